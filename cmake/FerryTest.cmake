@@ -1,0 +1,9 @@
+# ferry_add_test(NAME n SOURCES a.cc... LIBS lib... LABELS unit|conformance|integration)
+# One gtest executable registered with CTest under the given labels.
+include(GoogleTest)
+function(ferry_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${T_NAME} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
+endfunction()

@@ -1,0 +1,113 @@
+// HttpTransport: sends one HTTP request and returns the response. No retries, no signing:
+// callers (the S3 client) own both. Implementations keep connections alive and reuse them.
+//
+// Errors: network faults, timeouts, connection resets and truncated bodies are kUnavailable;
+// a malformed URL is kInvalidArgument; cancellation via the stop token is kCancelled. Any HTTP
+// status (including 4xx/5xx) is a successful Send: interpreting it is the caller's job.
+//
+// Thread-safety: Send may be called from many threads at once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ferry::http {
+
+// Header list that keeps insertion order; names compare case-insensitively.
+class Headers {
+ public:
+  void Set(std::string_view name, std::string_view value);  // replaces an existing one
+  void Add(std::string_view name, std::string_view value);  // appends
+  // Returns nullptr when absent.
+  const std::string* Find(std::string_view name) const;
+  std::string Get(std::string_view name) const;  // "" when absent
+  void Remove(std::string_view name);
+  const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
+  void Clear() { entries_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  // Absolute URL, already percent-encoded: scheme://host[:port]/path?query
+  std::string url;
+  Headers headers;
+  // Request body; the span must stay valid until Send returns. Empty for no body.
+  std::span<const std::byte> body;
+  // Per-request limits. 0 = transport default.
+  int timeout_ms = 0;
+};
+
+// Receives the response body as it arrives. Return non-OK to abort the transfer (the Send then
+// fails with that status).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Called once, before any Write, with the status and headers of the final response.
+  virtual Status Begin(int status_code, const Headers& headers) {
+    (void)status_code;
+    (void)headers;
+    return Status::Ok();
+  }
+  virtual Status Write(std::span<const std::byte> data) = 0;
+};
+
+// Collects the body into a string (error bodies, XML replies).
+class StringSink : public BodySink {
+ public:
+  explicit StringSink(size_t limit = 64u << 20) : limit_(limit) {}
+  Status Write(std::span<const std::byte> data) override;
+  std::string& body() { return body_; }
+
+ private:
+  size_t limit_;
+  std::string body_;
+};
+
+// Writes the body into a caller-owned fixed buffer; fails with kDataLoss on overflow.
+class SpanSink : public BodySink {
+ public:
+  explicit SpanSink(std::span<std::byte> out) : out_(out) {}
+  Status Write(std::span<const std::byte> data) override;
+  size_t written() const { return written_; }
+
+ private:
+  std::span<std::byte> out_;
+  size_t written_ = 0;
+};
+
+struct HttpResponse {
+  int status_code = 0;
+  Headers headers;
+  // Body bytes delivered to the sink (after decoding, if any).
+  uint64_t body_bytes = 0;
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // The response body goes to `sink`. The request's body is sent as is, with Content-Length.
+  virtual Result<HttpResponse> Send(const HttpRequest& request, BodySink& sink,
+                                    std::stop_token stop) = 0;
+};
+
+struct CurlOptions {
+  long connect_timeout_ms = 10000;
+  // Abort a transfer that moves less than 1 byte/s for this long (stalled connection).
+  long low_speed_time_s = 30;
+  long default_timeout_ms = 0;  // 0 = no overall limit (large parts take long)
+  std::string ca_bundle;        // empty = system default or AWS_CA_BUNDLE
+  bool verify_tls = true;
+};
+
+}  // namespace ferry::http

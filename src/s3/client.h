@@ -1,0 +1,155 @@
+// S3Client: one method per S3 operation, each implemented in s3/ops/<operation>.cc as
+//   build the request (pure) -> sign (SigV4) -> send through HttpTransport under the retry
+//   policy -> parse the reply (pure).
+//
+// Errors are mapped once (s3/errors.cc) from HTTP status + the XML <Code>:
+//   404 / NoSuchKey / NoSuchBucket / NoSuchUpload -> kNotFound (message names the bucket/key)
+//   403 / AccessDenied / SignatureDoesNotMatch / InvalidAccessKeyId -> kPermissionDenied
+//   412 PreconditionFailed -> kFailedPrecondition;  400 and other 4xx -> kInvalidArgument
+//   500, 503, SlowDown, RequestTimeout, InternalError, network faults -> kUnavailable
+// kUnavailable replies are retried inside the client with jittered exponential backoff up to
+// `retry.max_attempts`; only the final failure is returned. Messages never contain secrets.
+//
+// Thread-safety: all methods may be called concurrently. Bodies passed as spans must stay valid
+// for the duration of the call.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "http/transport.h"
+#include "retry/policy.h"
+#include "s3/types.h"
+
+namespace ferry::s3 {
+
+class CredentialsProvider {
+ public:
+  virtual ~CredentialsProvider() = default;
+  virtual Result<Credentials> Get() = 0;
+};
+
+// Fixed credentials (from the environment, a profile or a remote definition).
+class StaticCredentials : public CredentialsProvider {
+ public:
+  explicit StaticCredentials(Credentials c) : creds_(std::move(c)) {}
+  Result<Credentials> Get() override { return creds_; }
+
+ private:
+  Credentials creds_;
+};
+
+struct S3Options {
+  // scheme://host[:port], no trailing slash. Example: "http://127.0.0.1:7480".
+  std::string endpoint;
+  std::string region = "us-east-1";
+  Addressing addressing = Addressing::kPath;
+  retry::Policy retry;
+  // Send x-amz-content-sha256: UNSIGNED-PAYLOAD instead of hashing bodies. Honoured only for
+  // https endpoints; over http the payload is always signed.
+  bool unsigned_payload_over_https = true;
+};
+
+class S3Client {
+ public:
+  S3Client(S3Options options, http::HttpTransport& http, CredentialsProvider& creds,
+           Clock& clock);
+
+  const S3Options& options() const { return options_; }
+
+  // Buckets.
+  Status HeadBucket(std::string_view bucket, std::stop_token stop = {});
+  Status CreateBucket(std::string_view bucket, std::stop_token stop = {});
+  Status DeleteBucket(std::string_view bucket, std::stop_token stop = {});
+  Status PutBucketVersioning(std::string_view bucket, bool enabled, std::stop_token stop = {});
+
+  // Listing.
+  Result<ListPage> ListObjectsV2(const ListRequest& request, std::stop_token stop = {});
+  Result<VersionPage> ListObjectVersions(std::string_view bucket, std::string_view prefix,
+                                         std::string_view key_marker,
+                                         std::string_view version_id_marker,
+                                         std::stop_token stop = {});
+
+  // Objects. `version_id` may be empty (latest).
+  Result<ObjectHead> HeadObject(std::string_view bucket, std::string_view key,
+                                std::string_view version_id = {}, std::stop_token stop = {});
+  // Writes the bytes of `range` (or the whole object when range.length == 0) to `out`.
+  // When `if_match` is not empty, sends If-Match so a concurrent overwrite fails with
+  // kFailedPrecondition instead of mixing versions. Returns the head from the reply headers.
+  Result<ObjectHead> GetObject(std::string_view bucket, std::string_view key, ByteRange range,
+                               http::BodySink& out, std::string_view if_match = {},
+                               std::string_view version_id = {}, std::stop_token stop = {});
+  // Returns the ETag (unquoted).
+  Result<std::string> PutObject(std::string_view bucket, std::string_view key,
+                                std::span<const std::byte> body, const WriteOptions& options,
+                                std::stop_token stop = {});
+  Status DeleteObject(std::string_view bucket, std::string_view key,
+                      std::string_view version_id = {}, std::stop_token stop = {});
+  // Deletes up to 1000 keys in one request. Per-key failures are returned as a non-OK status
+  // naming the first failed key.
+  Status DeleteObjects(std::string_view bucket, std::span<const std::string> keys,
+                       std::stop_token stop = {});
+
+  // Server-side copy within one endpoint. When `replace` is set, metadata/headers/storage
+  // class come from it (x-amz-metadata-directive: REPLACE); otherwise they are copied and
+  // only `storage_class_override` (if not empty) changes. Returns the new ETag (unquoted).
+  Result<std::string> CopyObject(std::string_view src_bucket, std::string_view src_key,
+                                 std::string_view src_version_id, std::string_view dst_bucket,
+                                 std::string_view dst_key, const WriteOptions* replace,
+                                 std::string_view storage_class_override,
+                                 std::stop_token stop = {});
+
+  // Tags.
+  Result<Tags> GetObjectTagging(std::string_view bucket, std::string_view key,
+                                std::string_view version_id = {}, std::stop_token stop = {});
+  Status PutObjectTagging(std::string_view bucket, std::string_view key, const Tags& tags,
+                          std::stop_token stop = {});
+
+  // Multipart.
+  Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
+                                            const WriteOptions& options,
+                                            std::stop_token stop = {});
+  // Sends Content-MD5 (computed here) and the signed payload hash. Returns the part ETag.
+  Result<std::string> UploadPart(std::string_view bucket, std::string_view key,
+                                 std::string_view upload_id, int part_number,
+                                 std::span<const std::byte> body, std::stop_token stop = {});
+  // Copies `range` of the source object into part `part_number`. Returns the part ETag.
+  Result<std::string> UploadPartCopy(std::string_view bucket, std::string_view key,
+                                     std::string_view upload_id, int part_number,
+                                     std::string_view src_bucket, std::string_view src_key,
+                                     std::string_view src_version_id, ByteRange range,
+                                     std::stop_token stop = {});
+  // Parts must be in ascending part order. Retried safely: after a transient failure the
+  // client checks with HeadObject/ListParts whether the upload already completed.
+  // Returns the final ETag (from HEAD when the reply's ETag is empty, as RGW's is).
+  Result<std::string> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                              std::string_view upload_id,
+                                              std::span<const CompletedPart> parts,
+                                              std::stop_token stop = {});
+  Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
+                              std::string_view upload_id, std::stop_token stop = {});
+  // All parts of an upload (follows pagination).
+  Result<std::vector<CompletedPart>> ListParts(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id,
+                                               std::stop_token stop = {});
+  // All in-progress uploads under `prefix` (follows pagination).
+  Result<std::vector<UploadInfo>> ListMultipartUploads(std::string_view bucket,
+                                                       std::string_view prefix,
+                                                       std::stop_token stop = {});
+
+ private:
+  struct Call;  // internal: see s3/client.cc
+  S3Options options_;
+  http::HttpTransport& http_;
+  CredentialsProvider& creds_;
+  Clock& clock_;
+};
+
+}  // namespace ferry::s3

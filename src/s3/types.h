@@ -1,0 +1,121 @@
+// Plain data exchanged with the S3 client: credentials, object descriptions, listing pages,
+// multipart parts. No behaviour here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ferry::s3 {
+
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty when none
+  bool anonymous() const { return access_key_id.empty(); }
+};
+
+enum class Addressing { kPath, kVirtualHost };
+
+// Standard headers S3 stores with an object and returns on GET/HEAD.
+struct ContentHeaders {
+  std::string content_type;
+  std::string content_encoding;
+  std::string content_language;
+  std::string content_disposition;
+  std::string cache_control;
+  std::string expires;  // kept verbatim (HTTP-date)
+};
+
+// What HEAD (or GET) says about one object.
+struct ObjectHead {
+  uint64_t size = 0;
+  std::string etag;  // unquoted
+  std::chrono::system_clock::time_point last_modified;
+  std::string storage_class;  // "" means STANDARD
+  std::string version_id;
+  bool delete_marker = false;
+  ContentHeaders content;
+  // User metadata without the "x-amz-meta-" prefix, names lower-cased.
+  std::map<std::string, std::string> metadata;
+  int tag_count = 0;  // x-amz-tagging-count
+};
+
+// One entry of ListObjectsV2 (keys already url-decoded when encoding-type=url was used).
+struct ListEntry {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;  // unquoted
+  std::chrono::system_clock::time_point last_modified;
+  std::string storage_class;
+};
+
+struct ListRequest {
+  std::string bucket;
+  std::string prefix;
+  std::string delimiter;
+  std::string start_after;
+  std::string continuation_token;
+  int max_keys = 1000;
+};
+
+struct ListPage {
+  std::vector<ListEntry> objects;
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string next_continuation_token;
+};
+
+// One version or delete marker from ListObjectVersions.
+struct VersionEntry {
+  std::string key;
+  std::string version_id;
+  bool is_latest = false;
+  bool delete_marker = false;
+  uint64_t size = 0;
+  std::string etag;
+  std::chrono::system_clock::time_point last_modified;
+  std::string storage_class;
+};
+
+struct VersionPage {
+  std::vector<VersionEntry> versions;  // versions and delete markers, in key then newest order
+  bool truncated = false;
+  std::string next_key_marker;
+  std::string next_version_id_marker;
+};
+
+using Tags = std::vector<std::pair<std::string, std::string>>;
+
+// Options for PutObject, CreateMultipartUpload and CopyObject (when replacing metadata).
+struct WriteOptions {
+  ContentHeaders content;
+  std::map<std::string, std::string> metadata;  // without "x-amz-meta-"
+  std::optional<Tags> tags;                     // sent as x-amz-tagging when set
+  std::string storage_class;                    // "" = server default
+  // Content-MD5 of the body (base64). PutObject/UploadPart compute it when empty and
+  // `compute_md5` is true.
+  bool compute_md5 = true;
+};
+
+struct CompletedPart {
+  int part_number = 0;
+  std::string etag;  // unquoted
+  uint64_t size = 0;
+};
+
+struct UploadInfo {  // one entry of ListMultipartUploads
+  std::string key;
+  std::string upload_id;
+  std::chrono::system_clock::time_point initiated;
+};
+
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;  // bytes; length 0 means "to the end"
+};
+
+}  // namespace ferry::s3

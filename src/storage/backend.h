@@ -1,0 +1,143 @@
+// Backend: the only thing the engine knows about a store. Implemented by storage/s3 (one bucket
+// and prefix of an S3-compatible endpoint), storage/local (a folder) and storage/memory (tests).
+// Every implementation passes tests/conformance/backend_conformance_test.cc.
+//
+// Keys are relative to the backend's root (S3: the prefix given in the location; local: the
+// folder). A key is any UTF-8 string of up to 1024 bytes; backends that cannot store a key
+// (local: "../", absolute, NUL, "." or empty path segments) refuse it with kInvalidArgument.
+//
+// Thread-safety: every method may be called from many threads at once; cursors and chunk
+// writers are used by one thread at a time except ChunkWriter::WriteChunk (concurrent).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "storage/object_info.h"
+
+namespace ferry::storage {
+
+struct Features {
+  bool chunked_write = false;     // OpenChunkWriter works (S3 multipart, local pwrite)
+  bool server_side_copy = false;  // CopyFrom works for some sources (see CanCopyFrom)
+  bool tags = false;              // GetTags/PutTags work
+  bool storage_class = false;     // storage classes are meaningful
+  bool metadata = false;          // user metadata and content headers are stored
+  // Largest part count and size limits for chunked writes.
+  int max_parts = 10000;
+  uint64_t min_part_size = 5u << 20;  // all but the last part
+  uint64_t max_part_size = 5ull << 30;
+  // The largest object a single Put or server-side CopyFrom may write.
+  uint64_t max_single_put = 5ull << 30;
+};
+
+// Streams ObjectInfo in ascending byte order of key. One thread at a time.
+class ListingCursor {
+ public:
+  virtual ~ListingCursor() = default;
+  // The next object, or nullptr at the end. The pointer stays valid until the next call.
+  virtual Result<const ObjectInfo*> Next() = 0;
+};
+
+// What a write records besides the bytes.
+struct WriteSpec {
+  uint64_t size = 0;
+  ContentHeaders content;
+  std::map<std::string, std::string> metadata;  // user metadata incl. ferry-* entries
+  std::optional<Tags> tags;                     // nullopt = none
+  std::string storage_class;                    // "" = default
+  std::chrono::system_clock::time_point mtime{};  // local: set as the file's mtime when != epoch
+};
+
+// One chunked (multipart) write. Parts are numbered from 1; every part but the last has the
+// same size (`part_size` given at open). WriteChunk may be called concurrently for different
+// parts and in any order. Exactly one of Commit or Abort ends the writer; Abort may also follow
+// a failed Commit. A writer destroyed without Commit aborts.
+class Backend;
+
+class ChunkWriter {
+ public:
+  virtual ~ChunkWriter() = default;
+  // An id that identifies the write on the store (S3 upload id; local temp path).
+  virtual const std::string& upload_id() const = 0;
+  virtual Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
+                            std::stop_token stop) = 0;
+  // Server-side copy of [offset, offset+length) of `object` on `source` into this part; only
+  // when the owning backend's CanCopyFrom(source). Default: kNotSupported.
+  virtual Status CopyChunk(int part_number, const Backend& source, const ObjectInfo& object,
+                           uint64_t offset, uint64_t length, std::stop_token stop) {
+    (void)part_number, (void)source, (void)object, (void)offset, (void)length, (void)stop;
+    return Status::NotSupported("server-side part copy");
+  }
+  // Returns the final ETag (S3) or "" (local).
+  virtual Result<std::string> Commit(std::stop_token stop) = 0;
+  virtual Status Abort() = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual const Features& features() const = 0;
+  // "s3://bucket/prefix", "/abs/folder": for messages. Never contains secrets.
+  virtual std::string Describe() const = 0;
+
+  // Checks that the root exists and is reachable with the given credentials, so that a bad
+  // bucket or key fails once with one clear error instead of once per object.
+  virtual Status Check(std::stop_token stop) = 0;
+
+  // All objects whose key starts with `prefix`, in ascending byte order of key.
+  virtual Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) = 0;
+  // Full details (content headers, metadata; tags when `with_tags`). kNotFound when absent.
+  virtual Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) = 0;
+
+  // Reads exactly out.size() bytes at `offset`. When `etag` is not empty the read fails with
+  // kFailedPrecondition if the object changed (S3: If-Match). A short object is kDataLoss.
+  virtual Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                        std::string_view etag, std::stop_token stop) = 0;
+
+  // Writes a whole object in one request. Returns the new ETag ("" where none).
+  virtual Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+                                  const WriteSpec& spec, std::stop_token stop) = 0;
+
+  // Only when features().chunked_write; otherwise kNotSupported.
+  virtual Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key,
+                                                               const WriteSpec& spec,
+                                                               uint64_t part_size,
+                                                               std::stop_token stop) = 0;
+
+  // True when CopyFrom(source, ...) can copy on the server (same endpoint and credentials).
+  virtual bool CanCopyFrom(const Backend& source) const {
+    (void)source;
+    return false;
+  }
+  // Server-side copy of `object` (at most features().max_single_put bytes) from `source` to
+  // `key` in one request. Metadata, content headers and tags are kept; `storage_class` (if not
+  // empty) overrides. Larger objects: OpenChunkWriter + ChunkWriter::CopyChunk, driven by the
+  // engine. Returns the new ETag.
+  virtual Result<std::string> CopyFrom(const Backend& source, const ObjectInfo& object,
+                                       std::string_view key, std::string_view storage_class,
+                                       std::stop_token stop) {
+    (void)source, (void)object, (void)key, (void)storage_class, (void)stop;
+    return Status::NotSupported("server-side copy not supported by " + Describe());
+  }
+
+  // kNotFound is not an error for Delete: deleting an absent key succeeds.
+  virtual Status Delete(std::string_view key, std::stop_token stop) = 0;
+  // Deletes many keys; backends batch (S3 DeleteObjects, 1000 a request).
+  virtual Status DeleteMany(std::span<const std::string> keys, std::stop_token stop);
+
+  // Tags (features().tags). Stat(with_tags) also returns them.
+  virtual Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {
+    (void)key, (void)tags, (void)stop;
+    return Status::NotSupported("tags not supported by " + Describe());
+  }
+};
+
+}  // namespace ferry::storage

@@ -1,0 +1,57 @@
+// ObjectInfo: what the engine knows about one object on one side (an S3 object or a file in a
+// local folder). Listings fill the cheap fields; Stat (HEAD) fills the details too.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ferry::storage {
+
+using Tags = std::vector<std::pair<std::string, std::string>>;
+
+// Metadata ferry itself records in x-amz-meta-* of every object it writes.
+inline constexpr const char* kMetaCrc32c = "ferry-crc32c";  // full-object CRC32C, 8 hex digits
+inline constexpr const char* kMetaMtime = "ferry-mtime";    // source mtime, unix ns, decimal
+
+struct ContentHeaders {
+  std::string content_type;
+  std::string content_encoding;
+  std::string content_language;
+  std::string content_disposition;
+  std::string cache_control;
+  std::string expires;
+  bool operator==(const ContentHeaders&) const = default;
+};
+
+struct ObjectInfo {
+  std::string key;  // relative to the backend's root prefix
+  uint64_t size = 0;
+  // Unquoted. For S3: MD5 hex for single-part uploads, "<hex>-N" for multipart, "" if unknown.
+  std::string etag;
+  std::chrono::system_clock::time_point mtime;  // S3 LastModified, or the file's mtime
+  std::string storage_class;                    // "" = STANDARD / not applicable
+  std::string version_id;                       // "" when unversioned (room for versioning)
+  bool delete_marker = false;
+
+  // Details: valid only when has_details (filled by Stat, or by List on backends where they
+  // are free, such as the local folder for mtime).
+  bool has_details = false;
+  ContentHeaders content;
+  std::map<std::string, std::string> metadata;  // user metadata, names lower-case, no prefix
+  std::optional<Tags> tags;                     // nullopt = not fetched
+
+  // ferry's own checksum from metadata, if recorded.
+  std::optional<uint32_t> crc32c() const;
+  // The modification time of the original source, as recorded by ferry (x-amz-meta-ferry-mtime)
+  // when present, else `mtime`.
+  std::chrono::system_clock::time_point source_mtime() const;
+  // True when the ETag is a plain MD5 of the content (32 hex digits, no "-N" suffix).
+  bool etag_is_md5() const;
+};
+
+}  // namespace ferry::storage
