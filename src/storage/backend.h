@@ -29,6 +29,9 @@ struct Features {
   bool tags = false;              // GetTags/PutTags work
   bool storage_class = false;     // storage classes are meaningful
   bool metadata = false;          // user metadata and content headers are stored
+  // Reads are cheap enough (a local disk) that reading an object twice beats not knowing its
+  // checksum before writing it: the engine then computes the checksum in a pre-pass.
+  bool cheap_reads = false;
   // Largest part count and size limits for chunked writes.
   int max_parts = 10000;
   uint64_t min_part_size = 5u << 20;  // all but the last part
@@ -101,6 +104,12 @@ class Backend {
   // kFailedPrecondition if the object changed (S3: If-Match). A short object is kDataLoss.
   virtual Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
                         std::string_view etag, std::stop_token stop) = 0;
+
+  // Reads a whole object (out.size() must equal its size) and returns its details as they
+  // were when read (has_details = true; tags fetched when the object has any). S3 does this in
+  // one GET; the default is Stat + ReadAt. `etag` as for ReadAt.
+  virtual Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                        std::string_view etag, std::stop_token stop);
 
   // Writes a whole object in one request. Returns the new ETag ("" where none).
   virtual Result<std::string> Put(std::string_view key, std::span<const std::byte> data,

@@ -1,0 +1,61 @@
+// Config: the TOML configuration file. Remotes name S3 endpoints and where their credentials
+// come from; no secret is ever required in the file (keys come from named environment
+// variables or an AWS profile), and none is ever logged.
+//
+//   [remotes.ra]
+//   endpoint = "http://127.0.0.1:7480"
+//   region = "region-a"
+//   addressing = "path"                 # or "virtual"
+//   access_key_id_env = "RA_KEY"        # environment variable names, or:
+//   secret_access_key_env = "RA_SECRET"
+//   session_token_env = "RA_TOKEN"      # optional
+//   profile = "name"                    # an AWS profile (~/.aws/credentials, ~/.aws/config)
+//
+//   [transfer]                          # defaults for command-line options
+//   concurrency = 64
+//   memory = "256MiB"
+//   part_size = "16MiB"
+//   multipart_threshold = "64MiB"
+//
+// Pure parsing (no environment access); thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace ferry::app {
+
+struct RemoteConfig {
+  std::string name;
+  std::string endpoint;  // "" = AWS default for the region
+  std::string region;    // "" = from the environment, else us-east-1
+  std::string addressing;  // "", "path" or "virtual"
+  std::string profile;
+  std::string access_key_id_env;
+  std::string secret_access_key_env;
+  std::string session_token_env;
+};
+
+struct TransferDefaults {
+  std::optional<int> concurrency;
+  std::optional<std::string> memory;
+  std::optional<std::string> part_size;
+  std::optional<std::string> multipart_threshold;
+};
+
+struct Config {
+  std::map<std::string, RemoteConfig> remotes;
+  TransferDefaults transfer;
+  std::string source;  // file it came from, for messages
+};
+
+// Parses TOML text. Errors name the file, the line and the offending key.
+Result<Config> ParseConfig(std::string_view text, std::string_view source_name);
+// Reads and parses a file. kNotFound when it does not exist.
+Result<Config> LoadConfigFile(const std::string& path);
+
+}  // namespace ferry::app

@@ -1,0 +1,56 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::app {
+namespace {
+
+TEST(ConfigTest, ParsesRemotesAndTransferDefaults) {
+  auto c = ParseConfig(R"(
+[remotes.ra]
+endpoint = "http://127.0.0.1:7480"
+region = "region-a"
+access_key_id_env = "RA_KEY"
+secret_access_key_env = "RA_SECRET"
+
+[remotes.prod]
+profile = "prod"
+addressing = "virtual"
+
+[transfer]
+concurrency = 32
+memory = "512MiB"
+)",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->remotes.size(), 2u);
+  EXPECT_EQ(c->remotes.at("ra").endpoint, "http://127.0.0.1:7480");
+  EXPECT_EQ(c->remotes.at("ra").access_key_id_env, "RA_KEY");
+  EXPECT_EQ(c->remotes.at("prod").profile, "prod");
+  EXPECT_EQ(c->transfer.concurrency, 32);
+  EXPECT_EQ(c->transfer.memory, "512MiB");
+}
+
+TEST(ConfigTest, MalformedTomlNamesFileAndLine) {
+  auto c = ParseConfig("[remotes.ra]\nendpoint = \n", "bad.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("bad.toml line 2"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(ConfigTest, RefusesSecretsUnknownKeysAndBadValues) {
+  EXPECT_NE(ParseConfig("[remotes.a]\nsecret_access_key = \"x\"\n", "f")
+                .status()
+                .message()
+                .find("secrets do not belong"),
+            std::string::npos);
+  EXPECT_FALSE(ParseConfig("[remotes.a]\nendpont = \"http://x\"\n", "f").ok());
+  EXPECT_FALSE(ParseConfig("[remotes.a]\nendpoint = \"ftp://x\"\n", "f").ok());
+  EXPECT_FALSE(ParseConfig("[remotes.a]\naddressing = \"dns\"\n", "f").ok());
+  EXPECT_FALSE(ParseConfig("[remotes.a]\naccess_key_id_env = \"K\"\n", "f").ok());
+  EXPECT_FALSE(ParseConfig("[nonsense]\n", "f").ok());
+}
+
+}  // namespace
+}  // namespace ferry::app

@@ -1,0 +1,95 @@
+#include "app/location.h"
+
+#include <cctype>
+
+namespace ferry::app {
+namespace {
+
+bool IsRemoteName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+Result<Location> ParseBucketPath(Location loc, std::string_view rest) {
+  const size_t slash = rest.find('/');
+  loc.bucket = std::string(rest.substr(0, slash));
+  if (slash != std::string_view::npos) loc.prefix = std::string(rest.substr(slash + 1));
+  if (loc.bucket.empty()) {
+    return Status::InvalidArgument("malformed location '" + loc.text + "': no bucket name");
+  }
+  if (Status s = ValidateBucketName(loc.bucket); !s.ok()) {
+    return Status::InvalidArgument("malformed location '" + loc.text + "': " + s.message());
+  }
+  if (!loc.prefix.empty() && loc.prefix.back() != '/') loc.prefix += '/';
+  if (loc.prefix.find('\0') != std::string::npos) {
+    return Status::InvalidArgument("malformed location '" + loc.text + "': NUL in prefix");
+  }
+  return loc;
+}
+
+}  // namespace
+
+Status ValidateBucketName(std::string_view b) {
+  if (b.size() < 3 || b.size() > 63) {
+    return Status::InvalidArgument("bucket name '" + std::string(b) +
+                                   "' must be 3 to 63 characters long");
+  }
+  for (char c : b) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '.' || c == '-')) {
+      return Status::InvalidArgument("bucket name '" + std::string(b) +
+                                     "' may only contain a-z, 0-9, '.' and '-'");
+    }
+  }
+  auto alnum = [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+  };
+  if (!alnum(b.front()) || !alnum(b.back())) {
+    return Status::InvalidArgument("bucket name '" + std::string(b) +
+                                   "' must start and end with a letter or digit");
+  }
+  return Status::Ok();
+}
+
+Result<Location> ParseLocation(std::string_view text) {
+  Location loc;
+  loc.text = std::string(text);
+  if (text.empty()) return Status::InvalidArgument("malformed location: empty");
+  if (text.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("malformed location: contains a NUL byte");
+  }
+  const size_t scheme = text.find("://");
+  if (scheme != std::string_view::npos) {
+    const std::string_view name = text.substr(0, scheme);
+    const std::string_view rest = text.substr(scheme + 3);
+    if (name == "s3") {
+      loc.kind = Location::Kind::kS3;
+      return ParseBucketPath(std::move(loc), rest);
+    }
+    if (name == "file") {
+      if (rest.empty() || rest.front() != '/') {
+        return Status::InvalidArgument("malformed location '" + loc.text +
+                                       "': file:// needs an absolute path (file:///dir)");
+      }
+      loc.path = std::string(rest);
+      return loc;
+    }
+    return Status::InvalidArgument("malformed location '" + loc.text + "': unknown scheme '" +
+                                   std::string(name) + "://' (use s3://, file:// or NAME:)");
+  }
+  const size_t colon = text.find(':');
+  const size_t slash = text.find('/');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash) &&
+      IsRemoteName(text.substr(0, colon))) {
+    loc.kind = Location::Kind::kS3;
+    loc.remote = std::string(text.substr(0, colon));
+    return ParseBucketPath(std::move(loc), text.substr(colon + 1));
+  }
+  loc.path = std::string(text);
+  return loc;
+}
+
+}  // namespace ferry::app

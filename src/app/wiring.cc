@@ -1,0 +1,125 @@
+#include "app/wiring.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/clock.h"
+#include "http/curl_transport.h"
+#include "s3/credentials.h"
+#include "storage/local/local_backend.h"
+#include "storage/s3/s3_backend.h"
+
+namespace ferry::app {
+
+struct Wiring::ClientEntry {
+  std::unique_ptr<s3::CredentialsProvider> creds;
+  std::unique_ptr<s3::S3Client> client;
+};
+
+Wiring::Wiring(Config config)
+    : config_(std::move(config)),
+      transport_(std::make_unique<http::CurlTransport>(http::CurlOptions{})) {}
+
+Wiring::~Wiring() = default;
+
+namespace {
+
+std::string Env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+struct Resolved {
+  s3::S3Options options;
+  s3::Credentials creds;
+};
+
+Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
+  Resolved r;
+  std::string profile;
+  std::string addressing;
+  if (!loc.remote.empty()) {
+    auto it = config.remotes.find(loc.remote);
+    if (it == config.remotes.end()) {
+      return Status::InvalidArgument(
+          "unknown remote '" + loc.remote + "' in '" + loc.text + "'" +
+          (config.source.empty() ? " (no config file: pass --config or set FERRY_CONFIG)"
+                                 : " (not defined in " + config.source + ")"));
+    }
+    const RemoteConfig& rc = it->second;
+    profile = rc.profile;
+    addressing = rc.addressing;
+    r.options.endpoint = rc.endpoint;
+    r.options.region = rc.region;
+    if (!rc.access_key_id_env.empty()) {
+      r.creds.access_key_id = Env(rc.access_key_id_env);
+      r.creds.secret_access_key = Env(rc.secret_access_key_env);
+      if (!rc.session_token_env.empty()) r.creds.session_token = Env(rc.session_token_env);
+      if (r.creds.access_key_id.empty() || r.creds.secret_access_key.empty()) {
+        return Status::InvalidArgument("remote '" + loc.remote + "': environment variables " +
+                                       rc.access_key_id_env + " and " +
+                                       rc.secret_access_key_env + " must both be set");
+      }
+    }
+  }
+  if (r.creds.access_key_id.empty()) {
+    FERRY_ASSIGN_OR_RETURN(r.creds, s3::LoadCredentialsFromEnvironment(profile));
+  }
+  if (r.options.region.empty()) r.options.region = s3::RegionFromEnvironment(profile);
+  if (r.options.region.empty()) r.options.region = "us-east-1";
+  if (r.options.endpoint.empty() && loc.remote.empty()) {
+    r.options.endpoint = s3::EndpointFromEnvironment();
+  }
+  const bool custom = !r.options.endpoint.empty();
+  if (!custom) r.options.endpoint = "https://s3." + r.options.region + ".amazonaws.com";
+  while (!r.options.endpoint.empty() && r.options.endpoint.back() == '/') {
+    r.options.endpoint.pop_back();
+  }
+  // S3-compatible servers (RGW, MinIO, Swift) want path style; AWS wants virtual hosts.
+  r.options.addressing = addressing == "virtual"  ? s3::Addressing::kVirtualHost
+                         : addressing == "path"   ? s3::Addressing::kPath
+                         : custom                 ? s3::Addressing::kPath
+                                                  : s3::Addressing::kVirtualHost;
+  return r;
+}
+
+}  // namespace
+
+Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
+  FERRY_ASSIGN_OR_RETURN(Resolved r, ResolveS3(config_, location));
+  const std::string id = r.options.endpoint + "|" + r.options.region + "|" +
+                         std::to_string(static_cast<int>(r.options.addressing)) + "|" +
+                         r.creds.access_key_id;
+  auto& entry = clients_[id];
+  if (!entry) {
+    entry = std::make_unique<ClientEntry>();
+    entry->creds = std::make_unique<s3::StaticCredentials>(r.creds);
+    entry->client = std::make_unique<s3::S3Client>(r.options, *transport_, *entry->creds,
+                                                   SystemClock::Default());
+  }
+  return entry->client.get();
+}
+
+Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& location,
+                                                              bool create_local) {
+  if (location.is_s3()) {
+    FERRY_ASSIGN_OR_RETURN(s3::S3Client * client, ClientFor(location));
+    return std::unique_ptr<storage::Backend>(
+        std::make_unique<storage::S3Backend>(*client, location.bucket, location.prefix));
+  }
+  FERRY_ASSIGN_OR_RETURN(auto local, storage::LocalBackend::Open(location.path, create_local));
+  return std::unique_ptr<storage::Backend>(std::move(local));
+}
+
+Result<Config> LoadConfig(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return LoadConfigFile(explicit_path);
+  if (std::string env = Env("FERRY_CONFIG"); !env.empty()) return LoadConfigFile(env);
+  if (std::string home = Env("HOME"); !home.empty()) {
+    const std::string path = home + "/.config/ferry/ferry.toml";
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return LoadConfigFile(path);
+  }
+  return Config{};
+}
+
+}  // namespace ferry::app

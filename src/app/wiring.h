@@ -1,0 +1,48 @@
+// Wiring: the composition root. The only place that names concrete classes: it turns a
+// Location (and the config's remotes, and the AWS environment chain) into a storage::Backend,
+// sharing one HTTP transport for the process and one S3 client per (endpoint, region,
+// addressing, access key) so that two locations on one endpoint with one set of credentials
+// can copy on the server.
+//
+// Thread-safety: OpenBackend is not thread-safe (called during start-up); the backends it
+// returns are.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+#include "app/location.h"
+#include "http/transport.h"
+#include "s3/client.h"
+#include "storage/backend.h"
+
+namespace ferry::app {
+
+class Wiring {
+ public:
+  explicit Wiring(Config config);
+  ~Wiring();
+
+  // Builds the backend for `location`. A local destination folder is created when
+  // `create_local` is set. Errors: kInvalidArgument (unknown remote, bad config),
+  // kPermissionDenied/kNotFound come later, from Backend::Check.
+  Result<std::unique_ptr<storage::Backend>> OpenBackend(const Location& location,
+                                                        bool create_local);
+  // The S3 client for an S3 location (for bucket commands).
+  Result<s3::S3Client*> ClientFor(const Location& location);
+
+ private:
+  struct ClientEntry;
+  Config config_;
+  std::unique_ptr<http::HttpTransport> transport_;
+  std::map<std::string, std::unique_ptr<ClientEntry>> clients_;
+};
+
+// The config file to use: --config if given, else $FERRY_CONFIG, else
+// ~/.config/ferry/ferry.toml when it exists. An explicitly named file must exist.
+Result<Config> LoadConfig(const std::string& explicit_path);
+
+}  // namespace ferry::app

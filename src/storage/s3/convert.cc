@@ -1,0 +1,35 @@
+// Conversions between s3::ObjectHead / s3::WriteOptions and the engine's ObjectInfo / WriteSpec.
+#include "storage/s3/s3_backend.h"
+
+namespace ferry::storage {
+
+ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head) {
+  ObjectInfo info;
+  info.key = std::move(key);
+  info.size = head.size;
+  info.etag = head.etag;
+  info.mtime = head.last_modified;
+  info.storage_class = head.storage_class == "STANDARD" ? "" : head.storage_class;
+  info.version_id = head.version_id;
+  info.delete_marker = head.delete_marker;
+  info.has_details = true;
+  info.content = ContentHeaders{head.content.content_type,     head.content.content_encoding,
+                                head.content.content_language, head.content.content_disposition,
+                                head.content.cache_control,    head.content.expires};
+  info.metadata = head.metadata;
+  if (head.tag_count == 0) info.tags = Tags{};
+  return info;
+}
+
+s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec) {
+  s3::WriteOptions o;
+  o.content = s3::ContentHeaders{spec.content.content_type,     spec.content.content_encoding,
+                                 spec.content.content_language, spec.content.content_disposition,
+                                 spec.content.cache_control,    spec.content.expires};
+  o.metadata = spec.metadata;
+  if (spec.tags && !spec.tags->empty()) o.tags = *spec.tags;
+  o.storage_class = spec.storage_class;
+  return o;
+}
+
+}  // namespace ferry::storage

@@ -1,0 +1,24 @@
+// S3Backend: server-side copies (CopyObject) between two S3Backends of one client.
+#include "storage/s3/s3_backend.h"
+
+namespace ferry::storage {
+
+bool S3Backend::CanCopyFrom(const Backend& source) const {
+  // One client means one endpoint and one set of credentials (app/wiring.cc shares clients).
+  const auto* s3 = dynamic_cast<const S3Backend*>(&source);
+  return s3 != nullptr && &s3->client_ == &client_;
+}
+
+Result<std::string> S3Backend::CopyFrom(const Backend& source, const ObjectInfo& object,
+                                        std::string_view key, std::string_view storage_class,
+                                        std::stop_token stop) {
+  const auto* src = dynamic_cast<const S3Backend*>(&source);
+  if (src == nullptr || !CanCopyFrom(source)) {
+    return Status::NotSupported("server-side copy from " + source.Describe() + " to " +
+                                Describe());
+  }
+  return client_.CopyObject(src->bucket_, src->FullKey(object.key), object.version_id, bucket_,
+                            FullKey(key), nullptr, storage_class, stop);
+}
+
+}  // namespace ferry::storage

@@ -1,0 +1,58 @@
+// S3Backend::List: a cursor over ListObjectsV2 pages (1,000 keys a request). Only one page is
+// held in memory at a time; the next page is fetched when the current one is used up.
+#include "storage/s3/s3_backend.h"
+
+namespace ferry::storage {
+namespace {
+
+class S3ListingCursor : public ListingCursor {
+ public:
+  S3ListingCursor(s3::S3Client& client, std::string bucket, std::string root, std::string prefix)
+      : client_(client), bucket_(std::move(bucket)), root_(std::move(root)) {
+    request_.bucket = bucket_;
+    request_.prefix = root_ + prefix;
+  }
+
+  Result<const ObjectInfo*> Next() override {
+    while (index_ >= page_.objects.size()) {
+      if (done_) return static_cast<const ObjectInfo*>(nullptr);
+      FERRY_ASSIGN_OR_RETURN(page_, client_.ListObjectsV2(request_));
+      index_ = 0;
+      if (page_.truncated && !page_.next_continuation_token.empty()) {
+        request_.continuation_token = page_.next_continuation_token;
+      } else if (page_.truncated && !page_.objects.empty()) {
+        request_.start_after = page_.objects.back().key;  // servers without tokens
+      } else {
+        done_ = true;
+      }
+    }
+    const s3::ListEntry& e = page_.objects[index_++];
+    current_ = ObjectInfo{};
+    // Keys below the root prefix only (the request's prefix guarantees it).
+    current_.key = e.key.substr(root_.size());
+    current_.size = e.size;
+    current_.etag = e.etag;
+    current_.mtime = e.last_modified;
+    current_.storage_class = e.storage_class == "STANDARD" ? "" : e.storage_class;
+    return static_cast<const ObjectInfo*>(&current_);
+  }
+
+ private:
+  s3::S3Client& client_;
+  std::string bucket_;
+  std::string root_;
+  s3::ListRequest request_;
+  s3::ListPage page_;
+  size_t index_ = 0;
+  bool done_ = false;
+  ObjectInfo current_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ListingCursor>> S3Backend::List(std::string_view prefix) {
+  return std::unique_ptr<ListingCursor>(
+      std::make_unique<S3ListingCursor>(client_, bucket_, prefix_, std::string(prefix)));
+}
+
+}  // namespace ferry::storage

@@ -1,0 +1,98 @@
+// S3Backend::OpenChunkWriter: one multipart upload. Parts are recorded as they finish; Commit
+// completes them in part order; a writer dropped without Commit aborts the upload so that no
+// orphaned parts keep costing storage.
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "storage/s3/s3_backend.h"
+
+namespace ferry::storage {
+namespace {
+
+class S3ChunkWriter : public ChunkWriter {
+ public:
+  S3ChunkWriter(S3Backend& backend, std::string key, std::string upload_id)
+      : backend_(backend), key_(std::move(key)), upload_id_(std::move(upload_id)) {}
+
+  ~S3ChunkWriter() override {
+    if (!finished_) (void)Abort();
+  }
+
+  const std::string& upload_id() const override { return upload_id_; }
+
+  Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
+                    std::stop_token stop) override {
+    (void)offset;
+    FERRY_ASSIGN_OR_RETURN(std::string etag,
+                           backend_.client().UploadPart(backend_.bucket(), key_, upload_id_,
+                                                        part_number, data, stop));
+    Record(part_number, std::move(etag), data.size());
+    return Status::Ok();
+  }
+
+  Status CopyChunk(int part_number, const Backend& source, const ObjectInfo& object,
+                   uint64_t offset, uint64_t length, std::stop_token stop) override {
+    const auto* src = dynamic_cast<const S3Backend*>(&source);
+    if (src == nullptr || !backend_.CanCopyFrom(source)) {
+      return Status::NotSupported("server-side part copy from " + source.Describe());
+    }
+    FERRY_ASSIGN_OR_RETURN(
+        std::string etag,
+        backend_.client().UploadPartCopy(backend_.bucket(), key_, upload_id_, part_number,
+                                         src->bucket(), src->FullKey(object.key),
+                                         object.version_id, {offset, length}, stop));
+    Record(part_number, std::move(etag), length);
+    return Status::Ok();
+  }
+
+  Result<std::string> Commit(std::stop_token stop) override {
+    std::vector<s3::CompletedPart> parts;
+    {
+      std::lock_guard lock(mu_);
+      parts = parts_;
+    }
+    std::sort(parts.begin(), parts.end(),
+              [](const auto& a, const auto& b) { return a.part_number < b.part_number; });
+    auto etag = backend_.client().CompleteMultipartUpload(backend_.bucket(), key_, upload_id_,
+                                                          parts, stop);
+    if (etag.ok()) finished_ = true;
+    return etag;
+  }
+
+  Status Abort() override {
+    finished_ = true;
+    Status s = backend_.client().AbortMultipartUpload(backend_.bucket(), key_, upload_id_, {});
+    return s.code() == ErrorCode::kNotFound ? Status::Ok() : s;
+  }
+
+ private:
+  void Record(int part_number, std::string etag, uint64_t size) {
+    std::lock_guard lock(mu_);
+    parts_.push_back(s3::CompletedPart{part_number, std::move(etag), size});
+  }
+
+  S3Backend& backend_;
+  std::string key_;
+  std::string upload_id_;
+  std::mutex mu_;
+  std::vector<s3::CompletedPart> parts_;  // GUARDED_BY(mu_)
+  bool finished_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ChunkWriter>> S3Backend::OpenChunkWriter(std::string_view key,
+                                                                const WriteSpec& spec,
+                                                                uint64_t part_size,
+                                                                std::stop_token stop) {
+  (void)part_size;
+  std::string full = FullKey(key);
+  FERRY_ASSIGN_OR_RETURN(std::string upload_id,
+                         client_.CreateMultipartUpload(bucket_, full, WriteOptionsFromSpec(spec),
+                                                       stop));
+  return std::unique_ptr<ChunkWriter>(
+      std::make_unique<S3ChunkWriter>(*this, std::move(full), std::move(upload_id)));
+}
+
+}  // namespace ferry::storage

@@ -1,0 +1,98 @@
+// S3Backend: single-request object operations (check, stat, read, put, delete, tags).
+#include "storage/s3/s3_backend.h"
+
+#include <algorithm>
+
+namespace ferry::storage {
+
+S3Backend::S3Backend(s3::S3Client& client, std::string bucket, std::string prefix)
+    : client_(client), bucket_(std::move(bucket)), prefix_(std::move(prefix)) {
+  features_.chunked_write = true;
+  features_.server_side_copy = true;
+  features_.tags = true;
+  features_.storage_class = true;
+  features_.metadata = true;
+}
+
+std::string S3Backend::Describe() const { return "s3://" + bucket_ + "/" + prefix_; }
+
+Status S3Backend::Check(std::stop_token stop) {
+  Status s = client_.HeadBucket(bucket_, stop);
+  if (s.code() == ErrorCode::kNotFound) {
+    return Status::NotFound("bucket not found: s3://" + bucket_ + " at " +
+                            client_.options().endpoint);
+  }
+  return s;
+}
+
+Result<ObjectInfo> S3Backend::Stat(std::string_view key, bool with_tags, std::stop_token stop) {
+  const std::string full = FullKey(key);
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.HeadObject(bucket_, full, {}, stop));
+  ObjectInfo info = ObjectInfoFromHead(std::string(key), head);
+  if (with_tags && head.tag_count > 0) {
+    FERRY_ASSIGN_OR_RETURN(info.tags, client_.GetObjectTagging(bucket_, full, {}, stop));
+  }
+  return info;
+}
+
+Status S3Backend::ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                         std::string_view etag, std::stop_token stop) {
+  if (out.empty()) return Status::Ok();
+  http::SpanSink sink(out);
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head,
+                         client_.GetObject(bucket_, FullKey(key), {offset, out.size()}, sink,
+                                           etag, {}, stop));
+  (void)head;
+  if (sink.written() != out.size()) {
+    return Status::DataLoss("short read of " + Describe() + std::string(key) + ": got " +
+                            std::to_string(sink.written()) + " of " +
+                            std::to_string(out.size()) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Result<ObjectInfo> S3Backend::ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) {
+  const std::string full = FullKey(key);
+  http::SpanSink sink(out);
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head,
+                         client_.GetObject(bucket_, full, {0, 0}, sink, etag, {}, stop));
+  if (sink.written() != out.size() || head.size != out.size()) {
+    return Status::DataLoss("object " + Describe() + std::string(key) + " changed size: read " +
+                            std::to_string(sink.written()) + " bytes, expected " +
+                            std::to_string(out.size()));
+  }
+  ObjectInfo info = ObjectInfoFromHead(std::string(key), head);
+  if (head.tag_count > 0) {
+    FERRY_ASSIGN_OR_RETURN(info.tags, client_.GetObjectTagging(bucket_, full, {}, stop));
+  }
+  return info;
+}
+
+Result<std::string> S3Backend::Put(std::string_view key, std::span<const std::byte> data,
+                                   const WriteSpec& spec, std::stop_token stop) {
+  return client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFromSpec(spec), stop);
+}
+
+Status S3Backend::Delete(std::string_view key, std::stop_token stop) {
+  Status s = client_.DeleteObject(bucket_, FullKey(key), {}, stop);
+  return s.code() == ErrorCode::kNotFound ? Status::Ok() : s;
+}
+
+Status S3Backend::DeleteMany(std::span<const std::string> keys, std::stop_token stop) {
+  constexpr size_t kBatch = 1000;  // the S3 limit for one DeleteObjects request
+  std::vector<std::string> full;
+  for (size_t i = 0; i < keys.size(); i += kBatch) {
+    const size_t n = std::min(kBatch, keys.size() - i);
+    full.clear();
+    for (size_t j = 0; j < n; ++j) full.push_back(FullKey(keys[i + j]));
+    FERRY_RETURN_IF_ERROR(client_.DeleteObjects(bucket_, full, stop));
+  }
+  return Status::Ok();
+}
+
+Status S3Backend::PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {
+  return client_.PutObjectTagging(bucket_, FullKey(key), tags, stop);
+}
+
+}  // namespace ferry::storage

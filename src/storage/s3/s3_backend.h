@@ -1,0 +1,64 @@
+// S3Backend: the Backend for one bucket and key prefix of an S3-compatible endpoint. Keys seen
+// by the engine are relative to the prefix. A thin layer over s3::S3Client: listing pages are
+// streamed (1,000 keys a request), whole-object reads return the metadata from the same GET,
+// chunked writes are multipart uploads, server-side copies use CopyObject / UploadPartCopy.
+//
+// Thread-safety: all methods are thread-safe (the client is); cursors and chunk writers follow
+// the Backend contracts.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "s3/client.h"
+#include "storage/backend.h"
+
+namespace ferry::storage {
+
+class S3Backend : public Backend {
+ public:
+  // `client` must outlive the backend. `prefix` is used as given (callers normalise a
+  // folder-like prefix to end with '/').
+  S3Backend(s3::S3Client& client, std::string bucket, std::string prefix);
+
+  const Features& features() const override { return features_; }
+  std::string Describe() const override;
+  Status Check(std::stop_token stop) override;
+
+  Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;
+  Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
+  Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                std::string_view etag, std::stop_token stop) override;
+  Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                std::string_view etag, std::stop_token stop) override;
+  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+                          const WriteSpec& spec, std::stop_token stop) override;
+  Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,
+                                                       uint64_t part_size,
+                                                       std::stop_token stop) override;
+  bool CanCopyFrom(const Backend& source) const override;
+  Result<std::string> CopyFrom(const Backend& source, const ObjectInfo& object,
+                               std::string_view key, std::string_view storage_class,
+                               std::stop_token stop) override;
+  Status Delete(std::string_view key, std::stop_token stop) override;
+  Status DeleteMany(std::span<const std::string> keys, std::stop_token stop) override;
+  Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+
+  s3::S3Client& client() const { return client_; }
+  const std::string& bucket() const { return bucket_; }
+  const std::string& prefix() const { return prefix_; }
+  std::string FullKey(std::string_view key) const { return prefix_ + std::string(key); }
+
+ private:
+  s3::S3Client& client_;
+  std::string bucket_;
+  std::string prefix_;
+  Features features_;
+};
+
+// Conversions between the S3 client's types and the engine's (s3/convert.cc).
+ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head);
+s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec);
+
+}  // namespace ferry::storage

@@ -1,0 +1,36 @@
+#include "transfer/budget.h"
+
+#include <algorithm>
+
+namespace ferry::transfer {
+
+bool ByteBudget::Acquire(uint64_t n, std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  const bool ok = cv_.wait(lock, stop, [&] {
+    return used_ == 0 || used_ + n <= capacity_;  // an oversized request waits for an empty budget
+  });
+  if (!ok) return false;
+  used_ += n;
+  peak_ = std::max(peak_, used_);
+  return true;
+}
+
+void ByteBudget::Release(uint64_t n) {
+  {
+    std::lock_guard lock(mu_);
+    used_ -= n;
+  }
+  cv_.notify_all();
+}
+
+uint64_t ByteBudget::in_use() const {
+  std::lock_guard lock(mu_);
+  return used_;
+}
+
+uint64_t ByteBudget::peak() const {
+  std::lock_guard lock(mu_);
+  return peak_;
+}
+
+}  // namespace ferry::transfer

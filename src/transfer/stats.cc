@@ -1,0 +1,18 @@
+#include "transfer/stats.h"
+
+namespace ferry::transfer {
+
+void Stats::AddFailure(std::string key, std::string action, Status status) {
+  failure_count_.fetch_add(1);
+  std::lock_guard lock(mu_);
+  if (kept_.size() < kMaxKeptFailures) {
+    kept_.push_back(Failure{std::move(key), std::move(action), std::move(status)});
+  }
+}
+
+std::vector<Failure> Stats::KeptFailures() const {
+  std::lock_guard lock(mu_);
+  return kept_;
+}
+
+}  // namespace ferry::transfer

@@ -1,0 +1,139 @@
+#include "transfer/sync.h"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "plan/merge.h"
+#include "transfer/progress.h"
+
+namespace ferry::transfer {
+namespace {
+
+// Destination keys to delete, kept on disk: [u32 length][bytes] records.
+class DeleteSpool {
+ public:
+  DeleteSpool() : file_(std::tmpfile()) {}
+  ~DeleteSpool() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  Status Add(const std::string& key) {
+    if (file_ == nullptr) return Status::Internal("cannot create a temporary file for deletes");
+    const auto n = static_cast<uint32_t>(key.size());
+    if (std::fwrite(&n, sizeof n, 1, file_) != 1 ||
+        std::fwrite(key.data(), 1, key.size(), file_) != key.size()) {
+      return Status::Internal("cannot write the delete spool");
+    }
+    ++count_;
+    return Status::Ok();
+  }
+  uint64_t count() const { return count_; }
+  // Calls `batch` with up to `n` keys at a time.
+  template <class F>
+  Status Replay(size_t n, F batch) {
+    if (count_ == 0) return Status::Ok();
+    std::rewind(file_);
+    std::vector<std::string> keys;
+    uint32_t len = 0;
+    while (std::fread(&len, sizeof len, 1, file_) == 1) {
+      std::string key(len, '\0');
+      if (std::fread(key.data(), 1, len, file_) != len) {
+        return Status::Internal("delete spool truncated");
+      }
+      keys.push_back(std::move(key));
+      if (keys.size() == n) batch(std::move(keys)), keys = {};
+    }
+    if (!keys.empty()) batch(std::move(keys));
+    return Status::Ok();
+  }
+
+ private:
+  std::FILE* file_;
+  uint64_t count_ = 0;
+};
+
+class Planner : public plan::ListingVisitor {
+ public:
+  Planner(const plan::Filter& filter, const SyncOptions& options, TransferEngine& engine,
+          Stats& stats, DeleteSpool& spool)
+      : filter_(filter), options_(options), engine_(engine), stats_(stats), spool_(spool) {}
+
+  Status SourceOnly(const storage::ObjectInfo& src) override { return Handle(&src, nullptr); }
+
+  Status DestinationOnly(const storage::ObjectInfo& dst) override {
+    if (!options_.delete_extra || !filter_.Matches(dst)) return Status::Ok();
+    stats_.deletes_planned += 1;
+    return spool_.Add(dst.key);
+  }
+
+  Status Both(const storage::ObjectInfo& src, const storage::ObjectInfo& dst) override {
+    return Handle(&src, &dst);
+  }
+
+ private:
+  Status Handle(const storage::ObjectInfo* src, const storage::ObjectInfo* dst) {
+    if (!filter_.Matches(*src)) return Status::Ok();  // the destination is left alone too
+    stats_.objects_listed += 1;
+    const plan::Decision d = plan::Decide(src, dst, options_.transfer.decide);
+    if (d.verdict == plan::Verdict::kSkip) {
+      stats_.objects_skipped += 1;
+      return Status::Ok();
+    }
+    if (d.verdict == plan::Verdict::kDelete) return Status::Ok();  // not reached for src != null
+    stats_.objects_planned += 1;
+    stats_.bytes_planned += src->size;
+    CopyRequest r;
+    r.src = *src;
+    if (dst != nullptr) r.dst = *dst;
+    r.need_details = d.verdict == plan::Verdict::kNeedDetails;
+    r.reason = d.reason;
+    engine_.Copy(std::move(r));
+    return Status::Ok();
+  }
+
+  const plan::Filter& filter_;
+  const SyncOptions& options_;
+  TransferEngine& engine_;
+  Stats& stats_;
+  DeleteSpool& spool_;
+};
+
+}  // namespace
+
+SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Filter& filter,
+                   const SyncOptions& options, Stats& stats, std::stop_token stop) {
+  const auto start = std::chrono::steady_clock::now();
+  SyncResult result;
+  TransferEngine engine(options.transfer, src, dst, stats);
+  std::stop_callback cancel(stop, [&engine] { engine.Cancel(); });
+  std::unique_ptr<ProgressLine> progress;
+  if (options.progress) progress = std::make_unique<ProgressLine>(stats, engine.budget());
+
+  DeleteSpool spool;
+  Planner planner(filter, options, engine, stats, spool);
+  result.status = [&]() -> Status {
+    FERRY_ASSIGN_OR_RETURN(auto src_cursor, src.List(options.src_prefix));
+    FERRY_ASSIGN_OR_RETURN(auto dst_cursor, dst.List(options.src_prefix));
+    return plan::MergeListings(*src_cursor, *dst_cursor, planner);
+  }();
+  engine.Wait();
+
+  if (result.status.ok() && spool.count() > 0) {
+    if (stats.failures() > 0 || stop.stop_requested()) {
+      result.deletes_skipped = true;
+    } else {
+      result.status = spool.Replay(1000, [&](std::vector<std::string> keys) {
+        engine.Delete(std::move(keys));
+      });
+      engine.Wait();
+    }
+  }
+  if (stop.stop_requested() && result.status.ok()) result.status = Status::Cancelled("interrupted");
+  progress.reset();
+  result.peak_buffer_bytes = engine.budget().peak();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace ferry::transfer
