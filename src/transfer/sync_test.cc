@@ -1,0 +1,206 @@
+// RunSync + TransferEngine against MemoryBackend fakes: planning, whole and multipart copies,
+// checksums, budgets, failure handling, deletes.
+#include "transfer/sync.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "checksum/checksum.h"
+#include "storage/memory/memory_backend.h"
+
+namespace ferry::transfer {
+namespace {
+
+using storage::MemoryBackend;
+
+std::string Bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+MemoryBackend::Options SmallParts(std::string endpoint) {
+  MemoryBackend::Options o;
+  o.features.min_part_size = 1024;
+  o.endpoint = std::move(endpoint);
+  return o;
+}
+
+void Put(MemoryBackend& b, const std::string& key, const std::string& body,
+         std::map<std::string, std::string> metadata = {}) {
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  spec.metadata = std::move(metadata);
+  auto r = b.Put(key, checksum::AsBytes(body), spec, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+SyncOptions Options() {
+  SyncOptions o;
+  o.transfer.concurrency = 8;
+  o.transfer.memory_budget = 64 * 1024;
+  o.transfer.part_size = 4096;
+  o.transfer.multipart_threshold = 10000;
+  return o;
+}
+
+SyncResult RunOnce(MemoryBackend& src, MemoryBackend& dst, Stats& stats,
+               SyncOptions options = Options()) {
+  auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
+  EXPECT_TRUE(filter.ok());
+  return RunSync(src, dst, *filter, options, stats, {});
+}
+
+TEST(SyncTest, CopiesWholeAndMultipartObjectsWithChecksumsWithinBudget) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  for (int i = 0; i < 200; ++i) Put(src, "small/" + std::to_string(i), Bytes(i * 37, i));
+  const std::string big = Bytes(50000, 1);  // 13 parts of 4 KiB
+  Put(src, "big", big, {{"owner", "bob"}});
+  Stats stats;
+  SyncResult r = RunOnce(src, dst, stats);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(stats.objects_copied.load(), 201u);
+  EXPECT_EQ(stats.objects_multipart.load(), 1u);
+  EXPECT_LE(r.peak_buffer_bytes, 64u * 1024);
+  EXPECT_EQ(dst.Contents("big"), big);
+  EXPECT_EQ(dst.Contents("small/199"), Bytes(199 * 37, 199));
+  auto info = dst.Stat("big", false, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->metadata.at("owner"), "bob");
+  EXPECT_EQ(info->crc32c(), checksum::Crc32c(checksum::AsBytes(big)));
+  EXPECT_NE(info->etag.find("-13"), std::string::npos) << info->etag;
+  EXPECT_EQ(dst.counts().parts, 13);
+  EXPECT_EQ(dst.open_writers(), 0);
+}
+
+TEST(SyncTest, ResyncCopiesNothingAndSameSizeEditCopiesOne) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  for (int i = 0; i < 20; ++i) Put(src, "k" + std::to_string(i), Bytes(100, i));
+  Put(src, "big", Bytes(30000, 5));
+  Stats first;
+  ASSERT_TRUE(RunOnce(src, dst, first).status.ok());
+  Stats second;
+  ASSERT_TRUE(RunOnce(src, dst, second).status.ok());
+  EXPECT_EQ(second.objects_copied.load(), 0u);
+  EXPECT_EQ(second.objects_skipped.load(), 21u);
+  Put(src, "k3", Bytes(100, 333));
+  Stats third;
+  ASSERT_TRUE(RunOnce(src, dst, third).status.ok());
+  EXPECT_EQ(third.objects_copied.load(), 1u);
+  EXPECT_EQ(dst.Contents("k3"), Bytes(100, 333));
+}
+
+TEST(SyncTest, FailedPartAbortsUploadAndLeavesNoObject) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  Put(src, "big", Bytes(40000, 2));
+  dst.FailNext(MemoryBackend::kWriteChunk, 1, Status::PermissionDenied("no"));
+  Stats stats;
+  SyncResult r = RunOnce(src, dst, stats);
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(stats.failures(), 1u);
+  EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(dst.Contents("big").has_value());
+  EXPECT_EQ(dst.open_writers(), 0);
+  EXPECT_GE(dst.counts().aborts, 1);
+}
+
+TEST(SyncTest, SourceChecksumMismatchIsDataLossAndNothingIsWritten) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  Put(src, "small", "abc", {{storage::kMetaCrc32c, "00000000"}});
+  Put(src, "big", Bytes(30000, 3), {{storage::kMetaCrc32c, "12345678"}});
+  Stats stats;
+  RunOnce(src, dst, stats);
+  EXPECT_EQ(stats.failures(), 2u);
+  for (const auto& f : stats.KeptFailures()) {
+    EXPECT_EQ(f.status.code(), ErrorCode::kDataLoss) << f.status.ToString();
+  }
+  EXPECT_TRUE(dst.Keys().empty());
+  EXPECT_EQ(dst.open_writers(), 0);
+}
+
+TEST(SyncTest, SameEndpointCopiesOnTheServer) {
+  MemoryBackend src(SmallParts("same"));
+  MemoryBackend dst(SmallParts("same"));
+  Put(src, "a", "1");
+  Put(src, "big", Bytes(30000, 4));
+  SyncOptions o = Options();
+  o.transfer.server_side_copy_limit = 10000;  // "big" goes through part copies
+  Stats stats;
+  ASSERT_TRUE(RunOnce(src, dst, stats, o).status.ok());
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(dst.counts().copies, 1);
+  EXPECT_GT(dst.counts().part_copies, 1);
+  EXPECT_EQ(dst.counts().bytes_written, 0u);
+  EXPECT_EQ(dst.Contents("big"), Bytes(30000, 4));
+}
+
+TEST(SyncTest, DeletesRunAfterCopiesAndAreSkippedWhenSomethingFailed) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  Put(src, "keep", "k");
+  Put(src, "fails", "f");
+  Put(dst, "extra1", "x");
+  Put(dst, "extra2", "y");
+  SyncOptions o = Options();
+  o.delete_extra = true;
+  o.transfer.decide.delete_extra = true;
+  dst.FailNext(MemoryBackend::kPut, 1, Status::Unavailable("503"));
+  Stats failed;
+  SyncResult r = RunOnce(src, dst, failed, o);
+  EXPECT_TRUE(r.deletes_skipped);
+  EXPECT_EQ(dst.Keys().size(), 3u);  // one of the two copies failed, extras kept
+
+  Stats ok;
+  r = RunOnce(src, dst, ok, o);
+  EXPECT_FALSE(r.deletes_skipped);
+  EXPECT_EQ(ok.objects_deleted.load(), 2u);
+  EXPECT_EQ(dst.Keys(), (std::vector<std::string>{"fails", "keep"}));
+}
+
+TEST(SyncTest, DryRunChangesNothing) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  Put(src, "new", "n");
+  Put(dst, "old", "o");
+  SyncOptions o = Options();
+  o.delete_extra = true;
+  o.transfer.decide.delete_extra = true;
+  o.transfer.dry_run = true;
+  dst.ResetCounts();
+  Stats stats;
+  ASSERT_TRUE(RunOnce(src, dst, stats, o).status.ok());
+  EXPECT_EQ(stats.objects_copied.load(), 1u);
+  EXPECT_EQ(stats.objects_deleted.load(), 1u);
+  EXPECT_EQ(dst.Keys(), (std::vector<std::string>{"old"}));
+  EXPECT_EQ(dst.counts().puts, 0);
+}
+
+TEST(ByteBudgetTest, OversizedRequestWaitsForAnEmptyBudget) {
+  ByteBudget budget(100);
+  EXPECT_TRUE(budget.Acquire(60, {}));
+  std::stop_source stop;
+  std::thread t([&] {
+    EXPECT_TRUE(budget.Acquire(150, {}));  // waits until the 60 are released
+    budget.Release(150);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(budget.in_use(), 60u);
+  budget.Release(60);
+  t.join();
+  EXPECT_EQ(budget.in_use(), 0u);
+  EXPECT_EQ(budget.peak(), 150u);
+  stop.request_stop();
+  ByteBudget full(10);
+  ASSERT_TRUE(full.Acquire(10, {}));
+  EXPECT_FALSE(full.Acquire(5, stop.get_token()));
+}
+
+}  // namespace
+}  // namespace ferry::transfer

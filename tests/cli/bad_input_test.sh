@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Bad input gets one clear error line and a non-zero exit, and changes nothing.
+source "$(dirname "$0")/testlib.bash"
+A=$(new_bucket ra)
+mkdir -p "$WORK/src" && echo hello > "$WORK/src/f"
+
+check "malformed URL" expect_error 2 "malformed location" ferry cp "$WORK/src" "s3://Bad_Bucket/x"
+check "unknown scheme" expect_error 2 "unknown scheme" ferry cp "$WORK/src" "gs://bucket/x"
+check "unknown remote" expect_error 2 "unknown remote 'nope'" ferry cp "$WORK/src" "nope:bucket/x"
+check "missing config file" expect_error 1 "config file not found" \
+  "$FERRY_BIN" --config "$WORK/does-not-exist.toml" cp "$WORK/src" "ra:$A"
+printf '[remotes.ra]\nendpoint = \n' > "$WORK/bad.toml"
+check "malformed config" expect_error 2 "malformed config .*bad.toml line 2" \
+  "$FERRY_BIN" --config "$WORK/bad.toml" cp "$WORK/src" "ra:$A"
+check "unknown bucket" expect_error 1 "bucket not found: s3://ferry-no-such-bucket" \
+  ferry cp "$WORK/src" "rb:ferry-no-such-bucket-$$"
+check "missing source folder" expect_error 1 "not found" ferry cp "$WORK/nope" "ra:$A"
+RA_SECRET=wrong-secret-value check "wrong credentials" expect_error 1 "denied" \
+  ferry cp "$WORK/src" "ra:$A"
+check "secret never printed" bash -c "! grep -q wrong-secret-value '$WORK/err'"
+check "bad size" expect_error 2 "min-size" ferry cp "$WORK/src" "ra:$A" --min-size 12zz
+check "bad glob" expect_error 2 "\\[" ferry cp "$WORK/src" "ra:$A" --include "[abc"
+check "nothing was written by the failed runs" \
+  bash -c "[ -z \"\$('$FERRY_BIN' --config '$CONF' ls 'ra:$A')\" ]"
+check "unknown option" expect_error 2 "error" ferry cp "$WORK/src" "ra:$A" --frobnicate
+finish

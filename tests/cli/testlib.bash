@@ -1,0 +1,65 @@
+# Shared helpers for the CLI end-to-end tests (sourced). Needs FERRY_BIN and the
+# FERRY_TEST_S3_* variables that scripts/test-all.sh exports; fails when they are missing.
+set -euo pipefail
+: "${FERRY_BIN:?FERRY_BIN not set: run through scripts/test-all.sh}"
+: "${FERRY_TEST_S3_ENDPOINT:?}" "${FERRY_TEST_S3_ACCESS_KEY:?}" "${FERRY_TEST_S3_SECRET_KEY:?}"
+: "${FERRY_TEST_S3_ENDPOINT_B:?}" "${FERRY_TEST_S3_ACCESS_KEY_B:?}" "${FERRY_TEST_S3_SECRET_KEY_B:?}"
+
+WORK=$(mktemp -d /tmp/ferry-cli-test.XXXXXX)
+FAILS=0
+export RA_KEY=$FERRY_TEST_S3_ACCESS_KEY RA_SECRET=$FERRY_TEST_S3_SECRET_KEY
+export RB_KEY=$FERRY_TEST_S3_ACCESS_KEY_B RB_SECRET=$FERRY_TEST_S3_SECRET_KEY_B
+CONF=$WORK/ferry.toml
+cat > "$CONF" <<TOML
+[remotes.ra]
+endpoint = "$FERRY_TEST_S3_ENDPOINT"
+region = "${FERRY_TEST_S3_REGION:-region-a}"
+access_key_id_env = "RA_KEY"
+secret_access_key_env = "RA_SECRET"
+
+[remotes.rb]
+endpoint = "$FERRY_TEST_S3_ENDPOINT_B"
+region = "${FERRY_TEST_S3_REGION_B:-region-b}"
+access_key_id_env = "RB_KEY"
+secret_access_key_env = "RB_SECRET"
+TOML
+ferry() { "$FERRY_BIN" --config "$CONF" "$@"; }
+BUCKETS=()
+new_bucket() { # remote -> prints a fresh bucket location
+  local b
+  b="ferry-cli-$$-$RANDOM-${#BUCKETS[@]}"
+  ferry mb "$1:$b" 2>/dev/null
+  BUCKETS+=("$1:$b")
+  echo "$b"
+}
+cleanup() {
+  for loc in "${BUCKETS[@]}"; do
+    # empty the bucket by syncing an empty folder with --delete, then remove it
+    mkdir -p "$WORK/empty"
+    ferry sync "$WORK/empty" "$loc" --delete --no-progress >/dev/null 2>&1 || true
+    ferry rb "$loc" >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+check() { # description, then a command that must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; FAILS=$((FAILS + 1)); fi
+}
+# expect_error CODE PATTERN cmd...: exit code CODE, exactly one stderr line matching PATTERN
+expect_error() {
+  local code=$1 pattern=$2; shift 2
+  local rc=0
+  "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+  if [ "$rc" != "$code" ]; then
+    echo "  expected exit $code, got $rc: $(cat "$WORK/err")"; return 1
+  fi
+  if [ "$(wc -l < "$WORK/err")" != 1 ] || ! grep -q -- "$pattern" "$WORK/err"; then
+    echo "  expected one line matching '$pattern', got: $(cat "$WORK/err")"; return 1
+  fi
+}
+finish() {
+  if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
+  echo "all checks passed"
+}
