@@ -1,0 +1,232 @@
+#include "plan/decide.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ferry::plan {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using storage::ObjectInfo;
+using TimePoint = std::chrono::system_clock::time_point;
+
+const TimePoint kT0 = TimePoint(seconds(1'700'000'000));
+const std::string kMd5A = "0123456789abcdef0123456789abcdef";
+const std::string kMd5B = "fedcba9876543210fedcba9876543210";
+
+ObjectInfo S3(uint64_t size, std::string etag, TimePoint last_modified) {
+  ObjectInfo o;
+  o.key = "k";
+  o.size = size;
+  o.etag = std::move(etag);
+  o.mtime = last_modified;
+  return o;
+}
+
+ObjectInfo Local(uint64_t size, TimePoint mtime) { return S3(size, "", mtime); }
+
+// What a Stat adds: has_details, and ferry's metadata when given.
+ObjectInfo Details(ObjectInfo o, std::optional<std::string> crc32c,
+                   std::optional<TimePoint> ferry_mtime) {
+  o.has_details = true;
+  if (crc32c) o.metadata[storage::kMetaCrc32c] = *crc32c;
+  if (ferry_mtime) {
+    o.metadata[storage::kMetaMtime] = std::to_string(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(ferry_mtime->time_since_epoch())
+            .count());
+  }
+  return o;
+}
+
+ObjectInfo DeleteMarker() {
+  ObjectInfo o = S3(0, "", kT0);
+  o.delete_marker = true;
+  return o;
+}
+
+DecideOptions Opts(bool delete_extra, bool checksum, bool size_only, bool update_only_newer) {
+  DecideOptions o;
+  o.delete_extra = delete_extra;
+  o.checksum = checksum;
+  o.size_only = size_only;
+  o.update_only_newer = update_only_newer;
+  return o;
+}
+const DecideOptions kPlain = Opts(false, false, false, false);
+const DecideOptions kDelete = Opts(true, false, false, false);
+const DecideOptions kChecksum = Opts(false, true, false, false);
+const DecideOptions kSizeOnly = Opts(false, false, true, false);
+const DecideOptions kUpdate = Opts(false, false, false, true);
+
+struct Row {
+  const char* name;
+  std::optional<ObjectInfo> src, dst;
+  DecideOptions options;
+  Verdict verdict;
+  std::string_view reason;
+};
+
+std::vector<Row> Rows() {
+  const auto later = kT0 + seconds(100);
+  const auto earlier = kT0 - seconds(100);
+  std::vector<Row> rows = {
+      // Rules 0 and 1: presence.
+      {"src only", S3(1, kMd5A, kT0), std::nullopt, kPlain, Verdict::kCopy, "missing"},
+      {"dst only kept", std::nullopt, S3(1, kMd5A, kT0), kPlain, Verdict::kSkip, "extra (kept)"},
+      {"dst only deleted", std::nullopt, S3(1, kMd5A, kT0), kDelete, Verdict::kDelete,
+       "destination only"},
+      {"both absent", std::nullopt, std::nullopt, kDelete, Verdict::kSkip, "absent"},
+      {"src delete marker = absent", DeleteMarker(), S3(1, kMd5A, kT0), kDelete, Verdict::kDelete,
+       "destination only"},
+      {"src delete marker, no dst", DeleteMarker(), std::nullopt, kDelete, Verdict::kSkip,
+       "absent"},
+      {"dst delete marker = absent", S3(1, kMd5A, kT0), DeleteMarker(), kPlain, Verdict::kCopy,
+       "missing"},
+      // Rule 2: --update.
+      {"update: dst newer wins over size", Local(1, kT0), S3(2, kMd5A, later), kUpdate,
+       Verdict::kSkip, "destination newer"},
+      {"update: dst older, size differs", Local(1, kT0), S3(2, kMd5A, earlier), kUpdate,
+       Verdict::kCopy, "size differs"},
+      {"update: same second goes on", S3(1, kMd5A, kT0), S3(1, kMd5A, kT0 + milliseconds(900)),
+       kUpdate, Verdict::kSkip, "same etag"},
+      {"update: missing still copies", S3(1, kMd5A, kT0), std::nullopt, kUpdate, Verdict::kCopy,
+       "missing"},
+      {"update: ferry-mtime is the dst time", S3(1, "m-2", kT0),
+       Details(S3(1, "n-2", later), std::nullopt, earlier), kUpdate, Verdict::kNeedDetails,
+       "need details"},
+      // Rule 3: size.
+      {"size differs", S3(1, kMd5A, kT0), S3(2, kMd5A, kT0), kPlain, Verdict::kCopy,
+       "size differs"},
+      {"size only", S3(1, kMd5A, later), S3(1, kMd5B, kT0), kSizeOnly, Verdict::kSkip, "same size"},
+      {"size only still copies on size", S3(1, kMd5A, kT0), S3(2, kMd5A, kT0), kSizeOnly,
+       Verdict::kCopy, "size differs"},
+      // Rule 4: MD5 ETags.
+      {"same-size edit, MD5 etags", S3(5, kMd5A, earlier), S3(5, kMd5B, kT0), kPlain,
+       Verdict::kCopy, "etag differs"},
+      {"same MD5 etag, src newer", S3(5, kMd5A, later), S3(5, kMd5A, kT0), kPlain, Verdict::kSkip,
+       "same etag"},
+      {"MD5 etags compare case-insensitively", S3(5, kMd5A, kT0),
+       S3(5, "0123456789ABCDEF0123456789ABCDEF", kT0), kPlain, Verdict::kSkip, "same etag"},
+      {"checksum: MD5 etags decide", S3(5, kMd5A, kT0), S3(5, kMd5B, kT0), kChecksum,
+       Verdict::kCopy, "etag differs"},
+      // Rules 5 and 6: multipart ETags, details, CRC32C.
+      {"multipart equal etags, no details", S3(5, "abc-2", kT0), S3(5, "abc-2", kT0), kPlain,
+       Verdict::kNeedDetails, "need details"},
+      {"MD5 vs multipart, no details", S3(5, kMd5A, kT0), S3(5, "abc-2", later), kPlain,
+       Verdict::kNeedDetails, "need details"},
+      {"one side lacks details", Details(S3(5, "abc-2", kT0), "0a0b0c0d", std::nullopt),
+       S3(5, "abc-2", kT0), kPlain, Verdict::kNeedDetails, "need details"},
+      {"crc without has_details is ignored", S3(5, "abc-2", kT0),
+       [] {
+         ObjectInfo o = S3(5, "abc-2", kT0);
+         o.metadata[storage::kMetaCrc32c] = "0a0b0c0d";
+         return o;
+       }(),
+       kPlain, Verdict::kNeedDetails, "need details"},
+      {"multipart, details, equal crc", Details(S3(5, "abc-2", later), "0a0b0c0d", std::nullopt),
+       Details(S3(5, "abc-2", kT0), "0a0b0c0d", kT0), kPlain, Verdict::kSkip, "same checksum"},
+      {"multipart, details, crc differs", Details(S3(5, "abc-2", kT0), "0a0b0c0d", std::nullopt),
+       Details(S3(5, "abc-2", later), "ffffffff", kT0), kPlain, Verdict::kCopy, "checksum differs"},
+      {"MD5 vs multipart, details, equal crc", Details(S3(5, kMd5A, kT0), "0a0b0c0d", kT0),
+       Details(S3(5, "abc-3", later), "0a0b0c0d", kT0), kPlain, Verdict::kSkip, "same checksum"},
+      // Rule 7(a): destination records ferry-mtime.
+      {"details, no src crc, dst ferry-mtime equal",
+       Details(S3(5, "abc-2", kT0), std::nullopt, std::nullopt),
+       Details(S3(5, "def-2", later), "0a0b0c0d", kT0 + milliseconds(300)), kPlain, Verdict::kSkip,
+       "same mtime"},
+      {"details, src ferry-mtime vs dst ferry-mtime",
+       Details(S3(5, "abc-2", later), std::nullopt, earlier),
+       Details(S3(5, "def-2", later), std::nullopt, earlier), kPlain, Verdict::kSkip, "same mtime"},
+      {"details, dst ferry-mtime differs",
+       Details(S3(5, "abc-2", later), std::nullopt, std::nullopt),
+       Details(S3(5, "def-2", later + seconds(5)), std::nullopt, kT0), kPlain, Verdict::kCopy,
+       "mtime differs"},
+      // Rule 7(b): destination S3 object not written by ferry.
+      {"details, foreign dst written later",
+       Details(S3(5, "abc-2", kT0), std::nullopt, std::nullopt),
+       Details(S3(5, "def-2", later), std::nullopt, std::nullopt), kPlain, Verdict::kSkip,
+       "not newer"},
+      {"details, foreign dst written earlier",
+       Details(S3(5, "abc-2", kT0), std::nullopt, std::nullopt),
+       Details(S3(5, "def-2", earlier), std::nullopt, std::nullopt), kPlain, Verdict::kCopy,
+       "source newer"},
+      // local -> S3: listing only.
+      {"local->S3 not newer", Local(5, kT0), S3(5, "abc-2", later), kPlain, Verdict::kSkip,
+       "not newer"},
+      {"local->S3 MD5 dst not newer", Local(5, kT0), S3(5, kMd5A, later), kPlain, Verdict::kSkip,
+       "not newer"},
+      {"local->S3 same second", Local(5, kT0 + milliseconds(700)), S3(5, kMd5A, kT0), kPlain,
+       Verdict::kSkip, "not newer"},
+      {"local->S3 edited after upload", Local(5, later), S3(5, kMd5A, kT0), kPlain, Verdict::kCopy,
+       "source newer"},
+      {"local->S3 dst details with ferry-mtime", Local(5, kT0 + milliseconds(5)),
+       Details(S3(5, kMd5A, later), "0a0b0c0d", kT0), kPlain, Verdict::kSkip, "same mtime"},
+      // S3 -> local.
+      {"S3->local same mtime", S3(5, kMd5A, kT0), Local(5, kT0 + milliseconds(999)), kPlain,
+       Verdict::kSkip, "same mtime"},
+      {"S3->local mtime differs, src may record ferry-mtime", S3(5, kMd5A, later), Local(5, kT0),
+       kPlain, Verdict::kNeedDetails, "need details"},
+      {"S3->local src ferry-mtime equals file mtime",
+       Details(S3(5, kMd5A, later), std::nullopt, kT0), Local(5, kT0), kPlain, Verdict::kSkip,
+       "same mtime"},
+      {"S3->local src details, mtime differs",
+       Details(S3(5, kMd5A, later), std::nullopt, std::nullopt), Local(5, kT0), kPlain,
+       Verdict::kCopy, "mtime differs"},
+      {"S3->local file newer still differs", Details(S3(5, kMd5A, kT0), std::nullopt, std::nullopt),
+       Local(5, later), kPlain, Verdict::kCopy, "mtime differs"},
+      // local -> local.
+      {"local->local same mtime", Local(5, kT0), Local(5, kT0), kPlain, Verdict::kSkip,
+       "same mtime"},
+      {"local->local mtime differs", Local(5, kT0), Local(5, later), kPlain, Verdict::kCopy,
+       "mtime differs"},
+      // --checksum forces details when content is not already known equal or different.
+      {"checksum: local->S3 asks for details", Local(5, kT0), S3(5, kMd5A, later), kChecksum,
+       Verdict::kNeedDetails, "need details"},
+      {"checksum: local->local asks for details", Local(5, kT0), Local(5, kT0), kChecksum,
+       Verdict::kNeedDetails, "need details"},
+      {"checksum: details, equal crc", Details(Local(5, kT0), "0a0b0c0d", std::nullopt),
+       Details(S3(5, kMd5A, later), "0a0b0c0d", kT0), kChecksum, Verdict::kSkip, "same checksum"},
+      {"checksum: details, no common checksum falls to time",
+       Details(Local(5, kT0), std::nullopt, std::nullopt),
+       Details(S3(5, "abc-2", later), std::nullopt, std::nullopt), kChecksum, Verdict::kSkip,
+       "not newer"},
+  };
+  return rows;
+}
+
+TEST(DecideTest, Table) {
+  for (const Row& row : Rows()) {
+    const ObjectInfo* src = row.src ? &*row.src : nullptr;
+    const ObjectInfo* dst = row.dst ? &*row.dst : nullptr;
+    Decision d = Decide(src, dst, row.options);
+    EXPECT_EQ(VerdictName(d.verdict), VerdictName(row.verdict)) << row.name;
+    EXPECT_EQ(d.reason, row.reason) << row.name;
+  }
+}
+
+// After the engine fills details on both sides, Decide never asks again.
+TEST(DecideTest, NeedDetailsFiresAtMostOnce) {
+  int asked = 0;
+  for (const Row& row : Rows()) {
+    if (row.verdict != Verdict::kNeedDetails) continue;
+    ++asked;
+    ObjectInfo src = *row.src, dst = *row.dst;
+    src.has_details = dst.has_details = true;
+    EXPECT_NE(Decide(&src, &dst, row.options).verdict, Verdict::kNeedDetails) << row.name;
+  }
+  EXPECT_GE(asked, 8);
+}
+
+TEST(DecideTest, VerdictNames) {
+  EXPECT_EQ(VerdictName(Verdict::kSkip), "skip");
+  EXPECT_EQ(VerdictName(Verdict::kCopy), "copy");
+  EXPECT_EQ(VerdictName(Verdict::kDelete), "delete");
+  EXPECT_EQ(VerdictName(Verdict::kNeedDetails), "need-details");
+}
+
+}  // namespace
+}  // namespace ferry::plan
