@@ -3,7 +3,6 @@
 #include <fstream>
 #include <sstream>
 
-#define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
 namespace ferry::app {
@@ -64,14 +63,15 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
 
 Result<Config> ParseConfig(std::string_view text, std::string_view source_name) {
   const std::string src(source_name);
-  toml::parse_result parsed = toml::parse(text, source_name);
-  if (!parsed) {
-    const auto& err = parsed.error();
+  // Debian's toml++ is built with exceptions: the throw stops here, at the adapter.
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& err) {
     return Status::InvalidArgument("malformed config " + src + " line " +
                                    std::to_string(err.source().begin.line) + ": " +
                                    std::string(err.description()));
   }
-  const toml::table& root = parsed.table();
   Config config;
   config.source = src;
   for (const auto& [k, v] : root) {

@@ -60,13 +60,21 @@ class BodySink {
     return Status::Ok();
   }
   virtual Status Write(std::span<const std::byte> data) = 0;
+  // Discards everything written so far so that the body can be delivered again from its first
+  // byte; afterwards Begin and Write are called anew for the next response. The S3 client calls
+  // it before retrying a request whose failed attempt had already delivered body bytes. Returns
+  // false when the sink cannot rewind (the default); such a failure is then not retried by the
+  // client but returned as is (kUnavailable), for a higher layer to retry.
+  virtual bool Rewind() { return false; }
 };
 
 // Collects the body into a string (error bodies, XML replies).
 class StringSink : public BodySink {
  public:
   explicit StringSink(size_t limit = 64u << 20) : limit_(limit) {}
+  // Fails with kDataLoss when the body would exceed `limit`.
   Status Write(std::span<const std::byte> data) override;
+  bool Rewind() override;
   std::string& body() { return body_; }
 
  private:
@@ -79,6 +87,7 @@ class SpanSink : public BodySink {
  public:
   explicit SpanSink(std::span<std::byte> out) : out_(out) {}
   Status Write(std::span<const std::byte> data) override;
+  bool Rewind() override;  // restarts writing at offset 0
   size_t written() const { return written_; }
 
  private:

@@ -6,7 +6,10 @@
 //   404 / NoSuchKey / NoSuchBucket / NoSuchUpload -> kNotFound (message names the bucket/key)
 //   403 / AccessDenied / SignatureDoesNotMatch / InvalidAccessKeyId -> kPermissionDenied
 //   412 PreconditionFailed -> kFailedPrecondition;  400 and other 4xx -> kInvalidArgument
-//   500, 503, SlowDown, RequestTimeout, InternalError, network faults -> kUnavailable
+//   500, 502, 503, 504, 429, SlowDown, RequestTimeout, InternalError, network faults
+//     -> kUnavailable
+//   409 BucketAlreadyExists / BucketAlreadyOwnedByYou -> kAlreadyExists; 501 -> kNotSupported
+//   (the full table is in s3/errors.h)
 // kUnavailable replies are retried inside the client with jittered exponential backoff up to
 // `retry.max_attempts`; only the final failure is returned. Messages never contain secrets.
 //
@@ -133,6 +136,7 @@ class S3Client {
                                               std::string_view upload_id,
                                               std::span<const CompletedPart> parts,
                                               std::stop_token stop = {});
+  // Idempotent: an upload that no longer exists (NoSuchUpload) counts as aborted.
   Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
                               std::string_view upload_id, std::stop_token stop = {});
   // All parts of an upload (follows pagination).

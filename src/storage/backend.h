@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <stop_token>
@@ -78,6 +79,11 @@ class ChunkWriter {
     (void)part_number, (void)source, (void)object, (void)offset, (void)length, (void)stop;
     return Status::NotSupported("server-side part copy");
   }
+  // Metadata known only once every part was read (ferry's full-object checksum of a source that
+  // did not declare one), to be recorded by Commit on backends that store metadata. S3 does it
+  // with one server-side copy of the object onto itself after completing the upload (RGW
+  // copies only the manifest). Default: ignored. Call before Commit.
+  virtual void AddMetadataOnCommit(std::map<std::string, std::string> extra) { (void)extra; }
   // Returns the final ETag (S3) or "" (local).
   virtual Result<std::string> Commit(std::stop_token stop) = 0;
   virtual Status Abort() = 0;

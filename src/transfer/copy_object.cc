@@ -31,6 +31,11 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
     stats_.details_fetched += 1;
     const storage::ObjectInfo* d = dst.ok() ? &dst.value() : nullptr;
     plan::Decision again = plan::Decide(&src.value(), d, options_.decide);
+    if (again.verdict == plan::Verdict::kNeedDetails) {
+      return stats_.AddFailure(r.src.key, "copy",
+                               Status::Internal("planner still undecided after stat: " +
+                                                again.reason));
+    }
     if (again.verdict != plan::Verdict::kCopy) {
       stats_.objects_skipped += 1;
       stats_.objects_planned -= 1;

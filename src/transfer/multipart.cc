@@ -133,6 +133,8 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
     if (upload->expected_crc && *upload->expected_crc != crc) {
       s = Status::DataLoss("checksum mismatch: source " + checksum::Hex32(*upload->expected_crc) +
                            ", sent " + checksum::Hex32(crc) + "; upload aborted");
+    } else if (!upload->expected_crc) {
+      upload->writer->AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
     }
   }
   if (s.ok()) {

@@ -99,8 +99,10 @@ TEST_F(SyncS3Test, MultipartObjectIsByteIdenticalAndCarriesChecksum) {
   EXPECT_EQ(head->size, body.size());
   EXPECT_NE(head->etag.find("-7"), std::string::npos) << head->etag;  // 7 parts of 16 MiB
   EXPECT_TRUE(GetObject(1, b, "large/object.bin") == body);
-  // The source had no ferry checksum: the destination records the streamed CRC32C when it
-  // could be verified; an S3 source without one gets ferry-mtime only.
+  // The source had no ferry checksum: the CRC32C streamed through the parts is recorded once
+  // the upload completed.
+  EXPECT_EQ(head->metadata[storage::kMetaCrc32c],
+            checksum::Hex32(checksum::Crc32c(checksum::AsBytes(body))));
   EXPECT_FALSE(head->metadata[storage::kMetaMtime].empty());
   EXPECT_EQ(Sync(*src, *dst, o).copied(), 0u) << "re-sync of a multipart object";
 }

@@ -78,20 +78,23 @@ Result<plan::Filter> BuildFilter(const CopyArgs& a) {
   f.include = a.include;
   f.exclude = a.exclude;
   const auto now = std::chrono::system_clock::now();
-  if (!a.min_size.empty()) {
-    FERRY_ASSIGN_OR_RETURN(f.min_size, plan::ParseSize(a.min_size));
-  }
-  if (!a.max_size.empty()) {
-    FERRY_ASSIGN_OR_RETURN(f.max_size, plan::ParseSize(a.max_size));
-  }
-  if (!a.newer_than.empty()) {
-    FERRY_ASSIGN_OR_RETURN(auto age, plan::ParseAge(a.newer_than));
-    f.newer_than = now - age;
-  }
-  if (!a.older_than.empty()) {
-    FERRY_ASSIGN_OR_RETURN(auto age, plan::ParseAge(a.older_than));
-    f.older_than = now - age;
-  }
+  auto size = [](const std::string& text, const char* flag) -> Result<std::optional<uint64_t>> {
+    if (text.empty()) return std::optional<uint64_t>();
+    auto v = plan::ParseSize(text);
+    if (!v.ok()) return v.status().WithContext(flag);
+    return std::optional<uint64_t>(*v);
+  };
+  auto age = [&](const std::string& text, const char* flag)
+      -> Result<std::optional<std::chrono::system_clock::time_point>> {
+    if (text.empty()) return std::optional<std::chrono::system_clock::time_point>();
+    auto v = plan::ParseAge(text);
+    if (!v.ok()) return v.status().WithContext(flag);
+    return std::optional<std::chrono::system_clock::time_point>(now - *v);
+  };
+  FERRY_ASSIGN_OR_RETURN(f.min_size, size(a.min_size, "--min-size"));
+  FERRY_ASSIGN_OR_RETURN(f.max_size, size(a.max_size, "--max-size"));
+  FERRY_ASSIGN_OR_RETURN(f.newer_than, age(a.newer_than, "--newer-than"));
+  FERRY_ASSIGN_OR_RETURN(f.older_than, age(a.older_than, "--older-than"));
   return plan::Filter::Make(f, now);
 }
 

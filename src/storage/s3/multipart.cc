@@ -12,8 +12,11 @@ namespace {
 
 class S3ChunkWriter : public ChunkWriter {
  public:
-  S3ChunkWriter(S3Backend& backend, std::string key, std::string upload_id)
-      : backend_(backend), key_(std::move(key)), upload_id_(std::move(upload_id)) {}
+  S3ChunkWriter(S3Backend& backend, std::string key, std::string upload_id, WriteSpec spec)
+      : backend_(backend),
+        key_(std::move(key)),
+        upload_id_(std::move(upload_id)),
+        spec_(std::move(spec)) {}
 
   ~S3ChunkWriter() override {
     if (!finished_) (void)Abort();
@@ -56,8 +59,20 @@ class S3ChunkWriter : public ChunkWriter {
               [](const auto& a, const auto& b) { return a.part_number < b.part_number; });
     auto etag = backend_.client().CompleteMultipartUpload(backend_.bucket(), key_, upload_id_,
                                                           parts, stop);
-    if (etag.ok()) finished_ = true;
-    return etag;
+    if (!etag.ok()) return etag;
+    finished_ = true;
+    if (extra_.empty()) return etag;
+    // Record metadata learnt while streaming: copy the object onto itself with the full write
+    // spec (REPLACE), which keeps tags. Best effort: the data is complete and verified already.
+    for (auto& [k, v] : extra_) spec_.metadata[k] = v;
+    const s3::WriteOptions options = WriteOptionsFromSpec(spec_);
+    auto copied = backend_.client().CopyObject(backend_.bucket(), key_, {}, backend_.bucket(), key_,
+                                               &options, {}, stop);
+    return copied.ok() ? copied : etag;
+  }
+
+  void AddMetadataOnCommit(std::map<std::string, std::string> extra) override {
+    extra_ = std::move(extra);
   }
 
   Status Abort() override {
@@ -75,6 +90,8 @@ class S3ChunkWriter : public ChunkWriter {
   S3Backend& backend_;
   std::string key_;
   std::string upload_id_;
+  WriteSpec spec_;
+  std::map<std::string, std::string> extra_;
   std::mutex mu_;
   std::vector<s3::CompletedPart> parts_;  // GUARDED_BY(mu_)
   bool finished_ = false;
@@ -92,7 +109,7 @@ Result<std::unique_ptr<ChunkWriter>> S3Backend::OpenChunkWriter(std::string_view
                          client_.CreateMultipartUpload(bucket_, full, WriteOptionsFromSpec(spec),
                                                        stop));
   return std::unique_ptr<ChunkWriter>(
-      std::make_unique<S3ChunkWriter>(*this, std::move(full), std::move(upload_id)));
+      std::make_unique<S3ChunkWriter>(*this, std::move(full), std::move(upload_id), spec));
 }
 
 }  // namespace ferry::storage

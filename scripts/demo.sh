@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# ferry's main job, end to end, on a laptop-sized setup:
+#
+#   bash scripts/demo.sh
+#
+# 1. installs what is missing and builds ferry (Release, build-release/);
+# 2. starts (or reuses) two Ceph RGW gateways on 127.0.0.1: region A and region B;
+# 3. makes a sample source: a local folder of ~300 files (0 bytes to 20 MiB, nested prefixes,
+#    keys with spaces, unicode, '+', '~'), copied to bucket demo-src in region A with `ferry cp`
+#    (the 12 and 20 MiB files go up as multipart); then adds a few objects with user metadata,
+#    Content-Type, Cache-Control, a storage class and tags with the AWS CLI, and tags two of
+#    ferry's objects;
+# 4. `ferry sync ra:demo-src rb:demo-dst` (config file with remotes ra / rb), a second sync
+#    that finds nothing to do, and a third one with --json;
+# 5. checks region B with the AWS CLI: same object count, metadata, tags and storage class.
+# The gateways stay up at the end (it prints how to stop them).
+#
+# Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
+#   FERRY_BIN (use this binary, skip the build), RGW_DIR / RGW_PORT / ... (scripts/rgw-start.sh;
+#   on a machine where another pair already runs, e.g. RGW_DIR=/tmp/s3-rgw to reuse it),
+#   DEMO_SRC_BUCKET / DEMO_DST_BUCKET (default demo-src / demo-dst; both are emptied first).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+FERRY_ROOT=$PWD
+# shellcheck source=scripts/lib/common.sh
+source "$FERRY_ROOT/scripts/lib/common.sh"
+
+DEMO_DIR=${DEMO_DIR:-/tmp/ferry-demo}
+SRC_BUCKET=${DEMO_SRC_BUCKET:-demo-src}
+DST_BUCKET=${DEMO_DST_BUCKET:-demo-dst}
+# the default threshold is larger than any sample file; a lower one shows multipart copies
+MP_FLAGS=(--multipart-threshold 8MiB --part-size 8MiB)
+
+log() { ferry_log demo "$@"; }
+# section headings and the commands being run go to stdout: they are the demo
+title() { printf '\n=== %s\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+
+# ------------------------------------------------------------------ 1. deps + build
+title "1. dependencies and build"
+bash scripts/install-deps.sh demo
+if [ -n "${FERRY_BIN:-}" ]; then
+  log "using FERRY_BIN=$FERRY_BIN (no build)"
+else
+  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-release -j2 --target ferry
+  FERRY_BIN=$FERRY_ROOT/build-release/src/cli/ferry
+fi
+[ -x "$FERRY_BIN" ] || { log "ERROR: no ferry binary at $FERRY_BIN"; exit 1; }
+"$FERRY_BIN" --version
+
+# ------------------------------------------------------------------ 2. gateways
+title "2. two RGW gateways (region A, region B)"
+rgw_up
+log "region A: $S3_ENDPOINT ($S3_REGION)   region B: $S3_ENDPOINT_B ($S3_REGION_B)"
+
+# ------------------------------------------------------------------ 3. sample data
+title "3. sample source folder -> ra:$SRC_BUCKET"
+SRC=$DEMO_DIR/src
+mkdir -p "$DEMO_DIR"
+rm -rf "$SRC"
+mkdir -p "$SRC"
+
+# rnd FILE BYTES: random (incompressible) content
+rnd() { mkdir -p "$(dirname "$1")"; head -c "$2" /dev/urandom > "$1"; }
+# txt FILE LINES: text content (compressible, human-readable)
+txt() {
+  local i
+  mkdir -p "$(dirname "$1")"
+  for ((i = 1; i <= $2; i++)); do printf '%s line %d of %s\n' "$NOW" "$i" "${1##*/}"; done > "$1"
+}
+NOW=$(date -u +%FT%TZ)
+
+# 144 "photos", 20-300 KiB, in year/month prefixes
+for m in 01 02 03 04 05 06 07 08 09 10 11 12; do
+  for n in $(seq 1 12); do
+    rnd "$SRC/photos/2024/$m/IMG_$(printf '%02d%02d' "${m#0}" "$n").jpg" $(( (RANDOM % 280 + 20) * 1024 ))
+  done
+done
+# 90 small text logs in daily prefixes
+for d in $(seq -w 1 30); do
+  for n in 1 2 3; do txt "$SRC/logs/app/2024-06-$d/server-$n.log" $((RANDOM % 60 + 5)); done
+done
+# 40 small JSON documents
+for n in $(seq -w 1 40); do
+  mkdir -p "$SRC/data"
+  printf '{"shard": %d, "items": [%s]}\n' "$((10#$n))" "$(seq -s, 1 $((RANDOM % 50 + 1)))" > "$SRC/data/shard-$n.json"
+done
+# awkward keys: spaces, unicode, +, ~, =, %, a deep path, a dot file
+txt "$SRC/docs/reports/Q1 summary 2024.txt" 40
+rnd "$SRC/docs/reports/annual report (final).pdf" $((1024 * 1024))
+txt "$SRC/docs/notes with  two spaces.md" 10
+txt "$SRC/données/café ☕.txt" 8
+txt "$SRC/日本語/ファイル 1.txt" 8
+txt "$SRC/emoji/🚀 launch plan.md" 12
+txt "$SRC/ünïcödé/straße.csv" 20
+txt "$SRC/misc/a+b=c.txt" 3
+txt "$SRC/misc/tilde~file.txt" 3
+txt "$SRC/misc/percent%20literal.txt" 3
+txt "$SRC/misc/.hidden" 1
+txt "$SRC/a/b/c/d/e/f/g/deep.txt" 2
+# empty objects
+mkdir -p "$SRC/empty"
+: > "$SRC/empty/zero-bytes.dat"
+: > "$SRC/empty/also empty.txt"
+# larger objects; the 12 and 20 MiB ones exceed the 8 MiB multipart threshold used here
+rnd "$SRC/media/audio-6MiB.bin" $((6 * 1024 * 1024))
+rnd "$SRC/media/clip-12MiB.mov" $((12 * 1024 * 1024))
+rnd "$SRC/media/video-20MiB.bin" $((20 * 1024 * 1024))
+log "sample folder: $(find "$SRC" -type f | wc -l) files, $(du -sh "$SRC" | cut -f1) in $SRC"
+
+# config: two remotes; the keys stay in environment variables the file names
+CONFIG=$DEMO_DIR/ferry.toml
+write_ferry_config "$CONFIG"
+export_ferry_keys
+FERRY=("$FERRY_BIN" --config "$CONFIG")
+printf '%s:\n' "$CONFIG"
+sed 's/^/    /' "$CONFIG"
+
+# start from empty buckets so the demo can be run again
+drop_bucket a "$SRC_BUCKET"
+drop_bucket b "$DST_BUCKET"
+show "${FERRY[@]}" mb "ra:$SRC_BUCKET"
+show "${FERRY[@]}" mb "rb:$DST_BUCKET"
+show "${FERRY[@]}" cp "$SRC" "ra:$SRC_BUCKET" "${MP_FLAGS[@]}"
+
+# what a folder cannot carry: metadata, content types, tags, storage classes (AWS CLI)
+printf '{"report": "demo", "rows": 3}\n' > "$DEMO_DIR/report.json"
+printf '<!doctype html><title>ferry demo</title><p>hello</p>\n' > "$DEMO_DIR/index.html"
+head -c $((256 * 1024)) /dev/urandom > "$DEMO_DIR/archive.bin"
+aws_a s3api put-object --bucket "$SRC_BUCKET" --key meta/report.json --body "$DEMO_DIR/report.json" \
+  --content-type application/json --cache-control max-age=60 \
+  --metadata owner=demo,project=ferry --tagging 'team=storage&env=demo' >/dev/null
+aws_a s3api put-object --bucket "$SRC_BUCKET" --key meta/index.html --body "$DEMO_DIR/index.html" \
+  --content-type 'text/html; charset=utf-8' --content-disposition inline \
+  --metadata generator=demo.sh >/dev/null
+aws_a s3api put-object --bucket "$SRC_BUCKET" --key "meta/cold archive.bin" --body "$DEMO_DIR/archive.bin" \
+  --storage-class STANDARD_IA --tagging 'tier=cold' >/dev/null
+aws_a s3api put-object-tagging --bucket "$SRC_BUCKET" --key photos/2024/01/IMG_0101.jpg \
+  --tagging 'TagSet=[{Key=camera,Value=x100},{Key=album,Value=winter}]'
+aws_a s3api put-object-tagging --bucket "$SRC_BUCKET" --key "données/café ☕.txt" \
+  --tagging 'TagSet=[{Key=lang,Value=fr}]'
+log "added 3 objects with metadata/content-type/storage class/tags, tagged 2 more"
+aws_a s3 ls --recursive --summarize "s3://$SRC_BUCKET" | tail -n 2
+
+# ------------------------------------------------------------------ 4. sync A -> B
+title "4. ferry sync, region A -> region B"
+show "${FERRY[@]}" sync "ra:$SRC_BUCKET" "rb:$DST_BUCKET" "${MP_FLAGS[@]}"
+title "   again: nothing changed, so nothing is copied"
+show "${FERRY[@]}" sync "ra:$SRC_BUCKET" "rb:$DST_BUCKET" "${MP_FLAGS[@]}"
+title "   and once more with --json (machine-readable summary)"
+printf '$ %s\n' "${FERRY[*]} sync ra:$SRC_BUCKET rb:$DST_BUCKET ${MP_FLAGS[*]} --json"
+summary=$("${FERRY[@]}" sync "ra:$SRC_BUCKET" "rb:$DST_BUCKET" "${MP_FLAGS[@]}" --json)
+printf '%s\n' "$summary"
+
+# ------------------------------------------------------------------ 5. check B
+title "5. region B, seen by the AWS CLI"
+n_src=$(count_objects a "$SRC_BUCKET")
+n_dst=$(count_objects b "$DST_BUCKET")
+printf 'objects: %s in ra:%s, %s in rb:%s\n' "$n_src" "$SRC_BUCKET" "$n_dst" "$DST_BUCKET"
+show aws_b s3api head-object --bucket "$DST_BUCKET" --key meta/report.json \
+  --query '{ContentType: ContentType, CacheControl: CacheControl, Metadata: Metadata, ETag: ETag}'
+show aws_b s3api get-object-tagging --bucket "$DST_BUCKET" --key meta/report.json --query TagSet
+show aws_b s3api head-object --bucket "$DST_BUCKET" --key "meta/cold archive.bin" \
+  --query '{StorageClass: StorageClass, ContentLength: ContentLength}'
+show aws_b s3api get-object-tagging --bucket "$DST_BUCKET" --key "données/café ☕.txt" --query TagSet
+show aws_b s3api head-object --bucket "$DST_BUCKET" --key media/video-20MiB.bin \
+  --query '{ContentLength: ContentLength, ETag: ETag}'
+
+title "done"
+status=0
+if [ "$n_src" != "$n_dst" ]; then
+  log "ERROR: object counts differ"
+  status=1
+fi
+# the third sync had nothing to do (the JSON is ferry's, printed with one key per line)
+if ! grep -Eq '"objects_copied": *0,?$' <<< "$summary"; then
+  log "ERROR: the no-change sync copied something"
+  status=1
+fi
+cat <<EOF
+The gateways are still running. Look around with, e.g.:
+  FERRY_RA_KEY=$S3_ACCESS_KEY FERRY_RA_SECRET=$S3_SECRET_KEY FERRY_RB_KEY=$S3_ACCESS_KEY_B FERRY_RB_SECRET=$S3_SECRET_KEY_B \\
+    $FERRY_BIN --config $CONFIG ls rb:$DST_BUCKET
+Stop them (and delete their data) with:
+  RGW_DIR=${RGW_DIR:-/tmp/ferry-rgw} bash scripts/rgw-stop.sh
+EOF
+if [ "$RGW_STARTED" = 0 ]; then
+  echo "(this demo reused an RGW pair that was already running: stop it only if it is yours)"
+fi
+exit $status

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Install, with apt, what ferry needs on a fresh Debian 12 machine.
+#
+#   bash scripts/install-deps.sh [GROUP...]      (default: test)
+#
+# Groups (several may be given; duplicates are fine):
+#   build   compiler, CMake/Ninja and the libraries ferry links against (+ GoogleTest)
+#   rgw     Ceph RADOS Gateway and the single-node cluster under it (scripts/rgw-start.sh)
+#   pg      PostgreSQL server (scripts/pg-start.sh)
+#   aws     the AWS CLI v2 (/usr/bin/aws): an independent S3 client for checks and demos
+#   bench   the peers of bench/bench-sync.sh: rclone, AWS CLI, GNU time (/usr/bin/time)
+#   test    build + rgw + pg + aws: everything scripts/test-all.sh needs
+#   demo    build + rgw + aws: everything scripts/demo.sh needs
+#   all     all of the above
+#
+# Packages that are already installed are skipped (dpkg-query), so a second run costs well under
+# a second and does not touch the network. `apt-get update` runs only when the package lists are
+# empty (fresh image) or when an install fails (stale lists); the install is then retried once.
+# Runs as root, or through sudo when it is available.
+# Never runs `apt-get autoremove`: on the images we use it removes packages the image itself ships.
+set -euo pipefail
+
+log() { printf '[install-deps %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+BUILD_PKGS=(build-essential cmake ninja-build pkg-config g++ libcurl4-openssl-dev libssl-dev
+  libzstd-dev libsqlite3-dev libpq-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
+  libpugixml-dev libfmt-dev libisal-dev libgtest-dev libgmock-dev curl)
+# curl: rgw-start.sh polls the S3 ports with it
+RGW_PKGS=(radosgw ceph-mon ceph-osd ceph-common curl)
+PG_PKGS=(postgresql)
+AWS_PKGS=(awscli)
+# time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword
+BENCH_PKGS=(rclone awscli time)
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(test)
+
+wanted=()
+add_group() {
+  case $1 in
+    build) wanted+=("${BUILD_PKGS[@]}") ;;
+    rgw)   wanted+=("${RGW_PKGS[@]}") ;;
+    pg)    wanted+=("${PG_PKGS[@]}") ;;
+    aws)   wanted+=("${AWS_PKGS[@]}") ;;
+    bench) wanted+=("${BENCH_PKGS[@]}") ;;
+    test)  add_group build; add_group rgw; add_group pg; add_group aws ;;
+    demo)  add_group build; add_group rgw; add_group aws ;;
+    all)   add_group test; add_group bench ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown group '$1' (build rgw pg aws bench test demo all)" ;;
+  esac
+}
+for g in "${groups[@]}"; do add_group "$g"; done
+
+# keep only what is not installed yet ("install ok installed" is dpkg's state for a configured package)
+missing=()
+for p in "${wanted[@]}"; do
+  case " ${missing[*]-} " in *" $p "*) continue ;; esac
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  log "all packages of: ${groups[*]} already installed"
+  exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || die "not root and no sudo: cannot install ${missing[*]}"
+  SUDO=(sudo)
+fi
+# sudo resets the environment, so the variable is passed through env; the lock timeout makes
+# a concurrent apt/dpkg run wait for us instead of failing at once
+APT=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300)
+
+lists_empty() { [ -z "$(find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' 2>/dev/null | head -n 1)" ]; }
+
+T0=$SECONDS
+log "installing ${#missing[@]} package(s): ${missing[*]}"
+if lists_empty; then
+  log "apt package lists are empty: apt-get update"
+  "${APT[@]}" update >&2
+fi
+if ! "${APT[@]}" install --no-install-recommends "${missing[@]}" >&2; then
+  log "install failed; refreshing the package lists and retrying once"
+  "${APT[@]}" update >&2
+  "${APT[@]}" install --no-install-recommends "${missing[@]}" >&2
+fi
+log "done in $((SECONDS - T0)) s"

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# THE test command of ferry (CI runs it through .ci/run):
+#
+#   bash scripts/test-all.sh
+#
+# 1. installs what is missing (scripts/install-deps.sh test: compiler, libraries, Ceph RGW,
+#    PostgreSQL, AWS CLI) - a second run skips this in under a second;
+# 2. starts two RGW gateways (regions A and B) and PostgreSQL in the background, because
+#    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
+# 3. configures and builds (RelWithDebInfo, warnings are errors) into build/;
+# 4. runs the unit and conformance tests (ctest -L 'unit|conformance');
+# 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration)
+#    and then every tests/cli/*.sh in sorted order (end-to-end tests of the ferry binary: a bash
+#    script that exits non-zero on failure; exit code 77 means "skipped");
+# 6. stops the servers it started (never ones that were already running) and prints, as its
+#    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
+#    before tests can run (build, server start) counts as one failure.
+# Exit status: 0 only if nothing failed and at least one test ran.
+#
+# Environment for the tests (exported before steps 5): FERRY_BIN, FERRY_TEST_S3_ENDPOINT,
+# FERRY_TEST_S3_ACCESS_KEY, FERRY_TEST_S3_SECRET_KEY, FERRY_TEST_S3_REGION (region A), the same
+# with the suffix _B (region B), FERRY_TEST_PG_URL, FERRY_TEST_CEPH_CONF (radosgw-admin -c ...,
+# e.g. `usage show`; empty when the pair was given from outside) and, for CLI scripts only,
+# FERRY_TEST_TMPDIR (a fresh scratch dir per script).
+#
+# Knobs:
+#   FERRY_TEST_S3_* (all eight) already set: use that RGW pair, start none.
+#   FERRY_TEST_PG_URL already set: use that PostgreSQL, start none.
+#   RGW_DIR / RGW_PORT / ... : passed on to scripts/rgw-start.sh. On a machine where another RGW pair
+#     already listens on 7480/7481, point RGW_DIR at its state dir (e.g. RGW_DIR=/tmp/s3-rgw) to reuse it.
+#   RGW_USAGE_LOG: default true here, so tests can count requests (radosgw-admin usage show).
+#   FERRY_TEST_KEEP_SERVERS=1: leave the servers running at the end (faster next run).
+#   FERRY_CMAKE_ARGS: extra configure arguments, e.g. "-DFERRY_SANITIZE=address,undefined".
+#   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+FERRY_ROOT=$PWD
+# shellcheck source=scripts/lib/common.sh
+source "$FERRY_ROOT/scripts/lib/common.sh"
+
+T0=$SECONDS
+LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")
+passed=0
+failed=0
+broken=()          # names of steps that failed outside of a test
+summary_done=0
+rgw_mode=none      # none | given | reused | ours | stopped
+pg_mode=none
+rgw_job=""
+pg_job=""
+
+# progress on stdout, so that it interleaves in order with the ctest output
+log() { printf '[test-all %s +%ss] %s\n' "$(date +%T)" "$((SECONDS - T0))" "$*"; }
+step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
+
+# ------------------------------------------------------------------ servers
+start_servers() {
+  if [ -n "${FERRY_TEST_S3_ENDPOINT:-}" ]; then
+    rgw_mode=given
+    log "RGW: using the pair given in FERRY_TEST_S3_* ($FERRY_TEST_S3_ENDPOINT, ${FERRY_TEST_S3_ENDPOINT_B:-?})"
+  else
+    # decide up front whether this run owns the cluster: only then is it stopped at the end
+    if RGW_INSTANCES=2 bash scripts/rgw-start.sh --status >/dev/null 2>&1; then
+      rgw_mode=reused
+      log "RGW: a pair is already running under ${RGW_DIR:-/tmp/ferry-rgw}; reusing it (it will be left running)"
+    else
+      rgw_mode=ours
+      log "RGW: starting two gateways in the background (log: $LOG_DIR/rgw.log)"
+    fi
+    RGW_INSTANCES=2 RGW_USAGE_LOG=${RGW_USAGE_LOG:-true} \
+      bash scripts/rgw-start.sh > "$LOG_DIR/rgw.env" 2> "$LOG_DIR/rgw.log" &
+    rgw_job=$!
+  fi
+  if [ -n "${FERRY_TEST_PG_URL:-}" ]; then
+    pg_mode=given
+    log "PostgreSQL: using FERRY_TEST_PG_URL"
+  else
+    if bash scripts/pg-start.sh --status >/dev/null 2>&1; then pg_mode=reused; else pg_mode=ours; fi
+    bash scripts/pg-start.sh > "$LOG_DIR/pg.env" 2> "$LOG_DIR/pg.log" &
+    pg_job=$!
+  fi
+}
+
+# wait for the background starts and export what the tests read; false if a server is missing
+wait_servers() {
+  local ok=0
+  if [ -n "$rgw_job" ]; then
+    if wait "$rgw_job"; then
+      load_kv "$LOG_DIR/rgw.env"
+      export FERRY_TEST_S3_ENDPOINT=$S3_ENDPOINT FERRY_TEST_S3_ACCESS_KEY=$S3_ACCESS_KEY
+      export FERRY_TEST_S3_SECRET_KEY=$S3_SECRET_KEY FERRY_TEST_S3_REGION=$S3_REGION
+      export FERRY_TEST_S3_ENDPOINT_B=$S3_ENDPOINT_B FERRY_TEST_S3_ACCESS_KEY_B=$S3_ACCESS_KEY_B
+      export FERRY_TEST_S3_SECRET_KEY_B=$S3_SECRET_KEY_B FERRY_TEST_S3_REGION_B=$S3_REGION_B
+      export FERRY_TEST_CEPH_CONF=$CEPH_CONF
+      log "RGW ready: A=$S3_ENDPOINT ($S3_REGION)  B=$S3_ENDPOINT_B ($S3_REGION_B)"
+    else
+      cat "$LOG_DIR/rgw.log"
+      step_failed "RGW start (log above; daemon logs under ${RGW_DIR:-/tmp/ferry-rgw}/log if kept)"
+      ok=1
+    fi
+    rgw_job=""
+  fi
+  export FERRY_TEST_CEPH_CONF=${FERRY_TEST_CEPH_CONF:-}
+  if [ -n "$pg_job" ]; then
+    if wait "$pg_job"; then
+      load_kv "$LOG_DIR/pg.env"
+      export FERRY_TEST_PG_URL=$PG_URL
+      log "PostgreSQL ready: $PG_URL"
+    else
+      cat "$LOG_DIR/pg.log"
+      step_failed "PostgreSQL start (log above)"
+      ok=1
+    fi
+    pg_job=""
+  fi
+  return $ok
+}
+
+# stop only what this run started; safe to call more than once
+stop_servers() {
+  # a start still in progress must finish first, or daemons it launches later would survive
+  if [ -n "$rgw_job" ]; then wait "$rgw_job" 2>/dev/null || true; rgw_job=""; fi
+  if [ -n "$pg_job" ]; then wait "$pg_job" 2>/dev/null || true; pg_job=""; fi
+  local keep=${FERRY_TEST_KEEP_SERVERS:-0}
+  if [ "$rgw_mode" = ours ]; then
+    if [ "$keep" = 1 ]; then
+      log "RGW left running (FERRY_TEST_KEEP_SERVERS=1); stop it with: bash scripts/rgw-stop.sh"
+    else
+      # the state is thrown away, so radosgw (which often ignores SIGTERM) gets SIGKILL after 1 s
+      RGW_STOP_WAIT=${RGW_STOP_WAIT:-1} bash scripts/rgw-stop.sh >> "$LOG_DIR/stop.log" 2>&1 || true
+    fi
+  fi
+  if [ "$pg_mode" = ours ]; then
+    if [ "$keep" = 1 ]; then
+      log "PostgreSQL left running; stop it with: bash scripts/pg-stop.sh"
+    else
+      bash scripts/pg-stop.sh >> "$LOG_DIR/stop.log" 2>&1 || true
+    fi
+  fi
+  rgw_mode=stopped
+  pg_mode=stopped
+}
+
+# the last line of the output, always
+finish() {
+  stop_servers
+  local rc=${1:-0}
+  if [ ${#broken[@]} -gt 0 ]; then log "broken steps: ${broken[*]}"; fi
+  if [ $((passed + failed)) -eq 0 ]; then
+    log "no test ran at all: that is a failure"
+    [ "$rc" != 0 ] || rc=1
+  fi
+  [ "$failed" -eq 0 ] || [ "$rc" != 0 ] || rc=1
+  if [ "$rc" = 0 ]; then rm -rf "$LOG_DIR"; else log "logs kept in $LOG_DIR"; fi
+  log "total $((SECONDS - T0)) s"
+  summary_done=1
+  echo "$passed passed, $failed failed"
+  exit "$rc"
+}
+
+# shellcheck disable=SC2317  # reached through the EXIT trap, not by a call
+on_exit() {
+  local rc=$?
+  [ "$summary_done" = 1 ] && return
+  # an unexpected error (set -e) or a signal: still stop our servers and print the summary
+  step_failed "test-all.sh itself (exit status $rc)"
+  finish "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ tests
+# run_ctest NAME ARGS...: run ctest, add its counts from the "N tests failed out of M" line
+run_ctest() {
+  local name=$1; shift
+  local out=$LOG_DIR/ctest-$name.log rc=0 line f t
+  ctest --test-dir build --output-on-failure "$@" 2>&1 | tee "$out" || rc=$?
+  line=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 || true)
+  if [ -n "$line" ]; then
+    read -r f _ _ _ _ t <<< "$line"
+    passed=$((passed + t - f))
+    failed=$((failed + f))
+    log "$name: $((t - f)) passed, $f failed"
+    # ctest failed without a failing test (e.g. a test executable could not be listed)
+    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then step_failed "ctest $name (exit status $rc)"; fi
+  elif grep -q 'No tests were found' "$out"; then
+    log "$name: no tests"
+  else
+    step_failed "ctest $name (exit status $rc, no summary line)"
+  fi
+}
+
+# run every tests/cli/*.sh in sorted (C locale) order
+run_cli_scripts() {
+  local scripts=() f name out rc t
+  while IFS= read -r -d '' f; do scripts+=("$f"); done \
+    < <(find tests/cli -maxdepth 1 -type f -name '*.sh' -print0 2>/dev/null | LC_ALL=C sort -z)
+  if [ ${#scripts[@]} -eq 0 ]; then log "cli: no tests/cli/*.sh"; return 0; fi
+  [ -x "$FERRY_BIN" ] || log "warning: $FERRY_BIN was not built; the CLI scripts will fail"
+  mkdir -p "$LOG_DIR/cli"
+  for f in "${scripts[@]}"; do
+    name=$(basename "$f" .sh)
+    out=$LOG_DIR/cli/$name.log
+    export FERRY_TEST_TMPDIR=$LOG_DIR/cli/$name.tmp
+    mkdir -p "$FERRY_TEST_TMPDIR"
+    t=$SECONDS rc=0
+    timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+    case $rc in
+      0)  passed=$((passed + 1)); log "cli: PASS $name ($((SECONDS - t)) s)"
+          rm -rf "$FERRY_TEST_TMPDIR" ;;
+      77) log "cli: SKIP $name: $(tail -n 1 "$out")" ;;
+      *)  failed=$((failed + 1))
+          [ "$rc" = 124 ] && log "cli: $name timed out after ${FERRY_CLI_TIMEOUT:-900} s"
+          log "cli: FAIL $name (exit status $rc, $((SECONDS - t)) s); last 200 lines of its output:"
+          tail -n 200 "$out" | sed 's/^/    /' ;;
+    esac
+  done
+  unset FERRY_TEST_TMPDIR
+}
+
+# ------------------------------------------------------------------ main
+log "installing dependencies"
+bash scripts/install-deps.sh test
+
+start_servers
+
+log "configure + build (RelWithDebInfo, -Werror)"
+extra=()
+[ -z "${FERRY_CMAKE_ARGS:-}" ] || read -r -a extra <<< "$FERRY_CMAKE_ARGS"
+if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON "${extra[@]}" \
+       && cmake --build build -j2; }; then
+  step_failed "configure/build"
+  finish
+fi
+export FERRY_BIN=$FERRY_ROOT/build/src/cli/ferry
+
+log "unit + conformance tests"
+run_ctest unit -L 'unit|conformance' -j "$(nproc)"
+
+log "waiting for the servers"
+if ! wait_servers; then
+  log "skipping integration and CLI tests: a server is missing"
+  finish
+fi
+
+log "integration tests"
+run_ctest integration -L integration
+
+log "CLI end-to-end scripts"
+run_cli_scripts
+
+finish

@@ -1,0 +1,333 @@
+#include "http/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "http/curl_errors.h"
+
+namespace ferry::http {
+namespace {
+
+// Idle handles beyond this are closed instead of pooled (bounds memory after a burst).
+constexpr size_t kMaxIdleHandles = 256;
+constexpr long kReceiveBufferBytes = 128 * 1024;
+constexpr long kUploadBufferBytes = 256 * 1024;
+
+std::string ResolveCaBundle(const CurlOptions& options) {
+  if (!options.ca_bundle.empty()) return options.ca_bundle;
+  const char* env = std::getenv("AWS_CA_BUNDLE");
+  return env ? std::string(env) : std::string();
+}
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// State of one transfer, shared with the libcurl callbacks.
+struct Transfer {
+  const HttpRequest* request = nullptr;
+  BodySink* sink = nullptr;
+  std::stop_token stop;
+  size_t read_offset = 0;
+  int status_code = 0;
+  Headers headers;  // of the response being received; final once headers_done
+  bool headers_done = false;
+  bool begun = false;  // sink.Begin called
+  uint64_t body_bytes = 0;
+  Status sink_status;  // first non-OK status from the sink
+};
+
+Status BeginOnce(Transfer& t) {
+  if (t.begun) return Status::Ok();
+  t.begun = true;
+  return t.sink->Begin(t.status_code, t.headers);
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto& t = *static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new response starts (an interim 1xx may come before the final one): forget the last.
+    size_t sp = line.find(' ');
+    t.status_code = 0;
+    for (size_t i = sp + 1; sp != std::string_view::npos && i < line.size() && i < sp + 4; ++i) {
+      if (line[i] < '0' || line[i] > '9') break;
+      t.status_code = t.status_code * 10 + (line[i] - '0');
+    }
+    t.headers.Clear();
+    t.headers_done = false;
+    return n;
+  }
+  if (t.headers_done) return n;  // trailers after a chunked body: ignored
+  std::string_view trimmed = Trim(line);
+  if (trimmed.empty()) {
+    if (t.status_code >= 200) t.headers_done = true;
+    return n;
+  }
+  if (line.front() == ' ' || line.front() == '\t') {  // obsolete line folding
+    if (!t.headers.entries().empty()) {
+      std::string last_name = t.headers.entries().back().first;
+      std::string value = t.headers.entries().back().second + " " + std::string(trimmed);
+      t.headers.Set(last_name, value);
+    }
+    return n;
+  }
+  size_t colon = trimmed.find(':');
+  if (colon == std::string_view::npos) return n;
+  t.headers.Add(Trim(trimmed.substr(0, colon)), Trim(trimmed.substr(colon + 1)));
+  return n;
+}
+
+size_t OnWrite(char* data, size_t size, size_t count, void* user) {
+  auto& t = *static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  Status s = BeginOnce(t);
+  if (s.ok()) s = t.sink->Write({reinterpret_cast<const std::byte*>(data), n});
+  if (!s.ok()) {
+    if (t.sink_status.ok()) t.sink_status = std::move(s);
+    return n == 0 ? 1 : 0;  // any count other than n aborts with CURLE_WRITE_ERROR
+  }
+  t.body_bytes += n;
+  return n;
+}
+
+size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
+  auto& t = *static_cast<Transfer*>(user);
+  const auto body = t.request->body;
+  const size_t n = std::min(size * count, body.size() - t.read_offset);
+  if (n > 0) std::memcpy(buffer, body.data() + t.read_offset, n);
+  t.read_offset += n;
+  return n;
+}
+
+// Lets libcurl resend the body, e.g. when a reused keep-alive connection turned out dead.
+int OnSeek(void* user, curl_off_t offset, int origin) {
+  auto& t = *static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > t.request->body.size()) {
+    return CURL_SEEKFUNC_FAIL;
+  }
+  t.read_offset = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<Transfer*>(user)->stop.stop_requested() ? 1 : 0;
+}
+
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// Builds the request header list. Content-Length and Expect are the transport's business;
+// "Expect:" and "Accept:" with no value tell libcurl not to send its defaults.
+Result<Slist> BuildHeaderList(const Headers& headers) {
+  curl_slist* list = nullptr;
+  std::string line;
+  auto append = [&](const std::string& l) {
+    curl_slist* next = curl_slist_append(list, l.c_str());
+    if (next == nullptr) return false;
+    list = next;
+    return true;
+  };
+  bool ok = true;
+  for (const auto& [name, value] : headers.entries()) {
+    if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "expect")) continue;
+    if (name.find_first_of(":\r\n") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      curl_slist_free_all(list);
+      return Status::InvalidArgument("invalid header " + name);
+    }
+    line.assign(name);
+    if (value.empty()) {
+      line.append(";");  // libcurl's syntax for a header with an empty value
+    } else {
+      line.append(": ").append(value);
+    }
+    ok = ok && append(line);
+  }
+  ok = ok && append("Expect:") && append("Accept:");
+  if (!ok) {
+    curl_slist_free_all(list);
+    return Status::Internal("out of memory building request headers");
+  }
+  return Slist(list);
+}
+
+}  // namespace
+
+CurlTransport::CurlTransport(CurlOptions options)
+    : options_(std::move(options)), ca_bundle_(ResolveCaBundle(options_)) {
+  GlobalInitOnce();
+}
+
+CurlTransport::~CurlTransport() {
+  std::lock_guard lock(mu_);
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  idle_.clear();
+}
+
+size_t CurlTransport::idle_handles() const {
+  std::lock_guard lock(mu_);
+  return idle_.size();
+}
+
+size_t CurlTransport::handles_created() const {
+  std::lock_guard lock(mu_);
+  return handles_created_;
+}
+
+void* CurlTransport::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+    ++handles_created_;
+  }
+  CURL* h = curl_easy_init();
+  if (h == nullptr) return nullptr;
+  // Options that are the same for every request are set once per handle.
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  // Send the path exactly as built: S3 keys may contain "/../" or "/./" segments.
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
+  curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);
+  curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
+  curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnSeek);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  if (std::getenv("FERRY_CURL_VERBOSE")) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+  if (!ca_bundle_.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_bundle_.c_str());
+  if (!options_.verify_tls) {
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  return h;
+}
+
+void CurlTransport::Release(void* handle) {
+  CURL* h = static_cast<CURL*>(handle);
+  // Drop pointers into the finished request's memory.
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_READDATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_SEEKDATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
+  {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdleHandles) {
+      idle_.push_back(h);
+      return;
+    }
+  }
+  curl_easy_cleanup(h);
+}
+
+Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& sink,
+                                         std::stop_token stop) {
+  if (stop.stop_requested()) {
+    return Status::Cancelled(request.method + " " + request.url.substr(0, request.url.find('?')) +
+                             ": cancelled");
+  }
+  FERRY_ASSIGN_OR_RETURN(Slist header_list, BuildHeaderList(request.headers));
+
+  CURL* h = static_cast<CURL*>(Acquire());
+  if (h == nullptr) return Status::Internal("curl_easy_init failed");
+  struct Lease {
+    CurlTransport* owner;
+    CURL* h;
+    ~Lease() { owner->Release(h); }
+  } lease{this, h};
+
+  Transfer t;
+  t.request = &request;
+  t.sink = &sink;
+  t.stop = stop;
+  char error_buffer[CURL_ERROR_SIZE];
+  error_buffer[0] = '\0';
+
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(h, CURLOPT_READDATA, &t);
+  curl_easy_setopt(h, CURLOPT_SEEKDATA, &t);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+  const long timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : options_.default_timeout_ms;
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+
+  // Method. HTTPGET=1 also clears NOBODY and UPLOAD left over from the handle's last request.
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, nullptr);
+  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  const std::string& method = request.method;
+  if (method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (!request.body.empty() || method == "PUT" || method == "POST") {
+    // Upload from the span with an exact Content-Length (0 for an empty body).
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    if (method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  } else if (method != "GET") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+
+  const CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) {
+    if (!t.sink_status.ok()) return t.sink_status;
+    return internal::CurlCodeToStatus(rc, error_buffer, method, request.url);
+  }
+  if (t.status_code == 0) {
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    t.status_code = static_cast<int>(code);
+  }
+  FERRY_RETURN_IF_ERROR(BeginOnce(t));  // a response without a body still gets Begin
+  HttpResponse response;
+  response.status_code = t.status_code;
+  response.headers = std::move(t.headers);
+  response.body_bytes = t.body_bytes;
+  return response;
+}
+
+}  // namespace ferry::http

@@ -1,0 +1,63 @@
+// CurlTransport: the production HttpTransport, built on libcurl easy handles.
+//
+// Created once by the composition root (src/app/) and shared by every S3 client. Each Send
+// borrows an easy handle from a pool (a mutex-guarded stack of idle handles) and gives it back
+// afterwards, so a handle's keep-alive connection, DNS cache and TLS session are reused by the
+// next request: in steady state no handle is created and no connection is opened per request.
+// The pool grows to the peak number of concurrent requests.
+//
+// Per request: CURLOPT_NOSIGNAL, TCP_NODELAY, the connect timeout and low-speed limit from
+// CurlOptions, the request's timeout (or the default), the exact Content-Length of the body
+// (also 0 for an empty PUT/POST), no "Expect: 100-continue", no automatic decompression, HEAD
+// via CURLOPT_NOBODY, no redirects followed, the URL path sent as is (no dot-segment removal:
+// S3 keys such as "../x" are legal). Only the final response's headers are reported
+// (1xx interim responses are skipped). The CA bundle is CurlOptions::ca_bundle, else
+// $AWS_CA_BUNDLE, else the system default. Setting $FERRY_CURL_VERBOSE makes libcurl trace
+// every transfer to stderr (debugging only: the trace includes request headers).
+//
+// Thread-safety: Send may be called from many threads at once.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "http/transport.h"
+
+namespace ferry::http {
+
+class CurlTransport : public HttpTransport {
+ public:
+  explicit CurlTransport(CurlOptions options = {});
+  ~CurlTransport() override;
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  // See HttpTransport::Send. Calls sink.Begin(status, headers) once before the first body byte
+  // (also when the response has no body), then sink.Write for each chunk. Errors: network
+  // faults, timeouts, resets and truncated bodies -> kUnavailable; malformed URL ->
+  // kInvalidArgument; stop requested -> kCancelled; a sink's non-OK status is returned as is.
+  Result<HttpResponse> Send(const HttpRequest& request, BodySink& sink,
+                            std::stop_token stop) override;
+
+  // Number of idle handles in the pool (for tests and metrics).
+  size_t idle_handles() const;
+  // Number of easy handles created so far (for tests: stays flat in steady state).
+  size_t handles_created() const;
+
+ private:
+  void* Acquire();  // a configured CURL* (idle or new)
+  void Release(void* handle);
+
+  const CurlOptions options_;
+  const std::string ca_bundle_;  // resolved once: options, then $AWS_CA_BUNDLE
+
+  mutable std::mutex mu_;
+  std::vector<void*> idle_;     // GUARDED_BY(mu_): CURL* handles, most recently used last
+  size_t handles_created_ = 0;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ferry::http

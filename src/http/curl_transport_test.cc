@@ -1,0 +1,339 @@
+// CurlTransport against a tiny HTTP/1.1 server on 127.0.0.1 (port 0): testing::LoopbackHttpServer.
+#include "http/curl_transport.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "testing/loopback_http_server.h"
+
+namespace ferry::http {
+namespace {
+
+using namespace std::chrono_literals;
+using LoopbackServer = ferry::testing::LoopbackHttpServer;
+using Received = ferry::testing::ReceivedRequest;
+
+std::string Reply(int status, const std::string& body, const std::string& extra = "") {
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+}
+
+// Records the order of sink calls.
+class RecordingSink : public BodySink {
+ public:
+  Status Begin(int status, const Headers& headers) override {
+    events.push_back("begin " + std::to_string(status));
+    begin_headers = headers;
+    return Status::Ok();
+  }
+  Status Write(std::span<const std::byte> data) override {
+    events.push_back("write");
+    body.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return Status::Ok();
+  }
+  std::vector<std::string> events;
+  Headers begin_headers;
+  std::string body;
+};
+
+std::span<const std::byte> Bytes(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+TEST(CurlTransportTest, GetDeliversStatusHeadersAndBodyInOrder) {
+  LoopbackServer server([](const Received&, bool&) {
+    return Reply(200, "hello", "X-Amz-Version-Id: v1\r\nETag: \"abc\"\r\n");
+  });
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = server.Url("/bucket/key?x=1");
+  RecordingSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status_code, 200);
+  EXPECT_EQ(resp->headers.Get("x-amz-version-id"), "v1");
+  EXPECT_EQ(resp->headers.Get("etag"), "\"abc\"");
+  EXPECT_EQ(resp->body_bytes, 5u);
+  EXPECT_EQ(sink.body, "hello");
+  ASSERT_FALSE(sink.events.empty());
+  EXPECT_EQ(sink.events.front(), "begin 200");
+  EXPECT_EQ(sink.begin_headers.Get("x-amz-version-id"), "v1");
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].method, "GET");
+  EXPECT_EQ(server.requests()[0].target, "/bucket/key?x=1");
+  EXPECT_FALSE(server.requests()[0].Has("accept-encoding"));  // no automatic decompression
+}
+
+TEST(CurlTransportTest, SendsDotSegmentsInThePathAsIs) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, ""); });
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = server.Url("/bucket/../x/./y");
+  StringSink sink;
+  ASSERT_TRUE(transport.Send(req, sink, {}).ok());
+  EXPECT_EQ(server.requests().at(0).target, "/bucket/../x/./y");
+}
+
+TEST(CurlTransportTest, EmptyPutSendsContentLengthZero) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, ""); });
+  CurlTransport transport;
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = server.Url("/b/empty");
+  req.headers.Add("x-amz-meta-empty", "");
+  RecordingSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  ASSERT_EQ(server.requests().size(), 1u);
+  const Received got = server.requests()[0];
+  EXPECT_EQ(got.method, "PUT");
+  EXPECT_EQ(got.Get("content-length"), "0");
+  EXPECT_FALSE(got.Has("expect"));
+  EXPECT_FALSE(got.Has("transfer-encoding"));
+  EXPECT_EQ(got.Get("x-amz-meta-empty"), "");
+  EXPECT_EQ(sink.events, std::vector<std::string>{"begin 200"});  // Begin even without a body
+}
+
+TEST(CurlTransportTest, LargePutSendsExactBodyWithoutExpectContinue) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, ""); });
+  CurlTransport transport;
+  std::string body(3 << 20, 'x');
+  for (size_t i = 0; i < body.size(); i += 4099) body[i] = static_cast<char>('a' + i % 26);
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = server.Url("/b/big");
+  req.headers.Add("Content-Length", "999");  // ignored: the transport sets the real length
+  req.body = Bytes(body);
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].Get("content-length"), std::to_string(body.size()));
+  EXPECT_FALSE(server.requests()[0].Has("expect"));
+  EXPECT_TRUE(server.requests()[0].body == body);
+}
+
+TEST(CurlTransportTest, PostAndDeleteUseTheirMethods) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, "<ok/>"); });
+  CurlTransport transport;
+  std::string xml = "<Delete/>";
+  HttpRequest post;
+  post.method = "POST";
+  post.url = server.Url("/b?delete");
+  post.body = Bytes(xml);
+  StringSink sink;
+  ASSERT_TRUE(transport.Send(post, sink, {}).ok());
+  HttpRequest del;
+  del.method = "DELETE";
+  del.url = server.Url("/b/k");
+  StringSink sink2;
+  ASSERT_TRUE(transport.Send(del, sink2, {}).ok());
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].method, "POST");
+  EXPECT_EQ(reqs[0].body, xml);
+  EXPECT_FALSE(reqs[0].Has("content-type"));  // no form content type added behind our back
+  EXPECT_EQ(reqs[1].method, "DELETE");
+  EXPECT_EQ(sink.body(), "<ok/>");
+}
+
+TEST(CurlTransportTest, HeadReportsHeadersWithoutBody) {
+  LoopbackServer server([](const Received&, bool&) {
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nETag: \"e\"\r\n\r\n");
+  });
+  CurlTransport transport;
+  HttpRequest req;
+  req.method = "HEAD";
+  req.url = server.Url("/b/k");
+  RecordingSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status_code, 200);
+  EXPECT_EQ(resp->headers.Get("content-length"), "1234");
+  EXPECT_EQ(resp->body_bytes, 0u);
+  EXPECT_EQ(sink.events, std::vector<std::string>{"begin 200"});
+  EXPECT_EQ(server.requests()[0].method, "HEAD");
+}
+
+TEST(CurlTransportTest, InterimResponsesAreSkipped) {
+  LoopbackServer server([](const Received&, bool&) {
+    return std::string(
+        "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+        "HTTP/1.1 201 Created\r\nX-Final: yes\r\nContent-Length: 2\r\n\r\nok");
+  });
+  CurlTransport transport;
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = server.Url("/b/k");
+  std::string body = "data";
+  req.body = Bytes(body);
+  RecordingSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status_code, 201);
+  EXPECT_EQ(resp->headers.Find("x-interim"), nullptr);
+  EXPECT_EQ(resp->headers.Get("x-final"), "yes");
+  EXPECT_EQ(sink.events.front(), "begin 201");
+  EXPECT_EQ(sink.body, "ok");
+}
+
+TEST(CurlTransportTest, ReusesHandleAndConnection) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, "x"); });
+  CurlTransport transport;
+  for (int i = 0; i < 5; ++i) {
+    HttpRequest req;
+    req.method = i % 2 ? "HEAD" : "GET";
+    req.url = server.Url("/k" + std::to_string(i));
+    StringSink sink;
+    auto resp = transport.Send(req, sink, {});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(sink.body(), i % 2 ? "" : "x");
+  }
+  EXPECT_EQ(transport.handles_created(), 1u);
+  EXPECT_EQ(transport.idle_handles(), 1u);
+  EXPECT_EQ(server.connections(), 1);
+}
+
+TEST(CurlTransportTest, ErrorStatusIsASuccessfulSend) {
+  LoopbackServer server(
+      [](const Received&, bool&) { return Reply(503, "<Error><Code>SlowDown</Code></Error>"); });
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = server.Url("/b/k");
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->status_code, 503);
+  EXPECT_EQ(sink.body(), "<Error><Code>SlowDown</Code></Error>");
+}
+
+TEST(CurlTransportTest, TruncatedBodyIsUnavailable) {
+  LoopbackServer server([](const Received&, bool& close) {
+    close = true;
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+  });
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = server.Url("/b/k");
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kUnavailable) << resp.status().ToString();
+}
+
+TEST(CurlTransportTest, RecoversFromServerClosingKeepAliveConnection) {
+  LoopbackServer server([](const Received&, bool& close) {
+    close = true;  // the server drops every connection after replying
+    return Reply(200, "x");
+  });
+  CurlTransport transport;
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest req;
+    req.method = "PUT";
+    req.url = server.Url("/b/k");
+    std::string body = "payload";
+    req.body = Bytes(body);
+    StringSink sink;
+    auto resp = transport.Send(req, sink, {});
+    ASSERT_TRUE(resp.ok()) << i << ": " << resp.status().ToString();
+  }
+  for (const auto& r : server.requests()) EXPECT_EQ(r.body, "payload");
+}
+
+TEST(CurlTransportTest, ConnectionRefusedIsUnavailable) {
+  int port;
+  {
+    LoopbackServer server([](const Received&, bool&) { return std::string(); });
+    std::string url = server.Url("/");
+    port = std::stoi(url.substr(url.rfind(':') + 1));
+  }
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(port) + "/b/k";
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kUnavailable) << resp.status().ToString();
+  EXPECT_NE(resp.status().message().find("GET http://127.0.0.1"), std::string::npos);
+}
+
+TEST(CurlTransportTest, MalformedUrlIsInvalidArgument) {
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = "http://[127.0.0.1/";
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kInvalidArgument) << resp.status().ToString();
+}
+
+TEST(CurlTransportTest, SinkErrorIsReturnedAsIs) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, "0123456789"); });
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = server.Url("/b/k");
+  std::vector<std::byte> small(4);
+  SpanSink sink(small);
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kDataLoss) << resp.status().ToString();
+}
+
+TEST(CurlTransportTest, StopTokenCancelsATransferInFlight) {
+  LoopbackServer server([](const Received&, bool& close) {
+    std::this_thread::sleep_for(2s);
+    close = true;
+    return Reply(200, "late");
+  });
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = server.Url("/slow");
+  StringSink sink;
+  std::stop_source stop;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    stop.request_stop();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto resp = transport.Send(req, sink, stop.get_token());
+  auto took = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kCancelled) << resp.status().ToString();
+  EXPECT_LT(took, 1500ms);
+}
+
+TEST(CurlTransportTest, AlreadyStoppedTokenFailsFast) {
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = "http://127.0.0.1:1/";
+  StringSink sink;
+  std::stop_source stop;
+  stop.request_stop();
+  auto resp = transport.Send(req, sink, stop.get_token());
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kCancelled);
+}
+
+TEST(CurlTransportTest, RequestTimeoutIsUnavailable) {
+  LoopbackServer server([](const Received&, bool& close) {
+    std::this_thread::sleep_for(1500ms);
+    close = true;
+    return std::string();
+  });
+  CurlTransport transport;
+  HttpRequest req;
+  req.url = server.Url("/slow");
+  req.timeout_ms = 200;
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kUnavailable) << resp.status().ToString();
+}
+
+}  // namespace
+}  // namespace ferry::http

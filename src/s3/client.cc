@@ -1,0 +1,209 @@
+// S3Client's shared call path: build -> sign -> send under the retry policy -> map errors.
+#include <random>
+#include <string>
+#include <utility>
+
+#include "checksum/checksum.h"
+#include "retry/policy.h"
+#include "s3/client_internal.h"
+#include "s3/sigv4.h"
+#include "s3/time_format.h"
+#include "s3/xml.h"
+
+namespace ferry::s3 {
+namespace {
+
+constexpr size_t kMaxReplyBytes = 64u << 20;  // XML replies and error bodies
+
+// Routes a reply body: 2xx bodies to the operation's sink (when it has one), anything else
+// (XML results, error documents) into a string.
+class ReplySink : public http::BodySink {
+ public:
+  explicit ReplySink(http::BodySink* target) : target_(target), collected_(kMaxReplyBytes) {}
+
+  Status Begin(int status, const http::Headers& headers) override {
+    to_target_ = target_ != nullptr && status >= 200 && status < 300;
+    if (!to_target_) return Status::Ok();
+    target_begun_ = true;
+    return target_->Begin(status, headers);
+  }
+  Status Write(std::span<const std::byte> data) override {
+    return to_target_ ? target_->Write(data) : collected_.Write(data);
+  }
+  // The target saw this attempt's response and must be rewound before another attempt.
+  bool target_begun() const { return target_begun_; }
+  std::string& body() { return collected_.body(); }
+
+ private:
+  http::BodySink* target_;
+  http::StringSink collected_;
+  bool to_target_ = false;
+  bool target_begun_ = false;
+};
+
+uint64_t RandomBits() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+}  // namespace
+
+S3Client::S3Client(S3Options options, http::HttpTransport& http, CredentialsProvider& creds,
+                   Clock& clock)
+    : options_(std::move(options)), http_(http), creds_(creds), clock_(clock) {
+  while (!options_.endpoint.empty() && options_.endpoint.back() == '/')
+    options_.endpoint.pop_back();
+  // SigV4 needs a region; S3's historical default is us-east-1.
+  if (options_.region.empty()) options_.region = "us-east-1";
+}
+
+Status S3Client::Call::Backoff(S3Client& client, int attempt, std::stop_token stop) {
+  client.clock_.SleepFor(retry::BackoffDelay(client.options_.retry, attempt, RandomBits()), stop);
+  if (stop.stop_requested()) return Status::Cancelled("cancelled while waiting to retry");
+  return Status::Ok();
+}
+
+Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std::stop_token stop) {
+  const S3Options& o = client.options_;
+  const std::string url = BuildUrl(o.endpoint, o.addressing, spec.bucket, spec.key, spec.query);
+  const bool https = url.starts_with("https://");
+  // Hashed once per call, not per attempt: bodies can be large.
+  const std::string payload_hash = https && o.unsigned_payload_over_https
+                                       ? std::string("UNSIGNED-PAYLOAD")
+                                       : checksum::Hex(checksum::Sha256(spec.body));
+  const SigningScope scope{o.region, "s3", /*double_encode_path=*/false};
+  const int max_attempts =
+      spec.max_attempts > 0 ? spec.max_attempts : std::max(1, o.retry.max_attempts);
+
+  for (int attempt = 1;; ++attempt) {
+    FERRY_ASSIGN_OR_RETURN(const Credentials creds, client.creds_.Get());
+    http::HttpRequest request;
+    request.method = spec.method;
+    request.url = url;
+    request.headers = spec.headers;
+    request.body = spec.body;
+    request.headers.Set("x-amz-content-sha256", payload_hash);
+    if (!creds.anonymous()) SignV4(request, payload_hash, creds, scope, client.clock_.Now());
+
+    ReplySink sink(spec.sink);
+    Result<http::HttpResponse> sent = client.http_.Send(request, sink, stop);
+    const ErrorTarget target{o.endpoint, spec.bucket, spec.key, spec.upload_id,
+                             creds.access_key_id};
+    Status failure;
+    if (!sent.ok()) {
+      failure = sent.status();
+    } else if (sent->status_code >= 200 && sent->status_code < 300) {
+      if (!(spec.error_in_200 && IsErrorDocument(sink.body()))) {
+        return Reply{sent->status_code, std::move(sent->headers), std::move(sink.body())};
+      }
+      failure = StatusFromReply(sent->status_code, sink.body(), target);
+    } else {
+      failure = StatusFromReply(sent->status_code, sink.body(), target);
+    }
+
+    if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) {
+      if (failure.transient() && attempt > 1) {
+        return Status(failure.code(),
+                      failure.message() + " [after " + std::to_string(attempt) + " attempts]");
+      }
+      return failure;
+    }
+    // The operation's sink saw part of this attempt's body: start it over, or give up here.
+    if (sink.target_begun() && !spec.sink->Rewind()) return failure;
+    FERRY_RETURN_IF_ERROR(Backoff(client, attempt, stop));
+  }
+}
+
+std::string ContentMd5(std::span<const std::byte> body) {
+  return checksum::Base64(checksum::Md5(body));
+}
+
+std::string TaggingHeaderValue(const Tags& tags) {
+  std::string out;
+  for (const auto& [key, value] : tags) {
+    if (!out.empty()) out.push_back('&');
+    AppendUriEncoded(out, key);
+    out.push_back('=');
+    AppendUriEncoded(out, value);
+  }
+  return out;
+}
+
+void AddWriteHeaders(const WriteOptions& options, http::Headers& headers) {
+  const ContentHeaders& c = options.content;
+  if (!c.content_type.empty()) headers.Set("Content-Type", c.content_type);
+  if (!c.content_encoding.empty()) headers.Set("Content-Encoding", c.content_encoding);
+  if (!c.content_language.empty()) headers.Set("Content-Language", c.content_language);
+  if (!c.content_disposition.empty()) headers.Set("Content-Disposition", c.content_disposition);
+  if (!c.cache_control.empty()) headers.Set("Cache-Control", c.cache_control);
+  if (!c.expires.empty()) headers.Set("Expires", c.expires);
+  for (const auto& [name, value] : options.metadata) headers.Set("x-amz-meta-" + name, value);
+  if (options.tags && !options.tags->empty()) {
+    headers.Set("x-amz-tagging", TaggingHeaderValue(*options.tags));
+  }
+  if (!options.storage_class.empty()) headers.Set("x-amz-storage-class", options.storage_class);
+}
+
+ObjectHead ParseObjectHead(const http::Headers& headers) {
+  ObjectHead head;
+  auto to_u64 = [](std::string_view s) {
+    uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') break;
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return v;
+  };
+  head.size = to_u64(headers.Get("Content-Length"));
+  if (const std::string* range = headers.Find("Content-Range")) {
+    const size_t slash = range->rfind('/');
+    if (slash != std::string::npos && range->compare(slash + 1, 1, "*") != 0) {
+      head.size = to_u64(std::string_view(*range).substr(slash + 1));
+    }
+  }
+  head.etag = UnquoteEtag(headers.Get("ETag"));
+  if (auto t = ParseHttpDate(headers.Get("Last-Modified"))) head.last_modified = *t;
+  head.storage_class = headers.Get("x-amz-storage-class");
+  head.version_id = headers.Get("x-amz-version-id");
+  head.delete_marker = headers.Get("x-amz-delete-marker") == "true";
+  head.content.content_type = headers.Get("Content-Type");
+  head.content.content_encoding = headers.Get("Content-Encoding");
+  head.content.content_language = headers.Get("Content-Language");
+  head.content.content_disposition = headers.Get("Content-Disposition");
+  head.content.cache_control = headers.Get("Cache-Control");
+  head.content.expires = headers.Get("Expires");
+  head.tag_count = static_cast<int>(to_u64(headers.Get("x-amz-tagging-count")));
+  constexpr std::string_view kMeta = "x-amz-meta-";
+  for (const auto& [name, value] : headers.entries()) {
+    if (name.size() <= kMeta.size()) continue;
+    std::string lower = name;
+    for (char& ch : lower) {
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    if (lower.starts_with(kMeta)) head.metadata[lower.substr(kMeta.size())] = value;
+  }
+  return head;
+}
+
+std::string ExpectedMultipartEtag(std::span<const CompletedPart> parts) {
+  std::string digests;
+  digests.reserve(parts.size() * 16);
+  for (const CompletedPart& p : parts) {
+    if (p.etag.size() != 32) return {};
+    for (size_t i = 0; i < 32; i += 2) {
+      auto hex = [](char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      const int hi = hex(p.etag[i]), lo = hex(p.etag[i + 1]);
+      if (hi < 0 || lo < 0) return {};
+      digests.push_back(static_cast<char>(hi * 16 + lo));
+    }
+  }
+  return checksum::Hex(checksum::Md5(checksum::AsBytes(digests))) + "-" +
+         std::to_string(parts.size());
+}
+
+}  // namespace ferry::s3

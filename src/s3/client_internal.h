@@ -1,0 +1,82 @@
+// Internal to the s3 module: the shared call path of S3Client (S3Client::Call) and helpers used
+// by several operations in s3/ops/. Not for use outside src/s3/.
+//
+// Every operation describes its request as a RequestSpec (pure data), hands it to
+// S3Client::Call::Run, and parses the Reply with a pure function. Thread-safe like S3Client.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "http/transport.h"
+#include "s3/client.h"
+#include "s3/errors.h"
+#include "s3/uri.h"
+
+namespace ferry::s3 {
+
+// One S3 request as an operation describes it.
+struct RequestSpec {
+  std::string method = "GET";
+  std::string_view bucket;  // empty: the service
+  std::string_view key;     // empty: the bucket
+  QueryParams query;        // raw names and values; encoded and sorted by BuildUrl
+  http::Headers headers;    // operation headers (Content-MD5, x-amz-meta-*, Range, ...)
+  std::span<const std::byte> body;
+  std::string_view upload_id;  // for error messages only
+  // When set, the body of a 2xx reply goes to this sink (GetObject) instead of Reply::body.
+  // Error bodies never reach it. It is rewound before a retry (BodySink::Rewind).
+  http::BodySink* sink = nullptr;
+  // Treat an <Error> document inside a 200 reply as a failure (CopyObject, UploadPartCopy,
+  // CompleteMultipartUpload: S3 may report late failures that way).
+  bool error_in_200 = false;
+  // Total attempts; 0 means options().retry.max_attempts.
+  int max_attempts = 0;
+};
+
+// A successful (2xx) reply.
+struct Reply {
+  int status = 0;
+  http::Headers headers;
+  std::string body;  // empty when the body went to RequestSpec::sink
+};
+
+struct S3Client::Call {
+  // Builds the URL, sets x-amz-content-sha256 (hex SHA-256 of the body; UNSIGNED-PAYLOAD only
+  // over https when S3Options allows), signs with credentials fetched from the provider for
+  // each attempt, and sends. Transient failures (kUnavailable: network faults, 5xx, SlowDown,
+  // RequestTimeout, InternalError) are retried with full-jitter backoff slept on the client's
+  // Clock, up to the attempt limit. Returns the 2xx reply, or the mapped error of the last
+  // attempt (see s3/errors.h). kCancelled when `stop` is requested.
+  static Result<Reply> Run(S3Client& client, const RequestSpec& spec, std::stop_token stop);
+
+  // Sleeps the backoff before retry number `attempt` (1 = first retry) on the client's clock.
+  // kCancelled when `stop` is requested meanwhile.
+  static Status Backoff(S3Client& client, int attempt, std::stop_token stop);
+
+  static const S3Options& Options(const S3Client& client) { return client.options_; }
+};
+
+// Content-MD5 header value: base64 of the body's MD5.
+std::string ContentMd5(std::span<const std::byte> body);
+
+// Adds the headers of WriteOptions: content headers, x-amz-meta-*, x-amz-tagging (URL query
+// form) and x-amz-storage-class. Content-MD5 is the caller's business.
+void AddWriteHeaders(const WriteOptions& options, http::Headers& headers);
+
+// "k1=v1&k2=v2" with names and values URI-encoded (x-amz-tagging).
+std::string TaggingHeaderValue(const Tags& tags);
+
+// What GET/HEAD reply headers say about the object. `size` is the total object size from
+// Content-Range when present (range GET), else Content-Length.
+ObjectHead ParseObjectHead(const http::Headers& headers);
+
+// The multipart ETag S3 computes for these parts: hex MD5 of the concatenated binary part MD5s,
+// then "-<count>". "" when a part ETag is not a 32-digit hex MD5 (e.g. SSE-KMS).
+std::string ExpectedMultipartEtag(std::span<const CompletedPart> parts);
+
+}  // namespace ferry::s3

@@ -1,0 +1,398 @@
+// S3Client's shared call path and single-request operations, against FakeTransport/FakeClock.
+#include "s3/client.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "checksum/checksum.h"
+#include "s3/time_format.h"
+#include "testing/fake_clock.h"
+#include "testing/fake_transport.h"
+
+namespace ferry::s3 {
+namespace {
+
+using ferry::testing::FakeClock;
+using ferry::testing::FakeReply;
+using ferry::testing::FakeTransport;
+
+std::span<const std::byte> Bytes(const std::string& s) { return checksum::AsBytes(s); }
+
+http::Headers MakeHeaders(std::initializer_list<std::pair<const char*, const char*>> list) {
+  http::Headers h;
+  for (const auto& [k, v] : list) h.Add(k, v);
+  return h;
+}
+
+class ClientTest : public ::testing::Test {
+ protected:
+  ClientTest() : creds_(Credentials{"AKIATEST", "SECRETKEY", ""}) {}
+
+  S3Client MakeClient(std::string endpoint = "http://127.0.0.1:7480") {
+    S3Options o;
+    o.endpoint = std::move(endpoint);
+    o.region = "region-a";
+    o.retry.max_attempts = 4;
+    return S3Client(o, transport_, creds_, clock_);
+  }
+  void ExpectNoSecretsSent() {
+    for (const auto& r : transport_.requests()) {
+      for (const auto& [name, value] : r.headers.entries()) {
+        EXPECT_EQ(value.find("SECRETKEY"), std::string::npos) << name;
+      }
+    }
+  }
+
+  FakeTransport transport_;
+  FakeClock clock_;
+  StaticCredentials creds_;
+};
+
+TEST_F(ClientTest, RetriesOn503AndSlowDownThenSucceeds) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::S3Error(503, "SlowDown"));
+  transport_.Push(FakeReply::S3Error(500, "InternalError"));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", "\"abc\""}})));
+  auto etag = client.PutObject("b", "k", Bytes("data"), {});
+  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
+  EXPECT_EQ(*etag, "abc");
+  EXPECT_EQ(transport_.request_count(), 3u);
+  const auto sleeps = clock_.sleeps();
+  ASSERT_EQ(sleeps.size(), 2u);
+  EXPECT_LE(sleeps[0], std::chrono::milliseconds(100));  // full jitter within the policy
+  EXPECT_LE(sleeps[1], std::chrono::milliseconds(200));
+  // Each attempt is signed again with the clock's current time.
+  const auto reqs = transport_.requests();
+  EXPECT_NE(reqs[0].headers.Get("Authorization"), "");
+  EXPECT_EQ(reqs[2].headers.Get("x-amz-date"), FormatAmzDate(clock_.Now()));
+}
+
+TEST_F(ClientTest, RetriesNetworkErrorsAndRequestTimeout) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset")));
+  transport_.Push(FakeReply::S3Error(400, "RequestTimeout"));
+  transport_.Push(FakeReply::Ok());
+  EXPECT_TRUE(client.DeleteObject("b", "k").ok());
+  EXPECT_EQ(transport_.request_count(), 3u);
+}
+
+TEST_F(ClientTest, DoesNotRetryAccessDenied) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::S3Error(403, "AccessDenied", "Access Denied"));
+  auto head = client.GetObjectTagging("bucket", "dir/key");
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(head.status().message(), "access denied for s3://bucket/dir/key (403 AccessDenied)");
+  EXPECT_EQ(transport_.request_count(), 1u);
+  EXPECT_TRUE(clock_.sleeps().empty());
+}
+
+TEST_F(ClientTest, AttemptsAreBounded) {
+  S3Client client = MakeClient();  // 4 attempts
+  for (int i = 0; i < 6; ++i) transport_.Push(FakeReply::S3Error(503, "SlowDown"));
+  Status s = client.HeadBucket("b");
+  EXPECT_EQ(s.code(), ErrorCode::kUnavailable);
+  EXPECT_NE(s.message().find("[after 4 attempts]"), std::string::npos) << s.message();
+  EXPECT_EQ(transport_.request_count(), 4u);
+  EXPECT_EQ(clock_.sleeps().size(), 3u);
+}
+
+TEST_F(ClientTest, WrongCredentialsNameTheEndpointNotTheSecret) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::S3Error(403, "SignatureDoesNotMatch"));
+  Status s = client.GetObjectTagging("b", "k").status();
+  EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "wrong credentials for http://127.0.0.1:7480 (403 SignatureDoesNotMatch)");
+  transport_.Push(FakeReply::S3Error(403, "InvalidAccessKeyId"));
+  s = client.GetObjectTagging("b", "k").status();
+  EXPECT_EQ(s.message(),
+            "unknown access key AKIATEST for http://127.0.0.1:7480 (403 InvalidAccessKeyId)");
+  // HEAD replies carry no body, so the code is unknown.
+  transport_.Push(FakeReply::S3Error(403, "SignatureDoesNotMatch"));
+  s = client.HeadBucket("b");
+  EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "access denied or wrong credentials for s3://b (403)");
+  ExpectNoSecretsSent();
+}
+
+TEST_F(ClientTest, SignsWithPayloadHashAndContentMd5) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", "\"e\""}})));
+  ASSERT_TRUE(client.PutObject("b", "dir/a b+c", Bytes("abc"), {}).ok());
+  const auto r = transport_.requests().at(0);
+  EXPECT_EQ(r.method, "PUT");
+  EXPECT_EQ(r.url, "http://127.0.0.1:7480/b/dir/a%20b%2Bc");
+  EXPECT_EQ(r.body, "abc");
+  EXPECT_EQ(r.headers.Get("x-amz-content-sha256"), checksum::Sha256Hex("abc"));
+  EXPECT_EQ(r.headers.Get("Content-MD5"), checksum::Base64(checksum::Md5(Bytes("abc"))));
+  EXPECT_EQ(r.headers.Get("Host"), "127.0.0.1:7480");
+  const std::string auth = r.headers.Get("Authorization");
+  EXPECT_EQ(auth.rfind("AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/region-a/s3/aws4_request, "
+                       "SignedHeaders=content-md5;host;x-amz-content-sha256;x-amz-date, Signature=",
+                       0),
+            0u)
+      << auth;
+  ExpectNoSecretsSent();
+}
+
+TEST_F(ClientTest, UnsignedPayloadOnlyOverHttps) {
+  S3Client https = MakeClient("https://s3.example.com");
+  transport_.Push(FakeReply::Ok());
+  ASSERT_TRUE(https.PutObject("b", "k", Bytes("abc"), {}).ok());
+  EXPECT_EQ(transport_.requests().at(0).headers.Get("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+}
+
+TEST_F(ClientTest, PutObjectSendsWriteOptions) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok());
+  WriteOptions w;
+  w.content.content_type = "text/plain";
+  w.content.cache_control = "max-age=60";
+  w.content.content_disposition = "attachment; filename=\"a.txt\"";
+  w.metadata = {{"owner", "me"}, {"ferry-mtime", "123"}};
+  w.tags = Tags{{"a", "1"}, {"b c", "x&y"}};
+  w.storage_class = "STANDARD_IA";
+  w.compute_md5 = false;
+  ASSERT_TRUE(client.PutObject("b", "k", {}, w).ok());
+  const auto r = transport_.requests().at(0);
+  EXPECT_EQ(r.headers.Get("Content-Type"), "text/plain");
+  EXPECT_EQ(r.headers.Get("Cache-Control"), "max-age=60");
+  EXPECT_EQ(r.headers.Get("Content-Disposition"), "attachment; filename=\"a.txt\"");
+  EXPECT_EQ(r.headers.Get("x-amz-meta-owner"), "me");
+  EXPECT_EQ(r.headers.Get("x-amz-meta-ferry-mtime"), "123");
+  EXPECT_EQ(r.headers.Get("x-amz-tagging"), "a=1&b%20c=x%26y");
+  EXPECT_EQ(r.headers.Get("x-amz-storage-class"), "STANDARD_IA");
+  EXPECT_EQ(r.headers.Find("Content-MD5"), nullptr);
+  EXPECT_EQ(r.headers.Get("x-amz-content-sha256"), checksum::Sha256Hex(""));
+}
+
+TEST_F(ClientTest, CredentialsAreFetchedForEachCall) {
+  struct Counting : CredentialsProvider {
+    int calls = 0;
+    Result<Credentials> Get() override {
+      if (++calls == 3) return Status::Unauthenticated("token expired");
+      return Credentials{"AK" + std::to_string(calls), "S", ""};
+    }
+  } provider;
+  S3Options o;
+  o.endpoint = "http://h";
+  S3Client client(o, transport_, provider, clock_);
+  transport_.Push(FakeReply::Ok());
+  transport_.Push(FakeReply::Ok());
+  EXPECT_TRUE(client.HeadBucket("b").ok());
+  EXPECT_TRUE(client.HeadBucket("b").ok());
+  EXPECT_EQ(client.HeadBucket("b").code(), ErrorCode::kUnauthenticated);
+  EXPECT_NE(transport_.requests()[1].headers.Get("Authorization").find("Credential=AK2/"),
+            std::string::npos);
+}
+
+TEST_F(ClientTest, GetObjectRetryRewindsTheSink) {
+  S3Client client = MakeClient();
+  // The first attempt dies after 6 body bytes; the retry must start the buffer over.
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset"), "hello "));
+  transport_.Push(
+      FakeReply::Ok("hello world", MakeHeaders({{"Content-Length", "11"}, {"ETag", "\"e1\""}})));
+  std::vector<std::byte> buf(11);
+  http::SpanSink sink(buf);
+  auto head = client.GetObject("b", "k", {}, sink);
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(sink.written(), 11u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), buf.size()), "hello world");
+  EXPECT_EQ(head->etag, "e1");
+  EXPECT_EQ(head->size, 11u);
+  EXPECT_EQ(transport_.request_count(), 2u);
+}
+
+TEST_F(ClientTest, GetObjectIntoANonRewindableSinkFailsInsteadOfMixing) {
+  struct Appending : http::BodySink {
+    std::string data;
+    Status Write(std::span<const std::byte> d) override {
+      data.append(reinterpret_cast<const char*>(d.data()), d.size());
+      return Status::Ok();
+    }
+  } sink;
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset"), "hel"));
+  transport_.Push(FakeReply::Ok("hello"));
+  auto head = client.GetObject("b", "k", {}, sink);
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(transport_.request_count(), 1u);
+}
+
+TEST_F(ClientTest, GetObjectErrorBodiesNeverReachTheSink) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::S3Error(503, "SlowDown", "Please reduce your request rate"));
+  transport_.Push(FakeReply::Ok("data"));
+  http::StringSink sink;
+  ASSERT_TRUE(client.GetObject("b", "k", {}, sink).ok());
+  EXPECT_EQ(sink.body(), "data");
+}
+
+TEST_F(ClientTest, GetObjectSendsRangeIfMatchAndVersion) {
+  S3Client client = MakeClient();
+  FakeReply partial = FakeReply::Ok(
+      "0123456789", MakeHeaders({{"Content-Range", "bytes 10-19/100"}, {"Content-Length", "10"}}));
+  partial.status = 206;
+  transport_.Push(partial);
+  http::StringSink sink;
+  auto head = client.GetObject("b", "k", {10, 10}, sink, "etag1", "v1");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->size, 100u);  // the object's size, from Content-Range
+  const auto r = transport_.requests().at(0);
+  EXPECT_EQ(r.url, "http://127.0.0.1:7480/b/k?versionId=v1");
+  EXPECT_EQ(r.headers.Get("Range"), "bytes=10-19");
+  EXPECT_EQ(r.headers.Get("If-Match"), "\"etag1\"");
+  EXPECT_NE(r.headers.Get("Authorization").find("if-match;range;"), std::string::npos);
+
+  transport_.Push(FakeReply::S3Error(412, "PreconditionFailed"));
+  http::StringSink sink2;
+  auto failed = client.GetObject("b", "k", {0, 0}, sink2, "other");
+  EXPECT_EQ(failed.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(sink2.body(), "");
+  EXPECT_EQ(transport_.requests().at(1).headers.Find("Range"), nullptr);
+}
+
+TEST_F(ClientTest, GetObjectRefusesAnIgnoredRange) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok("whole object", MakeHeaders({{"Content-Length", "12"}})));
+  http::StringSink sink;
+  auto head = client.GetObject("b", "k", {5, 0}, sink);
+  EXPECT_EQ(head.status().code(), ErrorCode::kNotSupported);
+  EXPECT_EQ(sink.body(), "");
+}
+
+TEST_F(ClientTest, HeadObjectParsesHeaders) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"Content-Length", "1234"},
+                                                 {"ETag", "\"d41d8cd98f00b204e9800998ecf8427e\""},
+                                                 {"Last-Modified", "Sun, 22 Nov 2026 00:53:21 GMT"},
+                                                 {"Content-Type", "image/png"},
+                                                 {"Content-Encoding", "gzip"},
+                                                 {"Content-Language", "de"},
+                                                 {"Content-Disposition", "inline"},
+                                                 {"Cache-Control", "no-cache"},
+                                                 {"Expires", "Thu, 01 Dec 2094 16:00:00 GMT"},
+                                                 {"x-amz-meta-Owner", "me"},
+                                                 {"X-Amz-Meta-ferry-crc32c", "abcd1234"},
+                                                 {"x-amz-storage-class", "STANDARD_IA"},
+                                                 {"x-amz-version-id", "v7"},
+                                                 {"x-amz-tagging-count", "2"}})));
+  auto head = client.HeadObject("b", "k", "v7");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->size, 1234u);
+  EXPECT_EQ(head->etag, "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(head->last_modified.time_since_epoch(), std::chrono::seconds(1795308801));
+  EXPECT_EQ(head->content.content_type, "image/png");
+  EXPECT_EQ(head->content.content_encoding, "gzip");
+  EXPECT_EQ(head->content.content_language, "de");
+  EXPECT_EQ(head->content.content_disposition, "inline");
+  EXPECT_EQ(head->content.cache_control, "no-cache");
+  EXPECT_EQ(head->content.expires, "Thu, 01 Dec 2094 16:00:00 GMT");
+  EXPECT_EQ(head->metadata.at("owner"), "me");
+  EXPECT_EQ(head->metadata.at("ferry-crc32c"), "abcd1234");
+  EXPECT_EQ(head->storage_class, "STANDARD_IA");
+  EXPECT_EQ(head->version_id, "v7");
+  EXPECT_EQ(head->tag_count, 2);
+  EXPECT_EQ(transport_.requests().at(0).method, "HEAD");
+  EXPECT_EQ(transport_.requests().at(0).url, "http://127.0.0.1:7480/b/k?versionId=v7");
+
+  FakeReply missing;
+  missing.status = 404;
+  transport_.Push(missing);
+  auto gone = client.HeadObject("b", "k");
+  EXPECT_EQ(gone.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(gone.status().message(), "not found: s3://b/k (404)");
+}
+
+TEST_F(ClientTest, ListObjectsV2BuildsQueryAndDecodesKeys) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok(
+      "<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>"
+      "<NextContinuationToken>tok/2=</NextContinuationToken><Contents><Key>p/a+b</Key>"
+      "<Size>3</Size><ETag>\"e\"</ETag></Contents></ListBucketResult>"));
+  ListRequest req{"b", "p/", "/", "p/0", "tok/1=", 7};
+  auto page = client.ListObjectsV2(req);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->objects.at(0).key, "p/a b");
+  EXPECT_EQ(page->next_continuation_token, "tok/2=");
+  EXPECT_EQ(transport_.requests().at(0).url,
+            "http://127.0.0.1:7480/b?continuation-token=tok%2F1%3D&delimiter=%2F&"
+            "encoding-type=url&list-type=2&max-keys=7&prefix=p%2F&start-after=p%2F0");
+}
+
+TEST_F(ClientTest, DeleteObjectsSendsMd5AndReportsFirstFailure) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok(
+      "<DeleteResult><Error><Key>k2</Key><Code>AccessDenied</Code><Message>no</Message></Error>"
+      "<Error><Key>k3</Key><Code>AccessDenied</Code></Error></DeleteResult>"));
+  const std::vector<std::string> keys = {"k1", "k2", "k3"};
+  Status s = client.DeleteObjects("b", keys);
+  EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(s.message(),
+            "deleting 2 of 3 keys failed; first: access denied for s3://b/k2 (AccessDenied)");
+  const auto r = transport_.requests().at(0);
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url, "http://127.0.0.1:7480/b?delete");
+  EXPECT_EQ(r.headers.Get("Content-MD5"), checksum::Base64(checksum::Md5(Bytes(r.body))));
+  EXPECT_NE(r.body.find("<Quiet>true</Quiet><Object><Key>k1</Key></Object>"), std::string::npos);
+
+  transport_.Push(FakeReply::Ok("<DeleteResult/>"));
+  EXPECT_TRUE(client.DeleteObjects("b", keys).ok());
+  EXPECT_TRUE(client.DeleteObjects("b", {}).ok());  // no request
+  EXPECT_EQ(transport_.request_count(), 2u);
+}
+
+TEST_F(ClientTest, CopyObjectRetriesAnErrorInsideA200) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok("<Error><Code>InternalError</Code><Message/></Error>"));
+  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>abc</ETag></CopyObjectResult>"));
+  auto etag = client.CopyObject("src", "dir/a b", "v1", "dst", "k", nullptr, "GLACIER");
+  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
+  EXPECT_EQ(*etag, "abc");
+  const auto r = transport_.requests().at(1);
+  EXPECT_EQ(r.headers.Get("x-amz-copy-source"), "/src/dir/a%20b?versionId=v1");
+  EXPECT_EQ(r.headers.Get("x-amz-metadata-directive"), "COPY");
+  EXPECT_EQ(r.headers.Get("x-amz-storage-class"), "GLACIER");
+}
+
+TEST_F(ClientTest, CopyObjectReplaceSetsTagsExplicitly) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>\"abc\"</ETag></CopyObjectResult>"));
+  transport_.Push(FakeReply::Ok());
+  WriteOptions w;
+  w.metadata = {{"m", "1"}};
+  w.tags = Tags{{"t", "2"}};
+  auto etag = client.CopyObject("src", "a", "", "dst", "b", &w, "");
+  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
+  const auto reqs = transport_.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].headers.Get("x-amz-metadata-directive"), "REPLACE");
+  EXPECT_EQ(reqs[0].headers.Get("x-amz-meta-m"), "1");
+  EXPECT_EQ(reqs[1].url, "http://127.0.0.1:7480/dst/b?tagging");
+  EXPECT_NE(reqs[1].body.find("<Key>t</Key><Value>2</Value>"), std::string::npos);
+}
+
+TEST_F(ClientTest, CreateBucketSendsTheRegionAsLocationConstraint) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok());
+  ASSERT_TRUE(client.CreateBucket("newbucket").ok());
+  const auto r = transport_.requests().at(0);
+  EXPECT_EQ(r.method, "PUT");
+  EXPECT_EQ(r.url, "http://127.0.0.1:7480/newbucket");
+  EXPECT_NE(r.body.find("<LocationConstraint>region-a</LocationConstraint>"), std::string::npos);
+  transport_.Push(FakeReply::S3Error(409, "BucketAlreadyOwnedByYou"));
+  EXPECT_EQ(client.CreateBucket("newbucket").code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(ClientTest, StopTokenCancels) {
+  S3Client client = MakeClient();
+  std::stop_source stop;
+  stop.request_stop();
+  EXPECT_EQ(client.HeadBucket("b", stop.get_token()).code(), ErrorCode::kCancelled);
+}
+
+}  // namespace
+}  // namespace ferry::s3

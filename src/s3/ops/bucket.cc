@@ -1,0 +1,46 @@
+// Bucket operations: HeadBucket, CreateBucket, DeleteBucket, PutBucketVersioning.
+#include "checksum/checksum.h"
+#include "s3/client_internal.h"
+#include "s3/xml.h"
+
+namespace ferry::s3 {
+
+Status S3Client::HeadBucket(std::string_view bucket, std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "HEAD";
+  spec.bucket = bucket;
+  return Call::Run(*this, spec, stop).status();
+}
+
+Status S3Client::CreateBucket(std::string_view bucket, std::stop_token stop) {
+  // The LocationConstraint must name the endpoint's region (RGW answers 400
+  // InvalidLocationConstraint otherwise); us-east-1 takes none.
+  const std::string config = BuildCreateBucketConfiguration(options_.region);
+  RequestSpec spec;
+  spec.method = "PUT";
+  spec.bucket = bucket;
+  spec.body = checksum::AsBytes(config);
+  if (!config.empty()) spec.headers.Set("Content-Type", "application/xml");
+  return Call::Run(*this, spec, stop).status();
+}
+
+Status S3Client::DeleteBucket(std::string_view bucket, std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "DELETE";
+  spec.bucket = bucket;
+  return Call::Run(*this, spec, stop).status();
+}
+
+Status S3Client::PutBucketVersioning(std::string_view bucket, bool enabled, std::stop_token stop) {
+  const std::string config = BuildVersioningConfiguration(enabled);
+  RequestSpec spec;
+  spec.method = "PUT";
+  spec.bucket = bucket;
+  spec.query = {{"versioning", ""}};
+  spec.body = checksum::AsBytes(config);
+  spec.headers.Set("Content-MD5", ContentMd5(spec.body));
+  spec.headers.Set("Content-Type", "application/xml");
+  return Call::Run(*this, spec, stop).status();
+}
+
+}  // namespace ferry::s3

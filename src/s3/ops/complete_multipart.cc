@@ -1,0 +1,81 @@
+// CompleteMultipartUpload: not idempotent, so it is retried only with a follow-up check.
+//
+// A transient failure may hide a completion whose reply was lost; a retry would then fail with
+// NoSuchUpload. Before retrying (or giving up) the client asks HeadObject whether the object now
+// exists with the multipart ETag these parts produce (md5 of the part md5s + "-N"; only the
+// "-N" suffix when part ETags are not plain MD5s).
+#include <optional>
+
+#include "checksum/checksum.h"
+#include "s3/client_internal.h"
+#include "s3/xml.h"
+
+namespace ferry::s3 {
+
+Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                                      std::string_view upload_id,
+                                                      std::span<const CompletedPart> parts,
+                                                      std::stop_token stop) {
+  if (parts.empty()) return Status::InvalidArgument("CompleteMultipartUpload needs parts");
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].part_number <= parts[i - 1].part_number) {
+      return Status::InvalidArgument("CompleteMultipartUpload parts must be in ascending order");
+    }
+  }
+  const std::string xml = BuildCompleteMultipartUpload(parts);
+  const std::string expected_etag = ExpectedMultipartEtag(parts);
+  const std::string etag_suffix = "-" + std::to_string(parts.size());
+
+  // The ETag of the completed object when HEAD shows that these parts were assembled.
+  auto completed_etag = [&]() -> Result<std::optional<std::string>> {
+    Result<ObjectHead> head = HeadObject(bucket, key, {}, stop);
+    if (!head.ok()) {
+      if (head.status().code() == ErrorCode::kNotFound) return std::optional<std::string>();
+      return head.status();
+    }
+    const bool match =
+        expected_etag.empty() ? head->etag.ends_with(etag_suffix) : head->etag == expected_etag;
+    return match ? std::optional<std::string>(head->etag) : std::optional<std::string>();
+  };
+
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.bucket = bucket;
+  spec.key = key;
+  spec.upload_id = upload_id;
+  spec.query = {{"uploadId", std::string(upload_id)}};
+  spec.body = checksum::AsBytes(xml);
+  spec.headers.Set("Content-Type", "application/xml");
+  spec.error_in_200 = true;
+  spec.max_attempts = 1;  // this loop retries, with the check in between
+  const int max_attempts = std::max(1, options_.retry.max_attempts);
+
+  for (int attempt = 1;; ++attempt) {
+    Result<Reply> reply = Call::Run(*this, spec, stop);
+    if (reply.ok()) {
+      FERRY_ASSIGN_OR_RETURN(std::string etag, ParseCompleteMultipartUpload(reply->body));
+      if (!etag.empty()) return etag;
+      // RGW replies with an empty <ETag/>: the object's HEAD has it.
+      FERRY_ASSIGN_OR_RETURN(ObjectHead head, HeadObject(bucket, key, {}, stop));
+      return head.etag;
+    }
+    const Status failure = reply.status();
+    // NoSuchUpload after our own earlier attempt (or with an exact expected ETag to compare)
+    // means "already completed" when HEAD agrees.
+    const bool maybe_completed = failure.transient() || (failure.code() == ErrorCode::kNotFound &&
+                                                         (attempt > 1 || !expected_etag.empty()));
+    if (!maybe_completed) return failure;
+    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> done, completed_etag());
+    if (done) return *std::move(done);
+    if (!failure.transient() || attempt >= max_attempts) {
+      if (attempt > 1) {
+        return Status(failure.code(),
+                      failure.message() + " [after " + std::to_string(attempt) + " attempts]");
+      }
+      return failure;
+    }
+    FERRY_RETURN_IF_ERROR(Call::Backoff(*this, attempt, stop));
+  }
+}
+
+}  // namespace ferry::s3

@@ -1,0 +1,17 @@
+// HeadObject.
+#include "s3/client_internal.h"
+
+namespace ferry::s3 {
+
+Result<ObjectHead> S3Client::HeadObject(std::string_view bucket, std::string_view key,
+                                        std::string_view version_id, std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "HEAD";
+  spec.bucket = bucket;
+  spec.key = key;
+  if (!version_id.empty()) spec.query.emplace_back("versionId", std::string(version_id));
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  return ParseObjectHead(reply.headers);
+}
+
+}  // namespace ferry::s3

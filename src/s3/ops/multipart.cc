@@ -1,0 +1,95 @@
+// Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, AbortMultipartUpload.
+// CompleteMultipartUpload is in complete_multipart.cc, the listings in list_multipart.cc.
+#include "s3/client_internal.h"
+#include "s3/xml.h"
+
+namespace ferry::s3 {
+namespace {
+
+constexpr int kMaxPartNumber = 10000;
+
+Status CheckPartNumber(int part_number) {
+  if (part_number < 1 || part_number > kMaxPartNumber) {
+    return Status::InvalidArgument("part number " + std::to_string(part_number) +
+                                   " outside 1..10000");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std::string_view key,
+                                                    const WriteOptions& options,
+                                                    std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.bucket = bucket;
+  spec.key = key;
+  spec.query = {{"uploads", ""}};
+  AddWriteHeaders(options, spec.headers);
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  return ParseInitiateMultipartUpload(reply.body);
+}
+
+Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_view key,
+                                         std::string_view upload_id, int part_number,
+                                         std::span<const std::byte> body, std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(CheckPartNumber(part_number));
+  RequestSpec spec;
+  spec.method = "PUT";
+  spec.bucket = bucket;
+  spec.key = key;
+  spec.upload_id = upload_id;
+  spec.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
+  spec.body = body;
+  spec.headers.Set("Content-MD5", ContentMd5(body));
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  std::string etag = UnquoteEtag(reply.headers.Get("ETag"));
+  if (etag.empty()) {
+    return Status::Internal("UploadPart reply without an ETag for part " +
+                            std::to_string(part_number) + " of " + DisplayName(bucket, key));
+  }
+  return etag;
+}
+
+Result<std::string> S3Client::UploadPartCopy(std::string_view bucket, std::string_view key,
+                                             std::string_view upload_id, int part_number,
+                                             std::string_view src_bucket, std::string_view src_key,
+                                             std::string_view src_version_id, ByteRange range,
+                                             std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(CheckPartNumber(part_number));
+  RequestSpec spec;
+  spec.method = "PUT";
+  spec.bucket = bucket;
+  spec.key = key;
+  spec.upload_id = upload_id;
+  spec.error_in_200 = true;
+  spec.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
+  spec.headers.Set("x-amz-copy-source", CopySource(src_bucket, src_key, src_version_id));
+  if (range.length > 0) {
+    spec.headers.Set("x-amz-copy-source-range",
+                     "bytes=" + std::to_string(range.offset) + "-" +
+                         std::to_string(range.offset + range.length - 1));
+  } else if (range.offset > 0) {
+    return Status::InvalidArgument("UploadPartCopy needs a range length when the offset is set");
+  }
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  return ParseCopyResult(reply.body);
+}
+
+Status S3Client::AbortMultipartUpload(std::string_view bucket, std::string_view key,
+                                      std::string_view upload_id, std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "DELETE";
+  spec.bucket = bucket;
+  spec.key = key;
+  spec.upload_id = upload_id;
+  spec.query = {{"uploadId", std::string(upload_id)}};
+  Status s = Call::Run(*this, spec, stop).status();
+  // Idempotent: an upload that is already gone (aborted, or aborted by an attempt whose reply
+  // was lost) counts as aborted.
+  if (s.code() == ErrorCode::kNotFound) return Status::Ok();
+  return s;
+}
+
+}  // namespace ferry::s3

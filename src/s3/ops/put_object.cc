@@ -1,0 +1,21 @@
+// PutObject.
+#include "s3/client_internal.h"
+#include "s3/xml.h"
+
+namespace ferry::s3 {
+
+Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_view key,
+                                        std::span<const std::byte> body,
+                                        const WriteOptions& options, std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "PUT";
+  spec.bucket = bucket;
+  spec.key = key;
+  spec.body = body;
+  AddWriteHeaders(options, spec.headers);
+  if (options.compute_md5) spec.headers.Set("Content-MD5", ContentMd5(body));
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  return UnquoteEtag(reply.headers.Get("ETag"));
+}
+
+}  // namespace ferry::s3

@@ -1,0 +1,34 @@
+#include "storage/backend.h"
+
+#include <string>
+
+namespace ferry::storage {
+
+Status Backend::DeleteMany(std::span<const std::string> keys, std::stop_token stop) {
+  for (const std::string& key : keys) {
+    if (stop.stop_requested()) return Status::Cancelled("delete cancelled");
+    if (Status s = Delete(key, stop); !s.ok()) return s.WithContext("delete " + key);
+  }
+  return Status::Ok();
+}
+
+Result<ObjectInfo> Backend::ReadObject(std::string_view key, std::span<std::byte> out,
+                                       std::string_view etag, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(ObjectInfo info, Stat(key, features().tags, stop));
+  if (!etag.empty() && !info.etag.empty() && info.etag != etag) {
+    return Status::FailedPrecondition("object " + Describe() + std::string(key) +
+                                      " changed: ETag " + info.etag + ", expected " +
+                                      std::string(etag));
+  }
+  if (info.size != out.size()) {
+    return Status::DataLoss("object " + Describe() + std::string(key) + " changed size: it has " +
+                            std::to_string(info.size) + " bytes, expected " +
+                            std::to_string(out.size()));
+  }
+  // Reading against the ETag just seen catches a change between Stat and the read.
+  FERRY_RETURN_IF_ERROR(ReadAt(key, 0, out, info.etag.empty() ? etag : info.etag, stop));
+  if (info.tags && info.tags->empty()) info.tags.reset();  // "fetched when it has any"
+  return info;
+}
+
+}  // namespace ferry::storage

@@ -1,0 +1,182 @@
+// LocalBackend: construction, Check, Stat, reads and Delete. Listing is in local_list.cc,
+// writes in local_write.cc.
+#include "storage/local/local_backend.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <limits>
+#include <system_error>
+
+#include "storage/key.h"
+#include "storage/local/posix_io.h"
+
+namespace ferry::storage {
+
+using local_internal::ErrnoStatus;
+using local_internal::JoinPath;
+using local_internal::MtimeOf;
+using local_internal::PreadFull;
+using local_internal::UniqueFd;
+
+namespace {
+
+Features LocalFeatures() {
+  Features f;
+  f.chunked_write = true;
+  f.server_side_copy = false;
+  f.tags = false;
+  f.storage_class = false;
+  f.metadata = false;
+  f.cheap_reads = true;
+  f.max_parts = std::numeric_limits<int>::max();
+  f.min_part_size = 1;
+  f.max_part_size = std::numeric_limits<uint64_t>::max();
+  f.max_single_put = std::numeric_limits<uint64_t>::max();
+  return f;
+}
+
+std::string StripTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+// Opens the regular file for `key` for reading. A folder or special file is kNotFound: it is
+// not an object.
+Result<UniqueFd> OpenForRead(const std::string& path, std::string_view key, struct stat* st) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "open", path);
+  if (::fstat(fd.get(), st) != 0) return ErrnoStatus(errno, "stat", path);
+  if (!S_ISREG(st->st_mode)) {
+    return Status::NotFound("no object \"" + PrintableKey(key) + "\": " + path +
+                            " is not a regular file");
+  }
+  return fd;
+}
+
+ObjectInfo InfoFromStat(std::string_view key, const struct stat& st) {
+  ObjectInfo info;
+  info.key = std::string(key);
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mtime = MtimeOf(st);
+  info.has_details = true;
+  return info;
+}
+
+Status ReadRange(int fd, const std::string& path, uint64_t offset, std::span<std::byte> out,
+                 uint64_t size) {
+  FERRY_ASSIGN_OR_RETURN(size_t got, PreadFull(fd, out, offset, path));
+  if (got != out.size()) {
+    return Status::DataLoss("short read of " + path + ": wanted " + std::to_string(out.size()) +
+                            " bytes at offset " + std::to_string(offset) + ", the file has " +
+                            std::to_string(size) + " bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+LocalBackend::LocalBackend(std::string root)
+    : features_(LocalFeatures()), root_(StripTrailingSlashes(std::move(root))) {}
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(std::string_view path, bool create) {
+  if (path.empty()) return Status::InvalidArgument("empty local folder path");
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(std::filesystem::path(path), ec);
+  if (ec) return ErrnoStatus(ec.value(), "resolve", path);
+  abs = abs.lexically_normal();
+  if (create) {
+    std::filesystem::create_directories(abs, ec);
+    if (ec) return ErrnoStatus(ec.value(), "create folder", abs.string());
+  }
+  auto backend = std::make_unique<LocalBackend>(abs.string());
+  FERRY_RETURN_IF_ERROR(backend->Check({}));
+  return backend;
+}
+
+std::string LocalBackend::Describe() const { return root_.ends_with('/') ? root_ : root_ + "/"; }
+
+Status LocalBackend::Check(std::stop_token stop) {
+  (void)stop;
+  struct stat st;
+  if (::stat(root_.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      return Status::NotFound("local folder not found: " + root_);
+    }
+    return ErrnoStatus(err, "stat local folder", root_);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Status::NotFound("local folder not found: " + root_ + " is not a folder");
+  }
+  if (::faccessat(AT_FDCWD, root_.c_str(), R_OK | X_OK, AT_EACCESS) != 0) {
+    return ErrnoStatus(errno, "open local folder", root_);
+  }
+  return Status::Ok();
+}
+
+Result<ObjectInfo> LocalBackend::Stat(std::string_view key, bool with_tags, std::stop_token stop) {
+  (void)with_tags;  // no tags here: they stay nullopt
+  if (stop.stop_requested()) return Status::Cancelled("stat cancelled");
+  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  const std::string path = JoinPath(root_, key);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::NotFound("no object \"" + PrintableKey(key) + "\": " + path +
+                            " is not a regular file");
+  }
+  return InfoFromStat(key, st);
+}
+
+Status LocalBackend::ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                            std::string_view etag, std::stop_token stop) {
+  (void)etag;  // files have no ETag
+  if (stop.stop_requested()) return Status::Cancelled("read cancelled");
+  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  const std::string path = JoinPath(root_, key);
+  struct stat st;
+  FERRY_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(path, key, &st));
+  return ReadRange(fd.get(), path, offset, out, static_cast<uint64_t>(st.st_size));
+}
+
+Result<ObjectInfo> LocalBackend::ReadObject(std::string_view key, std::span<std::byte> out,
+                                            std::string_view etag, std::stop_token stop) {
+  (void)etag;
+  if (stop.stop_requested()) return Status::Cancelled("read cancelled");
+  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  const std::string path = JoinPath(root_, key);
+  struct stat st;
+  FERRY_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(path, key, &st));
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size != out.size()) {
+    return Status::DataLoss("object " + path + " changed size: it has " + std::to_string(size) +
+                            " bytes, expected " + std::to_string(out.size()));
+  }
+  FERRY_RETURN_IF_ERROR(ReadRange(fd.get(), path, 0, out, size));
+  return InfoFromStat(key, st);
+}
+
+Status LocalBackend::Delete(std::string_view key, std::stop_token stop) {
+  if (stop.stop_requested()) return Status::Cancelled("delete cancelled");
+  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  const std::string path = JoinPath(root_, key);
+  if (::unlink(path.c_str()) != 0) {
+    const int err = errno;
+    // Absent, or a folder (which is not an object): nothing to delete.
+    if (err == ENOENT || err == ENOTDIR || err == EISDIR) return Status::Ok();
+    return ErrnoStatus(err, "delete", path);
+  }
+  // Remove the folders this left empty, deepest first; stop at the first that is not empty
+  // (or that a concurrent writer just filled: rmdir never removes a non-empty folder).
+  for (size_t slash = key.rfind('/'); slash != std::string_view::npos && slash > 0;
+       slash = key.rfind('/', slash - 1)) {
+    if (::rmdir(JoinPath(root_, key.substr(0, slash)).c_str()) != 0) break;
+  }
+  return Status::Ok();
+}
+
+}  // namespace ferry::storage

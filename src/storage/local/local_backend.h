@@ -1,0 +1,83 @@
+// LocalBackend: a folder on a local file system seen as a Backend. The key "a/b.txt" is the
+// file <root>/a/b.txt; folders are implied by keys and are not objects themselves.
+//
+// Chosen in src/app/ for locations that are paths; also used by the conformance tests.
+//
+// Behaviour worth knowing:
+//  * Every key passes ValidateLocalKey (storage/key.h) before the file system is touched, so no
+//    key reaches outside the root ("../x", "/etc/passwd" and the like are kInvalidArgument).
+//    The root itself is trusted: symbolic links that its owner placed inside it are theirs.
+//  * A file and a folder cannot share a name: writing "a/b" while the file "a" exists (or "a"
+//    while "a/b" exists) fails with kFailedPrecondition.
+//  * Listings stream in ascending byte order of key with memory bounded by the depth of the
+//    tree times the width of one folder. They skip ferry's temporary files, special files
+//    (sockets, fifos, devices) and symbolic links to folders; symbolic links to regular files
+//    are listed with the size and mtime of their target.
+//  * Writes go to a temporary file ".ferry-tmp-<random>" beside the target and are renamed over
+//    it, so readers see the old or the new content, never a mix. There is no fsync (speed over
+//    durability against power loss; a crash can leave a temporary file, which listings skip).
+//  * Only content and mtime are stored: no metadata, content headers, tags or storage class
+//    (features() says so). WriteSpec::mtime (when not the epoch) becomes the file's mtime.
+//  * ETags are always "": the `etag` argument of ReadAt/ReadObject is ignored.
+//
+// Thread-safety: all methods are thread-safe; concurrent writers of one key end with one of
+// the contents (the last rename wins).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/backend.h"
+
+namespace ferry::storage {
+
+class LocalBackend : public Backend {
+ public:
+  // `root` is used as given (trailing '/' removed); nothing is checked until Check or use.
+  explicit LocalBackend(std::string root);
+
+  // Opens the folder at `path` (made absolute), creating it with its parents when `create`.
+  // kNotFound when it does not exist (and !create) or is not a folder; errors of mkdir as is.
+  static Result<std::unique_ptr<LocalBackend>> Open(std::string_view path, bool create);
+
+  // The folder, absolute when made by Open.
+  const std::string& root() const { return root_; }
+
+  const Features& features() const override { return features_; }
+  // The root followed by '/', so that Describe() + key names the file.
+  std::string Describe() const override;
+  // kNotFound "local folder not found: <root>" unless the root is a folder.
+  Status Check(std::stop_token stop) override;
+
+  // Keys are relative paths with '/' separators. A prefix that no valid key can have (such as
+  // "../") lists nothing. kNotFound when the root is missing; an unreadable folder is an error
+  // naming it (returned by the cursor's Next). Entries have has_details = false and etag "".
+  Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;
+  // Size and mtime (ns precision); has_details = true with empty metadata and content headers;
+  // tags stay nullopt. kNotFound when absent or when the key names a folder.
+  Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
+  // pread of exactly out.size() bytes; a file too short for the range is kDataLoss.
+  Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                std::string_view etag, std::stop_token stop) override;
+  // Reads through one open file, so the returned size and mtime are those of the bytes read.
+  Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                std::string_view etag, std::stop_token stop) override;
+  // Temporary file + rename; creates the folders of the key. Returns "".
+  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+                          const WriteSpec& spec, std::stop_token stop) override;
+  // A temporary file of spec.size bytes written with pwrite (parts may come in any order and
+  // from many threads); Commit checks that the parts covered every byte, sets the mtime and
+  // renames. `part_size` is only checked to be non-zero.
+  Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,
+                                                       uint64_t part_size,
+                                                       std::stop_token stop) override;
+  // Removes the file (absent is OK), then the folders it leaves empty, up to the root.
+  Status Delete(std::string_view key, std::stop_token stop) override;
+
+ private:
+  Features features_;
+  std::string root_;
+};
+
+}  // namespace ferry::storage

@@ -1,0 +1,294 @@
+// LocalBackend behaviour beyond the shared conformance suite (tests/conformance/): file-system
+// specifics such as symbolic links, temporary files, folder clean-up and file/folder clashes.
+#include "storage/local/local_backend.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "checksum/checksum.h"
+
+namespace ferry::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::system_clock;
+
+class LocalBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "ferry-local-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    root_ = dir_ / "root";
+    auto b = LocalBackend::Open(root_.string(), /*create=*/true);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    backend_ = std::move(b).value();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::permissions(root_ / "locked", fs::perms::owner_all, ec);
+    fs::remove_all(dir_, ec);
+  }
+
+  void Write(const std::string& rel, const std::string& body) {
+    fs::create_directories((root_ / rel).parent_path());
+    std::ofstream(root_ / rel, std::ios::binary) << body;
+  }
+  Status Put(std::string_view key, const std::string& body, WriteSpec spec = {}) {
+    spec.size = body.size();
+    return backend_->Put(key, checksum::AsBytes(body), spec, {}).status();
+  }
+  std::vector<std::string> ListKeys(std::string_view prefix = "") {
+    std::vector<std::string> keys;
+    auto cursor = backend_->List(prefix);
+    EXPECT_TRUE(cursor.ok()) << cursor.status().ToString();
+    if (!cursor.ok()) return keys;
+    for (;;) {
+      auto next = (*cursor)->Next();
+      EXPECT_TRUE(next.ok()) << next.status().ToString();
+      if (!next.ok() || *next == nullptr) break;
+      keys.push_back((*next)->key);
+    }
+    return keys;
+  }
+  // Every name under the test folder (outside the root too), hidden ones included.
+  std::set<std::string> AllPaths() {
+    std::set<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+      out.insert(fs::relative(e.path(), dir_).string());
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  fs::path root_;
+  std::unique_ptr<LocalBackend> backend_;
+};
+
+TEST_F(LocalBackendTest, OpenFindsOrCreatesTheFolder) {
+  EXPECT_TRUE(backend_->Check({}).ok());
+  EXPECT_EQ(backend_->Describe(), root_.string() + "/");
+  auto missing = LocalBackend::Open((dir_ / "missing").string(), /*create=*/false);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("local folder not found"), std::string::npos);
+  Write("file", "x");
+  auto file = LocalBackend::Open((root_ / "file").string(), /*create=*/false);
+  EXPECT_EQ(file.status().code(), ErrorCode::kNotFound);
+  auto nested = LocalBackend::Open((dir_ / "n1" / "n2").string(), /*create=*/true);
+  EXPECT_TRUE(nested.ok());
+  EXPECT_EQ(LocalBackend((dir_ / "nope").string()).Check({}).code(), ErrorCode::kNotFound);
+}
+
+TEST_F(LocalBackendTest, ListSortsFoldersAsNameSlash) {
+  // Written in an order unrelated to the expected one; "a/b" is a folder (holding "c").
+  for (const char* rel : {"a0", "a/b/c", "a-c", "a.txt", "a/b-c", "a/b0"}) Write(rel, rel);
+  EXPECT_EQ(ListKeys(), (std::vector<std::string>{"a-c", "a.txt", "a/b-c", "a/b/c", "a/b0", "a0"}));
+}
+
+TEST_F(LocalBackendTest, ListSkipsTempFilesLinkedFoldersAndSpecialFiles) {
+  Write("real.txt", "12345");
+  Write("d/inner", "i");
+  Write(".ferry-tmp-deadbeef", "partial");
+  Write("d/.ferry-tmp-0", "partial");
+  fs::create_symlink(root_ / "real.txt", root_ / "link-to-file");
+  fs::create_directory_symlink(root_ / "d", root_ / "link-to-dir");
+  fs::create_symlink(root_ / "nowhere", root_ / "dangling");
+  ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0600), 0);
+  EXPECT_EQ(ListKeys(), (std::vector<std::string>{"d/inner", "link-to-file", "real.txt"}));
+
+  auto cursor = backend_->List("link-to-file");
+  ASSERT_TRUE(cursor.ok());
+  auto entry = (*cursor)->Next();
+  ASSERT_TRUE(entry.ok() && *entry != nullptr);
+  EXPECT_EQ((*entry)->size, 5u) << "a link to a file is listed with its target's size";
+  EXPECT_FALSE((*entry)->has_details);
+  EXPECT_EQ((*entry)->etag, "");
+  // Listing under the linked folder finds nothing either: links to folders are not followed.
+  EXPECT_TRUE(ListKeys("link-to-dir/").empty());
+}
+
+TEST_F(LocalBackendTest, ListPrefixStartsInTheNamedFolder) {
+  for (const char* rel : {"x/y/z1", "x/y/z2", "x/yy", "x/y-", "xa", "w"}) Write(rel, "-");
+  EXPECT_EQ(ListKeys("x/y/"), (std::vector<std::string>{"x/y/z1", "x/y/z2"}));
+  EXPECT_EQ(ListKeys("x/y"), (std::vector<std::string>{"x/y-", "x/y/z1", "x/y/z2", "x/yy"}));
+  EXPECT_EQ(ListKeys("x/y/z2"), (std::vector<std::string>{"x/y/z2"}));
+  EXPECT_EQ(ListKeys("x"), (std::vector<std::string>{"x/y-", "x/y/z1", "x/y/z2", "x/yy", "xa"}));
+  EXPECT_TRUE(ListKeys("missing/").empty());
+  EXPECT_TRUE(ListKeys("xa/").empty()) << "a file is not a folder";
+  EXPECT_TRUE(ListKeys("../").empty());
+  EXPECT_TRUE(ListKeys("x//").empty());
+  EXPECT_TRUE(ListKeys("/").empty());
+}
+
+TEST_F(LocalBackendTest, ListOfMissingRootIsNotFound) {
+  LocalBackend gone((dir_ / "gone").string());
+  EXPECT_EQ(gone.List("").status().code(), ErrorCode::kNotFound);
+}
+
+// Runs `body` as an unprivileged user when the test runs as root (root reads any folder), in a
+// child process so that the test process keeps its identity. Returns the child's verdict.
+bool RunUnprivileged(const std::function<bool()>& body) {
+  if (::geteuid() != 0) return body();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const bool ok = ::setegid(65534) == 0 && ::seteuid(65534) == 0 && body();
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TEST_F(LocalBackendTest, UnreadableFolderIsAnErrorNamingIt) {
+  Write("a", "1");
+  Write("locked/secret", "2");
+  Write("z", "3");
+  fs::permissions(dir_, fs::perms::all, fs::perm_options::add);  // let "nobody" in
+  fs::permissions(root_, fs::perms::all, fs::perm_options::add);
+  fs::permissions(root_ / "locked", fs::perms::none);
+  const bool ok = RunUnprivileged([&] {
+    auto cursor = backend_->List("");
+    if (!cursor.ok()) return false;
+    auto first = (*cursor)->Next();
+    if (!first.ok() || *first == nullptr || (*first)->key != "a") return false;
+    auto second = (*cursor)->Next();
+    return !second.ok() && second.status().code() == ErrorCode::kPermissionDenied &&
+           second.status().message().find(root_.string() + "/locked") != std::string::npos;
+  });
+  EXPECT_TRUE(ok);
+}
+
+TEST_F(LocalBackendTest, FileAndFolderCannotShareAName) {
+  ASSERT_TRUE(Put("a", "file").ok());
+  Status s = Put("a/b", "child");
+  EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("\"a\" exists and is not a folder"), std::string::npos) << s.message();
+  ASSERT_TRUE(Put("d/e", "child").ok());
+  s = Put("d", "file");
+  EXPECT_EQ(s.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("a folder with that name exists"), std::string::npos) << s.message();
+  auto writer = backend_->OpenChunkWriter("a/c", WriteSpec{}, 1, {});
+  EXPECT_EQ(writer.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(AllPaths(), (std::set<std::string>{"root", "root/a", "root/d", "root/d/e"}))
+      << "no temporary file is left behind";
+}
+
+TEST_F(LocalBackendTest, StatOfAFolderIsNotFoundAndDeleteOfOneIsANoOp) {
+  ASSERT_TRUE(Put("d/e", "x").ok());
+  EXPECT_EQ(backend_->Stat("d", false, {}).status().code(), ErrorCode::kNotFound);
+  std::string buf(1, '\0');
+  EXPECT_EQ(backend_->ReadAt("d", 0, std::as_writable_bytes(std::span(buf)), "", {}).code(),
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(backend_->Delete("d", {}).ok());
+  EXPECT_TRUE(fs::exists(root_ / "d/e"));
+}
+
+TEST_F(LocalBackendTest, DeleteRemovesEmptiedFoldersUpToTheRoot) {
+  ASSERT_TRUE(Put("x/y/z", "1").ok());
+  ASSERT_TRUE(Put("x/w", "2").ok());
+  ASSERT_TRUE(backend_->Delete("x/y/z", {}).ok());
+  EXPECT_FALSE(fs::exists(root_ / "x/y"));
+  EXPECT_TRUE(fs::exists(root_ / "x/w"));
+  ASSERT_TRUE(backend_->Delete("x/w", {}).ok());
+  EXPECT_FALSE(fs::exists(root_ / "x"));
+  EXPECT_TRUE(fs::is_directory(root_));
+  EXPECT_TRUE(backend_->Delete("x/w", {}).ok()) << "absent is fine";
+}
+
+TEST_F(LocalBackendTest, PutSetsNanosecondMtimeAndLeavesNoTemporaryFile) {
+  WriteSpec spec;
+  spec.mtime = system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
+      std::chrono::nanoseconds(1'600'000'000'123'456'789)));
+  ASSERT_TRUE(Put("dir/k", "data", spec).ok());
+  auto info = backend_->Stat("dir/k", true, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->mtime, spec.mtime);
+  EXPECT_TRUE(info->has_details);
+  EXPECT_TRUE(info->metadata.empty());
+  EXPECT_FALSE(info->tags.has_value());
+  auto cursor = backend_->List("");
+  ASSERT_TRUE(cursor.ok());
+  auto entry = (*cursor)->Next();
+  ASSERT_TRUE(entry.ok() && *entry != nullptr);
+  EXPECT_EQ((*entry)->mtime, spec.mtime);
+  EXPECT_EQ(AllPaths(), (std::set<std::string>{"root", "root/dir", "root/dir/k"}));
+
+  // Without an mtime the file gets the time of the write.
+  const auto before = system_clock::now() - std::chrono::seconds(5);
+  ASSERT_TRUE(Put("now", "x").ok());
+  EXPECT_GT(backend_->Stat("now", false, {})->mtime, before);
+}
+
+TEST_F(LocalBackendTest, ChunkWriterCommitNeedsEveryByte) {
+  WriteSpec spec;
+  spec.size = 10;
+  auto writer = backend_->OpenChunkWriter("k", spec, 4, {});
+  ASSERT_TRUE(writer.ok());
+  EXPECT_EQ(AllPaths().size(), 2u) << "root and the temporary file";
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("0123"), {}).ok());
+  ASSERT_TRUE((*writer)->WriteChunk(3, 8, checksum::AsBytes("89"), {}).ok());
+  EXPECT_EQ((*writer)->WriteChunk(3, 8, checksum::AsBytes("89X"), {}).code(),
+            ErrorCode::kInvalidArgument)
+      << "beyond spec.size";
+  auto commit = (*writer)->Commit({});
+  EXPECT_EQ(commit.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(commit.status().message().find("byte 4"), std::string::npos);
+  ASSERT_TRUE((*writer)->WriteChunk(2, 4, checksum::AsBytes("4567"), {}).ok());
+  ASSERT_TRUE((*writer)->Commit({}).ok());
+  EXPECT_TRUE((*writer)->Abort().ok()) << "Abort after Commit does nothing";
+  std::string out(10, '\0');
+  ASSERT_TRUE(backend_->ReadAt("k", 0, std::as_writable_bytes(std::span(out)), "", {}).ok());
+  EXPECT_EQ(out, "0123456789");
+  EXPECT_EQ((*writer)->WriteChunk(1, 0, checksum::AsBytes("0123"), {}).code(),
+            ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(LocalBackendTest, ChunkWriterDestroyedWithoutCommitLeavesNothing) {
+  WriteSpec spec;
+  spec.size = 3;
+  {
+    auto writer = backend_->OpenChunkWriter("sub/k", spec, 3, {});
+    ASSERT_TRUE(writer.ok());
+    EXPECT_NE((*writer)->upload_id().find(".ferry-tmp-"), std::string::npos);
+    ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("abc"), {}).ok());
+  }
+  EXPECT_EQ(AllPaths(), (std::set<std::string>{"root", "root/sub"}));
+  EXPECT_TRUE(ListKeys().empty());
+}
+
+TEST_F(LocalBackendTest, ReadObjectChecksTheSize) {
+  ASSERT_TRUE(Put("k", "hello").ok());
+  std::string out(5, '\0');
+  auto info = backend_->ReadObject("k", std::as_writable_bytes(std::span(out)), "ignored", {});
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(out, "hello");
+  EXPECT_EQ(info->size, 5u);
+  std::string longer(6, '\0');
+  EXPECT_EQ(
+      backend_->ReadObject("k", std::as_writable_bytes(std::span(longer)), "", {}).status().code(),
+      ErrorCode::kDataLoss);
+}
+
+TEST_F(LocalBackendTest, StoppedCallsAreCancelled) {
+  std::stop_source stop;
+  stop.request_stop();
+  EXPECT_EQ(backend_->Put("k", checksum::AsBytes("x"), {}, stop.get_token()).status().code(),
+            ErrorCode::kCancelled);
+  EXPECT_FALSE(fs::exists(root_ / "k"));
+}
+
+}  // namespace
+}  // namespace ferry::storage

@@ -1,0 +1,186 @@
+// LocalBackend::List: a depth-first walk that yields keys in ascending byte order while holding
+// only one sorted folder level per depth.
+//
+// Why sorting each folder by name is not enough: the key of a file "a-c" must come before the
+// keys under the folder "a" ("a/b"), because '-' (0x2D) < '/' (0x2F), but after them in a plain
+// name sort ("a" < "a-c"). Sorting folder entries as name + "/" puts every folder exactly where
+// its keys belong, so a plain depth-first walk of the sorted levels is in key order.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/key.h"
+#include "storage/local/local_backend.h"
+#include "storage/local/posix_io.h"
+
+namespace ferry::storage {
+
+using local_internal::ErrnoStatus;
+using local_internal::JoinPath;
+using local_internal::MtimeOf;
+using local_internal::UniqueFd;
+
+namespace {
+
+struct Entry {
+  std::string sort_name;  // name, plus "/" for folders
+  bool is_dir = false;
+};
+
+// One folder level: its path relative to the root ("" or ending in '/'), its entries sorted.
+struct Level {
+  std::string rel;
+  std::vector<Entry> entries;
+  size_t next = 0;
+};
+
+// Opens root/rel as a folder without following symbolic links below the root; returns the fd
+// or -errno.
+int OpenDirNoFollow(const std::string& root, std::string_view rel) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  size_t start = 0;
+  while (fd >= 0 && start < rel.size()) {
+    size_t end = rel.find('/', start);
+    if (end == std::string_view::npos) end = rel.size();
+    const std::string name(rel.substr(start, end - start));
+    const int child = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int err = errno;
+    ::close(fd);
+    if (child < 0) return -err;
+    fd = child;
+    start = end + 1;
+  }
+  return fd >= 0 ? fd : -errno;
+}
+
+// Kind of one directory entry for the listing: folder, file, or skipped (nullopt).
+std::optional<bool> ClassifyIsDir(int dir_fd, const struct dirent& d) {
+  unsigned char type = d.d_type;
+  struct stat st;
+  if (type == DT_UNKNOWN) {  // some file systems do not fill d_type
+    if (::fstatat(dir_fd, d.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+    type = S_ISDIR(st.st_mode)   ? DT_DIR
+           : S_ISREG(st.st_mode) ? DT_REG
+           : S_ISLNK(st.st_mode) ? DT_LNK
+                                 : DT_UNKNOWN;
+  }
+  if (type == DT_DIR) return true;
+  if (type == DT_REG) return false;
+  if (type == DT_LNK) {
+    // A link to a file is listed (with its target's size and mtime); a link to a folder is
+    // not followed (no cycles, no walking out of the root); a dangling link is skipped.
+    if (::fstatat(dir_fd, d.d_name, &st, 0) == 0 && S_ISREG(st.st_mode)) return false;
+  }
+  return std::nullopt;
+}
+
+class LocalListingCursor : public ListingCursor {
+ public:
+  explicit LocalListingCursor(std::string root) : root_(std::move(root)) {}
+
+  // Reads the level at `rel` keeping the names that start with `name_prefix`. A missing
+  // folder is an empty level; any other failure is an error naming the folder.
+  Status Push(std::string rel, std::string_view name_prefix) {
+    const int fd = OpenDirNoFollow(root_, rel);
+    if (fd < 0) {
+      // Gone, replaced by a file, or a link (ELOOP with O_NOFOLLOW): nothing to list there.
+      if (-fd == ENOENT || -fd == ENOTDIR || -fd == ELOOP) return Status::Ok();
+      return ErrnoStatus(-fd, "list folder", JoinPath(root_, rel));
+    }
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      const int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "list folder", JoinPath(root_, rel));
+    }
+    Level level;
+    level.rel = std::move(rel);
+    int err = 0;
+    for (;;) {
+      errno = 0;
+      const struct dirent* d = ::readdir(dir);
+      if (d == nullptr) {
+        err = errno;
+        break;
+      }
+      const std::string_view name = d->d_name;
+      if (name == "." || name == "..") continue;
+      if (!name.starts_with(name_prefix) || name.starts_with(kLocalTempPrefix)) continue;
+      const std::optional<bool> is_dir = ClassifyIsDir(::dirfd(dir), *d);
+      if (!is_dir) continue;
+      level.entries.push_back({std::string(name) + (*is_dir ? "/" : ""), *is_dir});
+    }
+    ::closedir(dir);
+    if (err != 0) return ErrnoStatus(err, "list folder", JoinPath(root_, level.rel));
+    if (level.entries.empty()) return Status::Ok();
+    std::sort(level.entries.begin(), level.entries.end(),
+              [](const Entry& a, const Entry& b) { return a.sort_name < b.sort_name; });
+    stack_.push_back(std::move(level));
+    return Status::Ok();
+  }
+
+  Result<const ObjectInfo*> Next() override {
+    if (!error_.ok()) return error_;
+    while (!stack_.empty()) {
+      Level& top = stack_.back();
+      if (top.next == top.entries.size()) {
+        stack_.pop_back();
+        continue;
+      }
+      Entry entry = std::move(top.entries[top.next++]);
+      std::string rel = top.rel + entry.sort_name;  // folders keep their trailing '/'
+      if (entry.is_dir) {
+        if (Status s = Push(std::move(rel), ""); !s.ok()) return error_ = s;
+        continue;
+      }
+      const std::string path = JoinPath(root_, rel);
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) continue;  // deleted since the folder was read
+        return error_ = ErrnoStatus(errno, "stat", path);
+      }
+      if (!S_ISREG(st.st_mode)) continue;  // replaced since the folder was read
+      current_ = ObjectInfo();
+      current_.key = std::move(rel);
+      current_.size = static_cast<uint64_t>(st.st_size);
+      current_.mtime = MtimeOf(st);
+      return &current_;
+    }
+    return static_cast<const ObjectInfo*>(nullptr);
+  }
+
+ private:
+  const std::string root_;
+  std::vector<Level> stack_;  // the deepest level last
+  ObjectInfo current_;
+  Status error_;  // sticky: once Next failed it keeps failing
+};
+
+// True when no valid key can start with `dir` (a prefix part ending in '/').
+bool ImpossibleFolder(std::string_view dir) {
+  if (dir.empty()) return false;
+  return !ValidateLocalKey(dir.substr(0, dir.size() - 1)).ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ListingCursor>> LocalBackend::List(std::string_view prefix) {
+  FERRY_RETURN_IF_ERROR(Check({}));
+  auto cursor = std::make_unique<LocalListingCursor>(root_);
+  // Start in the deepest folder the prefix names whole ("a/b/" of "a/b/c"), keeping the names
+  // there that start with the rest ("c"). Below it every key matches.
+  const size_t slash = prefix.rfind('/');
+  const std::string_view dir = slash == std::string_view::npos ? "" : prefix.substr(0, slash + 1);
+  const std::string_view rest = prefix.substr(dir.size());
+  if (!ImpossibleFolder(dir)) FERRY_RETURN_IF_ERROR(cursor->Push(std::string(dir), rest));
+  return std::unique_ptr<ListingCursor>(std::move(cursor));
+}
+
+}  // namespace ferry::storage

@@ -1,0 +1,208 @@
+#include "storage/local/posix_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+#include <system_error>
+
+#include "storage/key.h"
+
+namespace ferry::storage::local_internal {
+namespace {
+
+std::string RandomHex() {
+  thread_local std::mt19937_64 rng([] {
+    std::random_device device;
+    return (static_cast<uint64_t>(device()) << 32) ^ device();
+  }());
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v = rng();
+  std::string out(16, '0');
+  for (char& c : out) {
+    c = kHex[v & 0xF];
+    v >>= 4;
+  }
+  return out;
+}
+
+Status NotAFolder(std::string_view key, std::string_view segment_path) {
+  return Status::FailedPrecondition("cannot write key \"" + PrintableKey(key) + "\": \"" +
+                                    PrintableKey(segment_path) +
+                                    "\" exists and is not a folder (a file cannot also be a "
+                                    "folder of other files)");
+}
+
+}  // namespace
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status UniqueFd::Close(std::string_view path) {
+  const int fd = release();
+  if (fd < 0) return Status::Ok();
+  // Linux closes the descriptor even when close fails; never retry it.
+  if (::close(fd) != 0 && errno != EINTR) return ErrnoStatus(errno, "close", path);
+  return Status::Ok();
+}
+
+Status ErrnoStatus(int err, std::string_view doing, std::string_view path) {
+  std::string m(doing);
+  m += ' ';
+  m += PrintableKey(path);
+  m += ": ";
+  m += std::generic_category().message(err);
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return Status::NotFound(std::move(m));
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return Status::PermissionDenied(std::move(m));
+    case EEXIST:
+    case ENOTEMPTY:
+    case EISDIR:
+    case ELOOP:
+      return Status::FailedPrecondition(std::move(m));
+    case ENAMETOOLONG:
+    case EINVAL:
+      return Status::InvalidArgument(std::move(m));
+    case EMFILE:
+    case ENFILE:
+    case EAGAIN:
+    case EBUSY:
+    case EINTR:
+    case ETIMEDOUT:
+      return Status::Unavailable(std::move(m));
+    default:  // ENOSPC, EDQUOT, EIO, ...: retrying at once will not help
+      return Status::Internal(std::move(m));
+  }
+}
+
+std::string JoinPath(std::string_view root, std::string_view rel) {
+  std::string path(root);
+  if (rel.empty()) return path;
+  if (path.empty() || path.back() != '/') path += '/';
+  path += rel;
+  return path;
+}
+
+std::chrono::system_clock::time_point MtimeOf(const struct stat& st) {
+  const auto since_epoch =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+}
+
+Status SetMtime(int fd, std::chrono::system_clock::time_point mtime, std::string_view path) {
+  if (mtime == std::chrono::system_clock::time_point{}) return Status::Ok();
+  const auto since_epoch = mtime.time_since_epoch();
+  const auto secs = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs);
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;  // atime: leave as it is
+  times[1].tv_sec = static_cast<time_t>(secs.count());
+  times[1].tv_nsec = static_cast<long>(nanos.count());
+  if (::futimens(fd, times) != 0) return ErrnoStatus(errno, "set mtime of", path);
+  return Status::Ok();
+}
+
+Status PwriteAll(int fd, std::span<const std::byte> data, uint64_t offset, std::string_view path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Result<size_t> PreadFull(int fd, std::span<std::byte> out, uint64_t offset, std::string_view path) {
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read", path);
+    }
+    if (n == 0) break;  // end of file
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Status MakeParentDirs(std::string_view root, std::string_view key) {
+  const size_t last = key.rfind('/');
+  if (last == std::string_view::npos) return Status::Ok();
+  struct stat st;
+  // Common case first: the folder is already there.
+  if (::stat(JoinPath(root, key.substr(0, last)).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return Status::Ok();
+  }
+  for (size_t slash = key.find('/'); slash != std::string_view::npos;
+       slash = key.find('/', slash + 1)) {
+    const std::string_view rel = key.substr(0, slash);
+    const std::string dir = JoinPath(root, rel);
+    if (::mkdir(dir.c_str(), 0777) == 0) continue;
+    const int err = errno;
+    if (err == EEXIST) {
+      // Follows symbolic links: a link to a folder that the user made is theirs to keep.
+      if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+      return NotAFolder(key, rel);
+    }
+    if (err == ENOTDIR) return NotAFolder(key, rel);
+    return ErrnoStatus(err, "create folder", dir);
+  }
+  return Status::Ok();
+}
+
+Result<UniqueFd> CreateTempFor(std::string_view root, std::string_view key,
+                               std::string* temp_path) {
+  const size_t last = key.rfind('/');
+  const std::string_view dir = last == std::string_view::npos ? "" : key.substr(0, last + 1);
+  constexpr int kAttempts = 8;
+  int err = 0;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    FERRY_RETURN_IF_ERROR(MakeParentDirs(root, key));
+    *temp_path = JoinPath(root, std::string(dir) + std::string(kLocalTempPrefix) + RandomHex());
+    const int fd = ::open(temp_path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) return UniqueFd(fd);
+    err = errno;
+    // EEXIST: a name clash (try another name); ENOENT: a concurrent Delete removed the
+    // (then empty) folder between MakeParentDirs and open (make it again).
+    if (err != EEXIST && err != ENOENT) break;
+  }
+  return ErrnoStatus(err, "create temporary file", *temp_path);
+}
+
+Status RenameInto(const std::string& temp_path, std::string_view root, std::string_view key) {
+  const std::string target = JoinPath(root, key);
+  if (::rename(temp_path.c_str(), target.c_str()) == 0) return Status::Ok();
+  const int err = errno;
+  if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
+    return Status::FailedPrecondition("cannot write key \"" + PrintableKey(key) +
+                                      "\": a folder with that name exists (it holds other "
+                                      "objects)");
+  }
+  return ErrnoStatus(err, "rename into", target);
+}
+
+}  // namespace ferry::storage::local_internal

@@ -1,0 +1,82 @@
+// Small POSIX helpers shared by the local backend's files (private to src/storage/local/):
+// an owning file descriptor, errno -> Status mapping (the one place the local backend maps
+// foreign errors), full-length pread/pwrite loops, mtime conversions and directory creation.
+//
+// Thread-safety: free functions are thread-safe; a UniqueFd is owned by one object.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace ferry::storage::local_internal {
+
+// Owns one file descriptor; closes it (ignoring errors) when destroyed.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  // Closes now and reports a close failure (a delayed write error on some file systems).
+  Status Close(std::string_view path);
+
+ private:
+  int fd_ = -1;
+};
+
+// Maps `err` (an errno value) to a Status whose message is "<doing> <path>: <strerror>".
+// ENOENT/ENOTDIR -> kNotFound; EACCES/EPERM/EROFS -> kPermissionDenied; EEXIST/ENOTEMPTY/
+// EISDIR/ELOOP -> kFailedPrecondition; ENAMETOOLONG/EINVAL -> kInvalidArgument; EMFILE/ENFILE/
+// EAGAIN/EBUSY/EINTR/ETIMEDOUT -> kUnavailable (may pass); ENOSPC/EDQUOT and the rest
+// -> kInternal.
+Status ErrnoStatus(int err, std::string_view doing, std::string_view path);
+
+// root + "/" + rel (rel may be empty: then root itself).
+std::string JoinPath(std::string_view root, std::string_view rel);
+
+std::chrono::system_clock::time_point MtimeOf(const struct stat& st);
+
+// Sets the file's mtime to `mtime` (atime untouched). Does nothing when `mtime` is the epoch
+// (WriteSpec's "not given").
+Status SetMtime(int fd, std::chrono::system_clock::time_point mtime, std::string_view path);
+
+// Writes all of `data` at `offset`, retrying short writes and EINTR.
+Status PwriteAll(int fd, std::span<const std::byte> data, uint64_t offset, std::string_view path);
+
+// Reads until `out` is full or end of file; returns the byte count (short only at end of file).
+Result<size_t> PreadFull(int fd, std::span<std::byte> out, uint64_t offset, std::string_view path);
+
+// Creates the folders of `key` (every segment but the last) under `root`. When a segment
+// exists as something other than a folder: kFailedPrecondition naming it. `key` must have
+// passed ValidateLocalKey.
+Status MakeParentDirs(std::string_view root, std::string_view key);
+
+// Creates a new empty temporary file (kLocalTempPrefix + random hex) in the folder of `key`,
+// creating that folder first; retries when a concurrent Delete removes the folder meanwhile.
+// On success, `*temp_path` holds its path.
+Result<UniqueFd> CreateTempFor(std::string_view root, std::string_view key, std::string* temp_path);
+
+// Renames `temp_path` over the file for `key` under `root`. A folder in the way is a
+// kFailedPrecondition that names the key.
+Status RenameInto(const std::string& temp_path, std::string_view root, std::string_view key);
+
+}  // namespace ferry::storage::local_internal

@@ -1,0 +1,184 @@
+// MemoryBackend: a Backend held in memory (a sorted map of key -> object), the fake that engine
+// and planner unit tests use instead of S3. It behaves like S3 where the engine can tell: byte-
+// ordered listings, MD5 ETags for single writes and "md5-of-md5s-N" ETags for chunked ones,
+// part-size limits (features(), S3's by default), metadata, content headers, tags (at most 10)
+// and storage classes ("STANDARD" reads back as ""), If-Match style `etag` checks on reads and
+// copies, and server-side copies between MemoryBackends that share an `endpoint`.
+//
+// It is stricter than S3 where that catches engine bugs: every part but the last must be
+// exactly `part_size` bytes at offset (part_number - 1) * part_size, and Commit requires the
+// parts to cover exactly spec.size bytes.
+//
+// Test hooks: FailNext/FailNextWrites inject failures, counts() counts calls, Contents/Keys/
+// open_writers inspect the state without counting as calls.
+//
+// Thread-safety: all methods are thread-safe (one mutex). Cursors and chunk writers refer to
+// the backend, which must outlive them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "storage/backend.h"
+
+namespace ferry::storage {
+
+// S3's limits and capabilities: everything supported, parts of 5 MiB..5 GiB, 10,000 parts,
+// single writes up to 5 GiB; cheap_reads false.
+Features MemoryBackendDefaultFeatures();
+
+class MemoryBackend : public Backend {
+ public:
+  struct Options {
+    Features features = MemoryBackendDefaultFeatures();
+    // Backends with the same endpoint can copy from each other on the "server".
+    std::string endpoint = "memory";
+    // Describe() is "memory://<name>/".
+    std::string name = "mem";
+    // Source of object mtimes (S3's LastModified is the time of the write). nullptr: the system
+    // clock. Must outlive the backend.
+    Clock* clock = nullptr;
+  };
+
+  // Operations that FailNext can make fail.
+  enum Op : unsigned {
+    kPut = 1u << 0,
+    kWriteChunk = 1u << 1,
+    kCopyChunk = 1u << 2,
+    kCommit = 1u << 3,
+    kCopyFrom = 1u << 4,
+    kRead = 1u << 5,  // ReadAt and ReadObject
+    kStat = 1u << 6,
+    kList = 1u << 7,
+    kDelete = 1u << 8,  // Delete, and each key of DeleteMany
+    kPutTags = 1u << 9,
+    kOpenChunkWriter = 1u << 10,
+  };
+  // The requests that carry data to the store.
+  static constexpr unsigned kWrites = kPut | kWriteChunk | kCopyChunk | kCopyFrom;
+
+  // Calls made so far (failed ones included) and bytes moved by successful ones.
+  struct Counts {
+    int puts = 0;
+    int parts = 0;        // WriteChunk
+    int part_copies = 0;  // CopyChunk
+    int commits = 0;
+    int aborts = 0;
+    int copies = 0;  // CopyFrom
+    int reads = 0;   // ReadAt and ReadObject
+    int lists = 0;
+    int stats = 0;
+    int deletes = 0;
+    int tag_puts = 0;
+    int writers_opened = 0;
+    uint64_t bytes_written = 0;  // by Put and WriteChunk
+    uint64_t bytes_read = 0;     // by ReadAt and ReadObject
+  };
+
+  MemoryBackend();
+  explicit MemoryBackend(Options options);
+  ~MemoryBackend() override;
+
+  const Features& features() const override { return options_.features; }
+  std::string Describe() const override;
+  Status Check(std::stop_token stop) override;  // always OK
+
+  // Lists lazily: each Next looks up the key after the previous one, so objects written or
+  // deleted during a listing show up or not as with S3's paged listings. Entries carry key,
+  // size, etag, mtime and storage class; has_details = false.
+  Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;
+  // kNotFound when absent. Tags (possibly empty) only when `with_tags`.
+  Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
+  // kNotFound when absent; kFailedPrecondition when `etag` is given and differs; kDataLoss
+  // when the range goes past the end.
+  Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                std::string_view etag, std::stop_token stop) override;
+  // Atomic: content and details from the same version. Tags when the object has any.
+  Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                std::string_view etag, std::stop_token stop) override;
+  // Returns the MD5 hex ETag. kInvalidArgument for an empty key, a key over 1024 bytes, more
+  // than features().max_single_put bytes or more than 10 tags.
+  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+                          const WriteSpec& spec, std::stop_token stop) override;
+  // kInvalidArgument when `part_size` breaks features() limits for spec.size (the part size
+  // must be at least min_part_size unless the object is a single part, at most max_part_size,
+  // and at most max_parts parts). Commit returns "<md5 of part md5s>-<parts>" and stores the
+  // metadata given to ChunkWriter::AddMetadataOnCommit (overriding spec.metadata entries).
+  Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,
+                                                       uint64_t part_size,
+                                                       std::stop_token stop) override;
+  // True for a MemoryBackend with the same endpoint (this one included) when
+  // features().server_side_copy.
+  bool CanCopyFrom(const Backend& source) const override;
+  // Copies data, content headers, metadata and tags; `storage_class` overrides when not empty.
+  // kNotFound when the source object is absent, kFailedPrecondition when its ETag differs from
+  // object.etag (if given). Returns the MD5 ETag of the copy.
+  Result<std::string> CopyFrom(const Backend& source, const ObjectInfo& object,
+                               std::string_view key, std::string_view storage_class,
+                               std::stop_token stop) override;
+  Status Delete(std::string_view key, std::stop_token stop) override;
+  // kNotFound when absent; replaces all tags.
+  Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+
+  // --- Test hooks ---------------------------------------------------------------------------
+  // The next `n` calls of any operation in `ops` (a mask of Op) fail with `status` (not OK)
+  // without changing anything. Rules queue: an earlier rule is used up first.
+  void FailNext(unsigned ops, int n, Status status);
+  void FailNextWrites(int n, Status status) { FailNext(kWrites, n, std::move(status)); }
+  Counts counts() const;
+  void ResetCounts();
+  // Chunk writers opened and neither committed nor aborted.
+  int open_writers() const;
+  // The content of `key`, or nullopt; not counted as a read.
+  std::optional<std::string> Contents(std::string_view key) const;
+  // Every key, in order; not counted as a listing.
+  std::vector<std::string> Keys() const;
+
+ private:
+  friend class MemoryChunkWriter;
+  friend class MemoryListingCursor;
+
+  struct StoredObject {
+    std::string data;
+    std::string etag;
+    std::chrono::system_clock::time_point mtime;
+    std::string storage_class;
+    ContentHeaders content;
+    std::map<std::string, std::string> metadata;
+    Tags tags;
+  };
+  struct FaultRule {
+    unsigned ops;
+    int remaining;
+    Status status;
+  };
+
+  // Counts one call of `op` and returns the injected failure for it, if any.
+  // REQUIRES: mu_ held.
+  Status BeginLocked(Op op, int Counts::*counter);
+  // Stores `object` under `key` with mtime = now. REQUIRES: mu_ held.
+  void StoreLocked(std::string_view key, StoredObject object);
+  // Copies bytes [offset, offset + length) of `key`, checking `etag` when not empty.
+  Result<std::string> CopyOut(std::string_view key, std::string_view etag, uint64_t offset,
+                              uint64_t length) const;
+  ObjectInfo InfoLocked(const std::string& key, const StoredObject& object, bool details) const;
+  std::chrono::system_clock::time_point Now() const;
+
+  const Options options_;
+  mutable std::mutex mu_;
+  std::map<std::string, StoredObject, std::less<>> objects_;  // GUARDED_BY(mu_)
+  std::vector<FaultRule> faults_;                             // GUARDED_BY(mu_)
+  Counts counts_;                                             // GUARDED_BY(mu_)
+  int open_writers_ = 0;                                      // GUARDED_BY(mu_)
+  uint64_t next_upload_ = 1;                                  // GUARDED_BY(mu_)
+};
+
+}  // namespace ferry::storage
