@@ -206,7 +206,9 @@ TEST_F(SyncS3Test, SameEndpointUsesServerSideCopyIncludingPartCopies) {
   EXPECT_TRUE(GetObject(0, c, "big") == big);
   EXPECT_EQ(client(0).HeadObject(c, "small")->metadata["color"], "blue");
   EXPECT_EQ(client(0).HeadObject(c, "big")->metadata["color"], "blue");
-  EXPECT_EQ(*client(0).GetObjectTagging(c, "big"), (s3::Tags{{"k", "v"}}));
+  auto tags = client(0).GetObjectTagging(c, "big");
+  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+  EXPECT_EQ(*tags, (s3::Tags{{"k", "v"}}));
 }
 
 TEST_F(SyncS3Test, UnknownBucketAndWrongCredentialsFailClearly) {

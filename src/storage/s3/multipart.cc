@@ -61,14 +61,22 @@ class S3ChunkWriter : public ChunkWriter {
                                                           parts, stop);
     if (!etag.ok()) return etag;
     finished_ = true;
-    if (extra_.empty()) return etag;
-    // Record metadata learnt while streaming: copy the object onto itself with the full write
-    // spec (REPLACE), which keeps tags. Best effort: the data is complete and verified already.
-    for (auto& [k, v] : extra_) spec_.metadata[k] = v;
-    const s3::WriteOptions options = WriteOptionsFromSpec(spec_);
-    auto copied = backend_.client().CopyObject(backend_.bucket(), key_, {}, backend_.bucket(), key_,
-                                               &options, {}, stop);
-    return copied.ok() ? copied : etag;
+    if (!extra_.empty()) {
+      // Record metadata learnt while streaming: copy the object onto itself with the full write
+      // spec (REPLACE). Best effort: the data is complete and verified already.
+      for (auto& [k, v] : extra_) spec_.metadata[k] = v;
+      const s3::WriteOptions options = WriteOptionsFromSpec(spec_);
+      auto copied = backend_.client().CopyObject(backend_.bucket(), key_, {}, backend_.bucket(),
+                                                 key_, &options, {}, stop);
+      if (copied.ok()) etag = std::move(copied);
+    }
+    if (spec_.tags && !spec_.tags->empty()) {
+      // RGW ignores x-amz-tagging on CreateMultipartUpload: set the tags explicitly.
+      Status tagged =
+          backend_.client().PutObjectTagging(backend_.bucket(), key_, *spec_.tags, stop);
+      if (!tagged.ok()) return tagged.WithContext("tagging " + key_);
+    }
+    return etag;
   }
 
   void AddMetadataOnCommit(std::map<std::string, std::string> extra) override {
