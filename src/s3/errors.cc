@@ -39,6 +39,8 @@ ErrorCode CodeFor(int status, std::string_view code) {
     return ErrorCode::kAlreadyExists;
   }
   if (code == "NotImplemented") return ErrorCode::kNotSupported;
+  // A range that starts past the end: the object is shorter than the reader was told.
+  if (code == "InvalidRange" || status == 416) return ErrorCode::kDataLoss;
   if (status == 404) return ErrorCode::kNotFound;
   if (status == 401 || status == 403) return ErrorCode::kPermissionDenied;
   if (status == 412 || status == 304) return ErrorCode::kFailedPrecondition;

@@ -37,7 +37,7 @@ TEST(ErrorsTest, MapsCodesAndStatuses) {
       {429, "", ErrorCode::kUnavailable},
       {400, "InvalidArgument", ErrorCode::kInvalidArgument},
       {400, "BadDigest", ErrorCode::kInvalidArgument},
-      {416, "InvalidRange", ErrorCode::kInvalidArgument},
+      {416, "InvalidRange", ErrorCode::kDataLoss},
       {409, "BucketAlreadyOwnedByYou", ErrorCode::kAlreadyExists},
       {409, "BucketNotEmpty", ErrorCode::kInvalidArgument},
       {501, "NotImplemented", ErrorCode::kNotSupported},

@@ -1,0 +1,185 @@
+// JobStore: the durable state of runs and their jobs. ferry cp/sync with a state store, and
+// `ferry worker` processes on any number of machines, coordinate only through it.
+//
+// A *run* is one cp/sync invocation (source, destination, options). Its work is cut into
+// *jobs*: scan a key range, transfer a batch of small objects or one large object, delete a
+// batch of keys. A worker *leases* a job for a visibility timeout and renews the lease while it
+// works; a job whose lease expired (its worker died) can be claimed again. A failed attempt is
+// retried after a backoff; after `max_attempts` the job is *dead* (the dead-letter state) with its
+// last error, until `Redrive` queues it again. Large-object jobs record *checkpoints* (upload id
+// and finished parts) so that a new attempt sends only what is missing.
+//
+// Implementations: SQLite (embedded default, WAL; jobs/sqlite/) and PostgreSQL (several nodes,
+// FOR UPDATE SKIP LOCKED; jobs/postgres/). Both pass tests/conformance/job_store_conformance*.
+// Every method is one transaction; batch methods exist so that the control-plane cost per
+// object stays far below the data cost (goal: <= 0.1 transactions per small object).
+//
+// Errors: kUnavailable when the store cannot be reached (callers retry: a restarted database
+// must not fail a run), kNotFound for unknown ids, kFailedPrecondition when a lease was lost
+// (another worker took the job over: the caller must stop working on it), kInvalidArgument for
+// a malformed URL.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ferry::jobs {
+
+using TimePoint = std::chrono::system_clock::time_point;
+using RunId = int64_t;
+using JobId = int64_t;
+
+enum class JobKind { kScan, kTransfer, kDelete };
+enum class JobState { kQueued, kLeased, kDone, kDead };
+enum class RunState { kScanning, kTransferring, kDeleting, kDone, kFailed };
+
+std::string_view JobKindName(JobKind kind);
+std::string_view JobStateName(JobState state);
+std::string_view RunStateName(RunState state);
+
+struct RunSpec {
+  std::string source;       // location text, as given
+  std::string destination;  // location text, as given
+  std::string options;      // JSON: everything a worker needs to redo the run's work
+};
+
+struct Run {
+  RunId id = 0;
+  RunSpec spec;
+  RunState state = RunState::kScanning;
+  TimePoint created;
+  TimePoint updated;
+};
+
+struct JobSpec {
+  RunId run = 0;
+  JobKind kind = JobKind::kTransfer;
+  std::string payload;  // JSON, kind-specific (see jobs/payload.h)
+  uint64_t objects = 0;  // objects this job covers (for progress)
+  uint64_t bytes = 0;    // bytes this job covers (for progress)
+  int max_attempts = 5;
+};
+
+struct Job {
+  JobId id = 0;
+  JobSpec spec;
+  JobState state = JobState::kQueued;
+  int attempts = 0;  // attempts started so far (a claim starts one)
+  std::string last_error;
+  std::string lease_owner;  // "" unless leased
+  TimePoint lease_expires;
+  TimePoint not_before;  // a retried job waits until then
+  TimePoint created;
+  TimePoint updated;
+};
+
+struct Lease {
+  JobId job = 0;
+  std::string owner;
+  int attempt = 0;  // == Job::attempts at claim time; fences a stale lease holder
+};
+
+struct ClaimedJob {
+  Job job;
+  Lease lease;
+};
+
+// How a leased attempt ended.
+struct Outcome {
+  enum class Kind { kDone, kRetry, kFail } kind = Kind::kDone;
+  std::string error;                          // for kRetry / kFail
+  std::chrono::milliseconds retry_after{0};   // for kRetry: backoff before the next claim
+};
+
+// One finished part of a large object's upload, checkpointed as it finishes.
+struct PartCheckpoint {
+  int part_number = 0;
+  std::string etag;
+  uint32_t crc32c = 0;
+  uint64_t size = 0;
+};
+
+struct UploadCheckpoint {
+  std::string key;
+  std::string upload_id;
+  uint64_t part_size = 0;
+  std::vector<PartCheckpoint> parts;  // ascending part number
+};
+
+// Totals per run and state, for progress and `ferry jobs`.
+struct RunCounts {
+  uint64_t jobs[4] = {0, 0, 0, 0};  // indexed by JobState
+  uint64_t objects_done = 0;
+  uint64_t bytes_done = 0;
+  uint64_t objects_total = 0;
+  uint64_t bytes_total = 0;
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // --- Runs ---
+  virtual Result<RunId> CreateRun(const RunSpec& spec) = 0;
+  // The newest run with this exact source and destination that is not kDone, if any: what a
+  // rerun of the same command resumes.
+  virtual Result<std::optional<Run>> FindUnfinishedRun(std::string_view source,
+                                                       std::string_view destination) = 0;
+  virtual Result<Run> GetRun(RunId run) = 0;
+  virtual Result<std::vector<Run>> ListRuns(int limit) = 0;
+  virtual Status SetRunState(RunId run, RunState state) = 0;
+  virtual Result<RunCounts> CountJobs(RunId run) = 0;
+
+  // --- Jobs ---
+  // Inserts all specs in one transaction; returns their ids in order.
+  virtual Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) = 0;
+  // Atomically leases up to `max_jobs` runnable jobs (queued with not_before <= now, or leased
+  // with an expired lease), oldest first, optionally only of `run` (0 = any run) and `kind`.
+  // Each claim increments the job's attempts. A job claimed past max_attempts (its worker kept
+  // dying) goes to kDead instead of being returned.
+  virtual Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
+                                                int max_jobs, RunId run = 0,
+                                                std::optional<JobKind> kind = std::nullopt) = 0;
+  // Extends the lease to now + ttl. kFailedPrecondition if the lease is no longer held.
+  virtual Status Renew(const Lease& lease, std::chrono::seconds ttl) = 0;
+  // Ends an attempt. kDone: finished. kRetry: queued again after retry_after, unless attempts
+  // reached max_attempts, then kDead with the error. kFail: kDead at once (e.g. access denied).
+  // kFailedPrecondition if the lease is no longer held (the outcome is then ignored).
+  // `more` (may be empty) is enqueued in the same transaction (a scan's transfer jobs).
+  virtual Status Finish(const Lease& lease, const Outcome& outcome,
+                        const std::vector<JobSpec>& more = {}) = 0;
+  virtual Result<Job> GetJob(JobId job) = 0;
+  // Jobs of a run (0 = all runs) in a state (nullopt = all), oldest first, at most `limit`.
+  virtual Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state,
+                                            int limit) = 0;
+  // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. Returns how many.
+  virtual Result<uint64_t> Redrive(RunId run) = 0;
+  // Deletes finished runs (and their jobs) and, with `dead_too`, dead jobs. Returns how many
+  // jobs were removed.
+  virtual Result<uint64_t> Purge(bool dead_too) = 0;
+
+  // --- Large-object checkpoints (per job) ---
+  virtual Status SaveUpload(JobId job, const UploadCheckpoint& upload) = 0;  // id, no parts
+  virtual Status SavePart(JobId job, const PartCheckpoint& part) = 0;
+  virtual Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job) = 0;
+  virtual Status ClearUpload(JobId job) = 0;
+
+  // Number of transactions committed through this object (for the bench: transactions/object).
+  virtual uint64_t transactions() const = 0;
+};
+
+// Opens a store from a URL: "sqlite:///path/state.db", a plain path (SQLite), or
+// "postgres://user:pass@host:port/db" / "postgresql://...". Creates or migrates the schema.
+// kInvalidArgument for a malformed URL; kUnavailable when the database cannot be reached.
+Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url);
+
+}  // namespace ferry::jobs
