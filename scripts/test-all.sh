@@ -106,6 +106,8 @@ wait_servers() {
     if wait "$pg_job"; then
       load_kv "$LOG_DIR/pg.env"
       export FERRY_TEST_PG_URL=$PG_URL
+      # how tests restart the server to prove that workers reconnect
+      export FERRY_TEST_PG_CTL_RESTART="bash $FERRY_ROOT/scripts/pg-restart.sh"
       log "PostgreSQL ready: $PG_URL"
     else
       cat "$LOG_DIR/pg.log"

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterCopy(app, ctx);
   ferry::cli::RegisterBucket(app, ctx);
   ferry::cli::RegisterList(app, ctx);
+  ferry::cli::RegisterJobs(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

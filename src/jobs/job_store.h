@@ -62,6 +62,7 @@ struct Run {
 
 struct JobSpec {
   RunId run = 0;
+  TimePoint not_before{};  // epoch = runnable at once; kParked = waits for Unpark
   JobKind kind = JobKind::kTransfer;
   std::string payload;  // JSON, kind-specific (see jobs/payload.h)
   uint64_t objects = 0;  // objects this job covers (for progress)
@@ -98,7 +99,14 @@ struct Outcome {
   enum class Kind { kDone, kRetry, kFail } kind = Kind::kDone;
   std::string error;                          // for kRetry / kFail
   std::chrono::milliseconds retry_after{0};   // for kRetry: backoff before the next claim
+  // For kRetry and kFail: when set, replaces the job's payload (e.g. only the objects that
+  // failed, so that a retry or a redrive does not copy the others again).
+  std::optional<std::string> payload;
 };
+
+// Jobs parked until a phase of their run begins (delete jobs wait for every transfer) are
+// enqueued with not_before = kParked; Unpark makes them runnable.
+inline constexpr TimePoint kParked = TimePoint(std::chrono::hours(24 * 365 * 200));
 
 // One finished part of a large object's upload, checkpointed as it finishes.
 struct PartCheckpoint {
@@ -118,6 +126,7 @@ struct UploadCheckpoint {
 // Totals per run and state, for progress and `ferry jobs`.
 struct RunCounts {
   uint64_t jobs[4] = {0, 0, 0, 0};  // indexed by JobState
+  uint64_t by_kind[3][4] = {};      // [JobKind][JobState]; jobs[s] is the sum over kinds
   uint64_t objects_done = 0;
   uint64_t bytes_done = 0;
   uint64_t objects_total = 0;
@@ -161,6 +170,8 @@ class JobStore {
   // Jobs of a run (0 = all runs) in a state (nullopt = all), oldest first, at most `limit`.
   virtual Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state,
                                             int limit) = 0;
+  // Makes the queued jobs of `run` of `kind` runnable now (not_before = now). Returns how many.
+  virtual Result<uint64_t> Unpark(RunId run, JobKind kind) = 0;
   // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. Returns how many.
   virtual Result<uint64_t> Redrive(RunId run) = 0;
   // Deletes finished runs (and their jobs) and, with `dead_too`, dead jobs. Returns how many

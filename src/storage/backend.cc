@@ -32,3 +32,35 @@ Result<ObjectInfo> Backend::ReadObject(std::string_view key, std::span<std::byte
 }
 
 }  // namespace ferry::storage
+
+namespace ferry::storage {
+namespace {
+
+// Skips the keys of `inner` up to and including `start_after`.
+class SkippingCursor : public ListingCursor {
+ public:
+  SkippingCursor(std::unique_ptr<ListingCursor> inner, std::string start_after)
+      : inner_(std::move(inner)), start_after_(std::move(start_after)) {}
+  Result<const ObjectInfo*> Next() override {
+    for (;;) {
+      FERRY_ASSIGN_OR_RETURN(const ObjectInfo* o, inner_->Next());
+      if (o == nullptr || o->key > start_after_) return o;
+    }
+  }
+
+ private:
+  std::unique_ptr<ListingCursor> inner_;
+  std::string start_after_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ListingCursor>> Backend::ListFrom(std::string_view prefix,
+                                                         std::string_view start_after) {
+  FERRY_ASSIGN_OR_RETURN(auto cursor, List(prefix));
+  if (start_after.empty()) return cursor;
+  return std::unique_ptr<ListingCursor>(
+      std::make_unique<SkippingCursor>(std::move(cursor), std::string(start_after)));
+}
+
+}  // namespace ferry::storage

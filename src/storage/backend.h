@@ -10,14 +10,17 @@
 // writers are used by one thread at a time except ChunkWriter::WriteChunk (concurrent).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "storage/object_info.h"
@@ -65,6 +68,13 @@ struct WriteSpec {
 // a failed Commit. A writer destroyed without Commit aborts.
 class Backend;
 
+// One part of an unfinished upload as the store reports it.
+struct StoredPart {
+  int part_number = 0;
+  std::string etag;  // unquoted; "" where the store has none (local)
+  uint64_t size = 0;
+};
+
 class ChunkWriter {
  public:
   virtual ~ChunkWriter() = default;
@@ -87,6 +97,18 @@ class ChunkWriter {
   // Returns the final ETag (S3) or "" (local).
   virtual Result<std::string> Commit(std::stop_token stop) = 0;
   virtual Status Abort() = 0;
+
+  // --- Resume after a crash (see Backend::ResumeChunkWriter) ---
+  // What the store holds of this upload: S3 ListParts (the truth), in ascending part order.
+  // nullopt when the store cannot tell (local: the caller's checkpoints are the truth).
+  virtual Result<std::optional<std::vector<StoredPart>>> ListStoredParts(std::stop_token stop) = 0;
+  // Counts a part already on the store (from ListStoredParts or a checkpoint) as written, so
+  // that Commit includes it without sending it again.
+  virtual void AdoptPart(const StoredPart& part) = 0;
+  // Ends this writer without Commit or Abort: the upload stays on the store for a later
+  // ResumeChunkWriter (a transient failure of a run that will be retried). The destructor
+  // then does nothing.
+  virtual void Detach() = 0;
 };
 
 class Backend {
@@ -103,6 +125,10 @@ class Backend {
 
   // All objects whose key starts with `prefix`, in ascending byte order of key.
   virtual Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) = 0;
+  // Like List, but only keys strictly greater than `start_after` (a scan resuming at a key).
+  // The default skips on the client; S3 asks the server (start-after).
+  virtual Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
+                                                          std::string_view start_after);
   // Full details (content headers, metadata; tags when `with_tags`). kNotFound when absent.
   virtual Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) = 0;
 
@@ -126,6 +152,27 @@ class Backend {
                                                                const WriteSpec& spec,
                                                                uint64_t part_size,
                                                                std::stop_token stop) = 0;
+
+  // Reopens the unfinished chunked write `upload_id` (from ChunkWriter::upload_id() of an
+  // earlier process) of `key`, with the same spec and part size it was opened with.
+  // kNotFound when the store no longer has it (aborted or expired): start a new one.
+  // Only when features().chunked_write; otherwise kNotSupported.
+  virtual Result<std::unique_ptr<ChunkWriter>> ResumeChunkWriter(std::string_view key,
+                                                                 std::string_view upload_id,
+                                                                 const WriteSpec& spec,
+                                                                 uint64_t part_size,
+                                                                 std::stop_token stop) = 0;
+  // Uploads under `prefix` that were started before `older_than` and never finished (S3:
+  // ListMultipartUploads; local: ferry's temp files), for cleanup of abandoned work.
+  struct PendingUpload {
+    std::string key;
+    std::string upload_id;
+    std::chrono::system_clock::time_point started;
+  };
+  virtual Result<std::vector<PendingUpload>> ListPendingUploads(std::string_view prefix,
+                                                                std::stop_token stop) = 0;
+  // Aborts one pending upload (absent is not an error).
+  virtual Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) = 0;
 
   // True when CopyFrom(source, ...) can copy on the server (same endpoint and credentials).
   virtual bool CanCopyFrom(const Backend& source) const {

@@ -22,34 +22,34 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
   if (r.need_details) {
     // The listing could not decide (e.g. multipart ETags): look at both sides' metadata.
     auto src = src_.Stat(r.src.key, false, stop);
-    if (!src.ok()) return stats_.AddFailure(r.src.key, "copy", src.status().WithContext("stat"));
+    if (!src.ok()) return Complete(r, nullptr, src.status().WithContext("stat"), 0);
     stats_.details_fetched += 1;
     auto dst = dst_.Stat(r.dst ? r.dst->key : r.src.key, false, stop);
     if (!dst.ok() && dst.status().code() != ErrorCode::kNotFound) {
-      return stats_.AddFailure(r.src.key, "copy", dst.status().WithContext("stat destination"));
+      return Complete(r, nullptr, dst.status().WithContext("stat destination"), 0);
     }
     stats_.details_fetched += 1;
     const storage::ObjectInfo* d = dst.ok() ? &dst.value() : nullptr;
     plan::Decision again = plan::Decide(&src.value(), d, options_.decide);
     if (again.verdict == plan::Verdict::kNeedDetails) {
-      return stats_.AddFailure(r.src.key, "copy",
-                               Status::Internal("planner still undecided after stat: " +
-                                                again.reason));
+      return Complete(
+          r, nullptr,
+          Status::Internal("planner still undecided after stat: " + again.reason), 0);
     }
     if (again.verdict != plan::Verdict::kCopy) {
       stats_.objects_skipped += 1;
       stats_.objects_planned -= 1;
       stats_.bytes_planned -= r.src.size;
-      return;
+      return Complete(r, nullptr, Status::Ok(), 0);
     }
     r.reason = again.reason;
+    const auto listed_mtime = r.src.mtime;
     r.src = std::move(src).value();
+    r.src.mtime = listed_mtime;
   }
   if (options_.dry_run) {
     std::fprintf(stderr, "would copy %s (%s)\n", r.src.key.c_str(), r.reason.c_str());
-    stats_.objects_copied += 1;
-    stats_.bytes_copied += r.src.size;
-    return;
+    return Complete(r, "would copy", Status::Ok(), r.src.size);
   }
   const bool large = r.src.size >= options_.multipart_threshold;
   // One CopyObject is the cheapest copy there is (RGW copies only the manifest); above the
@@ -57,15 +57,14 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
   const uint64_t single_copy_limit =
       std::min(options_.server_side_copy_limit, dst_.features().max_single_put);
   if (server_side_ && r.src.size <= single_copy_limit) {
-    Done(r.src.key, "copied (server-side)", CopyServerSide(r.src, stop), r.src.size);
-    return;
+    return Complete(r, "copied (server-side)", CopyServerSide(r.src, stop), r.src.size);
   }
   if ((large || server_side_) && dst_.features().chunked_write) {
-    Status s = StartMultipart(r.src, server_side_, stop);
-    if (!s.ok()) stats_.AddFailure(r.src.key, "copy", s);
-    return;  // the last part finishes the object
+    Status s = StartMultipart(r, server_side_, stop);
+    if (!s.ok()) Complete(r, nullptr, s, 0);
+    return;  // on success the last part finishes the object
   }
-  Done(r.src.key, "copied", CopyWhole(r.src, stop), r.src.size);
+  Complete(r, "copied", CopyWhole(r.src, stop), r.src.size);
 }
 
 Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, std::stop_token stop) {

@@ -98,15 +98,16 @@ void TransferEngine::RunDelete(const std::vector<std::string>& keys, std::stop_t
   for (const auto& k : keys) stats_.AddFailure(k, "delete", s);
 }
 
-void TransferEngine::Done(const std::string& key, const char* what, const Status& status,
-                          uint64_t bytes) {
+void TransferEngine::Complete(const CopyRequest& request, const char* what, const Status& status,
+                              uint64_t bytes) {
   if (!status.ok()) {
-    stats_.AddFailure(key, "copy", status);
-    return;
+    stats_.AddFailure(request.src.key, "copy", status);
+  } else if (what != nullptr) {
+    stats_.objects_copied += 1;
+    stats_.bytes_copied += bytes;
+    if (options_.verbose) std::fprintf(stderr, "%s %s\n", what, request.src.key.c_str());
   }
-  stats_.objects_copied += 1;
-  stats_.bytes_copied += bytes;
-  if (options_.verbose) std::fprintf(stderr, "%s %s\n", what, key.c_str());
+  if (request.done) request.done(status);
 }
 
 }  // namespace ferry::transfer

@@ -29,6 +29,7 @@
 #include "plan/decide.h"
 #include "storage/backend.h"
 #include "transfer/budget.h"
+#include "transfer/journal.h"
 #include "transfer/stats.h"
 
 namespace ferry::transfer {
@@ -52,6 +53,11 @@ struct CopyRequest {
   std::optional<storage::ObjectInfo> dst;
   bool need_details = false;
   std::string reason;
+  // Called exactly once when the object is finished: OK (copied, or found unchanged after a
+  // closer look) or the failure. May be empty.
+  std::function<void(const Status&)> done;
+  // Checkpoints of a multipart copy (may be null: no resume).
+  std::shared_ptr<UploadJournal> journal;
 };
 
 class TransferEngine {
@@ -85,15 +91,18 @@ class TransferEngine {
   void RunCopy(CopyRequest& request, std::stop_token stop);
   Status CopyWhole(const storage::ObjectInfo& src, std::stop_token stop);
   Status CopyServerSide(const storage::ObjectInfo& src, std::stop_token stop);
-  Status StartMultipart(const storage::ObjectInfo& listed, bool server_side,
-                        std::stop_token stop);
+  // On success the object is finished later by the worker completing its last part.
+  Status StartMultipart(CopyRequest& request, bool server_side, std::stop_token stop);
+  Status OpenOrResume(Upload& upload, std::stop_token stop);
   void RunPart(const std::shared_ptr<Upload>& upload, int part_number, std::stop_token stop);
   void FinishUpload(const std::shared_ptr<Upload>& upload, std::stop_token stop);
   void RunDelete(const std::vector<std::string>& keys, std::stop_token stop);
 
   storage::WriteSpec SpecFor(const storage::ObjectInfo& src, std::optional<uint32_t> crc) const;
   uint64_t PartSizeFor(uint64_t size) const;
-  void Done(const std::string& key, const char* what, const Status& status, uint64_t bytes);
+  // Counts the outcome of one object and calls its `done`.
+  void Complete(const CopyRequest& request, const char* what, const Status& status,
+                uint64_t bytes);
 
   TransferOptions options_;
   storage::Backend& src_;

@@ -37,6 +37,7 @@ class Stats {
   std::atomic<uint64_t> objects_deleted{0};
   std::atomic<uint64_t> deletes_planned{0};
   std::atomic<uint64_t> details_fetched{0};  // HEAD requests the planner asked for
+  std::atomic<uint64_t> parts_resumed{0};    // parts found on the store after a crash
 
   void AddFailure(std::string key, std::string action, Status status);
   uint64_t failures() const { return failure_count_.load(); }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "plan/merge.h"
+#include "transfer/planner.h"
 #include "transfer/progress.h"
 
 namespace ferry::transfer {
@@ -52,49 +53,18 @@ class DeleteSpool {
   uint64_t count_ = 0;
 };
 
-class Planner : public plan::ListingVisitor {
+// Copies go straight to the engine; deletes to the spool.
+class EngineSink : public PlanSink {
  public:
-  Planner(const plan::Filter& filter, const SyncOptions& options, TransferEngine& engine,
-          Stats& stats, DeleteSpool& spool)
-      : filter_(filter), options_(options), engine_(engine), stats_(stats), spool_(spool) {}
-
-  Status SourceOnly(const storage::ObjectInfo& src) override { return Handle(&src, nullptr); }
-
-  Status DestinationOnly(const storage::ObjectInfo& dst) override {
-    if (!options_.delete_extra || !filter_.Matches(dst)) return Status::Ok();
-    stats_.deletes_planned += 1;
-    return spool_.Add(dst.key);
-  }
-
-  Status Both(const storage::ObjectInfo& src, const storage::ObjectInfo& dst) override {
-    return Handle(&src, &dst);
-  }
-
- private:
-  Status Handle(const storage::ObjectInfo* src, const storage::ObjectInfo* dst) {
-    if (!filter_.Matches(*src)) return Status::Ok();  // the destination is left alone too
-    stats_.objects_listed += 1;
-    const plan::Decision d = plan::Decide(src, dst, options_.transfer.decide);
-    if (d.verdict == plan::Verdict::kSkip) {
-      stats_.objects_skipped += 1;
-      return Status::Ok();
-    }
-    if (d.verdict == plan::Verdict::kDelete) return Status::Ok();  // not reached for src != null
-    stats_.objects_planned += 1;
-    stats_.bytes_planned += src->size;
-    CopyRequest r;
-    r.src = *src;
-    if (dst != nullptr) r.dst = *dst;
-    r.need_details = d.verdict == plan::Verdict::kNeedDetails;
-    r.reason = d.reason;
-    engine_.Copy(std::move(r));
+  EngineSink(TransferEngine& engine, DeleteSpool& spool) : engine_(engine), spool_(spool) {}
+  Status Copy(CopyRequest request) override {
+    engine_.Copy(std::move(request));
     return Status::Ok();
   }
+  Status Delete(const storage::ObjectInfo& dst) override { return spool_.Add(dst.key); }
 
-  const plan::Filter& filter_;
-  const SyncOptions& options_;
+ private:
   TransferEngine& engine_;
-  Stats& stats_;
   DeleteSpool& spool_;
 };
 
@@ -110,7 +80,8 @@ SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Fil
   if (options.progress) progress = std::make_unique<ProgressLine>(stats, engine.budget());
 
   DeleteSpool spool;
-  Planner planner(filter, options, engine, stats, spool);
+  EngineSink sink(engine, spool);
+  Planner planner(filter, options.transfer.decide, options.delete_extra, stats, sink);
   result.status = [&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(auto src_cursor, src.List(options.src_prefix));
     FERRY_ASSIGN_OR_RETURN(auto dst_cursor, dst.List(options.src_prefix));

@@ -40,6 +40,9 @@ struct BackendFactory {
   bool keeps_write_mtime = false;
   // A non-default storage class the store accepts; used when features().storage_class.
   std::string other_storage_class = "STANDARD_IA";
+  // ChunkWriter::ListStoredParts tells which parts an unfinished upload holds (S3 ListParts);
+  // otherwise it returns nullopt and the caller's checkpoints are the truth (files).
+  bool lists_stored_parts = true;
 };
 
 inline void PrintTo(const BackendFactory& factory, std::ostream* os) { *os << factory.name; }

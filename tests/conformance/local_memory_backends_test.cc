@@ -67,6 +67,7 @@ BackendFactory LocalFactory() {
   f.make = NewTempLocalBackend;
   f.hierarchical = true;
   f.keeps_write_mtime = true;
+  f.lists_stored_parts = false;
   return f;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "app/durable.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "plan/filter.h"
@@ -34,6 +35,9 @@ struct CopyArgs {
   std::string storage_class;
   int concurrency = 0;
   std::string memory, part_size, threshold;
+  std::string state;  // JobStore URL: durable, resumable run
+  bool detach = false;
+  int max_attempts = 5;
 };
 
 Status ApplySize(const std::string& text, const std::optional<std::string>& fallback,
@@ -73,7 +77,7 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   return o;
 }
 
-Result<plan::Filter> BuildFilter(const CopyArgs& a) {
+Result<plan::FilterOptions> BuildFilterOptions(const CopyArgs& a) {
   plan::FilterOptions f;
   f.include = a.include;
   f.exclude = a.exclude;
@@ -95,7 +99,8 @@ Result<plan::Filter> BuildFilter(const CopyArgs& a) {
   FERRY_ASSIGN_OR_RETURN(f.max_size, size(a.max_size, "--max-size"));
   FERRY_ASSIGN_OR_RETURN(f.newer_than, age(a.newer_than, "--newer-than"));
   FERRY_ASSIGN_OR_RETURN(f.older_than, age(a.older_than, "--older-than"));
-  return plan::Filter::Make(f, now);
+  FERRY_RETURN_IF_ERROR(plan::Filter::Make(f, now).status());  // validates globs and bounds
+  return f;
 }
 
 void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r) {
@@ -155,12 +160,91 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
   }
 }
 
+jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
+                              const plan::FilterOptions& filter) {
+  jobs::RunOptions r;
+  r.delete_extra = a.delete_extra;
+  r.filter = filter;
+  r.decide = o.transfer.decide;
+  r.multipart_threshold = o.transfer.multipart_threshold;
+  r.part_size = o.transfer.part_size;
+  r.server_side_copy_limit = o.transfer.server_side_copy_limit;
+  r.storage_class = o.transfer.storage_class;
+  r.max_attempts = a.max_attempts;
+  return r;
+}
+
+int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
+                 const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
+  if (a.dry_run) {
+    return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
+  }
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  app::DurableRunRequest req;
+  req.source = a.src;
+  req.destination = a.dst;
+  req.options = ToRunOptions(a, options, filter);
+  req.worker.owner = jobs::DefaultOwner();
+  req.worker.concurrency = options.transfer.concurrency;
+  req.worker.memory_budget = options.transfer.memory_budget;
+  req.worker.verbose = ctx.global.verbose;
+  req.detach = a.detach;
+  transfer::Stats stats;
+  auto r = app::RunDurable(**store, wiring, req, stats, ctx.stop);
+  if (!r.ok()) return ReportError(r.status());
+  const auto& c = r->counts;
+  const uint64_t dead = c.jobs[static_cast<size_t>(jobs::JobState::kDead)];
+  if (a.json) {
+    nlohmann::json j;
+    j["command"] = a.sync ? "sync" : "cp";
+    j["run"] = r->run;
+    j["resumed"] = r->resumed;
+    j["detached"] = a.detach;
+    j["ok"] = !a.detach && r->progress == jobs::RunProgress::kDone;
+    j["objects_copied"] = stats.objects_copied.load();
+    j["bytes_copied"] = stats.bytes_copied.load();
+    j["objects_unchanged"] = stats.objects_skipped.load();
+    j["objects_deleted"] = stats.objects_deleted.load();
+    j["objects_failed"] = stats.failures();
+    j["parts_resumed"] = stats.parts_resumed.load();
+    j["run_objects_done"] = c.objects_done;
+    j["run_objects_total"] = c.objects_total;
+    j["jobs_dead"] = dead;
+    j["seconds"] = r->seconds;
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else if (a.detach) {
+    std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
+                 static_cast<long long>(r->run), a.state.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "%s run %lld: %llu copied (%s), %llu unchanged, %llu deleted, %llu parts resumed, "
+                 "%llu dead jobs in %.2f s\n",
+                 a.sync ? "sync" : "cp", static_cast<long long>(r->run),
+                 static_cast<unsigned long long>(stats.objects_copied.load()),
+                 transfer::HumanBytes(static_cast<double>(stats.bytes_copied.load())).c_str(),
+                 static_cast<unsigned long long>(stats.objects_skipped.load()),
+                 static_cast<unsigned long long>(stats.objects_deleted.load()),
+                 static_cast<unsigned long long>(stats.parts_resumed.load()),
+                 static_cast<unsigned long long>(dead), r->seconds);
+    if (dead > 0) {
+      std::fprintf(stderr, "dead jobs: see `ferry jobs dlq --state %s`; fix the cause, then "
+                           "`ferry jobs redrive --state %s`\n",
+                   a.state.c_str(), a.state.c_str());
+    }
+  }
+  if (a.detach) return 0;
+  return r->progress == jobs::RunProgress::kDone ? 0 : 1;
+}
+
 int Run(const CopyArgs& a, Context& ctx) {
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto options = BuildOptions(a, *config, ctx.global.verbose);
   if (!options.ok()) return ReportError(options.status());
-  auto filter = BuildFilter(a);
+  auto filter_options = BuildFilterOptions(a);
+  if (!filter_options.ok()) return ReportError(filter_options.status());
+  auto filter = plan::Filter::Make(*filter_options, std::chrono::system_clock::now());
   if (!filter.ok()) return ReportError(filter.status());
   auto src_loc = app::ParseLocation(a.src);
   if (!src_loc.ok()) return ReportError(src_loc.status());
@@ -168,6 +252,7 @@ int Run(const CopyArgs& a, Context& ctx) {
   if (!dst_loc.ok()) return ReportError(dst_loc.status());
 
   app::Wiring wiring(std::move(config).value());
+  if (!a.state.empty()) return RunWithState(a, ctx, wiring, *options, *filter_options);
   auto src = wiring.OpenBackend(*src_loc, /*create_local=*/false);
   if (!src.ok()) return ReportError(src.status());
   auto dst = wiring.OpenBackend(*dst_loc, /*create_local=*/!a.dry_run);
@@ -215,6 +300,11 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_option("--part-size", args->part_size, "multipart part size (default 16MiB)");
   cmd->add_option("--multipart-threshold", args->threshold,
                   "objects from this size are copied in parts (default 64MiB)");
+  cmd->add_option("--state", args->state,
+                  "durable state store (sqlite path or postgres://...): resumable run");
+  cmd->add_flag("--detach", args->detach, "with --state: enqueue the run and return");
+  cmd->add_option("--max-attempts", args->max_attempts,
+                  "with --state: attempts per job before it is dead (default 5)");
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
   cmd->add_flag("--progress", args->progress, "show progress even when stderr is not a TTY");
   cmd->add_flag("--no-progress", args->no_progress, "never show progress");

@@ -170,12 +170,7 @@ Status LocalBackend::Delete(std::string_view key, std::stop_token stop) {
     if (err == ENOENT || err == ENOTDIR || err == EISDIR) return Status::Ok();
     return ErrnoStatus(err, "delete", path);
   }
-  // Remove the folders this left empty, deepest first; stop at the first that is not empty
-  // (or that a concurrent writer just filled: rmdir never removes a non-empty folder).
-  for (size_t slash = key.rfind('/'); slash != std::string_view::npos && slash > 0;
-       slash = key.rfind('/', slash - 1)) {
-    if (::rmdir(JoinPath(root_, key.substr(0, slash)).c_str()) != 0) break;
-  }
+  local_internal::RemoveEmptyParents(root_, key);
   return Status::Ok();
 }
 

@@ -13,9 +13,11 @@
 //    tree times the width of one folder. They skip ferry's temporary files, special files
 //    (sockets, fifos, devices) and symbolic links to folders; symbolic links to regular files
 //    are listed with the size and mtime of their target.
-//  * Writes go to a temporary file ".ferry-tmp-<random>" beside the target and are renamed over
-//    it, so readers see the old or the new content, never a mix. There is no fsync (speed over
-//    durability against power loss; a crash can leave a temporary file, which listings skip).
+//  * Writes go to a temporary file ".ferry-tmp-<random>-<name>" beside the target (<name>: the
+//    key's last segment, left out when longer than 227 bytes) and are renamed over it, so
+//    readers see the old or the new content, never a mix. There is no fsync (speed over
+//    durability against power loss; a crash can leave a temporary file, which listings skip
+//    and ListPendingUploads finds).
 //  * Only content and mtime are stored: no metadata, content headers, tags or storage class
 //    (features() says so). WriteSpec::mtime (when not the epoch) becomes the file's mtime.
 //  * ETags are always "": the `etag` argument of ReadAt/ReadObject is ignored.
@@ -27,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/backend.h"
 
@@ -67,11 +70,34 @@ class LocalBackend : public Backend {
   Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
                           const WriteSpec& spec, std::stop_token stop) override;
   // A temporary file of spec.size bytes written with pwrite (parts may come in any order and
-  // from many threads); Commit checks that the parts covered every byte, sets the mtime and
-  // renames. `part_size` is only checked to be non-zero.
+  // from many threads); Commit checks that the parts (written or adopted) covered every byte,
+  // sets the mtime and renames. `part_size` must be non-zero; it places adopted parts. The
+  // upload id is the temporary file's name (no folder: the key says which folder). The
+  // writer's ListStoredParts is nullopt (a file cannot tell which ranges were written: the
+  // caller's checkpoints are the truth); Detach closes the file and leaves it in place.
   Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,
                                                        uint64_t part_size,
                                                        std::stop_token stop) override;
+  // Reopens the temporary file `upload_id` in the key's folder. kNotFound when it is absent,
+  // when the id is not a temporary file's name or was written for another key (the id never
+  // reaches the file system then), and when the file's size is not spec.size: it was for
+  // another version of the object and is removed, since it can never be completed.
+  Result<std::unique_ptr<ChunkWriter>> ResumeChunkWriter(std::string_view key,
+                                                         std::string_view upload_id,
+                                                         const WriteSpec& spec, uint64_t part_size,
+                                                         std::stop_token stop) override;
+  // The temporary files (of chunked writes and of Put) under the folders that `prefix` can
+  // reach, sorted by key. key = folder + the name recorded in the file's name; when the name
+  // was too long to record, key is the folder alone ("a/b/", or "" at the root) and the upload
+  // is listed only when that folder starts with `prefix`. started = the file's mtime, i.e.
+  // when its last part was written (files do not portably record their creation), so a
+  // cleanup by age removes uploads idle that long. Symbolic links are not followed.
+  Result<std::vector<PendingUpload>> ListPendingUploads(std::string_view prefix,
+                                                        std::stop_token stop) override;
+  // Removes the temporary file `upload.upload_id` in the folder of `upload.key`, then the
+  // folders it leaves empty. An id that is not a temporary file's name or names another key's
+  // upload is absent (OK); so is a missing file.
+  Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) override;
   // Removes the file (absent is OK), then the folders it leaves empty, up to the root.
   Status Delete(std::string_view key, std::stop_token stop) override;
 

@@ -25,6 +25,7 @@ namespace ferry::storage {
 using local_internal::ErrnoStatus;
 using local_internal::JoinPath;
 using local_internal::MtimeOf;
+using local_internal::OpenDirNoFollow;
 using local_internal::UniqueFd;
 
 namespace {
@@ -40,25 +41,6 @@ struct Level {
   std::vector<Entry> entries;
   size_t next = 0;
 };
-
-// Opens root/rel as a folder without following symbolic links below the root; returns the fd
-// or -errno.
-int OpenDirNoFollow(const std::string& root, std::string_view rel) {
-  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  size_t start = 0;
-  while (fd >= 0 && start < rel.size()) {
-    size_t end = rel.find('/', start);
-    if (end == std::string_view::npos) end = rel.size();
-    const std::string name(rel.substr(start, end - start));
-    const int child = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    const int err = errno;
-    ::close(fd);
-    if (child < 0) return -err;
-    fd = child;
-    start = end + 1;
-  }
-  return fd >= 0 ? fd : -errno;
-}
 
 // Kind of one directory entry for the listing: folder, file, or skipped (nullopt).
 std::optional<bool> ClassifyIsDir(int dir_fd, const struct dirent& d) {

@@ -1,13 +1,17 @@
-// LocalBackend writes: Put and the chunked writer. Both write a temporary file beside the
-// target and rename it over the target, so a reader never sees a half-written file.
+// LocalBackend writes: Put and the chunked writer (opened or resumed). Both write a temporary
+// file beside the target and rename it over the target, so a reader never sees a half-written
+// file. A chunked write's upload id is its temporary file's name, which the key's folder holds.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <vector>
 
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
@@ -17,6 +21,8 @@ namespace ferry::storage {
 
 using local_internal::CreateTempFor;
 using local_internal::ErrnoStatus;
+using local_internal::JoinPath;
+using local_internal::ParseTempName;
 using local_internal::PwriteAll;
 using local_internal::RenameInto;
 using local_internal::SetMtime;
@@ -37,18 +43,20 @@ Status Finish(UniqueFd fd, const std::string& temp_path, const std::string& root
 
 class LocalChunkWriter : public ChunkWriter {
  public:
-  LocalChunkWriter(std::string root, std::string key, uint64_t size,
-                   std::chrono::system_clock::time_point mtime, UniqueFd fd, std::string temp)
+  LocalChunkWriter(std::string root, std::string key, const WriteSpec& spec, uint64_t part_size,
+                   UniqueFd fd, std::string temp)
       : root_(std::move(root)),
         key_(std::move(key)),
-        size_(size),
-        mtime_(mtime),
+        size_(spec.size),
+        part_size_(part_size),
+        mtime_(spec.mtime),
         fd_(std::move(fd)),
-        temp_path_(std::move(temp)) {}
+        temp_path_(std::move(temp)),
+        temp_name_(temp_path_.substr(temp_path_.rfind('/') + 1)) {}
 
   ~LocalChunkWriter() override { (void)Abort(); }
 
-  const std::string& upload_id() const override { return temp_path_; }
+  const std::string& upload_id() const override { return temp_name_; }
 
   Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
                     std::stop_token stop) override {
@@ -82,13 +90,37 @@ class LocalChunkWriter : public ChunkWriter {
 
   Status Abort() override {
     std::unique_lock state(state_mu_);
-    // Committed, aborted, or a failed Commit (which removed the temporary file): nothing left.
+    // Committed, aborted, detached, or a failed Commit (which removed the temporary file):
+    // nothing left that is this writer's to remove.
     if (!fd_.valid()) return Status::Ok();
     (void)fd_.Close(temp_path_);
     if (::unlink(temp_path_.c_str()) != 0 && errno != ENOENT) {
       return ErrnoStatus(errno, "remove temporary file", temp_path_);
     }
     return Status::Ok();
+  }
+
+  // A file cannot tell which of its byte ranges were written: the caller's checkpoints are
+  // the truth.
+  Result<std::optional<std::vector<StoredPart>>> ListStoredParts(std::stop_token stop) override {
+    (void)stop;
+    return std::optional<std::vector<StoredPart>>();
+  }
+
+  void AdoptPart(const StoredPart& part) override {
+    if (part.part_number < 1) return;
+    const uint64_t offset = static_cast<uint64_t>(part.part_number - 1) * part_size_;
+    if (offset > size_) return;  // nothing of this object: Commit's check reports the gap
+    std::lock_guard lock(written_mu_);
+    uint64_t& end = written_[offset];
+    end = std::max(end, offset + std::min(part.size, size_ - offset));
+  }
+
+  void Detach() override {
+    std::unique_lock state(state_mu_);
+    // The bytes are in the file already (pwrite returned); a close error could only matter
+    // on network file systems, and Detach has no way to report it.
+    (void)fd_.Close(temp_path_);
   }
 
  private:
@@ -106,10 +138,12 @@ class LocalChunkWriter : public ChunkWriter {
   const std::string root_;
   const std::string key_;
   const uint64_t size_;
+  const uint64_t part_size_;
   const std::chrono::system_clock::time_point mtime_;
   std::shared_mutex state_mu_;  // shared: WriteChunk; exclusive: Commit, Abort
   UniqueFd fd_;                 // GUARDED_BY(state_mu_); invalid once committed or aborted
   const std::string temp_path_;
+  const std::string temp_name_;  // the upload id
   std::mutex written_mu_;
   std::map<uint64_t, uint64_t> written_;  // GUARDED_BY(written_mu_): offset -> end
 };
@@ -147,7 +181,49 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::OpenChunkWriter(std::string_v
     return s;
   }
   return std::unique_ptr<ChunkWriter>(std::make_unique<LocalChunkWriter>(
-      root_, std::string(key), spec.size, spec.mtime, std::move(fd), std::move(temp_path)));
+      root_, std::string(key), spec, part_size, std::move(fd), std::move(temp_path)));
+}
+
+Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string_view key,
+                                                                     std::string_view upload_id,
+                                                                     const WriteSpec& spec,
+                                                                     uint64_t part_size,
+                                                                     std::stop_token stop) {
+  if (stop.stop_requested()) return Status::Cancelled("write cancelled");
+  if (part_size == 0) return Status::InvalidArgument("part size 0");
+  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  const size_t slash = key.rfind('/');
+  const std::string_view folder = slash == std::string_view::npos ? "" : key.substr(0, slash + 1);
+  const std::string_view name = key.substr(folder.size());
+  const std::optional<std::string> target = ParseTempName(upload_id);
+  // An id that is not a temporary file's name, or one written for another key, names no
+  // upload of this key (and is never used as a path).
+  if (!target || (!target->empty() && *target != name)) {
+    return Status::NotFound("no upload " + PrintableKey(upload_id) + " of \"" + PrintableKey(key) +
+                            "\" in " + Describe());
+  }
+  const std::string temp_path = JoinPath(root_, std::string(folder) + std::string(upload_id));
+  UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == ELOOP) return Status::NotFound("no upload " + temp_path + ": a symbolic link");
+    return ErrnoStatus(err, "resume upload", temp_path);  // ENOENT/ENOTDIR: kNotFound
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", temp_path);
+  if (!S_ISREG(st.st_mode)) return Status::NotFound("no upload " + temp_path + ": not a file");
+  // OpenChunkWriter sized the file to spec.size and writes never go beyond it: another size
+  // means another version of the object, whose upload cannot be continued. Remove it rather
+  // than leave it for a cleanup, since the caller is about to start a new one.
+  if (static_cast<uint64_t>(st.st_size) != spec.size) {
+    fd = UniqueFd();
+    ::unlink(temp_path.c_str());
+    return Status::NotFound("upload " + temp_path + " has " + std::to_string(st.st_size) +
+                            " bytes, not " + std::to_string(spec.size) +
+                            ": removed, it cannot be resumed");
+  }
+  return std::unique_ptr<ChunkWriter>(std::make_unique<LocalChunkWriter>(
+      root_, std::string(key), spec, part_size, std::move(fd), temp_path));
 }
 
 }  // namespace ferry::storage

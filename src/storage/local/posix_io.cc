@@ -182,7 +182,13 @@ Result<UniqueFd> CreateTempFor(std::string_view root, std::string_view key,
   int err = 0;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     FERRY_RETURN_IF_ERROR(MakeParentDirs(root, key));
-    *temp_path = JoinPath(root, std::string(dir) + std::string(kLocalTempPrefix) + RandomHex());
+    std::string name = std::string(kLocalTempPrefix) + RandomHex();
+    if (const std::string_view target = key.substr(dir.size());
+        target.size() <= kMaxTempNameTarget) {
+      name += '-';
+      name += target;
+    }
+    *temp_path = JoinPath(root, std::string(dir) + name);
     const int fd = ::open(temp_path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0) return UniqueFd(fd);
     err = errno;
@@ -191,6 +197,42 @@ Result<UniqueFd> CreateTempFor(std::string_view root, std::string_view key,
     if (err != EEXIST && err != ENOENT) break;
   }
   return ErrnoStatus(err, "create temporary file", *temp_path);
+}
+
+int OpenDirNoFollow(const std::string& root, std::string_view rel) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  size_t start = 0;
+  while (fd >= 0 && start < rel.size()) {
+    size_t end = rel.find('/', start);
+    if (end == std::string_view::npos) end = rel.size();
+    const std::string name(rel.substr(start, end - start));
+    const int child = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int err = errno;
+    ::close(fd);
+    if (child < 0) return -err;
+    fd = child;
+    start = end + 1;
+  }
+  return fd >= 0 ? fd : -errno;
+}
+
+std::optional<std::string> ParseTempName(std::string_view name) {
+  if (!name.starts_with(kLocalTempPrefix)) return std::nullopt;
+  if (name.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  // The random part is hex, so the first '-' after the prefix starts the target.
+  const std::string_view rest = name.substr(kLocalTempPrefix.size());
+  const size_t dash = rest.find('-');
+  if (dash == std::string_view::npos) return std::string();
+  return std::string(rest.substr(dash + 1));
+}
+
+void RemoveEmptyParents(std::string_view root, std::string_view rel) {
+  for (size_t slash = rel.rfind('/'); slash != std::string_view::npos && slash > 0;
+       slash = rel.rfind('/', slash - 1)) {
+    if (::rmdir(JoinPath(root, rel.substr(0, slash)).c_str()) != 0) break;
+  }
 }
 
 Status RenameInto(const std::string& temp_path, std::string_view root, std::string_view key) {

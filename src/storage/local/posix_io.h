@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,10 +71,30 @@ Result<size_t> PreadFull(int fd, std::span<std::byte> out, uint64_t offset, std:
 // passed ValidateLocalKey.
 Status MakeParentDirs(std::string_view root, std::string_view key);
 
-// Creates a new empty temporary file (kLocalTempPrefix + random hex) in the folder of `key`,
-// creating that folder first; retries when a concurrent Delete removes the folder meanwhile.
-// On success, `*temp_path` holds its path.
+// Opens root/rel (rel: "" or a folder path relative to the root, with or without a trailing
+// '/') as a folder without following symbolic links below the root; returns the fd (owned by
+// the caller) or -errno.
+int OpenDirNoFollow(const std::string& root, std::string_view rel);
+
+// Creates a new empty temporary file in the folder of `key`, creating that folder first;
+// retries when a concurrent Delete removes the folder meanwhile. On success, `*temp_path` holds
+// its path. The name is kLocalTempPrefix + 16 random hex digits + "-" + the last segment of
+// `key` (so that a leftover file says which object it was for), or without "-" + segment when
+// that would exceed kMaxTempNameTarget bytes of target name (file names are limited to 255).
 Result<UniqueFd> CreateTempFor(std::string_view root, std::string_view key, std::string* temp_path);
+
+// The longest last key segment that a temporary file's name records.
+inline constexpr size_t kMaxTempNameTarget = 255 - 11 - 16 - 1;
+
+// What the name of a file in a folder says about it: nullopt when it is not one of ferry's
+// temporary files (no kLocalTempPrefix, or a '/' or NUL in it); otherwise the last key segment
+// it was written for, or "" when the name does not record it.
+std::optional<std::string> ParseTempName(std::string_view name);
+
+// Removes the folders of `rel` (every segment but the last) under `root` that are empty,
+// deepest first, stopping at the first that is not (rmdir never removes a non-empty folder,
+// so a concurrent writer that just made one loses nothing: CreateTempFor makes it again).
+void RemoveEmptyParents(std::string_view root, std::string_view rel);
 
 // Renames `temp_path` over the file for `key` under `root`. A folder in the way is a
 // kFailedPrecondition that names the key.

@@ -9,6 +9,12 @@
 // exactly `part_size` bytes at offset (part_number - 1) * part_size, and Commit requires the
 // parts to cover exactly spec.size bytes.
 //
+// Uploads live in the backend, by id, as S3's do: a chunk writer ended by Detach leaves its
+// upload (and parts) for ResumeChunkWriter, and ListPendingUploads lists it with its start
+// time from the Clock. As with S3, Commit completes only the parts this writer wrote or
+// adopted (AdoptPart), and an adopted part must be on the store with the size (and, when
+// given, the ETag: the part's MD5 hex) that AdoptPart said.
+//
 // Test hooks: FailNext/FailNextWrites inject failures, counts() counts calls, Contents/Keys/
 // open_writers inspect the state without counting as calls.
 //
@@ -61,6 +67,8 @@ class MemoryBackend : public Backend {
     kDelete = 1u << 8,  // Delete, and each key of DeleteMany
     kPutTags = 1u << 9,
     kOpenChunkWriter = 1u << 10,
+    kResumeChunkWriter = 1u << 11,
+    kListStoredParts = 1u << 12,
   };
   // The requests that carry data to the store.
   static constexpr unsigned kWrites = kPut | kWriteChunk | kCopyChunk | kCopyFrom;
@@ -71,7 +79,7 @@ class MemoryBackend : public Backend {
     int parts = 0;        // WriteChunk
     int part_copies = 0;  // CopyChunk
     int commits = 0;
-    int aborts = 0;
+    int aborts = 0;  // ChunkWriter::Abort of an open writer, and AbortPendingUpload
     int copies = 0;  // CopyFrom
     int reads = 0;   // ReadAt and ReadObject
     int lists = 0;
@@ -79,6 +87,9 @@ class MemoryBackend : public Backend {
     int deletes = 0;
     int tag_puts = 0;
     int writers_opened = 0;
+    int writers_resumed = 0;
+    int part_lists = 0;          // ChunkWriter::ListStoredParts
+    int parts_adopted = 0;       // ChunkWriter::AdoptPart
     uint64_t bytes_written = 0;  // by Put and WriteChunk
     uint64_t bytes_read = 0;     // by ReadAt and ReadObject
   };
@@ -115,6 +126,22 @@ class MemoryBackend : public Backend {
   Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,
                                                        uint64_t part_size,
                                                        std::stop_token stop) override;
+  // kNotFound when no upload `upload_id` of `key` exists (never opened, committed, aborted),
+  // and when spec.size or `part_size` differ from those it was opened with: like the local
+  // backend (whose file has the size), the upload is then removed. The object's details
+  // (metadata, content headers, tags, storage class) are those given at open, as S3 recorded
+  // them then. Limits as for OpenChunkWriter.
+  Result<std::unique_ptr<ChunkWriter>> ResumeChunkWriter(std::string_view key,
+                                                         std::string_view upload_id,
+                                                         const WriteSpec& spec, uint64_t part_size,
+                                                         std::stop_token stop) override;
+  // Uploads opened and neither committed nor aborted (detached ones and those of live
+  // writers), by key, then start time.
+  Result<std::vector<PendingUpload>> ListPendingUploads(std::string_view prefix,
+                                                        std::stop_token stop) override;
+  // Removes the upload when its id and key match; a live writer of it then fails with
+  // kNotFound. Absent is OK.
+  Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) override;
   // True for a MemoryBackend with the same endpoint (this one included) when
   // features().server_side_copy.
   bool CanCopyFrom(const Backend& source) const override;
@@ -135,7 +162,7 @@ class MemoryBackend : public Backend {
   void FailNextWrites(int n, Status status) { FailNext(kWrites, n, std::move(status)); }
   Counts counts() const;
   void ResetCounts();
-  // Chunk writers opened and neither committed nor aborted.
+  // Chunk writers opened or resumed and not yet ended (by Commit, Abort or Detach).
   int open_writers() const;
   // The content of `key`, or nullopt; not counted as a read.
   std::optional<std::string> Contents(std::string_view key) const;
@@ -155,6 +182,14 @@ class MemoryBackend : public Backend {
     std::map<std::string, std::string> metadata;
     Tags tags;
   };
+  struct Upload {  // one multipart upload
+    std::string key;
+    uint64_t size = 0;
+    uint64_t part_size = 0;
+    StoredObject details;              // from the spec at open: all but data, etag and mtime
+    std::map<int, std::string> parts;  // part number -> bytes
+    std::chrono::system_clock::time_point started;
+  };
   struct FaultRule {
     unsigned ops;
     int remaining;
@@ -166,6 +201,8 @@ class MemoryBackend : public Backend {
   Status BeginLocked(Op op, int Counts::*counter);
   // Stores `object` under `key` with mtime = now. REQUIRES: mu_ held.
   void StoreLocked(std::string_view key, StoredObject object);
+  // kInvalidArgument when `part_size` breaks features() limits for an object of `size` bytes.
+  Status CheckPartSize(uint64_t size, uint64_t part_size) const;
   // Copies bytes [offset, offset + length) of `key`, checking `etag` when not empty.
   Result<std::string> CopyOut(std::string_view key, std::string_view etag, uint64_t offset,
                               uint64_t length) const;
@@ -177,6 +214,7 @@ class MemoryBackend : public Backend {
   std::map<std::string, StoredObject, std::less<>> objects_;  // GUARDED_BY(mu_)
   std::vector<FaultRule> faults_;                             // GUARDED_BY(mu_)
   Counts counts_;                                             // GUARDED_BY(mu_)
+  std::map<std::string, Upload, std::less<>> uploads_;        // GUARDED_BY(mu_): by upload id
   int open_writers_ = 0;                                      // GUARDED_BY(mu_)
   uint64_t next_upload_ = 1;                                  // GUARDED_BY(mu_)
 };

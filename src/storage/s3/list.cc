@@ -7,10 +7,12 @@ namespace {
 
 class S3ListingCursor : public ListingCursor {
  public:
-  S3ListingCursor(s3::S3Client& client, std::string bucket, std::string root, std::string prefix)
+  S3ListingCursor(s3::S3Client& client, std::string bucket, std::string root, std::string prefix,
+                  std::string_view start_after)
       : client_(client), bucket_(std::move(bucket)), root_(std::move(root)) {
     request_.bucket = bucket_;
     request_.prefix = root_ + prefix;
+    if (!start_after.empty()) request_.start_after = root_ + std::string(start_after);
   }
 
   Result<const ObjectInfo*> Next() override {
@@ -51,8 +53,13 @@ class S3ListingCursor : public ListingCursor {
 }  // namespace
 
 Result<std::unique_ptr<ListingCursor>> S3Backend::List(std::string_view prefix) {
-  return std::unique_ptr<ListingCursor>(
-      std::make_unique<S3ListingCursor>(client_, bucket_, prefix_, std::string(prefix)));
+  return ListFrom(prefix, {});
+}
+
+Result<std::unique_ptr<ListingCursor>> S3Backend::ListFrom(std::string_view prefix,
+                                                           std::string_view start_after) {
+  return std::unique_ptr<ListingCursor>(std::make_unique<S3ListingCursor>(
+      client_, bucket_, prefix_, std::string(prefix), start_after));
 }
 
 }  // namespace ferry::storage

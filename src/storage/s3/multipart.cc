@@ -1,8 +1,10 @@
-// S3Backend::OpenChunkWriter: one multipart upload. Parts are recorded as they finish; Commit
-// completes them in part order; a writer dropped without Commit aborts the upload so that no
-// orphaned parts keep costing storage.
-#include <algorithm>
+// S3Backend::OpenChunkWriter and ResumeChunkWriter: one multipart upload. Parts are recorded
+// as they finish (or adopted from ListParts after a crash); Commit completes them in part
+// order; a writer dropped without Commit or Detach aborts the upload so that no orphaned parts
+// keep costing storage.
+#include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "storage/s3/s3_backend.h"
@@ -19,7 +21,7 @@ class S3ChunkWriter : public ChunkWriter {
         spec_(std::move(spec)) {}
 
   ~S3ChunkWriter() override {
-    if (!finished_) (void)Abort();
+    if (!finished_ && !detached_) (void)Abort();
   }
 
   const std::string& upload_id() const override { return upload_id_; }
@@ -50,13 +52,11 @@ class S3ChunkWriter : public ChunkWriter {
   }
 
   Result<std::string> Commit(std::stop_token stop) override {
-    std::vector<s3::CompletedPart> parts;
+    std::vector<s3::CompletedPart> parts;  // ascending part order (the map's)
     {
       std::lock_guard lock(mu_);
-      parts = parts_;
+      for (const auto& [number, part] : parts_) parts.push_back(part);
     }
-    std::sort(parts.begin(), parts.end(),
-              [](const auto& a, const auto& b) { return a.part_number < b.part_number; });
     auto etag = backend_.client().CompleteMultipartUpload(backend_.bucket(), key_, upload_id_,
                                                           parts, stop);
     if (!etag.ok()) return etag;
@@ -84,15 +84,34 @@ class S3ChunkWriter : public ChunkWriter {
   }
 
   Status Abort() override {
+    if (detached_) return Status::Ok();  // the upload was handed over: not ours to abort
     finished_ = true;
     Status s = backend_.client().AbortMultipartUpload(backend_.bucket(), key_, upload_id_, {});
     return s.code() == ErrorCode::kNotFound ? Status::Ok() : s;
   }
 
+  Result<std::optional<std::vector<StoredPart>>> ListStoredParts(std::stop_token stop) override {
+    FERRY_ASSIGN_OR_RETURN(std::vector<s3::CompletedPart> listed,
+                           backend_.client().ListParts(backend_.bucket(), key_, upload_id_, stop));
+    std::vector<StoredPart> parts;
+    parts.reserve(listed.size());
+    for (s3::CompletedPart& p : listed) {
+      parts.push_back(StoredPart{p.part_number, std::move(p.etag), p.size});
+    }
+    return std::optional<std::vector<StoredPart>>(std::move(parts));
+  }
+
+  void AdoptPart(const StoredPart& part) override {
+    Record(part.part_number, part.etag, part.size);
+  }
+
+  void Detach() override { detached_ = true; }
+
  private:
+  // A part written again (a retry) replaces the earlier record: S3 keeps the last upload.
   void Record(int part_number, std::string etag, uint64_t size) {
     std::lock_guard lock(mu_);
-    parts_.push_back(s3::CompletedPart{part_number, std::move(etag), size});
+    parts_[part_number] = s3::CompletedPart{part_number, std::move(etag), size};
   }
 
   S3Backend& backend_;
@@ -101,8 +120,10 @@ class S3ChunkWriter : public ChunkWriter {
   WriteSpec spec_;
   std::map<std::string, std::string> extra_;
   std::mutex mu_;
-  std::vector<s3::CompletedPart> parts_;  // GUARDED_BY(mu_)
+  std::map<int, s3::CompletedPart> parts_;  // GUARDED_BY(mu_): by part number
+  // Set by Commit/Abort and Detach; read by the destructor. One thread (the ChunkWriter rule).
   bool finished_ = false;
+  bool detached_ = false;
 };
 
 }  // namespace
@@ -118,6 +139,24 @@ Result<std::unique_ptr<ChunkWriter>> S3Backend::OpenChunkWriter(std::string_view
                                                        stop));
   return std::unique_ptr<ChunkWriter>(
       std::make_unique<S3ChunkWriter>(*this, std::move(full), std::move(upload_id), spec));
+}
+
+Result<std::unique_ptr<ChunkWriter>> S3Backend::ResumeChunkWriter(std::string_view key,
+                                                                  std::string_view upload_id,
+                                                                  const WriteSpec& spec,
+                                                                  uint64_t part_size,
+                                                                  std::stop_token stop) {
+  (void)part_size;
+  if (upload_id.empty()) return Status::NotFound("no upload with an empty id");
+  std::string full = FullKey(key);
+  // ListParts is the cheapest request that fails (NoSuchUpload -> kNotFound) for an upload
+  // that was completed, aborted or expired, or that belongs to another key.
+  auto parts = client_.ListParts(bucket_, full, upload_id, stop);
+  if (!parts.ok()) {
+    return parts.status().WithContext("resume upload " + std::string(upload_id) + " of " + full);
+  }
+  return std::unique_ptr<ChunkWriter>(
+      std::make_unique<S3ChunkWriter>(*this, std::move(full), std::string(upload_id), spec));
 }
 
 }  // namespace ferry::storage

@@ -27,6 +27,8 @@ class S3Backend : public Backend {
   Status Check(std::stop_token stop) override;
 
   Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;
+  Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
+                                                  std::string_view start_after) override;
   Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
   Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
                 std::string_view etag, std::stop_token stop) override;
@@ -37,6 +39,20 @@ class S3Backend : public Backend {
   Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,
                                                        uint64_t part_size,
                                                        std::stop_token stop) override;
+  // Checks with ListParts that the upload exists for this key (kNotFound otherwise: completed,
+  // aborted, expired, or another key's). S3 does not record the object's size, so `spec` and
+  // `part_size` are taken on trust; `spec` serves Commit's follow-ups (metadata copy, tags) as
+  // for OpenChunkWriter. The writer's ListStoredParts is ListParts.
+  Result<std::unique_ptr<ChunkWriter>> ResumeChunkWriter(std::string_view key,
+                                                         std::string_view upload_id,
+                                                         const WriteSpec& spec, uint64_t part_size,
+                                                         std::stop_token stop) override;
+  // ListMultipartUploads under prefix() + `prefix`; keys relative to prefix(), started =
+  // Initiated, in the server's order (key, then initiation time).
+  Result<std::vector<PendingUpload>> ListPendingUploads(std::string_view prefix,
+                                                        std::stop_token stop) override;
+  // AbortMultipartUpload; an upload that no longer exists is OK.
+  Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) override;
   bool CanCopyFrom(const Backend& source) const override;
   Result<std::string> CopyFrom(const Backend& source, const ObjectInfo& object,
                                std::string_view key, std::string_view storage_class,

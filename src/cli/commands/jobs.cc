@@ -1,0 +1,213 @@
+// ferry worker --state URL: serve every run in a state store until interrupted.
+// ferry jobs list|show|dlq|redrive|purge --state URL: inspect and act on durable jobs.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/durable.h"
+#include "cli/commands.h"
+#include "transfer/progress.h"
+
+namespace ferry::cli {
+namespace {
+
+struct JobsArgs {
+  std::string state;
+  int64_t id = 0;
+  int limit = 50;
+  bool dead_too = false;
+  bool json = false;
+  int concurrency = 64;
+  std::string memory;
+  int lease_ttl = 60;
+};
+
+std::string When(jobs::TimePoint t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json JobJson(const jobs::Job& j) {
+  return {{"id", j.id},
+          {"run", j.spec.run},
+          {"kind", jobs::JobKindName(j.spec.kind)},
+          {"state", jobs::JobStateName(j.state)},
+          {"attempts", j.attempts},
+          {"max_attempts", j.spec.max_attempts},
+          {"objects", j.spec.objects},
+          {"bytes", j.spec.bytes},
+          {"last_error", j.last_error},
+          {"lease_owner", j.lease_owner},
+          {"updated", When(j.updated)}};
+}
+
+void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
+  for (const auto& j : list) {
+    if (json) {
+      std::printf("%s\n", JobJson(j).dump(-1, ' ', false,
+                                          nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      std::printf("%8lld run %-4lld %-8s %-6s attempts %d/%d %6llu objects %s\n",
+                  static_cast<long long>(j.id), static_cast<long long>(j.spec.run),
+                  std::string(jobs::JobKindName(j.spec.kind)).c_str(),
+                  std::string(jobs::JobStateName(j.state)).c_str(), j.attempts,
+                  j.spec.max_attempts, static_cast<unsigned long long>(j.spec.objects),
+                  j.last_error.c_str());
+    }
+  }
+}
+
+int RunList(const JobsArgs& a) {
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  auto runs = (*store)->ListRuns(a.limit);
+  if (!runs.ok()) return ReportError(runs.status());
+  for (const auto& r : *runs) {
+    auto c = (*store)->CountJobs(r.id);
+    if (!c.ok()) return ReportError(c.status());
+    auto n = [&](jobs::JobState s) { return c->jobs[static_cast<size_t>(s)]; };
+    if (a.json) {
+      nlohmann::json j = {{"run", r.id},
+                          {"source", r.spec.source},
+                          {"destination", r.spec.destination},
+                          {"state", jobs::RunStateName(r.state)},
+                          {"jobs_queued", n(jobs::JobState::kQueued)},
+                          {"jobs_leased", n(jobs::JobState::kLeased)},
+                          {"jobs_done", n(jobs::JobState::kDone)},
+                          {"jobs_dead", n(jobs::JobState::kDead)},
+                          {"objects_done", c->objects_done},
+                          {"objects_total", c->objects_total},
+                          {"bytes_done", c->bytes_done},
+                          {"bytes_total", c->bytes_total}};
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      std::printf("run %lld %s -> %s: %s; jobs %llu queued, %llu leased, %llu done, %llu dead; "
+                  "objects %llu/%llu\n",
+                  static_cast<long long>(r.id), r.spec.source.c_str(), r.spec.destination.c_str(),
+                  std::string(jobs::RunStateName(r.state)).c_str(),
+                  static_cast<unsigned long long>(n(jobs::JobState::kQueued)),
+                  static_cast<unsigned long long>(n(jobs::JobState::kLeased)),
+                  static_cast<unsigned long long>(n(jobs::JobState::kDone)),
+                  static_cast<unsigned long long>(n(jobs::JobState::kDead)),
+                  static_cast<unsigned long long>(c->objects_done),
+                  static_cast<unsigned long long>(c->objects_total));
+    }
+  }
+  return 0;
+}
+
+int RunShow(const JobsArgs& a) {
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  auto list = (*store)->ListJobs(a.id, std::nullopt, a.limit);
+  if (!list.ok()) return ReportError(list.status());
+  PrintJobs(*list, a.json);
+  return 0;
+}
+
+int RunDlq(const JobsArgs& a) {
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  auto list = (*store)->ListJobs(a.id, jobs::JobState::kDead, a.limit);
+  if (!list.ok()) return ReportError(list.status());
+  PrintJobs(*list, a.json);
+  return 0;
+}
+
+int RunRedrive(const JobsArgs& a) {
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  auto n = (*store)->Redrive(a.id);
+  if (!n.ok()) return ReportError(n.status());
+  std::fprintf(stderr, "requeued %llu dead jobs\n", static_cast<unsigned long long>(*n));
+  return 0;
+}
+
+int RunPurge(const JobsArgs& a) {
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  auto n = (*store)->Purge(a.dead_too);
+  if (!n.ok()) return ReportError(n.status());
+  std::fprintf(stderr, "purged %llu jobs\n", static_cast<unsigned long long>(*n));
+  return 0;
+}
+
+int RunWorker(const JobsArgs& a, Context& ctx) {
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  app::Wiring wiring(std::move(config).value());
+  jobs::WorkerOptions w;
+  w.owner = jobs::DefaultOwner();
+  w.concurrency = a.concurrency;
+  w.lease_ttl = std::chrono::seconds(std::max(2, a.lease_ttl));
+  w.verbose = ctx.global.verbose;
+  if (!a.memory.empty()) {
+    auto m = plan::ParseSize(a.memory);
+    if (!m.ok()) return ReportError(m.status().WithContext("--memory"));
+    w.memory_budget = *m;
+  }
+  transfer::Stats stats;
+  jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
+  std::fprintf(stderr, "ferry worker %s serving %s\n", w.owner.c_str(), a.state.c_str());
+  Status s = worker.Run(ctx.stop);
+  std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
+               static_cast<unsigned long long>(stats.objects_copied.load()),
+               transfer::HumanBytes(static_cast<double>(stats.bytes_copied.load())).c_str(),
+               static_cast<unsigned long long>(stats.failures()));
+  return s.ok() ? 0 : ReportError(s);
+}
+
+CLI::App* StateOption(CLI::App* cmd, JobsArgs& args) {
+  cmd->add_option("--state", args.state, "state store: sqlite path or postgres://...")
+      ->required();
+  return cmd;
+}
+
+}  // namespace
+
+void RegisterJobs(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<JobsArgs>();
+  CLI::App* worker = app.add_subcommand("worker", "work on the runs of a state store");
+  StateOption(worker, *args);
+  worker->add_option("--concurrency", args->concurrency, "requests in flight (default 64)");
+  worker->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
+  worker->add_option("--lease-ttl", args->lease_ttl,
+                     "seconds a claimed job stays ours without renewal (default 60)");
+  worker->callback([args, &ctx] { ctx.exit_code = RunWorker(*args, ctx); });
+
+  CLI::App* jobs = app.add_subcommand("jobs", "inspect and act on durable runs and jobs");
+  jobs->require_subcommand(1);
+  struct Sub {
+    const char* name;
+    const char* help;
+    int (*run)(const JobsArgs&);
+    const char* id_help;
+  };
+  static const Sub kSubs[] = {
+      {"list", "runs and their job counts", &RunList, nullptr},
+      {"show", "jobs of a run (RUN, 0 = all)", &RunShow, "run id"},
+      {"dlq", "dead jobs with their last error", &RunDlq, "run id (0 = all)"},
+      {"redrive", "queue dead jobs again", &RunRedrive, "run id (0 = all)"},
+      {"purge", "delete finished runs (--dead: and dead jobs)", &RunPurge, nullptr},
+  };
+  for (const Sub& sub : kSubs) {
+    CLI::App* cmd = jobs->add_subcommand(sub.name, sub.help);
+    StateOption(cmd, *args);
+    if (sub.id_help != nullptr) cmd->add_option("RUN", args->id, sub.id_help);
+    cmd->add_option("--limit", args->limit, "at most this many lines");
+    cmd->add_flag("--json", args->json, "JSON lines");
+    if (std::string(sub.name) == "purge") cmd->add_flag("--dead", args->dead_too, "dead jobs too");
+    auto run = sub.run;
+    cmd->callback([args, run, &ctx] { ctx.exit_code = run(*args); });
+  }
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,53 @@
+// OpenJobStore (URL dispatch to the SQLite or PostgreSQL store) and the enum names, which are
+// also the values stored in the database's state and kind columns: never rename one.
+#include "jobs/job_store.h"
+
+#include "base/clock.h"
+#include "jobs/postgres/pg_job_store.h"
+#include "jobs/sqlite/sqlite_job_store.h"
+#include "jobs/state_url.h"
+
+namespace ferry::jobs {
+
+std::string_view JobKindName(JobKind kind) {
+  switch (kind) {
+    case JobKind::kScan: return "scan";
+    case JobKind::kTransfer: return "transfer";
+    case JobKind::kDelete: return "delete";
+  }
+  return "?";
+}
+
+std::string_view JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued: return "queued";
+    case JobState::kLeased: return "leased";
+    case JobState::kDone: return "done";
+    case JobState::kDead: return "dead";
+  }
+  return "?";
+}
+
+std::string_view RunStateName(RunState state) {
+  switch (state) {
+    case RunState::kScanning: return "scanning";
+    case RunState::kTransferring: return "transferring";
+    case RunState::kDeleting: return "deleting";
+    case RunState::kDone: return "done";
+    case RunState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
+  FERRY_ASSIGN_OR_RETURN(StateUrl parsed, ParseStateUrl(url));
+  switch (parsed.type) {
+    case StoreType::kSqlite:
+      return OpenSqliteJobStore(parsed.target, SystemClock::Default());
+    case StoreType::kPostgres:
+      return OpenPgJobStore(parsed.target, SystemClock::Default());
+  }
+  return Status::Internal("unknown store type");
+}
+
+}  // namespace ferry::jobs

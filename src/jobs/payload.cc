@@ -1,0 +1,137 @@
+#include "jobs/payload.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::jobs {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::system_clock;
+
+int64_t Ns(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+Clock::time_point FromNs(int64_t ns) {
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+std::string Dump(const json& j) {
+  // Keys are UTF-8 (S3 requires it); a local file name that is not fails later as not found.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Parses JSON, turning the library's exceptions into one status line.
+template <class F>
+auto Parse(const std::string& text, const char* what, F read) -> decltype(read(json())) {
+  try {
+    return read(json::parse(text));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("malformed ") + what + " payload: " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string EncodeRunOptions(const RunOptions& o) {
+  json f = {{"include", o.filter.include}, {"exclude", o.filter.exclude}};
+  if (o.filter.min_size) f["min_size"] = *o.filter.min_size;
+  if (o.filter.max_size) f["max_size"] = *o.filter.max_size;
+  if (o.filter.newer_than) f["newer_than_ns"] = Ns(*o.filter.newer_than);
+  if (o.filter.older_than) f["older_than_ns"] = Ns(*o.filter.older_than);
+  json j = {{"delete", o.delete_extra},
+            {"filter", f},
+            {"decide",
+             {{"checksum", o.decide.checksum},
+              {"size_only", o.decide.size_only},
+              {"update", o.decide.update_only_newer}}},
+            {"multipart_threshold", o.multipart_threshold},
+            {"part_size", o.part_size},
+            {"server_side_copy_limit", o.server_side_copy_limit},
+            {"storage_class", o.storage_class},
+            {"max_attempts", o.max_attempts}};
+  return Dump(j);
+}
+
+Result<RunOptions> DecodeRunOptions(const std::string& text) {
+  return Parse(text, "run options", [](const json& j) -> Result<RunOptions> {
+    RunOptions o;
+    o.delete_extra = j.at("delete").get<bool>();
+    const json& f = j.at("filter");
+    o.filter.include = f.at("include").get<std::vector<std::string>>();
+    o.filter.exclude = f.at("exclude").get<std::vector<std::string>>();
+    if (f.contains("min_size")) o.filter.min_size = f["min_size"].get<uint64_t>();
+    if (f.contains("max_size")) o.filter.max_size = f["max_size"].get<uint64_t>();
+    if (f.contains("newer_than_ns")) o.filter.newer_than = FromNs(f["newer_than_ns"].get<int64_t>());
+    if (f.contains("older_than_ns")) o.filter.older_than = FromNs(f["older_than_ns"].get<int64_t>());
+    const json& d = j.at("decide");
+    o.decide.checksum = d.at("checksum").get<bool>();
+    o.decide.size_only = d.at("size_only").get<bool>();
+    o.decide.update_only_newer = d.at("update").get<bool>();
+    o.decide.delete_extra = o.delete_extra;
+    o.multipart_threshold = j.at("multipart_threshold").get<uint64_t>();
+    o.part_size = j.at("part_size").get<uint64_t>();
+    o.server_side_copy_limit = j.at("server_side_copy_limit").get<uint64_t>();
+    o.storage_class = j.at("storage_class").get<std::string>();
+    o.max_attempts = j.at("max_attempts").get<int>();
+    return o;
+  });
+}
+
+std::string EncodeScan(const std::string& start_after) {
+  return Dump(json{{"start_after", start_after}});
+}
+
+Result<std::string> DecodeScan(const std::string& text) {
+  return Parse(text, "scan", [](const json& j) -> Result<std::string> {
+    return j.at("start_after").get<std::string>();
+  });
+}
+
+std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects) {
+  json list = json::array();
+  for (const auto& r : objects) {
+    list.push_back({{"k", r.src.key},
+                    {"s", r.src.size},
+                    {"e", r.src.etag},
+                    {"m", Ns(r.src.mtime)},
+                    {"c", r.src.storage_class},
+                    {"d", r.need_details},
+                    {"r", r.reason},
+                    {"x", r.dst.has_value()}});
+  }
+  return Dump(json{{"objects", list}});
+}
+
+Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& text) {
+  return Parse(text, "transfer", [](const json& j) -> Result<std::vector<transfer::CopyRequest>> {
+    std::vector<transfer::CopyRequest> out;
+    for (const json& o : j.at("objects")) {
+      transfer::CopyRequest r;
+      r.src.key = o.at("k").get<std::string>();
+      r.src.size = o.at("s").get<uint64_t>();
+      r.src.etag = o.at("e").get<std::string>();
+      r.src.mtime = FromNs(o.at("m").get<int64_t>());
+      r.src.storage_class = o.at("c").get<std::string>();
+      r.need_details = o.at("d").get<bool>();
+      r.reason = o.at("r").get<std::string>();
+      if (o.at("x").get<bool>()) {
+        r.dst = storage::ObjectInfo{};
+        r.dst->key = r.src.key;
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
+std::string EncodeDelete(const std::vector<std::string>& keys) {
+  return Dump(json{{"keys", keys}});
+}
+
+Result<std::vector<std::string>> DecodeDelete(const std::string& text) {
+  return Parse(text, "delete", [](const json& j) -> Result<std::vector<std::string>> {
+    return j.at("keys").get<std::vector<std::string>>();
+  });
+}
+
+}  // namespace ferry::jobs

@@ -1,0 +1,44 @@
+// Payloads of durable jobs and the run's options, as JSON (nlohmann-json). A worker on another
+// machine rebuilds everything it needs from them and its own config file (remote names).
+//
+//   run options:  {"delete":bool, "filter":{...}, "transfer":{...}, "decide":{...}}
+//   scan:         {"start_after":"key"}            one chunk of the merged listings
+//   transfer:     {"objects":[{"k":key,"s":size,"e":etag,"m":mtime_ns,"c":class,
+//                              "d":need_details,"r":reason,"x":destination_present}]}
+//   delete:       {"keys":[...]}
+// Pure; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "plan/filter.h"
+#include "transfer/engine.h"
+
+namespace ferry::jobs {
+
+struct RunOptions {
+  bool delete_extra = false;
+  plan::FilterOptions filter;
+  plan::DecideOptions decide;
+  uint64_t multipart_threshold = 64ull << 20;
+  uint64_t part_size = 16ull << 20;
+  uint64_t server_side_copy_limit = 5ull << 30;
+  std::string storage_class;
+  int max_attempts = 5;
+};
+
+std::string EncodeRunOptions(const RunOptions& options);
+Result<RunOptions> DecodeRunOptions(const std::string& json);
+
+std::string EncodeScan(const std::string& start_after);
+Result<std::string> DecodeScan(const std::string& json);
+
+std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects);
+Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& json);
+
+std::string EncodeDelete(const std::vector<std::string>& keys);
+Result<std::vector<std::string>> DecodeDelete(const std::string& json);
+
+}  // namespace ferry::jobs

@@ -1,0 +1,48 @@
+// The PostgreSQL JobStore: the state store for several ferry processes on several machines.
+//
+// Built by OpenJobStore for "postgres://" and "postgresql://" URLs (libpq connection URIs), and
+// directly by tests that need a FakeClock. The store logic is SqlJobStore (jobs/sql/), shared
+// with SQLite; this driver adds what a server brings:
+//  * Claim picks rows with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait for each
+//    other and never get the same job.
+//  * Schema creation and migration run under pg_advisory_xact_lock, so processes that start at
+//    once do not race.
+//  * A pool of up to `max_connections` connections, opened lazily: each call holds one for the
+//    length of its transaction.
+//  * Lost connections (server restart, network fault) are dropped and reopened. A transaction
+//    that failed because the connection broke before COMMIT was sent is run again, with a
+//    short backoff between connection attempts, for up to `reconnect_budget`; after that the
+//    call returns kUnavailable and the caller retries later. If the connection breaks during
+//    COMMIT itself the outcome is unknown: the call returns kUnavailable at once (a Finish
+//    retried after that may then see kFailedPrecondition, as the job was already finished).
+//  * Values always travel as parameters (PQexecParams), never inside SQL text.
+//  * Messages name the server as postgres://user@host:port/db and never show the password.
+//
+// Errors: kInvalidArgument for a URL libpq cannot parse; kUnavailable when the server cannot be
+// reached (at open: after one attempt with connect_timeout 5 s unless the URL sets it).
+//
+// Thread-safety: all methods are thread-safe; up to `max_connections` calls run in parallel.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "jobs/job_store.h"
+
+namespace ferry::jobs {
+
+struct PgStoreOptions {
+  int max_connections = 8;
+  // How long one call keeps reconnecting to a lost server before it returns kUnavailable.
+  // Measured, and slept, on the store's Clock.
+  std::chrono::milliseconds reconnect_budget{30'000};
+};
+
+// Connects to `url` (one attempt), creates or migrates the schema and returns the store. Times
+// are read from `clock`, which must outlive the store.
+Result<std::unique_ptr<JobStore>> OpenPgJobStore(const std::string& url, Clock& clock,
+                                                 PgStoreOptions options = {});
+
+}  // namespace ferry::jobs

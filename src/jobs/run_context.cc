@@ -1,0 +1,76 @@
+// Opening a run on a worker, and moving runs between phases.
+#include "jobs/worker_internal.h"
+
+namespace ferry::jobs {
+
+Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
+                                                   const BackendOpener& opener,
+                                                   const WorkerOptions& options,
+                                                   transfer::Stats& stats) {
+  auto ctx = std::make_unique<RunContext>();
+  FERRY_ASSIGN_OR_RETURN(ctx->run, store.GetRun(run));
+  FERRY_ASSIGN_OR_RETURN(ctx->options, DecodeRunOptions(ctx->run.spec.options));
+  FERRY_ASSIGN_OR_RETURN(ctx->src, opener(ctx->run.spec.source, false));
+  FERRY_ASSIGN_OR_RETURN(ctx->dst, opener(ctx->run.spec.destination, true));
+  FERRY_RETURN_IF_ERROR(ctx->src->Check({}).WithContext("source"));
+  FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
+  FERRY_ASSIGN_OR_RETURN(
+      ctx->filter, plan::Filter::Make(ctx->options.filter, std::chrono::system_clock::now()));
+  transfer::TransferOptions t;
+  t.concurrency = options.concurrency;
+  t.memory_budget = options.memory_budget;
+  t.multipart_threshold = ctx->options.multipart_threshold;
+  t.part_size = ctx->options.part_size;
+  t.server_side_copy_limit = ctx->options.server_side_copy_limit;
+  t.storage_class = ctx->options.storage_class;
+  t.verbose = options.verbose;
+  t.decide = ctx->options.decide;
+  ctx->engine = std::make_unique<transfer::TransferEngine>(t, *ctx->src, *ctx->dst, stats);
+  return ctx;
+}
+
+Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run) {
+  FERRY_ASSIGN_OR_RETURN(RunCounts c, store.CountJobs(run));
+  auto active = [&](JobKind k) {
+    const auto i = static_cast<size_t>(k);
+    return c.by_kind[i][static_cast<size_t>(JobState::kQueued)] +
+           c.by_kind[i][static_cast<size_t>(JobState::kLeased)];
+  };
+  auto dead = [&](JobKind k) {
+    return c.by_kind[static_cast<size_t>(k)][static_cast<size_t>(JobState::kDead)];
+  };
+  if (active(JobKind::kScan) + active(JobKind::kTransfer) > 0) return RunProgress::kWorking;
+  if (dead(JobKind::kScan) + dead(JobKind::kTransfer) > 0) {
+    // Deletes stay parked: a run that did not copy everything must not delete anything.
+    FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
+    return RunProgress::kBlocked;
+  }
+  if (active(JobKind::kDelete) > 0) {
+    FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
+    if (r.state != RunState::kDeleting) {  // unpark first: a crash in between is harmless
+      FERRY_RETURN_IF_ERROR(store.Unpark(run, JobKind::kDelete).status());
+      FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kDeleting));
+    }
+    return RunProgress::kWorking;
+  }
+  if (dead(JobKind::kDelete) > 0) {
+    FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
+    return RunProgress::kBlocked;
+  }
+  FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kDone));
+  return RunProgress::kDone;
+}
+
+bool IsTransient(const Status& s) {
+  // Only what can never work is final at once; anything else (throttling, access denied that
+  // an operator may fix, a source that changed) is retried with backoff up to max_attempts.
+  switch (s.code()) {
+    case ErrorCode::kInvalidArgument:  // e.g. a key that cannot be a file name
+    case ErrorCode::kNotSupported:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace ferry::jobs

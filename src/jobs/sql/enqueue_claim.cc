@@ -1,0 +1,152 @@
+// Enqueue and Claim: jobs in, leases out.
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "jobs/sql/sql_job_store.h"
+
+namespace ferry::jobs::internal {
+namespace {
+
+constexpr char kDiedTooOften[] = "lease expired too often (worker died?)";
+
+// Rows per INSERT statement, largest first: few distinct statements (each is prepared and
+// cached by the SQLite driver) and few round trips (PostgreSQL).
+constexpr std::array<size_t, 4> kInsertBatches = {64, 16, 4, 1};
+constexpr size_t kParamsPerJob = 7;
+
+std::string BuildInsertSql(size_t rows) {
+  std::string sql =
+      "INSERT INTO jobs (run, kind, payload, objects, bytes, max_attempts, state, attempts,"
+      " last_error, lease_owner, lease_expires, not_before, created, updated) VALUES ";
+  for (size_t i = 0; i < rows; ++i) {
+    const size_t p = 2 + i * kParamsPerJob;  // $1 is the time
+    if (i > 0) sql += ", ";
+    sql += "($" + std::to_string(p) + ", $" + std::to_string(p + 1) + ", $" +
+           std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ", $" +
+           std::to_string(p + 4) + ", $" + std::to_string(p + 5) +
+           ", 'queued', 0, '', '', 0, $" + std::to_string(p + 6) + ", $1, $1)";
+  }
+  return sql + " RETURNING id";
+}
+
+const std::string& InsertSql(size_t batch_index) {
+  static const std::array<std::string, kInsertBatches.size()> sqls = [] {
+    std::array<std::string, kInsertBatches.size()> out;
+    for (size_t i = 0; i < kInsertBatches.size(); ++i) out[i] = BuildInsertSql(kInsertBatches[i]);
+    return out;
+  }();
+  return sqls[batch_index];
+}
+
+std::string ClaimSql(const Dialect& dialect) {
+  return std::string(
+             "UPDATE jobs SET"
+             " state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'leased' END,"
+             " attempts = CASE WHEN attempts >= max_attempts THEN attempts ELSE attempts + 1 END,"
+             " last_error = CASE WHEN attempts >= max_attempts THEN $1 ELSE last_error END,"
+             " lease_owner = CASE WHEN attempts >= max_attempts THEN '' ELSE $2 END,"
+             " lease_expires = CASE WHEN attempts >= max_attempts THEN 0 ELSE $3 END,"
+             " updated = $4"
+             " WHERE id IN (SELECT id FROM jobs WHERE ") +
+         RunnableIndexPredicate() +
+         std::string(
+             " AND ((state = 'queued' AND not_before <= $4)"
+             " OR (state = 'leased' AND lease_expires <= $4))"
+             " AND ($5 = 0 OR run = $5) AND ($6 = '' OR kind = $6)"
+             " ORDER BY id LIMIT $7") +
+         std::string(dialect.lock_picked_rows) + ") RETURNING " + kJobColumns;
+}
+
+}  // namespace
+
+Status SqlJobStore::InsertJobs(SqlTx& tx, const std::vector<JobSpec>& specs, int64_t now,
+                               std::vector<JobId>& ids) {
+  std::set<RunId> runs;
+  for (const JobSpec& spec : specs) runs.insert(spec.run);
+  for (RunId run : runs) {
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT 1 FROM runs WHERE id = $1", {run}));
+    if (rows.rows.empty()) {
+      return Status::NotFound("cannot enqueue jobs of run " + std::to_string(run) +
+                              ": run not found");
+    }
+  }
+  std::vector<SqlValue> params;
+  size_t next = 0;
+  for (size_t b = 0; b < kInsertBatches.size(); ++b) {
+    const size_t batch = kInsertBatches[b];
+    while (specs.size() - next >= batch) {
+      params.clear();
+      params.push_back(now);
+      for (size_t i = next; i < next + batch; ++i) {
+        const JobSpec& s = specs[i];
+        params.push_back(s.run);
+        params.push_back(JobKindName(s.kind));
+        params.push_back(std::string_view(s.payload));
+        params.push_back(static_cast<int64_t>(s.objects));
+        params.push_back(static_cast<int64_t>(s.bytes));
+        params.push_back(int64_t{s.max_attempts});
+        params.push_back(s.not_before == TimePoint{} ? now : ToMs(s.not_before));
+      }
+      FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.ExecSpan(InsertSql(b), params));
+      if (rows.rows.size() != batch) return Status::Internal("INSERT INTO jobs lost rows");
+      // Ids grow in VALUES order within one statement; RETURNING order is not promised.
+      std::vector<JobId> batch_ids;
+      for (const SqlRow& row : rows.rows) batch_ids.push_back(CellInt(row[0]));
+      std::sort(batch_ids.begin(), batch_ids.end());
+      ids.insert(ids.end(), batch_ids.begin(), batch_ids.end());
+      next += batch;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<JobId>> SqlJobStore::Enqueue(const std::vector<JobSpec>& specs) {
+  FERRY_RETURN_IF_ERROR(ValidateSpecs(specs));
+  std::vector<JobId> ids;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    ids.clear();
+    return InsertJobs(tx, specs, NowMs(), ids);
+  }));
+  return ids;
+}
+
+Result<std::vector<ClaimedJob>> SqlJobStore::Claim(std::string_view owner,
+                                                   std::chrono::seconds ttl, int max_jobs,
+                                                   RunId run, std::optional<JobKind> kind) {
+  if (owner.empty()) return Status::InvalidArgument("Claim: empty owner");
+  if (ttl.count() <= 0) return Status::InvalidArgument("Claim: ttl must be positive");
+  if (max_jobs < 1) return Status::InvalidArgument("Claim: max_jobs must be at least 1");
+  const std::string sql = ClaimSql(session_->dialect());
+  const std::string_view kind_name = kind ? JobKindName(*kind) : std::string_view();
+  std::vector<ClaimedJob> claimed;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    claimed.clear();
+    const int64_t now = NowMs();
+    const int64_t expires = now + std::chrono::milliseconds(ttl).count();
+    // Jobs that die on the way (claimed once too often) do not fill the batch: pick again.
+    for (;;) {
+      const int64_t want = max_jobs - static_cast<int64_t>(claimed.size());
+      FERRY_ASSIGN_OR_RETURN(
+          SqlRows rows,
+          tx.Exec(sql, {kDiedTooOften, owner, expires, now, run, kind_name, want}));
+      bool died = false;
+      for (const SqlRow& row : rows.rows) {
+        FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
+        if (job.state != JobState::kLeased) {
+          died = true;
+          continue;
+        }
+        Lease lease{job.id, job.lease_owner, job.attempts};
+        claimed.push_back({std::move(job), std::move(lease)});
+      }
+      if (!died || static_cast<int64_t>(claimed.size()) >= max_jobs) break;
+    }
+    std::sort(claimed.begin(), claimed.end(),
+              [](const ClaimedJob& a, const ClaimedJob& b) { return a.job.id < b.job.id; });
+    return Status::Ok();
+  }));
+  return claimed;
+}
+
+}  // namespace ferry::jobs::internal

@@ -1,0 +1,94 @@
+// GetJob and ListJobs (reads); Unpark, Redrive and Purge (actions on many jobs at once).
+#include "jobs/sql/sql_job_store.h"
+
+namespace ferry::jobs::internal {
+
+Result<Job> SqlJobStore::GetJob(JobId job) {
+  Job out;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = $1", {job}));
+    if (rows.rows.empty()) return Status::NotFound("job " + std::to_string(job) + " not found");
+    FERRY_ASSIGN_OR_RETURN(out, DecodeJob(rows.rows[0]));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Job>> SqlJobStore::ListJobs(RunId run, std::optional<JobState> state,
+                                               int limit) {
+  if (limit < 1) return Status::InvalidArgument("ListJobs: limit must be at least 1");
+  const std::string_view state_name = state ? JobStateName(*state) : std::string_view();
+  std::vector<Job> out;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kJobColumns +
+                    " FROM jobs WHERE ($1 = 0 OR run = $1) AND ($2 = '' OR state = $2)"
+                    " ORDER BY id LIMIT $3",
+                {run, state_name, int64_t{limit}}));
+    for (const SqlRow& row : rows.rows) {
+      FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
+      out.push_back(std::move(job));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<uint64_t> SqlJobStore::Unpark(RunId run, JobKind kind) {
+  uint64_t count = 0;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("UPDATE jobs SET not_before = $3, updated = $3"
+                " WHERE run = $1 AND kind = $2 AND state = 'queued' AND not_before >= $4",
+                {run, JobKindName(kind), now, ToMs(kParked)}));
+    count = static_cast<uint64_t>(rows.changes);
+    return Status::Ok();
+  }));
+  return count;
+}
+
+Result<uint64_t> SqlJobStore::Redrive(RunId run) {
+  uint64_t count = 0;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("UPDATE jobs SET state = 'queued', attempts = 0, not_before = $2, updated = $2,"
+                " lease_owner = '', lease_expires = 0"
+                " WHERE state = 'dead' AND ($1 = 0 OR run = $1)",
+                {run, now}));
+    count = static_cast<uint64_t>(rows.changes);
+    return Status::Ok();
+  }));
+  return count;
+}
+
+Result<uint64_t> SqlJobStore::Purge(bool dead_too) {
+  // The jobs to remove: those of finished runs, and with dead_too every dead job.
+  const std::string doomed =
+      "(run IN (SELECT id FROM runs WHERE state = 'done') OR ($1 = 1 AND state = 'dead'))";
+  const SqlValue flag = int64_t{dead_too ? 1 : 0};
+  uint64_t count = 0;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM parts WHERE job IN (SELECT id FROM jobs WHERE " + doomed + ")",
+                {flag})
+            .status());
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM uploads WHERE job IN (SELECT id FROM jobs WHERE " + doomed + ")",
+                {flag})
+            .status());
+    FERRY_ASSIGN_OR_RETURN(SqlRows jobs, tx.Exec("DELETE FROM jobs WHERE " + doomed, {flag}));
+    count = static_cast<uint64_t>(jobs.changes);
+    return tx.Exec("DELETE FROM runs WHERE state = 'done'").status();
+  }));
+  return count;
+}
+
+}  // namespace ferry::jobs::internal

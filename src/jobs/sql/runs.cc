@@ -1,0 +1,124 @@
+// Runs: CreateRun, FindUnfinishedRun, GetRun, ListRuns, SetRunState, CountJobs.
+#include "jobs/sql/sql_job_store.h"
+
+namespace ferry::jobs::internal {
+namespace {
+
+Status RunNotFound(RunId run) { return Status::NotFound("run " + std::to_string(run) + " not found"); }
+
+// kNotFound unless `run` exists.
+Status CheckRunExists(SqlTx& tx, RunId run) {
+  FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT 1 FROM runs WHERE id = $1", {run}));
+  return rows.rows.empty() ? RunNotFound(run) : Status::Ok();
+}
+
+}  // namespace
+
+int64_t SqlJobStore::NowMs() const { return ToMs(clock_.Now()); }
+
+Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec) {
+  RunId id = 0;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("INSERT INTO runs (source, destination, options, state, created, updated)"
+                " VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                {spec.source, spec.destination, spec.options, RunStateName(RunState::kScanning),
+                 now}));
+    if (rows.rows.size() != 1) return Status::Internal("INSERT INTO runs returned no id");
+    id = CellInt(rows.rows[0][0]);
+    return Status::Ok();
+  }));
+  return id;
+}
+
+Result<std::optional<Run>> SqlJobStore::FindUnfinishedRun(std::string_view source,
+                                                          std::string_view destination) {
+  std::optional<Run> found;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    found.reset();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kRunColumns +
+                    " FROM runs WHERE source = $1 AND destination = $2 AND state <> $3"
+                    " ORDER BY id DESC LIMIT 1",
+                {source, destination, RunStateName(RunState::kDone)}));
+    if (rows.rows.empty()) return Status::Ok();
+    FERRY_ASSIGN_OR_RETURN(found, DecodeRun(rows.rows[0]));
+    return Status::Ok();
+  }));
+  return found;
+}
+
+Result<Run> SqlJobStore::GetRun(RunId run) {
+  Run out;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = $1", {run}));
+    if (rows.rows.empty()) return RunNotFound(run);
+    FERRY_ASSIGN_OR_RETURN(out, DecodeRun(rows.rows[0]));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Run>> SqlJobStore::ListRuns(int limit) {
+  if (limit < 1) return Status::InvalidArgument("ListRuns: limit must be at least 1");
+  std::vector<Run> out;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows, tx.Exec(std::string("SELECT ") + kRunColumns +
+                                  " FROM runs ORDER BY id DESC LIMIT $1",
+                              {int64_t{limit}}));
+    for (const SqlRow& row : rows.rows) {
+      FERRY_ASSIGN_OR_RETURN(Run run, DecodeRun(row));
+      out.push_back(std::move(run));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status SqlJobStore::SetRunState(RunId run, RunState state) {
+  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows,
+                           tx.Exec("UPDATE runs SET state = $2, updated = $3 WHERE id = $1",
+                                   {run, RunStateName(state), NowMs()}));
+    return rows.changes == 0 ? RunNotFound(run) : Status::Ok();
+  });
+}
+
+Result<RunCounts> SqlJobStore::CountJobs(RunId run) {
+  RunCounts counts;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    counts = RunCounts{};
+    FERRY_RETURN_IF_ERROR(CheckRunExists(tx, run));
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("SELECT kind, state, COUNT(*), CAST(SUM(objects) AS BIGINT),"
+                " CAST(SUM(bytes) AS BIGINT) FROM jobs WHERE run = $1 GROUP BY kind, state",
+                {run}));
+    for (const SqlRow& row : rows.rows) {
+      FERRY_ASSIGN_OR_RETURN(JobKind kind, ParseJobKind(CellText(row[0])));
+      FERRY_ASSIGN_OR_RETURN(JobState state, ParseJobState(CellText(row[1])));
+      const auto jobs = static_cast<uint64_t>(CellInt(row[2]));
+      const auto objects = static_cast<uint64_t>(CellInt(row[3]));
+      const auto bytes = static_cast<uint64_t>(CellInt(row[4]));
+      counts.jobs[static_cast<int>(state)] += jobs;
+      counts.by_kind[static_cast<int>(kind)][static_cast<int>(state)] += jobs;
+      counts.objects_total += objects;
+      counts.bytes_total += bytes;
+      if (state == JobState::kDone) {
+        counts.objects_done += objects;
+        counts.bytes_done += bytes;
+      }
+    }
+    return Status::Ok();
+  }));
+  return counts;
+}
+
+}  // namespace ferry::jobs::internal

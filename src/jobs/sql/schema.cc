@@ -1,0 +1,93 @@
+// Schema creation and migration. The database records its version in schema_version (one
+// row); each entry of kMigrations takes the schema from version i to i + 1. All of it runs in
+// one write transaction behind the dialect's migration lock, so processes that start at once
+// migrate one after another and the second finds nothing to do.
+//
+// To change the schema: append a migration, never edit a released one.
+#include <string>
+
+#include "jobs/sql/sql_job_store.h"
+
+namespace ferry::jobs::internal {
+namespace {
+
+using Migration = Status (*)(SqlTx& tx, const Dialect& dialect);
+
+// Version 1: runs, jobs, upload checkpoints and their parts.
+Status CreateTables(SqlTx& tx, const Dialect& d) {
+  const std::string id(d.id_column);
+  const std::string statements[] = {
+      "CREATE TABLE runs (id " + id +
+          ", source TEXT NOT NULL, destination TEXT NOT NULL, options TEXT NOT NULL,"
+          " state TEXT NOT NULL, created BIGINT NOT NULL, updated BIGINT NOT NULL)",
+      "CREATE INDEX runs_by_location ON runs (source, destination)",
+      "CREATE TABLE jobs (id " + id +
+          ", run BIGINT NOT NULL REFERENCES runs (id), kind TEXT NOT NULL, payload TEXT NOT NULL,"
+          " objects BIGINT NOT NULL, bytes BIGINT NOT NULL, max_attempts BIGINT NOT NULL,"
+          " state TEXT NOT NULL, attempts BIGINT NOT NULL, last_error TEXT NOT NULL,"
+          " lease_owner TEXT NOT NULL, lease_expires BIGINT NOT NULL, not_before BIGINT NOT NULL,"
+          " created BIGINT NOT NULL, updated BIGINT NOT NULL)",
+      // Claim walks this index in id order, past neither finished nor parked jobs.
+      "CREATE INDEX jobs_runnable ON jobs (id) WHERE " + RunnableIndexPredicate(),
+      // No index on state alone: SQLite would pick it for Claim and sort every runnable job.
+      "CREATE INDEX jobs_by_run ON jobs (run, state)",
+      "CREATE TABLE uploads (job BIGINT PRIMARY KEY REFERENCES jobs (id), object_key TEXT NOT NULL,"
+      " upload_id TEXT NOT NULL, part_size BIGINT NOT NULL)",
+      "CREATE TABLE parts (job BIGINT NOT NULL REFERENCES uploads (job),"
+      " part_number BIGINT NOT NULL, etag TEXT NOT NULL, crc32c BIGINT NOT NULL,"
+      " size BIGINT NOT NULL, PRIMARY KEY (job, part_number))",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
+constexpr Migration kMigrations[] = {&CreateTables};
+constexpr int64_t kNewestVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+}  // namespace
+
+Status SqlJobStore::Migrate() {
+  const Dialect& dialect = session_->dialect();
+  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    if (!dialect.migration_lock.empty()) {
+      FERRY_RETURN_IF_ERROR(tx.Exec(dialect.migration_lock).status());
+    }
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)").status());
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT version FROM schema_version"));
+    int64_t version = 0;
+    if (rows.rows.empty()) {
+      FERRY_RETURN_IF_ERROR(tx.Exec("INSERT INTO schema_version (version) VALUES (0)").status());
+    } else {
+      version = CellInt(rows.rows[0][0]);
+    }
+    if (version > kNewestVersion) {
+      return Status::FailedPrecondition(
+          "the state store has schema version " + std::to_string(version) +
+          ", newer than this ferry knows (" + std::to_string(kNewestVersion) +
+          "): upgrade ferry");
+    }
+    for (; version < kNewestVersion; ++version) {
+      if (Status s = kMigrations[version](tx, dialect); !s.ok()) {
+        return s.WithContext("migrating the state store to schema version " +
+                             std::to_string(version + 1));
+      }
+    }
+    return tx.Exec("UPDATE schema_version SET version = $1", {version}).status();
+  });
+}
+
+}  // namespace ferry::jobs::internal
+
+namespace ferry::jobs::internal {
+
+Result<std::unique_ptr<JobStore>> SqlJobStore::Open(std::unique_ptr<SqlSession> session,
+                                                    Clock& clock) {
+  std::unique_ptr<SqlJobStore> store(new SqlJobStore(std::move(session), clock));
+  FERRY_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<JobStore>(std::move(store));
+}
+
+}  // namespace ferry::jobs::internal

@@ -1,0 +1,107 @@
+// SqlJobStore: the JobStore contract (jobs/job_store.h) implemented once, in portable SQL, over
+// a SqlSession. OpenSqliteJobStore and OpenPgJobStore build one around their driver's session,
+// so both stores share every rule below and differ only in how SQL reaches the database.
+//
+// Rules the contract leaves open, fixed here (docs/design/jobs.md explains them):
+//  * Time comes from the injected Clock, never from the database (no SQL now()), so FakeClock
+//    drives lease expiry and retry backoff for every database. Stored as integer ms since the
+//    Unix epoch.
+//  * A method addressing one run or job by id (GetRun, SetRunState, CountJobs, GetJob, Renew,
+//    Finish, the checkpoint methods, and the run of each spec given to Enqueue/Finish) returns
+//    kNotFound for an unknown id. Filters (Claim, ListJobs, Redrive by run) match nothing.
+//  * A lease whose time ran out is still held until another claim takes the job; the fence is
+//    (job, owner, attempt), checked by Renew and Finish.
+//  * kInvalidArgument, before any transaction, for max_attempts < 1, objects/bytes above
+//    INT64_MAX, max_jobs or limit < 1, ttl <= 0, negative retry_after or part numbers < 1.
+//  * Each public method is exactly one transaction, read-only ones included; transactions()
+//    counts the committed ones (a call that fails rolls back and is not counted).
+//  * ListRuns is newest first; ListJobs and Claim oldest (lowest id) first.
+//  * Purge removes runs in state kDone with all their jobs, and with dead_too every kDead job.
+//  * SaveUpload also saves the parts given with it (usually none).
+//
+// Thread-safety: all methods are thread-safe (as thread-safe as the session, which must be).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "jobs/job_store.h"
+#include "jobs/sql/sql_session.h"
+
+namespace ferry::jobs::internal {
+
+class SqlJobStore : public JobStore {
+ public:
+  // Creates or migrates the schema through `session` (one transaction), then returns the store.
+  // kFailedPrecondition when the database holds a newer schema than this ferry knows.
+  static Result<std::unique_ptr<JobStore>> Open(std::unique_ptr<SqlSession> session, Clock& clock);
+
+  Result<RunId> CreateRun(const RunSpec& spec) override;
+  Result<std::optional<Run>> FindUnfinishedRun(std::string_view source,
+                                               std::string_view destination) override;
+  Result<Run> GetRun(RunId run) override;
+  Result<std::vector<Run>> ListRuns(int limit) override;
+  Status SetRunState(RunId run, RunState state) override;
+  Result<RunCounts> CountJobs(RunId run) override;
+
+  Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) override;
+  Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
+                                        int max_jobs, RunId run,
+                                        std::optional<JobKind> kind) override;
+  Status Renew(const Lease& lease, std::chrono::seconds ttl) override;
+  Status Finish(const Lease& lease, const Outcome& outcome,
+                const std::vector<JobSpec>& more) override;
+  Result<Job> GetJob(JobId job) override;
+  Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
+  Result<uint64_t> Unpark(RunId run, JobKind kind) override;
+  Result<uint64_t> Redrive(RunId run) override;
+  Result<uint64_t> Purge(bool dead_too) override;
+
+  Status SaveUpload(JobId job, const UploadCheckpoint& upload) override;
+  Status SavePart(JobId job, const PartCheckpoint& part) override;
+  Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job) override;
+  Status ClearUpload(JobId job) override;
+
+  uint64_t transactions() const override { return session_->transactions(); }
+
+ private:
+  SqlJobStore(std::unique_ptr<SqlSession> session, Clock& clock)
+      : session_(std::move(session)), clock_(clock) {}
+
+  // The current time in ms since the epoch, read from clock_.
+  int64_t NowMs() const;
+  // Creates the tables or brings them to the newest version (schema.cc).
+  Status Migrate();
+  // Inserts `specs` inside `tx` (Enqueue, and Finish's `more`); appends the new ids in order.
+  // kNotFound when a spec's run does not exist. REQUIRES: specs validated.
+  Status InsertJobs(SqlTx& tx, const std::vector<JobSpec>& specs, int64_t now,
+                    std::vector<JobId>& ids);
+  // kNotFound "job N not found" unless the job exists; used to explain an update that matched
+  // no row.
+  static Status CheckJobExists(SqlTx& tx, JobId job);
+
+  std::unique_ptr<SqlSession> session_;
+  Clock& clock_;
+};
+
+// Row decoding and shared SQL fragments (rows.cc).
+extern const char* const kJobColumns;  // the column list Job rows are selected with
+extern const char* const kRunColumns;  // the column list Run rows are selected with
+Result<Job> DecodeJob(const SqlRow& row);
+Result<Run> DecodeRun(const SqlRow& row);
+Result<JobKind> ParseJobKind(std::string_view name);
+Result<JobState> ParseJobState(std::string_view name);
+Result<RunState> ParseRunState(std::string_view name);
+TimePoint FromMs(int64_t ms);
+int64_t ToMs(TimePoint t);
+// The predicate of the partial index Claim walks: unfinished jobs that are not parked. Claim
+// repeats it word for word, which is what lets SQLite's planner use the index.
+std::string RunnableIndexPredicate();
+// kInvalidArgument unless every spec can be stored.
+Status ValidateSpecs(const std::vector<JobSpec>& specs);
+
+}  // namespace ferry::jobs::internal

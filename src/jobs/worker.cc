@@ -1,0 +1,323 @@
+// Worker: the claim loop, job dispatch, lease renewal and the completion of transfer jobs.
+#include "jobs/worker.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+
+#include "jobs/worker_internal.h"
+#include "retry/policy.h"
+
+namespace ferry::jobs {
+
+std::string DefaultOwner() {
+  char host[256] = "host";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+// One job this worker holds a lease on.
+struct Worker::ActiveJob {
+  ClaimedJob claimed;
+  RunContext* ctx = nullptr;
+  size_t objects = 0;  // counted in objects_in_flight_
+  std::atomic<int> remaining{0};
+  std::mutex mu;
+  std::vector<transfer::CopyRequest> failed;  // GUARDED_BY(mu)
+  Status permanent;                            // GUARDED_BY(mu): first permanent failure
+  Status transient;                            // GUARDED_BY(mu): first transient failure
+};
+
+class Worker::Impl {
+ public:
+  Impl(JobStore& store, BackendOpener opener, WorkerOptions options, transfer::Stats& stats)
+      : store_(store), opener_(std::move(opener)), options_(std::move(options)), stats_(stats) {}
+
+  ~Impl() {
+    renewer_.request_stop();
+    if (renewer_.joinable()) renewer_.join();
+    std::unique_lock lock(mu_);  // scans and deletes finish their attempt
+    cv_.wait(lock, [&] { return side_running_ == 0; });
+    lock.unlock();
+    runs_.clear();  // engines drain and join
+  }
+
+  Status Run(std::stop_token stop, RunProgress* final);
+
+ private:
+  Status Drain(std::stop_token stop);
+  Result<RunContext*> Context(RunId run);
+  void Dispatch(ClaimedJob job, std::stop_token stop);
+  void StartTransfer(std::shared_ptr<ActiveJob> job);
+  void ObjectDone(const std::shared_ptr<ActiveJob>& job, const transfer::CopyRequest& r,
+                  const Status& s);
+  void FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcome& outcome,
+                 const std::vector<JobSpec>& more = {});
+  Outcome OutcomeOf(const Status& s, int attempt) const;
+  void RenewLoop(std::stop_token stop);
+
+  JobStore& store_;
+  BackendOpener opener_;
+  const WorkerOptions options_;
+  transfer::Stats& stats_;
+
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::map<RunId, std::unique_ptr<RunContext>> runs_;      // GUARDED_BY(mu_)
+  std::map<JobId, std::shared_ptr<ActiveJob>> active_;     // GUARDED_BY(mu_)
+  size_t objects_in_flight_ = 0;                           // GUARDED_BY(mu_)
+  int side_running_ = 0;                                   // GUARDED_BY(mu_): scans+deletes
+  std::jthread renewer_;
+};
+
+Worker::Worker(JobStore& store, BackendOpener opener, WorkerOptions options,
+               transfer::Stats& stats)
+    : impl_(std::make_unique<Impl>(store, std::move(opener), std::move(options), stats)) {}
+Worker::~Worker() = default;
+
+Status Worker::Run(std::stop_token stop, RunProgress* final) { return impl_->Run(stop, final); }
+
+Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
+  renewer_ = std::jthread([this](std::stop_token st) { RenewLoop(st); });
+  const size_t max_objects = static_cast<size_t>(options_.concurrency) * 2;
+  auto last_advance = std::chrono::steady_clock::time_point{};
+  int store_failures = 0;
+  while (!stop.stop_requested()) {
+    if (std::chrono::steady_clock::now() - last_advance > std::chrono::milliseconds(300)) {
+      last_advance = std::chrono::steady_clock::now();
+      bool idle;
+      std::vector<RunId> runs;
+      {
+        std::lock_guard lock(mu_);
+        idle = active_.empty();
+        for (const auto& [id, ctx] : runs_) runs.push_back(id);
+      }
+      if (options_.only_run != 0) runs = {options_.only_run};
+      // Any worker may move a run it works on to its next phase (deletes, done).
+      for (RunId run : runs) {
+        auto progress = Worker::AdvanceRun(store_, run);
+        if (progress.ok() && *progress == RunProgress::kDone && run != options_.only_run) {
+          std::unique_ptr<RunContext> finished;  // destroyed outside the lock (joins threads)
+          std::lock_guard lock(mu_);
+          if (auto it = runs_.find(run); it != runs_.end() && idle) {
+            finished = std::move(it->second);
+            runs_.erase(it);
+          }
+        }
+        if (!progress.ok() || run != options_.only_run) continue;
+        if (final != nullptr) *final = *progress;
+        if (options_.exit_when_done && idle && *progress != RunProgress::kWorking) return Drain(stop);
+      }
+    }
+    bool room;
+    {
+      std::lock_guard lock(mu_);
+      room = objects_in_flight_ < max_objects && side_running_ < 2;
+    }
+    std::vector<ClaimedJob> claimed;
+    if (room) {
+      auto r = store_.Claim(options_.owner, options_.lease_ttl, 4, options_.only_run);
+      if (!r.ok()) {
+        if (!r.status().transient() || ++store_failures > 100) return r.status();
+        std::fprintf(stderr, "ferry: state store: %s (retrying)\n", r.status().message().c_str());
+      } else {
+        store_failures = 0;
+        claimed = std::move(r).value();
+      }
+    }
+    for (auto& job : claimed) Dispatch(std::move(job), stop);
+    if (claimed.empty()) {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, stop, options_.idle_poll, [] { return false; });
+    }
+  }
+  return Drain(stop);
+}
+
+// Stop requested or done: lets the jobs in hand finish (their engines stop on Cancel).
+Status Worker::Impl::Drain(std::stop_token stop) {
+  if (stop.stop_requested()) {
+    std::lock_guard lock(mu_);
+    for (auto& [id, ctx] : runs_) ctx->engine->Cancel();
+  }
+  for (;;) {
+    std::unique_lock lock(mu_);
+    if (active_.empty()) break;
+    cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return active_.empty(); });
+  }
+  return Status::Ok();
+}
+
+Result<RunContext*> Worker::Impl::Context(RunId run) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = runs_.find(run); it != runs_.end()) return it->second.get();
+  }
+  FERRY_ASSIGN_OR_RETURN(auto ctx, OpenRunContext(store_, run, opener_, options_, stats_));
+  std::lock_guard lock(mu_);
+  auto& slot = runs_[run];
+  if (!slot) slot = std::move(ctx);
+  return slot.get();
+}
+
+void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
+  auto job = std::make_shared<ActiveJob>();
+  job->claimed = std::move(claimed);
+  {
+    std::lock_guard lock(mu_);
+    active_[job->claimed.job.id] = job;
+  }
+  auto ctx = Context(job->claimed.job.spec.run);
+  if (!ctx.ok()) {
+    // A run this worker cannot open (bad credentials, unknown remote here): give it back.
+    return FinishJob(job, OutcomeOf(ctx.status(), job->claimed.job.attempts));
+  }
+  job->ctx = *ctx;
+  const Job& j = job->claimed.job;
+  if (options_.verbose) {
+    std::fprintf(stderr, "job %lld: %s (run %lld, attempt %d)\n", static_cast<long long>(j.id),
+                 std::string(JobKindName(j.spec.kind)).c_str(),
+                 static_cast<long long>(j.spec.run), j.attempts);
+  }
+  if (j.spec.kind == JobKind::kTransfer) return StartTransfer(job);
+  {
+    std::lock_guard lock(mu_);
+    ++side_running_;
+  }
+  std::thread([this, job, stop] {
+    const Job& j = job->claimed.job;
+    std::vector<JobSpec> more;
+    Status s;
+    if (j.spec.kind == JobKind::kScan) {
+      auto start = DecodeScan(j.spec.payload);
+      s = start.ok() ? ScanChunk(*job->ctx, *start, options_, stats_, more) : start.status();
+      s = s.WithContext("scan");
+    } else {
+      auto keys = DecodeDelete(j.spec.payload);
+      s = keys.ok() ? job->ctx->dst->DeleteMany(*keys, stop) : keys.status();
+      if (s.ok()) stats_.objects_deleted += keys->size();
+      s = s.WithContext("delete");
+    }
+    FinishJob(job, OutcomeOf(s, j.attempts), s.ok() ? more : std::vector<JobSpec>{});
+    std::lock_guard lock(mu_);
+    --side_running_;
+    cv_.notify_all();
+  }).detach();  // ~Impl waits for side_running_ to reach 0
+}
+
+void Worker::Impl::StartTransfer(std::shared_ptr<ActiveJob> job) {
+  auto objects = DecodeTransfer(job->claimed.job.spec.payload);
+  if (!objects.ok()) return FinishJob(job, OutcomeOf(objects.status(), 1 << 20));
+  if (objects->empty()) return FinishJob(job, Outcome{});
+  job->remaining = static_cast<int>(objects->size());
+  job->objects = objects->size();
+  {
+    std::lock_guard lock(mu_);
+    objects_in_flight_ += job->objects;
+  }
+  const bool single_large = objects->size() == 1 &&
+                            (*objects)[0].src.size >= job->ctx->options.multipart_threshold;
+  for (auto& r : *objects) {
+    stats_.objects_planned += 1;
+    stats_.bytes_planned += r.src.size;
+    if (single_large) {
+      r.journal = std::make_shared<StoreJournal>(store_, job->claimed.job.id, r.src.key);
+    }
+    transfer::CopyRequest copy = r;
+    copy.done = [this, job, r](const Status& s) { ObjectDone(job, r, s); };
+    job->ctx->engine->Copy(std::move(copy));
+  }
+}
+
+void Worker::Impl::ObjectDone(const std::shared_ptr<ActiveJob>& job,
+                              const transfer::CopyRequest& r, const Status& s) {
+  if (!s.ok()) {
+    std::lock_guard lock(job->mu);
+    transfer::CopyRequest failed = r;
+    failed.journal.reset();
+    job->failed.push_back(std::move(failed));
+    Status& slot = IsTransient(s) ? job->transient : job->permanent;
+    if (slot.ok()) slot = s.WithContext(r.src.key);
+  }
+  if (job->remaining.fetch_sub(1) != 1) return;
+  Outcome outcome;
+  {
+    std::lock_guard lock(job->mu);
+    if (!job->failed.empty()) {
+      outcome = OutcomeOf(job->permanent.ok() ? job->transient : job->permanent,
+                          job->claimed.job.attempts);
+      outcome.payload = EncodeTransfer(job->failed);
+    }
+  }
+  FinishJob(job, outcome);
+}
+
+Outcome Worker::Impl::OutcomeOf(const Status& s, int attempt) const {
+  Outcome o;
+  if (s.ok()) return o;
+  o.error = s.message();
+  if (!IsTransient(s)) {
+    o.kind = Outcome::Kind::kFail;
+    return o;
+  }
+  o.kind = Outcome::Kind::kRetry;
+  retry::Policy policy;
+  policy.initial_delay = std::chrono::milliseconds(1000);
+  policy.max_delay = std::chrono::milliseconds(60000);
+  o.retry_after = retry::BackoffDelay(policy, std::max(1, attempt),
+                                      static_cast<uint64_t>(std::random_device{}()) << 32 |
+                                          std::random_device{}());
+  return o;
+}
+
+void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcome& outcome,
+                             const std::vector<JobSpec>& more) {
+  Status s;
+  // The store may be restarting: keep trying for a while, the work is done.
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    s = store_.Finish(job->claimed.lease, outcome, more);
+    if (s.ok() || !s.transient()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "ferry: job %lld: %s\n", static_cast<long long>(job->claimed.job.id),
+                 s.message().c_str());
+  } else if (outcome.kind != Outcome::Kind::kDone && options_.verbose) {
+    std::fprintf(stderr, "job %lld %s: %s\n", static_cast<long long>(job->claimed.job.id),
+                 outcome.kind == Outcome::Kind::kRetry ? "will retry" : "failed",
+                 outcome.error.c_str());
+  }
+  std::lock_guard lock(mu_);
+  objects_in_flight_ -= job->objects;
+  active_.erase(job->claimed.job.id);
+  cv_.notify_all();
+}
+
+void Worker::Impl::RenewLoop(std::stop_token stop) {
+  const auto period = std::max<std::chrono::milliseconds>(
+      std::chrono::milliseconds(100),
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.lease_ttl) / 3);
+  std::mutex mu;
+  std::condition_variable_any cv;
+  for (;;) {
+    {
+      std::unique_lock lock(mu);
+      if (cv.wait_for(lock, stop, period, [] { return false; }) || stop.stop_requested()) return;
+    }
+    std::vector<Lease> leases;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [id, job] : active_) leases.push_back(job->claimed.lease);
+    }
+    for (const Lease& lease : leases) {
+      Status s = store_.Renew(lease, options_.lease_ttl);
+      if (!s.ok() && options_.verbose) {
+        std::fprintf(stderr, "ferry: renew lease of job %lld: %s\n",
+                     static_cast<long long>(lease.job), s.message().c_str());
+      }
+    }
+  }
+}
+
+}  // namespace ferry::jobs

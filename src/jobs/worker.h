@@ -1,0 +1,79 @@
+// Worker: executes durable jobs from a JobStore. `ferry worker` runs one forever (serving every
+// run); `ferry cp/sync --state` runs one for its own run until the run is done. Many workers on
+// many machines share the work through the store only.
+//
+// A worker claims a few jobs at a time while it has room (objects in flight below twice its
+// concurrency), renews the leases of the jobs it holds every third of the lease time, and:
+//   scan      lists one chunk of both sides (from the job's start key), plans it, and finishes
+//             the job enqueueing, in the same transaction, the transfer jobs (small objects
+//             batched, each large object alone), the parked delete jobs and the next chunk;
+//   transfer  feeds the job's objects to the run's TransferEngine; when the last one is done
+//             the job finishes: done, retry (only the objects that failed, after a backoff) or
+//             dead (a permanent failure such as access denied);
+//   delete    deletes its keys (runs only once its run reached the delete phase).
+// It also moves runs between phases (AdvanceRun): when no scan or transfer work is left and
+// none is dead, it unparks the run's delete jobs; when those are done the run is done. A run
+// with dead jobs stays where it is until `ferry jobs redrive`.
+//
+// Thread-safety: Run is called once; everything else is internal.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+
+#include "jobs/job_store.h"
+#include "storage/backend.h"
+#include "transfer/stats.h"
+
+namespace ferry::jobs {
+
+struct WorkerOptions {
+  std::string owner;  // unique per process: "host:pid"
+  int concurrency = 64;
+  uint64_t memory_budget = 256ull << 20;
+  std::chrono::seconds lease_ttl{60};
+  size_t scan_chunk = 10000;         // source keys per scan job
+  size_t batch_objects = 200;        // small objects per transfer job
+  uint64_t batch_bytes = 64ull << 20;
+  RunId only_run = 0;                // 0: serve every run
+  bool exit_when_done = false;       // return once only_run is done or blocked on dead jobs
+  std::chrono::milliseconds idle_poll{200};
+  bool verbose = false;
+  bool progress = false;
+};
+
+// Opens one side of a run from the location text stored with it.
+using BackendOpener = std::function<Result<std::unique_ptr<storage::Backend>>(
+    const std::string& location, bool destination)>;
+
+enum class RunProgress { kWorking, kBlocked, kDone };
+
+class Worker {
+ public:
+  Worker(JobStore& store, BackendOpener opener, WorkerOptions options, transfer::Stats& stats);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Works until `stop`, or (exit_when_done) until only_run is done or blocked. Returns the
+  // run's final progress state in `*final` when given. Errors: the store stayed unreachable.
+  Status Run(std::stop_token stop, RunProgress* final = nullptr);
+
+  // Moves a run between phases; returns where it stands. Safe from any worker.
+  static Result<RunProgress> AdvanceRun(JobStore& store, RunId run);
+
+ private:
+  struct ActiveJob;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "host:pid" of this process.
+std::string DefaultOwner();
+
+}  // namespace ferry::jobs

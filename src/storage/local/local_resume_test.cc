@@ -1,0 +1,166 @@
+// LocalBackend's resume and cleanup specifics beyond the conformance suite: what the temporary
+// file's name records, hostile upload ids, a resumed file of the wrong size, long names, and
+// leftovers of Put.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "checksum/checksum.h"
+#include "storage/local/local_backend.h"
+
+namespace ferry::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+WriteSpec SpecOf(uint64_t size) {
+  WriteSpec spec;
+  spec.size = size;
+  return spec;
+}
+
+class LocalResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "ferry-local-resume-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    root_ = dir_ / "root";
+    auto b = LocalBackend::Open(root_.string(), /*create=*/true);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    backend_ = std::move(b).value();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // Opens a chunked write of `size` bytes, writes part 1 ("abc") and detaches; returns the id.
+  std::string DetachedUpload(std::string_view key, uint64_t size = 6) {
+    auto writer = backend_->OpenChunkWriter(key, SpecOf(size), 3, {});
+    EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+    if (!writer.ok()) return "";
+    EXPECT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("abc"), {}).ok());
+    (*writer)->Detach();
+    return (*writer)->upload_id();
+  }
+  // Every name under the test folder, hidden ones included.
+  std::set<std::string> AllPaths() {
+    std::set<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+      out.insert(fs::relative(e.path(), dir_).string());
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  fs::path root_;
+  std::unique_ptr<LocalBackend> backend_;
+};
+
+TEST_F(LocalResumeTest, UploadIdIsTheTemporaryFileNameRecordingTheKey) {
+  const std::string id = DetachedUpload("sub/name.txt");
+  EXPECT_TRUE(id.starts_with(".ferry-tmp-")) << id;
+  EXPECT_TRUE(id.ends_with("-name.txt")) << id;
+  EXPECT_EQ(id.find('/'), std::string::npos) << "the key gives the folder";
+  EXPECT_TRUE(fs::is_regular_file(root_ / "sub" / id));
+  EXPECT_EQ(fs::file_size(root_ / "sub" / id), 6u) << "pre-sized, left in place by Detach";
+}
+
+TEST_F(LocalResumeTest, ResumedWriteCompletesTheFile) {
+  const std::string id = DetachedUpload("k");
+  auto writer = backend_->ResumeChunkWriter("k", id, SpecOf(6), 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->WriteChunk(2, 3, checksum::AsBytes("def"), {}).ok());
+  EXPECT_EQ((*writer)->Commit({}).status().code(), ErrorCode::kInvalidArgument)
+      << "part 1 neither written nor adopted by this writer";
+  (*writer)->AdoptPart(StoredPart{1, "", 3});
+  ASSERT_TRUE((*writer)->Commit({}).ok());
+  std::ifstream in(root_ / "k", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "abcdef");
+  EXPECT_EQ(AllPaths(), (std::set<std::string>{"root", "root/k"}));
+}
+
+TEST_F(LocalResumeTest, HostileOrForeignIdsNameNoUpload) {
+  { std::ofstream(dir_ / ".ferry-tmp-0123456789abcdef-k") << "outside"; }
+  const std::string id = DetachedUpload("a/k");
+  for (const std::string bad :
+       {"../.ferry-tmp-0123456789abcdef-k", ".ferry-tmp-x/../../k", "/etc/passwd", "", ".", "..",
+        "k", ".ferry-tmp-0123456789abcdef-other"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(backend_->ResumeChunkWriter("a/k", bad, SpecOf(6), 3, {}).status().code(),
+              ErrorCode::kNotFound);
+    EXPECT_TRUE(backend_->AbortPendingUpload({"a/k", bad, {}}, {}).ok());
+  }
+  EXPECT_EQ(backend_->ResumeChunkWriter("../k", id, SpecOf(6), 3, {}).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(backend_->AbortPendingUpload({"../k", id, {}}, {}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(AllPaths(), (std::set<std::string>{".ferry-tmp-0123456789abcdef-k", "root", "root/a",
+                                               "root/a/" + id}));
+}
+
+TEST_F(LocalResumeTest, SymbolicLinkWithATemporaryNameIsNotResumed) {
+  { std::ofstream(dir_ / "target") << "abcdef"; }
+  fs::create_symlink(dir_ / "target", root_ / ".ferry-tmp-0123456789abcdef-k");
+  EXPECT_EQ(backend_->ResumeChunkWriter("k", ".ferry-tmp-0123456789abcdef-k", SpecOf(6), 3, {})
+                .status()
+                .code(),
+            ErrorCode::kNotFound);
+  auto pending = backend_->ListPendingUploads("", {});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty()) << "links are not temporary files";
+}
+
+TEST_F(LocalResumeTest, FileOfAnotherSizeIsRemovedAndNotFound) {
+  const std::string id = DetachedUpload("k", 6);
+  auto writer = backend_->ResumeChunkWriter("k", id, SpecOf(7), 3, {});
+  EXPECT_EQ(writer.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(AllPaths(), (std::set<std::string>{"root"})) << "it could never be completed";
+}
+
+TEST_F(LocalResumeTest, LongNamesAreNotRecordedButStillResumeAndAbort) {
+  const std::string name(240, 'n');
+  const std::string id = DetachedUpload("d/" + name);
+  EXPECT_EQ(id.size(), 11u + 16u) << id;
+  auto pending = backend_->ListPendingUploads("", {});
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().key, "d/") << "the folder alone";
+  EXPECT_EQ(backend_->ListPendingUploads("d/n", {})->size(), 0u) << "the name is unknown";
+  auto writer = backend_->ResumeChunkWriter("d/" + name, id, SpecOf(6), 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  (*writer)->Detach();
+  ASSERT_TRUE(backend_->AbortPendingUpload(pending->front(), {}).ok());
+  EXPECT_EQ(AllPaths(), (std::set<std::string>{"root"})) << "the emptied folder goes too";
+}
+
+TEST_F(LocalResumeTest, LeftoversOfPutAreListedWithTheirMtime) {
+  const fs::path leftover = root_ / "x" / ".ferry-tmp-0123456789abcdef-y.bin";
+  fs::create_directories(leftover.parent_path());
+  { std::ofstream(leftover) << "partial"; }
+  { std::ofstream(root_ / "x" / ".ferry-tmp-deadbeef") << "old-style"; }
+  struct timespec times[2] = {{0, UTIME_OMIT}, {1'600'000'000, 5}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, leftover.c_str(), times, 0), 0);
+  auto pending = backend_->ListPendingUploads("x/", {});
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].key, "x/") << "sorted by key; the old style records no name";
+  EXPECT_EQ((*pending)[0].upload_id, ".ferry-tmp-deadbeef");
+  EXPECT_EQ((*pending)[1].key, "x/y.bin");
+  EXPECT_EQ((*pending)[1].upload_id, ".ferry-tmp-0123456789abcdef-y.bin");
+  EXPECT_EQ((*pending)[1].started.time_since_epoch(),
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::seconds(1'600'000'000) + std::chrono::nanoseconds(5)));
+  EXPECT_TRUE(backend_->ListPendingUploads("y", {})->empty());
+  EXPECT_TRUE(backend_->ListPendingUploads("../", {})->empty());
+}
+
+}  // namespace
+}  // namespace ferry::storage

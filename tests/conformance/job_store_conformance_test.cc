@@ -1,0 +1,471 @@
+// The JobStore conformance suite, part 1: fixture helpers, runs, Enqueue and Claim (order,
+// filters, not_before, parking, concurrency). Part 2 (job_store_conformance_leases_test.cc):
+// leases, retries, dead letters, Redrive, Purge, checkpoints, transactions.
+// See job_store_factory.h for how a store joins the suite.
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "conformance/job_store_factory.h"
+
+namespace ferry::conformance {
+
+using jobs::ClaimedJob;
+using jobs::Job;
+using jobs::JobId;
+using jobs::JobKind;
+using jobs::JobSpec;
+using jobs::JobState;
+using jobs::RunId;
+using jobs::RunState;
+using std::chrono::seconds;
+
+void JobStoreConformanceTest::SetUp() {
+  auto made = GetParam().make(clock_);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  db_ = std::move(made).value();
+  ASSERT_NE(db_.store, nullptr);
+}
+
+void JobStoreConformanceTest::TearDown() {
+  db_.store.reset();
+  if (db_.cleanup) db_.cleanup();
+}
+
+RunId JobStoreConformanceTest::NewRun(const std::string& source, const std::string& destination) {
+  auto run = store().CreateRun({source, destination, "{}"});
+  EXPECT_TRUE(run.ok()) << run.status().ToString();
+  return run.ok() ? *run : 0;
+}
+
+std::vector<JobId> JobStoreConformanceTest::EnqueueN(RunId run, int n, JobKind kind,
+                                                     int max_attempts) {
+  std::vector<JobSpec> specs;
+  for (int i = 0; i < n; ++i) {
+    JobSpec spec;
+    spec.run = run;
+    spec.kind = kind;
+    spec.payload = "p" + std::to_string(i);
+    spec.objects = 1;
+    spec.bytes = 100;
+    spec.max_attempts = max_attempts;
+    specs.push_back(spec);
+  }
+  auto ids = store().Enqueue(specs);
+  EXPECT_TRUE(ids.ok()) << ids.status().ToString();
+  return ids.ok() ? *ids : std::vector<JobId>{};
+}
+
+std::vector<ClaimedJob> JobStoreConformanceTest::ClaimOk(const std::string& owner, int max_jobs,
+                                                         seconds ttl, RunId run,
+                                                         std::optional<JobKind> kind) {
+  auto claimed = store().Claim(owner, ttl, max_jobs, run, kind);
+  EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
+  return claimed.ok() ? *claimed : std::vector<ClaimedJob>{};
+}
+
+Job JobStoreConformanceTest::Get(JobId id) {
+  auto job = store().GetJob(id);
+  EXPECT_TRUE(job.ok()) << job.status().ToString();
+  return job.ok() ? *job : Job{};
+}
+
+namespace {
+
+std::vector<JobId> Ids(const std::vector<ClaimedJob>& claimed) {
+  std::vector<JobId> ids;
+  for (const ClaimedJob& c : claimed) ids.push_back(c.job.id);
+  return ids;
+}
+
+// FakeClock times are whole seconds, so the stores' millisecond precision keeps them exact.
+TEST_P(JobStoreConformanceTest, EnqueueStoresSpecsAndReturnsIdsInOrder) {
+  const RunId run = NewRun();
+  JobSpec a;
+  a.run = run;
+  a.kind = JobKind::kScan;
+  a.payload = R"({"from":"a","to":"m"})";
+  a.objects = 7;
+  a.bytes = 1ull << 40;
+  a.max_attempts = 3;
+  JobSpec b = a;
+  b.kind = JobKind::kDelete;
+  b.payload = "";
+  auto ids = store().Enqueue({a, b, a});
+  ASSERT_OK(ids);
+  ASSERT_EQ(ids->size(), 3u);
+  EXPECT_LT((*ids)[0], (*ids)[1]);
+  EXPECT_LT((*ids)[1], (*ids)[2]);
+  const Job job = Get((*ids)[0]);
+  EXPECT_EQ(job.id, (*ids)[0]);
+  EXPECT_EQ(job.spec.run, run);
+  EXPECT_EQ(job.spec.kind, JobKind::kScan);
+  EXPECT_EQ(job.spec.payload, a.payload);
+  EXPECT_EQ(job.spec.objects, 7u);
+  EXPECT_EQ(job.spec.bytes, 1ull << 40);
+  EXPECT_EQ(job.spec.max_attempts, 3);
+  EXPECT_EQ(job.state, JobState::kQueued);
+  EXPECT_EQ(job.attempts, 0);
+  EXPECT_EQ(job.last_error, "");
+  EXPECT_EQ(job.lease_owner, "");
+  EXPECT_EQ(job.created, clock_.Now());
+  EXPECT_EQ(job.updated, clock_.Now());
+  EXPECT_EQ(job.not_before, clock_.Now());
+  EXPECT_EQ(Get((*ids)[1]).spec.kind, JobKind::kDelete);
+  EXPECT_EQ(Get((*ids)[1]).spec.payload, "");
+}
+
+// Values travel as parameters, never inside SQL text: quotes, backslashes, SQL and non-ASCII
+// text come back byte for byte.
+TEST_P(JobStoreConformanceTest, TextIsStoredVerbatim) {
+  const std::string nasty = "it's \"quoted\" \\ $1 ?1 %s '); DROP TABLE jobs; -- é 日本 \t\n";
+  auto run = store().CreateRun({nasty, nasty + "2", nasty + "3"});
+  ASSERT_OK(run);
+  JobSpec spec;
+  spec.run = *run;
+  spec.payload = nasty;
+  auto ids = store().Enqueue({spec});
+  ASSERT_OK(ids);
+  EXPECT_EQ(Get((*ids)[0]).spec.payload, nasty);
+  auto got = store().GetRun(*run);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->spec.source, nasty);
+  EXPECT_EQ(got->spec.options, nasty + "3");
+  auto found = store().FindUnfinishedRun(nasty, nasty + "2");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+  auto claimed = ClaimOk(nasty, 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].lease.owner, nasty);
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  fail.error = nasty;
+  ASSERT_OK(store().Finish(claimed[0].lease, fail));
+  EXPECT_EQ(Get((*ids)[0]).last_error, nasty);
+  ASSERT_OK(store().SaveUpload((*ids)[0], {nasty, nasty, 1, {{1, nasty, 1, 1}}}));
+  auto upload = store().LoadUpload((*ids)[0]);
+  ASSERT_OK(upload);
+  ASSERT_TRUE(upload->has_value());
+  EXPECT_EQ((*upload)->key, nasty);
+  ASSERT_EQ((*upload)->parts.size(), 1u);
+  EXPECT_EQ((*upload)->parts[0].etag, nasty);
+}
+
+TEST_P(JobStoreConformanceTest, EnqueueOfManyJobsKeepsOrder) {
+  const RunId run = NewRun();
+  const std::vector<JobId> ids = EnqueueN(run, 150);  // more than one INSERT batch
+  ASSERT_EQ(ids.size(), 150u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<JobId>(ids.begin(), ids.end()).size(), 150u);
+  for (size_t i : {size_t{0}, size_t{63}, size_t{64}, size_t{149}}) {
+    EXPECT_EQ(Get(ids[i]).spec.payload, "p" + std::to_string(i));
+  }
+  auto none = store().Enqueue({});
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(JobStoreConformanceTest, EnqueueForAnUnknownRunIsNotFoundAndInsertsNothing) {
+  const RunId run = NewRun();
+  JobSpec good;
+  good.run = run;
+  JobSpec bad;
+  bad.run = run + 1000;
+  EXPECT_CODE(kNotFound, store().Enqueue({good, bad}));
+  auto listed = store().ListJobs(0, std::nullopt, 10);
+  ASSERT_OK(listed);
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST_P(JobStoreConformanceTest, EnqueueRejectsSpecsThatCannotBeStored) {
+  const RunId run = NewRun();
+  JobSpec spec;
+  spec.run = run;
+  spec.max_attempts = 0;
+  EXPECT_CODE(kInvalidArgument, store().Enqueue({spec}));
+  spec.max_attempts = 1;
+  spec.bytes = ~uint64_t{0};
+  EXPECT_CODE(kInvalidArgument, store().Enqueue({spec}));
+}
+
+TEST_P(JobStoreConformanceTest, ClaimTakesOldestFirstAndStartsAnAttempt) {
+  const RunId run = NewRun();
+  const std::vector<JobId> ids = EnqueueN(run, 5);
+  const auto now = clock_.Now();
+  auto first = ClaimOk("w1", 2, seconds(30));
+  ASSERT_EQ(Ids(first), (std::vector<JobId>{ids[0], ids[1]}));
+  for (const ClaimedJob& c : first) {
+    EXPECT_EQ(c.job.state, JobState::kLeased);
+    EXPECT_EQ(c.job.attempts, 1);
+    EXPECT_EQ(c.job.lease_owner, "w1");
+    EXPECT_EQ(c.job.lease_expires, now + seconds(30));
+    EXPECT_EQ(c.lease.job, c.job.id);
+    EXPECT_EQ(c.lease.owner, "w1");
+    EXPECT_EQ(c.lease.attempt, 1);
+  }
+  EXPECT_EQ(Get(ids[0]).state, JobState::kLeased);
+  EXPECT_EQ(Ids(ClaimOk("w2", 10)), (std::vector<JobId>{ids[2], ids[3], ids[4]}));
+  EXPECT_TRUE(ClaimOk("w3", 10).empty());
+}
+
+TEST_P(JobStoreConformanceTest, ClaimFiltersByRunAndKind) {
+  const RunId r1 = NewRun("a", "b");
+  const RunId r2 = NewRun("c", "d");
+  const auto scans1 = EnqueueN(r1, 2, JobKind::kScan);
+  const auto transfers2 = EnqueueN(r2, 2, JobKind::kTransfer);
+  const auto scans2 = EnqueueN(r2, 1, JobKind::kScan);
+  EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), r2, JobKind::kScan)), scans2);
+  EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), r2)), transfers2);
+  EXPECT_TRUE(ClaimOk("w", 10, seconds(30), r2).empty());
+  EXPECT_TRUE(ClaimOk("w", 10, seconds(30), 0, JobKind::kDelete).empty());
+  EXPECT_TRUE(ClaimOk("w", 10, seconds(30), r1 + r2 + 100).empty());  // unknown run: nothing
+  EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), 0, JobKind::kScan)), scans1);
+}
+
+TEST_P(JobStoreConformanceTest, ClaimWaitsForNotBefore) {
+  const RunId run = NewRun();
+  JobSpec later;
+  later.run = run;
+  later.not_before = clock_.Now() + seconds(10);
+  auto ids = store().Enqueue({later});
+  ASSERT_OK(ids);
+  EXPECT_EQ(Get((*ids)[0]).not_before, clock_.Now() + seconds(10));
+  EXPECT_TRUE(ClaimOk("w", 1).empty());
+  clock_.Advance(seconds(9));
+  EXPECT_TRUE(ClaimOk("w", 1).empty());
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(Ids(ClaimOk("w", 1)), *ids);
+}
+
+TEST_P(JobStoreConformanceTest, ParkedJobsWaitForUnpark) {
+  const RunId run = NewRun();
+  const RunId other = NewRun("x", "y");
+  JobSpec parked;
+  parked.run = run;
+  parked.kind = JobKind::kDelete;
+  parked.not_before = jobs::kParked;
+  JobSpec parked_elsewhere = parked;
+  parked_elsewhere.run = other;
+  auto ids = store().Enqueue({parked, parked, parked_elsewhere});
+  ASSERT_OK(ids);
+  clock_.Advance(std::chrono::hours(24 * 365));
+  EXPECT_TRUE(ClaimOk("w", 10).empty());
+  auto wrong_kind = store().Unpark(run, JobKind::kTransfer);
+  ASSERT_OK(wrong_kind);
+  EXPECT_EQ(*wrong_kind, 0u);
+  auto unparked = store().Unpark(run, JobKind::kDelete);
+  ASSERT_OK(unparked);
+  EXPECT_EQ(*unparked, 2u);
+  EXPECT_EQ(Get((*ids)[0]).not_before, clock_.Now());
+  EXPECT_EQ(Ids(ClaimOk("w", 10)), (std::vector<JobId>{(*ids)[0], (*ids)[1]}));
+  EXPECT_EQ(Get((*ids)[2]).not_before, jobs::kParked);  // the other run's job stays parked
+}
+
+TEST_P(JobStoreConformanceTest, UnparkLeavesRetryBackoffAlone) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 1, JobKind::kDelete);
+  auto claimed = ClaimOk("w", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  jobs::Outcome retry;
+  retry.kind = jobs::Outcome::Kind::kRetry;
+  retry.error = "slow down";
+  retry.retry_after = std::chrono::minutes(5);
+  ASSERT_OK(store().Finish(claimed[0].lease, retry));
+  auto unparked = store().Unpark(run, JobKind::kDelete);
+  ASSERT_OK(unparked);
+  EXPECT_EQ(*unparked, 0u);
+  EXPECT_EQ(Get(ids[0]).not_before, clock_.Now() + std::chrono::minutes(5));
+}
+
+// 8 threads on two store objects (two connections or pools, as two processes would have)
+// claim 2,000 jobs in batches of 1..8: every job is claimed exactly once.
+TEST_P(JobStoreConformanceTest, ConcurrentClaimersNeverShareAJob) {
+  constexpr int kJobs = 2000;
+  constexpr int kThreads = 8;
+  const RunId run = NewRun();
+  std::vector<JobSpec> specs(kJobs);
+  for (JobSpec& s : specs) s.run = run;
+  auto ids = store().Enqueue(specs);
+  ASSERT_OK(ids);
+  auto second = db_.reopen(clock_);
+  ASSERT_OK(second);
+  std::mutex mu;
+  std::vector<JobId> claimed;  // GUARDED_BY(mu)
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    jobs::JobStore& s = t % 2 == 0 ? store() : **second;
+    threads.emplace_back([&, t, &s = s] {
+      const std::string owner = "w" + std::to_string(t);
+      for (int round = 0;; ++round) {
+        auto got = s.Claim(owner, seconds(600), 1 + (t + round) % 8);
+        if (!got.ok()) {
+          ADD_FAILURE() << owner << ": " << got.status().ToString();
+          ++errors;
+          return;
+        }
+        if (got->empty()) return;
+        for (const ClaimedJob& c : *got) {
+          if (round % 2 == 0) {  // finish half of them, leave the rest leased
+            if (Status st = s.Finish(c.lease, {}); !st.ok()) {
+              ADD_FAILURE() << owner << ": " << st.ToString();
+              ++errors;
+            }
+          }
+        }
+        std::lock_guard lock(mu);
+        for (const ClaimedJob& c : *got) claimed.push_back(c.job.id);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_EQ(errors.load(), 0);
+  std::sort(claimed.begin(), claimed.end());
+  EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end())
+      << "a job was claimed twice";
+  EXPECT_EQ(claimed, *ids);
+  EXPECT_TRUE(ClaimOk("late", 10).empty());
+  auto counts = store().CountJobs(run);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kQueued)], 0u);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kLeased)] +
+                counts->jobs[static_cast<int>(JobState::kDone)],
+            static_cast<uint64_t>(kJobs));
+}
+
+TEST_P(JobStoreConformanceTest, RunLifecycle) {
+  const auto t0 = clock_.Now();
+  auto r1 = store().CreateRun({"s3://a/x", "/tmp/y", R"({"delete":true})"});
+  ASSERT_OK(r1);
+  clock_.Advance(seconds(1));
+  const RunId r2 = NewRun("s3://a/x", "/tmp/y");
+  const RunId other = NewRun("s3://a/x", "/tmp/z");
+  auto run = store().GetRun(*r1);
+  ASSERT_OK(run);
+  EXPECT_EQ(run->id, *r1);
+  EXPECT_EQ(run->spec.source, "s3://a/x");
+  EXPECT_EQ(run->spec.destination, "/tmp/y");
+  EXPECT_EQ(run->spec.options, R"({"delete":true})");
+  EXPECT_EQ(run->state, RunState::kScanning);
+  EXPECT_EQ(run->created, t0);
+  EXPECT_EQ(run->updated, t0);
+
+  auto found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, r2);  // the newest
+  clock_.Advance(seconds(1));
+  ASSERT_OK(store().SetRunState(r2, RunState::kDone));
+  auto done = store().GetRun(r2);
+  ASSERT_OK(done);
+  EXPECT_EQ(done->state, RunState::kDone);
+  EXPECT_EQ(done->updated, clock_.Now());
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, *r1);
+  ASSERT_OK(store().SetRunState(*r1, RunState::kFailed));  // failed is not finished
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->state, RunState::kFailed);
+  ASSERT_OK(store().SetRunState(*r1, RunState::kDone));
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/");  // exact match only
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+
+  auto runs = store().ListRuns(2);
+  ASSERT_OK(runs);
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].id, other);  // newest first
+  EXPECT_EQ((*runs)[1].id, r2);
+  EXPECT_CODE(kNotFound, store().SetRunState(other + 100, RunState::kDone));
+  EXPECT_CODE(kNotFound, store().GetRun(other + 100));
+  EXPECT_CODE(kInvalidArgument, store().ListRuns(0));
+}
+
+TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
+  const RunId run = NewRun();
+  const RunId other = NewRun("o", "p");
+  std::vector<JobSpec> specs;
+  for (int i = 0; i < 4; ++i) {
+    JobSpec s;
+    s.run = run;
+    s.kind = i == 3 ? JobKind::kScan : JobKind::kTransfer;
+    s.objects = 10 * (i + 1);  // 10, 20, 30, 40
+    s.bytes = 1000 * (i + 1);
+    s.max_attempts = 1;
+    specs.push_back(s);
+  }
+  ASSERT_OK(store().Enqueue(specs));
+  EnqueueN(other, 3);
+  auto claimed = ClaimOk("w", 3, seconds(30), run);  // the three transfers
+  ASSERT_EQ(claimed.size(), 3u);
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));                           // done: 10, 1000
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  ASSERT_OK(store().Finish(claimed[1].lease, fail));  // dead
+  auto counts = store().CountJobs(run);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kQueued)], 1u);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kLeased)], 1u);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDone)], 1u);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDead)], 1u);
+  const int scan = static_cast<int>(JobKind::kScan);
+  const int transfer = static_cast<int>(JobKind::kTransfer);
+  EXPECT_EQ(counts->by_kind[scan][static_cast<int>(JobState::kQueued)], 1u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kQueued)], 0u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kLeased)], 1u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kDone)], 1u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kDead)], 1u);
+  EXPECT_EQ(counts->objects_done, 10u);
+  EXPECT_EQ(counts->bytes_done, 1000u);
+  EXPECT_EQ(counts->objects_total, 100u);
+  EXPECT_EQ(counts->bytes_total, 10000u);
+  auto empty = store().CountJobs(NewRun("e", "f"));
+  ASSERT_OK(empty);
+  EXPECT_EQ(empty->objects_total, 0u);
+  EXPECT_CODE(kNotFound, store().CountJobs(other + 100));
+}
+
+TEST_P(JobStoreConformanceTest, ListJobsFiltersByRunAndState) {
+  const RunId r1 = NewRun("a", "b");
+  const RunId r2 = NewRun("c", "d");
+  const auto ids1 = EnqueueN(r1, 3);
+  const auto ids2 = EnqueueN(r2, 2);
+  ClaimOk("w", 1);  // ids1[0] leased
+  auto all = store().ListJobs(0, std::nullopt, 100);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 5u);
+  auto queued1 = store().ListJobs(r1, JobState::kQueued, 100);
+  ASSERT_OK(queued1);
+  ASSERT_EQ(queued1->size(), 2u);
+  EXPECT_EQ((*queued1)[0].id, ids1[1]);
+  EXPECT_EQ((*queued1)[1].id, ids1[2]);
+  auto limited = store().ListJobs(r2, std::nullopt, 1);
+  ASSERT_OK(limited);
+  ASSERT_EQ(limited->size(), 1u);
+  EXPECT_EQ((*limited)[0].id, ids2[0]);
+  EXPECT_CODE(kInvalidArgument, store().ListJobs(0, std::nullopt, 0));
+}
+
+TEST_P(JobStoreConformanceTest, ReopeningKeepsTheData) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 2);
+  auto again = db_.reopen(clock_);
+  ASSERT_OK(again);
+  auto job = (*again)->GetJob(ids[1]);
+  ASSERT_OK(job);
+  EXPECT_EQ(job->spec.payload, "p1");
+  auto claimed = (*again)->Claim("w", seconds(30), 10);
+  ASSERT_OK(claimed);
+  EXPECT_EQ(claimed->size(), 2u);
+}
+
+}  // namespace
+}  // namespace ferry::conformance
