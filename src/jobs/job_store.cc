@@ -11,30 +11,42 @@ namespace ferry::jobs {
 
 std::string_view JobKindName(JobKind kind) {
   switch (kind) {
-    case JobKind::kScan: return "scan";
-    case JobKind::kTransfer: return "transfer";
-    case JobKind::kDelete: return "delete";
+    case JobKind::kScan:
+      return "scan";
+    case JobKind::kTransfer:
+      return "transfer";
+    case JobKind::kDelete:
+      return "delete";
   }
   return "?";
 }
 
 std::string_view JobStateName(JobState state) {
   switch (state) {
-    case JobState::kQueued: return "queued";
-    case JobState::kLeased: return "leased";
-    case JobState::kDone: return "done";
-    case JobState::kDead: return "dead";
+    case JobState::kQueued:
+      return "queued";
+    case JobState::kLeased:
+      return "leased";
+    case JobState::kDone:
+      return "done";
+    case JobState::kDead:
+      return "dead";
   }
   return "?";
 }
 
 std::string_view RunStateName(RunState state) {
   switch (state) {
-    case RunState::kScanning: return "scanning";
-    case RunState::kTransferring: return "transferring";
-    case RunState::kDeleting: return "deleting";
-    case RunState::kDone: return "done";
-    case RunState::kFailed: return "failed";
+    case RunState::kScanning:
+      return "scanning";
+    case RunState::kTransferring:
+      return "transferring";
+    case RunState::kDeleting:
+      return "deleting";
+    case RunState::kDone:
+      return "done";
+    case RunState::kFailed:
+      return "failed";
   }
   return "?";
 }

@@ -171,6 +171,8 @@ class JobStore {
   virtual Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state,
                                             int limit) = 0;
   // Makes the queued jobs of `run` of `kind` runnable now (not_before = now). Returns how many.
+  // Only parked jobs (not_before = kParked) change: a job waiting out a retry backoff keeps it,
+  // so calling Unpark again (e.g. after a crash) changes nothing.
   virtual Result<uint64_t> Unpark(RunId run, JobKind kind) = 0;
   // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. Returns how many.
   virtual Result<uint64_t> Redrive(RunId run) = 0;

@@ -79,8 +79,8 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
 }  // namespace
 
 Status MalformedStateUrl(std::string_view url, std::string_view why) {
-  return Status::InvalidArgument("malformed state URL \"" + RedactUrl(url) + "\": " +
-                                 std::string(why));
+  return Status::InvalidArgument("malformed state URL \"" + RedactUrl(url) +
+                                 "\": " + std::string(why));
 }
 
 Result<StateUrl> ParseStateUrl(std::string_view url) {
@@ -107,8 +107,8 @@ Result<StateUrl> ParseStateUrl(std::string_view url) {
   if (scheme == "postgres" || scheme == "postgresql") {
     return StateUrl{StoreType::kPostgres, std::string(url)};
   }
-  return MalformedStateUrl(url, "unknown scheme \"" + scheme +
-                                    "\" (want sqlite://PATH, postgres://... or a file path)");
+  return MalformedStateUrl(
+      url, "unknown scheme \"" + scheme + "\" (want sqlite://PATH, postgres://... or a file path)");
 }
 
 std::string RedactUrl(std::string_view url) {

@@ -332,24 +332,39 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
   JobSpec spec;
   spec.run = run;
   const std::vector<std::pair<std::string, std::function<Status()>>> calls = {
-      {"CreateRun", [&] { return store().CreateRun({"a", "b", ""}).status(); }},
+      {"CreateRun",
+       [&] {
+         return store().CreateRun({"a", "b", ""}).status();
+       }},
       {"FindUnfinishedRun", [&] { return store().FindUnfinishedRun("src", "dst").status(); }},
       {"GetRun", [&] { return store().GetRun(run).status(); }},
       {"ListRuns", [&] { return store().ListRuns(10).status(); }},
       {"SetRunState", [&] { return store().SetRunState(run, RunState::kTransferring); }},
       {"CountJobs", [&] { return store().CountJobs(run).status(); }},
-      {"Enqueue", [&] { return store().Enqueue({spec, spec, spec}).status(); }},
+      {"Enqueue",
+       [&] {
+         return store().Enqueue({spec, spec, spec}).status();
+       }},
       {"Claim", [&] { return store().Claim("w", seconds(30), 1).status(); }},
       {"Claim (none)", [&] { return store().Claim("w", seconds(30), 1, run + 9).status(); }},
       {"Renew", [&] { return store().Renew(claimed[0].lease, seconds(30)); }},
-      {"Finish", [&] { return store().Finish(claimed[0].lease, {}, {spec, spec}); }},
+      {"Finish",
+       [&] {
+         return store().Finish(claimed[0].lease, {}, {spec, spec});
+       }},
       {"GetJob", [&] { return store().GetJob(ids[0]).status(); }},
       {"ListJobs", [&] { return store().ListJobs(run, std::nullopt, 10).status(); }},
       {"Unpark", [&] { return store().Unpark(run, JobKind::kDelete).status(); }},
       {"Redrive", [&] { return store().Redrive(run).status(); }},
       {"Purge", [&] { return store().Purge(true).status(); }},
-      {"SaveUpload", [&] { return store().SaveUpload(ids[1], {"k", "u", 5, {}}); }},
-      {"SavePart", [&] { return store().SavePart(ids[1], {1, "e", 2, 5}); }},
+      {"SaveUpload",
+       [&] {
+         return store().SaveUpload(ids[1], {"k", "u", 5, {}});
+       }},
+      {"SavePart",
+       [&] {
+         return store().SavePart(ids[1], {1, "e", 2, 5});
+       }},
       {"LoadUpload", [&] { return store().LoadUpload(ids[1]).status(); }},
       {"ClearUpload", [&] { return store().ClearUpload(ids[1]); }},
   };

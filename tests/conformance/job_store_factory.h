@@ -50,17 +50,17 @@ template <class T>
 const Status& StatusOf(const Result<T>& r) {
   return r.status();
 }
-#define ASSERT_OK(expr)                                                          \
-  do {                                                                           \
-    const auto& ferry_ok_ = (expr);                                              \
-    ASSERT_TRUE(::ferry::conformance::StatusOf(ferry_ok_).ok())                  \
+#define ASSERT_OK(expr)                                                           \
+  do {                                                                            \
+    const auto& ferry_ok_ = (expr);                                               \
+    ASSERT_TRUE(::ferry::conformance::StatusOf(ferry_ok_).ok())                   \
         << #expr << ": " << ::ferry::conformance::StatusOf(ferry_ok_).ToString(); \
   } while (0)
-#define EXPECT_CODE(want, expr)                                                     \
-  do {                                                                              \
-    const auto& ferry_code_ = (expr);                                               \
+#define EXPECT_CODE(want, expr)                                                             \
+  do {                                                                                      \
+    const auto& ferry_code_ = (expr);                                                       \
     EXPECT_EQ(::ferry::conformance::StatusOf(ferry_code_).code(), ::ferry::ErrorCode::want) \
-        << #expr << ": " << ::ferry::conformance::StatusOf(ferry_code_).ToString();  \
+        << #expr << ": " << ::ferry::conformance::StatusOf(ferry_code_).ToString();         \
   } while (0)
 
 inline void PrintTo(const JobStoreFactory& factory, std::ostream* os) { *os << factory.name; }

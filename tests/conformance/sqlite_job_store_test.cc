@@ -1,5 +1,7 @@
 // The JobStore conformance suite against SQLite (a fresh database file per test), the SQLite
 // store's own checks, and OpenJobStore's URL handling (which needs no server).
+#include "jobs/sqlite/sqlite_job_store.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -7,7 +9,6 @@
 #include <fstream>
 
 #include "conformance/job_store_factory.h"
-#include "jobs/sqlite/sqlite_job_store.h"
 
 namespace ferry::conformance {
 namespace {
@@ -116,9 +117,9 @@ TEST_F(SqliteJobStoreTest, AnUnwritablePlaceIsUnavailable) {
 }
 
 TEST(OpenJobStoreTest, MalformedUrlsAreInvalidArgumentWithOneClearLine) {
-  for (const char* url : {"", "mysql://x", "sqlite://", "postgres:x", "postgres://[::1",
-                          "postgres://h:notaport/db", "postgresql://h:0/db",
-                          "postgres://h/db?nonsense=1", "postgres://%zz@h/db"}) {
+  for (const char* url :
+       {"", "mysql://x", "sqlite://", "postgres:x", "postgres://[::1", "postgres://h:notaport/db",
+        "postgresql://h:0/db", "postgres://h/db?nonsense=1", "postgres://%zz@h/db"}) {
     auto store = jobs::OpenJobStore(url);
     EXPECT_CODE(kInvalidArgument, store);
     const std::string& m = store.status().message();
@@ -128,10 +129,10 @@ TEST(OpenJobStoreTest, MalformedUrlsAreInvalidArgumentWithOneClearLine) {
 }
 
 TEST(OpenJobStoreTest, MessagesNeverShowThePassword) {
-  for (const char* url : {"mysql://root:hunter2@db/x", "postgres://u:hunter2@[::1/db",
-                          "postgres://u:hunter2@h/db?nonsense=1",
-                          "postgres://u@h/db?password=hunter2&nonsense=1",
-                          "postgres://u:hunter2@127.0.0.1:1/db"}) {
+  for (const char* url :
+       {"mysql://root:hunter2@db/x", "postgres://u:hunter2@[::1/db",
+        "postgres://u:hunter2@h/db?nonsense=1", "postgres://u@h/db?password=hunter2&nonsense=1",
+        "postgres://u:hunter2@127.0.0.1:1/db"}) {
     auto store = jobs::OpenJobStore(url);
     ASSERT_FALSE(store.ok()) << url;
     EXPECT_EQ(store.status().message().find("hunter2"), std::string::npos)

@@ -200,10 +200,9 @@ TEST_F(PgJobStoreTest, AnUnreachableServerIsUnavailableAfterTheBudgetThenRecover
   ferry::testing::TcpProxy proxy(info.count("host") ? info.at("host") : "127.0.0.1",
                                  std::stoi(info.count("port") ? info.at("port") : "5432"));
   ASSERT_NE(proxy.port(), 0);
-  const std::string url =
-      "postgresql://" + info.at("user") + ":" + info.at("password") + "@127.0.0.1:" +
-      std::to_string(proxy.port()) + "/" + info.at("dbname") +
-      "?options=-csearch_path%3D" + schema_.name;
+  const std::string url = "postgresql://" + info.at("user") + ":" + info.at("password") +
+                          "@127.0.0.1:" + std::to_string(proxy.port()) + "/" + info.at("dbname") +
+                          "?options=-csearch_path%3D" + schema_.name;
   auto store = jobs::OpenPgJobStore(url, clock_, {.reconnect_budget = seconds(30)});
   ASSERT_OK(store);
   auto run = (*store)->CreateRun({"s", "d", ""});

@@ -29,7 +29,7 @@ class TcpProxy {
   void Resume();
 
  private:
-  void Listen();       // REQUIRES: mu_ held
+  void Listen();  // REQUIRES: mu_ held
   void AcceptLoop(int listener);
   void Relay(int from, int to);
 
@@ -37,8 +37,8 @@ class TcpProxy {
   const int upstream_port_;
   int port_ = 0;
   std::mutex mu_;
-  int listener_ = -1;             // GUARDED_BY(mu_)
-  std::vector<int> sockets_;      // GUARDED_BY(mu_): relayed sockets, both ends
+  int listener_ = -1;                 // GUARDED_BY(mu_)
+  std::vector<int> sockets_;          // GUARDED_BY(mu_): relayed sockets, both ends
   std::vector<std::thread> threads_;  // GUARDED_BY(mu_)
 };
 

@@ -10,6 +10,7 @@
 #include "app/durable.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "jobs/state_url.h"
 #include "plan/filter.h"
 #include "transfer/progress.h"
 #include "transfer/sync.h"
@@ -211,11 +212,12 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
     j["run_objects_done"] = c.objects_done;
     j["run_objects_total"] = c.objects_total;
     j["jobs_dead"] = dead;
+    j["state_transactions"] = (*store)->transactions();
     j["seconds"] = r->seconds;
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else if (a.detach) {
     std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
-                 static_cast<long long>(r->run), a.state.c_str());
+                 static_cast<long long>(r->run), jobs::RedactUrl(a.state).c_str());
   } else {
     std::fprintf(stderr,
                  "%s run %lld: %llu copied (%s), %llu unchanged, %llu deleted, %llu parts resumed, "
@@ -230,7 +232,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
     if (dead > 0) {
       std::fprintf(stderr, "dead jobs: see `ferry jobs dlq --state %s`; fix the cause, then "
                            "`ferry jobs redrive --state %s`\n",
-                   a.state.c_str(), a.state.c_str());
+                   jobs::RedactUrl(a.state).c_str(), jobs::RedactUrl(a.state).c_str());
     }
   }
   if (a.detach) return 0;

@@ -8,6 +8,7 @@
 
 #include "app/durable.h"
 #include "cli/commands.h"
+#include "jobs/state_url.h"
 #include "transfer/progress.h"
 
 namespace ferry::cli {
@@ -156,7 +157,8 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   }
   transfer::Stats stats;
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
-  std::fprintf(stderr, "ferry worker %s serving %s\n", w.owner.c_str(), a.state.c_str());
+  std::fprintf(stderr, "ferry worker %s serving %s\n", w.owner.c_str(),
+               jobs::RedactUrl(a.state).c_str());
   Status s = worker.Run(ctx.stop);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),

@@ -53,8 +53,7 @@ Status SqlJobStore::SaveUpload(JobId job, const UploadCheckpoint& upload) {
 Status SqlJobStore::SavePart(JobId job, const PartCheckpoint& part) {
   FERRY_RETURN_IF_ERROR(ValidatePart(part));
   return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    FERRY_ASSIGN_OR_RETURN(SqlRows upload,
-                           tx.Exec("SELECT 1 FROM uploads WHERE job = $1", {job}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows upload, tx.Exec("SELECT 1 FROM uploads WHERE job = $1", {job}));
     if (upload.rows.empty()) {
       FERRY_RETURN_IF_ERROR(CheckJobExists(tx, job));
       return Status::FailedPrecondition("job " + std::to_string(job) +

@@ -23,9 +23,9 @@ std::string BuildInsertSql(size_t rows) {
     const size_t p = 2 + i * kParamsPerJob;  // $1 is the time
     if (i > 0) sql += ", ";
     sql += "($" + std::to_string(p) + ", $" + std::to_string(p + 1) + ", $" +
-           std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ", $" +
-           std::to_string(p + 4) + ", $" + std::to_string(p + 5) +
-           ", 'queued', 0, '', '', 0, $" + std::to_string(p + 6) + ", $1, $1)";
+           std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ", $" + std::to_string(p + 4) +
+           ", $" + std::to_string(p + 5) + ", 'queued', 0, '', '', 0, $" + std::to_string(p + 6) +
+           ", $1, $1)";
   }
   return sql + " RETURNING id";
 }
@@ -39,22 +39,33 @@ const std::string& InsertSql(size_t batch_index) {
   return sqls[batch_index];
 }
 
-std::string ClaimSql(const Dialect& dialect) {
-  return std::string(
-             "UPDATE jobs SET"
-             " state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'leased' END,"
-             " attempts = CASE WHEN attempts >= max_attempts THEN attempts ELSE attempts + 1 END,"
-             " last_error = CASE WHEN attempts >= max_attempts THEN $1 ELSE last_error END,"
-             " lease_owner = CASE WHEN attempts >= max_attempts THEN '' ELSE $2 END,"
-             " lease_expires = CASE WHEN attempts >= max_attempts THEN 0 ELSE $3 END,"
-             " updated = $4"
-             " WHERE id IN (SELECT id FROM jobs WHERE ") +
-         RunnableIndexPredicate() +
-         std::string(
-             " AND ((state = 'queued' AND not_before <= $4)"
-             " OR (state = 'leased' AND lease_expires <= $4))"
-             " AND ($5 = 0 OR run = $5) AND ($6 = '' OR kind = $6)"
-             " ORDER BY id LIMIT $7") +
+// $1 error for jobs that die, $2 owner, $3 lease expiry, $4 now, $5 limit, then $6 the run
+// (when filtering by run) and the kind (when filtering by kind). The rows are picked by
+// walking an index in id order and stopping after $5 matches: jobs_runnable, or with a run its
+// (run, id) twin, whose predicate adds "run > 0" so that claims without a run never consider
+// it. Filters are left out rather than written "($6 = 0 OR run = $6)" so that the planner
+// sees which index fits; where the dialect can name the index, it does.
+std::string ClaimSql(const Dialect& dialect, bool by_run, bool by_kind) {
+  std::string filters;
+  int next = 6;
+  if (by_run) filters += " AND run > 0 AND run = $" + std::to_string(next++);
+  if (by_kind) filters += " AND kind = $" + std::to_string(next++);
+  std::string index;
+  if (!dialect.use_index.empty()) {
+    index = std::string(dialect.use_index) + (by_run ? "jobs_runnable_by_run" : "jobs_runnable");
+  }
+  return "UPDATE jobs SET"
+         " state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'leased' END,"
+         " attempts = CASE WHEN attempts >= max_attempts THEN attempts ELSE attempts + 1 END,"
+         " last_error = CASE WHEN attempts >= max_attempts THEN $1 ELSE last_error END,"
+         " lease_owner = CASE WHEN attempts >= max_attempts THEN '' ELSE $2 END,"
+         " lease_expires = CASE WHEN attempts >= max_attempts THEN 0 ELSE $3 END,"
+         " updated = $4"
+         " WHERE id IN (SELECT id FROM jobs" +
+         index + " WHERE " + RunnableIndexPredicate() + filters +
+         " AND ((state = 'queued' AND not_before <= $4)"
+         " OR (state = 'leased' AND lease_expires <= $4))"
+         " ORDER BY id LIMIT $5" +
          std::string(dialect.lock_picked_rows) + ") RETURNING " + kJobColumns;
 }
 
@@ -111,14 +122,13 @@ Result<std::vector<JobId>> SqlJobStore::Enqueue(const std::vector<JobSpec>& spec
   return ids;
 }
 
-Result<std::vector<ClaimedJob>> SqlJobStore::Claim(std::string_view owner,
-                                                   std::chrono::seconds ttl, int max_jobs,
-                                                   RunId run, std::optional<JobKind> kind) {
+Result<std::vector<ClaimedJob>> SqlJobStore::Claim(std::string_view owner, std::chrono::seconds ttl,
+                                                   int max_jobs, RunId run,
+                                                   std::optional<JobKind> kind) {
   if (owner.empty()) return Status::InvalidArgument("Claim: empty owner");
   if (ttl.count() <= 0) return Status::InvalidArgument("Claim: ttl must be positive");
   if (max_jobs < 1) return Status::InvalidArgument("Claim: max_jobs must be at least 1");
-  const std::string sql = ClaimSql(session_->dialect());
-  const std::string_view kind_name = kind ? JobKindName(*kind) : std::string_view();
+  const std::string sql = ClaimSql(session_->dialect(), run != 0, kind.has_value());
   std::vector<ClaimedJob> claimed;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     claimed.clear();
@@ -127,9 +137,10 @@ Result<std::vector<ClaimedJob>> SqlJobStore::Claim(std::string_view owner,
     // Jobs that die on the way (claimed once too often) do not fill the batch: pick again.
     for (;;) {
       const int64_t want = max_jobs - static_cast<int64_t>(claimed.size());
-      FERRY_ASSIGN_OR_RETURN(
-          SqlRows rows,
-          tx.Exec(sql, {kDiedTooOften, owner, expires, now, run, kind_name, want}));
+      std::vector<SqlValue> params = {kDiedTooOften, owner, expires, now, want};
+      if (run != 0) params.push_back(run);
+      if (kind) params.push_back(JobKindName(*kind));
+      FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.ExecSpan(sql, params));
       bool died = false;
       for (const SqlRow& row : rows.rows) {
         FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));

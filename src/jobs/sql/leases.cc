@@ -4,13 +4,17 @@
 namespace ferry::jobs::internal {
 namespace {
 
-constexpr char kLeaseHeld[] = " WHERE id = $1 AND state = 'leased' AND lease_owner = $2 AND attempts = $3";
+constexpr char kLeaseHeld[] =
+    " WHERE id = $1 AND state = 'leased' AND lease_owner = $2 AND attempts = $3";
 
 std::string_view OutcomeName(Outcome::Kind kind) {
   switch (kind) {
-    case Outcome::Kind::kDone: return "done";
-    case Outcome::Kind::kRetry: return "retry";
-    case Outcome::Kind::kFail: return "fail";
+    case Outcome::Kind::kDone:
+      return "done";
+    case Outcome::Kind::kRetry:
+      return "retry";
+    case Outcome::Kind::kFail:
+      return "fail";
   }
   return "fail";
 }

@@ -77,8 +77,7 @@ Result<uint64_t> SqlJobStore::Purge(bool dead_too) {
   uint64_t count = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     FERRY_RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM parts WHERE job IN (SELECT id FROM jobs WHERE " + doomed + ")",
-                {flag})
+        tx.Exec("DELETE FROM parts WHERE job IN (SELECT id FROM jobs WHERE " + doomed + ")", {flag})
             .status());
     FERRY_RETURN_IF_ERROR(
         tx.Exec("DELETE FROM uploads WHERE job IN (SELECT id FROM jobs WHERE " + doomed + ")",

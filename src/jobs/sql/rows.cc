@@ -67,8 +67,8 @@ Result<RunState> ParseRunState(std::string_view name) {
 }
 
 Result<Job> DecodeJob(const SqlRow& row) {
-  if (row.size() != 15) return Status::Internal("job row has " + std::to_string(row.size()) +
-                                                " columns, want 15");
+  if (row.size() != 15)
+    return Status::Internal("job row has " + std::to_string(row.size()) + " columns, want 15");
   Job job;
   job.id = CellInt(row[0]);
   job.spec.run = CellInt(row[1]);
@@ -90,8 +90,8 @@ Result<Job> DecodeJob(const SqlRow& row) {
 }
 
 Result<Run> DecodeRun(const SqlRow& row) {
-  if (row.size() != 7) return Status::Internal("run row has " + std::to_string(row.size()) +
-                                               " columns, want 7");
+  if (row.size() != 7)
+    return Status::Internal("run row has " + std::to_string(row.size()) + " columns, want 7");
   Run run;
   run.id = CellInt(row[0]);
   run.spec.source = CellText(row[1]);

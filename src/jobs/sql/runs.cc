@@ -4,7 +4,9 @@
 namespace ferry::jobs::internal {
 namespace {
 
-Status RunNotFound(RunId run) { return Status::NotFound("run " + std::to_string(run) + " not found"); }
+Status RunNotFound(RunId run) {
+  return Status::NotFound("run " + std::to_string(run) + " not found");
+}
 
 // kNotFound unless `run` exists.
 Status CheckRunExists(SqlTx& tx, RunId run) {
@@ -22,10 +24,10 @@ Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec) {
     const int64_t now = NowMs();
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
-        tx.Exec("INSERT INTO runs (source, destination, options, state, created, updated)"
-                " VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-                {spec.source, spec.destination, spec.options, RunStateName(RunState::kScanning),
-                 now}));
+        tx.Exec(
+            "INSERT INTO runs (source, destination, options, state, created, updated)"
+            " VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            {spec.source, spec.destination, spec.options, RunStateName(RunState::kScanning), now}));
     if (rows.rows.size() != 1) return Status::Internal("INSERT INTO runs returned no id");
     id = CellInt(rows.rows[0][0]);
     return Status::Ok();
@@ -69,10 +71,9 @@ Result<std::vector<Run>> SqlJobStore::ListRuns(int limit) {
   std::vector<Run> out;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
     out.clear();
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows, tx.Exec(std::string("SELECT ") + kRunColumns +
-                                  " FROM runs ORDER BY id DESC LIMIT $1",
-                              {int64_t{limit}}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec(std::string("SELECT ") + kRunColumns +
+                                                     " FROM runs ORDER BY id DESC LIMIT $1",
+                                                 {int64_t{limit}}));
     for (const SqlRow& row : rows.rows) {
       FERRY_ASSIGN_OR_RETURN(Run run, DecodeRun(row));
       out.push_back(std::move(run));

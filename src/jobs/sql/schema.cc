@@ -27,10 +27,14 @@ Status CreateTables(SqlTx& tx, const Dialect& d) {
           " state TEXT NOT NULL, attempts BIGINT NOT NULL, last_error TEXT NOT NULL,"
           " lease_owner TEXT NOT NULL, lease_expires BIGINT NOT NULL, not_before BIGINT NOT NULL,"
           " created BIGINT NOT NULL, updated BIGINT NOT NULL)",
-      // Claim walks this index in id order, past neither finished nor parked jobs.
+      // Claim walks one of these in id order, past neither finished nor parked jobs (see
+      // ClaimSql in enqueue_claim.cc).
       "CREATE INDEX jobs_runnable ON jobs (id) WHERE " + RunnableIndexPredicate(),
-      // No index on state alone: SQLite would pick it for Claim and sort every runnable job.
-      "CREATE INDEX jobs_by_run ON jobs (run, state)",
+      "CREATE INDEX jobs_runnable_by_run ON jobs (run, id) WHERE " + RunnableIndexPredicate() +
+          " AND run > 0",
+      // For CountJobs, ListJobs and deleting runs. Not on state: every state change would
+      // rewrite it, and SQLite would pick an index on state for Claim and sort its result.
+      "CREATE INDEX jobs_by_run ON jobs (run)",
       "CREATE TABLE uploads (job BIGINT PRIMARY KEY REFERENCES jobs (id), object_key TEXT NOT NULL,"
       " upload_id TEXT NOT NULL, part_size BIGINT NOT NULL)",
       "CREATE TABLE parts (job BIGINT NOT NULL REFERENCES uploads (job),"
@@ -66,8 +70,7 @@ Status SqlJobStore::Migrate() {
     if (version > kNewestVersion) {
       return Status::FailedPrecondition(
           "the state store has schema version " + std::to_string(version) +
-          ", newer than this ferry knows (" + std::to_string(kNewestVersion) +
-          "): upgrade ferry");
+          ", newer than this ferry knows (" + std::to_string(kNewestVersion) + "): upgrade ferry");
     }
     for (; version < kNewestVersion; ++version) {
       if (Status s = kMigrations[version](tx, dialect); !s.ok()) {

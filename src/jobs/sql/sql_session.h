@@ -59,6 +59,10 @@ struct Dialect {
   std::string_view id_column;
   // Appended to the claim's row-picking subquery ("" or " FOR UPDATE SKIP LOCKED").
   std::string_view lock_picked_rows;
+  // Written between a table and an index name to make a query use that index (" INDEXED BY "),
+  // or "" when the database has no such hint (PostgreSQL: see PgSession for how it gets the
+  // plan right).
+  std::string_view use_index;
   // Run first in the migration transaction, so that processes starting at once migrate one
   // after another ("" when a write transaction already excludes other writers).
   std::string_view migration_lock;

@@ -1,0 +1,186 @@
+// The JobStore conformance suite, part 3: runs (lifecycle, FindUnfinishedRun, counts), listings,
+// reopening, and text stored verbatim. Fixture: job_store_conformance_test.cc.
+#include "conformance/job_store_factory.h"
+
+namespace ferry::conformance {
+namespace {
+
+using jobs::ClaimedJob;
+using jobs::JobId;
+using jobs::JobKind;
+using jobs::JobSpec;
+using jobs::JobState;
+using jobs::RunId;
+using jobs::RunState;
+using std::chrono::seconds;
+
+// Values travel as parameters, never inside SQL text: quotes, backslashes, SQL and non-ASCII
+// text come back byte for byte.
+TEST_P(JobStoreConformanceTest, TextIsStoredVerbatim) {
+  const std::string nasty = "it's \"quoted\" \\ $1 ?1 %s '); DROP TABLE jobs; -- é 日本 \t\n";
+  auto run = store().CreateRun({nasty, nasty + "2", nasty + "3"});
+  ASSERT_OK(run);
+  JobSpec spec;
+  spec.run = *run;
+  spec.payload = nasty;
+  auto ids = store().Enqueue({spec});
+  ASSERT_OK(ids);
+  EXPECT_EQ(Get((*ids)[0]).spec.payload, nasty);
+  auto got = store().GetRun(*run);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->spec.source, nasty);
+  EXPECT_EQ(got->spec.options, nasty + "3");
+  auto found = store().FindUnfinishedRun(nasty, nasty + "2");
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+  auto claimed = ClaimOk(nasty, 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].lease.owner, nasty);
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  fail.error = nasty;
+  ASSERT_OK(store().Finish(claimed[0].lease, fail));
+  EXPECT_EQ(Get((*ids)[0]).last_error, nasty);
+  ASSERT_OK(store().SaveUpload((*ids)[0], {nasty, nasty, 1, {{1, nasty, 1, 1}}}));
+  auto upload = store().LoadUpload((*ids)[0]);
+  ASSERT_OK(upload);
+  ASSERT_TRUE(upload->has_value());
+  EXPECT_EQ((*upload)->key, nasty);
+  ASSERT_EQ((*upload)->parts.size(), 1u);
+  EXPECT_EQ((*upload)->parts[0].etag, nasty);
+}
+
+TEST_P(JobStoreConformanceTest, RunLifecycle) {
+  const auto t0 = clock_.Now();
+  auto r1 = store().CreateRun({"s3://a/x", "/tmp/y", R"({"delete":true})"});
+  ASSERT_OK(r1);
+  clock_.Advance(seconds(1));
+  const RunId r2 = NewRun("s3://a/x", "/tmp/y");
+  const RunId other = NewRun("s3://a/x", "/tmp/z");
+  auto run = store().GetRun(*r1);
+  ASSERT_OK(run);
+  EXPECT_EQ(run->id, *r1);
+  EXPECT_EQ(run->spec.source, "s3://a/x");
+  EXPECT_EQ(run->spec.destination, "/tmp/y");
+  EXPECT_EQ(run->spec.options, R"({"delete":true})");
+  EXPECT_EQ(run->state, RunState::kScanning);
+  EXPECT_EQ(run->created, t0);
+  EXPECT_EQ(run->updated, t0);
+
+  auto found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, r2);  // the newest
+  clock_.Advance(seconds(1));
+  ASSERT_OK(store().SetRunState(r2, RunState::kDone));
+  auto done = store().GetRun(r2);
+  ASSERT_OK(done);
+  EXPECT_EQ(done->state, RunState::kDone);
+  EXPECT_EQ(done->updated, clock_.Now());
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, *r1);
+  ASSERT_OK(store().SetRunState(*r1, RunState::kFailed));  // failed is not finished
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->state, RunState::kFailed);
+  ASSERT_OK(store().SetRunState(*r1, RunState::kDone));
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/");  // exact match only
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+
+  auto runs = store().ListRuns(2);
+  ASSERT_OK(runs);
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].id, other);  // newest first
+  EXPECT_EQ((*runs)[1].id, r2);
+  EXPECT_CODE(kNotFound, store().SetRunState(other + 100, RunState::kDone));
+  EXPECT_CODE(kNotFound, store().GetRun(other + 100));
+  EXPECT_CODE(kInvalidArgument, store().ListRuns(0));
+}
+
+TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
+  const RunId run = NewRun();
+  const RunId other = NewRun("o", "p");
+  std::vector<JobSpec> specs;
+  for (int i = 0; i < 4; ++i) {
+    JobSpec s;
+    s.run = run;
+    s.kind = i == 3 ? JobKind::kScan : JobKind::kTransfer;
+    s.objects = 10 * (i + 1);  // 10, 20, 30, 40
+    s.bytes = 1000 * (i + 1);
+    s.max_attempts = 1;
+    specs.push_back(s);
+  }
+  ASSERT_OK(store().Enqueue(specs));
+  EnqueueN(other, 3);
+  auto claimed = ClaimOk("w", 3, seconds(30), run);  // the three transfers
+  ASSERT_EQ(claimed.size(), 3u);
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));  // done: 10, 1000
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  ASSERT_OK(store().Finish(claimed[1].lease, fail));  // dead
+  auto counts = store().CountJobs(run);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kQueued)], 1u);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kLeased)], 1u);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDone)], 1u);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDead)], 1u);
+  const int scan = static_cast<int>(JobKind::kScan);
+  const int transfer = static_cast<int>(JobKind::kTransfer);
+  EXPECT_EQ(counts->by_kind[scan][static_cast<int>(JobState::kQueued)], 1u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kQueued)], 0u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kLeased)], 1u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kDone)], 1u);
+  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kDead)], 1u);
+  EXPECT_EQ(counts->objects_done, 10u);
+  EXPECT_EQ(counts->bytes_done, 1000u);
+  EXPECT_EQ(counts->objects_total, 100u);
+  EXPECT_EQ(counts->bytes_total, 10000u);
+  auto empty = store().CountJobs(NewRun("e", "f"));
+  ASSERT_OK(empty);
+  EXPECT_EQ(empty->objects_total, 0u);
+  EXPECT_CODE(kNotFound, store().CountJobs(other + 100));
+}
+
+TEST_P(JobStoreConformanceTest, ListJobsFiltersByRunAndState) {
+  const RunId r1 = NewRun("a", "b");
+  const RunId r2 = NewRun("c", "d");
+  const auto ids1 = EnqueueN(r1, 3);
+  const auto ids2 = EnqueueN(r2, 2);
+  ClaimOk("w", 1);  // ids1[0] leased
+  auto all = store().ListJobs(0, std::nullopt, 100);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 5u);
+  auto queued1 = store().ListJobs(r1, JobState::kQueued, 100);
+  ASSERT_OK(queued1);
+  ASSERT_EQ(queued1->size(), 2u);
+  EXPECT_EQ((*queued1)[0].id, ids1[1]);
+  EXPECT_EQ((*queued1)[1].id, ids1[2]);
+  auto limited = store().ListJobs(r2, std::nullopt, 1);
+  ASSERT_OK(limited);
+  ASSERT_EQ(limited->size(), 1u);
+  EXPECT_EQ((*limited)[0].id, ids2[0]);
+  EXPECT_CODE(kInvalidArgument, store().ListJobs(0, std::nullopt, 0));
+}
+
+TEST_P(JobStoreConformanceTest, ReopeningKeepsTheData) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 2);
+  auto again = db_.reopen(clock_);
+  ASSERT_OK(again);
+  auto job = (*again)->GetJob(ids[1]);
+  ASSERT_OK(job);
+  EXPECT_EQ(job->spec.payload, "p1");
+  auto claimed = (*again)->Claim("w", seconds(30), 10);
+  ASSERT_OK(claimed);
+  EXPECT_EQ(claimed->size(), 2u);
+}
+
+}  // namespace
+}  // namespace ferry::conformance
