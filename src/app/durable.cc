@@ -13,6 +13,18 @@ jobs::BackendOpener OpenerFor(Wiring& wiring) {
   };
 }
 
+Result<uint64_t> AbortAbandonedUploads(storage::Backend& dst, jobs::TimePoint before,
+                                       std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(auto pending, dst.ListPendingUploads("", stop));
+  uint64_t aborted = 0;
+  for (const auto& upload : pending) {
+    if (upload.started >= before) continue;
+    FERRY_RETURN_IF_ERROR(dst.AbortPendingUpload(upload, stop));
+    ++aborted;
+  }
+  return aborted;
+}
+
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop) {
@@ -26,6 +38,9 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     std::fprintf(stderr, "ferry: resuming run %lld (%s -> %s)\n",
                  static_cast<long long>(result.run), request.source.c_str(),
                  request.destination.c_str());
+    // Jobs a killed process of this machine still holds are taken over now, not in a minute.
+    FERRY_RETURN_IF_ERROR(
+        jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());
   } else {
     jobs::RunSpec spec{request.source, request.destination,
                        jobs::EncodeRunOptions(request.options)};

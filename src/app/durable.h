@@ -37,6 +37,11 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop);
 
+// Aborts the unfinished uploads under `dst` that started before `before` (work that a killed
+// run abandoned and no journal will resume). Returns how many were aborted.
+Result<uint64_t> AbortAbandonedUploads(storage::Backend& dst, jobs::TimePoint before,
+                                       std::stop_token stop);
+
 // The BackendOpener workers use: parses the stored location text and opens it through `wiring`.
 jobs::BackendOpener OpenerFor(Wiring& wiring);
 

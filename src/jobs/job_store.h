@@ -158,6 +158,9 @@ class JobStore {
   virtual Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
                                                 int max_jobs, RunId run = 0,
                                                 std::optional<JobKind> kind = std::nullopt) = 0;
+  // Ends every lease `owner` holds now (a process known to be dead, e.g. on this host): its
+  // jobs become claimable at once instead of after the visibility timeout. Returns how many.
+  virtual Result<uint64_t> ExpireLeases(std::string_view owner) = 0;
   // Extends the lease to now + ttl. kFailedPrecondition if the lease is no longer held.
   virtual Status Renew(const Lease& lease, std::chrono::seconds ttl) = 0;
   // Ends an attempt. kDone: finished. kRetry: queued again after retry_after, unless attempts

@@ -1,7 +1,12 @@
 // Worker: the claim loop, job dispatch, lease renewal and the completion of transfer jobs.
 #include "jobs/worker.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <set>
 
 #include <cstdio>
 #include <random>
@@ -15,6 +20,25 @@ std::string DefaultOwner() {
   char host[256] = "host";
   gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(getpid());
+}
+
+Result<uint64_t> Worker::ReleaseLeasesOfDeadLocalOwners(JobStore& store, RunId run) {
+  FERRY_ASSIGN_OR_RETURN(auto leased, store.ListJobs(run, JobState::kLeased, 100000));
+  const std::string me = DefaultOwner();
+  const std::string host = me.substr(0, me.rfind(':') + 1);
+  std::set<std::string> dead;
+  for (const Job& j : leased) {
+    const std::string& owner = j.lease_owner;
+    if (owner.rfind(host, 0) != 0 || owner == me) continue;
+    const long pid = std::strtol(owner.c_str() + host.size(), nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) dead.insert(owner);
+  }
+  uint64_t n = 0;
+  for (const std::string& owner : dead) {
+    FERRY_ASSIGN_OR_RETURN(uint64_t released, store.ExpireLeases(owner));
+    n += released;
+  }
+  return n;
 }
 
 // One job this worker holds a lease on.

@@ -66,6 +66,10 @@ class Worker {
 
   // Moves a run between phases; returns where it stands. Safe from any worker.
   static Result<RunProgress> AdvanceRun(JobStore& store, RunId run);
+  // Ends the leases on `run` held by processes of this host that no longer exist (a run killed
+  // and started again on one machine), so that it resumes without waiting for lease expiry.
+  // Returns how many leases were ended.
+  static Result<uint64_t> ReleaseLeasesOfDeadLocalOwners(JobStore& store, RunId run);
 
  private:
   struct ActiveJob;

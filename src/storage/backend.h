@@ -162,8 +162,8 @@ class Backend {
                                                                  const WriteSpec& spec,
                                                                  uint64_t part_size,
                                                                  std::stop_token stop) = 0;
-  // Uploads under `prefix` that were started before `older_than` and never finished (S3:
-  // ListMultipartUploads; local: ferry's temp files), for cleanup of abandoned work.
+  // Uploads under `prefix` that were started and never finished (S3: ListMultipartUploads;
+  // local: ferry's temp files), with their start time, for cleanup of abandoned work.
   struct PendingUpload {
     std::string key;
     std::string upload_id;

@@ -128,7 +128,11 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   upload.part_crcs.assign(static_cast<size_t>(upload.parts), 0);
   upload.adopted.assign(static_cast<size_t>(upload.parts), false);
   if (upload.writer) {
-    FERRY_ASSIGN_OR_RETURN(auto stored, upload.writer->ListStoredParts(stop));
+    // Kept in its Result and read by reference: moving the optional<vector> out trips a false
+    // maybe-uninitialized warning in GCC 12.
+    auto listed = upload.writer->ListStoredParts(stop);
+    if (!listed.ok()) return listed.status().WithContext("list parts of " + src.key);
+    const std::optional<std::vector<storage::StoredPart>>& stored = listed.value();
     for (const UploadJournal::Part& p : recorded->parts) {
       if (p.part_number < 1 || p.part_number > upload.parts) continue;
       if (p.size != upload.PartLength(p.part_number)) continue;

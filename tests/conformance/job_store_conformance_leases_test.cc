@@ -49,6 +49,24 @@ TEST_P(JobStoreConformanceTest, RenewExtendsTheLease) {
   EXPECT_EQ(ClaimOk("w2", 1).size(), 1u);  // expired at exactly lease_expires
 }
 
+TEST_P(JobStoreConformanceTest, ExpireLeasesFreesOnlyThatOwnersJobsAtOnce) {
+  const RunId run = NewRun();
+  EnqueueN(run, 3);
+  auto dead = ClaimOk("dead-worker", 2, seconds(300));
+  ASSERT_EQ(dead.size(), 2u);
+  auto alive = ClaimOk("live-worker", 1, seconds(300));
+  ASSERT_EQ(alive.size(), 1u);
+  EXPECT_TRUE(ClaimOk("w3", 3).empty());
+  auto n = store().ExpireLeases("dead-worker");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2u);
+  auto taken = ClaimOk("w3", 3);  // no clock movement needed
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].job.attempts, 2);
+  EXPECT_EQ(store().Renew(dead[0].lease, seconds(30)).code(), ErrorCode::kFailedPrecondition);
+  ASSERT_OK(store().Renew(alive[0].lease, seconds(30)));
+}
+
 TEST_P(JobStoreConformanceTest, ExpiredLeaseIsReclaimedAndTheStaleHolderIsFenced) {
   const RunId run = NewRun();
   const auto ids = EnqueueN(run, 1);

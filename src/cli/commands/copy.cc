@@ -39,6 +39,7 @@ struct CopyArgs {
   std::string state;  // JobStore URL: durable, resumable run
   bool detach = false;
   int max_attempts = 5;
+  std::string abort_uploads_after = "24h";
 };
 
 Status ApplySize(const std::string& text, const std::optional<std::string>& fallback,
@@ -253,7 +254,23 @@ int Run(const CopyArgs& a, Context& ctx) {
   auto dst_loc = app::ParseLocation(a.dst);
   if (!dst_loc.ok()) return ReportError(dst_loc.status());
 
+  auto abandon_age = plan::ParseAge(a.abort_uploads_after);
+  if (!abandon_age.ok()) {
+    return ReportError(abandon_age.status().WithContext("--abort-uploads-after"));
+  }
   app::Wiring wiring(std::move(config).value());
+  if (!a.dry_run) {
+    // Uploads that a killed run left behind and no journal resumes any more cost storage.
+    auto dst = wiring.OpenBackend(*dst_loc, true);
+    if (dst.ok() && (*dst)->Check(ctx.stop).ok()) {
+      auto n = app::AbortAbandonedUploads(**dst, std::chrono::system_clock::now() - *abandon_age,
+                                          ctx.stop);
+      if (n.ok() && *n > 0) {
+        std::fprintf(stderr, "aborted %llu abandoned uploads older than %s\n",
+                     static_cast<unsigned long long>(*n), a.abort_uploads_after.c_str());
+      }
+    }
+  }
   if (!a.state.empty()) return RunWithState(a, ctx, wiring, *options, *filter_options);
   auto src = wiring.OpenBackend(*src_loc, /*create_local=*/false);
   if (!src.ok()) return ReportError(src.status());
@@ -307,6 +324,8 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--detach", args->detach, "with --state: enqueue the run and return");
   cmd->add_option("--max-attempts", args->max_attempts,
                   "with --state: attempts per job before it is dead (default 5)");
+  cmd->add_option("--abort-uploads-after", args->abort_uploads_after,
+                  "abort unfinished uploads on the destination older than AGE (default 24h)");
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
   cmd->add_flag("--progress", args->progress, "show progress even when stderr is not a TTY");
   cmd->add_flag("--no-progress", args->no_progress, "never show progress");

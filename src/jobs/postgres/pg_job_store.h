@@ -9,12 +9,12 @@
 //    once do not race.
 //  * A pool of up to `max_connections` connections, opened lazily: each call holds one for the
 //    length of its transaction.
-//  * Lost connections (server restart, network fault) are dropped and reopened. A transaction
-//    that failed because the connection broke before COMMIT was sent is run again, with a
-//    short backoff between connection attempts, for up to `reconnect_budget`; after that the
-//    call returns kUnavailable and the caller retries later. If the connection breaks during
-//    COMMIT itself the outcome is unknown: the call returns kUnavailable at once (a Finish
-//    retried after that may then see kFailedPrecondition, as the job was already finished).
+//  * Lost connections (server restart, network fault) are dropped and reopened, and the call
+//    goes on: a transaction cut off before COMMIT is run again; one cut off during COMMIT is
+//    looked up on the server (txid_status) and either counts as done or is run again. So a
+//    restart is invisible to callers, and nothing is applied twice. Connection attempts back
+//    off for up to `reconnect_budget`; then the call returns kUnavailable and the caller
+//    retries later (if the COMMIT's fate could not be learned, the message says so).
 //  * Values always travel as parameters (PQexecParams), never inside SQL text.
 //  * Messages name the server as postgres://user@host:port/db and never show the password.
 //

@@ -64,6 +64,22 @@ Status SqlJobStore::Renew(const Lease& lease, std::chrono::seconds ttl) {
   });
 }
 
+Result<uint64_t> SqlJobStore::ExpireLeases(std::string_view owner) {
+  if (owner.empty()) return Status::InvalidArgument("ExpireLeases: empty owner");
+  uint64_t n = 0;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("UPDATE jobs SET lease_expires = $2, updated = $2"
+                " WHERE state = 'leased' AND lease_owner = $1",
+                {std::string(owner), now}));
+    n = static_cast<uint64_t>(rows.changes);
+    return Status::Ok();
+  }));
+  return n;
+}
+
 Status SqlJobStore::Finish(const Lease& lease, const Outcome& outcome,
                            const std::vector<JobSpec>& more) {
   FERRY_RETURN_IF_ERROR(ValidateLease(lease));

@@ -53,6 +53,7 @@ class SqlJobStore : public JobStore {
                                         int max_jobs, RunId run,
                                         std::optional<JobKind> kind) override;
   Status Renew(const Lease& lease, std::chrono::seconds ttl) override;
+  Result<uint64_t> ExpireLeases(std::string_view owner) override;
   Status Finish(const Lease& lease, const Outcome& outcome,
                 const std::vector<JobSpec>& more) override;
   Result<Job> GetJob(JobId job) override;

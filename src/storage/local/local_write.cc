@@ -140,8 +140,8 @@ class LocalChunkWriter : public ChunkWriter {
   const uint64_t size_;
   const uint64_t part_size_;
   const std::chrono::system_clock::time_point mtime_;
-  std::shared_mutex state_mu_;  // shared: WriteChunk; exclusive: Commit, Abort
-  UniqueFd fd_;                 // GUARDED_BY(state_mu_); invalid once committed or aborted
+  std::shared_mutex state_mu_;  // shared: WriteChunk; exclusive: Commit, Abort, Detach
+  UniqueFd fd_;                 // GUARDED_BY(state_mu_); invalid once the writer ended
   const std::string temp_path_;
   const std::string temp_name_;  // the upload id
   std::mutex written_mu_;
