@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: the cost of durability. One run on the local RGW pair (region A -> region B):
 #   20,000 x 1 KiB objects copied by `ferry sync` three ways, each into its own bucket:
-#     memory    no state store (plain in-memory run)
-#     sqlite    --state FILE (the embedded default store)
+#     memory    --no-state (plain in-memory run)
+#     sqlite    --state FILE (the embedded store; what a plain `ferry sync` uses)
 #     postgres  --state postgres://... (the multi-node store; one process here)
 # and prints objects/s, state-store transactions per object (goal: <= 0.1) and throughput
 # relative to the in-memory run (goal: the durable path costs under 10%).
@@ -73,7 +73,7 @@ rows=()
 base_rate=""
 for mode in memory sqlite postgres; do
   dst=$ID-$mode; make_bucket b "$dst"; buckets_b+=("$dst")
-  args=()
+  args=(--no-state)
   case $mode in
     sqlite) args=(--state "$WORK/state.db") ;;
     postgres) args=(--state "$PG_BASE?options=-csearch_path%3D$SCHEMA") ;;

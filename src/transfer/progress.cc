@@ -17,7 +17,7 @@ std::string HumanBytes(double bytes) {
   return buf;
 }
 
-ProgressLine::ProgressLine(const Stats& stats, const ByteBudget& budget)
+ProgressLine::ProgressLine(const Stats& stats, const ByteBudget* budget)
     : stats_(stats), budget_(budget) {
   thread_ = std::jthread([this](std::stop_token stop) {
     const auto start = std::chrono::steady_clock::now();
@@ -56,7 +56,7 @@ void ProgressLine::Draw(double seconds, bool final) {
                static_cast<unsigned long long>(stats_.objects_copied.load()),
                static_cast<unsigned long long>(stats_.objects_planned.load()),
                HumanBytes(rate).c_str(), eta.c_str(),
-               HumanBytes(static_cast<double>(budget_.in_use())).c_str());
+               HumanBytes(static_cast<double>(budget_ ? budget_->in_use() : 0)).c_str());
   std::fflush(stderr);
 }
 

@@ -11,13 +11,14 @@ namespace ferry::transfer {
 
 class ProgressLine {
  public:
-  ProgressLine(const Stats& stats, const ByteBudget& budget);
+  // `budget` may be null (the buffers are then not shown).
+  ProgressLine(const Stats& stats, const ByteBudget* budget);
   ~ProgressLine();  // draws a last time and ends the line
 
  private:
   void Draw(double seconds, bool final);
   const Stats& stats_;
-  const ByteBudget& budget_;
+  const ByteBudget* budget_;
   std::jthread thread_;
 };
 

@@ -77,7 +77,7 @@ SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Fil
   TransferEngine engine(options.transfer, src, dst, stats);
   std::stop_callback cancel(stop, [&engine] { engine.Cancel(); });
   std::unique_ptr<ProgressLine> progress;
-  if (options.progress) progress = std::make_unique<ProgressLine>(stats, engine.budget());
+  if (options.progress) progress = std::make_unique<ProgressLine>(stats, &engine.budget());
 
   DeleteSpool spool;
   EngineSink sink(engine, spool);

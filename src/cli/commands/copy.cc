@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
+#include "checksum/checksum.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "jobs/state_url.h"
@@ -36,7 +38,8 @@ struct CopyArgs {
   std::string storage_class;
   int concurrency = 0;
   std::string memory, part_size, threshold;
-  std::string state;  // JobStore URL: durable, resumable run
+  std::string state;  // JobStore URL: durable, resumable run ("" = automatic state file)
+  bool no_state = false;
   bool detach = false;
   int max_attempts = 5;
   std::string abort_uploads_after = "24h";
@@ -105,28 +108,49 @@ Result<plan::FilterOptions> BuildFilterOptions(const CopyArgs& a) {
   return f;
 }
 
-void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r) {
-  const auto failures = s.KeptFailures();
+// What a durable run adds to the summary.
+struct DurableSummary {
+  int64_t run = 0;
+  bool resumed = false;
+  uint64_t dead_jobs = 0;
+  uint64_t state_transactions = 0;
+  std::string state;  // redacted URL or path
+  bool kept = true;   // the state stays (explicit --state, or a run that is not done)
+};
+
+void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
+                  const std::vector<transfer::Failure>& failures, uint64_t failed,
+                  const DurableSummary* d) {
+  const bool ok = r.status.ok() && failed == 0 && (d == nullptr || d->dead_jobs == 0);
   if (a.json) {
     nlohmann::json j;
     j["command"] = a.sync ? "sync" : "cp";
     j["source"] = a.src;
     j["destination"] = a.dst;
     j["dry_run"] = a.dry_run;
-    j["ok"] = r.status.ok() && s.failures() == 0;
+    j["ok"] = ok;
     if (!r.status.ok()) j["error"] = r.status.message();
     j["objects_listed"] = s.objects_listed.load();
     j["objects_copied"] = s.objects_copied.load();
     j["bytes_copied"] = s.bytes_copied.load();
     j["objects_unchanged"] = s.objects_skipped.load();
     j["objects_deleted"] = s.objects_deleted.load();
-    j["objects_failed"] = s.failures();
+    j["objects_failed"] = failed;
     j["server_side_copies"] = s.objects_server_side.load();
     j["multipart_copies"] = s.objects_multipart.load();
+    j["parts_resumed"] = s.parts_resumed.load();
     j["details_fetched"] = s.details_fetched.load();
     j["deletes_skipped"] = r.deletes_skipped;
     j["seconds"] = r.seconds;
     j["peak_buffer_bytes"] = r.peak_buffer_bytes;
+    if (d != nullptr) {
+      j["run"] = d->run;
+      j["resumed"] = d->resumed;
+      j["jobs_dead"] = d->dead_jobs;
+      j["state"] = d->state;
+      j["state_kept"] = d->kept;
+      j["state_transactions"] = d->state_transactions;
+    }
     auto& list = j["failures"] = nlohmann::json::array();
     for (const auto& f : failures) {
       list.push_back({{"key", f.key}, {"action", f.action}, {"error", f.status.message()}});
@@ -138,9 +162,9 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
     std::fprintf(stderr, "failed: %s %s: %s\n", f.action.c_str(), f.key.c_str(),
                  f.status.message().c_str());
   }
-  if (s.failures() > failures.size()) {
+  if (failed > failures.size()) {
     std::fprintf(stderr, "... and %llu more failures\n",
-                 static_cast<unsigned long long>(s.failures() - failures.size()));
+                 static_cast<unsigned long long>(failed - failures.size()));
   }
   const double rate = r.seconds > 0 ? static_cast<double>(s.bytes_copied.load()) / r.seconds : 0;
   std::fprintf(stderr,
@@ -153,12 +177,17 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                transfer::HumanBytes(static_cast<double>(s.bytes_copied.load())).c_str(),
                static_cast<unsigned long long>(s.objects_skipped.load()),
                static_cast<unsigned long long>(s.objects_deleted.load()),
-               a.dry_run ? "to delete" : "deleted",
-               static_cast<unsigned long long>(s.failures()), r.seconds,
-               transfer::HumanBytes(rate).c_str());
+               a.dry_run ? "to delete" : "deleted", static_cast<unsigned long long>(failed),
+               r.seconds, transfer::HumanBytes(rate).c_str());
   if (r.deletes_skipped) {
     std::fprintf(stderr, "not deleting %llu destination objects because of the failures above\n",
                  static_cast<unsigned long long>(s.deletes_planned.load()));
+  }
+  if (d != nullptr && d->dead_jobs > 0) {
+    std::fprintf(stderr,
+                 "run %lld kept in %s: rerun the same command to retry; inspect with "
+                 "`ferry jobs dlq --state %s`\n",
+                 static_cast<long long>(d->run), d->state.c_str(), d->state.c_str());
   }
 }
 
@@ -176,12 +205,56 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   return r;
 }
 
+// Where a cp/sync without --state keeps its state: one SQLite file per (source, destination)
+// in the user's state directory, so that the same command after a crash resumes.
+std::string AutoStatePath(const CopyArgs& a) {
+  std::string dir;
+  if (const char* d = std::getenv("FERRY_STATE_DIR"); d != nullptr && *d != '\0') {
+    dir = d;
+  } else if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x != '\0') {
+    dir = std::string(x) + "/ferry";
+  } else {
+    const char* home = std::getenv("HOME");
+    dir = std::string(home != nullptr ? home : "/tmp") + "/.local/state/ferry";
+  }
+  const std::string id = checksum::Sha256Hex(std::string(a.sync ? "sync" : "cp") + "\n" + a.src +
+                                             "\n" + a.dst);
+  return dir + "/run-" + id.substr(0, 20) + ".db";
+}
+
+// Dead jobs' objects (their payload holds just the objects that failed) as failures.
+std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId run,
+                                           uint64_t* count) {
+  std::vector<transfer::Failure> out;
+  *count = 0;
+  auto dead = store.ListJobs(run, jobs::JobState::kDead, 1000);
+  if (!dead.ok()) return out;
+  for (const jobs::Job& j : *dead) {
+    auto objects = j.spec.kind == jobs::JobKind::kTransfer ? jobs::DecodeTransfer(j.spec.payload)
+                                                          : Result<std::vector<transfer::CopyRequest>>(
+                                                                std::vector<transfer::CopyRequest>{});
+    const char* action = j.spec.kind == jobs::JobKind::kDelete ? "delete" : "copy";
+    if (!objects.ok() || objects->empty()) {
+      *count += std::max<uint64_t>(1, j.spec.objects);
+      out.push_back({std::string(jobs::JobKindName(j.spec.kind)) + " job " + std::to_string(j.id),
+                     action, Status::Unavailable(j.last_error)});
+      continue;
+    }
+    for (const auto& o : *objects) {
+      ++*count;
+      if (out.size() < transfer::Stats::kMaxKeptFailures) {
+        out.push_back({o.src.key, action, Status::Unavailable(j.last_error)});
+      }
+    }
+  }
+  return out;
+}
+
 int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
                  const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
-  if (a.dry_run) {
-    return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
-  }
-  auto store = jobs::OpenJobStore(a.state);
+  const bool automatic = a.state.empty();
+  const std::string state = automatic ? AutoStatePath(a) : a.state;
+  auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
   app::DurableRunRequest req;
   req.source = a.src;
@@ -193,51 +266,40 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   req.worker.verbose = ctx.global.verbose;
   req.detach = a.detach;
   transfer::Stats stats;
-  auto r = app::RunDurable(**store, wiring, req, stats, ctx.stop);
-  if (!r.ok()) return ReportError(r.status());
-  const auto& c = r->counts;
-  const uint64_t dead = c.jobs[static_cast<size_t>(jobs::JobState::kDead)];
-  if (a.json) {
-    nlohmann::json j;
-    j["command"] = a.sync ? "sync" : "cp";
-    j["run"] = r->run;
-    j["resumed"] = r->resumed;
-    j["detached"] = a.detach;
-    j["ok"] = !a.detach && r->progress == jobs::RunProgress::kDone;
-    j["objects_copied"] = stats.objects_copied.load();
-    j["bytes_copied"] = stats.bytes_copied.load();
-    j["objects_unchanged"] = stats.objects_skipped.load();
-    j["objects_deleted"] = stats.objects_deleted.load();
-    j["objects_failed"] = stats.failures();
-    j["parts_resumed"] = stats.parts_resumed.load();
-    j["run_objects_done"] = c.objects_done;
-    j["run_objects_total"] = c.objects_total;
-    j["jobs_dead"] = dead;
-    j["state_transactions"] = (*store)->transactions();
-    j["seconds"] = r->seconds;
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  } else if (a.detach) {
-    std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
-                 static_cast<long long>(r->run), jobs::RedactUrl(a.state).c_str());
-  } else {
-    std::fprintf(stderr,
-                 "%s run %lld: %llu copied (%s), %llu unchanged, %llu deleted, %llu parts resumed, "
-                 "%llu dead jobs in %.2f s\n",
-                 a.sync ? "sync" : "cp", static_cast<long long>(r->run),
-                 static_cast<unsigned long long>(stats.objects_copied.load()),
-                 transfer::HumanBytes(static_cast<double>(stats.bytes_copied.load())).c_str(),
-                 static_cast<unsigned long long>(stats.objects_skipped.load()),
-                 static_cast<unsigned long long>(stats.objects_deleted.load()),
-                 static_cast<unsigned long long>(stats.parts_resumed.load()),
-                 static_cast<unsigned long long>(dead), r->seconds);
-    if (dead > 0) {
-      std::fprintf(stderr, "dead jobs: see `ferry jobs dlq --state %s`; fix the cause, then "
-                           "`ferry jobs redrive --state %s`\n",
-                   jobs::RedactUrl(a.state).c_str(), jobs::RedactUrl(a.state).c_str());
-    }
+  std::unique_ptr<transfer::ProgressLine> progress;
+  if (options.progress && !a.detach) {
+    progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
   }
-  if (a.detach) return 0;
-  return r->progress == jobs::RunProgress::kDone ? 0 : 1;
+  auto r = app::RunDurable(**store, wiring, req, stats, ctx.stop);
+  progress.reset();
+  if (!r.ok()) return ReportError(r.status());
+  if (a.detach) {
+    std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
+                 static_cast<long long>(r->run), jobs::RedactUrl(state).c_str());
+    return 0;
+  }
+  DurableSummary d;
+  d.run = r->run;
+  d.resumed = r->resumed;
+  d.dead_jobs = r->counts.jobs[static_cast<size_t>(jobs::JobState::kDead)];
+  d.state_transactions = (*store)->transactions();
+  d.state = jobs::RedactUrl(state);
+  const bool done = r->progress == jobs::RunProgress::kDone;
+  d.kept = !automatic || !done;
+  uint64_t failed = 0;
+  std::vector<transfer::Failure> failures = DeadObjects(**store, r->run, &failed);
+  transfer::SyncResult summary;
+  summary.seconds = r->seconds;
+  summary.deletes_skipped = !done && stats.deletes_planned.load() > 0;
+  if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
+  store->reset();
+  if (!d.kept) {
+    // A finished automatic run leaves nothing behind.
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((state + suffix).c_str());
+  }
+  PrintSummary(a, stats, summary, failures, failed, &d);
+  if (!summary.status.ok()) ReportError(summary.status);
+  return done ? 0 : 1;
 }
 
 int Run(const CopyArgs& a, Context& ctx) {
@@ -271,19 +333,25 @@ int Run(const CopyArgs& a, Context& ctx) {
       }
     }
   }
-  if (!a.state.empty()) return RunWithState(a, ctx, wiring, *options, *filter_options);
   auto src = wiring.OpenBackend(*src_loc, /*create_local=*/false);
   if (!src.ok()) return ReportError(src.status());
   auto dst = wiring.OpenBackend(*dst_loc, /*create_local=*/!a.dry_run);
   if (!dst.ok()) return ReportError(dst.status());
+  // Bad buckets and credentials fail here, once, with one line: not per job or per object.
   if (Status s = (*src)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("source"));
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) {
     return ReportError(s.WithContext("destination"));
   }
+  if (!a.state.empty() && a.dry_run) {
+    return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
+  }
+  if (!a.no_state && !a.dry_run) {
+    return RunWithState(a, ctx, wiring, *options, *filter_options);
+  }
 
   transfer::Stats stats;
   transfer::SyncResult result = transfer::RunSync(**src, **dst, *filter, *options, stats, ctx.stop);
-  PrintSummary(a, stats, result);
+  PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {
     ReportError(result.status);
     return 1;
@@ -320,7 +388,9 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_option("--multipart-threshold", args->threshold,
                   "objects from this size are copied in parts (default 64MiB)");
   cmd->add_option("--state", args->state,
-                  "durable state store (sqlite path or postgres://...): resumable run");
+                  "state store (SQLite path or postgres://...; default: a file per source and "
+                  "destination in ~/.local/state/ferry, removed when the run is done)");
+  cmd->add_flag("--no-state", args->no_state, "keep no state: a run in memory, not resumable");
   cmd->add_flag("--detach", args->detach, "with --state: enqueue the run and return");
   cmd->add_option("--max-attempts", args->max_attempts,
                   "with --state: attempts per job before it is dead (default 5)");
