@@ -91,6 +91,8 @@ class Worker::Impl {
   std::map<RunId, std::unique_ptr<RunContext>> runs_;      // GUARDED_BY(mu_)
   std::map<JobId, std::shared_ptr<ActiveJob>> active_;     // GUARDED_BY(mu_)
   size_t objects_in_flight_ = 0;                           // GUARDED_BY(mu_)
+  uint64_t finished_ = 0;       // GUARDED_BY(mu_): jobs ended so far
+  uint64_t finished_seen_ = 0;  // GUARDED_BY(mu_): as of the last look of the claim loop
   int side_running_ = 0;                                   // GUARDED_BY(mu_): scans+deletes
   std::jthread renewer_;
 };
@@ -108,7 +110,14 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
   auto last_advance = std::chrono::steady_clock::time_point{};
   int store_failures = 0;
   while (!stop.stop_requested()) {
-    if (std::chrono::steady_clock::now() - last_advance > std::chrono::milliseconds(300)) {
+    bool finished_since;  // a job ended: the run may have reached its next phase
+    {
+      std::lock_guard lock(mu_);
+      finished_since = finished_ != finished_seen_;
+      finished_seen_ = finished_;
+    }
+    if (finished_since ||
+        std::chrono::steady_clock::now() - last_advance > std::chrono::milliseconds(300)) {
       last_advance = std::chrono::steady_clock::now();
       bool idle;
       std::vector<RunId> runs;
@@ -153,7 +162,9 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
     for (auto& job : claimed) Dispatch(std::move(job), stop);
     if (claimed.empty()) {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, stop, options_.idle_poll, [] { return false; });
+      // Woken early when a job ends (new jobs may have been enqueued, or the run moved on).
+      const uint64_t seen = finished_seen_;
+      cv_.wait_for(lock, stop, options_.idle_poll, [&] { return finished_ != seen; });
     }
   }
   return Drain(stop);
@@ -314,6 +325,7 @@ void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcom
   }
   std::lock_guard lock(mu_);
   objects_in_flight_ -= job->objects;
+  ++finished_;
   active_.erase(job->claimed.job.id);
   cv_.notify_all();
 }
