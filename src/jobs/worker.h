@@ -44,7 +44,6 @@ struct WorkerOptions {
   bool exit_when_done = false;       // return once only_run is done or blocked on dead jobs
   std::chrono::milliseconds idle_poll{200};
   bool verbose = false;
-  bool progress = false;
 };
 
 // Opens one side of a run from the location text stored with it.
