@@ -48,7 +48,7 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     jobs::JobSpec scan;
     scan.run = result.run;
     scan.kind = jobs::JobKind::kScan;
-    scan.payload = jobs::EncodeScan("");
+    scan.payload = jobs::EncodeScan(jobs::KeyRange{});
     scan.max_attempts = request.options.max_attempts;
     FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
   }

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checksum/checksum.h"
+#include "storage/key.h"
+
 namespace ferry::jobs {
 namespace {
 
@@ -16,8 +19,28 @@ Clock::time_point FromNs(int64_t ns) {
 }
 
 std::string Dump(const json& j) {
-  // Keys are UTF-8 (S3 requires it); a local file name that is not fails later as not found.
+  // Keys went through KeyJson; other strings (ETags, options) come from S3 or the command
+  // line and are UTF-8.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// A key as JSON: a string when it is UTF-8 (S3 keys always are), else {"hex": ...} (a local
+// file name is bytes), so that every key round-trips byte for byte.
+json KeyJson(const std::string& key) {
+  if (storage::IsValidUtf8(key)) return key;
+  return json{{"hex", checksum::Hex(std::span(reinterpret_cast<const uint8_t*>(key.data()),
+                                              key.size()))}};
+}
+
+std::string KeyFrom(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  const std::string hex = j.at("hex").get<std::string>();
+  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex key length");
+  std::string key;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    key += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return key;
 }
 
 // Parses JSON, turning the library's exceptions into one status line.
@@ -77,20 +100,25 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
   });
 }
 
-std::string EncodeScan(const std::string& start_after) {
-  return Dump(json{{"start_after", start_after}});
+std::string EncodeScan(const KeyRange& range) {
+  json j{{"start_after", KeyJson(range.start_after)}};
+  if (range.last) j["last"] = KeyJson(*range.last);
+  return Dump(j);
 }
 
-Result<std::string> DecodeScan(const std::string& text) {
-  return Parse(text, "scan", [](const json& j) -> Result<std::string> {
-    return j.at("start_after").get<std::string>();
+Result<KeyRange> DecodeScan(const std::string& text) {
+  return Parse(text, "scan", [](const json& j) -> Result<KeyRange> {
+    KeyRange range;
+    range.start_after = KeyFrom(j.at("start_after"));
+    if (j.contains("last")) range.last = KeyFrom(j.at("last"));
+    return range;
   });
 }
 
 std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects) {
   json list = json::array();
   for (const auto& r : objects) {
-    list.push_back({{"k", r.src.key},
+    list.push_back({{"k", KeyJson(r.src.key)},
                     {"s", r.src.size},
                     {"e", r.src.etag},
                     {"m", Ns(r.src.mtime)},
@@ -107,7 +135,7 @@ Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& tex
     std::vector<transfer::CopyRequest> out;
     for (const json& o : j.at("objects")) {
       transfer::CopyRequest r;
-      r.src.key = o.at("k").get<std::string>();
+      r.src.key = KeyFrom(o.at("k"));
       r.src.size = o.at("s").get<uint64_t>();
       r.src.etag = o.at("e").get<std::string>();
       r.src.mtime = FromNs(o.at("m").get<int64_t>());
@@ -125,12 +153,16 @@ Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& tex
 }
 
 std::string EncodeDelete(const std::vector<std::string>& keys) {
-  return Dump(json{{"keys", keys}});
+  json list = json::array();
+  for (const std::string& key : keys) list.push_back(KeyJson(key));
+  return Dump(json{{"keys", list}});
 }
 
 Result<std::vector<std::string>> DecodeDelete(const std::string& text) {
   return Parse(text, "delete", [](const json& j) -> Result<std::vector<std::string>> {
-    return j.at("keys").get<std::vector<std::string>>();
+    std::vector<std::string> keys;
+    for (const json& k : j.at("keys")) keys.push_back(KeyFrom(k));
+    return keys;
   });
 }
 

@@ -2,10 +2,13 @@
 // machine rebuilds everything it needs from them and its own config file (remote names).
 //
 //   run options:  {"delete":bool, "filter":{...}, "transfer":{...}, "decide":{...}}
-//   scan:         {"start_after":"key"}            one chunk of the merged listings
+//   scan:         {"start_after":key, "last":key}    a key range (key_range.h); no "last":
+//                                                    to the end
 //   transfer:     {"objects":[{"k":key,"s":size,"e":etag,"m":mtime_ns,"c":class,
 //                              "d":need_details,"r":reason,"x":destination_present}]}
-//   delete:       {"keys":[...]}
+//   delete:       {"keys":[key,...]}
+// A key is a JSON string when it is UTF-8 (S3 keys always are) and {"hex":"..."} otherwise (a
+// local file name is bytes), so that every key round-trips exactly.
 // Pure; thread-safe.
 #pragma once
 
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "jobs/key_range.h"
 #include "plan/filter.h"
 #include "transfer/engine.h"
 
@@ -32,8 +36,8 @@ struct RunOptions {
 std::string EncodeRunOptions(const RunOptions& options);
 Result<RunOptions> DecodeRunOptions(const std::string& json);
 
-std::string EncodeScan(const std::string& start_after);
-Result<std::string> DecodeScan(const std::string& json);
+std::string EncodeScan(const KeyRange& range);
+Result<KeyRange> DecodeScan(const std::string& json);
 
 std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects);
 Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& json);

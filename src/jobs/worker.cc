@@ -79,6 +79,7 @@ class Worker::Impl {
   void FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcome& outcome,
                  const std::vector<JobSpec>& more = {});
   Outcome OutcomeOf(const Status& s, int attempt) const;
+  bool WantsSplit(RunId run);
   void RenewLoop(std::stop_token stop);
 
   JobStore& store_;
@@ -146,7 +147,7 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
     bool room;
     {
       std::lock_guard lock(mu_);
-      room = objects_in_flight_ < max_objects && side_running_ < 2;
+      room = objects_in_flight_ < max_objects && side_running_ < options_.list_concurrency;
     }
     std::vector<ClaimedJob> claimed;
     if (room) {
@@ -225,8 +226,10 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
     std::vector<JobSpec> more;
     Status s;
     if (j.spec.kind == JobKind::kScan) {
-      auto start = DecodeScan(j.spec.payload);
-      s = start.ok() ? ScanChunk(*job->ctx, *start, options_, stats_, more) : start.status();
+      auto range = DecodeScan(j.spec.payload);
+      s = range.ok() ? ScanChunk(*job->ctx, *range, options_, [&] { return WantsSplit(j.spec.run); },
+                                 stats_, more)
+                     : range.status();
       s = s.WithContext("scan");
     } else {
       auto keys = DecodeDelete(j.spec.payload);
@@ -286,6 +289,18 @@ void Worker::Impl::ObjectDone(const std::shared_ptr<ActiveJob>& job,
     }
   }
   FinishJob(job, outcome);
+}
+
+// A cut listing is split when nothing of its run waits to be claimed: every worker that could
+// list or copy is busy or idle for lack of work, so one more range to list can only help. With
+// queued work the rest goes on as one range (splitting costs a few probe requests).
+bool Worker::Impl::WantsSplit(RunId run) {
+  auto counts = store_.CountJobs(run);
+  if (!counts.ok()) return false;
+  auto queued = [&](JobKind k) {
+    return counts->by_kind[static_cast<size_t>(k)][static_cast<size_t>(JobState::kQueued)];
+  };
+  return queued(JobKind::kScan) + queued(JobKind::kTransfer) == 0;
 }
 
 Outcome Worker::Impl::OutcomeOf(const Status& s, int attempt) const {

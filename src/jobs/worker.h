@@ -4,9 +4,11 @@
 //
 // A worker claims a few jobs at a time while it has room (objects in flight below twice its
 // concurrency), renews the leases of the jobs it holds every third of the lease time, and:
-//   scan      lists one chunk of both sides (from the job's start key), plans it, and finishes
+//   scan      lists one chunk of both sides in the job's key range, plans it, and finishes
 //             the job enqueueing, in the same transaction, the transfer jobs (small objects
-//             batched, each large object alone), the parked delete jobs and the next chunk;
+//             batched, each large object alone), the parked delete jobs and the rest of the
+//             range: one scan job, or two split at a probed key when nothing of the run waits
+//             to be claimed, so that listing spreads over workers (key_range.h);
 //   transfer  feeds the job's objects to the run's TransferEngine; when the last one is done
 //             the job finishes: done, retry (only the objects that failed, after a backoff) or
 //             dead (a permanent failure such as access denied);
@@ -38,6 +40,7 @@ struct WorkerOptions {
   uint64_t memory_budget = 256ull << 20;
   std::chrono::seconds lease_ttl{60};
   size_t scan_chunk = 10000;         // source keys per scan job
+  int list_concurrency = 4;          // scan and delete jobs in hand at once (room to claim)
   size_t batch_objects = 200;        // small objects per transfer job
   uint64_t batch_bytes = 64ull << 20;
   RunId only_run = 0;                // 0: serve every run

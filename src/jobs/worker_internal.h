@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,10 +34,12 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
                                                    const WorkerOptions& options,
                                                    transfer::Stats& stats);
 
-// One chunk of the merged listings from `start_after`; fills `more` with the jobs it found
-// (transfer batches, parked deletes, the next chunk).
-Status ScanChunk(RunContext& ctx, const std::string& start_after, const WorkerOptions& options,
-                 transfer::Stats& stats, std::vector<JobSpec>& more);
+// One chunk of the merged listings of `range`; fills `more` with the jobs it found (transfer
+// batches, parked deletes) and the rest of the range: one scan job, or two split by FindSplit
+// when `want_split()` says the run should list more in parallel (asked only when cut).
+Status ScanChunk(RunContext& ctx, const KeyRange& range, const WorkerOptions& options,
+                 const std::function<bool()>& want_split, transfer::Stats& stats,
+                 std::vector<JobSpec>& more);
 
 // Checkpoints of a large-object transfer job, kept in the JobStore.
 class StoreJournal : public transfer::UploadJournal {

@@ -63,4 +63,11 @@ Result<std::unique_ptr<ListingCursor>> Backend::ListFrom(std::string_view prefix
       std::make_unique<SkippingCursor>(std::move(cursor), std::string(start_after)));
 }
 
+Result<std::optional<std::string>> Backend::FirstKeyAfter(std::string_view start_after) {
+  FERRY_ASSIGN_OR_RETURN(auto cursor, ListFrom("", start_after));
+  FERRY_ASSIGN_OR_RETURN(const ObjectInfo* o, cursor->Next());
+  if (o == nullptr) return std::optional<std::string>();
+  return std::optional<std::string>(o->key);
+}
+
 }  // namespace ferry::storage

@@ -129,6 +129,10 @@ class Backend {
   // The default skips on the client; S3 asks the server (start-after).
   virtual Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
                                                           std::string_view start_after);
+  // The first key strictly greater than `start_after`, or nullopt when there is none: a probe
+  // that splits a listing into ranges. The default takes the first entry of ListFrom; S3 asks
+  // for one key (max-keys=1).
+  virtual Result<std::optional<std::string>> FirstKeyAfter(std::string_view start_after);
   // Full details (content headers, metadata; tags when `with_tags`). kNotFound when absent.
   virtual Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) = 0;
 

@@ -58,6 +58,16 @@ Status Refuse(std::string_view key, std::string_view reason) {
 
 }  // namespace
 
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    const size_t len = DecodeUtf8(s, i, &cp);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string PrintableKey(std::string_view key) {
   std::string out;
   out.reserve(key.size());

@@ -33,6 +33,10 @@ inline constexpr std::string_view kLocalTempPrefix = ".ferry-tmp-";
 // spaces, '%', '+', '\\' and any UTF-8 (file systems store names as bytes).
 Status ValidateLocalKey(std::string_view key);
 
+// True when `s` is well-formed UTF-8 (RFC 3629). S3 keys always are; local file names may not
+// be (they are bytes).
+bool IsValidUtf8(std::string_view s);
+
 // `key` with control characters (C0, DEL, C1) and bytes that are not valid UTF-8 replaced by
 // escapes ("\x00", "\u0085"); '\\' and '"' are escaped too, so the result can be shown inside
 // double quotes without ambiguity. Valid printable UTF-8 is kept as it is.

@@ -81,5 +81,18 @@ TEST(PrintableKeyTest, KeepsValidUtf8AndEscapesTheRest) {
   EXPECT_EQ(PrintableKey("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");      // emoji kept
 }
 
+
+TEST(IsValidUtf8Test, AcceptsWellFormedAndRefusesTheRest) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("a/b c%+"));
+  EXPECT_TRUE(IsValidUtf8("données/ü/日本/\xF0\x9F\x98\x80/\xF4\x8F\xBF\xBF"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("caf\xe9"));          // Latin-1
+  EXPECT_FALSE(IsValidUtf8("\xC3"));             // cut short
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));         // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));     // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+}
+
 }  // namespace
 }  // namespace ferry::storage

@@ -164,6 +164,41 @@ TEST_P(BackendConformanceTest, ListRespectsThePrefix) {
   EXPECT_EQ(ListKeys("a/b/c/").value(), Keys{});
 }
 
+// ListFrom and FirstKeyAfter from every point: each key, points between keys (including
+// ones that run into a folder, "a/b" before "a/b-d", and the largest code point that listing
+// ranges use as a boundary), with and without a prefix.
+TEST_P(BackendConformanceTest, ListFromStartsStrictlyAfterTheKey) {
+  PutAll(kOrderedKeys);
+  Keys starts = kOrderedKeys;
+  for (const char* extra : {"", "A", "a", "a/", "a/b", "a/b/", "a/b/c/d", "a/c", "a\xf4\x8f\xbf\xbf",
+                            "a/b\xf4\x8f\xbf\xbf", "b0", "\xf4\x8f\xbf\xbf"}) {
+    starts.push_back(extra);
+  }
+  for (const std::string prefix : {"", "a", "a/", "a/b"}) {
+    for (const std::string& start : starts) {
+      Keys want;
+      for (const std::string& k : kOrderedKeys) {
+        if (k.starts_with(prefix) && k > start) want.push_back(k);
+      }
+      auto cursor = backend().ListFrom(prefix, start);
+      ASSERT_TRUE(cursor.ok()) << cursor.status().ToString();
+      Keys got;
+      for (;;) {
+        auto next = (*cursor)->Next();
+        ASSERT_TRUE(next.ok()) << next.status().ToString();
+        if (*next == nullptr) break;
+        got.push_back((*next)->key);
+      }
+      EXPECT_EQ(got, want) << "prefix \"" << prefix << "\" after \"" << start << "\"";
+      if (!prefix.empty()) continue;
+      auto first = backend().FirstKeyAfter(start);
+      ASSERT_TRUE(first.ok()) << first.status().ToString();
+      EXPECT_EQ(*first, want.empty() ? std::optional<std::string>() : want.front())
+          << "after \"" << start << "\"";
+    }
+  }
+}
+
 TEST_P(BackendConformanceTest, ListOfEmptyBackendIsEmpty) {
   EXPECT_EQ(ListKeys("").value(), Keys{});
   EXPECT_EQ(ListKeys("x/").value(), Keys{});

@@ -57,6 +57,9 @@ class LocalBackend : public Backend {
   // "../") lists nothing. kNotFound when the root is missing; an unreadable folder is an error
   // naming it (returned by the cursor's Next). Entries have has_details = false and etag "".
   Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;
+  // Skips on the file system: folders whose keys all come before `start_after` are not read.
+  Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
+                                                  std::string_view start_after) override;
   // Size and mtime (ns precision); has_details = true with empty metadata and content headers;
   // tags stay nullopt. kNotFound when absent or when the key names a folder.
   Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;

@@ -67,9 +67,15 @@ class LocalListingCursor : public ListingCursor {
  public:
   explicit LocalListingCursor(std::string root) : root_(std::move(root)) {}
 
-  // Reads the level at `rel` keeping the names that start with `name_prefix`. A missing
-  // folder is an empty level; any other failure is an error naming the folder.
-  Status Push(std::string rel, std::string_view name_prefix) {
+  // Reads the level at `rel` keeping the names that start with `name_prefix` and the entries
+  // that hold keys greater than `after` (a key relative to `rel`; "" = all). A missing folder
+  // is an empty level; any other failure is an error naming the folder.
+  //
+  // Skipping to `after`: a file is kept when its name is greater; a folder "d/" holds only keys
+  // that start with "d/", which are all greater than `after` when "d/" is, all smaller when
+  // "d/" is smaller and not a prefix of `after`, and are otherwise split inside the folder: the
+  // walk enters that folder at once, skipping to the rest of `after` there.
+  Status Push(std::string rel, std::string_view name_prefix, std::string_view after = {}) {
     const int fd = OpenDirNoFollow(root_, rel);
     if (fd < 0) {
       // Gone, replaced by a file, or a link (ELOOP with O_NOFOLLOW): nothing to list there.
@@ -97,7 +103,11 @@ class LocalListingCursor : public ListingCursor {
       if (!name.starts_with(name_prefix) || name.starts_with(kLocalTempPrefix)) continue;
       const std::optional<bool> is_dir = ClassifyIsDir(::dirfd(dir), *d);
       if (!is_dir) continue;
-      level.entries.push_back({std::string(name) + (*is_dir ? "/" : ""), *is_dir});
+      Entry entry{std::string(name) + (*is_dir ? "/" : ""), *is_dir};
+      if (entry.sort_name <= after && !(entry.is_dir && after.starts_with(entry.sort_name))) {
+        continue;  // every key of this entry is at or before `after`
+      }
+      level.entries.push_back(std::move(entry));
     }
     ::closedir(dir);
     if (err != 0) return ErrnoStatus(err, "list folder", JoinPath(root_, level.rel));
@@ -105,6 +115,15 @@ class LocalListingCursor : public ListingCursor {
     std::sort(level.entries.begin(), level.entries.end(),
               [](const Entry& a, const Entry& b) { return a.sort_name < b.sort_name; });
     stack_.push_back(std::move(level));
+    // The folder that `after` runs into sorts first (every other entry is greater than after).
+    Level& top = stack_.back();
+    const Entry& first = top.entries.front();
+    if (first.is_dir && first.sort_name <= after) {
+      top.next = 1;
+      std::string child = top.rel + first.sort_name;
+      const std::string_view rest = after.substr(first.sort_name.size());
+      return Push(std::move(child), "", rest);
+    }
     return Status::Ok();
   }
 
@@ -154,6 +173,11 @@ bool ImpossibleFolder(std::string_view dir) {
 }  // namespace
 
 Result<std::unique_ptr<ListingCursor>> LocalBackend::List(std::string_view prefix) {
+  return ListFrom(prefix, {});
+}
+
+Result<std::unique_ptr<ListingCursor>> LocalBackend::ListFrom(std::string_view prefix,
+                                                              std::string_view start_after) {
   FERRY_RETURN_IF_ERROR(Check({}));
   auto cursor = std::make_unique<LocalListingCursor>(root_);
   // Start in the deepest folder the prefix names whole ("a/b/" of "a/b/c"), keeping the names
@@ -161,7 +185,16 @@ Result<std::unique_ptr<ListingCursor>> LocalBackend::List(std::string_view prefi
   const size_t slash = prefix.rfind('/');
   const std::string_view dir = slash == std::string_view::npos ? "" : prefix.substr(0, slash + 1);
   const std::string_view rest = prefix.substr(dir.size());
-  if (!ImpossibleFolder(dir)) FERRY_RETURN_IF_ERROR(cursor->Push(std::string(dir), rest));
+  // `start_after` relative to that folder: keys there all start with `dir`.
+  std::string_view after;
+  if (start_after.starts_with(dir)) {
+    after = start_after.substr(dir.size());
+  } else if (start_after > dir) {
+    return std::unique_ptr<ListingCursor>(std::move(cursor));  // past every key under `dir`
+  }
+  if (!ImpossibleFolder(dir)) {
+    FERRY_RETURN_IF_ERROR(cursor->Push(std::string(dir), rest, after));
+  }
   return std::unique_ptr<ListingCursor>(std::move(cursor));
 }
 

@@ -73,13 +73,15 @@ Features MemoryBackendDefaultFeatures() {
 
 class MemoryListingCursor : public ListingCursor {
  public:
-  MemoryListingCursor(const MemoryBackend& backend, std::string_view prefix)
-      : backend_(backend), prefix_(prefix) {}
+  MemoryListingCursor(const MemoryBackend& backend, std::string_view prefix,
+                      std::string_view start_after)
+      : backend_(backend), prefix_(prefix), start_after_(start_after) {}
 
   Result<const ObjectInfo*> Next() override {
     std::lock_guard lock(backend_.mu_);
-    auto it = started_ ? backend_.objects_.upper_bound(current_.key)
-                       : backend_.objects_.lower_bound(prefix_);
+    auto it = started_                  ? backend_.objects_.upper_bound(current_.key)
+              : start_after_ < prefix_ ? backend_.objects_.lower_bound(prefix_)
+                                        : backend_.objects_.upper_bound(start_after_);
     started_ = true;
     if (it == backend_.objects_.end() || !it->first.starts_with(prefix_)) {
       return static_cast<const ObjectInfo*>(nullptr);
@@ -91,6 +93,7 @@ class MemoryListingCursor : public ListingCursor {
  private:
   const MemoryBackend& backend_;
   const std::string prefix_;
+  const std::string start_after_;
   bool started_ = false;
   ObjectInfo current_;
 };
@@ -109,9 +112,15 @@ Status MemoryBackend::Check(std::stop_token stop) {
 }
 
 Result<std::unique_ptr<ListingCursor>> MemoryBackend::List(std::string_view prefix) {
+  return ListFrom(prefix, {});
+}
+
+Result<std::unique_ptr<ListingCursor>> MemoryBackend::ListFrom(std::string_view prefix,
+                                                               std::string_view start_after) {
   std::lock_guard lock(mu_);
   FERRY_RETURN_IF_ERROR(BeginLocked(kList, &Counts::lists));
-  return std::unique_ptr<ListingCursor>(std::make_unique<MemoryListingCursor>(*this, prefix));
+  return std::unique_ptr<ListingCursor>(
+      std::make_unique<MemoryListingCursor>(*this, prefix, start_after));
 }
 
 Result<ObjectInfo> MemoryBackend::Stat(std::string_view key, bool with_tags, std::stop_token stop) {

@@ -106,6 +106,8 @@ class MemoryBackend : public Backend {
   // deleted during a listing show up or not as with S3's paged listings. Entries carry key,
   // size, etag, mtime and storage class; has_details = false.
   Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;
+  Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
+                                                  std::string_view start_after) override;
   // kNotFound when absent. Tags (possibly empty) only when `with_tags`.
   Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
   // kNotFound when absent; kFailedPrecondition when `etag` is given and differs; kDataLoss

@@ -62,4 +62,15 @@ Result<std::unique_ptr<ListingCursor>> S3Backend::ListFrom(std::string_view pref
       client_, bucket_, prefix_, std::string(prefix), start_after));
 }
 
+Result<std::optional<std::string>> S3Backend::FirstKeyAfter(std::string_view start_after) {
+  s3::ListRequest request;
+  request.bucket = bucket_;
+  request.prefix = prefix_;
+  request.start_after = prefix_ + std::string(start_after);
+  request.max_keys = 1;
+  FERRY_ASSIGN_OR_RETURN(s3::ListPage page, client_.ListObjectsV2(request));
+  if (page.objects.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(page.objects.front().key.substr(prefix_.size()));
+}
+
 }  // namespace ferry::storage
