@@ -25,6 +25,18 @@ Result<uint64_t> AbortAbandonedUploads(storage::Backend& dst, jobs::TimePoint be
   return aborted;
 }
 
+namespace {
+
+// The options as they decide what a run does, without the instant at which relative ages
+// (--newer-than 2h) were turned into times: a rerun an hour later means the same run.
+std::string Comparable(jobs::RunOptions o) {
+  if (o.filter.newer_than) o.filter.newer_than = std::chrono::system_clock::time_point{};
+  if (o.filter.older_than) o.filter.older_than = std::chrono::system_clock::time_point{};
+  return jobs::EncodeRunOptions(o);
+}
+
+}  // namespace
+
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop) {
@@ -38,6 +50,14 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     std::fprintf(stderr, "ferry: resuming run %lld (%s -> %s)\n",
                  static_cast<long long>(result.run), request.source.c_str(),
                  request.destination.c_str());
+    auto stored = jobs::DecodeRunOptions(existing->spec.options);
+    if (stored.ok() && Comparable(*stored) != Comparable(request.options)) {
+      // Jobs already enqueued were planned with the old options; mixing would be wrong.
+      std::fprintf(stderr,
+                   "ferry: warning: run %lld keeps the options it was started with; the "
+                   "options given now differ and apply to a new run once this one is done\n",
+                   static_cast<long long>(result.run));
+    }
     // Jobs a killed process of this machine still holds are taken over now, not in a minute.
     FERRY_RETURN_IF_ERROR(
         jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());

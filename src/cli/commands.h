@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/status.h"
+#include "jobs/worker.h"
 
 namespace ferry::cli {
 
@@ -31,5 +32,14 @@ void RegisterJobs(CLI::App& app, Context& ctx);    // worker, jobs (commands/job
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);
+
+// How a durable run lists (--listers, --scan-chunk): shared by cp/sync and worker.
+struct ListingArgs {
+  int listers = 4;
+  int scan_chunk = 10000;
+};
+void AddListingOptions(CLI::App* cmd, ListingArgs& args);
+// Checks the values and sets them on `w`; kInvalidArgument naming the flag.
+Status ApplyListingOptions(const ListingArgs& args, jobs::WorkerOptions& w);
 
 }  // namespace ferry::cli

@@ -169,6 +169,13 @@ class JobStore {
   // `more` (may be empty) is enqueued in the same transaction (a scan's transfer jobs).
   virtual Status Finish(const Lease& lease, const Outcome& outcome,
                         const std::vector<JobSpec>& more = {}) = 0;
+  // Hands part of a job's work on while the job goes on: replaces the payload of the leased
+  // job with `kept` (what this attempt still does, and what a later attempt redoes) and
+  // enqueues `more` (the rest), in one transaction. The lease is unchanged. A scan that splits
+  // its key range uses it, so that the other half is listed at once and never twice.
+  // kFailedPrecondition if the lease is no longer held (then nothing changes).
+  virtual Status HandOff(const Lease& lease, std::string_view kept,
+                         const std::vector<JobSpec>& more) = 0;
   virtual Result<Job> GetJob(JobId job) = 0;
   // Jobs of a run (0 = all runs) in a state (nullopt = all), oldest first, at most `limit`.
   virtual Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state,

@@ -1,46 +1,51 @@
 #include "jobs/key_range.h"
 
-#include <vector>
-
 namespace ferry::jobs {
+namespace {
+
+// The length of the longest common prefix of a and b, moved back to a character start of b
+// (UTF-8 continuation bytes are 10xxxxxx).
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  while (n > 0 && n < b.size() && (static_cast<unsigned char>(b[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+// The end of the next character of s at `i` (i < s.size()).
+size_t NextCharacter(std::string_view s, size_t i) {
+  ++i;
+  while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+  return i;
+}
+
+}  // namespace
+
+std::string KeyRange::SharedPrefix() const {
+  if (!last) return {};
+  size_t n = 0;
+  while (n < start_after.size() && n < last->size() && start_after[n] == (*last)[n]) ++n;
+  return last->substr(0, n);
+}
 
 Result<std::optional<std::string>> FindSplit(storage::Backend& source, const KeyRange& rest,
                                              std::string_view first, int* probes) {
-  // Prefix lengths of `first` at character starts (UTF-8 continuation bytes are 10xxxxxx),
-  // shortest first. A prefix followed by U+10FFFF in `first` itself is left out: its boundary
-  // would not be after `first`.
-  std::vector<size_t> cuts;
-  for (size_t i = 0; i <= first.size(); ++i) {
-    const bool char_start = i == first.size() || (static_cast<unsigned char>(first[i]) & 0xC0) != 0x80;
-    if (char_start && !first.substr(i).starts_with(kMaxCharacter)) cuts.push_back(i);
-  }
-  auto boundary = [&](size_t i) {
-    return std::string(first.substr(0, cuts[i])) + std::string(kMaxCharacter);
-  };
-  // Whether a key of `rest` lies after boundary(i). Boundaries fall as prefixes grow, so this
-  // is false up to some length and true from there on.
-  auto splits = [&](size_t i) -> Result<bool> {
-    const std::string b = boundary(i);
-    if (rest.last && b >= *rest.last) return false;
+  // Candidates: the prefix `first` shares with the key before it (the family both belong to),
+  // then one character more (the family of `first` alone).
+  const size_t shared = CommonPrefix(rest.start_after, first);
+  size_t lengths[2] = {shared, shared < first.size() ? NextCharacter(first, shared) : shared};
+  for (size_t i = 0; i < 2; ++i) {
+    if (i == 1 && lengths[1] == lengths[0]) break;
+    const std::string_view prefix = first.substr(0, lengths[i]);
+    // A prefix that `first` continues with U+10FFFF would put `first` above its own boundary.
+    if (first.substr(prefix.size()).starts_with(kMaxCharacter)) continue;
+    std::string boundary = std::string(prefix) + std::string(kMaxCharacter);
+    if (rest.last && boundary >= *rest.last) continue;  // nothing of the range above it
     if (probes != nullptr) ++*probes;
-    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> after, source.FirstKeyAfter(b));
-    return after.has_value() && rest.BeforeEnd(*after);
-  };
-  if (cuts.empty()) return std::optional<std::string>();
-  size_t hi = cuts.size() - 1;
-  FERRY_ASSIGN_OR_RETURN(bool any, splits(hi));
-  if (!any) return std::optional<std::string>();
-  size_t lo = 0;
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    FERRY_ASSIGN_OR_RETURN(bool s, splits(mid));
-    if (s) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
+    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> above, source.FirstKeyAfter(boundary));
+    if (above && rest.BeforeEnd(*above)) return std::optional<std::string>(std::move(boundary));
   }
-  return std::optional<std::string>(boundary(hi));
+  return std::optional<std::string>();
 }
 
 }  // namespace ferry::jobs

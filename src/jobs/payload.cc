@@ -35,10 +35,15 @@ json KeyJson(const std::string& key) {
 std::string KeyFrom(const json& j) {
   if (j.is_string()) return j.get<std::string>();
   const std::string hex = j.at("hex").get<std::string>();
-  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex key length");
+  auto digit = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw std::invalid_argument("hex key with a character that is not a lower-case hex digit");
+  };
+  if (hex.size() % 2 != 0) throw std::invalid_argument("hex key of odd length");
   std::string key;
   for (size_t i = 0; i < hex.size(); i += 2) {
-    key += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    key += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
   }
   return key;
 }

@@ -1,9 +1,15 @@
-// Scan jobs: one bounded chunk of the merged listings of one key range (key_range.h). The
-// source side yields at most `scan_chunk` keys of the range; the destination side stops where
-// the source stopped (after the last key of the chunk, or at the end of the range when the
-// source ran out), so the chunks and ranges of a run cover the key space exactly once. Found work becomes
-// jobs; the rest of a cut range becomes one scan job, or two when the run wants more listing
-// in parallel.
+// Scan jobs: one bounded chunk of the merged listings of one key range (key_range.h).
+//
+// The source side yields at most `scan_chunk` keys of the range; the destination side stops
+// where the source stopped (after the last key of the chunk, or at the end of the range when
+// the source ran out), so the chunks and ranges of a run cover the key space exactly once.
+// Found work becomes jobs. Parallel listing: every `split_check_keys` source keys, and when the
+// chunk is cut, a scan of a run that has nothing waiting to be claimed splits the rest of its
+// range at a probed key. Mid-chunk, the high part is handed on at once (JobStore::HandOff: this
+// job keeps the low part, also on a retry) and the listing goes on up to the new end; at the
+// cut, the rest goes on as one or two scan jobs enqueued with the job's Finish.
+#include <cstdio>
+
 #include "jobs/worker_internal.h"
 #include "plan/merge.h"
 #include "transfer/planner.h"
@@ -11,41 +17,54 @@
 namespace ferry::jobs {
 namespace {
 
-// The source listing of one chunk: the keys of the range, at most `limit` of them. Reading one
-// key past the limit tells whether the range goes on and where (`next`).
+// The source listing of one chunk: the keys of `range` (whose end may move down while the
+// chunk is listed), at most `limit` of them. Every `check_every` keys it calls `checkpoint`
+// with the last key yielded and the next one, before yielding the next one.
 class BoundedSource : public storage::ListingCursor {
  public:
-  BoundedSource(storage::ListingCursor& inner, const KeyRange& range, size_t limit)
-      : inner_(inner), range_(range), limit_(limit) {}
+  using Checkpoint = std::function<void(const std::string& last, const std::string& next)>;
+  BoundedSource(storage::ListingCursor& inner, const KeyRange& range, size_t limit,
+                size_t check_every, Checkpoint checkpoint)
+      : inner_(inner),
+        range_(range),
+        limit_(limit),
+        check_every_(check_every),
+        checkpoint_(std::move(checkpoint)) {}
+
   Result<const storage::ObjectInfo*> Next() override {
     if (ended_) return static_cast<const storage::ObjectInfo*>(nullptr);
+    if (count_ == limit_) {
+      // Cut without reading ahead: reading one more key could cost a page that the next
+      // chunk reads again. The rest may turn out to be empty.
+      ended_ = cut_ = true;
+      return static_cast<const storage::ObjectInfo*>(nullptr);
+    }
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, inner_.Next());
     if (o == nullptr || !range_.BeforeEnd(o->key)) {
       ended_ = true;
       return static_cast<const storage::ObjectInfo*>(nullptr);
     }
-    if (count_ == limit_) {
-      ended_ = true;
-      next_ = o->key;  // the next chunk starts after boundary_ with this key
-      return static_cast<const storage::ObjectInfo*>(nullptr);
+    if (count_ > 0 && check_every_ > 0 && count_ % check_every_ == 0) {
+      checkpoint_(boundary_, o->key);  // may lower the range's end, never below o->key
     }
     ++count_;
     boundary_ = o->key;
     return o;
   }
-  // The range goes on after boundary(), at next().
-  bool cut() const { return next_.has_value(); }
+  // The chunk ended at its key limit: the range goes on after boundary().
+  bool cut() const { return cut_; }
   const std::string& boundary() const { return boundary_; }
-  const std::string& next() const { return *next_; }
 
  private:
   storage::ListingCursor& inner_;
   const KeyRange& range_;
   const size_t limit_;
+  const size_t check_every_;
+  Checkpoint checkpoint_;
   size_t count_ = 0;
   bool ended_ = false;
+  bool cut_ = false;
   std::string boundary_;
-  std::optional<std::string> next_;
 };
 
 // The destination listing of the same chunk: the range's keys, until Stop().
@@ -69,21 +88,24 @@ class BoundedDestination : public storage::ListingCursor {
   bool stopped_ = false;
 };
 
-// Ends the chunk on the destination side where the source was cut. This is decided when a
-// destination key is visited, not when it is read: the merge reads a destination key ahead,
-// before the source has shown whether it goes on, and a key past the cut belongs to the next
-// chunk (planning it here as "destination only" would delete an object the source has).
+// Ends the chunk on the destination side where the source was cut, or where the range now
+// ends. This is decided when a destination key is visited, not when it is read: the merge reads
+// a destination key ahead, before the source has shown whether it goes on (or before a split
+// moved the range's end down), and a key past the end belongs to another chunk or range.
+// Planning it here as "destination only" would delete, under --delete, an object that the
+// source has there.
 class ChunkVisitor : public plan::ListingVisitor {
  public:
-  ChunkVisitor(plan::ListingVisitor& inner, const BoundedSource& src, BoundedDestination& dst)
-      : inner_(inner), src_(src), dst_(dst) {}
+  ChunkVisitor(plan::ListingVisitor& inner, const KeyRange& range, const BoundedSource& src,
+               BoundedDestination& dst)
+      : inner_(inner), range_(range), src_(src), dst_(dst) {}
   Status SourceOnly(const storage::ObjectInfo& src) override { return inner_.SourceOnly(src); }
   Status Both(const storage::ObjectInfo& src, const storage::ObjectInfo& dst) override {
     return inner_.Both(src, dst);
   }
   Status DestinationOnly(const storage::ObjectInfo& dst) override {
     // Visited only once the source is past it or has ended, so cut() is known by now.
-    if (src_.cut() && dst.key > src_.boundary()) {
+    if ((src_.cut() && dst.key > src_.boundary()) || !range_.BeforeEnd(dst.key)) {
       dst_.Stop();
       return Status::Ok();
     }
@@ -92,6 +114,7 @@ class ChunkVisitor : public plan::ListingVisitor {
 
  private:
   plan::ListingVisitor& inner_;
+  const KeyRange& range_;
   const BoundedSource& src_;
   BoundedDestination& dst_;
 };
@@ -155,7 +178,24 @@ class JobSink : public transfer::PlanSink {
   std::vector<std::string> deletes_;
 };
 
-JobSpec ScanJob(const RunContext& ctx, KeyRange range) {
+// A split point of `rest` (whose first key is `first`). A failed probe costs only the split:
+// the scan goes on whole.
+std::optional<std::string> SplitPoint(RunContext& ctx, const KeyRange& rest,
+                                      std::string_view first, bool verbose) {
+  int probes = 0;
+  auto found = FindSplit(*ctx.src, rest, first, &probes);
+  if (verbose) {
+    std::fprintf(stderr, "scan: %s after %d probes%s\n",
+                 found.ok() && *found ? "split" : "no split", probes,
+                 found.ok() ? "" : (": " + found.status().message()).c_str());
+  }
+  if (!found.ok()) return std::nullopt;
+  return *found;
+}
+
+}  // namespace
+
+JobSpec ScanJob(const RunContext& ctx, const KeyRange& range) {
   JobSpec spec;
   spec.run = ctx.run.id;
   spec.kind = JobKind::kScan;
@@ -164,30 +204,40 @@ JobSpec ScanJob(const RunContext& ctx, KeyRange range) {
   return spec;
 }
 
-}  // namespace
-
-Status ScanChunk(RunContext& ctx, const KeyRange& range, const WorkerOptions& options,
-                 const std::function<bool()>& want_split, transfer::Stats& stats,
-                 std::vector<JobSpec>& more) {
-  FERRY_ASSIGN_OR_RETURN(auto src, ctx.src->ListFrom("", range.start_after));
-  FERRY_ASSIGN_OR_RETURN(auto dst, ctx.dst->ListFrom("", range.start_after));
-  BoundedSource bounded_src(*src, range, options.scan_chunk);
+Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions& options,
+                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more) {
+  KeyRange range = job_range;  // its end moves down when a split hands the high part on
+  // Every key of the range starts with what its two ends share: listing under that prefix lets
+  // S3 end the last page of the range instead of a page past it.
+  const std::string prefix = range.SharedPrefix();
+  FERRY_ASSIGN_OR_RETURN(auto src, ctx.src->ListFrom(prefix, range.start_after));
+  FERRY_ASSIGN_OR_RETURN(auto dst, ctx.dst->ListFrom(prefix, range.start_after));
+  auto checkpoint = [&](const std::string& last, const std::string& next) {
+    if (!control.WantsSplit()) return;
+    const KeyRange rest{last, range.last};
+    std::optional<std::string> split = SplitPoint(ctx, rest, next, options.verbose);
+    if (!split) return;
+    const KeyRange kept{range.start_after, *split};
+    if (control.HandOff(kept, KeyRange{*split, range.last}).ok()) range.last = *split;
+  };
+  BoundedSource bounded_src(*src, range, options.scan_chunk, options.split_check_keys,
+                            checkpoint);
   BoundedDestination bounded_dst(*dst, range);
   JobSink sink(ctx, options, more);
   transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra, stats,
                             sink);
-  ChunkVisitor visitor(planner, bounded_src, bounded_dst);
+  ChunkVisitor visitor(planner, range, bounded_src, bounded_dst);
   FERRY_RETURN_IF_ERROR(plan::MergeListings(bounded_src, bounded_dst, visitor));
   sink.Flush();
   sink.FlushDeletes();
   if (!bounded_src.cut()) return Status::Ok();
   const KeyRange rest{bounded_src.boundary(), range.last};
   std::optional<std::string> split;
-  if (want_split()) {
-    int probes = 0;
-    FERRY_ASSIGN_OR_RETURN(split, FindSplit(*ctx.src, rest, bounded_src.next(), &probes));
-    if (options.verbose) {
-      std::fprintf(stderr, "scan: %s after %d probes\n", split ? "split" : "no split", probes);
+  if (control.WantsSplit()) {
+    // The first key of the rest, if the source has one: one key from the store, not a page.
+    auto first = ctx.src->FirstKeyAfter(rest.start_after);
+    if (first.ok() && *first && rest.BeforeEnd(**first)) {
+      split = SplitPoint(ctx, rest, **first, options.verbose);
     }
   }
   if (!split) {

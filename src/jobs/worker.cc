@@ -80,6 +80,24 @@ class Worker::Impl {
                  const std::vector<JobSpec>& more = {});
   Outcome OutcomeOf(const Status& s, int attempt) const;
   bool WantsSplit(RunId run);
+  // ScanControl of one scan job: asks the store, hands work on under the job's lease.
+  class JobScanControl : public ScanControl {
+   public:
+    JobScanControl(Impl& impl, ActiveJob& job) : impl_(impl), job_(job) {}
+    bool WantsSplit() override { return impl_.WantsSplit(job_.claimed.job.spec.run); }
+    Status HandOff(const KeyRange& kept, const KeyRange& rest) override {
+      FERRY_RETURN_IF_ERROR(impl_.store_.HandOff(job_.claimed.lease, EncodeScan(kept),
+                                                 {ScanJob(*job_.ctx, rest)}));
+      std::lock_guard lock(impl_.mu_);
+      ++impl_.wakeups_;  // the claim loop may have room for it
+      impl_.cv_.notify_all();
+      return Status::Ok();
+    }
+
+   private:
+    Impl& impl_;
+    ActiveJob& job_;
+  };
   void RenewLoop(std::stop_token stop);
 
   JobStore& store_;
@@ -94,6 +112,7 @@ class Worker::Impl {
   size_t objects_in_flight_ = 0;                           // GUARDED_BY(mu_)
   uint64_t finished_ = 0;       // GUARDED_BY(mu_): jobs ended so far
   uint64_t finished_seen_ = 0;  // GUARDED_BY(mu_): as of the last look of the claim loop
+  uint64_t wakeups_ = 0;        // GUARDED_BY(mu_): jobs ended or handed on (claim loop wakes)
   int side_running_ = 0;                                   // GUARDED_BY(mu_): scans+deletes
   std::jthread renewer_;
 };
@@ -112,10 +131,12 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
   int store_failures = 0;
   while (!stop.stop_requested()) {
     bool finished_since;  // a job ended: the run may have reached its next phase
+    uint64_t wakeups_seen;
     {
       std::lock_guard lock(mu_);
       finished_since = finished_ != finished_seen_;
       finished_seen_ = finished_;
+      wakeups_seen = wakeups_;
     }
     if (finished_since ||
         std::chrono::steady_clock::now() - last_advance > std::chrono::milliseconds(300)) {
@@ -163,9 +184,9 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
     for (auto& job : claimed) Dispatch(std::move(job), stop);
     if (claimed.empty()) {
       std::unique_lock lock(mu_);
-      // Woken early when a job ends (new jobs may have been enqueued, or the run moved on).
-      const uint64_t seen = finished_seen_;
-      cv_.wait_for(lock, stop, options_.idle_poll, [&] { return finished_ != seen; });
+      // Woken early when a job ends or hands work on (new jobs may have been enqueued, or the
+      // run moved on), also when that happened since the top of this round.
+      cv_.wait_for(lock, stop, options_.idle_poll, [&] { return wakeups_ != wakeups_seen; });
     }
   }
   return Drain(stop);
@@ -227,8 +248,8 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
     Status s;
     if (j.spec.kind == JobKind::kScan) {
       auto range = DecodeScan(j.spec.payload);
-      s = range.ok() ? ScanChunk(*job->ctx, *range, options_, [&] { return WantsSplit(j.spec.run); },
-                                 stats_, more)
+      JobScanControl control(*this, *job);
+      s = range.ok() ? ScanChunk(*job->ctx, *range, options_, control, stats_, more)
                      : range.status();
       s = s.WithContext("scan");
     } else {
@@ -291,16 +312,27 @@ void Worker::Impl::ObjectDone(const std::shared_ptr<ActiveJob>& job,
   FinishJob(job, outcome);
 }
 
-// A cut listing is split when nothing of its run waits to be claimed: every worker that could
-// list or copy is busy or idle for lack of work, so one more range to list can only help. With
-// queued work the rest goes on as one range (splitting costs a few probe requests).
+// A scan splits its range when one more range to list can only help: nothing of its run waits
+// to be claimed (every worker that could list or copy is busy, or idle for lack of work), and
+// someone has room to take it: this worker has a free lister slot, or other workers are
+// listing this run too (they free slots as their ranges end). Otherwise the range goes on
+// whole: a split that nobody takes yet only makes ranges smaller than they need to be.
 bool Worker::Impl::WantsSplit(RunId run) {
   auto counts = store_.CountJobs(run);
   if (!counts.ok()) return false;
-  auto queued = [&](JobKind k) {
-    return counts->by_kind[static_cast<size_t>(k)][static_cast<size_t>(JobState::kQueued)];
+  auto count = [&](JobKind k, JobState s) {
+    return counts->by_kind[static_cast<size_t>(k)][static_cast<size_t>(s)];
   };
-  return queued(JobKind::kScan) + queued(JobKind::kTransfer) == 0;
+  if (count(JobKind::kScan, JobState::kQueued) + count(JobKind::kTransfer, JobState::kQueued) > 0) {
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  if (side_running_ < options_.list_concurrency) return true;
+  uint64_t mine = 0;
+  for (const auto& [id, job] : active_) {
+    mine += job->claimed.job.spec.run == run && job->claimed.job.spec.kind == JobKind::kScan;
+  }
+  return count(JobKind::kScan, JobState::kLeased) > mine;
 }
 
 Outcome Worker::Impl::OutcomeOf(const Status& s, int attempt) const {
@@ -341,6 +373,7 @@ void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcom
   std::lock_guard lock(mu_);
   objects_in_flight_ -= job->objects;
   ++finished_;
+  ++wakeups_;
   active_.erase(job->claimed.job.id);
   cv_.notify_all();
 }

@@ -34,12 +34,26 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
                                                    const WorkerOptions& options,
                                                    transfer::Stats& stats);
 
+// What a scan job may do besides listing (the worker implements it for the job it runs).
+class ScanControl {
+ public:
+  virtual ~ScanControl() = default;
+  // Whether the run should list more in parallel now: nothing of it waits to be claimed.
+  virtual bool WantsSplit() = 0;
+  // Hands `rest` on as a new scan job at once while this job keeps `kept` (JobStore::HandOff).
+  virtual Status HandOff(const KeyRange& kept, const KeyRange& rest) = 0;
+};
+
 // One chunk of the merged listings of `range`; fills `more` with the jobs it found (transfer
-// batches, parked deletes) and the rest of the range: one scan job, or two split by FindSplit
-// when `want_split()` says the run should list more in parallel (asked only when cut).
+// batches, parked deletes) and the rest of the range when the chunk was cut: one scan job, or
+// two split by FindSplit when `control` says the run should list more in parallel. Every
+// `options.split_check_keys` source keys it may also split the range and hand the high part
+// on at once (see scan.cc).
 Status ScanChunk(RunContext& ctx, const KeyRange& range, const WorkerOptions& options,
-                 const std::function<bool()>& want_split, transfer::Stats& stats,
-                 std::vector<JobSpec>& more);
+                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more);
+
+// The scan job of `range` in ctx's run.
+JobSpec ScanJob(const RunContext& ctx, const KeyRange& range);
 
 // Checkpoints of a large-object transfer job, kept in the JobStore.
 class StoreJournal : public transfer::UploadJournal {

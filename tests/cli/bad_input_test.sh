@@ -20,6 +20,11 @@ RA_SECRET=wrong-secret-value check "wrong credentials" expect_error 1 "denied" \
 check "secret never printed" bash -c "! grep -q wrong-secret-value '$WORK/err'"
 check "bad size" expect_error 2 "min-size" ferry cp "$WORK/src" "ra:$A" --min-size 12zz
 check "bad glob" expect_error 2 "\\[" ferry cp "$WORK/src" "ra:$A" --include "[abc"
+check "bad listers" expect_error 2 "--listers: must be between 1 and 256" \
+  ferry sync "$WORK/src" "ra:$A" --listers 0
+check "bad scan chunk" expect_error 2 "--scan-chunk: must be at least 1" \
+  ferry worker --state "$WORK/w.db" --scan-chunk 0
+check "no state file for a refused worker" test ! -e "$WORK/w.db"
 check "nothing was written by the failed runs" \
   bash -c "[ -z \"\$('$FERRY_BIN' --config '$CONF' ls 'ra:$A')\" ]"
 check "unknown option" expect_error 2 "error" ferry cp "$WORK/src" "ra:$A" --frobnicate

@@ -37,6 +37,7 @@ rc=0
   --json > "$WORK/out" 2> "$WORK/err" || rc=$?
 check "rerun completes the run" [ "$rc" = 0 ]
 check "  resumed, not restarted" [ "$(python3 -c "import json; print(json.load(open('$WORK/out'))['resumed'])")" = True ]
+check "  same options: no warning about them" bash -c "! grep -q 'keeps the options' '$WORK/err'"
 check "  all 30 objects arrived" [ "$(ferry ls "rb:$B" | wc -l)" = 30 ]
 ferry jobs list --state "$STATE" --json > "$WORK/runs"
 check "  run is done" grep -q '"state":"done"' "$WORK/runs"

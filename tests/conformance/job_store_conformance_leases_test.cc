@@ -342,6 +342,41 @@ TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
 }
 
 // Every method is exactly one transaction (the bench divides by this); failures count none.
+TEST_P(JobStoreConformanceTest, HandOffKeepsTheJobAndEnqueuesTheRestAtomically) {
+  const RunId run = NewRun();
+  const auto scan = EnqueueN(run, 1, JobKind::kScan);
+  auto claimed = ClaimOk("w", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  std::vector<JobSpec> rest(1);
+  rest[0].run = run;
+  rest[0].kind = JobKind::kScan;
+  rest[0].payload = "high half";
+  // A spec of an unknown run fails the whole call: payload unchanged, nothing added.
+  std::vector<JobSpec> bad = rest;
+  bad[0].run = run + 100;
+  EXPECT_CODE(kNotFound, store().HandOff(claimed[0].lease, "low half", bad));
+  EXPECT_EQ(Get(scan[0]).spec.payload, "p0");
+  ASSERT_OK(store().HandOff(claimed[0].lease, "low half", rest));
+  const jobs::Job kept = Get(scan[0]);
+  EXPECT_EQ(kept.spec.payload, "low half");
+  EXPECT_EQ(kept.state, JobState::kLeased);
+  EXPECT_EQ(kept.attempts, claimed[0].job.attempts);
+  EXPECT_EQ(kept.lease_owner, "w");
+  // The handed-on work is claimable at once, by anyone; the lease still finishes the job.
+  auto other = ClaimOk("v", 5);
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].job.spec.payload, "high half");
+  ASSERT_OK(store().Renew(claimed[0].lease, seconds(30)));
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));
+  EXPECT_EQ(Get(scan[0]).state, JobState::kDone);
+  // A lost lease hands nothing on.
+  EXPECT_CODE(kFailedPrecondition, store().HandOff(claimed[0].lease, "again", rest));
+  auto all = store().ListJobs(run, std::nullopt, 10);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 2u);
+  EXPECT_EQ(Get(scan[0]).spec.payload, "low half");
+}
+
 TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
   const RunId run = NewRun();
   const auto ids = EnqueueN(run, 3);
@@ -370,6 +405,7 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
        [&] {
          return store().Finish(claimed[0].lease, {}, {spec, spec});
        }},
+      {"HandOff", [&] { return store().HandOff(claimed[1].lease, "kept", {spec}); }},
       {"GetJob", [&] { return store().GetJob(ids[0]).status(); }},
       {"ListJobs", [&] { return store().ListJobs(run, std::nullopt, 10).status(); }},
       {"Unpark", [&] { return store().Unpark(run, JobKind::kDelete).status(); }},

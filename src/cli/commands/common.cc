@@ -14,4 +14,22 @@ int ReportError(const Status& status) {
   }
 }
 
+void AddListingOptions(CLI::App* cmd, ListingArgs& args) {
+  cmd->add_option("--listers", args.listers,
+                  "listing jobs this process runs at once; a large listing is split into key "
+                  "ranges listed in parallel (default 4)");
+  cmd->add_option("--scan-chunk", args.scan_chunk,
+                  "keys one listing job covers before it hands on the rest (default 10000)");
+}
+
+Status ApplyListingOptions(const ListingArgs& args, jobs::WorkerOptions& w) {
+  if (args.listers < 1 || args.listers > 256) {
+    return Status::InvalidArgument("--listers: must be between 1 and 256");
+  }
+  if (args.scan_chunk < 1) return Status::InvalidArgument("--scan-chunk: must be at least 1");
+  w.list_concurrency = args.listers;
+  w.scan_chunk = static_cast<size_t>(args.scan_chunk);
+  return Status::Ok();
+}
+
 }  // namespace ferry::cli

@@ -1,5 +1,6 @@
-// ferry cp SRC DST / ferry sync SRC DST: option parsing, opening both sides, running
-// transfer::RunSync and printing the summary (text, or JSON with --json).
+// ferry cp SRC DST / ferry sync SRC DST: option parsing, then either a durable run
+// (app::RunDurable, the default) or an in-memory one (transfer::RunSync, --no-state or
+// --dry-run); the summary is printed by summary.cc.
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "checksum/checksum.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "cli/commands/copy_internal.h"
 #include "jobs/state_url.h"
 #include "plan/filter.h"
 #include "transfer/progress.h"
@@ -19,31 +21,6 @@
 
 namespace ferry::cli {
 namespace {
-
-struct CopyArgs {
-  std::string src;
-  std::string dst;
-  bool sync = false;
-  bool dry_run = false;
-  bool delete_extra = false;
-  bool json = false;
-  bool progress = false;
-  bool no_progress = false;
-  bool checksum = false;
-  bool size_only = false;
-  bool update = false;
-  std::vector<std::string> include;
-  std::vector<std::string> exclude;
-  std::string min_size, max_size, newer_than, older_than;
-  std::string storage_class;
-  int concurrency = 0;
-  std::string memory, part_size, threshold;
-  std::string state;  // JobStore URL: durable, resumable run ("" = automatic state file)
-  bool no_state = false;
-  bool detach = false;
-  int max_attempts = 5;
-  std::string abort_uploads_after = "24h";
-};
 
 Status ApplySize(const std::string& text, const std::optional<std::string>& fallback,
                  const char* flag, uint64_t& out) {
@@ -108,89 +85,6 @@ Result<plan::FilterOptions> BuildFilterOptions(const CopyArgs& a) {
   return f;
 }
 
-// What a durable run adds to the summary.
-struct DurableSummary {
-  int64_t run = 0;
-  bool resumed = false;
-  uint64_t dead_jobs = 0;
-  uint64_t state_transactions = 0;
-  std::string state;  // redacted URL or path
-  bool kept = true;   // the state stays (explicit --state, or a run that is not done)
-};
-
-void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
-                  const std::vector<transfer::Failure>& failures, uint64_t failed,
-                  const DurableSummary* d) {
-  const bool ok = r.status.ok() && failed == 0 && (d == nullptr || d->dead_jobs == 0);
-  if (a.json) {
-    nlohmann::json j;
-    j["command"] = a.sync ? "sync" : "cp";
-    j["source"] = a.src;
-    j["destination"] = a.dst;
-    j["dry_run"] = a.dry_run;
-    j["ok"] = ok;
-    if (!r.status.ok()) j["error"] = r.status.message();
-    j["objects_listed"] = s.objects_listed.load();
-    j["objects_copied"] = s.objects_copied.load();
-    j["bytes_copied"] = s.bytes_copied.load();
-    j["objects_unchanged"] = s.objects_skipped.load();
-    j["objects_deleted"] = s.objects_deleted.load();
-    j["objects_failed"] = failed;
-    j["server_side_copies"] = s.objects_server_side.load();
-    j["multipart_copies"] = s.objects_multipart.load();
-    j["parts_resumed"] = s.parts_resumed.load();
-    j["details_fetched"] = s.details_fetched.load();
-    j["deletes_skipped"] = r.deletes_skipped;
-    j["seconds"] = r.seconds;
-    j["peak_buffer_bytes"] = r.peak_buffer_bytes;
-    if (d != nullptr) {
-      j["run"] = d->run;
-      j["resumed"] = d->resumed;
-      j["jobs_dead"] = d->dead_jobs;
-      j["state"] = d->state;
-      j["state_kept"] = d->kept;
-      j["state_transactions"] = d->state_transactions;
-    }
-    auto& list = j["failures"] = nlohmann::json::array();
-    for (const auto& f : failures) {
-      list.push_back({{"key", f.key}, {"action", f.action}, {"error", f.status.message()}});
-    }
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    return;
-  }
-  for (const auto& f : failures) {
-    std::fprintf(stderr, "failed: %s %s: %s\n", f.action.c_str(), f.key.c_str(),
-                 f.status.message().c_str());
-  }
-  if (failed > failures.size()) {
-    std::fprintf(stderr, "... and %llu more failures\n",
-                 static_cast<unsigned long long>(failed - failures.size()));
-  }
-  const double rate = r.seconds > 0 ? static_cast<double>(s.bytes_copied.load()) / r.seconds : 0;
-  std::fprintf(stderr,
-               "%s%s: %llu objects listed, %llu %s (%s), %llu unchanged, %llu %s, %llu failed "
-               "in %.2f s (%s/s)\n",
-               a.dry_run ? "dry run: " : "", a.sync ? "sync" : "cp",
-               static_cast<unsigned long long>(s.objects_listed.load()),
-               static_cast<unsigned long long>(s.objects_copied.load()),
-               a.dry_run ? "to copy" : "copied",
-               transfer::HumanBytes(static_cast<double>(s.bytes_copied.load())).c_str(),
-               static_cast<unsigned long long>(s.objects_skipped.load()),
-               static_cast<unsigned long long>(s.objects_deleted.load()),
-               a.dry_run ? "to delete" : "deleted", static_cast<unsigned long long>(failed),
-               r.seconds, transfer::HumanBytes(rate).c_str());
-  if (r.deletes_skipped) {
-    std::fprintf(stderr, "not deleting %llu destination objects because of the failures above\n",
-                 static_cast<unsigned long long>(s.deletes_planned.load()));
-  }
-  if (d != nullptr && d->dead_jobs > 0) {
-    std::fprintf(stderr,
-                 "run %lld kept in %s: rerun the same command to retry; inspect with "
-                 "`ferry jobs dlq --state %s`\n",
-                 static_cast<long long>(d->run), d->state.c_str(), d->state.c_str());
-  }
-}
-
 jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
                               const plan::FilterOptions& filter) {
   jobs::RunOptions r;
@@ -252,11 +146,12 @@ std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId ru
 
 int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
                  const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
+  app::DurableRunRequest req;
+  if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
   const bool automatic = a.state.empty();
   const std::string state = automatic ? AutoStatePath(a) : a.state;
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
-  app::DurableRunRequest req;
   req.source = a.src;
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
@@ -392,6 +287,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "destination in ~/.local/state/ferry, removed when the run is done)");
   cmd->add_flag("--no-state", args->no_state, "keep no state: a run in memory, not resumable");
   cmd->add_flag("--detach", args->detach, "with --state: enqueue the run and return");
+  AddListingOptions(cmd, args->listing);
   cmd->add_option("--max-attempts", args->max_attempts,
                   "with --state: attempts per job before it is dead (default 5)");
   cmd->add_option("--abort-uploads-after", args->abort_uploads_after,

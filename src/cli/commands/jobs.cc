@@ -21,6 +21,7 @@ struct JobsArgs {
   bool dead_too = false;
   bool json = false;
   int concurrency = 64;
+  ListingArgs listing;
   std::string memory;
   int lease_ttl = 60;
 };
@@ -35,7 +36,7 @@ std::string When(jobs::TimePoint t) {
 }
 
 nlohmann::json JobJson(const jobs::Job& j) {
-  return {{"id", j.id},
+  nlohmann::json out = {{"id", j.id},
           {"run", j.spec.run},
           {"kind", jobs::JobKindName(j.spec.kind)},
           {"state", jobs::JobStateName(j.state)},
@@ -46,6 +47,14 @@ nlohmann::json JobJson(const jobs::Job& j) {
           {"last_error", j.last_error},
           {"lease_owner", j.lease_owner},
           {"updated", When(j.updated)}};
+  if (j.spec.kind == jobs::JobKind::kScan) {
+    // The key range the scan lists: keys after start_after, up to last (absent: to the end).
+    if (auto range = jobs::DecodeScan(j.spec.payload); range.ok()) {
+      out["start_after"] = range->start_after;
+      if (range->last) out["last"] = *range->last;
+    }
+  }
+  return out;
 }
 
 void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
@@ -140,12 +149,13 @@ int RunPurge(const JobsArgs& a) {
 }
 
 int RunWorker(const JobsArgs& a, Context& ctx) {
+  jobs::WorkerOptions w;
+  if (Status s = ApplyListingOptions(a.listing, w); !s.ok()) return ReportError(s);
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
   app::Wiring wiring(std::move(config).value());
-  jobs::WorkerOptions w;
   w.owner = jobs::DefaultOwner();
   w.concurrency = a.concurrency;
   w.lease_ttl = std::chrono::seconds(std::max(2, a.lease_ttl));
@@ -183,6 +193,7 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
   worker->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
   worker->add_option("--lease-ttl", args->lease_ttl,
                      "seconds a claimed job stays ours without renewal (default 60)");
+  AddListingOptions(worker, args->listing);
   worker->callback([args, &ctx] { ctx.exit_code = RunWorker(*args, ctx); });
 
   CLI::App* jobs = app.add_subcommand("jobs", "inspect and act on durable runs and jobs");

@@ -110,4 +110,19 @@ Status SqlJobStore::Finish(const Lease& lease, const Outcome& outcome,
   });
 }
 
+Status SqlJobStore::HandOff(const Lease& lease, std::string_view kept,
+                            const std::vector<JobSpec>& more) {
+  FERRY_RETURN_IF_ERROR(ValidateLease(lease));
+  FERRY_RETURN_IF_ERROR(ValidateSpecs(more));
+  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows, tx.Exec(std::string("UPDATE jobs SET payload = $4, updated = $5") + kLeaseHeld,
+                              {lease.job, lease.owner, int64_t{lease.attempt}, kept, now}));
+    if (rows.changes == 0) return ExplainLostLease(tx, lease);
+    std::vector<JobId> ids;
+    return InsertJobs(tx, more, now, ids);
+  });
+}
+
 }  // namespace ferry::jobs::internal

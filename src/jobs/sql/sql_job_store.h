@@ -56,6 +56,8 @@ class SqlJobStore : public JobStore {
   Result<uint64_t> ExpireLeases(std::string_view owner) override;
   Status Finish(const Lease& lease, const Outcome& outcome,
                 const std::vector<JobSpec>& more) override;
+  Status HandOff(const Lease& lease, std::string_view kept,
+                 const std::vector<JobSpec>& more) override;
   Result<Job> GetJob(JobId job) override;
   Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
   Result<uint64_t> Unpark(RunId run, JobKind kind) override;

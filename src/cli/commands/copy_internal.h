@@ -1,0 +1,58 @@
+// Internals of `ferry cp` / `ferry sync` shared by copy.cc (options, runs) and summary.cc (the
+// summary printed at the end).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "transfer/stats.h"
+#include "transfer/sync.h"
+
+namespace ferry::cli {
+
+// The command line of cp / sync, as parsed.
+struct CopyArgs {
+  std::string src;
+  std::string dst;
+  bool sync = false;
+  bool dry_run = false;
+  bool delete_extra = false;
+  bool json = false;
+  bool progress = false;
+  bool no_progress = false;
+  bool checksum = false;
+  bool size_only = false;
+  bool update = false;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::string min_size, max_size, newer_than, older_than;
+  std::string storage_class;
+  int concurrency = 0;
+  std::string memory, part_size, threshold;
+  std::string state;  // JobStore URL: durable, resumable run ("" = automatic state file)
+  bool no_state = false;
+  bool detach = false;
+  int max_attempts = 5;
+  std::string abort_uploads_after = "24h";
+  ListingArgs listing;
+};
+
+// What a durable run adds to the summary.
+struct DurableSummary {
+  int64_t run = 0;
+  bool resumed = false;
+  uint64_t dead_jobs = 0;
+  uint64_t state_transactions = 0;
+  std::string state;  // redacted URL or path
+  bool kept = true;   // the state stays (explicit --state, or a run that is not done)
+};
+
+// Prints the end-of-run summary: one line on stderr (failures first), or a JSON object on
+// stdout with --json. `d` is null for in-memory runs.
+void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
+                  const std::vector<transfer::Failure>& failures, uint64_t failed,
+                  const DurableSummary* d);
+
+}  // namespace ferry::cli

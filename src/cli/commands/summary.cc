@@ -1,0 +1,83 @@
+// The summary of `ferry cp` / `ferry sync` (copy_internal.h).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands/copy_internal.h"
+#include "transfer/progress.h"
+
+namespace ferry::cli {
+
+void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
+                  const std::vector<transfer::Failure>& failures, uint64_t failed,
+                  const DurableSummary* d) {
+  const bool ok = r.status.ok() && failed == 0 && (d == nullptr || d->dead_jobs == 0);
+  if (a.json) {
+    nlohmann::json j;
+    j["command"] = a.sync ? "sync" : "cp";
+    j["source"] = a.src;
+    j["destination"] = a.dst;
+    j["dry_run"] = a.dry_run;
+    j["ok"] = ok;
+    if (!r.status.ok()) j["error"] = r.status.message();
+    j["objects_listed"] = s.objects_listed.load();
+    j["objects_copied"] = s.objects_copied.load();
+    j["bytes_copied"] = s.bytes_copied.load();
+    j["objects_unchanged"] = s.objects_skipped.load();
+    j["objects_deleted"] = s.objects_deleted.load();
+    j["objects_failed"] = failed;
+    j["server_side_copies"] = s.objects_server_side.load();
+    j["multipart_copies"] = s.objects_multipart.load();
+    j["parts_resumed"] = s.parts_resumed.load();
+    j["details_fetched"] = s.details_fetched.load();
+    j["deletes_skipped"] = r.deletes_skipped;
+    j["seconds"] = r.seconds;
+    j["peak_buffer_bytes"] = r.peak_buffer_bytes;
+    if (d != nullptr) {
+      j["run"] = d->run;
+      j["resumed"] = d->resumed;
+      j["jobs_dead"] = d->dead_jobs;
+      j["state"] = d->state;
+      j["state_kept"] = d->kept;
+      j["state_transactions"] = d->state_transactions;
+    }
+    auto& list = j["failures"] = nlohmann::json::array();
+    for (const auto& f : failures) {
+      list.push_back({{"key", f.key}, {"action", f.action}, {"error", f.status.message()}});
+    }
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  for (const auto& f : failures) {
+    std::fprintf(stderr, "failed: %s %s: %s\n", f.action.c_str(), f.key.c_str(),
+                 f.status.message().c_str());
+  }
+  if (failed > failures.size()) {
+    std::fprintf(stderr, "... and %llu more failures\n",
+                 static_cast<unsigned long long>(failed - failures.size()));
+  }
+  const double rate = r.seconds > 0 ? static_cast<double>(s.bytes_copied.load()) / r.seconds : 0;
+  std::fprintf(stderr,
+               "%s%s: %llu objects listed, %llu %s (%s), %llu unchanged, %llu %s, %llu failed "
+               "in %.2f s (%s/s)\n",
+               a.dry_run ? "dry run: " : "", a.sync ? "sync" : "cp",
+               static_cast<unsigned long long>(s.objects_listed.load()),
+               static_cast<unsigned long long>(s.objects_copied.load()),
+               a.dry_run ? "to copy" : "copied",
+               transfer::HumanBytes(static_cast<double>(s.bytes_copied.load())).c_str(),
+               static_cast<unsigned long long>(s.objects_skipped.load()),
+               static_cast<unsigned long long>(s.objects_deleted.load()),
+               a.dry_run ? "to delete" : "deleted", static_cast<unsigned long long>(failed),
+               r.seconds, transfer::HumanBytes(rate).c_str());
+  if (r.deletes_skipped) {
+    std::fprintf(stderr, "not deleting %llu destination objects because of the failures above\n",
+                 static_cast<unsigned long long>(s.deletes_planned.load()));
+  }
+  if (d != nullptr && d->dead_jobs > 0) {
+    std::fprintf(stderr,
+                 "run %lld kept in %s: rerun the same command to retry; inspect with "
+                 "`ferry jobs dlq --state %s`\n",
+                 static_cast<long long>(d->run), d->state.c_str(), d->state.c_str());
+  }
+}
+
+}  // namespace ferry::cli

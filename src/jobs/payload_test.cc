@@ -1,0 +1,60 @@
+#include "jobs/payload.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::jobs {
+namespace {
+
+const std::vector<std::string> kKeys = {"a", "a b/%2F+", "ü/日本語", "caf\xE9", "\xFF\xFE",
+                                        std::string("x\0y", 3), std::string(1024, 'k')};
+
+TEST(PayloadTest, ScanRangesRoundTrip) {
+  for (const std::string& a : kKeys) {
+    for (const std::optional<std::string>& b :
+         {std::optional<std::string>(), std::optional<std::string>(a + "\xF4\x8F\xBF\xBF")}) {
+      const KeyRange range{a, b};
+      auto back = DecodeScan(EncodeScan(range));
+      ASSERT_TRUE(back.ok()) << back.status().ToString();
+      EXPECT_EQ(*back, range);
+    }
+  }
+  EXPECT_EQ(DecodeScan(EncodeScan(KeyRange{})).value(), KeyRange{});
+}
+
+TEST(PayloadTest, ScanPayloadsOfEarlierVersionsHaveNoEnd) {
+  auto range = DecodeScan(R"({"start_after":"k"})");
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ(*range, (KeyRange{"k", std::nullopt}));
+}
+
+TEST(PayloadTest, KeysOfTransfersAndDeletesRoundTripByteForByte) {
+  std::vector<transfer::CopyRequest> objects;
+  for (const std::string& k : kKeys) {
+    transfer::CopyRequest r;
+    r.src.key = k;
+    r.src.size = k.size();
+    objects.push_back(r);
+  }
+  auto back = DecodeTransfer(EncodeTransfer(objects));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), kKeys.size());
+  for (size_t i = 0; i < kKeys.size(); ++i) {
+    EXPECT_EQ((*back)[i].src.key, kKeys[i]);
+    EXPECT_EQ((*back)[i].src.size, kKeys[i].size());
+  }
+  EXPECT_EQ(DecodeDelete(EncodeDelete(kKeys)).value(), kKeys);
+}
+
+TEST(PayloadTest, MalformedPayloadsAreOneError) {
+  for (const char* text : {"", "{", R"({"start_after":5})", R"({"start_after":{"hex":"zz"}})",
+                           R"({"start_after":{"hex":"abc"}})",
+                           R"({"start_after":{"hex":"1z"}})", "[]"}) {
+    auto range = DecodeScan(text);
+    EXPECT_EQ(range.status().code(), ErrorCode::kInvalidArgument) << text;
+  }
+  EXPECT_EQ(DecodeDelete(R"({"keys":[1]})").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(DecodeTransfer(R"({"objects":[{}]})").status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ferry::jobs

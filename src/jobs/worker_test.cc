@@ -1,0 +1,220 @@
+// Worker runs end to end in one process: local folders on both sides, a SQLite JobStore in a
+// temporary folder, and real worker threads. The S3/PostgreSQL versions of these runs are the
+// CLI tests (tests/cli/durable_*_test.sh).
+#include "jobs/worker.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "base/clock.h"
+#include "checksum/checksum.h"
+#include "jobs/payload.h"
+#include "jobs/sqlite/sqlite_job_store.h"
+#include "storage/key.h"
+#include "storage/local/local_backend.h"
+
+namespace ferry::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+using Files = std::map<std::string, std::string>;  // key -> content
+
+class WorkerRunTest : public ::testing::Test {
+ public:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ferry-worker-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ / "src");
+    fs::create_directories(dir_ / "dst");
+    auto store = OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string Side(const char* name) const { return (dir_ / name).string(); }
+
+  void Write(const char* side, const Files& files) {
+    storage::LocalBackend backend(Side(side));
+    for (const auto& [key, body] : files) {
+      storage::WriteSpec spec;
+      spec.size = body.size();
+      spec.mtime = kMtime;  // the same on both sides: unchanged unless the size differs
+      ASSERT_TRUE(backend.Put(key, checksum::AsBytes(body), spec, {}).ok())
+          << storage::PrintableKey(key);
+    }
+  }
+
+  Files Read(const char* side) {
+    storage::LocalBackend backend(Side(side));
+    Files out;
+    auto cursor = backend.List("");
+    EXPECT_TRUE(cursor.ok());
+    if (!cursor.ok()) return out;
+    for (;;) {
+      auto next = (*cursor)->Next();
+      EXPECT_TRUE(next.ok()) << next.status().ToString();
+      if (!next.ok() || *next == nullptr) return out;
+      std::string body((*next)->size, '\0');
+      EXPECT_TRUE(backend.ReadAt((*next)->key, 0, std::as_writable_bytes(std::span(body)), "", {})
+                      .ok());
+      out[(*next)->key] = body;
+    }
+  }
+
+  // Creates a run src -> dst with its first scan job and runs `workers` workers on it to the end.
+  RunId RunWith(int workers, size_t scan_chunk, bool delete_extra, size_t split_check = 1000) {
+    RunOptions options;
+    options.delete_extra = delete_extra;
+    options.decide.delete_extra = delete_extra;
+    auto run = store_->CreateRun(RunSpec{Side("src"), Side("dst"), EncodeRunOptions(options)});
+    EXPECT_TRUE(run.ok());
+    JobSpec scan;
+    scan.run = *run;
+    scan.kind = JobKind::kScan;
+    scan.payload = EncodeScan(KeyRange{});
+    EXPECT_TRUE(store_->Enqueue({scan}).ok());
+    BackendOpener opener = [](const std::string& path, bool destination)
+        -> Result<std::unique_ptr<storage::Backend>> {
+      (void)destination;
+      return std::unique_ptr<storage::Backend>(std::make_unique<storage::LocalBackend>(path));
+    };
+    std::vector<std::thread> threads;
+    std::vector<transfer::Stats> stats(workers);
+    for (int i = 0; i < workers; ++i) {
+      threads.emplace_back([&, i] {
+        WorkerOptions w;
+        w.owner = "test:" + std::to_string(i);
+        w.concurrency = 8;
+        w.scan_chunk = scan_chunk;
+        w.split_check_keys = split_check;
+        w.batch_objects = 20;
+        w.only_run = *run;
+        w.exit_when_done = true;
+        w.idle_poll = std::chrono::milliseconds(20);
+        Worker worker(*store_, opener, w, stats[i]);
+        RunProgress progress = RunProgress::kWorking;
+        EXPECT_TRUE(worker.Run({}, &progress).ok());
+        EXPECT_EQ(progress, RunProgress::kDone);
+      });
+    }
+    for (auto& t : threads) t.join();
+    return *run;
+  }
+
+  // The key ranges of the run's scan jobs (all done by now).
+  std::vector<KeyRange> ScanRanges(RunId run) {
+    std::vector<KeyRange> out;
+    auto jobs = store_->ListJobs(run, JobState::kDone, 1000000);
+    EXPECT_TRUE(jobs.ok());
+    for (const Job& j : *jobs) {
+      if (j.spec.kind != JobKind::kScan) continue;
+      auto range = DecodeScan(j.spec.payload);
+      EXPECT_TRUE(range.ok());
+      out.push_back(*range);
+    }
+    return out;
+  }
+
+  static constexpr auto kMtime =
+      std::chrono::system_clock::time_point(std::chrono::seconds(1767225600));
+  SystemClock clock_;
+  fs::path dir_;
+  std::unique_ptr<JobStore> store_;
+};
+
+// A chunk reads one destination key ahead of the source; a key past the chunk's end that the
+// source has in its next chunk must not be planned as an extra (and deleted).
+TEST_F(WorkerRunTest, DestinationKeyPastTheChunkIsLeftToTheNextChunk) {
+  Write("src", {{"a", "1"}, {"b", "2"}, {"z", "3"}});
+  Write("dst", {{"a", "1"}, {"z", "3"}, {"zz", "extra"}});
+  RunWith(1, 2, /*delete_extra=*/true);
+  EXPECT_EQ(Read("dst"), (Files{{"a", "1"}, {"b", "2"}, {"z", "3"}}));
+}
+
+// Source and destination for the parallel runs: thousands of keys (folders, flat numbered
+// names, hostile and non-UTF-8 names). With `changes` the destination holds a third of them
+// unchanged and a third changed, else all of them unchanged; extras between them either way.
+// Returns the source.
+Files WriteTree(WorkerRunTest& t, bool changes) {
+  Files src;
+  Files dst;
+  std::mt19937 rng(11);
+  for (int d = 0; d < 12; ++d) {
+    for (int f = 0; f < 60; ++f) {
+      src["dir" + std::to_string(d) + "/sub/f" + std::to_string(f)] = "";
+    }
+  }
+  for (int i = 0; i < 900; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "obj-%05d", i);
+    src[name] = "";
+  }
+  for (const char* k : {"a b", "100%", "a+b", "ü/日本語", "\xF0\x9F\x98\x80", "caf\xE9", "..x",
+                        "dir3 ", "dir3-", "dir3/sub/f5.bak"}) {
+    src[k] = "";
+  }
+  for (auto& [key, content] : src) content = key + ":" + std::to_string(rng() % 1000);
+  int i = 0;
+  for (const auto& [key, content] : src) {
+    if (!changes || i % 3 == 0) dst[key] = content;
+    if (changes && i % 3 == 1) dst[key] = content + "-old";
+    if (i % 7 == 0) dst[key + "~extra"] = "x";
+    ++i;
+  }
+  dst["dir99/extra"] = "x";
+  dst["zzz"] = "x";
+  t.Write("src", src);
+  t.Write("dst", dst);
+  return src;
+}
+
+// Listed in chunks of 37 keys by two workers: ranges split when a chunk is cut, and every key
+// is planned exactly once.
+TEST_F(WorkerRunTest, ParallelListingAtChunkEndsCopiesAndDeletesExactly) {
+  const Files src = WriteTree(*this, /*changes=*/true);
+  const RunId run = RunWith(2, 37, /*delete_extra=*/true);
+  const Files got = Read("dst");
+  EXPECT_EQ(got.size(), src.size());
+  EXPECT_TRUE(got == src) << "destination differs from the source";
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->jobs[static_cast<size_t>(JobState::kDead)], 0u);
+  const std::vector<KeyRange> ranges = ScanRanges(run);
+  size_t bounded = 0;
+  for (const KeyRange& r : ranges) bounded += r.last.has_value();
+  EXPECT_GT(bounded, 4u);
+  EXPECT_GE(ranges.size(), src.size() / 37);
+}
+
+// One chunk would cover every key, but scans look for idle listers every 25 keys and hand the
+// high part of their range on at once: the listing spreads over ranges mid-chunk, exactly. No
+// object changed (a listing-bound run: queued transfer work would hold splits back), extras
+// are deleted.
+TEST_F(WorkerRunTest, ParallelListingByHandOffDeletesExactly) {
+  const Files src = WriteTree(*this, /*changes=*/false);
+  const RunId run = RunWith(2, 1000000, /*delete_extra=*/true, /*split_check=*/25);
+  const Files got = Read("dst");
+  EXPECT_EQ(got.size(), src.size());
+  EXPECT_TRUE(got == src) << "destination differs from the source";
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->jobs[static_cast<size_t>(JobState::kDead)], 0u);
+  // Handed-on ranges are scan jobs of their own; the first scan kept only the low part.
+  const std::vector<KeyRange> ranges = ScanRanges(run);
+  EXPECT_GE(ranges.size(), 4u);
+  ASSERT_FALSE(ranges.empty());
+  EXPECT_TRUE(ranges.front().last.has_value());
+}
+
+}  // namespace
+}  // namespace ferry::jobs
