@@ -312,7 +312,25 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
 
-  const CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = curl_easy_perform(h);
+  // A keep-alive connection the server closed just as we reused it fails before any reply
+  // (broken pipe, reset, nothing received). An idempotent request is sent again once, on a
+  // new connection; libcurl only does this itself for some of these cases.
+  long new_connections = 0;
+  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &new_connections);
+  const bool idempotent = method == "GET" || method == "HEAD" || method == "PUT" ||
+                          method == "DELETE";
+  if ((rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) &&
+      new_connections == 0 && idempotent && t.status_code == 0 && !t.begun &&
+      t.sink_status.ok() && !stop.stop_requested()) {
+    t.read_offset = 0;
+    t.headers.Clear();
+    t.headers_done = false;
+    error_buffer[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    rc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+  }
   if (rc != CURLE_OK) {
     if (!t.sink_status.ok()) return t.sink_status;
     return internal::CurlCodeToStatus(rc, error_buffer, method, request.url);
