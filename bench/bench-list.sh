@@ -32,6 +32,8 @@ cd "$(dirname "$0")/.."
 FERRY_ROOT=$PWD
 # shellcheck source=scripts/lib/common.sh
 source "$FERRY_ROOT/scripts/lib/common.sh"
+# shellcheck source=bench/lib/measure.sh
+source "$FERRY_ROOT/bench/lib/measure.sh"
 
 N=${BENCH_LIST_N:-50000}
 DIRS=${BENCH_LIST_DIRS:-50}
@@ -107,18 +109,9 @@ if has_tool aws; then
 fi
 
 # ------------------------------------------------------------------ measuring
-R_RTT=() R_TOOL=() R_WALL=() R_CPU=() R_RSS=() R_CHECK=()
-timed() { # LOG CMD...: sets T_WALL T_CPU T_RSS
-  local logf=$1 tf=$WORK/time.out rc=0 user sys
-  shift
-  /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" > "$logf" 2>&1 || rc=$?
-  read -r T_WALL user sys T_RSS < <(tail -n 1 "$tf")
-  T_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-  if [ "$rc" != 0 ]; then log "command failed ($rc): $*"; tail -n 5 "$logf" >&2; fi
-  return "$rc"
-}
+R_GROUP=() R_TOOL=() R_WALL=() R_CPU=() R_RSS=() R_CHECK=()
 record() { # TOOL WALL CPU RSS_KIB CHECK
-  R_RTT+=("$RTT") R_TOOL+=("$1") R_WALL+=("$2") R_CPU+=("$3") R_RSS+=("$(( $4 / 1024 ))") R_CHECK+=("$5")
+  R_GROUP+=("$RTT") R_TOOL+=("$1") R_WALL+=("$2") R_CPU+=("$3") R_RSS+=("$(( $4 / 1024 ))") R_CHECK+=("$5")
   log "rtt $RTT ms, $1: wall $2 s, CPU $3 s, peak RSS $(( $4 / 1024 )) MiB, check: $5"
 }
 # ferry_check LOG: ok when the JSON summary says nothing was copied or deleted
@@ -199,25 +192,12 @@ use_endpoints "$DIRECT_A" "$DIRECT_B"
 [ "$(count_objects b "$DST")" = "$N" ] || die "rb:$DST no longer holds $N objects"
 
 # ------------------------------------------------------------------ report
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "No-change re-sync of $N objects in $DIRS folders, RGW A -> B, $(nproc) cores; $(date -u +%F)"
 echo
 echo "| RTT ms | tool | wall s | CPU s | peak RSS MiB | wall / ferry | CPU / ferry | check |"
 echo "|---:|---|---:|---:|---:|---:|---:|---|"
-failures=0
-for i in "${!R_TOOL[@]}"; do
-  fw="" fc=""
-  for j in "${!R_TOOL[@]}"; do
-    if [ "${R_RTT[$j]}" = "${R_RTT[$i]}" ] && [ "${R_TOOL[$j]}" = ferry ] && [ "${R_CHECK[$j]}" = ok ]; then
-      fw=${R_WALL[$j]} fc=${R_CPU[$j]}
-    fi
-  done
-  rw=n/a rc=n/a
-  if [ -n "$fw" ]; then rw=$(ratio "${R_WALL[$i]}" "$fw"); rc=$(ratio "${R_CPU[$i]}" "$fc"); fi
-  [ "${R_CHECK[$i]}" = ok ] || failures=$((failures + 1))
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${R_RTT[$i]}" "${R_TOOL[$i]}" "${R_WALL[$i]}" \
-    "${R_CPU[$i]}" "${R_RSS[$i]}" "$rw" "$rc" "${R_CHECK[$i]}"
-done
+report_rows
+failures=$FAILURES
 echo
 [ "$failures" = 0 ] || die "$failures run(s) failed or did work"

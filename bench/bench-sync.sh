@@ -32,6 +32,8 @@ cd "$(dirname "$0")/.."
 FERRY_ROOT=$PWD
 # shellcheck source=scripts/lib/common.sh
 source "$FERRY_ROOT/scripts/lib/common.sh"
+# shellcheck source=bench/lib/measure.sh
+source "$FERRY_ROOT/bench/lib/measure.sh"
 
 SMALL_N=${BENCH_SMALL_N:-5000}
 SMALL_KB=16
@@ -137,18 +139,6 @@ fi
 # ------------------------------------------------------------------ measuring
 R_WORK=() R_TOOL=() R_WALL=() R_CPU=() R_RSS=() R_CHECK=()
 
-# timed LOG CMD...: run CMD under /usr/bin/time; sets T_WALL T_CPU (user+sys) T_RSS (KiB)
-timed() {
-  local logf=$1 tf=$WORK/time.out rc=0 user sys
-  shift
-  /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" > "$logf" 2>&1 || rc=$?
-  # on failure GNU time writes "Command exited with non-zero status N" first; the numbers are last
-  read -r T_WALL user sys T_RSS < <(tail -n 1 "$tf")
-  T_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-  if [ "$rc" != 0 ]; then log "command failed ($rc): $* (log: $logf)"; tail -n 5 "$logf" >&2; fi
-  return "$rc"
-}
-
 # record WORKLOAD TOOL WALL CPU RSS_KIB DST EXPECTED_COUNT EXPECTED_BYTES RC
 record() {
   local check=ok got count bytes
@@ -224,27 +214,16 @@ label() {
     big) echo "$BIG_N × $BIG_MB MiB" ;;
   esac
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo
 echo "RGW A -> B on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $ferry_version, $rclone_version, $aws_version; $(date -u +%F)"
 echo
 echo "| workload | tool | wall s | CPU s | peak RSS MiB | wall / ferry | CPU / ferry | check |"
 echo "|---|---|---:|---:|---:|---:|---:|---|"
-failures=0
-for i in "${!R_WORK[@]}"; do
-  fw="" fc=""
-  for j in "${!R_WORK[@]}"; do
-    if [ "${R_WORK[$j]}" = "${R_WORK[$i]}" ] && [ "${R_TOOL[$j]}" = ferry ] && [ "${R_CHECK[$j]}" = ok ]; then
-      fw=${R_WALL[$j]} fc=${R_CPU[$j]}
-    fi
-  done
-  rw=n/a rc=n/a
-  if [ -n "$fw" ]; then rw=$(ratio "${R_WALL[$i]}" "$fw"); rc=$(ratio "${R_CPU[$i]}" "$fc"); fi
-  [ "${R_CHECK[$i]}" = ok ] || failures=$((failures + 1))
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(label "${R_WORK[$i]}")" "${R_TOOL[$i]}" \
-    "${R_WALL[$i]}" "${R_CPU[$i]}" "${R_RSS[$i]}" "$rw" "$rc" "${R_CHECK[$i]}"
-done
+R_GROUP=()
+for w in "${R_WORK[@]}"; do R_GROUP+=("$(label "$w")"); done
+report_rows
+failures=$FAILURES
 echo
 if [ "$failures" -gt 0 ]; then
   log "$failures run(s) failed or left a wrong destination"

@@ -111,6 +111,16 @@ class WorkerRunTest : public ::testing::Test {
     return *run;
   }
 
+  // The destination holds exactly `want`, and no job of `run` is dead.
+  void ExpectDestinationIs(const Files& want, RunId run) {
+    const Files got = Read("dst");
+    EXPECT_EQ(got.size(), want.size());
+    EXPECT_TRUE(got == want) << "destination differs from the source";
+    auto counts = store_->CountJobs(run);
+    ASSERT_TRUE(counts.ok());
+    EXPECT_EQ(counts->jobs[static_cast<size_t>(JobState::kDead)], 0u);
+  }
+
   // The key ranges of the run's scan jobs (all done by now).
   std::vector<KeyRange> ScanRanges(RunId run) {
     std::vector<KeyRange> out;
@@ -183,12 +193,7 @@ Files WriteTree(WorkerRunTest& t, bool changes) {
 TEST_F(WorkerRunTest, ParallelListingAtChunkEndsCopiesAndDeletesExactly) {
   const Files src = WriteTree(*this, /*changes=*/true);
   const RunId run = RunWith(2, 37, /*delete_extra=*/true);
-  const Files got = Read("dst");
-  EXPECT_EQ(got.size(), src.size());
-  EXPECT_TRUE(got == src) << "destination differs from the source";
-  auto counts = store_->CountJobs(run);
-  ASSERT_TRUE(counts.ok());
-  EXPECT_EQ(counts->jobs[static_cast<size_t>(JobState::kDead)], 0u);
+  ExpectDestinationIs(src, run);
   const std::vector<KeyRange> ranges = ScanRanges(run);
   size_t bounded = 0;
   for (const KeyRange& r : ranges) bounded += r.last.has_value();
@@ -203,12 +208,7 @@ TEST_F(WorkerRunTest, ParallelListingAtChunkEndsCopiesAndDeletesExactly) {
 TEST_F(WorkerRunTest, ParallelListingByHandOffDeletesExactly) {
   const Files src = WriteTree(*this, /*changes=*/false);
   const RunId run = RunWith(2, 1000000, /*delete_extra=*/true, /*split_check=*/25);
-  const Files got = Read("dst");
-  EXPECT_EQ(got.size(), src.size());
-  EXPECT_TRUE(got == src) << "destination differs from the source";
-  auto counts = store_->CountJobs(run);
-  ASSERT_TRUE(counts.ok());
-  EXPECT_EQ(counts->jobs[static_cast<size_t>(JobState::kDead)], 0u);
+  ExpectDestinationIs(src, run);
   // Handed-on ranges are scan jobs of their own; the first scan kept only the low part.
   const std::vector<KeyRange> ranges = ScanRanges(run);
   EXPECT_GE(ranges.size(), 4u);

@@ -7,10 +7,11 @@
 //    drives lease expiry and retry backoff for every database. Stored as integer ms since the
 //    Unix epoch.
 //  * A method addressing one run or job by id (GetRun, SetRunState, CountJobs, GetJob, Renew,
-//    Finish, the checkpoint methods, and the run of each spec given to Enqueue/Finish) returns
+//    Finish, HandOff, the checkpoint methods, and the run of each spec given to
+//    Enqueue/Finish/HandOff) returns
 //    kNotFound for an unknown id. Filters (Claim, ListJobs, Redrive by run) match nothing.
 //  * A lease whose time ran out is still held until another claim takes the job; the fence is
-//    (job, owner, attempt), checked by Renew and Finish.
+//    (job, owner, attempt), checked by Renew, Finish and HandOff.
 //  * kInvalidArgument, before any transaction, for max_attempts < 1, objects/bytes above
 //    INT64_MAX, max_jobs or limit < 1, ttl <= 0, negative retry_after or part numbers < 1.
 //  * Each public method is exactly one transaction, read-only ones included; transactions()

@@ -1,0 +1,37 @@
+# Measuring and reporting for the bench scripts (sourced). The caller defines log() and WORK.
+
+# timed LOG CMD...: run CMD under /usr/bin/time, its output to LOG; sets T_WALL, T_CPU
+# (user + sys s) and T_RSS (KiB); returns CMD's exit code.
+timed() {
+  local logf=$1 tf=$WORK/time.out rc=0 user sys
+  shift
+  /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" > "$logf" 2>&1 || rc=$?
+  # on failure GNU time writes "Command exited with non-zero status N" first; the numbers are last
+  read -r T_WALL user sys T_RSS < <(tail -n 1 "$tf")
+  T_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  if [ "$rc" != 0 ]; then log "command failed ($rc): $* (log: $logf)"; tail -n 5 "$logf" >&2; fi
+  return "$rc"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# report_rows: one markdown row per measurement from the arrays R_GROUP, R_TOOL, R_WALL, R_CPU,
+# R_RSS (MiB) and R_CHECK, with wall and CPU as ratios to the "ferry" row of the same group.
+# Sets FAILURES to the number of rows whose check is not "ok".
+report_rows() {
+  local i j fw fc rw rc
+  FAILURES=0
+  for i in "${!R_TOOL[@]}"; do
+    fw="" fc=""
+    for j in "${!R_TOOL[@]}"; do
+      if [ "${R_GROUP[$j]}" = "${R_GROUP[$i]}" ] && [ "${R_TOOL[$j]}" = ferry ] && [ "${R_CHECK[$j]}" = ok ]; then
+        fw=${R_WALL[$j]} fc=${R_CPU[$j]}
+      fi
+    done
+    rw=n/a rc=n/a
+    if [ -n "$fw" ]; then rw=$(ratio "${R_WALL[$i]}" "$fw"); rc=$(ratio "${R_CPU[$i]}" "$fc"); fi
+    [ "${R_CHECK[$i]}" = ok ] || FAILURES=$((FAILURES + 1))
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${R_GROUP[$i]}" "${R_TOOL[$i]}" \
+      "${R_WALL[$i]}" "${R_CPU[$i]}" "${R_RSS[$i]}" "$rw" "$rc" "${R_CHECK[$i]}"
+  done
+}
