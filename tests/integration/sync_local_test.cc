@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -126,6 +127,51 @@ TEST_F(SyncLocalTest, DeleteOnLocalDestinationIsSkippedWhenACopyFailed) {
   EXPECT_EQ(out.failed(), 1u);
   EXPECT_TRUE(out.result.deletes_skipped);
   EXPECT_TRUE(fs::exists(down / "extra"));
+}
+
+// Content headers, user metadata and tags survive S3 -> folder -> S3 (the folder keeps them in
+// extended attributes), for a small object and a multipart one, and so does ferry's checksum.
+TEST_F(SyncLocalTest, MetadataAndTagsSurviveAFolderInBetween) {
+  const std::string a = NewBucket(0);
+  const std::string b = NewBucket(1);
+  auto src = S3(0, a);
+  storage::WriteSpec spec;
+  spec.metadata = {{"owner", "bob"}, {"project", "x y"}};
+  spec.content.content_type = "text/csv";
+  spec.content.cache_control = "max-age=60";
+  spec.content.content_disposition = "attachment; filename=\"r.csv\"";
+  spec.tags = storage::Tags{{"team", "data"}, {"tier", "gold"}};
+  const std::string small = "a,b\n1,2\n";
+  const std::string big = RandomBytes(10u << 20, 3);  // multipart both ways (threshold 8 MiB)
+  for (const auto& [key, body] : {std::pair{"small.csv", &small}, std::pair{"dir/big.bin", &big}}) {
+    spec.size = body->size();
+    ASSERT_TRUE(src->Put(key, std::as_bytes(std::span(*body)), spec, {}).ok()) << key;
+  }
+  const fs::path mid = root_ / "mid";
+  auto local = Local(mid);
+  EXPECT_EQ(Sync(*src, *local).copied(), 2u);
+  auto dst = S3(1, b);
+  EXPECT_EQ(Sync(*local, *dst).copied(), 2u);
+  for (const char* key : {"small.csv", "dir/big.bin"}) {
+    auto before = src->Stat(key, true, {});
+    auto after = dst->Stat(key, true, {});
+    ASSERT_TRUE(before.ok() && after.ok()) << key;
+    EXPECT_EQ(after->metadata.at("owner"), "bob") << key;
+    EXPECT_EQ(after->metadata.at("project"), "x y") << key;
+    EXPECT_EQ(after->content.content_type, "text/csv") << key;
+    EXPECT_EQ(after->content.cache_control, "max-age=60") << key;
+    EXPECT_EQ(after->content.content_disposition, spec.content.content_disposition) << key;
+    ASSERT_TRUE(after->tags.has_value()) << key;
+    storage::Tags tags = *after->tags;
+    std::sort(tags.begin(), tags.end());
+    EXPECT_EQ(tags, *spec.tags) << key;
+    ASSERT_TRUE(after->crc32c().has_value()) << key;
+    auto local_info = local->Stat(key, false, {});
+    ASSERT_TRUE(local_info.ok());
+    EXPECT_EQ(local_info->crc32c(), after->crc32c()) << key << ": the folder kept the checksum";
+  }
+  EXPECT_EQ(GetObject(1, b, "dir/big.bin"), big);
+  EXPECT_EQ(Sync(*local, *dst).copied(), 0u) << "no-change re-sync";
 }
 
 }  // namespace

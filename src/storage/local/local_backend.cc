@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "storage/key.h"
+#include "storage/local/local_xattr.h"
 #include "storage/local/posix_io.h"
 
 namespace ferry::storage {
@@ -28,9 +29,9 @@ Features LocalFeatures() {
   Features f;
   f.chunked_write = true;
   f.server_side_copy = false;
-  f.tags = false;
+  f.tags = true;      // in extended attributes (local_xattr.h)
   f.storage_class = false;
-  f.metadata = false;
+  f.metadata = true;  // in extended attributes
   f.cheap_reads = true;
   f.max_parts = std::numeric_limits<int>::max();
   f.min_part_size = 1;
@@ -119,7 +120,6 @@ Status LocalBackend::Check(std::stop_token stop) {
 }
 
 Result<ObjectInfo> LocalBackend::Stat(std::string_view key, bool with_tags, std::stop_token stop) {
-  (void)with_tags;  // no tags here: they stay nullopt
   if (stop.stop_requested()) return Status::Cancelled("stat cancelled");
   FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
   const std::string path = JoinPath(root_, key);
@@ -129,7 +129,15 @@ Result<ObjectInfo> LocalBackend::Stat(std::string_view key, bool with_tags, std:
     return Status::NotFound("no object \"" + PrintableKey(key) + "\": " + path +
                             " is not a regular file");
   }
-  return InfoFromStat(key, st);
+  ObjectInfo info = InfoFromStat(key, st);
+  local_internal::ReadDetails(path, st, with_tags, info);
+  return info;
+}
+
+Status LocalBackend::PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {
+  if (stop.stop_requested()) return Status::Cancelled("tagging cancelled");
+  FERRY_ASSIGN_OR_RETURN(ObjectInfo info, Stat(key, false, stop));  // kNotFound when absent
+  return local_internal::WriteTags(JoinPath(root_, info.key), tags);
 }
 
 Status LocalBackend::ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
@@ -157,7 +165,10 @@ Result<ObjectInfo> LocalBackend::ReadObject(std::string_view key, std::span<std:
                             " bytes, expected " + std::to_string(out.size()));
   }
   FERRY_RETURN_IF_ERROR(ReadRange(fd.get(), path, 0, out, size));
-  return InfoFromStat(key, st);
+  ObjectInfo info = InfoFromStat(key, st);
+  local_internal::ReadDetails(path, st, /*with_tags=*/true, info);
+  if (info.tags && info.tags->empty()) info.tags.reset();  // "fetched when it has any"
+  return info;
 }
 
 Status LocalBackend::Delete(std::string_view key, std::stop_token stop) {

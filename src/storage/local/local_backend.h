@@ -18,8 +18,11 @@
 //    readers see the old or the new content, never a mix. There is no fsync (speed over
 //    durability against power loss; a crash can leave a temporary file, which listings skip
 //    and ListPendingUploads finds).
-//  * Only content and mtime are stored: no metadata, content headers, tags or storage class
-//    (features() says so). WriteSpec::mtime (when not the epoch) becomes the file's mtime.
+//  * Content headers, user metadata and tags are kept in extended attributes ("user.ferry.*",
+//    local_xattr.h); ferry's checksum and original mtime only count while the file's size and
+//    mtime are still those it was written with. On a file system without user extended
+//    attributes nothing but content and mtime is kept. No storage class. WriteSpec::mtime
+//    (when not the epoch) becomes the file's mtime.
 //  * ETags are always "": the `etag` argument of ReadAt/ReadObject is ignored.
 //
 // Thread-safety: all methods are thread-safe; concurrent writers of one key end with one of
@@ -60,9 +63,13 @@ class LocalBackend : public Backend {
   // Skips on the file system: folders whose keys all come before `start_after` are not read.
   Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
                                                   std::string_view start_after) override;
-  // Size and mtime (ns precision); has_details = true with empty metadata and content headers;
-  // tags stay nullopt. kNotFound when absent or when the key names a folder.
+  // Size and mtime (ns precision) and the details kept in extended attributes; has_details =
+  // true; tags (possibly empty) only when `with_tags`. kNotFound when absent or when the key
+  // names a folder.
   Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
+  // Replaces the tags (an extended attribute). kNotFound when absent; kNotSupported on a file
+  // system without user extended attributes.
+  Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
   // pread of exactly out.size() bytes; a file too short for the range is kDataLoss.
   Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
                 std::string_view etag, std::stop_token stop) override;

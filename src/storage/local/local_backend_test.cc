@@ -218,7 +218,7 @@ TEST_F(LocalBackendTest, PutSetsNanosecondMtimeAndLeavesNoTemporaryFile) {
   EXPECT_EQ(info->mtime, spec.mtime);
   EXPECT_TRUE(info->has_details);
   EXPECT_TRUE(info->metadata.empty());
-  EXPECT_FALSE(info->tags.has_value());
+  EXPECT_EQ(info->tags, Tags{}) << "asked for: fetched, and there are none";
   auto cursor = backend_->List("");
   ASSERT_TRUE(cursor.ok());
   auto entry = (*cursor)->Next();
@@ -288,6 +288,43 @@ TEST_F(LocalBackendTest, StoppedCallsAreCancelled) {
   EXPECT_EQ(backend_->Put("k", checksum::AsBytes("x"), {}, stop.get_token()).status().code(),
             ErrorCode::kCancelled);
   EXPECT_FALSE(fs::exists(root_ / "k"));
+}
+
+// Details live in extended attributes. What describes the content (ferry's checksum and
+// original mtime) stops counting once the file changed; the rest stays.
+TEST_F(LocalBackendTest, ContentDetailsStopCountingWhenTheFileChanges) {
+  WriteSpec spec;
+  spec.mtime = system_clock::time_point(std::chrono::seconds(1'600'000'000));
+  spec.metadata = {{"ferry-crc32c", "0a1b2c3d"}, {"ferry-mtime", "1600000000000000000"},
+                   {"owner", "bob"}};
+  spec.content.content_type = "text/plain";
+  spec.tags = Tags{{"team", "data"}};
+  ASSERT_TRUE(Put("a/k", "body", spec).ok());
+  auto info = backend_->Stat("a/k", true, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->metadata, spec.metadata);
+  EXPECT_EQ(info->crc32c(), 0x0a1b2c3du);
+  EXPECT_EQ(info->tags, spec.tags);
+  // Edited in place (same size, new mtime): no checksum or original mtime any more.
+  Write("a/k", "BODY");
+  info = backend_->Stat("a/k", true, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->metadata, (std::map<std::string, std::string>{{"owner", "bob"}}));
+  EXPECT_EQ(info->crc32c(), std::nullopt);
+  EXPECT_EQ(info->content.content_type, "text/plain");
+  EXPECT_EQ(info->tags, spec.tags);
+  EXPECT_EQ(info->source_mtime(), info->mtime);
+  // A file ferry did not write has no details at all; tags read as none.
+  Write("plain", "x");
+  info = backend_->Stat("plain", true, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->metadata.empty());
+  EXPECT_EQ(info->tags, Tags{});
+  ASSERT_TRUE(backend_->PutTags("plain", {{"k", "v"}}, {}).ok());
+  EXPECT_EQ(backend_->Stat("plain", true, {})->tags, (Tags{{"k", "v"}}));
+  ASSERT_TRUE(backend_->PutTags("plain", {}, {}).ok());
+  EXPECT_EQ(backend_->Stat("plain", true, {})->tags, Tags{});
+  EXPECT_EQ(backend_->PutTags("../x", {{"k", "v"}}, {}).code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

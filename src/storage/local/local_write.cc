@@ -15,6 +15,7 @@
 
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
+#include "storage/local/local_xattr.h"
 #include "storage/local/posix_io.h"
 
 namespace ferry::storage {
@@ -30,11 +31,12 @@ using local_internal::UniqueFd;
 
 namespace {
 
-// Sets the mtime, closes and renames `fd`'s temporary file into place; removes the temporary
-// file when any step fails.
+// Sets the mtime, records the details (local_xattr.h), closes and renames `fd`'s temporary
+// file into place; removes the temporary file when any step fails.
 Status Finish(UniqueFd fd, const std::string& temp_path, const std::string& root,
-              std::string_view key, std::chrono::system_clock::time_point mtime) {
-  Status s = SetMtime(fd.get(), mtime, temp_path);
+              std::string_view key, const WriteSpec& spec) {
+  Status s = SetMtime(fd.get(), spec.mtime, temp_path);
+  if (s.ok()) s = local_internal::WriteDetails(fd.get(), spec, temp_path);
   if (Status c = fd.Close(temp_path); s.ok()) s = c;
   if (s.ok()) s = RenameInto(temp_path, root, key);
   if (!s.ok()) ::unlink(temp_path.c_str());
@@ -49,7 +51,7 @@ class LocalChunkWriter : public ChunkWriter {
         key_(std::move(key)),
         size_(spec.size),
         part_size_(part_size),
-        mtime_(spec.mtime),
+        spec_(spec),
         fd_(std::move(fd)),
         temp_path_(std::move(temp)),
         temp_name_(temp_path_.substr(temp_path_.rfind('/') + 1)) {}
@@ -84,8 +86,13 @@ class LocalChunkWriter : public ChunkWriter {
       return Status::InvalidArgument("cannot commit " + key_ + ": no part covered byte " +
                                      std::to_string(gap) + " of " + std::to_string(size_));
     }
-    FERRY_RETURN_IF_ERROR(Finish(std::move(fd_), temp_path_, root_, key_, mtime_));
+    FERRY_RETURN_IF_ERROR(Finish(std::move(fd_), temp_path_, root_, key_, spec_));
     return std::string();
+  }
+
+  void AddMetadataOnCommit(std::map<std::string, std::string> extra) override {
+    std::unique_lock state(state_mu_);
+    for (auto& [name, value] : extra) spec_.metadata[name] = std::move(value);
   }
 
   Status Abort() override {
@@ -139,8 +146,8 @@ class LocalChunkWriter : public ChunkWriter {
   const std::string key_;
   const uint64_t size_;
   const uint64_t part_size_;
-  const std::chrono::system_clock::time_point mtime_;
-  std::shared_mutex state_mu_;  // shared: WriteChunk; exclusive: Commit, Abort, Detach
+  std::shared_mutex state_mu_;  // shared: WriteChunk; exclusive: Commit, Abort, Detach, metadata
+  WriteSpec spec_;              // GUARDED_BY(state_mu_): mtime and details recorded by Commit
   UniqueFd fd_;                 // GUARDED_BY(state_mu_); invalid once the writer ended
   const std::string temp_path_;
   const std::string temp_name_;  // the upload id
@@ -161,7 +168,7 @@ Result<std::string> LocalBackend::Put(std::string_view key, std::span<const std:
     ::unlink(temp_path.c_str());
     return s;
   }
-  FERRY_RETURN_IF_ERROR(Finish(std::move(fd), temp_path, root_, key, spec.mtime));
+  FERRY_RETURN_IF_ERROR(Finish(std::move(fd), temp_path, root_, key, spec));
   return std::string();
 }
 

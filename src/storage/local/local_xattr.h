@@ -1,0 +1,45 @@
+// Details of local files: content headers, user metadata and tags kept in extended attributes
+// of the "user.ferry." namespace, so that S3 -> folder -> S3 keeps what S3 -> S3 keeps.
+//
+//   user.ferry.content-type, .content-encoding, .content-language, .content-disposition,
+//   .cache-control, .expires         the content headers (absent when empty)
+//   user.ferry.meta.<name>           one user metadata entry (x-amz-meta-<name>)
+//   user.ferry.tags                  the tags: key NUL value NUL ... (absent: no tags)
+//   user.ferry.guard                 "<size> <mtime ns>" of the file as written
+//
+// A file can change after ferry wrote it, and its attributes stay. Metadata that describes the
+// content, ferry's checksum (ferry-crc32c) and original mtime (ferry-mtime), is therefore read
+// back only while the file's size and mtime still equal the guard; an edited file no longer
+// claims a checksum or a time it does not have. Other metadata and headers are read always.
+//
+// A file system without user extended attributes (ENOTSUP) keeps no details: writes succeed
+// and reads find none. Any other failure to record them fails the write.
+//
+// Thread-safety: functions of one call; attributes of one file are written before the file is
+// renamed into place, so readers see all of them or none.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+
+#include "base/status.h"
+#include "storage/backend.h"
+#include "storage/object_info.h"
+
+namespace ferry::storage::local_internal {
+
+// Records `spec`'s content headers, metadata and tags on the open file `fd` (at `path`, for
+// messages). Call after the file's mtime was set: the guard records the final size and mtime.
+Status WriteDetails(int fd, const WriteSpec& spec, const std::string& path);
+
+// Fills info.content, info.metadata and, when `with_tags`, info.tags (empty when none) from
+// the attributes of the file at `path`, whose stat (as read) is `st`. Attributes that cannot
+// be read are skipped.
+void ReadDetails(const std::string& path, const struct stat& st, bool with_tags,
+                 ObjectInfo& info);
+
+// Replaces the tags of the file at `path` (an empty list removes them).
+Status WriteTags(const std::string& path, const Tags& tags);
+
+}  // namespace ferry::storage::local_internal
