@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Many workers on PostgreSQL: 20,000 objects are enqueued with `ferry sync --detach`, three
-# `ferry worker` processes share the work, one is SIGKILLed midway and PostgreSQL is restarted
-# midway; every object arrives intact, none is missing, and the job counts add up.
+# `ferry worker` processes share the work (listing in chunks of 2,000 keys, split into key
+# ranges), one is SIGKILLed midway and PostgreSQL is restarted midway; every object arrives
+# intact, none is missing, and the job counts add up.
 source "$(dirname "$0")/testlib.bash"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 : "${FERRY_TEST_PG_CTL_RESTART:?FERRY_TEST_PG_CTL_RESTART not set: run through scripts/test-all.sh}"
@@ -28,7 +29,7 @@ check "enqueue with --detach" bash -c "'$FERRY_BIN' --config '$CONF' sync 'ra:$A
 pids=()
 for w in 1 2 3; do
   "$FERRY_BIN" --config "$CONF" worker --state "$STATE" --concurrency 16 --lease-ttl 5 \
-    > "$WORK/w$w.log" 2>&1 &
+    --scan-chunk 2000 > "$WORK/w$w.log" 2>&1 &
   pids+=($!)
 done
 run_state() { "$FERRY_BIN" jobs list --state "$STATE" --json 2>/dev/null | head -1; }
@@ -50,6 +51,10 @@ run_state > "$WORK/run.json"
 check "run is done" grep -q '"state":"done"' "$WORK/run.json"
 check "no dead jobs" python3 -c "import json; d=json.load(open('$WORK/run.json')); assert d['jobs_dead']==0, d"
 check "job counts add up" python3 -c "import json; d=json.load(open('$WORK/run.json')); assert d['objects_done']==d['objects_total']==$N, d"
+ferry jobs show 0 --state "$STATE" --json --limit 100000 > "$WORK/jobs.jsonl"
+ranges=$(grep '"kind":"scan"' "$WORK/jobs.jsonl" | grep -c '"last":' || true)
+echo "  $(grep -c '"kind":"scan"' "$WORK/jobs.jsonl" || true) scan jobs, $ranges with an end key"
+check "the listing was split into key ranges across workers" [ "$ranges" -ge 2 ]
 ferry ls "ra:$A" --json > "$WORK/a.jsonl"
 ferry ls "rb:$B" --json > "$WORK/b.jsonl"
 check "every object arrived, none missing" [ "$(wc -l < "$WORK/b.jsonl")" = "$N" ]
