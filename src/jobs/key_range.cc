@@ -23,9 +23,8 @@ size_t NextCharacter(std::string_view s, size_t i) {
 
 std::string KeyRange::SharedPrefix() const {
   if (!last) return {};
-  size_t n = 0;
-  while (n < start_after.size() && n < last->size() && start_after[n] == (*last)[n]) ++n;
-  return last->substr(0, n);
+  // Cut at a character start: the prefix goes to S3, which wants UTF-8.
+  return last->substr(0, CommonPrefix(start_after, *last));
 }
 
 Result<std::optional<std::string>> FindSplit(storage::Backend& source, const KeyRange& rest,

@@ -156,5 +156,14 @@ TEST_F(FindSplitTest, ProbeFailuresAreReturned) {
   EXPECT_EQ(split.status().code(), ErrorCode::kUnavailable);
 }
 
+TEST(KeyRangeTest, SharedPrefixIsWhatBothEndsShareCutAtACharacter) {
+  const std::string max(kMaxCharacter);
+  EXPECT_EQ((KeyRange{"logs/2024/01/a", "logs/2024/0" + max}).SharedPrefix(), "logs/2024/0");
+  EXPECT_EQ((KeyRange{"", "a" + max}).SharedPrefix(), "");
+  EXPECT_EQ((KeyRange{"a/b", std::nullopt}).SharedPrefix(), "") << "no end: everything";
+  EXPECT_EQ((KeyRange{"d/\xC3\xA9", "d/\xC3\xAA"}).SharedPrefix(), "d/") << "é and ê";
+  EXPECT_EQ((KeyRange{"ab", "ab" + max}).SharedPrefix(), "ab");
+}
+
 }  // namespace
 }  // namespace ferry::jobs
