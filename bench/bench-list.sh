@@ -66,6 +66,16 @@ cleanup() {
   if [ -n "${DIRECT_A:-}" ]; then S3_ENDPOINT=$DIRECT_A S3_ENDPOINT_B=$DIRECT_B; fi
   if [ -n "${S3_ENDPOINT:-}" ]; then
     log "deleting the bench buckets"
+    # emptied by ferry first (DeleteObjects, 1,000 keys a request): `aws s3 rb --force`
+    # deletes one object per request, which takes minutes for this many
+    mkdir -p "$WORK/empty"
+    if [ -f "${CONFIG:-}" ]; then
+      write_ferry_config "$CONFIG"  # the direct endpoints again
+      [ "$made_b" = 0 ] || "$FERRY_BIN" --config "$CONFIG" sync "$WORK/empty" "rb:$DST" --delete \
+        --no-state --no-progress >/dev/null 2>&1
+      [ "$made_a" = 0 ] || "$FERRY_BIN" --config "$CONFIG" sync "$WORK/empty" "ra:$SRC" --delete \
+        --no-state --no-progress >/dev/null 2>&1
+    fi
     [ "$made_b" = 0 ] || drop_bucket b "$DST"
     [ "$made_a" = 0 ] || drop_bucket a "$SRC"
   fi
