@@ -152,7 +152,10 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       // Any worker may move a run it works on to its next phase (deletes, done).
       for (RunId run : runs) {
         auto progress = Worker::AdvanceRun(store_, run);
-        if (progress.ok() && *progress == RunProgress::kDone && run != options_.only_run) {
+        // A run that is done, or blocked on dead jobs, is let go while this worker holds none
+        // of its jobs: it stops being polled, and a claim of one of its jobs (after a redrive)
+        // opens it again.
+        if (progress.ok() && *progress != RunProgress::kWorking && run != options_.only_run) {
           std::unique_ptr<RunContext> finished;  // destroyed outside the lock (joins threads)
           std::lock_guard lock(mu_);
           if (auto it = runs_.find(run); it != runs_.end() && idle) {

@@ -72,22 +72,32 @@ class WorkerRunTest : public ::testing::Test {
   }
 
   // Creates a run src -> dst with its first scan job and runs `workers` workers on it to the end.
-  RunId RunWith(int workers, size_t scan_chunk, bool delete_extra, size_t split_check = 1000) {
-    RunOptions options;
-    options.delete_extra = delete_extra;
-    options.decide.delete_extra = delete_extra;
+  // A run src -> dst with its first scan job.
+  RunId NewRun(RunOptions options) {
     auto run = store_->CreateRun(RunSpec{Side("src"), Side("dst"), EncodeRunOptions(options)});
     EXPECT_TRUE(run.ok());
     JobSpec scan;
     scan.run = *run;
     scan.kind = JobKind::kScan;
     scan.payload = EncodeScan(KeyRange{});
+    scan.max_attempts = options.max_attempts;
     EXPECT_TRUE(store_->Enqueue({scan}).ok());
-    BackendOpener opener = [](const std::string& path, bool destination)
-        -> Result<std::unique_ptr<storage::Backend>> {
-      (void)destination;
-      return std::unique_ptr<storage::Backend>(std::make_unique<storage::LocalBackend>(path));
-    };
+    return *run;
+  }
+
+  static Result<std::unique_ptr<storage::Backend>> OpenLocal(const std::string& path,
+                                                             bool destination) {
+    (void)destination;
+    return std::unique_ptr<storage::Backend>(std::make_unique<storage::LocalBackend>(path));
+  }
+
+  // Creates a run src -> dst and runs `workers` workers on it to the end.
+  RunId RunWith(int workers, size_t scan_chunk, bool delete_extra, size_t split_check = 1000) {
+    RunOptions options;
+    options.delete_extra = delete_extra;
+    options.decide.delete_extra = delete_extra;
+    const RunId run = NewRun(options);
+    const BackendOpener opener = &OpenLocal;
     std::vector<std::thread> threads;
     std::vector<transfer::Stats> stats(workers);
     for (int i = 0; i < workers; ++i) {
@@ -98,7 +108,7 @@ class WorkerRunTest : public ::testing::Test {
         w.scan_chunk = scan_chunk;
         w.split_check_keys = split_check;
         w.batch_objects = 20;
-        w.only_run = *run;
+        w.only_run = run;
         w.exit_when_done = true;
         w.idle_poll = std::chrono::milliseconds(20);
         Worker worker(*store_, opener, w, stats[i]);
@@ -108,7 +118,7 @@ class WorkerRunTest : public ::testing::Test {
       });
     }
     for (auto& t : threads) t.join();
-    return *run;
+    return run;
   }
 
   // The destination holds exactly `want`, and no job of `run` is dead.
@@ -214,6 +224,39 @@ TEST_F(WorkerRunTest, ParallelListingByHandOffDeletesExactly) {
   EXPECT_GE(ranges.size(), 4u);
   ASSERT_FALSE(ranges.empty());
   EXPECT_TRUE(ranges.front().last.has_value());
+}
+
+// A long-lived worker (`ferry worker`) lets go of a run blocked on a dead job, and takes it up
+// again when the job is redriven.
+TEST_F(WorkerRunTest, ServingWorkerFinishesARunBlockedThenRedriven) {
+  Write("src", {{"d/x", "1"}, {"y", "2"}});
+  Write("dst", {{"d", "a file where the source has a folder"}});
+  RunOptions options;
+  options.max_attempts = 1;
+  const RunId run = NewRun(options);
+  WorkerOptions w;
+  w.owner = "test:serving";
+  w.idle_poll = std::chrono::milliseconds(20);
+  transfer::Stats stats;
+  Worker worker(*store_, &OpenLocal, w, stats);
+  std::stop_source stop;
+  std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
+  auto wait_for = [&](RunState want) {
+    for (int i = 0; i < 500; ++i) {
+      auto r = store_->GetRun(run);
+      if (r.ok() && r->state == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_for(RunState::kFailed)) << "the clash makes the transfer job dead";
+  EXPECT_EQ(Read("dst"), (Files{{"d", "a file where the source has a folder"}, {"y", "2"}}));
+  std::filesystem::remove(dir_ / "dst" / "d");
+  ASSERT_TRUE(store_->Redrive(run).ok());
+  EXPECT_TRUE(wait_for(RunState::kDone)) << "the redriven job is claimed and the run finishes";
+  stop.request_stop();
+  serving.join();
+  EXPECT_EQ(Read("dst"), (Files{{"d/x", "1"}, {"y", "2"}}));
 }
 
 }  // namespace
