@@ -113,6 +113,8 @@ class Worker::Impl {
   uint64_t finished_ = 0;       // GUARDED_BY(mu_): jobs ended so far
   uint64_t finished_seen_ = 0;  // GUARDED_BY(mu_): as of the last look of the claim loop
   uint64_t wakeups_ = 0;        // GUARDED_BY(mu_): jobs ended or handed on (claim loop wakes)
+  // GUARDED_BY(mu_): per run, until when WantsSplit answers "no" without asking the store.
+  std::map<RunId, std::chrono::steady_clock::time_point> no_split_until_;
   int side_running_ = 0;                                   // GUARDED_BY(mu_): scans+deletes
   std::jthread renewer_;
 };
@@ -321,21 +323,35 @@ void Worker::Impl::ObjectDone(const std::shared_ptr<ActiveJob>& job,
 // listing this run too (they free slots as their ranges end). Otherwise the range goes on
 // whole: a split that nobody takes yet only makes ranges smaller than they need to be.
 bool Worker::Impl::WantsSplit(RunId run) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = no_split_until_.find(run); it != no_split_until_.end() && now < it->second) {
+      return false;  // the last count said no, recently
+    }
+  }
   auto counts = store_.CountJobs(run);
   if (!counts.ok()) return false;
   auto count = [&](JobKind k, JobState s) {
     return counts->by_kind[static_cast<size_t>(k)][static_cast<size_t>(s)];
   };
-  if (count(JobKind::kScan, JobState::kQueued) + count(JobKind::kTransfer, JobState::kQueued) > 0) {
-    return false;
-  }
   std::lock_guard lock(mu_);
-  if (side_running_ < options_.list_concurrency) return true;
-  uint64_t mine = 0;
-  for (const auto& [id, job] : active_) {
-    mine += job->claimed.job.spec.run == run && job->claimed.job.spec.kind == JobKind::kScan;
+  bool wants = count(JobKind::kScan, JobState::kQueued) +
+                   count(JobKind::kTransfer, JobState::kQueued) ==
+               0;
+  if (wants && side_running_ >= options_.list_concurrency) {
+    uint64_t mine = 0;
+    for (const auto& [id, job] : active_) {
+      mine += job->claimed.job.spec.run == run && job->claimed.job.spec.kind == JobKind::kScan;
+    }
+    wants = count(JobKind::kScan, JobState::kLeased) > mine;
   }
-  return count(JobKind::kScan, JobState::kLeased) > mine;
+  if (wants) {
+    no_split_until_.erase(run);
+  } else {
+    no_split_until_[run] = now + options_.split_recheck;
+  }
+  return wants;
 }
 
 Outcome Worker::Impl::OutcomeOf(const Status& s, int attempt) const {

@@ -42,6 +42,10 @@ struct WorkerOptions {
   size_t scan_chunk = 10000;         // source keys per scan job
   int list_concurrency = 4;          // scan and delete jobs in hand at once (room to claim)
   size_t split_check_keys = 1000;    // source keys between a scan's looks for idle listers
+  // After the store said "no split" for a run, its scans take that answer for this long
+  // instead of counting the run's jobs again (one count per run and period, whatever the
+  // number of keys listed).
+  std::chrono::milliseconds split_recheck{1000};
   size_t batch_objects = 200;        // small objects per transfer job
   uint64_t batch_bytes = 64ull << 20;
   RunId only_run = 0;                // 0: serve every run

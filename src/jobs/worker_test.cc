@@ -107,6 +107,7 @@ class WorkerRunTest : public ::testing::Test {
         w.concurrency = 8;
         w.scan_chunk = scan_chunk;
         w.split_check_keys = split_check;
+        w.split_recheck = std::chrono::milliseconds(0);  // every look asks the store
         w.batch_objects = 20;
         w.only_run = run;
         w.exit_when_done = true;

@@ -111,7 +111,8 @@ std::vector<std::string> FerryNames(const std::string& path) {
   list.resize(static_cast<size_t>(n));
   for (size_t i = 0; i < list.size();) {
     const size_t end = list.find('\0', i);
-    const std::string_view name(list.data() + i, (end == std::string::npos ? list.size() : end) - i);
+    const size_t stop = end == std::string::npos ? list.size() : end;
+    const std::string_view name(list.data() + i, stop - i);
     if (name.starts_with(kPrefix)) names.emplace_back(name);
     if (end == std::string::npos) break;
     i = end + 1;
