@@ -7,9 +7,10 @@
 #   build   compiler, CMake/Ninja and the libraries ferry links against (+ GoogleTest)
 #   rgw     Ceph RADOS Gateway and the single-node cluster under it (scripts/rgw-start.sh)
 #   pg      PostgreSQL server (scripts/pg-start.sh)
+#   swift   OpenStack Swift with its S3 layer and memcached (scripts/swift-start.sh)
 #   aws     the AWS CLI v2 (/usr/bin/aws): an independent S3 client for checks and demos
 #   bench   the peers of bench/bench-sync.sh: rclone, AWS CLI, GNU time (/usr/bin/time)
-#   test    build + rgw + pg + aws: everything scripts/test-all.sh needs
+#   test    build + rgw + pg + swift + aws: everything scripts/test-all.sh needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
 #
@@ -29,6 +30,7 @@ BUILD_PKGS=(build-essential cmake ninja-build pkg-config g++ libcurl4-openssl-de
 # curl: rgw-start.sh polls the S3 ports with it
 RGW_PKGS=(radosgw ceph-mon ceph-osd ceph-common curl)
 PG_PKGS=(postgresql)
+SWIFT_PKGS=(swift-proxy swift-account swift-container swift-object memcached curl)
 AWS_PKGS=(awscli)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword
 BENCH_PKGS=(rclone awscli time)
@@ -42,13 +44,14 @@ add_group() {
     build) wanted+=("${BUILD_PKGS[@]}") ;;
     rgw)   wanted+=("${RGW_PKGS[@]}") ;;
     pg)    wanted+=("${PG_PKGS[@]}") ;;
+    swift) wanted+=("${SWIFT_PKGS[@]}") ;;
     aws)   wanted+=("${AWS_PKGS[@]}") ;;
     bench) wanted+=("${BENCH_PKGS[@]}") ;;
-    test)  add_group build; add_group rgw; add_group pg; add_group aws ;;
+    test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown group '$1' (build rgw pg aws bench test demo all)" ;;
+    *) die "unknown group '$1' (build rgw pg swift aws bench test demo all)" ;;
   esac
 }
 for g in "${groups[@]}"; do add_group "$g"; done

@@ -5,8 +5,9 @@
 #
 # 1. installs what is missing (scripts/install-deps.sh test: compiler, libraries, Ceph RGW,
 #    PostgreSQL, AWS CLI) - a second run skips this in under a second;
-# 2. starts two RGW gateways (regions A and B) and PostgreSQL in the background, because
-#    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
+# 2. starts two RGW gateways (regions A and B), PostgreSQL and OpenStack Swift (S3 layer: the
+#    "less capable" endpoint) in the background, because the RGW cold start (~25 s) then
+#    overlaps the build instead of adding to it;
 # 3. configures and builds (RelWithDebInfo, warnings are errors) into build/;
 # 4. runs the unit and conformance tests (ctest -L 'unit|conformance');
 # 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration)
@@ -20,12 +21,14 @@
 # Environment for the tests (exported before steps 5): FERRY_BIN, FERRY_TEST_S3_ENDPOINT,
 # FERRY_TEST_S3_ACCESS_KEY, FERRY_TEST_S3_SECRET_KEY, FERRY_TEST_S3_REGION (region A), the same
 # with the suffix _B (region B), FERRY_TEST_PG_URL, FERRY_TEST_CEPH_CONF (radosgw-admin -c ...,
-# e.g. `usage show`; empty when the pair was given from outside) and, for CLI scripts only,
+# e.g. `usage show`; empty when the pair was given from outside), FERRY_TEST_SWIFT_ENDPOINT,
+# FERRY_TEST_SWIFT_ACCESS_KEY, FERRY_TEST_SWIFT_SECRET_KEY and, for CLI scripts only,
 # FERRY_TEST_TMPDIR (a fresh scratch dir per script).
 #
 # Knobs:
 #   FERRY_TEST_S3_* (all eight) already set: use that RGW pair, start none.
 #   FERRY_TEST_PG_URL already set: use that PostgreSQL, start none.
+#   FERRY_TEST_SWIFT_ENDPOINT already set: use that Swift, start none.
 #   RGW_DIR / RGW_PORT / ... : passed on to scripts/rgw-start.sh. On a machine where another RGW pair
 #     already listens on 7480/7481, point RGW_DIR at its state dir (e.g. RGW_DIR=/tmp/s3-rgw) to reuse it.
 #   RGW_USAGE_LOG: default true here, so tests can count requests (radosgw-admin usage show).
@@ -49,6 +52,8 @@ rgw_mode=none      # none | given | reused | ours | stopped
 pg_mode=none
 rgw_job=""
 pg_job=""
+swift_mode=none
+swift_job=""
 
 # progress on stdout, so that it interleaves in order with the ctest output
 log() { printf '[test-all %s +%ss] %s\n' "$(date +%T)" "$((SECONDS - T0))" "$*"; }
@@ -79,6 +84,13 @@ start_servers() {
     if bash scripts/pg-start.sh --status >/dev/null 2>&1; then pg_mode=reused; else pg_mode=ours; fi
     bash scripts/pg-start.sh > "$LOG_DIR/pg.env" 2> "$LOG_DIR/pg.log" &
     pg_job=$!
+  fi
+  if [ -n "${FERRY_TEST_SWIFT_ENDPOINT:-}" ]; then
+    swift_mode=given
+  else
+    if bash scripts/swift-start.sh --status >/dev/null 2>&1; then swift_mode=reused; else swift_mode=ours; fi
+    bash scripts/swift-start.sh > "$LOG_DIR/swift.env" 2> "$LOG_DIR/swift.log" &
+    swift_job=$!
   fi
 }
 
@@ -116,6 +128,20 @@ wait_servers() {
     fi
     pg_job=""
   fi
+  if [ -n "$swift_job" ]; then
+    if wait "$swift_job"; then
+      load_kv "$LOG_DIR/swift.env"
+      export FERRY_TEST_SWIFT_ENDPOINT=$SWIFT_S3_ENDPOINT
+      export FERRY_TEST_SWIFT_ACCESS_KEY=$SWIFT_S3_ACCESS_KEY
+      export FERRY_TEST_SWIFT_SECRET_KEY=$SWIFT_S3_SECRET_KEY
+      log "Swift ready: $SWIFT_S3_ENDPOINT"
+    else
+      cat "$LOG_DIR/swift.log"
+      step_failed "Swift start (log above)"
+      ok=1
+    fi
+    swift_job=""
+  fi
   return $ok
 }
 
@@ -124,6 +150,7 @@ stop_servers() {
   # a start still in progress must finish first, or daemons it launches later would survive
   if [ -n "$rgw_job" ]; then wait "$rgw_job" 2>/dev/null || true; rgw_job=""; fi
   if [ -n "$pg_job" ]; then wait "$pg_job" 2>/dev/null || true; pg_job=""; fi
+  if [ -n "$swift_job" ]; then wait "$swift_job" 2>/dev/null || true; swift_job=""; fi
   local keep=${FERRY_TEST_KEEP_SERVERS:-0}
   if [ "$rgw_mode" = ours ]; then
     if [ "$keep" = 1 ]; then
@@ -140,8 +167,16 @@ stop_servers() {
       bash scripts/pg-stop.sh >> "$LOG_DIR/stop.log" 2>&1 || true
     fi
   fi
+  if [ "$swift_mode" = ours ]; then
+    if [ "$keep" = 1 ]; then
+      log "Swift left running; stop it with: bash scripts/swift-stop.sh"
+    else
+      bash scripts/swift-stop.sh >> "$LOG_DIR/stop.log" 2>&1 || true
+    fi
+  fi
   rgw_mode=stopped
   pg_mode=stopped
+  swift_mode=stopped
 }
 
 # the last line of the output, always

@@ -12,10 +12,12 @@
 //   profile = "name"                    # an AWS profile (~/.aws/credentials, ~/.aws/config)
 //
 //   [transfer]                          # defaults for command-line options
-//   concurrency = 64
-//   memory = "256MiB"
+//   concurrency = 64                    # a whole number from 1 to 1024
+//   memory = "256MiB"                   # sizes as --memory takes them, above 0
 //   part_size = "16MiB"
 //   multipart_threshold = "64MiB"
+//
+// Unknown keys and bad values are refused with one error naming the file, section and key.
 //
 // Pure parsing (no environment access); thread-safe.
 #pragma once

@@ -52,5 +52,28 @@ TEST(ConfigTest, RefusesSecretsUnknownKeysAndBadValues) {
   EXPECT_FALSE(ParseConfig("[nonsense]\n", "f").ok());
 }
 
+// [transfer] values are checked like the options they stand for: one error naming the key.
+TEST(ConfigTest, RefusesBadTransferDefaults) {
+  for (const char* text :
+       {"concurrency = -5", "concurrency = 0", "concurrency = 2000", "concurrency = \"8\"",
+        "concurrency = 1.5", "memory = \"-1\"", "memory = \"0\"", "memory = 5",
+        "part_size = \"lots\"", "multipart_threshold = \"-64MiB\"", "concurency = 8"}) {
+    auto c = ParseConfig(std::string("[transfer]\n") + text + "\n", "f.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument) << text;
+    const std::string key = std::string(text).substr(0, std::string(text).find(' '));
+    EXPECT_NE(c.status().message().find("f.toml: [transfer]"), std::string::npos)
+        << c.status().message();
+    EXPECT_NE(c.status().message().find(key), std::string::npos) << c.status().message();
+  }
+  auto ok = ParseConfig("[transfer]\nconcurrency = 1024\nmemory = \"1GiB\"\n"
+                        "part_size = \"8MiB\"\nmultipart_threshold = \"100MB\"\n",
+                        "f.toml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->transfer.concurrency, 1024);
+  EXPECT_EQ(ok->transfer.multipart_threshold, "100MB");
+  EXPECT_FALSE(ParseConfig("transfer = 5\n", "f.toml").ok());
+}
+
 }  // namespace
 }  // namespace ferry::app

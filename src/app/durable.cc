@@ -2,6 +2,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace ferry::app {
 
@@ -13,14 +17,46 @@ jobs::BackendOpener OpenerFor(Wiring& wiring) {
   };
 }
 
-Result<uint64_t> AbortAbandonedUploads(storage::Backend& dst, jobs::TimePoint before,
+Result<uint64_t> AbortAbandonedUploads(jobs::JobStore& store, std::string_view destination,
+                                       storage::Backend& dst, jobs::TimePoint before,
                                        std::stop_token stop) {
+  // Only uploads ferry recorded for this destination and that no run will resume; anything
+  // else on the destination (other tools' uploads, a live run's journaled one) is not ours.
+  FERRY_ASSIGN_OR_RETURN(std::vector<jobs::StartedUpload> started,
+                         store.ListStartedUploads(destination));
+  std::map<std::string, const jobs::StartedUpload*> abandoned;  // by upload id
+  std::set<std::string> live;
+  for (const jobs::StartedUpload& u : started) {
+    if (!u.live) abandoned[u.upload_id] = &u;
+    if (u.live) live.insert(u.upload_id);
+  }
+  // A local folder names ferry's temporary files as such: those of whole-object writes that a
+  // killed run left behind are recorded nowhere, yet only ferry's (and no live run's), so the
+  // destination is always looked at (one ListMultipartUploads on S3).
   FERRY_ASSIGN_OR_RETURN(auto pending, dst.ListPendingUploads("", stop));
   uint64_t aborted = 0;
+  std::set<std::string> still_pending;
   for (const auto& upload : pending) {
-    if (upload.started >= before) continue;
+    auto it = abandoned.find(upload.upload_id);
+    if (it == abandoned.end() && upload.ferry_named && live.count(upload.upload_id) == 0 &&
+        upload.started < before) {
+      FERRY_RETURN_IF_ERROR(dst.AbortPendingUpload(upload, stop));
+      ++aborted;
+      continue;
+    }
+    if (it == abandoned.end() || it->second->key != upload.key) continue;
+    still_pending.insert(upload.upload_id);
+    if (upload.started >= before) continue;  // younger than the minimum age
     FERRY_RETURN_IF_ERROR(dst.AbortPendingUpload(upload, stop));
+    FERRY_RETURN_IF_ERROR(store.ForgetUpload(destination, upload.upload_id));
     ++aborted;
+  }
+  // Recorded before the listing and not pending any more: completed, or aborted by someone
+  // else. Nothing to abort; forget them so that they are not looked for again.
+  for (const auto& [id, u] : abandoned) {
+    if (still_pending.count(id) == 0 && u->started < before) {
+      FERRY_RETURN_IF_ERROR(store.ForgetUpload(destination, id));
+    }
   }
   return aborted;
 }
@@ -28,11 +64,131 @@ Result<uint64_t> AbortAbandonedUploads(storage::Backend& dst, jobs::TimePoint be
 namespace {
 
 // The options as they decide what a run does, without the instant at which relative ages
-// (--newer-than 2h) were turned into times: a rerun an hour later means the same run.
-std::string Comparable(jobs::RunOptions o) {
+// (--newer-than 2h) were turned into times: a rerun an hour later means the same run. A run
+// stored before runs recorded their command matches either command (--delete, only sync's,
+// still tells them apart).
+std::string Comparable(jobs::RunOptions o, const std::string& command) {
   if (o.filter.newer_than) o.filter.newer_than = std::chrono::system_clock::time_point{};
   if (o.filter.older_than) o.filter.older_than = std::chrono::system_clock::time_point{};
+  o.command = command;
   return jobs::EncodeRunOptions(o);
+}
+
+// The command a run was started with: recorded, or for old runs what --delete implies.
+std::string CommandOf(const jobs::RunOptions& o) {
+  if (!o.command.empty()) return o.command;
+  return o.delete_extra ? "sync" : "cp";
+}
+
+// What differs between the stored options of a run and the options of this command, as the
+// flags that set them.
+std::vector<std::string> Differences(const jobs::RunOptions& run, const jobs::RunOptions& now) {
+  std::vector<std::string> out;
+  if (!run.command.empty() && run.command != now.command) {
+    out.push_back("the command (" + now.command + ", not " + run.command + ")");
+  }
+  auto add = [&](bool differs, const char* flag) {
+    if (differs) out.emplace_back(flag);
+  };
+  add(run.delete_extra != now.delete_extra, "--delete");
+  add(run.filter.include != now.filter.include, "--include");
+  add(run.filter.exclude != now.filter.exclude, "--exclude");
+  add(run.filter.min_size != now.filter.min_size, "--min-size");
+  add(run.filter.max_size != now.filter.max_size, "--max-size");
+  add(run.filter.newer_than.has_value() != now.filter.newer_than.has_value(), "--newer-than");
+  add(run.filter.older_than.has_value() != now.filter.older_than.has_value(), "--older-than");
+  add(run.decide.checksum != now.decide.checksum, "--checksum");
+  add(run.decide.size_only != now.decide.size_only, "--size-only");
+  add(run.decide.update_only_newer != now.decide.update_only_newer, "--update");
+  add(run.storage_class != now.storage_class, "--storage-class");
+  add(run.multipart_threshold != now.multipart_threshold, "--multipart-threshold");
+  add(run.part_size != now.part_size, "--part-size");
+  add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
+  add(run.max_attempts != now.max_attempts, "--max-attempts");
+  if (out.empty() && Comparable(run, run.command) != Comparable(now, run.command)) {
+    out.emplace_back("its options");
+  }
+  return out;
+}
+
+// `text` as a shell word: quoted unless it is plain.
+std::string ShellWord(const std::string& text) {
+  bool plain = !text.empty();
+  for (char c : text) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    plain = plain && (alnum || std::string_view("_-./:@%+=,").find(c) != std::string_view::npos);
+  }
+  if (plain) return text;
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string SizeText(uint64_t bytes) {
+  static const struct {
+    uint64_t unit;
+    const char* suffix;
+  } kUnits[] = {{1ull << 30, "GiB"}, {1ull << 20, "MiB"}, {1ull << 10, "KiB"}};
+  for (const auto& u : kUnits) {
+    if (bytes >= u.unit && bytes % u.unit == 0) return std::to_string(bytes / u.unit) + u.suffix;
+  }
+  return std::to_string(bytes);
+}
+
+// An age as --newer-than takes it ("1d2h", "90s"), from the run's start and the time it made.
+std::string AgeText(jobs::TimePoint created, jobs::TimePoint bound) {
+  auto secs = std::chrono::round<std::chrono::seconds>(created - bound).count();
+  if (secs <= 0) return "0s";
+  std::string out;
+  for (const auto& [unit, suffix] : {std::pair<int64_t, char>{86400, 'd'}, {3600, 'h'},
+                                     {60, 'm'}, {1, 's'}}) {
+    if (secs >= unit) out += std::to_string(secs / unit) + suffix;
+    secs %= unit;
+  }
+  return out;
+}
+
+// The command line that started `run` (options at their defaults left out).
+std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
+                        const std::string& state) {
+  const jobs::RunOptions d;
+  std::string out = "ferry " + CommandOf(o) + " " + ShellWord(run.spec.source) + " " +
+                    ShellWord(run.spec.destination);
+  auto flag = [&](const char* name, const std::string& value = {}) {
+    out += std::string(" ") + name;
+    if (!value.empty()) out += " " + ShellWord(value);
+  };
+  if (o.delete_extra) flag("--delete");
+  for (const auto& g : o.filter.include) flag("--include", g);
+  for (const auto& g : o.filter.exclude) flag("--exclude", g);
+  if (o.filter.min_size) flag("--min-size", SizeText(*o.filter.min_size));
+  if (o.filter.max_size) flag("--max-size", SizeText(*o.filter.max_size));
+  if (o.filter.newer_than) flag("--newer-than", AgeText(run.created, *o.filter.newer_than));
+  if (o.filter.older_than) flag("--older-than", AgeText(run.created, *o.filter.older_than));
+  if (o.decide.checksum) flag("--checksum");
+  if (o.decide.size_only) flag("--size-only");
+  if (o.decide.update_only_newer) flag("--update");
+  if (!o.storage_class.empty()) flag("--storage-class", o.storage_class);
+  if (o.multipart_threshold != d.multipart_threshold) {
+    flag("--multipart-threshold", SizeText(o.multipart_threshold));
+  }
+  if (o.part_size != d.part_size) flag("--part-size", SizeText(o.part_size));
+  if (o.max_attempts != d.max_attempts) flag("--max-attempts", std::to_string(o.max_attempts));
+  if (!state.empty()) flag("--state", state);
+  return out;
+}
+
+// The one line that refuses to resume `run` as another command.
+Status Refusal(const jobs::Run& run, const std::string& command_line, const std::string& why) {
+  return Status::InvalidArgument(
+      "unfinished run " + std::to_string(run.id) + " (" + command_line + ") " + why +
+      "; rerun its command to finish it, or add --restart to discard it and start a new run");
+}
+
+std::string Joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
 }
 
 }  // namespace
@@ -45,19 +201,31 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
   FERRY_ASSIGN_OR_RETURN(auto existing,
                          store.FindUnfinishedRun(request.source, request.destination));
   if (existing) {
+    auto stored = jobs::DecodeRunOptions(existing->spec.options);
+    const std::string command_line =
+        stored.ok() ? CommandLine(*existing, *stored, request.state_for_messages)
+                    : request.source + " -> " + request.destination;
+    if (request.restart) {
+      // Its queued work (parked deletes too) was planned from facts that may be stale now.
+      FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(existing->id));
+      std::fprintf(stderr, "ferry: discarded unfinished run %lld (%s): %llu jobs removed\n",
+                   static_cast<long long>(existing->id), command_line.c_str(),
+                   static_cast<unsigned long long>(removed));
+      existing.reset();
+    } else if (!stored.ok()) {
+      return Refusal(*existing, command_line,
+                     "has options this ferry cannot read (" + stored.status().message() + ")");
+    } else if (auto differs = Differences(*stored, request.options); !differs.empty()) {
+      // Its jobs were planned with its own options: going on with others would mix the two.
+      return Refusal(*existing, command_line, "differs from this command in " + Joined(differs));
+    }
+  }
+  if (existing) {
     result.run = existing->id;
     result.resumed = true;
     std::fprintf(stderr, "ferry: resuming run %lld (%s -> %s)\n",
                  static_cast<long long>(result.run), request.source.c_str(),
                  request.destination.c_str());
-    auto stored = jobs::DecodeRunOptions(existing->spec.options);
-    if (stored.ok() && Comparable(*stored) != Comparable(request.options)) {
-      // Jobs already enqueued were planned with the old options; mixing would be wrong.
-      std::fprintf(stderr,
-                   "ferry: warning: run %lld keeps the options it was started with; the "
-                   "options given now differ and apply to a new run once this one is done\n",
-                   static_cast<long long>(result.run));
-    }
     // Jobs a killed process of this machine still holds are taken over now, not in a minute.
     FERRY_RETURN_IF_ERROR(
         jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());

@@ -1,6 +1,8 @@
 // Durable runs: `ferry cp/sync --state URL` and `ferry worker`. The run is recorded in a
 // JobStore; running the same command again (same source, destination and state) resumes it
-// instead of starting over; `--detach` only enqueues; workers anywhere do the work.
+// while it is in progress (interrupted, or detached and being worked on) instead of starting
+// over; a run that ended (done, or failed on dead jobs) is over and the next one starts afresh.
+// `--detach` only enqueues; workers anywhere do the work.
 // Thread-safety: one call per thread.
 #pragma once
 
@@ -21,6 +23,11 @@ struct DurableRunRequest {
   jobs::RunOptions options;
   jobs::WorkerOptions worker;
   bool detach = false;
+  // Ends the unfinished run of (source, destination), if any, for good (JobStore::AbandonRun:
+  // none of its queued work, its parked deletes included, ever runs) and starts a new one.
+  bool restart = false;
+  // The state store as the command line names it ("" when automatic), for messages.
+  std::string state_for_messages;
 };
 
 struct DurableRunResult {
@@ -32,14 +39,23 @@ struct DurableRunResult {
 };
 
 // Finds the unfinished run of (source, destination) or creates one with its first scan job,
-// then (unless detached) works on it until it is done or blocked on dead jobs.
+// then (unless detached) works on it until it is done or blocked on dead jobs (the run is then
+// kFailed: over). An unfinished run resumes only as the command that started it, with the same
+// options (relative ages aside: --newer-than 2h an hour later is the same run); otherwise
+// kInvalidArgument, one line that names the run, its command line and what differs, and the
+// ways out: rerun that command, or `--restart`.
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop);
 
-// Aborts the unfinished uploads under `dst` that started before `before` (work that a killed
-// run abandoned and no journal will resume). Returns how many were aborted.
-Result<uint64_t> AbortAbandonedUploads(storage::Backend& dst, jobs::TimePoint before,
+// Aborts the unfinished uploads on `dst` that ferry started (recorded in `store` for runs whose
+// destination is `destination`, the location text), that no run will resume (their job is done
+// or dead, their run is done, or the job moved on to a newer upload: JobStore::
+// ListStartedUploads) and that started before `before` (a minimum age). Uploads the store does
+// not know (other tools', other stores') and those of live jobs are never touched. Returns
+// how many were aborted.
+Result<uint64_t> AbortAbandonedUploads(jobs::JobStore& store, std::string_view destination,
+                                       storage::Backend& dst, jobs::TimePoint before,
                                        std::stop_token stop);
 
 // The BackendOpener workers use: parses the stored location text and opens it through `wiring`.

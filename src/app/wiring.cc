@@ -16,8 +16,9 @@ struct Wiring::ClientEntry {
   std::unique_ptr<s3::S3Client> client;
 };
 
-Wiring::Wiring(Config config)
+Wiring::Wiring(Config config, WiringOptions options)
     : config_(std::move(config)),
+      options_(options),
       transport_(std::make_unique<http::CurlTransport>(http::CurlOptions{})) {}
 
 Wiring::~Wiring() = default;
@@ -85,6 +86,14 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
 
 }  // namespace
 
+uint64_t Wiring::RequestRetries() const {
+  uint64_t n = 0;
+  for (const auto& [id, entry] : clients_) {
+    if (entry && entry->client) n += entry->client->retries();
+  }
+  return n;
+}
+
 Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
   FERRY_ASSIGN_OR_RETURN(Resolved r, ResolveS3(config_, location));
   const std::string id = r.options.endpoint + "|" + r.options.region + "|" +
@@ -107,7 +116,10 @@ Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& lo
     return std::unique_ptr<storage::Backend>(
         std::make_unique<storage::S3Backend>(*client, location.bucket, location.prefix));
   }
-  FERRY_ASSIGN_OR_RETURN(auto local, storage::LocalBackend::Open(location.path, create_local));
+  storage::LocalOptions local_options;
+  local_options.fsync = options_.local_fsync;
+  FERRY_ASSIGN_OR_RETURN(auto local,
+                         storage::LocalBackend::Open(location.path, create_local, local_options));
   return std::unique_ptr<storage::Backend>(std::move(local));
 }
 

@@ -21,9 +21,15 @@
 
 namespace ferry::app {
 
+// Process options of the backends Wiring builds (not stored with durable runs: `ferry worker`
+// processes use their own).
+struct WiringOptions {
+  bool local_fsync = true;  // storage::LocalOptions::fsync; false: `--no-fsync`
+};
+
 class Wiring {
  public:
-  explicit Wiring(Config config);
+  explicit Wiring(Config config, WiringOptions options = {});
   ~Wiring();
 
   // Builds the backend for `location`. A local destination folder is created when
@@ -33,10 +39,13 @@ class Wiring {
                                                         bool create_local);
   // The S3 client for an S3 location (for bucket commands).
   Result<s3::S3Client*> ClientFor(const Location& location);
+  // Requests the S3 clients built so far sent again after transient failures.
+  uint64_t RequestRetries() const;
 
  private:
   struct ClientEntry;
   Config config_;
+  WiringOptions options_;
   std::unique_ptr<http::HttpTransport> transport_;
   std::map<std::string, std::unique_ptr<ClientEntry>> clients_;
 };

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "http/curl_errors.h"
+#include "http/curl_verbose.h"
 
 namespace ferry::http {
 namespace {
@@ -234,7 +235,10 @@ void* CurlTransport::Acquire() {
   curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnSeek);
   curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  if (std::getenv("FERRY_CURL_VERBOSE")) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+  if (std::getenv("FERRY_CURL_VERBOSE")) {  // a trace with credentials redacted
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, &internal::DebugCallback);
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+  }
   if (!ca_bundle_.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_bundle_.c_str());
   if (!options_.verify_tls) {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -339,6 +343,12 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     t.status_code = static_cast<int>(code);
+  }
+  if (!t.headers_done) {
+    // libcurl reports success for a reply cut off inside its headers (no blank line ends them,
+    // e.g. a HEAD whose connection dropped): its headers are incomplete, never an answer.
+    return Status::Unavailable(method + " " + request.url +
+                               ": the reply was cut off inside its headers");
   }
   FERRY_RETURN_IF_ERROR(BeginOnce(t));  // a response without a body still gets Begin
   HttpResponse response;

@@ -225,6 +225,23 @@ TEST(CurlTransportTest, TruncatedBodyIsUnavailable) {
   EXPECT_EQ(resp.status().code(), ErrorCode::kUnavailable) << resp.status().ToString();
 }
 
+// A HEAD whose connection drops inside the headers: libcurl calls it a success, but the
+// headers (metadata, tags count, content type) are incomplete and must never be used.
+TEST(CurlTransportTest, ReplyCutOffInsideItsHeadersIsUnavailable) {
+  LoopbackServer server([](const Received&, bool& close) {
+    close = true;
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nETag: \"e\"\r\nx-amz-me");
+  });
+  CurlTransport transport;
+  HttpRequest req;
+  req.method = "HEAD";
+  req.url = server.Url("/b/k");
+  RecordingSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), ErrorCode::kUnavailable) << resp.status().ToString();
+}
+
 TEST(CurlTransportTest, RecoversFromServerClosingKeepAliveConnection) {
   LoopbackServer server([](const Received&, bool& close) {
     close = true;  // the server drops every connection after replying

@@ -120,7 +120,21 @@ struct UploadCheckpoint {
   std::string key;
   std::string upload_id;
   uint64_t part_size = 0;
+  // Which version of the source the parts were read from (transfer::SourcePin, encoded):
+  // a resume whose source is no longer this one starts over instead of mixing two versions.
+  std::string source;
   std::vector<PartCheckpoint> parts;  // ascending part number
+};
+
+// A multipart upload that a transfer job started on its run's destination (SaveUpload).
+struct StartedUpload {
+  std::string upload_id;
+  std::string destination;  // the run's destination, location text
+  std::string key;          // object key
+  JobId job = 0;
+  RunId run = 0;
+  TimePoint started;
+  bool live = false;  // see JobStore::ListStartedUploads
 };
 
 // Totals per run and state, for progress and `ferry jobs`.
@@ -131,6 +145,7 @@ struct RunCounts {
   uint64_t bytes_done = 0;
   uint64_t objects_total = 0;
   uint64_t bytes_total = 0;
+  RunState state = RunState::kScanning;  // the run's state, read with the counts
 };
 
 class JobStore {
@@ -139,13 +154,20 @@ class JobStore {
 
   // --- Runs ---
   virtual Result<RunId> CreateRun(const RunSpec& spec) = 0;
-  // The newest run with this exact source and destination that is not kDone, if any: what a
-  // rerun of the same command resumes.
+  // The newest run with this exact source and destination that is still in progress
+  // (kScanning, kTransferring or kDeleting), if any: what a rerun of the same command resumes.
+  // kDone and kFailed runs have ended: the next run starts afresh (a failed run goes on only
+  // after a Redrive gave it work again).
   virtual Result<std::optional<Run>> FindUnfinishedRun(std::string_view source,
                                                        std::string_view destination) = 0;
   virtual Result<Run> GetRun(RunId run) = 0;
   virtual Result<std::vector<Run>> ListRuns(int limit) = 0;
   virtual Status SetRunState(RunId run, RunState state) = 0;
+  // Ends a run for good (`--restart`): it becomes kFailed and its unfinished jobs (queued,
+  // parked, leased, dead) are removed with their checkpoints, so that none of its work, its
+  // parked deletes above all, ever runs, and no Redrive can take it back. Done jobs stay for
+  // the record. Returns how many jobs were removed. kNotFound for an unknown run.
+  virtual Result<uint64_t> AbandonRun(RunId run) = 0;
   virtual Result<RunCounts> CountJobs(RunId run) = 0;
 
   // --- Jobs ---
@@ -176,6 +198,11 @@ class JobStore {
   // kFailedPrecondition if the lease is no longer held (then nothing changes).
   virtual Status HandOff(const Lease& lease, std::string_view kept,
                          const std::vector<JobSpec>& more) = 0;
+  // Gives a leased job back unworked (a worker that cannot open the job's run: unknown remote,
+  // missing credentials): queued and runnable at once, and the attempt its claim started is not
+  // counted (attempts goes back by one, so a job given back again and again never dies of it).
+  // kFailedPrecondition if the lease is no longer held (then nothing changes).
+  virtual Status Release(const Lease& lease) = 0;
   virtual Result<Job> GetJob(JobId job) = 0;
   // Jobs of a run (0 = all runs) in a state (nullopt = all), oldest first, at most `limit`.
   virtual Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state,
@@ -184,17 +211,39 @@ class JobStore {
   // Only parked jobs (not_before = kParked) change: a job waiting out a retry backoff keeps it,
   // so calling Unpark again (e.g. after a crash) changes nothing.
   virtual Result<uint64_t> Unpark(RunId run, JobKind kind) = 0;
-  // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. Returns how many.
+  // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. A kFailed run that
+  // gets jobs back is in progress again (kScanning). Returns how many jobs.
   virtual Result<uint64_t> Redrive(RunId run) = 0;
-  // Deletes finished runs (and their jobs) and, with `dead_too`, dead jobs. Returns how many
-  // jobs were removed.
+  // Deletes runs that have ended for good with all their jobs: kDone runs, and kFailed runs
+  // with no job left that could still run or be redriven (abandoned ones). With `dead_too` it
+  // first removes every dead job, and abandons (AbandonRun) each run it takes one from: a
+  // dead job removed can never succeed, so its run must never run its deletes or be done.
+  // Returns how many jobs were removed.
   virtual Result<uint64_t> Purge(bool dead_too) = 0;
 
   // --- Large-object checkpoints (per job) ---
-  virtual Status SaveUpload(JobId job, const UploadCheckpoint& upload) = 0;  // id, no parts
-  virtual Status SavePart(JobId job, const PartCheckpoint& part) = 0;
+  // Writes are fenced by the lease like Finish: kFailedPrecondition when `lease` is no longer
+  // held (a worker that lost its job must not move the new holder's checkpoint), kNotFound for
+  // an unknown job.
+  // SaveUpload records a new upload of the job (replacing any earlier one and its parts), and
+  // also records it among the uploads ferry started (ListStartedUploads), in one transaction.
+  virtual Status SaveUpload(const Lease& lease, const UploadCheckpoint& upload) = 0;
+  virtual Status SavePart(const Lease& lease, const PartCheckpoint& part) = 0;
   virtual Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job) = 0;
-  virtual Status ClearUpload(JobId job) = 0;
+  // The upload completed or was aborted: forgets the checkpoint and marks the started upload
+  // finished. No checkpoint is fine.
+  virtual Status ClearUpload(const Lease& lease) = 0;
+
+  // --- Uploads ferry started (for the clean-up of abandoned ones) ---
+  // The unfinished uploads recorded by SaveUpload for runs whose destination is exactly
+  // `destination` (location text), oldest first. `live` tells whether a run may still resume
+  // it: its job is queued or leased, its run is not done, and the job's checkpoint still names
+  // it. An upload that is not live is abandoned: nothing will ever complete it.
+  virtual Result<std::vector<StartedUpload>> ListStartedUploads(std::string_view destination) = 0;
+  // An abandoned upload was aborted (or is gone from the destination): marks it finished, and
+  // forgets the checkpoint of its job if that still names it and the job is not leased (a
+  // redriven job then starts a new upload). kNotFound for an unknown upload id.
+  virtual Status ForgetUpload(std::string_view destination, std::string_view upload_id) = 0;
 
   // Number of transactions committed through this object (for the bench: transactions/object).
   virtual uint64_t transactions() const = 0;

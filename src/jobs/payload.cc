@@ -66,7 +66,8 @@ std::string EncodeRunOptions(const RunOptions& o) {
   if (o.filter.max_size) f["max_size"] = *o.filter.max_size;
   if (o.filter.newer_than) f["newer_than_ns"] = Ns(*o.filter.newer_than);
   if (o.filter.older_than) f["older_than_ns"] = Ns(*o.filter.older_than);
-  json j = {{"delete", o.delete_extra},
+  json j = {{"command", o.command},
+            {"delete", o.delete_extra},
             {"filter", f},
             {"decide",
              {{"checksum", o.decide.checksum},
@@ -83,6 +84,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
 Result<RunOptions> DecodeRunOptions(const std::string& text) {
   return Parse(text, "run options", [](const json& j) -> Result<RunOptions> {
     RunOptions o;
+    if (j.contains("command")) o.command = j["command"].get<std::string>();
     o.delete_extra = j.at("delete").get<bool>();
     const json& f = j.at("filter");
     o.filter.include = f.at("include").get<std::vector<std::string>>();

@@ -1,7 +1,8 @@
 // Payloads of durable jobs and the run's options, as JSON (nlohmann-json). A worker on another
 // machine rebuilds everything it needs from them and its own config file (remote names).
 //
-//   run options:  {"delete":bool, "filter":{...}, "transfer":{...}, "decide":{...}}
+//   run options:  {"command":"cp"|"sync", "delete":bool, "filter":{...}, "decide":{...}, ...}
+//                 (runs stored before "command" existed decode with command "")
 //   scan:         {"start_after":key, "last":key}    a key range (key_range.h); no "last":
 //                                                    to the end
 //   transfer:     {"objects":[{"k":key,"s":size,"e":etag,"m":mtime_ns,"c":class,
@@ -23,6 +24,7 @@
 namespace ferry::jobs {
 
 struct RunOptions {
+  std::string command;  // "cp" or "sync": a run resumes only as the command that started it
   bool delete_extra = false;
   plan::FilterOptions filter;
   plan::DecideOptions decide;

@@ -45,6 +45,24 @@ TEST(PayloadTest, KeysOfTransfersAndDeletesRoundTripByteForByte) {
   EXPECT_EQ(DecodeDelete(EncodeDelete(kKeys)).value(), kKeys);
 }
 
+// A run records the command that started it; runs stored before that decode with "".
+TEST(PayloadTest, RunOptionsKeepTheCommandAndOldRunsDecode) {
+  RunOptions o;
+  o.command = "sync";
+  o.delete_extra = true;
+  auto back = DecodeRunOptions(EncodeRunOptions(o));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->command, "sync");
+  EXPECT_TRUE(back->delete_extra);
+  auto old = DecodeRunOptions(
+      R"({"delete":true,"filter":{"include":[],"exclude":[]},"decide":{"checksum":false,)"
+      R"("size_only":false,"update":false},"multipart_threshold":1,"part_size":2,)"
+      R"("server_side_copy_limit":3,"storage_class":"","max_attempts":5})");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->command, "");
+  EXPECT_TRUE(old->delete_extra);
+}
+
 TEST(PayloadTest, MalformedPayloadsAreOneError) {
   for (const char* text : {"", "{", R"({"start_after":5})", R"({"start_after":{"hex":"zz"}})",
                            R"({"start_after":{"hex":"abc"}})",

@@ -30,7 +30,15 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
 }
 
 Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run) {
-  FERRY_ASSIGN_OR_RETURN(RunCounts c, store.CountJobs(run));
+  auto counts = store.CountJobs(run);
+  // A run purged while it was worked on (`ferry jobs purge --dead`) has ended.
+  if (counts.status().code() == ErrorCode::kNotFound) return RunProgress::kBlocked;
+  FERRY_ASSIGN_OR_RETURN(RunCounts c, std::move(counts));
+  // A run that has ended stays where it is. A failed one goes on only when a Redrive gives it
+  // work again (which makes it kScanning): without that, a dead job removed by a purge would
+  // look like no dead job at all, and the run would unpark its deletes.
+  if (c.state == RunState::kFailed) return RunProgress::kBlocked;
+  if (c.state == RunState::kDone) return RunProgress::kDone;
   auto active = [&](JobKind k) {
     const auto i = static_cast<size_t>(k);
     return c.by_kind[i][static_cast<size_t>(JobState::kQueued)] +
@@ -46,8 +54,7 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run) {
     return RunProgress::kBlocked;
   }
   if (active(JobKind::kDelete) > 0) {
-    FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
-    if (r.state != RunState::kDeleting) {  // unpark first: a crash in between is harmless
+    if (c.state != RunState::kDeleting) {  // unpark first: a crash in between is harmless
       FERRY_RETURN_IF_ERROR(store.Unpark(run, JobKind::kDelete).status());
       FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kDeleting));
     }

@@ -8,6 +8,14 @@
 // range at a probed key. Mid-chunk, the high part is handed on at once (JobStore::HandOff: this
 // job keeps the low part, also on a retry) and the listing goes on up to the new end; at the
 // cut, the rest goes on as one or two scan jobs enqueued with the job's Finish.
+//
+// Bounded memory: the jobs a chunk finds are held until the job ends, except that whenever
+// `scan_hand_off_jobs` of them have accumulated (a million destination-only keys between two
+// source keys make a thousand delete jobs), they are handed on at once, together with moving
+// the start of this job's range past the last key the merge has visited (JobStore::HandOff,
+// one transaction). A visit of key k means every key below k on both sides was visited and
+// planned, and every key the merge has read ahead is above k; so a retry lists from after k
+// and neither loses nor repeats a job.
 #include <cstdio>
 
 #include "jobs/worker_internal.h"
@@ -24,12 +32,13 @@ class BoundedSource : public storage::ListingCursor {
  public:
   using Checkpoint = std::function<void(const std::string& last, const std::string& next)>;
   BoundedSource(storage::ListingCursor& inner, const KeyRange& range, size_t limit,
-                size_t check_every, Checkpoint checkpoint)
+                size_t check_every, Checkpoint checkpoint, std::stop_token stop)
       : inner_(inner),
         range_(range),
         limit_(limit),
         check_every_(check_every),
-        checkpoint_(std::move(checkpoint)) {}
+        checkpoint_(std::move(checkpoint)),
+        stop_(std::move(stop)) {}
 
   Result<const storage::ObjectInfo*> Next() override {
     if (ended_) return static_cast<const storage::ObjectInfo*>(nullptr);
@@ -39,6 +48,7 @@ class BoundedSource : public storage::ListingCursor {
       ended_ = cut_ = true;
       return static_cast<const storage::ObjectInfo*>(nullptr);
     }
+    if (stop_.stop_requested()) return Status::Cancelled("scan cancelled");
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, inner_.Next());
     if (o == nullptr || !range_.BeforeEnd(o->key)) {
       ended_ = true;
@@ -61,6 +71,7 @@ class BoundedSource : public storage::ListingCursor {
   const size_t limit_;
   const size_t check_every_;
   Checkpoint checkpoint_;
+  const std::stop_token stop_;
   size_t count_ = 0;
   bool ended_ = false;
   bool cut_ = false;
@@ -70,10 +81,11 @@ class BoundedSource : public storage::ListingCursor {
 // The destination listing of the same chunk: the range's keys, until Stop().
 class BoundedDestination : public storage::ListingCursor {
  public:
-  BoundedDestination(storage::ListingCursor& inner, const KeyRange& range)
-      : inner_(inner), range_(range) {}
+  BoundedDestination(storage::ListingCursor& inner, const KeyRange& range, std::stop_token stop)
+      : inner_(inner), range_(range), stop_(std::move(stop)) {}
   Result<const storage::ObjectInfo*> Next() override {
     if (stopped_) return static_cast<const storage::ObjectInfo*>(nullptr);
+    if (stop_.stop_requested()) return Status::Cancelled("scan cancelled");
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, inner_.Next());
     if (o == nullptr || !range_.BeforeEnd(o->key)) {
       return static_cast<const storage::ObjectInfo*>(nullptr);
@@ -85,6 +97,7 @@ class BoundedDestination : public storage::ListingCursor {
  private:
   storage::ListingCursor& inner_;
   const KeyRange& range_;
+  const std::stop_token stop_;
   bool stopped_ = false;
 };
 
@@ -94,14 +107,23 @@ class BoundedDestination : public storage::ListingCursor {
 // moved the range's end down), and a key past the end belongs to another chunk or range.
 // Planning it here as "destination only" would delete, under --delete, an object that the
 // source has there.
+//
+// After each key it planned, it calls `visited` with that key: every key up to it, on both
+// sides, is planned by then (the merge visits in key order), so the jobs found so far can be
+// handed on with the range moved past it.
 class ChunkVisitor : public plan::ListingVisitor {
  public:
+  using Visited = std::function<Status(const std::string& key)>;
   ChunkVisitor(plan::ListingVisitor& inner, const KeyRange& range, const BoundedSource& src,
-               BoundedDestination& dst)
-      : inner_(inner), range_(range), src_(src), dst_(dst) {}
-  Status SourceOnly(const storage::ObjectInfo& src) override { return inner_.SourceOnly(src); }
+               BoundedDestination& dst, Visited visited)
+      : inner_(inner), range_(range), src_(src), dst_(dst), visited_(std::move(visited)) {}
+  Status SourceOnly(const storage::ObjectInfo& src) override {
+    FERRY_RETURN_IF_ERROR(inner_.SourceOnly(src));
+    return visited_(src.key);
+  }
   Status Both(const storage::ObjectInfo& src, const storage::ObjectInfo& dst) override {
-    return inner_.Both(src, dst);
+    FERRY_RETURN_IF_ERROR(inner_.Both(src, dst));
+    return visited_(src.key);
   }
   Status DestinationOnly(const storage::ObjectInfo& dst) override {
     // Visited only once the source is past it or has ended, so cut() is known by now.
@@ -109,7 +131,8 @@ class ChunkVisitor : public plan::ListingVisitor {
       dst_.Stop();
       return Status::Ok();
     }
-    return inner_.DestinationOnly(dst);
+    FERRY_RETURN_IF_ERROR(inner_.DestinationOnly(dst));
+    return visited_(dst.key);
   }
 
  private:
@@ -117,6 +140,7 @@ class ChunkVisitor : public plan::ListingVisitor {
   const KeyRange& range_;
   const BoundedSource& src_;
   BoundedDestination& dst_;
+  Visited visited_;
 };
 
 // Turns planned copies and deletes into transfer and (parked) delete jobs.
@@ -205,8 +229,11 @@ JobSpec ScanJob(const RunContext& ctx, const KeyRange& range) {
 }
 
 Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions& options,
-                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more) {
-  KeyRange range = job_range;  // its end moves down when a split hands the high part on
+                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more,
+                 std::stop_token stop) {
+  // What this job stands for now: its end moves down when a split hands the high part on, its
+  // start moves up when the jobs found so far are handed on.
+  KeyRange range = job_range;
   // Every key of the range starts with what its two ends share: listing under that prefix lets
   // S3 end the last page of the range instead of a page past it.
   const std::string prefix = range.SharedPrefix();
@@ -218,16 +245,33 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
     std::optional<std::string> split = SplitPoint(ctx, rest, next, options.verbose);
     if (!split) return;
     const KeyRange kept{range.start_after, *split};
-    if (control.HandOff(kept, KeyRange{*split, range.last}).ok()) range.last = *split;
+    if (control.HandOff(kept, {ScanJob(ctx, KeyRange{*split, range.last})}).ok()) {
+      range.last = *split;
+    }
   };
   BoundedSource bounded_src(*src, range, options.scan_chunk, options.split_check_keys,
-                            checkpoint);
-  BoundedDestination bounded_dst(*dst, range);
+                            checkpoint, stop);
+  BoundedDestination bounded_dst(*dst, range, stop);
   JobSink sink(ctx, options, more);
-  transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra, stats,
-                            sink);
-  ChunkVisitor visitor(planner, range, bounded_src, bounded_dst);
+  transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,
+                            ctx.dst->features().folder_markers, stats, sink);
+  // Hands the jobs found so far on once there are enough of them; `key` was just planned.
+  auto visited = [&](const std::string& key) -> Status {
+    if (options.scan_hand_off_jobs == 0 || more.size() < options.scan_hand_off_jobs ||
+        planner.holding()) {  // a held copy is planned below `key` but not a job yet
+      return Status::Ok();
+    }
+    sink.Flush();  // batches in the making cover keys up to `key` only
+    sink.FlushDeletes();
+    const KeyRange kept{key, range.last};
+    FERRY_RETURN_IF_ERROR(control.HandOff(kept, more).WithContext("hand jobs on"));
+    more.clear();
+    range.start_after = key;
+    return Status::Ok();
+  };
+  ChunkVisitor visitor(planner, range, bounded_src, bounded_dst, visited);
   FERRY_RETURN_IF_ERROR(plan::MergeListings(bounded_src, bounded_dst, visitor));
+  FERRY_RETURN_IF_ERROR(planner.Finish());
   sink.Flush();
   sink.FlushDeletes();
   if (!bounded_src.cut()) return Status::Ok();

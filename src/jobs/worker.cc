@@ -5,32 +5,84 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
-#include <set>
-
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "jobs/worker_internal.h"
 #include "retry/policy.h"
 
 namespace ferry::jobs {
 
+namespace {
+
+bool IsHex(std::string_view s, size_t n) {
+  return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The first 8 hex digits of this boot's id, or "-" when the kernel does not say.
+std::string BootId() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  id = id.substr(0, 8);
+  return IsHex(id, 8) ? id : "-";
+}
+
+// The parts of an owner written by DefaultOwner; nullopt for any other owner text.
+struct OwnerId {
+  std::string host;
+  long pid = 0;
+  std::string boot;
+};
+std::optional<OwnerId> ParseOwner(std::string_view owner) {
+  std::string_view fields[3];  // pid, boot, nonce: taken from the right (a host has no ':')
+  for (int i = 2; i >= 0; --i) {
+    const size_t colon = owner.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    fields[i] = owner.substr(colon + 1);
+    owner = owner.substr(0, colon);
+  }
+  OwnerId id;
+  id.host = std::string(owner);
+  if (id.host.empty() || fields[0].empty() || !IsHex(fields[2], 8)) return std::nullopt;
+  if (fields[0].find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  id.pid = std::strtol(std::string(fields[0]).c_str(), nullptr, 10);
+  id.boot = std::string(fields[1]);
+  return id;
+}
+
+}  // namespace
+
 std::string DefaultOwner() {
+  static const std::string nonce = [] {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(std::random_device{}()));
+    return std::string(hex);
+  }();
+  static const std::string boot = BootId();
   char host[256] = "host";
   gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(getpid());
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + boot + ":" + nonce;
 }
 
 Result<uint64_t> Worker::ReleaseLeasesOfDeadLocalOwners(JobStore& store, RunId run) {
   FERRY_ASSIGN_OR_RETURN(auto leased, store.ListJobs(run, JobState::kLeased, 100000));
   const std::string me = DefaultOwner();
-  const std::string host = me.substr(0, me.rfind(':') + 1);
+  const std::optional<OwnerId> self = ParseOwner(me);
+  if (!self || !IsHex(self->boot, 8)) return uint64_t{0};  // cannot tell this boot from another
   std::set<std::string> dead;
   for (const Job& j : leased) {
     const std::string& owner = j.lease_owner;
-    if (owner.rfind(host, 0) != 0 || owner == me) continue;
-    const long pid = std::strtol(owner.c_str() + host.size(), nullptr, 10);
+    if (owner == me) continue;
+    // Only a process of this very machine and boot can be known dead: a host name alone is
+    // shared by containers and clones, and pids start over at a reboot.
+    const std::optional<OwnerId> other = ParseOwner(owner);
+    if (!other || other->host != self->host || other->boot != self->boot) continue;
+    const long pid = other->pid;
     if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) dead.insert(owner);
   }
   uint64_t n = 0;
@@ -45,6 +97,10 @@ Result<uint64_t> Worker::ReleaseLeasesOfDeadLocalOwners(JobStore& store, RunId r
 struct Worker::ActiveJob {
   ClaimedJob claimed;
   RunContext* ctx = nullptr;
+  // Requested when the lease is lost: the job's requests stop (CopyRequest::cancel, the scan's
+  // listing, a delete batch) and it ends without Finish.
+  std::stop_source cancel;
+  std::atomic<bool> lost{false};
   size_t objects = 0;  // counted in objects_in_flight_
   std::atomic<int> remaining{0};
   std::mutex mu;
@@ -71,8 +127,15 @@ class Worker::Impl {
 
  private:
   Status Drain(std::stop_token stop);
-  Result<RunContext*> Context(RunId run);
+  // The run's context; `*config_error` tells whether a failure says this worker cannot open
+  // the run's locations at all (a location it cannot parse, an unknown remote, missing
+  // credentials) rather than that something is down for now.
+  Result<RunContext*> Context(RunId run, bool* config_error);
   void Dispatch(ClaimedJob job, std::stop_token stop);
+  // Gives a claimed job back unworked (JobStore::Release: the attempt does not count).
+  void GiveBack(const ClaimedJob& job);
+  // The lease of `job` is lost: cancels its work, once.
+  void LoseLease(ActiveJob& job, const Status& why);
   void StartTransfer(std::shared_ptr<ActiveJob> job);
   void ObjectDone(const std::shared_ptr<ActiveJob>& job, const transfer::CopyRequest& r,
                   const Status& s);
@@ -85,9 +148,12 @@ class Worker::Impl {
    public:
     JobScanControl(Impl& impl, ActiveJob& job) : impl_(impl), job_(job) {}
     bool WantsSplit() override { return impl_.WantsSplit(job_.claimed.job.spec.run); }
-    Status HandOff(const KeyRange& kept, const KeyRange& rest) override {
-      FERRY_RETURN_IF_ERROR(impl_.store_.HandOff(job_.claimed.lease, EncodeScan(kept),
-                                                 {ScanJob(*job_.ctx, rest)}));
+    Status HandOff(const KeyRange& kept, const std::vector<JobSpec>& more) override {
+      Status s = impl_.store_.HandOff(job_.claimed.lease, EncodeScan(kept), more);
+      if (s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) {
+        impl_.LoseLease(job_, s);
+      }
+      FERRY_RETURN_IF_ERROR(s);
       std::lock_guard lock(impl_.mu_);
       ++impl_.wakeups_;  // the claim loop may have room for it
       impl_.cv_.notify_all();
@@ -116,6 +182,9 @@ class Worker::Impl {
   // GUARDED_BY(mu_): per run, until when WantsSplit answers "no" without asking the store.
   std::map<RunId, std::chrono::steady_clock::time_point> no_split_until_;
   int side_running_ = 0;                                   // GUARDED_BY(mu_): scans+deletes
+  // GUARDED_BY(mu_): why this worker cannot go on (a run it cannot open): Run stops claiming,
+  // lets the jobs in hand end and returns it.
+  Status fatal_;
   std::jthread renewer_;
 };
 
@@ -186,7 +255,27 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
         claimed = std::move(r).value();
       }
     }
-    for (auto& job : claimed) Dispatch(std::move(job), stop);
+    for (auto& job : claimed) {
+      bool fatal;
+      {
+        std::lock_guard lock(mu_);
+        fatal = !fatal_.ok();
+      }
+      if (fatal) {
+        GiveBack(job);  // claimed in the same batch as the job that could not be opened
+      } else {
+        Dispatch(std::move(job), stop);
+      }
+    }
+    Status fatal;
+    {
+      std::lock_guard lock(mu_);
+      fatal = fatal_;
+    }
+    if (!fatal.ok()) {
+      FERRY_RETURN_IF_ERROR(Drain(stop));  // the jobs in hand end as usual
+      return fatal;
+    }
     if (claimed.empty()) {
       std::unique_lock lock(mu_);
       // Woken early when a job ends or hands work on (new jobs may have been enqueued, or the
@@ -211,12 +300,26 @@ Status Worker::Impl::Drain(std::stop_token stop) {
   return Status::Ok();
 }
 
-Result<RunContext*> Worker::Impl::Context(RunId run) {
+Result<RunContext*> Worker::Impl::Context(RunId run, bool* config_error) {
+  *config_error = false;
   {
     std::lock_guard lock(mu_);
     if (auto it = runs_.find(run); it != runs_.end()) return it->second.get();
   }
-  FERRY_ASSIGN_OR_RETURN(auto ctx, OpenRunContext(store_, run, opener_, options_, stats_));
+  // A location that cannot be opened (parsed, its remote found, its credentials loaded) is this
+  // worker's problem, not the job's. Only a transient failure says otherwise.
+  const BackendOpener opener = [&](const std::string& location, bool destination)
+      -> Result<std::unique_ptr<storage::Backend>> {
+    auto backend = opener_(location, destination);
+    if (!backend.ok() && !backend.status().transient()) {
+      *config_error = true;
+      return Status::InvalidArgument(
+          "cannot open the " + std::string(destination ? "destination" : "source") + " of run " +
+          std::to_string(run) + ": " + backend.status().message());
+    }
+    return backend;
+  };
+  FERRY_ASSIGN_OR_RETURN(auto ctx, OpenRunContext(store_, run, opener, options_, stats_));
   std::lock_guard lock(mu_);
   auto& slot = runs_[run];
   if (!slot) slot = std::move(ctx);
@@ -230,9 +333,21 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
     std::lock_guard lock(mu_);
     active_[job->claimed.job.id] = job;
   }
-  auto ctx = Context(job->claimed.job.spec.run);
+  bool config_error = false;
+  auto ctx = Context(job->claimed.job.spec.run, &config_error);
+  if (!ctx.ok() && config_error) {
+    // A run this worker cannot open (unknown remote here, missing credentials): the job is
+    // fine, this worker is not. Give it back uncounted and stop, with one line saying why.
+    GiveBack(job->claimed);
+    std::lock_guard lock(mu_);
+    if (fatal_.ok()) fatal_ = ctx.status();
+    active_.erase(job->claimed.job.id);
+    ++wakeups_;
+    cv_.notify_all();
+    return;
+  }
   if (!ctx.ok()) {
-    // A run this worker cannot open (bad credentials, unknown remote here): give it back.
+    // Transient (the store or a server is down): retried after a backoff.
     return FinishJob(job, OutcomeOf(ctx.status(), job->claimed.job.attempts));
   }
   job->ctx = *ctx;
@@ -251,19 +366,28 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
     const Job& j = job->claimed.job;
     std::vector<JobSpec> more;
     Status s;
+    Outcome outcome;
     if (j.spec.kind == JobKind::kScan) {
       auto range = DecodeScan(j.spec.payload);
       JobScanControl control(*this, *job);
-      s = range.ok() ? ScanChunk(*job->ctx, *range, options_, control, stats_, more)
+      s = range.ok() ? ScanChunk(*job->ctx, *range, options_, control, stats_, more,
+                                 job->cancel.get_token())
                      : range.status();
       s = s.WithContext("scan");
+      outcome = OutcomeOf(s, j.attempts);
+      // A listing out of order (or another bug) is not retried: jobs this scan handed on may
+      // hold deletes planned from it, and a retry from the moved range start would hide it.
+      if (s.code() == ErrorCode::kInternal) outcome.kind = Outcome::Kind::kFail;
     } else {
+      // The worker's stop or the loss of the lease stops the batch.
+      std::stop_callback on_stop(stop, [&job] { job->cancel.request_stop(); });
       auto keys = DecodeDelete(j.spec.payload);
-      s = keys.ok() ? job->ctx->dst->DeleteMany(*keys, stop) : keys.status();
-      if (s.ok()) stats_.objects_deleted += keys->size();
+      s = keys.ok() ? RunDeleteJob(*job->ctx, std::move(*keys), stats_, job->cancel.get_token())
+                    : keys.status();
       s = s.WithContext("delete");
+      outcome = OutcomeOf(s, j.attempts);
     }
-    FinishJob(job, OutcomeOf(s, j.attempts), s.ok() ? more : std::vector<JobSpec>{});
+    FinishJob(job, outcome, s.ok() ? more : std::vector<JobSpec>{});
     std::lock_guard lock(mu_);
     --side_running_;
     cv_.notify_all();
@@ -286,9 +410,14 @@ void Worker::Impl::StartTransfer(std::shared_ptr<ActiveJob> job) {
     stats_.objects_planned += 1;
     stats_.bytes_planned += r.src.size;
     if (single_large) {
-      r.journal = std::make_shared<StoreJournal>(store_, job->claimed.job.id, r.src.key);
+      std::weak_ptr<ActiveJob> weak = job;
+      r.journal = std::make_shared<StoreJournal>(store_, job->claimed.lease, r.src.key,
+                                                 [this, weak](const Status& why) {
+                                                   if (auto j = weak.lock()) LoseLease(*j, why);
+                                                 });
     }
     transfer::CopyRequest copy = r;
+    copy.cancel = job->cancel.get_token();
     copy.done = [this, job, r](const Status& s) { ObjectDone(job, r, s); };
     job->ctx->engine->Copy(std::move(copy));
   }
@@ -300,6 +429,10 @@ void Worker::Impl::ObjectDone(const std::shared_ptr<ActiveJob>& job,
     std::lock_guard lock(job->mu);
     transfer::CopyRequest failed = r;
     failed.journal.reset();
+    // A retry (or a redrive days later) looks at the source again and copies its current
+    // version: the ETag and size seen at scan time may be stale (an object changed since
+    // fails its pinned read with 412 forever otherwise).
+    failed.need_details = true;
     job->failed.push_back(std::move(failed));
     Status& slot = IsTransient(s) ? job->transient : job->permanent;
     if (slot.ok()) slot = s.WithContext(r.src.key);
@@ -375,16 +508,25 @@ Outcome Worker::Impl::OutcomeOf(const Status& s, int attempt) const {
 void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcome& outcome,
                              const std::vector<JobSpec>& more) {
   Status s;
-  // The store may be restarting: keep trying for a while, the work is done.
-  for (int attempt = 0; attempt < 60; ++attempt) {
+  // The store may be restarting: keep trying for a while, the work is done. A job whose lease
+  // was lost belongs to another worker now: its outcome is not ours to write.
+  for (int attempt = 0; attempt < 60 && !job->lost; ++attempt) {
     s = store_.Finish(job->claimed.lease, outcome, more);
     if (s.ok() || !s.transient()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  if (!s.ok()) {
+  if (job->lost) {
+    if (options_.verbose) {
+      std::fprintf(stderr, "job %lld: stopped, its lease was lost\n",
+                   static_cast<long long>(job->claimed.job.id));
+    }
+  } else if (!s.ok()) {
     std::fprintf(stderr, "ferry: job %lld: %s\n", static_cast<long long>(job->claimed.job.id),
                  s.message().c_str());
-  } else if (outcome.kind != Outcome::Kind::kDone && options_.verbose) {
+  } else if (outcome.kind == Outcome::Kind::kRetry) {
+    stats_.job_retries += 1;
+  }
+  if (!job->lost && s.ok() && outcome.kind != Outcome::Kind::kDone && options_.verbose) {
     std::fprintf(stderr, "job %lld %s: %s\n", static_cast<long long>(job->claimed.job.id),
                  outcome.kind == Outcome::Kind::kRetry ? "will retry" : "failed",
                  outcome.error.c_str());
@@ -408,18 +550,43 @@ void Worker::Impl::RenewLoop(std::stop_token stop) {
       std::unique_lock lock(mu);
       if (cv.wait_for(lock, stop, period, [] { return false; }) || stop.stop_requested()) return;
     }
-    std::vector<Lease> leases;
+    std::vector<std::shared_ptr<ActiveJob>> jobs;
     {
       std::lock_guard lock(mu_);
-      for (const auto& [id, job] : active_) leases.push_back(job->claimed.lease);
-    }
-    for (const Lease& lease : leases) {
-      Status s = store_.Renew(lease, options_.lease_ttl);
-      if (!s.ok() && options_.verbose) {
-        std::fprintf(stderr, "ferry: renew lease of job %lld: %s\n",
-                     static_cast<long long>(lease.job), s.message().c_str());
+      for (const auto& [id, job] : active_) {
+        if (!job->lost) jobs.push_back(job);
       }
     }
+    for (const auto& job : jobs) {
+      Status s = store_.Renew(job->claimed.lease, options_.lease_ttl);
+      if (s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) {
+        LoseLease(*job, s);  // another worker took the job over (or it is gone)
+      } else if (!s.ok() && options_.verbose) {
+        std::fprintf(stderr, "ferry: renew lease of job %lld: %s\n",
+                     static_cast<long long>(job->claimed.lease.job), s.message().c_str());
+      }
+    }
+  }
+}
+
+void Worker::Impl::LoseLease(ActiveJob& job, const Status& why) {
+  if (job.lost.exchange(true)) return;
+  std::fprintf(stderr, "ferry: job %lld: lease lost, stopping its work: %s\n",
+               static_cast<long long>(job.claimed.job.id), why.message().c_str());
+  job.cancel.request_stop();
+}
+
+void Worker::Impl::GiveBack(const ClaimedJob& job) {
+  Status s;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    s = store_.Release(job.lease);
+    if (s.ok() || !s.transient()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (!s.ok() && options_.verbose) {
+    // The lease then expires as usual, and the attempt counts.
+    std::fprintf(stderr, "ferry: give back job %lld: %s\n", static_cast<long long>(job.job.id),
+                 s.message().c_str());
   }
 }
 

@@ -13,6 +13,14 @@
 //             the job finishes: done, retry (only the objects that failed, after a backoff) or
 //             dead (a permanent failure such as access denied);
 //   delete    deletes its keys (runs only once its run reached the delete phase).
+// A job whose lease was lost (Renew, or a checkpoint write, says another worker holds it now)
+// is cancelled at once: its requests in flight stop, an unfinished upload is kept for the new
+// holder, and it neither finishes nor writes checkpoints any more.
+// A worker that cannot open a run's location at all (unknown remote, missing credentials: a
+// problem of this worker's configuration, not of the job) gives the job back without counting
+// an attempt (JobStore::Release), lets the jobs in hand end and stops: Run returns
+// kInvalidArgument with one line saying why. A transient failure to open (the server is down)
+// is retried like any other.
 // It also moves runs between phases (AdvanceRun): when no scan or transfer work is left and
 // none is dead, it unparks the run's delete jobs; when those are done the run is done. A run
 // with dead jobs stays where it is until `ferry jobs redrive`.
@@ -35,13 +43,16 @@
 namespace ferry::jobs {
 
 struct WorkerOptions {
-  std::string owner;  // unique per process: "host:pid"
+  std::string owner;  // unique per process: DefaultOwner()
   int concurrency = 64;
   uint64_t memory_budget = 256ull << 20;
   std::chrono::seconds lease_ttl{60};
   size_t scan_chunk = 10000;         // source keys per scan job
   int list_concurrency = 4;          // scan and delete jobs in hand at once (room to claim)
   size_t split_check_keys = 1000;    // source keys between a scan's looks for idle listers
+  // Jobs a scan holds before it hands them on mid-chunk (and moves its range past the keys
+  // they cover): bounds a scan's memory when a chunk plans many deletes. 0: never.
+  size_t scan_hand_off_jobs = 50;
   // After the store said "no split" for a run, its scans take that answer for this long
   // instead of counting the run's jobs again (one count per run and period, whatever the
   // number of keys listed).
@@ -73,9 +84,11 @@ class Worker {
 
   // Moves a run between phases; returns where it stands. Safe from any worker.
   static Result<RunProgress> AdvanceRun(JobStore& store, RunId run);
-  // Ends the leases on `run` held by processes of this host that no longer exist (a run killed
-  // and started again on one machine), so that it resumes without waiting for lease expiry.
-  // Returns how many leases were ended.
+  // Ends the leases on `run` held by processes of this machine that no longer exist (a run
+  // killed and started again on one machine), so that it resumes without waiting for lease
+  // expiry: owners (DefaultOwner) with this host name and boot id whose pid is gone. Owners
+  // without a boot id (older ferry) or of another boot are left to expire. Returns how many
+  // leases were ended.
   static Result<uint64_t> ReleaseLeasesOfDeadLocalOwners(JobStore& store, RunId run);
 
  private:
@@ -84,7 +97,10 @@ class Worker {
   std::unique_ptr<Impl> impl_;
 };
 
-// "host:pid" of this process.
+// "host:pid:boot:nonce" of this process: boot is the first 8 hex digits of the kernel's boot id
+// ("-" when unknown), nonce 8 random hex digits drawn once per process. Two machines that share
+// a host name (containers, clones) therefore never share an owner, and a pid reused after a
+// reboot does not look like the old process.
 std::string DefaultOwner();
 
 }  // namespace ferry::jobs

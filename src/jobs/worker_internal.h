@@ -40,36 +40,60 @@ class ScanControl {
   virtual ~ScanControl() = default;
   // Whether the run should list more in parallel now: nothing of it waits to be claimed.
   virtual bool WantsSplit() = 0;
-  // Hands `rest` on as a new scan job at once while this job keeps `kept` (JobStore::HandOff).
-  virtual Status HandOff(const KeyRange& kept, const KeyRange& rest) = 0;
+  // Enqueues `more` at once while this job keeps `kept`, in one transaction
+  // (JobStore::HandOff): what a retry of the job lists is `kept` from then on.
+  virtual Status HandOff(const KeyRange& kept, const std::vector<JobSpec>& more) = 0;
 };
 
 // One chunk of the merged listings of `range`; fills `more` with the jobs it found (transfer
 // batches, parked deletes) and the rest of the range when the chunk was cut: one scan job, or
 // two split by FindSplit when `control` says the run should list more in parallel. Every
 // `options.split_check_keys` source keys it may also split the range and hand the high part
-// on at once (see scan.cc).
+// on at once, and whenever `options.scan_hand_off_jobs` jobs have accumulated it hands them
+// on with the range's start moved past the keys they cover, so that a chunk holds a bounded
+// number of jobs however many keys it plans (see scan.cc). Stops with kCancelled when `stop`
+// is requested (the job's lease was lost).
 Status ScanChunk(RunContext& ctx, const KeyRange& range, const WorkerOptions& options,
-                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more);
+                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more,
+                 std::stop_token stop = {});
 
 // The scan job of `range` in ctx's run.
 JobSpec ScanJob(const RunContext& ctx, const KeyRange& range);
 
-// Checkpoints of a large-object transfer job, kept in the JobStore.
+// Checkpoints of a large-object transfer job, kept in the JobStore under the job's lease.
+// When the store says the lease is lost, the write fails with kCancelled (so the engine keeps
+// the upload for the job's new holder instead of aborting it) and `on_lost` is called with the
+// store's answer (the worker cancels the job's work).
 class StoreJournal : public transfer::UploadJournal {
  public:
-  StoreJournal(JobStore& store, JobId job, std::string key)
-      : store_(store), job_(job), key_(std::move(key)) {}
+  StoreJournal(JobStore& store, Lease lease, std::string key,
+               std::function<void(const Status&)> on_lost = {})
+      : store_(store),
+        lease_(std::move(lease)),
+        key_(std::move(key)),
+        on_lost_(std::move(on_lost)) {}
   Result<std::optional<Upload>> Load() override;
-  Status Begin(const std::string& upload_id, uint64_t part_size) override;
+  Status Begin(const std::string& upload_id, uint64_t part_size,
+               const std::string& source) override;
   Status PartDone(const Part& part) override;
   Status Clear() override;
 
  private:
+  Status Fenced(Status s);
+
   JobStore& store_;
-  JobId job_;
-  std::string key_;
+  const Lease lease_;
+  const std::string key_;
+  const std::function<void(const Status&)> on_lost_;
 };
+
+
+// A delete job of ctx's run (delete_job.cc): deletes those of `keys` that the source lacks
+// now. Each key is checked against the source right before (one listing of the keys' range,
+// or a Stat per key when there are few): a key the source has now, whatever the run's filter
+// says of it, is kept and counted in stats.deletes_kept; the others count as deleted.
+Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::Stats& stats,
+                    std::stop_token stop);
 
 // How an attempt ends given the statuses of its objects.
 bool IsTransient(const Status& s);

@@ -1,6 +1,8 @@
 #include "plan/decide.h"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 
 namespace ferry::plan {
@@ -18,6 +20,24 @@ std::chrono::sys_seconds WholeSeconds(std::chrono::system_clock::time_point t) {
 
 bool RecordsFerryMtime(const ObjectInfo& object) {
   return object.has_details && object.metadata.count(storage::kMetaMtime) != 0;
+}
+
+// What describes an object besides its bytes: user metadata (ferry's own entries aside: they
+// record where a copy came from), content headers and tags (in any order).
+bool SameDescription(const ObjectInfo& src, const ObjectInfo& dst) {
+  auto user = [](const ObjectInfo& o) {
+    std::map<std::string, std::string> m;
+    for (const auto& [k, v] : o.metadata) {
+      if (!k.starts_with("ferry-")) m.emplace(k, v);
+    }
+    return m;
+  };
+  auto sorted = [](storage::Tags t) {
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  return user(src) == user(dst) && src.content == dst.content &&
+         sorted(src.tags.value_or(storage::Tags{})) == sorted(dst.tags.value_or(storage::Tags{}));
 }
 
 // Rule 6: could a Stat of the side(s) without details change the answer?
@@ -89,7 +109,25 @@ Decision Decide(const ObjectInfo* src, const ObjectInfo* dst, const DecideOption
     for (size_t i = 0; same && i < src->etag.size(); ++i) {
       same = (src->etag[i] | 0x20) == (dst->etag[i] | 0x20);
     }
-    return same ? Make(Verdict::kSkip, kReasonSameEtag) : Make(Verdict::kCopy, kReasonEtagDiffers);
+    if (same) {
+      // The same bytes, but the source changed after the destination was written (its
+      // LastModified is later): its metadata, content headers or tags may have changed (a copy
+      // onto itself with REPLACE, a PUT of the same bytes, new tags). Compare them.
+      if (WholeSeconds(src->mtime) > WholeSeconds(dst->mtime)) {
+        if (!src->has_details || !dst->has_details || !src->tags || !dst->tags) {
+          return Make(Verdict::kNeedDetails, kReasonCompareMetadata);
+        }
+        if (!SameDescription(*src, *dst)) return Make(Verdict::kCopy, kReasonMetadataDiffers);
+      }
+      return Make(Verdict::kSkip, kReasonSameEtag);
+    }
+    // A listing cannot tell an encrypted object (SSE-KMS, SSE-C: its ETag looks like an MD5
+    // but is not one) from a plain one: different ETags of equal sizes are confirmed with
+    // details first, which show the encryption (etag_opaque) and ferry's checksum.
+    if (!src->has_details || !dst->has_details) {
+      return Make(Verdict::kNeedDetails, kReasonNeedDetails);
+    }
+    return Make(Verdict::kCopy, kReasonEtagDiffers);
   }
 
   // Rule 5.
@@ -105,6 +143,9 @@ Decision Decide(const ObjectInfo* src, const ObjectInfo* dst, const DecideOption
   if (DetailsCouldDecide(*src, *dst, options)) {
     return Make(Verdict::kNeedDetails, kReasonNeedDetails);
   }
+
+  // Rule 6b.
+  if (options.checksum) return Make(Verdict::kNeedDetails, kReasonCompareContent);
 
   // Rule 7.
   return ByTime(*src, *dst);

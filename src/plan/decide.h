@@ -12,8 +12,15 @@
 //  2. update_only_newer and the destination's time is newer than the source's (source_mtime()
 //     on both, whole seconds): kSkip "destination newer".
 //  3. Sizes differ: kCopy "size differs". size_only: otherwise kSkip "same size".
-//  4. Both ETags are plain MD5 (etag_is_md5()): equal: kSkip "same etag"; else kCopy
-//     "etag differs". A multipart ETag ("<hex>-N") is never compared with anything: it depends
+//  4. Both ETags are plain MD5 (etag_is_md5()): equal: kSkip "same etag", unless the source
+//     changed after the destination was written (its LastModified, whole seconds, is later):
+//     then its metadata or tags may have changed with the same bytes, so without details and
+//     tags on both sides kNeedDetails "compare metadata" (the engine Stats both with tags), and
+//     with them kCopy "metadata differs" when user metadata (ferry-* aside), content headers
+//     or tags differ, else kSkip "same etag". Different ETags, and a
+//     side lacks details: kNeedDetails (an SSE-KMS/SSE-C ETag looks like an MD5 in a listing
+//     but is not one; details show it: etag_opaque, and rule 5 decides); else kCopy "etag
+//     differs". A multipart ETag ("<hex>-N") is never compared with anything: it depends
 //     on the part size, so two copies of the same bytes can carry different ones.
 //  5. Both carry ferry's CRC32C (crc32c(); needs details): equal: kSkip "same checksum";
 //     else kCopy "checksum differs".
@@ -24,6 +31,11 @@
 //     rule nor 7(a) can fire, so Decide returns kNeedDetails at most once per key (a second
 //     one is a bug: a Stat returned has_details = false). A side with an empty ETag (a local file)
 //     is never the reason to ask, unless `checksum` is set: its listing mtime is already exact.
+//  6b. `checksum` set and both sides have details, yet no rule above compared content (no common
+//     checksum): kNeedDetails "compare content". The engine then computes what is missing
+//     (reads a local file, or an object that declares no checksum; an MD5 ETag counts as the
+//     object's MD5) and compares content: kSkip "same content" or kCopy "content differs".
+//     Times never decide under --checksum.
 //  7. Times, at whole-second granularity (both floored to seconds: S3 keeps whole seconds,
 //     some filesystems coarser). s = src->source_mtime().
 //     (a) The destination records ferry-mtime (has details, metadata has kMetaMtime) or is a
@@ -74,6 +86,11 @@ inline constexpr std::string_view kReasonEtagDiffers = "etag differs";
 inline constexpr std::string_view kReasonSameChecksum = "same checksum";
 inline constexpr std::string_view kReasonChecksumDiffers = "checksum differs";
 inline constexpr std::string_view kReasonNeedDetails = "need details";
+inline constexpr std::string_view kReasonCompareContent = "compare content";
+inline constexpr std::string_view kReasonCompareMetadata = "compare metadata";
+inline constexpr std::string_view kReasonMetadataDiffers = "metadata differs";
+inline constexpr std::string_view kReasonSameContent = "same content";
+inline constexpr std::string_view kReasonContentDiffers = "content differs";
 inline constexpr std::string_view kReasonSameMtime = "same mtime";
 inline constexpr std::string_view kReasonMtimeDiffers = "mtime differs";
 inline constexpr std::string_view kReasonNotNewer = "not newer";

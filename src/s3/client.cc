@@ -58,6 +58,7 @@ S3Client::S3Client(S3Options options, http::HttpTransport& http, CredentialsProv
 }
 
 Status S3Client::Call::Backoff(S3Client& client, int attempt, std::stop_token stop) {
+  client.retries_->fetch_add(1, std::memory_order_relaxed);
   client.clock_.SleepFor(retry::BackoffDelay(client.options_.retry, attempt, RandomBits()), stop);
   if (stop.stop_requested()) return Status::Cancelled("cancelled while waiting to retry");
   return Status::Ok();
@@ -112,6 +113,11 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     if (sink.target_begun() && !spec.sink->Rewind()) return failure;
     FERRY_RETURN_IF_ERROR(Backoff(client, attempt, stop));
   }
+}
+
+std::string Quoted(std::string_view etag) {
+  if (etag.empty() || etag.front() == '"') return std::string(etag);
+  return "\"" + std::string(etag) + "\"";
 }
 
 std::string ContentMd5(std::span<const std::byte> body) {
@@ -173,6 +179,11 @@ ObjectHead ParseObjectHead(const http::Headers& headers) {
   head.content.cache_control = headers.Get("Cache-Control");
   head.content.expires = headers.Get("Expires");
   head.tag_count = static_cast<int>(to_u64(headers.Get("x-amz-tagging-count")));
+  head.parts_count = static_cast<int>(to_u64(headers.Get("x-amz-mp-parts-count")));
+  head.encryption = headers.Get("x-amz-server-side-encryption");
+  if (!headers.Get("x-amz-server-side-encryption-customer-algorithm").empty()) {
+    head.encryption = "SSE-C";
+  }
   constexpr std::string_view kMeta = "x-amz-meta-";
   for (const auto& [name, value] : headers.entries()) {
     if (name.size() <= kMeta.size()) continue;

@@ -17,6 +17,8 @@
 // for the duration of the call.
 #pragma once
 
+
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -66,6 +68,8 @@ class S3Client {
            Clock& clock);
 
   const S3Options& options() const { return options_; }
+  // Requests sent again after a transient failure, so far (for the run's summary).
+  uint64_t retries() const { return retries_->load(std::memory_order_relaxed); }
 
   // Buckets.
   Status HeadBucket(std::string_view bucket, std::stop_token stop = {});
@@ -89,10 +93,16 @@ class S3Client {
   Result<ObjectHead> GetObject(std::string_view bucket, std::string_view key, ByteRange range,
                                http::BodySink& out, std::string_view if_match = {},
                                std::string_view version_id = {}, std::stop_token stop = {});
-  // Returns the ETag (unquoted).
+  // Returns the ETag (unquoted). `reply` (optional) receives what the reply headers say
+  // (encryption, version id): an SSE-KMS or SSE-C ETag is not an MD5 of the body.
   Result<std::string> PutObject(std::string_view bucket, std::string_view key,
                                 std::span<const std::byte> body, const WriteOptions& options,
-                                std::stop_token stop = {});
+                                std::stop_token stop = {}, ObjectHead* reply = nullptr);
+  // HEAD of one part of a multipart object (partNumber): its Content-Length is the part's
+  // size and parts_count the object's part count, where the server supports it (AWS). A
+  // server that ignores partNumber (RGW) answers with the whole object and parts_count 0.
+  Result<ObjectHead> HeadObjectPart(std::string_view bucket, std::string_view key,
+                                    int part_number, std::stop_token stop = {});
   Status DeleteObject(std::string_view bucket, std::string_view key,
                       std::string_view version_id = {}, std::stop_token stop = {});
   // Deletes up to 1000 keys in one request. Per-key failures are returned as a non-OK status
@@ -100,14 +110,9 @@ class S3Client {
   Status DeleteObjects(std::string_view bucket, std::span<const std::string> keys,
                        std::stop_token stop = {});
 
-  // Server-side copy within one endpoint. When `replace` is set, metadata/headers/storage
-  // class come from it (x-amz-metadata-directive: REPLACE); otherwise they are copied and
-  // only `storage_class_override` (if not empty) changes. Returns the new ETag (unquoted).
-  Result<std::string> CopyObject(std::string_view src_bucket, std::string_view src_key,
-                                 std::string_view src_version_id, std::string_view dst_bucket,
-                                 std::string_view dst_key, const WriteOptions* replace,
-                                 std::string_view storage_class_override,
-                                 std::stop_token stop = {});
+  // Server-side copy within one endpoint (see CopyObjectRequest). Returns the new ETag
+  // (unquoted). A source whose ETag is no longer `source.if_match`: kFailedPrecondition.
+  Result<std::string> CopyObject(const CopyObjectRequest& request, std::stop_token stop = {});
 
   // Tags.
   Result<Tags> GetObjectTagging(std::string_view bucket, std::string_view key,
@@ -124,10 +129,10 @@ class S3Client {
                                  std::string_view upload_id, int part_number,
                                  std::span<const std::byte> body, std::stop_token stop = {});
   // Copies `range` of the source object into part `part_number`. Returns the part ETag.
-  Result<std::string> UploadPartCopy(std::string_view bucket, std::string_view key,
-                                     std::string_view upload_id, int part_number,
-                                     std::string_view src_bucket, std::string_view src_key,
-                                     std::string_view src_version_id, ByteRange range,
+  // The source is pinned by `source.if_match` under both header names servers read
+  // (x-amz-copy-source-if-match, and RGW's x-amz-copy-if-match), where the server honours
+  // them: RGW 16 ignores both on UploadPartCopy (callers check the source before completing).
+  Result<std::string> UploadPartCopy(const UploadPartCopyRequest& request,
                                      std::stop_token stop = {});
   // Parts must be in ascending part order. Retried safely: after a transient failure the
   // client checks with HeadObject/ListParts whether the upload already completed.
@@ -154,6 +159,7 @@ class S3Client {
   http::HttpTransport& http_;
   CredentialsProvider& creds_;
   Clock& clock_;
+  std::unique_ptr<std::atomic<uint64_t>> retries_ = std::make_unique<std::atomic<uint64_t>>(0);
 };
 
 }  // namespace ferry::s3

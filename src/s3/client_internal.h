@@ -61,6 +61,9 @@ struct S3Client::Call {
   static const S3Options& Options(const S3Client& client) { return client.options_; }
 };
 
+// An ETag in double quotes, as If-Match style headers want it ("" stays "").
+std::string Quoted(std::string_view etag);
+
 // Content-MD5 header value: base64 of the body's MD5.
 std::string ContentMd5(std::span<const std::byte> body);
 

@@ -349,13 +349,20 @@ TEST_F(ClientTest, CopyObjectRetriesAnErrorInsideA200) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::Ok("<Error><Code>InternalError</Code><Message/></Error>"));
   transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>abc</ETag></CopyObjectResult>"));
-  auto etag = client.CopyObject("src", "dir/a b", "v1", "dst", "k", nullptr, "GLACIER");
+  CopyObjectRequest req;
+  req.source = {"src", "dir/a b", "v1", "0123"};
+  req.bucket = "dst";
+  req.key = "k";
+  req.storage_class = "GLACIER";
+  auto etag = client.CopyObject(req);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
   EXPECT_EQ(*etag, "abc");
   const auto r = transport_.requests().at(1);
   EXPECT_EQ(r.headers.Get("x-amz-copy-source"), "/src/dir/a%20b?versionId=v1");
   EXPECT_EQ(r.headers.Get("x-amz-metadata-directive"), "COPY");
   EXPECT_EQ(r.headers.Get("x-amz-storage-class"), "GLACIER");
+  EXPECT_EQ(r.headers.Get("x-amz-copy-source-if-match"), "\"0123\"");  // pinned source
+  EXPECT_EQ(r.headers.Get("x-amz-copy-if-match"), "\"0123\"");         // RGW's name
 }
 
 TEST_F(ClientTest, CopyObjectReplaceSetsTagsExplicitly) {
@@ -365,7 +372,12 @@ TEST_F(ClientTest, CopyObjectReplaceSetsTagsExplicitly) {
   WriteOptions w;
   w.metadata = {{"m", "1"}};
   w.tags = Tags{{"t", "2"}};
-  auto etag = client.CopyObject("src", "a", "", "dst", "b", &w, "");
+  CopyObjectRequest req;
+  req.source = {"src", "a", "", ""};
+  req.bucket = "dst";
+  req.key = "b";
+  req.replace = &w;
+  auto etag = client.CopyObject(req);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
   const auto reqs = transport_.requests();
   ASSERT_EQ(reqs.size(), 2u);

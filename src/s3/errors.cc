@@ -31,6 +31,9 @@ ErrorCode CodeFor(int status, std::string_view code) {
     return ErrorCode::kPermissionDenied;
   }
   if (code == "PreconditionFailed") return ErrorCode::kFailedPrecondition;
+  // The body did not match its Content-MD5 (or the declared length): it was corrupted or cut
+  // on the way, or the source's declared MD5 does not describe the bytes read.
+  if (code == "BadDigest" || code == "IncompleteBody") return ErrorCode::kDataLoss;
   if (code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
       code == "ServiceUnavailable" || code == "OperationAborted") {
     return ErrorCode::kUnavailable;
@@ -38,7 +41,9 @@ ErrorCode CodeFor(int status, std::string_view code) {
   if (code == "BucketAlreadyExists" || code == "BucketAlreadyOwnedByYou") {
     return ErrorCode::kAlreadyExists;
   }
-  if (code == "NotImplemented") return ErrorCode::kNotSupported;
+  // A feature the store lacks: tags on Swift (501 NotImplemented), a storage class it does not
+  // have (Swift, MinIO: 400 InvalidStorageClass). The engine copies without it and reports it.
+  if (code == "NotImplemented" || code == "InvalidStorageClass") return ErrorCode::kNotSupported;
   // A range that starts past the end: the object is shorter than the reader was told.
   if (code == "InvalidRange" || status == 416) return ErrorCode::kDataLoss;
   if (status == 404) return ErrorCode::kNotFound;

@@ -36,11 +36,12 @@ TEST(ErrorsTest, MapsCodesAndStatuses) {
       {400, "RequestTimeout", ErrorCode::kUnavailable},
       {429, "", ErrorCode::kUnavailable},
       {400, "InvalidArgument", ErrorCode::kInvalidArgument},
-      {400, "BadDigest", ErrorCode::kInvalidArgument},
+      {400, "BadDigest", ErrorCode::kDataLoss},  // corrupted on the way: retried by the engine
       {416, "InvalidRange", ErrorCode::kDataLoss},
       {409, "BucketAlreadyOwnedByYou", ErrorCode::kAlreadyExists},
       {409, "BucketNotEmpty", ErrorCode::kInvalidArgument},
       {501, "NotImplemented", ErrorCode::kNotSupported},
+      {400, "InvalidStorageClass", ErrorCode::kNotSupported},
       {200, "InternalError", ErrorCode::kUnavailable},  // error inside a 200 reply
       {200, "SomethingNew", ErrorCode::kUnavailable},
   };

@@ -42,6 +42,14 @@ struct ObjectHead {
   // User metadata without the "x-amz-meta-" prefix, names lower-cased.
   std::map<std::string, std::string> metadata;
   int tag_count = 0;  // x-amz-tagging-count
+  // x-amz-mp-parts-count: parts of a multipart object (HEAD/GET with partNumber), else 0.
+  int parts_count = 0;
+  // Server-side encryption the reply reports: x-amz-server-side-encryption ("AES256",
+  // "aws:kms", ...), or "SSE-C" when a customer key was used; "" when none was reported.
+  std::string encryption;
+  // True when the ETag of this object is not the MD5 of its bytes although it may look like
+  // one (SSE-KMS and SSE-C objects on AWS).
+  bool etag_not_md5() const { return encryption.starts_with("aws:kms") || encryption == "SSE-C"; }
 };
 
 // One entry of ListObjectsV2 (keys already url-decoded when encoding-type=url was used).
@@ -96,9 +104,47 @@ struct WriteOptions {
   std::map<std::string, std::string> metadata;  // without "x-amz-meta-"
   std::optional<Tags> tags;                     // sent as x-amz-tagging when set
   std::string storage_class;                    // "" = server default
-  // Content-MD5 of the body (base64). PutObject/UploadPart compute it when empty and
-  // `compute_md5` is true.
+  // PutObject's Content-MD5 (base64): the MD5 the body must have, e.g. the source's own MD5
+  // ETag, so that the destination refuses a body corrupted on the way (BadDigest). When
+  // empty, PutObject computes it from the body if `compute_md5` is true.
+  std::string content_md5;
   bool compute_md5 = true;
+};
+
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;  // bytes; length 0 means "to the end"
+};
+
+// The source of a server-side copy (CopyObject, UploadPartCopy).
+struct CopySourceSpec {
+  std::string bucket;
+  std::string key;
+  std::string version_id;  // "" = the current version
+  // When not empty, the copy fails with kFailedPrecondition unless the source still has this
+  // ETag (unquoted): a source overwritten meanwhile is never mixed into the copy.
+  std::string if_match;
+};
+
+struct CopyObjectRequest {
+  CopySourceSpec source;
+  std::string bucket;  // destination
+  std::string key;
+  // When set, metadata, content headers, tags and storage class come from it
+  // (x-amz-metadata-directive: REPLACE); otherwise they are copied from the source.
+  const WriteOptions* replace = nullptr;
+  // With COPY: the destination's storage class ("" = the server's default, which on AWS is
+  // STANDARD, not the source's: callers pass the source's class to keep it).
+  std::string storage_class;
+};
+
+struct UploadPartCopyRequest {
+  CopySourceSpec source;
+  std::string bucket;  // destination
+  std::string key;
+  std::string upload_id;
+  int part_number = 0;
+  ByteRange range;  // length 0: the whole source object
 };
 
 struct CompletedPart {
@@ -113,9 +159,5 @@ struct UploadInfo {  // one entry of ListMultipartUploads
   std::chrono::system_clock::time_point initiated;
 };
 
-struct ByteRange {
-  uint64_t offset = 0;
-  uint64_t length = 0;  // bytes; length 0 means "to the end"
-};
 
 }  // namespace ferry::s3

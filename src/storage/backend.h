@@ -42,6 +42,15 @@ struct Features {
   uint64_t max_part_size = 5ull << 30;
   // The largest object a single Put or server-side CopyFrom may write.
   uint64_t max_single_put = 5ull << 30;
+  // Put refuses (kDataLoss) a body whose MD5 differs from WriteSpec::content_md5 (S3's
+  // Content-MD5), so the engine need not hash a body whose MD5 the source already declared.
+  bool verifies_content_md5 = false;
+  // Keys ending in '/' (the empty "folder" objects the S3 console writes) and the empty key
+  // (an object named like the location's prefix itself) can be stored as objects. True for
+  // object stores; false for a local folder, where such keys can only be folders: the planner
+  // skips them as sources when empty (counted in Stats::markers_skipped) and a non-empty one
+  // fails to write (kInvalidArgument naming it).
+  bool folder_markers = true;
 };
 
 // Streams ObjectInfo in ascending byte order of key. One thread at a time.
@@ -60,6 +69,9 @@ struct WriteSpec {
   std::optional<Tags> tags;                     // nullopt = none
   std::string storage_class;                    // "" = default
   std::chrono::system_clock::time_point mtime{};  // local: set as the file's mtime when != epoch
+  // Put only: base64 MD5 the body must have ("" = none given). Backends whose features say
+  // verifies_content_md5 refuse a body that does not match; others ignore it.
+  std::string content_md5;
 };
 
 // One chunked (multipart) write. Parts are numbered from 1; every part but the last has the
@@ -94,8 +106,11 @@ class ChunkWriter {
   // with one server-side copy of the object onto itself after completing the upload (RGW
   // copies only the manifest). Default: ignored. Call before Commit.
   virtual void AddMetadataOnCommit(std::map<std::string, std::string> extra) { (void)extra; }
-  // Returns the final ETag (S3) or "" (local).
+  // Returns the final ETag (S3) or "" (local). Tags the store cannot hold (it refused them as
+  // kNotSupported after the bytes were committed) do not fail Commit: tags_not_kept() then
+  // says so.
   virtual Result<std::string> Commit(std::stop_token stop) = 0;
+  virtual bool tags_not_kept() const { return false; }
   virtual Status Abort() = 0;
 
   // --- Resume after a crash (see Backend::ResumeChunkWriter) ---
@@ -105,6 +120,15 @@ class ChunkWriter {
   // Counts a part already on the store (from ListStoredParts or a checkpoint) as written, so
   // that Commit includes it without sending it again.
   virtual void AdoptPart(const StoredPart& part) = 0;
+  // AdoptPart for a part whose CRC32C was checkpointed when it was written. Returns false, and
+  // adopts nothing, when the store can tell that the part no longer holds those bytes (local:
+  // the range is read back; after a power loss it may hold zeros): the caller sends it again.
+  // Default: AdoptPart, then true (S3's ListParts is the truth).
+  virtual bool AdoptPartChecked(const StoredPart& part, uint32_t crc32c) {
+    (void)crc32c;
+    AdoptPart(part);
+    return true;
+  }
   // Ends this writer without Commit or Abort: the upload stays on the store for a later
   // ResumeChunkWriter (a transient failure of a run that will be retried). The destructor
   // then does nothing.
@@ -133,6 +157,14 @@ class Backend {
   // that splits a listing into ranges. The default takes the first entry of ListFrom; S3 asks
   // for one key (max-keys=1).
   virtual Result<std::optional<std::string>> FirstKeyAfter(std::string_view start_after);
+  // The size of part 1 of a multipart object whose ETag is "<md5>-N", where the store can
+  // tell (AWS: HEAD with partNumber=1); nullopt where it cannot (RGW, local). The engine
+  // reproduces the source's part layout so that the multipart ETag proves the bytes.
+  virtual Result<std::optional<uint64_t>> FirstPartSize(const ObjectInfo& object,
+                                                        std::stop_token stop) {
+    (void)object, (void)stop;
+    return std::optional<uint64_t>();
+  }
   // Full details (content headers, metadata; tags when `with_tags`). kNotFound when absent.
   virtual Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) = 0;
 
@@ -172,6 +204,9 @@ class Backend {
     std::string key;
     std::string upload_id;
     std::chrono::system_clock::time_point started;
+    // The store's own naming proves ferry started it (local: ferry's temporary files, also
+    // those of whole-object writes, which no journal records). S3 uploads cannot tell.
+    bool ferry_named = false;
   };
   virtual Result<std::vector<PendingUpload>> ListPendingUploads(std::string_view prefix,
                                                                 std::stop_token stop) = 0;

@@ -27,7 +27,7 @@ std::chrono::system_clock::time_point ObjectInfo::source_mtime() const {
 }
 
 bool ObjectInfo::etag_is_md5() const {
-  if (etag.size() != 32) return false;
+  if (etag_opaque || etag.size() != 32) return false;
   for (char c : etag) {
     const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     if (!hex) return false;

@@ -37,6 +37,13 @@ struct ObjectInfo {
   std::string storage_class;                    // "" = STANDARD / not applicable
   std::string version_id;                       // "" when unversioned (room for versioning)
   bool delete_marker = false;
+  // The ETag is not a digest of the bytes even if it looks like an MD5 (SSE-KMS, SSE-C).
+  bool etag_opaque = false;
+  // Not "": the listing found this entry but could not read it (local: a dangling symbolic
+  // link, a failed stat, a folder that cannot be opened: then the key ends in '/'); the reason.
+  // Such an entry is never skipped or deleted: the planner hands it on as a copy, which fails,
+  // so the run reports it and deletes nothing.
+  std::string unreadable;
 
   // Details: valid only when has_details (filled by Stat, or by List on backends where they
   // are free, such as the local folder for mtime).
@@ -50,7 +57,8 @@ struct ObjectInfo {
   // The modification time of the original source, as recorded by ferry (x-amz-meta-ferry-mtime)
   // when present, else `mtime`.
   std::chrono::system_clock::time_point source_mtime() const;
-  // True when the ETag is a plain MD5 of the content (32 hex digits, no "-N" suffix).
+  // True when the ETag is a plain MD5 of the content (32 hex digits, no "-N" suffix, not
+  // etag_opaque).
   bool etag_is_md5() const;
 };
 

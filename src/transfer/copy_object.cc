@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "checksum/checksum.h"
+#include "transfer/content.h"
 #include "transfer/engine.h"
+#include "transfer/verify.h"
 
 namespace ferry::transfer {
 
@@ -19,52 +21,105 @@ std::string MtimeNs(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
-  if (r.need_details) {
-    // The listing could not decide (e.g. multipart ETags): look at both sides' metadata.
-    auto src = src_.Stat(r.src.key, false, stop);
-    if (!src.ok()) return Complete(r, nullptr, src.status().WithContext("stat"), 0);
+  // A source that changed since it was listed (the read or copy pinned to its ETag fails with
+  // kFailedPrecondition) is looked at again and its current version copied; one deleted since
+  // (kNotFound) is looked at again and, gone, skipped.
+  constexpr int kRounds = 3;
+  for (int round = 1;; ++round) {
+    if (stop.stop_requested()) return Complete(r, nullptr, Status::Cancelled("cancelled"), 0);
+    if (r.need_details) {
+      bool done = false;
+      Status s = Refresh(r, stop, done);
+      if (!s.ok() || done) return Complete(r, nullptr, s, 0);
+    }
+    if (options_.dry_run) {
+      std::fprintf(stderr, "would copy %s (%s)\n", r.src.key.c_str(), r.reason.c_str());
+      return Complete(r, "would copy", Status::Ok(), r.src.size);
+    }
+    const bool large = r.src.size >= options_.multipart_threshold;
+    // One CopyObject is the cheapest copy there is (RGW copies only the manifest); above the
+    // single-request limit the object is copied in parts on the server.
+    const uint64_t single_copy_limit =
+        std::min(options_.server_side_copy_limit, dst_.features().max_single_put);
+    const char* what = "copied";
+    Status s;
+    if (server_side_ && r.src.size <= single_copy_limit) {
+      what = "copied (server-side)";
+      s = CopyServerSide(r.src, stop);
+    } else if ((large || server_side_) && dst_.features().chunked_write) {
+      s = StartMultipart(r, server_side_, stop);
+      if (s.ok()) return;  // the last part finishes the object
+    } else {
+      s = CopyWhole(r.src, stop);
+    }
+    if ((s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) &&
+        round < kRounds) {
+      r.need_details = true;  // changed or deleted since listed: the next round stats it again
+      continue;
+    }
+    return Complete(r, s.ok() ? what : nullptr, s, r.src.size);
+  }
+}
+
+// Looks at both sides again (the listing could not decide, or the source changed since): the
+// source's current version, decided again. `done` when nothing is left to copy (unchanged, or
+// the source is gone: a key deleted since it was listed has nothing to copy).
+Status TransferEngine::Refresh(CopyRequest& r, std::stop_token stop, bool& done) {
+  // Tags only when the planner compares what describes the objects (same bytes, newer source).
+  bool with_tags = r.reason == plan::kReasonCompareMetadata;
+  Result<storage::ObjectInfo> src = Status::Internal("not looked at");
+  Result<storage::ObjectInfo> dst = Status::Internal("not looked at");
+  plan::Decision again;
+  for (int look = 1; look <= 2; ++look) {
+    src = src_.Stat(r.src.key, with_tags, stop);
+    if (!src.ok() && src.status().code() == ErrorCode::kNotFound) {
+      done = true;
+      Skipped(r);
+      return Status::Ok();
+    }
+    if (!src.ok()) return src.status().WithContext("stat");
     stats_.details_fetched += 1;
-    auto dst = dst_.Stat(r.dst ? r.dst->key : r.src.key, false, stop);
+    dst = dst_.Stat(r.dst ? r.dst->key : r.src.key, with_tags, stop);
     if (!dst.ok() && dst.status().code() != ErrorCode::kNotFound) {
-      return Complete(r, nullptr, dst.status().WithContext("stat destination"), 0);
+      return dst.status().WithContext("stat destination");
     }
     stats_.details_fetched += 1;
-    const storage::ObjectInfo* d = dst.ok() ? &dst.value() : nullptr;
-    plan::Decision again = plan::Decide(&src.value(), d, options_.decide);
-    if (again.verdict == plan::Verdict::kNeedDetails) {
-      return Complete(
-          r, nullptr,
-          Status::Internal("planner still undecided after stat: " + again.reason), 0);
+    again = plan::Decide(&src.value(), dst.ok() ? &dst.value() : nullptr, options_.decide);
+    if (with_tags || again.verdict != plan::Verdict::kNeedDetails ||
+        again.reason != plan::kReasonCompareMetadata) {
+      break;
     }
-    if (again.verdict != plan::Verdict::kCopy) {
-      stats_.objects_skipped += 1;
-      stats_.objects_planned -= 1;
-      stats_.bytes_planned -= r.src.size;
-      return Complete(r, nullptr, Status::Ok(), 0);
-    }
-    r.reason = again.reason;
-    const auto listed_mtime = r.src.mtime;
-    r.src = std::move(src).value();
-    r.src.mtime = listed_mtime;
+    with_tags = true;  // details showed the same bytes and a newer source: look at the tags
   }
-  if (options_.dry_run) {
-    std::fprintf(stderr, "would copy %s (%s)\n", r.src.key.c_str(), r.reason.c_str());
-    return Complete(r, "would copy", Status::Ok(), r.src.size);
+  const storage::ObjectInfo* d = dst.ok() ? &dst.value() : nullptr;
+  if (again.verdict == plan::Verdict::kNeedDetails && again.reason == plan::kReasonCompareContent) {
+    // --checksum: read what is missing and compare content.
+    auto same = SameContent(src_, src.value(), dst_, *d, budget_, options_.part_size, stop);
+    if (!same.ok()) return same.status().WithContext("compare content");
+    again = *same ? plan::Decision{plan::Verdict::kSkip, std::string(plan::kReasonSameContent)}
+                  : plan::Decision{plan::Verdict::kCopy, std::string(plan::kReasonContentDiffers)};
   }
-  const bool large = r.src.size >= options_.multipart_threshold;
-  // One CopyObject is the cheapest copy there is (RGW copies only the manifest); above the
-  // single-request limit the object is copied in parts on the server.
-  const uint64_t single_copy_limit =
-      std::min(options_.server_side_copy_limit, dst_.features().max_single_put);
-  if (server_side_ && r.src.size <= single_copy_limit) {
-    return Complete(r, "copied (server-side)", CopyServerSide(r.src, stop), r.src.size);
+  if (again.verdict == plan::Verdict::kNeedDetails) {
+    return Status::Internal("planner still undecided after stat: " + again.reason);
   }
-  if ((large || server_side_) && dst_.features().chunked_write) {
-    Status s = StartMultipart(r, server_side_, stop);
-    if (!s.ok()) Complete(r, nullptr, s, 0);
-    return;  // on success the last part finishes the object
+  if (again.verdict != plan::Verdict::kCopy) {
+    done = true;
+    Skipped(r);
+    return Status::Ok();
   }
-  Complete(r, "copied", CopyWhole(r.src, stop), r.src.size);
+  r.reason = again.reason;
+  r.need_details = false;
+  // The listing's mtime keeps the nanoseconds of a file; a source that changed has a new one.
+  const storage::ObjectInfo listed = r.src;
+  r.src = std::move(src).value();
+  if (r.src.size == listed.size && r.src.etag == listed.etag) r.src.mtime = listed.mtime;
+  return Status::Ok();
+}
+
+void TransferEngine::Skipped(const CopyRequest& r) {
+  stats_.objects_skipped += 1;
+  stats_.objects_planned -= 1;
+  stats_.bytes_planned -= r.src.size;
 }
 
 Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, std::stop_token stop) {
@@ -80,19 +135,54 @@ Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, std::stop_to
   BudgetLease lease(budget_, listed.size);
   std::unique_ptr<std::byte[]> buffer(new std::byte[listed.size == 0 ? 1 : listed.size]);
   std::span<std::byte> data(buffer.get(), listed.size);
+  // Bytes corrupted on the way (a checksum refuses them) are read and sent again, a few times.
+  constexpr int kAttempts = 3;
+  Status s;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    s = CopyWholeOnce(listed, data, stop);
+    if (s.code() != ErrorCode::kDataLoss || attempt == kAttempts || stop.stop_requested()) break;
+    stats_.checksum_retries += 1;
+  }
+  return s;
+}
 
+// One read and one write of a whole object. Nothing is written unless the bytes read match what
+// the source declares (or the destination checks them itself: Content-MD5).
+Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed, std::span<std::byte> data,
+                                     std::stop_token stop) {
   auto read = src_.ReadObject(listed.key, data, listed.etag, stop);
   if (!read.ok()) return read.status().WithContext("read " + src_.Describe() + listed.key);
   const storage::ObjectInfo& src = read.value();
   const uint32_t crc = checksum::Crc32c(data);
-  if (auto declared = src.crc32c(); declared && *declared != crc) {
-    return Status::DataLoss("checksum mismatch reading " + listed.key + ": source declares " +
-                            checksum::Hex32(*declared) + ", read " + checksum::Hex32(crc));
+  const SourceCheck check = CheckOf(src);
+  const bool destination_checks_md5 = !check.crc32c && check.md5 &&
+                                      dst_.features().verifies_content_md5;
+  WholeCheck verdict = CheckWhole(check, data, crc, destination_checks_md5);
+  if (verdict == WholeCheck::kUnverified && check.multipart) {
+    // No common part size reproduces the ETag: ask the store for the real layout.
+    auto exact = src_.FirstPartSize(src, stop);
+    if (exact.ok() && *exact) verdict = CheckWhole(check, data, crc, false, *exact);
+  }
+  if (verdict == WholeCheck::kMismatch) {
+    return Status::DataLoss("bytes read from " + src_.Describe() + listed.key +
+                            " do not match the source's " +
+                            (check.crc32c ? "checksum " + checksum::Hex32(*check.crc32c)
+                                          : "ETag " + src.etag) +
+                            " (corrupted on the way); nothing was written");
   }
   storage::ObjectInfo merged = src;
   merged.mtime = listed.mtime;  // listing mtime is the object's; keep ns precision of files
-  auto etag = dst_.Put(listed.key, data, SpecFor(merged, crc), stop);
-  if (!etag.ok()) return etag.status().WithContext("write " + dst_.Describe() + listed.key);
+  storage::WriteSpec spec = SpecFor(merged, crc);
+  if (destination_checks_md5) {
+    // The destination refuses (BadDigest) a body that is not the source's: no MD5 here.
+    spec.content_md5 = checksum::Base64(*check.md5);
+  }
+  Result<std::string> etag = Status::Internal("not written");
+  Status written = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
+    etag = dst_.Put(listed.key, data, s, stop);
+    return etag.status();
+  });
+  if (!written.ok()) return written.WithContext("write " + dst_.Describe() + listed.key);
   if (src.etag_is_md5()) {
     storage::ObjectInfo written;
     written.etag = etag.value();
@@ -100,6 +190,10 @@ Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, std::stop_to
       return Status::DataLoss("content of " + listed.key + " differs from the source's MD5 " +
                               src.etag + " (destination stored " + written.etag + ")");
     }
+  }
+  // A local file read is the source itself; a remote object read unchecked is reported.
+  if (verdict == WholeCheck::kUnverified && !src_.features().cheap_reads) {
+    stats_.objects_unverified += 1;
   }
   stats_.bytes_moved += listed.size;
   return Status::Ok();
@@ -119,6 +213,45 @@ storage::WriteSpec TransferEngine::SpecFor(const storage::ObjectInfo& src,
   if (!dst_.features().storage_class) spec.storage_class.clear();
   spec.mtime = src.source_mtime();
   return spec;
+}
+
+void TransferEngine::Degrade(storage::WriteSpec& spec) {
+  if (no_class_ && !spec.storage_class.empty() && options_.storage_class.empty()) {
+    spec.storage_class.clear();
+    stats_.classes_not_kept += 1;
+  }
+  if (no_tags_ && spec.tags && !spec.tags->empty()) {
+    spec.tags.reset();
+    stats_.tags_not_kept += 1;
+  }
+}
+
+Status TransferEngine::WriteDegrading(storage::WriteSpec& spec,
+                                      const std::function<Status(const storage::WriteSpec&)>& write) {
+  Degrade(spec);
+  const Status refused = write(spec);
+  // Only the source's own class may be left out: --storage-class given explicitly fails loudly.
+  const bool has_class = !spec.storage_class.empty() && options_.storage_class.empty();
+  const bool has_tags = spec.tags && !spec.tags->empty();
+  if (refused.code() != ErrorCode::kNotSupported || (!has_class && !has_tags)) return refused;
+  // Find what the store refuses: the class alone, the tags alone, then both. Learnt once per
+  // run, so this costs a few requests on the first such object only.
+  const std::pair<bool, bool> tries[] = {{true, false}, {false, true}, {true, true}};
+  for (const auto& [drop_class, drop_tags] : tries) {
+    if ((drop_class && !has_class) || (drop_tags && !has_tags)) continue;
+    storage::WriteSpec fewer = spec;
+    if (drop_class) fewer.storage_class.clear();
+    if (drop_tags) fewer.tags.reset();
+    const Status s = write(fewer);
+    if (s.code() == ErrorCode::kNotSupported) continue;
+    if (s.ok()) {
+      if (drop_class) no_class_ = true, stats_.classes_not_kept += 1;
+      if (drop_tags) no_tags_ = true, stats_.tags_not_kept += 1;
+      spec = std::move(fewer);
+    }
+    return s;
+  }
+  return refused;
 }
 
 uint64_t TransferEngine::PartSizeFor(uint64_t size) const {

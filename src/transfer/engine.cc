@@ -64,7 +64,9 @@ void TransferEngine::WorkerLoop(std::stop_token stop) {
 }
 
 void TransferEngine::Copy(CopyRequest request) {
-  Push([this, r = std::move(request)](std::stop_token stop) mutable { RunCopy(r, stop); },
+  Push([this, r = std::move(request)](std::stop_token stop) mutable {
+         WithJointStop(stop, r.cancel, [&](std::stop_token joint) { RunCopy(r, joint); });
+       },
        false);
 }
 

@@ -15,6 +15,7 @@
 // all submitted work is done. Failures never throw: they are counted in Stats.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -58,6 +59,10 @@ struct CopyRequest {
   std::function<void(const Status&)> done;
   // Checkpoints of a multipart copy (may be null: no resume).
   std::shared_ptr<UploadJournal> journal;
+  // Cancels this object's work alone (e.g. its job's lease was lost): requests in flight stop,
+  // an unfinished upload is kept for the journal (or aborted without one), and `done` gets
+  // kCancelled. Default: never.
+  std::stop_token cancel;
 };
 
 class TransferEngine {
@@ -89,16 +94,39 @@ class TransferEngine {
 
   // Object-level steps (copy_object.cc, multipart.cc).
   void RunCopy(CopyRequest& request, std::stop_token stop);
+  Status Refresh(CopyRequest& request, std::stop_token stop, bool& done);
+  void Skipped(const CopyRequest& request);
+  // Runs `fn` with a token that stops when either the engine or the request is cancelled.
+  template <class Fn>
+  static void WithJointStop(std::stop_token engine, std::stop_token request, Fn&& fn) {
+    if (!request.stop_possible()) return fn(engine);
+    std::stop_source joint;
+    if (request.stop_requested() || engine.stop_requested()) joint.request_stop();
+    std::stop_callback on_engine(engine, [&joint] { joint.request_stop(); });
+    std::stop_callback on_request(request, [&joint] { joint.request_stop(); });
+    fn(joint.get_token());
+  }
   Status CopyWhole(const storage::ObjectInfo& src, std::stop_token stop);
+  Status CopyWholeOnce(const storage::ObjectInfo& listed, std::span<std::byte> data,
+                       std::stop_token stop);
   Status CopyServerSide(const storage::ObjectInfo& src, std::stop_token stop);
   // On success the object is finished later by the worker completing its last part.
   Status StartMultipart(CopyRequest& request, bool server_side, std::stop_token stop);
   Status OpenOrResume(Upload& upload, std::stop_token stop);
   void RunPart(const std::shared_ptr<Upload>& upload, int part_number, std::stop_token stop);
   void FinishUpload(const std::shared_ptr<Upload>& upload, std::stop_token stop);
+  Status CheckLayout(Upload& upload, std::stop_token stop);
   void RunDelete(const std::vector<std::string>& keys, std::stop_token stop);
 
   storage::WriteSpec SpecFor(const storage::ObjectInfo& src, std::optional<uint32_t> crc) const;
+  // Leaves out of `spec` what the destination is known not to store (a storage class that
+  // came from the source, tags), counting each object that loses one.
+  void Degrade(storage::WriteSpec& spec);
+  // Runs `write(spec)`; when the destination refuses (kNotSupported) a storage class that came
+  // from the source or the tags, learns which and writes again without it: the bytes and all
+  // else are copied, what was left out is counted. A --storage-class the store refuses fails.
+  Status WriteDegrading(storage::WriteSpec& spec,
+                        const std::function<Status(const storage::WriteSpec&)>& write);
   uint64_t PartSizeFor(uint64_t size) const;
   // Counts the outcome of one object and calls its `done`.
   void Complete(const CopyRequest& request, const char* what, const Status& status,
@@ -110,6 +138,9 @@ class TransferEngine {
   Stats& stats_;
   ByteBudget budget_;
   bool server_side_;
+  // What the destination refused to store, learnt from its replies (see WriteDegrading).
+  std::atomic<bool> no_class_{false};
+  std::atomic<bool> no_tags_{false};
 
   std::stop_source stop_;
   std::mutex mu_;

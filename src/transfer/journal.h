@@ -4,9 +4,12 @@
 // without a state store passes none.
 //
 // Resume protocol (TransferEngine::StartMultipart): Load; if an upload is recorded with the same
-// part size, Backend::ResumeChunkWriter reopens it and the parts both recorded here and present
-// on the store (ChunkWriter::ListStoredParts, the truth on S3) with the same size are adopted,
-// not sent again; their recorded CRCs feed the full-object checksum. Anything else is re-sent.
+// part size and the same source pin (the source version its parts were read from: ETag,
+// version id, size, mtime), Backend::ResumeChunkWriter reopens it and the parts both recorded
+// here and present on the store (ChunkWriter::ListStoredParts, the truth on S3) with the same
+// size are adopted, not sent again; their recorded CRCs (and MD5s) feed the checks. A recorded
+// upload of another source version is aborted and the copy starts over: parts of two versions
+// are never mixed. Anything else is re-sent.
 //
 // Thread-safety: PartDone is called concurrently from the workers of one object.
 #pragma once
@@ -26,20 +29,29 @@ class UploadJournal {
     int part_number = 0;
     uint32_t crc32c = 0;
     uint64_t size = 0;
+    std::string md5;  // hex MD5 of the part's bytes, "" when not computed
   };
   struct Upload {
     std::string upload_id;
     uint64_t part_size = 0;
+    std::string source;  // SourcePin() of the source version the parts were read from
     std::vector<Part> parts;
   };
 
   virtual ~UploadJournal() = default;
   virtual Result<std::optional<Upload>> Load() = 0;
-  // Records a new upload (forgetting any earlier one and its parts).
-  virtual Status Begin(const std::string& upload_id, uint64_t part_size) = 0;
+  // Records a new upload (forgetting any earlier one and its parts) of the source version
+  // `source` (SourcePin).
+  virtual Status Begin(const std::string& upload_id, uint64_t part_size,
+                       const std::string& source) = 0;
   virtual Status PartDone(const Part& part) = 0;
   // The upload completed or was aborted: nothing to resume.
   virtual Status Clear() = 0;
 };
+
+// The identity of the source version an upload's parts are read from: ETag, version id, size
+// and modification time (ns), as one string. Two versions of an object never share one.
+std::string SourcePin(const std::string& etag, const std::string& version_id, uint64_t size,
+                      int64_t mtime_ns);
 
 }  // namespace ferry::transfer

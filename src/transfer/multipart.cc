@@ -5,6 +5,7 @@
 // finishes the last part verifies the combined checksum and commits. On failure the upload is
 // aborted, unless the failure is transient and a journal keeps its parts for the next attempt.
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include "checksum/checksum.h"
+#include "transfer/content.h"
 #include "transfer/engine.h"
+#include "transfer/verify.h"
 
 namespace ferry::transfer {
 
@@ -23,7 +26,17 @@ struct TransferEngine::Upload {
   int parts = 0;
   bool server_side = false;
   std::optional<uint32_t> expected_crc;  // declared by the source, verified before Commit
+  SourceCheck check;                     // what the source declares (verify.h)
+  // The parts reproduce the source's multipart layout, so the MD5 of the part MD5s must equal
+  // its ETag's digest; `layout_exact` when the store told the part size (else it is guessed,
+  // and a mismatch may be a wrong guess: the object is then counted as unverified).
+  bool layout_verify = false;
+  bool layout_exact = false;
   std::vector<uint32_t> part_crcs;       // index part_number - 1; each written by one task
+  std::vector<checksum::Md5Digest> part_md5s;  // with track_md5(); index part_number - 1
+  std::vector<bool> md5_known;                 // with track_md5()
+  // Part MD5s are needed to check the parts against the source (CheckLayout).
+  bool track_md5() const { return !server_side && !expected_crc && (layout_verify || check.md5); }
   std::vector<bool> adopted;             // parts already on the store (resumed)
   std::atomic<int> remaining{0};
   std::mutex mu;
@@ -46,21 +59,28 @@ struct TransferEngine::Upload {
 
 namespace {
 
-// CRC32C of a whole object read range by range: used for sources whose reads are cheap (local
-// files) so that the checksum is known before the upload starts and can be verified at its end.
-Result<uint32_t> PrepassCrc(storage::Backend& src, const storage::ObjectInfo& object,
-                            ByteBudget& budget, uint64_t chunk, std::stop_token stop) {
-  if (!budget.Acquire(chunk, stop)) return Status::Cancelled("cancelled");
-  BudgetLease lease(budget, chunk);
-  std::unique_ptr<std::byte[]> buffer(new std::byte[chunk]);
-  uint32_t crc = 0;
-  for (uint64_t off = 0; off < object.size; off += chunk) {
-    const uint64_t n = std::min(chunk, object.size - off);
-    std::span<std::byte> data(buffer.get(), n);
-    FERRY_RETURN_IF_ERROR(src.ReadAt(object.key, off, data, object.etag, stop));
-    crc = checksum::Crc32c(data, crc);
+// The part size that reproduces the layout of a source whose ETag is "<md5>-N", if the
+// destination accepts it: the exact one where the store tells it, else the likeliest guess.
+void ChooseLayout(storage::Backend& src, const storage::Features& dst, const SourceCheck& check,
+                  const storage::ObjectInfo& object, uint64_t& part_size, bool& verify,
+                  bool& exact, std::stop_token stop) {
+  if (!check.multipart || check.parts > dst.max_parts) return;
+  auto usable = [&](uint64_t p) {
+    return p <= dst.max_part_size && (check.parts == 1 || p >= dst.min_part_size);
+  };
+  auto told = src.FirstPartSize(object, stop);
+  if (told.ok() && *told && usable(**told) &&
+      (object.size + **told - 1) / **told == static_cast<uint64_t>(check.parts)) {
+    part_size = **told;
+    verify = exact = true;
+    return;
   }
-  return crc;
+  for (uint64_t p : CandidatePartSizes(object.size, check.parts, 16)) {
+    if (!usable(p)) continue;
+    part_size = p;
+    verify = true;
+    return;
+  }
 }
 
 }  // namespace
@@ -81,9 +101,16 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
   upload->server_side = server_side;
   upload->part_size = PartSizeFor(listed.size);
   upload->expected_crc = upload->src().crc32c();
+  upload->check = CheckOf(upload->src());
+  if (!upload->expected_crc) {
+    ChooseLayout(src_, dst_.features(), upload->check, upload->src(), upload->part_size,
+                 upload->layout_verify, upload->layout_exact, stop);
+  }
   if (!upload->expected_crc && !server_side && src_.features().cheap_reads) {
-    FERRY_ASSIGN_OR_RETURN(upload->expected_crc,
-                           PrepassCrc(src_, upload->src(), budget_, upload->part_size, stop));
+    // The checksum of a local file is known before the upload starts and checked at its end.
+    FERRY_ASSIGN_OR_RETURN(ContentDigest pre, ReadDigest(src_, upload->src(), budget_,
+                                                         upload->part_size, false, stop));
+    upload->expected_crc = pre.crc32c;
   }
   FERRY_RETURN_IF_ERROR(OpenOrResume(*upload, stop));
   stats_.objects_multipart += 1;
@@ -100,19 +127,44 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
     return Status::Ok();
   }
   for (int part : todo) {
-    Push([this, upload, part](std::stop_token st) { RunPart(upload, part, st); }, true);
+    Push([this, upload, part](std::stop_token st) {
+           WithJointStop(st, upload->request.cancel,
+                         [&](std::stop_token joint) { RunPart(upload, part, joint); });
+         },
+         true);
   }
   return Status::Ok();
 }
 
 // Opens a new upload, or resumes the one the journal recorded: parts recorded there and present
-// on the store with the same size are adopted (not sent again).
+// on the store with the same size are adopted (not sent again), if they were read from this very
+// version of the source.
 Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   const storage::ObjectInfo& src = upload.src();
-  const storage::WriteSpec spec = SpecFor(src, upload.expected_crc);
+  storage::WriteSpec spec = SpecFor(src, upload.expected_crc);
+  Degrade(spec);
+  const std::string pin = SourcePin(
+      src.etag, src.version_id, src.size,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(src.mtime.time_since_epoch()).count());
   std::optional<UploadJournal::Upload> recorded;
   if (upload.request.journal) {
     FERRY_ASSIGN_OR_RETURN(recorded, upload.request.journal->Load());
+  }
+  // Parts of another version of the source (it was overwritten between attempts), or of
+  // another layout than the one chosen to reproduce the source's ETag, are never mixed in: that
+  // upload is aborted and the copy starts over.
+  if (recorded && (recorded->source != pin ||
+                   (upload.layout_verify && recorded->part_size != upload.part_size))) {
+    stats_.uploads_restarted += 1;
+    if (!upload.server_side) {
+      Status aborted =
+          dst_.AbortPendingUpload({src.key, recorded->upload_id, {}}, stop);
+      if (!aborted.ok() && options_.verbose) {
+        std::fprintf(stderr, "abort of the stale upload of %s: %s\n", src.key.c_str(),
+                     aborted.message().c_str());
+      }
+    }
+    recorded.reset();
   }
   if (recorded && !upload.server_side && recorded->part_size > 0) {
     auto writer = dst_.ResumeChunkWriter(src.key, recorded->upload_id, spec,
@@ -127,6 +179,8 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   upload.parts = static_cast<int>((src.size + upload.part_size - 1) / upload.part_size);
   upload.part_crcs.assign(static_cast<size_t>(upload.parts), 0);
   upload.adopted.assign(static_cast<size_t>(upload.parts), false);
+  upload.part_md5s.assign(static_cast<size_t>(upload.parts), checksum::Md5Digest{});
+  upload.md5_known.assign(static_cast<size_t>(upload.parts), false);
   if (upload.writer) {
     // Kept in its Result and read by reference: moving the optional<vector> out trips a false
     // maybe-uninitialized warning in GCC 12.
@@ -143,7 +197,12 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
         if (it == stored->end() || it->size != p.size) continue;
         part.etag = it->etag;
       }
-      upload.writer->AdoptPart(part);
+      if (!upload.writer->AdoptPartChecked(part, p.crc32c)) continue;  // lost: send again
+      // S3 part ETags are the parts' MD5s; elsewhere the journal recorded them.
+      if (auto md5 = ParseMd5Hex(part.etag.empty() ? p.md5 : part.etag)) {
+        upload.part_md5s[static_cast<size_t>(p.part_number - 1)] = *md5;
+        upload.md5_known[static_cast<size_t>(p.part_number - 1)] = true;
+      }
       upload.adopted[static_cast<size_t>(p.part_number - 1)] = true;
       upload.part_crcs[static_cast<size_t>(p.part_number - 1)] = p.crc32c;
       stats_.parts_resumed += 1;
@@ -151,12 +210,16 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
     }
     return Status::Ok();
   }
-  auto writer = dst_.OpenChunkWriter(src.key, spec, upload.part_size, stop);
-  if (!writer.ok()) return writer.status().WithContext("start upload of " + src.key);
+  Result<std::unique_ptr<storage::ChunkWriter>> writer = Status::Internal("not opened");
+  Status opened = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
+    writer = dst_.OpenChunkWriter(src.key, s, upload.part_size, stop);
+    return writer.status();
+  });
+  if (!opened.ok()) return opened.WithContext("start upload of " + src.key);
   upload.writer = std::move(writer).value();
   if (upload.request.journal && !upload.server_side) {
     FERRY_RETURN_IF_ERROR(
-        upload.request.journal->Begin(upload.writer->upload_id(), upload.part_size));
+        upload.request.journal->Begin(upload.writer->upload_id(), upload.part_size, pin));
   }
   return Status::Ok();
 }
@@ -166,6 +229,7 @@ void TransferEngine::RunPart(const std::shared_ptr<Upload>& upload, int part_num
   const uint64_t offset = static_cast<uint64_t>(part_number - 1) * upload->part_size;
   const uint64_t length = upload->PartLength(part_number);
   Status s = upload->error();  // after one part failed, the others are not worth sending
+  if (s.ok() && stop.stop_requested()) s = Status::Cancelled("cancelled");
   if (s.ok() && upload->server_side) {
     s = upload->writer->CopyChunk(part_number, src_, upload->src(), offset, length, stop);
   } else if (s.ok()) {
@@ -179,9 +243,17 @@ void TransferEngine::RunPart(const std::shared_ptr<Upload>& upload, int part_num
       if (s.ok()) {
         const uint32_t crc = checksum::Crc32c(data);
         upload->part_crcs[static_cast<size_t>(part_number - 1)] = crc;
+        if (upload->track_md5()) {
+          upload->part_md5s[static_cast<size_t>(part_number - 1)] = checksum::Md5(data);
+          upload->md5_known[static_cast<size_t>(part_number - 1)] = true;
+        }
         s = upload->writer->WriteChunk(part_number, offset, data, stop);
         if (s.ok() && upload->request.journal) {
-          s = upload->request.journal->PartDone({part_number, crc, length});
+          std::string md5;
+          if (upload->track_md5()) {
+            md5 = checksum::Hex(upload->part_md5s[static_cast<size_t>(part_number - 1)]);
+          }
+          s = upload->request.journal->PartDone({part_number, crc, length, md5});
         }
       }
     }
@@ -192,6 +264,56 @@ void TransferEngine::RunPart(const std::shared_ptr<Upload>& upload, int part_num
     upload->Fail(s.WithContext("part " + std::to_string(part_number)));
   }
   if (upload->remaining.fetch_sub(1) == 1) FinishUpload(upload, stop);
+}
+
+// Checks the parts sent against what the source declares when it is not ferry's CRC: the
+// digest of a reproduced multipart layout, or the MD5 of a large object written in one PUT.
+// Counts the object as unverified where nothing could check it.
+Status TransferEngine::CheckLayout(Upload& upload, std::stop_token stop) {
+  const bool md5_source = upload.check.md5.has_value();
+  if (!upload.layout_verify && !md5_source) {
+    // A local file read is the source itself; a remote object without a checksum is reported.
+    if (!src_.features().cheap_reads) stats_.objects_unverified += 1;
+    return Status::Ok();
+  }
+  if (std::find(upload.md5_known.begin(), upload.md5_known.end(), false) !=
+      upload.md5_known.end()) {
+    stats_.objects_unverified += 1;  // resumed parts whose MD5 the store does not report
+    return Status::Ok();
+  }
+  if (upload.layout_verify && MultipartDigest(upload.part_md5s) == *upload.check.multipart) {
+    return Status::Ok();
+  }
+  if (upload.layout_verify && upload.layout_exact) {
+    return Status::DataLoss("bytes read from " + upload.src().key +
+                            " do not match the source's ETag " + upload.src().etag +
+                            " (corrupted on the way); upload aborted");
+  }
+  // Read the object again, in order: parts that read differently twice were corrupted on the
+  // way (the upload is aborted and done again). A source written in one PUT has its MD5 in its
+  // ETag, which an in-order read can compute (parts finish in any order, and MD5s cannot be
+  // combined). With a guessed layout that does not reproduce the ETag, parts that read the
+  // same twice are what the source serves, and only its ETag could not confirm them.
+  checksum::Md5Hasher whole;
+  for (int i = 1; i <= upload.parts; ++i) {
+    const uint64_t length = upload.PartLength(i);
+    if (!budget_.Acquire(length, stop)) return Status::Cancelled("cancelled");
+    BudgetLease lease(budget_, length);
+    std::unique_ptr<std::byte[]> buffer(new std::byte[length]);
+    std::span<std::byte> data(buffer.get(), length);
+    FERRY_RETURN_IF_ERROR(src_.ReadAt(upload.src().key,
+                                      static_cast<uint64_t>(i - 1) * upload.part_size, data,
+                                      upload.src().etag, stop));
+    if (checksum::Md5(data) != upload.part_md5s[static_cast<size_t>(i - 1)]) {
+      stats_.checksum_retries += 1;
+      return Status::DataLoss("part " + std::to_string(i) + " of " + upload.src().key +
+                              " read differently twice (corrupted on the way); upload aborted");
+    }
+    if (md5_source) whole.Update(data);
+  }
+  if (md5_source && whole.Finish() == *upload.check.md5) return Status::Ok();
+  stats_.objects_unverified += 1;
+  return Status::Ok();
 }
 
 void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::stop_token stop) {
@@ -207,10 +329,31 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
       s = Status::DataLoss("checksum mismatch: source " + checksum::Hex32(*upload->expected_crc) +
                            ", sent " + checksum::Hex32(crc) + "; upload aborted");
     } else if (!upload->expected_crc) {
-      upload->writer->AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
+      if (s = CheckLayout(*upload, stop); s.ok()) {
+        upload->writer->AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
+      }
     }
   }
-  if (s.ok()) s = upload->writer->Commit(stop).status();
+  if (s.ok() && upload->server_side) {
+    // Servers that ignore the copy's If-Match on part copies (RGW) may have mixed a newer
+    // version in: the source must still be the version the parts were copied from.
+    auto now = src_.Stat(key, false, stop);
+    if (!now.ok()) {
+      s = now.status().WithContext("stat source before completing");
+    } else if (now->etag != upload->src().etag || now->size != upload->src().size) {
+      s = Status::FailedPrecondition("source " + key + " changed during the server-side copy");
+    }
+  }
+  Result<std::string> committed = s.ok() ? upload->writer->Commit(stop) : Result<std::string>(s);
+  s = committed.status();
+  if (s.ok() && upload->writer->tags_not_kept()) {  // a store without tags: learnt for the run
+    no_tags_ = true;
+    stats_.tags_not_kept += 1;
+  }
+  if (s.ok() && upload->server_side) {
+    // The server copied the bytes; with the source's layout its ETag proves they are the same.
+    if (!upload->layout_verify || *committed != upload->src().etag) stats_.objects_unverified += 1;
+  }
   const bool keep = !s.ok() && upload->request.journal && !upload->server_side &&
                     (s.transient() || s.code() == ErrorCode::kCancelled);
   if (keep) {

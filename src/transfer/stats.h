@@ -36,8 +36,30 @@ class Stats {
   std::atomic<uint64_t> objects_multipart{0};
   std::atomic<uint64_t> objects_deleted{0};
   std::atomic<uint64_t> deletes_planned{0};
+  std::atomic<uint64_t> deletes_kept{0};  // planned, then kept: the source had the key again
   std::atomic<uint64_t> details_fetched{0};  // HEAD requests the planner asked for
   std::atomic<uint64_t> parts_resumed{0};    // parts found on the store after a crash
+  // Recorded uploads not resumed because the source changed since (started over instead).
+  std::atomic<uint64_t> uploads_restarted{0};
+  // Empty source keys ending in '/' (folder markers) that a destination folder has no use for.
+  std::atomic<uint64_t> markers_skipped{0};
+  // Copies left for the next run because a file and a folder of one name trade places and the
+  // other side's keys are deleted by this run (planner.h).
+  std::atomic<uint64_t> conflicts_deferred{0};
+  // Copied objects whose bytes nothing the source declared could check (no ferry checksum,
+  // no MD5 ETag, a multipart ETag whose part layout could not be reproduced).
+  std::atomic<uint64_t> objects_unverified{0};
+  // Reads or writes refused by a checksum (corrupted on the way) and done again.
+  std::atomic<uint64_t> checksum_retries{0};
+  // Requests sent again after transient failures (S3 clients; filled in at the end of a run),
+  // and job attempts retried after a failure (durable runs).
+  std::atomic<uint64_t> request_retries{0};
+  std::atomic<uint64_t> job_retries{0};
+  uint64_t retries() const { return checksum_retries + request_retries + job_retries; }
+  // Copied objects whose storage class or tags the destination could not hold (Swift has no
+  // tags and only STANDARD): the bytes and everything else were copied.
+  std::atomic<uint64_t> classes_not_kept{0};
+  std::atomic<uint64_t> tags_not_kept{0};
 
   void AddFailure(std::string key, std::string action, Status status);
   uint64_t failures() const { return failure_count_.load(); }

@@ -81,11 +81,13 @@ SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Fil
 
   DeleteSpool spool;
   EngineSink sink(engine, spool);
-  Planner planner(filter, options.transfer.decide, options.delete_extra, stats, sink);
+  Planner planner(filter, options.transfer.decide, options.delete_extra,
+                  dst.features().folder_markers, stats, sink);
   result.status = [&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(auto src_cursor, src.List(options.src_prefix));
     FERRY_ASSIGN_OR_RETURN(auto dst_cursor, dst.List(options.src_prefix));
-    return plan::MergeListings(*src_cursor, *dst_cursor, planner);
+    FERRY_RETURN_IF_ERROR(plan::MergeListings(*src_cursor, *dst_cursor, planner));
+    return planner.Finish();
   }();
   engine.Wait();
 

@@ -42,15 +42,14 @@ check "s3:// with AWS_* variables" bash -c "AWS_ACCESS_KEY_ID=\$RA_KEY AWS_SECRE
 check "  lists $N objects" [ "$(wc -l < "$WORK/ls")" = "$N" ]
 check "--include filter" bash -c "'$FERRY_BIN' --config '$CONF' cp 'rb:$B' '$WORK/only-sub' --include 'sub dir/**' --json > '$WORK/out'"
 check "  one object" [ "$(json "['objects_copied']")" = "1" ]
-# uploads abandoned on the destination are aborted once older than --abort-uploads-after
+# only uploads ferry started and no run resumes are aborted (older than --abort-uploads-after);
+# another tool's unfinished upload is never touched, however old
 aws_b() {
   AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
     AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
 }
 check "leave an upload unfinished" aws_b s3api create-multipart-upload --bucket "$B" --key orphan
-check "a young upload is kept" bash -c "'$FERRY_BIN' --config '$CONF' sync 'ra:$A/data' 'rb:$B' --no-progress 2>/dev/null && \
-  [ \"\$(AWS_ACCESS_KEY_ID=\$RB_KEY AWS_SECRET_ACCESS_KEY=\$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} /usr/bin/aws --endpoint-url '$FERRY_TEST_S3_ENDPOINT_B' s3api list-multipart-uploads --bucket '$B' --query 'length(Uploads)' --output text)\" = 1 ]"
 sleep 1
-check "an old one is aborted" bash -c "'$FERRY_BIN' --config '$CONF' sync 'ra:$A/data' 'rb:$B' --no-progress --abort-uploads-after 1s 2>&1 | grep -q 'aborted 1 abandoned'"
-check "  and gone from RGW" [ "$(aws_b s3api list-multipart-uploads --bucket "$B" --query 'length(Uploads || `[]`)' --output text)" = 0 ]
+check "another tool's old upload is kept" bash -c "! '$FERRY_BIN' --config '$CONF' sync 'ra:$A/data' 'rb:$B' --no-progress --abort-uploads-after 1s 2>&1 | grep -q 'aborted'"
+check "  still on RGW" [ "$(aws_b s3api list-multipart-uploads --bucket "$B" --query 'length(Uploads || `[]`)' --output text)" = 1 ]
 finish

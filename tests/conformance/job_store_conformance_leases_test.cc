@@ -2,6 +2,7 @@
 // retry with backoff, fail, dead letters), Redrive, Purge, checkpoints, and the rule that every
 // method is one transaction. Part 1 and the fixture: job_store_conformance_test.cc.
 #include <functional>
+#include <map>
 
 #include "conformance/job_store_factory.h"
 
@@ -241,10 +242,15 @@ TEST_P(JobStoreConformanceTest, RedriveQueuesDeadJobsAgain) {
   ASSERT_OK(store().Finish(claimed[1].lease, Fail("y")));
   ASSERT_OK(store().Finish(claimed[2].lease, {}));
   ASSERT_OK(store().Finish(claimed[3].lease, Fail("z")));
+  ASSERT_OK(store().SetRunState(r1, RunState::kFailed));  // as AdvanceRun leaves them
+  ASSERT_OK(store().SetRunState(r2, RunState::kFailed));
   clock_.Advance(seconds(10));
   auto redriven = store().Redrive(r1);
   ASSERT_OK(redriven);
   EXPECT_EQ(*redriven, 2u);
+  // A failed run that gets work back is in progress again; the other one is still failed.
+  EXPECT_EQ(store().GetRun(r1).value().state, RunState::kScanning);
+  EXPECT_EQ(store().GetRun(r2).value().state, RunState::kFailed);
   const auto job = Get(ids1[0]);
   EXPECT_EQ(job.state, JobState::kQueued);
   EXPECT_EQ(job.attempts, 0);
@@ -257,6 +263,7 @@ TEST_P(JobStoreConformanceTest, RedriveQueuesDeadJobsAgain) {
   redriven = store().Redrive(0);
   ASSERT_OK(redriven);
   EXPECT_EQ(*redriven, 1u);
+  EXPECT_EQ(store().GetRun(r2).value().state, RunState::kScanning);
   redriven = store().Redrive(0);
   ASSERT_OK(redriven);
   EXPECT_EQ(*redriven, 0u);
@@ -269,41 +276,52 @@ TEST_P(JobStoreConformanceTest, PurgeRemovesFinishedRunsAndOptionallyDeadJobs) {
   const auto other_ids = EnqueueN(failing, 2);
   auto claimed = ClaimOk("w", 4);
   ASSERT_EQ(claimed.size(), 4u);
-  ASSERT_OK(store().SaveUpload(done_ids[0], {"k", "u1", 5 << 20, {{1, "e1", 7, 5 << 20}}}));
+  ASSERT_OK(store().SaveUpload(claimed[0].lease, {"k", "u1", 5 << 20, "", {{1, "e1", 7, 5 << 20}}}));
   ASSERT_OK(store().Finish(claimed[0].lease, {}));
   ASSERT_OK(store().Finish(claimed[1].lease, {}));
   ASSERT_OK(store().Finish(claimed[2].lease, Fail("gone")));
   ASSERT_OK(store().SetRunState(finished, RunState::kDone));
+  ASSERT_OK(store().SetRunState(failing, RunState::kFailed));  // a dead job: redrive may help
   auto purged = store().Purge(false);
   ASSERT_OK(purged);
   EXPECT_EQ(*purged, 2u);
   EXPECT_CODE(kNotFound, store().GetRun(finished));
   EXPECT_CODE(kNotFound, store().GetJob(done_ids[0]));
   EXPECT_EQ(Get(other_ids[0]).state, JobState::kDead);
+  ASSERT_OK(store().GetRun(failing));
+  const RunId bystander = NewRun("e", "f");
+  const auto bystander_ids = EnqueueN(bystander, 1);
+  // A dead job purged never succeeds: its run is abandoned, so that its other work (parked
+  // deletes above all) never runs, and with nothing left it goes too. Other runs stay.
   purged = store().Purge(true);
   ASSERT_OK(purged);
-  EXPECT_EQ(*purged, 1u);
+  EXPECT_EQ(*purged, 2u);
   EXPECT_CODE(kNotFound, store().GetJob(other_ids[0]));
-  EXPECT_EQ(Get(other_ids[1]).state, JobState::kLeased);
-  ASSERT_OK(store().GetRun(failing));
+  EXPECT_CODE(kNotFound, store().GetJob(other_ids[1]));
+  EXPECT_CODE(kNotFound, store().GetRun(failing));
+  EXPECT_EQ(Get(bystander_ids[0]).state, JobState::kQueued);
   // Ids are never reused after a purge (a stale lease must not match a new job).
-  const auto fresh = EnqueueN(failing, 1);
+  const auto fresh = EnqueueN(bystander, 1);
   ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_GT(fresh[0], bystander_ids[0]);
   EXPECT_GT(fresh[0], other_ids[1]);
 }
 
 TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
   const RunId run = NewRun();
   const auto ids = EnqueueN(run, 2);
+  auto claimed = ClaimOk("w", 2);
+  ASSERT_EQ(claimed.size(), 2u);
+  const Lease& lease = claimed[0].lease;
   auto none = store().LoadUpload(ids[0]);
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
-  EXPECT_CODE(kFailedPrecondition, store().SavePart(ids[0], {1, "e", 1, 1}));
-  ASSERT_OK(store().SaveUpload(ids[0], {"big/key", "upload-1", 8 << 20, {}}));
-  ASSERT_OK(store().SavePart(ids[0], {3, "\"etag3\"", 0xfffffffe, 1234}));
-  ASSERT_OK(store().SavePart(ids[0], {1, "\"etag1\"", 11, 8 << 20}));
-  ASSERT_OK(store().SavePart(ids[0], {2, "\"old\"", 22, 8 << 20}));
-  ASSERT_OK(store().SavePart(ids[0], {2, "\"etag2\"", 23, 8 << 20}));  // replaces part 2
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(lease, {1, "e", 1, 1}));
+  ASSERT_OK(store().SaveUpload(lease, {"big/key", "upload-1", 8 << 20, "etag=e1;size=9", {}}));
+  ASSERT_OK(store().SavePart(lease, {3, "\"etag3\"", 0xfffffffe, 1234}));
+  ASSERT_OK(store().SavePart(lease, {1, "\"etag1\"", 11, 8 << 20}));
+  ASSERT_OK(store().SavePart(lease, {2, "\"old\"", 22, 8 << 20}));
+  ASSERT_OK(store().SavePart(lease, {2, "\"etag2\"", 23, 8 << 20}));  // replaces part 2
   auto loaded = store().LoadUpload(ids[0]);
   ASSERT_OK(loaded);
   ASSERT_TRUE(loaded->has_value());
@@ -311,6 +329,7 @@ TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
   EXPECT_EQ(u.key, "big/key");
   EXPECT_EQ(u.upload_id, "upload-1");
   EXPECT_EQ(u.part_size, 8u << 20);
+  EXPECT_EQ(u.source, "etag=e1;size=9");  // the source version the parts came from
   ASSERT_EQ(u.parts.size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(u.parts[i].part_number, i + 1);
   EXPECT_EQ(u.parts[1].etag, "\"etag2\"");
@@ -322,23 +341,156 @@ TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
   EXPECT_FALSE(other->has_value());
 
   // A new upload replaces the old one and its parts.
-  ASSERT_OK(store().SaveUpload(ids[0], {"big/key", "upload-2", 16 << 20, {}}));
+  ASSERT_OK(store().SaveUpload(lease, {"big/key", "upload-2", 16 << 20, "", {}}));
   loaded = store().LoadUpload(ids[0]);
   ASSERT_OK(loaded);
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ((*loaded)->upload_id, "upload-2");
+  EXPECT_EQ((*loaded)->source, "");
   EXPECT_TRUE((*loaded)->parts.empty());
-  ASSERT_OK(store().ClearUpload(ids[0]));
+  ASSERT_OK(store().ClearUpload(lease));
   loaded = store().LoadUpload(ids[0]);
   ASSERT_OK(loaded);
   EXPECT_FALSE(loaded->has_value());
-  ASSERT_OK(store().ClearUpload(ids[0]));  // nothing to clear is fine
+  ASSERT_OK(store().ClearUpload(lease));  // nothing to clear is fine
 
-  EXPECT_CODE(kNotFound, store().SaveUpload(999999, {"k", "u", 1, {}}));
-  EXPECT_CODE(kNotFound, store().SavePart(999999, {1, "e", 1, 1}));
+  EXPECT_CODE(kNotFound, store().SaveUpload(Lease{999999, "w", 1}, {"k", "u", 1, "", {}}));
+  EXPECT_CODE(kNotFound, store().SavePart(Lease{999999, "w", 1}, {1, "e", 1, 1}));
   EXPECT_CODE(kNotFound, store().LoadUpload(999999));
-  EXPECT_CODE(kNotFound, store().ClearUpload(999999));
-  EXPECT_CODE(kInvalidArgument, store().SavePart(ids[0], {0, "e", 1, 1}));
+  EXPECT_CODE(kNotFound, store().ClearUpload(Lease{999999, "w", 1}));
+  EXPECT_CODE(kInvalidArgument, store().SavePart(lease, {0, "e", 1, 1}));
+  EXPECT_CODE(kInvalidArgument, store().SaveUpload(Lease{ids[0], "", 1}, {"k", "u", 1, "", {}}));
+}
+
+// Checkpoint writes are fenced by the lease like Finish: a worker whose lease was lost (another
+// claimed the job after it expired) cannot move the new holder's checkpoint.
+TEST_P(JobStoreConformanceTest, CheckpointWritesNeedTheLease) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 1);
+  auto first = ClaimOk("w1", 1, seconds(30));
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_OK(store().SaveUpload(first[0].lease, {"big", "upload-1", 5 << 20, "", {}}));
+  ASSERT_OK(store().SavePart(first[0].lease, {1, "e1", 1, 5 << 20}));
+  clock_.Advance(seconds(31));
+  auto second = ClaimOk("w2", 1, seconds(30));
+  ASSERT_EQ(second.size(), 1u);
+  const uint64_t before = store().transactions();
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(first[0].lease, {2, "e2", 2, 5 << 20}));
+  EXPECT_CODE(kFailedPrecondition,
+              store().SaveUpload(first[0].lease, {"big", "upload-stale", 5 << 20, "", {}}));
+  EXPECT_CODE(kFailedPrecondition, store().ClearUpload(first[0].lease));
+  // The same owner name with an old attempt is fenced too.
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(Lease{ids[0], "w2", 1}, {2, "e2", 2, 1}));
+  EXPECT_EQ(store().transactions(), before) << "refused writes commit nothing";
+  auto loaded = store().LoadUpload(ids[0]);
+  ASSERT_OK(loaded);
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->upload_id, "upload-1");
+  ASSERT_EQ((*loaded)->parts.size(), 1u);
+  // The new holder resumes the upload and goes on.
+  ASSERT_OK(store().SavePart(second[0].lease, {2, "e2", 2, 5 << 20}));
+  ASSERT_OK(store().Finish(second[0].lease, {}));
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(second[0].lease, {3, "e3", 3, 1}));
+}
+
+// Release gives a job back unworked: runnable at once, and the attempt is not counted.
+TEST_P(JobStoreConformanceTest, ReleaseGivesTheJobBackWithoutCountingTheAttempt) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 1, JobKind::kTransfer, /*max_attempts=*/1);
+  for (int i = 0; i < 3; ++i) {  // given back more often than max_attempts: never dead
+    auto claimed = ClaimOk("w", 1);
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].lease.attempt, 1);
+    ASSERT_OK(store().Release(claimed[0].lease));
+    const jobs::Job job = Get(ids[0]);
+    EXPECT_EQ(job.state, JobState::kQueued);
+    EXPECT_EQ(job.attempts, 0);
+    EXPECT_EQ(job.lease_owner, "");
+    EXPECT_CODE(kFailedPrecondition, store().Release(claimed[0].lease));  // not held any more
+    EXPECT_CODE(kFailedPrecondition, store().Finish(claimed[0].lease, {}));
+  }
+  auto claimed = ClaimOk("v", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));
+  EXPECT_EQ(Get(ids[0]).state, JobState::kDone);
+  EXPECT_CODE(kFailedPrecondition, store().Release(claimed[0].lease));
+  EXPECT_CODE(kNotFound, store().Release(Lease{999999, "w", 1}));
+  EXPECT_CODE(kInvalidArgument, store().Release(Lease{ids[0], "", 1}));
+}
+
+// Every upload SaveUpload records is listed for its run's destination until ClearUpload (or
+// ForgetUpload) finishes it; `live` says whether a run may still resume it.
+TEST_P(JobStoreConformanceTest, StartedUploadsAreRecordedUntilFinished) {
+  const RunId run = NewRun("src", "s3://bucket/dst");
+  const RunId other = NewRun("src", "s3://bucket/other");
+  const auto ids = EnqueueN(run, 4);
+  const auto other_ids = EnqueueN(other, 1);
+  auto claimed = ClaimOk("w", 5);
+  ASSERT_EQ(claimed.size(), 5u);
+  const auto t0 = clock_.Now();
+  ASSERT_OK(store().SaveUpload(claimed[0].lease, {"a", "up-a1", 5 << 20, "", {}}));
+  clock_.Advance(seconds(1));
+  ASSERT_OK(store().SaveUpload(claimed[0].lease, {"a", "up-a2", 5 << 20, "", {}}));  // replaces a1
+  ASSERT_OK(store().SaveUpload(claimed[1].lease, {"b", "up-b", 5 << 20, "", {}}));
+  ASSERT_OK(store().SaveUpload(claimed[2].lease, {"c", "up-c", 5 << 20, "", {}}));
+  ASSERT_OK(store().SaveUpload(claimed[3].lease, {"d", "up-d", 5 << 20, "", {}}));
+  ASSERT_OK(store().SaveUpload(claimed[4].lease, {"e", "up-e", 5 << 20, "", {}}));
+  ASSERT_OK(store().ClearUpload(claimed[1].lease));  // b completed
+  ASSERT_OK(store().Finish(claimed[2].lease, Fail("gone")));  // c's job is dead
+  // d's job is retried later: still live (a retry resumes it).
+  ASSERT_OK(store().Finish(claimed[3].lease, Retry("503", milliseconds(10))));
+  auto listed = store().ListStartedUploads("s3://bucket/dst");
+  ASSERT_OK(listed);
+  std::map<std::string, jobs::StartedUpload> by_id;
+  for (const auto& u : *listed) by_id[u.upload_id] = u;
+  ASSERT_EQ(by_id.size(), 4u) << "b is finished; e is another destination's";
+  EXPECT_EQ((*listed)[0].upload_id, "up-a1");  // oldest first
+  EXPECT_EQ(by_id["up-a1"].key, "a");
+  EXPECT_EQ(by_id["up-a1"].job, ids[0]);
+  EXPECT_EQ(by_id["up-a1"].run, run);
+  EXPECT_EQ(by_id["up-a1"].destination, "s3://bucket/dst");
+  EXPECT_EQ(by_id["up-a1"].started, t0);
+  EXPECT_FALSE(by_id["up-a1"].live) << "replaced by a newer upload of its job";
+  EXPECT_TRUE(by_id["up-a2"].live);
+  EXPECT_FALSE(by_id["up-c"].live) << "its job is dead";
+  EXPECT_TRUE(by_id["up-d"].live);
+  // A run that is done leaves nothing live.
+  ASSERT_OK(store().SetRunState(run, RunState::kDone));
+  listed = store().ListStartedUploads("s3://bucket/dst");
+  ASSERT_OK(listed);
+  for (const auto& u : *listed) EXPECT_FALSE(u.live) << u.upload_id;
+  ASSERT_OK(store().SetRunState(run, RunState::kTransferring));
+  // ForgetUpload finishes the record, and drops a dead job's checkpoint that names it (a
+  // redrive starts anew), but never a leased job's.
+  ASSERT_OK(store().ForgetUpload("s3://bucket/dst", "up-c"));
+  ASSERT_OK(store().ForgetUpload("s3://bucket/dst", "up-a1"));
+  auto c = store().LoadUpload(ids[2]);
+  ASSERT_OK(c);
+  EXPECT_FALSE(c->has_value());
+  auto a = store().LoadUpload(ids[0]);
+  ASSERT_OK(a);
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->upload_id, "up-a2");
+  ASSERT_OK(store().ForgetUpload("s3://bucket/dst", "up-a2"));  // leased: checkpoint kept
+  a = store().LoadUpload(ids[0]);
+  ASSERT_OK(a);
+  EXPECT_TRUE(a->has_value());
+  listed = store().ListStartedUploads("s3://bucket/dst");
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].upload_id, "up-d");
+  EXPECT_CODE(kNotFound, store().ForgetUpload("s3://bucket/dst", "up-e"));
+  EXPECT_CODE(kNotFound, store().ForgetUpload("s3://bucket/dst", "no-such"));
+  // Records outlive their jobs: a purged run's unfinished upload is still listed.
+  ASSERT_OK(store().SetRunState(other, RunState::kDone));
+  ASSERT_OK(store().Finish(claimed[4].lease, {}));
+  ASSERT_OK(store().Purge(false));
+  EXPECT_CODE(kNotFound, store().GetJob(other_ids[0]));
+  listed = store().ListStartedUploads("s3://bucket/other");
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_FALSE((*listed)[0].live);
+  ASSERT_OK(store().ForgetUpload("s3://bucket/other", "up-e"));
 }
 
 // Every method is exactly one transaction (the bench divides by this); failures count none.
@@ -384,6 +536,8 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
   ASSERT_EQ(claimed.size(), 2u);
   JobSpec spec;
   spec.run = run;
+  const RunId abandoned = NewRun("x", "y");
+  EnqueueN(abandoned, 2);
   const std::vector<std::pair<std::string, std::function<Status()>>> calls = {
       {"CreateRun",
        [&] {
@@ -393,6 +547,7 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
       {"GetRun", [&] { return store().GetRun(run).status(); }},
       {"ListRuns", [&] { return store().ListRuns(10).status(); }},
       {"SetRunState", [&] { return store().SetRunState(run, RunState::kTransferring); }},
+      {"AbandonRun", [&] { return store().AbandonRun(abandoned).status(); }},
       {"CountJobs", [&] { return store().CountJobs(run).status(); }},
       {"Enqueue",
        [&] {
@@ -413,14 +568,17 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
       {"Purge", [&] { return store().Purge(true).status(); }},
       {"SaveUpload",
        [&] {
-         return store().SaveUpload(ids[1], {"k", "u", 5, {}});
+         return store().SaveUpload(claimed[1].lease, {"k", "u", 5, "", {}});
        }},
       {"SavePart",
        [&] {
-         return store().SavePart(ids[1], {1, "e", 2, 5});
+         return store().SavePart(claimed[1].lease, {1, "e", 2, 5});
        }},
       {"LoadUpload", [&] { return store().LoadUpload(ids[1]).status(); }},
-      {"ClearUpload", [&] { return store().ClearUpload(ids[1]); }},
+      {"ListStartedUploads", [&] { return store().ListStartedUploads("dst").status(); }},
+      {"ClearUpload", [&] { return store().ClearUpload(claimed[1].lease); }},
+      {"ForgetUpload", [&] { return store().ForgetUpload("dst", "u"); }},
+      {"Release", [&] { return store().Release(claimed[1].lease); }},
   };
   for (const auto& [name, call] : calls) {
     const uint64_t before = store().transactions();

@@ -36,18 +36,24 @@ TEST_P(JobStoreConformanceTest, TextIsStoredVerbatim) {
   auto claimed = ClaimOk(nasty, 1);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].lease.owner, nasty);
-  jobs::Outcome fail;
-  fail.kind = jobs::Outcome::Kind::kFail;
-  fail.error = nasty;
-  ASSERT_OK(store().Finish(claimed[0].lease, fail));
-  EXPECT_EQ(Get((*ids)[0]).last_error, nasty);
-  ASSERT_OK(store().SaveUpload((*ids)[0], {nasty, nasty, 1, {{1, nasty, 1, 1}}}));
+  ASSERT_OK(store().SaveUpload(claimed[0].lease, {nasty, nasty, 1, "", {{1, nasty, 1, 1}}}));
   auto upload = store().LoadUpload((*ids)[0]);
   ASSERT_OK(upload);
   ASSERT_TRUE(upload->has_value());
   EXPECT_EQ((*upload)->key, nasty);
   ASSERT_EQ((*upload)->parts.size(), 1u);
   EXPECT_EQ((*upload)->parts[0].etag, nasty);
+  auto started = store().ListStartedUploads(nasty + "2");
+  ASSERT_OK(started);
+  ASSERT_EQ(started->size(), 1u);
+  EXPECT_EQ((*started)[0].upload_id, nasty);
+  EXPECT_EQ((*started)[0].key, nasty);
+  EXPECT_EQ((*started)[0].destination, nasty + "2");
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  fail.error = nasty;
+  ASSERT_OK(store().Finish(claimed[0].lease, fail));
+  EXPECT_EQ(Get((*ids)[0]).last_error, nasty);
 }
 
 TEST_P(JobStoreConformanceTest, RunLifecycle) {
@@ -81,11 +87,15 @@ TEST_P(JobStoreConformanceTest, RunLifecycle) {
   ASSERT_OK(found);
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->id, *r1);
-  ASSERT_OK(store().SetRunState(*r1, RunState::kFailed));  // failed is not finished
+  ASSERT_OK(store().SetRunState(*r1, RunState::kFailed));  // failed has ended too
+  found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+  ASSERT_OK(store().SetRunState(*r1, RunState::kDeleting));  // in progress again
   found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
   ASSERT_OK(found);
   ASSERT_TRUE(found->has_value());
-  EXPECT_EQ((*found)->state, RunState::kFailed);
+  EXPECT_EQ((*found)->state, RunState::kDeleting);
   ASSERT_OK(store().SetRunState(*r1, RunState::kDone));
   found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
   ASSERT_OK(found);
@@ -102,6 +112,52 @@ TEST_P(JobStoreConformanceTest, RunLifecycle) {
   EXPECT_CODE(kNotFound, store().SetRunState(other + 100, RunState::kDone));
   EXPECT_CODE(kNotFound, store().GetRun(other + 100));
   EXPECT_CODE(kInvalidArgument, store().ListRuns(0));
+}
+
+// AbandonRun (`--restart`): the run ends failed and none of its unfinished jobs is left to run,
+// be redriven or finish; its done jobs stay until a purge removes the run.
+TEST_P(JobStoreConformanceTest, AbandonRunEndsTheRunForGood) {
+  const RunId run = NewRun();
+  const RunId other = NewRun("o", "p");
+  const auto ids = EnqueueN(run, 4, JobKind::kTransfer, /*max_attempts=*/1);
+  JobSpec parked;
+  parked.run = run;
+  parked.kind = JobKind::kDelete;
+  parked.not_before = jobs::kParked;
+  ASSERT_OK(store().Enqueue({parked}));
+  const auto others = EnqueueN(other, 1);
+  auto claimed = ClaimOk("w", 3, seconds(30), run);
+  ASSERT_EQ(claimed.size(), 3u);
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));  // done
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  ASSERT_OK(store().Finish(claimed[1].lease, fail));  // dead; claimed[2] stays leased
+  ASSERT_OK(store().SaveUpload(claimed[2].lease, {"k", "u1", 5 << 20, "", {{1, "e1", 7, 5 << 20}}}));
+  auto removed = store().AbandonRun(run);
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 4u);  // dead, leased (with its checkpoint), queued, parked
+  auto got = store().GetRun(run);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->state, RunState::kFailed);
+  EXPECT_EQ(Get(ids[0]).state, JobState::kDone);
+  for (size_t i = 1; i < ids.size(); ++i) EXPECT_CODE(kNotFound, store().GetJob(ids[i]));
+  EXPECT_CODE(kNotFound, store().Finish(claimed[2].lease, {}));  // its worker finds it gone
+  auto redriven = store().Redrive(0);
+  ASSERT_OK(redriven);
+  EXPECT_EQ(*redriven, 0u);
+  auto runnable = ClaimOk("w", 10);
+  ASSERT_EQ(runnable.size(), 1u);  // only the other run's job
+  EXPECT_EQ(runnable[0].job.id, others[0]);
+  auto found = store().FindUnfinishedRun("src", "dst");
+  ASSERT_OK(found);
+  EXPECT_FALSE(found->has_value());
+  EXPECT_CODE(kNotFound, store().AbandonRun(other + 100));
+  // Over for good, so a purge removes it; the other run goes on.
+  auto purged = store().Purge(false);
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_CODE(kNotFound, store().GetRun(run));
+  ASSERT_OK(store().GetRun(other));
 }
 
 TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
@@ -142,6 +198,11 @@ TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
   EXPECT_EQ(counts->bytes_done, 1000u);
   EXPECT_EQ(counts->objects_total, 100u);
   EXPECT_EQ(counts->bytes_total, 10000u);
+  EXPECT_EQ(counts->state, RunState::kScanning);  // the run's state comes with the counts
+  ASSERT_OK(store().SetRunState(run, RunState::kDeleting));
+  counts = store().CountJobs(run);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->state, RunState::kDeleting);
   auto empty = store().CountJobs(NewRun("e", "f"));
   ASSERT_OK(empty);
   EXPECT_EQ(empty->objects_total, 0u);

@@ -88,6 +88,7 @@ Result<plan::FilterOptions> BuildFilterOptions(const CopyArgs& a) {
 jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
                               const plan::FilterOptions& filter) {
   jobs::RunOptions r;
+  r.command = a.sync ? "sync" : "cp";
   r.delete_extra = a.delete_extra;
   r.filter = filter;
   r.decide = o.transfer.decide;
@@ -144,6 +145,23 @@ std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId ru
   return out;
 }
 
+// Uploads that ferry started on this destination and that no run will resume any more (a
+// killed run's, older than --abort-uploads-after) cost storage: abort them. Only uploads the
+// state store recorded are candidates (app::AbortAbandonedUploads).
+void AbortAbandoned(const CopyArgs& a, Context& ctx, app::Wiring& wiring, jobs::JobStore& store) {
+  auto age = plan::ParseAge(a.abort_uploads_after);
+  auto loc = app::ParseLocation(a.dst);
+  if (!age.ok() || !loc.ok()) return;  // checked by Run
+  auto dst = wiring.OpenBackend(*loc, true);
+  if (!dst.ok() || !(*dst)->Check(ctx.stop).ok()) return;
+  auto n = app::AbortAbandonedUploads(store, a.dst, **dst,
+                                      std::chrono::system_clock::now() - *age, ctx.stop);
+  if (n.ok() && *n > 0) {
+    std::fprintf(stderr, "aborted %llu abandoned uploads older than %s\n",
+                 static_cast<unsigned long long>(*n), a.abort_uploads_after.c_str());
+  }
+}
+
 int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
                  const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
   app::DurableRunRequest req;
@@ -152,6 +170,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   const std::string state = automatic ? AutoStatePath(a) : a.state;
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
+  if (!a.detach) AbortAbandoned(a, ctx, wiring, **store);
   req.source = a.src;
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
@@ -160,6 +179,8 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   req.worker.memory_budget = options.transfer.memory_budget;
   req.worker.verbose = ctx.global.verbose;
   req.detach = a.detach;
+  req.restart = a.restart;
+  if (!automatic) req.state_for_messages = jobs::RedactUrl(state);
   transfer::Stats stats;
   std::unique_ptr<transfer::ProgressLine> progress;
   if (options.progress && !a.detach) {
@@ -192,6 +213,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
     // A finished automatic run leaves nothing behind.
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((state + suffix).c_str());
   }
+  stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, summary, failures, failed, &d);
   if (!summary.status.ok()) ReportError(summary.status);
   return done ? 0 : 1;
@@ -215,19 +237,7 @@ int Run(const CopyArgs& a, Context& ctx) {
   if (!abandon_age.ok()) {
     return ReportError(abandon_age.status().WithContext("--abort-uploads-after"));
   }
-  app::Wiring wiring(std::move(config).value());
-  if (!a.dry_run) {
-    // Uploads that a killed run left behind and no journal resumes any more cost storage.
-    auto dst = wiring.OpenBackend(*dst_loc, true);
-    if (dst.ok() && (*dst)->Check(ctx.stop).ok()) {
-      auto n = app::AbortAbandonedUploads(**dst, std::chrono::system_clock::now() - *abandon_age,
-                                          ctx.stop);
-      if (n.ok() && *n > 0) {
-        std::fprintf(stderr, "aborted %llu abandoned uploads older than %s\n",
-                     static_cast<unsigned long long>(*n), a.abort_uploads_after.c_str());
-      }
-    }
-  }
+  app::Wiring wiring(std::move(config).value(), app::WiringOptions{.local_fsync = !a.no_fsync});
   auto src = wiring.OpenBackend(*src_loc, /*create_local=*/false);
   if (!src.ok()) return ReportError(src.status());
   auto dst = wiring.OpenBackend(*dst_loc, /*create_local=*/!a.dry_run);
@@ -246,6 +256,7 @@ int Run(const CopyArgs& a, Context& ctx) {
 
   transfer::Stats stats;
   transfer::SyncResult result = transfer::RunSync(**src, **dst, *filter, *options, stats, ctx.stop);
+  stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {
     ReportError(result.status);
@@ -277,7 +288,8 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--checksum", args->checksum, "compare content checksums, not times");
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");
-  cmd->add_option("--concurrency", args->concurrency, "requests in flight (default 64)");
+  cmd->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
   cmd->add_option("--part-size", args->part_size, "multipart part size (default 16MiB)");
   cmd->add_option("--multipart-threshold", args->threshold,
@@ -287,6 +299,9 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "destination in ~/.local/state/ferry, removed when the run is done)");
   cmd->add_flag("--no-state", args->no_state, "keep no state: a run in memory, not resumable");
   cmd->add_flag("--detach", args->detach, "with --state: enqueue the run and return");
+  cmd->add_flag("--restart", args->restart,
+                "discard the unfinished run of SRC and DST in the state store (its queued work, "
+                "deletes included, never runs) and start a new one");
   AddListingOptions(cmd, args->listing);
   cmd->add_option("--max-attempts", args->max_attempts,
                   "with --state: attempts per job before it is dead (default 5)");
@@ -295,6 +310,9 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
   cmd->add_flag("--progress", args->progress, "show progress even when stderr is not a TTY");
   cmd->add_flag("--no-progress", args->no_progress, "never show progress");
+  cmd->add_flag("--no-fsync", args->no_fsync,
+                "local destination: do not flush files to disk (faster; a power loss can leave "
+                "files of the right size holding zeros)");
   cmd->callback([args, &ctx] { ctx.exit_code = Run(*args, ctx); });
 }
 

@@ -33,7 +33,9 @@ struct CopyArgs {
   std::string memory, part_size, threshold;
   std::string state;  // JobStore URL: durable, resumable run ("" = automatic state file)
   bool no_state = false;
+  bool no_fsync = false;  // local destination: no fsync (faster; a power loss may cost files)
   bool detach = false;
+  bool restart = false;  // discard the unfinished run of src and dst, start a new one
   int max_attempts = 5;
   std::string abort_uploads_after = "24h";
   ListingArgs listing;

@@ -73,6 +73,16 @@ void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
   }
 }
 
+// For the commands given a RUN: one that names no run of the store is bad input (0 = all).
+Status CheckRun(jobs::JobStore& store, const JobsArgs& a) {
+  if (a.id == 0) return Status::Ok();
+  auto run = store.GetRun(a.id);
+  if (run.ok()) return Status::Ok();
+  if (run.status().code() != ErrorCode::kNotFound) return run.status();
+  return Status::InvalidArgument("run " + std::to_string(a.id) + " not found in " +
+                                 jobs::RedactUrl(a.state));
+}
+
 int RunList(const JobsArgs& a) {
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
@@ -115,6 +125,7 @@ int RunList(const JobsArgs& a) {
 int RunShow(const JobsArgs& a) {
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
+  if (Status s = CheckRun(**store, a); !s.ok()) return ReportError(s);
   auto list = (*store)->ListJobs(a.id, std::nullopt, a.limit);
   if (!list.ok()) return ReportError(list.status());
   PrintJobs(*list, a.json);
@@ -124,6 +135,7 @@ int RunShow(const JobsArgs& a) {
 int RunDlq(const JobsArgs& a) {
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
+  if (Status s = CheckRun(**store, a); !s.ok()) return ReportError(s);
   auto list = (*store)->ListJobs(a.id, jobs::JobState::kDead, a.limit);
   if (!list.ok()) return ReportError(list.status());
   PrintJobs(*list, a.json);
@@ -133,6 +145,7 @@ int RunDlq(const JobsArgs& a) {
 int RunRedrive(const JobsArgs& a) {
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
+  if (Status s = CheckRun(**store, a); !s.ok()) return ReportError(s);
   auto n = (*store)->Redrive(a.id);
   if (!n.ok()) return ReportError(n.status());
   std::fprintf(stderr, "requeued %llu dead jobs\n", static_cast<unsigned long long>(*n));
@@ -189,7 +202,8 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<JobsArgs>();
   CLI::App* worker = app.add_subcommand("worker", "work on the runs of a state store");
   StateOption(worker, *args);
-  worker->add_option("--concurrency", args->concurrency, "requests in flight (default 64)");
+  worker->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
+      ->check(CLI::Range(1, 1024));
   worker->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
   worker->add_option("--lease-ttl", args->lease_ttl,
                      "seconds a claimed job stays ours without renewal (default 60)");
@@ -209,7 +223,8 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
       {"show", "jobs of a run (RUN, 0 = all)", &RunShow, "run id"},
       {"dlq", "dead jobs with their last error", &RunDlq, "run id (0 = all)"},
       {"redrive", "queue dead jobs again", &RunRedrive, "run id (0 = all)"},
-      {"purge", "delete finished runs (--dead: and dead jobs)", &RunPurge, nullptr},
+      {"purge", "delete ended runs (done or discarded; --dead: and dead jobs)", &RunPurge,
+       nullptr},
   };
   for (const Sub& sub : kSubs) {
     CLI::App* cmd = jobs->add_subcommand(sub.name, sub.help);
@@ -217,7 +232,10 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
     if (sub.id_help != nullptr) cmd->add_option("RUN", args->id, sub.id_help);
     cmd->add_option("--limit", args->limit, "at most this many lines");
     cmd->add_flag("--json", args->json, "JSON lines");
-    if (std::string(sub.name) == "purge") cmd->add_flag("--dead", args->dead_too, "dead jobs too");
+    if (std::string(sub.name) == "purge") {
+      cmd->add_flag("--dead", args->dead_too,
+                    "dead jobs too; their runs end for good (none of their deletes ever runs)");
+    }
     auto run = sub.run;
     cmd->callback([args, run, &ctx] { ctx.exit_code = run(*args); });
   }

@@ -24,11 +24,21 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
     j["bytes_copied"] = s.bytes_copied.load();
     j["objects_unchanged"] = s.objects_skipped.load();
     j["objects_deleted"] = s.objects_deleted.load();
+    j["deletes_kept"] = s.deletes_kept.load();
     j["objects_failed"] = failed;
     j["server_side_copies"] = s.objects_server_side.load();
     j["multipart_copies"] = s.objects_multipart.load();
     j["parts_resumed"] = s.parts_resumed.load();
+    j["markers_skipped"] = s.markers_skipped.load();
+    j["conflicts_deferred"] = s.conflicts_deferred.load();
     j["details_fetched"] = s.details_fetched.load();
+    // Integrity (docs/design/integrity.md): what could not be checked or kept, what was retried.
+    j["objects_unverified"] = s.objects_unverified.load();
+    j["checksum_retries"] = s.checksum_retries.load();
+    j["retries"] = s.retries();
+    j["uploads_restarted"] = s.uploads_restarted.load();
+    j["classes_not_kept"] = s.classes_not_kept.load();
+    j["tags_not_kept"] = s.tags_not_kept.load();
     j["deletes_skipped"] = r.deletes_skipped;
     j["seconds"] = r.seconds;
     j["peak_buffer_bytes"] = r.peak_buffer_bytes;
@@ -68,15 +78,61 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                static_cast<unsigned long long>(s.objects_deleted.load()),
                a.dry_run ? "to delete" : "deleted", static_cast<unsigned long long>(failed),
                r.seconds, transfer::HumanBytes(rate).c_str());
+  if (s.retries() > 0) {
+    std::fprintf(stderr,
+                 "%llu retries (%llu requests after transient failures, %llu reads or writes "
+                 "refused by a checksum, %llu job attempts)\n",
+                 static_cast<unsigned long long>(s.retries()),
+                 static_cast<unsigned long long>(s.request_retries.load()),
+                 static_cast<unsigned long long>(s.checksum_retries.load()),
+                 static_cast<unsigned long long>(s.job_retries.load()));
+  }
+  if (s.objects_unverified > 0) {
+    std::fprintf(stderr,
+                 "%llu objects copied could not be verified end to end: their source declares "
+                 "no checksum ferry can check (no ferry checksum, no MD5 ETag, a multipart "
+                 "layout no part size reproduces)\n",
+                 static_cast<unsigned long long>(s.objects_unverified.load()));
+  }
+  if (s.classes_not_kept > 0 || s.tags_not_kept > 0) {
+    std::fprintf(stderr,
+                 "the destination could not keep the storage class of %llu objects and the "
+                 "tags of %llu objects (it does not support them); bytes and metadata were "
+                 "copied\n",
+                 static_cast<unsigned long long>(s.classes_not_kept.load()),
+                 static_cast<unsigned long long>(s.tags_not_kept.load()));
+  }
+  if (s.uploads_restarted > 0) {
+    std::fprintf(stderr,
+                 "%llu unfinished uploads started over: their source changed since\n",
+                 static_cast<unsigned long long>(s.uploads_restarted.load()));
+  }
+  if (s.markers_skipped > 0) {
+    std::fprintf(stderr, "%llu folder markers skipped (keys ending in '/': folders here)\n",
+                 static_cast<unsigned long long>(s.markers_skipped.load()));
+  }
+  if (s.conflicts_deferred > 0) {
+    std::fprintf(stderr,
+                 "%llu objects left for the next run: a file and a folder of one name trade "
+                 "places, the old entries were deleted first; run again to copy them\n",
+                 static_cast<unsigned long long>(s.conflicts_deferred.load()));
+  }
   if (r.deletes_skipped) {
     std::fprintf(stderr, "not deleting %llu destination objects because of the failures above\n",
                  static_cast<unsigned long long>(s.deletes_planned.load()));
   }
+  if (s.deletes_kept.load() > 0) {
+    std::fprintf(stderr, "kept %llu destination objects planned for deletion: the source has "
+                 "them again\n", static_cast<unsigned long long>(s.deletes_kept.load()));
+  }
   if (d != nullptr && d->dead_jobs > 0) {
+    // The run has ended (failed): the same command again starts a new run.
     std::fprintf(stderr,
-                 "run %lld kept in %s: rerun the same command to retry; inspect with "
-                 "`ferry jobs dlq --state %s`\n",
-                 static_cast<long long>(d->run), d->state.c_str(), d->state.c_str());
+                 "run %lld failed, kept in %s: see why with `ferry jobs dlq %lld --state %s`; "
+                 "rerun the command for a new run, or fix the cause and `ferry jobs redrive "
+                 "%lld --state %s` then rerun it to finish this one\n",
+                 static_cast<long long>(d->run), d->state.c_str(), static_cast<long long>(d->run),
+                 d->state.c_str(), static_cast<long long>(d->run), d->state.c_str());
   }
 }
 

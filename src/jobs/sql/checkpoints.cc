@@ -1,4 +1,5 @@
-// Large-object checkpoints: SaveUpload, SavePart, LoadUpload, ClearUpload.
+// Large-object checkpoints: SaveUpload, SavePart, LoadUpload, ClearUpload (writes fenced by the
+// job's lease), and the record of the uploads ferry started: ListStartedUploads, ForgetUpload.
 #include <limits>
 
 #include "jobs/sql/sql_job_store.h"
@@ -28,34 +29,48 @@ Status UpsertPart(SqlTx& tx, JobId job, const PartCheckpoint& part) {
 
 }  // namespace
 
-Status SqlJobStore::SaveUpload(JobId job, const UploadCheckpoint& upload) {
+Status SqlJobStore::SaveUpload(const Lease& lease, const UploadCheckpoint& upload) {
   if (upload.part_size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return Status::InvalidArgument("part size out of range");
   }
   for (const PartCheckpoint& part : upload.parts) FERRY_RETURN_IF_ERROR(ValidatePart(part));
+  const JobId job = lease.job;
   return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    FERRY_RETURN_IF_ERROR(CheckJobExists(tx, job));
+    const int64_t now = NowMs();
+    FERRY_RETURN_IF_ERROR(HoldLease(tx, lease, now));
     FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM parts WHERE job = $1", {job}).status());
     FERRY_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO uploads (job, object_key, upload_id, part_size)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT (job) DO UPDATE SET"
+        tx.Exec("INSERT INTO uploads (job, object_key, upload_id, part_size, source)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (job) DO UPDATE SET"
                 " object_key = excluded.object_key, upload_id = excluded.upload_id,"
-                " part_size = excluded.part_size",
-                {job, upload.key, upload.upload_id, static_cast<int64_t>(upload.part_size)})
+                " part_size = excluded.part_size, source = excluded.source",
+                {job, upload.key, upload.upload_id, static_cast<int64_t>(upload.part_size),
+                 upload.source})
             .status());
     for (const PartCheckpoint& part : upload.parts) {
       FERRY_RETURN_IF_ERROR(UpsertPart(tx, job, part));
     }
-    return Status::Ok();
+    // Recorded with the run's destination, so that the clean-up of abandoned uploads knows
+    // this one is ferry's (and whose).
+    return tx
+        .Exec("INSERT INTO started_uploads (destination, upload_id, object_key, job, run,"
+              " started, finished) SELECT r.destination, $2, $3, j.id, j.run, $4, 0"
+              " FROM jobs j JOIN runs r ON r.id = j.run WHERE j.id = $1"
+              " ON CONFLICT (destination, upload_id) DO UPDATE SET"
+              " object_key = excluded.object_key, job = excluded.job, run = excluded.run,"
+              " started = excluded.started, finished = 0",
+              {job, upload.upload_id, upload.key, now})
+        .status();
   });
 }
 
-Status SqlJobStore::SavePart(JobId job, const PartCheckpoint& part) {
+Status SqlJobStore::SavePart(const Lease& lease, const PartCheckpoint& part) {
   FERRY_RETURN_IF_ERROR(ValidatePart(part));
+  const JobId job = lease.job;
   return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_RETURN_IF_ERROR(HoldLease(tx, lease, NowMs()));
     FERRY_ASSIGN_OR_RETURN(SqlRows upload, tx.Exec("SELECT 1 FROM uploads WHERE job = $1", {job}));
     if (upload.rows.empty()) {
-      FERRY_RETURN_IF_ERROR(CheckJobExists(tx, job));
       return Status::FailedPrecondition("job " + std::to_string(job) +
                                         " has no saved upload to add part " +
                                         std::to_string(part.part_number) + " to");
@@ -70,12 +85,14 @@ Result<std::optional<UploadCheckpoint>> SqlJobStore::LoadUpload(JobId job) {
     out.reset();
     FERRY_ASSIGN_OR_RETURN(
         SqlRows upload,
-        tx.Exec("SELECT object_key, upload_id, part_size FROM uploads WHERE job = $1", {job}));
+        tx.Exec("SELECT object_key, upload_id, part_size, source FROM uploads WHERE job = $1",
+                {job}));
     if (upload.rows.empty()) return CheckJobExists(tx, job);
     UploadCheckpoint u;
     u.key = CellText(upload.rows[0][0]);
     u.upload_id = CellText(upload.rows[0][1]);
     u.part_size = static_cast<uint64_t>(CellInt(upload.rows[0][2]));
+    u.source = CellText(upload.rows[0][3]);
     FERRY_ASSIGN_OR_RETURN(SqlRows parts,
                            tx.Exec("SELECT part_number, etag, crc32c, size FROM parts"
                                    " WHERE job = $1 ORDER BY part_number",
@@ -94,11 +111,74 @@ Result<std::optional<UploadCheckpoint>> SqlJobStore::LoadUpload(JobId job) {
   return out;
 }
 
-Status SqlJobStore::ClearUpload(JobId job) {
+Status SqlJobStore::ClearUpload(const Lease& lease) {
+  const JobId job = lease.job;
   return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_RETURN_IF_ERROR(HoldLease(tx, lease, now));
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("UPDATE started_uploads SET finished = $2 WHERE job = $1 AND finished = 0"
+                " AND upload_id IN (SELECT upload_id FROM uploads WHERE job = $1)",
+                {job, now})
+            .status());
     FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM parts WHERE job = $1", {job}).status());
-    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("DELETE FROM uploads WHERE job = $1", {job}));
-    return rows.changes == 0 ? CheckJobExists(tx, job) : Status::Ok();
+    return tx.Exec("DELETE FROM uploads WHERE job = $1", {job}).status();
+  });
+}
+
+Result<std::vector<StartedUpload>> SqlJobStore::ListStartedUploads(std::string_view destination) {
+  std::vector<StartedUpload> out;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    out.clear();
+    // Live: a run may still resume it. NULLs (a purged job or run, no checkpoint) are not live.
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("SELECT s.upload_id, s.destination, s.object_key, s.job, s.run, s.started,"
+                " CASE WHEN j.state IN ('queued', 'leased') AND r.state <> 'done'"
+                " AND u.upload_id = s.upload_id THEN 1 ELSE 0 END"
+                " FROM started_uploads s LEFT JOIN jobs j ON j.id = s.job"
+                " LEFT JOIN runs r ON r.id = s.run LEFT JOIN uploads u ON u.job = s.job"
+                " WHERE s.destination = $1 AND s.finished = 0"
+                " ORDER BY s.started, s.upload_id",
+                {destination}));
+    for (const SqlRow& row : rows.rows) {
+      StartedUpload u;
+      u.upload_id = CellText(row[0]);
+      u.destination = CellText(row[1]);
+      u.key = CellText(row[2]);
+      u.job = CellInt(row[3]);
+      u.run = CellInt(row[4]);
+      u.started = FromMs(CellInt(row[5]));
+      u.live = CellInt(row[6]) != 0;
+      out.push_back(std::move(u));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status SqlJobStore::ForgetUpload(std::string_view destination, std::string_view upload_id) {
+  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("UPDATE started_uploads SET finished = $3 WHERE destination = $1"
+                " AND upload_id = $2 RETURNING job",
+                {destination, upload_id, now}));
+    if (rows.rows.empty()) {
+      return Status::NotFound("no started upload " + std::string(upload_id) + " on " +
+                              std::string(destination));
+    }
+    const int64_t job = CellInt(rows.rows[0][0]);
+    // The job's checkpoint names an upload that is gone: forget it, unless a worker holds the
+    // job (its checkpoints are its own; a lost upload fails its attempt, and the next one starts
+    // anew).
+    constexpr char kStale[] =
+        " WHERE job = $1 AND job IN (SELECT u.job FROM uploads u JOIN jobs j ON j.id = u.job"
+        " WHERE u.job = $1 AND u.upload_id = $2 AND j.state <> 'leased')";
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec(std::string("DELETE FROM parts") + kStale, {job, upload_id}).status());
+    return tx.Exec(std::string("DELETE FROM uploads") + kStale, {job, upload_id}).status();
   });
 }
 

@@ -1,4 +1,5 @@
-// Renew and Finish: what a lease holder may do, fenced by (job, owner, attempt).
+// Renew, Finish, HandOff and Release: what a lease holder may do, fenced by (job, owner,
+// attempt). HoldLease lends the same fence to the checkpoint writes (checkpoints.cc).
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -48,6 +49,16 @@ Status SqlJobStore::CheckJobExists(SqlTx& tx, JobId job) {
   FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT 1 FROM jobs WHERE id = $1", {job}));
   if (rows.rows.empty()) return Status::NotFound("job " + std::to_string(job) + " not found");
   return Status::Ok();
+}
+
+Status SqlJobStore::HoldLease(SqlTx& tx, const Lease& lease, int64_t now) {
+  FERRY_RETURN_IF_ERROR(ValidateLease(lease));
+  // An UPDATE, not a SELECT: on PostgreSQL it locks the row, so a concurrent Claim of an
+  // expired lease waits for this transaction instead of slipping in before its commit.
+  FERRY_ASSIGN_OR_RETURN(
+      SqlRows rows, tx.Exec(std::string("UPDATE jobs SET updated = $4") + kLeaseHeld,
+                            {lease.job, lease.owner, int64_t{lease.attempt}, now}));
+  return rows.changes == 0 ? ExplainLostLease(tx, lease) : Status::Ok();
 }
 
 Status SqlJobStore::Renew(const Lease& lease, std::chrono::seconds ttl) {
@@ -122,6 +133,21 @@ Status SqlJobStore::HandOff(const Lease& lease, std::string_view kept,
     if (rows.changes == 0) return ExplainLostLease(tx, lease);
     std::vector<JobId> ids;
     return InsertJobs(tx, more, now, ids);
+  });
+}
+
+Status SqlJobStore::Release(const Lease& lease) {
+  FERRY_RETURN_IF_ERROR(ValidateLease(lease));
+  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec(std::string("UPDATE jobs SET state = 'queued', attempts = attempts - 1,"
+                            " lease_owner = '', lease_expires = 0, not_before = $4,"
+                            " updated = $4") +
+                    kLeaseHeld,
+                {lease.job, lease.owner, int64_t{lease.attempt}, now}));
+    return rows.changes == 0 ? ExplainLostLease(tx, lease) : Status::Ok();
   });
 }
 

@@ -57,6 +57,12 @@ Result<uint64_t> SqlJobStore::Redrive(RunId run) {
   uint64_t count = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
+    // A failed run that gets work back is in progress again (FindUnfinishedRun resumes it).
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("UPDATE runs SET state = $3, updated = $2 WHERE state = $4 AND id IN"
+                " (SELECT run FROM jobs WHERE state = 'dead' AND ($1 = 0 OR run = $1))",
+                {run, now, RunStateName(RunState::kScanning), RunStateName(RunState::kFailed)})
+            .status());
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
         tx.Exec("UPDATE jobs SET state = 'queued', attempts = 0, not_before = $2, updated = $2,"
@@ -70,22 +76,31 @@ Result<uint64_t> SqlJobStore::Redrive(RunId run) {
 }
 
 Result<uint64_t> SqlJobStore::Purge(bool dead_too) {
-  // The jobs to remove: those of finished runs, and with dead_too every dead job.
-  const std::string doomed =
-      "(run IN (SELECT id FROM runs WHERE state = 'done') OR ($1 = 1 AND state = 'dead'))";
-  const SqlValue flag = int64_t{dead_too ? 1 : 0};
+  // Runs that have ended for good: done, or failed with nothing left to run or redrive.
+  const std::string ended =
+      "(state = 'done' OR (state = 'failed' AND NOT EXISTS (SELECT 1 FROM jobs"
+      " WHERE jobs.run = runs.id AND jobs.state <> 'done')))";
+  const std::string doomed = "(SELECT id FROM jobs WHERE run IN (SELECT id FROM runs WHERE " +
+                             ended + "))";
   uint64_t count = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    FERRY_RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM parts WHERE job IN (SELECT id FROM jobs WHERE " + doomed + ")", {flag})
-            .status());
-    FERRY_RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM uploads WHERE job IN (SELECT id FROM jobs WHERE " + doomed + ")",
-                {flag})
-            .status());
-    FERRY_ASSIGN_OR_RETURN(SqlRows jobs, tx.Exec("DELETE FROM jobs WHERE " + doomed, {flag}));
-    count = static_cast<uint64_t>(jobs.changes);
-    return tx.Exec("DELETE FROM runs WHERE state = 'done'").status();
+    count = 0;
+    if (dead_too) {
+      // A dead job removed never succeeds: its run is over, and must never run its deletes
+      // (nor be counted done), so it is abandoned, which removes the dead job too.
+      FERRY_ASSIGN_OR_RETURN(SqlRows runs,
+                             tx.Exec("SELECT DISTINCT run FROM jobs WHERE state = 'dead'"));
+      const int64_t now = NowMs();
+      for (const SqlRow& row : runs.rows) {
+        FERRY_ASSIGN_OR_RETURN(uint64_t removed, AbandonRunIn(tx, CellInt(row[0]), now));
+        count += removed;
+      }
+    }
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM parts WHERE job IN " + doomed).status());
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM uploads WHERE job IN " + doomed).status());
+    FERRY_ASSIGN_OR_RETURN(SqlRows jobs, tx.Exec("DELETE FROM jobs WHERE id IN " + doomed));
+    count += static_cast<uint64_t>(jobs.changes);
+    return tx.Exec("DELETE FROM runs WHERE " + ended).status();
   }));
   return count;
 }

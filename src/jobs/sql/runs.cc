@@ -1,4 +1,4 @@
-// Runs: CreateRun, FindUnfinishedRun, GetRun, ListRuns, SetRunState, CountJobs.
+// Runs: CreateRun, FindUnfinishedRun, GetRun, ListRuns, SetRunState, AbandonRun, CountJobs.
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -8,10 +8,11 @@ Status RunNotFound(RunId run) {
   return Status::NotFound("run " + std::to_string(run) + " not found");
 }
 
-// kNotFound unless `run` exists.
-Status CheckRunExists(SqlTx& tx, RunId run) {
-  FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT 1 FROM runs WHERE id = $1", {run}));
-  return rows.rows.empty() ? RunNotFound(run) : Status::Ok();
+// The state of `run`; kNotFound unless it exists.
+Result<RunState> ReadRunState(SqlTx& tx, RunId run) {
+  FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT state FROM runs WHERE id = $1", {run}));
+  if (rows.rows.empty()) return RunNotFound(run);
+  return ParseRunState(CellText(rows.rows[0][0]));
 }
 
 }  // namespace
@@ -43,9 +44,10 @@ Result<std::optional<Run>> SqlJobStore::FindUnfinishedRun(std::string_view sourc
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
         tx.Exec(std::string("SELECT ") + kRunColumns +
-                    " FROM runs WHERE source = $1 AND destination = $2 AND state <> $3"
-                    " ORDER BY id DESC LIMIT 1",
-                {source, destination, RunStateName(RunState::kDone)}));
+                    " FROM runs WHERE source = $1 AND destination = $2"
+                    " AND state IN ($3, $4, $5) ORDER BY id DESC LIMIT 1",
+                {source, destination, RunStateName(RunState::kScanning),
+                 RunStateName(RunState::kTransferring), RunStateName(RunState::kDeleting)}));
     if (rows.rows.empty()) return Status::Ok();
     FERRY_ASSIGN_OR_RETURN(found, DecodeRun(rows.rows[0]));
     return Status::Ok();
@@ -92,11 +94,36 @@ Status SqlJobStore::SetRunState(RunId run, RunState state) {
   });
 }
 
+Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now) {
+  // Every job that is not done: queued (parked deletes included), leased and dead.
+  const std::string unfinished = "(SELECT id FROM jobs WHERE run = $1 AND state <> 'done')";
+  FERRY_RETURN_IF_ERROR(
+      tx.Exec("DELETE FROM parts WHERE job IN " + unfinished, {run}).status());
+  FERRY_RETURN_IF_ERROR(
+      tx.Exec("DELETE FROM uploads WHERE job IN " + unfinished, {run}).status());
+  FERRY_ASSIGN_OR_RETURN(SqlRows jobs,
+                         tx.Exec("DELETE FROM jobs WHERE run = $1 AND state <> 'done'", {run}));
+  FERRY_ASSIGN_OR_RETURN(SqlRows runs,
+                         tx.Exec("UPDATE runs SET state = $2, updated = $3 WHERE id = $1",
+                                 {run, RunStateName(RunState::kFailed), now}));
+  if (runs.changes == 0) return RunNotFound(run);
+  return static_cast<uint64_t>(jobs.changes);
+}
+
+Result<uint64_t> SqlJobStore::AbandonRun(RunId run) {
+  uint64_t removed = 0;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(removed, AbandonRunIn(tx, run, NowMs()));
+    return Status::Ok();
+  }));
+  return removed;
+}
+
 Result<RunCounts> SqlJobStore::CountJobs(RunId run) {
   RunCounts counts;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
     counts = RunCounts{};
-    FERRY_RETURN_IF_ERROR(CheckRunExists(tx, run));
+    FERRY_ASSIGN_OR_RETURN(counts.state, ReadRunState(tx, run));
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
         tx.Exec("SELECT kind, state, COUNT(*), CAST(SUM(objects) AS BIGINT),"

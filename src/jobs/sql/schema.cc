@@ -47,7 +47,32 @@ Status CreateTables(SqlTx& tx, const Dialect& d) {
   return Status::Ok();
 }
 
-constexpr Migration kMigrations[] = {&CreateTables};
+// Version 2: the uploads ferry started, by destination. A row outlives its job (no foreign
+// key): the unfinished upload of a purged job is exactly what the clean-up must find. finished
+// is 0 until the upload completed or was aborted.
+Status AddStartedUploads(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  const std::string statements[] = {
+      "CREATE TABLE started_uploads (destination TEXT NOT NULL, upload_id TEXT NOT NULL,"
+      " object_key TEXT NOT NULL, job BIGINT NOT NULL, run BIGINT NOT NULL,"
+      " started BIGINT NOT NULL, finished BIGINT NOT NULL, PRIMARY KEY (destination, upload_id))",
+      // ClearUpload finds a job's unfinished upload.
+      "CREATE INDEX started_uploads_unfinished ON started_uploads (job) WHERE finished = 0",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
+// Version 3: which version of the source an upload's parts came from (ETag, version id, size,
+// mtime): checkpoints of an earlier schema have none and are never adopted.
+Status AddUploadSource(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  return tx.Exec("ALTER TABLE uploads ADD COLUMN source TEXT NOT NULL DEFAULT ''").status();
+}
+
+constexpr Migration kMigrations[] = {&CreateTables, &AddStartedUploads, &AddUploadSource};
 constexpr int64_t kNewestVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 }  // namespace

@@ -11,14 +11,19 @@
 //    Enqueue/Finish/HandOff) returns
 //    kNotFound for an unknown id. Filters (Claim, ListJobs, Redrive by run) match nothing.
 //  * A lease whose time ran out is still held until another claim takes the job; the fence is
-//    (job, owner, attempt), checked by Renew, Finish and HandOff.
+//    (job, owner, attempt), checked by Renew, Finish, HandOff, Release and the checkpoint
+//    writes (SaveUpload, SavePart, ClearUpload).
 //  * kInvalidArgument, before any transaction, for max_attempts < 1, objects/bytes above
 //    INT64_MAX, max_jobs or limit < 1, ttl <= 0, negative retry_after or part numbers < 1.
 //  * Each public method is exactly one transaction, read-only ones included; transactions()
 //    counts the committed ones (a call that fails rolls back and is not counted).
 //  * ListRuns is newest first; ListJobs and Claim oldest (lowest id) first.
-//  * Purge removes runs in state kDone with all their jobs, and with dead_too every kDead job.
+//  * Purge removes runs in state kDone, and kFailed runs without queued, leased or dead jobs,
+//    with all their jobs; with dead_too it first removes every kDead job and abandons their
+//    runs (runs.cc: AbandonRunIn).
 //  * SaveUpload also saves the parts given with it (usually none).
+//  * Started uploads (table started_uploads) are keyed by (destination, upload id) and outlive
+//    their jobs: a purged job's unfinished upload is exactly what the clean-up aborts.
 //
 // Thread-safety: all methods are thread-safe (as thread-safe as the session, which must be).
 #pragma once
@@ -47,6 +52,7 @@ class SqlJobStore : public JobStore {
   Result<Run> GetRun(RunId run) override;
   Result<std::vector<Run>> ListRuns(int limit) override;
   Status SetRunState(RunId run, RunState state) override;
+  Result<uint64_t> AbandonRun(RunId run) override;
   Result<RunCounts> CountJobs(RunId run) override;
 
   Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) override;
@@ -59,16 +65,19 @@ class SqlJobStore : public JobStore {
                 const std::vector<JobSpec>& more) override;
   Status HandOff(const Lease& lease, std::string_view kept,
                  const std::vector<JobSpec>& more) override;
+  Status Release(const Lease& lease) override;
   Result<Job> GetJob(JobId job) override;
   Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
   Result<uint64_t> Unpark(RunId run, JobKind kind) override;
   Result<uint64_t> Redrive(RunId run) override;
   Result<uint64_t> Purge(bool dead_too) override;
 
-  Status SaveUpload(JobId job, const UploadCheckpoint& upload) override;
-  Status SavePart(JobId job, const PartCheckpoint& part) override;
+  Status SaveUpload(const Lease& lease, const UploadCheckpoint& upload) override;
+  Status SavePart(const Lease& lease, const PartCheckpoint& part) override;
   Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job) override;
-  Status ClearUpload(JobId job) override;
+  Status ClearUpload(const Lease& lease) override;
+  Result<std::vector<StartedUpload>> ListStartedUploads(std::string_view destination) override;
+  Status ForgetUpload(std::string_view destination, std::string_view upload_id) override;
 
   uint64_t transactions() const override { return session_->transactions(); }
 
@@ -87,6 +96,12 @@ class SqlJobStore : public JobStore {
   // kNotFound "job N not found" unless the job exists; used to explain an update that matched
   // no row.
   static Status CheckJobExists(SqlTx& tx, JobId job);
+  // Inside `tx`: OK when `lease` is held (the job row is then locked until the transaction
+  // ends, so no claim can take the job over before it commits); else kFailedPrecondition
+  // naming who holds the job now, or kNotFound. kInvalidArgument for a lease without owner.
+  static Status HoldLease(SqlTx& tx, const Lease& lease, int64_t now);
+  // Inside `tx`: AbandonRun's work (runs.cc); Purge uses it too. Returns the jobs removed.
+  static Result<uint64_t> AbandonRunIn(SqlTx& tx, RunId run, int64_t now);
 
   std::unique_ptr<SqlSession> session_;
   Clock& clock_;

@@ -2,8 +2,8 @@
 //
 // A transient failure may hide a completion whose reply was lost; a retry would then fail with
 // NoSuchUpload. Before retrying (or giving up) the client asks HeadObject whether the object now
-// exists with the multipart ETag these parts produce (md5 of the part md5s + "-N"; only the
-// "-N" suffix when part ETags are not plain MD5s).
+// exists with the multipart ETag these parts produce (md5 of the part md5s + "-N"; when part
+// ETags are not plain MD5s, the "-N" suffix and the total size of the parts).
 #include <optional>
 
 #include "checksum/checksum.h"
@@ -25,6 +25,8 @@ Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, s
   const std::string xml = BuildCompleteMultipartUpload(parts);
   const std::string expected_etag = ExpectedMultipartEtag(parts);
   const std::string etag_suffix = "-" + std::to_string(parts.size());
+  uint64_t total_size = 0;
+  for (const CompletedPart& p : parts) total_size += p.size;
 
   // The ETag of the completed object when HEAD shows that these parts were assembled.
   auto completed_etag = [&]() -> Result<std::optional<std::string>> {
@@ -33,8 +35,11 @@ Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, s
       if (head.status().code() == ErrorCode::kNotFound) return std::optional<std::string>();
       return head.status();
     }
-    const bool match =
-        expected_etag.empty() ? head->etag.ends_with(etag_suffix) : head->etag == expected_etag;
+    // Exactly these parts' ETag when they are MD5s; otherwise (SSE-KMS part ETags) at least
+    // the part count and the total size must be this upload's, never just any "-N" object.
+    const bool match = expected_etag.empty()
+                           ? head->etag.ends_with(etag_suffix) && head->size == total_size
+                           : head->etag == expected_etag;
     return match ? std::optional<std::string>(head->etag) : std::optional<std::string>();
   };
 

@@ -4,18 +4,21 @@
 
 namespace ferry::s3 {
 
-Result<std::string> S3Client::CopyObject(std::string_view src_bucket, std::string_view src_key,
-                                         std::string_view src_version_id,
-                                         std::string_view dst_bucket, std::string_view dst_key,
-                                         const WriteOptions* replace,
-                                         std::string_view storage_class_override,
+Result<std::string> S3Client::CopyObject(const CopyObjectRequest& request,
                                          std::stop_token stop) {
+  const CopySourceSpec& src = request.source;
   RequestSpec spec;
   spec.method = "PUT";
-  spec.bucket = dst_bucket;
-  spec.key = dst_key;
+  spec.bucket = request.bucket;
+  spec.key = request.key;
   spec.error_in_200 = true;  // a long copy may fail after the 200 status line was sent
-  spec.headers.Set("x-amz-copy-source", CopySource(src_bucket, src_key, src_version_id));
+  spec.headers.Set("x-amz-copy-source", CopySource(src.bucket, src.key, src.version_id));
+  if (!src.if_match.empty()) {
+    // AWS reads the first name; RGW ignores it and reads only the legacy second one.
+    spec.headers.Set("x-amz-copy-source-if-match", Quoted(src.if_match));
+    spec.headers.Set("x-amz-copy-if-match", Quoted(src.if_match));
+  }
+  const WriteOptions* replace = request.replace;
   if (replace != nullptr) {
     spec.headers.Set("x-amz-metadata-directive", "REPLACE");
     AddWriteHeaders(*replace, spec.headers);
@@ -23,19 +26,19 @@ Result<std::string> S3Client::CopyObject(std::string_view src_bucket, std::strin
   } else {
     spec.headers.Set("x-amz-metadata-directive", "COPY");
   }
-  if (!storage_class_override.empty()) {
-    spec.headers.Set("x-amz-storage-class", storage_class_override);
+  if (!request.storage_class.empty() && (replace == nullptr || replace->storage_class.empty())) {
+    spec.headers.Set("x-amz-storage-class", request.storage_class);
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   Result<std::string> etag = ParseCopyResult(reply.body);
   if (!etag.ok()) {
-    return etag.status().WithContext("copying " + DisplayName(src_bucket, src_key) + " to " +
-                                     DisplayName(dst_bucket, dst_key));
+    return etag.status().WithContext("copying " + DisplayName(src.bucket, src.key) + " to " +
+                                     DisplayName(request.bucket, request.key));
   }
   // RGW ignores x-amz-tagging-directive: REPLACE and keeps the source's tags, so requested tags
   // are set explicitly (an empty set removes them).
   if (replace != nullptr && replace->tags) {
-    FERRY_RETURN_IF_ERROR(PutObjectTagging(dst_bucket, dst_key, *replace->tags, stop));
+    FERRY_RETURN_IF_ERROR(PutObjectTagging(request.bucket, request.key, *replace->tags, stop));
   }
   return etag;
 }

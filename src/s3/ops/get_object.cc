@@ -62,8 +62,7 @@ Result<ObjectHead> S3Client::GetObject(std::string_view bucket, std::string_view
   if (!version_id.empty()) spec.query.emplace_back("versionId", std::string(version_id));
   if (range.offset > 0 || range.length > 0) spec.headers.Set("Range", RangeHeader(range));
   if (!if_match.empty()) {
-    spec.headers.Set("If-Match", if_match.front() == '"' ? std::string(if_match)
-                                                         : "\"" + std::string(if_match) + "\"");
+    spec.headers.Set("If-Match", Quoted(if_match));
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   return ParseObjectHead(reply.headers);

@@ -14,4 +14,15 @@ Result<ObjectHead> S3Client::HeadObject(std::string_view bucket, std::string_vie
   return ParseObjectHead(reply.headers);
 }
 
+Result<ObjectHead> S3Client::HeadObjectPart(std::string_view bucket, std::string_view key,
+                                            int part_number, std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "HEAD";
+  spec.bucket = bucket;
+  spec.key = key;
+  spec.query.emplace_back("partNumber", std::to_string(part_number));
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  return ParseObjectHead(reply.headers);
+}
+
 }  // namespace ferry::s3

@@ -52,20 +52,26 @@ Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_vi
   return etag;
 }
 
-Result<std::string> S3Client::UploadPartCopy(std::string_view bucket, std::string_view key,
-                                             std::string_view upload_id, int part_number,
-                                             std::string_view src_bucket, std::string_view src_key,
-                                             std::string_view src_version_id, ByteRange range,
+Result<std::string> S3Client::UploadPartCopy(const UploadPartCopyRequest& request,
                                              std::stop_token stop) {
-  FERRY_RETURN_IF_ERROR(CheckPartNumber(part_number));
+  FERRY_RETURN_IF_ERROR(CheckPartNumber(request.part_number));
+  const CopySourceSpec& src = request.source;
+  const ByteRange range = request.range;
   RequestSpec spec;
   spec.method = "PUT";
-  spec.bucket = bucket;
-  spec.key = key;
-  spec.upload_id = upload_id;
+  spec.bucket = request.bucket;
+  spec.key = request.key;
+  spec.upload_id = request.upload_id;
   spec.error_in_200 = true;
-  spec.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
-  spec.headers.Set("x-amz-copy-source", CopySource(src_bucket, src_key, src_version_id));
+  spec.query = {{"partNumber", std::to_string(request.part_number)},
+                {"uploadId", request.upload_id}};
+  spec.headers.Set("x-amz-copy-source", CopySource(src.bucket, src.key, src.version_id));
+  if (!src.if_match.empty()) {
+    // AWS reads the first name; RGW reads neither for UploadPartCopy (it reads the legacy
+    // second one for CopyObject), so the engine also checks the source before completing.
+    spec.headers.Set("x-amz-copy-source-if-match", Quoted(src.if_match));
+    spec.headers.Set("x-amz-copy-if-match", Quoted(src.if_match));
+  }
   if (range.length > 0) {
     spec.headers.Set("x-amz-copy-source-range",
                      "bytes=" + std::to_string(range.offset) + "-" +

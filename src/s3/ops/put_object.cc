@@ -6,15 +6,21 @@ namespace ferry::s3 {
 
 Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_view key,
                                         std::span<const std::byte> body,
-                                        const WriteOptions& options, std::stop_token stop) {
+                                        const WriteOptions& options, std::stop_token stop,
+                                        ObjectHead* reply_head) {
   RequestSpec spec;
   spec.method = "PUT";
   spec.bucket = bucket;
   spec.key = key;
   spec.body = body;
   AddWriteHeaders(options, spec.headers);
-  if (options.compute_md5) spec.headers.Set("Content-MD5", ContentMd5(body));
+  if (!options.content_md5.empty()) {
+    spec.headers.Set("Content-MD5", options.content_md5);
+  } else if (options.compute_md5) {
+    spec.headers.Set("Content-MD5", ContentMd5(body));
+  }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  if (reply_head != nullptr) *reply_head = ParseObjectHead(reply.headers);
   return UnquoteEtag(reply.headers.Get("ETag"));
 }
 

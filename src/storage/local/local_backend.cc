@@ -37,6 +37,7 @@ Features LocalFeatures() {
   f.min_part_size = 1;
   f.max_part_size = std::numeric_limits<uint64_t>::max();
   f.max_single_put = std::numeric_limits<uint64_t>::max();
+  f.folder_markers = false;  // "a/" can only be a folder
   return f;
 }
 
@@ -45,11 +46,42 @@ std::string StripTrailingSlashes(std::string path) {
   return path;
 }
 
+// The error of a failed open or stat of `path`: a dangling symbolic link says so.
+Status OpenError(int err, std::string_view doing, const std::string& path) {
+  struct stat lst;
+  if (err == ENOENT && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    return Status::NotFound(std::string(doing) + " " + PrintableKey(path) +
+                            ": a symbolic link whose target does not exist");
+  }
+  return ErrnoStatus(err, doing, path);
+}
+
+// Checks a key before a read: keys ending in '/' are folders a listing could not open
+// (ObjectInfo::unreadable), reported as such; faults injected by tests apply.
+Status CheckReadableKey(const std::string& root, std::string_view key) {
+  const std::string path = JoinPath(root, key);
+  if (int fault = local_internal::ListFault(key); fault != 0) {
+    return ErrnoStatus(fault, "open", path);
+  }
+  if (key.size() > 1 && key.ends_with('/') &&
+      ValidateLocalKey(key.substr(0, key.size() - 1)).ok()) {
+    const int fd = local_internal::OpenDirNoFollow(root, key);
+    if (fd >= 0) {
+      ::close(fd);
+      return Status::FailedPrecondition("the folder " + PrintableKey(path) +
+                                        " could not be listed when the run started; rerun");
+    }
+    // Gone (or never there): "a/" is just a key that no file can have.
+    if (-fd != ENOENT && -fd != ENOTDIR) return ErrnoStatus(-fd, "list folder", path);
+  }
+  return ValidateLocalKey(key);
+}
+
 // Opens the regular file for `key` for reading. A folder or special file is kNotFound: it is
-// not an object.
+// not an object. O_NONBLOCK: opening a fifo must not wait for a writer.
 Result<UniqueFd> OpenForRead(const std::string& path, std::string_view key, struct stat* st) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus(errno, "open", path);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return OpenError(errno, "open", path);
   if (::fstat(fd.get(), st) != 0) return ErrnoStatus(errno, "stat", path);
   if (!S_ISREG(st->st_mode)) {
     return Status::NotFound("no object \"" + PrintableKey(key) + "\": " + path +
@@ -80,10 +112,15 @@ Status ReadRange(int fd, const std::string& path, uint64_t offset, std::span<std
 
 }  // namespace
 
-LocalBackend::LocalBackend(std::string root)
-    : features_(LocalFeatures()), root_(StripTrailingSlashes(std::move(root))) {}
+LocalBackend::LocalBackend(std::string root, LocalOptions options)
+    : features_(LocalFeatures()), root_(StripTrailingSlashes(std::move(root))), options_(options) {}
 
-Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(std::string_view path, bool create) {
+void LocalBackend::SetListFaultForTest(std::function<int(std::string_view rel)> fault) {
+  local_internal::SetListFaultForTest(std::move(fault));
+}
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(std::string_view path, bool create,
+                                                         LocalOptions options) {
   if (path.empty()) return Status::InvalidArgument("empty local folder path");
   std::error_code ec;
   std::filesystem::path abs = std::filesystem::absolute(std::filesystem::path(path), ec);
@@ -93,7 +130,7 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(std::string_view path, 
     std::filesystem::create_directories(abs, ec);
     if (ec) return ErrnoStatus(ec.value(), "create folder", abs.string());
   }
-  auto backend = std::make_unique<LocalBackend>(abs.string());
+  auto backend = std::make_unique<LocalBackend>(abs.string(), options);
   FERRY_RETURN_IF_ERROR(backend->Check({}));
   return backend;
 }
@@ -121,10 +158,10 @@ Status LocalBackend::Check(std::stop_token stop) {
 
 Result<ObjectInfo> LocalBackend::Stat(std::string_view key, bool with_tags, std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("stat cancelled");
-  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  FERRY_RETURN_IF_ERROR(CheckReadableKey(root_, key));
   const std::string path = JoinPath(root_, key);
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  if (::stat(path.c_str(), &st) != 0) return OpenError(errno, "stat", path);
   if (!S_ISREG(st.st_mode)) {
     return Status::NotFound("no object \"" + PrintableKey(key) + "\": " + path +
                             " is not a regular file");
@@ -144,7 +181,7 @@ Status LocalBackend::ReadAt(std::string_view key, uint64_t offset, std::span<std
                             std::string_view etag, std::stop_token stop) {
   (void)etag;  // files have no ETag
   if (stop.stop_requested()) return Status::Cancelled("read cancelled");
-  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  FERRY_RETURN_IF_ERROR(CheckReadableKey(root_, key));
   const std::string path = JoinPath(root_, key);
   struct stat st;
   FERRY_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(path, key, &st));
@@ -155,7 +192,7 @@ Result<ObjectInfo> LocalBackend::ReadObject(std::string_view key, std::span<std:
                                             std::string_view etag, std::stop_token stop) {
   (void)etag;
   if (stop.stop_requested()) return Status::Cancelled("read cancelled");
-  FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
+  FERRY_RETURN_IF_ERROR(CheckReadableKey(root_, key));
   const std::string path = JoinPath(root_, key);
   struct stat st;
   FERRY_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(path, key, &st));

@@ -11,13 +11,21 @@
 //    while "a/b" exists) fails with kFailedPrecondition.
 //  * Listings stream in ascending byte order of key with memory bounded by the depth of the
 //    tree times the width of one folder. They skip ferry's temporary files, special files
-//    (sockets, fifos, devices) and symbolic links to folders; symbolic links to regular files
-//    are listed with the size and mtime of their target.
+//    (sockets, fifos, devices: not objects) and symbolic links to folders (not followed);
+//    symbolic links to regular files are listed with the size and mtime of their target.
 //  * Writes go to a temporary file ".ferry-tmp-<random>-<name>" beside the target (<name>: the
 //    key's last segment, left out when longer than 227 bytes) and are renamed over it, so
-//    readers see the old or the new content, never a mix. There is no fsync (speed over
-//    durability against power loss; a crash can leave a temporary file, which listings skip
-//    and ListPendingUploads finds).
+//    readers see the old or the new content, never a mix. The temporary file (its bytes, mtime
+//    and extended attributes) is fsync'ed before the rename and its folder after it, so that
+//    after a power loss a file is either the old one or whole (LocalOptions::fsync = false,
+//    `--no-fsync`, trades that for speed). A crash can leave a temporary file, which listings
+//    skip and ListPendingUploads finds; a resumed chunked write reads back the parts it adopts
+//    (AdoptPartChecked) since their bytes may not have reached the disk.
+//  * Keys ending in '/' and the empty key can only be folders (features().folder_markers is
+//    false): writing one is kInvalidArgument naming the key and its size.
+//  * A listing entry that cannot be read (a dangling symbolic link, a failed stat, a folder that
+//    cannot be opened, then with its key ending in '/') is listed with ObjectInfo::unreadable
+//    set, so that a run fails for it rather than deleting its copy at the destination.
 //  * Content headers, user metadata and tags are kept in extended attributes ("user.ferry.*",
 //    local_xattr.h); ferry's checksum and original mtime only count while the file's size and
 //    mtime are still those it was written with. On a file system without user extended
@@ -29,6 +37,7 @@
 // the contents (the last rename wins).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,14 +47,26 @@
 
 namespace ferry::storage {
 
+struct LocalOptions {
+  // fsync written files and their folders (see above). False: `--no-fsync`, for those who
+  // accept that a power loss can leave files of the right size and mtime holding zeros.
+  bool fsync = true;
+};
+
 class LocalBackend : public Backend {
  public:
   // `root` is used as given (trailing '/' removed); nothing is checked until Check or use.
-  explicit LocalBackend(std::string root);
+  explicit LocalBackend(std::string root, LocalOptions options = {});
 
   // Opens the folder at `path` (made absolute), creating it with its parents when `create`.
   // kNotFound when it does not exist (and !create) or is not a folder; errors of mkdir as is.
-  static Result<std::unique_ptr<LocalBackend>> Open(std::string_view path, bool create);
+  static Result<std::unique_ptr<LocalBackend>> Open(std::string_view path, bool create,
+                                                    LocalOptions options = {});
+
+  // Test seam: makes listings see the entry `rel` (a key, or a folder ending in '/') as if its
+  // stat failed with the errno that `fault` returns (0: no fault); reads of it fail alike.
+  // Process-wide; pass nullptr to clear.
+  static void SetListFaultForTest(std::function<int(std::string_view rel)> fault);
 
   // The folder, absolute when made by Open.
   const std::string& root() const { return root_; }
@@ -76,12 +97,17 @@ class LocalBackend : public Backend {
   // Reads through one open file, so the returned size and mtime are those of the bytes read.
   Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                 std::string_view etag, std::stop_token stop) override;
-  // Temporary file + rename; creates the folders of the key. Returns "".
+  // Temporary file + rename; creates the folders of the key. Returns "". A folder where the
+  // file goes, or a file where a folder of the key goes, is kFailedPrecondition naming it; a
+  // full disk kUnavailable ("No space left on device"); metadata larger than the file system
+  // keeps per file kInvalidArgument naming the key, the entry and its size.
   Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
                           const WriteSpec& spec, std::stop_token stop) override;
   // A temporary file of spec.size bytes written with pwrite (parts may come in any order and
   // from many threads); Commit checks that the parts (written or adopted) covered every byte,
-  // sets the mtime and renames. `part_size` must be non-zero; it places adopted parts. The
+  // sets the mtime, flushes and renames. AdoptPartChecked reads the part's range back and
+  // adopts it only when its CRC32C matches (a part whose bytes a power loss took is sent
+  // again); AdoptPart trusts the caller. `part_size` must be non-zero; it places adopted parts. The
   // upload id is the temporary file's name (no folder: the key says which folder). The
   // writer's ListStoredParts is nullopt (a file cannot tell which ranges were written: the
   // caller's checkpoints are the truth); Detach closes the file and leaves it in place.
@@ -114,6 +140,7 @@ class LocalBackend : public Backend {
  private:
   Features features_;
   std::string root_;
+  LocalOptions options_;
 };
 
 }  // namespace ferry::storage

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "storage/key.h"
@@ -33,6 +34,7 @@ namespace {
 struct Entry {
   std::string sort_name;  // name, plus "/" for folders
   bool is_dir = false;
+  std::string unreadable;  // not "": the entry exists but cannot be read; why
 };
 
 // One folder level: its path relative to the root ("" or ending in '/'), its entries sorted.
@@ -42,24 +44,41 @@ struct Level {
   size_t next = 0;
 };
 
-// Kind of one directory entry for the listing: folder, file, or skipped (nullopt).
-std::optional<bool> ClassifyIsDir(int dir_fd, const struct dirent& d) {
+std::string Strerror(int err) { return std::generic_category().message(err); }
+
+// What one directory entry is for the listing: a folder, a file, an unreadable entry (listed as
+// such, so that it is not mistaken for an absent one), or skipped (nullopt: gone meanwhile, a
+// special file, a symbolic link to a folder).
+std::optional<Entry> Classify(int dir_fd, const struct dirent& d) {
+  const std::string name = d.d_name;
   unsigned char type = d.d_type;
   struct stat st;
-  if (type == DT_UNKNOWN) {  // some file systems do not fill d_type
-    if (::fstatat(dir_fd, d.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  if (type == DT_UNKNOWN) {  // some file systems do not fill d_type: ask
+    if (::fstatat(dir_fd, d.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      const int err = errno;
+      if (err == ENOENT) return std::nullopt;  // removed since the folder was read
+      return Entry{name, false, "stat: " + Strerror(err)};
+    }
     type = S_ISDIR(st.st_mode)   ? DT_DIR
            : S_ISREG(st.st_mode) ? DT_REG
            : S_ISLNK(st.st_mode) ? DT_LNK
                                  : DT_UNKNOWN;
   }
-  if (type == DT_DIR) return true;
-  if (type == DT_REG) return false;
-  if (type == DT_LNK) {
-    // A link to a file is listed (with its target's size and mtime); a link to a folder is
-    // not followed (no cycles, no walking out of the root); a dangling link is skipped.
-    if (::fstatat(dir_fd, d.d_name, &st, 0) == 0 && S_ISREG(st.st_mode)) return false;
+  if (type == DT_DIR) return Entry{name + "/", true, ""};
+  if (type == DT_REG) return Entry{name, false, ""};
+  if (type != DT_LNK) return std::nullopt;  // sockets, fifos, devices: not objects
+  // A link to a file is listed (with its target's size and mtime); a link to a folder is not
+  // followed (no cycles, no walking out of the root); a link that cannot be followed is
+  // unreadable, not absent.
+  if (::fstatat(dir_fd, d.d_name, &st, 0) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      if (::fstatat(dir_fd, d.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+      return Entry{name, false, "a symbolic link whose target does not exist"};
+    }
+    return Entry{name, false, "symbolic link: " + Strerror(err)};
   }
+  if (S_ISREG(st.st_mode)) return Entry{name, false, ""};
   return std::nullopt;
 }
 
@@ -76,7 +95,8 @@ class LocalListingCursor : public ListingCursor {
   // "d/" is smaller and not a prefix of `after`, and are otherwise split inside the folder: the
   // walk enters that folder at once, skipping to the rest of `after` there.
   Status Push(std::string rel, std::string_view name_prefix, std::string_view after = {}) {
-    const int fd = OpenDirNoFollow(root_, rel);
+    const int fault = rel.empty() ? 0 : local_internal::ListFault(rel);
+    const int fd = fault != 0 ? -fault : OpenDirNoFollow(root_, rel);
     if (fd < 0) {
       // Gone, replaced by a file, or a link (ELOOP with O_NOFOLLOW): nothing to list there.
       if (-fd == ENOENT || -fd == ENOTDIR || -fd == ELOOP) return Status::Ok();
@@ -101,9 +121,9 @@ class LocalListingCursor : public ListingCursor {
       const std::string_view name = d->d_name;
       if (name == "." || name == "..") continue;
       if (!name.starts_with(name_prefix) || name.starts_with(kLocalTempPrefix)) continue;
-      const std::optional<bool> is_dir = ClassifyIsDir(::dirfd(dir), *d);
-      if (!is_dir) continue;
-      Entry entry{std::string(name) + (*is_dir ? "/" : ""), *is_dir};
+      std::optional<Entry> classified = Classify(::dirfd(dir), *d);
+      if (!classified) continue;
+      Entry entry = std::move(*classified);
       if (entry.sort_name <= after && !(entry.is_dir && after.starts_with(entry.sort_name))) {
         continue;  // every key of this entry is at or before `after`
       }
@@ -138,14 +158,27 @@ class LocalListingCursor : public ListingCursor {
       Entry entry = std::move(top.entries[top.next++]);
       std::string rel = top.rel + entry.sort_name;  // folders keep their trailing '/'
       if (entry.is_dir) {
-        if (Status s = Push(std::move(rel), ""); !s.ok()) return error_ = s;
+        // A subfolder that cannot be listed is one unreadable entry ("a/b/"): its keys are
+        // unknown, not absent. (`top` may dangle once Push added a level.)
+        if (Status s = Push(rel, ""); !s.ok()) return Unreadable(std::move(rel), s.message());
         continue;
       }
       const std::string path = JoinPath(root_, rel);
+      if (!entry.unreadable.empty()) {
+        return Unreadable(std::move(rel), PrintableKey(path) + ": " + entry.unreadable);
+      }
       struct stat st;
-      if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT) continue;  // deleted since the folder was read
-        return error_ = ErrnoStatus(errno, "stat", path);
+      int err = local_internal::ListFault(rel);
+      if (err == 0 && ::stat(path.c_str(), &st) != 0) err = errno;
+      if (err != 0) {
+        struct stat lst;
+        const bool link = ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+        if ((err == ENOENT || err == ENOTDIR) && !link) continue;  // deleted since read
+        return Unreadable(std::move(rel),
+                          PrintableKey(path) + ": " +
+                              ((err == ENOENT || err == ENOTDIR)
+                                   ? std::string("a symbolic link whose target does not exist")
+                                   : "stat: " + Strerror(err)));
       }
       if (!S_ISREG(st.st_mode)) continue;  // replaced since the folder was read
       current_ = ObjectInfo();
@@ -158,6 +191,15 @@ class LocalListingCursor : public ListingCursor {
   }
 
  private:
+  // An entry that exists but cannot be read: size 0, no mtime, ObjectInfo::unreadable =
+  // `why` (a message naming the path).
+  const ObjectInfo* Unreadable(std::string key, std::string why) {
+    current_ = ObjectInfo();
+    current_.key = std::move(key);
+    current_.unreadable = std::move(why);
+    return &current_;
+  }
+
   const std::string root_;
   std::vector<Level> stack_;  // the deepest level last
   ObjectInfo current_;

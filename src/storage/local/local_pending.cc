@@ -77,7 +77,7 @@ Status Walk(UniqueFd dir, const std::string& rel, std::string_view prefix, std::
     if (!key.starts_with(prefix)) continue;
     // Files do not portably record their creation time: the mtime is when the last part was
     // written, which for a cleanup means "idle since" (an upload being written never looks old).
-    out.push_back(PendingUpload{std::move(key), std::string(name), MtimeOf(st)});
+    out.push_back(PendingUpload{std::move(key), std::string(name), MtimeOf(st), true});
   }
   ::closedir(listing);
   if (err != 0) return ErrnoStatus(err, "list folder", rel.empty() ? "." : rel);

@@ -1,6 +1,6 @@
-// LocalBackend's resume and cleanup specifics beyond the conformance suite: what the temporary
-// file's name records, hostile upload ids, a resumed file of the wrong size, long names, and
-// leftovers of Put.
+// LocalBackend's resume, durability and cleanup specifics beyond the conformance suite: what the
+// temporary file's name records, hostile upload ids, a resumed file of the wrong size, adopted
+// parts read back, fsync, long names, and leftovers of Put.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,6 +14,7 @@
 
 #include "checksum/checksum.h"
 #include "storage/local/local_backend.h"
+#include "storage/local/posix_io.h"
 
 namespace ferry::storage {
 namespace {
@@ -86,6 +87,61 @@ TEST_F(LocalResumeTest, ResumedWriteCompletesTheFile) {
   std::ifstream in(root_ / "k", std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "abcdef");
   EXPECT_EQ(AllPaths(), (std::set<std::string>{"root", "root/k"}));
+}
+
+// After a power loss a pre-sized temporary file keeps its size but a checkpointed part may
+// hold zeros: AdoptPartChecked reads the range back and refuses it, so the engine sends it again.
+TEST_F(LocalResumeTest, ZeroedAdoptedPartIsRefusedAndSentAgain) {
+  const std::string id = DetachedUpload("k");  // part 1 = "abc", checkpointed with its CRC
+  const uint32_t crc = checksum::Crc32c(checksum::AsBytes("abc"));
+  {  // what the disk holds after the crash: the size, not the bytes
+    std::fstream f(root_ / id, std::ios::in | std::ios::out | std::ios::binary);
+    f.write("\0\0\0", 3);
+  }
+  auto writer = backend_->ResumeChunkWriter("k", id, SpecOf(6), 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_FALSE((*writer)->AdoptPartChecked(StoredPart{1, "", 3}, crc));
+  EXPECT_FALSE((*writer)->AdoptPartChecked(StoredPart{3, "", 3}, crc)) << "beyond the object";
+  ASSERT_TRUE((*writer)->WriteChunk(2, 3, checksum::AsBytes("def"), {}).ok());
+  EXPECT_EQ((*writer)->Commit({}).status().code(), ErrorCode::kInvalidArgument)
+      << "the zeroed part was not adopted";
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("abc"), {}).ok());  // sent again
+  // ...and a part that did reach the disk is adopted.
+  EXPECT_TRUE((*writer)->AdoptPartChecked(StoredPart{1, "", 3}, crc));
+  ASSERT_TRUE((*writer)->Commit({}).ok());
+  std::ifstream in(root_ / "k", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "abcdef");
+}
+
+TEST_F(LocalResumeTest, WritesAreFlushedBeforeAndAfterTheRenameUnlessTurnedOff) {
+  const uint64_t before = local_internal::FsyncCallsForTest();
+  ASSERT_TRUE(backend_->Put("a/put", checksum::AsBytes("x"), SpecOf(1), {}).ok());
+  EXPECT_EQ(local_internal::FsyncCallsForTest() - before, 2u) << "the file, then its folder";
+  const std::string id = DetachedUpload("a/chunked", 3);
+  EXPECT_EQ(local_internal::FsyncCallsForTest() - before, 2u) << "parts are not flushed";
+  auto writer = backend_->ResumeChunkWriter("a/chunked", id, SpecOf(3), 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->AdoptPartChecked(StoredPart{1, "", 3},
+                                          checksum::Crc32c(checksum::AsBytes("abc"))));
+  ASSERT_TRUE((*writer)->Commit({}).ok());
+  EXPECT_EQ(local_internal::FsyncCallsForTest() - before, 4u) << "commit flushes as Put does";
+
+  auto fast = LocalBackend::Open(root_.string(), false, LocalOptions{.fsync = false});
+  ASSERT_TRUE(fast.ok());
+  const uint64_t unsynced = local_internal::FsyncCallsForTest();
+  ASSERT_TRUE((*fast)->Put("b", checksum::AsBytes("y"), SpecOf(1), {}).ok());
+  EXPECT_EQ(local_internal::FsyncCallsForTest(), unsynced) << "--no-fsync";
+}
+
+TEST(LocalErrnoTest, FullDiskIsWorthRetryingAndSaysSo) {
+  for (const int err : {ENOSPC, EDQUOT}) {
+    Status s = local_internal::ErrnoStatus(err, "write", "/x/.ferry-tmp-1");
+    EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
+  }
+  EXPECT_NE(local_internal::ErrnoStatus(ENOSPC, "write", "/x").message().find(
+                "No space left on device"),
+            std::string::npos);
+  EXPECT_EQ(local_internal::ErrnoStatus(EIO, "write", "/x").code(), ErrorCode::kInternal);
 }
 
 TEST_F(LocalResumeTest, HostileOrForeignIdsNameNoUpload) {

@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "checksum/checksum.h"
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
 #include "storage/local/local_xattr.h"
@@ -31,26 +32,60 @@ using local_internal::UniqueFd;
 
 namespace {
 
-// Sets the mtime, records the details (local_xattr.h), closes and renames `fd`'s temporary
-// file into place; removes the temporary file when any step fails.
+// Sets the mtime, records the details (local_xattr.h), flushes (when `fsync`), closes and
+// renames `fd`'s temporary file into place, then flushes its folder so that the rename lasts;
+// removes the temporary file when any step before the rename fails.
 Status Finish(UniqueFd fd, const std::string& temp_path, const std::string& root,
-              std::string_view key, const WriteSpec& spec) {
+              std::string_view key, const WriteSpec& spec, bool fsync) {
   Status s = SetMtime(fd.get(), spec.mtime, temp_path);
-  if (s.ok()) s = local_internal::WriteDetails(fd.get(), spec, temp_path);
+  if (s.ok()) s = local_internal::WriteDetails(fd.get(), spec, temp_path, key);
+  if (s.ok() && fsync) s = local_internal::SyncFile(fd.get(), temp_path);
   if (Status c = fd.Close(temp_path); s.ok()) s = c;
   if (s.ok()) s = RenameInto(temp_path, root, key);
-  if (!s.ok()) ::unlink(temp_path.c_str());
-  return s;
+  if (!s.ok()) {
+    ::unlink(temp_path.c_str());
+    return s;
+  }
+  return fsync ? local_internal::SyncParentDir(root, key) : Status::Ok();
+}
+
+// Keys that can only be folders here (features().folder_markers is false).
+Status RefuseFolderKey(std::string_view key, uint64_t size) {
+  if (!key.empty() && !key.ends_with('/')) return Status::Ok();
+  const std::string what = key.empty() ? std::string("the object named like the location itself")
+                                       : "\"" + PrintableKey(key) + "\"";
+  return Status::InvalidArgument(
+      "cannot write " + what + " (" + std::to_string(size) +
+      " bytes) to a local folder: a key ending in '/' names a folder, which cannot hold bytes" +
+      (key.empty() ? std::string() : " (leave it out with --exclude)"));
+}
+
+// CRC32C of [offset, offset + length) of `fd`; nullopt when the range cannot be read whole.
+std::optional<uint32_t> RangeCrc(int fd, uint64_t offset, uint64_t length,
+                                 const std::string& path) {
+  constexpr uint64_t kChunk = 1u << 20;
+  std::vector<std::byte> buffer(static_cast<size_t>(std::min(kChunk, std::max<uint64_t>(length, 1))));
+  uint32_t crc = 0;
+  for (uint64_t done = 0; done < length;) {
+    const uint64_t n = std::min<uint64_t>(buffer.size(), length - done);
+    auto got = local_internal::PreadFull(fd, std::span<std::byte>(buffer.data(), n),
+                                         offset + done, path);
+    if (!got.ok() || *got != n) return std::nullopt;
+    crc = checksum::Crc32c(std::span<const std::byte>(buffer.data(), n), crc);
+    done += n;
+  }
+  return crc;
 }
 
 class LocalChunkWriter : public ChunkWriter {
  public:
   LocalChunkWriter(std::string root, std::string key, const WriteSpec& spec, uint64_t part_size,
-                   UniqueFd fd, std::string temp)
+                   bool fsync, UniqueFd fd, std::string temp)
       : root_(std::move(root)),
         key_(std::move(key)),
         size_(spec.size),
         part_size_(part_size),
+        fsync_(fsync),
         spec_(spec),
         fd_(std::move(fd)),
         temp_path_(std::move(temp)),
@@ -86,7 +121,7 @@ class LocalChunkWriter : public ChunkWriter {
       return Status::InvalidArgument("cannot commit " + key_ + ": no part covered byte " +
                                      std::to_string(gap) + " of " + std::to_string(size_));
     }
-    FERRY_RETURN_IF_ERROR(Finish(std::move(fd_), temp_path_, root_, key_, spec_));
+    FERRY_RETURN_IF_ERROR(Finish(std::move(fd_), temp_path_, root_, key_, spec_, fsync_));
     return std::string();
   }
 
@@ -123,6 +158,22 @@ class LocalChunkWriter : public ChunkWriter {
     end = std::max(end, offset + std::min(part.size, size_ - offset));
   }
 
+  // A checkpoint says the part was written, but without fsync (or after a power loss) its
+  // bytes may never have reached the disk, leaving zeros of the right size: read it back.
+  bool AdoptPartChecked(const StoredPart& part, uint32_t crc32c) override {
+    if (part.part_number < 1) return false;
+    const uint64_t offset = static_cast<uint64_t>(part.part_number - 1) * part_size_;
+    if (offset > size_ || part.size > size_ - offset) return false;
+    {
+      std::shared_lock state(state_mu_);
+      if (!fd_.valid()) return false;
+      const std::optional<uint32_t> crc = RangeCrc(fd_.get(), offset, part.size, temp_path_);
+      if (!crc || *crc != crc32c) return false;
+    }
+    AdoptPart(part);
+    return true;
+  }
+
   void Detach() override {
     std::unique_lock state(state_mu_);
     // The bytes are in the file already (pwrite returned); a close error could only matter
@@ -146,6 +197,7 @@ class LocalChunkWriter : public ChunkWriter {
   const std::string key_;
   const uint64_t size_;
   const uint64_t part_size_;
+  const bool fsync_;
   std::shared_mutex state_mu_;  // shared: WriteChunk; exclusive: Commit, Abort, Detach, metadata
   WriteSpec spec_;              // GUARDED_BY(state_mu_): mtime and details recorded by Commit
   UniqueFd fd_;                 // GUARDED_BY(state_mu_); invalid once the writer ended
@@ -160,6 +212,7 @@ class LocalChunkWriter : public ChunkWriter {
 Result<std::string> LocalBackend::Put(std::string_view key, std::span<const std::byte> data,
                                       const WriteSpec& spec, std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
+  FERRY_RETURN_IF_ERROR(RefuseFolderKey(key, data.size()));
   FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
   std::string temp_path;
   FERRY_ASSIGN_OR_RETURN(UniqueFd fd, CreateTempFor(root_, key, &temp_path));
@@ -168,7 +221,7 @@ Result<std::string> LocalBackend::Put(std::string_view key, std::span<const std:
     ::unlink(temp_path.c_str());
     return s;
   }
-  FERRY_RETURN_IF_ERROR(Finish(std::move(fd), temp_path, root_, key, spec));
+  FERRY_RETURN_IF_ERROR(Finish(std::move(fd), temp_path, root_, key, spec, options_.fsync));
   return std::string();
 }
 
@@ -178,6 +231,7 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::OpenChunkWriter(std::string_v
                                                                    std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
   if (part_size == 0) return Status::InvalidArgument("part size 0");
+  FERRY_RETURN_IF_ERROR(RefuseFolderKey(key, spec.size));
   FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
   std::string temp_path;
   FERRY_ASSIGN_OR_RETURN(UniqueFd fd, CreateTempFor(root_, key, &temp_path));
@@ -187,8 +241,9 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::OpenChunkWriter(std::string_v
     ::unlink(temp_path.c_str());
     return s;
   }
-  return std::unique_ptr<ChunkWriter>(std::make_unique<LocalChunkWriter>(
-      root_, std::string(key), spec, part_size, std::move(fd), std::move(temp_path)));
+  return std::unique_ptr<ChunkWriter>(
+      std::make_unique<LocalChunkWriter>(root_, std::string(key), spec, part_size, options_.fsync,
+                                         std::move(fd), std::move(temp_path)));
 }
 
 Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string_view key,
@@ -210,7 +265,8 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string
                             "\" in " + Describe());
   }
   const std::string temp_path = JoinPath(root_, std::string(folder) + std::string(upload_id));
-  UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  // Read and write: adopted parts are read back (AdoptPartChecked).
+  UniqueFd fd(::open(temp_path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) {
     const int err = errno;
     if (err == ELOOP) return Status::NotFound("no upload " + temp_path + ": a symbolic link");
@@ -230,7 +286,7 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string
                             ": removed, it cannot be resumed");
   }
   return std::unique_ptr<ChunkWriter>(std::make_unique<LocalChunkWriter>(
-      root_, std::string(key), spec, part_size, std::move(fd), temp_path));
+      root_, std::string(key), spec, part_size, options_.fsync, std::move(fd), temp_path));
 }
 
 }  // namespace ferry::storage

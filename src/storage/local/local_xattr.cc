@@ -1,14 +1,17 @@
 #include "storage/local/local_xattr.h"
 
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 
 #include <cerrno>
 #include <optional>
 #include <chrono>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
+#include "storage/key.h"
 #include "storage/local/posix_io.h"
 
 namespace ferry::storage::local_internal {
@@ -66,9 +69,16 @@ Tags DecodeTags(std::string_view text) {
   return tags;
 }
 
+// True when the file system of `fd` has no block left for us (ENOSPC then means a full disk,
+// not an attribute too large).
+bool DiskFull(int fd) {
+  struct statvfs vfs;
+  return ::fstatvfs(fd, &vfs) == 0 && vfs.f_bavail == 0;
+}
+
 // fsetxattr of one attribute. Sets *unsupported (and succeeds) when the file system has none.
 Status Set(int fd, const std::string& name, std::string_view value, const std::string& path,
-           bool* unsupported) {
+           std::string_view key, bool* unsupported) {
   if (*unsupported) return Status::Ok();
   if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) == 0) return Status::Ok();
   const int err = errno;
@@ -76,9 +86,12 @@ Status Set(int fd, const std::string& name, std::string_view value, const std::s
     *unsupported = true;
     return Status::Ok();
   }
-  if (err == ENOSPC || err == E2BIG || err == ERANGE) {
-    return Status::InvalidArgument("cannot record the metadata of " + path + " (" + name +
-                                   "): more than the file system holds per file");
+  if (err == E2BIG || err == ERANGE || (err == ENOSPC && !DiskFull(fd))) {
+    return Status::InvalidArgument(
+        "cannot write \"" + PrintableKey(key) + "\" to a local folder: its " +
+        std::string(std::string_view(name).substr(kPrefix.size())) + " (" +
+        std::to_string(value.size()) + " bytes) is more than the file system (" +
+        std::generic_category().message(err) + ") keeps in extended attributes of one file");
   }
   return ErrnoStatus(err, "record metadata " + name + " of", path);
 }
@@ -122,21 +135,23 @@ std::vector<std::string> FerryNames(const std::string& path) {
 
 }  // namespace
 
-Status WriteDetails(int fd, const WriteSpec& spec, const std::string& path) {
+Status WriteDetails(int fd, const WriteSpec& spec, const std::string& path,
+                    std::string_view key) {
   bool unsupported = false;
   for (const auto& [name, field] : HeaderFields()) {
     const std::string& value = spec.content.*field;
-    if (!value.empty()) FERRY_RETURN_IF_ERROR(Set(fd, name, value, path, &unsupported));
+    if (!value.empty()) FERRY_RETURN_IF_ERROR(Set(fd, name, value, path, key, &unsupported));
   }
   for (const auto& [name, value] : spec.metadata) {
-    FERRY_RETURN_IF_ERROR(Set(fd, std::string(kMetaPrefix) + name, value, path, &unsupported));
+    FERRY_RETURN_IF_ERROR(
+        Set(fd, std::string(kMetaPrefix) + name, value, path, key, &unsupported));
   }
   if (spec.tags && !spec.tags->empty()) {
-    FERRY_RETURN_IF_ERROR(Set(fd, kTags, EncodeTags(*spec.tags), path, &unsupported));
+    FERRY_RETURN_IF_ERROR(Set(fd, kTags, EncodeTags(*spec.tags), path, key, &unsupported));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "stat", path);
-  return Set(fd, kGuard, GuardOf(st), path, &unsupported);
+  return Set(fd, kGuard, GuardOf(st), path, key, &unsupported);
 }
 
 void ReadDetails(const std::string& path, const struct stat& st, bool with_tags,

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "storage/backend.h"
@@ -29,9 +30,12 @@
 
 namespace ferry::storage::local_internal {
 
-// Records `spec`'s content headers, metadata and tags on the open file `fd` (at `path`, for
-// messages). Call after the file's mtime was set: the guard records the final size and mtime.
-Status WriteDetails(int fd, const WriteSpec& spec, const std::string& path);
+// Records `spec`'s content headers, metadata and tags on the open file `fd` (at `path`, the
+// temporary file of `key`). Call after the file's mtime was set: the guard records the final
+// size and mtime. An entry larger than the file system keeps per file (E2BIG, ERANGE, or
+// ENOSPC on a disk that still has room) is kInvalidArgument naming the key, the entry and its
+// size; a full disk is kUnavailable.
+Status WriteDetails(int fd, const WriteSpec& spec, const std::string& path, std::string_view key);
 
 // Fills info.content, info.metadata and, when `with_tags`, info.tags (empty when none) from
 // the attributes of the file at `path`, whose stat (as read) is `st`. Attributes that cannot

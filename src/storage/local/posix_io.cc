@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <random>
 #include <system_error>
 
@@ -12,6 +14,21 @@
 
 namespace ferry::storage::local_internal {
 namespace {
+
+std::atomic<uint64_t> g_fsync_calls{0};
+
+std::mutex g_fault_mu;
+std::function<int(std::string_view)> g_list_fault;  // GUARDED_BY(g_fault_mu)
+std::atomic<bool> g_list_fault_set{false};
+
+int FsyncNoEintr(int fd) {
+  g_fsync_calls.fetch_add(1, std::memory_order_relaxed);
+  int rc;
+  do {
+    rc = ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  return rc;
+}
 
 std::string RandomHex() {
   thread_local std::mt19937_64 rng([] {
@@ -85,10 +102,45 @@ Status ErrnoStatus(int err, std::string_view doing, std::string_view path) {
     case EBUSY:
     case EINTR:
     case ETIMEDOUT:
+    // A full disk or quota: space can be freed, so a later attempt may succeed.
+    case ENOSPC:
+    case EDQUOT:
       return Status::Unavailable(std::move(m));
-    default:  // ENOSPC, EDQUOT, EIO, ...: retrying at once will not help
+    default:  // EIO, ...: retrying will not help
       return Status::Internal(std::move(m));
   }
+}
+
+Status SyncFile(int fd, std::string_view path) {
+  if (FsyncNoEintr(fd) != 0) return ErrnoStatus(errno, "flush to disk", path);
+  return Status::Ok();
+}
+
+Status SyncParentDir(std::string_view root, std::string_view key) {
+  const size_t slash = key.rfind('/');
+  const std::string dir =
+      JoinPath(root, slash == std::string_view::npos ? std::string_view() : key.substr(0, slash));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "open folder to flush", dir);
+  // Some file systems cannot fsync a folder (EINVAL): their renames are as durable as they get.
+  if (FsyncNoEintr(fd.get()) != 0 && errno != EINVAL) {
+    return ErrnoStatus(errno, "flush folder to disk", dir);
+  }
+  return Status::Ok();
+}
+
+uint64_t FsyncCallsForTest() { return g_fsync_calls.load(); }
+
+void SetListFaultForTest(std::function<int(std::string_view rel)> fault) {
+  std::lock_guard lock(g_fault_mu);
+  g_list_fault = std::move(fault);
+  g_list_fault_set = static_cast<bool>(g_list_fault);
+}
+
+int ListFault(std::string_view rel) {
+  if (!g_list_fault_set.load(std::memory_order_relaxed)) return 0;
+  std::lock_guard lock(g_fault_mu);
+  return g_list_fault ? g_list_fault(rel) : 0;
 }
 
 std::string JoinPath(std::string_view root, std::string_view rel) {
@@ -238,7 +290,13 @@ void RemoveEmptyParents(std::string_view root, std::string_view rel) {
 Status RenameInto(const std::string& temp_path, std::string_view root, std::string_view key) {
   const std::string target = JoinPath(root, key);
   if (::rename(temp_path.c_str(), target.c_str()) == 0) return Status::Ok();
-  const int err = errno;
+  int err = errno;
+  // An empty folder where the file goes (left by deletes that were interrupted before they
+  // removed it, or a folder whose files all moved away) holds nothing: it gives way.
+  if (err == EISDIR && ::rmdir(target.c_str()) == 0) {
+    if (::rename(temp_path.c_str(), target.c_str()) == 0) return Status::Ok();
+    err = errno;
+  }
   if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
     return Status::FailedPrecondition("cannot write key \"" + PrintableKey(key) +
                                       "\": a folder with that name exists (it holds other "

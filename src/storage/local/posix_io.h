@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <functional>
 
 #include "base/status.h"
 
@@ -47,9 +48,25 @@ class UniqueFd {
 // Maps `err` (an errno value) to a Status whose message is "<doing> <path>: <strerror>".
 // ENOENT/ENOTDIR -> kNotFound; EACCES/EPERM/EROFS -> kPermissionDenied; EEXIST/ENOTEMPTY/
 // EISDIR/ELOOP -> kFailedPrecondition; ENAMETOOLONG/EINVAL -> kInvalidArgument; EMFILE/ENFILE/
-// EAGAIN/EBUSY/EINTR/ETIMEDOUT -> kUnavailable (may pass); ENOSPC/EDQUOT and the rest
-// -> kInternal.
+// EAGAIN/EBUSY/EINTR/ETIMEDOUT and ENOSPC/EDQUOT ("No space left on device", "Disk quota
+// exceeded": space can be freed, so the write is worth retrying later) -> kUnavailable; the
+// rest (EIO, ...) -> kInternal.
 Status ErrnoStatus(int err, std::string_view doing, std::string_view path);
+
+// fsync of `fd` (data, size and extended attributes), retried on EINTR. Counted for tests.
+Status SyncFile(int fd, std::string_view path);
+
+// fsync of the folder that holds `key` under `root`, so that a rename or a new file in it
+// survives a power loss. Counted for tests.
+Status SyncParentDir(std::string_view root, std::string_view key);
+
+// How many fsync calls SyncFile and SyncParentDir made in this process (a test seam).
+uint64_t FsyncCallsForTest();
+
+// Test seam for listings: when set, ListFault(rel) returns the errno with which the listing
+// pretends that stat of the entry `rel` (a key, or a folder path ending in '/') failed, or 0.
+void SetListFaultForTest(std::function<int(std::string_view rel)> fault);
+int ListFault(std::string_view rel);
 
 // root + "/" + rel (rel may be empty: then root itself).
 std::string JoinPath(std::string_view root, std::string_view rel);

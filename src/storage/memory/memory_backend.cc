@@ -68,6 +68,7 @@ Features MemoryBackendDefaultFeatures() {
   f.min_part_size = 5ull << 20;
   f.max_part_size = 5ull << 30;
   f.max_single_put = 5ull << 30;
+  f.verifies_content_md5 = true;  // as S3's Content-MD5
   return f;
 }
 
@@ -186,6 +187,10 @@ Result<std::string> MemoryBackend::Put(std::string_view key, std::span<const std
   StoredObject object;
   object.data.assign(reinterpret_cast<const char*>(data.data()), data.size());
   object.etag = Md5Hex(data);
+  if (options_.features.verifies_content_md5 && !spec.content_md5.empty() &&
+      spec.content_md5 != checksum::Base64(checksum::Md5(data))) {
+    return Status::DataLoss("BadDigest: the body does not match its Content-MD5 (memory)");
+  }
   object.storage_class = NormalizeStorageClass(spec.storage_class);
   object.content = spec.content;
   object.metadata = LowerCaseNames(spec.metadata);

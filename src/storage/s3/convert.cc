@@ -17,6 +17,8 @@ ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head) {
                                 head.content.content_language, head.content.content_disposition,
                                 head.content.cache_control,    head.content.expires};
   info.metadata = head.metadata;
+  // An encrypted object's ETag (SSE-KMS, SSE-C) is not an MD5 of its bytes.
+  info.etag_opaque = head.etag_not_md5();
   if (head.tag_count == 0) info.tags = Tags{};
   return info;
 }
@@ -29,6 +31,7 @@ s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec) {
   o.metadata = spec.metadata;
   if (spec.tags && !spec.tags->empty()) o.tags = *spec.tags;
   o.storage_class = spec.storage_class;
+  o.content_md5 = spec.content_md5;
   return o;
 }
 

@@ -17,8 +17,13 @@ Result<std::string> S3Backend::CopyFrom(const Backend& source, const ObjectInfo&
     return Status::NotSupported("server-side copy from " + source.Describe() + " to " +
                                 Describe());
   }
-  return client_.CopyObject(src->bucket_, src->FullKey(object.key), object.version_id, bucket_,
-                            FullKey(key), nullptr, storage_class, stop);
+  s3::CopyObjectRequest request;
+  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag};
+  request.bucket = bucket_;
+  request.key = FullKey(key);
+  // With COPY, S3 writes its default class unless told: keep the source's.
+  request.storage_class = storage_class.empty() ? object.storage_class : std::string(storage_class);
+  return client_.CopyObject(request, stop);
 }
 
 }  // namespace ferry::storage

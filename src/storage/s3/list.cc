@@ -1,5 +1,8 @@
 // S3Backend::List: a cursor over ListObjectsV2 pages (1,000 keys a request). Only one page is
-// held in memory at a time; the next page is fetched when the current one is used up.
+// held in memory at a time; the next page is fetched when the current one is used up. Keys must
+// advance: a server that ignores start-after (or a continuation token) and serves a page again
+// would otherwise make a scan loop forever, and one that lists out of order would break the
+// merge of two listings; both fail the listing with one clear error.
 #include "storage/s3/s3_backend.h"
 
 namespace ferry::storage {
@@ -29,6 +32,17 @@ class S3ListingCursor : public ListingCursor {
       }
     }
     const s3::ListEntry& e = page_.objects[index_++];
+    if (!request_.start_after.empty() && e.key <= request_.start_after && last_.empty()) {
+      return Status::Internal("listing of s3://" + bucket_ + "/" + request_.prefix +
+                              " returned \"" + e.key + "\", not after the requested start \"" +
+                              request_.start_after + "\" (the server ignores start-after)");
+    }
+    if (!last_.empty() && e.key <= last_) {
+      return Status::Internal("listing of s3://" + bucket_ + "/" + request_.prefix +
+                              " is not in ascending key order (\"" + e.key + "\" after \"" +
+                              last_ + "\"): the server repeats or reorders keys");
+    }
+    last_ = e.key;
     current_ = ObjectInfo{};
     // Keys below the root prefix only (the request's prefix guarantees it).
     current_.key = e.key.substr(root_.size());
@@ -47,6 +61,7 @@ class S3ListingCursor : public ListingCursor {
   s3::ListPage page_;
   size_t index_ = 0;
   bool done_ = false;
+  std::string last_;  // the last key yielded (full key), "" before the first
   ObjectInfo current_;
 };
 

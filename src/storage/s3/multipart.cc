@@ -42,11 +42,14 @@ class S3ChunkWriter : public ChunkWriter {
     if (src == nullptr || !backend_.CanCopyFrom(source)) {
       return Status::NotSupported("server-side part copy from " + source.Describe());
     }
-    FERRY_ASSIGN_OR_RETURN(
-        std::string etag,
-        backend_.client().UploadPartCopy(backend_.bucket(), key_, upload_id_, part_number,
-                                         src->bucket(), src->FullKey(object.key),
-                                         object.version_id, {offset, length}, stop));
+    s3::UploadPartCopyRequest request;
+    request.source = {src->bucket(), src->FullKey(object.key), object.version_id, object.etag};
+    request.bucket = backend_.bucket();
+    request.key = key_;
+    request.upload_id = upload_id_;
+    request.part_number = part_number;
+    request.range = {offset, length};
+    FERRY_ASSIGN_OR_RETURN(std::string etag, backend_.client().UploadPartCopy(request, stop));
     Record(part_number, std::move(etag), length);
     return Status::Ok();
   }
@@ -66,18 +69,30 @@ class S3ChunkWriter : public ChunkWriter {
       // spec (REPLACE). Best effort: the data is complete and verified already.
       for (auto& [k, v] : extra_) spec_.metadata[k] = v;
       const s3::WriteOptions options = WriteOptionsFromSpec(spec_);
-      auto copied = backend_.client().CopyObject(backend_.bucket(), key_, {}, backend_.bucket(),
-                                                 key_, &options, {}, stop);
+      s3::CopyObjectRequest request;
+      // Pinned to the object just completed: a concurrent overwrite is never stamped with
+      // this upload's checksum (the copy then fails and the object keeps no ferry-crc32c).
+      request.source = {backend_.bucket(), key_, "", *etag};
+      request.bucket = backend_.bucket();
+      request.key = key_;
+      request.replace = &options;
+      auto copied = backend_.client().CopyObject(request, stop);
       if (copied.ok()) etag = std::move(copied);
     }
     if (spec_.tags && !spec_.tags->empty()) {
       // RGW ignores x-amz-tagging on CreateMultipartUpload: set the tags explicitly.
       Status tagged =
           backend_.client().PutObjectTagging(backend_.bucket(), key_, *spec_.tags, stop);
-      if (!tagged.ok()) return tagged.WithContext("tagging " + key_);
+      if (tagged.code() == ErrorCode::kNotSupported) {
+        tags_not_kept_ = true;  // a store without tags (Swift): the object itself is complete
+      } else if (!tagged.ok()) {
+        return tagged.WithContext("tagging " + key_);
+      }
     }
     return etag;
   }
+
+  bool tags_not_kept() const override { return tags_not_kept_; }
 
   void AddMetadataOnCommit(std::map<std::string, std::string> extra) override {
     extra_ = std::move(extra);
@@ -124,6 +139,7 @@ class S3ChunkWriter : public ChunkWriter {
   // Set by Commit/Abort and Detach; read by the destructor. One thread (the ChunkWriter rule).
   bool finished_ = false;
   bool detached_ = false;
+  bool tags_not_kept_ = false;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@ S3Backend::S3Backend(s3::S3Client& client, std::string bucket, std::string prefi
   features_.tags = true;
   features_.storage_class = true;
   features_.metadata = true;
+  features_.verifies_content_md5 = true;
 }
 
 std::string S3Backend::Describe() const { return "s3://" + bucket_ + "/" + prefix_; }
@@ -69,9 +70,28 @@ Result<ObjectInfo> S3Backend::ReadObject(std::string_view key, std::span<std::by
   return info;
 }
 
+Result<std::optional<uint64_t>> S3Backend::FirstPartSize(const ObjectInfo& object,
+                                                         std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head,
+                         client_.HeadObjectPart(bucket_, FullKey(object.key), 1, stop));
+  // A server that ignores partNumber answers with the whole object and no part count.
+  if (head.parts_count <= 0 || head.size == 0 || head.size > object.size ||
+      (head.etag != object.etag && !object.etag.empty())) {
+    return std::optional<uint64_t>();
+  }
+  return std::optional<uint64_t>(head.size);
+}
+
 Result<std::string> S3Backend::Put(std::string_view key, std::span<const std::byte> data,
                                    const WriteSpec& spec, std::stop_token stop) {
-  return client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFromSpec(spec), stop);
+  s3::ObjectHead reply;
+  FERRY_ASSIGN_OR_RETURN(
+      std::string etag,
+      client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFromSpec(spec), stop, &reply));
+  // SSE-KMS and SSE-C ETags are not MD5s of the bytes: report none, so that nobody compares
+  // them (the body was checked by Content-MD5, and ferry's CRC32C is in the metadata).
+  if (reply.etag_not_md5()) return std::string();
+  return etag;
 }
 
 Status S3Backend::Delete(std::string_view key, std::stop_token stop) {

@@ -142,3 +142,94 @@ TEST_F(S3ResumeTest, PendingUploadsAreListedRelativeToThePrefixAndAborted) {
 
 }  // namespace
 }  // namespace ferry::storage
+
+namespace ferry::storage {
+namespace {
+
+std::string Page(const std::vector<std::string>& keys, bool truncated) {
+  std::string xml = "<ListBucketResult><IsTruncated>" + std::string(truncated ? "true" : "false") +
+                    "</IsTruncated>";
+  for (const auto& k : keys) {
+    xml += "<Contents><Key>" + k + "</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>";
+  }
+  if (truncated) xml += "<NextContinuationToken>t</NextContinuationToken>";
+  return xml + "</ListBucketResult>";
+}
+
+Status Drain(ListingCursor& cursor, int limit) {
+  for (int i = 0; i < limit; ++i) {
+    auto next = cursor.Next();
+    if (!next.ok()) return next.status();
+    if (*next == nullptr) return Status::Ok();
+  }
+  return Status::Internal("did not end");
+}
+
+TEST_F(S3ResumeTest, ListingFailsInsteadOfLoopingWhenAServerRepeatsAPage) {
+  for (int i = 0; i < 5; ++i) {  // the same page again and again, with a continuation token
+    transport_.Push(FakeReply::Ok(Page({"root/a", "root/b"}, true)));
+  }
+  auto cursor = backend_->List("");
+  ASSERT_TRUE(cursor.ok());
+  Status s = Drain(**cursor, 100);
+  EXPECT_EQ(s.code(), ErrorCode::kInternal) << s.ToString();
+  EXPECT_NE(s.message().find("not in ascending key order"), std::string::npos) << s.message();
+  EXPECT_EQ(transport_.request_count(), 2u);
+}
+
+TEST_F(S3ResumeTest, ListingFailsWhenAServerIgnoresStartAfter) {
+  transport_.Push(FakeReply::Ok(Page({"root/a", "root/b", "root/c"}, false)));
+  auto cursor = backend_->ListFrom("", "b");
+  ASSERT_TRUE(cursor.ok());
+  Status s = Drain(**cursor, 100);
+  EXPECT_EQ(s.code(), ErrorCode::kInternal) << s.ToString();
+  EXPECT_NE(s.message().find("ignores start-after"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace ferry::storage
+
+namespace ferry::storage {
+namespace {
+
+// On AWS, an SSE-KMS or SSE-C object's ETag is not the MD5 of its bytes although it looks like
+// one: Put reports no ETag (nobody may compare it with a source MD5) and Stat marks it opaque.
+TEST_F(S3ResumeTest, EncryptedObjectsHaveNoComparableEtag) {
+  http::Headers kms;
+  kms.Add("ETag", "\"0123456789abcdef0123456789abcdef\"");
+  kms.Add("x-amz-server-side-encryption", "aws:kms");
+  transport_.Push(FakeReply::Ok("", kms));
+  WriteSpec spec;
+  spec.size = 3;
+  auto etag = backend_->Put("k", checksum::AsBytes("abc"), spec, {});
+  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
+  EXPECT_EQ(*etag, "");
+
+  http::Headers head = kms;
+  head.Add("Content-Length", "3");
+  transport_.Push(FakeReply::Ok("", head));
+  auto info = backend_->Stat("k", false, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->etag_opaque);
+  EXPECT_FALSE(info->etag_is_md5());
+
+  http::Headers plain;
+  plain.Add("ETag", "\"900150983cd24fb0d6963f7d28e17f72\"");
+  plain.Add("x-amz-server-side-encryption", "AES256");  // SSE-S3: the ETag is still the MD5
+  transport_.Push(FakeReply::Ok("", plain));
+  etag = backend_->Put("k", checksum::AsBytes("abc"), spec, {});
+  ASSERT_TRUE(etag.ok());
+  EXPECT_EQ(*etag, "900150983cd24fb0d6963f7d28e17f72");
+}
+
+TEST_F(S3ResumeTest, PutSendsTheSourceMd5AsContentMd5) {
+  transport_.Push(FakeReply::Ok());
+  WriteSpec spec;
+  spec.size = 3;
+  spec.content_md5 = "kAFQmDzST7DWlj99KOF/cg==";  // MD5 of "abc", from the source's ETag
+  ASSERT_TRUE(backend_->Put("k", checksum::AsBytes("abd"), spec, {}).ok());
+  EXPECT_EQ(transport_.requests().at(0).headers.Get("Content-MD5"), "kAFQmDzST7DWlj99KOF/cg==");
+}
+
+}  // namespace
+}  // namespace ferry::storage

@@ -30,6 +30,8 @@ class S3Backend : public Backend {
   Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
                                                   std::string_view start_after) override;
   Result<std::optional<std::string>> FirstKeyAfter(std::string_view start_after) override;
+  Result<std::optional<uint64_t>> FirstPartSize(const ObjectInfo& object,
+                                                std::stop_token stop) override;
   Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
   Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
                 std::string_view etag, std::stop_token stop) override;

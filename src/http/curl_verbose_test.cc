@@ -1,0 +1,33 @@
+#include "http/curl_verbose.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::http::internal {
+namespace {
+
+TEST(RedactHeadersTest, HidesCredentialsKeepsTheRest) {
+  const std::string in =
+      "PUT /b/k HTTP/1.1\r\n"
+      "Host: 127.0.0.1:7480\r\n"
+      "Authorization: AWS4-HMAC-SHA256 Credential=AKIA/20261122/us-east-1/s3/aws4_request, "
+      "Signature=abc\r\n"
+      "X-Amz-Security-Token: FQoGZXIvYXdzEJr//////////secret\r\n"
+      "x-amz-content-sha256: e3b0c442\r\n"
+      "\r\n";
+  const std::string out = RedactHeaders(in);
+  EXPECT_EQ(out.find("Signature=abc"), std::string::npos);
+  EXPECT_EQ(out.find("FQoGZXIvYXdzEJr"), std::string::npos);
+  EXPECT_NE(out.find("Authorization: <redacted>\r\n"), std::string::npos);
+  EXPECT_NE(out.find("X-Amz-Security-Token: <redacted>\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Host: 127.0.0.1:7480\r\n"), std::string::npos);
+  EXPECT_NE(out.find("x-amz-content-sha256: e3b0c442\r\n"), std::string::npos);
+  EXPECT_TRUE(out.starts_with("PUT /b/k HTTP/1.1\r\n"));
+}
+
+TEST(RedactHeadersTest, OneLineWithoutNewline) {
+  EXPECT_EQ(RedactHeaders("x-amz-security-token: t"), "x-amz-security-token: <redacted>");
+  EXPECT_EQ(RedactHeaders("Content-Length: 5"), "Content-Length: 5");
+}
+
+}  // namespace
+}  // namespace ferry::http::internal

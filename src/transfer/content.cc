@@ -1,0 +1,82 @@
+#include "transfer/content.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "transfer/verify.h"
+
+namespace ferry::transfer {
+
+Result<ContentDigest> ReadDigest(storage::Backend& backend, const storage::ObjectInfo& object,
+                                 ByteBudget& budget, uint64_t chunk, bool with_md5,
+                                 std::stop_token stop) {
+  chunk = std::max<uint64_t>(1, std::min(chunk, object.size));
+  if (!budget.Acquire(chunk, stop)) return Status::Cancelled("cancelled");
+  BudgetLease lease(budget, chunk);
+  std::unique_ptr<std::byte[]> buffer(new std::byte[chunk]);
+  std::optional<checksum::Md5Hasher> md5;
+  if (with_md5) md5.emplace();
+  ContentDigest d;
+  for (uint64_t off = 0; off < object.size; off += chunk) {
+    const uint64_t n = std::min(chunk, object.size - off);
+    std::span<std::byte> data(buffer.get(), n);
+    FERRY_RETURN_IF_ERROR(backend.ReadAt(object.key, off, data, object.etag, stop));
+    d.crc32c = checksum::Crc32c(data, d.crc32c);
+    if (md5) md5->Update(data);
+  }
+  if (md5) d.md5 = md5->Finish();
+  return d;
+}
+
+namespace {
+
+// What one side declares about its bytes.
+struct Declared {
+  std::optional<uint32_t> crc;
+  std::optional<checksum::Md5Digest> md5;
+  bool any() const { return crc || md5; }
+};
+
+Declared DeclaredBy(const storage::ObjectInfo& o) {
+  Declared d;
+  if (o.has_details) d.crc = o.crc32c();
+  if (o.etag_is_md5()) d.md5 = ParseMd5Hex(o.etag);
+  return d;
+}
+
+// Whether the digest read matches what the other side declares (CRC first).
+bool Matches(const ContentDigest& read, const Declared& other) {
+  if (other.crc) return read.crc32c == *other.crc;
+  return read.md5 && other.md5 && *read.md5 == *other.md5;
+}
+
+}  // namespace
+
+Result<bool> SameContent(storage::Backend& src_backend, const storage::ObjectInfo& src,
+                         storage::Backend& dst_backend, const storage::ObjectInfo& dst,
+                         ByteBudget& budget, uint64_t chunk, std::stop_token stop) {
+  if (src.size != dst.size) return false;
+  const Declared s = DeclaredBy(src);
+  const Declared d = DeclaredBy(dst);
+  if (s.crc && d.crc) return *s.crc == *d.crc;
+  if (s.md5 && d.md5) return *s.md5 == *d.md5;
+  // Read one side and compare with what the other declares; prefer the side that declares
+  // nothing, then the cheaper one.
+  auto read_and_compare = [&](storage::Backend& b, const storage::ObjectInfo& o,
+                              const Declared& other) -> Result<bool> {
+    FERRY_ASSIGN_OR_RETURN(ContentDigest got,
+                           ReadDigest(b, o, budget, chunk, !other.crc, stop));
+    return Matches(got, other);
+  };
+  if (s.any() && !d.any()) return read_and_compare(dst_backend, dst, s);
+  if (d.any() && !s.any()) return read_and_compare(src_backend, src, d);
+  if (s.any() && d.any()) {  // one has only a CRC, the other only an MD5
+    if (dst_backend.features().cheap_reads) return read_and_compare(dst_backend, dst, s);
+    return read_and_compare(src_backend, src, d);
+  }
+  FERRY_ASSIGN_OR_RETURN(ContentDigest a, ReadDigest(src_backend, src, budget, chunk, false, stop));
+  FERRY_ASSIGN_OR_RETURN(ContentDigest b, ReadDigest(dst_backend, dst, budget, chunk, false, stop));
+  return a.crc32c == b.crc32c;
+}
+
+}  // namespace ferry::transfer

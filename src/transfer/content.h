@@ -1,0 +1,40 @@
+// Content digests computed by reading an object, for what no stored checksum tells: the CRC32C
+// pre-pass over a local file before a multipart upload, and `--checksum` comparisons where a
+// side declares no checksum (a user's own files, objects written by other tools).
+//
+// Reads go through Backend::ReadAt in chunks, each under the run's ByteBudget, pinned to the
+// object's ETag when it has one (a concurrent overwrite fails instead of mixing versions).
+// Thread-safety: free functions; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+
+#include "base/status.h"
+#include "checksum/checksum.h"
+#include "storage/backend.h"
+#include "transfer/budget.h"
+
+namespace ferry::transfer {
+
+struct ContentDigest {
+  uint32_t crc32c = 0;
+  std::optional<checksum::Md5Digest> md5;  // only when asked for
+};
+
+// Reads all of `object` in chunks of `chunk` bytes and digests it (CRC32C, plus MD5 when
+// `with_md5`).
+Result<ContentDigest> ReadDigest(storage::Backend& backend, const storage::ObjectInfo& object,
+                                 ByteBudget& budget, uint64_t chunk, bool with_md5,
+                                 std::stop_token stop);
+
+// Whether `src` on `src_backend` and `dst` on `dst_backend` (same size, details fetched) hold
+// the same bytes. Uses what each side declares (ferry's CRC32C, a plain MD5 ETag) and reads
+// only what is missing: the side without a checksum, the cheaper side when the two declare
+// different kinds, both when neither declares one.
+Result<bool> SameContent(storage::Backend& src_backend, const storage::ObjectInfo& src,
+                         storage::Backend& dst_backend, const storage::ObjectInfo& dst,
+                         ByteBudget& budget, uint64_t chunk, std::stop_token stop);
+
+}  // namespace ferry::transfer

@@ -1,0 +1,432 @@
+// The engine never lets bytes corrupted on the way become visible at the destination: reads
+// are checked against what the source declares (ferry's CRC32C, an MD5 ETag, a multipart ETag
+// whose part layout is reproduced) before the write, or by the destination itself
+// (Content-MD5); what nothing could check is counted. CorruptingBackend flips one byte of
+// chosen reads of a MemoryBackend, as a faulty network path would.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+
+#include "checksum/checksum.h"
+#include "storage/memory/memory_backend.h"
+#include "transfer/sync.h"
+#include "transfer/verify.h"
+
+namespace ferry::transfer {
+namespace {
+
+using storage::Backend;
+using storage::MemoryBackend;
+using storage::ObjectInfo;
+
+std::string Bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// A MemoryBackend whose reads flip one byte, for the first `corrupt_reads` reads (then clean),
+// and which can report the part size of multipart objects (as AWS does with partNumber).
+class CorruptingBackend : public MemoryBackend {
+ public:
+  explicit CorruptingBackend(Options o) : MemoryBackend(std::move(o)) {}
+  std::atomic<int> corrupt_reads{0};
+  std::optional<uint64_t> told_part_size;
+
+  Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                std::string_view etag, std::stop_token stop) override {
+    FERRY_RETURN_IF_ERROR(MemoryBackend::ReadAt(key, offset, out, etag, stop));
+    Flip(out);
+    return Status::Ok();
+  }
+  Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                std::string_view etag, std::stop_token stop) override {
+    auto r = MemoryBackend::ReadObject(key, out, etag, stop);
+    if (r.ok()) Flip(out);
+    return r;
+  }
+  Result<std::optional<uint64_t>> FirstPartSize(const ObjectInfo& object,
+                                                std::stop_token stop) override {
+    (void)object, (void)stop;
+    return told_part_size;
+  }
+
+ private:
+  void Flip(std::span<std::byte> out) {
+    if (out.empty() || corrupt_reads.fetch_sub(1) <= 0) return;
+    out[out.size() / 2] ^= std::byte{0x20};
+  }
+};
+
+MemoryBackend::Options SmallParts(std::string endpoint) {
+  MemoryBackend::Options o;
+  o.features.min_part_size = 1024;
+  o.endpoint = std::move(endpoint);
+  return o;
+}
+
+void Put(MemoryBackend& b, const std::string& key, const std::string& body,
+         std::map<std::string, std::string> metadata = {}) {
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  spec.metadata = std::move(metadata);
+  auto r = b.Put(key, checksum::AsBytes(body), spec, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// Writes `body` as another tool would: a multipart upload of `part` bytes, no ferry metadata.
+void PutMultipart(MemoryBackend& b, const std::string& key, const std::string& body,
+                  uint64_t part) {
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  auto w = b.OpenChunkWriter(key, spec, part, {});
+  ASSERT_TRUE(w.ok());
+  int n = 1;
+  for (uint64_t off = 0; off < body.size(); off += part, ++n) {
+    auto data = checksum::AsBytes(body).subspan(off, std::min<uint64_t>(part, body.size() - off));
+    ASSERT_TRUE((*w)->WriteChunk(n, off, data, {}).ok());
+  }
+  ASSERT_TRUE((*w)->Commit({}).ok());
+}
+
+SyncOptions Options() {
+  SyncOptions o;
+  o.transfer.concurrency = 4;
+  o.transfer.memory_budget = 256 * 1024;
+  o.transfer.part_size = 4096;
+  o.transfer.multipart_threshold = 20000;
+  return o;
+}
+
+SyncResult RunOnce(Backend& src, Backend& dst, Stats& stats, SyncOptions options = Options()) {
+  auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
+  EXPECT_TRUE(filter.ok());
+  return RunSync(src, dst, *filter, options, stats, {});
+}
+
+TEST(VerifyTest, CandidatePartSizesReproduceCommonLayouts) {
+  const uint64_t mib = 1 << 20;
+  auto c = CandidatePartSizes(20'000'000, 3);  // aws cli: 8 MiB parts
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0], 8 * mib);
+  for (uint64_t p : c) EXPECT_EQ((20'000'000 + p - 1) / p, 3u);
+  EXPECT_TRUE(CandidatePartSizes(100, 0).empty());
+  EXPECT_EQ(CandidatePartSizes(100, 1), std::vector<uint64_t>{100});
+}
+
+TEST(VerifyTest, CheckOfReadsWhatTheSourceDeclares) {
+  ObjectInfo o;
+  o.etag = "0123456789abcdef0123456789abcdef";
+  EXPECT_TRUE(CheckOf(o).md5.has_value());
+  o.etag = "0123456789abcdef0123456789abcdef-12";
+  SourceCheck c = CheckOf(o);
+  EXPECT_TRUE(c.multipart.has_value());
+  EXPECT_EQ(c.parts, 12);
+  o.etag_opaque = true;  // SSE-KMS: not a digest of the bytes
+  EXPECT_FALSE(CheckOf(o).any());
+  o.etag_opaque = false;
+  o.etag = "garbage-x";
+  EXPECT_FALSE(CheckOf(o).any());
+  o.has_details = true;
+  o.metadata[storage::kMetaCrc32c] = "0a0b0c0d";
+  EXPECT_EQ(CheckOf(o).crc32c, 0x0a0b0c0du);
+}
+
+TEST(IntegrityTest, CorruptWholeReadOfMd5ObjectIsReadAgainNeverWritten) {
+  CorruptingBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  const std::string body = Bytes(3000, 1);
+  Put(src, "k", body);  // MD5 ETag, no ferry checksum (another tool's object)
+  src.corrupt_reads = 1;
+  Stats stats;
+  ASSERT_TRUE(RunOnce(src, dst, stats).status.ok());
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(stats.checksum_retries.load(), 1u);
+  EXPECT_EQ(dst.Contents("k"), body);
+  EXPECT_EQ(stats.objects_unverified.load(), 0u);
+}
+
+TEST(IntegrityTest, PersistentCorruptionFailsAndKeepsTheOldDestination) {
+  for (bool dst_checks_md5 : {true, false}) {  // S3-like destination, and a local-like one
+    CorruptingBackend src(SmallParts("a"));
+    MemoryBackend::Options o = SmallParts("b");
+    o.features.verifies_content_md5 = dst_checks_md5;
+    MemoryBackend dst(o);
+    Put(src, "k", Bytes(3000, 2));
+    Put(dst, "k", Bytes(3000, 3));  // the old version, same size: must survive
+    const auto old = dst.Contents("k");
+    src.corrupt_reads = 1000;
+    Stats stats;
+    RunOnce(src, dst, stats);
+    ASSERT_EQ(stats.failures(), 1u) << dst_checks_md5;
+    EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
+    EXPECT_EQ(dst.Contents("k"), old) << dst_checks_md5;
+  }
+}
+
+TEST(IntegrityTest, CorruptPartOfCrcObjectAbortsTheUpload) {
+  CorruptingBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  const std::string body = Bytes(50000, 4);
+  Put(src, "big", body,
+      {{storage::kMetaCrc32c, checksum::Hex32(checksum::Crc32c(checksum::AsBytes(body)))}});
+  src.corrupt_reads = 1;
+  Stats stats;
+  RunOnce(src, dst, stats);
+  ASSERT_EQ(stats.failures(), 1u);
+  EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(dst.Contents("big").has_value());
+  EXPECT_EQ(dst.open_writers(), 0);
+  Stats again;  // the next run copies it
+  ASSERT_TRUE(RunOnce(src, dst, again).status.ok());
+  EXPECT_EQ(again.failures(), 0u);
+  EXPECT_EQ(dst.Contents("big"), body);
+}
+
+TEST(IntegrityTest, MultipartEtagOfAnotherToolIsReproducedAndChecked) {
+  // Written by "another tool" with 5,000-byte parts: no ferry checksum, ETag "<md5>-10".
+  for (bool whole : {false, true}) {
+    CorruptingBackend src(SmallParts("a"));
+    MemoryBackend dst(SmallParts("b"));
+    const std::string body = Bytes(50000, 5);
+    PutMultipart(src, "big", body, 5000);
+    src.told_part_size = 5000;  // the store tells the layout (AWS: HEAD ?partNumber=1)
+    SyncOptions o = Options();
+    if (whole) o.transfer.multipart_threshold = 1 << 20;  // copied in one read and one write
+    src.corrupt_reads = 1;
+    Stats stats;
+    RunOnce(src, dst, stats, o);
+    if (whole) {  // read again at once
+      EXPECT_EQ(stats.failures(), 0u);
+      EXPECT_EQ(stats.checksum_retries.load(), 1u);
+      EXPECT_EQ(dst.Contents("big"), body);
+    } else {  // the upload is aborted; the next run copies it
+      ASSERT_EQ(stats.failures(), 1u);
+      EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
+      EXPECT_FALSE(dst.Contents("big").has_value());
+      Stats again;
+      ASSERT_TRUE(RunOnce(src, dst, again, o).status.ok());
+      EXPECT_EQ(again.failures(), 0u);
+      EXPECT_EQ(again.objects_unverified.load(), 0u);
+      EXPECT_EQ(dst.Contents("big"), body);
+      auto a = src.Stat("big", false, {});
+      auto b = dst.Stat("big", false, {});
+      EXPECT_EQ(a->etag, b->etag);  // same layout: the same multipart ETag
+    }
+  }
+}
+
+TEST(IntegrityTest, UnknownLayoutIsCountedUnverified) {
+  CorruptingBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  const std::string body = Bytes(50000, 6);
+  PutMultipart(src, "big", body, 4999);  // no candidate reproduces it, the store cannot tell
+  Stats stats;
+  ASSERT_TRUE(RunOnce(src, dst, stats).status.ok());
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(stats.objects_unverified.load(), 1u);
+  EXPECT_EQ(dst.Contents("big"), body);
+}
+
+// A large object another tool wrote in one PUT: its ETag is the MD5 of all its bytes, which the
+// parts (finishing in any order) cannot compute; an in-order second read does, before the
+// upload completes.
+TEST(IntegrityTest, LargeObjectWithAnMd5EtagIsCheckedBeforeCompleting) {
+  CorruptingBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  const std::string body = Bytes(50000, 9);
+  Put(src, "big", body);  // MD5 ETag, no ferry checksum
+  src.corrupt_reads = 1;  // the first part read is corrupted
+  Stats stats;
+  RunOnce(src, dst, stats);
+  ASSERT_EQ(stats.failures(), 1u);
+  EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(dst.Contents("big").has_value());
+  Stats again;
+  ASSERT_TRUE(RunOnce(src, dst, again).status.ok());
+  EXPECT_EQ(again.failures(), 0u);
+  EXPECT_EQ(again.objects_unverified.load(), 0u);
+  EXPECT_EQ(dst.Contents("big"), body);
+}
+
+// Another tool's multipart object on a store that cannot tell its part size (RGW): the
+// layout is guessed from the sizes tools use. A corrupted read is caught (the digest differs,
+// and a second read disagrees with the first); a wrong guess (two reads agree) is counted
+// unverified, never failed forever.
+TEST(IntegrityTest, GuessedLayoutCatchesCorruptionAndCountsAWrongGuess) {
+  SyncOptions o = Options();
+  o.transfer.memory_budget = 64 << 20;
+  o.transfer.multipart_threshold = 1 << 20;
+  const std::string body = Bytes(20'000'000, 8);
+  {
+    CorruptingBackend src(SmallParts("a"));  // written with the AWS CLI's 8 MiB parts
+    MemoryBackend dst(SmallParts("b"));
+    PutMultipart(src, "big", body, 8 << 20);
+    src.corrupt_reads = 1;
+    Stats stats;
+    RunOnce(src, dst, stats, o);
+    ASSERT_EQ(stats.failures(), 1u);
+    EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
+    EXPECT_FALSE(dst.Contents("big").has_value());
+    Stats again;
+    ASSERT_TRUE(RunOnce(src, dst, again, o).status.ok());
+    EXPECT_EQ(again.failures(), 0u);
+    EXPECT_EQ(again.objects_unverified.load(), 0u);  // the guess was right: verified
+    EXPECT_EQ(dst.Contents("big"), body);
+  }
+  {
+    CorruptingBackend src(SmallParts("a"));  // 7 MiB parts: the 8 MiB guess is wrong
+    MemoryBackend dst(SmallParts("b"));
+    PutMultipart(src, "big", body, 7 << 20);
+    Stats stats;
+    ASSERT_TRUE(RunOnce(src, dst, stats, o).status.ok());
+    EXPECT_EQ(stats.failures(), 0u);
+    EXPECT_EQ(stats.objects_unverified.load(), 1u);
+    EXPECT_EQ(dst.Contents("big"), body);
+  }
+}
+
+}  // namespace
+}  // namespace ferry::transfer
+
+namespace ferry::transfer {
+namespace {
+
+// A source whose object is replaced after the engine first looked at it: every later Stat
+// sees another version.
+class ChangingSource : public MemoryBackend {
+ public:
+  explicit ChangingSource(Options o) : MemoryBackend(std::move(o)) {}
+  std::atomic<int> stats_seen{0};
+  Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override {
+    auto r = MemoryBackend::Stat(key, with_tags, stop);
+    if (r.ok() && stats_seen.fetch_add(1) >= 1) r->etag = "0123456789abcdef0123456789abcdef";
+    return r;
+  }
+};
+
+TEST(IntegrityTest, ServerSideMultipartCopyChecksTheSourceBeforeCompleting) {
+  ChangingSource src(SmallParts("same"));
+  MemoryBackend dst(SmallParts("same"));
+  Put(src, "big", Bytes(30000, 7));
+  SyncOptions o = Options();
+  o.transfer.server_side_copy_limit = 10000;  // copied in parts on the server
+  Stats stats;
+  RunOnce(src, dst, stats, o);
+  ASSERT_EQ(stats.failures(), 1u);
+  EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(dst.Contents("big").has_value());
+  EXPECT_EQ(dst.open_writers(), 0);
+}
+
+}  // namespace
+}  // namespace ferry::transfer
+
+namespace ferry::transfer {
+namespace {
+
+// An UploadJournal in memory, as the JobStore keeps one per large-object job.
+class MemoryJournal : public UploadJournal {
+ public:
+  Result<std::optional<Upload>> Load() override { return upload_; }
+  Status Begin(const std::string& id, uint64_t part_size, const std::string& source) override {
+    upload_ = Upload{id, part_size, source, {}};
+    return Status::Ok();
+  }
+  Status PartDone(const Part& part) override {
+    if (upload_) upload_->parts.push_back(part);
+    return Status::Ok();
+  }
+  Status Clear() override {
+    upload_.reset();
+    return Status::Ok();
+  }
+  std::optional<Upload> upload_;
+};
+
+// Copies `listed` with `journal` through one engine, as a transfer job does.
+Status CopyOne(Backend& src, Backend& dst, const ObjectInfo& listed,
+               std::shared_ptr<UploadJournal> journal, Stats& stats) {
+  TransferOptions o = Options().transfer;
+  Status result = Status::Internal("not done");
+  {
+    TransferEngine engine(o, src, dst, stats);
+    CopyRequest r;
+    r.src = listed;
+    r.journal = std::move(journal);
+    r.done = [&](const Status& s) { result = s; };
+    engine.Copy(std::move(r));
+    engine.Wait();
+  }
+  return result;
+}
+
+ObjectInfo Listed(MemoryBackend& b, const std::string& key) {
+  auto info = b.Stat(key, false, {});
+  EXPECT_TRUE(info.ok());
+  ObjectInfo o = *info;
+  o.has_details = false;
+  return o;
+}
+
+// Item 1 of the issue: an upload interrupted (here: a transient failure to complete it keeps it
+// for the journal) whose source is then overwritten with other bytes of the same size must not be
+// resumed: the old parts are of the old version. The next attempt aborts it and starts over.
+TEST(IntegrityTest, ResumeNeverMixesTwoVersionsOfTheSource) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  const std::string v1 = Bytes(30000, 10), v2 = Bytes(30000, 11);
+  Put(src, "big", v1);
+  auto journal = std::make_shared<MemoryJournal>();
+  // Every part is written and journaled; completing fails (transient): the upload is kept.
+  dst.FailNext(MemoryBackend::kCommit, 1, Status::Unavailable("503 on complete"));
+  Stats first;
+  EXPECT_EQ(CopyOne(src, dst, Listed(src, "big"), journal, first).code(), ErrorCode::kUnavailable);
+  ASSERT_TRUE(journal->upload_.has_value()) << "kept for the next attempt";
+  EXPECT_GT(journal->upload_->parts.size(), 0u);
+  Put(src, "big", v2);  // overwritten between the attempts, same size
+  Stats second;
+  ASSERT_TRUE(CopyOne(src, dst, Listed(src, "big"), journal, second).ok());
+  EXPECT_EQ(second.uploads_restarted.load(), 1u);
+  EXPECT_EQ(second.parts_resumed.load(), 0u);
+  EXPECT_EQ(dst.Contents("big"), v2);
+  auto pending = dst.ListPendingUploads("", {});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty()) << "the stale upload was aborted";
+  // Same version: the parts are adopted, not sent again.
+  Put(src, "big2", v1);
+  auto j2 = std::make_shared<MemoryJournal>();
+  dst.FailNext(MemoryBackend::kCommit, 1, Status::Unavailable("503 on complete"));
+  Stats a;
+  EXPECT_FALSE(CopyOne(src, dst, Listed(src, "big2"), j2, a).ok());
+  Stats b;
+  ASSERT_TRUE(CopyOne(src, dst, Listed(src, "big2"), j2, b).ok());
+  EXPECT_EQ(b.uploads_restarted.load(), 0u);
+  EXPECT_GT(b.parts_resumed.load(), 0u);
+  EXPECT_EQ(dst.Contents("big2"), v1);
+}
+
+// Item 5: an object changed after it was listed fails its pinned read (412); the engine looks
+// at it again and copies the current version instead of failing forever.
+TEST(IntegrityTest, ObjectChangedSinceListedIsCopiedInItsCurrentVersion) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  Put(src, "k", "old bytes");
+  const ObjectInfo listed = Listed(src, "k");
+  Put(src, "k", "new bytes, longer");
+  Stats stats;
+  ASSERT_TRUE(CopyOne(src, dst, listed, nullptr, stats).ok());
+  EXPECT_EQ(dst.Contents("k"), "new bytes, longer");
+  // Deleted since it was listed: nothing to copy, not a failure.
+  Put(src, "gone", "x");
+  const ObjectInfo gone = Listed(src, "gone");
+  ASSERT_TRUE(src.Delete("gone", {}).ok());
+  Stats after;
+  EXPECT_TRUE(CopyOne(src, dst, gone, nullptr, after).ok());
+  EXPECT_FALSE(dst.Contents("gone").has_value());
+}
+
+}  // namespace
+}  // namespace ferry::transfer
