@@ -10,6 +10,7 @@
 
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
+#include "transfer/memory_fixture.h"
 #include "transfer/sync.h"
 #include "transfer/verify.h"
 
@@ -18,14 +19,10 @@ namespace {
 
 using storage::Backend;
 using storage::MemoryBackend;
+using testing::Bytes;
+using testing::Put;
+using testing::SmallParts;
 using storage::ObjectInfo;
-
-std::string Bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 // A MemoryBackend whose reads flip one byte, for the first `corrupt_reads` reads (then clean),
 // and which can report the part size of multipart objects (as AWS does with partNumber).
@@ -59,22 +56,6 @@ class CorruptingBackend : public MemoryBackend {
     out[out.size() / 2] ^= std::byte{0x20};
   }
 };
-
-MemoryBackend::Options SmallParts(std::string endpoint) {
-  MemoryBackend::Options o;
-  o.features.min_part_size = 1024;
-  o.endpoint = std::move(endpoint);
-  return o;
-}
-
-void Put(MemoryBackend& b, const std::string& key, const std::string& body,
-         std::map<std::string, std::string> metadata = {}) {
-  storage::WriteSpec spec;
-  spec.size = body.size();
-  spec.metadata = std::move(metadata);
-  auto r = b.Put(key, checksum::AsBytes(body), spec, {});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-}
 
 // Writes `body` as another tool would: a multipart upload of `part` bytes, no ferry metadata.
 void PutMultipart(MemoryBackend& b, const std::string& key, const std::string& body,

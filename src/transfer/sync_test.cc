@@ -8,34 +8,15 @@
 
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
+#include "transfer/memory_fixture.h"
 
 namespace ferry::transfer {
 namespace {
 
 using storage::MemoryBackend;
-
-std::string Bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
-MemoryBackend::Options SmallParts(std::string endpoint) {
-  MemoryBackend::Options o;
-  o.features.min_part_size = 1024;
-  o.endpoint = std::move(endpoint);
-  return o;
-}
-
-void Put(MemoryBackend& b, const std::string& key, const std::string& body,
-         std::map<std::string, std::string> metadata = {}) {
-  storage::WriteSpec spec;
-  spec.size = body.size();
-  spec.metadata = std::move(metadata);
-  auto r = b.Put(key, checksum::AsBytes(body), spec, {});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-}
+using testing::Bytes;
+using testing::Put;
+using testing::SmallParts;
 
 SyncOptions Options() {
   SyncOptions o;

@@ -1,0 +1,43 @@
+// Helpers shared by the engine's unit tests on MemoryBackend fakes (sync_test.cc,
+// integrity_test.cc): seeded random bytes, small part limits, and writes as other tools do
+// them. Test-only; header-only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+
+#include "checksum/checksum.h"
+#include "storage/memory/memory_backend.h"
+
+namespace ferry::transfer::testing {
+
+// `n` bytes from a seeded generator: the same seed, the same bytes.
+inline std::string Bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// S3's limits but parts of 1 KiB, so multipart paths run on small objects.
+inline storage::MemoryBackend::Options SmallParts(std::string endpoint) {
+  storage::MemoryBackend::Options o;
+  o.features.min_part_size = 1024;
+  o.endpoint = std::move(endpoint);
+  return o;
+}
+
+// One PUT of `body` with `metadata` (an MD5 ETag, as any tool's single-part upload).
+inline void Put(storage::MemoryBackend& b, const std::string& key, const std::string& body,
+                std::map<std::string, std::string> metadata = {}) {
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  spec.metadata = std::move(metadata);
+  auto r = b.Put(key, checksum::AsBytes(body), spec, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+}  // namespace ferry::transfer::testing
