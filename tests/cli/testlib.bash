@@ -25,15 +25,20 @@ secret_access_key_env = "RB_SECRET"
 TOML
 ferry() { "$FERRY_BIN" --config "$CONF" "$@"; }
 BUCKETS=()
-new_bucket() { # remote -> prints a fresh bucket location
+# new_bucket remote -> prints a fresh bucket name. It is usually called as B=$(new_bucket ra), in
+# a subshell, so the bucket is also written to a list file that cleanup reads.
+new_bucket() {
   local b
-  b="ferry-cli-$$-$RANDOM-${#BUCKETS[@]}"
+  b="ferry-cli-$$-$RANDOM-$(wc -l < "$WORK/buckets" 2>/dev/null || echo 0)"
   ferry mb "$1:$b" 2>/dev/null
   BUCKETS+=("$1:$b")
+  echo "$1:$b" >> "$WORK/buckets"
   echo "$b"
 }
 cleanup() {
-  for loc in "${BUCKETS[@]}"; do
+  local listed=()
+  [ -f "$WORK/buckets" ] && mapfile -t listed < "$WORK/buckets"
+  for loc in $(printf '%s\n' "${BUCKETS[@]}" "${listed[@]}" | sort -u); do
     # empty the bucket by syncing an empty folder with --delete, then remove it
     mkdir -p "$WORK/empty"
     ferry sync "$WORK/empty" "$loc" --delete --no-progress >/dev/null 2>&1 || true
