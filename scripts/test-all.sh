@@ -73,7 +73,9 @@ start_servers() {
       rgw_mode=ours
       log "RGW: starting two gateways in the background (log: $LOG_DIR/rgw.log)"
     fi
-    RGW_INSTANCES=2 RGW_USAGE_LOG=${RGW_USAGE_LOG:-true} \
+    # the suite moves several GiB (a 1 GiB resume, the 2 GiB kills test): room to spare in the
+    # sparse bluestore file, so that a full OSD never stalls a test
+    RGW_INSTANCES=2 RGW_USAGE_LOG=${RGW_USAGE_LOG:-true} RGW_STORE_GB=${RGW_STORE_GB:-40} \
       bash scripts/rgw-start.sh > "$LOG_DIR/rgw.env" 2> "$LOG_DIR/rgw.log" &
     rgw_job=$!
   fi
