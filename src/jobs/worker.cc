@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -175,6 +176,9 @@ class Worker::Impl {
   std::condition_variable_any cv_;
   std::map<RunId, std::unique_ptr<RunContext>> runs_;      // GUARDED_BY(mu_)
   std::map<JobId, std::shared_ptr<ActiveJob>> active_;     // GUARDED_BY(mu_)
+  // GUARDED_BY(mu_): jobs claimed but not dispatched yet (dispatching a batch may wait for room
+  // in the engine's queue): their leases are renewed too, or they expire while we hold them.
+  std::map<JobId, Lease> waiting_;
   size_t objects_in_flight_ = 0;                           // GUARDED_BY(mu_)
   uint64_t finished_ = 0;       // GUARDED_BY(mu_): jobs ended so far
   uint64_t finished_seen_ = 0;  // GUARDED_BY(mu_): as of the last look of the claim loop
@@ -253,6 +257,8 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       } else {
         store_failures = 0;
         claimed = std::move(r).value();
+        std::lock_guard lock(mu_);
+        for (const ClaimedJob& c : claimed) waiting_[c.job.id] = c.lease;
       }
     }
     for (auto& job : claimed) {
@@ -262,6 +268,10 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
         fatal = !fatal_.ok();
       }
       if (fatal) {
+        {
+          std::lock_guard lock(mu_);
+          waiting_.erase(job.job.id);
+        }
         GiveBack(job);  // claimed in the same batch as the job that could not be opened
       } else {
         Dispatch(std::move(job), stop);
@@ -332,6 +342,7 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
   {
     std::lock_guard lock(mu_);
     active_[job->claimed.job.id] = job;
+    waiting_.erase(job->claimed.job.id);
   }
   bool config_error = false;
   auto ctx = Context(job->claimed.job.spec.run, &config_error);
@@ -400,6 +411,14 @@ void Worker::Impl::StartTransfer(std::shared_ptr<ActiveJob> job) {
   if (objects->empty()) return FinishJob(job, Outcome{});
   job->remaining = static_cast<int>(objects->size());
   job->objects = objects->size();
+  // A large object keeps this worker busy for all its parts: it counts as that many objects
+  // in flight, so that a worker claims no more large jobs than it can move (the others stay
+  // claimable by idle workers instead of gathering attempts here).
+  if (objects->size() == 1 && (*objects)[0].src.size >= job->ctx->options.multipart_threshold) {
+    const uint64_t part = std::max<uint64_t>(1, job->ctx->options.part_size);
+    job->objects = static_cast<size_t>(std::min<uint64_t>(
+        (objects->front().src.size + part - 1) / part, static_cast<uint64_t>(options_.concurrency)));
+  }
   {
     std::lock_guard lock(mu_);
     objects_in_flight_ += job->objects;
@@ -551,10 +570,19 @@ void Worker::Impl::RenewLoop(std::stop_token stop) {
       if (cv.wait_for(lock, stop, period, [] { return false; }) || stop.stop_requested()) return;
     }
     std::vector<std::shared_ptr<ActiveJob>> jobs;
+    std::vector<Lease> waiting;
     {
       std::lock_guard lock(mu_);
       for (const auto& [id, job] : active_) {
         if (!job->lost) jobs.push_back(job);
+      }
+      for (const auto& [id, lease] : waiting_) waiting.push_back(lease);
+    }
+    for (const Lease& lease : waiting) {  // claimed, not dispatched yet: keep them ours
+      Status s = store_.Renew(lease, options_.lease_ttl);
+      if (!s.ok() && options_.verbose) {
+        std::fprintf(stderr, "ferry: renew lease of job %lld: %s\n",
+                     static_cast<long long>(lease.job), s.message().c_str());
       }
     }
     for (const auto& job : jobs) {
