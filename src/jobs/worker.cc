@@ -428,6 +428,10 @@ void Worker::Impl::StartTransfer(std::shared_ptr<ActiveJob> job) {
   for (auto& r : *objects) {
     stats_.objects_planned += 1;
     stats_.bytes_planned += r.src.size;
+    // A later attempt (its worker died, or the job was retried) looks at both sides first: the
+    // earlier one may have finished the object just before it died (a completed upload is not
+    // resumable, and would otherwise be sent again whole), or the source may have changed.
+    if (job->claimed.job.attempts > 1) r.need_details = true;
     if (single_large) {
       std::weak_ptr<ActiveJob> weak = job;
       r.journal = std::make_shared<StoreJournal>(store_, job->claimed.lease, r.src.key,
