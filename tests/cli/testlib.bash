@@ -6,6 +6,9 @@ set -euo pipefail
 : "${FERRY_TEST_S3_ENDPOINT_B:?}" "${FERRY_TEST_S3_ACCESS_KEY_B:?}" "${FERRY_TEST_S3_SECRET_KEY_B:?}"
 
 WORK=$(mktemp -d /tmp/ferry-cli-test.XXXXXX)
+# every run's automatic state file lives in this test's own folder, never under the machine's
+# ~/.local/state/ferry (a test may set FERRY_STATE_DIR or --state itself)
+export FERRY_STATE_DIR=$WORK/state
 FAILS=0
 export RA_KEY=$FERRY_TEST_S3_ACCESS_KEY RA_SECRET=$FERRY_TEST_S3_SECRET_KEY
 export RB_KEY=$FERRY_TEST_S3_ACCESS_KEY_B RB_SECRET=$FERRY_TEST_S3_SECRET_KEY_B
