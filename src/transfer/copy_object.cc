@@ -52,8 +52,9 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
     } else {
       s = CopyWhole(r.src, stop);
     }
+    // A source the listing found unreadable is never "deleted since": its error stands.
     if ((s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) &&
-        round < kRounds) {
+        r.src.unreadable.empty() && round < kRounds) {
       r.need_details = true;  // changed or deleted since listed: the next round stats it again
       continue;
     }
@@ -72,7 +73,7 @@ Status TransferEngine::Refresh(CopyRequest& r, std::stop_token stop, bool& done)
   plan::Decision again;
   for (int look = 1; look <= 2; ++look) {
     src = src_.Stat(r.src.key, with_tags, stop);
-    if (!src.ok() && src.status().code() == ErrorCode::kNotFound) {
+    if (!src.ok() && src.status().code() == ErrorCode::kNotFound && r.src.unreadable.empty()) {
       done = true;
       Skipped(r);
       return Status::Ok();

@@ -6,6 +6,7 @@ set -euo pipefail
 : "${FERRY_TEST_S3_ENDPOINT_B:?}" "${FERRY_TEST_S3_ACCESS_KEY_B:?}" "${FERRY_TEST_S3_SECRET_KEY_B:?}"
 
 WORK=$(mktemp -d /tmp/ferry-cli-test.XXXXXX)
+: > "$WORK/buckets"  # the buckets to remove at the end (new_bucket appends)
 # every run's automatic state file lives in this test's own folder, never under the machine's
 # ~/.local/state/ferry (a test may set FERRY_STATE_DIR or --state itself)
 export FERRY_STATE_DIR=$WORK/state
@@ -32,7 +33,7 @@ BUCKETS=()
 # a subshell, so the bucket is also written to a list file that cleanup reads.
 new_bucket() {
   local b
-  b="ferry-cli-$$-$RANDOM-$(wc -l < "$WORK/buckets" 2>/dev/null || echo 0)"
+  b="ferry-cli-$$-$RANDOM-$(wc -l < "$WORK/buckets")"
   ferry mb "$1:$b" 2>/dev/null
   BUCKETS+=("$1:$b")
   echo "$1:$b" >> "$WORK/buckets"

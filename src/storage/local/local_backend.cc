@@ -46,12 +46,15 @@ std::string StripTrailingSlashes(std::string path) {
   return path;
 }
 
-// The error of a failed open or stat of `path`: a dangling symbolic link says so.
+// The error of a failed open or stat of `path`: a dangling symbolic link says so. It is an
+// entry that cannot be read, not an absent one (kNotFound would let a copy skip it as "deleted
+// since listed" and a delete job take it for absent): kFailedPrecondition, as a folder that
+// could not be listed.
 Status OpenError(int err, std::string_view doing, const std::string& path) {
   struct stat lst;
   if (err == ENOENT && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
-    return Status::NotFound(std::string(doing) + " " + PrintableKey(path) +
-                            ": a symbolic link whose target does not exist");
+    return Status::FailedPrecondition(std::string(doing) + " " + PrintableKey(path) +
+                                      ": a symbolic link whose target does not exist");
   }
   return ErrnoStatus(err, doing, path);
 }
