@@ -16,16 +16,16 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
   FERRY_ASSIGN_OR_RETURN(
       ctx->filter, plan::Filter::Make(ctx->options.filter, std::chrono::system_clock::now()));
+  FERRY_CHECK(options.executor != nullptr);  // set by the Worker
   transfer::TransferOptions t;
-  t.concurrency = options.concurrency;
-  t.memory_budget = options.memory_budget;
   t.multipart_threshold = ctx->options.multipart_threshold;
   t.part_size = ctx->options.part_size;
   t.server_side_copy_limit = ctx->options.server_side_copy_limit;
   t.storage_class = ctx->options.storage_class;
   t.verbose = options.verbose;
   t.decide = ctx->options.decide;
-  ctx->engine = std::make_unique<transfer::TransferEngine>(t, *ctx->src, *ctx->dst, stats);
+  ctx->engine = std::make_unique<transfer::TransferEngine>(*options.executor, t, *ctx->src,
+                                                          *ctx->dst, stats);
   return ctx;
 }
 

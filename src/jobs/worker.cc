@@ -113,7 +113,14 @@ struct Worker::ActiveJob {
 class Worker::Impl {
  public:
   Impl(JobStore& store, BackendOpener opener, WorkerOptions options, transfer::Stats& stats)
-      : store_(store), opener_(std::move(opener)), options_(std::move(options)), stats_(stats) {}
+      : store_(store),
+        opener_(std::move(opener)),
+        own_executor_(options.executor != nullptr
+                          ? nullptr
+                          : std::make_unique<transfer::Executor>(transfer::ExecutorOptions{
+                                options.concurrency, options.memory_budget})),
+        options_(WithExecutor(std::move(options), own_executor_.get())),
+        stats_(stats) {}
 
   ~Impl() {
     renewer_.request_stop();
@@ -167,8 +174,15 @@ class Worker::Impl {
   };
   void RenewLoop(std::stop_token stop);
 
+  static WorkerOptions WithExecutor(WorkerOptions o, transfer::Executor* own) {
+    if (o.executor == nullptr) o.executor = own;
+    return o;
+  }
+
   JobStore& store_;
   BackendOpener opener_;
+  // The executor of every run served here when none was given; outlives runs_ (their engines).
+  std::unique_ptr<transfer::Executor> own_executor_;
   const WorkerOptions options_;
   transfer::Stats& stats_;
 

@@ -38,6 +38,7 @@
 
 #include "jobs/job_store.h"
 #include "storage/backend.h"
+#include "transfer/executor.h"
 #include "transfer/stats.h"
 
 namespace ferry::jobs {
@@ -46,6 +47,9 @@ struct WorkerOptions {
   std::string owner;  // unique per process: DefaultOwner()
   int concurrency = 64;
   uint64_t memory_budget = 256ull << 20;
+  // The executor every run this worker serves submits to (must outlive the worker); null:
+  // the worker makes one of `concurrency` and `memory_budget` and shares it between its runs.
+  transfer::Executor* executor = nullptr;
   std::chrono::seconds lease_ttl{60};
   size_t scan_chunk = 10000;         // source keys per scan job
   int list_concurrency = 4;          // scan and delete jobs in hand at once (room to claim)

@@ -44,8 +44,8 @@ class ContentTest : public ::testing::Test {
     auto dst = storage::LocalBackend::Open((root_ / "dst").string(), false);
     EXPECT_TRUE(src.ok() && dst.ok());
     SyncOptions o;
-    o.transfer.concurrency = 2;
-    o.transfer.memory_budget = 1 << 20;
+    o.executor.concurrency = 2;
+    o.executor.memory_budget = 1 << 20;
     o.transfer.part_size = 64 << 10;
     o.transfer.decide.checksum = checksum;
     auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());

@@ -45,12 +45,12 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
     Status s;
     if (server_side_ && r.src.size <= single_copy_limit) {
       what = "copied (server-side)";
-      s = CopyServerSide(r.src, stop);
+      s = CopyServerSide(r.src, r.destination_key(), stop);
     } else if ((large || server_side_) && dst_.features().chunked_write) {
       s = StartMultipart(r, server_side_, stop);
       if (s.ok()) return;  // the last part finishes the object
     } else {
-      s = CopyWhole(r.src, stop);
+      s = CopyWhole(r.src, r.destination_key(), stop);
     }
     // A source the listing found unreadable is never "deleted since": its error stands.
     if ((s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) &&
@@ -80,7 +80,7 @@ Status TransferEngine::Refresh(CopyRequest& r, std::stop_token stop, bool& done)
     }
     if (!src.ok()) return src.status().WithContext("stat");
     stats_.details_fetched += 1;
-    dst = dst_.Stat(r.dst ? r.dst->key : r.src.key, with_tags, stop);
+    dst = dst_.Stat(r.destination_key(), with_tags, stop);
     if (!dst.ok() && dst.status().code() != ErrorCode::kNotFound) {
       return dst.status().WithContext("stat destination");
     }
@@ -123,15 +123,17 @@ void TransferEngine::Skipped(const CopyRequest& r) {
   stats_.bytes_planned -= r.src.size;
 }
 
-Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, std::stop_token stop) {
-  auto etag = dst_.CopyFrom(src_, src, src.key, options_.storage_class, stop);
+Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, const std::string& dst_key,
+                                      std::stop_token stop) {
+  auto etag = dst_.CopyFrom(src_, src, dst_key, options_.storage_class, stop);
   if (!etag.ok()) return etag.status().WithContext("server-side copy of " + src.key);
   stats_.objects_server_side += 1;
   stats_.bytes_moved += src.size;
   return Status::Ok();
 }
 
-Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, std::stop_token stop) {
+Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, const std::string& dst_key,
+                                 std::stop_token stop) {
   if (!budget_.Acquire(listed.size, stop)) return Status::Cancelled("cancelled");
   BudgetLease lease(budget_, listed.size);
   std::unique_ptr<std::byte[]> buffer(new std::byte[listed.size == 0 ? 1 : listed.size]);
@@ -140,7 +142,7 @@ Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, std::stop_to
   constexpr int kAttempts = 3;
   Status s;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    s = CopyWholeOnce(listed, data, stop);
+    s = CopyWholeOnce(listed, dst_key, data, stop);
     if (s.code() != ErrorCode::kDataLoss || attempt == kAttempts || stop.stop_requested()) break;
     stats_.checksum_retries += 1;
   }
@@ -149,7 +151,8 @@ Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, std::stop_to
 
 // One read and one write of a whole object. Nothing is written unless the bytes read match what
 // the source declares (or the destination checks them itself: Content-MD5).
-Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed, std::span<std::byte> data,
+Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed,
+                                     const std::string& dst_key, std::span<std::byte> data,
                                      std::stop_token stop) {
   auto read = src_.ReadObject(listed.key, data, listed.etag, stop);
   if (!read.ok()) return read.status().WithContext("read " + src_.Describe() + listed.key);
@@ -180,10 +183,10 @@ Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed, std::spa
   }
   Result<std::string> etag = Status::Internal("not written");
   Status written = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
-    etag = dst_.Put(listed.key, data, s, stop);
+    etag = dst_.Put(dst_key, data, s, stop);
     return etag.status();
   });
-  if (!written.ok()) return written.WithContext("write " + dst_.Describe() + listed.key);
+  if (!written.ok()) return written.WithContext("write " + dst_.Describe() + dst_key);
   if (src.etag_is_md5()) {
     storage::ObjectInfo written;
     written.etag = etag.value();

@@ -5,62 +5,37 @@
 
 namespace ferry::transfer {
 
-TransferEngine::TransferEngine(TransferOptions options, storage::Backend& src,
-                               storage::Backend& dst, Stats& stats)
-    : options_(std::move(options)),
+TransferEngine::TransferEngine(Executor& executor, TransferOptions options,
+                               storage::Backend& src, storage::Backend& dst, Stats& stats)
+    : executor_(executor),
+      options_(std::move(options)),
       src_(src),
       dst_(dst),
       stats_(stats),
-      budget_(options_.memory_budget),
-      server_side_(dst.CanCopyFrom(src)),
-      max_queued_(static_cast<size_t>(std::max(1, options_.concurrency)) * 2) {
-  options_.concurrency = std::max(1, options_.concurrency);
-  // A part must fit the budget with room for the others in flight.
+      budget_(executor.budget()),
+      server_side_(dst.CanCopyFrom(src)) {
   options_.part_size = std::clamp<uint64_t>(options_.part_size, dst_.features().min_part_size,
                                             dst_.features().max_part_size);
-  for (int i = 0; i < options_.concurrency; ++i) {
-    workers_.emplace_back([this](std::stop_token) { WorkerLoop(stop_.get_token()); });
-  }
+  queue_ = executor_.Open();
+}
+
+TransferEngine::TransferEngine(ExecutorOptions executor, TransferOptions options,
+                               storage::Backend& src, storage::Backend& dst, Stats& stats)
+    : own_executor_(std::make_unique<Executor>(executor)),
+      executor_(*own_executor_),
+      options_(std::move(options)),
+      src_(src),
+      dst_(dst),
+      stats_(stats),
+      budget_(executor_.budget()),
+      server_side_(dst.CanCopyFrom(src)) {
+  options_.part_size = std::clamp<uint64_t>(options_.part_size, dst_.features().min_part_size,
+                                            dst_.features().max_part_size);
+  queue_ = executor_.Open();
 }
 
 TransferEngine::~TransferEngine() {
-  stop_.request_stop();
-  cv_.notify_all();
-  idle_cv_.notify_all();
-  workers_.clear();  // joins
-}
-
-void TransferEngine::Push(Task task, bool priority) {
-  {
-    std::unique_lock lock(mu_);
-    if (!priority) {
-      idle_cv_.wait(lock, stop_.get_token(), [&] { return objects_.size() < max_queued_; });
-    }
-    (priority ? parts_ : objects_).push_back(std::move(task));
-  }
-  cv_.notify_one();
-}
-
-void TransferEngine::WorkerLoop(std::stop_token stop) {
-  for (;;) {
-    Task task;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, stop, [&] { return !parts_.empty() || !objects_.empty(); });
-      if (parts_.empty() && objects_.empty()) return;  // stop requested
-      std::deque<Task>& q = parts_.empty() ? objects_ : parts_;
-      task = std::move(q.front());
-      q.pop_front();
-      ++running_;
-    }
-    idle_cv_.notify_all();  // room in the object queue
-    task(stop);
-    {
-      std::lock_guard lock(mu_);
-      --running_;
-    }
-    idle_cv_.notify_all();
-  }
+  queue_.reset();  // cancels and waits for this session's tasks, which use the members below
 }
 
 void TransferEngine::Copy(CopyRequest request) {
@@ -73,12 +48,6 @@ void TransferEngine::Copy(CopyRequest request) {
 void TransferEngine::Delete(std::vector<std::string> keys) {
   if (keys.empty()) return;
   Push([this, k = std::move(keys)](std::stop_token stop) { RunDelete(k, stop); }, false);
-}
-
-void TransferEngine::Wait() {
-  std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, stop_.get_token(),
-                [&] { return parts_.empty() && objects_.empty() && running_ == 0; });
 }
 
 void TransferEngine::RunDelete(const std::vector<std::string>& keys, std::stop_token stop) {

@@ -1,9 +1,14 @@
-// TransferEngine: executes copy and delete actions between two backends under one global
-// budget of requests in flight (`concurrency` workers, each with at most one request open) and
-// buffer bytes (ByteBudget). Objects below the multipart threshold are copied whole (one GET +
-// one PUT, or one server-side CopyObject); larger ones are split into parts that run in
-// parallel with the parts of other objects. Parts of already-started objects are always taken
-// before new objects, which bounds the number of open uploads.
+// TransferEngine: one session of transfer work between a source and a destination backend,
+// with its own options and Stats, over an Executor shared by the process (executor.h: the
+// workers, i.e. the budget of requests in flight, and the ByteBudget of buffer bytes). Objects
+// below the multipart threshold are copied whole (one GET + one PUT, or one server-side
+// CopyObject); larger ones are split into parts that run in parallel with the parts of other
+// objects. Parts of already-started objects are always taken before new objects, which bounds
+// the number of open uploads.
+//
+// Each copy names its destination key (CopyRequest::dst_key, default the source key): every
+// write, stat and delete of the destination for that object (whole, server-side and multipart
+// copies, resumed uploads, checks) uses it.
 //
 // Integrity: ferry's full-object CRC32C is computed while data streams through (per part, then
 // combined) and recorded in x-amz-meta-ferry-crc32c; when the source declares a checksum (its
@@ -11,33 +16,31 @@
 // upload is completed, and a mismatch aborts it. A single-part source MD5 ETag is compared with
 // the ETag the destination returns (the destination computed it from the bytes it stored).
 //
-// Threading: Copy/Delete are called by one producer thread (the planner); Wait blocks it until
-// all submitted work is done. Failures never throw: they are counted in Stats.
+// Threading: Copy/Delete are called by one producer thread (the planner, or a worker's
+// dispatcher); Wait blocks it until this session's work is done, Cancel stops this session's
+// work only: other sessions on the same executor go on. Failures never throw: they are
+// counted in Stats. The executor must outlive the engine; ~TransferEngine cancels and waits
+// for the session's tasks.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "plan/decide.h"
 #include "storage/backend.h"
 #include "transfer/budget.h"
+#include "transfer/executor.h"
 #include "transfer/journal.h"
 #include "transfer/stats.h"
 
 namespace ferry::transfer {
 
 struct TransferOptions {
-  int concurrency = 64;                   // requests in flight, at most
-  uint64_t memory_budget = 256ull << 20;  // buffer bytes, at most
   uint64_t multipart_threshold = 64ull << 20;
   uint64_t part_size = 16ull << 20;  // grown when an object would need more parts than allowed
   // Server-side copies up to this size use one CopyObject; larger ones UploadPartCopy.
@@ -51,6 +54,8 @@ struct TransferOptions {
 // One object the planner wants copied, or wants looked at closer (need_details).
 struct CopyRequest {
   storage::ObjectInfo src;
+  // Where the object goes on the destination; "" means the source key.
+  std::string dst_key;
   std::optional<storage::ObjectInfo> dst;
   bool need_details = false;
   std::string reason;
@@ -63,13 +68,19 @@ struct CopyRequest {
   // an unfinished upload is kept for the journal (or aborted without one), and `done` gets
   // kCancelled. Default: never.
   std::stop_token cancel;
+
+  const std::string& destination_key() const { return dst_key.empty() ? src.key : dst_key; }
 };
 
 class TransferEngine {
  public:
-  TransferEngine(TransferOptions options, storage::Backend& src, storage::Backend& dst,
-                 Stats& stats);
-  ~TransferEngine();  // requests stop and joins the workers
+  // A session on `executor`, which must outlive it.
+  TransferEngine(Executor& executor, TransferOptions options, storage::Backend& src,
+                 storage::Backend& dst, Stats& stats);
+  // A session on a private executor of its own (tests, single-run tools).
+  TransferEngine(ExecutorOptions executor, TransferOptions options, storage::Backend& src,
+                 storage::Backend& dst, Stats& stats);
+  ~TransferEngine();  // cancels and waits for this session's tasks
   TransferEngine(const TransferEngine&) = delete;
   TransferEngine& operator=(const TransferEngine&) = delete;
 
@@ -77,20 +88,21 @@ class TransferEngine {
   void Copy(CopyRequest request);
   // Queues deletes of destination keys (batched by the backend).
   void Delete(std::vector<std::string> keys);
-  // Blocks until every queued action has finished.
-  void Wait();
-  // Cancels queued and running work (Ctrl-C).
-  void Cancel() { stop_.request_stop(); }
+  // Blocks until every action queued by this session has finished (not other sessions').
+  void Wait() { queue_->Wait(); }
+  // Cancels this session's queued and running work (Ctrl-C, a run stopped); its queued objects
+  // end with kCancelled.
+  void Cancel() { queue_->Cancel(); }
 
+  // The executor's budget (shared by every session on it).
   const ByteBudget& budget() const { return budget_; }
   const TransferOptions& options() const { return options_; }
 
  private:
   struct Upload;  // one multipart object in flight (multipart.cc)
-  using Task = std::function<void(std::stop_token)>;
+  using Task = TaskQueue::Task;
 
-  void Push(Task task, bool priority);
-  void WorkerLoop(std::stop_token stop);
+  void Push(Task task, bool priority) { queue_->Push(std::move(task), priority); }
 
   // Object-level steps (copy_object.cc, multipart.cc).
   void RunCopy(CopyRequest& request, std::stop_token stop);
@@ -106,10 +118,12 @@ class TransferEngine {
     std::stop_callback on_request(request, [&joint] { joint.request_stop(); });
     fn(joint.get_token());
   }
-  Status CopyWhole(const storage::ObjectInfo& src, std::stop_token stop);
-  Status CopyWholeOnce(const storage::ObjectInfo& listed, std::span<std::byte> data,
-                       std::stop_token stop);
-  Status CopyServerSide(const storage::ObjectInfo& src, std::stop_token stop);
+  Status CopyWhole(const storage::ObjectInfo& src, const std::string& dst_key,
+                   std::stop_token stop);
+  Status CopyWholeOnce(const storage::ObjectInfo& listed, const std::string& dst_key,
+                       std::span<std::byte> data, std::stop_token stop);
+  Status CopyServerSide(const storage::ObjectInfo& src, const std::string& dst_key,
+                        std::stop_token stop);
   // On success the object is finished later by the worker completing its last part.
   Status StartMultipart(CopyRequest& request, bool server_side, std::stop_token stop);
   Status OpenOrResume(Upload& upload, std::stop_token stop);
@@ -132,25 +146,18 @@ class TransferEngine {
   void Complete(const CopyRequest& request, const char* what, const Status& status,
                 uint64_t bytes);
 
+  std::unique_ptr<Executor> own_executor_;  // only with the private-executor constructor
+  Executor& executor_;
   TransferOptions options_;
   storage::Backend& src_;
   storage::Backend& dst_;
   Stats& stats_;
-  ByteBudget budget_;
+  ByteBudget& budget_;  // the executor's
   bool server_side_;
   // What the destination refused to store, learnt from its replies (see WriteDegrading).
   std::atomic<bool> no_class_{false};
   std::atomic<bool> no_tags_{false};
-
-  std::stop_source stop_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;       // workers wait for tasks
-  std::condition_variable_any idle_cv_;  // producers wait for room or for idleness
-  std::deque<Task> parts_;               // GUARDED_BY(mu_): parts and completions first
-  std::deque<Task> objects_;             // GUARDED_BY(mu_): bounded
-  size_t running_ = 0;                   // GUARDED_BY(mu_)
-  size_t max_queued_;
-  std::vector<std::jthread> workers_;
+  std::unique_ptr<TaskQueue> queue_;  // this session's tasks on the executor
 };
 
 }  // namespace ferry::transfer

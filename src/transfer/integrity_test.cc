@@ -74,8 +74,8 @@ void PutMultipart(MemoryBackend& b, const std::string& key, const std::string& b
 
 SyncOptions Options() {
   SyncOptions o;
-  o.transfer.concurrency = 4;
-  o.transfer.memory_budget = 256 * 1024;
+  o.executor.concurrency = 4;
+  o.executor.memory_budget = 256 * 1024;
   o.transfer.part_size = 4096;
   o.transfer.multipart_threshold = 20000;
   return o;
@@ -238,7 +238,7 @@ TEST(IntegrityTest, LargeObjectWithAnMd5EtagIsCheckedBeforeCompleting) {
 // unverified, never failed forever.
 TEST(IntegrityTest, GuessedLayoutCatchesCorruptionAndCountsAWrongGuess) {
   SyncOptions o = Options();
-  o.transfer.memory_budget = 64 << 20;
+  o.executor.memory_budget = 64 << 20;
   o.transfer.multipart_threshold = 1 << 20;
   const std::string body = Bytes(20'000'000, 8);
   {
@@ -330,10 +330,10 @@ class MemoryJournal : public UploadJournal {
 // Copies `listed` with `journal` through one engine, as a transfer job does.
 Status CopyOne(Backend& src, Backend& dst, const ObjectInfo& listed,
                std::shared_ptr<UploadJournal> journal, Stats& stats) {
-  TransferOptions o = Options().transfer;
+  const SyncOptions o = Options();
   Status result = Status::Internal("not done");
   {
-    TransferEngine engine(o, src, dst, stats);
+    TransferEngine engine(o.executor, o.transfer, src, dst, stats);
     CopyRequest r;
     r.src = listed;
     r.journal = std::move(journal);

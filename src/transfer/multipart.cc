@@ -141,6 +141,7 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
 // version of the source.
 Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   const storage::ObjectInfo& src = upload.src();
+  const std::string& dst_key = upload.request.destination_key();
   storage::WriteSpec spec = SpecFor(src, upload.expected_crc);
   Degrade(spec);
   const std::string pin = SourcePin(
@@ -158,22 +159,22 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
     stats_.uploads_restarted += 1;
     if (!upload.server_side) {
       Status aborted =
-          dst_.AbortPendingUpload({src.key, recorded->upload_id, {}}, stop);
+          dst_.AbortPendingUpload({dst_key, recorded->upload_id, {}, false}, stop);
       if (!aborted.ok() && options_.verbose) {
-        std::fprintf(stderr, "abort of the stale upload of %s: %s\n", src.key.c_str(),
+        std::fprintf(stderr, "abort of the stale upload of %s: %s\n", dst_key.c_str(),
                      aborted.message().c_str());
       }
     }
     recorded.reset();
   }
   if (recorded && !upload.server_side && recorded->part_size > 0) {
-    auto writer = dst_.ResumeChunkWriter(src.key, recorded->upload_id, spec,
+    auto writer = dst_.ResumeChunkWriter(dst_key, recorded->upload_id, spec,
                                          recorded->part_size, stop);
     if (writer.ok()) {
       upload.writer = std::move(writer).value();
       upload.part_size = recorded->part_size;
     } else if (writer.status().code() != ErrorCode::kNotFound) {
-      return writer.status().WithContext("resume upload of " + src.key);
+      return writer.status().WithContext("resume upload of " + dst_key);
     }
   }
   upload.parts = static_cast<int>((src.size + upload.part_size - 1) / upload.part_size);
@@ -185,7 +186,7 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
     // Kept in its Result and read by reference: moving the optional<vector> out trips a false
     // maybe-uninitialized warning in GCC 12.
     auto listed = upload.writer->ListStoredParts(stop);
-    if (!listed.ok()) return listed.status().WithContext("list parts of " + src.key);
+    if (!listed.ok()) return listed.status().WithContext("list parts of " + dst_key);
     const std::optional<std::vector<storage::StoredPart>>& stored = listed.value();
     for (const UploadJournal::Part& p : recorded->parts) {
       if (p.part_number < 1 || p.part_number > upload.parts) continue;
@@ -212,10 +213,10 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   }
   Result<std::unique_ptr<storage::ChunkWriter>> writer = Status::Internal("not opened");
   Status opened = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
-    writer = dst_.OpenChunkWriter(src.key, s, upload.part_size, stop);
+    writer = dst_.OpenChunkWriter(dst_key, s, upload.part_size, stop);
     return writer.status();
   });
-  if (!opened.ok()) return opened.WithContext("start upload of " + src.key);
+  if (!opened.ok()) return opened.WithContext("start upload of " + dst_key);
   upload.writer = std::move(writer).value();
   if (upload.request.journal && !upload.server_side) {
     FERRY_RETURN_IF_ERROR(

@@ -72,9 +72,16 @@ class EngineSink : public PlanSink {
 
 SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Filter& filter,
                    const SyncOptions& options, Stats& stats, std::stop_token stop) {
+  Executor executor(options.executor);
+  return RunSync(executor, src, dst, filter, options, stats, stop);
+}
+
+SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
+                   const plan::Filter& filter, const SyncOptions& options, Stats& stats,
+                   std::stop_token stop) {
   const auto start = std::chrono::steady_clock::now();
   SyncResult result;
-  TransferEngine engine(options.transfer, src, dst, stats);
+  TransferEngine engine(executor, options.transfer, src, dst, stats);
   std::stop_callback cancel(stop, [&engine] { engine.Cancel(); });
   std::unique_ptr<ProgressLine> progress;
   if (options.progress) progress = std::make_unique<ProgressLine>(stats, &engine.budget());

@@ -5,7 +5,8 @@
 // bounded regardless of the object count: one listing page per side, a bounded task queue, the
 // byte budget, and a spool on disk.
 //
-// Thread-safety: one call per thread; the call owns its engine and workers.
+// Thread-safety: one call per thread. The run is one TransferEngine session on `executor`, which
+// other runs may share (its budgets are shared; Cancel via `stop` stops this run only).
 #pragma once
 
 #include <stop_token>
@@ -20,6 +21,7 @@ namespace ferry::transfer {
 
 struct SyncOptions {
   TransferOptions transfer;
+  ExecutorOptions executor;   // only for the RunSync that makes its own executor
   bool delete_extra = false;  // sync --delete
   bool progress = false;      // live progress line on stderr
   std::string src_prefix;     // sub-prefix of the source backend to list ("" = all)
@@ -29,10 +31,14 @@ struct SyncResult {
   Status status;  // non-OK when listing failed or the run was cancelled (per-object failures
                   // are in Stats)
   double seconds = 0;
-  uint64_t peak_buffer_bytes = 0;
+  uint64_t peak_buffer_bytes = 0;  // the executor's peak so far
   bool deletes_skipped = false;  // deletes were due but skipped because something failed
 };
 
+SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
+                   const plan::Filter& filter, const SyncOptions& options, Stats& stats,
+                   std::stop_token stop);
+// The same on a private executor made from options.executor (tests).
 SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Filter& filter,
                    const SyncOptions& options, Stats& stats, std::stop_token stop);
 

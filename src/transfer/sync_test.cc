@@ -20,8 +20,8 @@ using testing::SmallParts;
 
 SyncOptions Options() {
   SyncOptions o;
-  o.transfer.concurrency = 8;
-  o.transfer.memory_budget = 64 * 1024;
+  o.executor.concurrency = 8;
+  o.executor.memory_budget = 64 * 1024;
   o.transfer.part_size = 4096;
   o.transfer.multipart_threshold = 10000;
   return o;

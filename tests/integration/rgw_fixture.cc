@@ -109,8 +109,8 @@ std::vector<std::string> RgwTest::Keys(int g, const std::string& bucket) {
 
 transfer::SyncOptions RgwTest::DefaultOptions() {
   transfer::SyncOptions o;
-  o.transfer.concurrency = 16;
-  o.transfer.memory_budget = 64ull << 20;
+  o.executor.concurrency = 16;
+  o.executor.memory_budget = 64ull << 20;
   o.transfer.part_size = 5ull << 20;
   o.transfer.multipart_threshold = 8ull << 20;
   return o;
@@ -129,7 +129,7 @@ RgwTest::Outcome RgwTest::Sync(storage::Backend& src, storage::Backend& dst,
     if (allow_failures) break;
     ADD_FAILURE() << "unexpected failure: " << fail.key << ": " << fail.status.ToString();
   }
-  EXPECT_LE(out.result.peak_buffer_bytes, options.transfer.memory_budget);
+  EXPECT_LE(out.result.peak_buffer_bytes, options.executor.memory_budget);
   return out;
 }
 

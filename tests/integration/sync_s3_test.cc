@@ -90,7 +90,7 @@ TEST_F(SyncS3Test, MultipartObjectIsByteIdenticalAndCarriesChecksum) {
   auto dst = S3(1, b);
   transfer::SyncOptions o = DefaultOptions();
   o.transfer.part_size = 16ull << 20;
-  o.transfer.memory_budget = 64ull << 20;
+  o.executor.memory_budget = 64ull << 20;
   Outcome out = Sync(*src, *dst, o);
   EXPECT_EQ(out.copied(), 1u);
   EXPECT_EQ(out.stats->objects_multipart.load(), 1u);

@@ -36,15 +36,16 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
                                            bool verbose) {
   transfer::SyncOptions o;
   transfer::TransferOptions& t = o.transfer;
-  t.concurrency = a.concurrency > 0 ? a.concurrency : config.transfer.concurrency.value_or(64);
-  if (t.concurrency > 1024) return Status::InvalidArgument("--concurrency: at most 1024");
-  FERRY_RETURN_IF_ERROR(ApplySize(a.memory, config.transfer.memory, "--memory", t.memory_budget));
+  transfer::ExecutorOptions& e = o.executor;
+  e.concurrency = a.concurrency > 0 ? a.concurrency : config.transfer.concurrency.value_or(64);
+  if (e.concurrency > 1024) return Status::InvalidArgument("--concurrency: at most 1024");
+  FERRY_RETURN_IF_ERROR(ApplySize(a.memory, config.transfer.memory, "--memory", e.memory_budget));
   FERRY_RETURN_IF_ERROR(
       ApplySize(a.part_size, config.transfer.part_size, "--part-size", t.part_size));
   FERRY_RETURN_IF_ERROR(ApplySize(a.threshold, config.transfer.multipart_threshold,
                                   "--multipart-threshold", t.multipart_threshold));
   if (t.part_size < (5u << 20)) return Status::InvalidArgument("--part-size: at least 5MiB");
-  if (t.memory_budget < t.part_size) {
+  if (e.memory_budget < t.part_size) {
     return Status::InvalidArgument("--memory must be at least --part-size");
   }
   t.storage_class = a.storage_class;
@@ -175,8 +176,8 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
   req.worker.owner = jobs::DefaultOwner();
-  req.worker.concurrency = options.transfer.concurrency;
-  req.worker.memory_budget = options.transfer.memory_budget;
+  req.worker.concurrency = options.executor.concurrency;
+  req.worker.memory_budget = options.executor.memory_budget;
   req.worker.verbose = ctx.global.verbose;
   req.detach = a.detach;
   req.restart = a.restart;
@@ -255,7 +256,10 @@ int Run(const CopyArgs& a, Context& ctx) {
   }
 
   transfer::Stats stats;
-  transfer::SyncResult result = transfer::RunSync(**src, **dst, *filter, *options, stats, ctx.stop);
+  // The process's one executor: its workers and byte budget serve this run.
+  transfer::Executor executor(options->executor);
+  transfer::SyncResult result =
+      transfer::RunSync(executor, **src, **dst, *filter, *options, stats, ctx.stop);
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {

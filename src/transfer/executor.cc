@@ -1,0 +1,109 @@
+#include "transfer/executor.h"
+
+#include <algorithm>
+
+#include "base/status.h"
+
+namespace ferry::transfer {
+
+Executor::Executor(ExecutorOptions options)
+    : concurrency_(std::max(1, options.concurrency)),
+      max_queued_(static_cast<size_t>(concurrency_) * 2),
+      budget_(options.memory_budget) {
+  for (int i = 0; i < concurrency_; ++i) {
+    workers_.emplace_back([this](std::stop_token stop) { WorkerLoop(stop); });
+  }
+}
+
+Executor::~Executor() {
+  {
+    std::lock_guard lock(mu_);
+    FERRY_CHECK(queues_.empty());  // every engine ends before its executor
+  }
+  for (auto& w : workers_) w.request_stop();
+  work_cv_.notify_all();
+  workers_.clear();  // joins
+}
+
+std::unique_ptr<TaskQueue> Executor::Open() {
+  std::unique_ptr<TaskQueue> queue(new TaskQueue(*this));
+  std::lock_guard lock(mu_);
+  queues_.push_back(queue.get());
+  return queue;
+}
+
+void Executor::Remove(TaskQueue* queue) {
+  std::lock_guard lock(mu_);
+  auto it = std::find(queues_.begin(), queues_.end(), queue);
+  if (it == queues_.end()) return;
+  const auto index = static_cast<size_t>(it - queues_.begin());
+  queues_.erase(it);
+  // The queue after the removed one keeps its turn.
+  if (next_ > index) --next_;
+  if (next_ >= queues_.size()) next_ = 0;
+}
+
+bool Executor::TakeLocked(Task& task, TaskQueue*& from) {
+  const size_t n = queues_.size();
+  for (auto kind : {&TaskQueue::parts_, &TaskQueue::objects_}) {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t at = (next_ + i) % n;
+      TaskQueue* q = queues_[at];
+      std::deque<Task>& tasks = q->*kind;
+      if (tasks.empty()) continue;
+      task = std::move(tasks.front());
+      tasks.pop_front();
+      from = q;
+      next_ = (at + 1) % n;  // the next turn starts with the queue after this one
+      return true;
+    }
+  }
+  return false;
+}
+
+void Executor::WorkerLoop(std::stop_token stop) {
+  for (;;) {
+    Task task;
+    TaskQueue* from = nullptr;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, stop, [&] { return TakeLocked(task, from); });
+      if (from == nullptr) return;  // stop requested
+      ++from->running_;
+    }
+    idle_cv_.notify_all();  // room in from's object queue
+    task(from->stop_.get_token());
+    task = nullptr;  // what the task holds is released before its queue counts it done
+    {
+      std::lock_guard lock(mu_);
+      --from->running_;
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+TaskQueue::~TaskQueue() {
+  Cancel();
+  Wait();
+  executor_.Remove(this);
+}
+
+void TaskQueue::Push(Task task, bool priority) {
+  {
+    std::unique_lock lock(executor_.mu_);
+    if (!priority) {
+      executor_.idle_cv_.wait(lock, stop_.get_token(),
+                              [&] { return objects_.size() < executor_.max_queued_; });
+    }
+    (priority ? parts_ : objects_).push_back(std::move(task));
+  }
+  executor_.work_cv_.notify_one();
+}
+
+void TaskQueue::Wait() {
+  std::unique_lock lock(executor_.mu_);
+  executor_.idle_cv_.wait(lock,
+                          [&] { return parts_.empty() && objects_.empty() && running_ == 0; });
+}
+
+}  // namespace ferry::transfer

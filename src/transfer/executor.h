@@ -1,0 +1,118 @@
+// Executor: the one place a process executes transfer work. It owns the worker threads (their
+// count is the process's budget of requests in flight: each worker has at most one request
+// open), the ByteBudget (the process's budget of buffer bytes) and the task queues. The CLI
+// makes one for an in-memory run, a jobs::Worker one for every run it serves (`ferry worker`,
+// `ferry cp/sync --state`); each TransferEngine is a session that submits its tasks through a
+// TaskQueue of its own. Process-wide limiters (--bwlimit, --max-rps) and the part-buffer pool
+// belong here too, beside the ByteBudget (docs/design/executor.md).
+//
+// Queues and fairness: every TaskQueue has two queues, priority tasks (parts and completions
+// of objects already started) and new objects (bounded: `max_queued_objects()` per queue, so a
+// producer cannot queue a whole listing). A free worker takes a priority task if any queue has
+// one, else a new object; within each kind it serves the queues in turn (round-robin, starting
+// after the queue it served last), so a session with a long queue never keeps another's single
+// object waiting until it drains. Parts first bounds the number of open uploads.
+//
+// Per submitter: TaskQueue::Cancel stops only that queue's tasks (their stop token is the
+// queue's); its queued tasks still run, with the stop requested, so that every object ends
+// (its `done` is called with kCancelled). TaskQueue::Wait waits for that queue's tasks only.
+//
+// Shutdown: every TaskQueue must be destroyed before its Executor (checked). ~TaskQueue cancels
+// and waits for its own tasks; ~Executor stops and joins the workers.
+//
+// Thread-safety: thread-safe. Push, Wait and Cancel may be called from any thread, Push of a
+// priority task also from a running task; a task must not Wait for its own queue.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include "transfer/budget.h"
+
+namespace ferry::transfer {
+
+struct ExecutorOptions {
+  int concurrency = 64;                   // requests in flight (worker threads), at most
+  uint64_t memory_budget = 256ull << 20;  // buffer bytes, at most
+};
+
+class TaskQueue;
+
+class Executor {
+ public:
+  explicit Executor(ExecutorOptions options);
+  ~Executor();  // REQUIRES: no TaskQueue left; joins the workers
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // A new submitter's queue; destroy it before the executor.
+  std::unique_ptr<TaskQueue> Open();
+
+  ByteBudget& budget() { return budget_; }
+  const ByteBudget& budget() const { return budget_; }
+  int concurrency() const { return concurrency_; }
+  // New objects one queue may hold before its Push blocks.
+  size_t max_queued_objects() const { return max_queued_; }
+
+ private:
+  friend class TaskQueue;
+  using Task = std::function<void(std::stop_token)>;
+
+  void WorkerLoop(std::stop_token stop);
+  // The next task to run and its queue, or false when none. REQUIRES: mu_ held.
+  bool TakeLocked(Task& task, TaskQueue*& from);
+  void Remove(TaskQueue* queue);
+
+  const int concurrency_;
+  const size_t max_queued_;
+  ByteBudget budget_;
+
+  std::mutex mu_;
+  std::condition_variable_any work_cv_;  // workers wait for tasks
+  std::condition_variable_any idle_cv_;  // submitters wait for room or for idleness
+  std::vector<TaskQueue*> queues_;       // GUARDED_BY(mu_): in the order they are served
+  size_t next_ = 0;                      // GUARDED_BY(mu_): where the next turn starts
+  std::vector<std::jthread> workers_;
+};
+
+// One submitter's share of an Executor (one TransferEngine's). See Executor for the contract.
+class TaskQueue {
+ public:
+  using Task = std::function<void(std::stop_token)>;
+
+  ~TaskQueue();  // Cancel, Wait, then leaves the executor
+  TaskQueue(const TaskQueue&) = delete;
+  TaskQueue& operator=(const TaskQueue&) = delete;
+
+  // Queues `task`; it runs on a worker with this queue's stop token. A new object (`priority`
+  // false) blocks while this queue holds max_queued_objects() new objects (not after Cancel);
+  // parts and completions of started objects (`priority`) never block.
+  void Push(Task task, bool priority);
+  // Blocks until every task of this queue has run (whatever other queues hold).
+  void Wait();
+  // Stops this queue's tasks: running ones see their stop token requested, queued ones run
+  // with it requested. Other queues are not affected.
+  void Cancel() { stop_.request_stop(); }
+
+  Executor& executor() { return executor_; }
+
+ private:
+  friend class Executor;
+  explicit TaskQueue(Executor& executor) : executor_(executor) {}
+
+  Executor& executor_;
+  std::stop_source stop_;
+  std::deque<Task> parts_;    // GUARDED_BY(executor_.mu_)
+  std::deque<Task> objects_;  // GUARDED_BY(executor_.mu_)
+  size_t running_ = 0;        // GUARDED_BY(executor_.mu_)
+};
+
+}  // namespace ferry::transfer
