@@ -308,24 +308,7 @@ TEST(IntegrityTest, ServerSideMultipartCopyChecksTheSourceBeforeCompleting) {
 namespace ferry::transfer {
 namespace {
 
-// An UploadJournal in memory, as the JobStore keeps one per large-object job.
-class MemoryJournal : public UploadJournal {
- public:
-  Result<std::optional<Upload>> Load() override { return upload_; }
-  Status Begin(const std::string& id, uint64_t part_size, const std::string& source) override {
-    upload_ = Upload{id, part_size, source, {}};
-    return Status::Ok();
-  }
-  Status PartDone(const Part& part) override {
-    if (upload_) upload_->parts.push_back(part);
-    return Status::Ok();
-  }
-  Status Clear() override {
-    upload_.reset();
-    return Status::Ok();
-  }
-  std::optional<Upload> upload_;
-};
+using testing::MemoryJournal;
 
 // Copies `listed` with `journal` through one engine, as a transfer job does.
 Status CopyOne(Backend& src, Backend& dst, const ObjectInfo& listed,
@@ -344,13 +327,7 @@ Status CopyOne(Backend& src, Backend& dst, const ObjectInfo& listed,
   return result;
 }
 
-ObjectInfo Listed(MemoryBackend& b, const std::string& key) {
-  auto info = b.Stat(key, false, {});
-  EXPECT_TRUE(info.ok());
-  ObjectInfo o = *info;
-  o.has_details = false;
-  return o;
-}
+using testing::Listed;
 
 // Item 1 of the issue: an upload interrupted (here: a transient failure to complete it keeps it
 // for the journal) whose source is then overwritten with other bytes of the same size must not be

@@ -1,16 +1,18 @@
 // Helpers shared by the engine's unit tests on MemoryBackend fakes (sync_test.cc,
-// integrity_test.cc): seeded random bytes, small part limits, and writes as other tools do
-// them. Test-only; header-only.
+// integrity_test.cc, executor_test.cc, destination_key_test.cc): seeded random bytes, small
+// part limits, writes as other tools do them, a journal in memory. Test-only; header-only.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
+#include "transfer/journal.h"
 
 namespace ferry::transfer::testing {
 
@@ -38,6 +40,34 @@ inline void Put(storage::MemoryBackend& b, const std::string& key, const std::st
   spec.metadata = std::move(metadata);
   auto r = b.Put(key, checksum::AsBytes(body), spec, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// An UploadJournal in memory, as the JobStore keeps one per large-object job.
+class MemoryJournal : public UploadJournal {
+ public:
+  Result<std::optional<Upload>> Load() override { return upload_; }
+  Status Begin(const std::string& id, uint64_t part_size, const std::string& source) override {
+    upload_ = Upload{id, part_size, source, {}};
+    return Status::Ok();
+  }
+  Status PartDone(const Part& part) override {
+    if (upload_) upload_->parts.push_back(part);
+    return Status::Ok();
+  }
+  Status Clear() override {
+    upload_.reset();
+    return Status::Ok();
+  }
+  std::optional<Upload> upload_;
+};
+
+// `key` as a listing shows it (no details).
+inline storage::ObjectInfo Listed(storage::Backend& b, const std::string& key) {
+  auto info = b.Stat(key, false, {});
+  EXPECT_TRUE(info.ok()) << key;
+  storage::ObjectInfo o = info.ok() ? *info : storage::ObjectInfo{};
+  o.has_details = false;
+  return o;
 }
 
 }  // namespace ferry::transfer::testing

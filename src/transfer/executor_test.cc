@@ -1,0 +1,362 @@
+// Executor with several TransferEngine sessions on MemoryBackend fakes: shared budgets,
+// Wait and Cancel per session, fairness between sessions, destruction order.
+#include "transfer/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "storage/memory/memory_backend.h"
+#include "transfer/engine.h"
+#include "transfer/memory_fixture.h"
+
+namespace ferry::transfer {
+namespace {
+
+using storage::MemoryBackend;
+using testing::Bytes;
+using testing::Listed;
+using testing::Put;
+using testing::SmallParts;
+
+// Requests and the bytes they carry, in flight at once across every backend that shares it.
+class Probe {
+ public:
+  void Enter(uint64_t bytes) {
+    std::lock_guard lock(mu_);
+    ++requests_;
+    bytes_ += bytes;
+    peak_requests_ = std::max(peak_requests_, requests_);
+    peak_bytes_ = std::max(peak_bytes_, bytes_);
+  }
+  void Leave(uint64_t bytes) {
+    std::lock_guard lock(mu_);
+    --requests_;
+    bytes_ -= bytes;
+  }
+  // Forgets the peaks (of setting up); nothing may be in flight.
+  void Reset() {
+    std::lock_guard lock(mu_);
+    peak_requests_ = 0;
+    peak_bytes_ = 0;
+  }
+  int peak_requests() const {
+    std::lock_guard lock(mu_);
+    return peak_requests_;
+  }
+  uint64_t peak_bytes() const {
+    std::lock_guard lock(mu_);
+    return peak_bytes_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  int requests_ = 0, peak_requests_ = 0;
+  uint64_t bytes_ = 0, peak_bytes_ = 0;
+};
+
+// Holds reads until opened, or until their stop is requested.
+class Gate {
+ public:
+  // False when `stop` was requested first.
+  bool Pass(std::stop_token stop) {
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    cv_.notify_all();
+    const bool open = cv_.wait(lock, stop, [&] { return open_; });
+    --waiting_;
+    return open;
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Blocks until `n` reads wait at the gate.
+  void AwaitWaiting(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return waiting_ >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
+// A MemoryBackend whose reads, writes and stats report to a Probe (and last a millisecond, so
+// that requests overlap), and whose reads may wait at a Gate.
+class ProbeBackend : public MemoryBackend {
+ public:
+  ProbeBackend(std::string endpoint, Probe* probe, Gate* gate = nullptr)
+      : MemoryBackend(SmallParts(std::move(endpoint))), probe_(probe), gate_(gate) {}
+
+  Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                std::string_view etag, std::stop_token stop) override {
+    InFlight request(*this, out.size());
+    if (gate_ != nullptr && !gate_->Pass(stop)) return Status::Cancelled("stopped at the gate");
+    return MemoryBackend::ReadAt(key, offset, out, etag, stop);
+  }
+  Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) override {
+    InFlight request(*this, out.size());
+    if (gate_ != nullptr && !gate_->Pass(stop)) return Status::Cancelled("stopped at the gate");
+    return MemoryBackend::ReadObject(key, out, etag, stop);
+  }
+  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+                          const storage::WriteSpec& spec, std::stop_token stop) override {
+    InFlight request(*this, data.size());
+    return MemoryBackend::Put(key, data, spec, stop);
+  }
+  Result<storage::ObjectInfo> Stat(std::string_view key, bool with_tags,
+                                   std::stop_token stop) override {
+    InFlight request(*this, 0);
+    return MemoryBackend::Stat(key, with_tags, stop);
+  }
+
+ private:
+  class InFlight {
+   public:
+    InFlight(ProbeBackend& b, uint64_t bytes) : probe_(b.probe_), bytes_(bytes) {
+      if (probe_ == nullptr) return;
+      probe_->Enter(bytes_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ~InFlight() {
+      if (probe_ != nullptr) probe_->Leave(bytes_);
+    }
+
+   private:
+    Probe* probe_;
+    uint64_t bytes_;
+  };
+
+  Probe* probe_;
+  Gate* gate_;
+};
+
+TransferOptions Options() {
+  TransferOptions o;
+  o.part_size = 4096;
+  o.multipart_threshold = 20000;
+  return o;
+}
+
+// Copies of the objects of one engine: statuses in the order they ended.
+class Outcomes {
+ public:
+  std::function<void(const Status&)> For(std::string name) {
+    return [this, name](const Status& s) {
+      std::lock_guard lock(mu_);
+      ended_.push_back(name);
+      statuses_.push_back(s);
+    };
+  }
+  std::vector<std::string> ended() const {
+    std::lock_guard lock(mu_);
+    return ended_;
+  }
+  std::vector<Status> statuses() const {
+    std::lock_guard lock(mu_);
+    return statuses_;
+  }
+  size_t count() const {
+    std::lock_guard lock(mu_);
+    return ended_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> ended_;
+  std::vector<Status> statuses_;
+};
+
+void CopyKey(TransferEngine& engine, storage::Backend& src, const std::string& key,
+             Outcomes& outcomes, std::string name = "") {
+  CopyRequest r;
+  r.src = Listed(src, key);
+  r.done = outcomes.For(name.empty() ? key : name);
+  engine.Copy(std::move(r));
+}
+
+// Two runs on one executor of 4 workers and 10000 bytes: together they never have more than 4
+// requests or 10000 bytes in flight (two engines with budgets of their own would reach 8 and
+// 16000: objects of 4000 bytes, 4 workers each).
+TEST(ExecutorTest, TwoEnginesTogetherStayWithinTheRequestAndByteBudgets) {
+  Probe probe;
+  Executor executor(ExecutorOptions{.concurrency = 4, .memory_budget = 10000});
+  ProbeBackend src1("a1", &probe), dst1("b1", &probe), src2("a2", &probe), dst2("b2", &probe);
+  for (int i = 0; i < 24; ++i) {
+    Put(src1, "k" + std::to_string(i), Bytes(4000, i));
+    Put(src2, "k" + std::to_string(i), Bytes(4000, 100 + i));
+  }
+  Put(src1, "big", Bytes(30000, 7));  // 8 parts
+  Put(src2, "big", Bytes(30000, 8));
+  // Listed up front: the producers send no requests of their own.
+  std::vector<storage::ObjectInfo> listed1, listed2;
+  for (const std::string key : {"big", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8",
+                                "k9", "k10", "k11", "k12", "k13", "k14", "k15", "k16", "k17",
+                                "k18", "k19", "k20", "k21", "k22", "k23"}) {
+    listed1.push_back(Listed(src1, key));
+    listed2.push_back(Listed(src2, key));
+  }
+  probe.Reset();
+  Stats stats1, stats2;
+  {
+    TransferEngine e1(executor, Options(), src1, dst1, stats1);
+    TransferEngine e2(executor, Options(), src2, dst2, stats2);
+    auto produce = [](TransferEngine& e, const std::vector<storage::ObjectInfo>& objects) {
+      for (const auto& object : objects) {
+        CopyRequest r;
+        r.src = object;
+        e.Copy(std::move(r));
+      }
+      e.Wait();
+    };
+    std::thread t1(produce, std::ref(e1), std::cref(listed1));
+    std::thread t2(produce, std::ref(e2), std::cref(listed2));
+    t1.join();
+    t2.join();
+  }
+  EXPECT_EQ(stats1.failures() + stats2.failures(), 0u);
+  EXPECT_EQ(stats1.objects_copied.load(), 25u);
+  EXPECT_EQ(stats2.objects_copied.load(), 25u);
+  EXPECT_EQ(dst2.Contents("big"), Bytes(30000, 8));
+  EXPECT_LE(probe.peak_requests(), 4);
+  EXPECT_GE(probe.peak_requests(), 2) << "the runs worked in parallel";
+  EXPECT_LE(probe.peak_bytes(), 10000u);
+  EXPECT_LE(executor.budget().peak(), 10000u);
+  EXPECT_EQ(executor.budget().in_use(), 0u);
+}
+
+TEST(ExecutorTest, WaitWaitsForItsOwnSessionOnly) {
+  Gate gate;
+  Executor executor(ExecutorOptions{.concurrency = 2, .memory_budget = 1 << 20});
+  ProbeBackend held_src("a", nullptr, &gate);
+  MemoryBackend src(SmallParts("c")), dst(SmallParts("b"));
+  Put(held_src, "held", "bytes held at the gate");
+  Put(src, "free", "bytes that pass");
+  Stats stats_a, stats_b;
+  Outcomes out_a, out_b;
+  TransferEngine a(executor, Options(), held_src, dst, stats_a);
+  TransferEngine b(executor, Options(), src, dst, stats_b);
+  CopyKey(a, held_src, "held", out_a);
+  gate.AwaitWaiting(1);
+  CopyKey(b, src, "free", out_b);
+  auto waited = std::async(std::launch::async, [&] { b.Wait(); });
+  const bool returned = waited.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  const size_t a_ended_before = out_a.count();
+  gate.Open();
+  a.Wait();
+  EXPECT_TRUE(returned) << "b.Wait waited for a's work";
+  EXPECT_EQ(a_ended_before, 0u);
+  ASSERT_EQ(out_b.count(), 1u);
+  EXPECT_TRUE(out_b.statuses()[0].ok());
+  ASSERT_EQ(out_a.count(), 1u);
+  EXPECT_TRUE(out_a.statuses()[0].ok());
+  EXPECT_EQ(dst.Contents("held"), "bytes held at the gate");
+}
+
+TEST(ExecutorTest, CancellingOneSessionLeavesTheOtherRunningToCompletion) {
+  Gate gate_a, gate_b;
+  Executor executor(ExecutorOptions{.concurrency = 2, .memory_budget = 1 << 20});
+  ProbeBackend src_a("a", nullptr, &gate_a), src_b("c", nullptr, &gate_b);
+  MemoryBackend dst_a(SmallParts("b")), dst_b(SmallParts("d"));
+  for (int i = 0; i < 4; ++i) {
+    Put(src_a, "k" + std::to_string(i), Bytes(100, i));
+    Put(src_b, "k" + std::to_string(i), Bytes(100, 10 + i));
+  }
+  Stats stats_a, stats_b;
+  Outcomes out_a, out_b;
+  TransferEngine a(executor, Options(), src_a, dst_a, stats_a);
+  TransferEngine b(executor, Options(), src_b, dst_b, stats_b);
+  for (int i = 0; i < 4; ++i) {
+    CopyKey(a, src_a, "k" + std::to_string(i), out_a);
+    CopyKey(b, src_b, "k" + std::to_string(i), out_b);
+  }
+  gate_a.AwaitWaiting(1);  // one worker in each session's first read
+  gate_b.AwaitWaiting(1);
+  a.Cancel();
+  gate_b.Open();
+  a.Wait();
+  b.Wait();
+  ASSERT_EQ(out_a.count(), 4u);
+  for (const Status& s : out_a.statuses()) EXPECT_EQ(s.code(), ErrorCode::kCancelled);
+  EXPECT_TRUE(dst_a.Keys().empty());
+  ASSERT_EQ(out_b.count(), 4u);
+  for (const Status& s : out_b.statuses()) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(stats_b.objects_copied.load(), 4u);
+  EXPECT_EQ(dst_b.Contents("k3"), Bytes(100, 13));
+}
+
+// One worker; run a has an object in flight and two queued when run b queues one: b's goes
+// next, not after a's queue has drained.
+TEST(ExecutorTest, ASessionsQueueDoesNotKeepAnothersObjectWaiting) {
+  Gate gate;
+  Executor executor(ExecutorOptions{.concurrency = 1, .memory_budget = 1 << 20});
+  ProbeBackend src_a("a", nullptr, &gate);
+  MemoryBackend src_b(SmallParts("c")), dst(SmallParts("b"));
+  for (const char* k : {"a0", "a1", "a2"}) Put(src_a, k, k);
+  Put(src_b, "b0", "b0");
+  Stats stats_a, stats_b;
+  Outcomes ended;  // shared: the order across both runs
+  TransferEngine a(executor, Options(), src_a, dst, stats_a);
+  TransferEngine b(executor, Options(), src_b, dst, stats_b);
+  CopyKey(a, src_a, "a0", ended);
+  gate.AwaitWaiting(1);
+  CopyKey(a, src_a, "a1", ended);
+  CopyKey(a, src_a, "a2", ended);
+  CopyKey(b, src_b, "b0", ended);
+  gate.Open();
+  a.Wait();
+  b.Wait();
+  EXPECT_EQ(ended.ended(), (std::vector<std::string>{"a0", "b0", "a1", "a2"}));
+}
+
+// An engine destroyed with work queued ends its objects (kCancelled) and leaves the executor
+// serving others; an engine on a private executor ends with it.
+TEST(ExecutorTest, EngineDestroyedWhileTheExecutorLivesEndsItsWorkOnly) {
+  Gate gate;
+  Executor executor(ExecutorOptions{.concurrency = 1, .memory_budget = 1 << 20});
+  ProbeBackend held_src("a", nullptr, &gate);
+  MemoryBackend src(SmallParts("c")), dst(SmallParts("b"));
+  for (const char* k : {"h0", "h1", "h2"}) Put(held_src, k, k);
+  Put(src, "k", "after");
+  Outcomes gone;
+  {
+    Stats stats;
+    TransferEngine a(executor, Options(), held_src, dst, stats);
+    for (const char* k : {"h0", "h1", "h2"}) CopyKey(a, held_src, k, gone);
+    gate.AwaitWaiting(1);
+  }  // ~TransferEngine: cancels and waits for its three objects
+  ASSERT_EQ(gone.count(), 3u);
+  for (const Status& s : gone.statuses()) EXPECT_EQ(s.code(), ErrorCode::kCancelled);
+  Stats stats;
+  Outcomes out;
+  {
+    TransferEngine b(executor, Options(), src, dst, stats);
+    CopyKey(b, src, "k", out);
+    b.Wait();
+  }
+  ASSERT_EQ(out.count(), 1u);
+  EXPECT_TRUE(out.statuses()[0].ok());
+  EXPECT_EQ(dst.Contents("k"), "after");
+  {
+    Stats own_stats;
+    Outcomes own;
+    TransferEngine c(ExecutorOptions{.concurrency = 2, .memory_budget = 1 << 20}, Options(), src,
+                     dst, own_stats);
+    CopyKey(c, src, "k", own, "k again");
+    c.Wait();
+    EXPECT_EQ(own.count(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace ferry::transfer
