@@ -240,9 +240,9 @@ TEST_F(SyncMarkersTest, ResumedLocalUploadSendsAZeroedPartAgain) {
     recorded.parts[0].size = part;
     auto journal = std::make_shared<OnePartJournal>(recorded);
     transfer::Stats stats;
-    transfer::TransferOptions options = DefaultOptions().transfer;
+    const transfer::SyncOptions options = DefaultOptions();
     {
-      transfer::TransferEngine engine(options, src, *dst, stats);
+      transfer::TransferEngine engine(options.executor, options.transfer, src, *dst, stats);
       transfer::CopyRequest request;
       request.src = *listed;
       request.journal = journal;
