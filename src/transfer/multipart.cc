@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -34,7 +35,8 @@ struct TransferEngine::Upload {
   bool layout_exact = false;
   std::vector<uint32_t> part_crcs;       // index part_number - 1; each written by one task
   std::vector<checksum::Md5Digest> part_md5s;  // with track_md5(); index part_number - 1
-  std::vector<bool> md5_known;                 // with track_md5()
+  // With track_md5(); one byte per part, not vector<bool>: parts set theirs concurrently.
+  std::vector<uint8_t> md5_known;
   // Part MD5s are needed to check the parts against the source (CheckLayout).
   bool track_md5() const { return !server_side && !expected_crc && (layout_verify || check.md5); }
   std::vector<bool> adopted;             // parts already on the store (resumed)
@@ -181,7 +183,7 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   upload.part_crcs.assign(static_cast<size_t>(upload.parts), 0);
   upload.adopted.assign(static_cast<size_t>(upload.parts), false);
   upload.part_md5s.assign(static_cast<size_t>(upload.parts), checksum::Md5Digest{});
-  upload.md5_known.assign(static_cast<size_t>(upload.parts), false);
+  upload.md5_known.assign(static_cast<size_t>(upload.parts), 0);
   if (upload.writer) {
     // Kept in its Result and read by reference: moving the optional<vector> out trips a false
     // maybe-uninitialized warning in GCC 12.
@@ -202,7 +204,7 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
       // S3 part ETags are the parts' MD5s; elsewhere the journal recorded them.
       if (auto md5 = ParseMd5Hex(part.etag.empty() ? p.md5 : part.etag)) {
         upload.part_md5s[static_cast<size_t>(p.part_number - 1)] = *md5;
-        upload.md5_known[static_cast<size_t>(p.part_number - 1)] = true;
+        upload.md5_known[static_cast<size_t>(p.part_number - 1)] = 1;
       }
       upload.adopted[static_cast<size_t>(p.part_number - 1)] = true;
       upload.part_crcs[static_cast<size_t>(p.part_number - 1)] = p.crc32c;
@@ -246,7 +248,7 @@ void TransferEngine::RunPart(const std::shared_ptr<Upload>& upload, int part_num
         upload->part_crcs[static_cast<size_t>(part_number - 1)] = crc;
         if (upload->track_md5()) {
           upload->part_md5s[static_cast<size_t>(part_number - 1)] = checksum::Md5(data);
-          upload->md5_known[static_cast<size_t>(part_number - 1)] = true;
+          upload->md5_known[static_cast<size_t>(part_number - 1)] = 1;
         }
         s = upload->writer->WriteChunk(part_number, offset, data, stop);
         if (s.ok() && upload->request.journal) {
@@ -277,7 +279,7 @@ Status TransferEngine::CheckLayout(Upload& upload, std::stop_token stop) {
     if (!src_.features().cheap_reads) stats_.objects_unverified += 1;
     return Status::Ok();
   }
-  if (std::find(upload.md5_known.begin(), upload.md5_known.end(), false) !=
+  if (std::find(upload.md5_known.begin(), upload.md5_known.end(), 0) !=
       upload.md5_known.end()) {
     stats_.objects_unverified += 1;  // resumed parts whose MD5 the store does not report
     return Status::Ok();
