@@ -24,7 +24,7 @@ Result<std::unique_ptr<storage::Backend>> OpenLocal(const std::string& path, boo
   return std::unique_ptr<storage::Backend>(std::make_unique<storage::LocalBackend>(path));
 }
 
-TEST(WorkerExecutorTest, RunsOfOneWorkerShareTheExecutorItWasGiven) {
+TEST(WorkerExecutorTest, TheRunsOfAWorkerGoThroughTheExecutorItWasGiven) {
   char tmpl[] = "/tmp/ferry-worker-executor-test-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const fs::path dir = tmpl;
