@@ -1,5 +1,5 @@
-// OpenJobStore (URL dispatch to the SQLite or PostgreSQL store) and the enum names, which are
-// also the values stored in the database's state and kind columns: never rename one.
+// OpenJobStore (URL dispatch to the SQLite or PostgreSQL store) and the state names, which are
+// also the values stored in the database's state columns: never rename one.
 #include "jobs/job_store.h"
 
 #include "base/clock.h"
@@ -8,18 +8,6 @@
 #include "jobs/state_url.h"
 
 namespace ferry::jobs {
-
-std::string_view JobKindName(JobKind kind) {
-  switch (kind) {
-    case JobKind::kScan:
-      return "scan";
-    case JobKind::kTransfer:
-      return "transfer";
-    case JobKind::kDelete:
-      return "delete";
-  }
-  return "?";
-}
 
 std::string_view JobStateName(JobState state) {
   switch (state) {
@@ -37,12 +25,8 @@ std::string_view JobStateName(JobState state) {
 
 std::string_view RunStateName(RunState state) {
   switch (state) {
-    case RunState::kScanning:
-      return "scanning";
-    case RunState::kTransferring:
-      return "transferring";
-    case RunState::kDeleting:
-      return "deleting";
+    case RunState::kRunning:
+      return "running";
     case RunState::kDone:
       return "done";
     case RunState::kFailed:

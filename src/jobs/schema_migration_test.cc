@@ -35,6 +35,11 @@ TEST(SchemaMigrationTest, VersionOneGainsStartedUploads) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP TABLE started_uploads; ALTER TABLE uploads DROP COLUMN source;"
+                         " ALTER TABLE runs DROP COLUMN phase;"
+                         " ALTER TABLE runs DROP COLUMN continuous;"
+                         " ALTER TABLE runs DROP COLUMN rescan_interval;"
+                         " ALTER TABLE jobs DROP COLUMN region;"
+                         " UPDATE runs SET state = 'scanning';"
                          " UPDATE schema_version SET version = 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);

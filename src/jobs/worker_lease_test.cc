@@ -56,7 +56,7 @@ class WorkerLeaseTest : public ::testing::Test {
   }
   static JobSpec ScanSpec() {
     JobSpec s;
-    s.kind = JobKind::kScan;
+    s.kind = kScanKind;
     s.payload = EncodeScan(KeyRange{});
     return s;
   }
@@ -169,7 +169,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   transfer::CopyRequest copy;
   copy.src = *info;
   JobSpec transfer;
-  transfer.kind = JobKind::kTransfer;
+  transfer.kind = kTransferKind;
   transfer.payload = EncodeTransfer({copy});
   const RunId run = NewRun(options, transfer);
   BackendOpener opener = [&](const std::string&,
@@ -241,7 +241,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
 // the upload instead of aborting it) and tells the worker.
 TEST_F(WorkerLeaseTest, AJournalWithALostLeaseCancels) {
   JobSpec spec;
-  spec.kind = JobKind::kTransfer;
+  spec.kind = kTransferKind;
   NewRun(RunOptions{}, spec);
   auto claimed = store_->Claim("w", seconds(1), 1);
   ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
@@ -292,7 +292,7 @@ TEST_F(WorkerLeaseTest, OnlyLeasesOfDeadProcessesOfThisBootAreReleased) {
       me,
   };
   JobSpec spec;
-  spec.kind = JobKind::kTransfer;
+  spec.kind = kTransferKind;
   const RunId run = NewRun(RunOptions{}, spec);
   std::vector<JobSpec> more(owners.size() - 1, spec);
   for (auto& m : more) m.run = run;

@@ -78,7 +78,7 @@ class WorkerRunTest : public ::testing::Test {
     EXPECT_TRUE(run.ok());
     JobSpec scan;
     scan.run = *run;
-    scan.kind = JobKind::kScan;
+    scan.kind = kScanKind;
     scan.payload = EncodeScan(KeyRange{});
     scan.max_attempts = options.max_attempts;
     EXPECT_TRUE(store_->Enqueue({scan}).ok());
@@ -138,7 +138,7 @@ class WorkerRunTest : public ::testing::Test {
     auto jobs = store_->ListJobs(run, JobState::kDone, 1000000);
     EXPECT_TRUE(jobs.ok());
     for (const Job& j : *jobs) {
-      if (j.spec.kind != JobKind::kScan) continue;
+      if (j.spec.kind != kScanKind) continue;
       auto range = DecodeScan(j.spec.payload);
       EXPECT_TRUE(range.ok());
       out.push_back(*range);

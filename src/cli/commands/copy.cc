@@ -125,13 +125,13 @@ std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId ru
   auto dead = store.ListJobs(run, jobs::JobState::kDead, 1000);
   if (!dead.ok()) return out;
   for (const jobs::Job& j : *dead) {
-    auto objects = j.spec.kind == jobs::JobKind::kTransfer ? jobs::DecodeTransfer(j.spec.payload)
+    auto objects = j.spec.kind == jobs::kTransferKind ? jobs::DecodeTransfer(j.spec.payload)
                                                           : Result<std::vector<transfer::CopyRequest>>(
                                                                 std::vector<transfer::CopyRequest>{});
-    const char* action = j.spec.kind == jobs::JobKind::kDelete ? "delete" : "copy";
+    const char* action = j.spec.kind == jobs::kDeleteKind ? "delete" : "copy";
     if (!objects.ok() || objects->empty()) {
       *count += std::max<uint64_t>(1, j.spec.objects);
-      out.push_back({std::string(jobs::JobKindName(j.spec.kind)) + " job " + std::to_string(j.id),
+      out.push_back({j.spec.kind + " job " + std::to_string(j.id),
                      action, Status::Unavailable(j.last_error)});
       continue;
     }

@@ -38,7 +38,7 @@ std::string When(jobs::TimePoint t) {
 nlohmann::json JobJson(const jobs::Job& j) {
   nlohmann::json out = {{"id", j.id},
           {"run", j.spec.run},
-          {"kind", jobs::JobKindName(j.spec.kind)},
+          {"kind", j.spec.kind},
           {"state", jobs::JobStateName(j.state)},
           {"attempts", j.attempts},
           {"max_attempts", j.spec.max_attempts},
@@ -47,7 +47,7 @@ nlohmann::json JobJson(const jobs::Job& j) {
           {"last_error", j.last_error},
           {"lease_owner", j.lease_owner},
           {"updated", When(j.updated)}};
-  if (j.spec.kind == jobs::JobKind::kScan) {
+  if (j.spec.kind == jobs::kScanKind) {
     // The key range the scan lists: keys after start_after, up to last (absent: to the end).
     if (auto range = jobs::DecodeScan(j.spec.payload); range.ok()) {
       out["start_after"] = range->start_after;
@@ -65,7 +65,7 @@ void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
     } else {
       std::printf("%8lld run %-4lld %-8s %-6s attempts %d/%d %6llu objects %s\n",
                   static_cast<long long>(j.id), static_cast<long long>(j.spec.run),
-                  std::string(jobs::JobKindName(j.spec.kind)).c_str(),
+                  j.spec.kind.c_str(),
                   std::string(jobs::JobStateName(j.state)).c_str(), j.attempts,
                   j.spec.max_attempts, static_cast<unsigned long long>(j.spec.objects),
                   j.last_error.c_str());

@@ -72,7 +72,27 @@ Status AddUploadSource(SqlTx& tx, const Dialect& d) {
   return tx.Exec("ALTER TABLE uploads ADD COLUMN source TEXT NOT NULL DEFAULT ''").status();
 }
 
-constexpr Migration kMigrations[] = {&CreateTables, &AddStartedUploads, &AddUploadSource};
+// Version 4: kinds are handlers with phases (docs/design/job-kinds.md). A run records the
+// phase it reached instead of a state per phase ("scanning"/"transferring" are phase 0,
+// "deleting" phase 1, all now "running"), and may be continuous; a job may name a region.
+Status AddPhasesAndRegions(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  const std::string statements[] = {
+      "ALTER TABLE runs ADD COLUMN phase BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE runs ADD COLUMN continuous BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE runs ADD COLUMN rescan_interval BIGINT NOT NULL DEFAULT 0",
+      "UPDATE runs SET phase = 1 WHERE state = 'deleting'",
+      "UPDATE runs SET state = 'running' WHERE state IN ('scanning', 'transferring', 'deleting')",
+      "ALTER TABLE jobs ADD COLUMN region TEXT NOT NULL DEFAULT ''",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
+constexpr Migration kMigrations[] = {&CreateTables, &AddStartedUploads, &AddUploadSource,
+                                     &AddPhasesAndRegions};
 constexpr int64_t kNewestVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 }  // namespace

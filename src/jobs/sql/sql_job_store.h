@@ -52,13 +52,15 @@ class SqlJobStore : public JobStore {
   Result<Run> GetRun(RunId run) override;
   Result<std::vector<Run>> ListRuns(int limit) override;
   Status SetRunState(RunId run, RunState state) override;
+  Status SetRunPhase(RunId run, int phase) override;
+  Result<bool> Restart(RunId run, const JobSpec& first) override;
   Result<uint64_t> AbandonRun(RunId run) override;
   Result<RunCounts> CountJobs(RunId run) override;
 
   Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) override;
   Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
                                         int max_jobs, RunId run,
-                                        std::optional<JobKind> kind) override;
+                                        const ClaimFilter& filter) override;
   Status Renew(const Lease& lease, std::chrono::seconds ttl) override;
   Result<uint64_t> ExpireLeases(std::string_view owner) override;
   Status Finish(const Lease& lease, const Outcome& outcome,
@@ -68,7 +70,7 @@ class SqlJobStore : public JobStore {
   Status Release(const Lease& lease) override;
   Result<Job> GetJob(JobId job) override;
   Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
-  Result<uint64_t> Unpark(RunId run, JobKind kind) override;
+  Result<uint64_t> Unpark(RunId run, std::string_view kind) override;
   Result<uint64_t> Redrive(RunId run) override;
   Result<uint64_t> Purge(bool dead_too) override;
 
@@ -112,7 +114,6 @@ extern const char* const kJobColumns;  // the column list Job rows are selected 
 extern const char* const kRunColumns;  // the column list Run rows are selected with
 Result<Job> DecodeJob(const SqlRow& row);
 Result<Run> DecodeRun(const SqlRow& row);
-Result<JobKind> ParseJobKind(std::string_view name);
 Result<JobState> ParseJobState(std::string_view name);
 Result<RunState> ParseRunState(std::string_view name);
 TimePoint FromMs(int64_t ms);
