@@ -546,6 +546,8 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
       {"GetRun", [&] { return store().GetRun(run).status(); }},
       {"ListRuns", [&] { return store().ListRuns(10).status(); }},
       {"SetRunState", [&] { return store().SetRunState(run, RunState::kRunning); }},
+      {"SetRunPhase", [&] { return store().SetRunPhase(run, 0); }},
+      {"Restart (not idle)", [&] { return store().Restart(run, spec).status(); }},
       {"AbandonRun", [&] { return store().AbandonRun(abandoned).status(); }},
       {"CountJobs", [&] { return store().CountJobs(run).status(); }},
       {"Enqueue",
@@ -554,6 +556,10 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
        }},
       {"Claim", [&] { return store().Claim("w", seconds(30), 1).status(); }},
       {"Claim (none)", [&] { return store().Claim("w", seconds(30), 1, run + 9).status(); }},
+      {"Claim (roles)",
+       [&] {
+         return store().Claim("w", seconds(30), 1, 0, {{"scan", "delete"}, "west"}).status();
+       }},
       {"Renew", [&] { return store().Renew(claimed[0].lease, seconds(30)); }},
       {"Finish",
        [&] {

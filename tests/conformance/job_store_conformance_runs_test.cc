@@ -209,6 +209,71 @@ TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
   EXPECT_CODE(kNotFound, store().CountJobs(other + 100));
 }
 
+TEST_P(JobStoreConformanceTest, RunPhaseAndContinuousModeAreStored) {
+  jobs::RunSpec spec{"s", "d", "{}"};
+  spec.continuous = true;
+  spec.rescan_interval = std::chrono::milliseconds(90000);
+  auto run = store().CreateRun(spec);
+  ASSERT_OK(run);
+  auto got = store().GetRun(*run);
+  ASSERT_OK(got);
+  EXPECT_TRUE(got->spec.continuous);
+  EXPECT_EQ(got->spec.rescan_interval, std::chrono::milliseconds(90000));
+  EXPECT_EQ(got->phase, 0);
+  EXPECT_EQ(got->state, RunState::kRunning);
+  ASSERT_OK(store().SetRunPhase(*run, 1));
+  EXPECT_EQ(store().GetRun(*run).value().phase, 1);
+  EXPECT_EQ(store().CountJobs(*run).value().phase, 1);
+  EXPECT_FALSE(store().GetRun(NewRun()).value().spec.continuous);
+  EXPECT_CODE(kNotFound, store().SetRunPhase(*run + 100, 1));
+}
+
+// A continuous run starts over only once nothing of it is left (no queued, leased or dead
+// job): its done jobs go, its phase goes back to 0, and the first job of the next round waits
+// for its not_before. Calling it again changes nothing.
+TEST_P(JobStoreConformanceTest, RestartStartsARunOverOnceItsWorkIsDone) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 2, jobs::kTransferKind, /*max_attempts=*/1);
+  JobSpec first;
+  first.run = run;
+  first.kind = jobs::kScanKind;
+  first.payload = "{}";
+  first.not_before = clock_.Now() + std::chrono::minutes(5);
+  auto restarted = store().Restart(run, first);
+  ASSERT_OK(restarted);
+  EXPECT_FALSE(*restarted) << "two jobs are queued";
+  auto claimed = ClaimOk("w", 2);
+  ASSERT_EQ(claimed.size(), 2u);
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  ASSERT_OK(store().Finish(claimed[1].lease, fail));
+  EXPECT_FALSE(store().Restart(run, first).value()) << "a dead job holds the run";
+  ASSERT_OK(store().Redrive(run));
+  auto again = ClaimOk("w", 1);
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_OK(store().Finish(again[0].lease, {}));
+  ASSERT_OK(store().SetRunPhase(run, 1));
+  const uint64_t before = store().transactions();
+  EXPECT_TRUE(store().Restart(run, first).value());
+  EXPECT_EQ(store().transactions(), before + 1);
+  auto counts = store().CountJobs(run);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDone)], 0u) << "the last round's jobs go";
+  EXPECT_EQ(counts->of(jobs::kScanKind).of(JobState::kQueued), 1u);
+  EXPECT_EQ(counts->phase, 0);
+  EXPECT_EQ(counts->next_due, first.not_before);
+  EXPECT_CODE(kNotFound, store().GetJob(ids[0]));
+  EXPECT_FALSE(store().Restart(run, first).value()) << "once";
+  EXPECT_TRUE(ClaimOk("w", 1).empty()) << "the next round waits for its time";
+  clock_.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(ClaimOk("w", 1).size(), 1u);
+  ASSERT_OK(store().SetRunState(run, RunState::kDone));
+  EXPECT_FALSE(store().Restart(run, first).value()) << "an ended run stays ended";
+  first.run = run + 100;
+  EXPECT_CODE(kNotFound, store().Restart(run + 100, first));
+}
+
 TEST_P(JobStoreConformanceTest, ListJobsFiltersByRunAndState) {
   const RunId r1 = NewRun("a", "b");
   const RunId r2 = NewRun("c", "d");

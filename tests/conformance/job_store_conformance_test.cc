@@ -190,6 +190,40 @@ TEST_P(JobStoreConformanceTest, ClaimFiltersByRunAndKind) {
   EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), 0, jobs::kScanKind)), scans1);
 }
 
+// A worker's roles: the kinds it serves and its region are part of the claim's SQL, so a job
+// it does not serve is never leased (its attempts stay 0), not leased and given back.
+TEST_P(JobStoreConformanceTest, ClaimFiltersByKindsAndRegion) {
+  const RunId run = NewRun();
+  auto spec = [&](const std::string& kind, const std::string& region) {
+    JobSpec s;
+    s.run = run;
+    s.kind = kind;
+    s.region = region;
+    return s;
+  };
+  auto ids = store().Enqueue({spec("scan", ""), spec("unpack", "west"), spec("delete", ""),
+                              spec("unpack", "east"), spec("unpack", "")});
+  ASSERT_OK(ids);
+  EXPECT_EQ(Get((*ids)[1]).spec.region, "west");  // stored
+  auto claim = [&](std::vector<std::string> kinds, std::string region) {
+    jobs::ClaimFilter f;
+    f.kinds = std::move(kinds);
+    f.region = std::move(region);
+    auto r = store().Claim("w", seconds(30), 10, run, f);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Ids(*r) : std::vector<JobId>{};
+  };
+  // Only "delete", no region: never the scan.
+  EXPECT_EQ(claim({"delete"}, ""), (std::vector<JobId>{(*ids)[2]}));
+  // A worker of no region takes no job of a region.
+  EXPECT_EQ(claim({"unpack"}, ""), (std::vector<JobId>{(*ids)[4]}));
+  EXPECT_TRUE(claim({"unpack"}, "").empty());
+  // West takes west's jobs (and those of no region), never east's.
+  EXPECT_EQ(claim({"unpack", "delete"}, "west"), (std::vector<JobId>{(*ids)[1]}));
+  EXPECT_EQ(claim({}, "east"), (std::vector<JobId>{(*ids)[0], (*ids)[3]}));
+  EXPECT_EQ(Get((*ids)[0]).attempts, 1);
+}
+
 TEST_P(JobStoreConformanceTest, ClaimWaitsForNotBefore) {
   const RunId run = NewRun();
   JobSpec later;
