@@ -8,6 +8,7 @@
 
 #include "app/durable.h"
 #include "cli/commands.h"
+#include "jobs/kinds/registry.h"
 #include "jobs/state_url.h"
 #include "transfer/progress.h"
 
@@ -24,6 +25,8 @@ struct JobsArgs {
   ListingArgs listing;
   std::string memory;
   int lease_ttl = 60;
+  std::string kinds;   // worker --kinds: "" = every kind
+  std::string region;  // worker --region
 };
 
 std::string When(jobs::TimePoint t) {
@@ -164,6 +167,12 @@ int RunPurge(const JobsArgs& a) {
 int RunWorker(const JobsArgs& a, Context& ctx) {
   jobs::WorkerOptions w;
   if (Status s = ApplyListingOptions(a.listing, w); !s.ok()) return ReportError(s);
+  if (!a.kinds.empty()) {
+    auto kinds = jobs::KindRegistry::Builtin().ParseKinds(a.kinds);
+    if (!kinds.ok()) return ReportError(kinds.status().WithContext("--kinds"));
+    w.kinds = std::move(kinds).value();
+  }
+  w.region = a.region;
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto store = jobs::OpenJobStore(a.state);
@@ -180,8 +189,11 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   }
   transfer::Stats stats;
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
-  std::fprintf(stderr, "ferry worker %s serving %s\n", w.owner.c_str(),
-               jobs::RedactUrl(a.state).c_str());
+  std::string roles;
+  if (!a.kinds.empty()) roles += " (kinds " + a.kinds + ")";
+  if (!a.region.empty()) roles += " (region " + a.region + ")";
+  std::fprintf(stderr, "ferry worker %s serving %s%s\n", w.owner.c_str(),
+               jobs::RedactUrl(a.state).c_str(), roles.c_str());
   Status s = worker.Run(ctx.stop);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),
@@ -207,6 +219,10 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
   worker->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
   worker->add_option("--lease-ttl", args->lease_ttl,
                      "seconds a claimed job stays ours without renewal (default 60)");
+  worker->add_option("--kinds", args->kinds,
+                     "only these job kinds, comma-separated (default: every kind)");
+  worker->add_option("--region", args->region,
+                     "serve the jobs of this region and those of none (default: none only)");
   AddListingOptions(worker, args->listing);
   worker->callback([args, &ctx] { ctx.exit_code = RunWorker(*args, ctx); });
 

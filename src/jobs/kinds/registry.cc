@@ -52,6 +52,25 @@ bool KindRegistry::CountsProgress(std::string_view kind) const {
   return h == nullptr || h->counts_progress();
 }
 
+Result<std::vector<std::string>> KindRegistry::ParseKinds(std::string_view list) const {
+  std::vector<std::string> kinds;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    const std::string_view name = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    if (name.empty()) continue;
+    if (Find(name) == nullptr) {
+      std::string known;
+      for (const std::string& n : Names()) known += (known.empty() ? "" : ", ") + n;
+      return Status::InvalidArgument("unknown job kind \"" + std::string(name) + "\" (known: " +
+                                     known + ")");
+    }
+    kinds.emplace_back(name);
+  }
+  if (kinds.empty()) return Status::InvalidArgument("no job kind given");
+  return kinds;
+}
+
 Progress ProgressOf(const RunCounts& counts, const KindRegistry& kinds) {
   Progress p;
   for (const auto& [kind, c] : counts.by_kind) {

@@ -34,6 +34,9 @@ class KindRegistry {
   int PhaseOf(std::string_view kind) const;
   // Whether the objects and bytes of `kind` count toward progress (unknown kinds: yes).
   bool CountsProgress(std::string_view kind) const;
+  // "scan,transfer" -> {"scan", "transfer"} (`ferry worker --kinds`): kInvalidArgument naming
+  // the first name this registry does not know, and the known ones.
+  Result<std::vector<std::string>> ParseKinds(std::string_view list) const;
 
  private:
   std::map<std::string, std::shared_ptr<const JobHandler>, std::less<>> handlers_;
