@@ -5,7 +5,7 @@
 #include "base/clock.h"
 #include "jobs/postgres/pg_job_store.h"
 #include "jobs/sqlite/sqlite_job_store.h"
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 
 namespace ferry::jobs {
 
@@ -36,11 +36,11 @@ std::string_view RunStateName(RunState state) {
 }
 
 Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
-  FERRY_ASSIGN_OR_RETURN(StateUrl parsed, ParseStateUrl(url));
+  FERRY_ASSIGN_OR_RETURN(state::StateUrl parsed, state::ParseStateUrl(url));
   switch (parsed.type) {
-    case StoreType::kSqlite:
+    case state::StoreType::kSqlite:
       return OpenSqliteJobStore(parsed.target, SystemClock::Default());
-    case StoreType::kPostgres:
+    case state::StoreType::kPostgres:
       return OpenPgJobStore(parsed.target, SystemClock::Default());
   }
   return Status::Internal("unknown store type");

@@ -14,7 +14,7 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/copy_internal.h"
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 #include "plan/filter.h"
 #include "transfer/progress.h"
 #include "transfer/sync.h"
@@ -180,7 +180,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   req.worker.verbose = ctx.global.verbose;
   req.detach = a.detach;
   req.restart = a.restart;
-  if (!automatic) req.state_for_messages = jobs::RedactUrl(state);
+  if (!automatic) req.state_for_messages = state::RedactUrl(state);
   transfer::Stats stats;
   std::unique_ptr<transfer::ProgressLine> progress;
   if (options.progress && !a.detach) {
@@ -191,7 +191,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   if (!r.ok()) return ReportError(r.status());
   if (a.detach) {
     std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
-                 static_cast<long long>(r->run), jobs::RedactUrl(state).c_str());
+                 static_cast<long long>(r->run), state::RedactUrl(state).c_str());
     return 0;
   }
   DurableSummary d;
@@ -199,7 +199,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   d.resumed = r->resumed;
   d.dead_jobs = r->counts.jobs[static_cast<size_t>(jobs::JobState::kDead)];
   d.state_transactions = (*store)->transactions();
-  d.state = jobs::RedactUrl(state);
+  d.state = state::RedactUrl(state);
   const bool done = r->progress == jobs::RunProgress::kDone;
   d.kept = !automatic || !done;
   uint64_t failed = 0;

@@ -9,7 +9,7 @@
 #include "app/durable.h"
 #include "cli/commands.h"
 #include "jobs/kinds/registry.h"
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 #include "transfer/progress.h"
 
 namespace ferry::cli {
@@ -83,7 +83,7 @@ Status CheckRun(jobs::JobStore& store, const JobsArgs& a) {
   if (run.ok()) return Status::Ok();
   if (run.status().code() != ErrorCode::kNotFound) return run.status();
   return Status::InvalidArgument("run " + std::to_string(a.id) + " not found in " +
-                                 jobs::RedactUrl(a.state));
+                                 state::RedactUrl(a.state));
 }
 
 int RunList(const JobsArgs& a) {
@@ -193,7 +193,7 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   if (!a.kinds.empty()) roles += " (kinds " + a.kinds + ")";
   if (!a.region.empty()) roles += " (region " + a.region + ")";
   std::fprintf(stderr, "ferry worker %s serving %s%s\n", w.owner.c_str(),
-               jobs::RedactUrl(a.state).c_str(), roles.c_str());
+               state::RedactUrl(a.state).c_str(), roles.c_str());
   Status s = worker.Run(ctx.stop);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),

@@ -1,6 +1,5 @@
 // Decoding of rows into runs and jobs, name parsing, time conversion and spec validation: the
 // pieces every SqlJobStore operation shares.
-#include <charconv>
 #include <limits>
 
 #include "jobs/sql/sql_job_store.h"
@@ -13,22 +12,6 @@ const char* const kJobColumns =
 const char* const kRunColumns =
     "id, source, destination, options, state, created, updated, phase, continuous, "
     "rescan_interval";
-
-int64_t CellInt(const SqlCell& cell) {
-  if (const int64_t* v = std::get_if<int64_t>(&cell)) return *v;
-  if (const std::string* s = std::get_if<std::string>(&cell)) {
-    int64_t v = 0;
-    std::from_chars(s->data(), s->data() + s->size(), v);
-    return v;
-  }
-  return 0;
-}
-
-std::string CellText(const SqlCell& cell) {
-  if (const std::string* s = std::get_if<std::string>(&cell)) return *s;
-  if (const int64_t* v = std::get_if<int64_t>(&cell)) return std::to_string(*v);
-  return "";
-}
 
 TimePoint FromMs(int64_t ms) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));

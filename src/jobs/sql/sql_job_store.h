@@ -36,9 +36,20 @@
 
 #include "base/clock.h"
 #include "jobs/job_store.h"
-#include "jobs/sql/sql_session.h"
+#include "state/sql_session.h"
 
 namespace ferry::jobs::internal {
+
+using state::CellInt;
+using state::CellText;
+using state::Dialect;
+using state::SqlCell;
+using state::SqlRow;
+using state::SqlRows;
+using state::SqlSession;
+using state::SqlTx;
+using state::SqlValue;
+using state::TxMode;
 
 class SqlJobStore : public JobStore {
  public:
@@ -89,7 +100,7 @@ class SqlJobStore : public JobStore {
 
   // The current time in ms since the epoch, read from clock_.
   int64_t NowMs() const;
-  // Creates the tables or brings them to the newest version (schema.cc).
+  // Creates the tables of component "jobs" or brings them to its newest version (schema.cc).
   Status Migrate();
   // Inserts `specs` inside `tx` (Enqueue, and Finish's `more`); appends the new ids in order.
   // kNotFound when a spec's run does not exist. REQUIRES: specs validated.
