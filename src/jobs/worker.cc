@@ -115,6 +115,7 @@ class Worker::Impl {
         opener_(std::move(opener)),
         options_(std::move(options)),
         kinds_(options_.registry != nullptr ? *options_.registry : KindRegistry::Builtin()),
+        clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Default()),
         stats_(stats) {
     // Only kinds this worker has a handler for are claimed: a job of a kind that a newer
     // ferry added waits for a worker that knows it.
@@ -174,6 +175,7 @@ class Worker::Impl {
   BackendOpener opener_;
   const WorkerOptions options_;
   const KindRegistry& kinds_;
+  Clock& clock_;
   ClaimFilter claim_filter_;
   transfer::Stats& stats_;
 
@@ -189,7 +191,7 @@ class Worker::Impl {
   uint64_t finished_seen_ = 0;  // GUARDED_BY(mu_): as of the last look of the claim loop
   uint64_t wakeups_ = 0;        // GUARDED_BY(mu_): jobs ended or handed on (claim loop wakes)
   // GUARDED_BY(mu_): per run, until when WantsSplit answers "no" without asking the store.
-  std::map<RunId, std::chrono::steady_clock::time_point> no_split_until_;
+  std::map<RunId, Clock::MonoTime> no_split_until_;
   int listers_ = 0;   // GUARDED_BY(mu_): jobs running that take a lister slot
   int threads_ = 0;   // GUARDED_BY(mu_): job threads running
   // GUARDED_BY(mu_): why this worker cannot go on (a run it cannot open): Run stops claiming,
@@ -208,7 +210,7 @@ Status Worker::Run(std::stop_token stop, RunProgress* final) { return impl_->Run
 Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
   renewer_ = std::jthread([this](std::stop_token st) { RenewLoop(st); });
   const size_t max_objects = static_cast<size_t>(options_.concurrency) * 2;
-  auto last_advance = std::chrono::steady_clock::time_point{};
+  auto last_advance = Clock::MonoTime{};
   int store_failures = 0;
   while (!stop.stop_requested()) {
     bool finished_since;  // a job ended: the run may have reached its next phase
@@ -219,9 +221,8 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       finished_seen_ = finished_;
       wakeups_seen = wakeups_;
     }
-    if (finished_since ||
-        std::chrono::steady_clock::now() - last_advance > std::chrono::milliseconds(300)) {
-      last_advance = std::chrono::steady_clock::now();
+    if (finished_since || clock_.MonoNow() - last_advance > std::chrono::milliseconds(300)) {
+      last_advance = clock_.MonoNow();
       bool idle;
       std::vector<RunId> runs;
       {
@@ -232,7 +233,7 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       if (options_.only_run != 0) runs = {options_.only_run};
       // Any worker may move a run it works on to its next phase (deletes, done).
       for (RunId run : runs) {
-        auto progress = Worker::AdvanceRun(store_, run, &kinds_);
+        auto progress = Worker::AdvanceRun(store_, run, &kinds_, clock_);
         // A run that is done, or blocked on dead jobs, is let go while this worker holds none
         // of its jobs: it stops being polled, and a claim of one of its jobs (after a redrive)
         // opens it again.
@@ -297,7 +298,8 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       std::unique_lock lock(mu_);
       // Woken early when a job ends or hands work on (new jobs may have been enqueued, or the
       // run moved on), also when that happened since the top of this round.
-      cv_.wait_for(lock, stop, options_.idle_poll, [&] { return wakeups_ != wakeups_seen; });
+      clock_.WaitUntil(cv_, lock, stop, clock_.MonoNow() + options_.idle_poll,
+                       [&] { return wakeups_ != wakeups_seen; });
     }
   }
   return Drain(stop);
@@ -312,7 +314,8 @@ Status Worker::Impl::Drain(std::stop_token stop) {
   for (;;) {
     std::unique_lock lock(mu_);
     if (active_.empty()) break;
-    cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return active_.empty(); });
+    clock_.WaitUntil(cv_, lock, {}, clock_.MonoNow() + std::chrono::milliseconds(100),
+                     [&] { return active_.empty(); });
   }
   return Status::Ok();
 }
@@ -424,7 +427,7 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
 bool Worker::Impl::WantsSplit(const ActiveJob& job) {
   const RunId run = job.claimed.job.spec.run;
   const std::string& kind = job.claimed.job.spec.kind;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.MonoNow();
   {
     std::lock_guard lock(mu_);
     if (auto it = no_split_until_.find(run); it != no_split_until_.end() && now < it->second) {
@@ -483,7 +486,7 @@ void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcom
   for (int attempt = 0; attempt < 60 && !job->lost; ++attempt) {
     s = store_.Finish(job->claimed.lease, outcome, more);
     if (s.ok() || !s.transient()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    clock_.SleepFor(std::chrono::milliseconds(500), {});
   }
   if (job->lost) {
     if (options_.verbose) {
@@ -518,7 +521,8 @@ void Worker::Impl::RenewLoop(std::stop_token stop) {
   for (;;) {
     {
       std::unique_lock lock(mu);
-      if (cv.wait_for(lock, stop, period, [] { return false; }) || stop.stop_requested()) return;
+      clock_.WaitUntil(cv, lock, stop, clock_.MonoNow() + period, [] { return false; });
+      if (stop.stop_requested()) return;
     }
     std::vector<std::shared_ptr<ActiveJob>> jobs;
     std::vector<Lease> waiting;
@@ -560,7 +564,7 @@ void Worker::Impl::GiveBack(const ClaimedJob& job) {
   for (int attempt = 0; attempt < 20; ++attempt) {
     s = store_.Release(job.lease);
     if (s.ok() || !s.transient()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    clock_.SleepFor(std::chrono::milliseconds(500), {});
   }
   if (!s.ok() && options_.verbose) {
     // The lease then expires as usual, and the attempt counts.

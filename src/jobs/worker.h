@@ -77,6 +77,10 @@ struct WorkerOptions {
   std::string region;
   // The handlers of the kinds; nullptr = KindRegistry::Builtin(). Must outlive the worker.
   const KindRegistry* registry = nullptr;
+  // Times the claim loop, lease renewals, idle polls, backoff waits and split rechecks, and
+  // the next round of continuous runs; nullptr = SystemClock::Default(). Must outlive the
+  // worker. Tests pass a testing::FakeClock and move it instead of waiting.
+  Clock* clock = nullptr;
 };
 
 // Opens one side of a run from the location text stored with it.

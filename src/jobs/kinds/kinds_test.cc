@@ -123,17 +123,25 @@ class JobKindsTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return progress;
   }
-  // Runs a worker for `rounds` idle polls and stops it.
-  void RunFor(WorkerOptions w, std::chrono::milliseconds how_long) {
+  // Runs a worker on a fake clock for `polls` idle polls (each move of the clock by the poll
+  // period makes it claim again, which commits a transaction) and stops it.
+  void RunPolls(WorkerOptions w, int polls) {
+    testing::FakeClock clock;
+    w.clock = &clock;
     transfer::Stats stats;
     Worker worker(*store_, &OpenLocal, w, stats);
     std::stop_source stop;
-    std::thread stopper([&] {
-      std::this_thread::sleep_for(how_long);
-      stop.request_stop();
-    });
-    EXPECT_TRUE(worker.Run(stop.get_token()).ok());
-    stopper.join();
+    std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
+    for (int i = 0; i < polls; ++i) {
+      const uint64_t before = store_->transactions();
+      clock.Advance(w.idle_poll);
+      for (int j = 0; j < 2000 && store_->transactions() <= before; ++j) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      EXPECT_GT(store_->transactions(), before) << "poll " << i;
+    }
+    stop.request_stop();
+    serving.join();
   }
   static Result<std::unique_ptr<storage::Backend>> OpenLocal(const std::string& path, bool) {
     return std::unique_ptr<storage::Backend>(std::make_unique<storage::LocalBackend>(path));
@@ -166,7 +174,7 @@ TEST_F(JobKindsTest, AKindTheWorkerDoesNotKnowIsNeverClaimed) {
   const JobId job = Enqueue(run, "touch", "x");
   WorkerOptions w = Options(run);
   w.registry = nullptr;  // the built-in kinds only
-  RunFor(w, std::chrono::milliseconds(150));
+  RunPolls(w, 5);
   EXPECT_EQ(store_->GetJob(job).value().attempts, 0);
   EXPECT_EQ(store_->GetRun(run).value().state, RunState::kRunning);  // held by the unknown kind
   EXPECT_TRUE(journal_.Get().empty());
@@ -177,7 +185,7 @@ TEST_F(JobKindsTest, AWorkerServingOnlyDeleteNeverClaimsAScan) {
   const JobId scan = Enqueue(run, kScanKind, EncodeScan(KeyRange{}));
   WorkerOptions w = Options(run);
   w.kinds = {kDeleteKind};
-  RunFor(w, std::chrono::milliseconds(150));
+  RunPolls(w, 5);
   EXPECT_EQ(store_->GetJob(scan).value().attempts, 0);
   EXPECT_EQ(store_->GetJob(scan).value().state, JobState::kQueued);
   w.kinds = {kScanKind};
@@ -189,9 +197,9 @@ TEST_F(JobKindsTest, ARegionsJobIsClaimedOnlyByAWorkerOfThatRegion) {
   const RunId run = NewRun();
   const JobId west = Enqueue(run, "touch", "w", false, "west");
   WorkerOptions w = Options(run);
-  RunFor(w, std::chrono::milliseconds(100));  // no region
+  RunPolls(w, 5);  // no region
   w.region = "east";
-  RunFor(w, std::chrono::milliseconds(100));
+  RunPolls(w, 5);
   EXPECT_EQ(store_->GetJob(west).value().attempts, 0);
   w.region = "west";
   EXPECT_EQ(RunToEnd(w), RunProgress::kDone);
