@@ -15,6 +15,7 @@
 #include "checksum/checksum.h"
 #include "jobs/payload.h"
 #include "jobs/sqlite/sqlite_job_store.h"
+#include "testing/fake_clock.h"
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
 
@@ -235,18 +236,21 @@ TEST_F(WorkerRunTest, ServingWorkerFinishesARunBlockedThenRedriven) {
   RunOptions options;
   options.max_attempts = 1;
   const RunId run = NewRun(options);
+  testing::FakeClock worker_clock;  // its polls and run advances happen as the test moves it
   WorkerOptions w;
   w.owner = "test:serving";
   w.idle_poll = std::chrono::milliseconds(20);
+  w.clock = &worker_clock;
   transfer::Stats stats;
   Worker worker(*store_, &OpenLocal, w, stats);
   std::stop_source stop;
   std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
   auto wait_for = [&](RunState want) {
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 5000; ++i) {
       auto r = store_->GetRun(run);
       if (r.ok() && r->state == want) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      worker_clock.Advance(std::chrono::milliseconds(301));  // a poll, and a look at the run
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return false;
   };

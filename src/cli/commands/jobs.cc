@@ -2,11 +2,11 @@
 // ferry jobs list|show|dlq|redrive|purge --state URL: inspect and act on durable jobs.
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
+#include "app/views.h"
 #include "cli/commands.h"
 #include "jobs/kinds/registry.h"
 #include "state/state_url.h"
@@ -29,50 +29,12 @@ struct JobsArgs {
   std::string region;  // worker --region
 };
 
-std::string When(jobs::TimePoint t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-nlohmann::json JobJson(const jobs::Job& j) {
-  nlohmann::json out = {{"id", j.id},
-          {"run", j.spec.run},
-          {"kind", j.spec.kind},
-          {"state", jobs::JobStateName(j.state)},
-          {"attempts", j.attempts},
-          {"max_attempts", j.spec.max_attempts},
-          {"objects", j.spec.objects},
-          {"bytes", j.spec.bytes},
-          {"last_error", j.last_error},
-          {"lease_owner", j.lease_owner},
-          {"updated", When(j.updated)}};
-  if (j.spec.kind == jobs::kScanKind) {
-    // The key range the scan lists: keys after start_after, up to last (absent: to the end).
-    if (auto range = jobs::DecodeScan(j.spec.payload); range.ok()) {
-      out["start_after"] = range->start_after;
-      if (range->last) out["last"] = *range->last;
-    }
-  }
-  return out;
-}
-
 void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
   for (const auto& j : list) {
-    if (json) {
-      std::printf("%s\n", JobJson(j).dump(-1, ' ', false,
-                                          nlohmann::json::error_handler_t::replace).c_str());
-    } else {
-      std::printf("%8lld run %-4lld %-8s %-6s attempts %d/%d %6llu objects %s\n",
-                  static_cast<long long>(j.id), static_cast<long long>(j.spec.run),
-                  j.spec.kind.c_str(),
-                  std::string(jobs::JobStateName(j.state)).c_str(), j.attempts,
-                  j.spec.max_attempts, static_cast<unsigned long long>(j.spec.objects),
-                  j.last_error.c_str());
-    }
+    const std::string line =
+        json ? app::JobJson(j).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+             : app::JobLine(j);
+    std::printf("%s\n", line.c_str());
   }
 }
 
@@ -89,38 +51,14 @@ Status CheckRun(jobs::JobStore& store, const JobsArgs& a) {
 int RunList(const JobsArgs& a) {
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
-  auto runs = (*store)->ListRuns(a.limit);
-  if (!runs.ok()) return ReportError(runs.status());
-  for (const auto& r : *runs) {
-    auto c = (*store)->CountJobs(r.id);
-    if (!c.ok()) return ReportError(c.status());
-    auto n = [&](jobs::JobState s) { return c->jobs[static_cast<size_t>(s)]; };
-    if (a.json) {
-      nlohmann::json j = {{"run", r.id},
-                          {"source", r.spec.source},
-                          {"destination", r.spec.destination},
-                          {"state", jobs::RunStateName(r.state)},
-                          {"jobs_queued", n(jobs::JobState::kQueued)},
-                          {"jobs_leased", n(jobs::JobState::kLeased)},
-                          {"jobs_done", n(jobs::JobState::kDone)},
-                          {"jobs_dead", n(jobs::JobState::kDead)},
-                          {"objects_done", c->objects_done},
-                          {"objects_total", c->objects_total},
-                          {"bytes_done", c->bytes_done},
-                          {"bytes_total", c->bytes_total}};
-      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    } else {
-      std::printf("run %lld %s -> %s: %s; jobs %llu queued, %llu leased, %llu done, %llu dead; "
-                  "objects %llu/%llu\n",
-                  static_cast<long long>(r.id), r.spec.source.c_str(), r.spec.destination.c_str(),
-                  std::string(jobs::RunStateName(r.state)).c_str(),
-                  static_cast<unsigned long long>(n(jobs::JobState::kQueued)),
-                  static_cast<unsigned long long>(n(jobs::JobState::kLeased)),
-                  static_cast<unsigned long long>(n(jobs::JobState::kDone)),
-                  static_cast<unsigned long long>(n(jobs::JobState::kDead)),
-                  static_cast<unsigned long long>(c->objects_done),
-                  static_cast<unsigned long long>(c->objects_total));
-    }
+  auto views = app::ListRunViews(**store, a.limit, jobs::KindRegistry::Builtin(),
+                                 std::chrono::system_clock::now());
+  if (!views.ok()) return ReportError(views.status());
+  for (const app::RunView& v : *views) {
+    const std::string line =
+        a.json ? app::RunJson(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+               : app::RunLine(v);
+    std::printf("%s\n", line.c_str());
   }
   return 0;
 }
