@@ -235,7 +235,7 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec));
     jobs::JobSpec scan;
     scan.run = result.run;
-    scan.kind = jobs::JobKind::kScan;
+    scan.kind = jobs::kScanKind;
     scan.payload = jobs::EncodeScan(jobs::KeyRange{});
     scan.max_attempts = request.options.max_attempts;
     FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());

@@ -1,25 +1,13 @@
-// OpenJobStore (URL dispatch to the SQLite or PostgreSQL store) and the enum names, which are
-// also the values stored in the database's state and kind columns: never rename one.
+// OpenJobStore (URL dispatch to the SQLite or PostgreSQL store) and the state names, which are
+// also the values stored in the database's state columns: never rename one.
 #include "jobs/job_store.h"
 
 #include "base/clock.h"
 #include "jobs/postgres/pg_job_store.h"
 #include "jobs/sqlite/sqlite_job_store.h"
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 
 namespace ferry::jobs {
-
-std::string_view JobKindName(JobKind kind) {
-  switch (kind) {
-    case JobKind::kScan:
-      return "scan";
-    case JobKind::kTransfer:
-      return "transfer";
-    case JobKind::kDelete:
-      return "delete";
-  }
-  return "?";
-}
 
 std::string_view JobStateName(JobState state) {
   switch (state) {
@@ -37,12 +25,8 @@ std::string_view JobStateName(JobState state) {
 
 std::string_view RunStateName(RunState state) {
   switch (state) {
-    case RunState::kScanning:
-      return "scanning";
-    case RunState::kTransferring:
-      return "transferring";
-    case RunState::kDeleting:
-      return "deleting";
+    case RunState::kRunning:
+      return "running";
     case RunState::kDone:
       return "done";
     case RunState::kFailed:
@@ -52,11 +36,11 @@ std::string_view RunStateName(RunState state) {
 }
 
 Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
-  FERRY_ASSIGN_OR_RETURN(StateUrl parsed, ParseStateUrl(url));
+  FERRY_ASSIGN_OR_RETURN(state::StateUrl parsed, state::ParseStateUrl(url));
   switch (parsed.type) {
-    case StoreType::kSqlite:
+    case state::StoreType::kSqlite:
       return OpenSqliteJobStore(parsed.target, SystemClock::Default());
-    case StoreType::kPostgres:
+    case state::StoreType::kPostgres:
       return OpenPgJobStore(parsed.target, SystemClock::Default());
   }
   return Status::Internal("unknown store type");

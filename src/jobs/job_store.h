@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,11 +39,19 @@ using TimePoint = std::chrono::system_clock::time_point;
 using RunId = int64_t;
 using JobId = int64_t;
 
-enum class JobKind { kScan, kTransfer, kDelete };
-enum class JobState { kQueued, kLeased, kDone, kDead };
-enum class RunState { kScanning, kTransferring, kDeleting, kDone, kFailed };
+// A job's kind is its name, stored as text; what a kind does, and the phase of a run it belongs
+// to, is its handler's business (jobs/kinds/registry.h). The store keeps any name. The
+// built-in kinds:
+inline constexpr char kScanKind[] = "scan";          // list a key range of both sides, plan it
+inline constexpr char kTransferKind[] = "transfer";  // copy a batch of objects
+inline constexpr char kDeleteKind[] = "delete";      // delete destination-only keys
 
-std::string_view JobKindName(JobKind kind);
+enum class JobState { kQueued, kLeased, kDone, kDead };
+// kRunning: in progress (Run::phase says which phase has been reached); kDone and kFailed
+// have ended. Stored as "running", "done", "failed" (schema 4 rewrote the older per-phase
+// names "scanning"/"transferring" to phase 0 and "deleting" to phase 1).
+enum class RunState { kRunning, kDone, kFailed };
+
 std::string_view JobStateName(JobState state);
 std::string_view RunStateName(RunState state);
 
@@ -50,12 +59,19 @@ struct RunSpec {
   std::string source;       // location text, as given
   std::string destination;  // location text, as given
   std::string options;      // JSON: everything a worker needs to redo the run's work
+  // A continuous run is never done: when its work drains, Worker::AdvanceRun starts it over
+  // with a new scan of the whole key space after `rescan_interval` (replication).
+  bool continuous = false;
+  std::chrono::milliseconds rescan_interval{0};
 };
 
 struct Run {
   RunId id = 0;
   RunSpec spec;
-  RunState state = RunState::kScanning;
+  RunState state = RunState::kRunning;
+  // The highest phase whose parked jobs were made runnable (0: the first phase). AdvanceRun
+  // moves it; a continuous run goes back to 0 when it starts over.
+  int phase = 0;
   TimePoint created;
   TimePoint updated;
 };
@@ -63,11 +79,21 @@ struct Run {
 struct JobSpec {
   RunId run = 0;
   TimePoint not_before{};  // epoch = runnable at once; kParked = waits for Unpark
-  JobKind kind = JobKind::kTransfer;
+  std::string kind = kTransferKind;  // a kind name (see kScanKind)
   std::string payload;  // JSON, kind-specific (see jobs/payload.h)
   uint64_t objects = 0;  // objects this job covers (for progress)
   uint64_t bytes = 0;    // bytes this job covers (for progress)
   int max_attempts = 5;
+  // "" = any worker may run it; otherwise only workers of this region (WorkerOptions::region).
+  std::string region;
+};
+
+// Which jobs a Claim may take, besides the run.
+struct ClaimFilter {
+  // Kind names; empty = every kind.
+  std::vector<std::string> kinds;
+  // "": only jobs without a region. A region: jobs of that region and jobs without a region.
+  std::string region;
 };
 
 struct Job {
@@ -137,15 +163,38 @@ struct StartedUpload {
   bool live = false;  // see JobStore::ListStartedUploads
 };
 
-// Totals per run and state, for progress and `ferry jobs`.
-struct RunCounts {
+// Totals of one kind of a run's jobs.
+struct KindCounts {
   uint64_t jobs[4] = {0, 0, 0, 0};  // indexed by JobState
-  uint64_t by_kind[3][4] = {};      // [JobKind][JobState]; jobs[s] is the sum over kinds
   uint64_t objects_done = 0;
   uint64_t bytes_done = 0;
   uint64_t objects_total = 0;
   uint64_t bytes_total = 0;
-  RunState state = RunState::kScanning;  // the run's state, read with the counts
+
+  uint64_t of(JobState s) const { return jobs[static_cast<size_t>(s)]; }
+  uint64_t active() const { return of(JobState::kQueued) + of(JobState::kLeased); }
+};
+
+// Totals per run and state, for progress and `ferry jobs`.
+struct RunCounts {
+  uint64_t jobs[4] = {0, 0, 0, 0};         // indexed by JobState: the sum over kinds
+  std::map<std::string, KindCounts> by_kind;  // kinds the run has jobs of
+  // Over every kind (kinds::ProgressOf counts only the kinds whose handler says so).
+  uint64_t objects_done = 0;
+  uint64_t bytes_done = 0;
+  uint64_t objects_total = 0;
+  uint64_t bytes_total = 0;
+  RunState state = RunState::kRunning;  // the run's state and phase, read with the counts
+  int phase = 0;
+  // The earliest not_before of the run's queued jobs that are not parked (epoch: none): when a
+  // continuous run that waits for its next scan wakes up.
+  TimePoint next_due{};
+
+  // The counts of `kind` (zeros when the run has none).
+  KindCounts of(std::string_view kind) const {
+    auto it = by_kind.find(std::string(kind));
+    return it == by_kind.end() ? KindCounts{} : it->second;
+  }
 };
 
 class JobStore {
@@ -155,7 +204,7 @@ class JobStore {
   // --- Runs ---
   virtual Result<RunId> CreateRun(const RunSpec& spec) = 0;
   // The newest run with this exact source and destination that is still in progress
-  // (kScanning, kTransferring or kDeleting), if any: what a rerun of the same command resumes.
+  // (kRunning), if any: what a rerun of the same command resumes.
   // kDone and kFailed runs have ended: the next run starts afresh (a failed run goes on only
   // after a Redrive gave it work again).
   virtual Result<std::optional<Run>> FindUnfinishedRun(std::string_view source,
@@ -163,6 +212,13 @@ class JobStore {
   virtual Result<Run> GetRun(RunId run) = 0;
   virtual Result<std::vector<Run>> ListRuns(int limit) = 0;
   virtual Status SetRunState(RunId run, RunState state) = 0;
+  // Records that `run` reached `phase` (Run::phase). kNotFound for an unknown run.
+  virtual Status SetRunPhase(RunId run, int phase) = 0;
+  // Starts a continuous run over, if nothing of it is left to do: when the run is kRunning and
+  // has no queued, leased or dead job, removes its done jobs (with their checkpoints), sets its
+  // phase to 0 and enqueues `first`, all in one transaction; returns whether it did. Two
+  // workers that call it at once start the run over once. kNotFound for an unknown run.
+  virtual Result<bool> Restart(RunId run, const JobSpec& first) = 0;
   // Ends a run for good (`--restart`): it becomes kFailed and its unfinished jobs (queued,
   // parked, leased, dead) are removed with their checkpoints, so that none of its work, its
   // parked deletes above all, ever runs, and no Redrive can take it back. Done jobs stay for
@@ -174,12 +230,13 @@ class JobStore {
   // Inserts all specs in one transaction; returns their ids in order.
   virtual Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) = 0;
   // Atomically leases up to `max_jobs` runnable jobs (queued with not_before <= now, or leased
-  // with an expired lease), oldest first, optionally only of `run` (0 = any run) and `kind`.
+  // with an expired lease), oldest first, optionally only of `run` (0 = any run) and of the
+  // kinds and region `filter` allows (the filter is part of the SQL: nothing else is leased).
   // Each claim increments the job's attempts. A job claimed past max_attempts (its worker kept
   // dying) goes to kDead instead of being returned.
   virtual Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
                                                 int max_jobs, RunId run = 0,
-                                                std::optional<JobKind> kind = std::nullopt) = 0;
+                                                const ClaimFilter& filter = {}) = 0;
   // Ends every lease `owner` holds now (a process known to be dead, e.g. on this host): its
   // jobs become claimable at once instead of after the visibility timeout. Returns how many.
   virtual Result<uint64_t> ExpireLeases(std::string_view owner) = 0;
@@ -210,9 +267,9 @@ class JobStore {
   // Makes the queued jobs of `run` of `kind` runnable now (not_before = now). Returns how many.
   // Only parked jobs (not_before = kParked) change: a job waiting out a retry backoff keeps it,
   // so calling Unpark again (e.g. after a crash) changes nothing.
-  virtual Result<uint64_t> Unpark(RunId run, JobKind kind) = 0;
+  virtual Result<uint64_t> Unpark(RunId run, std::string_view kind) = 0;
   // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. A kFailed run that
-  // gets jobs back is in progress again (kScanning). Returns how many jobs.
+  // gets jobs back is in progress again (kRunning, its phase kept). Returns how many jobs.
   virtual Result<uint64_t> Redrive(RunId run) = 0;
   // Deletes runs that have ended for good with all their jobs: kDone runs, and kFailed runs
   // with no job left that could still run or be redriven (abandoned ones). With `dead_too` it

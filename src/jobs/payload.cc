@@ -125,14 +125,17 @@ Result<KeyRange> DecodeScan(const std::string& text) {
 std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects) {
   json list = json::array();
   for (const auto& r : objects) {
-    list.push_back({{"k", KeyJson(r.src.key)},
-                    {"s", r.src.size},
-                    {"e", r.src.etag},
-                    {"m", Ns(r.src.mtime)},
-                    {"c", r.src.storage_class},
-                    {"d", r.need_details},
-                    {"r", r.reason},
-                    {"x", r.dst.has_value()}});
+    json o = {{"k", KeyJson(r.src.key)},
+              {"s", r.src.size},
+              {"e", r.src.etag},
+              {"m", Ns(r.src.mtime)},
+              {"c", r.src.storage_class},
+              {"d", r.need_details},
+              {"r", r.reason},
+              {"x", r.dst.has_value()}};
+    // Only a version other than the current one is written: payloads stay as they were.
+    if (!r.src.version_id.empty()) o["v"] = r.src.version_id;
+    list.push_back(std::move(o));
   }
   return Dump(json{{"objects", list}});
 }
@@ -149,6 +152,8 @@ Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& tex
       r.src.storage_class = o.at("c").get<std::string>();
       r.need_details = o.at("d").get<bool>();
       r.reason = o.at("r").get<std::string>();
+      // Absent (every payload written before versions, and the current version): "".
+      if (o.contains("v")) r.src.version_id = o.at("v").get<std::string>();
       if (o.at("x").get<bool>()) {
         r.dst = storage::ObjectInfo{};
         r.dst->key = r.src.key;

@@ -6,7 +6,9 @@
 //   scan:         {"start_after":key, "last":key}    a key range (key_range.h); no "last":
 //                                                    to the end
 //   transfer:     {"objects":[{"k":key,"s":size,"e":etag,"m":mtime_ns,"c":class,
-//                              "d":need_details,"r":reason,"x":destination_present}]}
+//                              "d":need_details,"r":reason,"x":destination_present,
+//                              "v":version_id}]}     "v" only when not "" (= the current
+//                                                    version); payloads without it decode so
 //   delete:       {"keys":[key,...]}
 // A key is a JSON string when it is UTF-8 (S3 keys always are) and {"hex":"..."} otherwise (a
 // local file name is bytes), so that every key round-trips exactly.

@@ -46,6 +46,28 @@ TEST(PayloadTest, KeysOfTransfersAndDeletesRoundTripByteForByte) {
 }
 
 // A run records the command that started it; runs stored before that decode with "".
+// A transfer object names its source version only when it is not the current one: the
+// payload of a current version is what older ferry wrote, and older payloads decode as current.
+TEST(PayloadTest, TransferObjectsCarryVersionIdsOnlyWhenSet) {
+  std::vector<transfer::CopyRequest> objects(2);
+  objects[0].src.key = "a";
+  objects[0].src.version_id = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY";
+  objects[1].src.key = "b";
+  const std::string text = EncodeTransfer(objects);
+  EXPECT_EQ(text.find("\"v\""), text.rfind("\"v\"")) << "one object has a version: " << text;
+  EXPECT_NE(text.find("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"), std::string::npos);
+  auto back = DecodeTransfer(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)[0].src.version_id, "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY");
+  EXPECT_EQ((*back)[1].src.version_id, "");
+  // As written before versions existed.
+  auto old = DecodeTransfer(
+      R"({"objects":[{"k":"x","s":5,"e":"e1","m":0,"c":"","d":false,"r":"new","x":false}]})");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ((*old)[0].src.version_id, "");
+  EXPECT_EQ((*old)[0].src.etag, "e1");
+}
+
 TEST(PayloadTest, RunOptionsKeepTheCommandAndOldRunsDecode) {
   RunOptions o;
   o.command = "sync";

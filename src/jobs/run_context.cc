@@ -1,4 +1,7 @@
 // Opening a run on a worker, and moving runs between phases.
+#include <map>
+
+#include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 
 namespace ferry::jobs {
@@ -29,40 +32,55 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   return ctx;
 }
 
-Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run) {
+Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindRegistry* kinds,
+                                       Clock& clock) {
+  const KindRegistry& registry = kinds != nullptr ? *kinds : KindRegistry::Builtin();
   auto counts = store.CountJobs(run);
   // A run purged while it was worked on (`ferry jobs purge --dead`) has ended.
   if (counts.status().code() == ErrorCode::kNotFound) return RunProgress::kBlocked;
   FERRY_ASSIGN_OR_RETURN(RunCounts c, std::move(counts));
   // A run that has ended stays where it is. A failed one goes on only when a Redrive gives it
-  // work again (which makes it kScanning): without that, a dead job removed by a purge would
-  // look like no dead job at all, and the run would unpark its deletes.
+  // work again (which makes it kRunning): without that, a dead job removed by a purge would
+  // look like no dead job at all, and the run would unpark its later phases.
   if (c.state == RunState::kFailed) return RunProgress::kBlocked;
   if (c.state == RunState::kDone) return RunProgress::kDone;
-  auto active = [&](JobKind k) {
-    const auto i = static_cast<size_t>(k);
-    return c.by_kind[i][static_cast<size_t>(JobState::kQueued)] +
-           c.by_kind[i][static_cast<size_t>(JobState::kLeased)];
+  // The run's jobs by phase, in phase order.
+  struct PhaseCounts {
+    uint64_t active = 0;  // queued (parked included) or leased
+    uint64_t dead = 0;
+    std::vector<std::string> kinds;
   };
-  auto dead = [&](JobKind k) {
-    return c.by_kind[static_cast<size_t>(k)][static_cast<size_t>(JobState::kDead)];
-  };
-  if (active(JobKind::kScan) + active(JobKind::kTransfer) > 0) return RunProgress::kWorking;
-  if (dead(JobKind::kScan) + dead(JobKind::kTransfer) > 0) {
-    // Deletes stay parked: a run that did not copy everything must not delete anything.
-    FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
-    return RunProgress::kBlocked;
+  std::map<int, PhaseCounts> phases;
+  for (const auto& [kind, k] : c.by_kind) {
+    PhaseCounts& p = phases[registry.PhaseOf(kind)];
+    p.active += k.active();
+    p.dead += k.of(JobState::kDead);
+    p.kinds.push_back(kind);
   }
-  if (active(JobKind::kDelete) > 0) {
-    if (c.state != RunState::kDeleting) {  // unpark first: a crash in between is harmless
-      FERRY_RETURN_IF_ERROR(store.Unpark(run, JobKind::kDelete).status());
-      FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kDeleting));
+  for (const auto& [phase, p] : phases) {
+    if (p.active > 0) {
+      if (phase > c.phase) {  // unpark first: a crash in between is harmless
+        for (const std::string& kind : p.kinds) {
+          FERRY_RETURN_IF_ERROR(store.Unpark(run, kind).status());
+        }
+        FERRY_RETURN_IF_ERROR(store.SetRunPhase(run, phase));
+      }
+      return RunProgress::kWorking;
     }
-    return RunProgress::kWorking;
+    if (p.dead > 0) {
+      // Later phases stay parked: a run that did not copy everything must not delete anything.
+      FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
+      return RunProgress::kBlocked;
+    }
   }
-  if (dead(JobKind::kDelete) > 0) {
-    FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
-    return RunProgress::kBlocked;
+  FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
+  if (r.spec.continuous) {
+    // Never done: the next round starts with a scan of the whole key space, after the interval.
+    auto options = DecodeRunOptions(r.spec.options);
+    JobSpec first = FirstScanJob(run, options.ok() ? options->max_attempts : 5);
+    first.not_before = clock.Now() + r.spec.rescan_interval;
+    FERRY_RETURN_IF_ERROR(store.Restart(run, first).status());
+    return RunProgress::kWorking;
   }
   FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kDone));
   return RunProgress::kDone;

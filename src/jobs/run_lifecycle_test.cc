@@ -113,7 +113,7 @@ class RunLifecycleTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  JobId Enqueue(JobKind kind, bool parked = false) {
+  JobId Enqueue(const std::string& kind, bool parked = false) {
     JobSpec spec;
     spec.run = run_;
     spec.kind = kind;
@@ -124,10 +124,10 @@ class RunLifecycleTest : public ::testing::Test {
     return ids.ok() ? (*ids)[0] : 0;
   }
   // Claims the next runnable job of the run (one must be there) and ends it so.
-  JobKind ClaimAndFinish(Outcome::Kind how) {
+  std::string ClaimAndFinish(Outcome::Kind how) {
     auto claimed = store_->Claim("w", std::chrono::seconds(30), 1, run_);
     EXPECT_TRUE(claimed.ok() && claimed->size() == 1u);
-    if (!claimed.ok() || claimed->empty()) return JobKind::kScan;
+    if (!claimed.ok() || claimed->empty()) return kScanKind;
     Outcome o;
     o.kind = how;
     o.error = how == Outcome::Kind::kDone ? "" : "refused";
@@ -142,7 +142,7 @@ class RunLifecycleTest : public ::testing::Test {
   RunState State() {
     auto r = store_->GetRun(run_);
     EXPECT_TRUE(r.ok());
-    return r.ok() ? r->state : RunState::kScanning;
+    return r.ok() ? r->state : RunState::kRunning;
   }
 
   SystemClock clock_;
@@ -155,10 +155,10 @@ class RunLifecycleTest : public ::testing::Test {
 // dead job, so once the transfers were done the run unparked its deletes and deleted objects
 // whose replacement was never copied. Now the purge ends the run: its deletes are gone.
 TEST_F(RunLifecycleTest, PurgingADeadTransferNeverLetsTheRunDelete) {
-  Enqueue(JobKind::kTransfer);
-  Enqueue(JobKind::kTransfer);
-  const JobId del = Enqueue(JobKind::kDelete, /*parked=*/true);
-  EXPECT_EQ(ClaimAndFinish(Outcome::Kind::kFail), JobKind::kTransfer);  // dead
+  Enqueue(kTransferKind);
+  Enqueue(kTransferKind);
+  const JobId del = Enqueue(kDeleteKind, /*parked=*/true);
+  EXPECT_EQ(ClaimAndFinish(Outcome::Kind::kFail), kTransferKind);  // dead
   EXPECT_EQ(Advance(), RunProgress::kWorking);
   ASSERT_TRUE(store_->Purge(/*dead_too=*/true).ok());
   EXPECT_EQ(store_->GetJob(del).status().code(), ErrorCode::kNotFound);
@@ -172,8 +172,8 @@ TEST_F(RunLifecycleTest, PurgingADeadTransferNeverLetsTheRunDelete) {
 
 // The same once the run was already blocked (kFailed): the purge must not make it look clean.
 TEST_F(RunLifecycleTest, PurgingTheDeadJobsOfAFailedRunEndsIt) {
-  Enqueue(JobKind::kTransfer);
-  Enqueue(JobKind::kDelete, /*parked=*/true);
+  Enqueue(kTransferKind);
+  Enqueue(kDeleteKind, /*parked=*/true);
   ClaimAndFinish(Outcome::Kind::kFail);
   EXPECT_EQ(Advance(), RunProgress::kBlocked);
   EXPECT_EQ(State(), RunState::kFailed);
@@ -188,7 +188,7 @@ TEST_F(RunLifecycleTest, PurgingTheDeadJobsOfAFailedRunEndsIt) {
 // A failed run whose dead jobs an older ferry purged, leaving its parked deletes: it stays
 // failed and the deletes stay parked.
 TEST_F(RunLifecycleTest, AFailedRunNeverUnparksItsDeletes) {
-  const JobId del = Enqueue(JobKind::kDelete, /*parked=*/true);
+  const JobId del = Enqueue(kDeleteKind, /*parked=*/true);
   ASSERT_TRUE(store_->SetRunState(run_, RunState::kFailed).ok());
   EXPECT_EQ(Advance(), RunProgress::kBlocked);
   EXPECT_EQ(State(), RunState::kFailed);
@@ -198,8 +198,8 @@ TEST_F(RunLifecycleTest, AFailedRunNeverUnparksItsDeletes) {
 // A failed run has ended: the same command starts a new run. A redrive gives it work again,
 // and then it is in progress (resumable) and, once its jobs succeed, deletes.
 TEST_F(RunLifecycleTest, AFailedRunIsOverUntilARedrive) {
-  Enqueue(JobKind::kTransfer);
-  Enqueue(JobKind::kDelete, /*parked=*/true);
+  Enqueue(kTransferKind);
+  Enqueue(kDeleteKind, /*parked=*/true);
   ClaimAndFinish(Outcome::Kind::kFail);
   EXPECT_EQ(Advance(), RunProgress::kBlocked);
   auto found = store_->FindUnfinishedRun("src", "dst");
@@ -207,22 +207,22 @@ TEST_F(RunLifecycleTest, AFailedRunIsOverUntilARedrive) {
   EXPECT_FALSE(found->has_value()) << "a failed run is not resumed";
   EXPECT_EQ(Advance(), RunProgress::kBlocked);
   ASSERT_EQ(store_->Redrive(run_).value(), 1u);
-  EXPECT_EQ(State(), RunState::kScanning);
+  EXPECT_EQ(State(), RunState::kRunning);
   found = store_->FindUnfinishedRun("src", "dst");
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->id, run_);
-  EXPECT_EQ(ClaimAndFinish(Outcome::Kind::kDone), JobKind::kTransfer);
+  EXPECT_EQ(ClaimAndFinish(Outcome::Kind::kDone), kTransferKind);
   EXPECT_EQ(Advance(), RunProgress::kWorking);  // deletes unparked
-  EXPECT_EQ(ClaimAndFinish(Outcome::Kind::kDone), JobKind::kDelete);
+  EXPECT_EQ(ClaimAndFinish(Outcome::Kind::kDone), kDeleteKind);
   EXPECT_EQ(Advance(), RunProgress::kDone);
 }
 
 // --restart: the unfinished run ends for good; none of its jobs can run, even after a redrive.
 TEST_F(RunLifecycleTest, AnAbandonedRunNeverRunsItsJobs) {
-  Enqueue(JobKind::kTransfer);
-  Enqueue(JobKind::kTransfer);
-  Enqueue(JobKind::kDelete, /*parked=*/true);
-  Enqueue(JobKind::kScan);
+  Enqueue(kTransferKind);
+  Enqueue(kTransferKind);
+  Enqueue(kDeleteKind, /*parked=*/true);
+  Enqueue(kScanKind);
   ClaimAndFinish(Outcome::Kind::kDone);
   ClaimAndFinish(Outcome::Kind::kFail);
   auto removed = store_->AbandonRun(run_);

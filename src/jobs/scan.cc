@@ -154,7 +154,7 @@ class JobSink : public transfer::PlanSink {
     if (request.src.size >= ctx_.options.multipart_threshold) {
       std::vector<transfer::CopyRequest> one;
       one.push_back(std::move(request));
-      Emit(JobKind::kTransfer, EncodeTransfer(one), 1, one[0].src.size);
+      Emit(kTransferKind, EncodeTransfer(one), 1, one[0].src.size);
       return Status::Ok();
     }
     batch_bytes_ += request.src.size;
@@ -170,22 +170,22 @@ class JobSink : public transfer::PlanSink {
   }
 
   void Flush() {
-    if (!batch_.empty()) Emit(JobKind::kTransfer, EncodeTransfer(batch_), batch_.size(), batch_bytes_);
+    if (!batch_.empty()) Emit(kTransferKind, EncodeTransfer(batch_), batch_.size(), batch_bytes_);
     batch_.clear();
     batch_bytes_ = 0;
   }
   void FlushDeletes() {
     if (deletes_.empty()) return;
-    Emit(JobKind::kDelete, EncodeDelete(deletes_), deletes_.size(), 0, kParked);
+    Emit(kDeleteKind, EncodeDelete(deletes_), deletes_.size(), 0, kParked);
     deletes_.clear();
   }
 
  private:
-  void Emit(JobKind kind, std::string payload, uint64_t objects, uint64_t bytes,
+  void Emit(std::string kind, std::string payload, uint64_t objects, uint64_t bytes,
             TimePoint not_before = {}) {
     JobSpec spec;
     spec.run = ctx_.run.id;
-    spec.kind = kind;
+    spec.kind = std::move(kind);
     spec.payload = std::move(payload);
     spec.objects = objects;
     spec.bytes = bytes;
@@ -222,9 +222,18 @@ std::optional<std::string> SplitPoint(RunContext& ctx, const KeyRange& rest,
 JobSpec ScanJob(const RunContext& ctx, const KeyRange& range) {
   JobSpec spec;
   spec.run = ctx.run.id;
-  spec.kind = JobKind::kScan;
+  spec.kind = kScanKind;
   spec.payload = EncodeScan(range);
   spec.max_attempts = ctx.options.max_attempts;
+  return spec;
+}
+
+JobSpec FirstScanJob(RunId run, int max_attempts) {
+  JobSpec spec;
+  spec.run = run;
+  spec.kind = kScanKind;
+  spec.payload = EncodeScan(KeyRange{});
+  spec.max_attempts = max_attempts;
   return spec;
 }
 

@@ -147,7 +147,7 @@ class ScanMemoryTest : public ::testing::Test {
     auto jobs = store_->ListJobs(ctx_.run.id, std::nullopt, 1000000);
     EXPECT_TRUE(jobs.ok());
     for (const Job& j : *jobs) {
-      if (j.spec.kind != JobKind::kDelete) continue;
+      if (j.spec.kind != kDeleteKind) continue;
       EXPECT_EQ(j.spec.not_before, kParked);
       auto batch = DecodeDelete(j.spec.payload);
       EXPECT_TRUE(batch.ok());

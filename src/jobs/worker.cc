@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 
+#include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 #include "retry/policy.h"
 
@@ -98,16 +99,13 @@ Result<uint64_t> Worker::ReleaseLeasesOfDeadLocalOwners(JobStore& store, RunId r
 struct Worker::ActiveJob {
   ClaimedJob claimed;
   RunContext* ctx = nullptr;
+  const JobHandler* handler = nullptr;
   // Requested when the lease is lost: the job's requests stop (CopyRequest::cancel, the scan's
   // listing, a delete batch) and it ends without Finish.
   std::stop_source cancel;
   std::atomic<bool> lost{false};
-  size_t objects = 0;  // counted in objects_in_flight_
-  std::atomic<int> remaining{0};
-  std::mutex mu;
-  std::vector<transfer::CopyRequest> failed;  // GUARDED_BY(mu)
-  Status permanent;                            // GUARDED_BY(mu): first permanent failure
-  Status transient;                            // GUARDED_BY(mu): first transient failure
+  size_t objects = 0;    // counted in objects_in_flight_
+  bool lister = false;   // counted in listers_
 };
 
 class Worker::Impl {
@@ -120,13 +118,20 @@ class Worker::Impl {
                           : std::make_unique<transfer::Executor>(transfer::ExecutorOptions{
                                 options.concurrency, options.memory_budget})),
         options_(WithExecutor(std::move(options), own_executor_.get())),
-        stats_(stats) {}
+        kinds_(options_.registry != nullptr ? *options_.registry : KindRegistry::Builtin()),
+        clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Default()),
+        stats_(stats) {
+    // Only kinds this worker has a handler for are claimed: a job of a kind that a newer
+    // ferry added waits for a worker that knows it.
+    claim_filter_.kinds = options_.kinds.empty() ? kinds_.Names() : options_.kinds;
+    claim_filter_.region = options_.region;
+  }
 
   ~Impl() {
     renewer_.request_stop();
     if (renewer_.joinable()) renewer_.join();
-    std::unique_lock lock(mu_);  // scans and deletes finish their attempt
-    cv_.wait(lock, [&] { return side_running_ == 0; });
+    std::unique_lock lock(mu_);  // every job's thread finishes its attempt
+    cv_.wait(lock, [&] { return threads_ == 0; });
     lock.unlock();
     runs_.clear();  // engines drain and join
   }
@@ -144,20 +149,16 @@ class Worker::Impl {
   void GiveBack(const ClaimedJob& job);
   // The lease of `job` is lost: cancels its work, once.
   void LoseLease(ActiveJob& job, const Status& why);
-  void StartTransfer(std::shared_ptr<ActiveJob> job);
-  void ObjectDone(const std::shared_ptr<ActiveJob>& job, const transfer::CopyRequest& r,
-                  const Status& s);
   void FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcome& outcome,
                  const std::vector<JobSpec>& more = {});
-  Outcome OutcomeOf(const Status& s, int attempt) const;
-  bool WantsSplit(RunId run);
-  // ScanControl of one scan job: asks the store, hands work on under the job's lease.
-  class JobScanControl : public ScanControl {
+  bool WantsSplit(const ActiveJob& job);
+  // JobControl of one job: asks the store, hands work on under the job's lease.
+  class Control : public JobControl {
    public:
-    JobScanControl(Impl& impl, ActiveJob& job) : impl_(impl), job_(job) {}
-    bool WantsSplit() override { return impl_.WantsSplit(job_.claimed.job.spec.run); }
-    Status HandOff(const KeyRange& kept, const std::vector<JobSpec>& more) override {
-      Status s = impl_.store_.HandOff(job_.claimed.lease, EncodeScan(kept), more);
+    Control(Impl& impl, ActiveJob& job) : impl_(impl), job_(job) {}
+    bool WantsSplit() override { return impl_.WantsSplit(job_); }
+    Status HandOff(std::string_view kept, const std::vector<JobSpec>& more) override {
+      Status s = impl_.store_.HandOff(job_.claimed.lease, kept, more);
       if (s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) {
         impl_.LoseLease(job_, s);
       }
@@ -184,6 +185,9 @@ class Worker::Impl {
   // The executor of every run served here when none was given; outlives runs_ (their engines).
   std::unique_ptr<transfer::Executor> own_executor_;
   const WorkerOptions options_;
+  const KindRegistry& kinds_;
+  Clock& clock_;
+  ClaimFilter claim_filter_;
   transfer::Stats& stats_;
 
   std::mutex mu_;
@@ -198,8 +202,9 @@ class Worker::Impl {
   uint64_t finished_seen_ = 0;  // GUARDED_BY(mu_): as of the last look of the claim loop
   uint64_t wakeups_ = 0;        // GUARDED_BY(mu_): jobs ended or handed on (claim loop wakes)
   // GUARDED_BY(mu_): per run, until when WantsSplit answers "no" without asking the store.
-  std::map<RunId, std::chrono::steady_clock::time_point> no_split_until_;
-  int side_running_ = 0;                                   // GUARDED_BY(mu_): scans+deletes
+  std::map<RunId, Clock::MonoTime> no_split_until_;
+  int listers_ = 0;   // GUARDED_BY(mu_): jobs running that take a lister slot
+  int threads_ = 0;   // GUARDED_BY(mu_): job threads running
   // GUARDED_BY(mu_): why this worker cannot go on (a run it cannot open): Run stops claiming,
   // lets the jobs in hand end and returns it.
   Status fatal_;
@@ -216,7 +221,7 @@ Status Worker::Run(std::stop_token stop, RunProgress* final) { return impl_->Run
 Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
   renewer_ = std::jthread([this](std::stop_token st) { RenewLoop(st); });
   const size_t max_objects = static_cast<size_t>(options_.concurrency) * 2;
-  auto last_advance = std::chrono::steady_clock::time_point{};
+  auto last_advance = Clock::MonoTime{};
   int store_failures = 0;
   while (!stop.stop_requested()) {
     bool finished_since;  // a job ended: the run may have reached its next phase
@@ -227,9 +232,8 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       finished_seen_ = finished_;
       wakeups_seen = wakeups_;
     }
-    if (finished_since ||
-        std::chrono::steady_clock::now() - last_advance > std::chrono::milliseconds(300)) {
-      last_advance = std::chrono::steady_clock::now();
+    if (finished_since || clock_.MonoNow() - last_advance > std::chrono::milliseconds(300)) {
+      last_advance = clock_.MonoNow();
       bool idle;
       std::vector<RunId> runs;
       {
@@ -240,7 +244,7 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       if (options_.only_run != 0) runs = {options_.only_run};
       // Any worker may move a run it works on to its next phase (deletes, done).
       for (RunId run : runs) {
-        auto progress = Worker::AdvanceRun(store_, run);
+        auto progress = Worker::AdvanceRun(store_, run, &kinds_, clock_);
         // A run that is done, or blocked on dead jobs, is let go while this worker holds none
         // of its jobs: it stops being polled, and a claim of one of its jobs (after a redrive)
         // opens it again.
@@ -260,11 +264,12 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
     bool room;
     {
       std::lock_guard lock(mu_);
-      room = objects_in_flight_ < max_objects && side_running_ < options_.list_concurrency;
+      room = objects_in_flight_ < max_objects && listers_ < options_.list_concurrency;
     }
     std::vector<ClaimedJob> claimed;
     if (room) {
-      auto r = store_.Claim(options_.owner, options_.lease_ttl, 4, options_.only_run);
+      auto r = store_.Claim(options_.owner, options_.lease_ttl, 4, options_.only_run,
+                            claim_filter_);
       if (!r.ok()) {
         if (!r.status().transient() || ++store_failures > 100) return r.status();
         std::fprintf(stderr, "ferry: state store: %s (retrying)\n", r.status().message().c_str());
@@ -304,7 +309,8 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       std::unique_lock lock(mu_);
       // Woken early when a job ends or hands work on (new jobs may have been enqueued, or the
       // run moved on), also when that happened since the top of this round.
-      cv_.wait_for(lock, stop, options_.idle_poll, [&] { return wakeups_ != wakeups_seen; });
+      clock_.WaitUntil(cv_, lock, stop, clock_.MonoNow() + options_.idle_poll,
+                       [&] { return wakeups_ != wakeups_seen; });
     }
   }
   return Drain(stop);
@@ -319,7 +325,8 @@ Status Worker::Impl::Drain(std::stop_token stop) {
   for (;;) {
     std::unique_lock lock(mu_);
     if (active_.empty()) break;
-    cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return active_.empty(); });
+    clock_.WaitUntil(cv_, lock, {}, clock_.MonoNow() + std::chrono::milliseconds(100),
+                     [&] { return active_.empty(); });
   }
   return Status::Ok();
 }
@@ -377,114 +384,50 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
   }
   job->ctx = *ctx;
   const Job& j = job->claimed.job;
+  job->handler = kinds_.Find(j.spec.kind);
+  if (job->handler == nullptr) {
+    // Not claimable (the claim names the kinds this worker has handlers for): give it back.
+    GiveBack(job->claimed);
+    std::lock_guard lock(mu_);
+    active_.erase(j.id);
+    ++wakeups_;
+    cv_.notify_all();
+    return;
+  }
   if (options_.verbose) {
     std::fprintf(stderr, "job %lld: %s (run %lld, attempt %d)\n", static_cast<long long>(j.id),
-                 std::string(JobKindName(j.spec.kind)).c_str(),
-                 static_cast<long long>(j.spec.run), j.attempts);
+                 j.spec.kind.c_str(), static_cast<long long>(j.spec.run), j.attempts);
   }
-  if (j.spec.kind == JobKind::kTransfer) return StartTransfer(job);
-  {
-    std::lock_guard lock(mu_);
-    ++side_running_;
-  }
-  std::thread([this, job, stop] {
-    const Job& j = job->claimed.job;
-    std::vector<JobSpec> more;
-    Status s;
-    Outcome outcome;
-    if (j.spec.kind == JobKind::kScan) {
-      auto range = DecodeScan(j.spec.payload);
-      JobScanControl control(*this, *job);
-      s = range.ok() ? ScanChunk(*job->ctx, *range, options_, control, stats_, more,
-                                 job->cancel.get_token())
-                     : range.status();
-      s = s.WithContext("scan");
-      outcome = OutcomeOf(s, j.attempts);
-      // A listing out of order (or another bug) is not retried: jobs this scan handed on may
-      // hold deletes planned from it, and a retry from the moved range start would hide it.
-      if (s.code() == ErrorCode::kInternal) outcome.kind = Outcome::Kind::kFail;
-    } else {
-      // The worker's stop or the loss of the lease stops the batch.
-      std::stop_callback on_stop(stop, [&job] { job->cancel.request_stop(); });
-      auto keys = DecodeDelete(j.spec.payload);
-      s = keys.ok() ? RunDeleteJob(*job->ctx, std::move(*keys), stats_, job->cancel.get_token())
-                    : keys.status();
-      s = s.WithContext("delete");
-      outcome = OutcomeOf(s, j.attempts);
-    }
-    FinishJob(job, outcome, s.ok() ? more : std::vector<JobSpec>{});
-    std::lock_guard lock(mu_);
-    --side_running_;
-    cv_.notify_all();
-  }).detach();  // ~Impl waits for side_running_ to reach 0
-}
-
-void Worker::Impl::StartTransfer(std::shared_ptr<ActiveJob> job) {
-  auto objects = DecodeTransfer(job->claimed.job.spec.payload);
-  if (!objects.ok()) return FinishJob(job, OutcomeOf(objects.status(), 1 << 20));
-  if (objects->empty()) return FinishJob(job, Outcome{});
-  job->remaining = static_cast<int>(objects->size());
-  job->objects = objects->size();
-  // A large object keeps this worker busy for all its parts: it counts as that many objects
-  // in flight, so that a worker claims no more large jobs than it can move (the others stay
-  // claimable by idle workers instead of gathering attempts here).
-  if (objects->size() == 1 && (*objects)[0].src.size >= job->ctx->options.multipart_threshold) {
-    const uint64_t part = std::max<uint64_t>(1, job->ctx->options.part_size);
-    job->objects = static_cast<size_t>(std::min<uint64_t>(
-        (objects->front().src.size + part - 1) / part, static_cast<uint64_t>(options_.concurrency)));
-  }
+  job->objects = job->handler->ObjectsInFlight(j, *job->ctx, options_);
+  job->lister = job->handler->uses_lister_slot();
   {
     std::lock_guard lock(mu_);
     objects_in_flight_ += job->objects;
+    listers_ += job->lister ? 1 : 0;
+    ++threads_;
   }
-  const bool single_large = objects->size() == 1 &&
-                            (*objects)[0].src.size >= job->ctx->options.multipart_threshold;
-  for (auto& r : *objects) {
-    stats_.objects_planned += 1;
-    stats_.bytes_planned += r.src.size;
-    // A later attempt (its worker died, or the job was retried) looks at both sides first: the
-    // earlier one may have finished the object just before it died (a completed upload is not
-    // resumable, and would otherwise be sent again whole), or the source may have changed.
-    if (job->claimed.job.attempts > 1) r.need_details = true;
-    if (single_large) {
-      std::weak_ptr<ActiveJob> weak = job;
-      r.journal = std::make_shared<StoreJournal>(store_, job->claimed.lease, r.src.key,
-                                                 [this, weak](const Status& why) {
-                                                   if (auto j = weak.lock()) LoseLease(*j, why);
-                                                 });
-    }
-    transfer::CopyRequest copy = r;
-    copy.cancel = job->cancel.get_token();
-    copy.done = [this, job, r](const Status& s) { ObjectDone(job, r, s); };
-    job->ctx->engine->Copy(std::move(copy));
-  }
-}
-
-void Worker::Impl::ObjectDone(const std::shared_ptr<ActiveJob>& job,
-                              const transfer::CopyRequest& r, const Status& s) {
-  if (!s.ok()) {
-    std::lock_guard lock(job->mu);
-    transfer::CopyRequest failed = r;
-    failed.journal.reset();
-    // A retry (or a redrive days later) looks at the source again and copies its current
-    // version: the ETag and size seen at scan time may be stale (an object changed since
-    // fails its pinned read with 412 forever otherwise).
-    failed.need_details = true;
-    job->failed.push_back(std::move(failed));
-    Status& slot = IsTransient(s) ? job->transient : job->permanent;
-    if (slot.ok()) slot = s.WithContext(r.src.key);
-  }
-  if (job->remaining.fetch_sub(1) != 1) return;
-  Outcome outcome;
-  {
-    std::lock_guard lock(job->mu);
-    if (!job->failed.empty()) {
-      outcome = OutcomeOf(job->permanent.ok() ? job->transient : job->permanent,
-                          job->claimed.job.attempts);
-      outcome.payload = EncodeTransfer(job->failed);
-    }
-  }
-  FinishJob(job, outcome);
+  std::thread([this, job, stop] {
+    Control control(*this, *job);
+    std::weak_ptr<ActiveJob> weak = job;
+    JobContext ctx{.store = store_,
+                   .run = *job->ctx,
+                   .claimed = job->claimed,
+                   .options = options_,
+                   .stats = stats_,
+                   .cancel = job->cancel.get_token(),
+                   .worker_stop = stop,
+                   .control = control,
+                   .lease_lost = [this, weak](const Status& why) {
+                     if (auto j = weak.lock()) LoseLease(*j, why);
+                   }};
+    JobResult result = job->handler->Run(ctx);
+    FinishJob(job, result.outcome,
+              result.outcome.kind == Outcome::Kind::kDone ? result.more : std::vector<JobSpec>{});
+    std::lock_guard lock(mu_);
+    listers_ -= job->lister ? 1 : 0;
+    --threads_;
+    cv_.notify_all();
+  }).detach();  // ~Impl waits for threads_ to reach 0
 }
 
 // A scan splits its range when one more range to list can only help: nothing of its run waits
@@ -492,8 +435,10 @@ void Worker::Impl::ObjectDone(const std::shared_ptr<ActiveJob>& job,
 // someone has room to take it: this worker has a free lister slot, or other workers are
 // listing this run too (they free slots as their ranges end). Otherwise the range goes on
 // whole: a split that nobody takes yet only makes ranges smaller than they need to be.
-bool Worker::Impl::WantsSplit(RunId run) {
-  const auto now = std::chrono::steady_clock::now();
+bool Worker::Impl::WantsSplit(const ActiveJob& job) {
+  const RunId run = job.claimed.job.spec.run;
+  const std::string& kind = job.claimed.job.spec.kind;
+  const auto now = clock_.MonoNow();
   {
     std::lock_guard lock(mu_);
     if (auto it = no_split_until_.find(run); it != no_split_until_.end() && now < it->second) {
@@ -502,19 +447,21 @@ bool Worker::Impl::WantsSplit(RunId run) {
   }
   auto counts = store_.CountJobs(run);
   if (!counts.ok()) return false;
-  auto count = [&](JobKind k, JobState s) {
-    return counts->by_kind[static_cast<size_t>(k)][static_cast<size_t>(s)];
-  };
+  // Waiting to be claimed: the queued jobs of the job's phase (those of later phases are
+  // parked).
+  const int phase = kinds_.PhaseOf(kind);
+  uint64_t queued = 0;
+  for (const auto& [name, c] : counts->by_kind) {
+    if (kinds_.PhaseOf(name) == phase) queued += c.of(JobState::kQueued);
+  }
   std::lock_guard lock(mu_);
-  bool wants = count(JobKind::kScan, JobState::kQueued) +
-                   count(JobKind::kTransfer, JobState::kQueued) ==
-               0;
-  if (wants && side_running_ >= options_.list_concurrency) {
+  bool wants = queued == 0;
+  if (wants && listers_ >= options_.list_concurrency) {
     uint64_t mine = 0;
-    for (const auto& [id, job] : active_) {
-      mine += job->claimed.job.spec.run == run && job->claimed.job.spec.kind == JobKind::kScan;
+    for (const auto& [id, other] : active_) {
+      mine += other->claimed.job.spec.run == run && other->claimed.job.spec.kind == kind;
     }
-    wants = count(JobKind::kScan, JobState::kLeased) > mine;
+    wants = counts->of(kind).of(JobState::kLeased) > mine;
   }
   if (wants) {
     no_split_until_.erase(run);
@@ -524,7 +471,7 @@ bool Worker::Impl::WantsSplit(RunId run) {
   return wants;
 }
 
-Outcome Worker::Impl::OutcomeOf(const Status& s, int attempt) const {
+Outcome OutcomeOf(const Status& s, int attempt) {
   Outcome o;
   if (s.ok()) return o;
   o.error = s.message();
@@ -550,7 +497,7 @@ void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcom
   for (int attempt = 0; attempt < 60 && !job->lost; ++attempt) {
     s = store_.Finish(job->claimed.lease, outcome, more);
     if (s.ok() || !s.transient()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    clock_.SleepFor(std::chrono::milliseconds(500), {});
   }
   if (job->lost) {
     if (options_.verbose) {
@@ -585,7 +532,8 @@ void Worker::Impl::RenewLoop(std::stop_token stop) {
   for (;;) {
     {
       std::unique_lock lock(mu);
-      if (cv.wait_for(lock, stop, period, [] { return false; }) || stop.stop_requested()) return;
+      clock_.WaitUntil(cv, lock, stop, clock_.MonoNow() + period, [] { return false; });
+      if (stop.stop_requested()) return;
     }
     std::vector<std::shared_ptr<ActiveJob>> jobs;
     std::vector<Lease> waiting;
@@ -627,7 +575,7 @@ void Worker::Impl::GiveBack(const ClaimedJob& job) {
   for (int attempt = 0; attempt < 20; ++attempt) {
     s = store_.Release(job.lease);
     if (s.ok() || !s.transient()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    clock_.SleepFor(std::chrono::milliseconds(500), {});
   }
   if (!s.ok() && options_.verbose) {
     // The lease then expires as usual, and the attempt counts.

@@ -3,7 +3,10 @@
 // many machines share the work through the store only.
 //
 // A worker claims a few jobs at a time while it has room (objects in flight below twice its
-// concurrency), renews the leases of the jobs it holds every third of the lease time, and:
+// concurrency, lister slots), renews the leases of the jobs it holds every third of the lease
+// time, and runs each job on its own thread through the handler of its kind
+// (jobs/kinds/registry.h; it claims only kinds it has a handler for, and of those only
+// WorkerOptions::kinds when given). The built-in kinds:
 //   scan      lists one chunk of both sides in the job's key range, plans it, and finishes
 //             the job enqueueing, in the same transaction, the transfer jobs (small objects
 //             batched, each large object alone), the parked delete jobs and the rest of the
@@ -21,9 +24,10 @@
 // an attempt (JobStore::Release), lets the jobs in hand end and stops: Run returns
 // kInvalidArgument with one line saying why. A transient failure to open (the server is down)
 // is retried like any other.
-// It also moves runs between phases (AdvanceRun): when no scan or transfer work is left and
-// none is dead, it unparks the run's delete jobs; when those are done the run is done. A run
-// with dead jobs stays where it is until `ferry jobs redrive`.
+// It also moves runs between phases (AdvanceRun): each kind belongs to a phase (scan and
+// transfer 0, delete 1); when no work of the phases below N is left and none is dead, it
+// unparks the run's jobs of phase N; when the last phase is done the run is done (a continuous
+// run starts over instead). A run with dead jobs stays where it is until `ferry jobs redrive`.
 //
 // Thread-safety: Run is called once; everything else is internal.
 #pragma once
@@ -35,13 +39,17 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <vector>
 
+#include "base/clock.h"
 #include "jobs/job_store.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
 #include "transfer/stats.h"
 
 namespace ferry::jobs {
+
+class KindRegistry;
 
 struct WorkerOptions {
   std::string owner;  // unique per process: DefaultOwner()
@@ -67,6 +75,16 @@ struct WorkerOptions {
   bool exit_when_done = false;       // return once only_run is done or blocked on dead jobs
   std::chrono::milliseconds idle_poll{200};
   bool verbose = false;
+  // The kinds this worker serves (`ferry worker --kinds`); empty = every kind of `registry`.
+  std::vector<std::string> kinds;
+  // "" = serves only jobs without a region; a region = its jobs and those without a region.
+  std::string region;
+  // The handlers of the kinds; nullptr = KindRegistry::Builtin(). Must outlive the worker.
+  const KindRegistry* registry = nullptr;
+  // Times the claim loop, lease renewals, idle polls, backoff waits and split rechecks, and
+  // the next round of continuous runs; nullptr = SystemClock::Default(). Must outlive the
+  // worker. Tests pass a testing::FakeClock and move it instead of waiting.
+  Clock* clock = nullptr;
 };
 
 // Opens one side of a run from the location text stored with it.
@@ -86,8 +104,12 @@ class Worker {
   // run's final progress state in `*final` when given. Errors: the store stayed unreachable.
   Status Run(std::stop_token stop, RunProgress* final = nullptr);
 
-  // Moves a run between phases; returns where it stands. Safe from any worker.
-  static Result<RunProgress> AdvanceRun(JobStore& store, RunId run);
+  // Moves a run between phases; returns where it stands. Safe from any worker. `kinds` says
+  // which phase each kind belongs to (nullptr = KindRegistry::Builtin()); `clock` times the
+  // next scan of a continuous run whose work drained (it stays kWorking, idle until then).
+  static Result<RunProgress> AdvanceRun(JobStore& store, RunId run,
+                                        const KindRegistry* kinds = nullptr,
+                                        Clock& clock = SystemClock::Default());
   // Ends the leases on `run` held by processes of this machine that no longer exist (a run
   // killed and started again on one machine), so that it resumes without waiting for lease
   // expiry: owners (DefaultOwner) with this host name and boot id whose pid is gone. Owners

@@ -1,4 +1,5 @@
-// Internals of jobs::Worker shared by worker.cc, scan.cc and transfer_job.cc.
+// Internals of jobs::Worker shared by worker.cc, scan.cc, delete_job.cc and the handlers of the
+// built-in kinds (kinds/).
 #pragma once
 
 #include <atomic>
@@ -59,6 +60,9 @@ Status ScanChunk(RunContext& ctx, const KeyRange& range, const WorkerOptions& op
 
 // The scan job of `range` in ctx's run.
 JobSpec ScanJob(const RunContext& ctx, const KeyRange& range);
+// The scan of the whole key space of `run`: the first job of a run (and of each round of a
+// continuous one).
+JobSpec FirstScanJob(RunId run, int max_attempts);
 
 // Checkpoints of a large-object transfer job, kept in the JobStore under the job's lease.
 // When the store says the lease is lost, the write fails with kCancelled (so the engine keeps

@@ -56,12 +56,21 @@ class WorkerLeaseTest : public ::testing::Test {
   }
   static JobSpec ScanSpec() {
     JobSpec s;
-    s.kind = JobKind::kScan;
+    s.kind = kScanKind;
     s.payload = EncodeScan(KeyRange{});
     return s;
   }
 
-  testing::FakeClock clock_;
+  // Waits (in real time, bounded) until the store committed more than `before` transactions.
+  bool WaitForTransactions(uint64_t before) {
+    for (int i = 0; i < 2000 && store_->transactions() <= before; ++i) {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    return store_->transactions() > before;
+  }
+
+  testing::FakeClock clock_;         // the store's
+  testing::FakeClock worker_clock_;  // the worker's: idle polls and renewals happen when moved
   fs::path dir_;
   std::unique_ptr<JobStore> store_;
   JobId job_ = 0;
@@ -116,15 +125,22 @@ TEST_F(WorkerLeaseTest, ATransientFailureToOpenIsRetried) {
   w.owner = "test:2:-:00000002";
   w.only_run = run;
   w.idle_poll = milliseconds(10);
+  w.clock = &worker_clock_;
   transfer::Stats stats;
   Worker worker(*store_, opener, w, stats);
   std::stop_source stop;
   Status result;
   std::thread serving([&] { result = worker.Run(stop.get_token()); });
-  for (int i = 0; i < 500 && GetJob().attempts == 0; ++i) {
-    std::this_thread::sleep_for(milliseconds(10));
+  for (int i = 0; i < 2000 && GetJob().attempts == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(1));
   }
-  std::this_thread::sleep_for(milliseconds(100));
+  // Five more idle polls, one per move of the worker's clock: each claims nothing (the retry
+  // waits out its backoff on the store's clock).
+  for (int i = 0; i < 5; ++i) {
+    const uint64_t before = store_->transactions();
+    worker_clock_.Advance(w.idle_poll);
+    ASSERT_TRUE(WaitForTransactions(before)) << "poll " << i;
+  }
   const Job job = GetJob();
   EXPECT_EQ(job.state, JobState::kQueued);
   EXPECT_EQ(job.attempts, 1) << "a transient failure counts";
@@ -169,7 +185,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   transfer::CopyRequest copy;
   copy.src = *info;
   JobSpec transfer;
-  transfer.kind = JobKind::kTransfer;
+  transfer.kind = kTransferKind;
   transfer.payload = EncodeTransfer({copy});
   const RunId run = NewRun(options, transfer);
   BackendOpener opener = [&](const std::string&,
@@ -181,8 +197,9 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   w.owner = "test:3:-:00000003";
   w.only_run = run;
   w.concurrency = 2;
-  w.lease_ttl = seconds(1);  // renewed every 333 ms
+  w.lease_ttl = seconds(1);  // renewed every 333 ms of the worker's clock
   w.idle_poll = milliseconds(10);
+  w.clock = &worker_clock_;
   transfer::Stats stats;
   Worker worker(*store_, opener, w, stats);
   std::stop_source stop;
@@ -193,14 +210,12 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
     if (u.ok() && u->has_value() && (*u)->parts.size() >= 5) break;
     std::this_thread::sleep_for(milliseconds(10));
   }
-  // Another worker claims the job once its lease ran out on the store's clock.
-  std::vector<ClaimedJob> thief;
-  for (int i = 0; i < 50 && thief.empty(); ++i) {
-    clock_.Advance(seconds(2));
-    auto claimed = store_->Claim("thief", seconds(600), 1, run);
-    ASSERT_TRUE(claimed.ok());
-    thief = *claimed;
-  }
+  // Another worker claims the job once its lease ran out on the store's clock (the worker's
+  // clock stands still: it renews nothing meanwhile).
+  clock_.Advance(seconds(2));
+  auto claimed = store_->Claim("thief", seconds(600), 1, run);
+  ASSERT_TRUE(claimed.ok());
+  std::vector<ClaimedJob> thief = *claimed;
   if (thief.empty()) {
     const Job j = GetJob();
     stop.request_stop();
@@ -209,7 +224,8 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   }
   auto at_steal = store_->LoadUpload(job_);
   ASSERT_TRUE(at_steal.ok() && at_steal->has_value());
-  // The worker notices (next renewal or checkpoint) and its writer ends, detached.
+  // The worker notices (its next renewal, due now, or checkpoint) and its writer ends, detached.
+  worker_clock_.Advance(milliseconds(334));
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 300 && dst->open_writers() > 0; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
@@ -241,7 +257,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
 // the upload instead of aborting it) and tells the worker.
 TEST_F(WorkerLeaseTest, AJournalWithALostLeaseCancels) {
   JobSpec spec;
-  spec.kind = JobKind::kTransfer;
+  spec.kind = kTransferKind;
   NewRun(RunOptions{}, spec);
   auto claimed = store_->Claim("w", seconds(1), 1);
   ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
@@ -292,7 +308,7 @@ TEST_F(WorkerLeaseTest, OnlyLeasesOfDeadProcessesOfThisBootAreReleased) {
       me,
   };
   JobSpec spec;
-  spec.kind = JobKind::kTransfer;
+  spec.kind = kTransferKind;
   const RunId run = NewRun(RunOptions{}, spec);
   std::vector<JobSpec> more(owners.size() - 1, spec);
   for (auto& m : more) m.run = run;

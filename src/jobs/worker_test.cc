@@ -15,6 +15,7 @@
 #include "checksum/checksum.h"
 #include "jobs/payload.h"
 #include "jobs/sqlite/sqlite_job_store.h"
+#include "testing/fake_clock.h"
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
 
@@ -78,7 +79,7 @@ class WorkerRunTest : public ::testing::Test {
     EXPECT_TRUE(run.ok());
     JobSpec scan;
     scan.run = *run;
-    scan.kind = JobKind::kScan;
+    scan.kind = kScanKind;
     scan.payload = EncodeScan(KeyRange{});
     scan.max_attempts = options.max_attempts;
     EXPECT_TRUE(store_->Enqueue({scan}).ok());
@@ -138,7 +139,7 @@ class WorkerRunTest : public ::testing::Test {
     auto jobs = store_->ListJobs(run, JobState::kDone, 1000000);
     EXPECT_TRUE(jobs.ok());
     for (const Job& j : *jobs) {
-      if (j.spec.kind != JobKind::kScan) continue;
+      if (j.spec.kind != kScanKind) continue;
       auto range = DecodeScan(j.spec.payload);
       EXPECT_TRUE(range.ok());
       out.push_back(*range);
@@ -235,18 +236,21 @@ TEST_F(WorkerRunTest, ServingWorkerFinishesARunBlockedThenRedriven) {
   RunOptions options;
   options.max_attempts = 1;
   const RunId run = NewRun(options);
+  testing::FakeClock worker_clock;  // its polls and run advances happen as the test moves it
   WorkerOptions w;
   w.owner = "test:serving";
   w.idle_poll = std::chrono::milliseconds(20);
+  w.clock = &worker_clock;
   transfer::Stats stats;
   Worker worker(*store_, &OpenLocal, w, stats);
   std::stop_source stop;
   std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
   auto wait_for = [&](RunState want) {
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 5000; ++i) {
       auto r = store_->GetRun(run);
       if (r.ok() && r->state == want) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      worker_clock.Advance(std::chrono::milliseconds(301));  // a poll, and a look at the run
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return false;
   };

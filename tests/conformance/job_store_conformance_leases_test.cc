@@ -11,7 +11,6 @@ namespace {
 
 using jobs::ClaimedJob;
 using jobs::JobId;
-using jobs::JobKind;
 using jobs::JobSpec;
 using jobs::JobState;
 using jobs::Lease;
@@ -137,7 +136,7 @@ TEST_P(JobStoreConformanceTest, RetryWaitsForTheBackoffThenSucceeds) {
 
 TEST_P(JobStoreConformanceTest, RetriesEndDeadAfterMaxAttemptsWithTheLastError) {
   const RunId run = NewRun();
-  const auto ids = EnqueueN(run, 1, JobKind::kTransfer, /*max_attempts=*/3);
+  const auto ids = EnqueueN(run, 1, jobs::kTransferKind, /*max_attempts=*/3);
   for (int attempt = 1; attempt <= 3; ++attempt) {
     auto claimed = ClaimOk("w", 1);
     ASSERT_EQ(claimed.size(), 1u) << "attempt " << attempt;
@@ -155,7 +154,7 @@ TEST_P(JobStoreConformanceTest, RetriesEndDeadAfterMaxAttemptsWithTheLastError) 
 
 TEST_P(JobStoreConformanceTest, AJobWhoseWorkersKeepDyingEndsDead) {
   const RunId run = NewRun();
-  const auto doomed = EnqueueN(run, 1, JobKind::kTransfer, /*max_attempts=*/2);
+  const auto doomed = EnqueueN(run, 1, jobs::kTransferKind, /*max_attempts=*/2);
   for (int attempt = 1; attempt <= 2; ++attempt) {
     auto claimed = ClaimOk("w" + std::to_string(attempt), 1, seconds(30));
     ASSERT_EQ(claimed.size(), 1u);
@@ -207,7 +206,7 @@ TEST_P(JobStoreConformanceTest, RetryAndFailMayReplaceThePayload) {
 
 TEST_P(JobStoreConformanceTest, FinishEnqueuesMoreInTheSameTransaction) {
   const RunId run = NewRun();
-  const auto scan = EnqueueN(run, 1, JobKind::kScan);
+  const auto scan = EnqueueN(run, 1, jobs::kScanKind);
   auto claimed = ClaimOk("w", 1);
   ASSERT_EQ(claimed.size(), 1u);
   std::vector<JobSpec> more(2);
@@ -249,7 +248,7 @@ TEST_P(JobStoreConformanceTest, RedriveQueuesDeadJobsAgain) {
   ASSERT_OK(redriven);
   EXPECT_EQ(*redriven, 2u);
   // A failed run that gets work back is in progress again; the other one is still failed.
-  EXPECT_EQ(store().GetRun(r1).value().state, RunState::kScanning);
+  EXPECT_EQ(store().GetRun(r1).value().state, RunState::kRunning);
   EXPECT_EQ(store().GetRun(r2).value().state, RunState::kFailed);
   const auto job = Get(ids1[0]);
   EXPECT_EQ(job.state, JobState::kQueued);
@@ -263,7 +262,7 @@ TEST_P(JobStoreConformanceTest, RedriveQueuesDeadJobsAgain) {
   redriven = store().Redrive(0);
   ASSERT_OK(redriven);
   EXPECT_EQ(*redriven, 1u);
-  EXPECT_EQ(store().GetRun(r2).value().state, RunState::kScanning);
+  EXPECT_EQ(store().GetRun(r2).value().state, RunState::kRunning);
   redriven = store().Redrive(0);
   ASSERT_OK(redriven);
   EXPECT_EQ(*redriven, 0u);
@@ -396,7 +395,7 @@ TEST_P(JobStoreConformanceTest, CheckpointWritesNeedTheLease) {
 // Release gives a job back unworked: runnable at once, and the attempt is not counted.
 TEST_P(JobStoreConformanceTest, ReleaseGivesTheJobBackWithoutCountingTheAttempt) {
   const RunId run = NewRun();
-  const auto ids = EnqueueN(run, 1, JobKind::kTransfer, /*max_attempts=*/1);
+  const auto ids = EnqueueN(run, 1, jobs::kTransferKind, /*max_attempts=*/1);
   for (int i = 0; i < 3; ++i) {  // given back more often than max_attempts: never dead
     auto claimed = ClaimOk("w", 1);
     ASSERT_EQ(claimed.size(), 1u);
@@ -459,7 +458,7 @@ TEST_P(JobStoreConformanceTest, StartedUploadsAreRecordedUntilFinished) {
   listed = store().ListStartedUploads("s3://bucket/dst");
   ASSERT_OK(listed);
   for (const auto& u : *listed) EXPECT_FALSE(u.live) << u.upload_id;
-  ASSERT_OK(store().SetRunState(run, RunState::kTransferring));
+  ASSERT_OK(store().SetRunState(run, RunState::kRunning));
   // ForgetUpload finishes the record, and drops a dead job's checkpoint that names it (a
   // redrive starts anew), but never a leased job's.
   ASSERT_OK(store().ForgetUpload("s3://bucket/dst", "up-c"));
@@ -496,12 +495,12 @@ TEST_P(JobStoreConformanceTest, StartedUploadsAreRecordedUntilFinished) {
 // Every method is exactly one transaction (the bench divides by this); failures count none.
 TEST_P(JobStoreConformanceTest, HandOffKeepsTheJobAndEnqueuesTheRestAtomically) {
   const RunId run = NewRun();
-  const auto scan = EnqueueN(run, 1, JobKind::kScan);
+  const auto scan = EnqueueN(run, 1, jobs::kScanKind);
   auto claimed = ClaimOk("w", 1);
   ASSERT_EQ(claimed.size(), 1u);
   std::vector<JobSpec> rest(1);
   rest[0].run = run;
-  rest[0].kind = JobKind::kScan;
+  rest[0].kind = jobs::kScanKind;
   rest[0].payload = "high half";
   // A spec of an unknown run fails the whole call: payload unchanged, nothing added.
   std::vector<JobSpec> bad = rest;
@@ -546,7 +545,9 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
       {"FindUnfinishedRun", [&] { return store().FindUnfinishedRun("src", "dst").status(); }},
       {"GetRun", [&] { return store().GetRun(run).status(); }},
       {"ListRuns", [&] { return store().ListRuns(10).status(); }},
-      {"SetRunState", [&] { return store().SetRunState(run, RunState::kTransferring); }},
+      {"SetRunState", [&] { return store().SetRunState(run, RunState::kRunning); }},
+      {"SetRunPhase", [&] { return store().SetRunPhase(run, 0); }},
+      {"Restart (not idle)", [&] { return store().Restart(run, spec).status(); }},
       {"AbandonRun", [&] { return store().AbandonRun(abandoned).status(); }},
       {"CountJobs", [&] { return store().CountJobs(run).status(); }},
       {"Enqueue",
@@ -555,6 +556,10 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
        }},
       {"Claim", [&] { return store().Claim("w", seconds(30), 1).status(); }},
       {"Claim (none)", [&] { return store().Claim("w", seconds(30), 1, run + 9).status(); }},
+      {"Claim (roles)",
+       [&] {
+         return store().Claim("w", seconds(30), 1, 0, {{"scan", "delete"}, "west"}).status();
+       }},
       {"Renew", [&] { return store().Renew(claimed[0].lease, seconds(30)); }},
       {"Finish",
        [&] {
@@ -563,7 +568,7 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
       {"HandOff", [&] { return store().HandOff(claimed[1].lease, "kept", {spec}); }},
       {"GetJob", [&] { return store().GetJob(ids[0]).status(); }},
       {"ListJobs", [&] { return store().ListJobs(run, std::nullopt, 10).status(); }},
-      {"Unpark", [&] { return store().Unpark(run, JobKind::kDelete).status(); }},
+      {"Unpark", [&] { return store().Unpark(run, jobs::kDeleteKind).status(); }},
       {"Redrive", [&] { return store().Redrive(run).status(); }},
       {"Purge", [&] { return store().Purge(true).status(); }},
       {"SaveUpload",

@@ -7,7 +7,6 @@ namespace {
 
 using jobs::ClaimedJob;
 using jobs::JobId;
-using jobs::JobKind;
 using jobs::JobSpec;
 using jobs::JobState;
 using jobs::RunId;
@@ -69,7 +68,7 @@ TEST_P(JobStoreConformanceTest, RunLifecycle) {
   EXPECT_EQ(run->spec.source, "s3://a/x");
   EXPECT_EQ(run->spec.destination, "/tmp/y");
   EXPECT_EQ(run->spec.options, R"({"delete":true})");
-  EXPECT_EQ(run->state, RunState::kScanning);
+  EXPECT_EQ(run->state, RunState::kRunning);
   EXPECT_EQ(run->created, t0);
   EXPECT_EQ(run->updated, t0);
 
@@ -91,11 +90,11 @@ TEST_P(JobStoreConformanceTest, RunLifecycle) {
   found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
   ASSERT_OK(found);
   EXPECT_FALSE(found->has_value());
-  ASSERT_OK(store().SetRunState(*r1, RunState::kDeleting));  // in progress again
+  ASSERT_OK(store().SetRunState(*r1, RunState::kRunning));  // in progress again
   found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
   ASSERT_OK(found);
   ASSERT_TRUE(found->has_value());
-  EXPECT_EQ((*found)->state, RunState::kDeleting);
+  EXPECT_EQ((*found)->state, RunState::kRunning);
   ASSERT_OK(store().SetRunState(*r1, RunState::kDone));
   found = store().FindUnfinishedRun("s3://a/x", "/tmp/y");
   ASSERT_OK(found);
@@ -119,10 +118,10 @@ TEST_P(JobStoreConformanceTest, RunLifecycle) {
 TEST_P(JobStoreConformanceTest, AbandonRunEndsTheRunForGood) {
   const RunId run = NewRun();
   const RunId other = NewRun("o", "p");
-  const auto ids = EnqueueN(run, 4, JobKind::kTransfer, /*max_attempts=*/1);
+  const auto ids = EnqueueN(run, 4, jobs::kTransferKind, /*max_attempts=*/1);
   JobSpec parked;
   parked.run = run;
-  parked.kind = JobKind::kDelete;
+  parked.kind = jobs::kDeleteKind;
   parked.not_before = jobs::kParked;
   ASSERT_OK(store().Enqueue({parked}));
   const auto others = EnqueueN(other, 1);
@@ -167,7 +166,7 @@ TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
   for (int i = 0; i < 4; ++i) {
     JobSpec s;
     s.run = run;
-    s.kind = i == 3 ? JobKind::kScan : JobKind::kTransfer;
+    s.kind = i == 3 ? jobs::kScanKind : jobs::kTransferKind;
     s.objects = 10 * (i + 1);  // 10, 20, 30, 40
     s.bytes = 1000 * (i + 1);
     s.max_attempts = 1;
@@ -187,26 +186,92 @@ TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
   EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kLeased)], 1u);
   EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDone)], 1u);
   EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDead)], 1u);
-  const int scan = static_cast<int>(JobKind::kScan);
-  const int transfer = static_cast<int>(JobKind::kTransfer);
-  EXPECT_EQ(counts->by_kind[scan][static_cast<int>(JobState::kQueued)], 1u);
-  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kQueued)], 0u);
-  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kLeased)], 1u);
-  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kDone)], 1u);
-  EXPECT_EQ(counts->by_kind[transfer][static_cast<int>(JobState::kDead)], 1u);
+  EXPECT_EQ(counts->of(jobs::kScanKind).of(JobState::kQueued), 1u);
+  EXPECT_EQ(counts->of(jobs::kTransferKind).of(JobState::kQueued), 0u);
+  EXPECT_EQ(counts->of(jobs::kTransferKind).of(JobState::kLeased), 1u);
+  EXPECT_EQ(counts->of(jobs::kTransferKind).of(JobState::kDone), 1u);
+  EXPECT_EQ(counts->of(jobs::kTransferKind).of(JobState::kDead), 1u);
+  EXPECT_EQ(counts->of(jobs::kTransferKind).objects_done, 10u);
+  EXPECT_EQ(counts->of(jobs::kScanKind).objects_total, 40u);
+  EXPECT_EQ(counts->by_kind.size(), 2u);
   EXPECT_EQ(counts->objects_done, 10u);
   EXPECT_EQ(counts->bytes_done, 1000u);
   EXPECT_EQ(counts->objects_total, 100u);
   EXPECT_EQ(counts->bytes_total, 10000u);
-  EXPECT_EQ(counts->state, RunState::kScanning);  // the run's state comes with the counts
-  ASSERT_OK(store().SetRunState(run, RunState::kDeleting));
+  EXPECT_EQ(counts->state, RunState::kRunning);  // the run's state comes with the counts
+  ASSERT_OK(store().SetRunState(run, RunState::kRunning));
   counts = store().CountJobs(run);
   ASSERT_OK(counts);
-  EXPECT_EQ(counts->state, RunState::kDeleting);
+  EXPECT_EQ(counts->state, RunState::kRunning);
   auto empty = store().CountJobs(NewRun("e", "f"));
   ASSERT_OK(empty);
   EXPECT_EQ(empty->objects_total, 0u);
   EXPECT_CODE(kNotFound, store().CountJobs(other + 100));
+}
+
+TEST_P(JobStoreConformanceTest, RunPhaseAndContinuousModeAreStored) {
+  jobs::RunSpec spec{"s", "d", "{}"};
+  spec.continuous = true;
+  spec.rescan_interval = std::chrono::milliseconds(90000);
+  auto run = store().CreateRun(spec);
+  ASSERT_OK(run);
+  auto got = store().GetRun(*run);
+  ASSERT_OK(got);
+  EXPECT_TRUE(got->spec.continuous);
+  EXPECT_EQ(got->spec.rescan_interval, std::chrono::milliseconds(90000));
+  EXPECT_EQ(got->phase, 0);
+  EXPECT_EQ(got->state, RunState::kRunning);
+  ASSERT_OK(store().SetRunPhase(*run, 1));
+  EXPECT_EQ(store().GetRun(*run).value().phase, 1);
+  EXPECT_EQ(store().CountJobs(*run).value().phase, 1);
+  EXPECT_FALSE(store().GetRun(NewRun()).value().spec.continuous);
+  EXPECT_CODE(kNotFound, store().SetRunPhase(*run + 100, 1));
+}
+
+// A continuous run starts over only once nothing of it is left (no queued, leased or dead
+// job): its done jobs go, its phase goes back to 0, and the first job of the next round waits
+// for its not_before. Calling it again changes nothing.
+TEST_P(JobStoreConformanceTest, RestartStartsARunOverOnceItsWorkIsDone) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 2, jobs::kTransferKind, /*max_attempts=*/1);
+  JobSpec first;
+  first.run = run;
+  first.kind = jobs::kScanKind;
+  first.payload = "{}";
+  first.not_before = clock_.Now() + std::chrono::minutes(5);
+  auto restarted = store().Restart(run, first);
+  ASSERT_OK(restarted);
+  EXPECT_FALSE(*restarted) << "two jobs are queued";
+  auto claimed = ClaimOk("w", 2);
+  ASSERT_EQ(claimed.size(), 2u);
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  ASSERT_OK(store().Finish(claimed[1].lease, fail));
+  EXPECT_FALSE(store().Restart(run, first).value()) << "a dead job holds the run";
+  ASSERT_OK(store().Redrive(run));
+  auto again = ClaimOk("w", 1);
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_OK(store().Finish(again[0].lease, {}));
+  ASSERT_OK(store().SetRunPhase(run, 1));
+  const uint64_t before = store().transactions();
+  EXPECT_TRUE(store().Restart(run, first).value());
+  EXPECT_EQ(store().transactions(), before + 1);
+  auto counts = store().CountJobs(run);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDone)], 0u) << "the last round's jobs go";
+  EXPECT_EQ(counts->of(jobs::kScanKind).of(JobState::kQueued), 1u);
+  EXPECT_EQ(counts->phase, 0);
+  EXPECT_EQ(counts->next_due, first.not_before);
+  EXPECT_CODE(kNotFound, store().GetJob(ids[0]));
+  EXPECT_FALSE(store().Restart(run, first).value()) << "once";
+  EXPECT_TRUE(ClaimOk("w", 1).empty()) << "the next round waits for its time";
+  clock_.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(ClaimOk("w", 1).size(), 1u);
+  ASSERT_OK(store().SetRunState(run, RunState::kDone));
+  EXPECT_FALSE(store().Restart(run, first).value()) << "an ended run stays ended";
+  first.run = run + 100;
+  EXPECT_CODE(kNotFound, store().Restart(run + 100, first));
 }
 
 TEST_P(JobStoreConformanceTest, ListJobsFiltersByRunAndState) {

@@ -16,7 +16,6 @@ namespace ferry::conformance {
 using jobs::ClaimedJob;
 using jobs::Job;
 using jobs::JobId;
-using jobs::JobKind;
 using jobs::JobSpec;
 using jobs::JobState;
 using jobs::RunId;
@@ -41,7 +40,7 @@ RunId JobStoreConformanceTest::NewRun(const std::string& source, const std::stri
   return run.ok() ? *run : 0;
 }
 
-std::vector<JobId> JobStoreConformanceTest::EnqueueN(RunId run, int n, JobKind kind,
+std::vector<JobId> JobStoreConformanceTest::EnqueueN(RunId run, int n, const std::string& kind,
                                                      int max_attempts) {
   std::vector<JobSpec> specs;
   for (int i = 0; i < n; ++i) {
@@ -61,8 +60,10 @@ std::vector<JobId> JobStoreConformanceTest::EnqueueN(RunId run, int n, JobKind k
 
 std::vector<ClaimedJob> JobStoreConformanceTest::ClaimOk(const std::string& owner, int max_jobs,
                                                          seconds ttl, RunId run,
-                                                         std::optional<JobKind> kind) {
-  auto claimed = store().Claim(owner, ttl, max_jobs, run, kind);
+                                                         std::optional<std::string> kind) {
+  jobs::ClaimFilter filter;
+  if (kind) filter.kinds = {*kind};
+  auto claimed = store().Claim(owner, ttl, max_jobs, run, filter);
   EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
   return claimed.ok() ? *claimed : std::vector<ClaimedJob>{};
 }
@@ -86,13 +87,13 @@ TEST_P(JobStoreConformanceTest, EnqueueStoresSpecsAndReturnsIdsInOrder) {
   const RunId run = NewRun();
   JobSpec a;
   a.run = run;
-  a.kind = JobKind::kScan;
+  a.kind = jobs::kScanKind;
   a.payload = R"({"from":"a","to":"m"})";
   a.objects = 7;
   a.bytes = 1ull << 40;
   a.max_attempts = 3;
   JobSpec b = a;
-  b.kind = JobKind::kDelete;
+  b.kind = jobs::kDeleteKind;
   b.payload = "";
   auto ids = store().Enqueue({a, b, a});
   ASSERT_OK(ids);
@@ -102,7 +103,7 @@ TEST_P(JobStoreConformanceTest, EnqueueStoresSpecsAndReturnsIdsInOrder) {
   const Job job = Get((*ids)[0]);
   EXPECT_EQ(job.id, (*ids)[0]);
   EXPECT_EQ(job.spec.run, run);
-  EXPECT_EQ(job.spec.kind, JobKind::kScan);
+  EXPECT_EQ(job.spec.kind, jobs::kScanKind);
   EXPECT_EQ(job.spec.payload, a.payload);
   EXPECT_EQ(job.spec.objects, 7u);
   EXPECT_EQ(job.spec.bytes, 1ull << 40);
@@ -114,7 +115,7 @@ TEST_P(JobStoreConformanceTest, EnqueueStoresSpecsAndReturnsIdsInOrder) {
   EXPECT_EQ(job.created, clock_.Now());
   EXPECT_EQ(job.updated, clock_.Now());
   EXPECT_EQ(job.not_before, clock_.Now());
-  EXPECT_EQ(Get((*ids)[1]).spec.kind, JobKind::kDelete);
+  EXPECT_EQ(Get((*ids)[1]).spec.kind, jobs::kDeleteKind);
   EXPECT_EQ(Get((*ids)[1]).spec.payload, "");
 }
 
@@ -178,15 +179,49 @@ TEST_P(JobStoreConformanceTest, ClaimTakesOldestFirstAndStartsAnAttempt) {
 TEST_P(JobStoreConformanceTest, ClaimFiltersByRunAndKind) {
   const RunId r1 = NewRun("a", "b");
   const RunId r2 = NewRun("c", "d");
-  const auto scans1 = EnqueueN(r1, 2, JobKind::kScan);
-  const auto transfers2 = EnqueueN(r2, 2, JobKind::kTransfer);
-  const auto scans2 = EnqueueN(r2, 1, JobKind::kScan);
-  EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), r2, JobKind::kScan)), scans2);
+  const auto scans1 = EnqueueN(r1, 2, jobs::kScanKind);
+  const auto transfers2 = EnqueueN(r2, 2, jobs::kTransferKind);
+  const auto scans2 = EnqueueN(r2, 1, jobs::kScanKind);
+  EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), r2, jobs::kScanKind)), scans2);
   EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), r2)), transfers2);
   EXPECT_TRUE(ClaimOk("w", 10, seconds(30), r2).empty());
-  EXPECT_TRUE(ClaimOk("w", 10, seconds(30), 0, JobKind::kDelete).empty());
+  EXPECT_TRUE(ClaimOk("w", 10, seconds(30), 0, jobs::kDeleteKind).empty());
   EXPECT_TRUE(ClaimOk("w", 10, seconds(30), r1 + r2 + 100).empty());  // unknown run: nothing
-  EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), 0, JobKind::kScan)), scans1);
+  EXPECT_EQ(Ids(ClaimOk("w", 10, seconds(30), 0, jobs::kScanKind)), scans1);
+}
+
+// A worker's roles: the kinds it serves and its region are part of the claim's SQL, so a job
+// it does not serve is never leased (its attempts stay 0), not leased and given back.
+TEST_P(JobStoreConformanceTest, ClaimFiltersByKindsAndRegion) {
+  const RunId run = NewRun();
+  auto spec = [&](const std::string& kind, const std::string& region) {
+    JobSpec s;
+    s.run = run;
+    s.kind = kind;
+    s.region = region;
+    return s;
+  };
+  auto ids = store().Enqueue({spec("scan", ""), spec("unpack", "west"), spec("delete", ""),
+                              spec("unpack", "east"), spec("unpack", "")});
+  ASSERT_OK(ids);
+  EXPECT_EQ(Get((*ids)[1]).spec.region, "west");  // stored
+  auto claim = [&](std::vector<std::string> kinds, std::string region) {
+    jobs::ClaimFilter f;
+    f.kinds = std::move(kinds);
+    f.region = std::move(region);
+    auto r = store().Claim("w", seconds(30), 10, run, f);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Ids(*r) : std::vector<JobId>{};
+  };
+  // Only "delete", no region: never the scan.
+  EXPECT_EQ(claim({"delete"}, ""), (std::vector<JobId>{(*ids)[2]}));
+  // A worker of no region takes no job of a region.
+  EXPECT_EQ(claim({"unpack"}, ""), (std::vector<JobId>{(*ids)[4]}));
+  EXPECT_TRUE(claim({"unpack"}, "").empty());
+  // West takes west's jobs (and those of no region), never east's.
+  EXPECT_EQ(claim({"unpack", "delete"}, "west"), (std::vector<JobId>{(*ids)[1]}));
+  EXPECT_EQ(claim({}, "east"), (std::vector<JobId>{(*ids)[0], (*ids)[3]}));
+  EXPECT_EQ(Get((*ids)[0]).attempts, 1);
 }
 
 TEST_P(JobStoreConformanceTest, ClaimWaitsForNotBefore) {
@@ -209,7 +244,7 @@ TEST_P(JobStoreConformanceTest, ParkedJobsWaitForUnpark) {
   const RunId other = NewRun("x", "y");
   JobSpec parked;
   parked.run = run;
-  parked.kind = JobKind::kDelete;
+  parked.kind = jobs::kDeleteKind;
   parked.not_before = jobs::kParked;
   JobSpec parked_elsewhere = parked;
   parked_elsewhere.run = other;
@@ -217,10 +252,10 @@ TEST_P(JobStoreConformanceTest, ParkedJobsWaitForUnpark) {
   ASSERT_OK(ids);
   clock_.Advance(std::chrono::hours(24 * 365));
   EXPECT_TRUE(ClaimOk("w", 10).empty());
-  auto wrong_kind = store().Unpark(run, JobKind::kTransfer);
+  auto wrong_kind = store().Unpark(run, jobs::kTransferKind);
   ASSERT_OK(wrong_kind);
   EXPECT_EQ(*wrong_kind, 0u);
-  auto unparked = store().Unpark(run, JobKind::kDelete);
+  auto unparked = store().Unpark(run, jobs::kDeleteKind);
   ASSERT_OK(unparked);
   EXPECT_EQ(*unparked, 2u);
   EXPECT_EQ(Get((*ids)[0]).not_before, clock_.Now());
@@ -230,7 +265,7 @@ TEST_P(JobStoreConformanceTest, ParkedJobsWaitForUnpark) {
 
 TEST_P(JobStoreConformanceTest, UnparkLeavesRetryBackoffAlone) {
   const RunId run = NewRun();
-  const auto ids = EnqueueN(run, 1, JobKind::kDelete);
+  const auto ids = EnqueueN(run, 1, jobs::kDeleteKind);
   auto claimed = ClaimOk("w", 1);
   ASSERT_EQ(claimed.size(), 1u);
   jobs::Outcome retry;
@@ -238,7 +273,7 @@ TEST_P(JobStoreConformanceTest, UnparkLeavesRetryBackoffAlone) {
   retry.error = "slow down";
   retry.retry_after = std::chrono::minutes(5);
   ASSERT_OK(store().Finish(claimed[0].lease, retry));
-  auto unparked = store().Unpark(run, JobKind::kDelete);
+  auto unparked = store().Unpark(run, jobs::kDeleteKind);
   ASSERT_OK(unparked);
   EXPECT_EQ(*unparked, 0u);
   EXPECT_EQ(Get(ids[0]).not_before, clock_.Now() + std::chrono::minutes(5));

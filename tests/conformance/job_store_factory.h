@@ -80,13 +80,13 @@ class JobStoreConformanceTest : public ::testing::TestWithParam<JobStoreFactory>
   jobs::RunId NewRun(const std::string& source = "src", const std::string& destination = "dst");
   // `n` jobs of `run` (asserts success); payloads "p0", "p1", ...
   std::vector<jobs::JobId> EnqueueN(jobs::RunId run, int n,
-                                    jobs::JobKind kind = jobs::JobKind::kTransfer,
+                                    const std::string& kind = jobs::kTransferKind,
                                     int max_attempts = 5);
   // Claim that must succeed (fails the test and returns {} otherwise).
   std::vector<jobs::ClaimedJob> ClaimOk(const std::string& owner, int max_jobs,
                                         std::chrono::seconds ttl = std::chrono::seconds(30),
                                         jobs::RunId run = 0,
-                                        std::optional<jobs::JobKind> kind = std::nullopt);
+                                        std::optional<std::string> kind = std::nullopt);
   // The job's current row (asserts success).
   jobs::Job Get(jobs::JobId id);
 

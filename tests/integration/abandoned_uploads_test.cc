@@ -72,7 +72,7 @@ TEST_F(AbandonedUploadsTest, OnlyFerrysOrphansAreAborted) {
   ASSERT_TRUE(run.ok());
   jobs::JobSpec scan;
   scan.run = *run;
-  scan.kind = jobs::JobKind::kScan;
+  scan.kind = jobs::kScanKind;
   scan.payload = jobs::EncodeScan(jobs::KeyRange{});
   ASSERT_TRUE(store_->Enqueue({scan}).ok());
   jobs::BackendOpener opener = [&](const std::string&,
@@ -95,7 +95,7 @@ TEST_F(AbandonedUploadsTest, OnlyFerrysOrphansAreAborted) {
       auto transfers = store_->ListJobs(*run, std::nullopt, 10);
       ASSERT_TRUE(transfers.ok());
       for (const jobs::Job& j : *transfers) {
-        if (j.spec.kind != jobs::JobKind::kTransfer) continue;
+        if (j.spec.kind != jobs::kTransferKind) continue;
         auto u = store_->LoadUpload(j.id);
         if (u.ok() && u->has_value()) live = (*u)->upload_id;
       }

@@ -10,11 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
-#include "checksum/checksum.h"
+#include "app/state_files.h"
+#include "app/views.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/copy_internal.h"
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 #include "plan/filter.h"
 #include "transfer/progress.h"
 #include "transfer/sync.h"
@@ -101,51 +102,6 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   return r;
 }
 
-// Where a cp/sync without --state keeps its state: one SQLite file per (source, destination)
-// in the user's state directory, so that the same command after a crash resumes.
-std::string AutoStatePath(const CopyArgs& a) {
-  std::string dir;
-  if (const char* d = std::getenv("FERRY_STATE_DIR"); d != nullptr && *d != '\0') {
-    dir = d;
-  } else if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x != '\0') {
-    dir = std::string(x) + "/ferry";
-  } else {
-    const char* home = std::getenv("HOME");
-    dir = std::string(home != nullptr ? home : "/tmp") + "/.local/state/ferry";
-  }
-  const std::string id = checksum::Sha256Hex(std::string(a.sync ? "sync" : "cp") + "\n" + a.src +
-                                             "\n" + a.dst);
-  return dir + "/run-" + id.substr(0, 20) + ".db";
-}
-
-// Dead jobs' objects (their payload holds just the objects that failed) as failures.
-std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId run,
-                                           uint64_t* count) {
-  std::vector<transfer::Failure> out;
-  *count = 0;
-  auto dead = store.ListJobs(run, jobs::JobState::kDead, 1000);
-  if (!dead.ok()) return out;
-  for (const jobs::Job& j : *dead) {
-    auto objects = j.spec.kind == jobs::JobKind::kTransfer ? jobs::DecodeTransfer(j.spec.payload)
-                                                          : Result<std::vector<transfer::CopyRequest>>(
-                                                                std::vector<transfer::CopyRequest>{});
-    const char* action = j.spec.kind == jobs::JobKind::kDelete ? "delete" : "copy";
-    if (!objects.ok() || objects->empty()) {
-      *count += std::max<uint64_t>(1, j.spec.objects);
-      out.push_back({std::string(jobs::JobKindName(j.spec.kind)) + " job " + std::to_string(j.id),
-                     action, Status::Unavailable(j.last_error)});
-      continue;
-    }
-    for (const auto& o : *objects) {
-      ++*count;
-      if (out.size() < transfer::Stats::kMaxKeptFailures) {
-        out.push_back({o.src.key, action, Status::Unavailable(j.last_error)});
-      }
-    }
-  }
-  return out;
-}
-
 // Uploads that ferry started on this destination and that no run will resume any more (a
 // killed run's, older than --abort-uploads-after) cost storage: abort them. Only uploads the
 // state store recorded are candidates (app::AbortAbandonedUploads).
@@ -168,7 +124,8 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   app::DurableRunRequest req;
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
   const bool automatic = a.state.empty();
-  const std::string state = automatic ? AutoStatePath(a) : a.state;
+  const std::string state =
+      automatic ? app::AutoStatePath(a.sync ? "sync" : "cp", a.src, a.dst) : a.state;
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
   if (!a.detach) AbortAbandoned(a, ctx, wiring, **store);
@@ -181,7 +138,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   req.worker.verbose = ctx.global.verbose;
   req.detach = a.detach;
   req.restart = a.restart;
-  if (!automatic) req.state_for_messages = jobs::RedactUrl(state);
+  if (!automatic) req.state_for_messages = state::RedactUrl(state);
   transfer::Stats stats;
   std::unique_ptr<transfer::ProgressLine> progress;
   if (options.progress && !a.detach) {
@@ -192,7 +149,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   if (!r.ok()) return ReportError(r.status());
   if (a.detach) {
     std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
-                 static_cast<long long>(r->run), jobs::RedactUrl(state).c_str());
+                 static_cast<long long>(r->run), state::RedactUrl(state).c_str());
     return 0;
   }
   DurableSummary d;
@@ -200,20 +157,17 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   d.resumed = r->resumed;
   d.dead_jobs = r->counts.jobs[static_cast<size_t>(jobs::JobState::kDead)];
   d.state_transactions = (*store)->transactions();
-  d.state = jobs::RedactUrl(state);
+  d.state = state::RedactUrl(state);
   const bool done = r->progress == jobs::RunProgress::kDone;
-  d.kept = !automatic || !done;
+  d.kept = app::KeepStateFile(automatic, done);
   uint64_t failed = 0;
-  std::vector<transfer::Failure> failures = DeadObjects(**store, r->run, &failed);
+  std::vector<transfer::Failure> failures = app::DeadObjects(**store, r->run, &failed);
   transfer::SyncResult summary;
   summary.seconds = r->seconds;
   summary.deletes_skipped = !done && stats.deletes_planned.load() > 0;
   if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
   store->reset();
-  if (!d.kept) {
-    // A finished automatic run leaves nothing behind.
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((state + suffix).c_str());
-  }
+  if (!d.kept) app::RemoveStateFile(state);  // a finished automatic run leaves nothing behind
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, summary, failures, failed, &d);
   if (!summary.status.ok()) ReportError(summary.status);

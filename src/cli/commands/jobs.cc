@@ -2,13 +2,14 @@
 // ferry jobs list|show|dlq|redrive|purge --state URL: inspect and act on durable jobs.
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
+#include "app/views.h"
 #include "cli/commands.h"
-#include "jobs/state_url.h"
+#include "jobs/kinds/registry.h"
+#include "state/state_url.h"
 #include "transfer/progress.h"
 
 namespace ferry::cli {
@@ -24,52 +25,16 @@ struct JobsArgs {
   ListingArgs listing;
   std::string memory;
   int lease_ttl = 60;
+  std::string kinds;   // worker --kinds: "" = every kind
+  std::string region;  // worker --region
 };
-
-std::string When(jobs::TimePoint t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-nlohmann::json JobJson(const jobs::Job& j) {
-  nlohmann::json out = {{"id", j.id},
-          {"run", j.spec.run},
-          {"kind", jobs::JobKindName(j.spec.kind)},
-          {"state", jobs::JobStateName(j.state)},
-          {"attempts", j.attempts},
-          {"max_attempts", j.spec.max_attempts},
-          {"objects", j.spec.objects},
-          {"bytes", j.spec.bytes},
-          {"last_error", j.last_error},
-          {"lease_owner", j.lease_owner},
-          {"updated", When(j.updated)}};
-  if (j.spec.kind == jobs::JobKind::kScan) {
-    // The key range the scan lists: keys after start_after, up to last (absent: to the end).
-    if (auto range = jobs::DecodeScan(j.spec.payload); range.ok()) {
-      out["start_after"] = range->start_after;
-      if (range->last) out["last"] = *range->last;
-    }
-  }
-  return out;
-}
 
 void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
   for (const auto& j : list) {
-    if (json) {
-      std::printf("%s\n", JobJson(j).dump(-1, ' ', false,
-                                          nlohmann::json::error_handler_t::replace).c_str());
-    } else {
-      std::printf("%8lld run %-4lld %-8s %-6s attempts %d/%d %6llu objects %s\n",
-                  static_cast<long long>(j.id), static_cast<long long>(j.spec.run),
-                  std::string(jobs::JobKindName(j.spec.kind)).c_str(),
-                  std::string(jobs::JobStateName(j.state)).c_str(), j.attempts,
-                  j.spec.max_attempts, static_cast<unsigned long long>(j.spec.objects),
-                  j.last_error.c_str());
-    }
+    const std::string line =
+        json ? app::JobJson(j).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+             : app::JobLine(j);
+    std::printf("%s\n", line.c_str());
   }
 }
 
@@ -80,44 +45,20 @@ Status CheckRun(jobs::JobStore& store, const JobsArgs& a) {
   if (run.ok()) return Status::Ok();
   if (run.status().code() != ErrorCode::kNotFound) return run.status();
   return Status::InvalidArgument("run " + std::to_string(a.id) + " not found in " +
-                                 jobs::RedactUrl(a.state));
+                                 state::RedactUrl(a.state));
 }
 
 int RunList(const JobsArgs& a) {
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
-  auto runs = (*store)->ListRuns(a.limit);
-  if (!runs.ok()) return ReportError(runs.status());
-  for (const auto& r : *runs) {
-    auto c = (*store)->CountJobs(r.id);
-    if (!c.ok()) return ReportError(c.status());
-    auto n = [&](jobs::JobState s) { return c->jobs[static_cast<size_t>(s)]; };
-    if (a.json) {
-      nlohmann::json j = {{"run", r.id},
-                          {"source", r.spec.source},
-                          {"destination", r.spec.destination},
-                          {"state", jobs::RunStateName(r.state)},
-                          {"jobs_queued", n(jobs::JobState::kQueued)},
-                          {"jobs_leased", n(jobs::JobState::kLeased)},
-                          {"jobs_done", n(jobs::JobState::kDone)},
-                          {"jobs_dead", n(jobs::JobState::kDead)},
-                          {"objects_done", c->objects_done},
-                          {"objects_total", c->objects_total},
-                          {"bytes_done", c->bytes_done},
-                          {"bytes_total", c->bytes_total}};
-      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    } else {
-      std::printf("run %lld %s -> %s: %s; jobs %llu queued, %llu leased, %llu done, %llu dead; "
-                  "objects %llu/%llu\n",
-                  static_cast<long long>(r.id), r.spec.source.c_str(), r.spec.destination.c_str(),
-                  std::string(jobs::RunStateName(r.state)).c_str(),
-                  static_cast<unsigned long long>(n(jobs::JobState::kQueued)),
-                  static_cast<unsigned long long>(n(jobs::JobState::kLeased)),
-                  static_cast<unsigned long long>(n(jobs::JobState::kDone)),
-                  static_cast<unsigned long long>(n(jobs::JobState::kDead)),
-                  static_cast<unsigned long long>(c->objects_done),
-                  static_cast<unsigned long long>(c->objects_total));
-    }
+  auto views = app::ListRunViews(**store, a.limit, jobs::KindRegistry::Builtin(),
+                                 std::chrono::system_clock::now());
+  if (!views.ok()) return ReportError(views.status());
+  for (const app::RunView& v : *views) {
+    const std::string line =
+        a.json ? app::RunJson(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+               : app::RunLine(v);
+    std::printf("%s\n", line.c_str());
   }
   return 0;
 }
@@ -164,6 +105,12 @@ int RunPurge(const JobsArgs& a) {
 int RunWorker(const JobsArgs& a, Context& ctx) {
   jobs::WorkerOptions w;
   if (Status s = ApplyListingOptions(a.listing, w); !s.ok()) return ReportError(s);
+  if (!a.kinds.empty()) {
+    auto kinds = jobs::KindRegistry::Builtin().ParseKinds(a.kinds);
+    if (!kinds.ok()) return ReportError(kinds.status().WithContext("--kinds"));
+    w.kinds = std::move(kinds).value();
+  }
+  w.region = a.region;
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto store = jobs::OpenJobStore(a.state);
@@ -180,8 +127,11 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   }
   transfer::Stats stats;
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
-  std::fprintf(stderr, "ferry worker %s serving %s\n", w.owner.c_str(),
-               jobs::RedactUrl(a.state).c_str());
+  std::string roles;
+  if (!a.kinds.empty()) roles += " (kinds " + a.kinds + ")";
+  if (!a.region.empty()) roles += " (region " + a.region + ")";
+  std::fprintf(stderr, "ferry worker %s serving %s%s\n", w.owner.c_str(),
+               state::RedactUrl(a.state).c_str(), roles.c_str());
   Status s = worker.Run(ctx.stop);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),
@@ -207,6 +157,10 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
   worker->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
   worker->add_option("--lease-ttl", args->lease_ttl,
                      "seconds a claimed job stays ours without renewal (default 60)");
+  worker->add_option("--kinds", args->kinds,
+                     "only these job kinds, comma-separated (default: every kind)");
+  worker->add_option("--region", args->region,
+                     "serve the jobs of this region and those of none (default: none only)");
   AddListingOptions(worker, args->listing);
   worker->callback([args, &ctx] { ctx.exit_code = RunWorker(*args, ctx); });
 

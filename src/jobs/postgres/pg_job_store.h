@@ -2,7 +2,7 @@
 //
 // Built by OpenJobStore for "postgres://" and "postgresql://" URLs (libpq connection URIs), and
 // directly by tests that need a FakeClock. The store logic is SqlJobStore (jobs/sql/), shared
-// with SQLite; this driver adds what a server brings:
+// with SQLite; its driver (state/pg_session.h) adds what a server brings:
 //  * Claim picks rows with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait for each
 //    other and never get the same job.
 //  * Schema creation and migration run under pg_advisory_xact_lock, so processes that start at
@@ -30,15 +30,12 @@
 
 #include "base/clock.h"
 #include "jobs/job_store.h"
+#include "state/state.h"
 
 namespace ferry::jobs {
 
-struct PgStoreOptions {
-  int max_connections = 8;
-  // How long one call keeps reconnecting to a lost server before it returns kUnavailable.
-  // Measured, and slept, on the store's Clock.
-  std::chrono::milliseconds reconnect_budget{30'000};
-};
+// The pool size and reconnect budget (state/state.h).
+using PgStoreOptions = state::PgOptions;
 
 // Connects to `url` (one attempt), creates or migrates the schema and returns the store. Times
 // are read from `clock`, which must outlive the store.

@@ -13,19 +13,19 @@ constexpr char kDiedTooOften[] = "lease expired too often (worker died?)";
 // Rows per INSERT statement, largest first: few distinct statements (each is prepared and
 // cached by the SQLite driver) and few round trips (PostgreSQL).
 constexpr std::array<size_t, 4> kInsertBatches = {64, 16, 4, 1};
-constexpr size_t kParamsPerJob = 7;
+constexpr size_t kParamsPerJob = 8;
 
 std::string BuildInsertSql(size_t rows) {
   std::string sql =
       "INSERT INTO jobs (run, kind, payload, objects, bytes, max_attempts, state, attempts,"
-      " last_error, lease_owner, lease_expires, not_before, created, updated) VALUES ";
+      " last_error, lease_owner, lease_expires, not_before, created, updated, region) VALUES ";
   for (size_t i = 0; i < rows; ++i) {
     const size_t p = 2 + i * kParamsPerJob;  // $1 is the time
     if (i > 0) sql += ", ";
     sql += "($" + std::to_string(p) + ", $" + std::to_string(p + 1) + ", $" +
            std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ", $" + std::to_string(p + 4) +
            ", $" + std::to_string(p + 5) + ", 'queued', 0, '', '', 0, $" + std::to_string(p + 6) +
-           ", $1, $1)";
+           ", $1, $1, $" + std::to_string(p + 7) + ")";
   }
   return sql + " RETURNING id";
 }
@@ -40,16 +40,24 @@ const std::string& InsertSql(size_t batch_index) {
 }
 
 // $1 error for jobs that die, $2 owner, $3 lease expiry, $4 now, $5 limit, then $6 the run
-// (when filtering by run) and the kind (when filtering by kind). The rows are picked by
+// (when filtering by run), the kinds (one parameter each) and the region (when not ""). The rows are picked by
 // walking an index in id order and stopping after $5 matches: jobs_runnable, or with a run its
 // (run, id) twin, whose predicate adds "run > 0" so that claims without a run never consider
 // it. Filters are left out rather than written "($6 = 0 OR run = $6)" so that the planner
 // sees which index fits; where the dialect can name the index, it does.
-std::string ClaimSql(const Dialect& dialect, bool by_run, bool by_kind) {
+std::string ClaimSql(const Dialect& dialect, bool by_run, size_t kinds, bool by_region) {
   std::string filters;
   int next = 6;
   if (by_run) filters += " AND run > 0 AND run = $" + std::to_string(next++);
-  if (by_kind) filters += " AND kind = $" + std::to_string(next++);
+  if (kinds > 0) {
+    filters += " AND kind IN (";
+    for (size_t i = 0; i < kinds; ++i) {
+      filters += (i == 0 ? "$" : ", $") + std::to_string(next++);
+    }
+    filters += ")";
+  }
+  filters += by_region ? " AND region IN ('', $" + std::to_string(next++) + ")"
+                       : " AND region = ''";
   std::string index;
   if (!dialect.use_index.empty()) {
     index = std::string(dialect.use_index) + (by_run ? "jobs_runnable_by_run" : "jobs_runnable");
@@ -92,12 +100,13 @@ Status SqlJobStore::InsertJobs(SqlTx& tx, const std::vector<JobSpec>& specs, int
       for (size_t i = next; i < next + batch; ++i) {
         const JobSpec& s = specs[i];
         params.push_back(s.run);
-        params.push_back(JobKindName(s.kind));
+        params.push_back(std::string_view(s.kind));
         params.push_back(std::string_view(s.payload));
         params.push_back(static_cast<int64_t>(s.objects));
         params.push_back(static_cast<int64_t>(s.bytes));
         params.push_back(int64_t{s.max_attempts});
         params.push_back(s.not_before == TimePoint{} ? now : ToMs(s.not_before));
+        params.push_back(std::string_view(s.region));
       }
       FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.ExecSpan(InsertSql(b), params));
       if (rows.rows.size() != batch) return Status::Internal("INSERT INTO jobs lost rows");
@@ -124,11 +133,12 @@ Result<std::vector<JobId>> SqlJobStore::Enqueue(const std::vector<JobSpec>& spec
 
 Result<std::vector<ClaimedJob>> SqlJobStore::Claim(std::string_view owner, std::chrono::seconds ttl,
                                                    int max_jobs, RunId run,
-                                                   std::optional<JobKind> kind) {
+                                                   const ClaimFilter& filter) {
   if (owner.empty()) return Status::InvalidArgument("Claim: empty owner");
   if (ttl.count() <= 0) return Status::InvalidArgument("Claim: ttl must be positive");
   if (max_jobs < 1) return Status::InvalidArgument("Claim: max_jobs must be at least 1");
-  const std::string sql = ClaimSql(session_->dialect(), run != 0, kind.has_value());
+  const std::string sql =
+      ClaimSql(session_->dialect(), run != 0, filter.kinds.size(), !filter.region.empty());
   std::vector<ClaimedJob> claimed;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     claimed.clear();
@@ -139,7 +149,8 @@ Result<std::vector<ClaimedJob>> SqlJobStore::Claim(std::string_view owner, std::
       const int64_t want = max_jobs - static_cast<int64_t>(claimed.size());
       std::vector<SqlValue> params = {kDiedTooOften, owner, expires, now, want};
       if (run != 0) params.push_back(run);
-      if (kind) params.push_back(JobKindName(*kind));
+      for (const std::string& kind : filter.kinds) params.push_back(std::string_view(kind));
+      if (!filter.region.empty()) params.push_back(std::string_view(filter.region));
       FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.ExecSpan(sql, params));
       bool died = false;
       for (const SqlRow& row : rows.rows) {

@@ -38,7 +38,7 @@ Result<std::vector<Job>> SqlJobStore::ListJobs(RunId run, std::optional<JobState
   return out;
 }
 
-Result<uint64_t> SqlJobStore::Unpark(RunId run, JobKind kind) {
+Result<uint64_t> SqlJobStore::Unpark(RunId run, std::string_view kind) {
   uint64_t count = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
@@ -46,7 +46,7 @@ Result<uint64_t> SqlJobStore::Unpark(RunId run, JobKind kind) {
         SqlRows rows,
         tx.Exec("UPDATE jobs SET not_before = $3, updated = $3"
                 " WHERE run = $1 AND kind = $2 AND state = 'queued' AND not_before >= $4",
-                {run, JobKindName(kind), now, ToMs(kParked)}));
+                {run, kind, now, ToMs(kParked)}));
     count = static_cast<uint64_t>(rows.changes);
     return Status::Ok();
   }));
@@ -61,7 +61,7 @@ Result<uint64_t> SqlJobStore::Redrive(RunId run) {
     FERRY_RETURN_IF_ERROR(
         tx.Exec("UPDATE runs SET state = $3, updated = $2 WHERE state = $4 AND id IN"
                 " (SELECT run FROM jobs WHERE state = 'dead' AND ($1 = 0 OR run = $1))",
-                {run, now, RunStateName(RunState::kScanning), RunStateName(RunState::kFailed)})
+                {run, now, RunStateName(RunState::kRunning), RunStateName(RunState::kFailed)})
             .status());
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,

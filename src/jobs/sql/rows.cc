@@ -1,6 +1,5 @@
 // Decoding of rows into runs and jobs, name parsing, time conversion and spec validation: the
 // pieces every SqlJobStore operation shares.
-#include <charconv>
 #include <limits>
 
 #include "jobs/sql/sql_job_store.h"
@@ -9,24 +8,10 @@ namespace ferry::jobs::internal {
 
 const char* const kJobColumns =
     "id, run, kind, payload, objects, bytes, max_attempts, state, attempts, last_error, "
-    "lease_owner, lease_expires, not_before, created, updated";
-const char* const kRunColumns = "id, source, destination, options, state, created, updated";
-
-int64_t CellInt(const SqlCell& cell) {
-  if (const int64_t* v = std::get_if<int64_t>(&cell)) return *v;
-  if (const std::string* s = std::get_if<std::string>(&cell)) {
-    int64_t v = 0;
-    std::from_chars(s->data(), s->data() + s->size(), v);
-    return v;
-  }
-  return 0;
-}
-
-std::string CellText(const SqlCell& cell) {
-  if (const std::string* s = std::get_if<std::string>(&cell)) return *s;
-  if (const int64_t* v = std::get_if<int64_t>(&cell)) return std::to_string(*v);
-  return "";
-}
+    "lease_owner, lease_expires, not_before, created, updated, region";
+const char* const kRunColumns =
+    "id, source, destination, options, state, created, updated, phase, continuous, "
+    "rescan_interval";
 
 TimePoint FromMs(int64_t ms) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
@@ -48,17 +33,12 @@ Result<Enum> ParseName(std::string_view what, std::string_view name, const Enum 
                           "\" in the state store (written by a newer ferry?)");
 }
 
-constexpr JobKind kAllKinds[] = {JobKind::kScan, JobKind::kTransfer, JobKind::kDelete};
 constexpr JobState kAllJobStates[] = {JobState::kQueued, JobState::kLeased, JobState::kDone,
                                       JobState::kDead};
-constexpr RunState kAllRunStates[] = {RunState::kScanning, RunState::kTransferring,
-                                      RunState::kDeleting, RunState::kDone, RunState::kFailed};
+constexpr RunState kAllRunStates[] = {RunState::kRunning, RunState::kDone, RunState::kFailed};
 
 }  // namespace
 
-Result<JobKind> ParseJobKind(std::string_view name) {
-  return ParseName("job kind", name, kAllKinds, &JobKindName);
-}
 Result<JobState> ParseJobState(std::string_view name) {
   return ParseName("job state", name, kAllJobStates, &JobStateName);
 }
@@ -67,12 +47,12 @@ Result<RunState> ParseRunState(std::string_view name) {
 }
 
 Result<Job> DecodeJob(const SqlRow& row) {
-  if (row.size() != 15)
-    return Status::Internal("job row has " + std::to_string(row.size()) + " columns, want 15");
+  if (row.size() != 16)
+    return Status::Internal("job row has " + std::to_string(row.size()) + " columns, want 16");
   Job job;
   job.id = CellInt(row[0]);
   job.spec.run = CellInt(row[1]);
-  FERRY_ASSIGN_OR_RETURN(job.spec.kind, ParseJobKind(CellText(row[2])));
+  job.spec.kind = CellText(row[2]);
   job.spec.payload = CellText(row[3]);
   job.spec.objects = static_cast<uint64_t>(CellInt(row[4]));
   job.spec.bytes = static_cast<uint64_t>(CellInt(row[5]));
@@ -86,12 +66,13 @@ Result<Job> DecodeJob(const SqlRow& row) {
   job.spec.not_before = job.not_before;
   job.created = FromMs(CellInt(row[13]));
   job.updated = FromMs(CellInt(row[14]));
+  job.spec.region = CellText(row[15]);
   return job;
 }
 
 Result<Run> DecodeRun(const SqlRow& row) {
-  if (row.size() != 7)
-    return Status::Internal("run row has " + std::to_string(row.size()) + " columns, want 7");
+  if (row.size() != 10)
+    return Status::Internal("run row has " + std::to_string(row.size()) + " columns, want 10");
   Run run;
   run.id = CellInt(row[0]);
   run.spec.source = CellText(row[1]);
@@ -100,6 +81,9 @@ Result<Run> DecodeRun(const SqlRow& row) {
   FERRY_ASSIGN_OR_RETURN(run.state, ParseRunState(CellText(row[4])));
   run.created = FromMs(CellInt(row[5]));
   run.updated = FromMs(CellInt(row[6]));
+  run.phase = static_cast<int>(CellInt(row[7]));
+  run.spec.continuous = CellInt(row[8]) != 0;
+  run.spec.rescan_interval = std::chrono::milliseconds(CellInt(row[9]));
   return run;
 }
 
@@ -118,6 +102,7 @@ Status ValidateSpecs(const std::vector<JobSpec>& specs) {
     if (s.objects > kMax || s.bytes > kMax) {
       return Status::InvalidArgument(where + "objects or bytes out of range");
     }
+    if (s.kind.empty()) return Status::InvalidArgument(where + "empty kind");
   }
   return Status::Ok();
 }

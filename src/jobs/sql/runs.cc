@@ -1,4 +1,5 @@
-// Runs: CreateRun, FindUnfinishedRun, GetRun, ListRuns, SetRunState, AbandonRun, CountJobs.
+// Runs: CreateRun, FindUnfinishedRun, GetRun, ListRuns, SetRunState, SetRunPhase, Restart,
+// AbandonRun, CountJobs.
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -26,9 +27,11 @@ Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec) {
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
         tx.Exec(
-            "INSERT INTO runs (source, destination, options, state, created, updated)"
-            " VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-            {spec.source, spec.destination, spec.options, RunStateName(RunState::kScanning), now}));
+            "INSERT INTO runs (source, destination, options, state, created, updated, phase,"
+            " continuous, rescan_interval) VALUES ($1, $2, $3, $4, $5, $5, 0, $6, $7) RETURNING id",
+            {spec.source, spec.destination, spec.options, RunStateName(RunState::kRunning), now,
+             int64_t{spec.continuous ? 1 : 0},
+             static_cast<int64_t>(spec.rescan_interval.count())}));
     if (rows.rows.size() != 1) return Status::Internal("INSERT INTO runs returned no id");
     id = CellInt(rows.rows[0][0]);
     return Status::Ok();
@@ -45,9 +48,8 @@ Result<std::optional<Run>> SqlJobStore::FindUnfinishedRun(std::string_view sourc
         SqlRows rows,
         tx.Exec(std::string("SELECT ") + kRunColumns +
                     " FROM runs WHERE source = $1 AND destination = $2"
-                    " AND state IN ($3, $4, $5) ORDER BY id DESC LIMIT 1",
-                {source, destination, RunStateName(RunState::kScanning),
-                 RunStateName(RunState::kTransferring), RunStateName(RunState::kDeleting)}));
+                    " AND state = $3 ORDER BY id DESC LIMIT 1",
+                {source, destination, RunStateName(RunState::kRunning)}));
     if (rows.rows.empty()) return Status::Ok();
     FERRY_ASSIGN_OR_RETURN(found, DecodeRun(rows.rows[0]));
     return Status::Ok();
@@ -94,6 +96,49 @@ Status SqlJobStore::SetRunState(RunId run, RunState state) {
   });
 }
 
+Status SqlJobStore::SetRunPhase(RunId run, int phase) {
+  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows,
+                           tx.Exec("UPDATE runs SET phase = $2, updated = $3 WHERE id = $1",
+                                   {run, int64_t{phase}, NowMs()}));
+    return rows.changes == 0 ? RunNotFound(run) : Status::Ok();
+  });
+}
+
+Result<bool> SqlJobStore::Restart(RunId run, const JobSpec& first) {
+  FERRY_RETURN_IF_ERROR(ValidateSpecs({first}));
+  if (first.run != run) return Status::InvalidArgument("Restart: the job is of another run");
+  bool restarted = false;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    restarted = false;
+    const int64_t now = NowMs();
+    // Touching the run's row first locks it (PostgreSQL): a second Restart waits here, and
+    // then sees the job this one enqueued.
+    FERRY_ASSIGN_OR_RETURN(SqlRows touched,
+                           tx.Exec("UPDATE runs SET updated = $2 WHERE id = $1 AND state = $3",
+                                   {run, now, RunStateName(RunState::kRunning)}));
+    if (touched.changes == 0) {
+      FERRY_RETURN_IF_ERROR(ReadRunState(tx, run).status());  // kNotFound, or it has ended
+      return Status::Ok();
+    }
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows left,
+        tx.Exec("SELECT COUNT(*) FROM jobs WHERE run = $1 AND state <> 'done'", {run}));
+    if (!left.rows.empty() && CellInt(left.rows[0][0]) > 0) return Status::Ok();
+    const std::string done = "(SELECT id FROM jobs WHERE run = $1 AND state = 'done')";
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM parts WHERE job IN " + done, {run}).status());
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM uploads WHERE job IN " + done, {run}).status());
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM jobs WHERE run = $1 AND state = 'done'", {run}).status());
+    FERRY_RETURN_IF_ERROR(tx.Exec("UPDATE runs SET phase = 0 WHERE id = $1", {run}).status());
+    std::vector<JobId> ids;
+    FERRY_RETURN_IF_ERROR(InsertJobs(tx, {first}, now, ids));
+    restarted = true;
+    return Status::Ok();
+  }));
+  return restarted;
+}
+
 Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now) {
   // Every job that is not done: queued (parked deletes included), leased and dead.
   const std::string unfinished = "(SELECT id FROM jobs WHERE run = $1 AND state <> 'done')";
@@ -123,27 +168,41 @@ Result<RunCounts> SqlJobStore::CountJobs(RunId run) {
   RunCounts counts;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
     counts = RunCounts{};
-    FERRY_ASSIGN_OR_RETURN(counts.state, ReadRunState(tx, run));
+    FERRY_ASSIGN_OR_RETURN(SqlRows run_rows,
+                           tx.Exec("SELECT state, phase FROM runs WHERE id = $1", {run}));
+    if (run_rows.rows.empty()) return RunNotFound(run);
+    FERRY_ASSIGN_OR_RETURN(counts.state, ParseRunState(CellText(run_rows.rows[0][0])));
+    counts.phase = static_cast<int>(CellInt(run_rows.rows[0][1]));
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
         tx.Exec("SELECT kind, state, COUNT(*), CAST(SUM(objects) AS BIGINT),"
-                " CAST(SUM(bytes) AS BIGINT) FROM jobs WHERE run = $1 GROUP BY kind, state",
-                {run}));
+                " CAST(SUM(bytes) AS BIGINT), MIN(CASE WHEN state = 'queued' AND not_before < $2"
+                " THEN not_before END) FROM jobs WHERE run = $1 GROUP BY kind, state",
+                {run, ToMs(kParked)}));
+    int64_t next_due = 0;
     for (const SqlRow& row : rows.rows) {
-      FERRY_ASSIGN_OR_RETURN(JobKind kind, ParseJobKind(CellText(row[0])));
       FERRY_ASSIGN_OR_RETURN(JobState state, ParseJobState(CellText(row[1])));
       const auto jobs = static_cast<uint64_t>(CellInt(row[2]));
       const auto objects = static_cast<uint64_t>(CellInt(row[3]));
       const auto bytes = static_cast<uint64_t>(CellInt(row[4]));
+      KindCounts& kind = counts.by_kind[CellText(row[0])];
       counts.jobs[static_cast<int>(state)] += jobs;
-      counts.by_kind[static_cast<int>(kind)][static_cast<int>(state)] += jobs;
+      kind.jobs[static_cast<int>(state)] += jobs;
       counts.objects_total += objects;
       counts.bytes_total += bytes;
+      kind.objects_total += objects;
+      kind.bytes_total += bytes;
       if (state == JobState::kDone) {
         counts.objects_done += objects;
         counts.bytes_done += bytes;
+        kind.objects_done += objects;
+        kind.bytes_done += bytes;
       }
+      if (std::holds_alternative<std::monostate>(row[5])) continue;
+      const int64_t due = CellInt(row[5]);
+      if (next_due == 0 || due < next_due) next_due = due;
     }
+    counts.next_due = FromMs(next_due);
     return Status::Ok();
   }));
   return counts;

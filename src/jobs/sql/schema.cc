@@ -1,17 +1,16 @@
-// Schema creation and migration. The database records its version in schema_version (one
-// row); each entry of kMigrations takes the schema from version i to i + 1. All of it runs in
-// one write transaction behind the dialect's migration lock, so processes that start at once
-// migrate one after another and the second finds nothing to do.
+// The JobStore's tables: component "jobs" of the state database (state/migrate.h runs them).
+// Each entry of kMigrations takes the component from version i to i + 1.
 //
 // To change the schema: append a migration, never edit a released one.
 #include <string>
 
 #include "jobs/sql/sql_job_store.h"
+#include "state/migrate.h"
 
 namespace ferry::jobs::internal {
 namespace {
 
-using Migration = Status (*)(SqlTx& tx, const Dialect& dialect);
+using state::Migration;
 
 // Version 1: runs, jobs, upload checkpoints and their parts.
 Status CreateTables(SqlTx& tx, const Dialect& d) {
@@ -72,39 +71,32 @@ Status AddUploadSource(SqlTx& tx, const Dialect& d) {
   return tx.Exec("ALTER TABLE uploads ADD COLUMN source TEXT NOT NULL DEFAULT ''").status();
 }
 
-constexpr Migration kMigrations[] = {&CreateTables, &AddStartedUploads, &AddUploadSource};
-constexpr int64_t kNewestVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+// Version 4: kinds are handlers with phases (docs/design/job-kinds.md). A run records the
+// phase it reached instead of a state per phase ("scanning"/"transferring" are phase 0,
+// "deleting" phase 1, all now "running"), and may be continuous; a job may name a region.
+Status AddPhasesAndRegions(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  const std::string statements[] = {
+      "ALTER TABLE runs ADD COLUMN phase BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE runs ADD COLUMN continuous BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE runs ADD COLUMN rescan_interval BIGINT NOT NULL DEFAULT 0",
+      "UPDATE runs SET phase = 1 WHERE state = 'deleting'",
+      "UPDATE runs SET state = 'running' WHERE state IN ('scanning', 'transferring', 'deleting')",
+      "ALTER TABLE jobs ADD COLUMN region TEXT NOT NULL DEFAULT ''",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
+constexpr Migration kMigrations[] = {&CreateTables, &AddStartedUploads, &AddUploadSource,
+                                     &AddPhasesAndRegions};
 
 }  // namespace
 
 Status SqlJobStore::Migrate() {
-  const Dialect& dialect = session_->dialect();
-  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    if (!dialect.migration_lock.empty()) {
-      FERRY_RETURN_IF_ERROR(tx.Exec(dialect.migration_lock).status());
-    }
-    FERRY_RETURN_IF_ERROR(
-        tx.Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)").status());
-    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT version FROM schema_version"));
-    int64_t version = 0;
-    if (rows.rows.empty()) {
-      FERRY_RETURN_IF_ERROR(tx.Exec("INSERT INTO schema_version (version) VALUES (0)").status());
-    } else {
-      version = CellInt(rows.rows[0][0]);
-    }
-    if (version > kNewestVersion) {
-      return Status::FailedPrecondition(
-          "the state store has schema version " + std::to_string(version) +
-          ", newer than this ferry knows (" + std::to_string(kNewestVersion) + "): upgrade ferry");
-    }
-    for (; version < kNewestVersion; ++version) {
-      if (Status s = kMigrations[version](tx, dialect); !s.ok()) {
-        return s.WithContext("migrating the state store to schema version " +
-                             std::to_string(version + 1));
-      }
-    }
-    return tx.Exec("UPDATE schema_version SET version = $1", {version}).status();
-  });
+  return state::Migrate(*session_, state::Component{.name = "jobs", .migrations = kMigrations});
 }
 
 }  // namespace ferry::jobs::internal

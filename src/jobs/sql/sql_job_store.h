@@ -36,9 +36,20 @@
 
 #include "base/clock.h"
 #include "jobs/job_store.h"
-#include "jobs/sql/sql_session.h"
+#include "state/sql_session.h"
 
 namespace ferry::jobs::internal {
+
+using state::CellInt;
+using state::CellText;
+using state::Dialect;
+using state::SqlCell;
+using state::SqlRow;
+using state::SqlRows;
+using state::SqlSession;
+using state::SqlTx;
+using state::SqlValue;
+using state::TxMode;
 
 class SqlJobStore : public JobStore {
  public:
@@ -52,13 +63,15 @@ class SqlJobStore : public JobStore {
   Result<Run> GetRun(RunId run) override;
   Result<std::vector<Run>> ListRuns(int limit) override;
   Status SetRunState(RunId run, RunState state) override;
+  Status SetRunPhase(RunId run, int phase) override;
+  Result<bool> Restart(RunId run, const JobSpec& first) override;
   Result<uint64_t> AbandonRun(RunId run) override;
   Result<RunCounts> CountJobs(RunId run) override;
 
   Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) override;
   Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
                                         int max_jobs, RunId run,
-                                        std::optional<JobKind> kind) override;
+                                        const ClaimFilter& filter) override;
   Status Renew(const Lease& lease, std::chrono::seconds ttl) override;
   Result<uint64_t> ExpireLeases(std::string_view owner) override;
   Status Finish(const Lease& lease, const Outcome& outcome,
@@ -68,7 +81,7 @@ class SqlJobStore : public JobStore {
   Status Release(const Lease& lease) override;
   Result<Job> GetJob(JobId job) override;
   Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
-  Result<uint64_t> Unpark(RunId run, JobKind kind) override;
+  Result<uint64_t> Unpark(RunId run, std::string_view kind) override;
   Result<uint64_t> Redrive(RunId run) override;
   Result<uint64_t> Purge(bool dead_too) override;
 
@@ -87,7 +100,7 @@ class SqlJobStore : public JobStore {
 
   // The current time in ms since the epoch, read from clock_.
   int64_t NowMs() const;
-  // Creates the tables or brings them to the newest version (schema.cc).
+  // Creates the tables of component "jobs" or brings them to its newest version (schema.cc).
   Status Migrate();
   // Inserts `specs` inside `tx` (Enqueue, and Finish's `more`); appends the new ids in order.
   // kNotFound when a spec's run does not exist. REQUIRES: specs validated.
@@ -112,7 +125,6 @@ extern const char* const kJobColumns;  // the column list Job rows are selected 
 extern const char* const kRunColumns;  // the column list Run rows are selected with
 Result<Job> DecodeJob(const SqlRow& row);
 Result<Run> DecodeRun(const SqlRow& row);
-Result<JobKind> ParseJobKind(std::string_view name);
 Result<JobState> ParseJobState(std::string_view name);
 Result<RunState> ParseRunState(std::string_view name);
 TimePoint FromMs(int64_t ms);

@@ -2,7 +2,7 @@
 // one process and by several ferry processes on the same machine.
 //
 // Built by OpenJobStore for "sqlite://..." URLs and plain paths, and directly by tests that
-// need a FakeClock. The store logic is SqlJobStore (jobs/sql/); this driver holds one
+// need a FakeClock. The store logic is SqlJobStore (jobs/sql/); its driver (state/) holds one
 // connection behind a mutex, with prepared statements cached for the connection's life.
 // The file runs in WAL mode (readers never block the writer) with synchronous=NORMAL (a power
 // loss may drop the last transactions, never corrupt the file), busy_timeout 10 s and foreign

@@ -1,6 +1,6 @@
-// PgSession: the PostgreSQL driver behind the JobStore (pg_job_store.h states the behaviour it
-// promises): a lazily filled connection pool, one transaction per Transact call, and the
-// reconnect-and-rerun loop. Internal to jobs/postgres/.
+// PgSession: the PostgreSQL driver of the state stores (jobs/postgres/pg_job_store.h states
+// the behaviour it promises): a lazily filled connection pool, one transaction per Transact
+// call, and the reconnect-and-rerun loop. Opened through OpenPgSession (state.h).
 //
 // A lost connection is handled by when it broke:
 //  * before COMMIT was sent: the server rolled the transaction back; reconnect and run the
@@ -10,7 +10,7 @@
 //    the server (txid_status) whether it committed, and either reports success or runs the body
 //    again. Only if that cannot be learned within the budget does the call return kUnavailable.
 // Connection attempts back off from 50 ms to 1 s, on the store's Clock, for up to
-// PgStoreOptions::reconnect_budget per call.
+// PgOptions::reconnect_budget per call.
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -26,18 +26,18 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "jobs/postgres/pg_job_store.h"
-#include "jobs/postgres/pg_tx.h"
-#include "jobs/sql/sql_session.h"
+#include "state/pg_tx.h"
+#include "state/state.h"
+#include "state/sql_session.h"
 
-namespace ferry::jobs::internal {
+namespace ferry::state {
 
 class PgSession : public SqlSession {
  public:
   // Opens the first connection (one attempt). kUnavailable "cannot reach state store
   // <display>: <libpq message>" on failure.
   static Result<std::unique_ptr<PgSession>> Connect(PgTarget target, Clock& clock,
-                                                    PgStoreOptions options);
+                                                    PgOptions options);
   // REQUIRES: no call in flight.
   ~PgSession() override;
 
@@ -58,7 +58,7 @@ class PgSession : public SqlSession {
     std::chrono::milliseconds backoff;
   };
 
-  PgSession(PgTarget target, Clock& clock, PgStoreOptions options)
+  PgSession(PgTarget target, Clock& clock, PgOptions options)
       : target_(std::move(target)), clock_(clock), options_(options) {}
 
   // One connection attempt.
@@ -82,7 +82,7 @@ class PgSession : public SqlSession {
 
   const PgTarget target_;
   Clock& clock_;
-  const PgStoreOptions options_;
+  const PgOptions options_;
   std::atomic<uint64_t> transactions_{0};
 
   std::mutex mu_;
@@ -91,4 +91,4 @@ class PgSession : public SqlSession {
   int open_ = 0;               // GUARDED_BY(mu_): idle + in use
 };
 
-}  // namespace ferry::jobs::internal
+}  // namespace ferry::state

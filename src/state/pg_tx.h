@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "jobs/sql/sql_session.h"
+#include "state/sql_session.h"
 
-namespace ferry::jobs::internal {
+namespace ferry::state {
 
 struct PgTarget {
   std::string url;      // as given, handed to libpq
@@ -49,4 +49,4 @@ class PgTx : public SqlTx {
 // one line, whitespace runs collapsed.
 std::string OneLine(std::string_view text);
 
-}  // namespace ferry::jobs::internal
+}  // namespace ferry::state

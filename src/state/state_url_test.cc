@@ -1,8 +1,8 @@
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 
 #include <gtest/gtest.h>
 
-namespace ferry::jobs {
+namespace ferry::state {
 namespace {
 
 TEST(ParseStateUrlTest, SqliteForms) {
@@ -76,4 +76,4 @@ TEST(ScrubMessageTest, ReplacesTheUrlAndThePassword) {
 }
 
 }  // namespace
-}  // namespace ferry::jobs
+}  // namespace ferry::state

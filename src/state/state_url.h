@@ -17,7 +17,7 @@
 
 #include "base/status.h"
 
-namespace ferry::jobs {
+namespace ferry::state {
 
 enum class StoreType { kSqlite, kPostgres };
 
@@ -40,4 +40,4 @@ std::string ScrubMessage(std::string_view message, std::string_view url);
 // "malformed state URL <redacted url>: <why>" as kInvalidArgument.
 Status MalformedStateUrl(std::string_view url, std::string_view why);
 
-}  // namespace ferry::jobs
+}  // namespace ferry::state

@@ -1,12 +1,12 @@
-#include "jobs/postgres/pg_tx.h"
+#include "state/pg_tx.h"
 
 #include <charconv>
 #include <cstring>
 #include <vector>
 
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 
-namespace ferry::jobs::internal {
+namespace ferry::state {
 namespace {
 
 constexpr Oid kInt8Oid = 20;
@@ -126,4 +126,4 @@ Result<SqlRows> PgTx::Handle(PGresult* r) {
   return MapSqlstate(sqlstate, std::move(message));
 }
 
-}  // namespace ferry::jobs::internal
+}  // namespace ferry::state

@@ -1,6 +1,7 @@
-// SqlSession: the seam between SqlJobStore (the JobStore logic, written once in portable SQL)
-// and a database driver (jobs/sqlite/, jobs/postgres/). A driver knows how to connect, run one
-// transaction and bind parameters; it knows nothing of runs, jobs or leases.
+// SqlSession: the seam between a state store's logic, written once in portable SQL (the
+// JobStore: jobs/sql/), and a database driver (state/sqlite_session.cc, state/pg_session.cc). A
+// driver knows how to connect, run one transaction and bind parameters; it knows nothing of
+// runs, jobs or leases.
 //
 // SQL dialect used by the core: parameters are written $1, $2, ... (the SQLite driver binds
 // them as ?1, ?2, ...); a parameter may appear several times; only integers and text are
@@ -23,7 +24,7 @@
 
 #include "base/status.h"
 
-namespace ferry::jobs::internal {
+namespace ferry::state {
 
 // A bound parameter. Text must outlive the Exec call only.
 using SqlValue = std::variant<int64_t, std::string_view>;
@@ -66,6 +67,8 @@ struct Dialect {
   // Run first in the migration transaction, so that processes starting at once migrate one
   // after another ("" when a write transaction already excludes other writers).
   std::string_view migration_lock;
+  // Counts the columns named $2 of table $1 in the current schema (0 or 1).
+  std::string_view count_columns;
 };
 
 class SqlSession {
@@ -89,4 +92,4 @@ class SqlSession {
 int64_t CellInt(const SqlCell& cell);
 std::string CellText(const SqlCell& cell);
 
-}  // namespace ferry::jobs::internal
+}  // namespace ferry::state

@@ -1,11 +1,11 @@
 // PgSession: the connection pool, transactions, and what happens when a connection is lost.
-#include "jobs/postgres/pg_session.h"
+#include "state/pg_session.h"
 
 #include <algorithm>
 
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 
-namespace ferry::jobs::internal {
+namespace ferry::state {
 namespace {
 
 constexpr Dialect kPgDialect = {
@@ -15,6 +15,8 @@ constexpr Dialect kPgDialect = {
     .use_index = "",
     // Any constant works as long as every ferry uses the same one: "ferry" in ASCII.
     .migration_lock = "SELECT pg_advisory_xact_lock(435610088057)",
+    .count_columns = "SELECT COUNT(*) FROM information_schema.columns WHERE"
+                     " table_schema = current_schema() AND table_name = $1 AND column_name = $2",
 };
 
 constexpr int kMaxConflictRetries = 5;
@@ -34,7 +36,7 @@ std::string Detail(const Status& s, const std::string& display) {
 }  // namespace
 
 Result<std::unique_ptr<PgSession>> PgSession::Connect(PgTarget target, Clock& clock,
-                                                      PgStoreOptions options) {
+                                                      PgOptions options) {
   std::unique_ptr<PgSession> session(new PgSession(std::move(target), clock, options));
   FERRY_ASSIGN_OR_RETURN(PGconn * conn, session->NewConnection());
   std::lock_guard lock(session->mu_);
@@ -257,4 +259,4 @@ Status PgSession::Transact(TxMode mode, const std::function<Status(SqlTx&)>& bod
   }
 }
 
-}  // namespace ferry::jobs::internal
+}  // namespace ferry::state

@@ -1,10 +1,10 @@
-#include "jobs/state_url.h"
+#include "state/state_url.h"
 
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
-namespace ferry::jobs {
+namespace ferry::state {
 namespace {
 
 constexpr std::string_view kSchemeSep = "://";
@@ -163,4 +163,4 @@ std::string ScrubMessage(std::string_view message, std::string_view url) {
   return out;
 }
 
-}  // namespace ferry::jobs
+}  // namespace ferry::state

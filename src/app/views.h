@@ -1,0 +1,54 @@
+// Views of durable runs and jobs, for `ferry jobs` and the summary of `ferry cp/sync` (and
+// later `ferry serve`): what a run's state means in words (its phase, continuous and idle),
+// its progress over the kinds that count, one line or one JSON object per run and job, and the
+// objects of a run's dead jobs as failures. The callers only print.
+// Thread-safety: pure functions, except those that read a JobStore (thread-safe).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "jobs/job_store.h"
+#include "jobs/kinds/registry.h"
+#include "transfer/stats.h"
+
+namespace ferry::app {
+
+struct RunView {
+  jobs::Run run;
+  jobs::RunCounts counts;
+  jobs::Progress progress;  // over the kinds whose handler counts toward progress
+  // "running (phase 0: scan, transfer)", "continuous, idle until 2026-…Z",
+  // "continuous, running (phase 1: delete)", "done", "failed".
+  std::string state;
+  bool idle = false;  // a continuous run waiting for its next round
+};
+
+// The view of one run from its row and counts; `now` tells a continuous run that waits for its
+// next scan (idle) from one that works.
+RunView MakeRunView(const jobs::Run& run, const jobs::RunCounts& counts,
+                    const jobs::KindRegistry& kinds, jobs::TimePoint now);
+
+// The newest `limit` runs with their counts (one ListRuns, one CountJobs per run).
+Result<std::vector<RunView>> ListRunViews(jobs::JobStore& store, int limit,
+                                          const jobs::KindRegistry& kinds, jobs::TimePoint now);
+
+// "2026-01-01T00:00:00Z".
+std::string When(jobs::TimePoint t);
+
+// `ferry jobs list`: one line, or one JSON object, per run.
+std::string RunLine(const RunView& view);
+nlohmann::json RunJson(const RunView& view);
+// `ferry jobs show/dlq`: one line, or one JSON object, per job (a scan shows its key range).
+std::string JobLine(const jobs::Job& job);
+nlohmann::json JobJson(const jobs::Job& job);
+
+// The objects of `run`'s dead jobs as failures (a transfer job's payload holds just the
+// objects that failed; any other job counts as its objects under its own name), at most
+// transfer::Stats::kMaxKeptFailures; `*count` gets how many objects failed in all.
+std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId run,
+                                           uint64_t* count);
+
+}  // namespace ferry::app

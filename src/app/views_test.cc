@@ -1,0 +1,137 @@
+// Run and job views: what `ferry jobs` prints, from counts alone (no store), and the dead
+// objects of a run from a SQLite store.
+#include "app/views.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "jobs/payload.h"
+#include "jobs/sqlite/sqlite_job_store.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::app {
+namespace {
+
+using jobs::JobState;
+
+jobs::RunCounts Counts(jobs::RunState state, int phase) {
+  jobs::RunCounts c;
+  c.state = state;
+  c.phase = phase;
+  return c;
+}
+
+TEST(RunViewTest, SaysThePhaseAndItsKinds) {
+  jobs::Run run;
+  run.id = 7;
+  run.spec = {"src", "dst", "{}"};
+  jobs::RunCounts c = Counts(jobs::RunState::kRunning, 1);
+  c.by_kind[jobs::kDeleteKind].jobs[static_cast<size_t>(JobState::kQueued)] = 2;
+  c.by_kind[jobs::kDeleteKind].objects_total = 5;
+  c.by_kind[jobs::kScanKind].jobs[static_cast<size_t>(JobState::kDone)] = 1;
+  c.by_kind[jobs::kTransferKind].jobs[static_cast<size_t>(JobState::kDone)] = 3;
+  c.by_kind[jobs::kTransferKind].objects_total = 10;
+  c.by_kind[jobs::kTransferKind].objects_done = 10;
+  c.jobs[static_cast<size_t>(JobState::kQueued)] = 2;
+  c.jobs[static_cast<size_t>(JobState::kDone)] = 4;
+  const auto now = std::chrono::system_clock::now();
+  const RunView v = MakeRunView(run, c, jobs::KindRegistry::Builtin(), now);
+  EXPECT_EQ(v.state, "running (phase 1: delete)");
+  EXPECT_EQ(RunLine(v),
+            "run 7 src -> dst: running (phase 1: delete); jobs 2 queued, 0 leased, 4 done, 0 "
+            "dead; objects 10/15");
+  const nlohmann::json j = RunJson(v);
+  EXPECT_EQ(j["state"], "running");
+  EXPECT_EQ(j["phase"], 1);
+  EXPECT_EQ(j["jobs_by_kind"]["delete"]["queued"], 2);
+  EXPECT_EQ(j["objects_total"], 15);
+  EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kRunning, 0), jobs::KindRegistry::Builtin(),
+                        now)
+                .state,
+            "running (phase 0: scan, transfer)");
+  EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kFailed, 0), jobs::KindRegistry::Builtin(),
+                        now)
+                .state,
+            "failed");
+}
+
+TEST(RunViewTest, AContinuousRunWaitingForItsNextScanIsIdle) {
+  jobs::Run run;
+  run.spec.continuous = true;
+  run.spec.rescan_interval = std::chrono::minutes(5);
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1767225600));
+  jobs::RunCounts c = Counts(jobs::RunState::kRunning, 0);
+  c.by_kind[jobs::kScanKind].jobs[static_cast<size_t>(JobState::kQueued)] = 1;
+  c.next_due = now + std::chrono::minutes(5);
+  RunView v = MakeRunView(run, c, jobs::KindRegistry::Builtin(), now);
+  EXPECT_TRUE(v.idle);
+  EXPECT_EQ(v.state, "continuous, idle until 2026-01-01T00:05:00Z");
+  EXPECT_EQ(RunJson(v)["next_due"], "2026-01-01T00:05:00Z");
+  v = MakeRunView(run, c, jobs::KindRegistry::Builtin(), now + std::chrono::minutes(6));
+  EXPECT_FALSE(v.idle) << "due: its scan waits for a worker";
+  EXPECT_EQ(v.state, "continuous, running (phase 0: scan)");
+}
+
+TEST(JobViewTest, AJobLineAndItsJson) {
+  jobs::Job j;
+  j.id = 12;
+  j.spec.run = 3;
+  j.spec.kind = jobs::kScanKind;
+  j.spec.payload = jobs::EncodeScan(jobs::KeyRange{"a", std::string("m")});
+  j.spec.max_attempts = 5;
+  j.spec.region = "west";
+  j.attempts = 2;
+  j.last_error = "slow down";
+  EXPECT_EQ(JobLine(j), "      12 run 3    scan     queued attempts 2/5      0 objects slow down");
+  const nlohmann::json json = JobJson(j);
+  EXPECT_EQ(json["start_after"], "a");
+  EXPECT_EQ(json["last"], "m");
+  EXPECT_EQ(json["region"], "west");
+}
+
+TEST(DeadObjectsTest, ATransferJobsFailedObjectsAndOtherJobsByName) {
+  char tmpl[] = "/tmp/ferry-views-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::filesystem::path dir = tmpl;
+  testing::FakeClock clock;
+  auto store = jobs::OpenSqliteJobStore((dir / "state.db").string(), clock);
+  ASSERT_TRUE(store.ok());
+  const jobs::RunId run = (*store)->CreateRun({"s", "d", "{}"}).value();
+  std::vector<transfer::CopyRequest> objects(2);
+  objects[0].src.key = "k1";
+  objects[1].src.key = "k2";
+  jobs::JobSpec transfer;
+  transfer.run = run;
+  transfer.payload = jobs::EncodeTransfer(objects);
+  transfer.objects = 2;
+  transfer.max_attempts = 1;
+  jobs::JobSpec del = transfer;
+  del.kind = jobs::kDeleteKind;
+  del.payload = jobs::EncodeDelete({"x", "y", "z"});
+  del.objects = 3;
+  ASSERT_TRUE((*store)->Enqueue({transfer, del}).ok());
+  auto claimed = (*store)->Claim("w", std::chrono::seconds(30), 2);
+  ASSERT_TRUE(claimed.ok());
+  for (const auto& c : *claimed) {
+    jobs::Outcome fail;
+    fail.kind = jobs::Outcome::Kind::kFail;
+    fail.error = "denied";
+    ASSERT_TRUE((*store)->Finish(c.lease, fail).ok());
+  }
+  uint64_t count = 0;
+  const auto failures = DeadObjects(**store, run, &count);
+  EXPECT_EQ(count, 5u);
+  ASSERT_EQ(failures.size(), 3u);
+  EXPECT_EQ(failures[0].key, "k1");
+  EXPECT_EQ(failures[0].action, "copy");
+  EXPECT_EQ(failures[2].key, "delete job 2");
+  EXPECT_EQ(failures[2].action, "delete");
+  EXPECT_EQ(failures[2].status.message(), "denied");
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ferry::app

@@ -1,0 +1,36 @@
+// The "delete" kind: deletes a batch of destination-only keys that the source still lacks
+// (delete_job.cc). Phase 1: its jobs wait, parked, until every scan and transfer of the run is
+// done, so that a run that did not copy everything deletes nothing.
+#include "jobs/kinds/registry.h"
+#include "jobs/worker_internal.h"
+
+namespace ferry::jobs {
+namespace {
+
+class DeleteHandler : public JobHandler {
+ public:
+  std::string_view name() const override { return kDeleteKind; }
+  int phase() const override { return 1; }
+  bool counts_progress() const override { return true; }
+  bool uses_lister_slot() const override { return true; }
+
+  JobResult Run(JobContext& ctx) const override {
+    const Job& j = ctx.claimed.job;
+    // The worker's stop or the loss of the lease stops the batch.
+    std::stop_source stop;
+    std::stop_callback on_lost(ctx.cancel, [&stop] { stop.request_stop(); });
+    std::stop_callback on_stop(ctx.worker_stop, [&stop] { stop.request_stop(); });
+    auto keys = DecodeDelete(j.spec.payload);
+    Status s = keys.ok() ? RunDeleteJob(ctx.run, std::move(*keys), ctx.stats, stop.get_token())
+                         : keys.status();
+    return JobResult{.outcome = OutcomeOf(s.WithContext("delete"), j.attempts), .more = {}};
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const JobHandler> MakeDeleteHandler() {
+  return std::make_shared<DeleteHandler>();
+}
+
+}  // namespace ferry::jobs

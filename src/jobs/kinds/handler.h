@@ -1,0 +1,89 @@
+// JobHandler: what one kind of job does. A kind is a name stored with each job ("scan",
+// "transfer", "delete", ...); its handler says which phase of a run it belongs to, whether its
+// objects and bytes count toward a run's progress, how much room it takes in a worker, and runs
+// one claimed job to an outcome. Handlers are registered in one place (registry.cc); the worker
+// dispatches through the registry and knows no kind by name. See docs/design/job-kinds.md.
+//
+// Thread-safety: a handler is shared by every job of its kind: Run is called concurrently (one
+// call per job, each on its own thread) and must keep no per-job state in the handler.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <stop_token>
+#include <string_view>
+#include <vector>
+
+#include "jobs/job_store.h"
+#include "jobs/worker.h"
+#include "transfer/stats.h"
+
+namespace ferry::jobs {
+
+struct RunContext;  // worker_internal.h: the run's options, backends and engine
+
+// What a running job may ask of the worker that runs it (implemented by the worker).
+class JobControl {
+ public:
+  virtual ~JobControl() = default;
+  // Whether the job's run should spread its work over more jobs now: nothing of its phase waits
+  // to be claimed, and someone has room to take more (a scan splits its range then).
+  virtual bool WantsSplit() = 0;
+  // Replaces the job's payload with `kept` and enqueues `more`, under the job's lease, in one
+  // transaction (JobStore::HandOff). A lost lease cancels the job and is returned.
+  virtual Status HandOff(std::string_view kept, const std::vector<JobSpec>& more) = 0;
+};
+
+// Everything a handler gets for one claimed job. Valid for the duration of Run.
+struct JobContext {
+  JobStore& store;
+  RunContext& run;
+  const ClaimedJob& claimed;
+  const WorkerOptions& options;
+  transfer::Stats& stats;
+  // Requested when the job's lease is lost: stop working, the outcome will not be written.
+  std::stop_token cancel;
+  // Requested when the worker stops (a job that is quick to redo may stop early too).
+  std::stop_token worker_stop;
+  JobControl& control;
+  // Call when a store write made under the lease (a checkpoint) says the lease is lost: the
+  // worker cancels the job. Safe to copy and to call after Run returned.
+  std::function<void(const Status&)> lease_lost;
+};
+
+// How a job ended, and the jobs it found (enqueued with its Finish when it is done).
+struct JobResult {
+  Outcome outcome;
+  std::vector<JobSpec> more;
+};
+
+class JobHandler {
+ public:
+  virtual ~JobHandler() = default;
+  // The kind name, as stored with each job. Never rename one: stored jobs keep their name.
+  virtual std::string_view name() const = 0;
+  // The phase of a run this kind belongs to (0 = first). Jobs of phase N are enqueued parked
+  // (not_before = kParked) and wait until every job of the phases below N is done; a dead job
+  // of a lower phase keeps them parked (Worker::AdvanceRun).
+  virtual int phase() const = 0;
+  // Whether the objects and bytes of its jobs count toward a run's progress.
+  virtual bool counts_progress() const = 0;
+  // Whether a job of this kind takes a lister slot while it runs (--listers bounds how many
+  // such jobs a worker holds at once). Others are bounded by their objects in flight.
+  virtual bool uses_lister_slot() const = 0;
+  // Objects in flight the job counts as while it runs (the worker claims while it has room:
+  // fewer than twice its concurrency). 0 by default.
+  virtual size_t ObjectsInFlight(const Job& job, const RunContext& run,
+                                 const WorkerOptions& options) const {
+    (void)job, (void)run, (void)options;
+    return 0;
+  }
+  // Works the job. A failure is an outcome (retry with backoff, or fail), never a crash.
+  virtual JobResult Run(JobContext& ctx) const = 0;
+};
+
+// How an attempt that ended with `s` finishes: done, retry after a backoff that grows with
+// `attempt`, or fail at once for what can never work (IsTransient).
+Outcome OutcomeOf(const Status& s, int attempt);
+
+}  // namespace ferry::jobs

@@ -1,0 +1,253 @@
+// Job kinds as handlers: a kind only a test knows runs through a real Worker on SQLite without
+// any change elsewhere; phases come from the handlers; a worker serves only its kinds and
+// region; a continuous run starts over after its interval instead of ending.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "jobs/kinds/registry.h"
+#include "jobs/payload.h"
+#include "jobs/sqlite/sqlite_job_store.h"
+#include "jobs/worker.h"
+#include "storage/local/local_backend.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What the test kinds did, in order.
+struct Journal {
+  std::mutex mu;
+  std::vector<std::string> entries;
+  void Add(std::string e) {
+    std::lock_guard lock(mu);
+    entries.push_back(std::move(e));
+  }
+  std::vector<std::string> Get() {
+    std::lock_guard lock(mu);
+    return entries;
+  }
+};
+
+// A kind that records "<kind>:<payload>" and, for payload "spawn", finishes enqueueing one
+// more job of its kind (payload "child").
+class RecordingKind : public JobHandler {
+ public:
+  RecordingKind(std::string name, int phase, Journal& journal)
+      : name_(std::move(name)), phase_(phase), journal_(journal) {}
+  std::string_view name() const override { return name_; }
+  int phase() const override { return phase_; }
+  bool counts_progress() const override { return false; }
+  bool uses_lister_slot() const override { return true; }
+  JobResult Run(JobContext& ctx) const override {
+    const Job& j = ctx.claimed.job;
+    journal_.Add(name_ + ":" + j.spec.payload);
+    JobResult r;
+    if (j.spec.payload == "spawn") {
+      JobSpec child;
+      child.run = j.spec.run;
+      child.kind = name_;
+      child.payload = "child";
+      r.more.push_back(child);
+    }
+    return r;
+  }
+
+ private:
+  const std::string name_;
+  const int phase_;
+  Journal& journal_;
+};
+
+class JobKindsTest : public ::testing::Test {
+ public:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ferry-kinds-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ / "src");
+    fs::create_directories(dir_ / "dst");
+    auto store = OpenSqliteJobStore((dir_ / "state.db").string(), SystemClock::Default());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    registry_ = KindRegistry::Builtin();
+    ASSERT_TRUE(registry_.Register(std::make_shared<RecordingKind>("touch", 0, journal_)).ok());
+    ASSERT_TRUE(registry_.Register(std::make_shared<RecordingKind>("late", 2, journal_)).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  RunId NewRun(RunSpec spec = {}) {
+    spec.source = (dir_ / "src").string();
+    spec.destination = (dir_ / "dst").string();
+    spec.options = EncodeRunOptions(RunOptions{});
+    auto run = store_->CreateRun(spec);
+    EXPECT_TRUE(run.ok());
+    return run.ok() ? *run : 0;
+  }
+  JobId Enqueue(RunId run, const std::string& kind, const std::string& payload,
+                bool parked = false, const std::string& region = "") {
+    JobSpec spec;
+    spec.run = run;
+    spec.kind = kind;
+    spec.payload = payload;
+    spec.region = region;
+    if (parked) spec.not_before = kParked;
+    auto ids = store_->Enqueue({spec});
+    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
+    return ids.ok() ? (*ids)[0] : 0;
+  }
+  WorkerOptions Options(RunId run) {
+    WorkerOptions w;
+    w.owner = "test:1";
+    w.concurrency = 4;
+    w.only_run = run;
+    w.idle_poll = std::chrono::milliseconds(10);
+    w.registry = &registry_;
+    return w;
+  }
+  // Runs a worker until its run is done or blocked.
+  RunProgress RunToEnd(WorkerOptions w) {
+    w.exit_when_done = true;
+    transfer::Stats stats;
+    Worker worker(*store_, &OpenLocal, w, stats);
+    RunProgress progress = RunProgress::kWorking;
+    Status s = worker.Run({}, &progress);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return progress;
+  }
+  // Runs a worker on a fake clock for `polls` idle polls (each move of the clock by the poll
+  // period makes it claim again, which commits a transaction) and stops it.
+  void RunPolls(WorkerOptions w, int polls) {
+    testing::FakeClock clock;
+    w.clock = &clock;
+    transfer::Stats stats;
+    Worker worker(*store_, &OpenLocal, w, stats);
+    std::stop_source stop;
+    std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
+    for (int i = 0; i < polls; ++i) {
+      const uint64_t before = store_->transactions();
+      clock.Advance(w.idle_poll);
+      for (int j = 0; j < 2000 && store_->transactions() <= before; ++j) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      EXPECT_GT(store_->transactions(), before) << "poll " << i;
+    }
+    stop.request_stop();
+    serving.join();
+  }
+  static Result<std::unique_ptr<storage::Backend>> OpenLocal(const std::string& path, bool) {
+    return std::unique_ptr<storage::Backend>(std::make_unique<storage::LocalBackend>(path));
+  }
+
+  fs::path dir_;
+  std::unique_ptr<JobStore> store_;
+  Journal journal_;
+  KindRegistry registry_;
+};
+
+TEST_F(JobKindsTest, ARegisteredKindRunsThroughAWorkerAndItsPhasesFollowTheHandlers) {
+  const RunId run = NewRun();
+  Enqueue(run, "late", "last", /*parked=*/true);  // phase 2: waits for phases 0 and 1
+  Enqueue(run, "touch", "spawn");
+  Enqueue(run, kDeleteKind, EncodeDelete({}), /*parked=*/true);  // phase 1
+  EXPECT_EQ(RunToEnd(Options(run)), RunProgress::kDone);
+  const std::vector<std::string> want = {"touch:spawn", "touch:child", "late:last"};
+  EXPECT_EQ(journal_.Get(), want);
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->of("touch").of(JobState::kDone), 2u);
+  EXPECT_EQ(counts->of(kDeleteKind).of(JobState::kDone), 1u);
+  EXPECT_EQ(counts->phase, 2);
+  EXPECT_EQ(counts->state, RunState::kDone);
+}
+
+TEST_F(JobKindsTest, AKindTheWorkerDoesNotKnowIsNeverClaimed) {
+  const RunId run = NewRun();
+  const JobId job = Enqueue(run, "touch", "x");
+  WorkerOptions w = Options(run);
+  w.registry = nullptr;  // the built-in kinds only
+  RunPolls(w, 5);
+  EXPECT_EQ(store_->GetJob(job).value().attempts, 0);
+  EXPECT_EQ(store_->GetRun(run).value().state, RunState::kRunning);  // held by the unknown kind
+  EXPECT_TRUE(journal_.Get().empty());
+}
+
+TEST_F(JobKindsTest, AWorkerServingOnlyDeleteNeverClaimsAScan) {
+  const RunId run = NewRun();
+  const JobId scan = Enqueue(run, kScanKind, EncodeScan(KeyRange{}));
+  WorkerOptions w = Options(run);
+  w.kinds = {kDeleteKind};
+  RunPolls(w, 5);
+  EXPECT_EQ(store_->GetJob(scan).value().attempts, 0);
+  EXPECT_EQ(store_->GetJob(scan).value().state, JobState::kQueued);
+  w.kinds = {kScanKind};
+  EXPECT_EQ(RunToEnd(w), RunProgress::kDone);
+  EXPECT_EQ(store_->GetJob(scan).value().state, JobState::kDone);
+}
+
+TEST_F(JobKindsTest, ARegionsJobIsClaimedOnlyByAWorkerOfThatRegion) {
+  const RunId run = NewRun();
+  const JobId west = Enqueue(run, "touch", "w", false, "west");
+  WorkerOptions w = Options(run);
+  RunPolls(w, 5);  // no region
+  w.region = "east";
+  RunPolls(w, 5);
+  EXPECT_EQ(store_->GetJob(west).value().attempts, 0);
+  w.region = "west";
+  EXPECT_EQ(RunToEnd(w), RunProgress::kDone);
+  EXPECT_EQ(journal_.Get(), std::vector<std::string>{"touch:w"});
+}
+
+TEST_F(JobKindsTest, RegisteringANameTwiceIsRefused) {
+  KindRegistry r = KindRegistry::Builtin();
+  EXPECT_EQ(r.Register(MakeScanHandler()).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(r.Names(), (std::vector<std::string>{"delete", "scan", "transfer"}));
+  EXPECT_EQ(r.PhaseOf("delete"), 1);
+  EXPECT_EQ(r.PhaseOf("transfer"), 0);
+  EXPECT_EQ(r.PhaseOf("unknown"), 0);
+}
+
+// A continuous run is never done: when its work drains, AdvanceRun starts it over with a scan
+// of the whole key space due after the run's interval.
+TEST_F(JobKindsTest, AContinuousRunStartsOverAfterItsInterval) {
+  testing::FakeClock clock;
+  auto store = OpenSqliteJobStore((dir_ / "continuous.db").string(), clock);
+  ASSERT_TRUE(store.ok());
+  RunSpec spec{"s", "d", EncodeRunOptions(RunOptions{})};
+  spec.continuous = true;
+  spec.rescan_interval = std::chrono::minutes(10);
+  const RunId run = (*store)->CreateRun(spec).value();
+  JobSpec job;
+  job.run = run;
+  job.kind = kTransferKind;
+  ASSERT_TRUE((*store)->Enqueue({job}).ok());
+  auto claimed = (*store)->Claim("w", std::chrono::seconds(30), 1);
+  ASSERT_EQ(claimed.value().size(), 1u);
+  EXPECT_EQ(Worker::AdvanceRun(**store, run, nullptr, clock).value(), RunProgress::kWorking);
+  ASSERT_TRUE((*store)->Finish(claimed.value()[0].lease, {}).ok());
+  EXPECT_EQ(Worker::AdvanceRun(**store, run, nullptr, clock).value(), RunProgress::kWorking);
+  auto counts = (*store)->CountJobs(run).value();
+  EXPECT_EQ(counts.state, RunState::kRunning) << "never done";
+  EXPECT_EQ(counts.of(kScanKind).of(JobState::kQueued), 1u);
+  EXPECT_EQ(counts.next_due, clock.Now() + std::chrono::minutes(10));
+  EXPECT_EQ(counts.jobs[static_cast<int>(JobState::kDone)], 0u);
+  // Idle until then: nothing to claim, and more AdvanceRuns add nothing.
+  EXPECT_EQ(Worker::AdvanceRun(**store, run, nullptr, clock).value(), RunProgress::kWorking);
+  EXPECT_TRUE((*store)->Claim("w", std::chrono::seconds(30), 1).value().empty());
+  clock.Advance(std::chrono::minutes(10));
+  auto scan = (*store)->Claim("w", std::chrono::seconds(30), 5).value();
+  ASSERT_EQ(scan.size(), 1u);
+  EXPECT_EQ(scan[0].job.spec.kind, kScanKind);
+  EXPECT_EQ(DecodeScan(scan[0].job.spec.payload).value().start_after, "");
+}
+
+}  // namespace
+}  // namespace ferry::jobs

@@ -1,0 +1,109 @@
+// The "transfer" kind: feeds the job's objects to the run's TransferEngine and waits for the
+// last one; then the job is done, retried (only the objects that failed, after a backoff) or
+// dead (a permanent failure such as access denied). A large object alone in its job keeps its
+// upload's checkpoints in the store under the job's lease (StoreJournal).
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
+#include "jobs/kinds/registry.h"
+#include "jobs/worker_internal.h"
+
+namespace ferry::jobs {
+namespace {
+
+// The objects of one job in flight: what came back so far.
+struct Pending {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t remaining = 0;                        // GUARDED_BY(mu)
+  std::vector<transfer::CopyRequest> failed;  // GUARDED_BY(mu)
+  Status permanent;                            // GUARDED_BY(mu): first permanent failure
+  Status transient;                            // GUARDED_BY(mu): first transient failure
+};
+
+bool SingleLarge(const std::vector<transfer::CopyRequest>& objects, const RunContext& run) {
+  return objects.size() == 1 && objects[0].src.size >= run.options.multipart_threshold;
+}
+
+class TransferHandler : public JobHandler {
+ public:
+  std::string_view name() const override { return kTransferKind; }
+  int phase() const override { return 0; }
+  bool counts_progress() const override { return true; }
+  bool uses_lister_slot() const override { return false; }
+
+  // A large object keeps a worker busy for all its parts: it counts as that many objects in
+  // flight, so that a worker claims no more large jobs than it can move (the others stay
+  // claimable by idle workers instead of gathering attempts here).
+  size_t ObjectsInFlight(const Job& job, const RunContext& run,
+                         const WorkerOptions& options) const override {
+    auto objects = DecodeTransfer(job.spec.payload);
+    if (!objects.ok()) return 0;
+    if (!SingleLarge(*objects, run)) return objects->size();
+    const uint64_t part = std::max<uint64_t>(1, run.options.part_size);
+    return static_cast<size_t>(std::min<uint64_t>((objects->front().src.size + part - 1) / part,
+                                                  static_cast<uint64_t>(options.concurrency)));
+  }
+
+  JobResult Run(JobContext& ctx) const override {
+    const Job& j = ctx.claimed.job;
+    auto objects = DecodeTransfer(j.spec.payload);
+    if (!objects.ok()) return JobResult{.outcome = OutcomeOf(objects.status(), 1 << 20), .more = {}};
+    if (objects->empty()) return JobResult{};
+    auto pending = std::make_shared<Pending>();
+    pending->remaining = objects->size();
+    const bool single_large = SingleLarge(*objects, ctx.run);
+    for (auto& r : *objects) {
+      ctx.stats.objects_planned += 1;
+      ctx.stats.bytes_planned += r.src.size;
+      // A later attempt (its worker died, or the job was retried) looks at both sides first:
+      // the earlier one may have finished the object just before it died (a completed upload
+      // is not resumable, and would otherwise be sent again whole), or the source may have
+      // changed.
+      if (j.attempts > 1) r.need_details = true;
+      if (single_large) {
+        r.journal = std::make_shared<StoreJournal>(ctx.store, ctx.claimed.lease, r.src.key,
+                                                   ctx.lease_lost);
+      }
+      transfer::CopyRequest copy = r;
+      copy.cancel = ctx.cancel;
+      copy.done = [pending, r](const Status& s) { ObjectDone(*pending, r, s); };
+      ctx.run.engine->Copy(std::move(copy));
+    }
+    std::unique_lock lock(pending->mu);
+    pending->cv.wait(lock, [&] { return pending->remaining == 0; });
+    JobResult result;
+    if (!pending->failed.empty()) {
+      result.outcome = OutcomeOf(pending->permanent.ok() ? pending->transient : pending->permanent,
+                                 j.attempts);
+      result.outcome.payload = EncodeTransfer(pending->failed);
+    }
+    return result;
+  }
+
+ private:
+  static void ObjectDone(Pending& pending, const transfer::CopyRequest& r, const Status& s) {
+    std::lock_guard lock(pending.mu);
+    if (!s.ok()) {
+      transfer::CopyRequest failed = r;
+      failed.journal.reset();
+      // A retry (or a redrive days later) looks at the source again and copies its current
+      // version: the ETag and size seen at scan time may be stale (an object changed since
+      // fails its pinned read with 412 forever otherwise).
+      failed.need_details = true;
+      pending.failed.push_back(std::move(failed));
+      Status& slot = IsTransient(s) ? pending.transient : pending.permanent;
+      if (slot.ok()) slot = s.WithContext(r.src.key);
+    }
+    if (--pending.remaining == 0) pending.cv.notify_all();
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const JobHandler> MakeTransferHandler() {
+  return std::make_shared<TransferHandler>();
+}
+
+}  // namespace ferry::jobs
