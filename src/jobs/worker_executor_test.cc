@@ -42,13 +42,15 @@ TEST(WorkerExecutorTest, TheRunsOfAWorkerGoThroughTheExecutorItWasGiven) {
       spec.size = body.size();
       ASSERT_TRUE(src.Put("k" + std::to_string(i), checksum::AsBytes(body), spec, {}).ok());
     }
-    auto run = (*store)->CreateRun(RunSpec{(dir / ("src" + n)).string(),
-                                           (dir / ("dst" + n)).string(),
-                                           EncodeRunOptions(RunOptions{})});
+    RunSpec spec;
+    spec.source = (dir / ("src" + n)).string();
+    spec.destination = (dir / ("dst" + n)).string();
+    spec.options = EncodeRunOptions(RunOptions{});
+    auto run = (*store)->CreateRun(spec);
     ASSERT_TRUE(run.ok());
     JobSpec scan;
     scan.run = *run;
-    scan.kind = JobKind::kScan;
+    scan.kind = kScanKind;
     scan.payload = EncodeScan(KeyRange{});
     ASSERT_TRUE((*store)->Enqueue({scan}).ok());
     runs.push_back(*run);
