@@ -559,8 +559,10 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
   copy.key = "copy";
   auto copied = client().CopyObject(copy);
   ASSERT_TRUE(copied.ok()) << copied.status().ToString();
-  EXPECT_FALSE(copied->version_id.empty());
-  EXPECT_EQ(client().HeadObject(vbucket, "copy")->version_id, copied->version_id);
+  // RGW 16 sends no x-amz-version-id with CopyObject (S3Backend asks HEAD then); AWS does.
+  const std::string copy_version = client().HeadObject(vbucket, "copy")->version_id;
+  EXPECT_FALSE(copy_version.empty());
+  EXPECT_TRUE(copied->version_id.empty() || copied->version_id == copy_version);
   auto upload = client().CreateMultipartUpload(vbucket, "mpu", {});
   ASSERT_TRUE(upload.ok());
   auto part = client().UploadPart(vbucket, "mpu", *upload, 1, Bytes("tiny"));

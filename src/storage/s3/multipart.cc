@@ -78,10 +78,12 @@ class S3ChunkWriter : public ChunkWriter {
       request.key = key_;
       request.replace = &options;
       auto copied = backend_.client().CopyObject(request, stop);
+      if (copied.ok()) copied->version_id = backend_.VersionOfCopy(key_, *copied, stop);
       if (copied.ok()) {
         // A versioned bucket keeps the completed upload as an older version: remove it, so
         // that one write leaves one version (best effort; a leftover is only a duplicate).
-        if (IsRealVersion(done.version_id) && copied->version_id != done.version_id) {
+        if (IsRealVersion(done.version_id) && IsRealVersion(copied->version_id) &&
+            copied->version_id != done.version_id) {
           (void)backend_.client().DeleteObject(backend_.bucket(), key_, done.version_id, stop);
         }
         done = *std::move(copied);

@@ -89,6 +89,12 @@ class S3Backend : public Backend {
   // Tests use small pages to exercise paging.
   void set_list_page_size(int n) { list_page_size_ = n; }
 
+  // The version a CopyObject to `full_key` made: from its reply, or (versioned bucket; RGW
+  // does not send it) from a HEAD when the current object still has the copy's ETag; ""
+  // when unknown or unversioned. Used by CopyFrom and chunked commits.
+  std::string VersionOfCopy(const std::string& full_key, const s3::WrittenObject& copy,
+                            std::stop_token stop);
+
   s3::S3Client& client() const { return client_; }
   const std::string& bucket() const { return bucket_; }
   const std::string& prefix() const { return prefix_; }

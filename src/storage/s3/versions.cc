@@ -17,34 +17,40 @@ class S3VersionCursor : public ListingCursor {
     if (!key_marker.empty()) {
       request_.key_marker = root_ + std::string(key_marker);
       request_.version_id_marker = version_marker;
+      // RGW 16 lists the key-marker's own versions when no version-id-marker is given.
+      if (version_marker.empty()) skip_through_ = request_.key_marker;
     }
     request_.max_keys = page_size;
   }
 
   Result<const ObjectInfo*> Next() override {
-    while (index_ >= page_.versions.size()) {
-      if (done_) return static_cast<const ObjectInfo*>(nullptr);
-      FERRY_ASSIGN_OR_RETURN(page_, client_.ListObjectVersions(request_));
-      index_ = 0;
-      FERRY_RETURN_IF_ERROR(Advance());
+    for (;;) {
+      while (index_ >= page_.versions.size()) {
+        if (done_) return static_cast<const ObjectInfo*>(nullptr);
+        FERRY_ASSIGN_OR_RETURN(page_, client_.ListObjectVersions(request_));
+        index_ = 0;
+        FERRY_RETURN_IF_ERROR(Advance());
+      }
+      const s3::VersionEntry& e = page_.versions[index_++];
+      if (!skip_through_.empty() && e.key <= skip_through_) continue;
+      skip_through_.clear();
+      if (!last_key_.empty() && e.key < last_key_) {
+        return Status::Internal("version listing of s3://" + request_.bucket + "/" +
+                                request_.prefix + " is not in ascending key order (\"" + e.key +
+                                "\" after \"" + last_key_ + "\")");
+      }
+      last_key_ = e.key;
+      current_ = ObjectInfo{};
+      current_.key = e.key.substr(std::min(root_.size(), e.key.size()));
+      current_.version_id = e.version_id;
+      current_.is_latest = e.is_latest;
+      current_.delete_marker = e.delete_marker;
+      current_.size = e.size;
+      current_.etag = e.etag;
+      current_.mtime = e.last_modified;
+      current_.storage_class = e.storage_class == "STANDARD" ? "" : e.storage_class;
+      return static_cast<const ObjectInfo*>(&current_);
     }
-    const s3::VersionEntry& e = page_.versions[index_++];
-    if (!last_key_.empty() && e.key < last_key_) {
-      return Status::Internal("version listing of s3://" + request_.bucket + "/" +
-                              request_.prefix + " is not in ascending key order (\"" + e.key +
-                              "\" after \"" + last_key_ + "\")");
-    }
-    last_key_ = e.key;
-    current_ = ObjectInfo{};
-    current_.key = e.key.substr(std::min(root_.size(), e.key.size()));
-    current_.version_id = e.version_id;
-    current_.is_latest = e.is_latest;
-    current_.delete_marker = e.delete_marker;
-    current_.size = e.size;
-    current_.etag = e.etag;
-    current_.mtime = e.last_modified;
-    current_.storage_class = e.storage_class == "STANDARD" ? "" : e.storage_class;
-    return static_cast<const ObjectInfo*>(&current_);
   }
 
  private:
@@ -76,7 +82,8 @@ class S3VersionCursor : public ListingCursor {
   s3::VersionPage page_;
   size_t index_ = 0;
   bool done_ = false;
-  std::string last_key_;  // full key of the last entry yielded
+  std::string last_key_;      // full key of the last entry yielded
+  std::string skip_through_;  // full key: entries up to it are dropped (see the constructor)
   ObjectInfo current_;
 };
 
@@ -124,6 +131,16 @@ Status S3Backend::DeleteVersion(std::string_view key, std::string_view version_i
   if (version_id.empty()) return Status::InvalidArgument("empty version id");
   Status s = client_.DeleteObject(bucket_, FullKey(key), version_id, stop).status();
   return s.code() == ErrorCode::kNotFound ? Status::Ok() : s;
+}
+
+std::string S3Backend::VersionOfCopy(const std::string& full_key, const s3::WrittenObject& copy,
+                                     std::stop_token stop) {
+  if (!copy.version_id.empty() || !features_.versions) return copy.version_id;
+  // RGW 16 sends no x-amz-version-id with CopyObject: HEAD tells, unless another write came
+  // first (then the ETag may differ and the version stays unknown).
+  Result<s3::ObjectHead> head = client_.HeadObject(bucket_, full_key, {}, stop);
+  if (!head.ok() || head->etag != copy.etag) return "";
+  return head->version_id;
 }
 
 Result<WriteResult> S3Backend::AddDeleteMarker(std::string_view key, std::stop_token stop) {
