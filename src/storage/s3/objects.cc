@@ -26,11 +26,12 @@ Status S3Backend::Check(std::stop_token stop) {
   FERRY_RETURN_IF_ERROR(s);
   Result<s3::BucketVersioning> versioning = client_.GetBucketVersioning(bucket_, stop);
   if (!versioning.ok()) {
-    // A user allowed objects but not the bucket's settings, or a store without versioning
-    // (501): unversioned as far as ferry can tell.
+    // A user allowed objects but not the bucket's settings (403), a store without versioning
+    // (501, 400): unversioned as far as ferry can tell. Only a store that cannot be reached
+    // fails the check.
     const ErrorCode code = versioning.status().code();
-    if (code != ErrorCode::kPermissionDenied && code != ErrorCode::kNotSupported) {
-      return versioning.status();
+    if (code == ErrorCode::kUnavailable || code == ErrorCode::kCancelled) {
+      return versioning.status().WithContext("asking the versioning of " + Describe());
     }
     features_.versions = false;
     return Status::Ok();

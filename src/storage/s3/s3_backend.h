@@ -4,7 +4,8 @@
 // chunked writes are multipart uploads, server-side copies use CopyObject / UploadPartCopy.
 //
 // Versions: Check() asks GetBucketVersioning and sets features().versions when versioning is
-// Enabled (a bucket whose versioning this user may not read counts as unversioned). Version
+// Enabled (a bucket whose versioning this user may not read, or a store that refuses the
+// request, counts as unversioned). Version
 // listings are ListObjectVersions pages (an unversioned bucket lists version "null"); the
 // version calls send versionId; writes return x-amz-version-id. A chunked write whose
 // metadata is stamped after completion (AddMetadataOnCommit: a copy onto itself) removes the
