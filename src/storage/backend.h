@@ -273,7 +273,7 @@ class Backend {
                                                               std::string_view key_marker,
                                                               std::string_view version_marker);
   // Like Stat, for one version (is_latest is not filled). kNotFound when there is no such
-  // version; a delete marker's id is not a readable version (S3 answers 405: an error).
+  // version, and for a delete marker's id (memory, RGW; AWS answers 405: kInvalidArgument).
   virtual Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id,
                                          bool with_tags, std::stop_token stop);
   // Like ReadAt, for one version: exactly out.size() bytes at `offset`; kNotFound when there

@@ -74,7 +74,7 @@ class S3Backend : public Backend {
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
 
   // Versions (versions.cc; contracts in backend.h). StatVersion/ReadVersionAt of a delete
-  // marker's id: S3 answers 405 MethodNotAllowed (kInvalidArgument).
+  // marker's id: RGW answers 404 (kNotFound), AWS 405 MethodNotAllowed (kInvalidArgument).
   Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
                                                       std::string_view key_marker,
                                                       std::string_view version_marker) override;
