@@ -71,10 +71,10 @@ class MemoryBackend : public Backend {
     kCopyChunk = 1u << 2,
     kCommit = 1u << 3,
     kCopyFrom = 1u << 4,
-    kRead = 1u << 5,  // ReadAt and ReadObject
-    kStat = 1u << 6,
-    kList = 1u << 7,
-    kDelete = 1u << 8,  // Delete, and each key of DeleteMany
+    kRead = 1u << 5,  // ReadAt, ReadObject and ReadVersionAt
+    kStat = 1u << 6,  // Stat and StatVersion
+    kList = 1u << 7,  // List, ListFrom and ListVersions
+    kDelete = 1u << 8,  // Delete, each key of DeleteMany, DeleteVersion, AddDeleteMarker
     kPutTags = 1u << 9,
     kOpenChunkWriter = 1u << 10,
     kResumeChunkWriter = 1u << 11,
