@@ -140,9 +140,9 @@ class S3Client {
   // Returns the final ETag (from HEAD when the reply's ETag is empty, as RGW's is) and the
   // version id (x-amz-version-id; from that HEAD when the completion was found by it).
   Result<WrittenObject> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
-                                              std::string_view upload_id,
-                                              std::span<const CompletedPart> parts,
-                                              std::stop_token stop = {});
+                                                std::string_view upload_id,
+                                                std::span<const CompletedPart> parts,
+                                                std::stop_token stop = {});
   // Idempotent: an upload that no longer exists (NoSuchUpload) counts as aborted.
   Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
                               std::string_view upload_id, std::stop_token stop = {});

@@ -37,8 +37,8 @@ class VersionsClientTest : public ::testing::Test {
 };
 
 TEST_F(VersionsClientTest, GetBucketVersioningReadsTheStatus) {
-  transport_.Push(FakeReply::Ok(
-      "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"));
+  transport_.Push(
+      FakeReply::Ok("<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"));
   transport_.Push(FakeReply::Ok(
       "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>"));
   transport_.Push(FakeReply::Ok("<VersioningConfiguration/>"));  // never enabled
@@ -65,8 +65,7 @@ TEST_F(VersionsClientTest, ListObjectVersionsSendsMarkersAndPageSize) {
             "prefix=p%2F&version-id-marker=v1&versions");
   // The default page size is S3's own: not sent.
   ASSERT_TRUE(client_->ListObjectVersions(ListVersionsRequest{"b", "", "", "", 1000}).ok());
-  EXPECT_EQ(transport_.requests().at(1).url,
-            "http://127.0.0.1:7480/b?encoding-type=url&versions");
+  EXPECT_EQ(transport_.requests().at(1).url, "http://127.0.0.1:7480/b?encoding-type=url&versions");
 }
 
 TEST_F(VersionsClientTest, DeleteObjectReportsTheMarkerOrTheVersionRemoved) {

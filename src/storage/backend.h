@@ -278,8 +278,8 @@ class Backend {
                                          bool with_tags, std::stop_token stop);
   // Like ReadAt, for one version: exactly out.size() bytes at `offset`; kNotFound when there
   // is no such version; kDataLoss past its end.
-  virtual Status ReadVersionAt(std::string_view key, std::string_view version_id,
-                               uint64_t offset, std::span<std::byte> out, std::stop_token stop);
+  virtual Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
+                               std::span<std::byte> out, std::stop_token stop);
   // Removes one version (or delete marker) for good. When it was the current one, the next
   // newer-to-older entry becomes current (deleting a delete marker brings the key back).
   // An absent version is not an error.

@@ -353,7 +353,9 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
   }
   if (s.ok() && upload->server_side) {
     // The server copied the bytes; with the source's layout its ETag proves they are the same.
-    if (!upload->layout_verify || committed->etag != upload->src().etag) stats_.objects_unverified += 1;
+    if (!upload->layout_verify || committed->etag != upload->src().etag) {
+      stats_.objects_unverified += 1;
+    }
   }
   const bool keep = !s.ok() && upload->request.journal && !upload->server_side &&
                     (s.transient() || s.code() == ErrorCode::kCancelled);

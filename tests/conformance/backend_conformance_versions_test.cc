@@ -14,7 +14,9 @@ using storage::ObjectInfo;
 using storage::WriteResult;
 using storage::WriteSpec;
 
-std::string Md5Hex(std::string_view s) { return checksum::Hex(checksum::Md5(checksum::AsBytes(s))); }
+std::string Md5Hex(std::string_view s) {
+  return checksum::Hex(checksum::Md5(checksum::AsBytes(s)));
+}
 
 // "key@version" of each entry, "key@version*" for delete markers: compact to compare.
 std::vector<std::string> Ids(const std::vector<ObjectInfo>& entries) {
@@ -35,12 +37,11 @@ TEST_P(BackendConformanceTest, VersionCallsMatchFeatures) {
     EXPECT_EQ(backend().StatVersion("a", "null", false, {}).status().code(),
               ErrorCode::kNotSupported);
     std::string out(3, '\0');
-    EXPECT_EQ(backend().ReadVersionAt("a", "null", 0, std::as_writable_bytes(std::span(out)), {})
-                  .code(),
-              ErrorCode::kNotSupported);
+    EXPECT_EQ(
+        backend().ReadVersionAt("a", "null", 0, std::as_writable_bytes(std::span(out)), {}).code(),
+        ErrorCode::kNotSupported);
     EXPECT_EQ(backend().DeleteVersion("a", "null", {}).code(), ErrorCode::kNotSupported);
-    EXPECT_EQ(backend().AddDeleteMarker("a", {}).status().code(),
-              ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(backend().AddDeleteMarker("a", {}).status().code(), ErrorCode::kFailedPrecondition);
     EXPECT_TRUE(backend().Stat("a", false, {}).ok()) << "nothing was deleted";
     return;
   }
@@ -82,9 +83,9 @@ TEST_P(BackendConformanceTest, VersionsKeepEveryWriteAndDeleteMarkers) {
   const ObjectInfo marker = versions->at(0);
   EXPECT_TRUE(marker.delete_marker);
   EXPECT_TRUE(marker.is_latest);
-  EXPECT_EQ(Ids(*versions), (std::vector<std::string>{"doc@" + marker.version_id + "*",
-                                                      "doc@" + v2->version_id,
-                                                      "doc@" + v1->version_id}));
+  EXPECT_EQ(Ids(*versions),
+            (std::vector<std::string>{"doc@" + marker.version_id + "*", "doc@" + v2->version_id,
+                                      "doc@" + v1->version_id}));
   EXPECT_FALSE(versions->at(1).is_latest);
   EXPECT_EQ(versions->at(1).etag, Md5Hex("two!"));
   EXPECT_EQ(versions->at(2).size, 3u);
@@ -101,8 +102,8 @@ TEST_P(BackendConformanceTest, VersionsKeepEveryWriteAndDeleteMarkers) {
     EXPECT_EQ(info->etag, Md5Hex(body));
     EXPECT_EQ(info->size, body.size());
     std::string out(body.size() - 1, '\0');
-    ASSERT_TRUE(backend().ReadVersionAt("doc", id, 1, std::as_writable_bytes(std::span(out)), {})
-                    .ok());
+    ASSERT_TRUE(
+        backend().ReadVersionAt("doc", id, 1, std::as_writable_bytes(std::span(out)), {}).ok());
     EXPECT_EQ(out, body.substr(1));
   }
 
@@ -129,8 +130,8 @@ TEST_P(BackendConformanceTest, VersionsKeepEveryWriteAndDeleteMarkers) {
   EXPECT_EQ(added->etag, "");
   versions = ListAllVersions("doc");
   ASSERT_TRUE(versions.ok());
-  EXPECT_EQ(Ids(*versions), (std::vector<std::string>{"doc@" + added->version_id + "*",
-                                                      "doc@" + v1->version_id}));
+  EXPECT_EQ(Ids(*versions),
+            (std::vector<std::string>{"doc@" + added->version_id + "*", "doc@" + v1->version_id}));
   EXPECT_EQ(backend().Stat("doc", false, {}).status().code(), ErrorCode::kNotFound);
 }
 
@@ -200,8 +201,9 @@ TEST_P(BackendConformanceTest, EveryKindOfWriteReturnsTheVersionItMade) {
   auto versions = ListAllVersions("big");
   ASSERT_TRUE(versions.ok()) << versions.status().ToString();
   EXPECT_EQ(Ids(*versions), (std::vector<std::string>{"big@" + committed->version_id}));
-  EXPECT_EQ(backend().StatVersion("big", committed->version_id, false, {})->metadata.count(
-                "ferry-crc32c"),
+  EXPECT_EQ(backend()
+                .StatVersion("big", committed->version_id, false, {})
+                ->metadata.count("ferry-crc32c"),
             features().metadata ? 1u : 0u);
 
   if (!features().server_side_copy) return;

@@ -67,7 +67,7 @@ class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
 
   // Put with spec.size set from `body`; returns the ETag and version id.
   Result<storage::WriteResult> PutString(std::string_view key, std::string_view body,
-                                storage::WriteSpec spec = {});
+                                         storage::WriteSpec spec = {});
   // Puts each key with the key itself as content (asserts success).
   void PutAll(const std::vector<std::string>& keys);
   // The whole content, via Stat and ReadAt.

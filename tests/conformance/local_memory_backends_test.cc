@@ -84,7 +84,8 @@ BackendFactory LocalFactory() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, BackendConformanceTest,
-                         ::testing::Values(MemoryFactory(), VersionedMemoryFactory(), LocalFactory()),
+                         ::testing::Values(MemoryFactory(), VersionedMemoryFactory(),
+                                           LocalFactory()),
                          FactoryName);
 
 TEST(LocalBackendSafetyTest, HostileKeysAreRefusedAndNothingAppearsOutsideTheRoot) {

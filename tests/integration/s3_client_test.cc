@@ -549,8 +549,8 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
     request.key_marker = one->next_key_marker;
     request.version_id_marker = one->next_version_id_marker;
   }
-  EXPECT_EQ(paged, (std::vector<std::string>{marker->version_id, put2.version_id,
-                                             put1.version_id}));
+  EXPECT_EQ(paged,
+            (std::vector<std::string>{marker->version_id, put2.version_id, put1.version_id}));
 
   // Copies and completed uploads name the version they made; a version can be removed.
   CopyObjectRequest copy;
@@ -616,7 +616,8 @@ TEST_F(S3ClientIntegrationTest, ConcurrentRequestsShareTheHandlePool) {
         const std::string body = key + " body";
         if (!client().PutObject(bucket_, key, Bytes(body), {}).ok()) ++failures;
         http::StringSink sink;
-        if (!client().GetObject({bucket_, key, {}, "", ""}, sink).ok() || sink.body() != body) ++failures;
+        if (!client().GetObject({bucket_, key, {}, "", ""}, sink).ok() || sink.body() != body)
+          ++failures;
       }
     });
   }

@@ -117,12 +117,11 @@ class DropBuckets : public ::testing::Environment {
 
 const auto* const kDropBuckets = ::testing::AddGlobalTestEnvironment(new DropBuckets);
 
-INSTANTIATE_TEST_SUITE_P(Rgw, BackendConformanceTest,
-                         ::testing::Values(BackendFactory{"S3", &MakeS3, false, false,
-                                                          "STANDARD_IA"},
-                                           BackendFactory{"VersionedS3", &MakeVersionedS3, false,
-                                                          false, "STANDARD_IA"}),
-                         FactoryName);
+INSTANTIATE_TEST_SUITE_P(
+    Rgw, BackendConformanceTest,
+    ::testing::Values(BackendFactory{"S3", &MakeS3, false, false, "STANDARD_IA"},
+                      BackendFactory{"VersionedS3", &MakeVersionedS3, false, false, "STANDARD_IA"}),
+    FactoryName);
 
 }  // namespace
 }  // namespace ferry::conformance

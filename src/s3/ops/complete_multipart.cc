@@ -12,10 +12,11 @@
 
 namespace ferry::s3 {
 
-Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket, std::string_view key,
-                                                      std::string_view upload_id,
-                                                      std::span<const CompletedPart> parts,
-                                                      std::stop_token stop) {
+Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
+                                                        std::string_view key,
+                                                        std::string_view upload_id,
+                                                        std::span<const CompletedPart> parts,
+                                                        std::stop_token stop) {
   if (parts.empty()) return Status::InvalidArgument("CompleteMultipartUpload needs parts");
   for (size_t i = 1; i < parts.size(); ++i) {
     if (parts[i].part_number <= parts[i - 1].part_number) {

@@ -4,8 +4,7 @@
 
 namespace ferry::s3 {
 
-Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request,
-                                         std::stop_token stop) {
+Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std::stop_token stop) {
   const CopySourceSpec& src = request.source;
   RequestSpec spec;
   spec.method = "PUT";

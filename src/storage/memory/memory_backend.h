@@ -71,9 +71,9 @@ class MemoryBackend : public Backend {
     kCopyChunk = 1u << 2,
     kCommit = 1u << 3,
     kCopyFrom = 1u << 4,
-    kRead = 1u << 5,  // ReadAt, ReadObject and ReadVersionAt
-    kStat = 1u << 6,  // Stat and StatVersion
-    kList = 1u << 7,  // List, ListFrom and ListVersions
+    kRead = 1u << 5,    // ReadAt, ReadObject and ReadVersionAt
+    kStat = 1u << 6,    // Stat and StatVersion
+    kList = 1u << 7,    // List, ListFrom and ListVersions
     kDelete = 1u << 8,  // Delete, each key of DeleteMany, DeleteVersion, AddDeleteMarker
     kPutTags = 1u << 9,
     kOpenChunkWriter = 1u << 10,
@@ -127,8 +127,8 @@ class MemoryBackend : public Backend {
   // Atomic: content and details from the same version. Tags when the object has any.
   Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                 std::string_view etag, std::stop_token stop) override;
-  // Returns the MD5 hex ETag (and the version id when versioned). kInvalidArgument for an empty key, a key over 1024 bytes, more
-  // than features().max_single_put bytes or more than 10 tags.
+  // Returns the MD5 hex ETag (and the version id when versioned). kInvalidArgument for an empty
+  // key, a key over 1024 bytes, more than features().max_single_put bytes or more than 10 tags.
   Result<WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                           const WriteSpec& spec, std::stop_token stop) override;
   // kInvalidArgument when `part_size` breaks features() limits for spec.size (the part size
@@ -171,8 +171,8 @@ class MemoryBackend : public Backend {
   Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
                                                       std::string_view key_marker,
                                                       std::string_view version_marker) override;
-  Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id,
-                                 bool with_tags, std::stop_token stop) override;
+  Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id, bool with_tags,
+                                 std::stop_token stop) override;
   Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                        std::span<std::byte> out, std::stop_token stop) override;
   Status DeleteVersion(std::string_view key, std::string_view version_id,

@@ -60,8 +60,8 @@ class MemoryChunkWriter : public ChunkWriter {
     FERRY_RETURN_IF_ERROR(CheckPart(part_number, offset, length));
     const auto& from = static_cast<const MemoryBackend&>(source);  // CanCopyFrom checked it
     // Read before taking this backend's lock: the source may be this backend.
-    FERRY_ASSIGN_OR_RETURN(std::string bytes,
-                           from.CopyOut(object.key, object.etag, offset, length, object.version_id));
+    FERRY_ASSIGN_OR_RETURN(std::string bytes, from.CopyOut(object.key, object.etag, offset, length,
+                                                           object.version_id));
     std::lock_guard lock(backend_.mu_);
     return StorePartLocked(part_number, std::move(bytes));
   }

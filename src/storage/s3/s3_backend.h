@@ -78,8 +78,8 @@ class S3Backend : public Backend {
   Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
                                                       std::string_view key_marker,
                                                       std::string_view version_marker) override;
-  Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id,
-                                 bool with_tags, std::stop_token stop) override;
+  Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id, bool with_tags,
+                                 std::stop_token stop) override;
   Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                        std::span<std::byte> out, std::stop_token stop) override;
   Status DeleteVersion(std::string_view key, std::string_view version_id,

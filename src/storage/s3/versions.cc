@@ -67,9 +67,9 @@ class S3VersionCursor : public ListingCursor {
       version = page_.versions.back().version_id;
     }
     if (key.empty() || (key == request_.key_marker && version == request_.version_id_marker)) {
-      return Status::Internal("version listing of s3://" + request_.bucket + "/" +
-                              request_.prefix + " is truncated but does not advance past \"" +
-                              key + "\" version \"" + version + "\"");
+      return Status::Internal("version listing of s3://" + request_.bucket + "/" + request_.prefix +
+                              " is truncated but does not advance past \"" + key + "\" version \"" +
+                              version + "\"");
     }
     request_.key_marker = std::move(key);
     request_.version_id_marker = std::move(version);
@@ -109,13 +109,13 @@ Result<ObjectInfo> S3Backend::StatVersion(std::string_view key, std::string_view
   return info;
 }
 
-Status S3Backend::ReadVersionAt(std::string_view key, std::string_view version_id,
-                                uint64_t offset, std::span<std::byte> out, std::stop_token stop) {
+Status S3Backend::ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
+                                std::span<std::byte> out, std::stop_token stop) {
   if (version_id.empty()) return Status::InvalidArgument("empty version id");
   if (out.empty()) return Status::Ok();
   http::SpanSink sink(out);
-  const s3::GetObjectRequest request{bucket_, FullKey(key), {offset, out.size()}, "",
-                                     std::string(version_id)};
+  const s3::GetObjectRequest request{
+      bucket_, FullKey(key), {offset, out.size()}, "", std::string(version_id)};
   FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
   (void)head;
   if (sink.written() != out.size()) {

@@ -127,14 +127,13 @@ TEST_F(S3VersionsTest, AKeyMarkerAloneSkipsThatKeyEvenWhenTheServerListsIt) {
 
 TEST_F(S3VersionsTest, VersionCallsSendTheVersionId) {
   CheckVersioned();
-  transport_.Push(FakeReply::Ok(
-      "", [] {
-        http::Headers h;
-        h.Add("Content-Length", "3");
-        h.Add("ETag", "\"e\"");
-        h.Add("x-amz-version-id", "v1");
-        return h;
-      }()));
+  transport_.Push(FakeReply::Ok("", [] {
+    http::Headers h;
+    h.Add("Content-Length", "3");
+    h.Add("ETag", "\"e\"");
+    h.Add("x-amz-version-id", "v1");
+    return h;
+  }()));
   auto info = backend_->StatVersion("k", "v1", false, {});
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->version_id, "v1");
@@ -150,8 +149,7 @@ TEST_F(S3VersionsTest, VersionCallsSendTheVersionId) {
   ASSERT_TRUE(added.ok()) << added.status().ToString();
   EXPECT_EQ(added->version_id, "dm");
   EXPECT_EQ(Request(2), "DELETE http://127.0.0.1:7480/b/root/k");
-  EXPECT_EQ(backend_->StatVersion("k", "", false, {}).status().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(backend_->StatVersion("k", "", false, {}).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersion) {
