@@ -266,7 +266,7 @@ class Backend {
   // delete_marker, and for versions size, etag, mtime and storage class (has_details false).
   // Resumes like S3's key-marker / version-id-marker: with `key_marker` alone it starts after
   // every version of that key; with both, after that version of `key_marker` (a version
-  // marker that is no longer there: at the next key). A store that supports version listings
+  // marker no longer there: memory resumes at the next key; an S3 server may refuse it). A store that supports version listings
   // but keeps no versions (an unversioned S3 bucket, an unversioned memory backend) lists each
   // current object once as version "null". Local folders: kNotSupported.
   virtual Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
@@ -280,8 +280,8 @@ class Backend {
   // is no such version; kDataLoss past its end.
   virtual Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                                std::span<std::byte> out, std::stop_token stop);
-  // Removes one version (or delete marker) for good. When it was the current one, the next
-  // newer-to-older entry becomes current (deleting a delete marker brings the key back).
+  // Removes one version (or delete marker) for good. When it was the current one, the newest
+  // remaining entry becomes current (deleting a delete marker brings the key back).
   // An absent version is not an error.
   virtual Status DeleteVersion(std::string_view key, std::string_view version_id,
                                std::stop_token stop);
