@@ -266,9 +266,9 @@ class Backend {
   // delete_marker, and for versions size, etag, mtime and storage class (has_details false).
   // Resumes like S3's key-marker / version-id-marker: with `key_marker` alone it starts after
   // every version of that key; with both, after that version of `key_marker` (a version
-  // marker no longer there: memory resumes at the next key; an S3 server may refuse it). A store that supports version listings
-  // but keeps no versions (an unversioned S3 bucket, an unversioned memory backend) lists each
-  // current object once as version "null". Local folders: kNotSupported.
+  // marker no longer there: memory resumes at the next key; an S3 server may refuse it). A store
+  // that supports version listings but keeps no versions (an unversioned S3 bucket, an unversioned
+  // memory backend) lists each current object once as version "null". Local folders: kNotSupported.
   virtual Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
                                                               std::string_view key_marker,
                                                               std::string_view version_marker);
