@@ -76,23 +76,21 @@ class S3Client {
   Status CreateBucket(std::string_view bucket, std::stop_token stop = {});
   Status DeleteBucket(std::string_view bucket, std::stop_token stop = {});
   Status PutBucketVersioning(std::string_view bucket, bool enabled, std::stop_token stop = {});
+  Result<BucketVersioning> GetBucketVersioning(std::string_view bucket, std::stop_token stop = {});
 
   // Listing.
   Result<ListPage> ListObjectsV2(const ListRequest& request, std::stop_token stop = {});
-  Result<VersionPage> ListObjectVersions(std::string_view bucket, std::string_view prefix,
-                                         std::string_view key_marker,
-                                         std::string_view version_id_marker,
+  // One page (encoding-type=url; keys come decoded).
+  Result<VersionPage> ListObjectVersions(const ListVersionsRequest& request,
                                          std::stop_token stop = {});
 
   // Objects. `version_id` may be empty (latest).
   Result<ObjectHead> HeadObject(std::string_view bucket, std::string_view key,
                                 std::string_view version_id = {}, std::stop_token stop = {});
-  // Writes the bytes of `range` (or the whole object when range.length == 0) to `out`.
-  // When `if_match` is not empty, sends If-Match so a concurrent overwrite fails with
-  // kFailedPrecondition instead of mixing versions. Returns the head from the reply headers.
-  Result<ObjectHead> GetObject(std::string_view bucket, std::string_view key, ByteRange range,
-                               http::BodySink& out, std::string_view if_match = {},
-                               std::string_view version_id = {}, std::stop_token stop = {});
+  // Writes the bytes of request.range (the whole object when it is {0, 0}) to `out` (see
+  // GetObjectRequest). Returns the head from the reply headers.
+  Result<ObjectHead> GetObject(const GetObjectRequest& request, http::BodySink& out,
+                               std::stop_token stop = {});
   // Returns the ETag (unquoted). `reply` (optional) receives what the reply headers say
   // (encryption, version id): an SSE-KMS or SSE-C ETag is not an MD5 of the body.
   Result<std::string> PutObject(std::string_view bucket, std::string_view key,
@@ -103,16 +101,19 @@ class S3Client {
   // server that ignores partNumber (RGW) answers with the whole object and parts_count 0.
   Result<ObjectHead> HeadObjectPart(std::string_view bucket, std::string_view key,
                                     int part_number, std::stop_token stop = {});
-  Status DeleteObject(std::string_view bucket, std::string_view key,
-                      std::string_view version_id = {}, std::stop_token stop = {});
+  // Without `version_id`: deletes the object (a versioned bucket adds a delete marker, whose id
+  // the reply gives); with it: removes that version for good.
+  Result<DeleteReply> DeleteObject(std::string_view bucket, std::string_view key,
+                                   std::string_view version_id = {}, std::stop_token stop = {});
   // Deletes up to 1000 keys in one request. Per-key failures are returned as a non-OK status
   // naming the first failed key.
   Status DeleteObjects(std::string_view bucket, std::span<const std::string> keys,
                        std::stop_token stop = {});
 
   // Server-side copy within one endpoint (see CopyObjectRequest). Returns the new ETag
-  // (unquoted). A source whose ETag is no longer `source.if_match`: kFailedPrecondition.
-  Result<std::string> CopyObject(const CopyObjectRequest& request, std::stop_token stop = {});
+  // (unquoted) and version id. A source whose ETag is no longer `source.if_match`:
+  // kFailedPrecondition.
+  Result<WrittenObject> CopyObject(const CopyObjectRequest& request, std::stop_token stop = {});
 
   // Tags.
   Result<Tags> GetObjectTagging(std::string_view bucket, std::string_view key,
@@ -136,11 +137,12 @@ class S3Client {
                                      std::stop_token stop = {});
   // Parts must be in ascending part order. Retried safely: after a transient failure the
   // client checks with HeadObject/ListParts whether the upload already completed.
-  // Returns the final ETag (from HEAD when the reply's ETag is empty, as RGW's is).
-  Result<std::string> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
-                                              std::string_view upload_id,
-                                              std::span<const CompletedPart> parts,
-                                              std::stop_token stop = {});
+  // Returns the final ETag (from HEAD when the reply's ETag is empty, as RGW's is) and the
+  // version id (x-amz-version-id; from that HEAD when the completion was found by it).
+  Result<WrittenObject> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                                std::string_view upload_id,
+                                                std::span<const CompletedPart> parts,
+                                                std::stop_token stop = {});
   // Idempotent: an upload that no longer exists (NoSuchUpload) counts as aborted.
   Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
                               std::string_view upload_id, std::stop_token stop = {});

@@ -196,7 +196,7 @@ TEST_F(ClientTest, GetObjectRetryRewindsTheSink) {
       FakeReply::Ok("hello world", MakeHeaders({{"Content-Length", "11"}, {"ETag", "\"e1\""}})));
   std::vector<std::byte> buf(11);
   http::SpanSink sink(buf);
-  auto head = client.GetObject("b", "k", {}, sink);
+  auto head = client.GetObject({"b", "k", {}, "", ""}, sink);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(sink.written(), 11u);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), buf.size()), "hello world");
@@ -216,7 +216,7 @@ TEST_F(ClientTest, GetObjectIntoANonRewindableSinkFailsInsteadOfMixing) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset"), "hel"));
   transport_.Push(FakeReply::Ok("hello"));
-  auto head = client.GetObject("b", "k", {}, sink);
+  auto head = client.GetObject({"b", "k", {}, "", ""}, sink);
   ASSERT_FALSE(head.ok());
   EXPECT_EQ(head.status().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(transport_.request_count(), 1u);
@@ -227,7 +227,7 @@ TEST_F(ClientTest, GetObjectErrorBodiesNeverReachTheSink) {
   transport_.Push(FakeReply::S3Error(503, "SlowDown", "Please reduce your request rate"));
   transport_.Push(FakeReply::Ok("data"));
   http::StringSink sink;
-  ASSERT_TRUE(client.GetObject("b", "k", {}, sink).ok());
+  ASSERT_TRUE(client.GetObject({"b", "k", {}, "", ""}, sink).ok());
   EXPECT_EQ(sink.body(), "data");
 }
 
@@ -238,7 +238,7 @@ TEST_F(ClientTest, GetObjectSendsRangeIfMatchAndVersion) {
   partial.status = 206;
   transport_.Push(partial);
   http::StringSink sink;
-  auto head = client.GetObject("b", "k", {10, 10}, sink, "etag1", "v1");
+  auto head = client.GetObject({"b", "k", {10, 10}, "etag1", "v1"}, sink);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(head->size, 100u);  // the object's size, from Content-Range
   const auto r = transport_.requests().at(0);
@@ -249,7 +249,7 @@ TEST_F(ClientTest, GetObjectSendsRangeIfMatchAndVersion) {
 
   transport_.Push(FakeReply::S3Error(412, "PreconditionFailed"));
   http::StringSink sink2;
-  auto failed = client.GetObject("b", "k", {0, 0}, sink2, "other");
+  auto failed = client.GetObject({"b", "k", {0, 0}, "other", ""}, sink2);
   EXPECT_EQ(failed.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(sink2.body(), "");
   EXPECT_EQ(transport_.requests().at(1).headers.Find("Range"), nullptr);
@@ -259,7 +259,7 @@ TEST_F(ClientTest, GetObjectRefusesAnIgnoredRange) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::Ok("whole object", MakeHeaders({{"Content-Length", "12"}})));
   http::StringSink sink;
-  auto head = client.GetObject("b", "k", {5, 0}, sink);
+  auto head = client.GetObject({"b", "k", {5, 0}, "", ""}, sink);
   EXPECT_EQ(head.status().code(), ErrorCode::kNotSupported);
   EXPECT_EQ(sink.body(), "");
 }
@@ -348,7 +348,8 @@ TEST_F(ClientTest, DeleteObjectsSendsMd5AndReportsFirstFailure) {
 TEST_F(ClientTest, CopyObjectRetriesAnErrorInsideA200) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::Ok("<Error><Code>InternalError</Code><Message/></Error>"));
-  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>abc</ETag></CopyObjectResult>"));
+  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>abc</ETag></CopyObjectResult>",
+                                MakeHeaders({{"x-amz-version-id", "v9"}})));
   CopyObjectRequest req;
   req.source = {"src", "dir/a b", "v1", "0123"};
   req.bucket = "dst";
@@ -356,7 +357,8 @@ TEST_F(ClientTest, CopyObjectRetriesAnErrorInsideA200) {
   req.storage_class = "GLACIER";
   auto etag = client.CopyObject(req);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, "abc");
+  EXPECT_EQ(etag->etag, "abc");
+  EXPECT_EQ(etag->version_id, "v9");  // the copy's version, from x-amz-version-id
   const auto r = transport_.requests().at(1);
   EXPECT_EQ(r.headers.Get("x-amz-copy-source"), "/src/dir/a%20b?versionId=v1");
   EXPECT_EQ(r.headers.Get("x-amz-metadata-directive"), "COPY");

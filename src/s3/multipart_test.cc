@@ -69,6 +69,20 @@ TEST(ExpectedMultipartEtagTest, IsMd5OfPartMd5sWithCount) {
   EXPECT_EQ(ExpectedMultipartEtag(odd), "");
 }
 
+TEST_F(MultipartTest, CompleteReturnsTheVersionAndAsksHeadOfThatVersion) {
+  http::Headers h;
+  h.Add("x-amz-version-id", "v3");
+  transport_.Push(FakeReply::Ok(
+      "<CompleteMultipartUploadResult><ETag></ETag></CompleteMultipartUploadResult>", h));
+  transport_.Push(HeadWithEtag("abc-2"));
+  auto done = client_->CompleteMultipartUpload("b", "k", "u1", kParts);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->etag, "abc-2");
+  EXPECT_EQ(done->version_id, "v3");
+  // A later write may be current already: the HEAD asks for this version.
+  EXPECT_EQ(transport_.requests().at(1).url, "http://127.0.0.1:7480/b/k?versionId=v3");
+}
+
 TEST_F(MultipartTest, CompleteWithEmptyEtagAsksHead) {
   transport_.Push(
       FakeReply::Ok("<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag></ETag>"
@@ -76,7 +90,7 @@ TEST_F(MultipartTest, CompleteWithEmptyEtagAsksHead) {
   transport_.Push(HeadWithEtag("abc-2"));
   auto etag = client_->CompleteMultipartUpload("b", "k", "u1", kParts);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, "abc-2");
+  EXPECT_EQ(etag->etag, "abc-2");
   EXPECT_EQ(Methods(), (std::vector<std::string>{"POST", "HEAD"}));
   const auto post = transport_.requests().at(0);
   EXPECT_EQ(post.url, "http://127.0.0.1:7480/b/k?uploadId=u1");
@@ -90,7 +104,7 @@ TEST_F(MultipartTest, CompleteReturnsTheReplyEtagWhenPresent) {
       "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag></CompleteMultipartUploadResult>"));
   auto etag = client_->CompleteMultipartUpload("b", "k", "u1", kParts);
   ASSERT_TRUE(etag.ok());
-  EXPECT_EQ(*etag, "x-2");
+  EXPECT_EQ(etag->etag, "x-2");
   EXPECT_EQ(transport_.request_count(), 1u);
 }
 
@@ -100,7 +114,7 @@ TEST_F(MultipartTest, LostReplyIsDetectedWithHeadInsteadOfRetrying) {
   transport_.Push(HeadWithEtag(expected));
   auto etag = client_->CompleteMultipartUpload("b", "k", "u1", kParts);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, expected);
+  EXPECT_EQ(etag->etag, expected);
   EXPECT_EQ(Methods(), (std::vector<std::string>{"POST", "HEAD"}));
 }
 
@@ -111,7 +125,7 @@ TEST_F(MultipartTest, TransientFailureWithoutCompletionIsRetried) {
       "<CompleteMultipartUploadResult><ETag>\"y-2\"</ETag></CompleteMultipartUploadResult>"));
   auto etag = client_->CompleteMultipartUpload("b", "k", "u1", kParts);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, "y-2");
+  EXPECT_EQ(etag->etag, "y-2");
   EXPECT_EQ(Methods(), (std::vector<std::string>{"POST", "HEAD", "POST"}));
   EXPECT_EQ(clock_.sleeps().size(), 1u);
 }
@@ -124,7 +138,7 @@ TEST_F(MultipartTest, NoSuchUploadAfterARetryIsSuccessWhenHeadShowsTheObject) {
   transport_.Push(HeadWithEtag(expected));
   auto etag = client_->CompleteMultipartUpload("b", "k", "u1", kParts);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, expected);
+  EXPECT_EQ(etag->etag, expected);
   EXPECT_EQ(Methods(), (std::vector<std::string>{"POST", "HEAD", "POST", "HEAD"}));
 }
 
@@ -145,7 +159,7 @@ TEST_F(MultipartTest, OpaquePartEtagsNeedTheSizeTooBeforeALostReplyCountsAsDone)
       "<CompleteMultipartUploadResult><ETag>\"ours-1\"</ETag></CompleteMultipartUploadResult>"));
   auto etag = client_->CompleteMultipartUpload("b", "k", "u1", parts);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, "ours-1");  // completed by the retry, not mistaken for the other object
+  EXPECT_EQ(etag->etag, "ours-1");  // completed by the retry, not mistaken for the other object
   EXPECT_EQ(Methods(), (std::vector<std::string>{"POST", "HEAD", "POST"}));
 }
 
@@ -156,7 +170,7 @@ TEST_F(MultipartTest, ErrorInsideA200IsTransient) {
       "<CompleteMultipartUploadResult><ETag>\"z-2\"</ETag></CompleteMultipartUploadResult>"));
   auto etag = client_->CompleteMultipartUpload("b", "k", "u1", kParts);
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, "z-2");
+  EXPECT_EQ(etag->etag, "z-2");
 }
 
 TEST_F(MultipartTest, CompleteGivesUpAfterMaxAttempts) {

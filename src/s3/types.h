@@ -89,6 +89,14 @@ struct VersionEntry {
   std::string storage_class;
 };
 
+struct ListVersionsRequest {
+  std::string bucket;
+  std::string prefix;
+  std::string key_marker;         // "" = from the start
+  std::string version_id_marker;  // only with key_marker: resume after this version of it
+  int max_keys = 1000;            // entries (versions and delete markers) per page
+};
+
 struct VersionPage {
   std::vector<VersionEntry> versions;  // versions and delete markers, in key then newest order
   bool truncated = false;
@@ -115,6 +123,32 @@ struct ByteRange {
   uint64_t offset = 0;
   uint64_t length = 0;  // bytes; length 0 means "to the end"
 };
+
+struct GetObjectRequest {
+  std::string bucket;
+  std::string key;
+  ByteRange range;  // {0, 0}: the whole object
+  // When not empty, sends If-Match (unquoted ETag here) so that a concurrent overwrite fails
+  // with kFailedPrecondition instead of mixing versions.
+  std::string if_match;
+  std::string version_id;  // "" = the current version
+};
+
+// What a write (CopyObject, CompleteMultipartUpload) created.
+struct WrittenObject {
+  std::string etag;        // unquoted
+  std::string version_id;  // x-amz-version-id; "" when the bucket is not versioned
+};
+
+// What DeleteObject's reply headers say.
+struct DeleteReply {
+  // x-amz-version-id: the delete marker created (no version given), or the version removed.
+  std::string version_id;
+  bool delete_marker = false;  // x-amz-delete-marker: a marker was created or removed
+};
+
+// A bucket's versioning state (GetBucketVersioning). kOff: never enabled.
+enum class BucketVersioning { kOff, kEnabled, kSuspended };
 
 // The source of a server-side copy (CopyObject, UploadPartCopy).
 struct CopySourceSpec {

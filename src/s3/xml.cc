@@ -193,6 +193,16 @@ Result<Tags> ParseTagging(std::string_view xml) {
   return tags;
 }
 
+Result<BucketVersioning> ParseVersioningConfiguration(std::string_view xml) {
+  pugi::xml_document doc;
+  FERRY_RETURN_IF_ERROR(Load(doc, xml, "VersioningConfiguration"));
+  const std::string status = Text(doc.document_element(), "Status");
+  if (status.empty()) return BucketVersioning::kOff;  // never enabled: no <Status>
+  if (status == "Enabled") return BucketVersioning::kEnabled;
+  if (status == "Suspended") return BucketVersioning::kSuspended;
+  return Status::Internal("unexpected versioning status \"" + status + "\"");
+}
+
 Result<std::vector<DeleteFailure>> ParseDeleteResult(std::string_view xml) {
   pugi::xml_document doc;
   FERRY_RETURN_IF_ERROR(Load(doc, xml, "DeleteResult"));

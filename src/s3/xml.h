@@ -58,6 +58,8 @@ Result<std::string> ParseCompleteMultipartUpload(std::string_view xml);
 // The ETag of CopyObjectResult or CopyPartResult.
 Result<std::string> ParseCopyResult(std::string_view xml);
 Result<Tags> ParseTagging(std::string_view xml);
+// The <Status> of a VersioningConfiguration: Enabled, Suspended, or none (kOff).
+Result<BucketVersioning> ParseVersioningConfiguration(std::string_view xml);
 // The per-key failures of a DeleteResult (empty when every key was deleted).
 Result<std::vector<DeleteFailure>> ParseDeleteResult(std::string_view xml);
 // Code and Message of an <Error> document; both empty when the body is not one (e.g. empty).

@@ -197,5 +197,26 @@ TEST(XmlTest, UnquotesEtags) {
   EXPECT_EQ(UnquoteEtag(""), "");
 }
 
+TEST(XmlTest, ParsesVersioningConfiguration) {
+  EXPECT_EQ(ParseVersioningConfiguration(
+                R"(<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+                     <Status>Enabled</Status></VersioningConfiguration>)")
+                .value(),
+            BucketVersioning::kEnabled);
+  EXPECT_EQ(ParseVersioningConfiguration(
+                "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>")
+                .value(),
+            BucketVersioning::kSuspended);
+  // A bucket whose versioning was never set has no <Status>.
+  EXPECT_EQ(ParseVersioningConfiguration("<VersioningConfiguration/>").value(),
+            BucketVersioning::kOff);
+  EXPECT_EQ(ParseVersioningConfiguration(
+                "<VersioningConfiguration><Status>Maybe</Status></VersioningConfiguration>")
+                .status()
+                .code(),
+            ErrorCode::kInternal);
+  EXPECT_EQ(ParseVersioningConfiguration("<Other/>").status().code(), ErrorCode::kInternal);
+}
+
 }  // namespace
 }  // namespace ferry::s3

@@ -71,3 +71,38 @@ Result<std::optional<std::string>> Backend::FirstKeyAfter(std::string_view start
 }
 
 }  // namespace ferry::storage
+
+namespace ferry::storage {
+
+Result<std::unique_ptr<ListingCursor>> Backend::ListVersions(std::string_view prefix,
+                                                             std::string_view key_marker,
+                                                             std::string_view version_marker) {
+  (void)prefix, (void)key_marker, (void)version_marker;
+  return Status::NotSupported("version listings not supported by " + Describe());
+}
+
+Result<ObjectInfo> Backend::StatVersion(std::string_view key, std::string_view version_id,
+                                        bool with_tags, std::stop_token stop) {
+  (void)key, (void)version_id, (void)with_tags, (void)stop;
+  return Status::NotSupported("versions not supported by " + Describe());
+}
+
+Status Backend::ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
+                              std::span<std::byte> out, std::stop_token stop) {
+  (void)key, (void)version_id, (void)offset, (void)out, (void)stop;
+  return Status::NotSupported("versions not supported by " + Describe());
+}
+
+Status Backend::DeleteVersion(std::string_view key, std::string_view version_id,
+                              std::stop_token stop) {
+  (void)key, (void)version_id, (void)stop;
+  return Status::NotSupported("versions not supported by " + Describe());
+}
+
+Result<WriteResult> Backend::AddDeleteMarker(std::string_view key, std::stop_token stop) {
+  (void)key, (void)stop;
+  return Status::FailedPrecondition("cannot add a delete marker: " + Describe() +
+                                    " keeps no versions");
+}
+
+}  // namespace ferry::storage

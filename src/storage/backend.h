@@ -6,6 +6,16 @@
 // folder). A key is any UTF-8 string of up to 1024 bytes; backends that cannot store a key
 // (local: "../", absolute, NUL, "." or empty path segments) refuse it with kInvalidArgument.
 //
+// Versions (features().versions): a versioned store keeps every write of a key as a version
+// with an id the store chooses. The plain methods (List, Stat, ReadAt, ReadObject) see only
+// the current version; a key whose current version is a delete marker is absent to them.
+// The version methods (ListVersions, StatVersion, ReadVersionAt, DeleteVersion,
+// AddDeleteMarker) address versions by id. Writes report the id of the version they created
+// (WriteResult). Reading a version needs no ETag check: a version never changes.
+// Version-addressed operations are separate methods, not a version parameter on the existing
+// ones, so that the many callers and test doubles of ReadAt/Stat stay as they are, and a
+// backend without versions says kNotSupported in one place (the defaults below).
+//
 // Thread-safety: every method may be called from many threads at once; cursors and chunk
 // writers are used by one thread at a time except ChunkWriter::WriteChunk (concurrent).
 #pragma once
@@ -51,9 +61,22 @@ struct Features {
   // skips them as sources when empty (counted in Stats::markers_skipped) and a non-empty one
   // fails to write (kInvalidArgument naming it).
   bool folder_markers = true;
+  // Every write creates a new version and Delete adds a delete marker (see the header
+  // comment). S3: known only after Check(), which asks GetBucketVersioning: true when the
+  // bucket's versioning is Enabled (a Suspended bucket says false, though ListVersions still
+  // lists the versions it kept); false before Check. Memory: when created versioned. Local:
+  // never.
+  bool versions = false;
 };
 
-// Streams ObjectInfo in ascending byte order of key. One thread at a time.
+// What a write (Put, ChunkWriter::Commit, CopyFrom) created.
+struct WriteResult {
+  std::string etag;        // unquoted; "" where the store has none (local) or it is opaque
+  std::string version_id;  // the new version; "" when the store keeps no versions
+};
+
+// Streams ObjectInfo in ascending byte order of key (version listings: then newest first).
+// One thread at a time.
 class ListingCursor {
  public:
   virtual ~ListingCursor() = default;
@@ -106,10 +129,10 @@ class ChunkWriter {
   // with one server-side copy of the object onto itself after completing the upload (RGW
   // copies only the manifest). Default: ignored. Call before Commit.
   virtual void AddMetadataOnCommit(std::map<std::string, std::string> extra) { (void)extra; }
-  // Returns the final ETag (S3) or "" (local). Tags the store cannot hold (it refused them as
-  // kNotSupported after the bytes were committed) do not fail Commit: tags_not_kept() then
-  // says so.
-  virtual Result<std::string> Commit(std::stop_token stop) = 0;
+  // Returns the final ETag (S3; "" for local) and the new version id (versioned stores).
+  // Tags the store cannot hold (it refused them as kNotSupported after the bytes were
+  // committed) do not fail Commit: tags_not_kept() then says so.
+  virtual Result<WriteResult> Commit(std::stop_token stop) = 0;
   virtual bool tags_not_kept() const { return false; }
   virtual Status Abort() = 0;
 
@@ -179,8 +202,8 @@ class Backend {
   virtual Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                         std::string_view etag, std::stop_token stop);
 
-  // Writes a whole object in one request. Returns the new ETag ("" where none).
-  virtual Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+  // Writes a whole object in one request. Returns the new ETag ("" where none) and version id.
+  virtual Result<WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                                   const WriteSpec& spec, std::stop_token stop) = 0;
 
   // Only when features().chunked_write; otherwise kNotSupported.
@@ -221,18 +244,50 @@ class Backend {
   // Server-side copy of `object` (at most features().max_single_put bytes) from `source` to
   // `key` in one request. Metadata, content headers and tags are kept; `storage_class` (if not
   // empty) overrides. Larger objects: OpenChunkWriter + ChunkWriter::CopyChunk, driven by the
-  // engine. Returns the new ETag.
-  virtual Result<std::string> CopyFrom(const Backend& source, const ObjectInfo& object,
+  // engine. A non-empty object.version_id copies that version (where the source has
+  // versions). Returns the new ETag and version id.
+  virtual Result<WriteResult> CopyFrom(const Backend& source, const ObjectInfo& object,
                                        std::string_view key, std::string_view storage_class,
                                        std::stop_token stop) {
     (void)source, (void)object, (void)key, (void)storage_class, (void)stop;
     return Status::NotSupported("server-side copy not supported by " + Describe());
   }
 
-  // kNotFound is not an error for Delete: deleting an absent key succeeds.
+  // kNotFound is not an error for Delete: deleting an absent key succeeds. On a versioned
+  // store Delete removes nothing: it adds a delete marker, as AddDeleteMarker does.
   virtual Status Delete(std::string_view key, std::stop_token stop) = 0;
   // Deletes many keys; backends batch (S3 DeleteObjects, 1000 a request).
   virtual Status DeleteMany(std::span<const std::string> keys, std::stop_token stop);
+
+  // --- Versions (see the header comment). The defaults say kNotSupported. ---
+
+  // Every version and delete marker of the keys under `prefix`, in S3's order: keys
+  // ascending, within a key newest first. Entries carry key, version_id, is_latest,
+  // delete_marker, and for versions size, etag, mtime and storage class (has_details false).
+  // Resumes like S3's key-marker / version-id-marker: with `key_marker` alone it starts after
+  // every version of that key; with both, after that version of `key_marker` (a version
+  // marker no longer there: memory resumes at the next key; an S3 server may refuse it). A store
+  // that supports version listings but keeps no versions (an unversioned S3 bucket, an unversioned
+  // memory backend) lists each current object once as version "null". Local folders: kNotSupported.
+  virtual Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
+                                                              std::string_view key_marker,
+                                                              std::string_view version_marker);
+  // Like Stat, for one version (is_latest is not filled). kNotFound when there is no such
+  // version, and for a delete marker's id (memory, RGW; AWS answers 405: kInvalidArgument).
+  virtual Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id,
+                                         bool with_tags, std::stop_token stop);
+  // Like ReadAt, for one version: exactly out.size() bytes at `offset`; kNotFound when there
+  // is no such version; kDataLoss past its end.
+  virtual Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
+                               std::span<std::byte> out, std::stop_token stop);
+  // Removes one version (or delete marker) for good. When it was the current one, the newest
+  // remaining entry becomes current (deleting a delete marker brings the key back).
+  // An absent version is not an error.
+  virtual Status DeleteVersion(std::string_view key, std::string_view version_id,
+                               std::stop_token stop);
+  // Delete on a versioned store, returning the new delete marker's id (WriteResult::etag "").
+  // kFailedPrecondition when !features().versions (a plain delete would remove the object).
+  virtual Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop);
 
   // Tags (features().tags). Stat(with_tags) also returns them.
   virtual Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {

@@ -35,8 +35,13 @@ struct ObjectInfo {
   std::string etag;
   std::chrono::system_clock::time_point mtime;  // S3 LastModified, or the file's mtime
   std::string storage_class;                    // "" = STANDARD / not applicable
-  std::string version_id;                       // "" when unversioned (room for versioning)
+  // The version this entry describes: filled by version listings and version-addressed
+  // calls (and by S3's HEAD/GET when the bucket is versioned); "" when unknown or unversioned.
+  std::string version_id;
+  // Version listings only: this entry is a delete marker (no bytes), and/or the key's current
+  // version. Plain listings never yield delete markers.
   bool delete_marker = false;
+  bool is_latest = false;
   // The ETag is not a digest of the bytes even if it looks like an MD5 (SSE-KMS, SSE-C).
   bool etag_opaque = false;
   // Not "": the listing found this entry but could not read it (local: a dangling symbolic

@@ -181,7 +181,7 @@ Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed,
     // The destination refuses (BadDigest) a body that is not the source's: no MD5 here.
     spec.content_md5 = checksum::Base64(*check.md5);
   }
-  Result<std::string> etag = Status::Internal("not written");
+  Result<storage::WriteResult> etag = Status::Internal("not written");
   Status written = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
     etag = dst_.Put(dst_key, data, s, stop);
     return etag.status();
@@ -189,7 +189,7 @@ Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed,
   if (!written.ok()) return written.WithContext("write " + dst_.Describe() + dst_key);
   if (src.etag_is_md5()) {
     storage::ObjectInfo written;
-    written.etag = etag.value();
+    written.etag = etag.value().etag;
     if (written.etag_is_md5() && written.etag != src.etag) {
       return Status::DataLoss("content of " + listed.key + " differs from the source's MD5 " +
                               src.etag + " (destination stored " + written.etag + ")");

@@ -347,7 +347,8 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
       s = Status::FailedPrecondition("source " + key + " changed during the server-side copy");
     }
   }
-  Result<std::string> committed = s.ok() ? upload->writer->Commit(stop) : Result<std::string>(s);
+  Result<storage::WriteResult> committed =
+      s.ok() ? upload->writer->Commit(stop) : Result<storage::WriteResult>(s);
   s = committed.status();
   if (s.ok() && upload->writer->tags_not_kept()) {  // a store without tags: learnt for the run
     no_tags_ = true;
@@ -355,7 +356,9 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
   }
   if (s.ok() && upload->server_side) {
     // The server copied the bytes; with the source's layout its ETag proves they are the same.
-    if (!upload->layout_verify || *committed != upload->src().etag) stats_.objects_unverified += 1;
+    if (!upload->layout_verify || committed->etag != upload->src().etag) {
+      stats_.objects_unverified += 1;
+    }
   }
   const bool keep = !s.ok() && upload->request.journal && !upload->server_side &&
                     (s.transient() || s.code() == ErrorCode::kCancelled);

@@ -15,16 +15,25 @@ using storage::WriteSpec;
 void BackendConformanceTest::SetUp() {
   backend_ = GetParam().make();
   ASSERT_NE(backend_, nullptr);
+  Status checked = backend_->Check({});
+  ASSERT_TRUE(checked.ok()) << checked.ToString();
 }
 
 void BackendConformanceTest::TearDown() {
   if (backend_ == nullptr) return;
+  if (features().versions) {  // every version and delete marker, so that the store is empty
+    auto versions = ListAllVersions("");
+    if (versions.ok()) {
+      for (const ObjectInfo& v : *versions) (void)backend_->DeleteVersion(v.key, v.version_id, {});
+    }
+  }
   auto keys = ListKeys("");
   if (keys.ok() && !keys->empty()) (void)backend_->DeleteMany(*keys, {});
 }
 
-Result<std::string> BackendConformanceTest::PutString(std::string_view key, std::string_view body,
-                                                      WriteSpec spec) {
+Result<storage::WriteResult> BackendConformanceTest::PutString(std::string_view key,
+                                                               std::string_view body,
+                                                               WriteSpec spec) {
   spec.size = body.size();
   return backend_->Put(key, checksum::AsBytes(body), spec, {});
 }
@@ -51,6 +60,17 @@ void BackendConformanceTest::PutAll(const std::vector<std::string>& keys) {
   for (const std::string& key : keys) {
     auto etag = PutString(key, key);
     ASSERT_TRUE(etag.ok()) << key << ": " << etag.status().ToString();
+  }
+}
+
+Result<std::vector<ObjectInfo>> BackendConformanceTest::ListAllVersions(
+    std::string_view prefix, std::string_view key_marker, std::string_view version_marker) {
+  FERRY_ASSIGN_OR_RETURN(auto cursor, backend_->ListVersions(prefix, key_marker, version_marker));
+  std::vector<ObjectInfo> out;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(const ObjectInfo* info, cursor->Next());
+    if (info == nullptr) return out;
+    out.push_back(*info);
   }
 }
 
@@ -91,7 +111,8 @@ TEST_P(BackendConformanceTest, PutStatReadRoundTrip) {
   EXPECT_EQ(info->key, "dir/object.bin");
   EXPECT_EQ(info->size, 1000u);
   EXPECT_TRUE(info->has_details);
-  EXPECT_EQ(info->etag, *etag) << "Stat reports the ETag that Put returned";
+  EXPECT_EQ(info->etag, etag->etag) << "Stat reports the ETag that Put returned";
+  EXPECT_EQ(info->version_id, etag->version_id) << "and the version it created, if any";
   EXPECT_EQ(ReadString("dir/object.bin").value(), body);
 
   std::string whole(1000, '\0');

@@ -59,7 +59,7 @@ TEST_P(BackendConformanceTest, ChunkedWriteOutOfOrderEqualsConcatenation) {
   auto info = backend().Stat("chunked", false, {});
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->size, body.size());
-  EXPECT_EQ(info->etag, *etag);
+  EXPECT_EQ(info->etag, etag->etag);
   EXPECT_EQ(ListKeys("").value(), std::vector<std::string>{"chunked"});
 }
 

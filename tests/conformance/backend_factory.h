@@ -43,6 +43,10 @@ struct BackendFactory {
   // ChunkWriter::ListStoredParts tells which parts an unfinished upload holds (S3 ListParts);
   // otherwise it returns nullopt and the caller's checkpoints are the truth (files).
   bool lists_stored_parts = true;
+  // ListVersions works (S3, memory: versioned or not, an unversioned store lists version
+  // "null"); otherwise it and the version calls are kNotSupported (files). Whether the store
+  // keeps versions is features().versions, after Check().
+  bool lists_versions = true;
 };
 
 inline void PrintTo(const BackendFactory& factory, std::ostream* os) { *os << factory.name; }
@@ -53,6 +57,7 @@ inline std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& i
 
 class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
  protected:
+  // Makes the backend and runs Check() (which tells an S3 backend whether it is versioned).
   void SetUp() override;
   // Deletes whatever the test left (stores that outlive the backend object, such as S3).
   void TearDown() override;
@@ -60,9 +65,9 @@ class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
   storage::Backend& backend() { return *backend_; }
   const storage::Features& features() { return backend_->features(); }
 
-  // Put with spec.size set from `body`; returns the ETag.
-  Result<std::string> PutString(std::string_view key, std::string_view body,
-                                storage::WriteSpec spec = {});
+  // Put with spec.size set from `body`; returns the ETag and version id.
+  Result<storage::WriteResult> PutString(std::string_view key, std::string_view body,
+                                         storage::WriteSpec spec = {});
   // Puts each key with the key itself as content (asserts success).
   void PutAll(const std::vector<std::string>& keys);
   // The whole content, via Stat and ReadAt.
@@ -70,6 +75,10 @@ class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
   // Every listed object under `prefix`, in listing order.
   Result<std::vector<storage::ObjectInfo>> ListAll(std::string_view prefix);
   Result<std::vector<std::string>> ListKeys(std::string_view prefix);
+  // Every entry of ListVersions(prefix, key_marker, version_marker), in listing order.
+  Result<std::vector<storage::ObjectInfo>> ListAllVersions(std::string_view prefix,
+                                                           std::string_view key_marker = {},
+                                                           std::string_view version_marker = {});
 
   std::unique_ptr<storage::Backend> backend_;
 };

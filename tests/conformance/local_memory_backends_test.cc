@@ -61,6 +61,17 @@ BackendFactory MemoryFactory() {
   return f;
 }
 
+BackendFactory VersionedMemoryFactory() {
+  BackendFactory f;
+  f.name = "VersionedMemory";
+  f.make = [] {
+    MemoryBackend::Options o;
+    o.versioned = true;
+    return std::make_unique<MemoryBackend>(o);
+  };
+  return f;
+}
+
 BackendFactory LocalFactory() {
   BackendFactory f;
   f.name = "Local";
@@ -68,11 +79,14 @@ BackendFactory LocalFactory() {
   f.hierarchical = true;
   f.keeps_write_mtime = true;
   f.lists_stored_parts = false;
+  f.lists_versions = false;
   return f;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, BackendConformanceTest,
-                         ::testing::Values(MemoryFactory(), LocalFactory()), FactoryName);
+                         ::testing::Values(MemoryFactory(), VersionedMemoryFactory(),
+                                           LocalFactory()),
+                         FactoryName);
 
 TEST(LocalBackendSafetyTest, HostileKeysAreRefusedAndNothingAppearsOutsideTheRoot) {
   const fs::path dir = MakeTempDir();

@@ -53,8 +53,9 @@ s3::S3Client* Client() {
 }
 
 // A fresh bucket per test, at the bucket's root: a key prefix would eat into S3's 1024-byte
-// key limit, which the suite tests exactly.
-std::unique_ptr<storage::Backend> MakeS3() {
+// key limit, which the suite tests exactly. `versioned`: versioning enabled, listings in pages
+// of 2 entries so that version paging is exercised.
+std::unique_ptr<storage::Backend> MakeS3Bucket(bool versioned) {
   static std::atomic<int> counter{0};
   s3::S3Client* client = Client();
   if (client == nullptr) return nullptr;
@@ -65,8 +66,19 @@ std::unique_ptr<storage::Backend> MakeS3() {
     return nullptr;
   }
   Shared().buckets.push_back(bucket);
-  return std::make_unique<storage::S3Backend>(*client, bucket, "");
+  auto backend = std::make_unique<storage::S3Backend>(*client, bucket, "");
+  if (versioned) {
+    if (Status s = client->PutBucketVersioning(bucket, true); !s.ok()) {
+      ADD_FAILURE() << "enable versioning on " << bucket << ": " << s.ToString();
+      return nullptr;
+    }
+    backend->set_list_page_size(2);
+  }
+  return backend;
 }
+
+std::unique_ptr<storage::Backend> MakeS3() { return MakeS3Bucket(false); }
+std::unique_ptr<storage::Backend> MakeVersionedS3() { return MakeS3Bucket(true); }
 
 class DropBuckets : public ::testing::Environment {
  public:
@@ -74,6 +86,16 @@ class DropBuckets : public ::testing::Environment {
     Rgw& rgw = Shared();
     if (!rgw.ready) return;
     for (const std::string& bucket : rgw.buckets) {
+      // Versions and delete markers first (versioned buckets), then what is left.
+      s3::ListVersionsRequest versions{bucket, "", "", "", 1000};
+      for (;;) {
+        auto page = rgw.client->ListObjectVersions(versions);
+        if (!page.ok() || page->versions.empty()) break;
+        for (const auto& v : page->versions) {
+          (void)rgw.client->DeleteObject(bucket, v.key, v.version_id);
+        }
+        if (!page->truncated) break;
+      }
       s3::ListRequest req;
       req.bucket = bucket;
       for (;;) {
@@ -95,10 +117,11 @@ class DropBuckets : public ::testing::Environment {
 
 const auto* const kDropBuckets = ::testing::AddGlobalTestEnvironment(new DropBuckets);
 
-INSTANTIATE_TEST_SUITE_P(Rgw, BackendConformanceTest,
-                         ::testing::Values(BackendFactory{"S3", &MakeS3, false, false,
-                                                          "STANDARD_IA"}),
-                         FactoryName);
+INSTANTIATE_TEST_SUITE_P(
+    Rgw, BackendConformanceTest,
+    ::testing::Values(BackendFactory{"S3", &MakeS3, false, false, "STANDARD_IA"},
+                      BackendFactory{"VersionedS3", &MakeVersionedS3, false, false, "STANDARD_IA"}),
+    FactoryName);
 
 }  // namespace
 }  // namespace ferry::conformance

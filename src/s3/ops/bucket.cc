@@ -1,4 +1,4 @@
-// Bucket operations: HeadBucket, CreateBucket, DeleteBucket, PutBucketVersioning.
+// Bucket operations: HeadBucket, CreateBucket, DeleteBucket, Put/GetBucketVersioning.
 #include "checksum/checksum.h"
 #include "s3/client_internal.h"
 #include "s3/xml.h"
@@ -41,6 +41,17 @@ Status S3Client::PutBucketVersioning(std::string_view bucket, bool enabled, std:
   spec.headers.Set("Content-MD5", ContentMd5(spec.body));
   spec.headers.Set("Content-Type", "application/xml");
   return Call::Run(*this, spec, stop).status();
+}
+
+Result<BucketVersioning> S3Client::GetBucketVersioning(std::string_view bucket,
+                                                       std::stop_token stop) {
+  RequestSpec spec;
+  spec.bucket = bucket;
+  spec.query = {{"versioning", ""}};
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  Result<BucketVersioning> state = ParseVersioningConfiguration(reply.body);
+  if (!state.ok()) return state.status().WithContext("versioning of " + DisplayName(bucket, {}));
+  return state;
 }
 
 }  // namespace ferry::s3

@@ -12,10 +12,11 @@
 
 namespace ferry::s3 {
 
-Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, std::string_view key,
-                                                      std::string_view upload_id,
-                                                      std::span<const CompletedPart> parts,
-                                                      std::stop_token stop) {
+Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
+                                                        std::string_view key,
+                                                        std::string_view upload_id,
+                                                        std::span<const CompletedPart> parts,
+                                                        std::stop_token stop) {
   if (parts.empty()) return Status::InvalidArgument("CompleteMultipartUpload needs parts");
   for (size_t i = 1; i < parts.size(); ++i) {
     if (parts[i].part_number <= parts[i - 1].part_number) {
@@ -28,11 +29,11 @@ Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, s
   uint64_t total_size = 0;
   for (const CompletedPart& p : parts) total_size += p.size;
 
-  // The ETag of the completed object when HEAD shows that these parts were assembled.
-  auto completed_etag = [&]() -> Result<std::optional<std::string>> {
+  // The completed object when HEAD shows that these parts were assembled.
+  auto completed = [&]() -> Result<std::optional<WrittenObject>> {
     Result<ObjectHead> head = HeadObject(bucket, key, {}, stop);
     if (!head.ok()) {
-      if (head.status().code() == ErrorCode::kNotFound) return std::optional<std::string>();
+      if (head.status().code() == ErrorCode::kNotFound) return std::optional<WrittenObject>();
       return head.status();
     }
     // Exactly these parts' ETag when they are MD5s; otherwise (SSE-KMS part ETags) at least
@@ -40,7 +41,8 @@ Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, s
     const bool match = expected_etag.empty()
                            ? head->etag.ends_with(etag_suffix) && head->size == total_size
                            : head->etag == expected_etag;
-    return match ? std::optional<std::string>(head->etag) : std::optional<std::string>();
+    if (!match) return std::optional<WrittenObject>();
+    return std::optional<WrittenObject>(WrittenObject{head->etag, head->version_id});
   };
 
   RequestSpec spec;
@@ -59,10 +61,12 @@ Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, s
     Result<Reply> reply = Call::Run(*this, spec, stop);
     if (reply.ok()) {
       FERRY_ASSIGN_OR_RETURN(std::string etag, ParseCompleteMultipartUpload(reply->body));
-      if (!etag.empty()) return etag;
-      // RGW replies with an empty <ETag/>: the object's HEAD has it.
-      FERRY_ASSIGN_OR_RETURN(ObjectHead head, HeadObject(bucket, key, {}, stop));
-      return head.etag;
+      std::string version_id = reply->headers.Get("x-amz-version-id");
+      if (!etag.empty()) return WrittenObject{std::move(etag), std::move(version_id)};
+      // RGW replies with an empty <ETag/>: the object's HEAD has it (of this version when
+      // the reply named one, since another write may have followed).
+      FERRY_ASSIGN_OR_RETURN(ObjectHead head, HeadObject(bucket, key, version_id, stop));
+      return WrittenObject{head.etag, std::move(version_id)};
     }
     const Status failure = reply.status();
     // NoSuchUpload after our own earlier attempt (or with an exact expected ETag to compare)
@@ -70,7 +74,7 @@ Result<std::string> S3Client::CompleteMultipartUpload(std::string_view bucket, s
     const bool maybe_completed = failure.transient() || (failure.code() == ErrorCode::kNotFound &&
                                                          (attempt > 1 || !expected_etag.empty()));
     if (!maybe_completed) return failure;
-    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> done, completed_etag());
+    FERRY_ASSIGN_OR_RETURN(std::optional<WrittenObject> done, completed());
     if (done) return *std::move(done);
     if (!failure.transient() || attempt >= max_attempts) {
       if (attempt > 1) {

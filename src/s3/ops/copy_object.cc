@@ -4,8 +4,7 @@
 
 namespace ferry::s3 {
 
-Result<std::string> S3Client::CopyObject(const CopyObjectRequest& request,
-                                         std::stop_token stop) {
+Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std::stop_token stop) {
   const CopySourceSpec& src = request.source;
   RequestSpec spec;
   spec.method = "PUT";
@@ -40,7 +39,7 @@ Result<std::string> S3Client::CopyObject(const CopyObjectRequest& request,
   if (replace != nullptr && replace->tags) {
     FERRY_RETURN_IF_ERROR(PutObjectTagging(request.bucket, request.key, *replace->tags, stop));
   }
-  return etag;
+  return WrittenObject{*std::move(etag), reply.headers.Get("x-amz-version-id")};
 }
 
 }  // namespace ferry::s3

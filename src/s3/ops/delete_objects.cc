@@ -5,14 +5,16 @@
 
 namespace ferry::s3 {
 
-Status S3Client::DeleteObject(std::string_view bucket, std::string_view key,
-                              std::string_view version_id, std::stop_token stop) {
+Result<DeleteReply> S3Client::DeleteObject(std::string_view bucket, std::string_view key,
+                                           std::string_view version_id, std::stop_token stop) {
   RequestSpec spec;
   spec.method = "DELETE";
   spec.bucket = bucket;
   spec.key = key;
   if (!version_id.empty()) spec.query.emplace_back("versionId", std::string(version_id));
-  return Call::Run(*this, spec, stop).status();
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  return DeleteReply{reply.headers.Get("x-amz-version-id"),
+                     reply.headers.Get("x-amz-delete-marker") == "true"};
 }
 
 Status S3Client::DeleteObjects(std::string_view bucket, std::span<const std::string> keys,

@@ -50,19 +50,18 @@ std::string RangeHeader(ByteRange range) {
 
 }  // namespace
 
-Result<ObjectHead> S3Client::GetObject(std::string_view bucket, std::string_view key,
-                                       ByteRange range, http::BodySink& out,
-                                       std::string_view if_match, std::string_view version_id,
+Result<ObjectHead> S3Client::GetObject(const GetObjectRequest& request, http::BodySink& out,
                                        std::stop_token stop) {
-  RangeCheckedSink sink(out, range, DisplayName(bucket, key));
+  const ByteRange range = request.range;
+  RangeCheckedSink sink(out, range, DisplayName(request.bucket, request.key));
   RequestSpec spec;
-  spec.bucket = bucket;
-  spec.key = key;
+  spec.bucket = request.bucket;
+  spec.key = request.key;
   spec.sink = &sink;
-  if (!version_id.empty()) spec.query.emplace_back("versionId", std::string(version_id));
+  if (!request.version_id.empty()) spec.query.emplace_back("versionId", request.version_id);
   if (range.offset > 0 || range.length > 0) spec.headers.Set("Range", RangeHeader(range));
-  if (!if_match.empty()) {
-    spec.headers.Set("If-Match", Quoted(if_match));
+  if (!request.if_match.empty()) {
+    spec.headers.Set("If-Match", Quoted(request.if_match));
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   return ParseObjectHead(reply.headers);

@@ -97,11 +97,11 @@ class LocalBackend : public Backend {
   // Reads through one open file, so the returned size and mtime are those of the bytes read.
   Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                 std::string_view etag, std::stop_token stop) override;
-  // Temporary file + rename; creates the folders of the key. Returns "". A folder where the
-  // file goes, or a file where a folder of the key goes, is kFailedPrecondition naming it; a
-  // full disk kUnavailable ("No space left on device"); metadata larger than the file system
-  // keeps per file kInvalidArgument naming the key, the entry and its size.
-  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+  // Temporary file + rename; creates the folders of the key. Returns no ETag and no version id. A
+  // folder where the file goes, or a file where a folder of the key goes, is kFailedPrecondition
+  // naming it; a full disk kUnavailable ("No space left on device"); metadata larger than the file
+  // system keeps per file kInvalidArgument naming the key, the entry and its size.
+  Result<WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                           const WriteSpec& spec, std::stop_token stop) override;
   // A temporary file of spec.size bytes written with pwrite (parts may come in any order and
   // from many threads); Commit checks that the parts (written or adopted) covered every byte,

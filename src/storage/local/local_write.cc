@@ -113,7 +113,7 @@ class LocalChunkWriter : public ChunkWriter {
     return Status::Ok();
   }
 
-  Result<std::string> Commit(std::stop_token stop) override {
+  Result<WriteResult> Commit(std::stop_token stop) override {
     if (stop.stop_requested()) return Status::Cancelled("commit cancelled");
     std::unique_lock state(state_mu_);
     if (!fd_.valid()) return Status::FailedPrecondition("chunked write already finished");
@@ -122,7 +122,7 @@ class LocalChunkWriter : public ChunkWriter {
                                      std::to_string(gap) + " of " + std::to_string(size_));
     }
     FERRY_RETURN_IF_ERROR(Finish(std::move(fd_), temp_path_, root_, key_, spec_, fsync_));
-    return std::string();
+    return WriteResult{};
   }
 
   void AddMetadataOnCommit(std::map<std::string, std::string> extra) override {
@@ -209,7 +209,7 @@ class LocalChunkWriter : public ChunkWriter {
 
 }  // namespace
 
-Result<std::string> LocalBackend::Put(std::string_view key, std::span<const std::byte> data,
+Result<WriteResult> LocalBackend::Put(std::string_view key, std::span<const std::byte> data,
                                       const WriteSpec& spec, std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
   FERRY_RETURN_IF_ERROR(RefuseFolderKey(key, data.size()));
@@ -222,7 +222,7 @@ Result<std::string> LocalBackend::Put(std::string_view key, std::span<const std:
     return s;
   }
   FERRY_RETURN_IF_ERROR(Finish(std::move(fd), temp_path, root_, key, spec, options_.fsync));
-  return std::string();
+  return WriteResult{};
 }
 
 Result<std::unique_ptr<ChunkWriter>> LocalBackend::OpenChunkWriter(std::string_view key,

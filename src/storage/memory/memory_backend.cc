@@ -101,7 +101,16 @@ class MemoryListingCursor : public ListingCursor {
 
 MemoryBackend::MemoryBackend() : MemoryBackend(Options()) {}
 
-MemoryBackend::MemoryBackend(Options options) : options_(std::move(options)) {}
+namespace {
+
+MemoryBackend::Options WithVersionsFeature(MemoryBackend::Options options) {
+  options.features.versions = options.versioned;
+  return options;
+}
+
+}  // namespace
+
+MemoryBackend::MemoryBackend(Options options) : options_(WithVersionsFeature(std::move(options))) {}
 
 MemoryBackend::~MemoryBackend() = default;
 
@@ -174,7 +183,7 @@ Result<ObjectInfo> MemoryBackend::ReadObject(std::string_view key, std::span<std
   return info;
 }
 
-Result<std::string> MemoryBackend::Put(std::string_view key, std::span<const std::byte> data,
+Result<WriteResult> MemoryBackend::Put(std::string_view key, std::span<const std::byte> data,
                                        const WriteSpec& spec, std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
   FERRY_RETURN_IF_ERROR(CheckKey(key));
@@ -195,19 +204,21 @@ Result<std::string> MemoryBackend::Put(std::string_view key, std::span<const std
   object.content = spec.content;
   object.metadata = LowerCaseNames(spec.metadata);
   if (spec.tags) object.tags = *spec.tags;
-  std::string etag = object.etag;
   std::lock_guard lock(mu_);
   FERRY_RETURN_IF_ERROR(BeginLocked(kPut, &Counts::puts));
   counts_.bytes_written += data.size();
-  StoreLocked(key, std::move(object));
-  return etag;
+  return StoreLocked(key, std::move(object));
 }
 
 Status MemoryBackend::Delete(std::string_view key, std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("delete cancelled");
   std::lock_guard lock(mu_);
   FERRY_RETURN_IF_ERROR(BeginLocked(kDelete, &Counts::deletes));
-  if (auto it = objects_.find(key); it != objects_.end()) objects_.erase(it);
+  if (options_.versioned) {
+    (void)AddDeleteMarkerLocked(key);
+  } else if (auto it = objects_.find(key); it != objects_.end()) {
+    objects_.erase(it);
+  }
   return Status::Ok();
 }
 
@@ -219,6 +230,7 @@ Status MemoryBackend::PutTags(std::string_view key, const Tags& tags, std::stop_
   auto it = objects_.find(key);
   if (it == objects_.end()) return Status::NotFound("no object " + Describe() + std::string(key));
   it->second.tags = tags;
+  if (auto v = versions_.find(key); v != versions_.end()) v->second.back().object.tags = tags;
   return Status::Ok();
 }
 
@@ -269,22 +281,38 @@ Status MemoryBackend::BeginLocked(Op op, int Counts::*counter) {
   return Status::Ok();
 }
 
-void MemoryBackend::StoreLocked(std::string_view key, StoredObject object) {
+WriteResult MemoryBackend::StoreLocked(std::string_view key, StoredObject object) {
   object.mtime = Now();
+  object.version_id.clear();  // a copy carries its source's
+  WriteResult result{object.etag, ""};
+  if (options_.versioned) {
+    result.version_id = "m" + std::to_string(next_version_++);
+    object.version_id = result.version_id;
+    auto [v, inserted] = versions_.try_emplace(std::string(key));
+    v->second.push_back(StoredVersion{result.version_id, false, object});
+  }
   auto it = objects_.find(key);
   if (it == objects_.end()) {
     objects_.emplace(std::string(key), std::move(object));
   } else {
     it->second = std::move(object);
   }
+  return result;
 }
 
 Result<std::string> MemoryBackend::CopyOut(std::string_view key, std::string_view etag,
-                                           uint64_t offset, uint64_t length) const {
+                                           uint64_t offset, uint64_t length,
+                                           std::string_view version_id) const {
   std::lock_guard lock(mu_);
-  auto it = objects_.find(key);
-  if (it == objects_.end()) return Status::NotFound("no object " + Describe() + std::string(key));
-  const StoredObject& object = it->second;
+  const StoredObject* found = nullptr;
+  if (version_id.empty()) {
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return Status::NotFound("no object " + Describe() + std::string(key));
+    found = &it->second;
+  } else {
+    FERRY_ASSIGN_OR_RETURN(found, FindVersionLocked(key, version_id));
+  }
+  const StoredObject& object = *found;
   if (!etag.empty() && etag != object.etag) {
     return Status::FailedPrecondition("object " + Describe() + std::string(key) +
                                       " changed: ETag " + object.etag + ", expected " +
@@ -308,7 +336,8 @@ ObjectInfo MemoryBackend::InfoLocked(const std::string& key, const StoredObject&
   info.mtime = object.mtime;
   info.storage_class = object.storage_class;
   info.has_details = details;
-  if (details) {
+  if (details) {  // as S3's HEAD and GET, which report the version; its listings do not
+    info.version_id = object.version_id;
     info.content = object.content;
     info.metadata = object.metadata;
   }

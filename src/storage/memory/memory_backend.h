@@ -15,6 +15,14 @@
 // adopted (AdoptPart), and an adopted part must be on the store with the size (and, when
 // given, the ETag: the part's MD5 hex) that AdoptPart said.
 //
+// Versions: created with Options::versioned, it keeps every write of a key as a version with a
+// fresh id ("m1", "m2", ... in write order across the backend), Delete adds a delete marker,
+// DeleteVersion removes one version, and a key whose current version is a delete marker is
+// absent to List/Stat/reads, as on a versioned S3 bucket; features().versions is then true.
+// Unversioned (the default) it behaves as it always did, and its version listings show each
+// object once as version "null", which the version calls also accept, like an unversioned
+// S3 bucket.
+//
 // Test hooks: FailNext/FailNextWrites inject failures, counts() counts calls, Contents/Keys/
 // open_writers inspect the state without counting as calls.
 //
@@ -52,6 +60,8 @@ class MemoryBackend : public Backend {
     // Source of object mtimes (S3's LastModified is the time of the write). nullptr: the system
     // clock. Must outlive the backend.
     Clock* clock = nullptr;
+    // Keep versions (sets features.versions).
+    bool versioned = false;
   };
 
   // Operations that FailNext can make fail.
@@ -61,10 +71,10 @@ class MemoryBackend : public Backend {
     kCopyChunk = 1u << 2,
     kCommit = 1u << 3,
     kCopyFrom = 1u << 4,
-    kRead = 1u << 5,  // ReadAt and ReadObject
-    kStat = 1u << 6,
-    kList = 1u << 7,
-    kDelete = 1u << 8,  // Delete, and each key of DeleteMany
+    kRead = 1u << 5,    // ReadAt, ReadObject and ReadVersionAt
+    kStat = 1u << 6,    // Stat and StatVersion
+    kList = 1u << 7,    // List, ListFrom and ListVersions
+    kDelete = 1u << 8,  // Delete, each key of DeleteMany, DeleteVersion, AddDeleteMarker
     kPutTags = 1u << 9,
     kOpenChunkWriter = 1u << 10,
     kResumeChunkWriter = 1u << 11,
@@ -117,9 +127,9 @@ class MemoryBackend : public Backend {
   // Atomic: content and details from the same version. Tags when the object has any.
   Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                 std::string_view etag, std::stop_token stop) override;
-  // Returns the MD5 hex ETag. kInvalidArgument for an empty key, a key over 1024 bytes, more
-  // than features().max_single_put bytes or more than 10 tags.
-  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+  // Returns the MD5 hex ETag (and the version id when versioned). kInvalidArgument for an empty
+  // key, a key over 1024 bytes, more than features().max_single_put bytes or more than 10 tags.
+  Result<WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                           const WriteSpec& spec, std::stop_token stop) override;
   // kInvalidArgument when `part_size` breaks features() limits for spec.size (the part size
   // must be at least min_part_size unless the object is a single part, at most max_part_size,
@@ -149,12 +159,26 @@ class MemoryBackend : public Backend {
   bool CanCopyFrom(const Backend& source) const override;
   // Copies data, content headers, metadata and tags; `storage_class` overrides when not empty.
   // kNotFound when the source object is absent, kFailedPrecondition when its ETag differs from
-  // object.etag (if given). Returns the MD5 ETag of the copy.
-  Result<std::string> CopyFrom(const Backend& source, const ObjectInfo& object,
+  // object.etag (if given); object.version_id (if given) copies that version (kNotFound when
+  // it is not there). Returns the MD5 ETag of the copy.
+  Result<WriteResult> CopyFrom(const Backend& source, const ObjectInfo& object,
                                std::string_view key, std::string_view storage_class,
                                std::stop_token stop) override;
+  // Versioned: adds a delete marker (even for an absent key, as S3 does).
   Status Delete(std::string_view key, std::stop_token stop) override;
-  // kNotFound when absent; replaces all tags.
+  // Version calls (memory_versions.cc); contracts in backend.h. The version listing is lazy
+  // per key (a key's versions are read together, then the next key is looked up).
+  Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
+                                                      std::string_view key_marker,
+                                                      std::string_view version_marker) override;
+  Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id, bool with_tags,
+                                 std::stop_token stop) override;
+  Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
+                       std::span<std::byte> out, std::stop_token stop) override;
+  Status DeleteVersion(std::string_view key, std::string_view version_id,
+                       std::stop_token stop) override;
+  Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop) override;
+  // kNotFound when absent; replaces all tags (of the current version).
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
 
   // --- Test hooks ---------------------------------------------------------------------------
@@ -174,6 +198,7 @@ class MemoryBackend : public Backend {
  private:
   friend class MemoryChunkWriter;
   friend class MemoryListingCursor;
+  friend class MemoryVersionCursor;
 
   struct StoredObject {
     std::string data;
@@ -183,6 +208,12 @@ class MemoryBackend : public Backend {
     ContentHeaders content;
     std::map<std::string, std::string> metadata;
     Tags tags;
+    std::string version_id;  // versioned: this version's id (set by StoreLocked)
+  };
+  struct StoredVersion {  // one entry of a versioned key's history
+    std::string id;
+    bool delete_marker = false;
+    StoredObject object;  // a delete marker: only mtime
   };
   struct Upload {  // one multipart upload
     std::string key;
@@ -201,19 +232,32 @@ class MemoryBackend : public Backend {
   // Counts one call of `op` and returns the injected failure for it, if any.
   // REQUIRES: mu_ held.
   Status BeginLocked(Op op, int Counts::*counter);
-  // Stores `object` under `key` with mtime = now. REQUIRES: mu_ held.
-  void StoreLocked(std::string_view key, StoredObject object);
+  // Stores `object` under `key` with mtime = now; versioned, also as a new version. Returns
+  // what the write created. REQUIRES: mu_ held.
+  WriteResult StoreLocked(std::string_view key, StoredObject object);
+  // Versioned: appends a delete marker to `key`'s history and removes the current object;
+  // returns the marker's id. REQUIRES: mu_ held.
+  std::string AddDeleteMarkerLocked(std::string_view key);
+  // The stored object of version `version_id` of `key` ("" or "null" on an unversioned
+  // backend: the current one); kNotFound when absent or a delete marker. REQUIRES: mu_ held.
+  Result<const StoredObject*> FindVersionLocked(std::string_view key,
+                                                std::string_view version_id) const;
   // kInvalidArgument when `part_size` breaks features() limits for an object of `size` bytes.
   Status CheckPartSize(uint64_t size, uint64_t part_size) const;
   // Copies bytes [offset, offset + length) of `key`, checking `etag` when not empty.
+  // A non-empty `version_id` reads that version.
   Result<std::string> CopyOut(std::string_view key, std::string_view etag, uint64_t offset,
-                              uint64_t length) const;
+                              uint64_t length, std::string_view version_id = {}) const;
   ObjectInfo InfoLocked(const std::string& key, const StoredObject& object, bool details) const;
   std::chrono::system_clock::time_point Now() const;
 
   const Options options_;
   mutable std::mutex mu_;
+  // The current version of every key (what List/Stat/reads see), versioned or not.
   std::map<std::string, StoredObject, std::less<>> objects_;  // GUARDED_BY(mu_)
+  // Versioned only: every key's history, oldest first (the last entry is current).
+  std::map<std::string, std::vector<StoredVersion>, std::less<>> versions_;  // GUARDED_BY(mu_)
+  uint64_t next_version_ = 1;                                                // GUARDED_BY(mu_)
   std::vector<FaultRule> faults_;                             // GUARDED_BY(mu_)
   Counts counts_;                                             // GUARDED_BY(mu_)
   std::map<std::string, Upload, std::less<>> uploads_;        // GUARDED_BY(mu_): by upload id

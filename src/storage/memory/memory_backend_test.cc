@@ -48,10 +48,10 @@ TEST(MemoryBackendTest, PutReturnsMd5EtagAndStoresDetailsLikeS3) {
   spec.storage_class = "STANDARD";
   auto etag = b.Put("k", AsBytes("hello"), spec, {});
   ASSERT_TRUE(etag.ok());
-  EXPECT_EQ(*etag, Md5Hex("hello"));
+  EXPECT_EQ(etag->etag, Md5Hex("hello"));
   auto info = b.Stat("k", false, {});
   ASSERT_TRUE(info.ok());
-  EXPECT_EQ(info->etag, *etag);
+  EXPECT_EQ(info->etag, etag->etag);
   EXPECT_TRUE(info->etag_is_md5());
   EXPECT_EQ(info->metadata,
             (std::map<std::string, std::string>{{"ferry-crc32c", "3610a686"}, {"owner", "bob"}}));
@@ -87,7 +87,7 @@ TEST(MemoryBackendTest, MultipartEtagIsMd5OfPartMd5s) {
     auto d = checksum::Md5(AsBytes(part));
     digests.append(reinterpret_cast<const char*>(d.data()), d.size());
   }
-  EXPECT_EQ(*etag, Md5Hex(digests) + "-3");
+  EXPECT_EQ(etag->etag, Md5Hex(digests) + "-3");
   EXPECT_EQ(b.Contents("k"), "0123456789");
   EXPECT_EQ(b.open_writers(), 0);
   EXPECT_EQ(b.counts().parts, 3);
@@ -209,7 +209,7 @@ TEST(MemoryBackendTest, ReadsCheckTheEtag) {
   ASSERT_TRUE(etag.ok());
   std::string out(3, '\0');
   auto bytes = std::as_writable_bytes(std::span(out));
-  EXPECT_TRUE(b.ReadAt("k", 0, bytes, *etag, {}).ok());
+  EXPECT_TRUE(b.ReadAt("k", 0, bytes, etag->etag, {}).ok());
   EXPECT_EQ(b.ReadAt("k", 0, bytes, "other", {}).code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(b.ReadObject("k", bytes, "other", {}).status().code(), ErrorCode::kFailedPrecondition);
 }
@@ -244,7 +244,7 @@ TEST(MemoryBackendTest, CopyFromKeepsDetailsAndOverridesStorageClass) {
 
   auto etag = dst.CopyFrom(src, *object, "copy", "STANDARD_IA", {});
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
-  EXPECT_EQ(*etag, Md5Hex("abc")) << "a one-request copy has a plain MD5 ETag";
+  EXPECT_EQ(etag->etag, Md5Hex("abc")) << "a one-request copy has a plain MD5 ETag";
   auto copied = dst.Stat("copy", true, {});
   ASSERT_TRUE(copied.ok());
   EXPECT_EQ(copied->metadata, object->metadata);
@@ -280,7 +280,7 @@ TEST(MemoryBackendTest, CopyChunkAssemblesPartsOnTheServer) {
   ASSERT_TRUE((*writer)->CopyChunk(3, src, *object, 8, 2, {}).ok());
   auto etag = (*writer)->Commit({});
   ASSERT_TRUE(etag.ok());
-  EXPECT_TRUE(etag->ends_with("-3"));
+  EXPECT_TRUE(etag->etag.ends_with("-3"));
   EXPECT_EQ(dst.Contents("copy"), "0123456789");
   EXPECT_EQ(dst.counts().part_copies, 3);
   EXPECT_EQ(dst.counts().bytes_written, 0u);

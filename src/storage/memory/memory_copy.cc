@@ -15,7 +15,7 @@ bool MemoryBackend::CanCopyFrom(const Backend& source) const {
          from->options_.endpoint == options_.endpoint;
 }
 
-Result<std::string> MemoryBackend::CopyFrom(const Backend& source, const ObjectInfo& object,
+Result<WriteResult> MemoryBackend::CopyFrom(const Backend& source, const ObjectInfo& object,
                                             std::string_view key, std::string_view storage_class,
                                             std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("copy cancelled");
@@ -31,16 +31,22 @@ Result<std::string> MemoryBackend::CopyFrom(const Backend& source, const ObjectI
   StoredObject copy;
   {
     std::lock_guard lock(from.mu_);
-    auto it = from.objects_.find(object.key);
-    if (it == from.objects_.end()) {
-      return Status::NotFound("no object " + from.Describe() + object.key);
+    const StoredObject* found = nullptr;
+    if (object.version_id.empty()) {
+      auto it = from.objects_.find(object.key);
+      if (it == from.objects_.end()) {
+        return Status::NotFound("no object " + from.Describe() + object.key);
+      }
+      found = &it->second;
+    } else {
+      FERRY_ASSIGN_OR_RETURN(found, from.FindVersionLocked(object.key, object.version_id));
     }
-    if (!object.etag.empty() && object.etag != it->second.etag) {
+    if (!object.etag.empty() && object.etag != found->etag) {
       return Status::FailedPrecondition("object " + from.Describe() + object.key +
-                                        " changed: ETag " + it->second.etag + ", expected " +
+                                        " changed: ETag " + found->etag + ", expected " +
                                         object.etag);
     }
-    copy = it->second;
+    copy = *found;
   }
   if (copy.data.size() > options_.features.max_single_put) {
     return Status::InvalidArgument("server-side copy of " + std::to_string(copy.data.size()) +
@@ -49,10 +55,8 @@ Result<std::string> MemoryBackend::CopyFrom(const Backend& source, const ObjectI
   }
   copy.etag = Md5Hex(checksum::AsBytes(copy.data));
   if (!storage_class.empty()) copy.storage_class = NormalizeStorageClass(storage_class);
-  std::string etag = copy.etag;
   std::lock_guard lock(mu_);
-  StoreLocked(key, std::move(copy));
-  return etag;
+  return StoreLocked(key, std::move(copy));
 }
 
 }  // namespace ferry::storage

@@ -60,8 +60,8 @@ class MemoryChunkWriter : public ChunkWriter {
     FERRY_RETURN_IF_ERROR(CheckPart(part_number, offset, length));
     const auto& from = static_cast<const MemoryBackend&>(source);  // CanCopyFrom checked it
     // Read before taking this backend's lock: the source may be this backend.
-    FERRY_ASSIGN_OR_RETURN(std::string bytes,
-                           from.CopyOut(object.key, object.etag, offset, length));
+    FERRY_ASSIGN_OR_RETURN(std::string bytes, from.CopyOut(object.key, object.etag, offset, length,
+                                                           object.version_id));
     std::lock_guard lock(backend_.mu_);
     return StorePartLocked(part_number, std::move(bytes));
   }
@@ -71,7 +71,7 @@ class MemoryChunkWriter : public ChunkWriter {
     for (auto& [name, value] : LowerCaseNames(extra)) extra_[name] = std::move(value);
   }
 
-  Result<std::string> Commit(std::stop_token stop) override {
+  Result<WriteResult> Commit(std::stop_token stop) override {
     if (stop.stop_requested()) return Status::Cancelled("commit cancelled");
     std::lock_guard lock(backend_.mu_);
     if (ended_) return Status::FailedPrecondition("upload " + upload_id_ + " already ended");
@@ -95,11 +95,10 @@ class MemoryChunkWriter : public ChunkWriter {
     for (auto& [name, value] : extra_) object.metadata[name] = value;
     object.data = std::move(data);
     object.etag = Md5Hex(checksum::AsBytes(digests)) + "-" + std::to_string(parts_needed_);
-    std::string etag = object.etag;
     backend_.uploads_.erase(upload_id_);
-    backend_.StoreLocked(key_, std::move(object));
+    WriteResult result = backend_.StoreLocked(key_, std::move(object));
     EndLocked();
-    return etag;
+    return result;
   }
 
   Status Abort() override {

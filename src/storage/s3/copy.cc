@@ -9,7 +9,7 @@ bool S3Backend::CanCopyFrom(const Backend& source) const {
   return s3 != nullptr && &s3->client_ == &client_;
 }
 
-Result<std::string> S3Backend::CopyFrom(const Backend& source, const ObjectInfo& object,
+Result<WriteResult> S3Backend::CopyFrom(const Backend& source, const ObjectInfo& object,
                                         std::string_view key, std::string_view storage_class,
                                         std::stop_token stop) {
   const auto* src = dynamic_cast<const S3Backend*>(&source);
@@ -23,7 +23,9 @@ Result<std::string> S3Backend::CopyFrom(const Backend& source, const ObjectInfo&
   request.key = FullKey(key);
   // With COPY, S3 writes its default class unless told: keep the source's.
   request.storage_class = storage_class.empty() ? object.storage_class : std::string(storage_class);
-  return client_.CopyObject(request, stop);
+  FERRY_ASSIGN_OR_RETURN(s3::WrittenObject written, client_.CopyObject(request, stop));
+  std::string version_id = VersionOfCopy(request.key, written, stop);
+  return WriteResult{std::move(written.etag), std::move(version_id)};
 }
 
 }  // namespace ferry::storage

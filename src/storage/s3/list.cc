@@ -11,10 +11,11 @@ namespace {
 class S3ListingCursor : public ListingCursor {
  public:
   S3ListingCursor(s3::S3Client& client, std::string bucket, std::string root, std::string prefix,
-                  std::string_view start_after)
+                  std::string_view start_after, int page_size)
       : client_(client), bucket_(std::move(bucket)), root_(std::move(root)) {
     request_.bucket = bucket_;
     request_.prefix = root_ + prefix;
+    request_.max_keys = page_size;
     if (!start_after.empty()) request_.start_after = root_ + std::string(start_after);
   }
 
@@ -74,7 +75,7 @@ Result<std::unique_ptr<ListingCursor>> S3Backend::List(std::string_view prefix) 
 Result<std::unique_ptr<ListingCursor>> S3Backend::ListFrom(std::string_view prefix,
                                                            std::string_view start_after) {
   return std::unique_ptr<ListingCursor>(std::make_unique<S3ListingCursor>(
-      client_, bucket_, prefix_, std::string(prefix), start_after));
+      client_, bucket_, prefix_, std::string(prefix), start_after, list_page_size_));
 }
 
 Result<std::optional<std::string>> S3Backend::FirstKeyAfter(std::string_view start_after) {

@@ -54,15 +54,15 @@ class S3ChunkWriter : public ChunkWriter {
     return Status::Ok();
   }
 
-  Result<std::string> Commit(std::stop_token stop) override {
+  Result<WriteResult> Commit(std::stop_token stop) override {
     std::vector<s3::CompletedPart> parts;  // ascending part order (the map's)
     {
       std::lock_guard lock(mu_);
       for (const auto& [number, part] : parts_) parts.push_back(part);
     }
-    auto etag = backend_.client().CompleteMultipartUpload(backend_.bucket(), key_, upload_id_,
-                                                          parts, stop);
-    if (!etag.ok()) return etag;
+    FERRY_ASSIGN_OR_RETURN(s3::WrittenObject done,
+                           backend_.client().CompleteMultipartUpload(backend_.bucket(), key_,
+                                                                     upload_id_, parts, stop));
     finished_ = true;
     if (!extra_.empty()) {
       // Record metadata learnt while streaming: copy the object onto itself with the full write
@@ -72,12 +72,22 @@ class S3ChunkWriter : public ChunkWriter {
       s3::CopyObjectRequest request;
       // Pinned to the object just completed: a concurrent overwrite is never stamped with
       // this upload's checksum (the copy then fails and the object keeps no ferry-crc32c).
-      request.source = {backend_.bucket(), key_, "", *etag};
+      // On a versioned bucket the version id pins it too.
+      request.source = {backend_.bucket(), key_, done.version_id, done.etag};
       request.bucket = backend_.bucket();
       request.key = key_;
       request.replace = &options;
       auto copied = backend_.client().CopyObject(request, stop);
-      if (copied.ok()) etag = std::move(copied);
+      if (copied.ok()) copied->version_id = backend_.VersionOfCopy(key_, *copied, stop);
+      if (copied.ok()) {
+        // A versioned bucket keeps the completed upload as an older version: remove it, so
+        // that one write leaves one version (best effort; a leftover is only a duplicate).
+        if (IsRealVersion(done.version_id) && IsRealVersion(copied->version_id) &&
+            copied->version_id != done.version_id) {
+          (void)backend_.client().DeleteObject(backend_.bucket(), key_, done.version_id, stop);
+        }
+        done = *std::move(copied);
+      }
     }
     if (spec_.tags && !spec_.tags->empty()) {
       // RGW ignores x-amz-tagging on CreateMultipartUpload: set the tags explicitly.
@@ -89,7 +99,7 @@ class S3ChunkWriter : public ChunkWriter {
         return tagged.WithContext("tagging " + key_);
       }
     }
-    return etag;
+    return WriteResult{std::move(done.etag), std::move(done.version_id)};
   }
 
   bool tags_not_kept() const override { return tags_not_kept_; }

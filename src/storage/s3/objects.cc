@@ -23,7 +23,21 @@ Status S3Backend::Check(std::stop_token stop) {
     return Status::NotFound("bucket not found: s3://" + bucket_ + " at " +
                             client_.options().endpoint);
   }
-  return s;
+  FERRY_RETURN_IF_ERROR(s);
+  Result<s3::BucketVersioning> versioning = client_.GetBucketVersioning(bucket_, stop);
+  if (!versioning.ok()) {
+    // A user allowed objects but not the bucket's settings (403), a store without versioning
+    // (501, 400): unversioned as far as ferry can tell. Only a store that cannot be reached
+    // fails the check.
+    const ErrorCode code = versioning.status().code();
+    if (code == ErrorCode::kUnavailable || code == ErrorCode::kCancelled) {
+      return versioning.status().WithContext("asking the versioning of " + Describe());
+    }
+    features_.versions = false;
+    return Status::Ok();
+  }
+  features_.versions = *versioning == s3::BucketVersioning::kEnabled;
+  return Status::Ok();
 }
 
 Result<ObjectInfo> S3Backend::Stat(std::string_view key, bool with_tags, std::stop_token stop) {
@@ -40,9 +54,8 @@ Status S3Backend::ReadAt(std::string_view key, uint64_t offset, std::span<std::b
                          std::string_view etag, std::stop_token stop) {
   if (out.empty()) return Status::Ok();
   http::SpanSink sink(out);
-  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head,
-                         client_.GetObject(bucket_, FullKey(key), {offset, out.size()}, sink,
-                                           etag, {}, stop));
+  s3::GetObjectRequest request{bucket_, FullKey(key), {offset, out.size()}, std::string(etag), ""};
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
   (void)head;
   if (sink.written() != out.size()) {
     return Status::DataLoss("short read of " + Describe() + std::string(key) + ": got " +
@@ -56,8 +69,8 @@ Result<ObjectInfo> S3Backend::ReadObject(std::string_view key, std::span<std::by
                                          std::string_view etag, std::stop_token stop) {
   const std::string full = FullKey(key);
   http::SpanSink sink(out);
-  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head,
-                         client_.GetObject(bucket_, full, {0, 0}, sink, etag, {}, stop));
+  const s3::GetObjectRequest request{bucket_, full, {0, 0}, std::string(etag), ""};
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
   if (sink.written() != out.size() || head.size != out.size()) {
     return Status::DataLoss("object " + Describe() + std::string(key) + " changed size: read " +
                             std::to_string(sink.written()) + " bytes, expected " +
@@ -82,7 +95,7 @@ Result<std::optional<uint64_t>> S3Backend::FirstPartSize(const ObjectInfo& objec
   return std::optional<uint64_t>(head.size);
 }
 
-Result<std::string> S3Backend::Put(std::string_view key, std::span<const std::byte> data,
+Result<WriteResult> S3Backend::Put(std::string_view key, std::span<const std::byte> data,
                                    const WriteSpec& spec, std::stop_token stop) {
   s3::ObjectHead reply;
   FERRY_ASSIGN_OR_RETURN(
@@ -90,12 +103,12 @@ Result<std::string> S3Backend::Put(std::string_view key, std::span<const std::by
       client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFromSpec(spec), stop, &reply));
   // SSE-KMS and SSE-C ETags are not MD5s of the bytes: report none, so that nobody compares
   // them (the body was checked by Content-MD5, and ferry's CRC32C is in the metadata).
-  if (reply.etag_not_md5()) return std::string();
-  return etag;
+  if (reply.etag_not_md5()) etag.clear();
+  return WriteResult{std::move(etag), reply.version_id};
 }
 
 Status S3Backend::Delete(std::string_view key, std::stop_token stop) {
-  Status s = client_.DeleteObject(bucket_, FullKey(key), {}, stop);
+  Status s = client_.DeleteObject(bucket_, FullKey(key), {}, stop).status();
   return s.code() == ErrorCode::kNotFound ? Status::Ok() : s;
 }
 

@@ -3,8 +3,17 @@
 // streamed (1,000 keys a request), whole-object reads return the metadata from the same GET,
 // chunked writes are multipart uploads, server-side copies use CopyObject / UploadPartCopy.
 //
+// Versions: Check() asks GetBucketVersioning and sets features().versions when versioning is
+// Enabled (a bucket whose versioning this user may not read, or a store that refuses the
+// request, counts as unversioned). Version
+// listings are ListObjectVersions pages (an unversioned bucket lists version "null"); the
+// version calls send versionId; writes return x-amz-version-id. A chunked write whose
+// metadata is stamped after completion (AddMetadataOnCommit: a copy onto itself) removes the
+// version the completion made, so that one write leaves one version.
+//
 // Thread-safety: all methods are thread-safe (the client is); cursors and chunk writers follow
-// the Backend contracts.
+// the Backend contracts. Check() and set_list_page_size() change state: call them before
+// sharing the backend between threads.
 #pragma once
 
 #include <memory>
@@ -37,7 +46,7 @@ class S3Backend : public Backend {
                 std::string_view etag, std::stop_token stop) override;
   Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                 std::string_view etag, std::stop_token stop) override;
-  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
+  Result<WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                           const WriteSpec& spec, std::stop_token stop) override;
   Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,
                                                        uint64_t part_size,
@@ -57,12 +66,35 @@ class S3Backend : public Backend {
   // AbortMultipartUpload; an upload that no longer exists is OK.
   Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) override;
   bool CanCopyFrom(const Backend& source) const override;
-  Result<std::string> CopyFrom(const Backend& source, const ObjectInfo& object,
+  Result<WriteResult> CopyFrom(const Backend& source, const ObjectInfo& object,
                                std::string_view key, std::string_view storage_class,
                                std::stop_token stop) override;
   Status Delete(std::string_view key, std::stop_token stop) override;
   Status DeleteMany(std::span<const std::string> keys, std::stop_token stop) override;
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+
+  // Versions (versions.cc; contracts in backend.h). StatVersion/ReadVersionAt of a delete
+  // marker's id: RGW answers 404 (kNotFound), AWS 405 MethodNotAllowed (kInvalidArgument).
+  Result<std::unique_ptr<ListingCursor>> ListVersions(std::string_view prefix,
+                                                      std::string_view key_marker,
+                                                      std::string_view version_marker) override;
+  Result<ObjectInfo> StatVersion(std::string_view key, std::string_view version_id, bool with_tags,
+                                 std::stop_token stop) override;
+  Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
+                       std::span<std::byte> out, std::stop_token stop) override;
+  Status DeleteVersion(std::string_view key, std::string_view version_id,
+                       std::stop_token stop) override;
+  Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop) override;
+
+  // Entries per listing request (List and ListVersions; S3's maximum and default is 1,000).
+  // Tests use small pages to exercise paging.
+  void set_list_page_size(int n) { list_page_size_ = n; }
+
+  // The version a CopyObject to `full_key` made: from its reply, or (versioned bucket; RGW
+  // does not send it) from a HEAD when the current object still has the copy's ETag; ""
+  // when unknown or unversioned. Used by CopyFrom and chunked commits.
+  std::string VersionOfCopy(const std::string& full_key, const s3::WrittenObject& copy,
+                            std::stop_token stop);
 
   s3::S3Client& client() const { return client_; }
   const std::string& bucket() const { return bucket_; }
@@ -74,7 +106,11 @@ class S3Backend : public Backend {
   std::string bucket_;
   std::string prefix_;
   Features features_;
+  int list_page_size_ = 1000;
 };
+
+// A version id that names one version (not "" and not "null", the unversioned one).
+inline bool IsRealVersion(std::string_view id) { return !id.empty() && id != "null"; }
 
 // Conversions between the S3 client's types and the engine's (s3/convert.cc).
 ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head);

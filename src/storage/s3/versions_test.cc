@@ -1,0 +1,195 @@
+// S3Backend's versions against FakeTransport, with a key prefix: what Check learns, the
+// requests a version listing sends, the keys it returns, and what a versioned write reports.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checksum/checksum.h"
+#include "storage/s3/s3_backend.h"
+#include "testing/fake_clock.h"
+#include "testing/fake_transport.h"
+
+namespace ferry::storage {
+namespace {
+
+using ferry::testing::FakeClock;
+using ferry::testing::FakeReply;
+using ferry::testing::FakeTransport;
+
+FakeReply Versioning(const char* status) {
+  return FakeReply::Ok(std::string("<VersioningConfiguration><Status>") + status +
+                       "</Status></VersioningConfiguration>");
+}
+
+class S3VersionsTest : public ::testing::Test {
+ protected:
+  S3VersionsTest() : creds_(s3::Credentials{"AK", "SK", ""}) {
+    s3::S3Options o;
+    o.endpoint = "http://127.0.0.1:7480";
+    o.region = "region-a";
+    o.retry.max_attempts = 1;
+    client_ = std::make_unique<s3::S3Client>(o, transport_, creds_, clock_);
+    backend_ = std::make_unique<S3Backend>(*client_, "b", "root/");
+  }
+
+  // Request `i` since the last CheckVersioned (or the start).
+  std::string Request(size_t i) const {
+    const auto r = transport_.requests().at(base_ + i);
+    return r.method + " " + r.url;
+  }
+
+  // Check() against a versioned bucket.
+  void CheckVersioned() {
+    transport_.Push(FakeReply::Ok());
+    transport_.Push(Versioning("Enabled"));
+    ASSERT_TRUE(backend_->Check({}).ok());
+    ASSERT_TRUE(backend_->features().versions);
+    base_ = transport_.request_count();
+  }
+
+  FakeTransport transport_;
+  FakeClock clock_;
+  s3::StaticCredentials creds_;
+  std::unique_ptr<s3::S3Client> client_;
+  std::unique_ptr<S3Backend> backend_;
+  size_t base_ = 0;
+};
+
+TEST_F(S3VersionsTest, CheckLearnsWhetherTheBucketKeepsVersions) {
+  EXPECT_FALSE(backend_->features().versions) << "unknown before Check";
+  transport_.Push(FakeReply::Ok());
+  transport_.Push(Versioning("Enabled"));
+  ASSERT_TRUE(backend_->Check({}).ok());
+  EXPECT_TRUE(backend_->features().versions);
+  EXPECT_EQ(Request(1), "GET http://127.0.0.1:7480/b?versioning");
+  transport_.Push(FakeReply::Ok());
+  transport_.Push(Versioning("Suspended"));
+  ASSERT_TRUE(backend_->Check({}).ok());
+  EXPECT_FALSE(backend_->features().versions);
+  // Not allowed to ask: unversioned, not a failure. Unreachable: a failure.
+  transport_.Push(FakeReply::Ok());
+  transport_.Push(FakeReply::S3Error(403, "AccessDenied"));
+  EXPECT_TRUE(backend_->Check({}).ok());
+  EXPECT_FALSE(backend_->features().versions);
+  transport_.Push(FakeReply::Ok());
+  transport_.Push(FakeReply::S3Error(503, "ServiceUnavailable"));
+  EXPECT_EQ(backend_->Check({}).code(), ErrorCode::kUnavailable);
+}
+
+TEST_F(S3VersionsTest, ListVersionsPagesWithTheServersMarkersAndStripsThePrefix) {
+  transport_.Push(FakeReply::Ok(
+      "<ListVersionsResult><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>"
+      "<NextKeyMarker>root%2Fa</NextKeyMarker><NextVersionIdMarker>v2</NextVersionIdMarker>"
+      "<DeleteMarker><Key>root%2Fa</Key><VersionId>v3</VersionId><IsLatest>true</IsLatest>"
+      "</DeleteMarker><Version><Key>root%2Fa</Key><VersionId>v2</VersionId>"
+      "<IsLatest>false</IsLatest><ETag>\"e2\"</ETag><Size>4</Size>"
+      "<StorageClass>STANDARD</StorageClass></Version></ListVersionsResult>"));
+  transport_.Push(FakeReply::Ok(
+      "<ListVersionsResult><IsTruncated>false</IsTruncated><Version><Key>root/b c</Key>"
+      "<VersionId>v1</VersionId><IsLatest>true</IsLatest><ETag>e1</ETag><Size>1</Size>"
+      "</Version></ListVersionsResult>"));
+  backend_->set_list_page_size(2);
+  auto cursor = backend_->ListVersions("", "", "");
+  ASSERT_TRUE(cursor.ok());
+  std::vector<std::string> seen;
+  for (;;) {
+    auto next = (*cursor)->Next();
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    if (*next == nullptr) break;
+    const ObjectInfo& e = **next;
+    seen.push_back(e.key + "@" + e.version_id + (e.delete_marker ? "*" : "") +
+                   (e.is_latest ? "!" : "") + "/" + e.etag);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a@v3*!/", "a@v2/e2", "b c@v1!/e1"}));
+  EXPECT_EQ(Request(0),
+            "GET http://127.0.0.1:7480/b?encoding-type=url&max-keys=2&prefix=root%2F&versions");
+  EXPECT_EQ(Request(1),
+            "GET http://127.0.0.1:7480/b?encoding-type=url&key-marker=root%2Fa&max-keys=2&"
+            "prefix=root%2F&version-id-marker=v2&versions");
+}
+
+TEST_F(S3VersionsTest, AKeyMarkerAloneSkipsThatKeyEvenWhenTheServerListsIt) {
+  // RGW 16 answers key-marker=k with k's own versions.
+  transport_.Push(FakeReply::Ok(
+      "<ListVersionsResult><Version><Key>root/k</Key><VersionId>v1</VersionId></Version>"
+      "<Version><Key>root/l</Key><VersionId>v2</VersionId></Version></ListVersionsResult>"));
+  auto cursor = backend_->ListVersions("", "k", "");
+  ASSERT_TRUE(cursor.ok());
+  auto first = (*cursor)->Next();
+  ASSERT_TRUE(first.ok() && *first != nullptr);
+  EXPECT_EQ((*first)->key, "l");
+  EXPECT_EQ(Request(0),
+            "GET http://127.0.0.1:7480/b?encoding-type=url&key-marker=root%2Fk&prefix=root%2F&"
+            "versions");
+}
+
+TEST_F(S3VersionsTest, VersionCallsSendTheVersionId) {
+  CheckVersioned();
+  transport_.Push(FakeReply::Ok("", [] {
+    http::Headers h;
+    h.Add("Content-Length", "3");
+    h.Add("ETag", "\"e\"");
+    h.Add("x-amz-version-id", "v1");
+    return h;
+  }()));
+  auto info = backend_->StatVersion("k", "v1", false, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->version_id, "v1");
+  EXPECT_EQ(Request(0), "HEAD http://127.0.0.1:7480/b/root/k?versionId=v1");
+  transport_.Push(FakeReply::S3Error(404, "NoSuchVersion"));
+  EXPECT_TRUE(backend_->DeleteVersion("k", "v0", {}).ok()) << "absent is OK";
+  EXPECT_EQ(Request(1), "DELETE http://127.0.0.1:7480/b/root/k?versionId=v0");
+  http::Headers marker;
+  marker.Add("x-amz-delete-marker", "true");
+  marker.Add("x-amz-version-id", "dm");
+  transport_.Push(FakeReply::Ok("", marker));
+  auto added = backend_->AddDeleteMarker("k", {});
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->version_id, "dm");
+  EXPECT_EQ(Request(2), "DELETE http://127.0.0.1:7480/b/root/k");
+  EXPECT_EQ(backend_->StatVersion("k", "", false, {}).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersion) {
+  CheckVersioned();
+  transport_.Push(FakeReply::Ok(
+      "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>"));
+  WriteSpec spec;
+  spec.size = 3;
+  auto writer = backend_->OpenChunkWriter("k", spec, 5, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  transport_.Push(FakeReply::Ok("", [] {
+    http::Headers h;
+    h.Add("ETag", "\"" + checksum::Hex(checksum::Md5(checksum::AsBytes("abc"))) + "\"");
+    return h;
+  }()));
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("abc"), {}).ok());
+  (*writer)->AddMetadataOnCommit({{"ferry-crc32c", "00000001"}});
+  http::Headers completed;
+  completed.Add("x-amz-version-id", "v1");
+  transport_.Push(FakeReply::Ok(
+      "<CompleteMultipartUploadResult><ETag>\"x-1\"</ETag></CompleteMultipartUploadResult>",
+      completed));
+  // The copy onto itself (RGW: no version id in the reply), the HEAD that learns it, and the
+  // removal of the completed upload's version.
+  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>x-1</ETag></CopyObjectResult>"));
+  http::Headers head;
+  head.Add("ETag", "\"x-1\"");
+  head.Add("x-amz-version-id", "v2");
+  transport_.Push(FakeReply::Ok("", head));
+  transport_.Push(FakeReply::Ok());
+  auto committed = (*writer)->Commit({});
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(committed->version_id, "v2");
+  EXPECT_EQ(committed->etag, "x-1");
+  ASSERT_EQ(transport_.request_count() - base_, 6u);
+  EXPECT_EQ(transport_.requests().at(base_ + 3).headers.Get("x-amz-copy-source"),
+            "/b/root/k?versionId=v1");
+  EXPECT_EQ(Request(4), "HEAD http://127.0.0.1:7480/b/root/k");
+  EXPECT_EQ(Request(5), "DELETE http://127.0.0.1:7480/b/root/k?versionId=v1");
+}
+
+}  // namespace
+}  // namespace ferry::storage
