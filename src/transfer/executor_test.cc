@@ -109,8 +109,8 @@ class ProbeBackend : public MemoryBackend {
     if (gate_ != nullptr && !gate_->Pass(stop)) return Status::Cancelled("stopped at the gate");
     return MemoryBackend::ReadObject(key, out, etag, stop);
   }
-  Result<std::string> Put(std::string_view key, std::span<const std::byte> data,
-                          const storage::WriteSpec& spec, std::stop_token stop) override {
+  Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte> data,
+                                   const storage::WriteSpec& spec, std::stop_token stop) override {
     InFlight request(*this, data.size());
     return MemoryBackend::Put(key, data, spec, stop);
   }
