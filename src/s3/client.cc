@@ -105,7 +105,8 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) {
       if (failure.transient() && attempt > 1) {
         return Status(failure.code(),
-                      failure.message() + " [after " + std::to_string(attempt) + " attempts]");
+                      failure.message() + " [after " + std::to_string(attempt) + " attempts]")
+            .WithSubject(failure.subject());
       }
       return failure;
     }
