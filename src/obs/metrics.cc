@@ -51,6 +51,13 @@ class Family {
     std::unique_lock lock(mu_);
     observed_.erase(id);
   }
+  void FreezeObserved(uint64_t id) {
+    std::unique_lock lock(mu_);
+    auto it = observed_.find(id);
+    if (it == observed_.end()) return;
+    const double v = it->second.read();
+    it->second.read = [v] { return v; };
+  }
 
   void Render(std::string& out) const;
 
@@ -198,6 +205,11 @@ Registration& Registration::operator=(Registration&& other) noexcept {
     id_ = std::exchange(other.id_, 0);
   }
   return *this;
+}
+
+void Registration::Detach() {
+  if (family_ != nullptr) family_->FreezeObserved(id_);
+  family_ = nullptr;
 }
 
 void Registration::Reset() {

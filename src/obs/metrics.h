@@ -10,7 +10,8 @@
 // Numbers owned elsewhere (e.g. transfer::Stats, the one source of the run's counters) are
 // exported with Registry::Observe: the registry reads them when it renders, so the exposition
 // and the `--json` summary read the same atomics. An observed series disappears when its
-// Registration is destroyed; it must not outlive what its function reads.
+// Registration is destroyed, or keeps its last value when detached (Registration::Detach); it
+// must not be read after what its function reads is gone.
 //
 // Names and label names are checked ([a-zA-Z_:][a-zA-Z0-9_:]*, labels without ':'); a bad name,
 // a wrong number of label values, or one name registered with two types is a programming error
@@ -111,7 +112,12 @@ class Registration {
   Registration(Registration&& other) noexcept { *this = std::move(other); }
   Registration& operator=(Registration&& other) noexcept;
   ~Registration() { Reset(); }
+  // Removes the series.
   void Reset();
+  // Keeps the series with the value its function returns now, for as long as the registry
+  // lives (the function is not called again): what a finished run leaves for the exposition
+  // written at exit.
+  void Detach();
 
  private:
   friend class Registry;

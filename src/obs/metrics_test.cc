@@ -95,6 +95,21 @@ TEST(MetricsTest, ObservedSeriesReadAtRenderTimeAndGoneWithTheirRegistration) {
   EXPECT_EQ(r.RenderPrometheus().find("result=\"copied\""), std::string::npos);
 }
 
+TEST(MetricsTest, DetachedSeriesKeepTheirLastValue) {
+  Registry r;
+  auto copied = std::make_unique<std::atomic<uint64_t>>(5);
+  Registration reg = r.Observe(MetricType::kCounter, "done_total", "d", {}, {},
+                               [p = copied.get()] { return double(p->load()); });
+  reg.Detach();
+  copied.reset();  // the function is never called again
+  EXPECT_NE(r.RenderPrometheus().find("done_total 5\n"), std::string::npos);
+  // A second run in the same process adds to it.
+  std::atomic<uint64_t> again{2};
+  Registration second = r.Observe(MetricType::kCounter, "done_total", "d", {}, {},
+                                  [&] { return double(again.load()); });
+  EXPECT_NE(r.RenderPrometheus().find("done_total 7\n"), std::string::npos);
+}
+
 TEST(MetricsTest, ConcurrentUpdatesAreAllCounted) {
   Registry r;
   auto fam = r.AddCounter("n_total", "n", {"t"});

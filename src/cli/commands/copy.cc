@@ -14,7 +14,9 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/copy_internal.h"
+#include "cli/commands/metrics.h"
 #include "jobs/state_url.h"
+#include "obs/log.h"
 #include "plan/filter.h"
 #include "transfer/progress.h"
 #include "transfer/sync.h"
@@ -157,8 +159,8 @@ void AbortAbandoned(const CopyArgs& a, Context& ctx, app::Wiring& wiring, jobs::
   auto n = app::AbortAbandonedUploads(store, a.dst, **dst,
                                       std::chrono::system_clock::now() - *age, ctx.stop);
   if (n.ok() && *n > 0) {
-    std::fprintf(stderr, "aborted %llu abandoned uploads older than %s\n",
-                 static_cast<unsigned long long>(*n), a.abort_uploads_after.c_str());
+    obs::Log(obs::Level::kInfo, "aborted abandoned uploads",
+             {{"uploads", *n}, {"older_than", a.abort_uploads_after}});
   }
 }
 
@@ -182,6 +184,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   req.restart = a.restart;
   if (!automatic) req.state_for_messages = jobs::RedactUrl(state);
   transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   std::unique_ptr<transfer::ProgressLine> progress;
   if (options.progress && !a.detach) {
     progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
@@ -255,6 +258,7 @@ int Run(const CopyArgs& a, Context& ctx) {
   }
 
   transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   transfer::SyncResult result = transfer::RunSync(**src, **dst, *filter, *options, stats, ctx.stop);
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);

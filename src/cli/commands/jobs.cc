@@ -8,7 +8,9 @@
 
 #include "app/durable.h"
 #include "cli/commands.h"
+#include "cli/commands/metrics.h"
 #include "jobs/state_url.h"
+#include "obs/log.h"
 #include "transfer/progress.h"
 
 namespace ferry::cli {
@@ -179,9 +181,10 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     w.memory_budget = *m;
   }
   transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
-  std::fprintf(stderr, "ferry worker %s serving %s\n", w.owner.c_str(),
-               jobs::RedactUrl(a.state).c_str());
+  obs::Log(obs::Level::kInfo, "ferry worker serving",
+           {{"worker", w.owner}, {"state", jobs::RedactUrl(a.state)}});
   Status s = worker.Run(ctx.stop);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),
