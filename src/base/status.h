@@ -2,8 +2,9 @@
 //
 // Every fallible operation in ferry returns a Status (no value) or a Result<T> (a value or a
 // non-OK Status). Exceptions never cross a module boundary; adapters around throwing libraries
-// convert at their edge. Codes follow absl::StatusCode meanings. kUnavailable is the one
-// transient code: retry layers retry it and nothing else.
+// convert at their edge. Codes follow absl::StatusCode meanings. Whether a failure is worth
+// another try is decided in one place, Classify() below, for every retry layer (the S3 client's
+// request loop, the engine, the jobs' retry decision).
 //
 // Thread-safety: values; safe to copy between threads.
 #pragma once
@@ -32,6 +33,10 @@ enum class ErrorCode {
 
 std::string_view ErrorCodeName(ErrorCode code);
 
+// What a failure is about, when the layer that mapped it knows. Only kBucket changes the
+// retry rule: a missing bucket is final, a missing key may be a race with a writer.
+enum class ErrorSubject { kUnspecified, kObject, kBucket };
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
@@ -59,17 +64,41 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
-  bool transient() const { return code_ == ErrorCode::kUnavailable; }
+  ErrorSubject subject() const { return subject_; }
+  // A copy marked as being about `subject` (set by the adapter that maps the error).
+  Status WithSubject(ErrorSubject subject) const;
+  // The same request may be sent again: Classify(*this) == Retryability::kRetryRequest.
+  bool transient() const;
 
-  // Returns a copy whose message is "<doing>: <message>". OK stays OK.
+  // Returns a copy whose message is "<doing>: <message>" (code and subject kept). OK stays OK.
   Status WithContext(std::string_view doing) const;
   // "NotFound: message" (for logs and tests).
   std::string ToString() const;
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
+  ErrorSubject subject_ = ErrorSubject::kUnspecified;
   std::string message_;
 };
+
+// The one error classification: what retrying can do about a failure.
+//   kRetryRequest  the same request again, after a backoff: kUnavailable (network faults, 5xx,
+//                  SlowDown/429, timeouts). The S3 client's request loop retries these.
+//   kRetryWork     not the same request, but the work done again from fresh reads may succeed:
+//                  kFailedPrecondition (a source changed since listed, a lost lease),
+//                  kDataLoss (a transfer corrupted on the way), kNotFound of an object (a key
+//                  deleted or not yet visible), kCancelled (work stopped, e.g. a job given
+//                  back), kInternal (an unexpected reply). The engine and the jobs retry these
+//                  (up to their attempt limits), never the request loop.
+//   kFinal         retrying cannot help; fail at once: kPermissionDenied, kUnauthenticated
+//                  (an operator must act), kInvalidArgument, kNotSupported, kAlreadyExists,
+//                  kNotFound of a bucket (ErrorSubject::kBucket). OK is kFinal too (nothing to
+//                  retry).
+enum class Retryability { kRetryRequest, kRetryWork, kFinal };
+Retryability Classify(const Status& status);
+std::string_view RetryabilityName(Retryability r);
+// Worth another attempt at some level (request or work): Classify(status) != kFinal.
+bool IsRetryable(const Status& status);
 
 // A T or a non-OK Status. Constructing from an OK Status is a programming error (aborts).
 template <class T>

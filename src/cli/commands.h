@@ -14,9 +14,15 @@
 
 namespace ferry::cli {
 
+// Options of the app itself (main.cc), accepted before or after the subcommand.
 struct GlobalOptions {
   std::string config_path;
   bool verbose = false;
+  std::string log_level;            // debug|info|warn|error ("" = info, debug with
+                                    // $FERRY_CURL_VERBOSE)
+  std::string log_format = "text";  // text|json
+  std::string metrics_file;         // the Prometheus exposition written here at exit
+  std::string metrics_listen;       // HOST:PORT serving GET /metrics while the command runs
 };
 
 struct Context {

@@ -1,9 +1,13 @@
 // ferry: copy and sync objects between S3-compatible stores and local folders.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/commands/metrics.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 
 namespace {
 
@@ -12,6 +16,41 @@ namespace {
 std::stop_source& StopSource() {
   static std::stop_source source;
   return source;
+}
+
+// Options on the app itself. With fallthrough (set before the subcommands are added, which
+// inherit it), a subcommand passes the options it does not know to the app, so
+// `ferry sync a b --config f.toml` works like `ferry --config f.toml sync a b`.
+void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
+  app.fallthrough();
+  app.add_option("--config", g.config_path,
+                 "TOML config file (default: $FERRY_CONFIG or ~/.config/ferry/ferry.toml)");
+  app.add_flag("-v,--verbose", g.verbose, "one line per object on stderr");
+  app.add_option("--log-level", g.log_level,
+                 "log lines at or above this level on stderr: debug, info, warn, error "
+                 "(default info; debug with $FERRY_CURL_VERBOSE)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log-format", g.log_format,
+                 "text (lines for people) or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--metrics-file", g.metrics_file,
+                 "write the metrics in Prometheus text format to this file at exit");
+  app.add_option("--metrics-listen", g.metrics_listen,
+                 "serve GET /metrics (Prometheus text format) on HOST:PORT while running, "
+                 "e.g. 127.0.0.1:9464 (port 0: any free port, logged)");
+}
+
+// Applies the global options once they are parsed, before the subcommand runs.
+void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsServer& server) {
+  using ferry::obs::Level;
+  Level level = std::getenv("FERRY_CURL_VERBOSE") != nullptr ? Level::kDebug : Level::kInfo;
+  if (!g.log_level.empty()) level = *ferry::obs::ParseLevel(g.log_level);  // checked by CLI11
+  ferry::obs::ConfigureDefaultLogger(level, *ferry::obs::ParseFormat(g.log_format));
+  if (!g.metrics_listen.empty()) {
+    if (ferry::Status s = server.Start(g.metrics_listen); !s.ok()) {
+      throw CLI::RuntimeError(ferry::cli::ReportError(s));
+    }
+  }
 }
 
 }  // namespace
@@ -26,7 +65,7 @@ int main(int argc, char** argv) {
   std::thread([set] {
     int sig = 0;
     if (sigwait(&set, &sig) == 0) {
-      std::fprintf(stderr, "\nferry: interrupted, stopping...\n");
+      ferry::obs::Log(ferry::obs::Level::kWarn, "interrupted, stopping...");
       StopSource().request_stop();
     }
   }).detach();
@@ -36,9 +75,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "ferry 0.1.0");
   ferry::cli::Context ctx;
   ctx.stop = StopSource().get_token();
-  app.add_option("--config", ctx.global.config_path,
-                 "TOML config file (default: $FERRY_CONFIG or ~/.config/ferry/ferry.toml)");
-  app.add_flag("-v,--verbose", ctx.global.verbose, "one line per object on stderr");
+  AddGlobalOptions(app, ctx.global);
+  ferry::cli::MetricsServer metrics_server;
+  app.parse_complete_callback([&] { ApplyGlobalOptions(ctx.global, metrics_server); });
   ferry::cli::RegisterCopy(app, ctx);
   ferry::cli::RegisterBucket(app, ctx);
   ferry::cli::RegisterList(app, ctx);
@@ -49,9 +88,19 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // ApplyGlobalOptions, which printed the error
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "ferry: error: %s (see ferry --help)\n", e.what());
     return 2;
+  }
+  if (!ctx.global.metrics_file.empty()) {
+    if (ferry::Status s = ferry::obs::WriteExpositionFile(ferry::obs::DefaultRegistry(),
+                                                          ctx.global.metrics_file);
+        !s.ok()) {
+      const int code = ferry::cli::ReportError(s);
+      if (ctx.exit_code == 0) ctx.exit_code = code;
+    }
   }
   return ctx.exit_code;
 }

@@ -1,7 +1,8 @@
 #include "http/curl_verbose.h"
 
-#include <cstdio>
 #include <string>
+
+#include "obs/log.h"
 
 namespace ferry::http::internal {
 namespace {
@@ -37,26 +38,41 @@ std::string RedactHeaders(std::string_view block) {
   return out;
 }
 
-int DebugCallback(CURL* handle, curl_infotype type, char* data, size_t size, void* user) {
-  (void)handle, (void)user;
-  const std::string_view text(data, size);
+std::vector<std::string> TraceLines(curl_infotype type, std::string_view data) {
+  std::vector<std::string> out;
+  auto add_lines = [&out](std::string_view prefix, std::string_view block) {
+    while (!block.empty()) {
+      const size_t end = block.find('\n');
+      std::string_view line = block.substr(0, end);
+      block.remove_prefix(end == std::string_view::npos ? block.size() : end + 1);
+      while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+      if (!line.empty()) out.push_back(std::string(prefix) + std::string(line));
+    }
+  };
   switch (type) {
     case CURLINFO_TEXT:
-      std::fprintf(stderr, "* %.*s", static_cast<int>(size), data);
+      add_lines("* ", data);
       break;
     case CURLINFO_HEADER_OUT:
-    case CURLINFO_HEADER_IN: {
-      const std::string redacted = RedactHeaders(text);
-      std::fprintf(stderr, "%s %s", type == CURLINFO_HEADER_OUT ? ">" : "<", redacted.c_str());
+    case CURLINFO_HEADER_IN:
+      add_lines(type == CURLINFO_HEADER_OUT ? "> " : "< ", RedactHeaders(data));
       break;
-    }
     case CURLINFO_DATA_OUT:
     case CURLINFO_DATA_IN:
-      std::fprintf(stderr, "%s [%zu bytes of body]\n", type == CURLINFO_DATA_OUT ? ">" : "<",
-                   size);
+      out.push_back(std::string(type == CURLINFO_DATA_OUT ? ">" : "<") + " [" +
+                    std::to_string(data.size()) + " bytes of body]");
       break;
     default:
       break;
+  }
+  return out;
+}
+
+int DebugCallback(CURL* handle, curl_infotype type, char* data, size_t size, void* user) {
+  (void)handle, (void)user;
+  if (!obs::LogEnabled(obs::Level::kDebug)) return 0;
+  for (const std::string& line : TraceLines(type, std::string_view(data, size))) {
+    obs::Log(obs::Level::kDebug, line, {{"trace", "curl"}});
   }
   return 0;
 }

@@ -29,5 +29,18 @@ TEST(RedactHeadersTest, OneLineWithoutNewline) {
   EXPECT_EQ(RedactHeaders("Content-Length: 5"), "Content-Length: 5");
 }
 
+TEST(TraceLinesTest, OneLinePerHeaderRedactedAndBodiesByLength) {
+  const std::vector<std::string> lines = TraceLines(
+      CURLINFO_HEADER_OUT, "GET /b HTTP/1.1\r\nAuthorization: AWS4 secret\r\n\r\n");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "> GET /b HTTP/1.1");
+  EXPECT_EQ(lines[1], "> Authorization: <redacted>");
+  EXPECT_EQ(TraceLines(CURLINFO_HEADER_IN, "HTTP/1.1 200 OK\r\n"),
+            std::vector<std::string>{"< HTTP/1.1 200 OK"});
+  EXPECT_EQ(TraceLines(CURLINFO_TEXT, "Connected\n"), std::vector<std::string>{"* Connected"});
+  EXPECT_EQ(TraceLines(CURLINFO_DATA_IN, "abcd"),
+            std::vector<std::string>{"< [4 bytes of body]"});
+}
+
 }  // namespace
 }  // namespace ferry::http::internal

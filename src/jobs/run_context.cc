@@ -87,15 +87,9 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
 }
 
 bool IsTransient(const Status& s) {
-  // Only what can never work is final at once; anything else (throttling, access denied that
-  // an operator may fix, a source that changed) is retried with backoff up to max_attempts.
-  switch (s.code()) {
-    case ErrorCode::kInvalidArgument:  // e.g. a key that cannot be a file name
-    case ErrorCode::kNotSupported:
-      return false;
-    default:
-      return true;
-  }
+  // The one classification (base/status.h): access denied, bad input, a missing bucket fail
+  // the job at once; a changed source, a corrupted transfer, throttling are retried.
+  return IsRetryable(s);
 }
 
 }  // namespace ferry::jobs

@@ -1,4 +1,6 @@
 // S3Client's shared call path: build -> sign -> send under the retry policy -> map errors.
+#include <charconv>
+#include <chrono>
 #include <random>
 #include <string>
 #include <utility>
@@ -46,11 +48,82 @@ uint64_t RandomBits() {
   return rng();
 }
 
+bool HasQuery(const QueryParams& query, std::string_view name) {
+  for (const auto& [k, v] : query) {
+    if (k == name) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+// The client's metric families (docs/design/observability.md), looked up once per client.
+struct S3Client::Metrics {
+  explicit Metrics(obs::Registry& r)
+      : requests(r.AddCounter("ferry_s3_requests_total",
+                              "S3 requests sent (every attempt), by operation and HTTP status "
+                              "(\"error\" when no reply came: network faults, timeouts).",
+                              {"operation", "status"})),
+        seconds(r.AddHistogram("ferry_s3_request_seconds",
+                               "Time from sending an S3 request to the end of its reply.",
+                               {"operation"}, obs::LatencyBuckets())),
+        throttles(r.AddCounter("ferry_s3_throttles_total",
+                               "S3 replies asking to slow down (503 SlowDown, 429).",
+                               {"operation"})),
+        retries(r.AddCounter("ferry_s3_retries_total",
+                             "S3 requests sent again after a transient failure.")
+                    .Get()) {}
+  obs::FamilyRef<obs::Counter> requests;
+  obs::FamilyRef<obs::Histogram> seconds;
+  obs::FamilyRef<obs::Counter> throttles;
+  obs::Counter& retries;
+};
+
+std::string_view OperationName(const RequestSpec& spec) {
+  if (!spec.operation.empty()) return spec.operation;
+  const std::string& m = spec.method;
+  const QueryParams& q = spec.query;
+  if (spec.bucket.empty()) return "ListBuckets";
+  if (spec.key.empty()) {
+    if (m == "HEAD") return "HeadBucket";
+    if (m == "POST" && HasQuery(q, "delete")) return "DeleteObjects";
+    if (m == "GET" && HasQuery(q, "list-type")) return "ListObjectsV2";
+    if (m == "GET" && HasQuery(q, "versions")) return "ListObjectVersions";
+    if (m == "GET" && HasQuery(q, "uploads")) return "ListMultipartUploads";
+    if (m == "GET") return "ListObjects";
+    if (m == "PUT" && HasQuery(q, "versioning")) return "PutBucketVersioning";
+    if (m == "PUT") return "CreateBucket";
+    if (m == "DELETE") return "DeleteBucket";
+    return "BucketRequest";
+  }
+  const bool copy = spec.headers.Find("x-amz-copy-source") != nullptr;
+  if (HasQuery(q, "tagging")) {
+    if (m == "GET") return "GetObjectTagging";
+    if (m == "PUT") return "PutObjectTagging";
+    return "DeleteObjectTagging";
+  }
+  if (HasQuery(q, "uploadId")) {
+    if (m == "PUT") return copy ? "UploadPartCopy" : "UploadPart";
+    if (m == "POST") return "CompleteMultipartUpload";
+    if (m == "GET") return "ListParts";
+    if (m == "DELETE") return "AbortMultipartUpload";
+  }
+  if (m == "POST" && HasQuery(q, "uploads")) return "CreateMultipartUpload";
+  if (m == "GET") return "GetObject";
+  if (m == "HEAD") return "HeadObject";
+  if (m == "PUT") return copy ? "CopyObject" : "PutObject";
+  if (m == "DELETE") return "DeleteObject";
+  return "ObjectRequest";
+}
 
 S3Client::S3Client(S3Options options, http::HttpTransport& http, CredentialsProvider& creds,
                    Clock& clock)
-    : options_(std::move(options)), http_(http), creds_(creds), clock_(clock) {
+    : options_(std::move(options)),
+      http_(http),
+      creds_(creds),
+      clock_(clock),
+      metrics_(std::make_shared<const Metrics>(
+          options_.metrics != nullptr ? *options_.metrics : obs::DefaultRegistry())) {
   while (!options_.endpoint.empty() && options_.endpoint.back() == '/')
     options_.endpoint.pop_back();
   // SigV4 needs a region; S3's historical default is us-east-1.
@@ -59,9 +132,26 @@ S3Client::S3Client(S3Options options, http::HttpTransport& http, CredentialsProv
 
 Status S3Client::Call::Backoff(S3Client& client, int attempt, std::stop_token stop) {
   client.retries_->fetch_add(1, std::memory_order_relaxed);
+  client.metrics_->retries.Add();
   client.clock_.SleepFor(retry::BackoffDelay(client.options_.retry, attempt, RandomBits()), stop);
   if (stop.stop_requested()) return Status::Cancelled("cancelled while waiting to retry");
   return Status::Ok();
+}
+
+void S3Client::Call::CountReply(S3Client& client, std::string_view operation, int http_status,
+                                std::string_view error_body) {
+  const Metrics& m = *client.metrics_;
+  if (http_status == 0) {
+    m.requests.WithLabels({operation, "error"}).Add();
+    return;
+  }
+  char status[16];
+  const auto end = std::to_chars(status, status + sizeof status, http_status).ptr;
+  m.requests.WithLabels({operation, std::string_view(status, static_cast<size_t>(end - status))})
+      .Add();
+  if (http_status == 429 || (http_status == 503 && ParseError(error_body).code == "SlowDown")) {
+    m.throttles.WithLabels({operation}).Add();
+  }
 }
 
 Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std::stop_token stop) {
@@ -75,6 +165,8 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
   const SigningScope scope{o.region, "s3", /*double_encode_path=*/false};
   const int max_attempts =
       spec.max_attempts > 0 ? spec.max_attempts : std::max(1, o.retry.max_attempts);
+  const std::string_view operation = OperationName(spec);
+  obs::Histogram& latency = client.metrics_->seconds.WithLabels({operation});
 
   for (int attempt = 1;; ++attempt) {
     FERRY_ASSIGN_OR_RETURN(const Credentials creds, client.creds_.Get());
@@ -87,7 +179,11 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     if (!creds.anonymous()) SignV4(request, payload_hash, creds, scope, client.clock_.Now());
 
     ReplySink sink(spec.sink);
+    const auto started = std::chrono::steady_clock::now();
     Result<http::HttpResponse> sent = client.http_.Send(request, sink, stop);
+    latency.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    CountReply(client, operation, sent.ok() ? sent->status_code : 0, sink.body());
     const ErrorTarget target{o.endpoint, spec.bucket, spec.key, spec.upload_id,
                              creds.access_key_id};
     Status failure;
@@ -105,7 +201,8 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) {
       if (failure.transient() && attempt > 1) {
         return Status(failure.code(),
-                      failure.message() + " [after " + std::to_string(attempt) + " attempts]");
+                      failure.message() + " [after " + std::to_string(attempt) + " attempts]")
+            .WithSubject(failure.subject());
       }
       return failure;
     }

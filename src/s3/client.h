@@ -10,6 +10,8 @@
 //     -> kUnavailable
 //   409 BucketAlreadyExists / BucketAlreadyOwnedByYou -> kAlreadyExists; 501 -> kNotSupported
 //   (the full table is in s3/errors.h)
+// Every attempt is counted in S3Options::metrics: requests by operation and HTTP status, their
+// latency by operation, retries, and throttling replies (503 SlowDown, 429).
 // kUnavailable replies are retried inside the client with jittered exponential backoff up to
 // `retry.max_attempts`; only the final failure is returned. Messages never contain secrets.
 //
@@ -30,6 +32,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "http/transport.h"
+#include "obs/metrics.h"
 #include "retry/policy.h"
 #include "s3/types.h"
 
@@ -60,6 +63,9 @@ struct S3Options {
   // Send x-amz-content-sha256: UNSIGNED-PAYLOAD instead of hashing bodies. Honoured only for
   // https endpoints; over http the payload is always signed.
   bool unsigned_payload_over_https = true;
+  // Where the client counts its requests (docs/design/observability.md: ferry_s3_*); null means
+  // obs::DefaultRegistry(). Must outlive the client.
+  obs::Registry* metrics = nullptr;
 };
 
 class S3Client {
@@ -157,11 +163,13 @@ class S3Client {
 
  private:
   struct Call;  // internal: see s3/client.cc
+  struct Metrics;
   S3Options options_;
   http::HttpTransport& http_;
   CredentialsProvider& creds_;
   Clock& clock_;
   std::unique_ptr<std::atomic<uint64_t>> retries_ = std::make_unique<std::atomic<uint64_t>>(0);
+  std::shared_ptr<const Metrics> metrics_;  // families in options_.metrics (client.cc)
 };
 
 }  // namespace ferry::s3

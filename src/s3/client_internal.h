@@ -36,7 +36,14 @@ struct RequestSpec {
   bool error_in_200 = false;
   // Total attempts; 0 means options().retry.max_attempts.
   int max_attempts = 0;
+  // The S3 operation's name for metrics ("PutObject"); empty: derived by OperationName.
+  std::string_view operation;
 };
+
+// The S3 API operation a request is (for the metrics' `operation` label), from its method,
+// bucket/key, query parameters and x-amz-copy-source: "GetObject", "UploadPartCopy",
+// "ListObjectsV2", ... RequestSpec::operation when set. Pure.
+std::string_view OperationName(const RequestSpec& spec);
 
 // A successful (2xx) reply.
 struct Reply {
@@ -57,6 +64,10 @@ struct S3Client::Call {
   // Sleeps the backoff before retry number `attempt` (1 = first retry) on the client's clock.
   // kCancelled when `stop` is requested meanwhile.
   static Status Backoff(S3Client& client, int attempt, std::stop_token stop);
+
+  // Counts one attempt's reply in the client's metrics (`http_status` 0: no reply).
+  static void CountReply(S3Client& client, std::string_view operation, int http_status,
+                         std::string_view error_body);
 
   static const S3Options& Options(const S3Client& client) { return client.options_; }
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "checksum/checksum.h"
+#include "s3/client_internal.h"
 #include "s3/time_format.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_transport.h"
@@ -35,6 +36,7 @@ class ClientTest : public ::testing::Test {
     o.endpoint = std::move(endpoint);
     o.region = "region-a";
     o.retry.max_attempts = 4;
+    o.metrics = &metrics_;
     return S3Client(o, transport_, creds_, clock_);
   }
   void ExpectNoSecretsSent() {
@@ -48,7 +50,74 @@ class ClientTest : public ::testing::Test {
   FakeTransport transport_;
   FakeClock clock_;
   StaticCredentials creds_;
+  obs::Registry metrics_;
 };
+
+// Every attempt is counted: by operation and status, its latency, retries and throttling.
+TEST_F(ClientTest, CountsRequestsRetriesAndThrottlesInTheRegistry) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::S3Error(503, "SlowDown"));
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset")));
+  transport_.Push(FakeReply::S3Error(429, ""));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", "\"abc\""}})));
+  ASSERT_TRUE(client.PutObject("b", "k", Bytes("data"), {}).ok());
+  transport_.Push(FakeReply::S3Error(404, "NoSuchKey"));
+  EXPECT_FALSE(client.HeadObject("b", "k").ok());
+  const std::string text = metrics_.RenderPrometheus();
+  for (const char* want : {
+           "ferry_s3_requests_total{operation=\"PutObject\",status=\"503\"} 1\n",
+           "ferry_s3_requests_total{operation=\"PutObject\",status=\"error\"} 1\n",
+           "ferry_s3_requests_total{operation=\"PutObject\",status=\"429\"} 1\n",
+           "ferry_s3_requests_total{operation=\"PutObject\",status=\"200\"} 1\n",
+           "ferry_s3_requests_total{operation=\"HeadObject\",status=\"404\"} 1\n",
+           "ferry_s3_request_seconds_count{operation=\"PutObject\"} 4\n",
+           "ferry_s3_request_seconds_count{operation=\"HeadObject\"} 1\n",
+           "ferry_s3_retries_total 3\n",
+           "ferry_s3_throttles_total{operation=\"PutObject\"} 2\n",
+       }) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\nin:\n" << text;
+  }
+  EXPECT_EQ(client.retries(), 3u);
+}
+
+TEST(OperationNameTest, NamesEachS3Operation) {
+  auto name = [](std::string method, std::string_view bucket, std::string_view key,
+                 QueryParams query, bool copy = false) {
+    RequestSpec spec;
+    spec.method = std::move(method);
+    spec.bucket = bucket;
+    spec.key = key;
+    spec.query = std::move(query);
+    if (copy) spec.headers.Set("x-amz-copy-source", "/a/b");
+    return std::string(OperationName(spec));
+  };
+  EXPECT_EQ(name("GET", "", "", {}), "ListBuckets");
+  EXPECT_EQ(name("HEAD", "b", "", {}), "HeadBucket");
+  EXPECT_EQ(name("PUT", "b", "", {}), "CreateBucket");
+  EXPECT_EQ(name("PUT", "b", "", {{"versioning", ""}}), "PutBucketVersioning");
+  EXPECT_EQ(name("DELETE", "b", "", {}), "DeleteBucket");
+  EXPECT_EQ(name("GET", "b", "", {{"list-type", "2"}}), "ListObjectsV2");
+  EXPECT_EQ(name("GET", "b", "", {{"versions", ""}}), "ListObjectVersions");
+  EXPECT_EQ(name("GET", "b", "", {{"uploads", ""}}), "ListMultipartUploads");
+  EXPECT_EQ(name("POST", "b", "", {{"delete", ""}}), "DeleteObjects");
+  EXPECT_EQ(name("GET", "b", "k", {}), "GetObject");
+  EXPECT_EQ(name("HEAD", "b", "k", {{"partNumber", "1"}}), "HeadObject");
+  EXPECT_EQ(name("PUT", "b", "k", {}), "PutObject");
+  EXPECT_EQ(name("PUT", "b", "k", {}, true), "CopyObject");
+  EXPECT_EQ(name("DELETE", "b", "k", {}), "DeleteObject");
+  EXPECT_EQ(name("GET", "b", "k", {{"tagging", ""}}), "GetObjectTagging");
+  EXPECT_EQ(name("PUT", "b", "k", {{"tagging", ""}}), "PutObjectTagging");
+  EXPECT_EQ(name("POST", "b", "k", {{"uploads", ""}}), "CreateMultipartUpload");
+  EXPECT_EQ(name("PUT", "b", "k", {{"partNumber", "1"}, {"uploadId", "u"}}), "UploadPart");
+  EXPECT_EQ(name("PUT", "b", "k", {{"partNumber", "1"}, {"uploadId", "u"}}, true),
+            "UploadPartCopy");
+  EXPECT_EQ(name("POST", "b", "k", {{"uploadId", "u"}}), "CompleteMultipartUpload");
+  EXPECT_EQ(name("GET", "b", "k", {{"uploadId", "u"}}), "ListParts");
+  EXPECT_EQ(name("DELETE", "b", "k", {{"uploadId", "u"}}), "AbortMultipartUpload");
+  RequestSpec named;
+  named.operation = "Custom";
+  EXPECT_EQ(OperationName(named), "Custom");
+}
 
 TEST_F(ClientTest, RetriesOn503AndSlowDownThenSucceeds) {
   S3Client client = MakeClient();

@@ -106,7 +106,15 @@ Status StatusFromS3Error(int http_status, const S3ErrorInfo& error, const ErrorT
   m.append(code);
   if (with_server_message && !error.message.empty()) m.append(": ").append(OneLine(error.message));
   m.append(")");
-  return Status(ec, std::move(m));
+  Status status(ec, std::move(m));
+  // A missing bucket is final for every retry layer; a missing key may be a race (base/status.h).
+  if (ec == ErrorCode::kNotFound) {
+    const bool bucket = code == "NoSuchBucket" || (code.empty() && target.key.empty() &&
+                                                   target.upload_id.empty() &&
+                                                   !target.bucket.empty());
+    status = status.WithSubject(bucket ? ErrorSubject::kBucket : ErrorSubject::kObject);
+  }
+  return status;
 }
 
 Status StatusFromReply(int http_status, std::string_view body, const ErrorTarget& target) {

@@ -35,6 +35,9 @@ struct ErrorTarget {
 // `http_status` may be 200 for an <Error> sent inside a 200 reply, or 0 for a per-key error of
 // a DeleteResult; both map by code, and an unknown code then counts as transient (S3 uses
 // this for InternalError during copies).
+// A kNotFound carries its subject (base/status.h ErrorSubject): kBucket for NoSuchBucket or a
+// bodiless 404 of a request about the bucket itself (HEAD bucket), kObject otherwise; a missing
+// bucket is final for every retry layer, a missing key is not.
 Status StatusFromS3Error(int http_status, const S3ErrorInfo& error, const ErrorTarget& target);
 
 // Parses `body` as an <Error> document (it may be empty, e.g. for HEAD) and maps it.

@@ -84,6 +84,23 @@ TEST(ErrorsTest, ServerMessageIsKeptForRejectedRequestsOnOneLine) {
             "specified)");
 }
 
+// A missing bucket must fail every retry layer at once; a missing key may be a race.
+TEST(ErrorsTest, MissingBucketIsFinalMissingKeyIsNot) {
+  const Status no_bucket = StatusFromReply(404, ErrorXml("NoSuchBucket"), kObject);
+  EXPECT_EQ(no_bucket.subject(), ErrorSubject::kBucket);
+  EXPECT_EQ(Classify(no_bucket), Retryability::kFinal);
+  const Status head_bucket = StatusFromReply(404, "", kBucket);  // HEAD bucket: no body
+  EXPECT_EQ(Classify(head_bucket), Retryability::kFinal);
+  const Status no_key = StatusFromReply(404, ErrorXml("NoSuchKey"), kObject);
+  EXPECT_EQ(no_key.subject(), ErrorSubject::kObject);
+  EXPECT_EQ(Classify(no_key), Retryability::kRetryWork);
+  EXPECT_EQ(Classify(StatusFromReply(404, "", kObject)), Retryability::kRetryWork);
+  EXPECT_EQ(Classify(StatusFromReply(403, ErrorXml("AccessDenied"), kObject)),
+            Retryability::kFinal);
+  EXPECT_EQ(Classify(StatusFromReply(503, ErrorXml("SlowDown"), kObject)),
+            Retryability::kRetryRequest);
+}
+
 TEST(ErrorsTest, PerKeyErrorsHaveNoStatus) {
   const Status s = StatusFromS3Error(0, {"AccessDenied", "Access Denied"}, kObject);
   EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied);

@@ -28,4 +28,31 @@ check "no state file for a refused worker" test ! -e "$WORK/w.db"
 check "nothing was written by the failed runs" \
   bash -c "[ -z \"\$('$FERRY_BIN' --config '$CONF' ls 'ra:$A')\" ]"
 check "unknown option" expect_error 2 "error" ferry cp "$WORK/src" "ra:$A" --frobnicate
+
+# Global options are accepted before or after the subcommand (rclone and the AWS CLI do too).
+check "--config after the subcommand: same error as before it" \
+  expect_error 2 "malformed config .*bad.toml line 2" \
+  "$FERRY_BIN" cp "$WORK/src" "ra:$A" --config "$WORK/bad.toml"
+check "--config after the subcommand is used" \
+  "$FERRY_BIN" cp "$WORK/src" "ra:$A" --config "$CONF" --no-progress --no-state 2>/dev/null
+check "  the object arrived" bash -c "'$FERRY_BIN' --config '$CONF' ls 'ra:$A' | grep -q ' f$'"
+check "--config before the subcommand is used" \
+  "$FERRY_BIN" --config "$CONF" sync "$WORK/src" "ra:$A" --no-progress --no-state 2>/dev/null
+FERRY_CURL_VERBOSE=1 "$FERRY_BIN" ls "ra:$A" --config "$CONF" --log-level debug --log-format json \
+  2> "$WORK/log" > /dev/null
+check "--log-level and --log-format after the subcommand: debug lines, all JSON" python3 -c "
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert any(l['level'] == 'debug' and l['message'].startswith('> GET') for l in lines), lines[:3]
+assert not any('Signature=' in json.dumps(l) for l in lines)" "$WORK/log"
+FERRY_CURL_VERBOSE=1 "$FERRY_BIN" ls "ra:$A" --config "$CONF" --log-level warn 2> "$WORK/log" >/dev/null
+check "--log-level warn drops them" [ ! -s "$WORK/log" ]
+check "unknown option after the subcommand: one line, exit 2" \
+  expect_error 2 "not expected: --frobnicate" ferry sync "$WORK/src" "ra:$A" --frobnicate
+check "unknown option before the subcommand: one line, exit 2" \
+  expect_error 2 "not expected: --frobnicate" "$FERRY_BIN" --frobnicate ls "ra:$A"
+check "bad --log-level: one line, exit 2" \
+  expect_error 2 "log-level" ferry ls "ra:$A" --log-level loud
+check "bad --log-format: one line, exit 2" \
+  expect_error 2 "log-format" "$FERRY_BIN" --log-format xml ls "ra:$A"
 finish

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Dead letters: a destination that refuses writes makes the transfer job fail; after
-# --max-attempts attempts it is dead with its error (`ferry jobs dlq`), deletes stay parked and
+# Dead letters: a destination that refuses writes makes the transfer job fail; access denied
+# is final (base/status.h Classify), so it is dead after its first attempt, not after
+# --max-attempts, with its error (`ferry jobs dlq`), deletes stay parked and
 # the command exits 1. Once the cause is fixed, `ferry jobs redrive` and the same command again
 # complete the run. Also: malformed and unreachable state URLs give one clear line.
 source "$(dirname "$0")/testlib.bash"
@@ -27,7 +28,7 @@ check "refused run exits 1" [ "$rc" = 1 ]
 check "  its transfer job is dead" [ "$(python3 -c "import json; print(json.load(open('$WORK/out'))['jobs_dead'])")" -ge 1 ]
 ferry jobs dlq --state "$STATE" --json > "$WORK/dlq"
 check "  dlq lists it with its error" grep -q '"state":"dead"' "$WORK/dlq"
-check "  after 3 attempts" grep -q '"attempts":3' "$WORK/dlq"
+check "  after 1 attempt: access denied is not retried" grep -q '"attempts":1,' "$WORK/dlq"
 check "  error says access denied" grep -qi 'denied' "$WORK/dlq"
 
 check "fix the cause" aws_b s3api delete-bucket-policy --bucket "$B"

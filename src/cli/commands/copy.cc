@@ -15,6 +15,8 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/copy_internal.h"
+#include "cli/commands/metrics.h"
+#include "obs/log.h"
 #include "state/state_url.h"
 #include "plan/filter.h"
 #include "transfer/progress.h"
@@ -114,8 +116,8 @@ void AbortAbandoned(const CopyArgs& a, Context& ctx, app::Wiring& wiring, jobs::
   auto n = app::AbortAbandonedUploads(store, a.dst, **dst,
                                       std::chrono::system_clock::now() - *age, ctx.stop);
   if (n.ok() && *n > 0) {
-    std::fprintf(stderr, "aborted %llu abandoned uploads older than %s\n",
-                 static_cast<unsigned long long>(*n), a.abort_uploads_after.c_str());
+    obs::Log(obs::Level::kInfo, "aborted abandoned uploads",
+             {{"uploads", *n}, {"older_than", a.abort_uploads_after}});
   }
 }
 
@@ -140,6 +142,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
   req.restart = a.restart;
   if (!automatic) req.state_for_messages = state::RedactUrl(state);
   transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   std::unique_ptr<transfer::ProgressLine> progress;
   if (options.progress && !a.detach) {
     progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
@@ -210,6 +213,7 @@ int Run(const CopyArgs& a, Context& ctx) {
   }
 
   transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   // The process's one executor: its workers and byte budget serve this run.
   transfer::Executor executor(options->executor);
   transfer::SyncResult result =

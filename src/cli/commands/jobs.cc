@@ -8,7 +8,9 @@
 #include "app/durable.h"
 #include "app/views.h"
 #include "cli/commands.h"
+#include "cli/commands/metrics.h"
 #include "jobs/kinds/registry.h"
+#include "obs/log.h"
 #include "state/state_url.h"
 #include "transfer/progress.h"
 
@@ -126,12 +128,13 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     w.memory_budget = *m;
   }
   transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
-  std::string roles;
-  if (!a.kinds.empty()) roles += " (kinds " + a.kinds + ")";
-  if (!a.region.empty()) roles += " (region " + a.region + ")";
-  std::fprintf(stderr, "ferry worker %s serving %s%s\n", w.owner.c_str(),
-               state::RedactUrl(a.state).c_str(), roles.c_str());
+  obs::Log(obs::Level::kInfo, "ferry worker serving",
+           {{"worker", w.owner},
+            {"state", state::RedactUrl(a.state)},
+            {"kinds", a.kinds.empty() ? std::string("all") : a.kinds},
+            {"region", a.region}});
   Status s = worker.Run(ctx.stop);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),

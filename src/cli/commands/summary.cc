@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands/copy_internal.h"
+#include "cli/commands/metrics.h"
 #include "transfer/progress.h"
 
 namespace ferry::cli {
@@ -19,26 +20,13 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
     j["dry_run"] = a.dry_run;
     j["ok"] = ok;
     if (!r.status.ok()) j["error"] = r.status.message();
-    j["objects_listed"] = s.objects_listed.load();
-    j["objects_copied"] = s.objects_copied.load();
-    j["bytes_copied"] = s.bytes_copied.load();
-    j["objects_unchanged"] = s.objects_skipped.load();
-    j["objects_deleted"] = s.objects_deleted.load();
-    j["deletes_kept"] = s.deletes_kept.load();
+    // The run's counters: the same table, and so the same atomics, that the metrics registry
+    // reads (metrics.h StatsFields).
+    for (const StatsField& f : StatsFields()) {
+      if (f.json != nullptr) j[f.json] = (s.*f.member).load();
+    }
     j["objects_failed"] = failed;
-    j["server_side_copies"] = s.objects_server_side.load();
-    j["multipart_copies"] = s.objects_multipart.load();
-    j["parts_resumed"] = s.parts_resumed.load();
-    j["markers_skipped"] = s.markers_skipped.load();
-    j["conflicts_deferred"] = s.conflicts_deferred.load();
-    j["details_fetched"] = s.details_fetched.load();
-    // Integrity (docs/design/integrity.md): what could not be checked or kept, what was retried.
-    j["objects_unverified"] = s.objects_unverified.load();
-    j["checksum_retries"] = s.checksum_retries.load();
     j["retries"] = s.retries();
-    j["uploads_restarted"] = s.uploads_restarted.load();
-    j["classes_not_kept"] = s.classes_not_kept.load();
-    j["tags_not_kept"] = s.tags_not_kept.load();
     j["deletes_skipped"] = r.deletes_skipped;
     j["seconds"] = r.seconds;
     j["peak_buffer_bytes"] = r.peak_buffer_bytes;

@@ -1,0 +1,129 @@
+#include "cli/commands/metrics.h"
+
+#include <httplib.h>
+
+#include <charconv>
+#include <thread>
+
+#include "obs/log.h"
+
+namespace ferry::cli {
+
+// Only counters that never go down (objects_planned and bytes_planned, estimates for the
+// progress line that the engine corrects downwards, are left out).
+std::span<const StatsField> StatsFields() {
+  using S = transfer::Stats;
+  static const StatsField kFields[] = {
+      {"objects_listed", "ferry_transfer_objects_listed_total",
+       "Source objects listed that passed the filters.", &S::objects_listed},
+      {"objects_copied", "ferry_transfer_objects_copied_total", "Objects copied.",
+       &S::objects_copied},
+      {"bytes_copied", "ferry_transfer_bytes_copied_total", "Bytes of the objects copied.",
+       &S::bytes_copied},
+      {nullptr, "ferry_transfer_bytes_moved_total",
+       "Bytes moved so far, parts of unfinished objects included.", &S::bytes_moved},
+      {"objects_unchanged", "ferry_transfer_objects_unchanged_total",
+       "Objects already up to date on the destination.", &S::objects_skipped},
+      {"objects_deleted", "ferry_transfer_objects_deleted_total",
+       "Destination objects deleted.", &S::objects_deleted},
+      {nullptr, "ferry_transfer_deletes_planned_total", "Destination objects planned for deletion.",
+       &S::deletes_planned},
+      {"deletes_kept", "ferry_transfer_deletes_kept_total",
+       "Deletions not done: the source had the key again.", &S::deletes_kept},
+      {"server_side_copies", "ferry_transfer_server_side_copies_total",
+       "Objects copied on the server.", &S::objects_server_side},
+      {"multipart_copies", "ferry_transfer_multipart_copies_total", "Objects copied in parts.",
+       &S::objects_multipart},
+      {"parts_resumed", "ferry_transfer_parts_resumed_total",
+       "Parts found on the destination after a crash and not sent again.", &S::parts_resumed},
+      {"markers_skipped", "ferry_transfer_markers_skipped_total",
+       "Folder markers a local destination has no use for.", &S::markers_skipped},
+      {"conflicts_deferred", "ferry_transfer_conflicts_deferred_total",
+       "Copies left for the next run (a file and a folder of one name trade places).",
+       &S::conflicts_deferred},
+      {"details_fetched", "ferry_transfer_details_fetched_total",
+       "HEAD requests the planner asked for.", &S::details_fetched},
+      {"objects_unverified", "ferry_transfer_objects_unverified_total",
+       "Objects copied that no checksum the source declares could verify.",
+       &S::objects_unverified},
+      {"checksum_retries", "ferry_transfer_checksum_retries_total",
+       "Reads or writes refused by a checksum and done again.", &S::checksum_retries},
+      {nullptr, "ferry_transfer_job_retries_total", "Job attempts retried after a failure.",
+       &S::job_retries},
+      {"uploads_restarted", "ferry_transfer_uploads_restarted_total",
+       "Unfinished uploads started over because their source changed.", &S::uploads_restarted},
+      {"classes_not_kept", "ferry_transfer_classes_not_kept_total",
+       "Objects whose storage class the destination could not keep.", &S::classes_not_kept},
+      {"tags_not_kept", "ferry_transfer_tags_not_kept_total",
+       "Objects whose tags the destination could not keep.", &S::tags_not_kept},
+  };
+  return kFields;
+}
+
+StatsMetrics::StatsMetrics(const transfer::Stats& stats, obs::Registry& registry) {
+  for (const StatsField& f : StatsFields()) {
+    const std::atomic<uint64_t>* value = &(stats.*f.member);
+    series_.push_back(registry.Observe(obs::MetricType::kCounter, f.metric, f.help, {}, {},
+                                       [value] { return static_cast<double>(value->load()); }));
+  }
+  series_.push_back(registry.Observe(
+      obs::MetricType::kCounter, "ferry_transfer_object_failures_total",
+      "Object copies or deletes that failed (a durable run retries them in a later attempt).",
+      {}, {}, [&stats] { return static_cast<double>(stats.failures()); }));
+}
+
+StatsMetrics::~StatsMetrics() {
+  for (obs::Registration& r : series_) r.Detach();
+}
+
+struct MetricsServer::Impl {
+  explicit Impl(obs::Registry& r) : registry(r) {}
+  obs::Registry& registry;
+  httplib::Server server;
+  std::thread thread;
+};
+
+MetricsServer::MetricsServer(obs::Registry& registry)
+    : impl_(std::make_unique<Impl>(registry)) {}
+
+MetricsServer::~MetricsServer() {
+  if (impl_->thread.joinable()) {
+    impl_->server.stop();
+    impl_->thread.join();
+  }
+}
+
+Status MetricsServer::Start(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos && colon > 0) {
+    const char* first = listen.data() + colon + 1;
+    const char* last = listen.data() + listen.size();
+    auto r = std::from_chars(first, last, port);
+    if (r.ec != std::errc() || r.ptr != last || first == last) port = -1;
+  }
+  if (port < 0 || port > 65535) {
+    return Status::InvalidArgument("--metrics-listen: \"" + listen + "\" is not HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  obs::Registry& registry = impl_->registry;
+  impl_->server.Get("/metrics", [&registry](const httplib::Request&, httplib::Response& res) {
+    res.set_content(registry.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  if (port == 0) {
+    port = impl_->server.bind_to_any_port(host);
+    if (port <= 0) return Status::Unavailable("--metrics-listen: cannot listen on " + listen);
+  } else if (!impl_->server.bind_to_port(host, port)) {
+    return Status::Unavailable("--metrics-listen: cannot listen on " + listen);
+  }
+  port_ = port;
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  obs::Log(obs::Level::kInfo, "serving metrics",
+           {{"url", "http://" + listen.substr(0, colon) + ":" + std::to_string(port) + "/metrics"}});
+  return Status::Ok();
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Metrics (docs/design/observability.md): a sync with --metrics-file leaves a Prometheus
+# exposition whose series match what was copied (the same numbers as the --json summary), and
+# `ferry worker --metrics-listen` serves GET /metrics while it runs. Logs as JSON lines.
+source "$(dirname "$0")/testlib.bash"
+A=$(new_bucket ra)
+B=$(new_bucket rb)
+mkdir -p "$WORK/src"
+for i in 1 2 3 4 5; do head -c $((i * 1000 + 7)) /dev/urandom > "$WORK/src/o$i"; done
+BYTES=$(cat "$WORK"/src/o* | wc -c)
+
+# value FILE SERIES: the sample value of one series (exact name and labels), or nothing
+value() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
+
+rc=0
+ferry sync "$WORK/src" "ra:$A" --no-progress --json --metrics-file "$WORK/m1.prom" \
+  > "$WORK/out1" 2> "$WORK/err1" || rc=$?
+check "sync with --metrics-file succeeds" [ "$rc" = 0 ]
+check "  the file has HELP and TYPE lines" \
+  grep -q '^# TYPE ferry_s3_requests_total counter$' "$WORK/m1.prom"
+check "  objects copied: 5 in the summary and in the registry" \
+  [ "$(json "$WORK/out1" objects_copied)" = 5 -a \
+    "$(value "$WORK/m1.prom" ferry_transfer_objects_copied_total)" = 5 ]
+check "  bytes copied: the bytes of the files, in the summary and in the registry" \
+  [ "$(json "$WORK/out1" bytes_copied)" = "$BYTES" -a \
+    "$(value "$WORK/m1.prom" ferry_transfer_bytes_copied_total)" = "$BYTES" ]
+puts=$(value "$WORK/m1.prom" 'ferry_s3_requests_total{operation="PutObject",status="200"}')
+check "  PUT requests ($puts) >= objects copied" [ "${puts:-0}" -ge 5 ]
+check "  PUT latency histogram counted them" \
+  [ "$(value "$WORK/m1.prom" 'ferry_s3_request_seconds_count{operation="PutObject"}')" -ge 5 ]
+check "  +Inf bucket equals the count" [ \
+  "$(value "$WORK/m1.prom" 'ferry_s3_request_seconds_bucket{operation="PutObject",le="+Inf"}')" = \
+  "$(value "$WORK/m1.prom" 'ferry_s3_request_seconds_count{operation="PutObject"}')" ]
+check "  no failures" [ "$(value "$WORK/m1.prom" ferry_transfer_object_failures_total)" = 0 ]
+
+# A second run: nothing to copy, the listing is counted again.
+ferry sync "$WORK/src" "ra:$A" --no-progress --metrics-file "$WORK/m2.prom" 2>/dev/null
+check "unchanged run: 5 unchanged, 0 copied" [ \
+  "$(value "$WORK/m2.prom" ferry_transfer_objects_unchanged_total)" = 5 -a \
+  "$(value "$WORK/m2.prom" ferry_transfer_objects_copied_total)" = 0 ]
+
+# A worker serving /metrics while it copies a queued run.
+STATE=$WORK/state.db
+ferry sync "ra:$A" "rb:$B" --state "$STATE" --detach --no-progress 2>/dev/null
+"$FERRY_BIN" worker --state "$STATE" --config "$CONF" --metrics-listen 127.0.0.1:0 \
+  --log-format json --metrics-file "$WORK/w.prom" > "$WORK/wout" 2> "$WORK/werr" &
+WPID=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    try: j = json.loads(line)
+    except ValueError: continue
+    if j.get('message') == 'serving metrics': print(j['url'])" "$WORK/werr" 2>/dev/null || true)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+check "worker logs where it serves metrics (JSON lines)" [ -n "$url" ]
+copied=""
+for _ in $(seq 1 150); do
+  curl -sf "$url" > "$WORK/scrape" 2>/dev/null || true
+  copied=$(value "$WORK/scrape" ferry_transfer_objects_copied_total)
+  [ "$copied" = 5 ] && break
+  sleep 0.2
+done
+check "  a scrape shows the 5 objects copied" [ "$copied" = 5 ]
+check "  and the bytes" [ "$(value "$WORK/scrape" ferry_transfer_bytes_copied_total)" = "$BYTES" ]
+check "  and PUT requests to the destination" \
+  [ "$(value "$WORK/scrape" 'ferry_s3_requests_total{operation="PutObject",status="200"}')" -ge 5 ]
+check "  served as Prometheus text" bash -c \
+  "curl -sfI '$url' | grep -qi '^content-type: text/plain; version=0.0.4'"
+check "  other paths are not found" bash -c "! curl -sf '${url%/metrics}/nope' >/dev/null"
+kill -TERM "$WPID"
+wrc=0
+wait "$WPID" || wrc=$?
+check "worker stops on SIGTERM" [ "$wrc" = 0 ]
+check "  every stderr line it wrote is JSON or its summary" python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    if line.startswith('ferry worker:'): continue
+    json.loads(line)" "$WORK/werr"
+check "  and it wrote --metrics-file at exit" \
+  [ "$(value "$WORK/w.prom" ferry_transfer_objects_copied_total)" = 5 ]
+check "bad --metrics-listen is one error line, exit 2" expect_error 2 "metrics-listen" \
+  ferry worker --state "$STATE" --metrics-listen nope
+finish
