@@ -1,4 +1,5 @@
 #include "app/durable.h"
+#include "obs/log.h"
 
 #include <chrono>
 #include <cstdio>
@@ -208,9 +209,9 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     if (request.restart) {
       // Its queued work (parked deletes too) was planned from facts that may be stale now.
       FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(existing->id));
-      std::fprintf(stderr, "ferry: discarded unfinished run %lld (%s): %llu jobs removed\n",
-                   static_cast<long long>(existing->id), command_line.c_str(),
-                   static_cast<unsigned long long>(removed));
+      obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(existing->id) +
+                                      " (" + command_line + "): " + std::to_string(removed) +
+                                      " jobs removed");
       existing.reset();
     } else if (!stored.ok()) {
       return Refusal(*existing, command_line,
@@ -223,9 +224,8 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
   if (existing) {
     result.run = existing->id;
     result.resumed = true;
-    std::fprintf(stderr, "ferry: resuming run %lld (%s -> %s)\n",
-                 static_cast<long long>(result.run), request.source.c_str(),
-                 request.destination.c_str());
+    obs::Log(obs::Level::kInfo, "resuming run " + std::to_string(result.run),
+             {{"source", request.source}, {"destination", request.destination}});
     // Jobs a killed process of this machine still holds are taken over now, not in a minute.
     FERRY_RETURN_IF_ERROR(
         jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());

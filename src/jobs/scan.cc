@@ -21,6 +21,7 @@
 #include "jobs/worker_internal.h"
 #include "plan/merge.h"
 #include "transfer/planner.h"
+#include "obs/log.h"
 
 namespace ferry::jobs {
 namespace {
@@ -208,10 +209,10 @@ std::optional<std::string> SplitPoint(RunContext& ctx, const KeyRange& rest,
                                       std::string_view first, bool verbose) {
   int probes = 0;
   auto found = FindSplit(*ctx.src, rest, first, &probes);
-  if (verbose) {
-    std::fprintf(stderr, "scan: %s after %d probes%s\n",
-                 found.ok() && *found ? "split" : "no split", probes,
-                 found.ok() ? "" : (": " + found.status().message()).c_str());
+  if (verbose || obs::LogEnabled(obs::Level::kDebug)) {
+    obs::Log(verbose ? obs::Level::kInfo : obs::Level::kDebug,
+             found.ok() && *found ? "scan: split" : "scan: no split",
+             {{"probes", probes}, {"error", found.ok() ? "" : found.status().message()}});
   }
   if (!found.ok()) return std::nullopt;
   return *found;

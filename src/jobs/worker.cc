@@ -16,6 +16,7 @@
 #include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 #include "retry/policy.h"
+#include "obs/log.h"
 
 namespace ferry::jobs {
 
@@ -120,7 +121,13 @@ class Worker::Impl {
         options_(WithExecutor(std::move(options), own_executor_.get())),
         kinds_(options_.registry != nullptr ? *options_.registry : KindRegistry::Builtin()),
         clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Default()),
-        stats_(stats) {
+        stats_(stats),
+        jobs_started_(MetricsOf(options_).AddCounter(
+            "ferry_jobs_started_total", "Job attempts this process started, by kind", {"kind"})),
+        jobs_finished_(MetricsOf(options_).AddCounter(
+            "ferry_jobs_finished_total",
+            "Job attempts this process ended, by kind and outcome (done, retry, dead)",
+            {"kind", "outcome"})) {
     // Only kinds this worker has a handler for are claimed: a job of a kind that a newer
     // ferry added waits for a worker that knows it.
     claim_filter_.kinds = options_.kinds.empty() ? kinds_.Names() : options_.kinds;
@@ -175,6 +182,9 @@ class Worker::Impl {
   };
   void RenewLoop(std::stop_token stop);
 
+  static obs::Registry& MetricsOf(const WorkerOptions& o) {
+    return o.metrics != nullptr ? *o.metrics : obs::DefaultRegistry();
+  }
   static WorkerOptions WithExecutor(WorkerOptions o, transfer::Executor* own) {
     if (o.executor == nullptr) o.executor = own;
     return o;
@@ -189,6 +199,16 @@ class Worker::Impl {
   Clock& clock_;
   ClaimFilter claim_filter_;
   transfer::Stats& stats_;
+  // Jobs by kind (and outcome), for /metrics (WorkerOptions::metrics).
+  obs::FamilyRef<obs::Counter> jobs_started_;
+  obs::FamilyRef<obs::Counter> jobs_finished_;
+  void CountJob(const std::string& kind, Outcome::Kind outcome) {
+    jobs_finished_
+        .WithLabels({kind, outcome == Outcome::Kind::kDone    ? "done"
+                           : outcome == Outcome::Kind::kRetry ? "retry"
+                                                              : "dead"})
+        .Add();
+  }
 
   std::mutex mu_;
   std::condition_variable_any cv_;
@@ -272,7 +292,8 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
                             claim_filter_);
       if (!r.ok()) {
         if (!r.status().transient() || ++store_failures > 100) return r.status();
-        std::fprintf(stderr, "ferry: state store: %s (retrying)\n", r.status().message().c_str());
+        obs::Log(obs::Level::kWarn, "state store unreachable (retrying)",
+                 {{"error", r.status().message()}});
       } else {
         store_failures = 0;
         claimed = std::move(r).value();
@@ -394,10 +415,9 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
     cv_.notify_all();
     return;
   }
-  if (options_.verbose) {
-    std::fprintf(stderr, "job %lld: %s (run %lld, attempt %d)\n", static_cast<long long>(j.id),
-                 j.spec.kind.c_str(), static_cast<long long>(j.spec.run), j.attempts);
-  }
+  jobs_started_.WithLabels({j.spec.kind}).Add();
+  obs::Log(options_.verbose ? obs::Level::kInfo : obs::Level::kDebug, "job started",
+           {{"job", j.id}, {"kind", j.spec.kind}, {"run", j.spec.run}, {"attempt", j.attempts}});
   job->objects = job->handler->ObjectsInFlight(j, *job->ctx, options_);
   job->lister = job->handler->uses_lister_slot();
   {
@@ -500,21 +520,21 @@ void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcom
     clock_.SleepFor(std::chrono::milliseconds(500), {});
   }
   if (job->lost) {
-    if (options_.verbose) {
-      std::fprintf(stderr, "job %lld: stopped, its lease was lost\n",
-                   static_cast<long long>(job->claimed.job.id));
-    }
+    obs::Log(options_.verbose ? obs::Level::kInfo : obs::Level::kDebug,
+             "job stopped: its lease was lost", {{"job", job->claimed.job.id}});
   } else if (!s.ok()) {
-    std::fprintf(stderr, "ferry: job %lld: %s\n", static_cast<long long>(job->claimed.job.id),
-                 s.message().c_str());
+    obs::Log(obs::Level::kError, "job outcome not recorded",
+             {{"job", job->claimed.job.id}, {"error", s.message()}});
   } else if (outcome.kind == Outcome::Kind::kRetry) {
     stats_.job_retries += 1;
   }
-  if (!job->lost && s.ok() && outcome.kind != Outcome::Kind::kDone && options_.verbose) {
-    std::fprintf(stderr, "job %lld %s: %s\n", static_cast<long long>(job->claimed.job.id),
-                 outcome.kind == Outcome::Kind::kRetry ? "will retry" : "failed",
-                 outcome.error.c_str());
+  if (!job->lost && s.ok() && outcome.kind != Outcome::Kind::kDone) {
+    obs::Log(options_.verbose ? obs::Level::kInfo : obs::Level::kDebug,
+             outcome.kind == Outcome::Kind::kRetry ? "job will retry" : "job failed",
+             {{"job", job->claimed.job.id}, {"kind", job->claimed.job.spec.kind},
+              {"error", outcome.error}});
   }
+  if (!job->lost && s.ok()) CountJob(job->claimed.job.spec.kind, outcome.kind);
   std::lock_guard lock(mu_);
   objects_in_flight_ -= job->objects;
   ++finished_;
@@ -546,18 +566,18 @@ void Worker::Impl::RenewLoop(std::stop_token stop) {
     }
     for (const Lease& lease : waiting) {  // claimed, not dispatched yet: keep them ours
       Status s = store_.Renew(lease, options_.lease_ttl);
-      if (!s.ok() && options_.verbose) {
-        std::fprintf(stderr, "ferry: renew lease of job %lld: %s\n",
-                     static_cast<long long>(lease.job), s.message().c_str());
+      if (!s.ok()) {
+        obs::Log(obs::Level::kWarn, "lease renewal failed",
+                 {{"job", lease.job}, {"error", s.message()}});
       }
     }
     for (const auto& job : jobs) {
       Status s = store_.Renew(job->claimed.lease, options_.lease_ttl);
       if (s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) {
         LoseLease(*job, s);  // another worker took the job over (or it is gone)
-      } else if (!s.ok() && options_.verbose) {
-        std::fprintf(stderr, "ferry: renew lease of job %lld: %s\n",
-                     static_cast<long long>(job->claimed.lease.job), s.message().c_str());
+      } else if (!s.ok()) {
+        obs::Log(obs::Level::kWarn, "lease renewal failed",
+                 {{"job", job->claimed.lease.job}, {"error", s.message()}});
       }
     }
   }
@@ -565,8 +585,8 @@ void Worker::Impl::RenewLoop(std::stop_token stop) {
 
 void Worker::Impl::LoseLease(ActiveJob& job, const Status& why) {
   if (job.lost.exchange(true)) return;
-  std::fprintf(stderr, "ferry: job %lld: lease lost, stopping its work: %s\n",
-               static_cast<long long>(job.claimed.job.id), why.message().c_str());
+  obs::Log(obs::Level::kWarn, "lease lost, stopping its work",
+           {{"job", job.claimed.job.id}, {"error", why.message()}});
   job.cancel.request_stop();
 }
 
@@ -577,10 +597,10 @@ void Worker::Impl::GiveBack(const ClaimedJob& job) {
     if (s.ok() || !s.transient()) break;
     clock_.SleepFor(std::chrono::milliseconds(500), {});
   }
-  if (!s.ok() && options_.verbose) {
+  if (!s.ok()) {
     // The lease then expires as usual, and the attempt counts.
-    std::fprintf(stderr, "ferry: give back job %lld: %s\n", static_cast<long long>(job.job.id),
-                 s.message().c_str());
+    obs::Log(obs::Level::kWarn, "giving a job back failed",
+             {{"job", job.job.id}, {"error", s.message()}});
   }
 }
 

@@ -43,6 +43,7 @@
 
 #include "base/clock.h"
 #include "jobs/job_store.h"
+#include "obs/metrics.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
 #include "transfer/stats.h"
@@ -85,6 +86,10 @@ struct WorkerOptions {
   // the next round of continuous runs; nullptr = SystemClock::Default(). Must outlive the
   // worker. Tests pass a testing::FakeClock and move it instead of waiting.
   Clock* clock = nullptr;
+  // Where the worker counts its jobs: ferry_jobs_started_total{kind} and
+  // ferry_jobs_finished_total{kind,outcome} (outcome: done, retry, dead); nullptr =
+  // obs::DefaultRegistry(). Must outlive the worker.
+  obs::Registry* metrics = nullptr;
 };
 
 // Opens one side of a run from the location text stored with it.

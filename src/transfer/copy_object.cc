@@ -8,6 +8,7 @@
 #include "transfer/content.h"
 #include "transfer/engine.h"
 #include "transfer/verify.h"
+#include "obs/log.h"
 
 namespace ferry::transfer {
 
@@ -33,7 +34,7 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
       if (!s.ok() || done) return Complete(r, nullptr, s, 0);
     }
     if (options_.dry_run) {
-      std::fprintf(stderr, "would copy %s (%s)\n", r.src.key.c_str(), r.reason.c_str());
+      obs::Log(obs::Level::kInfo, "would copy", {{"key", r.src.key}, {"reason", r.reason}});
       return Complete(r, "would copy", Status::Ok(), r.src.size);
     }
     const bool large = r.src.size >= options_.multipart_threshold;

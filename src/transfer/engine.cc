@@ -1,4 +1,5 @@
 #include "transfer/engine.h"
+#include "obs/log.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -53,7 +54,7 @@ void TransferEngine::Delete(std::vector<std::string> keys) {
 void TransferEngine::RunDelete(const std::vector<std::string>& keys, std::stop_token stop) {
   if (options_.dry_run) {
     for (const auto& k : keys) {
-      std::fprintf(stderr, "would delete %s (destination only)\n", k.c_str());
+      obs::Log(obs::Level::kInfo, "would delete", {{"key", k}, {"reason", "destination only"}});
     }
     stats_.objects_deleted += keys.size();
     return;
@@ -62,7 +63,7 @@ void TransferEngine::RunDelete(const std::vector<std::string>& keys, std::stop_t
   if (s.ok()) {
     stats_.objects_deleted += keys.size();
     if (options_.verbose) {
-      for (const auto& k : keys) std::fprintf(stderr, "deleted %s\n", k.c_str());
+      for (const auto& k : keys) obs::Log(obs::Level::kInfo, "deleted", {{"key", k}});
     }
     return;
   }
@@ -76,7 +77,9 @@ void TransferEngine::Complete(const CopyRequest& request, const char* what, cons
   } else if (what != nullptr) {
     stats_.objects_copied += 1;
     stats_.bytes_copied += bytes;
-    if (options_.verbose) std::fprintf(stderr, "%s %s\n", what, request.src.key.c_str());
+    if (options_.verbose) {
+      obs::Log(obs::Level::kInfo, what, {{"key", request.destination_key()}});
+    }
   }
   if (request.done) request.done(status);
 }

@@ -17,6 +17,7 @@
 #include "transfer/content.h"
 #include "transfer/engine.h"
 #include "transfer/verify.h"
+#include "obs/log.h"
 
 namespace ferry::transfer {
 
@@ -162,9 +163,9 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
     if (!upload.server_side) {
       Status aborted =
           dst_.AbortPendingUpload({dst_key, recorded->upload_id, {}, false}, stop);
-      if (!aborted.ok() && options_.verbose) {
-        std::fprintf(stderr, "abort of the stale upload of %s: %s\n", dst_key.c_str(),
-                     aborted.message().c_str());
+      if (!aborted.ok()) {
+        obs::Log(obs::Level::kWarn, "abort of a stale upload failed",
+                 {{"key", dst_key}, {"error", aborted.message()}});
       }
     }
     recorded.reset();

@@ -188,7 +188,7 @@ jobs = [json.loads(l) for l in open(sys.argv[1])]
 by = collections.Counter((j["kind"], j["attempts"]) for j in jobs)
 print("  jobs by kind and attempts: " + ", ".join("%s x%d: %d" % (k, a, n) for (k, a), n in sorted(by.items())))
 PY
-cat "$WORK"/w*.log | sed -n 's/^ferry: job \([0-9]*\): lease lost, stopping.*/\1/p' > "$WORK/lost.txt"
+cat "$WORK"/w*.log | sed -n 's/^ferry: warn: lease lost, stopping its work job=\([0-9]*\).*/\1/p' > "$WORK/lost.txt"
 LOST=$(wc -l < "$WORK/lost.txt")
 echo "  leases lost by live workers: $LOST"
 

@@ -111,6 +111,7 @@ class JobKindsTest : public ::testing::Test {
     w.only_run = run;
     w.idle_poll = std::chrono::milliseconds(10);
     w.registry = &registry_;
+    w.metrics = &metrics_;
     return w;
   }
   // Runs a worker until its run is done or blocked.
@@ -151,6 +152,7 @@ class JobKindsTest : public ::testing::Test {
   std::unique_ptr<JobStore> store_;
   Journal journal_;
   KindRegistry registry_;
+  obs::Registry metrics_;
 };
 
 TEST_F(JobKindsTest, ARegisteredKindRunsThroughAWorkerAndItsPhasesFollowTheHandlers) {
@@ -167,6 +169,16 @@ TEST_F(JobKindsTest, ARegisteredKindRunsThroughAWorkerAndItsPhasesFollowTheHandl
   EXPECT_EQ(counts->of(kDeleteKind).of(JobState::kDone), 1u);
   EXPECT_EQ(counts->phase, 2);
   EXPECT_EQ(counts->state, RunState::kDone);
+  // The worker counted them by kind for /metrics.
+  const std::string exposition = metrics_.RenderPrometheus();
+  EXPECT_NE(exposition.find("ferry_jobs_started_total{kind=\"touch\"} 2\n"), std::string::npos)
+      << exposition;
+  EXPECT_NE(exposition.find("ferry_jobs_finished_total{kind=\"touch\",outcome=\"done\"} 2\n"),
+            std::string::npos)
+      << exposition;
+  EXPECT_NE(exposition.find("ferry_jobs_finished_total{kind=\"late\",outcome=\"done\"} 1\n"),
+            std::string::npos)
+      << exposition;
 }
 
 TEST_F(JobKindsTest, AKindTheWorkerDoesNotKnowIsNeverClaimed) {
