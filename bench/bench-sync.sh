@@ -24,6 +24,8 @@
 # Environment: BENCH_SMALL_N, BENCH_BIG_N, BENCH_BIG_MB, BENCH_TOOLS (default "ferry rclone aws"),
 #   BENCH_WORKLOADS (default "small resync big"), BENCH_DIR (default /tmp/ferry-bench),
 #   FERRY_BIN (default: build Release into build-release/), FERRY_BENCH_ARGS (extra ferry flags),
+#   FERRY_BIN_BEFORE (with the tool "ferry-before" in BENCH_TOOLS: an earlier build of ferry
+#   run beside the current one, e.g. BENCH_TOOLS="ferry ferry-before rclone"),
 #   BENCH_KEEP_RGW=1 (do not stop an RGW pair this script started), RGW_DIR / RGW_PORT / ...
 #   (scripts/rgw-start.sh), FERRY_TEST_S3_* (use that pair).
 set -euo pipefail
@@ -170,6 +172,9 @@ run_tool() {
     ferry)
       timed "$lf" "$FERRY_BIN" --config "$CONFIG" sync "ra:$src" "rb:$dst" --no-progress "${extra[@]}" || rc=$?
       record "$w" ferry "$T_WALL" "$T_CPU" "$T_RSS" "$dst" "$count" "$bytes" "$rc" ;;
+    ferry-before)  # another build of ferry (FERRY_BIN_BEFORE), for before/after figures
+      timed "$lf" "$FERRY_BIN_BEFORE" --config "$CONFIG" sync "ra:$src" "rb:$dst" --no-progress "${extra[@]}" || rc=$?
+      record "$w" ferry-before "$T_WALL" "$T_CPU" "$T_RSS" "$dst" "$count" "$bytes" "$rc" ;;
     rclone)
       timed "$lf" "${RCLONE[@]}" copy "ra:$src" "rb:$dst" "${rclone_flags[@]}" || rc=$?
       record "$w" rclone "$T_WALL" "$T_CPU" "$T_RSS" "$dst" "$count" "$bytes" "$rc" ;;

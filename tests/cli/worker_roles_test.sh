@@ -18,7 +18,7 @@ serve() { # kinds -> serves for 3 s
 serve delete
 check "a delete-only worker leaves the scan queued and unclaimed" \
   bash -c "'$FERRY_BIN' jobs show 1 --state '$STATE' | grep -q 'scan     queued attempts 0/'"
-check "  it names its roles" grep -q "(kinds delete) (region west)" "$WORK/werr"
+check "  it names its roles" grep -q "kinds=delete region=west" "$WORK/werr"
 check "nothing copied" [ -z "$(ls "$WORK/dst")" ]
 serve scan,transfer
 check "a scan and transfer worker copies the run" [ "$(ls "$WORK/dst" | wc -l)" = 3 ]
