@@ -90,6 +90,7 @@ std::string_view OperationName(const RequestSpec& spec) {
     if (m == "GET" && HasQuery(q, "list-type")) return "ListObjectsV2";
     if (m == "GET" && HasQuery(q, "versions")) return "ListObjectVersions";
     if (m == "GET" && HasQuery(q, "uploads")) return "ListMultipartUploads";
+    if (m == "GET" && HasQuery(q, "versioning")) return "GetBucketVersioning";
     if (m == "GET") return "ListObjects";
     if (m == "PUT" && HasQuery(q, "versioning")) return "PutBucketVersioning";
     if (m == "PUT") return "CreateBucket";

@@ -95,6 +95,7 @@ TEST(OperationNameTest, NamesEachS3Operation) {
   EXPECT_EQ(name("HEAD", "b", "", {}), "HeadBucket");
   EXPECT_EQ(name("PUT", "b", "", {}), "CreateBucket");
   EXPECT_EQ(name("PUT", "b", "", {{"versioning", ""}}), "PutBucketVersioning");
+  EXPECT_EQ(name("GET", "b", "", {{"versioning", ""}}), "GetBucketVersioning");
   EXPECT_EQ(name("DELETE", "b", "", {}), "DeleteBucket");
   EXPECT_EQ(name("GET", "b", "", {{"list-type", "2"}}), "ListObjectsV2");
   EXPECT_EQ(name("GET", "b", "", {{"versions", ""}}), "ListObjectVersions");
