@@ -169,6 +169,17 @@ class Backend {
   // Checks that the root exists and is reachable with the given credentials, so that a bad
   // bucket or key fails once with one clear error instead of once per object.
   virtual Status Check(std::stop_token stop) = 0;
+  // Asks the store whether it keeps versions and sets features().versions accordingly. Until
+  // then features().versions is what the backend knows without asking (S3: false; a memory
+  // backend: how it was made). Callers of the version methods that need to know (replication,
+  // delete markers) call it once, after Check and before sharing the backend between threads.
+  // Not part of Check: most runs never use versions, and the question costs a request.
+  // Errors: only a store that cannot be reached; a store that refuses the question (403, 501)
+  // counts as unversioned.
+  virtual Status LearnVersions(std::stop_token stop) {
+    (void)stop;
+    return Status::Ok();
+  }
 
   // All objects whose key starts with `prefix`, in ascending byte order of key.
   virtual Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) = 0;

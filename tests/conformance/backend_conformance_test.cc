@@ -17,6 +17,8 @@ void BackendConformanceTest::SetUp() {
   ASSERT_NE(backend_, nullptr);
   Status checked = backend_->Check({});
   ASSERT_TRUE(checked.ok()) << checked.ToString();
+  Status learnt = backend_->LearnVersions({});
+  ASSERT_TRUE(learnt.ok()) << learnt.ToString();
 }
 
 void BackendConformanceTest::TearDown() {

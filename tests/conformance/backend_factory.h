@@ -45,7 +45,7 @@ struct BackendFactory {
   bool lists_stored_parts = true;
   // ListVersions works (S3, memory: versioned or not, an unversioned store lists version
   // "null"); otherwise it and the version calls are kNotSupported (files). Whether the store
-  // keeps versions is features().versions, after Check().
+  // keeps versions is features().versions, after LearnVersions().
   bool lists_versions = true;
 };
 
@@ -57,7 +57,8 @@ inline std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& i
 
 class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
  protected:
-  // Makes the backend and runs Check() (which tells an S3 backend whether it is versioned).
+  // Makes the backend and runs Check() and LearnVersions() (which tells an S3 backend whether
+  // it is versioned).
   void SetUp() override;
   // Deletes whatever the test left (stores that outlive the backend object, such as S3).
   void TearDown() override;

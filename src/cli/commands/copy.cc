@@ -107,21 +107,20 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
 // Uploads that ferry started on this destination and that no run will resume any more (a
 // killed run's, older than --abort-uploads-after) cost storage: abort them. Only uploads the
 // state store recorded are candidates (app::AbortAbandonedUploads).
-void AbortAbandoned(const CopyArgs& a, Context& ctx, app::Wiring& wiring, jobs::JobStore& store) {
+void AbortAbandoned(const CopyArgs& a, Context& ctx, storage::Backend& dst,
+                    jobs::JobStore& store) {
   auto age = plan::ParseAge(a.abort_uploads_after);
-  auto loc = app::ParseLocation(a.dst);
-  if (!age.ok() || !loc.ok()) return;  // checked by Run
-  auto dst = wiring.OpenBackend(*loc, true);
-  if (!dst.ok() || !(*dst)->Check(ctx.stop).ok()) return;
-  auto n = app::AbortAbandonedUploads(store, a.dst, **dst,
-                                      std::chrono::system_clock::now() - *age, ctx.stop);
+  if (!age.ok()) return;  // checked by Run
+  auto n = app::AbortAbandonedUploads(store, a.dst, dst, std::chrono::system_clock::now() - *age,
+                                      ctx.stop);
   if (n.ok() && *n > 0) {
     obs::Log(obs::Level::kInfo, "aborted abandoned uploads",
              {{"uploads", *n}, {"older_than", a.abort_uploads_after}});
   }
 }
 
-int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
+// `dst` is the destination the caller opened and checked.
+int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::Backend& dst,
                  const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
   app::DurableRunRequest req;
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
@@ -130,7 +129,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
       automatic ? app::AutoStatePath(a.sync ? "sync" : "cp", a.src, a.dst) : a.state;
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
-  if (!a.detach) AbortAbandoned(a, ctx, wiring, **store);
+  if (!a.detach) AbortAbandoned(a, ctx, dst, **store);
   req.source = a.src;
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
@@ -209,7 +208,7 @@ int Run(const CopyArgs& a, Context& ctx) {
     return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
   }
   if (!a.no_state && !a.dry_run) {
-    return RunWithState(a, ctx, wiring, *options, *filter_options);
+    return RunWithState(a, ctx, wiring, **dst, *options, *filter_options);
   }
 
   transfer::Stats stats;

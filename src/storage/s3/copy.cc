@@ -24,7 +24,7 @@ Result<WriteResult> S3Backend::CopyFrom(const Backend& source, const ObjectInfo&
   // With COPY, S3 writes its default class unless told: keep the source's.
   request.storage_class = storage_class.empty() ? object.storage_class : std::string(storage_class);
   FERRY_ASSIGN_OR_RETURN(s3::WrittenObject written, client_.CopyObject(request, stop));
-  std::string version_id = VersionOfCopy(request.key, written, stop);
+  std::string version_id = VersionOfCopy(request.key, written, features_.versions, stop);
   return WriteResult{std::move(written.etag), std::move(version_id)};
 }
 

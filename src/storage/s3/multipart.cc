@@ -78,7 +78,10 @@ class S3ChunkWriter : public ChunkWriter {
       request.key = key_;
       request.replace = &options;
       auto copied = backend_.client().CopyObject(request, stop);
-      if (copied.ok()) copied->version_id = backend_.VersionOfCopy(key_, *copied, stop);
+      if (copied.ok()) {
+        const bool versioned = backend_.features().versions || IsRealVersion(done.version_id);
+        copied->version_id = backend_.VersionOfCopy(key_, *copied, versioned, stop);
+      }
       if (copied.ok()) {
         // A versioned bucket keeps the completed upload as an older version: remove it, so
         // that one write leaves one version (best effort; a leftover is only a duplicate).

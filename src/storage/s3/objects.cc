@@ -23,12 +23,15 @@ Status S3Backend::Check(std::stop_token stop) {
     return Status::NotFound("bucket not found: s3://" + bucket_ + " at " +
                             client_.options().endpoint);
   }
-  FERRY_RETURN_IF_ERROR(s);
+  return s;
+}
+
+Status S3Backend::LearnVersions(std::stop_token stop) {
   Result<s3::BucketVersioning> versioning = client_.GetBucketVersioning(bucket_, stop);
   if (!versioning.ok()) {
     // A user allowed objects but not the bucket's settings (403), a store without versioning
     // (501, 400): unversioned as far as ferry can tell. Only a store that cannot be reached
-    // fails the check.
+    // fails.
     const ErrorCode code = versioning.status().code();
     if (code == ErrorCode::kUnavailable || code == ErrorCode::kCancelled) {
       return versioning.status().WithContext("asking the versioning of " + Describe());

@@ -3,17 +3,20 @@
 // streamed (1,000 keys a request), whole-object reads return the metadata from the same GET,
 // chunked writes are multipart uploads, server-side copies use CopyObject / UploadPartCopy.
 //
-// Versions: Check() asks GetBucketVersioning and sets features().versions when versioning is
-// Enabled (a bucket whose versioning this user may not read, or a store that refuses the
-// request, counts as unversioned). Version
+// Versions: LearnVersions() (not Check: a sync never needs it, and RGW answers it ~45 ms late)
+// asks GetBucketVersioning and sets features().versions when versioning is Enabled (a bucket
+// whose versioning this user may not read, or a store that refuses the request, counts as
+// unversioned). Until then features().versions is false: writes and server-side copies then
+// report the version id the store sends, and never ask for one (RGW sends none with CopyObject;
+// once versions are known, a HEAD learns it). Version
 // listings are ListObjectVersions pages (an unversioned bucket lists version "null"); the
 // version calls send versionId; writes return x-amz-version-id. A chunked write whose
 // metadata is stamped after completion (AddMetadataOnCommit: a copy onto itself) removes the
 // version the completion made, so that one write leaves one version.
 //
 // Thread-safety: all methods are thread-safe (the client is); cursors and chunk writers follow
-// the Backend contracts. Check() and set_list_page_size() change state: call them before
-// sharing the backend between threads.
+// the Backend contracts. Check(), LearnVersions() and set_list_page_size() change state: call
+// them before sharing the backend between threads.
 #pragma once
 
 #include <memory>
@@ -34,6 +37,7 @@ class S3Backend : public Backend {
   const Features& features() const override { return features_; }
   std::string Describe() const override;
   Status Check(std::stop_token stop) override;
+  Status LearnVersions(std::stop_token stop) override;
 
   Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;
   Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
@@ -90,11 +94,13 @@ class S3Backend : public Backend {
   // Tests use small pages to exercise paging.
   void set_list_page_size(int n) { list_page_size_ = n; }
 
-  // The version a CopyObject to `full_key` made: from its reply, or (versioned bucket; RGW
-  // does not send it) from a HEAD when the current object still has the copy's ETag; ""
-  // when unknown or unversioned. Used by CopyFrom and chunked commits.
+  // The version a CopyObject to `full_key` made: from its reply, or when the bucket is known
+  // to be `versioned` (RGW does not send it) from a HEAD when the current object still has
+  // the copy's ETag; "" when unknown or unversioned. Used by CopyFrom (versioned: learnt by
+  // LearnVersions, so a plain sync never pays the HEAD) and chunked commits (versioned: also
+  // when the completion reported a version).
   std::string VersionOfCopy(const std::string& full_key, const s3::WrittenObject& copy,
-                            std::stop_token stop);
+                            bool versioned, std::stop_token stop);
 
   s3::S3Client& client() const { return client_; }
   const std::string& bucket() const { return bucket_; }

@@ -134,8 +134,8 @@ Status S3Backend::DeleteVersion(std::string_view key, std::string_view version_i
 }
 
 std::string S3Backend::VersionOfCopy(const std::string& full_key, const s3::WrittenObject& copy,
-                                     std::stop_token stop) {
-  if (!copy.version_id.empty() || !features_.versions) return copy.version_id;
+                                     bool versioned, std::stop_token stop) {
+  if (!copy.version_id.empty() || !versioned) return copy.version_id;
   // RGW 16 sends no x-amz-version-id with CopyObject: HEAD tells, unless another write came
   // first (then the ETag may differ and the version stays unknown).
   Result<s3::ObjectHead> head = client_.HeadObject(bucket_, full_key, {}, stop);

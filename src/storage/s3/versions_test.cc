@@ -40,11 +40,10 @@ class S3VersionsTest : public ::testing::Test {
     return r.method + " " + r.url;
   }
 
-  // Check() against a versioned bucket.
+  // LearnVersions() against a versioned bucket.
   void CheckVersioned() {
-    transport_.Push(FakeReply::Ok());
     transport_.Push(Versioning("Enabled"));
-    ASSERT_TRUE(backend_->Check({}).ok());
+    ASSERT_TRUE(backend_->LearnVersions({}).ok());
     ASSERT_TRUE(backend_->features().versions);
     base_ = transport_.request_count();
   }
@@ -57,25 +56,31 @@ class S3VersionsTest : public ::testing::Test {
   size_t base_ = 0;
 };
 
-TEST_F(S3VersionsTest, CheckLearnsWhetherTheBucketKeepsVersions) {
-  EXPECT_FALSE(backend_->features().versions) << "unknown before Check";
+TEST_F(S3VersionsTest, CheckAsksNothingAboutVersions) {
+  // A sync never needs versions: Check is one HEAD of the bucket, and a server-side copy onto
+  // a bucket whose versioning was not asked costs no HEAD for its version id.
   transport_.Push(FakeReply::Ok());
+  ASSERT_TRUE(backend_->Check({}).ok());
+  EXPECT_EQ(transport_.request_count(), base_ + 1);
+  EXPECT_EQ(Request(0), "HEAD http://127.0.0.1:7480/b");
+  EXPECT_FALSE(backend_->features().versions) << "not known before LearnVersions";
+}
+
+TEST_F(S3VersionsTest, LearnVersionsAsksWhetherTheBucketKeepsVersions) {
+  EXPECT_FALSE(backend_->features().versions) << "unknown before LearnVersions";
   transport_.Push(Versioning("Enabled"));
-  ASSERT_TRUE(backend_->Check({}).ok());
+  ASSERT_TRUE(backend_->LearnVersions({}).ok());
   EXPECT_TRUE(backend_->features().versions);
-  EXPECT_EQ(Request(1), "GET http://127.0.0.1:7480/b?versioning");
-  transport_.Push(FakeReply::Ok());
+  EXPECT_EQ(Request(0), "GET http://127.0.0.1:7480/b?versioning");
   transport_.Push(Versioning("Suspended"));
-  ASSERT_TRUE(backend_->Check({}).ok());
+  ASSERT_TRUE(backend_->LearnVersions({}).ok());
   EXPECT_FALSE(backend_->features().versions);
   // Not allowed to ask: unversioned, not a failure. Unreachable: a failure.
-  transport_.Push(FakeReply::Ok());
   transport_.Push(FakeReply::S3Error(403, "AccessDenied"));
-  EXPECT_TRUE(backend_->Check({}).ok());
+  EXPECT_TRUE(backend_->LearnVersions({}).ok());
   EXPECT_FALSE(backend_->features().versions);
-  transport_.Push(FakeReply::Ok());
   transport_.Push(FakeReply::S3Error(503, "ServiceUnavailable"));
-  EXPECT_EQ(backend_->Check({}).code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(backend_->LearnVersions({}).code(), ErrorCode::kUnavailable);
 }
 
 TEST_F(S3VersionsTest, ListVersionsPagesWithTheServersMarkersAndStripsThePrefix) {
@@ -152,13 +157,18 @@ TEST_F(S3VersionsTest, VersionCallsSendTheVersionId) {
   EXPECT_EQ(backend_->StatVersion("k", "", false, {}).status().code(), ErrorCode::kInvalidArgument);
 }
 
-TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersion) {
-  CheckVersioned();
+// A chunked write stamped with metadata after completion, on a versioned bucket.
+void ExpectStampedCommitLeavesOneVersion(FakeTransport& transport_, S3Backend& backend,
+                                         size_t base_) {
+  auto Request = [&](size_t i) {
+    const auto r = transport_.requests().at(base_ + i);
+    return r.method + " " + r.url;
+  };
   transport_.Push(FakeReply::Ok(
       "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>"));
   WriteSpec spec;
   spec.size = 3;
-  auto writer = backend_->OpenChunkWriter("k", spec, 5, {});
+  auto writer = backend.OpenChunkWriter("k", spec, 5, {});
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   transport_.Push(FakeReply::Ok("", [] {
     http::Headers h;
@@ -189,6 +199,39 @@ TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersion) {
             "/b/root/k?versionId=v1");
   EXPECT_EQ(Request(4), "HEAD http://127.0.0.1:7480/b/root/k");
   EXPECT_EQ(Request(5), "DELETE http://127.0.0.1:7480/b/root/k?versionId=v1");
+}
+
+TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersion) {
+  CheckVersioned();
+  ExpectStampedCommitLeavesOneVersion(transport_, *backend_, base_);
+}
+
+TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersionWithoutLearningVersions) {
+  // A sync never asks the bucket's versioning; the completion's version id tells.
+  ExpectStampedCommitLeavesOneVersion(transport_, *backend_, base_);
+}
+
+TEST_F(S3VersionsTest, ServerSideCopyAsksNoVersionUnlessVersionsWereLearnt) {
+  S3Backend source(*client_, "src", "");
+  ObjectInfo object;
+  object.key = "k";
+  object.size = 3;
+  object.etag = "e";
+  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>"));
+  auto copied = backend_->CopyFrom(source, object, "k", "", {});
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  EXPECT_EQ(copied->version_id, "");
+  EXPECT_EQ(transport_.request_count(), base_ + 1) << "no HEAD for a version nobody needs";
+  CheckVersioned();
+  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>"));
+  http::Headers head;
+  head.Add("ETag", "\"e\"");
+  head.Add("x-amz-version-id", "v7");
+  transport_.Push(FakeReply::Ok("", head));
+  copied = backend_->CopyFrom(source, object, "k", "", {});
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  EXPECT_EQ(copied->version_id, "v7");
+  EXPECT_EQ(Request(1), "HEAD http://127.0.0.1:7480/b/root/k");
 }
 
 }  // namespace
