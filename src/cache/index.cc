@@ -95,8 +95,7 @@ Status CacheIndex::Record(const Copied& c, std::chrono::seconds ttl, std::string
   if (ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
   return session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
-    FERRY_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO cache_entries (cache, key, source_etag, source_version,"
+    return tx.Exec("INSERT INTO cache_entries (cache, key, source_etag, source_version,"
                 " source_mtime_ns, size, expires, generation, state, mark_expires, copied,"
                 " copied_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'live', 0, $8, $9)"
                 " ON CONFLICT (cache, key) DO UPDATE SET source_etag = excluded.source_etag,"
@@ -107,8 +106,6 @@ Status CacheIndex::Record(const Copied& c, std::chrono::seconds ttl, std::string
                 " copied_by = excluded.copied_by",
                 {cache_, c.key, c.source_etag, c.source_version, c.source_mtime_ns,
                  static_cast<int64_t>(c.size), now + Ms(ttl), now, request})
-            .status());
-    return tx.Exec("DELETE FROM cache_failures WHERE cache = $1 AND key = $2", {cache_, c.key})
         .status();
   });
 }

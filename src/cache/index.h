@@ -2,8 +2,9 @@
 // (component "cache", docs/design/cache.md). One row per cached key: the source object it was
 // copied from (ETag, version id, mtime, size), when it expires, and a generation that every
 // change of the row bumps, so that an expiry pass can delete a row only if nobody touched it
-// since the pass read it (compare-and-delete). Failures of warm requests are kept per key too,
-// so that a later request on the same prefixes learns of them.
+// since the pass read it (compare-and-delete). Failures of warm requests are kept per key too
+// (the last one of each key), until a --force request on their prefixes clears them, so that
+// later requests on the same prefixes learn that the data they need had a problem.
 //
 // A row is `live` (the object is in the cache) or `expiring` (an expiry pass marked it and is
 // deleting the object: a warm treats it as not cached and waits for the mark to go, or takes

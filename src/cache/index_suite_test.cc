@@ -199,7 +199,7 @@ TEST_P(CacheIndexConformanceTest, DropEntryIsACompareAndDelete) {
   EXPECT_FALSE(f.index->Get("k")->has_value());
 }
 
-TEST_P(CacheIndexConformanceTest, FailuresAreKeptUntilACopyOrAForce) {
+TEST_P(CacheIndexConformanceTest, FailuresAreKeptUntilAForce) {
   FIXTURE(f);
   ASSERT_TRUE(f.index->RecordFailure("a/1", "boom", "r1").ok());
   ASSERT_TRUE(f.index->RecordFailure("a/2", "bang", "r1").ok());
@@ -209,8 +209,10 @@ TEST_P(CacheIndexConformanceTest, FailuresAreKeptUntilACopyOrAForce) {
   ASSERT_EQ(a->size(), 2u);
   EXPECT_EQ((*a)[0].error, "boom");
   EXPECT_EQ((*a)[0].request, "r1");
-  ASSERT_TRUE(f.index->Record(Obj("a/1", "e"), 1h, "r2").ok());  // copied since: no problem
-  EXPECT_EQ(f.index->FailuresUnder("a/")->size(), 1u);
+  ASSERT_TRUE(f.index->Record(Obj("a/1", "e"), 1h, "r2").ok());  // copied since: still told
+  EXPECT_EQ(f.index->FailuresUnder("a/")->size(), 2u);
+  ASSERT_TRUE(f.index->RecordFailure("a/1", "again", "r3").ok());  // the latest one is kept
+  EXPECT_EQ((*f.index->FailuresUnder("a/"))[0].request, "r3");
   std::vector<std::string> prefixes = {"a/"};
   ASSERT_TRUE(f.index->ClearFailuresUnder(prefixes).ok());
   EXPECT_TRUE(f.index->FailuresUnder("a/")->empty());

@@ -58,8 +58,8 @@ struct WarmResult {
   uint64_t bytes = 0;  // bytes copied
   double seconds = 0;
   std::vector<KeyFailure> failures;  // this request's
-  // Failures that other requests reported on these prefixes since the last --force, for keys
-  // that are still not cached.
+  // Failures that other requests reported on these prefixes since the last --force (the last
+  // one of each key).
   std::vector<KeyFailure> earlier_failures;
   std::vector<std::string> waited_for;  // owners of overlapping requests waited for
   std::vector<std::string> taken_over;  // owners of dead requests whose locks were taken over

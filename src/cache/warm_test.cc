@@ -1,0 +1,159 @@
+// Warm requests on memory backends and a SQLite index, with an injected clock.
+#include <thread>
+
+#include "cache/test_env.h"
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(WarmTest, CopiesOnceThenSkipsAndRenewsWhatIsCachedAndUnchanged) {
+  CacheEnv env;
+  env.Put("y23/a", "alpha");
+  env.Put("y23/b", "bravo!");
+  env.Put("y24/c", "charlie");
+  auto first = env.Warm({"y23/"}, 1h);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->listed, 2u);
+  EXPECT_EQ(first->copied, 2u);
+  EXPECT_EQ(first->bytes, 11u);
+  EXPECT_EQ(first->skipped, 0u);
+  EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"y23/a", "y23/b"}));
+  const int64_t expires = (*env.index->Get("y23/a"))->expires_ms;
+
+  env.clock.Advance(30min);
+  env.source.ResetCounts();
+  env.cache.ResetCounts();
+  auto second = env.Warm({"y23/", ""}, 1h, false, "req-2");  // "" covers y23/: one prefix
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(second->prefixes, (std::vector<std::string>{""}));
+  EXPECT_EQ(second->skipped, 2u);
+  EXPECT_EQ(second->copied, 1u);  // y24/c
+  EXPECT_EQ(env.source.counts().reads, 1);  // only y24/c was read
+  EXPECT_EQ(env.cache.counts().puts, 1);
+  EXPECT_EQ((*env.index->Get("y23/a"))->expires_ms, expires + 30 * 60 * 1000);
+}
+
+TEST(WarmTest, AChangedSourceObjectIsCopiedAgain) {
+  CacheEnv env;
+  env.Put("k", "old");
+  ASSERT_TRUE(env.Warm({""}, 1h).ok());
+  env.Put("k", "new contents");
+  auto r = env.Warm({""}, 1h);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->copied, 1u);
+  EXPECT_EQ(env.cache.Contents("k"), "new contents");
+}
+
+TEST(WarmTest, LaterRequestsLearnOfFailuresUntilAForce) {
+  CacheEnv env;
+  env.Put("p/a", "a");
+  env.Put("p/b", "b");
+  env.cache.FailNext(storage::MemoryBackend::kPut, 2, Status::PermissionDenied("no write"));
+  auto failed = env.Warm({"p/"}, 1h, false, "first");
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->failed, 2u);
+  EXPECT_EQ(failed->copied, 0u);
+  ASSERT_EQ(failed->failures.size(), 2u);
+  EXPECT_EQ(failed->failures[0].key, "p/a");
+  EXPECT_NE(failed->failures[0].error.find("no write"), std::string::npos);
+  EXPECT_TRUE(failed->earlier_failures.empty());  // its own are not "earlier"
+
+  // A later request on an overlapping prefix copies the keys and learns of the problem.
+  auto later = env.Warm({"p/a"}, 1h, false, "second");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->copied, 1u);
+  ASSERT_EQ(later->earlier_failures.size(), 1u);
+  EXPECT_EQ(later->earlier_failures[0].key, "p/a");
+  EXPECT_EQ(later->earlier_failures[0].request, "first");
+
+  // Force after the failure: everything is copied again, the failures are forgotten.
+  env.cache.ResetCounts();
+  auto forced = env.Warm({"p/"}, 1h, true, "third");
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->copied, 2u);
+  EXPECT_EQ(forced->skipped, 0u);
+  EXPECT_EQ(env.cache.counts().puts, 2);
+  EXPECT_TRUE(forced->earlier_failures.empty());
+  auto after = env.Warm({"p/"}, 1h, false, "fourth");
+  EXPECT_TRUE(after->earlier_failures.empty());
+  EXPECT_EQ(after->skipped, 2u);
+}
+
+TEST(WarmTest, BadRequestsAreRefused) {
+  CacheEnv env;
+  EXPECT_EQ(env.Warm({}, 1h).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(env.Warm({""}, 0s).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(env.Warm({""}, -5s).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(WarmTest, AnOverlappingRequestWaitsAndReportsTheWorkItJoined) {
+  CacheEnv env;
+  env.Put("y/m2/a", "a");
+  env.Put("y/m2/b", "b");
+  // Request A holds y/ (a long lease) and is copying.
+  std::vector<std::string> held = {"y/"};
+  auto a = env.locks->TryAcquire("A", held, 1h);
+  ASSERT_TRUE(a.ok() && a->hold);
+  Result<WarmResult> b = Status::Internal("not run");
+  std::thread waiter([&] { b = env.Warm({"y/m2/"}, 1h, false, "B"); });
+  // A finishes its copies (recorded as A's), then releases.
+  std::this_thread::sleep_for(50ms);
+  for (const char* k : {"y/m2/a", "y/m2/b"}) {
+    ASSERT_TRUE(env.index
+                    ->Record(Copied{.key = k, .source_etag = (*env.source.Stat(k, false, {})).etag,
+                                    .source_version = "", .source_mtime_ns = 0, .size = 1},
+                             1h, "A")
+                    .ok());
+  }
+  ASSERT_TRUE(env.locks->Release(*a->hold).ok());
+  waiter.join();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->waited_for, (std::vector<std::string>{"A"}));
+  EXPECT_EQ(b->copied, 0u);
+  EXPECT_EQ(b->skipped, 2u);
+  EXPECT_EQ(b->joined, 2u);
+  EXPECT_EQ(env.cache.counts().puts, 0);
+}
+
+TEST(WarmTest, ADeadHoldersLockIsTakenOverAndItsWorkFinished) {
+  CacheEnv env;
+  env.Put("d/1", "one");
+  env.Put("d/2", "two");
+  // The dead holder copied d/1 and died before d/2; its lease is never renewed.
+  std::vector<std::string> held = {""};
+  auto dead = env.locks->TryAcquire("dead", held, 30s);
+  ASSERT_TRUE(dead.ok() && dead->hold);
+  ASSERT_TRUE(env.index
+                  ->Record(Copied{.key = "d/1", .source_etag = (*env.source.Stat("d/1", false, {})).etag,
+                                  .source_version = "", .source_mtime_ns = 0, .size = 3},
+                           1h, "dead")
+                  .ok());
+  auto r = env.Warm({"d/"}, 1h, false, "heir");  // waits on the fake clock until it ran out
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->waited_for, (std::vector<std::string>{"dead"}));
+  EXPECT_EQ(r->taken_over, (std::vector<std::string>{"dead"}));
+  EXPECT_EQ(r->copied, 1u);   // d/2 only
+  EXPECT_EQ(r->skipped, 1u);  // d/1 was done by the dead holder
+  EXPECT_EQ(env.locks->Renew(*dead->hold, 30s).code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST(WarmTest, AnEntryBeingExpiredIsCopiedOnlyAfterTheExpiryLetGo) {
+  CacheEnv env;
+  env.Put("k", "v");
+  ASSERT_TRUE(env.Warm({""}, 1h).ok());
+  env.clock.Advance(2h);
+  Entry e = (*env.index->Expired(10))[0];
+  ASSERT_TRUE(*env.index->MarkExpiring(e, 1min));  // an expirer stalls after its mark
+  auto r = env.Warm({""}, 1h, false, "req-2");     // waits until the mark ran out, takes over
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->copied, 1u);
+  auto now = *env.index->Get("k");
+  ASSERT_TRUE(now.has_value());
+  EXPECT_FALSE(now->expiring);
+  EXPECT_FALSE(*env.index->HoldMark(e, 1min));  // the stalled expirer will not delete it
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
