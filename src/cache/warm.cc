@@ -134,6 +134,7 @@ class Copier {
     engine_.Copy(std::move(r));
   }
   void Wait() { engine_.Wait(); }
+  bool lock_lost() const { return cancel_.stop_requested(); }
   void Cancel() { engine_.Cancel(); }
 
  private:
@@ -264,6 +265,7 @@ Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const Warm
   std::vector<std::pair<Entry, storage::ObjectInfo>> expiring;
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("interrupted");
+    if (copier.lock_lost()) break;  // Warm reports it; queue nothing more
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
     result.listed++;

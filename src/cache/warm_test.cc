@@ -1,4 +1,5 @@
 // Warm requests on memory backends and a SQLite index, with an injected clock.
+#include <future>
 #include <thread>
 
 #include "cache/test_env.h"
@@ -153,6 +154,75 @@ TEST(WarmTest, AnEntryBeingExpiredIsCopiedOnlyAfterTheExpiryLetGo) {
   ASSERT_TRUE(now.has_value());
   EXPECT_FALSE(now->expiring);
   EXPECT_FALSE(*env.index->HoldMark(e, 1min));  // the stalled expirer will not delete it
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A source whose listings wait until the test opens the gate.
+class GatedSource : public storage::MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Result<std::unique_ptr<storage::ListingCursor>> List(std::string_view prefix) override {
+    gate_.wait();
+    return MemoryBackend::List(prefix);
+  }
+  void Open() { open_.set_value(); }
+
+ private:
+  std::promise<void> open_;
+  std::shared_future<void> gate_ = open_.get_future().share();
+};
+
+int64_t LockRows(state::SqlSession& session) {
+  int64_t n = 0;
+  EXPECT_TRUE(session
+                  .Transact(state::TxMode::kRead,
+                            [&](state::SqlTx& tx) -> Status {
+                              auto r = tx.Exec("SELECT COUNT(*) FROM cache_locks");
+                              if (!r.ok()) return r.status();
+                              n = state::CellInt(r->rows[0][0]);
+                              return Status::Ok();
+                            })
+                  .ok());
+  return n;
+}
+
+TEST(WarmTest, AHolderThatLostItsLockStopsAndFails) {
+  CacheEnv env;
+  GatedSource source(storage::MemoryBackend::Options{.name = "gated", .clock = &env.clock});
+  storage::WriteSpec spec;
+  spec.size = 1;
+  ASSERT_TRUE(source.Put("k", std::as_bytes(std::span("v", 1)), spec, {}).ok());
+  WarmContext ctx{.source = source, .cache = env.cache, .index = *env.index, .locks = *env.locks,
+                  .executor = env.executor};
+  Result<WarmResult> r = Status::Internal("not run");
+  std::thread warm([&] {
+    r = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, env.Options(), {});
+  });
+  while (LockRows(*env.session) == 0) std::this_thread::sleep_for(1ms);
+  // Another request took the hold over (its lease ran out while the holder was stuck).
+  ASSERT_TRUE(env.session
+                  ->Transact(state::TxMode::kWrite,
+                             [](state::SqlTx& tx) {
+                               return tx.Exec("DELETE FROM cache_locks").status();
+                             })
+                  .ok());
+  // The holder's next renewal finds it gone (moved on several times: its renewal thread may
+  // only just have started waiting).
+  for (int i = 0; i < 20; ++i) {
+    env.clock.Advance(11s);
+    std::this_thread::sleep_for(10ms);
+  }
+  source.Open();
+  warm.join();
+  EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition) << r.status().message();
+  EXPECT_TRUE(env.cache.Keys().empty());  // nothing copied after the lock was lost
 }
 
 }  // namespace
