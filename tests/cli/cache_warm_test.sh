@@ -69,6 +69,20 @@ ferry cache expire --cache "rb:$C" --state "$ST" --json > "$WORK/e2.json"
 check "objects past their TTL are deleted" [ "$(jget "$WORK/e2.json" '["expired"]')" = 3 ]
 check "from the cache bucket too" [ "$(ferry ls "rb:$C" | grep -c ' y24/')" = 0 ]
 
+# serve: expiry passes in a loop until SIGTERM
+warm --prefix y24/ --ttl 1s > /dev/null
+"$FERRY_BIN" --config "$CONF" cache serve --cache "rb:$C" --state "$ST" --interval 1s \
+  > "$WORK/serve.out" 2> "$WORK/serve.err" &
+serve=$!
+for _ in $(seq 1 100); do
+  [ "$(ferry ls "rb:$C" | grep -c ' y24/')" = 0 ] && break
+  sleep 0.1
+done
+kill -TERM "$serve"; rc=0; wait "$serve" || rc=$?
+check "serve expires objects while it runs" [ "$(ferry ls "rb:$C" | grep -c ' y24/')" = 0 ]
+check "serve reports its passes" grep -q "3 expired" "$WORK/serve.out"
+check "serve stops cleanly on SIGTERM" [ "$rc" = 0 ]
+
 # verify: an object deleted behind the index's back, an unknown object
 ferry ls "rb:$C" > "$WORK/before.txt"
 echo stray > "$WORK/stray"; mkdir -p "$WORK/strays"; mv "$WORK/stray" "$WORK/strays/"
