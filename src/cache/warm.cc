@@ -220,35 +220,42 @@ class Renewer {
   std::map<std::string, Pending> pending_;
 };
 
-// An entry an expiry pass is deleting: wait until the pass is done (the row is gone), or take
-// the row over once the mark's lease ran out (the pass died). Then the object is copied.
-Status WaitForExpiry(const WarmContext& ctx, const WarmOptions& options, Entry e,
-                     const storage::ObjectInfo& o, Copier& copier, Renewer& renewer,
-                     std::stop_token stop) {
-  for (;;) {
-    if (e.mark_expires_ms <= ctx.index.NowMs()) {
-      FERRY_ASSIGN_OR_RETURN(bool dropped, ctx.index.DropStaleMark(e));
-      if (dropped) {
-        copier.Copy(o);
-        return Status::Ok();
+// Entries an expiry pass is deleting: wait until the pass is done with each (its row is gone),
+// or take a row over once its mark's lease ran out (the pass died); then copy the object. One
+// poll per round for all of them, not per key.
+Status WaitForExpiry(const WarmContext& ctx, const WarmOptions& options,
+                     std::vector<std::pair<Entry, storage::ObjectInfo>> waiting, Copier& copier,
+                     Renewer& renewer, std::stop_token stop) {
+  while (!waiting.empty()) {
+    std::vector<std::pair<Entry, storage::ObjectInfo>> still;
+    for (auto& [e, o] : waiting) {
+      if (e.mark_expires_ms <= ctx.index.NowMs()) {
+        FERRY_ASSIGN_OR_RETURN(bool dropped, ctx.index.DropStaleMark(e));
+        if (dropped) {
+          copier.Copy(o);
+          continue;
+        }
       }
-    } else {
-      ctx.index.clock().SleepFor(options.poll, stop);
-      if (stop.stop_requested()) return Status::Cancelled("interrupted");
+      FERRY_ASSIGN_OR_RETURN(std::optional<Entry> now, ctx.index.Get(o.key));
+      if (!now) {
+        copier.Copy(o);
+      } else if (!now->expiring) {
+        // Copied again meanwhile (by a request that took the mark over).
+        if (Unchanged(*now, o)) {
+          FERRY_RETURN_IF_ERROR(renewer.Add(o, false));
+        } else {
+          copier.Copy(o);
+        }
+      } else {
+        still.emplace_back(std::move(*now), std::move(o));
+      }
     }
-    FERRY_ASSIGN_OR_RETURN(std::optional<Entry> now, ctx.index.Get(o.key));
-    if (!now) {
-      copier.Copy(o);
-      return Status::Ok();
-    }
-    if (!now->expiring) {
-      // Copied again meanwhile (by a request that took the mark over).
-      if (Unchanged(*now, o)) return renewer.Add(o, false);
-      copier.Copy(o);
-      return Status::Ok();
-    }
-    e = *now;
+    waiting = std::move(still);
+    if (waiting.empty()) break;
+    ctx.index.clock().SleepFor(options.poll, stop);
+    if (stop.stop_requested()) return Status::Cancelled("interrupted");
   }
+  return Status::Ok();
 }
 
 Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
@@ -283,9 +290,7 @@ Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const Warm
     }
   }
   FERRY_RETURN_IF_ERROR(renewer.Flush());
-  for (auto& [e, o] : expiring) {
-    FERRY_RETURN_IF_ERROR(WaitForExpiry(ctx, options, e, o, copier, renewer, stop));
-  }
+  FERRY_RETURN_IF_ERROR(WaitForExpiry(ctx, options, std::move(expiring), copier, renewer, stop));
   return renewer.Flush();
 }
 

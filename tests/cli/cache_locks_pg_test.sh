@@ -102,4 +102,33 @@ puts=$(put_ops "$K")
 # at most the one copy in flight when the victim died (--concurrency 1) is written twice
 check "no object but the one in flight was written twice ($puts PUTs for 270 objects)" \
   [ "$puts" -ge 270 -a "$puts" -le 271 ]
+# --- expiry racing renewals: z/ (not cached in C yet) warmed again and again with a 1 s TTL by
+# two overlapping loops while `cache serve` expires every second; afterwards every index entry
+# has its object and every object its entry
+"$FERRY_BIN" --config "$CONF" cache serve --cache "rb:$C" --state "$STATE" --interval 1s --json \
+  > "$WORK/serve.out" 2> "$WORK/serve.err" &
+serve=$!
+pids+=("$serve")
+storm() {  # prefix, log
+  local n
+  for n in 1 2 3 4; do
+    "$FERRY_BIN" --config "$CONF" cache warm "ra:$S" --prefix "$1" --cache "rb:$C" \
+      --state "$STATE" --ttl 1s --json >> "$2" 2>&1 || echo '{"failed": "exit"}' >> "$2"
+    sleep 0.7
+  done
+}
+storm z/ "$WORK/storm1.jsonl" &
+s1=$!
+storm z/o1 "$WORK/storm2.jsonl" &
+s2=$!
+wait "$s1" "$s2"
+kill -TERM "$serve"; wait "$serve" || true
+pids=()
+expired=$(python3 -c "import json,sys; print(sum(json.loads(l)['expired'] for l in open(sys.argv[1]) if l.startswith('{')))" "$WORK/serve.out")
+check "serve expired objects during the storm ($expired)" [ "$expired" -gt 0 ]
+check "no warm of the storm failed" \
+  [ "$(cat "$WORK/storm1.jsonl" "$WORK/storm2.jsonl" | grep -c '"failed":0')" = 8 ]
+ferry cache verify --cache "rb:$C" --state "$STATE" --json > "$WORK/verify.json"
+check "no index entry lost its object" [ "$(jget "$WORK/verify.json" '["dropped"]')" = 0 ]
+check "no object lost its index entry" [ "$(jget "$WORK/verify.json" '["unknown"]')" = 0 ]
 finish
