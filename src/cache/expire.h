@@ -42,7 +42,7 @@ struct ExpireResult {
   uint64_t expired = 0;  // objects and rows deleted
   uint64_t kept = 0;     // renewed or taken over after they were read: not deleted
   uint64_t failed = 0;
-  uint64_t bytes = 0;    // size of the expired objects
+  uint64_t bytes = 0;  // size of the expired objects
   std::vector<KeyFailure> failures;
 };
 

@@ -1,5 +1,6 @@
 // Exact expiry with an injected clock, and a renew racing the pass.
 #include "cache/expire.h"
+
 #include "cache/test_env.h"
 
 namespace ferry::cache::testing {
@@ -73,12 +74,13 @@ TEST(ExpireTest, ServeRunsPassesOnTheClock) {
   ASSERT_TRUE(env.Warm({""}, 1h).ok());
   std::stop_source stop;
   int passes = 0;
-  Serve(*env.index, env.cache, {}, 10min,
-        [&](const Result<ExpireResult>& r) {
-          ASSERT_TRUE(r.ok());
-          if (++passes == 8) stop.request_stop();  // 70 minutes of fake time
-        },
-        stop.get_token());
+  Serve(
+      *env.index, env.cache, {}, 10min,
+      [&](const Result<ExpireResult>& r) {
+        ASSERT_TRUE(r.ok());
+        if (++passes == 8) stop.request_stop();  // 70 minutes of fake time
+      },
+      stop.get_token());
   EXPECT_EQ(passes, 8);
   EXPECT_TRUE(env.cache.Keys().empty());
 }

@@ -53,8 +53,7 @@ Result<std::unique_ptr<CacheIndex>> CacheIndex::Open(state::SqlSession& session,
 }
 
 int64_t CacheIndex::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             clock_.Now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
       .count();
 }
 
@@ -63,12 +62,11 @@ Result<std::vector<Entry>> CacheIndex::EntriesUnder(std::string_view prefix) con
   const std::string upper = PrefixUpperBound(prefix);
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
     out.clear();
-    std::string sql = std::string("SELECT ") + kColumns +
-                      " FROM cache_entries WHERE cache = $1 AND key >= $2";
-    Result<SqlRows> rows = upper.empty()
-                               ? tx.Exec(sql + " ORDER BY key", {cache_, prefix})
-                               : tx.Exec(sql + " AND key < $3 ORDER BY key",
-                                         {cache_, prefix, std::string_view(upper)});
+    std::string sql =
+        std::string("SELECT ") + kColumns + " FROM cache_entries WHERE cache = $1 AND key >= $2";
+    Result<SqlRows> rows = upper.empty() ? tx.Exec(sql + " ORDER BY key", {cache_, prefix})
+                                         : tx.Exec(sql + " AND key < $3 ORDER BY key",
+                                                   {cache_, prefix, std::string_view(upper)});
     if (!rows.ok()) return rows.status();
     out.reserve(rows->rows.size());
     for (const auto& r : rows->rows) out.push_back(ToEntry(r));
@@ -81,10 +79,10 @@ Result<std::optional<Entry>> CacheIndex::Get(std::string_view key) const {
   std::optional<Entry> out;
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
     out.reset();
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows, tx.Exec(std::string("SELECT ") + kColumns +
-                                  " FROM cache_entries WHERE cache = $1 AND key = $2",
-                              {cache_, key}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows,
+                           tx.Exec(std::string("SELECT ") + kColumns +
+                                       " FROM cache_entries WHERE cache = $1 AND key = $2",
+                                   {cache_, key}));
     if (!rows.rows.empty()) out = ToEntry(rows.rows[0]);
     return Status::Ok();
   }));
@@ -95,17 +93,19 @@ Status CacheIndex::Record(const Copied& c, std::chrono::seconds ttl, std::string
   if (ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
   return session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
-    return tx.Exec("INSERT INTO cache_entries (cache, key, source_etag, source_version,"
-                " source_mtime_ns, size, expires, generation, state, mark_expires, copied,"
-                " copied_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'live', 0, $8, $9)"
-                " ON CONFLICT (cache, key) DO UPDATE SET source_etag = excluded.source_etag,"
-                " source_version = excluded.source_version,"
-                " source_mtime_ns = excluded.source_mtime_ns, size = excluded.size,"
-                " expires = excluded.expires, generation = cache_entries.generation + 1,"
-                " state = 'live', mark_expires = 0, copied = excluded.copied,"
-                " copied_by = excluded.copied_by",
-                {cache_, c.key, c.source_etag, c.source_version, c.source_mtime_ns,
-                 static_cast<int64_t>(c.size), now + Ms(ttl), now, request})
+    return tx
+        .Exec(
+            "INSERT INTO cache_entries (cache, key, source_etag, source_version,"
+            " source_mtime_ns, size, expires, generation, state, mark_expires, copied,"
+            " copied_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'live', 0, $8, $9)"
+            " ON CONFLICT (cache, key) DO UPDATE SET source_etag = excluded.source_etag,"
+            " source_version = excluded.source_version,"
+            " source_mtime_ns = excluded.source_mtime_ns, size = excluded.size,"
+            " expires = excluded.expires, generation = cache_entries.generation + 1,"
+            " state = 'live', mark_expires = 0, copied = excluded.copied,"
+            " copied_by = excluded.copied_by",
+            {cache_, c.key, c.source_etag, c.source_version, c.source_mtime_ns,
+             static_cast<int64_t>(c.size), now + Ms(ttl), now, request})
         .status();
   });
 }
@@ -194,10 +194,10 @@ Result<bool> CacheIndex::HoldMark(Entry& marked, std::chrono::milliseconds lease
 Result<bool> CacheIndex::DeleteMarked(const Entry& marked) {
   bool deleted = false;
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows, tx.Exec("DELETE FROM cache_entries WHERE cache = $1 AND key = $2"
-                              " AND generation = $3 AND state = 'expiring'",
-                              {cache_, marked.key, marked.generation}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows,
+                           tx.Exec("DELETE FROM cache_entries WHERE cache = $1 AND key = $2"
+                                   " AND generation = $3 AND state = 'expiring'",
+                                   {cache_, marked.key, marked.generation}));
     deleted = rows.changes == 1;
     return Status::Ok();
   }));
@@ -221,10 +221,10 @@ Result<bool> CacheIndex::DropStaleMark(const Entry& marked) {
 Result<bool> CacheIndex::DropEntry(const Entry& read) {
   bool dropped = false;
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows, tx.Exec("DELETE FROM cache_entries WHERE cache = $1 AND key = $2"
-                              " AND generation = $3",
-                              {cache_, read.key, read.generation}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows,
+                           tx.Exec("DELETE FROM cache_entries WHERE cache = $1 AND key = $2"
+                                   " AND generation = $3",
+                                   {cache_, read.key, read.generation}));
     dropped = rows.changes == 1;
     return Status::Ok();
   }));
@@ -235,10 +235,11 @@ Status CacheIndex::RecordFailure(std::string_view key, std::string_view error,
                                  std::string_view request) {
   return session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     return tx
-        .Exec("INSERT INTO cache_failures (cache, key, error, request, at)"
-              " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cache, key) DO UPDATE SET"
-              " error = excluded.error, request = excluded.request, at = excluded.at",
-              {cache_, key, error, request, NowMs()})
+        .Exec(
+            "INSERT INTO cache_failures (cache, key, error, request, at)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cache, key) DO UPDATE SET"
+            " error = excluded.error, request = excluded.request, at = excluded.at",
+            {cache_, key, error, request, NowMs()})
         .status();
   });
 }
@@ -271,10 +272,9 @@ Result<std::vector<KeyFailure>> CacheIndex::FailuresUnder(std::string_view prefi
     out.clear();
     const std::string sql =
         "SELECT key, error, request, at FROM cache_failures WHERE cache = $1 AND key >= $2";
-    Result<SqlRows> rows = upper.empty()
-                               ? tx.Exec(sql + " ORDER BY key", {cache_, prefix})
-                               : tx.Exec(sql + " AND key < $3 ORDER BY key",
-                                         {cache_, prefix, std::string_view(upper)});
+    Result<SqlRows> rows = upper.empty() ? tx.Exec(sql + " ORDER BY key", {cache_, prefix})
+                                         : tx.Exec(sql + " AND key < $3 ORDER BY key",
+                                                   {cache_, prefix, std::string_view(upper)});
     if (!rows.ok()) return rows.status();
     for (const auto& r : rows->rows) {
       out.push_back(KeyFailure{.key = CellText(r[0]),

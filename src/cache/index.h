@@ -42,10 +42,10 @@ struct Entry {
   uint64_t size = 0;
   int64_t expires_ms = 0;
   int64_t generation = 0;
-  bool expiring = false;     // marked by an expiry pass
+  bool expiring = false;        // marked by an expiry pass
   int64_t mark_expires_ms = 0;  // when an expiring mark may be taken over
-  int64_t copied_ms = 0;     // when the object was last copied into the cache
-  std::string copied_by;     // the request (owner) that copied it
+  int64_t copied_ms = 0;        // when the object was last copied into the cache
+  std::string copied_by;        // the request (owner) that copied it
 };
 
 // What Record stores for one copied object.
@@ -96,7 +96,8 @@ class CacheIndex {
     std::string key;
     std::string source_etag;
   };
-  Result<std::vector<std::string>> Renew(std::span<const RenewItem> items, std::chrono::seconds ttl);
+  Result<std::vector<std::string>> Renew(std::span<const RenewItem> items,
+                                         std::chrono::seconds ttl);
 
   // --- expiry (see the header comment) ---
   // Live rows past their expiry and expiring rows whose mark ran out, at most `limit`.

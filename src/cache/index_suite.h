@@ -4,9 +4,9 @@
 // each case uses a fresh cache name, so cases never see each other's rows.
 #pragma once
 
-#include <memory>
-
 #include <gtest/gtest.h>
+
+#include <memory>
 
 #include "base/clock.h"
 #include "state/sql_session.h"

@@ -1,10 +1,11 @@
 // Cache index and prefix lock cases run on every database (see index_suite.h).
+#include "cache/index_suite.h"
+
 #include <atomic>
 #include <random>
 #include <thread>
 
 #include "cache/index.h"
-#include "cache/index_suite.h"
 #include "cache/locks.h"
 #include "testing/fake_clock.h"
 
@@ -42,9 +43,9 @@ class Fixture {
   std::unique_ptr<PrefixLocks> locks;
 };
 
-#define FIXTURE(f)                      \
-  Fixture f(GetParam());                \
-  ASSERT_NE(f.session, nullptr);        \
+#define FIXTURE(f)               \
+  Fixture f(GetParam());         \
+  ASSERT_NE(f.session, nullptr); \
   ASSERT_NE(f.index, nullptr)
 
 TEST_P(CacheIndexConformanceTest, RecordsEntriesAndListsThemByPrefix) {
@@ -86,9 +87,9 @@ TEST_P(CacheIndexConformanceTest, RenewExtendsOnlyLiveUnchangedEntries) {
   ASSERT_TRUE(f.index->Record(Obj("k2", "e2"), 1h, "r").ok());
   f.clock.Advance(30min);
   std::vector<CacheIndex::RenewItem> items = {
-      {.key = "k1", .source_etag = "e1"},      // renewed
-      {.key = "k2", .source_etag = "other"},   // changed at the source
-      {.key = "k3", .source_etag = "e3"}};     // not cached
+      {.key = "k1", .source_etag = "e1"},     // renewed
+      {.key = "k2", .source_etag = "other"},  // changed at the source
+      {.key = "k3", .source_etag = "e3"}};    // not cached
   auto missed = f.index->Renew(items, 2h);
   ASSERT_TRUE(missed.ok());
   EXPECT_EQ(*missed, (std::vector<std::string>{"k2", "k3"}));

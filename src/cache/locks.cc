@@ -58,8 +58,7 @@ Result<AcquireResult> PrefixLocks::TryAcquire(std::string_view owner,
     const int64_t id = CellInt(guard.rows[0][0]);
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
-        tx.Exec("SELECT prefix, owner, expires, hold FROM cache_locks WHERE cache = $1",
-                {cache_}));
+        tx.Exec("SELECT prefix, owner, expires, hold FROM cache_locks WHERE cache = $1", {cache_}));
     std::map<int64_t, std::string> expired;  // overlapping holds whose lease ran out
     for (const auto& r : rows.rows) {
       const std::string prefix = CellText(r[0]);
@@ -101,13 +100,13 @@ Status PrefixLocks::Renew(const Hold& hold, std::chrono::milliseconds ttl) {
     // A lease that ran out is still held until another request takes it over (deletes its
     // rows): until then nobody else acts on its prefixes.
     FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows,
-        tx.Exec("UPDATE cache_locks SET expires = $4 WHERE cache = $1 AND hold = $2"
-                " AND owner = $3",
-                {cache_, hold.id, hold.owner, now + ttl.count()}));
+        SqlRows rows, tx.Exec("UPDATE cache_locks SET expires = $4 WHERE cache = $1 AND hold = $2"
+                              " AND owner = $3",
+                              {cache_, hold.id, hold.owner, now + ttl.count()}));
     if (rows.changes == 0) {
-      return Status::FailedPrecondition("prefix lock " + std::to_string(hold.id) + " of " +
-                                        hold.owner + " is no longer held (its lease ran out and another request took it over)");
+      return Status::FailedPrecondition(
+          "prefix lock " + std::to_string(hold.id) + " of " + hold.owner +
+          " is no longer held (its lease ran out and another request took it over)");
     }
     return Status::Ok();
   });

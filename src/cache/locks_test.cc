@@ -1,7 +1,7 @@
 // Pure helpers of the prefix locks (the lock table itself: index_suite_test.cc).
-#include <gtest/gtest.h>
-
 #include "cache/locks.h"
+
+#include <gtest/gtest.h>
 
 namespace ferry::cache {
 namespace {

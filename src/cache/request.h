@@ -13,7 +13,7 @@
 namespace ferry::cache {
 
 struct RequestFile {
-  std::string bucket;            // the source: a bucket name or a location text
+  std::string bucket;  // the source: a bucket name or a location text
   std::vector<std::string> prefixes;
   std::chrono::seconds ttl{0};
   std::string directory_bucket;  // the cache: a bucket name or a location text ("" = not given)

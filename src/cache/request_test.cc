@@ -1,7 +1,7 @@
 // TTL texts and JSON request files.
-#include <gtest/gtest.h>
-
 #include "cache/request.h"
+
+#include <gtest/gtest.h>
 
 namespace ferry::cache {
 namespace {
@@ -25,14 +25,14 @@ TEST(RequestTest, ParsesTheRequestFileShape) {
 }
 
 TEST(RequestTest, RefusesMalformedRequestsWithOneLine) {
-  for (const char* bad : {"{", "[]", R"({"prefixes": [""], "ttl": 1})",
-                          R"({"bucket": "b", "ttl": 1})", R"({"bucket": "b", "prefixes": [], "ttl": 1})",
-                          R"({"bucket": "b", "prefixes": [1], "ttl": 1})",
-                          R"({"bucket": "b", "prefixes": [""]})",
-                          R"({"bucket": "b", "prefixes": [""], "ttl": -2})",
-                          R"({"bucket": "b", "prefixes": [""], "ttl": 0})",
-                          R"({"bucket": "b", "prefixes": [""], "ttl": "24"})",
-                          R"({"bucket": "b", "prefixes": [""], "ttl": 1, "force_copy": "yes"})"}) {
+  for (const char* bad :
+       {"{", "[]", R"({"prefixes": [""], "ttl": 1})", R"({"bucket": "b", "ttl": 1})",
+        R"({"bucket": "b", "prefixes": [], "ttl": 1})",
+        R"({"bucket": "b", "prefixes": [1], "ttl": 1})", R"({"bucket": "b", "prefixes": [""]})",
+        R"({"bucket": "b", "prefixes": [""], "ttl": -2})",
+        R"({"bucket": "b", "prefixes": [""], "ttl": 0})",
+        R"({"bucket": "b", "prefixes": [""], "ttl": "24"})",
+        R"({"bucket": "b", "prefixes": [""], "ttl": 1, "force_copy": "yes"})"}) {
     auto r = ParseRequestJson(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << bad;

@@ -5,9 +5,9 @@
 // compares bytes; on PostgreSQL the key columns use the "C" collation.
 //
 // To change the schema: append a migration, never edit a released one.
-#include <string>
-
 #include "cache/schema.h"
+
+#include <string>
 
 namespace ferry::cache::internal {
 namespace {

@@ -2,13 +2,12 @@
 // temporary folder, the index and locks of one cache, and two memory backends (source, cache).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "cache/index.h"
 #include "cache/locks.h"
@@ -24,8 +23,8 @@ class CacheEnv {
  public:
   CacheEnv()
       : source(storage::MemoryBackend::Options{.name = "src", .clock = &clock}),
-        cache(storage::MemoryBackend::Options{.endpoint = "other", .name = "cache",
-                                              .clock = &clock}),
+        cache(
+            storage::MemoryBackend::Options{.endpoint = "other", .name = "cache", .clock = &clock}),
         executor(transfer::ExecutorOptions{.concurrency = 4, .memory_budget = 64u << 20}) {
     char tmpl[] = "/tmp/ferry-cache-test-XXXXXX";
     if (::mkdtemp(tmpl) != nullptr) dir = tmpl;
@@ -53,8 +52,8 @@ class CacheEnv {
   }
 
   WarmContext Context() {
-    return WarmContext{.source = source, .cache = cache, .index = *index, .locks = *locks,
-                       .executor = executor};
+    return WarmContext{
+        .source = source, .cache = cache, .index = *index, .locks = *locks, .executor = executor};
   }
   WarmOptions Options(std::string owner = "req-1") {
     WarmOptions o;

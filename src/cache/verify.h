@@ -31,10 +31,10 @@ struct VerifyOptions {
 };
 
 struct VerifyResult {
-  uint64_t objects = 0;   // in the cache location
-  uint64_t entries = 0;   // in the index
-  uint64_t dropped = 0;   // entries whose object was gone
-  uint64_t unknown = 0;   // objects the index did not know
+  uint64_t objects = 0;  // in the cache location
+  uint64_t entries = 0;  // in the index
+  uint64_t dropped = 0;  // entries whose object was gone
+  uint64_t unknown = 0;  // objects the index did not know
   uint64_t adopted = 0;
   uint64_t deleted = 0;
   std::vector<KeyFailure> failures;

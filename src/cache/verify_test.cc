@@ -1,6 +1,7 @@
 // Verify mends index and cache both ways.
-#include "cache/test_env.h"
 #include "cache/verify.h"
+
+#include "cache/test_env.h"
 
 namespace ferry::cache::testing {
 namespace {
@@ -19,7 +20,8 @@ TEST(VerifyTest, DropsEntriesWithoutObjectsAndAdoptsOrDeletesUnknownObjects) {
   const std::string c = "charlie", junk = "garbage";
   // "c" written by someone else with the source's bytes: adoptable. "junk": not in the source.
   ASSERT_TRUE(env.cache.Put("c", std::as_bytes(std::span(c.data(), c.size())), spec, {}).ok());
-  ASSERT_TRUE(env.cache.Put("junk", std::as_bytes(std::span(junk.data(), junk.size())), spec, {}).ok());
+  ASSERT_TRUE(
+      env.cache.Put("junk", std::as_bytes(std::span(junk.data(), junk.size())), spec, {}).ok());
 
   auto report = Verify(*env.index, env.cache, nullptr, {}, {});
   ASSERT_TRUE(report.ok()) << report.status().message();
@@ -45,7 +47,8 @@ TEST(VerifyTest, DropsEntriesWithoutObjectsAndAdoptsOrDeletesUnknownObjects) {
 
   VerifyOptions del;
   del.unknown = UnknownObjects::kDelete;
-  ASSERT_TRUE(env.cache.Put("junk", std::as_bytes(std::span(junk.data(), junk.size())), spec, {}).ok());
+  ASSERT_TRUE(
+      env.cache.Put("junk", std::as_bytes(std::span(junk.data(), junk.size())), spec, {}).ok());
   auto cleaned = Verify(*env.index, env.cache, nullptr, del, {});
   EXPECT_EQ(cleaned->deleted, 1u);
   EXPECT_EQ(cleaned->dropped, 0u);
@@ -90,14 +93,17 @@ class OutOfOrderBackend : public storage::MemoryBackend {
 TEST(VerifyTest, NeitherWarmNorVerifyReliesOnASortedListing) {
   CacheEnv env;
   OutOfOrderBackend source(storage::MemoryBackend::Options{.name = "src2", .clock = &env.clock});
-  OutOfOrderBackend cache(
-      storage::MemoryBackend::Options{.endpoint = "express", .name = "express", .clock = &env.clock});
+  OutOfOrderBackend cache(storage::MemoryBackend::Options{
+      .endpoint = "express", .name = "express", .clock = &env.clock});
   storage::WriteSpec spec;
   spec.size = 1;
   for (const char* k : {"a/1", "a/2", "a/3", "b/1"}) {
     ASSERT_TRUE(source.Put(k, std::as_bytes(std::span("x", 1)), spec, {}).ok());
   }
-  WarmContext ctx{.source = source, .cache = cache, .index = *env.index, .locks = *env.locks,
+  WarmContext ctx{.source = source,
+                  .cache = cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
                   .executor = env.executor};
   WarmOptions options = env.Options();
   auto first = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, options, {});

@@ -314,10 +314,11 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
   {
     Copier copier(ctx, request, options, result, keeper.lost_token());
     Renewer renewer(ctx.index, copier, request, options, result);
+    // Ctrl-C also stops the copies in flight (their objects fail as cancelled, unrecorded).
+    std::stop_callback on_stop(stop, [&copier] { copier.Cancel(); });
     for (const std::string& prefix : result.prefixes) {
       if (!status.ok()) break;
-      status = WarmPrefix(ctx, request, options, prefix, started_ms, copier, renewer, result,
-                          stop);
+      status = WarmPrefix(ctx, request, options, prefix, started_ms, copier, renewer, result, stop);
     }
     if (!status.ok()) copier.Cancel();
     copier.Wait();

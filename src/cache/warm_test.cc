@@ -30,7 +30,7 @@ TEST(WarmTest, CopiesOnceThenSkipsAndRenewsWhatIsCachedAndUnchanged) {
   ASSERT_TRUE(second.ok()) << second.status().message();
   EXPECT_EQ(second->prefixes, (std::vector<std::string>{""}));
   EXPECT_EQ(second->skipped, 2u);
-  EXPECT_EQ(second->copied, 1u);  // y24/c
+  EXPECT_EQ(second->copied, 1u);            // y24/c
   EXPECT_EQ(env.source.counts().reads, 1);  // only y24/c was read
   EXPECT_EQ(env.cache.counts().puts, 1);
   EXPECT_EQ((*env.index->Get("y23/a"))->expires_ms, expires + 30 * 60 * 1000);
@@ -103,8 +103,11 @@ TEST(WarmTest, AnOverlappingRequestWaitsAndReportsTheWorkItJoined) {
   std::this_thread::sleep_for(50ms);
   for (const char* k : {"y/m2/a", "y/m2/b"}) {
     ASSERT_TRUE(env.index
-                    ->Record(Copied{.key = k, .source_etag = (*env.source.Stat(k, false, {})).etag,
-                                    .source_version = "", .source_mtime_ns = 0, .size = 1},
+                    ->Record(Copied{.key = k,
+                                    .source_etag = (*env.source.Stat(k, false, {})).etag,
+                                    .source_version = "",
+                                    .source_mtime_ns = 0,
+                                    .size = 1},
                              1h, "A")
                     .ok());
   }
@@ -127,8 +130,11 @@ TEST(WarmTest, ADeadHoldersLockIsTakenOverAndItsWorkFinished) {
   auto dead = env.locks->TryAcquire("dead", held, 30s);
   ASSERT_TRUE(dead.ok() && dead->hold);
   ASSERT_TRUE(env.index
-                  ->Record(Copied{.key = "d/1", .source_etag = (*env.source.Stat("d/1", false, {})).etag,
-                                  .source_version = "", .source_mtime_ns = 0, .size = 3},
+                  ->Record(Copied{.key = "d/1",
+                                  .source_etag = (*env.source.Stat("d/1", false, {})).etag,
+                                  .source_version = "",
+                                  .source_mtime_ns = 0,
+                                  .size = 3},
                            1h, "dead")
                   .ok());
   auto r = env.Warm({"d/"}, 1h, false, "heir");  // waits on the fake clock until it ran out
@@ -199,7 +205,10 @@ TEST(WarmTest, AHolderThatLostItsLockStopsAndFails) {
   storage::WriteSpec spec;
   spec.size = 1;
   ASSERT_TRUE(source.Put("k", std::as_bytes(std::span("v", 1)), spec, {}).ok());
-  WarmContext ctx{.source = source, .cache = env.cache, .index = *env.index, .locks = *env.locks,
+  WarmContext ctx{.source = source,
+                  .cache = env.cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
                   .executor = env.executor};
   Result<WarmResult> r = Status::Internal("not run");
   std::thread warm([&] {
@@ -207,12 +216,11 @@ TEST(WarmTest, AHolderThatLostItsLockStopsAndFails) {
   });
   while (LockRows(*env.session) == 0) std::this_thread::sleep_for(1ms);
   // Another request took the hold over (its lease ran out while the holder was stuck).
-  ASSERT_TRUE(env.session
-                  ->Transact(state::TxMode::kWrite,
-                             [](state::SqlTx& tx) {
-                               return tx.Exec("DELETE FROM cache_locks").status();
-                             })
-                  .ok());
+  ASSERT_TRUE(
+      env.session
+          ->Transact(state::TxMode::kWrite,
+                     [](state::SqlTx& tx) { return tx.Exec("DELETE FROM cache_locks").status(); })
+          .ok());
   // The holder's next renewal finds it gone (moved on several times: its renewal thread may
   // only just have started waiting).
   for (int i = 0; i < 20; ++i) {

@@ -43,7 +43,8 @@ Result<std::unique_ptr<storage::Backend>> OpenChecked(Context& ctx, app::Wiring&
 }
 
 Result<Opened> Open(Context& ctx, const std::string& cache_location, const std::string& state) {
-  if (cache_location.empty()) return Status::InvalidArgument("--cache: the cache location is required");
+  if (cache_location.empty())
+    return Status::InvalidArgument("--cache: the cache location is required");
   FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(ctx.global.config_path));
   FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(cache_location));
   Opened o;

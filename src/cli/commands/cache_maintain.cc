@@ -28,8 +28,11 @@ nlohmann::json FailuresJson(const std::vector<cache::KeyFailure>& failures) {
 
 void PrintExpire(const cache::ExpireResult& r, bool json) {
   if (json) {
-    nlohmann::json j = {{"expired", r.expired}, {"kept", r.kept},   {"failed", r.failed},
-                        {"bytes", r.bytes},     {"failures", FailuresJson(r.failures)}};
+    nlohmann::json j = {{"expired", r.expired},
+                        {"kept", r.kept},
+                        {"failed", r.failed},
+                        {"bytes", r.bytes},
+                        {"failures", FailuresJson(r.failures)}};
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     for (const auto& f : r.failures) {
@@ -37,8 +40,7 @@ void PrintExpire(const cache::ExpireResult& r, bool json) {
     }
     std::printf("cache expire: %llu expired (%llu bytes), %llu renewed meanwhile, %llu failed\n",
                 static_cast<unsigned long long>(r.expired),
-                static_cast<unsigned long long>(r.bytes),
-                static_cast<unsigned long long>(r.kept),
+                static_cast<unsigned long long>(r.bytes), static_cast<unsigned long long>(r.kept),
                 static_cast<unsigned long long>(r.failed));
   }
   std::fflush(stdout);
@@ -61,16 +63,17 @@ int RunServe(const MaintainArgs& a, Context& ctx) {
   if (!o.ok()) return ReportError(o.status());
   obs::Log(obs::Level::kInfo, "serving cache expiry",
            {{"cache", o->cache_name}, {"interval", a.interval}});
-  cache::Serve(*o->index, *o->cache, {}, *interval,
-               [&](const Result<cache::ExpireResult>& r) {
-                 if (!r.ok()) {
-                   obs::Log(obs::Level::kWarn, "cache expiry pass failed",
-                            {{"error", r.status().message()}});
-                 } else if (r->expired > 0 || r->failed > 0 || a.json) {
-                   PrintExpire(*r, a.json);
-                 }
-               },
-               ctx.stop);
+  cache::Serve(
+      *o->index, *o->cache, {}, *interval,
+      [&](const Result<cache::ExpireResult>& r) {
+        if (!r.ok()) {
+          obs::Log(obs::Level::kWarn, "cache expiry pass failed",
+                   {{"error", r.status().message()}});
+        } else if (r->expired > 0 || r->failed > 0 || a.json) {
+          PrintExpire(*r, a.json);
+        }
+      },
+      ctx.stop);
   return 0;
 }
 
@@ -93,8 +96,12 @@ int RunVerify(const MaintainArgs& a, Context& ctx) {
   auto r = cache::Verify(*o->index, *o->cache, source.get(), options, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   if (a.json) {
-    nlohmann::json j = {{"objects", r->objects}, {"entries", r->entries}, {"dropped", r->dropped},
-                        {"unknown", r->unknown}, {"adopted", r->adopted}, {"deleted", r->deleted},
+    nlohmann::json j = {{"objects", r->objects},
+                        {"entries", r->entries},
+                        {"dropped", r->dropped},
+                        {"unknown", r->unknown},
+                        {"adopted", r->adopted},
+                        {"deleted", r->deleted},
                         {"failures", FailuresJson(r->failures)}};
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {

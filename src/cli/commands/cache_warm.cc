@@ -81,11 +81,16 @@ nlohmann::json FailuresJson(const std::vector<cache::KeyFailure>& failures, bool
 
 void Print(const cache::WarmResult& r, bool json) {
   if (json) {
-    nlohmann::json j = {{"prefixes", r.prefixes},     {"listed", r.listed},
-                        {"copied", r.copied},         {"skipped", r.skipped},
-                        {"joined", r.joined},         {"failed", r.failed},
-                        {"bytes", r.bytes},           {"seconds", r.seconds},
-                        {"waited_for", r.waited_for}, {"taken_over", r.taken_over},
+    nlohmann::json j = {{"prefixes", r.prefixes},
+                        {"listed", r.listed},
+                        {"copied", r.copied},
+                        {"skipped", r.skipped},
+                        {"joined", r.joined},
+                        {"failed", r.failed},
+                        {"bytes", r.bytes},
+                        {"seconds", r.seconds},
+                        {"waited_for", r.waited_for},
+                        {"taken_over", r.taken_over},
                         {"failures", FailuresJson(r.failures, false)},
                         {"earlier_failures", FailuresJson(r.earlier_failures, true)}};
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
@@ -118,8 +123,8 @@ int RunWarm(WarmArgs a, Context& ctx) {
   if (!opened.ok()) return ReportError(opened.status());
   auto src = OpenChecked(ctx, *opened->wiring, src_text, "source");
   if (!src.ok()) return ReportError(src.status());
-  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = a.concurrency,
-                                                        .memory_budget = 256ull << 20});
+  transfer::Executor executor(
+      transfer::ExecutorOptions{.concurrency = a.concurrency, .memory_budget = 256ull << 20});
   cache::WarmOptions options;
   options.owner = jobs::DefaultOwner();
   options.lock_ttl = *lock_ttl;
@@ -140,8 +145,9 @@ int RunWarm(WarmArgs a, Context& ctx) {
 void RegisterWarm(CLI::App* cache, Context& ctx) {
   auto args = std::make_shared<WarmArgs>();
   CLI::App* cmd = cache->add_subcommand(
-      "warm", "copy what is not cached (or changed) under the prefixes into the cache; renew "
-              "the expiry of what is");
+      "warm",
+      "copy what is not cached (or changed) under the prefixes into the cache; renew "
+      "the expiry of what is");
   cmd->add_option("SRC", args->src, "the source: s3://bucket, NAME:bucket/prefix or a folder");
   cmd->add_option("--prefix", args->prefixes,
                   "a key prefix to warm (repeatable; \"\" = the whole bucket)")
