@@ -147,8 +147,9 @@ class Copier {
                                    .size = o.size},
                             request_.ttl, options_.owner);
       if (!s.ok()) s = s.WithContext("copied, but not recorded in the cache index");
-    } else {
-      // Best effort: the failure is reported to this request in any case.
+    } else if (s.code() != ErrorCode::kCancelled) {
+      // Best effort: the failure is reported to this request in any case. A copy cancelled
+      // (Ctrl-C, lock lost) says nothing about the data: not kept for later requests.
       (void)ctx_.index.RecordFailure(o.key, s.message(), options_.owner);
     }
     std::lock_guard lock(mu_);
@@ -325,6 +326,7 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
   }
   const bool lost = keeper.lost();
   keeper.Release();
+  if (stop.stop_requested()) return Status::Cancelled("interrupted");
   if (lost) {
     return Status::FailedPrecondition(
         "cache warm: the prefix lock was lost (the lease ran out and another request took the "

@@ -235,3 +235,52 @@ TEST(WarmTest, AHolderThatLostItsLockStopsAndFails) {
 
 }  // namespace
 }  // namespace ferry::cache::testing
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A source whose whole-object reads take a while (a slow network).
+class SlowSource : public storage::MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) override {
+    std::this_thread::sleep_for(50ms);
+    return MemoryBackend::ReadObject(key, out, etag, stop);
+  }
+};
+
+TEST(WarmTest, StoppingCancelsTheCopiesInFlight) {
+  CacheEnv env;
+  SlowSource source(storage::MemoryBackend::Options{.name = "slow", .clock = &env.clock});
+  // 20 objects fit the session's queue (2 x concurrency) and workers: the listing ends at once.
+  transfer::Executor few(transfer::ExecutorOptions{.concurrency = 8, .memory_budget = 16u << 20});
+  storage::WriteSpec spec;
+  spec.size = 1;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        source.Put("k" + std::to_string(i), std::as_bytes(std::span("x", 1)), spec, {}).ok());
+  }
+  WarmContext ctx{.source = source,
+                  .cache = env.cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
+                  .executor = few};
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(20ms);  // the listing is done: the copies are queued
+    stop.request_stop();
+  });
+  auto r = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, env.Options(),
+                stop.get_token());
+  stopper.join();
+  EXPECT_EQ(r.status().code(), ErrorCode::kCancelled);
+  EXPECT_LT(env.cache.Keys().size(), 20u);
+  EXPECT_TRUE(env.index->FailuresUnder("")->empty());  // cancelled copies are no failures
+  EXPECT_EQ(env.index->EntriesUnder("")->size(), env.cache.Keys().size());
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
