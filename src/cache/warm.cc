@@ -25,7 +25,7 @@ bool Unchanged(const Entry& e, const storage::ObjectInfo& o) {
 }
 
 // Takes the prefix lock, waiting for overlapping requests, and renews it every third of its
-// TTL until destroyed. lost() turns true (and `on_lost` is cancelled) when a renewal finds the
+// TTL until stopped. lost() turns true (and lost_token() is stopped) when a renewal finds the
 // hold taken over.
 class LockKeeper {
  public:
