@@ -1,0 +1,104 @@
+// Verify: index against cache location, both ways (see verify.h).
+#include "cache/verify.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ferry::cache {
+namespace {
+
+int64_t MtimeNs(const storage::ObjectInfo& o) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(o.mtime.time_since_epoch()).count();
+}
+
+// Whether the cached object holds the bytes of the source object: same size, and the same
+// ETag or the same ferry CRC32C (ferry records it on every object it writes).
+Result<bool> SameBytes(storage::Backend& cache, storage::Backend& source,
+                       const storage::ObjectInfo& cached, storage::ObjectInfo& src,
+                       std::stop_token stop) {
+  if (cached.size != src.size) return false;
+  if (!cached.etag.empty() && cached.etag == src.etag && src.etag_is_md5()) return true;
+  FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo c, cache.Stat(cached.key, false, stop));
+  const auto crc = c.crc32c();
+  if (!crc) return false;
+  if (!src.has_details) {
+    FERRY_ASSIGN_OR_RETURN(src, source.Stat(src.key, false, stop));
+  }
+  return src.crc32c() == crc;
+}
+
+}  // namespace
+
+Result<VerifyResult> Verify(CacheIndex& index, storage::Backend& cache, storage::Backend* source,
+                            const VerifyOptions& options, std::stop_token stop) {
+  if (options.unknown == UnknownObjects::kAdopt && source == nullptr) {
+    return Status::InvalidArgument("cache verify: adopting needs the source");
+  }
+  VerifyResult result;
+  // Entries first, then the listing: an entry recorded after this read has its object already
+  // (a copy is recorded after it was written), so an object listed without entry is unknown
+  // only if the index still does not know it when we act (checked again below).
+  FERRY_ASSIGN_OR_RETURN(std::vector<Entry> entries, index.EntriesUnder(""));
+  result.entries = entries.size();
+  std::unordered_map<std::string, Entry> by_key;
+  for (Entry& e : entries) by_key.emplace(e.key, std::move(e));
+  entries.clear();
+  std::unordered_set<std::string> present;
+  std::vector<storage::ObjectInfo> unknown;
+  FERRY_ASSIGN_OR_RETURN(auto cursor, cache.List(""));
+  for (;;) {
+    if (stop.stop_requested()) return Status::Cancelled("interrupted");
+    FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
+    if (o == nullptr) break;
+    result.objects++;
+    present.insert(o->key);
+    if (!by_key.contains(o->key)) unknown.push_back(*o);
+  }
+  auto fail = [&](const std::string& key, const Status& s) {
+    result.failures.push_back(KeyFailure{
+        .key = key, .error = s.message(), .request = options.request, .at_ms = index.NowMs()});
+  };
+  for (const auto& [key, e] : by_key) {
+    if (present.contains(key) || e.expiring) continue;  // an expiring row is the expirer's
+    FERRY_ASSIGN_OR_RETURN(bool dropped, index.DropEntry(e));
+    if (dropped) result.dropped++;
+  }
+  result.unknown = unknown.size();
+  if (options.unknown == UnknownObjects::kReport) return result;
+  for (const storage::ObjectInfo& o : unknown) {
+    FERRY_ASSIGN_OR_RETURN(std::optional<Entry> now, index.Get(o.key));
+    if (now) continue;  // recorded since the index was read
+    if (options.unknown == UnknownObjects::kAdopt) {
+      Result<storage::ObjectInfo> src = source->Stat(o.key, false, stop);
+      if (!src.ok() && src.status().code() != ErrorCode::kNotFound) {
+        fail(o.key, src.status());
+        continue;
+      }
+      if (src.ok()) {
+        Result<bool> same = SameBytes(cache, *source, o, *src, stop);
+        if (!same.ok()) {
+          fail(o.key, same.status());
+          continue;
+        }
+        if (*same) {
+          FERRY_RETURN_IF_ERROR(index.Record(Copied{.key = o.key,
+                                                    .source_etag = src->etag,
+                                                    .source_version = src->version_id,
+                                                    .source_mtime_ns = MtimeNs(*src),
+                                                    .size = src->size},
+                                             options.adopt_ttl, options.request));
+          result.adopted++;
+          continue;
+        }
+      }
+    }
+    if (Status s = cache.Delete(o.key, stop); !s.ok() && s.code() != ErrorCode::kNotFound) {
+      fail(o.key, s);
+      continue;
+    }
+    result.deleted++;
+  }
+  return result;
+}
+
+}  // namespace ferry::cache

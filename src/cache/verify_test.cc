@@ -1,0 +1,126 @@
+// Verify mends index and cache both ways.
+#include "cache/verify.h"
+
+#include "cache/test_env.h"
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(VerifyTest, DropsEntriesWithoutObjectsAndAdoptsOrDeletesUnknownObjects) {
+  CacheEnv env;
+  env.Put("a", "alpha");
+  env.Put("b", "bravo");
+  env.Put("c", "charlie");
+  ASSERT_TRUE(env.Warm({"a", "b"}, 1h).ok());
+  ASSERT_TRUE(env.cache.Delete("a", {}).ok());  // gone behind the index's back
+  storage::WriteSpec spec;
+  spec.size = 7;
+  const std::string c = "charlie", junk = "garbage";
+  // "c" written by someone else with the source's bytes: adoptable. "junk": not in the source.
+  ASSERT_TRUE(env.cache.Put("c", std::as_bytes(std::span(c.data(), c.size())), spec, {}).ok());
+  ASSERT_TRUE(
+      env.cache.Put("junk", std::as_bytes(std::span(junk.data(), junk.size())), spec, {}).ok());
+
+  auto report = Verify(*env.index, env.cache, nullptr, {}, {});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->objects, 3u);
+  EXPECT_EQ(report->entries, 2u);
+  EXPECT_EQ(report->dropped, 1u);
+  EXPECT_EQ(report->unknown, 2u);
+  EXPECT_FALSE(env.index->Get("a")->has_value());
+  EXPECT_EQ(env.cache.Keys().size(), 3u);  // report only: unknown objects stay
+
+  VerifyOptions adopt;
+  adopt.unknown = UnknownObjects::kAdopt;
+  auto mended = Verify(*env.index, env.cache, &env.source, adopt, {});
+  ASSERT_TRUE(mended.ok()) << mended.status().message();
+  EXPECT_EQ(mended->adopted, 1u);
+  EXPECT_EQ(mended->deleted, 1u);
+  EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE(env.index->Get("c")->has_value());
+  // The adopted object now counts as cached.
+  auto warm = env.Warm({""}, 1h, false, "req-2");
+  EXPECT_EQ(warm->copied, 1u);  // "a" again
+  EXPECT_EQ(warm->skipped, 2u);
+
+  VerifyOptions del;
+  del.unknown = UnknownObjects::kDelete;
+  ASSERT_TRUE(
+      env.cache.Put("junk", std::as_bytes(std::span(junk.data(), junk.size())), spec, {}).ok());
+  auto cleaned = Verify(*env.index, env.cache, nullptr, del, {});
+  EXPECT_EQ(cleaned->deleted, 1u);
+  EXPECT_EQ(cleaned->dropped, 0u);
+  EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A directory bucket lists keys out of lexicographical order: this backend lists them in
+// reverse, so that nothing that relied on a sorted listing could pass.
+class OutOfOrderBackend : public storage::MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Result<std::unique_ptr<storage::ListingCursor>> List(std::string_view prefix) override {
+    FERRY_ASSIGN_OR_RETURN(auto sorted, MemoryBackend::List(prefix));
+    auto cursor = std::make_unique<Reversed>();
+    for (;;) {
+      FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, sorted->Next());
+      if (o == nullptr) break;
+      cursor->objects.insert(cursor->objects.begin(), *o);
+    }
+    return std::unique_ptr<storage::ListingCursor>(std::move(cursor));
+  }
+
+ private:
+  struct Reversed : storage::ListingCursor {
+    Result<const storage::ObjectInfo*> Next() override {
+      if (next == objects.size()) return static_cast<const storage::ObjectInfo*>(nullptr);
+      return &objects[next++];
+    }
+    std::vector<storage::ObjectInfo> objects;
+    size_t next = 0;
+  };
+};
+
+TEST(VerifyTest, NeitherWarmNorVerifyReliesOnASortedListing) {
+  CacheEnv env;
+  OutOfOrderBackend source(storage::MemoryBackend::Options{.name = "src2", .clock = &env.clock});
+  OutOfOrderBackend cache(storage::MemoryBackend::Options{
+      .endpoint = "express", .name = "express", .clock = &env.clock});
+  storage::WriteSpec spec;
+  spec.size = 1;
+  for (const char* k : {"a/1", "a/2", "a/3", "b/1"}) {
+    ASSERT_TRUE(source.Put(k, std::as_bytes(std::span("x", 1)), spec, {}).ok());
+  }
+  WarmContext ctx{.source = source,
+                  .cache = cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
+                  .executor = env.executor};
+  WarmOptions options = env.Options();
+  auto first = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, options, {});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->copied, 4u);
+  auto second = Warm(WarmRequest{.prefixes = {"a/"}, .ttl = 1h, .force = false}, ctx, options, {});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->skipped, 3u);
+  EXPECT_EQ(second->copied, 0u);
+  ASSERT_TRUE(cache.Delete("a/2", {}).ok());
+  ASSERT_TRUE(cache.Put("zz", std::as_bytes(std::span("y", 1)), spec, {}).ok());
+  auto v = Verify(*env.index, cache, nullptr, {}, {});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->objects, 4u);
+  EXPECT_EQ(v->dropped, 1u);
+  EXPECT_EQ(v->unknown, 1u);
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing

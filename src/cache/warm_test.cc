@@ -1,0 +1,286 @@
+// Warm requests on memory backends and a SQLite index, with an injected clock.
+#include <future>
+#include <thread>
+
+#include "cache/test_env.h"
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(WarmTest, CopiesOnceThenSkipsAndRenewsWhatIsCachedAndUnchanged) {
+  CacheEnv env;
+  env.Put("y23/a", "alpha");
+  env.Put("y23/b", "bravo!");
+  env.Put("y24/c", "charlie");
+  auto first = env.Warm({"y23/"}, 1h);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->listed, 2u);
+  EXPECT_EQ(first->copied, 2u);
+  EXPECT_EQ(first->bytes, 11u);
+  EXPECT_EQ(first->skipped, 0u);
+  EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"y23/a", "y23/b"}));
+  const int64_t expires = (*env.index->Get("y23/a"))->expires_ms;
+
+  env.clock.Advance(30min);
+  env.source.ResetCounts();
+  env.cache.ResetCounts();
+  auto second = env.Warm({"y23/", ""}, 1h, false, "req-2");  // "" covers y23/: one prefix
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(second->prefixes, (std::vector<std::string>{""}));
+  EXPECT_EQ(second->skipped, 2u);
+  EXPECT_EQ(second->copied, 1u);            // y24/c
+  EXPECT_EQ(env.source.counts().reads, 1);  // only y24/c was read
+  EXPECT_EQ(env.cache.counts().puts, 1);
+  EXPECT_EQ((*env.index->Get("y23/a"))->expires_ms, expires + 30 * 60 * 1000);
+}
+
+TEST(WarmTest, AChangedSourceObjectIsCopiedAgain) {
+  CacheEnv env;
+  env.Put("k", "old");
+  ASSERT_TRUE(env.Warm({""}, 1h).ok());
+  env.Put("k", "new contents");
+  auto r = env.Warm({""}, 1h);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->copied, 1u);
+  EXPECT_EQ(env.cache.Contents("k"), "new contents");
+}
+
+TEST(WarmTest, LaterRequestsLearnOfFailuresUntilAForce) {
+  CacheEnv env;
+  env.Put("p/a", "a");
+  env.Put("p/b", "b");
+  env.cache.FailNext(storage::MemoryBackend::kPut, 2, Status::PermissionDenied("no write"));
+  auto failed = env.Warm({"p/"}, 1h, false, "first");
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->failed, 2u);
+  EXPECT_EQ(failed->copied, 0u);
+  ASSERT_EQ(failed->failures.size(), 2u);
+  EXPECT_EQ(failed->failures[0].key, "p/a");
+  EXPECT_NE(failed->failures[0].error.find("no write"), std::string::npos);
+  EXPECT_TRUE(failed->earlier_failures.empty());  // its own are not "earlier"
+
+  // A later request on an overlapping prefix copies the keys and learns of the problem.
+  auto later = env.Warm({"p/a"}, 1h, false, "second");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->copied, 1u);
+  ASSERT_EQ(later->earlier_failures.size(), 1u);
+  EXPECT_EQ(later->earlier_failures[0].key, "p/a");
+  EXPECT_EQ(later->earlier_failures[0].request, "first");
+
+  // Force after the failure: everything is copied again, the failures are forgotten.
+  env.cache.ResetCounts();
+  auto forced = env.Warm({"p/"}, 1h, true, "third");
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->copied, 2u);
+  EXPECT_EQ(forced->skipped, 0u);
+  EXPECT_EQ(env.cache.counts().puts, 2);
+  EXPECT_TRUE(forced->earlier_failures.empty());
+  auto after = env.Warm({"p/"}, 1h, false, "fourth");
+  EXPECT_TRUE(after->earlier_failures.empty());
+  EXPECT_EQ(after->skipped, 2u);
+}
+
+TEST(WarmTest, BadRequestsAreRefused) {
+  CacheEnv env;
+  EXPECT_EQ(env.Warm({}, 1h).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(env.Warm({""}, 0s).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(env.Warm({""}, -5s).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(WarmTest, AnOverlappingRequestWaitsAndReportsTheWorkItJoined) {
+  CacheEnv env;
+  env.Put("y/m2/a", "a");
+  env.Put("y/m2/b", "b");
+  // Request A holds y/ (a long lease) and is copying.
+  std::vector<std::string> held = {"y/"};
+  auto a = env.locks->TryAcquire("A", held, 1h);
+  ASSERT_TRUE(a.ok() && a->hold);
+  Result<WarmResult> b = Status::Internal("not run");
+  std::thread waiter([&] { b = env.Warm({"y/m2/"}, 1h, false, "B"); });
+  // A finishes its copies (recorded as A's), then releases.
+  std::this_thread::sleep_for(50ms);
+  for (const char* k : {"y/m2/a", "y/m2/b"}) {
+    ASSERT_TRUE(env.index
+                    ->Record(Copied{.key = k,
+                                    .source_etag = (*env.source.Stat(k, false, {})).etag,
+                                    .source_version = "",
+                                    .source_mtime_ns = 0,
+                                    .size = 1},
+                             1h, "A")
+                    .ok());
+  }
+  ASSERT_TRUE(env.locks->Release(*a->hold).ok());
+  waiter.join();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->waited_for, (std::vector<std::string>{"A"}));
+  EXPECT_EQ(b->copied, 0u);
+  EXPECT_EQ(b->skipped, 2u);
+  EXPECT_EQ(b->joined, 2u);
+  EXPECT_EQ(env.cache.counts().puts, 0);
+}
+
+TEST(WarmTest, ADeadHoldersLockIsTakenOverAndItsWorkFinished) {
+  CacheEnv env;
+  env.Put("d/1", "one");
+  env.Put("d/2", "two");
+  // The dead holder copied d/1 and died before d/2; its lease is never renewed.
+  std::vector<std::string> held = {""};
+  auto dead = env.locks->TryAcquire("dead", held, 30s);
+  ASSERT_TRUE(dead.ok() && dead->hold);
+  ASSERT_TRUE(env.index
+                  ->Record(Copied{.key = "d/1",
+                                  .source_etag = (*env.source.Stat("d/1", false, {})).etag,
+                                  .source_version = "",
+                                  .source_mtime_ns = 0,
+                                  .size = 3},
+                           1h, "dead")
+                  .ok());
+  auto r = env.Warm({"d/"}, 1h, false, "heir");  // waits on the fake clock until it ran out
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->waited_for, (std::vector<std::string>{"dead"}));
+  EXPECT_EQ(r->taken_over, (std::vector<std::string>{"dead"}));
+  EXPECT_EQ(r->copied, 1u);   // d/2 only
+  EXPECT_EQ(r->skipped, 1u);  // d/1 was done by the dead holder
+  EXPECT_EQ(env.locks->Renew(*dead->hold, 30s).code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST(WarmTest, AnEntryBeingExpiredIsCopiedOnlyAfterTheExpiryLetGo) {
+  CacheEnv env;
+  env.Put("k", "v");
+  ASSERT_TRUE(env.Warm({""}, 1h).ok());
+  env.clock.Advance(2h);
+  Entry e = (*env.index->Expired(10))[0];
+  ASSERT_TRUE(*env.index->MarkExpiring(e, 1min));  // an expirer stalls after its mark
+  auto r = env.Warm({""}, 1h, false, "req-2");     // waits until the mark ran out, takes over
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->copied, 1u);
+  auto now = *env.index->Get("k");
+  ASSERT_TRUE(now.has_value());
+  EXPECT_FALSE(now->expiring);
+  EXPECT_FALSE(*env.index->HoldMark(e, 1min));  // the stalled expirer will not delete it
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A source whose listings wait until the test opens the gate.
+class GatedSource : public storage::MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Result<std::unique_ptr<storage::ListingCursor>> List(std::string_view prefix) override {
+    gate_.wait();
+    return MemoryBackend::List(prefix);
+  }
+  void Open() { open_.set_value(); }
+
+ private:
+  std::promise<void> open_;
+  std::shared_future<void> gate_ = open_.get_future().share();
+};
+
+int64_t LockRows(state::SqlSession& session) {
+  int64_t n = 0;
+  EXPECT_TRUE(session
+                  .Transact(state::TxMode::kRead,
+                            [&](state::SqlTx& tx) -> Status {
+                              auto r = tx.Exec("SELECT COUNT(*) FROM cache_locks");
+                              if (!r.ok()) return r.status();
+                              n = state::CellInt(r->rows[0][0]);
+                              return Status::Ok();
+                            })
+                  .ok());
+  return n;
+}
+
+TEST(WarmTest, AHolderThatLostItsLockStopsAndFails) {
+  CacheEnv env;
+  GatedSource source(storage::MemoryBackend::Options{.name = "gated", .clock = &env.clock});
+  storage::WriteSpec spec;
+  spec.size = 1;
+  ASSERT_TRUE(source.Put("k", std::as_bytes(std::span("v", 1)), spec, {}).ok());
+  WarmContext ctx{.source = source,
+                  .cache = env.cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
+                  .executor = env.executor};
+  Result<WarmResult> r = Status::Internal("not run");
+  std::thread warm([&] {
+    r = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, env.Options(), {});
+  });
+  while (LockRows(*env.session) == 0) std::this_thread::sleep_for(1ms);
+  // Another request took the hold over (its lease ran out while the holder was stuck).
+  ASSERT_TRUE(
+      env.session
+          ->Transact(state::TxMode::kWrite,
+                     [](state::SqlTx& tx) { return tx.Exec("DELETE FROM cache_locks").status(); })
+          .ok());
+  // The holder's next renewal finds it gone (moved on several times: its renewal thread may
+  // only just have started waiting).
+  for (int i = 0; i < 20; ++i) {
+    env.clock.Advance(11s);
+    std::this_thread::sleep_for(10ms);
+  }
+  source.Open();
+  warm.join();
+  EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition) << r.status().message();
+  EXPECT_TRUE(env.cache.Keys().empty());  // nothing copied after the lock was lost
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A source whose whole-object reads take a while (a slow network).
+class SlowSource : public storage::MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) override {
+    std::this_thread::sleep_for(50ms);
+    return MemoryBackend::ReadObject(key, out, etag, stop);
+  }
+};
+
+TEST(WarmTest, StoppingCancelsTheCopiesInFlight) {
+  CacheEnv env;
+  SlowSource source(storage::MemoryBackend::Options{.name = "slow", .clock = &env.clock});
+  // 20 objects fit the session's queue (2 x concurrency) and workers: the listing ends at once.
+  transfer::Executor few(transfer::ExecutorOptions{.concurrency = 8, .memory_budget = 16u << 20});
+  storage::WriteSpec spec;
+  spec.size = 1;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        source.Put("k" + std::to_string(i), std::as_bytes(std::span("x", 1)), spec, {}).ok());
+  }
+  WarmContext ctx{.source = source,
+                  .cache = env.cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
+                  .executor = few};
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(20ms);  // the listing is done: the copies are queued
+    stop.request_stop();
+  });
+  auto r = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, env.Options(),
+                stop.get_token());
+  stopper.join();
+  EXPECT_EQ(r.status().code(), ErrorCode::kCancelled);
+  EXPECT_LT(env.cache.Keys().size(), 20u);
+  EXPECT_TRUE(env.index->FailuresUnder("")->empty());  // cancelled copies are no failures
+  EXPECT_EQ(env.index->EntriesUnder("")->size(), env.cache.Keys().size());
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing

@@ -1,0 +1,42 @@
+// Internals of `ferry cache` (cache.cc: the subcommands and what they share; cache_warm.cc:
+// warm; cache_maintain.cc: expire, serve, verify).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/wiring.h"
+#include "cache/cache.h"
+#include "cli/commands.h"
+#include "state/sql_session.h"
+#include "storage/backend.h"
+
+namespace ferry::cli::cache_cmd {
+
+// What every cache subcommand opens: the config's wiring, the cache location's backend
+// (checked), the state database and the cache's index and locks.
+struct Opened {
+  std::unique_ptr<app::Wiring> wiring;
+  std::unique_ptr<storage::Backend> cache;
+  std::string cache_name;  // the index's name of the cache location
+  std::unique_ptr<state::SqlSession> session;
+  std::unique_ptr<cache::CacheIndex> index;
+  std::unique_ptr<cache::PrefixLocks> locks;
+};
+
+// Opens them; errors are one line (kInvalidArgument for a malformed location or state URL,
+// the backend's Check error for an unknown bucket, prefixed with "cache").
+Result<Opened> Open(Context& ctx, const std::string& cache_location, const std::string& state);
+// Opens and checks another location (the source) through the same wiring.
+Result<std::unique_ptr<storage::Backend>> OpenChecked(Context& ctx, app::Wiring& wiring,
+                                                      const std::string& location,
+                                                      const char* role);
+
+void RegisterWarm(CLI::App* cache, Context& ctx);      // cache_warm.cc
+void RegisterMaintain(CLI::App* cache, Context& ctx);  // cache_maintain.cc: expire, serve, verify
+
+// "--state" help text and the default database: StateDir()/cache.db.
+extern const char kStateHelp[];
+std::string StateOrDefault(const std::string& state);
+
+}  // namespace ferry::cli::cache_cmd

@@ -1,0 +1,171 @@
+// ferry cache warm SRC --prefix P... --cache DST --ttl 24h [--force] [--json]
+// ferry cache warm --request FILE.json [--cache DST]
+// Copies what is not cached (or changed) under the prefixes into the cache, renews the rest,
+// and prints the result of the request (cache/warm.h).
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands/cache_internal.h"
+#include "jobs/worker.h"
+#include "obs/log.h"
+#include "plan/filter.h"
+
+namespace ferry::cli::cache_cmd {
+namespace {
+
+struct WarmArgs {
+  std::string src;
+  std::vector<std::string> prefixes;
+  std::string cache;
+  std::string ttl;
+  bool force = false;
+  bool json = false;
+  std::string request;
+  std::string state;
+  int concurrency = 64;
+  std::string lock_ttl = "30s";
+};
+
+// The request as given on the command line or in a request file (whose values the command
+// line may complete but not contradict).
+Result<std::pair<std::string, cache::WarmRequest>> BuildRequest(WarmArgs& a) {
+  cache::WarmRequest r;
+  std::string src = a.src;
+  if (!a.request.empty()) {
+    if (!a.prefixes.empty() || !a.ttl.empty() || !a.src.empty()) {
+      return Status::InvalidArgument(
+          "--request: give SRC, --prefix and --ttl in the request file, not on the command line");
+    }
+    std::ifstream in(a.request);
+    if (!in) return Status::InvalidArgument("--request: cannot read " + a.request);
+    std::stringstream text;
+    text << in.rdbuf();
+    FERRY_ASSIGN_OR_RETURN(cache::RequestFile f, cache::ParseRequestJson(text.str()));
+    src = cache::BucketLocation(f.bucket);
+    r.prefixes = f.prefixes;
+    r.ttl = f.ttl;
+    r.force = f.force_copy || a.force;
+    if (a.cache.empty()) {
+      if (f.directory_bucket.empty()) {
+        return Status::InvalidArgument("request file: no \"directory_bucket\" and no --cache");
+      }
+      a.cache = cache::BucketLocation(f.directory_bucket);
+    }
+  } else {
+    if (src.empty()) return Status::InvalidArgument("cache warm: SRC (or --request) is required");
+    if (a.prefixes.empty()) {
+      return Status::InvalidArgument("cache warm: at least one --prefix (\"\" = the whole bucket)");
+    }
+    if (a.ttl.empty()) return Status::InvalidArgument("cache warm: --ttl is required");
+    FERRY_ASSIGN_OR_RETURN(r.ttl, cache::ParseTtl(a.ttl));
+    r.prefixes = a.prefixes;
+    r.force = a.force;
+  }
+  return std::make_pair(src, r);
+}
+
+nlohmann::json FailuresJson(const std::vector<cache::KeyFailure>& failures, bool with_request) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : failures) {
+    nlohmann::json j = {{"key", f.key}, {"error", f.error}};
+    if (with_request) {
+      j["request"] = f.request;
+      j["at_ms"] = f.at_ms;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+void Print(const cache::WarmResult& r, bool json) {
+  if (json) {
+    nlohmann::json j = {{"prefixes", r.prefixes},
+                        {"listed", r.listed},
+                        {"copied", r.copied},
+                        {"skipped", r.skipped},
+                        {"joined", r.joined},
+                        {"failed", r.failed},
+                        {"bytes", r.bytes},
+                        {"seconds", r.seconds},
+                        {"waited_for", r.waited_for},
+                        {"taken_over", r.taken_over},
+                        {"failures", FailuresJson(r.failures, false)},
+                        {"earlier_failures", FailuresJson(r.earlier_failures, true)}};
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  for (const auto& f : r.failures) std::printf("failed: %s: %s\n", f.key.c_str(), f.error.c_str());
+  for (const auto& f : r.earlier_failures) {
+    std::printf("earlier failure (request %s): %s: %s\n", f.request.c_str(), f.key.c_str(),
+                f.error.c_str());
+  }
+  for (const auto& w : r.waited_for) std::printf("waited for overlapping request %s\n", w.c_str());
+  for (const auto& w : r.taken_over) std::printf("took over the work of %s\n", w.c_str());
+  std::printf(
+      "cache warm: %llu copied (%llu bytes), %llu skipped as cached (%llu copied by an "
+      "overlapping request), %llu failed, %llu earlier failures, %.1fs\n",
+      static_cast<unsigned long long>(r.copied), static_cast<unsigned long long>(r.bytes),
+      static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.joined),
+      static_cast<unsigned long long>(r.failed),
+      static_cast<unsigned long long>(r.earlier_failures.size()), r.seconds);
+}
+
+int RunWarm(WarmArgs a, Context& ctx) {
+  auto built = BuildRequest(a);
+  if (!built.ok()) return ReportError(built.status());
+  auto& [src_text, request] = *built;
+  auto lock_ttl = plan::ParseAge(a.lock_ttl);
+  if (!lock_ttl.ok()) return ReportError(lock_ttl.status().WithContext("--lock-ttl"));
+  if (lock_ttl->count() < 1) return ReportError(Status::InvalidArgument("--lock-ttl: at least 1s"));
+  auto opened = Open(ctx, a.cache, a.state);
+  if (!opened.ok()) return ReportError(opened.status());
+  auto src = OpenChecked(ctx, *opened->wiring, src_text, "source");
+  if (!src.ok()) return ReportError(src.status());
+  transfer::Executor executor(
+      transfer::ExecutorOptions{.concurrency = a.concurrency, .memory_budget = 256ull << 20});
+  cache::WarmOptions options;
+  options.owner = jobs::DefaultOwner();
+  options.lock_ttl = *lock_ttl;
+  options.transfer.verbose = ctx.global.verbose;
+  cache::WarmContext wc{.source = **src,
+                        .cache = *opened->cache,
+                        .index = *opened->index,
+                        .locks = *opened->locks,
+                        .executor = executor};
+  auto r = cache::Warm(request, wc, options, ctx.stop);
+  if (!r.ok()) return ReportError(r.status());
+  Print(*r, a.json);
+  return r->failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void RegisterWarm(CLI::App* cache, Context& ctx) {
+  auto args = std::make_shared<WarmArgs>();
+  CLI::App* cmd = cache->add_subcommand(
+      "warm",
+      "copy what is not cached (or changed) under the prefixes into the cache; renew "
+      "the expiry of what is");
+  cmd->add_option("SRC", args->src, "the source: s3://bucket, NAME:bucket/prefix or a folder");
+  cmd->add_option("--prefix", args->prefixes,
+                  "a key prefix to warm (repeatable; \"\" = the whole bucket)")
+      ->allow_extra_args(false);
+  cmd->add_option("--cache", args->cache, "the cache location (e.g. a directory bucket)");
+  cmd->add_option("--ttl", args->ttl, "how long the objects stay cached (24h, 90m, 2d)");
+  cmd->add_flag("--force", args->force, "copy everything again (after gray failures)");
+  cmd->add_flag("--json", args->json, "print the result as JSON on stdout");
+  cmd->add_option("--request", args->request,
+                  "a JSON request file: {\"bucket\", \"prefixes\", \"ttl\" (hours), "
+                  "\"directory_bucket\", \"force_copy\"}");
+  cmd->add_option("--state", args->state, kStateHelp);
+  cmd->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--lock-ttl", args->lock_ttl,
+                  "lease of the prefix lock, renewed every third; a dead request's lock is "
+                  "taken over after it (default 30s)");
+  cmd->callback([args, &ctx] { ctx.exit_code = RunWarm(*args, ctx); });
+}
+
+}  // namespace ferry::cli::cache_cmd
