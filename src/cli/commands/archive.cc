@@ -18,6 +18,8 @@ namespace ferry::cli {
 namespace {
 
 constexpr uint64_t kArchivePartSize = 16ull << 20;
+// Objects up to this size are read whole with their details in one request.
+constexpr uint64_t kWholeReadLimit = 1ull << 20;
 
 // Where an archive lives: a local file, or one object of an S3 location.
 struct ArchivePlace {
@@ -120,6 +122,7 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
 Status PackAll(storage::Backend& src, archive::Writer& writer, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(auto cursor, src.List(""));
   const bool with_tags = src.features().tags;
+  std::vector<std::byte> buffer;
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("interrupted");
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* listed, cursor->Next());
@@ -127,10 +130,23 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, std::stop_token s
     if (!listed->unreadable.empty()) {
       return Status::Unavailable(listed->key + ": " + listed->unreadable);
     }
-    // The listing has no metadata: Stat has it all, and pins the ETag that the reads check.
-    FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, src.Stat(listed->key, with_tags, stop));
-    archive::BackendChunkSource body(src, object, stop);
-    if (Status s = writer.Add(HeaderOf(object), body); !s.ok()) return s.WithContext(object.key);
+    Status s;
+    if (listed->size <= kWholeReadLimit) {
+      // One GET gives the bytes and every detail (tags too when the object has any).
+      buffer.resize(listed->size);
+      FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object,
+                             src.ReadObject(listed->key, buffer, listed->etag, stop));
+      object.key = listed->key;
+      archive::StringChunkSource body(
+          std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
+      s = writer.Add(HeaderOf(object), body);
+    } else {
+      // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
+      FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, src.Stat(listed->key, with_tags, stop));
+      archive::BackendChunkSource body(src, object, stop);
+      s = writer.Add(HeaderOf(object), body);
+    }
+    if (!s.ok()) return s.WithContext(listed->key);
   }
 }
 
