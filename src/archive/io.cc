@@ -22,10 +22,10 @@ Status Errno(std::string_view doing, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<FileSink>> FileSink::Open(const std::string& path) {
+Result<std::unique_ptr<FileSink>> FileSink::Open(const std::string& path, bool fsync) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("cannot create", path);
-  return std::unique_ptr<FileSink>(new FileSink(path, fd));
+  return std::unique_ptr<FileSink>(new FileSink(path, fd, fsync));
 }
 
 FileSink::~FileSink() {
@@ -50,7 +50,7 @@ Status FileSink::Write(std::span<const std::byte> data) {
 Status FileSink::Close() {
   const int fd = fd_;
   fd_ = -1;
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((fsync_ && ::fsync(fd) != 0) || ::close(fd) != 0) {
     Status s = Errno("cannot write", path_);
     ::unlink(path_.c_str());
     return s;

@@ -40,19 +40,21 @@ class RangeSource {
   virtual Status ReadAt(uint64_t offset, std::span<std::byte> out) = 0;
 };
 
-// An archive written to a local file: created (truncated) at Open, flushed and closed by
-// Close. A sink destroyed without Close removes the partial file.
+// An archive written to a local file: created (truncated) at Open, closed by Close, which
+// first flushes it to disk (fsync) when `fsync` is set. A sink destroyed without Close
+// removes the partial file.
 class FileSink : public ByteSink {
  public:
-  static Result<std::unique_ptr<FileSink>> Open(const std::string& path);
+  static Result<std::unique_ptr<FileSink>> Open(const std::string& path, bool fsync = true);
   ~FileSink() override;
   Status Write(std::span<const std::byte> data) override;
   Status Close();
 
  private:
-  FileSink(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  FileSink(std::string path, int fd, bool fsync) : path_(std::move(path)), fd_(fd), fsync_(fsync) {}
   std::string path_;
   int fd_ = -1;
+  bool fsync_ = true;
 };
 
 // A local file read with pread.

@@ -101,6 +101,7 @@ struct PackArgs {
   std::string archive;
   int level = 3;
   int threads = 0;
+  bool no_fsync = false;
 };
 
 archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
@@ -179,7 +180,7 @@ int RunPack(const PackArgs& a, Context& ctx) {
     object = std::move(o).value();
     sink = object.get();
   } else {
-    auto f = archive::FileSink::Open(place->path);
+    auto f = archive::FileSink::Open(place->path, !a.no_fsync);
     if (!f.ok()) return ReportError(f.status());
     file = std::move(f).value();
     sink = file.get();
@@ -301,6 +302,8 @@ void RegisterArchive(CLI::App& app, Context& ctx) {
       ->required();
   p->add_option("--level", pack->level, "zstd level, 1..22 (default 3)");
   p->add_option("--threads", pack->threads, "zstd worker threads (default: one per CPU)");
+  p->add_flag("--no-fsync", pack->no_fsync,
+              "do not flush a local archive file to disk before reporting success");
   p->callback([pack, &ctx] { ctx.exit_code = RunPack(*pack, ctx); });
 
   auto ls = std::make_shared<LsArgs>();
