@@ -50,6 +50,9 @@ class BackendRangeSource : public RangeSource {
 
 // Writes an archive as the object `key` of `backend` (features().chunked_write) in parts of
 // `part_size` bytes; the object appears only at Close. Destroyed without Close: aborted.
+// The archive's size is unknown when the write opens (WriteSpec::size 0), so the store's
+// chunked writes must not need it up front: S3 multipart uploads. A local folder's chunked
+// write sizes its file at open: write local archives with FileSink.
 class BackendSink : public ByteSink {
  public:
   static Result<std::unique_ptr<BackendSink>> Open(storage::Backend& backend, std::string key,
