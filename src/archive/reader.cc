@@ -11,6 +11,9 @@ namespace ferry::archive {
 namespace {
 
 constexpr uint64_t kMaxManifestBytes = 1ull << 30;
+// A frame holds at most WriterOptions::frame_size (1 GiB at most) plus one small entry; a
+// larger one is a damaged or hostile manifest, refused before a buffer is sized for it.
+constexpr uint64_t kMaxFrameBytes = 2ull << 30;
 
 uint64_t Le(std::span<const std::byte> b, size_t at, int bytes) {
   uint64_t v = 0;
@@ -60,7 +63,8 @@ Result<std::unique_ptr<Reader>> Reader::Open(RangeSource& source) {
   FERRY_ASSIGN_OR_RETURN(Manifest m, DecodeManifest(plain));
   uint64_t at = kHeaderSize;
   for (const FrameInfo& f : m.frames) {
-    if (f.offset < at || f.stored_size > t.manifest_offset - f.offset) {
+    if (f.offset < at || f.offset > t.manifest_offset ||
+        f.stored_size > t.manifest_offset - f.offset || f.stored_size > kMaxFrameBytes) {
       return Corrupt("frame table out of order or past the manifest");
     }
     at = f.offset + f.stored_size;

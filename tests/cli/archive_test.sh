@@ -59,6 +59,11 @@ check "S3 archive holds every object" [ "$(wc -l < "$WORK/ls.json")" = "$((NFILE
 check "cat from the S3 archive" bash -c "'$FERRY_BIN' --config '$CONF' archive cat 'ra:$A/arch/x.fza' \
   tree/logs/big.csv | cmp -s - '$T/logs/big.csv'"
 
+check "an archive written inside the packed folder leaves itself out" \
+  ferry archive pack "$T" "$T/self.fza"
+check "  and lists the other files only" [ "$(ferry archive ls "$T/self.fza" | wc -l)" = "$NFILES" ]
+rm -f "$T/self.fza"
+
 # errors: one line each
 head -c 5000 "$WORK/t.fza" > "$WORK/cut.fza"
 check "truncated archive refused" expect_error 1 "truncated or corrupt archive" \

@@ -5,6 +5,7 @@
 //   ferry archive cat ARCHIVE KEY [--version V]   one entry's bytes to stdout, checked
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -120,7 +121,9 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   return h;
 }
 
-Status PackAll(storage::Backend& src, archive::Writer& writer, std::stop_token stop) {
+// `skip_key`: the archive itself, when it is written inside the folder being packed.
+Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string& skip_key,
+               std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(auto cursor, src.List(""));
   const bool with_tags = src.features().tags;
   std::vector<std::byte> buffer;
@@ -128,6 +131,7 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, std::stop_token s
     if (stop.stop_requested()) return Status::Cancelled("interrupted");
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* listed, cursor->Next());
     if (listed == nullptr) return Status::Ok();
+    if (!skip_key.empty() && listed->key == skip_key) continue;
     if (!listed->unreadable.empty()) {
       return Status::Unavailable(listed->key + ": " + listed->unreadable);
     }
@@ -188,7 +192,15 @@ int RunPack(const PackArgs& a, Context& ctx) {
   auto writer = archive::Writer::Open(*sink, options);
   if (!writer.ok()) return ReportError(writer.status());
   const auto start = std::chrono::steady_clock::now();
-  if (Status s = PackAll(**src, **writer, ctx.stop); !s.ok()) return ReportError(s);
+  std::string skip_key;  // the archive, when written inside a local source folder
+  if (!loc->is_s3() && !place->remote) {
+    std::error_code ec;
+    const auto root = std::filesystem::weakly_canonical(loc->path, ec);
+    const auto file = std::filesystem::weakly_canonical(place->path, ec);
+    const auto rel = file.lexically_relative(root);
+    if (!ec && !rel.empty() && *rel.begin() != "..") skip_key = rel.generic_string();
+  }
+  if (Status s = PackAll(**src, **writer, skip_key, ctx.stop); !s.ok()) return ReportError(s);
   auto summary = (*writer)->Finish();
   if (!summary.ok()) return ReportError(summary.status());
   if (Status s = object ? object->Close() : file->Close(); !s.ok()) return ReportError(s);
