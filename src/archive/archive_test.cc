@@ -1,8 +1,7 @@
 // Writer and Reader together: round trips, ranged reads per entry, damage detection, raw
 // storage of incompressible data, shared frames of small entries.
-#include <zstd.h>
-
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <random>
 
@@ -23,8 +22,9 @@ std::string Random(size_t n, uint32_t seed) {
 // Text-like data: compresses well, but not trivially.
 std::string Text(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
-  static const char* words[] = {"alpha", "beta", "gamma", "delta", "2026-11-22", "ERROR", "ok",
-                                "\"id\":", "{", "}", ",", "\n", "value", "region-a"};
+  static const char* words[] = {"alpha", "beta", "gamma",   "delta",   "2026-11-22",
+                                "ERROR", "ok",   "\"id\":", "{",       "}",
+                                ",",     "\n",   "value",   "region-a"};
   std::string s;
   while (s.size() < n) {
     s += words[rng() % 14];
@@ -86,8 +86,9 @@ Packed Pack(std::vector<std::pair<EntryHeader, std::string>> entries, WriterOpti
 
 Packed MixedArchive() {
   std::vector<std::pair<EntryHeader, std::string>> e;
-  const std::vector<std::string> keys = {"a.json", "line\nbreak", "../../escape", "日本/🙂",
-                                         std::string(1024, 'x'), std::string("n\0l", 3)};
+  const std::vector<std::string> keys = {
+      "a.json",      "line\nbreak",          "../../escape",
+      "日本/🙂", std::string(1024, 'x'), std::string("n\0l", 3)};
   for (size_t i = 0; i < keys.size(); ++i) {
     std::string body = Text(100 + 700 * i, static_cast<uint32_t>(i));
     e.emplace_back(Header(keys[i], body.size()), body);
@@ -184,7 +185,8 @@ TEST(ArchiveTest, TruncatedOrForeignArchiveIsRefusedWithOneLine) {
   std::string bad = p.bytes;
   bad[bad.size() - kTrailerSize - 3] ^= 0x40;
   StringRangeSource bad_src(bad);
-  EXPECT_EQ(Reader::Open(bad_src).status().message(), "corrupt archive: manifest checksum mismatch");
+  EXPECT_EQ(Reader::Open(bad_src).status().message(),
+            "corrupt archive: manifest checksum mismatch");
 }
 
 TEST(ArchiveTest, CorruptFrameFailsTheChecksum) {

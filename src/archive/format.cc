@@ -64,7 +64,8 @@ class Decoder {
   // A count of items that each take at least one byte: bounded by what is left.
   uint64_t Count() {
     const uint64_t n = Varint();
-    if (ok() && n > in_.size() - pos_) return Fail("manifest count " + std::to_string(n) + " too large");
+    if (ok() && n > in_.size() - pos_)
+      return Fail("manifest count " + std::to_string(n) + " too large");
     return n;
   }
   bool ok() const { return error_.empty(); }
@@ -88,9 +89,9 @@ void EncodeHeaderFields(std::string& out, const EntryHeader& h) {
   PutString(out, h.version_id);
   PutString(out, h.etag);
   PutVarint(out, static_cast<uint64_t>(h.mtime_ns));
-  for (const std::string* s : {&h.content.content_type, &h.content.content_encoding,
-                               &h.content.content_language, &h.content.content_disposition,
-                               &h.content.cache_control, &h.content.expires}) {
+  for (const std::string* s :
+       {&h.content.content_type, &h.content.content_encoding, &h.content.content_language,
+        &h.content.content_disposition, &h.content.cache_control, &h.content.expires}) {
     PutString(out, *s);
   }
   PutVarint(out, h.metadata.size());
@@ -118,9 +119,9 @@ EntryHeader DecodeHeaderFields(Decoder& d) {
   h.version_id = d.String();
   h.etag = d.String();
   h.mtime_ns = static_cast<int64_t>(d.Varint());
-  for (std::string* s : {&h.content.content_type, &h.content.content_encoding,
-                         &h.content.content_language, &h.content.content_disposition,
-                         &h.content.cache_control, &h.content.expires}) {
+  for (std::string* s :
+       {&h.content.content_type, &h.content.content_encoding, &h.content.content_language,
+        &h.content.content_disposition, &h.content.cache_control, &h.content.expires}) {
     *s = d.String();
   }
   for (uint64_t n = d.Count(); n > 0 && d.ok(); --n) {

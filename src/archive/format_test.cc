@@ -31,14 +31,24 @@ EntryHeader FullHeader(std::string key) {
 
 TEST(ManifestTest, RoundTripsHostileKeysAndEveryKindOfMetadata) {
   Manifest m;
-  m.frames = {{.offset = 24, .stored_size = 100, .raw_size = 4000, .crc32c = 0xdeadbeef,
-               .stored = false},
-              {.offset = 124, .stored_size = (1ull << 33), .raw_size = (1ull << 33) - 5,
-               .crc32c = 1, .stored = true}};
-  const std::vector<std::string> keys = {
-      "plain.txt", "üñíçødé/日本語/🙂.json", "line\nbreak\r\n", "../../etc/passwd",
-      std::string("nul\0inside", 10), std::string(1024, 'k'), "trailing/", "", "\xff\xfe bad utf8",
-      " spaces  ", "a/./b//c"};
+  m.frames = {
+      {.offset = 24, .stored_size = 100, .raw_size = 4000, .crc32c = 0xdeadbeef, .stored = false},
+      {.offset = 124,
+       .stored_size = (1ull << 33),
+       .raw_size = (1ull << 33) - 5,
+       .crc32c = 1,
+       .stored = true}};
+  const std::vector<std::string> keys = {"plain.txt",
+                                         "üñíçødé/日本語/🙂.json",
+                                         "line\nbreak\r\n",
+                                         "../../etc/passwd",
+                                         std::string("nul\0inside", 10),
+                                         std::string(1024, 'k'),
+                                         "trailing/",
+                                         "",
+                                         "\xff\xfe bad utf8",
+                                         " spaces  ",
+                                         "a/./b//c"};
   for (size_t i = 0; i < keys.size(); ++i) {
     Entry e;
     e.header = FullHeader(keys[i]);

@@ -12,8 +12,8 @@
 namespace ferry::archive {
 namespace {
 
-constexpr size_t kChunk = 1 << 20;         // bytes read from a body at a time
-constexpr size_t kSampleBytes = 256 << 10;  // bytes of a large entry's first chunk sampled
+constexpr size_t kChunk = 1 << 20;                // bytes read from a body at a time
+constexpr size_t kSampleBytes = 256 << 10;        // bytes of a large entry's first chunk sampled
 constexpr size_t kRawBlock = ZSTD_BLOCKSIZE_MAX;  // 128 KiB, the largest zstd block
 
 Status ZstdError(std::string_view doing, size_t code) {
@@ -209,8 +209,8 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
     if (first) {
       // Sample the first chunk: data that does not compress is stored raw.
       const size_t k = std::min(n, kSampleBytes);
-      const size_t c = ZSTD_compressCCtx(im.sample_cctx, im.sample.data(), im.sample.size(),
-                                         data.data(), k, 1);
+      const size_t c =
+          ZSTD_compressCCtx(im.sample_cctx, im.sample.data(), im.sample.size(), data.data(), k, 1);
       entry.stored = !ZSTD_isError(c) && c > 0 &&
                      static_cast<double>(k) / static_cast<double>(c) < options_.min_ratio;
       first = false;
@@ -220,7 +220,8 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
         FERRY_RETURN_IF_ERROR(BeginFrame(entry.stored, std::min(options_.frame_size, size - done)));
         ++entry.frame_count;
       }
-      const size_t take = static_cast<size_t>(std::min<uint64_t>(data.size(), options_.frame_size - im.raw));
+      const size_t take =
+          static_cast<size_t>(std::min<uint64_t>(data.size(), options_.frame_size - im.raw));
       FERRY_RETURN_IF_ERROR(Feed(data.first(take)));
       entry.crc32c = checksum::Crc32c(data.first(take), entry.crc32c);
       data = data.subspan(take);
@@ -286,10 +287,10 @@ Result<WriteSummary> Writer::Finish() {
   PutLe(h, packed.size(), 4);
   FERRY_RETURN_IF_ERROR(Emit(h));
   FERRY_RETURN_IF_ERROR(Emit(checksum::AsBytes(packed)));
-  const std::string trailer = EncodeTrailer(Trailer{
-      .manifest_offset = manifest_offset,
-      .manifest_size = 8 + packed.size(),
-      .manifest_crc32c = checksum::Crc32c(checksum::AsBytes(packed))});
+  const std::string trailer =
+      EncodeTrailer(Trailer{.manifest_offset = manifest_offset,
+                            .manifest_size = 8 + packed.size(),
+                            .manifest_crc32c = checksum::Crc32c(checksum::AsBytes(packed))});
   FERRY_RETURN_IF_ERROR(Emit(checksum::AsBytes(trailer)));
   WriteSummary summary;
   summary.entries = manifest_.entries.size();

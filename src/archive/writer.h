@@ -28,19 +28,19 @@
 namespace ferry::archive {
 
 struct WriterOptions {
-  int level = 3;                       // zstd level, 1..22 (negative: zstd's fast levels)
-  int threads = 0;                     // zstd workers; 0 = one per hardware thread
-  uint64_t frame_size = 16ull << 20;   // raw bytes per frame (bounds memory and random access)
-  uint64_t small_limit = 1ull << 20;   // entries up to this size share frames
-  double min_ratio = 1.05;             // below this sampled ratio a large entry is stored raw
+  int level = 3;                      // zstd level, 1..22 (negative: zstd's fast levels)
+  int threads = 0;                    // zstd workers; 0 = one per hardware thread
+  uint64_t frame_size = 16ull << 20;  // raw bytes per frame (bounds memory and random access)
+  uint64_t small_limit = 1ull << 20;  // entries up to this size share frames
+  double min_ratio = 1.05;            // below this sampled ratio a large entry is stored raw
 };
 
 struct WriteSummary {
   uint64_t entries = 0;
   uint64_t frames = 0;
-  uint64_t raw_bytes = 0;      // sum of entry sizes
-  uint64_t archive_bytes = 0;  // the whole archive, manifest and trailer included
-  uint64_t stored_entries = 0; // entries stored raw
+  uint64_t raw_bytes = 0;       // sum of entry sizes
+  uint64_t archive_bytes = 0;   // the whole archive, manifest and trailer included
+  uint64_t stored_entries = 0;  // entries stored raw
 };
 
 class Writer {

@@ -25,9 +25,9 @@ constexpr uint64_t kWholeReadLimit = 1ull << 20;
 // Where an archive lives: a local file, or one object of an S3 location.
 struct ArchivePlace {
   bool remote = false;
-  std::string path;         // local file
-  app::Location parent;     // remote: the location holding the object
-  std::string key;          // remote: the object's key under `parent`
+  std::string path;      // local file
+  app::Location parent;  // remote: the location holding the object
+  std::string key;       // remote: the object's key under `parent`
 };
 
 Result<ArchivePlace> ParseArchivePlace(const std::string& text) {
@@ -84,8 +84,8 @@ Result<OpenArchive> Open(const std::string& text, Context& ctx) {
     a.wiring = std::make_unique<app::Wiring>(std::move(config));
     FERRY_ASSIGN_OR_RETURN(a.backend, a.wiring->OpenBackend(place.parent, false));
     FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo info, a.backend->Stat(place.key, false, ctx.stop));
-    a.source = std::make_unique<archive::BackendRangeSource>(*a.backend, place.key, info.size,
-                                                             ctx.stop);
+    a.source =
+        std::make_unique<archive::BackendRangeSource>(*a.backend, place.key, info.size, ctx.stop);
   } else {
     FERRY_ASSIGN_OR_RETURN(a.source, archive::FileRangeSource::Open(place.path));
   }
@@ -111,9 +111,9 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   h.size = o.size;
   h.version_id = o.version_id;
   h.etag = o.etag;
-  h.mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   o.source_mtime().time_since_epoch())
-                   .count();
+  h.mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(o.source_mtime().time_since_epoch())
+          .count();
   h.content = o.content;
   h.metadata = o.metadata;
   h.tags = o.tags;
@@ -206,10 +206,10 @@ int RunPack(const PackArgs& a, Context& ctx) {
   if (Status s = object ? object->Close() : file->Close(); !s.ok()) return ReportError(s);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double ratio = summary->archive_bytes == 0
-                           ? 0
-                           : static_cast<double>(summary->raw_bytes) /
-                                 static_cast<double>(summary->archive_bytes);
+  const double ratio =
+      summary->archive_bytes == 0
+          ? 0
+          : static_cast<double>(summary->raw_bytes) / static_cast<double>(summary->archive_bytes);
   std::fprintf(stderr,
                "packed %llu objects, %llu bytes into %llu bytes (ratio %.3f, %llu frames, %llu "
                "stored raw) in %.2fs\n",
@@ -319,7 +319,8 @@ void RegisterArchive(CLI::App& app, Context& ctx) {
   p->callback([pack, &ctx] { ctx.exit_code = RunPack(*pack, ctx); });
 
   auto ls = std::make_shared<LsArgs>();
-  CLI::App* l = cmd->add_subcommand("ls", "list an archive's entries: size, stored size, frames, key");
+  CLI::App* l =
+      cmd->add_subcommand("ls", "list an archive's entries: size, stored size, frames, key");
   l->add_option("ARCHIVE", ls->archive, "a local file, or NAME:bucket/key, s3://bucket/key")
       ->required();
   l->add_flag("--json", ls->json, "one JSON object per entry, with all its metadata");
