@@ -9,7 +9,8 @@
 #   pg      PostgreSQL server (scripts/pg-start.sh)
 #   swift   OpenStack Swift with its S3 layer and memcached (scripts/swift-start.sh)
 #   aws     the AWS CLI v2 (/usr/bin/aws): an independent S3 client for checks and demos
-#   bench   the peers of bench/bench-sync.sh: rclone, AWS CLI, GNU time (/usr/bin/time)
+#   bench   the peers of bench/bench-sync.sh and bench-codec.sh: rclone, AWS CLI, GNU time
+#           (/usr/bin/time), the zstd CLI
 #   test    build + rgw + pg + swift + aws: everything scripts/test-all.sh needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
@@ -32,8 +33,9 @@ RGW_PKGS=(radosgw ceph-mon ceph-osd ceph-common curl)
 PG_PKGS=(postgresql)
 SWIFT_PKGS=(swift-proxy swift-account swift-container swift-object memcached curl)
 AWS_PKGS=(awscli)
-# time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword
-BENCH_PKGS=(rclone awscli time)
+# time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
+# zstd: the CLI bench/bench-codec.sh compares `ferry archive pack` with
+BENCH_PKGS=(rclone awscli time zstd)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(test)

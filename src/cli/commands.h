@@ -36,6 +36,7 @@ void RegisterBucket(CLI::App& app, Context& ctx);  // mb, rb (commands/bucket.cc
 void RegisterList(CLI::App& app, Context& ctx);    // ls (commands/list.cc)
 void RegisterJobs(CLI::App& app, Context& ctx);    // worker, jobs (commands/jobs.cc)
 void RegisterCache(CLI::App& app, Context& ctx);   // cache warm|expire|serve|verify (cache*.cc)
+void RegisterArchive(CLI::App& app, Context& ctx); // archive pack/ls/cat (commands/archive.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

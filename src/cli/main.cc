@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterList(app, ctx);
   ferry::cli::RegisterJobs(app, ctx);
   ferry::cli::RegisterCache(app, ctx);
+  ferry::cli::RegisterArchive(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,285 @@
+// Writer and Reader together: round trips, ranged reads per entry, damage detection, raw
+// storage of incompressible data, shared frames of small entries.
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <random>
+
+#include "archive/reader.h"
+#include "archive/writer.h"
+#include "checksum/checksum.h"
+
+namespace ferry::archive {
+namespace {
+
+std::string Random(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// Text-like data: compresses well, but not trivially.
+std::string Text(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  static const char* words[] = {"alpha", "beta", "gamma",   "delta",   "2026-11-22",
+                                "ERROR", "ok",   "\"id\":", "{",       "}",
+                                ",",     "\n",   "value",   "region-a"};
+  std::string s;
+  while (s.size() < n) {
+    s += words[rng() % 14];
+    s += ' ';
+    s += std::to_string(rng() % 1000);
+  }
+  s.resize(n);
+  return s;
+}
+
+EntryHeader Header(std::string key, uint64_t size) {
+  EntryHeader h;
+  h.key = std::move(key);
+  h.size = size;
+  h.version_id = "ver-" + std::to_string(size);
+  h.etag = "d41d8cd98f00b204e9800998ecf8427e";
+  h.mtime_ns = 1'763'800'000'000'000'000 + static_cast<int64_t>(size);
+  h.content.content_type = "application/json";
+  h.content.cache_control = "no-cache";
+  h.content.expires = "Thu, 01 Jan 2037 00:00:00 GMT";
+  h.metadata = {{"a", "1"}, {"ünï", "valüe\nnext"}};
+  h.tags = storage::Tags{{"t", "v"}};
+  h.storage_class = "GLACIER_IR";
+  h.destinations = {"region-b"};
+  return h;
+}
+
+struct Packed {
+  std::string bytes;
+  std::vector<std::pair<EntryHeader, std::string>> entries;
+};
+
+WriterOptions SmallFrames() {
+  WriterOptions o;
+  o.level = 3;
+  o.threads = 2;
+  o.frame_size = 64 << 10;
+  o.small_limit = 16 << 10;
+  return o;
+}
+
+Packed Pack(std::vector<std::pair<EntryHeader, std::string>> entries, WriterOptions o) {
+  Packed p;
+  StringSink sink;
+  auto w = Writer::Open(sink, o);
+  EXPECT_TRUE(w.ok());
+  for (auto& [h, body] : entries) {
+    StringChunkSource src(body);
+    Status s = (*w)->Add(h, src);
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+  auto summary = (*w)->Finish();
+  EXPECT_TRUE(summary.ok());
+  EXPECT_EQ(summary->archive_bytes, sink.bytes.size());
+  p.bytes = std::move(sink.bytes);
+  p.entries = std::move(entries);
+  return p;
+}
+
+Packed MixedArchive() {
+  std::vector<std::pair<EntryHeader, std::string>> e;
+  const std::vector<std::string> keys = {
+      "a.json",      "line\nbreak",          "../../escape",
+      "日本/🙂", std::string(1024, 'x'), std::string("n\0l", 3)};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::string body = Text(100 + 700 * i, static_cast<uint32_t>(i));
+    e.emplace_back(Header(keys[i], body.size()), body);
+  }
+  e.emplace_back(Header("empty", 0), "");
+  std::string big = Text(300 << 10, 99);  // 5 frames of 64 KiB
+  e.emplace_back(Header("big.log", big.size()), big);
+  std::string noise = Random(200 << 10, 7);
+  e.emplace_back(Header("noise.bin", noise.size()), noise);
+  e.emplace_back(Header("after", 5), "after");
+  return Pack(std::move(e), SmallFrames());
+}
+
+std::string ReadBack(const Reader& r, const Entry& e) {
+  StringSink out;
+  Status s = r.ReadEntry(e, out);
+  EXPECT_TRUE(s.ok()) << e.header.key << ": " << s.message();
+  return out.bytes;
+}
+
+TEST(ArchiveTest, RoundTripsEntriesBytesAndMetadata) {
+  Packed p = MixedArchive();
+  StringRangeSource src(p.bytes);
+  auto r = Reader::Open(src);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ((*r)->entries().size(), p.entries.size());
+  for (size_t i = 0; i < p.entries.size(); ++i) {
+    const Entry& e = (*r)->entries()[i];
+    EXPECT_EQ(e.header, p.entries[i].first);
+    EXPECT_EQ(ReadBack(**r, e), p.entries[i].second) << e.header.key;
+    EXPECT_EQ(e.crc32c, checksum::Crc32c(checksum::AsBytes(p.entries[i].second)));
+    EXPECT_EQ((*r)->Find(e.header.key), &e);
+  }
+  EXPECT_EQ((*r)->Find("../../escape", "nope"), nullptr);
+  EXPECT_EQ((*r)->Find("big.log")->frame_count, 5u);
+}
+
+TEST(ArchiveTest, WholeArchiveIsAZstdStreamOfTheEntriesBytes) {
+  Packed p = MixedArchive();
+  std::string want;
+  for (const auto& [h, body] : p.entries) want += body;
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  std::string got(want.size() + 1, '\0');
+  ZSTD_inBuffer in{p.bytes.data(), p.bytes.size(), 0};
+  ZSTD_outBuffer out{got.data(), got.size(), 0};
+  while (in.pos < in.size) {
+    const size_t r = ZSTD_decompressStream(d, &out, &in);
+    ASSERT_FALSE(ZSTD_isError(r)) << ZSTD_getErrorName(r);
+  }
+  ZSTD_freeDCtx(d);
+  got.resize(out.pos);
+  EXPECT_EQ(got, want);
+}
+
+TEST(ArchiveTest, OneEntryIsReadWithRangedReadsOfItsFramesOnly) {
+  Packed p = MixedArchive();
+  StringRangeSource src(p.bytes);
+  auto r = Reader::Open(src);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(src.reads(), 3);  // header, trailer, manifest
+  const Entry& big = *(*r)->Find("big.log");
+  const int before = src.reads();
+  const uint64_t bytes_before = src.bytes_read();
+  EXPECT_EQ(ReadBack(**r, big), p.entries[7].second);
+  EXPECT_EQ(src.reads() - before, 5);
+  uint64_t frames_bytes = 0;
+  for (uint32_t i = big.first_frame; i < big.first_frame + big.frame_count; ++i) {
+    frames_bytes += (*r)->manifest().frames[i].stored_size;
+  }
+  EXPECT_EQ(src.bytes_read() - bytes_before, frames_bytes);
+  EXPECT_LT(frames_bytes, p.bytes.size() / 2);
+  // A small entry in a shared frame: one read.
+  const int before_small = src.reads();
+  EXPECT_EQ(ReadBack(**r, *(*r)->Find("日本/🙂")), p.entries[3].second);
+  EXPECT_EQ(src.reads() - before_small, 1);
+}
+
+TEST(ArchiveTest, TruncatedOrForeignArchiveIsRefusedWithOneLine) {
+  Packed p = MixedArchive();
+  for (size_t cut : {size_t{0}, size_t{10}, kHeaderSize + kTrailerSize - 1, p.bytes.size() / 2,
+                     p.bytes.size() - 1, p.bytes.size() - kTrailerSize}) {
+    const std::string_view part = std::string_view(p.bytes).substr(0, cut);
+    StringRangeSource src(part);
+    auto r = Reader::Open(src);
+    ASSERT_FALSE(r.ok()) << cut;
+    EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss) << cut;
+    EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+  }
+  const std::string foreign = Text(4096, 1);
+  StringRangeSource src(foreign);
+  auto r = Reader::Open(src);
+  EXPECT_EQ(r.status().message(), "not a ferry archive (bad magic number)");
+  // A damaged manifest fails its checksum.
+  std::string bad = p.bytes;
+  bad[bad.size() - kTrailerSize - 3] ^= 0x40;
+  StringRangeSource bad_src(bad);
+  EXPECT_EQ(Reader::Open(bad_src).status().message(),
+            "corrupt archive: manifest checksum mismatch");
+}
+
+TEST(ArchiveTest, CorruptFrameFailsTheChecksum) {
+  Packed p = MixedArchive();
+  StringRangeSource src0(p.bytes);
+  auto r0 = Reader::Open(src0);
+  ASSERT_TRUE(r0.ok());
+  for (const char* key : {"noise.bin", "big.log"}) {
+    const Entry& e = *(*r0)->Find(key);
+    const FrameInfo& f = (*r0)->manifest().frames[e.first_frame];
+    EXPECT_EQ(f.stored, std::string(key) == "noise.bin");
+    std::string bad = p.bytes;
+    bad[f.offset + f.stored_size / 2] ^= 0x01;  // a raw block passes zstd: only the CRC sees it
+    StringRangeSource src(bad);
+    auto r = Reader::Open(src);
+    ASSERT_TRUE(r.ok());
+    StringSink out;
+    Status s = (*r)->ReadEntry(*(*r)->Find(key), out);
+    EXPECT_EQ(s.code(), ErrorCode::kDataLoss) << key;
+    EXPECT_NE(s.message().find(key), std::string::npos) << s.message();
+  }
+}
+
+TEST(ArchiveTest, IncompressibleDataIsStoredRawWithinTwoPercent) {
+  std::string noise = Random(3 << 20, 11);
+  WriterOptions o;
+  o.frame_size = 1 << 20;
+  Packed p = Pack({{Header("noise", noise.size()), noise}}, o);
+  EXPECT_LE(static_cast<double>(p.bytes.size()), 1.02 * static_cast<double>(noise.size()));
+  StringRangeSource src(p.bytes);
+  auto r = Reader::Open(src);
+  ASSERT_TRUE(r.ok());
+  const Entry& e = (*r)->entries()[0];
+  EXPECT_TRUE(e.stored);
+  EXPECT_EQ(e.frame_count, 3u);
+  for (const FrameInfo& f : (*r)->manifest().frames) EXPECT_TRUE(f.stored);
+  EXPECT_EQ(ReadBack(**r, e), noise);
+  // Compressible data of the same size is compressed, not stored.
+  std::string text = Text(3 << 20, 12);
+  Packed t = Pack({{Header("text", text.size()), text}}, o);
+  EXPECT_LT(t.bytes.size(), text.size() / 2);
+}
+
+TEST(ArchiveTest, ManySmallEntriesCompressCloseToOneSolidStream) {
+  std::vector<std::pair<EntryHeader, std::string>> e;
+  std::string solid;
+  for (int i = 0; i < 2000; ++i) {
+    std::string body = "{\"id\":" + std::to_string(i) + ",\"name\":\"user" + std::to_string(i) +
+                       "\",\"region\":\"region-a\",\"tags\":[\"x\",\"y\"],\"score\":" +
+                       std::to_string(i * 37 % 1000) + "}\n";
+    solid += body;
+    e.emplace_back(Header("obj/" + std::to_string(i) + ".json", body.size()), body);
+  }
+  Packed p = Pack(e, WriterOptions{});
+  std::string z(ZSTD_compressBound(solid.size()), '\0');
+  const size_t zn = ZSTD_compress(z.data(), z.size(), solid.data(), solid.size(), 3);
+  size_t manifest = 0;
+  {
+    StringRangeSource src(p.bytes);
+    auto r = Reader::Open(src);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)->manifest().frames.size(), 1u);
+    const FrameInfo& f = (*r)->manifest().frames[0];
+    EXPECT_LE(static_cast<double>(f.stored_size), 1.10 * static_cast<double>(zn));
+    manifest = p.bytes.size() - f.stored_size;
+  }
+  EXPECT_GT(manifest, 0u);
+}
+
+TEST(ArchiveTest, SourceOfTheWrongSizeFailsTheEntryAndTheWriter) {
+  StringSink sink;
+  auto w = Writer::Open(sink, SmallFrames());
+  ASSERT_TRUE(w.ok());
+  StringChunkSource shorter("abc");
+  Status s = (*w)->Add(Header("k", 4), shorter);
+  EXPECT_EQ(s.code(), ErrorCode::kDataLoss);
+  StringChunkSource ok("abcd");
+  EXPECT_EQ((*w)->Add(Header("k2", 4), ok).code(), ErrorCode::kDataLoss);  // writer broken
+  StringSink sink2;
+  auto w2 = Writer::Open(sink2, SmallFrames());
+  std::string big = Text(40 << 10, 3);
+  StringChunkSource longer(big);
+  EXPECT_EQ((*w2)->Add(Header("big", big.size() - 1), longer).code(), ErrorCode::kDataLoss);
+}
+
+TEST(ArchiveTest, BadOptionsAreRefused) {
+  StringSink sink;
+  WriterOptions o;
+  o.level = 0;
+  EXPECT_EQ(Writer::Open(sink, o).status().code(), ErrorCode::kInvalidArgument);
+  o.level = 23;
+  EXPECT_EQ(Writer::Open(sink, o).status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ferry::archive

@@ -1,0 +1,133 @@
+#include "archive/format.h"
+
+#include <gtest/gtest.h>
+
+#include "checksum/checksum.h"
+
+namespace ferry::archive {
+namespace {
+
+using checksum::AsBytes;
+
+EntryHeader FullHeader(std::string key) {
+  EntryHeader h;
+  h.key = std::move(key);
+  h.size = 12345678901ull;
+  h.version_id = "v.3~xyz";
+  h.etag = "0123456789abcdef0123456789abcdef-7";
+  h.mtime_ns = 1'700'000'000'123'456'789;
+  h.content = {.content_type = "text/csv; charset=utf-8",
+               .content_encoding = "gzip",
+               .content_language = "fr-CA",
+               .content_disposition = "attachment; filename=\"a b.csv\"",
+               .cache_control = "max-age=60",
+               .expires = "Wed, 21 Oct 2026 07:28:00 GMT"};
+  h.metadata = {{"ferry-crc32c", "e3069283"}, {"owner", "éàü \n tab\t"}, {"empty", ""}};
+  h.tags = storage::Tags{{"team", "data"}, {"k=v", "a&b"}, {"team", "dup"}};
+  h.storage_class = "STANDARD_IA";
+  h.destinations = {"region-a", "region-b", ""};
+  return h;
+}
+
+TEST(ManifestTest, RoundTripsHostileKeysAndEveryKindOfMetadata) {
+  Manifest m;
+  m.frames = {
+      {.offset = 24, .stored_size = 100, .raw_size = 4000, .crc32c = 0xdeadbeef, .stored = false},
+      {.offset = 124,
+       .stored_size = (1ull << 33),
+       .raw_size = (1ull << 33) - 5,
+       .crc32c = 1,
+       .stored = true}};
+  const std::vector<std::string> keys = {"plain.txt",
+                                         "üñíçødé/日本語/🙂.json",
+                                         "line\nbreak\r\n",
+                                         "../../etc/passwd",
+                                         std::string("nul\0inside", 10),
+                                         std::string(1024, 'k'),
+                                         "trailing/",
+                                         "",
+                                         "\xff\xfe bad utf8",
+                                         " spaces  ",
+                                         "a/./b//c"};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Entry e;
+    e.header = FullHeader(keys[i]);
+    e.crc32c = 0xffffffff - static_cast<uint32_t>(i);
+    e.first_frame = 0;
+    e.frame_count = 2;
+    e.offset_in_frame = i;
+    e.stored = i % 2 == 0;
+    e.header.size = 100 + i;
+    if (i == 3) e.header.tags.reset();  // none, distinct from empty
+    if (i == 4) e.header.tags = storage::Tags{};
+    m.entries.push_back(e);
+  }
+  const std::string bytes = EncodeManifest(m);
+  auto back = DecodeManifest(AsBytes(bytes));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, m);
+  EXPECT_FALSE(back->entries[3].header.tags.has_value());
+  EXPECT_TRUE(back->entries[4].header.tags.has_value());
+}
+
+TEST(ManifestTest, EveryTruncationIsRefusedAsDataLoss) {
+  Manifest m;
+  m.frames = {{.offset = 24, .stored_size = 10, .raw_size = 10, .crc32c = 7, .stored = false}};
+  Entry e;
+  e.header = FullHeader("k");
+  e.header.size = 10;
+  e.frame_count = 1;
+  m.entries.push_back(e);
+  const std::string bytes = EncodeManifest(m);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto r = DecodeManifest(AsBytes(std::string_view(bytes).substr(0, n)));
+    ASSERT_FALSE(r.ok()) << n;
+    EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  }
+  auto extra = DecodeManifest(AsBytes(bytes + "x"));
+  EXPECT_EQ(extra.status().code(), ErrorCode::kDataLoss);
+}
+
+TEST(ManifestTest, EntryPointingPastItsFramesIsRefused) {
+  Manifest m;
+  m.frames = {{.offset = 24, .stored_size = 10, .raw_size = 10, .crc32c = 7, .stored = false}};
+  Entry e;
+  e.header.key = "k";
+  e.header.size = 11;  // one byte more than its frame holds
+  e.frame_count = 1;
+  m.entries.push_back(e);
+  auto r = DecodeManifest(AsBytes(EncodeManifest(m)));
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  m.entries[0].header.size = 5;
+  m.entries[0].first_frame = 1;  // no such frame
+  r = DecodeManifest(AsBytes(EncodeManifest(m)));
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+}
+
+TEST(TrailerTest, RoundTripsAndRefusesOtherBytes) {
+  const Trailer t{.manifest_offset = 1ull << 40, .manifest_size = 77, .manifest_crc32c = 9};
+  const std::string bytes = EncodeTrailer(t);
+  ASSERT_EQ(bytes.size(), kTrailerSize);
+  auto back = DecodeTrailer(AsBytes(bytes));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->manifest_offset, t.manifest_offset);
+  EXPECT_EQ(back->manifest_size, 77u);
+  EXPECT_EQ(back->manifest_crc32c, 9u);
+  std::string bad = bytes;
+  bad[35] ^= 1;
+  EXPECT_EQ(DecodeTrailer(AsBytes(bad)).status().code(), ErrorCode::kDataLoss);
+  std::string future = bytes;
+  future[28] = 2;  // version 2
+  auto r = DecodeTrailer(AsBytes(future));
+  EXPECT_NE(r.status().message().find("version 2"), std::string::npos);
+}
+
+TEST(HeaderTest, ChecksMagicAndVersion) {
+  const std::string h = EncodeHeader();
+  ASSERT_EQ(h.size(), kHeaderSize);
+  EXPECT_TRUE(CheckHeader(AsBytes(h)).ok());
+  EXPECT_EQ(CheckHeader(AsBytes(std::string(kHeaderSize, 'x'))).code(), ErrorCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace ferry::archive

@@ -1,0 +1,81 @@
+// archive::Writer: packs entries (an object's bytes and metadata) into a ferry archive
+// (format.h), streaming: entries are read in chunks and their compressed frames written to a
+// ByteSink as they are made, so no entry is ever held whole in memory. The source packer (the
+// CLI's `ferry archive pack`, later the pack workers of compressed transport) calls Add once
+// per object, then Finish.
+//
+// Layout decisions (docs/design/archive.md):
+//  - an entry larger than `small_limit` starts its own frames, split every `frame_size` raw
+//    bytes; its first chunk is sampled (compressed at level 1) and when the ratio is below
+//    `min_ratio` its frames are stored raw (zstd raw blocks: 6 bytes a frame + 3 bytes per
+//    128 KiB), so incompressible data costs no CPU and under 0.01% of space;
+//  - smaller entries are appended to a shared frame, closed once it holds `frame_size` raw
+//    bytes, so that many small objects compress nearly as well as one solid stream.
+// zstd compresses with `threads` workers (ZSTD_c_nbWorkers) at `level`.
+//
+// Errors: a failed Add (the sink or the source failed, or the source gave more or fewer bytes
+// than header.size: kDataLoss) leaves the archive unusable: later calls return that error.
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "archive/format.h"
+#include "archive/io.h"
+#include "base/status.h"
+
+namespace ferry::archive {
+
+struct WriterOptions {
+  int level = 3;                      // zstd level, 1..22 (negative: zstd's fast levels)
+  int threads = 0;                    // zstd workers; 0 = one per hardware thread
+  uint64_t frame_size = 16ull << 20;  // raw bytes per frame (bounds memory and random access)
+  uint64_t small_limit = 1ull << 20;  // entries up to this size share frames
+  double min_ratio = 1.05;            // below this sampled ratio a large entry is stored raw
+};
+
+struct WriteSummary {
+  uint64_t entries = 0;
+  uint64_t frames = 0;
+  uint64_t raw_bytes = 0;       // sum of entry sizes
+  uint64_t archive_bytes = 0;   // the whole archive, manifest and trailer included
+  uint64_t stored_entries = 0;  // entries stored raw
+};
+
+class Writer {
+ public:
+  // Writes the header frame. kInvalidArgument for options out of range.
+  static Result<std::unique_ptr<Writer>> Open(ByteSink& sink, const WriterOptions& options);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Appends one entry whose bytes `body` yields (exactly header.size of them).
+  Status Add(const EntryHeader& header, ChunkSource& body);
+  // Ends the last frame and writes the manifest and trailer. The caller then closes the sink.
+  Result<WriteSummary> Finish();
+
+  // The manifest so far (frames and entries added).
+  const Manifest& manifest() const { return manifest_; }
+
+ private:
+  struct Impl;
+  Writer(ByteSink& sink, const WriterOptions& options);
+  Status AddLarge(Entry& entry, ChunkSource& body);
+  Status AddSmall(Entry& entry, ChunkSource& body);
+  Status BeginFrame(bool stored, uint64_t pledged);
+  Status Feed(std::span<const std::byte> data);
+  Status EndFrame();
+  Status Emit(std::span<const std::byte> data);
+
+  ByteSink& sink_;
+  WriterOptions options_;
+  std::unique_ptr<Impl> impl_;
+  Manifest manifest_;
+  Status failed_;
+  uint64_t written_ = 0;  // bytes sent to the sink
+  bool frame_open_ = false;
+};
+
+}  // namespace ferry::archive

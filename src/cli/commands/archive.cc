@@ -1,0 +1,338 @@
+// ferry archive pack|ls|cat: make and open ferry archives (src/archive, docs/design/archive.md).
+//   ferry archive pack SRC ARCHIVE [--level N] [--threads N]   every object under SRC, with its
+//       metadata, into one archive (a local file, or an object NAME:bucket/key / s3://b/key)
+//   ferry archive ls ARCHIVE [--json]   one line per entry: size, stored size, frames, key
+//   ferry archive cat ARCHIVE KEY [--version V]   one entry's bytes to stdout, checked
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/wiring.h"
+#include "archive/backend_io.h"
+#include "archive/reader.h"
+#include "archive/writer.h"
+#include "cli/commands.h"
+
+namespace ferry::cli {
+namespace {
+
+constexpr uint64_t kArchivePartSize = 16ull << 20;
+// Objects up to this size are read whole with their details in one request.
+constexpr uint64_t kWholeReadLimit = 1ull << 20;
+
+// Where an archive lives: a local file, or one object of an S3 location.
+struct ArchivePlace {
+  bool remote = false;
+  std::string path;      // local file
+  app::Location parent;  // remote: the location holding the object
+  std::string key;       // remote: the object's key under `parent`
+};
+
+Result<ArchivePlace> ParseArchivePlace(const std::string& text) {
+  FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(text));
+  ArchivePlace place;
+  if (!loc.is_s3()) {
+    place.path = loc.path;
+    if (place.path.empty() || place.path.back() == '/') {
+      return Status::InvalidArgument("archive " + text + ": name a file, not a folder");
+    }
+    return place;
+  }
+  std::string full = loc.prefix;
+  if (!full.empty() && full.back() == '/') full.pop_back();
+  if (full.empty()) {
+    return Status::InvalidArgument("archive " + text + ": name an object (bucket/key)");
+  }
+  const size_t slash = full.rfind('/');
+  place.remote = true;
+  place.key = slash == std::string::npos ? full : full.substr(slash + 1);
+  place.parent = loc;
+  place.parent.prefix = slash == std::string::npos ? "" : full.substr(0, slash + 1);
+  return place;
+}
+
+std::string Escaped(std::string_view key) {  // keys on one line: control bytes as \xNN
+  std::string out;
+  for (const char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// An opened archive and what keeps it readable.
+struct OpenArchive {
+  std::unique_ptr<app::Wiring> wiring;
+  std::unique_ptr<storage::Backend> backend;
+  std::unique_ptr<archive::RangeSource> source;
+  std::unique_ptr<archive::Reader> reader;
+};
+
+Result<OpenArchive> Open(const std::string& text, Context& ctx) {
+  FERRY_ASSIGN_OR_RETURN(ArchivePlace place, ParseArchivePlace(text));
+  OpenArchive a;
+  if (place.remote) {
+    FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(ctx.global.config_path));
+    a.wiring = std::make_unique<app::Wiring>(std::move(config));
+    FERRY_ASSIGN_OR_RETURN(a.backend, a.wiring->OpenBackend(place.parent, false));
+    FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo info, a.backend->Stat(place.key, false, ctx.stop));
+    a.source =
+        std::make_unique<archive::BackendRangeSource>(*a.backend, place.key, info.size, ctx.stop);
+  } else {
+    FERRY_ASSIGN_OR_RETURN(a.source, archive::FileRangeSource::Open(place.path));
+  }
+  auto reader = archive::Reader::Open(*a.source);
+  if (!reader.ok()) return reader.status().WithContext(text);
+  a.reader = std::move(reader).value();
+  return a;
+}
+
+// ---- pack ----
+
+struct PackArgs {
+  std::string source;
+  std::string archive;
+  int level = 3;
+  int threads = 0;
+  bool no_fsync = false;
+};
+
+archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
+  archive::EntryHeader h;
+  h.key = o.key;
+  h.size = o.size;
+  h.version_id = o.version_id;
+  h.etag = o.etag;
+  h.mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(o.source_mtime().time_since_epoch())
+          .count();
+  h.content = o.content;
+  h.metadata = o.metadata;
+  h.tags = o.tags;
+  h.storage_class = o.storage_class;
+  return h;
+}
+
+// `skip_key`: the archive itself, when it is written inside the folder being packed.
+Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string& skip_key,
+               std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(auto cursor, src.List(""));
+  const bool with_tags = src.features().tags;
+  std::vector<std::byte> buffer;
+  for (;;) {
+    if (stop.stop_requested()) return Status::Cancelled("interrupted");
+    FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* listed, cursor->Next());
+    if (listed == nullptr) return Status::Ok();
+    if (!skip_key.empty() && listed->key == skip_key) continue;
+    if (!listed->unreadable.empty()) {
+      return Status::Unavailable(listed->key + ": " + listed->unreadable);
+    }
+    Status s;
+    if (listed->size <= kWholeReadLimit) {
+      // One GET gives the bytes and every detail (tags too when the object has any).
+      buffer.resize(listed->size);
+      FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object,
+                             src.ReadObject(listed->key, buffer, listed->etag, stop));
+      object.key = listed->key;
+      archive::StringChunkSource body(
+          std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
+      s = writer.Add(HeaderOf(object), body);
+    } else {
+      // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
+      FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, src.Stat(listed->key, with_tags, stop));
+      archive::BackendChunkSource body(src, object, stop);
+      s = writer.Add(HeaderOf(object), body);
+    }
+    if (!s.ok()) return s.WithContext(listed->key);
+  }
+}
+
+int RunPack(const PackArgs& a, Context& ctx) {
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto loc = app::ParseLocation(a.source);
+  if (!loc.ok()) return ReportError(loc.status());
+  auto place = ParseArchivePlace(a.archive);
+  if (!place.ok()) return ReportError(place.status());
+  app::Wiring wiring(std::move(config).value());
+  auto src = wiring.OpenBackend(*loc, false);
+  if (!src.ok()) return ReportError(src.status());
+  if (Status s = (*src)->Check(ctx.stop); !s.ok()) return ReportError(s);
+
+  archive::WriterOptions options;
+  options.level = a.level;
+  options.threads = a.threads;
+  std::unique_ptr<storage::Backend> dst;
+  std::unique_ptr<archive::FileSink> file;
+  std::unique_ptr<archive::BackendSink> object;
+  archive::ByteSink* sink = nullptr;
+  if (place->remote) {
+    auto b = wiring.OpenBackend(place->parent, false);
+    if (!b.ok()) return ReportError(b.status());
+    dst = std::move(b).value();
+    if (Status s = dst->Check(ctx.stop); !s.ok()) return ReportError(s);
+    auto o = archive::BackendSink::Open(*dst, place->key, kArchivePartSize, ctx.stop);
+    if (!o.ok()) return ReportError(o.status());
+    object = std::move(o).value();
+    sink = object.get();
+  } else {
+    auto f = archive::FileSink::Open(place->path, !a.no_fsync);
+    if (!f.ok()) return ReportError(f.status());
+    file = std::move(f).value();
+    sink = file.get();
+  }
+  auto writer = archive::Writer::Open(*sink, options);
+  if (!writer.ok()) return ReportError(writer.status());
+  const auto start = std::chrono::steady_clock::now();
+  std::string skip_key;  // the archive, when written inside a local source folder
+  if (!loc->is_s3() && !place->remote) {
+    std::error_code ec;
+    const auto root = std::filesystem::weakly_canonical(loc->path, ec);
+    const auto file = std::filesystem::weakly_canonical(place->path, ec);
+    const auto rel = file.lexically_relative(root);
+    if (!ec && !rel.empty() && *rel.begin() != "..") skip_key = rel.generic_string();
+  }
+  if (Status s = PackAll(**src, **writer, skip_key, ctx.stop); !s.ok()) return ReportError(s);
+  auto summary = (*writer)->Finish();
+  if (!summary.ok()) return ReportError(summary.status());
+  if (Status s = object ? object->Close() : file->Close(); !s.ok()) return ReportError(s);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double ratio =
+      summary->archive_bytes == 0
+          ? 0
+          : static_cast<double>(summary->raw_bytes) / static_cast<double>(summary->archive_bytes);
+  std::fprintf(stderr,
+               "packed %llu objects, %llu bytes into %llu bytes (ratio %.3f, %llu frames, %llu "
+               "stored raw) in %.2fs\n",
+               static_cast<unsigned long long>(summary->entries),
+               static_cast<unsigned long long>(summary->raw_bytes),
+               static_cast<unsigned long long>(summary->archive_bytes), ratio,
+               static_cast<unsigned long long>(summary->frames),
+               static_cast<unsigned long long>(summary->stored_entries), secs);
+  return 0;
+}
+
+// ---- ls ----
+
+struct LsArgs {
+  std::string archive;
+  bool json = false;
+};
+
+int RunLs(const LsArgs& a, Context& ctx) {
+  auto opened = Open(a.archive, ctx);
+  if (!opened.ok()) return ReportError(opened.status());
+  const archive::Reader& r = *opened->reader;
+  for (const archive::Entry& e : r.entries()) {
+    const archive::EntryHeader& h = e.header;
+    if (a.json) {
+      nlohmann::json j = {{"key", h.key},
+                          {"size", h.size},
+                          {"stored_size", r.StoredSize(e)},
+                          {"frames", e.frame_count},
+                          {"stored_raw", e.stored},
+                          {"crc32c", e.crc32c},
+                          {"version_id", h.version_id},
+                          {"etag", h.etag},
+                          {"mtime_ns", h.mtime_ns},
+                          {"storage_class", h.storage_class},
+                          {"content_type", h.content.content_type},
+                          {"content_encoding", h.content.content_encoding},
+                          {"content_language", h.content.content_language},
+                          {"content_disposition", h.content.content_disposition},
+                          {"cache_control", h.content.cache_control},
+                          {"expires", h.content.expires},
+                          {"metadata", h.metadata},
+                          {"destinations", h.destinations}};
+      if (h.tags.has_value()) {
+        j["tags"] = nlohmann::json::array();
+        for (const auto& [k, v] : *h.tags) j["tags"].push_back({k, v});
+      }
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      std::printf("%12llu %12llu %4u %s\n", static_cast<unsigned long long>(h.size),
+                  static_cast<unsigned long long>(r.StoredSize(e)), e.frame_count,
+                  Escaped(h.key).c_str());
+    }
+  }
+  return 0;
+}
+
+// ---- cat ----
+
+struct CatArgs {
+  std::string archive;
+  std::string key;
+  std::string version;
+};
+
+class StdoutSink : public archive::ByteSink {
+ public:
+  Status Write(std::span<const std::byte> data) override {
+    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size()) {
+      return Status::Unavailable("cannot write to stdout");
+    }
+    return Status::Ok();
+  }
+};
+
+int RunCat(const CatArgs& a, Context& ctx) {
+  auto opened = Open(a.archive, ctx);
+  if (!opened.ok()) return ReportError(opened.status());
+  const archive::Entry* e = opened->reader->Find(a.key, a.version);
+  if (e == nullptr) {
+    return ReportError(Status::NotFound(a.archive + ": no entry " + Escaped(a.key) +
+                                        (a.version.empty() ? "" : " version " + a.version)));
+  }
+  StdoutSink out;
+  Status s = opened->reader->ReadEntry(*e, out);
+  if (std::fflush(stdout) != 0 && s.ok()) s = Status::Unavailable("cannot write to stdout");
+  if (!s.ok()) return ReportError(s.WithContext(a.archive));
+  return 0;
+}
+
+}  // namespace
+
+void RegisterArchive(CLI::App& app, Context& ctx) {
+  CLI::App* cmd = app.add_subcommand("archive", "make and read ferry archives (.fza)");
+  cmd->require_subcommand(1);
+
+  auto pack = std::make_shared<PackArgs>();
+  CLI::App* p = cmd->add_subcommand("pack", "pack every object under a location into an archive");
+  p->add_option("SRC", pack->source, "s3://bucket/prefix, NAME:bucket/prefix or a folder")
+      ->required();
+  p->add_option("ARCHIVE", pack->archive, "a local file, or NAME:bucket/key, s3://bucket/key")
+      ->required();
+  p->add_option("--level", pack->level, "zstd level, 1..22 (default 3)");
+  p->add_option("--threads", pack->threads, "zstd worker threads (default: one per CPU)");
+  p->add_flag("--no-fsync", pack->no_fsync,
+              "do not flush a local archive file to disk before reporting success");
+  p->callback([pack, &ctx] { ctx.exit_code = RunPack(*pack, ctx); });
+
+  auto ls = std::make_shared<LsArgs>();
+  CLI::App* l =
+      cmd->add_subcommand("ls", "list an archive's entries: size, stored size, frames, key");
+  l->add_option("ARCHIVE", ls->archive, "a local file, or NAME:bucket/key, s3://bucket/key")
+      ->required();
+  l->add_flag("--json", ls->json, "one JSON object per entry, with all its metadata");
+  l->callback([ls, &ctx] { ctx.exit_code = RunLs(*ls, ctx); });
+
+  auto cat = std::make_shared<CatArgs>();
+  CLI::App* c = cmd->add_subcommand("cat", "write one entry's bytes to stdout (checked)");
+  c->add_option("ARCHIVE", cat->archive, "a local file, or NAME:bucket/key, s3://bucket/key")
+      ->required();
+  c->add_option("KEY", cat->key, "the entry's key")->required();
+  c->add_option("--version", cat->version, "the entry's version id (when the key repeats)");
+  c->callback([cat, &ctx] { ctx.exit_code = RunCat(*cat, ctx); });
+}
+
+}  // namespace ferry::cli
