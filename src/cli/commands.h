@@ -35,6 +35,7 @@ void RegisterCopy(CLI::App& app, Context& ctx);    // cp and sync (commands/copy
 void RegisterBucket(CLI::App& app, Context& ctx);  // mb, rb (commands/bucket.cc)
 void RegisterList(CLI::App& app, Context& ctx);    // ls (commands/list.cc)
 void RegisterJobs(CLI::App& app, Context& ctx);    // worker, jobs (commands/jobs.cc)
+void RegisterReplicate(CLI::App& app, Context& ctx);  // replicate (commands/replicate.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

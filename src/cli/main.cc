@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterBucket(app, ctx);
   ferry::cli::RegisterList(app, ctx);
   ferry::cli::RegisterJobs(app, ctx);
+  ferry::cli::RegisterReplicate(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
