@@ -367,7 +367,7 @@ def two_way():
         while not stop.is_set():
             put(remote, name, "w%d" % (i % 3), ("%s %d" % (tag, i)).encode())
             i += 1
-            time.sleep(0.05)
+            time.sleep(0.15)
     threads = [threading.Thread(target=writer, args=("ra", X, "x")),
                threading.Thread(target=writer, args=("rb", Y, "y"))]
     for t in threads:
