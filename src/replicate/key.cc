@@ -135,7 +135,9 @@ class KeyPass {
     for (const Winner& w : wanted) {
       if (replica) {
         stats_.replicas.fetch_add(1);
-        if (!o_.dry_run) FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kReplica)));
+        if (!o_.dry_run) {
+          FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kReplica)));
+        }
         continue;
       }
       FERRY_RETURN_IF_ERROR(ToDestination(w, v, details ? &*details : nullptr));

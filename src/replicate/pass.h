@@ -48,7 +48,7 @@ struct PassOptions {
   // Every destination location of an enabled rule, opened.
   std::map<std::string, storage::Backend*> destinations;
   const RuleSet* rules = nullptr;  // validated
-  StatusStore* store = nullptr;    // may be null only with dry_run
+  StatusStore* store = nullptr;    // may be null only with dry_run, which never writes it
   Clock* clock = nullptr;
   int concurrency = 16;            // keys in flight
   bool dry_run = false;            // nothing written, nothing recorded: `plan` lines only

@@ -381,6 +381,13 @@ TEST_F(PassTest, TagFilterAndDryRun) {
   EXPECT_TRUE(b_->Stat("t/yes", true, {}).ok());
   EXPECT_EQ(b_->Stat("t/yes", true, {})->tags->at(0).second, "x");
   EXPECT_EQ(b_->Stat("t/no", false, {}).status().code(), ErrorCode::kNotFound);
+  // A dry run with the status store shows only what is left: nothing.
+  lines.clear();
+  o.dry_run = true;
+  PassStats after;
+  ASSERT_TRUE(RunPass(o, after, {}).ok());
+  EXPECT_TRUE(lines.empty());
+  EXPECT_EQ(after.already.load(), 1u);
 }
 
 }  // namespace

@@ -168,7 +168,8 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
 
   std::unique_ptr<state::SqlSession> session;
   std::unique_ptr<replicate::StatusStore> store;
-  if (!a.dry_run || !a.state.empty()) {
+  // A dry run reads the statuses when there are any, so that it shows only what is left.
+  if (!a.dry_run || !a.state.empty() || std::ifstream(DefaultStatePath())) {
     auto opened_session = OpenState(a.state);
     if (!opened_session.ok()) return ReportError(opened_session.status());
     session = std::move(*opened_session);
@@ -179,7 +180,7 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   o.source_name = source_name;
   o.source = src->get();
   o.rules = &*rules;
-  o.store = a.dry_run ? nullptr : store.get();
+  o.store = store.get();  // a dry run only reads it
   o.clock = &SystemClock::Default();
   o.dry_run = a.dry_run;
   o.retry_failed_only = a.retry_failed;
