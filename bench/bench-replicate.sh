@@ -98,14 +98,16 @@ SRC=$ID-src
 versioned a "$SRC"
 # gen DIR N: N objects of mixed sizes (most 1-32 KiB, every 50th 1 MiB, every 500th 0 bytes)
 gen() {
-  local dir=$1 n=$2 i size
-  rm -rf "$dir"; mkdir -p "$dir"
-  for ((i = 0; i < n; i++)); do
-    if ((i % 500 == 499)); then size=0
-    elif ((i % 50 == 49)); then size=$((1 << 20))
-    else size=$(((RANDOM % 32 + 1) * 1024)); fi
-    head -c "$size" /dev/urandom > "$dir/$(printf 'k%06d' "$i")"
-  done
+  python3 - "$1" "$2" <<'PY'
+import os, random, shutil, sys
+d, n = sys.argv[1], int(sys.argv[2])
+shutil.rmtree(d, ignore_errors=True)
+os.makedirs(d)
+for i in range(n):
+    size = 0 if i % 500 == 499 else 1 << 20 if i % 50 == 49 else random.randint(1, 32) * 1024
+    with open(os.path.join(d, "k%06d" % i), "wb") as f:
+        f.write(os.urandom(size))
+PY
 }
 for v in $(seq 1 "$VERSIONS"); do
   log "source version $v of $KEYS keys (rclone)"
