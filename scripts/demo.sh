@@ -12,13 +12,17 @@
 #    ferry's objects;
 # 4. `ferry sync ra:demo-src rb:demo-dst` (config file with remotes ra / rb), a second sync
 #    that finds nothing to do, and a third one with --json;
-# 5. checks region B with the AWS CLI: same object count, metadata, tags and storage class.
+# 5. checks region B with the AWS CLI: same object count, metadata, tags and storage class;
+# 6. replication: versioned buckets in both regions, a rule file, a few objects with several
+#    versions and a delete marker, `ferry replicate`, the AWS CLI listing the versions at B in
+#    order, `ferry replicate status` and the completion report.
 # The gateways stay up at the end (it prints how to stop them).
 #
 # Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
 #   FERRY_BIN (use this binary, skip the build), RGW_DIR / RGW_PORT / ... (scripts/rgw-start.sh;
 #   on a machine where another pair already runs, e.g. RGW_DIR=/tmp/s3-rgw to reuse it),
-#   DEMO_SRC_BUCKET / DEMO_DST_BUCKET (default demo-src / demo-dst; both are emptied first).
+#   DEMO_SRC_BUCKET / DEMO_DST_BUCKET (default demo-src / demo-dst; both are emptied first),
+#   DEMO_REP_A / DEMO_REP_B (default demo-rep-a / demo-rep-b: the versioned buckets of step 6).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -168,8 +172,78 @@ show aws_b s3api get-object-tagging --bucket "$DST_BUCKET" --key "données/café
 show aws_b s3api head-object --bucket "$DST_BUCKET" --key media/video-20MiB.bin \
   --query '{ContentLength: ContentLength, ETag: ETag}'
 
+# ------------------------------------------------------------------ 6. replication
+title "6. ferry replicate: every version, in order, region A -> region B"
+REP_A=${DEMO_REP_A:-demo-rep-a}
+REP_B=${DEMO_REP_B:-demo-rep-b}
+# drop_versioned a|b NAME: a versioned bucket and every version and delete marker in it
+drop_versioned() {
+  local side=$1 name=$2
+  "aws_$side" s3api head-bucket --bucket "$name" >/dev/null 2>&1 || return 0
+  "aws_$side" s3api list-object-versions --bucket "$name" --output json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for v in d.get("Versions", []) + d.get("DeleteMarkers", []):
+    print(v["Key"] + "\t" + v["VersionId"])' | while IFS=$'\t' read -r key vid; do
+    "aws_$side" s3api delete-object --bucket "$name" --key "$key" --version-id "$vid" >/dev/null
+  done
+  "aws_$side" s3api delete-bucket --bucket "$name" >/dev/null 2>&1 || true
+}
+drop_versioned a "$REP_A"
+drop_versioned b "$REP_B"
+make_bucket a "$REP_A"
+make_bucket b "$REP_B"
+show aws_a s3api put-bucket-versioning --bucket "$REP_A" --versioning-configuration Status=Enabled
+show aws_b s3api put-bucket-versioning --bucket "$REP_B" --versioning-configuration Status=Enabled
+for n in 1 2 3; do
+  printf 'price list, edition %d\n' "$n" > "$DEMO_DIR/prices.txt"
+  aws_a s3api put-object --bucket "$REP_A" --key "docs/prices 2024.txt" --body "$DEMO_DIR/prices.txt" >/dev/null
+done
+printf 'draft\n' > "$DEMO_DIR/draft.txt"
+aws_a s3api put-object --bucket "$REP_A" --key docs/draft.txt --body "$DEMO_DIR/draft.txt" >/dev/null
+show aws_a s3api delete-object --bucket "$REP_A" --key docs/draft.txt
+aws_a s3api put-object --bucket "$REP_A" --key "tmp/scratch.bin" --body "$DEMO_DIR/archive.bin" >/dev/null
+log "ra:$REP_A: docs/prices 2024.txt x3 versions, docs/draft.txt + delete marker, tmp/scratch.bin"
+REP_CONFIG=$DEMO_DIR/replication.toml
+{
+  cat "$CONFIG"
+  cat <<TOML
+
+[[replication.rules]]
+id = "docs-to-b"
+priority = 1
+filter = { prefix = "docs/" }
+destinations = [ { location = "rb:$REP_B", storage_class = "STANDARD_IA" } ]
+delete_markers = true
+versions = "all"
+TOML
+} > "$REP_CONFIG"
+printf 'rules (%s):\n' "$REP_CONFIG"
+sed -n '/replication.rules/,$p' "$REP_CONFIG" | sed 's/^/    /'
+REP_STATE=$DEMO_DIR/replication.db
+rm -f "$REP_STATE" "$REP_STATE"-wal "$REP_STATE"-shm
+REP=("$FERRY_BIN" --config "$REP_CONFIG")
+show "${REP[@]}" replicate "ra:$REP_A" --dry-run
+show "${REP[@]}" replicate "ra:$REP_A" --state "$REP_STATE" --report "$DEMO_DIR/replication-report"
+title "   again: every version is COMPLETED, so only the listing is read"
+show "${REP[@]}" replicate "ra:$REP_A" --state "$REP_STATE"
+title "   region B: the versions in the order they were written at A (newest first)"
+show aws_b s3api list-object-versions --bucket "$REP_B" \
+  --query '{Versions: Versions[].[Key, VersionId, IsLatest, Size], DeleteMarkers: DeleteMarkers[].[Key, VersionId]}' \
+  --output json
+show aws_b s3api head-object --bucket "$REP_B" --key "docs/prices 2024.txt" \
+  --query '{StorageClass: StorageClass, Metadata: Metadata}'
+show "${REP[@]}" replicate status --state "$REP_STATE"
+show cat "$DEMO_DIR/replication-report.csv"
+rep_versions=$(aws_b s3api list-object-versions --bucket "$REP_B" --query 'length(Versions)' --output text)
+rep_markers=$(aws_b s3api list-object-versions --bucket "$REP_B" --query 'length(DeleteMarkers)' --output text)
+
 title "done"
 status=0
+if [ "$rep_versions $rep_markers" != "4 1" ]; then
+  log "ERROR: region B holds $rep_versions versions and $rep_markers delete markers, not 4 and 1"
+  status=1
+fi
 if [ "$n_src" != "$n_dst" ]; then
   log "ERROR: object counts differ"
   status=1

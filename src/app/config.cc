@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "app/location.h"
 #include "plan/filter.h"
 
 namespace ferry::app {
@@ -96,6 +97,136 @@ Status ParseTransfer(const toml::table& t, const std::string& src, TransferDefau
   return Status::Ok();
 }
 
+Status CheckKeys(const toml::table& t, const std::string& where,
+                 std::initializer_list<std::string_view> known) {
+  for (const auto& [k, v] : t) {
+    bool ok = false;
+    for (std::string_view want : known) ok = ok || k.str() == want;
+    if (!ok) return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) + "'");
+  }
+  return Status::Ok();
+}
+
+Status ReadBool(const toml::table& t, const char* key, bool& out, const std::string& where) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  if (!n->is_boolean()) return Status::InvalidArgument(where + ": '" + key + "' must be true or false");
+  out = n->value<bool>().value_or(false);
+  return Status::Ok();
+}
+
+Status ParseDestination(const toml::node& n, const std::string& where,
+                        replicate::Destination& d) {
+  if (n.is_string()) {
+    d.location = n.value<std::string>().value_or("");
+  } else if (const toml::table* t = n.as_table()) {
+    FERRY_RETURN_IF_ERROR(CheckKeys(*t, where + " destinations", {"location", "storage_class"}));
+    FERRY_RETURN_IF_ERROR(ReadString(*t, "location", d.location, where + " destinations"));
+    FERRY_RETURN_IF_ERROR(ReadString(*t, "storage_class", d.storage_class, where + " destinations"));
+  } else {
+    return Status::InvalidArgument(where + ": 'destinations' must list locations or tables");
+  }
+  if (d.location.empty()) return Status::InvalidArgument(where + ": a destination has no 'location'");
+  Result<Location> loc = ParseLocation(d.location);
+  if (!loc.ok()) return loc.status().WithContext(where + ": 'destinations'");
+  if (!loc->is_s3()) {
+    return Status::InvalidArgument(where + ": 'destinations': " + d.location +
+                                   " is not an S3 location");
+  }
+  return Status::Ok();
+}
+
+Status ParseRule(const toml::table& t, const std::string& where, replicate::Rule& r) {
+  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"id", "priority", "status", "filter", "destinations",
+                                             "delete_markers", "existing_objects", "versions",
+                                             "replica_modifications"}));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "id", r.id, where));
+  const std::string named = r.id.empty() ? where : where + " (rule '" + r.id + "')";
+  if (const toml::node* n = t.get("priority")) {
+    const std::optional<int64_t> p = n->is_integer() ? n->value<int64_t>() : std::nullopt;
+    if (!p || *p < 0 || *p > 1'000'000) {
+      return Status::InvalidArgument(named + ": 'priority' must be a whole number from 0");
+    }
+    r.priority = static_cast<int>(*p);
+  }
+  std::string status = "enabled";
+  FERRY_RETURN_IF_ERROR(ReadString(t, "status", status, named));
+  if (status != "enabled" && status != "disabled") {
+    return Status::InvalidArgument(named + ": 'status' must be \"enabled\" or \"disabled\"");
+  }
+  r.enabled = status == "enabled";
+  if (const toml::node* n = t.get("filter")) {
+    const toml::table* f = n->as_table();
+    if (f == nullptr) return Status::InvalidArgument(named + ": 'filter' must be a table");
+    FERRY_RETURN_IF_ERROR(CheckKeys(*f, named + " filter", {"prefix", "tags"}));
+    FERRY_RETURN_IF_ERROR(ReadString(*f, "prefix", r.prefix, named + " filter"));
+    if (const toml::node* tn = f->get("tags")) {
+      const toml::table* tags = tn->as_table();
+      if (tags == nullptr) {
+        return Status::InvalidArgument(named + ": 'filter.tags' must be a table of key = value");
+      }
+      for (const auto& [k, v] : *tags) {
+        if (!v.is_string()) {
+          return Status::InvalidArgument(named + ": 'filter.tags' values must be strings");
+        }
+        r.tags.emplace_back(std::string(k.str()), v.value<std::string>().value_or(""));
+      }
+    }
+  }
+  if (const toml::node* n = t.get("destinations")) {
+    const toml::array* list = n->as_array();
+    if (list == nullptr) return Status::InvalidArgument(named + ": 'destinations' must be a list");
+    for (const toml::node& d : *list) {
+      replicate::Destination dest;
+      FERRY_RETURN_IF_ERROR(ParseDestination(d, named, dest));
+      r.destinations.push_back(std::move(dest));
+    }
+  }
+  FERRY_RETURN_IF_ERROR(ReadBool(t, "delete_markers", r.delete_markers, named));
+  FERRY_RETURN_IF_ERROR(ReadBool(t, "existing_objects", r.existing_objects, named));
+  FERRY_RETURN_IF_ERROR(ReadBool(t, "replica_modifications", r.replica_modifications, named));
+  std::string versions = "all";
+  FERRY_RETURN_IF_ERROR(ReadString(t, "versions", versions, named));
+  if (versions != "all" && versions != "latest") {
+    return Status::InvalidArgument(named + ": 'versions' must be \"all\" or \"latest\"");
+  }
+  r.versions = versions == "all" ? replicate::VersionsMode::kAll : replicate::VersionsMode::kLatest;
+  return Status::Ok();
+}
+
+// [replication]: rules and the bucket ARNs of S3 JSON rule files.
+Status ParseReplication(const toml::table& t, const std::string& src, ReplicationConfig& out) {
+  const std::string where = src + ": [replication]";
+  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"rules", "buckets"}));
+  if (const toml::node* n = t.get("buckets")) {
+    const toml::table* b = n->as_table();
+    if (b == nullptr) return Status::InvalidArgument(where + ": 'buckets' must be a table");
+    for (const auto& [arn, loc] : *b) {
+      if (!loc.is_string()) {
+        return Status::InvalidArgument(where + ": buckets '" + std::string(arn.str()) +
+                                       "' must name a location");
+      }
+      out.buckets.emplace_back(std::string(arn.str()), loc.value<std::string>().value_or(""));
+    }
+  }
+  if (const toml::node* n = t.get("rules")) {
+    const toml::array* rules = n->as_array();
+    if (rules == nullptr) {
+      return Status::InvalidArgument(where + ": 'rules' must be [[replication.rules]] tables");
+    }
+    for (size_t i = 0; i < rules->size(); ++i) {
+      const toml::table* rt = (*rules)[i].as_table();
+      const std::string rw = src + ": [[replication.rules]] #" + std::to_string(i + 1);
+      if (rt == nullptr) return Status::InvalidArgument(rw + " must be a table");
+      replicate::Rule r;
+      FERRY_RETURN_IF_ERROR(ParseRule(*rt, rw, r));
+      out.rules.rules.push_back(std::move(r));
+    }
+  }
+  if (Status s = replicate::Validate(out.rules); !s.ok()) return s.WithContext(src);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view text, std::string_view source_name) {
@@ -113,7 +244,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   config.source = src;
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
-    if (key != "remotes" && key != "transfer") {
+    if (key != "remotes" && key != "transfer" && key != "replication") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -133,6 +264,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
     const toml::table* t = root["transfer"].as_table();
     if (t == nullptr) return Status::InvalidArgument(src + ": transfer must be a table");
     FERRY_RETURN_IF_ERROR(ParseTransfer(*t, src, config.transfer));
+  }
+  if (root.contains("replication")) {
+    const toml::table* t = root["replication"].as_table();
+    if (t == nullptr) return Status::InvalidArgument(src + ": replication must be a table");
+    FERRY_RETURN_IF_ERROR(ParseReplication(*t, src, config.replication));
   }
   return config;
 }

@@ -17,6 +17,21 @@
 //   part_size = "16MiB"
 //   multipart_threshold = "64MiB"
 //
+//   [replication.buckets]               # S3 bucket ARNs of --replication-config files
+//   "arn:aws:s3:::west-bucket" = "rb:west-bucket"
+//
+//   [[replication.rules]]               # `ferry replicate` (replicate/rules.h)
+//   id = "docs"
+//   priority = 1                        # default 0; the highest matching rule wins
+//   status = "enabled"                  # or "disabled"
+//   filter = { prefix = "docs/", tags = { team = "x" } }
+//   destinations = [ { location = "rb:west-bucket/", storage_class = "STANDARD_IA" } ]
+//                                       # or plain locations: ["rb:west-bucket/"]
+//   delete_markers = true               # default false; refused with a tag filter
+//   existing_objects = true             # default true
+//   versions = "all"                    # or "latest"
+//   replica_modifications = false
+//
 // Unknown keys and bad values are refused with one error naming the file, section and key.
 //
 // Pure parsing (no environment access); thread-safe.
@@ -26,8 +41,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
+#include "replicate/rules.h"
 
 namespace ferry::app {
 
@@ -49,9 +67,15 @@ struct TransferDefaults {
   std::optional<std::string> multipart_threshold;
 };
 
+struct ReplicationConfig {
+  replicate::RuleSet rules;  // validated (replicate::Validate) and locations parsed
+  std::vector<std::pair<std::string, std::string>> buckets;  // bucket ARN -> location
+};
+
 struct Config {
   std::map<std::string, RemoteConfig> remotes;
   TransferDefaults transfer;
+  ReplicationConfig replication;
   std::string source;  // file it came from, for messages
 };
 

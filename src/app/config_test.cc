@@ -75,5 +75,70 @@ TEST(ConfigTest, RefusesBadTransferDefaults) {
   EXPECT_FALSE(ParseConfig("transfer = 5\n", "f.toml").ok());
 }
 
+TEST(ConfigTest, ParsesReplicationRules) {
+  auto c = ParseConfig(R"(
+[replication.buckets]
+"arn:aws:s3:::west" = "rb:west"
+
+[[replication.rules]]
+id = "docs"
+priority = 2
+filter = { prefix = "docs/", tags = { team = "x" } }
+destinations = [ { location = "rb:west/copy", storage_class = "STANDARD_IA" }, "rc:other" ]
+versions = "latest"
+existing_objects = false
+
+[[replication.rules]]
+id = "all"
+status = "disabled"
+destinations = ["rb:west"]
+delete_markers = true
+)",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const auto& rules = c->replication.rules.rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].id, "docs");
+  EXPECT_EQ(rules[0].priority, 2);
+  EXPECT_EQ(rules[0].prefix, "docs/");
+  ASSERT_EQ(rules[0].tags.size(), 1u);
+  EXPECT_EQ(rules[0].tags[0].second, "x");
+  ASSERT_EQ(rules[0].destinations.size(), 2u);
+  EXPECT_EQ(rules[0].destinations[0].location, "rb:west/copy");
+  EXPECT_EQ(rules[0].destinations[0].storage_class, "STANDARD_IA");
+  EXPECT_EQ(rules[0].destinations[1].location, "rc:other");
+  EXPECT_EQ(rules[0].versions, replicate::VersionsMode::kLatest);
+  EXPECT_FALSE(rules[0].existing_objects);
+  EXPECT_FALSE(rules[1].enabled);
+  EXPECT_TRUE(rules[1].delete_markers);
+  ASSERT_EQ(c->replication.buckets.size(), 1u);
+  EXPECT_EQ(c->replication.buckets[0].second, "rb:west");
+}
+
+TEST(ConfigTest, RefusesBadReplicationRules) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[[replication.rules]]\nid = \"r\"\ndestinations = [\"rb:bbb\"]\nfilter = { tags = { a = "
+       "\"1\" } }\ndelete_markers = true\n",
+       "t.toml: replication rule 'r': 'delete_markers' cannot be replicated with a tag filter (S3 refuses it too)"},
+      {"[[replication.rules]]\nid = \"r\"\ndestinations = [\"rb:bbb\"]\nversions = \"some\"\n",
+       "t.toml: [[replication.rules]] #1 (rule 'r'): 'versions' must be \"all\" or \"latest\""},
+      {"[[replication.rules]]\nid = \"r\"\ndestinations = [\"/tmp/x\"]\n",
+       "t.toml: [[replication.rules]] #1 (rule 'r'): 'destinations': /tmp/x is not an S3 "
+       "location"},
+      {"[[replication.rules]]\nid = \"r\"\ndestination = [\"rb:bbb\"]\n",
+       "t.toml: [[replication.rules]] #1: unknown key 'destination'"},
+      {"[[replication.rules]]\nid = \"a\"\ndestinations = [\"rb:bbb\"]\n"
+       "[[replication.rules]]\nid = \"b\"\ndestinations = [\"rb:ccc\"]\n",
+       "t.toml: replication rule 'b': 'priority' 0 equals that of rule 'a', whose filter "
+       "overlaps"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto c = ParseConfig(text, "t.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(c.status().message(), message);
+  }
+}
+
 }  // namespace
 }  // namespace ferry::app

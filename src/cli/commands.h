@@ -37,6 +37,7 @@ void RegisterList(CLI::App& app, Context& ctx);    // ls (commands/list.cc)
 void RegisterJobs(CLI::App& app, Context& ctx);    // worker, jobs (commands/jobs.cc)
 void RegisterCache(CLI::App& app, Context& ctx);   // cache warm|expire|serve|verify (cache*.cc)
 void RegisterArchive(CLI::App& app, Context& ctx); // archive pack/ls/cat (commands/archive.cc)
+void RegisterReplicate(CLI::App& app, Context& ctx);  // replicate (commands/replicate.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterJobs(app, ctx);
   ferry::cli::RegisterCache(app, ctx);
   ferry::cli::RegisterArchive(app, ctx);
+  ferry::cli::RegisterReplicate(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -264,6 +264,18 @@ class Backend {
     return Status::NotSupported("server-side copy not supported by " + Describe());
   }
 
+  // Like CopyFrom, but what the new object records (user metadata, content headers, tags,
+  // storage class) comes from `spec`, not from the source (S3: metadata directive REPLACE);
+  // `spec.size` and `spec.content_md5` are ignored. Same size limit and version rule as
+  // CopyFrom. Default: kNotSupported (the caller then reads and writes the bytes).
+  virtual Result<WriteResult> CopyFromWithSpec(const Backend& source, const ObjectInfo& object,
+                                               std::string_view key, const WriteSpec& spec,
+                                               std::stop_token stop) {
+    (void)source, (void)object, (void)key, (void)spec, (void)stop;
+    return Status::NotSupported("server-side copy with new metadata not supported by " +
+                                Describe());
+  }
+
   // kNotFound is not an error for Delete: deleting an absent key succeeds. On a versioned
   // store Delete removes nothing: it adds a delete marker, as AddDeleteMarker does.
   virtual Status Delete(std::string_view key, std::stop_token stop) = 0;

@@ -29,3 +29,28 @@ Result<WriteResult> S3Backend::CopyFrom(const Backend& source, const ObjectInfo&
 }
 
 }  // namespace ferry::storage
+
+namespace ferry::storage {
+
+Result<WriteResult> S3Backend::CopyFromWithSpec(const Backend& source, const ObjectInfo& object,
+                                                std::string_view key, const WriteSpec& spec,
+                                                std::stop_token stop) {
+  const auto* src = dynamic_cast<const S3Backend*>(&source);
+  if (src == nullptr || !CanCopyFrom(source)) {
+    return Status::NotSupported("server-side copy from " + source.Describe() + " to " +
+                                Describe());
+  }
+  s3::WriteOptions replace = WriteOptionsFromSpec(spec);
+  replace.content_md5.clear();
+  replace.compute_md5 = false;
+  s3::CopyObjectRequest request;
+  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag};
+  request.bucket = bucket_;
+  request.key = FullKey(key);
+  request.replace = &replace;
+  FERRY_ASSIGN_OR_RETURN(s3::WrittenObject written, client_.CopyObject(request, stop));
+  std::string version_id = VersionOfCopy(request.key, written, stop);
+  return WriteResult{std::move(written.etag), std::move(version_id)};
+}
+
+}  // namespace ferry::storage

@@ -73,6 +73,9 @@ class S3Backend : public Backend {
   Result<WriteResult> CopyFrom(const Backend& source, const ObjectInfo& object,
                                std::string_view key, std::string_view storage_class,
                                std::stop_token stop) override;
+  Result<WriteResult> CopyFromWithSpec(const Backend& source, const ObjectInfo& object,
+                                       std::string_view key, const WriteSpec& spec,
+                                       std::stop_token stop) override;
   Status Delete(std::string_view key, std::stop_token stop) override;
   Status DeleteMany(std::span<const std::string> keys, std::stop_token stop) override;
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;

@@ -1,0 +1,314 @@
+// ferry replicate SRC: one replication pass over SRC by the rules of the config
+// ([[replication.rules]]) or of an S3 ReplicationConfiguration JSON file (--replication-config),
+// recording each version's status in the state store (replicate::RunPass).
+// ferry replicate status: counts per rule and destination, and the failures.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/state_files.h"
+#include "app/wiring.h"
+#include "cli/commands.h"
+#include "plan/filter.h"
+#include "replicate/pass.h"
+#include "replicate/report.h"
+#include "replicate/rules.h"
+#include "replicate/status_store.h"
+#include "state/state.h"
+
+namespace ferry::cli {
+namespace {
+
+struct ReplicateArgs {
+  std::string src;
+  std::string rules_json;
+  std::string state;
+  std::string report;
+  bool dry_run = false;
+  bool retry_failed = false;
+  bool json = false;
+  int concurrency = 0;
+};
+
+struct StatusArgs {
+  std::string state;
+  std::string source;
+  bool json = false;
+};
+
+// The name a location is recorded under: the same text for every spelling of one location.
+// Check, then learn whether the side keeps versions (Backend::LearnVersions): a versioned
+// source replicates every version, a versioned destination takes delete markers and reports
+// the version each write made.
+Status CheckWithVersions(storage::Backend& side, std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(side.Check(stop));
+  return side.LearnVersions(stop);
+}
+
+std::string LocationName(const app::Location& loc) {
+  if (!loc.is_s3()) return loc.path;
+  return (loc.remote.empty() ? "s3://" : loc.remote + ":") + loc.bucket + "/" + loc.prefix;
+}
+
+std::string DefaultStatePath() { return app::StateDir() + "/replication.db"; }
+
+Result<std::unique_ptr<state::SqlSession>> OpenState(const std::string& url) {
+  static SystemClock clock;
+  return state::OpenSession(url.empty() ? DefaultStatePath() : url, clock);
+}
+
+Result<replicate::RuleSet> LoadRules(const ReplicateArgs& a, const app::Config& config) {
+  if (a.rules_json.empty()) {
+    if (config.replication.rules.rules.empty()) {
+      return Status::InvalidArgument(
+          "no replication rules: add [[replication.rules]] to the config or give "
+          "--replication-config FILE.json");
+    }
+    return config.replication.rules;
+  }
+  std::ifstream in(a.rules_json, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot read --replication-config " + a.rules_json);
+  std::ostringstream text;
+  text << in.rdbuf();
+  FERRY_ASSIGN_OR_RETURN(replicate::RuleSet rules,
+                         replicate::ParseS3ReplicationJson(text.str(), a.rules_json,
+                                                           config.replication.buckets));
+  if (Status s = replicate::Validate(rules); !s.ok()) return s.WithContext(a.rules_json);
+  return rules;
+}
+
+void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const Status& result) {
+  const std::pair<const char*, const std::atomic<uint64_t>*> fields[] = {
+      {"versions_listed", &s.versions_listed}, {"replicated", &s.replicated},
+      {"delete_markers", &s.delete_markers},   {"already_completed", &s.already},
+      {"replicas_skipped", &s.replicas},       {"recovered", &s.recovered},
+      {"kept_current", &s.restored},           {"failed", &s.failed},
+      {"would_replicate", &s.planned},         {"bytes", &s.bytes},
+      {"server_side_copies", &s.server_side}};
+  if (a.json) {
+    nlohmann::json j;
+    for (const auto& [name, value] : fields) j[name] = value->load();
+    j["dry_run"] = a.dry_run;
+    j["ok"] = result.ok() && s.failed.load() == 0;
+    if (!result.ok()) j["error"] = result.message();
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  if (a.dry_run) {
+    std::printf("dry run: %llu versions would be replicated (%llu listed)\n",
+                static_cast<unsigned long long>(s.planned.load()),
+                static_cast<unsigned long long>(s.versions_listed.load()));
+    return;
+  }
+  std::printf(
+      "replicated %llu versions (%llu delete markers, %llu bytes, %llu server-side), "
+      "%llu already completed, %llu replicas skipped, %llu failed\n",
+      static_cast<unsigned long long>(s.replicated.load()),
+      static_cast<unsigned long long>(s.delete_markers.load()),
+      static_cast<unsigned long long>(s.bytes.load()),
+      static_cast<unsigned long long>(s.server_side.load()),
+      static_cast<unsigned long long>(s.already.load()),
+      static_cast<unsigned long long>(s.replicas.load()),
+      static_cast<unsigned long long>(s.failed.load()));
+}
+
+int RunReplicate(const ReplicateArgs& a, Context& ctx) {
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto rules = LoadRules(a, *config);
+  if (!rules.ok()) return ReportError(rules.status());
+  if (a.dry_run && a.retry_failed) {
+    return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --retry-failed"));
+  }
+  if (a.concurrency < 0 || a.concurrency > 1024) {
+    return ReportError(Status::InvalidArgument("--concurrency: must be between 1 and 1024"));
+  }
+  auto src_loc = app::ParseLocation(a.src);
+  if (!src_loc.ok()) return ReportError(src_loc.status());
+  // Destinations are recorded under their canonical names, like the source.
+  std::vector<std::pair<std::string, app::Location>> dests;
+  for (replicate::Rule& r : rules->rules) {
+    for (replicate::Destination& d : r.destinations) {
+      auto loc = app::ParseLocation(d.location);
+      if (!loc.ok()) {
+        return ReportError(loc.status().WithContext("replication rule '" + r.id + "'"));
+      }
+      if (!loc->is_s3()) {
+        return ReportError(Status::InvalidArgument("replication rule '" + r.id + "': " +
+                                                   d.location + " is not an S3 location"));
+      }
+      d.location = LocationName(*loc);
+      if (d.location == LocationName(*src_loc)) {
+        return ReportError(Status::InvalidArgument("replication rule '" + r.id +
+                                                   "': the destination is the source"));
+      }
+      bool seen = false;
+      for (const auto& [name, l] : dests) seen = seen || name == d.location;
+      if (!seen) dests.emplace_back(d.location, *loc);
+    }
+  }
+  const std::string source_name = LocationName(*src_loc);
+
+  replicate::PassOptions o;
+  o.concurrency = a.concurrency > 0 ? a.concurrency : config->transfer.concurrency.value_or(16);
+  o.concurrency = std::min(o.concurrency, 256);
+  if (config->transfer.multipart_threshold) {
+    o.multipart_threshold = *plan::ParseSize(*config->transfer.multipart_threshold);
+  }
+  if (config->transfer.part_size) o.part_size = *plan::ParseSize(*config->transfer.part_size);
+  app::Wiring wiring(std::move(config).value());
+  auto src = wiring.OpenBackend(*src_loc, false);
+  if (!src.ok()) return ReportError(src.status());
+  if (Status s = CheckWithVersions(**src, ctx.stop); !s.ok()) {
+    return ReportError(s.WithContext("source"));
+  }
+  std::vector<std::unique_ptr<storage::Backend>> opened;
+  for (const auto& [name, loc] : dests) {
+    auto dst = wiring.OpenBackend(loc, false);
+    if (!dst.ok()) return ReportError(dst.status());
+    if (Status s = CheckWithVersions(**dst, ctx.stop); !s.ok()) {
+      return ReportError(s.WithContext("destination " + name));
+    }
+    o.destinations[name] = dst->get();
+    opened.push_back(std::move(*dst));
+  }
+
+  std::unique_ptr<state::SqlSession> session;
+  std::unique_ptr<replicate::StatusStore> store;
+  // A dry run reads the statuses when there are any, so that it shows only what is left.
+  if (!a.dry_run || !a.state.empty() || std::ifstream(DefaultStatePath())) {
+    auto opened_session = OpenState(a.state);
+    if (!opened_session.ok()) return ReportError(opened_session.status());
+    session = std::move(*opened_session);
+    auto opened_store = replicate::StatusStore::Open(*session);
+    if (!opened_store.ok()) return ReportError(opened_store.status());
+    store = std::move(*opened_store);
+  }
+  o.source_name = source_name;
+  o.source = src->get();
+  o.rules = &*rules;
+  o.store = store.get();  // a dry run only reads it
+  o.clock = &SystemClock::Default();
+  o.dry_run = a.dry_run;
+  o.retry_failed_only = a.retry_failed;
+  std::mutex print_mu;
+  o.plan = [&](const std::string& line) {
+    std::lock_guard lock(print_mu);
+    std::printf("would replicate: %s\n", line.c_str());
+  };
+  replicate::PassStats stats;
+  Status result = replicate::RunPass(o, stats, ctx.stop);
+  PrintSummary(a, stats, result);
+  if (!a.report.empty() && store != nullptr) {
+    auto rows = store->Rows(source_name, std::nullopt);
+    if (!rows.ok()) return ReportError(rows.status());
+    Status s = replicate::WriteReport(
+        replicate::ReportRows(*rows, src_loc->is_s3() ? src_loc->bucket : src_loc->path,
+                              src_loc->prefix),
+        a.report);
+    if (!s.ok()) return ReportError(s);
+  }
+  if (!result.ok()) return ReportError(result);
+  return stats.failed.load() > 0 ? 1 : 0;
+}
+
+int RunStatus(const StatusArgs& a, Context& ctx) {
+  (void)ctx;
+  std::string source;
+  if (!a.source.empty()) {
+    auto loc = app::ParseLocation(a.source);
+    if (!loc.ok()) return ReportError(loc.status());
+    source = LocationName(*loc);
+  }
+  if (a.state.empty() && !std::ifstream(DefaultStatePath())) {
+    return ReportError(Status::InvalidArgument("no replication state at " + DefaultStatePath() +
+                                               " (name one with --state)"));
+  }
+  auto session = OpenState(a.state);
+  if (!session.ok()) return ReportError(session.status());
+  auto store = replicate::StatusStore::Open(**session);
+  if (!store.ok()) return ReportError(store.status());
+  auto counts = (*store)->Counts(source);
+  if (!counts.ok()) return ReportError(counts.status());
+  auto failed = (*store)->Rows(source, replicate::VersionState::kFailed);
+  if (!failed.ok()) return ReportError(failed.status());
+  if (a.json) {
+    nlohmann::json j;
+    auto& list = j["rules"] = nlohmann::json::array();
+    for (const replicate::StatusCount& c : *counts) {
+      list.push_back({{"source", c.source},
+                      {"rule", c.rule},
+                      {"destination", c.destination},
+                      {"state", replicate::VersionStateName(c.state)},
+                      {"count", c.count}});
+    }
+    auto& failures = j["failures"] = nlohmann::json::array();
+    for (const replicate::VersionStatus& f : *failed) {
+      failures.push_back({{"source", f.source},
+                          {"rule", f.rule},
+                          {"destination", f.destination},
+                          {"key", f.key},
+                          {"version", f.source_version},
+                          {"error_code", f.error_code},
+                          {"http_status", f.http_status},
+                          {"message", f.message}});
+    }
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::printf("%-24s %-16s %-24s %-10s %s\n", "SOURCE", "RULE", "DESTINATION", "STATE", "COUNT");
+  for (const replicate::StatusCount& c : *counts) {
+    std::printf("%-24s %-16s %-24s %-10s %lld\n", c.source.c_str(), c.rule.c_str(),
+                c.destination.c_str(), std::string(replicate::VersionStateName(c.state)).c_str(),
+                static_cast<long long>(c.count));
+  }
+  if (!failed->empty()) std::printf("failures:\n");
+  for (const replicate::VersionStatus& f : *failed) {
+    std::printf("  %s -> %s: %s (version %s): %s\n", f.rule.c_str(), f.destination.c_str(),
+                f.key.c_str(), f.source_version.c_str(), f.message.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterReplicate(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<ReplicateArgs>();
+  auto status_args = std::make_shared<StatusArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "replicate",
+      "replicate every version of SRC to the destinations of its replication rules (one pass); "
+      "`ferry replicate status` shows the replica status");
+  cmd->add_option("SRC", args->src, "the source: NAME:bucket/prefix or s3://bucket/prefix");
+  cmd->add_option("--replication-config", args->rules_json,
+                  "S3 ReplicationConfiguration JSON (as `aws s3api get-bucket-replication` "
+                  "prints it); bucket ARNs map to locations in [replication.buckets]");
+  cmd->add_option("--state", args->state,
+                  "state store of replica statuses (SQLite path or postgres://...; default "
+                  "replication.db in ~/.local/state/ferry)");
+  cmd->add_flag("-n,--dry-run", args->dry_run, "print what each rule would replicate");
+  cmd->add_flag("--retry-failed", args->retry_failed, "replicate only the FAILED versions again");
+  cmd->add_option("--report", args->report,
+                  "write the completion report to PREFIX.csv and PREFIX.json (S3 Batch "
+                  "Operations columns)");
+  cmd->add_flag("--json", args->json, "print the summary as JSON");
+  cmd->add_option("--concurrency", args->concurrency, "keys replicated at once (default 16)");
+  CLI::App* status = cmd->add_subcommand("status", "counts per rule and destination, failures");
+  status->add_option("--state", status_args->state, "state store (as for ferry replicate)");
+  status->add_option("--source", status_args->source, "only this source location");
+  status->add_flag("--json", status_args->json, "print as JSON");
+  status->callback([status_args, &ctx] { ctx.exit_code = RunStatus(*status_args, ctx); });
+  cmd->callback([cmd, status, args, &ctx] {
+    if (status->parsed()) return;
+    if (args->src.empty()) {
+      ctx.exit_code = ReportError(Status::InvalidArgument("replicate: SRC is required"));
+      return;
+    }
+    ctx.exit_code = RunReplicate(*args, ctx);
+  });
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,331 @@
+// One key's versions, oldest first, to every destination (see pass.h).
+#include <chrono>
+#include <optional>
+
+#include "obs/log.h"
+#include "replicate/pass_internal.h"
+#include "replicate/replica.h"
+
+namespace ferry::replicate::internal {
+namespace {
+
+using storage::ObjectInfo;
+
+int64_t Seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::string VersionName(const ObjectInfo& v) {
+  return v.version_id.empty() ? "null" : v.version_id;
+}
+
+// Per destination, what this key's pass did there.
+struct DestState {
+  bool blocked = false;             // an older version failed: later ones wait
+  bool checked_current = false;     // the destination's current version was read
+  std::optional<ObjectInfo> current;  // ... and it was this one (absent: none, or a marker)
+  std::optional<WriteOrder> last_written;
+};
+
+class KeyPass {
+ public:
+  KeyPass(const PassOptions& o, const std::map<std::string, int64_t>& first_seen,
+          KeyWork& work, PassStats& stats, std::stop_token stop)
+      : o_(o), first_seen_(first_seen), work_(work), stats_(stats), stop_(stop) {}
+
+  Status Run() {
+    for (const ObjectInfo& v : work_.versions) {
+      if (stop_.stop_requested()) return Status::Cancelled("replication pass interrupted");
+      FERRY_RETURN_IF_ERROR(OneVersion(v));
+    }
+    return Restore();
+  }
+
+ private:
+  const VersionStatus* Row(const Rule& rule, const std::string& dest, const ObjectInfo& v) {
+    const std::string version = VersionName(v);
+    for (const VersionStatus& r : work_.rows) {
+      if (r.rule == rule.id && r.destination == dest && r.source_version == version) return &r;
+    }
+    return nullptr;
+  }
+
+  static bool Done(const VersionStatus* row, const ObjectInfo& v) {
+    if (row == nullptr) return false;
+    if (row->state == VersionState::kReplica) return true;
+    // An unversioned source rewrites version "null": done only for the same bytes.
+    return row->state == VersionState::kCompleted &&
+           (VersionName(v) != "null" || row->source_etag == v.etag);
+  }
+
+  // Whether `w` wants `v` before looking at the version's details.
+  bool Wanted(const Winner& w, const ObjectInfo& v) {
+    if (w.rule->versions == VersionsMode::kLatest && !v.is_latest) return false;
+    if (v.delete_marker && !w.rule->delete_markers) return false;
+    if (!w.rule->existing_objects) {
+      auto it = first_seen_.find(w.rule->id);
+      const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             v.mtime.time_since_epoch())
+                             .count();
+      if (it != first_seen_.end() && ns <= it->second) return false;
+    }
+    const VersionStatus* row = Row(*w.rule, w.destination->location, v);
+    if (o_.retry_failed_only) return row != nullptr && row->state == VersionState::kFailed;
+    return !Done(row, v);
+  }
+
+  VersionStatus NewRow(const Winner& w, const ObjectInfo& v, VersionState state) {
+    VersionStatus s;
+    s.source = o_.source_name;
+    s.rule = w.rule->id;
+    s.destination = w.destination->location;
+    s.key = work_.key;
+    s.source_version = VersionName(v);
+    s.state = state;
+    s.source_etag = v.etag;
+    s.delete_marker = v.delete_marker;
+    s.updated_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       o_.clock->Now().time_since_epoch())
+                       .count();
+    return s;
+  }
+
+  Status OneVersion(const ObjectInfo& v) {
+    stats_.versions_listed.fetch_add(1);
+    if (o_.retry_failed_only) {
+      bool any_failed = false;
+      for (const VersionStatus& r : work_.rows) {
+        any_failed = any_failed || (r.source_version == VersionName(v) &&
+                                    r.state == VersionState::kFailed);
+      }
+      if (!any_failed) return Status::Ok();
+    }
+    // Tags decide the winners only when some rule filters on them: look at details first then.
+    std::optional<ObjectInfo> details;
+    const bool needs_tags = !v.delete_marker && NeedsTags(*o_.rules, work_.key);
+    if (needs_tags) {
+      Result<ObjectInfo> d = Details(v);
+      if (!d.ok()) return FailAll(v, WinningRules(*o_.rules, work_.key, nullptr), d.status());
+      details = *std::move(d);
+    }
+    static const storage::Tags kNoTags;
+    const storage::Tags* tags = nullptr;
+    if (details) tags = details->tags ? &*details->tags : &kNoTags;
+    std::vector<Winner> winners = WinningRules(*o_.rules, work_.key, tags);
+    std::vector<Winner> wanted;
+    for (const Winner& w : winners) {
+      const VersionStatus* row = Row(*w.rule, w.destination->location, v);
+      if (Done(row, v) && !o_.retry_failed_only) {
+        (row->state == VersionState::kReplica ? stats_.replicas : stats_.already).fetch_add(1);
+        continue;
+      }
+      if (Wanted(w, v)) wanted.push_back(w);
+    }
+    if (wanted.empty()) return Status::Ok();
+    // A delete marker a pass wrote here, or a version carrying replica metadata, is a replica.
+    bool replica = work_.written_here.count(VersionName(v)) != 0;
+    if (!replica && !v.delete_marker) {
+      if (!details) {
+        Result<ObjectInfo> d = Details(v);
+        if (!d.ok()) return FailAll(v, wanted, d.status());
+        details = *std::move(d);
+      }
+      replica = IsReplica(*details);
+    }
+    for (const Winner& w : wanted) {
+      if (replica) {
+        stats_.replicas.fetch_add(1);
+        if (!o_.dry_run) {
+          FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kReplica)));
+        }
+        continue;
+      }
+      FERRY_RETURN_IF_ERROR(ToDestination(w, v, details ? &*details : nullptr));
+    }
+    return Status::Ok();
+  }
+
+  Result<ObjectInfo> Details(const ObjectInfo& v) {
+    if (v.version_id.empty() || v.version_id == "null") {
+      FERRY_ASSIGN_OR_RETURN(ObjectInfo d, o_.source->Stat(v.key, true, stop_));
+      d.key = v.key;
+      return d;
+    }
+    FERRY_ASSIGN_OR_RETURN(ObjectInfo d, o_.source->StatVersion(v.key, v.version_id, true, stop_));
+    d.key = v.key;
+    d.version_id = v.version_id;
+    return d;
+  }
+
+  Status FailAll(const ObjectInfo& v, const std::vector<Winner>& winners, const Status& error) {
+    for (const Winner& w : winners) {
+      if (!o_.dry_run) FERRY_RETURN_IF_ERROR(Fail(w, v, error));
+    }
+    if (o_.dry_run) {
+      obs::Log(obs::Level::kWarn, "cannot read " + work_.key + ": " + error.message());
+    }
+    return Status::Ok();
+  }
+
+  Status Fail(const Winner& w, const ObjectInfo& v, const Status& error) {
+    stats_.failed.fetch_add(1);
+    dest_[w.destination->location].blocked = true;
+    VersionStatus row = NewRow(w, v, VersionState::kFailed);
+    row.error_code = std::string(ErrorCodeName(error.code()));
+    row.http_status = HttpStatusFor(error.code());
+    row.message = error.message();
+    obs::Log(obs::Level::kWarn, "replicating " + work_.key + " (version " + row.source_version +
+                                    ") to " + row.destination + " failed: " + error.message());
+    return o_.store->Record(row);
+  }
+
+  Status ToDestination(const Winner& w, const ObjectInfo& v, const ObjectInfo* details) {
+    const std::string& dest_name = w.destination->location;
+    if (o_.dry_run) {
+      stats_.planned.fetch_add(1);
+      if (o_.plan) {
+        o_.plan(w.rule->id + " -> " + dest_name + ": " + work_.key + " (" +
+                (v.delete_marker ? "delete marker " : "version ") + VersionName(v) + ")");
+      }
+      return Status::Ok();
+    }
+    DestState& ds = dest_[dest_name];
+    if (ds.blocked) {
+      return Fail(w, v, Status::FailedPrecondition("an older version of the key failed"));
+    }
+    storage::Backend& dst = *o_.destinations.at(dest_name);
+    const VersionStatus* row = Row(*w.rule, dest_name, v);
+    if (row != nullptr && row->state == VersionState::kPending && !v.delete_marker) {
+      Result<std::optional<std::string>> found = FindReplica(dst, v);
+      if (!found.ok()) return Fail(w, v, found.status());
+      if (*found) {
+        stats_.recovered.fetch_add(1);
+        VersionStatus done = NewRow(w, v, VersionState::kCompleted);
+        done.dest_version = **found;
+        ds.last_written = OrderOf(*details, o_.source_name);
+        return o_.store->Record(done);
+      }
+    }
+    if (!ds.checked_current) {
+      ds.checked_current = true;
+      Result<ObjectInfo> current = dst.Stat(work_.key, false, stop_);
+      if (current.ok()) {
+        ds.current = *std::move(current);
+        ds.current->key = work_.key;
+      } else if (current.status().code() != ErrorCode::kNotFound) {
+        return Fail(w, v, current.status());
+      }
+    }
+    FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kPending)));
+    Result<storage::WriteResult> written = Write(w, v, details, dst);
+    if (!written.ok()) return Fail(w, v, written.status());
+    stats_.replicated.fetch_add(1);
+    if (v.delete_marker) stats_.delete_markers.fetch_add(1);
+    ds.last_written = v.delete_marker
+                          ? WriteOrder{Seconds(v.mtime), o_.source_name, VersionName(v)}
+                          : OrderOf(*details, o_.source_name);
+    VersionStatus done = NewRow(w, v, VersionState::kCompleted);
+    done.dest_version = written->version_id;
+    return o_.store->Record(done);
+  }
+
+  Result<storage::WriteResult> Write(const Winner& w, const ObjectInfo& v,
+                                     const ObjectInfo* details, storage::Backend& dst) {
+    if (v.delete_marker) {
+      Result<storage::WriteResult> marker = dst.AddDeleteMarker(work_.key, stop_);
+      if (marker.ok() || marker.status().code() != ErrorCode::kFailedPrecondition) return marker;
+      // An unversioned destination: the marker's meaning is a delete.
+      FERRY_RETURN_IF_ERROR(dst.Delete(work_.key, stop_));
+      return storage::WriteResult{};
+    }
+    storage::WriteSpec spec = SpecOf(*details, o_.source_name);
+    if (!w.destination->storage_class.empty()) spec.storage_class = w.destination->storage_class;
+    return CopyVersion(o_, *o_.source, dst, *details, work_.key, std::move(spec), stats_, stop_);
+  }
+
+  static storage::WriteSpec SpecOf(const ObjectInfo& d, std::string_view origin_location) {
+    storage::WriteSpec spec;
+    spec.size = d.size;
+    spec.content = d.content;
+    spec.metadata = d.metadata;
+    if (!spec.metadata.count(storage::kMetaMtime)) {
+      spec.metadata[storage::kMetaMtime] = std::to_string(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(d.mtime.time_since_epoch())
+              .count());
+    }
+    MarkReplica(d, origin_location, spec.metadata);
+    spec.tags = d.tags;
+    spec.storage_class = d.storage_class;
+    spec.mtime = d.source_mtime();
+    return spec;
+  }
+
+  // A replica of `v` that an interrupted pass wrote to `dst` (newest first, a few versions).
+  Result<std::optional<std::string>> FindReplica(storage::Backend& dst, const ObjectInfo& v) {
+    Result<std::unique_ptr<storage::ListingCursor>> cursor = dst.ListVersions(work_.key, "", "");
+    if (!cursor.ok()) {
+      if (cursor.status().code() == ErrorCode::kNotSupported) return std::optional<std::string>();
+      return cursor.status();
+    }
+    for (int looked = 0; looked < 16; ++looked) {
+      FERRY_ASSIGN_OR_RETURN(const ObjectInfo* e, (*cursor)->Next());
+      if (e == nullptr || e->key != work_.key) break;
+      if (e->delete_marker) continue;
+      Result<ObjectInfo> d = dst.StatVersion(work_.key, e->version_id, false, stop_);
+      if (!d.ok()) continue;
+      auto origin = d->metadata.find(kMetaReplicaOrigin);
+      auto version = d->metadata.find(kMetaReplicaVersion);
+      if (origin != d->metadata.end() && origin->second == o_.source_name &&
+          version != d->metadata.end() && version->second == VersionName(v)) {
+        return std::optional<std::string>(e->version_id);
+      }
+    }
+    return std::optional<std::string>();
+  }
+
+  // Two-way: a destination whose current version was later than what this pass wrote keeps it
+  // current (copied again as a replica of its original).
+  Status Restore() {
+    for (auto& [name, ds] : dest_) {
+      if (!ds.current || !ds.last_written) continue;
+      const WriteOrder theirs = OrderOf(*ds.current, name);
+      if (!(*ds.last_written < theirs)) continue;
+      storage::Backend& dst = *o_.destinations.at(name);
+      Result<ObjectInfo> full =
+          ds.current->version_id.empty()
+              ? dst.Stat(work_.key, true, stop_)
+              : dst.StatVersion(work_.key, ds.current->version_id, true, stop_);
+      Status s = full.status();
+      if (full.ok()) {
+        full->key = work_.key;
+        full->version_id = ds.current->version_id;
+        storage::WriteSpec spec = SpecOf(*full, name);
+        s = CopyVersion(o_, dst, dst, *full, work_.key, std::move(spec), stats_, stop_).status();
+      }
+      if (!s.ok()) {
+        stats_.failed.fetch_add(1);
+        obs::Log(obs::Level::kWarn, "keeping the later current version of " + work_.key +
+                                        " at " + name + " failed: " + s.message());
+        continue;
+      }
+      stats_.restored.fetch_add(1);
+    }
+    return Status::Ok();
+  }
+
+  const PassOptions& o_;
+  const std::map<std::string, int64_t>& first_seen_;
+  KeyWork& work_;
+  PassStats& stats_;
+  std::stop_token stop_;
+  std::map<std::string, DestState> dest_;
+};
+
+}  // namespace
+
+Status ReplicateKey(const PassOptions& o, const std::map<std::string, int64_t>& first_seen_ns,
+                    KeyWork& work, PassStats& stats, std::stop_token stop) {
+  return KeyPass(o, first_seen_ns, work, stats, stop).Run();
+}
+
+}  // namespace ferry::replicate::internal

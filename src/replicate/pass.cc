@@ -1,0 +1,182 @@
+// RunPass: the source's version listing grouped by key, in batches whose statuses are read from
+// the store at once, handed to `concurrency` threads (contract in pass.h).
+#include "replicate/pass.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "replicate/pass_internal.h"
+
+namespace ferry::replicate {
+namespace {
+
+using internal::KeyWork;
+
+// A bounded queue of keys served by a fixed set of threads. The first fatal error stops it.
+class KeyQueue {
+ public:
+  KeyQueue(const PassOptions& o, const std::map<std::string, int64_t>& first_seen,
+           PassStats& stats, std::stop_token stop)
+      : o_(o), first_seen_(first_seen), stats_(stats), stop_(stop) {
+    const int n = std::max(1, o.concurrency);
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Serve(); });
+  }
+  ~KeyQueue() { (void)Finish(); }
+
+  // Blocks while the queue is full. False once the pass failed.
+  bool Push(KeyWork work) {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return queue_.size() < threads_.size() * 2 || !error_.ok(); });
+    if (!error_.ok()) return false;
+    queue_.push_back(std::move(work));
+    ready_.notify_one();
+    return true;
+  }
+
+  // Waits for every queued key; returns the first fatal error.
+  Status Finish() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  void Serve() {
+    for (;;) {
+      KeyWork work;
+      {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [&] { return !queue_.empty() || closed_ || !error_.ok(); });
+        if (queue_.empty() || !error_.ok()) return;
+        work = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      space_.notify_one();
+      Status s = internal::ReplicateKey(o_, first_seen_, work, stats_, stop_);
+      if (!s.ok()) {
+        std::lock_guard lock(mu_);
+        if (error_.ok()) error_ = s;
+        space_.notify_all();
+        ready_.notify_all();
+      }
+    }
+  }
+
+  const PassOptions& o_;
+  const std::map<std::string, int64_t>& first_seen_;
+  PassStats& stats_;
+  std::stop_token stop_;
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<KeyWork> queue_;
+  bool closed_ = false;
+  Status error_;
+  std::vector<std::thread> threads_;
+};
+
+// Reads the store's rows for a batch of keys and hands the keys to the queue.
+Status Dispatch(const PassOptions& o, std::vector<KeyWork>& batch, KeyQueue& queue) {
+  if (batch.empty()) return Status::Ok();
+  if (o.store != nullptr) {
+    std::vector<std::string> keys;
+    keys.reserve(batch.size());
+    for (const KeyWork& w : batch) keys.push_back(w.key);
+    FERRY_ASSIGN_OR_RETURN(std::vector<VersionStatus> rows, o.store->ForKeys(o.source_name, keys));
+    FERRY_ASSIGN_OR_RETURN(std::vector<VersionStatus> written,
+                           o.store->WrittenTo(o.source_name, keys));
+    // Both come back in key order only by accident of the index: match by key.
+    std::map<std::string_view, KeyWork*> by_key;
+    for (KeyWork& w : batch) by_key[w.key] = &w;
+    for (VersionStatus& r : rows) by_key.at(r.key)->rows.push_back(std::move(r));
+    for (const VersionStatus& r : written) by_key.at(r.key)->written_here.insert(r.dest_version);
+  }
+  for (KeyWork& w : batch) {
+    if (!queue.Push(std::move(w))) break;
+  }
+  batch.clear();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<storage::ListingCursor>> OpenListing(storage::Backend& source,
+                                                           bool& plain) {
+  Result<std::unique_ptr<storage::ListingCursor>> versions = source.ListVersions("", "", "");
+  plain = !versions.ok() && versions.status().code() == ErrorCode::kNotSupported;
+  if (!plain) return versions;
+  return source.List("");
+}
+
+}  // namespace
+
+Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
+  if (o.source == nullptr || o.rules == nullptr || o.clock == nullptr ||
+      (o.store == nullptr && !o.dry_run)) {
+    return Status::Internal("replication pass without a source, rules, clock or store");
+  }
+  std::map<std::string, int64_t> first_seen;  // unix ns
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             o.clock->Now().time_since_epoch())
+                             .count();
+  for (const Rule& r : o.rules->rules) {
+    if (!r.enabled) continue;
+    if (o.dry_run) {
+      first_seen[r.id] = now_ns;
+      continue;
+    }
+    FERRY_ASSIGN_OR_RETURN(first_seen[r.id], o.store->RuleFirstSeen(o.source_name, r.id, now_ns));
+  }
+  bool plain = false;
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ListingCursor> cursor,
+                         OpenListing(*o.source, plain));
+  KeyQueue queue(o, first_seen, stats, stop);
+  std::vector<KeyWork> batch;
+  KeyWork current;
+  constexpr size_t kBatchKeys = 200;
+  Status listing;
+  for (;;) {
+    if (stop.stop_requested()) {
+      listing = Status::Cancelled("replication pass interrupted");
+      break;
+    }
+    Result<const storage::ObjectInfo*> next = cursor->Next();
+    if (!next.ok()) {
+      listing = next.status().WithContext("listing versions of " + o.source->Describe());
+      break;
+    }
+    const storage::ObjectInfo* e = *next;
+    if (e == nullptr || e->key != current.key || current.versions.empty()) {
+      if (!current.versions.empty()) {
+        std::reverse(current.versions.begin(), current.versions.end());  // oldest first
+        batch.push_back(std::move(current));
+        current = KeyWork{};
+        if (batch.size() >= kBatchKeys) {
+          listing = Dispatch(o, batch, queue);
+          if (!listing.ok()) break;
+        }
+      }
+      if (e == nullptr) break;
+      current.key = e->key;
+    }
+    storage::ObjectInfo v = *e;
+    if (plain) {
+      v.version_id = "null";
+      v.is_latest = true;
+    }
+    current.versions.push_back(std::move(v));
+  }
+  if (listing.ok()) listing = Dispatch(o, batch, queue);
+  Status workers = queue.Finish();
+  if (!listing.ok()) return listing;
+  return workers;
+}
+
+}  // namespace ferry::replicate

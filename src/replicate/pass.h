@@ -1,0 +1,81 @@
+// RunPass: one replication pass over a source (as S3 Batch Replication does for what exists):
+// lists every version of the source, and for each version and destination, the winning rule
+// (rules.h) decides whether it is replicated. Called by `ferry replicate` (cli/commands).
+//
+// Per key, versions are replicated oldest first, so a destination's history has the source's
+// order; a key's versions go to a destination one after another (different keys in parallel,
+// `concurrency` at a time). What a pass did is recorded per version in the StatusStore, so that:
+// a COMPLETED or REPLICA version costs nothing on the next pass but the listing; a version whose
+// write was started and not confirmed (PENDING, the process died) is first looked for at the
+// destination and replicated again only when it is not there; FAILED versions are tried again
+// (only they, with retry_failed_only). After a version failed, the key's later versions are not
+// written to that destination in this pass (FAILED, "an older version failed"): order is kept.
+//
+// Data path: same endpoint and credentials (Backend::CanCopyFrom): CopyObject with versionId and
+// new metadata (Backend::CopyFromWithSpec) up to the single-copy limit. Otherwise (or above it)
+// the version is read (ReadVersionAt) and written (Put, or a chunked write above
+// multipart_threshold), checked on the way: the CRC32C ferry records is computed from the bytes
+// read and compared with one the source declares, a single-part MD5 ETag is compared with the
+// MD5 of the bytes read and sent as Content-MD5.
+//
+// Two-way: a replica (replica.h) is never replicated; a delete marker the status store says a
+// pass wrote to the source is a replica too. Before the first write of a key to a destination
+// its current version is read (HEAD); when that one is later (WriteOrder) than the newest
+// version the pass wrote, it is copied again on the destination (as a replica of its own
+// original) so that it stays current: both sides converge on the latest original write.
+//
+// Thread-safety: one call at a time per PassOptions; uses its own threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stop_token>
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "replicate/rules.h"
+#include "replicate/status_store.h"
+#include "storage/backend.h"
+
+namespace ferry::replicate {
+
+struct PassOptions {
+  std::string source_name;  // location name of the source, as rules name destinations
+  storage::Backend* source = nullptr;
+  // Every destination location of an enabled rule, opened.
+  std::map<std::string, storage::Backend*> destinations;
+  const RuleSet* rules = nullptr;  // validated
+  StatusStore* store = nullptr;    // may be null only with dry_run, which never writes it
+  Clock* clock = nullptr;
+  int concurrency = 16;            // keys in flight
+  bool dry_run = false;            // nothing written, nothing recorded: `plan` lines only
+  bool retry_failed_only = false;  // act on FAILED versions only
+  uint64_t multipart_threshold = 64ull << 20;
+  uint64_t part_size = 16ull << 20;
+  // Dry run: called (from pass threads, one call at a time) with one line per version a rule
+  // would replicate: "<rule> -> <destination>: <key> (version <id>)" or "... (delete marker ...)".
+  std::function<void(const std::string&)> plan;
+};
+
+struct PassStats {
+  std::atomic<uint64_t> versions_listed{0};
+  std::atomic<uint64_t> replicated{0};       // versions written (incl. delete markers)
+  std::atomic<uint64_t> delete_markers{0};   // delete markers written
+  std::atomic<uint64_t> already{0};          // COMPLETED before this pass
+  std::atomic<uint64_t> replicas{0};         // replicas found, not replicated back
+  std::atomic<uint64_t> recovered{0};        // PENDING found at the destination
+  std::atomic<uint64_t> restored{0};         // later current versions kept current (two-way)
+  std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> planned{0};          // dry run: versions that would be replicated
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> server_side{0};      // versions copied on the server
+};
+
+// Errors: a failed listing or status store (the pass stops); per-version failures are counted
+// and recorded, not returned. kCancelled when `stop` was requested.
+Status RunPass(const PassOptions& options, PassStats& stats, std::stop_token stop);
+
+}  // namespace ferry::replicate

@@ -1,0 +1,394 @@
+// RunPass over versioned MemoryBackends and a SQLite status store.
+#include "replicate/pass.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "replicate/replica.h"
+#include "state/state.h"
+#include "storage/memory/memory_backend.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::replicate {
+namespace {
+
+using storage::MemoryBackend;
+using storage::ObjectInfo;
+
+std::vector<std::byte> Bytes(std::string_view s) {
+  std::vector<std::byte> out(s.size());
+  for (size_t i = 0; i < s.size(); ++i) out[i] = static_cast<std::byte>(s[i]);
+  return out;
+}
+
+class PassTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ferry-pass-" + std::to_string(std::random_device{}()));
+    auto session = state::OpenSqliteSession((dir_ / "state.db").string());
+    ASSERT_TRUE(session.ok());
+    session_ = std::move(*session);
+    auto store = StatusStore::Open(*session_);
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    a_ = NewBackend("a");
+    b_ = NewBackend("b");
+  }
+  void TearDown() override {
+    store_.reset();
+    session_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<MemoryBackend> NewBackend(std::string name, bool versioned = true) {
+    MemoryBackend::Options o;
+    o.clock = &clock_;
+    o.versioned = versioned;
+    o.name = name;
+    o.endpoint = name;  // separate "servers": the data path, not server-side copies
+    return std::make_unique<MemoryBackend>(o);
+  }
+
+  // Writes `data` as a new version one second after the previous write.
+  std::string Write(MemoryBackend& m, std::string_view key, std::string_view data,
+                    storage::Tags tags = {}) {
+    clock_.SleepFor(std::chrono::seconds(1), {});
+    storage::WriteSpec spec;
+    spec.size = data.size();
+    spec.metadata["color"] = "blue";
+    if (!tags.empty()) spec.tags = tags;
+    auto r = m.Put(key, Bytes(data), spec, {});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->version_id : "";
+  }
+
+  static Rule OneRule(std::string id, std::string dest) {
+    Rule r;
+    r.id = std::move(id);
+    r.destinations.push_back({std::move(dest), ""});
+    return r;
+  }
+
+  Status Pass(MemoryBackend& src, std::string src_name, MemoryBackend& dst, std::string dst_name,
+              const RuleSet& rules, PassStats& stats, bool retry_failed = false) {
+    PassOptions o;
+    o.source_name = std::move(src_name);
+    o.source = &src;
+    o.destinations[dst_name] = &dst;
+    o.rules = &rules;
+    o.store = store_.get();
+    o.clock = &clock_;
+    o.concurrency = 4;
+    o.retry_failed_only = retry_failed;
+    return RunPass(o, stats, {});
+  }
+
+  // The versions of `key` oldest first: (content, version info with details).
+  std::vector<std::pair<std::string, ObjectInfo>> History(MemoryBackend& m,
+                                                          std::string_view key) {
+    std::vector<std::pair<std::string, ObjectInfo>> out;
+    auto cursor = m.ListVersions(key, "", "");
+    EXPECT_TRUE(cursor.ok());
+    for (;;) {
+      const ObjectInfo* e = *(*cursor)->Next();
+      if (e == nullptr) break;
+      if (e->key != key) continue;
+      if (e->delete_marker) {
+        out.insert(out.begin(), {"<marker>", *e});
+        continue;
+      }
+      std::vector<std::byte> data(e->size);
+      EXPECT_TRUE(m.ReadVersionAt(key, e->version_id, 0, data, {}).ok());
+      ObjectInfo details = *m.StatVersion(key, e->version_id, true, {});
+      out.insert(out.begin(),
+                 {std::string(reinterpret_cast<const char*>(data.data()), data.size()), details});
+    }
+    return out;
+  }
+
+  testing::FakeClock clock_;
+  std::filesystem::path dir_;
+  std::unique_ptr<state::SqlSession> session_;
+  std::unique_ptr<StatusStore> store_;
+  std::unique_ptr<MemoryBackend> a_, b_;
+};
+
+TEST_F(PassTest, EveryVersionInOrderWithReplicaMetadata) {
+  const std::string keys[] = {"k", "dir/ünï cødé + space", "empty"};
+  std::vector<std::string> v1;
+  for (const std::string& k : keys) v1.push_back(Write(*a_, k, "one " + k));
+  Write(*a_, keys[0], "two");
+  Write(*a_, keys[0], "three");
+  Write(*a_, keys[2], "");
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.replicated.load(), 6u);
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].first, "one k");
+  EXPECT_EQ(h[1].first, "two");
+  EXPECT_EQ(h[2].first, "three");
+  EXPECT_EQ(h[0].second.metadata.at("color"), "blue");
+  EXPECT_EQ(h[0].second.metadata.at(kMetaReplicaOrigin), "a");
+  EXPECT_EQ(h[0].second.metadata.at(kMetaReplicaVersion), v1[0]);
+  EXPECT_TRUE(h[0].second.metadata.count(kMetaReplicaTime));
+  EXPECT_EQ(History(*b_, keys[1]).size(), 1u);
+  auto e = History(*b_, "empty");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[1].first, "");
+
+  // A second pass costs the listing only.
+  const int reads = a_->counts().reads, stats_calls = a_->counts().stats;
+  const int puts = b_->counts().puts;
+  PassStats again;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, again).ok());
+  EXPECT_EQ(again.replicated.load(), 0u);
+  EXPECT_EQ(again.already.load(), 6u);
+  EXPECT_EQ(a_->counts().reads, reads);
+  EXPECT_EQ(a_->counts().stats, stats_calls);
+  EXPECT_EQ(b_->counts().puts, puts);
+  auto counts = *store_->Counts("a");
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].state, VersionState::kCompleted);
+  EXPECT_EQ(counts[0].count, 6);
+}
+
+TEST_F(PassTest, DeleteMarkersFollowTheRuleAndVersionDeletesNever) {
+  Write(*a_, "gone", "x");
+  Write(*a_, "kept", "y");
+  const std::string kept_v2 = Write(*a_, "kept", "y2");
+  clock_.SleepFor(std::chrono::seconds(1), {});
+  ASSERT_TRUE(a_->AddDeleteMarker("gone", {}).ok());
+  Rule with = OneRule("with", "b");
+  with.delete_markers = true;
+  Rule without = OneRule("without", "c");
+  auto c = NewBackend("c");
+  PassOptions o;
+  RuleSet rules{{with, without}};
+  rules.rules[1].priority = 1;
+  o.source_name = "a";
+  o.source = a_.get();
+  o.destinations = {{"b", b_.get()}, {"c", c.get()}};
+  o.rules = &rules;
+  o.store = store_.get();
+  o.clock = &clock_;
+  PassStats stats;
+  ASSERT_TRUE(RunPass(o, stats, {}).ok());
+  EXPECT_EQ(stats.delete_markers.load(), 1u);
+  EXPECT_EQ(b_->Stat("gone", false, {}).status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(c->Stat("gone", false, {}).ok());
+  // A permanent delete of one version at the source is not replicated.
+  ASSERT_TRUE(a_->DeleteVersion("kept", kept_v2, {}).ok());
+  PassStats again;
+  ASSERT_TRUE(RunPass(o, again, {}).ok());
+  EXPECT_EQ(History(*b_, "kept").size(), 2u);
+  EXPECT_EQ(History(*c, "kept").size(), 2u);
+}
+
+TEST_F(PassTest, ReplicasAreNeverReplicatedBack) {
+  Write(*a_, "k", "from a");
+  const RuleSet ab{{OneRule("ab", "b")}}, ba{{OneRule("ba", "a")}};
+  ASSERT_TRUE(b_->AddDeleteMarker("m", {}).ok());  // an original marker at b
+  Write(*a_, "m2", "x");
+  clock_.SleepFor(std::chrono::seconds(1), {});
+  ASSERT_TRUE(a_->AddDeleteMarker("m2", {}).ok());
+  RuleSet ab_markers = ab;
+  ab_markers.rules[0].delete_markers = true;
+  RuleSet ba_markers = ba;
+  ba_markers.rules[0].delete_markers = true;
+  PassStats s1, s2;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab_markers, s1).ok());
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba_markers, s2).ok());
+  EXPECT_EQ(s2.replicas.load(), 3u);  // k, m2's version and m2's marker
+  EXPECT_EQ(s2.replicated.load(), 1u);  // b's own marker "m"
+  EXPECT_EQ(History(*a_, "k").size(), 1u);
+  EXPECT_EQ(History(*a_, "m2").size(), 2u);
+  auto counts = *store_->Counts("b");
+  bool replica_rows = false;
+  for (const StatusCount& c : counts) replica_rows |= c.state == VersionState::kReplica;
+  EXPECT_TRUE(replica_rows);
+}
+
+TEST_F(PassTest, TwoWayConvergesOnTheLatestOriginalWrite) {
+  const RuleSet ab{{OneRule("ab", "b")}}, ba{{OneRule("ba", "a")}};
+  Write(*a_, "x", "a first");   // older
+  Write(*b_, "x", "b later");   // newer
+  Write(*b_, "y", "b first");
+  Write(*a_, "y", "a later");
+  for (int round = 0; round < 2; ++round) {
+    PassStats s1, s2;
+    ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s1).ok());
+    ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s2).ok());
+  }
+  for (const char* key : {"x", "y"}) {
+    std::vector<std::byte> da(16), db(16);
+    auto ia = a_->ReadObject(key, std::span(da).first(a_->Stat(key, false, {})->size), "", {});
+    auto ib = b_->ReadObject(key, std::span(db).first(b_->Stat(key, false, {})->size), "", {});
+    ASSERT_TRUE(ia.ok() && ib.ok());
+    EXPECT_EQ(ia->size, ib->size) << key;
+    EXPECT_EQ(da, db) << key;
+  }
+  std::vector<std::byte> x(7);
+  ASSERT_TRUE(a_->ReadAt("x", 0, x, "", {}).ok());
+  EXPECT_EQ(x, Bytes("b later"));
+  std::vector<std::byte> y(7);
+  ASSERT_TRUE(b_->ReadAt("y", 0, y, "", {}).ok());
+  EXPECT_EQ(y, Bytes("a later"));
+  // No replica of a replica: a side holds each original of the other side at most once, and
+  // its replicas of its own originals (kept current) name an original it holds.
+  for (auto* m : {a_.get(), b_.get()}) {
+    const std::string self = m == a_.get() ? "a" : "b";
+    for (const char* key : {"x", "y"}) {
+      std::set<std::string> originals, from_other;
+      auto history = History(*m, key);
+      for (const auto& [data, info] : history) {
+        if (!IsReplica(info)) originals.insert(info.version_id);
+      }
+      for (const auto& [data, info] : history) {
+        if (!IsReplica(info)) continue;
+        const std::string& version = info.metadata.at(kMetaReplicaVersion);
+        if (info.metadata.at(kMetaReplicaOrigin) == self) {
+          EXPECT_TRUE(originals.count(version)) << self << " " << key << " " << data;
+        } else {
+          EXPECT_TRUE(from_other.insert(version).second) << self << " " << key << " " << data;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(PassTest, LatestModeAndExistingObjectsOff) {
+  Write(*a_, "k", "old");
+  Write(*a_, "k", "new");
+  Rule latest = OneRule("latest", "b");
+  latest.versions = VersionsMode::kLatest;
+  RuleSet rules{{latest}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].first, "new");
+
+  auto c = NewBackend("c");
+  Rule fresh = OneRule("fresh", "c");
+  fresh.existing_objects = false;
+  RuleSet only_new{{fresh}};
+  PassStats s1;
+  ASSERT_TRUE(Pass(*a_, "a", *c, "c", only_new, s1).ok());  // the rule is first seen now
+  EXPECT_EQ(s1.replicated.load(), 0u);
+  Write(*a_, "k", "newest");
+  PassStats s2;
+  ASSERT_TRUE(Pass(*a_, "a", *c, "c", only_new, s2).ok());
+  EXPECT_EQ(s2.replicated.load(), 1u);
+  ASSERT_EQ(History(*c, "k").size(), 1u);
+  EXPECT_EQ(History(*c, "k")[0].first, "newest");
+}
+
+TEST_F(PassTest, AFailureHoldsBackLaterVersionsUntilRetried) {
+  Write(*a_, "k", "v1");
+  Write(*a_, "k", "v2");
+  Write(*a_, "other", "o");
+  b_->FailNext(MemoryBackend::kPut, 1, Status::PermissionDenied("denied by test"));
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.failed.load(), 2u);  // the first write, and v2 held back
+  EXPECT_EQ(stats.replicated.load(), 1u);
+  auto failed = *store_->Rows("a", VersionState::kFailed);
+  ASSERT_EQ(failed.size(), 2u);
+  EXPECT_EQ(failed[0].key, "k");
+  PassStats retry;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, retry, /*retry_failed=*/true).ok());
+  EXPECT_EQ(retry.replicated.load(), 2u);
+  EXPECT_EQ(retry.already.load(), 0u);
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].first, "v1");
+  EXPECT_EQ(h[1].first, "v2");
+  EXPECT_TRUE(store_->Rows("a", VersionState::kFailed)->empty());
+}
+
+TEST_F(PassTest, PendingWriteFoundAtTheDestinationIsNotWrittenAgain) {
+  const std::string v = Write(*a_, "k", "data");
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats first;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, first).ok());
+  // As if the process died after writing, before recording COMPLETED.
+  VersionStatus pending;
+  pending.source = "a";
+  pending.rule = "r";
+  pending.destination = "b";
+  pending.key = "k";
+  pending.source_version = v;
+  pending.state = VersionState::kPending;
+  ASSERT_TRUE(store_->Record(pending).ok());
+  const int puts = b_->counts().puts;
+  PassStats again;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, again).ok());
+  EXPECT_EQ(again.recovered.load(), 1u);
+  EXPECT_EQ(b_->counts().puts, puts);
+  EXPECT_EQ(History(*b_, "k").size(), 1u);
+}
+
+TEST_F(PassTest, UnversionedSourceReplicatesRewrites) {
+  auto plain = NewBackend("plain", /*versioned=*/false);
+  Write(*plain, "k", "one");
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats s1, s2, s3;
+  ASSERT_TRUE(Pass(*plain, "plain", *b_, "b", rules, s1).ok());
+  EXPECT_EQ(s1.replicated.load(), 1u);
+  ASSERT_TRUE(Pass(*plain, "plain", *b_, "b", rules, s2).ok());
+  EXPECT_EQ(s2.replicated.load(), 0u);
+  Write(*plain, "k", "two");
+  ASSERT_TRUE(Pass(*plain, "plain", *b_, "b", rules, s3).ok());
+  EXPECT_EQ(s3.replicated.load(), 1u);
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].first, "two");
+}
+
+TEST_F(PassTest, TagFilterAndDryRun) {
+  Write(*a_, "t/yes", "1", {{"team", "x"}});
+  Write(*a_, "t/no", "2", {{"team", "y"}});
+  Rule tagged = OneRule("tagged", "b");
+  tagged.prefix = "t/";
+  tagged.tags = {{"team", "x"}};
+  RuleSet rules{{tagged}};
+  PassOptions o;
+  o.source_name = "a";
+  o.source = a_.get();
+  o.destinations["b"] = b_.get();
+  o.rules = &rules;
+  o.clock = &clock_;
+  o.dry_run = true;
+  std::vector<std::string> lines;
+  o.plan = [&](const std::string& line) { lines.push_back(line); };
+  PassStats dry;
+  ASSERT_TRUE(RunPass(o, dry, {}).ok());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].substr(0, 24), "tagged -> b: t/yes (vers");
+  EXPECT_EQ(b_->counts().puts, 0);
+  o.dry_run = false;
+  o.store = store_.get();
+  PassStats real;
+  ASSERT_TRUE(RunPass(o, real, {}).ok());
+  EXPECT_EQ(real.replicated.load(), 1u);
+  EXPECT_TRUE(b_->Stat("t/yes", true, {}).ok());
+  EXPECT_EQ(b_->Stat("t/yes", true, {})->tags->at(0).second, "x");
+  EXPECT_EQ(b_->Stat("t/no", false, {}).status().code(), ErrorCode::kNotFound);
+  // A dry run with the status store shows only what is left: nothing.
+  lines.clear();
+  o.dry_run = true;
+  PassStats after;
+  ASSERT_TRUE(RunPass(o, after, {}).ok());
+  EXPECT_TRUE(lines.empty());
+  EXPECT_EQ(after.already.load(), 1u);
+}
+
+}  // namespace
+}  // namespace ferry::replicate

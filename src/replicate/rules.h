@@ -1,0 +1,89 @@
+// Replication rules: which objects of a source go to which destinations, as S3 replication
+// configurations say it. A RuleSet comes from the TOML config ([[replication.rules]], parsed by
+// app/config.cc) or from the S3 ReplicationConfiguration JSON (rules_json.cc); either way it is
+// checked by Validate before any pass uses it, and matched per object version by WinningRules.
+//
+// Matching: a rule applies to a version when the rule is enabled, the key starts with the
+// rule's prefix and every tag of the rule's filter is on the version (same key and value). For
+// each destination, the highest-priority rule that applies and names that destination wins; two
+// rules with equal priority and overlapping filters are refused by Validate, so a winner is
+// always unique.
+//
+// Pure functions over values; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/object_info.h"
+
+namespace ferry::replicate {
+
+enum class VersionsMode { kAll, kLatest };
+
+struct Destination {
+  std::string location;       // "remote:bucket/prefix", as the command line takes locations
+  std::string storage_class;  // "" = the source version's class
+};
+
+struct Rule {
+  std::string id;
+  int priority = 0;
+  bool enabled = true;
+  std::string prefix;    // filter: keys starting with it ("" = all)
+  storage::Tags tags;    // filter: all must be on the version
+  std::vector<Destination> destinations;
+  bool delete_markers = false;         // replicate delete markers
+  bool existing_objects = true;        // versions written before the rule was first seen
+  VersionsMode versions = VersionsMode::kAll;
+  bool replica_modifications = false;  // recorded; tag/metadata sync is not done yet
+};
+
+struct RuleSet {
+  std::vector<Rule> rules;
+};
+
+// kInvalidArgument with one line naming the rule and the field, e.g.
+// "replication rule 'r1': delete_markers cannot be replicated with a tag filter".
+// Checks: ids present and unique, priority >= 0, at least one destination with a location,
+// a destination named once per rule, no delete_markers with tags, no two rules with equal
+// priority whose filters overlap (one prefix starts the other, no tag key with two values).
+Status Validate(const RuleSet& rules);
+
+// True when the filters of `a` and `b` can both match one version.
+bool FiltersOverlap(const Rule& a, const Rule& b);
+
+// True when `rule` is enabled and its filter matches (`tags` may be null when the rule has no
+// tag filter; a rule with tags never matches null tags).
+bool Matches(const Rule& rule, std::string_view key, const storage::Tags* tags);
+
+// True when some enabled rule with a prefix matching `key` filters on tags (the caller must
+// then fetch the version's tags before calling WinningRules).
+bool NeedsTags(const RuleSet& rules, std::string_view key);
+
+struct Winner {
+  const Rule* rule = nullptr;
+  const Destination* destination = nullptr;
+};
+// For each destination location named by any rule, the winning rule for this version, in the
+// order destinations first appear in the rule set. Destinations no rule applies to are left out.
+std::vector<Winner> WinningRules(const RuleSet& rules, std::string_view key,
+                                 const storage::Tags* tags);
+
+// Every destination location named by an enabled rule, once each, in order of appearance.
+std::vector<std::string> DestinationLocations(const RuleSet& rules);
+
+// Parses the S3 ReplicationConfiguration JSON as `aws s3api get-bucket-replication` prints it
+// ({"ReplicationConfiguration": {"Role": ..., "Rules": [...]}}, or the inner object alone).
+// `bucket_locations` maps destination bucket ARNs ("arn:aws:s3:::name") to locations; an ARN not
+// in it is refused. The result is not validated yet. kInvalidArgument with one line naming the
+// file (`source_name`), the rule and the field.
+Result<RuleSet> ParseS3ReplicationJson(
+    std::string_view text, std::string_view source_name,
+    const std::vector<std::pair<std::string, std::string>>& bucket_locations);
+
+}  // namespace ferry::replicate

@@ -1,0 +1,135 @@
+// The S3 ReplicationConfiguration JSON (as `aws s3api get-bucket-replication` prints it) read
+// into a RuleSet (contract in rules.h).
+#include <nlohmann/json.hpp>
+
+#include "replicate/rules.h"
+
+namespace ferry::replicate {
+namespace {
+
+using nlohmann::json;
+
+struct Reader {
+  std::string source;
+  std::string rule;  // "#N" until the ID is known
+
+  Status Bad(std::string_view what) const {
+    return Status::InvalidArgument(source + ": replication rule '" + rule + "': " +
+                                   std::string(what));
+  }
+  // A string member (absent: `out` unchanged).
+  Status Str(const json& obj, const char* name, std::string& out) const {
+    auto it = obj.find(name);
+    if (it == obj.end()) return Status::Ok();
+    if (!it->is_string()) return Bad(std::string("'") + name + "' must be a string");
+    out = it->get<std::string>();
+    return Status::Ok();
+  }
+  // {"Status": "Enabled"|"Disabled"} under `name` (absent: `out` unchanged).
+  Status Switch(const json& obj, const char* name, bool& out) const {
+    auto it = obj.find(name);
+    if (it == obj.end()) return Status::Ok();
+    std::string status;
+    if (it->is_object()) FERRY_RETURN_IF_ERROR(Str(*it, "Status", status));
+    if (status != "Enabled" && status != "Disabled") {
+      return Bad(std::string("'") + name + ".Status' must be \"Enabled\" or \"Disabled\"");
+    }
+    out = status == "Enabled";
+    return Status::Ok();
+  }
+  Status Tag(const json& t, storage::Tags& out) const {
+    std::string k, v;
+    if (!t.is_object()) return Bad("a tag must be an object with Key and Value");
+    FERRY_RETURN_IF_ERROR(Str(t, "Key", k));
+    FERRY_RETURN_IF_ERROR(Str(t, "Value", v));
+    out.emplace_back(std::move(k), std::move(v));
+    return Status::Ok();
+  }
+};
+
+Status ParseFilter(const Reader& rd, const json& filter, Rule& rule) {
+  if (!filter.is_object()) return rd.Bad("'Filter' must be an object");
+  for (auto it = filter.begin(); it != filter.end(); ++it) {
+    const std::string& name = it.key();
+    if (name == "Prefix") {
+      FERRY_RETURN_IF_ERROR(rd.Str(filter, "Prefix", rule.prefix));
+    } else if (name == "Tag") {
+      FERRY_RETURN_IF_ERROR(rd.Tag(*it, rule.tags));
+    } else if (name == "And") {
+      if (!it->is_object()) return rd.Bad("'Filter.And' must be an object");
+      FERRY_RETURN_IF_ERROR(rd.Str(*it, "Prefix", rule.prefix));
+      if (auto tags = it->find("Tags"); tags != it->end()) {
+        if (!tags->is_array()) return rd.Bad("'Filter.And.Tags' must be a list");
+        for (const json& t : *tags) FERRY_RETURN_IF_ERROR(rd.Tag(t, rule.tags));
+      }
+    } else {
+      return rd.Bad("unknown field 'Filter." + name + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RuleSet> ParseS3ReplicationJson(
+    std::string_view text, std::string_view source_name,
+    const std::vector<std::pair<std::string, std::string>>& bucket_locations) {
+  Reader rd{std::string(source_name), ""};
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Status::InvalidArgument(rd.source + ": not valid JSON");
+  }
+  if (doc.is_object() && doc.contains("ReplicationConfiguration")) {
+    doc = doc["ReplicationConfiguration"];
+  }
+  if (!doc.is_object() || !doc.contains("Rules") || !doc["Rules"].is_array()) {
+    return Status::InvalidArgument(rd.source + ": expected a ReplicationConfiguration with Rules");
+  }
+  RuleSet out;
+  int n = 0;
+  for (const json& r : doc["Rules"]) {
+    ++n;
+    rd.rule = "#" + std::to_string(n);
+    if (!r.is_object()) return rd.Bad("a rule must be an object");
+    Rule rule;
+    rule.existing_objects = false;  // S3's default: only new objects unless enabled
+    FERRY_RETURN_IF_ERROR(rd.Str(r, "ID", rule.id));
+    if (!rule.id.empty()) rd.rule = rule.id;
+    if (auto p = r.find("Priority"); p != r.end()) {
+      if (!p->is_number_integer()) return rd.Bad("'Priority' must be a whole number");
+      rule.priority = p->get<int>();
+    }
+    std::string status;
+    FERRY_RETURN_IF_ERROR(rd.Str(r, "Status", status));
+    if (status != "Enabled" && status != "Disabled") {
+      return rd.Bad("'Status' must be \"Enabled\" or \"Disabled\"");
+    }
+    rule.enabled = status == "Enabled";
+    FERRY_RETURN_IF_ERROR(rd.Str(r, "Prefix", rule.prefix));  // the older rule shape
+    if (auto f = r.find("Filter"); f != r.end()) FERRY_RETURN_IF_ERROR(ParseFilter(rd, *f, rule));
+    FERRY_RETURN_IF_ERROR(rd.Switch(r, "DeleteMarkerReplication", rule.delete_markers));
+    FERRY_RETURN_IF_ERROR(rd.Switch(r, "ExistingObjectReplication", rule.existing_objects));
+    if (auto s = r.find("SourceSelectionCriteria"); s != r.end() && s->is_object()) {
+      FERRY_RETURN_IF_ERROR(rd.Switch(*s, "ReplicaModifications", rule.replica_modifications));
+    }
+    auto d = r.find("Destination");
+    if (d == r.end() || !d->is_object()) return rd.Bad("'Destination' is missing");
+    std::string arn;
+    Destination dest;
+    FERRY_RETURN_IF_ERROR(rd.Str(*d, "Bucket", arn));
+    FERRY_RETURN_IF_ERROR(rd.Str(*d, "StorageClass", dest.storage_class));
+    if (arn.empty()) return rd.Bad("'Destination.Bucket' is missing");
+    for (const auto& [a, location] : bucket_locations) {
+      if (a == arn) dest.location = location;
+    }
+    if (dest.location.empty()) {
+      return rd.Bad("'Destination.Bucket' " + arn +
+                    " is not mapped to a location in [replication.buckets] of the config");
+    }
+    rule.destinations.push_back(std::move(dest));
+    out.rules.push_back(std::move(rule));
+  }
+  return out;
+}
+
+}  // namespace ferry::replicate

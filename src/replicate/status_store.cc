@@ -1,0 +1,204 @@
+// StatusStore over the portable SQL of state/sql_session.h (contract in status_store.h).
+#include "replicate/status_store.h"
+
+#include <optional>
+
+#include "state/migrate.h"
+
+namespace ferry::replicate {
+namespace {
+
+using state::SqlRow;
+using state::SqlTx;
+using state::SqlValue;
+
+// Version 1: version statuses and the time each rule was first seen.
+Status CreateTables(SqlTx& tx, const state::Dialect& d) {
+  (void)d;
+  const char* statements[] = {
+      "CREATE TABLE replication_status (source TEXT NOT NULL, rule TEXT NOT NULL,"
+      " destination TEXT NOT NULL, object_key TEXT NOT NULL, source_version TEXT NOT NULL,"
+      " state TEXT NOT NULL, source_etag TEXT NOT NULL, delete_marker BIGINT NOT NULL,"
+      " dest_version TEXT NOT NULL, error_code TEXT NOT NULL, http_status BIGINT NOT NULL,"
+      " message TEXT NOT NULL, updated BIGINT NOT NULL,"
+      " PRIMARY KEY (source, object_key, rule, destination, source_version))",
+      // WrittenTo: what a pass wrote to a location, by key.
+      "CREATE INDEX replication_by_destination ON replication_status (destination, object_key)",
+      "CREATE TABLE replication_rules (source TEXT NOT NULL, rule TEXT NOT NULL,"
+      " first_seen BIGINT NOT NULL, PRIMARY KEY (source, rule))",
+  };
+  for (const char* sql : statements) FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  return Status::Ok();
+}
+
+constexpr state::Migration kMigrations[] = {&CreateTables};
+constexpr state::Component kComponent{"replication", kMigrations};
+
+constexpr const char* kColumns =
+    "source, rule, destination, object_key, source_version, state, source_etag, delete_marker,"
+    " dest_version, error_code, http_status, message, updated";
+
+std::optional<VersionState> ParseState(std::string_view s) {
+  for (VersionState v : {VersionState::kPending, VersionState::kCompleted, VersionState::kFailed,
+                         VersionState::kReplica}) {
+    if (VersionStateName(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
+VersionStatus FromRow(const SqlRow& r) {
+  VersionStatus s;
+  s.source = state::CellText(r[0]);
+  s.rule = state::CellText(r[1]);
+  s.destination = state::CellText(r[2]);
+  s.key = state::CellText(r[3]);
+  s.source_version = state::CellText(r[4]);
+  s.state = ParseState(state::CellText(r[5])).value_or(VersionState::kPending);
+  s.source_etag = state::CellText(r[6]);
+  s.delete_marker = state::CellInt(r[7]) != 0;
+  s.dest_version = state::CellText(r[8]);
+  s.error_code = state::CellText(r[9]);
+  s.http_status = static_cast<int>(state::CellInt(r[10]));
+  s.message = state::CellText(r[11]);
+  s.updated_ns = state::CellInt(r[12]);
+  return s;
+}
+
+}  // namespace
+
+std::string_view VersionStateName(VersionState s) {
+  switch (s) {
+    case VersionState::kPending:
+      return "PENDING";
+    case VersionState::kCompleted:
+      return "COMPLETED";
+    case VersionState::kFailed:
+      return "FAILED";
+    case VersionState::kReplica:
+      return "REPLICA";
+  }
+  return "PENDING";
+}
+
+Result<std::unique_ptr<StatusStore>> StatusStore::Open(state::SqlSession& session) {
+  FERRY_RETURN_IF_ERROR(state::Migrate(session, kComponent));
+  return std::unique_ptr<StatusStore>(new StatusStore(session));
+}
+
+Status StatusStore::Record(const VersionStatus& s) {
+  const std::string state(VersionStateName(s.state));
+  return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    return tx
+        .Exec(std::string("INSERT INTO replication_status (") + kColumns +
+                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                  " ON CONFLICT (source, object_key, rule, destination, source_version) DO UPDATE"
+                  " SET state = $6, source_etag = $7, delete_marker = $8, dest_version = $9,"
+                  " error_code = $10, http_status = $11, message = $12, updated = $13",
+              {s.source, s.rule, s.destination, s.key, s.source_version, state, s.source_etag,
+               int64_t{s.delete_marker ? 1 : 0}, s.dest_version, s.error_code,
+               int64_t{s.http_status}, s.message, s.updated_ns})
+        .status();
+  });
+}
+
+Result<std::vector<VersionStatus>> StatusStore::Select(std::string_view where,
+                                                       std::string_view location,
+                                                       std::span<const std::string> keys) {
+  std::vector<VersionStatus> out;
+  constexpr size_t kBatch = 500;  // parameters per statement stay far below both limits
+  for (size_t first = 0; first < keys.size(); first += kBatch) {
+    const size_t n = std::min(kBatch, keys.size() - first);
+    std::string sql = std::string("SELECT ") + kColumns + " FROM replication_status WHERE " +
+                      std::string(where) + " AND object_key IN (";
+    std::vector<SqlValue> params;
+    params.reserve(n + 1);
+    params.emplace_back(location);
+    for (size_t i = 0; i < n; ++i) {
+      sql += (i == 0 ? "$" : ", $") + std::to_string(i + 2);
+      params.emplace_back(std::string_view(keys[first + i]));
+    }
+    sql += ")";
+    std::vector<VersionStatus> batch;
+    FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+      batch.clear();
+      FERRY_ASSIGN_OR_RETURN(state::SqlRows rows, tx.ExecSpan(sql, params));
+      for (const SqlRow& r : rows.rows) batch.push_back(FromRow(r));
+      return Status::Ok();
+    }));
+    for (VersionStatus& s : batch) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<std::vector<VersionStatus>> StatusStore::ForKeys(std::string_view source,
+                                                        std::span<const std::string> keys) {
+  return Select("source = $1", source, keys);
+}
+
+Result<std::vector<VersionStatus>> StatusStore::WrittenTo(std::string_view destination,
+                                                          std::span<const std::string> keys) {
+  return Select("destination = $1 AND state = 'COMPLETED'", destination, keys);
+}
+
+Result<std::vector<VersionStatus>> StatusStore::Rows(std::string_view source,
+                                                     std::optional<VersionState> state) {
+  const std::string state_name(state ? VersionStateName(*state) : "");
+  std::vector<VersionStatus> out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kColumns +
+                    " FROM replication_status WHERE ($1 = '' OR source = $1)"
+                    " AND ($2 = '' OR state = $2)"
+                    " ORDER BY source, rule, destination, object_key, updated, source_version",
+                {source, std::string_view(state_name)}));
+    for (const SqlRow& r : rows.rows) out.push_back(FromRow(r));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<StatusCount>> StatusStore::Counts(std::string_view source) {
+  std::vector<StatusCount> out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec("SELECT source, rule, destination, state, COUNT(*) FROM replication_status"
+                " WHERE ($1 = '' OR source = $1) GROUP BY source, rule, destination, state"
+                " ORDER BY source, rule, destination, state",
+                {source}));
+    for (const SqlRow& r : rows.rows) {
+      out.push_back(StatusCount{
+          .source = state::CellText(r[0]),
+          .rule = state::CellText(r[1]),
+          .destination = state::CellText(r[2]),
+          .state = ParseState(state::CellText(r[3])).value_or(VersionState::kPending),
+          .count = state::CellInt(r[4]),
+      });
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<int64_t> StatusStore::RuleFirstSeen(std::string_view source, std::string_view rule,
+                                           int64_t now_ns) {
+  int64_t first = now_ns;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    FERRY_RETURN_IF_ERROR(tx.Exec("INSERT INTO replication_rules (source, rule, first_seen)"
+                                  " VALUES ($1, $2, $3) ON CONFLICT (source, rule) DO NOTHING",
+                                  {source, rule, now_ns})
+                              .status());
+    FERRY_ASSIGN_OR_RETURN(state::SqlRows rows,
+                           tx.Exec("SELECT first_seen FROM replication_rules"
+                                   " WHERE source = $1 AND rule = $2",
+                                   {source, rule}));
+    if (!rows.rows.empty()) first = state::CellInt(rows.rows[0][0]);
+    return Status::Ok();
+  }));
+  return first;
+}
+
+}  // namespace ferry::replicate

@@ -1,0 +1,84 @@
+// StatusStore: the replica status of every source version a replication pass has seen, kept in
+// the state database (component "replication", SQLite or PostgreSQL through state::SqlSession).
+//
+// One row per (source, rule, destination, key, source version): PENDING (a write was started
+// and not yet confirmed), COMPLETED (the destination holds it: dest_version is the version it
+// made), FAILED (with the error), REPLICA (the source version is itself a replica, never
+// replicated back). Source and destination are location names as the command line gives them
+// ("remote:bucket/prefix"). A second table remembers when a rule was first seen, which is what
+// existing_objects = off compares version times with.
+//
+// Errors: the session's (kUnavailable when the database cannot be reached, kFailedPrecondition
+// for a database written by a newer ferry). Thread-safety: thread-safe (the session is).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "state/sql_session.h"
+
+namespace ferry::replicate {
+
+enum class VersionState { kPending, kCompleted, kFailed, kReplica };
+std::string_view VersionStateName(VersionState s);  // "PENDING", "COMPLETED", ...
+
+struct VersionStatus {
+  std::string source;
+  std::string rule;
+  std::string destination;
+  std::string key;
+  std::string source_version;  // "null" for an unversioned source
+  VersionState state = VersionState::kPending;
+  std::string source_etag;   // tells an unversioned source's rewrites apart
+  bool delete_marker = false;
+  std::string dest_version;  // COMPLETED: the version the destination made
+  std::string error_code;    // FAILED: ferry's error code name, e.g. "kPermissionDenied"
+  int http_status = 0;       // FAILED: the HTTP status the error code stands for
+  std::string message;       // FAILED: the error line
+  int64_t updated_ns = 0;    // unix ns of the last change
+};
+
+struct StatusCount {
+  std::string source;
+  std::string rule;
+  std::string destination;
+  VersionState state = VersionState::kPending;
+  int64_t count = 0;
+};
+
+class StatusStore {
+ public:
+  // Migrates component "replication" of `session`'s database; `session` must outlive the store.
+  static Result<std::unique_ptr<StatusStore>> Open(state::SqlSession& session);
+
+  // Inserts or replaces the row of (source, rule, destination, key, source_version).
+  Status Record(const VersionStatus& status);
+  // Every row of `source` for the given keys (any rule and destination).
+  Result<std::vector<VersionStatus>> ForKeys(std::string_view source,
+                                             std::span<const std::string> keys);
+  // Every COMPLETED row written to `destination` for the given keys: the versions a pass wrote
+  // there (to tell a replica delete marker, which has no metadata, from an original one).
+  Result<std::vector<VersionStatus>> WrittenTo(std::string_view destination,
+                                               std::span<const std::string> keys);
+  // Rows of `source` ("" = every source) in `state` (nullopt = any), by key then version.
+  Result<std::vector<VersionStatus>> Rows(std::string_view source,
+                                          std::optional<VersionState> state);
+  // Counts per (source, rule, destination, state); `source` "" = every source.
+  Result<std::vector<StatusCount>> Counts(std::string_view source);
+  // When `rule` of `source` was first seen (unix ns): `now_ns` recorded the first time.
+  Result<int64_t> RuleFirstSeen(std::string_view source, std::string_view rule, int64_t now_ns);
+
+ private:
+  explicit StatusStore(state::SqlSession& session) : session_(session) {}
+  Result<std::vector<VersionStatus>> Select(std::string_view where, std::string_view location,
+                                            std::span<const std::string> keys);
+  state::SqlSession& session_;
+};
+
+}  // namespace ferry::replicate

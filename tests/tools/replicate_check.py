@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""End-to-end checks of `ferry replicate` against the two RGW gateways (run by
+tests/cli/replicate_test.sh, which exports FERRY_BIN, CONF_BASE, WORK, RA_* and RB_*).
+
+S3 calls go through the botocore that Debian's awscli ships (one process instead of one `aws`
+process per call). Every bucket is versioned unless said otherwise; all are purged at the end.
+"""
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, "/usr/lib/python3/dist-packages")
+from awscli.botocore.config import Config  # noqa: E402
+from awscli.botocore.session import Session  # noqa: E402
+
+WORK = os.environ["WORK"]
+FERRY = os.environ["FERRY_BIN"]
+BASE = open(os.environ["CONF_BASE"]).read()
+FAILS = []
+
+
+def client(endpoint, key, secret, region):
+    return Session().create_client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+        region_name=region, config=Config(s3={"addressing_style": "path"}))
+
+
+S3 = {
+    "ra": client(os.environ["FERRY_TEST_S3_ENDPOINT"], os.environ["RA_KEY"], os.environ["RA_SECRET"],
+                 os.environ.get("FERRY_TEST_S3_REGION", "region-a")),
+    "rb": client(os.environ["FERRY_TEST_S3_ENDPOINT_B"], os.environ["RB_KEY"],
+                 os.environ["RB_SECRET"], os.environ.get("FERRY_TEST_S3_REGION_B", "region-b")),
+}
+BUCKETS = []
+
+
+def check(what, ok, detail=""):
+    print(("ok   - " if ok else "FAIL - ") + what + ("" if ok or not detail else ": " + str(detail)))
+    if not ok:
+        FAILS.append(what)
+
+
+def bucket(remote, versioned=True):
+    name = "ferry-rep-%d-%d" % (os.getpid(), len(BUCKETS))
+    S3[remote].create_bucket(Bucket=name)
+    if versioned:
+        S3[remote].put_bucket_versioning(Bucket=name,
+                                         VersioningConfiguration={"Status": "Enabled"})
+    BUCKETS.append((remote, name))
+    return name
+
+
+def purge_all():
+    for remote, name in BUCKETS:
+        try:
+            for v in all_versions(remote, name):
+                S3[remote].delete_object(Bucket=name, Key=v["Key"], VersionId=v["VersionId"])
+            S3[remote].delete_bucket(Bucket=name)
+        except Exception as e:  # cleanup goes on
+            print("  cleanup of %s:%s: %s" % (remote, name, e))
+
+
+def all_versions(remote, name, prefix=""):
+    """Versions and delete markers (Marker=True), in S3's order: keys, then newest first."""
+    out, kw = [], {}
+    while True:
+        page = S3[remote].list_object_versions(Bucket=name, Prefix=prefix, **kw)
+        entries = [dict(v, Marker=False) for v in page.get("Versions", [])]
+        entries += [dict(m, Marker=True) for m in page.get("DeleteMarkers", [])]
+        # the page holds two lists: S3's order is keys ascending, within a key newest first
+        entries.sort(key=lambda e: (e["Key"].encode(), -e["LastModified"].timestamp()))
+        out += entries
+        if not page.get("IsTruncated"):
+            return out
+        kw = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+
+
+def versions(remote, name, key):
+    """The key's versions (no markers), oldest first, in the order S3 lists them."""
+    page = S3[remote].list_object_versions(Bucket=name, Prefix=key)
+    return [v for v in reversed(page.get("Versions", [])) if v["Key"] == key]
+
+
+def markers(remote, name, key):
+    page = S3[remote].list_object_versions(Bucket=name, Prefix=key)
+    return sum(1 for m in page.get("DeleteMarkers", []) if m["Key"] == key)
+
+
+def etags(remote, name, key):
+    return [v["ETag"] for v in versions(remote, name, key)]
+
+
+def bodies(remote, name, key):
+    return [hashlib.sha256(S3[remote].get_object(Bucket=name, Key=key, VersionId=v["VersionId"])
+                           ["Body"].read()).hexdigest() for v in versions(remote, name, key)]
+
+
+def put(remote, name, key, data, tagging=None):
+    kw = {"Tagging": tagging} if tagging else {}
+    return S3[remote].put_object(Bucket=name, Key=key, Body=data, **kw).get("VersionId")
+
+
+def put_multipart(remote, name, key, data, part=8 << 20):
+    c = S3[remote]
+    up = c.create_multipart_upload(Bucket=name, Key=key)["UploadId"]
+    parts = []
+    for i, off in enumerate(range(0, len(data), part), start=1):
+        r = c.upload_part(Bucket=name, Key=key, UploadId=up, PartNumber=i, Body=data[off:off + part])
+        parts.append({"PartNumber": i, "ETag": r["ETag"]})
+    c.complete_multipart_upload(Bucket=name, Key=key, UploadId=up,
+                                MultipartUpload={"Parts": parts})
+
+
+def config(name, text):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.write(BASE + text)
+    return path
+
+
+def ferry(conf, *args, check_rc=True):
+    p = subprocess.run([FERRY, "--config", conf, *args], capture_output=True, text=True)
+    if check_rc and p.returncode != 0:
+        print("  ferry %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+    return p
+
+
+def summary(p):
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return {"stdout": p.stdout, "stderr": p.stderr}
+
+
+def main():
+    A, B, C = bucket("ra"), bucket("rb"), bucket("rb")
+    st = os.path.join(WORK, "replication.db")
+    k1 = "docs/ünï cødé + space"
+    for data in (b"one", b"two", b""):
+        put("ra", A, k1, data)
+    big = os.urandom(12 << 20)
+    put_multipart("ra", A, "docs/big", big)
+    put("ra", A, "docs/big", b"small")
+    put("ra", A, "docs/gone", b"x")
+    S3["ra"].delete_object(Bucket=A, Key="docs/gone")
+    put("ra", A, "docs/pruned", b"p1")
+    pruned_v2 = put("ra", A, "docs/pruned", b"p2")
+    put("ra", A, "other/gone2", b"y")
+    S3["ra"].delete_object(Bucket=A, Key="other/gone2")
+    put("ra", A, "logs/x", b"lx", "team=x")
+    put("ra", A, "logs/y", b"ly", "team=y")
+    conf = config("rules.toml", f"""
+[transfer]
+multipart_threshold = "5MiB"
+part_size = "5MiB"
+
+[[replication.rules]]
+id = "docs"
+priority = 1
+filter = {{ prefix = "docs/" }}
+destinations = [ {{ location = "rb:{B}", storage_class = "STANDARD_IA" }},
+                 {{ location = "rb:{C}", storage_class = "REDUCED_REDUNDANCY" }} ]
+delete_markers = true
+
+[[replication.rules]]
+id = "all"
+destinations = ["rb:{C}"]
+
+[[replication.rules]]
+id = "team-x"
+priority = 2
+filter = {{ prefix = "logs/", tags = {{ team = "x" }} }}
+destinations = ["rb:{B}"]
+""")
+    # dry run: what each rule would replicate, nothing written
+    p = ferry(conf, "replicate", "ra:" + A, "--dry-run")
+    check("dry run names rule, destination, key and version",
+          f"would replicate: docs -> rb:{B}/: {k1} (version " in p.stdout, p.stdout[:300])
+    check("dry run: 22 versions would be replicated",
+          "dry run: 22 versions would be replicated" in p.stdout, p.stdout[-200:])
+    check("dry run wrote nothing", etags("rb", B, k1) == [])
+
+    p = ferry(conf, "replicate", "ra:" + A, "--state", st, "--report", WORK + "/rep", "--json")
+    s = summary(p)
+    check("pass 1 replicated 22 versions incl. 2 delete markers",
+          (s.get("replicated"), s.get("delete_markers")) == (22, 2), s)
+    check("versions in order at B (unicode, space, +, zero-byte)",
+          etags("rb", B, k1) == etags("ra", A, k1) and len(etags("rb", B, k1)) == 3)
+    check("versions in order at C", etags("rb", C, k1) == etags("ra", A, k1))
+    check("multipart version and its successor: same bytes, same order",
+          bodies("rb", B, "docs/big") == bodies("ra", A, "docs/big") ==
+          [hashlib.sha256(big).hexdigest(), hashlib.sha256(b"small").hexdigest()])
+    check("delete marker replicated by the rule that says so", markers("rb", B, "docs/gone") == 1)
+    check("delete marker not replicated by the rule that does not",
+          markers("rb", C, "other/gone2") == 0 and len(versions("rb", C, "other/gone2")) == 1)
+    sc_b = S3["rb"].head_object(Bucket=B, Key="docs/pruned").get("StorageClass")
+    sc_c = S3["rb"].head_object(Bucket=C, Key="docs/pruned").get("StorageClass")
+    check("two destinations, two storage classes",
+          (sc_b, sc_c) == ("STANDARD_IA", "REDUCED_REDUNDANCY"), (sc_b, sc_c))
+    check("tag filter: team=x to B, team=y not",
+          len(versions("rb", B, "logs/x")) == 1 and versions("rb", B, "logs/y") == [])
+    report = open(WORK + "/rep.csv", encoding="utf-8").read().splitlines()
+    check("priority overlap: docs/ to C by rule docs, logs/ by rule all",
+          any(line.startswith(f"{A},logs/y,") and f"rule all to rb:{C}/" in line for line in report)
+          and any(line.startswith(f"{A},docs/pruned,") and f"rule docs to rb:{C}/" in line
+                  for line in report)
+          and not any(f"rule all to rb:{C}/" in line and ",docs/" in line for line in report))
+    meta = S3["rb"].head_object(Bucket=B, Key="docs/pruned")["Metadata"]
+    check("replica metadata: origin, source version, source time",
+          meta.get("ferry-replica-origin") == f"ra:{A}/" and
+          meta.get("ferry-replica-version") == pruned_v2 and meta.get("ferry-replica-time"), meta)
+    check("report: S3 Batch Operations columns, 22 rows succeeded",
+          report[0] == "Bucket,Key,VersionId,TaskStatus,ErrorCode,HTTPStatusCode,ResultMessage" and
+          sum(1 for line in report[1:] if ",succeeded,,200," in line) == 22, report[:3])
+    rows = json.load(open(WORK + "/rep.json"))["rows"]
+    check("report JSON has the same rows", len(rows) == 22 and rows[0]["TaskStatus"] == "succeeded")
+
+    # a version-specific delete is not replicated; a second pass costs the listing only
+    S3["ra"].delete_object(Bucket=A, Key="docs/pruned", VersionId=pruned_v2)
+    s = summary(ferry(conf, "replicate", "ra:" + A, "--state", st, "--json"))
+    check("pass 2 (one version deleted at the source): nothing replicated, 20 already completed",
+          (s.get("replicated"), s.get("already_completed")) == (0, 20), s)
+    check("version-specific delete not replicated", len(versions("rb", B, "docs/pruned")) == 2)
+    out = ferry(conf, "replicate", "status", "--state", st).stdout
+    check("status: counts per rule and destination",
+          any(line.split() == [f"ra:{A}/", "docs", f"rb:{B}/", "COMPLETED", "9"]
+              for line in out.splitlines()), out)
+
+    # bad configs: one line, exit 2
+    bad = config("bad1.toml", f"""
+[[replication.rules]]
+id = "t"
+destinations = ["rb:{B}"]
+filter = {{ tags = {{ a = "1" }} }}
+delete_markers = true
+""")
+    p = ferry(bad, "replicate", "ra:" + A, "--state", st, check_rc=False)
+    check("delete_markers with a tag filter refused (one line, exit 2)",
+          p.returncode == 2 and len(p.stderr.splitlines()) == 1 and
+          "replication rule 't': 'delete_markers' cannot be replicated with a tag filter" in p.stderr,
+          p.stderr)
+    bad = config("bad2.toml", f"""
+[[replication.rules]]
+id = "a"
+destinations = ["rb:{B}"]
+[[replication.rules]]
+id = "b"
+destinations = ["rb:{C}"]
+filter = {{ prefix = "x/" }}
+""")
+    p = ferry(bad, "replicate", "ra:" + A, "--state", st, check_rc=False)
+    check("equal priorities on overlapping filters refused (one line, exit 2)",
+          p.returncode == 2 and len(p.stderr.splitlines()) == 1 and
+          "replication rule 'b': 'priority' 0 equals that of rule 'a'" in p.stderr, p.stderr)
+
+    # the S3 JSON configuration, bucket ARNs mapped to locations in the config
+    D = bucket("rb")
+    jconf = config("json.toml", f'[replication.buckets]\n"arn:aws:s3:::{D}" = "rb:{D}"\n')
+    rules = {"ReplicationConfiguration": {"Role": "arn:aws:iam::1:role/r", "Rules": [{
+        "ID": "logs", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+        "DeleteMarkerReplication": {"Status": "Disabled"},
+        "ExistingObjectReplication": {"Status": "Enabled"},
+        "Destination": {"Bucket": "arn:aws:s3:::" + D, "StorageClass": "STANDARD_IA"}}]}}
+    with open(WORK + "/rules.json", "w") as f:
+        json.dump(rules, f)
+    s = summary(ferry(jconf, "replicate", "ra:" + A, "--replication-config", WORK + "/rules.json",
+                      "--state", st, "--json"))
+    check("S3 JSON config accepted: logs/ replicated with its storage class",
+          s.get("replicated") == 2 and
+          S3["rb"].head_object(Bucket=D, Key="logs/y").get("StorageClass") == "STANDARD_IA", s)
+    rules["ReplicationConfiguration"]["Rules"][0]["Destination"]["Bucket"] = "arn:aws:s3:::else"
+    with open(WORK + "/rules.json", "w") as f:
+        json.dump(rules, f)
+    p = ferry(jconf, "replicate", "ra:" + A, "--replication-config", WORK + "/rules.json",
+              check_rc=False)
+    check("S3 JSON with an unmapped bucket ARN refused (one line, exit 2)",
+          p.returncode == 2 and len(p.stderr.splitlines()) == 1 and
+          "'Destination.Bucket' arn:aws:s3:::else is not mapped" in p.stderr, p.stderr)
+
+    # a non-versioned source; server-side copies on one gateway (N -> E, both on ra)
+    N, E = bucket("ra", versioned=False), bucket("ra")
+    put("ra", N, "a", b"1")
+    put("ra", N, "b", b"2")
+    nconf = config("n.toml", f'[[replication.rules]]\nid = "n"\ndestinations = ["ra:{E}"]\n')
+    s1 = summary(ferry(nconf, "replicate", "ra:" + N, "--state", st, "--json"))
+    put("ra", N, "a", b"11")
+    s2 = summary(ferry(nconf, "replicate", "ra:" + N, "--state", st, "--json"))
+    check("non-versioned source: current objects, then the rewrite",
+          (s1.get("replicated"), s2.get("replicated")) == (2, 1) and
+          len(versions("ra", E, "a")) == 2, (s1, s2))
+    check("same gateway: copied on the server", s1.get("server_side_copies") == 2, s1)
+    check("a server-side copy carries the replica metadata",
+          "ferry-replica-origin" in S3["ra"].head_object(Bucket=E, Key="a")["Metadata"])
+
+    kill_and_rerun()
+    two_way()
+
+
+def usage_put_ops(bucket_name):
+    out = subprocess.run(
+        ["radosgw-admin", "-c", os.environ["FERRY_TEST_CEPH_CONF"], "--rgw-realm", "realm-b",
+         "--rgw-zonegroup", "region-b", "--rgw-zone", "zone-b", "usage", "show", "--uid",
+         "tester-b"], capture_output=True, text=True).stdout
+    n = 0
+    for e in json.loads(out).get("entries", []):
+        for b in e.get("buckets", []):
+            if b.get("bucket") == bucket_name:
+                n += sum(c.get("ops", 0) for c in b.get("categories", [])
+                         if c.get("category") == "put_obj")
+    return n
+
+
+def kill_and_rerun():
+    K, F = bucket("ra"), bucket("rb")
+    for i in range(150):
+        put("ra", K, "o%03d" % i, b"object %d" % i)
+    conf = config("k.toml", f'[[replication.rules]]\nid = "k"\ndestinations = ["rb:{F}"]\n')
+    st = os.path.join(WORK, "kill.db")
+    proc = subprocess.Popen([FERRY, "--config", conf, "replicate", "ra:" + K, "--state", st,
+                             "--concurrency", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def completed():
+        try:
+            db = sqlite3.connect("file:%s?mode=ro" % st, uri=True, timeout=5)
+            return db.execute("SELECT COUNT(*) FROM replication_status"
+                              " WHERE state = 'COMPLETED'").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+    deadline = time.time() + 60
+    while completed() < 40 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    before = completed()
+    s = summary(ferry(conf, "replicate", "ra:" + K, "--state", st, "--report", WORK + "/krep",
+                      "--json"))
+    print("  killed after %d of 150 completed; the rerun replicated %s, recovered %s"
+          % (before, s.get("replicated"), s.get("recovered")))
+    check("killed midway", before < 150)
+    n = len([v for v in all_versions("rb", F) if not v["Marker"]])
+    check("every version exactly once at the destination", n == 150, n)
+    report = open(WORK + "/krep.csv", encoding="utf-8").read().splitlines()[1:]
+    check("report complete after the rerun",
+          len(report) == 150 and all(",succeeded," in line for line in report), len(report))
+    time.sleep(2)  # RGW's usage log flushes every second
+    ops = usage_put_ops(F)
+    check("RGW's usage log: 150 writes to the destination, none twice", ops == 150, ops)
+
+
+def two_way():
+    X, Y = bucket("ra"), bucket("rb")
+    xy = config("xy.toml", f'[[replication.rules]]\nid = "xy"\ndestinations = ["rb:{Y}"]\n'
+                           'delete_markers = true\n')
+    yx = config("yx.toml", f'[[replication.rules]]\nid = "yx"\ndestinations = ["ra:{X}"]\n'
+                           'delete_markers = true\n')
+    st = os.path.join(WORK, "xy.db")
+    stop = threading.Event()
+
+    def writer(remote, name, tag):
+        i = 0
+        while not stop.is_set():
+            put(remote, name, "w%d" % (i % 3), ("%s %d" % (tag, i)).encode())
+            i += 1
+            time.sleep(0.15)
+    threads = [threading.Thread(target=writer, args=("ra", X, "x")),
+               threading.Thread(target=writer, args=("rb", Y, "y"))]
+    for t in threads:
+        t.start()
+    for _ in range(3):
+        ferry(xy, "replicate", "ra:" + X, "--state", st)
+        ferry(yx, "replicate", "rb:" + Y, "--state", st)
+    stop.set()
+    for t in threads:
+        t.join()
+    ferry(xy, "replicate", "ra:" + X, "--state", st)
+    ferry(yx, "replicate", "rb:" + Y, "--state", st)
+    same = [S3["ra"].get_object(Bucket=X, Key=k)["Body"].read() ==
+            S3["rb"].get_object(Bucket=Y, Key=k)["Body"].read() for k in ("w0", "w1", "w2")]
+    check("two-way converged: the same current object on both sides for every key", all(same),
+          same)
+    # No replica of a replica: every replica names a version that is an original at its origin
+    # (the other side, or, for a later version kept current, its own side).
+    metas, originals = {}, {}
+    for remote, name in (("ra", X), ("rb", Y)):
+        metas[remote] = {v["VersionId"]: S3[remote].head_object(
+            Bucket=name, Key=v["Key"], VersionId=v["VersionId"])["Metadata"]
+            for v in all_versions(remote, name) if not v["Marker"]}
+        originals[f"{remote}:{name}/"] = {vid for vid, m in metas[remote].items()
+                                          if "ferry-replica-origin" not in m}
+    for remote in ("ra", "rb"):
+        bad = [m for m in metas[remote].values() if "ferry-replica-origin" in m and
+               m.get("ferry-replica-version") not in originals.get(m["ferry-replica-origin"], ())]
+        check("no replica of a replica at %s (%d versions)" % (remote, len(metas[remote])),
+              not bad, bad[:2])
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        purge_all()
+    if FAILS:
+        print("%d check(s) failed" % len(FAILS))
+        sys.exit(1)
+    print("all checks passed")
