@@ -49,7 +49,7 @@ Result<WriteResult> S3Backend::CopyFromWithSpec(const Backend& source, const Obj
   request.key = FullKey(key);
   request.replace = &replace;
   FERRY_ASSIGN_OR_RETURN(s3::WrittenObject written, client_.CopyObject(request, stop));
-  std::string version_id = VersionOfCopy(request.key, written, stop);
+  std::string version_id = VersionOfCopy(request.key, written, features_.versions, stop);
   return WriteResult{std::move(written.etag), std::move(version_id)};
 }
 
