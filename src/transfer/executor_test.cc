@@ -358,5 +358,34 @@ TEST(ExecutorTest, EngineDestroyedWhileTheExecutorLivesEndsItsWorkOnly) {
   }
 }
 
+// Parts borrow their buffers from the executor's pool: two objects of ten 1 MiB parts each, in
+// a budget of three parts, are copied with at most three buffers ever allocated (one per part
+// would be twenty, plus the second read that checks a single-PUT source's MD5).
+TEST(ExecutorTest, PartsReuseThePoolsBuffers) {
+  constexpr uint64_t kMiB = 1 << 20;
+  Executor executor(ExecutorOptions{.concurrency = 4, .memory_budget = 3 * kMiB});
+  ProbeBackend src("a", nullptr), dst("b", nullptr);
+  Put(src, "big1", Bytes(10 * kMiB, 1));
+  Put(src, "big2", Bytes(10 * kMiB, 2));
+  Stats stats;
+  TransferOptions o;
+  o.part_size = kMiB;
+  o.multipart_threshold = 2 * kMiB;
+  Outcomes outcomes;
+  {
+    TransferEngine engine(executor, o, src, dst, stats);
+    CopyKey(engine, src, "big1", outcomes);
+    CopyKey(engine, src, "big2", outcomes);
+    engine.Wait();
+  }
+  ASSERT_EQ(outcomes.count(), 2u);
+  for (const Status& s : outcomes.statuses()) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(dst.Contents("big1"), Bytes(10 * kMiB, 1));
+  EXPECT_EQ(dst.Contents("big2"), Bytes(10 * kMiB, 2));
+  EXPECT_LE(executor.buffers().allocations(), 3u);
+  EXPECT_EQ(executor.budget().in_use(), 0u);
+  EXPECT_LE(executor.buffers().idle_bytes(), 3 * kMiB);
+}
+
 }  // namespace
 }  // namespace ferry::transfer
