@@ -2,9 +2,9 @@
 // from the journal's checkpoints, resumes) a ChunkWriter and queues one task per part still
 // missing; every part reads its range into a buffer borrowed from the executor's BufferPool,
 // records the range's CRC32C and writes it from the same buffer (or copies it on the server),
-// then checkpoints it. The worker that
-// finishes the last part verifies the combined checksum and commits. On failure the upload is
-// aborted, unless the failure is transient and a journal keeps its parts for the next attempt.
+// then checkpoints it. The worker that finishes the last part verifies the combined checksum
+// and commits. On failure the upload is aborted, unless the failure is transient and a journal
+// keeps its parts for the next attempt.
 #include <algorithm>
 #include <chrono>
 #include <atomic>
@@ -304,7 +304,8 @@ Status TransferEngine::CheckLayout(Upload& upload, std::stop_token stop) {
   // same twice are what the source serves, and only its ETag could not confirm them.
   checksum::Md5Hasher whole;
   for (int i = 1; i <= upload.parts; ++i) {
-    std::optional<BufferPool::Buffer> buffer = executor_.buffers().Borrow(upload.PartLength(i), stop);
+    std::optional<BufferPool::Buffer> buffer =
+        executor_.buffers().Borrow(upload.PartLength(i), stop);
     if (!buffer) return Status::Cancelled("cancelled");
     const std::span<std::byte> data = buffer->data();
     FERRY_RETURN_IF_ERROR(src_.ReadAt(upload.src().key,
