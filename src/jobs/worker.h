@@ -55,7 +55,7 @@ class KindRegistry;
 struct WorkerOptions {
   std::string owner;  // unique per process: DefaultOwner()
   int concurrency = 64;
-  uint64_t memory_budget = 256ull << 20;
+  uint64_t memory_budget = transfer::ExecutorOptions::kDefaultMemoryBudget;
   // The executor every run this worker serves submits to (must outlive the worker); null:
   // the worker makes one of `concurrency` and `memory_budget` and shares it between its runs.
   transfer::Executor* executor = nullptr;

@@ -213,6 +213,13 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
   }
 }
 
+bool S3Client::Call::SignsPayload(S3Client& client) {
+  const S3Options& o = client.options_;
+  if (o.unsigned_payload_over_https && o.endpoint.starts_with("https://")) return false;
+  Result<Credentials> creds = client.creds_.Get();
+  return creds.ok() && !creds->anonymous();
+}
+
 std::string Quoted(std::string_view etag) {
   if (etag.empty() || etag.front() == '"') return std::string(etag);
   return "\"" + std::string(etag) + "\"";

@@ -97,6 +97,9 @@ class S3Client {
   // GetObjectRequest). Returns the head from the reply headers.
   Result<ObjectHead> GetObject(const GetObjectRequest& request, http::BodySink& out,
                                std::stop_token stop = {});
+  // Content-MD5: WriteOptions::content_md5 when given (the MD5 the body must have); else the
+  // body's MD5 when compute_md5 and the payload is not signed (a signed SHA-256 payload hash
+  // already makes the server refuse another body).
   // Returns the ETag (unquoted). `reply` (optional) receives what the reply headers say
   // (encryption, version id): an SSE-KMS or SSE-C ETag is not an MD5 of the body.
   Result<std::string> PutObject(std::string_view bucket, std::string_view key,
@@ -131,10 +134,14 @@ class S3Client {
   Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
                                             const WriteOptions& options,
                                             std::stop_token stop = {});
-  // Sends Content-MD5 (computed here) and the signed payload hash. Returns the part ETag.
+  // The server checks the part against one hash: the signed payload hash (SHA-256) where the
+  // payload is signed, else Content-MD5 (computed here: UNSIGNED-PAYLOAD over https, anonymous
+  // requests). Returns the part ETag (the MD5 of the bytes received, unless `reply` says the
+  // part is encrypted with SSE-KMS/SSE-C); `reply` (optional) receives what the reply says.
   Result<std::string> UploadPart(std::string_view bucket, std::string_view key,
                                  std::string_view upload_id, int part_number,
-                                 std::span<const std::byte> body, std::stop_token stop = {});
+                                 std::span<const std::byte> body, std::stop_token stop = {},
+                                 ObjectHead* reply = nullptr);
   // Copies `range` of the source object into part `part_number`. Returns the part ETag.
   // The source is pinned by `source.if_match` under both header names servers read
   // (x-amz-copy-source-if-match, and RGW's x-amz-copy-if-match), where the server honours

@@ -70,6 +70,12 @@ struct S3Client::Call {
                          std::string_view error_body);
 
   static const S3Options& Options(const S3Client& client) { return client.options_; }
+
+  // Whether Run sends a signed payload hash (x-amz-content-sha256 = the body's SHA-256, under
+  // the signature): the server then refuses a body that is not the one hashed, so Content-MD5
+  // adds nothing. False for UNSIGNED-PAYLOAD (https with S3Options allowing it) and anonymous
+  // (unsigned) requests, where Content-MD5 is what makes the server check the body.
+  static bool SignsPayload(S3Client& client);
 };
 
 // An ETag in double quotes, as If-Match style headers want it ("" stays "").

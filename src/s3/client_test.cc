@@ -190,7 +190,9 @@ TEST_F(ClientTest, WrongCredentialsNameTheEndpointNotTheSecret) {
 TEST_F(ClientTest, SignsWithPayloadHashAndContentMd5) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", "\"e\""}})));
-  ASSERT_TRUE(client.PutObject("b", "dir/a b+c", Bytes("abc"), {}).ok());
+  WriteOptions w;  // the MD5 the source declares, which the body must have
+  w.content_md5 = checksum::Base64(checksum::Md5(Bytes("abc")));
+  ASSERT_TRUE(client.PutObject("b", "dir/a b+c", Bytes("abc"), w).ok());
   const auto r = transport_.requests().at(0);
   EXPECT_EQ(r.method, "PUT");
   EXPECT_EQ(r.url, "http://127.0.0.1:7480/b/dir/a%20b%2Bc");
@@ -212,6 +214,22 @@ TEST_F(ClientTest, UnsignedPayloadOnlyOverHttps) {
   transport_.Push(FakeReply::Ok());
   ASSERT_TRUE(https.PutObject("b", "k", Bytes("abc"), {}).ok());
   EXPECT_EQ(transport_.requests().at(0).headers.Get("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+}
+
+// One hash per body: the signed SHA-256 where the payload is signed, else a computed
+// Content-MD5 (UNSIGNED-PAYLOAD over https).
+TEST_F(ClientTest, PutObjectComputesContentMd5OnlyForAnUnsignedPayload) {
+  S3Client signed_http = MakeClient();
+  S3Client https = MakeClient("https://s3.example.com");
+  transport_.Push(FakeReply::Ok());
+  transport_.Push(FakeReply::Ok());
+  ASSERT_TRUE(signed_http.PutObject("b", "k", Bytes("abc"), {}).ok());
+  ASSERT_TRUE(https.PutObject("b", "k", Bytes("abc"), {}).ok());
+  EXPECT_EQ(transport_.requests().at(0).headers.Find("Content-MD5"), nullptr);
+  EXPECT_EQ(transport_.requests().at(0).headers.Get("x-amz-content-sha256"),
+            checksum::Sha256Hex("abc"));
+  EXPECT_EQ(transport_.requests().at(1).headers.Get("Content-MD5"),
+            checksum::Base64(checksum::Md5(Bytes("abc"))));
 }
 
 TEST_F(ClientTest, PutObjectSendsWriteOptions) {

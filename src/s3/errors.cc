@@ -31,9 +31,12 @@ ErrorCode CodeFor(int status, std::string_view code) {
     return ErrorCode::kPermissionDenied;
   }
   if (code == "PreconditionFailed") return ErrorCode::kFailedPrecondition;
-  // The body did not match its Content-MD5 (or the declared length): it was corrupted or cut
+  // The body did not match its Content-MD5, its signed SHA-256 payload hash (the check that
+  // replaces Content-MD5 on signed requests) or the declared length: it was corrupted or cut
   // on the way, or the source's declared MD5 does not describe the bytes read.
-  if (code == "BadDigest" || code == "IncompleteBody") return ErrorCode::kDataLoss;
+  if (code == "BadDigest" || code == "XAmzContentSHA256Mismatch" || code == "IncompleteBody") {
+    return ErrorCode::kDataLoss;
+  }
   if (code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
       code == "ServiceUnavailable" || code == "OperationAborted") {
     return ErrorCode::kUnavailable;

@@ -37,6 +37,7 @@ TEST(ErrorsTest, MapsCodesAndStatuses) {
       {429, "", ErrorCode::kUnavailable},
       {400, "InvalidArgument", ErrorCode::kInvalidArgument},
       {400, "BadDigest", ErrorCode::kDataLoss},  // corrupted on the way: retried by the engine
+      {400, "XAmzContentSHA256Mismatch", ErrorCode::kDataLoss},  // the signed payload's check
       {416, "InvalidRange", ErrorCode::kDataLoss},
       {409, "BucketAlreadyOwnedByYou", ErrorCode::kAlreadyExists},
       {409, "BucketNotEmpty", ErrorCode::kInvalidArgument},

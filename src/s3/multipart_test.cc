@@ -214,7 +214,8 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
   EXPECT_EQ(*part, "0cc175b9c0f1b6a831c399e269772661");
   const auto put = transport_.requests().at(1);
   EXPECT_EQ(put.url, "http://127.0.0.1:7480/b/k?partNumber=1&uploadId=2~id");
-  EXPECT_EQ(put.headers.Get("Content-MD5"), "DMF1ucDxtqgxw5niaXcmYQ==");
+  // The signed SHA-256 of the payload makes the server check the part: no Content-MD5 too.
+  EXPECT_EQ(put.headers.Find("Content-MD5"), nullptr);
   EXPECT_EQ(put.headers.Get("x-amz-content-sha256"), checksum::Sha256Hex("a"));
 
   transport_.Push(FakeReply::Ok("<CopyPartResult><ETag>cafe</ETag></CopyPartResult>"));
@@ -280,6 +281,42 @@ TEST_F(MultipartTest, AbortIsIdempotent) {
   EXPECT_EQ(client_->AbortMultipartUpload("b", "k", "u1").code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(transport_.requests().at(0).method, "DELETE");
   EXPECT_EQ(transport_.requests().at(0).url, "http://127.0.0.1:7480/b/k?uploadId=u1");
+}
+
+// Where the payload is not signed (UNSIGNED-PAYLOAD over https, anonymous requests), the part
+// goes with Content-MD5 so that the server still checks it; the reply says whether its ETag is
+// the MD5 of the part (not for SSE-KMS).
+TEST(UploadPartTest, ContentMd5OnlyWhenThePayloadIsNotSigned) {
+  FakeTransport transport;
+  FakeClock clock;
+  StaticCredentials creds(Credentials{"AK", "SK", ""});
+  StaticCredentials anonymous(Credentials{});
+  S3Options o;
+  o.endpoint = "https://s3.example.com";
+  S3Client https(o, transport, creds, clock);
+  o.endpoint = "http://127.0.0.1:7480";
+  S3Client anon(o, transport, anonymous, clock);
+  S3Client signed_http(o, transport, creds, clock);
+  const std::string body = "a";
+  http::Headers etag;
+  etag.Add("ETag", "\"0cc175b9c0f1b6a831c399e269772661\"");
+  for (int i = 0; i < 3; ++i) transport.Push(FakeReply::Ok("", etag));
+  ObjectHead reply;
+  ASSERT_TRUE(https.UploadPart("b", "k", "id", 1, checksum::AsBytes(body), {}, &reply).ok());
+  ASSERT_TRUE(anon.UploadPart("b", "k", "id", 1, checksum::AsBytes(body)).ok());
+  ASSERT_TRUE(signed_http.UploadPart("b", "k", "id", 1, checksum::AsBytes(body)).ok());
+  EXPECT_FALSE(reply.etag_not_md5());
+  const auto& sent = transport.requests();
+  EXPECT_EQ(sent.at(0).headers.Get("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+  EXPECT_EQ(sent.at(0).headers.Get("Content-MD5"), "DMF1ucDxtqgxw5niaXcmYQ==");
+  EXPECT_EQ(sent.at(1).headers.Get("Content-MD5"), "DMF1ucDxtqgxw5niaXcmYQ==");
+  EXPECT_EQ(sent.at(2).headers.Find("Content-MD5"), nullptr);
+
+  http::Headers kms = etag;
+  kms.Add("x-amz-server-side-encryption", "aws:kms");
+  transport.Push(FakeReply::Ok("", kms));
+  ASSERT_TRUE(signed_http.UploadPart("b", "k", "id", 2, checksum::AsBytes(body), {}, &reply).ok());
+  EXPECT_TRUE(reply.etag_not_md5());
 }
 
 }  // namespace

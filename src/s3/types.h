@@ -114,7 +114,8 @@ struct WriteOptions {
   std::string storage_class;                    // "" = server default
   // PutObject's Content-MD5 (base64): the MD5 the body must have, e.g. the source's own MD5
   // ETag, so that the destination refuses a body corrupted on the way (BadDigest). When
-  // empty, PutObject computes it from the body if `compute_md5` is true.
+  // empty, PutObject computes it from the body if `compute_md5` is true and the payload is not
+  // signed (the signed SHA-256 payload hash checks the body then).
   std::string content_md5;
   bool compute_md5 = true;
 };

@@ -117,6 +117,16 @@ class ChunkWriter {
   virtual const std::string& upload_id() const = 0;
   virtual Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
                             std::stop_token stop) = 0;
+  // The MD5 (32 hex digits) the store computed of the bytes it received for part
+  // `part_number` in this writer's last successful WriteChunk of it, where the store reports
+  // one and the store checked that it received what was sent (S3: the UploadPart ETag of a
+  // signed payload or of one sent with Content-MD5, not SSE-KMS/SSE-C). "" otherwise (local,
+  // memory, parts not written by this writer): the caller hashes the bytes itself.
+  // Call after that WriteChunk returned, from the same thread.
+  virtual std::string WrittenPartMd5(int part_number) const {
+    (void)part_number;
+    return {};
+  }
   // Server-side copy of [offset, offset+length) of `object` on `source` into this part; only
   // when the owning backend's CanCopyFrom(source). Default: kNotSupported.
   virtual Status CopyChunk(int part_number, const Backend& source, const ObjectInfo& object,

@@ -135,10 +135,10 @@ Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, const std:
 
 Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, const std::string& dst_key,
                                  std::stop_token stop) {
-  if (!budget_.Acquire(listed.size, stop)) return Status::Cancelled("cancelled");
-  BudgetLease lease(budget_, listed.size);
-  std::unique_ptr<std::byte[]> buffer(new std::byte[listed.size == 0 ? 1 : listed.size]);
-  std::span<std::byte> data(buffer.get(), listed.size);
+  // The GET writes into the buffer and the PUT sends from it (no other copy).
+  std::optional<BufferPool::Buffer> buffer = executor_.buffers().Borrow(listed.size, stop);
+  if (!buffer) return Status::Cancelled("cancelled");
+  const std::span<std::byte> data = buffer->data();
   // Bytes corrupted on the way (a checksum refuses them) are read and sent again, a few times.
   constexpr int kAttempts = 3;
   Status s;

@@ -3,8 +3,9 @@
 // open), the ByteBudget (the process's budget of buffer bytes) and the task queues. The CLI
 // makes one for an in-memory run, a jobs::Worker one for every run it serves (`ferry worker`,
 // `ferry cp/sync --state`); each TransferEngine is a session that submits its tasks through a
-// TaskQueue of its own. Process-wide limiters (--bwlimit, --max-rps) and the part-buffer pool
-// belong here too, beside the ByteBudget (docs/design/executor.md).
+// TaskQueue of its own. The BufferPool (the buffers of parts and whole objects, reused, counted
+// in the ByteBudget) is the executor's too. Process-wide limiters (--bwlimit, --max-rps) belong
+// here as well, beside the ByteBudget (docs/design/executor.md).
 //
 // Queues and fairness: every TaskQueue has two queues, priority tasks (parts and completions
 // of objects already started) and new objects (bounded: `max_queued_objects()` per queue, so a
@@ -36,12 +37,17 @@
 #include <vector>
 
 #include "transfer/budget.h"
+#include "transfer/buffer_pool.h"
 
 namespace ferry::transfer {
 
 struct ExecutorOptions {
   int concurrency = 64;                   // requests in flight (worker threads), at most
-  uint64_t memory_budget = 256ull << 20;  // buffer bytes, at most
+  uint64_t memory_budget = kDefaultMemoryBudget;  // buffer bytes, at most
+
+  // Eight 16 MiB parts in flight: enough to keep a link busy (each part is one GET then one
+  // PUT), and with everything else a process holds, below rclone's peak for the same copy.
+  static constexpr uint64_t kDefaultMemoryBudget = 128ull << 20;
 };
 
 class TaskQueue;
@@ -58,6 +64,8 @@ class Executor {
 
   ByteBudget& budget() { return budget_; }
   const ByteBudget& budget() const { return budget_; }
+  // Buffers for object bytes, taken from budget() (buffer_pool.h).
+  BufferPool& buffers() { return buffers_; }
   int concurrency() const { return concurrency_; }
   // New objects one queue may hold before its Push blocks.
   size_t max_queued_objects() const { return max_queued_; }
@@ -74,6 +82,7 @@ class Executor {
   const int concurrency_;
   const size_t max_queued_;
   ByteBudget budget_;
+  BufferPool buffers_{budget_};
 
   std::mutex mu_;
   std::condition_variable_any work_cv_;  // workers wait for tasks

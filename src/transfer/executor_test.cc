@@ -358,5 +358,36 @@ TEST(ExecutorTest, EngineDestroyedWhileTheExecutorLivesEndsItsWorkOnly) {
   }
 }
 
+// Parts borrow their buffers from the executor's pool: two objects of five 1 MiB parts each, in
+// a budget of three parts, are copied with at most three buffers ever allocated (one per part
+// would be ten, plus ten for the second read that checks a single-PUT source's MD5).
+TEST(ExecutorTest, PartsReuseThePoolsBuffers) {
+  constexpr uint64_t kMiB = 1 << 20;
+  Executor executor(ExecutorOptions{.concurrency = 4, .memory_budget = 3 * kMiB});
+  ProbeBackend src("a", nullptr), dst("b", nullptr);
+  const std::string body1 = Bytes(5 * kMiB, 1);
+  const std::string body2 = body1.substr(kMiB) + body1.substr(0, kMiB);
+  Put(src, "big1", body1);
+  Put(src, "big2", body2);
+  Stats stats;
+  TransferOptions o;
+  o.part_size = kMiB;
+  o.multipart_threshold = 2 * kMiB;
+  Outcomes outcomes;
+  {
+    TransferEngine engine(executor, o, src, dst, stats);
+    CopyKey(engine, src, "big1", outcomes);
+    CopyKey(engine, src, "big2", outcomes);
+    engine.Wait();
+  }
+  ASSERT_EQ(outcomes.count(), 2u);
+  for (const Status& s : outcomes.statuses()) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(dst.Contents("big1") == body1);
+  EXPECT_TRUE(dst.Contents("big2") == body2);
+  EXPECT_LE(executor.buffers().allocations(), 3u);
+  EXPECT_EQ(executor.budget().in_use(), 0u);
+  EXPECT_LE(executor.buffers().idle_bytes(), 3 * kMiB);
+}
+
 }  // namespace
 }  // namespace ferry::transfer

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <random>
 
 #include "checksum/checksum.h"
@@ -197,6 +199,102 @@ TEST(IntegrityTest, MultipartEtagOfAnotherToolIsReproducedAndChecked) {
       EXPECT_EQ(a->etag, b->etag);  // same layout: the same multipart ETag
     }
   }
+}
+
+// A MemoryBackend destination that reports each written part's MD5 as S3 does (the UploadPart
+// ETag: the MD5 of the bytes the store received), or a wrong one when `lie` is set.
+class PartMd5Backend : public MemoryBackend {
+ public:
+  explicit PartMd5Backend(Options o) : MemoryBackend(std::move(o)) {}
+  std::atomic<int> reported{0};
+  std::atomic<bool> lie{false};
+
+  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view key,
+                                                                const storage::WriteSpec& spec,
+                                                                uint64_t part_size,
+                                                                std::stop_token stop) override {
+    FERRY_ASSIGN_OR_RETURN(auto inner, MemoryBackend::OpenChunkWriter(key, spec, part_size, stop));
+    return std::unique_ptr<storage::ChunkWriter>(new Writer(*this, std::move(inner)));
+  }
+
+ private:
+  class Writer : public storage::ChunkWriter {
+   public:
+    Writer(PartMd5Backend& owner, std::unique_ptr<storage::ChunkWriter> inner)
+        : owner_(owner), inner_(std::move(inner)) {}
+    const std::string& upload_id() const override { return inner_->upload_id(); }
+    Status WriteChunk(int part, uint64_t offset, std::span<const std::byte> data,
+                      std::stop_token stop) override {
+      FERRY_RETURN_IF_ERROR(inner_->WriteChunk(part, offset, data, stop));
+      std::string bytes(reinterpret_cast<const char*>(data.data()), data.size());
+      if (owner_.lie) bytes += "x";
+      std::lock_guard lock(mu_);
+      md5s_[part] = checksum::Hex(checksum::Md5(checksum::AsBytes(bytes)));
+      return Status::Ok();
+    }
+    std::string WrittenPartMd5(int part) const override {
+      owner_.reported += 1;
+      std::lock_guard lock(mu_);
+      auto it = md5s_.find(part);
+      return it == md5s_.end() ? std::string() : it->second;
+    }
+    void AddMetadataOnCommit(std::map<std::string, std::string> extra) override {
+      inner_->AddMetadataOnCommit(std::move(extra));
+    }
+    Result<storage::WriteResult> Commit(std::stop_token stop) override {
+      return inner_->Commit(stop);
+    }
+    Status Abort() override { return inner_->Abort(); }
+    Result<std::optional<std::vector<storage::StoredPart>>> ListStoredParts(
+        std::stop_token stop) override {
+      return inner_->ListStoredParts(stop);
+    }
+    void AdoptPart(const storage::StoredPart& part) override { inner_->AdoptPart(part); }
+    void Detach() override { inner_->Detach(); }
+
+   private:
+    PartMd5Backend& owner_;
+    std::unique_ptr<storage::ChunkWriter> inner_;
+    mutable std::mutex mu_;
+    std::map<int, std::string> md5s_;
+  };
+};
+
+// A "-N" source without ferry's CRC is checked by the digest of its part MD5s; where the store
+// reports each part's MD5 (S3 part ETags: the store checked the signed payload it received),
+// the engine takes it instead of hashing the part, and a corrupt read still aborts the upload.
+TEST(IntegrityTest, LayoutDigestIsCheckedFromTheStoresPartMd5s) {
+  CorruptingBackend src(SmallParts("a"));
+  PartMd5Backend dst(SmallParts("b"));
+  const std::string body = Bytes(50000, 9);
+  PutMultipart(src, "big", body, 5000);
+  src.told_part_size = 5000;  // the exact layout: a mismatch is corruption
+
+  src.corrupt_reads = 1;
+  Stats corrupt;
+  RunOnce(src, dst, corrupt);
+  ASSERT_EQ(corrupt.failures(), 1u);
+  EXPECT_EQ(corrupt.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(dst.Contents("big").has_value());  // aborted: nothing visible
+  EXPECT_EQ(dst.open_writers(), 0);
+
+  // The MD5s the store reports are what is compared: a store that got other bytes than the
+  // source's (here: says so) fails the check although every read was clean.
+  dst.lie = true;
+  Stats lied;
+  RunOnce(src, dst, lied);
+  ASSERT_EQ(lied.failures(), 1u);
+  EXPECT_EQ(lied.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(dst.Contents("big").has_value());
+
+  dst.lie = false;
+  dst.reported = 0;
+  Stats clean;
+  ASSERT_TRUE(RunOnce(src, dst, clean).status.ok());
+  EXPECT_EQ(clean.failures(), 0u);
+  EXPECT_EQ(clean.objects_unverified.load(), 0u);
+  EXPECT_EQ(dst.reported.load(), 10);  // one per part
+  EXPECT_EQ(dst.Contents("big"), body);
 }
 
 TEST(IntegrityTest, UnknownLayoutIsCountedUnverified) {

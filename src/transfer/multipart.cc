@@ -1,9 +1,10 @@
 // TransferEngine: objects copied in parts. StartMultipart reads the source's details, opens (or,
 // from the journal's checkpoints, resumes) a ChunkWriter and queues one task per part still
-// missing; every part reads its range into a buffer taken from the ByteBudget, records the
-// range's CRC32C and writes it (or copies it on the server), then checkpoints it. The worker that
-// finishes the last part verifies the combined checksum and commits. On failure the upload is
-// aborted, unless the failure is transient and a journal keeps its parts for the next attempt.
+// missing; every part reads its range into a buffer borrowed from the executor's BufferPool,
+// records the range's CRC32C and writes it from the same buffer (or copies it on the server),
+// then checkpoints it. The worker that finishes the last part verifies the combined checksum
+// and commits. On failure the upload is aborted, unless the failure is transient and a journal
+// keeps its parts for the next attempt.
 #include <algorithm>
 #include <chrono>
 #include <atomic>
@@ -237,26 +238,29 @@ void TransferEngine::RunPart(const std::shared_ptr<Upload>& upload, int part_num
   if (s.ok() && upload->server_side) {
     s = upload->writer->CopyChunk(part_number, src_, upload->src(), offset, length, stop);
   } else if (s.ok()) {
-    if (!budget_.Acquire(length, stop)) {
+    // A pooled buffer: the GET writes into it and the PUT sends from it, with no other copy.
+    std::optional<BufferPool::Buffer> buffer = executor_.buffers().Borrow(length, stop);
+    if (!buffer) {
       s = Status::Cancelled("cancelled");
     } else {
-      BudgetLease lease(budget_, length);
-      std::unique_ptr<std::byte[]> buffer(new std::byte[length]);
-      std::span<std::byte> data(buffer.get(), length);
+      const std::span<std::byte> data = buffer->data();
+      const auto index = static_cast<size_t>(part_number - 1);
       s = src_.ReadAt(upload->src().key, offset, data, upload->src().etag, stop);
       if (s.ok()) {
         const uint32_t crc = checksum::Crc32c(data);
-        upload->part_crcs[static_cast<size_t>(part_number - 1)] = crc;
-        if (upload->track_md5()) {
-          upload->part_md5s[static_cast<size_t>(part_number - 1)] = checksum::Md5(data);
-          upload->md5_known[static_cast<size_t>(part_number - 1)] = 1;
-        }
+        upload->part_crcs[index] = crc;
         s = upload->writer->WriteChunk(part_number, offset, data, stop);
+        if (s.ok() && upload->track_md5()) {
+          // The store's MD5 of the bytes it received (it checked them against what was sent:
+          // signed payload or Content-MD5) is the MD5 of what was read; hashed here only where
+          // the store reports none.
+          auto stored = ParseMd5Hex(upload->writer->WrittenPartMd5(part_number));
+          upload->part_md5s[index] = stored ? *stored : checksum::Md5(data);
+          upload->md5_known[index] = 1;
+        }
         if (s.ok() && upload->request.journal) {
           std::string md5;
-          if (upload->track_md5()) {
-            md5 = checksum::Hex(upload->part_md5s[static_cast<size_t>(part_number - 1)]);
-          }
+          if (upload->track_md5()) md5 = checksum::Hex(upload->part_md5s[index]);
           s = upload->request.journal->PartDone({part_number, crc, length, md5});
         }
       }
@@ -300,11 +304,10 @@ Status TransferEngine::CheckLayout(Upload& upload, std::stop_token stop) {
   // same twice are what the source serves, and only its ETag could not confirm them.
   checksum::Md5Hasher whole;
   for (int i = 1; i <= upload.parts; ++i) {
-    const uint64_t length = upload.PartLength(i);
-    if (!budget_.Acquire(length, stop)) return Status::Cancelled("cancelled");
-    BudgetLease lease(budget_, length);
-    std::unique_ptr<std::byte[]> buffer(new std::byte[length]);
-    std::span<std::byte> data(buffer.get(), length);
+    std::optional<BufferPool::Buffer> buffer =
+        executor_.buffers().Borrow(upload.PartLength(i), stop);
+    if (!buffer) return Status::Cancelled("cancelled");
+    const std::span<std::byte> data = buffer->data();
     FERRY_RETURN_IF_ERROR(src_.ReadAt(upload.src().key,
                                       static_cast<uint64_t>(i - 1) * upload.part_size, data,
                                       upload.src().etag, stop));

@@ -374,6 +374,43 @@ TEST_F(S3ClientIntegrationTest, ContentMd5OfTheSourceRefusesACorruptBody) {
   EXPECT_EQ(Get(client(), bucket_, "md5/k"), "new bytes");
 }
 
+// Without Content-MD5, the signed SHA-256 payload hash is what makes RGW refuse a part
+// corrupted on the way (after signing): kDataLoss, nothing stored; the clean part is accepted
+// and its ETag is the MD5 of the bytes sent (what the engine's layout digest uses).
+TEST_F(S3ClientIntegrationTest, SignedPayloadRefusesACorruptPartWithoutContentMd5) {
+  // Flips one byte of every body after the client signed it, as a faulty path would.
+  class Flipping : public http::HttpTransport {
+   public:
+    explicit Flipping(http::HttpTransport& inner) : inner_(inner) {}
+    Result<http::HttpResponse> Send(const http::HttpRequest& request, http::BodySink& sink,
+                                    std::stop_token stop) override {
+      if (request.body.empty()) return inner_.Send(request, sink, stop);
+      EXPECT_EQ(request.headers.Find("Content-MD5"), nullptr);
+      std::string body(reinterpret_cast<const char*>(request.body.data()), request.body.size());
+      body[body.size() / 2] ^= 0x20;
+      http::HttpRequest flipped = request;
+      flipped.body = Bytes(body);
+      return inner_.Send(flipped, sink, stop);
+    }
+
+   private:
+    http::HttpTransport& inner_;
+  };
+  Flipping flipping(*transport_);
+  StaticCredentials creds(Credentials{gateway_a_->access_key, gateway_a_->secret_key, ""});
+  S3Client flipped(Connection::Options(*gateway_a_), flipping, creds, SystemClock::Default());
+  auto id = client().CreateMultipartUpload(bucket_, "sha/part", {});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const std::string body(64 * 1024, 'p');
+  auto bad = flipped.UploadPart(bucket_, "sha/part", *id, 1, Bytes(body));
+  EXPECT_EQ(bad.status().code(), ErrorCode::kDataLoss) << bad.status().ToString();
+  EXPECT_TRUE(client().ListParts(bucket_, "sha/part", *id)->empty());
+  auto good = client().UploadPart(bucket_, "sha/part", *id, 1, Bytes(body));
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(*good, Md5Hex(body));
+  EXPECT_TRUE(client().AbortMultipartUpload(bucket_, "sha/part", *id).ok());
+}
+
 TEST_F(S3ClientIntegrationTest, CopyObjectCopyReplaceAndStorageClass) {
   WriteOptions w;
   w.content.content_type = "application/json";

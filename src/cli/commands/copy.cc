@@ -251,7 +251,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");
   cmd->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
+  cmd->add_option("--memory", args->memory, "buffer memory budget (default 128MiB)");
   cmd->add_option("--part-size", args->part_size, "multipart part size (default 16MiB)");
   cmd->add_option("--multipart-threshold", args->threshold,
                   "objects from this size are copied in parts (default 64MiB)");

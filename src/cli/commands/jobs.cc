@@ -157,7 +157,7 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
   StateOption(worker, *args);
   worker->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
       ->check(CLI::Range(1, 1024));
-  worker->add_option("--memory", args->memory, "buffer memory budget (default 256MiB)");
+  worker->add_option("--memory", args->memory, "buffer memory budget (default 128MiB)");
   worker->add_option("--lease-ttl", args->lease_ttl,
                      "seconds a claimed job stays ours without renewal (default 60)");
   worker->add_option("--kinds", args->kinds,

@@ -33,7 +33,8 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
 
 Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_view key,
                                          std::string_view upload_id, int part_number,
-                                         std::span<const std::byte> body, std::stop_token stop) {
+                                         std::span<const std::byte> body, std::stop_token stop,
+                                         ObjectHead* reply_head) {
   FERRY_RETURN_IF_ERROR(CheckPartNumber(part_number));
   RequestSpec spec;
   spec.method = "PUT";
@@ -42,8 +43,11 @@ Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_vi
   spec.upload_id = upload_id;
   spec.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
   spec.body = body;
-  spec.headers.Set("Content-MD5", ContentMd5(body));
+  // The server checks the body against the signed SHA-256, or else against Content-MD5: never
+  // both hashes for one part (MD5 is the costly one).
+  if (!Call::SignsPayload(*this)) spec.headers.Set("Content-MD5", ContentMd5(body));
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  if (reply_head != nullptr) *reply_head = ParseObjectHead(reply.headers);
   std::string etag = UnquoteEtag(reply.headers.Get("ETag"));
   if (etag.empty()) {
     return Status::Internal("UploadPart reply without an ETag for part " +

@@ -16,7 +16,8 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
   AddWriteHeaders(options, spec.headers);
   if (!options.content_md5.empty()) {
     spec.headers.Set("Content-MD5", options.content_md5);
-  } else if (options.compute_md5) {
+  } else if (options.compute_md5 && !Call::SignsPayload(*this)) {
+    // A signed payload hash already makes the server refuse a body that is not the one sent.
     spec.headers.Set("Content-MD5", ContentMd5(body));
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));

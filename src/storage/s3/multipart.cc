@@ -29,11 +29,24 @@ class S3ChunkWriter : public ChunkWriter {
   Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
                     std::stop_token stop) override {
     (void)offset;
+    s3::ObjectHead reply;
     FERRY_ASSIGN_OR_RETURN(std::string etag,
                            backend_.client().UploadPart(backend_.bucket(), key_, upload_id_,
-                                                        part_number, data, stop));
-    Record(part_number, std::move(etag), data.size());
+                                                        part_number, data, stop, &reply));
+    Record(part_number, std::move(etag), data.size(), !reply.etag_not_md5());
     return Status::Ok();
+  }
+
+  // UploadPart made the server check the body (signed SHA-256 or Content-MD5), so the ETag it
+  // returned is the MD5 of exactly the bytes sent, unless the part is encrypted (SSE-KMS/C).
+  std::string WrittenPartMd5(int part_number) const override {
+    std::lock_guard lock(mu_);
+    auto it = parts_.find(part_number);
+    if (it == parts_.end() || !it->second.md5) return {};
+    const std::string& etag = it->second.part.etag;
+    const bool hex = etag.size() == 32 && etag.find_first_not_of("0123456789abcdefABCDEF") ==
+                                              std::string::npos;
+    return hex ? etag : std::string();
   }
 
   Status CopyChunk(int part_number, const Backend& source, const ObjectInfo& object,
@@ -50,7 +63,7 @@ class S3ChunkWriter : public ChunkWriter {
     request.part_number = part_number;
     request.range = {offset, length};
     FERRY_ASSIGN_OR_RETURN(std::string etag, backend_.client().UploadPartCopy(request, stop));
-    Record(part_number, std::move(etag), length);
+    Record(part_number, std::move(etag), length, false);
     return Status::Ok();
   }
 
@@ -58,7 +71,7 @@ class S3ChunkWriter : public ChunkWriter {
     std::vector<s3::CompletedPart> parts;  // ascending part order (the map's)
     {
       std::lock_guard lock(mu_);
-      for (const auto& [number, part] : parts_) parts.push_back(part);
+      for (const auto& [number, written] : parts_) parts.push_back(written.part);
     }
     FERRY_ASSIGN_OR_RETURN(s3::WrittenObject done,
                            backend_.client().CompleteMultipartUpload(backend_.bucket(), key_,
@@ -130,25 +143,31 @@ class S3ChunkWriter : public ChunkWriter {
   }
 
   void AdoptPart(const StoredPart& part) override {
-    Record(part.part_number, part.etag, part.size);
+    Record(part.part_number, part.etag, part.size, false);
   }
 
   void Detach() override { detached_ = true; }
 
  private:
   // A part written again (a retry) replaces the earlier record: S3 keeps the last upload.
-  void Record(int part_number, std::string etag, uint64_t size) {
+  // `md5`: the ETag is the MD5 of the bytes this writer sent (WrittenPartMd5).
+  void Record(int part_number, std::string etag, uint64_t size, bool md5) {
     std::lock_guard lock(mu_);
-    parts_[part_number] = s3::CompletedPart{part_number, std::move(etag), size};
+    parts_[part_number] = Written{s3::CompletedPart{part_number, std::move(etag), size}, md5};
   }
+
+  struct Written {
+    s3::CompletedPart part;
+    bool md5 = false;
+  };
 
   S3Backend& backend_;
   std::string key_;
   std::string upload_id_;
   WriteSpec spec_;
   std::map<std::string, std::string> extra_;
-  std::mutex mu_;
-  std::map<int, s3::CompletedPart> parts_;  // GUARDED_BY(mu_): by part number
+  mutable std::mutex mu_;
+  std::map<int, Written> parts_;  // GUARDED_BY(mu_): by part number
   // Set by Commit/Abort and Detach; read by the destructor. One thread (the ChunkWriter rule).
   bool finished_ = false;
   bool detached_ = false;

@@ -222,6 +222,32 @@ TEST_F(S3ResumeTest, EncryptedObjectsHaveNoComparableEtag) {
   EXPECT_EQ(etag->etag, "900150983cd24fb0d6963f7d28e17f72");
 }
 
+// WrittenPartMd5: the UploadPart ETag of a part this writer sent (the server checked the
+// signed payload), never an adopted part's nor an encrypted part's.
+TEST_F(S3ResumeTest, WrittenPartMd5IsTheUploadPartEtag) {
+  transport_.Push(FakeReply::Ok(
+      "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>"));
+  WriteSpec spec;
+  spec.size = 12;
+  auto writer = backend_->OpenChunkWriter("k", spec, 5, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  http::Headers etag;
+  etag.Add("ETag", "\"0CC175B9C0F1B6A831C399E269772661\"");
+  transport_.Push(FakeReply::Ok("", etag));
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("a"), {}).ok());
+  EXPECT_EQ((*writer)->WrittenPartMd5(1), "0CC175B9C0F1B6A831C399E269772661");
+  EXPECT_EQ(transport_.requests().at(1).headers.Find("Content-MD5"), nullptr);
+  http::Headers kms = etag;
+  kms.Add("x-amz-server-side-encryption", "aws:kms");
+  transport_.Push(FakeReply::Ok("", kms));
+  ASSERT_TRUE((*writer)->WriteChunk(2, 5, checksum::AsBytes("a"), {}).ok());
+  EXPECT_EQ((*writer)->WrittenPartMd5(2), "");
+  (*writer)->AdoptPart({3, "92eb5ffee6ae2fec3ad71c777531578f", 2});
+  EXPECT_EQ((*writer)->WrittenPartMd5(3), "");
+  EXPECT_EQ((*writer)->WrittenPartMd5(4), "");
+  (*writer)->Detach();
+}
+
 TEST_F(S3ResumeTest, PutSendsTheSourceMd5AsContentMd5) {
   transport_.Push(FakeReply::Ok());
   WriteSpec spec;

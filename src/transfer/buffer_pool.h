@@ -1,0 +1,89 @@
+// BufferPool: the buffers that hold object bytes (parts, whole objects), owned by the process's
+// Executor beside its ByteBudget. A buffer is borrowed for one part or object and given back
+// when the borrower is done; large buffers are kept for the next borrower of the same size
+// instead of being returned to the operating system, so that a long copy touches each page of
+// its buffers once (no page faults, no zeroing by the kernel per part) and the heap does not
+// fragment under many threads.
+//
+// Budget: every borrowed buffer's capacity is taken from the ByteBudget first (Borrow blocks
+// while it is exhausted). Idle buffers hold no budget, but the pool keeps one only while the
+// bytes borrowed plus the bytes kept idle stay within the budget's capacity, and frees idle
+// buffers before it allocates a new one beyond that: the memory the pool holds never exceeds
+// the capacity (or one oversized buffer, which ByteBudget admits alone).
+//
+// Sizes: capacities are rounded up to whole MiB (so parts of one size share buffers); buffers
+// below kPooledMin are plain heap memory, never kept.
+//
+// Thread-safety: thread-safe. A Buffer is used by one thread at a time and must be destroyed
+// before the pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <vector>
+
+#include "transfer/budget.h"
+
+namespace ferry::transfer {
+
+class BufferPool {
+ public:
+  static constexpr uint64_t kPooledMin = 1ull << 20;
+
+  explicit BufferPool(ByteBudget& budget) : budget_(budget) {}
+  ~BufferPool();  // REQUIRES: every Buffer given back
+  BufferPool(const BufferPool&) = delete;
+  BufferPool& operator=(const BufferPool&) = delete;
+
+  // A borrowed buffer; gives itself back when destroyed.
+  class Buffer {
+   public:
+    Buffer() = default;
+    Buffer(Buffer&& other) noexcept { *this = std::move(other); }
+    Buffer& operator=(Buffer&& other) noexcept;
+    ~Buffer() { Reset(); }
+
+    // The `size` bytes asked for (contents unspecified: a reused buffer holds old bytes).
+    std::span<std::byte> data() const { return {memory_, size_}; }
+    uint64_t capacity() const { return capacity_; }
+    void Reset();  // gives the buffer back now
+
+   private:
+    friend class BufferPool;
+    BufferPool* pool_ = nullptr;
+    std::byte* memory_ = nullptr;
+    uint64_t size_ = 0;
+    uint64_t capacity_ = 0;
+  };
+
+  // A buffer of `size` bytes (size 0 gives a valid empty buffer), its capacity taken from the
+  // budget first. nullopt, taking nothing, when `stop` is requested while waiting for budget.
+  std::optional<Buffer> Borrow(uint64_t size, std::stop_token stop);
+
+  ByteBudget& budget() { return budget_; }
+  // Buffers allocated so far (a reused buffer is not counted again), and bytes kept idle now.
+  uint64_t allocations() const;
+  uint64_t idle_bytes() const;
+
+ private:
+  struct Idle {
+    std::byte* memory;
+    uint64_t capacity;
+  };
+  static uint64_t CapacityFor(uint64_t size);
+  static std::byte* Allocate(uint64_t capacity);
+  static void Free(std::byte* memory, uint64_t capacity);
+  void GiveBack(std::byte* memory, uint64_t capacity);
+
+  ByteBudget& budget_;
+  mutable std::mutex mu_;
+  std::vector<Idle> idle_;   // GUARDED_BY(mu_): most recently given back last
+  uint64_t idle_bytes_ = 0;  // GUARDED_BY(mu_)
+  uint64_t allocations_ = 0;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ferry::transfer
