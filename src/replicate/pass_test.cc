@@ -82,10 +82,12 @@ class PassTest : public ::testing::Test {
     o.rules = &rules;
     o.store = store_.get();
     o.clock = &clock_;
-    o.concurrency = 4;
+    o.concurrency = concurrency_;
     o.retry_failed_only = retry_failed;
     return RunPass(o, stats, {});
   }
+
+  int concurrency_ = 4;  // keys replicated at once
 
   // The versions of `key` oldest first: (content, version info with details).
   std::vector<std::pair<std::string, ObjectInfo>> History(MemoryBackend& m,
@@ -293,6 +295,7 @@ TEST_F(PassTest, AFailureHoldsBackLaterVersionsUntilRetried) {
   Write(*a_, "k", "v1");
   Write(*a_, "k", "v2");
   Write(*a_, "other", "o");
+  concurrency_ = 1;  // keys in listing order: the failed write is k's first version
   b_->FailNext(MemoryBackend::kPut, 1, Status::PermissionDenied("denied by test"));
   RuleSet rules{{OneRule("r", "b")}};
   PassStats stats;
