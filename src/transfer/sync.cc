@@ -8,6 +8,7 @@
 #include "obs/log.h"
 #include "plan/merge.h"
 #include "transfer/planner.h"
+#include "transfer/prefetch_cursor.h"
 #include "transfer/progress.h"
 
 namespace ferry::transfer {
@@ -122,9 +123,13 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   Planner planner(filter, options.transfer.decide, options.delete_extra,
                   dst.features().folder_markers, stats, sink);
   result.status = [&]() -> Status {
-    FERRY_ASSIGN_OR_RETURN(auto src_cursor, src.List(options.src_prefix));
-    FERRY_ASSIGN_OR_RETURN(auto dst_cursor, dst.List(options.src_prefix));
-    FERRY_RETURN_IF_ERROR(plan::MergeListings(*src_cursor, *dst_cursor, planner));
+    // Both sides are listed at once, each on a thread of its own, and compared as their
+    // pages arrive (prefetch_cursor.h); the cursors end (and their threads stop) here.
+    FERRY_ASSIGN_OR_RETURN(auto src_list, src.List(options.src_prefix));
+    FERRY_ASSIGN_OR_RETURN(auto dst_list, dst.List(options.src_prefix));
+    PrefetchCursor src_cursor(std::move(src_list));
+    PrefetchCursor dst_cursor(std::move(dst_list));
+    FERRY_RETURN_IF_ERROR(plan::MergeListings(src_cursor, dst_cursor, planner));
     return planner.Finish();
   }();
   engine.Wait();
