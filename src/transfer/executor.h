@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "transfer/adaptive.h"
 #include "transfer/budget.h"
 
 namespace ferry::transfer {
@@ -42,6 +43,9 @@ namespace ferry::transfer {
 struct ExecutorOptions {
   int concurrency = 64;                   // requests in flight (worker threads), at most
   uint64_t memory_budget = 256ull << 20;  // buffer bytes, at most
+  // Adapt the requests in flight within [1, concurrency] to the link (adaptive.h); false
+  // (an explicit --concurrency): always `concurrency`.
+  bool adaptive = false;
 };
 
 class TaskQueue;
@@ -79,6 +83,7 @@ class Executor {
   std::condition_variable_any work_cv_;  // workers wait for tasks
   std::condition_variable_any idle_cv_;  // submitters wait for room or for idleness
   std::vector<TaskQueue*> queues_;       // GUARDED_BY(mu_): in the order they are served
+  ConcurrencyGate gate_;                 // GUARDED_BY(mu_): how many workers may run tasks
   size_t next_ = 0;                      // GUARDED_BY(mu_): where the next turn starts
   std::vector<std::jthread> workers_;
 };

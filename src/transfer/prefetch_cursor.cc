@@ -6,7 +6,8 @@ namespace ferry::transfer {
 
 PrefetchCursor::PrefetchCursor(std::unique_ptr<storage::ListingCursor> inner, Options options)
     : inner_(std::move(inner)),
-      options_{std::max<size_t>(1, options.batch), std::max<size_t>(1, options.max_batches)},
+      options_{std::max<size_t>(1, options.batch), std::max<size_t>(1, options.max_batches),
+               std::move(options.ends_before)},
       reader_([this](std::stop_token stop) { Read(stop); }) {}
 
 PrefetchCursor::~PrefetchCursor() {
@@ -27,7 +28,7 @@ void PrefetchCursor::Read(std::stop_token stop) {
         more = false;
         break;
       }
-      if (*next == nullptr) {
+      if (*next == nullptr || (options_.ends_before && options_.ends_before(**next))) {
         more = false;
         break;
       }

@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -36,6 +37,9 @@ class PrefetchCursor : public storage::ListingCursor {
   struct Options {
     size_t batch = 1000;     // objects per hand-over (one S3 page)
     size_t max_batches = 2;  // batches waiting in the queue, at most
+    // When set, the listing ends before the first object for which it is true (e.g. past the
+    // end of a key range: nothing beyond is read ahead). Called on the reader thread.
+    std::function<bool(const storage::ObjectInfo&)> ends_before;
   };
 
   explicit PrefetchCursor(std::unique_ptr<storage::ListingCursor> inner)

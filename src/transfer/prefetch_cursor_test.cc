@@ -58,6 +58,13 @@ std::unique_ptr<plan::VectorCursor> Cursor(const Listing& l, uint64_t size) {
   return c;
 }
 
+PrefetchCursor::Options Opts(size_t batch, size_t max_batches) {
+  PrefetchCursor::Options o;
+  o.batch = batch;
+  o.max_batches = max_batches;
+  return o;
+}
+
 struct Merged {
   Status status;
   std::vector<std::string> calls;
@@ -81,8 +88,8 @@ Merged Prefetched(const Listing& src, const Listing& dst, PrefetchCursor::Option
 
 void ExpectSameMerge(const Listing& src, const Listing& dst) {
   const Merged want = Sequential(src, dst);
-  for (PrefetchCursor::Options o : {PrefetchCursor::Options{1, 1}, PrefetchCursor::Options{3, 2},
-                                    PrefetchCursor::Options{7, 1}, PrefetchCursor::Options{}}) {
+  for (PrefetchCursor::Options o : {Opts(1, 1), Opts(3, 2),
+                                    Opts(7, 1), PrefetchCursor::Options()}) {
     SCOPED_TRACE("batch " + std::to_string(o.batch) + ", queue " + std::to_string(o.max_batches));
     const Merged got = Prefetched(src, dst, o);
     EXPECT_EQ(got.status.code(), want.status.code()) << got.status.ToString();
@@ -117,17 +124,17 @@ TEST(PrefetchCursorTest, AnErrorInEitherListingStopsTheMergeAtTheSamePlace) {
     SCOPED_TRACE("fails at " + std::to_string(at));
     ExpectSameMerge({Keys(30, 2, 0), at}, {Keys(30, 3, 1), {}});
     ExpectSameMerge({Keys(30, 2, 0), {}}, {Keys(30, 3, 1), at});
-    const Merged got = Prefetched({Keys(30, 2, 0), {}}, {Keys(30, 3, 1), at}, {3, 1});
+    const Merged got = Prefetched({Keys(30, 2, 0), {}}, {Keys(30, 3, 1), at}, Opts(3, 1));
     EXPECT_EQ(got.status.code(), ErrorCode::kUnavailable);
   }
 }
 
 TEST(PrefetchCursorTest, ErrorIsReturnedAgainAndEndStaysEnd) {
-  PrefetchCursor failing(Cursor({{"a", "b"}, 1}, 1), {1, 1});
+  PrefetchCursor failing(Cursor({{"a", "b"}, 1}, 1), Opts(1, 1));
   ASSERT_TRUE(failing.Next().ok());
   EXPECT_EQ(failing.Next().status().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(failing.Next().status().code(), ErrorCode::kUnavailable);
-  PrefetchCursor ending(Cursor({{"a"}, {}}, 1), {});
+  PrefetchCursor ending(Cursor({{"a"}, {}}, 1));
   EXPECT_EQ((*ending.Next())->key, "a");
   EXPECT_EQ(*ending.Next(), nullptr);
   EXPECT_EQ(*ending.Next(), nullptr);
@@ -139,12 +146,30 @@ TEST(PrefetchCursorTest, ReaderStaysBoundedAndStopsWhenDropped) {
   auto inner = std::make_unique<plan::VectorCursor>(Objs(Keys(10000, 1, 0), 0));
   plan::VectorCursor* raw = inner.get();
   {
-    PrefetchCursor c(std::move(inner), {10, 2});
+    PrefetchCursor c(std::move(inner), Opts(10, 2));
     ASSERT_TRUE(c.Next().ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     // one batch taken, two queued, one being filled (it waits with it full)
     EXPECT_LE(raw->served(), 40u);
   }  // joins
+}
+
+// A listing with an end reads nothing past it (a durable scan's key range).
+TEST(PrefetchCursorTest, EndsBeforeTheFirstObjectPastItsEnd) {
+  auto inner = std::make_unique<plan::VectorCursor>(Objs(Keys(100, 1, 0), 0));
+  plan::VectorCursor* raw = inner.get();
+  PrefetchCursor::Options o = Opts(10, 1);
+  o.ends_before = [](const ObjectInfo& obj) { return obj.key > "k000024"; };
+  PrefetchCursor c(std::move(inner), std::move(o));
+  std::vector<std::string> got;
+  for (;;) {
+    auto next = c.Next();
+    ASSERT_TRUE(next.ok());
+    if (*next == nullptr) break;
+    got.push_back((*next)->key);
+  }
+  EXPECT_EQ(got, Keys(25, 1, 0));
+  EXPECT_EQ(raw->served(), 26u);  // the first key past the end, and nothing after it
 }
 
 // A backend whose listings fail after `n` objects (a page request that fails mid-listing).
