@@ -82,7 +82,7 @@ namespace {
 AdaptiveOptions GateOptions(int workers) {
   AdaptiveOptions o;
   o.max = std::max(1, workers);
-  o.initial = std::min(o.max, 8);
+  o.initial = std::min(o.max, AdaptiveOptions().initial);
   return o;
 }
 

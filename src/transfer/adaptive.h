@@ -28,8 +28,8 @@ namespace ferry::transfer {
 struct AdaptiveOptions {
   int min = 1;
   int max = 64;
-  int initial = 8;
-  std::chrono::milliseconds window{300};
+  int initial = 16;
+  std::chrono::milliseconds window{150};
   uint64_t min_tasks = 8;
   double gain = 1.10;
 };

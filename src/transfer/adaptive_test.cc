@@ -140,19 +140,22 @@ TEST(ConcurrencyGateTest, AnExplicitConcurrencyIsFixedAndAdaptiveStartsLow) {
   EXPECT_EQ(PeakRunning(ExecutorOptions{.concurrency = 16, .memory_budget = 1 << 20,
                                         .adaptive = false}),
             16);
-  // Adaptive: at most 8 at first; 64 tasks of 20 ms end before a window could double it twice.
-  const int adaptive = PeakRunning(ExecutorOptions{.concurrency = 16, .memory_budget = 1 << 20,
+  EXPECT_EQ(PeakRunning(ExecutorOptions{.concurrency = 64, .memory_budget = 1 << 20,
+                                        .adaptive = false}),
+            64);
+  // Adaptive: 16 at first; 64 tasks of 20 ms end before a window could double it twice.
+  const int adaptive = PeakRunning(ExecutorOptions{.concurrency = 64, .memory_budget = 1 << 20,
                                                    .adaptive = true});
-  EXPECT_LE(adaptive, 16);
-  EXPECT_GE(adaptive, 8);
+  EXPECT_LE(adaptive, 32);
+  EXPECT_GE(adaptive, 16);
   ConcurrencyGate fixed(4, false);
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(fixed.Admit());
   EXPECT_FALSE(fixed.Admit());
   EXPECT_FALSE(fixed.Finished());
   EXPECT_TRUE(fixed.Admit());
   ConcurrencyGate gate(64, true);
-  EXPECT_EQ(gate.limit(), 8);
-  for (int i = 0; i < 8; ++i) EXPECT_TRUE(gate.Admit());
+  EXPECT_EQ(gate.limit(), 16);
+  for (int i = 0; i < 16; ++i) EXPECT_TRUE(gate.Admit());
   EXPECT_FALSE(gate.Admit());
 }
 
