@@ -2,14 +2,18 @@
 
 #include <algorithm>
 
+#include "obs/log.h"
 #include "obs/metrics.h"
 
 namespace ferry::transfer {
 
-AdaptiveLimit::AdaptiveLimit(AdaptiveOptions options, Time now)
-    : options_(options), window_start_(now) {
+AdaptiveLimit::AdaptiveLimit(AdaptiveOptions options, Time now, Totals start)
+    : options_(options), window_start_(now), at_start_(start) {
   limit_ = Clamp(options_.initial);
 }
+
+AdaptiveLimit::AdaptiveLimit(AdaptiveOptions options, Time now)
+    : AdaptiveLimit(options, now, Totals()) {}
 
 int AdaptiveLimit::Clamp(long v) const {
   const long lo = std::max(1, options_.min);
@@ -58,7 +62,7 @@ int AdaptiveLimit::Update(Time now, const Totals& totals, bool saturated) {
     const double step = static_cast<double>(limit_) / tried;  // e.g. 2 for a doubling
     if (r >= 1 + (step - 1) / 2) {
       // It scaled: keep it and try the next one.
-    } else if (r >= options_.gain) {
+    } else if (r >= 1 + (step - 1) / 4) {
       slow_start_ = false;  // it helped, less than in proportion: no more doubling
     } else {
       limit_ = tried;  // it gave nothing (or less): take it back, wait before trying again
@@ -88,8 +92,26 @@ AdaptiveOptions GateOptions(int workers) {
 
 }  // namespace
 
+namespace {
+
+// What the process has moved and been refused so far (see ConcurrencyGate).
+AdaptiveLimit::Totals ProcessTotals(uint64_t tasks) {
+  const obs::Registry& r = obs::DefaultRegistry();
+  AdaptiveLimit::Totals totals;
+  totals.tasks = tasks;
+  totals.bytes = static_cast<uint64_t>(r.Total("ferry_transfer_bytes_moved_total"));
+  totals.throttles = static_cast<uint64_t>(r.Total("ferry_s3_throttles_total") +
+                                           r.Total("ferry_s3_requests_total", "status", "error"));
+  return totals;
+}
+
+}  // namespace
+
 ConcurrencyGate::ConcurrencyGate(int workers, bool adaptive) : workers_(std::max(1, workers)) {
-  if (adaptive) adaptive_.emplace(GateOptions(workers_), std::chrono::steady_clock::now());
+  // Requests before this executor (checks of both sides, earlier runs) are not its signals.
+  if (adaptive) {
+    adaptive_.emplace(GateOptions(workers_), std::chrono::steady_clock::now(), ProcessTotals(0));
+  }
 }
 
 bool ConcurrencyGate::Admit() {
@@ -107,16 +129,17 @@ bool ConcurrencyGate::Finished() {
   if (!adaptive_) return false;
   const auto now = std::chrono::steady_clock::now();
   if (!adaptive_->Due(now, tasks_)) return false;
-  const obs::Registry& r = obs::DefaultRegistry();
-  AdaptiveLimit::Totals totals;
-  totals.tasks = tasks_;
-  totals.bytes = static_cast<uint64_t>(r.Total("ferry_transfer_bytes_moved_total"));
-  totals.throttles = static_cast<uint64_t>(r.Total("ferry_s3_throttles_total") +
-                                           r.Total("ferry_s3_requests_total", "status", "error"));
+  const AdaptiveLimit::Totals totals = ProcessTotals(tasks_);
   const int before = adaptive_->limit();
   const bool saturated = saturated_;
   saturated_ = false;
-  return adaptive_->Update(now, totals, saturated) > before;
+  const int after = adaptive_->Update(now, totals, saturated);
+  if (after != before && obs::LogEnabled(obs::Level::kDebug)) {
+    obs::Log(obs::Level::kDebug, "requests in flight adapted",
+             {{"from", before}, {"to", after}, {"tasks", tasks_}, {"bytes", totals.bytes},
+              {"throttles", totals.throttles}, {"saturated", saturated}});
+  }
+  return after > before;
 }
 
 }  // namespace ferry::transfer

@@ -6,9 +6,9 @@
 //  * throttled (503 SlowDown, 429, a timeout or network error in it): the limit halves (at
 //    least `min`); the next window only measures the new baseline;
 //  * after an increase, throughput (tasks/s or bytes/s, the better) is compared with the window
-//    before: grown in proportion (at least half of the increase's ratio) keeps it and tries the
-//    next; grown by `gain` keeps it but ends the doubling; less takes it back, and the limit
-//    holds for kHoldWindows windows before trying again;
+//    before: grown by at least half of the increase's ratio keeps it and tries the next; by a
+//    quarter keeps it but ends the doubling; less takes it back, and the limit holds for
+//    kHoldWindows windows before trying again;
 //  * a next increase is tried only when the limit bound the work (a task waited for a slot:
 //    `saturated`): doubling at first ("slow start"), then by an eighth (at least 1). A limit the
 //    work does not fill (the listing is slower) never grows.
@@ -31,7 +31,6 @@ struct AdaptiveOptions {
   int initial = 16;
   std::chrono::milliseconds window{150};
   uint64_t min_tasks = 8;
-  double gain = 1.10;
 };
 
 class AdaptiveLimit {
@@ -44,9 +43,11 @@ class AdaptiveLimit {
     uint64_t throttles = 0;  // throttled, timed-out or failed requests
   };
 
+  // `start`: the counts at `now` (the first window measures from them; default all 0).
+  AdaptiveLimit(AdaptiveOptions options, Time now, Totals start);
   AdaptiveLimit(AdaptiveOptions options, Time now);
 
-  static constexpr int kHoldWindows = 5;
+  static constexpr int kHoldWindows = 3;
 
   int limit() const { return limit_; }
   // True when the current window is over: call Update.

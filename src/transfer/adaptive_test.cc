@@ -105,6 +105,22 @@ TEST(AdaptiveLimitTest, TakesBackAnIncreaseThatMadeThroughputFall) {
   for (int i = 0; i < 10; ++i) EXPECT_LE(sim.Window(), 16);
 }
 
+// Throttles counted before the limit started (a check of both sides, an earlier run in the
+// process) are not its signals.
+TEST(AdaptiveLimitTest, CountsBeforeTheStartAreNotSignals) {
+  AdaptiveLimit::Totals start;
+  start.throttles = 7;
+  start.bytes = 1 << 20;
+  AdaptiveLimit ctl(Defaults(), Time{}, start);
+  AdaptiveLimit::Totals later = start;
+  later.tasks = 100;
+  later.bytes += 100 * 65536;
+  EXPECT_EQ(ctl.Update(Time{} + 300ms, later, true), 8);  // grew from 4: no halving
+  later.throttles += 1;
+  later.tasks += 100;
+  EXPECT_EQ(ctl.Update(Time{} + 600ms, later, true), 4);
+}
+
 TEST(AdaptiveLimitTest, AWindowNeedsItsLengthAndEnoughTasks) {
   AdaptiveOptions o = Defaults();
   AdaptiveLimit ctl(o, Time{});
