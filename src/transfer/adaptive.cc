@@ -100,8 +100,9 @@ AdaptiveLimit::Totals ProcessTotals(uint64_t tasks) {
   AdaptiveLimit::Totals totals;
   totals.tasks = tasks;
   totals.bytes = static_cast<uint64_t>(r.Total("ferry_transfer_bytes_moved_total"));
-  totals.throttles = static_cast<uint64_t>(r.Total("ferry_s3_throttles_total") +
-                                           r.Total("ferry_s3_requests_total", "status", "error"));
+  // Only replies asking to slow down: network faults (resets, cut replies) are retried but are
+  // no sign that fewer requests would go faster (a faulty link would drive the limit to 1).
+  totals.throttles = static_cast<uint64_t>(r.Total("ferry_s3_throttles_total"));
   return totals;
 }
 

@@ -77,8 +77,7 @@ class AdaptiveLimit {
 // The executor's gate on requests in flight: a fixed limit (its worker count, or an explicit
 // --concurrency), or an AdaptiveLimit within [1, workers] fed with the tasks the executor ends
 // and two process-wide counts from the metrics registry (obs::DefaultRegistry): bytes moved
-// (ferry_transfer_bytes_moved_total) and requests throttled or failed without a reply
-// (ferry_s3_throttles_total, ferry_s3_requests_total{status="error"}).
+// (ferry_transfer_bytes_moved_total) and throttled requests (ferry_s3_throttles_total).
 //
 // Thread-safety: none; every call under the executor's lock.
 class ConcurrencyGate {
