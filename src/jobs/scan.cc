@@ -21,6 +21,7 @@
 #include "jobs/worker_internal.h"
 #include "plan/merge.h"
 #include "transfer/planner.h"
+#include "transfer/prefetch_cursor.h"
 #include "obs/log.h"
 
 namespace ferry::jobs {
@@ -248,7 +249,14 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
   // S3 end the last page of the range instead of a page past it.
   const std::string prefix = range.SharedPrefix();
   FERRY_ASSIGN_OR_RETURN(auto src, ctx.src->ListFrom(prefix, range.start_after));
-  FERRY_ASSIGN_OR_RETURN(auto dst, ctx.dst->ListFrom(prefix, range.start_after));
+  FERRY_ASSIGN_OR_RETURN(auto dst_list, ctx.dst->ListFrom(prefix, range.start_after));
+  // The destination is listed on its own thread while the source is (transfer/prefetch_cursor.h),
+  // at most one page ahead of the merge and never past the job's range (whose end only moves
+  // down). The source is not: its chunk must end without reading ahead.
+  transfer::PrefetchCursor::Options ahead;
+  ahead.max_batches = 1;
+  ahead.ends_before = [end = range](const storage::ObjectInfo& o) { return !end.BeforeEnd(o.key); };
+  auto dst = std::make_unique<transfer::PrefetchCursor>(std::move(dst_list), std::move(ahead));
   auto checkpoint = [&](const std::string& last, const std::string& next) {
     if (!control.WantsSplit()) return;
     const KeyRange rest{last, range.last};

@@ -117,7 +117,9 @@ class Worker::Impl {
         own_executor_(options.executor != nullptr
                           ? nullptr
                           : std::make_unique<transfer::Executor>(transfer::ExecutorOptions{
-                                options.concurrency, options.memory_budget})),
+                                .concurrency = options.concurrency,
+                                .memory_budget = options.memory_budget,
+                                .adaptive = options.adaptive_concurrency})),
         options_(WithExecutor(std::move(options), own_executor_.get())),
         kinds_(options_.registry != nullptr ? *options_.registry : KindRegistry::Builtin()),
         clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Default()),

@@ -56,6 +56,7 @@ struct WorkerOptions {
   std::string owner;  // unique per process: DefaultOwner()
   int concurrency = 64;
   uint64_t memory_budget = transfer::ExecutorOptions::kDefaultMemoryBudget;
+  bool adaptive_concurrency = false;  // for the executor it makes (ExecutorOptions::adaptive)
   // The executor every run this worker serves submits to (must outlive the worker); null:
   // the worker makes one of `concurrency` and `memory_budget` and shares it between its runs.
   transfer::Executor* executor = nullptr;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace ferry::obs {
@@ -105,14 +106,43 @@ Result<Format> ParseFormat(std::string_view text) {
                                  "\" is not one of text, json");
 }
 
-void FdSink::WriteLine(std::string_view line) {
-  std::lock_guard lock(mu_);
-  while (!line.empty()) {
-    const ssize_t n = ::write(fd_, line.data(), line.size());
+void FdSink::WriteAll(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
-    line.remove_prefix(static_cast<size_t>(n));
+    bytes.remove_prefix(static_cast<size_t>(n));
   }
+}
+
+void FdSink::WriteLine(std::string_view line) {
+  std::lock_guard lock(mu_);
+  if (buffering_ == 0) {
+    if (!pending_.empty()) WriteAll(pending_), pending_.clear();
+    return WriteAll(line);
+  }
+  if (pending_.size() + line.size() > kBufferBytes && !pending_.empty()) {
+    WriteAll(pending_);
+    pending_.clear();
+  }
+  if (line.size() >= kBufferBytes) return WriteAll(line);
+  if (pending_.capacity() < kBufferBytes) pending_.reserve(kBufferBytes);
+  pending_.append(line);
+}
+
+void FdSink::Buffer(bool on) {
+  std::lock_guard lock(mu_);
+  buffering_ += on ? 1 : -1;
+  if (buffering_ > 0) return;
+  buffering_ = 0;
+  WriteAll(pending_);
+  std::string().swap(pending_);  // the buffer's memory goes back too
+}
+
+void FdSink::Flush() {
+  std::lock_guard lock(mu_);
+  WriteAll(pending_);
+  pending_.clear();
 }
 
 Logger::Logger(LineSink& sink, Level level, obs::Format format)
@@ -166,11 +196,22 @@ std::string Logger::FormatLine(Level level, std::string_view message, Fields fie
 void Logger::Log(Level level, std::string_view message, Fields fields) {
   if (!Enabled(level)) return;
   sink_.WriteLine(FormatLine(level, message, fields, std::chrono::system_clock::now()));
+  if (level >= Level::kWarn) sink_.Flush();  // buffered or not, a warning is not held back
 }
 
+BufferedLines::BufferedLines() : BufferedLines(DefaultLogger()) {}
+
+namespace {
+FdSink* default_sink = nullptr;
+void FlushDefaultSink() { default_sink->Flush(); }
+}  // namespace
+
 Logger& DefaultLogger() {
-  static FdSink* sink = new FdSink(STDERR_FILENO);  // never destroyed: threads may log at exit
-  static Logger* logger = new Logger(*sink, Level::kInfo, obs::Format::kText);
+  static Logger* logger = [] {
+    default_sink = new FdSink(STDERR_FILENO);  // never destroyed: threads may log at exit
+    std::atexit(FlushDefaultSink);             // buffered lines are written on exit()
+    return new Logger(*default_sink, Level::kInfo, obs::Format::kText);
+  }();
   return *logger;
 }
 

@@ -13,6 +13,12 @@
 // O_APPEND or a pipe, neither do lines of other processes up to PIPE_BUF bytes). A disabled
 // level costs one relaxed atomic load: check Enabled() before building expensive fields.
 //
+// Bulk output (a dry run's line per object) is buffered while a BufferedLines scope lives:
+// FdSink then gathers whole lines and writes them together (one write(2) per
+// FdSink::kBufferBytes), at the end of the scope, before any warn or error line (so nothing is
+// reordered and warnings are not delayed), and at exit (the default sink is flushed by an
+// atexit handler): lines are never lost on a normal exit or an interruption.
+//
 // Thread-safety: Logger and FdSink are thread-safe. ConfigureDefaultLogger is meant for
 // start-up, before other threads log; it is safe (not torn) but lines may race with it.
 #pragma once
@@ -66,18 +72,32 @@ class LineSink {
   // Must be thread-safe; must not interleave two lines. Failures are ignored (a log cannot fail
   // the work it describes).
   virtual void WriteLine(std::string_view line) = 0;
+  // Buffering (see BufferedLines): sinks that do not buffer ignore both.
+  // Starts (`on`) or ends one buffering scope; scopes nest, the last to end flushes.
+  virtual void Buffer(bool on) { (void)on; }
+  // Writes out whatever is buffered.
+  virtual void Flush() {}
 };
 
-// Writes each line with one write(2) (looping only on a short write) under a mutex. Does not
-// own `fd`.
+// Writes each line with one write(2) (looping only on a short write) under a mutex; while
+// buffering, gathers lines and writes them once kBufferBytes are held (never part of a line).
+// Does not own `fd`; a buffering sink must be flushed (or its scopes ended) before `fd` closes.
 class FdSink : public LineSink {
  public:
+  static constexpr size_t kBufferBytes = 64 * 1024;
   explicit FdSink(int fd) : fd_(fd) {}
+  ~FdSink() override { Flush(); }
   void WriteLine(std::string_view line) override;
+  void Buffer(bool on) override;
+  void Flush() override;
 
  private:
+  void WriteAll(std::string_view bytes);  // REQUIRES: mu_ held
+
   int fd_;
   std::mutex mu_;
+  int buffering_ = 0;    // GUARDED_BY(mu_): open BufferedLines scopes
+  std::string pending_;  // GUARDED_BY(mu_): whole lines not written yet
 };
 
 class Logger {
@@ -97,6 +117,10 @@ class Logger {
   // are escaped (JSON) or replaced by spaces (text), so a line is always one line.
   void Log(Level level, std::string_view message, Fields fields = {});
 
+  // Writes out the sink's buffered lines (BufferedLines).
+  void Flush() { sink_.Flush(); }
+  LineSink& sink() { return sink_; }
+
   // The line Log would write (without checking the level), stamped `now`: for tests.
   std::string FormatLine(Level level, std::string_view message, Fields fields,
                      std::chrono::system_clock::time_point now) const;
@@ -105,6 +129,21 @@ class Logger {
   LineSink& sink_;
   std::atomic<int> level_;
   std::atomic<obs::Format> format_;
+};
+
+// Buffers the lines of `logger` (default: the process-wide one) while it lives; flushes them
+// when the last scope ends. Warn and error lines still go out at once (with what was buffered
+// before them). For bulk output: a dry run's line per object. Thread-safe like the logger.
+class BufferedLines {
+ public:
+  BufferedLines();
+  explicit BufferedLines(Logger& logger) : sink_(logger.sink()) { sink_.Buffer(true); }
+  ~BufferedLines() { sink_.Buffer(false); }
+  BufferedLines(const BufferedLines&) = delete;
+  BufferedLines& operator=(const BufferedLines&) = delete;
+
+ private:
+  LineSink& sink_;
 };
 
 // The process-wide logger (stderr; info; text until configured).

@@ -1,6 +1,7 @@
 #include "obs/log.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -118,6 +119,96 @@ TEST(LoggerTest, ConcurrentWritersNeverInterleave) {
   }
   EXPECT_EQ(seen.size(), 8u * 200u);
   std::remove(path);
+}
+
+std::string ReadAll(const char* path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// While buffering, lines wait in memory; a warning goes out at once with the lines before it,
+// in order; the end of the scope writes the rest.
+TEST(LoggerTest, BufferedLinesWaitUntilAWarningOrTheEndOfTheScope) {
+  char path[] = "/tmp/ferry-log-test-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  {
+    FdSink sink(fd);
+    Logger log(sink, Level::kInfo, Format::kText);
+    {
+      BufferedLines buffered(log);
+      log.Log(Level::kInfo, "one");
+      log.Log(Level::kInfo, "two");
+      EXPECT_EQ(ReadAll(path), "");
+      log.Log(Level::kWarn, "careful");
+      EXPECT_EQ(ReadAll(path), "ferry: info: one\nferry: info: two\nferry: warn: careful\n");
+      log.Log(Level::kInfo, "three");
+      {
+        BufferedLines nested(log);  // scopes nest: the outer one still buffers after this ends
+        log.Log(Level::kInfo, "four");
+      }
+      EXPECT_EQ(ReadAll(path).find("three"), std::string::npos);
+    }
+    EXPECT_EQ(ReadAll(path),
+              "ferry: info: one\nferry: info: two\nferry: warn: careful\nferry: info: three\n"
+              "ferry: info: four\n");
+    log.Log(Level::kInfo, "unbuffered");
+    EXPECT_NE(ReadAll(path).find("unbuffered"), std::string::npos);
+  }
+  close(fd);
+  std::remove(path);
+}
+
+// A full buffer is written at once, as whole lines, in few writes.
+TEST(LoggerTest, AFullBufferIsWrittenAsWholeLines) {
+  char path[] = "/tmp/ferry-log-test-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  {
+    FdSink sink(fd);
+    Logger log(sink, Level::kInfo, Format::kText);
+    BufferedLines buffered(log);
+    const std::string filler(100, 'x');
+    int n = 0;
+    while (ReadAll(path).empty()) {
+      log.Log(Level::kInfo, filler, {{"i", n++}});
+      ASSERT_LT(n, 10000);
+    }
+    const std::string out = ReadAll(path);
+    EXPECT_GT(n * 120, static_cast<int>(FdSink::kBufferBytes) * 9 / 10);  // not flushed early
+    EXPECT_LE(out.size(), FdSink::kBufferBytes);
+    EXPECT_EQ(out.back(), '\n');
+  }
+  close(fd);
+  std::remove(path);
+}
+
+// exit() while a scope is open still writes the buffered lines of the default logger.
+TEST(LoggerTest, DefaultLoggerFlushesBufferedLinesAtExit) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    auto* scope = new BufferedLines();  // never ended
+    (void)scope;
+    for (int i = 0; i < 3; ++i) Log(Level::kInfo, "would copy", {{"key", i}});
+    std::exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(out,
+            "ferry: info: would copy key=0\nferry: info: would copy key=1\n"
+            "ferry: info: would copy key=2\n");
 }
 
 }  // namespace

@@ -61,6 +61,30 @@ class Family {
 
   void Render(std::string& out) const;
 
+  // Sum of the counter and gauge series (owned and observed) whose label `label` is `value`
+  // (every series when `label` is empty).
+  double Total(std::string_view label, std::string_view value) const {
+    size_t at = labels_.size();
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      if (labels_[i] == label) at = i;
+    }
+    if (!label.empty() && at == labels_.size()) return 0;
+    auto match = [&](const std::vector<std::string>& values) {
+      return label.empty() || values[at] == value;
+    };
+    std::shared_lock lock(mu_);
+    double sum = 0;
+    for (const auto& [values, cell] : owned_) {
+      if (!match(values)) continue;
+      if (cell.counter) sum += static_cast<double>(cell.counter->value());
+      if (cell.gauge) sum += cell.gauge->value();
+    }
+    for (const auto& [id, o] : observed_) {
+      if (match(o.values)) sum += o.read();
+    }
+    return sum;
+  }
+
  private:
   struct Cell {
     std::unique_ptr<Counter> counter;
@@ -238,6 +262,13 @@ internal::Family* Registry::FamilyFor(std::string_view name, std::string_view he
   internal::Family* f = family.get();
   families_.emplace(std::string(name), std::move(family));
   return f;
+}
+
+double Registry::Total(std::string_view name, std::string_view label,
+                       std::string_view value) const {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  return it == families_.end() ? 0 : it->second->Total(label, value);
 }
 
 FamilyRef<Counter> Registry::AddCounter(std::string_view name, std::string_view help,

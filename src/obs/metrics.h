@@ -149,6 +149,12 @@ class Registry {
                                      std::vector<std::string> label_values,
                                      std::function<double()> read);
 
+  // The sum of family `name`'s counter and gauge series (owned and observed), or of those whose
+  // label `label` has `value`; 0 for an unknown family or label. For code that steers by a
+  // process-wide count (the executor's adaptive concurrency reads throttles and bytes moved).
+  double Total(std::string_view name, std::string_view label = {},
+               std::string_view value = {}) const;
+
   // Every family in name order: "# HELP", "# TYPE", then its series sorted by label values
   // (histograms as _bucket{le=...} cumulative lines, _sum and _count).
   std::string RenderPrometheus() const;

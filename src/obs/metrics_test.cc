@@ -148,3 +148,25 @@ TEST(MetricsTest, WritesTheExpositionToAFile) {
 
 }  // namespace
 }  // namespace ferry::obs
+
+namespace ferry::obs {
+namespace {
+
+TEST(MetricsTest, TotalSumsAFamilyOrTheSeriesWithOneLabelValue) {
+  Registry r;
+  auto requests = r.AddCounter("req_total", "h", {"operation", "status"});
+  requests.WithLabels({"GetObject", "200"}).Add(5);
+  requests.WithLabels({"PutObject", "error"}).Add(2);
+  requests.WithLabels({"GetObject", "error"}).Add(1);
+  double observed = 7;
+  Registration reg = r.Observe(MetricType::kCounter, "req_total", "h", {"operation", "status"},
+                               {"HeadObject", "error"}, [&] { return observed; });
+  EXPECT_EQ(r.Total("req_total"), 15);
+  EXPECT_EQ(r.Total("req_total", "status", "error"), 10);
+  EXPECT_EQ(r.Total("req_total", "operation", "GetObject"), 6);
+  EXPECT_EQ(r.Total("req_total", "nope", "x"), 0);
+  EXPECT_EQ(r.Total("missing_total"), 0);
+}
+
+}  // namespace
+}  // namespace ferry::obs

@@ -9,7 +9,8 @@ namespace ferry::transfer {
 Executor::Executor(ExecutorOptions options)
     : concurrency_(std::max(1, options.concurrency)),
       max_queued_(static_cast<size_t>(concurrency_) * 2),
-      budget_(options.memory_budget) {
+      budget_(options.memory_budget),
+      gate_(concurrency_, options.adaptive) {
   for (int i = 0; i < concurrency_; ++i) {
     workers_.emplace_back([this](std::stop_token stop) { WorkerLoop(stop); });
   }
@@ -51,6 +52,7 @@ bool Executor::TakeLocked(Task& task, TaskQueue*& from) {
       TaskQueue* q = queues_[at];
       std::deque<Task>& tasks = q->*kind;
       if (tasks.empty()) continue;
+      if (!gate_.Admit()) return false;  // at the limit of requests in flight
       task = std::move(tasks.front());
       tasks.pop_front();
       from = q;
@@ -74,11 +76,14 @@ void Executor::WorkerLoop(std::stop_token stop) {
     idle_cv_.notify_all();  // room in from's object queue
     task(from->stop_.get_token());
     task = nullptr;  // what the task holds is released before its queue counts it done
+    bool grew = false;
     {
       std::lock_guard lock(mu_);
       --from->running_;
+      grew = gate_.Finished();
     }
     idle_cv_.notify_all();
+    if (grew) work_cv_.notify_all();
   }
 }
 

@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "transfer/adaptive.h"
 #include "transfer/budget.h"
 #include "transfer/buffer_pool.h"
 
@@ -48,6 +49,9 @@ struct ExecutorOptions {
   // Eight 16 MiB parts in flight: enough to keep a link busy (each part is one GET then one
   // PUT), and with everything else a process holds, below rclone's peak for the same copy.
   static constexpr uint64_t kDefaultMemoryBudget = 128ull << 20;
+  // Adapt the requests in flight within [1, concurrency] to the link (adaptive.h); false
+  // (an explicit --concurrency): always `concurrency`.
+  bool adaptive = false;
 };
 
 class TaskQueue;
@@ -88,6 +92,7 @@ class Executor {
   std::condition_variable_any work_cv_;  // workers wait for tasks
   std::condition_variable_any idle_cv_;  // submitters wait for room or for idleness
   std::vector<TaskQueue*> queues_;       // GUARDED_BY(mu_): in the order they are served
+  ConcurrencyGate gate_;                 // GUARDED_BY(mu_): how many workers may run tasks
   size_t next_ = 0;                      // GUARDED_BY(mu_): where the next turn starts
   std::vector<std::jthread> workers_;
 };

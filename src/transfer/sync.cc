@@ -3,9 +3,12 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
+#include "obs/log.h"
 #include "plan/merge.h"
 #include "transfer/planner.h"
+#include "transfer/prefetch_cursor.h"
 #include "transfer/progress.h"
 
 namespace ferry::transfer {
@@ -53,12 +56,28 @@ class DeleteSpool {
   uint64_t count_ = 0;
 };
 
-// Copies go straight to the engine; deletes to the spool.
+// Copies go straight to the engine; deletes to the spool. In a dry run, what the listing
+// decided is reported here, on the listing thread: only copies that need a closer look (HEADs)
+// go to the engine's workers.
 class EngineSink : public PlanSink {
  public:
-  EngineSink(TransferEngine& engine, DeleteSpool& spool) : engine_(engine), spool_(spool) {}
+  EngineSink(TransferEngine& engine, DeleteSpool& spool, Stats& stats)
+      : engine_(engine), spool_(spool), stats_(stats) {}
   Status Copy(CopyRequest request) override {
-    engine_.Copy(std::move(request));
+    const TransferOptions& o = engine_.options();
+    if (!o.dry_run || request.need_details) {
+      engine_.Copy(std::move(request));
+      return Status::Ok();
+    }
+    // What TransferEngine::RunCopy and Complete do for a dry-run copy, without the hand-over.
+    obs::Log(obs::Level::kInfo, "would copy",
+             {{"key", request.src.key}, {"reason", request.reason}});
+    stats_.objects_copied += 1;
+    stats_.bytes_copied += request.src.size;
+    if (o.verbose) {
+      obs::Log(obs::Level::kInfo, "would copy", {{"key", request.destination_key()}});
+    }
+    if (request.done) request.done(Status::Ok());
     return Status::Ok();
   }
   Status Delete(const storage::ObjectInfo& dst) override { return spool_.Add(dst.key); }
@@ -66,7 +85,16 @@ class EngineSink : public PlanSink {
  private:
   TransferEngine& engine_;
   DeleteSpool& spool_;
+  Stats& stats_;
 };
+
+// A dry run's deletes, reported on this thread (as TransferEngine::RunDelete would).
+void ReportDeletes(std::vector<std::string> keys, Stats& stats) {
+  for (const auto& k : keys) {
+    obs::Log(obs::Level::kInfo, "would delete", {{"key", k}, {"reason", "destination only"}});
+  }
+  stats.objects_deleted += keys.size();
+}
 
 }  // namespace
 
@@ -86,14 +114,22 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   std::unique_ptr<ProgressLine> progress;
   if (options.progress) progress = std::make_unique<ProgressLine>(stats, &engine.budget());
 
+  // A dry run prints a line per object: written in blocks, not one write(2) each.
+  std::optional<obs::BufferedLines> buffered;
+  if (options.transfer.dry_run) buffered.emplace();
+
   DeleteSpool spool;
-  EngineSink sink(engine, spool);
+  EngineSink sink(engine, spool, stats);
   Planner planner(filter, options.transfer.decide, options.delete_extra,
                   dst.features().folder_markers, stats, sink);
   result.status = [&]() -> Status {
-    FERRY_ASSIGN_OR_RETURN(auto src_cursor, src.List(options.src_prefix));
-    FERRY_ASSIGN_OR_RETURN(auto dst_cursor, dst.List(options.src_prefix));
-    FERRY_RETURN_IF_ERROR(plan::MergeListings(*src_cursor, *dst_cursor, planner));
+    // Both sides are listed at once, each on a thread of its own, and compared as their
+    // pages arrive (prefetch_cursor.h); the cursors end (and their threads stop) here.
+    FERRY_ASSIGN_OR_RETURN(auto src_list, src.List(options.src_prefix));
+    FERRY_ASSIGN_OR_RETURN(auto dst_list, dst.List(options.src_prefix));
+    PrefetchCursor src_cursor(std::move(src_list));
+    PrefetchCursor dst_cursor(std::move(dst_list));
+    FERRY_RETURN_IF_ERROR(plan::MergeListings(src_cursor, dst_cursor, planner));
     return planner.Finish();
   }();
   engine.Wait();
@@ -103,12 +139,14 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
       result.deletes_skipped = true;
     } else {
       result.status = spool.Replay(1000, [&](std::vector<std::string> keys) {
+        if (options.transfer.dry_run) return ReportDeletes(std::move(keys), stats);
         engine.Delete(std::move(keys));
       });
       engine.Wait();
     }
   }
   if (stop.stop_requested() && result.status.ok()) result.status = Status::Cancelled("interrupted");
+  buffered.reset();
   progress.reset();
   result.peak_buffer_bytes = engine.budget().peak();
   result.seconds =

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <random>
 
 #include "checksum/checksum.h"
@@ -161,6 +164,93 @@ TEST(SyncTest, DryRunChangesNothing) {
   EXPECT_EQ(stats.objects_deleted.load(), 1u);
   EXPECT_EQ(dst.Keys(), (std::vector<std::string>{"old"}));
   EXPECT_EQ(dst.counts().puts, 0);
+}
+
+// What the default logger writes to stderr while `fn` runs.
+template <class Fn>
+std::string CaptureStderr(Fn fn) {
+  char path[] = "/tmp/ferry-sync-test-XXXXXX";
+  const int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  const int saved = dup(STDERR_FILENO);
+  dup2(fd, STDERR_FILENO);
+  fn();
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::string out;
+  char buf[4096];
+  lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  std::remove(path);
+  return out;
+}
+
+// A dry run prints one line per object, as it always did (copies decided by the listing now
+// on the listing thread, in key order; those needing a closer look after their HEADs), and the
+// summary's counts stay exact.
+TEST(SyncTest, DryRunPrintsOneLinePerActionWithExactCounts) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  std::vector<std::string> expected;
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = "tree/" + std::to_string(i / 10) + "/k" + std::to_string(i);
+    Put(src, key, Bytes(10, i));
+    expected.push_back("ferry: info: would copy key=" + key + " reason=missing\n");
+  }
+  Put(src, "same", "s");
+  Put(dst, "same", "s");
+  Put(src, "grown", "two");
+  Put(dst, "grown", "1");
+  expected.push_back("ferry: info: would copy key=grown reason=\"size differs\"\n");
+  // Multipart on both sides, same size, other bytes: decided after a HEAD of each side.
+  {
+    SyncOptions copy = Options();
+    MemoryBackend stage(SmallParts("c"));
+    Put(stage, "big", Bytes(30000, 2));
+    Stats st;
+    ASSERT_TRUE(RunOnce(stage, dst, st, copy).status.ok());  // dst "big" now multipart
+    MemoryBackend stage2(SmallParts("d"));
+    Put(stage2, "big", Bytes(30000, 1));
+    ASSERT_TRUE(RunOnce(stage2, src, st, copy).status.ok());  // src "big" multipart too
+  }
+  expected.push_back("ferry: info: would copy key=big reason=\"checksum differs\"\n");
+  Put(dst, "old/x", "o");
+  Put(dst, "old/y", "o");
+  expected.push_back("ferry: info: would delete key=old/x reason=\"destination only\"\n");
+  expected.push_back("ferry: info: would delete key=old/y reason=\"destination only\"\n");
+
+  SyncOptions o = Options();
+  o.delete_extra = true;
+  o.transfer.decide.delete_extra = true;
+  o.transfer.dry_run = true;
+  dst.ResetCounts();
+  Stats stats;
+  SyncResult r;
+  const std::string out = CaptureStderr([&] { r = RunOnce(src, dst, stats, o); });
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < out.size();) {
+    const size_t end = out.find('\n', at);
+    lines.push_back(out.substr(at, end + 1 - at));
+    at = end + 1;
+  }
+  // Copies the listing decided come in key order; the rest in any order.
+  std::vector<std::string> listed;
+  for (const auto& l : lines) {
+    if (l.find("key=tree/") != std::string::npos) listed.push_back(l);
+  }
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
+  std::sort(lines.begin(), lines.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(lines, expected);
+  EXPECT_EQ(stats.objects_copied.load(), 302u);
+  EXPECT_EQ(stats.bytes_copied.load(), 300u * 10 + 3 + 30000);
+  EXPECT_EQ(stats.objects_deleted.load(), 2u);
+  EXPECT_EQ(stats.objects_skipped.load(), 1u);
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(dst.counts().puts + dst.counts().parts + dst.counts().deletes, 0);
+  EXPECT_EQ(dst.counts().stats, 1);  // "big" only
 }
 
 TEST(ByteBudgetTest, OversizedRequestWaitsForAnEmptyBudget) {

@@ -42,6 +42,8 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   transfer::ExecutorOptions& e = o.executor;
   e.concurrency = a.concurrency > 0 ? a.concurrency : config.transfer.concurrency.value_or(64);
   if (e.concurrency > 1024) return Status::InvalidArgument("--concurrency: at most 1024");
+  // Not given: up to that many, adapted to the link (transfer/adaptive.h); given: fixed.
+  e.adaptive = a.concurrency <= 0 && !config.transfer.concurrency.has_value();
   FERRY_RETURN_IF_ERROR(ApplySize(a.memory, config.transfer.memory, "--memory", e.memory_budget));
   FERRY_RETURN_IF_ERROR(
       ApplySize(a.part_size, config.transfer.part_size, "--part-size", t.part_size));
@@ -136,6 +138,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.worker.owner = jobs::DefaultOwner();
   req.worker.concurrency = options.executor.concurrency;
   req.worker.memory_budget = options.executor.memory_budget;
+  req.worker.adaptive_concurrency = options.executor.adaptive;
   req.worker.verbose = ctx.global.verbose;
   req.detach = a.detach;
   req.restart = a.restart;
@@ -249,7 +252,8 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--checksum", args->checksum, "compare content checksums, not times");
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");
-  cmd->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
+  cmd->add_option("--concurrency", args->concurrency,
+                  "requests in flight, fixed (default: adapted to the link, up to 64)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--memory", args->memory, "buffer memory budget (default 128MiB)");
   cmd->add_option("--part-size", args->part_size, "multipart part size (default 16MiB)");

@@ -9,6 +9,7 @@
 
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "transfer/prefetch_cursor.h"
 
 namespace ferry::cli {
 namespace {
@@ -29,9 +30,18 @@ int Run(const ListArgs& a, Context& ctx) {
   if (Status s = (*backend)->Check(ctx.stop); !s.ok()) return ReportError(s);
   auto cursor = (*backend)->List("");
   if (!cursor.ok()) return ReportError(cursor.status());
+  // One write per 64 KiB of lines, on a terminal too (stdio writes a terminal line by line);
+  // the rest is written by the fflush below, or by exit.
+  static char buffer[64 * 1024];
+  std::setvbuf(stdout, buffer, _IOFBF, sizeof buffer);
+  // The next page is requested while this one is printed.
+  transfer::PrefetchCursor listing(std::move(cursor).value());
   for (;;) {
-    auto next = (*cursor)->Next();
-    if (!next.ok()) return ReportError(next.status());
+    auto next = listing.Next();
+    if (!next.ok()) {
+      std::fflush(stdout);  // what was listed before the error comes first
+      return ReportError(next.status());
+    }
     const storage::ObjectInfo* o = *next;
     if (o == nullptr) break;
     const auto ns =
@@ -51,6 +61,7 @@ int Run(const ListArgs& a, Context& ctx) {
                   o->etag.empty() ? "-" : o->etag.c_str(), o->key.c_str());
     }
   }
+  std::fflush(stdout);
   return 0;
 }
 

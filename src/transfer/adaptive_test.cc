@@ -1,0 +1,179 @@
+// AdaptiveLimit with fake time: a simulated link whose throughput grows with the requests in
+// flight up to a capacity, throttling, bounds, work that does not fill the limit.
+#include "transfer/adaptive.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <thread>
+
+#include "transfer/executor.h"
+
+namespace ferry::transfer {
+namespace {
+
+using namespace std::chrono_literals;
+using Time = AdaptiveLimit::Time;
+
+// Drives windows of 300 ms: each window moves `rate(limit)` tasks/s of 64 KiB each.
+struct Sim {
+  AdaptiveOptions options;
+  Time now{};
+  AdaptiveLimit::Totals totals;
+  std::function<double(int)> rate = [](int limit) { return 25.0 * std::min(limit, 40); };
+  bool saturated = true;
+  std::unique_ptr<AdaptiveLimit> ctl;
+
+  explicit Sim(AdaptiveOptions o) : options(o), ctl(std::make_unique<AdaptiveLimit>(o, now)) {}
+  int Window(uint64_t throttles = 0) {
+    const double tasks = rate(ctl->limit()) * 0.3;
+    now += 300ms;
+    totals.tasks += static_cast<uint64_t>(tasks);
+    totals.bytes += static_cast<uint64_t>(tasks) * 65536;
+    totals.throttles += throttles;
+    EXPECT_TRUE(ctl->Due(now, totals.tasks));
+    return ctl->Update(now, totals, saturated);
+  }
+};
+
+AdaptiveOptions Defaults() {
+  AdaptiveOptions o;
+  o.min = 1;
+  o.max = 256;
+  o.initial = 4;
+  return o;
+}
+
+TEST(AdaptiveLimitTest, GrowsWhileThroughputGrowsThenHolds) {
+  Sim sim(Defaults());
+  EXPECT_EQ(sim.ctl->limit(), 4);
+  EXPECT_EQ(sim.Window(), 8);   // first window: more than nothing
+  EXPECT_EQ(sim.Window(), 16);  // doubled throughput: slow start goes on
+  EXPECT_EQ(sim.Window(), 32);
+  int limit = 0;
+  for (int i = 0; i < 30; ++i) limit = sim.Window();
+  // The link gives no more beyond 40 requests: the limit stops near there, far below 256.
+  EXPECT_GE(limit, 40);
+  EXPECT_LE(limit, 72);
+}
+
+TEST(AdaptiveLimitTest, HalvesWhenThrottledAndSettlesBeforeGrowingAgain) {
+  Sim sim(Defaults());
+  for (int i = 0; i < 4; ++i) sim.Window();
+  const int before = sim.ctl->limit();
+  ASSERT_GE(before, 32);
+  EXPECT_EQ(sim.Window(/*throttles=*/3), before / 2);
+  EXPECT_EQ(sim.Window(), before / 2);  // settling: not judged
+  // Then additive growth only (no more doubling).
+  const int next = sim.Window();
+  EXPECT_GT(next, before / 2);
+  EXPECT_LT(next, before);
+}
+
+TEST(AdaptiveLimitTest, StaysWithinItsBounds) {
+  AdaptiveOptions o = Defaults();
+  o.min = 2;
+  o.max = 12;
+  Sim sim(o);
+  sim.rate = [](int limit) { return 100.0 * limit; };  // more is always better
+  for (int i = 0; i < 20; ++i) EXPECT_LE(sim.Window(), 12);
+  EXPECT_EQ(sim.ctl->limit(), 12);
+  for (int i = 0; i < 20; ++i) EXPECT_GE(sim.Window(/*throttles=*/1), 2);
+  EXPECT_EQ(sim.ctl->limit(), 2);
+  AdaptiveOptions odd = Defaults();
+  odd.initial = 1000;
+  odd.max = 50;
+  EXPECT_EQ(AdaptiveLimit(odd, Time{}).limit(), 50);
+}
+
+TEST(AdaptiveLimitTest, NeverGrowsWhenTheWorkDoesNotFillTheLimit) {
+  Sim sim(Defaults());
+  sim.saturated = false;  // the listing, not the limit, bounds the work
+  sim.rate = [](int) { return 100.0; };
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(sim.Window(), 4);
+}
+
+TEST(AdaptiveLimitTest, TakesBackAnIncreaseThatMadeThroughputFall) {
+  Sim sim(Defaults());
+  // Up to 8 requests help; beyond that the server slows down for everyone.
+  sim.rate = [](int limit) { return limit <= 8 ? 50.0 * limit : 100.0; };
+  EXPECT_EQ(sim.Window(), 8);
+  EXPECT_EQ(sim.Window(), 16);  // 8 gave twice as much as 4
+  EXPECT_EQ(sim.Window(), 8);   // 16 fell to 100/s: back to 8
+  for (int i = 0; i < 10; ++i) EXPECT_LE(sim.Window(), 16);
+}
+
+// Throttles counted before the limit started (a check of both sides, an earlier run in the
+// process) are not its signals.
+TEST(AdaptiveLimitTest, CountsBeforeTheStartAreNotSignals) {
+  AdaptiveLimit::Totals start;
+  start.throttles = 7;
+  start.bytes = 1 << 20;
+  AdaptiveLimit ctl(Defaults(), Time{}, start);
+  AdaptiveLimit::Totals later = start;
+  later.tasks = 100;
+  later.bytes += 100 * 65536;
+  EXPECT_EQ(ctl.Update(Time{} + 300ms, later, true), 8);  // grew from 4: no halving
+  later.throttles += 1;
+  later.tasks += 100;
+  EXPECT_EQ(ctl.Update(Time{} + 600ms, later, true), 4);
+}
+
+TEST(AdaptiveLimitTest, AWindowNeedsItsLengthAndEnoughTasks) {
+  AdaptiveOptions o = Defaults();
+  AdaptiveLimit ctl(o, Time{});
+  EXPECT_FALSE(ctl.Due(Time{} + 100ms, 100));
+  EXPECT_FALSE(ctl.Due(Time{} + 300ms, 3));   // too few tasks to judge
+  EXPECT_TRUE(ctl.Due(Time{} + 300ms, 8));
+  EXPECT_TRUE(ctl.Due(Time{} + 1200ms, 1));  // long enough whatever the count
+}
+
+// The most tasks running at once on an executor given 64 tasks of 20 ms.
+int PeakRunning(ExecutorOptions options) {
+  Executor executor(options);
+  auto queue = executor.Open();
+  std::atomic<int> running{0}, peak{0};
+  for (int i = 0; i < 64; ++i) {
+    queue->Push(
+        [&](std::stop_token) {
+          const int now = ++running;
+          int p = peak.load();
+          while (now > p && !peak.compare_exchange_weak(p, now)) {
+          }
+          std::this_thread::sleep_for(20ms);
+          --running;
+        },
+        /*priority=*/true);  // all queued at once
+  }
+  queue->Wait();
+  queue.reset();
+  return peak.load();
+}
+
+TEST(ConcurrencyGateTest, AnExplicitConcurrencyIsFixedAndAdaptiveStartsLow) {
+  EXPECT_EQ(PeakRunning(ExecutorOptions{.concurrency = 16, .memory_budget = 1 << 20,
+                                        .adaptive = false}),
+            16);
+  EXPECT_EQ(PeakRunning(ExecutorOptions{.concurrency = 64, .memory_budget = 1 << 20,
+                                        .adaptive = false}),
+            64);
+  // Adaptive: 16 at first; 64 tasks of 20 ms end before a window could double it twice.
+  const int adaptive = PeakRunning(ExecutorOptions{.concurrency = 64, .memory_budget = 1 << 20,
+                                                   .adaptive = true});
+  EXPECT_LE(adaptive, 32);
+  EXPECT_GE(adaptive, 16);
+  ConcurrencyGate fixed(4, false);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(fixed.Admit());
+  EXPECT_FALSE(fixed.Admit());
+  EXPECT_FALSE(fixed.Finished());
+  EXPECT_TRUE(fixed.Admit());
+  ConcurrencyGate gate(64, true);
+  EXPECT_EQ(gate.limit(), 16);
+  for (int i = 0; i < 16; ++i) EXPECT_TRUE(gate.Admit());
+  EXPECT_FALSE(gate.Admit());
+}
+
+}  // namespace
+}  // namespace ferry::transfer
