@@ -289,7 +289,20 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
   };
   ChunkVisitor visitor(planner, range, bounded_src, bounded_dst, visited);
   FERRY_RETURN_IF_ERROR(plan::MergeListings(bounded_src, bounded_dst, visitor));
-  FERRY_RETURN_IF_ERROR(planner.Finish());
+  // The destination listing stopped at the chunk's end: a copy held there may still have
+  // destination keys under "key/" in the next chunk or range, which that chunk deletes when
+  // the source has none there (a probe of each side per such copy). When the source has keys
+  // there too, the copy goes ahead and fails, naming the conflict: it can never be held.
+  auto has_under = [](storage::Backend& side, std::string_view folder) -> Result<bool> {
+    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> first, side.FirstKeyAfter(folder));
+    return first.has_value() && first->starts_with(folder);
+  };
+  FERRY_RETURN_IF_ERROR(planner.Finish([&](std::string_view folder) -> Result<bool> {
+    FERRY_ASSIGN_OR_RETURN(bool dst_has, has_under(*ctx.dst, folder));
+    if (!dst_has) return false;
+    FERRY_ASSIGN_OR_RETURN(bool src_has, has_under(*ctx.src, folder));
+    return !src_has;
+  }));
   sink.Flush();
   sink.FlushDeletes();
   if (!bounded_src.cut()) return Status::Ok();

@@ -40,8 +40,14 @@ Status Planner::Plan(CopyRequest request) {
   return sink_.Copy(std::move(request));
 }
 
-Status Planner::Finish() {
-  for (Held& held : held_) FERRY_RETURN_IF_ERROR(Release(held));
+Status Planner::Finish(const FolderProbe& folder_below) {
+  for (Held& held : held_) {
+    if (!held.conflict && folder_below) {
+      FERRY_ASSIGN_OR_RETURN(bool below, folder_below(held.request.src.key + "/"));
+      held.conflict = below;
+    }
+    FERRY_RETURN_IF_ERROR(Release(held));
+  }
   held_.clear();
   return Status::Ok();
 }

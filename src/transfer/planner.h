@@ -24,6 +24,7 @@
 // Thread-safety: one merge at a time; the sink is called from the merging thread.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,7 +63,14 @@ class Planner : public plan::ListingVisitor {
     return Handle(&src, &dst);
   }
   // Hands on the copies held back (see above). Call once, after the merge returned OK.
-  Status Finish();
+  // A merge that ended before the destination listing was past a held copy's "key/" region
+  // (a durable scan's chunk or range ends there: its destination listing stops at the end)
+  // passes `folder_below`, which tells whether this run will delete destination keys under a
+  // prefix (the destination has some and the source none): a held copy for which it says so
+  // for "key/" waits for the next run (counted in conflicts_deferred), since those deletes
+  // belong to the following chunk or range. Without it, the merge saw every destination key.
+  using FolderProbe = std::function<Result<bool>(std::string_view prefix)>;
+  Status Finish(const FolderProbe& folder_below = nullptr);
   // True while a copy is held back: the keys planned so far are not all in the sink yet.
   bool holding() const { return !held_.empty(); }
 
