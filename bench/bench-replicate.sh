@@ -35,13 +35,7 @@ log() { ferry_log bench "$@"; }
 die() { log "ERROR: $*"; exit 1; }
 
 bash scripts/install-deps.sh build rgw bench
-if [ -z "${FERRY_BIN:-}" ]; then
-  log "building ferry (Release, build-release/)"
-  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-release -j2 --target ferry >&2
-  FERRY_BIN=$FERRY_ROOT/build-release/src/cli/ferry
-fi
-[ -x "$FERRY_BIN" ] || die "no ferry binary at $FERRY_BIN"
+ensure_ferry_bin  # FERRY_BIN, or a Release build in build-release/ (bench/lib/measure.sh)
 
 mkdir -p "$BENCH_DIR"
 WORK=$(mktemp -d "$BENCH_DIR/rep.XXXXXX")

@@ -35,3 +35,15 @@ report_rows() {
       "${R_WALL[$i]}" "${R_CPU[$i]}" "${R_RSS[$i]}" "$rw" "$rc" "${R_CHECK[$i]}"
   done
 }
+
+# ensure_ferry_bin: FERRY_BIN as given, else a Release build of ferry in build-release/ (run from
+# the project root; uses the caller's log and die).
+ensure_ferry_bin() {
+  if [ -z "${FERRY_BIN:-}" ]; then
+    log "building ferry (Release, build-release/)"
+    cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build build-release -j2 --target ferry >&2
+    FERRY_BIN=$FERRY_ROOT/build-release/src/cli/ferry
+  fi
+  [ -x "$FERRY_BIN" ] || die "no ferry binary at $FERRY_BIN"
+}
