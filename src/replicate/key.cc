@@ -1,6 +1,7 @@
 // One key's versions, oldest first, to every destination (see pass.h).
 #include <chrono>
 #include <optional>
+#include <set>
 
 #include "obs/log.h"
 #include "replicate/pass_internal.h"
@@ -11,8 +12,8 @@ namespace {
 
 using storage::ObjectInfo;
 
-int64_t Seconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+int64_t Millis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 std::string VersionName(const ObjectInfo& v) {
@@ -25,6 +26,14 @@ struct DestState {
   bool checked_current = false;     // the destination's current version was read
   std::optional<ObjectInfo> current;  // ... and it was this one (absent: none, or a marker)
   std::optional<WriteOrder> last_written;
+  std::set<std::string> ours;       // the versions this pass made there
+};
+
+// A version and its write order.
+struct Ordered {
+  WriteOrder order;
+  std::string version;
+  std::chrono::system_clock::time_point listed;  // its time in the listing
 };
 
 class KeyPass {
@@ -38,7 +47,8 @@ class KeyPass {
       if (stop_.stop_requested()) return Status::Cancelled("replication pass interrupted");
       FERRY_RETURN_IF_ERROR(OneVersion(v));
     }
-    return Restore();
+    FERRY_RETURN_IF_ERROR(Restore());
+    return HealSource();
   }
 
  private:
@@ -149,11 +159,23 @@ class KeyPass {
     if (v.version_id.empty() || v.version_id == "null") {
       FERRY_ASSIGN_OR_RETURN(ObjectInfo d, o_.source->Stat(v.key, true, stop_));
       d.key = v.key;
-      return d;
+      return Listed(std::move(d), v);
     }
     FERRY_ASSIGN_OR_RETURN(ObjectInfo d, o_.source->StatVersion(v.key, v.version_id, true, stop_));
     d.key = v.key;
     d.version_id = v.version_id;
+    return Listed(std::move(d), v);
+  }
+
+  // `d` (a HEAD reply of `v`) with the listing's write time, which is finer (milliseconds);
+  // remembered as a replica's order when it is one.
+  ObjectInfo Listed(ObjectInfo d, const ObjectInfo& v) {
+    if (v.mtime.time_since_epoch().count() != 0) d.mtime = v.mtime;
+    if (IsReplica(d)) {
+      replica_orders_[VersionName(v)] = OrderOf(d, o_.source_name);
+    } else {
+      originals_.insert(VersionName(v));
+    }
     return d;
   }
 
@@ -203,6 +225,8 @@ class KeyPass {
         VersionStatus done = NewRow(w, v, VersionState::kCompleted);
         done.dest_version = **found;
         ds.last_written = OrderOf(*details, o_.source_name);
+        ds.ours.insert(**found);
+        touched_ = true;
         return o_.store->Record(done);
       }
     }
@@ -222,8 +246,10 @@ class KeyPass {
     stats_.replicated.fetch_add(1);
     if (v.delete_marker) stats_.delete_markers.fetch_add(1);
     ds.last_written = v.delete_marker
-                          ? WriteOrder{Seconds(v.mtime), o_.source_name, VersionName(v)}
+                          ? WriteOrder{Millis(v.mtime), o_.source_name, VersionName(v)}
                           : OrderOf(*details, o_.source_name);
+    ds.ours.insert(written->version_id);
+    touched_ = true;
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
     return o_.store->Record(done);
@@ -284,33 +310,183 @@ class KeyPass {
   }
 
   // Two-way: a destination whose current version was later than what this pass wrote keeps it
-  // current (copied again as a replica of its original).
+  // current (copied again as a replica of its original). And when the source's own current
+  // version is the one just written, the source lost the same contest: a later write of the
+  // other side reached it earlier (a reverse rule wrote it: a COMPLETED row says where) and was
+  // then covered by a write ordered before it (clocks of two regions disagree, or the same
+  // millisecond). That replica is made current on the source too, or each side would keep its
+  // own.
   Status Restore() {
     for (auto& [name, ds] : dest_) {
-      if (!ds.current || !ds.last_written) continue;
-      const WriteOrder theirs = OrderOf(*ds.current, name);
-      if (!(*ds.last_written < theirs)) continue;
-      storage::Backend& dst = *o_.destinations.at(name);
-      Result<ObjectInfo> full =
-          ds.current->version_id.empty()
-              ? dst.Stat(work_.key, true, stop_)
-              : dst.StatVersion(work_.key, ds.current->version_id, true, stop_);
-      Status s = full.status();
-      if (full.ok()) {
-        full->key = work_.key;
-        full->version_id = ds.current->version_id;
-        storage::WriteSpec spec = SpecOf(*full, name);
-        s = CopyVersion(o_, dst, dst, *full, work_.key, std::move(spec), stats_, stop_).status();
-      }
-      if (!s.ok()) {
-        stats_.failed.fetch_add(1);
-        obs::Log(obs::Level::kWarn, "keeping the later current version of " + work_.key +
-                                        " at " + name + " failed: " + s.message());
+      if (!ds.current || !ds.last_written || !MayBeLater(*ds.current, name, *ds.last_written)) {
         continue;
       }
-      stats_.restored.fetch_add(1);
+      storage::Backend& dst = *o_.destinations.at(name);
+      Result<std::optional<Ordered>> later = LaterThanOurs(dst, name, ds);
+      if (!later.ok()) {
+        stats_.failed.fetch_add(1);
+        obs::Log(obs::Level::kWarn, "reading the versions of " + work_.key + " at " + name +
+                                        " failed: " + later.status().message());
+        continue;
+      }
+      if (!*later) continue;
+      const Ordered theirs = **later;
+      KeepCurrent(dst, name, theirs.version, theirs.listed);
+      if (!SourceCurrentWasWritten(*ds.last_written)) continue;
+      for (const VersionStatus& r : work_.written_rows) {
+        if (r.source != theirs.order.origin || r.source_version != theirs.order.version) continue;
+        if (r.delete_marker || r.dest_version.empty()) continue;
+        std::optional<std::string> made = KeepCurrent(*o_.source, o_.source_name, r.dest_version);
+        if (made) {
+          VersionStatus moved = r;
+          moved.dest_version = *made;
+          FERRY_RETURN_IF_ERROR(o_.store->Record(moved));
+        }
+        break;
+      }
     }
     return Status::Ok();
+  }
+
+  // Whether `current` (a HEAD reply: an original's time is whole seconds there) may be ordered
+  // after `written`.
+  static bool MayBeLater(const ObjectInfo& current, const std::string& name,
+                         const WriteOrder& written) {
+    WriteOrder bound = OrderOf(current, name);
+    if (!IsReplica(current)) bound.time_ms += 999;
+    return written < bound;
+  }
+
+  // The destination's versions from its newest down to the current one read before this pass
+  // wrote: the latest-ordered one this pass did not make, when it is ordered after `ds`'s last
+  // write. Nothing when the newest version is not this pass's (a write landed after ours: it is
+  // the newest, and the reverse pass orders it), or when nothing there is later.
+  Result<std::optional<Ordered>> LaterThanOurs(storage::Backend& dst, const std::string& name,
+                                               const DestState& ds) {
+    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ListingCursor> cursor,
+                           dst.ListVersions(work_.key, "", ""));
+    std::optional<Ordered> best;
+    bool newest = true;
+    for (int looked = 0; looked < 64; ++looked) {
+      FERRY_ASSIGN_OR_RETURN(const ObjectInfo* e, cursor->Next());
+      if (e == nullptr || e->key != work_.key) break;
+      const bool mine = ds.ours.count(e->version_id) != 0;
+      if (newest && !mine) return std::optional<Ordered>();
+      newest = false;
+      if (!mine && !e->delete_marker) {
+        FERRY_ASSIGN_OR_RETURN(ObjectInfo d,
+                               dst.StatVersion(work_.key, e->version_id, false, stop_));
+        d.key = work_.key;
+        d.version_id = e->version_id;
+        d.mtime = e->mtime;
+        Ordered o{OrderOf(d, name), e->version_id, e->mtime};
+        if (!best || best->order < o.order) best = std::move(o);
+      }
+      if (e->version_id == ds.current->version_id) break;
+    }
+    if (best && *ds.last_written < best->order) return best;
+    return std::optional<Ordered>();
+  }
+
+  // The source's current version is a replica ordered before an original of the source (a
+  // write covered by a replica written at the same time, seen by a pass that had work on the
+  // key): that original is made current again. Only keys this pass wrote are looked at, so a
+  // quiet key costs nothing.
+  Status HealSource() {
+    if (!touched_ || work_.versions.empty()) return Status::Ok();
+    const ObjectInfo& current = work_.versions.back();
+    if (!current.is_latest || current.delete_marker) return Status::Ok();
+    const std::string current_name = VersionName(current);
+    std::optional<Ordered> best;
+    for (const ObjectInfo& v : work_.versions) {
+      if (v.delete_marker || !KnownOriginal(v)) continue;
+      Ordered o{WriteOrder{Millis(v.mtime), o_.source_name, VersionName(v)}, v.version_id,
+                v.mtime};
+      if (!best || best->order < o.order) best = std::move(o);
+    }
+    if (!best || !KnownReplica(current_name)) return Status::Ok();
+    auto it = replica_orders_.find(current_name);
+    WriteOrder current_order;
+    if (it != replica_orders_.end()) {
+      current_order = it->second;
+    } else {
+      Result<ObjectInfo> d = current.version_id.empty()
+                                 ? o_.source->Stat(work_.key, false, stop_)
+                                 : o_.source->StatVersion(work_.key, current.version_id, false,
+                                                          stop_);
+      if (!d.ok()) {
+        stats_.failed.fetch_add(1);
+        obs::Log(obs::Level::kWarn, "reading the current version of " + work_.key + " at " +
+                                        o_.source_name + " failed: " + d.status().message());
+        return Status::Ok();
+      }
+      current_order = OrderOf(*d, o_.source_name);
+    }
+    if (current_order < best->order) {
+      KeepCurrent(*o_.source, o_.source_name, best->version, best->listed);
+    }
+    return Status::Ok();
+  }
+
+  // A version of the source known to be a replica: a pass wrote it here, the store says so, or
+  // its details said so in this pass.
+  bool KnownReplica(const std::string& version) const {
+    if (work_.written_here.count(version) || replica_orders_.count(version)) return true;
+    for (const VersionStatus& r : work_.rows) {
+      if (r.source_version == version && r.state == VersionState::kReplica) return true;
+    }
+    return false;
+  }
+
+  // A version of the source known to be an original: its details said so in this pass, or it
+  // has a row that is not REPLICA.
+  bool KnownOriginal(const ObjectInfo& v) const {
+    const std::string version = VersionName(v);
+    if (originals_.count(version)) return true;
+    if (KnownReplica(version)) return false;
+    for (const VersionStatus& r : work_.rows) {
+      if (r.source_version == version) return true;
+    }
+    return false;
+  }
+
+  // Whether the source's current version is an original this pass ordered as `written`.
+  bool SourceCurrentWasWritten(const WriteOrder& written) const {
+    if (work_.versions.empty()) return false;
+    const ObjectInfo& newest = work_.versions.back();
+    return newest.is_latest && !newest.delete_marker && written.origin == o_.source_name &&
+           written.version == VersionName(newest);
+  }
+
+  // Copies `version` of the key on `b` (location `name`) onto itself as its new current
+  // version, carrying the replica metadata of its original (an original's time is `listed`,
+  // its listing's, when given: a HEAD reply has whole seconds only). Returns the version made
+  // (empty string when unversioned), nullopt after a failure (logged and counted).
+  std::optional<std::string> KeepCurrent(storage::Backend& b, const std::string& name,
+                                         const std::string& version,
+                                         std::chrono::system_clock::time_point listed = {}) {
+    Result<ObjectInfo> full = version.empty() ? b.Stat(work_.key, true, stop_)
+                                              : b.StatVersion(work_.key, version, true, stop_);
+    Status s = full.status();
+    std::optional<std::string> made;
+    if (full.ok()) {
+      full->key = work_.key;
+      full->version_id = version;
+      if (listed.time_since_epoch().count() != 0) full->mtime = listed;
+      storage::WriteSpec spec = SpecOf(*full, name);
+      Result<storage::WriteResult> w =
+          CopyVersion(o_, b, b, *full, work_.key, std::move(spec), stats_, stop_);
+      s = w.status();
+      if (w.ok()) made = w->version_id;
+    }
+    if (!s.ok()) {
+      stats_.failed.fetch_add(1);
+      obs::Log(obs::Level::kWarn, "keeping the later current version of " + work_.key + " at " +
+                                      name + " failed: " + s.message());
+      return std::nullopt;
+    }
+    stats_.restored.fetch_add(1);
+    return made;
   }
 
   const PassOptions& o_;
@@ -319,6 +495,9 @@ class KeyPass {
   PassStats& stats_;
   std::stop_token stop_;
   std::map<std::string, DestState> dest_;
+  std::map<std::string, WriteOrder> replica_orders_;  // replicas of the source read this pass
+  std::set<std::string> originals_;                   // originals of the source read this pass
+  bool touched_ = false;                              // this pass wrote something of the key
 };
 
 }  // namespace

@@ -98,7 +98,11 @@ Status Dispatch(const PassOptions& o, std::vector<KeyWork>& batch, KeyQueue& que
     std::map<std::string_view, KeyWork*> by_key;
     for (KeyWork& w : batch) by_key[w.key] = &w;
     for (VersionStatus& r : rows) by_key.at(r.key)->rows.push_back(std::move(r));
-    for (const VersionStatus& r : written) by_key.at(r.key)->written_here.insert(r.dest_version);
+    for (VersionStatus& r : written) {
+      KeyWork& w = *by_key.at(r.key);
+      w.written_here.insert(r.dest_version);
+      w.written_rows.push_back(std::move(r));
+    }
   }
   for (KeyWork& w : batch) {
     if (!queue.Push(std::move(w))) break;

@@ -16,7 +16,8 @@ struct KeyWork {
   std::string key;
   std::vector<storage::ObjectInfo> versions;  // oldest first
   std::vector<VersionStatus> rows;            // the store's rows of this key (this source)
-  std::set<std::string> written_here;         // source versions a pass wrote (replicas)
+  std::set<std::string> written_here;         // versions of this source a pass wrote here
+  std::vector<VersionStatus> written_rows;    // ... and their COMPLETED rows (other sources)
 };
 
 // Replicates one key's versions to every destination (key.cc). Per-version failures are

@@ -55,8 +55,8 @@ class PassTest : public ::testing::Test {
 
   // Writes `data` as a new version one second after the previous write.
   std::string Write(MemoryBackend& m, std::string_view key, std::string_view data,
-                    storage::Tags tags = {}) {
-    clock_.SleepFor(std::chrono::seconds(1), {});
+                    storage::Tags tags = {}, bool same_second = false) {
+    if (!same_second) clock_.SleepFor(std::chrono::seconds(1), {});
     storage::WriteSpec spec;
     spec.size = data.size();
     spec.metadata["color"] = "blue";
@@ -262,6 +262,83 @@ TEST_F(PassTest, TwoWayConvergesOnTheLatestOriginalWrite) {
       }
     }
   }
+}
+
+// Seconds order writes: a write of a that lands after b's replica reached a, in the same second,
+// is ordered before b's write ("a" < "b" breaks the tie). The pass a -> b then keeps b's write
+// current at b and must make it current at a as well, or each side keeps its own forever.
+TEST_F(PassTest, TwoWayConvergesWhenTheLaterArrivalIsOrderedFirst) {
+  concurrency_ = 1;
+  const RuleSet ab{{OneRule("ab", "b")}}, ba{{OneRule("ba", "a")}};
+  Write(*b_, "k", "b write");
+  PassStats s0;
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s0).ok());  // b's write reaches a
+  ASSERT_EQ(s0.replicated.load(), 1u);
+  Write(*a_, "k", "a write", {}, /*same_second=*/true);  // current at a, ordered before b's
+  PassStats s1, s2;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s1).ok());
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s2).ok());
+  EXPECT_EQ(s1.replicated.load(), 1u);
+  EXPECT_EQ(s1.restored.load(), 2u);  // at b, and at a
+  EXPECT_EQ(s2.replicated.load(), 0u);
+  for (MemoryBackend* m : {a_.get(), b_.get()}) {
+    std::vector<std::byte> data(7);
+    ASSERT_EQ(m->Stat("k", false, {})->size, 7u);
+    ASSERT_TRUE(m->ReadAt("k", 0, data, "", {}).ok());
+    EXPECT_EQ(data, Bytes("b write")) << (m == a_.get() ? "a" : "b");
+  }
+  // A third round changes nothing: converged, and no replica of a replica is made.
+  PassStats s3, s4;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s3).ok());
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s4).ok());
+  EXPECT_EQ(s3.replicated.load() + s3.restored.load(), 0u);
+  EXPECT_EQ(s4.replicated.load() + s4.restored.load(), 0u);
+}
+
+// A user's write at b covered a moment later by a replica ordered before it (a pass keeping an
+// older version current raced the write): the pass b -> a, which replicates the write, finds b's
+// current version ordered before it and makes the write current at b again.
+TEST_F(PassTest, TwoWayHealsAWriteCoveredByAnEarlierReplica) {
+  concurrency_ = 1;
+  const RuleSet ba{{OneRule("ba", "a")}};
+  Write(*a_, "k", "a old");
+  const ObjectInfo a_old = *a_->Stat("k", true, {});
+  Write(*b_, "k", "b newest");
+  {  // the stale copy: a replica of a's older write, made current at b after b's write
+    clock_.SleepFor(std::chrono::milliseconds(10), {});
+    storage::WriteSpec spec;
+    spec.size = 5;
+    MarkReplica(a_old, "a", spec.metadata);
+    ASSERT_TRUE(b_->Put("k", Bytes("a old"), spec, {}).ok());
+  }
+  PassStats stats;
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, stats).ok());
+  EXPECT_EQ(stats.replicated.load(), 1u);  // b's write reached a, and is current there
+  EXPECT_EQ(stats.replicas.load(), 1u);
+  EXPECT_GE(stats.restored.load(), 1u);    // ... and at b again
+  for (MemoryBackend* m : {a_.get(), b_.get()}) {
+    std::vector<std::byte> data(8);
+    ASSERT_EQ(m->Stat("k", false, {})->size, 8u) << (m == a_.get() ? "a" : "b");
+    ASSERT_TRUE(m->ReadAt("k", 0, data, "", {}).ok());
+    EXPECT_EQ(data, Bytes("b newest")) << (m == a_.get() ? "a" : "b");
+  }
+}
+
+TEST(WriteOrderTest, MillisecondsFromListingsAndReplicaMetadata) {
+  ObjectInfo original;
+  original.version_id = "v1";
+  original.mtime = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795369951007));
+  EXPECT_EQ(OrderOf(original, "ra:b/").time_ms, 1795369951007);
+  std::map<std::string, std::string> meta;
+  MarkReplica(original, "ra:b/", meta);
+  EXPECT_EQ(meta.at(kMetaReplicaTime), "1795369951.007");
+  ObjectInfo replica;
+  replica.metadata = meta;
+  EXPECT_EQ(OrderOf(replica, "rb:c/"), OrderOf(original, "ra:b/"));
+  replica.metadata[kMetaReplicaTime] = "1795369951";  // written by an older ferry
+  EXPECT_EQ(OrderOf(replica, "rb:c/").time_ms, 1795369951000);
+  replica.metadata[kMetaReplicaTime] = "1795369951.9";
+  EXPECT_EQ(OrderOf(replica, "rb:c/").time_ms, 1795369951900);
 }
 
 TEST_F(PassTest, LatestModeAndExistingObjectsOff) {

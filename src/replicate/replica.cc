@@ -7,8 +7,30 @@
 namespace ferry::replicate {
 namespace {
 
-int64_t Seconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+int64_t Millis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// "1795369951.916" or "1795369951" (older replicas) in milliseconds; 0 when malformed.
+int64_t ParseTime(std::string_view s) {
+  int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seconds);
+  if (ec != std::errc()) return 0;
+  int64_t ms = 0;
+  int digits = 0;
+  if (end != s.data() + s.size() && *end == '.') {
+    for (++end; end != s.data() + s.size() && digits < 3 && *end >= '0' && *end <= '9'; ++end) {
+      ms = ms * 10 + (*end - '0');
+      ++digits;
+    }
+  }
+  for (; digits < 3; ++digits) ms *= 10;
+  return seconds * 1000 + ms;
+}
+
+std::string FormatTime(int64_t ms) {
+  std::string frac = std::to_string(ms % 1000);
+  return std::to_string(ms / 1000) + "." + std::string(3 - frac.size(), '0') + frac;
 }
 
 std::string VersionName(const storage::ObjectInfo& info) {
@@ -29,11 +51,11 @@ WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_na
       o.version = v->second;
     }
     if (auto t = info.metadata.find(kMetaReplicaTime); t != info.metadata.end()) {
-      std::from_chars(t->second.data(), t->second.data() + t->second.size(), o.time_s);
+      o.time_ms = ParseTime(t->second);
     }
     return o;
   }
-  return WriteOrder{Seconds(info.mtime), std::string(location_name), VersionName(info)};
+  return WriteOrder{Millis(info.mtime), std::string(location_name), VersionName(info)};
 }
 
 void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name,
@@ -41,7 +63,7 @@ void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name
   const WriteOrder o = OrderOf(info, location_name);
   metadata[kMetaReplicaOrigin] = o.origin;
   metadata[kMetaReplicaVersion] = o.version;
-  metadata[kMetaReplicaTime] = std::to_string(o.time_s);
+  metadata[kMetaReplicaTime] = FormatTime(o.time_ms);
 }
 
 }  // namespace ferry::replicate

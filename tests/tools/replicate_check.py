@@ -384,6 +384,20 @@ def two_way():
             S3["rb"].get_object(Bucket=Y, Key=k)["Body"].read() for k in ("w0", "w1", "w2")]
     check("two-way converged: the same current object on both sides for every key", all(same),
           same)
+    for k, ok in zip(("w0", "w1", "w2"), same):
+        if ok:
+            continue
+        for remote, name in (("ra", X), ("rb", Y)):  # what each side holds, newest first
+            print("    %s %s, oldest first:" % (remote, k))
+            for v in versions(remote, name, k):
+                meta = {} if v.get("Marker") else S3[remote].head_object(
+                    Bucket=name, Key=k, VersionId=v["VersionId"])["Metadata"]
+                body = b"<marker>" if v.get("Marker") else S3[remote].get_object(
+                    Bucket=name, Key=k, VersionId=v["VersionId"])["Body"].read()
+                print("      %s %s %s origin=%s version=%s time=%s" % (
+                    v["VersionId"], v["LastModified"].isoformat(), body.decode(),
+                    meta.get("ferry-replica-origin", "-"), meta.get("ferry-replica-version", "-"),
+                    meta.get("ferry-replica-time", "-")))
     # No replica of a replica: every replica names a version that is an original at its origin
     # (the other side, or, for a later version kept current, its own side).
     metas, originals = {}, {}
