@@ -61,7 +61,7 @@ class AbandonedUploadsTest : public ::testing::Test {
   }
   // Records `id` as the job's upload of `key` (what the journal's Begin does).
   void Record(const jobs::ClaimedJob& job, const std::string& key, const std::string& id) {
-    ASSERT_TRUE(store_->SaveUpload(job.lease, {key, id, 5, "", {}}).ok());
+    ASSERT_TRUE(store_->SaveUpload(job.lease, {key, id, 5, "", {}, {}}).ok());
   }
   std::set<std::string> Pending() {
     auto pending = dst_->ListPendingUploads("", {});

@@ -150,6 +150,9 @@ struct UploadCheckpoint {
   // a resume whose source is no longer this one starts over instead of mixing two versions.
   std::string source;
   std::vector<PartCheckpoint> parts;  // ascending part number
+  // An empty upload_id records that an upload is about to be created (SaveUpload); LoadUpload
+  // then says since when (the attempt died before recording the upload id, or is creating it).
+  TimePoint creating_since{};
 };
 
 // A multipart upload that a transfer job started on its run's destination (SaveUpload).
@@ -284,6 +287,8 @@ class JobStore {
   // an unknown job.
   // SaveUpload records a new upload of the job (replacing any earlier one and its parts), and
   // also records it among the uploads ferry started (ListStartedUploads), in one transaction.
+  // With an empty upload_id it records only that the job is about to create one, now (see
+  // transfer/journal.h: how an upload never goes unrecorded).
   virtual Status SaveUpload(const Lease& lease, const UploadCheckpoint& upload) = 0;
   virtual Status SavePart(const Lease& lease, const PartCheckpoint& part) = 0;
   virtual Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job) = 0;

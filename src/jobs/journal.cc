@@ -10,6 +10,7 @@ Result<std::optional<transfer::UploadJournal::Upload>> StoreJournal::Load() {
   u.upload_id = saved->upload_id;
   u.part_size = saved->part_size;
   u.source = saved->source;
+  u.creating_since = saved->creating_since;
   for (const auto& p : saved->parts) u.parts.push_back({p.part_number, p.crc32c, p.size, p.etag});
   return std::optional<Upload>(std::move(u));
 }
@@ -20,6 +21,13 @@ Status StoreJournal::Begin(const std::string& upload_id, uint64_t part_size,
   c.key = key_;
   c.upload_id = upload_id;
   c.part_size = part_size;
+  c.source = source;
+  return Fenced(store_.SaveUpload(lease_, c));
+}
+
+Status StoreJournal::Creating(const std::string& source) {
+  UploadCheckpoint c;
+  c.key = key_;
   c.source = source;
   return Fenced(store_.SaveUpload(lease_, c));
 }

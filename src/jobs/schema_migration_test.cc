@@ -35,6 +35,7 @@ TEST(SchemaMigrationTest, VersionOneGainsStartedUploads) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP TABLE started_uploads; ALTER TABLE uploads DROP COLUMN source;"
+                         " ALTER TABLE uploads DROP COLUMN creating;"
                          " ALTER TABLE runs DROP COLUMN phase;"
                          " ALTER TABLE runs DROP COLUMN continuous;"
                          " ALTER TABLE runs DROP COLUMN rescan_interval;"
@@ -49,7 +50,7 @@ TEST(SchemaMigrationTest, VersionOneGainsStartedUploads) {
   auto claimed = (*store)->Claim("w", std::chrono::seconds(60), 1);
   ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
   EXPECT_EQ((*claimed)[0].job.id, job);
-  ASSERT_TRUE((*store)->SaveUpload((*claimed)[0].lease, {"k", "u1", 5, "", {}}).ok());
+  ASSERT_TRUE((*store)->SaveUpload((*claimed)[0].lease, {"k", "u1", 5, "", {}, {}}).ok());
   auto started = (*store)->ListStartedUploads("dst");
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   ASSERT_EQ(started->size(), 1u);
@@ -60,8 +61,8 @@ TEST(SchemaMigrationTest, VersionOneGainsStartedUploads) {
 }
 
 // A database as ferry left it before components and phases (schema_version with one row,
-// version 3; runs in per-phase states): it opens, becomes component "jobs" version 4, and
-// keeps its runs and jobs, with "scanning" as phase 0 and "deleting" as phase 1 of "running".
+// version 3; runs in per-phase states): it opens, becomes component "jobs" at the latest
+// version, and keeps its runs and jobs, with "scanning" as phase 0 and "deleting" as phase 1 of "running".
 TEST(SchemaMigrationTest, AVersionThreeDatabaseKeepsItsRuns) {
   char tmpl[] = "/tmp/ferry-migration-test-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -130,7 +131,7 @@ TEST(SchemaMigrationTest, AVersionThreeDatabaseKeepsItsRuns) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "jobs");
-  EXPECT_EQ(sqlite3_column_int64(stmt, 1), 4);
+  EXPECT_EQ(sqlite3_column_int64(stmt, 1), 5);  // the latest (schema.cc)
   EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << "one row";
   sqlite3_finalize(stmt);
   sqlite3_close(db);

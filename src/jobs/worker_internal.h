@@ -77,6 +77,7 @@ class StoreJournal : public transfer::UploadJournal {
         key_(std::move(key)),
         on_lost_(std::move(on_lost)) {}
   Result<std::optional<Upload>> Load() override;
+  Status Creating(const std::string& source) override;
   Status Begin(const std::string& upload_id, uint64_t part_size,
                const std::string& source) override;
   Status PartDone(const Part& part) override;

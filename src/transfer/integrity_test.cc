@@ -12,6 +12,7 @@
 
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
+#include "testing/fake_clock.h"
 #include "transfer/memory_fixture.h"
 #include "transfer/sync.h"
 #include "transfer/verify.h"
@@ -462,6 +463,62 @@ TEST(IntegrityTest, ResumeNeverMixesTwoVersionsOfTheSource) {
   EXPECT_EQ(b.uploads_restarted.load(), 0u);
   EXPECT_GT(b.parts_resumed.load(), 0u);
   EXPECT_EQ(dst.Contents("big2"), v1);
+}
+
+// No upload goes unrecorded (journal.h). An attempt killed between creating an upload and
+// recording it left a Creating record: the next attempt aborts the key's uploads started since
+// (less the margin), and only those: another key's, and one started long before, stay.
+TEST(IntegrityTest, AnUploadCreatedButNotRecordedIsAbortedByTheNextAttempt) {
+  ferry::testing::FakeClock clock(std::chrono::system_clock::now() - std::chrono::minutes(5));
+  MemoryBackend src(SmallParts("a"));
+  auto dst_options = SmallParts("b");
+  dst_options.clock = &clock;
+  MemoryBackend dst(dst_options);
+  Put(src, "big", Bytes(30000, 12));
+  auto open_and_leave = [&](const std::string& key) {
+    storage::WriteSpec spec;
+    spec.size = 30000;
+    auto w = dst.OpenChunkWriter(key, spec, 1024, {});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    (*w)->Detach();
+  };
+  open_and_leave("big");  // five minutes ago: not this job's (another tool's, or older)
+  clock.SleepFor(std::chrono::minutes(5), {});
+  auto journal = std::make_shared<MemoryJournal>();
+  journal->upload_ = UploadJournal::Upload{"", 0, "pin", {}, clock.Now()};
+  open_and_leave("big");    // the killed attempt's upload
+  open_and_leave("big-2");  // another key's
+  Stats stats;
+  ASSERT_TRUE(CopyOne(src, dst, Listed(src, "big"), journal, stats).ok());
+  EXPECT_EQ(dst.Contents("big"), Bytes(30000, 12));
+  EXPECT_EQ(stats.uploads_restarted.load(), 1u);
+  auto pending = dst.ListPendingUploads("", {});
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 2u) << "the older upload and the other key's stay";
+  EXPECT_FALSE(journal->upload_.has_value()) << "cleared after the commit";
+}
+
+// A worker whose lease is lost between creating an upload and recording it (Begin fails) aborts
+// it: the job's next holder cannot know it. One that cannot record Creating creates nothing.
+TEST(IntegrityTest, AnUploadThatCannotBeRecordedIsAborted) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  Put(src, "big", Bytes(30000, 13));
+  auto journal = std::make_shared<MemoryJournal>();
+  journal->begin_error = Status::Cancelled("lease lost");
+  Stats stats;
+  EXPECT_EQ(CopyOne(src, dst, Listed(src, "big"), journal, stats).code(), ErrorCode::kCancelled);
+  auto pending = dst.ListPendingUploads("", {});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty()) << "aborted";
+  auto j2 = std::make_shared<MemoryJournal>();
+  j2->creating_error = Status::Cancelled("lease lost");
+  Stats s2;
+  EXPECT_EQ(CopyOne(src, dst, Listed(src, "big"), j2, s2).code(), ErrorCode::kCancelled);
+  pending = dst.ListPendingUploads("", {});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty()) << "nothing created";
+  EXPECT_FALSE(dst.Contents("big").has_value());
 }
 
 // Item 5: an object changed after it was listed fails its pinned read (412); the engine looks

@@ -11,9 +11,16 @@
 // upload of another source version is aborted and the copy starts over: parts of two versions
 // are never mixed. Anything else is re-sent.
 //
+// No upload is ever unknown to the journal: Creating is recorded before the store is asked to
+// create one, Begin right after. An attempt that died in between (a SIGKILL, a lost lease)
+// leaves a Creating record: the next attempt aborts the destination's pending uploads of the
+// key started since then (less a margin for clocks) before it creates its own. A Begin that
+// fails (the lease was lost) aborts the upload just created: no store will ever know it.
+//
 // Thread-safety: PartDone is called concurrently from the workers of one object.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,10 +43,16 @@ class UploadJournal {
     uint64_t part_size = 0;
     std::string source;  // SourcePin() of the source version the parts were read from
     std::vector<Part> parts;
+    // Set (and upload_id empty) when an attempt recorded Creating and not Begin: when it was
+    // about to create an upload.
+    std::chrono::system_clock::time_point creating_since{};
   };
 
   virtual ~UploadJournal() = default;
   virtual Result<std::optional<Upload>> Load() = 0;
+  // Records that an upload of the source version `source` is about to be created (forgetting
+  // any earlier one and its parts). An error means no upload may be created.
+  virtual Status Creating(const std::string& source) = 0;
   // Records a new upload (forgetting any earlier one and its parts) of the source version
   // `source` (SourcePin).
   virtual Status Begin(const std::string& upload_id, uint64_t part_size,

@@ -46,8 +46,14 @@ inline void Put(storage::MemoryBackend& b, const std::string& key, const std::st
 class MemoryJournal : public UploadJournal {
  public:
   Result<std::optional<Upload>> Load() override { return upload_; }
+  Status Creating(const std::string& source) override {
+    if (!creating_error.ok()) return creating_error;
+    upload_ = Upload{"", 0, source, {}, std::chrono::system_clock::now()};
+    return Status::Ok();
+  }
   Status Begin(const std::string& id, uint64_t part_size, const std::string& source) override {
-    upload_ = Upload{id, part_size, source, {}};
+    if (!begin_error.ok()) return begin_error;
+    upload_ = Upload{id, part_size, source, {}, {}};
     return Status::Ok();
   }
   Status PartDone(const Part& part) override {
@@ -59,6 +65,8 @@ class MemoryJournal : public UploadJournal {
     return Status::Ok();
   }
   std::optional<Upload> upload_;
+  Status creating_error;  // returned by Creating / Begin when set (a lost lease)
+  Status begin_error;
 };
 
 // `key` as a listing shows it (no details).

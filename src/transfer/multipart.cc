@@ -155,19 +155,22 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   if (upload.request.journal) {
     FERRY_ASSIGN_OR_RETURN(recorded, upload.request.journal->Load());
   }
+  if (recorded && recorded->upload_id.empty()) {
+    // The last attempt died between creating an upload and recording it.
+    FERRY_RETURN_IF_ERROR(AbortUnrecorded(dst_key, recorded->creating_since, stop));
+    recorded.reset();
+  }
   // Parts of another version of the source (it was overwritten between attempts), or of
   // another layout than the one chosen to reproduce the source's ETag, are never mixed in: that
-  // upload is aborted and the copy starts over.
-  if (recorded && (recorded->source != pin ||
+  // upload is aborted and the copy starts over. So is a server-side copy's (parts copied on the
+  // server are cheap to copy again).
+  if (recorded && (upload.server_side || recorded->source != pin ||
                    (upload.layout_verify && recorded->part_size != upload.part_size))) {
     stats_.uploads_restarted += 1;
-    if (!upload.server_side) {
-      Status aborted =
-          dst_.AbortPendingUpload({dst_key, recorded->upload_id, {}, false}, stop);
-      if (!aborted.ok()) {
-        obs::Log(obs::Level::kWarn, "abort of a stale upload failed",
-                 {{"key", dst_key}, {"error", aborted.message()}});
-      }
+    Status aborted = dst_.AbortPendingUpload({dst_key, recorded->upload_id, {}, false}, stop);
+    if (!aborted.ok()) {
+      obs::Log(obs::Level::kWarn, "abort of a stale upload failed",
+               {{"key", dst_key}, {"error", aborted.message()}});
     }
     recorded.reset();
   }
@@ -215,6 +218,7 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
     }
     return Status::Ok();
   }
+  if (upload.request.journal) FERRY_RETURN_IF_ERROR(upload.request.journal->Creating(pin));
   Result<std::unique_ptr<storage::ChunkWriter>> writer = Status::Internal("not opened");
   Status opened = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
     writer = dst_.OpenChunkWriter(dst_key, s, upload.part_size, stop);
@@ -222,9 +226,33 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   });
   if (!opened.ok()) return opened.WithContext("start upload of " + dst_key);
   upload.writer = std::move(writer).value();
-  if (upload.request.journal && !upload.server_side) {
-    FERRY_RETURN_IF_ERROR(
-        upload.request.journal->Begin(upload.writer->upload_id(), upload.part_size, pin));
+  if (upload.request.journal) {
+    Status begun = upload.request.journal->Begin(upload.writer->upload_id(), upload.part_size, pin);
+    if (!begun.ok()) {
+      // Unrecorded (the lease was lost): no attempt would ever find it again.
+      Status aborted = upload.writer->Abort();
+      upload.writer.reset();
+      if (!aborted.ok()) begun = begun.WithContext("(abort also failed: " + aborted.message() + ")");
+      return begun;
+    }
+  }
+  return Status::Ok();
+}
+
+Status TransferEngine::AbortUnrecorded(const std::string& dst_key,
+                                       std::chrono::system_clock::time_point since,
+                                       std::stop_token stop) {
+  // The store's clock may be behind ours: uploads started a little before the record count.
+  const auto from = since - kUnrecordedUploadMargin;
+  FERRY_ASSIGN_OR_RETURN(std::vector<storage::Backend::PendingUpload> pending,
+                         dst_.ListPendingUploads(dst_key, stop));
+  for (const storage::Backend::PendingUpload& p : pending) {
+    if (p.key != dst_key || p.started < from) continue;
+    Status aborted = dst_.AbortPendingUpload(p, stop);
+    if (!aborted.ok()) return aborted.WithContext("abort unrecorded upload of " + dst_key);
+    stats_.uploads_restarted += 1;
+    obs::Log(obs::Level::kInfo, "aborted an upload an interrupted attempt left unrecorded",
+             {{"key", dst_key}, {"upload", p.upload_id}});
   }
   return Status::Ok();
 }

@@ -353,6 +353,22 @@ TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
   EXPECT_FALSE(loaded->has_value());
   ASSERT_OK(store().ClearUpload(lease));  // nothing to clear is fine
 
+  // About to create an upload: recorded with its time, not among the uploads started.
+  const jobs::TimePoint before = clock_.Now();
+  ASSERT_OK(store().SaveUpload(lease, {"big/key", "", 0, "etag=e2;size=9", {}, {}}));
+  loaded = store().LoadUpload(ids[0]);
+  ASSERT_OK(loaded);
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->upload_id, "");
+  EXPECT_EQ((*loaded)->source, "etag=e2;size=9");
+  EXPECT_GE((*loaded)->creating_since, before - std::chrono::milliseconds(1));  // ms in the store
+  EXPECT_NE((*loaded)->creating_since, jobs::TimePoint{});
+  ASSERT_OK(store().SaveUpload(lease, {"big/key", "upload-3", 8 << 20, "etag=e2;size=9", {}, {}}));
+  loaded = store().LoadUpload(ids[0]);
+  ASSERT_OK(loaded);
+  EXPECT_EQ((*loaded)->creating_since, jobs::TimePoint{}) << "recorded: no longer creating";
+  ASSERT_OK(store().ClearUpload(lease));
+
   EXPECT_CODE(kNotFound, store().SaveUpload(Lease{999999, "w", 1}, {"k", "u", 1, "", {}}));
   EXPECT_CODE(kNotFound, store().SavePart(Lease{999999, "w", 1}, {1, "e", 1, 1}));
   EXPECT_CODE(kNotFound, store().LoadUpload(999999));

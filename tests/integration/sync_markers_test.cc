@@ -194,6 +194,7 @@ class OnePartJournal : public transfer::UploadJournal {
  public:
   explicit OnePartJournal(Upload upload) : upload_(std::move(upload)) {}
   Result<std::optional<Upload>> Load() override { return std::optional<Upload>(upload_); }
+  Status Creating(const std::string&) override { return Status::Ok(); }
   Status Begin(const std::string&, uint64_t, const std::string&) override { return Status::Ok(); }
   Status PartDone(const Part&) override { return Status::Ok(); }
   Status Clear() override { return Status::Ok(); }

@@ -39,17 +39,20 @@ Status SqlJobStore::SaveUpload(const Lease& lease, const UploadCheckpoint& uploa
     const int64_t now = NowMs();
     FERRY_RETURN_IF_ERROR(HoldLease(tx, lease, now));
     FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM parts WHERE job = $1", {job}).status());
+    const bool creating = upload.upload_id.empty();
     FERRY_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO uploads (job, object_key, upload_id, part_size, source)"
-                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (job) DO UPDATE SET"
+        tx.Exec("INSERT INTO uploads (job, object_key, upload_id, part_size, source, creating)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job) DO UPDATE SET"
                 " object_key = excluded.object_key, upload_id = excluded.upload_id,"
-                " part_size = excluded.part_size, source = excluded.source",
+                " part_size = excluded.part_size, source = excluded.source,"
+                " creating = excluded.creating",
                 {job, upload.key, upload.upload_id, static_cast<int64_t>(upload.part_size),
-                 upload.source})
+                 upload.source, creating ? now : int64_t{0}})
             .status());
     for (const PartCheckpoint& part : upload.parts) {
       FERRY_RETURN_IF_ERROR(UpsertPart(tx, job, part));
     }
+    if (creating) return Status::Ok();  // no upload yet: nothing started
     // Recorded with the run's destination, so that the clean-up of abandoned uploads knows
     // this one is ferry's (and whose).
     return tx
@@ -85,7 +88,8 @@ Result<std::optional<UploadCheckpoint>> SqlJobStore::LoadUpload(JobId job) {
     out.reset();
     FERRY_ASSIGN_OR_RETURN(
         SqlRows upload,
-        tx.Exec("SELECT object_key, upload_id, part_size, source FROM uploads WHERE job = $1",
+        tx.Exec("SELECT object_key, upload_id, part_size, source, creating FROM uploads"
+                " WHERE job = $1",
                 {job}));
     if (upload.rows.empty()) return CheckJobExists(tx, job);
     UploadCheckpoint u;
@@ -93,6 +97,9 @@ Result<std::optional<UploadCheckpoint>> SqlJobStore::LoadUpload(JobId job) {
     u.upload_id = CellText(upload.rows[0][1]);
     u.part_size = static_cast<uint64_t>(CellInt(upload.rows[0][2]));
     u.source = CellText(upload.rows[0][3]);
+    if (const int64_t creating = CellInt(upload.rows[0][4]); creating != 0) {
+      u.creating_since = FromMs(creating);
+    }
     FERRY_ASSIGN_OR_RETURN(SqlRows parts,
                            tx.Exec("SELECT part_number, etag, crc32c, size FROM parts"
                                    " WHERE job = $1 ORDER BY part_number",

@@ -90,8 +90,14 @@ Status AddPhasesAndRegions(SqlTx& tx, const Dialect& d) {
   return Status::Ok();
 }
 
+// Version 5: when a job recorded that it was about to create an upload (upload_id still '').
+Status AddUploadCreating(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  return tx.Exec("ALTER TABLE uploads ADD COLUMN creating BIGINT NOT NULL DEFAULT 0").status();
+}
+
 constexpr Migration kMigrations[] = {&CreateTables, &AddStartedUploads, &AddUploadSource,
-                                     &AddPhasesAndRegions};
+                                     &AddPhasesAndRegions, &AddUploadCreating};
 
 }  // namespace
 
