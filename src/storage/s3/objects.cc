@@ -13,6 +13,15 @@ S3Backend::S3Backend(s3::S3Client& client, std::string bucket, std::string prefi
   features_.storage_class = true;
   features_.metadata = true;
   features_.verifies_content_md5 = true;
+  if (client_.IsDirectoryBucket(bucket_)) {
+    // S3 Express One Zone: listings in no order, no start-after, no versions, no object tags,
+    // one storage class (docs/design/s3-express.md).
+    directory_ = true;
+    features_.sorted_listing = false;
+    features_.start_after = false;
+    features_.tags = false;
+    features_.storage_class = false;
+  }
 }
 
 std::string S3Backend::Describe() const { return "s3://" + bucket_ + "/" + prefix_; }
@@ -27,6 +36,10 @@ Status S3Backend::Check(std::stop_token stop) {
 }
 
 Status S3Backend::LearnVersions(std::stop_token stop) {
+  if (directory_) {  // directory buckets keep no versions: nothing to ask
+    features_.versions = false;
+    return Status::Ok();
+  }
   Result<s3::BucketVersioning> versioning = client_.GetBucketVersioning(bucket_, stop);
   if (!versioning.ok()) {
     // A user allowed objects but not the bucket's settings (403), a store without versioning

@@ -14,6 +14,13 @@
 // metadata is stamped after completion (AddMetadataOnCommit: a copy onto itself) removes the
 // version the completion made, so that one write leaves one version.
 //
+// Directory buckets (S3 Express One Zone: the client's IsDirectoryBucket, by the "--x-s3" name
+// suffix or the remote's directory_bucket option): features() say sorted_listing, start_after,
+// tags and storage_class false; LearnVersions says unversioned without asking and
+// ListVersions is kNotSupported; listings send neither start-after (skipped on the client) nor
+// a prefix past its last '/' (the rest filtered here), and are not checked for order;
+// FirstKeyAfter reads the listing whole (Backend's default). Sessions: s3/express.h.
+//
 // Thread-safety: all methods are thread-safe (the client is); cursors and chunk writers follow
 // the Backend contracts. Check(), LearnVersions() and set_list_page_size() change state: call
 // them before sharing the backend between threads.
@@ -106,6 +113,8 @@ class S3Backend : public Backend {
                             bool versioned, std::stop_token stop);
 
   s3::S3Client& client() const { return client_; }
+  // A directory bucket (see above).
+  bool directory() const { return directory_; }
   const std::string& bucket() const { return bucket_; }
   const std::string& prefix() const { return prefix_; }
   std::string FullKey(std::string_view key) const { return prefix_ + std::string(key); }
@@ -116,6 +125,7 @@ class S3Backend : public Backend {
   std::string prefix_;
   Features features_;
   int list_page_size_ = 1000;
+  bool directory_ = false;
 };
 
 // A version id that names one version (not "" and not "null", the unversioned one).
