@@ -276,7 +276,8 @@ std::unique_ptr<ListingCursor> SortListing(std::unique_ptr<ListingCursor> unsort
 Result<std::unique_ptr<ListingCursor>> ListSorted(Backend& backend, std::string_view prefix,
                                                   std::string_view start_after,
                                                   SortOptions options) {
-  FERRY_ASSIGN_OR_RETURN(auto cursor, backend.ListFrom(prefix, start_after));
+  FERRY_ASSIGN_OR_RETURN(auto cursor, start_after.empty() ? backend.List(prefix)
+                                                          : backend.ListFrom(prefix, start_after));
   if (backend.features().sorted_listing) return cursor;
   return SortListing(std::move(cursor), std::move(options));
 }

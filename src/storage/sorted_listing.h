@@ -38,8 +38,9 @@ struct SortOptions {
 // Runs merged at once, at most.
 inline constexpr size_t kMaxRuns = 64;
 
-// `backend`'s listing of `prefix` after `start_after` (ListFrom), in ascending byte order:
-// the cursor of ListFrom itself when features().sorted_listing (options.keep then unused),
+// `backend`'s listing of `prefix` after `start_after` (List when `start_after` is empty, else
+// ListFrom), in ascending byte order: that cursor itself when features().sorted_listing
+// (options.keep then unused),
 // else that listing sorted as described above. Errors: those of ListFrom and its cursor, and
 // kInternal when a temporary file cannot be made or written (disk full).
 Result<std::unique_ptr<ListingCursor>> ListSorted(Backend& backend, std::string_view prefix,
