@@ -119,5 +119,39 @@ TEST_F(S3DirectoryTest, FirstKeyAfterIsTheSmallestOfTheWholeListing) {
   EXPECT_EQ(*first, std::optional<std::string>("c"));
 }
 
+TEST_F(S3DirectoryTest, TagsAreRefusedWithoutARequestOrLeftOutOfChunkedWrites) {
+  WriteSpec spec;
+  spec.size = 1;
+  spec.tags = Tags{{"team", "x"}};
+  const std::string one = "x";
+  EXPECT_EQ(backend_->Put("k", std::as_bytes(std::span(one.data(), 1)), spec, {}).status().code(),
+            ErrorCode::kNotSupported);
+  EXPECT_EQ(backend_->PutTags("k", *spec.tags, {}).code(), ErrorCode::kNotSupported);
+  EXPECT_EQ(transport_.request_count(), 0u);
+
+  // A chunked write sends no x-amz-tagging and reports the tags as not kept.
+  transport_.Push(Session());
+  transport_.Push(FakeReply::Ok(
+      "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>"));
+  spec.size = 0;
+  auto writer = backend_->OpenChunkWriter("big", spec, 5u << 20, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  const auto create = transport_.requests().back();
+  EXPECT_EQ(create.method, "POST");
+  EXPECT_EQ(create.headers.Find("x-amz-tagging"), nullptr);
+  http::Headers etag;
+  etag.Set("ETag", "\"d41d8cd98f00b204e9800998ecf8427e\"");
+  transport_.Push(FakeReply::Ok("", etag));  // UploadPart
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, {}, {}).ok());
+  transport_.Push(FakeReply::Ok(
+      "<CompleteMultipartUploadResult><ETag>\"e-1\"</ETag></CompleteMultipartUploadResult>"));
+  auto done = (*writer)->Commit({});
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE((*writer)->tags_not_kept());
+  for (const auto& r : transport_.requests()) {
+    EXPECT_EQ(r.url.find("tagging"), std::string::npos) << r.url;
+  }
+}
+
 }  // namespace
 }  // namespace ferry::storage

@@ -111,8 +111,14 @@ Result<std::optional<uint64_t>> S3Backend::FirstPartSize(const ObjectInfo& objec
   return std::optional<uint64_t>(head.size);
 }
 
+Status S3Backend::RefuseTagsOfDirectory(const WriteSpec& spec) const {
+  if (!directory_ || !spec.tags || spec.tags->empty()) return Status::Ok();
+  return Status::NotSupported("object tags are not kept by directory bucket " + Describe());
+}
+
 Result<WriteResult> S3Backend::Put(std::string_view key, std::span<const std::byte> data,
                                    const WriteSpec& spec, std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(RefuseTagsOfDirectory(spec));
   s3::ObjectHead reply;
   FERRY_ASSIGN_OR_RETURN(
       std::string etag,
@@ -141,6 +147,9 @@ Status S3Backend::DeleteMany(std::span<const std::string> keys, std::stop_token 
 }
 
 Status S3Backend::PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {
+  if (directory_) {
+    return Status::NotSupported("object tags are not kept by directory bucket " + Describe());
+  }
   return client_.PutObjectTagging(bucket_, FullKey(key), tags, stop);
 }
 

@@ -16,7 +16,9 @@
 //
 // Directory buckets (S3 Express One Zone: the client's IsDirectoryBucket, by the "--x-s3" name
 // suffix or the remote's directory_bucket option): features() say sorted_listing, start_after,
-// tags and storage_class false; LearnVersions says unversioned without asking and
+// tags and storage_class false (a write with tags is kNotSupported, so the engine writes
+// without them and counts them; a chunked write drops them and says tags_not_kept()), PutTags
+// is kNotSupported; LearnVersions says unversioned without asking and
 // ListVersions is kNotSupported; listings send neither start-after (skipped on the client) nor
 // a prefix past its last '/' (the rest filtered here), and are not checked for order;
 // FirstKeyAfter reads the listing whole (Backend's default). Sessions: s3/express.h.
@@ -123,6 +125,10 @@ class S3Backend : public Backend {
   s3::S3Client& client_;
   std::string bucket_;
   std::string prefix_;
+  // kNotSupported when this is a directory bucket and `spec` has tags (it keeps none: the
+  // engine then writes without them and counts them as not kept); OK otherwise.
+  Status RefuseTagsOfDirectory(const WriteSpec& spec) const;
+
   Features features_;
   int list_page_size_ = 1000;
   bool directory_ = false;
