@@ -224,8 +224,10 @@ class SortingCursor : public ListingCursor {
       }
     }
     inner_.reset();  // the store's listing is done: its page buffers go now
-    std::stable_sort(memory_.begin(), memory_.end(), KeyLess);
-    if (runs_.empty()) return Status::Ok();  // one run: served from memory
+    if (runs_.empty()) {  // one run: served from memory
+      std::stable_sort(memory_.begin(), memory_.end(), KeyLess);
+      return Status::Ok();
+    }
     FERRY_RETURN_IF_ERROR(Spill());
     merger_ = std::make_unique<RunMerger>(std::move(runs_));
     return merger_->Start();
