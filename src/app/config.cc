@@ -27,7 +27,7 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
   const std::string where = src + ": [remotes." + name + "]";
   static const char* kKnown[] = {"endpoint", "region", "addressing", "profile",
                                  "access_key_id_env", "secret_access_key_env",
-                                 "session_token_env"};
+                                 "session_token_env", "directory_bucket"};
   for (const auto& [k, v] : t) {
     bool known = false;
     for (const char* want : kKnown) known = known || k.str() == want;
@@ -48,6 +48,12 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
   FERRY_RETURN_IF_ERROR(ReadString(t, "access_key_id_env", r.access_key_id_env, where));
   FERRY_RETURN_IF_ERROR(ReadString(t, "secret_access_key_env", r.secret_access_key_env, where));
   FERRY_RETURN_IF_ERROR(ReadString(t, "session_token_env", r.session_token_env, where));
+  if (const toml::node* n = t.get("directory_bucket")) {
+    if (!n->is_boolean()) {
+      return Status::InvalidArgument(where + ": 'directory_bucket' must be true or false");
+    }
+    r.directory_bucket = n->value<bool>().value_or(false);
+  }
   if (!r.addressing.empty() && r.addressing != "path" && r.addressing != "virtual") {
     return Status::InvalidArgument(where + ": addressing must be \"path\" or \"virtual\"");
   }

@@ -10,6 +10,8 @@
 //   secret_access_key_env = "RA_SECRET"
 //   session_token_env = "RA_TOKEN"      # optional
 //   profile = "name"                    # an AWS profile (~/.aws/credentials, ~/.aws/config)
+//   directory_bucket = true             # S3 Express One Zone directory buckets (default: a
+//                                       # bucket named "*--x-s3" is one; false: never)
 //
 //   [transfer]                          # defaults for command-line options
 //   concurrency = 64                    # a whole number from 1 to 1024
@@ -58,6 +60,9 @@ struct RemoteConfig {
   std::string access_key_id_env;
   std::string secret_access_key_env;
   std::string session_token_env;
+  // The remote's buckets are S3 Express directory buckets (true), never are (false), or are
+  // when named "*--x-s3" (nullopt). See s3/express.h.
+  std::optional<bool> directory_bucket;
 };
 
 struct TransferDefaults {

@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "http/curl_transport.h"
 #include "s3/credentials.h"
+#include "s3/express.h"
 #include "storage/local/local_backend.h"
 #include "storage/s3/s3_backend.h"
 
@@ -48,6 +49,7 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
                                  : " (not defined in " + config.source + ")"));
     }
     const RemoteConfig& rc = it->second;
+    r.options.directory_buckets = rc.directory_bucket;
     profile = rc.profile;
     addressing = rc.addressing;
     r.options.endpoint = rc.endpoint;
@@ -72,7 +74,21 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
     r.options.endpoint = s3::EndpointFromEnvironment();
   }
   const bool custom = !r.options.endpoint.empty();
-  if (!custom) r.options.endpoint = "https://s3." + r.options.region + ".amazonaws.com";
+  const bool directory =
+      r.options.directory_buckets.value_or(s3::HasDirectoryBucketSuffix(loc.bucket));
+  if (!custom && directory) {
+    // S3 Express One Zone: the bucket's zonal endpoint, from the zone id in its name.
+    const std::string zone = s3::DirectoryBucketZone(loc.bucket);
+    if (zone.empty()) {
+      return Status::InvalidArgument(
+          "directory bucket '" + loc.bucket +
+          "' has no zone in its name (BASE--ZONEID--x-s3): give its remote an endpoint");
+    }
+    r.options.endpoint = s3::ZonalEndpoint(zone, r.options.region);
+    addressing = "virtual";
+  } else if (!custom) {
+    r.options.endpoint = "https://s3." + r.options.region + ".amazonaws.com";
+  }
   while (!r.options.endpoint.empty() && r.options.endpoint.back() == '/') {
     r.options.endpoint.pop_back();
   }
@@ -98,7 +114,10 @@ Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
   FERRY_ASSIGN_OR_RETURN(Resolved r, ResolveS3(config_, location));
   const std::string id = r.options.endpoint + "|" + r.options.region + "|" +
                          std::to_string(static_cast<int>(r.options.addressing)) + "|" +
-                         r.creds.access_key_id;
+                         r.creds.access_key_id + "|" +
+                         (r.options.directory_buckets
+                              ? (*r.options.directory_buckets ? "dir" : "general")
+                              : "by-name");
   auto& entry = clients_[id];
   if (!entry) {
     entry = std::make_unique<ClientEntry>();

@@ -36,7 +36,9 @@ std::string JustBefore(std::string_view key) {
 Status FindOnSource(storage::Backend& src, const std::vector<std::string>& keys,
                     std::vector<bool>& present, std::stop_token stop) {
   size_t next = 0;  // keys[next..] are not decided yet
-  if (keys.size() > kStatAtMost) {
+  // The listing is merged with the sorted keys: only a source that lists in byte order (a
+  // directory bucket does not) is listed; otherwise each key is asked for.
+  if (keys.size() > kStatAtMost && src.features().sorted_listing) {
     const KeyRange range{JustBefore(keys.front()), keys.back()};
     FERRY_ASSIGN_OR_RETURN(auto cursor, src.ListFrom(range.SharedPrefix(), range.start_after));
     size_t listed = 0;

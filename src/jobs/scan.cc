@@ -17,9 +17,11 @@
 // planned, and every key the merge has read ahead is above k; so a retry lists from after k
 // and neither loses nor repeats a job.
 #include <cstdio>
+#include <limits>
 
 #include "jobs/worker_internal.h"
 #include "plan/merge.h"
+#include "storage/sorted_listing.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
 #include "obs/log.h"
@@ -248,8 +250,17 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
   // Every key of the range starts with what its two ends share: listing under that prefix lets
   // S3 end the last page of the range instead of a page past it.
   const std::string prefix = range.SharedPrefix();
-  FERRY_ASSIGN_OR_RETURN(auto src, ctx.src->ListFrom(prefix, range.start_after));
-  FERRY_ASSIGN_OR_RETURN(auto dst_list, ctx.dst->ListFrom(prefix, range.start_after));
+  // A side that lists out of order (a directory bucket) is read whole and sorted on disk
+  // (storage/sorted_listing.h), keeping this range's keys only. Its every chunk would list it
+  // whole again, so such a run scans each range in one chunk and never splits (a split probe
+  // reads a whole listing too); hand-offs still bound the jobs held and checkpoint progress.
+  const bool ordered = ctx.src->features().sorted_listing && ctx.dst->features().sorted_listing;
+  storage::SortOptions in_range;
+  in_range.keep = [&range](const storage::ObjectInfo& o) { return range.BeforeEnd(o.key); };
+  FERRY_ASSIGN_OR_RETURN(auto src, storage::ListSorted(*ctx.src, prefix, range.start_after,
+                                                       in_range));
+  FERRY_ASSIGN_OR_RETURN(auto dst_list, storage::ListSorted(*ctx.dst, prefix, range.start_after,
+                                                            in_range));
   // The destination is listed on its own thread while the source is (transfer/prefetch_cursor.h),
   // at most one page ahead of the merge and never past the job's range (whose end only moves
   // down). The source is not: its chunk must end without reading ahead.
@@ -258,7 +269,7 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
   ahead.ends_before = [end = range](const storage::ObjectInfo& o) { return !end.BeforeEnd(o.key); };
   auto dst = std::make_unique<transfer::PrefetchCursor>(std::move(dst_list), std::move(ahead));
   auto checkpoint = [&](const std::string& last, const std::string& next) {
-    if (!control.WantsSplit()) return;
+    if (!ordered || !control.WantsSplit()) return;
     const KeyRange rest{last, range.last};
     std::optional<std::string> split = SplitPoint(ctx, rest, next, options.verbose);
     if (!split) return;
@@ -267,8 +278,9 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
       range.last = *split;
     }
   };
-  BoundedSource bounded_src(*src, range, options.scan_chunk, options.split_check_keys,
-                            checkpoint, stop);
+  BoundedSource bounded_src(*src, range,
+                            ordered ? options.scan_chunk : std::numeric_limits<size_t>::max(),
+                            options.split_check_keys, checkpoint, stop);
   BoundedDestination bounded_dst(*dst, range, stop);
   JobSink sink(ctx, options, more);
   transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,

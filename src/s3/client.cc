@@ -8,6 +8,7 @@
 #include "checksum/checksum.h"
 #include "retry/policy.h"
 #include "s3/client_internal.h"
+#include "s3/express.h"
 #include "s3/sigv4.h"
 #include "s3/time_format.h"
 #include "s3/xml.h"
@@ -91,6 +92,7 @@ std::string_view OperationName(const RequestSpec& spec) {
     if (m == "GET" && HasQuery(q, "versions")) return "ListObjectVersions";
     if (m == "GET" && HasQuery(q, "uploads")) return "ListMultipartUploads";
     if (m == "GET" && HasQuery(q, "versioning")) return "GetBucketVersioning";
+    if (m == "GET" && HasQuery(q, "session")) return "CreateSession";
     if (m == "GET") return "ListObjects";
     if (m == "PUT" && HasQuery(q, "versioning")) return "PutBucketVersioning";
     if (m == "PUT") return "CreateBucket";
@@ -155,28 +157,70 @@ void S3Client::Call::CountReply(S3Client& client, std::string_view operation, in
   }
 }
 
+bool S3Client::IsDirectoryBucket(std::string_view bucket) const {
+  if (bucket.empty()) return false;
+  if (options_.directory_buckets) return *options_.directory_buckets;
+  return HasDirectoryBucketSuffix(bucket);
+}
+
+namespace {
+
+// Requests to a directory bucket that are signed with the account's keys, not the session's.
+bool AccountSigned(std::string_view operation) {
+  return operation == "CreateSession" || operation == "CopyObject" || operation == "HeadBucket";
+}
+
+// A reply that says the session's credentials are no longer good: worth one new session.
+bool SessionRefused(int http_status, std::string_view body) {
+  if (http_status == 403) return true;
+  const std::string code = ParseError(body).code;
+  return code == "ExpiredToken" || code == "InvalidToken";
+}
+
+}  // namespace
+
 Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std::stop_token stop) {
   const S3Options& o = client.options_;
-  const std::string url = BuildUrl(o.endpoint, o.addressing, spec.bucket, spec.key, spec.query);
+  // Directory buckets: zonal endpoints are virtual-hosted only, requests are signed for
+  // s3express, and most carry the bucket's session (s3/express.h).
+  const bool express = client.IsDirectoryBucket(spec.bucket);
+  const std::string url = BuildUrl(o.endpoint, express ? Addressing::kVirtualHost : o.addressing,
+                                   spec.bucket, spec.key, spec.query);
   const bool https = url.starts_with("https://");
   // Hashed once per call, not per attempt: bodies can be large.
   const std::string payload_hash = https && o.unsigned_payload_over_https
                                        ? std::string("UNSIGNED-PAYLOAD")
                                        : checksum::Hex(checksum::Sha256(spec.body));
-  const SigningScope scope{o.region, "s3", /*double_encode_path=*/false};
+  const SigningScope scope{o.region, std::string(express ? kExpressService : "s3"),
+                           /*double_encode_path=*/false};
   const int max_attempts =
       spec.max_attempts > 0 ? spec.max_attempts : std::max(1, o.retry.max_attempts);
   const std::string_view operation = OperationName(spec);
   obs::Histogram& latency = client.metrics_->seconds.WithLabels({operation});
+  const bool session_signed = express && !AccountSigned(operation);
+  bool session_renewed = false;  // after a refusal, once per request
 
   for (int attempt = 1;; ++attempt) {
-    FERRY_ASSIGN_OR_RETURN(const Credentials creds, client.creds_.Get());
     http::HttpRequest request;
     request.method = spec.method;
     request.url = url;
     request.headers = spec.headers;
     request.body = spec.body;
     request.headers.Set("x-amz-content-sha256", payload_hash);
+    Credentials creds;
+    std::string session_token;
+    if (session_signed) {
+      FERRY_ASSIGN_OR_RETURN(
+          creds, client.sessions_->Get(spec.bucket, [&client, stop](std::string_view bucket) {
+            return client.CreateSession(bucket, stop);
+          }));
+      // The session's token goes in its own header, not x-amz-security-token.
+      session_token = std::move(creds.session_token);
+      creds.session_token.clear();
+      request.headers.Set(std::string(kSessionTokenHeader), session_token);
+    } else {
+      FERRY_ASSIGN_OR_RETURN(creds, client.creds_.Get());
+    }
     if (!creds.anonymous()) SignV4(request, payload_hash, creds, scope, client.clock_.Now());
 
     ReplySink sink(spec.sink);
@@ -197,6 +241,13 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
       failure = StatusFromReply(sent->status_code, sink.body(), target);
     } else {
       failure = StatusFromReply(sent->status_code, sink.body(), target);
+      if (session_signed && !session_renewed && SessionRefused(sent->status_code, sink.body())) {
+        // The session expired early or was revoked: one new session, the same attempt again.
+        client.sessions_->Invalidate(spec.bucket, session_token);
+        session_renewed = true;
+        --attempt;
+        continue;
+      }
     }
 
     if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) {

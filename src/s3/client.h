@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -34,6 +35,7 @@
 #include "http/transport.h"
 #include "obs/metrics.h"
 #include "retry/policy.h"
+#include "s3/express.h"
 #include "s3/types.h"
 
 namespace ferry::s3 {
@@ -63,6 +65,11 @@ struct S3Options {
   // Send x-amz-content-sha256: UNSIGNED-PAYLOAD instead of hashing bodies. Honoured only for
   // https endpoints; over http the payload is always signed.
   bool unsigned_payload_over_https = true;
+  // S3 Express directory buckets (s3/express.h): nullopt treats buckets named "*--x-s3" as
+  // directory buckets; true every bucket of this client; false none. Requests to a directory
+  // bucket are signed for "s3express", always virtual-hosted, and (but CreateSession,
+  // CopyObject and HeadBucket) authorized by the bucket's session.
+  std::optional<bool> directory_buckets;
   // Where the client counts its requests (docs/design/observability.md: ferry_s3_*); null means
   // obs::DefaultRegistry(). Must outlive the client.
   obs::Registry* metrics = nullptr;
@@ -77,12 +84,22 @@ class S3Client {
   // Requests sent again after a transient failure, so far (for the run's summary).
   uint64_t retries() const { return retries_->load(std::memory_order_relaxed); }
 
+  // Whether requests to `bucket` take the directory-bucket path (S3Options::directory_buckets).
+  bool IsDirectoryBucket(std::string_view bucket) const;
+  // Directory buckets' sessions created so far (CreateSession requests that succeeded).
+  uint64_t sessions_created() const { return sessions_->created(); }
+
   // Buckets.
   Status HeadBucket(std::string_view bucket, std::stop_token stop = {});
   Status CreateBucket(std::string_view bucket, std::stop_token stop = {});
   Status DeleteBucket(std::string_view bucket, std::stop_token stop = {});
   Status PutBucketVersioning(std::string_view bucket, bool enabled, std::stop_token stop = {});
   Result<BucketVersioning> GetBucketVersioning(std::string_view bucket, std::stop_token stop = {});
+
+  // CreateSession (GET /?session) on a directory bucket, signed with the account's keys.
+  // Callers need not call it: requests to a directory bucket get their session through the
+  // client's ExpressSessions, which calls it.
+  Result<SessionCredentials> CreateSession(std::string_view bucket, std::stop_token stop = {});
 
   // Listing.
   Result<ListPage> ListObjectsV2(const ListRequest& request, std::stop_token stop = {});
@@ -177,6 +194,7 @@ class S3Client {
   Clock& clock_;
   std::unique_ptr<std::atomic<uint64_t>> retries_ = std::make_unique<std::atomic<uint64_t>>(0);
   std::shared_ptr<const Metrics> metrics_;  // families in options_.metrics (client.cc)
+  std::unique_ptr<ExpressSessions> sessions_ = std::make_unique<ExpressSessions>(clock_);
 };
 
 }  // namespace ferry::s3

@@ -18,6 +18,12 @@ struct Credentials {
   bool anonymous() const { return access_key_id.empty(); }
 };
 
+// What CreateSession (S3 Express directory buckets, s3/express.h) handed out.
+struct SessionCredentials {
+  Credentials credentials;  // access key id, secret, session token
+  std::chrono::system_clock::time_point expiration;
+};
+
 enum class Addressing { kPath, kVirtualHost };
 
 // Standard headers S3 stores with an object and returns on GET/HEAD.

@@ -162,6 +162,24 @@ Result<std::string> ParseInitiateMultipartUpload(std::string_view xml) {
   return id;
 }
 
+Result<SessionCredentials> ParseCreateSession(std::string_view xml) {
+  pugi::xml_document doc;
+  FERRY_RETURN_IF_ERROR(Load(doc, xml, "CreateSessionResult"));
+  const pugi::xml_node c = doc.document_element().child("Credentials");
+  SessionCredentials out;
+  out.credentials.access_key_id = Text(c, "AccessKeyId");
+  out.credentials.secret_access_key = Text(c, "SecretAccessKey");
+  out.credentials.session_token = Text(c, "SessionToken");
+  const auto expiration = ParseIso8601(Text(c, "Expiration"));
+  if (out.credentials.access_key_id.empty() || out.credentials.secret_access_key.empty() ||
+      out.credentials.session_token.empty() || !expiration) {
+    return Status::Internal(
+        "CreateSessionResult without AccessKeyId, SecretAccessKey, SessionToken or Expiration");
+  }
+  out.expiration = *expiration;
+  return out;
+}
+
 Result<std::string> ParseCompleteMultipartUpload(std::string_view xml) {
   pugi::xml_document doc;
   FERRY_RETURN_IF_ERROR(Load(doc, xml, "CompleteMultipartUploadResult"));

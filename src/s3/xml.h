@@ -60,6 +60,9 @@ Result<std::string> ParseCopyResult(std::string_view xml);
 Result<Tags> ParseTagging(std::string_view xml);
 // The <Status> of a VersioningConfiguration: Enabled, Suspended, or none (kOff).
 Result<BucketVersioning> ParseVersioningConfiguration(std::string_view xml);
+// CreateSessionResult/Credentials: SessionToken, SecretAccessKey, AccessKeyId and Expiration
+// (ISO 8601); kInternal when one is missing.
+Result<SessionCredentials> ParseCreateSession(std::string_view xml);
 // The per-key failures of a DeleteResult (empty when every key was deleted).
 Result<std::vector<DeleteFailure>> ParseDeleteResult(std::string_view xml);
 // Code and Message of an <Error> document; both empty when the body is not one (e.g. empty).

@@ -65,9 +65,19 @@ Result<std::unique_ptr<ListingCursor>> Backend::ListFrom(std::string_view prefix
 
 Result<std::optional<std::string>> Backend::FirstKeyAfter(std::string_view start_after) {
   FERRY_ASSIGN_OR_RETURN(auto cursor, ListFrom("", start_after));
+  if (!features().sorted_listing) return SmallestKey(*cursor);
   FERRY_ASSIGN_OR_RETURN(const ObjectInfo* o, cursor->Next());
   if (o == nullptr) return std::optional<std::string>();
   return std::optional<std::string>(o->key);
+}
+
+Result<std::optional<std::string>> SmallestKey(ListingCursor& cursor) {
+  std::optional<std::string> smallest;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(const ObjectInfo* o, cursor.Next());
+    if (o == nullptr) return smallest;
+    if (!smallest || o->key < *smallest) smallest = o->key;
+  }
 }
 
 }  // namespace ferry::storage

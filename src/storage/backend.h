@@ -67,6 +67,16 @@ struct Features {
   // lists the versions it kept); false before Check. Memory: when created versioned. Local:
   // never.
   bool versions = false;
+  // List yields keys in ascending byte order. False for an S3 Express directory bucket, whose
+  // ListObjectsV2 answers in no particular order: such a listing is never merge-joined as it
+  // comes; every caller that needs order reads it through storage::ListSorted
+  // (sorted_listing.h), which sorts it with bounded memory, or asks per key.
+  bool sorted_listing = true;
+  // The store itself starts a listing after a key (S3 start-after), so ListFrom and
+  // FirstKeyAfter cost what they skip nothing of. False (directory buckets): ListFrom lists
+  // from the start and skips on the client, and FirstKeyAfter of an unsorted listing reads it
+  // whole; callers that would probe often (scan splits) do not probe such a source.
+  bool start_after = true;
 };
 
 // What a write (Put, ChunkWriter::Commit, CopyFrom) created.
@@ -75,7 +85,8 @@ struct WriteResult {
   std::string version_id;  // the new version; "" when the store keeps no versions
 };
 
-// Streams ObjectInfo in ascending byte order of key (version listings: then newest first).
+// Streams ObjectInfo in ascending byte order of key (version listings: then newest first), or
+// in the store's order where the backend's features().sorted_listing is false.
 // One thread at a time.
 class ListingCursor {
  public:
@@ -191,15 +202,18 @@ class Backend {
     return Status::Ok();
   }
 
-  // All objects whose key starts with `prefix`, in ascending byte order of key.
+  // All objects whose key starts with `prefix`, in ascending byte order of key when
+  // features().sorted_listing, else in the store's order (each key once).
   virtual Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) = 0;
-  // Like List, but only keys strictly greater than `start_after` (a scan resuming at a key).
-  // The default skips on the client; S3 asks the server (start-after).
+  // Like List, but only keys strictly greater than `start_after` (a scan resuming at a key),
+  // in the same order as List. The default skips on the client; S3 asks the server
+  // (start-after) when features().start_after.
   virtual Result<std::unique_ptr<ListingCursor>> ListFrom(std::string_view prefix,
                                                           std::string_view start_after);
-  // The first key strictly greater than `start_after`, or nullopt when there is none: a probe
-  // that splits a listing into ranges. The default takes the first entry of ListFrom; S3 asks
-  // for one key (max-keys=1).
+  // The smallest key strictly greater than `start_after`, or nullopt when there is none: a
+  // probe that splits a listing into ranges. The default takes the first entry of ListFrom
+  // (sorted listings) or the smallest of all its entries (unsorted ones: a whole listing); S3
+  // asks for one key (max-keys=1) where it can.
   virtual Result<std::optional<std::string>> FirstKeyAfter(std::string_view start_after);
   // The size of part 1 of a multipart object whose ETag is "<md5>-N", where the store can
   // tell (AWS: HEAD with partNumber=1); nullopt where it cannot (RGW, local). The engine
@@ -328,5 +342,9 @@ class Backend {
     return Status::NotSupported("tags not supported by " + Describe());
   }
 };
+
+// The smallest key `cursor` yields (reads it to its end); nullopt when it yields none. What
+// FirstKeyAfter answers for a listing in no particular order.
+Result<std::optional<std::string>> SmallestKey(ListingCursor& cursor);
 
 }  // namespace ferry::storage

@@ -7,6 +7,7 @@
 
 #include "obs/log.h"
 #include "plan/merge.h"
+#include "storage/sorted_listing.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
 #include "transfer/progress.h"
@@ -125,8 +126,10 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   result.status = [&]() -> Status {
     // Both sides are listed at once, each on a thread of its own, and compared as their
     // pages arrive (prefetch_cursor.h); the cursors end (and their threads stop) here.
-    FERRY_ASSIGN_OR_RETURN(auto src_list, src.List(options.src_prefix));
-    FERRY_ASSIGN_OR_RETURN(auto dst_list, dst.List(options.src_prefix));
+    // A side whose store lists out of order (a directory bucket) is sorted first, on its
+    // prefetch thread, with bounded memory (storage/sorted_listing.h): never merged as it comes.
+    FERRY_ASSIGN_OR_RETURN(auto src_list, storage::ListSorted(src, options.src_prefix));
+    FERRY_ASSIGN_OR_RETURN(auto dst_list, storage::ListSorted(dst, options.src_prefix));
     PrefetchCursor src_cursor(std::move(src_list));
     PrefetchCursor dst_cursor(std::move(dst_list));
     FERRY_RETURN_IF_ERROR(plan::MergeListings(src_cursor, dst_cursor, planner));

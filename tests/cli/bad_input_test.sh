@@ -55,4 +55,14 @@ check "bad --log-level: one line, exit 2" \
   expect_error 2 "log-level" ferry ls "ra:$A" --log-level loud
 check "bad --log-format: one line, exit 2" \
   expect_error 2 "log-format" "$FERRY_BIN" --log-format xml ls "ra:$A"
+# S3 Express: a directory bucket needs a zone in its name (or an endpoint) to be reached.
+printf '%s\n' '[remotes.ex]' 'region = "us-west-2"' 'directory_bucket = true' \
+  'access_key_id_env = "RA_KEY"' 'secret_access_key_env = "RA_SECRET"' > "$WORK/express.toml"
+check "directory bucket without a zone: one line, exit 2" \
+  expect_error 2 "directory bucket 'nozone' has no zone in its name" \
+  "$FERRY_BIN" --config "$WORK/express.toml" cp "$WORK/src" "ex:nozone/x"
+printf '[remotes.ex]\ndirectory_bucket = "yes"\n' > "$WORK/express-bad.toml"
+check "directory_bucket not a boolean: one line, exit 2" \
+  expect_error 2 "'directory_bucket' must be true or false" \
+  "$FERRY_BIN" --config "$WORK/express-bad.toml" ls "ex:b/"
 finish

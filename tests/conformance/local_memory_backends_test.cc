@@ -14,6 +14,7 @@
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
 #include "storage/memory/memory_backend.h"
+#include "storage/memory/unordered_backend.h"
 
 namespace ferry::conformance {
 namespace {
@@ -72,6 +73,15 @@ BackendFactory VersionedMemoryFactory() {
   return f;
 }
 
+// Lists like an S3 Express directory bucket: out of order, no start-after, no versions.
+BackendFactory UnorderedMemoryFactory() {
+  BackendFactory f;
+  f.name = "UnorderedMemory";
+  f.make = [] { return std::make_unique<storage::UnorderedMemoryBackend>(); };
+  f.lists_versions = false;
+  return f;
+}
+
 BackendFactory LocalFactory() {
   BackendFactory f;
   f.name = "Local";
@@ -85,7 +95,7 @@ BackendFactory LocalFactory() {
 
 INSTANTIATE_TEST_SUITE_P(Stores, BackendConformanceTest,
                          ::testing::Values(MemoryFactory(), VersionedMemoryFactory(),
-                                           LocalFactory()),
+                                           UnorderedMemoryFactory(), LocalFactory()),
                          FactoryName);
 
 TEST(LocalBackendSafetyTest, HostileKeysAreRefusedAndNothingAppearsOutsideTheRoot) {

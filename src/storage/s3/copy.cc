@@ -35,6 +35,7 @@ namespace ferry::storage {
 Result<WriteResult> S3Backend::CopyFromWithSpec(const Backend& source, const ObjectInfo& object,
                                                 std::string_view key, const WriteSpec& spec,
                                                 std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(RefuseTagsOfDirectory(spec));
   const auto* src = dynamic_cast<const S3Backend*>(&source);
   if (src == nullptr || !CanCopyFrom(source)) {
     return Status::NotSupported("server-side copy from " + source.Describe() + " to " +

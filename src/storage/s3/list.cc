@@ -2,7 +2,9 @@
 // held in memory at a time; the next page is fetched when the current one is used up. Keys must
 // advance: a server that ignores start-after (or a continuation token) and serves a page again
 // would otherwise make a scan loop forever, and one that lists out of order would break the
-// merge of two listings; both fail the listing with one clear error.
+// merge of two listings; both fail the listing with one clear error. A directory bucket (S3
+// Express) lists in no order and takes no start-after: its cursor filters instead and never
+// checks order (callers that merge sort it: storage/sorted_listing.h).
 #include "storage/s3/s3_backend.h"
 
 namespace ferry::storage {
@@ -11,15 +13,52 @@ namespace {
 class S3ListingCursor : public ListingCursor {
  public:
   S3ListingCursor(s3::S3Client& client, std::string bucket, std::string root, std::string prefix,
-                  std::string_view start_after, int page_size)
-      : client_(client), bucket_(std::move(bucket)), root_(std::move(root)) {
+                  std::string_view start_after, int page_size, bool directory)
+      : client_(client), bucket_(std::move(bucket)), root_(std::move(root)), directory_(directory) {
     request_.bucket = bucket_;
     request_.prefix = root_ + prefix;
     request_.max_keys = page_size;
-    if (!start_after.empty()) request_.start_after = root_ + std::string(start_after);
+    if (directory_) {
+      // A directory bucket takes neither start-after nor a prefix that does not end in '/':
+      // both are applied here to what it lists, in its own order.
+      wanted_prefix_ = request_.prefix;
+      request_.prefix.resize(request_.prefix.rfind('/') == std::string::npos
+                                 ? 0
+                                 : request_.prefix.rfind('/') + 1);
+      if (!start_after.empty()) skip_through_ = root_ + std::string(start_after);
+    } else if (!start_after.empty()) {
+      request_.start_after = root_ + std::string(start_after);
+    }
   }
 
   Result<const ObjectInfo*> Next() override {
+    if (!directory_) return NextSorted();
+    for (;;) {
+      FERRY_ASSIGN_OR_RETURN(const s3::ListEntry* e, NextEntry());
+      if (e == nullptr) return static_cast<const ObjectInfo*>(nullptr);
+      if (!e->key.starts_with(wanted_prefix_)) continue;
+      if (!skip_through_.empty() && e->key <= skip_through_) continue;
+      return Yield(*e);
+    }
+  }
+
+ private:
+  // The next entry of the store's listing, fetching pages as needed; nullptr at the end.
+  Result<const s3::ListEntry*> NextEntry() {
+    while (index_ >= page_.objects.size()) {
+      if (done_) return static_cast<const s3::ListEntry*>(nullptr);
+      FERRY_ASSIGN_OR_RETURN(page_, client_.ListObjectsV2(request_));
+      index_ = 0;
+      if (page_.truncated && !page_.next_continuation_token.empty()) {
+        request_.continuation_token = page_.next_continuation_token;
+      } else {
+        done_ = true;
+      }
+    }
+    return &page_.objects[index_++];
+  }
+
+  Result<const ObjectInfo*> NextSorted() {
     while (index_ >= page_.objects.size()) {
       if (done_) return static_cast<const ObjectInfo*>(nullptr);
       FERRY_ASSIGN_OR_RETURN(page_, client_.ListObjectsV2(request_));
@@ -44,6 +83,10 @@ class S3ListingCursor : public ListingCursor {
                               last_ + "\"): the server repeats or reorders keys");
     }
     last_ = e.key;
+    return Yield(e);
+  }
+
+  const ObjectInfo* Yield(const s3::ListEntry& e) {
     current_ = ObjectInfo{};
     // Keys below the root prefix only (the request's prefix guarantees it).
     current_.key = e.key.substr(root_.size());
@@ -51,13 +94,15 @@ class S3ListingCursor : public ListingCursor {
     current_.etag = e.etag;
     current_.mtime = e.last_modified;
     current_.storage_class = e.storage_class == "STANDARD" ? "" : e.storage_class;
-    return static_cast<const ObjectInfo*>(&current_);
+    return &current_;
   }
 
- private:
   s3::S3Client& client_;
   std::string bucket_;
   std::string root_;
+  const bool directory_;
+  std::string wanted_prefix_;  // directory buckets: keys must start with it
+  std::string skip_through_;   // directory buckets: keys up to it are skipped
   s3::ListRequest request_;
   s3::ListPage page_;
   size_t index_ = 0;
@@ -75,10 +120,11 @@ Result<std::unique_ptr<ListingCursor>> S3Backend::List(std::string_view prefix) 
 Result<std::unique_ptr<ListingCursor>> S3Backend::ListFrom(std::string_view prefix,
                                                            std::string_view start_after) {
   return std::unique_ptr<ListingCursor>(std::make_unique<S3ListingCursor>(
-      client_, bucket_, prefix_, std::string(prefix), start_after, list_page_size_));
+      client_, bucket_, prefix_, std::string(prefix), start_after, list_page_size_, directory_));
 }
 
 Result<std::optional<std::string>> S3Backend::FirstKeyAfter(std::string_view start_after) {
+  if (directory_) return Backend::FirstKeyAfter(start_after);  // the smallest of a whole listing
   s3::ListRequest request;
   request.bucket = bucket_;
   request.prefix = prefix_;

@@ -105,7 +105,9 @@ class S3ChunkWriter : public ChunkWriter {
         done = *std::move(copied);
       }
     }
-    if (spec_.tags && !spec_.tags->empty()) {
+    if (spec_.tags && !spec_.tags->empty() && backend_.directory()) {
+      tags_not_kept_ = true;  // a directory bucket keeps no object tags: none were sent
+    } else if (spec_.tags && !spec_.tags->empty()) {
       // RGW ignores x-amz-tagging on CreateMultipartUpload: set the tags explicitly.
       Status tagged =
           backend_.client().PutObjectTagging(backend_.bucket(), key_, *spec_.tags, stop);
@@ -182,9 +184,10 @@ Result<std::unique_ptr<ChunkWriter>> S3Backend::OpenChunkWriter(std::string_view
                                                                 std::stop_token stop) {
   (void)part_size;
   std::string full = FullKey(key);
+  s3::WriteOptions options = WriteOptionsFromSpec(spec);
+  if (directory_) options.tags.reset();  // not kept: Commit reports tags_not_kept()
   FERRY_ASSIGN_OR_RETURN(std::string upload_id,
-                         client_.CreateMultipartUpload(bucket_, full, WriteOptionsFromSpec(spec),
-                                                       stop));
+                         client_.CreateMultipartUpload(bucket_, full, options, stop));
   return std::unique_ptr<ChunkWriter>(
       std::make_unique<S3ChunkWriter>(*this, std::move(full), std::move(upload_id), spec));
 }

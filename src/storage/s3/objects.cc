@@ -13,6 +13,15 @@ S3Backend::S3Backend(s3::S3Client& client, std::string bucket, std::string prefi
   features_.storage_class = true;
   features_.metadata = true;
   features_.verifies_content_md5 = true;
+  if (client_.IsDirectoryBucket(bucket_)) {
+    // S3 Express One Zone: listings in no order, no start-after, no versions, no object tags,
+    // one storage class (docs/design/s3-express.md).
+    directory_ = true;
+    features_.sorted_listing = false;
+    features_.start_after = false;
+    features_.tags = false;
+    features_.storage_class = false;
+  }
 }
 
 std::string S3Backend::Describe() const { return "s3://" + bucket_ + "/" + prefix_; }
@@ -27,6 +36,10 @@ Status S3Backend::Check(std::stop_token stop) {
 }
 
 Status S3Backend::LearnVersions(std::stop_token stop) {
+  if (directory_) {  // directory buckets keep no versions: nothing to ask
+    features_.versions = false;
+    return Status::Ok();
+  }
   Result<s3::BucketVersioning> versioning = client_.GetBucketVersioning(bucket_, stop);
   if (!versioning.ok()) {
     // A user allowed objects but not the bucket's settings (403), a store without versioning
@@ -98,8 +111,14 @@ Result<std::optional<uint64_t>> S3Backend::FirstPartSize(const ObjectInfo& objec
   return std::optional<uint64_t>(head.size);
 }
 
+Status S3Backend::RefuseTagsOfDirectory(const WriteSpec& spec) const {
+  if (!directory_ || !spec.tags || spec.tags->empty()) return Status::Ok();
+  return Status::NotSupported("object tags are not kept by directory bucket " + Describe());
+}
+
 Result<WriteResult> S3Backend::Put(std::string_view key, std::span<const std::byte> data,
                                    const WriteSpec& spec, std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(RefuseTagsOfDirectory(spec));
   s3::ObjectHead reply;
   FERRY_ASSIGN_OR_RETURN(
       std::string etag,
@@ -128,6 +147,9 @@ Status S3Backend::DeleteMany(std::span<const std::string> keys, std::stop_token 
 }
 
 Status S3Backend::PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {
+  if (directory_) {
+    return Status::NotSupported("object tags are not kept by directory bucket " + Describe());
+  }
   return client_.PutObjectTagging(bucket_, FullKey(key), tags, stop);
 }
 

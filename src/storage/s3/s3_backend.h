@@ -14,6 +14,15 @@
 // metadata is stamped after completion (AddMetadataOnCommit: a copy onto itself) removes the
 // version the completion made, so that one write leaves one version.
 //
+// Directory buckets (S3 Express One Zone: the client's IsDirectoryBucket, by the "--x-s3" name
+// suffix or the remote's directory_bucket option): features() say sorted_listing, start_after,
+// tags and storage_class false (a write with tags is kNotSupported, so the engine writes
+// without them and counts them; a chunked write drops them and says tags_not_kept()), PutTags
+// is kNotSupported; LearnVersions says unversioned without asking and
+// ListVersions is kNotSupported; listings send neither start-after (skipped on the client) nor
+// a prefix past its last '/' (the rest filtered here), and are not checked for order;
+// FirstKeyAfter reads the listing whole (Backend's default). Sessions: s3/express.h.
+//
 // Thread-safety: all methods are thread-safe (the client is); cursors and chunk writers follow
 // the Backend contracts. Check(), LearnVersions() and set_list_page_size() change state: call
 // them before sharing the backend between threads.
@@ -106,6 +115,8 @@ class S3Backend : public Backend {
                             bool versioned, std::stop_token stop);
 
   s3::S3Client& client() const { return client_; }
+  // A directory bucket (see above).
+  bool directory() const { return directory_; }
   const std::string& bucket() const { return bucket_; }
   const std::string& prefix() const { return prefix_; }
   std::string FullKey(std::string_view key) const { return prefix_ + std::string(key); }
@@ -114,8 +125,13 @@ class S3Backend : public Backend {
   s3::S3Client& client_;
   std::string bucket_;
   std::string prefix_;
+  // kNotSupported when this is a directory bucket and `spec` has tags (it keeps none: the
+  // engine then writes without them and counts them as not kept); OK otherwise.
+  Status RefuseTagsOfDirectory(const WriteSpec& spec) const;
+
   Features features_;
   int list_page_size_ = 1000;
+  bool directory_ = false;
 };
 
 // A version id that names one version (not "" and not "null", the unversioned one).

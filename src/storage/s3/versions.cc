@@ -92,6 +92,7 @@ class S3VersionCursor : public ListingCursor {
 Result<std::unique_ptr<ListingCursor>> S3Backend::ListVersions(std::string_view prefix,
                                                                std::string_view key_marker,
                                                                std::string_view version_marker) {
+  if (directory_) return Backend::ListVersions(prefix, key_marker, version_marker);
   return std::unique_ptr<ListingCursor>(std::make_unique<S3VersionCursor>(
       client_, bucket_, prefix_, prefix, key_marker, version_marker, list_page_size_));
 }

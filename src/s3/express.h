@@ -1,0 +1,89 @@
+// S3 Express One Zone directory buckets: their naming, their zonal endpoints, and the session
+// credentials that authorize requests to them.
+//
+// A directory bucket is named "BASE--ZONEID--x-s3" (e.g. "cache--usw2-az1--x-s3") and served
+// by a zonal endpoint, virtual-hosted only: https://BUCKET.s3express-ZONEID.REGION.amazonaws.com.
+// Requests to it are signed for the service "s3express". Object requests carry short-lived
+// session credentials that CreateSession (GET /?session on the bucket, signed with the
+// account's keys) hands out, about five minutes at a time: signed with the session's keys, the
+// session token in x-amz-s3session-token (not x-amz-security-token). CreateSession itself,
+// CopyObject and HeadBucket are signed with the account's keys.
+//
+// ExpressSessions keeps one session per bucket for an S3Client (s3/client.cc uses it for every
+// request to a directory bucket): created on first use, created again once 80% of its life has
+// passed (a 5-minute session at 4 minutes: a minute before it expires), and dropped when the
+// store answers that it expired (the client then retries that request once with a new one).
+//
+// Thread-safety: ExpressSessions is thread-safe; concurrent requests for a bucket whose session
+// is missing or due wait for one CreateSession instead of each sending one. The functions are
+// pure.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "s3/types.h"
+
+namespace ferry::s3 {
+
+inline constexpr std::string_view kDirectoryBucketSuffix = "--x-s3";
+// The signing service of every request to a directory bucket's zonal endpoint.
+inline constexpr std::string_view kExpressService = "s3express";
+// The header that carries a session token.
+inline constexpr std::string_view kSessionTokenHeader = "x-amz-s3session-token";
+
+// True when `bucket` ends with "--x-s3" (AWS refuses that suffix for other buckets).
+bool HasDirectoryBucketSuffix(std::string_view bucket);
+// The zone id of "BASE--ZONEID--x-s3" ("usw2-az1"); "" when `bucket` is not of that shape.
+std::string DirectoryBucketZone(std::string_view bucket);
+// "https://s3express-ZONEID.REGION.amazonaws.com": the endpoint a client addresses the bucket
+// through as a virtual host (BUCKET.s3express-ZONEID.REGION.amazonaws.com).
+std::string ZonalEndpoint(std::string_view zone, std::string_view region);
+
+class ExpressSessions {
+ public:
+  // Sends CreateSession for a bucket.
+  using CreateFn = std::function<Result<SessionCredentials>(std::string_view bucket)>;
+
+  // `clock` (not owned) tells when a session is due; must outlive this.
+  explicit ExpressSessions(Clock& clock) : clock_(clock) {}
+
+  // The session credentials for `bucket`: the cached session while it is not due, else a new
+  // one from `create` (called by one thread at a time per bucket; the others wait and use its
+  // result). Errors: those of `create` (nothing is cached then).
+  Result<Credentials> Get(std::string_view bucket, const CreateFn& create);
+  // Forgets `bucket`'s session if its token is still `token` (the store said it expired), so
+  // that the next Get creates one; a session created meanwhile by another thread is kept.
+  void Invalidate(std::string_view bucket, std::string_view token);
+  // Sessions created so far (for tests and logs).
+  uint64_t created() const;
+
+ private:
+  struct Entry {
+    std::mutex mu;  // held while a CreateSession for the bucket is in flight
+    bool valid = false;
+    Credentials credentials;
+    std::chrono::system_clock::time_point refresh_at;  // GUARDED_BY(mu)
+  };
+  std::shared_ptr<Entry> EntryFor(std::string_view bucket);
+
+  Clock& clock_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries_;  // GUARDED_BY(mu_)
+  uint64_t created_ = 0;                                               // GUARDED_BY(mu_)
+};
+
+// When a session received at `now` that expires at `expiration` is to be replaced: after 80%
+// of its life. A session that looks expired already (clocks apart) is used for a minute at
+// most, or until the store refuses it. Pure.
+std::chrono::system_clock::time_point SessionRefreshTime(
+    std::chrono::system_clock::time_point now, std::chrono::system_clock::time_point expiration);
+
+}  // namespace ferry::s3
