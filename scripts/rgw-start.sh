@@ -6,6 +6,7 @@
 #
 #   eval "$(bash scripts/rgw-start.sh)"      # start (or find running) and load S3_* variables
 #   bash scripts/rgw-start.sh --status       # no side effects: exit 0 + info if running, else 1
+#   bash scripts/rgw-start.sh --revive       # restart a gateway that died (monitor and OSD up)
 #   bash scripts/rgw-stop.sh                 # stop it (same environment variables)
 #
 # Idempotent: if the cluster under $RGW_DIR is already up and the S3 ports answer, it only prints
@@ -35,8 +36,9 @@ MODE=start
 case ${1:-} in
   "") ;;
   --status) MODE=status ;;
+  --revive) MODE=revive ;;
   -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--status]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--status|--revive]" >&2; exit 2 ;;
 esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -90,6 +92,17 @@ print_info() {
 }
 
 port_answers() { curl -s -o /dev/null -m 2 "http://127.0.0.1:$1/"; }
+zargs() { echo "--rgw-realm realm-$1 --rgw-zonegroup region-$1 --rgw-zone zone-$1"; }
+start_rgw() { # $1 = a|b  $2 = port
+  local id=$1 port=$2
+  mkdir -p "$RGW_DIR/rgw.$id"
+  $CEPH auth get-or-create "client.rgw.$id" mon 'allow rw' osd 'allow rwx' mgr 'allow rw' \
+    > "$RGW_DIR/rgw.$id/keyring"
+  # shellcheck disable=SC2046
+  radosgw -c "$CONF" -n "client.rgw.$id" --keyring "$RGW_DIR/rgw.$id/keyring" \
+    --rgw-frontends "beast endpoint=127.0.0.1:$port" $(zargs "$id")
+}
+
 # something accepts TCP connections on 127.0.0.1:$1 (any protocol: also catches the monitor ports)
 port_busy() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 # the pid file names a live process that was started with our ceph.conf (guards against pid reuse)
@@ -114,6 +127,27 @@ fi
 if [ "$MODE" = status ]; then
   log "not running under $RGW_DIR (RGW_INSTANCES=$RGW_INSTANCES)"
   exit 1
+fi
+if [ "$MODE" = revive ]; then
+  # a gateway that crashed (RGW 16 has segfaulted once under a test's DeleteObjects) is started
+  # again on the same cluster; its buckets and users are the cluster's and are all still there
+  if ! { [ -f "$CONF" ] && pid_alive "$RGW_DIR/run/mon.a.pid" && pid_alive "$RGW_DIR/run/osd.0.pid"; }; then
+    log "cannot revive: no running cluster under $RGW_DIR"
+    exit 1
+  fi
+  ids="a:$RGW_PORT"
+  [ "$RGW_INSTANCES" = 2 ] && ids="$ids b:$RGW_PORT_B"
+  for ip in $ids; do
+    id=${ip%%:*} port=${ip#*:}
+    port_answers "$port" && continue
+    log "RGW $id does not answer on $port: starting it again"
+    start_rgw "$id" "$port"
+    for _ in $(seq 1 240); do port_answers "$port" && break; sleep 0.5; done
+    port_answers "$port" || { log "RGW $id did not come back (see $RGW_DIR/log/client.rgw.$id.log)"; exit 1; }
+  done
+  print_info
+  echo "RGW_STARTED=0"
+  exit 0
 fi
 if [ -d "$RGW_DIR" ]; then
   # only wipe a directory that is empty or was made by this script: a mistyped RGW_DIR must not
@@ -284,7 +318,6 @@ log "osd.0 up after $(elapsed)s"
 # (RGW_SC_SEPARATE_POOLS=1 gives each class its own pool, as a real deployment would).
 STORAGE_CLASSES=${RGW_STORAGE_CLASSES:-STANDARD_IA ONEZONE_IA INTELLIGENT_TIERING GLACIER DEEP_ARCHIVE GLACIER_IR REDUCED_REDUNDANCY}
 
-zargs() { echo "--rgw-realm realm-$1 --rgw-zonegroup region-$1 --rgw-zone zone-$1"; }
 
 setup_zone() { # $1 = a|b  $2 = port
   local id=$1 port=$2 zg=region-$1 zone=zone-$1 def=()
@@ -308,16 +341,6 @@ setup_zone() { # $1 = a|b  $2 = port
   # (not yet running) gateway over HTTP
   # shellcheck disable=SC2046
   $ADMIN $(zargs "$id") period update --commit >/dev/null
-}
-
-start_rgw() { # $1 = a|b  $2 = port
-  local id=$1 port=$2
-  mkdir -p "$RGW_DIR/rgw.$id"
-  $CEPH auth get-or-create "client.rgw.$id" mon 'allow rw' osd 'allow rwx' mgr 'allow rw' \
-    > "$RGW_DIR/rgw.$id/keyring"
-  # shellcheck disable=SC2046
-  radosgw -c "$CONF" -n "client.rgw.$id" --keyring "$RGW_DIR/rgw.$id/keyring" \
-    --rgw-frontends "beast endpoint=127.0.0.1:$port" $(zargs "$id")
 }
 
 wait_port() { # $1 port $2 name
