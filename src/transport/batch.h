@@ -9,8 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
-#include <vector>
 
 namespace ferry::transport {
 
@@ -23,20 +21,22 @@ class Batcher {
  public:
   explicit Batcher(BatchLimits limits) : limits_(limits) {}
 
-  // Adds one object (its index in the caller's order, its size). Returns the batch that was
-  // closed to make room for it, if any (the indexes of its objects, in order). A batch is
-  // thus returned when the object after it arrives, or by Flush.
-  std::optional<std::vector<size_t>> Add(size_t index, uint64_t size);
-  // Closes the batch in the making, if it holds anything.
-  std::optional<std::vector<size_t>> Flush();
+  // Whether the batch in the making must be closed before an object of `size` joins it: it
+  // holds max_objects objects or max_bytes bytes already, or would pass max_bytes with it
+  // (so an object as large as a whole batch goes alone). Never for an empty batch.
+  bool ClosesBefore(uint64_t size) const;
+  // The object joins the batch in the making.
+  void Add(uint64_t size);
+  // The batch was closed: the next object starts a new one.
+  void Reset();
 
-  size_t pending_objects() const { return open_.size(); }
-  uint64_t pending_bytes() const { return open_bytes_; }
+  size_t objects() const { return objects_; }
+  uint64_t bytes() const { return bytes_; }
 
  private:
   BatchLimits limits_;
-  std::vector<size_t> open_;
-  uint64_t open_bytes_ = 0;
+  size_t objects_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace ferry::transport

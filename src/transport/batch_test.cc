@@ -10,10 +10,17 @@ namespace {
 std::vector<std::vector<size_t>> Cut(const std::vector<uint64_t>& sizes, BatchLimits limits) {
   Batcher b(limits);
   std::vector<std::vector<size_t>> out;
+  std::vector<size_t> open;
   for (size_t i = 0; i < sizes.size(); ++i) {
-    if (auto batch = b.Add(i, sizes[i])) out.push_back(*batch);
+    if (b.ClosesBefore(sizes[i])) {
+      out.push_back(open);
+      open.clear();
+      b.Reset();
+    }
+    b.Add(sizes[i]);
+    open.push_back(i);
   }
-  if (auto batch = b.Flush()) out.push_back(*batch);
+  if (!open.empty()) out.push_back(open);
   return out;
 }
 
@@ -40,7 +47,7 @@ TEST(BatcherTest, EmptyObjectsCountTowardTheObjectLimitOnly) {
   const std::vector<std::vector<size_t>> want = {{0, 1}, {2, 3}};
   EXPECT_EQ(out, want);
   Batcher b({.max_bytes = 10, .max_objects = 10});
-  EXPECT_FALSE(b.Flush().has_value());
+  EXPECT_FALSE(b.ClosesBefore(1000));  // an empty batch takes any object
 }
 
 }  // namespace
