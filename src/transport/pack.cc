@@ -26,6 +26,22 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   return h;
 }
 
+namespace {
+
+// A GET or HEAD gives the modification time in whole seconds (Last-Modified), a listing in
+// milliseconds: the listing's is kept (as a plain copy keeps it) when it is the same second.
+void KeepListedTime(const storage::ObjectInfo& listed, storage::ObjectInfo& object) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  if (object.metadata.count(storage::kMetaMtime) != 0) return;
+  if (duration_cast<seconds>(listed.mtime.time_since_epoch()) ==
+      duration_cast<seconds>(object.mtime.time_since_epoch())) {
+    object.mtime = listed.mtime;
+  }
+}
+
+}  // namespace
+
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop) {
@@ -62,6 +78,7 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       FERRY_RETURN_IF_ERROR(object.status().WithContext(listed.key));
       object->key = listed.key;
       object->size = buffer.size();
+      KeepListedTime(listed, *object);
       archive::StringChunkSource body(
           std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
       archive::EntryHeader h = HeaderOf(*object);
@@ -76,6 +93,7 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       }
       FERRY_RETURN_IF_ERROR(object.status().WithContext(listed.key));
       object->key = listed.key;
+      KeepListedTime(listed, *object);
       archive::BackendChunkSource body(src, *object, stop);
       archive::EntryHeader h = HeaderOf(*object);
       h.destinations = options.destinations;

@@ -30,6 +30,18 @@ std::string ArchiveKey(const RunContext& run, JobId job) {
   return name;
 }
 
+// An earlier attempt that died mid-archive left its multipart upload open on staging: the key
+// is this job's alone, so every pending upload of it is that attempt's (best effort: a failure
+// costs only storage until the bucket's lifecycle rules end it).
+void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
+                         std::stop_token stop) {
+  auto pending = staging.ListPendingUploads(key, stop);
+  if (!pending.ok()) return;
+  for (const auto& upload : *pending) {
+    if (upload.key == key) (void)staging.AbortPendingUpload(upload, stop);
+  }
+}
+
 class PackHandler : public JobHandler {
  public:
   std::string_view name() const override { return kPackKind; }
@@ -56,6 +68,7 @@ class PackHandler : public JobHandler {
     transport::PackOptions o;
     o.writer.level = t.level;
     if (!t.region.empty()) o.destinations = {t.region};
+    if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
     auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel);
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
     auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
