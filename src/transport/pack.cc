@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "archive/backend_io.h"
+#include "transport/prefetch.h"
 
 namespace ferry::transport {
 
@@ -26,62 +27,30 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   return h;
 }
 
-namespace {
-
-// A GET or HEAD gives the modification time in whole seconds (Last-Modified), a listing in
-// milliseconds: the listing's is kept (as a plain copy keeps it) when it is the same second.
-void KeepListedTime(const storage::ObjectInfo& listed, storage::ObjectInfo& object) {
-  using std::chrono::duration_cast;
-  using std::chrono::seconds;
-  if (object.metadata.count(storage::kMetaMtime) != 0) return;
-  if (duration_cast<seconds>(listed.mtime.time_since_epoch()) ==
-      duration_cast<seconds>(object.mtime.time_since_epoch())) {
-    object.mtime = listed.mtime;
-  }
-}
-
-}  // namespace
-
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(sink, options.writer));
   const bool with_tags = src.features().tags;
   PackResult result;
-  std::vector<std::byte> buffer;
-  for (const storage::ObjectInfo& listed : objects) {
+  Prefetcher ahead(src, objects, options.whole_read_limit, options.read_threads,
+                   options.read_window, stop);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const storage::ObjectInfo& listed = objects[i];
     if (stop.stop_requested()) return Status::Cancelled("pack cancelled");
     if (!listed.unreadable.empty()) {
       return Status::Unavailable(listed.key + ": " + listed.unreadable);
     }
     Status s;
     if (listed.size <= options.whole_read_limit) {
-      // One GET gives the bytes and every detail (tags too when the object has any). Not
-      // pinned to the listed ETag: what is read is what the entry describes.
-      buffer.resize(listed.size);
-      auto object = src.ReadObject(listed.key, buffer, "", stop);
-      if (!object.ok() && object.status().code() == ErrorCode::kNotFound) {
+      ReadObject r = ahead.Take(i);
+      if (r.vanished) {
         ++result.vanished;
         continue;
       }
-      if (!object.ok() && object.status().code() == ErrorCode::kDataLoss) {
-        // The object changed size since it was listed: read its current version.
-        auto now = src.Stat(listed.key, false, stop);
-        if (!now.ok() && now.status().code() == ErrorCode::kNotFound) {
-          ++result.vanished;
-          continue;
-        }
-        FERRY_RETURN_IF_ERROR(now.status().WithContext(listed.key));
-        buffer.resize(now->size);
-        object = src.ReadObject(listed.key, buffer, now->etag, stop);
-      }
-      FERRY_RETURN_IF_ERROR(object.status().WithContext(listed.key));
-      object->key = listed.key;
-      object->size = buffer.size();
-      KeepListedTime(listed, *object);
-      archive::StringChunkSource body(
-          std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
-      archive::EntryHeader h = HeaderOf(*object);
+      FERRY_RETURN_IF_ERROR(r.status);
+      archive::StringChunkSource body(r.bytes);
+      archive::EntryHeader h = HeaderOf(r.object);
       h.destinations = options.destinations;
       s = writer->Add(h, body);
     } else {
@@ -93,7 +62,11 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       }
       FERRY_RETURN_IF_ERROR(object.status().WithContext(listed.key));
       object->key = listed.key;
-      KeepListedTime(listed, *object);
+      if (object->metadata.count(storage::kMetaMtime) == 0 &&
+          std::chrono::duration_cast<std::chrono::seconds>(listed.mtime.time_since_epoch()) ==
+              std::chrono::duration_cast<std::chrono::seconds>(object->mtime.time_since_epoch())) {
+        object->mtime = listed.mtime;  // the listing's milliseconds, as a plain copy keeps them
+      }
       archive::BackendChunkSource body(src, *object, stop);
       archive::EntryHeader h = HeaderOf(*object);
       h.destinations = options.destinations;

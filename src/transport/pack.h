@@ -3,9 +3,10 @@
 // class, modification time, ferry's CRC32C) into one ferry archive (src/archive) written to a
 // ByteSink: the pack job (jobs/kinds/pack_kind.cc) gives it a BackendSink on the staging
 // location, so the archive appears there only once complete. Small objects are read whole with
-// their details in one GET; larger ones are read in ranged reads pinned to the ETag their Stat
-// saw, so that no object is ever held whole in memory. Incompressible entries are stored raw by
-// the archive writer (docs/design/archive.md).
+// their details in one GET, ahead of the writer on a few threads (prefetch.h); larger ones are
+// read in ranged reads pinned to the ETag their Stat saw, so that no object is ever held whole
+// in memory. Incompressible entries are stored raw by the archive writer
+// (docs/design/archive.md).
 //
 // Errors: a source object that is gone since it was listed is left out (counted in `vanished`);
 // any other failure of the source or sink (a 412 of an object changed mid-read included) fails
@@ -33,6 +34,10 @@ struct PackOptions {
   std::vector<std::string> destinations;
   // Objects up to this size are read whole with their details in one request.
   uint64_t whole_read_limit = 1ull << 20;
+  // Small objects are read ahead of the writer on this many threads, at most `read_window`
+  // of them at once (memory: read_window x whole_read_limit at most).
+  int read_threads = 16;
+  size_t read_window = 32;
 };
 
 struct PackResult {

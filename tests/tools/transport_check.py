@@ -45,7 +45,11 @@ S3 = {
 BUCKETS = []
 
 
+T0 = time.time()
+
+
 def check(what, ok, detail=""):
+    print("[%5.1fs] " % (time.time() - T0) if os.environ.get("TR_TIMES") else "", end="")
     print(("ok   - " if ok else "FAIL - ") + what + ("" if ok or not detail else ": " + str(detail)))
     if not ok:
         FAILS.append(what)
