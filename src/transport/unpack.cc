@@ -1,7 +1,14 @@
 #include "transport/unpack.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "archive/backend_io.h"
 #include "archive/reader.h"
@@ -115,6 +122,152 @@ storage::WriteSpec SpecOf(const archive::Entry& e, const storage::Features& dst,
   return spec;
 }
 
+namespace {
+
+// The writes of one unpack: small entries, decoded and checked by the caller's thread, are
+// written by `threads` writer threads; the watermark is the first entry not known written.
+class Writers {
+ public:
+  struct Task {
+    uint64_t index = 0;
+    const archive::Entry* entry = nullptr;
+    std::string bytes;
+    bool check = false;  // may have been written by the crashed attempt: look first
+  };
+
+  Writers(storage::Backend& dst, const UnpackOptions& options, uint64_t start,
+          std::stop_token stop)
+      : dst_(dst), options_(options), watermark_(start), stop_(std::move(stop)) {
+    for (int i = 0; i < std::max(1, options.threads); ++i) {
+      threads_.emplace_back([this] { Loop(); });
+    }
+  }
+  ~Writers() { Stop(); }
+
+  // Waits until entry `index` of `size` bytes may start: within the window past the recorded
+  // watermark and the byte budget, recording the watermark whenever it moved on meanwhile.
+  Status WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal, uint64_t entries) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (!error_.ok()) return error_;
+      if (stop_.stop_requested()) return Status::Cancelled("unpack cancelled");
+      if (watermark_ >= recorded_ + options_.checkpoint_every ||
+          (index >= recorded_ + options_.window && watermark_ > recorded_)) {
+        const uint64_t mark = watermark_;
+        lock.unlock();
+        FERRY_RETURN_IF_ERROR(journal.Record(mark, entries, false));
+        lock.lock();
+        recorded_ = std::max(recorded_, mark);
+        continue;
+      }
+      const bool in_window = index < recorded_ + options_.window;
+      const bool bytes_ok = queued_bytes_ == 0 || queued_bytes_ + size <= options_.max_bytes;
+      if (in_window && bytes_ok) return Status::Ok();
+      cv_.wait(lock);
+    }
+  }
+
+  void Push(Task task) {
+    std::lock_guard lock(mu_);
+    queued_bytes_ += task.bytes.size();
+    queue_.push_back(std::move(task));
+    cv_.notify_all();
+  }
+
+  void Done(uint64_t index) {
+    std::lock_guard lock(mu_);
+    done_.insert(index);
+    while (!done_.empty() && *done_.begin() == watermark_) {
+      done_.erase(done_.begin());
+      ++watermark_;
+    }
+    cv_.notify_all();
+  }
+
+  void Fail(Status s) {
+    std::lock_guard lock(mu_);
+    if (error_.ok()) error_ = std::move(s);
+    cv_.notify_all();
+  }
+
+  // Waits for every queued write; returns the first failure.
+  Status Finish() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return (queue_.empty() && busy_ == 0) || !error_.ok(); });
+    return error_;
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      cv_.notify_all();
+    }
+    threads_.clear();  // joins
+  }
+
+  std::atomic<uint64_t> written{0}, bytes_written{0}, already_present{0};
+
+ private:
+  void Loop() {
+    for (;;) {
+      Task t;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        t = std::move(queue_.front());
+        queue_.pop_front();
+        ++busy_;
+      }
+      Status s = Write(t);
+      {
+        std::lock_guard lock(mu_);
+        --busy_;
+        queued_bytes_ -= t.bytes.size();
+      }
+      if (!s.ok()) {
+        Fail(s.WithContext(t.entry->header.key));
+      } else {
+        Done(t.index);
+      }
+    }
+  }
+
+  Status Write(const Task& t) {
+    if (t.check) {
+      FERRY_ASSIGN_OR_RETURN(bool there, AlreadyThere(dst_, *t.entry, stop_));
+      if (there) {
+        ++already_present;
+        return Status::Ok();
+      }
+    }
+    const storage::WriteSpec spec = SpecOf(*t.entry, dst_.features(), options_.storage_class);
+    FERRY_RETURN_IF_ERROR(dst_.Put(t.entry->header.key, checksum::AsBytes(t.bytes), spec, stop_)
+                              .status());
+    ++written;
+    bytes_written += t.bytes.size();
+    return Status::Ok();
+  }
+
+  storage::Backend& dst_;
+  const UnpackOptions& options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;       // GUARDED_BY(mu_)
+  uint64_t queued_bytes_ = 0;    // GUARDED_BY(mu_): of tasks queued or being written
+  int busy_ = 0;                 // GUARDED_BY(mu_)
+  std::set<uint64_t> done_;      // GUARDED_BY(mu_): written entries above the watermark
+  uint64_t watermark_;           // GUARDED_BY(mu_)
+  uint64_t recorded_ = 0;        // GUARDED_BY(mu_): the watermark the journal holds
+  Status error_;                 // GUARDED_BY(mu_)
+  bool stopping_ = false;        // GUARDED_BY(mu_)
+  std::stop_token stop_;
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace
+
 Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string& key,
                                    storage::Backend& dst, UnpackJournal& journal,
                                    const UnpackOptions& options, std::stop_token stop) {
@@ -132,42 +285,73 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   auto reader = archive::Reader::Open(source);
   if (!reader.ok()) return reader.status().WithContext("staged archive " + key);
   const auto& entries = (*reader)->entries();
-  result.entries = entries.size();
+  const uint64_t n = entries.size();
+  result.entries = n;
   result.archive_bytes = info->size;
-  const uint64_t start = std::min<uint64_t>(mark.value_or(0), entries.size());
-  // Entries past the watermark may have been written by the crashed attempt: look first.
-  bool checking = mark.has_value();
-  uint64_t since_record = 0;
-  for (uint64_t i = start; i < entries.size(); ++i) {
-    if (stop.stop_requested()) return Status::Cancelled("unpack cancelled");
+  if (!mark.has_value()) {
+    // Started: from now on an attempt may have written entries the journal does not show.
+    FERRY_RETURN_IF_ERROR(journal.Record(0, n, false));
+  }
+  const uint64_t start = std::min<uint64_t>(mark.value_or(0), n);
+  // Entries within the window past the watermark may have been written by a crashed attempt
+  // (and only those: no attempt starts an entry beyond it): each is looked at first.
+  const uint64_t check_end = mark.has_value() ? start + options.window : 0;
+  Writers writers(dst, options, start, stop);
+  Status failed;
+  for (uint64_t i = start; i < n && failed.ok(); ++i) {
     const archive::Entry& e = entries[i];
     if (!MeantFor(e.header, options.region)) {
       ++result.other_regions;
+      writers.Done(i);
       continue;
     }
-    if (checking) {
-      FERRY_ASSIGN_OR_RETURN(bool there, AlreadyThere(dst, e, stop));
-      if (there) {
-        ++result.already_present;
-        continue;
+    const bool large = e.header.size > options.whole_limit && dst.features().chunked_write;
+    failed = writers.WaitRoom(i, large ? 0 : e.header.size, journal, n);
+    if (!failed.ok()) break;
+    const bool check = i < check_end;
+    if (large) {
+      // Written on this thread, through a chunked write committed after the check.
+      bool there = false;
+      if (check) {
+        auto t = AlreadyThere(dst, e, stop);
+        if (!t.ok()) {
+          failed = t.status().WithContext(e.header.key);
+          break;
+        }
+        there = *t;
       }
-      checking = false;  // the first entry not there: nothing after it was started
+      if (there) {
+        ++writers.already_present;
+      } else {
+        failed = WriteEntry(**reader, e, dst, options, stop).WithContext(e.header.key);
+        if (!failed.ok()) break;
+        ++writers.written;
+        writers.bytes_written += e.header.size;
+      }
+      ++result.checksums_verified;
+      writers.Done(i);
+      continue;
     }
-    Status s = WriteEntry(**reader, e, dst, options, stop);
-    if (!s.ok()) return s.WithContext(e.header.key);
-    ++result.written;
+    archive::StringSink bytes;
+    bytes.bytes.reserve(e.header.size);
+    failed = (*reader)->ReadEntry(e, bytes).WithContext(e.header.key);
+    if (!failed.ok()) break;
     ++result.checksums_verified;
-    result.bytes_written += e.header.size;
-    if (++since_record >= options.checkpoint_every) {
-      FERRY_RETURN_IF_ERROR(journal.Record(i + 1, entries.size(), false));
-      since_record = 0;
-    }
+    writers.Push(Writers::Task{.index = i, .entry = &e, .bytes = std::move(bytes.bytes),
+                               .check = check});
   }
+  if (!failed.ok()) writers.Fail(failed);
+  Status finished = writers.Finish();
+  writers.Stop();
+  result.written = writers.written;
+  result.bytes_written = writers.bytes_written;
+  result.already_present = writers.already_present;
+  if (!finished.ok()) return finished;
   // Recorded before the delete: a crash in between finds the archive either still there (and
   // every entry written: all recognised) or gone with the watermark at the end.
-  FERRY_RETURN_IF_ERROR(journal.Record(entries.size(), entries.size(), false));
+  FERRY_RETURN_IF_ERROR(journal.Record(n, n, false));
   if (!options.keep_archive) FERRY_RETURN_IF_ERROR(staging.Delete(key, stop));
-  FERRY_RETURN_IF_ERROR(journal.Record(entries.size(), entries.size(), true));
+  FERRY_RETURN_IF_ERROR(journal.Record(n, n, true));
   return result;
 }
 

@@ -10,14 +10,18 @@
 // is committed only after the check and aborted otherwise. No entry is held whole in memory
 // above `whole_limit`.
 //
-// Resumable without duplicates or losses. Entries are written one at a time in manifest order,
-// and the journal records the watermark (every entry below it is on the destination) every
-// `checkpoint_every` entries, before the archive is deleted, and once done. A crashed unpack
-// resumes at the recorded watermark: the entries written after it (at most
-// `checkpoint_every`, the last perhaps unfinished) are recognised by a Stat of the
-// destination (same size and ferry CRC32C as the entry: not written again) until the first
-// one that is not there, from which every entry is written. An archive already gone from
-// staging with the journal at its end is done (the crash came after the delete).
+// Parallel: the caller's thread reads and checks the entries in manifest order; `threads`
+// writer threads PUT them (at most `max_bytes` of decoded entries held at once); large entries
+// are written by the reading thread itself.
+//
+// Resumable without duplicates or losses. The journal records the watermark (every entry below
+// it is on the destination) every `checkpoint_every` entries, before the archive is deleted,
+// and once done; no entry at or beyond recorded watermark + `window` is ever started. A
+// crashed unpack resumes at the recorded watermark: each entry of the next `window` is looked
+// at first (a Stat of the destination: same size and ferry CRC32C as the entry = written, not
+// written again), every later one is written. `window` must be the same for every attempt on
+// an archive (the default everywhere). An archive already gone from staging with the journal
+// at its end is done (the crash came after the delete).
 //
 // Errors: kDataLoss for a corrupt archive or entry (nothing of that entry becomes visible);
 // the backends' errors otherwise. The caller retries: the journal makes a retry cheap.
@@ -66,6 +70,9 @@ struct UnpackOptions {
   uint64_t whole_limit = 16ull << 20;
   uint64_t part_size = 16ull << 20;  // of chunked writes above whole_limit
   uint64_t checkpoint_every = 64;    // entries between journal records
+  uint64_t window = 256;             // entries past the recorded watermark that may start
+  int threads = 16;                  // writer threads
+  uint64_t max_bytes = 64ull << 20;  // decoded entries held for the writers at most
   bool keep_archive = false;         // leave the archive on staging when done
 };
 

@@ -33,7 +33,7 @@ class MemoryJournal : public UnpackJournal {
  public:
   Result<std::optional<uint64_t>> Load() override { return mark; }
   Status Record(uint64_t written, uint64_t entries, bool d) override {
-    if (++records == fail_at) return Status::Unavailable("crashed");
+    if (++records == fail_at || (d && fail_done)) return Status::Unavailable("crashed");
     mark = written;
     (void)entries;
     done = d;
@@ -43,6 +43,7 @@ class MemoryJournal : public UnpackJournal {
   bool done = false;
   int records = 0;
   int fail_at = 0;
+  bool fail_done = false;  // the final record fails
 };
 
 class UnpackTest : public ::testing::Test {
@@ -126,31 +127,49 @@ TEST_F(UnpackTest, LargeEntriesGoThroughAChunkedWrite) {
 }
 
 TEST_F(UnpackTest, ACrashBetweenCheckpointsResumesWithoutWritingTwice) {
-  Stage(7, 50);
-  MemoryJournal journal;
-  journal.fail_at = 2;  // entries 0..3 written, only the watermark 2 recorded
-  auto first = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
-  ASSERT_FALSE(first.ok());
-  EXPECT_EQ(journal.mark, std::optional<uint64_t>(2));
-  EXPECT_EQ(dst_.counts().puts, 4);
-  dst_.ResetCounts();
-  journal.fail_at = 0;
-  auto again = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
-  ASSERT_TRUE(again.ok()) << again.status().message();
-  EXPECT_EQ(again->already_present, 2u);  // 2 and 3: recognised, not written again
-  EXPECT_EQ(again->written, 3u);
-  EXPECT_EQ(dst_.counts().puts, 3);
-  EXPECT_EQ(dst_.Keys().size(), 7u);
-  EXPECT_FALSE(staging_.Contents("a.fza").has_value());
+  Stage(40, 50);
+  UnpackOptions o = Options();
+  o.threads = 4;
+  o.window = 8;
+  for (int crash_at : {2, 3, 4, 6}) {  // record 1 marks the start
+    SCOPED_TRACE(crash_at);
+    dst_.ResetCounts();
+    for (const std::string& k : dst_.Keys()) ASSERT_TRUE(dst_.Delete(k, {}).ok());
+    ASSERT_TRUE(staging_.Put("a.fza", checksum::AsBytes(archive_),
+                             storage::WriteSpec{.size = archive_.size(), .content = {},
+                                                .metadata = {}, .tags = {}, .storage_class = {},
+                                                .mtime = {}, .content_md5 = {}},
+                             {})
+                    .ok());
+    MemoryJournal journal;
+    journal.fail_at = crash_at;  // the journal stops there, writes in flight go on: a crash
+    auto first = UnpackArchive(staging_, "a.fza", dst_, journal, o, {});
+    ASSERT_FALSE(first.ok());
+    const int written_first = dst_.counts().puts;
+    const uint64_t mark = journal.mark.value_or(0);
+    // Entries past the watermark were written, but never beyond the window.
+    EXPECT_LE(static_cast<uint64_t>(written_first), mark + o.window);
+    journal.fail_at = 0;
+    journal.records = 0;
+    auto again = UnpackArchive(staging_, "a.fza", dst_, journal, o, {});
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    // Every entry written exactly once over both attempts; those after the watermark that the
+    // first wrote were recognised.
+    EXPECT_EQ(dst_.counts().puts, 40);
+    EXPECT_EQ(again->already_present, static_cast<uint64_t>(written_first) - mark);
+    EXPECT_GT(static_cast<uint64_t>(written_first), mark);  // the case the Stat is there for
+    EXPECT_EQ(dst_.Keys().size(), 40u);
+    EXPECT_FALSE(staging_.Contents("a.fza").has_value());
+  }
 }
 
 TEST_F(UnpackTest, AnArchiveGoneAfterItsLastRecordIsDone) {
   Stage(2, 10);
   MemoryJournal journal;
-  journal.fail_at = 3;  // watermark recorded, archive deleted, "done" lost
+  journal.fail_done = true;  // watermark recorded, archive deleted, "done" lost
   ASSERT_FALSE(UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {}).ok());
   EXPECT_FALSE(staging_.Contents("a.fza").has_value());
-  journal.fail_at = 0;
+  journal.fail_done = false;
   dst_.ResetCounts();
   auto again = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
   ASSERT_TRUE(again.ok()) << again.status().message();
