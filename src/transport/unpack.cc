@@ -12,6 +12,7 @@
 
 #include "archive/backend_io.h"
 #include "archive/reader.h"
+#include "archive/stream.h"
 #include "checksum/checksum.h"
 
 namespace ferry::transport {
@@ -68,19 +69,14 @@ Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::s
   return info->size == e.header.size && info->crc32c() == e.crc32c;
 }
 
-Status WriteEntry(const archive::Reader& reader, const archive::Entry& e, storage::Backend& dst,
-                  const UnpackOptions& options, std::stop_token stop) {
+// A large entry: a chunked write committed only after the stream's checks passed.
+Status WriteLarge(archive::EntryStream& stream, size_t index, const archive::Entry& e,
+                  storage::Backend& dst, const UnpackOptions& options, std::stop_token stop) {
   const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
-  if (e.header.size <= options.whole_limit || !dst.features().chunked_write) {
-    archive::StringSink bytes;
-    bytes.bytes.reserve(e.header.size);
-    FERRY_RETURN_IF_ERROR(reader.ReadEntry(e, bytes));
-    return dst.Put(e.header.key, checksum::AsBytes(bytes.bytes), spec, stop).status();
-  }
   FERRY_ASSIGN_OR_RETURN(auto writer,
                          dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
   ChunkSink sink(*writer, options.part_size, stop);
-  Status s = reader.ReadEntry(e, sink);
+  Status s = stream.Read(index, sink);
   if (s.ok()) s = sink.Finish();
   if (s.ok()) s = writer->Commit(stop).status();
   if (!s.ok()) (void)writer->Abort();
@@ -296,6 +292,8 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   // Entries within the window past the watermark may have been written by a crashed attempt
   // (and only those: no attempt starts an entry beyond it): each is looked at first.
   const uint64_t check_end = mark.has_value() ? start + options.window : 0;
+  // Every frame read once and decoded once, in order (entries of other regions dropped).
+  archive::EntryStream stream((*reader)->manifest(), source);
   Writers writers(dst, options, start, stop);
   Status failed;
   for (uint64_t i = start; i < n && failed.ok(); ++i) {
@@ -323,7 +321,7 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       if (there) {
         ++writers.already_present;
       } else {
-        failed = WriteEntry(**reader, e, dst, options, stop).WithContext(e.header.key);
+        failed = WriteLarge(stream, i, e, dst, options, stop).WithContext(e.header.key);
         if (!failed.ok()) break;
         ++writers.written;
         writers.bytes_written += e.header.size;
@@ -334,7 +332,7 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
     }
     archive::StringSink bytes;
     bytes.bytes.reserve(e.header.size);
-    failed = (*reader)->ReadEntry(e, bytes).WithContext(e.header.key);
+    failed = stream.Read(i, bytes).WithContext(e.header.key);
     if (!failed.ok()) break;
     ++result.checksums_verified;
     writers.Push(Writers::Task{.index = i, .entry = &e, .bytes = std::move(bytes.bytes),
