@@ -76,8 +76,10 @@ def pending_uploads(remote, name):
 def purge_all():
     for remote, name in BUCKETS:
         try:
-            for k in keys(remote, name):
-                S3[remote].delete_object(Bucket=name, Key=k)
+            ks = keys(remote, name)
+            for i in range(0, len(ks), 1000):
+                S3[remote].delete_objects(Bucket=name, Delete={
+                    "Objects": [{"Key": k} for k in ks[i:i + 1000]], "Quiet": True})
             for u in pending_uploads(remote, name):
                 S3[remote].abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
             S3[remote].delete_bucket(Bucket=name)
@@ -240,10 +242,13 @@ def poll(st, sql, until, proc, timeout=60):
 def kill_checks():
     A, B, STG = bucket("ra"), bucket("rb"), bucket("rb")
     N = 900
+    data = os.path.join(WORK, "kdata")
+    os.makedirs(data)
     for i in range(N):
-        S3["ra"].put_object(Bucket=A, Key="o/%04d.json" % i,
-                            Body=(json.dumps({"id": i, "name": "user%d" % i, "ok": True}) + "\n")
-                            .encode() * (30 + i % 20))
+        with open(os.path.join(data, "%04d.json" % i), "wb") as f:
+            f.write((json.dumps({"id": i, "name": "user%d" % i, "ok": True}) + "\n").encode() *
+                    (30 + i % 20))
+    ferry("cp", data, "ra:%s/o" % A, "--no-progress")  # many PUTs at once
     st = os.path.join(WORK, "kill.db")
     base = ["sync", "ra:" + A, "rb:" + B, "--compress", "--staging", "rb:%s/st" % STG,
             "--archive-size", "1MiB", "--state", st, "--no-progress"]
