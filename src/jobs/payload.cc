@@ -84,6 +84,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
                       {"level", o.transport.level},
                       {"batch_bytes", o.transport.batch_bytes},
                       {"batch_objects", o.transport.batch_objects}};
+    if (!o.transport.unpack_jobs) j["transport"]["unpack_jobs"] = false;
   }
   return Dump(j);
 }
@@ -117,6 +118,7 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
       o.transport.level = t.at("level").get<int>();
       o.transport.batch_bytes = t.at("batch_bytes").get<uint64_t>();
       o.transport.batch_objects = t.at("batch_objects").get<uint64_t>();
+      if (t.contains("unpack_jobs")) o.transport.unpack_jobs = t["unpack_jobs"].get<bool>();
     }
     return o;
   });

@@ -14,7 +14,7 @@
 //   unpack:       {"archive":key, "objects":n, "bytes":n}   a staged archive (compressed runs)
 // Run options of a compressed run (--compress) add
 //   "transport":{"staging":location, "region":name, "level":n, "batch_bytes":n,
-//                "batch_objects":n}
+//                "batch_objects":n[, "unpack_jobs":false]}
 // A key is a JSON string when it is UTF-8 (S3 keys always are) and {"hex":"..."} otherwise (a
 // local file name is bytes), so that every key round-trips exactly.
 // Pure; thread-safe.
@@ -37,6 +37,9 @@ struct TransportOptions {
   int level = 3;        // zstd level
   uint64_t batch_bytes = 64ull << 20;  // raw bytes per archive
   uint64_t batch_objects = 5000;       // objects per archive
+  // false: packs enqueue no unpack jobs; the destination side finds the archives by listing
+  // the staging prefix (`ferry unpack`), where no state store is shared.
+  bool unpack_jobs = true;
   bool enabled() const { return !staging.empty(); }
   bool operator==(const TransportOptions&) const = default;
 };

@@ -348,7 +348,10 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   // Recorded before the delete: a crash in between finds the archive either still there (and
   // every entry written: all recognised) or gone with the watermark at the end.
   FERRY_RETURN_IF_ERROR(journal.Record(n, n, false));
-  if (!options.keep_archive) FERRY_RETURN_IF_ERROR(staging.Delete(key, stop));
+  // An archive that holds entries of other regions is theirs too: left for them.
+  if (!options.keep_archive && result.other_regions == 0) {
+    FERRY_RETURN_IF_ERROR(staging.Delete(key, stop));
+  }
   FERRY_RETURN_IF_ERROR(journal.Record(n, n, true));
   return result;
 }

@@ -2,7 +2,7 @@
 // archive (ranged reads: its manifest, then each entry's frames) and writes the entries meant
 // for this unpacker's region to the destination with all their metadata (user metadata,
 // content headers, tags, storage class or an override, ferry's CRC32C and mtime), then deletes
-// the archive from staging.
+// the archive from staging (unless it holds entries of other regions: theirs too).
 //
 // Checked: every entry's bytes are decoded and checked against its CRC32C (and each frame's)
 // before the object becomes visible: entries up to `whole_limit` are decoded into memory and

@@ -195,8 +195,7 @@ def sync_checks():
     for args, msg in ((["--compress"], "--compress needs --staging"),
                       (["--staging", "rb:%s/x" % STG], "--staging needs --compress"),
                       (["--compress", "--staging", WORK], "--staging must be an S3 location"),
-                      (["--compress", "--staging", "rb:%s/x" % STG, "--pack-only"],
-                       "--pack-only needs --state"),
+                      (["--unpack-region", "east"], "--unpack-region needs --compress"),
                       (["--compress", "--staging", "rb:%s/x" % STG, "--no-state"],
                        "--compress needs a durable run")):
         p = ferry("sync", "ra:" + A, "rb:" + B1, *args, check_rc=False)

@@ -107,6 +107,8 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
     r.transport.staging = a.staging;
     r.transport.region = a.unpack_region;
     r.transport.level = a.compress_level;
+    // No state store shared with the destination side: it lists the staging prefix.
+    r.transport.unpack_jobs = !(a.pack_only && a.state.empty());
     if (!a.archive_size.empty()) {
       if (auto v = plan::ParseSize(a.archive_size); v.ok()) r.transport.batch_bytes = *v;
     }
@@ -191,6 +193,10 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, summary, failures, failed, &d);
   if (!summary.status.ok()) ReportError(summary.status);
+  if (a.pack_only && a.state.empty() && done && !a.json) {
+    std::fprintf(stderr, "archives staged in %s; unpack with: ferry unpack %s %s\n",
+                 a.staging.c_str(), a.staging.c_str(), a.dst.c_str());
+  }
   if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
     // Packed: the run goes on in the unpack workers.
     if (!a.json) {
@@ -218,9 +224,6 @@ Status ValidateTransportFlags(const CopyArgs& a) {
   if (a.no_state) {
     return Status::InvalidArgument("--compress needs a durable run (its archives are tracked in "
                                    "the state store): drop --no-state");
-  }
-  if (a.pack_only && a.state.empty()) {
-    return Status::InvalidArgument("--pack-only needs --state URL shared with the unpack workers");
   }
   if (a.compress_level < 1 || a.compress_level > 19) {
     return Status::InvalidArgument("--compress-level: 1..19");
@@ -358,7 +361,8 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "region of the unpack work: served by `ferry worker --role unpack --region "
                   "NAME` (default: any worker)");
   cmd->add_flag("--pack-only", args->pack_only,
-                "with --compress and --state: only pack; unpack workers near DST do the rest");
+                "with --compress: only pack; `ferry worker --role unpack` (with a shared --state) or "
+                "`ferry unpack STAGING DST` (without) does the rest near DST");
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
   cmd->add_flag("--progress", args->progress, "show progress even when stderr is not a TTY");
   cmd->add_flag("--no-progress", args->no_progress, "never show progress");

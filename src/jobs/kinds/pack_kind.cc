@@ -98,6 +98,7 @@ class PackHandler : public JobHandler {
                 {"archive_bytes", w.archive_bytes}});
     }
     JobResult result;
+    if (!t.unpack_jobs) return result;  // the destination side lists the staging prefix
     JobSpec unpack;
     unpack.run = run.run.id;
     unpack.kind = kUnpackKind;
