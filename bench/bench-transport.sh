@@ -93,26 +93,29 @@ random.seed(10)
 os.makedirs(d)
 cities = ["Zurich", "Basel", "Geneva", "Bern", "Lugano", "Chur", "Sion", "Aarau"]
 def csv(size):
-    rows = ["id,ts,city,amount,status,user_agent"]
-    while sum(map(len, rows)) < size:
+    rows, n = ["id,ts,city,amount,status,user_agent"], 0
+    while n < size:
         rows.append("%d,2026-11-%02dT%02d:%02d:%02dZ,%s,%.2f,%s,Mozilla/5.0 (X11; Linux x86_64)"
                     % (random.randint(1, 10**9), random.randint(1, 28), random.randint(0, 23),
                        random.randint(0, 59), random.randint(0, 59), random.choice(cities),
                        random.random() * 1000, random.choice(["ok", "refunded", "failed"])))
+        n += len(rows[-1]) + 1
     return "\n".join(rows).encode()
 def jsonl(size):
-    out = []
-    while sum(map(len, out)) < size:
+    out, n = [], 0
+    while n < size:
         out.append(json.dumps({"id": random.randint(1, 10**6), "city": random.choice(cities),
                                "tags": random.sample(cities, 3), "score": random.random()}))
+        n += len(out[-1]) + 1
     return "\n".join(out).encode()
 def logs(size):
-    out = []
-    while sum(map(len, out)) < size:
+    out, n = [], 0
+    while n < size:
         out.append("2026-11-22 %02d:%02d:%02d INFO worker-%d request id=%08x path=/api/v1/items/%d status=200 ms=%d"
                    % (random.randint(0, 23), random.randint(0, 59), random.randint(0, 59),
                       random.randint(1, 16), random.getrandbits(32), random.randint(1, 99999),
                       random.randint(1, 900)))
+        n += len(out[-1]) + 1
     return "\n".join(out).encode()
 for i in range(n):
     size = random.choice([2, 8, 16, 32, 64, 128]) * 1024
