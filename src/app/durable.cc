@@ -106,6 +106,11 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, const jobs::Ru
   add(run.part_size != now.part_size, "--part-size");
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
   add(run.max_attempts != now.max_attempts, "--max-attempts");
+  add(run.transport.enabled() != now.transport.enabled(), "--compress");
+  add(run.transport.staging != now.transport.staging, "--staging");
+  add(run.transport.level != now.transport.level, "--compress-level");
+  add(run.transport.batch_bytes != now.transport.batch_bytes, "--archive-size");
+  add(run.transport.region != now.transport.region, "--unpack-region");
   if (out.empty() && Comparable(run, run.command) != Comparable(now, run.command)) {
     out.emplace_back("its options");
   }
@@ -175,6 +180,16 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   }
   if (o.part_size != d.part_size) flag("--part-size", SizeText(o.part_size));
   if (o.max_attempts != d.max_attempts) flag("--max-attempts", std::to_string(o.max_attempts));
+  if (o.transport.enabled()) {
+    const jobs::TransportOptions dt;
+    flag("--compress");
+    flag("--staging", o.transport.staging);
+    if (o.transport.level != dt.level) flag("--compress-level", std::to_string(o.transport.level));
+    if (o.transport.batch_bytes != dt.batch_bytes) {
+      flag("--archive-size", SizeText(o.transport.batch_bytes));
+    }
+    if (!o.transport.region.empty()) flag("--unpack-region", o.transport.region);
+  }
   if (!state.empty()) flag("--state", state);
   return out;
 }

@@ -38,6 +38,7 @@ void RegisterJobs(CLI::App& app, Context& ctx);    // worker, jobs (commands/job
 void RegisterCache(CLI::App& app, Context& ctx);   // cache warm|expire|serve|verify (cache*.cc)
 void RegisterArchive(CLI::App& app, Context& ctx); // archive pack/ls/cat (commands/archive.cc)
 void RegisterReplicate(CLI::App& app, Context& ctx);  // replicate (commands/replicate.cc)
+void RegisterUnpack(CLI::App& app, Context& ctx);  // unpack (commands/unpack.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

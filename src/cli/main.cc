@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterCache(app, ctx);
   ferry::cli::RegisterArchive(app, ctx);
   ferry::cli::RegisterReplicate(app, ctx);
+  ferry::cli::RegisterUnpack(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -33,6 +33,10 @@
 
 #include "base/status.h"
 
+namespace ferry::state {
+class SqlSession;
+}
+
 namespace ferry::jobs {
 
 using TimePoint = std::chrono::system_clock::time_point;
@@ -45,6 +49,8 @@ using JobId = int64_t;
 inline constexpr char kScanKind[] = "scan";          // list a key range of both sides, plan it
 inline constexpr char kTransferKind[] = "transfer";  // copy a batch of objects
 inline constexpr char kDeleteKind[] = "delete";      // delete destination-only keys
+inline constexpr char kPackKind[] = "pack";          // pack a batch into a staged archive
+inline constexpr char kUnpackKind[] = "unpack";      // unpack a staged archive
 
 enum class JobState { kQueued, kLeased, kDone, kDead };
 // kRunning: in progress (Run::phase says which phase has been reached); kDone and kFailed
@@ -309,6 +315,11 @@ class JobStore {
 
   // Number of transactions committed through this object (for the bench: transactions/object).
   virtual uint64_t transactions() const = 0;
+
+  // The SQL session of the state database this store lives in, for the small stores that keep
+  // their own component in the same database (transport's archive progress); nullptr when the
+  // store has none. Valid as long as the store.
+  virtual state::SqlSession* session() { return nullptr; }
 };
 
 // Opens a store from a URL: "sqlite:///path/state.db", a plain path (SQLite), or

@@ -78,6 +78,14 @@ std::string EncodeRunOptions(const RunOptions& o) {
             {"server_side_copy_limit", o.server_side_copy_limit},
             {"storage_class", o.storage_class},
             {"max_attempts", o.max_attempts}};
+  if (o.transport.enabled()) {
+    j["transport"] = {{"staging", o.transport.staging},
+                      {"region", o.transport.region},
+                      {"level", o.transport.level},
+                      {"batch_bytes", o.transport.batch_bytes},
+                      {"batch_objects", o.transport.batch_objects}};
+    if (!o.transport.unpack_jobs) j["transport"]["unpack_jobs"] = false;
+  }
   return Dump(j);
 }
 
@@ -103,6 +111,15 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     o.server_side_copy_limit = j.at("server_side_copy_limit").get<uint64_t>();
     o.storage_class = j.at("storage_class").get<std::string>();
     o.max_attempts = j.at("max_attempts").get<int>();
+    if (j.contains("transport")) {
+      const json& t = j["transport"];
+      o.transport.staging = t.at("staging").get<std::string>();
+      o.transport.region = t.at("region").get<std::string>();
+      o.transport.level = t.at("level").get<int>();
+      o.transport.batch_bytes = t.at("batch_bytes").get<uint64_t>();
+      o.transport.batch_objects = t.at("batch_objects").get<uint64_t>();
+      if (t.contains("unpack_jobs")) o.transport.unpack_jobs = t["unpack_jobs"].get<bool>();
+    }
     return o;
   });
 }
@@ -161,6 +178,20 @@ Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& tex
       out.push_back(std::move(r));
     }
     return out;
+  });
+}
+
+std::string EncodeUnpack(const UnpackPayload& p) {
+  return Dump(json{{"archive", p.archive}, {"objects", p.objects}, {"bytes", p.bytes}});
+}
+
+Result<UnpackPayload> DecodeUnpack(const std::string& text) {
+  return Parse(text, "unpack", [](const json& j) -> Result<UnpackPayload> {
+    UnpackPayload p;
+    p.archive = j.at("archive").get<std::string>();
+    p.objects = j.at("objects").get<uint64_t>();
+    p.bytes = j.at("bytes").get<uint64_t>();
+    return p;
   });
 }
 

@@ -10,6 +10,11 @@
 //                              "v":version_id}]}     "v" only when not "" (= the current
 //                                                    version); payloads without it decode so
 //   delete:       {"keys":[key,...]}
+//   pack:         the transfer payload: the objects of one archive (compressed runs)
+//   unpack:       {"archive":key, "objects":n, "bytes":n}   a staged archive (compressed runs)
+// Run options of a compressed run (--compress) add
+//   "transport":{"staging":location, "region":name, "level":n, "batch_bytes":n,
+//                "batch_objects":n[, "unpack_jobs":false]}
 // A key is a JSON string when it is UTF-8 (S3 keys always are) and {"hex":"..."} otherwise (a
 // local file name is bytes), so that every key round-trips exactly.
 // Pure; thread-safe.
@@ -25,6 +30,20 @@
 
 namespace ferry::jobs {
 
+// Compressed transport through a staging location (src/transport, docs/design/transport.md).
+struct TransportOptions {
+  std::string staging;  // location text of the staging prefix; "" = no compression
+  std::string region;   // the region unpack jobs belong to ("" = any worker)
+  int level = 3;        // zstd level
+  uint64_t batch_bytes = 64ull << 20;  // raw bytes per archive
+  uint64_t batch_objects = 5000;       // objects per archive
+  // false: packs enqueue no unpack jobs; the destination side finds the archives by listing
+  // the staging prefix (`ferry unpack`), where no state store is shared.
+  bool unpack_jobs = true;
+  bool enabled() const { return !staging.empty(); }
+  bool operator==(const TransportOptions&) const = default;
+};
+
 struct RunOptions {
   std::string command;  // "cp" or "sync": a run resumes only as the command that started it
   bool delete_extra = false;
@@ -35,6 +54,7 @@ struct RunOptions {
   uint64_t server_side_copy_limit = 5ull << 30;
   std::string storage_class;
   int max_attempts = 5;
+  TransportOptions transport;
 };
 
 std::string EncodeRunOptions(const RunOptions& options);
@@ -45,6 +65,15 @@ Result<KeyRange> DecodeScan(const std::string& json);
 
 std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects);
 Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& json);
+
+// The staged archive an unpack job works on.
+struct UnpackPayload {
+  std::string archive;  // key under the run's staging location
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+};
+std::string EncodeUnpack(const UnpackPayload& p);
+Result<UnpackPayload> DecodeUnpack(const std::string& json);
 
 std::string EncodeDelete(const std::vector<std::string>& keys);
 Result<std::vector<std::string>> DecodeDelete(const std::string& json);

@@ -19,6 +19,14 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
   FERRY_ASSIGN_OR_RETURN(
       ctx->filter, plan::Filter::Make(ctx->options.filter, std::chrono::system_clock::now()));
+  if (ctx->options.transport.enabled()) {
+    FERRY_ASSIGN_OR_RETURN(ctx->staging, opener(ctx->options.transport.staging, true));
+    FERRY_RETURN_IF_ERROR(ctx->staging->Check({}).WithContext("staging"));
+    if (store.session() == nullptr) {
+      return Status::NotSupported("compressed transport needs a SQL state store");
+    }
+    FERRY_ASSIGN_OR_RETURN(ctx->archives, transport::TransportStore::Open(*store.session()));
+  }
   FERRY_CHECK(options.executor != nullptr);  // set by the Worker
   transfer::TransferOptions t;
   t.multipart_threshold = ctx->options.multipart_threshold;

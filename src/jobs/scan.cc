@@ -24,6 +24,7 @@
 #include "storage/sorted_listing.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
+#include "transport/batch.h"
 #include "obs/log.h"
 
 namespace ferry::jobs {
@@ -155,6 +156,14 @@ class JobSink : public transfer::PlanSink {
   ~JobSink() override = default;
 
   Status Copy(transfer::CopyRequest request) override {
+    if (ctx_.options.transport.enabled()) {
+      // Compressed run: batches of objects become archives (transport/batch.h).
+      const uint64_t size = request.src.size;
+      if (packer_.ClosesBefore(size)) FlushPack();
+      packer_.Add(size);
+      pack_.push_back(std::move(request));
+      return Status::Ok();
+    }
     if (request.src.size >= ctx_.options.multipart_threshold) {
       std::vector<transfer::CopyRequest> one;
       one.push_back(std::move(request));
@@ -174,6 +183,7 @@ class JobSink : public transfer::PlanSink {
   }
 
   void Flush() {
+    FlushPack();
     if (!batch_.empty()) Emit(kTransferKind, EncodeTransfer(batch_), batch_.size(), batch_bytes_);
     batch_.clear();
     batch_bytes_ = 0;
@@ -198,9 +208,22 @@ class JobSink : public transfer::PlanSink {
     out_.push_back(std::move(spec));
   }
 
+  // The batch in the making becomes one pack job.
+  void FlushPack() {
+    if (pack_.empty()) return;
+    const uint64_t bytes = packer_.bytes();
+    Emit(kPackKind, EncodeTransfer(pack_), pack_.size(), bytes);
+    pack_.clear();
+    packer_.Reset();
+  }
+
   const RunContext& ctx_;
   const WorkerOptions& options_;
   std::vector<JobSpec>& out_;
+  transport::Batcher packer_{transport::BatchLimits{
+      .max_bytes = ctx_.options.transport.batch_bytes,
+      .max_objects = static_cast<size_t>(ctx_.options.transport.batch_objects)}};
+  std::vector<transfer::CopyRequest> pack_;  // the objects of the batch in the making
   std::vector<transfer::CopyRequest> batch_;
   uint64_t batch_bytes_ = 0;
   std::vector<std::string> deletes_;

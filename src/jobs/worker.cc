@@ -149,6 +149,8 @@ class Worker::Impl {
 
  private:
   Status Drain(std::stop_token stop);
+  // Whether `run` has no queued or leased job of the kinds this worker serves.
+  bool OwnKindsDrained(RunId run);
   // The run's context; `*config_error` tells whether a failure says this worker cannot open
   // the run's locations at all (a location it cannot parse, an unknown remote, missing
   // credentials) rather than that something is down for now.
@@ -281,6 +283,10 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
         if (!progress.ok() || run != options_.only_run) continue;
         if (final != nullptr) *final = *progress;
         if (options_.exit_when_done && idle && *progress != RunProgress::kWorking) return Drain(stop);
+        if (options_.exit_when_done && options_.exit_when_kinds_drained && idle &&
+            !options_.kinds.empty() && OwnKindsDrained(run)) {
+          return Drain(stop);
+        }
       }
     }
     bool room;
@@ -340,6 +346,18 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
 }
 
 // Stop requested or done: lets the jobs in hand finish (their engines stop on Cancel).
+bool Worker::Impl::OwnKindsDrained(RunId run) {
+  auto counts = store_.CountJobs(run);
+  if (!counts.ok()) return false;
+  for (const auto& [kind, k] : counts->by_kind) {
+    if (k.active() > 0 &&
+        std::find(options_.kinds.begin(), options_.kinds.end(), kind) != options_.kinds.end()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status Worker::Impl::Drain(std::stop_token stop) {
   if (stop.stop_requested()) {
     std::lock_guard lock(mu_);

@@ -75,6 +75,10 @@ struct WorkerOptions {
   uint64_t batch_bytes = 64ull << 20;
   RunId only_run = 0;                // 0: serve every run
   bool exit_when_done = false;       // return once only_run is done or blocked on dead jobs
+  // With exit_when_done and `kinds`: also return once only_run has no queued or leased job of
+  // those kinds and this worker holds none (`ferry sync --compress --pack-only`: the unpack
+  // jobs are left to workers near the destination).
+  bool exit_when_kinds_drained = false;
   std::chrono::milliseconds idle_poll{200};
   bool verbose = false;
   // The kinds this worker serves (`ferry worker --kinds`); empty = every kind of `registry`.

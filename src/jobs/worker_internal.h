@@ -16,6 +16,7 @@
 #include "plan/filter.h"
 #include "transfer/engine.h"
 #include "transfer/journal.h"
+#include "transport/store.h"
 
 namespace ferry::jobs {
 
@@ -27,6 +28,10 @@ struct RunContext {
   std::unique_ptr<storage::Backend> dst;
   std::optional<plan::Filter> filter;
   std::unique_ptr<transfer::TransferEngine> engine;
+  // Compressed runs (options.transport): the staging location and the archive progress store
+  // (in the JobStore's database).
+  std::unique_ptr<storage::Backend> staging;
+  std::unique_ptr<transport::TransportStore> archives;
 };
 
 // Opens a run's context: decodes options, opens both sides, checks them.

@@ -61,6 +61,19 @@ class Stats {
   std::atomic<uint64_t> classes_not_kept{0};
   std::atomic<uint64_t> tags_not_kept{0};
 
+  // Compressed transport (src/transport): archives staged, the raw bytes packed into them
+  // and the bytes of the archives (what crosses to the target region), entries packed, and on
+  // the target side entries whose checksum was verified as they were unpacked and entries
+  // found written already by an interrupted unpack.
+  std::atomic<uint64_t> archives_staged{0};
+  std::atomic<uint64_t> transport_bytes_in{0};
+  std::atomic<uint64_t> transport_bytes_wire{0};
+  std::atomic<uint64_t> entries_packed{0};
+  std::atomic<uint64_t> entries_stored_raw{0};
+  std::atomic<uint64_t> archives_unpacked{0};
+  std::atomic<uint64_t> entries_verified{0};
+  std::atomic<uint64_t> entries_already_present{0};
+
   void AddFailure(std::string key, std::string action, Status status);
   uint64_t failures() const { return failure_count_.load(); }
   std::vector<Failure> KeptFailures() const;

@@ -103,6 +103,16 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.server_side_copy_limit = o.transfer.server_side_copy_limit;
   r.storage_class = o.transfer.storage_class;
   r.max_attempts = a.max_attempts;
+  if (a.compress) {
+    r.transport.staging = a.staging;
+    r.transport.region = a.unpack_region;
+    r.transport.level = a.compress_level;
+    // No state store shared with the destination side: it lists the staging prefix.
+    r.transport.unpack_jobs = !(a.pack_only && a.state.empty());
+    if (!a.archive_size.empty()) {
+      if (auto v = plan::ParseSize(a.archive_size); v.ok()) r.transport.batch_bytes = *v;
+    }
+  }
   return r;
 }
 
@@ -140,6 +150,13 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.worker.memory_budget = options.executor.memory_budget;
   req.worker.adaptive_concurrency = options.executor.adaptive;
   req.worker.verbose = ctx.global.verbose;
+  if (a.compress && a.pack_only) {
+    // This process packs; workers near the destination unpack (`ferry worker --role unpack`).
+    req.worker.kinds = {jobs::kScanKind, jobs::kTransferKind, jobs::kPackKind};
+    req.worker.exit_when_kinds_drained = true;
+  } else if (a.compress) {
+    req.worker.region = a.unpack_region;  // and unpacks here too
+  }
   req.detach = a.detach;
   req.restart = a.restart;
   if (!automatic) req.state_for_messages = state::RedactUrl(state);
@@ -176,7 +193,63 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, summary, failures, failed, &d);
   if (!summary.status.ok()) ReportError(summary.status);
+  if (a.pack_only && a.state.empty() && done && !a.json) {
+    std::fprintf(stderr, "archives staged in %s; unpack with: ferry unpack %s %s\n",
+                 a.staging.c_str(), a.staging.c_str(), a.dst.c_str());
+  }
+  if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
+    // Packed: the run goes on in the unpack workers.
+    if (!a.json) {
+      std::fprintf(stderr, "run %lld packed; unpack with: ferry worker --role unpack --state %s%s\n",
+                   static_cast<long long>(d.run), d.state.c_str(),
+                   a.unpack_region.empty() ? "" : (" --region " + a.unpack_region).c_str());
+    }
+    return 0;
+  }
   return done ? 0 : 1;
+}
+
+// The compressed-transport flags make sense together only (exit 2 otherwise).
+Status ValidateTransportFlags(const CopyArgs& a) {
+  if (!a.compress) {
+    if (!a.staging.empty()) return Status::InvalidArgument("--staging needs --compress");
+    if (a.pack_only) return Status::InvalidArgument("--pack-only needs --compress");
+    if (!a.unpack_region.empty()) return Status::InvalidArgument("--unpack-region needs --compress");
+    return Status::Ok();
+  }
+  if (a.staging.empty()) {
+    return Status::InvalidArgument("--compress needs --staging REMOTE:bucket/prefix (in the "
+                                   "destination's region)");
+  }
+  if (a.no_state) {
+    return Status::InvalidArgument("--compress needs a durable run (its archives are tracked in "
+                                   "the state store): drop --no-state");
+  }
+  if (a.compress_level < 1 || a.compress_level > 19) {
+    return Status::InvalidArgument("--compress-level: 1..19");
+  }
+  if (!a.archive_size.empty()) {
+    auto v = plan::ParseSize(a.archive_size);
+    if (!v.ok()) return v.status().WithContext("--archive-size");
+    if (*v < (1u << 20) || *v > (4ull << 30)) {
+      return Status::InvalidArgument("--archive-size: 1MiB..4GiB");
+    }
+  }
+  auto loc = app::ParseLocation(a.staging);
+  if (!loc.ok()) return loc.status().WithContext("--staging");
+  if (!loc->is_s3()) {
+    return Status::InvalidArgument("--staging must be an S3 location (REMOTE:bucket/prefix or "
+                                   "s3://bucket/prefix): archives are written as multipart "
+                                   "uploads");
+  }
+  return Status::Ok();
+}
+
+// The staging location exists and answers with our credentials: checked once, up front.
+Status CheckTransport(const CopyArgs& a, app::Wiring& wiring, Context& ctx) {
+  FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(a.staging));
+  FERRY_ASSIGN_OR_RETURN(auto staging, wiring.OpenBackend(loc, false));
+  return staging->Check(ctx.stop).WithContext("staging");
 }
 
 int Run(const CopyArgs& a, Context& ctx) {
@@ -193,6 +266,7 @@ int Run(const CopyArgs& a, Context& ctx) {
   auto dst_loc = app::ParseLocation(a.dst);
   if (!dst_loc.ok()) return ReportError(dst_loc.status());
 
+  if (Status s = ValidateTransportFlags(a); !s.ok()) return ReportError(s);
   auto abandon_age = plan::ParseAge(a.abort_uploads_after);
   if (!abandon_age.ok()) {
     return ReportError(abandon_age.status().WithContext("--abort-uploads-after"));
@@ -209,6 +283,9 @@ int Run(const CopyArgs& a, Context& ctx) {
   }
   if (!a.state.empty() && a.dry_run) {
     return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
+  }
+  if (a.compress && !a.dry_run) {
+    if (Status s = CheckTransport(a, wiring, ctx); !s.ok()) return ReportError(s);
   }
   if (!a.no_state && !a.dry_run) {
     return RunWithState(a, ctx, wiring, **dst, *options, *filter_options);
@@ -272,6 +349,20 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "with --state: attempts per job before it is dead (default 5)");
   cmd->add_option("--abort-uploads-after", args->abort_uploads_after,
                   "abort unfinished uploads on the destination older than AGE (default 24h)");
+  cmd->add_flag("--compress", args->compress,
+                "pack objects into compressed archives written to --staging, unpacked there into "
+                "DST (cross-region transport)");
+  cmd->add_option("--staging", args->staging,
+                  "with --compress: REMOTE:bucket/prefix for the archives, in DST's region");
+  cmd->add_option("--compress-level", args->compress_level, "zstd level, 1..19 (default 3)");
+  cmd->add_option("--archive-size", args->archive_size,
+                  "raw bytes packed into one archive (default 64MiB)");
+  cmd->add_option("--unpack-region", args->unpack_region,
+                  "region of the unpack work: served by `ferry worker --role unpack --region "
+                  "NAME` (default: any worker)");
+  cmd->add_flag("--pack-only", args->pack_only,
+                "with --compress: only pack; `ferry worker --role unpack` (with a shared --state) or "
+                "`ferry unpack STAGING DST` (without) does the rest near DST");
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
   cmd->add_flag("--progress", args->progress, "show progress even when stderr is not a TTY");
   cmd->add_flag("--no-progress", args->no_progress, "never show progress");

@@ -39,6 +39,13 @@ struct CopyArgs {
   int max_attempts = 5;
   std::string abort_uploads_after = "24h";
   ListingArgs listing;
+  // Compressed transport (--compress --staging LOC): see docs/design/transport.md.
+  bool compress = false;
+  std::string staging;
+  int compress_level = 3;
+  std::string archive_size;   // raw bytes per archive ("" = 64MiB)
+  std::string unpack_region;  // the region of the unpack jobs ("" = any worker)
+  bool pack_only = false;     // leave the unpack jobs to `ferry worker --role unpack`
 };
 
 // What a durable run adds to the summary.

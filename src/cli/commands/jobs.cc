@@ -29,7 +29,17 @@ struct JobsArgs {
   int lease_ttl = 60;
   std::string kinds;   // worker --kinds: "" = every kind
   std::string region;  // worker --region
+  std::string role;    // worker --role: a named set of kinds
 };
+
+// `ferry worker --role`: the kinds of each side of compressed transport.
+Result<std::vector<std::string>> RoleKinds(const std::string& role) {
+  if (role == "unpack") return std::vector<std::string>{jobs::kUnpackKind, jobs::kDeleteKind};
+  if (role == "pack") {
+    return std::vector<std::string>{jobs::kScanKind, jobs::kTransferKind, jobs::kPackKind};
+  }
+  return Status::InvalidArgument("--role: unknown role \"" + role + "\" (known: pack, unpack)");
+}
 
 void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
   for (const auto& j : list) {
@@ -112,6 +122,12 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     if (!kinds.ok()) return ReportError(kinds.status().WithContext("--kinds"));
     w.kinds = std::move(kinds).value();
   }
+  if (!a.role.empty()) {
+    if (!a.kinds.empty()) return ReportError(Status::InvalidArgument("give --role or --kinds"));
+    auto kinds = RoleKinds(a.role);
+    if (!kinds.ok()) return ReportError(kinds.status());
+    w.kinds = std::move(kinds).value();
+  }
   w.region = a.region;
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
@@ -133,13 +149,23 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   obs::Log(obs::Level::kInfo, "ferry worker serving",
            {{"worker", w.owner},
             {"state", state::RedactUrl(a.state)},
-            {"kinds", a.kinds.empty() ? std::string("all") : a.kinds},
+            {"kinds", !a.role.empty() ? a.role : a.kinds.empty() ? std::string("all") : a.kinds},
             {"region", a.region}});
   Status s = worker.Run(ctx.stop);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),
                transfer::HumanBytes(static_cast<double>(stats.bytes_copied.load())).c_str(),
                static_cast<unsigned long long>(stats.failures()));
+  if (stats.archives_unpacked.load() > 0 || stats.archives_staged.load() > 0) {
+    std::fprintf(stderr,
+                 "ferry worker: %llu archives packed (%s on the wire), %llu unpacked, %llu "
+                 "checksums verified\n",
+                 static_cast<unsigned long long>(stats.archives_staged.load()),
+                 transfer::HumanBytes(static_cast<double>(stats.transport_bytes_wire.load()))
+                     .c_str(),
+                 static_cast<unsigned long long>(stats.archives_unpacked.load()),
+                 static_cast<unsigned long long>(stats.entries_verified.load()));
+  }
   return s.ok() ? 0 : ReportError(s);
 }
 
@@ -162,6 +188,9 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
                      "seconds a claimed job stays ours without renewal (default 60)");
   worker->add_option("--kinds", args->kinds,
                      "only these job kinds, comma-separated (default: every kind)");
+  worker->add_option("--role", args->role,
+                     "compressed transport: unpack (unpack and delete jobs, near the "
+                     "destination) or pack (scan, transfer and pack jobs)");
   worker->add_option("--region", args->region,
                      "serve the jobs of this region and those of none (default: none only)");
   AddListingOptions(worker, args->listing);

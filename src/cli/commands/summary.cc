@@ -25,6 +25,20 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
     for (const StatsField& f : StatsFields()) {
       if (f.json != nullptr) j[f.json] = (s.*f.member).load();
     }
+    if (a.compress) {
+      const uint64_t wire = s.transport_bytes_wire.load();
+      j["transport"] = {{"staging", a.staging},
+                        {"archives", s.archives_staged.load()},
+                        {"entries", s.entries_packed.load()},
+                        {"bytes_in", s.transport_bytes_in.load()},
+                        {"bytes_wire", wire},
+                        {"ratio", wire == 0 ? 0.0
+                                            : static_cast<double>(s.transport_bytes_in.load()) /
+                                                  static_cast<double>(wire)},
+                        {"archives_unpacked", s.archives_unpacked.load()},
+                        {"checksums_verified", s.entries_verified.load()},
+                        {"already_present", s.entries_already_present.load()}};
+    }
     j["objects_failed"] = failed;
     j["retries"] = s.retries();
     j["deletes_skipped"] = r.deletes_skipped;
@@ -66,6 +80,21 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                static_cast<unsigned long long>(s.objects_deleted.load()),
                a.dry_run ? "to delete" : "deleted", static_cast<unsigned long long>(failed),
                r.seconds, transfer::HumanBytes(rate).c_str());
+  if (a.compress && !a.dry_run) {
+    const uint64_t in = s.transport_bytes_in.load(), wire = s.transport_bytes_wire.load();
+    std::fprintf(stderr,
+                 "compressed transport: %llu objects packed into %llu archives, %s in, %s on "
+                 "the wire (ratio %.2f, %llu stored raw); %llu archives unpacked, %llu "
+                 "checksums verified\n",
+                 static_cast<unsigned long long>(s.entries_packed.load()),
+                 static_cast<unsigned long long>(s.archives_staged.load()),
+                 transfer::HumanBytes(static_cast<double>(in)).c_str(),
+                 transfer::HumanBytes(static_cast<double>(wire)).c_str(),
+                 wire == 0 ? 0.0 : static_cast<double>(in) / static_cast<double>(wire),
+                 static_cast<unsigned long long>(s.entries_stored_raw.load()),
+                 static_cast<unsigned long long>(s.archives_unpacked.load()),
+                 static_cast<unsigned long long>(s.entries_verified.load()));
+  }
   if (s.retries() > 0) {
     std::fprintf(stderr,
                  "%llu retries (%llu requests after transient failures, %llu reads or writes "

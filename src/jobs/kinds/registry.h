@@ -19,7 +19,7 @@ namespace ferry::jobs {
 
 class KindRegistry {
  public:
-  // The built-in kinds (scan, transfer, delete).
+  // The built-in kinds (scan, transfer, delete, pack, unpack).
   static const KindRegistry& Builtin();
 
   // Adds a kind. kAlreadyExists when its name is taken, kInvalidArgument for an empty name or
@@ -55,5 +55,8 @@ Progress ProgressOf(const RunCounts& counts, const KindRegistry& kinds);
 std::shared_ptr<const JobHandler> MakeScanHandler();
 std::shared_ptr<const JobHandler> MakeTransferHandler();
 std::shared_ptr<const JobHandler> MakeDeleteHandler();
+// Compressed transport (pack_kind.cc, unpack_kind.cc).
+std::shared_ptr<const JobHandler> MakePackHandler();
+std::shared_ptr<const JobHandler> MakeUnpackHandler();
 
 }  // namespace ferry::jobs

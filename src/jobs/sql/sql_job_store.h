@@ -93,6 +93,7 @@ class SqlJobStore : public JobStore {
   Status ForgetUpload(std::string_view destination, std::string_view upload_id) override;
 
   uint64_t transactions() const override { return session_->transactions(); }
+  SqlSession* session() override { return session_.get(); }
 
  private:
   SqlJobStore(std::unique_ptr<SqlSession> session, Clock& clock)

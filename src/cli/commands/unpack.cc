@@ -1,0 +1,172 @@
+// ferry unpack STAGING DST: the destination side of compressed transport where no state store
+// is shared with the source side (`ferry sync --compress --pack-only` without --state): lists
+// the staging prefix and unpacks every archive there into DST (transport/unpack.h: checked,
+// with all metadata, resumable, then deleted), one after another. Its progress lives in a
+// state store of its own (--state, or an automatic file per staging and destination, removed
+// once nothing is left unfinished). With --follow it lists again every N seconds until
+// interrupted. One unpacker per staging prefix: two would not know of each other.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/state_files.h"
+#include "app/wiring.h"
+#include "base/clock.h"
+#include "cli/commands.h"
+#include "obs/log.h"
+#include "plan/filter.h"
+#include "state/state.h"
+#include "transfer/progress.h"
+#include "transport/unpack.h"
+
+namespace ferry::cli {
+namespace {
+
+struct UnpackArgs {
+  std::string staging;
+  std::string dst;
+  std::string region;
+  std::string state;
+  std::string storage_class;
+  int follow = 0;  // seconds between listings; 0 = one pass
+  bool json = false;
+};
+
+struct Totals {
+  uint64_t archives = 0, failed = 0, entries = 0, written = 0, bytes = 0, present = 0,
+           verified = 0, archive_bytes = 0;
+};
+
+// One listing of the staging prefix, every archive unpacked in key order.
+Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& dst,
+            transport::TransportStore& store, Totals& t, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(auto cursor, staging.List(""));
+  std::vector<std::string> keys;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
+    if (o == nullptr) break;
+    if (o->key.size() > 4 && o->key.compare(o->key.size() - 4, 4, ".fza") == 0) {
+      keys.push_back(o->key);
+    }
+  }
+  for (const std::string& key : keys) {
+    if (stop.stop_requested()) return Status::Cancelled("interrupted; rerun to resume");
+    transport::StoreUnpackJournal journal(
+        store, transport::ArchiveRow{.staging = a.staging,
+                                     .archive = key,
+                                     .destination = a.dst,
+                                     .state = transport::ArchiveState::kUnpacking,
+                                     .entries = 0,
+                                     .written = 0,
+                                     .archive_bytes = 0,
+                                     .updated_ns = 0});
+    transport::UnpackOptions o;
+    o.region = a.region;
+    o.storage_class = a.storage_class;
+    auto r = transport::UnpackArchive(staging, key, dst, journal, o, stop);
+    if (!r.ok()) {
+      ++t.failed;
+      std::fprintf(stderr, "failed: unpack %s: %s\n", key.c_str(), r.status().message().c_str());
+      continue;
+    }
+    ++t.archives;
+    t.entries += r->entries;
+    t.written += r->written;
+    t.bytes += r->bytes_written;
+    t.present += r->already_present;
+    t.verified += r->checksums_verified;
+    t.archive_bytes += r->archive_bytes;
+  }
+  return Status::Ok();
+}
+
+int RunUnpack(const UnpackArgs& a, Context& ctx) {
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto staging_loc = app::ParseLocation(a.staging);
+  if (!staging_loc.ok()) return ReportError(staging_loc.status());
+  auto dst_loc = app::ParseLocation(a.dst);
+  if (!dst_loc.ok()) return ReportError(dst_loc.status());
+  app::Wiring wiring(std::move(config).value());
+  auto staging = wiring.OpenBackend(*staging_loc, false);
+  if (!staging.ok()) return ReportError(staging.status());
+  auto dst = wiring.OpenBackend(*dst_loc, true);
+  if (!dst.ok()) return ReportError(dst.status());
+  if (Status s = (*staging)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("staging"));
+  if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("destination"));
+  const bool automatic = a.state.empty();
+  const std::string url = automatic ? app::AutoStatePath("unpack", a.staging, a.dst) : a.state;
+  auto session = state::OpenSession(url, SystemClock::Default());
+  if (!session.ok()) return ReportError(session.status());
+  auto store = transport::TransportStore::Open(**session);
+  if (!store.ok()) return ReportError(store.status());
+  const auto start = std::chrono::steady_clock::now();
+  Totals t;
+  Status s;
+  for (;;) {
+    s = Pass(a, **staging, **dst, **store, t, ctx.stop);
+    if (!s.ok() || a.follow <= 0 || ctx.stop.stop_requested()) break;
+    for (int i = 0; i < a.follow * 10 && !ctx.stop.stop_requested(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (ctx.stop.stop_requested()) break;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // An automatic store goes once nothing is left unfinished (as a run's state file does).
+  bool unfinished = t.failed > 0 || !s.ok();
+  if (auto rows = (*store)->Rows(a.staging); rows.ok()) {
+    for (const auto& r : *rows) unfinished |= r.state != transport::ArchiveState::kDone;
+  }
+  store->reset();
+  session->reset();
+  if (automatic && !unfinished) app::RemoveStateFile(url);
+  if (a.json) {
+    nlohmann::json j = {{"staging", a.staging},       {"destination", a.dst},
+                        {"archives", t.archives},     {"archives_failed", t.failed},
+                        {"entries", t.entries},       {"objects_written", t.written},
+                        {"bytes_written", t.bytes},   {"already_present", t.present},
+                        {"checksums_verified", t.verified},
+                        {"archive_bytes", t.archive_bytes}, {"seconds", secs},
+                        {"ok", s.ok() && t.failed == 0}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::fprintf(stderr,
+                 "unpack: %llu archives (%s), %llu objects written (%s), %llu already there, "
+                 "%llu checksums verified, %llu archives failed in %.2f s\n",
+                 static_cast<unsigned long long>(t.archives),
+                 transfer::HumanBytes(static_cast<double>(t.archive_bytes)).c_str(),
+                 static_cast<unsigned long long>(t.written),
+                 transfer::HumanBytes(static_cast<double>(t.bytes)).c_str(),
+                 static_cast<unsigned long long>(t.present),
+                 static_cast<unsigned long long>(t.verified),
+                 static_cast<unsigned long long>(t.failed), secs);
+  }
+  if (!s.ok()) return ReportError(s);
+  return t.failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void RegisterUnpack(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<UnpackArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "unpack", "unpack the archives staged by `ferry sync --compress --pack-only` into DST");
+  cmd->add_option("STAGING", args->staging, "the staging location (REMOTE:bucket/prefix)")
+      ->required();
+  cmd->add_option("DST", args->dst, "the destination the archives were packed for")->required();
+  cmd->add_option("--region", args->region,
+                  "write only the entries meant for this region (default: every entry)");
+  cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
+  cmd->add_option("--state", args->state,
+                  "progress store (SQLite path or postgres://...; default: a file per staging "
+                  "and destination, removed once nothing is left unfinished)");
+  cmd->add_option("--follow", args->follow, "list the staging prefix again every N seconds")
+      ->check(CLI::Range(0, 86400));
+  cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
+  cmd->callback([args, &ctx] { ctx.exit_code = RunUnpack(*args, ctx); });
+}
+
+}  // namespace ferry::cli

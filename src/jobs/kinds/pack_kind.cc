@@ -1,0 +1,126 @@
+// The "pack" kind (compressed runs, src/transport): packs the job's objects into one archive
+// written to the run's staging location, records it in the archive progress store, and
+// finishes enqueuing the unpack job of the archive (in the region the run names) in the same
+// transaction. The archive's key is fixed per job, so a retry (its worker died after the
+// archive was complete) writes the same archive again rather than a second one; nothing is
+// unpacked before the job is done.
+#include <cstdio>
+
+#include "archive/backend_io.h"
+#include "checksum/checksum.h"
+#include "jobs/kinds/registry.h"
+#include "jobs/worker_internal.h"
+#include "obs/log.h"
+#include "transport/pack.h"
+
+namespace ferry::jobs {
+namespace {
+
+constexpr uint64_t kArchivePartSize = 16ull << 20;
+
+// "<run>-<job>-<8 hex>.fza": the hex digits tell apart runs of two state stores that stage
+// into one prefix.
+std::string ArchiveKey(const RunContext& run, JobId job) {
+  const std::string identity = run.run.spec.source + "\n" + run.run.spec.destination + "\n" +
+                               std::to_string(run.run.created.time_since_epoch().count());
+  char name[96];
+  std::snprintf(name, sizeof name, "%lld-%lld-%s.fza", static_cast<long long>(run.run.id),
+                static_cast<long long>(job),
+                checksum::Hex32(checksum::Crc32c(checksum::AsBytes(identity))).c_str());
+  return name;
+}
+
+// An earlier attempt that died mid-archive left its multipart upload open on staging: the key
+// is this job's alone, so every pending upload of it is that attempt's (best effort: a failure
+// costs only storage until the bucket's lifecycle rules end it).
+void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
+                         std::stop_token stop) {
+  auto pending = staging.ListPendingUploads(key, stop);
+  if (!pending.ok()) return;
+  for (const auto& upload : *pending) {
+    if (upload.key == key) (void)staging.AbortPendingUpload(upload, stop);
+  }
+}
+
+class PackHandler : public JobHandler {
+ public:
+  std::string_view name() const override { return kPackKind; }
+  int phase() const override { return 0; }
+  // The unpack jobs count the objects (once each), when they reach the destination.
+  bool counts_progress() const override { return false; }
+  bool uses_lister_slot() const override { return false; }
+  // A pack keeps zstd's workers busy: about two at a time per worker.
+  size_t ObjectsInFlight(const Job&, const RunContext&,
+                         const WorkerOptions& options) const override {
+    return static_cast<size_t>(std::max(1, options.concurrency));
+  }
+
+  JobResult Run(JobContext& ctx) const override {
+    const Job& j = ctx.claimed.job;
+    auto objects = DecodeTransfer(j.spec.payload);
+    if (!objects.ok()) return JobResult{.outcome = OutcomeOf(objects.status(), 1 << 20), .more = {}};
+    RunContext& run = ctx.run;
+    const TransportOptions& t = run.options.transport;
+    std::vector<storage::ObjectInfo> listed;
+    listed.reserve(objects->size());
+    for (const auto& r : *objects) listed.push_back(r.src);
+    const std::string key = ArchiveKey(run, j.id);
+    transport::PackOptions o;
+    o.writer.level = t.level;
+    if (!t.region.empty()) o.destinations = {t.region};
+    if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
+    auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel);
+    if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
+    auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
+    Status s = packed.status();
+    if (s.ok()) s = (*sink)->Close();
+    if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
+    const archive::WriteSummary& w = packed->summary;
+    s = run.archives->Staged(transport::ArchiveRow{.staging = t.staging,
+                                                   .archive = key,
+                                                   .destination = run.run.spec.destination,
+                                                   .state = transport::ArchiveState::kStaged,
+                                                   .entries = w.entries,
+                                                   .written = 0,
+                                                   .archive_bytes = w.archive_bytes,
+                                                   .updated_ns = 0});
+    if (!s.ok()) return Failed(ctx, s);
+    ctx.stats.archives_staged += 1;
+    ctx.stats.entries_packed += w.entries;
+    ctx.stats.entries_stored_raw += w.stored_entries;
+    ctx.stats.transport_bytes_in += w.raw_bytes;
+    ctx.stats.transport_bytes_wire += w.archive_bytes;
+    ctx.stats.objects_planned += w.entries;
+    ctx.stats.bytes_planned += w.raw_bytes;
+    if (ctx.options.verbose) {
+      obs::Log(obs::Level::kInfo, "packed",
+               {{"archive", key}, {"entries", w.entries}, {"bytes", w.raw_bytes},
+                {"archive_bytes", w.archive_bytes}});
+    }
+    JobResult result;
+    if (!t.unpack_jobs) return result;  // the destination side lists the staging prefix
+    JobSpec unpack;
+    unpack.run = run.run.id;
+    unpack.kind = kUnpackKind;
+    unpack.payload = EncodeUnpack(UnpackPayload{.archive = key, .objects = w.entries,
+                                                .bytes = w.raw_bytes});
+    unpack.objects = w.entries;
+    unpack.bytes = w.raw_bytes;
+    unpack.max_attempts = run.options.max_attempts;
+    unpack.region = t.region;
+    result.more.push_back(std::move(unpack));
+    return result;
+  }
+
+ private:
+  static JobResult Failed(JobContext& ctx, const Status& s) {
+    obs::Log(obs::Level::kWarn, "pack failed", {{"error", s.message()}});
+    return JobResult{.outcome = OutcomeOf(s, ctx.claimed.job.attempts), .more = {}};
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const JobHandler> MakePackHandler() { return std::make_shared<PackHandler>(); }
+
+}  // namespace ferry::jobs

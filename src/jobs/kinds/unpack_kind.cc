@@ -1,0 +1,76 @@
+// The "unpack" kind (compressed runs, src/transport): streams one staged archive into the
+// run's destination (only the entries meant for the run's region), checked, then deletes it
+// from staging. Its progress lives in the archive progress store (transport/store.h) of the
+// state database, so a retry after a crash resumes where it stopped without writing an entry
+// twice (transport/unpack.h). Served by `ferry worker --role unpack --region NAME` near the
+// destination, or by the worker of `ferry sync --compress` itself.
+#include "jobs/kinds/registry.h"
+#include "jobs/worker_internal.h"
+#include "obs/log.h"
+#include "transport/unpack.h"
+
+namespace ferry::jobs {
+namespace {
+
+class UnpackHandler : public JobHandler {
+ public:
+  std::string_view name() const override { return kUnpackKind; }
+  int phase() const override { return 0; }
+  bool counts_progress() const override { return true; }
+  bool uses_lister_slot() const override { return false; }
+  // One PUT at a time per archive: a worker holds several.
+  size_t ObjectsInFlight(const Job&, const RunContext&,
+                         const WorkerOptions& options) const override {
+    return static_cast<size_t>(std::max(1, options.concurrency / 8));
+  }
+
+  JobResult Run(JobContext& ctx) const override {
+    const Job& j = ctx.claimed.job;
+    auto payload = DecodeUnpack(j.spec.payload);
+    if (!payload.ok()) {
+      return JobResult{.outcome = OutcomeOf(payload.status(), 1 << 20), .more = {}};
+    }
+    RunContext& run = ctx.run;
+    const TransportOptions& t = run.options.transport;
+    transport::StoreUnpackJournal journal(
+        *run.archives, transport::ArchiveRow{.staging = t.staging,
+                                             .archive = payload->archive,
+                                             .destination = run.run.spec.destination,
+                                             .state = transport::ArchiveState::kUnpacking,
+                                             .entries = payload->objects,
+                                             .written = 0,
+                                             .archive_bytes = 0,
+                                             .updated_ns = 0});
+    transport::UnpackOptions o;
+    o.region = t.region;
+    o.storage_class = run.options.storage_class;
+    o.part_size = std::max<uint64_t>(run.options.part_size, 5ull << 20);
+    auto r = transport::UnpackArchive(*run.staging, payload->archive, *run.dst, journal, o,
+                                      ctx.cancel);
+    if (!r.ok()) {
+      const Status s = r.status().WithContext("unpacking " + payload->archive);
+      obs::Log(obs::Level::kWarn, "unpack failed", {{"error", s.message()}});
+      return JobResult{.outcome = OutcomeOf(s, j.attempts), .more = {}};
+    }
+    ctx.stats.archives_unpacked += 1;
+    ctx.stats.entries_verified += r->checksums_verified;
+    ctx.stats.entries_already_present += r->already_present;
+    ctx.stats.objects_copied += r->written + r->already_present;
+    ctx.stats.bytes_copied += r->bytes_written;
+    ctx.stats.bytes_moved += r->bytes_written;
+    if (ctx.options.verbose) {
+      obs::Log(obs::Level::kInfo, "unpacked",
+               {{"archive", payload->archive}, {"written", r->written},
+                {"already_present", r->already_present}, {"bytes", r->bytes_written}});
+    }
+    return JobResult{};
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const JobHandler> MakeUnpackHandler() {
+  return std::make_shared<UnpackHandler>();
+}
+
+}  // namespace ferry::jobs

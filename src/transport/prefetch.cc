@@ -1,0 +1,101 @@
+#include "transport/prefetch.h"
+
+#include <chrono>
+
+namespace ferry::transport {
+namespace {
+
+// A GET gives the modification time in whole seconds (Last-Modified), a listing in
+// milliseconds: the listing's is kept (as a plain copy keeps it) when it is the same second.
+void KeepListedTime(const storage::ObjectInfo& listed, storage::ObjectInfo& object) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  if (object.metadata.count(storage::kMetaMtime) != 0) return;
+  if (duration_cast<seconds>(listed.mtime.time_since_epoch()) ==
+      duration_cast<seconds>(object.mtime.time_since_epoch())) {
+    object.mtime = listed.mtime;
+  }
+}
+
+}  // namespace
+
+ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
+                     std::stop_token stop) {
+  ReadObject r;
+  // One GET gives the bytes and every detail (tags too when the object has any). Not pinned to
+  // the listed ETag: what is read is what the entry describes.
+  r.bytes.resize(listed.size);
+  auto span = [&] { return std::as_writable_bytes(std::span(r.bytes.data(), r.bytes.size())); };
+  auto object = src.ReadObject(listed.key, span(), "", stop);
+  if (!object.ok() && object.status().code() == ErrorCode::kDataLoss) {
+    // The object changed size since it was listed: read its current version.
+    auto now = src.Stat(listed.key, false, stop);
+    if (!now.ok()) {
+      object = now.status();
+    } else {
+      r.bytes.resize(now->size);
+      object = src.ReadObject(listed.key, span(), now->etag, stop);
+    }
+  }
+  if (!object.ok()) {
+    r.vanished = object.status().code() == ErrorCode::kNotFound;
+    r.status = object.status().WithContext(listed.key);
+    return r;
+  }
+  r.object = std::move(object).value();
+  r.object.key = listed.key;
+  r.object.size = r.bytes.size();
+  KeepListedTime(listed, r.object);
+  return r;
+}
+
+Prefetcher::Prefetcher(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
+                       uint64_t small_limit, int threads, size_t window, std::stop_token stop)
+    : src_(src), objects_(objects), small_limit_(small_limit), window_(window), stop_(stop) {
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this](std::stop_token st) { Loop(st); });
+  }
+}
+
+Prefetcher::~Prefetcher() {
+  for (auto& t : threads_) t.request_stop();
+  cv_.notify_all();
+  threads_.clear();  // joins
+}
+
+void Prefetcher::Loop(std::stop_token stop) {
+  for (;;) {
+    size_t i;
+    {
+      std::unique_lock lock(mu_);
+      while (next_ < objects_.size() && objects_[next_].size > small_limit_) ++next_;
+      if (next_ >= objects_.size()) return;
+      i = next_++;
+      // Not more than `window` objects ahead of the writer.
+      if (!cv_.wait(lock, stop, [&] { return i < taken_ + window_; })) return;
+    }
+    if (stop_.stop_requested()) return;
+    ReadObject r = ReadWhole(src_, objects_[i], stop_);
+    std::lock_guard lock(mu_);
+    ready_[i] = std::move(r);
+    cv_.notify_all();
+  }
+}
+
+ReadObject Prefetcher::Take(size_t index) {
+  std::unique_lock lock(mu_);
+  taken_ = index;
+  cv_.notify_all();
+  if (!cv_.wait(lock, stop_, [&] { return ready_.count(index) != 0; })) {
+    ReadObject r;
+    r.status = Status::Cancelled("pack cancelled");
+    return r;
+  }
+  ReadObject r = std::move(ready_[index]);
+  ready_.erase(index);
+  taken_ = index + 1;
+  cv_.notify_all();
+  return r;
+}
+
+}  // namespace ferry::transport

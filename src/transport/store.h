@@ -1,0 +1,64 @@
+// TransportStore: the progress of every staged archive, kept in the state database
+// (component "transport", SQLite or PostgreSQL through state::SqlSession), like replicate's
+// StatusStore and the cache index.
+//
+// One row per (staging location, archive key, destination location): its state, how many
+// entries it holds, and the unpack watermark `written`: every entry below it is known to be on
+// the destination (entries are unpacked in manifest order, one at a time). The pack side adds
+// the row (kStaged) once the archive is complete on the staging location; the unpacker moves it
+// to kUnpacking as it records its watermark, and to kDone once every entry is written and the
+// archive deleted. A crashed unpack resumes at the watermark (unpack.h says how the entries
+// between it and the crash are recognised without writing them twice).
+//
+// Errors: the session's (kUnavailable when the database cannot be reached, kFailedPrecondition
+// for a database written by a newer ferry). Thread-safety: thread-safe (the session is).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "state/sql_session.h"
+
+namespace ferry::transport {
+
+enum class ArchiveState { kStaged, kUnpacking, kDone };
+std::string_view ArchiveStateName(ArchiveState s);  // "staged", "unpacking", "done"
+
+struct ArchiveRow {
+  std::string staging;      // staging location text ("remote:bucket/prefix")
+  std::string archive;      // the archive's key under it
+  std::string destination;  // destination location text
+  ArchiveState state = ArchiveState::kStaged;
+  uint64_t entries = 0;       // in the archive (0 = not known yet)
+  uint64_t written = 0;       // watermark: entries [0, written) are on the destination
+  uint64_t archive_bytes = 0;
+  int64_t updated_ns = 0;
+};
+
+class TransportStore {
+ public:
+  // Migrates component "transport" of `session`'s database; `session` must outlive the store.
+  static Result<std::unique_ptr<TransportStore>> Open(state::SqlSession& session);
+
+  // Records a complete staged archive (inserted as kStaged; a row that exists is left alone:
+  // a pack that ran again after its archive was recorded must not reset an unpack).
+  Status Staged(const ArchiveRow& row);
+  // The row of (staging, archive, destination); nullopt when none.
+  Result<std::optional<ArchiveRow>> Get(std::string_view staging, std::string_view archive,
+                                        std::string_view destination);
+  // Sets the watermark (and the entry count) and the state: inserts the row when missing.
+  Status Progress(const ArchiveRow& row);
+  // Rows of `staging` ("" = every staging location), by archive key.
+  Result<std::vector<ArchiveRow>> Rows(std::string_view staging);
+
+ private:
+  explicit TransportStore(state::SqlSession& session) : session_(session) {}
+  state::SqlSession& session_;
+};
+
+}  // namespace ferry::transport

@@ -1,0 +1,99 @@
+// transport::UnpackArchive: the target side of compressed transport. Streams one staged
+// archive (ranged reads: its manifest, then each entry's frames) and writes the entries meant
+// for this unpacker's region to the destination with all their metadata (user metadata,
+// content headers, tags, storage class or an override, ferry's CRC32C and mtime), then deletes
+// the archive from staging (unless it holds entries of other regions: theirs too).
+//
+// Checked: every entry's bytes are decoded and checked against its CRC32C (and each frame's)
+// before the object becomes visible: entries up to `whole_limit` are decoded into memory and
+// written with one PUT after the check; larger ones go through a chunked write (multipart) that
+// is committed only after the check and aborted otherwise. No entry is held whole in memory
+// above `whole_limit`.
+//
+// Parallel: the caller's thread reads and checks the entries in manifest order; `threads`
+// writer threads PUT them (at most `max_bytes` of decoded entries held at once); large entries
+// are written by the reading thread itself.
+//
+// Resumable without duplicates or losses. The journal records the watermark (every entry below
+// it is on the destination) every `checkpoint_every` entries, before the archive is deleted,
+// and once done; no entry at or beyond recorded watermark + `window` is ever started. A
+// crashed unpack resumes at the recorded watermark: each entry of the next `window` is looked
+// at first (a Stat of the destination: same size and ferry CRC32C as the entry = written, not
+// written again), every later one is written. `window` must be the same for every attempt on
+// an archive (the default everywhere). An archive already gone from staging with the journal
+// at its end is done (the crash came after the delete).
+//
+// Errors: kDataLoss for a corrupt archive or entry (nothing of that entry becomes visible);
+// the backends' errors otherwise. The caller retries: the journal makes a retry cheap.
+// Thread-safety: one call per thread; backends may be shared.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "archive/format.h"
+#include "base/status.h"
+#include "storage/backend.h"
+#include "transport/store.h"
+
+namespace ferry::transport {
+
+// Where an unpack records how far it got.
+class UnpackJournal {
+ public:
+  virtual ~UnpackJournal() = default;
+  // The recorded watermark; nullopt when this archive was never started here.
+  virtual Result<std::optional<uint64_t>> Load() = 0;
+  // Entries [0, written) of `entries` are on the destination; `done`: the archive is deleted.
+  virtual Status Record(uint64_t written, uint64_t entries, bool done) = 0;
+};
+
+// The journal of one (staging, archive, destination) row of a TransportStore.
+class StoreUnpackJournal : public UnpackJournal {
+ public:
+  StoreUnpackJournal(TransportStore& store, ArchiveRow row) : store_(store), row_(std::move(row)) {}
+  Result<std::optional<uint64_t>> Load() override;
+  Status Record(uint64_t written, uint64_t entries, bool done) override;
+
+ private:
+  TransportStore& store_;
+  ArchiveRow row_;
+};
+
+struct UnpackOptions {
+  // Entries meant for this region are written (and those meant for every region); "" writes
+  // every entry.
+  std::string region;
+  std::string storage_class;  // overrides the entries' storage class when not ""
+  uint64_t whole_limit = 16ull << 20;
+  uint64_t part_size = 16ull << 20;  // of chunked writes above whole_limit
+  uint64_t checkpoint_every = 64;    // entries between journal records
+  uint64_t window = 256;             // entries past the recorded watermark that may start
+  int threads = 16;                  // writer threads
+  uint64_t max_bytes = 64ull << 20;  // decoded entries held for the writers at most
+  bool keep_archive = false;         // leave the archive on staging when done
+};
+
+struct UnpackResult {
+  uint64_t entries = 0;             // in the archive
+  uint64_t written = 0;             // entries written to the destination by this call
+  uint64_t bytes_written = 0;
+  uint64_t already_present = 0;     // found written by an earlier, interrupted unpack
+  uint64_t other_regions = 0;       // entries not meant for this region
+  uint64_t checksums_verified = 0;  // entries whose CRC32C was checked
+  uint64_t archive_bytes = 0;
+  bool archive_missing = false;     // the archive was gone and the journal said it was done
+};
+
+// Unpacks the archive `key` of `staging` into `dst`.
+Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string& key,
+                                   storage::Backend& dst, UnpackJournal& journal,
+                                   const UnpackOptions& options, std::stop_token stop);
+
+// The WriteSpec an entry is written with (ferry's CRC32C and mtime added).
+storage::WriteSpec SpecOf(const archive::Entry& entry, const storage::Features& dst,
+                          const std::string& storage_class_override);
+
+}  // namespace ferry::transport

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The two sides of compressed transport in two processes sharing a state store: `ferry sync
+# --compress --pack-only --unpack-region east` packs and returns; a `ferry worker --role unpack`
+# of another region leaves the archives alone; one of region east unpacks them into the
+# destination and empties staging. A role ferry does not know is one line, exit 2. Without a
+# shared state store, `--pack-only` leaves no unpack work in any store and `ferry unpack
+# STAGING DST` finds the archives by listing the staging prefix.
+source "$(dirname "$0")/testlib.bash"
+DST=$(new_bucket rb); STG=$(new_bucket rb)
+mkdir -p "$WORK/src/logs"
+for i in $(seq 1 40); do seq 1 $((i * 50)) | sed "s/^/$i,line,/" > "$WORK/src/logs/l$i.csv"; done
+STATE=$WORK/run.db
+check "unknown role: exit 2, one line" \
+  expect_error 2 'ferry: error: --role: unknown role "bogus" (known: pack, unpack)' \
+  ferry worker --state "$STATE" --role bogus
+ferry sync "$WORK/src" "rb:$DST" --compress --staging "rb:$STG/s" --pack-only \
+  --unpack-region east --state "$STATE" --no-progress 2>"$WORK/pack.err" || true
+check "pack-only returns once packed, saying how to unpack" \
+  grep -q "packed; unpack with: ferry worker --role unpack --state .* --region east" "$WORK/pack.err"
+check "  archives staged" [ "$(ferry ls "rb:$STG/s" | wc -l)" -ge 1 ]
+check "  nothing at the destination yet" [ -z "$(ferry ls "rb:$DST")" ]
+serve() { # region -> serves unpack jobs for 4 s
+  timeout -s INT 4 "$FERRY_BIN" --config "$CONF" worker --state "$STATE" --role unpack \
+    --region "$1" 2>"$WORK/w-$1.err" || true
+}
+serve west
+check "an unpack worker of another region leaves them" [ -z "$(ferry ls "rb:$DST")" ]
+serve east
+check "the unpack worker of region east unpacks every object" \
+  [ "$(ferry ls "rb:$DST" | wc -l)" = 40 ]
+check "  and says so" grep -q "archives packed (.*), 1 unpacked, 40 checksums verified" \
+  "$WORK/w-east.err"
+check "staging emptied" [ -z "$(ferry ls "rb:$STG")" ]
+check "the run is done" bash -c "'$FERRY_BIN' jobs list --state '$STATE' | grep -q done"
+ferry sync "rb:$DST" "$WORK/back" --no-progress >/dev/null 2>&1
+check "bytes identical" diff -r "$WORK/src" "$WORK/back"
+
+# No shared state store: the destination side lists the staging prefix.
+D2=$(new_bucket rb)
+ferry sync "$WORK/src" "rb:$D2" --compress --staging "rb:$STG/l" --pack-only --no-progress \
+  2>"$WORK/pack2.err"
+check "pack-only without --state: the run is done, and it says how to unpack" \
+  grep -q "unpack with: ferry unpack rb:$STG/l rb:$D2" "$WORK/pack2.err"
+check "  nothing at the destination yet" [ -z "$(ferry ls "rb:$D2")" ]
+check "ferry unpack lists staging and unpacks every archive" \
+  bash -c "'$FERRY_BIN' --config '$CONF' unpack 'rb:$STG/l' 'rb:$D2' --json > '$WORK/u.json'"
+check "  every object written and verified" python3 -c "
+import json; j = json.load(open('$WORK/u.json'))
+assert j['ok'] and j['objects_written'] == 40 and j['checksums_verified'] == 40, j"
+check "  staging emptied" [ -z "$(ferry ls "rb:$STG")" ]
+check "  no state file left (the pack run's and the unpack's automatic ones removed)" \
+  [ -z "$(ls -A "$FERRY_STATE_DIR" 2>/dev/null)" ]
+check "a second unpack finds nothing to do" \
+  bash -c "'$FERRY_BIN' --config '$CONF' unpack 'rb:$STG/l' 'rb:$D2' 2>&1 | grep -q '^unpack: 0 archives'"
+finish
