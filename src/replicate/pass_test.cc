@@ -160,6 +160,40 @@ TEST_F(PassTest, EveryVersionInOrderWithReplicaMetadata) {
   EXPECT_EQ(counts[0].count, 6);
 }
 
+// Requests per version at the floor: one read of the version (its details come with its bytes)
+// and one write; tags, metadata and replica marks still reach the destination. The
+// destination's current version is read (one HEAD per key) only once a pass has run from it.
+TEST_F(PassTest, OneReadAndOneWritePerVersion) {
+  Write(*a_, "k", "one");
+  Write(*a_, "k", "two");
+  Write(*a_, "t", "tagged", {{"team", "x"}});
+  Write(*a_, "e", "");
+  const RuleSet ab{{OneRule("ab", "b")}}, ba{{OneRule("ba", "a")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, stats).ok());
+  EXPECT_EQ(stats.replicated.load(), 4u);
+  EXPECT_EQ(a_->counts().stats, 0);  // no HEAD of a source version
+  EXPECT_EQ(a_->counts().reads, 4);
+  EXPECT_EQ(b_->counts().stats, 0);  // b was never a source: no HEAD of its current version
+  EXPECT_EQ(b_->counts().puts, 4);
+  const ObjectInfo t = *b_->Stat("t", true, {});
+  EXPECT_EQ(t.tags, (storage::Tags{{"team", "x"}}));
+  EXPECT_EQ(t.metadata.at("color"), "blue");
+  EXPECT_EQ(t.metadata.at(kMetaReplicaOrigin), "a");
+  EXPECT_EQ(History(*b_, "k").back().first, "two");
+
+  // Once b has been a source, a pass to it reads the current version of each key it writes.
+  PassStats back;
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, back).ok());
+  EXPECT_EQ(back.replicas.load(), 4u);
+  Write(*a_, "k", "three");
+  b_->ResetCounts();
+  PassStats two_way;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, two_way).ok());
+  EXPECT_EQ(two_way.replicated.load(), 1u);
+  EXPECT_EQ(b_->counts().stats, 1);
+}
+
 TEST_F(PassTest, DeleteMarkersFollowTheRuleAndVersionDeletesNever) {
   Write(*a_, "gone", "x");
   Write(*a_, "kept", "y");

@@ -201,4 +201,16 @@ Result<int64_t> StatusStore::RuleFirstSeen(std::string_view source, std::string_
   return first;
 }
 
+Result<bool> StatusStore::KnownSource(std::string_view location) {
+  bool known = false;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    FERRY_ASSIGN_OR_RETURN(state::SqlRows rows,
+                           tx.Exec("SELECT rule FROM replication_rules WHERE source = $1 LIMIT 1",
+                                   {location}));
+    known = !rows.rows.empty();
+    return Status::Ok();
+  }));
+  return known;
+}
+
 }  // namespace ferry::replicate

@@ -73,6 +73,9 @@ class StatusStore {
   Result<std::vector<StatusCount>> Counts(std::string_view source);
   // When `rule` of `source` was first seen (unix ns): `now_ns` recorded the first time.
   Result<int64_t> RuleFirstSeen(std::string_view source, std::string_view rule, int64_t now_ns);
+  // True when some pass has run from `location` as its source (one of its rules was first
+  // seen): replication may write originals there, so a pass to it orders its writes (two-way).
+  Result<bool> KnownSource(std::string_view location);
 
  private:
   explicit StatusStore(state::SqlSession& session) : session_(session) {}

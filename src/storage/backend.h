@@ -313,6 +313,16 @@ class Backend {
   // is no such version; kDataLoss past its end.
   virtual Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                                std::span<std::byte> out, std::stop_token stop);
+  // ReadVersionAt that also returns the version's details as the read's reply describes them
+  // (size, ETag, content headers, metadata, storage class; has_details), so that a reader
+  // need not ask for them first: S3 takes them from the GET's headers (a ranged GET carries
+  // the same ones), and reads the tags (GetObjectTagging) only when `with_tags` and the reply
+  // counts some. `out` may be empty with offset 0 (an empty version: one whole-object GET).
+  // Errors as ReadVersionAt. Default: StatVersion, then ReadVersionAt.
+  virtual Result<ObjectInfo> ReadVersionWithDetails(std::string_view key,
+                                                    std::string_view version_id, uint64_t offset,
+                                                    std::span<std::byte> out, bool with_tags,
+                                                    std::stop_token stop);
   // Removes one version (or delete marker) for good. When it was the current one, the newest
   // remaining entry becomes current (deleting a delete marker brings the key back).
   // An absent version is not an error.

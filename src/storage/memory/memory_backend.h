@@ -175,6 +175,11 @@ class MemoryBackend : public Backend {
                                  std::stop_token stop) override;
   Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                        std::span<std::byte> out, std::stop_token stop) override;
+  // One read (Counts::reads), as S3's GET: content and details from the same version; tags
+  // when `with_tags` and the version has any.
+  Result<ObjectInfo> ReadVersionWithDetails(std::string_view key, std::string_view version_id,
+                                            uint64_t offset, std::span<std::byte> out,
+                                            bool with_tags, std::stop_token stop) override;
   Status DeleteVersion(std::string_view key, std::string_view version_id,
                        std::stop_token stop) override;
   Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop) override;
