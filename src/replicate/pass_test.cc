@@ -75,7 +75,7 @@ class PassTest : public ::testing::Test {
 
   Status Pass(MemoryBackend& src, std::string src_name, MemoryBackend& dst, std::string dst_name,
               const RuleSet& rules, PassStats& stats, bool retry_failed = false) {
-    PassOptions o;
+    PassOptions o = options_;
     o.source_name = std::move(src_name);
     o.source = &src;
     o.destinations[dst_name] = &dst;
@@ -88,6 +88,7 @@ class PassTest : public ::testing::Test {
   }
 
   int concurrency_ = 4;  // keys replicated at once
+  PassOptions options_;  // sizes and limits for Pass
 
   // The versions of `key` oldest first: (content, version info with details).
   std::vector<std::pair<std::string, ObjectInfo>> History(MemoryBackend& m,
@@ -192,6 +193,46 @@ TEST_F(PassTest, OneReadAndOneWritePerVersion) {
   ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, two_way).ok());
   EXPECT_EQ(two_way.replicated.load(), 1u);
   EXPECT_EQ(b_->counts().stats, 1);
+}
+
+// Same endpoint: a version above the single-copy limit is copied on the server in parts
+// (UploadPartCopy of that version), with its metadata, tags and replica marks; the history
+// keeps the source's order and bytes.
+TEST_F(PassTest, ServerSideCopiesAboveTheSingleCopyLimitInParts) {
+  MemoryBackend::Options mo;
+  mo.clock = &clock_;
+  mo.versioned = true;
+  mo.endpoint = "one";
+  mo.features.min_part_size = 4;
+  mo.name = "sa";
+  MemoryBackend sa(mo);
+  mo.name = "sb";
+  MemoryBackend sb(mo);
+  options_.server_side_copy_limit = 10;
+  options_.part_size = 8;
+  const std::string big = "0123456789abcdefghij";  // 20 bytes: 3 parts of 8
+  Write(sa, "k", big, {{"team", "x"}});
+  Write(sa, "k", "small");
+  const std::string newest = std::string(12, 'z');  // 2 parts
+  Write(sa, "k", newest);
+  const RuleSet rules{{OneRule("r", "sb")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(sa, "sa", sb, "sb", rules, stats).ok());
+  EXPECT_EQ(stats.replicated.load(), 3u);
+  // The memory backend has no CopyFromWithSpec: the small version is read and written.
+  EXPECT_EQ(stats.server_side.load(), 2u);
+  EXPECT_EQ(stats.server_side_parts.load(), 2u);
+  EXPECT_EQ(sb.counts().part_copies, 5);
+  EXPECT_EQ(sa.counts().reads, 1);
+  auto h = History(sb, "k");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].first, big);
+  EXPECT_EQ(h[1].first, "small");
+  EXPECT_EQ(h[2].first, newest);
+  EXPECT_EQ(h[0].second.tags, (storage::Tags{{"team", "x"}}));
+  EXPECT_EQ(h[0].second.metadata.at("color"), "blue");
+  EXPECT_EQ(h[0].second.metadata.at(kMetaReplicaOrigin), "sa");
+  EXPECT_EQ(h[0].second.metadata.at(kMetaReplicaVersion), History(sa, "k")[0].second.version_id);
 }
 
 TEST_F(PassTest, DeleteMarkersFollowTheRuleAndVersionDeletesNever) {
