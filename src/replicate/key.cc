@@ -48,7 +48,8 @@ class KeyPass {
       FERRY_RETURN_IF_ERROR(OneVersion(v));
     }
     FERRY_RETURN_IF_ERROR(Restore());
-    return HealSource();
+    FERRY_RETURN_IF_ERROR(HealSource());
+    return SyncTags(o_, work_, read_tags_, stats_, stop_);
   }
 
  private:
@@ -204,6 +205,7 @@ class KeyPass {
   // remembered as a replica's order when it is one.
   ObjectInfo Listed(ObjectInfo d, const ObjectInfo& v) {
     if (v.mtime.time_since_epoch().count() != 0) d.mtime = v.mtime;
+    if (d.tags) read_tags_[VersionName(v)] = *d.tags;
     if (IsReplica(d)) {
       replica_orders_[VersionName(v)] = OrderOf(d, o_.source_name);
     } else {
@@ -288,6 +290,7 @@ class KeyPass {
     touched_ = true;
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
+    if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
     return o_.store->Record(done);
   }
 
@@ -535,6 +538,7 @@ class KeyPass {
   std::map<std::string, DestState> dest_;
   std::map<std::string, WriteOrder> replica_orders_;  // replicas of the source read this pass
   std::set<std::string> originals_;                   // originals of the source read this pass
+  std::map<std::string, storage::Tags> read_tags_;    // tags of versions read this pass
   bool touched_ = false;                              // this pass wrote something of the key
 };
 

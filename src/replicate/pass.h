@@ -71,6 +71,7 @@ struct PassStats {
   std::atomic<uint64_t> replicas{0};         // replicas found, not replicated back
   std::atomic<uint64_t> recovered{0};        // PENDING found at the destination
   std::atomic<uint64_t> restored{0};         // later current versions kept current (two-way)
+  std::atomic<uint64_t> tags_synced{0};      // replica_modifications: tag sets copied across
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> planned{0};          // dry run: versions that would be replicated
   std::atomic<uint64_t> bytes{0};

@@ -68,6 +68,16 @@ uint64_t SingleCopyLimit(const PassOptions& o, const storage::Backend& dst);
 // The part size of a chunked write (or server-side part copy) of `size` bytes to `dst`.
 uint64_t PartSizeFor(const PassOptions& o, const storage::Backend& dst, uint64_t size);
 
+// replica_modifications (modifications.cc): when the key's current version at the source was
+// replicated by a rule with replica_modifications (or is a replica that a pass from such a
+// destination wrote), its tags are compared with the digest recorded when both sides last
+// agreed, and copied to the other side's version when they differ (PutVersionTags; the row's
+// digest is then updated). `read_tags`: tags of versions read in this pass, by version id (no
+// request for them). Failures are counted and logged; the error is a failed status store.
+Status SyncTags(const PassOptions& o, const KeyWork& work,
+                const std::map<std::string, storage::Tags>& read_tags, PassStats& stats,
+                std::stop_token stop);
+
 // The HTTP status an error stands for in the completion report (S3's usual answer for it).
 int HttpStatusFor(ErrorCode code);
 

@@ -235,6 +235,49 @@ TEST_F(PassTest, ServerSideCopiesAboveTheSingleCopyLimitInParts) {
   EXPECT_EQ(h[0].second.metadata.at(kMetaReplicaVersion), History(sa, "k")[0].second.version_id);
 }
 
+// replica_modifications: a tag change on the original reaches the replica, one on the replica
+// reaches the original (two-way pair); a pass with nothing changed puts no tags; a rule without
+// the option leaves tag changes alone.
+TEST_F(PassTest, ReplicaModificationsCarryTagChangesBothWays) {
+  concurrency_ = 1;
+  Rule ab_rule = OneRule("ab", "b"), ba_rule = OneRule("ba", "a");
+  ab_rule.replica_modifications = ba_rule.replica_modifications = true;
+  const RuleSet ab{{ab_rule}}, ba{{ba_rule}}, ab_off{{OneRule("ab", "b")}};
+  const std::string v = Write(*a_, "k", "data", {{"team", "x"}});
+  PassStats s1, s2;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s1).ok());
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s2).ok());
+  EXPECT_EQ(s1.tags_synced.load() + s2.tags_synced.load(), 0u);
+  const std::string replica = History(*b_, "k").back().second.version_id;
+
+  ASSERT_TRUE(a_->PutVersionTags("k", v, {{"team", "y"}}, {}).ok());
+  PassStats off;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab_off, off).ok());  // the option off: nothing
+  EXPECT_EQ(off.tags_synced.load(), 0u);
+  EXPECT_EQ(b_->StatVersion("k", replica, true, {})->tags, (storage::Tags{{"team", "x"}}));
+  PassStats s3;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s3).ok());
+  EXPECT_EQ(s3.tags_synced.load(), 1u);
+  EXPECT_EQ(b_->StatVersion("k", replica, true, {})->tags, (storage::Tags{{"team", "y"}}));
+
+  b_->ResetCounts();
+  PassStats quiet_ab, quiet_ba;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, quiet_ab).ok());
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, quiet_ba).ok());
+  EXPECT_EQ(quiet_ab.tags_synced.load() + quiet_ba.tags_synced.load(), 0u);
+  EXPECT_EQ(b_->counts().tag_puts, 0);
+
+  ASSERT_TRUE(b_->PutVersionTags("k", replica, {{"team", "z"}, {"new", "1"}}, {}).ok());
+  PassStats s4;
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s4).ok());
+  EXPECT_EQ(s4.tags_synced.load(), 1u);
+  EXPECT_EQ(a_->StatVersion("k", v, true, {})->tags,
+            (storage::Tags{{"team", "z"}, {"new", "1"}}));
+  PassStats s5;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s5).ok());  // agreed: nothing flows back
+  EXPECT_EQ(s5.tags_synced.load(), 0u);
+}
+
 TEST_F(PassTest, DeleteMarkersFollowTheRuleAndVersionDeletesNever) {
   Write(*a_, "gone", "x");
   Write(*a_, "kept", "y");

@@ -42,6 +42,9 @@ struct VersionStatus {
   int http_status = 0;       // FAILED: the HTTP status the error code stands for
   std::string message;       // FAILED: the error line
   int64_t updated_ns = 0;    // unix ns of the last change
+  // COMPLETED: TagsDigest (replica.h) of the tags the source version and its replica had when
+  // they last agreed ("" = unknown: rows of older ferry). replica_modifications compares it.
+  std::string tags_digest;
 };
 
 struct StatusCount {

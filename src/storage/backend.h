@@ -337,6 +337,13 @@ class Backend {
     (void)key, (void)tags, (void)stop;
     return Status::NotSupported("tags not supported by " + Describe());
   }
+  // Replaces the tags of one version (S3 PutObjectTagging with versionId); kNotFound when there
+  // is no such version. An empty or "null" id: PutTags. Default: kNotSupported for real ids.
+  virtual Status PutVersionTags(std::string_view key, std::string_view version_id,
+                                const Tags& tags, std::stop_token stop) {
+    if (version_id.empty() || version_id == "null") return PutTags(key, tags, stop);
+    return Status::NotSupported("version tags not supported by " + Describe());
+  }
 };
 
 }  // namespace ferry::storage

@@ -87,7 +87,8 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       {"replicas_skipped", &s.replicas},       {"recovered", &s.recovered},
       {"kept_current", &s.restored},           {"failed", &s.failed},
       {"would_replicate", &s.planned},         {"bytes", &s.bytes},
-      {"server_side_copies", &s.server_side}, {"server_side_part_copies", &s.server_side_parts}};
+      {"server_side_copies", &s.server_side}, {"server_side_part_copies", &s.server_side_parts},
+      {"tags_synced", &s.tags_synced}};
   if (a.json) {
     nlohmann::json j;
     for (const auto& [name, value] : fields) j[name] = value->load();

@@ -185,6 +185,9 @@ class MemoryBackend : public Backend {
   Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop) override;
   // kNotFound when absent; replaces all tags (of the current version).
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+  // Counts a tag put; the current object's tags too when the version is the current one.
+  Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
+                        std::stop_token stop) override;
 
   // --- Test hooks ---------------------------------------------------------------------------
   // The next `n` calls of any operation in `ops` (a mask of Op) fail with `status` (not OK)

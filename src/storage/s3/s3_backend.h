@@ -79,6 +79,8 @@ class S3Backend : public Backend {
   Status Delete(std::string_view key, std::stop_token stop) override;
   Status DeleteMany(std::span<const std::string> keys, std::stop_token stop) override;
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+  Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
+                        std::stop_token stop) override;
 
   // Versions (versions.cc; contracts in backend.h). StatVersion/ReadVersionAt of a delete
   // marker's id: RGW answers 404 (kNotFound), AWS 405 MethodNotAllowed (kInvalidArgument).
