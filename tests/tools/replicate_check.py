@@ -298,6 +298,7 @@ filter = {{ prefix = "x/" }}
           "ferry-replica-origin" in S3["ra"].head_object(Bucket=E, Key="a")["Metadata"])
 
     part_copies()
+    tag_changes()
     kill_and_rerun()
     two_way()
 
@@ -342,6 +343,44 @@ destinations = ["rb:{Q}"]
           head["Metadata"].get("color") == "blue" and head.get("ContentType") == "image/png" and
           head["Metadata"].get("ferry-replica-version") ==
           versions("rb", P, "big")[2]["VersionId"], head)
+
+
+def tag_changes():
+    """replica_modifications on a two-way pair: a tag change at A reaches B's replica, one made
+    at B's replica reaches A's original; a quiet pass copies no tags."""
+    X, Y = bucket("ra"), bucket("rb")
+    rule = 'replica_modifications = true\n'
+    xy = config("tx.toml", f'[[replication.rules]]\nid = "xy"\ndestinations = ["rb:{Y}"]\n' + rule)
+    yx = config("ty.toml", f'[[replication.rules]]\nid = "yx"\ndestinations = ["ra:{X}"]\n' + rule)
+    st = os.path.join(WORK, "tags.db")
+
+    def tags(remote, name, key, version=None):
+        kw = {"VersionId": version} if version else {}
+        return {t["Key"]: t["Value"] for t in
+                S3[remote].get_object_tagging(Bucket=name, Key=key, **kw)["TagSet"]}
+
+    def set_tags(remote, name, key, tagset):
+        S3[remote].put_object_tagging(Bucket=name, Key=key, Tagging={"TagSet": [
+            {"Key": k, "Value": v} for k, v in tagset.items()]})
+    original = put("ra", X, "t", b"tagged", "team=x")
+    ferry(xy, "replicate", "ra:" + X, "--state", st)
+    ferry(yx, "replicate", "rb:" + Y, "--state", st)
+    set_tags("ra", X, "t", {"team": "y"})
+    s = summary(ferry(xy, "replicate", "ra:" + X, "--state", st, "--json"))
+    check("replica_modifications: a tag changed at A reaches B's replica",
+          s.get("tags_synced") == 1 and tags("rb", Y, "t") == {"team": "y"}, (s, tags("rb", Y, "t")))
+    s = summary(ferry(yx, "replicate", "rb:" + Y, "--state", st, "--json"))
+    check("replica_modifications: nothing changed at B, nothing copied back",
+          s.get("tags_synced") == 0, s)
+    set_tags("rb", Y, "t", {"team": "z", "tier": "gold"})
+    s = summary(ferry(yx, "replicate", "rb:" + Y, "--state", st, "--json"))
+    check("replica_modifications: a tag changed at B's replica reaches A's original",
+          s.get("tags_synced") == 1 and
+          tags("ra", X, "t", original) == {"team": "z", "tier": "gold"},
+          (s, tags("ra", X, "t", original)))
+    s = summary(ferry(xy, "replicate", "ra:" + X, "--state", st, "--json"))
+    check("replica_modifications: both sides agree, a quiet pass copies no tags",
+          s.get("tags_synced") == 0 and s.get("replicated") == 0, s)
 
 
 def usage_put_ops(bucket_name):
