@@ -120,6 +120,12 @@ rules() {
 requests() { # METRICS_FILE -> total S3 requests sent
   awk '/^ferry_s3_requests_total\{/ { n += $NF } END { printf "%d", n }' "$1"
 }
+BY_OP=()
+by_operation() { # NAME METRICS_FILE: "NAME: GetObject 19960, PutObject 20000, ..." for the notes
+  BY_OP+=("$1: $(awk '/^ferry_s3_requests_total\{/ {
+      match($0, /operation="[^"]*"/); op = substr($0, RSTART + 11, RLENGTH - 12); n[op] += $NF }
+    END { sep = ""; for (op in n) { printf "%s%s %d", sep, op, n[op]; sep = ", " } }' "$2")")
+}
 R_ROWS=()
 row() { # workload tool versions_written requests check
   local vps rpv
@@ -131,6 +137,7 @@ replicate() { # NAME SOURCE: a timed pass; sets REQ
   timed "$WORK/$1.log" "$FERRY_BIN" --config "$WORK/$1.toml" --metrics-file "$WORK/$1.prom" \
     replicate "ra:$2" --state "$WORK/state.db" --json || true
   REQ=$(requests "$WORK/$1.prom")
+  by_operation "$1" "$WORK/$1.prom"
 }
 
 DST=$ID-dst
@@ -171,4 +178,7 @@ echo
 echo "| workload | tool | wall s | CPU s | peak RSS MiB | versions written | versions/s | S3 requests | requests/version | check |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${R_ROWS[@]}"
+echo
+echo "S3 requests by operation (all attempts):"
+printf -- '- %s\n' "${BY_OP[@]}"
 for r in "${R_ROWS[@]}"; do case "$r" in *FAIL*) exit 1 ;; esac; done

@@ -203,7 +203,18 @@ Status ParseRule(const toml::table& t, const std::string& where, replicate::Rule
 // [replication]: rules and the bucket ARNs of S3 JSON rule files.
 Status ParseReplication(const toml::table& t, const std::string& src, ReplicationConfig& out) {
   const std::string where = src + ": [replication]";
-  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"rules", "buckets"}));
+  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"rules", "buckets", "server_side_copy_limit"}));
+  if (t.get("server_side_copy_limit") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(ReadString(t, "server_side_copy_limit", text, where));
+    auto size = plan::ParseSize(text);
+    if (!size.ok()) return size.status().WithContext(where + ": 'server_side_copy_limit'");
+    if (*size == 0 || *size > (5ull << 30)) {
+      return Status::InvalidArgument(where + ": 'server_side_copy_limit' must be above 0 and at "
+                                     "most 5GiB");
+    }
+    out.server_side_copy_limit = *size;
+  }
   if (const toml::node* n = t.get("buckets")) {
     const toml::table* b = n->as_table();
     if (b == nullptr) return Status::InvalidArgument(where + ": 'buckets' must be a table");

@@ -19,6 +19,10 @@
 //   part_size = "16MiB"
 //   multipart_threshold = "64MiB"
 //
+//   [replication]
+//   server_side_copy_limit = "5GiB"     # largest version one CopyObject copies (same endpoint);
+//                                       # larger ones: UploadPartCopy parts. At most 5 GiB.
+//
 //   [replication.buckets]               # S3 bucket ARNs of --replication-config files
 //   "arn:aws:s3:::west-bucket" = "rb:west-bucket"
 //
@@ -75,6 +79,7 @@ struct TransferDefaults {
 struct ReplicationConfig {
   replicate::RuleSet rules;  // validated (replicate::Validate) and locations parsed
   std::vector<std::pair<std::string, std::string>> buckets;  // bucket ARN -> location
+  std::optional<uint64_t> server_side_copy_limit;  // bytes, above 0
 };
 
 struct Config {

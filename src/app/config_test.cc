@@ -140,5 +140,19 @@ TEST(ConfigTest, RefusesBadReplicationRules) {
   }
 }
 
+TEST(ConfigTest, ReplicationServerSideCopyLimit) {
+  auto c = ParseConfig("[replication]\nserver_side_copy_limit = \"5MiB\"\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->replication.server_side_copy_limit, std::optional<uint64_t>(5ull << 20));
+  EXPECT_FALSE(ParseConfig("", "t.toml")->replication.server_side_copy_limit);
+  for (const char* bad : {"\"6GiB\"", "\"0\"", "\"lots\""}) {
+    auto b = ParseConfig(std::string("[replication]\nserver_side_copy_limit = ") + bad + "\n",
+                         "t.toml");
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(b.status().message().starts_with("t.toml: [replication]")) << b.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace ferry::app

@@ -32,9 +32,17 @@ Status CheckDeclared(const ObjectInfo& v, uint32_t crc) {
 
 Result<storage::WriteResult> CopyWhole(storage::Backend& src, storage::Backend& dst,
                                        const ObjectInfo& v, const std::string& key,
-                                       storage::WriteSpec& spec, std::stop_token stop) {
-  std::vector<std::byte> data(v.size);
-  FERRY_RETURN_IF_ERROR(ReadPart(src, v, 0, data, stop));
+                                       storage::WriteSpec& spec, const ReadAhead* ahead,
+                                       std::stop_token stop) {
+  std::vector<std::byte> read;
+  std::span<const std::byte> data;
+  if (ahead != nullptr && ahead->whole) {
+    data = ahead->data;
+  } else {
+    read.resize(v.size);
+    FERRY_RETURN_IF_ERROR(ReadPart(src, v, 0, read, stop));
+    data = read;
+  }
   const uint32_t crc = checksum::Crc32c(data);
   FERRY_RETURN_IF_ERROR(CheckDeclared(v, crc));
   const checksum::Md5Digest md5 = checksum::Md5(data);
@@ -50,11 +58,8 @@ Result<storage::WriteResult> CopyWhole(storage::Backend& src, storage::Backend& 
 Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend& src,
                                          storage::Backend& dst, const ObjectInfo& v,
                                          const std::string& key, storage::WriteSpec& spec,
-                                         std::stop_token stop) {
-  const storage::Features& f = dst.features();
-  uint64_t part = std::max<uint64_t>(o.part_size, f.min_part_size);
-  const uint64_t max_parts = static_cast<uint64_t>(std::max(f.max_parts, 1));
-  part = std::max(part, (v.size + max_parts - 1) / max_parts);
+                                         const ReadAhead* ahead, std::stop_token stop) {
+  const uint64_t part = PartSizeFor(o, dst, v.size);
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ChunkWriter> writer,
                          dst.OpenChunkWriter(key, spec, part, stop));
   auto fail = [&](Status s) {
@@ -62,17 +67,61 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend&
     return s;
   };
   uint32_t crc = 0;
-  std::vector<std::byte> data;
+  std::vector<std::byte> buffer;
   int number = 1;
   for (uint64_t offset = 0; offset < v.size; offset += part, ++number) {
-    data.resize(std::min(part, v.size - offset));
-    if (Status s = ReadPart(src, v, offset, data, stop); !s.ok()) return fail(s);
+    const uint64_t length = std::min(part, v.size - offset);
+    std::span<const std::byte> data;
+    if (offset == 0 && ahead != nullptr && !ahead->whole && ahead->data.size() == length) {
+      data = ahead->data;  // the first part, read with the version's details
+    } else {
+      buffer.resize(length);
+      if (Status s = ReadPart(src, v, offset, buffer, stop); !s.ok()) return fail(s);
+      data = buffer;
+    }
     crc = offset == 0 ? checksum::Crc32c(data)
                       : checksum::Crc32cCombine(crc, checksum::Crc32c(data), data.size());
     if (Status s = writer->WriteChunk(number, offset, data, stop); !s.ok()) return fail(s);
   }
   if (Status s = CheckDeclared(v, crc); !s.ok()) return fail(s);
   if (!v.crc32c()) writer->AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
+  Result<storage::WriteResult> done = writer->Commit(stop);
+  if (!done.ok()) return fail(done.status());
+  return done;
+}
+
+// A version above the single-copy limit, copied on the server in parts (UploadPartCopy with
+// the source's versionId, each part pinned to the version's ETag): metadata, headers, storage
+// class and tags are set when the upload is created (tags by the writer's commit where the
+// store ignores them there). An unversioned source ("null") is checked unchanged before the
+// upload completes, as sync does: servers may ignore the If-Match of part copies.
+Result<storage::WriteResult> CopyPartsOnServer(const PassOptions& o, storage::Backend& src,
+                                               storage::Backend& dst, const ObjectInfo& v,
+                                               const std::string& key,
+                                               const storage::WriteSpec& spec,
+                                               std::stop_token stop) {
+  const uint64_t part = PartSizeFor(o, dst, v.size);
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ChunkWriter> writer,
+                         dst.OpenChunkWriter(key, spec, part, stop));
+  auto fail = [&](Status s) {
+    (void)writer->Abort();
+    return s;
+  };
+  int number = 1;
+  for (uint64_t offset = 0; offset < v.size; offset += part, ++number) {
+    if (stop.stop_requested()) return fail(Status::Cancelled("replication pass interrupted"));
+    const uint64_t length = std::min(part, v.size - offset);
+    Status s = writer->CopyChunk(number, src, v, offset, length, stop);
+    if (!s.ok()) return fail(s.WithContext("copying part " + std::to_string(number)));
+  }
+  if (v.version_id.empty() || v.version_id == "null") {
+    Result<ObjectInfo> now = src.Stat(v.key, false, stop);
+    if (!now.ok()) return fail(now.status().WithContext("stat source before completing"));
+    if (now->etag != v.etag || now->size != v.size) {
+      return fail(Status::FailedPrecondition("source " + v.key +
+                                             " changed during the server-side copy"));
+    }
+  }
   Result<storage::WriteResult> done = writer->Commit(stop);
   if (!done.ok()) return fail(done.status());
   return done;
@@ -107,12 +156,57 @@ int HttpStatusFor(ErrorCode code) {
   return 500;
 }
 
+uint64_t PartSizeFor(const PassOptions& o, const storage::Backend& dst, uint64_t size) {
+  const storage::Features& f = dst.features();
+  uint64_t part = std::max<uint64_t>(o.part_size, f.min_part_size);
+  const uint64_t max_parts = static_cast<uint64_t>(std::max(f.max_parts, 1));
+  part = std::max(part, (size + max_parts - 1) / max_parts);
+  return std::min(part, std::max<uint64_t>(f.max_part_size, f.min_part_size));
+}
+
+bool CopiesOnServer(const PassOptions& o, storage::Backend& src, storage::Backend& dst,
+                    uint64_t size) {
+  if (!dst.CanCopyFrom(src)) return false;
+  return size <= SingleCopyLimit(o, dst) || dst.features().chunked_write;
+}
+
+uint64_t SingleCopyLimit(const PassOptions& o, const storage::Backend& dst) {
+  return std::min(o.server_side_copy_limit, dst.features().max_single_put);
+}
+
+Result<ReadAhead> ReadVersionAhead(const PassOptions& o, storage::Backend& src,
+                                   storage::Backend& dst, const ObjectInfo& v,
+                                   std::stop_token stop) {
+  ReadAhead ahead;
+  ahead.whole = !(v.size > o.multipart_threshold && dst.features().chunked_write);
+  ahead.data.resize(ahead.whole ? v.size : std::min(PartSizeFor(o, dst, v.size), v.size));
+  if (!v.version_id.empty() && v.version_id != "null") {
+    FERRY_ASSIGN_OR_RETURN(ahead.details, src.ReadVersionWithDetails(v.key, v.version_id, 0,
+                                                                     ahead.data, true, stop));
+  } else if (ahead.whole) {
+    FERRY_ASSIGN_OR_RETURN(ahead.details, src.ReadObject(v.key, ahead.data, v.etag, stop));
+  } else {
+    FERRY_ASSIGN_OR_RETURN(ahead.details, src.Stat(v.key, true, stop));
+    if (ahead.details.etag != v.etag && !v.etag.empty()) {
+      return Status::FailedPrecondition("object " + v.key + " changed since it was listed");
+    }
+    FERRY_RETURN_IF_ERROR(src.ReadAt(v.key, 0, ahead.data, v.etag, stop));
+  }
+  if (ahead.details.size != v.size) {
+    return Status::FailedPrecondition("version " + v.key + " has " +
+                                      std::to_string(ahead.details.size) +
+                                      " bytes, the listing said " + std::to_string(v.size));
+  }
+  return ahead;
+}
+
 Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend& src,
                                          storage::Backend& dst, const ObjectInfo& version,
                                          const std::string& key, storage::WriteSpec spec,
-                                         PassStats& stats, std::stop_token stop) {
+                                         PassStats& stats, std::stop_token stop,
+                                         const ReadAhead* ahead) {
   spec.size = version.size;
-  if (dst.CanCopyFrom(src) && version.size <= dst.features().max_single_put) {
+  if (dst.CanCopyFrom(src) && version.size <= SingleCopyLimit(o, dst)) {
     Result<storage::WriteResult> copied = dst.CopyFromWithSpec(src, version, key, spec, stop);
     if (copied.ok()) {
       stats.server_side.fetch_add(1);
@@ -120,11 +214,20 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
       return copied;
     }
     if (copied.status().code() != ErrorCode::kNotSupported) return copied.status();
+  } else if (dst.CanCopyFrom(src) && dst.features().chunked_write) {
+    Result<storage::WriteResult> copied = CopyPartsOnServer(o, src, dst, version, key, spec, stop);
+    if (copied.ok()) {
+      stats.server_side.fetch_add(1);
+      stats.server_side_parts.fetch_add(1);
+      stats.bytes.fetch_add(version.size);
+      return copied;
+    }
+    if (copied.status().code() != ErrorCode::kNotSupported) return copied.status();
   }
   Result<storage::WriteResult> written =
       version.size > o.multipart_threshold && dst.features().chunked_write
-          ? CopyChunked(o, src, dst, version, key, spec, stop)
-          : CopyWhole(src, dst, version, key, spec, stop);
+          ? CopyChunked(o, src, dst, version, key, spec, ahead, stop)
+          : CopyWhole(src, dst, version, key, spec, ahead, stop);
   if (written.ok()) stats.bytes.fetch_add(version.size);
   return written;
 }

@@ -38,9 +38,9 @@ struct Ordered {
 
 class KeyPass {
  public:
-  KeyPass(const PassOptions& o, const std::map<std::string, int64_t>& first_seen,
-          KeyWork& work, PassStats& stats, std::stop_token stop)
-      : o_(o), first_seen_(first_seen), work_(work), stats_(stats), stop_(stop) {}
+  KeyPass(const PassOptions& o, const PassScope& scope, KeyWork& work, PassStats& stats,
+          std::stop_token stop)
+      : o_(o), scope_(scope), work_(work), stats_(stats), stop_(stop) {}
 
   Status Run() {
     for (const ObjectInfo& v : work_.versions) {
@@ -48,7 +48,8 @@ class KeyPass {
       FERRY_RETURN_IF_ERROR(OneVersion(v));
     }
     FERRY_RETURN_IF_ERROR(Restore());
-    return HealSource();
+    FERRY_RETURN_IF_ERROR(HealSource());
+    return SyncTags(o_, work_, read_tags_, stats_, stop_);
   }
 
  private:
@@ -73,11 +74,11 @@ class KeyPass {
     if (w.rule->versions == VersionsMode::kLatest && !v.is_latest) return false;
     if (v.delete_marker && !w.rule->delete_markers) return false;
     if (!w.rule->existing_objects) {
-      auto it = first_seen_.find(w.rule->id);
+      auto it = scope_.first_seen_ns.find(w.rule->id);
       const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              v.mtime.time_since_epoch())
                              .count();
-      if (it != first_seen_.end() && ns <= it->second) return false;
+      if (it != scope_.first_seen_ns.end() && ns <= it->second) return false;
     }
     const VersionStatus* row = Row(*w.rule, w.destination->location, v);
     if (o_.retry_failed_only) return row != nullptr && row->state == VersionState::kFailed;
@@ -134,11 +135,11 @@ class KeyPass {
     if (wanted.empty()) return Status::Ok();
     // A delete marker a pass wrote here, or a version carrying replica metadata, is a replica.
     bool replica = work_.written_here.count(VersionName(v)) != 0;
+    std::optional<ReadAhead> ahead;
     if (!replica && !v.delete_marker) {
       if (!details) {
-        Result<ObjectInfo> d = Details(v);
-        if (!d.ok()) return FailAll(v, wanted, d.status());
-        details = *std::move(d);
+        Status s = Fetch(v, wanted, details, ahead);
+        if (!s.ok()) return FailAll(v, wanted, s);
       }
       replica = IsReplica(*details);
     }
@@ -150,8 +151,41 @@ class KeyPass {
         }
         continue;
       }
-      FERRY_RETURN_IF_ERROR(ToDestination(w, v, details ? &*details : nullptr));
+      FERRY_RETURN_IF_ERROR(
+          ToDestination(w, v, details ? &*details : nullptr, ahead ? &*ahead : nullptr));
     }
+    return Status::Ok();
+  }
+
+  // The details of `v` before any write of it. Read with its bytes (ReadVersionAhead: one GET
+  // instead of a HEAD and a GET) when some destination takes the read path; a HEAD when every
+  // destination copies on the server (a copy sends the metadata and reads nothing), in a dry
+  // run (nothing is read), and before recovering a PENDING write (which may write nothing).
+  Status Fetch(const ObjectInfo& v, const std::vector<Winner>& wanted,
+               std::optional<ObjectInfo>& details, std::optional<ReadAhead>& ahead) {
+    storage::Backend* reader = nullptr;
+    bool pending = false;
+    for (const Winner& w : wanted) {
+      const VersionStatus* row = Row(*w.rule, w.destination->location, v);
+      pending = pending || (row != nullptr && row->state == VersionState::kPending);
+      storage::Backend* dst = o_.dry_run ? nullptr : o_.destinations.at(w.destination->location);
+      if (reader == nullptr && dst != nullptr && !CopiesOnServer(o_, *o_.source, *dst, v.size)) {
+        reader = dst;
+      }
+    }
+    if (reader == nullptr || pending) {
+      Result<ObjectInfo> d = Details(v);
+      if (!d.ok()) return d.status();
+      details = *std::move(d);
+      return Status::Ok();
+    }
+    Result<ReadAhead> read = ReadVersionAhead(o_, *o_.source, *reader, v, stop_);
+    if (!read.ok()) return read.status();
+    ahead = *std::move(read);
+    ahead->details.key = v.key;
+    if (ahead->details.version_id.empty()) ahead->details.version_id = v.version_id;
+    details = Listed(ahead->details, v);
+    ahead->details = *details;
     return Status::Ok();
   }
 
@@ -171,6 +205,7 @@ class KeyPass {
   // remembered as a replica's order when it is one.
   ObjectInfo Listed(ObjectInfo d, const ObjectInfo& v) {
     if (v.mtime.time_since_epoch().count() != 0) d.mtime = v.mtime;
+    if (d.tags) read_tags_[VersionName(v)] = *d.tags;
     if (IsReplica(d)) {
       replica_orders_[VersionName(v)] = OrderOf(d, o_.source_name);
     } else {
@@ -201,7 +236,8 @@ class KeyPass {
     return o_.store->Record(row);
   }
 
-  Status ToDestination(const Winner& w, const ObjectInfo& v, const ObjectInfo* details) {
+  Status ToDestination(const Winner& w, const ObjectInfo& v, const ObjectInfo* details,
+                       const ReadAhead* ahead) {
     const std::string& dest_name = w.destination->location;
     if (o_.dry_run) {
       stats_.planned.fetch_add(1);
@@ -230,7 +266,9 @@ class KeyPass {
         return o_.store->Record(done);
       }
     }
-    if (!ds.checked_current) {
+    // Two-way only (the destination may hold originals: a pass has read from it, or one wrote
+    // this key to the source): the current version to keep current when it is later.
+    if (!ds.checked_current && (scope_.two_way.count(dest_name) || !work_.written_rows.empty())) {
       ds.checked_current = true;
       Result<ObjectInfo> current = dst.Stat(work_.key, false, stop_);
       if (current.ok()) {
@@ -241,7 +279,7 @@ class KeyPass {
       }
     }
     FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kPending)));
-    Result<storage::WriteResult> written = Write(w, v, details, dst);
+    Result<storage::WriteResult> written = Write(w, v, details, ahead, dst);
     if (!written.ok()) return Fail(w, v, written.status());
     stats_.replicated.fetch_add(1);
     if (v.delete_marker) stats_.delete_markers.fetch_add(1);
@@ -252,11 +290,13 @@ class KeyPass {
     touched_ = true;
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
+    if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
     return o_.store->Record(done);
   }
 
   Result<storage::WriteResult> Write(const Winner& w, const ObjectInfo& v,
-                                     const ObjectInfo* details, storage::Backend& dst) {
+                                     const ObjectInfo* details, const ReadAhead* ahead,
+                                     storage::Backend& dst) {
     if (v.delete_marker) {
       Result<storage::WriteResult> marker = dst.AddDeleteMarker(work_.key, stop_);
       if (marker.ok() || marker.status().code() != ErrorCode::kFailedPrecondition) return marker;
@@ -266,7 +306,8 @@ class KeyPass {
     }
     storage::WriteSpec spec = SpecOf(*details, o_.source_name);
     if (!w.destination->storage_class.empty()) spec.storage_class = w.destination->storage_class;
-    return CopyVersion(o_, *o_.source, dst, *details, work_.key, std::move(spec), stats_, stop_);
+    return CopyVersion(o_, *o_.source, dst, *details, work_.key, std::move(spec), stats_, stop_,
+                       ahead);
   }
 
   static storage::WriteSpec SpecOf(const ObjectInfo& d, std::string_view origin_location) {
@@ -490,21 +531,22 @@ class KeyPass {
   }
 
   const PassOptions& o_;
-  const std::map<std::string, int64_t>& first_seen_;
+  const PassScope& scope_;
   KeyWork& work_;
   PassStats& stats_;
   std::stop_token stop_;
   std::map<std::string, DestState> dest_;
   std::map<std::string, WriteOrder> replica_orders_;  // replicas of the source read this pass
   std::set<std::string> originals_;                   // originals of the source read this pass
+  std::map<std::string, storage::Tags> read_tags_;    // tags of versions read this pass
   bool touched_ = false;                              // this pass wrote something of the key
 };
 
 }  // namespace
 
-Status ReplicateKey(const PassOptions& o, const std::map<std::string, int64_t>& first_seen_ns,
-                    KeyWork& work, PassStats& stats, std::stop_token stop) {
-  return KeyPass(o, first_seen_ns, work, stats, stop).Run();
+Status ReplicateKey(const PassOptions& o, const PassScope& scope, KeyWork& work,
+                    PassStats& stats, std::stop_token stop) {
+  return KeyPass(o, scope, work, stats, stop).Run();
 }
 
 }  // namespace ferry::replicate::internal

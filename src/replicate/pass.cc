@@ -18,9 +18,9 @@ using internal::KeyWork;
 // A bounded queue of keys served by a fixed set of threads. The first fatal error stops it.
 class KeyQueue {
  public:
-  KeyQueue(const PassOptions& o, const std::map<std::string, int64_t>& first_seen,
-           PassStats& stats, std::stop_token stop)
-      : o_(o), first_seen_(first_seen), stats_(stats), stop_(stop) {
+  KeyQueue(const PassOptions& o, const internal::PassScope& scope, PassStats& stats,
+           std::stop_token stop)
+      : o_(o), scope_(scope), stats_(stats), stop_(stop) {
     const int n = std::max(1, o.concurrency);
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Serve(); });
   }
@@ -62,7 +62,7 @@ class KeyQueue {
         queue_.pop_front();
       }
       space_.notify_one();
-      Status s = internal::ReplicateKey(o_, first_seen_, work, stats_, stop_);
+      Status s = internal::ReplicateKey(o_, scope_, work, stats_, stop_);
       if (!s.ok()) {
         std::lock_guard lock(mu_);
         if (error_.ok()) error_ = s;
@@ -73,7 +73,7 @@ class KeyQueue {
   }
 
   const PassOptions& o_;
-  const std::map<std::string, int64_t>& first_seen_;
+  const internal::PassScope& scope_;
   PassStats& stats_;
   std::stop_token stop_;
   std::mutex mu_;
@@ -126,22 +126,31 @@ Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
       (o.store == nullptr && !o.dry_run)) {
     return Status::Internal("replication pass without a source, rules, clock or store");
   }
-  std::map<std::string, int64_t> first_seen;  // unix ns
+  internal::PassScope scope;
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              o.clock->Now().time_since_epoch())
                              .count();
   for (const Rule& r : o.rules->rules) {
     if (!r.enabled) continue;
     if (o.dry_run) {
-      first_seen[r.id] = now_ns;
+      scope.first_seen_ns[r.id] = now_ns;
       continue;
     }
-    FERRY_ASSIGN_OR_RETURN(first_seen[r.id], o.store->RuleFirstSeen(o.source_name, r.id, now_ns));
+    FERRY_ASSIGN_OR_RETURN(scope.first_seen_ns[r.id],
+                           o.store->RuleFirstSeen(o.source_name, r.id, now_ns));
+  }
+  // A destination no pass has ever read from holds only what passes wrote there (and what
+  // users wrote, which a first pass from it orders: HealSource): its current versions need
+  // not be read before writing (one HEAD per key saved).
+  for (const auto& [name, backend] : o.destinations) {
+    if (o.dry_run) break;
+    FERRY_ASSIGN_OR_RETURN(bool known, o.store->KnownSource(name));
+    if (known) scope.two_way.insert(name);
   }
   bool plain = false;
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ListingCursor> cursor,
                          OpenListing(*o.source, plain));
-  KeyQueue queue(o, first_seen, stats, stop);
+  KeyQueue queue(o, scope, stats, stop);
   std::vector<KeyWork> batch;
   KeyWork current;
   constexpr size_t kBatchKeys = 200;

@@ -55,6 +55,9 @@ struct PassOptions {
   bool retry_failed_only = false;  // act on FAILED versions only
   uint64_t multipart_threshold = 64ull << 20;
   uint64_t part_size = 16ull << 20;
+  // The largest version copied on the server with one CopyObject (capped by the destination's
+  // Features::max_single_put, 5 GiB on S3); larger ones are copied in UploadPartCopy parts.
+  uint64_t server_side_copy_limit = 5ull << 30;
   // Dry run: called (from pass threads, one call at a time) with one line per version a rule
   // would replicate: "<rule> -> <destination>: <key> (version <id>)" or "... (delete marker ...)".
   std::function<void(const std::string&)> plan;
@@ -68,10 +71,12 @@ struct PassStats {
   std::atomic<uint64_t> replicas{0};         // replicas found, not replicated back
   std::atomic<uint64_t> recovered{0};        // PENDING found at the destination
   std::atomic<uint64_t> restored{0};         // later current versions kept current (two-way)
+  std::atomic<uint64_t> tags_synced{0};      // replica_modifications: tag sets copied across
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> planned{0};          // dry run: versions that would be replicated
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> server_side{0};      // versions copied on the server
+  std::atomic<uint64_t> server_side_parts{0};  // ... of them in parts (UploadPartCopy)
 };
 
 // Errors: a failed listing or status store (the pass stops); per-version failures are counted

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <cstddef>
 
 #include "replicate/pass.h"
 
@@ -20,18 +21,62 @@ struct KeyWork {
   std::vector<VersionStatus> written_rows;    // ... and their COMPLETED rows (other sources)
 };
 
+// What a pass knows before its first key: when each enabled rule was first seen (unix ns;
+// existing_objects = off), and which destinations may hold originals (a pass has run from them:
+// two-way), where a key's writes are ordered against the destination's current version.
+struct PassScope {
+  std::map<std::string, int64_t> first_seen_ns;
+  std::set<std::string> two_way;
+};
+
 // Replicates one key's versions to every destination (key.cc). Per-version failures are
 // recorded and counted; the returned error is a failed status store (fatal for the pass).
-// `first_seen_ns`: when each enabled rule was first seen (existing_objects = off).
-Status ReplicateKey(const PassOptions& o, const std::map<std::string, int64_t>& first_seen_ns,
-                    KeyWork& work, PassStats& stats, std::stop_token stop);
+Status ReplicateKey(const PassOptions& o, const PassScope& scope, KeyWork& work,
+                    PassStats& stats, std::stop_token stop);
 
-// Writes `version` (with details; read from `src`) to `key` on `dst` with `spec` (copy_version.cc).
+// A version read before its writes: its details from the read's reply (so no HEAD is needed)
+// and its bytes: the whole version (`whole`), or the first part of a chunked write.
+struct ReadAhead {
+  storage::ObjectInfo details;
+  std::vector<std::byte> data;
+  bool whole = false;
+};
+
+// Reads `version` (a listing entry) of `src` with its details (tags read only when the reply
+// counts some): whole when `dst` takes it in one write, else its first part. kFailedPrecondition
+// when the reply's size is not the listing's.
+Result<ReadAhead> ReadVersionAhead(const PassOptions& o, storage::Backend& src,
+                                   storage::Backend& dst, const storage::ObjectInfo& version,
+                                   std::stop_token stop);
+
+// Writes `version` (with details; read from `src`) to `key` on `dst` with `spec` (copy_version.cc):
+// a server-side copy where `dst` can copy from `src` (one CopyObject up to SingleCopyLimit,
+// UploadPartCopy parts above it), else read (the bytes in `ahead` are used when given) and
+// written with checks.
 Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend& src,
                                          storage::Backend& dst,
                                          const storage::ObjectInfo& version,
                                          const std::string& key, storage::WriteSpec spec,
-                                         PassStats& stats, std::stop_token stop);
+                                         PassStats& stats, std::stop_token stop,
+                                         const ReadAhead* ahead = nullptr);
+
+// True when CopyVersion copies a version of `size` bytes from `src` to `dst` on the server.
+bool CopiesOnServer(const PassOptions& o, storage::Backend& src, storage::Backend& dst,
+                    uint64_t size);
+// The largest version copied with one server-side request.
+uint64_t SingleCopyLimit(const PassOptions& o, const storage::Backend& dst);
+// The part size of a chunked write (or server-side part copy) of `size` bytes to `dst`.
+uint64_t PartSizeFor(const PassOptions& o, const storage::Backend& dst, uint64_t size);
+
+// replica_modifications (modifications.cc): when the key's current version at the source was
+// replicated by a rule with replica_modifications (or is a replica that a pass from such a
+// destination wrote), its tags are compared with the digest recorded when both sides last
+// agreed, and copied to the other side's version when they differ (PutVersionTags; the row's
+// digest is then updated). `read_tags`: tags of versions read in this pass, by version id (no
+// request for them). Failures are counted and logged; the error is a failed status store.
+Status SyncTags(const PassOptions& o, const KeyWork& work,
+                const std::map<std::string, storage::Tags>& read_tags, PassStats& stats,
+                std::stop_token stop);
 
 // The HTTP status an error stands for in the completion report (S3's usual answer for it).
 int HttpStatusFor(ErrorCode code);

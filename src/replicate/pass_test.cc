@@ -75,7 +75,7 @@ class PassTest : public ::testing::Test {
 
   Status Pass(MemoryBackend& src, std::string src_name, MemoryBackend& dst, std::string dst_name,
               const RuleSet& rules, PassStats& stats, bool retry_failed = false) {
-    PassOptions o;
+    PassOptions o = options_;
     o.source_name = std::move(src_name);
     o.source = &src;
     o.destinations[dst_name] = &dst;
@@ -88,6 +88,7 @@ class PassTest : public ::testing::Test {
   }
 
   int concurrency_ = 4;  // keys replicated at once
+  PassOptions options_;  // sizes and limits for Pass
 
   // The versions of `key` oldest first: (content, version info with details).
   std::vector<std::pair<std::string, ObjectInfo>> History(MemoryBackend& m,
@@ -158,6 +159,123 @@ TEST_F(PassTest, EveryVersionInOrderWithReplicaMetadata) {
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(counts[0].state, VersionState::kCompleted);
   EXPECT_EQ(counts[0].count, 6);
+}
+
+// Requests per version at the floor: one read of the version (its details come with its bytes)
+// and one write; tags, metadata and replica marks still reach the destination. The
+// destination's current version is read (one HEAD per key) only once a pass has run from it.
+TEST_F(PassTest, OneReadAndOneWritePerVersion) {
+  Write(*a_, "k", "one");
+  Write(*a_, "k", "two");
+  Write(*a_, "t", "tagged", {{"team", "x"}});
+  Write(*a_, "e", "");
+  const RuleSet ab{{OneRule("ab", "b")}}, ba{{OneRule("ba", "a")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, stats).ok());
+  EXPECT_EQ(stats.replicated.load(), 4u);
+  EXPECT_EQ(a_->counts().stats, 0);  // no HEAD of a source version
+  EXPECT_EQ(a_->counts().reads, 4);
+  EXPECT_EQ(b_->counts().stats, 0);  // b was never a source: no HEAD of its current version
+  EXPECT_EQ(b_->counts().puts, 4);
+  const ObjectInfo t = *b_->Stat("t", true, {});
+  EXPECT_EQ(t.tags, (storage::Tags{{"team", "x"}}));
+  EXPECT_EQ(t.metadata.at("color"), "blue");
+  EXPECT_EQ(t.metadata.at(kMetaReplicaOrigin), "a");
+  EXPECT_EQ(History(*b_, "k").back().first, "two");
+
+  // Once b has been a source, a pass to it reads the current version of each key it writes.
+  PassStats back;
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, back).ok());
+  EXPECT_EQ(back.replicas.load(), 4u);
+  Write(*a_, "k", "three");
+  b_->ResetCounts();
+  PassStats two_way;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, two_way).ok());
+  EXPECT_EQ(two_way.replicated.load(), 1u);
+  EXPECT_EQ(b_->counts().stats, 1);
+}
+
+// Same endpoint: a version above the single-copy limit is copied on the server in parts
+// (UploadPartCopy of that version), with its metadata, tags and replica marks; the history
+// keeps the source's order and bytes.
+TEST_F(PassTest, ServerSideCopiesAboveTheSingleCopyLimitInParts) {
+  MemoryBackend::Options mo;
+  mo.clock = &clock_;
+  mo.versioned = true;
+  mo.endpoint = "one";
+  mo.features.min_part_size = 4;
+  mo.name = "sa";
+  MemoryBackend sa(mo);
+  mo.name = "sb";
+  MemoryBackend sb(mo);
+  options_.server_side_copy_limit = 10;
+  options_.part_size = 8;
+  const std::string big = "0123456789abcdefghij";  // 20 bytes: 3 parts of 8
+  Write(sa, "k", big, {{"team", "x"}});
+  Write(sa, "k", "small");
+  const std::string newest = std::string(12, 'z');  // 2 parts
+  Write(sa, "k", newest);
+  const RuleSet rules{{OneRule("r", "sb")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(sa, "sa", sb, "sb", rules, stats).ok());
+  EXPECT_EQ(stats.replicated.load(), 3u);
+  // The memory backend has no CopyFromWithSpec: the small version is read and written.
+  EXPECT_EQ(stats.server_side.load(), 2u);
+  EXPECT_EQ(stats.server_side_parts.load(), 2u);
+  EXPECT_EQ(sb.counts().part_copies, 5);
+  EXPECT_EQ(sa.counts().reads, 1);
+  auto h = History(sb, "k");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].first, big);
+  EXPECT_EQ(h[1].first, "small");
+  EXPECT_EQ(h[2].first, newest);
+  EXPECT_EQ(h[0].second.tags, (storage::Tags{{"team", "x"}}));
+  EXPECT_EQ(h[0].second.metadata.at("color"), "blue");
+  EXPECT_EQ(h[0].second.metadata.at(kMetaReplicaOrigin), "sa");
+  EXPECT_EQ(h[0].second.metadata.at(kMetaReplicaVersion), History(sa, "k")[0].second.version_id);
+}
+
+// replica_modifications: a tag change on the original reaches the replica, one on the replica
+// reaches the original (two-way pair); a pass with nothing changed puts no tags; a rule without
+// the option leaves tag changes alone.
+TEST_F(PassTest, ReplicaModificationsCarryTagChangesBothWays) {
+  concurrency_ = 1;
+  Rule ab_rule = OneRule("ab", "b"), ba_rule = OneRule("ba", "a");
+  ab_rule.replica_modifications = ba_rule.replica_modifications = true;
+  const RuleSet ab{{ab_rule}}, ba{{ba_rule}}, ab_off{{OneRule("ab", "b")}};
+  const std::string v = Write(*a_, "k", "data", {{"team", "x"}});
+  PassStats s1, s2;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s1).ok());
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s2).ok());
+  EXPECT_EQ(s1.tags_synced.load() + s2.tags_synced.load(), 0u);
+  const std::string replica = History(*b_, "k").back().second.version_id;
+
+  ASSERT_TRUE(a_->PutVersionTags("k", v, {{"team", "y"}}, {}).ok());
+  PassStats off;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab_off, off).ok());  // the option off: nothing
+  EXPECT_EQ(off.tags_synced.load(), 0u);
+  EXPECT_EQ(b_->StatVersion("k", replica, true, {})->tags, (storage::Tags{{"team", "x"}}));
+  PassStats s3;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s3).ok());
+  EXPECT_EQ(s3.tags_synced.load(), 1u);
+  EXPECT_EQ(b_->StatVersion("k", replica, true, {})->tags, (storage::Tags{{"team", "y"}}));
+
+  b_->ResetCounts();
+  PassStats quiet_ab, quiet_ba;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, quiet_ab).ok());
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, quiet_ba).ok());
+  EXPECT_EQ(quiet_ab.tags_synced.load() + quiet_ba.tags_synced.load(), 0u);
+  EXPECT_EQ(b_->counts().tag_puts, 0);
+
+  ASSERT_TRUE(b_->PutVersionTags("k", replica, {{"team", "z"}, {"new", "1"}}, {}).ok());
+  PassStats s4;
+  ASSERT_TRUE(Pass(*b_, "b", *a_, "a", ba, s4).ok());
+  EXPECT_EQ(s4.tags_synced.load(), 1u);
+  EXPECT_EQ(a_->StatVersion("k", v, true, {})->tags,
+            (storage::Tags{{"team", "z"}, {"new", "1"}}));
+  PassStats s5;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s5).ok());  // agreed: nothing flows back
+  EXPECT_EQ(s5.tags_synced.load(), 0u);
 }
 
 TEST_F(PassTest, DeleteMarkersFollowTheRuleAndVersionDeletesNever) {

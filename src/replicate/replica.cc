@@ -1,8 +1,11 @@
 // Replica metadata and write order (contracts in replica.h).
 #include "replicate/replica.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+
+#include "checksum/checksum.h"
 
 namespace ferry::replicate {
 namespace {
@@ -64,6 +67,16 @@ void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name
   metadata[kMetaReplicaOrigin] = o.origin;
   metadata[kMetaReplicaVersion] = o.version;
   metadata[kMetaReplicaTime] = FormatTime(o.time_ms);
+}
+
+std::string TagsDigest(const storage::Tags& tags) {
+  storage::Tags sorted = tags;
+  std::sort(sorted.begin(), sorted.end());
+  std::string text;
+  for (const auto& [k, v] : sorted) {  // length-prefixed: no separator can be forged
+    text += std::to_string(k.size()) + ":" + k + std::to_string(v.size()) + ":" + v + ";";
+  }
+  return checksum::Hex(checksum::Md5(checksum::AsBytes(text)));
 }
 
 }  // namespace ferry::replicate

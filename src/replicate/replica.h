@@ -50,4 +50,8 @@ WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_na
 void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name,
                  std::map<std::string, std::string>& metadata);
 
+// A digest of a tag set that does not depend on the order of the tags (32 hex digits), kept in
+// the status store to tell whether a version's tags changed since both sides last agreed.
+std::string TagsDigest(const storage::Tags& tags);
+
 }  // namespace ferry::replicate

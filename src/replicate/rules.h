@@ -40,7 +40,9 @@ struct Rule {
   bool delete_markers = false;         // replicate delete markers
   bool existing_objects = true;        // versions written before the rule was first seen
   VersionsMode versions = VersionsMode::kAll;
-  bool replica_modifications = false;  // recorded; tag/metadata sync is not done yet
+  // Tag changes on either side of a replicated current version flow to the other (see
+  // modifications.cc); metadata changes are new versions, replicated as such.
+  bool replica_modifications = false;
 };
 
 struct RuleSet {

@@ -31,12 +31,21 @@ Status CreateTables(SqlTx& tx, const state::Dialect& d) {
   return Status::Ok();
 }
 
-constexpr state::Migration kMigrations[] = {&CreateTables};
+// Version 2: the digest of the tags both sides of a COMPLETED version had when they last agreed
+// (replica_modifications).
+Status AddTagsDigest(SqlTx& tx, const state::Dialect& d) {
+  (void)d;
+  return tx
+      .Exec("ALTER TABLE replication_status ADD COLUMN tags_digest TEXT NOT NULL DEFAULT ''")
+      .status();
+}
+
+constexpr state::Migration kMigrations[] = {&CreateTables, &AddTagsDigest};
 constexpr state::Component kComponent{"replication", kMigrations};
 
 constexpr const char* kColumns =
     "source, rule, destination, object_key, source_version, state, source_etag, delete_marker,"
-    " dest_version, error_code, http_status, message, updated";
+    " dest_version, error_code, http_status, message, updated, tags_digest";
 
 std::optional<VersionState> ParseState(std::string_view s) {
   for (VersionState v : {VersionState::kPending, VersionState::kCompleted, VersionState::kFailed,
@@ -61,6 +70,7 @@ VersionStatus FromRow(const SqlRow& r) {
   s.http_status = static_cast<int>(state::CellInt(r[10]));
   s.message = state::CellText(r[11]);
   s.updated_ns = state::CellInt(r[12]);
+  s.tags_digest = state::CellText(r[13]);
   return s;
 }
 
@@ -90,13 +100,14 @@ Status StatusStore::Record(const VersionStatus& s) {
   return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
     return tx
         .Exec(std::string("INSERT INTO replication_status (") + kColumns +
-                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                   " ON CONFLICT (source, object_key, rule, destination, source_version) DO UPDATE"
                   " SET state = $6, source_etag = $7, delete_marker = $8, dest_version = $9,"
-                  " error_code = $10, http_status = $11, message = $12, updated = $13",
+                  " error_code = $10, http_status = $11, message = $12, updated = $13,"
+                  " tags_digest = $14",
               {s.source, s.rule, s.destination, s.key, s.source_version, state, s.source_etag,
                int64_t{s.delete_marker ? 1 : 0}, s.dest_version, s.error_code,
-               int64_t{s.http_status}, s.message, s.updated_ns})
+               int64_t{s.http_status}, s.message, s.updated_ns, s.tags_digest})
         .status();
   });
 }
@@ -199,6 +210,18 @@ Result<int64_t> StatusStore::RuleFirstSeen(std::string_view source, std::string_
     return Status::Ok();
   }));
   return first;
+}
+
+Result<bool> StatusStore::KnownSource(std::string_view location) {
+  bool known = false;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    FERRY_ASSIGN_OR_RETURN(state::SqlRows rows,
+                           tx.Exec("SELECT rule FROM replication_rules WHERE source = $1 LIMIT 1",
+                                   {location}));
+    known = !rows.rows.empty();
+    return Status::Ok();
+  }));
+  return known;
 }
 
 }  // namespace ferry::replicate

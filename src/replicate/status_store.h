@@ -42,6 +42,9 @@ struct VersionStatus {
   int http_status = 0;       // FAILED: the HTTP status the error code stands for
   std::string message;       // FAILED: the error line
   int64_t updated_ns = 0;    // unix ns of the last change
+  // COMPLETED: TagsDigest (replica.h) of the tags the source version and its replica had when
+  // they last agreed ("" = unknown: rows of older ferry). replica_modifications compares it.
+  std::string tags_digest;
 };
 
 struct StatusCount {
@@ -73,6 +76,9 @@ class StatusStore {
   Result<std::vector<StatusCount>> Counts(std::string_view source);
   // When `rule` of `source` was first seen (unix ns): `now_ns` recorded the first time.
   Result<int64_t> RuleFirstSeen(std::string_view source, std::string_view rule, int64_t now_ns);
+  // True when some pass has run from `location` as its source (one of its rules was first
+  // seen): replication may write originals there, so a pass to it orders its writes (two-way).
+  Result<bool> KnownSource(std::string_view location);
 
  private:
   explicit StatusStore(state::SqlSession& session) : session_(session) {}

@@ -144,8 +144,9 @@ class S3Client {
   // Tags.
   Result<Tags> GetObjectTagging(std::string_view bucket, std::string_view key,
                                 std::string_view version_id = {}, std::stop_token stop = {});
+  // `version_id` not empty: the tags of that version (else of the current one).
   Status PutObjectTagging(std::string_view bucket, std::string_view key, const Tags& tags,
-                          std::stop_token stop = {});
+                          std::stop_token stop = {}, std::string_view version_id = {});
 
   // Multipart.
   Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,

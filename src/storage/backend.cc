@@ -103,6 +103,15 @@ Status Backend::ReadVersionAt(std::string_view key, std::string_view version_id,
   return Status::NotSupported("versions not supported by " + Describe());
 }
 
+Result<ObjectInfo> Backend::ReadVersionWithDetails(std::string_view key,
+                                                  std::string_view version_id, uint64_t offset,
+                                                  std::span<std::byte> out, bool with_tags,
+                                                  std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(ObjectInfo info, StatVersion(key, version_id, with_tags, stop));
+  FERRY_RETURN_IF_ERROR(ReadVersionAt(key, version_id, offset, out, stop));
+  return info;
+}
+
 Status Backend::DeleteVersion(std::string_view key, std::string_view version_id,
                               std::stop_token stop) {
   (void)key, (void)version_id, (void)stop;

@@ -327,6 +327,16 @@ class Backend {
   // is no such version; kDataLoss past its end.
   virtual Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                                std::span<std::byte> out, std::stop_token stop);
+  // ReadVersionAt that also returns the version's details as the read's reply describes them
+  // (size, ETag, content headers, metadata, storage class; has_details), so that a reader
+  // need not ask for them first: S3 takes them from the GET's headers (a ranged GET carries
+  // the same ones), and reads the tags (GetObjectTagging) only when `with_tags` and the reply
+  // counts some. `out` may be empty with offset 0 (an empty version: one whole-object GET).
+  // Errors as ReadVersionAt. Default: StatVersion, then ReadVersionAt.
+  virtual Result<ObjectInfo> ReadVersionWithDetails(std::string_view key,
+                                                    std::string_view version_id, uint64_t offset,
+                                                    std::span<std::byte> out, bool with_tags,
+                                                    std::stop_token stop);
   // Removes one version (or delete marker) for good. When it was the current one, the newest
   // remaining entry becomes current (deleting a delete marker brings the key back).
   // An absent version is not an error.
@@ -340,6 +350,13 @@ class Backend {
   virtual Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {
     (void)key, (void)tags, (void)stop;
     return Status::NotSupported("tags not supported by " + Describe());
+  }
+  // Replaces the tags of one version (S3 PutObjectTagging with versionId); kNotFound when there
+  // is no such version. An empty or "null" id: PutTags. Default: kNotSupported for real ids.
+  virtual Status PutVersionTags(std::string_view key, std::string_view version_id,
+                                const Tags& tags, std::stop_token stop) {
+    if (version_id.empty() || version_id == "null") return PutTags(key, tags, stop);
+    return Status::NotSupported("version tags not supported by " + Describe());
   }
 };
 

@@ -297,8 +297,90 @@ filter = {{ prefix = "x/" }}
     check("a server-side copy carries the replica metadata",
           "ferry-replica-origin" in S3["ra"].head_object(Bucket=E, Key="a")["Metadata"])
 
+    part_copies()
+    tag_changes()
     kill_and_rerun()
     two_way()
+
+
+def part_copies():
+    """Same gateway, versions above the single-copy limit (5 MiB here, 5 GiB on S3): copied in
+    UploadPartCopy parts of that version, with metadata, content type and tags set at the start."""
+    P, Q = bucket("rb"), bucket("rb")
+    v1 = os.urandom(12 << 20)
+    put_multipart("rb", P, "big", v1, part=6 << 20)
+    S3["rb"].put_object_tagging(Bucket=P, Key="big", Tagging={"TagSet": [
+        {"Key": "team", "Value": "x"}, {"Key": "tier", "Value": "gold"}]})
+    put("rb", P, "big", b"small")
+    v3 = os.urandom(6 << 20)
+    S3["rb"].put_object(Bucket=P, Key="big", Body=v3, ContentType="image/png",
+                        Metadata={"color": "blue"}, Tagging="team=y")
+    conf = config("parts.toml", f"""
+[transfer]
+part_size = "5MiB"
+
+[replication]
+server_side_copy_limit = "5MiB"
+
+[[replication.rules]]
+id = "p"
+destinations = ["rb:{Q}"]
+""")
+    s = summary(ferry(conf, "replicate", "rb:" + P, "--state", os.path.join(WORK, "parts.db"),
+                      "--json"))
+    check("above the single-copy limit: UploadPartCopy (2 versions), below it: CopyObject",
+          (s.get("replicated"), s.get("server_side_copies"), s.get("server_side_part_copies")) ==
+          (3, 3, 2), s)
+    want = [hashlib.sha256(d).hexdigest() for d in (v1, b"small", v3)]
+    check("part copies: versions in order, same bytes", bodies("rb", Q, "big") == want)
+    vq = versions("rb", Q, "big")
+    tags = [{t["Key"]: t["Value"] for t in S3["rb"].get_object_tagging(
+        Bucket=Q, Key="big", VersionId=v["VersionId"])["TagSet"]} for v in vq]
+    check("part copies: tags of each version", len(tags) == 3 and
+          tags[0] == {"team": "x", "tier": "gold"} and tags[2] == {"team": "y"}, tags)
+    head = S3["rb"].head_object(Bucket=Q, Key="big", VersionId=vq[2]["VersionId"])
+    check("part copies: metadata, content type and replica marks",
+          head["Metadata"].get("color") == "blue" and head.get("ContentType") == "image/png" and
+          head["Metadata"].get("ferry-replica-version") ==
+          versions("rb", P, "big")[2]["VersionId"], head)
+
+
+def tag_changes():
+    """replica_modifications on a two-way pair: a tag change at A reaches B's replica, one made
+    at B's replica reaches A's original; a quiet pass copies no tags."""
+    X, Y = bucket("ra"), bucket("rb")
+    rule = 'replica_modifications = true\n'
+    xy = config("tx.toml", f'[[replication.rules]]\nid = "xy"\ndestinations = ["rb:{Y}"]\n' + rule)
+    yx = config("ty.toml", f'[[replication.rules]]\nid = "yx"\ndestinations = ["ra:{X}"]\n' + rule)
+    st = os.path.join(WORK, "tags.db")
+
+    def tags(remote, name, key, version=None):
+        kw = {"VersionId": version} if version else {}
+        return {t["Key"]: t["Value"] for t in
+                S3[remote].get_object_tagging(Bucket=name, Key=key, **kw)["TagSet"]}
+
+    def set_tags(remote, name, key, tagset):
+        S3[remote].put_object_tagging(Bucket=name, Key=key, Tagging={"TagSet": [
+            {"Key": k, "Value": v} for k, v in tagset.items()]})
+    original = put("ra", X, "t", b"tagged", "team=x")
+    ferry(xy, "replicate", "ra:" + X, "--state", st)
+    ferry(yx, "replicate", "rb:" + Y, "--state", st)
+    set_tags("ra", X, "t", {"team": "y"})
+    s = summary(ferry(xy, "replicate", "ra:" + X, "--state", st, "--json"))
+    check("replica_modifications: a tag changed at A reaches B's replica",
+          s.get("tags_synced") == 1 and tags("rb", Y, "t") == {"team": "y"}, (s, tags("rb", Y, "t")))
+    s = summary(ferry(yx, "replicate", "rb:" + Y, "--state", st, "--json"))
+    check("replica_modifications: nothing changed at B, nothing copied back",
+          s.get("tags_synced") == 0, s)
+    set_tags("rb", Y, "t", {"team": "z", "tier": "gold"})
+    s = summary(ferry(yx, "replicate", "rb:" + Y, "--state", st, "--json"))
+    check("replica_modifications: a tag changed at B's replica reaches A's original",
+          s.get("tags_synced") == 1 and
+          tags("ra", X, "t", original) == {"team": "z", "tier": "gold"},
+          (s, tags("ra", X, "t", original)))
+    s = summary(ferry(xy, "replicate", "ra:" + X, "--state", st, "--json"))
+    check("replica_modifications: both sides agree, a quiet pass copies no tags",
+          s.get("tags_synced") == 0 and s.get("replicated") == 0, s)
 
 
 def usage_put_ops(bucket_name):

@@ -87,7 +87,8 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       {"replicas_skipped", &s.replicas},       {"recovered", &s.recovered},
       {"kept_current", &s.restored},           {"failed", &s.failed},
       {"would_replicate", &s.planned},         {"bytes", &s.bytes},
-      {"server_side_copies", &s.server_side}};
+      {"server_side_copies", &s.server_side}, {"server_side_part_copies", &s.server_side_parts},
+      {"tags_synced", &s.tags_synced}};
   if (a.json) {
     nlohmann::json j;
     for (const auto& [name, value] : fields) j[name] = value->load();
@@ -159,6 +160,9 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     o.multipart_threshold = *plan::ParseSize(*config->transfer.multipart_threshold);
   }
   if (config->transfer.part_size) o.part_size = *plan::ParseSize(*config->transfer.part_size);
+  if (config->replication.server_side_copy_limit) {
+    o.server_side_copy_limit = *config->replication.server_side_copy_limit;
+  }
   app::Wiring wiring(std::move(config).value());
   auto src = wiring.OpenBackend(*src_loc, false);
   if (!src.ok()) return ReportError(src.status());

@@ -234,6 +234,30 @@ Status MemoryBackend::PutTags(std::string_view key, const Tags& tags, std::stop_
   return Status::Ok();
 }
 
+Status MemoryBackend::PutVersionTags(std::string_view key, std::string_view version_id,
+                                     const Tags& tags, std::stop_token stop) {
+  if (version_id.empty() || version_id == "null" || !options_.versioned) {
+    return PutTags(key, tags, stop);
+  }
+  if (stop.stop_requested()) return Status::Cancelled("tagging cancelled");
+  FERRY_RETURN_IF_ERROR(CheckTags(tags));
+  std::lock_guard lock(mu_);
+  FERRY_RETURN_IF_ERROR(BeginLocked(kPutTags, &Counts::tag_puts));
+  auto it = versions_.find(key);
+  if (it != versions_.end()) {
+    for (StoredVersion& v : it->second) {
+      if (v.id != version_id || v.delete_marker) continue;
+      v.object.tags = tags;
+      if (&v == &it->second.back()) {
+        if (auto cur = objects_.find(key); cur != objects_.end()) cur->second.tags = tags;
+      }
+      return Status::Ok();
+    }
+  }
+  return Status::NotFound("no version " + std::string(version_id) + " of " + Describe() +
+                          std::string(key));
+}
+
 void MemoryBackend::FailNext(unsigned ops, int n, Status status) {
   FERRY_CHECK(!status.ok());
   std::lock_guard lock(mu_);

@@ -175,11 +175,19 @@ class MemoryBackend : public Backend {
                                  std::stop_token stop) override;
   Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                        std::span<std::byte> out, std::stop_token stop) override;
+  // One read (Counts::reads), as S3's GET: content and details from the same version; tags
+  // when `with_tags` and the version has any.
+  Result<ObjectInfo> ReadVersionWithDetails(std::string_view key, std::string_view version_id,
+                                            uint64_t offset, std::span<std::byte> out,
+                                            bool with_tags, std::stop_token stop) override;
   Status DeleteVersion(std::string_view key, std::string_view version_id,
                        std::stop_token stop) override;
   Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop) override;
   // kNotFound when absent; replaces all tags (of the current version).
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+  // Counts a tag put; the current object's tags too when the version is the current one.
+  Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
+                        std::stop_token stop) override;
 
   // --- Test hooks ---------------------------------------------------------------------------
   // The next `n` calls of any operation in `ops` (a mask of Op) fail with `status` (not OK)

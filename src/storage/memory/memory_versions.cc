@@ -178,6 +178,27 @@ Status MemoryBackend::ReadVersionAt(std::string_view key, std::string_view versi
   return Status::Ok();
 }
 
+Result<ObjectInfo> MemoryBackend::ReadVersionWithDetails(std::string_view key,
+                                                        std::string_view version_id,
+                                                        uint64_t offset, std::span<std::byte> out,
+                                                        bool with_tags, std::stop_token stop) {
+  if (stop.stop_requested()) return Status::Cancelled("read cancelled");
+  std::lock_guard lock(mu_);
+  FERRY_RETURN_IF_ERROR(BeginLocked(kRead, &Counts::reads));
+  if (version_id.empty()) return Status::InvalidArgument("empty version id");
+  FERRY_ASSIGN_OR_RETURN(const StoredObject* object, FindVersionLocked(key, version_id));
+  if (offset > object->data.size() || out.size() > object->data.size() - offset) {
+    return Status::DataLoss("read past the end of version " + std::string(version_id) + " of " +
+                            Describe() + std::string(key));
+  }
+  if (!out.empty()) std::memcpy(out.data(), object->data.data() + offset, out.size());
+  counts_.bytes_read += out.size();
+  ObjectInfo info = InfoLocked(std::string(key), *object, /*details=*/true);
+  info.version_id = version_id;
+  if (with_tags) info.tags = object->tags;
+  return info;
+}
+
 Status MemoryBackend::DeleteVersion(std::string_view key, std::string_view version_id,
                                     std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("delete cancelled");

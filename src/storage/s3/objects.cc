@@ -153,4 +153,10 @@ Status S3Backend::PutTags(std::string_view key, const Tags& tags, std::stop_toke
   return client_.PutObjectTagging(bucket_, FullKey(key), tags, stop);
 }
 
+Status S3Backend::PutVersionTags(std::string_view key, std::string_view version_id,
+                                 const Tags& tags, std::stop_token stop) {
+  const std::string_view id = IsRealVersion(version_id) ? version_id : std::string_view();
+  return client_.PutObjectTagging(bucket_, FullKey(key), tags, stop, id);
+}
+
 }  // namespace ferry::storage

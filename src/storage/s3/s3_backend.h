@@ -88,6 +88,8 @@ class S3Backend : public Backend {
   Status Delete(std::string_view key, std::stop_token stop) override;
   Status DeleteMany(std::span<const std::string> keys, std::stop_token stop) override;
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+  Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
+                        std::stop_token stop) override;
 
   // Versions (versions.cc; contracts in backend.h). StatVersion/ReadVersionAt of a delete
   // marker's id: RGW answers 404 (kNotFound), AWS 405 MethodNotAllowed (kInvalidArgument).
@@ -98,6 +100,11 @@ class S3Backend : public Backend {
                                  std::stop_token stop) override;
   Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                        std::span<std::byte> out, std::stop_token stop) override;
+  // One GET with versionId (ranged unless reading a whole version); GetObjectTagging only
+  // when `with_tags` and the reply's x-amz-tagging-count is not 0.
+  Result<ObjectInfo> ReadVersionWithDetails(std::string_view key, std::string_view version_id,
+                                            uint64_t offset, std::span<std::byte> out,
+                                            bool with_tags, std::stop_token stop) override;
   Status DeleteVersion(std::string_view key, std::string_view version_id,
                        std::stop_token stop) override;
   Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop) override;

@@ -127,6 +127,30 @@ Status S3Backend::ReadVersionAt(std::string_view key, std::string_view version_i
   return Status::Ok();
 }
 
+Result<ObjectInfo> S3Backend::ReadVersionWithDetails(std::string_view key,
+                                                    std::string_view version_id, uint64_t offset,
+                                                    std::span<std::byte> out, bool with_tags,
+                                                    std::stop_token stop) {
+  if (version_id.empty()) return Status::InvalidArgument("empty version id");
+  const std::string full = FullKey(key);
+  http::SpanSink sink(out);
+  // Offset 0 and an empty buffer: the whole (empty) version, as a ranged GET of 0 bytes is 416.
+  const s3::GetObjectRequest request{
+      bucket_, full, {offset, out.size()}, "", std::string(version_id)};
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
+  if (sink.written() != out.size()) {
+    return Status::DataLoss("short read of " + Describe() + std::string(key) + " version " +
+                            std::string(version_id) + ": got " + std::to_string(sink.written()) +
+                            " of " + std::to_string(out.size()) + " bytes");
+  }
+  ObjectInfo info = ObjectInfoFromHead(std::string(key), head);
+  if (info.version_id.empty()) info.version_id = version_id;
+  if (with_tags && head.tag_count > 0) {
+    FERRY_ASSIGN_OR_RETURN(info.tags, client_.GetObjectTagging(bucket_, full, version_id, stop));
+  }
+  return info;
+}
+
 Status S3Backend::DeleteVersion(std::string_view key, std::string_view version_id,
                                 std::stop_token stop) {
   if (version_id.empty()) return Status::InvalidArgument("empty version id");
