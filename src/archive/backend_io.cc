@@ -1,8 +1,25 @@
 #include "archive/backend_io.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace ferry::archive {
+
+EntryHeader HeaderOf(const storage::ObjectInfo& o) {
+  EntryHeader h;
+  h.key = o.key;
+  h.size = o.size;
+  h.version_id = o.version_id;
+  h.etag = o.etag;
+  h.mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(o.source_mtime().time_since_epoch())
+          .count();
+  h.content = o.content;
+  h.metadata = o.metadata;
+  h.tags = o.tags;
+  h.storage_class = o.storage_class;
+  return h;
+}
 
 Result<size_t> BackendChunkSource::Read(std::span<std::byte> out) {
   const size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), object_.size - pos_));

@@ -2,6 +2,7 @@
 // (BackendChunkSource), an archive stored as an object read by ranged reads
 // (BackendRangeSource), and an archive written as an object through a chunked write
 // (BackendSink). They let `ferry archive` pack from and read archives on any location.
+// HeaderOf: an object's entry header (all its metadata) as both packers write it.
 //
 // Thread-safety: each object is used by one thread at a time; the Backend may be shared.
 #pragma once
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/format.h"
 #include "archive/io.h"
 #include "storage/backend.h"
 
@@ -72,5 +74,9 @@ class BackendSink : public ByteSink {
   int part_number_ = 0;
   uint64_t offset_ = 0;  // of part_'s first byte in the object
 };
+
+// The entry header of `object` (with details): key, size, version id, ETag, source mtime,
+// content headers, user metadata, tags and storage class.
+EntryHeader HeaderOf(const storage::ObjectInfo& object);
 
 }  // namespace ferry::archive

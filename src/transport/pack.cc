@@ -8,22 +8,11 @@
 namespace ferry::transport {
 
 archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
-  archive::EntryHeader h;
-  h.key = o.key;
-  h.size = o.size;
-  h.version_id = o.version_id;
-  h.etag = o.etag;
-  h.mtime_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(o.source_mtime().time_since_epoch())
-          .count();
-  h.content = o.content;
-  h.metadata = o.metadata;
+  archive::EntryHeader h = archive::HeaderOf(o);
   // ferry's own entries are written again by the unpacker from the entry's checked CRC32C and
   // mtime, never copied: a stale one would lie about the bytes.
   h.metadata.erase(storage::kMetaCrc32c);
   h.metadata.erase(storage::kMetaMtime);
-  h.tags = o.tags;
-  h.storage_class = o.storage_class;
   return h;
 }
 

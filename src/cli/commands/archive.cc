@@ -105,22 +105,6 @@ struct PackArgs {
   bool no_fsync = false;
 };
 
-archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
-  archive::EntryHeader h;
-  h.key = o.key;
-  h.size = o.size;
-  h.version_id = o.version_id;
-  h.etag = o.etag;
-  h.mtime_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(o.source_mtime().time_since_epoch())
-          .count();
-  h.content = o.content;
-  h.metadata = o.metadata;
-  h.tags = o.tags;
-  h.storage_class = o.storage_class;
-  return h;
-}
-
 // `skip_key`: the archive itself, when it is written inside the folder being packed.
 Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string& skip_key,
                std::stop_token stop) {
@@ -144,12 +128,12 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string
       object.key = listed->key;
       archive::StringChunkSource body(
           std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
-      s = writer.Add(HeaderOf(object), body);
+      s = writer.Add(archive::HeaderOf(object), body);
     } else {
       // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
       FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, src.Stat(listed->key, with_tags, stop));
       archive::BackendChunkSource body(src, object, stop);
-      s = writer.Add(HeaderOf(object), body);
+      s = writer.Add(archive::HeaderOf(object), body);
     }
     if (!s.ok()) return s.WithContext(listed->key);
   }
