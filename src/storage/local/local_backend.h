@@ -8,7 +8,8 @@
 //    key reaches outside the root ("../x", "/etc/passwd" and the like are kInvalidArgument).
 //    The root itself is trusted: symbolic links that its owner placed inside it are theirs.
 //  * A file and a folder cannot share a name: writing "a/b" while the file "a" exists (or "a"
-//    while "a/b" exists) fails with kFailedPrecondition.
+//    while "a/b" exists) fails with kFailedPrecondition. A folder "a" that holds no object
+//    (only folders and temporary files that killed writes left) gives way to a file "a".
 //  * Listings stream in ascending byte order of key with memory bounded by the depth of the
 //    tree times the width of one folder. They skip ferry's temporary files, special files
 //    (sockets, fifos, devices: not objects) and symbolic links to folders (not followed);

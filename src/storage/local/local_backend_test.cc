@@ -288,14 +288,30 @@ TEST_F(LocalBackendTest, FileAndFolderCannotShareAName) {
       << "no temporary file is left behind";
 }
 
-// An empty folder where a file goes (a delete interrupted before it removed the folder it
-// emptied) gives way; one that holds objects does not (above).
-TEST_F(LocalBackendTest, AnEmptyFolderGivesWayToAFileOfItsName) {
+// A folder where a file goes that holds no object gives way: an empty one (a delete
+// interrupted before it removed the folder it emptied), or one that only folders and a killed
+// write's temporary files keep (the deletes that emptied it of objects leave those). One that
+// holds objects does not (above), nor one that holds a symbolic link, and it is left whole.
+TEST_F(LocalBackendTest, AFolderWithoutObjectsGivesWayToAFileOfItsName) {
   fs::create_directories(root_ / "x");
   ASSERT_TRUE(Put("x", "hi").ok());
   EXPECT_TRUE(fs::is_regular_file(root_ / "x"));
-  fs::create_directories(root_ / "y" / "z");  // y holds a folder: not empty
-  EXPECT_EQ(Put("y", "hi").code(), ErrorCode::kFailedPrecondition);
+  fs::create_directories(root_ / "y" / "z" / "w");  // y holds folders, and no object
+  ASSERT_TRUE(Put("y", "hi").ok());
+  EXPECT_TRUE(fs::is_regular_file(root_ / "y"));
+  Write("t/u/.ferry-tmp-0123456789abcdef-v", "partial");  // a killed write of "t/u/v"
+  Write("t/.ferry-tmp-fedcba9876543210-w", "partial");
+  ASSERT_TRUE(Put("t", "file").ok());
+  EXPECT_TRUE(fs::is_regular_file(root_ / "t"));
+  Write("k/.ferry-tmp-0123456789abcdef-v", "partial");
+  Write("k/l/m", "an object");
+  EXPECT_EQ(Put("k", "hi").code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(fs::exists(root_ / "k/.ferry-tmp-0123456789abcdef-v")) << "left as it was";
+  EXPECT_TRUE(fs::exists(root_ / "k/l/m"));
+  fs::create_directories(root_ / "s");
+  fs::create_symlink(root_ / "x", root_ / "s" / "link");
+  EXPECT_EQ(Put("s", "hi").code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(fs::is_symlink(root_ / "s" / "link"));
   WriteSpec two;
   two.size = 2;
   auto w = backend_->OpenChunkWriter("e", two, 1, {});

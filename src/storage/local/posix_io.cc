@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <system_error>
+#include <vector>
 
 #include "storage/key.h"
 
@@ -287,13 +289,40 @@ void RemoveEmptyParents(std::string_view root, std::string_view rel) {
   }
 }
 
+bool RemoveObjectlessFolder(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(path, ec))) return false;
+  // First look at everything, then remove: a folder that turns out to hold an object is left
+  // exactly as it was.
+  std::vector<fs::path> temps;
+  std::vector<fs::path> folders;
+  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::file_status st = it->symlink_status(ec);
+    if (ec) return false;
+    if (fs::is_directory(st)) {
+      folders.push_back(it->path());
+    } else if (fs::is_regular_file(st) && ParseTempName(it->path().filename().native())) {
+      temps.push_back(it->path());
+    } else {
+      return false;
+    }
+  }
+  if (ec) return false;
+  for (const fs::path& t : temps) ::unlink(t.c_str());
+  // Deepest first: a folder is listed before what it holds.
+  for (auto f = folders.rbegin(); f != folders.rend(); ++f) ::rmdir(f->c_str());
+  return ::rmdir(path.c_str()) == 0;
+}
+
 Status RenameInto(const std::string& temp_path, std::string_view root, std::string_view key) {
   const std::string target = JoinPath(root, key);
   if (::rename(temp_path.c_str(), target.c_str()) == 0) return Status::Ok();
   int err = errno;
-  // An empty folder where the file goes (left by deletes that were interrupted before they
-  // removed it, or a folder whose files all moved away) holds nothing: it gives way.
-  if (err == EISDIR && ::rmdir(target.c_str()) == 0) {
+  // A folder where the file goes that holds no object (left by deletes that were interrupted
+  // before they removed it, a folder whose files all moved away, or one that only a killed
+  // write's temporary file kept) gives way.
+  if ((err == EISDIR || err == ENOTEMPTY || err == EEXIST) && RemoveObjectlessFolder(target)) {
     if (::rename(temp_path.c_str(), target.c_str()) == 0) return Status::Ok();
     err = errno;
   }

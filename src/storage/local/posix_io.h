@@ -113,8 +113,17 @@ std::optional<std::string> ParseTempName(std::string_view name);
 // so a concurrent writer that just made one loses nothing: CreateTempFor makes it again).
 void RemoveEmptyParents(std::string_view root, std::string_view rel);
 
-// Renames `temp_path` over the file for `key` under `root`. A folder in the way is a
-// kFailedPrecondition that names the key.
+// Removes the folder at `path` when it holds no object: nothing but ferry's temporary files
+// (ParseTempName) and folders that hold no object either. A killed write leaves its temporary
+// file beside its target, and the deletes that later emptied the folder of objects leave that
+// file and its folders behind (listings skip them), so they would stand in the way of a file of
+// the folder's name for ever. Returns false, removing nothing, when the folder holds anything
+// else (a file, a symbolic link, a special file) or cannot be read; true once it is gone.
+bool RemoveObjectlessFolder(const std::string& path);
+
+// Renames `temp_path` over the file for `key` under `root`. A folder that holds no object
+// (RemoveObjectlessFolder) gives way; any other folder in the way is a kFailedPrecondition that
+// names the key.
 Status RenameInto(const std::string& temp_path, std::string_view root, std::string_view key);
 
 }  // namespace ferry::storage::local_internal
