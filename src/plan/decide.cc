@@ -18,6 +18,20 @@ std::chrono::sys_seconds WholeSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::floor<std::chrono::seconds>(t);
 }
 
+// True unless `src` was last modified before `dst`: in whole seconds, or, within one second,
+// in milliseconds when both times have them (S3 listings of RGW and MinIO do; a HEAD's
+// Last-Modified and AWS's listings have whole seconds). Two times of one whole second that
+// cannot be told apart count as "may be later": a change the destination's copy may predate
+// is looked at, never assumed to be there.
+bool MayBeModifiedAfter(std::chrono::system_clock::time_point src,
+                        std::chrono::system_clock::time_point dst) {
+  const auto s = WholeSeconds(src);
+  const auto d = WholeSeconds(dst);
+  if (s != d) return s > d;
+  if (src == s || dst == d) return true;  // a side without a fraction: cannot tell
+  return src > dst;
+}
+
 bool RecordsFerryMtime(const ObjectInfo& object) {
   return object.has_details && object.metadata.count(storage::kMetaMtime) != 0;
 }
@@ -113,7 +127,7 @@ Decision Decide(const ObjectInfo* src, const ObjectInfo* dst, const DecideOption
       // The same bytes, but the source changed after the destination was written (its
       // LastModified is later): its metadata, content headers or tags may have changed (a copy
       // onto itself with REPLACE, a PUT of the same bytes, new tags). Compare them.
-      if (WholeSeconds(src->mtime) > WholeSeconds(dst->mtime)) {
+      if (MayBeModifiedAfter(src->mtime, dst->mtime)) {
         if (!src->has_details || !dst->has_details || !src->tags || !dst->tags) {
           return Make(Verdict::kNeedDetails, kReasonCompareMetadata);
         }

@@ -13,7 +13,9 @@
 //     on both, whole seconds): kSkip "destination newer".
 //  3. Sizes differ: kCopy "size differs". size_only: otherwise kSkip "same size".
 //  4. Both ETags are plain MD5 (etag_is_md5()): equal: kSkip "same etag", unless the source
-//     changed after the destination was written (its LastModified, whole seconds, is later):
+//     may have changed after the destination was written (its LastModified is later in whole
+//     seconds, or in milliseconds within one second when both times have them; a tie of two
+//     whole-second times counts as later):
 //     then its metadata or tags may have changed with the same bytes, so without details and
 //     tags on both sides kNeedDetails "compare metadata" (the engine Stats both with tags), and
 //     with them kCopy "metadata differs" when user metadata (ferry-* aside), content headers
