@@ -12,6 +12,15 @@
 #
 #   bash bench/bench-transport.sh                      # 3,000 objects (~190 MiB)
 #   BENCH_OBJECTS=300 bash bench/bench-transport.sh    # quick check of the harness
+#   BENCH_WAN_RATE=100mbit BENCH_WAN_RTT_MS=40 bash bench/bench-transport.sh   # over a WAN
+#
+# Over an emulated WAN (BENCH_WAN_RATE set; root, bench/lib/wan.sh): the source side runs in a
+# network namespace whose link to region B is capped at that rate (tc htb) with that round trip
+# (a delay proxy); A is near. Plain ferry sync and rclone copy run there; the compressed run is
+# `ferry sync --compress --pack-only` there, then `ferry unpack` near B (outside the namespace),
+# timed one after the other and summed (their wall time without any overlap). "bytes crossed"
+# is then what the B link carried (both directions, HTTP and TCP included), and the notes give
+# the goal: the plain wall time divided by the ratio.
 #
 # Environment: BENCH_OBJECTS (3000), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
 #   FERRY_BIN (default: build Release into build-release/), the FERRY_TEST_S3_* pair or
@@ -25,9 +34,13 @@ FERRY_ROOT=$PWD
 source "$FERRY_ROOT/scripts/lib/common.sh"
 # shellcheck source=bench/lib/measure.sh
 source "$FERRY_ROOT/bench/lib/measure.sh"
+# shellcheck source=bench/lib/wan.sh
+source "$FERRY_ROOT/bench/lib/wan.sh"
 
 OBJECTS=${BENCH_OBJECTS:-3000}
 PCT_RANDOM=${BENCH_PCT_RANDOM:-5}
+WAN_RATE=${BENCH_WAN_RATE:-}
+WAN_RTT_MS=${BENCH_WAN_RTT_MS:-40}
 BENCH_DIR=${BENCH_DIR:-/tmp/ferry-bench}
 ID=ft$(date +%s)
 log() { ferry_log bench "$@"; }
@@ -47,6 +60,7 @@ cleanup() {
     log "deleting the bench buckets"
     for b in "${buckets[@]}"; do drop_bucket $b; done
   fi
+  wan_down
   rm -rf "$WORK"
   if [ "$RGW_STARTED" = 1 ] && [ "${BENCH_KEEP_RGW:-0}" != 1 ]; then bash scripts/rgw-stop.sh; fi
 }
@@ -159,34 +173,87 @@ row() { # tool crossed_bucket dst_bucket
   R_ROWS+=("| $2 | $T_WALL | $T_CPU | $((T_RSS / 1024)) | $crossed_s | $ratio_s | $check |")
 }
 
+# Where the source-side commands run: here, or in the WAN namespace with its own config.
+SIDE=()
+SIDE_CONFIG=$CONFIG
+RCLONE_SIDE=("${RCLONE[@]}")
+if [ -n "$WAN_RATE" ]; then
+  [ "$(id -u)" = 0 ] || die "BENCH_WAN_RATE needs root (network namespaces, tc)"
+  log "emulated WAN to region B: $WAN_RATE, round trip $WAN_RTT_MS ms"
+  wan_up "$WAN_RATE" "$WAN_RTT_MS" || die "could not set up the emulated WAN"
+  SIDE=(ip netns exec "$WAN_NS")
+  SIDE_CONFIG=$WORK/wan.toml
+  S3_ENDPOINT=$WAN_ENDPOINT_A S3_ENDPOINT_B=$WAN_ENDPOINT_B write_ferry_config "$SIDE_CONFIG"
+  RCLONE_SIDE=(env -u AWS_CA_BUNDLE RCLONE_CONFIG_RA_ENDPOINT="$WAN_ENDPOINT_A"
+               RCLONE_CONFIG_RB_ENDPOINT="$WAN_ENDPOINT_B" rclone)
+fi
+# crossed BUCKET BEFORE: bytes that crossed to B since BEFORE (the link's count over a WAN, else
+# what RGW's usage log says BUCKET received)
+link_now() { if [ -n "$WAN_RATE" ]; then wan_bytes; else echo 0; fi; }
+crossed() {
+  if [ -n "$WAN_RATE" ]; then echo $(( $(wan_bytes) - $2 )); else bytes_in b "$1"; fi
+}
+
 DC=$ID-dst-compress STG=$ID-staging
 bucket b "$DC"
 bucket b "$STG"
-log "ferry sync --compress"
-timed "$WORK/compress.log" "$FERRY_BIN" --config "$CONFIG" sync "ra:$SRC" "rb:$DC" --compress \
-  --staging "rb:$STG/st" --json --no-progress || true
-sleep 2  # RGW's usage log flushes every second
-row "$(bytes_in b "$STG")" "ferry sync --compress" "$DC"
+before=$(link_now)
+if [ -n "$WAN_RATE" ]; then
+  log "ferry sync --compress --pack-only (source side, over the WAN), then ferry unpack (near B)"
+  timed "$WORK/compress.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" \
+    "rb:$DC" --compress --staging "rb:$STG/st" --pack-only --json --no-progress || true
+  PACK_WALL=$T_WALL PACK_CPU=$T_CPU PACK_RSS=$T_RSS
+  crossed_compress=$(crossed "$STG" "$before")
+  timed "$WORK/unpack.log" "$FERRY_BIN" --config "$CONFIG" unpack "rb:$STG/st" "rb:$DC" \
+    --json || true
+  log "  pack ${PACK_WALL} s, unpack ${T_WALL} s"
+  T_WALL=$(awk -v a="$PACK_WALL" -v b="$T_WALL" 'BEGIN { printf "%.2f", a + b }')
+  T_CPU=$(awk -v a="$PACK_CPU" -v b="$T_CPU" 'BEGIN { printf "%.2f", a + b }')
+  [ "$PACK_RSS" -le "$T_RSS" ] || T_RSS=$PACK_RSS
+else
+  log "ferry sync --compress"
+  timed "$WORK/compress.log" "$FERRY_BIN" --config "$CONFIG" sync "ra:$SRC" "rb:$DC" --compress \
+    --staging "rb:$STG/st" --json --no-progress || true
+  sleep 2  # RGW's usage log flushes every second
+  crossed_compress=$(crossed "$STG" "$before")
+fi
+COMPRESS_WALL=$T_WALL
+row "$crossed_compress" "ferry sync --compress" "$DC"
+COMPRESS_CROSSED=$crossed_compress
 python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transport"]; print("  archives %d, bytes in %d, on the wire %d (ratio %.2f)" % (t["archives"], t["bytes_in"], t["bytes_wire"], t["ratio"]))' "$WORK/compress.log" >&2 || true
 
 DP=$ID-dst-plain
 bucket b "$DP"
 log "ferry sync (plain)"
-timed "$WORK/plain.log" "$FERRY_BIN" --config "$CONFIG" sync "ra:$SRC" "rb:$DP" --no-progress || true
-sleep 2
-row "$(bytes_in b "$DP")" "ferry sync" "$DP"
+before=$(link_now)
+timed "$WORK/plain.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DP" \
+  --no-progress || true
+PLAIN_WALL=$T_WALL
+[ -n "$WAN_RATE" ] || sleep 2
+row "$(crossed "$DP" "$before")" "ferry sync" "$DP"
 
 DR=$ID-dst-rclone
 bucket b "$DR"
 log "rclone copy"
-timed "$WORK/rclone.log" "${RCLONE[@]}" copy "ra:$SRC" "rb:$DR" --transfers 32 --checkers 32 || true
-sleep 2
-row "$(bytes_in b "$DR")" "rclone copy" "$DR"
+before=$(link_now)
+timed "$WORK/rclone.log" "${SIDE[@]}" "${RCLONE_SIDE[@]}" copy "ra:$SRC" "rb:$DR" --transfers 32 \
+  --checkers 32 || true
+[ -n "$WAN_RATE" ] || sleep 2
+row "$(crossed "$DR" "$before")" "rclone copy" "$DR"
 
 echo
-echo "compressed transport, $OBJECTS objects ($CORPUS bytes, $PCT_RANDOM% random), region A -> region B ($(date -u +%F))"
+link="loopback"
+[ -z "$WAN_RATE" ] || link="an emulated WAN of $WAN_RATE with a $WAN_RTT_MS ms round trip"
+echo "compressed transport, $OBJECTS objects ($CORPUS bytes, $PCT_RANDOM% random), region A -> region B over $link ($(date -u +%F))"
 echo
 echo "| tool | wall s | CPU s | peak RSS MiB | bytes crossed to B | corpus / crossed | check |"
 echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${R_ROWS[@]}"
+if [ -n "$WAN_RATE" ] && [ -n "$COMPRESS_CROSSED" ] && [ "$COMPRESS_CROSSED" -gt 0 ]; then
+  echo
+  echo "goal (issue 10): the compressed wall time close to the plain one divided by the ratio:" \
+    "$PLAIN_WALL s / $(ratio "$CORPUS" "$COMPRESS_CROSSED") =" \
+    "$(awk -v w="$PLAIN_WALL" -v c="$CORPUS" -v x="$COMPRESS_CROSSED" 'BEGIN { printf "%.2f", w * x / c }') s;" \
+    "measured $COMPRESS_WALL s (pack $PACK_WALL s over the link, unpack near B after it)"
+fi
 for r in "${R_ROWS[@]}"; do case "$r" in *FAIL*) exit 1 ;; esac; done

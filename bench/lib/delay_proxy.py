@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A TCP delay line for benchmarks: makes a loopback server look like one across a WAN.
 
-    python3 bench/lib/delay_proxy.py LISTEN_PORT TARGET_HOST:TARGET_PORT ONE_WAY_MS
+    python3 bench/lib/delay_proxy.py [LISTEN_HOST:]LISTEN_PORT TARGET_HOST:TARGET_PORT ONE_WAY_MS
 
 Every byte is forwarded ONE_WAY_MS after it arrived, in each direction, so a request/response
 round trip costs 2 x ONE_WAY_MS more, whatever the sizes (bytes are scheduled by arrival time,
-not delayed chunk by chunk). Bandwidth is not limited. Prints "ready" on stdout once listening;
-runs until killed.
+not delayed chunk by chunk); ONE_WAY_MS 0 forwards at once. Bandwidth is not limited here
+(bench/lib/wan.sh caps it with tc). LISTEN_HOST defaults to 127.0.0.1. Prints "ready" on stdout
+once listening; runs until killed.
 """
 import asyncio
 import sys
@@ -45,7 +46,8 @@ async def pipe(reader, writer, delay):
 
 
 async def main():
-    port = int(sys.argv[1])
+    listen_host, _, port = sys.argv[1].rpartition(":")
+    listen_host, port = listen_host or "127.0.0.1", int(port)
     host, target_port = sys.argv[2].rsplit(":", 1)
     delay = float(sys.argv[3]) / 1000.0
 
@@ -58,7 +60,7 @@ async def main():
         await asyncio.gather(pipe(client_reader, server_writer, delay),
                              pipe(server_reader, client_writer, delay))
 
-    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+    server = await asyncio.start_server(handle, listen_host, port, backlog=1024)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
