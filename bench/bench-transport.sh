@@ -13,6 +13,7 @@
 #   bash bench/bench-transport.sh                      # 3,000 objects (~190 MiB)
 #   BENCH_OBJECTS=300 bash bench/bench-transport.sh    # quick check of the harness
 #   BENCH_WAN_RATE=100mbit BENCH_WAN_RTT_MS=40 bash bench/bench-transport.sh   # over a WAN
+#   BENCH_SHAPE=json4k BENCH_OBJECTS=50000 ...          # many small JSON objects (4 KiB each)
 #
 # Over an emulated WAN (BENCH_WAN_RATE set; root, bench/lib/wan.sh): the source side runs in a
 # network namespace whose link to region B is capped at that rate (tc htb) with that round trip
@@ -22,7 +23,10 @@
 # is then what the B link carried (both directions, HTTP and TCP included), and the notes give
 # the goal: the plain wall time divided by the ratio.
 #
-# Environment: BENCH_OBJECTS (3000), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
+# "requests to B" counts what RGW's usage log says the bucket written from A received (staging or
+# destination): for --compress over a WAN, the pack side's requests only (those that cross).
+#
+# Environment: BENCH_OBJECTS (3000), BENCH_SHAPE (mixed | json4k), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
 #   FERRY_BIN (default: build Release into build-release/), the FERRY_TEST_S3_* pair or
 #   scripts/rgw-start.sh, CEPH_CONF / FERRY_TEST_CEPH_CONF for the usage log. Prints a
 #   markdown table on stdout. Not a test: the figures depend on the machine.
@@ -36,9 +40,13 @@ source "$FERRY_ROOT/scripts/lib/common.sh"
 source "$FERRY_ROOT/bench/lib/measure.sh"
 # shellcheck source=bench/lib/wan.sh
 source "$FERRY_ROOT/bench/lib/wan.sh"
+# shellcheck source=bench/lib/usage.sh
+source "$FERRY_ROOT/bench/lib/usage.sh"
 
 OBJECTS=${BENCH_OBJECTS:-3000}
 PCT_RANDOM=${BENCH_PCT_RANDOM:-5}
+SHAPE=${BENCH_SHAPE:-mixed}
+case $SHAPE in mixed|json4k) ;; *) echo "BENCH_SHAPE: mixed or json4k" >&2; exit 2 ;; esac
 WAN_RATE=${BENCH_WAN_RATE:-}
 WAN_RTT_MS=${BENCH_WAN_RTT_MS:-40}
 BENCH_DIR=${BENCH_DIR:-/tmp/ferry-bench}
@@ -100,9 +108,9 @@ print(n)' "$2"
 SRC=$ID-src
 bucket a "$SRC"
 log "generating $OBJECTS objects"
-python3 - "$WORK/gen" "$OBJECTS" "$PCT_RANDOM" <<'PY'
+python3 - "$WORK/gen" "$OBJECTS" "$PCT_RANDOM" "$SHAPE" <<'PY'
 import json, os, random, sys
-d, n, pct = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+d, n, pct, shape = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 random.seed(10)
 os.makedirs(d)
 cities = ["Zurich", "Basel", "Geneva", "Bern", "Lugano", "Chur", "Sion", "Aarau"]
@@ -136,7 +144,9 @@ for i in range(n):
     if i % 200 == 199:
         size = 8 << 20
     kind = i % 3
-    if random.randint(1, 100) <= pct:
+    if shape == "json4k":
+        size, kind = 4096, 1
+    if shape == "mixed" and random.randint(1, 100) <= pct:
         body, ext = os.urandom(size), "bin"
     else:
         body, ext = ([csv, jsonl, logs][kind](size))[:size], ["csv", "json", "log"][kind]
@@ -151,7 +161,7 @@ rm -rf "$WORK/gen"
 log "corpus: $OBJECTS objects, $CORPUS bytes"
 
 R_ROWS=()
-row() { # tool crossed_bucket dst_bucket
+row() { # crossed tool dst_bucket requests
   local crossed=$1 check
   local got
   got=$(count_objects b "$3")
@@ -170,7 +180,7 @@ row() { # tool crossed_bucket dst_bucket
     crossed_s=$crossed
     ratio_s=$(ratio "$CORPUS" "$crossed")
   fi
-  R_ROWS+=("| $2 | $T_WALL | $T_CPU | $((T_RSS / 1024)) | $crossed_s | $ratio_s | $check |")
+  R_ROWS+=("| $2 | $T_WALL | $T_CPU | $((T_RSS / 1024)) | $crossed_s | $ratio_s | ${4:-n/a} | $check |")
 }
 
 # Where the source-side commands run: here, or in the WAN namespace with its own config.
@@ -191,7 +201,7 @@ fi
 # what RGW's usage log says BUCKET received)
 link_now() { if [ -n "$WAN_RATE" ]; then wan_bytes; else echo 0; fi; }
 crossed() {
-  if [ -n "$WAN_RATE" ]; then echo $(( $(wan_bytes) - $2 )); else bytes_in b "$1"; fi
+  if [ -n "$WAN_RATE" ]; then echo $(( $(wan_bytes) - $2 )); else sleep 2; bytes_in b "$1"; fi
 }
 
 DC=$ID-dst-compress STG=$ID-staging
@@ -204,6 +214,8 @@ if [ -n "$WAN_RATE" ]; then
     "rb:$DC" --compress --staging "rb:$STG/st" --pack-only --json --no-progress || true
   PACK_WALL=$T_WALL PACK_CPU=$T_CPU PACK_RSS=$T_RSS
   crossed_compress=$(crossed "$STG" "$before")
+  sleep 2  # RGW's usage log flushes every second
+  req_compress=$(usage_ops b "$STG")
   timed "$WORK/unpack.log" "$FERRY_BIN" --config "$CONFIG" unpack "rb:$STG/st" "rb:$DC" \
     --json || true
   log "  pack ${PACK_WALL} s, unpack ${T_WALL} s"
@@ -214,11 +226,11 @@ else
   log "ferry sync --compress"
   timed "$WORK/compress.log" "$FERRY_BIN" --config "$CONFIG" sync "ra:$SRC" "rb:$DC" --compress \
     --staging "rb:$STG/st" --json --no-progress || true
-  sleep 2  # RGW's usage log flushes every second
   crossed_compress=$(crossed "$STG" "$before")
+  req_compress=$(usage_ops b "$STG")
 fi
 COMPRESS_WALL=$T_WALL
-row "$crossed_compress" "ferry sync --compress" "$DC"
+row "$crossed_compress" "ferry sync --compress" "$DC" "$req_compress"
 COMPRESS_CROSSED=$crossed_compress
 python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transport"]; print("  archives %d, bytes in %d, on the wire %d (ratio %.2f)" % (t["archives"], t["bytes_in"], t["bytes_wire"], t["ratio"]))' "$WORK/compress.log" >&2 || true
 
@@ -229,8 +241,9 @@ before=$(link_now)
 timed "$WORK/plain.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DP" \
   --no-progress || true
 PLAIN_WALL=$T_WALL
-[ -n "$WAN_RATE" ] || sleep 2
-row "$(crossed "$DP" "$before")" "ferry sync" "$DP"
+crossed_plain=$(crossed "$DP" "$before")
+sleep 2
+row "$crossed_plain" "ferry sync" "$DP" "$(usage_ops b "$DP")"
 
 DR=$ID-dst-rclone
 bucket b "$DR"
@@ -238,16 +251,19 @@ log "rclone copy"
 before=$(link_now)
 timed "$WORK/rclone.log" "${SIDE[@]}" "${RCLONE_SIDE[@]}" copy "ra:$SRC" "rb:$DR" --transfers 32 \
   --checkers 32 || true
-[ -n "$WAN_RATE" ] || sleep 2
-row "$(crossed "$DR" "$before")" "rclone copy" "$DR"
+crossed_rclone=$(crossed "$DR" "$before")
+sleep 2
+row "$crossed_rclone" "rclone copy" "$DR" "$(usage_ops b "$DR")"
 
 echo
 link="loopback"
 [ -z "$WAN_RATE" ] || link="an emulated WAN of $WAN_RATE with a $WAN_RTT_MS ms round trip"
-echo "compressed transport, $OBJECTS objects ($CORPUS bytes, $PCT_RANDOM% random), region A -> region B over $link ($(date -u +%F))"
+what="$PCT_RANDOM% random"
+[ "$SHAPE" = mixed ] || what="4 KiB JSON each"
+echo "compressed transport, $OBJECTS objects ($CORPUS bytes, $what), region A -> region B over $link ($(date -u +%F))"
 echo
-echo "| tool | wall s | CPU s | peak RSS MiB | bytes crossed to B | corpus / crossed | check |"
-echo "|---|---|---|---|---|---|---|"
+echo "| tool | wall s | CPU s | peak RSS MiB | bytes crossed to B | corpus / crossed | requests to B | check |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${R_ROWS[@]}"
 if [ -n "$WAN_RATE" ] && [ -n "$COMPRESS_CROSSED" ] && [ "$COMPRESS_CROSSED" -gt 0 ]; then
   echo
