@@ -15,13 +15,16 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   FERRY_ASSIGN_OR_RETURN(ctx->options, DecodeRunOptions(ctx->run.spec.options));
   FERRY_ASSIGN_OR_RETURN(ctx->src, opener(ctx->run.spec.source, false));
   FERRY_ASSIGN_OR_RETURN(ctx->dst, opener(ctx->run.spec.destination, true));
-  FERRY_RETURN_IF_ERROR(ctx->src->Check({}).WithContext("source"));
-  FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
+  const bool checked = options.only_run_checked && options.only_run == run;
+  if (!checked) {
+    FERRY_RETURN_IF_ERROR(ctx->src->Check({}).WithContext("source"));
+    FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
+  }
   FERRY_ASSIGN_OR_RETURN(
       ctx->filter, plan::Filter::Make(ctx->options.filter, std::chrono::system_clock::now()));
   if (ctx->options.transport.enabled()) {
     FERRY_ASSIGN_OR_RETURN(ctx->staging, opener(ctx->options.transport.staging, true));
-    FERRY_RETURN_IF_ERROR(ctx->staging->Check({}).WithContext("staging"));
+    if (!checked) FERRY_RETURN_IF_ERROR(ctx->staging->Check({}).WithContext("staging"));
     if (store.session() == nullptr) {
       return Status::NotSupported("compressed transport needs a SQL state store");
     }

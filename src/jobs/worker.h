@@ -79,6 +79,10 @@ struct WorkerOptions {
   // those kinds and this worker holds none (`ferry sync --compress --pack-only`: the unpack
   // jobs are left to workers near the destination).
   bool exit_when_kinds_drained = false;
+  // only_run's source, destination and staging were checked (Backend::Check) by this process
+  // just before (the command that made or resumed the run): opening the run does not check
+  // them again (a HEAD per location, a round trip each over a WAN).
+  bool only_run_checked = false;
   std::chrono::milliseconds idle_poll{200};
   bool verbose = false;
   // The kinds this worker serves (`ferry worker --kinds`); empty = every kind of `registry`.

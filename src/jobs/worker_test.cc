@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -262,6 +263,50 @@ TEST_F(WorkerRunTest, ServingWorkerFinishesARunBlockedThenRedriven) {
   stop.request_stop();
   serving.join();
   EXPECT_EQ(Read("dst"), (Files{{"d/x", "1"}, {"y", "2"}}));
+}
+
+}  // namespace
+}  // namespace ferry::jobs
+
+namespace ferry::jobs {
+namespace {
+
+// A local folder that counts its Checks (a HEAD of the bucket on S3).
+class CheckCountingBackend : public storage::LocalBackend {
+ public:
+  using storage::LocalBackend::LocalBackend;
+  Status Check(std::stop_token stop) override {
+    checks.fetch_add(1);
+    return storage::LocalBackend::Check(stop);
+  }
+  static inline std::atomic<int> checks{0};
+};
+
+// The command that made a run checked its locations just before: the worker it runs in its own
+// process does not check them again (only_run_checked); any other worker does.
+TEST_F(WorkerRunTest, ARunCheckedByItsCommandIsNotCheckedAgain) {
+  Write("src", {{"a", "1"}});
+  const BackendOpener opener = [](const std::string& path, bool) {
+    return Result<std::unique_ptr<storage::Backend>>(
+        std::unique_ptr<storage::Backend>(std::make_unique<CheckCountingBackend>(path)));
+  };
+  int checks[2] = {0, 0};  // by only_run_checked (a local listing checks its folder too)
+  for (bool checked : {false, true}) {
+    CheckCountingBackend::checks = 0;
+    const RunId run = NewRun(RunOptions{});
+    WorkerOptions w;
+    w.owner = checked ? "test:checked" : "test:unchecked";
+    w.only_run = run;
+    w.exit_when_done = true;
+    w.only_run_checked = checked;
+    transfer::Stats stats;
+    Worker worker(*store_, opener, w, stats);
+    ASSERT_TRUE(worker.Run({}).ok());
+    EXPECT_EQ(store_->GetRun(run)->state, RunState::kDone);
+    checks[checked] = CheckCountingBackend::checks.load();
+  }
+  EXPECT_EQ(checks[false] - checks[true], 2) << "the source and the destination, once each";
+  EXPECT_EQ(Read("dst"), (Files{{"a", "1"}}));
 }
 
 }  // namespace

@@ -150,6 +150,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.worker.memory_budget = options.executor.memory_budget;
   req.worker.adaptive_concurrency = options.executor.adaptive;
   req.worker.verbose = ctx.global.verbose;
+  req.worker.only_run_checked = true;  // Run checked a.src, a.dst and the staging just now
   if (a.compress && a.pack_only) {
     // This process packs; workers near the destination unpack (`ferry worker --role unpack`).
     req.worker.kinds = {jobs::kScanKind, jobs::kTransferKind, jobs::kPackKind};
