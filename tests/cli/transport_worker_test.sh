@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The two sides of compressed transport in two processes sharing a state store: `ferry sync
 # --compress --pack-only --unpack-region east` packs and returns; a `ferry worker --role unpack`
-# of another region leaves the archives alone; one of region east unpacks them into the
-# destination and empties staging. A role ferry does not know is one line, exit 2. Without a
+# of another region leaves the archives alone; one of region east (`--run 1 --until-done`)
+# unpacks them into the destination, empties staging and returns once the run is done. A role ferry does not know is one line, exit 2. Without a
 # shared state store, `--pack-only` leaves no unpack work in any store and `ferry unpack
 # STAGING DST` finds the archives by listing the staging prefix.
 source "$(dirname "$0")/testlib.bash"
@@ -25,8 +25,16 @@ serve() { # region -> serves unpack jobs for 4 s
 }
 serve west
 check "an unpack worker of another region leaves them" [ -z "$(ferry ls "rb:$DST")" ]
-serve east
-check "the unpack worker of region east unpacks every object" \
+check "--until-done without --run: exit 2, one line" \
+  expect_error 2 'ferry: error: --until-done needs --run' \
+  ferry worker --state "$STATE" --role unpack --until-done
+check "--run of a run the store does not have: an error naming it" \
+  bash -c "! '$FERRY_BIN' --config '$CONF' worker --state '$STATE' --run 99 --until-done 2>'$WORK/w99.err' && grep -q -- '--run 99' '$WORK/w99.err' && [ \$(wc -l < '$WORK/w99.err') = 1 ]"
+# Region east serves run 1 until it is done and returns by itself (exit 0).
+check "the unpack worker of region east serves the run to its end (--run 1 --until-done)" \
+  timeout 120 "$FERRY_BIN" --config "$CONF" worker --state "$STATE" --role unpack \
+  --region east --run 1 --until-done 2>"$WORK/w-east.err"
+check "  it unpacked every object" \
   [ "$(ferry ls "rb:$DST" | wc -l)" = 40 ]
 check "  and says so" grep -q "archives packed (.*), 1 unpacked, 40 checksums verified" \
   "$WORK/w-east.err"

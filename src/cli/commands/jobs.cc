@@ -30,6 +30,8 @@ struct JobsArgs {
   std::string kinds;   // worker --kinds: "" = every kind
   std::string region;  // worker --region
   std::string role;    // worker --role: a named set of kinds
+  int64_t run = 0;          // worker --run: serve this run only (0 = every run)
+  bool until_done = false;  // worker --until-done: return once --run has ended
 };
 
 // `ferry worker --role`: the kinds of each side of compressed transport.
@@ -129,10 +131,20 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     w.kinds = std::move(kinds).value();
   }
   w.region = a.region;
+  if (a.until_done && a.run == 0) {
+    return ReportError(Status::InvalidArgument("--until-done needs --run"));
+  }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
+  if (a.run != 0) {
+    if (auto run = (*store)->GetRun(a.run); !run.ok()) {
+      return ReportError(run.status().WithContext("--run " + std::to_string(a.run)));
+    }
+    w.only_run = a.run;
+    w.exit_when_done = a.until_done;
+  }
   app::Wiring wiring(std::move(config).value());
   w.owner = jobs::DefaultOwner();
   w.concurrency = a.concurrency;
@@ -151,7 +163,8 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
             {"state", state::RedactUrl(a.state)},
             {"kinds", !a.role.empty() ? a.role : a.kinds.empty() ? std::string("all") : a.kinds},
             {"region", a.region}});
-  Status s = worker.Run(ctx.stop);
+  jobs::RunProgress progress = jobs::RunProgress::kWorking;
+  Status s = worker.Run(ctx.stop, &progress);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),
                transfer::HumanBytes(static_cast<double>(stats.bytes_copied.load())).c_str(),
@@ -166,7 +179,13 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
                  static_cast<unsigned long long>(stats.archives_unpacked.load()),
                  static_cast<unsigned long long>(stats.entries_verified.load()));
   }
-  return s.ok() ? 0 : ReportError(s);
+  if (!s.ok()) return ReportError(s);
+  if (a.until_done && progress != jobs::RunProgress::kDone && !ctx.stop.stop_requested()) {
+    std::fprintf(stderr, "ferry worker: run %lld is blocked on dead jobs (ferry jobs dlq %lld)\n",
+                 static_cast<long long>(a.run), static_cast<long long>(a.run));
+    return 1;
+  }
+  return 0;
 }
 
 CLI::App* StateOption(CLI::App* cmd, JobsArgs& args) {
@@ -193,6 +212,11 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
                      "destination) or pack (scan, transfer and pack jobs)");
   worker->add_option("--region", args->region,
                      "serve the jobs of this region and those of none (default: none only)");
+  worker->add_option("--run", args->run, "serve only this run (default: every run)")
+      ->check(CLI::PositiveNumber);
+  worker->add_flag("--until-done", args->until_done,
+                   "with --run: return once the run is done (exit 0) or blocked on dead jobs "
+                   "(exit 1)");
   AddListingOptions(worker, args->listing);
   worker->callback([args, &ctx] { ctx.exit_code = RunWorker(*args, ctx); });
 
