@@ -63,7 +63,9 @@ struct WorkerOptions {
   std::chrono::seconds lease_ttl{60};
   size_t scan_chunk = 10000;         // source keys per scan job
   int list_concurrency = 4;          // scan and delete jobs in hand at once (room to claim)
-  size_t split_check_keys = 1000;    // source keys between a scan's looks for idle listers
+  // Source keys between a scan's looks for idle listers. A split costs two probes and a first
+  // page per side, so a short listing is better unsplit (docs/design/jobs.md).
+  size_t split_check_keys = 5000;
   // Jobs a scan holds before it hands them on mid-chunk (and moves its range past the keys
   // they cover): bounds a scan's memory when a chunk plans many deletes. 0: never.
   size_t scan_hand_off_jobs = 50;
