@@ -1,6 +1,8 @@
 #include "transport/estimate.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "archive/backend_io.h"
 #include "storage/sorted_listing.h"
@@ -66,12 +68,30 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
   return Status::Ok();
 }
 
-// Reads the picked objects in turns between strata (so that the byte budget, if it runs out,
-// leaves no stratum unread), small ones whole, large ones as ranges.
+// Reads one sampled object: a small one whole, a large one as `ranges` ranges spread evenly
+// from its start to its end. kNotFound/kFailedPrecondition: gone or changed since listed.
+Status ReadOne(storage::Backend& src, const storage::ObjectInfo& listed, uint64_t want,
+               const EstimateOptions& o, internal::SampleEntry& e, std::stop_token stop) {
+  e.bytes.resize(static_cast<size_t>(want));
+  auto* data = reinterpret_cast<std::byte*>(e.bytes.data());
+  if (!e.large) return src.ReadObject(listed.key, std::span(data, e.bytes.size()), "", stop).status();
+  const uint64_t n = want / o.range_bytes;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t offset = n == 1 ? 0 : i * (listed.size - o.range_bytes) / (n - 1);
+    FERRY_RETURN_IF_ERROR(src.ReadAt(
+        listed.key, offset, std::span(data + i * o.range_bytes, static_cast<size_t>(o.range_bytes)),
+        listed.etag, stop));
+  }
+  return Status::Ok();
+}
+
+// Reads the picked objects on `kReadThreads` threads (one GET is a round trip). The byte budget
+// admits them in turns between strata, so that if it runs out no stratum is left unread.
 Result<std::vector<internal::SampleEntry>> ReadSample(storage::Backend& src,
                                                       const std::vector<Picked>& picked,
                                                       const EstimateOptions& o,
                                                       std::stop_token stop) {
+  constexpr size_t kReadThreads = 16;
   std::vector<std::vector<const Picked*>> by_stratum;
   for (const Picked& p : picked) {
     if (by_stratum.size() <= p.stratum) by_stratum.resize(p.stratum + 1);
@@ -83,10 +103,11 @@ Result<std::vector<internal::SampleEntry>> ReadSample(storage::Backend& src,
       if (round < list.size()) order.push_back(list[round]);
     }
   }
-  std::vector<internal::SampleEntry> out;
+  std::vector<internal::SampleEntry> slots;
+  std::vector<const storage::ObjectInfo*> objects;
+  std::vector<uint64_t> wants;
   uint64_t held = 0;
   for (const Picked* p : order) {
-    if (stop.stop_requested()) return Status::Cancelled("estimate cancelled");
     const storage::ObjectInfo& listed = p->object;
     internal::SampleEntry e;
     e.stratum = p->stratum;
@@ -94,31 +115,36 @@ Result<std::vector<internal::SampleEntry>> ReadSample(storage::Backend& src,
     const uint64_t want =
         e.large ? std::min<uint64_t>(listed.size, o.range_bytes * static_cast<uint64_t>(o.ranges))
                 : listed.size;
-    if (held + want > o.max_sample_bytes && !out.empty()) continue;
-    e.bytes.resize(static_cast<size_t>(want));
-    auto* data = reinterpret_cast<std::byte*>(e.bytes.data());
-    Status s;
-    if (!e.large) {
-      auto info = src.ReadObject(listed.key, std::span(data, e.bytes.size()), "", stop);
-      s = info.status();
-    } else {
-      // `ranges` ranges spread evenly from the start to the end of the object.
-      const uint64_t n = want / o.range_bytes;
-      for (uint64_t i = 0; i < n && s.ok(); ++i) {
-        const uint64_t offset = n == 1 ? 0 : i * (listed.size - o.range_bytes) / (n - 1);
-        s = src.ReadAt(listed.key, offset,
-                       std::span(data + i * o.range_bytes, static_cast<size_t>(o.range_bytes)),
-                       listed.etag, stop);
-      }
+    if (held + want > o.max_sample_bytes && !slots.empty()) continue;
+    held += want;
+    slots.push_back(std::move(e));
+    objects.push_back(&listed);
+    wants.push_back(want);
+  }
+  std::vector<Status> results(slots.size());
+  std::atomic<size_t> next{0};
+  {
+    std::vector<std::jthread> threads;
+    for (size_t t = 0; t < std::min(kReadThreads, slots.size()); ++t) {
+      threads.emplace_back([&] {
+        for (size_t i = next++; i < slots.size(); i = next++) {
+          results[i] = stop.stop_requested()
+                           ? Status::Cancelled("estimate cancelled")
+                           : ReadOne(src, *objects[i], wants[i], o, slots[i], stop);
+        }
+      });
     }
+  }
+  std::vector<internal::SampleEntry> out;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const Status& s = results[i];
     if (s.code() == ErrorCode::kNotFound || s.code() == ErrorCode::kFailedPrecondition) {
       continue;  // gone or changed since it was listed: the sample goes on without it
     }
-    FERRY_RETURN_IF_ERROR(s.WithContext("reading " + listed.key));
-    e.header = archive::HeaderOf(listed);
-    e.header.size = e.bytes.size();
-    held += want;
-    out.push_back(std::move(e));
+    FERRY_RETURN_IF_ERROR(s.WithContext("reading " + objects[i]->key));
+    slots[i].header = archive::HeaderOf(*objects[i]);
+    slots[i].header.size = slots[i].bytes.size();
+    out.push_back(std::move(slots[i]));
   }
   return out;
 }
@@ -159,10 +185,12 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
   est.objects = l.objects;
   est.bytes = l.bytes;
   est.archives = l.batch_bytes.size();
-  // Both runs list both sides (a page per 1,000 keys) and check their buckets (HEAD).
+  // Both (durable) runs list both sides (a page per 1,000 keys), check each bucket twice (the
+  // command, then the run: HEAD) and look for abandoned uploads on the destination once.
   Requests common{.put = std::max<uint64_t>(1, CeilDiv(l.listed, 1000)) +
-                         (dst != nullptr ? std::max<uint64_t>(1, CeilDiv(l.dst_objects, 1000)) : 0),
-                  .get = dst != nullptr ? 2u : 1u};
+                         (dst != nullptr ? std::max<uint64_t>(1, CeilDiv(l.dst_objects, 1000)) : 0) +
+                         1,
+                  .get = 4};
   est.plain_requests = l.plain;
   est.plain_requests += common;
   est.plain_cost = static_cast<double>(l.bytes) / (1ull << 30) * o.per_gb +
@@ -198,7 +226,7 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
     // Archives: written to staging, read back, deleted; each batch's share of the wire bytes.
     le.requests = l.packed;
     le.requests += common;
-    le.requests.get += 1;  // the staging bucket's check
+    le.requests.get += 2;  // the staging bucket's checks
     for (uint64_t b : l.batch_bytes) {
       const auto archive_bytes = static_cast<uint64_t>(
           l.bytes == 0 ? 0.0 : static_cast<double>(b) * wire / static_cast<double>(l.bytes)) +

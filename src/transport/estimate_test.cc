@@ -113,15 +113,15 @@ TEST_F(EstimateTest, CountsRequestsAndLeavesOutWhatTheDestinationHas) {
   EXPECT_EQ(e->unchanged, 1u);
   EXPECT_EQ(e->objects, 10u);
   // Plain: 9 small GET + PUT, the large one in one GET + PUT (under 64 MiB); a listing page
-  // each side, two bucket checks.
-  EXPECT_EQ(e->plain_requests.get, 9u + 1u + 2u);
-  EXPECT_EQ(e->plain_requests.put, 9u + 1u + 2u);
+  // each side and the abandoned uploads' listing, two checks of each bucket.
+  EXPECT_EQ(e->plain_requests.get, 9u + 1u + 4u);
+  EXPECT_EQ(e->plain_requests.put, 9u + 1u + 3u);
   // Compressed: 9 GET + (HEAD + 20 ranged GETs), 9 PUT + (create + 2 parts + complete), the
-  // listings and three checks, and one archive (create, part, complete; HEAD, 3 opening reads,
-  // a data read).
+  // same listings and checks plus two of staging, and one archive (create, part, complete;
+  // HEAD, 3 opening reads, a data read).
   const Requests& r = e->levels[0].requests;
-  EXPECT_EQ(r.get, 9u + 21u + 3u + 5u);
-  EXPECT_EQ(r.put, 9u + 4u + 2u + 3u);
+  EXPECT_EQ(r.get, 9u + 21u + 6u + 5u);
+  EXPECT_EQ(r.put, 9u + 4u + 3u + 3u);
 }
 
 TEST_F(EstimateTest, ChoosesTheCheapestLevelAndPricesIt) {
