@@ -65,8 +65,8 @@ RequestClass ClassOf(std::string_view op) {
       op == "DeleteBucket" || op == "DeleteObjectTagging") {
     return RequestClass::kFree;
   }
-  if (op == "GetObject" || op == "HeadObject" || op == "HeadBucket" ||
-      op == "GetObjectTagging" || op == "GetBucketVersioning") {
+  if (op == "GetObject" || op == "HeadObject" || op == "HeadBucket" || op == "GetObjectTagging" ||
+      op == "GetBucketVersioning") {
     return RequestClass::kGet;
   }
   // PUT, COPY, POST and every LIST are billed as PUT-class.
@@ -92,9 +92,8 @@ Costs CostOf(const Usage& u, const Prices& p, double per_gb) {
   c.transfer_wire = static_cast<double>(u.bytes_wire) / kGb * per_gb;
   c.cpu = u.cpu_seconds * p.per_cpu_second;
   c.requests = RequestCost(u.extra_requests, p);
-  c.staging =
-      static_cast<double>(u.bytes_wire) / kGb * p.per_gb_month_staging * p.staging_hours /
-      kHoursPerMonth;
+  c.staging = static_cast<double>(u.bytes_wire) / kGb * p.per_gb_month_staging * p.staging_hours /
+              kHoursPerMonth;
   c.net_saving = c.transfer_plain - c.transfer_wire - c.cpu - c.requests - c.staging;
   return c;
 }

@@ -109,9 +109,9 @@ class CpuMeter {
  private:
   void TickLocked();  // REQUIRES: mu_ held
   std::mutex mu_;
-  int in_flight_ = 0;     // GUARDED_BY(mu_)
-  double last_cpu_ = 0;   // GUARDED_BY(mu_)
-  double share_ = 0;      // GUARDED_BY(mu_): CPU seconds charged to each pack so far
+  int in_flight_ = 0;    // GUARDED_BY(mu_)
+  double last_cpu_ = 0;  // GUARDED_BY(mu_)
+  double share_ = 0;     // GUARDED_BY(mu_): CPU seconds charged to each pack so far
 };
 
 }  // namespace ferry::transport

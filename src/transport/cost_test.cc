@@ -25,7 +25,9 @@ TEST(CostTest, PricePerGbByRegionPair) {
 
 TEST(CostTest, NetSavingIsBytesSavedMinusCpuRequestsAndStaging) {
   Prices p;  // defaults
-  Usage u{.bytes_in = 10 * kGiB, .bytes_wire = 4 * kGiB, .cpu_seconds = 3600,
+  Usage u{.bytes_in = 10 * kGiB,
+          .bytes_wire = 4 * kGiB,
+          .cpu_seconds = 3600,
           .extra_requests = {.put = 2000, .get = 5000}};
   Costs c = CostOf(u, p, 0.02);
   EXPECT_DOUBLE_EQ(c.transfer_plain, 0.2);

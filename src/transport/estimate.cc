@@ -74,7 +74,8 @@ Status ReadOne(storage::Backend& src, const storage::ObjectInfo& listed, uint64_
                const EstimateOptions& o, internal::SampleEntry& e, std::stop_token stop) {
   e.bytes.resize(static_cast<size_t>(want));
   auto* data = reinterpret_cast<std::byte*>(e.bytes.data());
-  if (!e.large) return src.ReadObject(listed.key, std::span(data, e.bytes.size()), "", stop).status();
+  if (!e.large)
+    return src.ReadObject(listed.key, std::span(data, e.bytes.size()), "", stop).status();
   const uint64_t n = want / o.range_bytes;
   for (uint64_t i = 0; i < n; ++i) {
     const uint64_t offset = n == 1 ? 0 : i * (listed.size - o.range_bytes) / (n - 1);
@@ -187,10 +188,10 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
   est.archives = l.batch_bytes.size();
   // Both (durable) runs list both sides (a page per 1,000 keys), check each bucket twice (the
   // command, then the run: HEAD) and look for abandoned uploads on the destination once.
-  Requests common{.put = std::max<uint64_t>(1, CeilDiv(l.listed, 1000)) +
-                         (dst != nullptr ? std::max<uint64_t>(1, CeilDiv(l.dst_objects, 1000)) : 0) +
-                         1,
-                  .get = 4};
+  Requests common{
+      .put = std::max<uint64_t>(1, CeilDiv(l.listed, 1000)) +
+             (dst != nullptr ? std::max<uint64_t>(1, CeilDiv(l.dst_objects, 1000)) : 0) + 1,
+      .get = 4};
   est.plain_requests = l.plain;
   est.plain_requests += common;
   est.plain_cost = static_cast<double>(l.bytes) / (1ull << 30) * o.per_gb +
@@ -217,8 +218,8 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
       // A stratum no sample stands for (every read failed) is assumed not to compress.
       if (raw[s] > 0 && packed.wire[s] > 0) {
         r[s] = static_cast<double>(raw[s]) / static_cast<double>(packed.wire[s]);
-        le.cpu_seconds += static_cast<double>(strata[s].bytes) * packed.cpu[s] /
-                          static_cast<double>(raw[s]);
+        le.cpu_seconds +=
+            static_cast<double>(strata[s].bytes) * packed.cpu[s] / static_cast<double>(raw[s]);
       }
       wire += static_cast<double>(strata[s].bytes) / r[s];
     }
@@ -228,18 +229,22 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
     le.requests += common;
     le.requests.get += 2;  // the staging bucket's checks
     for (uint64_t b : l.batch_bytes) {
-      const auto archive_bytes = static_cast<uint64_t>(
-          l.bytes == 0 ? 0.0 : static_cast<double>(b) * wire / static_cast<double>(l.bytes)) +
+      const auto archive_bytes =
+          static_cast<uint64_t>(
+              l.bytes == 0 ? 0.0 : static_cast<double>(b) * wire / static_cast<double>(l.bytes)) +
           packed.empty_archive;
       le.requests += ArchiveWriteRequests(archive_bytes, o.archive_part_size);
       le.requests += ArchiveReadRequests(archive_bytes);
     }
-    Usage u{.bytes_in = l.bytes, .bytes_wire = le.wire_bytes, .cpu_seconds = le.cpu_seconds,
-            .extra_requests = {
-                .put = le.requests.put > est.plain_requests.put
-                           ? le.requests.put - est.plain_requests.put : 0,
-                .get = le.requests.get > est.plain_requests.get
-                           ? le.requests.get - est.plain_requests.get : 0}};
+    Usage u{.bytes_in = l.bytes,
+            .bytes_wire = le.wire_bytes,
+            .cpu_seconds = le.cpu_seconds,
+            .extra_requests = {.put = le.requests.put > est.plain_requests.put
+                                          ? le.requests.put - est.plain_requests.put
+                                          : 0,
+                               .get = le.requests.get > est.plain_requests.get
+                                          ? le.requests.get - est.plain_requests.get
+                                          : 0}};
     le.costs = CostOf(u, o.prices, o.per_gb);
     le.cost = le.costs.transfer_wire + le.costs.cpu + RequestCost(le.requests, o.prices) +
               le.costs.staging;

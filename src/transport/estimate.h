@@ -35,10 +35,10 @@ struct EstimateOptions {
   uint64_t max_sample_bytes = 64ull << 20;  // bytes held for the sample at most
   // As the run does (pack.h, unpack.h, pack_kind.cc, the transfer engine's defaults).
   BatchLimits batch;
-  uint64_t whole_read_limit = 1ull << 20;    // pack: objects up to this read in one GET
-  uint64_t read_chunk = 1ull << 20;          // pack: ranged reads of larger ones
-  uint64_t unpack_whole_limit = 16ull << 20;  // unpack: entries up to this written in one PUT
-  uint64_t part_size = 16ull << 20;           // multipart parts on the destination
+  uint64_t whole_read_limit = 1ull << 20;      // pack: objects up to this read in one GET
+  uint64_t read_chunk = 1ull << 20;            // pack: ranged reads of larger ones
+  uint64_t unpack_whole_limit = 16ull << 20;   // unpack: entries up to this written in one PUT
+  uint64_t part_size = 16ull << 20;            // multipart parts on the destination
   uint64_t multipart_threshold = 64ull << 20;  // plain copy: objects from this size in parts
   uint64_t archive_part_size = 16ull << 20;
   Prices prices;
@@ -71,9 +71,9 @@ struct Estimate {
   uint64_t bytes = 0;
   uint64_t sampled_objects = 0;
   uint64_t sampled_bytes = 0;
-  uint64_t archives = 0;       // batches of a compressed run
-  Requests plain_requests;     // of a plain copy
-  double plain_cost = 0;       // transfer of every byte + requests
+  uint64_t archives = 0;    // batches of a compressed run
+  Requests plain_requests;  // of a plain copy
+  double plain_cost = 0;    // transfer of every byte + requests
   std::vector<LevelEstimate> levels;
   size_t chosen = 0;  // index into levels: the cheapest compressed run
   std::vector<StratumEstimate> strata;

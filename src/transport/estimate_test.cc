@@ -21,8 +21,8 @@ std::string Csv(size_t size, int seed) {
   std::mt19937 rng(static_cast<unsigned>(seed));
   std::string s;
   while (s.size() < size) {
-    s += std::to_string(rng() % 100000) + ",customer-" + std::to_string(rng() % 500) +
-         ",2026-11-" + std::to_string(10 + rng() % 20) + ",OK\n";
+    s += std::to_string(rng() % 100000) + ",customer-" + std::to_string(rng() % 500) + ",2026-11-" +
+         std::to_string(10 + rng() % 20) + ",OK\n";
   }
   s.resize(size);
   return s;
@@ -44,9 +44,11 @@ class EstimateTest : public ::testing::Test {
   }
   // 400 small CSV rows files, 100 small random ones, 3 large CSV, 1 large random.
   void Fill() {
-    for (int i = 0; i < 400; ++i) Put(src_, "csv/" + std::to_string(i) + ".csv", Csv(2000 + i * 7, i));
+    for (int i = 0; i < 400; ++i)
+      Put(src_, "csv/" + std::to_string(i) + ".csv", Csv(2000 + i * 7, i));
     for (int i = 0; i < 100; ++i) Put(src_, "bin/" + std::to_string(i) + ".bin", Random(3000, i));
-    for (int i = 0; i < 3; ++i) Put(src_, "big/" + std::to_string(i) + ".csv", Csv(6 << 20, 100 + i));
+    for (int i = 0; i < 3; ++i)
+      Put(src_, "big/" + std::to_string(i) + ".csv", Csv(6 << 20, 100 + i));
     Put(src_, "big/r.bin", Random(5 << 20, 9));
   }
   uint64_t PackedBytes() {
@@ -102,9 +104,9 @@ TEST_F(EstimateTest, ReadsRangesOfLargeObjectsNeverWhole) {
 
 TEST_F(EstimateTest, CountsRequestsAndLeavesOutWhatTheDestinationHas) {
   for (int i = 0; i < 10; ++i) Put(src_, "k" + std::to_string(i) + ".csv", Csv(1000, i));
-  Put(src_, "large.csv", Csv(20 << 20, 1));   // pack: HEAD + 20 reads; unpack: multipart
-  Put(dst_, "k0.csv", Csv(1000, 0));           // unchanged
-  Put(dst_, "k1.csv", Csv(999, 1));            // another size: copied
+  Put(src_, "large.csv", Csv(20 << 20, 1));  // pack: HEAD + 20 reads; unpack: multipart
+  Put(dst_, "k0.csv", Csv(1000, 0));         // unchanged
+  Put(dst_, "k1.csv", Csv(999, 1));          // another size: copied
   EstimateOptions o;
   o.levels = {1};
   auto e = EstimateCopy(src_, &dst_, o, {});

@@ -51,8 +51,11 @@ size_t StratifiedSampler::StratumOf(const storage::ObjectInfo& o) {
   for (size_t i = 0; i < strata_.size(); ++i) {
     if (strata_[i].size_class == size_class && strata_[i].content == content) return i;
   }
-  strata_.push_back(Stratum{.content = std::move(content), .size_class = size_class, .objects = 0,
-                            .bytes = 0, .reservoir = {}});
+  strata_.push_back(Stratum{.content = std::move(content),
+                            .size_class = size_class,
+                            .objects = 0,
+                            .bytes = 0,
+                            .reservoir = {}});
   return strata_.size() - 1;
 }
 
@@ -89,7 +92,8 @@ std::vector<Picked> StratifiedSampler::Pick() {
   while (left > 0) {
     uint64_t open_bytes = 0;
     for (size_t i = 0; i < k; ++i) {
-      if (share[i] < strata_[i].reservoir.size()) open_bytes += std::max<uint64_t>(1, strata_[i].bytes);
+      if (share[i] < strata_[i].reservoir.size())
+        open_bytes += std::max<uint64_t>(1, strata_[i].bytes);
     }
     if (open_bytes == 0) break;
     const size_t round = left;
@@ -103,7 +107,8 @@ std::vector<Picked> StratifiedSampler::Pick() {
       const size_t whole = std::min<size_t>(room, static_cast<size_t>(std::floor(want)));
       share[i] += whole;
       left -= std::min(left, whole);
-      if (share[i] < strata_[i].reservoir.size()) remainders.emplace_back(want - std::floor(want), i);
+      if (share[i] < strata_[i].reservoir.size())
+        remainders.emplace_back(want - std::floor(want), i);
     }
     std::sort(remainders.begin(), remainders.end(), std::greater<>());
     for (const auto& [frac, i] : remainders) {

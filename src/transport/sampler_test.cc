@@ -60,7 +60,8 @@ TEST(SamplerTest, EveryStratumIsSampledAndBytesDecideTheShares) {
 TEST(SamplerTest, MemoryStaysBoundedOverALongListing) {
   StratifiedSampler s(50, 1, /*max_classes=*/4);
   for (int i = 0; i < 200000; ++i) {
-    s.Add(Obj("k" + std::to_string(i) + ".e" + std::to_string(i % 9), static_cast<uint64_t>(i % 5000) * 997));
+    s.Add(Obj("k" + std::to_string(i) + ".e" + std::to_string(i % 9),
+              static_cast<uint64_t>(i % 5000) * 997));
   }
   // 4 classes + "other", three size classes here (up to 5 MB): 15 strata x 50.
   EXPECT_EQ(s.strata().size(), 15u);

@@ -47,7 +47,8 @@ transport::Usage TransportUsage(const transfer::Stats& s) {
 transport::Requests MeasuredRequests(const obs::Registry& registry) {
   transport::Requests r;
   for (const char* op : kOperations) {
-    const auto n = static_cast<uint64_t>(registry.Total("ferry_s3_requests_total", "operation", op));
+    const auto n =
+        static_cast<uint64_t>(registry.Total("ferry_s3_requests_total", "operation", op));
     switch (transport::ClassOf(op)) {
       case transport::RequestClass::kPut: r.put += n; break;
       case transport::RequestClass::kGet: r.get += n; break;

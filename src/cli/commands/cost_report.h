@@ -6,10 +6,9 @@
 // Thread-safety: functions are pure or read atomics; TransportCostMetrics is used by one thread.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "app/location.h"
 #include "app/wiring.h"

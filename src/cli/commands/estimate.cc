@@ -43,7 +43,9 @@ Result<double> ParseBandwidth(std::string_view text) {
     value = -1;
   }
   std::string unit;
-  for (char c : text.substr(i)) unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : text.substr(i)) {
+    unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
   if (unit.size() > 2 && unit.compare(unit.size() - 2, 2, "/s") == 0) unit.resize(unit.size() - 2);
   if (unit.size() > 2 && unit.compare(unit.size() - 2, 2, "ps") == 0) unit.resize(unit.size() - 2);
   static const std::pair<const char*, double> kUnits[] = {
@@ -131,7 +133,8 @@ void Print(const EstimateArgs& a, const transport::Estimate& e, const CostInputs
               in.to_region.empty() ? "?" : in.to_region.c_str(), in.per_gb);
   std::printf("  %llu objects listed: %llu to copy (%s), %llu unchanged; %llu sampled (%s read)\n",
               static_cast<unsigned long long>(e.objects_listed),
-              static_cast<unsigned long long>(e.objects), HumanBytes(static_cast<double>(e.bytes)).c_str(),
+              static_cast<unsigned long long>(e.objects),
+              HumanBytes(static_cast<double>(e.bytes)).c_str(),
               static_cast<unsigned long long>(e.unchanged),
               static_cast<unsigned long long>(e.sampled_objects),
               HumanBytes(static_cast<double>(e.sampled_bytes)).c_str());
@@ -143,7 +146,8 @@ void Print(const EstimateArgs& a, const transport::Estimate& e, const CostInputs
               e.plain_cost);
   std::printf("  %s compressed, level %d: %s on the wire (ratio %.2f) in %llu archives, %llu "
               "PUT-class + %llu GET-class requests, %s, %.1f CPU s, $%.6f: net saving $%.6f\n",
-              a.compress ? "*" : " ", c.level, HumanBytes(static_cast<double>(c.wire_bytes)).c_str(),
+              a.compress ? "*" : " ", c.level,
+              HumanBytes(static_cast<double>(c.wire_bytes)).c_str(),
               Ratio(e.bytes, c.wire_bytes), static_cast<unsigned long long>(e.archives),
               static_cast<unsigned long long>(c.requests.put),
               static_cast<unsigned long long>(c.requests.get), Seconds(packed_s).c_str(),
