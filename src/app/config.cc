@@ -244,6 +244,31 @@ Status ParseReplication(const toml::table& t, const std::string& src, Replicatio
   return Status::Ok();
 }
 
+// [costs]: the cost model's prices (transport/cost.h), numbers 0 or more.
+Status ParseCosts(const toml::table& t, const std::string& src, transport::Prices& out) {
+  const std::string where = src + ": [costs]";
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (key == "pairs") {
+      const toml::table* pairs = v.as_table();
+      if (pairs == nullptr) {
+        return Status::InvalidArgument(where + ": 'pairs' must be a table of \"from->to\" = "
+                                       "$/GB");
+      }
+      for (const auto& [pk, pv] : *pairs) {
+        const std::optional<double> price = pv.is_number() ? pv.value<double>() : std::nullopt;
+        Status s = transport::SetPairPrice(out, pk.str(), price.value_or(-1));
+        if (!s.ok()) return s.WithContext(where);
+      }
+      continue;
+    }
+    const std::optional<double> price = v.is_number() ? v.value<double>() : std::nullopt;
+    Status s = transport::SetPrice(out, key, price.value_or(-1));
+    if (!s.ok()) return s.WithContext(where);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view text, std::string_view source_name) {
@@ -261,7 +286,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   config.source = src;
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
-    if (key != "remotes" && key != "transfer" && key != "replication") {
+    if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -286,6 +311,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
     const toml::table* t = root["replication"].as_table();
     if (t == nullptr) return Status::InvalidArgument(src + ": replication must be a table");
     FERRY_RETURN_IF_ERROR(ParseReplication(*t, src, config.replication));
+  }
+  if (root.contains("costs")) {
+    const toml::table* t = root["costs"].as_table();
+    if (t == nullptr) return Status::InvalidArgument(src + ": costs must be a table");
+    FERRY_RETURN_IF_ERROR(ParseCosts(*t, src, config.costs));
   }
   return config;
 }

@@ -38,6 +38,16 @@
 //   versions = "all"                    # or "latest"
 //   replica_modifications = false
 //
+//   [costs]                             # prices of the cost model (transport/cost.h; every
+//   per_gb = 0.02                       # value a number, 0 or more; defaults there): $/GB
+//   per_cpu_second = 0.0000133          # between regions, $/CPU-second, $/1,000 PUT-class and
+//   per_1000_put = 0.005                # GET-class requests, $/GB-month of staging and the
+//   per_1000_get = 0.0004               # hours an archive stays there
+//   per_gb_month_staging = 0.023
+//   staging_hours = 1
+//   [costs.pairs]                       # $/GB of one region pair (remotes' `region`)
+//   "region-a->region-b" = 0.02
+//
 // Unknown keys and bad values are refused with one error naming the file, section and key.
 //
 // Pure parsing (no environment access); thread-safe.
@@ -52,6 +62,7 @@
 
 #include "base/status.h"
 #include "replicate/rules.h"
+#include "transport/cost.h"
 
 namespace ferry::app {
 
@@ -86,6 +97,7 @@ struct Config {
   std::map<std::string, RemoteConfig> remotes;
   TransferDefaults transfer;
   ReplicationConfig replication;
+  transport::Prices costs;
   std::string source;  // file it came from, for messages
 };
 

@@ -154,5 +154,48 @@ TEST(ConfigTest, ReplicationServerSideCopyLimit) {
   }
 }
 
+TEST(ConfigTest, ParsesCostsWithDefaultsForWhatIsNotSet) {
+  auto c = ParseConfig(R"(
+[costs]
+per_gb = 0.09
+per_cpu_second = 0
+staging_hours = 2
+[costs.pairs]
+"region-a->region-b" = 0.01
+)",
+                       "costs.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_DOUBLE_EQ(c->costs.per_gb, 0.09);
+  EXPECT_DOUBLE_EQ(c->costs.per_cpu_second, 0);
+  EXPECT_DOUBLE_EQ(c->costs.staging_hours, 2);
+  EXPECT_DOUBLE_EQ(c->costs.per_1000_put, transport::Prices{}.per_1000_put);
+  EXPECT_DOUBLE_EQ(transport::PricePerGb(c->costs, "region-a", "region-b"), 0.01);
+  EXPECT_DOUBLE_EQ(transport::PricePerGb(c->costs, "region-b", "region-a"), 0.09);
+  auto none = ParseConfig("", "empty.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_DOUBLE_EQ(none->costs.per_gb, 0.02);
+}
+
+TEST(ConfigTest, RefusesBadCostsNamingTheKey) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"[costs]\nper_gb = -0.01\n", "'per_gb' must be a number, 0 or more"},
+      {"[costs]\nper_1000_put = \"cheap\"\n", "'per_1000_put' must be a number"},
+      {"[costs]\nper_1000_get = nan\n", "'per_1000_get' must be a number"},
+      {"[costs]\nper_tb = 1\n", "unknown key 'per_tb'"},
+      {"[costs]\npairs = 3\n", "'pairs' must be a table"},
+      {"[costs.pairs]\n\"a-b\" = 0.1\n", "pairs 'a-b' must be written"},
+      {"[costs.pairs]\n\"a->b\" = -1\n", "pairs 'a->b' must be a number"},
+      {"costs = 1\n", "costs must be a table"},
+  };
+  for (const auto& [text, want] : bad) {
+    auto c = ParseConfig(text, "c.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(want), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("c.toml"), std::string::npos) << c.status().message();
+    EXPECT_EQ(c.status().message().find('\n'), std::string::npos) << c.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace ferry::app

@@ -39,6 +39,7 @@ void RegisterCache(CLI::App& app, Context& ctx);   // cache warm|expire|serve|ve
 void RegisterArchive(CLI::App& app, Context& ctx); // archive pack/ls/cat (commands/archive.cc)
 void RegisterReplicate(CLI::App& app, Context& ctx);  // replicate (commands/replicate.cc)
 void RegisterUnpack(CLI::App& app, Context& ctx);  // unpack (commands/unpack.cc)
+void RegisterEstimate(CLI::App& app, Context& ctx);  // estimate (commands/estimate.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterArchive(app, ctx);
   ferry::cli::RegisterReplicate(app, ctx);
   ferry::cli::RegisterUnpack(app, ctx);
+  ferry::cli::RegisterEstimate(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

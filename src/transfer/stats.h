@@ -73,6 +73,11 @@ class Stats {
   std::atomic<uint64_t> archives_unpacked{0};
   std::atomic<uint64_t> entries_verified{0};
   std::atomic<uint64_t> entries_already_present{0};
+  // Cost accounting (transport/cost.h): CPU microseconds charged to the pack jobs, and the
+  // requests staging adds over a plain copy: archive writes (PUT-class) and reads (GET-class).
+  std::atomic<uint64_t> transport_cpu_us{0};
+  std::atomic<uint64_t> transport_extra_puts{0};
+  std::atomic<uint64_t> transport_extra_gets{0};
 
   void AddFailure(std::string key, std::string action, Status status);
   uint64_t failures() const { return failure_count_.load(); }

@@ -163,6 +163,8 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (!automatic) req.state_for_messages = state::RedactUrl(state);
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
+  std::unique_ptr<TransportCostMetrics> cost_metrics;
+  if (a.compress) cost_metrics = std::make_unique<TransportCostMetrics>(stats, a.cost);
   std::unique_ptr<transfer::ProgressLine> progress;
   if (options.progress && !a.detach) {
     progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
@@ -253,7 +255,7 @@ Status CheckTransport(const CopyArgs& a, app::Wiring& wiring, Context& ctx) {
   return staging->Check(ctx.stop).WithContext("staging");
 }
 
-int Run(const CopyArgs& a, Context& ctx) {
+int Run(CopyArgs a, Context& ctx) {
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto options = BuildOptions(a, *config, ctx.global.verbose);
@@ -272,7 +274,14 @@ int Run(const CopyArgs& a, Context& ctx) {
   if (!abandon_age.ok()) {
     return ReportError(abandon_age.status().WithContext("--abort-uploads-after"));
   }
+  const transport::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value(), app::WiringOptions{.local_fsync = !a.no_fsync});
+  if (a.compress) {
+    // What crosses is the archives: from the source's region to the staging location's.
+    auto staging_loc = app::ParseLocation(a.staging);
+    a.cost = CostInputsFor(prices, RegionOf(wiring, *src_loc),
+                           staging_loc.ok() ? RegionOf(wiring, *staging_loc) : "");
+  }
   auto src = wiring.OpenBackend(*src_loc, /*create_local=*/false);
   if (!src.ok()) return ReportError(src.status());
   auto dst = wiring.OpenBackend(*dst_loc, /*create_local=*/!a.dry_run);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/commands/cost_report.h"
 #include "transfer/stats.h"
 #include "transfer/sync.h"
 
@@ -46,6 +47,7 @@ struct CopyArgs {
   std::string archive_size;   // raw bytes per archive ("" = 64MiB)
   std::string unpack_region;  // the region of the unpack jobs ("" = any worker)
   bool pack_only = false;     // leave the unpack jobs to `ferry worker --role unpack`
+  CostInputs cost;            // set by the command from the config (the cost model's prices)
 };
 
 // What a durable run adds to the summary.

@@ -75,6 +75,12 @@ std::span<const StatsField> StatsFields() {
       {"entries_already_present", "ferry_transport_entries_already_present_total",
        "Objects an interrupted unpack had written already (not written again).",
        &S::entries_already_present},
+      {nullptr, "ferry_transport_staging_puts_total",
+       "PUT-class requests of archive writes to staging (what packing adds to a plain copy).",
+       &S::transport_extra_puts},
+      {nullptr, "ferry_transport_staging_gets_total",
+       "GET-class requests of archive reads from staging (what unpacking adds to a plain copy).",
+       &S::transport_extra_gets},
   };
   return kFields;
 }

@@ -38,6 +38,7 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                         {"archives_unpacked", s.archives_unpacked.load()},
                         {"checksums_verified", s.entries_verified.load()},
                         {"already_present", s.entries_already_present.load()}};
+      AddCostJson(j["transport"], s, a.cost);
     }
     j["objects_failed"] = failed;
     j["retries"] = s.retries();
@@ -94,6 +95,7 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  static_cast<unsigned long long>(s.entries_stored_raw.load()),
                  static_cast<unsigned long long>(s.archives_unpacked.load()),
                  static_cast<unsigned long long>(s.entries_verified.load()));
+    std::fprintf(stderr, "%s\n", CostLine(s, a.cost).c_str());
   }
   if (s.retries() > 0) {
     std::fprintf(stderr,

@@ -11,6 +11,7 @@
 #include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
+#include "transport/cost.h"
 #include "transport/pack.h"
 
 namespace ferry::jobs {
@@ -71,7 +72,9 @@ class PackHandler : public JobHandler {
     if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
     auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel);
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
+    const double cpu_token = transport::CpuMeter::Process().Begin();
     auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
+    const double cpu_seconds = transport::CpuMeter::Process().End(cpu_token);
     Status s = packed.status();
     if (s.ok()) s = (*sink)->Close();
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
@@ -90,12 +93,17 @@ class PackHandler : public JobHandler {
     ctx.stats.entries_stored_raw += w.stored_entries;
     ctx.stats.transport_bytes_in += w.raw_bytes;
     ctx.stats.transport_bytes_wire += w.archive_bytes;
+    const transport::Requests requests = transport::ArchiveWriteRequests(w.archive_bytes,
+                                                                         kArchivePartSize);
+    ctx.stats.transport_cpu_us += static_cast<uint64_t>(cpu_seconds * 1e6);
+    ctx.stats.transport_extra_puts += requests.put;
     ctx.stats.objects_planned += w.entries;
     ctx.stats.bytes_planned += w.raw_bytes;
     if (ctx.options.verbose) {
       obs::Log(obs::Level::kInfo, "packed",
                {{"archive", key}, {"entries", w.entries}, {"bytes", w.raw_bytes},
-                {"archive_bytes", w.archive_bytes}});
+                {"archive_bytes", w.archive_bytes}, {"cpu_seconds", cpu_seconds},
+                {"staging_puts", requests.put}});
     }
     JobResult result;
     if (!t.unpack_jobs) return result;  // the destination side lists the staging prefix

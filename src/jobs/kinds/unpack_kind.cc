@@ -7,6 +7,7 @@
 #include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
+#include "transport/cost.h"
 #include "transport/unpack.h"
 
 namespace ferry::jobs {
@@ -58,10 +59,15 @@ class UnpackHandler : public JobHandler {
     ctx.stats.objects_copied += r->written + r->already_present;
     ctx.stats.bytes_copied += r->bytes_written;
     ctx.stats.bytes_moved += r->bytes_written;
+    // The archive's reads (none when it was gone already: a crash after its delete).
+    const uint64_t staging_gets =
+        r->archive_missing ? 0 : transport::ArchiveReadRequests(r->archive_bytes).get;
+    ctx.stats.transport_extra_gets += staging_gets;
     if (ctx.options.verbose) {
       obs::Log(obs::Level::kInfo, "unpacked",
                {{"archive", payload->archive}, {"written", r->written},
-                {"already_present", r->already_present}, {"bytes", r->bytes_written}});
+                {"already_present", r->already_present}, {"bytes", r->bytes_written},
+                {"staging_gets", staging_gets}});
     }
     return JobResult{};
   }

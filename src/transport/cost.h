@@ -1,0 +1,117 @@
+// transport cost model (issue 10, section 4; docs/design/transport.md "Cost model and
+// estimate"): what moving bytes across regions costs, plainly and compressed, and the net saving
+// of compression. Pure arithmetic over prices and usage; the config's [costs] table
+// (app/config.h) fills `Prices`, the compressed run's summary and `ferry estimate` use it.
+//
+// Units: a GB is 2^30 bytes (as cloud bills count); prices are in dollars. The defaults are
+// ASSUMPTIONS taken from the public list prices of a large public cloud (us-east-1, 2024):
+// inter-region transfer $0.02/GB, object storage $0.023/GB-month, $0.005 per 1,000 PUT-class
+// requests (PUT, COPY, POST, LIST), $0.0004 per 1,000 GET-class requests (GET, HEAD), and a
+// general-purpose on-demand vCPU at about $0.048 an hour. Set your own in the config.
+//
+// Thread-safety: pure functions; CpuMeter is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace ferry::transport {
+
+struct Prices {
+  double per_gb = 0.02;  // transfer between two different regions without an entry in `pairs`
+  // "from->to" region pairs with their own $/GB (same-region pairs without an entry are free).
+  std::map<std::string, double> pairs;
+  double per_cpu_second = 0.048 / 3600;
+  double per_1000_put = 0.005;   // PUT-class: PUT, COPY, POST (multipart), LIST
+  double per_1000_get = 0.0004;  // GET-class: GET, HEAD
+  double per_gb_month_staging = 0.023;
+  double staging_hours = 1;  // how long an archive is assumed to stay on staging
+};
+
+// Sets one price by its config key (per_gb, per_cpu_second, per_1000_put, per_1000_get,
+// per_gb_month_staging, staging_hours, or "pairs" entries through SetPairPrice).
+// kInvalidArgument naming the key for an unknown key or a negative or non-finite value.
+Status SetPrice(Prices& prices, std::string_view key, double value);
+// kInvalidArgument for a pair not written "from->to" or a bad value.
+Status SetPairPrice(Prices& prices, std::string_view pair, double value);
+
+// $/GB from region `from` to region `to`: the pair's own price, else 0 for one region (or an
+// unknown one: ""), else `per_gb`.
+double PricePerGb(const Prices& prices, std::string_view from, std::string_view to);
+
+// Request classes as bills count them (DELETE and abort are free).
+enum class RequestClass { kPut, kGet, kFree };
+// The class of an S3 operation as the client names it (s3/client.cc OperationName).
+RequestClass ClassOf(std::string_view operation);
+
+// The S3 requests of one staged archive of `archive_bytes`: written as a multipart upload in
+// parts of `part_size` (create, parts, complete), read back by the unpacker (a HEAD, the three
+// reads that open it, then its data in reads of `read_size`), then deleted (free).
+struct Requests {
+  uint64_t put = 0;
+  uint64_t get = 0;
+  Requests& operator+=(const Requests& o) {
+    put += o.put;
+    get += o.get;
+    return *this;
+  }
+};
+Requests ArchiveWriteRequests(uint64_t archive_bytes, uint64_t part_size = 16ull << 20);
+Requests ArchiveReadRequests(uint64_t archive_bytes, uint64_t read_size = 8ull << 20);
+
+// What compression changes for a set of objects: their bytes, the bytes that cross instead,
+// the CPU seconds of packing them, and the requests staging adds (archive writes and reads;
+// the objects' own reads and writes are the same with or without compression).
+struct Usage {
+  uint64_t bytes_in = 0;
+  uint64_t bytes_wire = 0;
+  double cpu_seconds = 0;
+  Requests extra_requests;
+};
+
+struct Costs {
+  double transfer_plain = 0;  // bytes_in across the link
+  double transfer_wire = 0;   // bytes_wire across the link
+  double cpu = 0;
+  double requests = 0;  // the extra requests
+  double staging = 0;   // archive bytes held on staging for staging_hours
+  // (bytes_in - bytes_wire) x $/GB - cpu - requests - staging: what compression saves
+  // (negative: it costs more than it saves).
+  double net_saving = 0;
+};
+Costs CostOf(const Usage& usage, const Prices& prices, double per_gb);
+
+// $ of `requests`.
+double RequestCost(const Requests& requests, const Prices& prices);
+
+// CPU seconds of the calling thread so far (CLOCK_THREAD_CPUTIME_ID).
+double ThreadCpuSeconds();
+
+// CPU of the pack work of a process. zstd compresses on worker threads of its own, out of reach
+// of a per-thread clock, so each pack is charged a fair share of the process's CPU time while
+// it runs: CPU time between two events (a pack starting or ending) is split evenly between the
+// packs running then. Work the process does meanwhile (reads, unpacks) is charged too: an
+// upper bound of the compression CPU, which errs against compression.
+class CpuMeter {
+ public:
+  // The process's meter.
+  static CpuMeter& Process();
+  // A pack begins: returns a token for End.
+  double Begin();
+  // The pack that got `token` ends: its CPU seconds.
+  double End(double token);
+
+ private:
+  void TickLocked();  // REQUIRES: mu_ held
+  std::mutex mu_;
+  int in_flight_ = 0;    // GUARDED_BY(mu_)
+  double last_cpu_ = 0;  // GUARDED_BY(mu_)
+  double share_ = 0;     // GUARDED_BY(mu_): CPU seconds charged to each pack so far
+};
+
+}  // namespace ferry::transport

@@ -1,0 +1,107 @@
+// The cost model's arithmetic: prices by region pair, request classes and counts of an archive,
+// net saving, refused prices, and the CPU meter's fair shares.
+#include "transport/cost.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+namespace ferry::transport {
+namespace {
+
+constexpr uint64_t kGiB = 1ull << 30;
+
+TEST(CostTest, PricePerGbByRegionPair) {
+  Prices p;
+  ASSERT_TRUE(SetPairPrice(p, "us-east-1->eu-west-1", 0.05).ok());
+  EXPECT_DOUBLE_EQ(PricePerGb(p, "us-east-1", "eu-west-1"), 0.05);
+  EXPECT_DOUBLE_EQ(PricePerGb(p, "eu-west-1", "us-east-1"), 0.02);  // the default
+  EXPECT_DOUBLE_EQ(PricePerGb(p, "a", "a"), 0);                     // one region
+  EXPECT_DOUBLE_EQ(PricePerGb(p, "", "a"), 0);                      // unknown region
+  ASSERT_TRUE(SetPairPrice(p, "a->a", 0.01).ok());
+  EXPECT_DOUBLE_EQ(PricePerGb(p, "a", "a"), 0.01);  // an entry wins even within a region
+}
+
+TEST(CostTest, NetSavingIsBytesSavedMinusCpuRequestsAndStaging) {
+  Prices p;  // defaults
+  Usage u{.bytes_in = 10 * kGiB,
+          .bytes_wire = 4 * kGiB,
+          .cpu_seconds = 3600,
+          .extra_requests = {.put = 2000, .get = 5000}};
+  Costs c = CostOf(u, p, 0.02);
+  EXPECT_DOUBLE_EQ(c.transfer_plain, 0.2);
+  EXPECT_DOUBLE_EQ(c.transfer_wire, 0.08);
+  EXPECT_NEAR(c.cpu, 0.048, 1e-12);
+  EXPECT_NEAR(c.requests, 2 * 0.005 + 5 * 0.0004, 1e-12);
+  EXPECT_NEAR(c.staging, 4 * 0.023 * 1 / 730.0, 1e-12);
+  EXPECT_NEAR(c.net_saving, 0.2 - 0.08 - 0.048 - 0.012 - 4 * 0.023 / 730.0, 1e-12);
+  // Within one region nothing is saved: compression only costs.
+  EXPECT_LT(CostOf(u, p, 0).net_saving, 0);
+}
+
+TEST(CostTest, RequestClassesAsBillsCountThem) {
+  EXPECT_EQ(ClassOf("PutObject"), RequestClass::kPut);
+  EXPECT_EQ(ClassOf("UploadPart"), RequestClass::kPut);
+  EXPECT_EQ(ClassOf("CreateMultipartUpload"), RequestClass::kPut);
+  EXPECT_EQ(ClassOf("CompleteMultipartUpload"), RequestClass::kPut);
+  EXPECT_EQ(ClassOf("ListObjectsV2"), RequestClass::kPut);
+  EXPECT_EQ(ClassOf("CopyObject"), RequestClass::kPut);
+  EXPECT_EQ(ClassOf("GetObject"), RequestClass::kGet);
+  EXPECT_EQ(ClassOf("HeadObject"), RequestClass::kGet);
+  EXPECT_EQ(ClassOf("DeleteObject"), RequestClass::kFree);
+  EXPECT_EQ(ClassOf("AbortMultipartUpload"), RequestClass::kFree);
+}
+
+TEST(CostTest, ArchiveRequests) {
+  // A small archive: create, one part, complete; read: HEAD, three opening reads, one read.
+  EXPECT_EQ(ArchiveWriteRequests(1000).put, 3u);
+  EXPECT_EQ(ArchiveReadRequests(1000).get, 5u);
+  EXPECT_EQ(ArchiveWriteRequests(0).put, 3u);  // an empty archive is still one part
+  EXPECT_EQ(ArchiveWriteRequests((32ull << 20) + 1).put, 5u);
+  EXPECT_EQ(ArchiveReadRequests(16ull << 20).get, 6u);
+  Requests r = ArchiveWriteRequests(1000);
+  r += ArchiveReadRequests(1000);
+  EXPECT_EQ(r.put, 3u);
+  EXPECT_EQ(r.get, 5u);
+}
+
+TEST(CostTest, RefusesBadPricesNamingTheKey) {
+  Prices p;
+  Status s = SetPrice(p, "per_gb", -1);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("per_gb"), std::string::npos);
+  EXPECT_FALSE(SetPrice(p, "per_cpu_second", std::nan("")).ok());
+  EXPECT_FALSE(SetPrice(p, "per_gb", INFINITY).ok());
+  s = SetPrice(p, "per_tb", 1);
+  EXPECT_NE(s.message().find("unknown key 'per_tb'"), std::string::npos);
+  EXPECT_FALSE(SetPairPrice(p, "a-b", 1).ok());
+  EXPECT_FALSE(SetPairPrice(p, "->b", 1).ok());
+  EXPECT_FALSE(SetPairPrice(p, "a->", 1).ok());
+  EXPECT_FALSE(SetPairPrice(p, "a->b", -0.5).ok());
+  ASSERT_TRUE(SetPrice(p, "staging_hours", 0).ok());
+  EXPECT_DOUBLE_EQ(p.staging_hours, 0);
+}
+
+void Burn(double seconds) {
+  const double start = ThreadCpuSeconds();
+  volatile uint64_t x = 1;
+  while (ThreadCpuSeconds() - start < seconds) x = x * 6364136223846793005ull + 1;
+}
+
+TEST(CostTest, CpuMeterSharesTheProcessCpuBetweenPacksInFlight) {
+  CpuMeter& m = CpuMeter::Process();
+  const double a = m.Begin();
+  Burn(0.05);  // a alone
+  const double b = m.Begin();
+  Burn(0.1);  // a and b
+  const double a_seconds = m.End(a);
+  Burn(0.05);  // b alone
+  const double b_seconds = m.End(b);
+  EXPECT_NEAR(a_seconds, 0.05 + 0.05, 0.03);
+  EXPECT_NEAR(b_seconds, 0.05 + 0.05, 0.03);
+  EXPECT_GT(ThreadCpuSeconds(), 0.19);
+}
+
+}  // namespace
+}  // namespace ferry::transport
