@@ -15,4 +15,14 @@ std::vector<Failure> Stats::KeptFailures() const {
   return kept_;
 }
 
+void Stats::AddLevelUsed(std::string_view content_class, int level) {
+  std::lock_guard lock(mu_);
+  levels_[std::string(content_class)][level] += 1;
+}
+
+std::map<std::string, std::map<int, uint64_t>> Stats::LevelsUsed() const {
+  std::lock_guard lock(mu_);
+  return levels_;
+}
+
 }  // namespace ferry::transfer

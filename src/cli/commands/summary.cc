@@ -38,6 +38,11 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                         {"archives_unpacked", s.archives_unpacked.load()},
                         {"checksums_verified", s.entries_verified.load()},
                         {"already_present", s.entries_already_present.load()}};
+      // The adaptive level: archives packed per content class and level.
+      auto& levels = j["transport"]["levels"] = nlohmann::json::object();
+      for (const auto& [cls, counts] : s.LevelsUsed()) {
+        for (const auto& [level, n] : counts) levels[cls][std::to_string(level)] = n;
+      }
     }
     j["objects_failed"] = failed;
     j["retries"] = s.retries();
@@ -94,6 +99,16 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  static_cast<unsigned long long>(s.entries_stored_raw.load()),
                  static_cast<unsigned long long>(s.archives_unpacked.load()),
                  static_cast<unsigned long long>(s.entries_verified.load()));
+    if (const auto levels = s.LevelsUsed(); !levels.empty()) {
+      std::string line;  // "csv 7x12 6x1; json 5x3": level x archives, per content class
+      for (const auto& [cls, counts] : levels) {
+        line += (line.empty() ? "" : "; ") + cls;
+        for (const auto& [level, n] : counts) {
+          line += " " + std::to_string(level) + "x" + std::to_string(n);
+        }
+      }
+      std::fprintf(stderr, "adaptive zstd levels (level x archives): %s\n", line.c_str());
+    }
   }
   if (s.retries() > 0) {
     std::fprintf(stderr,
