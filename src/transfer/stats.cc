@@ -25,4 +25,15 @@ std::map<std::string, std::map<int, uint64_t>> Stats::LevelsUsed() const {
   return levels_;
 }
 
+std::string Stats::LevelsUsedText() const {
+  std::string line;
+  for (const auto& [cls, counts] : LevelsUsed()) {
+    line += (line.empty() ? "" : "; ") + cls;
+    for (const auto& [level, n] : counts) {
+      line += " " + std::to_string(level) + "x" + std::to_string(n);
+    }
+  }
+  return line;
+}
+
 }  // namespace ferry::transfer

@@ -83,6 +83,8 @@ class Stats {
   // Compressed transport with the adaptive level: archives packed per content class and level.
   void AddLevelUsed(std::string_view content_class, int level);
   std::map<std::string, std::map<int, uint64_t>> LevelsUsed() const;
+  // The same in a few words: "csv 3x5 4x1; json 3x2" (level x archives); "" when none.
+  std::string LevelsUsedText() const;
 
  private:
   std::atomic<uint64_t> failure_count_{0};

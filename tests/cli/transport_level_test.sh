@@ -3,8 +3,8 @@
 # without --compress-level packs each archive at a level its content class's history picks,
 # records one trial per archive in the state store (level_history), says which levels it used
 # (text and --json), and a second run with the same state learns on from the first one's
-# history. An explicit --compress-level keeps to that level and records nothing; a level out of
-# range is one line, exit 2.
+# history; `ferry worker` names the levels it packed at. An explicit --compress-level keeps to
+# that level and records nothing; a level out of range is one line, exit 2.
 source "$(dirname "$0")/testlib.bash"
 DST=$(new_bucket rb); D2=$(new_bucket rb); STG=$(new_bucket rb)
 mkdir -p "$WORK/src/a" "$WORK/src/b"
@@ -58,6 +58,14 @@ check "--compress-level 5: no adaptive levels in the summary" python3 -c "
 import json; j = json.load(open('$WORK/run3.json'))
 assert j['ok'] and j['objects_copied'] == 29 and j['transport']['levels'] == {}, j"
 check "  and no trial recorded" [ "$(trials "")" = "$((A1 + 1))" ]
+# A worker that packs says which levels it used.
+D3=$(new_bucket rb)
+ferry sync "$WORK/src/b" "rb:$D3" --compress --staging "rb:$STG/w" --archive-size 1MiB \
+  --state "$WORK/w.db" --detach >/dev/null 2>&1
+timeout -s INT 4 "$FERRY_BIN" --config "$CONF" worker --state "$WORK/w.db" --role pack \
+  2> "$WORK/w.err" || true
+check "ferry worker --role pack names the levels it packed at" \
+  grep -q "^ferry worker: adaptive zstd levels (level x archives): json [0-9]x[0-9]" "$WORK/w.err"
 check "--compress-level out of range: one line, exit 2" \
   expect_error 2 "compress-level: 1..19 (0 = adaptive)" \
   ferry sync "$WORK/src" "rb:$D2" --compress --staging "rb:$STG/e" --compress-level 20

@@ -166,6 +166,10 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
                  static_cast<unsigned long long>(stats.archives_unpacked.load()),
                  static_cast<unsigned long long>(stats.entries_verified.load()));
   }
+  if (const std::string levels = stats.LevelsUsedText(); !levels.empty()) {
+    std::fprintf(stderr, "ferry worker: adaptive zstd levels (level x archives): %s\n",
+                 levels.c_str());
+  }
   return s.ok() ? 0 : ReportError(s);
 }
 

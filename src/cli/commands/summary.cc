@@ -99,15 +99,8 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  static_cast<unsigned long long>(s.entries_stored_raw.load()),
                  static_cast<unsigned long long>(s.archives_unpacked.load()),
                  static_cast<unsigned long long>(s.entries_verified.load()));
-    if (const auto levels = s.LevelsUsed(); !levels.empty()) {
-      std::string line;  // "csv 7x12 6x1; json 5x3": level x archives, per content class
-      for (const auto& [cls, counts] : levels) {
-        line += (line.empty() ? "" : "; ") + cls;
-        for (const auto& [level, n] : counts) {
-          line += " " + std::to_string(level) + "x" + std::to_string(n);
-        }
-      }
-      std::fprintf(stderr, "adaptive zstd levels (level x archives): %s\n", line.c_str());
+    if (const std::string levels = s.LevelsUsedText(); !levels.empty()) {
+      std::fprintf(stderr, "adaptive zstd levels (level x archives): %s\n", levels.c_str());
     }
   }
   if (s.retries() > 0) {
