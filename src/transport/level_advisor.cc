@@ -40,10 +40,9 @@ double ProcessUniform() {
 }
 
 Result<std::unique_ptr<AdaptiveLevel>> AdaptiveLevel::Start(
-    state::SqlSession& session, std::span<const storage::ObjectInfo> objects,
-    const Options& options) {
+    LevelStore& store, std::span<const storage::ObjectInfo> objects, const Options& options) {
   std::unique_ptr<AdaptiveLevel> a(new AdaptiveLevel());
-  FERRY_ASSIGN_OR_RETURN(a->store_, LevelStore::Open(session));
+  a->store_ = &store;
   a->class_ = std::string(DominantClass(objects));
   FERRY_ASSIGN_OR_RETURN(auto history, a->store_->History(a->class_));
   a->choice_ = ChooseLevel(history, options.prices, options.uniform);

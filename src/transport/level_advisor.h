@@ -20,7 +20,6 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "state/sql_session.h"
 #include "storage/object_info.h"
 #include "transport/level.h"
 #include "transport/level_store.h"
@@ -43,14 +42,14 @@ class AdaptiveLevel {
     double benchmark_seconds = 0;
   };
 
-  // Opens the history in `session` (migrating it), picks the class of `objects` and its level,
-  // and starts measuring CPU.
-  static Result<std::unique_ptr<AdaptiveLevel>> Start(state::SqlSession& session,
+  // Reads the history of the class of `objects` in `store` (which must outlive the result),
+  // picks its level, and starts measuring CPU.
+  static Result<std::unique_ptr<AdaptiveLevel>> Start(LevelStore& store,
                                                       std::span<const storage::ObjectInfo> objects,
                                                       const Options& options);
-  static Result<std::unique_ptr<AdaptiveLevel>> Start(state::SqlSession& session,
+  static Result<std::unique_ptr<AdaptiveLevel>> Start(LevelStore& store,
                                                       std::span<const storage::ObjectInfo> objects) {
-    return Start(session, objects, Options{});
+    return Start(store, objects, Options{});
   }
   ~AdaptiveLevel();
   AdaptiveLevel(const AdaptiveLevel&) = delete;
@@ -66,7 +65,7 @@ class AdaptiveLevel {
 
  private:
   AdaptiveLevel() = default;
-  std::unique_ptr<LevelStore> store_;
+  LevelStore* store_ = nullptr;
   std::string class_;
   LevelChoice choice_;
   double benchmark_seconds_ = 0;

@@ -182,7 +182,9 @@ TEST_F(LevelStoreTest, AdaptiveLevelRecordsItsTrial) {
   AdaptiveLevel::Options options;
   options.uniform = [] { return 0.99; };  // exploit
   options.benchmark_seconds = 2 * kReferenceBenchmarkSeconds;
-  auto a = AdaptiveLevel::Start(*a_, objects, options);
+  auto mine = Store(*a_);
+  ASSERT_TRUE(mine);
+  auto a = AdaptiveLevel::Start(*mine, objects, options);
   ASSERT_TRUE(a.ok()) << a.status().message();
   EXPECT_EQ((*a)->content_class(), "csv");
   EXPECT_EQ((*a)->level(), expected);

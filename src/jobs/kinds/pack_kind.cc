@@ -72,7 +72,7 @@ class PackHandler : public JobHandler {
     o.writer.level = t.level;
     std::unique_ptr<transport::AdaptiveLevel> adaptive;
     if (t.level == 0) {
-      adaptive = StartAdaptive(ctx, listed);
+      adaptive = StartAdaptive(run, listed);
       o.writer.level = adaptive ? adaptive->level() : transport::kStartLevel;
     }
     if (!t.region.empty()) o.destinations = {t.region};
@@ -125,10 +125,9 @@ class PackHandler : public JobHandler {
   // The adaptive level of this batch; nullptr (pack at kStartLevel, learn nothing) when the
   // history cannot be read: the level is an optimisation, never a reason to fail a pack.
   static std::unique_ptr<transport::AdaptiveLevel> StartAdaptive(
-      JobContext& ctx, std::span<const storage::ObjectInfo> objects) {
-    state::SqlSession* session = ctx.store.session();
-    if (session == nullptr) return nullptr;
-    auto a = transport::AdaptiveLevel::Start(*session, objects);
+      RunContext& run, std::span<const storage::ObjectInfo> objects) {
+    if (run.levels == nullptr) return nullptr;
+    auto a = transport::AdaptiveLevel::Start(*run.levels, objects);
     if (!a.ok()) {
       obs::Log(obs::Level::kWarn, "adaptive level unavailable", {{"error", a.status().message()}});
       return nullptr;
