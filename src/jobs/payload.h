@@ -34,7 +34,7 @@ namespace ferry::jobs {
 struct TransportOptions {
   std::string staging;  // location text of the staging prefix; "" = no compression
   std::string region;   // the region unpack jobs belong to ("" = any worker)
-  int level = 3;        // zstd level
+  int level = 0;        // zstd level; 0 = adaptive per content class (transport/level.h)
   uint64_t batch_bytes = 64ull << 20;  // raw bytes per archive
   uint64_t batch_objects = 5000;       // objects per archive
   // false: packs enqueue no unpack jobs; the destination side finds the archives by listing

@@ -29,6 +29,9 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
       return Status::NotSupported("compressed transport needs a SQL state store");
     }
     FERRY_ASSIGN_OR_RETURN(ctx->archives, transport::TransportStore::Open(*store.session()));
+    if (ctx->options.transport.level == 0) {
+      FERRY_ASSIGN_OR_RETURN(ctx->levels, transport::LevelStore::Open(*store.session()));
+    }
   }
   FERRY_CHECK(options.executor != nullptr);  // set by the Worker
   transfer::TransferOptions t;

@@ -16,6 +16,7 @@
 #include "plan/filter.h"
 #include "transfer/engine.h"
 #include "transfer/journal.h"
+#include "transport/level_store.h"
 #include "transport/store.h"
 
 namespace ferry::jobs {
@@ -32,6 +33,8 @@ struct RunContext {
   // (in the JobStore's database).
   std::unique_ptr<storage::Backend> staging;
   std::unique_ptr<transport::TransportStore> archives;
+  // Without an explicit level: the adaptive level's history (in the same database).
+  std::unique_ptr<transport::LevelStore> levels;
 };
 
 // Opens a run's context: decodes options, opens both sides, checks them.

@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -83,10 +85,17 @@ class Stats {
   uint64_t failures() const { return failure_count_.load(); }
   std::vector<Failure> KeptFailures() const;
 
+  // Compressed transport with the adaptive level: archives packed per content class and level.
+  void AddLevelUsed(std::string_view content_class, int level);
+  std::map<std::string, std::map<int, uint64_t>> LevelsUsed() const;
+  // The same in a few words: "csv 3x5 4x1; json 3x2" (level x archives); "" when none.
+  std::string LevelsUsedText() const;
+
  private:
   std::atomic<uint64_t> failure_count_{0};
   mutable std::mutex mu_;
   std::vector<Failure> kept_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::map<int, uint64_t>> levels_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace ferry::transfer

@@ -228,8 +228,8 @@ Status ValidateTransportFlags(const CopyArgs& a) {
     return Status::InvalidArgument("--compress needs a durable run (its archives are tracked in "
                                    "the state store): drop --no-state");
   }
-  if (a.compress_level < 1 || a.compress_level > 19) {
-    return Status::InvalidArgument("--compress-level: 1..19");
+  if (a.compress_level < 0 || a.compress_level > 19) {
+    return Status::InvalidArgument("--compress-level: 1..19 (0 = adaptive)");
   }
   if (!a.archive_size.empty()) {
     auto v = plan::ParseSize(a.archive_size);
@@ -364,7 +364,9 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                 "DST (cross-region transport)");
   cmd->add_option("--staging", args->staging,
                   "with --compress: REMOTE:bucket/prefix for the archives, in DST's region");
-  cmd->add_option("--compress-level", args->compress_level, "zstd level, 1..19 (default 3)");
+  cmd->add_option("--compress-level", args->compress_level,
+                  "zstd level, 1..19 (default 0: chosen per content class from the measured "
+                  "history, see docs/design/transport.md)");
   cmd->add_option("--archive-size", args->archive_size,
                   "raw bytes packed into one archive (default 64MiB)");
   cmd->add_option("--unpack-region", args->unpack_region,

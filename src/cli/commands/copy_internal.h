@@ -43,7 +43,7 @@ struct CopyArgs {
   // Compressed transport (--compress --staging LOC): see docs/design/transport.md.
   bool compress = false;
   std::string staging;
-  int compress_level = 3;
+  int compress_level = 0;  // 0 = adaptive per content class
   std::string archive_size;   // raw bytes per archive ("" = 64MiB)
   std::string unpack_region;  // the region of the unpack jobs ("" = any worker)
   bool pack_only = false;     // leave the unpack jobs to `ferry worker --role unpack`

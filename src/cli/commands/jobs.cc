@@ -179,6 +179,10 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
                  static_cast<unsigned long long>(stats.archives_unpacked.load()),
                  static_cast<unsigned long long>(stats.entries_verified.load()));
   }
+  if (const std::string levels = stats.LevelsUsedText(); !levels.empty()) {
+    std::fprintf(stderr, "ferry worker: adaptive zstd levels (level x archives): %s\n",
+                 levels.c_str());
+  }
   if (!s.ok()) return ReportError(s);
   if (a.until_done && progress != jobs::RunProgress::kDone && !ctx.stop.stop_requested()) {
     std::fprintf(stderr, "ferry worker: run %lld is blocked on dead jobs (ferry jobs dlq %lld)\n",

@@ -39,6 +39,11 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                         {"checksums_verified", s.entries_verified.load()},
                         {"already_present", s.entries_already_present.load()}};
       AddCostJson(j["transport"], s, a.cost);
+      // The adaptive level: archives packed per content class and level.
+      auto& levels = j["transport"]["levels"] = nlohmann::json::object();
+      for (const auto& [cls, counts] : s.LevelsUsed()) {
+        for (const auto& [level, n] : counts) levels[cls][std::to_string(level)] = n;
+      }
     }
     j["objects_failed"] = failed;
     j["retries"] = s.retries();
@@ -96,6 +101,9 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  static_cast<unsigned long long>(s.archives_unpacked.load()),
                  static_cast<unsigned long long>(s.entries_verified.load()));
     std::fprintf(stderr, "%s\n", CostLine(s, a.cost).c_str());
+    if (const std::string levels = s.LevelsUsedText(); !levels.empty()) {
+      std::fprintf(stderr, "adaptive zstd levels (level x archives): %s\n", levels.c_str());
+    }
   }
   if (s.retries() > 0) {
     std::fprintf(stderr,

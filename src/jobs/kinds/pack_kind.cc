@@ -3,7 +3,9 @@
 // finishes enqueuing the unpack job of the archive (in the region the run names) in the same
 // transaction. The archive's key is fixed per job, so a retry (its worker died after the
 // archive was complete) writes the same archive again rather than a second one; nothing is
-// unpacked before the job is done.
+// unpacked before the job is done. Without an explicit level (0), the batch is packed at the
+// level the adaptive level's bandit picks for its content class, and what it measured is fed
+// back (transport/level_advisor.h).
 #include <cstdio>
 
 #include "archive/backend_io.h"
@@ -12,6 +14,7 @@
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
 #include "transport/cost.h"
+#include "transport/level_advisor.h"
 #include "transport/pack.h"
 
 namespace ferry::jobs {
@@ -68,6 +71,11 @@ class PackHandler : public JobHandler {
     const std::string key = ArchiveKey(run, j.id);
     transport::PackOptions o;
     o.writer.level = t.level;
+    std::unique_ptr<transport::AdaptiveLevel> adaptive;
+    if (t.level == 0) {
+      adaptive = StartAdaptive(run, listed);
+      o.writer.level = adaptive ? adaptive->level() : transport::kStartLevel;
+    }
     if (!t.region.empty()) o.destinations = {t.region};
     if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
     auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel);
@@ -88,6 +96,7 @@ class PackHandler : public JobHandler {
                                                    .archive_bytes = w.archive_bytes,
                                                    .updated_ns = 0});
     if (!s.ok()) return Failed(ctx, s);
+    if (adaptive) FinishAdaptive(ctx, *adaptive, w);
     ctx.stats.archives_staged += 1;
     ctx.stats.entries_packed += w.entries;
     ctx.stats.entries_stored_raw += w.stored_entries;
@@ -121,6 +130,30 @@ class PackHandler : public JobHandler {
   }
 
  private:
+  // The adaptive level of this batch; nullptr (pack at kStartLevel, learn nothing) when the
+  // history cannot be read: the level is an optimisation, never a reason to fail a pack.
+  static std::unique_ptr<transport::AdaptiveLevel> StartAdaptive(
+      RunContext& run, std::span<const storage::ObjectInfo> objects) {
+    if (run.levels == nullptr) return nullptr;
+    auto a = transport::AdaptiveLevel::Start(*run.levels, objects);
+    if (!a.ok()) {
+      obs::Log(obs::Level::kWarn, "adaptive level unavailable", {{"error", a.status().message()}});
+      return nullptr;
+    }
+    return std::move(a).value();
+  }
+  static void FinishAdaptive(JobContext& ctx, transport::AdaptiveLevel& a,
+                             const archive::WriteSummary& w) {
+    ctx.stats.AddLevelUsed(a.content_class(), a.level());
+    if (Status s = a.Finish(w.raw_bytes, w.archive_bytes); !s.ok()) {
+      obs::Log(obs::Level::kWarn, "level history not recorded", {{"error", s.message()}});
+    }
+    if (ctx.options.verbose) {
+      obs::Log(obs::Level::kInfo, "adaptive level",
+               {{"class", a.content_class()}, {"level", a.level()}, {"best", a.choice().best}});
+    }
+  }
+
   static JobResult Failed(JobContext& ctx, const Status& s) {
     obs::Log(obs::Level::kWarn, "pack failed", {{"error", s.message()}});
     return JobResult{.outcome = OutcomeOf(s, ctx.claimed.job.attempts), .more = {}};
