@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end checks of `ferry replicate` against the two RGW gateways (run by
 tests/cli/replicate_test.sh, which exports FERRY_BIN, CONF_BASE, WORK, RA_* and RB_*).
+With the argument `durable` (tests/cli/replicate_durable_test.sh, which also exports STATE, a
+PostgreSQL URL of a schema of its own): one pass shared by `ferry worker` processes, killed and
+resumed (durable_workers below).
 
 S3 calls go through the botocore that Debian's awscli ships (one process instead of one `aws`
 process per call). Every bucket is versioned unless said otherwise; all are purged at the end.
@@ -496,9 +499,109 @@ def two_way():
               not bad, bad[:2])
 
 
+def pg(sql):
+    """One psql query on the test's state store: its first row's columns, or None."""
+    p = subprocess.run(["psql", os.environ["STATE"], "-tAc", sql], capture_output=True, text=True)
+    row = p.stdout.strip().splitlines()
+    return row[0].split("|") if p.returncode == 0 and row else None
+
+
+def durable_workers():
+    K, F = bucket("ra"), bucket("rb")
+    keys = ["k%03d/%s" % (i, "ünï + space" if i % 50 == 0 else "o") for i in range(300)]
+
+    def writer(part):
+        for k in keys[part::8]:
+            for v in range(3):
+                put("ra", K, k, ("%s version %d" % (k, v)).encode())
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conf = config("d.toml", f'[[replication.rules]]\nid = "d"\ndestinations = ["rb:{F}"]\n')
+    state = os.environ["STATE"]
+    start = time.time()
+    workers = [subprocess.Popen([FERRY, "--config", conf, "worker", "--state", state,
+                                 "--lease-ttl", "3", "--concurrency", "8"],
+                                stdout=subprocess.DEVNULL, stderr=open(WORK + "/w%d.log" % i, "w"))
+               for i in range(3)]
+    cmd = [FERRY, "--config", conf, "replicate", "ra:" + K, "--state", state, "--concurrency", "2",
+           "--batch-versions", "30", "--json"]
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def completed_and_owners():
+        row = pg("SELECT (SELECT count(*) FROM replication_status WHERE state = 'COMPLETED'),"
+                 " (SELECT string_agg(lease_owner, ' ') FROM jobs WHERE state = 'leased'"
+                 " AND kind = 'replicate-keys')")
+        if row is None or len(row) < 2:
+            return 0, set()
+        return int(row[0] or 0), {o.split(":")[1] for o in row[1].split()}
+
+    def kill_when(proc, at_least):
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
+            n, pids = completed_and_owners()
+            if n >= at_least and str(proc.pid) in pids:
+                proc.kill()
+                proc.wait()
+                return n
+            time.sleep(0.05)
+        return None
+    # a worker SIGKILLed while it holds a job, then the command itself
+    killed_worker_at = kill_when(workers[0], 150)
+    killed_cmd_at = kill_when(first, 400)
+    check("a worker SIGKILLed holding a replicate-keys job midway",
+          killed_worker_at is not None and killed_worker_at < 900, killed_worker_at)
+    check("the replicate command SIGKILLed holding a job midway",
+          killed_cmd_at is not None and killed_cmd_at < 900, killed_cmd_at)
+    if first.poll() is None:
+        first.kill()
+        first.wait()
+    p = subprocess.run(cmd + ["--report", WORK + "/drep"], capture_output=True, text=True,
+                       timeout=120)
+    s = summary(p)
+    check("the rerun resumed the run and finished it", p.returncode == 0 and s.get("resumed"),
+          (p.returncode, s, p.stderr[-300:]))
+    copied = []
+    for w in workers[1:]:
+        w.terminate()
+        w.wait()
+    for i in (1, 2):
+        log = open(WORK + "/w%d.log" % i).read()
+        copied += [int(x.split()[2]) for x in log.splitlines()
+                   if x.startswith("ferry worker: ") and "objects copied" in x]
+    print("  pass of 900 versions in %.1f s: worker killed at %s completed, command at %s; the "
+          "surviving workers replicated %s, the rerun %s (%s recovered)"
+          % (time.time() - start, killed_worker_at, killed_cmd_at, copied, s.get("replicated"),
+             s.get("recovered")))
+    check("the workers shared the pass", len(copied) == 2 and all(c > 0 for c in copied), copied)
+    src, dst = {}, {}
+    for remote, name, into in (("ra", K, src), ("rb", F, dst)):
+        for v in all_versions(remote, name):
+            into.setdefault(v["Key"], []).insert(0, v["ETag"])  # oldest first
+    check("every version at B in the source's order (300 keys x 3)",
+          dst == src and len(src) == 300 and all(len(v) == 3 for v in src.values()),
+          [k for k in src if dst.get(k) != src[k]][:3])
+    report = open(WORK + "/drep.csv", encoding="utf-8").read().splitlines()[1:]
+    check("report complete: 900 versions succeeded, whichever process replicated them",
+          len(report) == 900 and all(",succeeded," in line for line in report), len(report))
+    row = pg("SELECT count(*) FROM replication_status WHERE state <> 'COMPLETED'")
+    check("status store: every version COMPLETED", row == ["0"], row)
+    time.sleep(2)  # RGW's usage log flushes every second
+    ops = usage_put_ops(F)
+    check("RGW's usage log: 900 writes to the destination, none twice", ops == 900, ops)
+    out = subprocess.run([FERRY, "jobs", "list", "--state", state, "--json"], capture_output=True,
+                         text=True).stdout.splitlines()
+    check("the run is done", out and json.loads(out[0]).get("state") == "done", out[:1])
+    again = summary(subprocess.run(cmd, capture_output=True, text=True, timeout=60))
+    check("a new pass replicates nothing: 900 already completed",
+          again.get("replicated") == 0 and again.get("already_completed") == 900, again)
+
+
 if __name__ == "__main__":
     try:
-        main()
+        durable_workers() if sys.argv[1:] == ["durable"] else main()
     finally:
         purge_all()
     if FAILS:
