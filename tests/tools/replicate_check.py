@@ -539,11 +539,11 @@ def durable_workers():
     state = os.environ["STATE"]
     start = time.time()
     workers = [subprocess.Popen([FERRY, "--config", conf, "worker", "--state", state,
-                                 "--lease-ttl", "3", "--concurrency", "8"],
+                                 "--lease-ttl", "3", "--concurrency", "8", "--scan-chunk", "40"],
                                 stdout=subprocess.DEVNULL, stderr=open(WORK + "/w%d.log" % i, "w"))
                for i in range(3)]
     cmd = [FERRY, "--config", conf, "replicate", "ra:" + K, "--state", state, "--concurrency", "2",
-           "--batch-versions", "30", "--json"]
+           "--batch-versions", "30", "--scan-chunk", "40", "--json"]
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def completed_and_owners():
@@ -610,6 +610,9 @@ def durable_workers():
     out = subprocess.run([FERRY, "jobs", "list", "--state", state, "--json"], capture_output=True,
                          text=True).stdout.splitlines()
     check("the run is done", out and json.loads(out[0]).get("state") == "done", out[:1])
+    row = pg("SELECT count(*) FROM jobs WHERE kind = 'replicate-scan'")
+    check("the listing was cut into key ranges (8 or more replicate-scan jobs of 40 keys)",
+          row is not None and int(row[0]) >= 8, row)
     again = summary(subprocess.run(cmd, capture_output=True, text=True, timeout=60))
     check("a new pass replicates nothing: 900 already completed",
           again.get("replicated") == 0 and again.get("already_completed") == 900, again)
