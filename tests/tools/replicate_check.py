@@ -544,7 +544,26 @@ def durable_workers():
                for i in range(3)]
     cmd = [FERRY, "--config", conf, "replicate", "ra:" + K, "--state", state, "--concurrency", "2",
            "--batch-versions", "30", "--scan-chunk", "40", "--json"]
-    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A pass SIGKILLed as soon as its run exists leaves it unfinished: a pass of the source with
+    # other rules is refused then (one line, exit 2), and --restart discards it.
+    early = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline and early.poll() is None:
+        row = pg("SELECT count(*) FROM runs")
+        if row and int(row[0]) > 0:
+            break
+        time.sleep(0.02)
+    early.kill()
+    early.wait()
+    other = config("d2.toml", f'[[replication.rules]]\nid = "other"\ndestinations = ["rb:{F}"]\n')
+    p = subprocess.run([FERRY, "--config", other, "replicate", "ra:" + K, "--state", state],
+                       capture_output=True, text=True)
+    lines = p.stderr.strip().splitlines()
+    check("other rules while the pass is unfinished: refused (one line, exit 2)",
+          p.returncode == 2 and len(lines) == 1 and "unfinished run 1 " in lines[0] and
+          "other rules" in lines[0] and "--restart" in lines[0], (p.returncode, lines))
+    first = subprocess.Popen(cmd + ["--restart"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
 
     def completed_and_owners():
         row = pg("SELECT (SELECT count(*) FROM replication_status WHERE state = 'COMPLETED'),"
@@ -610,6 +629,9 @@ def durable_workers():
     out = subprocess.run([FERRY, "jobs", "list", "--state", state, "--json"], capture_output=True,
                          text=True).stdout.splitlines()
     check("the run is done", out and json.loads(out[0]).get("state") == "done", out[:1])
+    runs = pg("SELECT string_agg(state, ',' ORDER BY id) FROM runs")
+    check("--restart discarded the unfinished run (failed), the pass's own run is done",
+          runs == ["failed,done"], runs)
     row = pg("SELECT count(*) FROM jobs WHERE kind = 'replicate-scan'")
     check("the listing was cut into key ranges (8 or more replicate-scan jobs of 40 keys)",
           row is not None and int(row[0]) >= 8, row)
