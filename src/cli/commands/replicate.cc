@@ -25,6 +25,7 @@
 #include "replicate/rules.h"
 #include "replicate/status_store.h"
 #include "state/state.h"
+#include "state/state_url.h"
 
 namespace ferry::cli {
 namespace {
@@ -343,33 +344,32 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
       result = Status::Cancelled("replication pass interrupted; rerun to resume run " +
                                  std::to_string(durable->run));
     } else if (durable && durable->progress != jobs::RunProgress::kDone) {
+      const std::string url = state::RedactUrl(a.state.empty() ? DefaultStatePath() : a.state);
       result = Status::Unavailable("run " + std::to_string(durable->run) +
-                                   " failed: dead jobs (see ferry jobs dlq --state ...; "
-                                   "ferry jobs redrive, then rerun)");
+                                   " failed with dead jobs: see ferry jobs dlq --state " + url +
+                                   "; ferry jobs redrive, then rerun");
     }
   }
   PrintSummary(a, stats, result, durable);
   // The report and the exit code come from the status store: every version of the pass,
   // whichever process replicated it.
   uint64_t failures = stats.failed.load();
-  if (store != nullptr && (!a.report.empty() || durable)) {
+  if (durable) {
+    auto failed = store->CountSince(
+        source_name, replicate::VersionState::kFailed,
+        std::chrono::duration_cast<std::chrono::nanoseconds>(durable->created.time_since_epoch())
+            .count());
+    if (!failed.ok()) return ReportError(failed.status());
+    failures += static_cast<uint64_t>(*failed);
+  }
+  if (!a.report.empty() && store != nullptr) {
     auto rows = store->Rows(source_name, std::nullopt);
     if (!rows.ok()) return ReportError(rows.status());
-    if (durable) {
-      const int64_t since = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                durable->created.time_since_epoch())
-                                .count();
-      for (const replicate::VersionStatus& r : *rows) {
-        if (r.state == replicate::VersionState::kFailed && r.updated_ns >= since) ++failures;
-      }
-    }
-    if (!a.report.empty()) {
-      Status s = replicate::WriteReport(
-          replicate::ReportRows(*rows, src_loc->is_s3() ? src_loc->bucket : src_loc->path,
-                                src_loc->prefix),
-          a.report);
-      if (!s.ok()) return ReportError(s);
-    }
+    Status s = replicate::WriteReport(
+        replicate::ReportRows(*rows, src_loc->is_s3() ? src_loc->bucket : src_loc->path,
+                              src_loc->prefix),
+        a.report);
+    if (!s.ok()) return ReportError(s);
   }
   if (!result.ok()) return ReportError(result);
   return failures > 0 ? 1 : 0;
