@@ -11,7 +11,6 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
                                                    const WorkerOptions& options,
                                                    transfer::Stats& stats) {
   auto ctx = std::make_unique<RunContext>();
-  ctx->opener = opener;
   FERRY_ASSIGN_OR_RETURN(ctx->run, store.GetRun(run));
   FERRY_ASSIGN_OR_RETURN(ctx->options, DecodeRunOptions(ctx->run.spec.options));
   FERRY_ASSIGN_OR_RETURN(ctx->src, opener(ctx->run.spec.source, false));

@@ -32,7 +32,8 @@ struct RunContext {
   // (in the JobStore's database).
   std::unique_ptr<storage::Backend> staging;
   std::unique_ptr<transport::TransportStore> archives;
-  // How this worker opens locations (kinds that reach more than the two sides use it).
+  // How this worker opens locations (kinds that reach more than the two sides use it); set by
+  // the Worker, valid while it lives.
   BackendOpener opener;
   // What a kind keeps for the run on this worker, made by its first job here (replication: the
   // rules, the destinations, the status store; kinds/replicate_run.h). Opaque to the worker.
