@@ -255,5 +255,56 @@ TEST_F(DurablePassTest, KeysOfSplitRangesReplicateEveryVersionOnce) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(DurablePassTest, AFailedFenceStopsBeforeTheWrite) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("ferry-fence-" + std::to_string(std::random_device{}()));
+  auto session = state::OpenSqliteSession((dir / "state.db").string());
+  ASSERT_TRUE(session.ok());
+  auto store = StatusStore::Open(**session);
+  ASSERT_TRUE(store.ok());
+  Rule rule;
+  rule.id = "r";
+  rule.destinations.push_back({"b", ""});
+  RuleSet rules{{rule}};
+  PassOptions o;
+  o.source_name = "a";
+  o.source = a_.get();
+  o.destinations = {{"b", b_.get()}};
+  o.rules = &rules;
+  o.store = store->get();
+  o.clock = &clock_;
+  o.concurrency = 1;
+  std::atomic<int> calls{0};
+  // The lease is lost after two writes: the third version is not written, the pass says why.
+  o.before_write = [&] {
+    return ++calls <= 2 ? Status::Ok() : Status::Cancelled("the job's lease was lost");
+  };
+  auto scope = PreparePass(o);
+  ASSERT_TRUE(scope.ok());
+  std::vector<KeyVersions> keys;
+  ASSERT_TRUE(ListRangeVersions(*a_, "", "a", 100, 100,
+                                [&](std::vector<KeyVersions> k) {
+                                  keys = std::move(k);
+                                  return Status::Ok();
+                                },
+                                {})
+                  .ok());
+  PassStats stats;
+  EXPECT_EQ(ReplicateKeys(o, *scope, keys, stats, {}).code(), ErrorCode::kCancelled);
+  EXPECT_EQ(stats.replicated.load(), 2u);
+  auto c = b_->ListVersions("a", "", "");
+  ASSERT_TRUE(c.ok());
+  int at_b = 0;
+  while (*(*c)->Next() != nullptr) ++at_b;
+  EXPECT_EQ(at_b, 2);
+  // The third version's row stays PENDING: the job's next holder looks for it first.
+  auto rows = (*store)->Rows("a", VersionState::kPending);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 1u);
+  store->reset();
+  session->reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ferry::replicate

@@ -279,6 +279,8 @@ class KeyPass {
       }
     }
     FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kPending)));
+    // A durable pass's job must still hold its lease: else another job may be on this key.
+    if (o_.before_write) FERRY_RETURN_IF_ERROR(o_.before_write());
     Result<storage::WriteResult> written = Write(w, v, details, ahead, dst);
     if (!written.ok()) return Fail(w, v, written.status());
     stats_.replicated.fetch_add(1);
@@ -510,7 +512,8 @@ class KeyPass {
                                               : b.StatVersion(work_.key, version, true, stop_);
     Status s = full.status();
     std::optional<std::string> made;
-    if (full.ok()) {
+    if (full.ok() && o_.before_write) s = o_.before_write();
+    if (full.ok() && s.ok()) {
       full->key = work_.key;
       full->version_id = version;
       if (listed.time_since_epoch().count() != 0) full->mtime = listed;

@@ -63,6 +63,11 @@ struct PassOptions {
   // Dry run: called (from pass threads, one call at a time) with one line per version a rule
   // would replicate: "<rule> -> <destination>: <key> (version <id>)" or "... (delete marker ...)".
   std::function<void(const std::string&)> plan;
+  // Called (from pass threads, concurrently) right before each write to a destination; an error
+  // stops the key there (the version is not written, its row stays PENDING) and ends the pass
+  // with it. Durable passes check that the job still holds its lease: two jobs never write one
+  // key at once.
+  std::function<Status()> before_write;
 };
 
 struct PassStats {

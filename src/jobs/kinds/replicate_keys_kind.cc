@@ -8,6 +8,9 @@
 // next pass retries it) and the job is done; only a failure of the pass itself (status store,
 // opening the run) fails the attempt.
 #include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <optional>
 
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/replicate_run.h"
@@ -59,8 +62,39 @@ class ReplicateKeysHandler : public JobHandler {
                            replicate::DecodeKeyBatch(ctx.claimed.job.spec.payload));
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
                            ReplicationOf(ctx.run, ctx.store));
-    return replicate::ReplicateKeys(r->options, r->scope, std::move(keys), stats, ctx.cancel);
+    replicate::PassOptions o = r->options;
+    LeaseFence fence(ctx);
+    o.before_write = [&fence] { return fence.Check(); };
+    return replicate::ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel);
   }
+
+  // Before each write: the job's lease was renewed (by this fence) less than half a lease time
+  // ago, else it is renewed now. A write so starts at least half a lease time before another
+  // worker could claim the job, even when this worker's renewals stalled (a loaded machine): the
+  // job's keys are never written by two jobs at once. A lease found lost cancels the job.
+  class LeaseFence {
+   public:
+    explicit LeaseFence(JobContext& ctx) : ctx_(ctx) {}
+    Status Check() {
+      std::lock_guard lock(mu_);
+      const auto now = std::chrono::steady_clock::now();
+      if (renewed_ && now - *renewed_ < ctx_.options.lease_ttl / 2) return Status::Ok();
+      if (ctx_.cancel.stop_requested()) return Status::Cancelled("the job's lease was lost");
+      Status s = ctx_.store.Renew(ctx_.claimed.lease, ctx_.options.lease_ttl);
+      if (s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) {
+        ctx_.lease_lost(s);
+        return Status::Cancelled("the job's lease was lost: " + s.message());
+      }
+      FERRY_RETURN_IF_ERROR(s);
+      renewed_ = now;
+      return Status::Ok();
+    }
+
+   private:
+    JobContext& ctx_;
+    std::mutex mu_;
+    std::optional<std::chrono::steady_clock::time_point> renewed_;  // GUARDED_BY(mu_)
+  };
 
   replicate::PassStats* const totals_;
 };
