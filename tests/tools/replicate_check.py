@@ -538,10 +538,6 @@ def durable_workers():
     conf = config("d.toml", f'[[replication.rules]]\nid = "d"\ndestinations = ["rb:{F}"]\n')
     state = os.environ["STATE"]
     start = time.time()
-    workers = [subprocess.Popen([FERRY, "--config", conf, "worker", "--state", state,
-                                 "--lease-ttl", "3", "--concurrency", "8", "--scan-chunk", "40"],
-                                stdout=subprocess.DEVNULL, stderr=open(WORK + "/w%d.log" % i, "w"))
-               for i in range(3)]
     cmd = [FERRY, "--config", conf, "replicate", "ra:" + K, "--state", state, "--concurrency", "2",
            "--batch-versions", "30", "--scan-chunk", "40", "--json"]
     # A pass SIGKILLed as soon as its run exists leaves it unfinished: a pass of the source with
@@ -564,6 +560,18 @@ def durable_workers():
           "other rules" in lines[0] and "--restart" in lines[0], (p.returncode, lines))
     first = subprocess.Popen(cmd + ["--restart"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
+    # The workers start once the new run exists (a worker still on a job of a run being
+    # discarded may write a version the new run writes too: docs/design/replication.md).
+    deadline = time.time() + 30
+    while time.time() < deadline and first.poll() is None:
+        row = pg("SELECT count(*) FROM runs")
+        if row and int(row[0]) > 1:
+            break
+        time.sleep(0.02)
+    workers = [subprocess.Popen([FERRY, "--config", conf, "worker", "--state", state,
+                                 "--lease-ttl", "3", "--concurrency", "8", "--scan-chunk", "40"],
+                                stdout=subprocess.DEVNULL, stderr=open(WORK + "/w%d.log" % i, "w"))
+               for i in range(3)]
 
     def completed_and_owners():
         row = pg("SELECT (SELECT count(*) FROM replication_status WHERE state = 'COMPLETED'),"
