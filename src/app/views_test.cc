@@ -50,7 +50,7 @@ TEST(RunViewTest, SaysThePhaseAndItsKinds) {
   EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kRunning, 0), jobs::KindRegistry::Builtin(),
                         now)
                 .state,
-            "running (phase 0: pack, scan, transfer, unpack)");
+            "running (phase 0: pack, replicate-keys, replicate-scan, scan, transfer, unpack)");
   EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kFailed, 0), jobs::KindRegistry::Builtin(),
                         now)
                 .state,

@@ -35,6 +35,13 @@ struct RunContext {
   std::unique_ptr<transport::TransportStore> archives;
   // Without an explicit level: the adaptive level's history (in the same database).
   std::unique_ptr<transport::LevelStore> levels;
+  // How this worker opens locations (kinds that reach more than the two sides use it); set by
+  // the Worker, valid while it lives.
+  BackendOpener opener;
+  // What a kind keeps for the run on this worker, made by its first job here (replication: the
+  // rules, the destinations, the status store; kinds/replicate_run.h). Opaque to the worker.
+  std::mutex kind_state_mu;
+  std::shared_ptr<void> kind_state;  // GUARDED_BY(kind_state_mu)
 };
 
 // Opens a run's context: decodes options, opens both sides, checks them.

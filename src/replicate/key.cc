@@ -16,6 +16,10 @@ int64_t Millis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// How long after its PENDING row a write of a process that died may still land at the
+// destination (the server completes requests whose client is gone; seconds on a loaded one).
+constexpr std::chrono::seconds kWriteInFlightGrace{10};
+
 std::string VersionName(const ObjectInfo& v) {
   return v.version_id.empty() ? "null" : v.version_id;
 }
@@ -255,6 +259,19 @@ class KeyPass {
     const VersionStatus* row = Row(*w.rule, dest_name, v);
     if (row != nullptr && row->state == VersionState::kPending && !v.delete_marker) {
       Result<std::optional<std::string>> found = FindReplica(dst, v);
+      // A write its process sent just before it died may still be landing (the server finishes
+      // a request whose client is gone): a recent PENDING row is looked for again once the
+      // write could not be in flight any more, rather than written a second time.
+      const auto pending_at = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::nanoseconds(row->updated_ns)));
+      const auto settled = pending_at + kWriteInFlightGrace;
+      if (found.ok() && !*found && o_.clock->Now() < settled) {
+        o_.clock->SleepFor(std::chrono::ceil<std::chrono::milliseconds>(settled - o_.clock->Now()),
+                           stop_);
+        if (stop_.stop_requested()) return Status::Cancelled("replication pass interrupted");
+        found = FindReplica(dst, v);
+      }
       if (!found.ok()) return Fail(w, v, found.status());
       if (*found) {
         stats_.recovered.fetch_add(1);
@@ -279,6 +296,8 @@ class KeyPass {
       }
     }
     FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kPending)));
+    // A durable pass's job must still hold its lease: else another job may be on this key.
+    if (o_.before_write) FERRY_RETURN_IF_ERROR(o_.before_write());
     Result<storage::WriteResult> written = Write(w, v, details, ahead, dst);
     if (!written.ok()) return Fail(w, v, written.status());
     stats_.replicated.fetch_add(1);
@@ -510,7 +529,8 @@ class KeyPass {
                                               : b.StatVersion(work_.key, version, true, stop_);
     Status s = full.status();
     std::optional<std::string> made;
-    if (full.ok()) {
+    if (full.ok() && o_.before_write) s = o_.before_write();
+    if (full.ok() && s.ok()) {
       full->key = work_.key;
       full->version_id = version;
       if (listed.time_since_epoch().count() != 0) full->mtime = listed;

@@ -15,10 +15,13 @@ namespace {
 
 using internal::KeyWork;
 
+// Keys whose status rows are read with one query.
+constexpr size_t kBatchKeys = 200;
+
 // A bounded queue of keys served by a fixed set of threads. The first fatal error stops it.
 class KeyQueue {
  public:
-  KeyQueue(const PassOptions& o, const internal::PassScope& scope, PassStats& stats,
+  KeyQueue(const PassOptions& o, const PassScope& scope, PassStats& stats,
            std::stop_token stop)
       : o_(o), scope_(scope), stats_(stats), stop_(stop) {
     const int n = std::max(1, o.concurrency);
@@ -73,7 +76,7 @@ class KeyQueue {
   }
 
   const PassOptions& o_;
-  const internal::PassScope& scope_;
+  const PassScope& scope_;
   PassStats& stats_;
   std::stop_token stop_;
   std::mutex mu_;
@@ -121,12 +124,12 @@ Result<std::unique_ptr<storage::ListingCursor>> OpenListing(storage::Backend& so
 
 }  // namespace
 
-Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
+Result<PassScope> PreparePass(const PassOptions& o) {
   if (o.source == nullptr || o.rules == nullptr || o.clock == nullptr ||
       (o.store == nullptr && !o.dry_run)) {
     return Status::Internal("replication pass without a source, rules, clock or store");
   }
-  internal::PassScope scope;
+  PassScope scope;
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              o.clock->Now().time_since_epoch())
                              .count();
@@ -147,13 +150,46 @@ Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
     FERRY_ASSIGN_OR_RETURN(bool known, o.store->KnownSource(name));
     if (known) scope.two_way.insert(name);
   }
+  return scope;
+}
+
+Status ReplicateKeys(const PassOptions& o, const PassScope& scope, std::vector<KeyVersions> keys,
+                     PassStats& stats, std::stop_token stop) {
+  if (o.source == nullptr || o.rules == nullptr || o.clock == nullptr ||
+      (o.store == nullptr && !o.dry_run)) {
+    return Status::Internal("replication pass without a source, rules, clock or store");
+  }
+  KeyQueue queue(o, scope, stats, stop);
+  std::vector<KeyWork> batch;
+  Status dispatched;
+  for (KeyVersions& k : keys) {
+    if (stop.stop_requested()) {
+      dispatched = Status::Cancelled("replication pass interrupted");
+      break;
+    }
+    KeyWork w;
+    w.key = std::move(k.key);
+    w.versions = std::move(k.versions);
+    batch.push_back(std::move(w));
+    if (batch.size() >= kBatchKeys) {
+      dispatched = Dispatch(o, batch, queue);
+      if (!dispatched.ok()) break;
+    }
+  }
+  if (dispatched.ok()) dispatched = Dispatch(o, batch, queue);
+  Status workers = queue.Finish();
+  if (!dispatched.ok()) return dispatched;
+  return workers;
+}
+
+Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(const PassScope scope, PreparePass(o));
   bool plain = false;
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ListingCursor> cursor,
                          OpenListing(*o.source, plain));
   KeyQueue queue(o, scope, stats, stop);
   std::vector<KeyWork> batch;
   KeyWork current;
-  constexpr size_t kBatchKeys = 200;
   Status listing;
   for (;;) {
     if (stop.stop_requested()) {

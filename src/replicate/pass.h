@@ -31,8 +31,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -61,6 +63,11 @@ struct PassOptions {
   // Dry run: called (from pass threads, one call at a time) with one line per version a rule
   // would replicate: "<rule> -> <destination>: <key> (version <id>)" or "... (delete marker ...)".
   std::function<void(const std::string&)> plan;
+  // Called (from pass threads, concurrently) right before each write to a destination; an error
+  // stops the key there (the version is not written, its row stays PENDING) and ends the pass
+  // with it. Durable passes check that the job still holds its lease: two jobs never write one
+  // key at once.
+  std::function<Status()> before_write;
 };
 
 struct PassStats {
@@ -82,5 +89,34 @@ struct PassStats {
 // Errors: a failed listing or status store (the pass stops); per-version failures are counted
 // and recorded, not returned. kCancelled when `stop` was requested.
 Status RunPass(const PassOptions& options, PassStats& stats, std::stop_token stop);
+
+// --- A pass in pieces (the durable pass: the replicate-scan and replicate-keys job kinds,
+// src/jobs/kinds/replicate_*.cc, run these in any process; RunPass is the same pieces in one).
+
+// What a pass knows before its first key: when each enabled rule was first seen (unix ns;
+// existing_objects = off), and which destinations may hold originals (a pass has run from them:
+// two-way), where a key's writes are ordered against the destination's current version.
+struct PassScope {
+  std::map<std::string, int64_t> first_seen_ns;
+  std::set<std::string> two_way;
+};
+
+// The first step of a pass: records (first time only) and reads when each enabled rule was
+// first seen, and asks the store which destinations are known sources. A dry run records
+// nothing. Errors: the status store's; kInternal for options without source, rules or clock.
+Result<PassScope> PreparePass(const PassOptions& options);
+
+// One key of the source as a version listing shows it: its versions and delete markers, oldest
+// first (an unversioned source: one version "null").
+struct KeyVersions {
+  std::string key;
+  std::vector<storage::ObjectInfo> versions;
+};
+
+// Replicates `keys` (each key's versions in order, different keys `concurrency` at a time), as
+// RunPass does with the keys it lists: the status rows are read 200 keys a query. Errors as
+// RunPass's (a failed status store; kCancelled); per-version failures are counted and recorded.
+Status ReplicateKeys(const PassOptions& options, const PassScope& scope,
+                     std::vector<KeyVersions> keys, PassStats& stats, std::stop_token stop);
 
 }  // namespace ferry::replicate

@@ -21,13 +21,7 @@ struct KeyWork {
   std::vector<VersionStatus> written_rows;    // ... and their COMPLETED rows (other sources)
 };
 
-// What a pass knows before its first key: when each enabled rule was first seen (unix ns;
-// existing_objects = off), and which destinations may hold originals (a pass has run from them:
-// two-way), where a key's writes are ordered against the destination's current version.
-struct PassScope {
-  std::map<std::string, int64_t> first_seen_ns;
-  std::set<std::string> two_way;
-};
+using replicate::PassScope;
 
 // Replicates one key's versions to every destination (key.cc). Per-version failures are
 // recorded and counted; the returned error is a failed status store (fatal for the pass).

@@ -194,6 +194,22 @@ Result<std::vector<StatusCount>> StatusStore::Counts(std::string_view source) {
   return out;
 }
 
+Result<int64_t> StatusStore::CountSince(std::string_view source, VersionState state,
+                                        int64_t since_ns) {
+  int64_t n = 0;
+  const std::string name(VersionStateName(state));
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec("SELECT COUNT(*) FROM replication_status"
+                " WHERE source = $1 AND state = $2 AND updated >= $3",
+                {source, name, since_ns}));
+    n = rows.rows.empty() ? 0 : state::CellInt(rows.rows[0][0]);
+    return Status::Ok();
+  }));
+  return n;
+}
+
 Result<int64_t> StatusStore::RuleFirstSeen(std::string_view source, std::string_view rule,
                                            int64_t now_ns) {
   int64_t first = now_ns;

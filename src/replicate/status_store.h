@@ -74,6 +74,9 @@ class StatusStore {
                                           std::optional<VersionState> state);
   // Counts per (source, rule, destination, state); `source` "" = every source.
   Result<std::vector<StatusCount>> Counts(std::string_view source);
+  // How many rows of `source` are in `state` and were last changed at or after `since_ns`
+  // (unix ns): e.g. the versions a durable pass that started then left FAILED.
+  Result<int64_t> CountSince(std::string_view source, VersionState state, int64_t since_ns);
   // When `rule` of `source` was first seen (unix ns): `now_ns` recorded the first time.
   Result<int64_t> RuleFirstSeen(std::string_view source, std::string_view rule, int64_t now_ns);
   // True when some pass has run from `location` as its source (one of its rules was first

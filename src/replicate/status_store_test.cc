@@ -131,6 +131,22 @@ TEST_F(StatusStoreTest, CountsPerRuleDestinationAndState) {
   EXPECT_EQ((*counts)[2].state, VersionState::kFailed);
 }
 
+TEST_F(StatusStoreTest, CountSinceCountsRowsOfAStateChangedSinceATime) {
+  VersionStatus old_failure = Row("a", "v1", VersionState::kFailed);
+  old_failure.updated_ns = 100;
+  ASSERT_TRUE(store_->Record(old_failure).ok());
+  VersionStatus failure = Row("b", "v1", VersionState::kFailed);
+  failure.updated_ns = 200;
+  ASSERT_TRUE(store_->Record(failure).ok());
+  VersionStatus done = Row("c", "v1", VersionState::kCompleted);
+  done.updated_ns = 300;
+  ASSERT_TRUE(store_->Record(done).ok());
+  EXPECT_EQ(*store_->CountSince(source_, VersionState::kFailed, 200), 1);
+  EXPECT_EQ(*store_->CountSince(source_, VersionState::kFailed, 0), 2);
+  EXPECT_EQ(*store_->CountSince(source_, VersionState::kCompleted, 200), 1);
+  EXPECT_EQ(*store_->CountSince("ra:other/", VersionState::kFailed, 0), 0);
+}
+
 TEST_F(StatusStoreTest, RuleFirstSeenKeepsTheFirstTime) {
   auto first = store_->RuleFirstSeen(source_, "r1", 100);
   ASSERT_TRUE(first.ok());

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end checks of `ferry replicate` against the two RGW gateways (run by
 tests/cli/replicate_test.sh, which exports FERRY_BIN, CONF_BASE, WORK, RA_* and RB_*).
+With the argument `durable` (tests/cli/replicate_durable_test.sh, which also exports STATE, a
+PostgreSQL URL of a schema of its own): one pass shared by `ferry worker` processes, killed and
+resumed (durable_workers below).
 
 S3 calls go through the botocore that Debian's awscli ships (one process instead of one `aws`
 process per call). Every bucket is versioned unless said otherwise; all are purged at the end.
@@ -56,13 +59,27 @@ def bucket(remote, versioned=True):
 
 
 def purge_all():
-    for remote, name in BUCKETS:
+    def purge(remote, name):
         try:
-            for v in all_versions(remote, name):
-                S3[remote].delete_object(Bucket=name, Key=v["Key"], VersionId=v["VersionId"])
+            entries = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                       for v in all_versions(remote, name)]
+            # DeleteObjects of 100 versions, 8 at a time: the gateway deletes one by one
+            chunks = [entries[i:i + 100] for i in range(0, len(entries), 100)]
+            threads = [threading.Thread(target=lambda part=chunks[t::8]: [
+                S3[remote].delete_objects(Bucket=name, Delete={"Objects": c, "Quiet": True})
+                for c in part]) for t in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
             S3[remote].delete_bucket(Bucket=name)
         except Exception as e:  # cleanup goes on
             print("  cleanup of %s:%s: %s" % (remote, name, e))
+    threads = [threading.Thread(target=purge, args=b) for b in BUCKETS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def all_versions(remote, name, prefix=""):
@@ -496,9 +513,144 @@ def two_way():
               not bad, bad[:2])
 
 
+def pg(sql):
+    """One psql query on the test's state store: its first row's columns, or None."""
+    p = subprocess.run(["psql", os.environ["STATE"], "-tAc", sql], capture_output=True, text=True)
+    row = p.stdout.strip().splitlines()
+    return row[0].split("|") if p.returncode == 0 and row else None
+
+
+def durable_workers():
+    K, F = bucket("ra"), bucket("rb")
+    keys = ["k%03d/%s" % (i, "ünï + space" if i % 50 == 0 else "o") for i in range(300)]
+
+    def writer(part):
+        for k in keys[part::8]:
+            for v in range(3):
+                put("ra", K, k, ("%s version %d" % (k, v)).encode())
+    t0 = time.time()
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("  900 versions written in %.1f s" % (time.time() - t0))
+    conf = config("d.toml", f'[[replication.rules]]\nid = "d"\ndestinations = ["rb:{F}"]\n')
+    state = os.environ["STATE"]
+    start = time.time()
+    cmd = [FERRY, "--config", conf, "replicate", "ra:" + K, "--state", state, "--concurrency", "2",
+           "--batch-versions", "30", "--scan-chunk", "40", "--json"]
+    # A pass SIGKILLed as soon as its run exists leaves it unfinished: a pass of the source with
+    # other rules is refused then (one line, exit 2), and --restart discards it.
+    early = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline and early.poll() is None:
+        row = pg("SELECT count(*) FROM runs")
+        if row and int(row[0]) > 0:
+            break
+        time.sleep(0.02)
+    early.kill()
+    early.wait()
+    other = config("d2.toml", f'[[replication.rules]]\nid = "other"\ndestinations = ["rb:{F}"]\n')
+    p = subprocess.run([FERRY, "--config", other, "replicate", "ra:" + K, "--state", state],
+                       capture_output=True, text=True)
+    lines = p.stderr.strip().splitlines()
+    check("other rules while the pass is unfinished: refused (one line, exit 2)",
+          p.returncode == 2 and len(lines) == 1 and "unfinished run 1 " in lines[0] and
+          "other rules" in lines[0] and "--restart" in lines[0], (p.returncode, lines))
+    first = subprocess.Popen(cmd + ["--restart"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    # The workers start once the new run exists (a worker still on a job of a run being
+    # discarded may write a version the new run writes too: docs/design/replication.md).
+    deadline = time.time() + 30
+    while time.time() < deadline and first.poll() is None:
+        row = pg("SELECT count(*) FROM runs")
+        if row and int(row[0]) > 1:
+            break
+        time.sleep(0.02)
+    workers = [subprocess.Popen([FERRY, "--config", conf, "worker", "--state", state,
+                                 "--lease-ttl", "3", "--concurrency", "8", "--scan-chunk", "40"],
+                                stdout=subprocess.DEVNULL, stderr=open(WORK + "/w%d.log" % i, "w"))
+               for i in range(3)]
+
+    def completed_and_owners():
+        row = pg("SELECT (SELECT count(*) FROM replication_status WHERE state = 'COMPLETED'),"
+                 " (SELECT string_agg(lease_owner, ' ') FROM jobs WHERE state = 'leased'"
+                 " AND kind = 'replicate-keys')")
+        if row is None or len(row) < 2:
+            return 0, set()
+        return int(row[0] or 0), {o.split(":")[1] for o in row[1].split()}
+
+    def kill_when(proc, at_least):
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
+            n, pids = completed_and_owners()
+            if n >= at_least and str(proc.pid) in pids:
+                proc.kill()
+                proc.wait()
+                return n
+            time.sleep(0.05)
+        return None
+    # a worker SIGKILLed while it holds a job, then the command itself
+    killed_worker_at = kill_when(workers[0], 150)
+    killed_cmd_at = kill_when(first, 400)
+    check("a worker SIGKILLed holding a replicate-keys job midway",
+          killed_worker_at is not None and killed_worker_at < 900, killed_worker_at)
+    check("the replicate command SIGKILLed holding a job midway",
+          killed_cmd_at is not None and killed_cmd_at < 900, killed_cmd_at)
+    if first.poll() is None:
+        first.kill()
+        first.wait()
+    p = subprocess.run(cmd + ["--report", WORK + "/drep"], capture_output=True, text=True,
+                       timeout=120)
+    s = summary(p)
+    check("the rerun resumed the run and finished it", p.returncode == 0 and s.get("resumed"),
+          (p.returncode, s, p.stderr[-300:]))
+    copied = []
+    for w in workers[1:]:
+        w.terminate()
+        w.wait()
+    for i in (1, 2):
+        log = open(WORK + "/w%d.log" % i).read()
+        copied += [int(x.split()[2]) for x in log.splitlines()
+                   if x.startswith("ferry worker: ") and "objects copied" in x]
+    print("  pass of 900 versions in %.1f s: worker killed at %s completed, command at %s; the "
+          "surviving workers replicated %s, the rerun %s (%s recovered)"
+          % (time.time() - start, killed_worker_at, killed_cmd_at, copied, s.get("replicated"),
+             s.get("recovered")))
+    check("the workers shared the pass", len(copied) == 2 and all(c > 0 for c in copied), copied)
+    src, dst = {}, {}
+    for remote, name, into in (("ra", K, src), ("rb", F, dst)):
+        for v in all_versions(remote, name):
+            into.setdefault(v["Key"], []).insert(0, v["ETag"])  # oldest first
+    check("every version at B in the source's order (300 keys x 3)",
+          dst == src and len(src) == 300 and all(len(v) == 3 for v in src.values()),
+          [k for k in src if dst.get(k) != src[k]][:3])
+    report = open(WORK + "/drep.csv", encoding="utf-8").read().splitlines()[1:]
+    check("report complete: 900 versions succeeded, whichever process replicated them",
+          len(report) == 900 and all(",succeeded," in line for line in report), len(report))
+    row = pg("SELECT count(*) FROM replication_status WHERE state <> 'COMPLETED'")
+    check("status store: every version COMPLETED", row == ["0"], row)
+    time.sleep(2)  # RGW's usage log flushes every second
+    ops = usage_put_ops(F)
+    check("RGW's usage log: 900 writes to the destination, none twice", ops == 900, ops)
+    out = subprocess.run([FERRY, "jobs", "list", "--state", state, "--json"], capture_output=True,
+                         text=True).stdout.splitlines()
+    check("the run is done", out and json.loads(out[0]).get("state") == "done", out[:1])
+    runs = pg("SELECT string_agg(state, ',' ORDER BY id) FROM runs")
+    check("--restart discarded the unfinished run (failed), the pass's own run is done",
+          runs == ["failed,done"], runs)
+    row = pg("SELECT count(*) FROM jobs WHERE kind = 'replicate-scan'")
+    check("the listing was cut into key ranges (8 or more replicate-scan jobs of 40 keys)",
+          row is not None and int(row[0]) >= 8, row)
+    again = summary(subprocess.run(cmd, capture_output=True, text=True, timeout=60))
+    check("a new pass replicates nothing: 900 already completed",
+          again.get("replicated") == 0 and again.get("already_completed") == 900, again)
+
+
 if __name__ == "__main__":
     try:
-        main()
+        durable_workers() if sys.argv[1:] == ["durable"] else main()
     finally:
         purge_all()
     if FAILS:

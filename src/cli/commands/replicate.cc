@@ -1,6 +1,9 @@
 // ferry replicate SRC: one replication pass over SRC by the rules of the config
 // ([[replication.rules]]) or of an S3 ReplicationConfiguration JSON file (--replication-config),
-// recording each version's status in the state store (replicate::RunPass).
+// recording each version's status in the state store. The pass is a durable run of that store
+// (replicate-scan and replicate-keys jobs, src/jobs/kinds/replicate_*.cc) that this command
+// works on and `ferry worker --state` processes share; a rerun resumes an unfinished one. A dry
+// run is one pass in this process (replicate::RunPass) and records nothing.
 // ferry replicate status: counts per rule and destination, and the failures.
 #include <cstdio>
 #include <fstream>
@@ -9,15 +12,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/durable.h"
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "jobs/kinds/registry.h"
+#include "obs/log.h"
 #include "plan/filter.h"
 #include "replicate/pass.h"
+#include "replicate/payload.h"
 #include "replicate/report.h"
 #include "replicate/rules.h"
 #include "replicate/status_store.h"
 #include "state/state.h"
+#include "state/state_url.h"
 
 namespace ferry::cli {
 namespace {
@@ -30,7 +38,10 @@ struct ReplicateArgs {
   bool dry_run = false;
   bool retry_failed = false;
   bool json = false;
+  bool restart = false;
   int concurrency = 0;
+  int batch_versions = 200;
+  ListingArgs listing;
 };
 
 struct StatusArgs {
@@ -80,7 +91,124 @@ Result<replicate::RuleSet> LoadRules(const ReplicateArgs& a, const app::Config& 
   return rules;
 }
 
-void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const Status& result) {
+// A pass as a durable run: which, whether it resumed, where it ended.
+struct DurableOutcome {
+  jobs::RunId run = 0;
+  bool resumed = false;
+  jobs::RunProgress progress = jobs::RunProgress::kWorking;
+  jobs::TimePoint created;
+};
+
+// Ends `run` for good (--restart). A worker still working on one of its keys jobs learns it at
+// its next lease renewal and stops; until its lease has run out, a new run's job for the same
+// key could write a version it writes too. So this waits for the leases the run's jobs held
+// (those of dead processes of this machine are ended at once), and the new pass starts after.
+Status DiscardRun(jobs::JobStore& store, jobs::RunId run, std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, run).status());
+  FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Job> leased,
+                         store.ListJobs(run, jobs::JobState::kLeased, 100000));
+  jobs::TimePoint until{};
+  for (const jobs::Job& j : leased) until = std::max(until, j.lease_expires);
+  FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(run));
+  obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(run) + ": " +
+                                  std::to_string(removed) + " jobs removed");
+  const auto wait = until - std::chrono::system_clock::now();
+  if (wait > std::chrono::milliseconds(0)) {
+    obs::Log(obs::Level::kInfo,
+             "waiting for the leases of " + std::to_string(leased.size()) + " jobs of run " +
+                 std::to_string(run) + " to end");
+    SystemClock::Default().SleepFor(
+        std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
+        stop);
+  }
+  if (stop.stop_requested()) return Status::Cancelled("interrupted");
+  return Status::Ok();
+}
+
+// Finds the unfinished run of this pass (same source, rules and options) or creates one with
+// its first replicate-scan job, then works on it in this process, beside any `ferry worker` of
+// the store, until it is done or blocked on dead jobs. `stats`: what this process replicated.
+// An unfinished run of the source with other rules or options (or another command) is refused
+// unless --restart discards it.
+Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring,
+                                      const replicate::DurablePass& pass,
+                                      const std::string& destination, const ReplicateArgs& a,
+                                      replicate::PassStats& stats, std::stop_token stop) {
+  jobs::WorkerOptions w;
+  FERRY_RETURN_IF_ERROR(ApplyListingOptions(a.listing, w));
+  jobs::RunOptions ro;
+  ro.command = "replicate";
+  ro.multipart_threshold = pass.multipart_threshold;
+  ro.part_size = pass.part_size;
+  ro.server_side_copy_limit = pass.server_side_copy_limit;
+  FERRY_ASSIGN_OR_RETURN(std::string options,
+                         replicate::EncodeDurablePass(pass, jobs::EncodeRunOptions(ro)));
+  DurableOutcome out;
+  FERRY_ASSIGN_OR_RETURN(std::optional<jobs::Run> existing,
+                         store.FindUnfinishedRun(pass.source, destination));
+  if (existing) {
+    // Concurrency and batch size change nothing of what the pass does: they may differ.
+    auto stored = replicate::DecodeDurablePass(existing->spec.options);
+    std::string why;
+    if (!stored.ok()) {
+      why = "is not a replication pass";
+    } else {
+      replicate::DurablePass same = *stored;
+      same.concurrency = pass.concurrency;
+      same.batch_versions = pass.batch_versions;
+      auto before = replicate::EncodeDurablePass(same, "{}");
+      auto now = replicate::EncodeDurablePass(pass, "{}");
+      if (!before.ok() || !now.ok() || *before != *now) {
+        why = "has other rules or options";
+      }
+    }
+    if (a.restart) {
+      FERRY_RETURN_IF_ERROR(DiscardRun(store, existing->id, stop));
+      existing.reset();
+    } else if (!why.empty()) {
+      return Status::InvalidArgument(
+          "unfinished run " + std::to_string(existing->id) + " from " + pass.source + " to " +
+          destination + " " + why +
+          "; rerun its command to finish it, or add --restart to discard it and start a new pass");
+    }
+  }
+  if (existing) {
+    out.run = existing->id;
+    out.resumed = true;
+    out.created = existing->created;
+    obs::Log(obs::Level::kInfo, "resuming replication run " + std::to_string(out.run),
+             {{"source", pass.source}});
+    FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, out.run).status());
+  } else {
+    jobs::RunSpec spec{pass.source, destination, options};
+    FERRY_ASSIGN_OR_RETURN(out.run, store.CreateRun(spec));
+    FERRY_ASSIGN_OR_RETURN(jobs::Run created, store.GetRun(out.run));
+    out.created = created.created;
+    jobs::JobSpec scan;
+    scan.run = out.run;
+    scan.kind = jobs::kReplicateScanKind;
+    scan.payload = jobs::EncodeScan(jobs::KeyRange{});
+    scan.max_attempts = ro.max_attempts;
+    FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
+  }
+  // This process serves the replication kinds of its own run; its replicate-keys jobs count
+  // into `stats`.
+  jobs::KindRegistry kinds;
+  FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeReplicateScanHandler()));
+  FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeReplicateKeysHandler(&stats)));
+  w.owner = jobs::DefaultOwner();
+  w.only_run = out.run;
+  w.exit_when_done = true;
+  w.registry = &kinds;
+  w.concurrency = std::max(16, pass.concurrency * 4);
+  transfer::Stats transfer_stats;
+  jobs::Worker worker(store, app::OpenerFor(wiring), w, transfer_stats);
+  FERRY_RETURN_IF_ERROR(worker.Run(stop, &out.progress));
+  return out;
+}
+
+void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const Status& result,
+                  const std::optional<DurableOutcome>& durable) {
   const std::pair<const char*, const std::atomic<uint64_t>*> fields[] = {
       {"versions_listed", &s.versions_listed}, {"replicated", &s.replicated},
       {"delete_markers", &s.delete_markers},   {"already_completed", &s.already},
@@ -93,6 +221,10 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
     nlohmann::json j;
     for (const auto& [name, value] : fields) j[name] = value->load();
     j["dry_run"] = a.dry_run;
+    if (durable) {
+      j["run"] = durable->run;
+      j["resumed"] = durable->resumed;
+    }
     j["ok"] = result.ok() && s.failed.load() == 0;
     if (!result.ok()) j["error"] = result.message();
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
@@ -180,32 +312,80 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     opened.push_back(std::move(*dst));
   }
 
-  std::unique_ptr<state::SqlSession> session;
-  std::unique_ptr<replicate::StatusStore> store;
-  // A dry run reads the statuses when there are any, so that it shows only what is left.
-  if (!a.dry_run || !a.state.empty() || std::ifstream(DefaultStatePath())) {
-    auto opened_session = OpenState(a.state);
-    if (!opened_session.ok()) return ReportError(opened_session.status());
-    session = std::move(*opened_session);
-    auto opened_store = replicate::StatusStore::Open(*session);
-    if (!opened_store.ok()) return ReportError(opened_store.status());
-    store = std::move(*opened_store);
-  }
   o.source_name = source_name;
   o.source = src->get();
   o.rules = &*rules;
-  o.store = store.get();  // a dry run only reads it
   o.clock = &SystemClock::Default();
   o.dry_run = a.dry_run;
   o.retry_failed_only = a.retry_failed;
-  std::mutex print_mu;
-  o.plan = [&](const std::string& line) {
-    std::lock_guard lock(print_mu);
-    std::printf("would replicate: %s\n", line.c_str());
-  };
   replicate::PassStats stats;
-  Status result = replicate::RunPass(o, stats, ctx.stop);
-  PrintSummary(a, stats, result);
+  Status result;
+  std::unique_ptr<state::SqlSession> session;
+  std::unique_ptr<jobs::JobStore> jobs_store;
+  std::unique_ptr<replicate::StatusStore> store;
+  std::optional<DurableOutcome> durable;
+  if (a.dry_run) {
+    // A dry run reads the statuses when there are any, so that it shows only what is left.
+    if (!a.state.empty() || std::ifstream(DefaultStatePath())) {
+      auto opened_session = OpenState(a.state);
+      if (!opened_session.ok()) return ReportError(opened_session.status());
+      session = std::move(*opened_session);
+      auto opened_store = replicate::StatusStore::Open(*session);
+      if (!opened_store.ok()) return ReportError(opened_store.status());
+      store = std::move(*opened_store);
+    }
+    o.store = store.get();  // only read
+    std::mutex print_mu;
+    o.plan = [&](const std::string& line) {
+      std::lock_guard lock(print_mu);
+      std::printf("would replicate: %s\n", line.c_str());
+    };
+    result = replicate::RunPass(o, stats, ctx.stop);
+  } else {
+    auto opened = jobs::OpenJobStore(a.state.empty() ? DefaultStatePath() : a.state);
+    if (!opened.ok()) return ReportError(opened.status());
+    jobs_store = std::move(*opened);
+    if (jobs_store->session() == nullptr) {
+      return ReportError(Status::InvalidArgument("--state: replication needs a SQL state store"));
+    }
+    auto opened_store = replicate::StatusStore::Open(*jobs_store->session());
+    if (!opened_store.ok()) return ReportError(opened_store.status());
+    store = std::move(*opened_store);
+    replicate::DurablePass pass;
+    pass.source = source_name;
+    pass.rules = *rules;
+    pass.concurrency = o.concurrency;
+    pass.retry_failed_only = o.retry_failed_only;
+    pass.batch_versions = static_cast<uint64_t>(a.batch_versions);
+    pass.multipart_threshold = o.multipart_threshold;
+    pass.part_size = o.part_size;
+    pass.server_side_copy_limit = o.server_side_copy_limit;
+    auto outcome = RunDurablePass(*jobs_store, wiring, pass, dests.front().first, a, stats,
+                                  ctx.stop);
+    if (!outcome.ok()) result = outcome.status();
+    if (outcome.ok()) durable = *outcome;
+    if (durable && ctx.stop.stop_requested()) {
+      result = Status::Cancelled("replication pass interrupted; rerun to resume run " +
+                                 std::to_string(durable->run));
+    } else if (durable && durable->progress != jobs::RunProgress::kDone) {
+      const std::string url = state::RedactUrl(a.state.empty() ? DefaultStatePath() : a.state);
+      result = Status::Unavailable("run " + std::to_string(durable->run) +
+                                   " failed with dead jobs: see ferry jobs dlq --state " + url +
+                                   "; ferry jobs redrive, then rerun");
+    }
+  }
+  PrintSummary(a, stats, result, durable);
+  // The report and the exit code come from the status store: every version of the pass,
+  // whichever process replicated it.
+  uint64_t failures = stats.failed.load();
+  if (durable) {
+    auto failed = store->CountSince(
+        source_name, replicate::VersionState::kFailed,
+        std::chrono::duration_cast<std::chrono::nanoseconds>(durable->created.time_since_epoch())
+            .count());
+    if (!failed.ok()) return ReportError(failed.status());
+    failures += static_cast<uint64_t>(*failed);
+  }
   if (!a.report.empty() && store != nullptr) {
     auto rows = store->Rows(source_name, std::nullopt);
     if (!rows.ok()) return ReportError(rows.status());
@@ -216,7 +396,7 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     if (!s.ok()) return ReportError(s);
   }
   if (!result.ok()) return ReportError(result);
-  return stats.failed.load() > 0 ? 1 : 0;
+  return failures > 0 ? 1 : 0;
 }
 
 int RunStatus(const StatusArgs& a, Context& ctx) {
@@ -291,7 +471,8 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
                   "S3 ReplicationConfiguration JSON (as `aws s3api get-bucket-replication` "
                   "prints it); bucket ARNs map to locations in [replication.buckets]");
   cmd->add_option("--state", args->state,
-                  "state store of replica statuses (SQLite path or postgres://...; default "
+                  "state store of replica statuses and of the pass's jobs, which `ferry worker "
+                  "--state` processes share (SQLite path or postgres://...; default "
                   "replication.db in ~/.local/state/ferry)");
   cmd->add_flag("-n,--dry-run", args->dry_run, "print what each rule would replicate");
   cmd->add_flag("--retry-failed", args->retry_failed, "replicate only the FAILED versions again");
@@ -299,7 +480,15 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
                   "write the completion report to PREFIX.csv and PREFIX.json (S3 Batch "
                   "Operations columns)");
   cmd->add_flag("--json", args->json, "print the summary as JSON");
-  cmd->add_option("--concurrency", args->concurrency, "keys replicated at once (default 16)");
+  cmd->add_option("--concurrency", args->concurrency,
+                  "keys replicated at once per job (default 16)");
+  cmd->add_option("--batch-versions", args->batch_versions,
+                  "versions per replicate-keys job; a key's versions stay in one job "
+                  "(default 200)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_flag("--restart", args->restart,
+                "discard the unfinished pass of this source in the state store and start anew");
+  AddListingOptions(cmd, args->listing);
   CLI::App* status = cmd->add_subcommand("status", "counts per rule and destination, failures");
   status->add_option("--state", status_args->state, "state store (as for ferry replicate)");
   status->add_option("--source", status_args->source, "only this source location");

@@ -222,7 +222,8 @@ TEST_F(JobKindsTest, RegisteringANameTwiceIsRefused) {
   KindRegistry r = KindRegistry::Builtin();
   EXPECT_EQ(r.Register(MakeScanHandler()).code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(r.Names(),
-            (std::vector<std::string>{"delete", "pack", "scan", "transfer", "unpack"}));
+            (std::vector<std::string>{"delete", "pack", "replicate-keys", "replicate-scan", "scan",
+                                      "transfer", "unpack"}));
   EXPECT_EQ(r.PhaseOf("delete"), 1);
   EXPECT_EQ(r.PhaseOf("transfer"), 0);
   EXPECT_EQ(r.PhaseOf("unknown"), 0);

@@ -15,11 +15,19 @@
 #include "base/status.h"
 #include "jobs/kinds/handler.h"
 
+namespace ferry::replicate {
+struct PassStats;
+}
+
 namespace ferry::jobs {
+
+// Replication passes as durable runs (`ferry replicate --state`, docs/design/replication.md).
+inline constexpr char kReplicateScanKind[] = "replicate-scan";  // versions of a key range
+inline constexpr char kReplicateKeysKind[] = "replicate-keys";  // a batch of keys' versions
 
 class KindRegistry {
  public:
-  // The built-in kinds (scan, transfer, delete, pack, unpack).
+  // The built-in kinds (scan, transfer, delete, pack, unpack, replicate-scan, replicate-keys).
   static const KindRegistry& Builtin();
 
   // Adds a kind. kAlreadyExists when its name is taken, kInvalidArgument for an empty name or
@@ -58,5 +66,9 @@ std::shared_ptr<const JobHandler> MakeDeleteHandler();
 // Compressed transport (pack_kind.cc, unpack_kind.cc).
 std::shared_ptr<const JobHandler> MakePackHandler();
 std::shared_ptr<const JobHandler> MakeUnpackHandler();
+// Replication (replicate_scan_kind.cc, replicate_keys_kind.cc). `totals`, when given, also
+// receives the counts of every replicate-keys job this handler runs (ferry replicate's summary).
+std::shared_ptr<const JobHandler> MakeReplicateScanHandler();
+std::shared_ptr<const JobHandler> MakeReplicateKeysHandler(replicate::PassStats* totals = nullptr);
 
 }  // namespace ferry::jobs

@@ -1,0 +1,58 @@
+// Opening a replication pass on a worker (replicate_run.h).
+#include "jobs/kinds/replicate_run.h"
+
+#include "base/clock.h"
+
+namespace ferry::jobs {
+namespace {
+
+// Check, then learn whether the side keeps versions (as `ferry replicate` does before a pass).
+Status CheckWithVersions(storage::Backend& side, const std::string& what) {
+  FERRY_RETURN_IF_ERROR(side.Check({}).WithContext(what));
+  return side.LearnVersions({}).WithContext(what);
+}
+
+Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& store) {
+  auto r = std::make_shared<ReplicationRun>();
+  FERRY_ASSIGN_OR_RETURN(r->pass, replicate::DecodeDurablePass(run.run.spec.options));
+  if (!run.opener) return Status::Internal("replication run without a location opener");
+  if (store.session() == nullptr) {
+    return Status::NotSupported("replication passes need a SQL state store");
+  }
+  FERRY_ASSIGN_OR_RETURN(r->status, replicate::StatusStore::Open(*store.session()));
+  FERRY_ASSIGN_OR_RETURN(r->source, run.opener(run.run.spec.source, false));
+  FERRY_RETURN_IF_ERROR(CheckWithVersions(*r->source, "source"));
+  replicate::PassOptions& o = r->options;
+  for (const std::string& name : replicate::DestinationLocations(r->pass.rules)) {
+    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> dst, run.opener(name, true));
+    FERRY_RETURN_IF_ERROR(CheckWithVersions(*dst, "destination " + name));
+    o.destinations[name] = dst.get();
+    r->destinations.push_back(std::move(dst));
+  }
+  o.source_name = r->pass.source;
+  o.source = r->source.get();
+  o.rules = &r->pass.rules;
+  o.store = r->status.get();
+  o.clock = &SystemClock::Default();
+  o.concurrency = r->pass.concurrency;
+  o.retry_failed_only = r->pass.retry_failed_only;
+  o.multipart_threshold = r->pass.multipart_threshold;
+  o.part_size = r->pass.part_size;
+  o.server_side_copy_limit = r->pass.server_side_copy_limit;
+  FERRY_ASSIGN_OR_RETURN(r->scope, replicate::PreparePass(o));
+  return std::shared_ptr<const ReplicationRun>(std::move(r));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(RunContext& run, JobStore& store) {
+  std::lock_guard lock(run.kind_state_mu);
+  if (run.kind_state != nullptr) {
+    return std::static_pointer_cast<const ReplicationRun>(run.kind_state);
+  }
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r, Open(run, store));
+  run.kind_state = std::const_pointer_cast<ReplicationRun>(r);
+  return r;
+}
+
+}  // namespace ferry::jobs

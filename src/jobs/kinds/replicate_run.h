@@ -1,0 +1,36 @@
+// The replication pass of a durable run, as one worker holds it (the replicate-scan and
+// replicate-keys kinds): the pass's options decoded from the run (replicate/payload.h), the
+// source and every destination opened through the worker's opener and checked (with their
+// versioning learnt), the status store in the JobStore's database, and the pass's scope
+// (replicate::PreparePass) read once. Made by the run's first replication job on this worker
+// and kept in RunContext::kind_state until the worker drops the run.
+// Thread-safety: ReplicationOf may be called from many jobs at once; the result is read-only
+// (its backends and store are thread-safe).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "jobs/worker_internal.h"
+#include "replicate/pass.h"
+#include "replicate/payload.h"
+#include "replicate/status_store.h"
+
+namespace ferry::jobs {
+
+struct ReplicationRun {
+  replicate::DurablePass pass;
+  std::unique_ptr<storage::Backend> source;
+  std::vector<std::unique_ptr<storage::Backend>> destinations;
+  std::unique_ptr<replicate::StatusStore> status;
+  replicate::PassOptions options;  // points into the members above
+  replicate::PassScope scope;
+};
+
+// The run's pass on this worker, opened on first use. Errors: the run is not a replication
+// pass or its options cannot be read (kInvalidArgument), a location cannot be opened or checked,
+// the JobStore has no SQL database (kNotSupported), the status store's errors. A failure is not
+// kept: the next job tries again.
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(RunContext& run, JobStore& store);
+
+}  // namespace ferry::jobs

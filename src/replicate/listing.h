@@ -1,0 +1,42 @@
+// Version listings of a key range, grouped by key: what one replicate-scan job of a durable
+// pass lists (src/jobs/kinds/replicate_scan_kind.cc). A key's versions always stay together, so
+// that one job replicates all of them in order.
+// Thread-safety: uses the backend from the calling thread only.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "replicate/pass.h"
+#include "storage/backend.h"
+
+namespace ferry::replicate {
+
+// Where a chunk of a range listing stopped.
+struct RangeChunk {
+  uint64_t keys = 0;      // keys listed (and emitted)
+  uint64_t versions = 0;  // versions and delete markers listed
+  // Set when the range goes on after the chunk: the last key listed (the rest of the range is
+  // the keys after it) and the first key of that rest (already seen).
+  std::optional<std::string> resume_after;
+  std::string next_key;
+};
+
+// Lists every version of the keys in (start_after, last] of `source` (last nullopt: to the end)
+// with ListVersions from key-marker start_after; a source without version listings
+// (kNotSupported: a local folder) is listed plainly, each object one current version "null".
+// Each key's entries are turned oldest first and handed to `emit` in groups of consecutive keys
+// with at most `batch_versions` entries together (a key with more comes alone, never split).
+// Stops after `max_keys` keys. Errors: the listing's (with context), `emit`'s, kCancelled.
+Result<RangeChunk> ListRangeVersions(
+    storage::Backend& source, std::string_view start_after,
+    const std::optional<std::string>& last, size_t max_keys, size_t batch_versions,
+    const std::function<Status(std::vector<KeyVersions>)>& emit, std::stop_token stop);
+
+}  // namespace ferry::replicate

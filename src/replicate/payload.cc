@@ -1,0 +1,177 @@
+// The durable pass's run options and replicate-keys payloads as JSON (payload.h).
+#include "replicate/payload.h"
+
+#include <nlohmann/json.hpp>
+
+#include "checksum/checksum.h"
+#include "storage/key.h"
+
+namespace ferry::replicate {
+namespace {
+
+using nlohmann::json;
+using SysClock = std::chrono::system_clock;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json KeyJson(const std::string& key) {
+  if (storage::IsValidUtf8(key)) return key;
+  return json{{"hex", checksum::Hex(std::span(reinterpret_cast<const uint8_t*>(key.data()),
+                                              key.size()))}};
+}
+
+std::string KeyFrom(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  const std::string hex = j.at("hex").get<std::string>();
+  if (hex.size() % 2 != 0) throw std::invalid_argument("hex key of odd length");
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw std::invalid_argument("hex key with a character that is not a lower-case hex digit");
+  };
+  std::string key;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    key += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
+  }
+  return key;
+}
+
+template <class F>
+auto Parse(const std::string& text, const char* what, F read) -> decltype(read(json())) {
+  try {
+    return read(json::parse(text));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("malformed ") + what + ": " + e.what());
+  }
+}
+
+json RuleJson(const Rule& r) {
+  json dests = json::array();
+  for (const Destination& d : r.destinations) {
+    dests.push_back({{"location", d.location}, {"storage_class", d.storage_class}});
+  }
+  json tags = json::array();
+  for (const auto& [k, v] : r.tags) tags.push_back(json::array({k, v}));
+  return {{"id", r.id},
+          {"priority", r.priority},
+          {"enabled", r.enabled},
+          {"prefix", r.prefix},
+          {"tags", tags},
+          {"destinations", dests},
+          {"delete_markers", r.delete_markers},
+          {"existing_objects", r.existing_objects},
+          {"versions", r.versions == VersionsMode::kLatest ? "latest" : "all"},
+          {"replica_modifications", r.replica_modifications}};
+}
+
+Rule RuleFrom(const json& j) {
+  Rule r;
+  r.id = j.at("id").get<std::string>();
+  r.priority = j.at("priority").get<int>();
+  r.enabled = j.at("enabled").get<bool>();
+  r.prefix = j.at("prefix").get<std::string>();
+  for (const json& t : j.at("tags")) {
+    r.tags.emplace_back(t.at(0).get<std::string>(), t.at(1).get<std::string>());
+  }
+  for (const json& d : j.at("destinations")) {
+    r.destinations.push_back({d.at("location").get<std::string>(),
+                              d.at("storage_class").get<std::string>()});
+  }
+  r.delete_markers = j.at("delete_markers").get<bool>();
+  r.existing_objects = j.at("existing_objects").get<bool>();
+  const std::string versions = j.at("versions").get<std::string>();
+  if (versions != "all" && versions != "latest") {
+    throw std::invalid_argument("unknown versions mode " + versions);
+  }
+  r.versions = versions == "latest" ? VersionsMode::kLatest : VersionsMode::kAll;
+  r.replica_modifications = j.at("replica_modifications").get<bool>();
+  return r;
+}
+
+int64_t Ns(SysClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Result<std::string> EncodeDurablePass(const DurablePass& p, const std::string& run_options) {
+  return Parse(run_options, "run options", [&](json j) -> Result<std::string> {
+    if (!j.is_object()) return Status::InvalidArgument("run options are not a JSON object");
+    json rules = json::array();
+    for (const Rule& r : p.rules.rules) rules.push_back(RuleJson(r));
+    j["replicate"] = {{"source", p.source},
+                      {"rules", rules},
+                      {"concurrency", p.concurrency},
+                      {"retry_failed", p.retry_failed_only},
+                      {"batch_versions", p.batch_versions},
+                      {"multipart_threshold", p.multipart_threshold},
+                      {"part_size", p.part_size},
+                      {"server_side_copy_limit", p.server_side_copy_limit}};
+    return Dump(j);
+  });
+}
+
+Result<DurablePass> DecodeDurablePass(const std::string& run_options) {
+  return Parse(run_options, "replication run options", [](const json& j) -> Result<DurablePass> {
+    if (!j.is_object() || !j.contains("replicate")) {
+      return Status::InvalidArgument("the run is not a replication pass");
+    }
+    const json& r = j["replicate"];
+    DurablePass p;
+    p.source = r.at("source").get<std::string>();
+    for (const json& rule : r.at("rules")) p.rules.rules.push_back(RuleFrom(rule));
+    p.concurrency = r.at("concurrency").get<int>();
+    p.retry_failed_only = r.at("retry_failed").get<bool>();
+    p.batch_versions = r.at("batch_versions").get<uint64_t>();
+    p.multipart_threshold = r.at("multipart_threshold").get<uint64_t>();
+    p.part_size = r.at("part_size").get<uint64_t>();
+    p.server_side_copy_limit = r.at("server_side_copy_limit").get<uint64_t>();
+    return p;
+  });
+}
+
+std::string EncodeKeyBatch(const std::vector<KeyVersions>& keys) {
+  json list = json::array();
+  for (const KeyVersions& k : keys) {
+    json versions = json::array();
+    for (const storage::ObjectInfo& v : k.versions) {
+      versions.push_back({{"i", v.version_id},
+                          {"s", v.size},
+                          {"e", v.etag},
+                          {"m", Ns(v.mtime)},
+                          {"c", v.storage_class},
+                          {"d", v.delete_marker},
+                          {"l", v.is_latest}});
+    }
+    list.push_back({{"k", KeyJson(k.key)}, {"v", versions}});
+  }
+  return Dump(json{{"keys", list}});
+}
+
+Result<std::vector<KeyVersions>> DecodeKeyBatch(const std::string& text) {
+  return Parse(text, "replicate-keys payload",
+               [](const json& j) -> Result<std::vector<KeyVersions>> {
+                 std::vector<KeyVersions> out;
+                 for (const json& k : j.at("keys")) {
+                   KeyVersions kv;
+                   kv.key = KeyFrom(k.at("k"));
+                   for (const json& v : k.at("v")) {
+                     storage::ObjectInfo o;
+                     o.key = kv.key;
+                     o.version_id = v.at("i").get<std::string>();
+                     o.size = v.at("s").get<uint64_t>();
+                     o.etag = v.at("e").get<std::string>();
+                     o.mtime = SysClock::time_point(std::chrono::duration_cast<SysClock::duration>(
+                         std::chrono::nanoseconds(v.at("m").get<int64_t>())));
+                     o.storage_class = v.at("c").get<std::string>();
+                     o.delete_marker = v.at("d").get<bool>();
+                     o.is_latest = v.at("l").get<bool>();
+                     kv.versions.push_back(std::move(o));
+                   }
+                   out.push_back(std::move(kv));
+                 }
+                 return out;
+               });
+}
+
+}  // namespace ferry::replicate
