@@ -232,7 +232,11 @@ class JobStore {
   // parked, leased, dead) are removed with their checkpoints, so that none of its work, its
   // parked deletes above all, ever runs, and no Redrive can take it back. Done jobs stay for
   // the record. Returns how many jobs were removed. kNotFound for an unknown run.
-  virtual Result<uint64_t> AbandonRun(RunId run) = 0;
+  // `*leases_until` (when given): the latest lease expiry among the leased jobs it removed, read
+  // in the same transaction (the epoch when none): a worker holding one of them may go on with
+  // it until then before it learns that the job is gone, so a caller that must not overlap
+  // with that work (`ferry replicate --restart`) waits until then.
+  virtual Result<uint64_t> AbandonRun(RunId run, TimePoint* leases_until = nullptr) = 0;
   virtual Result<RunCounts> CountJobs(RunId run) = 0;
 
   // --- Jobs ---

@@ -1,7 +1,5 @@
 #include "transport/cost.h"
 
-#include <time.h>
-
 #include <cmath>
 
 namespace ferry::transport {
@@ -11,12 +9,6 @@ constexpr double kGb = 1024.0 * 1024.0 * 1024.0;
 constexpr double kHoursPerMonth = 730;
 
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return b == 0 ? 0 : (a + b - 1) / b; }
-
-double CpuClock(clockid_t id) {
-  timespec ts{};
-  if (clock_gettime(id, &ts) != 0) return 0;
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 }  // namespace
 
@@ -96,33 +88,6 @@ Costs CostOf(const Usage& u, const Prices& p, double per_gb) {
               kHoursPerMonth;
   c.net_saving = c.transfer_plain - c.transfer_wire - c.cpu - c.requests - c.staging;
   return c;
-}
-
-double ThreadCpuSeconds() { return CpuClock(CLOCK_THREAD_CPUTIME_ID); }
-
-CpuMeter& CpuMeter::Process() {
-  static CpuMeter meter;
-  return meter;
-}
-
-void CpuMeter::TickLocked() {
-  const double now = CpuClock(CLOCK_PROCESS_CPUTIME_ID);
-  if (in_flight_ > 0 && now > last_cpu_) share_ += (now - last_cpu_) / in_flight_;
-  last_cpu_ = now;
-}
-
-double CpuMeter::Begin() {
-  std::lock_guard lock(mu_);
-  TickLocked();
-  ++in_flight_;
-  return share_;
-}
-
-double CpuMeter::End(double token) {
-  std::lock_guard lock(mu_);
-  TickLocked();
-  --in_flight_;
-  return share_ - token;
 }
 
 }  // namespace ferry::transport

@@ -9,7 +9,7 @@
 // requests (PUT, COPY, POST, LIST), $0.0004 per 1,000 GET-class requests (GET, HEAD), and a
 // general-purpose on-demand vCPU at about $0.048 an hour. Set your own in the config.
 //
-// Thread-safety: pure functions; CpuMeter is thread-safe.
+// Thread-safety: pure functions.
 #pragma once
 
 #include <cstdint>
@@ -89,29 +89,7 @@ Costs CostOf(const Usage& usage, const Prices& prices, double per_gb);
 // $ of `requests`.
 double RequestCost(const Requests& requests, const Prices& prices);
 
-// CPU seconds of the calling thread so far (CLOCK_THREAD_CPUTIME_ID).
-double ThreadCpuSeconds();
-
-// CPU of the pack work of a process. zstd compresses on worker threads of its own, out of reach
-// of a per-thread clock, so each pack is charged a fair share of the process's CPU time while
-// it runs: CPU time between two events (a pack starting or ending) is split evenly between the
-// packs running then. Work the process does meanwhile (reads, unpacks) is charged too: an
-// upper bound of the compression CPU, which errs against compression.
-class CpuMeter {
- public:
-  // The process's meter.
-  static CpuMeter& Process();
-  // A pack begins: returns a token for End.
-  double Begin();
-  // The pack that got `token` ends: its CPU seconds.
-  double End(double token);
-
- private:
-  void TickLocked();  // REQUIRES: mu_ held
-  std::mutex mu_;
-  int in_flight_ = 0;    // GUARDED_BY(mu_)
-  double last_cpu_ = 0;  // GUARDED_BY(mu_)
-  double share_ = 0;     // GUARDED_BY(mu_): CPU seconds charged to each pack so far
-};
+// The CPU of a pack is measured by CpuShare (level_cpu.h): the process's CPU time split
+// evenly between the packs running at the same time (zstd compresses on threads of its own).
 
 }  // namespace ferry::transport

@@ -83,25 +83,5 @@ TEST(CostTest, RefusesBadPricesNamingTheKey) {
   EXPECT_DOUBLE_EQ(p.staging_hours, 0);
 }
 
-void Burn(double seconds) {
-  const double start = ThreadCpuSeconds();
-  volatile uint64_t x = 1;
-  while (ThreadCpuSeconds() - start < seconds) x = x * 6364136223846793005ull + 1;
-}
-
-TEST(CostTest, CpuMeterSharesTheProcessCpuBetweenPacksInFlight) {
-  CpuMeter& m = CpuMeter::Process();
-  const double a = m.Begin();
-  Burn(0.05);  // a alone
-  const double b = m.Begin();
-  Burn(0.1);  // a and b
-  const double a_seconds = m.End(a);
-  Burn(0.05);  // b alone
-  const double b_seconds = m.End(b);
-  EXPECT_NEAR(a_seconds, 0.05 + 0.05, 0.03);
-  EXPECT_NEAR(b_seconds, 0.05 + 0.05, 0.03);
-  EXPECT_GT(ThreadCpuSeconds(), 0.19);
-}
-
 }  // namespace
 }  // namespace ferry::transport

@@ -9,15 +9,16 @@
 #include <vector>
 
 namespace ferry::transport {
-namespace {
-
-constexpr size_t kBenchmarkBytes = 8u << 20;
 
 double ThreadCpuSeconds() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
+
+namespace {
+
+constexpr size_t kBenchmarkBytes = 8u << 20;
 
 // Text-like bytes: words of a small vocabulary and numbers from a fixed linear congruential
 // sequence, so that every machine compresses the same bytes at the same ratio.

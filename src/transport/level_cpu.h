@@ -35,6 +35,9 @@ double CpuBenchmarkSeconds();
 double ReferenceCpuSeconds(double seconds, double benchmark_seconds);
 
 // CPU seconds used by this process so far (getrusage RUSAGE_SELF).
+// CPU seconds of the calling thread so far (CLOCK_THREAD_CPUTIME_ID).
+double ThreadCpuSeconds();
+
 double ProcessCpuSeconds();
 
 class CpuShare {

@@ -132,9 +132,13 @@ TEST_P(JobStoreConformanceTest, AbandonRunEndsTheRunForGood) {
   fail.kind = jobs::Outcome::Kind::kFail;
   ASSERT_OK(store().Finish(claimed[1].lease, fail));  // dead; claimed[2] stays leased
   ASSERT_OK(store().SaveUpload(claimed[2].lease, {"k", "u1", 5 << 20, "", {{1, "e1", 7, 5 << 20}}}));
-  auto removed = store().AbandonRun(run);
+  jobs::TimePoint leases_until{};
+  auto removed = store().AbandonRun(run, &leases_until);
   ASSERT_OK(removed);
   EXPECT_EQ(*removed, 4u);  // dead, leased (with its checkpoint), queued, parked
+  // claimed[2]'s holder may go on until its lease runs out: the caller learns when.
+  EXPECT_EQ(leases_until, claimed[2].job.lease_expires);
+  EXPECT_GT(leases_until, clock_.Now());
   auto got = store().GetRun(run);
   ASSERT_OK(got);
   EXPECT_EQ(got->state, RunState::kFailed);
@@ -151,6 +155,12 @@ TEST_P(JobStoreConformanceTest, AbandonRunEndsTheRunForGood) {
   ASSERT_OK(found);
   EXPECT_FALSE(found->has_value());
   EXPECT_CODE(kNotFound, store().AbandonRun(other + 100));
+  // A run none of whose jobs is leased: the epoch.
+  const RunId idle = NewRun("i", "j");
+  EnqueueN(idle, 2);
+  leases_until = clock_.Now();
+  ASSERT_OK(store().AbandonRun(idle, &leases_until));
+  EXPECT_EQ(leases_until, jobs::TimePoint{});
   // Over for good, so a purge removes it; the other run goes on.
   auto purged = store().Purge(false);
   ASSERT_OK(purged);

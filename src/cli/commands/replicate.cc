@@ -102,21 +102,19 @@ struct DurableOutcome {
 // Ends `run` for good (--restart). A worker still working on one of its keys jobs learns it at
 // its next lease renewal and stops; until its lease has run out, a new run's job for the same
 // key could write a version it writes too. So this waits for the leases the run's jobs held
-// (those of dead processes of this machine are ended at once), and the new pass starts after.
+// when they were removed (read in the same transaction, so that a job claimed a moment before
+// is waited for too; those of dead processes of this machine are ended at once), and the new
+// pass starts after.
 Status DiscardRun(jobs::JobStore& store, jobs::RunId run, std::stop_token stop) {
   FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, run).status());
-  FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Job> leased,
-                         store.ListJobs(run, jobs::JobState::kLeased, 100000));
   jobs::TimePoint until{};
-  for (const jobs::Job& j : leased) until = std::max(until, j.lease_expires);
-  FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(run));
+  FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(run, &until));
   obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(run) + ": " +
                                   std::to_string(removed) + " jobs removed");
   const auto wait = until - std::chrono::system_clock::now();
   if (wait > std::chrono::milliseconds(0)) {
     obs::Log(obs::Level::kInfo,
-             "waiting for the leases of " + std::to_string(leased.size()) + " jobs of run " +
-                 std::to_string(run) + " to end");
+             "waiting for the leases of the jobs of run " + std::to_string(run) + " to end");
     SystemClock::Default().SleepFor(
         std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
         stop);

@@ -15,6 +15,7 @@
 #include "obs/log.h"
 #include "transport/cost.h"
 #include "transport/level_advisor.h"
+#include "transport/level_cpu.h"
 #include "transport/pack.h"
 
 namespace ferry::jobs {
@@ -80,9 +81,9 @@ class PackHandler : public JobHandler {
     if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
     auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel);
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
-    const double cpu_token = transport::CpuMeter::Process().Begin();
+    const uint64_t cpu_id = transport::CpuShare::Process().Begin();
     auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
-    const double cpu_seconds = transport::CpuMeter::Process().End(cpu_token);
+    const double cpu_seconds = transport::CpuShare::Process().End(cpu_id);
     Status s = packed.status();
     if (s.ok()) s = (*sink)->Close();
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));

@@ -92,7 +92,7 @@ Result<uint64_t> SqlJobStore::Purge(bool dead_too) {
                              tx.Exec("SELECT DISTINCT run FROM jobs WHERE state = 'dead'"));
       const int64_t now = NowMs();
       for (const SqlRow& row : runs.rows) {
-        FERRY_ASSIGN_OR_RETURN(uint64_t removed, AbandonRunIn(tx, CellInt(row[0]), now));
+        FERRY_ASSIGN_OR_RETURN(uint64_t removed, AbandonRunIn(tx, CellInt(row[0]), now, nullptr));
         count += removed;
       }
     }

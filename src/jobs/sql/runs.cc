@@ -139,9 +139,19 @@ Result<bool> SqlJobStore::Restart(RunId run, const JobSpec& first) {
   return restarted;
 }
 
-Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now) {
+Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now,
+                                           TimePoint* leases_until) {
   // Every job that is not done: queued (parked deletes included), leased and dead.
   const std::string unfinished = "(SELECT id FROM jobs WHERE run = $1 AND state <> 'done')";
+  if (leases_until != nullptr) {
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows leased,
+        tx.Exec("SELECT COALESCE(MAX(lease_expires), 0) FROM jobs WHERE run = $1 AND "
+                "state = 'leased'",
+                {run}));
+    const int64_t until = leased.rows.empty() ? 0 : CellInt(leased.rows[0][0]);
+    *leases_until = until == 0 ? TimePoint{} : FromMs(until);
+  }
   FERRY_RETURN_IF_ERROR(
       tx.Exec("DELETE FROM parts WHERE job IN " + unfinished, {run}).status());
   FERRY_RETURN_IF_ERROR(
@@ -155,10 +165,10 @@ Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now) {
   return static_cast<uint64_t>(jobs.changes);
 }
 
-Result<uint64_t> SqlJobStore::AbandonRun(RunId run) {
+Result<uint64_t> SqlJobStore::AbandonRun(RunId run, TimePoint* leases_until) {
   uint64_t removed = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    FERRY_ASSIGN_OR_RETURN(removed, AbandonRunIn(tx, run, NowMs()));
+    FERRY_ASSIGN_OR_RETURN(removed, AbandonRunIn(tx, run, NowMs(), leases_until));
     return Status::Ok();
   }));
   return removed;

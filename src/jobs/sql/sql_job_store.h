@@ -65,7 +65,7 @@ class SqlJobStore : public JobStore {
   Status SetRunState(RunId run, RunState state) override;
   Status SetRunPhase(RunId run, int phase) override;
   Result<bool> Restart(RunId run, const JobSpec& first) override;
-  Result<uint64_t> AbandonRun(RunId run) override;
+  Result<uint64_t> AbandonRun(RunId run, TimePoint* leases_until = nullptr) override;
   Result<RunCounts> CountJobs(RunId run) override;
 
   Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) override;
@@ -115,7 +115,9 @@ class SqlJobStore : public JobStore {
   // naming who holds the job now, or kNotFound. kInvalidArgument for a lease without owner.
   static Status HoldLease(SqlTx& tx, const Lease& lease, int64_t now);
   // Inside `tx`: AbandonRun's work (runs.cc); Purge uses it too. Returns the jobs removed.
-  static Result<uint64_t> AbandonRunIn(SqlTx& tx, RunId run, int64_t now);
+  // `leases_until`: as AbandonRun's (may be null).
+  static Result<uint64_t> AbandonRunIn(SqlTx& tx, RunId run, int64_t now,
+                                       TimePoint* leases_until);
 
   std::unique_ptr<SqlSession> session_;
   Clock& clock_;
