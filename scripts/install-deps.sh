@@ -35,7 +35,7 @@ SWIFT_PKGS=(swift-proxy swift-account swift-container swift-object memcached cur
 AWS_PKGS=(awscli)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
 # zstd: the CLI bench/bench-codec.sh compares `ferry archive pack` with
-BENCH_PKGS=(rclone awscli time zstd)
+BENCH_PKGS=(rclone awscli time zstd iproute2)  # iproute2: ip and tc for bench/lib/wan.sh
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(test)
