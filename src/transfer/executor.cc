@@ -9,6 +9,7 @@ namespace ferry::transfer {
 Executor::Executor(ExecutorOptions options)
     : concurrency_(std::max(1, options.concurrency)),
       max_queued_(static_cast<size_t>(concurrency_) * 2),
+      low_water_(max_queued_ / 2),
       budget_(options.memory_budget),
       gate_(concurrency_, options.adaptive) {
   for (int i = 0; i < concurrency_; ++i) {
@@ -67,24 +68,37 @@ void Executor::WorkerLoop(std::stop_token stop) {
   for (;;) {
     Task task;
     TaskQueue* from = nullptr;
+    bool room = false;
     {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, stop, [&] { return TakeLocked(task, from); });
       if (from == nullptr) return;  // stop requested
       ++from->running_;
+      // A blocked submitter resumes once its queue is down to the low-water mark (one wake-up
+      // per low_water_ tasks, not one per task). The queue shrinks one task at a time, so a
+      // queue whose submitter waits passes the mark exactly once on its way down.
+      room = pushers_waiting_ > 0 && from->objects_.size() == low_water_;
+      if (room) ++room_signals_;
     }
-    idle_cv_.notify_all();  // room in from's object queue
+    if (room) room_cv_.notify_all();
     task(from->stop_.get_token());
     task = nullptr;  // what the task holds is released before its queue counts it done
     bool grew = false;
+    bool idle = false;
     {
       std::lock_guard lock(mu_);
       --from->running_;
       grew = gate_.Finished();
+      idle = idle_waiters_ > 0 && from->IdleLocked();
     }
-    idle_cv_.notify_all();
+    if (idle) idle_cv_.notify_all();
     if (grew) work_cv_.notify_all();
   }
+}
+
+uint64_t Executor::room_signals() const {
+  std::lock_guard lock(mu_);
+  return room_signals_;
 }
 
 TaskQueue::~TaskQueue() {
@@ -96,9 +110,13 @@ TaskQueue::~TaskQueue() {
 void TaskQueue::Push(Task task, bool priority) {
   {
     std::unique_lock lock(executor_.mu_);
-    if (!priority) {
-      executor_.idle_cv_.wait(lock, stop_.get_token(),
-                              [&] { return objects_.size() < executor_.max_queued_; });
+    if (!priority && objects_.size() >= executor_.max_queued_) {
+      // Full: wait until the workers took it down to the low-water mark, then fill it again
+      // (hysteresis: a submitter and the workers hand over batches, not single tasks).
+      ++executor_.pushers_waiting_;
+      executor_.room_cv_.wait(lock, stop_.get_token(),
+                              [&] { return objects_.size() <= executor_.low_water_; });
+      --executor_.pushers_waiting_;
     }
     (priority ? parts_ : objects_).push_back(std::move(task));
   }
@@ -107,8 +125,9 @@ void TaskQueue::Push(Task task, bool priority) {
 
 void TaskQueue::Wait() {
   std::unique_lock lock(executor_.mu_);
-  executor_.idle_cv_.wait(lock,
-                          [&] { return parts_.empty() && objects_.empty() && running_ == 0; });
+  ++executor_.idle_waiters_;
+  executor_.idle_cv_.wait(lock, [&] { return IdleLocked(); });
+  --executor_.idle_waiters_;
 }
 
 }  // namespace ferry::transfer

@@ -71,8 +71,12 @@ class Executor {
   // Buffers for object bytes, taken from budget() (buffer_pool.h).
   BufferPool& buffers() { return buffers_; }
   int concurrency() const { return concurrency_; }
-  // New objects one queue may hold before its Push blocks.
+  // New objects one queue may hold before its Push blocks; a blocked Push resumes once the
+  // queue is down to half of it.
   size_t max_queued_objects() const { return max_queued_; }
+  // How many times a submitter blocked on a full queue was woken (tests: once per half a
+  // queue of tasks taken, not once per task).
+  uint64_t room_signals() const;
 
  private:
   friend class TaskQueue;
@@ -85,12 +89,17 @@ class Executor {
 
   const int concurrency_;
   const size_t max_queued_;
+  const size_t low_water_;  // a blocked Push resumes at this many queued objects
   ByteBudget budget_;
   BufferPool buffers_{budget_};
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable_any work_cv_;  // workers wait for tasks
-  std::condition_variable_any idle_cv_;  // submitters wait for room or for idleness
+  std::condition_variable_any room_cv_;  // submitters wait for room in a full queue
+  std::condition_variable idle_cv_;      // TaskQueue::Wait waits for its queue to be idle
+  size_t pushers_waiting_ = 0;           // GUARDED_BY(mu_): submitters in room_cv_
+  size_t idle_waiters_ = 0;              // GUARDED_BY(mu_): callers in idle_cv_
+  uint64_t room_signals_ = 0;            // GUARDED_BY(mu_)
   std::vector<TaskQueue*> queues_;       // GUARDED_BY(mu_): in the order they are served
   ConcurrencyGate gate_;                 // GUARDED_BY(mu_): how many workers may run tasks
   size_t next_ = 0;                      // GUARDED_BY(mu_): where the next turn starts
@@ -121,6 +130,9 @@ class TaskQueue {
  private:
   friend class Executor;
   explicit TaskQueue(Executor& executor) : executor_(executor) {}
+
+  // Nothing queued and nothing running. REQUIRES: executor_.mu_ held.
+  bool IdleLocked() const { return parts_.empty() && objects_.empty() && running_ == 0; }
 
   Executor& executor_;
   std::stop_source stop_;
