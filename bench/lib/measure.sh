@@ -1,10 +1,39 @@
 # Measuring and reporting for the bench scripts (sourced). The caller defines log() and WORK.
 
-# timed LOG CMD...: run CMD under /usr/bin/time, its output to LOG; sets T_WALL, T_CPU
-# (user + sys s) and T_RSS (KiB); returns CMD's exit code.
+# settle: wait until the local object-store servers (ceph-osd, radosgw) are idle, so that no
+# tool pays for work an earlier step left them (an upload still being flushed, a bucket still
+# being deleted): idle = under BENCH_SETTLE_CPU CPU seconds per second (default 0.15) over one
+# second, waiting BENCH_SETTLE_MAX seconds at most (default 60). BENCH_SETTLE=0 skips it. No
+# such server on this machine: returns at once.
+server_ticks() {
+  local pid total=0
+  for pid in $(pgrep -x ceph-osd) $(pgrep -x radosgw); do
+    # fields 14 and 15 of /proc/PID/stat: utime, stime (clock ticks); the name may hold spaces
+    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
+  done
+  echo "$total"
+}
+settle() {
+  [ "${BENCH_SETTLE:-1}" = 0 ] && return 0
+  [ -n "$(pgrep -x ceph-osd)$(pgrep -x radosgw)" ] || return 0
+  local hz max limit before after waited=0
+  hz=$(getconf CLK_TCK)
+  max=${BENCH_SETTLE_MAX:-60}
+  limit=$(awk -v c="${BENCH_SETTLE_CPU:-0.15}" -v h="$hz" 'BEGIN { printf "%d", c * h }')
+  while [ "$waited" -lt "$max" ]; do
+    before=$(server_ticks); sleep 1; after=$(server_ticks)
+    waited=$((waited + 1))
+    [ $((after - before)) -le "$limit" ] && return 0
+  done
+  log "servers still busy after ${max}s; measuring anyway"
+}
+
+# timed LOG CMD...: wait until the servers settle, run CMD under /usr/bin/time, its output to
+# LOG; sets T_WALL, T_CPU (user + sys s) and T_RSS (KiB); returns CMD's exit code.
 timed() {
   local logf=$1 tf=$WORK/time.out rc=0 user sys
   shift
+  settle
   /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" > "$logf" 2>&1 || rc=$?
   # on failure GNU time writes "Command exited with non-zero status N" first; the numbers are last
   read -r T_WALL user sys T_RSS < <(tail -n 1 "$tf")
