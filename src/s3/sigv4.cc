@@ -193,6 +193,29 @@ std::string Signature(const checksum::Sha256Digest& signing_key, std::string_vie
                                             checksum::AsBytes(string_to_sign)));
 }
 
+const checksum::Sha256Digest& CachedSigningKey(std::string_view secret_access_key,
+                                               std::string_view date, std::string_view region,
+                                               std::string_view service) {
+  // One entry per thread: a worker thread signs for one or two locations, and the key changes
+  // once a day (or when the credentials are refreshed: the secret is part of what is compared).
+  struct Entry {
+    bool valid = false;
+    std::string secret, date, region, service;
+    checksum::Sha256Digest key{};
+  };
+  thread_local Entry entry;
+  if (!entry.valid || entry.date != date || entry.region != region ||
+      entry.service != service || entry.secret != secret_access_key) {
+    entry.key = DeriveSigningKey(secret_access_key, date, region, service);
+    entry.secret.assign(secret_access_key);
+    entry.date.assign(date);
+    entry.region.assign(region);
+    entry.service.assign(service);
+    entry.valid = true;
+  }
+  return entry.key;
+}
+
 }  // namespace sigv4
 
 void SignV4(http::HttpRequest& request, std::string_view payload_sha256_hex,
@@ -212,8 +235,8 @@ void SignV4(http::HttpRequest& request, std::string_view payload_sha256_hex,
   const std::string credential_scope = sigv4::CredentialScope(date, scope.region, scope.service);
   const std::string string_to_sign =
       sigv4::BuildStringToSign(amz_date, credential_scope, canonical.text);
-  const auto key =
-      sigv4::DeriveSigningKey(credentials.secret_access_key, date, scope.region, scope.service);
+  const checksum::Sha256Digest& key =
+      sigv4::CachedSigningKey(credentials.secret_access_key, date, scope.region, scope.service);
 
   std::string authorization;
   authorization.reserve(200);

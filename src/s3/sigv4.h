@@ -53,6 +53,12 @@ std::string BuildStringToSign(std::string_view amz_date, std::string_view creden
 // Step 3. `date` is YYYYMMDD.
 checksum::Sha256Digest DeriveSigningKey(std::string_view secret_access_key, std::string_view date,
                                         std::string_view region, std::string_view service);
+// DeriveSigningKey through a cache of the last key this thread derived (four HMACs saved per
+// request); a different secret, date, region or service derives again. The reference is valid
+// until this thread's next call.
+const checksum::Sha256Digest& CachedSigningKey(std::string_view secret_access_key,
+                                               std::string_view date, std::string_view region,
+                                               std::string_view service);
 // Step 4: lower-case hex HMAC-SHA256 of the string to sign.
 std::string Signature(const checksum::Sha256Digest& signing_key, std::string_view string_to_sign);
 

@@ -195,5 +195,42 @@ TEST(SigV4S3Test, SigningKeyMatchesAwsDocumentationExample) {
   EXPECT_EQ(checksum::Hex(key), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 
+// The cached key follows every input: a refreshed secret (rotated or session credentials), the
+// next day, another region or service each derive a new key, never reuse the last one.
+TEST(SigV4S3Test, CachedSigningKeyFollowsSecretDateRegionAndService) {
+  const auto derived = [](std::string_view secret, std::string_view date, std::string_view region,
+                          std::string_view service) {
+    return checksum::Hex(sigv4::DeriveSigningKey(secret, date, region, service));
+  };
+  const auto cached = [](std::string_view secret, std::string_view date, std::string_view region,
+                         std::string_view service) {
+    return checksum::Hex(sigv4::CachedSigningKey(secret, date, region, service));
+  };
+  EXPECT_EQ(cached("old-secret", "20261122", "region-a", "s3"),
+            derived("old-secret", "20261122", "region-a", "s3"));
+  EXPECT_EQ(cached("old-secret", "20261122", "region-a", "s3"),
+            derived("old-secret", "20261122", "region-a", "s3"));
+  EXPECT_EQ(cached("new-secret", "20261122", "region-a", "s3"),
+            derived("new-secret", "20261122", "region-a", "s3"));
+  EXPECT_EQ(cached("new-secret", "20261123", "region-a", "s3"),
+            derived("new-secret", "20261123", "region-a", "s3"));
+  EXPECT_EQ(cached("new-secret", "20261123", "region-b", "s3"),
+            derived("new-secret", "20261123", "region-b", "s3"));
+  EXPECT_EQ(cached("new-secret", "20261123", "region-b", "s3express"),
+            derived("new-secret", "20261123", "region-b", "s3express"));
+  // Signing twice with rotated secrets gives two different signatures.
+  const auto sign = [](const std::string& secret) {
+    http::HttpRequest request;
+    request.method = "GET";
+    request.url = "http://127.0.0.1:7480/bucket/key";
+    const Credentials credentials{
+        .access_key_id = "AK", .secret_access_key = secret, .session_token = ""};
+    const SigningScope scope{.region = "region-a", .service = "s3", .double_encode_path = false};
+    SignV4(request, "UNSIGNED-PAYLOAD", credentials, scope, std::chrono::system_clock::time_point{});
+    return std::string(*request.headers.Find("Authorization"));
+  };
+  EXPECT_NE(sign("secret-one"), sign("secret-two"));
+}
+
 }  // namespace
 }  // namespace ferry::s3
