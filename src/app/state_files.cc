@@ -3,8 +3,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "checksum/checksum.h"
+#include "state/state_url.h"
 
 namespace ferry::app {
 
@@ -25,6 +28,16 @@ std::string AutoStatePath(std::string_view command, std::string_view source,
 }
 
 bool KeepStateFile(bool automatic, bool run_done) { return !automatic || !run_done; }
+
+Status CheckStateExists(const std::string& url) {
+  auto parsed = state::ParseStateUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->type != state::StoreType::kSqlite) return Status::Ok();
+  std::error_code ec;
+  if (std::filesystem::exists(parsed->target, ec)) return Status::Ok();
+  return Status::InvalidArgument("no state store at " + parsed->target +
+                                 " (no such file; runs are recorded by ferry cp|sync --state)");
+}
 
 void RemoveStateFile(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace ferry::app {
 
 // The folder of automatic state files: $FERRY_STATE_DIR, else $XDG_STATE_HOME/ferry, else
@@ -24,6 +26,13 @@ std::string AutoStatePath(std::string_view command, std::string_view source,
 // Whether a run's state file stays after the command: always when the user named it, and an
 // automatic one until its run is done.
 bool KeepStateFile(bool automatic, bool run_done);
+
+// For commands that only read or act on existing runs (`ferry jobs`, `ferry replicate
+// status`): kInvalidArgument "no state store at PATH" when `url` names a SQLite file that does
+// not exist, so that a mistyped path is reported instead of opening (creating) an empty store
+// that shows no runs. PostgreSQL URLs are not checked here (opening them reports a missing
+// database).
+Status CheckStateExists(const std::string& url);
 
 // Removes a SQLite state file and its -wal and -shm files (missing ones are fine).
 void RemoveStateFile(const std::string& path);

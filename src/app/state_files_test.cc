@@ -42,3 +42,24 @@ TEST(StateFilesTest, OnlyADoneAutomaticRunsFileGoes) {
 
 }  // namespace
 }  // namespace ferry::app
+
+namespace ferry::app {
+namespace {
+
+// `ferry jobs list --state typo.db` reports the missing file instead of creating an empty store.
+TEST(StateFilesTest, AMissingSqliteStateIsReportedAndAPresentOneOrAUrlPasses) {
+  const std::string dir = ::testing::TempDir() + "/ferry-state-exists-test";
+  std::filesystem::create_directories(dir);
+  const std::string missing = dir + "/no-such.db";
+  std::filesystem::remove(missing);
+  Status s = CheckStateExists(missing);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("no state store at " + missing), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  std::ofstream(dir + "/present.db") << "";
+  EXPECT_TRUE(CheckStateExists(dir + "/present.db").ok());
+  EXPECT_TRUE(CheckStateExists("postgresql://u@127.0.0.1:1/db").ok());
+}
+
+}  // namespace
+}  // namespace ferry::app

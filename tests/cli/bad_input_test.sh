@@ -25,6 +25,9 @@ check "bad listers" expect_error 2 "--listers: must be between 1 and 256" \
 check "bad scan chunk" expect_error 2 "--scan-chunk: must be at least 1" \
   ferry worker --state "$WORK/w.db" --scan-chunk 0
 check "no state file for a refused worker" test ! -e "$WORK/w.db"
+check "jobs list of a mistyped state file: one line, exit 2" \
+  expect_error 2 "no state store at $WORK/typo.db" ferry jobs list --state "$WORK/typo.db"
+check "  and no empty store was created there" test ! -e "$WORK/typo.db"
 check "nothing was written by the failed runs" \
   bash -c "[ -z \"\$('$FERRY_BIN' --config '$CONF' ls 'ra:$A')\" ]"
 check "unknown option" expect_error 2 "error" ferry cp "$WORK/src" "ra:$A" --frobnicate

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
+#include "app/state_files.h"
 #include "app/views.h"
 #include "cli/commands.h"
 #include "cli/commands/metrics.h"
@@ -63,6 +64,7 @@ Status CheckRun(jobs::JobStore& store, const JobsArgs& a) {
 }
 
 int RunList(const JobsArgs& a) {
+  if (Status s = app::CheckStateExists(a.state); !s.ok()) return ReportError(s);
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
   auto views = app::ListRunViews(**store, a.limit, jobs::KindRegistry::Builtin(),
@@ -78,6 +80,7 @@ int RunList(const JobsArgs& a) {
 }
 
 int RunShow(const JobsArgs& a) {
+  if (Status s = app::CheckStateExists(a.state); !s.ok()) return ReportError(s);
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
   if (Status s = CheckRun(**store, a); !s.ok()) return ReportError(s);
@@ -88,6 +91,7 @@ int RunShow(const JobsArgs& a) {
 }
 
 int RunDlq(const JobsArgs& a) {
+  if (Status s = app::CheckStateExists(a.state); !s.ok()) return ReportError(s);
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
   if (Status s = CheckRun(**store, a); !s.ok()) return ReportError(s);
@@ -98,6 +102,7 @@ int RunDlq(const JobsArgs& a) {
 }
 
 int RunRedrive(const JobsArgs& a) {
+  if (Status s = app::CheckStateExists(a.state); !s.ok()) return ReportError(s);
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
   if (Status s = CheckRun(**store, a); !s.ok()) return ReportError(s);
@@ -108,6 +113,7 @@ int RunRedrive(const JobsArgs& a) {
 }
 
 int RunPurge(const JobsArgs& a) {
+  if (Status s = app::CheckStateExists(a.state); !s.ok()) return ReportError(s);
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
   auto n = (*store)->Purge(a.dead_too);
