@@ -266,6 +266,25 @@ printf 'objects: %s in rb:%s (as in ra:%s: %s); left on staging: %s\n' "$n_z" "$
 show aws_b s3api head-object --bucket "$Z_BUCKET" --key meta/report.json \
   --query '{ContentType: ContentType, CacheControl: CacheControl, Metadata: Metadata}'
 
+# ------------------------------------------------------------------ 8. cache warm
+title "8. ferry cache warm: fill a cache bucket in region B for a day, twice"
+C_BUCKET=${DEMO_CACHE_BUCKET:-demo-cache}
+CACHE_STATE=$DEMO_DIR/cache.db
+drop_bucket b "$C_BUCKET"
+make_bucket b "$C_BUCKET"
+rm -f "$CACHE_STATE"
+WARM=("${FERRY[@]}" cache warm "ra:$SRC_BUCKET" --prefix data/ --prefix docs/ --cache "rb:$C_BUCKET"
+      --ttl 24h --state "$CACHE_STATE")
+show "${WARM[@]}"
+log "the same request again: everything under both prefixes is cached and unchanged (renewed, no copy)"
+printf '$ %s --json\n' "${WARM[*]}"
+warm2=$("${WARM[@]}" --json)
+cache_copied=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("copied"))' "$warm2")
+printf 'second warm: %s copied\n' "$cache_copied"
+show "${FERRY[@]}" cache expire --cache "rb:$C_BUCKET" --state "$CACHE_STATE"
+n_cached=$(count_objects b "$C_BUCKET")
+n_cache_src=$(find "$SRC/data" "$SRC/docs" -type f | wc -l)
+
 title "done"
 status=0
 if [ "$rep_versions $rep_markers" != "4 1" ]; then
@@ -278,6 +297,10 @@ if [ "$n_src" != "$n_dst" ]; then
 fi
 if [ "$n_src" != "$n_z" ] || [ "$n_staged" != 0 ]; then
   log "ERROR: the compressed sync left $n_z objects (not $n_src) and $n_staged on staging"
+  status=1
+fi
+if [ "$n_cached" != "$n_cache_src" ] || [ "$cache_copied" != 0 ]; then
+  log "ERROR: the cache holds $n_cached objects (not $n_cache_src) or the second warm copied $cache_copied"
   status=1
 fi
 # the third sync had nothing to do (the JSON is ferry's, printed with one key per line)
