@@ -145,8 +145,10 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
                  f.status.message().c_str());
   }
   std::vector<transport::CatalogArchive> archives;
-  if (auto catalog = transport::CatalogStore::Open(*(*store)->session()); catalog.ok()) {
-    if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;
+  if (state::SqlSession* session = (*store)->session(); session != nullptr) {
+    if (auto catalog = transport::CatalogStore::Open(*session); catalog.ok()) {
+      if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;
+    }
   }
   PrintSummary(a, *loc, stats, r->run, done, r->seconds, archives);
   if (ctx.stop.stop_requested()) {
