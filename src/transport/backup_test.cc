@@ -56,7 +56,8 @@ TEST(NeedsBackupTest, ComparesSizeEtagAndTimes) {
   EXPECT_EQ(NeedsBackup(Listed(10, "ffff" + md5.substr(4), 4'000), &old).reason, "etag differs");
   // Same bytes, rewritten (metadata or tags changed by a copy onto itself) after the backup.
   EXPECT_EQ(NeedsBackup(Listed(10, md5, 5'001), &old).reason, "modified since backup");
-  const BackupVerdict same = NeedsBackup(Listed(10, "0123456789ABCDEF0123456789ABCDEF", 5'000), &old);
+  const BackupVerdict same =
+      NeedsBackup(Listed(10, "0123456789ABCDEF0123456789ABCDEF", 5'000), &old);
   EXPECT_FALSE(same.pack);
   EXPECT_EQ(same.reason, "unchanged");
   // Local files: no ETag; the modification time in whole seconds decides.
@@ -97,7 +98,8 @@ class BackupTest : public ::testing::Test {
 
   // Writes `n` objects of `size` bytes (plus `large`, if given, of that size) with metadata to
   // src_, packs them into archive `key` of backup_ (small entries share 64 KiB frames, large
-  // ones span 1 MiB frames) and records it in the catalog; returns the archive's size.
+  // ones span 1 MiB frames) and records it in the catalog, backed up at `backed_up_ms` (-1:
+  // now); returns the archive's size.
   uint64_t Backup(const std::string& key, int n, size_t size, size_t large, int seed,
                   int64_t backed_up_ms) {
     std::vector<ObjectInfo> listed;
@@ -132,6 +134,9 @@ class BackupTest : public ::testing::Test {
     storage::WriteSpec spec;
     spec.size = sink.bytes.size();
     EXPECT_TRUE(backup_.Put(key, checksum::AsBytes(sink.bytes), spec, {}).ok());
+    if (backed_up_ms < 0) {
+      backed_up_ms = Clock::now().time_since_epoch() / std::chrono::milliseconds(1);
+    }
     auto row = RecordBackupArchive(*catalog_, backup_, kLoc, key, sink.bytes.size(),
                                    backed_up_ms, {});
     EXPECT_TRUE(row.ok()) << row.status().message();
@@ -185,7 +190,7 @@ TEST_F(BackupTest, RecordsEveryEntryWithWhereItsFramesAre) {
 }
 
 TEST_F(BackupTest, ChangedObjectsYieldsOnlyWhatTheCatalogLacks) {
-  Backup("1.fza", 450, 100, 0, 7, Clock::now().time_since_epoch() / std::chrono::milliseconds(1));
+  Backup("1.fza", 450, 100, 0, 7, -1);  // backed up now, after the objects were written
   std::vector<ObjectInfo> listing;
   auto cursor = src_.List("");
   for (;;) {

@@ -123,7 +123,8 @@ class ArchiveRestore {
       archive::EntryStream stream(sub, source);
       for (size_t i = 0; i < sub.entries.size(); ++i) {
         if (stop_.stop_requested()) return Status::Cancelled("restore interrupted");
-        FERRY_RETURN_IF_ERROR(Write(stream, i, sub.entries[i]).WithContext(sub.entries[i].header.key));
+        const archive::Entry& e = sub.entries[i];
+        FERRY_RETURN_IF_ERROR(Write(stream, i, e).WithContext(e.header.key));
       }
     }
     return Status::Ok();

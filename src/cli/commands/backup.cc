@@ -172,7 +172,8 @@ void RegisterBackup(CLI::App& app, Context& ctx) {
       "changed since the last backup is packed (restore with `ferry restore`)");
   cmd->add_option("SRC", args->src, "s3://bucket/prefix, NAME:bucket/prefix or a folder")
       ->required();
-  cmd->add_option("BACKUP_LOC", args->location, "where the archives are kept (REMOTE:bucket/prefix)")
+  cmd->add_option("BACKUP_LOC", args->location,
+                  "where the archives are kept (REMOTE:bucket/prefix)")
       ->required();
   cmd->add_option("--state", args->state,
                   "state store holding the run and the catalog (SQLite path or postgres://...; "

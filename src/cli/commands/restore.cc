@@ -121,7 +121,8 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
                "restore: %" PRIu64 " objects written (%s), %" PRIu64 " overwritten, %" PRIu64
                " identical (left), %" PRIu64 " kept (differ); read %s of %s in %" PRIu64
                " archives by %" PRIu64 " ranged GETs, in %.2f s\n",
-               r.objects_written, transfer::HumanBytes(static_cast<double>(r.bytes_written)).c_str(),
+               r.objects_written,
+               transfer::HumanBytes(static_cast<double>(r.bytes_written)).c_str(),
                r.overwritten, r.identical, r.kept,
                transfer::HumanBytes(static_cast<double>(r.bytes_read)).c_str(),
                transfer::HumanBytes(static_cast<double>(r.archive_bytes)).c_str(),

@@ -50,7 +50,9 @@ class BackupKindsTest : public ::testing::Test {
     ctx_.staging = std::make_unique<storage::MemoryBackend>();
     ctx_.archives = std::move(transport::TransportStore::Open(*store_->session())).value();
     ctx_.catalog = std::move(transport::CatalogStore::Open(*store_->session())).value();
-    for (int i = 0; i < 20; ++i) Write("k/" + std::to_string(100 + i), "first " + std::to_string(i));
+    for (int i = 0; i < 20; ++i) {
+      Write("k/" + std::to_string(100 + i), "first " + std::to_string(i));
+    }
   }
   void TearDown() override {
     ctx_.archives.reset();
