@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# ferry backup / restore / catalog end to end (docs/design/backup.md): 190 objects of
-# region A (tiny ones sharing frames, two above 16 MiB spanning frames, hostile keys, metadata
-# and tags) backed up into archives kept on a bucket of region B; a second backup after three
-# changes packs only those three; one object restored reading only its frames (ferry's counts
-# of ranged reads and bytes, and the S3 GETs in its metrics), byte- and metadata-identical; a
-# prefix restored to a folder; an older point in time; a target that differs kept unless
-# --force; the catalog exported as CSV and JSON lines; rebuilt from the manifests after the
-# state file is gone, then restored from again; bad input: one line, non-zero exit.
+# ferry backup / restore / catalog end to end (docs/design/backup.md): 189 objects of region A
+# (tiny ones sharing frames, 1-2.5 MiB ones, a 17 MiB one spanning frames, hostile keys,
+# metadata and tags) backed up into archives kept on a bucket of region B; a second backup after
+# three changes packs only those three; one object restored reading only its frames (ferry's
+# counts of ranged reads and bytes, and the S3 GETs in its metrics), byte- and
+# metadata-identical; a prefix restored to a folder; an older point in time; a target that
+# differs kept unless --force; the catalog exported as CSV and JSON lines; rebuilt from the
+# manifests after the state file is gone, then restored from again; bad input: one line,
+# non-zero exit. BK_TIMES=1 prints the time of each check.
 source "$(dirname "$0")/testlib.bash"
 export WORK FERRY_BIN RA_KEY RA_SECRET RB_KEY RB_SECRET CONF_BASE=$CONF
 python3 - <<'PY'
@@ -31,7 +32,12 @@ S3 = {"ra": client(os.environ["FERRY_TEST_S3_ENDPOINT"], os.environ["RA_KEY"],
                    os.environ["RB_SECRET"], os.environ.get("FERRY_TEST_S3_REGION_B", "region-b"))}
 
 
+T0 = time.time()
+
+
 def check(what, ok, detail=""):
+    if os.environ.get("BK_TIMES"):
+        print("[%5.1fs] " % (time.time() - T0), end="")
     print(("ok   - " if ok else "FAIL - ") + what + ("" if ok or detail == "" else ": " + str(detail)))
     if not ok:
         FAILS.append(what)
@@ -131,8 +137,7 @@ try:
         put("mix/%03d.json" % i, text(100 + rng.randrange(2900), 1000 + i), i)
     for i in range(8):  # above 1 MiB: frames of their own, beside the tiny ones' shared frame
         put("mid/%02d.csv" % i, os.urandom(1200000 + i * 150000) + text(200000, 2000 + i), i)
-    put("big/a.csv", text(17 << 20, 3), 1)      # spans two 16 MiB frames
-    put("big/b.bin", os.urandom(18 << 20), 2)   # incompressible: stored raw, two frames
+    put("big/a.csv", text(17 << 20, 3), 1)  # spans two 16 MiB frames
     N = len(bodies)
 
     # First backup: everything packed, every archive recorded.
@@ -185,7 +190,7 @@ try:
           p.returncode == 0 and S3["rb"].get_object(Bucket=D, Key="big/a.csv")["Body"].read() ==
           bodies["big/a.csv"], p.stderr)
     bad = []
-    for key in HOSTILE[1:]:
+    for key in ("k" * 1024, "ünïcödé/файл.json", "quote'\"<&>", "dir/", "empty"):
         p = ferry("restore", LOC, key, "--to", "rb:" + D, "--state", ST)
         if p.returncode != 0 or described("ra", A, key) != described("rb", D, key):
             bad.append((key[:40], p.returncode, p.stderr.strip()[:200]))
