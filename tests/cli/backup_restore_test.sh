@@ -265,6 +265,26 @@ try:
           p.returncode == 0 and js(p).get("objects_packed") == 0 and js(p).get("unchanged") == N,
           p.stdout or p.stderr)
 
+    # A local folder, without --state: the catalog in the backup location's own state file,
+    # kept; unchanged files (same mtime) are not packed again.
+    folder = os.path.join(WORK, "local")
+    os.makedirs(os.path.join(folder, "sub"))
+    for name in ("a.txt", "sub/b.txt", "sub/c d.txt"):
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(text(5000, len(name)))
+    auto = "rb:%s/auto" % BK
+    p = ferry("backup", folder, auto, "--json")
+    p2 = ferry("backup", folder, auto, "--json")
+    state_files = os.listdir(os.environ["FERRY_STATE_DIR"])
+    check("a folder backed up without --state: its state file kept, a second backup packs nothing",
+          p.returncode == 0 and js(p).get("objects_packed") == 3 and p2.returncode == 0 and
+          js(p2).get("objects_packed") == 0 and js(p2).get("unchanged") == 3 and
+          len(state_files) == 1, (p.stderr, p2.stdout, state_files))
+    p = ferry("restore", auto, "sub/c d.txt", "--to", os.path.join(WORK, "back"))
+    check("  restore without --state finds that catalog",
+          p.returncode == 0 and open(os.path.join(WORK, "back", "sub", "c d.txt"), "rb").read() ==
+          open(os.path.join(folder, "sub", "c d.txt"), "rb").read(), p.stderr)
+
     # Bad input: one line, non-zero.
     p = ferry("restore", LOC, "no/such/key", "--to", "rb:" + D, "--state", ST)
     check("unknown key: one line, exit 1", one_line(p, "no backup of no/such/key in", 1), p.stderr)
