@@ -182,8 +182,10 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   if (o.max_attempts != d.max_attempts) flag("--max-attempts", std::to_string(o.max_attempts));
   if (o.transport.enabled()) {
     const jobs::TransportOptions dt;
-    flag("--compress");
-    flag("--staging", o.transport.staging);
+    if (!o.transport.backup) {  // `ferry backup SRC LOC`: the location is the staging
+      flag("--compress");
+      flag("--staging", o.transport.staging);
+    }
     if (o.transport.level != dt.level) flag("--compress-level", std::to_string(o.transport.level));
     if (o.transport.batch_bytes != dt.batch_bytes) {
       flag("--archive-size", SizeText(o.transport.batch_bytes));

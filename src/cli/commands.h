@@ -40,6 +40,9 @@ void RegisterArchive(CLI::App& app, Context& ctx); // archive pack/ls/cat (comma
 void RegisterReplicate(CLI::App& app, Context& ctx);  // replicate (commands/replicate.cc)
 void RegisterUnpack(CLI::App& app, Context& ctx);  // unpack (commands/unpack.cc)
 void RegisterEstimate(CLI::App& app, Context& ctx);  // estimate (commands/estimate.cc)
+void RegisterBackup(CLI::App& app, Context& ctx);    // backup (commands/backup.cc)
+void RegisterRestore(CLI::App& app, Context& ctx);   // restore (commands/restore.cc)
+void RegisterCatalog(CLI::App& app, Context& ctx);   // catalog ls|export|rebuild (catalog.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterReplicate(app, ctx);
   ferry::cli::RegisterUnpack(app, ctx);
   ferry::cli::RegisterEstimate(app, ctx);
+  ferry::cli::RegisterBackup(app, ctx);
+  ferry::cli::RegisterRestore(app, ctx);
+  ferry::cli::RegisterCatalog(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

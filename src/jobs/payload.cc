@@ -85,6 +85,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
                       {"batch_bytes", o.transport.batch_bytes},
                       {"batch_objects", o.transport.batch_objects}};
     if (!o.transport.unpack_jobs) j["transport"]["unpack_jobs"] = false;
+    if (o.transport.backup) j["transport"]["backup"] = true;
   }
   return Dump(j);
 }
@@ -119,6 +120,7 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
       o.transport.batch_bytes = t.at("batch_bytes").get<uint64_t>();
       o.transport.batch_objects = t.at("batch_objects").get<uint64_t>();
       if (t.contains("unpack_jobs")) o.transport.unpack_jobs = t["unpack_jobs"].get<bool>();
+      if (t.contains("backup")) o.transport.backup = t["backup"].get<bool>();
     }
     return o;
   });

@@ -14,7 +14,7 @@
 //   unpack:       {"archive":key, "objects":n, "bytes":n}   a staged archive (compressed runs)
 // Run options of a compressed run (--compress) add
 //   "transport":{"staging":location, "region":name, "level":n, "batch_bytes":n,
-//                "batch_objects":n[, "unpack_jobs":false]}
+//                "batch_objects":n[, "unpack_jobs":false][, "backup":true]}
 // A key is a JSON string when it is UTF-8 (S3 keys always are) and {"hex":"..."} otherwise (a
 // local file name is bytes), so that every key round-trips exactly.
 // Pure; thread-safe.
@@ -40,6 +40,10 @@ struct TransportOptions {
   // false: packs enqueue no unpack jobs; the destination side finds the archives by listing
   // the staging prefix (`ferry unpack`), where no state store is shared.
   bool unpack_jobs = true;
+  // Backup mode (`ferry backup`, docs/design/backup.md): the archives are kept at the staging
+  // location (the backup location), never unpacked; each is recorded with its entries in the
+  // backup catalog (transport/catalog.h), and a scan packs only what the catalog lacks.
+  bool backup = false;
   bool enabled() const { return !staging.empty(); }
   bool operator==(const TransportOptions&) const = default;
 };

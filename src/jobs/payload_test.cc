@@ -85,6 +85,22 @@ TEST(PayloadTest, RunOptionsKeepTheCommandAndOldRunsDecode) {
   EXPECT_TRUE(old->delete_extra);
 }
 
+TEST(PayloadTest, TransportOptionsRoundTripAndBackupIsWrittenOnlyWhenSet) {
+  RunOptions o;
+  o.command = "backup";
+  o.transport.staging = "rb:backups/data/";
+  o.transport.level = 5;
+  o.transport.unpack_jobs = false;
+  o.transport.backup = true;
+  auto back = DecodeRunOptions(EncodeRunOptions(o));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->transport, o.transport);
+  o.transport.backup = false;
+  const std::string plain = EncodeRunOptions(o);
+  EXPECT_EQ(plain.find("backup\":"), std::string::npos) << plain;  // runs stored before it
+  EXPECT_FALSE(DecodeRunOptions(plain)->transport.backup);
+}
+
 TEST(PayloadTest, MalformedPayloadsAreOneError) {
   for (const char* text : {"", "{", R"({"start_after":5})", R"({"start_after":{"hex":"zz"}})",
                            R"({"start_after":{"hex":"abc"}})",

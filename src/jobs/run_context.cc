@@ -32,6 +32,9 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
     if (ctx->options.transport.level == 0) {
       FERRY_ASSIGN_OR_RETURN(ctx->levels, transport::LevelStore::Open(*store.session()));
     }
+    if (ctx->options.transport.backup) {
+      FERRY_ASSIGN_OR_RETURN(ctx->catalog, transport::CatalogStore::Open(*store.session()));
+    }
   }
   FERRY_CHECK(options.executor != nullptr);  // set by the Worker
   transfer::TransferOptions t;

@@ -24,6 +24,7 @@
 #include "storage/sorted_listing.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
+#include "transport/backup.h"
 #include "transport/batch.h"
 #include "obs/log.h"
 
@@ -81,6 +82,14 @@ class BoundedSource : public storage::ListingCursor {
   bool ended_ = false;
   bool cut_ = false;
   std::string boundary_;
+};
+
+// A listing without keys (a backup's destination side).
+class NoKeys : public storage::ListingCursor {
+ public:
+  Result<const storage::ObjectInfo*> Next() override {
+    return static_cast<const storage::ObjectInfo*>(nullptr);
+  }
 };
 
 // The destination listing of the same chunk: the range's keys, until Stop().
@@ -282,8 +291,14 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
   in_range.keep = [&range](const storage::ObjectInfo& o) { return range.BeforeEnd(o.key); };
   FERRY_ASSIGN_OR_RETURN(auto src, storage::ListSorted(*ctx.src, prefix, range.start_after,
                                                        in_range));
-  FERRY_ASSIGN_OR_RETURN(auto dst_list, storage::ListSorted(*ctx.dst, prefix, range.start_after,
-                                                            in_range));
+  // A backup compares the source with its catalog, not with the archives at its destination
+  // (transport/backup.h): the destination side of its merge is empty.
+  const bool backup = ctx.options.transport.backup && ctx.catalog != nullptr;
+  std::unique_ptr<storage::ListingCursor> dst_list = std::make_unique<NoKeys>();
+  if (!backup) {
+    FERRY_ASSIGN_OR_RETURN(dst_list,
+                           storage::ListSorted(*ctx.dst, prefix, range.start_after, in_range));
+  }
   // The destination is listed on its own thread while the source is (transfer/prefetch_cursor.h),
   // at most one page ahead of the merge and never past the job's range (whose end only moves
   // down). The source is not: its chunk must end without reading ahead.
@@ -323,7 +338,16 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
     return Status::Ok();
   };
   ChunkVisitor visitor(planner, range, bounded_src, bounded_dst, visited);
-  FERRY_RETURN_IF_ERROR(plan::MergeListings(bounded_src, bounded_dst, visitor));
+  if (backup) {
+    // Only what changed since the catalog's latest entry of its key is planned (and packed).
+    transport::ChangedObjects changed(bounded_src, *ctx.catalog, ctx.options.transport.staging);
+    Status merged = plan::MergeListings(changed, bounded_dst, visitor);
+    stats.objects_listed += changed.unchanged();
+    stats.objects_skipped += changed.unchanged();
+    FERRY_RETURN_IF_ERROR(merged);
+  } else {
+    FERRY_RETURN_IF_ERROR(plan::MergeListings(bounded_src, bounded_dst, visitor));
+  }
   // The destination listing stopped at the chunk's end: a copy held there may still have
   // destination keys under "key/" in the next chunk or range, which that chunk deletes when
   // the source has none there (a probe of each side per such copy). When the source has keys

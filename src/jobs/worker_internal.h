@@ -16,6 +16,7 @@
 #include "plan/filter.h"
 #include "transfer/engine.h"
 #include "transfer/journal.h"
+#include "transport/catalog.h"
 #include "transport/level_store.h"
 #include "transport/store.h"
 
@@ -35,6 +36,9 @@ struct RunContext {
   std::unique_ptr<transport::TransportStore> archives;
   // Without an explicit level: the adaptive level's history (in the same database).
   std::unique_ptr<transport::LevelStore> levels;
+  // Backups (options.transport.backup): the catalog (in the same database), which the scan
+  // compares the source with and the pack jobs record their archives in.
+  std::unique_ptr<transport::CatalogStore> catalog;
   // How this worker opens locations (kinds that reach more than the two sides use it); set by
   // the Worker, valid while it lives.
   BackendOpener opener;

@@ -69,21 +69,26 @@ Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::s
   return info->size == e.header.size && info->crc32c() == e.crc32c;
 }
 
-// A large entry: a chunked write committed only after the stream's checks passed.
-Status WriteLarge(archive::EntryStream& stream, size_t index, const archive::Entry& e,
-                  storage::Backend& dst, const UnpackOptions& options, std::stop_token stop) {
+}  // namespace
+
+Status WriteLargeEntry(const archive::Entry& e, const EntryReader& read, storage::Backend& dst,
+                       const UnpackOptions& options, std::stop_token stop) {
   const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
   FERRY_ASSIGN_OR_RETURN(auto writer,
                          dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
   ChunkSink sink(*writer, options.part_size, stop);
-  Status s = stream.Read(index, sink);
+  Status s = read(sink);
   if (s.ok()) s = sink.Finish();
   if (s.ok()) s = writer->Commit(stop).status();
   if (!s.ok()) (void)writer->Abort();
   return s;
 }
 
-}  // namespace
+Status PutEntry(const archive::Entry& e, std::span<const std::byte> bytes, storage::Backend& dst,
+                const UnpackOptions& options, std::stop_token stop) {
+  const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
+  return dst.Put(e.header.key, bytes, spec, stop).status();
+}
 
 Result<std::optional<uint64_t>> StoreUnpackJournal::Load() {
   FERRY_ASSIGN_OR_RETURN(auto row, store_.Get(row_.staging, row_.archive, row_.destination));
@@ -238,9 +243,7 @@ class Writers {
         return Status::Ok();
       }
     }
-    const storage::WriteSpec spec = SpecOf(*t.entry, dst_.features(), options_.storage_class);
-    FERRY_RETURN_IF_ERROR(dst_.Put(t.entry->header.key, checksum::AsBytes(t.bytes), spec, stop_)
-                              .status());
+    FERRY_RETURN_IF_ERROR(PutEntry(*t.entry, checksum::AsBytes(t.bytes), dst_, options_, stop_));
     ++written;
     bytes_written += t.bytes.size();
     return Status::Ok();
@@ -321,7 +324,10 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       if (there) {
         ++writers.already_present;
       } else {
-        failed = WriteLarge(stream, i, e, dst, options, stop).WithContext(e.header.key);
+        failed = WriteLargeEntry(
+                     e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst,
+                     options, stop)
+                     .WithContext(e.header.key);
         if (!failed.ok()) break;
         ++writers.written;
         writers.bytes_written += e.header.size;

@@ -29,11 +29,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 
 #include "archive/format.h"
+#include "archive/io.h"
 #include "base/status.h"
 #include "storage/backend.h"
 #include "transport/store.h"
@@ -95,5 +98,18 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
 // The WriteSpec an entry is written with (ferry's CRC32C and mtime added).
 storage::WriteSpec SpecOf(const archive::Entry& entry, const storage::Features& dst,
                           const std::string& storage_class_override);
+
+// The write path of one entry, shared by UnpackArchive and restore (restore.h); both write the
+// entry's key with SpecOf's metadata (options.storage_class overriding the entry's).
+//  - PutEntry: bytes already decoded and checked, written with one PUT.
+//  - WriteLargeEntry: `read` writes the entry's bytes to the sink it is given and checks them
+//    (an EntryStream's Read); they go to a chunked write in parts of options.part_size that is
+//    committed only when `read` returned OK, and aborted otherwise: nothing unchecked becomes
+//    visible. Needs dst.features().chunked_write.
+using EntryReader = std::function<Status(archive::ByteSink&)>;
+Status PutEntry(const archive::Entry& entry, std::span<const std::byte> bytes,
+                storage::Backend& dst, const UnpackOptions& options, std::stop_token stop);
+Status WriteLargeEntry(const archive::Entry& entry, const EntryReader& read,
+                       storage::Backend& dst, const UnpackOptions& options, std::stop_token stop);
 
 }  // namespace ferry::transport

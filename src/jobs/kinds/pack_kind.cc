@@ -5,7 +5,10 @@
 // archive was complete) writes the same archive again rather than a second one; nothing is
 // unpacked before the job is done. Without an explicit level (0), the batch is packed at the
 // level the adaptive level's bandit picks for its content class, and what it measured is fed
-// back (transport/level_advisor.h).
+// back (transport/level_advisor.h). In a backup (TransportOptions::backup) the archive stays
+// where it is written and is recorded with its entries in the backup catalog instead; no unpack
+// job follows.
+#include <chrono>
 #include <cstdio>
 
 #include "archive/backend_io.h"
@@ -13,6 +16,7 @@
 #include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
+#include "transport/backup.h"
 #include "transport/cost.h"
 #include "transport/level_advisor.h"
 #include "transport/level_cpu.h"
@@ -78,6 +82,13 @@ class PackHandler : public JobHandler {
       o.writer.level = adaptive ? adaptive->level() : transport::kStartLevel;
     }
     if (!t.region.empty()) o.destinations = {t.region};
+    if (t.backup && j.attempts > 1) {
+      // An attempt that died after recording its archive in the catalog: the archive is there,
+      // complete, and rows point into it. Packing again would overwrite it under those rows.
+      auto recorded = run.catalog->HasArchive(t.staging, key);
+      if (!recorded.ok()) return Failed(ctx, recorded.status());
+      if (*recorded) return JobResult{};
+    }
     if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
     auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel);
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
@@ -88,14 +99,18 @@ class PackHandler : public JobHandler {
     if (s.ok()) s = (*sink)->Close();
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
-    s = run.archives->Staged(transport::ArchiveRow{.staging = t.staging,
-                                                   .archive = key,
-                                                   .destination = run.run.spec.destination,
-                                                   .state = transport::ArchiveState::kStaged,
-                                                   .entries = w.entries,
-                                                   .written = 0,
-                                                   .archive_bytes = w.archive_bytes,
-                                                   .updated_ns = 0});
+    // A backup keeps the archive and records it with its entries in the catalog, in one
+    // transaction (transport/backup.h); a transfer stages it for its unpack job.
+    s = t.backup ? RecordBackup(ctx, key, w.archive_bytes)
+                 : run.archives->Staged(
+                       transport::ArchiveRow{.staging = t.staging,
+                                             .archive = key,
+                                             .destination = run.run.spec.destination,
+                                             .state = transport::ArchiveState::kStaged,
+                                             .entries = w.entries,
+                                             .written = 0,
+                                             .archive_bytes = w.archive_bytes,
+                                             .updated_ns = 0});
     if (!s.ok()) return Failed(ctx, s);
     if (adaptive) FinishAdaptive(ctx, *adaptive, w);
     ctx.stats.archives_staged += 1;
@@ -153,6 +168,18 @@ class PackHandler : public JobHandler {
       obs::Log(obs::Level::kInfo, "adaptive level",
                {{"class", a.content_class()}, {"level", a.level()}, {"best", a.choice().best}});
     }
+  }
+
+  // The archive `key` (complete on the backup location) and its entries, in the catalog.
+  static Status RecordBackup(JobContext& ctx, const std::string& key, uint64_t archive_bytes) {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    const std::string& location = ctx.run.options.transport.staging;
+    return transport::RecordBackupArchive(*ctx.run.catalog, *ctx.run.staging, location, key,
+                                          archive_bytes, now_ms, ctx.cancel)
+        .status()
+        .WithContext("recording " + key + " in the catalog");
   }
 
   static JobResult Failed(JobContext& ctx, const Status& s) {

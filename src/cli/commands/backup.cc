@@ -1,0 +1,198 @@
+// ferry backup SRC BACKUP_LOC: a compressed backup (docs/design/backup.md). A durable run of
+// the usual scan and pack jobs whose archives stay at BACKUP_LOC (TransportOptions::backup):
+// no unpack jobs; every archive is recorded with its entries in the catalog of the state
+// store, and a scan packs only the objects that changed since the catalog's latest entry of
+// their key. The catalog lives in --state, or in an automatic file per backup location that
+// is kept (restores read it).
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "app/durable.h"
+#include "app/views.h"
+#include "app/wiring.h"
+#include "cli/commands.h"
+#include "cli/commands/backup_internal.h"
+#include "cli/commands/metrics.h"
+#include "plan/filter.h"
+#include "state/state_url.h"
+#include "storage/key.h"
+#include "transfer/progress.h"
+
+namespace ferry::cli {
+namespace {
+
+struct BackupArgs {
+  std::string src;
+  std::string location;
+  std::string state;
+  int compress_level = 0;     // 0 = adaptive per content class
+  std::string archive_size;   // raw bytes per archive ("" = 64MiB)
+  int concurrency = 0;
+  int max_attempts = 5;
+  bool restart = false;
+  bool json = false;
+  ListingArgs listing;
+};
+
+Status Validate(const BackupArgs& a, jobs::RunOptions& options) {
+  if (a.compress_level < 0 || a.compress_level > 19) {
+    return Status::InvalidArgument("--compress-level: 1..19 (0 = adaptive)");
+  }
+  options.transport.level = a.compress_level;
+  if (!a.archive_size.empty()) {
+    auto v = plan::ParseSize(a.archive_size);
+    if (!v.ok()) return v.status().WithContext("--archive-size");
+    if (*v < (1u << 20) || *v > (4ull << 30)) {
+      return Status::InvalidArgument("--archive-size: 1MiB..4GiB");
+    }
+    options.transport.batch_bytes = *v;
+  }
+  if (a.max_attempts < 1) return Status::InvalidArgument("--max-attempts: at least 1");
+  options.max_attempts = a.max_attempts;
+  return Status::Ok();
+}
+
+void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer::Stats& s,
+                  int64_t run, bool done, double seconds,
+                  const std::vector<transport::CatalogArchive>& archives) {
+  uint64_t entries = 0, stored = 0;
+  for (const auto& c : archives) {
+    entries += c.entries;
+    stored += c.archive_bytes;
+  }
+  const uint64_t in = s.transport_bytes_in, wire = s.transport_bytes_wire;
+  const double ratio = wire > 0 ? static_cast<double>(in) / static_cast<double>(wire) : 0;
+  if (a.json) {
+    const nlohmann::json j = {{"source", a.src},
+                              {"backup", loc.text},
+                              {"run", run},
+                              {"objects_listed", s.objects_listed.load()},
+                              {"objects_packed", s.entries_packed.load()},
+                              {"unchanged", s.objects_skipped.load()},
+                              {"archives", s.archives_staged.load()},
+                              {"bytes_in", in},
+                              {"archive_bytes", wire},
+                              {"ratio", ratio},
+                              {"catalog_archives", archives.size()},
+                              {"catalog_entries", entries},
+                              {"catalog_bytes", stored},
+                              {"seconds", seconds},
+                              {"ok", done}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::fprintf(stderr,
+               "backup: %" PRIu64 " objects packed into %" PRIu64 " archives (%s in, %s stored, "
+               "ratio %.2f), %" PRIu64 " unchanged, in %.2f s\n",
+               s.entries_packed.load(), s.archives_staged.load(),
+               transfer::HumanBytes(static_cast<double>(in)).c_str(),
+               transfer::HumanBytes(static_cast<double>(wire)).c_str(), ratio,
+               s.objects_skipped.load(), seconds);
+  std::fprintf(stderr, "catalog: %" PRIu64 " object versions in %zu archives (%s) at %s\n",
+               entries, archives.size(), transfer::HumanBytes(static_cast<double>(stored)).c_str(),
+               loc.text.c_str());
+}
+
+int RunBackup(const BackupArgs& a, Context& ctx) {
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto src_loc = app::ParseLocation(a.src);
+  if (!src_loc.ok()) return ReportError(src_loc.status());
+  auto loc = ParseBackupLocation(a.location);
+  if (!loc.ok()) return ReportError(loc.status());
+  jobs::RunOptions options;
+  options.command = "backup";
+  options.transport.staging = loc->text;
+  options.transport.unpack_jobs = false;
+  options.transport.backup = true;
+  if (Status s = Validate(a, options); !s.ok()) return ReportError(s);
+  app::DurableRunRequest req;
+  if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
+  const int concurrency =
+      a.concurrency > 0 ? a.concurrency : config->transfer.concurrency.value_or(64);
+  app::Wiring wiring(std::move(config).value());
+  auto src = wiring.OpenBackend(*src_loc, false);
+  if (!src.ok()) return ReportError(src.status());
+  auto backup = wiring.OpenBackend(loc->location, false);
+  if (!backup.ok()) return ReportError(backup.status());
+  // Bad buckets and credentials fail here, once, with one line.
+  if (Status s = (*src)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("source"));
+  if (Status s = (*backup)->Check(ctx.stop); !s.ok()) {
+    return ReportError(s.WithContext("backup location"));
+  }
+  const std::string state = BackupStateUrl(a.state, *loc);
+  auto store = jobs::OpenJobStore(state);
+  if (!store.ok()) return ReportError(store.status());
+  req.source = a.src;
+  req.destination = loc->text;
+  req.options = options;
+  req.worker.owner = jobs::DefaultOwner();
+  req.worker.concurrency = concurrency;
+  req.worker.adaptive_concurrency = a.concurrency <= 0;
+  req.worker.verbose = ctx.global.verbose;
+  req.worker.only_run_checked = true;  // both checked just now (the staging is the location)
+  req.restart = a.restart;
+  if (!a.state.empty()) req.state_for_messages = state::RedactUrl(state);
+  transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
+  auto r = app::RunDurable(**store, wiring, req, stats, ctx.stop);
+  if (!r.ok()) return ReportError(r.status());
+  const bool done = r->progress == jobs::RunProgress::kDone;
+  uint64_t failed = 0;
+  for (const auto& f : app::DeadObjects(**store, r->run, &failed)) {
+    std::fprintf(stderr, "failed: %s: %s\n", storage::PrintableKey(f.key).c_str(),
+                 f.status.message().c_str());
+  }
+  std::vector<transport::CatalogArchive> archives;
+  if (state::SqlSession* session = (*store)->session(); session != nullptr) {
+    if (auto catalog = transport::CatalogStore::Open(*session); catalog.ok()) {
+      if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;
+    }
+  }
+  PrintSummary(a, *loc, stats, r->run, done, r->seconds, archives);
+  if (ctx.stop.stop_requested()) {
+    return ReportError(Status::Cancelled("interrupted; rerun the same backup to resume"));
+  }
+  if (!done) {
+    std::fprintf(stderr, "backup run %lld did not finish (see ferry jobs dlq --state %s)\n",
+                 static_cast<long long>(r->run), state::RedactUrl(state).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterBackup(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<BackupArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "backup",
+      "pack SRC into compressed archives kept at BACKUP_LOC, recorded in a catalog; only what "
+      "changed since the last backup is packed (restore with `ferry restore`)");
+  cmd->add_option("SRC", args->src, "s3://bucket/prefix, NAME:bucket/prefix or a folder")
+      ->required();
+  cmd->add_option("BACKUP_LOC", args->location,
+                  "where the archives are kept (REMOTE:bucket/prefix)")
+      ->required();
+  cmd->add_option("--state", args->state,
+                  "state store holding the run and the catalog (SQLite path or postgres://...; "
+                  "default: a file per backup location in ~/.local/state/ferry, kept)");
+  cmd->add_option("--compress-level", args->compress_level,
+                  "zstd level, 1..19 (default 0: chosen per content class from the measured "
+                  "history, see docs/design/transport.md)");
+  cmd->add_option("--archive-size", args->archive_size,
+                  "raw bytes packed into one archive (default 64MiB)");
+  cmd->add_option("--concurrency", args->concurrency,
+                  "requests in flight, fixed (default: adapted to the link, up to 64)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-attempts", args->max_attempts,
+                  "attempts per job before it is dead (default 5)");
+  cmd->add_flag("--restart", args->restart,
+                "discard the unfinished backup run of SRC and BACKUP_LOC and start a new one");
+  AddListingOptions(cmd, args->listing);
+  cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
+  cmd->callback([args, &ctx] { ctx.exit_code = RunBackup(*args, ctx); });
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,48 @@
+// What `ferry backup` (backup.cc), `ferry restore` (restore.cc) and `ferry catalog`
+// (catalog.cc) share: the backup location's canonical text (the catalog's key for it), the
+// state store that holds its catalog, and times on the command line. docs/design/backup.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "app/location.h"
+#include "base/status.h"
+#include "state/sql_session.h"
+#include "transport/catalog.h"
+
+namespace ferry::cli {
+
+struct BackupLocation {
+  app::Location location;
+  // "remote:bucket/prefix/" or "s3://bucket/prefix/": how the catalog names the location,
+  // whatever the spelling on the command line ("rb:b/p" and "rb:b/p/" are one location).
+  std::string text;
+};
+
+// Parses BACKUP_LOC. kInvalidArgument (exit 2) for a malformed or local location: archives are
+// written as multipart uploads, so a backup location is an S3 one.
+Result<BackupLocation> ParseBackupLocation(const std::string& text);
+
+// The state store that holds the catalog of `location`: `state_flag` when given, else the
+// automatic SQLite file StateDir()/run-<hash of "backup" and the location>.db. Unlike a
+// cp/sync run's file it is never removed: the catalog is what restores read.
+std::string BackupStateUrl(const std::string& state_flag, const BackupLocation& location);
+
+// The catalog in the state store at `url` (opened, migrated).
+struct OpenedCatalog {
+  std::unique_ptr<state::SqlSession> session;
+  std::unique_ptr<transport::CatalogStore> store;
+};
+Result<OpenedCatalog> OpenCatalog(const std::string& url);
+
+// A time on the command line (--at): "2026-11-23T01:02:03Z" (optionally with a fraction of a
+// second, or a space for the T; always UTC) or unix seconds ("1763859723" or "1763859723.5").
+// Unix milliseconds. kInvalidArgument naming `flag` otherwise.
+Result<int64_t> ParseTimeMs(const std::string& text, const char* flag);
+
+// Unix milliseconds as "2026-11-23T01:02:03.456Z".
+std::string TimeText(int64_t unix_ms);
+
+}  // namespace ferry::cli

@@ -1,0 +1,197 @@
+// ferry restore BACKUP_LOC KEY --to LOCATION [--version V | --at TIME] [--force]
+// ferry restore BACKUP_LOC --prefix P --to LOCATION [--at TIME] [--force]
+// Backed-up objects written back from the archives of a backup location (docs/design/
+// backup.md): the catalog says which archive and frames hold the version asked for (the latest
+// by default), and only those frames are read, by ranged GETs (transport/restore.h). A target
+// that exists is never overwritten silently: identical ones are left, different ones are kept
+// and reported (exit 1) unless --force.
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "app/wiring.h"
+#include "cli/commands.h"
+#include "cli/commands/backup_internal.h"
+#include "storage/key.h"
+#include "transfer/progress.h"
+#include "transport/restore.h"
+
+namespace ferry::cli {
+namespace {
+
+struct RestoreArgs {
+  std::string location;
+  std::string key;
+  std::string prefix;
+  bool has_prefix = false;
+  std::string to;
+  std::string version;
+  std::string at;
+  std::string state;
+  std::string storage_class;
+  bool force = false;
+  bool json = false;
+};
+
+Status Validate(const RestoreArgs& a) {
+  if (a.has_prefix == !a.key.empty()) {
+    return Status::InvalidArgument("restore: give either KEY or --prefix P");
+  }
+  if (a.has_prefix && !a.version.empty()) {
+    return Status::InvalidArgument("--version needs KEY (one object), not --prefix");
+  }
+  if (!a.version.empty() && !a.at.empty()) {
+    return Status::InvalidArgument("--version and --at: give one of them");
+  }
+  return Status::Ok();
+}
+
+// The rows to restore: the version asked for of KEY, or the one of each key under the prefix.
+Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const std::string& loc,
+                                                    transport::CatalogStore& catalog,
+                                                    int64_t at_ms) {
+  std::vector<transport::CatalogEntry> rows;
+  const std::string when = at_ms > 0 ? " backed up at or before " + TimeText(at_ms) : "";
+  if (!a.has_prefix) {
+    FERRY_ASSIGN_OR_RETURN(auto versions, catalog.Versions(loc, a.key));
+    if (versions.empty()) {
+      return Status::NotFound("no backup of " + storage::PrintableKey(a.key) + " in " + loc);
+    }
+    auto pick = transport::PickVersion(versions, a.version, at_ms);
+    if (!pick) {
+      return Status::NotFound("no backup of " + storage::PrintableKey(a.key) +
+                              (a.version.empty() ? when : " with version " + a.version) + " in " +
+                              loc);
+    }
+    rows.push_back(std::move(*pick));
+    return rows;
+  }
+  std::vector<transport::CatalogEntry> versions;  // of one key
+  auto flush = [&] {
+    if (versions.empty()) return;
+    if (auto pick = transport::PickVersion(versions, "", at_ms)) rows.push_back(std::move(*pick));
+    versions.clear();
+  };
+  FERRY_RETURN_IF_ERROR(catalog.Visit(loc, a.prefix, [&](const transport::CatalogEntry& e) {
+    if (!versions.empty() && versions.front().key != e.key) flush();
+    versions.push_back(e);
+    return Status::Ok();
+  }));
+  flush();
+  if (rows.empty()) {
+    return Status::NotFound("nothing backed up under \"" + storage::PrintableKey(a.prefix) +
+                            "\"" + when + " in " + loc);
+  }
+  return rows;
+}
+
+void Print(const RestoreArgs& a, const BackupLocation& loc,
+           const std::vector<transport::CatalogEntry>& rows, const transport::RestoreResult& r,
+           double seconds) {
+  for (const std::string& key : r.kept_keys) {
+    std::fprintf(stderr, "kept: %s exists at the target and differs (--force overwrites)\n",
+                 storage::PrintableKey(key).c_str());
+  }
+  if (a.json) {
+    nlohmann::json j = {{"backup", loc.text},
+                        {"to", a.to},
+                        {"objects", rows.size()},
+                        {"objects_written", r.objects_written},
+                        {"bytes_written", r.bytes_written},
+                        {"overwritten", r.overwritten},
+                        {"identical", r.identical},
+                        {"kept", r.kept},
+                        {"archives_read", r.archives_read},
+                        {"ranged_reads", r.ranged_reads},
+                        {"bytes_read", r.bytes_read},
+                        {"archive_bytes", r.archive_bytes},
+                        {"seconds", seconds},
+                        {"ok", r.kept == 0}};
+    if (!a.has_prefix) {
+      j["key"] = rows.front().key;
+      j["version_id"] = rows.front().version_id;
+      j["backed_up"] = TimeText(rows.front().backed_up_ms);
+      j["archive"] = rows.front().archive;
+    }
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  std::fprintf(stderr,
+               "restore: %" PRIu64 " objects written (%s), %" PRIu64 " overwritten, %" PRIu64
+               " identical (left), %" PRIu64 " kept (differ); read %s of %s in %" PRIu64
+               " archives by %" PRIu64 " ranged GETs, in %.2f s\n",
+               r.objects_written,
+               transfer::HumanBytes(static_cast<double>(r.bytes_written)).c_str(),
+               r.overwritten, r.identical, r.kept,
+               transfer::HumanBytes(static_cast<double>(r.bytes_read)).c_str(),
+               transfer::HumanBytes(static_cast<double>(r.archive_bytes)).c_str(),
+               r.archives_read, r.ranged_reads, seconds);
+}
+
+int RunRestore(const RestoreArgs& a, Context& ctx) {
+  if (Status s = Validate(a); !s.ok()) return ReportError(s);
+  int64_t at_ms = 0;
+  if (!a.at.empty()) {
+    auto t = ParseTimeMs(a.at, "--at");
+    if (!t.ok()) return ReportError(t.status());
+    at_ms = *t;
+  }
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto loc = ParseBackupLocation(a.location);
+  if (!loc.ok()) return ReportError(loc.status());
+  auto to_loc = app::ParseLocation(a.to);
+  if (!to_loc.ok()) return ReportError(to_loc.status().WithContext("--to"));
+  app::Wiring wiring(std::move(config).value());
+  auto backup = wiring.OpenBackend(loc->location, false);
+  if (!backup.ok()) return ReportError(backup.status());
+  if (Status s = (*backup)->Check(ctx.stop); !s.ok()) {
+    return ReportError(s.WithContext("backup location"));
+  }
+  auto dst = wiring.OpenBackend(*to_loc, true);
+  if (!dst.ok()) return ReportError(dst.status());
+  if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("--to"));
+  auto catalog = OpenCatalog(BackupStateUrl(a.state, *loc));
+  if (!catalog.ok()) return ReportError(catalog.status());
+  auto rows = Select(a, loc->text, *catalog->store, at_ms);
+  if (!rows.ok()) return ReportError(rows.status());
+  const auto start = std::chrono::steady_clock::now();
+  transport::RestoreOptions o;
+  o.force = a.force;
+  o.storage_class = a.storage_class;
+  auto r = transport::RestoreEntries(**backup, *rows, **dst, o, ctx.stop);
+  if (!r.ok()) return ReportError(r.status());
+  Print(a, *loc, *rows, *r,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return r->kept == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterRestore(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<RestoreArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "restore",
+      "write backed-up objects (`ferry backup`) back from their archives, reading only their "
+      "frames");
+  cmd->add_option("BACKUP_LOC", args->location, "the backup location (REMOTE:bucket/prefix)")
+      ->required();
+  cmd->add_option("KEY", args->key, "the object to restore (or --prefix)");
+  cmd->add_option("--prefix", args->prefix, "restore every object whose key starts with P")
+      ->each([args](const std::string&) { args->has_prefix = true; });
+  cmd->add_option("--to", args->to, "where to write: REMOTE:bucket/prefix, s3://... or a folder")
+      ->required();
+  cmd->add_option("--version", args->version, "the source version id to restore (default: latest)");
+  cmd->add_option("--at", args->at,
+                  "restore as backed up at TIME (2026-11-23T01:02:03Z or unix seconds)");
+  cmd->add_flag("--force", args->force, "overwrite targets that exist and differ");
+  cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
+  cmd->add_option("--state", args->state,
+                  "state store holding the catalog (SQLite path or postgres://...; default: the "
+                  "backup location's file in ~/.local/state/ferry)");
+  cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
+  cmd->callback([args, &ctx] { ctx.exit_code = RunRestore(*args, ctx); });
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,212 @@
+// A backup run's scan and pack jobs (TransportOptions::backup, docs/design/backup.md) on
+// MemoryBackends and a SQLite store, driven as the worker drives them: the scan compares the
+// source with the catalog (never lists the destination) and plans only what changed; the pack
+// job keeps its archive, records it with its entries in the catalog and enqueues no unpack
+// job; a retry of a pack job whose archive is already recorded packs nothing.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "checksum/checksum.h"
+#include "jobs/kinds/registry.h"
+#include "jobs/sqlite/sqlite_job_store.h"
+#include "jobs/worker_internal.h"
+#include "storage/memory/memory_backend.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NoControl : public ScanControl, public JobControl {
+ public:
+  bool WantsSplit() override { return false; }
+  Status HandOff(const KeyRange&, const std::vector<JobSpec>&) override { return Status::Ok(); }
+  Status HandOff(std::string_view, const std::vector<JobSpec>&) override { return Status::Ok(); }
+};
+
+// S3 writes an archive as a multipart upload of unknown size; the memory backend wants the size
+// up front. This staging buffers the parts and puts the object at Commit (complete only then,
+// as an upload is), counting the writes opened.
+class StagingBackend : public storage::MemoryBackend {
+ public:
+  class Writer : public storage::ChunkWriter {
+   public:
+    Writer(StagingBackend& b, std::string key, storage::WriteSpec spec)
+        : b_(b), key_(std::move(key)), spec_(std::move(spec)) {}
+    const std::string& upload_id() const override { return key_; }
+    Status WriteChunk(int, uint64_t offset, std::span<const std::byte> data,
+                      std::stop_token) override {
+      if (bytes_.size() < offset + data.size()) bytes_.resize(offset + data.size());
+      std::copy(data.begin(), data.end(), bytes_.begin() + static_cast<ptrdiff_t>(offset));
+      return Status::Ok();
+    }
+    Result<storage::WriteResult> Commit(std::stop_token stop) override {
+      spec_.size = bytes_.size();
+      return b_.Put(key_, bytes_, spec_, stop);
+    }
+    Status Abort() override { return Status::Ok(); }
+    Result<std::optional<std::vector<storage::StoredPart>>> ListStoredParts(
+        std::stop_token) override {
+      return std::optional<std::vector<storage::StoredPart>>();
+    }
+    void AdoptPart(const storage::StoredPart&) override {}
+    void Detach() override {}
+
+   private:
+    StagingBackend& b_;
+    std::string key_;
+    storage::WriteSpec spec_;
+    std::vector<std::byte> bytes_;
+  };
+  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view key,
+                                                               const storage::WriteSpec& spec,
+                                                               uint64_t, std::stop_token) override {
+    ++opened;
+    return std::unique_ptr<storage::ChunkWriter>(new Writer(*this, std::string(key), spec));
+  }
+  int opened = 0;
+};
+
+class BackupKindsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ferry-backup-kinds-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto store = OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    ctx_.options.command = "backup";
+    ctx_.options.transport.staging = kLoc;
+    ctx_.options.transport.level = 3;
+    ctx_.options.transport.unpack_jobs = false;
+    ctx_.options.transport.backup = true;
+    auto run = store_->CreateRun(RunSpec{"mem:src", kLoc, EncodeRunOptions(ctx_.options)});
+    ASSERT_TRUE(run.ok());
+    ctx_.run = *store_->GetRun(*run);
+    ctx_.filter = std::move(plan::Filter::Make({}, std::chrono::system_clock::now())).value();
+    ctx_.src = std::make_unique<storage::MemoryBackend>();
+    ctx_.dst = std::make_unique<storage::MemoryBackend>();
+    ctx_.staging = std::make_unique<StagingBackend>();
+    ctx_.archives = std::move(transport::TransportStore::Open(*store_->session())).value();
+    ctx_.catalog = std::move(transport::CatalogStore::Open(*store_->session())).value();
+    for (int i = 0; i < 20; ++i) {
+      Write("k/" + std::to_string(100 + i), "first " + std::to_string(i));
+    }
+  }
+  void TearDown() override {
+    ctx_.archives.reset();
+    ctx_.catalog.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  storage::MemoryBackend& src() { return static_cast<storage::MemoryBackend&>(*ctx_.src); }
+  storage::MemoryBackend& dst() { return static_cast<storage::MemoryBackend&>(*ctx_.dst); }
+  StagingBackend& staging() { return static_cast<StagingBackend&>(*ctx_.staging); }
+
+  void Write(const std::string& key, const std::string& body) {
+    storage::WriteSpec spec;
+    spec.size = body.size();
+    ASSERT_TRUE(src().Put(key, checksum::AsBytes(body), spec, {}).ok());
+  }
+
+  // A scan of the whole key space: the pack jobs it plans.
+  std::vector<JobSpec> Scan() {
+    NoControl control;
+    std::vector<JobSpec> more;
+    Status s = ScanChunk(ctx_, KeyRange{}, options_, control, stats_, more);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::vector<JobSpec> packs;
+    for (JobSpec& j : more) {
+      if (j.kind == kPackKind) packs.push_back(std::move(j));
+    }
+    return packs;
+  }
+
+  // Runs the pack job `spec` (attempt `attempt`) through its handler.
+  JobResult Pack(const JobSpec& spec, JobId id, int attempt) {
+    ClaimedJob claimed;
+    claimed.job.id = id;
+    claimed.job.spec = spec;
+    claimed.job.attempts = attempt;
+    NoControl control;
+    JobContext ctx{.store = *store_,
+                   .run = ctx_,
+                   .claimed = claimed,
+                   .options = options_,
+                   .stats = stats_,
+                   .cancel = {},
+                   .worker_stop = {},
+                   .control = control,
+                   .lease_lost = {}};
+    return MakePackHandler()->Run(ctx);
+  }
+
+  uint64_t CatalogEntries() {
+    uint64_t n = 0;
+    EXPECT_TRUE(ctx_.catalog->Visit(kLoc, "", [&](const transport::CatalogEntry&) {
+                               ++n;
+                               return Status::Ok();
+                             }).ok());
+    return n;
+  }
+
+  static constexpr const char* kLoc = "mem:backup/";
+  fs::path dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<JobStore> store_;
+  RunContext ctx_;
+  WorkerOptions options_;
+  transfer::Stats stats_;
+};
+
+TEST_F(BackupKindsTest, ScansAgainstTheCatalogAndPacksOnlyWhatChanged) {
+  auto packs = Scan();
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].objects, 20u);
+  EXPECT_EQ(dst().counts().lists, 0);  // the backup location's archives are not a listing
+  JobResult r = Pack(packs[0], 7, 1);
+  EXPECT_EQ(r.outcome.kind, Outcome::Kind::kDone) << r.outcome.error;
+  EXPECT_TRUE(r.more.empty());  // no unpack job: the archive stays
+  ASSERT_EQ(staging().Keys().size(), 1u);
+  EXPECT_TRUE(staging().Keys()[0].ends_with(".fza"));
+  EXPECT_EQ(CatalogEntries(), 20u);
+  auto recorded = ctx_.catalog->HasArchive(kLoc, staging().Keys()[0]);
+  EXPECT_TRUE(recorded.ok() && *recorded);
+
+  // Nothing changed: nothing to pack. Two changes: only those.
+  EXPECT_TRUE(Scan().empty());
+  EXPECT_EQ(stats_.objects_skipped.load(), 20u);
+  Write("k/105", "second");
+  Write("k/200", "new");
+  packs = Scan();
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].objects, 2u);
+  EXPECT_EQ(Pack(packs[0], 8, 1).outcome.kind, Outcome::Kind::kDone);
+  EXPECT_EQ(CatalogEntries(), 22u);  // the old entry of k/105 kept
+  EXPECT_EQ(staging().Keys().size(), 2u);
+}
+
+TEST_F(BackupKindsTest, ARetryOfARecordedPackPacksNothing) {
+  auto packs = Scan();
+  ASSERT_EQ(packs.size(), 1u);
+  ASSERT_EQ(Pack(packs[0], 7, 1).outcome.kind, Outcome::Kind::kDone);
+  const std::string key = staging().Keys()[0];
+  const int writers = staging().opened;
+  // The worker died after the catalog recorded the archive, before the job was done: the next
+  // attempt must not write the archive again under the rows that point into it.
+  Write("k/100", "changed since");
+  JobResult again = Pack(packs[0], 7, 2);
+  EXPECT_EQ(again.outcome.kind, Outcome::Kind::kDone);
+  EXPECT_EQ(staging().opened, writers);
+  EXPECT_EQ(staging().Keys(), std::vector<std::string>{key});
+  EXPECT_EQ(CatalogEntries(), 20u);
+}
+
+}  // namespace
+}  // namespace ferry::jobs

@@ -1,0 +1,114 @@
+// Backup mode (docs/design/backup.md): a compressed run whose archives stay at the backup
+// location, recorded in the catalog (catalog.h), never unpacked. A backup is a durable run of
+// the usual scan and pack jobs (`jobs::TransportOptions::backup`); this header holds what
+// backup adds to them:
+//  - the incremental selection: a scan compares each listed source object with the catalog's
+//    latest entry of its key (NeedsBackup) and plans only what changed (ChangedObjects);
+//  - the catalog rows of a packed archive, read back from its manifest and recorded in one
+//    transaction (RecordBackupArchive), the pack job's last step;
+//  - `ferry catalog rebuild`: the catalog recreated from the manifests of the archives found
+//    at the location (RebuildCatalog).
+//
+// Thread-safety: NeedsBackup and CatalogRowsOf are pure; a ChangedObjects cursor is used by one
+// thread; the others are one call per thread (backends and the catalog may be shared).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "archive/format.h"
+#include "archive/io.h"
+#include "base/status.h"
+#include "storage/backend.h"
+#include "transport/catalog.h"
+
+namespace ferry::transport {
+
+struct BackupVerdict {
+  bool pack = false;
+  std::string_view reason;  // "missing", "size differs", "etag differs", "modified since
+                            // backup", "mtime differs", "unchanged"
+};
+
+// Whether `listed` (a source listing's entry) must be packed again, given the catalog's
+// latest entry of its key (nullptr: never backed up). Unchanged means: same size, and
+//  - with ETags on both (S3 sources): the same ETag, and the source not modified after that
+//    backup was recorded (its LastModified at or before the entry's backed-up time: a metadata
+//    or tag change by a copy onto itself keeps the ETag but not the time);
+//  - without (local files): the same modification time in whole seconds (source_mtime()).
+BackupVerdict NeedsBackup(const storage::ObjectInfo& listed, const CatalogEntry* latest);
+
+// A listing cursor over `inner` (a scan's source listing) that yields only the objects
+// NeedsBackup says to pack, looking their keys up in the catalog `kLookupBatch` at a time
+// (read ahead of what it yields). Unchanged ones are counted.
+class ChangedObjects : public storage::ListingCursor {
+ public:
+  ChangedObjects(storage::ListingCursor& inner, CatalogStore& catalog, std::string location)
+      : inner_(inner), catalog_(catalog), location_(std::move(location)) {}
+  Result<const storage::ObjectInfo*> Next() override;
+  uint64_t unchanged() const { return unchanged_; }
+
+ private:
+  Status Fill();
+  storage::ListingCursor& inner_;
+  CatalogStore& catalog_;
+  const std::string location_;
+  std::deque<storage::ObjectInfo> ready_;  // to yield, in listing order
+  storage::ObjectInfo current_;
+  bool ended_ = false;
+  uint64_t unchanged_ = 0;
+};
+
+// A RangeSource that counts the ranged reads made through it and their bytes: what a restore
+// or a rebuild read of an archive, beside its size.
+class CountingRangeSource : public archive::RangeSource {
+ public:
+  explicit CountingRangeSource(archive::RangeSource& inner) : inner_(inner) {}
+  uint64_t size() const override { return inner_.size(); }
+  Status ReadAt(uint64_t offset, std::span<std::byte> out) override {
+    ++reads_;
+    bytes_ += out.size();
+    return inner_.ReadAt(offset, out);
+  }
+  uint64_t reads() const { return reads_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  archive::RangeSource& inner_;
+  uint64_t reads_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+// The catalog rows of the entries of `manifest`, the archive `archive` at `location`.
+std::vector<CatalogEntry> CatalogRowsOf(const archive::Manifest& manifest,
+                                        const std::string& location, const std::string& archive,
+                                        int64_t backed_up_ms);
+
+// Records the archive `key` of `backup` (`archive_bytes` long, complete) with its entries in
+// the catalog, from its manifest (three ranged reads), backed up at `backed_up_ms`.
+// kDataLoss when it is not a readable archive.
+Result<CatalogArchive> RecordBackupArchive(CatalogStore& catalog, storage::Backend& backup,
+                                           const std::string& location, const std::string& key,
+                                           uint64_t archive_bytes, int64_t backed_up_ms,
+                                           std::stop_token stop);
+
+struct RebuildResult {
+  uint64_t archives = 0;    // recorded
+  uint64_t entries = 0;
+  uint64_t forgotten = 0;   // archives the catalog had that the location has not
+  uint64_t bytes_read = 0;  // ranged reads of headers, trailers and manifests
+  std::vector<std::string> failed;  // "key: reason" of archives that could not be read
+};
+
+// Recreates the catalog of `location` (the text of `backup`) from the archives found there:
+// every "*.fza" object is opened (three ranged reads) and recorded with its entries, backed up
+// at the archive's LastModified; rows of archives no longer there are removed. An archive that
+// cannot be read is listed in `failed` and its rows are left as they were.
+Result<RebuildResult> RebuildCatalog(CatalogStore& catalog, storage::Backend& backup,
+                                     const std::string& location, std::stop_token stop);
+
+}  // namespace ferry::transport

@@ -1,0 +1,365 @@
+// Backup mode on memory backends and a SQLite catalog: the incremental selection, an archive's
+// catalog rows read back from its manifest, the catalog rebuilt from manifests, and restores
+// that read only the frames of what they restore, checked and with every piece of metadata.
+#include "transport/backup.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "archive/io.h"
+#include "checksum/checksum.h"
+#include "state/state.h"
+#include "storage/memory/memory_backend.h"
+#include "transport/pack.h"
+#include "transport/restore.h"
+
+namespace ferry::transport {
+namespace {
+
+using storage::MemoryBackend;
+using storage::ObjectInfo;
+using Clock = std::chrono::system_clock;
+
+std::string Body(size_t n, int seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>('a' + rng() % 16);
+  return s;
+}
+
+CatalogEntry Latest(uint64_t size, std::string etag, int64_t backed_up_ms, int64_t mtime_ns = 0) {
+  CatalogEntry e;
+  e.size = size;
+  e.etag = std::move(etag);
+  e.backed_up_ms = backed_up_ms;
+  e.mtime_ns = mtime_ns;
+  return e;
+}
+
+ObjectInfo Listed(uint64_t size, std::string etag, int64_t mtime_ms) {
+  ObjectInfo o;
+  o.key = "k";
+  o.size = size;
+  o.etag = std::move(etag);
+  o.mtime = Clock::time_point(std::chrono::milliseconds(mtime_ms));
+  return o;
+}
+
+TEST(NeedsBackupTest, ComparesSizeEtagAndTimes) {
+  const std::string md5 = "0123456789abcdef0123456789abcdef";
+  const CatalogEntry old = Latest(10, md5, 5'000);
+  EXPECT_EQ(NeedsBackup(Listed(10, md5, 4'000), nullptr).reason, "missing");
+  EXPECT_EQ(NeedsBackup(Listed(11, md5, 4'000), &old).reason, "size differs");
+  EXPECT_EQ(NeedsBackup(Listed(10, "ffff" + md5.substr(4), 4'000), &old).reason, "etag differs");
+  // Same bytes, rewritten (metadata or tags changed by a copy onto itself) after the backup.
+  EXPECT_EQ(NeedsBackup(Listed(10, md5, 5'001), &old).reason, "modified since backup");
+  const BackupVerdict same =
+      NeedsBackup(Listed(10, "0123456789ABCDEF0123456789ABCDEF", 5'000), &old);
+  EXPECT_FALSE(same.pack);
+  EXPECT_EQ(same.reason, "unchanged");
+  // Local files: no ETag; the modification time in whole seconds decides.
+  const CatalogEntry file = Latest(10, "", 9'000'000, 7'000'900'000'000);
+  EXPECT_FALSE(NeedsBackup(Listed(10, "", 7'000'100), &file).pack);
+  EXPECT_EQ(NeedsBackup(Listed(10, "", 7'001'000), &file).reason, "mtime differs");
+}
+
+// A source listing from a vector.
+class VectorCursor : public storage::ListingCursor {
+ public:
+  explicit VectorCursor(std::vector<ObjectInfo> objects) : objects_(std::move(objects)) {}
+  Result<const ObjectInfo*> Next() override {
+    if (at_ == objects_.size()) return static_cast<const ObjectInfo*>(nullptr);
+    return &objects_[at_++];
+  }
+
+ private:
+  std::vector<ObjectInfo> objects_;
+  size_t at_ = 0;
+};
+
+class BackupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ferry-backup-" + std::to_string(std::random_device{}()));
+    auto session = state::OpenSqliteSession((dir_ / "state.db").string());
+    ASSERT_TRUE(session.ok());
+    session_ = std::move(session).value();
+    catalog_ = std::move(CatalogStore::Open(*session_)).value();
+  }
+  void TearDown() override {
+    catalog_.reset();
+    session_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Writes `n` objects of `size` bytes (plus `large`, if given, of that size) with metadata to
+  // src_, packs them into archive `key` of backup_ (small entries share 64 KiB frames, large
+  // ones span 1 MiB frames) and records it in the catalog, backed up at `backed_up_ms` (-1:
+  // now); returns the archive's size.
+  uint64_t Backup(const std::string& key, int n, size_t size, size_t large, int seed,
+                  int64_t backed_up_ms) {
+    std::vector<ObjectInfo> listed;
+    auto put = [&](const std::string& k, const std::string& body, int i) {
+      storage::WriteSpec spec;
+      spec.size = body.size();
+      spec.content.content_type = "text/csv";
+      spec.content.content_disposition = "attachment";
+      spec.metadata = {{"owner", "ops"}, {"n", std::to_string(i)}};
+      spec.tags = storage::Tags{{"team", "a b"}, {"x", ""}};
+      spec.storage_class = "STANDARD_IA";
+      spec.mtime = Clock::time_point(std::chrono::seconds(1'700'000'000 + i));
+      ASSERT_TRUE(src_.Put(k, checksum::AsBytes(body), spec, {}).ok());
+      bodies_[k] = body;
+      auto info = src_.Stat(k, false, {});
+      ASSERT_TRUE(info.ok());
+      listed.push_back(*info);
+    };
+    for (int i = 0; i < n; ++i) {
+      put("d/" + std::to_string(1000 + i) + (i == 3 ? " ünï +%.csv" : ".csv"),
+          Body(size + static_cast<size_t>(i), seed + i), i);
+    }
+    if (large > 0) put("d/large.bin", Body(large, seed - 1), 9999);
+    archive::StringSink sink;
+    PackOptions o;
+    o.writer.threads = 1;
+    o.writer.small_limit = 16 << 10;
+    o.writer.frame_size = 64 << 10;
+    if (large > 0) o.writer.frame_size = 1 << 20;
+    auto packed = PackObjects(src_, listed, sink, o, {});
+    EXPECT_TRUE(packed.ok()) << packed.status().message();
+    storage::WriteSpec spec;
+    spec.size = sink.bytes.size();
+    EXPECT_TRUE(backup_.Put(key, checksum::AsBytes(sink.bytes), spec, {}).ok());
+    if (backed_up_ms < 0) {
+      backed_up_ms = Clock::now().time_since_epoch() / std::chrono::milliseconds(1);
+    }
+    auto row = RecordBackupArchive(*catalog_, backup_, kLoc, key, sink.bytes.size(),
+                                   backed_up_ms, {});
+    EXPECT_TRUE(row.ok()) << row.status().message();
+    return sink.bytes.size();
+  }
+
+  std::vector<CatalogEntry> All() {
+    std::vector<CatalogEntry> out;
+    EXPECT_TRUE(catalog_->Visit(kLoc, "", [&](const CatalogEntry& e) {
+                          out.push_back(e);
+                          return Status::Ok();
+                        }).ok());
+    return out;
+  }
+  std::vector<CatalogEntry> LatestOf(const std::string& prefix) {
+    std::vector<CatalogEntry> out;
+    for (const CatalogEntry& e : All()) {
+      if (!e.key.starts_with(prefix)) continue;
+      if (out.empty() || out.back().key != e.key) out.push_back(e);  // newest first per key
+    }
+    return out;
+  }
+
+  static constexpr const char* kLoc = "rb:backup/p/";
+  std::filesystem::path dir_;
+  std::unique_ptr<state::SqlSession> session_;
+  std::unique_ptr<CatalogStore> catalog_;
+  MemoryBackend src_, backup_, dst_;
+  std::map<std::string, std::string> bodies_;
+};
+
+TEST_F(BackupTest, RecordsEveryEntryWithWhereItsFramesAre) {
+  const uint64_t bytes = Backup("1.fza", 40, 3000, 0, 1, 1234);
+  const auto rows = All();
+  ASSERT_EQ(rows.size(), 40u);
+  auto archives = catalog_->Archives(kLoc);
+  ASSERT_EQ(archives->size(), 1u);
+  EXPECT_EQ(archives->front().archive_bytes, bytes);
+  uint64_t frames_seen = 0;
+  for (const CatalogEntry& e : rows) {
+    EXPECT_EQ(e.archive, "1.fza");
+    EXPECT_EQ(e.backed_up_ms, 1234);
+    EXPECT_EQ(e.crc32c, checksum::Crc32c(checksum::AsBytes(bodies_[e.key])));
+    EXPECT_EQ(e.etag, src_.Stat(e.key, false, {})->etag);
+    EXPECT_GE(e.data_offset, 24u);
+    EXPECT_LT(e.data_offset + e.data_bytes, bytes);
+    EXPECT_EQ(e.frame_count, 1u);
+    frames_seen = std::max(frames_seen, e.first_frame + 1);
+  }
+  EXPECT_GT(frames_seen, 1u);  // 120 KB in 64 KiB frames: entries share several frames
+}
+
+TEST_F(BackupTest, ChangedObjectsYieldsOnlyWhatTheCatalogLacks) {
+  Backup("1.fza", 450, 100, 0, 7, -1);  // backed up now, after the objects were written
+  std::vector<ObjectInfo> listing;
+  auto cursor = src_.List("");
+  for (;;) {
+    auto o = (*cursor)->Next();
+    ASSERT_TRUE(o.ok());
+    if (*o == nullptr) break;
+    listing.push_back(**o);
+  }
+  ASSERT_EQ(listing.size(), 450u);
+  listing[10].etag = "ffffffffffffffffffffffffffffffff";  // changed content
+  listing[300].size += 1;
+  ObjectInfo fresh = listing[5];
+  fresh.key += "-new";  // never backed up (listing order does not matter to the selection)
+  listing.insert(listing.begin() + 6, fresh);
+  VectorCursor inner(listing);
+  ChangedObjects changed(inner, *catalog_, kLoc);
+  std::vector<std::string> keys;
+  for (;;) {
+    auto o = changed.Next();
+    ASSERT_TRUE(o.ok()) << o.status().message();
+    if (*o == nullptr) break;
+    keys.push_back((*o)->key);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{fresh.key, listing[11].key, listing[301].key}));
+  EXPECT_EQ(changed.unchanged(), 448u);
+}
+
+TEST_F(BackupTest, RestoresOneObjectReadingOnlyItsFrames) {
+  const uint64_t archive_bytes = Backup("1.fza", 60, 3000, 0, 3, 1000);
+  const auto rows = LatestOf("d/1003");  // the one with the hostile key
+  ASSERT_EQ(rows.size(), 1u);
+  auto r = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->objects_written, 1u);
+  EXPECT_EQ(r->archives_read, 1u);
+  EXPECT_EQ(r->archive_bytes, archive_bytes);
+  // Header, trailer, manifest and the one shared frame that holds it.
+  EXPECT_EQ(r->ranged_reads, 4u);
+  EXPECT_LT(r->bytes_read, archive_bytes / 2) << r->bytes_read << " of " << archive_bytes;
+  const std::string& key = rows[0].key;
+  auto got = dst_.Stat(key, true, {});
+  ASSERT_TRUE(got.ok());
+  auto want = src_.Stat(key, true, {});
+  std::string bytes(got->size, '\0');
+  ASSERT_TRUE(dst_.ReadAt(key, 0, std::as_writable_bytes(std::span(bytes)), "", {}).ok());
+  EXPECT_EQ(bytes, bodies_[key]);
+  EXPECT_EQ(got->content, want->content);
+  EXPECT_EQ(got->tags, want->tags);
+  EXPECT_EQ(got->storage_class, "STANDARD_IA");
+  EXPECT_EQ(got->metadata.at("owner"), "ops");
+  EXPECT_EQ(got->crc32c(), rows[0].crc32c);
+  EXPECT_EQ(got->source_mtime(), want->source_mtime());
+}
+
+TEST_F(BackupTest, NeverOverwritesATargetThatDiffersWithoutForce) {
+  Backup("1.fza", 5, 2000, 0, 4, 1000);
+  const auto rows = LatestOf("d/1001");
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {}).ok());
+  // Identical: left as it is, nothing read.
+  auto again = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->identical, 1u);
+  EXPECT_EQ(again->objects_written, 0u);
+  EXPECT_EQ(again->ranged_reads, 0u);
+  // Differs: kept and reported, unless forced.
+  storage::WriteSpec spec;
+  spec.size = 3;
+  ASSERT_TRUE(dst_.Put(rows[0].key, checksum::AsBytes(std::string("new")), spec, {}).ok());
+  auto kept = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->kept, 1u);
+  EXPECT_EQ(kept->kept_keys, std::vector<std::string>{rows[0].key});
+  EXPECT_EQ(dst_.Stat(rows[0].key, false, {})->size, 3u);
+  RestoreOptions force;
+  force.force = true;
+  auto forced = RestoreEntries(backup_, rows, dst_, force, {});
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->overwritten, 1u);
+  EXPECT_EQ(dst_.Stat(rows[0].key, false, {})->size, rows[0].size);
+}
+
+TEST_F(BackupTest, RestoresAPrefixAcrossArchivesAndALargeEntryInParts) {
+  Backup("1.fza", 30, 5000, 6 << 20, 5, 1000);  // a 6 MiB entry spans six 1 MiB frames
+  Backup("2.fza", 30, 5000, 0, 50, 2000);        // the same small keys, new bytes
+  auto latest = LatestOf("d/");
+  ASSERT_EQ(latest.size(), 31u);
+  RestoreOptions o;
+  o.whole_limit = 1 << 20;  // the large entry goes through a chunked write (5 MiB parts)
+  o.part_size = 5 << 20;
+  auto r = RestoreEntries(backup_, latest, dst_, o, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->objects_written, 31u);
+  EXPECT_EQ(r->archives_read, 2u);
+  for (const auto& [key, body] : bodies_) {  // the latest bytes of every key
+    std::string got(body.size(), '\0');
+    ASSERT_TRUE(dst_.ReadAt(key, 0, std::as_writable_bytes(std::span(got)), "", {}).ok()) << key;
+    EXPECT_EQ(got, body) << key;
+  }
+  // An older point in time: the keys as the first backup had them.
+  std::vector<CatalogEntry> older;
+  for (const CatalogEntry& e : All()) {
+    if (e.archive == "1.fza" && e.key != "d/large.bin") older.push_back(e);
+  }
+  RestoreOptions force;
+  force.force = true;
+  auto back = RestoreEntries(backup_, older, dst_, force, {});
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->overwritten, 30u);
+  EXPECT_EQ(back->archives_read, 1u);
+  // Only the shared frames were read, not the six frames of the large entry.
+  EXPECT_LT(back->bytes_read, back->archive_bytes / 4);
+}
+
+TEST_F(BackupTest, RebuildsTheCatalogFromTheManifests) {
+  Backup("1.fza", 10, 1000, 0, 8, 1000);
+  Backup("sub/2.fza", 5, 1000, 0, 9, 2000);
+  const auto before = All();
+  storage::WriteSpec spec;
+  spec.size = 4;
+  ASSERT_TRUE(backup_.Put("notes.txt", checksum::AsBytes(std::string("keep")), spec, {}).ok());
+  spec.size = 100;
+  ASSERT_TRUE(backup_.Put("bad.fza", checksum::AsBytes(std::string(100, 'x')), spec, {}).ok());
+  // A lost state file: a new, empty catalog (and one row of an archive that is gone).
+  catalog_.reset();
+  session_.reset();
+  std::filesystem::remove_all(dir_);
+  session_ = std::move(state::OpenSqliteSession((dir_ / "state.db").string())).value();
+  catalog_ = std::move(CatalogStore::Open(*session_)).value();
+  ASSERT_TRUE(catalog_->RecordArchive(CatalogArchive{.location = kLoc, .archive = "gone.fza",
+                                                     .entries = 0, .archive_bytes = 1,
+                                                     .backed_up_ms = 1},
+                                      {})
+                  .ok());
+  auto r = RebuildCatalog(*catalog_, backup_, kLoc, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->archives, 2u);
+  EXPECT_EQ(r->entries, 15u);
+  EXPECT_EQ(r->forgotten, 1u);
+  ASSERT_EQ(r->failed.size(), 1u);
+  EXPECT_TRUE(r->failed[0].starts_with("bad.fza: ")) << r->failed[0];
+  auto after = All();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    // Everything but the backed-up time (now the archive's LastModified) is as recorded.
+    CatalogEntry a = after[i], b = before[i];
+    a.backed_up_ms = b.backed_up_ms = 0;
+    EXPECT_EQ(a, b) << a.key;
+  }
+  // And a restore reads from it.
+  auto rows = LatestOf("d/1002");
+  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {}).ok());
+  EXPECT_TRUE(dst_.Stat(rows[0].key, false, {}).ok());
+}
+
+TEST_F(BackupTest, AStaleCatalogOrAMissingArchiveIsOneClearError) {
+  Backup("1.fza", 4, 1000, 0, 11, 1000);
+  auto rows = LatestOf("d/1000");
+  CatalogEntry stale = rows[0];
+  stale.entry = 2;  // another key sits there
+  auto r = RestoreEntries(backup_, std::vector<CatalogEntry>{stale}, dst_, RestoreOptions{}, {});
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("ferry catalog rebuild"), std::string::npos);
+  ASSERT_TRUE(backup_.Delete("1.fza", {}).ok());
+  r = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  EXPECT_EQ(r.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(r.status().message().find("1.fza"), std::string::npos);
+  EXPECT_FALSE(dst_.Stat(rows[0].key, false, {}).ok());
+}
+
+}  // namespace
+}  // namespace ferry::transport

@@ -1,0 +1,188 @@
+// `ferry restore`: backed-up objects written back from their archives, reading only their
+// frames (contract in restore.h).
+#include "transport/restore.h"
+
+#include <algorithm>
+#include <map>
+
+#include "archive/backend_io.h"
+#include "archive/reader.h"
+#include "archive/stream.h"
+#include "checksum/checksum.h"
+#include "transport/backup.h"
+#include "transport/unpack.h"
+
+namespace ferry::transport {
+namespace {
+
+// What to do with a target: write it (it is absent, or differs under --force), or not.
+enum class Target { kAbsent, kIdentical, kDiffers };
+
+Result<Target> LookAtTarget(storage::Backend& dst, const CatalogEntry& row, std::stop_token stop) {
+  auto info = dst.Stat(row.key, false, stop);
+  if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return Target::kAbsent;
+  FERRY_RETURN_IF_ERROR(info.status().WithContext("restore target " + row.key));
+  if (info->size == row.size && info->crc32c() == row.crc32c) return Target::kIdentical;
+  return Target::kDiffers;
+}
+
+// Entries of one archive whose frames are read together: contiguous (or shared) frames.
+struct FrameRun {
+  uint32_t first = 0;  // frames [first, end)
+  uint32_t end = 0;
+  std::vector<const archive::Entry*> entries;  // in stream order
+};
+
+// The wanted entries, in the order of their bytes in the archive, cut into runs of frames that
+// touch: each run is one front-to-back read, the frames between runs are never read. An empty
+// entry (no frames) is a run of its own that reads nothing.
+std::vector<FrameRun> RunsOf(std::vector<const archive::Entry*> wanted) {
+  std::sort(wanted.begin(), wanted.end(), [](const archive::Entry* a, const archive::Entry* b) {
+    if (a->first_frame != b->first_frame) return a->first_frame < b->first_frame;
+    return a->offset_in_frame < b->offset_in_frame;
+  });
+  std::vector<FrameRun> runs;
+  for (const archive::Entry* e : wanted) {
+    if (e->frame_count == 0) {
+      runs.push_back(FrameRun{.first = 0, .end = 0, .entries = {e}});
+      continue;
+    }
+    const uint32_t end = e->first_frame + e->frame_count;
+    // Frames are never read twice: an entry starting inside or right after the last run of
+    // frames joins it (a shared frame, or the next frame: one read instead of two).
+    FrameRun* last = nullptr;
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+      if (it->end > it->first) {
+        last = &*it;
+        break;
+      }
+    }
+    if (last != nullptr && e->first_frame <= last->end) {
+      last->end = std::max(last->end, end);
+      last->entries.push_back(e);
+    } else {
+      runs.push_back(FrameRun{.first = e->first_frame, .end = end, .entries = {e}});
+    }
+  }
+  return runs;
+}
+
+// The manifest of one run: its frames (offsets unchanged) and its entries, renumbered.
+archive::Manifest SubManifest(const archive::Manifest& m, const FrameRun& run) {
+  archive::Manifest sub;
+  sub.frames.assign(m.frames.begin() + run.first, m.frames.begin() + run.end);
+  for (const archive::Entry* e : run.entries) {
+    archive::Entry copy = *e;
+    if (copy.frame_count > 0) copy.first_frame -= run.first;
+    sub.entries.push_back(std::move(copy));
+  }
+  return sub;
+}
+
+class ArchiveRestore {
+ public:
+  ArchiveRestore(storage::Backend& backup, storage::Backend& dst, const RestoreOptions& options,
+                 RestoreResult& result, std::stop_token stop)
+      : backup_(backup), dst_(dst), options_(options), result_(result), stop_(std::move(stop)) {}
+
+  // Writes `rows` (all of archive `key`) from that archive.
+  Status Restore(const std::string& key, const std::vector<CatalogEntry>& rows) {
+    auto info = backup_.Stat(key, false, stop_);
+    if (!info.ok() && info.status().code() == ErrorCode::kNotFound) {
+      return Status::NotFound("backup archive " + key + " is missing from the backup location");
+    }
+    FERRY_RETURN_IF_ERROR(info.status().WithContext("backup archive " + key));
+    archive::BackendRangeSource plain(backup_, key, info->size, stop_);
+    CountingRangeSource source(plain);
+    Status s = RestoreFrom(key, rows, source);
+    ++result_.archives_read;
+    result_.archive_bytes += info->size;
+    result_.ranged_reads += source.reads();
+    result_.bytes_read += source.bytes();
+    return s;
+  }
+
+ private:
+  Status RestoreFrom(const std::string& key, const std::vector<CatalogEntry>& rows,
+                     CountingRangeSource& source) {
+    auto reader = archive::Reader::Open(source);
+    if (!reader.ok()) return reader.status().WithContext("backup archive " + key);
+    const archive::Manifest& m = (*reader)->manifest();
+    std::vector<const archive::Entry*> wanted;
+    for (const CatalogEntry& row : rows) {
+      if (row.entry >= m.entries.size() || m.entries[row.entry].header.key != row.key ||
+          m.entries[row.entry].crc32c != row.crc32c) {
+        return Status::DataLoss("the catalog does not match backup archive " + key + " (entry " +
+                                std::to_string(row.entry) +
+                                "): run `ferry catalog rebuild` on the backup location");
+      }
+      wanted.push_back(&m.entries[row.entry]);
+    }
+    for (const FrameRun& run : RunsOf(std::move(wanted))) {
+      const archive::Manifest sub = SubManifest(m, run);
+      archive::EntryStream stream(sub, source);
+      for (size_t i = 0; i < sub.entries.size(); ++i) {
+        if (stop_.stop_requested()) return Status::Cancelled("restore interrupted");
+        const archive::Entry& e = sub.entries[i];
+        FERRY_RETURN_IF_ERROR(Write(stream, i, e).WithContext(e.header.key));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Write(archive::EntryStream& stream, size_t index, const archive::Entry& e) {
+    UnpackOptions o;
+    o.storage_class = options_.storage_class;
+    o.part_size = options_.part_size;
+    if (e.header.size > options_.whole_limit && dst_.features().chunked_write) {
+      FERRY_RETURN_IF_ERROR(WriteLargeEntry(
+          e, [&](archive::ByteSink& sink) { return stream.Read(index, sink); }, dst_, o, stop_));
+    } else {
+      archive::StringSink bytes;
+      bytes.bytes.reserve(e.header.size);
+      FERRY_RETURN_IF_ERROR(stream.Read(index, bytes));  // checked before the PUT
+      FERRY_RETURN_IF_ERROR(PutEntry(e, checksum::AsBytes(bytes.bytes), dst_, o, stop_));
+    }
+    ++result_.objects_written;
+    result_.bytes_written += e.header.size;
+    return Status::Ok();
+  }
+
+  storage::Backend& backup_;
+  storage::Backend& dst_;
+  const RestoreOptions& options_;
+  RestoreResult& result_;
+  std::stop_token stop_;
+};
+
+}  // namespace
+
+Result<RestoreResult> RestoreEntries(storage::Backend& backup,
+                                     std::span<const CatalogEntry> entries, storage::Backend& dst,
+                                     const RestoreOptions& options, std::stop_token stop) {
+  RestoreResult result;
+  std::map<std::string, std::vector<CatalogEntry>> by_archive;
+  for (const CatalogEntry& row : entries) {
+    FERRY_ASSIGN_OR_RETURN(Target t, LookAtTarget(dst, row, stop));
+    if (t == Target::kIdentical) {
+      ++result.identical;
+      continue;
+    }
+    if (t == Target::kDiffers) {
+      if (!options.force) {
+        ++result.kept;
+        result.kept_keys.push_back(row.key);
+        continue;
+      }
+      ++result.overwritten;
+    }
+    by_archive[row.archive].push_back(row);
+  }
+  ArchiveRestore restore(backup, dst, options, result, stop);
+  for (const auto& [key, rows] : by_archive) {
+    FERRY_RETURN_IF_ERROR(restore.Restore(key, rows));
+  }
+  return result;
+}
+
+}  // namespace ferry::transport

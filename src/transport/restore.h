@@ -1,0 +1,61 @@
+// transport::RestoreEntries: `ferry restore` (docs/design/backup.md). Writes backed-up object
+// versions (catalog rows, catalog.h) from the archives of a backup location into a
+// destination, reading only what they need:
+//  - the targets are looked at first (one Stat each): a target that holds the same bytes (same
+//    size and ferry CRC32C) is left as it is (identical); one that differs is left as it is and
+//    reported (kept) unless `force`, which overwrites it. Nothing is ever overwritten silently.
+//  - the rows still to write are grouped by archive; each archive is opened once (three ranged
+//    reads: header, trailer, manifest) and read front to back, but only the frames that hold
+//    wanted entries: contiguous frames form one run read with ranged reads of up to 8 MiB
+//    (archive::EntryStream over that run), frames between runs are never read. One object
+//    costs its archive's manifest and its own frames.
+//  - every entry is checked (its frames' and its own CRC32C) before the object becomes
+//    visible, and written with all its metadata by unpack's write path (unpack.h: PutEntry,
+//    WriteLargeEntry above `whole_limit`).
+// A row that does not match its archive's manifest (another key or checksum at that index:
+// the catalog is stale) fails with kDataLoss naming the archive.
+//
+// Errors: the first failure (a missing archive: kNotFound naming it; a corrupt entry:
+// kDataLoss; the backends' errors) ends the restore; objects written before it stay.
+// Thread-safety: one call per thread; backends may be shared.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/backend.h"
+#include "transport/catalog.h"
+
+namespace ferry::transport {
+
+struct RestoreOptions {
+  bool force = false;                 // overwrite targets that exist and differ
+  std::string storage_class;          // overrides the entries' storage class when not ""
+  uint64_t whole_limit = 16ull << 20;  // larger entries go through a chunked write
+  uint64_t part_size = 16ull << 20;
+};
+
+struct RestoreResult {
+  uint64_t objects_written = 0;  // overwritten ones included
+  uint64_t bytes_written = 0;
+  uint64_t overwritten = 0;      // targets that differed, replaced under `force`
+  uint64_t identical = 0;        // targets that held the same bytes: not written
+  uint64_t kept = 0;             // targets that differ, left as they are (no `force`)
+  std::vector<std::string> kept_keys;
+  uint64_t archives_read = 0;
+  uint64_t ranged_reads = 0;
+  uint64_t bytes_read = 0;       // by those reads (manifests included)
+  uint64_t archive_bytes = 0;    // the sizes of the archives read
+};
+
+// Restores `entries` (rows of the backup location `backup`, one per key) into `dst` under
+// their keys.
+Result<RestoreResult> RestoreEntries(storage::Backend& backup,
+                                     std::span<const CatalogEntry> entries, storage::Backend& dst,
+                                     const RestoreOptions& options, std::stop_token stop);
+
+}  // namespace ferry::transport
