@@ -86,7 +86,8 @@ Result<std::string> EncodeDurablePass(const DurablePass& p, const std::string& r
 }
 
 Result<DurablePass> DecodeDurablePass(const std::string& run_options) {
-  return ParseJson(run_options, "replication run options", [](const json& j) -> Result<DurablePass> {
+  return ParseJson(run_options, "replication run options",
+                   [](const json& j) -> Result<DurablePass> {
     if (!j.is_object() || !j.contains("replicate")) {
       return Status::InvalidArgument("the run is not a replication pass");
     }
