@@ -467,10 +467,14 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
                    }};
     JobResult result = job->handler->Run(ctx);
     if (!job->cannot_serve.ok()) {
-      // As for a run this worker cannot open (Dispatch): back uncounted, and stop.
+      // As for a run this worker cannot open (Dispatch): stop, and give the job back uncounted
+      // (the claim loop claims nothing more once fatal_ is set).
+      {
+        std::lock_guard lock(mu_);
+        if (fatal_.ok()) fatal_ = job->cannot_serve;
+      }
       GiveBack(job->claimed);
       std::lock_guard lock(mu_);
-      if (fatal_.ok()) fatal_ = job->cannot_serve;
       objects_in_flight_ -= job->objects;
       listers_ -= job->lister ? 1 : 0;
       --threads_;
