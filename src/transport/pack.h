@@ -41,8 +41,8 @@ struct PackOptions {
   uint64_t whole_read_limit = 1ull << 20;
   // Small objects are read ahead of the writer on this many threads, at most `read_window`
   // of them at once (memory: read_window x whole_read_limit at most).
-  int read_threads = 16;
-  size_t read_window = 32;
+  int read_threads = 32;
+  size_t read_window = 64;
   // Larger objects are read in ranges of `range_size` bytes, up to `range_window` of them ahead
   // of the writer on `range_threads` threads (memory: range_window x range_size).
   size_t range_size = 4u << 20;
