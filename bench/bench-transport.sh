@@ -30,7 +30,9 @@
 # destination): for --compress over a WAN, the pack side's requests only (those that cross).
 #
 # Environment: BENCH_OBJECTS (3000), BENCH_SHAPE (mixed | json4k), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
-#   FERRY_BIN (default: build Release into build-release/), the FERRY_TEST_S3_* pair or
+#   FERRY_BIN (default: build Release into build-release/), BENCH_FERRY_BIN_BEFORE (another
+#   ferry binary, e.g. a build of main: its compressed run first, one more row "(before)"), the
+#   FERRY_TEST_S3_* pair or
 #   scripts/rgw-start.sh, CEPH_CONF / FERRY_TEST_CEPH_CONF for the usage log. Prints a
 #   markdown table on stdout. Not a test: the figures depend on the machine.
 set -euo pipefail
@@ -209,62 +211,78 @@ crossed() {
   if [ -n "$WAN_RATE" ]; then echo $(( $(wan_bytes) - $2 )); else sleep 2; bytes_in b "$1"; fi
 }
 
-DC=$ID-dst-compress STG=$ID-staging
-bucket b "$DC"
-bucket b "$STG"
-before=$(link_now)
-if [ -n "$WAN_RATE" ]; then
-  # The unpack side near B: beside the packing (a worker on the shared state store that serves
-  # the run to its end), or after it (BENCH_WAN_UNPACK=after: ferry unpack, no shared store).
-  if [ "$WAN_UNPACK" = overlap ]; then
-    log "ferry sync --compress --pack-only (source side, over the WAN) beside ferry worker --role unpack (near B)"
-    STATE_DB=$WORK/transport.db
-    T0=$(date +%s.%N)
-    /usr/bin/time -f "%e %U %S %M" -o "$WORK/pack.time" "${SIDE[@]}" "$FERRY_BIN" \
-      --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DC" --compress --staging "rb:$STG/st" \
-      --pack-only --state "$STATE_DB" --json --no-progress > "$WORK/compress.log" 2>&1 &
-    pack_pid=$!
-    for _ in $(seq 200); do  # the run exists once the pack side created it
-      "$FERRY_BIN" jobs list --state "$STATE_DB" 2>/dev/null | grep -q . && break
-      sleep 0.05
-    done
-    timed "$WORK/unpack.log" "$FERRY_BIN" --config "$CONFIG" worker --state "$STATE_DB" \
-      --role unpack --run 1 --until-done || true
-    wait "$pack_pid" || log "the pack side failed (log: $WORK/compress.log)"
-    T_END=$(date +%s.%N)
-    read -r PACK_WALL pu ps PACK_RSS < <(tail -n 1 "$WORK/pack.time")
-    PACK_CPU=$(awk -v u="$pu" -v s="$ps" 'BEGIN { printf "%.2f", u + s }')
-    crossed_compress=$(crossed "$STG" "$before")
-    sleep 2  # RGW's usage log flushes every second
-    req_compress=$(usage_ops b "$STG")
-    log "  pack side ${PACK_WALL} s, unpack worker ${T_WALL} s (beside it)"
-    T_WALL=$(awk -v a="$T0" -v b="$T_END" 'BEGIN { printf "%.2f", b - a }')
+# compress_run BIN LABEL SUFFIX: the compressed run with the ferry binary BIN into fresh buckets
+# of B, one row LABEL. Sets COMPRESS_WALL, COMPRESS_CROSSED, PACK_WALL.
+compress_run() {
+  local bin=$1 label=$2 sfx=$3 before
+  local DC=$ID-dst-compress$sfx STG=$ID-staging$sfx
+  bucket b "$DC"
+  bucket b "$STG"
+  before=$(link_now)
+  PACK_WALL=n/a
+  if [ -n "$WAN_RATE" ]; then
+    # The unpack side near B: beside the packing (a worker on the shared state store that serves
+    # the run to its end), or after it (BENCH_WAN_UNPACK=after: ferry unpack, no shared store).
+    if [ "$WAN_UNPACK" = overlap ]; then
+      log "$label --pack-only (source side, over the WAN) beside ferry worker --role unpack (near B)"
+      local STATE_DB=$WORK/transport$sfx.db T0 T_END pack_pid pu ps PACK_CPU PACK_RSS
+      T0=$(date +%s.%N)
+      /usr/bin/time -f "%e %U %S %M" -o "$WORK/pack$sfx.time" "${SIDE[@]}" "$bin" \
+        --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DC" --compress --staging "rb:$STG/st" \
+        --pack-only --state "$STATE_DB" --json --no-progress -v > "$WORK/compress$sfx.log" \
+        2> "$WORK/compress$sfx.err" &
+      pack_pid=$!
+      for _ in $(seq 200); do  # the run exists once the pack side created it
+        "$bin" jobs list --state "$STATE_DB" 2>/dev/null | grep -q . && break
+        sleep 0.05
+      done
+      timed "$WORK/unpack$sfx.log" "$bin" --config "$CONFIG" worker --state "$STATE_DB" \
+        --role unpack --run 1 --until-done || true
+      wait "$pack_pid" || log "the pack side failed (log: $WORK/compress$sfx.err)"
+      T_END=$(date +%s.%N)
+      read -r PACK_WALL pu ps PACK_RSS < <(tail -n 1 "$WORK/pack$sfx.time")
+      PACK_CPU=$(awk -v u="$pu" -v s="$ps" 'BEGIN { printf "%.2f", u + s }')
+      crossed_compress=$(crossed "$STG" "$before")
+      sleep 2  # RGW's usage log flushes every second
+      req_compress=$(usage_ops b "$STG")
+      log "  pack side ${PACK_WALL} s, unpack worker ${T_WALL} s (beside it)"
+      T_WALL=$(awk -v a="$T0" -v b="$T_END" 'BEGIN { printf "%.2f", b - a }')
+    else
+      log "$label --pack-only (source side, over the WAN), then ferry unpack (near B)"
+      timed "$WORK/compress$sfx.log" "${SIDE[@]}" "$bin" --config "$SIDE_CONFIG" sync \
+        "ra:$SRC" "rb:$DC" --compress --staging "rb:$STG/st" --pack-only --json --no-progress \
+        || true
+      PACK_WALL=$T_WALL PACK_CPU=$T_CPU PACK_RSS=$T_RSS
+      crossed_compress=$(crossed "$STG" "$before")
+      sleep 2  # RGW's usage log flushes every second
+      req_compress=$(usage_ops b "$STG")
+      timed "$WORK/unpack$sfx.log" "$bin" --config "$CONFIG" unpack "rb:$STG/st" "rb:$DC" \
+        --json || true
+      log "  pack ${PACK_WALL} s, unpack ${T_WALL} s"
+      T_WALL=$(awk -v a="$PACK_WALL" -v b="$T_WALL" 'BEGIN { printf "%.2f", a + b }')
+    fi
+    T_CPU=$(awk -v a="$PACK_CPU" -v b="$T_CPU" 'BEGIN { printf "%.2f", a + b }')
+    [ "$PACK_RSS" -le "$T_RSS" ] || T_RSS=$PACK_RSS
+    # where the pack side's time went, per archive (ferry -v logs it since 2026-11-23)
+    grep '"packed"\|packed ' "$WORK/compress$sfx.err" 2>/dev/null | tail -n 8 >&2 || true
   else
-    log "ferry sync --compress --pack-only (source side, over the WAN), then ferry unpack (near B)"
-    timed "$WORK/compress.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" \
-      "rb:$DC" --compress --staging "rb:$STG/st" --pack-only --json --no-progress || true
-    PACK_WALL=$T_WALL PACK_CPU=$T_CPU PACK_RSS=$T_RSS
+    log "$label"
+    timed "$WORK/compress$sfx.log" "$bin" --config "$CONFIG" sync "ra:$SRC" "rb:$DC" --compress \
+      --staging "rb:$STG/st" --json --no-progress || true
     crossed_compress=$(crossed "$STG" "$before")
-    sleep 2  # RGW's usage log flushes every second
     req_compress=$(usage_ops b "$STG")
-    timed "$WORK/unpack.log" "$FERRY_BIN" --config "$CONFIG" unpack "rb:$STG/st" "rb:$DC" \
-      --json || true
-    log "  pack ${PACK_WALL} s, unpack ${T_WALL} s"
-    T_WALL=$(awk -v a="$PACK_WALL" -v b="$T_WALL" 'BEGIN { printf "%.2f", a + b }')
   fi
-  T_CPU=$(awk -v a="$PACK_CPU" -v b="$T_CPU" 'BEGIN { printf "%.2f", a + b }')
-  [ "$PACK_RSS" -le "$T_RSS" ] || T_RSS=$PACK_RSS
-else
-  log "ferry sync --compress"
-  timed "$WORK/compress.log" "$FERRY_BIN" --config "$CONFIG" sync "ra:$SRC" "rb:$DC" --compress \
-    --staging "rb:$STG/st" --json --no-progress || true
-  crossed_compress=$(crossed "$STG" "$before")
-  req_compress=$(usage_ops b "$STG")
+  COMPRESS_WALL=$T_WALL
+  row "$crossed_compress" "$label" "$DC" "$req_compress"
+  COMPRESS_CROSSED=$crossed_compress
+  python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transport"]; print("  archives %d, bytes in %d, on the wire %d (ratio %.2f)" % (t["archives"], t["bytes_in"], t["bytes_wire"], t["ratio"]))' "$WORK/compress$sfx.log" >&2 || true
+}
+
+if [ -n "${BENCH_FERRY_BIN_BEFORE:-}" ]; then
+  compress_run "$BENCH_FERRY_BIN_BEFORE" "ferry sync --compress (before)" -before
+  BEFORE_WALL=$COMPRESS_WALL BEFORE_PACK_WALL=$PACK_WALL
 fi
-COMPRESS_WALL=$T_WALL
-row "$crossed_compress" "ferry sync --compress" "$DC" "$req_compress"
-COMPRESS_CROSSED=$crossed_compress
-python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transport"]; print("  archives %d, bytes in %d, on the wire %d (ratio %.2f)" % (t["archives"], t["bytes_in"], t["bytes_wire"], t["ratio"]))' "$WORK/compress.log" >&2 || true
+compress_run "$FERRY_BIN" "ferry sync --compress" ""
 
 DP=$ID-dst-plain
 bucket b "$DP"
@@ -303,5 +321,9 @@ if [ -n "$WAN_RATE" ] && [ -n "$COMPRESS_CROSSED" ] && [ "$COMPRESS_CROSSED" -gt
     "$PLAIN_WALL s / $(ratio "$CORPUS" "$COMPRESS_CROSSED") =" \
     "$(awk -v w="$PLAIN_WALL" -v c="$CORPUS" -v x="$COMPRESS_CROSSED" 'BEGIN { printf "%.2f", w * x / c }') s;" \
     "measured $COMPRESS_WALL s (pack side $PACK_WALL s over the link, unpack near B: $WAN_UNPACK)"
+  if [ -n "${BENCH_FERRY_BIN_BEFORE:-}" ]; then
+    echo
+    echo "before ($BENCH_FERRY_BIN_BEFORE): $BEFORE_WALL s (pack side $BEFORE_PACK_WALL s)"
+  fi
 fi
 for r in "${R_ROWS[@]}"; do case "$r" in *FAIL*) exit 1 ;; esac; done

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checksum/checksum.h"
+#include "base/json_util.h"
 #include "storage/key.h"
 
 namespace ferry::jobs {
@@ -18,44 +18,18 @@ Clock::time_point FromNs(int64_t ns) {
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
-std::string Dump(const json& j) {
-  // Keys went through KeyJson; other strings (ETags, options) come from S3 or the command
-  // line and are UTF-8.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+// Keys go through KeyJson; other strings (ETags, options) come from S3 or the command line and
+// are UTF-8.
+using json_util::Dump;
+using json_util::KeyFrom;
 
-// A key as JSON: a string when it is UTF-8 (S3 keys always are), else {"hex": ...} (a local
-// file name is bytes), so that every key round-trips byte for byte.
-json KeyJson(const std::string& key) {
-  if (storage::IsValidUtf8(key)) return key;
-  return json{{"hex", checksum::Hex(std::span(reinterpret_cast<const uint8_t*>(key.data()),
-                                              key.size()))}};
-}
-
-std::string KeyFrom(const json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  const std::string hex = j.at("hex").get<std::string>();
-  auto digit = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw std::invalid_argument("hex key with a character that is not a lower-case hex digit");
-  };
-  if (hex.size() % 2 != 0) throw std::invalid_argument("hex key of odd length");
-  std::string key;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    key += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
-  }
-  return key;
-}
+// A key as JSON: a string when it is UTF-8, else {"hex": ...} (a local file name is bytes).
+json KeyJson(const std::string& key) { return json_util::KeyJson(key, storage::IsValidUtf8(key)); }
 
 // Parses JSON, turning the library's exceptions into one status line.
 template <class F>
 auto Parse(const std::string& text, const char* what, F read) -> decltype(read(json())) {
-  try {
-    return read(json::parse(text));
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("malformed ") + what + " payload: " + e.what());
-  }
+  return json_util::ParseJson(text, std::string(what) + " payload", read);
 }
 
 }  // namespace

@@ -107,6 +107,7 @@ struct Worker::ActiveJob {
   std::atomic<bool> lost{false};
   size_t objects = 0;    // counted in objects_in_flight_
   bool lister = false;   // counted in listers_
+  Status cannot_serve;   // set by JobControl::CannotServe (from the job's own thread)
 };
 
 class Worker::Impl {
@@ -178,6 +179,9 @@ class Worker::Impl {
       ++impl_.wakeups_;  // the claim loop may have room for it
       impl_.cv_.notify_all();
       return Status::Ok();
+    }
+    void CannotServe(const Status& why) override {
+      job_.cannot_serve = why.ok() ? Status::InvalidArgument("cannot serve the job") : why;
     }
 
    private:
@@ -462,6 +466,23 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
                      if (auto j = weak.lock()) LoseLease(*j, why);
                    }};
     JobResult result = job->handler->Run(ctx);
+    if (!job->cannot_serve.ok()) {
+      // As for a run this worker cannot open (Dispatch): stop, and give the job back uncounted
+      // (the claim loop claims nothing more once fatal_ is set).
+      {
+        std::lock_guard lock(mu_);
+        if (fatal_.ok()) fatal_ = job->cannot_serve;
+      }
+      GiveBack(job->claimed);
+      std::lock_guard lock(mu_);
+      objects_in_flight_ -= job->objects;
+      listers_ -= job->lister ? 1 : 0;
+      --threads_;
+      active_.erase(job->claimed.job.id);
+      ++wakeups_;
+      cv_.notify_all();
+      return;
+    }
     FinishJob(job, result.outcome,
               result.outcome.kind == Outcome::Kind::kDone ? result.more : std::vector<JobSpec>{});
     std::lock_guard lock(mu_);

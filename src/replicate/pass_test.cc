@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <utility>
 #include <random>
 #include <set>
 
@@ -23,6 +25,17 @@ std::vector<std::byte> Bytes(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) out[i] = static_cast<std::byte>(s[i]);
   return out;
 }
+
+// A FakeClock that runs `on_sleep` (once) when code under test sleeps: what happens elsewhere
+// while the pass waits, such as a write of a dead process landing at the destination.
+class LandingClock : public testing::FakeClock {
+ public:
+  void SleepFor(std::chrono::milliseconds d, std::stop_token stop) override {
+    FakeClock::SleepFor(d, stop);
+    if (on_sleep) std::exchange(on_sleep, nullptr)();
+  }
+  std::function<void()> on_sleep;
+};
 
 class PassTest : public ::testing::Test {
  protected:
@@ -113,7 +126,46 @@ class PassTest : public ::testing::Test {
     return out;
   }
 
-  testing::FakeClock clock_;
+  // A PENDING row for version `v` of `key` (rule r, a -> b), last changed `age` ago: as if its
+  // process died after (maybe) sending the write, before recording COMPLETED.
+  void RecordPending(const std::string& key, const std::string& v, std::chrono::seconds age) {
+    VersionStatus pending;
+    pending.source = "a";
+    pending.rule = "r";
+    pending.destination = "b";
+    pending.key = key;
+    pending.source_version = v;
+    pending.state = VersionState::kPending;
+    pending.updated_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             (clock_.Now() - age).time_since_epoch())
+                             .count();
+    ASSERT_TRUE(store_->Record(pending).ok());
+  }
+
+  // Writes at b what the dead process's write of version `v` of `key` of a would have made.
+  void LandReplica(const std::string& key, const std::string& v) {
+    auto details = a_->StatVersion(key, v, true, {});
+    ASSERT_TRUE(details.ok());
+    std::vector<std::byte> data(details->size);
+    ASSERT_TRUE(a_->ReadVersionAt(key, v, 0, data, {}).ok());
+    storage::WriteSpec spec;
+    spec.size = data.size();
+    spec.metadata = details->metadata;
+    MarkReplica(*details, "a", spec.metadata);
+    ASSERT_TRUE(b_->Put(key, data, spec, {}).ok());
+  }
+
+  // The sleeps of at least a second since `from` (the pass's waits).
+  std::vector<std::chrono::milliseconds> WaitsSince(size_t from) {
+    std::vector<std::chrono::milliseconds> out;
+    auto all = clock_.sleeps();
+    for (size_t i = from; i < all.size(); ++i) {
+      if (all[i] >= std::chrono::seconds(1)) out.push_back(all[i]);
+    }
+    return out;
+  }
+
+  LandingClock clock_;
   std::filesystem::path dir_;
   std::unique_ptr<state::SqlSession> session_;
   std::unique_ptr<StatusStore> store_;
@@ -531,6 +583,52 @@ TEST_F(PassTest, PendingWriteFoundAtTheDestinationIsNotWrittenAgain) {
   EXPECT_EQ(again.recovered.load(), 1u);
   EXPECT_EQ(b_->counts().puts, puts);
   EXPECT_EQ(History(*b_, "k").size(), 1u);
+}
+
+// kWriteInFlightGrace: a PENDING row younger than 10 s may have its write still in flight.
+TEST_F(PassTest, RecentPendingWriteLandingDuringTheGraceIsNotWrittenAgain) {
+  const std::string v = Write(*a_, "k", "data");
+  RecordPending("k", v, std::chrono::seconds(3));
+  // Not at b when the pass first looks; the dead process's write lands while it waits.
+  clock_.on_sleep = [&] { LandReplica("k", v); };
+  const size_t sleeps = clock_.sleeps().size();
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(WaitsSince(sleeps), (std::vector<std::chrono::milliseconds>{std::chrono::seconds(7)}));
+  EXPECT_EQ(stats.recovered.load(), 1u);
+  EXPECT_EQ(stats.replicated.load(), 0u);
+  EXPECT_EQ(b_->counts().puts, 1);  // the landed write only
+  EXPECT_EQ(History(*b_, "k").size(), 1u);
+  auto done = *store_->Rows("a", VersionState::kCompleted);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].dest_version, History(*b_, "k")[0].second.version_id);
+}
+
+TEST_F(PassTest, RecentPendingWriteThatNeverLandsIsWrittenOnceAfterTheGrace) {
+  const std::string v = Write(*a_, "k", "data");
+  RecordPending("k", v, std::chrono::seconds(4));
+  const size_t sleeps = clock_.sleeps().size();
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(WaitsSince(sleeps), (std::vector<std::chrono::milliseconds>{std::chrono::seconds(6)}));
+  EXPECT_EQ(stats.recovered.load(), 0u);
+  EXPECT_EQ(stats.replicated.load(), 1u);
+  EXPECT_EQ(b_->counts().puts, 1);
+  EXPECT_EQ(History(*b_, "k").size(), 1u);
+}
+
+TEST_F(PassTest, PendingRowOlderThanTheGraceIsNotWaitedFor) {
+  const std::string v = Write(*a_, "k", "data");
+  RecordPending("k", v, std::chrono::seconds(11));
+  const size_t sleeps = clock_.sleeps().size();
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_TRUE(WaitsSince(sleeps).empty());
+  EXPECT_EQ(stats.replicated.load(), 1u);
+  EXPECT_EQ(b_->counts().puts, 1);
 }
 
 TEST_F(PassTest, UnversionedSourceReplicatesRewrites) {

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checksum/checksum.h"
+#include "base/json_util.h"
 #include "storage/key.h"
 
 namespace ferry::replicate {
@@ -12,38 +12,12 @@ namespace {
 using nlohmann::json;
 using SysClock = std::chrono::system_clock;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+using json_util::Dump;
+using json_util::KeyFrom;
+using json_util::ParseJson;
 
-json KeyJson(const std::string& key) {
-  if (storage::IsValidUtf8(key)) return key;
-  return json{{"hex", checksum::Hex(std::span(reinterpret_cast<const uint8_t*>(key.data()),
-                                              key.size()))}};
-}
+json KeyJson(const std::string& key) { return json_util::KeyJson(key, storage::IsValidUtf8(key)); }
 
-std::string KeyFrom(const json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  const std::string hex = j.at("hex").get<std::string>();
-  if (hex.size() % 2 != 0) throw std::invalid_argument("hex key of odd length");
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw std::invalid_argument("hex key with a character that is not a lower-case hex digit");
-  };
-  std::string key;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    key += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
-  }
-  return key;
-}
-
-template <class F>
-auto Parse(const std::string& text, const char* what, F read) -> decltype(read(json())) {
-  try {
-    return read(json::parse(text));
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("malformed ") + what + ": " + e.what());
-  }
-}
 
 json RuleJson(const Rule& r) {
   json dests = json::array();
@@ -95,7 +69,7 @@ int64_t Ns(SysClock::time_point t) {
 }  // namespace
 
 Result<std::string> EncodeDurablePass(const DurablePass& p, const std::string& run_options) {
-  return Parse(run_options, "run options", [&](json j) -> Result<std::string> {
+  return ParseJson(run_options, "run options", [&](json j) -> Result<std::string> {
     if (!j.is_object()) return Status::InvalidArgument("run options are not a JSON object");
     json rules = json::array();
     for (const Rule& r : p.rules.rules) rules.push_back(RuleJson(r));
@@ -112,7 +86,8 @@ Result<std::string> EncodeDurablePass(const DurablePass& p, const std::string& r
 }
 
 Result<DurablePass> DecodeDurablePass(const std::string& run_options) {
-  return Parse(run_options, "replication run options", [](const json& j) -> Result<DurablePass> {
+  return ParseJson(run_options, "replication run options",
+                   [](const json& j) -> Result<DurablePass> {
     if (!j.is_object() || !j.contains("replicate")) {
       return Status::InvalidArgument("the run is not a replication pass");
     }
@@ -149,7 +124,7 @@ std::string EncodeKeyBatch(const std::vector<KeyVersions>& keys) {
 }
 
 Result<std::vector<KeyVersions>> DecodeKeyBatch(const std::string& text) {
-  return Parse(text, "replicate-keys payload",
+  return ParseJson(text, "replicate-keys payload",
                [](const json& j) -> Result<std::vector<KeyVersions>> {
                  std::vector<KeyVersions> out;
                  for (const json& k : j.at("keys")) {

@@ -36,11 +36,11 @@ struct EstimateOptions {
   // As the run does (pack.h, unpack.h, pack_kind.cc, the transfer engine's defaults).
   BatchLimits batch;
   uint64_t whole_read_limit = 1ull << 20;      // pack: objects up to this read in one GET
-  uint64_t read_chunk = 1ull << 20;            // pack: ranged reads of larger ones
+  uint64_t read_chunk = 4ull << 20;            // pack: ranged reads of larger ones
   uint64_t unpack_whole_limit = 16ull << 20;   // unpack: entries up to this written in one PUT
   uint64_t part_size = 16ull << 20;            // multipart parts on the destination
   uint64_t multipart_threshold = 64ull << 20;  // plain copy: objects from this size in parts
-  uint64_t archive_part_size = 16ull << 20;
+  uint64_t archive_part_size = 5ull << 20;     // pack: the archive's multipart parts
   Prices prices;
   double per_gb = 0;  // $/GB of the region pair data crosses
 };

@@ -1,11 +1,127 @@
 #include "transport/pack.h"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "archive/backend_io.h"
 #include "transport/prefetch.h"
 
 namespace ferry::transport {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+double Since(Steady::time_point t) {
+  return std::chrono::duration<double>(Steady::now() - t).count();
+}
+
+// The archive's bytes handed to `sink` on a thread of their own, so that the sink's slow writes
+// (a part uploaded across the link once it fills) overlap the packing of the next entries. At
+// most `limit` bytes wait (a Write bigger than that waits for the queue to empty). A failed
+// sink write is returned by the next Write and by Drain; what is queued then is dropped.
+class UploadPipe : public archive::ByteSink {
+ public:
+  UploadPipe(archive::ByteSink& sink, size_t limit)
+      : sink_(sink), limit_(std::max<size_t>(1, limit)), thread_([this] { Loop(); }) {}
+  ~UploadPipe() override {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+      queue_.clear();  // an archive given up: nothing more to send
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  UploadPipe(const UploadPipe&) = delete;
+  UploadPipe& operator=(const UploadPipe&) = delete;
+
+  Status Write(std::span<const std::byte> data) override {
+    if (data.empty()) return Status::Ok();
+    std::unique_lock lock(mu_);
+    const auto t = Steady::now();
+    cv_.wait(lock, [&] { return !error_.ok() || queued_ == 0 || queued_ + data.size() <= limit_; });
+    waited_ += Since(t);
+    if (!error_.ok()) return error_;
+    if (queue_.empty() || queue_.back().size() + data.size() > kPiece) queue_.emplace_back();
+    queue_.back().insert(queue_.back().end(), data.begin(), data.end());
+    queued_ += data.size();
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
+  // Waits until the sink took every byte written; the first error of the sink.
+  Status Drain() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !error_.ok() || queued_ == 0; });
+    return error_;
+  }
+
+  double waited() {
+    std::lock_guard lock(mu_);
+    return waited_;
+  }
+
+ private:
+  // Bytes per call of the sink: the writer's output comes in small pieces.
+  static constexpr size_t kPiece = 1u << 20;
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing
+      std::vector<std::byte> piece = std::move(queue_.front());
+      queue_.pop_front();
+      Status s = error_;
+      if (s.ok()) {
+        lock.unlock();
+        s = sink_.Write(piece);
+        lock.lock();
+      }
+      queued_ -= piece.size();
+      if (!s.ok() && error_.ok()) error_ = s;
+      if (!error_.ok()) {  // dropped: nobody will take them
+        for (const auto& p : queue_) queued_ -= p.size();
+        queue_.clear();
+      }
+      cv_.notify_all();
+    }
+  }
+
+  archive::ByteSink& sink_;
+  const size_t limit_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<std::byte>> queue_;  // GUARDED_BY(mu_)
+  size_t queued_ = 0;     // GUARDED_BY(mu_): bytes queued or being written
+  Status error_;          // GUARDED_BY(mu_)
+  bool closing_ = false;  // GUARDED_BY(mu_)
+  double waited_ = 0;     // GUARDED_BY(mu_): seconds Write waited for room
+  std::thread thread_;
+};
+
+// A ChunkSource that times the reads of `inner` (the writer waiting for the source).
+class TimedSource : public archive::ChunkSource {
+ public:
+  TimedSource(archive::ChunkSource& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
+  Result<size_t> Read(std::span<std::byte> out) override {
+    const auto t = Steady::now();
+    auto n = inner_.Read(out);
+    seconds_ += Since(t);
+    return n;
+  }
+
+ private:
+  archive::ChunkSource& inner_;
+  double& seconds_;
+};
+
+}  // namespace
 
 archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   archive::EntryHeader h = archive::HeaderOf(o);
@@ -19,9 +135,11 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop) {
-  FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(sink, options.writer));
-  const bool with_tags = src.features().tags;
+  const auto started = Steady::now();
   PackResult result;
+  UploadPipe pipe(sink, options.upload_ahead);  // outlives the writer, which writes to it
+  FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, options.writer));
+  const bool with_tags = src.features().tags;
   Prefetcher ahead(src, objects, options.whole_read_limit, options.read_threads,
                    options.read_window, stop);
   for (size_t i = 0; i < objects.size(); ++i) {
@@ -32,7 +150,9 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
     }
     Status s;
     if (listed.size <= options.whole_read_limit) {
+      const auto t = Steady::now();
       ReadObject r = ahead.Take(i);
+      result.read_wait_seconds += Since(t);
       if (r.vanished) {
         ++result.vanished;
         continue;
@@ -44,7 +164,9 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       s = writer->Add(h, body);
     } else {
       // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
+      const auto t = Steady::now();
       auto object = src.Stat(listed.key, with_tags, stop);
+      result.read_wait_seconds += Since(t);
       if (!object.ok() && object.status().code() == ErrorCode::kNotFound) {
         ++result.vanished;
         continue;
@@ -56,7 +178,9 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
               std::chrono::duration_cast<std::chrono::seconds>(object->mtime.time_since_epoch())) {
         object->mtime = listed.mtime;  // the listing's milliseconds, as a plain copy keeps them
       }
-      archive::BackendChunkSource body(src, *object, stop);
+      RangeAhead ranges(src, *object, options.range_size, options.range_threads,
+                        options.range_window, stop);
+      TimedSource body(ranges, result.read_wait_seconds);
       archive::EntryHeader h = HeaderOf(*object);
       h.destinations = options.destinations;
       s = writer->Add(h, body);
@@ -64,6 +188,11 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
     if (!s.ok()) return s.WithContext(listed.key);
   }
   FERRY_ASSIGN_OR_RETURN(result.summary, writer->Finish());
+  const auto drain = Steady::now();
+  FERRY_RETURN_IF_ERROR(pipe.Drain());
+  result.drain_seconds = Since(drain);
+  result.sink_wait_seconds = pipe.waited();
+  result.seconds = Since(started);
   return result;
 }
 

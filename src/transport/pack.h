@@ -4,9 +4,14 @@
 // ByteSink: the pack job (jobs/kinds/pack_kind.cc) gives it a BackendSink on the staging
 // location, so the archive appears there only once complete. Small objects are read whole with
 // their details in one GET, ahead of the writer on a few threads (prefetch.h); larger ones are
-// read in ranged reads pinned to the ETag their Stat saw, so that no object is ever held whole
-// in memory. Incompressible entries are stored raw by the archive writer
-// (docs/design/archive.md).
+// read in ranged reads pinned to the ETag their Stat saw, a few ranges ahead of the writer, so
+// that no object is ever held whole in memory. Incompressible entries are stored raw by the
+// archive writer (docs/design/archive.md), whose zstd runs on worker threads of its own.
+//
+// A pipeline: reads ahead of compression, and compression ahead of the archive's writes. The
+// archive's bytes go to the sink on a thread of their own (at most `upload_ahead` bytes
+// waiting), so a sink that uploads each part as it fills (archive::BackendSink) sends part N
+// while the next entries are read and compressed.
 //
 // Errors: a source object that is gone since it was listed is left out (counted in `vanished`);
 // any other failure of the source or sink (a 412 of an object changed mid-read included) fails
@@ -36,20 +41,35 @@ struct PackOptions {
   uint64_t whole_read_limit = 1ull << 20;
   // Small objects are read ahead of the writer on this many threads, at most `read_window`
   // of them at once (memory: read_window x whole_read_limit at most).
-  int read_threads = 16;
-  size_t read_window = 32;
+  int read_threads = 32;
+  size_t read_window = 64;
+  // Larger objects are read in ranges of `range_size` bytes, up to `range_window` of them ahead
+  // of the writer on `range_threads` threads (memory: range_window x range_size).
+  size_t range_size = 4u << 20;
+  int range_threads = 4;
+  size_t range_window = 4;
+  // Archive bytes made but not yet taken by the sink, at most (the writer waits beyond).
+  size_t upload_ahead = 32u << 20;
 };
 
 struct PackResult {
   archive::WriteSummary summary;
   uint64_t vanished = 0;  // listed, then gone from the source before it was read
+  // Where the time went (seconds of wall time, for the pack job's log): the whole pack, the
+  // writer waiting for reads of the source, and waiting for the sink (the upload) to take the
+  // archive's bytes, during packing and after the last entry.
+  double seconds = 0;
+  double read_wait_seconds = 0;
+  double sink_wait_seconds = 0;
+  double drain_seconds = 0;
 };
 
 // The archive entry header of an object as Stat or ReadObject describe it.
 archive::EntryHeader HeaderOf(const storage::ObjectInfo& object);
 
 // Packs `objects` (as listed: key, size, ETag) of `src` into an archive written to `sink`
-// (the caller closes the sink after OK).
+// (the caller closes the sink after OK). `sink` is written from one thread of its own, one call
+// at a time, in order; every byte has been written to it when this returns.
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop);

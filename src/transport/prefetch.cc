@@ -1,6 +1,8 @@
 #include "transport/prefetch.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 
 namespace ferry::transport {
 namespace {
@@ -96,6 +98,65 @@ ReadObject Prefetcher::Take(size_t index) {
   taken_ = index + 1;
   cv_.notify_all();
   return r;
+}
+
+RangeAhead::RangeAhead(storage::Backend& src, const storage::ObjectInfo& object, size_t chunk,
+                       int threads, size_t window, std::stop_token stop)
+    : src_(src),
+      object_(object),
+      chunk_(std::max<size_t>(1, chunk)),
+      chunks_(static_cast<size_t>((object.size + chunk_ - 1) / chunk_)),
+      window_(std::max<size_t>(1, window)),
+      forward_stop_(stop, std::function<void()>([this] { own_stop_.request_stop(); })) {
+  const int n = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, threads)),
+                                                  std::max<size_t>(1, chunks_)));
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+RangeAhead::~RangeAhead() {
+  own_stop_.request_stop();  // wakes the waits (they wait on its token); cancels the reads
+  threads_.clear();          // joins
+}
+
+void RangeAhead::Loop() {
+  const std::stop_token stop = own_stop_.get_token();
+  for (;;) {
+    size_t i;
+    {
+      std::unique_lock lock(mu_);
+      if (next_ >= chunks_) return;
+      i = next_++;
+      // Not more than `window` ranges ahead of the one being read.
+      if (!cv_.wait(lock, stop, [&] { return i < current_ + window_; })) return;
+    }
+    const uint64_t offset = uint64_t{i} * chunk_;
+    Range r;
+    r.bytes.resize(static_cast<size_t>(std::min<uint64_t>(chunk_, object_.size - offset)));
+    r.status = src_.ReadAt(object_.key, offset, r.bytes, object_.etag, stop);
+    std::lock_guard lock(mu_);
+    ready_[i] = std::move(r);
+    cv_.notify_all();
+  }
+}
+
+Result<size_t> RangeAhead::Read(std::span<std::byte> out) {
+  std::unique_lock lock(mu_);
+  if (current_ >= chunks_ || out.empty()) return size_t{0};
+  if (!cv_.wait(lock, own_stop_.get_token(), [&] { return ready_.count(current_) != 0; })) {
+    return Status::Cancelled("pack cancelled");
+  }
+  Range& r = ready_[current_];
+  if (!r.status.ok()) return r.status;
+  const size_t n = std::min(out.size(), r.bytes.size() - offset_);
+  std::memcpy(out.data(), r.bytes.data() + offset_, n);
+  offset_ += n;
+  if (offset_ == r.bytes.size()) {
+    ready_.erase(current_);
+    ++current_;
+    offset_ = 0;
+    cv_.notify_all();
+  }
+  return n;
 }
 
 }  // namespace ferry::transport

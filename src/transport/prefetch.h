@@ -1,12 +1,14 @@
-// transport::Prefetcher (internal to pack.cc): reads the small objects of a batch ahead of the
-// archive writer, on a few threads, in listing order: one GET per object is a round trip each,
-// and a batch holds thousands of them. The window bounds memory: at most `window` objects of at
-// most `small_limit` bytes are held ahead of the writer.
+// The reads of a pack ahead of the archive writer (internal to pack.cc). Prefetcher reads the
+// small objects of a batch on a few threads, in listing order: one GET per object is a round
+// trip each, and a batch holds thousands of them. The window bounds memory: at most `window`
+// objects of at most `small_limit` bytes are held ahead of the writer. RangeAhead does the same
+// for the ranged reads of one large object.
 //
-// Thread-safety: Take is called by one thread, in increasing index order.
+// Thread-safety: Take and Read are called by one thread (Take in increasing index order).
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <span>
@@ -15,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "archive/io.h"
 #include "base/status.h"
 #include "storage/backend.h"
 
@@ -59,6 +62,45 @@ class Prefetcher {
   size_t next_ = 0;     // GUARDED_BY(mu_): the next index a thread takes
   size_t taken_ = 0;    // GUARDED_BY(mu_): indexes below were taken by the writer
   std::map<size_t, ReadObject> ready_;  // GUARDED_BY(mu_)
+  std::vector<std::jthread> threads_;
+};
+
+// One large object read in ranged reads of `chunk` bytes pinned to its ETag (a changed object
+// fails with the backend's kFailedPrecondition), up to `window` of them ahead of the reader on
+// `threads` threads of its own, so that the archive writer compresses one range while the next
+// ones are read (memory: window x chunk). Read hands the bytes out in order.
+class RangeAhead : public archive::ChunkSource {
+ public:
+  // `object` (key, size, ETag) must outlive this. Stops (and its reads are cancelled) when
+  // `stop` is requested or it is destroyed.
+  RangeAhead(storage::Backend& src, const storage::ObjectInfo& object, size_t chunk, int threads,
+             size_t window, std::stop_token stop);
+  ~RangeAhead() override;
+  RangeAhead(const RangeAhead&) = delete;
+  RangeAhead& operator=(const RangeAhead&) = delete;
+
+  Result<size_t> Read(std::span<std::byte> out) override;
+
+ private:
+  struct Range {
+    Status status;
+    std::vector<std::byte> bytes;
+  };
+  void Loop();
+
+  storage::Backend& src_;
+  const storage::ObjectInfo& object_;
+  const size_t chunk_;
+  const size_t chunks_;
+  const size_t window_;
+  std::stop_source own_stop_;  // requested by the caller's token or the destructor
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::stop_callback<std::function<void()>> forward_stop_;  // the caller's token -> own_stop_
+  size_t next_ = 0;      // GUARDED_BY(mu_): the next range a thread reads
+  size_t current_ = 0;   // GUARDED_BY(mu_): the range Read is in
+  size_t offset_ = 0;    // GUARDED_BY(mu_): bytes of it handed out
+  std::map<size_t, Range> ready_;  // GUARDED_BY(mu_)
   std::vector<std::jthread> threads_;
 };
 

@@ -14,6 +14,7 @@
 #include "archive/reader.h"
 #include "archive/stream.h"
 #include "checksum/checksum.h"
+#include "transport/unpack_source.h"
 
 namespace ferry::transport {
 namespace {
@@ -295,8 +296,12 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   // Entries within the window past the watermark may have been written by a crashed attempt
   // (and only those: no attempt starts an entry beyond it): each is looked at first.
   const uint64_t check_end = mark.has_value() ? start + options.window : 0;
-  // Every frame read once and decoded once, in order (entries of other regions dropped).
-  archive::EntryStream stream((*reader)->manifest(), source);
+  // Every frame read once and decoded once, in order (entries of other regions dropped), the
+  // next range of frames downloaded while the entries of this one are written.
+  const auto& frames = (*reader)->manifest().frames;
+  const uint64_t data_end = frames.empty() ? 0 : frames.back().offset + frames.back().stored_size;
+  ReadAheadSource ahead(source, data_end);
+  archive::EntryStream stream((*reader)->manifest(), ahead);
   Writers writers(dst, options, start, stop);
   Status failed;
   for (uint64_t i = start; i < n && failed.ok(); ++i) {

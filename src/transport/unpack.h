@@ -74,7 +74,7 @@ struct UnpackOptions {
   uint64_t part_size = 16ull << 20;  // of chunked writes above whole_limit
   uint64_t checkpoint_every = 64;    // entries between journal records
   uint64_t window = 256;             // entries past the recorded watermark that may start
-  int threads = 16;                  // writer threads
+  int threads = 32;                  // writer threads
   uint64_t max_bytes = 64ull << 20;  // decoded entries held for the writers at most
   bool keep_archive = false;         // leave the archive on staging when done
 };

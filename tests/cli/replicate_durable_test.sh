@@ -6,6 +6,8 @@
 # it holds a job, then the replicate command too; its rerun resumes the run. Every version
 # arrives at B in the source's order, none is written twice (versions per key, RGW's usage
 # log), and the completion report lists all 900 (tests/tools/replicate_check.py durable).
+# Then a second pass (240 versions) with three workers already running and claiming while
+# `ferry replicate --restart` discards its unfinished run: still no version written twice.
 source "$(dirname "$0")/testlib.bash"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 : "${FERRY_TEST_CEPH_CONF:?FERRY_TEST_CEPH_CONF not set: run through scripts/test-all.sh}"

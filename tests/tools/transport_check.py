@@ -11,7 +11,8 @@ FERRY_BIN, CONF_BASE, WORK, RA_* and RB_*). The first argument picks the checks:
          rerun: every object exactly once (RGW's usage log counts the PUTs on the destination),
          staging empty (objects and unfinished uploads)
 
-S3 calls go through the botocore that Debian's awscli ships; every bucket is removed at the end.
+S3 clients, check() and RGW's usage log come from s3_check.py (shared with replicate_check.py);
+every bucket is removed at the end.
 """
 import json
 import os
@@ -20,39 +21,12 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, "/usr/lib/python3/dist-packages")
-from awscli.botocore.config import Config  # noqa: E402
-from awscli.botocore.session import Session  # noqa: E402
+from s3_check import S3, check, finish, usage_put_ops
 
 WORK = os.environ["WORK"]
 FERRY = os.environ["FERRY_BIN"]
 CONF = os.environ["CONF_BASE"]
-FAILS = []
-
-
-def client(endpoint, key, secret, region):
-    return Session().create_client(
-        "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
-        region_name=region, config=Config(s3={"addressing_style": "path"}))
-
-
-S3 = {
-    "ra": client(os.environ["FERRY_TEST_S3_ENDPOINT"], os.environ["RA_KEY"], os.environ["RA_SECRET"],
-                 os.environ.get("FERRY_TEST_S3_REGION", "region-a")),
-    "rb": client(os.environ["FERRY_TEST_S3_ENDPOINT_B"], os.environ["RB_KEY"],
-                 os.environ["RB_SECRET"], os.environ.get("FERRY_TEST_S3_REGION_B", "region-b")),
-}
 BUCKETS = []
-
-
-T0 = time.time()
-
-
-def check(what, ok, detail=""):
-    print("[%5.1fs] " % (time.time() - T0) if os.environ.get("TR_TIMES") else "", end="")
-    print(("ok   - " if ok else "FAIL - ") + what + ("" if ok or not detail else ": " + str(detail)))
-    if not ok:
-        FAILS.append(what)
 
 
 def bucket(remote):
@@ -209,20 +183,6 @@ def sync_checks():
           "staging" in p.stderr, p.stderr)
 
 
-def usage_put_ops(bucket_name):
-    out = subprocess.run(
-        ["radosgw-admin", "-c", os.environ["FERRY_TEST_CEPH_CONF"], "--rgw-realm", "realm-b",
-         "--rgw-zonegroup", "region-b", "--rgw-zone", "zone-b", "usage", "show", "--uid",
-         "tester-b"], capture_output=True, text=True).stdout
-    n = 0
-    for e in json.loads(out).get("entries", []):
-        for b in e.get("buckets", []):
-            if b.get("bucket") == bucket_name:
-                n += sum(c.get("ops", 0) for c in b.get("categories", [])
-                         if c.get("category") == "put_obj")
-    return n
-
-
 def poll(st, sql, until, proc, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
@@ -300,10 +260,7 @@ def main():
         {"sync": sync_checks, "kill": kill_checks}[sys.argv[1]]()
     finally:
         purge_all()
-    if FAILS:
-        print("%d check(s) failed" % len(FAILS))
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,12 @@ class JobControl {
   // Replaces the job's payload with `kept` and enqueues `more`, under the job's lease, in one
   // transaction (JobStore::HandOff). A lost lease cancels the job and is returned.
   virtual Status HandOff(std::string_view kept, const std::vector<JobSpec>& more) = 0;
+  // This worker cannot serve the job: a location its run needs cannot be opened here (a remote
+  // missing from this worker's config, missing credentials), which says nothing about the job.
+  // Once Run returns, the job is given back uncounted (JobStore::Release: a worker that has the
+  // location takes it) instead of finished, and the worker stops with `why` as its error, as
+  // for a run it cannot open at all. The outcome Run returns is then ignored.
+  virtual void CannotServe(const Status& why) = 0;
 };
 
 // Everything a handler gets for one claimed job. Valid for the duration of Run.

@@ -8,6 +8,7 @@
 // back (transport/level_advisor.h). In a backup (TransportOptions::backup) the archive stays
 // where it is written and is recorded with its entries in the backup catalog instead; no unpack
 // job follows.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -25,7 +26,8 @@
 namespace ferry::jobs {
 namespace {
 
-constexpr uint64_t kArchivePartSize = 16ull << 20;
+// Small parts: the first is uploaded while the rest of the batch is still being packed.
+constexpr uint64_t kArchivePartSize = 5ull << 20;
 
 // "<run>-<job>-<8 hex>.fza": the hex digits tell apart runs of two state stores that stage
 // into one prefix.
@@ -58,10 +60,13 @@ class PackHandler : public JobHandler {
   // The unpack jobs count the objects (once each), when they reach the destination.
   bool counts_progress() const override { return false; }
   bool uses_lister_slot() const override { return false; }
-  // A pack keeps zstd's workers busy: about two at a time per worker.
-  size_t ObjectsInFlight(const Job&, const RunContext&,
+  // A pack keeps zstd's workers busy: about two full batches at a time per worker, more when
+  // the batches are small (in proportion to their bytes).
+  size_t ObjectsInFlight(const Job& job, const RunContext& run,
                          const WorkerOptions& options) const override {
-    return static_cast<size_t>(std::max(1, options.concurrency));
+    const uint64_t full = std::max<uint64_t>(1, run.options.transport.batch_bytes);
+    const uint64_t c = static_cast<uint64_t>(std::max(1, options.concurrency));
+    return static_cast<size_t>(std::clamp<uint64_t>(c * job.spec.bytes / full, c / 4 + 1, c));
   }
 
   JobResult Run(JobContext& ctx) const override {
@@ -128,7 +133,9 @@ class PackHandler : public JobHandler {
       obs::Log(obs::Level::kInfo, "packed",
                {{"archive", key}, {"entries", w.entries}, {"bytes", w.raw_bytes},
                 {"archive_bytes", w.archive_bytes}, {"cpu_seconds", cpu_seconds},
-                {"staging_puts", requests.put}});
+                {"staging_puts", requests.put}, {"seconds", packed->seconds},
+                {"read_wait_seconds", packed->read_wait_seconds},
+                {"upload_wait_seconds", packed->sink_wait_seconds + packed->drain_seconds}});
     }
     JobResult result;
     if (!t.unpack_jobs) return result;  // the destination side lists the staging prefix

@@ -61,7 +61,7 @@ class ReplicateKeysHandler : public JobHandler {
     FERRY_ASSIGN_OR_RETURN(std::vector<replicate::KeyVersions> keys,
                            replicate::DecodeKeyBatch(ctx.claimed.job.spec.payload));
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
-                           ReplicationOf(ctx.run, ctx.store));
+                           ReplicationOfJob(ctx));
     replicate::PassOptions o = r->options;
     LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };

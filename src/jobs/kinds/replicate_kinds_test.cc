@@ -120,7 +120,7 @@ class ReplicateKindsTest : public ::testing::Test {
     auto store = OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
-    for (const char* name : {"a", "b"}) {
+    for (const char* name : {"a", "b", "c"}) {
       storage::MemoryBackend::Options o;
       o.clock = &clock_;
       o.versioned = true;
@@ -141,14 +141,15 @@ class ReplicateKindsTest : public ::testing::Test {
     return std::unique_ptr<Backend>(std::make_unique<Borrowed>(*it->second));
   }
 
-  // A pass a -> b as a run, with its first replicate-scan job.
-  RunId NewRun(uint64_t batch_versions) {
+  // A pass a -> b (and c when `second` is set) as a run, with its first replicate-scan job.
+  RunId NewRun(uint64_t batch_versions, const char* second = nullptr) {
     replicate::DurablePass pass;
     pass.source = "a";
     replicate::Rule rule;
     rule.id = "r";
     rule.delete_markers = true;
     rule.destinations.push_back({"b", ""});
+    if (second != nullptr) rule.destinations.push_back({second, ""});
     pass.rules.rules = {rule};
     pass.concurrency = 2;
     pass.batch_versions = batch_versions;
@@ -292,6 +293,54 @@ TEST_F(ReplicateKindsTest, AKeysJobRunAgainWritesNothing) {
   EXPECT_TRUE(worker.Run({}).ok());
   EXPECT_EQ(stats.objects_copied.load(), 0u);
   EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
+TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
+  storage::MemoryBackend& a = *sides_["a"];
+  for (const char* body : {"one", "two"}) {
+    storage::WriteSpec spec;
+    spec.size = 3;
+    ASSERT_TRUE(a.Put("k", std::as_bytes(std::span(body, 3)), spec, {}).ok());
+  }
+  const RunId run = NewRun(100, "c");
+  WorkerOptions o;
+  o.owner = "no-c";
+  o.only_run = run;
+  o.exit_when_done = true;
+  o.idle_poll = std::chrono::milliseconds(5);
+  transfer::Stats stats;
+  {
+    // This worker's config has no "c": the run's own sides (a, b) open, the pass's second
+    // destination does not.
+    Worker lacking(
+        *store_,
+        [this](const std::string& n, bool d) -> Result<std::unique_ptr<Backend>> {
+          if (n == "c") return Status::InvalidArgument("unknown remote 'c'");
+          return Open(n, d);
+        },
+        o, stats);
+    Status s = lacking.Run({});
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("cannot open the destination c of run"), std::string::npos)
+        << s.message();
+  }
+  // Given back, not dead, and its attempt not counted.
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->by_kind[kReplicateScanKind].of(JobState::kDead), 0u);
+  auto queued = store_->ListJobs(run, JobState::kQueued, 10);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].attempts, 0);
+  EXPECT_TRUE(History("c").empty());
+  // A worker that has every destination serves it.
+  o.owner = "all";
+  Worker full(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+  RunProgress progress = RunProgress::kWorking;
+  EXPECT_TRUE(full.Run({}, &progress).ok());
+  EXPECT_EQ(progress, RunProgress::kDone);
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(History("c")["k"], (std::vector<std::string>{"one", "two"}));
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ Status CheckWithVersions(storage::Backend& side, const std::string& what) {
   return side.LearnVersions({}).WithContext(what);
 }
 
-Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& store) {
+Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& store,
+                                                   bool* cannot_open) {
   auto r = std::make_shared<ReplicationRun>();
   FERRY_ASSIGN_OR_RETURN(r->pass, replicate::DecodeDurablePass(run.run.spec.options));
   if (!run.opener) return Status::Internal("replication run without a location opener");
@@ -20,11 +21,23 @@ Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& st
     return Status::NotSupported("replication passes need a SQL state store");
   }
   FERRY_ASSIGN_OR_RETURN(r->status, replicate::StatusStore::Open(*store.session()));
-  FERRY_ASSIGN_OR_RETURN(r->source, run.opener(run.run.spec.source, false));
+  // Opening a location (parsing it, finding its remote, loading its credentials) fails for
+  // this worker, not for the job, unless the failure is transient.
+  auto open = [&](const std::string& location,
+                  bool destination) -> Result<std::unique_ptr<storage::Backend>> {
+    auto backend = run.opener(location, destination);
+    if (backend.ok() || backend.status().transient()) return backend;
+    *cannot_open = true;
+    return Status::InvalidArgument("cannot open the " +
+                                   std::string(destination ? "destination " : "source ") +
+                                   location + " of run " + std::to_string(run.run.id) + ": " +
+                                   backend.status().message());
+  };
+  FERRY_ASSIGN_OR_RETURN(r->source, open(run.run.spec.source, false));
   FERRY_RETURN_IF_ERROR(CheckWithVersions(*r->source, "source"));
   replicate::PassOptions& o = r->options;
   for (const std::string& name : replicate::DestinationLocations(r->pass.rules)) {
-    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> dst, run.opener(name, true));
+    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> dst, open(name, true));
     FERRY_RETURN_IF_ERROR(CheckWithVersions(*dst, "destination " + name));
     o.destinations[name] = dst.get();
     r->destinations.push_back(std::move(dst));
@@ -45,13 +58,24 @@ Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& st
 
 }  // namespace
 
-Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(RunContext& run, JobStore& store) {
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(RunContext& run, JobStore& store,
+                                                            bool* cannot_open) {
+  bool ignored = false;
+  if (cannot_open == nullptr) cannot_open = &ignored;
+  *cannot_open = false;
   std::lock_guard lock(run.kind_state_mu);
   if (run.kind_state != nullptr) {
     return std::static_pointer_cast<const ReplicationRun>(run.kind_state);
   }
-  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r, Open(run, store));
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r, Open(run, store, cannot_open));
   run.kind_state = std::const_pointer_cast<ReplicationRun>(r);
+  return r;
+}
+
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOfJob(JobContext& ctx) {
+  bool cannot_open = false;
+  auto r = ReplicationOf(ctx.run, ctx.store, &cannot_open);
+  if (!r.ok() && cannot_open) ctx.control.CannotServe(r.status());
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "jobs/kinds/handler.h"
 #include "jobs/worker_internal.h"
 #include "replicate/pass.h"
 #include "replicate/payload.h"
@@ -30,7 +31,15 @@ struct ReplicationRun {
 // The run's pass on this worker, opened on first use. Errors: the run is not a replication
 // pass or its options cannot be read (kInvalidArgument), a location cannot be opened or checked,
 // the JobStore has no SQL database (kNotSupported), the status store's errors. A failure is not
-// kept: the next job tries again.
-Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(RunContext& run, JobStore& store);
+// kept: the next job tries again. A location this worker cannot open (its remote is not in
+// this worker's config, its credentials are missing: a failure that is not transient) is
+// kInvalidArgument naming it, with `*cannot_open` set (when given): the job should be given back
+// for a worker that can (JobControl::CannotServe), not failed.
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(RunContext& run, JobStore& store,
+                                                            bool* cannot_open = nullptr);
+
+// ReplicationOf for a job: on a location this worker cannot open, tells the worker to give the
+// job back (ctx.control.CannotServe) and returns the error.
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOfJob(JobContext& ctx);
 
 }  // namespace ferry::jobs

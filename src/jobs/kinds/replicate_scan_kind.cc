@@ -45,7 +45,7 @@ class ReplicateScanHandler : public JobHandler {
     const Job& j = ctx.claimed.job;
     FERRY_ASSIGN_OR_RETURN(KeyRange range, DecodeScan(j.spec.payload));
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
-                           ReplicationOf(ctx.run, ctx.store));
+                           ReplicationOfJob(ctx));
     auto emit = [&](std::vector<replicate::KeyVersions> keys) -> Status {
       JobSpec k;
       k.run = j.spec.run;

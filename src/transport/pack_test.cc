@@ -1,0 +1,254 @@
+// PackObjects as a pipeline (pack.h): the archive's bytes reach the sink on a thread of their
+// own while the next objects are read, large objects are read a few ranges ahead of the writer
+// (RangeAhead, prefetch.h), and what comes out is the same archive, every entry intact. And the
+// unpack side's read-ahead of an archive's frames (ReadAheadSource, unpack_source.h).
+#include "transport/pack.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "archive/reader.h"
+#include "checksum/checksum.h"
+#include "storage/memory/memory_backend.h"
+#include "transport/prefetch.h"
+#include "transport/unpack_source.h"
+
+namespace ferry::transport {
+namespace {
+
+using storage::MemoryBackend;
+
+std::string Text(size_t n, int seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>('a' + rng() % 4);
+  return s;
+}
+
+// A memory store whose ranged reads take a few milliseconds and count how many run at once.
+class SlowReads : public MemoryBackend {
+ public:
+  Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                std::string_view etag, std::stop_token stop) override {
+    const int now = ++in_flight;
+    int seen = max_in_flight.load();
+    while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    Status s = MemoryBackend::ReadAt(key, offset, out, etag, stop);
+    --in_flight;
+    return s;
+  }
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_in_flight{0};
+};
+
+class PackTest : public ::testing::Test {
+ protected:
+  // Writes `n` objects of `size` (+ i) bytes and returns them as listed.
+  std::vector<storage::ObjectInfo> Fill(int n, size_t size) {
+    std::vector<storage::ObjectInfo> listed;
+    for (int i = 0; i < n; ++i) {
+      const std::string body = Text(size + static_cast<size_t>(i), i);
+      storage::WriteSpec spec;
+      spec.size = body.size();
+      const std::string key = "k/" + std::to_string(1000 + i);
+      EXPECT_TRUE(src_.Put(key, checksum::AsBytes(body), spec, {}).ok());
+      auto info = src_.Stat(key, false, {});
+      EXPECT_TRUE(info.ok());
+      listed.push_back(*info);
+      bodies_.push_back(body);
+    }
+    return listed;
+  }
+
+  // Every entry of `archive` has the bytes of the object it was packed from.
+  void ExpectIntact(const std::string& archive, size_t n) {
+    archive::StringRangeSource source(archive);
+    auto reader = archive::Reader::Open(source);
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    ASSERT_EQ((*reader)->entries().size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      archive::StringSink out;
+      ASSERT_TRUE((*reader)->ReadEntry((*reader)->entries()[i], out).ok());
+      EXPECT_EQ(out.bytes, bodies_[i]) << i;
+    }
+  }
+
+  SlowReads src_;
+  std::vector<std::string> bodies_;
+};
+
+// A sink whose first write waits until the source has served `reads` reads (at most 10 s). A
+// packer that writes the archive on the thread that reads the objects never gets there.
+class GatedSink : public archive::ByteSink {
+ public:
+  GatedSink(MemoryBackend& src, int reads) : src_(src), reads_(reads) {}
+  Status Write(std::span<const std::byte> data) override {
+    if (!opened) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (src_.counts().reads < reads_ && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      opened = true;
+      reads_when_opened = src_.counts().reads;
+    }
+    bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return Status::Ok();
+  }
+  MemoryBackend& src_;
+  const int reads_;
+  bool opened = false;
+  int reads_when_opened = 0;
+  std::string bytes;
+};
+
+TEST_F(PackTest, ArchiveBytesGoToTheSinkWhileTheNextObjectsAreRead) {
+  const auto listed = Fill(120, 2000);
+  GatedSink sink(src_, 100);
+  PackOptions o;
+  o.writer.threads = 1;
+  o.read_threads = 2;
+  o.read_window = 4;  // the reads cannot run far ahead of the writer on their own
+  auto packed = PackObjects(src_, listed, sink, o, {});
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  // The sink's first write (the archive's header) waited for 100 reads: the writer went on
+  // meanwhile, its bytes queued for the sink.
+  EXPECT_GE(sink.reads_when_opened, 100);
+  EXPECT_GT(packed->sink_wait_seconds + packed->drain_seconds, 0.0);
+  EXPECT_EQ(packed->summary.archive_bytes, sink.bytes.size());
+  ExpectIntact(sink.bytes, listed.size());
+}
+
+TEST_F(PackTest, UploadAheadBoundsTheBytesWaitingForTheSink) {
+  const auto listed = Fill(40, 64 << 10);  // 2.5 MiB of text
+  // A sink that is slow to take bytes: the writer may run ahead by `upload_ahead` only.
+  struct Slow : archive::ByteSink {
+    Status Write(std::span<const std::byte> data) override {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+      return Status::Ok();
+    }
+    std::string bytes;
+  } sink;
+  PackOptions o;
+  o.writer.threads = 1;
+  o.writer.level = 1;
+  o.upload_ahead = 1;  // every write waits for the previous one to be taken
+  auto packed = PackObjects(src_, listed, sink, o, {});
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  ExpectIntact(sink.bytes, listed.size());
+}
+
+TEST_F(PackTest, LargeObjectsAreReadSeveralRangesAhead) {
+  const auto listed = Fill(3, 3 << 20);  // 3 MiB each: ranged reads
+  archive::StringSink sink;
+  PackOptions o;
+  o.writer.threads = 1;
+  o.range_size = 256 << 10;
+  o.range_threads = 4;
+  o.range_window = 4;
+  auto packed = PackObjects(src_, listed, sink, o, {});
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  EXPECT_GE(src_.max_in_flight.load(), 2);
+  EXPECT_LE(src_.max_in_flight.load(), 4);
+  // 12 ranges of 256 KiB, and one more for the i extra bytes of objects 1 and 2: no range is
+  // read twice
+  EXPECT_EQ(src_.counts().reads, 12 + 13 + 13);
+  ExpectIntact(sink.bytes, listed.size());
+}
+
+TEST_F(PackTest, RangeAheadFailsOnAChangedObjectAndStopsWhenAsked) {
+  auto listed = Fill(1, 1 << 20);
+  storage::ObjectInfo stale = listed[0];
+  stale.etag = "\"not-the-etag\"";
+  RangeAhead changed(src_, stale, 64 << 10, 2, 4, {});
+  std::vector<std::byte> buf(1 << 20);
+  auto n = changed.Read(buf);
+  EXPECT_EQ(n.status().code(), ErrorCode::kFailedPrecondition);
+
+  // 16 ranges, 2 ahead: once stopped, the ranges not started are never read, and Read ends
+  // with kCancelled where the bytes read before the stop end.
+  const int before = src_.counts().reads;
+  std::stop_source stop;
+  RangeAhead cancelled(src_, listed[0], 64 << 10, 2, 2, stop.get_token());
+  ASSERT_TRUE(cancelled.Read(std::span(buf).first(10)).ok());
+  stop.request_stop();
+  Status s;
+  for (int i = 0; i < 100 && s.ok(); ++i) {
+    auto r = cancelled.Read(buf);
+    s = r.status();
+    if (s.ok() && *r == 0) break;
+  }
+  EXPECT_EQ(s.code(), ErrorCode::kCancelled);
+  EXPECT_LE(src_.counts().reads - before, 5);
+}
+
+TEST_F(PackTest, ASinkFailureFailsThePack) {
+  const auto listed = Fill(50, 4000);
+  struct Failing : archive::ByteSink {
+    Status Write(std::span<const std::byte>) override {
+      return Status::Unavailable("staging unreachable");
+    }
+  } sink;
+  PackOptions o;
+  o.writer.threads = 1;
+  auto packed = PackObjects(src_, listed, sink, o, {});
+  ASSERT_FALSE(packed.ok());
+  EXPECT_EQ(packed.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(packed.status().message().find("staging unreachable"), std::string::npos);
+}
+
+// ReadAheadSource (unpack_source.h): the range after each read is read on another thread, and
+// a read of exactly that range takes it; nothing at or past the limit is read ahead.
+class CountingSource : public archive::RangeSource {
+ public:
+  explicit CountingSource(std::string bytes) : bytes_(std::move(bytes)) {}
+  uint64_t size() const override { return bytes_.size(); }
+  Status ReadAt(uint64_t offset, std::span<std::byte> out) override {
+    std::lock_guard lock(mu_);
+    reads.push_back({offset, out.size()});
+    std::memcpy(out.data(), bytes_.data() + offset, out.size());
+    return Status::Ok();
+  }
+  std::vector<std::pair<uint64_t, size_t>> Reads() {
+    std::lock_guard lock(mu_);
+    return reads;
+  }
+
+ private:
+  std::string bytes_;
+  std::mutex mu_;
+  std::vector<std::pair<uint64_t, size_t>> reads;  // GUARDED_BY(mu_)
+};
+
+TEST(ReadAheadSourceTest, ReadsTheNextRangeAheadUpToTheLimit) {
+  const std::string data = Text(1000, 3);
+  CountingSource inner(data);
+  using R = std::vector<std::pair<uint64_t, size_t>>;
+  {
+    ReadAheadSource ahead(inner, 900);  // the frames end at 900 (then a manifest)
+    std::string got;
+    for (uint64_t at = 0; at < 900; at += 400) {
+      std::vector<std::byte> buf(std::min<uint64_t>(400, 900 - at));
+      ASSERT_TRUE(ahead.ReadAt(at, buf).ok());
+      got.append(reinterpret_cast<const char*>(buf.data()), buf.size());
+    }
+    EXPECT_EQ(got, data.substr(0, 900));
+    EXPECT_EQ(ahead.hits(), 2);  // [400, 800) and [800, 900) were read ahead
+    // A read elsewhere is read directly.
+    std::vector<std::byte> one(10);
+    ASSERT_TRUE(ahead.ReadAt(950, one).ok());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(one.data()), 10), data.substr(950, 10));
+  }
+  EXPECT_EQ(inner.Reads(), (R{{0, 400}, {400, 400}, {800, 100}, {950, 10}}));
+}
+
+}  // namespace
+}  // namespace ferry::transport
