@@ -1,10 +1,12 @@
-// Warm: lock the prefixes, list and decide, copy, record (see warm.h).
+// Warm: hold the prefixes, list and decide, claim, copy, record in batches (see warm.h).
 #include "cache/warm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -488,16 +490,14 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
         "took the work over)");
   }
   FERRY_RETURN_IF_ERROR(status);
+  // A failure of a request this one waited for is reported among its failures already.
+  std::set<std::pair<std::string, std::string>> reported;
+  for (const KeyFailure& f : result.failures) reported.emplace(f.key, f.request);
   for (const std::string& prefix : result.prefixes) {
     FERRY_ASSIGN_OR_RETURN(std::vector<KeyFailure> earlier, ctx.index.FailuresUnder(prefix));
     for (KeyFailure& f : earlier) {
-      if (f.request == options.owner) continue;
-      // A failure of a request this one waited for is reported among its failures already.
-      const bool reported =
-          std::any_of(result.failures.begin(), result.failures.end(), [&](const KeyFailure& g) {
-            return g.key == f.key && g.request == f.request;
-          });
-      if (!reported) result.earlier_failures.push_back(std::move(f));
+      if (f.request == options.owner || reported.contains({f.key, f.request})) continue;
+      result.earlier_failures.push_back(std::move(f));
     }
   }
   std::sort(result.failures.begin(), result.failures.end(),
