@@ -109,12 +109,18 @@ Result<ClaimOutcome> Decide(SqlTx& tx, const std::string& cache, const ClaimItem
     if (SameSource(CellText(r[0]), static_cast<uint64_t>(CellInt(r[1])), CellInt(r[2]), item) &&
         (!options.force || copied >= options.since_ms)) {
       const int64_t until = now + options.ttl.count() * 1000;
-      FERRY_RETURN_IF_ERROR(
+      // Only the row read, still live: an expiry pass may have marked it since the read.
+      FERRY_ASSIGN_OR_RETURN(
+          SqlRows renewed,
           tx.Exec("UPDATE cache_entries SET expires = CASE WHEN expires > $3 THEN expires"
-                  " ELSE $3 END, generation = generation + 1 WHERE cache = $1 AND key = $2",
-                  {cache, item.key, until})
-              .status());
+                  " ELSE $3 END, generation = generation + 1 WHERE cache = $1 AND key = $2"
+                  " AND generation = $4 AND state = 'live'",
+                  {cache, item.key, until, CellInt(r[7])}));
       FERRY_RETURN_IF_ERROR(DropClaim(tx, cache, item.key, hold));
+      if (renewed.changes != 1) {
+        return ClaimOutcome{
+            .state = ClaimState::kExpiring, .owner = "", .error = "", .taken_over = false};
+      }
       const bool joined = copied >= options.since_ms && copied_by != owner;
       return ClaimOutcome{.state = joined ? ClaimState::kJoined : ClaimState::kCached,
                           .owner = joined ? std::move(copied_by) : std::string(),
@@ -175,16 +181,22 @@ Result<std::vector<ClaimOutcome>> CacheIndex::Claim(int64_t hold, std::string_vi
   return out;
 }
 
-Status CacheIndex::Settle(int64_t hold, std::span<const Copied> copied,
-                          std::span<const KeyFailure> failed,
-                          std::span<const std::string> released, std::chrono::seconds ttl,
-                          std::string_view request) {
+Result<std::vector<std::string>> CacheIndex::Settle(int64_t hold, std::span<const Copied> copied,
+                                                    std::span<const KeyFailure> failed,
+                                                    std::span<const std::string> released,
+                                                    std::chrono::seconds ttl,
+                                                    std::string_view request) {
   if (ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
-  if (copied.empty() && failed.empty() && released.empty()) return Status::Ok();
-  return session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+  std::vector<std::string> marked;
+  if (copied.empty() && failed.empty() && released.empty()) return marked;
+  FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    marked.clear();
     const int64_t now = NowMs();
     for (const Copied& c : copied) {
-      FERRY_RETURN_IF_ERROR(
+      // A row an expiry pass marked while the object was copied (a forced or changed copy over
+      // a live row) is the pass's: its object may be deleted after this copy landed.
+      FERRY_ASSIGN_OR_RETURN(
+          SqlRows up,
           tx.Exec("INSERT INTO cache_entries (cache, key, source_etag, source_version,"
                   " source_mtime_ns, size, expires, generation, state, mark_expires, copied,"
                   " copied_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'live', 0, $8, $9)"
@@ -193,10 +205,10 @@ Status CacheIndex::Settle(int64_t hold, std::span<const Copied> copied,
                   " source_mtime_ns = excluded.source_mtime_ns, size = excluded.size,"
                   " expires = excluded.expires, generation = cache_entries.generation + 1,"
                   " state = 'live', mark_expires = 0, copied = excluded.copied,"
-                  " copied_by = excluded.copied_by",
+                  " copied_by = excluded.copied_by WHERE cache_entries.state = 'live'",
                   {cache_, c.key, c.source_etag, c.source_version, c.source_mtime_ns,
-                   static_cast<int64_t>(c.size), now + ttl.count() * 1000, now, request})
-              .status());
+                   static_cast<int64_t>(c.size), now + ttl.count() * 1000, now, request}));
+      if (up.changes != 1) marked.push_back(c.key);
       FERRY_RETURN_IF_ERROR(DropClaim(tx, cache_, c.key, hold));
     }
     for (const KeyFailure& f : failed) {
@@ -212,7 +224,8 @@ Status CacheIndex::Settle(int64_t hold, std::span<const Copied> copied,
       FERRY_RETURN_IF_ERROR(DropClaim(tx, cache_, key, hold));
     }
     return Status::Ok();
-  });
+  }));
+  return marked;
 }
 
 Result<bool> CacheIndex::ClaimedLive(std::string_view key) const {

@@ -167,12 +167,16 @@ class CacheIndex {
                                           std::span<const ClaimItem> items,
                                           const ClaimOptions& options);
   // One transaction for a batch of outcomes of claimed keys: records the copies (as Record
-  // does), the failures (as RecordFailure does), and drops this hold's claims of them and of
-  // `released` (copies cancelled, which tell nothing of the data). Copies are recorded even
-  // if the claim was taken over meanwhile: the object is there, so the heir need not copy it.
-  Status Settle(int64_t hold, std::span<const Copied> copied, std::span<const KeyFailure> failed,
-                std::span<const std::string> released, std::chrono::seconds ttl,
-                std::string_view request);
+  // does, but never over a row an expiry pass marked meanwhile), the failures (as
+  // RecordFailure does), and drops this hold's claims of them and of `released` (copies
+  // cancelled, which tell nothing of the data). Copies are recorded even if the claim was
+  // taken over meanwhile: the object is there, so the heir need not copy it. Returns the
+  // copied keys not recorded because an expiry pass had marked their rows (the pass may
+  // delete the object after the copy landed: not cached).
+  Result<std::vector<std::string>> Settle(int64_t hold, std::span<const Copied> copied,
+                                          std::span<const KeyFailure> failed,
+                                          std::span<const std::string> released,
+                                          std::chrono::seconds ttl, std::string_view request);
   // Whether a live hold claims `key` (a copy may be in flight: verify leaves it alone).
   Result<bool> ClaimedLive(std::string_view key) const;
 

@@ -373,6 +373,29 @@ TEST_P(CacheIndexConformanceTest, ForceClaimsWhatWasCopiedBeforeItStarted) {
   EXPECT_EQ((*f.index->Claim(h.hold.id, "F", items, force))[0].state, ClaimState::kClaimed);
 }
 
+TEST_P(CacheIndexConformanceTest, ACopyIsNotRecordedOverARowAnExpiryPassMarkedMeanwhile) {
+  FIXTURE(f);
+  ASSERT_TRUE(f.index->Record(Obj("k", "e"), 1h, "old").ok());
+  f.clock.Advance(1s);
+  auto h = *f.locks->Acquire("F", std::vector<std::string>{""}, 3h);
+  std::vector<ClaimItem> items = {Want("k", "e")};
+  const ClaimOptions force{.since_ms = f.index->NowMs(), .force = true, .ttl = 1h};
+  ASSERT_EQ((*f.index->Claim(h.hold.id, "F", items, force))[0].state, ClaimState::kClaimed);
+  // While the forced copy runs, the old row expires and a pass marks it.
+  f.clock.Advance(2h);
+  Entry e = (*f.index->Expired(10))[0];
+  ASSERT_TRUE(*f.index->MarkExpiring(e, 1min));
+  std::vector<Copied> copied = {Obj("k", "e"), Obj("fresh", "e")};
+  auto missed = f.index->Settle(h.hold.id, copied, {}, {}, 1h, "F");
+  ASSERT_TRUE(missed.ok()) << missed.status().message();
+  EXPECT_EQ(*missed, (std::vector<std::string>{"k"}));
+  EXPECT_TRUE((*f.index->Get("k"))->expiring);  // still the pass's
+  EXPECT_FALSE((*f.index->Get("fresh"))->expiring);
+  ASSERT_TRUE(*f.index->HoldMark(e, 1min));
+  EXPECT_TRUE(*f.index->DeleteMarked(e));
+  EXPECT_FALSE(*f.index->ClaimedLive("k"));  // the claim went with the batch
+}
+
 TEST_P(CacheIndexConformanceTest, ConcurrentClaimsOfOneKeyGrantOneClaimer) {
   FIXTURE(f);
   constexpr int kThreads = 6;

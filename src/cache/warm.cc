@@ -216,13 +216,23 @@ class Copier {
         failed.push_back(std::move(f));
       }
     }
-    Status s = ctx_.index.Settle(hold_.id, copied, failed, released, request_.ttl, options_.owner);
+    Result<std::vector<std::string>> settled =
+        ctx_.index.Settle(hold_.id, copied, failed, released, request_.ttl, options_.owner);
     std::lock_guard lock(result_mu_);
-    if (s.ok()) {
-      result_.copied += copied.size();
+    if (settled.ok()) {
+      result_.copied += copied.size() - settled->size();
       result_.bytes += bytes;
+      for (std::string& key : *settled) {
+        result_.failed++;
+        result_.failures.push_back(KeyFailure{
+            .key = std::move(key),
+            .error = "copied while an expiry pass was deleting it: not recorded as cached",
+            .request = options_.owner,
+            .at_ms = now});
+      }
     } else {
-      const std::string why = s.WithContext("copied, but not recorded in the cache index").message();
+      const std::string why =
+          settled.status().WithContext("copied, but not recorded in the cache index").message();
       for (const Copied& c : copied) {
         result_.failed++;
         result_.failures.push_back(
