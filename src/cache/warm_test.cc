@@ -110,7 +110,7 @@ TEST(WarmTest, AnOverlappingRequestWaitsForTheKeysInFlightAndReportsWhatItJoined
   env.Put("y/m2/b", "b");
   // Request A holds y/ (a long lease) and is copying both keys.
   std::vector<std::string> held = {"y/"};
-  auto a = env.locks->Acquire("A", held, 1h);
+  auto a = env.locks->Acquire("A", held, 24h);  // the waiter's polls move the fake clock
   ASSERT_TRUE(a.ok());
   std::vector<ClaimItem> items = {Listed(env, "y/m2/a"), Listed(env, "y/m2/b")};
   const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
@@ -139,7 +139,7 @@ TEST(WarmTest, ALaterRequestCopiesAtOnceWhatIsOutsideTheKeysInFlight) {
   env.Put("y/c", "c");
   // A holds the whole bucket and is copying y/a only (its listing has not reached the rest).
   std::vector<std::string> all = {""};
-  auto a = env.locks->Acquire("A", all, 1h);
+  auto a = env.locks->Acquire("A", all, 24h);  // the waiter's polls move the fake clock
   ASSERT_TRUE(a.ok());
   std::vector<ClaimItem> items = {Listed(env, "y/a")};
   const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
@@ -168,13 +168,13 @@ TEST(WarmTest, ALaterRequestCopiesAtOnceWhatIsOutsideTheKeysInFlight) {
   EXPECT_TRUE(b->earlier_failures.empty());  // reported once, as the failure of the key
   EXPECT_EQ(env.cache.counts().puts, 2);
   // A's hold is still there: the later request never waited for the whole of it.
-  EXPECT_TRUE(env.locks->Renew(a->hold, 1h).ok());
+  EXPECT_TRUE(env.locks->Renew(a->hold, 24h).ok());
 }
 
 TEST(WarmTest, AKeyWhoseCopyTheHolderCancelledIsCopiedByTheWaiter) {
   CacheEnv env;
   env.Put("k", "v");
-  auto a = env.locks->Acquire("A", std::vector<std::string>{""}, 1h);
+  auto a = env.locks->Acquire("A", std::vector<std::string>{""}, 24h);
   std::vector<ClaimItem> items = {Listed(env, "k")};
   const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
   ASSERT_EQ((*env.index->Claim(a->hold.id, "A", items, opts))[0].state, ClaimState::kClaimed);
