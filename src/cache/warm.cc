@@ -469,6 +469,7 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
   Clock& clock = ctx.index.clock();
   const auto t0 = clock.MonoNow();
   const int64_t started_ms = ctx.index.NowMs();
+  const uint64_t transactions_before = ctx.index.session().transactions();
   WarmResult result;
   result.prefixes = NormalizePrefixes(request.prefixes);
 
@@ -513,6 +514,7 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
   std::sort(result.failures.begin(), result.failures.end(),
             [](const KeyFailure& a, const KeyFailure& b) { return a.key < b.key; });
   result.seconds = std::chrono::duration<double>(clock.MonoNow() - t0).count();
+  result.index_transactions = ctx.index.session().transactions() - transactions_before;
   return result;
 }
 

@@ -69,6 +69,9 @@ struct WarmResult {
   uint64_t failed = 0;
   uint64_t bytes = 0;  // bytes copied
   double seconds = 0;
+  // Transactions the state database committed during the request (claims, records, renewals,
+  // the hold; in a process that runs only this request: all of them are its own).
+  uint64_t index_transactions = 0;
   std::vector<KeyFailure> failures;  // this request's
   // Failures that other requests reported on these prefixes since the last --force (the last
   // one of each key).

@@ -223,6 +223,8 @@ TEST(WarmTest, CopiesAreRecordedInBatchesNotOneTransactionEach) {
   // Claims in batches of 100, records of up to 200 copies (or 100 ms): some dozens of
   // transactions, not 600.
   EXPECT_LT(env.session->transactions() - before, 100u);
+  EXPECT_GT(r->index_transactions, 0u);
+  EXPECT_LE(r->index_transactions, env.session->transactions() - before);
 }
 
 TEST(WarmTest, AnEntryBeingExpiredIsCopiedOnlyAfterTheExpiryLetGo) {

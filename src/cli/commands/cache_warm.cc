@@ -90,6 +90,7 @@ void Print(const cache::WarmResult& r, bool json) {
                         {"failed", r.failed},
                         {"bytes", r.bytes},
                         {"seconds", r.seconds},
+                        {"index_transactions", r.index_transactions},
                         {"overlapping", r.overlapping},
                         {"waited_for", r.waited_for},
                         {"taken_over", r.taken_over},
