@@ -107,7 +107,7 @@ Result<ClaimOutcome> Decide(SqlTx& tx, const std::string& cache, const ClaimItem
     const int64_t copied = CellInt(r[5]);
     std::string copied_by = CellText(r[6]);
     if (SameSource(CellText(r[0]), static_cast<uint64_t>(CellInt(r[1])), CellInt(r[2]), item) &&
-        (!options.force || copied >= options.since_ms)) {
+        (!options.force || copied > options.since_ms)) {
       const int64_t until = now + options.ttl.count() * 1000;
       // Only the row read, still live: an expiry pass may have marked it since the read.
       FERRY_ASSIGN_OR_RETURN(

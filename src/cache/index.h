@@ -95,7 +95,7 @@ struct ClaimOutcome {
 
 struct ClaimOptions {
   int64_t since_ms = 0;  // when the claiming request started (index time)
-  bool force = false;    // an unchanged entry copied before since_ms is copied again
+  bool force = false;    // an unchanged entry not copied after since_ms is copied again
   std::chrono::seconds ttl{0};  // what a kCached / kJoined entry is renewed to (now + ttl)
 };
 
