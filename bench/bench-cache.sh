@@ -156,4 +156,10 @@ join -a1 -a2 -e 0 -o 0,1.2,2.2 <(ops "$WORK/warm.prom") <(ops "$WORK/rewarm.prom
   | while read -r op a b; do
       printf '| %s | %s (%s) | %s (%s) |\n' "$op" "$a" "$(ratio "$a" "$COUNT")" "$b" "$(ratio "$b" "$COUNT")"
     done
+echo
+# the warm's own count of state database transactions (claims and records are batched)
+for run in warm rewarm; do
+  n=$(sed -n 's/.*"index_transactions":\([0-9]*\).*/\1/p' "$WORK/$run.log" | tail -n 1)
+  echo "Index transactions of ferry cache $run: ${n:-?} for $COUNT objects"
+done
 for i in "${!R_CHECK[@]}"; do [ "${R_CHECK[$i]}" = ok ] || exit 1; done

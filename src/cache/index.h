@@ -65,6 +65,40 @@ struct KeyFailure {
   int64_t at_ms = 0;
 };
 
+// A key a warm request wants to copy (CacheIndex::Claim): the source object as listed.
+struct ClaimItem {
+  std::string key;
+  std::string source_etag;
+  int64_t source_mtime_ns = 0;
+  uint64_t size = 0;
+  // The owner whose claim on the key this request waited for ("" when none): if that request
+  // failed the key since `since_ms`, the claim reports its failure instead of copying again.
+  std::string waited_on;
+};
+
+enum class ClaimState {
+  kClaimed,    // this request copies the key (and settles the claim afterwards)
+  kCached,     // the index holds the object unchanged: renewed, nothing to copy
+  kJoined,     // as kCached, copied by another request since this one started (`owner`)
+  kHeld,       // another live request is copying it (`owner`): ask again later
+  kExpiring,   // an expiry pass is deleting it: ask again later
+  kFailedByHolder,  // the request waited for (`owner`) failed it (`error`)
+};
+
+struct ClaimOutcome {
+  ClaimState state = ClaimState::kClaimed;
+  std::string owner;
+  std::string error;
+  // kClaimed: the key was claimed by a request whose lease ran out (`owner`): taken over.
+  bool taken_over = false;
+};
+
+struct ClaimOptions {
+  int64_t since_ms = 0;  // when the claiming request started (index time)
+  bool force = false;    // an unchanged entry not copied after since_ms is copied again
+  std::chrono::seconds ttl{0};  // what a kCached / kJoined entry is renewed to (now + ttl)
+};
+
 // The first key after every key starting with `prefix` ("" when there is none: `prefix` is
 // empty or only 0xff bytes), for range scans [prefix, upper).
 std::string PrefixUpperBound(std::string_view prefix);
@@ -118,6 +152,33 @@ class CacheIndex {
   // Drops the row `read` if it is unchanged since read (same generation): verify found its
   // object gone. False when the row changed (a warm recorded a new copy) or is gone.
   Result<bool> DropEntry(const Entry& read);
+
+  // --- claims: which request copies a key (claims.cc) ---
+  // One transaction for a batch of keys (taken in key order): claims each key for hold
+  // `hold` of `owner` unless another live hold has it (kHeld), then looks at its entry: live
+  // and unchanged (and, with `force`, copied since the request started): renewed and the
+  // claim dropped (kCached / kJoined); being expired by a live mark (kExpiring, claim
+  // dropped); a mark that ran out is dropped (its expirer died) and the key kClaimed. A claim
+  // of a hold whose lease ran out is taken over, and that hold's lock rows are deleted (its
+  // holder, if it still runs, finds its hold lost). Claiming first and reading the entry
+  // after makes a copy recorded (Settle) by another request just before visible: a key is
+  // never claimed once its copy was recorded.
+  Result<std::vector<ClaimOutcome>> Claim(int64_t hold, std::string_view owner,
+                                          std::span<const ClaimItem> items,
+                                          const ClaimOptions& options);
+  // One transaction for a batch of outcomes of claimed keys: records the copies (as Record
+  // does, but never over a row an expiry pass marked meanwhile), the failures (as
+  // RecordFailure does), and drops this hold's claims of them and of `released` (copies
+  // cancelled, which tell nothing of the data). Copies are recorded even if the claim was
+  // taken over meanwhile: the object is there, so the heir need not copy it. Returns the
+  // copied keys not recorded because an expiry pass had marked their rows (the pass may
+  // delete the object after the copy landed: not cached).
+  Result<std::vector<std::string>> Settle(int64_t hold, std::span<const Copied> copied,
+                                          std::span<const KeyFailure> failed,
+                                          std::span<const std::string> released,
+                                          std::chrono::seconds ttl, std::string_view request);
+  // Whether a live hold claims `key` (a copy may be in flight: verify leaves it alone).
+  Result<bool> ClaimedLive(std::string_view key) const;
 
   // --- failures ---
   Status RecordFailure(std::string_view key, std::string_view error, std::string_view request);

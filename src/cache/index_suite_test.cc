@@ -1,6 +1,7 @@
 // Cache index and prefix lock cases run on every database (see index_suite.h).
 #include "cache/index_suite.h"
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <thread>
@@ -220,82 +221,211 @@ TEST_P(CacheIndexConformanceTest, FailuresAreKeptUntilAForce) {
   EXPECT_EQ(f.index->FailuresUnder("")->size(), 1u);
 }
 
-// --- prefix locks ---
+// --- prefix holds ---
 
-TEST_P(CacheIndexConformanceTest, LocksOverlapHierarchically) {
+std::vector<std::string> Owners(const AcquireResult& r) {
+  std::vector<std::string> out;
+  for (const Overlap& o : r.overlapping) out.push_back(o.owner);
+  return out;
+}
+
+TEST_P(CacheIndexConformanceTest, HoldsSeeOverlappingHoldsHierarchically) {
   FIXTURE(f);
   std::vector<std::string> year = {"year-2023/"};
-  auto a = f.locks->TryAcquire("A", year, 30s);
+  auto a = f.locks->Acquire("A", year, 30s);
   ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(a->hold.has_value());
-  // A deeper prefix, a shallower one and the whole bucket all overlap.
+  EXPECT_TRUE(a->overlapping.empty());
+  // A deeper prefix, a shallower one and the whole bucket all overlap (and still hold).
+  int n = 0;
   for (std::string p : {"year-2023/month-02/", "year-", "", "year-2023/"}) {
     std::vector<std::string> ps = {p};
-    auto b = f.locks->TryAcquire("B", ps, 30s);
+    auto b = f.locks->Acquire("B" + std::to_string(n++), ps, 30s);
     ASSERT_TRUE(b.ok());
-    EXPECT_FALSE(b->hold.has_value()) << p;
-    ASSERT_EQ(b->blockers.size(), 1u) << p;
-    EXPECT_EQ(b->blockers[0].owner, "A");
-    EXPECT_EQ(b->blockers[0].prefix, "year-2023/");
+    EXPECT_GT(b->hold.id, a->hold.id);
+    ASSERT_FALSE(b->overlapping.empty()) << p;
+    EXPECT_EQ(b->overlapping[0].owner, "A");
+    EXPECT_EQ(b->overlapping[0].prefix, "year-2023/");
+    ASSERT_TRUE(f.locks->Release(b->hold).ok());
   }
   // A sibling does not.
   std::vector<std::string> sibling = {"year-2024/"};
-  auto c = f.locks->TryAcquire("C", sibling, 30s);
+  auto c = f.locks->Acquire("C", sibling, 30s);
   ASSERT_TRUE(c.ok());
-  EXPECT_TRUE(c->hold.has_value());
-  // All or nothing: one overlapping prefix blocks the whole request.
+  EXPECT_TRUE(c->overlapping.empty());
+  // One overlapping prefix of several is enough.
   std::vector<std::string> mixed = {"year-2025/", "year-2024/05/"};
-  auto d = f.locks->TryAcquire("D", mixed, 30s);
-  ASSERT_TRUE(d.ok());
-  EXPECT_FALSE(d->hold.has_value());
-  std::vector<std::string> free = {"year-2025/"};
-  EXPECT_TRUE(f.locks->TryAcquire("E", free, 30s)->hold.has_value());
-  // Released: free again.
-  ASSERT_TRUE(f.locks->Release(*a->hold).ok());
+  auto d = f.locks->Acquire("D", mixed, 30s);
+  EXPECT_EQ(Owners(*d), (std::vector<std::string>{"C"}));
+  // Released: gone.
+  ASSERT_TRUE(f.locks->Release(a->hold).ok());
   std::vector<std::string> all = {""};
-  auto g = f.locks->TryAcquire("G", all, 30s);
-  EXPECT_FALSE(g->hold.has_value());  // C and E still hold theirs
-  EXPECT_EQ(g->blockers.size(), 2u);
+  auto g = f.locks->Acquire("G", all, 30s);
+  auto owners = Owners(*g);
+  std::sort(owners.begin(), owners.end());
+  EXPECT_EQ(owners, (std::vector<std::string>{"C", "D", "D"}));  // D holds two prefixes
 }
 
 TEST_P(CacheIndexConformanceTest, ADeadHoldersLeaseRunsOutAndIsTakenOver) {
   FIXTURE(f);
   std::vector<std::string> p = {"data/"};
-  auto a = f.locks->TryAcquire("A", p, 30s);
-  ASSERT_TRUE(a->hold.has_value());
+  auto a = f.locks->Acquire("A", p, 30s);
+  ASSERT_TRUE(a.ok());
   f.clock.Advance(20s);
-  ASSERT_TRUE(f.locks->Renew(*a->hold, 30s).ok());
+  ASSERT_TRUE(f.locks->Renew(a->hold, 30s).ok());
   f.clock.Advance(29s);
   std::vector<std::string> q = {"data/x/"};
-  EXPECT_FALSE(f.locks->TryAcquire("B", q, 30s)->hold.has_value());  // renewed: still live
+  auto live = f.locks->Acquire("B", q, 30s);  // renewed: still live
+  EXPECT_EQ(Owners(*live), (std::vector<std::string>{"A"}));
+  EXPECT_TRUE(live->taken_over.empty());
+  ASSERT_TRUE(f.locks->Release(live->hold).ok());
   f.clock.Advance(2s);
   // Ran out but not taken over yet: still held.
-  EXPECT_TRUE(f.locks->Renew(*a->hold, 30s).ok());
+  EXPECT_TRUE(f.locks->Renew(a->hold, 30s).ok());
   f.clock.Advance(31s);
-  auto b = f.locks->TryAcquire("B", q, 30s);
+  auto b = f.locks->Acquire("B", q, 30s);
   ASSERT_TRUE(b.ok());
-  ASSERT_TRUE(b->hold.has_value());
+  EXPECT_TRUE(b->overlapping.empty());
   EXPECT_EQ(b->taken_over, (std::vector<std::string>{"A"}));
-  EXPECT_GT(b->hold->id, a->hold->id);
-  Status lost = f.locks->Renew(*a->hold, 30s);
+  EXPECT_GT(b->hold.id, a->hold.id);
+  Status lost = f.locks->Renew(a->hold, 30s);
   EXPECT_EQ(lost.code(), ErrorCode::kFailedPrecondition) << lost.message();
-  EXPECT_TRUE(f.locks->Release(*a->hold).ok());  // releasing a lost hold changes nothing
-  EXPECT_FALSE(f.locks->TryAcquire("C", p, 30s)->hold.has_value());
+  EXPECT_TRUE(f.locks->Release(a->hold).ok());  // releasing a lost hold changes nothing
+  EXPECT_EQ(Owners(*f.locks->Acquire("C", p, 30s)), (std::vector<std::string>{"B"}));
 }
 
-TEST_P(CacheIndexConformanceTest, ConcurrentOverlappingAcquisitionsGrantOneHolder) {
+// --- claims ---
+
+ClaimItem Want(std::string key, std::string etag, uint64_t size = 10, std::string waited_on = "") {
+  return ClaimItem{.key = std::move(key),
+                   .source_etag = std::move(etag),
+                   .source_mtime_ns = 0,
+                   .size = size,
+                   .waited_on = std::move(waited_on)};
+}
+
+TEST_P(CacheIndexConformanceTest, AKeyIsClaimedByOneLiveHoldAndJoinedOnceRecorded) {
+  FIXTURE(f);
+  std::vector<std::string> all = {""};
+  auto a = *f.locks->Acquire("A", all, 30s);
+  auto b = *f.locks->Acquire("B", all, 30s);
+  const ClaimOptions opts{.since_ms = f.index->NowMs(), .force = false, .ttl = 1h};
+  std::vector<ClaimItem> items = {Want("k1", "e1"), Want("k2", "e2")};
+  auto ca = f.index->Claim(a.hold.id, "A", items, opts);
+  ASSERT_TRUE(ca.ok()) << ca.status().message();
+  EXPECT_EQ((*ca)[0].state, ClaimState::kClaimed);
+  EXPECT_EQ((*ca)[1].state, ClaimState::kClaimed);
+  auto cb = *f.index->Claim(b.hold.id, "B", items, opts);
+  EXPECT_EQ(cb[0].state, ClaimState::kHeld);
+  EXPECT_EQ(cb[0].owner, "A");
+  EXPECT_TRUE(*f.index->ClaimedLive("k1"));
+  // A records k1, fails k2.
+  std::vector<Copied> copied = {Obj("k1", "e1")};
+  std::vector<KeyFailure> failed = {
+      KeyFailure{.key = "k2", .error = "boom", .request = "A", .at_ms = 0}};
+  ASSERT_TRUE(f.index->Settle(a.hold.id, copied, failed, {}, 1h, "A").ok());
+  EXPECT_FALSE(*f.index->ClaimedLive("k1"));
+  std::vector<ClaimItem> again = {Want("k1", "e1", 10, "A"), Want("k2", "e2", 10, "A")};
+  cb = *f.index->Claim(b.hold.id, "B", again, opts);
+  EXPECT_EQ(cb[0].state, ClaimState::kJoined);
+  EXPECT_EQ(cb[0].owner, "A");
+  EXPECT_EQ(cb[1].state, ClaimState::kFailedByHolder);
+  EXPECT_EQ(cb[1].error, "boom");
+  EXPECT_FALSE(*f.index->ClaimedLive("k2"));  // B did not keep a claim it does not copy
+  // A changed source object is claimed, not joined; a released claim is free again.
+  std::vector<ClaimItem> changed = {Want("k1", "e1-new")};
+  EXPECT_EQ((*f.index->Claim(b.hold.id, "B", changed, opts))[0].state, ClaimState::kClaimed);
+  std::vector<std::string> released = {"k1"};
+  ASSERT_TRUE(f.index->Settle(b.hold.id, {}, {}, released, 1h, "B").ok());
+  EXPECT_EQ((*f.index->Claim(a.hold.id, "A", changed, opts))[0].state, ClaimState::kClaimed);
+  // Releasing a hold drops its claims.
+  ASSERT_TRUE(f.locks->Release(a.hold).ok());
+  EXPECT_EQ((*f.index->Claim(b.hold.id, "B", changed, opts))[0].state, ClaimState::kClaimed);
+}
+
+TEST_P(CacheIndexConformanceTest, AClaimOfADeadHoldIsTakenOverAndItsHolderFencedOut) {
+  FIXTURE(f);
+  std::vector<std::string> all = {""};
+  auto dead = *f.locks->Acquire("dead", all, 30s);
+  const ClaimOptions opts{.since_ms = f.index->NowMs(), .force = false, .ttl = 1h};
+  std::vector<ClaimItem> items = {Want("k", "e")};
+  ASSERT_EQ((*f.index->Claim(dead.hold.id, "dead", items, opts))[0].state, ClaimState::kClaimed);
+  f.clock.Advance(10s);
+  auto heir = *f.locks->Acquire("heir", std::vector<std::string>{"k"}, 30s);  // still live
+  EXPECT_EQ((*f.index->Claim(heir.hold.id, "heir", items, opts))[0].state, ClaimState::kHeld);
+  f.clock.Advance(25s);
+  ASSERT_TRUE(f.locks->Renew(heir.hold, 30s).ok());
+  auto out = *f.index->Claim(heir.hold.id, "heir", items, opts);
+  EXPECT_EQ(out[0].state, ClaimState::kClaimed);
+  EXPECT_TRUE(out[0].taken_over);
+  EXPECT_EQ(out[0].owner, "dead");
+  EXPECT_EQ(f.locks->Renew(dead.hold, 30s).code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(CacheIndexConformanceTest, ForceClaimsWhatWasCopiedBeforeItStarted) {
+  FIXTURE(f);
+  ASSERT_TRUE(f.index->Record(Obj("k", "e"), 1h, "old").ok());
+  f.clock.Advance(1s);
+  auto h = *f.locks->Acquire("F", std::vector<std::string>{""}, 30s);
+  std::vector<ClaimItem> items = {Want("k", "e")};
+  const ClaimOptions plain{.since_ms = f.index->NowMs(), .force = false, .ttl = 1h};
+  EXPECT_EQ((*f.index->Claim(h.hold.id, "F", items, plain))[0].state, ClaimState::kCached);
+  const ClaimOptions force{.since_ms = f.index->NowMs(), .force = true, .ttl = 1h};
+  EXPECT_EQ((*f.index->Claim(h.hold.id, "F", items, force))[0].state, ClaimState::kClaimed);
+}
+
+TEST_P(CacheIndexConformanceTest, ACopyIsNotRecordedOverARowAnExpiryPassMarkedMeanwhile) {
+  FIXTURE(f);
+  ASSERT_TRUE(f.index->Record(Obj("k", "e"), 1h, "old").ok());
+  f.clock.Advance(1s);
+  auto h = *f.locks->Acquire("F", std::vector<std::string>{""}, 3h);
+  std::vector<ClaimItem> items = {Want("k", "e")};
+  const ClaimOptions force{.since_ms = f.index->NowMs(), .force = true, .ttl = 1h};
+  ASSERT_EQ((*f.index->Claim(h.hold.id, "F", items, force))[0].state, ClaimState::kClaimed);
+  // While the forced copy runs, the old row expires and a pass marks it.
+  f.clock.Advance(2h);
+  Entry e = (*f.index->Expired(10))[0];
+  ASSERT_TRUE(*f.index->MarkExpiring(e, 1min));
+  std::vector<Copied> copied = {Obj("k", "e"), Obj("fresh", "e")};
+  auto missed = f.index->Settle(h.hold.id, copied, {}, {}, 1h, "F");
+  ASSERT_TRUE(missed.ok()) << missed.status().message();
+  EXPECT_EQ(*missed, (std::vector<std::string>{"k"}));
+  EXPECT_TRUE((*f.index->Get("k"))->expiring);  // still the pass's
+  EXPECT_FALSE((*f.index->Get("fresh"))->expiring);
+  ASSERT_TRUE(*f.index->HoldMark(e, 1min));
+  EXPECT_TRUE(*f.index->DeleteMarked(e));
+  EXPECT_FALSE(*f.index->ClaimedLive("k"));  // the claim went with the batch
+}
+
+TEST_P(CacheIndexConformanceTest, ConcurrentClaimsOfOneKeyGrantOneClaimer) {
   FIXTURE(f);
   constexpr int kThreads = 6;
-  std::atomic<int> granted{0};
-  std::vector<std::thread> threads;
+  std::vector<AcquireResult> holds;
   const std::vector<std::string> prefixes[] = {{"x/"}, {"x/a/"}, {""}, {"x/"}, {"x/a/b/"}, {"x"}};
   for (int i = 0; i < kThreads; ++i) {
+    holds.push_back(*f.locks->Acquire("T" + std::to_string(i), prefixes[i], 30s));
+  }
+  std::atomic<int> granted{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  const ClaimOptions opts{.since_ms = f.index->NowMs(), .force = false, .ttl = 1h};
+  for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
-      auto r = f.locks->TryAcquire("T" + std::to_string(i), prefixes[i], 30s);
-      if (r.ok() && r->hold) granted++;
+      // Overlapping batches in other orders: the claims must not deadlock.
+      std::vector<ClaimItem> items = {Want("x/a/b/1", "e"), Want("x/a/b/0", "e"),
+                                      Want("x/a/b/" + std::to_string(i + 2), "e")};
+      if (i % 2 == 1) std::swap(items[0], items[1]);
+      auto r = f.index->Claim(holds[i].hold.id, "T" + std::to_string(i), items, opts);
+      if (!r.ok()) {
+        errors++;
+        return;
+      }
+      for (size_t k = 0; k < items.size(); ++k) {
+        if (items[k].key == "x/a/b/1" && (*r)[k].state == ClaimState::kClaimed) granted++;
+      }
     });
   }
   for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(granted.load(), 1);
 }
 
@@ -303,9 +433,9 @@ TEST_P(CacheIndexConformanceTest, BadArgumentsAreRefused) {
   FIXTURE(f);
   std::vector<std::string> p = {"a/"};
   std::vector<std::string> none;
-  EXPECT_EQ(f.locks->TryAcquire("", p, 30s).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(f.locks->TryAcquire("A", none, 30s).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(f.locks->TryAcquire("A", p, 0s).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(f.locks->Acquire("", p, 30s).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(f.locks->Acquire("A", none, 30s).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(f.locks->Acquire("A", p, 0s).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(f.index->Record(Obj("k", "e"), -1s, "r").code(), ErrorCode::kInvalidArgument);
 }
 

@@ -36,9 +36,9 @@ int64_t PrefixLocks::NowMs() const {
       .count();
 }
 
-Result<AcquireResult> PrefixLocks::TryAcquire(std::string_view owner,
-                                              std::span<const std::string> prefixes,
-                                              std::chrono::milliseconds ttl) {
+Result<AcquireResult> PrefixLocks::Acquire(std::string_view owner,
+                                           std::span<const std::string> prefixes,
+                                           std::chrono::milliseconds ttl) {
   if (owner.empty()) return Status::InvalidArgument("prefix lock: empty owner");
   if (prefixes.empty()) return Status::InvalidArgument("prefix lock: no prefixes");
   if (ttl.count() <= 0) return Status::InvalidArgument("prefix lock: ttl must be positive");
@@ -66,17 +66,19 @@ Result<AcquireResult> PrefixLocks::TryAcquire(std::string_view owner,
       for (const std::string& p : prefixes) overlaps = overlaps || PrefixesOverlap(p, prefix);
       if (!overlaps) continue;
       if (CellInt(r[2]) > now) {
-        out.blockers.push_back(
-            Blocker{.owner = CellText(r[1]), .prefix = prefix, .expires_ms = CellInt(r[2])});
+        out.overlapping.push_back(
+            Overlap{.owner = CellText(r[1]), .prefix = prefix, .expires_ms = CellInt(r[2])});
       } else {
         expired.emplace(CellInt(r[3]), CellText(r[1]));
       }
     }
-    if (!out.blockers.empty()) return Status::Ok();
     for (const auto& [hold, who] : expired) {
-      FERRY_RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM cache_locks WHERE cache = $1 AND hold = $2", {cache_, hold})
-              .status());
+      for (const char* table : {"cache_locks", "cache_claims"}) {
+        FERRY_RETURN_IF_ERROR(tx.Exec(std::string("DELETE FROM ") + table +
+                                          " WHERE cache = $1 AND hold = $2",
+                                      {cache_, hold})
+                                  .status());
+      }
       out.taken_over.push_back(who);
     }
     for (const std::string& p : prefixes) {
@@ -114,10 +116,13 @@ Status PrefixLocks::Renew(const Hold& hold, std::chrono::milliseconds ttl) {
 
 Status PrefixLocks::Release(const Hold& hold) {
   return session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    return tx
-        .Exec("DELETE FROM cache_locks WHERE cache = $1 AND hold = $2 AND owner = $3",
-              {cache_, hold.id, hold.owner})
-        .status();
+    for (const char* table : {"cache_locks", "cache_claims"}) {
+      FERRY_RETURN_IF_ERROR(tx.Exec(std::string("DELETE FROM ") + table +
+                                        " WHERE cache = $1 AND hold = $2 AND owner = $3",
+                                    {cache_, hold.id, hold.owner})
+                                .status());
+    }
+    return Status::Ok();
   });
 }
 

@@ -1,17 +1,19 @@
-// PrefixLocks: hierarchical locks on key prefixes of one cache, shared by every process and
+// PrefixLocks: hierarchical holds on key prefixes of one cache, shared by every process and
 // machine that uses the same state database (PostgreSQL for several machines). A warm request
-// holds one lock for all its prefixes (a *hold*), taken all at once or not at all (so two
-// requests naming the same prefixes in another order never deadlock). Two prefixes overlap
-// when one starts with the other; "" (the whole bucket) overlaps every prefix. A hold is a
-// lease: its holder renews it (every third of its TTL); once it ran out, the next request
-// whose prefixes overlap takes it over (deletes it) and redoes what is left of its work. Until
-// then a lease that ran out is still held (Renew succeeds).
+// takes one *hold* for all its prefixes when it starts and keeps it for its whole life. Holds
+// never wait for one another: two requests whose prefixes overlap (one starts with the other;
+// "" overlaps every prefix) both hold, and each learns of the other's live holds in the way
+// (`overlapping`). Who copies a key inside the overlap is decided per key by claims
+// (CacheIndex::Claim, claims.cc): a claim names its hold, and lives as long as the hold's
+// lease. A hold is a lease: its holder renews it (every third of its TTL); once it ran out,
+// the next request whose prefixes overlap takes it over (deletes it and its claims) and does
+// what is left of its work. Until then a lease that ran out is still held (Renew succeeds).
 //
-// Every TryAcquire bumps a per-cache guard row first: on PostgreSQL that row lock serializes
-// the check-then-insert of concurrent requests (write transactions are READ COMMITTED, so the
-// second one sees the first one's locks once the row is released); SQLite writers are
+// Every Acquire bumps a per-cache guard row first: on PostgreSQL that row lock serializes the
+// check-then-insert of concurrent requests (write transactions are READ COMMITTED, so the
+// second one sees the first one's holds once the row is released); SQLite writers are
 // serialized anyway. The guard's counter is the hold's fencing token (Hold::id): it grows
-// with every attempt, so a hold id is never reused.
+// with every acquisition, so a hold id is never reused.
 //
 // Errors: those of the session; kInvalidArgument for no prefixes, an empty owner or a ttl
 // <= 0; Renew: kFailedPrecondition when the hold was lost (its lease ran out and another
@@ -44,16 +46,16 @@ struct Hold {
   std::vector<std::string> prefixes;
 };
 
-// A live lock of another request that overlaps the prefixes asked for.
-struct Blocker {
+// A live hold of another request that overlaps the prefixes asked for.
+struct Overlap {
   std::string owner;
   std::string prefix;
   int64_t expires_ms = 0;
 };
 
 struct AcquireResult {
-  std::optional<Hold> hold;       // set when acquired
-  std::vector<Blocker> blockers;  // otherwise: the live locks in the way
+  Hold hold;
+  std::vector<Overlap> overlapping;  // live holds of other requests on overlapping prefixes
   // Holds whose lease ran out that this acquisition took over (their owners).
   std::vector<std::string> taken_over;
 };
@@ -65,13 +67,14 @@ class PrefixLocks {
   PrefixLocks(state::SqlSession& session, Clock& clock, std::string cache)
       : session_(session), clock_(clock), cache_(std::move(cache)) {}
 
-  // One attempt, one transaction: acquires every prefix for `owner` for `ttl`, or nothing and
-  // says who is in the way. Expired overlapping holds are deleted (taken over) on the way.
-  Result<AcquireResult> TryAcquire(std::string_view owner, std::span<const std::string> prefixes,
-                                   std::chrono::milliseconds ttl);
+  // One transaction: holds every prefix for `owner` for `ttl` and says which live holds of
+  // other requests overlap them. Expired overlapping holds are deleted with their claims
+  // (taken over) on the way.
+  Result<AcquireResult> Acquire(std::string_view owner, std::span<const std::string> prefixes,
+                                std::chrono::milliseconds ttl);
   // Extends the hold's lease to now + ttl. kFailedPrecondition when it is no longer held.
   Status Renew(const Hold& hold, std::chrono::milliseconds ttl);
-  // Releases the hold (a hold already lost is not an error).
+  // Releases the hold and the claims it still has (a hold already lost is not an error).
   Status Release(const Hold& hold);
 
  private:

@@ -39,7 +39,25 @@ Status CreateTables(state::SqlTx& tx, const state::Dialect& d) {
   return Status::Ok();
 }
 
-constexpr state::Migration kCacheMigrations[] = {&CreateTables};
+// Version 2: claims, one row per key a warm request is copying (its hold, locks.h), so that
+// overlapping requests wait for one another per key (CacheIndex::Claim).
+Status CreateClaims(state::SqlTx& tx, const state::Dialect& d) {
+  const std::string key_type =
+      d.name == "postgres" ? "TEXT COLLATE \"C\" NOT NULL" : "TEXT NOT NULL";
+  const std::string statements[] = {
+      "CREATE TABLE cache_claims (cache TEXT NOT NULL, key " + key_type +
+          ", hold BIGINT NOT NULL, owner TEXT NOT NULL, claimed BIGINT NOT NULL,"
+          " PRIMARY KEY (cache, key))",
+      // Releasing a hold drops its claims.
+      "CREATE INDEX cache_claims_by_hold ON cache_claims (cache, hold)",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
+constexpr state::Migration kCacheMigrations[] = {&CreateTables, &CreateClaims};
 
 }  // namespace
 

@@ -68,6 +68,10 @@ Result<VerifyResult> Verify(CacheIndex& index, storage::Backend& cache, storage:
   for (const storage::ObjectInfo& o : unknown) {
     FERRY_ASSIGN_OR_RETURN(std::optional<Entry> now, index.Get(o.key));
     if (now) continue;  // recorded since the index was read
+    // A warm request claims it: its copy is in flight or not recorded yet (copies are
+    // recorded in batches). Left alone; a later verify decides if it stays unknown.
+    FERRY_ASSIGN_OR_RETURN(bool in_flight, index.ClaimedLive(o.key));
+    if (in_flight) continue;
     if (options.unknown == UnknownObjects::kAdopt) {
       Result<storage::ObjectInfo> src = source->Stat(o.key, false, stop);
       if (!src.ok() && src.status().code() != ErrorCode::kNotFound) {

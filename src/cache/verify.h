@@ -1,7 +1,8 @@
 // Verify: compares the index of a cache with the objects in the cache location and mends both
 // ways: an entry whose object is gone is dropped (compare-and-delete on its generation, so a
 // copy recorded meanwhile stays); an object the index does not know is adopted (when the
-// source still holds the same bytes: same size and ETag, or the same ferry CRC32C) or deleted.
+// source still holds the same bytes: same size and ETag, or the same ferry CRC32C) or deleted,
+// unless a live warm request claims its key (its copy is not recorded yet: left alone).
 // The cache listing's order is not assumed (a directory bucket lists out of order).
 //
 // Errors: the index's and the listings'; per-object failures are part of the result.

@@ -55,6 +55,31 @@ TEST(VerifyTest, DropsEntriesWithoutObjectsAndAdoptsOrDeletesUnknownObjects) {
   EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"a", "b", "c"}));
 }
 
+TEST(VerifyTest, AnObjectAWarmRequestClaimsIsLeftAlone) {
+  CacheEnv env;
+  storage::WriteSpec spec;
+  spec.size = 1;
+  // A warm request wrote "k" and has not recorded it yet (copies are recorded in batches).
+  auto hold = env.locks->Acquire("warm", std::vector<std::string>{""}, 1h);
+  ASSERT_TRUE(hold.ok());
+  std::vector<ClaimItem> items = {
+      ClaimItem{.key = "k", .source_etag = "e", .source_mtime_ns = 0, .size = 1, .waited_on = ""}};
+  const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
+  ASSERT_EQ((*env.index->Claim(hold->hold.id, "warm", items, opts))[0].state,
+            ClaimState::kClaimed);
+  ASSERT_TRUE(env.cache.Put("k", std::as_bytes(std::span("v", 1)), spec, {}).ok());
+  VerifyOptions del;
+  del.unknown = UnknownObjects::kDelete;
+  auto r = Verify(*env.index, env.cache, nullptr, del, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->unknown, 1u);
+  EXPECT_EQ(r->deleted, 0u);
+  EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"k"}));
+  // Once the request is gone (its hold released), the object is unknown and deleted.
+  ASSERT_TRUE(env.locks->Release(hold->hold).ok());
+  EXPECT_EQ(Verify(*env.index, env.cache, nullptr, del, {})->deleted, 1u);
+}
+
 }  // namespace
 }  // namespace ferry::cache::testing
 

@@ -1,10 +1,12 @@
-// Warm: lock the prefixes, list and decide, copy, record (see warm.h).
+// Warm: hold the prefixes, list and decide, claim, copy, record in batches (see warm.h).
 #include "cache/warm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -24,39 +26,33 @@ bool Unchanged(const Entry& e, const storage::ObjectInfo& o) {
   return e.source_mtime_ns == MtimeNs(o);
 }
 
-// Takes the prefix lock, waiting for overlapping requests, and renews it every third of its
-// TTL until stopped. lost() turns true (and lost_token() is stopped) when a renewal finds the
-// hold taken over.
+void AddOnce(std::vector<std::string>& list, std::string owner) {
+  if (owner.empty()) return;
+  if (std::find(list.begin(), list.end(), owner) == list.end()) list.push_back(std::move(owner));
+}
+
+// Takes the request's hold on its prefixes (never waits) and renews it every third of its TTL
+// until stopped. lost() turns true (and lost_token() is stopped) when a renewal finds the hold
+// taken over.
 class LockKeeper {
  public:
   LockKeeper(PrefixLocks& locks, Clock& clock, const WarmOptions& options)
       : locks_(locks), clock_(clock), options_(options) {}
   ~LockKeeper() { Stop(); }
 
-  Status Acquire(const std::vector<std::string>& prefixes, WarmResult& result,
-                 std::stop_token stop) {
-    std::set<std::string> waited;
-    for (;;) {
-      FERRY_ASSIGN_OR_RETURN(AcquireResult r,
-                             locks_.TryAcquire(options_.owner, prefixes, options_.lock_ttl));
-      if (r.hold) {
-        hold_ = std::move(*r.hold);
-        for (auto& who : r.taken_over) {
-          obs::Log(obs::Level::kWarn, "took over the cache lock of a request whose lease ran out",
-                   {{"owner", who}});
-          result.taken_over.push_back(std::move(who));
-        }
-        break;
-      }
-      for (const Blocker& b : r.blockers) {
-        if (waited.insert(b.owner).second) {
-          obs::Log(obs::Level::kInfo, "waiting for an overlapping cache request",
-                   {{"owner", b.owner}, {"prefix", b.prefix}});
-          result.waited_for.push_back(b.owner);
-        }
-      }
-      clock_.SleepFor(options_.poll, stop);
-      if (stop.stop_requested()) return Status::Cancelled("interrupted while waiting for a lock");
+  Status Acquire(const std::vector<std::string>& prefixes, WarmResult& result) {
+    FERRY_ASSIGN_OR_RETURN(AcquireResult r,
+                           locks_.Acquire(options_.owner, prefixes, options_.lock_ttl));
+    hold_ = std::move(r.hold);
+    for (auto& who : r.taken_over) {
+      obs::Log(obs::Level::kWarn, "took over the cache hold of a request whose lease ran out",
+               {{"owner", who}});
+      AddOnce(result.taken_over, std::move(who));
+    }
+    for (Overlap& o : r.overlapping) {
+      obs::Log(obs::Level::kInfo, "an overlapping cache request is in flight: sharing its keys",
+               {{"owner", o.owner}, {"prefix", o.prefix}});
+      AddOnce(result.overlapping, std::move(o.owner));
     }
     renewer_ = std::jthread([this](std::stop_token st) { RenewLoop(st); });
     return Status::Ok();
@@ -69,15 +65,16 @@ class LockKeeper {
       renewer_.join();
     }
   }
-  // Releases the lock (after Stop). Errors are logged: the lease runs out anyway.
+  // Releases the hold and its claims (after Stop). Errors are logged: the lease runs out anyway.
   void Release() {
     Stop();
     if (!hold_) return;
     if (Status s = locks_.Release(*hold_); !s.ok()) {
-      obs::Log(obs::Level::kWarn, "could not release the cache lock", {{"error", s.message()}});
+      obs::Log(obs::Level::kWarn, "could not release the cache hold", {{"error", s.message()}});
     }
     hold_.reset();
   }
+  const Hold& hold() const { return *hold_; }
   bool lost() const { return lost_.load(); }
   std::stop_token lost_token() const { return lost_source_.get_token(); }
 
@@ -91,14 +88,14 @@ class LockKeeper {
       if (st.stop_requested()) return;
       Status s = locks_.Renew(*hold_, options_.lock_ttl);
       if (s.code() == ErrorCode::kFailedPrecondition) {
-        obs::Log(obs::Level::kError, "cache lock lost: stopping this request",
+        obs::Log(obs::Level::kError, "cache hold lost: stopping this request",
                  {{"error", s.message()}});
         lost_ = true;
         lost_source_.request_stop();
         return;
       }
       if (!s.ok()) {
-        obs::Log(obs::Level::kWarn, "cache lock renewal failed", {{"error", s.message()}});
+        obs::Log(obs::Level::kWarn, "cache hold renewal failed", {{"error", s.message()}});
       }
     }
   }
@@ -113,17 +110,22 @@ class LockKeeper {
   std::jthread renewer_;
 };
 
-// The copies of one request and their outcomes.
+// The copies of one request (of keys it claimed), and their outcomes recorded in batches by a
+// thread of its own: every record_batch outcomes or record_interval, whichever comes first.
 class Copier {
  public:
   Copier(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
-         WarmResult& result, std::stop_token cancel)
+         WarmResult& result, const Hold& hold, std::stop_token cancel)
       : ctx_(ctx),
         request_(request),
         options_(options),
         result_(result),
+        hold_(hold),
         cancel_(cancel),
-        engine_(ctx.executor, options.transfer, ctx.source, ctx.cache, stats_) {}
+        engine_(ctx.executor, options.transfer, ctx.source, ctx.cache, stats_) {
+    recorder_ = std::jthread([this](std::stop_token st) { RecordLoop(st); });
+  }
+  ~Copier() { Finish(); }
 
   void Copy(const storage::ObjectInfo& o) {
     transfer::CopyRequest r;
@@ -133,35 +135,115 @@ class Copier {
     r.done = [this, o](const Status& s) { Done(o, s); };
     engine_.Copy(std::move(r));
   }
-  void Wait() { engine_.Wait(); }
+  // Waits for the copies, then records what is left: after it, every outcome is settled.
+  void Finish() {
+    engine_.Wait();
+    if (recorder_.joinable()) {
+      recorder_.request_stop();
+      cv_.notify_all();
+      recorder_.join();
+    }
+    std::vector<Outcome> rest;
+    {
+      std::lock_guard lock(mu_);
+      rest.swap(pending_);
+    }
+    Settle(std::move(rest));
+  }
   bool lock_lost() const { return cancel_.stop_requested(); }
   void Cancel() { engine_.Cancel(); }
+  // A failure that is not this request's copy (the holder it waited for failed the key).
+  void AddFailure(KeyFailure f) {
+    std::lock_guard lock(result_mu_);
+    result_.failed++;
+    result_.failures.push_back(std::move(f));
+  }
 
  private:
-  void Done(const storage::ObjectInfo& o, Status s) {
-    if (s.ok()) {
-      s = ctx_.index.Record(Copied{.key = o.key,
-                                   .source_etag = o.etag,
-                                   .source_version = o.version_id,
-                                   .source_mtime_ns = MtimeNs(o),
-                                   .size = o.size},
-                            request_.ttl, options_.owner);
-      if (!s.ok()) s = s.WithContext("copied, but not recorded in the cache index");
-    } else if (s.code() != ErrorCode::kCancelled) {
-      // Best effort: the failure is reported to this request in any case. A copy cancelled
-      // (Ctrl-C, lock lost) says nothing about the data: not kept for later requests.
-      (void)ctx_.index.RecordFailure(o.key, s.message(), options_.owner);
-    }
+  struct Outcome {
+    storage::ObjectInfo object;
+    Status status;
+  };
+
+  void Done(const storage::ObjectInfo& o, const Status& s) {
     std::lock_guard lock(mu_);
-    if (s.ok()) {
-      result_.copied++;
-      result_.bytes += o.size;
+    pending_.push_back(Outcome{o, s});
+    if (pending_.size() >= options_.record_batch) cv_.notify_all();
+  }
+
+  void RecordLoop(std::stop_token st) {
+    std::unique_lock lock(mu_);
+    while (!st.stop_requested()) {
+      cv_.wait_for(lock, st, options_.record_interval,
+                   [this] { return pending_.size() >= options_.record_batch; });
+      if (pending_.empty()) continue;
+      std::vector<Outcome> batch;
+      batch.swap(pending_);
+      lock.unlock();
+      Settle(std::move(batch));
+      lock.lock();
+    }
+  }
+
+  // One transaction for the batch; the result counts what was recorded.
+  void Settle(std::vector<Outcome> batch) {
+    if (batch.empty()) return;
+    std::vector<Copied> copied;
+    std::vector<KeyFailure> failed;
+    std::vector<KeyFailure> cancelled;
+    std::vector<std::string> released;
+    uint64_t bytes = 0;
+    const int64_t now = ctx_.index.NowMs();
+    for (const Outcome& out : batch) {
+      const storage::ObjectInfo& o = out.object;
+      if (out.status.ok()) {
+        copied.push_back(Copied{.key = o.key,
+                                .source_etag = o.etag,
+                                .source_version = o.version_id,
+                                .source_mtime_ns = MtimeNs(o),
+                                .size = o.size});
+        bytes += o.size;
+        continue;
+      }
+      KeyFailure f{
+          .key = o.key, .error = out.status.message(), .request = options_.owner, .at_ms = now};
+      if (out.status.code() == ErrorCode::kCancelled) {
+        // A copy cancelled (Ctrl-C, hold lost) says nothing about the data: not kept for
+        // later requests, its claim is only dropped.
+        released.push_back(o.key);
+        cancelled.push_back(std::move(f));
+      } else {
+        failed.push_back(std::move(f));
+      }
+    }
+    Result<std::vector<std::string>> settled =
+        ctx_.index.Settle(hold_.id, copied, failed, released, request_.ttl, options_.owner);
+    std::lock_guard lock(result_mu_);
+    if (settled.ok()) {
+      result_.copied += copied.size() - settled->size();
+      result_.bytes += bytes;
+      for (std::string& key : *settled) {
+        result_.failed++;
+        result_.failures.push_back(KeyFailure{
+            .key = std::move(key),
+            .error = "copied while an expiry pass was deleting it: not recorded as cached",
+            .request = options_.owner,
+            .at_ms = now});
+      }
     } else {
-      result_.failed++;
-      result_.failures.push_back(KeyFailure{.key = o.key,
-                                            .error = s.message(),
-                                            .request = options_.owner,
-                                            .at_ms = ctx_.index.NowMs()});
+      const std::string why =
+          settled.status().WithContext("copied, but not recorded in the cache index").message();
+      for (const Copied& c : copied) {
+        result_.failed++;
+        result_.failures.push_back(
+            KeyFailure{.key = c.key, .error = why, .request = options_.owner, .at_ms = now});
+      }
+    }
+    for (auto* list : {&failed, &cancelled}) {
+      for (KeyFailure& f : *list) {
+        result_.failed++;
+        result_.failures.push_back(std::move(f));
+      }
     }
   }
 
@@ -169,18 +251,141 @@ class Copier {
   const WarmRequest& request_;
   const WarmOptions& options_;
   WarmResult& result_;
+  const Hold& hold_;
   std::stop_token cancel_;
+  std::mutex result_mu_;  // result_'s copy and failure counts
   std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::vector<Outcome> pending_;  // GUARDED_BY(mu_): finished, not recorded yet
   transfer::Stats stats_;
   transfer::TransferEngine engine_;
+  std::jthread recorder_;  // last: stopped first
 };
 
-// Renews cached keys in batches; what a batch could not renew is copied.
+// Claims the keys to copy in batches, just ahead of the copies (the engine's queue is bounded,
+// so a claimed batch waits in Copy): an overlapping request that starts later finds the keys
+// this one has not reached yet unclaimed and copies them itself. Keys another request holds
+// (or an expiry pass is deleting) wait, and are asked for again every poll.
+class Claimer {
+ public:
+  Claimer(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
+          WarmResult& result, Copier& copier, const Hold& hold, int64_t since_ms)
+      : ctx_(ctx),
+        options_(options),
+        result_(result),
+        copier_(copier),
+        hold_(hold),
+        claim_options_{.since_ms = since_ms, .force = request.force, .ttl = request.ttl} {}
+
+  Status Add(const storage::ObjectInfo& o) {
+    if (pending_.empty()) first_ = std::chrono::steady_clock::now();
+    pending_.push_back(Want{o, ""});
+    if (pending_.size() >= options_.claim_batch ||
+        std::chrono::steady_clock::now() - first_ >= options_.record_interval) {
+      return Flush();
+    }
+    return Status::Ok();
+  }
+  Status Flush() {
+    std::vector<Want> batch;
+    batch.swap(pending_);
+    return ClaimBatch(std::move(batch));
+  }
+  // Asks for the waiting keys every poll until none is left.
+  Status WaitForTheRest(std::stop_token stop) {
+    FERRY_RETURN_IF_ERROR(Flush());
+    while (!waiting_.empty()) {
+      if (copier_.lock_lost()) return Status::Ok();  // Warm reports it
+      ctx_.index.clock().SleepFor(options_.poll, stop);
+      if (stop.stop_requested()) return Status::Cancelled("interrupted");
+      std::vector<Want> again;
+      again.swap(waiting_);
+      for (size_t i = 0; i < again.size(); i += options_.claim_batch) {
+        const size_t end = std::min(again.size(), i + options_.claim_batch);
+        FERRY_RETURN_IF_ERROR(ClaimBatch(std::vector<Want>(
+            std::make_move_iterator(again.begin() + static_cast<ptrdiff_t>(i)),
+            std::make_move_iterator(again.begin() + static_cast<ptrdiff_t>(end)))));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  struct Want {
+    storage::ObjectInfo object;
+    std::string waited_on;  // the owner whose claim it waits for
+  };
+
+  Status ClaimBatch(std::vector<Want> batch) {
+    if (batch.empty()) return Status::Ok();
+    std::vector<ClaimItem> items;
+    items.reserve(batch.size());
+    for (const Want& w : batch) {
+      items.push_back(ClaimItem{.key = w.object.key,
+                                .source_etag = w.object.etag,
+                                .source_mtime_ns = MtimeNs(w.object),
+                                .size = w.object.size,
+                                .waited_on = w.waited_on});
+    }
+    FERRY_ASSIGN_OR_RETURN(std::vector<ClaimOutcome> outcomes,
+                           ctx_.index.Claim(hold_.id, options_.owner, items, claim_options_));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      ClaimOutcome& out = outcomes[i];
+      Want& w = batch[i];
+      switch (out.state) {
+        case ClaimState::kClaimed:
+          if (out.taken_over) {
+            obs::Log(obs::Level::kWarn, "took over a key of a request whose lease ran out",
+                     {{"owner", out.owner}, {"key", w.object.key}});
+            AddOnce(result_.taken_over, std::move(out.owner));
+          }
+          copier_.Copy(w.object);
+          break;
+        case ClaimState::kJoined:
+          result_.joined++;
+          [[fallthrough]];
+        case ClaimState::kCached:
+          result_.skipped++;
+          break;
+        case ClaimState::kHeld:
+          if (!out.owner.empty() && w.waited_on.empty()) {
+            obs::Log(obs::Level::kInfo, "waiting for a key an overlapping request is copying",
+                     {{"owner", out.owner}, {"key", w.object.key}});
+          }
+          AddOnce(result_.waited_for, out.owner);
+          waiting_.push_back(Want{std::move(w.object), std::move(out.owner)});
+          break;
+        case ClaimState::kExpiring:
+          waiting_.push_back(Want{std::move(w.object), std::move(w.waited_on)});
+          break;
+        case ClaimState::kFailedByHolder:
+          copier_.AddFailure(KeyFailure{.key = w.object.key,
+                                        .error = std::move(out.error),
+                                        .request = std::move(out.owner),
+                                        .at_ms = ctx_.index.NowMs()});
+          break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  const WarmContext& ctx_;
+  const WarmOptions& options_;
+  WarmResult& result_;
+  Copier& copier_;
+  const Hold& hold_;
+  const ClaimOptions claim_options_;
+  std::vector<Want> pending_;
+  std::chrono::steady_clock::time_point first_;
+  std::vector<Want> waiting_;
+};
+
+// Renews cached keys in batches; what a batch could not renew is claimed and copied.
 class Renewer {
  public:
-  Renewer(CacheIndex& index, Copier& copier, const WarmRequest& request, const WarmOptions& options,
-          WarmResult& result)
-      : index_(index), copier_(copier), request_(request), options_(options), result_(result) {}
+  Renewer(CacheIndex& index, Claimer& claimer, const WarmRequest& request,
+          const WarmOptions& options, WarmResult& result)
+      : index_(index), claimer_(claimer), request_(request), options_(options), result_(result) {}
 
   Status Add(const storage::ObjectInfo& o, bool joined) {
     pending_.emplace(o.key, Pending{o, joined});
@@ -197,7 +402,7 @@ class Renewer {
     FERRY_ASSIGN_OR_RETURN(std::vector<std::string> missed, index_.Renew(items, request_.ttl));
     for (const std::string& key : missed) {
       // Marked expiring or changed since it was read: not cached any more.
-      copier_.Copy(pending_.at(key).object);
+      FERRY_RETURN_IF_ERROR(claimer_.Add(pending_.at(key).object));
       pending_.erase(key);
     }
     for (const auto& [key, p] : pending_) {
@@ -214,54 +419,16 @@ class Renewer {
     bool joined = false;
   };
   CacheIndex& index_;
-  Copier& copier_;
+  Claimer& claimer_;
   const WarmRequest& request_;
   const WarmOptions& options_;
   WarmResult& result_;
   std::map<std::string, Pending> pending_;
 };
 
-// Entries an expiry pass is deleting: wait until the pass is done with each (its row is gone),
-// or take a row over once its mark's lease ran out (the pass died); then copy the object. One
-// poll per round for all of them, not per key.
-Status WaitForExpiry(const WarmContext& ctx, const WarmOptions& options,
-                     std::vector<std::pair<Entry, storage::ObjectInfo>> waiting, Copier& copier,
-                     Renewer& renewer, std::stop_token stop) {
-  while (!waiting.empty()) {
-    std::vector<std::pair<Entry, storage::ObjectInfo>> still;
-    for (auto& [e, o] : waiting) {
-      if (e.mark_expires_ms <= ctx.index.NowMs()) {
-        FERRY_ASSIGN_OR_RETURN(bool dropped, ctx.index.DropStaleMark(e));
-        if (dropped) {
-          copier.Copy(o);
-          continue;
-        }
-      }
-      FERRY_ASSIGN_OR_RETURN(std::optional<Entry> now, ctx.index.Get(o.key));
-      if (!now) {
-        copier.Copy(o);
-      } else if (!now->expiring) {
-        // Copied again meanwhile (by a request that took the mark over).
-        if (Unchanged(*now, o)) {
-          FERRY_RETURN_IF_ERROR(renewer.Add(o, false));
-        } else {
-          copier.Copy(o);
-        }
-      } else {
-        still.emplace_back(std::move(*now), std::move(o));
-      }
-    }
-    waiting = std::move(still);
-    if (waiting.empty()) break;
-    ctx.index.clock().SleepFor(options.poll, stop);
-    if (stop.stop_requested()) return Status::Cancelled("interrupted");
-  }
-  return Status::Ok();
-}
-
 Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
-                  const std::string& prefix, int64_t started_ms, Copier& copier, Renewer& renewer,
-                  WarmResult& result, std::stop_token stop) {
+                  const std::string& prefix, int64_t started_ms, Copier& copier, Claimer& claimer,
+                  Renewer& renewer, WarmResult& result, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(std::vector<Entry> entries, ctx.index.EntriesUnder(prefix));
   std::unordered_map<std::string, Entry> by_key;
   by_key.reserve(entries.size());
@@ -270,7 +437,6 @@ Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const Warm
   // The listing's order does not matter (a directory bucket lists out of order): the index
   // decides per key.
   FERRY_ASSIGN_OR_RETURN(auto cursor, ctx.source.List(prefix));
-  std::vector<std::pair<Entry, storage::ObjectInfo>> expiring;
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("interrupted");
     if (copier.lock_lost()) break;  // Warm reports it; queue nothing more
@@ -278,21 +444,19 @@ Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const Warm
     if (o == nullptr) break;
     result.listed++;
     auto it = by_key.find(o->key);
-    if (request.force || it == by_key.end()) {
-      copier.Copy(*o);
-    } else if (it->second.expiring) {
-      expiring.emplace_back(it->second, *o);
-    } else if (Unchanged(it->second, *o)) {
+    if (request.force || it == by_key.end() || it->second.expiring ||
+        !Unchanged(it->second, *o)) {
+      // Not cached, marked by an expiry pass, or changed at the source: claim and copy (the
+      // claim looks at the entry again).
+      FERRY_RETURN_IF_ERROR(claimer.Add(*o));
+    } else {
       const bool joined =
           it->second.copied_ms >= started_ms && it->second.copied_by != options.owner;
       FERRY_RETURN_IF_ERROR(renewer.Add(*o, joined));
-    } else {
-      copier.Copy(*o);  // the source changed since it was cached
     }
   }
   FERRY_RETURN_IF_ERROR(renewer.Flush());
-  FERRY_RETURN_IF_ERROR(WaitForExpiry(ctx, options, std::move(expiring), copier, renewer, stop));
-  return renewer.Flush();
+  return claimer.Flush();
 }
 
 }  // namespace
@@ -305,43 +469,52 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
   Clock& clock = ctx.index.clock();
   const auto t0 = clock.MonoNow();
   const int64_t started_ms = ctx.index.NowMs();
+  const uint64_t transactions_before = ctx.index.session().transactions();
   WarmResult result;
   result.prefixes = NormalizePrefixes(request.prefixes);
 
   LockKeeper keeper(ctx.locks, clock, options);
-  FERRY_RETURN_IF_ERROR(keeper.Acquire(result.prefixes, result, stop));
+  FERRY_RETURN_IF_ERROR(keeper.Acquire(result.prefixes, result));
   Status status = Status::Ok();
   if (request.force) status = ctx.index.ClearFailuresUnder(result.prefixes);
   {
-    Copier copier(ctx, request, options, result, keeper.lost_token());
-    Renewer renewer(ctx.index, copier, request, options, result);
+    Copier copier(ctx, request, options, result, keeper.hold(), keeper.lost_token());
+    Claimer claimer(ctx, request, options, result, copier, keeper.hold(), started_ms);
+    Renewer renewer(ctx.index, claimer, request, options, result);
     // Ctrl-C also stops the copies in flight (their objects fail as cancelled, unrecorded).
     std::stop_callback on_stop(stop, [&copier] { copier.Cancel(); });
     for (const std::string& prefix : result.prefixes) {
       if (!status.ok()) break;
-      status = WarmPrefix(ctx, request, options, prefix, started_ms, copier, renewer, result, stop);
+      status = WarmPrefix(ctx, request, options, prefix, started_ms, copier, claimer, renewer,
+                          result, stop);
     }
+    if (status.ok()) status = claimer.WaitForTheRest(stop);
     if (!status.ok()) copier.Cancel();
-    copier.Wait();
+    copier.Finish();  // every copy recorded before the hold goes
   }
   const bool lost = keeper.lost();
   keeper.Release();
   if (stop.stop_requested()) return Status::Cancelled("interrupted");
   if (lost) {
     return Status::FailedPrecondition(
-        "cache warm: the prefix lock was lost (the lease ran out and another request took the "
-        "work over)");
+        "cache warm: the hold on the prefixes was lost (the lease ran out and another request "
+        "took the work over)");
   }
   FERRY_RETURN_IF_ERROR(status);
+  // A failure of a request this one waited for is reported among its failures already.
+  std::set<std::pair<std::string, std::string>> reported;
+  for (const KeyFailure& f : result.failures) reported.emplace(f.key, f.request);
   for (const std::string& prefix : result.prefixes) {
     FERRY_ASSIGN_OR_RETURN(std::vector<KeyFailure> earlier, ctx.index.FailuresUnder(prefix));
     for (KeyFailure& f : earlier) {
-      if (f.request != options.owner) result.earlier_failures.push_back(std::move(f));
+      if (f.request == options.owner || reported.contains({f.key, f.request})) continue;
+      result.earlier_failures.push_back(std::move(f));
     }
   }
   std::sort(result.failures.begin(), result.failures.end(),
             [](const KeyFailure& a, const KeyFailure& b) { return a.key < b.key; });
   result.seconds = std::chrono::duration<double>(clock.MonoNow() - t0).count();
+  result.index_transactions = ctx.index.session().transactions() - transactions_before;
   return result;
 }
 

@@ -1,20 +1,27 @@
 // Warm: one `ferry cache warm` request. Lists the source under each prefix, skips (and renews)
 // what the index says is cached and unchanged, copies the rest into the cache through a
-// TransferEngine session on the process's Executor, and records each copy in the index.
+// TransferEngine session on the process's Executor, and records the copies in the index.
 //
-// Under the request's prefix lock (locks.h), held for the whole request and renewed every
-// third of its TTL: an overlapping request in any process waits until this one released it
-// (then finds its copies in the index: skipped, and counted as `joined`), or until its lease
-// ran out (then takes over and copies what is left). So no object is copied twice while the
-// holders are alive. A holder that loses its lock (another request took it over after its
-// lease ran out) cancels its copies in flight and fails with kFailedPrecondition.
+// The request holds its prefixes (locks.h) for its whole life, renewed every third of the
+// lease, and never waits to start: overlapping requests run side by side and share the work
+// per key. Before copying a key the request claims it (CacheIndex::Claim, in batches, just
+// ahead of the copies): a key another live request claimed is waited for, alone — when that
+// request recorded it, it is skipped and counted as `joined`; when it failed it, this request
+// reports that failure (the holder's); when its lease ran out, the claim is taken over and
+// the key copied. So no object is copied twice while the holders are alive. Copies are
+// recorded in batches (record_batch copies or record_interval, whichever comes first, and
+// always before the request reports or releases its hold): a request that dies loses at most
+// its unrecorded batch, which the next request copies again. A holder that loses its hold
+// (another request took it over after its lease ran out) cancels its copies in flight and
+// fails with kFailedPrecondition.
 //
 // Unchanged means: same size, and the same ETag (or, for sources without ETags, the same
 // modification time) as when it was copied. `force` recopies everything under the prefixes
-// and forgets the failures reported on them before.
+// (but not what an overlapping request copied after this one started) and forgets the
+// failures reported on them before.
 //
 // Errors (the request as a whole): kInvalidArgument (no prefixes, TTL <= 0), kCancelled
-// (stopped), kFailedPrecondition (lock lost), the index's or the source listing's errors.
+// (stopped), kFailedPrecondition (hold lost), the index's or the source listing's errors.
 // Failures of single objects are part of the result, recorded in the index for later requests.
 // Thread-safety: one call per thread; the index, locks and executor may be shared.
 #pragma once
@@ -42,10 +49,15 @@ struct WarmRequest {
 struct WarmOptions {
   std::string owner;  // unique per request (host, process): who holds the lock
   std::chrono::milliseconds lock_ttl{30'000};
-  // How often a waiting request looks again (overlapping lock, expiring entry).
+  // How often a request waiting for keys looks again (claimed by another request, expiring).
   std::chrono::milliseconds poll{500};
   transfer::TransferOptions transfer;
   size_t renew_batch = 500;  // keys renewed per transaction
+  size_t claim_batch = 100;  // keys claimed per transaction (also how far claims run ahead)
+  // Copies recorded per transaction, and the longest a finished copy waits unrecorded (real
+  // time, not the injected clock).
+  size_t record_batch = 200;
+  std::chrono::milliseconds record_interval{100};
 };
 
 struct WarmResult {
@@ -57,12 +69,17 @@ struct WarmResult {
   uint64_t failed = 0;
   uint64_t bytes = 0;  // bytes copied
   double seconds = 0;
+  // Transactions the state database committed during the request (claims, records, renewals,
+  // the hold; in a process that runs only this request: all of them are its own).
+  uint64_t index_transactions = 0;
   std::vector<KeyFailure> failures;  // this request's
   // Failures that other requests reported on these prefixes since the last --force (the last
   // one of each key).
   std::vector<KeyFailure> earlier_failures;
-  std::vector<std::string> waited_for;  // owners of overlapping requests waited for
-  std::vector<std::string> taken_over;  // owners of dead requests whose locks were taken over
+  // Owners of overlapping requests in flight when this one started.
+  std::vector<std::string> overlapping;
+  std::vector<std::string> waited_for;  // owners of requests whose keys this one waited for
+  std::vector<std::string> taken_over;  // owners of dead requests whose work was taken over
   std::vector<std::string> prefixes;    // as locked (normalized)
 };
 

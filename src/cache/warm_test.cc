@@ -89,31 +89,42 @@ TEST(WarmTest, BadRequestsAreRefused) {
   EXPECT_EQ(env.Warm({""}, -5s).status().code(), ErrorCode::kInvalidArgument);
 }
 
-TEST(WarmTest, AnOverlappingRequestWaitsAndReportsTheWorkItJoined) {
+ClaimItem Listed(CacheEnv& env, const std::string& key) {
+  const storage::ObjectInfo o = *env.source.Stat(key, false, {});
+  return ClaimItem{.key = key,
+                   .source_etag = o.etag,
+                   .source_mtime_ns = 0,
+                   .size = o.size,
+                   .waited_on = ""};
+}
+
+Copied CopiedOf(CacheEnv& env, const std::string& key) {
+  const storage::ObjectInfo o = *env.source.Stat(key, false, {});
+  return Copied{
+      .key = key, .source_etag = o.etag, .source_version = "", .source_mtime_ns = 0, .size = o.size};
+}
+
+TEST(WarmTest, AnOverlappingRequestWaitsForTheKeysInFlightAndReportsWhatItJoined) {
   CacheEnv env;
   env.Put("y/m2/a", "a");
   env.Put("y/m2/b", "b");
-  // Request A holds y/ (a long lease) and is copying.
+  // Request A holds y/ (a long lease) and is copying both keys.
   std::vector<std::string> held = {"y/"};
-  auto a = env.locks->TryAcquire("A", held, 1h);
-  ASSERT_TRUE(a.ok() && a->hold);
+  auto a = env.locks->Acquire("A", held, 24h);  // the waiter's polls move the fake clock
+  ASSERT_TRUE(a.ok());
+  std::vector<ClaimItem> items = {Listed(env, "y/m2/a"), Listed(env, "y/m2/b")};
+  const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
+  ASSERT_EQ((*env.index->Claim(a->hold.id, "A", items, opts))[1].state, ClaimState::kClaimed);
+  env.clock.Advance(1s);  // B starts after A
   Result<WarmResult> b = Status::Internal("not run");
   std::thread waiter([&] { b = env.Warm({"y/m2/"}, 1h, false, "B"); });
-  // A finishes its copies (recorded as A's), then releases.
+  // A finishes its copies (recorded as A's) but keeps its hold.
   std::this_thread::sleep_for(50ms);
-  for (const char* k : {"y/m2/a", "y/m2/b"}) {
-    ASSERT_TRUE(env.index
-                    ->Record(Copied{.key = k,
-                                    .source_etag = (*env.source.Stat(k, false, {})).etag,
-                                    .source_version = "",
-                                    .source_mtime_ns = 0,
-                                    .size = 1},
-                             1h, "A")
-                    .ok());
-  }
-  ASSERT_TRUE(env.locks->Release(*a->hold).ok());
+  std::vector<Copied> copied = {CopiedOf(env, "y/m2/a"), CopiedOf(env, "y/m2/b")};
+  ASSERT_TRUE(env.index->Settle(a->hold.id, copied, {}, {}, 1h, "A").ok());
   waiter.join();
   ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->overlapping, (std::vector<std::string>{"A"}));
   EXPECT_EQ(b->waited_for, (std::vector<std::string>{"A"}));
   EXPECT_EQ(b->copied, 0u);
   EXPECT_EQ(b->skipped, 2u);
@@ -121,29 +132,99 @@ TEST(WarmTest, AnOverlappingRequestWaitsAndReportsTheWorkItJoined) {
   EXPECT_EQ(env.cache.counts().puts, 0);
 }
 
-TEST(WarmTest, ADeadHoldersLockIsTakenOverAndItsWorkFinished) {
+TEST(WarmTest, ALaterRequestCopiesAtOnceWhatIsOutsideTheKeysInFlight) {
+  CacheEnv env;
+  env.Put("y/a", "a");
+  env.Put("y/b", "b");
+  env.Put("y/c", "c");
+  // A holds the whole bucket and is copying y/a only (its listing has not reached the rest).
+  std::vector<std::string> all = {""};
+  auto a = env.locks->Acquire("A", all, 24h);  // the waiter's polls move the fake clock
+  ASSERT_TRUE(a.ok());
+  std::vector<ClaimItem> items = {Listed(env, "y/a")};
+  const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
+  ASSERT_EQ((*env.index->Claim(a->hold.id, "A", items, opts))[0].state, ClaimState::kClaimed);
+  env.clock.Advance(1s);
+  Result<WarmResult> b = Status::Internal("not run");
+  std::thread later([&] { b = env.Warm({"y/"}, 1h, false, "B"); });
+  // B copies and records y/b and y/c while A still holds y/a.
+  for (int i = 0; i < 2000 && env.index->EntriesUnder("y/")->size() < 2; ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(env.index->EntriesUnder("y/")->size(), 2u);
+  EXPECT_FALSE(env.index->Get("y/a")->has_value());
+  // A fails y/a: B reports A's failure instead of copying it.
+  std::vector<KeyFailure> failed = {
+      KeyFailure{.key = "y/a", .error = "source read failed", .request = "A", .at_ms = 0}};
+  ASSERT_TRUE(env.index->Settle(a->hold.id, {}, failed, {}, 1h, "A").ok());
+  later.join();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->copied, 2u);
+  EXPECT_EQ(b->failed, 1u);
+  ASSERT_EQ(b->failures.size(), 1u);
+  EXPECT_EQ(b->failures[0].key, "y/a");
+  EXPECT_EQ(b->failures[0].request, "A");
+  EXPECT_EQ(b->failures[0].error, "source read failed");
+  EXPECT_TRUE(b->earlier_failures.empty());  // reported once, as the failure of the key
+  EXPECT_EQ(env.cache.counts().puts, 2);
+  // A's hold is still there: the later request never waited for the whole of it.
+  EXPECT_TRUE(env.locks->Renew(a->hold, 24h).ok());
+}
+
+TEST(WarmTest, AKeyWhoseCopyTheHolderCancelledIsCopiedByTheWaiter) {
+  CacheEnv env;
+  env.Put("k", "v");
+  auto a = env.locks->Acquire("A", std::vector<std::string>{""}, 24h);
+  std::vector<ClaimItem> items = {Listed(env, "k")};
+  const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
+  ASSERT_EQ((*env.index->Claim(a->hold.id, "A", items, opts))[0].state, ClaimState::kClaimed);
+  Result<WarmResult> b = Status::Internal("not run");
+  std::thread later([&] { b = env.Warm({""}, 1h, false, "B"); });
+  std::this_thread::sleep_for(50ms);
+  std::vector<std::string> released = {"k"};  // A was stopped before it copied k
+  ASSERT_TRUE(env.index->Settle(a->hold.id, {}, {}, released, 1h, "A").ok());
+  later.join();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->copied, 1u);
+  EXPECT_EQ(b->waited_for, (std::vector<std::string>{"A"}));
+  EXPECT_EQ(env.cache.counts().puts, 1);
+}
+
+TEST(WarmTest, ADeadHoldersClaimsAreTakenOverAndItsWorkFinished) {
   CacheEnv env;
   env.Put("d/1", "one");
   env.Put("d/2", "two");
-  // The dead holder copied d/1 and died before d/2; its lease is never renewed.
+  // The dead holder copied d/1 and died while copying d/2; its lease is never renewed.
   std::vector<std::string> held = {""};
-  auto dead = env.locks->TryAcquire("dead", held, 30s);
-  ASSERT_TRUE(dead.ok() && dead->hold);
-  ASSERT_TRUE(env.index
-                  ->Record(Copied{.key = "d/1",
-                                  .source_etag = (*env.source.Stat("d/1", false, {})).etag,
-                                  .source_version = "",
-                                  .source_mtime_ns = 0,
-                                  .size = 3},
-                           1h, "dead")
-                  .ok());
+  auto dead = env.locks->Acquire("dead", held, 30s);
+  ASSERT_TRUE(dead.ok());
+  std::vector<ClaimItem> items = {Listed(env, "d/2")};
+  const ClaimOptions opts{.since_ms = env.index->NowMs(), .force = false, .ttl = 1h};
+  ASSERT_EQ((*env.index->Claim(dead->hold.id, "dead", items, opts))[0].state,
+            ClaimState::kClaimed);
+  ASSERT_TRUE(env.index->Record(CopiedOf(env, "d/1"), 1h, "dead").ok());
   auto r = env.Warm({"d/"}, 1h, false, "heir");  // waits on the fake clock until it ran out
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->waited_for, (std::vector<std::string>{"dead"}));
   EXPECT_EQ(r->taken_over, (std::vector<std::string>{"dead"}));
   EXPECT_EQ(r->copied, 1u);   // d/2 only
   EXPECT_EQ(r->skipped, 1u);  // d/1 was done by the dead holder
-  EXPECT_EQ(env.locks->Renew(*dead->hold, 30s).code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(env.locks->Renew(dead->hold, 30s).code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST(WarmTest, CopiesAreRecordedInBatchesNotOneTransactionEach) {
+  CacheEnv env;
+  for (int i = 0; i < 600; ++i) env.Put("b/" + std::to_string(i), "x");
+  const uint64_t before = env.session->transactions();
+  auto r = env.Warm({"b/"}, 1h);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->copied, 600u);
+  EXPECT_EQ(env.index->EntriesUnder("b/")->size(), 600u);
+  // Claims in batches of 100, records of up to 200 copies (or 100 ms): some dozens of
+  // transactions, not 600.
+  EXPECT_LT(env.session->transactions() - before, 100u);
+  EXPECT_GT(r->index_transactions, 0u);
+  EXPECT_LE(r->index_transactions, env.session->transactions() - before);
 }
 
 TEST(WarmTest, AnEntryBeingExpiredIsCopiedOnlyAfterTheExpiryLetGo) {

@@ -210,10 +210,13 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     Credentials creds;
     std::string session_token;
     if (session_signed) {
+      // Reads ask for a ReadOnly session (or use the bucket's ReadWrite one), the rest for a
+      // ReadWrite one.
       FERRY_ASSIGN_OR_RETURN(
-          creds, client.sessions_->Get(spec.bucket, [&client, stop](std::string_view bucket) {
-            return client.CreateSession(bucket, stop);
-          }));
+          creds, client.sessions_->Get(spec.bucket, SessionModeFor(operation),
+                                       [&client, stop](std::string_view bucket, SessionMode mode) {
+                                         return client.CreateSession(bucket, stop, mode);
+                                       }));
       // The session's token goes in its own header, not x-amz-security-token.
       session_token = std::move(creds.session_token);
       creds.session_token.clear();

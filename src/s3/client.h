@@ -96,10 +96,12 @@ class S3Client {
   Status PutBucketVersioning(std::string_view bucket, bool enabled, std::stop_token stop = {});
   Result<BucketVersioning> GetBucketVersioning(std::string_view bucket, std::stop_token stop = {});
 
-  // CreateSession (GET /?session) on a directory bucket, signed with the account's keys.
-  // Callers need not call it: requests to a directory bucket get their session through the
-  // client's ExpressSessions, which calls it.
-  Result<SessionCredentials> CreateSession(std::string_view bucket, std::stop_token stop = {});
+  // CreateSession (GET /?session) on a directory bucket, signed with the account's keys,
+  // asking for a session of `mode` (x-amz-create-session-mode). Callers need not call it:
+  // requests to a directory bucket get their session through the client's ExpressSessions,
+  // which calls it.
+  Result<SessionCredentials> CreateSession(std::string_view bucket, std::stop_token stop = {},
+                                           SessionMode mode = SessionMode::kReadWrite);
 
   // Listing.
   Result<ListPage> ListObjectsV2(const ListRequest& request, std::stop_token stop = {});
@@ -196,6 +198,15 @@ class S3Client {
   std::unique_ptr<std::atomic<uint64_t>> retries_ = std::make_unique<std::atomic<uint64_t>>(0);
   std::shared_ptr<const Metrics> metrics_;  // families in options_.metrics (client.cc)
   std::unique_ptr<ExpressSessions> sessions_ = std::make_unique<ExpressSessions>(clock_);
+  // CRC32Cs of the parts sent to directory buckets, for their completion (s3/express.h).
+  std::unique_ptr<PartChecksums> part_checksums_ = std::make_unique<PartChecksums>();
+  // Each part's CRC32C of an upload by ListParts (in the order of `parts`; "" when the store
+  // names none): the parts this client did not send itself.
+  Result<std::vector<std::string>> ListedPartChecksums(std::string_view bucket,
+                                                       std::string_view key,
+                                                       std::string_view upload_id,
+                                                       std::span<const CompletedPart> parts,
+                                                       std::stop_token stop);
 };
 
 }  // namespace ferry::s3

@@ -1,6 +1,36 @@
 #include "s3/express.h"
 
+#include <array>
+
+#include "checksum/checksum.h"
+
 namespace ferry::s3 {
+
+std::string_view SessionModeName(SessionMode mode) {
+  return mode == SessionMode::kReadOnly ? "ReadOnly" : "ReadWrite";
+}
+
+SessionMode SessionModeFor(std::string_view operation) {
+  for (std::string_view read : {"GetObject", "HeadObject", "ListObjectsV2", "GetObjectAttributes",
+                                "ListParts", "ListMultipartUploads"}) {
+    if (operation == read) return SessionMode::kReadOnly;
+  }
+  return SessionMode::kReadWrite;
+}
+
+std::string Crc32cChecksum(std::span<const std::byte> body) {
+  const uint32_t crc = checksum::Crc32c(body);
+  const std::array<uint8_t, 4> be = {static_cast<uint8_t>(crc >> 24), static_cast<uint8_t>(crc >> 16),
+                                     static_cast<uint8_t>(crc >> 8), static_cast<uint8_t>(crc)};
+  return checksum::Base64(be);
+}
+
+Status CheckEchoedChecksum(std::string_view echoed, std::string_view sent, std::string_view what) {
+  if (echoed.empty() || echoed == sent) return Status::Ok();
+  return Status::DataLoss(std::string(what) + ": the directory bucket reports CRC32C " +
+                          std::string(echoed) + " for the body ferry sent with CRC32C " +
+                          std::string(sent));
+}
 
 bool HasDirectoryBucketSuffix(std::string_view bucket) {
   return bucket.size() > kDirectoryBucketSuffix.size() && bucket.ends_with(kDirectoryBucketSuffix);
@@ -25,21 +55,28 @@ std::chrono::system_clock::time_point SessionRefreshTime(
   return now + life * 4 / 5;
 }
 
-std::shared_ptr<ExpressSessions::Entry> ExpressSessions::EntryFor(std::string_view bucket) {
+std::shared_ptr<ExpressSessions::Entry> ExpressSessions::EntryFor(std::string_view bucket,
+                                                                   SessionMode mode) {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(bucket);
-  if (it == entries_.end()) {
-    it = entries_.emplace(std::string(bucket), std::make_shared<Entry>()).first;
-  }
+  auto key = std::make_pair(std::string(bucket), mode);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) it = entries_.emplace(std::move(key), std::make_shared<Entry>()).first;
   return it->second;
 }
 
-Result<Credentials> ExpressSessions::Get(std::string_view bucket, const CreateFn& create) {
-  std::shared_ptr<Entry> entry = EntryFor(bucket);
+Result<Credentials> ExpressSessions::Get(std::string_view bucket, SessionMode mode,
+                                         const CreateFn& create) {
+  if (mode == SessionMode::kReadOnly) {
+    // A read may use the bucket's ReadWrite session (never the other way round).
+    std::shared_ptr<Entry> rw = EntryFor(bucket, SessionMode::kReadWrite);
+    std::unique_lock lock(rw->mu, std::try_to_lock);  // one being created: not waited for
+    if (lock.owns_lock() && rw->valid && clock_.Now() < rw->refresh_at) return rw->credentials;
+  }
+  std::shared_ptr<Entry> entry = EntryFor(bucket, mode);
   std::lock_guard lock(entry->mu);
   const auto now = clock_.Now();
   if (entry->valid && now < entry->refresh_at) return entry->credentials;
-  Result<SessionCredentials> made = create(bucket);
+  Result<SessionCredentials> made = create(bucket, mode);
   if (!made.ok()) {
     entry->valid = false;
     return made.status().WithContext("CreateSession");
@@ -55,14 +92,34 @@ Result<Credentials> ExpressSessions::Get(std::string_view bucket, const CreateFn
 }
 
 void ExpressSessions::Invalidate(std::string_view bucket, std::string_view token) {
-  std::shared_ptr<Entry> entry = EntryFor(bucket);
-  std::lock_guard lock(entry->mu);
-  if (entry->valid && entry->credentials.session_token == token) entry->valid = false;
+  for (SessionMode mode : {SessionMode::kReadOnly, SessionMode::kReadWrite}) {
+    std::shared_ptr<Entry> entry = EntryFor(bucket, mode);
+    std::lock_guard lock(entry->mu);
+    if (entry->valid && entry->credentials.session_token == token) entry->valid = false;
+  }
 }
 
 uint64_t ExpressSessions::created() const {
   std::lock_guard lock(mu_);
   return created_;
+}
+
+void PartChecksums::Put(std::string_view upload_id, int part_number, std::string checksum) {
+  std::lock_guard lock(mu_);
+  parts_[{std::string(upload_id), part_number}] = std::move(checksum);
+}
+
+std::optional<std::string> PartChecksums::Get(std::string_view upload_id, int part_number) const {
+  std::lock_guard lock(mu_);
+  auto it = parts_.find(std::make_pair(std::string(upload_id), part_number));
+  if (it == parts_.end()) return std::nullopt;
+  return it->second;
+}
+
+void PartChecksums::Forget(std::string_view upload_id) {
+  std::lock_guard lock(mu_);
+  auto it = parts_.lower_bound(std::make_pair(std::string(upload_id), 0));
+  while (it != parts_.end() && it->first.first == upload_id) it = parts_.erase(it);
 }
 
 }  // namespace ferry::s3

@@ -9,14 +9,26 @@
 // session token in x-amz-s3session-token (not x-amz-security-token). CreateSession itself,
 // CopyObject and HeadBucket are signed with the account's keys.
 //
-// ExpressSessions keeps one session per bucket for an S3Client (s3/client.cc uses it for every
-// request to a directory bucket): created on first use, created again once 80% of its life has
-// passed (a 5-minute session at 4 minutes: a minute before it expires), and dropped when the
-// store answers that it expired (the client then retries that request once with a new one).
+// A session has a mode, asked for in CreateSession's x-amz-create-session-mode: ReadOnly
+// sessions authorize only GetObject, HeadObject, ListObjectsV2, GetObjectAttributes, ListParts
+// and ListMultipartUploads; ReadWrite sessions everything. The client asks for ReadOnly for
+// those reads and ReadWrite for the rest, so a bucket that is only read (a source) never asks
+// for write access; a read to a bucket that already has a ReadWrite session uses it.
 //
-// Thread-safety: ExpressSessions is thread-safe; concurrent requests for a bucket whose session
-// is missing or due wait for one CreateSession instead of each sending one. The functions are
-// pure.
+// ExpressSessions keeps one session per bucket and mode for an S3Client (s3/client.cc uses it
+// for every request to a directory bucket): created on first use, created again once 80% of
+// its life has passed (a 5-minute session at 4 minutes: a minute before it expires), and
+// dropped when the store answers that it expired (the client then retries that request once
+// with a new one).
+//
+// Directory buckets do not take Content-MD5: writes carry x-amz-checksum-crc32c instead (the
+// base64 of the big-endian CRC32C of the body), which the store verifies and echoes; a
+// multipart upload declares the algorithm when created, and its completion names each part's
+// CRC32C (PartChecksums remembers those the client sent).
+//
+// Thread-safety: ExpressSessions and PartChecksums are thread-safe; concurrent requests for a
+// bucket whose session is missing or due wait for one CreateSession instead of each sending
+// one. The functions are pure.
 #pragma once
 
 #include <chrono>
@@ -25,7 +37,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <optional>
+#include <span>
 #include <string_view>
+#include <utility>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -39,6 +54,25 @@ inline constexpr std::string_view kExpressService = "s3express";
 // The header that carries a session token.
 inline constexpr std::string_view kSessionTokenHeader = "x-amz-s3session-token";
 
+// CreateSession's header naming the session mode.
+inline constexpr std::string_view kSessionModeHeader = "x-amz-create-session-mode";
+// The checksum header of writes to a directory bucket, and the algorithm header of
+// CreateMultipartUpload.
+inline constexpr std::string_view kChecksumCrc32cHeader = "x-amz-checksum-crc32c";
+inline constexpr std::string_view kChecksumAlgorithmHeader = "x-amz-checksum-algorithm";
+
+enum class SessionMode { kReadOnly, kReadWrite };
+// "ReadOnly" | "ReadWrite" (the header's values).
+std::string_view SessionModeName(SessionMode mode);
+// The mode an operation (s3/client.cc's operation names) needs: kReadOnly for GetObject,
+// HeadObject, ListObjectsV2, GetObjectAttributes, ListParts and ListMultipartUploads.
+SessionMode SessionModeFor(std::string_view operation);
+// The x-amz-checksum-crc32c value of `body`: base64 of its CRC32C's 4 big-endian bytes.
+std::string Crc32cChecksum(std::span<const std::byte> body);
+// kDataLoss when a directory bucket's reply echoes (`echoed`) another CRC32C than the one sent
+// for `what` (an object or part name); an empty `echoed` is not checked.
+Status CheckEchoedChecksum(std::string_view echoed, std::string_view sent, std::string_view what);
+
 // True when `bucket` ends with "--x-s3" (AWS refuses that suffix for other buckets).
 bool HasDirectoryBucketSuffix(std::string_view bucket);
 // The zone id of "BASE--ZONEID--x-s3" ("usw2-az1"); "" when `bucket` is not of that shape.
@@ -49,35 +83,54 @@ std::string ZonalEndpoint(std::string_view zone, std::string_view region);
 
 class ExpressSessions {
  public:
-  // Sends CreateSession for a bucket.
-  using CreateFn = std::function<Result<SessionCredentials>(std::string_view bucket)>;
+  // Sends CreateSession for a bucket, asking for `mode`.
+  using CreateFn =
+      std::function<Result<SessionCredentials>(std::string_view bucket, SessionMode mode)>;
 
   // `clock` (not owned) tells when a session is due; must outlive this.
   explicit ExpressSessions(Clock& clock) : clock_(clock) {}
 
-  // The session credentials for `bucket`: the cached session while it is not due, else a new
-  // one from `create` (called by one thread at a time per bucket; the others wait and use its
-  // result). Errors: those of `create` (nothing is cached then).
-  Result<Credentials> Get(std::string_view bucket, const CreateFn& create);
-  // Forgets `bucket`'s session if its token is still `token` (the store said it expired), so
-  // that the next Get creates one; a session created meanwhile by another thread is kept.
+  // The session credentials for `bucket` good for `mode`: for kReadOnly a ReadWrite session
+  // of the bucket that is not due yet, if there is one; else the cached session of that mode
+  // while it is not due, else a new one from `create` (called by one thread at a time per
+  // bucket and mode; the others wait and use its result). Errors: those of `create` (nothing
+  // is cached then).
+  Result<Credentials> Get(std::string_view bucket, SessionMode mode, const CreateFn& create);
+  // Forgets `bucket`'s session (of either mode) whose token is still `token` (the store said
+  // it expired), so that the next Get creates one; a session created meanwhile is kept.
   void Invalidate(std::string_view bucket, std::string_view token);
   // Sessions created so far (for tests and logs).
   uint64_t created() const;
 
  private:
   struct Entry {
-    std::mutex mu;  // held while a CreateSession for the bucket is in flight
+    std::mutex mu;  // held while a CreateSession for the bucket and mode is in flight
     bool valid = false;
     Credentials credentials;
     std::chrono::system_clock::time_point refresh_at;  // GUARDED_BY(mu)
   };
-  std::shared_ptr<Entry> EntryFor(std::string_view bucket);
+  std::shared_ptr<Entry> EntryFor(std::string_view bucket, SessionMode mode);
 
   Clock& clock_;
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries_;  // GUARDED_BY(mu_)
-  uint64_t created_ = 0;                                               // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, SessionMode>, std::shared_ptr<Entry>>
+      entries_;            // GUARDED_BY(mu_)
+  uint64_t created_ = 0;  // GUARDED_BY(mu_)
+};
+
+// The CRC32C checksums of the parts a client uploaded to directory buckets, per upload, for
+// CompleteMultipartUpload (which must name them). Parts sent by another process (a resumed
+// upload) are not here: the client asks ListParts for them.
+class PartChecksums {
+ public:
+  void Put(std::string_view upload_id, int part_number, std::string checksum);
+  std::optional<std::string> Get(std::string_view upload_id, int part_number) const;
+  // Drops an upload's parts (completed or aborted).
+  void Forget(std::string_view upload_id);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, std::string, std::less<>> parts_;  // GUARDED_BY(mu_)
 };
 
 // When a session received at `now` that expires at `expiration` is to be replaced: after 80%

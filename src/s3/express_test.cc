@@ -1,7 +1,10 @@
 // S3 Express directory buckets against FakeTransport and FakeClock: names and zonal endpoints,
 // the CreateSession exchange (signed with the account's keys for "s3express"), requests signed
 // with the session's keys and carrying x-amz-s3session-token, the refresh at 80% of a
-// session's life, one new session after a refusal, one CreateSession for concurrent requests.
+// session's life, one new session after a refusal, one CreateSession for concurrent requests;
+// session modes (ReadOnly for reads, ReadWrite for writes, cached apart); CRC32C checksums on
+// writes instead of Content-MD5, checked against the store's echo, and named per part in the
+// completion of a multipart upload.
 #include "s3/express.h"
 
 #include <gtest/gtest.h>
@@ -286,6 +289,139 @@ TEST_F(ExpressTest, AFailedCreateSessionFailsTheRequestAndCachesNothing) {
   transport_.Push(FakeReply::Ok(""));
   ASSERT_TRUE(client->HeadObject(kBucket, "k").ok());
   EXPECT_EQ(CreateSessions(), 2u);
+}
+
+
+TEST(ExpressNamesTest, ChecksumIsTheBase64OfTheBigEndianCrc32c) {
+  EXPECT_EQ(Crc32cChecksum(checksum::AsBytes("123456789")), "4waSgw==");  // 0xE3069283
+  EXPECT_EQ(Crc32cChecksum({}), "AAAAAA==");
+  EXPECT_TRUE(CheckEchoedChecksum("", "4waSgw==", "k").ok());
+  EXPECT_TRUE(CheckEchoedChecksum("4waSgw==", "4waSgw==", "k").ok());
+  EXPECT_EQ(CheckEchoedChecksum("AAAAAA==", "4waSgw==", "k").code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(SessionModeFor("GetObject"), SessionMode::kReadOnly);
+  EXPECT_EQ(SessionModeFor("ListObjectsV2"), SessionMode::kReadOnly);
+  EXPECT_EQ(SessionModeFor("ListParts"), SessionMode::kReadOnly);
+  EXPECT_EQ(SessionModeFor("PutObject"), SessionMode::kReadWrite);
+  EXPECT_EQ(SessionModeFor("DeleteObjects"), SessionMode::kReadWrite);
+  EXPECT_EQ(SessionModeFor("CreateMultipartUpload"), SessionMode::kReadWrite);
+}
+
+TEST_F(ExpressTest, ReadsAskForAReadOnlySessionWritesForAReadWriteOne) {
+  auto client = MakeClient();
+  std::atomic<int> sessions{0};
+  transport_.SetHandler([this, &sessions](const http::HttpRequest& r) {
+    if (r.url.ends_with("/?session")) return FakeReply::Ok(SessionXml(++sessions, clock_.Now()));
+    return FakeReply::Ok("", {});
+  });
+  // A source: only read, only ReadOnly.
+  ASSERT_TRUE(client->HeadObject(kBucket, "a").ok());
+  ASSERT_TRUE(client->HeadObject(kBucket, "b").ok());
+  auto requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].headers.Get("x-amz-create-session-mode"), "ReadOnly");
+  EXPECT_EQ(requests[2].headers.Get("x-amz-s3session-token"), "TOKEN1");
+  // The first write asks for a ReadWrite session, cached apart from the ReadOnly one.
+  ASSERT_TRUE(client->DeleteObject(kBucket, "a").ok());
+  requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 5u);
+  EXPECT_TRUE(IsCreateSession(requests[3]));
+  EXPECT_EQ(requests[3].headers.Get("x-amz-create-session-mode"), "ReadWrite");
+  EXPECT_EQ(requests[4].headers.Get("x-amz-s3session-token"), "TOKEN2");
+  // Reads now use the ReadWrite session; writes never use the ReadOnly one.
+  ASSERT_TRUE(client->HeadObject(kBucket, "c").ok());
+  ASSERT_TRUE(client->DeleteObject(kBucket, "c").ok());
+  requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 7u);
+  EXPECT_EQ(requests[5].headers.Get("x-amz-s3session-token"), "TOKEN2");
+  EXPECT_EQ(requests[6].headers.Get("x-amz-s3session-token"), "TOKEN2");
+  EXPECT_EQ(client->sessions_created(), 2u);
+}
+
+TEST_F(ExpressTest, WritesCarryACrc32cInsteadOfContentMd5AndItsEchoIsChecked) {
+  auto client = MakeClient();
+  const std::string body = "123456789";
+  http::Headers echo;
+  echo.Set("x-amz-checksum-crc32c", "4waSgw==");
+  transport_.Push(FakeReply::Ok(SessionXml(1, clock_.Now())));
+  transport_.Push(FakeReply::Ok("", echo));
+  WriteOptions with_md5;
+  with_md5.content_md5 = "JfnnlDI7RTiF9RgfG2JNCw==";  // never sent to a directory bucket
+  ASSERT_TRUE(client->PutObject(kBucket, "k", checksum::AsBytes(body), with_md5).ok());
+  const RecordedRequest put = transport_.requests().back();
+  EXPECT_EQ(put.headers.Get("x-amz-checksum-crc32c"), "4waSgw==");
+  EXPECT_EQ(put.headers.Find("Content-MD5"), nullptr);
+  // The store says it received other bytes: the write fails, as data loss.
+  http::Headers other;
+  other.Set("x-amz-checksum-crc32c", "AAAAAA==");
+  transport_.Push(FakeReply::Ok("", other));
+  EXPECT_EQ(client->PutObject(kBucket, "k", checksum::AsBytes(body), {}).status().code(),
+            ErrorCode::kDataLoss);
+  // A general-purpose bucket is unchanged: no checksum header.
+  auto plain = MakeClient(false);
+  transport_.Push(FakeReply::Ok("", {}));
+  ASSERT_TRUE(plain->PutObject("plain", "k", checksum::AsBytes(body), with_md5).ok());
+  EXPECT_EQ(transport_.requests().back().headers.Find("x-amz-checksum-crc32c"), nullptr);
+  EXPECT_EQ(transport_.requests().back().headers.Get("Content-MD5"), with_md5.content_md5);
+}
+
+TEST_F(ExpressTest, AMultipartUploadDeclaresCrc32cAndItsCompletionNamesEachPart) {
+  auto client = MakeClient();
+  transport_.SetHandler([this](const http::HttpRequest& r) {
+    if (r.url.ends_with("/?session")) return FakeReply::Ok(SessionXml(1, clock_.Now()));
+    if (r.method == "POST" && r.url.ends_with("?uploads")) {
+      return FakeReply::Ok(
+          "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>");
+    }
+    if (r.method == "PUT") {
+      http::Headers h;
+      h.Set("ETag", "\"0123456789abcdef0123456789abcdef\"");
+      h.Set("x-amz-checksum-crc32c", r.headers.Get("x-amz-checksum-crc32c"));
+      return FakeReply::Ok("", h);
+    }
+    if (r.method == "GET") {  // ListParts: part 2 was uploaded by another process
+      return FakeReply::Ok(
+          "<ListPartsResult><IsTruncated>false</IsTruncated><Part><PartNumber>1</PartNumber>"
+          "<ETag>\"0123456789abcdef0123456789abcdef\"</ETag><Size>3</Size>"
+          "<ChecksumCRC32C>one</ChecksumCRC32C></Part><Part><PartNumber>2</PartNumber>"
+          "<ETag>\"0123456789abcdef0123456789abcdef\"</ETag><Size>3</Size>"
+          "<ChecksumCRC32C>TWO=</ChecksumCRC32C></Part></ListPartsResult>");
+    }
+    return FakeReply::Ok(
+        "<CompleteMultipartUploadResult><ETag>\"e-2\"</ETag></CompleteMultipartUploadResult>");
+  });
+  auto upload = client->CreateMultipartUpload(kBucket, "big", {});
+  ASSERT_TRUE(upload.ok()) << upload.status().ToString();
+  EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-algorithm"), "CRC32C");
+  ASSERT_TRUE(client->UploadPart(kBucket, "big", *upload, 1, checksum::AsBytes("abc")).ok());
+  const std::string part1 = Crc32cChecksum(checksum::AsBytes("abc"));
+  EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-crc32c"), part1);
+  EXPECT_EQ(transport_.requests().back().headers.Find("Content-MD5"), nullptr);
+  // Both parts sent by this client: no ListParts, each part's CRC32C in the body.
+  ASSERT_TRUE(client->UploadPart(kBucket, "big", *upload, 2, checksum::AsBytes("def")).ok());
+  const CompletedPart parts[] = {{1, "0123456789abcdef0123456789abcdef", 3},
+                                 {2, "0123456789abcdef0123456789abcdef", 3}};
+  ASSERT_TRUE(client->CompleteMultipartUpload(kBucket, "big", *upload, parts).ok());
+  const RecordedRequest complete = transport_.requests().back();
+  EXPECT_EQ(complete.method, "POST");
+  EXPECT_NE(complete.body.find("<PartNumber>1</PartNumber><ETag>&quot;0123456789abcdef0123456789"
+                               "abcdef&quot;</ETag><ChecksumCRC32C>" + part1 + "</ChecksumCRC32C>"),
+            std::string::npos)
+      << complete.body;
+  EXPECT_NE(complete.body.find("<ChecksumCRC32C>" + Crc32cChecksum(checksum::AsBytes("def")) +
+                               "</ChecksumCRC32C>"),
+            std::string::npos);
+  // A resumed upload (parts of another process): the checksums come from ListParts.
+  auto other = MakeClient();
+  ASSERT_TRUE(other->CompleteMultipartUpload(kBucket, "big", "u1", parts).ok());
+  const auto requests = transport_.requests();
+  size_t list_parts = 0;
+  for (const auto& r : requests) {
+    list_parts += r.method == "GET" && r.url.find("uploadId=u1") != std::string::npos;
+  }
+  EXPECT_EQ(list_parts, 1u) << "only the client that did not send the parts asks";
+  EXPECT_NE(requests.back().body.find("<ChecksumCRC32C>one</ChecksumCRC32C>"), std::string::npos);
+  EXPECT_NE(requests.back().body.find("<ChecksumCRC32C>TWO=</ChecksumCRC32C>"), std::string::npos)
+      << requests.back().body;
 }
 
 }  // namespace

@@ -129,6 +129,7 @@ Result<PartsPage> ParseListParts(std::string_view xml) {
     part.etag = UnquoteEtag(Text(p, "ETag"));
     part.size = Uint(p, "Size");
     page.parts.push_back(std::move(part));
+    page.crc32c.push_back(Text(p, "ChecksumCRC32C"));
   }
   page.truncated = Bool(root, "IsTruncated");
   page.next_part_number_marker = static_cast<int>(Uint(root, "NextPartNumberMarker"));
@@ -282,13 +283,25 @@ void AppendXmlEscaped(std::string& out, std::string_view text) {
 }
 
 std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts) {
+  return BuildCompleteMultipartUpload(parts, {});
+}
+
+std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts,
+                                         std::span<const std::string> crc32c) {
   std::string out = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   out.reserve(out.size() + parts.size() * 96 + 32);
-  for (const CompletedPart& p : parts) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const CompletedPart& p = parts[i];
     out.append("<Part><PartNumber>").append(std::to_string(p.part_number));
     out.append("</PartNumber><ETag>&quot;");
     AppendXmlEscaped(out, p.etag);
-    out.append("&quot;</ETag></Part>");
+    out.append("&quot;</ETag>");
+    if (i < crc32c.size() && !crc32c[i].empty()) {
+      out.append("<ChecksumCRC32C>");
+      AppendXmlEscaped(out, crc32c[i]);
+      out.append("</ChecksumCRC32C>");
+    }
+    out.append("</Part>");
   }
   out.append("</CompleteMultipartUpload>");
   return out;

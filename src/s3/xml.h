@@ -27,6 +27,8 @@ struct S3ErrorInfo {
 
 struct PartsPage {  // ListPartsResult
   std::vector<CompletedPart> parts;
+  // Each part's <ChecksumCRC32C> ("" when absent), in the order of `parts`.
+  std::vector<std::string> crc32c;
   bool truncated = false;
   int next_part_number_marker = 0;
 };
@@ -73,6 +75,10 @@ bool IsErrorDocument(std::string_view xml);
 
 // Request body builders.
 std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts);
+// The same with each part's <ChecksumCRC32C> (directory buckets); `crc32c` is in the order of
+// `parts`, an empty value leaves the element out.
+std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts,
+                                         std::span<const std::string> crc32c);
 std::string BuildDeleteObjects(std::span<const std::string> keys, bool quiet);
 std::string BuildTagging(const Tags& tags);
 // "" for us-east-1 (or an empty region): that region takes no LocationConstraint.

@@ -26,6 +26,7 @@ struct WarmArgs {
   std::string state;
   int concurrency = 64;
   std::string lock_ttl = "30s";
+  int record_batch = 200;
 };
 
 // The request as given on the command line or in a request file (whose values the command
@@ -89,6 +90,8 @@ void Print(const cache::WarmResult& r, bool json) {
                         {"failed", r.failed},
                         {"bytes", r.bytes},
                         {"seconds", r.seconds},
+                        {"index_transactions", r.index_transactions},
+                        {"overlapping", r.overlapping},
                         {"waited_for", r.waited_for},
                         {"taken_over", r.taken_over},
                         {"failures", FailuresJson(r.failures, false)},
@@ -101,7 +104,8 @@ void Print(const cache::WarmResult& r, bool json) {
     std::printf("earlier failure (request %s): %s: %s\n", f.request.c_str(), f.key.c_str(),
                 f.error.c_str());
   }
-  for (const auto& w : r.waited_for) std::printf("waited for overlapping request %s\n", w.c_str());
+  for (const auto& w : r.overlapping) std::printf("overlapping request in flight: %s\n", w.c_str());
+  for (const auto& w : r.waited_for) std::printf("waited for keys of request %s\n", w.c_str());
   for (const auto& w : r.taken_over) std::printf("took over the work of %s\n", w.c_str());
   std::printf(
       "cache warm: %llu copied (%llu bytes), %llu skipped as cached (%llu copied by an "
@@ -128,6 +132,7 @@ int RunWarm(WarmArgs a, Context& ctx) {
   cache::WarmOptions options;
   options.owner = jobs::DefaultOwner();
   options.lock_ttl = *lock_ttl;
+  options.record_batch = static_cast<size_t>(a.record_batch);
   options.transfer.verbose = ctx.global.verbose;
   cache::WarmContext wc{.source = **src,
                         .cache = *opened->cache,
@@ -162,8 +167,13 @@ void RegisterWarm(CLI::App* cache, Context& ctx) {
   cmd->add_option("--state", args->state, kStateHelp);
   cmd->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--record-batch", args->record_batch,
+                  "copies recorded in the cache index per transaction (default 200; at least "
+                  "every 100 ms): a request killed loses at most one batch of records, whose "
+                  "objects the next request copies again")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--lock-ttl", args->lock_ttl,
-                  "lease of the prefix lock, renewed every third; a dead request's lock is "
+                  "lease of the prefix hold, renewed every third; a dead request's hold is "
                   "taken over after it (default 30s)");
   cmd->callback([args, &ctx] { ctx.exit_code = RunWarm(*args, ctx); });
 }

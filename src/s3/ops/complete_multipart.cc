@@ -23,7 +23,21 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
       return Status::InvalidArgument("CompleteMultipartUpload parts must be in ascending order");
     }
   }
-  const std::string xml = BuildCompleteMultipartUpload(parts);
+  // Directory buckets: each part's CRC32C (the upload was created with the algorithm); those
+  // this client did not send (a resumed upload, server-side part copies) from ListParts.
+  const bool express = IsDirectoryBucket(bucket);
+  std::vector<std::string> crc32c;
+  if (express) {
+    bool missing = false;
+    for (const CompletedPart& p : parts) {
+      crc32c.push_back(part_checksums_->Get(upload_id, p.part_number).value_or(""));
+      missing = missing || crc32c.back().empty();
+    }
+    if (missing) {
+      FERRY_ASSIGN_OR_RETURN(crc32c, ListedPartChecksums(bucket, key, upload_id, parts, stop));
+    }
+  }
+  const std::string xml = BuildCompleteMultipartUpload(parts, crc32c);
   const std::string expected_etag = ExpectedMultipartEtag(parts);
   const std::string etag_suffix = "-" + std::to_string(parts.size());
   uint64_t total_size = 0;
@@ -59,6 +73,7 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
 
   for (int attempt = 1;; ++attempt) {
     Result<Reply> reply = Call::Run(*this, spec, stop);
+    if (express && reply.ok()) part_checksums_->Forget(upload_id);
     if (reply.ok()) {
       FERRY_ASSIGN_OR_RETURN(std::string etag, ParseCompleteMultipartUpload(reply->body));
       std::string version_id = reply->headers.Get("x-amz-version-id");

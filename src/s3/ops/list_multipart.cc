@@ -1,4 +1,7 @@
 // ListParts and ListMultipartUploads, each following pagination to the end.
+#include <functional>
+#include <map>
+
 #include "s3/client_internal.h"
 #include "s3/xml.h"
 
@@ -8,6 +11,12 @@ namespace {
 // Guards against a server that keeps answering "truncated" without progress.
 constexpr int kMaxPages = 100000;
 
+using RunFn = std::function<Result<Reply>(const RequestSpec&)>;
+
+// Every page of an upload's ListParts (sent by `run`), handed to `each` (follows pagination).
+Status ForEachPartsPage(const RunFn& run, std::string_view bucket, std::string_view key,
+                        std::string_view upload_id, const std::function<void(PartsPage&)>& each);
+
 }  // namespace
 
 Result<std::vector<CompletedPart>> S3Client::ListParts(std::string_view bucket,
@@ -15,7 +24,38 @@ Result<std::vector<CompletedPart>> S3Client::ListParts(std::string_view bucket,
                                                        std::string_view upload_id,
                                                        std::stop_token stop) {
   std::vector<CompletedPart> parts;
+  const RunFn run = [this, stop](const RequestSpec& spec) { return Call::Run(*this, spec, stop); };
+  FERRY_RETURN_IF_ERROR(ForEachPartsPage(run, bucket, key, upload_id, [&](PartsPage& page) {
+    for (CompletedPart& p : page.parts) parts.push_back(std::move(p));
+  }));
+  return parts;
+}
+
+Result<std::vector<std::string>> S3Client::ListedPartChecksums(
+    std::string_view bucket, std::string_view key, std::string_view upload_id,
+    std::span<const CompletedPart> parts, std::stop_token stop) {
+  std::map<int, std::string> listed;
+  const RunFn run = [this, stop](const RequestSpec& spec) { return Call::Run(*this, spec, stop); };
+  FERRY_RETURN_IF_ERROR(ForEachPartsPage(run, bucket, key, upload_id, [&](PartsPage& page) {
+    for (size_t i = 0; i < page.parts.size() && i < page.crc32c.size(); ++i) {
+      listed[page.parts[i].part_number] = std::move(page.crc32c[i]);
+    }
+  }));
+  std::vector<std::string> out;
+  out.reserve(parts.size());
+  for (const CompletedPart& p : parts) {
+    auto it = listed.find(p.part_number);
+    out.push_back(it == listed.end() ? std::string() : it->second);
+  }
+  return out;
+}
+
+namespace {
+
+Status ForEachPartsPage(const RunFn& run, std::string_view bucket, std::string_view key,
+                        std::string_view upload_id, const std::function<void(PartsPage&)>& each) {
   int marker = 0;
+  int last_part = 0;
   for (int page_count = 0; page_count < kMaxPages; ++page_count) {
     RequestSpec spec;
     spec.bucket = bucket;
@@ -23,12 +63,14 @@ Result<std::vector<CompletedPart>> S3Client::ListParts(std::string_view bucket,
     spec.upload_id = upload_id;
     spec.query = {{"uploadId", std::string(upload_id)}, {"max-parts", "1000"}};
     if (marker > 0) spec.query.emplace_back("part-number-marker", std::to_string(marker));
-    FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+    FERRY_ASSIGN_OR_RETURN(Reply reply, run(spec));
     FERRY_ASSIGN_OR_RETURN(PartsPage page, ParseListParts(reply.body));
-    for (CompletedPart& p : page.parts) parts.push_back(std::move(p));
-    if (!page.truncated) return parts;
+    if (!page.parts.empty()) last_part = page.parts.back().part_number;
+    const bool truncated = page.truncated;
     int next = page.next_part_number_marker;
-    if (next <= marker && !parts.empty()) next = parts.back().part_number;
+    each(page);
+    if (!truncated) return Status::Ok();
+    if (next <= marker && last_part > 0) next = last_part;
     if (next <= marker) {
       return Status::Internal("ListParts of " + DisplayName(bucket, key) +
                               ": truncated page without progress");
@@ -37,6 +79,8 @@ Result<std::vector<CompletedPart>> S3Client::ListParts(std::string_view bucket,
   }
   return Status::Internal("ListParts of " + DisplayName(bucket, key) + ": too many pages");
 }
+
+}  // namespace
 
 Result<std::vector<UploadInfo>> S3Client::ListMultipartUploads(std::string_view bucket,
                                                                std::string_view prefix,

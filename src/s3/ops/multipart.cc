@@ -27,6 +27,8 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
   spec.key = key;
   spec.query = {{"uploads", ""}};
   AddWriteHeaders(options, spec.headers);
+  // Directory buckets: the parts carry CRC32Cs (UploadPart), which the completion names.
+  if (IsDirectoryBucket(bucket)) spec.headers.Set(std::string(kChecksumAlgorithmHeader), "CRC32C");
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   return ParseInitiateMultipartUpload(reply.body);
 }
@@ -43,10 +45,25 @@ Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_vi
   spec.upload_id = upload_id;
   spec.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
   spec.body = body;
-  // The server checks the body against the signed SHA-256, or else against Content-MD5: never
-  // both hashes for one part (MD5 is the costly one).
-  if (!Call::SignsPayload(*this)) spec.headers.Set("Content-MD5", ContentMd5(body));
+  const bool express = IsDirectoryBucket(bucket);
+  std::string crc32c;
+  if (express) {
+    // Directory buckets take no Content-MD5: a CRC32C, verified, echoed, and named again in
+    // the completion.
+    crc32c = Crc32cChecksum(body);
+    spec.headers.Set(std::string(kChecksumCrc32cHeader), crc32c);
+  } else if (!Call::SignsPayload(*this)) {
+    // The server checks the body against the signed SHA-256, or else against Content-MD5:
+    // never both hashes for one part (MD5 is the costly one).
+    spec.headers.Set("Content-MD5", ContentMd5(body));
+  }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  if (express) {
+    FERRY_RETURN_IF_ERROR(
+        CheckEchoedChecksum(reply.headers.Get(kChecksumCrc32cHeader), crc32c,
+                            "part " + std::to_string(part_number) + " of " + DisplayName(bucket, key)));
+    part_checksums_->Put(upload_id, part_number, std::move(crc32c));
+  }
   if (reply_head != nullptr) *reply_head = ParseObjectHead(reply.headers);
   std::string etag = UnquoteEtag(reply.headers.Get("ETag"));
   if (etag.empty()) {
@@ -98,7 +115,8 @@ Status S3Client::AbortMultipartUpload(std::string_view bucket, std::string_view 
   Status s = Call::Run(*this, spec, stop).status();
   // Idempotent: an upload that is already gone (aborted, or aborted by an attempt whose reply
   // was lost) counts as aborted.
-  if (s.code() == ErrorCode::kNotFound) return Status::Ok();
+  if (s.code() == ErrorCode::kNotFound) s = Status::Ok();
+  if (s.ok()) part_checksums_->Forget(upload_id);
   return s;
 }
 

@@ -14,13 +14,23 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
   spec.key = key;
   spec.body = body;
   AddWriteHeaders(options, spec.headers);
-  if (!options.content_md5.empty()) {
+  const bool express = IsDirectoryBucket(bucket);
+  std::string crc32c;
+  if (express) {
+    // Directory buckets take no Content-MD5: a CRC32C, which they verify and echo.
+    crc32c = Crc32cChecksum(body);
+    spec.headers.Set(std::string(kChecksumCrc32cHeader), crc32c);
+  } else if (!options.content_md5.empty()) {
     spec.headers.Set("Content-MD5", options.content_md5);
   } else if (options.compute_md5 && !Call::SignsPayload(*this)) {
     // A signed payload hash already makes the server refuse a body that is not the one sent.
     spec.headers.Set("Content-MD5", ContentMd5(body));
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  if (express) {
+    FERRY_RETURN_IF_ERROR(CheckEchoedChecksum(reply.headers.Get(kChecksumCrc32cHeader), crc32c,
+                                              DisplayName(bucket, key)));
+  }
   if (reply_head != nullptr) *reply_head = ParseObjectHead(reply.headers);
   return UnquoteEtag(reply.headers.Get("ETag"));
 }
