@@ -26,6 +26,7 @@ class NoControl : public ScanControl, public JobControl {
   bool WantsSplit() override { return false; }
   Status HandOff(const KeyRange&, const std::vector<JobSpec>&) override { return Status::Ok(); }
   Status HandOff(std::string_view, const std::vector<JobSpec>&) override { return Status::Ok(); }
+  void CannotServe(const Status&) override {}
 };
 
 // S3 writes an archive as a multipart upload of unknown size; the memory backend wants the size
