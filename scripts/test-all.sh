@@ -11,9 +11,8 @@
 # 3. configures and builds (RelWithDebInfo, warnings are errors) into build/;
 # 4. runs the unit and conformance tests (ctest -L 'unit|conformance');
 # 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration)
-#    and then every tests/cli/*.sh (end-to-end tests of the ferry binary: a bash script that
-#    exits non-zero on failure; exit code 77 means "skipped"), in sorted order in two lanes: the
-#    scripts that use PostgreSQL, and beside them all the others;
+#    and then every tests/cli/*.sh in sorted order (end-to-end tests of the ferry binary: a bash
+#    script that exits non-zero on failure; exit code 77 means "skipped");
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
 #    before tests can run (build, server start) counts as one failure.
@@ -36,8 +35,6 @@
 #   FERRY_TEST_KEEP_SERVERS=1: leave the servers running at the end (faster next run).
 #   FERRY_CMAKE_ARGS: extra configure arguments, e.g. "-DFERRY_SANITIZE=address,undefined".
 #   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
-#   FERRY_CLI_LANES=1: run the CLI scripts one at a time (default: the PostgreSQL ones in a
-#     second lane beside the others).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -257,68 +254,33 @@ check_rgw() { # $1 = what just ran
   fi
 }
 
-# run_cli_lane NAME SCRIPT...: run the scripts one after another; one line per script
-# ("PASS name secs", "SKIP name", "FAIL name rc secs") into $LOG_DIR/cli/lane-NAME.results
-run_cli_lane() {
-  local lane=$1 f name out rc t results
-  shift
-  results=$LOG_DIR/cli/lane-$lane.results
-  : > "$results"
-  for f in "$@"; do
-    name=$(basename "$f" .sh)
-    out=$LOG_DIR/cli/$name.log
-    t=$SECONDS rc=0
-    mkdir -p "$LOG_DIR/cli/$name.tmp"
-    FERRY_TEST_TMPDIR=$LOG_DIR/cli/$name.tmp \
-      timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
-    case $rc in
-      0)  log "cli: PASS $name ($((SECONDS - t)) s)"
-          echo "PASS $name $((SECONDS - t))" >> "$results"
-          rm -rf "$LOG_DIR/cli/$name.tmp" ;;
-      77) log "cli: SKIP $name: $(tail -n 1 "$out")"
-          echo "SKIP $name" >> "$results" ;;
-      *)  [ "$rc" = 124 ] && log "cli: $name timed out after ${FERRY_CLI_TIMEOUT:-900} s"
-          log "cli: FAIL $name (exit status $rc, $((SECONDS - t)) s)"
-          echo "FAIL $name $rc $((SECONDS - t))" >> "$results" ;;
-    esac
-    # one lane at a time looks at (and revives) the gateways
-    ( flock 9; check_rgw "$name" ) 9> "$LOG_DIR/cli/rgw.lock"
-  done
-}
-
-# run every tests/cli/*.sh in sorted (C locale) order, in two lanes at once (FERRY_CLI_LANES=1:
-# one): the scripts that use PostgreSQL in one (some restart the server, so no other PostgreSQL
-# test may run beside them), every other script in the other. Scripts share the servers but
-# never buckets, state or scratch directories; tests that count requests read RGW's usage log
-# per bucket.
+# run every tests/cli/*.sh in sorted (C locale) order
 run_cli_scripts() {
-  local scripts=() pg=() other=() f name line lane_pid=""
+  local scripts=() f name out rc t
   while IFS= read -r -d '' f; do scripts+=("$f"); done \
     < <(find tests/cli -maxdepth 1 -type f -name '*.sh' -print0 2>/dev/null | LC_ALL=C sort -z)
   if [ ${#scripts[@]} -eq 0 ]; then log "cli: no tests/cli/*.sh"; return 0; fi
   [ -x "$FERRY_BIN" ] || log "warning: $FERRY_BIN was not built; the CLI scripts will fail"
   mkdir -p "$LOG_DIR/cli"
   for f in "${scripts[@]}"; do
-    if [ "${FERRY_CLI_LANES:-2}" != 1 ] && grep -q 'FERRY_TEST_PG_URL' "$f"; then pg+=("$f"); else other+=("$f"); fi
+    name=$(basename "$f" .sh)
+    out=$LOG_DIR/cli/$name.log
+    export FERRY_TEST_TMPDIR=$LOG_DIR/cli/$name.tmp
+    mkdir -p "$FERRY_TEST_TMPDIR"
+    t=$SECONDS rc=0
+    timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+    case $rc in
+      0)  passed=$((passed + 1)); log "cli: PASS $name ($((SECONDS - t)) s)"
+          rm -rf "$FERRY_TEST_TMPDIR" ;;
+      77) log "cli: SKIP $name: $(tail -n 1 "$out")" ;;
+      *)  failed=$((failed + 1))
+          [ "$rc" = 124 ] && log "cli: $name timed out after ${FERRY_CLI_TIMEOUT:-900} s"
+          log "cli: FAIL $name (exit status $rc, $((SECONDS - t)) s); last 200 lines of its output:"
+          tail -n 200 "$out" | sed 's/^/    /' ;;
+    esac
+    check_rgw "$name"
   done
-  if [ ${#pg[@]} -gt 0 ]; then
-    log "cli: ${#pg[@]} PostgreSQL scripts in a lane of their own, ${#other[@]} others beside them"
-    run_cli_lane pg "${pg[@]}" &
-    lane_pid=$!
-  fi
-  run_cli_lane main "${other[@]}"
-  [ -z "$lane_pid" ] || wait "$lane_pid" || true
-  for f in "$LOG_DIR"/cli/lane-*.results; do
-    while read -r -a line; do
-      case ${line[0]} in
-        PASS) passed=$((passed + 1)) ;;
-        FAIL) failed=$((failed + 1))
-              name=${line[1]}
-              log "cli: FAIL $name (exit status ${line[2]}, ${line[3]} s); last 200 lines of its output:"
-              tail -n 200 "$LOG_DIR/cli/$name.log" | sed 's/^/    /' ;;
-      esac
-    done < "$f"
-  done
+  unset FERRY_TEST_TMPDIR
 }
 
 # ------------------------------------------------------------------ main
