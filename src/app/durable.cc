@@ -72,6 +72,9 @@ std::string Comparable(jobs::RunOptions o, const std::string& command) {
   if (o.filter.newer_than) o.filter.newer_than = std::chrono::system_clock::time_point{};
   if (o.filter.older_than) o.filter.older_than = std::chrono::system_clock::time_point{};
   o.command = command;
+  // Prices steer the adaptive level of later batches; a run resumes whatever they are now.
+  o.transport.price_per_gib = -1;
+  o.transport.price_per_cpu_second = -1;
   return jobs::EncodeRunOptions(o);
 }
 
@@ -83,7 +86,10 @@ std::string CommandOf(const jobs::RunOptions& o) {
 
 // What differs between the stored options of a run and the options of this command, as the
 // flags that set them.
-std::vector<std::string> Differences(const jobs::RunOptions& run, const jobs::RunOptions& now) {
+std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptions now) {
+  // No --compress-level (0, adaptive) resumes a run at the level it was started with (a run of
+  // a ferry from before the adaptive level stored level 3).
+  if (now.transport.level == 0) now.transport.level = run.transport.level;
   std::vector<std::string> out;
   if (!run.command.empty() && run.command != now.command) {
     out.push_back("the command (" + now.command + ", not " + run.command + ")");

@@ -60,6 +60,10 @@ std::string EncodeRunOptions(const RunOptions& o) {
                       {"batch_objects", o.transport.batch_objects}};
     if (!o.transport.unpack_jobs) j["transport"]["unpack_jobs"] = false;
     if (o.transport.backup) j["transport"]["backup"] = true;
+    if (o.transport.price_per_gib >= 0 || o.transport.price_per_cpu_second >= 0) {
+      j["transport"]["prices"] = {{"per_gib", o.transport.price_per_gib},
+                                  {"per_cpu_second", o.transport.price_per_cpu_second}};
+    }
   }
   return Dump(j);
 }
@@ -95,6 +99,10 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
       o.transport.batch_objects = t.at("batch_objects").get<uint64_t>();
       if (t.contains("unpack_jobs")) o.transport.unpack_jobs = t["unpack_jobs"].get<bool>();
       if (t.contains("backup")) o.transport.backup = t["backup"].get<bool>();
+      if (t.contains("prices")) {
+        o.transport.price_per_gib = t["prices"].at("per_gib").get<double>();
+        o.transport.price_per_cpu_second = t["prices"].at("per_cpu_second").get<double>();
+      }
     }
     return o;
   });

@@ -14,7 +14,8 @@
 //   unpack:       {"archive":key, "objects":n, "bytes":n}   a staged archive (compressed runs)
 // Run options of a compressed run (--compress) add
 //   "transport":{"staging":location, "region":name, "level":n, "batch_bytes":n,
-//                "batch_objects":n[, "unpack_jobs":false][, "backup":true]}
+//                "batch_objects":n[, "unpack_jobs":false][, "backup":true]
+//                [, "prices":{"per_gib":x, "per_cpu_second":y}]}
 // A key is a JSON string when it is UTF-8 (S3 keys always are) and {"hex":"..."} otherwise (a
 // local file name is bytes), so that every key round-trips exactly.
 // Pure; thread-safe.
@@ -44,6 +45,12 @@ struct TransportOptions {
   // location (the backup location), never unpacked; each is recorded with its entries in the
   // backup catalog (transport/catalog.h), and a scan packs only what the catalog lacks.
   bool backup = false;
+  // The prices the adaptive level weighs (transport::LevelPrices), from the command's [costs]:
+  // $ per GiB from the source's region to the staging's, and $ per CPU-second; < 0: the
+  // defaults. Carried by the run so that every worker weighs the same; a resume does not
+  // compare them (a changed price only steers later batches).
+  double price_per_gib = -1;
+  double price_per_cpu_second = -1;
   bool enabled() const { return !staging.empty(); }
   bool operator==(const TransportOptions&) const = default;
 };

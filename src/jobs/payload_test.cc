@@ -101,6 +101,26 @@ TEST(PayloadTest, TransportOptionsRoundTripAndBackupIsWrittenOnlyWhenSet) {
   EXPECT_FALSE(DecodeRunOptions(plain)->transport.backup);
 }
 
+// The [costs] prices the adaptive level weighs travel with the run; runs stored without them
+// decode to "defaults" (-1).
+TEST(PayloadTest, TransportPricesRoundTripAndAreAbsentUntilSet) {
+  RunOptions o;
+  o.command = "sync";
+  o.transport.staging = "rb:staging/x/";
+  const std::string without = EncodeRunOptions(o);
+  EXPECT_EQ(without.find("prices"), std::string::npos) << without;
+  auto plain = DecodeRunOptions(without);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_LT(plain->transport.price_per_gib, 0);
+  EXPECT_LT(plain->transport.price_per_cpu_second, 0);
+  o.transport.price_per_gib = 0.09;
+  o.transport.price_per_cpu_second = 0.00002;
+  auto back = DecodeRunOptions(EncodeRunOptions(o));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_DOUBLE_EQ(back->transport.price_per_gib, 0.09);
+  EXPECT_DOUBLE_EQ(back->transport.price_per_cpu_second, 0.00002);
+}
+
 TEST(PayloadTest, MalformedPayloadsAreOneError) {
   for (const char* text : {"", "{", R"({"start_after":5})", R"({"start_after":{"hex":"zz"}})",
                            R"({"start_after":{"hex":"abc"}})",

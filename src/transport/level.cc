@@ -3,6 +3,13 @@
 
 namespace ferry::transport {
 
+LevelPrices LevelPricesFrom(double per_gib, double per_cpu_second) {
+  LevelPrices p;
+  if (per_gib >= 0) p.per_gb = per_gib * 1e9 / static_cast<double>(1ull << 30);
+  if (per_cpu_second >= 0) p.per_cpu_second = per_cpu_second;
+  return p;
+}
+
 double NetBenefitPerGb(const LevelStats& s, const LevelPrices& prices) {
   if (s.bytes_in == 0) return 0;
   const double gb_in = static_cast<double>(s.bytes_in) / 1e9;

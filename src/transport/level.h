@@ -28,6 +28,10 @@ struct LevelPrices {
   double per_cpu_second = 0.0000125;  // $ per reference CPU-second
 };
 
+// LevelPrices from the cost model's prices (transport/cost.h: $ per GiB, 2^30 bytes, and $ per
+// CPU-second); a negative value keeps that default.
+LevelPrices LevelPricesFrom(double per_gib, double per_cpu_second);
+
 inline constexpr int kMinLevel = 1;
 inline constexpr int kMaxLevel = 22;
 inline constexpr int kStartLevel = 3;        // zstd's default: the best until one is trusted

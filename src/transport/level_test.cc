@@ -99,6 +99,18 @@ TEST(LevelTest, FollowsThePrices) {
   EXPECT_EQ(Simulate(data, dear, 3000, 7).back(), low);
 }
 
+// The cost model's $/GiB becomes the bandit's $/GB (1e9 bytes); negative keeps the default.
+TEST(LevelTest, PricesFromTheCostModel) {
+  const LevelPrices defaults;
+  const LevelPrices none = LevelPricesFrom(-1, -1);
+  EXPECT_DOUBLE_EQ(none.per_gb, defaults.per_gb);
+  EXPECT_DOUBLE_EQ(none.per_cpu_second, defaults.per_cpu_second);
+  const LevelPrices p = LevelPricesFrom(0.09, 0.0001);
+  EXPECT_NEAR(p.per_gb, 0.09 * 1e9 / 1073741824.0, 1e-12);
+  EXPECT_DOUBLE_EQ(p.per_cpu_second, 0.0001);
+  EXPECT_DOUBLE_EQ(LevelPricesFrom(0, -1).per_gb, 0.0);  // a free link: only CPU counts
+}
+
 TEST(LevelTest, ExplorationRates) {
   // Every level trusted, 10 clearly best.
   std::vector<LevelStats> history;

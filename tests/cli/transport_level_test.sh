@@ -66,6 +66,23 @@ timeout -s INT 4 "$FERRY_BIN" --config "$CONF" worker --state "$WORK/w.db" --rol
   2> "$WORK/w.err" || true
 check "ferry worker --role pack names the levels it packed at" \
   grep -q "^ferry worker: adaptive zstd levels (level x archives): json [0-9]x[0-9]" "$WORK/w.err"
+# The run carries the configured [costs] the adaptive level weighs ($/GiB of the link A -> B,
+# $/CPU-second), and a rerun without --compress-level resumes a run started with one.
+{ cat "$CONF"; printf '[costs]\nper_gb = 0.09\nper_cpu_second = 0.0001\n'; } > "$WORK/costs.toml"
+D4=$(new_bucket rb)
+SA=$(new_bucket ra)
+ferry cp "$WORK/src/b" "ra:$SA" --no-state --no-progress 2>/dev/null
+"$FERRY_BIN" --config "$WORK/costs.toml" sync "ra:$SA" "rb:$D4" --compress \
+  --staging "rb:$STG/p" --compress-level 4 --state "$WORK/p.db" --detach >/dev/null 2>&1
+check "the run's options carry the configured prices" python3 -c "
+import json, sqlite3
+o = json.loads(sqlite3.connect('$WORK/p.db').execute('SELECT options FROM runs').fetchone()[0])
+assert o['transport']['prices'] == {'per_gib': 0.09, 'per_cpu_second': 0.0001}, o"
+"$FERRY_BIN" --config "$WORK/costs.toml" sync "ra:$SA" "rb:$D4" --compress \
+  --staging "rb:$STG/p" --state "$WORK/p.db" --no-progress 2> "$WORK/resume.err"
+check "a rerun without --compress-level resumes the level-4 run" \
+  grep -q "resuming run 1" "$WORK/resume.err"
+check "  and finishes it" [ "$(sqlite3 "$WORK/p.db" "SELECT state FROM runs WHERE id = 1")" = done ]
 check "--compress-level out of range: one line, exit 2" \
   expect_error 2 "compress-level: 1..19 (0 = adaptive)" \
   ferry sync "$WORK/src" "rb:$D2" --compress --staging "rb:$STG/e" --compress-level 20

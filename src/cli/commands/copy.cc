@@ -107,6 +107,9 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
     r.transport.staging = a.staging;
     r.transport.region = a.unpack_region;
     r.transport.level = a.compress_level;
+    // What the adaptive level weighs: the configured price of the link the archives cross.
+    r.transport.price_per_gib = a.cost.per_gb;
+    r.transport.price_per_cpu_second = a.cost.prices.per_cpu_second;
     // No state store shared with the destination side: it lists the staging prefix.
     r.transport.unpack_jobs = !(a.pack_only && a.state.empty());
     if (!a.archive_size.empty()) {

@@ -158,7 +158,10 @@ class PackHandler : public JobHandler {
   static std::unique_ptr<transport::AdaptiveLevel> StartAdaptive(
       RunContext& run, std::span<const storage::ObjectInfo> objects) {
     if (run.levels == nullptr) return nullptr;
-    auto a = transport::AdaptiveLevel::Start(*run.levels, objects);
+    const TransportOptions& t = run.options.transport;
+    transport::AdaptiveLevel::Options options;
+    options.prices = transport::LevelPricesFrom(t.price_per_gib, t.price_per_cpu_second);
+    auto a = transport::AdaptiveLevel::Start(*run.levels, objects, options);
     if (!a.ok()) {
       obs::Log(obs::Level::kWarn, "adaptive level unavailable", {{"error", a.status().message()}});
       return nullptr;
