@@ -7,68 +7,21 @@
 # metadata-identical; a prefix restored to a folder; an older point in time; a target that
 # differs kept unless --force; the catalog exported as CSV and JSON lines; rebuilt from the
 # manifests after the state file is gone, then restored from again; bad input: one line,
-# non-zero exit. BK_TIMES=1 prints the time of each check.
+# non-zero exit. TR_TIMES=1 prints the time of each check.
 source "$(dirname "$0")/testlib.bash"
-export WORK FERRY_BIN RA_KEY RA_SECRET RB_KEY RB_SECRET CONF_BASE=$CONF
+TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
+export WORK FERRY_BIN RA_KEY RA_SECRET RB_KEY RB_SECRET CONF_BASE=$CONF TOOLS
 python3 - <<'PY'
 import csv, io, json, os, random, subprocess, sys, time
-sys.path.insert(0, "/usr/lib/python3/dist-packages")
-from awscli.botocore.config import Config  # noqa: E402
-from awscli.botocore.session import Session  # noqa: E402
+sys.path.insert(0, os.environ["TOOLS"])
+import s3_check  # noqa: E402
+from s3_check import FAILS, S3, check, keys  # noqa: E402
 
 WORK, FERRY, CONF = os.environ["WORK"], os.environ["FERRY_BIN"], os.environ["CONF_BASE"]
-FAILS, BUCKETS = [], []
-
-
-def client(endpoint, key, secret, region):
-    return Session().create_client(
-        "s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
-        region_name=region, config=Config(s3={"addressing_style": "path"}))
-
-
-S3 = {"ra": client(os.environ["FERRY_TEST_S3_ENDPOINT"], os.environ["RA_KEY"],
-                   os.environ["RA_SECRET"], os.environ.get("FERRY_TEST_S3_REGION", "region-a")),
-      "rb": client(os.environ["FERRY_TEST_S3_ENDPOINT_B"], os.environ["RB_KEY"],
-                   os.environ["RB_SECRET"], os.environ.get("FERRY_TEST_S3_REGION_B", "region-b"))}
-
-
-T0 = time.time()
-
-
-def check(what, ok, detail=""):
-    if os.environ.get("BK_TIMES"):
-        print("[%5.1fs] " % (time.time() - T0), end="")
-    print(("ok   - " if ok else "FAIL - ") + what + ("" if ok or detail == "" else ": " + str(detail)))
-    if not ok:
-        FAILS.append(what)
 
 
 def bucket(remote):
-    name = "ferry-bk-%d-%d" % (os.getpid(), len(BUCKETS))
-    S3[remote].create_bucket(Bucket=name)
-    BUCKETS.append((remote, name))
-    return name
-
-
-def keys(remote, name):
-    out = []
-    for page in S3[remote].get_paginator("list_objects_v2").paginate(Bucket=name):
-        out += [o["Key"] for o in page.get("Contents", [])]
-    return out
-
-
-def purge_all():
-    for remote, name in BUCKETS:
-        try:
-            ks = keys(remote, name)
-            for i in range(0, len(ks), 1000):
-                S3[remote].delete_objects(Bucket=name, Delete={
-                    "Objects": [{"Key": k} for k in ks[i:i + 1000]], "Quiet": True})
-            for u in S3[remote].list_multipart_uploads(Bucket=name).get("Uploads", []):
-                S3[remote].abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
-            S3[remote].delete_bucket(Bucket=name)
-        except Exception as e:  # noqa: BLE001
-            print("  cleanup of %s:%s: %s" % (remote, name, e))
+    return s3_check.bucket(remote, "bk")
 
 
 def ferry(*args):
@@ -302,6 +255,6 @@ try:
     p = ferry("restore", LOC, "mix/001.json", "--at", "yesterday", "--to", "rb:" + D, "--state", ST)
     check("a bad --at: one line, exit 2", one_line(p, "--at", 2), p.stderr)
 finally:
-    purge_all()
+    s3_check.purge_buckets()
 sys.exit(1 if FAILS else 0)
 PY

@@ -57,6 +57,45 @@ def usage_put_ops(bucket_name):
     return n
 
 
+BUCKETS = []  # (remote, name) of the buckets bucket() made, for purge_buckets()
+
+
+def bucket(remote, tag):
+    """A new bucket on `remote` ("ra" or "rb"), named after `tag`, this process and a counter."""
+    name = "ferry-%s-%d-%d" % (tag, os.getpid(), len(BUCKETS))
+    S3[remote].create_bucket(Bucket=name)
+    BUCKETS.append((remote, name))
+    return name
+
+
+def keys(remote, name):
+    """Every key of a bucket, in listing order."""
+    out = []
+    for page in S3[remote].get_paginator("list_objects_v2").paginate(Bucket=name):
+        out += [o["Key"] for o in page.get("Contents", [])]
+    return out
+
+
+def pending_uploads(remote, name):
+    return S3[remote].list_multipart_uploads(Bucket=name).get("Uploads", [])
+
+
+def purge_buckets():
+    """Removes every bucket bucket() made (objects and unfinished uploads first); a failure is
+    printed, never raised."""
+    for remote, name in BUCKETS:
+        try:
+            ks = keys(remote, name)
+            for i in range(0, len(ks), 1000):
+                S3[remote].delete_objects(Bucket=name, Delete={
+                    "Objects": [{"Key": k} for k in ks[i:i + 1000]], "Quiet": True})
+            for u in pending_uploads(remote, name):
+                S3[remote].abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
+            S3[remote].delete_bucket(Bucket=name)
+        except Exception as e:  # noqa: BLE001
+            print("  cleanup of %s:%s: %s" % (remote, name, e))
+
+
 def finish():
     """Ends the script: exit 1 naming how many checks failed, else 'all checks passed'."""
     if FAILS:

@@ -21,44 +21,16 @@ import subprocess
 import sys
 import time
 
-from s3_check import S3, check, finish, usage_put_ops
+import s3_check
+from s3_check import S3, check, finish, keys, pending_uploads, usage_put_ops
 
 WORK = os.environ["WORK"]
 FERRY = os.environ["FERRY_BIN"]
 CONF = os.environ["CONF_BASE"]
-BUCKETS = []
 
 
 def bucket(remote):
-    name = "ferry-tr-%d-%d" % (os.getpid(), len(BUCKETS))
-    S3[remote].create_bucket(Bucket=name)
-    BUCKETS.append((remote, name))
-    return name
-
-
-def keys(remote, name):
-    out = []
-    for page in S3[remote].get_paginator("list_objects_v2").paginate(Bucket=name):
-        out += [o["Key"] for o in page.get("Contents", [])]
-    return out
-
-
-def pending_uploads(remote, name):
-    return S3[remote].list_multipart_uploads(Bucket=name).get("Uploads", [])
-
-
-def purge_all():
-    for remote, name in BUCKETS:
-        try:
-            ks = keys(remote, name)
-            for i in range(0, len(ks), 1000):
-                S3[remote].delete_objects(Bucket=name, Delete={
-                    "Objects": [{"Key": k} for k in ks[i:i + 1000]], "Quiet": True})
-            for u in pending_uploads(remote, name):
-                S3[remote].abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
-            S3[remote].delete_bucket(Bucket=name)
-        except Exception as e:  # noqa: BLE001
-            print("  cleanup of %s:%s: %s" % (remote, name, e))
+    return s3_check.bucket(remote, "tr")
 
 
 def ferry(*args, check_rc=True):
@@ -259,7 +231,7 @@ def main():
     try:
         {"sync": sync_checks, "kill": kill_checks}[sys.argv[1]]()
     finally:
-        purge_all()
+        s3_check.purge_buckets()
     finish()
 
 
