@@ -280,6 +280,36 @@ TEST(ArchiveTest, BadOptionsAreRefused) {
   EXPECT_EQ(Writer::Open(sink, o).status().code(), ErrorCode::kInvalidArgument);
   o.level = 23;
   EXPECT_EQ(Writer::Open(sink, o).status().code(), ErrorCode::kInvalidArgument);
+  o.level = 3;
+  o.job_size = 256 << 10;  // below zstd's smallest job
+  EXPECT_EQ(Writer::Open(sink, o).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// Frames many zstd jobs long (two workers, the smallest job): every entry reads back, from
+// the whole archive and by ranged reads of its own frames.
+TEST(ArchiveTest, FramesOfManyWorkerJobsRoundTrip) {
+  WriterOptions o;
+  o.threads = 2;
+  o.job_size = 512 << 10;
+  o.frame_size = 4 << 20;
+  o.small_limit = 64 << 10;
+  std::vector<std::pair<EntryHeader, std::string>> e;
+  for (int i = 0; i < 40; ++i) {
+    std::string body = Text(50 << 10, static_cast<uint32_t>(i));
+    e.emplace_back(Header("small/" + std::to_string(i), body.size()), body);
+  }
+  std::string big = Text(9 << 20, 5);  // three frames, each eight jobs
+  e.emplace_back(Header("big.log", big.size()), big);
+  Packed p = Pack(e, o);
+  StringRangeSource src(p.bytes);
+  auto r = Reader::Open(src);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ((*r)->entries().size(), p.entries.size());
+  for (size_t i = 0; i < p.entries.size(); ++i) {
+    EXPECT_EQ(ReadBack(**r, (*r)->entries()[i]), p.entries[i].second) << i;
+  }
+  EXPECT_EQ((*r)->Find("big.log")->frame_count, 3u);
+  EXPECT_LT(p.bytes.size(), (9u << 20) / 2);  // compressed, not stored
 }
 
 }  // namespace

@@ -67,6 +67,9 @@ Result<std::unique_ptr<Writer>> Writer::Open(ByteSink& sink, const WriterOptions
   if (options.threads < 0 || options.threads > 256) {
     return Status::InvalidArgument("threads must be 0..256");
   }
+  if (options.job_size < (512u << 10) || options.job_size > (256u << 20)) {
+    return Status::InvalidArgument("zstd job size must be 512 KiB..256 MiB");
+  }
   if (options.frame_size < (64u << 10) || options.frame_size > (1ull << 30)) {
     return Status::InvalidArgument("frame size must be 64 KiB..1 GiB");
   }
@@ -83,6 +86,12 @@ Result<std::unique_ptr<Writer>> Writer::Open(ByteSink& sink, const WriterOptions
   }
   // A libzstd built without threads refuses workers: compress on this thread then.
   (void)ZSTD_CCtx_setParameter(im.cctx, ZSTD_c_nbWorkers, threads);
+  if (threads > 1) {
+    // zstd's own job size at level 3 is 8 MiB: a 16 MiB frame would be two jobs, the second
+    // compressed while the writer waits at the frame's end. Jobs of job_size keep every worker
+    // busy while the next input is fed.
+    (void)ZSTD_CCtx_setParameter(im.cctx, ZSTD_c_jobSize, static_cast<int>(options.job_size));
+  }
   im.out.resize(ZSTD_CStreamOutSize());
   im.chunk.resize(kChunk);
   im.sample.resize(ZSTD_compressBound(kSampleBytes));
