@@ -26,6 +26,8 @@
 #   FERRY_BIN (default: build Release into build-release/), FERRY_BENCH_ARGS (extra ferry flags),
 #   FERRY_BIN_BEFORE (with the tool "ferry-before" in BENCH_TOOLS: an earlier build of ferry
 #   run beside the current one, e.g. BENCH_TOOLS="ferry ferry-before rclone"),
+#   BENCH_ROUNDS=N (default 1: every workload N times, fresh destinations, the tools' order
+#   rotated each round; one table group per workload and round),
 #   BENCH_WARM_READ=0 (skip the untimed read of each source before the timed runs),
 #   BENCH_KEEP_RGW=1 (do not stop an RGW pair this script started), RGW_DIR / RGW_PORT / ...
 #   (scripts/rgw-start.sh), FERRY_TEST_S3_* (use that pair).
@@ -175,7 +177,7 @@ record() {
 run_tool() {
   local w=$1 tool=$2 src=$3 count=$4 bytes=$5 dst rc=0 lf
   # resync goes again into the bucket the same tool filled in "small"
-  if [ "$w" = resync ]; then dst=$ID-small-$tool; else dst=$ID-$w-$tool; fi
+  if [ "$w" = resync ]; then dst=$ID-small-$tool$SUFFIX; else dst=$ID-$w-$tool$SUFFIX; fi
   if [ "$w" != resync ]; then make_bucket b "$dst"; buckets_b+=("$dst"); fi
   lf=$LOGS/$w-$tool.log
   local rclone_flags=(--transfers 32 --checkers 32)
@@ -213,11 +215,22 @@ run_tool() {
   esac
 }
 
-for w in small resync big; do
-  has_workload "$w" || continue
-  for tool in $TOOLS; do
-    if [ "$w" = big ]; then run_tool big "$tool" "$SRC_BIG" "$BIG_COUNT" "$BIG_BYTES"
-    else run_tool "$w" "$tool" "$SRC_SMALL" "$SMALL_COUNT" "$SMALL_BYTES"; fi
+# BENCH_ROUNDS > 1: every workload again with fresh destinations, the tools' order rotated one
+# place per round, so that no tool always runs first (or right after another's writes).
+ROUNDS=${BENCH_ROUNDS:-1}
+read -r -a TOOL_LIST <<< "$TOOLS"
+R_ROUND=()
+for round in $(seq 1 "$ROUNDS"); do
+  SUFFIX=""
+  [ "$ROUNDS" = 1 ] || SUFFIX=-r$round
+  for w in small resync big; do
+    has_workload "$w" || continue
+    for i in "${!TOOL_LIST[@]}"; do
+      tool=${TOOL_LIST[$(( (i + round - 1) % ${#TOOL_LIST[@]} ))]}
+      if [ "$w" = big ]; then run_tool big "$tool" "$SRC_BIG" "$BIG_COUNT" "$BIG_BYTES"
+      else run_tool "$w" "$tool" "$SRC_SMALL" "$SMALL_COUNT" "$SMALL_BYTES"; fi
+      R_ROUND+=("$round")
+    done
   done
 done
 
@@ -242,7 +255,10 @@ echo
 echo "| workload | tool | wall s | CPU s | peak RSS MiB | wall / ferry | CPU / ferry | check |"
 echo "|---|---|---:|---:|---:|---:|---:|---|"
 R_GROUP=()
-for w in "${R_WORK[@]}"; do R_GROUP+=("$(label "$w")"); done
+for i in "${!R_WORK[@]}"; do
+  if [ "$ROUNDS" = 1 ]; then R_GROUP+=("$(label "${R_WORK[$i]}")")
+  else R_GROUP+=("$(label "${R_WORK[$i]}"), round ${R_ROUND[$i]}"); fi
+done
 report_rows
 failures=$FAILURES
 echo

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "http/curl_errors.h"
+#include "http/curl_loop.h"
 #include "http/curl_verbose.h"
 
 namespace ferry::http {
@@ -30,6 +31,17 @@ std::string ResolveCaBundle(const CurlOptions& options) {
   if (!options.ca_bundle.empty()) return options.ca_bundle;
   const char* env = std::getenv("AWS_CA_BUNDLE");
   return env ? std::string(env) : std::string();
+}
+
+// True when the environment names a proxy (or exceptions to one) for libcurl to apply. When
+// it names none, every handle is told so once, and libcurl no longer looks up six environment
+// variables per request.
+bool ProxyFromEnvironment() {
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                           "ALL_PROXY", "no_proxy", "NO_PROXY"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
 }
 
 void GlobalInitOnce() {
@@ -192,7 +204,9 @@ Result<Slist> BuildHeaderList(const Headers& headers) {
 }  // namespace
 
 CurlTransport::CurlTransport(CurlOptions options)
-    : options_(std::move(options)), ca_bundle_(ResolveCaBundle(options_)) {
+    : options_(std::move(options)),
+      ca_bundle_(ResolveCaBundle(options_)),
+      proxy_from_environment_(ProxyFromEnvironment()) {
   GlobalInitOnce();
 }
 
@@ -244,6 +258,11 @@ void* CurlTransport::Acquire() {
   curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnSeek);
   curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, &internal::CloseSocket);
+  if (!proxy_from_environment_) {
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+  }
   if (std::getenv("FERRY_CURL_VERBOSE")) {  // a trace with credentials redacted
     curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, &internal::DebugCallback);
     curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
@@ -335,7 +354,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
 
-  CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = internal::PerformOnThisThread(h, stop);
   // A keep-alive connection the server closed just as we reused it fails before any reply
   // (broken pipe, reset, nothing received). An idempotent request is sent again once, on a
   // new connection; libcurl only does this itself for some of these cases.
@@ -351,7 +370,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     t.headers_done = false;
     error_buffer[0] = '\0';
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-    rc = curl_easy_perform(h);
+    rc = internal::PerformOnThisThread(h, stop);
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
   }
   if (rc != CURLE_OK) {

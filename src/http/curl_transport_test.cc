@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -298,6 +301,103 @@ TEST(CurlTransportTest, SinkErrorIsReturnedAsIs) {
   auto resp = transport.Send(req, sink, {});
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), ErrorCode::kDataLoss) << resp.status().ToString();
+}
+
+// Each thread drives its transfers through a multi handle of its own (curl_loop.h). A sink
+// that sends a request from inside a transfer (a libcurl callback on this thread) finds that
+// handle busy: the inner request runs on its own, and both complete.
+TEST(CurlTransportTest, ASinkMaySendARequestFromInsideATransfer) {
+  LoopbackServer outer([](const Received&, bool&) { return Reply(200, "outer body"); });
+  LoopbackServer inner([](const Received&, bool&) { return Reply(200, "inner"); });
+  CurlTransport transport;
+  struct NestingSink : BodySink {
+    CurlTransport* transport = nullptr;
+    std::string url;
+    std::string body;
+    std::string inner_body;
+    Status inner_status = Status::Internal("inner request not sent");
+    Status Begin(int, const Headers&) override { return Status::Ok(); }
+    Status Write(std::span<const std::byte> data) override {
+      if (inner_body.empty()) {
+        HttpRequest req;
+        req.url = url;
+        StringSink sink;
+        auto resp = transport->Send(req, sink, {});
+        inner_status = resp.status();
+        inner_body = sink.body();
+      }
+      body.append(reinterpret_cast<const char*>(data.data()), data.size());
+      return Status::Ok();
+    }
+  } sink;
+  sink.transport = &transport;
+  sink.url = inner.Url("/inner");
+  for (int i = 0; i < 2; ++i) {  // and the thread's loop is usable again afterwards
+    sink.body.clear();
+    sink.inner_body.clear();
+    HttpRequest req;
+    req.url = outer.Url("/outer");
+    auto resp = transport.Send(req, sink, {});
+    ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+    EXPECT_EQ(sink.body, "outer body");
+    EXPECT_TRUE(sink.inner_status.ok()) << sink.inner_status.ToString();
+    EXPECT_EQ(sink.inner_body, "inner");
+  }
+  EXPECT_EQ(outer.connections(), 1);  // the outer connection was kept and reused
+}
+
+// Many threads at once, each with its own loop: every request answered, none mixed up.
+TEST(CurlTransportTest, ConcurrentThreadsEachCompleteTheirOwnRequests) {
+  std::vector<std::unique_ptr<LoopbackServer>> servers;
+  for (int t = 0; t < 4; ++t) {
+    servers.push_back(std::make_unique<LoopbackServer>(
+        [](const Received& r, bool&) { return Reply(200, r.target); }));
+  }
+  CurlTransport transport;
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        HttpRequest req;
+        req.method = i % 3 == 0 ? "PUT" : "GET";
+        const std::string path = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        req.url = servers[t]->Url(path);
+        std::string body = "b" + path;
+        if (req.method == "PUT") req.body = Bytes(body);
+        StringSink sink;
+        auto resp = transport.Send(req, sink, {});
+        if (resp.ok() && resp->status_code == 200 && sink.body() == path) ++good;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 100);
+  for (auto& s : servers) {
+    EXPECT_EQ(s->connections(), 1);  // one keep-alive connection per thread and server
+    for (const auto& r : s->requests()) {
+      if (r.method == "PUT") {
+        EXPECT_EQ(r.body, "b" + r.target);
+      }
+    }
+  }
+}
+
+// A proxy named by the environment is used (libcurl reads it); without one, handles are set to
+// use none and libcurl does not look the variables up per request.
+TEST(CurlTransportTest, ProxyFromTheEnvironmentIsUsed) {
+  LoopbackServer proxy([](const Received&, bool&) { return Reply(200, "via proxy"); });
+  ::setenv("http_proxy", proxy.Url("").c_str(), 1);
+  CurlTransport transport;  // reads the environment when made
+  HttpRequest req;
+  req.url = "http://ferry-proxy-test.invalid/b/k";
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ::unsetenv("http_proxy");
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(sink.body(), "via proxy");
+  ASSERT_EQ(proxy.requests().size(), 1u);
+  EXPECT_EQ(proxy.requests()[0].target, "http://ferry-proxy-test.invalid/b/k");
 }
 
 TEST(CurlTransportTest, StopTokenCancelsATransferInFlight) {
