@@ -1,6 +1,7 @@
 #include "s3/sigv4.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -193,26 +194,41 @@ std::string Signature(const checksum::Sha256Digest& signing_key, std::string_vie
                                             checksum::AsBytes(string_to_sign)));
 }
 
+namespace {
+thread_local uint64_t keys_derived_here = 0;
+}  // namespace
+
+uint64_t CachedSigningKeysDerived() { return keys_derived_here; }
+
 const checksum::Sha256Digest& CachedSigningKey(std::string_view secret_access_key,
                                                std::string_view date, std::string_view region,
                                                std::string_view service) {
-  // One entry per thread: a worker thread signs for one or two locations, and the key changes
+  // A few entries per thread: a worker thread signs for the two sides of a copy (two regions,
+  // GET then PUT, so one entry would be derived again for every request), and a key changes
   // once a day (or when the credentials are refreshed: the secret is part of what is compared).
   struct Entry {
     bool valid = false;
     std::string secret, date, region, service;
     checksum::Sha256Digest key{};
   };
-  thread_local Entry entry;
-  if (!entry.valid || entry.date != date || entry.region != region ||
-      entry.service != service || entry.secret != secret_access_key) {
-    entry.key = DeriveSigningKey(secret_access_key, date, region, service);
-    entry.secret.assign(secret_access_key);
-    entry.date.assign(date);
-    entry.region.assign(region);
-    entry.service.assign(service);
-    entry.valid = true;
+  constexpr size_t kEntries = 4;
+  thread_local std::array<Entry, kEntries> entries;
+  thread_local size_t next_victim = 0;
+  for (Entry& e : entries) {
+    if (e.valid && e.date == date && e.region == region && e.service == service &&
+        e.secret == secret_access_key) {
+      return e.key;
+    }
   }
+  Entry& entry = entries[next_victim];
+  next_victim = (next_victim + 1) % kEntries;
+  ++keys_derived_here;
+  entry.key = DeriveSigningKey(secret_access_key, date, region, service);
+  entry.secret.assign(secret_access_key);
+  entry.date.assign(date);
+  entry.region.assign(region);
+  entry.service.assign(service);
+  entry.valid = true;
   return entry.key;
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -53,9 +54,11 @@ std::string BuildStringToSign(std::string_view amz_date, std::string_view creden
 // Step 3. `date` is YYYYMMDD.
 checksum::Sha256Digest DeriveSigningKey(std::string_view secret_access_key, std::string_view date,
                                         std::string_view region, std::string_view service);
-// DeriveSigningKey through a cache of the last key this thread derived (four HMACs saved per
-// request); a different secret, date, region or service derives again. The reference is valid
-// until this thread's next call.
+// DeriveSigningKey through a cache of the last four keys this thread derived (four HMACs saved
+// per request; a copy signs for two regions); a different secret, date, region or service
+// derives again. The reference is valid until this thread's next call.
+// CachedSigningKeysDerived: how many keys this thread's cache derived so far (for tests).
+uint64_t CachedSigningKeysDerived();
 const checksum::Sha256Digest& CachedSigningKey(std::string_view secret_access_key,
                                                std::string_view date, std::string_view region,
                                                std::string_view service);

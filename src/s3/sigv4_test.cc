@@ -218,6 +218,13 @@ TEST(SigV4S3Test, CachedSigningKeyFollowsSecretDateRegionAndService) {
             derived("new-secret", "20261123", "region-b", "s3"));
   EXPECT_EQ(cached("new-secret", "20261123", "region-b", "s3express"),
             derived("new-secret", "20261123", "region-b", "s3express"));
+  // A thread signing for both sides of a copy (two regions, alternating) derives each key once.
+  const uint64_t before = sigv4::CachedSigningKeysDerived();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(cached("k", "20261124", "region-a", "s3"), derived("k", "20261124", "region-a", "s3"));
+    EXPECT_EQ(cached("k", "20261124", "region-b", "s3"), derived("k", "20261124", "region-b", "s3"));
+  }
+  EXPECT_EQ(sigv4::CachedSigningKeysDerived() - before, 2u);
   // Signing twice with rotated secrets gives two different signatures.
   const auto sign = [](const std::string& secret) {
     http::HttpRequest request;
