@@ -55,9 +55,13 @@ Status AddDeletions(SqlTx& tx, const state::Dialect& d) {
                                 " seen_at BIGINT NOT NULL,"
                                 " PRIMARY KEY (location, run, object_key))")
                             .status());
-  return tx.Exec("CREATE TABLE catalog_doomed (location TEXT NOT NULL, archive TEXT NOT NULL,"
-                 " entries BIGINT NOT NULL, archive_bytes BIGINT NOT NULL,"
-                 " backed_up BIGINT NOT NULL, PRIMARY KEY (location, archive))")
+  FERRY_RETURN_IF_ERROR(
+      tx.Exec("CREATE TABLE catalog_doomed (location TEXT NOT NULL, archive TEXT NOT NULL,"
+              " entries BIGINT NOT NULL, archive_bytes BIGINT NOT NULL,"
+              " backed_up BIGINT NOT NULL, PRIMARY KEY (location, archive))")
+          .status());
+  return tx.Exec("CREATE TABLE catalog_sources (location TEXT NOT NULL PRIMARY KEY,"
+                 " source TEXT NOT NULL)")
       .status();
 }
 

@@ -153,6 +153,11 @@ class CatalogStore {
   // Removes the notes of `run` without recording them (its listing never completed).
   Status DiscardGone(std::string_view location, int64_t run);
 
+  // The source whose backups `location` holds: recorded by the first call (`source`), returned
+  // as recorded by every later one. A backup of another source into the location would record
+  // every key of the first as deleted; `ferry backup` refuses it.
+  Result<std::string> ClaimSource(std::string_view location, std::string_view source);
+
   // Records tombstones as they are (tests and CommitGone's rows; replaces equal ones).
   Status RecordTombstones(std::span<const Tombstone> tombstones);
 

@@ -129,6 +129,22 @@ Status CatalogStore::DiscardGone(std::string_view location, int64_t run) {
   });
 }
 
+Result<std::string> CatalogStore::ClaimSource(std::string_view location,
+                                              std::string_view source) {
+  std::string owner;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_RETURN_IF_ERROR(tx.Exec("INSERT INTO catalog_sources (location, source) VALUES ($1, $2)"
+                                  " ON CONFLICT (location) DO NOTHING",
+                                  {location, source})
+                              .status());
+    FERRY_ASSIGN_OR_RETURN(
+        auto rows, tx.Exec("SELECT source FROM catalog_sources WHERE location = $1", {location}));
+    owner = rows.rows.empty() ? std::string(source) : state::CellText(rows.rows[0][0]);
+    return Status::Ok();
+  }));
+  return owner;
+}
+
 Status CatalogStore::RecordTombstones(std::span<const Tombstone> tombstones) {
   return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) -> Status {
     for (const Tombstone& t : tombstones) {

@@ -258,6 +258,13 @@ TEST_F(CatalogStoreTest, ForgetRowsListsDoomedArchivesInOneStep) {
   EXPECT_TRUE(store_->Doomed(loc_)->empty());
 }
 
+TEST_F(CatalogStoreTest, ALocationHoldsTheBackupsOfOneSource) {
+  EXPECT_EQ(*store_->ClaimSource(loc_, "ra:data/"), "ra:data/");
+  EXPECT_EQ(*store_->ClaimSource(loc_, "ra:data/"), "ra:data/");
+  EXPECT_EQ(*store_->ClaimSource(loc_, "ra:other/"), "ra:data/");  // the first one stays
+  EXPECT_EQ(*store_->ClaimSource(loc_ + "x/", "ra:other/"), "ra:other/");
+}
+
 TEST(CatalogPickTest, PicksByVersionIdOrTime) {
   auto row = [](std::string version, int64_t at) {
     CatalogEntry e;

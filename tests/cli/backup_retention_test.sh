@@ -5,7 +5,8 @@
 # --as-of before the deletion brings it back, a single-key restore of it says so in one line;
 # `catalog ls` hides it unless --include-deleted; `catalog prune --keep-last 1` (a dry run
 # first) deletes the archive that held only superseded versions and keeps the other; a restore
-# after the prune is byte-identical. The backup run carries the configured [costs] prices.
+# after the prune is byte-identical. The backup run carries the configured [costs] prices; a
+# backup of another source into the location is refused.
 source "$(dirname "$0")/testlib.bash"
 TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 { cat "$CONF"; printf '[costs]\nper_gb = 0.09\nper_cpu_second = 0.0001\n'; } > "$WORK/costs.toml"
@@ -101,6 +102,13 @@ try:
     check("  a third backup records nothing new",
           p.returncode == 0 and js(p).get("objects_packed") == 0 and js(p).get("deleted") == 0,
           p.stderr or p.stdout)
+
+    other = s3_check.bucket("ra", "bk")
+    p = ferry("backup", "ra:" + other, LOC, "--state", ST, "--json")
+    lines = p.stderr.strip().splitlines()
+    check("a backup of another source into the location: refused (one line, exit 2)",
+          p.returncode == 2 and len(lines) == 1 and "holds the backups of ra:%s/" % A in lines[0],
+          p.stderr)
 
     out = os.path.join(WORK, "now")
     p = ferry("restore", LOC, "--prefix", "a/", "--to", out, "--state", ST, "--json")

@@ -7,6 +7,7 @@
 // is kept (restores read it).
 #include <cinttypes>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
@@ -53,6 +54,17 @@ Status Validate(const BackupArgs& a, jobs::RunOptions& options) {
   if (a.max_attempts < 1) return Status::InvalidArgument("--max-attempts: at least 1");
   options.max_attempts = a.max_attempts;
   return Status::Ok();
+}
+
+// The source as the catalog records it: "remote:bucket/prefix/" or "s3://bucket/prefix/", or a
+// folder's absolute path ("/data/x", whatever the spelling).
+std::string SourceText(const app::Location& l) {
+  if (l.is_s3()) return (l.remote.empty() ? "s3://" : l.remote + ":") + l.bucket + "/" + l.prefix;
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(l.path, ec).lexically_normal().string();
+  if (ec) path = l.path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
 }
 
 // Keys gone from the source become tombstones once the listing that noted them is complete:
@@ -164,6 +176,20 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   const std::string state = BackupStateUrl(a.state, *loc);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
+  if (state::SqlSession* session = (*store)->session(); session != nullptr) {
+    // One source per backup location: another source's listing lacks every key of the first,
+    // which would all be recorded as deleted (and let go by a prune).
+    auto catalog = transport::CatalogStore::Open(*session);
+    if (!catalog.ok()) return ReportError(catalog.status());
+    const std::string source = SourceText(*src_loc);
+    auto owner = (*catalog)->ClaimSource(loc->text, source);
+    if (!owner.ok()) return ReportError(owner.status());
+    if (*owner != source) {
+      return ReportError(Status::InvalidArgument(
+          "backup location " + loc->text + " holds the backups of " + *owner + ", not of " +
+          source + ": back up " + source + " into a location of its own"));
+    }
+  }
   req.source = a.src;
   req.destination = loc->text;
   req.options = options;
