@@ -339,8 +339,19 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
   };
   ChunkVisitor visitor(planner, range, bounded_src, bounded_dst, visited);
   if (backup) {
-    // Only what changed since the catalog's latest entry of its key is planned (and packed).
-    transport::ChangedObjects changed(bounded_src, *ctx.catalog, ctx.options.transport.staging);
+    // Only what changed since the catalog's latest entry of its key is planned (and packed);
+    // the catalog's live keys the listing lacks are noted gone for this run, up to where the
+    // chunk was cut or (not cut) to the end of the range as it is then.
+    transport::GoneTracking gone{
+        .run = ctx.run.id,
+        .start_after = range.start_after,
+        .covered_to = [&]() -> std::optional<std::string> {
+          if (bounded_src.cut()) return bounded_src.boundary();
+          return range.last;
+        },
+        .now_ms = nullptr};
+    transport::ChangedObjects changed(bounded_src, *ctx.catalog, ctx.options.transport.staging,
+                                      std::move(gone));
     Status merged = plan::MergeListings(changed, bounded_dst, visitor);
     stats.objects_listed += changed.unchanged();
     stats.objects_skipped += changed.unchanged();

@@ -2,6 +2,7 @@
 // archive (contracts in backup.h).
 #include "transport/backup.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -55,10 +56,18 @@ Status ChangedObjects::Fill() {
       }
       batch.push_back(*o);
     }
-    if (batch.empty()) break;
+    if (batch.empty()) {
+      if (ended_) FERRY_RETURN_IF_ERROR(NoteGone(gone_.covered_to ? gone_.covered_to()
+                                                                  : std::nullopt, {}));
+      break;
+    }
     std::vector<std::string> keys;
     keys.reserve(batch.size());
     for (const auto& o : batch) keys.push_back(o.key);
+    FERRY_RETURN_IF_ERROR(NoteGone(keys.back(), keys));
+    if (ended_) {
+      FERRY_RETURN_IF_ERROR(NoteGone(gone_.covered_to ? gone_.covered_to() : std::nullopt, {}));
+    }
     FERRY_ASSIGN_OR_RETURN(std::vector<CatalogEntry> latest, catalog_.Latest(location_, keys));
     std::map<std::string_view, const CatalogEntry*> by_key;
     for (const CatalogEntry& e : latest) by_key[e.key] = &e;
@@ -73,6 +82,23 @@ Status ChangedObjects::Fill() {
       ready_.push_back(std::move(o));
     }
   }
+  return Status::Ok();
+}
+
+Status ChangedObjects::NoteGone(const std::optional<std::string>& to,
+                                const std::vector<std::string>& listed) {
+  if (gone_.run == 0) return Status::Ok();
+  if (to && *to <= covered_) return Status::Ok();
+  FERRY_ASSIGN_OR_RETURN(std::vector<std::string> live,
+                         catalog_.LiveKeysBetween(location_, covered_, to));
+  std::vector<std::string> missing;
+  for (std::string& key : live) {
+    if (!std::binary_search(listed.begin(), listed.end(), key)) missing.push_back(std::move(key));
+  }
+  const int64_t now = gone_.now_ms ? gone_.now_ms() : Millis(std::chrono::system_clock::now());
+  FERRY_RETURN_IF_ERROR(catalog_.NoteGone(location_, gone_.run, missing, now));
+  noted_gone_ += missing.size();
+  covered_ = to ? *to : covered_;
   return Status::Ok();
 }
 

@@ -3,7 +3,8 @@
 // the usual scan and pack jobs (`jobs::TransportOptions::backup`); this header holds what
 // backup adds to them:
 //  - the incremental selection: a scan compares each listed source object with the catalog's
-//    latest entry of its key (NeedsBackup) and plans only what changed (ChangedObjects);
+//    latest entry of its key (NeedsBackup) and plans only what changed (ChangedObjects), and
+//    notes the live keys its listing lacks (deletions, GoneTracking);
 //  - the catalog rows of a packed archive, read back from its manifest and recorded in one
 //    transaction (RecordBackupArchive), the pack job's last step;
 //  - `ferry catalog rebuild`: the catalog recreated from the manifests of the archives found
@@ -15,6 +16,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -42,25 +45,54 @@ struct BackupVerdict {
 //  - without (local files): the same modification time in whole seconds (source_mtime()).
 BackupVerdict NeedsBackup(const storage::ObjectInfo& listed, const CatalogEntry* latest);
 
-// A listing cursor over `inner` (a scan's source listing) that yields only the objects
-// NeedsBackup says to pack, looking their keys up in the catalog `kLookupBatch` at a time
-// (read ahead of what it yields). Unchanged ones are counted.
+// What a scan tells ChangedObjects so that it notes the keys its listing lacks.
+struct GoneTracking {
+  int64_t run = 0;          // the backup run (0: nothing is noted)
+  std::string start_after;  // the listing covers keys after this one...
+  // ...up to what this returns once `inner` has ended (inclusive; nullopt: every key after):
+  // the last key listed when the chunk was cut, else the end of the scan's range.
+  std::function<std::optional<std::string>()> covered_to;
+  // The time a note is taken (unix ms); the system clock when empty.
+  std::function<int64_t()> now_ms;
+};
+
+// A listing cursor over `inner` (a scan's source listing, in byte order) that yields only the
+// objects NeedsBackup says to pack, looking their keys up in the catalog `kLookupBatch` at a
+// time (read ahead of what it yields). Unchanged ones are counted.
+//
+// With GoneTracking, every interval the listing has covered (after the previous batch's last
+// key, up to this batch's last; at the end, up to covered_to()) is compared with the catalog's
+// live keys there (LiveKeysBetween): those not listed are noted gone for the run (NoteGone,
+// before the batch is yielded), to become tombstones once the whole run's listing is complete.
+// An interval is noted only after the listing returned all of it, so a failing listing notes
+// only what it really listed around.
 class ChangedObjects : public storage::ListingCursor {
  public:
-  ChangedObjects(storage::ListingCursor& inner, CatalogStore& catalog, std::string location)
-      : inner_(inner), catalog_(catalog), location_(std::move(location)) {}
+  ChangedObjects(storage::ListingCursor& inner, CatalogStore& catalog, std::string location,
+                 GoneTracking gone = {})
+      : inner_(inner),
+        catalog_(catalog),
+        location_(std::move(location)),
+        gone_(std::move(gone)),
+        covered_(gone_.start_after) {}
   Result<const storage::ObjectInfo*> Next() override;
   uint64_t unchanged() const { return unchanged_; }
+  uint64_t noted_gone() const { return noted_gone_; }
 
  private:
   Status Fill();
+  // Notes the live keys of (covered_, to] missing from `listed` (sorted) and moves covered_.
+  Status NoteGone(const std::optional<std::string>& to, const std::vector<std::string>& listed);
   storage::ListingCursor& inner_;
   CatalogStore& catalog_;
   const std::string location_;
+  const GoneTracking gone_;
+  std::string covered_;  // every key up to here has been compared
   std::deque<storage::ObjectInfo> ready_;  // to yield, in listing order
   storage::ObjectInfo current_;
   bool ended_ = false;
   uint64_t unchanged_ = 0;
+  uint64_t noted_gone_ = 0;
 };
 
 // A RangeSource that counts the ranged reads made through it and their bytes: what a restore
@@ -107,7 +139,9 @@ struct RebuildResult {
 // Recreates the catalog of `location` (the text of `backup`) from the archives found there:
 // every "*.fza" object is opened (three ranged reads) and recorded with its entries, backed up
 // at the archive's LastModified; rows of archives no longer there are removed. An archive that
-// cannot be read is listed in `failed` and its rows are left as they were.
+// cannot be read is listed in `failed` and its rows are left as they were. Archives a prune
+// doomed (catalog_prune.h) are left out. Tombstones are not in archives: those the catalog has
+// stay; a catalog rebuilt from nothing has none (the next backup records the keys still gone).
 Result<RebuildResult> RebuildCatalog(CatalogStore& catalog, storage::Backend& backup,
                                      const std::string& location, std::stop_token stop);
 

@@ -218,6 +218,99 @@ TEST_F(BackupTest, ChangedObjectsYieldsOnlyWhatTheCatalogLacks) {
   EXPECT_EQ(changed.unchanged(), 448u);
 }
 
+// A listing that fails after `ok` keys.
+class FailingCursor : public storage::ListingCursor {
+ public:
+  FailingCursor(std::vector<ObjectInfo> objects, size_t ok)
+      : objects_(std::move(objects)), ok_(ok) {}
+  Result<const ObjectInfo*> Next() override {
+    if (at_ == ok_) return Status::Unavailable("listing: connection reset");
+    if (at_ == objects_.size()) return static_cast<const ObjectInfo*>(nullptr);
+    return &objects_[at_++];
+  }
+
+ private:
+  std::vector<ObjectInfo> objects_;
+  size_t ok_;
+  size_t at_ = 0;
+};
+
+TEST_F(BackupTest, ChangedObjectsNotesTheLiveKeysItsListingLacks) {
+  Backup("1.fza", 450, 100, 0, 7, -1);
+  std::vector<ObjectInfo> listing;
+  auto cursor = src_.List("");
+  for (;;) {
+    auto o = (*cursor)->Next();
+    ASSERT_TRUE(o.ok());
+    if (*o == nullptr) break;
+    listing.push_back(**o);
+  }
+  ASSERT_EQ(listing.size(), 450u);
+  const std::string first = listing[0].key, tenth = listing[10].key, mid = listing[300].key,
+                    last = listing[449].key;
+  std::vector<ObjectInfo> shown = listing;
+  shown.erase(shown.begin() + 449);
+  shown.erase(shown.begin() + 300);
+  shown.erase(shown.begin() + 10);
+  shown.erase(shown.begin());
+  auto drain = [](ChangedObjects& c) -> Status {
+    for (;;) {
+      FERRY_ASSIGN_OR_RETURN(const ObjectInfo* o, c.Next());
+      if (o == nullptr) return Status::Ok();
+    }
+  };
+  // A listing that fails at the 250th key: only the first batch's interval (keys up to the
+  // 200th listed) was seen whole; the keys missing there are noted, nothing after.
+  {
+    FailingCursor failing(shown, 250);
+    ChangedObjects c(failing, *catalog_, kLoc,
+                     GoneTracking{.run = 4, .start_after = "", .covered_to = nullptr,
+                                  .now_ms = [] { return int64_t{9000}; }});
+    EXPECT_EQ(drain(c).code(), ErrorCode::kUnavailable);
+    EXPECT_EQ(c.noted_gone(), 2u);  // the first and the tenth key
+  }
+  ASSERT_TRUE(catalog_->DiscardGone(kLoc, 4).ok());
+  // A chunk cut after its first 100 keys covers up to its last key only.
+  {
+    VectorCursor part(std::vector<ObjectInfo>(shown.begin(), shown.begin() + 100));
+    const std::string boundary = shown[99].key;
+    ChangedObjects c(part, *catalog_, kLoc,
+                     GoneTracking{.run = 5, .start_after = "", .covered_to = [&] {
+                                    return std::optional<std::string>(boundary);
+                                  },
+                                  .now_ms = [] { return int64_t{9000}; }});
+    ASSERT_TRUE(drain(c).ok());
+    EXPECT_EQ(c.noted_gone(), 2u);
+  }
+  ASSERT_TRUE(catalog_->DiscardGone(kLoc, 5).ok());
+  // The whole listing: the four keys it lacks, tombstones once committed.
+  VectorCursor whole(shown);
+  ChangedObjects c(whole, *catalog_, kLoc,
+                   GoneTracking{.run = 6, .start_after = "", .covered_to = nullptr,
+                                .now_ms = [] { return Clock::now().time_since_epoch() /
+                                                      std::chrono::milliseconds(1); }});
+  ASSERT_TRUE(drain(c).ok());
+  EXPECT_EQ(c.noted_gone(), 4u);
+  EXPECT_EQ(c.unchanged(), 446u);
+  ASSERT_EQ(*catalog_->CommitGone(kLoc, 6), 4u);
+  auto tombstones = catalog_->Tombstones(kLoc, "");
+  ASSERT_TRUE(tombstones.ok());
+  std::vector<std::string> gone;
+  for (const Tombstone& t : tombstones.value()) gone.push_back(t.key);
+  EXPECT_EQ(gone, (std::vector<std::string>{first, tenth, mid, last}));
+  // Listed again later, a deleted key is packed again (a new version); the others are not.
+  VectorCursor again(listing);
+  ChangedObjects next(again, *catalog_, kLoc);
+  std::vector<std::string> packed;
+  for (;;) {
+    auto o = next.Next();
+    ASSERT_TRUE(o.ok());
+    if (*o == nullptr) break;
+    packed.push_back((*o)->key);
+  }
+  EXPECT_EQ(packed, (std::vector<std::string>{first, tenth, mid, last}));
+}
+
 TEST_F(BackupTest, RestoresOneObjectReadingOnlyItsFrames) {
   const uint64_t archive_bytes = Backup("1.fza", 60, 3000, 0, 3, 1000);
   const auto rows = LatestOf("d/1003");  // the one with the hostile key

@@ -34,7 +34,38 @@ Status CreateTables(SqlTx& tx, const state::Dialect& d) {
       .status();
 }
 
-constexpr state::Migration kMigrations[] = {&CreateTables};
+// Version 2: deletions and retention. Keys compare in byte order in both databases (SQLite's
+// BINARY; PostgreSQL's "C" collation, also for catalog_entries.object_key): LiveKeysBetween
+// walks intervals of the source's listing order.
+Status AddDeletions(SqlTx& tx, const state::Dialect& d) {
+  const bool pg = d.name == "postgres";
+  const std::string key_type = pg ? "TEXT COLLATE \"C\" NOT NULL" : "TEXT NOT NULL";
+  if (pg) {
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("ALTER TABLE catalog_entries ALTER COLUMN object_key TYPE TEXT COLLATE \"C\"")
+            .status());
+  }
+  FERRY_RETURN_IF_ERROR(tx.Exec("CREATE TABLE catalog_tombstones (location TEXT NOT NULL,"
+                                " object_key " + key_type + ", deleted_at BIGINT NOT NULL,"
+                                " run BIGINT NOT NULL,"
+                                " PRIMARY KEY (location, object_key, deleted_at))")
+                            .status());
+  FERRY_RETURN_IF_ERROR(tx.Exec("CREATE TABLE catalog_gone (location TEXT NOT NULL,"
+                                " run BIGINT NOT NULL, object_key " + key_type + ","
+                                " seen_at BIGINT NOT NULL,"
+                                " PRIMARY KEY (location, run, object_key))")
+                            .status());
+  FERRY_RETURN_IF_ERROR(
+      tx.Exec("CREATE TABLE catalog_doomed (location TEXT NOT NULL, archive TEXT NOT NULL,"
+              " entries BIGINT NOT NULL, archive_bytes BIGINT NOT NULL,"
+              " backed_up BIGINT NOT NULL, PRIMARY KEY (location, archive))")
+          .status());
+  return tx.Exec("CREATE TABLE catalog_sources (location TEXT NOT NULL PRIMARY KEY,"
+                 " source TEXT NOT NULL)")
+      .status();
+}
+
+constexpr state::Migration kMigrations[] = {&CreateTables, &AddDeletions};
 constexpr state::Component kComponent{"catalog", kMigrations};
 
 constexpr const char* kEntryColumns =
@@ -94,6 +125,20 @@ std::optional<CatalogEntry> PickVersion(std::span<const CatalogEntry> versions,
   }
   if (best == nullptr) return std::nullopt;
   return *best;
+}
+
+Selected SelectVersion(std::span<const CatalogEntry> versions,
+                       std::span<const Tombstone> tombstones, std::string_view version_id,
+                       int64_t at_ms) {
+  Selected out;
+  out.entry = PickVersion(versions, version_id, at_ms);
+  if (!version_id.empty()) return out;
+  for (const Tombstone& t : tombstones) {
+    if (at_ms > 0 && t.deleted_ms > at_ms) continue;
+    if (out.entry && t.deleted_ms < out.entry->backed_up_ms) continue;
+    out.deleted_ms = std::max(out.deleted_ms, t.deleted_ms);
+  }
+  return out;
 }
 
 Result<std::unique_ptr<CatalogStore>> CatalogStore::Open(state::SqlSession& session) {
@@ -176,10 +221,15 @@ Result<uint64_t> CatalogStore::ForgetArchivesExcept(std::string_view location,
 Result<std::vector<CatalogEntry>> CatalogStore::Latest(std::string_view location,
                                                        std::span<const std::string> keys) {
   std::map<std::string_view, CatalogEntry> latest;
-  std::string sql = std::string("SELECT ") + kEntryColumns +
-                    " FROM catalog_entries WHERE location = $1 AND object_key IN (";
-  for (size_t i = 0; i < kLookupBatch; ++i) sql += (i ? ", $" : "$") + std::to_string(i + 2);
-  sql += ")";
+  std::map<std::string_view, int64_t> deleted;  // newest tombstone of a key
+  std::string in;
+  for (size_t i = 0; i < kLookupBatch; ++i) in += (i ? ", $" : "$") + std::to_string(i + 2);
+  const std::string sql = std::string("SELECT ") + kEntryColumns +
+                          " FROM catalog_entries WHERE location = $1 AND object_key IN (" + in +
+                          ")";
+  const std::string tombstones_sql =
+      "SELECT object_key, MAX(deleted_at) FROM catalog_tombstones WHERE location = $1 AND"
+      " object_key IN (" + in + ") GROUP BY object_key";
   for (size_t at = 0; at < keys.size(); at += kLookupBatch) {
     const auto batch = keys.subspan(at, std::min(kLookupBatch, keys.size() - at));
     // Always kLookupBatch keys (the last one repeated): one statement shape, prepared once.
@@ -190,12 +240,22 @@ Result<std::vector<CatalogEntry>> CatalogStore::Latest(std::string_view location
       params.emplace_back(std::string_view(batch[std::min(i, batch.size() - 1)]));
     }
     std::vector<CatalogEntry> found;
+    std::vector<std::pair<std::string, int64_t>> gone;
     FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) -> Status {
       found.clear();
+      gone.clear();
       FERRY_ASSIGN_OR_RETURN(auto rows, tx.ExecSpan(sql, params));
       for (const SqlRow& r : rows.rows) found.push_back(EntryFrom(r));
+      FERRY_ASSIGN_OR_RETURN(auto dead, tx.ExecSpan(tombstones_sql, params));
+      for (const SqlRow& r : dead.rows) {
+        gone.emplace_back(state::CellText(r[0]), state::CellInt(r[1]));
+      }
       return Status::Ok();
     }));
+    for (auto& [k, t] : gone) {
+      auto key = std::find(batch.begin(), batch.end(), k);
+      if (key != batch.end()) deleted[*key] = t;
+    }
     for (CatalogEntry& e : found) {
       auto key = std::find(batch.begin(), batch.end(), e.key);
       if (key == batch.end()) continue;
@@ -209,7 +269,12 @@ Result<std::vector<CatalogEntry>> CatalogStore::Latest(std::string_view location
   }
   std::vector<CatalogEntry> out;
   out.reserve(latest.size());
-  for (auto& [k, e] : latest) out.push_back(std::move(e));
+  for (auto& [k, e] : latest) {
+    // A tombstone at least as new as the newest entry: deleted (SelectVersion's rule).
+    auto d = deleted.find(k);
+    if (d != deleted.end() && d->second >= e.backed_up_ms) continue;
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

@@ -15,6 +15,19 @@
 // (as of a time) is the one with the greatest backed-up time (then archive key, then entry
 // index: a key packed twice into one archive is its later entry).
 //
+// Deletions: a backup run whose complete source listing lacks a key the catalog holds as live
+// records a *tombstone* (key, time, run). Its scans note such keys as they list
+// (NoteGone: pending rows of the run, true facts of one listed interval each); only once every
+// scan of the run is done are they made tombstones (CommitGone), so a failed or partial listing
+// tombstones nothing. A key is *deleted* as of a time when its newest tombstone at or before
+// that time is not older than its newest entry at or before it (SelectVersion); a later backup
+// of the key is a new version again.
+//
+// Retention (catalog_prune.h) forgets versions and tombstones (ForgetRows) and archives none of
+// whose entries is kept: their rows go first, the archive is listed as *doomed* in the same
+// transaction, then deleted from the location, then forgotten (ForgetDoomed). A crash in
+// between leaves a doomed row, never a row pointing into a deleted archive.
+//
 // Keys are stored as text: PostgreSQL refuses a key that is not valid UTF-8 (a local file
 // name of other bytes), SQLite keeps it as it is.
 //
@@ -57,6 +70,15 @@ struct CatalogEntry {
   bool operator==(const CatalogEntry&) const = default;
 };
 
+// A key gone from the source: recorded by the backup run `run` at `deleted_ms` (unix ms).
+struct Tombstone {
+  std::string location;
+  std::string key;
+  int64_t deleted_ms = 0;
+  int64_t run = 0;
+  bool operator==(const Tombstone&) const = default;
+};
+
 // One archive at a backup location.
 struct CatalogArchive {
   std::string location;
@@ -90,7 +112,8 @@ class CatalogStore {
   Result<uint64_t> ForgetArchivesExcept(std::string_view location,
                                         const std::set<std::string>& keep);
 
-  // The latest entry of each of `keys` at `location` (absent keys have none), in any order.
+  // The latest entry of each of `keys` at `location` (absent keys, and deleted ones: whose
+  // newest row is a tombstone, have none), in any order.
   Result<std::vector<CatalogEntry>> Latest(std::string_view location,
                                            std::span<const std::string> keys);
 
@@ -101,6 +124,59 @@ class CatalogStore {
   // passed to `visit` (which may stop the walk with an error, returned).
   Status Visit(std::string_view location, std::string_view prefix,
                const std::function<Status(const CatalogEntry&)>& visit);
+
+  // --- Deletions (catalog_deletions.cc) ---
+
+  // Keys looked up per statement by LiveKeysBetween.
+  static constexpr size_t kRangePage = 500;
+
+  // The keys of `location` in (after, last] (byte order; nullopt `last` = no end) whose newest
+  // row is an entry, not a tombstone: what a complete listing of that interval must show. In
+  // byte order; pages of kRangePage keys.
+  Result<std::vector<std::string>> LiveKeysBetween(std::string_view location,
+                                                   std::string_view after,
+                                                   const std::optional<std::string>& last);
+
+  // Notes that the listing of backup run `run` lacked `keys` at `seen_ms` (pending until
+  // CommitGone). Idempotent: a key noted again by the run (a retried scan) keeps its first row.
+  Status NoteGone(std::string_view location, int64_t run, std::span<const std::string> keys,
+                  int64_t seen_ms);
+
+  // The runs with keys noted gone at `location`, ascending.
+  Result<std::vector<int64_t>> RunsWithGone(std::string_view location);
+
+  // Turns the keys noted gone by `run` into tombstones (run `run`, at the time they were seen)
+  // and removes the notes, in one transaction. A key whose newest row is already a tombstone
+  // gets none. Returns the tombstones recorded.
+  Result<uint64_t> CommitGone(std::string_view location, int64_t run);
+
+  // Removes the notes of `run` without recording them (its listing never completed).
+  Status DiscardGone(std::string_view location, int64_t run);
+
+  // The source whose backups `location` holds: recorded by the first call (`source`), returned
+  // as recorded by every later one. A backup of another source into the location would record
+  // every key of the first as deleted; `ferry backup` refuses it.
+  Result<std::string> ClaimSource(std::string_view location, std::string_view source);
+
+  // Records tombstones as they are (tests and CommitGone's rows; replaces equal ones).
+  Status RecordTombstones(std::span<const Tombstone> tombstones);
+
+  // The tombstones of `location` whose key starts with `prefix`, by key then newest first.
+  Result<std::vector<Tombstone>> Tombstones(std::string_view location, std::string_view prefix);
+
+  // --- Retention (catalog_deletions.cc; the policy is catalog_prune.h) ---
+
+  // In one transaction: removes `entries` and `tombstones` (matched by location, archive and
+  // entry; by location, key and time), and for each of `doomed` its archive row and any entry
+  // row left of it, listing it as doomed (Doomed) instead.
+  Status ForgetRows(std::span<const CatalogEntry> entries, std::span<const Tombstone> tombstones,
+                    std::span<const CatalogArchive> doomed);
+
+  // The archives of `location` forgotten by a prune but maybe not yet deleted, by key.
+  Result<std::vector<CatalogArchive>> Doomed(std::string_view location);
+
+  // Removes `archive` from the doomed list (it was deleted from the location).
+  Status ForgetDoomed(std::string_view location, std::string_view archive);
 
  private:
   explicit CatalogStore(state::SqlSession& session) : session_(session) {}
@@ -115,5 +191,19 @@ bool NewerThan(const CatalogEntry& a, const CatalogEntry& b);
 // `at_ms` (0 = no bound). nullopt when none fits.
 std::optional<CatalogEntry> PickVersion(std::span<const CatalogEntry> versions,
                                         std::string_view version_id, int64_t at_ms);
+
+// What a restore (or `catalog ls`) sees of one key.
+struct Selected {
+  std::optional<CatalogEntry> entry;  // PickVersion's choice (none: nothing backed up then)
+  // > 0: the key was deleted as of the time asked (a tombstone at or before it, not older than
+  // `entry`): when its newest such tombstone was recorded. Never set when a version id is asked.
+  int64_t deleted_ms = 0;
+};
+
+// The version of one key as of `at_ms` (0 = now) among `versions` and `tombstones` (of that key,
+// any order), or the version `version_id` when given (deletions are then not considered).
+Selected SelectVersion(std::span<const CatalogEntry> versions,
+                       std::span<const Tombstone> tombstones, std::string_view version_id,
+                       int64_t at_ms);
 
 }  // namespace ferry::transport

@@ -1,10 +1,12 @@
 // CatalogStore on SQLite (unit) and, built with FERRY_CATALOG_PG, on the PostgreSQL of
 // FERRY_TEST_PG_URL (integration): archives recorded with their entries in one transaction,
-// the latest entry of a key, versions, prefixes in byte order, forgetting archives.
+// the latest entry of a key, versions, prefixes in byte order, forgetting archives; tombstones,
+// keys noted gone by a run and committed, live keys of an interval, the rows a prune forgets.
 #include "transport/catalog.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -168,6 +170,99 @@ TEST_F(CatalogStoreTest, ForgetsArchivesNotKept) {
   EXPECT_FALSE(*store_->HasArchive(loc_, "1.fza"));
   EXPECT_TRUE(store_->Versions(loc_, "a")->empty());
   EXPECT_EQ(store_->Versions(loc_, "b")->size(), 1u);
+}
+
+TEST_F(CatalogStoreTest, ATombstoneHidesAKeyUntilItIsBackedUpAgain) {
+  ASSERT_TRUE(Record("1.fza", {Row("1.fza", 0, "a", 1000), Row("1.fza", 1, "b", 1000)}, 1000).ok());
+  const Tombstone gone{.location = loc_, .key = "a", .deleted_ms = 2000, .run = 3};
+  ASSERT_TRUE(store_->RecordTombstones(std::vector<Tombstone>{gone}).ok());
+  const std::vector<std::string> keys = {"a", "b"};
+  auto latest = store_->Latest(loc_, keys);
+  ASSERT_TRUE(latest.ok()) << latest.status().message();
+  ASSERT_EQ(latest->size(), 1u);  // "a" is deleted: a listing that shows it again packs it
+  EXPECT_EQ(latest->front().key, "b");
+  EXPECT_EQ(*store_->LiveKeysBetween(loc_, "", std::nullopt), std::vector<std::string>{"b"});
+  EXPECT_EQ(*store_->Tombstones(loc_, ""), std::vector<Tombstone>{gone});
+  EXPECT_TRUE(store_->Tombstones(loc_, "b")->empty());
+  // Backed up again: a new version, live again.
+  ASSERT_TRUE(Record("2.fza", {Row("2.fza", 0, "a", 3000)}, 3000).ok());
+  EXPECT_EQ(store_->Latest(loc_, keys)->size(), 2u);
+  EXPECT_EQ(*store_->LiveKeysBetween(loc_, "", std::nullopt),
+            (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(CatalogStoreTest, KeysNotedGoneBecomeTombstonesOnlyWhenCommitted) {
+  ASSERT_TRUE(Record("1.fza", {Row("1.fza", 0, "a", 1000), Row("1.fza", 1, "b", 1000)}, 1000).ok());
+  const std::vector<std::string> a = {"a"}, b = {"b"};
+  ASSERT_TRUE(store_->NoteGone(loc_, 7, a, 2000).ok());
+  ASSERT_TRUE(store_->NoteGone(loc_, 7, a, 2500).ok());  // a retried scan: the first note stays
+  ASSERT_TRUE(store_->NoteGone(loc_, 9, b, 2600).ok());
+  EXPECT_TRUE(store_->Tombstones(loc_, "")->empty());  // nothing is deleted by a note
+  EXPECT_EQ(*store_->RunsWithGone(loc_), (std::vector<int64_t>{7, 9}));
+  auto n = store_->CommitGone(loc_, 7);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(*store_->Tombstones(loc_, ""),
+            (std::vector<Tombstone>{{.location = loc_, .key = "a", .deleted_ms = 2000, .run = 7}}));
+  // Run 9's listing never completed: its notes go without a tombstone.
+  ASSERT_TRUE(store_->DiscardGone(loc_, 9).ok());
+  EXPECT_TRUE(store_->RunsWithGone(loc_)->empty());
+  EXPECT_EQ(store_->Tombstones(loc_, "")->size(), 1u);
+  // A key already deleted gets no second tombstone.
+  ASSERT_TRUE(store_->NoteGone(loc_, 10, a, 3000).ok());
+  EXPECT_EQ(*store_->CommitGone(loc_, 10), 0u);
+  EXPECT_EQ(store_->Tombstones(loc_, "")->size(), 1u);
+}
+
+TEST_F(CatalogStoreTest, LiveKeysBetweenWalksIntervalsInByteOrderAcrossPages) {
+  std::vector<CatalogEntry> rows;
+  for (uint64_t i = 0; i < CatalogStore::kRangePage * 2 + 20; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%05u", static_cast<unsigned>(i));
+    rows.push_back(Row("1.fza", i, key, 5));
+  }
+  rows.push_back(Row("1.fza", rows.size(), "z", 5));
+  rows.push_back(Row("1.fza", rows.size(), "é", 5));  // after "z" in byte order
+  ASSERT_TRUE(Record("1.fza", rows, 5).ok());
+  auto all = store_->LiveKeysBetween(loc_, "", std::nullopt);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  ASSERT_EQ(all->size(), rows.size());
+  EXPECT_EQ(all->at(all->size() - 2), "z");
+  EXPECT_EQ(all->back(), "é");
+  auto some = store_->LiveKeysBetween(loc_, "k00010", std::string("k00013"));
+  EXPECT_EQ(*some, (std::vector<std::string>{"k00011", "k00012", "k00013"}));
+  EXPECT_EQ(*store_->LiveKeysBetween(loc_, "z", std::nullopt), std::vector<std::string>{"é"});
+  EXPECT_TRUE(store_->LiveKeysBetween("rb:other/", "", std::nullopt)->empty());
+}
+
+TEST_F(CatalogStoreTest, ForgetRowsListsDoomedArchivesInOneStep) {
+  ASSERT_TRUE(Record("1.fza", {Row("1.fza", 0, "a", 1), Row("1.fza", 1, "b", 1)}, 1).ok());
+  ASSERT_TRUE(Record("2.fza", {Row("2.fza", 0, "a", 2)}, 2).ok());
+  const Tombstone t{.location = loc_, .key = "b", .deleted_ms = 3, .run = 1};
+  ASSERT_TRUE(store_->RecordTombstones(std::vector<Tombstone>{t}).ok());
+  const auto doomed = *store_->Archives(loc_);  // both, to see one forgotten whole
+  ASSERT_TRUE(store_->ForgetRows(std::vector<CatalogEntry>{Row("1.fza", 0, "a", 1)},
+                                 std::vector<Tombstone>{t},
+                                 std::vector<CatalogArchive>{doomed[1]})
+                  .ok());
+  std::vector<std::string> left;
+  ASSERT_TRUE(store_->Visit(loc_, "", [&](const CatalogEntry& e) {
+                      left.push_back(e.key + "@" + e.archive);
+                      return Status::Ok();
+                    }).ok());
+  EXPECT_EQ(left, std::vector<std::string>{"b@1.fza"});
+  EXPECT_TRUE(store_->Tombstones(loc_, "")->empty());
+  ASSERT_EQ(store_->Archives(loc_)->size(), 1u);
+  EXPECT_EQ(*store_->Doomed(loc_), std::vector<CatalogArchive>{doomed[1]});
+  ASSERT_TRUE(store_->ForgetDoomed(loc_, "2.fza").ok());
+  EXPECT_TRUE(store_->Doomed(loc_)->empty());
+}
+
+TEST_F(CatalogStoreTest, ALocationHoldsTheBackupsOfOneSource) {
+  EXPECT_EQ(*store_->ClaimSource(loc_, "ra:data/"), "ra:data/");
+  EXPECT_EQ(*store_->ClaimSource(loc_, "ra:data/"), "ra:data/");
+  EXPECT_EQ(*store_->ClaimSource(loc_, "ra:other/"), "ra:data/");  // the first one stays
+  EXPECT_EQ(*store_->ClaimSource(loc_ + "x/", "ra:other/"), "ra:other/");
 }
 
 TEST(CatalogPickTest, PicksByVersionIdOrTime) {

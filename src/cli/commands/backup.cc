@@ -2,10 +2,12 @@
 // the usual scan and pack jobs whose archives stay at BACKUP_LOC (TransportOptions::backup):
 // no unpack jobs; every archive is recorded with its entries in the catalog of the state
 // store, and a scan packs only the objects that changed since the catalog's latest entry of
-// their key. The catalog lives in --state, or in an automatic file per backup location that
+// their key, and notes the keys gone from the source (tombstones once the run's listing is
+// complete). The catalog lives in --state, or in an automatic file per backup location that
 // is kept (restores read it).
 #include <cinttypes>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
@@ -13,6 +15,7 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/backup_internal.h"
+#include "cli/commands/cost_report.h"
 #include "cli/commands/metrics.h"
 #include "plan/filter.h"
 #include "state/state_url.h"
@@ -53,8 +56,49 @@ Status Validate(const BackupArgs& a, jobs::RunOptions& options) {
   return Status::Ok();
 }
 
+// The source as the catalog records it: "remote:bucket/prefix/" or "s3://bucket/prefix/", or a
+// folder's absolute path ("/data/x", whatever the spelling).
+std::string SourceText(const app::Location& l) {
+  if (l.is_s3()) return (l.remote.empty() ? "s3://" : l.remote + ":") + l.bucket + "/" + l.prefix;
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(l.path, ec).lexically_normal().string();
+  if (ec) path = l.path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+// Keys gone from the source become tombstones once the listing that noted them is complete:
+// every scan job of its run done (transport::CatalogStore::CommitGone). Notes of runs that
+// ended otherwise (failed, abandoned by --restart, purged) are dropped; those of runs still in
+// progress wait. Returns the tombstones recorded for `run`.
+Result<uint64_t> SettleDeletions(jobs::JobStore& store, transport::CatalogStore& catalog,
+                                 const std::string& location, jobs::RunId run) {
+  uint64_t recorded = 0;
+  FERRY_ASSIGN_OR_RETURN(std::vector<int64_t> runs, catalog.RunsWithGone(location));
+  for (int64_t id : runs) {
+    auto info = store.GetRun(id);
+    if (!info.ok() && info.status().code() != ErrorCode::kNotFound) return info.status();
+    if (!info.ok()) {
+      FERRY_RETURN_IF_ERROR(catalog.DiscardGone(location, id));
+      continue;
+    }
+    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(id));
+    const auto scans = counts.by_kind.find(jobs::kScanKind);
+    const bool listed = scans != counts.by_kind.end() && scans->second.active() == 0 &&
+                        scans->second.of(jobs::JobState::kDead) == 0 &&
+                        scans->second.of(jobs::JobState::kDone) > 0;
+    if (listed) {
+      FERRY_ASSIGN_OR_RETURN(uint64_t n, catalog.CommitGone(location, id));
+      if (id == run) recorded += n;
+    } else if (info->state != jobs::RunState::kRunning) {
+      FERRY_RETURN_IF_ERROR(catalog.DiscardGone(location, id));
+    }
+  }
+  return recorded;
+}
+
 void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer::Stats& s,
-                  int64_t run, bool done, double seconds,
+                  int64_t run, bool done, double seconds, uint64_t deleted,
                   const std::vector<transport::CatalogArchive>& archives) {
   uint64_t entries = 0, stored = 0;
   for (const auto& c : archives) {
@@ -70,6 +114,7 @@ void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer
                               {"objects_listed", s.objects_listed.load()},
                               {"objects_packed", s.entries_packed.load()},
                               {"unchanged", s.objects_skipped.load()},
+                              {"deleted", deleted},
                               {"archives", s.archives_staged.load()},
                               {"bytes_in", in},
                               {"archive_bytes", wire},
@@ -84,11 +129,11 @@ void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer
   }
   std::fprintf(stderr,
                "backup: %" PRIu64 " objects packed into %" PRIu64 " archives (%s in, %s stored, "
-               "ratio %.2f), %" PRIu64 " unchanged, in %.2f s\n",
+               "ratio %.2f), %" PRIu64 " unchanged, %" PRIu64 " deleted at the source, in %.2f s\n",
                s.entries_packed.load(), s.archives_staged.load(),
                transfer::HumanBytes(static_cast<double>(in)).c_str(),
                transfer::HumanBytes(static_cast<double>(wire)).c_str(), ratio,
-               s.objects_skipped.load(), seconds);
+               s.objects_skipped.load(), deleted, seconds);
   std::fprintf(stderr, "catalog: %" PRIu64 " object versions in %zu archives (%s) at %s\n",
                entries, archives.size(), transfer::HumanBytes(static_cast<double>(stored)).c_str(),
                loc.text.c_str());
@@ -111,7 +156,14 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
   const int concurrency =
       a.concurrency > 0 ? a.concurrency : config->transfer.concurrency.value_or(64);
+  const transport::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value());
+  // What the adaptive level weighs, as for `ferry sync --compress`: the configured [costs] of
+  // the link the archives cross (the source's region to the backup location's) and CPU.
+  const CostInputs cost =
+      CostInputsFor(prices, RegionOf(wiring, *src_loc), RegionOf(wiring, loc->location));
+  options.transport.price_per_gib = cost.per_gb;
+  options.transport.price_per_cpu_second = cost.prices.per_cpu_second;
   auto src = wiring.OpenBackend(*src_loc, false);
   if (!src.ok()) return ReportError(src.status());
   auto backup = wiring.OpenBackend(loc->location, false);
@@ -124,6 +176,20 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   const std::string state = BackupStateUrl(a.state, *loc);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
+  if (state::SqlSession* session = (*store)->session(); session != nullptr) {
+    // One source per backup location: another source's listing lacks every key of the first,
+    // which would all be recorded as deleted (and let go by a prune).
+    auto catalog = transport::CatalogStore::Open(*session);
+    if (!catalog.ok()) return ReportError(catalog.status());
+    const std::string source = SourceText(*src_loc);
+    auto owner = (*catalog)->ClaimSource(loc->text, source);
+    if (!owner.ok()) return ReportError(owner.status());
+    if (*owner != source) {
+      return ReportError(Status::InvalidArgument(
+          "backup location " + loc->text + " holds the backups of " + *owner + ", not of " +
+          source + ": back up " + source + " into a location of its own"));
+    }
+  }
   req.source = a.src;
   req.destination = loc->text;
   req.options = options;
@@ -145,12 +211,16 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
                  f.status.message().c_str());
   }
   std::vector<transport::CatalogArchive> archives;
+  uint64_t deleted = 0;
   if (state::SqlSession* session = (*store)->session(); session != nullptr) {
-    if (auto catalog = transport::CatalogStore::Open(*session); catalog.ok()) {
-      if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;
-    }
+    auto catalog = transport::CatalogStore::Open(*session);
+    if (!catalog.ok()) return ReportError(catalog.status());
+    auto settled = SettleDeletions(**store, **catalog, loc->text, r->run);
+    if (!settled.ok()) return ReportError(settled.status().WithContext("recording deletions"));
+    deleted = *settled;
+    if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;
   }
-  PrintSummary(a, *loc, stats, r->run, done, r->seconds, archives);
+  PrintSummary(a, *loc, stats, r->run, done, r->seconds, deleted, archives);
   if (ctx.stop.stop_requested()) {
     return ReportError(Status::Cancelled("interrupted; rerun the same backup to resume"));
   }

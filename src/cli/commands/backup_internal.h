@@ -1,6 +1,7 @@
 // What `ferry backup` (backup.cc), `ferry restore` (restore.cc) and `ferry catalog`
-// (catalog.cc) share: the backup location's canonical text (the catalog's key for it), the
-// state store that holds its catalog, and times on the command line. docs/design/backup.md.
+// (catalog.cc, catalog_prune.cc) share: the backup location's canonical text (the catalog's
+// key for it), the state store that holds its catalog, and times on the command line.
+// docs/design/backup.md.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "app/location.h"
+#include "cli/commands.h"
 #include "base/status.h"
 #include "state/sql_session.h"
 #include "transport/catalog.h"
@@ -44,5 +46,16 @@ Result<int64_t> ParseTimeMs(const std::string& text, const char* flag);
 
 // Unix milliseconds as "2026-11-23T01:02:03.456Z".
 std::string TimeText(int64_t unix_ms);
+
+// `ferry catalog prune` (catalog_prune.cc), registered by catalog.cc.
+struct PruneArgs {
+  std::string location;
+  std::string state;
+  uint64_t keep_last = 0;
+  std::string keep_within;
+  bool dry_run = false;
+  bool json = false;
+};
+int RunCatalogPrune(const PruneArgs& args, Context& ctx);
 
 }  // namespace ferry::cli

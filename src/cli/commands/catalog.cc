@@ -1,12 +1,15 @@
-// ferry catalog ls|export|rebuild BACKUP_LOC: the backup catalog of a location (docs/design/
-// backup.md). `ls` prints one line per backed-up object version, `export` the same rows as CSV
-// (with a header) or JSON lines, `rebuild` recreates the catalog from the archives' manifests
-// (a lost state file). Also the helpers backup.cc and restore.cc share (backup_internal.h).
+// ferry catalog ls|export|rebuild|prune BACKUP_LOC: the backup catalog of a location
+// (docs/design/backup.md). `ls` prints one line per backed-up object version (keys deleted at
+// the source only with --include-deleted), `export` every row as CSV (with a header) or JSON
+// lines, `rebuild` recreates the catalog from the archives' manifests (a lost state file),
+// `prune` (catalog_prune.cc) applies a retention policy. Also the helpers backup.cc and
+// restore.cc share (backup_internal.h).
 #include <time.h>
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <nlohmann/json.hpp>
 
 #include "app/state_files.h"
@@ -112,6 +115,8 @@ struct CatalogArgs {
   std::string prefix;
   std::string state;
   std::string format = "csv";
+  std::string as_of;
+  bool include_deleted = false;
   bool json = false;
 };
 
@@ -174,30 +179,78 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// `catalog ls`: one key's versions (newest first) as of `at_ms` (0: now); a key deleted by
+// then only with --include-deleted, under a line that says when.
+void PrintKey(const CatalogArgs& a, int64_t at_ms,
+              const std::vector<transport::CatalogEntry>& versions,
+              std::span<const transport::Tombstone> tombstones, uint64_t& hidden) {
+  const transport::Selected pick = transport::SelectVersion(versions, tombstones, "", at_ms);
+  if (!pick.entry) return;  // nothing backed up yet at that time
+  if (pick.deleted_ms > 0) {
+    if (!a.include_deleted) {
+      ++hidden;
+      return;
+    }
+    std::printf("%s %12s %s  (deleted at the source)\n", TimeText(pick.deleted_ms).c_str(), "-",
+                storage::PrintableKey(pick.entry->key).c_str());
+  }
+  bool latest = true;  // the first line of a key is the version a restore takes
+  for (const transport::CatalogEntry& e : versions) {
+    if (at_ms > 0 && e.backed_up_ms > at_ms) continue;
+    std::printf("%s %12" PRIu64 " %s%s%s  %s#%" PRIu64 "%s\n", TimeText(e.backed_up_ms).c_str(),
+                e.size, storage::PrintableKey(e.key).c_str(),
+                e.version_id.empty() ? "" : "  version ", e.version_id.c_str(), e.archive.c_str(),
+                e.entry, latest ? "" : "  (older)");
+    latest = false;
+  }
+}
+
 int RunList(const CatalogArgs& a, bool export_rows) {
   auto loc = ParseBackupLocation(a.location);
   if (!loc.ok()) return ReportError(loc.status());
+  int64_t at_ms = 0;
+  if (!a.as_of.empty()) {
+    auto t = ParseTimeMs(a.as_of, "--as-of");
+    if (!t.ok()) return ReportError(t.status());
+    at_ms = *t;
+  }
   auto catalog = OpenCatalog(BackupStateUrl(a.state, *loc));
   if (!catalog.ok()) return ReportError(catalog.status());
-  if (export_rows && a.format == "csv") std::printf("%s\n", kCsvHeader);
-  std::string last_key;
-  bool first = true;
-  Status s = catalog->store->Visit(loc->text, a.prefix, [&](const transport::CatalogEntry& e) {
-    if (export_rows) {
+  if (export_rows) {
+    if (a.format == "csv") std::printf("%s\n", kCsvHeader);
+    Status s = catalog->store->Visit(loc->text, a.prefix, [&](const transport::CatalogEntry& e) {
       std::printf("%s\n", a.format == "csv" ? CsvRow(e).c_str() : Dump(JsonRow(e)).c_str());
-    } else {
-      // Newest first per key: the first line of a key is the version a restore takes.
-      const bool latest = first || e.key != last_key;
-      std::printf("%s %12" PRIu64 " %s%s%s  %s#%" PRIu64 "%s\n", TimeText(e.backed_up_ms).c_str(),
-                  e.size, storage::PrintableKey(e.key).c_str(),
-                  e.version_id.empty() ? "" : "  version ", e.version_id.c_str(),
-                  e.archive.c_str(), e.entry, latest ? "" : "  (older)");
-    }
-    last_key = e.key;
-    first = false;
+      return Status::Ok();
+    });
+    if (!s.ok()) return ReportError(s);
+    return 0;
+  }
+  auto tombstones = catalog->store->Tombstones(loc->text, a.prefix);
+  if (!tombstones.ok()) return ReportError(tombstones.status());
+  size_t next = 0;  // both sorted by key
+  uint64_t hidden = 0;
+  std::vector<transport::CatalogEntry> versions;  // of one key
+  auto flush = [&] {
+    if (versions.empty()) return;
+    const std::string& key = versions.front().key;
+    while (next < tombstones->size() && (*tombstones)[next].key < key) ++next;
+    size_t end = next;
+    while (end < tombstones->size() && (*tombstones)[end].key == key) ++end;
+    PrintKey(a, at_ms, versions,
+             std::span<const transport::Tombstone>(tombstones->data() + next, end - next), hidden);
+    versions.clear();
+  };
+  Status s = catalog->store->Visit(loc->text, a.prefix, [&](const transport::CatalogEntry& e) {
+    if (!versions.empty() && versions.front().key != e.key) flush();
+    versions.push_back(e);
     return Status::Ok();
   });
   if (!s.ok()) return ReportError(s);
+  flush();
+  if (hidden > 0) {
+    std::fprintf(stderr, "catalog ls: %" PRIu64 " keys deleted at the source left out "
+                 "(--include-deleted lists them)\n", hidden);
+  }
   return 0;
 }
 
@@ -251,6 +304,10 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
   };
   auto [ls, ls_args] = add("ls", "list the backed-up object versions, newest first per key");
   ls->add_option("--prefix", ls_args->prefix, "only keys starting with P");
+  ls->add_option("--as-of", ls_args->as_of,
+                 "the versions backed up at or before TIME; keys deleted by then left out");
+  ls->add_flag("--include-deleted", ls_args->include_deleted,
+               "also list keys deleted at the source (under a line saying when)");
   ls->callback([args = ls_args, &ctx] { ctx.exit_code = RunList(*args, false); });
   auto [ex, ex_args] = add("export", "print the catalog as CSV (with a header) or JSON lines");
   ex->add_option("--prefix", ex_args->prefix, "only keys starting with P");
@@ -262,6 +319,26 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
                            "backup location (after the state file was lost)");
   rb->add_flag("--json", rb_args->json, "print a JSON summary on stdout");
   rb->callback([args = rb_args, &ctx] { ctx.exit_code = RunRebuild(*args, ctx); });
+
+  auto prune_args = std::make_shared<PruneArgs>();
+  CLI::App* pr = cmd->add_subcommand(
+      "prune",
+      "forget object versions outside a retention policy and delete the archives none of whose "
+      "entries is kept (the newest version of a live key is always kept)");
+  pr->add_option("BACKUP_LOC", prune_args->location, "the backup location (REMOTE:bucket/prefix)")
+      ->required();
+  pr->add_option("--state", prune_args->state,
+                 "state store holding the catalog (SQLite path or postgres://...; default: "
+                 "the backup location's file in ~/.local/state/ferry)");
+  pr->add_option("--keep-last", prune_args->keep_last,
+                 "keep the N newest states of each key (versions; a deletion counts as one)")
+      ->check(CLI::Range(1, 1000000));
+  pr->add_option("--keep-within", prune_args->keep_within,
+                 "keep every version current within DURATION before now (e.g. 30d, 12h, 2w)");
+  pr->add_flag("--dry-run", prune_args->dry_run,
+               "print what would go (versions, archives, bytes); change nothing");
+  pr->add_flag("--json", prune_args->json, "print a JSON summary on stdout");
+  pr->callback([args = prune_args, &ctx] { ctx.exit_code = RunCatalogPrune(*args, ctx); });
 }
 
 }  // namespace ferry::cli

@@ -1,5 +1,6 @@
-// ferry restore BACKUP_LOC KEY --to LOCATION [--version V | --at TIME] [--force]
-// ferry restore BACKUP_LOC --prefix P --to LOCATION [--at TIME] [--force]
+// ferry restore BACKUP_LOC KEY --to LOCATION [--version V | --as-of TIME] [--include-deleted]
+// ferry restore BACKUP_LOC --prefix P --to LOCATION [--as-of TIME] [--include-deleted]
+// (--at is --as-of's older name)
 // Backed-up objects written back from the archives of a backup location (docs/design/
 // backup.md): the catalog says which archive and frames hold the version asked for (the latest
 // by default), and only those frames are read, by ranged GETs (transport/restore.h). A target
@@ -30,6 +31,7 @@ struct RestoreArgs {
   std::string at;
   std::string state;
   std::string storage_class;
+  bool include_deleted = false;
   bool force = false;
   bool json = false;
 };
@@ -42,15 +44,20 @@ Status Validate(const RestoreArgs& a) {
     return Status::InvalidArgument("--version needs KEY (one object), not --prefix");
   }
   if (!a.version.empty() && !a.at.empty()) {
-    return Status::InvalidArgument("--version and --at: give one of them");
+    return Status::InvalidArgument("--version and --as-of: give one of them");
+  }
+  if (a.include_deleted && !a.version.empty()) {
+    return Status::InvalidArgument("--version and --include-deleted: give one of them");
   }
   return Status::Ok();
 }
 
 // The rows to restore: the version asked for of KEY, or the one of each key under the prefix.
+// Deleted keys (tombstones, as of --as-of or now) are left out of a prefix (counted in
+// `*deleted`) and refused for one KEY, unless --include-deleted (or --version) asks for them.
 Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const std::string& loc,
                                                     transport::CatalogStore& catalog,
-                                                    int64_t at_ms) {
+                                                    int64_t at_ms, uint64_t* deleted) {
   std::vector<transport::CatalogEntry> rows;
   const std::string when = at_ms > 0 ? " backed up at or before " + TimeText(at_ms) : "";
   if (!a.has_prefix) {
@@ -58,19 +65,45 @@ Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const 
     if (versions.empty()) {
       return Status::NotFound("no backup of " + storage::PrintableKey(a.key) + " in " + loc);
     }
-    auto pick = transport::PickVersion(versions, a.version, at_ms);
-    if (!pick) {
+    FERRY_ASSIGN_OR_RETURN(auto tombstones, catalog.Tombstones(loc, a.key));
+    std::erase_if(tombstones, [&](const transport::Tombstone& t) { return t.key != a.key; });
+    auto pick = transport::SelectVersion(versions, tombstones, a.version, at_ms);
+    if (!pick.entry) {
       return Status::NotFound("no backup of " + storage::PrintableKey(a.key) +
                               (a.version.empty() ? when : " with version " + a.version) + " in " +
                               loc);
     }
-    rows.push_back(std::move(*pick));
+    if (pick.deleted_ms > 0 && !a.include_deleted) {
+      // Deleted at the source: its last version only when asked for.
+      return Status::NotFound(
+          storage::PrintableKey(a.key) + " was deleted from the source (recorded " +
+          TimeText(pick.deleted_ms) + "; last backed up " + TimeText(pick.entry->backed_up_ms) +
+          "): --include-deleted, --version V or --as-of TIME before the deletion restores it");
+    }
+    rows.push_back(std::move(*pick.entry));
     return rows;
   }
+  FERRY_ASSIGN_OR_RETURN(auto tombstones, catalog.Tombstones(loc, a.prefix));
+  size_t next_tombstone = 0;  // both sorted by key
   std::vector<transport::CatalogEntry> versions;  // of one key
   auto flush = [&] {
     if (versions.empty()) return;
-    if (auto pick = transport::PickVersion(versions, "", at_ms)) rows.push_back(std::move(*pick));
+    const std::string& key = versions.front().key;
+    while (next_tombstone < tombstones.size() && tombstones[next_tombstone].key < key) {
+      ++next_tombstone;
+    }
+    size_t end = next_tombstone;
+    while (end < tombstones.size() && tombstones[end].key == key) ++end;
+    auto pick = transport::SelectVersion(
+        versions,
+        std::span<const transport::Tombstone>(tombstones.data() + next_tombstone,
+                                              end - next_tombstone),
+        "", at_ms);
+    if (pick.entry && (pick.deleted_ms == 0 || a.include_deleted)) {
+      rows.push_back(std::move(*pick.entry));
+    } else if (pick.entry) {
+      ++*deleted;
+    }
     versions.clear();
   };
   FERRY_RETURN_IF_ERROR(catalog.Visit(loc, a.prefix, [&](const transport::CatalogEntry& e) {
@@ -81,14 +114,17 @@ Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const 
   flush();
   if (rows.empty()) {
     return Status::NotFound("nothing backed up under \"" + storage::PrintableKey(a.prefix) +
-                            "\"" + when + " in " + loc);
+                            "\"" + when + " in " + loc +
+                            (*deleted > 0 ? " (" + std::to_string(*deleted) +
+                                                " deleted at the source: --include-deleted)"
+                                          : ""));
   }
   return rows;
 }
 
 void Print(const RestoreArgs& a, const BackupLocation& loc,
            const std::vector<transport::CatalogEntry>& rows, const transport::RestoreResult& r,
-           double seconds) {
+           uint64_t deleted, double seconds) {
   for (const std::string& key : r.kept_keys) {
     std::fprintf(stderr, "kept: %s exists at the target and differs (--force overwrites)\n",
                  storage::PrintableKey(key).c_str());
@@ -102,6 +138,7 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
                         {"overwritten", r.overwritten},
                         {"identical", r.identical},
                         {"kept", r.kept},
+                        {"deleted_left_out", deleted},
                         {"archives_read", r.archives_read},
                         {"ranged_reads", r.ranged_reads},
                         {"bytes_read", r.bytes_read},
@@ -119,11 +156,12 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
   }
   std::fprintf(stderr,
                "restore: %" PRIu64 " objects written (%s), %" PRIu64 " overwritten, %" PRIu64
-               " identical (left), %" PRIu64 " kept (differ); read %s of %s in %" PRIu64
+               " identical (left), %" PRIu64 " kept (differ), %" PRIu64
+               " deleted at the source (left out); read %s of %s in %" PRIu64
                " archives by %" PRIu64 " ranged GETs, in %.2f s\n",
                r.objects_written,
                transfer::HumanBytes(static_cast<double>(r.bytes_written)).c_str(),
-               r.overwritten, r.identical, r.kept,
+               r.overwritten, r.identical, r.kept, deleted,
                transfer::HumanBytes(static_cast<double>(r.bytes_read)).c_str(),
                transfer::HumanBytes(static_cast<double>(r.archive_bytes)).c_str(),
                r.archives_read, r.ranged_reads, seconds);
@@ -133,7 +171,7 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   if (Status s = Validate(a); !s.ok()) return ReportError(s);
   int64_t at_ms = 0;
   if (!a.at.empty()) {
-    auto t = ParseTimeMs(a.at, "--at");
+    auto t = ParseTimeMs(a.at, "--as-of/--at");
     if (!t.ok()) return ReportError(t.status());
     at_ms = *t;
   }
@@ -154,7 +192,8 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("--to"));
   auto catalog = OpenCatalog(BackupStateUrl(a.state, *loc));
   if (!catalog.ok()) return ReportError(catalog.status());
-  auto rows = Select(a, loc->text, *catalog->store, at_ms);
+  uint64_t deleted = 0;
+  auto rows = Select(a, loc->text, *catalog->store, at_ms, &deleted);
   if (!rows.ok()) return ReportError(rows.status());
   const auto start = std::chrono::steady_clock::now();
   transport::RestoreOptions o;
@@ -162,7 +201,7 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   o.storage_class = a.storage_class;
   auto r = transport::RestoreEntries(**backup, *rows, **dst, o, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
-  Print(a, *loc, *rows, *r,
+  Print(a, *loc, *rows, *r, deleted,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return r->kept == 0 ? 0 : 1;
 }
@@ -183,8 +222,11 @@ void RegisterRestore(CLI::App& app, Context& ctx) {
   cmd->add_option("--to", args->to, "where to write: REMOTE:bucket/prefix, s3://... or a folder")
       ->required();
   cmd->add_option("--version", args->version, "the source version id to restore (default: latest)");
-  cmd->add_option("--at", args->at,
-                  "restore as backed up at TIME (2026-11-23T01:02:03Z or unix seconds)");
+  cmd->add_option("--as-of,--at", args->at,
+                  "restore what the source held at TIME: the newest version backed up at or "
+                  "before it, unless deleted by then (2026-11-23T01:02:03Z or unix seconds)");
+  cmd->add_flag("--include-deleted", args->include_deleted,
+                "also restore keys deleted from the source (their last version)");
   cmd->add_flag("--force", args->force, "overwrite targets that exist and differ");
   cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
   cmd->add_option("--state", args->state,

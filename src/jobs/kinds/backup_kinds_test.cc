@@ -193,6 +193,32 @@ TEST_F(BackupKindsTest, ScansAgainstTheCatalogAndPacksOnlyWhatChanged) {
   EXPECT_EQ(staging().Keys().size(), 2u);
 }
 
+// Keys gone from the source are noted for the run, only in the range a scan listed; they are
+// tombstones once committed (by `ferry backup`, when every scan of the run is done).
+TEST_F(BackupKindsTest, AScanNotesTheKeysGoneFromItsRangeForItsRun) {
+  auto packs = Scan();
+  ASSERT_EQ(packs.size(), 1u);
+  ASSERT_EQ(Pack(packs[0], 7, 1).outcome.kind, Outcome::Kind::kDone);
+  ASSERT_TRUE(src().Delete("k/103", {}).ok());
+  ASSERT_TRUE(src().Delete("k/107", {}).ok());
+  ASSERT_TRUE(src().Delete("k/115", {}).ok());
+  NoControl control;
+  std::vector<JobSpec> more;
+  ASSERT_TRUE(ScanChunk(ctx_, KeyRange{"k/105", std::string("k/110")}, options_, control, stats_,
+                        more)
+                  .ok());
+  EXPECT_EQ(*ctx_.catalog->RunsWithGone(kLoc), std::vector<int64_t>{ctx_.run.id});
+  ASSERT_EQ(*ctx_.catalog->CommitGone(kLoc, ctx_.run.id), 1u);
+  auto gone = ctx_.catalog->Tombstones(kLoc, "");
+  ASSERT_EQ(gone->size(), 1u);
+  EXPECT_EQ(gone->front().key, "k/107");
+  EXPECT_EQ(gone->front().run, ctx_.run.id);
+  // The whole key space: the other two.
+  EXPECT_TRUE(Scan().empty());
+  EXPECT_EQ(*ctx_.catalog->CommitGone(kLoc, ctx_.run.id), 2u);
+  EXPECT_EQ(ctx_.catalog->Tombstones(kLoc, "")->size(), 3u);
+}
+
 TEST_F(BackupKindsTest, ARetryOfARecordedPackPacksNothing) {
   auto packs = Scan();
   ASSERT_EQ(packs.size(), 1u);
