@@ -7,9 +7,11 @@
 // ferry replicate status: counts per rule and destination, and the failures.
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <stop_token>
 #include <thread>
 
 #include <nlohmann/json.hpp>
