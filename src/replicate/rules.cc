@@ -100,6 +100,7 @@ Status Validate(const RuleSet& rules) {
   // One path per destination location, one level per staging location.
   std::map<std::string, const Transport*> by_location;
   std::map<std::string, int> level_of_staging;
+  std::map<std::string, std::map<std::string, std::string>> regions_of_staging;
   for (const Rule& r : rules.rules) {
     for (const Destination& d : r.destinations) {
       auto [it, fresh] = by_location.emplace(d.location, &d.transport);
@@ -109,6 +110,16 @@ Status Validate(const RuleSet& rules) {
                           "versions take one path)");
       }
       if (!d.transport.compress) continue;
+      // An archive's entries name regions: each destination staged there needs its own.
+      std::map<std::string, std::string>& regions = regions_of_staging[d.transport.staging];
+      regions.emplace(d.location, d.transport.region);
+      std::set<std::string> distinct;
+      for (const auto& [location, region] : regions) {
+        if (regions.size() > 1 && (region.empty() || !distinct.insert(region).second)) {
+          return Bad(r, "destination " + d.location + ": destinations staged at " +
+                            d.transport.staging + " need different transport 'region's");
+        }
+      }
       auto [lt, first] = level_of_staging.emplace(d.transport.staging, d.transport.level);
       if (!first && lt->second != d.transport.level) {
         return Bad(r, "destination " + d.location + ": transport 'level' differs from that of "

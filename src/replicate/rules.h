@@ -71,7 +71,8 @@ struct RuleSet {
 // (nor the same location), staging or region without compress is refused, the level is 0..19;
 // a destination location has one transport in every rule naming it (its versions must take one
 // path, or their order could change), and destinations sharing a staging location share its
-// level (one archive serves them all).
+// level (one archive serves them all) and each has a region of its own (an entry names the
+// regions it is meant for).
 Status Validate(const RuleSet& rules);
 
 // True when the filters of `a` and `b` can both match one version.

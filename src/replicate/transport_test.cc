@@ -328,6 +328,13 @@ TEST(TransportRulesTest, ValidateRefusesBadTransports) {
     EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
     EXPECT_EQ(s.message(), c.message);
   }
+  // Two destinations staged at one location in one region: refused.
+  RuleSet shared = rule({.compress = true, .staging = "rb:stage/", .region = "B", .level = 0});
+  shared.rules[0].destinations.push_back(
+      {"rb:east/", "", {.compress = true, .staging = "rb:stage/", .region = "B", .level = 0}});
+  EXPECT_EQ(Validate(shared).message(),
+            "replication rule 'r': destination rb:east/: destinations staged at rb:stage/ need "
+            "different transport 'region's");
   // One destination, two paths: refused.
   RuleSet two = rule({.compress = true, .staging = "rb:stage/", .region = "", .level = 0});
   Rule other;
