@@ -150,8 +150,7 @@ region = "region-b"
 id = "t"
 destinations = [
   { location = "rb:west/", transport = { compress = true, staging = "rb:stage/x" } },
-  { location = "rc:east/", transport = { compress = true, staging = "rc:stage/", region = "C",
-                                         level = 6 } },
+  { location = "rc:east/", transport = { compress = true, staging = "rc:stage/", region = "C", level = 6 } },
   "rb:plain/" ]
 )",
                        "t.toml");
@@ -167,23 +166,23 @@ destinations = [
   EXPECT_FALSE(d[2].transport.compress);
   const std::pair<const char*, const char*> bad[] = {
       {"{ compress = true }",
-       "t.toml: replication rule 'r': destination rb:w/: transport needs 'staging' (a location "
-       "for the archives)"},
-      {"{ compress = true, staging = \"rb:w/s\" }",
-       "t.toml: replication rule 'r': destination rb:w/: transport 'staging' rb:w/s is in the "
+       "t.toml: replication rule 'r': destination rb:www/: transport needs 'staging' (a "
+       "location for the archives)"},
+      {"{ compress = true, staging = \"rb:www/s\" }",
+       "t.toml: replication rule 'r': destination rb:www/: transport 'staging' rb:www/s is in the "
        "destination's bucket"},
       {"{ compress = true, staging = \"/tmp/s\" }",
        "t.toml: [[replication.rules]] #1 (rule 'r') destinations: transport: 'staging' /tmp/s is "
        "not an S3 location"},
-      {"{ compress = true, staging = \"rb:s/\", level = 20 }",
+      {"{ compress = true, staging = \"rb:sss/\", level = 20 }",
        "t.toml: [[replication.rules]] #1 (rule 'r') destinations: transport: 'level' must be a "
        "whole number from 0 (adaptive) to 19"},
-      {"{ compress = true, staging = \"rb:s/\", speed = 1 }",
+      {"{ compress = true, staging = \"rb:sss/\", speed = 1 }",
        "t.toml: [[replication.rules]] #1 (rule 'r') destinations: transport: unknown key 'speed'"},
   };
   for (const auto& [transport, message] : bad) {
     auto b = ParseConfig(std::string("[[replication.rules]]\nid = \"r\"\ndestinations = [ { "
-                                     "location = \"rb:w/\", transport = ") +
+                                     "location = \"rb:www/\", transport = ") +
                              transport + " } ]\n",
                          "t.toml");
     ASSERT_FALSE(b.ok()) << transport;
