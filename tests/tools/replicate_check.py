@@ -725,17 +725,17 @@ def transport():
           0 < s.get("transport_bytes_wire", 0) < s.get("transport_bytes_in", 0), s)
     check("direct writes: Z's 13, and the marked key's 3 at X and Y",
           s.get("replicated") == 19 and s.get("delete_markers") == 3, s)
-    for remote, name in (("ra", X), ("rb", Y), ("rb", Z)):
+    for label, remote, name in (("X", "ra", X), ("Y", "rb", Y), ("Z", "rb", Z)):
         for k in ("csv/a.csv", "csv/b c+d.csv", "logs/x.log", "gone", "big"):
-            check("%s: %s: every version, in order, same bytes" % (name[-1], k),
+            check("%s: %s: every version, in order, same bytes" % (label, k),
                   bodies(remote, name, k) == bodies("ra", A, k), k)
-        check("%s: the delete marker" % name[-1], markers(remote, name, "gone") == 1)
+        check("%s: the delete marker" % label, markers(remote, name, "gone") == 1)
         vs = versions(remote, name, "csv/b c+d.csv")
         for n, v in enumerate(vs):
             h = S3[remote].head_object(Bucket=name, Key="csv/b c+d.csv", VersionId=v["VersionId"])
             tags = S3[remote].get_object_tagging(Bucket=name, Key="csv/b c+d.csv",
                                                  VersionId=v["VersionId"])["TagSet"]
-            check("%s: version %d's metadata, content type, tags and replica marks" % (name[-1], n),
+            check("%s: version %d's metadata, content type, tags and replica marks" % (label, n),
                   h["Metadata"].get("n") == str(n) and h["ContentType"] == "text/csv"
                   and tags == [{"Key": "team", "Value": "t%d" % n}]
                   and h["Metadata"].get("ferry-replica-origin", "").endswith(A + "/")
