@@ -2,12 +2,18 @@
 // whichever way they learn of it. With a shared state store the archive's rows decide; without
 // one, marker objects on staging. A crash between "my part is done" and the delete leaves the
 // archive for the next unpacker (or the rerun), which deletes it; nothing is written twice.
+// Built with FERRY_TRANSPORT_STORE_PG, the store's tests run on the PostgreSQL of
+// FERRY_TEST_PG_URL (integration), with two unpackers finishing at once on two sessions.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <random>
+#include <thread>
 
 #include "archive/io.h"
+#include "base/clock.h"
 #include "checksum/checksum.h"
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
@@ -98,9 +104,10 @@ class StoreRegionsTest : public RegionsTest {
              ("transport-regions-" + std::to_string(getpid()) + ".db"))
                 .string();
     std::filesystem::remove(path_);
-    auto session = state::OpenSqliteSession(path_);
-    ASSERT_TRUE(session.ok());
-    session_ = std::move(*session);
+    // Rows of other tests (a shared PostgreSQL) never share this staging name.
+    staging_name_ = "b:stage-" + std::to_string(std::random_device{}()) + "/";
+    session_ = OpenSession();
+    ASSERT_NE(session_, nullptr);
     auto store = TransportStore::Open(*session_);
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
@@ -113,18 +120,36 @@ class StoreRegionsTest : public RegionsTest {
     session_.reset();
     std::filesystem::remove(path_);
   }
-  ArchiveRow Row(const std::string& dst) {
-    return ArchiveRow{.staging = "b:stage/", .archive = "a.fza", .destination = dst,
+  std::unique_ptr<state::SqlSession> OpenSession() {
+#ifdef FERRY_TRANSPORT_STORE_PG
+    const char* url = std::getenv("FERRY_TEST_PG_URL");
+    if (url == nullptr) {
+      ADD_FAILURE() << "FERRY_TEST_PG_URL is not set";
+      return nullptr;
+    }
+    auto session = state::OpenPgSession(url, SystemClock::Default());
+#else
+    auto session = state::OpenSqliteSession(path_);
+#endif
+    if (!session.ok()) {
+      ADD_FAILURE() << session.status().message();
+      return nullptr;
+    }
+    return std::move(*session);
+  }
+  ArchiveRow Row(const std::string& dst, const std::string& archive = "a.fza") {
+    return ArchiveRow{.staging = staging_name_, .archive = archive, .destination = dst,
                       .state = ArchiveState::kStaged, .entries = 5, .written = 0,
                       .archive_bytes = archive_.size(), .updated_ns = 0};
   }
   ArchiveState StateOf(const std::string& dst) {
-    auto row = store_->Get("b:stage/", "a.fza", dst);
+    auto row = store_->Get(staging_name_, "a.fza", dst);
     EXPECT_TRUE(row.ok() && row->has_value());
     return (row.ok() && row->has_value()) ? (*row)->state : ArchiveState::kStaged;
   }
 
   std::string path_;
+  std::string staging_name_;
   std::unique_ptr<state::SqlSession> session_;
   std::unique_ptr<TransportStore> store_;
 };
@@ -164,6 +189,27 @@ TEST_F(StoreRegionsTest, ACrashBetweenTheLastRowAndTheDeleteIsHealedByTheRerun) 
   EXPECT_FALSE(Staged());
   EXPECT_EQ(west_.counts().puts, 5);
   EXPECT_EQ(StateOf("b:east/"), ArchiveState::kDone);
+}
+
+TEST_F(StoreRegionsTest, OfTwoUnpackersFinishingAtOnceOneDeletes) {
+  // Two workers (two sessions) mark their rows of one archive at the same moment: whatever the
+  // interleaving, one of them learns that both are done.
+  auto other_session = OpenSession();
+  ASSERT_NE(other_session, nullptr);
+  auto other = TransportStore::Open(*other_session);
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 20; ++i) {
+    const std::string archive = "race-" + std::to_string(i) + ".fza";
+    ASSERT_TRUE(store_->Staged(Row("b:east/", archive)).ok());
+    ASSERT_TRUE(store_->Staged(Row("b:west/", archive)).ok());
+    Result<bool> east = false, west = false;
+    {
+      std::jthread a([&] { east = store_->Unpacked(Row("b:east/", archive)); });
+      std::jthread b([&] { west = (*other)->Unpacked(Row("b:west/", archive)); });
+    }
+    ASSERT_TRUE(east.ok() && west.ok());
+    EXPECT_TRUE(*east || *west) << archive;
+  }
 }
 
 TEST_F(RegionsTest, WithoutAStoreMarkersTellTheLastUnpacker) {
