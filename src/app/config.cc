@@ -121,14 +121,54 @@ Status ReadBool(const toml::table& t, const char* key, bool& out, const std::str
   return Status::Ok();
 }
 
+// A destination's `transport = { compress, staging, region, level }` (replicate::Transport);
+// the region defaults to the staging remote's.
+Status ParseTransport(const toml::node& n, const std::string& where,
+                      const std::map<std::string, RemoteConfig>& remotes,
+                      replicate::Transport& out) {
+  const toml::table* t = n.as_table();
+  const std::string tw = where + " destinations: transport";
+  if (t == nullptr) {
+    return Status::InvalidArgument(tw + " must be a table { compress = true, staging = ... }");
+  }
+  FERRY_RETURN_IF_ERROR(CheckKeys(*t, tw, {"compress", "staging", "region", "level"}));
+  FERRY_RETURN_IF_ERROR(ReadBool(*t, "compress", out.compress, tw));
+  FERRY_RETURN_IF_ERROR(ReadString(*t, "staging", out.staging, tw));
+  FERRY_RETURN_IF_ERROR(ReadString(*t, "region", out.region, tw));
+  if (const toml::node* l = t->get("level")) {
+    const std::optional<int64_t> level = l->is_integer() ? l->value<int64_t>() : std::nullopt;
+    if (!level || *level < 0 || *level > 19) {
+      return Status::InvalidArgument(tw + ": 'level' must be a whole number from 0 (adaptive) "
+                                          "to 19");
+    }
+    out.level = static_cast<int>(*level);
+  }
+  if (out.staging.empty()) return Status::Ok();  // Validate names what is missing
+  Result<Location> staging = ParseLocation(out.staging);
+  if (!staging.ok()) return staging.status().WithContext(tw + ": 'staging'");
+  if (!staging->is_s3()) {
+    return Status::InvalidArgument(tw + ": 'staging' " + out.staging + " is not an S3 location");
+  }
+  if (out.region.empty() && out.compress && !staging->remote.empty()) {
+    auto remote = remotes.find(staging->remote);
+    if (remote != remotes.end()) out.region = remote->second.region;
+  }
+  return Status::Ok();
+}
+
 Status ParseDestination(const toml::node& n, const std::string& where,
+                        const std::map<std::string, RemoteConfig>& remotes,
                         replicate::Destination& d) {
   if (n.is_string()) {
     d.location = n.value<std::string>().value_or("");
   } else if (const toml::table* t = n.as_table()) {
-    FERRY_RETURN_IF_ERROR(CheckKeys(*t, where + " destinations", {"location", "storage_class"}));
+    FERRY_RETURN_IF_ERROR(
+        CheckKeys(*t, where + " destinations", {"location", "storage_class", "transport"}));
     FERRY_RETURN_IF_ERROR(ReadString(*t, "location", d.location, where + " destinations"));
     FERRY_RETURN_IF_ERROR(ReadString(*t, "storage_class", d.storage_class, where + " destinations"));
+    if (const toml::node* tn = t->get("transport")) {
+      FERRY_RETURN_IF_ERROR(ParseTransport(*tn, where, remotes, d.transport));
+    }
   } else {
     return Status::InvalidArgument(where + ": 'destinations' must list locations or tables");
   }
@@ -142,7 +182,8 @@ Status ParseDestination(const toml::node& n, const std::string& where,
   return Status::Ok();
 }
 
-Status ParseRule(const toml::table& t, const std::string& where, replicate::Rule& r) {
+Status ParseRule(const toml::table& t, const std::string& where,
+                 const std::map<std::string, RemoteConfig>& remotes, replicate::Rule& r) {
   FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"id", "priority", "status", "filter", "destinations",
                                              "delete_markers", "existing_objects", "versions",
                                              "replica_modifications"}));
@@ -184,7 +225,7 @@ Status ParseRule(const toml::table& t, const std::string& where, replicate::Rule
     if (list == nullptr) return Status::InvalidArgument(named + ": 'destinations' must be a list");
     for (const toml::node& d : *list) {
       replicate::Destination dest;
-      FERRY_RETURN_IF_ERROR(ParseDestination(d, named, dest));
+      FERRY_RETURN_IF_ERROR(ParseDestination(d, named, remotes, dest));
       r.destinations.push_back(std::move(dest));
     }
   }
@@ -201,7 +242,9 @@ Status ParseRule(const toml::table& t, const std::string& where, replicate::Rule
 }
 
 // [replication]: rules and the bucket ARNs of S3 JSON rule files.
-Status ParseReplication(const toml::table& t, const std::string& src, ReplicationConfig& out) {
+Status ParseReplication(const toml::table& t, const std::string& src,
+                        const std::map<std::string, RemoteConfig>& remotes,
+                        ReplicationConfig& out) {
   const std::string where = src + ": [replication]";
   FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"rules", "buckets", "server_side_copy_limit"}));
   if (t.get("server_side_copy_limit") != nullptr) {
@@ -236,7 +279,7 @@ Status ParseReplication(const toml::table& t, const std::string& src, Replicatio
       const std::string rw = src + ": [[replication.rules]] #" + std::to_string(i + 1);
       if (rt == nullptr) return Status::InvalidArgument(rw + " must be a table");
       replicate::Rule r;
-      FERRY_RETURN_IF_ERROR(ParseRule(*rt, rw, r));
+      FERRY_RETURN_IF_ERROR(ParseRule(*rt, rw, remotes, r));
       out.rules.rules.push_back(std::move(r));
     }
   }
@@ -310,7 +353,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   if (root.contains("replication")) {
     const toml::table* t = root["replication"].as_table();
     if (t == nullptr) return Status::InvalidArgument(src + ": replication must be a table");
-    FERRY_RETURN_IF_ERROR(ParseReplication(*t, src, config.replication));
+    FERRY_RETURN_IF_ERROR(ParseReplication(*t, src, config.remotes, config.replication));
   }
   if (root.contains("costs")) {
     const toml::table* t = root["costs"].as_table();

@@ -33,6 +33,13 @@
 //   filter = { prefix = "docs/", tags = { team = "x" } }
 //   destinations = [ { location = "rb:west-bucket/", storage_class = "STANDARD_IA" } ]
 //                                       # or plain locations: ["rb:west-bucket/"]
+//   # compressed transport to a destination (docs/design/replication.md): versions packed into
+//   # archives on `staging` (in the destination's region, never its bucket) by the keys jobs,
+//   # unpacked there by `ferry worker --role unpack --region REGION` (or the pass's own worker)
+//   # destinations = [ { location = "rb:west/", transport = { compress = true, staging = "rb:stage/x", region = "B", level = 0 } } ]
+//   # (TOML: an inline table stays on one line)
+//   #   region: the unpack jobs' region (default: the staging remote's `region`)
+//   #   level: zstd 1..19, 0 = adaptive (default); destinations sharing a staging share it
 //   delete_markers = true               # default false; refused with a tag filter
 //   existing_objects = true             # default true
 //   versions = "all"                    # or "latest"

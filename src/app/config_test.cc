@@ -140,6 +140,57 @@ TEST(ConfigTest, RefusesBadReplicationRules) {
   }
 }
 
+TEST(ConfigTest, ParsesADestinationsTransport) {
+  auto c = ParseConfig(R"(
+[remotes.rb]
+endpoint = "http://127.0.0.1:1"
+region = "region-b"
+
+[[replication.rules]]
+id = "t"
+destinations = [
+  { location = "rb:west/", transport = { compress = true, staging = "rb:stage/x" } },
+  { location = "rc:east/", transport = { compress = true, staging = "rc:stage/", region = "C", level = 6 } },
+  "rb:plain/" ]
+)",
+                       "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const auto& d = c->replication.rules.rules[0].destinations;
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_TRUE(d[0].transport.compress);
+  EXPECT_EQ(d[0].transport.staging, "rb:stage/x");
+  EXPECT_EQ(d[0].transport.region, "region-b");  // the staging remote's
+  EXPECT_EQ(d[0].transport.level, 0);
+  EXPECT_EQ(d[1].transport.region, "C");
+  EXPECT_EQ(d[1].transport.level, 6);
+  EXPECT_FALSE(d[2].transport.compress);
+  const std::pair<const char*, const char*> bad[] = {
+      {"{ compress = true }",
+       "t.toml: replication rule 'r': destination rb:www/: transport needs 'staging' (a "
+       "location for the archives)"},
+      {"{ compress = true, staging = \"rb:www/s\" }",
+       "t.toml: replication rule 'r': destination rb:www/: transport 'staging' rb:www/s is in the "
+       "destination's bucket"},
+      {"{ compress = true, staging = \"/tmp/s\" }",
+       "t.toml: [[replication.rules]] #1 (rule 'r') destinations: transport: 'staging' /tmp/s is "
+       "not an S3 location"},
+      {"{ compress = true, staging = \"rb:sss/\", level = 20 }",
+       "t.toml: [[replication.rules]] #1 (rule 'r') destinations: transport: 'level' must be a "
+       "whole number from 0 (adaptive) to 19"},
+      {"{ compress = true, staging = \"rb:sss/\", speed = 1 }",
+       "t.toml: [[replication.rules]] #1 (rule 'r') destinations: transport: unknown key 'speed'"},
+  };
+  for (const auto& [transport, message] : bad) {
+    auto b = ParseConfig(std::string("[[replication.rules]]\nid = \"r\"\ndestinations = [ { "
+                                     "location = \"rb:www/\", transport = ") +
+                             transport + " } ]\n",
+                         "t.toml");
+    ASSERT_FALSE(b.ok()) << transport;
+    EXPECT_EQ(b.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(b.status().message(), message);
+  }
+}
+
 TEST(ConfigTest, ReplicationServerSideCopyLimit) {
   auto c = ParseConfig("[replication]\nserver_side_copy_limit = \"5MiB\"\n", "t.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();

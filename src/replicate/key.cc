@@ -6,6 +6,7 @@
 #include "obs/log.h"
 #include "replicate/pass_internal.h"
 #include "replicate/replica.h"
+#include "replicate/transport.h"
 
 namespace ferry::replicate::internal {
 namespace {
@@ -47,6 +48,7 @@ class KeyPass {
       : o_(o), scope_(scope), work_(work), stats_(stats), stop_(stop) {}
 
   Status Run() {
+    RouteMarkersDirectly();
     for (const ObjectInfo& v : work_.versions) {
       if (stop_.stop_requested()) return Status::Cancelled("replication pass interrupted");
       FERRY_RETURN_IF_ERROR(OneVersion(v));
@@ -63,6 +65,26 @@ class KeyPass {
       if (r.rule == rule.id && r.destination == dest && r.source_version == version) return &r;
     }
     return nullptr;
+  }
+
+  // A transported destination that this key has a delete marker to replicate to takes the key
+  // directly in this pass (archives carry no markers; one path keeps the key's order).
+  void RouteMarkersDirectly() {
+    if (o_.transported == nullptr) return;
+    for (const ObjectInfo& v : work_.versions) {
+      if (!v.delete_marker) continue;
+      for (const Winner& w : WinningRules(*o_.rules, work_.key, nullptr)) {
+        if (w.destination->transport.compress && Wanted(w, v)) {
+          direct_.insert(w.destination->location);
+        }
+      }
+    }
+  }
+
+  // Whether `w`'s versions of this key are packed for compressed transport.
+  bool Transported(const Winner& w) const {
+    return o_.transported != nullptr && w.destination->transport.compress &&
+           !direct_.count(w.destination->location);
   }
 
   static bool Done(const VersionStatus* row, const ObjectInfo& v) {
@@ -172,7 +194,9 @@ class KeyPass {
     for (const Winner& w : wanted) {
       const VersionStatus* row = Row(*w.rule, w.destination->location, v);
       pending = pending || (row != nullptr && row->state == VersionState::kPending);
-      storage::Backend* dst = o_.dry_run ? nullptr : o_.destinations.at(w.destination->location);
+      storage::Backend* dst = o_.dry_run || Transported(w)
+                                  ? nullptr
+                                  : o_.destinations.at(w.destination->location);
       if (reader == nullptr && dst != nullptr && !CopiesOnServer(o_, *o_.source, *dst, v.size)) {
         reader = dst;
       }
@@ -257,6 +281,15 @@ class KeyPass {
     }
     storage::Backend& dst = *o_.destinations.at(dest_name);
     const VersionStatus* row = Row(*w.rule, dest_name, v);
+    if (row != nullptr && row->state == VersionState::kPending && !v.delete_marker &&
+        o_.in_transit) {
+      Result<bool> on_its_way = o_.in_transit(*row);
+      if (!on_its_way.ok()) return Fail(w, v, on_its_way.status());
+      if (*on_its_way) {
+        stats_.already.fetch_add(1);
+        return Status::Ok();
+      }
+    }
     if (row != nullptr && row->state == VersionState::kPending && !v.delete_marker) {
       Result<std::optional<std::string>> found = FindReplica(dst, v);
       // A write its process sent just before it died may still be landing (the server finishes
@@ -266,7 +299,8 @@ class KeyPass {
           std::chrono::duration_cast<std::chrono::system_clock::duration>(
               std::chrono::nanoseconds(row->updated_ns)));
       const auto settled = pending_at + kWriteInFlightGrace;
-      if (found.ok() && !*found && o_.clock->Now() < settled) {
+      // A packed version is written by its archive's unpack only: nothing in flight here.
+      if (found.ok() && !*found && o_.clock->Now() < settled && !IsPackedMessage(row->message)) {
         o_.clock->SleepFor(std::chrono::ceil<std::chrono::milliseconds>(settled - o_.clock->Now()),
                            stop_);
         if (stop_.stop_requested()) return Status::Cancelled("replication pass interrupted");
@@ -283,6 +317,7 @@ class KeyPass {
         return o_.store->Record(done);
       }
     }
+    if (Transported(w) && !v.delete_marker) return Collect(w, v, *details);
     // Two-way only (the destination may hold originals: a pass has read from it, or one wrote
     // this key to the source): the current version to keep current when it is later.
     if (!ds.checked_current && (scope_.two_way.count(dest_name) || !work_.written_rows.empty())) {
@@ -348,25 +383,21 @@ class KeyPass {
 
   // A replica of `v` that an interrupted pass wrote to `dst` (newest first, a few versions).
   Result<std::optional<std::string>> FindReplica(storage::Backend& dst, const ObjectInfo& v) {
-    Result<std::unique_ptr<storage::ListingCursor>> cursor = dst.ListVersions(work_.key, "", "");
-    if (!cursor.ok()) {
-      if (cursor.status().code() == ErrorCode::kNotSupported) return std::optional<std::string>();
-      return cursor.status();
-    }
-    for (int looked = 0; looked < 16; ++looked) {
-      FERRY_ASSIGN_OR_RETURN(const ObjectInfo* e, (*cursor)->Next());
-      if (e == nullptr || e->key != work_.key) break;
-      if (e->delete_marker) continue;
-      Result<ObjectInfo> d = dst.StatVersion(work_.key, e->version_id, false, stop_);
-      if (!d.ok()) continue;
-      auto origin = d->metadata.find(kMetaReplicaOrigin);
-      auto version = d->metadata.find(kMetaReplicaVersion);
-      if (origin != d->metadata.end() && origin->second == o_.source_name &&
-          version != d->metadata.end() && version->second == VersionName(v)) {
-        return std::optional<std::string>(e->version_id);
-      }
-    }
-    return std::optional<std::string>();
+    return FindReplicaOf(dst, work_.key, o_.source_name, VersionName(v), stop_);
+  }
+
+  // Hands `v` (with its details) for `w`'s destination to the pass's transport collector: the
+  // keys job packs it, and records its row PENDING then (transport.h).
+  Status Collect(const Winner& w, const ObjectInfo& v, const ObjectInfo& details) {
+    TransportedVersion t;
+    t.destination = w.destination;
+    t.version = details;
+    t.version.key = work_.key;
+    t.version.version_id = v.version_id;
+    t.spec = SpecOf(details, o_.source_name);
+    t.row = NewRow(w, v, VersionState::kPending);
+    o_.transported->Add(std::move(t));
+    return Status::Ok();
   }
 
   // Two-way: a destination whose current version was later than what this pass wrote keeps it
@@ -560,6 +591,7 @@ class KeyPass {
   std::set<std::string> originals_;                   // originals of the source read this pass
   std::map<std::string, storage::Tags> read_tags_;    // tags of versions read this pass
   bool touched_ = false;                              // this pass wrote something of the key
+  std::set<std::string> direct_;  // transported destinations this key goes to directly
 };
 
 }  // namespace

@@ -44,6 +44,8 @@
 
 namespace ferry::replicate {
 
+class TransportCollector;  // transport.h
+
 struct PassOptions {
   std::string source_name;  // location name of the source, as rules name destinations
   storage::Backend* source = nullptr;
@@ -68,6 +70,15 @@ struct PassOptions {
   // with it. Durable passes check that the job still holds its lease: two jobs never write one
   // key at once.
   std::function<Status()> before_write;
+  // Compressed transport (Destination::transport): the versions for such destinations are not
+  // written but handed to this collector (from pass threads; a key's versions in order), which
+  // the replicate-keys job packs once its keys are done (transport.h). A key with a delete
+  // marker to replicate there goes directly instead (its versions in order). Null: written
+  // directly.
+  TransportCollector* transported = nullptr;
+  // Compressed transport: whether a PENDING row of a packed version is still on its way in an
+  // archive whose unpack job will write it (then the pass leaves it alone). Null: never.
+  std::function<Result<bool>(const VersionStatus&)> in_transit;
 };
 
 struct PassStats {
@@ -84,6 +95,12 @@ struct PassStats {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> server_side{0};      // versions copied on the server
   std::atomic<uint64_t> server_side_parts{0};  // ... of them in parts (UploadPartCopy)
+  // Compressed transport: versions packed for a destination, archives, their bytes in and on
+  // the wire (the archives').
+  std::atomic<uint64_t> transported{0};
+  std::atomic<uint64_t> transport_archives{0};
+  std::atomic<uint64_t> transport_bytes_in{0};
+  std::atomic<uint64_t> transport_bytes_wire{0};
 };
 
 // Errors: a failed listing or status store (the pass stops); per-version failures are counted

@@ -22,7 +22,13 @@ json KeyJson(const std::string& key) { return json_util::KeyJson(key, storage::I
 json RuleJson(const Rule& r) {
   json dests = json::array();
   for (const Destination& d : r.destinations) {
-    dests.push_back({{"location", d.location}, {"storage_class", d.storage_class}});
+    json dest = {{"location", d.location}, {"storage_class", d.storage_class}};
+    if (d.transport.compress) {
+      dest["transport"] = {{"staging", d.transport.staging},
+                           {"region", d.transport.region},
+                           {"level", d.transport.level}};
+    }
+    dests.push_back(std::move(dest));
   }
   json tags = json::array();
   for (const auto& [k, v] : r.tags) tags.push_back(json::array({k, v}));
@@ -48,8 +54,16 @@ Rule RuleFrom(const json& j) {
     r.tags.emplace_back(t.at(0).get<std::string>(), t.at(1).get<std::string>());
   }
   for (const json& d : j.at("destinations")) {
-    r.destinations.push_back({d.at("location").get<std::string>(),
-                              d.at("storage_class").get<std::string>()});
+    Destination dest{d.at("location").get<std::string>(), d.at("storage_class").get<std::string>(),
+                     Transport{}};
+    if (d.contains("transport")) {
+      const json& t = d["transport"];
+      dest.transport.compress = true;
+      dest.transport.staging = t.at("staging").get<std::string>();
+      dest.transport.region = t.at("region").get<std::string>();
+      dest.transport.level = t.at("level").get<int>();
+    }
+    r.destinations.push_back(std::move(dest));
   }
   r.delete_markers = j.at("delete_markers").get<bool>();
   r.existing_objects = j.at("existing_objects").get<bool>();
@@ -102,6 +116,27 @@ Result<DurablePass> DecodeDurablePass(const std::string& run_options) {
     p.part_size = r.at("part_size").get<uint64_t>();
     p.server_side_copy_limit = r.at("server_side_copy_limit").get<uint64_t>();
     return p;
+  });
+}
+
+std::string EncodeTransportUnpack(const TransportUnpack& u) {
+  return Dump(json{{"archive", KeyJson(u.archive)}, {"staging", u.staging},
+                   {"destination", u.destination}, {"region", u.region},
+                   {"storage_class", u.storage_class}, {"objects", u.objects},
+                   {"bytes", u.bytes}});
+}
+
+Result<TransportUnpack> DecodeTransportUnpack(const std::string& text) {
+  return ParseJson(text, "replication unpack payload", [](const json& j) -> Result<TransportUnpack> {
+    TransportUnpack u;
+    u.archive = KeyFrom(j.at("archive"));
+    u.staging = j.at("staging").get<std::string>();
+    u.destination = j.at("destination").get<std::string>();
+    u.region = j.at("region").get<std::string>();
+    u.storage_class = j.at("storage_class").get<std::string>();
+    u.objects = j.at("objects").get<uint64_t>();
+    u.bytes = j.at("bytes").get<uint64_t>();
+    return u;
   });
 }
 

@@ -4,7 +4,8 @@
 //
 //   run options, beside the jobs' own (jobs/payload.h), "replicate":
 //     {"source":name, "rules":[{"id", "priority", "enabled", "prefix", "tags":[[k,v]...],
-//       "destinations":[{"location", "storage_class"}], "delete_markers", "existing_objects",
+//       "destinations":[{"location", "storage_class"[, "transport":{"staging", "region",
+//       "level"}]}], "delete_markers", "existing_objects",
 //       "versions":"all"|"latest", "replica_modifications"}],
 //      "concurrency":n, "retry_failed":bool, "batch_versions":n, "multipart_threshold":n,
 //      "part_size":n, "server_side_copy_limit":n}
@@ -23,6 +24,7 @@
 #include "base/status.h"
 #include "replicate/pass.h"
 #include "replicate/rules.h"
+#include "replicate/transport.h"
 
 namespace ferry::replicate {
 
@@ -43,6 +45,12 @@ struct DurablePass {
 // kInvalidArgument for text that is not such an object, or one without "replicate".
 Result<std::string> EncodeDurablePass(const DurablePass& pass, const std::string& run_options);
 Result<DurablePass> DecodeDurablePass(const std::string& run_options);
+
+// The unpack job of a transported archive for one destination (transport.h):
+//   {"archive":key, "staging":name, "destination":name, "region":name, "storage_class":c,
+//    "objects":n, "bytes":n}
+std::string EncodeTransportUnpack(const TransportUnpack& u);
+Result<TransportUnpack> DecodeTransportUnpack(const std::string& json);
 
 std::string EncodeKeyBatch(const std::vector<KeyVersions>& keys);
 Result<std::vector<KeyVersions>> DecodeKeyBatch(const std::string& json);

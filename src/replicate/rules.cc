@@ -1,6 +1,7 @@
 // Rule validation and matching (contracts in rules.h).
 #include "replicate/rules.h"
 
+#include <map>
 #include <set>
 
 namespace ferry::replicate {
@@ -12,6 +13,39 @@ Status Bad(const Rule& rule, std::string_view what) {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
+}
+
+// "remote:bucket" or "s3://bucket" of a location text ("" when it names no bucket).
+std::string BucketOf(std::string_view location) {
+  size_t start = 0;
+  if (StartsWith(location, "s3://")) {
+    start = 5;
+  } else {
+    const size_t colon = location.find(':');
+    if (colon == std::string_view::npos) return "";
+    start = colon + 1;
+  }
+  const size_t slash = location.find('/', start);
+  return std::string(location.substr(0, slash == std::string_view::npos ? location.size() : slash));
+}
+
+Status CheckTransport(const Rule& r, const Destination& d) {
+  const Transport& t = d.transport;
+  const std::string where = "destination " + d.location + ": transport ";
+  if (!t.compress) {
+    if (!t.staging.empty() || !t.region.empty() || t.level != 0) {
+      return Bad(r, where + "sets staging, region or level without compress = true");
+    }
+    return Status::Ok();
+  }
+  if (t.staging.empty()) return Bad(r, where + "needs 'staging' (a location for the archives)");
+  if (t.level < 0 || t.level > 19) return Bad(r, where + "'level' must be 0 (adaptive) to 19");
+  const std::string staging_bucket = BucketOf(t.staging);
+  if (staging_bucket.empty()) return Bad(r, where + "'staging' " + t.staging + " names no bucket");
+  if (staging_bucket == BucketOf(d.location)) {
+    return Bad(r, where + "'staging' " + t.staging + " is in the destination's bucket");
+  }
+  return Status::Ok();
 }
 
 bool HasTag(const storage::Tags& tags, const std::pair<std::string, std::string>& want) {
@@ -52,6 +86,7 @@ Status Validate(const RuleSet& rules) {
       if (!locations.insert(d.location).second) {
         return Bad(r, "'destinations' names " + d.location + " twice");
       }
+      FERRY_RETURN_IF_ERROR(CheckTransport(r, d));
     }
     std::set<std::string> tag_keys;
     for (const auto& [k, v] : r.tags) {
@@ -60,6 +95,36 @@ Status Validate(const RuleSet& rules) {
     }
     if (r.delete_markers && !r.tags.empty()) {
       return Bad(r, "'delete_markers' cannot be replicated with a tag filter (S3 refuses it too)");
+    }
+  }
+  // One path per destination location, one level per staging location.
+  std::map<std::string, const Transport*> by_location;
+  std::map<std::string, int> level_of_staging;
+  std::map<std::string, std::map<std::string, std::string>> regions_of_staging;
+  for (const Rule& r : rules.rules) {
+    for (const Destination& d : r.destinations) {
+      auto [it, fresh] = by_location.emplace(d.location, &d.transport);
+      if (!fresh && !(*it->second == d.transport)) {
+        return Bad(r, "destination " + d.location +
+                          ": another rule names it with another transport (a destination's "
+                          "versions take one path)");
+      }
+      if (!d.transport.compress) continue;
+      // An archive's entries name regions: each destination staged there needs its own.
+      std::map<std::string, std::string>& regions = regions_of_staging[d.transport.staging];
+      regions.emplace(d.location, d.transport.region);
+      std::set<std::string> distinct;
+      for (const auto& [location, region] : regions) {
+        if (regions.size() > 1 && (region.empty() || !distinct.insert(region).second)) {
+          return Bad(r, "destination " + d.location + ": destinations staged at " +
+                            d.transport.staging + " need different transport 'region's");
+        }
+      }
+      auto [lt, first] = level_of_staging.emplace(d.transport.staging, d.transport.level);
+      if (!first && lt->second != d.transport.level) {
+        return Bad(r, "destination " + d.location + ": transport 'level' differs from that of "
+                          "another destination staged at " + d.transport.staging);
+      }
     }
   }
   for (size_t i = 0; i < rules.rules.size(); ++i) {

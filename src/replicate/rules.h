@@ -25,9 +25,22 @@ namespace ferry::replicate {
 
 enum class VersionsMode { kAll, kLatest };
 
+// Compressed transport to one destination (issue 10 section 1; docs/design/replication.md,
+// "Compressed transport"): the versions a pass replicates there are packed near the source into
+// archives on `staging` (a location in the destination's region) by the replicate-keys job and
+// written to the destination by an unpack job of `region`, checked, in the source's order.
+struct Transport {
+  bool compress = false;
+  std::string staging;  // where the archives go ("remote:bucket/prefix"); needed with compress
+  std::string region;   // the unpack jobs' region ("" = the staging remote's region, or any)
+  int level = 0;        // zstd level 1..19; 0 = adaptive (transport/level_advisor.h)
+  bool operator==(const Transport&) const = default;
+};
+
 struct Destination {
   std::string location;       // "remote:bucket/prefix", as the command line takes locations
   std::string storage_class;  // "" = the source version's class
+  Transport transport;        // compress = false: versions are copied directly
 };
 
 struct Rule {
@@ -54,6 +67,12 @@ struct RuleSet {
 // Checks: ids present and unique, priority >= 0, at least one destination with a location,
 // a destination named once per rule, no delete_markers with tags, no two rules with equal
 // priority whose filters overlap (one prefix starts the other, no tag key with two values).
+// Transport: compress needs a staging location, which must not be in the destination's bucket
+// (nor the same location), staging or region without compress is refused, the level is 0..19;
+// a destination location has one transport in every rule naming it (its versions must take one
+// path, or their order could change), and destinations sharing a staging location share its
+// level (one archive serves them all) and each has a region of its own (an entry names the
+// regions it is meant for).
 Status Validate(const RuleSet& rules);
 
 // True when the filters of `a` and `b` can both match one version.

@@ -11,7 +11,7 @@ Rule MakeRule(std::string id, int priority, std::string prefix,
   r.id = std::move(id);
   r.priority = priority;
   r.prefix = std::move(prefix);
-  for (std::string& d : destinations) r.destinations.push_back({std::move(d), ""});
+  for (std::string& d : destinations) r.destinations.push_back({std::move(d), "", {}});
   return r;
 }
 

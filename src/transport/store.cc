@@ -38,6 +38,7 @@ int64_t NowNs() {
 ArchiveState ParseState(std::string_view s) {
   if (s == "done") return ArchiveState::kDone;
   if (s == "unpacking") return ArchiveState::kUnpacking;
+  if (s == "unpacked") return ArchiveState::kUnpacked;
   return ArchiveState::kStaged;
 }
 
@@ -62,6 +63,8 @@ std::string_view ArchiveStateName(ArchiveState s) {
       return "staged";
     case ArchiveState::kUnpacking:
       return "unpacking";
+    case ArchiveState::kUnpacked:
+      return "unpacked";
     case ArchiveState::kDone:
       return "done";
   }
@@ -114,6 +117,48 @@ Status TransportStore::Progress(const ArchiveRow& row) {
               {row.staging, row.archive, row.destination, std::string(ArchiveStateName(row.state)),
                static_cast<int64_t>(row.entries), static_cast<int64_t>(row.written),
                static_cast<int64_t>(row.archive_bytes), NowNs()})
+        .status();
+  });
+}
+
+Result<bool> TransportStore::Unpacked(const ArchiveRow& row) {
+  bool all = false;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    // PostgreSQL: the archive's rows locked first (in one order), so that of two unpackers
+    // finishing at once the second sees the first's row (SQLite's write lock does the same).
+    if (session_.dialect().name == "postgres") {
+      FERRY_RETURN_IF_ERROR(tx.Exec("SELECT destination FROM transport_archives WHERE staging = $1"
+                                    " AND archive = $2 ORDER BY destination FOR UPDATE",
+                                    {row.staging, row.archive})
+                                .status());
+    }
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec(std::string("INSERT INTO transport_archives (") + kColumns +
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    " ON CONFLICT (staging, archive, destination) DO UPDATE"
+                    " SET state = CASE WHEN transport_archives.state = 'done' THEN 'done'"
+                    " ELSE $4 END, entries = $5, written = $6, updated = $8",
+                {row.staging, row.archive, row.destination,
+                 std::string(ArchiveStateName(ArchiveState::kUnpacked)),
+                 static_cast<int64_t>(row.entries), static_cast<int64_t>(row.written),
+                 static_cast<int64_t>(row.archive_bytes), NowNs()})
+            .status());
+    FERRY_ASSIGN_OR_RETURN(
+        auto left, tx.Exec("SELECT COUNT(*) FROM transport_archives WHERE staging = $1"
+                           " AND archive = $2 AND state <> 'unpacked' AND state <> 'done'",
+                           {row.staging, row.archive}));
+    all = !left.rows.empty() && state::CellInt(left.rows.front()[0]) == 0;
+    return Status::Ok();
+  }));
+  return all;
+}
+
+Status TransportStore::ArchiveDeleted(std::string_view staging, std::string_view archive) {
+  return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    return tx
+        .Exec("UPDATE transport_archives SET state = 'done', updated = $3"
+              " WHERE staging = $1 AND archive = $2",
+              {staging, archive, NowNs()})
         .status();
   });
 }

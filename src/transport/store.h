@@ -6,8 +6,12 @@
 // entries it holds, and the unpack watermark `written`: every entry below it is known to be on
 // the destination (entries are unpacked in manifest order, one at a time). The pack side adds
 // the row (kStaged) once the archive is complete on the staging location; the unpacker moves it
-// to kUnpacking as it records its watermark, and to kDone once every entry is written and the
-// archive deleted. A crashed unpack resumes at the watermark (unpack.h says how the entries
+// to kUnpacking as it records its watermark, to kUnpacked once every entry meant for its
+// destination is written, and to kDone once the archive is deleted. An archive meant for several
+// destinations (one row each) is deleted by the unpacker whose Unpacked call finds every row of
+// it unpacked (one transaction decides: the rows are locked first), then ArchiveDeleted marks
+// them all done. A crash between the two leaves the rows kUnpacked: the next Unpacked call of
+// any of them (a retried unpack) finds them all unpacked again and deletes. A crashed unpack resumes at the watermark (unpack.h says how the entries
 // between it and the crash are recognised without writing them twice).
 //
 // Errors: the session's (kUnavailable when the database cannot be reached, kFailedPrecondition
@@ -26,8 +30,9 @@
 
 namespace ferry::transport {
 
-enum class ArchiveState { kStaged, kUnpacking, kDone };
-std::string_view ArchiveStateName(ArchiveState s);  // "staged", "unpacking", "done"
+enum class ArchiveState { kStaged, kUnpacking, kUnpacked, kDone };
+// "staged", "unpacking", "unpacked", "done"
+std::string_view ArchiveStateName(ArchiveState s);
 
 struct ArchiveRow {
   std::string staging;      // staging location text ("remote:bucket/prefix")
@@ -53,6 +58,12 @@ class TransportStore {
                                         std::string_view destination);
   // Sets the watermark (and the entry count) and the state: inserts the row when missing.
   Status Progress(const ArchiveRow& row);
+  // Marks the row of `row` (staging, archive, destination) kUnpacked (inserted when missing; a
+  // kDone row stays done) and tells, in the same transaction, whether every row of the archive
+  // is now kUnpacked or kDone: then the caller deletes the archive and calls ArchiveDeleted.
+  Result<bool> Unpacked(const ArchiveRow& row);
+  // Every row of (staging, archive) becomes kDone: the archive is deleted.
+  Status ArchiveDeleted(std::string_view staging, std::string_view archive);
   // Rows of `staging` ("" = every staging location), by archive key.
   Result<std::vector<ArchiveRow>> Rows(std::string_view staging);
 

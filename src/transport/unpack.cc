@@ -70,25 +70,71 @@ Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::s
   return info->size == e.header.size && info->crc32c() == e.crc32c;
 }
 
+Result<bool> Present(storage::Backend& dst, const archive::Entry& e, const UnpackOptions& o,
+                     std::stop_token stop) {
+  if (o.present) return o.present(e);
+  return AlreadyThere(dst, e, stop);
+}
+
 }  // namespace
 
 Status WriteLargeEntry(const archive::Entry& e, const EntryReader& read, storage::Backend& dst,
-                       const UnpackOptions& options, std::stop_token stop) {
+                       const UnpackOptions& options, std::stop_token stop,
+                       storage::WriteResult* made) {
   const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
   FERRY_ASSIGN_OR_RETURN(auto writer,
                          dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
   ChunkSink sink(*writer, options.part_size, stop);
   Status s = read(sink);
   if (s.ok()) s = sink.Finish();
-  if (s.ok()) s = writer->Commit(stop).status();
+  if (s.ok()) {
+    Result<storage::WriteResult> committed = writer->Commit(stop);
+    s = committed.status();
+    if (committed.ok() && made != nullptr) *made = *committed;
+  }
   if (!s.ok()) (void)writer->Abort();
   return s;
 }
 
 Status PutEntry(const archive::Entry& e, std::span<const std::byte> bytes, storage::Backend& dst,
-                const UnpackOptions& options, std::stop_token stop) {
+                const UnpackOptions& options, std::stop_token stop, storage::WriteResult* made) {
   const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
-  return dst.Put(e.header.key, bytes, spec, stop).status();
+  FERRY_ASSIGN_OR_RETURN(storage::WriteResult w, dst.Put(e.header.key, bytes, spec, stop));
+  if (made != nullptr) *made = std::move(w);
+  return Status::Ok();
+}
+
+Result<bool> UnpackJournal::Unpacked(uint64_t entries, const std::vector<std::string>& regions,
+                                     const std::string& region) {
+  const bool others = !region.empty() &&
+                      std::any_of(regions.begin(), regions.end(),
+                                  [&](const std::string& r) { return r != region; });
+  if (others) FERRY_RETURN_IF_ERROR(Record(entries, entries, true));
+  return !others;
+}
+
+Status UnpackJournal::Deleted(uint64_t entries) { return Record(entries, entries, true); }
+
+Result<bool> StoreUnpackJournal::Unpacked(uint64_t entries, const std::vector<std::string>&,
+                                          const std::string&) {
+  ArchiveRow row = row_;
+  row.written = entries;
+  row.entries = entries;
+  return store_.Unpacked(row);
+}
+
+Status StoreUnpackJournal::Deleted(uint64_t) {
+  return store_.ArchiveDeleted(row_.staging, row_.archive);
+}
+
+std::vector<std::string> RegionsOf(const archive::Manifest& manifest) {
+  std::set<std::string> regions;
+  for (const archive::Entry& e : manifest.entries) {
+    for (const std::string& r : e.header.destinations) {
+      if (!r.empty()) regions.insert(r);
+    }
+  }
+  return {regions.begin(), regions.end()};
 }
 
 Result<std::optional<uint64_t>> StoreUnpackJournal::Load() {
@@ -192,6 +238,9 @@ class Writers {
     cv_.notify_all();
   }
 
+  // Waits until no write is queued or running (ordered keys: before a key's next entry).
+  Status Drain() { return Finish(); }
+
   // Waits for every queued write; returns the first failure.
   Status Finish() {
     std::unique_lock lock(mu_);
@@ -238,13 +287,16 @@ class Writers {
 
   Status Write(const Task& t) {
     if (t.check) {
-      FERRY_ASSIGN_OR_RETURN(bool there, AlreadyThere(dst_, *t.entry, stop_));
+      FERRY_ASSIGN_OR_RETURN(bool there, Present(dst_, *t.entry, options_, stop_));
       if (there) {
         ++already_present;
         return Status::Ok();
       }
     }
-    FERRY_RETURN_IF_ERROR(PutEntry(*t.entry, checksum::AsBytes(t.bytes), dst_, options_, stop_));
+    storage::WriteResult made;
+    FERRY_RETURN_IF_ERROR(
+        PutEntry(*t.entry, checksum::AsBytes(t.bytes), dst_, options_, stop_, &made));
+    if (options_.on_written) FERRY_RETURN_IF_ERROR(options_.on_written(*t.entry, made));
     ++written;
     bytes_written += t.bytes.size();
     return Status::Ok();
@@ -312,6 +364,10 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       continue;
     }
     const bool large = e.header.size > options.whole_limit && dst.features().chunked_write;
+    if (options.ordered_keys && i > start && entries[i - 1].header.key == e.header.key) {
+      failed = writers.Drain();  // the key's earlier versions first
+      if (!failed.ok()) break;
+    }
     failed = writers.WaitRoom(i, large ? 0 : e.header.size, journal, n);
     if (!failed.ok()) break;
     const bool check = i < check_end;
@@ -319,7 +375,7 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       // Written on this thread, through a chunked write committed after the check.
       bool there = false;
       if (check) {
-        auto t = AlreadyThere(dst, e, stop);
+        auto t = Present(dst, e, options, stop);
         if (!t.ok()) {
           failed = t.status().WithContext(e.header.key);
           break;
@@ -329,10 +385,12 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       if (there) {
         ++writers.already_present;
       } else {
+        storage::WriteResult made;
         failed = WriteLargeEntry(
                      e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst,
-                     options, stop)
+                     options, stop, &made)
                      .WithContext(e.header.key);
+        if (failed.ok() && options.on_written) failed = options.on_written(e, made);
         if (!failed.ok()) break;
         ++writers.written;
         writers.bytes_written += e.header.size;
@@ -359,11 +417,19 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   // Recorded before the delete: a crash in between finds the archive either still there (and
   // every entry written: all recognised) or gone with the watermark at the end.
   FERRY_RETURN_IF_ERROR(journal.Record(n, n, false));
-  // An archive that holds entries of other regions is theirs too: left for them.
-  if (!options.keep_archive && result.other_regions == 0) {
-    FERRY_RETURN_IF_ERROR(staging.Delete(key, stop));
+  if (options.keep_archive) {
+    FERRY_RETURN_IF_ERROR(journal.Record(n, n, true));
+    return result;
   }
-  FERRY_RETURN_IF_ERROR(journal.Record(n, n, true));
+  // An archive that holds entries of other regions is theirs too: the last unpacker deletes it
+  // (the journal knows who is last).
+  FERRY_ASSIGN_OR_RETURN(bool last,
+                         journal.Unpacked(n, RegionsOf((*reader)->manifest()), options.region));
+  if (last) {
+    FERRY_RETURN_IF_ERROR(staging.Delete(key, stop));
+    FERRY_RETURN_IF_ERROR(journal.Deleted(n));
+  }
+  result.archive_deleted = last;
   return result;
 }
 

@@ -34,6 +34,7 @@
 #include <span>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "archive/format.h"
 #include "archive/io.h"
@@ -51,6 +52,15 @@ class UnpackJournal {
   virtual Result<std::optional<uint64_t>> Load() = 0;
   // Entries [0, written) of `entries` are on the destination; `done`: the archive is deleted.
   virtual Status Record(uint64_t written, uint64_t entries, bool done) = 0;
+  // Every entry of the archive meant for this unpacker (of `region`; "" = every entry) is on
+  // its destination; `regions`: every region the archive's entries name (sorted, once each).
+  // True when the archive may now be deleted (no other unpacker still needs it): the caller
+  // deletes it and calls Deleted. Default: true when no region but `region` is named (or
+  // `region` is ""); otherwise the archive is left to the others and this one is recorded done.
+  virtual Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
+                                const std::string& region);
+  // The archive was deleted after Unpacked said so. Default: Record(entries, entries, true).
+  virtual Status Deleted(uint64_t entries);
 };
 
 // The journal of one (staging, archive, destination) row of a TransportStore.
@@ -59,6 +69,11 @@ class StoreUnpackJournal : public UnpackJournal {
   StoreUnpackJournal(TransportStore& store, ArchiveRow row) : store_(store), row_(std::move(row)) {}
   Result<std::optional<uint64_t>> Load() override;
   Status Record(uint64_t written, uint64_t entries, bool done) override;
+  // The archive's rows decide (TransportStore::Unpacked): true when every destination's row is
+  // unpacked or done; Deleted marks them all done.
+  Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
+                        const std::string& region) override;
+  Status Deleted(uint64_t entries) override;
 
  private:
   TransportStore& store_;
@@ -77,6 +92,16 @@ struct UnpackOptions {
   int threads = 32;                  // writer threads
   uint64_t max_bytes = 64ull << 20;  // decoded entries held for the writers at most
   bool keep_archive = false;         // leave the archive on staging when done
+  // Entries of one key (adjacent in the manifest: a replication's versions, oldest first) are
+  // written one after another in manifest order: an entry waits for its key's earlier writes.
+  bool ordered_keys = false;
+  // Replaces the check of an entry that a crashed attempt may have written (a Stat: same size
+  // and CRC32C): true when the destination holds it. Replication recognises a version by its
+  // replica metadata (two versions may have the same bytes). Called from writer threads.
+  std::function<Result<bool>(const archive::Entry&)> present;
+  // Called after each entry this call wrote, with what the write made (its version id), from
+  // writer threads, concurrently; an error fails the unpack (the entry counts as not written).
+  std::function<Status(const archive::Entry&, const storage::WriteResult&)> on_written;
 };
 
 struct UnpackResult {
@@ -88,7 +113,11 @@ struct UnpackResult {
   uint64_t checksums_verified = 0;  // entries whose CRC32C was checked
   uint64_t archive_bytes = 0;
   bool archive_missing = false;     // the archive was gone and the journal said it was done
+  bool archive_deleted = false;     // this call deleted the archive (the last unpacker of it)
 };
+
+// Every region the entries of `manifest` name ("" left out), sorted, once each.
+std::vector<std::string> RegionsOf(const archive::Manifest& manifest);
 
 // Unpacks the archive `key` of `staging` into `dst`.
 Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string& key,
@@ -107,9 +136,12 @@ storage::WriteSpec SpecOf(const archive::Entry& entry, const storage::Features& 
 //    committed only when `read` returned OK, and aborted otherwise: nothing unchecked becomes
 //    visible. Needs dst.features().chunked_write.
 using EntryReader = std::function<Status(archive::ByteSink&)>;
+// `made` (when given) receives what the write made.
 Status PutEntry(const archive::Entry& entry, std::span<const std::byte> bytes,
-                storage::Backend& dst, const UnpackOptions& options, std::stop_token stop);
+                storage::Backend& dst, const UnpackOptions& options, std::stop_token stop,
+                storage::WriteResult* made = nullptr);
 Status WriteLargeEntry(const archive::Entry& entry, const EntryReader& read,
-                       storage::Backend& dst, const UnpackOptions& options, std::stop_token stop);
+                       storage::Backend& dst, const UnpackOptions& options, std::stop_token stop,
+                       storage::WriteResult* made = nullptr);
 
 }  // namespace ferry::transport

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end checks of `ferry replicate` against the two RGW gateways (run by
 tests/cli/replicate_test.sh, which exports FERRY_BIN, CONF_BASE, WORK, RA_* and RB_*).
-With the argument `durable` (tests/cli/replicate_durable_test.sh, which also exports STATE, a
+With the argument `transport` (tests/cli/replicate_transport_test.sh): compressed transport per
+destination (transport() below). With the argument `durable` (tests/cli/replicate_durable_test.sh, which also exports STATE, a
 PostgreSQL URL of a schema of its own): one pass shared by `ferry worker` processes, killed and
 resumed (durable_workers below).
 
@@ -675,11 +676,97 @@ def restart_under_workers():
     check("the discarded run failed, the new one is done", runs == ["failed,done"], runs)
 
 
+def transport():
+    """Compressed transport per destination (tests/cli/replicate_transport_test.sh): X (gateway
+    A, region A) and Y (gateway B, region B) share one staging bucket on B; Z (B) is direct."""
+    A, X, Y, Z = bucket("ra"), bucket("ra"), bucket("rb"), bucket("rb")
+    STG = bucket("rb", versioned=False)
+    text = (b"date,region,amount\n" + b"2026-11-23,west,42\n" * 3000)
+    for k in ("csv/a.csv", "csv/b c+d.csv", "logs/x.log"):
+        for n in range(3):
+            S3["ra"].put_object(Bucket=A, Key=k, Body=text + b"%d" % n, ContentType="text/csv",
+                                Metadata={"n": str(n)}, Tagging="team=t%d" % n)
+    put("ra", A, "gone", b"g1")
+    put("ra", A, "gone", b"g2")
+    S3["ra"].delete_object(Bucket=A, Key="gone")  # a delete marker: its key goes directly
+    put("ra", A, "big", os.urandom(2 << 20))      # incompressible, in its own frames
+    dest = ('{{ location = "{loc}", transport = {{ compress = true, staging = "rb:%s/x", '
+            'region = "{region}", level = 3 }} }}' % STG)
+    rules = ('[[replication.rules]]\nid = "t"\ndelete_markers = true\ndestinations = [ %s, %s, '
+             '"rb:%s" ]\n' % (dest.format(loc="ra:" + X, region="A"),
+                              dest.format(loc="rb:" + Y, region="B"), Z))
+    conf = config("transport.toml", rules)
+    st = os.path.join(WORK, "transport.db")
+    bad = config("bad.toml", '[[replication.rules]]\nid = "b"\ndestinations = [ { location = '
+                 '"rb:%s", transport = { compress = true } } ]\n' % Y)
+    p = ferry(bad, "replicate", "ra:" + A, "--state", st, check_rc=False)
+    check("transport without staging: exit 2, one line naming rule and field",
+          p.returncode == 2 and p.stderr.count("\n") == 1 and "'b'" in p.stderr
+          and "staging" in p.stderr, p.stderr)
+    same = config("same.toml", '[[replication.rules]]\nid = "s"\ndestinations = [ { location = '
+                  '"rb:%s/", transport = { compress = true, staging = "rb:%s/stage" } } ]\n'
+                  % (Y, Y))
+    p = ferry(same, "replicate", "ra:" + A, "--state", st, check_rc=False)
+    check("staging in the destination's bucket: exit 2, one line",
+          p.returncode == 2 and "destination's bucket" in p.stderr, p.stderr)
+    start = time.time()
+    p = ferry(conf, "replicate", "ra:" + A, "--state", st, "--json")
+    s = summary(p)
+    print("  pass: %.1f s, %s" % (time.time() - start,
+                                  {k: s.get(k) for k in ("replicated", "transported",
+                                                         "transport_archives",
+                                                         "transport_bytes_in",
+                                                         "transport_bytes_wire")}))
+    check("the pass succeeded", p.returncode == 0 and s.get("ok"), p.stderr)
+    # 10 versions x 2 transported destinations; "gone" (2 versions + marker) went directly
+    check("versions transported to both regions, one archive per keys job",
+          s.get("transported") == 20 and s.get("transport_archives", 0) >= 1, s)
+    check("fewer bytes on the wire than in",
+          0 < s.get("transport_bytes_wire", 0) < s.get("transport_bytes_in", 0), s)
+    check("direct writes: Z's 13, and the marked key's 3 at X and Y",
+          s.get("replicated") == 19 and s.get("delete_markers") == 3, s)
+    for label, remote, name in (("X", "ra", X), ("Y", "rb", Y), ("Z", "rb", Z)):
+        for k in ("csv/a.csv", "csv/b c+d.csv", "logs/x.log", "gone", "big"):
+            check("%s: %s: every version, in order, same bytes" % (label, k),
+                  bodies(remote, name, k) == bodies("ra", A, k), k)
+        check("%s: the delete marker" % label, markers(remote, name, "gone") == 1)
+        vs = versions(remote, name, "csv/b c+d.csv")
+        for n, v in enumerate(vs):
+            h = S3[remote].head_object(Bucket=name, Key="csv/b c+d.csv", VersionId=v["VersionId"])
+            tags = S3[remote].get_object_tagging(Bucket=name, Key="csv/b c+d.csv",
+                                                 VersionId=v["VersionId"])["TagSet"]
+            check("%s: version %d's metadata, content type, tags and replica marks" % (label, n),
+                  h["Metadata"].get("n") == str(n) and h["ContentType"] == "text/csv"
+                  and tags == [{"Key": "team", "Value": "t%d" % n}]
+                  and h["Metadata"].get("ferry-replica-origin", "").endswith(A + "/")
+                  and "ferry-crc32c" in h["Metadata"], (h["Metadata"], tags))
+    staged = S3["rb"].list_objects_v2(Bucket=STG).get("KeyCount")
+    pending = S3["rb"].list_multipart_uploads(Bucket=STG).get("Uploads", [])
+    check("staging empty at the end", staged == 0 and not pending, (staged, pending))
+    db = sqlite3.connect(st)
+    rows = db.execute("SELECT state, COUNT(*) FROM replication_status GROUP BY state").fetchall()
+    check("every status row COMPLETED", rows == [("COMPLETED", 39)], rows)
+    time.sleep(2)  # RGW's usage log flushes every second
+    before = (usage_put_ops(Y), usage_put_ops(Z))
+    p = ferry(conf, "replicate", "ra:" + A, "--state", st, "--json")
+    s = summary(p)
+    check("a second pass writes nothing",
+          p.returncode == 0 and s.get("replicated") == 0 and s.get("transported") == 0, s)
+    time.sleep(2)
+    after = (usage_put_ops(Y), usage_put_ops(Z))
+    check("RGW's usage log: no write at Y or Z in the second pass", before == after,
+          (before, after))
+    # 12 versions (the marker is a DELETE, not a put_obj)
+    check("  and Y took one write per version (none twice)", before[0] == 12, before)
+
+
 if __name__ == "__main__":
     try:
         if sys.argv[1:] == ["durable"]:
             durable_workers()
             restart_under_workers()
+        elif sys.argv[1:] == ["transport"]:
+            transport()
         else:
             main()
     finally:

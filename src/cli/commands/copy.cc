@@ -231,6 +231,10 @@ Status ValidateTransportFlags(const CopyArgs& a) {
     return Status::InvalidArgument("--compress needs a durable run (its archives are tracked in "
                                    "the state store): drop --no-state");
   }
+  if (a.unpack_region.find(',') != std::string::npos && !(a.pack_only && a.state.empty())) {
+    return Status::InvalidArgument("--unpack-region: a list of regions needs --pack-only without "
+                                   "--state (each region's `ferry unpack --region` unpacks them)");
+  }
   if (a.compress_level < 0 || a.compress_level > 19) {
     return Status::InvalidArgument("--compress-level: 1..19 (0 = adaptive)");
   }
@@ -374,7 +378,8 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "raw bytes packed into one archive (default 64MiB)");
   cmd->add_option("--unpack-region", args->unpack_region,
                   "region of the unpack work: served by `ferry worker --role unpack --region "
-                  "NAME` (default: any worker)");
+                  "NAME` (default: any worker); with --pack-only and no --state, a comma list "
+                  "of regions the entries are meant for");
   cmd->add_flag("--pack-only", args->pack_only,
                 "with --compress: only pack; `ferry worker --role unpack` (with a shared --state) or "
                 "`ferry unpack STAGING DST` (without) does the rest near DST");

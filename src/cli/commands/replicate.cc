@@ -7,8 +7,12 @@
 // ferry replicate status: counts per rule and destination, and the failures.
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <sstream>
+#include <stop_token>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -194,14 +198,51 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
   jobs::KindRegistry kinds;
   FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeReplicateScanHandler()));
   FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeReplicateKeysHandler(&stats)));
+  // Compressed transport: the unpack jobs without a region here, and a worker of its own for
+  // each region named (as `ferry worker --role unpack --region NAME` would serve them).
+  std::set<std::string> regions;
+  for (const replicate::Rule& r : pass.rules.rules) {
+    for (const replicate::Destination& d : r.destinations) {
+      if (d.transport.compress && !d.transport.region.empty()) regions.insert(d.transport.region);
+    }
+  }
+  FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeUnpackHandler()));
   w.owner = jobs::DefaultOwner();
   w.only_run = out.run;
   w.exit_when_done = true;
   w.registry = &kinds;
   w.concurrency = std::max(16, pass.concurrency * 4);
   transfer::Stats transfer_stats;
-  jobs::Worker worker(store, app::OpenerFor(wiring), w, transfer_stats);
-  FERRY_RETURN_IF_ERROR(worker.Run(stop, &out.progress));
+  std::vector<std::unique_ptr<jobs::Worker>> unpackers;
+  for (const std::string& region : regions) {
+    jobs::WorkerOptions u = w;
+    u.region = region;
+    u.kinds = {jobs::kUnpackKind};
+    unpackers.push_back(
+        std::make_unique<jobs::Worker>(store, app::OpenerFor(wiring), u, transfer_stats));
+  }
+  // One stop for every worker of this process: the command's, the end of the run, or a
+  // region's worker that failed (its jobs would wait forever).
+  std::stop_source halt;
+  std::stop_callback forward(stop, [&halt] { halt.request_stop(); });
+  std::vector<Status> unpacked(unpackers.size());
+  Status main;
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 0; i < unpackers.size(); ++i) {
+      threads.emplace_back([&, i] {
+        unpacked[i] = unpackers[i]->Run(halt.get_token());
+        if (!unpacked[i].ok()) halt.request_stop();
+      });
+    }
+    jobs::Worker worker(store, app::OpenerFor(wiring), w, transfer_stats);
+    main = worker.Run(halt.get_token(), &out.progress);
+    halt.request_stop();
+  }
+  for (const Status& s : unpacked) {
+    if (!s.ok() && s.code() != ErrorCode::kCancelled) return s;
+  }
+  FERRY_RETURN_IF_ERROR(main);
   return out;
 }
 
@@ -214,7 +255,10 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       {"kept_current", &s.restored},           {"failed", &s.failed},
       {"would_replicate", &s.planned},         {"bytes", &s.bytes},
       {"server_side_copies", &s.server_side}, {"server_side_part_copies", &s.server_side_parts},
-      {"tags_synced", &s.tags_synced}};
+      {"tags_synced", &s.tags_synced}, {"transported", &s.transported},
+      {"transport_archives", &s.transport_archives},
+      {"transport_bytes_in", &s.transport_bytes_in},
+      {"transport_bytes_wire", &s.transport_bytes_wire}};
   if (a.json) {
     nlohmann::json j;
     for (const auto& [name, value] : fields) j[name] = value->load();
@@ -244,6 +288,13 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       static_cast<unsigned long long>(s.already.load()),
       static_cast<unsigned long long>(s.replicas.load()),
       static_cast<unsigned long long>(s.failed.load()));
+  if (s.transport_archives.load() > 0) {
+    std::printf("transported %llu versions in %llu archives (%llu bytes in, %llu on the wire)\n",
+                static_cast<unsigned long long>(s.transported.load()),
+                static_cast<unsigned long long>(s.transport_archives.load()),
+                static_cast<unsigned long long>(s.transport_bytes_in.load()),
+                static_cast<unsigned long long>(s.transport_bytes_wire.load()));
+  }
 }
 
 int RunReplicate(const ReplicateArgs& a, Context& ctx) {
@@ -261,6 +312,7 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   if (!src_loc.ok()) return ReportError(src_loc.status());
   // Destinations are recorded under their canonical names, like the source.
   std::vector<std::pair<std::string, app::Location>> dests;
+  std::map<std::string, app::Location> stagings;  // of transported destinations
   for (replicate::Rule& r : rules->rules) {
     for (replicate::Destination& d : r.destinations) {
       auto loc = app::ParseLocation(d.location);
@@ -275,6 +327,22 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
       if (d.location == LocationName(*src_loc)) {
         return ReportError(Status::InvalidArgument("replication rule '" + r.id +
                                                    "': the destination is the source"));
+      }
+      if (d.transport.compress) {
+        // Staged archives are recorded under the staging's canonical name too.
+        auto staging = app::ParseLocation(d.transport.staging);
+        if (!staging.ok() || !staging->is_s3()) {
+          return ReportError(Status::InvalidArgument(
+              "replication rule '" + r.id + "': destination " + d.location + ": transport "
+              "'staging' " + d.transport.staging + " is not an S3 location"));
+        }
+        if (staging->remote == loc->remote && staging->bucket == loc->bucket) {
+          return ReportError(Status::InvalidArgument(
+              "replication rule '" + r.id + "': destination " + d.location + ": transport "
+              "'staging' " + d.transport.staging + " is in the destination's bucket"));
+        }
+        d.transport.staging = LocationName(*staging);
+        if (!stagings.count(d.transport.staging)) stagings[d.transport.staging] = *staging;
       }
       bool seen = false;
       for (const auto& [name, l] : dests) seen = seen || name == d.location;
@@ -308,6 +376,13 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     }
     o.destinations[name] = dst->get();
     opened.push_back(std::move(*dst));
+  }
+  for (const auto& [name, loc] : stagings) {
+    auto staging = wiring.OpenBackend(loc, true);
+    if (!staging.ok()) return ReportError(staging.status());
+    if (Status s = (*staging)->Check(ctx.stop); !s.ok()) {
+      return ReportError(s.WithContext("staging " + name));
+    }
   }
 
   o.source_name = source_name;

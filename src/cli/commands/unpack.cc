@@ -4,7 +4,9 @@
 // with all metadata, resumable, then deleted), one after another. Its progress lives in a
 // state store of its own (--state, or an automatic file per staging and destination, removed
 // once nothing is left unfinished). With --follow it lists again every N seconds until
-// interrupted. One unpacker per staging prefix: two would not know of each other.
+// interrupted. Archives meant for several regions: each region's unpacker (--region) leaves a
+// marker next to the archive once its entries are written, and the one that finds every
+// region's marker deletes it (transport/unpack_listed.h). One unpacker per region and prefix.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "state/state.h"
 #include "transfer/progress.h"
 #include "transport/unpack.h"
+#include "transport/unpack_listed.h"
 
 namespace ferry::cli {
 namespace {
@@ -36,22 +39,16 @@ struct UnpackArgs {
 
 struct Totals {
   uint64_t archives = 0, failed = 0, entries = 0, written = 0, bytes = 0, present = 0,
-           verified = 0, archive_bytes = 0;
+           verified = 0, archive_bytes = 0, skipped = 0, deleted = 0;
 };
 
 // One listing of the staging prefix, every archive unpacked in key order.
 Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& dst,
             transport::TransportStore& store, Totals& t, std::stop_token stop) {
-  FERRY_ASSIGN_OR_RETURN(auto cursor, staging.List(""));
-  std::vector<std::string> keys;
-  for (;;) {
-    FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
-    if (o == nullptr) break;
-    if (o->key.size() > 4 && o->key.compare(o->key.size() - 4, 4, ".fza") == 0) {
-      keys.push_back(o->key);
-    }
-  }
-  for (const std::string& key : keys) {
+  FERRY_ASSIGN_OR_RETURN(transport::StagedListing listed, transport::ListStaged(staging));
+  // Markers of an archive deleted by an unpacker that died before deleting them.
+  for (const std::string& orphan : listed.orphans) (void)staging.Delete(orphan, stop);
+  for (const std::string& key : listed.archives) {
     if (stop.stop_requested()) return Status::Cancelled("interrupted; rerun to resume");
     transport::StoreUnpackJournal journal(
         store, transport::ArchiveRow{.staging = a.staging,
@@ -65,12 +62,19 @@ Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& ds
     transport::UnpackOptions o;
     o.region = a.region;
     o.storage_class = a.storage_class;
-    auto r = transport::UnpackArchive(staging, key, dst, journal, o, stop);
-    if (!r.ok()) {
+    auto listed_r = transport::UnpackListed(staging, key, dst, journal, o, stop);
+    if (!listed_r.ok()) {
       ++t.failed;
-      std::fprintf(stderr, "failed: unpack %s: %s\n", key.c_str(), r.status().message().c_str());
+      std::fprintf(stderr, "failed: unpack %s: %s\n", key.c_str(),
+                   listed_r.status().message().c_str());
       continue;
     }
+    t.deleted += listed_r->unpack.archive_deleted ? 1 : 0;
+    if (listed_r->skipped) {
+      ++t.skipped;
+      continue;
+    }
+    const transport::UnpackResult* r = &listed_r->unpack;
     ++t.archives;
     t.entries += r->entries;
     t.written += r->written;
@@ -130,6 +134,7 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
                         {"bytes_written", t.bytes},   {"already_present", t.present},
                         {"checksums_verified", t.verified},
                         {"archive_bytes", t.archive_bytes}, {"seconds", secs},
+                        {"archives_skipped", t.skipped}, {"archives_deleted", t.deleted},
                         {"ok", s.ok() && t.failed == 0}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {

@@ -86,7 +86,12 @@ class PackHandler : public JobHandler {
       adaptive = StartAdaptive(run, listed);
       o.writer.level = adaptive ? adaptive->level() : transport::kStartLevel;
     }
-    if (!t.region.empty()) o.destinations = {t.region};
+    // One region, or a list ("A,B": every entry meant for each, unpacked by listing).
+    for (size_t at = 0; !t.region.empty() && at <= t.region.size();) {
+      const size_t comma = std::min(t.region.find(',', at), t.region.size());
+      o.destinations.push_back(t.region.substr(at, comma - at));
+      at = comma + 1;
+    }
     if (t.backup && j.attempts > 1) {
       // An attempt that died after recording its archive in the catalog: the archive is there,
       // complete, and rows point into it. Packing again would overwrite it under those rows.

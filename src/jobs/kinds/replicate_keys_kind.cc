@@ -7,13 +7,22 @@
 // A version that fails is recorded FAILED (the report and `ferry replicate status` show it, the
 // next pass retries it) and the job is done; only a failure of the pass itself (status store,
 // opening the run) fails the attempt.
+//
+// Compressed transport (a destination with `transport`): the versions for such destinations
+// are collected instead of written, packed once the batch's keys are done into one archive per
+// staging location (replicate/transport.h), and the job finishes enqueuing one unpack job per
+// destination (in its transport region). A rerun packs the same archive key again: its rows
+// are PENDING "packed in" it and nothing unpacked it yet.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 
+#include "checksum/checksum.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/replicate_run.h"
+#include "replicate/transport.h"
 
 namespace ferry::jobs {
 namespace {
@@ -24,7 +33,8 @@ void AddInto(replicate::PassStats& to, const replicate::PassStats& from) {
       &S::versions_listed, &S::replicated, &S::delete_markers, &S::already,
       &S::replicas,        &S::recovered,  &S::restored,       &S::tags_synced,
       &S::failed,          &S::planned,    &S::bytes,          &S::server_side,
-      &S::server_side_parts};
+      &S::server_side_parts, &S::transported, &S::transport_archives,
+      &S::transport_bytes_in, &S::transport_bytes_wire};
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
 }
 
@@ -47,17 +57,21 @@ class ReplicateKeysHandler : public JobHandler {
   JobResult Run(JobContext& ctx) const override {
     const Job& j = ctx.claimed.job;
     replicate::PassStats stats;
-    Status s = Replicate(ctx, stats);
+    JobResult result;
+    Status s = Replicate(ctx, stats, result.more);
     if (totals_ != nullptr) AddInto(*totals_, stats);
     ctx.stats.objects_copied += stats.replicated.load();
     ctx.stats.bytes_copied += stats.bytes.load();
-    JobResult result;
-    if (!s.ok()) result.outcome = OutcomeOf(s.WithContext("replicate-keys"), j.attempts);
+    if (!s.ok()) {
+      result.outcome = OutcomeOf(s.WithContext("replicate-keys"), j.attempts);
+      result.more.clear();
+    }
     return result;
   }
 
  private:
-  static Status Replicate(JobContext& ctx, replicate::PassStats& stats) {
+  static Status Replicate(JobContext& ctx, replicate::PassStats& stats,
+                          std::vector<JobSpec>& unpacks) {
     FERRY_ASSIGN_OR_RETURN(std::vector<replicate::KeyVersions> keys,
                            replicate::DecodeKeyBatch(ctx.claimed.job.spec.payload));
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
@@ -65,7 +79,70 @@ class ReplicateKeysHandler : public JobHandler {
     replicate::PassOptions o = r->options;
     LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
-    return replicate::ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel);
+    replicate::TransportCollector collected;
+    if (!r->staging.empty()) {
+      o.transported = &collected;
+      o.in_transit = replicate::InTransit(*r->archives, ArchiveKeys(ctx));
+    }
+    FERRY_RETURN_IF_ERROR(
+        replicate::ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel));
+    if (collected.size() == 0) return Status::Ok();
+    return Pack(ctx, *r, o, collected, stats, unpacks);
+  }
+
+  // The archive key of this job on a staging location, "r<run>-j<job>-<8 hex>.fza": the same
+  // on every attempt; the hex digits tell apart passes of two state stores staging into one
+  // prefix.
+  static std::function<std::string(const std::string&)> ArchiveKeys(const JobContext& ctx) {
+    const RunContext& run = ctx.run;
+    const long long run_id = static_cast<long long>(run.run.id);
+    const long long job = static_cast<long long>(ctx.claimed.job.id);
+    const std::string base = run.run.spec.source + "\n" +
+                             std::to_string(run.run.created.time_since_epoch().count());
+    return [run_id, job, base](const std::string& staging) {
+      const std::string identity = base + "\n" + staging;
+      char name[96];
+      std::snprintf(name, sizeof name, "r%lld-j%lld-%s.fza", run_id, job,
+                    checksum::Hex32(checksum::Crc32c(checksum::AsBytes(identity))).c_str());
+      return std::string(name);
+    };
+  }
+
+  // Packs the collected versions (one archive per staging location) and makes their unpack jobs.
+  static Status Pack(JobContext& ctx, const ReplicationRun& r, const replicate::PassOptions& o,
+                     replicate::TransportCollector& collected, replicate::PassStats& stats,
+                     std::vector<JobSpec>& unpacks) {
+    FERRY_RETURN_IF_ERROR(o.before_write());  // the job still holds its lease
+    const Job& j = ctx.claimed.job;
+    const RunContext& run = ctx.run;
+    replicate::PackTransportOptions t;
+    t.archive_key = ArchiveKeys(ctx);
+    for (const auto& [name, backend] : r.staging) t.staging[name] = backend.get();
+    t.archives = r.archives.get();
+    t.levels = r.levels.get();
+    t.retry = j.attempts > 1;
+    FERRY_ASSIGN_OR_RETURN(replicate::PackedTransport packed,
+                           replicate::PackTransported(o, collected.Take(), t, ctx.cancel));
+    stats.transported += packed.versions;
+    stats.transport_archives += packed.archives;
+    stats.transport_bytes_in += packed.bytes_in;
+    stats.transport_bytes_wire += packed.bytes_wire;
+    ctx.stats.archives_staged += packed.archives;
+    ctx.stats.entries_packed += packed.entries;
+    ctx.stats.transport_bytes_in += packed.bytes_in;
+    ctx.stats.transport_bytes_wire += packed.bytes_wire;
+    for (const replicate::TransportUnpack& u : packed.unpacks) {
+      JobSpec unpack;
+      unpack.run = run.run.id;
+      unpack.kind = kUnpackKind;
+      unpack.payload = replicate::EncodeTransportUnpack(u);
+      unpack.objects = u.objects;
+      unpack.bytes = u.bytes;
+      unpack.max_attempts = j.spec.max_attempts;
+      unpack.region = u.region;
+      unpacks.push_back(std::move(unpack));
+    }
+    return Status::Ok();
   }
 
   // Before each write: the job's lease was renewed (by this fence) less than half a lease time

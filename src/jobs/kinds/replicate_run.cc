@@ -42,6 +42,22 @@ Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& st
     o.destinations[name] = dst.get();
     r->destinations.push_back(std::move(dst));
   }
+  for (const replicate::Rule& rule : r->pass.rules.rules) {
+    if (!rule.enabled) continue;
+    for (const replicate::Destination& d : rule.destinations) {
+      const replicate::Transport& t = d.transport;
+      if (!t.compress || r->staging.count(t.staging)) continue;
+      FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> staging, open(t.staging, true));
+      FERRY_RETURN_IF_ERROR(staging->Check({}).WithContext("staging " + t.staging));
+      r->staging[t.staging] = std::move(staging);
+      if (r->archives == nullptr) {
+        FERRY_ASSIGN_OR_RETURN(r->archives, transport::TransportStore::Open(*store.session()));
+      }
+      if (t.level == 0 && r->levels == nullptr) {
+        FERRY_ASSIGN_OR_RETURN(r->levels, transport::LevelStore::Open(*store.session()));
+      }
+    }
+  }
   o.source_name = r->pass.source;
   o.source = r->source.get();
   o.rules = &r->pass.rules;

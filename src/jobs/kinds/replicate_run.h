@@ -8,7 +8,9 @@
 // (its backends and store are thread-safe).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "jobs/kinds/handler.h"
@@ -16,6 +18,8 @@
 #include "replicate/pass.h"
 #include "replicate/payload.h"
 #include "replicate/status_store.h"
+#include "transport/level_store.h"
+#include "transport/store.h"
 
 namespace ferry::jobs {
 
@@ -26,6 +30,12 @@ struct ReplicationRun {
   std::unique_ptr<replicate::StatusStore> status;
   replicate::PassOptions options;  // points into the members above
   replicate::PassScope scope;
+  // Compressed transport (some destination has one): the staging locations by name, opened and
+  // checked, the archive progress store and (a level 0 somewhere) the level history, both in
+  // the JobStore's database.
+  std::map<std::string, std::unique_ptr<storage::Backend>> staging;
+  std::unique_ptr<transport::TransportStore> archives;
+  std::unique_ptr<transport::LevelStore> levels;
 };
 
 // The run's pass on this worker, opened on first use. Errors: the run is not a replication

@@ -4,9 +4,17 @@
 // state database, so a retry after a crash resumes where it stopped without writing an entry
 // twice (transport/unpack.h). Served by `ferry worker --role unpack --region NAME` near the
 // destination, or by the worker of `ferry sync --compress` itself.
+//
+// In a replication pass (command "replicate"), an unpack job is one archive for one of the
+// pass's transported destinations (replicate/transport.h): its versions are written in order
+// and recorded COMPLETED in the status store; the archive goes once every destination's unpack
+// is done.
 #include "jobs/kinds/registry.h"
+#include "jobs/kinds/replicate_run.h"
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
+#include "replicate/payload.h"
+#include "replicate/transport.h"
 #include "transport/cost.h"
 #include "transport/unpack.h"
 
@@ -27,6 +35,7 @@ class UnpackHandler : public JobHandler {
 
   JobResult Run(JobContext& ctx) const override {
     const Job& j = ctx.claimed.job;
+    if (ctx.run.options.command == "replicate") return RunReplicated(ctx);
     auto payload = DecodeUnpack(j.spec.payload);
     if (!payload.ok()) {
       return JobResult{.outcome = OutcomeOf(payload.status(), 1 << 20), .more = {}};
@@ -68,6 +77,43 @@ class UnpackHandler : public JobHandler {
                {{"archive", payload->archive}, {"written", r->written},
                 {"already_present", r->already_present}, {"bytes", r->bytes_written},
                 {"staging_gets", staging_gets}});
+    }
+    return JobResult{};
+  }
+
+ private:
+  static JobResult RunReplicated(JobContext& ctx) {
+    const Job& j = ctx.claimed.job;
+    auto u = replicate::DecodeTransportUnpack(j.spec.payload);
+    if (!u.ok()) return JobResult{.outcome = OutcomeOf(u.status(), 1 << 20), .more = {}};
+    auto r = ReplicationOfJob(ctx);
+    if (!r.ok()) return JobResult{.outcome = OutcomeOf(r.status(), j.attempts), .more = {}};
+    auto staging = (*r)->staging.find(u->staging);
+    auto dst = (*r)->options.destinations.find(u->destination);
+    if (staging == (*r)->staging.end() || dst == (*r)->options.destinations.end() ||
+        (*r)->archives == nullptr) {
+      const Status s = Status::InvalidArgument("unpack of " + u->archive + ": the pass has no " +
+                                               "transport to " + u->destination + " through " +
+                                               u->staging);
+      return JobResult{.outcome = OutcomeOf(s, 1 << 20), .more = {}};
+    }
+    auto done = replicate::UnpackTransported(*u, *staging->second, *dst->second, *(*r)->status,
+                                             *(*r)->archives, (*r)->pass.source, ctx.cancel);
+    if (!done.ok()) {
+      const Status s = done.status().WithContext("unpacking " + u->archive + " into " +
+                                                 u->destination);
+      obs::Log(obs::Level::kWarn, "unpack failed", {{"error", s.message()}});
+      return JobResult{.outcome = OutcomeOf(s, j.attempts), .more = {}};
+    }
+    ctx.stats.archives_unpacked += 1;
+    ctx.stats.entries_verified += done->checksums_verified;
+    ctx.stats.entries_already_present += done->already_present;
+    ctx.stats.bytes_moved += done->bytes_written;
+    if (ctx.options.verbose) {
+      obs::Log(obs::Level::kInfo, "unpacked",
+               {{"archive", u->archive}, {"destination", u->destination},
+                {"written", done->written}, {"already_present", done->already_present},
+                {"bytes", done->bytes_written}, {"deleted", done->archive_deleted}});
     }
     return JobResult{};
   }

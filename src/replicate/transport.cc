@@ -1,0 +1,355 @@
+// Compressed transport of replicated versions: the pack of a keys job's collected versions and
+// the unpack into one destination (contracts in transport.h).
+#include "replicate/transport.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <utility>
+
+#include "archive/backend_io.h"
+#include "archive/writer.h"
+#include "checksum/checksum.h"
+#include "obs/log.h"
+#include "replicate/replica.h"
+#include "transport/level.h"
+#include "transport/level_advisor.h"
+
+namespace ferry::replicate {
+namespace {
+
+using storage::ObjectInfo;
+
+// S3's smallest part: the archive's upload starts early.
+constexpr uint64_t kArchivePartSize = 5ull << 20;
+// A version is read in ranges of this size while it is packed (never held whole).
+constexpr uint64_t kReadRange = 4ull << 20;
+constexpr std::string_view kPackedIn = "packed in ";
+
+std::string VersionName(const ObjectInfo& v) {
+  return v.version_id.empty() ? "null" : v.version_id;
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A source version's bytes in ranged reads (by version id, or pinned to the listed ETag when
+// the source is unversioned), checked at the end against the CRC32C the version declares.
+class VersionSource : public archive::ChunkSource {
+ public:
+  VersionSource(storage::Backend& src, const ObjectInfo& v, std::stop_token stop)
+      : src_(src), v_(v), stop_(std::move(stop)) {}
+
+  Result<size_t> Read(std::span<std::byte> out) override {
+    if (at_ == buffer_.size()) {
+      if (pos_ == v_.size) {
+        if (std::optional<uint32_t> declared = v_.crc32c(); declared && *declared != crc_) {
+          return Status::DataLoss("CRC32C of the bytes read differs from the one " + v_.key +
+                                  " (version " + VersionName(v_) + ") declares");
+        }
+        return size_t{0};
+      }
+      buffer_.resize(static_cast<size_t>(std::min(kReadRange, v_.size - pos_)));
+      if (!v_.version_id.empty() && v_.version_id != "null") {
+        FERRY_RETURN_IF_ERROR(src_.ReadVersionAt(v_.key, v_.version_id, pos_, buffer_, stop_));
+      } else {
+        FERRY_RETURN_IF_ERROR(src_.ReadAt(v_.key, pos_, buffer_, v_.etag, stop_));
+      }
+      crc_ = checksum::Crc32c(buffer_, crc_);
+      pos_ += buffer_.size();
+      at_ = 0;
+    }
+    const size_t n = std::min(out.size(), buffer_.size() - at_);
+    std::copy_n(buffer_.begin() + static_cast<ptrdiff_t>(at_), n, out.begin());
+    at_ += n;
+    return n;
+  }
+
+ private:
+  storage::Backend& src_;
+  const ObjectInfo& v_;
+  std::stop_token stop_;
+  std::vector<std::byte> buffer_;
+  size_t at_ = 0;
+  uint64_t pos_ = 0;
+  uint32_t crc_ = 0;
+};
+
+// An earlier attempt that died mid-archive left its upload open: the key is this job's alone.
+void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
+                         std::stop_token stop) {
+  auto pending = staging.ListPendingUploads(key, stop);
+  if (!pending.ok()) return;
+  for (const auto& upload : *pending) {
+    if (upload.key == key) (void)staging.AbortPendingUpload(upload, stop);
+  }
+}
+
+// One archive entry: a version and the destinations (of one staging location) that want it.
+struct Entry {
+  const TransportedVersion* first = nullptr;
+  std::vector<const TransportedVersion*> items;
+};
+
+archive::EntryHeader HeaderOf(const TransportedVersion& t, const std::vector<std::string>& regions) {
+  archive::EntryHeader h;
+  h.key = t.row.key;
+  h.size = t.spec.size;
+  h.version_id = VersionName(t.version);
+  h.etag = t.version.etag;
+  h.mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.spec.mtime.time_since_epoch())
+          .count();
+  h.content = t.spec.content;
+  h.metadata = t.spec.metadata;
+  h.metadata.erase(std::string(storage::kMetaCrc32c));  // the unpack adds the entry's own
+  h.tags = t.spec.tags;
+  h.storage_class = t.spec.storage_class;
+  h.destinations = regions;
+  return h;
+}
+
+// Packs the entries of one staging location into `key`.
+Result<archive::WriteSummary> PackOne(const PassOptions& o, const PackTransportOptions& t,
+                                      storage::Backend& staging, const std::string& key,
+                                      const std::vector<Entry>& entries, int level,
+                                      std::stop_token stop) {
+  std::unique_ptr<transport::AdaptiveLevel> adaptive;
+  if (level == 0 && t.levels != nullptr) {
+    std::vector<ObjectInfo> objects;
+    for (const Entry& e : entries) objects.push_back(e.first->version);
+    auto a = transport::AdaptiveLevel::Start(*t.levels, objects);
+    if (a.ok()) {
+      adaptive = std::move(a).value();
+    } else {
+      obs::Log(obs::Level::kWarn, "adaptive level unavailable", {{"error", a.status().message()}});
+    }
+  }
+  archive::WriterOptions w;
+  w.level = level != 0 ? level : adaptive ? adaptive->level() : transport::kStartLevel;
+  if (t.retry) AbortEarlierUploads(staging, key, stop);
+  FERRY_ASSIGN_OR_RETURN(auto sink,
+                         archive::BackendSink::Open(staging, key, kArchivePartSize, stop));
+  FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(*sink, w));
+  for (const Entry& e : entries) {
+    std::vector<std::string> regions;
+    for (const TransportedVersion* item : e.items) {
+      const std::string& r = item->destination->transport.region;
+      if (std::find(regions.begin(), regions.end(), r) == regions.end()) regions.push_back(r);
+    }
+    VersionSource body(*o.source, e.first->version, stop);
+    FERRY_RETURN_IF_ERROR(writer->Add(HeaderOf(*e.first, regions), body)
+                              .WithContext(e.first->row.key + " (version " +
+                                           e.first->row.source_version + ")"));
+  }
+  FERRY_ASSIGN_OR_RETURN(archive::WriteSummary summary, writer->Finish());
+  FERRY_RETURN_IF_ERROR(sink->Close());
+  if (adaptive) {
+    if (Status s = adaptive->Finish(summary.raw_bytes, summary.archive_bytes); !s.ok()) {
+      obs::Log(obs::Level::kWarn, "level history not recorded", {{"error", s.message()}});
+    }
+  }
+  return summary;
+}
+
+}  // namespace
+
+void TransportCollector::Add(TransportedVersion v) {
+  std::lock_guard lock(mu_);
+  items_.push_back(std::move(v));
+}
+
+std::vector<TransportedVersion> TransportCollector::Take() {
+  std::lock_guard lock(mu_);
+  return std::exchange(items_, {});
+}
+
+size_t TransportCollector::size() const {
+  std::lock_guard lock(mu_);
+  return items_.size();
+}
+
+std::string PackedMessage(const std::string& staging, const std::string& archive) {
+  return std::string(kPackedIn) + archive + " at " + staging;
+}
+
+std::function<Result<bool>(const VersionStatus&)> InTransit(
+    transport::TransportStore& archives,
+    std::function<std::string(const std::string& staging)> archive_key) {
+  return [&archives, archive_key = std::move(archive_key)](
+             const VersionStatus& row) -> Result<bool> {
+    if (row.state != VersionState::kPending || !IsPackedMessage(row.message)) return false;
+    const std::string rest = row.message.substr(kPackedIn.size());
+    const size_t at = rest.find(" at ");
+    if (at == std::string::npos) return false;
+    const std::string archive = rest.substr(0, at);
+    const std::string staging = rest.substr(at + 4);
+    if (archive == archive_key(staging)) return false;  // this job's own: packed again
+    FERRY_ASSIGN_OR_RETURN(std::optional<transport::ArchiveRow> progress,
+                           archives.Get(staging, archive, row.destination));
+    return progress.has_value() && progress->state != transport::ArchiveState::kDone &&
+           progress->state != transport::ArchiveState::kUnpacked;
+  };
+}
+
+bool IsPackedMessage(const std::string& message) {
+  return message.compare(0, kPackedIn.size(), kPackedIn) == 0;
+}
+
+Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
+                                                 std::string_view origin,
+                                                 std::string_view source_version,
+                                                 std::stop_token stop) {
+  Result<std::unique_ptr<storage::ListingCursor>> cursor = dst.ListVersions(key, "", "");
+  if (!cursor.ok()) {
+    if (cursor.status().code() == ErrorCode::kNotSupported) return std::optional<std::string>();
+    return cursor.status();
+  }
+  for (int looked = 0; looked < 16; ++looked) {
+    FERRY_ASSIGN_OR_RETURN(const ObjectInfo* e, (*cursor)->Next());
+    if (e == nullptr || e->key != key) break;
+    if (e->delete_marker) continue;
+    Result<ObjectInfo> d = dst.StatVersion(key, e->version_id, false, stop);
+    if (!d.ok()) continue;
+    auto o = d->metadata.find(kMetaReplicaOrigin);
+    auto v = d->metadata.find(kMetaReplicaVersion);
+    if (o != d->metadata.end() && o->second == origin && v != d->metadata.end() &&
+        v->second == source_version) {
+      return std::optional<std::string>(e->version_id);
+    }
+  }
+  return std::optional<std::string>();
+}
+
+Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<TransportedVersion> items,
+                                        const PackTransportOptions& t, std::stop_token stop) {
+  PackedTransport out;
+  // A key's versions stay in the order the pass collected them (oldest first).
+  std::stable_sort(items.begin(), items.end(),
+                   [](const TransportedVersion& a, const TransportedVersion& b) {
+                     return a.row.key < b.row.key;
+                   });
+  std::map<std::string, std::vector<Entry>> by_staging;
+  for (const TransportedVersion& item : items) {
+    std::vector<Entry>& entries = by_staging[item.destination->transport.staging];
+    if (entries.empty() || entries.back().first->row.key != item.row.key ||
+        entries.back().first->row.source_version != item.row.source_version) {
+      entries.push_back(Entry{&item, {}});
+    }
+    entries.back().items.push_back(&item);
+  }
+  for (const auto& [staging_name, entries] : by_staging) {
+    auto staging = t.staging.find(staging_name);
+    if (staging == t.staging.end()) {
+      return Status::Internal("staging location " + staging_name + " is not open");
+    }
+    const std::string key = t.archive_key(staging_name);
+    const int level = entries.front().first->destination->transport.level;
+    FERRY_ASSIGN_OR_RETURN(archive::WriteSummary summary,
+                           PackOne(o, t, *staging->second, key, entries, level, stop));
+    // Packed: the rows go PENDING (the version is on its way), then the archive's progress
+    // rows, one per destination; the caller's job finish enqueues the unpacks.
+    std::map<std::string, TransportUnpack> unpacks;
+    for (const Entry& e : entries) {
+      for (const TransportedVersion* item : e.items) {
+        VersionStatus row = item->row;
+        row.state = VersionState::kPending;
+        row.message = PackedMessage(staging_name, key);
+        row.updated_ns = NowNs();
+        FERRY_RETURN_IF_ERROR(o.store->Record(row));
+        const Destination& d = *item->destination;
+        TransportUnpack& u = unpacks[d.location];
+        u.archive = key;
+        u.staging = staging_name;
+        u.destination = d.location;
+        u.region = d.transport.region;
+        u.storage_class = d.storage_class;
+        u.objects += 1;
+        u.bytes += item->spec.size;
+        ++out.versions;
+      }
+    }
+    for (const auto& [name, u] : unpacks) {
+      FERRY_RETURN_IF_ERROR(t.archives->Staged(
+          transport::ArchiveRow{.staging = staging_name,
+                                .archive = key,
+                                .destination = name,
+                                .state = transport::ArchiveState::kStaged,
+                                .entries = summary.entries,
+                                .written = 0,
+                                .archive_bytes = summary.archive_bytes,
+                                .updated_ns = 0}));
+      out.unpacks.push_back(u);
+    }
+    ++out.archives;
+    out.entries += summary.entries;
+    out.bytes_in += summary.raw_bytes;
+    out.bytes_wire += summary.archive_bytes;
+  }
+  return out;
+}
+
+Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
+                                                  storage::Backend& staging,
+                                                  storage::Backend& dst, StatusStore& status,
+                                                  transport::TransportStore& archives,
+                                                  const std::string& source_name,
+                                                  std::stop_token stop) {
+  // Records the version of `e` COMPLETED at this destination (its packed PENDING rows).
+  auto complete = [&](const archive::Entry& e, const std::string& made) -> Status {
+    const std::vector<std::string> keys{e.header.key};
+    FERRY_ASSIGN_OR_RETURN(std::vector<VersionStatus> rows, status.ForKeys(source_name, keys));
+    for (VersionStatus& r : rows) {
+      if (r.destination != u.destination || r.source_version != e.header.version_id ||
+          r.state != VersionState::kPending || !IsPackedMessage(r.message)) {
+        continue;
+      }
+      r.state = VersionState::kCompleted;
+      r.dest_version = made;
+      r.message.clear();
+      r.tags_digest = TagsDigest(e.header.tags.value_or(storage::Tags{}));
+      r.updated_ns = NowNs();
+      FERRY_RETURN_IF_ERROR(status.Record(r));
+    }
+    return Status::Ok();
+  };
+  transport::UnpackOptions o;
+  o.region = u.region;
+  o.storage_class = u.storage_class;
+  o.ordered_keys = true;
+  o.on_written = [&](const archive::Entry& e, const storage::WriteResult& w) {
+    return complete(e, w.version_id);
+  };
+  // Written by a crashed attempt? Its row says so, or its replica metadata at the destination.
+  o.present = [&](const archive::Entry& e) -> Result<bool> {
+    const std::vector<std::string> keys{e.header.key};
+    FERRY_ASSIGN_OR_RETURN(std::vector<VersionStatus> rows, status.ForKeys(source_name, keys));
+    for (const VersionStatus& r : rows) {
+      if (r.destination == u.destination && r.source_version == e.header.version_id &&
+          r.state == VersionState::kCompleted) {
+        return true;
+      }
+    }
+    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> found,
+                           FindReplicaOf(dst, e.header.key, source_name, e.header.version_id,
+                                         stop));
+    if (!found) return false;
+    FERRY_RETURN_IF_ERROR(complete(e, *found));
+    return true;
+  };
+  transport::StoreUnpackJournal journal(
+      archives, transport::ArchiveRow{.staging = u.staging,
+                                      .archive = u.archive,
+                                      .destination = u.destination,
+                                      .state = transport::ArchiveState::kUnpacking,
+                                      .entries = 0,
+                                      .written = 0,
+                                      .archive_bytes = 0,
+                                      .updated_ns = 0});
+  return transport::UnpackArchive(staging, u.archive, dst, journal, o, stop);
+}
+
+}  // namespace ferry::replicate

@@ -1,0 +1,133 @@
+// Compressed transport of replicated versions (Destination::transport, issue 10 sections 1-2;
+// docs/design/replication.md, "Compressed transport").
+//
+// Source side: a pass hands every version it would write to a transported destination to a
+// TransportCollector instead of writing it (pass.h, PassOptions::transported). Once the keys of
+// a replicate-keys job are done, PackTransported packs what was collected into one archive per
+// staging location: an entry per version (key, source version id, the metadata a direct copy
+// writes — the source's user metadata and content headers, tags, storage class, ferry's replica
+// marks —, its bytes read again from the source, by version id), each entry meant for the
+// regions of every destination staged there that wants it. A key's versions are adjacent and
+// oldest first. Then, in this order: the status rows go PENDING (message "packed in
+// <archive>"), the archive's progress rows are added (one per destination, kStaged), and the
+// caller enqueues one unpack job per destination (TransportUnpack) with its finish. A crash
+// before the finish leaves PENDING rows whose archive no unpack job reads: the job's rerun finds
+// them (not at the destination) and packs them again into the same archive key.
+//
+// Target side: UnpackTransported writes the entries meant for one destination (its region)
+// with transport::UnpackArchive, a key's versions one after another in the archive's order,
+// and records each version COMPLETED with the version the write made. An entry a crashed attempt
+// may have written is recognised by its row (COMPLETED) or by its replica metadata at the
+// destination (never written twice). The archive is deleted by the last destination's unpacker
+// (the progress rows decide: transport/store.h).
+//
+// Delete markers are not carried: a key with a delete marker to replicate to a transported
+// destination goes to it directly in that pass (all its versions, in order), see key.cc.
+//
+// Errors: the backends', the stores'; kDataLoss when bytes read differ from the CRC32C the
+// source version declares. Thread-safety: TransportCollector is thread-safe; the functions are
+// one call per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "replicate/pass.h"
+#include "replicate/status_store.h"
+#include "storage/backend.h"
+#include "transport/level_store.h"
+#include "transport/store.h"
+#include "transport/unpack.h"
+
+namespace ferry::replicate {
+
+// One version for one transported destination.
+struct TransportedVersion {
+  const Destination* destination = nullptr;  // with its transport
+  storage::ObjectInfo version;               // the version's details (key, version id, ...)
+  storage::WriteSpec spec;                   // what a direct copy would write
+  VersionStatus row;                         // recorded PENDING once packed
+};
+
+class TransportCollector {
+ public:
+  void Add(TransportedVersion v);
+  std::vector<TransportedVersion> Take();
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<TransportedVersion> items_;  // GUARDED_BY(mu_)
+};
+
+// The unpack work of one archive for one destination (the "unpack" job of a replication run).
+struct TransportUnpack {
+  std::string archive;      // key under `staging`
+  std::string staging;      // staging location name
+  std::string destination;  // destination location name
+  std::string region;       // the job's region
+  std::string storage_class;  // the destination's override ("" = the entry's)
+  uint64_t objects = 0;       // entries meant for it
+  uint64_t bytes = 0;
+};
+
+struct PackedTransport {
+  std::vector<TransportUnpack> unpacks;
+  uint64_t archives = 0;
+  uint64_t versions = 0;  // (version, destination) pairs packed
+  uint64_t entries = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_wire = 0;  // archive bytes
+};
+
+struct PackTransportOptions {
+  // The archive key of a staging location for this job (the same on every attempt).
+  std::function<std::string(const std::string& staging)> archive_key;
+  // Opened staging locations by name.
+  std::map<std::string, storage::Backend*> staging;
+  transport::TransportStore* archives = nullptr;
+  transport::LevelStore* levels = nullptr;  // adaptive level (level 0); null: level 3
+  bool retry = false;                       // an earlier attempt may have left an upload
+};
+
+// Packs `items` (as collected, each key's versions in order) as described above.
+Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<TransportedVersion> items,
+                                        const PackTransportOptions& t, std::stop_token stop);
+
+// Unpacks `u` from `staging` into `dst`, recording each version in `status` (rows of
+// `source_name`). Returns what UnpackArchive did.
+Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
+                                                  storage::Backend& staging,
+                                                  storage::Backend& dst, StatusStore& status,
+                                                  transport::TransportStore& archives,
+                                                  const std::string& source_name,
+                                                  std::stop_token stop);
+
+// The version of `key` on `dst` that is a replica of `source_version` of `origin` (its
+// ferry-replica-* metadata), among the key's 16 newest versions; nullopt when none (or `dst`
+// keeps no versions).
+Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
+                                                 std::string_view origin,
+                                                 std::string_view source_version,
+                                                 std::stop_token stop);
+
+// The message of a PENDING row whose version was packed into `archive` (on `staging`):
+// "packed in <archive> at <staging>".
+std::string PackedMessage(const std::string& staging, const std::string& archive);
+bool IsPackedMessage(const std::string& message);
+
+// PassOptions::in_transit for a keys job: true when `row` (PENDING, packed) was packed into an
+// archive other than the job's own (`archive_key` of its staging) whose progress row for the
+// row's destination is not done: that archive's unpack job writes it.
+std::function<Result<bool>(const VersionStatus&)> InTransit(
+    transport::TransportStore& archives,
+    std::function<std::string(const std::string& staging)> archive_key);
+
+}  // namespace ferry::replicate

@@ -1,0 +1,403 @@
+// Compressed transport of replicated versions on memory backends and a SQLite state database:
+// two transported destinations (regions B and C) sharing one staging location and one direct
+// destination. Versions reach each destination in the source's order with the replica metadata
+// a direct copy writes; statuses go PENDING when packed and COMPLETED when unpacked; a key with
+// a delete marker goes directly; a rerun between pack and unpack writes nothing twice and loses
+// nothing; the archive goes once both destinations are unpacked.
+#include "replicate/transport.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include "replicate/replica.h"
+#include "state/state.h"
+#include "storage/memory/memory_backend.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::replicate {
+namespace {
+
+using storage::MemoryBackend;
+using storage::ObjectInfo;
+
+std::vector<std::byte> Bytes(std::string_view s) {
+  std::vector<std::byte> out(s.size());
+  for (size_t i = 0; i < s.size(); ++i) out[i] = static_cast<std::byte>(s[i]);
+  return out;
+}
+
+// A staging store whose chunked writes need no size up front, as S3's multipart uploads (the
+// memory backend's want it at open): parts gathered, one Put at commit.
+class StagingBackend : public MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view key,
+                                                                const storage::WriteSpec& spec,
+                                                                uint64_t part_size,
+                                                                std::stop_token stop) override {
+    (void)part_size;
+    (void)stop;
+    return std::unique_ptr<storage::ChunkWriter>(new Writer(*this, std::string(key), spec));
+  }
+
+ private:
+  class Writer : public storage::ChunkWriter {
+   public:
+    Writer(MemoryBackend& b, std::string key, storage::WriteSpec spec)
+        : b_(b), key_(std::move(key)), spec_(std::move(spec)) {}
+    const std::string& upload_id() const override { return key_; }
+    Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
+                      std::stop_token) override {
+      parts_[part_number] = {offset, std::vector<std::byte>(data.begin(), data.end())};
+      return Status::Ok();
+    }
+    Result<storage::WriteResult> Commit(std::stop_token stop) override {
+      std::vector<std::byte> all;
+      for (const auto& [n, part] : parts_) all.insert(all.end(), part.second.begin(), part.second.end());
+      spec_.size = all.size();
+      return b_.Put(key_, all, spec_, stop);
+    }
+    Status Abort() override { return Status::Ok(); }
+    Result<std::optional<std::vector<storage::StoredPart>>> ListStoredParts(
+        std::stop_token) override {
+      return std::optional<std::vector<storage::StoredPart>>();
+    }
+    void AdoptPart(const storage::StoredPart&) override {}
+    void Detach() override {}
+
+   private:
+    MemoryBackend& b_;
+    std::string key_;
+    storage::WriteSpec spec_;
+    std::map<int, std::pair<uint64_t, std::vector<std::byte>>> parts_;
+  };
+};
+
+class TransportPassTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ferry-repl-transport-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir_);
+    auto session = state::OpenSqliteSession((dir_ / "state.db").string());
+    ASSERT_TRUE(session.ok());
+    session_ = std::move(*session);
+    auto store = StatusStore::Open(*session_);
+    ASSERT_TRUE(store.ok());
+    status_ = std::move(*store);
+    auto archives = transport::TransportStore::Open(*session_);
+    ASSERT_TRUE(archives.ok());
+    archives_ = std::move(*archives);
+    a_ = New("a", true);
+    b_ = New("b", true);
+    c_ = New("c", true);
+    d_ = New("d", true);
+    MemoryBackend::Options so;
+    so.name = "s";
+    so.endpoint = "s";
+    staging_ = std::make_unique<StagingBackend>(so);
+    Rule r;
+    r.id = "r";
+    r.delete_markers = true;
+    Transport tb{.compress = true, .staging = "s:stage/", .region = "B", .level = 1};
+    Transport tc{.compress = true, .staging = "s:stage/", .region = "C", .level = 1};
+    r.destinations = {{"b", "", tb}, {"c", "STANDARD_IA", tc}, {"d", "", {}}};
+    rules_.rules.push_back(r);
+    ASSERT_TRUE(Validate(rules_).ok());
+  }
+  void TearDown() override {
+    archives_.reset();
+    status_.reset();
+    session_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<MemoryBackend> New(std::string name, bool versioned) {
+    MemoryBackend::Options o;
+    o.clock = &clock_;
+    o.versioned = versioned;
+    o.name = name;
+    o.endpoint = name;
+    return std::make_unique<MemoryBackend>(o);
+  }
+
+  void Write(std::string_view key, std::string_view data) {
+    clock_.SleepFor(std::chrono::seconds(1), {});
+    storage::WriteSpec spec;
+    spec.size = data.size();
+    spec.metadata["color"] = "blue";
+    spec.content.content_type = "text/plain";
+    spec.tags = storage::Tags{{"team", "x"}};
+    ASSERT_TRUE(a_->Put(key, Bytes(data), spec, {}).ok());
+  }
+
+  // The source's keys with their versions, oldest first (as a replicate-keys job gets them).
+  std::vector<KeyVersions> Listed() {
+    std::vector<KeyVersions> keys;
+    auto cursor = a_->ListVersions("", "", "");
+    EXPECT_TRUE(cursor.ok());
+    for (;;) {
+      const ObjectInfo* e = *(*cursor)->Next();
+      if (e == nullptr) break;
+      if (keys.empty() || keys.back().key != e->key) keys.push_back({e->key, {}});
+      keys.back().versions.insert(keys.back().versions.begin(), *e);
+    }
+    return keys;
+  }
+
+  // One replicate-keys job of the pass: its direct writes, then its archive ("job" names it).
+  PackedTransport Job(const std::string& job) {
+    PassOptions o;
+    o.source_name = "a";
+    o.source = a_.get();
+    o.destinations = {{"b", b_.get()}, {"c", c_.get()}, {"d", d_.get()}};
+    o.rules = &rules_;
+    o.store = status_.get();
+    o.clock = &clock_;
+    o.concurrency = 3;
+    TransportCollector collected;
+    o.transported = &collected;
+    auto key = [job](const std::string&) { return job + ".fza"; };
+    o.in_transit = InTransit(*archives_, key);
+    auto scope = PreparePass(o);
+    EXPECT_TRUE(scope.ok());
+    PassStats stats;
+    EXPECT_TRUE(ReplicateKeys(o, *scope, Listed(), stats, {}).ok());
+    EXPECT_EQ(stats.failed.load(), 0u);
+    PackTransportOptions t;
+    t.archive_key = key;
+    t.staging = {{"s:stage/", staging_.get()}};
+    t.archives = archives_.get();
+    auto packed = PackTransported(o, collected.Take(), t, {});
+    EXPECT_TRUE(packed.ok()) << packed.status().message();
+    return packed.ok() ? *packed : PackedTransport{};
+  }
+
+  Result<transport::UnpackResult> Unpack(const TransportUnpack& u) {
+    MemoryBackend& dst = u.destination == "b" ? *b_ : *c_;
+    return UnpackTransported(u, *staging_, dst, *status_, *archives_, "a", {});
+  }
+
+  // Contents of `key`'s versions at `m`, oldest first ("<marker>" for a delete marker).
+  std::vector<std::string> History(MemoryBackend& m, std::string_view key) {
+    std::vector<std::string> out;
+    auto cursor = m.ListVersions(key, "", "");
+    EXPECT_TRUE(cursor.ok());
+    for (;;) {
+      const ObjectInfo* e = *(*cursor)->Next();
+      if (e == nullptr) break;
+      if (e->key != key) continue;
+      std::string text = "<marker>";
+      if (!e->delete_marker) {
+        std::vector<std::byte> data(e->size);
+        EXPECT_TRUE(m.ReadVersionAt(key, e->version_id, 0, data, {}).ok());
+        text.assign(reinterpret_cast<const char*>(data.data()), data.size());
+      }
+      out.insert(out.begin(), text);
+    }
+    return out;
+  }
+
+  int Rows(VersionState state, const std::string& destination) {
+    auto rows = status_->Rows("a", state);
+    EXPECT_TRUE(rows.ok());
+    int n = 0;
+    for (const VersionStatus& r : *rows) n += r.destination == destination ? 1 : 0;
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<state::SqlSession> session_;
+  std::unique_ptr<StatusStore> status_;
+  std::unique_ptr<transport::TransportStore> archives_;
+  std::unique_ptr<MemoryBackend> a_, b_, c_, d_, staging_;  // staging_: a StagingBackend
+  RuleSet rules_;
+};
+
+TEST_F(TransportPassTest, VersionsArriveInOrderOnceAndTheArchiveGoesAfterBothRegions) {
+  Write("k1", "one");
+  Write("k1", "two two");
+  Write("k1", "three three three");
+  Write("k2", "first");
+  Write("k2", "second");
+  ASSERT_TRUE(a_->Delete("k2", {}).ok());  // a delete marker: k2 goes directly
+  Write("k3", "alone");
+
+  PackedTransport first = Job("j1");
+  EXPECT_EQ(first.archives, 1u);
+  EXPECT_EQ(first.entries, 4u);   // k1 x3, k3: one entry for both destinations
+  EXPECT_EQ(first.versions, 8u);  // ... x2 destinations
+  ASSERT_EQ(first.unpacks.size(), 2u);
+  EXPECT_TRUE(staging_->Contents("j1.fza").has_value());
+  // The key with a marker went directly to all three, in order; the rest waits for the unpack.
+  for (MemoryBackend* m : {b_.get(), c_.get(), d_.get()}) {
+    EXPECT_EQ(History(*m, "k2"), (std::vector<std::string>{"first", "second", "<marker>"}));
+  }
+  EXPECT_EQ(History(*d_, "k1"),
+            (std::vector<std::string>{"one", "two two", "three three three"}));
+  EXPECT_TRUE(History(*b_, "k1").empty());
+  EXPECT_EQ(Rows(VersionState::kPending, "b"), 4);
+  EXPECT_EQ(Rows(VersionState::kPending, "c"), 4);
+
+  // The job runs again (its worker died before it finished): the same archive again, no write.
+  const int b_puts = b_->counts().puts;
+  PackedTransport again = Job("j1");
+  EXPECT_EQ(again.versions, 8u);
+  EXPECT_EQ(b_->counts().puts, b_puts);
+
+  // B unpacks: versions in order, checked, with the replica marks a direct copy writes.
+  const TransportUnpack& ub = again.unpacks[0].destination == "b" ? again.unpacks[0]
+                                                                   : again.unpacks[1];
+  const TransportUnpack& uc = again.unpacks[0].destination == "b" ? again.unpacks[1]
+                                                                   : again.unpacks[0];
+  EXPECT_EQ(ub.region, "B");
+  EXPECT_EQ(uc.storage_class, "STANDARD_IA");
+  auto r = Unpack(ub);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->written, 4u);
+  EXPECT_FALSE(r->archive_deleted);  // C still needs it
+  EXPECT_EQ(History(*b_, "k1"),
+            (std::vector<std::string>{"one", "two two", "three three three"}));
+  EXPECT_EQ(History(*b_, "k3"), std::vector<std::string>{"alone"});
+  auto b_k1 = b_->Stat("k1", true, {});
+  ASSERT_TRUE(b_k1.ok());
+  EXPECT_EQ(b_k1->metadata.at("color"), "blue");
+  EXPECT_EQ(b_k1->metadata.at(std::string(kMetaReplicaOrigin)), "a");
+  EXPECT_EQ(b_k1->content.content_type, "text/plain");
+  EXPECT_EQ(b_k1->tags, (storage::Tags{{"team", "x"}}));
+  EXPECT_EQ(Rows(VersionState::kCompleted, "b"), 7);  // k1 x3, k3; k2 x2 and its marker
+  auto rows = status_->Rows("a", VersionState::kCompleted);
+  ASSERT_TRUE(rows.ok());
+  for (const VersionStatus& row : *rows) {
+    if (row.destination == "b" && row.key == "k3") {
+      EXPECT_EQ(row.dest_version, b_->Stat("k3", false, {})->version_id);
+    }
+  }
+
+  // A rerun of the pass in between (another job): B's versions are done, C's on their way.
+  const int c_puts = c_->counts().puts;
+  PackedTransport between = Job("j2");
+  EXPECT_EQ(between.versions, 0u);
+  EXPECT_FALSE(staging_->Contents("j2.fza").has_value());
+  EXPECT_EQ(c_->counts().puts, c_puts);
+
+  r = Unpack(uc);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->written, 4u);
+  EXPECT_TRUE(r->archive_deleted);
+  EXPECT_TRUE(staging_->Keys().empty());
+  EXPECT_EQ(History(*c_, "k1"),
+            (std::vector<std::string>{"one", "two two", "three three three"}));
+  EXPECT_EQ(c_->Stat("k1", true, {})->storage_class, "STANDARD_IA");
+  EXPECT_EQ(Rows(VersionState::kPending, "b") + Rows(VersionState::kPending, "c"), 0);
+
+  // A last pass: nothing to do anywhere.
+  const int puts = b_->counts().puts + c_->counts().puts + d_->counts().puts;
+  PackedTransport last = Job("j3");
+  EXPECT_EQ(last.versions, 0u);
+  EXPECT_EQ(b_->counts().puts + c_->counts().puts + d_->counts().puts, puts);
+}
+
+TEST_F(TransportPassTest, ACrashedUnpackResumesWithoutWritingAVersionTwice) {
+  Write("k", "v1");
+  Write("k", "v1");  // two versions with the same bytes: told apart by their replica marks
+  Write("k", "v3");
+  PackedTransport packed = Job("j1");
+  ASSERT_EQ(packed.unpacks.size(), 2u);
+  const TransportUnpack& ub = packed.unpacks[0].destination == "b" ? packed.unpacks[0]
+                                                                    : packed.unpacks[1];
+  ASSERT_TRUE(Unpack(ub).ok());
+  auto made = status_->Rows("a", VersionState::kCompleted);
+  ASSERT_TRUE(made.ok());
+  // As if the unpack died after its writes, before recording any of them (rows and watermark).
+  for (VersionStatus row : *made) {
+    if (row.destination != "b") continue;
+    row.state = VersionState::kPending;
+    row.dest_version.clear();
+    row.message = PackedMessage("s:stage/", "j1.fza");
+    ASSERT_TRUE(status_->Record(row).ok());
+  }
+  ASSERT_TRUE(archives_
+                  ->Progress(transport::ArchiveRow{.staging = "s:stage/",
+                                                   .archive = "j1.fza",
+                                                   .destination = "b",
+                                                   .state = transport::ArchiveState::kUnpacking,
+                                                   .entries = 3,
+                                                   .written = 0,
+                                                   .archive_bytes = 0,
+                                                   .updated_ns = 0})
+                  .ok());
+  const int puts = b_->counts().puts;
+  auto r = Unpack(ub);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->written, 0u);
+  EXPECT_EQ(r->already_present, 3u);  // each found by its replica marks, not its bytes
+  EXPECT_EQ(b_->counts().puts, puts);
+  EXPECT_EQ(History(*b_, "k"), (std::vector<std::string>{"v1", "v1", "v3"}));
+  auto rows = status_->Rows("a", VersionState::kCompleted);
+  ASSERT_TRUE(rows.ok());
+  std::set<std::string> versions;
+  for (const VersionStatus& row : *rows) {
+    if (row.destination == "b") versions.insert(row.dest_version);
+  }
+  EXPECT_EQ(versions.size(), 3u);  // three distinct destination versions
+}
+
+TEST(TransportRulesTest, ValidateRefusesBadTransports) {
+  auto rule = [](Transport t, std::string location = "rb:west/") {
+    Rule r;
+    r.id = "r";
+    r.destinations.push_back({std::move(location), "", std::move(t)});
+    return RuleSet{{r}};
+  };
+  EXPECT_TRUE(Validate(rule({.compress = true, .staging = "rb:stage/x", .region = "", .level = 0}))
+                  .ok());
+  struct Case {
+    RuleSet rules;
+    std::string message;
+  };
+  const Case cases[] = {
+      {rule({.compress = true, .staging = "", .region = "", .level = 0}),
+       "replication rule 'r': destination rb:west/: transport needs 'staging' (a location for "
+       "the archives)"},
+      {rule({.compress = true, .staging = "rb:west/stage/", .region = "", .level = 0}),
+       "replication rule 'r': destination rb:west/: transport 'staging' rb:west/stage/ is in the "
+       "destination's bucket"},
+      {rule({.compress = false, .staging = "rb:stage/", .region = "", .level = 0}),
+       "replication rule 'r': destination rb:west/: transport sets staging, region or level "
+       "without compress = true"},
+      {rule({.compress = true, .staging = "rb:stage/", .region = "", .level = 20}),
+       "replication rule 'r': destination rb:west/: transport 'level' must be 0 (adaptive) to 19"},
+  };
+  for (const Case& c : cases) {
+    Status s = Validate(c.rules);
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(s.message(), c.message);
+  }
+  // Two destinations staged at one location in one region: refused.
+  RuleSet shared = rule({.compress = true, .staging = "rb:stage/", .region = "B", .level = 0});
+  shared.rules[0].destinations.push_back(
+      {"rb:east/", "", {.compress = true, .staging = "rb:stage/", .region = "B", .level = 0}});
+  EXPECT_EQ(Validate(shared).message(),
+            "replication rule 'r': destination rb:east/: destinations staged at rb:stage/ need "
+            "different transport 'region's");
+  // One destination, two paths: refused.
+  RuleSet two = rule({.compress = true, .staging = "rb:stage/", .region = "", .level = 0});
+  Rule other;
+  other.id = "o";
+  other.priority = 1;
+  other.prefix = "logs/";
+  other.destinations.push_back({"rb:west/", "", {}});
+  two.rules.push_back(other);
+  EXPECT_EQ(Validate(two).message(),
+            "replication rule 'o': destination rb:west/: another rule names it with another "
+            "transport (a destination's versions take one path)");
+}
+
+}  // namespace
+}  // namespace ferry::replicate

@@ -1,0 +1,54 @@
+// The destination side of compressed transport without a shared state store (`ferry unpack
+// STAGING DST`, which finds archives by listing the staging prefix): how the unpackers of the
+// several regions an archive is meant for learn of each other.
+//
+// Each region's unpacker, once every entry meant for it is written, leaves an empty marker
+// object on staging next to the archive, "<archive>.done/<region>", then lists the archive's
+// markers: the unpacker that finds one for every region the manifest names deletes the archive,
+// then the markers. Two finishing at once: each writes its marker before listing, so at least
+// the second sees both (both may delete: deletes are idempotent). A crash between the marker and
+// the delete leaves the archive with its markers: the next unpacker of any of its regions finds
+// its own marker, writes nothing and checks the markers again. A crash between the archive's
+// delete and the markers' leaves markers without an archive: listings remove them.
+//
+// An unpacker of no region ("") writes every entry and deletes the archive as before; so does
+// one of the only region the archive names.
+//
+// Errors: the staging backend's; UnpackArchive's. Thread-safety: one call per thread.
+#pragma once
+
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/backend.h"
+#include "transport/unpack.h"
+
+namespace ferry::transport {
+
+// "<archive>.done/": where the markers of `archive` are.
+std::string MarkerPrefix(std::string_view archive);
+// True for a marker's key ("....fza.done/<region>").
+bool IsMarker(std::string_view key);
+
+struct StagedListing {
+  std::vector<std::string> archives;  // "*.fza", in key order
+  std::vector<std::string> orphans;   // markers whose archive is gone
+};
+// One listing of `staging`: its archives (markers are not archives) and the orphan markers.
+Result<StagedListing> ListStaged(storage::Backend& staging);
+
+struct ListedResult {
+  UnpackResult unpack;
+  bool skipped = false;  // this region's marker was there: nothing written
+};
+
+// Unpacks `key` for `options.region` as described above, `journal` recording the progress of
+// this unpacker (its own store). The archive is deleted by the last region's unpacker.
+Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& key,
+                                  storage::Backend& dst, UnpackJournal& journal,
+                                  const UnpackOptions& options, std::stop_token stop);
+
+}  // namespace ferry::transport

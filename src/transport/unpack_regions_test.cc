@@ -1,0 +1,276 @@
+// One archive meant for two regions (issue 10 section 2): deleted once both unpackers are done,
+// whichever way they learn of it. With a shared state store the archive's rows decide; without
+// one, marker objects on staging. A crash between "my part is done" and the delete leaves the
+// archive for the next unpacker (or the rerun), which deletes it; nothing is written twice.
+// Built with FERRY_TRANSPORT_STORE_PG, the store's tests run on the PostgreSQL of
+// FERRY_TEST_PG_URL (integration), with two unpackers finishing at once on two sessions.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "archive/io.h"
+#include "base/clock.h"
+#include "checksum/checksum.h"
+#include "state/state.h"
+#include "storage/memory/memory_backend.h"
+#include "transport/pack.h"
+#include "transport/store.h"
+#include "transport/unpack.h"
+#include "transport/unpack_listed.h"
+
+namespace ferry::transport {
+namespace {
+
+using storage::MemoryBackend;
+
+// A journal that records into another and "crashes" (fails) right after the archive's rows
+// said it may be deleted, before the delete.
+class CrashAfterUnpacked : public UnpackJournal {
+ public:
+  explicit CrashAfterUnpacked(UnpackJournal& inner) : inner_(inner) {}
+  Result<std::optional<uint64_t>> Load() override { return inner_.Load(); }
+  Status Record(uint64_t w, uint64_t e, bool d) override { return inner_.Record(w, e, d); }
+  Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
+                        const std::string& region) override {
+    FERRY_RETURN_IF_ERROR(inner_.Unpacked(entries, regions, region).status());
+    return Status::Unavailable("crashed");
+  }
+
+ private:
+  UnpackJournal& inner_;
+};
+
+// A journal in memory.
+class MemoryJournal : public UnpackJournal {
+ public:
+  Result<std::optional<uint64_t>> Load() override { return mark; }
+  Status Record(uint64_t written, uint64_t, bool d) override {
+    mark = written;
+    done = d;
+    return Status::Ok();
+  }
+  std::optional<uint64_t> mark;
+  bool done = false;
+};
+
+class RegionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 5; ++i) {
+      const std::string body = "object " + std::to_string(i) + std::string(100, 'x');
+      storage::WriteSpec spec;
+      spec.size = body.size();
+      const std::string key = "k" + std::to_string(i);
+      ASSERT_TRUE(src_.Put(key, checksum::AsBytes(body), spec, {}).ok());
+      auto info = src_.Stat(key, false, {});
+      ASSERT_TRUE(info.ok());
+      listed_.push_back(*info);
+    }
+    archive::StringSink sink;
+    PackOptions o;
+    o.writer.threads = 1;
+    o.destinations = {"east", "west"};
+    ASSERT_TRUE(PackObjects(src_, listed_, sink, o, {}).ok());
+    archive_ = sink.bytes;
+    Stage();
+  }
+  void Stage() {
+    storage::WriteSpec spec;
+    spec.size = archive_.size();
+    ASSERT_TRUE(staging_.Put("a.fza", checksum::AsBytes(archive_), spec, {}).ok());
+  }
+  UnpackOptions Options(const std::string& region) {
+    UnpackOptions o;
+    o.region = region;
+    o.threads = 2;
+    return o;
+  }
+  bool Staged() { return staging_.Contents("a.fza").has_value(); }
+
+  MemoryBackend src_, staging_, east_, west_;
+  std::vector<storage::ObjectInfo> listed_;
+  std::string archive_;
+};
+
+class StoreRegionsTest : public RegionsTest {
+ protected:
+  void SetUp() override {
+    RegionsTest::SetUp();
+    path_ = (std::filesystem::temp_directory_path() /
+             ("transport-regions-" + std::to_string(getpid()) + ".db"))
+                .string();
+    std::filesystem::remove(path_);
+    // Rows of other tests (a shared PostgreSQL) never share this staging name.
+    staging_name_ = "b:stage-" + std::to_string(std::random_device{}()) + "/";
+    session_ = OpenSession();
+    ASSERT_NE(session_, nullptr);
+    auto store = TransportStore::Open(*session_);
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    for (const char* dst : {"b:east/", "b:west/"}) {
+      ASSERT_TRUE(store_->Staged(Row(dst)).ok());
+    }
+  }
+  void TearDown() override {
+    store_.reset();
+    session_.reset();
+    std::filesystem::remove(path_);
+  }
+  std::unique_ptr<state::SqlSession> OpenSession() {
+#ifdef FERRY_TRANSPORT_STORE_PG
+    const char* url = std::getenv("FERRY_TEST_PG_URL");
+    if (url == nullptr) {
+      ADD_FAILURE() << "FERRY_TEST_PG_URL is not set";
+      return nullptr;
+    }
+    auto session = state::OpenPgSession(url, SystemClock::Default());
+#else
+    auto session = state::OpenSqliteSession(path_);
+#endif
+    if (!session.ok()) {
+      ADD_FAILURE() << session.status().message();
+      return nullptr;
+    }
+    return std::move(*session);
+  }
+  ArchiveRow Row(const std::string& dst, const std::string& archive = "a.fza") {
+    return ArchiveRow{.staging = staging_name_, .archive = archive, .destination = dst,
+                      .state = ArchiveState::kStaged, .entries = 5, .written = 0,
+                      .archive_bytes = archive_.size(), .updated_ns = 0};
+  }
+  ArchiveState StateOf(const std::string& dst) {
+    auto row = store_->Get(staging_name_, "a.fza", dst);
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return (row.ok() && row->has_value()) ? (*row)->state : ArchiveState::kStaged;
+  }
+
+  std::string path_;
+  std::string staging_name_;
+  std::unique_ptr<state::SqlSession> session_;
+  std::unique_ptr<TransportStore> store_;
+};
+
+TEST_F(StoreRegionsTest, TheLastUnpackerOfTheArchiveDeletesIt) {
+  StoreUnpackJournal east(*store_, Row("b:east/"));
+  auto r = UnpackArchive(staging_, "a.fza", east_, east, Options("east"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->written, 5u);
+  EXPECT_FALSE(r->archive_deleted);
+  EXPECT_TRUE(Staged());  // west still needs it
+  EXPECT_EQ(StateOf("b:east/"), ArchiveState::kUnpacked);
+  StoreUnpackJournal west(*store_, Row("b:west/"));
+  r = UnpackArchive(staging_, "a.fza", west_, west, Options("west"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->written, 5u);
+  EXPECT_TRUE(r->archive_deleted);
+  EXPECT_FALSE(Staged());
+  EXPECT_EQ(StateOf("b:east/"), ArchiveState::kDone);
+  EXPECT_EQ(StateOf("b:west/"), ArchiveState::kDone);
+  EXPECT_EQ(east_.counts().puts, 5);
+  EXPECT_EQ(west_.counts().puts, 5);
+}
+
+TEST_F(StoreRegionsTest, ACrashBetweenTheLastRowAndTheDeleteIsHealedByTheRerun) {
+  StoreUnpackJournal east(*store_, Row("b:east/"));
+  ASSERT_TRUE(UnpackArchive(staging_, "a.fza", east_, east, Options("east"), {}).ok());
+  StoreUnpackJournal west(*store_, Row("b:west/"));
+  CrashAfterUnpacked crashing(west);
+  ASSERT_FALSE(UnpackArchive(staging_, "a.fza", west_, crashing, Options("west"), {}).ok());
+  EXPECT_TRUE(Staged());  // every row unpacked, the archive still there
+  EXPECT_EQ(StateOf("b:west/"), ArchiveState::kUnpacked);
+  auto again = UnpackArchive(staging_, "a.fza", west_, west, Options("west"), {});
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->written, 0u);  // nothing written twice
+  EXPECT_TRUE(again->archive_deleted);
+  EXPECT_FALSE(Staged());
+  EXPECT_EQ(west_.counts().puts, 5);
+  EXPECT_EQ(StateOf("b:east/"), ArchiveState::kDone);
+}
+
+TEST_F(StoreRegionsTest, OfTwoUnpackersFinishingAtOnceOneDeletes) {
+  // Two workers (two sessions) mark their rows of one archive at the same moment: whatever the
+  // interleaving, one of them learns that both are done.
+  auto other_session = OpenSession();
+  ASSERT_NE(other_session, nullptr);
+  auto other = TransportStore::Open(*other_session);
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 20; ++i) {
+    const std::string archive = "race-" + std::to_string(i) + ".fza";
+    ASSERT_TRUE(store_->Staged(Row("b:east/", archive)).ok());
+    ASSERT_TRUE(store_->Staged(Row("b:west/", archive)).ok());
+    Result<bool> east = false, west = false;
+    {
+      std::jthread a([&] { east = store_->Unpacked(Row("b:east/", archive)); });
+      std::jthread b([&] { west = (*other)->Unpacked(Row("b:west/", archive)); });
+    }
+    ASSERT_TRUE(east.ok() && west.ok());
+    EXPECT_TRUE(*east || *west) << archive;
+  }
+}
+
+TEST_F(RegionsTest, WithoutAStoreMarkersTellTheLastUnpacker) {
+  MemoryJournal east, west;
+  auto r = UnpackListed(staging_, "a.fza", east_, east, Options("east"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->unpack.written, 5u);
+  EXPECT_TRUE(Staged());
+  EXPECT_TRUE(staging_.Contents("a.fza.done/east").has_value());
+  EXPECT_TRUE(east.done);
+  // The listing shows the archive, never its markers.
+  auto listed = ListStaged(staging_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->archives, std::vector<std::string>{"a.fza"});
+  EXPECT_TRUE(listed->orphans.empty());
+  // East again: its marker is there, nothing written.
+  r = UnpackListed(staging_, "a.fza", east_, east, Options("east"), {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->skipped);
+  EXPECT_EQ(east_.counts().puts, 5);
+  r = UnpackListed(staging_, "a.fza", west_, west, Options("west"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->unpack.written, 5u);
+  EXPECT_TRUE(r->unpack.archive_deleted);
+  EXPECT_TRUE(staging_.Keys().empty());  // archive and markers gone
+}
+
+TEST_F(RegionsTest, ACrashBetweenTheMarkerAndTheDeleteIsHealedByTheNextUnpacker) {
+  MemoryJournal east, west;
+  ASSERT_TRUE(UnpackListed(staging_, "a.fza", east_, east, Options("east"), {}).ok());
+  // West writes its entries and its marker, then the delete fails (the process dies).
+  staging_.FailNext(MemoryBackend::kDelete, 1, Status::Unavailable("crashed"));
+  ASSERT_FALSE(UnpackListed(staging_, "a.fza", west_, west, Options("west"), {}).ok());
+  EXPECT_TRUE(Staged());
+  EXPECT_TRUE(staging_.Contents("a.fza.done/west").has_value());
+  // The next unpacker (east, listing again) finds its marker and every other: deletes.
+  auto r = UnpackListed(staging_, "a.fza", east_, east, Options("east"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->skipped);
+  EXPECT_TRUE(r->unpack.archive_deleted);
+  EXPECT_TRUE(staging_.Keys().empty());
+  EXPECT_EQ(east_.counts().puts, 5);
+  EXPECT_EQ(west_.counts().puts, 5);
+}
+
+TEST_F(RegionsTest, MarkersOfADeletedArchiveAreOrphans) {
+  storage::WriteSpec spec;
+  ASSERT_TRUE(staging_.Put("b.fza.done/east", {}, spec, {}).ok());
+  auto listed = ListStaged(staging_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->archives, std::vector<std::string>{"a.fza"});
+  EXPECT_EQ(listed->orphans, std::vector<std::string>{"b.fza.done/east"});
+}
+
+TEST_F(RegionsTest, AnUnpackerOfEveryRegionDeletesAtOnce) {
+  MemoryJournal all;
+  auto r = UnpackListed(staging_, "a.fza", east_, all, Options(""), {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->unpack.archive_deleted);
+  EXPECT_TRUE(staging_.Keys().empty());
+}
+
+}  // namespace
+}  // namespace ferry::transport
