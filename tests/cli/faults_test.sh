@@ -9,6 +9,8 @@
 # through the direct remotes). The fault counts per kind are printed, and each kind must have
 # happened. Some source objects in A are written by the aws CLI, not ferry (no ferry checksum in
 # their metadata; MD5 ETags, one multipart ETag): flipped bytes in those must be caught too.
+# The first phase runs with adaptive concurrency (the injected 503s drive its limit down to 1),
+# the other two at a fixed --concurrency 16.
 # FERRY_FAULT_KINDS / FERRY_FAULT_RATE / FERRY_FAULT_SEED override the proxy's settings.
 source "$(dirname "$0")/testlib.bash"
 PROXY="$(cd "$(dirname "$0")/../tools" && pwd)/fault_proxy.py"
