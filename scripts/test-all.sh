@@ -25,7 +25,9 @@
 # with the suffix _B (region B), FERRY_TEST_PG_URL, FERRY_TEST_CEPH_CONF (radosgw-admin -c ...,
 # e.g. `usage show`; empty when the pair was given from outside), FERRY_TEST_SWIFT_ENDPOINT,
 # FERRY_TEST_SWIFT_ACCESS_KEY, FERRY_TEST_SWIFT_SECRET_KEY and, for CLI scripts only,
-# FERRY_TEST_TMPDIR (a fresh scratch dir per script).
+# FERRY_TEST_TMPDIR (a fresh scratch dir per script); FERRY_TEST_THROWAWAY_SERVERS=1 when this
+# run started RGW and Swift and removes their state at the end (the scripts then leave their
+# buckets).
 #
 # Knobs:
 #   FERRY_TEST_S3_* (all eight) already set: use that RGW pair, start none.
@@ -345,6 +347,12 @@ log "waiting for the servers"
 if ! wait_servers; then
   log "skipping integration and CLI tests: a server is missing"
   finish
+fi
+
+# Both S3 servers are this run's and their state goes at the end: the CLI scripts leave their
+# buckets instead of emptying them (tests/cli/testlib.bash cleanup; a minute or two of deletes)
+if [ "$rgw_mode" = ours ] && [ "$swift_mode" = ours ] && [ "${FERRY_TEST_KEEP_SERVERS:-0}" != 1 ]; then
+  export FERRY_TEST_THROWAWAY_SERVERS=1
 fi
 
 log "integration tests"
