@@ -27,8 +27,6 @@
 # FERRY_TEST_KILLS_GAP_MS (mean time between kills), FERRY_TEST_KILLS_TIMEOUT (seconds).
 source "$(dirname "$0")/testlib.bash"
 export TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
-PY=/usr/bin/python3  # Debian's: starts much faster than a pyenv shim
-[ -x python3 ] || PY=python3
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 : "${FERRY_TEST_PG_CTL_RESTART:?FERRY_TEST_PG_CTL_RESTART not set: run through scripts/test-all.sh}"
 : "${FERRY_TEST_CEPH_CONF:?FERRY_TEST_CEPH_CONF not set: run through scripts/test-all.sh}"
