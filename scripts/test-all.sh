@@ -3,12 +3,14 @@
 #
 #   bash scripts/test-all.sh
 #
-# 1. installs what is missing (scripts/install-deps.sh test: compiler, libraries, Ceph RGW,
-#    PostgreSQL, AWS CLI) - a second run skips this in under a second;
+# 1. installs what is missing (scripts/install-deps.sh: compiler and libraries first; Ceph RGW,
+#    PostgreSQL, Swift and the AWS CLI in the background while the build runs) - a second run
+#    skips this in under a second;
 # 2. starts two RGW gateways (regions A and B), PostgreSQL and OpenStack Swift (S3 layer: the
-#    "less capable" endpoint) in the background, because the RGW cold start (~25 s) then
-#    overlaps the build instead of adding to it;
-# 3. configures and builds (RelWithDebInfo, warnings are errors) into build/;
+#    "less capable" endpoint) in the background, each as soon as its packages are in, because
+#    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
+# 3. configures and builds (RelWithDebInfo with line-only debug info, -DFERRY_DEBUG_INFO=lines:
+#    backtraces keep file:line, the build takes far less CPU; warnings are errors) into build/;
 # 4. runs the unit and conformance tests (ctest -L 'unit|conformance');
 # 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration)
 #    and then every tests/cli/*.sh in sorted order (end-to-end tests of the ferry binary: a bash
@@ -23,7 +25,9 @@
 # with the suffix _B (region B), FERRY_TEST_PG_URL, FERRY_TEST_CEPH_CONF (radosgw-admin -c ...,
 # e.g. `usage show`; empty when the pair was given from outside), FERRY_TEST_SWIFT_ENDPOINT,
 # FERRY_TEST_SWIFT_ACCESS_KEY, FERRY_TEST_SWIFT_SECRET_KEY and, for CLI scripts only,
-# FERRY_TEST_TMPDIR (a fresh scratch dir per script).
+# FERRY_TEST_TMPDIR (a fresh scratch dir per script); FERRY_TEST_THROWAWAY_SERVERS=1 when this
+# run started RGW and Swift and removes their state at the end (the scripts then leave their
+# buckets).
 #
 # Knobs:
 #   FERRY_TEST_S3_* (all eight) already set: use that RGW pair, start none.
@@ -33,7 +37,8 @@
 #     already listens on 7480/7481, point RGW_DIR at its state dir (e.g. RGW_DIR=/tmp/s3-rgw) to reuse it.
 #   RGW_USAGE_LOG: default true here, so tests can count requests (radosgw-admin usage show).
 #   FERRY_TEST_KEEP_SERVERS=1: leave the servers running at the end (faster next run).
-#   FERRY_CMAKE_ARGS: extra configure arguments, e.g. "-DFERRY_SANITIZE=address,undefined".
+#   FERRY_CMAKE_ARGS: extra configure arguments, e.g. "-DFERRY_SANITIZE=address,undefined" or
+#     "-DFERRY_DEBUG_INFO=full" (full debug info; cmake/BuildSpeed.cmake has the build knobs).
 #   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
 set -euo pipefail
 
@@ -54,12 +59,35 @@ rgw_job=""
 pg_job=""
 swift_mode=none
 swift_job=""
+deps_job=""        # the background install of the servers' packages
 
 # progress on stdout, so that it interleaves in order with the ctest output
 log() { printf '[test-all %s +%ss] %s\n' "$(date +%T)" "$((SECONDS - T0))" "$*"; }
 step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
 
 # ------------------------------------------------------------------ servers
+# The servers' packages (scripts/install-deps.sh rgw pg swift aws) install in the background
+# while the build runs; each server start waits for them (deps_ready) first.
+# Not root: in the foreground, as sudo may ask for a password.
+start_deps() {
+  if [ "$(id -u)" != 0 ]; then
+    bash scripts/install-deps.sh rgw pg swift aws
+    echo 0 > "$LOG_DIR/deps.rc"
+    return 0
+  fi
+  ( rc=0
+    bash scripts/install-deps.sh rgw pg swift aws > "$LOG_DIR/deps.log" 2>&1 || rc=$?
+    echo "$rc" > "$LOG_DIR/deps.rc.tmp" && mv "$LOG_DIR/deps.rc.tmp" "$LOG_DIR/deps.rc" ) &
+  deps_job=$!
+}
+# deps_ready: waits for the background install; false (one line on stderr) when it failed
+deps_ready() {
+  while [ ! -s "$LOG_DIR/deps.rc" ]; do sleep 0.2; done
+  [ "$(cat "$LOG_DIR/deps.rc")" = 0 ] && return 0
+  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws)" >&2
+  return 1
+}
+
 start_servers() {
   if [ -n "${FERRY_TEST_S3_ENDPOINT:-}" ]; then
     rgw_mode=given
@@ -75,8 +103,8 @@ start_servers() {
     fi
     # the suite moves several GiB (a 1 GiB resume, the 2 GiB kills test): room to spare in the
     # sparse bluestore file, so that a full OSD never stalls a test
-    RGW_INSTANCES=2 RGW_USAGE_LOG=${RGW_USAGE_LOG:-true} RGW_STORE_GB=${RGW_STORE_GB:-40} \
-      bash scripts/rgw-start.sh > "$LOG_DIR/rgw.env" 2> "$LOG_DIR/rgw.log" &
+    { deps_ready && RGW_INSTANCES=2 RGW_USAGE_LOG=${RGW_USAGE_LOG:-true} RGW_STORE_GB=${RGW_STORE_GB:-40} \
+      bash scripts/rgw-start.sh; } > "$LOG_DIR/rgw.env" 2> "$LOG_DIR/rgw.log" &
     rgw_job=$!
   fi
   if [ -n "${FERRY_TEST_PG_URL:-}" ]; then
@@ -84,14 +112,14 @@ start_servers() {
     log "PostgreSQL: using FERRY_TEST_PG_URL"
   else
     if bash scripts/pg-start.sh --status >/dev/null 2>&1; then pg_mode=reused; else pg_mode=ours; fi
-    bash scripts/pg-start.sh > "$LOG_DIR/pg.env" 2> "$LOG_DIR/pg.log" &
+    { deps_ready && bash scripts/pg-start.sh; } > "$LOG_DIR/pg.env" 2> "$LOG_DIR/pg.log" &
     pg_job=$!
   fi
   if [ -n "${FERRY_TEST_SWIFT_ENDPOINT:-}" ]; then
     swift_mode=given
   else
     if bash scripts/swift-start.sh --status >/dev/null 2>&1; then swift_mode=reused; else swift_mode=ours; fi
-    bash scripts/swift-start.sh > "$LOG_DIR/swift.env" 2> "$LOG_DIR/swift.log" &
+    { deps_ready && bash scripts/swift-start.sh; } > "$LOG_DIR/swift.env" 2> "$LOG_DIR/swift.log" &
     swift_job=$!
   fi
 }
@@ -99,6 +127,16 @@ start_servers() {
 # wait for the background starts and export what the tests read; false if a server is missing
 wait_servers() {
   local ok=0
+  if [ -n "$deps_job" ]; then
+    # the AWS CLI of the tests comes with the servers' packages
+    wait "$deps_job" 2>/dev/null || true
+    deps_job=""
+    if ! deps_ready 2>/dev/null; then
+      cat "$LOG_DIR/deps.log"
+      step_failed "installing the servers' packages (log above)"
+      ok=1
+    fi
+  fi
   if [ -n "$rgw_job" ]; then
     if wait "$rgw_job"; then
       load_kv "$LOG_DIR/rgw.env"
@@ -150,6 +188,7 @@ wait_servers() {
 # stop only what this run started; safe to call more than once
 stop_servers() {
   # a start still in progress must finish first, or daemons it launches later would survive
+  if [ -n "$deps_job" ]; then wait "$deps_job" 2>/dev/null || true; deps_job=""; fi
   if [ -n "$rgw_job" ]; then wait "$rgw_job" 2>/dev/null || true; rgw_job=""; fi
   if [ -n "$pg_job" ]; then wait "$pg_job" 2>/dev/null || true; pg_job=""; fi
   if [ -n "$swift_job" ]; then wait "$swift_job" 2>/dev/null || true; swift_job=""; fi
@@ -284,15 +323,17 @@ run_cli_scripts() {
 }
 
 # ------------------------------------------------------------------ main
-log "installing dependencies"
-bash scripts/install-deps.sh test
+log "installing dependencies (build; the servers' in the background)"
+bash scripts/install-deps.sh build
+start_deps
 
 start_servers
 
-log "configure + build (RelWithDebInfo, -Werror)"
+log "configure + build (RelWithDebInfo, line-only debug info, -Werror)"
 extra=()
 [ -z "${FERRY_CMAKE_ARGS:-}" ] || read -r -a extra <<< "$FERRY_CMAKE_ARGS"
-if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON "${extra[@]}" \
+if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON \
+         -DFERRY_DEBUG_INFO=lines "${extra[@]}" \
        && cmake --build build -j2; }; then
   step_failed "configure/build"
   finish
@@ -306,6 +347,12 @@ log "waiting for the servers"
 if ! wait_servers; then
   log "skipping integration and CLI tests: a server is missing"
   finish
+fi
+
+# Both S3 servers are this run's and their state goes at the end: the CLI scripts leave their
+# buckets instead of emptying them (tests/cli/testlib.bash cleanup; a minute or two of deletes)
+if [ "$rgw_mode" = ours ] && [ "$swift_mode" = ours ] && [ "${FERRY_TEST_KEEP_SERVERS:-0}" != 1 ]; then
+  export FERRY_TEST_THROWAWAY_SERVERS=1
 fi
 
 log "integration tests"

@@ -9,6 +9,8 @@
 # through the direct remotes). The fault counts per kind are printed, and each kind must have
 # happened. Some source objects in A are written by the aws CLI, not ferry (no ferry checksum in
 # their metadata; MD5 ETags, one multipart ETag): flipped bytes in those must be caught too.
+# The first phase runs with adaptive concurrency (the injected 503s drive its limit down to 1),
+# the other two at a fixed --concurrency 16.
 # FERRY_FAULT_KINDS / FERRY_FAULT_RATE / FERRY_FAULT_SEED override the proxy's settings.
 source "$(dirname "$0")/testlib.bash"
 PROXY="$(cd "$(dirname "$0")/../tools" && pwd)/fault_proxy.py"
@@ -20,6 +22,12 @@ N=2000
 PY=/usr/bin/python3  # Debian's: starts much faster than a pyenv shim
 [ -x "$PY" ] || PY=python3
 MP=(--multipart-threshold 5MiB --part-size 5MiB)
+# Adaptive concurrency halves its limit in every window with a 503 SlowDown (docs/design/
+# executor.md), and 20% faults of five kinds throttle every window: the first phase runs
+# adaptive (a limit driven down to 1 still completes the sync, in about a minute); the two
+# larger phases run at a fixed --concurrency, which moves the same requests through the same
+# faults (retries, checksum checks, multipart resumes) several times faster.
+FIXED=(--concurrency 16)
 RETRIES_FIELD=retries  # the --json summary's count of requests retried
 export FERRY_STATE_DIR=$WORK/state
 
@@ -226,12 +234,13 @@ if [[ ",$KINDS," == *,flip,* ]]; then
   BIG_FLIPPED=(grep -q $'^flip\tGET /[^/]*/foreign/big\\.bin ')
 fi
 phase_proxies 1 "${FORCE[@]}"
-run_faulted 1 "sync A -> local through the proxy" "$N" 6 "fa:$A" "$WORK/back"
+run_faulted 1 "sync A -> local through the proxy" "$N" 6 "fa:$A" "$WORK/back" "${FIXED[@]}"
 check "  foreign/big.bin had a flipped byte" "${BIG_FLIPPED[@]}" "$WORK/pa-1.log"
 same_as_source "$WORK/back"
 
 phase_proxies 2 "${FORCE[@]}"
-run_faulted 2 "sync A -> B across gateways, both through proxies" "$N" 6 "fa:$A" "fb:$B"
+run_faulted 2 "sync A -> B across gateways, both through proxies" "$N" 6 "fa:$A" "fb:$B" \
+  "${FIXED[@]}"
 check "  foreign/big.bin had a flipped byte" "${BIG_FLIPPED[@]}" "$WORK/pa-2.log"
 ls_keys "rb:$B" > "$WORK/got.keys"
 check "  B lists the source's keys and sizes" same_lines "$WORK/got.keys" "$WORK/src.keys"

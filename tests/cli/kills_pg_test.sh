@@ -26,6 +26,7 @@
 # (large objects), FERRY_TEST_KILLS_BIG_MIB, FERRY_TEST_KILLS (number of SIGKILLs),
 # FERRY_TEST_KILLS_GAP_MS (mean time between kills), FERRY_TEST_KILLS_TIMEOUT (seconds).
 source "$(dirname "$0")/testlib.bash"
+export TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 : "${FERRY_TEST_PG_CTL_RESTART:?FERRY_TEST_PG_CTL_RESTART not set: run through scripts/test-all.sh}"
 : "${FERRY_TEST_CEPH_CONF:?FERRY_TEST_CEPH_CONF not set: run through scripts/test-all.sh}"
@@ -56,10 +57,6 @@ pids=(0 0 0)
 aws_b() {
   AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
     AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
-}
-aws_a() {
-  AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
 }
 kills_cleanup() {
   local p
@@ -127,7 +124,9 @@ start_worker() { # slot: a new worker process in it, with a log of its own
 }
 # the run's counts; empty while the store cannot be reached (other tests restart PostgreSQL too)
 run_state() { { "$FERRY_BIN" jobs list --state "$STATE" --json 2>/dev/null || true; } | head -1; }
-field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read() or '{}').get('$1', 0))"; }
+# field NAME: a number of the run_state line on stdin (0 when absent); no process per call, so
+# that the loop below keeps its kill schedule on a loaded machine
+field() { local line; line=$(cat); [[ $line =~ \"$1\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}" || echo 0; }
 ended() { grep -q '"state":"\(done\|failed\)"' <<<"$1"; }  # failed: blocked on dead jobs
 R0=$SECONDS
 for w in 0 1 2; do start_worker $w; done
@@ -209,22 +208,45 @@ bad = [k for k in a if a[k]["size"] != b[k]["size"] or
        (not k.startswith("big/") and a[k]["etag"] != b[k]["etag"])]
 assert not bad, bad[:5]
 PY
-crc() { "aws_$1" s3api head-object --bucket "$2" --key "$3" --query 'Metadata."ferry-crc32c"' --output text || echo error; }
+# Large objects, through one botocore process (tests/tools/s3_check.py; an `aws` process per
+# call cost half a minute): their ferry-crc32c on A and on B ("KEY CRC_A CRC_B" lines), and the
+# SHA-256 of the bytes B serves, three downloads at a time ("SHA256 KEY" lines).
+python3 - "$A" "$B" "$WORK/big.sha256" "$WORK/crcs" "$WORK/got.sha256" <<'PY' || true
+import concurrent.futures, hashlib, os, sys
+sys.path.insert(0, os.environ["TOOLS"])
+from s3_check import S3  # noqa: E402
+a, b, sums, crcs_out, sha_out = sys.argv[1:6]
+keys = [line.split()[1] for line in open(sums)]
+def crc(remote, bucket, key):
+    try:
+        return S3[remote].head_object(Bucket=bucket, Key=key)["Metadata"].get("ferry-crc32c", "None")
+    except Exception as e:  # noqa: BLE001
+        return "error(%s)" % str(e).replace(" ", "_")
+def sha256(key):
+    h = hashlib.sha256()
+    try:
+        body = S3["rb"].get_object(Bucket=b, Key=key)["Body"]
+        for chunk in iter(lambda: body.read(1 << 20), b""):
+            h.update(chunk)
+    except Exception as e:  # noqa: BLE001
+        return "error(%s)" % str(e).replace(" ", "_")
+    return h.hexdigest()
+with open(crcs_out, "w") as f:
+    for k in keys:
+        print(k, crc("ra", a, k), crc("rb", b, k), file=f)
+with concurrent.futures.ThreadPoolExecutor(3) as pool, open(sha_out, "w") as f:
+    for k, digest in zip(keys, pool.map(sha256, keys)):
+        print(digest, k, file=f)
+PY
 same_crcs() {
-  local k a b
-  for k in $(cut -d' ' -f2 "$WORK/big.sha256"); do
-    a=$(crc a "$A" "$k"); b=$(crc b "$B" "$k")
-    if [ "$a" != "$b" ] || [ "$a" = None ] || [ "$a" = error ]; then echo "  $k: A $a, B $b"; return 1; fi
-  done
+  local k a b bad=0
+  while read -r k a b; do
+    if [ "$a" != "$b" ] || [ "$a" = None ] || [[ "$a" == error* ]]; then echo "  $k: A $a, B $b"; bad=1; fi
+  done < "$WORK/crcs"
+  [ "$bad" = 0 ] && [ "$(wc -l < "$WORK/crcs")" = "$NB" ]
 }
 check "large objects: same ferry-crc32c on A and B" same_crcs
 # the bytes B serves, against the SHA-256 of the generated files
-: > "$WORK/got.sha256"
-for k in $(cut -d' ' -f2 "$WORK/big.sha256"); do
-  echo "$(aws_b s3 cp "s3://$B/$k" - | sha256sum | cut -d' ' -f1) $k" >> "$WORK/got.sha256" &
-  [ $(jobs -rp | wc -l) -ge 3 ] && wait -n
-done
-wait
 check "large objects: byte-identical at B (SHA-256)" cmp <(sort -k2 "$WORK/big.sha256") <(sort -k2 "$WORK/got.sha256")
 # Uploads left open on B: none. A worker killed (or fenced off by a lost lease) between its
 # CreateMultipartUpload and the checkpoint of the upload id left a "creating" record, and the

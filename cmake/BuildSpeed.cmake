@@ -1,0 +1,35 @@
+# Build-speed settings. They change flags only: the same sources, warnings and tests are built.
+#
+#   FERRY_DEBUG_INFO = full | lines | none   (default full)
+#     How much debug information -g gives (RelWithDebInfo, Debug). "lines" (-g1) keeps
+#     functions and file:line (backtraces, perf, gdb's bt) but no local variables, which spares
+#     GCC the variable tracking of optimised code: a clean build takes far less CPU and its
+#     objects are smaller to link. scripts/test-all.sh (and so CI) builds with "lines".
+#   FERRY_LINKER = auto | gold | default    (default auto)
+#     auto: GNU gold when the compiler can use it (binutils has it), else the default linker. gold
+#     links the ~70 test executables (static libraries with debug info) with about a third less CPU.
+
+set(FERRY_DEBUG_INFO "full" CACHE STRING "Debug info level: full (-g), lines (-g1) or none (-g0)")
+set_property(CACHE FERRY_DEBUG_INFO PROPERTY STRINGS full lines none)
+if(FERRY_DEBUG_INFO STREQUAL "lines")
+  # after the configuration's -g on the command line, so it wins
+  add_compile_options(-g1)
+elseif(FERRY_DEBUG_INFO STREQUAL "none")
+  add_compile_options(-g0)
+elseif(NOT FERRY_DEBUG_INFO STREQUAL "full")
+  message(FATAL_ERROR "FERRY_DEBUG_INFO must be full, lines or none (got '${FERRY_DEBUG_INFO}')")
+endif()
+
+set(FERRY_LINKER "auto" CACHE STRING "Linker: auto (gold when available), gold or default")
+set_property(CACHE FERRY_LINKER PROPERTY STRINGS auto gold default)
+if(FERRY_LINKER STREQUAL "auto" OR FERRY_LINKER STREQUAL "gold")
+  include(CheckLinkerFlag)
+  check_linker_flag(CXX "-fuse-ld=gold" FERRY_HAVE_LD_GOLD)
+  if(FERRY_HAVE_LD_GOLD)
+    add_link_options(-fuse-ld=gold)
+  elseif(FERRY_LINKER STREQUAL "gold")
+    message(FATAL_ERROR "FERRY_LINKER=gold: the compiler cannot link with -fuse-ld=gold")
+  endif()
+elseif(NOT FERRY_LINKER STREQUAL "default")
+  message(FATAL_ERROR "FERRY_LINKER must be auto, gold or default (got '${FERRY_LINKER}')")
+endif()
