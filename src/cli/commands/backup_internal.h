@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include "app/location.h"
+#include "app/wiring.h"
 #include "cli/commands.h"
 #include "base/status.h"
 #include "state/sql_session.h"
@@ -38,6 +40,19 @@ struct OpenedCatalog {
   std::unique_ptr<transport::CatalogStore> store;
 };
 Result<OpenedCatalog> OpenCatalog(const std::string& url);
+
+// What `catalog rebuild` and `catalog prune` work on: the config at `config_path`, the backup
+// location `location_text` with its backend (checked: an error names the "backup location")
+// and its catalog (`state_flag`, else the automatic file). The backend is destroyed before the
+// wiring that made it.
+struct OpenedBackup {
+  BackupLocation location;
+  std::unique_ptr<app::Wiring> wiring;
+  std::unique_ptr<storage::Backend> backend;
+  OpenedCatalog catalog;
+};
+Result<OpenedBackup> OpenBackup(const std::string& config_path, const std::string& location_text,
+                                const std::string& state_flag, std::stop_token stop);
 
 // A time on the command line (--at): "2026-11-23T01:02:03Z" (optionally with a fraction of a
 // second, or a space for the T; always UTC) or unix seconds ("1763859723" or "1763859723.5").

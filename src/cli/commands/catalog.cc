@@ -51,6 +51,18 @@ Result<OpenedCatalog> OpenCatalog(const std::string& url) {
   return out;
 }
 
+Result<OpenedBackup> OpenBackup(const std::string& config_path, const std::string& location_text,
+                                const std::string& state_flag, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(auto config, app::LoadConfig(config_path));
+  OpenedBackup out;
+  FERRY_ASSIGN_OR_RETURN(out.location, ParseBackupLocation(location_text));
+  out.wiring = std::make_unique<app::Wiring>(std::move(config));
+  FERRY_ASSIGN_OR_RETURN(out.backend, out.wiring->OpenBackend(out.location.location, false));
+  if (Status s = out.backend->Check(stop); !s.ok()) return s.WithContext("backup location");
+  FERRY_ASSIGN_OR_RETURN(out.catalog, OpenCatalog(BackupStateUrl(state_flag, out.location)));
+  return out;
+}
+
 Result<int64_t> ParseTimeMs(const std::string& text, const char* flag) {
   auto bad = [&] {
     return Status::InvalidArgument(std::string(flag) + ": \"" + text +
@@ -255,19 +267,11 @@ int RunList(const CatalogArgs& a, bool export_rows) {
 }
 
 int RunRebuild(const CatalogArgs& a, Context& ctx) {
-  auto config = app::LoadConfig(ctx.global.config_path);
-  if (!config.ok()) return ReportError(config.status());
-  auto loc = ParseBackupLocation(a.location);
-  if (!loc.ok()) return ReportError(loc.status());
-  app::Wiring wiring(std::move(config).value());
-  auto backup = wiring.OpenBackend(loc->location, false);
-  if (!backup.ok()) return ReportError(backup.status());
-  if (Status s = (*backup)->Check(ctx.stop); !s.ok()) {
-    return ReportError(s.WithContext("backup location"));
-  }
-  auto catalog = OpenCatalog(BackupStateUrl(a.state, *loc));
-  if (!catalog.ok()) return ReportError(catalog.status());
-  auto r = transport::RebuildCatalog(*catalog->store, **backup, loc->text, ctx.stop);
+  auto opened = OpenBackup(ctx.global.config_path, a.location, a.state, ctx.stop);
+  if (!opened.ok()) return ReportError(opened.status());
+  const BackupLocation* loc = &opened->location;
+  auto r = transport::RebuildCatalog(*opened->catalog.store, *opened->backend, loc->text,
+                                     ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   for (const std::string& f : r->failed) std::fprintf(stderr, "failed: %s\n", f.c_str());
   if (a.json) {

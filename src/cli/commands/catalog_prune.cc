@@ -92,23 +92,14 @@ int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
     return ReportError(
         Status::InvalidArgument("catalog prune: give --keep-last N and/or --keep-within DURATION"));
   }
-  auto config = app::LoadConfig(ctx.global.config_path);
-  if (!config.ok()) return ReportError(config.status());
-  auto loc = ParseBackupLocation(a.location);
-  if (!loc.ok()) return ReportError(loc.status());
-  app::Wiring wiring(std::move(config).value());
-  auto backup = wiring.OpenBackend(loc->location, false);
-  if (!backup.ok()) return ReportError(backup.status());
-  if (Status s = (*backup)->Check(ctx.stop); !s.ok()) {
-    return ReportError(s.WithContext("backup location"));
-  }
-  auto catalog = OpenCatalog(BackupStateUrl(a.state, *loc));
-  if (!catalog.ok()) return ReportError(catalog.status());
+  auto opened = OpenBackup(ctx.global.config_path, a.location, a.state, ctx.stop);
+  if (!opened.ok()) return ReportError(opened.status());
+  const BackupLocation* loc = &opened->location;
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  auto r = transport::PruneCatalog(*catalog->store, **backup, loc->text, policy, now_ms,
-                                   a.dry_run, ctx.stop);
+  auto r = transport::PruneCatalog(*opened->catalog.store, *opened->backend, loc->text, policy,
+                                   now_ms, a.dry_run, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, *r);
   return 0;
