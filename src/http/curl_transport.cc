@@ -285,6 +285,7 @@ void CurlTransport::Release(void* handle) {
   curl_easy_setopt(h, CURLOPT_READDATA, nullptr);
   curl_easy_setopt(h, CURLOPT_SEEKDATA, nullptr);
   curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, nullptr);  // the next Send sets its method again
   {
     std::lock_guard lock(mu_);
     if (idle_.size() < kMaxIdleHandles) {
