@@ -24,7 +24,8 @@ int AdaptiveLimit::Clamp(long v) const {
 bool AdaptiveLimit::Due(Time now, uint64_t tasks) const {
   const auto elapsed = now - window_start_;
   if (elapsed < options_.window) return false;
-  return tasks - at_start_.tasks >= options_.min_tasks || elapsed >= 4 * options_.window;
+  const uint64_t needed = std::max<uint64_t>(options_.min_tasks, static_cast<uint64_t>(limit_));
+  return tasks - at_start_.tasks >= needed || elapsed >= 4 * options_.window;
 }
 
 int AdaptiveLimit::Update(Time now, const Totals& totals, bool saturated) {
@@ -62,7 +63,7 @@ int AdaptiveLimit::Update(Time now, const Totals& totals, bool saturated) {
     const double step = static_cast<double>(limit_) / tried;  // e.g. 2 for a doubling
     if (r >= 1 + (step - 1) / 2) {
       // It scaled: keep it and try the next one.
-    } else if (r >= 1 + (step - 1) / 4) {
+    } else if (r >= 1 + (step - 1) / 20) {
       slow_start_ = false;  // it helped, less than in proportion: no more doubling
     } else {
       limit_ = tried;  // it gave nothing (or less): take it back, wait before trying again
@@ -113,6 +114,12 @@ ConcurrencyGate::ConcurrencyGate(int workers, bool adaptive) : workers_(std::max
   if (adaptive) {
     adaptive_.emplace(GateOptions(workers_), std::chrono::steady_clock::now(), ProcessTotals(0));
   }
+}
+
+bool ConcurrencyGate::RoomFor() {
+  if (busy_ < limit()) return true;
+  saturated_ = true;
+  return false;
 }
 
 bool ConcurrencyGate::Admit() {

@@ -1,14 +1,19 @@
 // AdaptiveLimit: how many requests the executor keeps in flight when no --concurrency was
 // given. Pure: no clock, no threads; the caller passes the time and cumulative counters.
 //
-// The limit moves in windows (at least `window` long and `min_tasks` tasks, or 4 x `window`
-// whatever the count). Each window either tries an increase or holds; at its end:
+// The limit moves in windows (at least `window` long and max(`min_tasks`, limit) tasks, so every
+// slot turns over at least once, or 4 x `window` whatever the count). Each window either tries
+// an increase or holds; at its end:
 //  * throttled (503 SlowDown, 429, a timeout or network error in it): the limit halves (at
 //    least `min`); the next window only measures the new baseline;
 //  * after an increase, throughput (tasks/s or bytes/s, the better) is compared with the window
 //    before: grown by at least half of the increase's ratio keeps it and tries the next; by a
-//    quarter keeps it but ends the doubling; less takes it back, and the limit holds for
-//    kHoldWindows windows before trying again;
+//    twentieth of it (+5% for a doubling, +0.6% for +1/8) keeps it but ends the doubling; less
+//    takes it back, and the limit holds for kHoldWindows windows before trying again. A
+//    twentieth, not more: near a server's capacity each doubling still gives a few per cent
+//    (small copies on one RGW: 32 -> 64 +7%, 64 -> 128 +5%), which is wall time worth having;
+//    a link or server that gives nothing more is still told apart from noise, as a window
+//    lasts until every slot turned over at least once;
 //  * a next increase is tried only when the limit bound the work (a task waited for a slot:
 //    `saturated`): doubling at first ("slow start"), then by an eighth (at least 1). A limit the
 //    work does not fill (the listing is slower) never grows.
@@ -24,6 +29,12 @@
 #include <optional>
 
 namespace ferry::transfer {
+
+// The most requests in flight an adapted limit reaches when no --concurrency is given (the
+// executor's worker count then). Small objects on a server near its capacity still gain a few
+// per cent from 64 to 128; threads waiting on a socket cost no CPU, and parts in flight stay
+// bounded by the byte budget whatever the limit.
+inline constexpr int kAdaptiveMaxConcurrency = 128;
 
 struct AdaptiveOptions {
   int min = 1;
@@ -50,7 +61,7 @@ class AdaptiveLimit {
   static constexpr int kHoldWindows = 3;
 
   int limit() const { return limit_; }
-  // True when the current window is over: call Update.
+  // True when the current window is over (see above): call Update.
   bool Due(Time now, uint64_t tasks) const;
   // Ends the window at `now` with these totals; `saturated`: a task waited for a slot in it.
   // Returns the new limit.
@@ -90,6 +101,9 @@ class ConcurrencyGate {
   bool Finished();
   int limit() const { return adaptive_ ? adaptive_->limit() : workers_; }
   int busy() const { return busy_; }
+  // A task was queued: true when Admit would let it start now; false (noted as saturation, as
+  // a refused Admit) when the limit is reached.
+  bool RoomFor();
 
  private:
   const int workers_;

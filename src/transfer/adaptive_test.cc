@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <thread>
 
@@ -57,6 +58,37 @@ TEST(AdaptiveLimitTest, GrowsWhileThroughputGrowsThenHolds) {
   // The link gives no more beyond 40 requests: the limit stops near there, far below 256.
   EXPECT_GE(limit, 40);
   EXPECT_LE(limit, 72);
+}
+
+// A server near its capacity: each doubling beyond 32 requests gives a few per cent (as small
+// copies on one RGW pair: 32 -> 64 +7%, 64 -> 128 +5%). That is wall time worth having: the
+// limit keeps the increases and ends near the maximum, not at 32.
+TEST(AdaptiveLimitTest, KeepsTheFewPerCentOfAServerNearItsCapacity) {
+  AdaptiveOptions o = Defaults();
+  o.max = 128;
+  Sim sim(o);
+  sim.rate = [](int limit) {
+    if (limit <= 32) return 12.0 * limit;
+    return 384.0 * (1 + 0.07 * std::log2(limit / 32.0));
+  };
+  for (int i = 0; i < 60; ++i) sim.Window();
+  EXPECT_GE(sim.ctl->limit(), 112);
+  // The same server with nothing more to give beyond 32: the limit stays near 32.
+  Sim flat(o);
+  flat.rate = [](int limit) { return 12.0 * std::min(limit, 32); };
+  for (int i = 0; i < 60; ++i) flat.Window();
+  EXPECT_LE(flat.ctl->limit(), 48);
+}
+
+// A window lasts until every slot turned over at least once, so a high limit is judged on
+// enough tasks, not on the few that ended in 150 ms.
+TEST(AdaptiveLimitTest, AWindowAtAHighLimitWaitsForEachSlotToTurnOver) {
+  AdaptiveOptions o = Defaults();
+  o.initial = 100;
+  AdaptiveLimit ctl(o, Time{});
+  EXPECT_FALSE(ctl.Due(Time{} + 300ms, 99));
+  EXPECT_TRUE(ctl.Due(Time{} + 300ms, 100));
+  EXPECT_TRUE(ctl.Due(Time{} + 4 * o.window, 1));  // long enough whatever the count
 }
 
 TEST(AdaptiveLimitTest, HalvesWhenThrottledAndSettlesBeforeGrowingAgain) {

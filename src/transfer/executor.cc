@@ -119,6 +119,11 @@ void TaskQueue::Push(Task task, bool priority) {
       --executor_.pushers_waiting_;
     }
     (priority ? parts_ : objects_).push_back(std::move(task));
+    // At the limit of requests in flight no idle worker could take it: a worker that finishes
+    // takes it (WorkerLoop looks for work before it sleeps), or a grown limit wakes them all.
+    // Waking one anyway would cost a context switch per task for nothing while the adapted
+    // limit is below the worker count.
+    if (!executor_.gate_.RoomFor()) return;
   }
   executor_.work_cv_.notify_one();
 }

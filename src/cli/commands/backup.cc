@@ -20,6 +20,7 @@
 #include "plan/filter.h"
 #include "state/state_url.h"
 #include "storage/key.h"
+#include "transfer/adaptive.h"
 #include "transfer/progress.h"
 
 namespace ferry::cli {
@@ -154,8 +155,11 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   if (Status s = Validate(a, options); !s.ok()) return ReportError(s);
   app::DurableRunRequest req;
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
-  const int concurrency =
-      a.concurrency > 0 ? a.concurrency : config->transfer.concurrency.value_or(64);
+  // As `ferry sync`: a --concurrency flag or [transfer] concurrency is fixed; neither is adapted.
+  const bool adaptive = a.concurrency <= 0 && !config->transfer.concurrency.has_value();
+  const int concurrency = a.concurrency > 0 ? a.concurrency
+                                            : config->transfer.concurrency.value_or(
+                                                  transfer::kAdaptiveMaxConcurrency);
   const transport::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value());
   // What the adaptive level weighs, as for `ferry sync --compress`: the configured [costs] of
@@ -195,7 +199,7 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   req.options = options;
   req.worker.owner = jobs::DefaultOwner();
   req.worker.concurrency = concurrency;
-  req.worker.adaptive_concurrency = a.concurrency <= 0;
+  req.worker.adaptive_concurrency = adaptive;
   req.worker.verbose = ctx.global.verbose;
   req.worker.only_run_checked = true;  // both checked just now (the staging is the location)
   req.restart = a.restart;
@@ -254,7 +258,7 @@ void RegisterBackup(CLI::App& app, Context& ctx) {
   cmd->add_option("--archive-size", args->archive_size,
                   "raw bytes packed into one archive (default 64MiB)");
   cmd->add_option("--concurrency", args->concurrency,
-                  "requests in flight, fixed (default: adapted to the link, up to 64)")
+                  "requests in flight, fixed (default: adapted to the link, up to 128)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-attempts", args->max_attempts,
                   "attempts per job before it is dead (default 5)");

@@ -19,6 +19,7 @@
 #include "obs/log.h"
 #include "state/state_url.h"
 #include "plan/filter.h"
+#include "transfer/adaptive.h"
 #include "transfer/progress.h"
 #include "transfer/sync.h"
 
@@ -40,7 +41,9 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   transfer::SyncOptions o;
   transfer::TransferOptions& t = o.transfer;
   transfer::ExecutorOptions& e = o.executor;
-  e.concurrency = a.concurrency > 0 ? a.concurrency : config.transfer.concurrency.value_or(64);
+  e.concurrency = a.concurrency > 0 ? a.concurrency
+                                    : config.transfer.concurrency.value_or(
+                                          transfer::kAdaptiveMaxConcurrency);
   if (e.concurrency > 1024) return Status::InvalidArgument("--concurrency: at most 1024");
   // Not given: up to that many, adapted to the link (transfer/adaptive.h); given: fixed.
   e.adaptive = a.concurrency <= 0 && !config.transfer.concurrency.has_value();
@@ -347,7 +350,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");
   cmd->add_option("--concurrency", args->concurrency,
-                  "requests in flight, fixed (default: adapted to the link, up to 64)")
+                  "requests in flight, fixed (default: adapted to the link, up to 128)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--memory", args->memory, "buffer memory budget (default 128MiB)");
   cmd->add_option("--part-size", args->part_size, "multipart part size (default 16MiB)");
