@@ -762,11 +762,14 @@ def transport():
     check("  and Y took one write per version (none twice)", before[0] == 12, before)
 
 
-def restart_transport():
+def restart_transport(interrupted):
     """`ferry replicate --restart` of a transported pass killed after packing
     (tests/cli/replicate_restart_test.sh): the discarded run's archives leave staging (none is
     left for an unpack job that no longer exists), and the new pass brings every version to
-    both destinations exactly once."""
+    both destinations exactly once. `interrupted`: the pass is frozen (alive, its leases held),
+    a first --restart abandons its run and is interrupted (SIGINT) while it waits for those
+    leases, before it could delete the archives; the pass is killed, and a second --restart
+    deletes them."""
     A, X, Y = bucket("ra"), bucket("ra"), bucket("rb")
     STG = bucket("rb", versioned=False)
     keys = ["k%03d" % i for i in range(100)]
@@ -782,10 +785,10 @@ def restart_transport():
         t.join()
     dest = ('{{ location = "{loc}", transport = {{ compress = true, staging = "rb:%s/s", '
             'region = "{region}", level = 3 }} }}' % STG)
-    conf = config("restart.toml", '[[replication.rules]]\nid = "t"\ndestinations = [ %s, %s ]\n'
+    conf = config("restart%d.toml" % interrupted, '[[replication.rules]]\nid = "t"\ndestinations = [ %s, %s ]\n'
                   % (dest.format(loc="ra:" + X, region="A"), dest.format(loc="rb:" + Y,
                                                                          region="B")))
-    st = os.path.join(WORK, "restart.db")
+    st = os.path.join(WORK, "restart%d.db" % interrupted)
     cmd = [FERRY, "--config", conf, "replicate", "ra:" + A, "--state", st, "--concurrency", "1",
            "--batch-versions", "20", "--json"]
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -798,16 +801,46 @@ def restart_transport():
                               " WHERE state IN ('staged', 'unpacking')").fetchone()[0]
         except sqlite3.Error:
             return 0
+    def unlocked():
+        """No write transaction of the frozen process holds the database."""
+        try:
+            db = sqlite3.connect(st, timeout=0.2, isolation_level=None)
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            return True
+        except sqlite3.Error:
+            return False
     staged = 0
     deadline = time.time() + 60
     while time.time() < deadline and first.poll() is None:
         if in_flight() > 0:
             first.send_signal(signal.SIGSTOP)  # frozen: what it left is what the restart finds
             staged = in_flight()
-            if staged > 0:
+            if staged > 0 and unlocked():
                 break
+            staged = 0
             first.send_signal(signal.SIGCONT)
         time.sleep(0.005)
+    if interrupted and staged > 0:
+        restart = subprocess.Popen(cmd + ["--restart"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+
+        def run_state():
+            try:
+                db = sqlite3.connect("file:%s?mode=ro" % st, uri=True, timeout=1)
+                return db.execute("SELECT state FROM runs WHERE id = 1").fetchone()[0]
+            except (sqlite3.Error, TypeError):
+                return ""
+        deadline = time.time() + 30
+        while run_state() != "failed" and time.time() < deadline and restart.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        waiting = restart.poll() is None
+        restart.send_signal(signal.SIGINT)
+        restart.wait()
+        check("a first --restart abandoned the run and was interrupted while it waited",
+              run_state() == "failed" and waiting and restart.returncode != 0,
+              (run_state(), waiting, restart.returncode))
     first.kill()
     first.wait()
     on_staging = S3["rb"].list_objects_v2(Bucket=STG).get("KeyCount", 0)
@@ -848,7 +881,8 @@ if __name__ == "__main__":
         elif sys.argv[1:] == ["transport"]:
             transport()
         elif sys.argv[1:] == ["restart"]:
-            restart_transport()
+            restart_transport(False)
+            restart_transport(True)
         else:
             main()
     finally:

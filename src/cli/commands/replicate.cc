@@ -167,6 +167,28 @@ Status DiscardRun(jobs::JobStore& store, app::Wiring& wiring, const jobs::Run& r
   return DiscardArchives(store, wiring, run, stop);
 }
 
+// --restart also heals a restart that was interrupted before it could delete the discarded
+// run's archives (Ctrl-C while it waited for the leases of the run's jobs): the recent runs of
+// this source that were abandoned (failed, with no job left that a redrive could revive) have
+// their archives deleted (DiscardArchives is idempotent: a LIST per staging location when
+// nothing is left).
+Status DiscardLeftArchives(jobs::JobStore& store, app::Wiring& wiring, const std::string& source,
+                           std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Run> runs, store.ListRuns(20));
+  for (const jobs::Run& run : runs) {
+    if (run.spec.source != source || run.state != jobs::RunState::kFailed) continue;
+    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts c, store.CountJobs(run.id));
+    if (c.jobs[static_cast<size_t>(jobs::JobState::kQueued)] +
+            c.jobs[static_cast<size_t>(jobs::JobState::kLeased)] +
+            c.jobs[static_cast<size_t>(jobs::JobState::kDead)] >
+        0) {
+      continue;  // failed with dead jobs: `ferry jobs redrive` may revive it
+    }
+    FERRY_RETURN_IF_ERROR(DiscardArchives(store, wiring, run, stop));
+  }
+  return Status::Ok();
+}
+
 // Finds the unfinished run of this pass (same source, rules and options) or creates one with
 // its first replicate-scan job, then works on it in this process, beside any `ferry worker` of
 // the store, until it is done or blocked on dead jobs. `stats`: what this process replicated.
@@ -214,6 +236,7 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
           "; rerun its command to finish it, or add --restart to discard it and start a new pass");
     }
   }
+  if (a.restart) FERRY_RETURN_IF_ERROR(DiscardLeftArchives(store, wiring, pass.source, stop));
   if (existing) {
     out.run = existing->id;
     out.resumed = true;
