@@ -36,6 +36,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -129,5 +130,44 @@ bool IsPackedMessage(const std::string& message);
 std::function<Result<bool>(const VersionStatus&)> InTransit(
     transport::TransportStore& archives,
     std::function<std::string(const std::string& staging)> archive_key);
+
+// The archive keys of one replication run on its staging locations: "r<run>-j<job>-<8 hex>.fza",
+// the hex digits the CRC32C of the run's source, creation time and the staging location's
+// name, so that the passes of two state stores staging into one prefix never share a key (nor
+// take each other's archives for their own).
+struct RunArchiveNames {
+  int64_t run = 0;
+  std::string source;         // the run's source (RunSpec::source)
+  int64_t created_ticks = 0;  // the run's creation time, time_since_epoch().count()
+
+  // The key of the archive of job `job` on `staging` (the same on every attempt).
+  std::string KeyOf(int64_t job, const std::string& staging) const;
+  // "r<run>-j": every archive of the run starts with it (so may another store's).
+  std::string Prefix() const;
+  // Whether `key` is an archive of this run on `staging` (its hex digits too).
+  bool IsOfRun(const std::string& staging, std::string_view key) const;
+};
+
+// What DiscardRunArchives removed.
+struct DiscardedArchives {
+  uint64_t archives = 0;  // archives deleted from staging
+  uint64_t uploads = 0;   // unfinished archive uploads aborted
+  uint64_t rows = 0;      // progress rows marked done
+};
+
+// `ferry replicate --restart`: the archives of the discarded run `run` leave staging. On each of
+// `staging` (the run's staging locations by name): every archive of the run is deleted (those
+// with unpack jobs left, those packed by a job killed before it could enqueue them), every
+// unfinished upload of one is aborted (a pack killed mid-archive), and every progress row of the
+// run's archives not done becomes done. The versions they carried keep their PENDING rows:
+// the next pass looks for them at each destination by their replica marks (an archive unpacked
+// in part) and packs the rest again, as it does for a version whose archive was unpacked
+// (InTransit is false for a done archive). Call it once no job of the run can run any more
+// (its leases ended): an unpack still running could otherwise finish on a deleted archive.
+// Idempotent. Errors: the staging backends' (deletes, listings), the store's.
+Result<DiscardedArchives> DiscardRunArchives(const RunArchiveNames& run,
+                                             const std::map<std::string, storage::Backend*>& staging,
+                                             transport::TransportStore& archives,
+                                             std::stop_token stop);
 
 }  // namespace ferry::replicate

@@ -348,6 +348,70 @@ TEST_F(TransportPassTest, ACrashedUnpackResumesWithoutWritingAVersionTwice) {
   EXPECT_EQ(versions.size(), 3u);  // three distinct destination versions
 }
 
+// --restart: the archives of the discarded run leave staging and their rows become done;
+// another run's archives, and those of a run with the same id of another state store (other
+// hex digits), stay.
+TEST_F(TransportPassTest, DiscardRunArchivesDeletesOnlyTheRunsArchives) {
+  RunArchiveNames run{.run = 7, .source = "a", .created_ticks = 1234};
+  RunArchiveNames other_store{.run = 7, .source = "a", .created_ticks = 99};
+  RunArchiveNames other_run{.run = 70, .source = "a", .created_ticks = 1234};
+  const std::string mine = run.KeyOf(3, "s:stage/");
+  const std::string staged_no_rows = run.KeyOf(4, "s:stage/");
+  const std::string theirs = other_store.KeyOf(3, "s:stage/");
+  const std::string next = other_run.KeyOf(3, "s:stage/");
+  EXPECT_TRUE(run.IsOfRun("s:stage/", mine));
+  EXPECT_FALSE(run.IsOfRun("s:stage/", theirs));
+  EXPECT_FALSE(run.IsOfRun("s:stage/", next));
+  EXPECT_FALSE(run.IsOfRun("s:other/", mine));
+  EXPECT_EQ(mine.substr(0, run.Prefix().size()), run.Prefix());
+  for (const std::string& key : {mine, staged_no_rows, theirs, next}) {
+    storage::WriteSpec spec;
+    spec.size = 1;
+    ASSERT_TRUE(staging_->Put(key, Bytes("x"), spec, {}).ok());
+  }
+  for (const std::string& key : {mine, theirs}) {
+    for (const char* dst : {"b", "c"}) {
+      ASSERT_TRUE(archives_->Staged(transport::ArchiveRow{.staging = "s:stage/", .archive = key,
+                                                          .destination = dst,
+                                                          .state = transport::ArchiveState::kStaged,
+                                                          .entries = 1, .written = 0,
+                                                          .archive_bytes = 1, .updated_ns = 0})
+                      .ok());
+    }
+  }
+  std::map<std::string, storage::Backend*> staging{{"s:stage/", staging_.get()}};
+  auto d = DiscardRunArchives(run, staging, *archives_, {});
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->archives, 2u);
+  EXPECT_EQ(d->rows, 2u);
+  EXPECT_FALSE(staging_->Stat(mine, false, {}).ok());
+  EXPECT_FALSE(staging_->Stat(staged_no_rows, false, {}).ok());
+  EXPECT_TRUE(staging_->Stat(theirs, false, {}).ok());
+  EXPECT_TRUE(staging_->Stat(next, false, {}).ok());
+  auto rows = archives_->Rows("s:stage/");
+  ASSERT_TRUE(rows.ok());
+  for (const transport::ArchiveRow& r : *rows) {
+    EXPECT_EQ(r.state == transport::ArchiveState::kDone, r.archive == mine) << r.archive;
+  }
+  // A version packed into the discarded archive is no longer in transit: the next pass looks
+  // for it at the destination and packs it again.
+  VersionStatus row;
+  row.state = VersionState::kPending;
+  row.destination = "b";
+  row.message = PackedMessage("s:stage/", mine);
+  auto in_transit = InTransit(*archives_, [](const std::string&) { return std::string("mine"); });
+  auto before = in_transit(row);
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(*before);
+  row.message = PackedMessage("s:stage/", theirs);
+  auto still = in_transit(row);
+  ASSERT_TRUE(still.ok());
+  EXPECT_TRUE(*still);
+  auto again = DiscardRunArchives(run, staging, *archives_, {});  // idempotent
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->archives + again->rows + again->uploads, 0u);
+}
+
 TEST(TransportRulesTest, ValidateRefusesBadTransports) {
   auto rule = [](Transport t, std::string location = "rb:west/") {
     Rule r;

@@ -1,6 +1,7 @@
 // TransportStore over the portable SQL of state/sql_session.h (contract in store.h).
 #include "transport/store.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "state/migrate.h"
@@ -179,6 +180,23 @@ Result<std::vector<ArchiveRow>> TransportStore::Rows(std::string_view staging) {
     return Status::Ok();
   }));
   return out;
+}
+
+std::vector<std::string> RegionList(std::string_view regions) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= regions.size()) {
+    const size_t comma = std::min(regions.find(',', at), regions.size());
+    if (comma > at) out.emplace_back(regions.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::string RegionDestination(std::string_view destination, std::string_view region,
+                              bool several_regions) {
+  if (!several_regions || region.empty()) return std::string(destination);
+  return std::string(destination) + " @" + std::string(region);
 }
 
 }  // namespace ferry::transport

@@ -45,6 +45,16 @@ struct ArchiveRow {
   int64_t updated_ns = 0;
 };
 
+// The regions of a run's `--unpack-region` text: "" (none), "A" or a list "A,B" (in order,
+// empty items left out).
+std::vector<std::string> RegionList(std::string_view regions);
+// The `destination` of the progress row of `region` for an archive of a run whose entries are
+// meant for several regions (a list): "<destination> @<region>", so that each region's unpack
+// has a row of its own and the last one deletes the archive (Unpacked). One region or none:
+// `destination` itself.
+std::string RegionDestination(std::string_view destination, std::string_view region,
+                              bool several_regions);
+
 class TransportStore {
  public:
   // Migrates component "transport" of `session`'s database; `session` must outlive the store.

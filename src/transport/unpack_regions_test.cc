@@ -174,6 +174,34 @@ TEST_F(StoreRegionsTest, TheLastUnpackerOfTheArchiveDeletesIt) {
   EXPECT_EQ(west_.counts().puts, 5);
 }
 
+// A sync run packed for a region list with a shared store (pack_kind.cc): one destination, a
+// row per region ("<destination> @<region>"), each region's unpack job journaling its own; the
+// second region's deletes the archive.
+TEST_F(StoreRegionsTest, OneDestinationOfTwoRegionsHasARowPerRegion) {
+  EXPECT_EQ(RegionList("east,west"), (std::vector<std::string>{"east", "west"}));
+  EXPECT_EQ(RegionList("east"), (std::vector<std::string>{"east"}));
+  EXPECT_TRUE(RegionList("").empty());
+  EXPECT_EQ(RegionDestination("b:dst/", "east", false), "b:dst/");
+  EXPECT_EQ(RegionDestination("b:dst/", "east", true), "b:dst/ @east");
+  auto row = [&](const std::string& region) {
+    ArchiveRow r = Row(RegionDestination("b:dst/", region, true));
+    r.staging = staging_name_ + "list/";
+    return r;
+  };
+  for (const char* region : {"east", "west"}) ASSERT_TRUE(store_->Staged(row(region)).ok());
+  StoreUnpackJournal east(*store_, row("east"));
+  auto r = UnpackArchive(staging_, "a.fza", east_, east, Options("east"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->archive_deleted);
+  EXPECT_TRUE(Staged());
+  StoreUnpackJournal west(*store_, row("west"));
+  r = UnpackArchive(staging_, "a.fza", west_, west, Options("west"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->archive_deleted);
+  EXPECT_EQ(east_.counts().puts, 5);
+  EXPECT_EQ(west_.counts().puts, 5);
+}
+
 TEST_F(StoreRegionsTest, ACrashBetweenTheLastRowAndTheDeleteIsHealedByTheRerun) {
   StoreUnpackJournal east(*store_, Row("b:east/"));
   ASSERT_TRUE(UnpackArchive(staging_, "a.fza", east_, east, Options("east"), {}).ok());

@@ -4,13 +4,17 @@
 # meant for both; `ferry unpack --region A` writes them into A's destination and leaves a marker
 # next to each archive; run again it finds its marker and writes nothing; `ferry unpack
 # --region B` writes them into B's destination and, seeing both markers, deletes the archives
-# and the markers. A region list with a shared state store is refused (one line, exit 2).
+# and the markers. With a shared state store (`--state`), the pack makes one unpack job and one
+# progress row per region: `ferry worker --role unpack --region A` (its config's remote `dst`
+# on gateway A) unpacks every archive and leaves it for B; the worker of region B (`dst` on
+# gateway B) unpacks them too and deletes every archive, the last of the two. A region list
+# without --pack-only is refused (one line, exit 2).
 source "$(dirname "$0")/testlib.bash"
 DA=$(new_bucket ra); DB=$(new_bucket rb); STG=$(new_bucket rb)
 mkdir -p "$WORK/src/d"
 for i in $(seq 1 30); do seq 1 $((i * 40)) | sed "s/^/$i,row,/" > "$WORK/src/d/f$i.csv"; done
-check "a region list with a state store: exit 2, one line" \
-  expect_error 2 'ferry: error: --unpack-region: a list of regions needs --pack-only without --state' \
+check "a region list without --pack-only: exit 2, one line" \
+  expect_error 2 'ferry: error: --unpack-region: a list of regions needs --pack-only' \
   ferry sync "$WORK/src" "rb:$DB" --compress --staging "rb:$STG/r" --unpack-region A,B \
   --state "$WORK/s.db" --no-progress
 ferry sync "$WORK/src" "rb:$DB" --compress --staging "rb:$STG/r" --pack-only --unpack-region A,B \
@@ -37,4 +41,42 @@ ferry sync "ra:$DA" "$WORK/back-a" --no-progress >/dev/null 2>&1
 ferry sync "rb:$DB" "$WORK/back-b" --no-progress >/dev/null 2>&1
 check "A's destination has every object" diff -r "$WORK/src" "$WORK/back-a"
 check "B's destination has every object" diff -r "$WORK/src" "$WORK/back-b"
+
+# A shared state store: one bucket name on both gateways, remote `dst` on A for region A's
+# worker and on B for region B's (and the packer).
+SD=ferry-cli-$$-$RANDOM-shared
+ferry mb "ra:$SD" >/dev/null 2>&1 && ferry mb "rb:$SD" >/dev/null 2>&1 && printf 'ra:%s\nrb:%s\n' "$SD" "$SD" >> "$WORK/buckets"
+for r in a b; do
+  ep=$FERRY_TEST_S3_ENDPOINT key=RA_KEY
+  [ $r = b ] && ep=$FERRY_TEST_S3_ENDPOINT_B key=RB_KEY
+  { cat "$CONF"; printf '\n[remotes.dst]\nendpoint = "%s"\naccess_key_id_env = "%s"\nsecret_access_key_env = "%s"\n' \
+      "$ep" "$key" "${key/KEY/SECRET}"; } > "$WORK/conf-$r.toml"
+done
+SHARED=$WORK/shared.db
+check "packed for A,B with a shared state store" \
+  "$FERRY_BIN" --config "$WORK/conf-b.toml" sync "$WORK/src" "dst:$SD" --compress \
+  --staging "rb:$STG/s" --pack-only --unpack-region A,B --archive-size 1MiB --state "$SHARED" \
+  --no-progress 2>"$WORK/spack.err"
+staged() { ferry ls "rb:$STG/s" | grep -c '\.fza$' || true; }
+rows() { # the progress rows of a region not yet unpacked
+  python3 -c "import sqlite3; print(sqlite3.connect('$SHARED').execute(\"SELECT COUNT(*) FROM transport_archives WHERE destination LIKE '% @$1' AND state NOT IN ('unpacked', 'done')\").fetchone()[0])"
+}
+N=$(staged)
+check "  archives staged, a progress row per region each" \
+  test "$N" -ge 1 -a "$(rows A)" = "$N" -a "$(rows B)" = "$N"
+"$FERRY_BIN" --config "$WORK/conf-a.toml" worker --state "$SHARED" --role unpack --region A \
+  --run 1 --until-done 2>"$WORK/wa.err" &
+WA=$!
+for _ in $(seq 1 600); do [ "$(rows A)" = 0 ] && break; sleep 0.1; done
+check "region A's worker unpacked every archive" [ "$(rows A)" = 0 ]
+check "  and left them all for region B" [ "$(staged)" = "$N" ]
+check "region B's worker serves the run to its end" \
+  timeout 120 "$FERRY_BIN" --config "$WORK/conf-b.toml" worker --state "$SHARED" --role unpack \
+  --region B --run 1 --until-done 2>"$WORK/wb.err"
+check "  and region A's returns too" wait "$WA"
+check "  staging empty: the last region deleted every archive" [ -z "$(ferry ls "rb:$STG/s")" ]
+ferry sync "ra:$SD" "$WORK/shared-a" --no-progress >/dev/null 2>&1
+ferry sync "rb:$SD" "$WORK/shared-b" --no-progress >/dev/null 2>&1
+check "  A's destination has every object" diff -r "$WORK/src" "$WORK/shared-a"
+check "  B's destination has every object" diff -r "$WORK/src" "$WORK/shared-b"
 finish

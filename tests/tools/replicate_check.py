@@ -2,7 +2,8 @@
 """End-to-end checks of `ferry replicate` against the two RGW gateways (run by
 tests/cli/replicate_test.sh, which exports FERRY_BIN, CONF_BASE, WORK, RA_* and RB_*).
 With the argument `transport` (tests/cli/replicate_transport_test.sh): compressed transport per
-destination (transport() below). With the argument `durable` (tests/cli/replicate_durable_test.sh, which also exports STATE, a
+destination (transport() below); with `restart` (tests/cli/replicate_restart_test.sh), the
+--restart of a transported pass (restart_transport() below). With the argument `durable` (tests/cli/replicate_durable_test.sh, which also exports STATE, a
 PostgreSQL URL of a schema of its own): one pass shared by `ferry worker` processes, killed and
 resumed (durable_workers below).
 
@@ -11,6 +12,7 @@ S3 clients, check() and RGW's usage log come from s3_check.py (shared with trans
 import hashlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -760,6 +762,117 @@ def transport():
     check("  and Y took one write per version (none twice)", before[0] == 12, before)
 
 
+def restart_transport(interrupted):
+    """`ferry replicate --restart` of a transported pass killed after packing
+    (tests/cli/replicate_restart_test.sh): the discarded run's archives leave staging (none is
+    left for an unpack job that no longer exists), and the new pass brings every version to
+    both destinations exactly once. `interrupted`: the pass is frozen (alive, its leases held),
+    a first --restart abandons its run and is interrupted (SIGINT) while it waits for those
+    leases, before it could delete the archives; the pass is killed, and a second --restart
+    deletes them."""
+    A, X, Y = bucket("ra"), bucket("ra"), bucket("rb")
+    STG = bucket("rb", versioned=False)
+    keys = ["k%03d" % i for i in range(100)]
+
+    def writer(part):
+        for k in keys[part::8]:
+            for v in range(2):
+                put("ra", A, k, ("%s version %d " % (k, v)).encode() * 40)
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    dest = ('{{ location = "{loc}", transport = {{ compress = true, staging = "rb:%s/s", '
+            'region = "{region}", level = 3 }} }}' % STG)
+    conf = config("restart%d.toml" % interrupted, '[[replication.rules]]\nid = "t"\ndestinations = [ %s, %s ]\n'
+                  % (dest.format(loc="ra:" + X, region="A"), dest.format(loc="rb:" + Y,
+                                                                         region="B")))
+    st = os.path.join(WORK, "restart%d.db" % interrupted)
+    cmd = [FERRY, "--config", conf, "replicate", "ra:" + A, "--state", st, "--concurrency", "1",
+           "--batch-versions", "20", "--json"]
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def in_flight():
+        """Archives staged (complete) whose unpack is not done, from the progress rows."""
+        try:
+            db = sqlite3.connect("file:%s?mode=ro" % st, uri=True, timeout=1)
+            return db.execute("SELECT COUNT(DISTINCT archive) FROM transport_archives"
+                              " WHERE state IN ('staged', 'unpacking')").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+    def unlocked():
+        """No write transaction of the frozen process holds the database."""
+        try:
+            db = sqlite3.connect(st, timeout=0.2, isolation_level=None)
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            return True
+        except sqlite3.Error:
+            return False
+    staged = 0
+    deadline = time.time() + 60
+    while time.time() < deadline and first.poll() is None:
+        if in_flight() > 0:
+            first.send_signal(signal.SIGSTOP)  # frozen: what it left is what the restart finds
+            staged = in_flight()
+            if staged > 0 and unlocked():
+                break
+            staged = 0
+            first.send_signal(signal.SIGCONT)
+        time.sleep(0.005)
+    if interrupted and staged > 0:
+        restart = subprocess.Popen(cmd + ["--restart"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+
+        def run_state():
+            try:
+                db = sqlite3.connect("file:%s?mode=ro" % st, uri=True, timeout=1)
+                return db.execute("SELECT state FROM runs WHERE id = 1").fetchone()[0]
+            except (sqlite3.Error, TypeError):
+                return ""
+        deadline = time.time() + 30
+        while run_state() != "failed" and time.time() < deadline and restart.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        waiting = restart.poll() is None
+        restart.send_signal(signal.SIGINT)
+        restart.wait()
+        check("a first --restart abandoned the run and was interrupted while it waited",
+              run_state() == "failed" and waiting and restart.returncode != 0,
+              (run_state(), waiting, restart.returncode))
+    first.kill()
+    first.wait()
+    on_staging = S3["rb"].list_objects_v2(Bucket=STG).get("KeyCount", 0)
+    check("killed after packing: %d archives staged, not unpacked (%d objects on staging)"
+          % (staged, on_staging), staged > 0 and on_staging > 0, (staged, on_staging))
+    p = subprocess.run(cmd + ["--restart"], capture_output=True, text=True, timeout=180)
+    s = summary(p)
+    check("--restart: a new pass finishes",
+          p.returncode == 0 and s.get("ok") and not s.get("resumed"),
+          (p.returncode, s, p.stderr[-400:]))
+    left = [o["Key"] for o in S3["rb"].list_objects_v2(Bucket=STG).get("Contents", [])]
+    pending = S3["rb"].list_multipart_uploads(Bucket=STG).get("Uploads", [])
+    check("staging empty after the restarted pass (no archive of the discarded run left)",
+          not left and not pending, (left[:4], len(pending)))
+    src = {}
+    for v in all_versions("ra", A):
+        src.setdefault(v["Key"], []).insert(0, v["ETag"])
+    for label, remote, name in (("X", "ra", X), ("Y", "rb", Y)):
+        dst = {}
+        for v in all_versions(remote, name):
+            dst.setdefault(v["Key"], []).insert(0, v["ETag"])
+        check("%s: every version once, in the source's order (100 keys x 2)" % label,
+              dst == src and len(src) == 100,
+              [(k, len(dst.get(k, []))) for k in src if dst.get(k) != src[k]][:3])
+    db = sqlite3.connect(st)
+    rows = db.execute("SELECT state, COUNT(*) FROM replication_status GROUP BY state").fetchall()
+    check("every status row COMPLETED", rows == [("COMPLETED", 400)], rows)
+    open_rows = db.execute("SELECT COUNT(*) FROM transport_archives WHERE state != 'done'"
+                           ).fetchone()[0]
+    check("every archive's progress row done", open_rows == 0, open_rows)
+
+
 if __name__ == "__main__":
     try:
         if sys.argv[1:] == ["durable"]:
@@ -767,6 +880,9 @@ if __name__ == "__main__":
             restart_under_workers()
         elif sys.argv[1:] == ["transport"]:
             transport()
+        elif sys.argv[1:] == ["restart"]:
+            restart_transport(False)
+            restart_transport(True)
         else:
             main()
     finally:

@@ -209,9 +209,12 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
     // Packed: the run goes on in the unpack workers.
     if (!a.json) {
-      std::fprintf(stderr, "run %lld packed; unpack with: ferry worker --role unpack --state %s%s\n",
+      std::fprintf(stderr, "run %lld packed; unpack with: ferry worker --role unpack --state %s%s%s\n",
                    static_cast<long long>(d.run), d.state.c_str(),
-                   a.unpack_region.empty() ? "" : (" --region " + a.unpack_region).c_str());
+                   a.unpack_region.find(',') != std::string::npos ? " --region R" :
+                   a.unpack_region.empty() ? "" : (" --region " + a.unpack_region).c_str(),
+                   a.unpack_region.find(',') == std::string::npos
+                       ? "" : (" (one per region R of " + a.unpack_region + ")").c_str());
     }
     return 0;
   }
@@ -234,9 +237,10 @@ Status ValidateTransportFlags(const CopyArgs& a) {
     return Status::InvalidArgument("--compress needs a durable run (its archives are tracked in "
                                    "the state store): drop --no-state");
   }
-  if (a.unpack_region.find(',') != std::string::npos && !(a.pack_only && a.state.empty())) {
-    return Status::InvalidArgument("--unpack-region: a list of regions needs --pack-only without "
-                                   "--state (each region's `ferry unpack --region` unpacks them)");
+  if (a.unpack_region.find(',') != std::string::npos && !a.pack_only) {
+    return Status::InvalidArgument("--unpack-region: a list of regions needs --pack-only (each "
+                                   "region's `ferry worker --role unpack --region` or, without "
+                                   "--state, `ferry unpack --region` unpacks them)");
   }
   if (a.compress_level < 0 || a.compress_level > 19) {
     return Status::InvalidArgument("--compress-level: 1..19 (0 = adaptive)");

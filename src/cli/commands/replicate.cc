@@ -28,8 +28,10 @@
 #include "replicate/report.h"
 #include "replicate/rules.h"
 #include "replicate/status_store.h"
+#include "replicate/transport.h"
 #include "state/state.h"
 #include "state/state_url.h"
+#include "transport/store.h"
 
 namespace ferry::cli {
 namespace {
@@ -103,27 +105,87 @@ struct DurableOutcome {
   jobs::TimePoint created;
 };
 
+// The staged archives of a discarded run leave staging (replicate::DiscardRunArchives): its
+// unpack jobs are gone with it, so nothing else would ever delete them. The staging locations
+// are those of the run's own rules (a restart may change them).
+Status DiscardArchives(jobs::JobStore& store, app::Wiring& wiring, const jobs::Run& run,
+                       std::stop_token stop) {
+  auto stored = replicate::DecodeDurablePass(run.spec.options);
+  if (!stored.ok()) return Status::Ok();  // not a replication pass: no archives of ours
+  std::map<std::string, std::unique_ptr<storage::Backend>> opened;
+  for (const replicate::Rule& r : stored->rules.rules) {
+    for (const replicate::Destination& d : r.destinations) {
+      if (!d.transport.compress || opened.count(d.transport.staging)) continue;
+      auto loc = app::ParseLocation(d.transport.staging);
+      if (!loc.ok()) return loc.status().WithContext("staging of run " + std::to_string(run.id));
+      auto backend = wiring.OpenBackend(*loc, true);
+      if (!backend.ok()) {
+        return backend.status().WithContext("--restart: staging " + d.transport.staging +
+                                            " of run " + std::to_string(run.id));
+      }
+      opened[d.transport.staging] = std::move(*backend);
+    }
+  }
+  if (opened.empty()) return Status::Ok();
+  if (store.session() == nullptr) return Status::Ok();
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<transport::TransportStore> archives,
+                         transport::TransportStore::Open(*store.session()));
+  std::map<std::string, storage::Backend*> staging;
+  for (const auto& [name, backend] : opened) staging[name] = backend.get();
+  replicate::RunArchiveNames names;
+  names.run = run.id;
+  names.source = run.spec.source;
+  names.created_ticks = run.created.time_since_epoch().count();
+  return replicate::DiscardRunArchives(names, staging, *archives, stop)
+      .status()
+      .WithContext("--restart: the staged archives of run " + std::to_string(run.id));
+}
+
 // Ends `run` for good (--restart). A worker still working on one of its keys jobs learns it at
 // its next lease renewal and stops; until its lease has run out, a new run's job for the same
 // key could write a version it writes too. So this waits for the leases the run's jobs held
 // when they were removed (read in the same transaction, so that a job claimed a moment before
 // is waited for too; those of dead processes of this machine are ended at once), and the new
-// pass starts after.
-Status DiscardRun(jobs::JobStore& store, jobs::RunId run, std::stop_token stop) {
-  FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, run).status());
+// pass starts after. Then the run's staged archives leave staging (DiscardArchives): no unpack
+// job of it can run any more.
+Status DiscardRun(jobs::JobStore& store, app::Wiring& wiring, const jobs::Run& run,
+                  std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, run.id).status());
   jobs::TimePoint until{};
-  FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(run, &until));
-  obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(run) + ": " +
+  FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(run.id, &until));
+  obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(run.id) + ": " +
                                   std::to_string(removed) + " jobs removed");
   const auto wait = until - std::chrono::system_clock::now();
   if (wait > std::chrono::milliseconds(0)) {
     obs::Log(obs::Level::kInfo,
-             "waiting for the leases of the jobs of run " + std::to_string(run) + " to end");
+             "waiting for the leases of the jobs of run " + std::to_string(run.id) + " to end");
     SystemClock::Default().SleepFor(
         std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
         stop);
   }
   if (stop.stop_requested()) return Status::Cancelled("interrupted");
+  return DiscardArchives(store, wiring, run, stop);
+}
+
+// --restart also heals a restart that was interrupted before it could delete the discarded
+// run's archives (Ctrl-C while it waited for the leases of the run's jobs): the recent runs of
+// this source that were abandoned (failed, with no job left that a redrive could revive) have
+// their archives deleted (DiscardArchives is idempotent: a LIST per staging location when
+// nothing is left).
+Status DiscardLeftArchives(jobs::JobStore& store, app::Wiring& wiring, const std::string& source,
+                           std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Run> runs, store.ListRuns(20));
+  for (const jobs::Run& run : runs) {
+    if (run.spec.source != source || run.state != jobs::RunState::kFailed) continue;
+    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts c, store.CountJobs(run.id));
+    if (c.jobs[static_cast<size_t>(jobs::JobState::kQueued)] +
+            c.jobs[static_cast<size_t>(jobs::JobState::kLeased)] +
+            c.jobs[static_cast<size_t>(jobs::JobState::kDead)] >
+        0) {
+      continue;  // failed with dead jobs: `ferry jobs redrive` may revive it
+    }
+    FERRY_RETURN_IF_ERROR(DiscardArchives(store, wiring, run, stop));
+  }
   return Status::Ok();
 }
 
@@ -165,7 +227,7 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
       }
     }
     if (a.restart) {
-      FERRY_RETURN_IF_ERROR(DiscardRun(store, existing->id, stop));
+      FERRY_RETURN_IF_ERROR(DiscardRun(store, wiring, *existing, stop));
       existing.reset();
     } else if (!why.empty()) {
       return Status::InvalidArgument(
@@ -174,6 +236,7 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
           "; rerun its command to finish it, or add --restart to discard it and start a new pass");
     }
   }
+  if (a.restart) FERRY_RETURN_IF_ERROR(DiscardLeftArchives(store, wiring, pass.source, stop));
   if (existing) {
     out.run = existing->id;
     out.resumed = true;

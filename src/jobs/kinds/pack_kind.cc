@@ -86,12 +86,11 @@ class PackHandler : public JobHandler {
       adaptive = StartAdaptive(run, listed);
       o.writer.level = adaptive ? adaptive->level() : transport::kStartLevel;
     }
-    // One region, or a list ("A,B": every entry meant for each, unpacked by listing).
-    for (size_t at = 0; !t.region.empty() && at <= t.region.size();) {
-      const size_t comma = std::min(t.region.find(',', at), t.region.size());
-      o.destinations.push_back(t.region.substr(at, comma - at));
-      at = comma + 1;
-    }
+    // One region, or a list ("A,B": every entry meant for each; with unpack jobs, one job and
+    // one progress row per region, the archive deleted by the last: transport/store.h).
+    const std::vector<std::string> regions = transport::RegionList(t.region);
+    o.destinations = regions;
+    const bool several = regions.size() > 1;
     if (t.backup && j.attempts > 1) {
       // An attempt that died after recording its archive in the catalog: the archive is there,
       // complete, and rows point into it. Packing again would overwrite it under those rows.
@@ -111,16 +110,22 @@ class PackHandler : public JobHandler {
     const archive::WriteSummary& w = packed->summary;
     // A backup keeps the archive and records it with its entries in the catalog, in one
     // transaction (transport/backup.h); a transfer stages it for its unpack job.
-    s = t.backup ? RecordBackup(ctx, key, w.archive_bytes)
-                 : run.archives->Staged(
-                       transport::ArchiveRow{.staging = t.staging,
-                                             .archive = key,
-                                             .destination = run.run.spec.destination,
-                                             .state = transport::ArchiveState::kStaged,
-                                             .entries = w.entries,
-                                             .written = 0,
-                                             .archive_bytes = w.archive_bytes,
-                                             .updated_ns = 0});
+    if (t.backup) {
+      s = RecordBackup(ctx, key, w.archive_bytes);
+    } else {
+      for (size_t i = 0; s.ok() && i < std::max<size_t>(1, regions.size()); ++i) {
+        s = run.archives->Staged(transport::ArchiveRow{
+            .staging = t.staging,
+            .archive = key,
+            .destination = transport::RegionDestination(
+                run.run.spec.destination, several ? regions[i] : std::string(), several),
+            .state = transport::ArchiveState::kStaged,
+            .entries = w.entries,
+            .written = 0,
+            .archive_bytes = w.archive_bytes,
+            .updated_ns = 0});
+      }
+    }
     if (!s.ok()) return Failed(ctx, s);
     if (adaptive) FinishAdaptive(ctx, *adaptive, w);
     ctx.stats.archives_staged += 1;
@@ -144,16 +149,19 @@ class PackHandler : public JobHandler {
     }
     JobResult result;
     if (!t.unpack_jobs) return result;  // the destination side lists the staging prefix
-    JobSpec unpack;
-    unpack.run = run.run.id;
-    unpack.kind = kUnpackKind;
-    unpack.payload = EncodeUnpack(UnpackPayload{.archive = key, .objects = w.entries,
-                                                .bytes = w.raw_bytes});
-    unpack.objects = w.entries;
-    unpack.bytes = w.raw_bytes;
-    unpack.max_attempts = run.options.max_attempts;
-    unpack.region = t.region;
-    result.more.push_back(std::move(unpack));
+    // One unpack job per region of a list, each of that region (and its progress row).
+    for (size_t i = 0; i < std::max<size_t>(1, regions.size()); ++i) {
+      JobSpec unpack;
+      unpack.run = run.run.id;
+      unpack.kind = kUnpackKind;
+      unpack.payload = EncodeUnpack(UnpackPayload{.archive = key, .objects = w.entries,
+                                                  .bytes = w.raw_bytes});
+      unpack.objects = w.entries;
+      unpack.bytes = w.raw_bytes;
+      unpack.max_attempts = run.options.max_attempts;
+      unpack.region = several ? regions[i] : t.region;
+      result.more.push_back(std::move(unpack));
+    }
     return result;
   }
 

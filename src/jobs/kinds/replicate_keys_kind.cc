@@ -15,11 +15,9 @@
 // are PENDING "packed in" it and nothing unpacked it yet.
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <mutex>
 #include <optional>
 
-#include "checksum/checksum.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/replicate_run.h"
 #include "replicate/transport.h"
@@ -95,16 +93,13 @@ class ReplicateKeysHandler : public JobHandler {
   // prefix.
   static std::function<std::string(const std::string&)> ArchiveKeys(const JobContext& ctx) {
     const RunContext& run = ctx.run;
-    const long long run_id = static_cast<long long>(run.run.id);
-    const long long job = static_cast<long long>(ctx.claimed.job.id);
-    const std::string base = run.run.spec.source + "\n" +
-                             std::to_string(run.run.created.time_since_epoch().count());
-    return [run_id, job, base](const std::string& staging) {
-      const std::string identity = base + "\n" + staging;
-      char name[96];
-      std::snprintf(name, sizeof name, "r%lld-j%lld-%s.fza", run_id, job,
-                    checksum::Hex32(checksum::Crc32c(checksum::AsBytes(identity))).c_str());
-      return std::string(name);
+    replicate::RunArchiveNames names;
+    names.run = run.run.id;
+    names.source = run.run.spec.source;
+    names.created_ticks = run.run.created.time_since_epoch().count();
+    const JobId job = ctx.claimed.job.id;
+    return [names = std::move(names), job](const std::string& staging) {
+      return names.KeyOf(job, staging);
     };
   }
 

@@ -16,6 +16,7 @@
 #include "replicate/payload.h"
 #include "replicate/transport.h"
 #include "transport/cost.h"
+#include "transport/store.h"
 #include "transport/unpack.h"
 
 namespace ferry::jobs {
@@ -42,17 +43,23 @@ class UnpackHandler : public JobHandler {
     }
     RunContext& run = ctx.run;
     const TransportOptions& t = run.options.transport;
+    // A run packed for several regions has one unpack job (and one progress row) per region:
+    // this job's region is its own.
+    const bool several = transport::RegionList(t.region).size() > 1;
+    const std::string region = several ? j.spec.region : t.region;
     transport::StoreUnpackJournal journal(
-        *run.archives, transport::ArchiveRow{.staging = t.staging,
-                                             .archive = payload->archive,
-                                             .destination = run.run.spec.destination,
-                                             .state = transport::ArchiveState::kUnpacking,
-                                             .entries = payload->objects,
-                                             .written = 0,
-                                             .archive_bytes = 0,
-                                             .updated_ns = 0});
+        *run.archives,
+        transport::ArchiveRow{.staging = t.staging,
+                              .archive = payload->archive,
+                              .destination = transport::RegionDestination(
+                                  run.run.spec.destination, region, several),
+                              .state = transport::ArchiveState::kUnpacking,
+                              .entries = payload->objects,
+                              .written = 0,
+                              .archive_bytes = 0,
+                              .updated_ns = 0});
     transport::UnpackOptions o;
-    o.region = t.region;
+    o.region = region;
     o.storage_class = run.options.storage_class;
     o.part_size = std::max<uint64_t>(run.options.part_size, 5ull << 20);
     auto r = transport::UnpackArchive(*run.staging, payload->archive, *run.dst, journal, o,
