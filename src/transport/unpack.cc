@@ -27,23 +27,8 @@ bool MeantFor(const archive::EntryHeader& h, const std::string& region) {
 Status WriteLargeEntry(const archive::Entry& e, const EntryReader& read, storage::Backend& dst,
                        const UnpackOptions& options, std::stop_token stop,
                        storage::WriteResult* made) {
-  const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
-  FERRY_ASSIGN_OR_RETURN(auto writer,
-                         dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
-  PartUploader parts(*writer, options.part_size, options.part_threads, stop);
-  Status s = read(parts);
-  if (s.ok()) {
-    s = parts.Finish();
-  } else {
-    (void)parts.Drain();  // no part in flight when the write is aborted
-  }
-  if (s.ok()) {
-    Result<storage::WriteResult> committed = writer->Commit(stop);
-    s = committed.status();
-    if (committed.ok() && made != nullptr) *made = *committed;
-  }
-  if (!s.ok()) (void)writer->Abort();
-  return s;
+  FERRY_ASSIGN_OR_RETURN(auto write, LargeWrite::Start(e, read, dst, options, stop));
+  return write->Finish(made);
 }
 
 Status PutEntry(const archive::Entry& e, std::span<const std::byte> bytes, storage::Backend& dst,
@@ -168,11 +153,15 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       failed = writers.Finish();  // the key's earlier versions first
       if (!failed.ok()) break;
     }
-    failed = writers.WaitRoom(i, large ? 0 : e.header.size, journal, n);
+    // A large entry's tail (its last parts and commit, on a writer thread) holds part buffers.
+    const uint64_t held =
+        large ? std::min(LargeWrite::Held(options), e.header.size) : e.header.size;
+    failed = writers.WaitRoom(i, held, journal, n);
     if (!failed.ok()) break;
     const bool check = i < check_end;
     if (large) {
-      // Written on this thread, through a chunked write committed after the check.
+      // Decoded and checked on this thread into a chunked write whose parts upload meanwhile;
+      // a writer thread waits for the last ones and commits it while the next entries are read.
       bool there = false;
       if (check) {
         auto t = EntryPresent(dst, e, options, stop);
@@ -184,19 +173,19 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       }
       if (there) {
         ++writers.already_present;
-      } else {
-        storage::WriteResult made;
-        failed = WriteLargeEntry(
-                     e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst,
-                     options, stop, &made)
-                     .WithContext(e.header.key);
-        if (failed.ok() && options.on_written) failed = options.on_written(e, made);
-        if (!failed.ok()) break;
-        ++writers.written;
-        writers.bytes_written += e.header.size;
+        ++result.checksums_verified;
+        writers.Done(i);
+        continue;
+      }
+      auto write = LargeWrite::Start(
+          e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst, options, stop);
+      if (!write.ok()) {
+        failed = write.status().WithContext(e.header.key);
+        break;
       }
       ++result.checksums_verified;
-      writers.Done(i);
+      writers.Push(EntryWriters::Task{.index = i, .entry = &e, .bytes = {}, .check = false,
+                                      .large = std::move(write).value(), .held = held});
       continue;
     }
     archive::StringSink bytes;
@@ -205,7 +194,7 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
     if (!failed.ok()) break;
     ++result.checksums_verified;
     writers.Push(EntryWriters::Task{.index = i, .entry = &e, .bytes = std::move(bytes.bytes),
-                               .check = check});
+                                    .check = check, .large = nullptr, .held = 0});
   }
   if (!failed.ok()) writers.Fail(failed);
   Status finished = writers.Finish();

@@ -58,13 +58,17 @@ Status EntryWriters::WaitRoom(uint64_t index, uint64_t size, UnpackJournal& jour
 
 void EntryWriters::Push(Task task) {
   std::lock_guard lock(mu_);
-  queued_bytes_ += task.bytes.size();
+  queued_bytes_ += task.bytes.size() + task.held;
   queue_.push_back(std::move(task));
   cv_.notify_all();
 }
 
 void EntryWriters::Done(uint64_t index) {
   std::lock_guard lock(mu_);
+  DoneLocked(index);
+}
+
+void EntryWriters::DoneLocked(uint64_t index) {
   done_.insert(index);
   while (!done_.empty() && *done_.begin() == watermark_) {
     done_.erase(done_.begin());
@@ -75,6 +79,10 @@ void EntryWriters::Done(uint64_t index) {
 
 void EntryWriters::Fail(Status s) {
   std::lock_guard lock(mu_);
+  FailLocked(std::move(s));
+}
+
+void EntryWriters::FailLocked(Status s) {
   if (error_.ok()) error_ = std::move(s);
   queue_.clear();  // nothing more starts; the bytes of what is dropped are not held
   queued_bytes_ = 0;
@@ -109,21 +117,30 @@ void EntryWriters::Loop() {
       ++busy_;
     }
     const Status s = Write(t);
-    {
-      std::lock_guard lock(mu_);
-      --busy_;
-      queued_bytes_ -= std::min<uint64_t>(queued_bytes_, t.bytes.size());
-      cv_.notify_all();
-    }
+    t.large.reset();  // its buffers go
+    std::lock_guard lock(mu_);
+    // The outcome is recorded with the write's end, in one critical section: Finish never
+    // sees no write busy before the failure (or the watermark) of the last one.
     if (!s.ok()) {
-      Fail(s.WithContext(t.entry->header.key));
+      FailLocked(s.WithContext(t.entry->header.key));
     } else {
-      Done(t.index);
+      DoneLocked(t.index);
     }
+    --busy_;
+    queued_bytes_ -= std::min<uint64_t>(queued_bytes_, t.bytes.size() + t.held);
+    cv_.notify_all();
   }
 }
 
 Status EntryWriters::Write(const Task& t) {
+  if (t.large) {
+    storage::WriteResult made;
+    FERRY_RETURN_IF_ERROR(t.large->Finish(&made));
+    if (options_.on_written) FERRY_RETURN_IF_ERROR(options_.on_written(*t.entry, made));
+    ++written;
+    bytes_written += t.entry->header.size;
+    return Status::Ok();
+  }
   if (t.check) {
     FERRY_ASSIGN_OR_RETURN(bool there, EntryPresent(dst_, *t.entry, options_, stop_));
     if (there) {
@@ -246,6 +263,45 @@ void PartUploader::Loop() {
     if (free_.size() < static_cast<size_t>(threads_n_)) free_.push_back(std::move(part.bytes));
     cv_.notify_all();
   }
+}
+
+// --- LargeWrite ---
+
+LargeWrite::LargeWrite(std::unique_ptr<storage::ChunkWriter> writer,
+                       const UnpackOptions& options, std::stop_token stop)
+    : writer_(std::move(writer)),
+      parts_(std::make_unique<PartUploader>(*writer_, options.part_size, options.part_threads,
+                                            stop)),
+      stop_(std::move(stop)) {}
+
+LargeWrite::~LargeWrite() {
+  parts_.reset();  // joins: no part in flight
+  if (!ended_) (void)writer_->Abort();
+}
+
+Result<std::unique_ptr<LargeWrite>> LargeWrite::Start(const archive::Entry& e,
+                                                      const EntryReader& read,
+                                                      storage::Backend& dst,
+                                                      const UnpackOptions& options,
+                                                      std::stop_token stop) {
+  const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
+  FERRY_ASSIGN_OR_RETURN(auto writer,
+                         dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
+  std::unique_ptr<LargeWrite> w(new LargeWrite(std::move(writer), options, stop));
+  FERRY_RETURN_IF_ERROR(read(*w->parts_));  // w aborts the write on the way out
+  return w;
+}
+
+Status LargeWrite::Finish(storage::WriteResult* made) {
+  Status s = parts_->Finish();
+  if (s.ok()) {
+    Result<storage::WriteResult> committed = writer_->Commit(stop_);
+    s = committed.status();
+    if (committed.ok() && made != nullptr) *made = *committed;
+  }
+  if (!s.ok()) (void)writer_->Abort();
+  ended_ = true;
+  return s;
 }
 
 }  // namespace ferry::transport

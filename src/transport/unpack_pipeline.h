@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <span>
@@ -37,6 +38,8 @@ namespace ferry::transport {
 Result<bool> EntryPresent(storage::Backend& dst, const archive::Entry& entry,
                           const UnpackOptions& options, std::stop_token stop);
 
+class LargeWrite;
+
 class EntryWriters {
  public:
   struct Task {
@@ -44,6 +47,10 @@ class EntryWriters {
     const archive::Entry* entry = nullptr;
     std::string bytes;   // decoded and checked
     bool check = false;  // may have been written by a crashed attempt: look first
+    // A large entry decoded and checked whose last parts and commit are left to a writer
+    // thread (bytes empty; `held` bytes of part buffers counted against max_bytes).
+    std::shared_ptr<LargeWrite> large;
+    uint64_t held = 0;
   };
 
   // `options` must outlive this; the watermark starts at `start` (the recorded one).
@@ -58,7 +65,7 @@ class EntryWriters {
   // options.checkpoint_every entries and whenever the window waits on it. The first failure of
   // a write (or Cancelled when `stop` is requested) is returned.
   Status WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal, uint64_t entries);
-  // Queues a small entry for the writer threads.
+  // Queues an entry for the writer threads (a small one, or a large one's tail).
   void Push(Task task);
   // Entry `index` is on the destination (or not meant for it): the watermark moves over it
   // once every entry below it is done too.
@@ -75,6 +82,8 @@ class EntryWriters {
  private:
   void Loop();
   Status Write(const Task& t);
+  void DoneLocked(uint64_t index);  // REQUIRES(mu_)
+  void FailLocked(Status s);        // REQUIRES(mu_)
 
   storage::Backend& dst_;
   const UnpackOptions& options_;
@@ -142,6 +151,42 @@ class PartUploader : public archive::ByteSink {
   Status error_;                           // GUARDED_BY(mu_)
   bool stopping_ = false;                  // GUARDED_BY(mu_)
   std::vector<std::jthread> threads_;
+};
+
+}  // namespace ferry::transport
+
+namespace ferry::transport {
+
+// One large entry's chunked write, split so that the reading thread decodes and checks the
+// entry (Start) and a writer thread waits for its last parts and commits it (Finish) while the
+// next entries are read. Start opens the write, runs `read` into a PartUploader and returns
+// the write with its parts possibly still in flight; when `read` (the check) fails, the write
+// is aborted and the error returned: nothing becomes visible. Finish waits for every part and
+// commits (aborting on any failure). Destroyed without Finish: aborted.
+class LargeWrite {
+ public:
+  static Result<std::unique_ptr<LargeWrite>> Start(const archive::Entry& entry,
+                                                   const EntryReader& read,
+                                                   storage::Backend& dst,
+                                                   const UnpackOptions& options,
+                                                   std::stop_token stop);
+  ~LargeWrite();
+  LargeWrite(const LargeWrite&) = delete;
+  LargeWrite& operator=(const LargeWrite&) = delete;
+
+  Status Finish(storage::WriteResult* made);
+  // Part buffers it may hold until Finish returns.
+  static uint64_t Held(const UnpackOptions& options) {
+    return (static_cast<uint64_t>(std::max(1, options.part_threads)) + 1) * options.part_size;
+  }
+
+ private:
+  LargeWrite(std::unique_ptr<storage::ChunkWriter> writer, const UnpackOptions& options,
+             std::stop_token stop);
+  std::unique_ptr<storage::ChunkWriter> writer_;
+  std::unique_ptr<PartUploader> parts_;
+  std::stop_token stop_;
+  bool ended_ = false;  // committed or aborted
 };
 
 }  // namespace ferry::transport

@@ -278,6 +278,39 @@ TEST_F(UnpackPipelineTest, ALargeEntryIsWrittenInPartsUploadedInParallel) {
   EXPECT_EQ(b->crc32c(), checksum::Crc32c(checksum::AsBytes(bodies_[1])));
 }
 
+TEST_F(UnpackPipelineTest, TheNextLargeEntryIsDecodedWhileTheLastPartsOfOneAreUploaded) {
+  Stage({6u << 20, 6u << 20, 6u << 20, 100});  // 2 parts each: 5 MiB and 1 MiB
+  dst_.delay = std::chrono::milliseconds(50);   // a part takes 500 ms
+  MemoryJournal journal;
+  UnpackOptions o = Options();
+  o.part_threads = 2;
+  auto r = UnpackArchive(staging_, "a.fza", dst_, journal, o, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->written, 4u);
+  EXPECT_EQ(dst_.counts().commits, 3);
+  // More parts at once than one entry uploads: a later entry's parts went out beside the
+  // tail of an earlier one.
+  EXPECT_GE(dst_.parts.peak.load(), 3);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(dst_.Contents(Key(i)), bodies_[static_cast<size_t>(i)]);
+  EXPECT_EQ(journal.mark, std::optional<uint64_t>(4));
+}
+
+TEST_F(UnpackPipelineTest, AFailedPartOfALargeEntryFailsItAndTheWatermarkStaysBelowIt) {
+  Stage({100, 6u << 20, 100, 100});
+  dst_.FailNext(MemoryBackend::kWriteChunk, 1, Status::PermissionDenied("no"));
+  MemoryJournal journal;
+  auto r = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(Key(1)), std::string::npos) << r.status().message();
+  EXPECT_FALSE(dst_.Contents(Key(1)).has_value());
+  EXPECT_EQ(dst_.counts().commits, 0);
+  EXPECT_EQ(dst_.open_writers(), 0);
+  EXPECT_LE(journal.mark.value_or(0), 1u);
+  auto again = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(dst_.Contents(Key(i)), bodies_[static_cast<size_t>(i)]);
+}
+
 TEST_F(UnpackPipelineTest, AChecksumMismatchAmongEntriesInFlightFailsOnlyFromThatEntry) {
   // All random (raw blocks: the entry's bytes are found verbatim), in frames of 64 KiB: the
   // frames before entry 250's are decoded, checked and handed out before it.
