@@ -14,7 +14,9 @@
 // manifest order (the next range of the archive downloaded meanwhile); `threads` writer
 // threads PUT the small ones (at most `max_bytes` of decoded entries held at once) while the
 // next are decoded; a large entry's parts are uploaded by `part_threads` threads while the
-// reading thread decodes the next parts (at most part_threads + 1 parts held).
+// reading thread decodes the next parts (at most part_threads + 1 parts held), and once it is
+// checked a writer thread waits for its last parts and commits it (its part buffers counted
+// against `max_bytes`) while the reading thread goes on.
 //
 // Resumable without duplicates or losses. The journal records the watermark (every entry below
 // it is on the destination) every `checkpoint_every` entries, before the archive is deleted,
