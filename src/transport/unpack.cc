@@ -1,59 +1,19 @@
 #include "transport/unpack.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include "archive/backend_io.h"
 #include "archive/reader.h"
 #include "archive/stream.h"
 #include "checksum/checksum.h"
+#include "transport/unpack_pipeline.h"
 #include "transport/unpack_source.h"
 
 namespace ferry::transport {
 namespace {
-
-// An entry's bytes as a chunked write of the destination object: parts of `part_size`, the
-// object committed by the caller only after the Reader's checks passed.
-class ChunkSink : public archive::ByteSink {
- public:
-  ChunkSink(storage::ChunkWriter& writer, uint64_t part_size, std::stop_token stop)
-      : writer_(writer), part_size_(part_size), stop_(std::move(stop)) {}
-  Status Write(std::span<const std::byte> data) override {
-    while (!data.empty()) {
-      const size_t take =
-          static_cast<size_t>(std::min<uint64_t>(data.size(), part_size_ - part_.size()));
-      part_.insert(part_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
-      data = data.subspan(take);
-      if (part_.size() == part_size_) FERRY_RETURN_IF_ERROR(Flush());
-    }
-    return Status::Ok();
-  }
-  Status Finish() {
-    if (!part_.empty() || part_number_ == 0) return Flush();
-    return Status::Ok();
-  }
-
- private:
-  Status Flush() {
-    FERRY_RETURN_IF_ERROR(writer_.WriteChunk(++part_number_, offset_, part_, stop_));
-    offset_ += part_.size();
-    part_.clear();
-    return Status::Ok();
-  }
-  storage::ChunkWriter& writer_;
-  uint64_t part_size_;
-  std::stop_token stop_;
-  std::vector<std::byte> part_;
-  int part_number_ = 0;
-  uint64_t offset_ = 0;
-};
 
 bool MeantFor(const archive::EntryHeader& h, const std::string& region) {
   if (region.empty() || h.destinations.empty()) return true;
@@ -62,38 +22,13 @@ bool MeantFor(const archive::EntryHeader& h, const std::string& region) {
          std::find(h.destinations.begin(), h.destinations.end(), "") != h.destinations.end();
 }
 
-// Whether the destination holds the entry already (written by an interrupted unpack).
-Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::stop_token stop) {
-  auto info = dst.Stat(e.header.key, false, stop);
-  if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return false;
-  FERRY_RETURN_IF_ERROR(info.status());
-  return info->size == e.header.size && info->crc32c() == e.crc32c;
-}
-
-Result<bool> Present(storage::Backend& dst, const archive::Entry& e, const UnpackOptions& o,
-                     std::stop_token stop) {
-  if (o.present) return o.present(e);
-  return AlreadyThere(dst, e, stop);
-}
-
 }  // namespace
 
 Status WriteLargeEntry(const archive::Entry& e, const EntryReader& read, storage::Backend& dst,
                        const UnpackOptions& options, std::stop_token stop,
                        storage::WriteResult* made) {
-  const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
-  FERRY_ASSIGN_OR_RETURN(auto writer,
-                         dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
-  ChunkSink sink(*writer, options.part_size, stop);
-  Status s = read(sink);
-  if (s.ok()) s = sink.Finish();
-  if (s.ok()) {
-    Result<storage::WriteResult> committed = writer->Commit(stop);
-    s = committed.status();
-    if (committed.ok() && made != nullptr) *made = *committed;
-  }
-  if (!s.ok()) (void)writer->Abort();
-  return s;
+  FERRY_ASSIGN_OR_RETURN(auto write, LargeWrite::Start(e, read, dst, options, stop));
+  return write->Finish(made);
 }
 
 Status PutEntry(const archive::Entry& e, std::span<const std::byte> bytes, storage::Backend& dst,
@@ -170,156 +105,6 @@ storage::WriteSpec SpecOf(const archive::Entry& e, const storage::Features& dst,
   return spec;
 }
 
-namespace {
-
-// The writes of one unpack: small entries, decoded and checked by the caller's thread, are
-// written by `threads` writer threads; the watermark is the first entry not known written.
-class Writers {
- public:
-  struct Task {
-    uint64_t index = 0;
-    const archive::Entry* entry = nullptr;
-    std::string bytes;
-    bool check = false;  // may have been written by the crashed attempt: look first
-  };
-
-  Writers(storage::Backend& dst, const UnpackOptions& options, uint64_t start,
-          std::stop_token stop)
-      : dst_(dst), options_(options), watermark_(start), stop_(std::move(stop)) {
-    for (int i = 0; i < std::max(1, options.threads); ++i) {
-      threads_.emplace_back([this] { Loop(); });
-    }
-  }
-  ~Writers() { Stop(); }
-
-  // Waits until entry `index` of `size` bytes may start: within the window past the recorded
-  // watermark and the byte budget, recording the watermark whenever it moved on meanwhile.
-  Status WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal, uint64_t entries) {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      if (!error_.ok()) return error_;
-      if (stop_.stop_requested()) return Status::Cancelled("unpack cancelled");
-      if (watermark_ >= recorded_ + options_.checkpoint_every ||
-          (index >= recorded_ + options_.window && watermark_ > recorded_)) {
-        const uint64_t mark = watermark_;
-        lock.unlock();
-        FERRY_RETURN_IF_ERROR(journal.Record(mark, entries, false));
-        lock.lock();
-        recorded_ = std::max(recorded_, mark);
-        continue;
-      }
-      const bool in_window = index < recorded_ + options_.window;
-      const bool bytes_ok = queued_bytes_ == 0 || queued_bytes_ + size <= options_.max_bytes;
-      if (in_window && bytes_ok) return Status::Ok();
-      cv_.wait(lock);
-    }
-  }
-
-  void Push(Task task) {
-    std::lock_guard lock(mu_);
-    queued_bytes_ += task.bytes.size();
-    queue_.push_back(std::move(task));
-    cv_.notify_all();
-  }
-
-  void Done(uint64_t index) {
-    std::lock_guard lock(mu_);
-    done_.insert(index);
-    while (!done_.empty() && *done_.begin() == watermark_) {
-      done_.erase(done_.begin());
-      ++watermark_;
-    }
-    cv_.notify_all();
-  }
-
-  void Fail(Status s) {
-    std::lock_guard lock(mu_);
-    if (error_.ok()) error_ = std::move(s);
-    cv_.notify_all();
-  }
-
-  // Waits until no write is queued or running (ordered keys: before a key's next entry).
-  Status Drain() { return Finish(); }
-
-  // Waits for every queued write; returns the first failure.
-  Status Finish() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return (queue_.empty() && busy_ == 0) || !error_.ok(); });
-    return error_;
-  }
-
-  void Stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      cv_.notify_all();
-    }
-    threads_.clear();  // joins
-  }
-
-  std::atomic<uint64_t> written{0}, bytes_written{0}, already_present{0};
-
- private:
-  void Loop() {
-    for (;;) {
-      Task t;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        t = std::move(queue_.front());
-        queue_.pop_front();
-        ++busy_;
-      }
-      Status s = Write(t);
-      {
-        std::lock_guard lock(mu_);
-        --busy_;
-        queued_bytes_ -= t.bytes.size();
-      }
-      if (!s.ok()) {
-        Fail(s.WithContext(t.entry->header.key));
-      } else {
-        Done(t.index);
-      }
-    }
-  }
-
-  Status Write(const Task& t) {
-    if (t.check) {
-      FERRY_ASSIGN_OR_RETURN(bool there, Present(dst_, *t.entry, options_, stop_));
-      if (there) {
-        ++already_present;
-        return Status::Ok();
-      }
-    }
-    storage::WriteResult made;
-    FERRY_RETURN_IF_ERROR(
-        PutEntry(*t.entry, checksum::AsBytes(t.bytes), dst_, options_, stop_, &made));
-    if (options_.on_written) FERRY_RETURN_IF_ERROR(options_.on_written(*t.entry, made));
-    ++written;
-    bytes_written += t.bytes.size();
-    return Status::Ok();
-  }
-
-  storage::Backend& dst_;
-  const UnpackOptions& options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Task> queue_;       // GUARDED_BY(mu_)
-  uint64_t queued_bytes_ = 0;    // GUARDED_BY(mu_): of tasks queued or being written
-  int busy_ = 0;                 // GUARDED_BY(mu_)
-  std::set<uint64_t> done_;      // GUARDED_BY(mu_): written entries above the watermark
-  uint64_t watermark_;           // GUARDED_BY(mu_)
-  uint64_t recorded_ = 0;        // GUARDED_BY(mu_): the watermark the journal holds
-  Status error_;                 // GUARDED_BY(mu_)
-  bool stopping_ = false;        // GUARDED_BY(mu_)
-  std::stop_token stop_;
-  std::vector<std::jthread> threads_;
-};
-
-}  // namespace
-
 Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string& key,
                                    storage::Backend& dst, UnpackJournal& journal,
                                    const UnpackOptions& options, std::stop_token stop) {
@@ -354,7 +139,7 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   const uint64_t data_end = frames.empty() ? 0 : frames.back().offset + frames.back().stored_size;
   ReadAheadSource ahead(source, data_end);
   archive::EntryStream stream((*reader)->manifest(), ahead);
-  Writers writers(dst, options, start, stop);
+  EntryWriters writers(dst, options, start, stop);
   Status failed;
   for (uint64_t i = start; i < n && failed.ok(); ++i) {
     const archive::Entry& e = entries[i];
@@ -365,17 +150,21 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
     }
     const bool large = e.header.size > options.whole_limit && dst.features().chunked_write;
     if (options.ordered_keys && i > start && entries[i - 1].header.key == e.header.key) {
-      failed = writers.Drain();  // the key's earlier versions first
+      failed = writers.Finish();  // the key's earlier versions first
       if (!failed.ok()) break;
     }
-    failed = writers.WaitRoom(i, large ? 0 : e.header.size, journal, n);
+    // A large entry's tail (its last parts and commit, on a writer thread) holds part buffers.
+    const uint64_t held =
+        large ? std::min(LargeWrite::Held(options), e.header.size) : e.header.size;
+    failed = writers.WaitRoom(i, held, journal, n);
     if (!failed.ok()) break;
     const bool check = i < check_end;
     if (large) {
-      // Written on this thread, through a chunked write committed after the check.
+      // Decoded and checked on this thread into a chunked write whose parts upload meanwhile;
+      // a writer thread waits for the last ones and commits it while the next entries are read.
       bool there = false;
       if (check) {
-        auto t = Present(dst, e, options, stop);
+        auto t = EntryPresent(dst, e, options, stop);
         if (!t.ok()) {
           failed = t.status().WithContext(e.header.key);
           break;
@@ -384,19 +173,19 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
       }
       if (there) {
         ++writers.already_present;
-      } else {
-        storage::WriteResult made;
-        failed = WriteLargeEntry(
-                     e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst,
-                     options, stop, &made)
-                     .WithContext(e.header.key);
-        if (failed.ok() && options.on_written) failed = options.on_written(e, made);
-        if (!failed.ok()) break;
-        ++writers.written;
-        writers.bytes_written += e.header.size;
+        ++result.checksums_verified;
+        writers.Done(i);
+        continue;
+      }
+      auto write = LargeWrite::Start(
+          e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst, options, stop);
+      if (!write.ok()) {
+        failed = write.status().WithContext(e.header.key);
+        break;
       }
       ++result.checksums_verified;
-      writers.Done(i);
+      writers.Push(EntryWriters::Task{.index = i, .entry = &e, .bytes = {}, .check = false,
+                                      .large = std::move(write).value(), .held = held});
       continue;
     }
     archive::StringSink bytes;
@@ -404,8 +193,8 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
     failed = stream.Read(i, bytes).WithContext(e.header.key);
     if (!failed.ok()) break;
     ++result.checksums_verified;
-    writers.Push(Writers::Task{.index = i, .entry = &e, .bytes = std::move(bytes.bytes),
-                               .check = check});
+    writers.Push(EntryWriters::Task{.index = i, .entry = &e, .bytes = std::move(bytes.bytes),
+                                    .check = check, .large = nullptr, .held = 0});
   }
   if (!failed.ok()) writers.Fail(failed);
   Status finished = writers.Finish();

@@ -10,9 +10,13 @@
 // is committed only after the check and aborted otherwise. No entry is held whole in memory
 // above `whole_limit`.
 //
-// Parallel: the caller's thread reads and checks the entries in manifest order; `threads`
-// writer threads PUT them (at most `max_bytes` of decoded entries held at once); large entries
-// are written by the reading thread itself.
+// Parallel (unpack_pipeline.h): the caller's thread reads, decodes and checks the entries in
+// manifest order (the next range of the archive downloaded meanwhile); `threads` writer
+// threads PUT the small ones (at most `max_bytes` of decoded entries held at once) while the
+// next are decoded; a large entry's parts are uploaded by `part_threads` threads while the
+// reading thread decodes the next parts (at most part_threads + 1 parts held), and once it is
+// checked a writer thread waits for its last parts and commits it (its part buffers counted
+// against `max_bytes`) while the reading thread goes on.
 //
 // Resumable without duplicates or losses. The journal records the watermark (every entry below
 // it is on the destination) every `checkpoint_every` entries, before the archive is deleted,
@@ -87,6 +91,7 @@ struct UnpackOptions {
   std::string storage_class;  // overrides the entries' storage class when not ""
   uint64_t whole_limit = 16ull << 20;
   uint64_t part_size = 16ull << 20;  // of chunked writes above whole_limit
+  int part_threads = 4;              // parts of one chunked write uploaded at once
   uint64_t checkpoint_every = 64;    // entries between journal records
   uint64_t window = 256;             // entries past the recorded watermark that may start
   int threads = 32;                  // writer threads
@@ -132,9 +137,10 @@ storage::WriteSpec SpecOf(const archive::Entry& entry, const storage::Features& 
 // entry's key with SpecOf's metadata (options.storage_class overriding the entry's).
 //  - PutEntry: bytes already decoded and checked, written with one PUT.
 //  - WriteLargeEntry: `read` writes the entry's bytes to the sink it is given and checks them
-//    (an EntryStream's Read); they go to a chunked write in parts of options.part_size that is
-//    committed only when `read` returned OK, and aborted otherwise: nothing unchecked becomes
-//    visible. Needs dst.features().chunked_write.
+//    (an EntryStream's Read); they go to a chunked write in parts of options.part_size,
+//    options.part_threads of them uploading at once while `read` goes on, that is committed
+//    only when `read` returned OK and every part was written, and aborted otherwise: nothing
+//    unchecked becomes visible. Needs dst.features().chunked_write.
 using EntryReader = std::function<Status(archive::ByteSink&)>;
 // `made` (when given) receives what the write made.
 Status PutEntry(const archive::Entry& entry, std::span<const std::byte> bytes,

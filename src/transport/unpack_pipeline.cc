@@ -1,0 +1,307 @@
+#include "transport/unpack_pipeline.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "checksum/checksum.h"
+
+namespace ferry::transport {
+namespace {
+
+// Whether the destination holds the entry already (written by an interrupted unpack).
+Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::stop_token stop) {
+  auto info = dst.Stat(e.header.key, false, stop);
+  if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return false;
+  FERRY_RETURN_IF_ERROR(info.status());
+  return info->size == e.header.size && info->crc32c() == e.crc32c;
+}
+
+}  // namespace
+
+Result<bool> EntryPresent(storage::Backend& dst, const archive::Entry& e,
+                          const UnpackOptions& o, std::stop_token stop) {
+  if (o.present) return o.present(e);
+  return AlreadyThere(dst, e, stop);
+}
+
+// --- EntryWriters ---
+
+EntryWriters::EntryWriters(storage::Backend& dst, const UnpackOptions& options, uint64_t start,
+                           std::stop_token stop)
+    : dst_(dst), options_(options), watermark_(start), stop_(std::move(stop)) {
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    threads_.emplace_back([this] { Loop(); });
+  }
+}
+
+Status EntryWriters::WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal,
+                              uint64_t entries) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (!error_.ok()) return error_;
+    if (stop_.stop_requested()) return Status::Cancelled("unpack cancelled");
+    if (watermark_ >= recorded_ + options_.checkpoint_every ||
+        (index >= recorded_ + options_.window && watermark_ > recorded_)) {
+      const uint64_t mark = watermark_;
+      lock.unlock();
+      FERRY_RETURN_IF_ERROR(journal.Record(mark, entries, false));
+      lock.lock();
+      recorded_ = std::max(recorded_, mark);
+      continue;
+    }
+    const bool in_window = index < recorded_ + options_.window;
+    const bool bytes_ok = queued_bytes_ == 0 || queued_bytes_ + size <= options_.max_bytes;
+    if (in_window && bytes_ok) return Status::Ok();
+    cv_.wait(lock);
+  }
+}
+
+void EntryWriters::Push(Task task) {
+  std::lock_guard lock(mu_);
+  queued_bytes_ += task.bytes.size() + task.held;
+  queue_.push_back(std::move(task));
+  cv_.notify_all();
+}
+
+void EntryWriters::Done(uint64_t index) {
+  std::lock_guard lock(mu_);
+  DoneLocked(index);
+}
+
+void EntryWriters::DoneLocked(uint64_t index) {
+  done_.insert(index);
+  while (!done_.empty() && *done_.begin() == watermark_) {
+    done_.erase(done_.begin());
+    ++watermark_;
+  }
+  cv_.notify_all();
+}
+
+void EntryWriters::Fail(Status s) {
+  std::lock_guard lock(mu_);
+  FailLocked(std::move(s));
+}
+
+void EntryWriters::FailLocked(Status s) {
+  if (error_.ok()) error_ = std::move(s);
+  queue_.clear();  // nothing more starts; the bytes of what is dropped are not held
+  queued_bytes_ = 0;
+  cv_.notify_all();
+}
+
+Status EntryWriters::Finish() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
+  return error_;
+}
+
+void EntryWriters::Stop() {
+  (void)Finish();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  threads_.clear();  // joins
+}
+
+void EntryWriters::Loop() {
+  for (;;) {
+    Task t;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      t = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_;
+    }
+    const Status s = Write(t);
+    t.large.reset();  // its buffers go
+    std::lock_guard lock(mu_);
+    // The outcome is recorded with the write's end, in one critical section: Finish never
+    // sees no write busy before the failure (or the watermark) of the last one.
+    if (!s.ok()) {
+      FailLocked(s.WithContext(t.entry->header.key));
+    } else {
+      DoneLocked(t.index);
+    }
+    --busy_;
+    queued_bytes_ -= std::min<uint64_t>(queued_bytes_, t.bytes.size() + t.held);
+    cv_.notify_all();
+  }
+}
+
+Status EntryWriters::Write(const Task& t) {
+  if (t.large) {
+    storage::WriteResult made;
+    FERRY_RETURN_IF_ERROR(t.large->Finish(&made));
+    if (options_.on_written) FERRY_RETURN_IF_ERROR(options_.on_written(*t.entry, made));
+    ++written;
+    bytes_written += t.entry->header.size;
+    return Status::Ok();
+  }
+  if (t.check) {
+    FERRY_ASSIGN_OR_RETURN(bool there, EntryPresent(dst_, *t.entry, options_, stop_));
+    if (there) {
+      ++already_present;
+      return Status::Ok();
+    }
+  }
+  storage::WriteResult made;
+  FERRY_RETURN_IF_ERROR(
+      PutEntry(*t.entry, checksum::AsBytes(t.bytes), dst_, options_, stop_, &made));
+  if (options_.on_written) FERRY_RETURN_IF_ERROR(options_.on_written(*t.entry, made));
+  ++written;
+  bytes_written += t.bytes.size();
+  return Status::Ok();
+}
+
+// --- PartUploader ---
+
+PartUploader::PartUploader(storage::ChunkWriter& writer, uint64_t part_size, int threads,
+                           std::stop_token stop)
+    : writer_(writer),
+      part_size_(std::max<uint64_t>(1, part_size)),
+      threads_n_(std::max(1, threads)),
+      stop_(std::move(stop)) {}
+
+PartUploader::~PartUploader() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    queue_.clear();
+    cv_.notify_all();
+  }
+  threads_.clear();  // joins: no part in flight after this
+}
+
+int PartUploader::peak_in_flight() const {
+  std::lock_guard lock(mu_);
+  return peak_in_flight_;
+}
+
+Status PartUploader::Write(std::span<const std::byte> data) {
+  while (!data.empty()) {
+    if (current_.bytes.capacity() == 0) {
+      std::lock_guard lock(mu_);
+      if (!error_.ok()) return error_;
+      if (!free_.empty()) {
+        current_.bytes = std::move(free_.back());
+        free_.pop_back();
+      }
+      current_.bytes.clear();
+      current_.bytes.reserve(static_cast<size_t>(part_size_));
+    }
+    const size_t take = static_cast<size_t>(
+        std::min<uint64_t>(data.size(), part_size_ - current_.bytes.size()));
+    current_.bytes.insert(current_.bytes.end(), data.begin(),
+                          data.begin() + static_cast<ptrdiff_t>(take));
+    data = data.subspan(take);
+    if (current_.bytes.size() == part_size_) FERRY_RETURN_IF_ERROR(Hand());
+  }
+  return Status::Ok();
+}
+
+Status PartUploader::Hand() {
+  current_.number = next_number_++;
+  current_.offset = next_offset_;
+  next_offset_ += current_.bytes.size();
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return in_flight_ < threads_n_ || !error_.ok() || stop_.stop_requested(); });
+  if (!error_.ok()) return error_;
+  if (stop_.stop_requested()) return Status::Cancelled("unpack cancelled");
+  ++in_flight_;
+  peak_in_flight_ = std::max(peak_in_flight_, in_flight_);
+  queue_.push_back(std::move(current_));
+  current_ = Part{};
+  if (static_cast<int>(threads_.size()) < threads_n_) {
+    threads_.emplace_back([this] { Loop(); });
+  }
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status PartUploader::Finish() {
+  Status s;
+  if (!current_.bytes.empty() || next_number_ == 1) s = Hand();
+  const Status drained = Drain();
+  return s.ok() ? drained : s;
+}
+
+Status PartUploader::Drain() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return in_flight_ == 0; });
+  return error_;
+}
+
+void PartUploader::Loop() {
+  for (;;) {
+    Part part;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      part = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Status s;
+    {
+      bool failed;
+      {
+        std::lock_guard lock(mu_);
+        failed = !error_.ok();
+      }
+      // After a failure the remaining parts are dropped: the write is aborted anyway.
+      if (!failed) s = writer_.WriteChunk(part.number, part.offset, part.bytes, stop_);
+    }
+    std::lock_guard lock(mu_);
+    if (!s.ok() && error_.ok()) {
+      error_ = s.WithContext("part " + std::to_string(part.number));
+    }
+    --in_flight_;
+    if (free_.size() < static_cast<size_t>(threads_n_)) free_.push_back(std::move(part.bytes));
+    cv_.notify_all();
+  }
+}
+
+// --- LargeWrite ---
+
+LargeWrite::LargeWrite(std::unique_ptr<storage::ChunkWriter> writer,
+                       const UnpackOptions& options, std::stop_token stop)
+    : writer_(std::move(writer)),
+      parts_(std::make_unique<PartUploader>(*writer_, options.part_size, options.part_threads,
+                                            stop)),
+      stop_(std::move(stop)) {}
+
+LargeWrite::~LargeWrite() {
+  parts_.reset();  // joins: no part in flight
+  if (!ended_) (void)writer_->Abort();
+}
+
+Result<std::unique_ptr<LargeWrite>> LargeWrite::Start(const archive::Entry& e,
+                                                      const EntryReader& read,
+                                                      storage::Backend& dst,
+                                                      const UnpackOptions& options,
+                                                      std::stop_token stop) {
+  const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
+  FERRY_ASSIGN_OR_RETURN(auto writer,
+                         dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
+  std::unique_ptr<LargeWrite> w(new LargeWrite(std::move(writer), options, stop));
+  FERRY_RETURN_IF_ERROR(read(*w->parts_));  // w aborts the write on the way out
+  return w;
+}
+
+Status LargeWrite::Finish(storage::WriteResult* made) {
+  Status s = parts_->Finish();
+  if (s.ok()) {
+    Result<storage::WriteResult> committed = writer_->Commit(stop_);
+    s = committed.status();
+    if (committed.ok() && made != nullptr) *made = *committed;
+  }
+  if (!s.ok()) (void)writer_->Abort();
+  ended_ = true;
+  return s;
+}
+
+}  // namespace ferry::transport

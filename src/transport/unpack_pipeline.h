@@ -1,0 +1,192 @@
+// The writing side of one unpack (internal to unpack.cc), so that the destination's round trips
+// overlap the reading and decoding of the archive:
+//  - EntryWriters: small entries, decoded and checked by the reading thread, PUT by a pool of
+//    writer threads (a window of entries past the recorded watermark, a byte budget); the
+//    watermark advances only over a contiguous prefix of finished entries.
+//  - PartUploader: the bytes of one large entry cut into parts that threads of its own upload
+//    in parallel (a few in flight), so a large entry is never held whole and its parts' round
+//    trips overlap its decode.
+//
+// EntryPresent: whether the destination holds an entry a crashed attempt may have written
+// (options.present, else a Stat: same size and ferry CRC32C).
+//
+// Thread-safety: EntryWriters' public methods are called by the reading thread (Done and Fail
+// also by its own threads); PartUploader's by one thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "archive/format.h"
+#include "archive/io.h"
+#include "base/status.h"
+#include "storage/backend.h"
+#include "transport/unpack.h"
+
+namespace ferry::transport {
+
+Result<bool> EntryPresent(storage::Backend& dst, const archive::Entry& entry,
+                          const UnpackOptions& options, std::stop_token stop);
+
+class LargeWrite;
+
+class EntryWriters {
+ public:
+  struct Task {
+    uint64_t index = 0;
+    const archive::Entry* entry = nullptr;
+    std::string bytes;   // decoded and checked
+    bool check = false;  // may have been written by a crashed attempt: look first
+    // A large entry decoded and checked whose last parts and commit are left to a writer
+    // thread (bytes empty; `held` bytes of part buffers counted against max_bytes).
+    std::shared_ptr<LargeWrite> large;
+    uint64_t held = 0;
+  };
+
+  // `options` must outlive this; the watermark starts at `start` (the recorded one).
+  EntryWriters(storage::Backend& dst, const UnpackOptions& options, uint64_t start,
+               std::stop_token stop);
+  ~EntryWriters() { Stop(); }
+  EntryWriters(const EntryWriters&) = delete;
+  EntryWriters& operator=(const EntryWriters&) = delete;
+
+  // Waits until entry `index` holding `size` bytes may start: below the recorded watermark +
+  // options.window and within options.max_bytes; records the watermark (journal.Record) every
+  // options.checkpoint_every entries and whenever the window waits on it. The first failure of
+  // a write (or Cancelled when `stop` is requested) is returned.
+  Status WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal, uint64_t entries);
+  // Queues an entry for the writer threads (a small one, or a large one's tail).
+  void Push(Task task);
+  // Entry `index` is on the destination (or not meant for it): the watermark moves over it
+  // once every entry below it is done too.
+  void Done(uint64_t index);
+  // Fails the unpack: no queued entry is written after this; Finish returns `s`.
+  void Fail(Status s);
+  // Waits until no write is queued or running; returns the first failure.
+  Status Finish();
+  // Finish, then joins the threads.
+  void Stop();
+
+  std::atomic<uint64_t> written{0}, bytes_written{0}, already_present{0};
+
+ private:
+  void Loop();
+  Status Write(const Task& t);
+  void DoneLocked(uint64_t index);  // REQUIRES(mu_)
+  void FailLocked(Status s);        // REQUIRES(mu_)
+
+  storage::Backend& dst_;
+  const UnpackOptions& options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;     // GUARDED_BY(mu_)
+  uint64_t queued_bytes_ = 0;  // GUARDED_BY(mu_): of tasks queued or being written
+  int busy_ = 0;               // GUARDED_BY(mu_)
+  std::set<uint64_t> done_;    // GUARDED_BY(mu_): finished entries above the watermark
+  uint64_t watermark_;         // GUARDED_BY(mu_)
+  uint64_t recorded_ = 0;      // GUARDED_BY(mu_): the watermark the journal holds
+  Status error_;               // GUARDED_BY(mu_)
+  bool stopping_ = false;      // GUARDED_BY(mu_)
+  std::stop_token stop_;
+  std::vector<std::jthread> threads_;
+};
+
+// The bytes of one chunked write, in parts of `part_size` (the last shorter), each handed to
+// one of `threads` threads of its own as soon as it is full: at most `threads` parts upload at
+// once and one more fills, so memory stays within (threads + 1) x part_size whatever the size
+// of the object. Write returns the first failed part's error (or Cancelled) so that the
+// decode stops early. Finish sends the last part (an empty one when nothing was written) and
+// waits for every part; after any error the caller aborts the writer (no part is in flight
+// once Finish or Drain returned or the uploader is destroyed). Buffers are reused from part to
+// part: at most threads + 1 are allocated.
+class PartUploader : public archive::ByteSink {
+ public:
+  // `writer` must outlive this.
+  PartUploader(storage::ChunkWriter& writer, uint64_t part_size, int threads,
+               std::stop_token stop);
+  ~PartUploader() override;
+  PartUploader(const PartUploader&) = delete;
+  PartUploader& operator=(const PartUploader&) = delete;
+
+  Status Write(std::span<const std::byte> data) override;
+  Status Finish();
+  // Waits until no part is in flight (the current one is not sent); the first failure.
+  Status Drain();
+
+  // The most parts that were uploading at once (for tests and logs).
+  int peak_in_flight() const;
+
+ private:
+  struct Part {
+    int number = 0;
+    uint64_t offset = 0;
+    std::vector<std::byte> bytes;
+  };
+  Status Hand();  // current_ to a thread, waiting while `threads` parts are in flight
+  void Loop();
+
+  storage::ChunkWriter& writer_;
+  const uint64_t part_size_;
+  const int threads_n_;
+  std::stop_token stop_;
+  Part current_;     // the part being filled (the caller's thread only)
+  int next_number_ = 1;
+  uint64_t next_offset_ = 0;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Part> queue_;                 // GUARDED_BY(mu_)
+  int in_flight_ = 0;                      // GUARDED_BY(mu_): queued or uploading
+  int peak_in_flight_ = 0;                 // GUARDED_BY(mu_)
+  std::vector<std::vector<std::byte>> free_;  // GUARDED_BY(mu_): buffers to fill again
+  Status error_;                           // GUARDED_BY(mu_)
+  bool stopping_ = false;                  // GUARDED_BY(mu_)
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace ferry::transport
+
+namespace ferry::transport {
+
+// One large entry's chunked write, split so that the reading thread decodes and checks the
+// entry (Start) and a writer thread waits for its last parts and commits it (Finish) while the
+// next entries are read. Start opens the write, runs `read` into a PartUploader and returns
+// the write with its parts possibly still in flight; when `read` (the check) fails, the write
+// is aborted and the error returned: nothing becomes visible. Finish waits for every part and
+// commits (aborting on any failure). Destroyed without Finish: aborted.
+class LargeWrite {
+ public:
+  static Result<std::unique_ptr<LargeWrite>> Start(const archive::Entry& entry,
+                                                   const EntryReader& read,
+                                                   storage::Backend& dst,
+                                                   const UnpackOptions& options,
+                                                   std::stop_token stop);
+  ~LargeWrite();
+  LargeWrite(const LargeWrite&) = delete;
+  LargeWrite& operator=(const LargeWrite&) = delete;
+
+  Status Finish(storage::WriteResult* made);
+  // Part buffers it may hold until Finish returns.
+  static uint64_t Held(const UnpackOptions& options) {
+    return (static_cast<uint64_t>(std::max(1, options.part_threads)) + 1) * options.part_size;
+  }
+
+ private:
+  LargeWrite(std::unique_ptr<storage::ChunkWriter> writer, const UnpackOptions& options,
+             std::stop_token stop);
+  std::unique_ptr<storage::ChunkWriter> writer_;
+  std::unique_ptr<PartUploader> parts_;
+  std::stop_token stop_;
+  bool ended_ = false;  // committed or aborted
+};
+
+}  // namespace ferry::transport
