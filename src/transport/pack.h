@@ -11,7 +11,8 @@
 // A pipeline: reads ahead of compression, and compression ahead of the archive's writes. The
 // archive's bytes go to the sink on a thread of their own (at most `upload_ahead` bytes
 // waiting), so a sink that uploads each part as it fills (archive::BackendSink) sends part N
-// while the next entries are read and compressed.
+// while the next entries are read and compressed. Packs given one UploadOrder send in the order
+// they started, so their archives are complete one after another.
 //
 // Errors: a source object that is gone since it was listed is left out (counted in `vanished`);
 // any other failure of the source or sink (a 412 of an object changed mid-read included) fails
@@ -30,6 +31,7 @@
 #include "archive/writer.h"
 #include "base/status.h"
 #include "storage/backend.h"
+#include "transport/upload_order.h"
 
 namespace ferry::transport {
 
@@ -50,6 +52,10 @@ struct PackOptions {
   size_t range_window = 4;
   // Archive bytes made but not yet taken by the sink, at most (the writer waits beyond).
   size_t upload_ahead = 32u << 20;
+  // Packs running at once that share a link: the first to start sends first (upload_order.h).
+  // Null: this pack's bytes go to the sink as soon as they are made. Not owned; outlives the
+  // call.
+  UploadOrder* order = nullptr;
 };
 
 struct PackResult {
