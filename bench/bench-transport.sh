@@ -29,7 +29,8 @@
 # "requests to B" counts what RGW's usage log says the bucket written from A received (staging or
 # destination): for --compress over a WAN, the pack side's requests only (those that cross).
 #
-# Environment: BENCH_TOOLS (rows to run, "compress plain rclone"), BENCH_OBJECTS (3000), BENCH_SHAPE (mixed | json4k), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
+# Environment: BENCH_TOOLS (rows to run, "compress plain rclone"), BENCH_COMPRESS_ARGS (more
+#   flags of the compressed runs, e.g. "--archive-size 16MiB"), BENCH_OBJECTS (3000), BENCH_SHAPE (mixed | json4k), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
 #   BENCH_LOG_DIR (keep the tools' logs there: -v lines with timestamps of each archive packed
 #   and unpacked), FERRY_BIN (default: build Release into build-release/), BENCH_FERRY_BIN_BEFORE (another
 #   ferry binary, e.g. a build of main: its compressed run first, one more row "(before)"), the
@@ -57,6 +58,7 @@ WAN_RATE=${BENCH_WAN_RATE:-}
 WAN_RTT_MS=${BENCH_WAN_RTT_MS:-40}
 WAN_UNPACK=${BENCH_WAN_UNPACK:-overlap}
 TOOLS=${BENCH_TOOLS:-compress plain rclone}
+read -r -a COMPRESS_ARGS <<< "${BENCH_COMPRESS_ARGS:-}"
 case $WAN_UNPACK in overlap|after) ;; *) echo "BENCH_WAN_UNPACK: overlap or after" >&2; exit 2 ;; esac
 BENCH_DIR=${BENCH_DIR:-/tmp/ferry-bench}
 ID=ft$(date +%s)
@@ -75,7 +77,14 @@ cleanup() {
   set +e
   if [ -n "${S3_ENDPOINT:-}" ]; then
     log "deleting the bench buckets"
-    for b in "${buckets[@]}"; do drop_bucket $b; done
+    # emptied by ferry first (batched deletes: the CLI's one request per object takes minutes
+    # for 50,000 objects), then dropped
+    mkdir -p "$WORK/empty"
+    for b in "${buckets[@]}"; do
+      "$FERRY_BIN" --config "$CONFIG" sync "$WORK/empty" "r${b% *}:${b#* }" --delete --no-progress \
+        >/dev/null 2>&1
+      drop_bucket $b
+    done
   fi
   wan_down
   if [ -n "${BENCH_LOG_DIR:-}" ]; then  # keep the tools' logs (timestamps) for a look afterwards
@@ -237,6 +246,7 @@ compress_run() {
       /usr/bin/time -f "%e %U %S %M" -o "$WORK/pack$sfx.time" "${SIDE[@]}" "$bin" \
         --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DC" --compress --staging "rb:$STG/st" \
         --pack-only --state "$STATE_DB" --json --no-progress -v --log-format json \
+        "${COMPRESS_ARGS[@]}" \
         > "$WORK/compress$sfx.log" \
         2> "$WORK/compress$sfx.err" &
       pack_pid=$!
@@ -265,7 +275,7 @@ compress_run() {
       log "$label --pack-only (source side, over the WAN), then ferry unpack (near B)"
       timed "$WORK/compress$sfx.log" "${SIDE[@]}" "$bin" --config "$SIDE_CONFIG" sync \
         "ra:$SRC" "rb:$DC" --compress --staging "rb:$STG/st" --pack-only --json --no-progress \
-        || true
+        "${COMPRESS_ARGS[@]}" || true
       PACK_WALL=$T_WALL PACK_CPU=$T_CPU PACK_RSS=$T_RSS
       crossed_compress=$(crossed "$STG" "$before")
       sleep 2  # RGW's usage log flushes every second
@@ -282,7 +292,7 @@ compress_run() {
   else
     log "$label"
     timed "$WORK/compress$sfx.log" "$bin" --config "$CONFIG" sync "ra:$SRC" "rb:$DC" --compress \
-      --staging "rb:$STG/st" --json --no-progress || true
+      --staging "rb:$STG/st" --json --no-progress "${COMPRESS_ARGS[@]}" || true
     crossed_compress=$(crossed "$STG" "$before")
     req_compress=$(usage_ops b "$STG")
   fi
