@@ -25,14 +25,15 @@ double Since(Steady::time_point t) {
 // (a part uploaded across the link once it fills) overlap the packing of the next entries. At
 // most `limit` bytes wait (a Write bigger than that waits for the queue to empty). A failed
 // sink write is returned by the next Write and by Drain; what is queued then is dropped. With
-// an `order` (may be null), each piece waits for this pack's turn (upload_order.h).
+// an `order` (may be null), each piece waits for the turn of the pack's `ticket`
+// (upload_order.h).
 class UploadPipe : public archive::ByteSink {
  public:
-  UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order)
+  UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order, uint64_t ticket)
       : sink_(sink),
         limit_(std::max<size_t>(1, limit)),
         order_(order),
-        ticket_(order != nullptr ? order->Join() : 0),
+        ticket_(ticket),
         thread_([this] { Loop(); }) {}
   ~UploadPipe() override {
     {
@@ -43,7 +44,7 @@ class UploadPipe : public archive::ByteSink {
     cv_.notify_all();
     if (order_ != nullptr) order_->Wake();
     thread_.join();
-    if (order_ != nullptr) order_->Leave(ticket_);
+    if (order_ != nullptr) order_->SetReady(ticket_, false);
   }
   UploadPipe(const UploadPipe&) = delete;
   UploadPipe& operator=(const UploadPipe&) = delete;
@@ -150,7 +151,7 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
                                std::stop_token stop) {
   const auto started = Steady::now();
   PackResult result;
-  UploadPipe pipe(sink, options.upload_ahead, options.order);  // outlives the writer, which writes to it
+  UploadPipe pipe(sink, options.upload_ahead, options.order, options.order_ticket);  // outlives the writer, which writes to it
   FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, options.writer));
   const bool with_tags = src.features().tags;
   Prefetcher ahead(src, objects, options.whole_read_limit, options.read_threads,

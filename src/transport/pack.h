@@ -11,8 +11,8 @@
 // A pipeline: reads ahead of compression, and compression ahead of the archive's writes. The
 // archive's bytes go to the sink on a thread of their own (at most `upload_ahead` bytes
 // waiting), so a sink that uploads each part as it fills (archive::BackendSink) sends part N
-// while the next entries are read and compressed. Packs given one UploadOrder send in the order
-// they started, so their archives are complete one after another.
+// while the next entries are read and compressed. Packs given one UploadOrder send in its order,
+// so their archives are complete one after another.
 //
 // Errors: a source object that is gone since it was listed is left out (counted in `vanished`);
 // any other failure of the source or sink (a 412 of an object changed mid-read included) fails
@@ -52,10 +52,12 @@ struct PackOptions {
   size_t range_window = 4;
   // Archive bytes made but not yet taken by the sink, at most (the writer waits beyond).
   size_t upload_ahead = 32u << 20;
-  // Packs running at once that share a link: the first to start sends first (upload_order.h).
-  // Null: this pack's bytes go to the sink as soon as they are made. Not owned; outlives the
-  // call.
+  // Packs running at once that share a link (upload_order.h): the archive's writes to the sink
+  // wait for the turn of `order_ticket`, which the caller Joined before and Leaves after it
+  // closed the sink (the last part and the completion cross the link too: the caller closes in
+  // turn). Null: the bytes go to the sink as soon as they are made. Not owned.
   UploadOrder* order = nullptr;
+  uint64_t order_ticket = 0;
 };
 
 struct PackResult {

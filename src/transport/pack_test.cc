@@ -250,11 +250,14 @@ TEST_F(PackTest, PacksOfOneOrderSendTheirArchivesOneAfterAnother) {
   o.writer.threads = 1;
   o.writer.level = 1;
   o.order = &order;
+  PackOptions o2 = o;
+  o.order_ticket = order.Join();
+  o2.order_ticket = order.Join();
   auto packing_first = std::async(std::launch::async,
                                   [&] { return PackObjects(src_, all.first(30), first, o, {}); });
-  entered.get_future().wait();  // the first pack joined and holds bytes
+  entered.get_future().wait();  // the first pack holds bytes
   auto packing_second = std::async(std::launch::async,
-                                   [&] { return PackObjects(src_, all.last(30), second, o, {}); });
+                                   [&] { return PackObjects(src_, all.last(30), second, o2, {}); });
   // Both read everything (whole reads) and had time to compress it: the first pack's queue
   // holds the rest of its archive when its held write ends.
   for (int i = 0; i < 5000 && src_.counts().reads < 60; ++i) {

@@ -2,17 +2,17 @@
 
 namespace ferry::transport {
 
-uint64_t UploadOrder::Join() {
+uint64_t UploadOrder::Join(uint64_t rank) {
   std::lock_guard lock(mu_);
   const uint64_t ticket = next_++;
-  ready_.emplace(ticket, false);
+  packs_.emplace(ticket, Pack{.rank = rank, .ready = false});
   return ticket;
 }
 
 void UploadOrder::Leave(uint64_t ticket) {
   {
     std::lock_guard lock(mu_);
-    ready_.erase(ticket);
+    packs_.erase(ticket);
   }
   cv_.notify_all();
 }
@@ -20,16 +20,20 @@ void UploadOrder::Leave(uint64_t ticket) {
 void UploadOrder::SetReady(uint64_t ticket, bool ready) {
   {
     std::lock_guard lock(mu_);
-    auto it = ready_.find(ticket);
-    if (it == ready_.end() || it->second == ready) return;
-    it->second = ready;
+    auto it = packs_.find(ticket);
+    if (it == packs_.end() || it->second.ready == ready) return;
+    it->second.ready = ready;
   }
   cv_.notify_all();
 }
 
+// A handful of packs at once: a scan of all of them.
 bool UploadOrder::EarlierReady(uint64_t ticket) const {
-  for (auto it = ready_.begin(); it != ready_.end() && it->first < ticket; ++it) {
-    if (it->second) return true;
+  auto mine = packs_.find(ticket);
+  if (mine == packs_.end()) return false;
+  const uint64_t rank = mine->second.rank;
+  for (const auto& [t, pack] : packs_) {
+    if (pack.ready && (pack.rank < rank || (pack.rank == rank && t < ticket))) return true;
   }
   return false;
 }

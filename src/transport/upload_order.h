@@ -7,9 +7,10 @@
 // another at the link's speed, each unpacked while the next crosses, and the link never idles
 // while any pack has bytes to send (work-conserving).
 //
-// Use: each pack Joins (its ticket orders it), says when it holds bytes to send (SetReady),
-// waits for its turn before each write to the sink (WaitTurn), and Leaves when done (or given
-// up). A pack with bytes never waits for a later one, so the order cannot deadlock; a write
+// Use: each pack Joins with a rank (lower ranks go first; equal ranks in the order they joined:
+// the pack jobs use their job id, the order of the listing), says when it holds bytes to send
+// (SetReady), waits for its turn before each write that crosses the link (WaitTurn: the parts
+// and the archive's completion), and Leaves when done (or given up). A pack with bytes never waits for a later one, so the order cannot deadlock; a write
 // already under way is not interrupted (a later pack's part upload may delay an earlier one by
 // one part).
 // Thread-safety: every method may be called from any thread.
@@ -29,25 +30,30 @@ class UploadOrder {
   UploadOrder(const UploadOrder&) = delete;
   UploadOrder& operator=(const UploadOrder&) = delete;
 
-  // Registers a pack (no bytes ready yet); packs are served in the order they joined.
-  uint64_t Join();
+  // Registers a pack (no bytes ready yet) and returns its ticket; packs are served by rank, then
+  // in the order they joined.
+  uint64_t Join(uint64_t rank = 0);
   // The pack `ticket` is done or given up: later packs no longer wait for it.
   void Leave(uint64_t ticket);
   // Whether the pack `ticket` holds bytes to send (queued or being written).
   void SetReady(uint64_t ticket, bool ready);
-  // Waits until no pack that joined before `ticket` has bytes ready, or `give_up()` is true
+  // Waits until no pack ahead of `ticket` has bytes ready, or `give_up()` is true
   // (checked whenever the order changes and after Wake).
   void WaitTurn(uint64_t ticket, const std::function<bool()>& give_up);
   // Wakes every WaitTurn so that it checks its give_up again.
   void Wake();
 
  private:
+  struct Pack {
+    uint64_t rank = 0;
+    bool ready = false;
+  };
   bool EarlierReady(uint64_t ticket) const;  // REQUIRES: mu_ held
 
   std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t next_ = 1;                // GUARDED_BY(mu_)
-  std::map<uint64_t, bool> ready_;  // ticket -> bytes ready; GUARDED_BY(mu_)
+  uint64_t next_ = 1;               // GUARDED_BY(mu_)
+  std::map<uint64_t, Pack> packs_;  // by ticket; GUARDED_BY(mu_)
 };
 
 }  // namespace ferry::transport

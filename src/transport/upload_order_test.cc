@@ -41,6 +41,19 @@ TEST(UploadOrderTest, ALaterPackWaitsOnlyWhileAnEarlierOneHasBytesReady) {
   EXPECT_TRUE(Returned(third_waits, milliseconds(5000)));
 }
 
+TEST(UploadOrderTest, ALowerRankGoesFirstWhateverWhenItJoined) {
+  UploadOrder order;
+  const uint64_t job9 = order.Join(9);
+  const uint64_t job3 = order.Join(3);  // joined later, an earlier batch of the listing
+  order.SetReady(job3, true);
+  order.SetReady(job9, true);
+  order.WaitTurn(job3, kNever);
+  auto waiting = std::async(std::launch::async, [&] { order.WaitTurn(job9, kNever); });
+  EXPECT_FALSE(Returned(waiting, milliseconds(100)));
+  order.Leave(job3);
+  EXPECT_TRUE(Returned(waiting, milliseconds(5000)));
+}
+
 TEST(UploadOrderTest, GivingUpEndsTheWait) {
   UploadOrder order;
   const uint64_t first = order.Join();

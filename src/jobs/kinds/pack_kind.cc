@@ -98,7 +98,15 @@ class PackHandler : public JobHandler {
     const std::string key = ArchiveKey(run, j.id);
     transport::PackOptions o;
     o.writer.level = t.level;
-    o.order = &UploadOrderOf(t.staging);
+    // Its place among the packs sending to this staging location: by job id, the listing's order.
+    transport::UploadOrder& order = UploadOrderOf(t.staging);
+    o.order = &order;
+    o.order_ticket = order.Join(static_cast<uint64_t>(j.id));
+    struct Leave {
+      transport::UploadOrder& order;
+      uint64_t ticket;
+      ~Leave() { order.Leave(ticket); }
+    } leave{order, o.order_ticket};
     std::unique_ptr<transport::AdaptiveLevel> adaptive;
     if (t.level == 0) {
       adaptive = StartAdaptive(run, listed);
@@ -124,7 +132,14 @@ class PackHandler : public JobHandler {
     auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
     const double cpu_seconds = transport::CpuShare::Process().End(cpu_id);
     Status s = packed.status();
-    if (s.ok()) s = (*sink)->Close();
+    if (s.ok()) {
+      // The last part and the completion cross the link too, in turn: an archive is complete
+      // before the ones behind it send theirs (an archive smaller than a part sends all here).
+      order.SetReady(o.order_ticket, true);
+      order.WaitTurn(o.order_ticket, [&] { return ctx.cancel.stop_requested(); });
+      s = ctx.cancel.stop_requested() ? Status::Cancelled("pack cancelled") : (*sink)->Close();
+      order.SetReady(o.order_ticket, false);
+    }
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
     // A backup keeps the archive and records it with its entries in the catalog, in one
