@@ -210,4 +210,17 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
   return result;
 }
 
+Status CloseInTurn(UploadOrder* order, uint64_t ticket, const std::function<Status()>& close,
+                   std::stop_token stop) {
+  if (order == nullptr) return close();
+  order->SetReady(ticket, true);
+  {
+    std::stop_callback wake(stop, [order] { order->Wake(); });
+    order->WaitTurn(ticket, [&] { return stop.stop_requested(); });
+  }
+  Status s = stop.stop_requested() ? Status::Cancelled("pack cancelled") : close();
+  order->SetReady(ticket, false);
+  return s;
+}
+
 }  // namespace ferry::transport

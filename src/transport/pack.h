@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -81,5 +82,12 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& object);
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop);
+
+// Runs `close` (the caller's close of the sink: the archive's last part and its completion cross
+// the link) in the turn of `ticket` of `order` (null: at once): the pack counts as having bytes
+// to send while it waits and closes, so the packs behind it wait. kCancelled, without closing,
+// when `stop` is requested while it waits.
+Status CloseInTurn(UploadOrder* order, uint64_t ticket, const std::function<Status()>& close,
+                   std::stop_token stop);
 
 }  // namespace ferry::transport

@@ -277,6 +277,54 @@ TEST_F(PackTest, PacksOfOneOrderSendTheirArchivesOneAfterAnother) {
   EXPECT_TRUE(std::is_sorted(link.begin(), link.end())) << "the packs' writes interleaved";
 }
 
+// CloseInTurn: a pack's close (its last part, all of a small archive) waits while a pack ahead
+// has bytes to send, holds the packs behind it while it runs, and is never run once stopped.
+TEST(CloseInTurnTest, ClosesWhenNoPackAheadHasBytesToSend) {
+  UploadOrder order;
+  const uint64_t ahead = order.Join(1);
+  const uint64_t mine = order.Join(2);
+  const uint64_t behind = order.Join(3);
+  order.SetReady(ahead, true);
+  std::atomic<bool> closed = false;
+  std::promise<void> in_close;
+  std::promise<void> finish_close;
+  auto closing = std::async(std::launch::async, [&] {
+    return CloseInTurn(&order, mine, [&] {
+      in_close.set_value();
+      finish_close.get_future().wait();
+      closed = true;
+      return Status::Ok();
+    }, {});
+  });
+  EXPECT_EQ(closing.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_FALSE(closed.load());
+  order.SetReady(ahead, false);  // the pack ahead waits for its reads: my turn
+  in_close.get_future().wait();
+  // While it closes, the pack behind waits.
+  auto behind_waits =
+      std::async(std::launch::async, [&] { order.WaitTurn(behind, [] { return false; }); });
+  EXPECT_EQ(behind_waits.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  finish_close.set_value();
+  EXPECT_TRUE(closing.get().ok());
+  EXPECT_TRUE(closed.load());
+  EXPECT_EQ(behind_waits.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+
+  // Stopped while waiting: cancelled, never closed.
+  order.SetReady(ahead, true);
+  std::stop_source stop;
+  bool ran = false;
+  auto stopped = std::async(std::launch::async, [&] {
+    return CloseInTurn(&order, mine, [&] {
+      ran = true;
+      return Status::Ok();
+    }, stop.get_token());
+  });
+  EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  stop.request_stop();
+  EXPECT_EQ(stopped.get().code(), ErrorCode::kCancelled);
+  EXPECT_FALSE(ran);
+}
+
 // ReadAheadSource (unpack_source.h): the range after each read is read on another thread, and
 // a read of exactly that range takes it; nothing at or past the limit is read ahead.
 class CountingSource : public archive::RangeSource {

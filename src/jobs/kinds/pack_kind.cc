@@ -135,10 +135,8 @@ class PackHandler : public JobHandler {
     if (s.ok()) {
       // The last part and the completion cross the link too, in turn: an archive is complete
       // before the ones behind it send theirs (an archive smaller than a part sends all here).
-      order.SetReady(o.order_ticket, true);
-      order.WaitTurn(o.order_ticket, [&] { return ctx.cancel.stop_requested(); });
-      s = ctx.cancel.stop_requested() ? Status::Cancelled("pack cancelled") : (*sink)->Close();
-      order.SetReady(o.order_ticket, false);
+      s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->Close(); },
+                                 ctx.cancel);
     }
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
