@@ -338,28 +338,28 @@ PLAIN_WALL=""
 if has_tool compress; then compress_run "$FERRY_BIN" "ferry sync --compress" ""; fi
 
 if has_tool plain; then
-DP=$ID-dst-plain
-bucket b "$DP"
-log "ferry sync (plain)"
-before=$(link_now)
-timed "$WORK/plain.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DP" \
-  --no-progress || true
-PLAIN_WALL=$T_WALL
-crossed_plain=$(crossed "$DP" "$before")
-sleep 2
-row "$crossed_plain" "ferry sync" "$DP" "$(usage_ops b "$DP")"
+  DP=$ID-dst-plain
+  bucket b "$DP"
+  log "ferry sync (plain)"
+  before=$(link_now)
+  timed "$WORK/plain.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" \
+    "rb:$DP" --no-progress || true
+  PLAIN_WALL=$T_WALL
+  crossed_plain=$(crossed "$DP" "$before")
+  sleep 2
+  row "$crossed_plain" "ferry sync" "$DP" "$(usage_ops b "$DP")"
 fi
 
 if has_tool rclone; then
-DR=$ID-dst-rclone
-bucket b "$DR"
-log "rclone copy"
-before=$(link_now)
-timed "$WORK/rclone.log" "${SIDE[@]}" "${RCLONE_SIDE[@]}" copy "ra:$SRC" "rb:$DR" --transfers 32 \
-  --checkers 32 || true
-crossed_rclone=$(crossed "$DR" "$before")
-sleep 2
-row "$crossed_rclone" "rclone copy" "$DR" "$(usage_ops b "$DR")"
+  DR=$ID-dst-rclone
+  bucket b "$DR"
+  log "rclone copy"
+  before=$(link_now)
+  timed "$WORK/rclone.log" "${SIDE[@]}" "${RCLONE_SIDE[@]}" copy "ra:$SRC" "rb:$DR" \
+    --transfers 32 --checkers 32 || true
+  crossed_rclone=$(crossed "$DR" "$before")
+  sleep 2
+  row "$crossed_rclone" "rclone copy" "$DR" "$(usage_ops b "$DR")"
 fi
 
 echo
