@@ -29,8 +29,10 @@
 # "requests to B" counts what RGW's usage log says the bucket written from A received (staging or
 # destination): for --compress over a WAN, the pack side's requests only (those that cross).
 #
-# Environment: BENCH_OBJECTS (3000), BENCH_SHAPE (mixed | json4k), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
-#   FERRY_BIN (default: build Release into build-release/), BENCH_FERRY_BIN_BEFORE (another
+# Environment: BENCH_TOOLS (rows to run, "compress plain rclone"), BENCH_COMPRESS_ARGS (more
+#   flags of the compressed runs, e.g. "--archive-size 16MiB"), BENCH_OBJECTS (3000), BENCH_SHAPE (mixed | json4k), BENCH_PCT_RANDOM (5), BENCH_DIR (/tmp/ferry-bench),
+#   BENCH_LOG_DIR (keep the tools' logs there: -v lines with timestamps of each archive packed
+#   and unpacked), FERRY_BIN (default: build Release into build-release/), BENCH_FERRY_BIN_BEFORE (another
 #   ferry binary, e.g. a build of main: its compressed run first, one more row "(before)"), the
 #   FERRY_TEST_S3_* pair or
 #   scripts/rgw-start.sh, CEPH_CONF / FERRY_TEST_CEPH_CONF for the usage log. Prints a
@@ -55,6 +57,8 @@ case $SHAPE in mixed|json4k) ;; *) echo "BENCH_SHAPE: mixed or json4k" >&2; exit
 WAN_RATE=${BENCH_WAN_RATE:-}
 WAN_RTT_MS=${BENCH_WAN_RTT_MS:-40}
 WAN_UNPACK=${BENCH_WAN_UNPACK:-overlap}
+TOOLS=${BENCH_TOOLS:-compress plain rclone}
+read -r -a COMPRESS_ARGS <<< "${BENCH_COMPRESS_ARGS:-}"
 case $WAN_UNPACK in overlap|after) ;; *) echo "BENCH_WAN_UNPACK: overlap or after" >&2; exit 2 ;; esac
 BENCH_DIR=${BENCH_DIR:-/tmp/ferry-bench}
 ID=ft$(date +%s)
@@ -73,9 +77,19 @@ cleanup() {
   set +e
   if [ -n "${S3_ENDPOINT:-}" ]; then
     log "deleting the bench buckets"
-    for b in "${buckets[@]}"; do drop_bucket $b; done
+    # emptied by ferry first (batched deletes: the CLI's one request per object takes minutes
+    # for 50,000 objects), then dropped
+    mkdir -p "$WORK/empty"
+    for b in "${buckets[@]}"; do
+      "$FERRY_BIN" --config "$CONFIG" sync "$WORK/empty" "r${b% *}:${b#* }" --delete --no-progress \
+        >/dev/null 2>&1
+      drop_bucket $b
+    done
   fi
   wan_down
+  if [ -n "${BENCH_LOG_DIR:-}" ]; then  # keep the tools' logs (timestamps) for a look afterwards
+    mkdir -p "$BENCH_LOG_DIR" && cp "$WORK"/*.log "$WORK"/*.err "$BENCH_LOG_DIR"/ 2>/dev/null
+  fi
   rm -rf "$WORK"
   if [ "$RGW_STARTED" = 1 ] && [ "${BENCH_KEEP_RGW:-0}" != 1 ]; then bash scripts/rgw-stop.sh; fi
 }
@@ -227,18 +241,26 @@ compress_run() {
     if [ "$WAN_UNPACK" = overlap ]; then
       log "$label --pack-only (source side, over the WAN) beside ferry worker --role unpack (near B)"
       local STATE_DB=$WORK/transport$sfx.db T0 T_END pack_pid pu ps PACK_CPU PACK_RSS
+      settle  # once, before both sides (the unpack side must not wait for the pack side's load)
       T0=$(date +%s.%N)
       /usr/bin/time -f "%e %U %S %M" -o "$WORK/pack$sfx.time" "${SIDE[@]}" "$bin" \
         --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DC" --compress --staging "rb:$STG/st" \
-        --pack-only --state "$STATE_DB" --json --no-progress -v > "$WORK/compress$sfx.log" \
+        --pack-only --state "$STATE_DB" --json --no-progress -v --log-format json \
+        "${COMPRESS_ARGS[@]}" \
+        > "$WORK/compress$sfx.log" \
         2> "$WORK/compress$sfx.err" &
       pack_pid=$!
-      for _ in $(seq 200); do  # the run exists once the pack side created it
-        "$bin" jobs list --state "$STATE_DB" 2>/dev/null | grep -q . && break
+      # the run exists once the pack side created it (the listing is read whole: `grep -q`
+      # closing the pipe early would fail the pipeline under pipefail and hold the loop its
+      # full 10 s)
+      local listed
+      for _ in $(seq 200); do
+        listed=$("$bin" jobs list --state "$STATE_DB" 2>/dev/null || true)
+        [ -z "$listed" ] || break
         sleep 0.05
       done
-      timed "$WORK/unpack$sfx.log" "$bin" --config "$CONFIG" worker --state "$STATE_DB" \
-        --role unpack --run 1 --until-done || true
+      BENCH_SETTLE=0 timed "$WORK/unpack$sfx.log" "$bin" --config "$CONFIG" worker --state "$STATE_DB" \
+        --role unpack --run 1 --until-done -v --log-format json || true
       wait "$pack_pid" || log "the pack side failed (log: $WORK/compress$sfx.err)"
       T_END=$(date +%s.%N)
       read -r PACK_WALL pu ps PACK_RSS < <(tail -n 1 "$WORK/pack$sfx.time")
@@ -247,12 +269,13 @@ compress_run() {
       sleep 2  # RGW's usage log flushes every second
       req_compress=$(usage_ops b "$STG")
       log "  pack side ${PACK_WALL} s, unpack worker ${T_WALL} s (beside it)"
+      timeline "$T0" "$WORK/compress$sfx.err" "$WORK/unpack$sfx.log" >&2 || true
       T_WALL=$(awk -v a="$T0" -v b="$T_END" 'BEGIN { printf "%.2f", b - a }')
     else
       log "$label --pack-only (source side, over the WAN), then ferry unpack (near B)"
       timed "$WORK/compress$sfx.log" "${SIDE[@]}" "$bin" --config "$SIDE_CONFIG" sync \
         "ra:$SRC" "rb:$DC" --compress --staging "rb:$STG/st" --pack-only --json --no-progress \
-        || true
+        "${COMPRESS_ARGS[@]}" || true
       PACK_WALL=$T_WALL PACK_CPU=$T_CPU PACK_RSS=$T_RSS
       crossed_compress=$(crossed "$STG" "$before")
       sleep 2  # RGW's usage log flushes every second
@@ -269,7 +292,7 @@ compress_run() {
   else
     log "$label"
     timed "$WORK/compress$sfx.log" "$bin" --config "$CONFIG" sync "ra:$SRC" "rb:$DC" --compress \
-      --staging "rb:$STG/st" --json --no-progress || true
+      --staging "rb:$STG/st" --json --no-progress "${COMPRESS_ARGS[@]}" || true
     crossed_compress=$(crossed "$STG" "$before")
     req_compress=$(usage_ops b "$STG")
   fi
@@ -279,32 +302,65 @@ compress_run() {
   python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transport"]; print("  archives %d, bytes in %d, on the wire %d (ratio %.2f)" % (t["archives"], t["bytes_in"], t["bytes_wire"], t["ratio"]))' "$WORK/compress$sfx.log" >&2 || true
 }
 
+# timeline T0 PACK_LOG UNPACK_LOG: per archive, seconds after T0 at which its pack ended (it is
+# staged) and its unpack ended, from the two sides' JSON logs (--log-format json -v).
+timeline() {
+  python3 - "$@" <<'PY'
+import datetime, json, sys
+t0 = float(sys.argv[1])
+def at(line):
+    t = datetime.datetime.strptime(line["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.replace(tzinfo=datetime.timezone.utc).timestamp() - t0
+rows = {}
+for path, what in ((sys.argv[2], "packed"), (sys.argv[3], "unpacked")):
+    for raw in open(path, errors="replace"):
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if line.get("message") == what and "archive" in line:
+            r = rows.setdefault(line["archive"], {})
+            r[what] = at(line)
+            if what == "packed":
+                r["entries"], r["wire"] = line.get("entries"), line.get("archive_bytes")
+for name, r in sorted(rows.items(), key=lambda kv: kv[1].get("packed", 1e9)):
+    print("  %s: %s entries, %s bytes on the wire, staged at +%.1f s, unpacked at +%.1f s"
+          % (name, r.get("entries"), r.get("wire"), r.get("packed", -1), r.get("unpacked", -1)))
+PY
+}
+
 if [ -n "${BENCH_FERRY_BIN_BEFORE:-}" ]; then
   compress_run "$BENCH_FERRY_BIN_BEFORE" "ferry sync --compress (before)" -before
   BEFORE_WALL=$COMPRESS_WALL BEFORE_PACK_WALL=$PACK_WALL
 fi
-compress_run "$FERRY_BIN" "ferry sync --compress" ""
+has_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
+PLAIN_WALL=""
+if has_tool compress; then compress_run "$FERRY_BIN" "ferry sync --compress" ""; fi
 
-DP=$ID-dst-plain
-bucket b "$DP"
-log "ferry sync (plain)"
-before=$(link_now)
-timed "$WORK/plain.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" "rb:$DP" \
-  --no-progress || true
-PLAIN_WALL=$T_WALL
-crossed_plain=$(crossed "$DP" "$before")
-sleep 2
-row "$crossed_plain" "ferry sync" "$DP" "$(usage_ops b "$DP")"
+if has_tool plain; then
+  DP=$ID-dst-plain
+  bucket b "$DP"
+  log "ferry sync (plain)"
+  before=$(link_now)
+  timed "$WORK/plain.log" "${SIDE[@]}" "$FERRY_BIN" --config "$SIDE_CONFIG" sync "ra:$SRC" \
+    "rb:$DP" --no-progress || true
+  PLAIN_WALL=$T_WALL
+  crossed_plain=$(crossed "$DP" "$before")
+  sleep 2
+  row "$crossed_plain" "ferry sync" "$DP" "$(usage_ops b "$DP")"
+fi
 
-DR=$ID-dst-rclone
-bucket b "$DR"
-log "rclone copy"
-before=$(link_now)
-timed "$WORK/rclone.log" "${SIDE[@]}" "${RCLONE_SIDE[@]}" copy "ra:$SRC" "rb:$DR" --transfers 32 \
-  --checkers 32 || true
-crossed_rclone=$(crossed "$DR" "$before")
-sleep 2
-row "$crossed_rclone" "rclone copy" "$DR" "$(usage_ops b "$DR")"
+if has_tool rclone; then
+  DR=$ID-dst-rclone
+  bucket b "$DR"
+  log "rclone copy"
+  before=$(link_now)
+  timed "$WORK/rclone.log" "${SIDE[@]}" "${RCLONE_SIDE[@]}" copy "ra:$SRC" "rb:$DR" \
+    --transfers 32 --checkers 32 || true
+  crossed_rclone=$(crossed "$DR" "$before")
+  sleep 2
+  row "$crossed_rclone" "rclone copy" "$DR" "$(usage_ops b "$DR")"
+fi
 
 echo
 link="loopback"
@@ -316,7 +372,8 @@ echo
 echo "| tool | wall s | CPU s | peak RSS MiB | bytes crossed to B | corpus / crossed | requests to B | check |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${R_ROWS[@]}"
-if [ -n "$WAN_RATE" ] && [ -n "$COMPRESS_CROSSED" ] && [ "$COMPRESS_CROSSED" -gt 0 ]; then
+if [ -n "$WAN_RATE" ] && [ -n "$PLAIN_WALL" ] && [ -n "${COMPRESS_CROSSED:-}" ] \
+   && [ "$COMPRESS_CROSSED" -gt 0 ]; then
   echo
   echo "goal (issue 10): the compressed wall time close to the plain one divided by the ratio:" \
     "$PLAIN_WALL s / $(ratio "$CORPUS" "$COMPRESS_CROSSED") =" \

@@ -1,6 +1,7 @@
 #include "transport/pack.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -23,11 +24,17 @@ double Since(Steady::time_point t) {
 // The archive's bytes handed to `sink` on a thread of their own, so that the sink's slow writes
 // (a part uploaded across the link once it fills) overlap the packing of the next entries. At
 // most `limit` bytes wait (a Write bigger than that waits for the queue to empty). A failed
-// sink write is returned by the next Write and by Drain; what is queued then is dropped.
+// sink write is returned by the next Write and by Drain; what is queued then is dropped. With
+// an `order` (may be null), each piece waits for the turn of the pack's `ticket`
+// (upload_order.h).
 class UploadPipe : public archive::ByteSink {
  public:
-  UploadPipe(archive::ByteSink& sink, size_t limit)
-      : sink_(sink), limit_(std::max<size_t>(1, limit)), thread_([this] { Loop(); }) {}
+  UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order, uint64_t ticket)
+      : sink_(sink),
+        limit_(std::max<size_t>(1, limit)),
+        order_(order),
+        ticket_(ticket),
+        thread_([this] { Loop(); }) {}
   ~UploadPipe() override {
     {
       std::lock_guard lock(mu_);
@@ -35,7 +42,9 @@ class UploadPipe : public archive::ByteSink {
       queue_.clear();  // an archive given up: nothing more to send
     }
     cv_.notify_all();
+    if (order_ != nullptr) order_->Wake();
     thread_.join();
+    if (order_ != nullptr) order_->SetReady(ticket_, false);
   }
   UploadPipe(const UploadPipe&) = delete;
   UploadPipe& operator=(const UploadPipe&) = delete;
@@ -49,6 +58,7 @@ class UploadPipe : public archive::ByteSink {
     if (!error_.ok()) return error_;
     if (queue_.empty() || queue_.back().size() + data.size() > kPiece) queue_.emplace_back();
     queue_.back().insert(queue_.back().end(), data.begin(), data.end());
+    if (queued_ == 0 && order_ != nullptr) order_->SetReady(ticket_, true);
     queued_ += data.size();
     cv_.notify_all();
     return Status::Ok();
@@ -80,7 +90,8 @@ class UploadPipe : public archive::ByteSink {
       Status s = error_;
       if (s.ok()) {
         lock.unlock();
-        s = sink_.Write(piece);
+        if (order_ != nullptr) order_->WaitTurn(ticket_, [this] { return closing_.load(); });
+        s = closing_ ? Status::Cancelled("archive given up") : sink_.Write(piece);
         lock.lock();
       }
       queued_ -= piece.size();
@@ -89,18 +100,21 @@ class UploadPipe : public archive::ByteSink {
         for (const auto& p : queue_) queued_ -= p.size();
         queue_.clear();
       }
+      if (queued_ == 0 && order_ != nullptr) order_->SetReady(ticket_, false);
       cv_.notify_all();
     }
   }
 
   archive::ByteSink& sink_;
   const size_t limit_;
+  UploadOrder* const order_;
+  const uint64_t ticket_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<std::byte>> queue_;  // GUARDED_BY(mu_)
   size_t queued_ = 0;     // GUARDED_BY(mu_): bytes queued or being written
   Status error_;          // GUARDED_BY(mu_)
-  bool closing_ = false;  // GUARDED_BY(mu_)
+  std::atomic<bool> closing_ = false;  // set under mu_; read by the order's wait too
   double waited_ = 0;     // GUARDED_BY(mu_): seconds Write waited for room
   std::thread thread_;
 };
@@ -137,7 +151,7 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
                                std::stop_token stop) {
   const auto started = Steady::now();
   PackResult result;
-  UploadPipe pipe(sink, options.upload_ahead);  // outlives the writer, which writes to it
+  UploadPipe pipe(sink, options.upload_ahead, options.order, options.order_ticket);  // outlives the writer, which writes to it
   FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, options.writer));
   const bool with_tags = src.features().tags;
   Prefetcher ahead(src, objects, options.whole_read_limit, options.read_threads,
@@ -194,6 +208,19 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
   result.sink_wait_seconds = pipe.waited();
   result.seconds = Since(started);
   return result;
+}
+
+Status CloseInTurn(UploadOrder* order, uint64_t ticket, const std::function<Status()>& close,
+                   std::stop_token stop) {
+  if (order == nullptr) return close();
+  order->SetReady(ticket, true);
+  {
+    std::stop_callback wake(stop, [order] { order->Wake(); });
+    order->WaitTurn(ticket, [&] { return stop.stop_requested(); });
+  }
+  Status s = stop.stop_requested() ? Status::Cancelled("pack cancelled") : close();
+  order->SetReady(ticket, false);
+  return s;
 }
 
 }  // namespace ferry::transport

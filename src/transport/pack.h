@@ -11,7 +11,8 @@
 // A pipeline: reads ahead of compression, and compression ahead of the archive's writes. The
 // archive's bytes go to the sink on a thread of their own (at most `upload_ahead` bytes
 // waiting), so a sink that uploads each part as it fills (archive::BackendSink) sends part N
-// while the next entries are read and compressed.
+// while the next entries are read and compressed. Packs given one UploadOrder send in its order,
+// so their archives are complete one after another.
 //
 // Errors: a source object that is gone since it was listed is left out (counted in `vanished`);
 // any other failure of the source or sink (a 412 of an object changed mid-read included) fails
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -30,6 +32,7 @@
 #include "archive/writer.h"
 #include "base/status.h"
 #include "storage/backend.h"
+#include "transport/upload_order.h"
 
 namespace ferry::transport {
 
@@ -50,6 +53,12 @@ struct PackOptions {
   size_t range_window = 4;
   // Archive bytes made but not yet taken by the sink, at most (the writer waits beyond).
   size_t upload_ahead = 32u << 20;
+  // Packs running at once that share a link (upload_order.h): the archive's writes to the sink
+  // wait for the turn of `order_ticket`, which the caller Joined before and Leaves after it
+  // closed the sink (the last part and the completion cross the link too: the caller closes in
+  // turn). Null: the bytes go to the sink as soon as they are made. Not owned.
+  UploadOrder* order = nullptr;
+  uint64_t order_ticket = 0;
 };
 
 struct PackResult {
@@ -73,5 +82,12 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& object);
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop);
+
+// Runs `close` (the caller's close of the sink: the archive's last part and its completion cross
+// the link) in the turn of `ticket` of `order` (null: at once): the pack counts as having bytes
+// to send while it waits and closes, so the packs behind it wait. kCancelled, without closing,
+// when `stop` is requested while it waits.
+Status CloseInTurn(UploadOrder* order, uint64_t ticket, const std::function<Status()>& close,
+                   std::stop_token stop);
 
 }  // namespace ferry::transport

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -68,8 +69,9 @@ class PackTest : public ::testing::Test {
     return listed;
   }
 
-  // Every entry of `archive` has the bytes of the object it was packed from.
-  void ExpectIntact(const std::string& archive, size_t n) {
+  // Every entry of `archive` has the bytes of the object it was packed from (the `n` objects
+  // Fill wrote from the `first`).
+  void ExpectIntact(const std::string& archive, size_t n, size_t first = 0) {
     archive::StringRangeSource source(archive);
     auto reader = archive::Reader::Open(source);
     ASSERT_TRUE(reader.ok()) << reader.status().message();
@@ -77,7 +79,7 @@ class PackTest : public ::testing::Test {
     for (size_t i = 0; i < n; ++i) {
       archive::StringSink out;
       ASSERT_TRUE((*reader)->ReadEntry((*reader)->entries()[i], out).ok());
-      EXPECT_EQ(out.bytes, bodies_[i]) << i;
+      EXPECT_EQ(out.bytes, bodies_[first + i]) << i;
     }
   }
 
@@ -203,6 +205,124 @@ TEST_F(PackTest, ASinkFailureFailsThePack) {
   ASSERT_FALSE(packed.ok());
   EXPECT_EQ(packed.status().code(), ErrorCode::kUnavailable);
   EXPECT_NE(packed.status().message().find("staging unreachable"), std::string::npos);
+}
+
+// Two packs at once on one UploadOrder, their sinks one slow link: the pack that started first
+// sends its whole archive before the later one sends anything (it had bytes ready all along), so
+// its archive is complete early instead of both near the end. Without the order the later pack
+// writes while the first one's write is held.
+TEST_F(PackTest, PacksOfOneOrderSendTheirArchivesOneAfterAnother) {
+  const auto listed = Fill(60, 20000);
+  const std::span<const storage::ObjectInfo> all(listed);
+  std::mutex mu;
+  std::vector<int> link;  // GUARDED_BY(mu): which pack each write to the link came from
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  struct LinkSink : archive::ByteSink {
+    LinkSink(int id, std::mutex& mu, std::vector<int>& link) : id(id), mu(mu), link(link) {}
+    Status Write(std::span<const std::byte> data) override {
+      if (gate != nullptr && bytes.empty()) {  // the first pack's first write: held
+        gate_entered->set_value();
+        gate->wait();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      {
+        std::lock_guard lock(mu);
+        link.push_back(id);
+      }
+      bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+      return Status::Ok();
+    }
+    int id;
+    std::mutex& mu;
+    std::vector<int>& link;
+    std::promise<void>* gate_entered = nullptr;
+    std::shared_future<void>* gate = nullptr;
+    std::string bytes;
+  };
+  LinkSink first(1, mu, link);
+  LinkSink second(2, mu, link);
+  first.gate_entered = &entered;
+  first.gate = &released;
+  UploadOrder order;
+  PackOptions o;
+  o.writer.threads = 1;
+  o.writer.level = 1;
+  o.order = &order;
+  PackOptions o2 = o;
+  o.order_ticket = order.Join();
+  o2.order_ticket = order.Join();
+  auto packing_first = std::async(std::launch::async,
+                                  [&] { return PackObjects(src_, all.first(30), first, o, {}); });
+  entered.get_future().wait();  // the first pack holds bytes
+  auto packing_second = std::async(std::launch::async,
+                                   [&] { return PackObjects(src_, all.last(30), second, o2, {}); });
+  // Both read everything (whole reads) and had time to compress it: the first pack's queue
+  // holds the rest of its archive when its held write ends.
+  for (int i = 0; i < 5000 && src_.counts().reads < 60; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  release.set_value();
+  auto a = packing_first.get();
+  auto b = packing_second.get();
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ExpectIntact(first.bytes, 30);
+  ExpectIntact(second.bytes, 30, 30);
+  std::lock_guard lock(mu);
+  ASSERT_GE(link.size(), 2u);
+  EXPECT_EQ(link.front(), 1);
+  EXPECT_TRUE(std::is_sorted(link.begin(), link.end())) << "the packs' writes interleaved";
+}
+
+// CloseInTurn: a pack's close (its last part, all of a small archive) waits while a pack ahead
+// has bytes to send, holds the packs behind it while it runs, and is never run once stopped.
+TEST(CloseInTurnTest, ClosesWhenNoPackAheadHasBytesToSend) {
+  UploadOrder order;
+  const uint64_t ahead = order.Join(1);
+  const uint64_t mine = order.Join(2);
+  const uint64_t behind = order.Join(3);
+  order.SetReady(ahead, true);
+  std::atomic<bool> closed = false;
+  std::promise<void> in_close;
+  std::promise<void> finish_close;
+  auto closing = std::async(std::launch::async, [&] {
+    return CloseInTurn(&order, mine, [&] {
+      in_close.set_value();
+      finish_close.get_future().wait();
+      closed = true;
+      return Status::Ok();
+    }, {});
+  });
+  EXPECT_EQ(closing.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_FALSE(closed.load());
+  order.SetReady(ahead, false);  // the pack ahead waits for its reads: my turn
+  in_close.get_future().wait();
+  // While it closes, the pack behind waits.
+  auto behind_waits =
+      std::async(std::launch::async, [&] { order.WaitTurn(behind, [] { return false; }); });
+  EXPECT_EQ(behind_waits.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  finish_close.set_value();
+  EXPECT_TRUE(closing.get().ok());
+  EXPECT_TRUE(closed.load());
+  EXPECT_EQ(behind_waits.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+
+  // Stopped while waiting: cancelled, never closed.
+  order.SetReady(ahead, true);
+  std::stop_source stop;
+  bool ran = false;
+  auto stopped = std::async(std::launch::async, [&] {
+    return CloseInTurn(&order, mine, [&] {
+      ran = true;
+      return Status::Ok();
+    }, stop.get_token());
+  });
+  EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  stop.request_stop();
+  EXPECT_EQ(stopped.get().code(), ErrorCode::kCancelled);
+  EXPECT_FALSE(ran);
 }
 
 // ReadAheadSource (unpack_source.h): the range after each read is read on another thread, and

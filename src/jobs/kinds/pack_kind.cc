@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "archive/backend_io.h"
 #include "checksum/checksum.h"
@@ -22,6 +25,7 @@
 #include "transport/level_advisor.h"
 #include "transport/level_cpu.h"
 #include "transport/pack.h"
+#include "transport/upload_order.h"
 
 namespace ferry::jobs {
 namespace {
@@ -39,6 +43,19 @@ std::string ArchiveKey(const RunContext& run, JobId job) {
                 static_cast<long long>(job),
                 checksum::Hex32(checksum::Crc32c(checksum::AsBytes(identity))).c_str());
   return name;
+}
+
+// The packs of this process that write to one staging location share its link: they send in
+// the order they started, so their archives are complete (and unpacked) one after another
+// instead of all near the end (transport/upload_order.h). One order per staging location,
+// for the life of the process.
+transport::UploadOrder& UploadOrderOf(const std::string& staging) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<transport::UploadOrder>> orders;
+  std::lock_guard lock(mu);
+  auto& order = orders[staging];
+  if (order == nullptr) order = std::make_unique<transport::UploadOrder>();
+  return *order;
 }
 
 // An earlier attempt that died mid-archive left its multipart upload open on staging: the key
@@ -81,6 +98,15 @@ class PackHandler : public JobHandler {
     const std::string key = ArchiveKey(run, j.id);
     transport::PackOptions o;
     o.writer.level = t.level;
+    // Its place among the packs sending to this staging location: by job id, the listing's order.
+    transport::UploadOrder& order = UploadOrderOf(t.staging);
+    o.order = &order;
+    o.order_ticket = order.Join(static_cast<uint64_t>(j.id));
+    struct Leave {
+      transport::UploadOrder& order;
+      uint64_t ticket;
+      ~Leave() { order.Leave(ticket); }
+    } leave{order, o.order_ticket};
     std::unique_ptr<transport::AdaptiveLevel> adaptive;
     if (t.level == 0) {
       adaptive = StartAdaptive(run, listed);
@@ -105,7 +131,12 @@ class PackHandler : public JobHandler {
     auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
     const double cpu_seconds = transport::CpuShare::Process().End(cpu_id);
     Status s = packed.status();
-    if (s.ok()) s = (*sink)->Close();
+    if (s.ok()) {
+      // The last part and the completion cross the link too, in turn: an archive is complete
+      // before the ones behind it send theirs (an archive smaller than a part sends all here).
+      s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->Close(); },
+                                 ctx.cancel);
+    }
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
     // A backup keeps the archive and records it with its entries in the catalog, in one

@@ -1,0 +1,51 @@
+#include "transport/upload_order.h"
+
+namespace ferry::transport {
+
+uint64_t UploadOrder::Join(uint64_t rank) {
+  std::lock_guard lock(mu_);
+  const uint64_t ticket = next_++;
+  packs_.emplace(ticket, Pack{.rank = rank, .ready = false});
+  return ticket;
+}
+
+void UploadOrder::Leave(uint64_t ticket) {
+  {
+    std::lock_guard lock(mu_);
+    packs_.erase(ticket);
+  }
+  cv_.notify_all();
+}
+
+void UploadOrder::SetReady(uint64_t ticket, bool ready) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = packs_.find(ticket);
+    if (it == packs_.end() || it->second.ready == ready) return;
+    it->second.ready = ready;
+  }
+  cv_.notify_all();
+}
+
+// A handful of packs at once: a scan of all of them.
+bool UploadOrder::EarlierReady(uint64_t ticket) const {
+  auto mine = packs_.find(ticket);
+  if (mine == packs_.end()) return false;
+  const uint64_t rank = mine->second.rank;
+  for (const auto& [t, pack] : packs_) {
+    if (pack.ready && (pack.rank < rank || (pack.rank == rank && t < ticket))) return true;
+  }
+  return false;
+}
+
+void UploadOrder::WaitTurn(uint64_t ticket, const std::function<bool()>& give_up) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !EarlierReady(ticket) || give_up(); });
+}
+
+void UploadOrder::Wake() {
+  { std::lock_guard lock(mu_); }  // a waiter between its check and its wait sees the wake
+  cv_.notify_all();
+}
+
+}  // namespace ferry::transport

@@ -1,0 +1,59 @@
+// transport::UploadOrder: which of several archives being packed at once sends its bytes across
+// the link first. Over a slow link, packs that upload side by side share its bandwidth and
+// their archives are all complete only near the end, so the unpack near the destination (which
+// needs a complete archive) starts late and runs after the link went quiet. With an order, the
+// pack that started first sends whenever it has bytes ready and a later one only while every
+// earlier one has none (it waits for reads or compression): the archives are complete one after
+// another at the link's speed, each unpacked while the next crosses, and the link never idles
+// while any pack has bytes to send (work-conserving).
+//
+// Use: each pack Joins with a rank (lower ranks go first; equal ranks in the order they joined:
+// the pack jobs use their job id, the order of the listing), says when it holds bytes to send
+// (SetReady), waits for its turn before each write that crosses the link (WaitTurn: the parts
+// and the archive's completion), and Leaves when done (or given up). A pack with bytes never waits for a later one, so the order cannot deadlock; a write
+// already under way is not interrupted (a later pack's part upload may delay an earlier one by
+// one part).
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+
+namespace ferry::transport {
+
+class UploadOrder {
+ public:
+  UploadOrder() = default;
+  UploadOrder(const UploadOrder&) = delete;
+  UploadOrder& operator=(const UploadOrder&) = delete;
+
+  // Registers a pack (no bytes ready yet) and returns its ticket; packs are served by rank, then
+  // in the order they joined.
+  uint64_t Join(uint64_t rank = 0);
+  // The pack `ticket` is done or given up: later packs no longer wait for it.
+  void Leave(uint64_t ticket);
+  // Whether the pack `ticket` holds bytes to send (queued or being written).
+  void SetReady(uint64_t ticket, bool ready);
+  // Waits until no pack ahead of `ticket` has bytes ready, or `give_up()` is true
+  // (checked whenever the order changes and after Wake).
+  void WaitTurn(uint64_t ticket, const std::function<bool()>& give_up);
+  // Wakes every WaitTurn so that it checks its give_up again.
+  void Wake();
+
+ private:
+  struct Pack {
+    uint64_t rank = 0;
+    bool ready = false;
+  };
+  bool EarlierReady(uint64_t ticket) const;  // REQUIRES: mu_ held
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_ = 1;               // GUARDED_BY(mu_)
+  std::map<uint64_t, Pack> packs_;  // by ticket; GUARDED_BY(mu_)
+};
+
+}  // namespace ferry::transport
