@@ -258,7 +258,7 @@ void RegisterBackup(CLI::App& app, Context& ctx) {
   cmd->add_option("--archive-size", args->archive_size,
                   "raw bytes packed into one archive (default 64MiB)");
   cmd->add_option("--concurrency", args->concurrency,
-                  "requests in flight, fixed (default: adapted to the link, up to 128)")
+                  "requests in flight, fixed (default: adapted to the link, up to 64)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-attempts", args->max_attempts,
                   "attempts per job before it is dead (default 5)");

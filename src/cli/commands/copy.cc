@@ -354,7 +354,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");
   cmd->add_option("--concurrency", args->concurrency,
-                  "requests in flight, fixed (default: adapted to the link, up to 128)")
+                  "requests in flight, fixed (default: adapted to the link, up to 64)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--memory", args->memory, "buffer memory budget (default 128MiB)");
   cmd->add_option("--part-size", args->part_size, "multipart part size (default 16MiB)");
