@@ -4,6 +4,7 @@
 // stop mid-archive resumed with every entry written exactly once; a large entry's parts
 // uploaded in parallel, bounded, with the right bytes, and aborted when its check fails.
 #include "transport/unpack_pipeline.h"
+#include "transport/unpack_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -103,17 +104,7 @@ class SlowBackend : public MemoryBackend {
   };
 };
 
-class MemoryJournal : public UnpackJournal {
- public:
-  Result<std::optional<uint64_t>> Load() override { return mark; }
-  Status Record(uint64_t written, uint64_t, bool d) override {
-    mark = written;
-    done = d;
-    return Status::Ok();
-  }
-  std::optional<uint64_t> mark;
-  bool done = false;
-};
+using test_support::MemoryJournal;
 
 std::string Body(size_t n, int seed, bool random) {
   std::mt19937 rng(static_cast<unsigned>(seed));

@@ -18,6 +18,7 @@
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
+#include "transport/unpack_testing.h"
 #include "transport/store.h"
 #include "transport/unpack.h"
 #include "transport/unpack_listed.h"
@@ -44,18 +45,7 @@ class CrashAfterUnpacked : public UnpackJournal {
   UnpackJournal& inner_;
 };
 
-// A journal in memory.
-class MemoryJournal : public UnpackJournal {
- public:
-  Result<std::optional<uint64_t>> Load() override { return mark; }
-  Status Record(uint64_t written, uint64_t, bool d) override {
-    mark = written;
-    done = d;
-    return Status::Ok();
-  }
-  std::optional<uint64_t> mark;
-  bool done = false;
-};
+using test_support::MemoryJournal;
 
 class RegionsTest : public ::testing::Test {
  protected:

@@ -3,6 +3,7 @@
 // the entries of the unpacker's region; a corrupt entry never visible; the progress store's
 // rows on SQLite.
 #include "transport/unpack.h"
+#include "transport/unpack_testing.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -28,23 +29,7 @@ std::string Text(size_t n, int seed) {
   return s;
 }
 
-// A journal in memory; Record number `fail_at` (1-based) fails, as a crash would stop it.
-class MemoryJournal : public UnpackJournal {
- public:
-  Result<std::optional<uint64_t>> Load() override { return mark; }
-  Status Record(uint64_t written, uint64_t entries, bool d) override {
-    if (++records == fail_at || (d && fail_done)) return Status::Unavailable("crashed");
-    mark = written;
-    (void)entries;
-    done = d;
-    return Status::Ok();
-  }
-  std::optional<uint64_t> mark;
-  bool done = false;
-  int records = 0;
-  int fail_at = 0;
-  bool fail_done = false;  // the final record fails
-};
+using test_support::MemoryJournal;
 
 class UnpackTest : public ::testing::Test {
  protected:

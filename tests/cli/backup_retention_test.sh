@@ -165,6 +165,13 @@ try:
     lines = p.stderr.strip().splitlines()
     check("prune without a rule: one line, exit 2",
           p.returncode == 2 and len(lines) == 1 and "--keep-last" in lines[0], p.stderr)
+    # A location never backed up (another prefix of the bucket) has no catalog to prune: one
+    # line that says so, not "0 versions dropped".
+    p = ferry("catalog", "prune", "rb:%s/never" % BK, "--state", ST, "--keep-last", "1")
+    lines = p.stderr.strip().splitlines()
+    check("prune of a location never backed up: one line, no catalog, exit 1",
+          p.returncode == 1 and len(lines) == 1 and "no backup recorded" in lines[0]
+          and p.stdout.strip() == "", p.stdout + p.stderr)
 finally:
     s3_check.purge_buckets()
 sys.exit(1 if FAILS else 0)

@@ -101,6 +101,16 @@ int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
   auto r = transport::PruneCatalog(*opened->catalog.store, *opened->backend, loc->text, policy,
                                    now_ms, a.dry_run, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
+  // Nothing kept, dropped or deleted: the catalog records no backup of this location (a typo,
+  // or a backup made with another --state), which "0 versions dropped" would hide.
+  const transport::PrunePlan& plan = r->plan;
+  if (plan.kept == 0 && plan.dropped.empty() && plan.dropped_tombstones.empty() &&
+      plan.doomed.empty() && r->earlier_doomed == 0) {
+    return ReportError(Status::NotFound(
+        "catalog prune: no backup recorded at " + loc->text +
+        " in this state store (check the location and --state; `ferry catalog rebuild` records "
+        "archives made elsewhere)"));
+  }
   Print(a, *loc, *r);
   return 0;
 }

@@ -1,0 +1,30 @@
+// Test support for the unpack tests (unpack_test, unpack_pipeline_test, unpack_regions_test):
+// a journal held in memory that can fail like a crash. Not part of the library.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "transport/unpack.h"
+
+namespace ferry::transport::test_support {
+
+// The watermark and done flag in memory; Record number `fail_at` (1-based) fails, and with
+// `fail_done` the final record fails, as a crash would stop the unpack there.
+class MemoryJournal : public UnpackJournal {
+ public:
+  Result<std::optional<uint64_t>> Load() override { return mark; }
+  Status Record(uint64_t written, uint64_t /*entries*/, bool d) override {
+    if (++records == fail_at || (d && fail_done)) return Status::Unavailable("crashed");
+    mark = written;
+    done = d;
+    return Status::Ok();
+  }
+  std::optional<uint64_t> mark;
+  bool done = false;
+  int records = 0;
+  int fail_at = 0;
+  bool fail_done = false;
+};
+
+}  // namespace ferry::transport::test_support
