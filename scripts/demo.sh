@@ -18,7 +18,11 @@
 #    order, `ferry replicate status` and the completion report;
 # 7. compressed transport: `ferry sync --compress --staging` of the same source into a second
 #    bucket of region B through a staging prefix there (few archives cross instead of every
-#    object), the bytes that crossed and the ratio, and the AWS CLI's counts.
+#    object), the bytes that crossed and the ratio, and the AWS CLI's counts;
+# 8. `ferry cache warm` of two prefixes into a cache bucket of region B with a TTL, twice (the
+#    second renews, copies nothing), then `ferry cache expire`;
+# 9. `ferry backup` of the source into archives kept in region B, and `ferry restore` of one
+#    object by ranged reads of its frames.
 # The gateways stay up at the end (it prints how to stop them).
 #
 # Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
