@@ -1,4 +1,5 @@
 #include "app/durable.h"
+#include "base/clock.h"
 #include "obs/log.h"
 
 #include <chrono>
@@ -215,6 +216,34 @@ std::string Joined(const std::vector<std::string>& parts) {
   return out;
 }
 
+// A new run waits until no worker can still be at work for an abandoned run of the same
+// source and destination (the latest lease its jobs held when --restart or a purge removed
+// them, Run::leases_until): a transfer of such a job landing after this run's write of the same
+// key would leave the destination with the older bytes while this run reports it copied. The
+// 20 most recent runs of the store are looked at.
+Status WaitForAbandonedLeases(jobs::JobStore& store, const DurableRunRequest& request,
+                              std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Run> runs, store.ListRuns(20));
+  jobs::TimePoint until{};
+  jobs::RunId last = 0;
+  for (const jobs::Run& run : runs) {
+    if (run.state != jobs::RunState::kFailed || run.spec.source != request.source ||
+        run.spec.destination != request.destination || run.leases_until <= until) {
+      continue;
+    }
+    until = run.leases_until;
+    last = run.id;
+  }
+  const auto wait = until - std::chrono::system_clock::now();
+  if (wait <= std::chrono::milliseconds(0)) return Status::Ok();
+  obs::Log(obs::Level::kInfo, "waiting for the leases of the jobs of discarded run " +
+                                  std::to_string(last) + " to end");
+  SystemClock::Default().SleepFor(
+      std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100), stop);
+  if (stop.stop_requested()) return Status::Cancelled("interrupted");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
@@ -231,6 +260,10 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                     : request.source + " -> " + request.destination;
     if (request.restart) {
       // Its queued work (parked deletes too) was planned from facts that may be stale now.
+      // Jobs a killed process of this machine held end now; the leases of live workers are
+      // waited for below (AbandonedLeases).
+      FERRY_RETURN_IF_ERROR(
+          jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, existing->id).status());
       FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(existing->id));
       obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(existing->id) +
                                       " (" + command_line + "): " + std::to_string(removed) +
@@ -253,6 +286,7 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     FERRY_RETURN_IF_ERROR(
         jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());
   } else {
+    FERRY_RETURN_IF_ERROR(WaitForAbandonedLeases(store, request, stop));
     jobs::RunSpec spec{request.source, request.destination,
                        jobs::EncodeRunOptions(request.options)};
     FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec));

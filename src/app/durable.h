@@ -43,7 +43,10 @@ struct DurableRunResult {
 // kFailed: over). An unfinished run resumes only as the command that started it, with the same
 // options (relative ages aside: --newer-than 2h an hour later is the same run); otherwise
 // kInvalidArgument, one line that names the run, its command line and what differs, and the
-// ways out: rerun that command, or `--restart`.
+// ways out: rerun that command, or `--restart`. A new run (after --restart above all) starts
+// only once the jobs of abandoned runs of the same pair can no longer be at work: it waits for
+// the latest lease they held when they were removed (Run::leases_until; leases of killed
+// processes of this machine are ended at once).
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop);

@@ -80,6 +80,9 @@ struct Run {
   int phase = 0;
   TimePoint created;
   TimePoint updated;
+  // An abandoned run (AbandonRun): the latest lease its jobs held when they were removed; no
+  // worker writes for the run after it. The epoch otherwise.
+  TimePoint leases_until;
 };
 
 struct JobSpec {
@@ -232,10 +235,11 @@ class JobStore {
   // parked, leased, dead) are removed with their checkpoints, so that none of its work, its
   // parked deletes above all, ever runs, and no Redrive can take it back. Done jobs stay for
   // the record. Returns how many jobs were removed. kNotFound for an unknown run.
-  // `*leases_until` (when given): the latest lease expiry among the leased jobs it removed, read
-  // in the same transaction (the epoch when none): a worker holding one of them may go on with
-  // it until then before it learns that the job is gone, so a caller that must not overlap
-  // with that work (`ferry replicate --restart`) waits until then.
+  // `*leases_until` (when given): the latest lease expiry among the leased jobs it removed, as
+  // they were when removed (a renewal that raced the removal counts); the epoch when none. A
+  // worker holding one of them may go on with it until then before it learns that the job is
+  // gone, so a caller that must not overlap with that work (`ferry replicate`) waits until
+  // then. The run records it too (Run::leases_until), for a later caller.
   virtual Result<uint64_t> AbandonRun(RunId run, TimePoint* leases_until = nullptr) = 0;
   virtual Result<RunCounts> CountJobs(RunId run) = 0;
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/clock.h"
@@ -232,6 +233,29 @@ TEST_F(RunLifecycleTest, AnAbandonedRunNeverRunsItsJobs) {
   EXPECT_EQ(store_->Redrive(0).value(), 0u);
   EXPECT_EQ(Advance(), RunProgress::kBlocked);
   EXPECT_TRUE(store_->Claim("w", std::chrono::seconds(30), 10).value().empty());
+}
+
+// --restart then waits for the leases of the jobs it removed: AbandonRun reports the latest
+// one and records it on the run, for a pass that starts later (an interrupted --restart).
+TEST_F(RunLifecycleTest, AnAbandonedRunRecordsTheLatestLeaseOfItsJobs) {
+  Enqueue(kTransferKind);
+  Enqueue(kTransferKind);
+  Enqueue(kTransferKind);
+  ASSERT_TRUE(store_->Claim("w", std::chrono::seconds(60), 1, run_).ok());
+  ASSERT_TRUE(store_->Claim("w", std::chrono::seconds(30), 1, run_).ok());
+  ASSERT_EQ(store_->GetRun(run_).value().leases_until, TimePoint{});
+  TimePoint latest{};
+  auto leased = store_->ListJobs(run_, JobState::kLeased, 10);
+  ASSERT_TRUE(leased.ok()) << leased.status().ToString();
+  ASSERT_EQ(leased->size(), 2u);
+  for (const Job& j : *leased) latest = std::max(latest, j.lease_expires);
+  ASSERT_GT(latest, clock_.Now() + std::chrono::seconds(50));  // the 60 s lease
+  TimePoint until{};
+  auto removed = store_->AbandonRun(run_, &until);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 3u);
+  EXPECT_EQ(until, latest);
+  EXPECT_EQ(store_->GetRun(run_).value().leases_until, latest);
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ TEST(SchemaMigrationTest, VersionOneGainsStartedUploads) {
                          " ALTER TABLE runs DROP COLUMN phase;"
                          " ALTER TABLE runs DROP COLUMN continuous;"
                          " ALTER TABLE runs DROP COLUMN rescan_interval;"
+                         " ALTER TABLE runs DROP COLUMN leases_until;"
                          " ALTER TABLE jobs DROP COLUMN region;"
                          " UPDATE runs SET state = 'scanning';"
                          " UPDATE schema_version SET version = 1",
@@ -131,7 +132,7 @@ TEST(SchemaMigrationTest, AVersionThreeDatabaseKeepsItsRuns) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "jobs");
-  EXPECT_EQ(sqlite3_column_int64(stmt, 1), 5);  // the latest (schema.cc)
+  EXPECT_EQ(sqlite3_column_int64(stmt, 1), 6);  // the latest (schema.cc)
   EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << "one row";
   sqlite3_finalize(stmt);
   sqlite3_close(db);

@@ -2,8 +2,9 @@
 # Run lifecycle: an unfinished run resumes only as the command that started it (else one line,
 # exit 2, and --restart discards it); `ferry jobs purge --dead` never lets a failed run delete;
 # a delete job checks each key against the source right before deleting it; a run that ended
-# failed does not block the next run of the same command; `jobs show` of an unknown run and
-# bad [transfer] values in the config file are one error line.
+# failed does not block the next run of the same command; a new run waits for the leases of
+# the jobs --restart discarded (even after an interrupted --restart); `jobs show` of an unknown
+# run and bad [transfer] values in the config file are one error line.
 source "$(dirname "$0")/testlib.bash"
 aws_a() {
   AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
@@ -128,7 +129,47 @@ for state in "--state=$WORK/s4.db" ""; do
     'grep -q "rerun the command for a new run, or fix the cause and \`ferry jobs redrive" "$WORK/err"'
 done
 
-echo "# 5. bad input"
+echo "# 5. a new run waits for the leases of the jobs --restart discarded"
+# A worker of another machine holds the scan job of an unfinished run (its lease, 8 s from now,
+# written into the state file as such a worker would): --restart removes the job, but that worker
+# would go on with it until its lease ends, so the new run starts only then. A --restart
+# interrupted while it waits leaves the run abandoned: the plain run after it waits too.
+D5=$(new_bucket ra)
+S5=$WORK/s5.db
+fill "$WORK/src5" a b c
+ferry sync "$WORK/src5" "ra:$D5" --delete --state "$S5" --detach 2>/dev/null
+lease_away() { # lease_away MS: the run's unfinished jobs leased by another host for MS ms more
+  python3 - "$S5" "$1" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+until = int(time.time() * 1000) + int(sys.argv[2])
+n = db.execute("UPDATE jobs SET state = 'leased', lease_owner = 'elsewhere:1:-:00000000',"
+               " lease_expires = ?, attempts = attempts + 1 WHERE state = 'queued'", (until,)).rowcount
+db.commit()
+assert n >= 1, n
+PY
+}
+lease_away 8000
+start=$(date +%s%N)
+"$FERRY_BIN" --config "$CONF" cp "$WORK/src5" "ra:$D5" --state "$S5" --restart --no-progress \
+  > /dev/null 2> "$WORK/err5" &
+pid5=$!
+sleep 3
+kill -INT $pid5
+wait $pid5 && rc5=0 || rc5=$?
+check "--restart waits for the lease a worker elsewhere holds, and Ctrl-C interrupts it" all \
+  '[ "$rc5" != 0 ]' 'grep -q "waiting for the leases of the jobs of discarded run 1 to end" "$WORK/err5"'
+check "  nothing copied meanwhile" [ "$(keys "ra:$D5")" = "" ]
+run_json cp "$WORK/src5" "ra:$D5" --state "$S5"
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check "the plain run after it waits for that lease too, then copies (${elapsed} ms after the first)" all \
+  '[ "$rc" = 0 ]' '[ "$elapsed" -ge 8000 ]' '[ "$(keys "ra:$D5")" = "a b c " ]' \
+  'grep -q "waiting for the leases of the jobs of discarded run 1 to end" "$WORK/err"'
+run_json cp "$WORK/src5" "ra:$D5" --state "$S5"
+check "  a run after the lease ended does not wait" all '[ "$rc" = 0 ]' \
+  '! grep -q "waiting for the leases" "$WORK/err"'
+
+echo "# 6. bad input"
 check "jobs show of an unknown run" expect_error 2 "run 999999 not found" \
   ferry jobs show 999999 --state "$S1"
 check "jobs dlq of an unknown run" expect_error 2 "run 999999 not found" \

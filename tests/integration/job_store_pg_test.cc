@@ -176,7 +176,7 @@ TEST_F(PgJobStoreTest, ProcessesStartingAtOnceMigrateOnce) {
   EXPECT_EQ(failures.load(), 0);
   auto versions = AdminQuery("SELECT version FROM " + schema_.name + ".schema_version");
   ASSERT_TRUE(versions.ok()) << versions.status().ToString();
-  EXPECT_EQ(*versions, std::vector<std::string>{"5"});  // the latest (src/jobs/sql/schema.cc)
+  EXPECT_EQ(*versions, std::vector<std::string>{"6"});  // the latest (src/jobs/sql/schema.cc)
 }
 
 TEST_F(PgJobStoreTest, AKilledConnectionIsReplacedTransparently) {
@@ -222,6 +222,56 @@ TEST_F(PgJobStoreTest, AnUnreachableServerIsUnavailableAfterTheBudgetThenRecover
 
   proxy.Resume();
   ASSERT_OK((*store)->GetRun(*run));
+}
+
+// --restart waits for the leases the discarded run's jobs held. A Renew committed while
+// AbandonRun runs (PostgreSQL reads committed rows, so a SELECT before the DELETE would miss it)
+// must count: its holder goes on writing until the renewed time. An admin transaction holds the
+// job's row with a renewed lease, uncommitted, while AbandonRun starts; it commits a moment later.
+TEST_F(PgJobStoreTest, AbandonRunWaitsForARenewThatRacedIt) {
+  auto store = jobs::OpenPgJobStore(schema_.url, clock_);
+  ASSERT_OK(store);
+  auto run = (*store)->CreateRun({"s", "d", ""});
+  ASSERT_OK(run);
+  ASSERT_OK((*store)->Enqueue(Specs(*run, 1)));
+  auto claimed = (*store)->Claim("w", seconds(60), 1);
+  ASSERT_OK(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  const jobs::JobId job = (*claimed)[0].job.id;
+
+  PGconn* admin = PQconnectdb(BaseUrl());
+  ASSERT_EQ(PQstatus(admin), CONNECTION_OK) << PQerrorMessage(admin);
+  auto exec = [&](const std::string& sql) {
+    PGresult* r = PQexec(admin, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    EXPECT_TRUE(ok) << sql << ": " << PQresultErrorMessage(r);
+    PQclear(r);
+  };
+  constexpr int64_t kRenewedByMs = 3'600'000;
+  exec("BEGIN");
+  exec("UPDATE " + schema_.name + ".jobs SET lease_expires = lease_expires + " +
+       std::to_string(kRenewedByMs) + " WHERE id = " + std::to_string(job));
+  auto before = AdminQuery("SELECT lease_expires FROM " + schema_.name + ".jobs WHERE id = " +
+                           std::to_string(job));
+  ASSERT_OK(before);
+  ASSERT_EQ(before->size(), 1u);
+
+  jobs::TimePoint until{};
+  Result<uint64_t> removed = Status::Internal("not run");
+  std::thread abandon([&] { removed = (*store)->AbandonRun(*run, &until); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // AbandonRun waits on the row
+  exec("COMMIT");
+  abandon.join();
+  PQfinish(admin);
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 1u);
+  const int64_t until_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(until.time_since_epoch()).count();
+  EXPECT_EQ(until_ms, std::stoll((*before)[0]) + kRenewedByMs)
+      << "the lease read was the one before the racing renewal";
+  auto abandoned = (*store)->GetRun(*run);
+  ASSERT_OK(abandoned);
+  EXPECT_EQ(abandoned->leases_until, until) << "the run records it for a later pass";
 }
 
 // FERRY_TEST_PG_CTL_RESTART, run through the shell; fails the test when missing or failing.

@@ -107,47 +107,78 @@ struct DurableOutcome {
 
 // The staged archives of a discarded run leave staging (replicate::DiscardRunArchives): its
 // unpack jobs are gone with it, so nothing else would ever delete them. The staging locations
-// are those of the run's own rules (a restart may change them).
+// are those of the run's own rules (a restart may change them). `listing`: each staging
+// location is listed (a keys job killed between its upload and its progress rows left an
+// archive without rows); otherwise staging is touched only when a progress row of the run is
+// not done (no request at all for a run already discarded).
 Status DiscardArchives(jobs::JobStore& store, app::Wiring& wiring, const jobs::Run& run,
-                       std::stop_token stop) {
+                       bool listing, std::stop_token stop) {
   auto stored = replicate::DecodeDurablePass(run.spec.options);
   if (!stored.ok()) return Status::Ok();  // not a replication pass: no archives of ours
-  std::map<std::string, std::unique_ptr<storage::Backend>> opened;
+  std::set<std::string> names_of_staging;
   for (const replicate::Rule& r : stored->rules.rules) {
     for (const replicate::Destination& d : r.destinations) {
-      if (!d.transport.compress || opened.count(d.transport.staging)) continue;
-      auto loc = app::ParseLocation(d.transport.staging);
-      if (!loc.ok()) return loc.status().WithContext("staging of run " + std::to_string(run.id));
-      auto backend = wiring.OpenBackend(*loc, true);
-      if (!backend.ok()) {
-        return backend.status().WithContext("--restart: staging " + d.transport.staging +
-                                            " of run " + std::to_string(run.id));
-      }
-      opened[d.transport.staging] = std::move(*backend);
+      if (d.transport.compress) names_of_staging.insert(d.transport.staging);
     }
   }
-  if (opened.empty()) return Status::Ok();
-  if (store.session() == nullptr) return Status::Ok();
+  if (names_of_staging.empty() || store.session() == nullptr) return Status::Ok();
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<transport::TransportStore> archives,
                          transport::TransportStore::Open(*store.session()));
-  std::map<std::string, storage::Backend*> staging;
-  for (const auto& [name, backend] : opened) staging[name] = backend.get();
   replicate::RunArchiveNames names;
   names.run = run.id;
   names.source = run.spec.source;
   names.created_ticks = run.created.time_since_epoch().count();
+  if (!listing) {
+    bool open = false;
+    for (const std::string& name : names_of_staging) {
+      FERRY_ASSIGN_OR_RETURN(std::vector<transport::ArchiveRow> rows, archives->Rows(name));
+      for (const transport::ArchiveRow& row : rows) {
+        open = open || (row.state != transport::ArchiveState::kDone &&
+                        names.IsOfRun(name, row.archive));
+      }
+    }
+    if (!open) return Status::Ok();
+  }
+  std::map<std::string, std::unique_ptr<storage::Backend>> opened;
+  for (const std::string& name : names_of_staging) {
+    auto loc = app::ParseLocation(name);
+    if (!loc.ok()) return loc.status().WithContext("staging of run " + std::to_string(run.id));
+    auto backend = wiring.OpenBackend(*loc, true);
+    if (!backend.ok()) {
+      return backend.status().WithContext("staging " + name + " of discarded run " +
+                                          std::to_string(run.id));
+    }
+    opened[name] = std::move(*backend);
+  }
+  std::map<std::string, storage::Backend*> staging;
+  for (const auto& [name, backend] : opened) staging[name] = backend.get();
   return replicate::DiscardRunArchives(names, staging, *archives, stop)
       .status()
-      .WithContext("--restart: the staged archives of run " + std::to_string(run.id));
+      .WithContext("the staged archives of discarded run " + std::to_string(run.id));
+}
+
+// Sleeps until `until` (plus a margin) when it is ahead: the leases of a discarded run's jobs.
+Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop) {
+  const auto wait = until - std::chrono::system_clock::now();
+  if (wait > std::chrono::milliseconds(0)) {
+    obs::Log(obs::Level::kInfo,
+             "waiting for the leases of the jobs of discarded run " + std::to_string(run) +
+                 " to end");
+    SystemClock::Default().SleepFor(
+        std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
+        stop);
+  }
+  if (stop.stop_requested()) return Status::Cancelled("interrupted");
+  return Status::Ok();
 }
 
 // Ends `run` for good (--restart). A worker still working on one of its keys jobs learns it at
 // its next lease renewal and stops; until its lease has run out, a new run's job for the same
 // key could write a version it writes too. So this waits for the leases the run's jobs held
-// when they were removed (read in the same transaction, so that a job claimed a moment before
-// is waited for too; those of dead processes of this machine are ended at once), and the new
-// pass starts after. Then the run's staged archives leave staging (DiscardArchives): no unpack
-// job of it can run any more.
+// when they were removed (as they were when removed, a renewal racing the removal included;
+// those of dead processes of this machine are ended at once), and the new pass starts after.
+// Then the run's staged archives leave staging (DiscardArchives): no unpack job of it can run
+// any more.
 Status DiscardRun(jobs::JobStore& store, app::Wiring& wiring, const jobs::Run& run,
                   std::stop_token stop) {
   FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, run.id).status());
@@ -155,25 +186,21 @@ Status DiscardRun(jobs::JobStore& store, app::Wiring& wiring, const jobs::Run& r
   FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(run.id, &until));
   obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(run.id) + ": " +
                                   std::to_string(removed) + " jobs removed");
-  const auto wait = until - std::chrono::system_clock::now();
-  if (wait > std::chrono::milliseconds(0)) {
-    obs::Log(obs::Level::kInfo,
-             "waiting for the leases of the jobs of run " + std::to_string(run.id) + " to end");
-    SystemClock::Default().SleepFor(
-        std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
-        stop);
-  }
-  if (stop.stop_requested()) return Status::Cancelled("interrupted");
-  return DiscardArchives(store, wiring, run, stop);
+  FERRY_RETURN_IF_ERROR(WaitForLeases(until, run.id, stop));
+  return DiscardArchives(store, wiring, run, /*listing=*/true, stop)
+      .WithContext("--restart");
 }
 
-// --restart also heals a restart that was interrupted before it could delete the discarded
-// run's archives (Ctrl-C while it waited for the leases of the run's jobs): the recent runs of
-// this source that were abandoned (failed, with no job left that a redrive could revive) have
-// their archives deleted (DiscardArchives is idempotent: a LIST per staging location when
-// nothing is left).
-Status DiscardLeftArchives(jobs::JobStore& store, app::Wiring& wiring, const std::string& source,
-                           std::stop_token stop) {
+// Every pass first settles the source's recently abandoned runs (failed, with no job left that
+// `ferry jobs redrive` could revive: a --restart, or `ferry jobs purge --dead-too`): it waits
+// for the leases their jobs held when they were removed (the run records them), so that no
+// worker still on one of them writes a version this pass writes too, and deletes their staged
+// archives, whose versions would otherwise count as in transit with no unpack job left. That
+// heals a --restart interrupted while it waited (Ctrl-C), whatever command comes next. A
+// --restart lists each staging location (`listing`); other passes touch staging only for a run
+// with progress rows not done. The 20 most recent runs of the store are looked at.
+Status SettleAbandonedRuns(jobs::JobStore& store, app::Wiring& wiring, const std::string& source,
+                           bool listing, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Run> runs, store.ListRuns(20));
   for (const jobs::Run& run : runs) {
     if (run.spec.source != source || run.state != jobs::RunState::kFailed) continue;
@@ -184,7 +211,8 @@ Status DiscardLeftArchives(jobs::JobStore& store, app::Wiring& wiring, const std
         0) {
       continue;  // failed with dead jobs: `ferry jobs redrive` may revive it
     }
-    FERRY_RETURN_IF_ERROR(DiscardArchives(store, wiring, run, stop));
+    FERRY_RETURN_IF_ERROR(WaitForLeases(run.leases_until, run.id, stop));
+    FERRY_RETURN_IF_ERROR(DiscardArchives(store, wiring, run, listing, stop));
   }
   return Status::Ok();
 }
@@ -236,7 +264,7 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
           "; rerun its command to finish it, or add --restart to discard it and start a new pass");
     }
   }
-  if (a.restart) FERRY_RETURN_IF_ERROR(DiscardLeftArchives(store, wiring, pass.source, stop));
+  FERRY_RETURN_IF_ERROR(SettleAbandonedRuns(store, wiring, pass.source, a.restart, stop));
   if (existing) {
     out.run = existing->id;
     out.resumed = true;

@@ -11,7 +11,7 @@ const char* const kJobColumns =
     "lease_owner, lease_expires, not_before, created, updated, region";
 const char* const kRunColumns =
     "id, source, destination, options, state, created, updated, phase, continuous, "
-    "rescan_interval";
+    "rescan_interval, leases_until";
 
 TimePoint FromMs(int64_t ms) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
@@ -71,8 +71,8 @@ Result<Job> DecodeJob(const SqlRow& row) {
 }
 
 Result<Run> DecodeRun(const SqlRow& row) {
-  if (row.size() != 10)
-    return Status::Internal("run row has " + std::to_string(row.size()) + " columns, want 10");
+  if (row.size() != 11)
+    return Status::Internal("run row has " + std::to_string(row.size()) + " columns, want 11");
   Run run;
   run.id = CellInt(row[0]);
   run.spec.source = CellText(row[1]);
@@ -84,6 +84,7 @@ Result<Run> DecodeRun(const SqlRow& row) {
   run.phase = static_cast<int>(CellInt(row[7]));
   run.spec.continuous = CellInt(row[8]) != 0;
   run.spec.rescan_interval = std::chrono::milliseconds(CellInt(row[9]));
+  run.leases_until = CellInt(row[10]) == 0 ? TimePoint{} : FromMs(CellInt(row[10]));
   return run;
 }
 

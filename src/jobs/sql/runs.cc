@@ -1,5 +1,7 @@
 // Runs: CreateRun, FindUnfinishedRun, GetRun, ListRuns, SetRunState, SetRunPhase, Restart,
 // AbandonRun, CountJobs.
+#include <algorithm>
+
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -143,26 +145,30 @@ Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now,
                                            TimePoint* leases_until) {
   // Every job that is not done: queued (parked deletes included), leased and dead.
   const std::string unfinished = "(SELECT id FROM jobs WHERE run = $1 AND state <> 'done')";
-  if (leases_until != nullptr) {
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows leased,
-        tx.Exec("SELECT COALESCE(MAX(lease_expires), 0) FROM jobs WHERE run = $1 AND "
-                "state = 'leased'",
-                {run}));
-    const int64_t until = leased.rows.empty() ? 0 : CellInt(leased.rows[0][0]);
-    *leases_until = until == 0 ? TimePoint{} : FromMs(until);
-  }
   FERRY_RETURN_IF_ERROR(
       tx.Exec("DELETE FROM parts WHERE job IN " + unfinished, {run}).status());
   FERRY_RETURN_IF_ERROR(
       tx.Exec("DELETE FROM uploads WHERE job IN " + unfinished, {run}).status());
-  FERRY_ASSIGN_OR_RETURN(SqlRows jobs,
-                         tx.Exec("DELETE FROM jobs WHERE run = $1 AND state <> 'done'", {run}));
-  FERRY_ASSIGN_OR_RETURN(SqlRows runs,
-                         tx.Exec("UPDATE runs SET state = $2, updated = $3 WHERE id = $1",
-                                 {run, RunStateName(RunState::kFailed), now}));
+  // The leases are read from the rows as they are deleted, not by a SELECT before: on
+  // PostgreSQL (read committed) a Renew committed between the two would extend a lease past
+  // the time read, and its holder would go on writing after the caller stopped waiting for it.
+  // DELETE waits for such a Renew's row lock and returns the row as it then is; a Renew after
+  // it finds no row.
+  FERRY_ASSIGN_OR_RETURN(
+      SqlRows jobs,
+      tx.Exec("DELETE FROM jobs WHERE run = $1 AND state <> 'done' RETURNING state, lease_expires",
+              {run}));
+  int64_t until = 0;
+  for (const auto& row : jobs.rows) {
+    if (CellText(row[0]) == "leased") until = std::max(until, CellInt(row[1]));
+  }
+  if (leases_until != nullptr) *leases_until = until == 0 ? TimePoint{} : FromMs(until);
+  FERRY_ASSIGN_OR_RETURN(
+      SqlRows runs,
+      tx.Exec("UPDATE runs SET state = $2, updated = $3, leases_until = $4 WHERE id = $1",
+              {run, RunStateName(RunState::kFailed), now, until}));
   if (runs.changes == 0) return RunNotFound(run);
-  return static_cast<uint64_t>(jobs.changes);
+  return static_cast<uint64_t>(jobs.rows.size());
 }
 
 Result<uint64_t> SqlJobStore::AbandonRun(RunId run, TimePoint* leases_until) {

@@ -96,8 +96,16 @@ Status AddUploadCreating(SqlTx& tx, const Dialect& d) {
   return tx.Exec("ALTER TABLE uploads ADD COLUMN creating BIGINT NOT NULL DEFAULT 0").status();
 }
 
-constexpr Migration kMigrations[] = {&CreateTables, &AddStartedUploads, &AddUploadSource,
-                                     &AddPhasesAndRegions, &AddUploadCreating};
+// Version 6: until when the jobs of an abandoned run may still be at work (the latest lease
+// they held when AbandonRun removed them): a new pass of its source waits for it.
+Status AddRunLeasesUntil(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  return tx.Exec("ALTER TABLE runs ADD COLUMN leases_until BIGINT NOT NULL DEFAULT 0").status();
+}
+
+constexpr Migration kMigrations[] = {&CreateTables,        &AddStartedUploads,
+                                     &AddUploadSource,     &AddPhasesAndRegions,
+                                     &AddUploadCreating,   &AddRunLeasesUntil};
 
 }  // namespace
 
