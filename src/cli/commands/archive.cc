@@ -222,6 +222,12 @@ int RunPack(const PackArgs& a, Context& ctx) {
                static_cast<unsigned long long>(summary->archive_bytes), ratio,
                static_cast<unsigned long long>(summary->frames),
                static_cast<unsigned long long>(summary->stored_entries), secs);
+  // Where the writer's thread spent that time (docs/design/archive.md, "Where pack waits").
+  std::fprintf(stderr,
+               "writer thread: reading %.2fs, feeding zstd %.2fs, waiting at frame ends %.2fs, "
+               "writing %.2fs\n",
+               summary->read_seconds, summary->feed_seconds, summary->frame_end_seconds,
+               summary->sink_seconds);
   return 0;
 }
 
