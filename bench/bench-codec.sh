@@ -19,7 +19,9 @@
 #   tar|zstd      tar -cf - DIR | zstd -L -T0 (reads the files as ferry does)
 # Columns: input MiB, output bytes, ratio, wall s, CPU s, MB/s (input / wall), and for the
 # ferry row speed and bytes relative to the zstd row (goal: speed >= 0.95, bytes <= 1.10).
-# Every ferry archive is checked: `ferry archive ls` lists every file.
+# Every ferry archive is checked: `ferry archive ls` lists every file. After the table, the
+# stage line of each ferry run: where its writer thread spent the wall (docs/design/archive.md,
+# "Where pack waits").
 #
 # Environment: BENCH_CODEC_MB (per generated corpus, default 64), BENCH_CODEC_LEVELS (default 3),
 #   BENCH_CODEC_CORPORA (default "csv json log random docs"), BENCH_DIR (default
@@ -92,6 +94,7 @@ make_corpus() {
 
 printf '\nArchive codec, %s cores; ferry archive pack vs zstd %s; %s\n\n' "$(nproc)" \
   "$(zstd --version | grep -o 'v[0-9.]*')" "$(date +%F)"
+STAGES=()
 echo "| corpus | level | tool | input MiB | output bytes | ratio | wall s | CPU s | MB/s | speed / zstd | bytes / zstd |"
 echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for c in $CORPORA; do
@@ -109,6 +112,7 @@ for c in $CORPORA; do
     p_wall=$T_WALL p_cpu=$T_CPU p_out=$(stat -c %s "$WORK/$c.pipe.zst")
     timed "$WORK/ferry.log" "$FERRY_BIN" archive pack "$dir" "$WORK/$c.fza" --level "$lv"
     f_wall=$T_WALL f_cpu=$T_CPU f_out=$(stat -c %s "$WORK/$c.fza")
+    STAGES+=("$c level $lv: $(grep '^writer thread' "$WORK/ferry.log" || echo 'no stage line')")
     listed=$("$FERRY_BIN" archive ls "$WORK/$c.fza" | wc -l)
     [ "$listed" = "$files" ] || die "$c: archive lists $listed entries, corpus has $files files"
     row() {  # tool out wall cpu [rel]
@@ -124,3 +128,5 @@ for c in $CORPORA; do
   done
   rm -rf "$dir" "$WORK/$c.tar"
 done
+echo
+for line in "${STAGES[@]}"; do echo "- $line"; done

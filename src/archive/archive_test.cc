@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "archive/reader.h"
 #include "archive/stream.h"
@@ -361,6 +363,62 @@ TEST(EntryStreamTest, ACorruptFrameFailsItsEntry) {
   }
   EXPECT_EQ(s.code(), ErrorCode::kDataLoss);
   EXPECT_EQ((*r)->entries()[i - 1].header.key, "noise.bin");
+}
+
+// A body that takes `delay` per Read, and a sink that takes `delay` per Write: the summary's
+// stage times must show them (they are how pack's serialisation is found, archive.md).
+class SlowChunkSource : public ChunkSource {
+ public:
+  SlowChunkSource(std::string_view bytes, std::chrono::milliseconds delay)
+      : inner_(bytes), delay_(delay) {}
+  Result<size_t> Read(std::span<std::byte> out) override {
+    std::this_thread::sleep_for(delay_);
+    return inner_.Read(out);
+  }
+
+ private:
+  StringChunkSource inner_;
+  std::chrono::milliseconds delay_;
+};
+
+class SlowSink : public ByteSink {
+ public:
+  explicit SlowSink(std::chrono::milliseconds delay) : delay_(delay) {}
+  Status Write(std::span<const std::byte> data) override {
+    std::this_thread::sleep_for(delay_);
+    return inner.Write(data);
+  }
+  StringSink inner;
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+TEST(ArchiveWriter, SummaryTimesTheWriterThreadsStages) {
+  using std::chrono::milliseconds;
+  SlowSink sink(milliseconds(2));
+  WriterOptions o = SmallFrames();
+  auto w = Writer::Open(sink, o);
+  ASSERT_TRUE(w.ok());
+  const std::string big = Text(300 << 10, 5);  // 5 compressed frames of 64 KiB
+  SlowChunkSource body(big, milliseconds(5));
+  ASSERT_TRUE((*w)->Add(Header("big.log", big.size()), body).ok());
+  auto summary = (*w)->Finish();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->frames, 5u);
+  // The body fits one 1 MiB chunk: one Read of 5 ms at least.
+  EXPECT_GE(summary->read_seconds, 0.005);
+  // The header, the frames, the manifest, the trailer: 2 ms per write at least.
+  EXPECT_GE(summary->sink_seconds, 0.002 * 8);
+  EXPECT_GT(summary->feed_seconds, 0.0);
+  EXPECT_GT(summary->frame_end_seconds, 0.0);
+  // The bytes written through the slow sink read back exactly.
+  StringRangeSource src(sink.inner.bytes);
+  auto r = Reader::Open(src);
+  ASSERT_TRUE(r.ok());
+  StringSink out;
+  ASSERT_TRUE((*r)->ReadEntry((*r)->entries()[0], out).ok());
+  EXPECT_EQ(out.bytes, big);
 }
 
 }  // namespace

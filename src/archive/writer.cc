@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -20,8 +21,24 @@ Status ZstdError(std::string_view doing, size_t code) {
   return Status::Internal(std::string(doing) + ": " + ZSTD_getErrorName(code));
 }
 
+// Adds the wall time of its scope to `*total`.
+class StageTimer {
+ public:
+  explicit StageTimer(double* total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~StageTimer() {
+    *total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+
+ private:
+  double* total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 // Reads until `out` is full or the body ends; returns the bytes read.
-Result<size_t> ReadFull(ChunkSource& body, std::span<std::byte> out) {
+Result<size_t> ReadFull(ChunkSource& body, std::span<std::byte> out, double* seconds) {
+  StageTimer timer(seconds);
   size_t got = 0;
   while (got < out.size()) {
     FERRY_ASSIGN_OR_RETURN(size_t n, body.Read(out.subspan(got)));
@@ -102,6 +119,7 @@ Result<std::unique_ptr<Writer>> Writer::Open(ByteSink& sink, const WriterOptions
 
 Status Writer::Emit(std::span<const std::byte> data) {
   if (data.empty()) return Status::Ok();
+  StageTimer timer(&times_.sink_seconds);
   FERRY_RETURN_IF_ERROR(sink_.Write(data));
   written_ += data.size();
   return Status::Ok();
@@ -153,7 +171,11 @@ Status Writer::Feed(std::span<const std::byte> data) {
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   while (in.pos < in.size) {
     ZSTD_outBuffer out{im.out.data(), im.out.size(), 0};
-    const size_t r = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_continue);
+    size_t r;
+    {
+      StageTimer timer(&times_.feed_seconds);
+      r = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_continue);
+    }
     if (ZSTD_isError(r)) return ZstdError("zstd compress", r);
     FERRY_RETURN_IF_ERROR(Emit(std::span(im.out.data(), out.pos)));
   }
@@ -173,7 +195,11 @@ Status Writer::EndFrame() {
     for (;;) {
       ZSTD_inBuffer in{nullptr, 0, 0};
       ZSTD_outBuffer out{im.out.data(), im.out.size(), 0};
-      const size_t left = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_end);
+      size_t left;
+      {
+        StageTimer timer(&times_.frame_end_seconds);
+        left = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_end);
+      }
       if (ZSTD_isError(left)) return ZstdError("zstd compress", left);
       FERRY_RETURN_IF_ERROR(Emit(std::span(im.out.data(), out.pos)));
       if (left == 0) break;
@@ -209,7 +235,8 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
   bool first = true;
   while (done < size) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size - done));
-    FERRY_ASSIGN_OR_RETURN(size_t n, ReadFull(body, std::span(im.chunk.data(), want)));
+    FERRY_ASSIGN_OR_RETURN(size_t n,
+                           ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds));
     if (n < want) {
       return Status::DataLoss(entry.header.key + ": source ended at byte " +
                               std::to_string(done + n) + " of " + std::to_string(size));
@@ -260,7 +287,8 @@ Status Writer::AddSmall(Entry& entry, ChunkSource& body) {
   uint64_t done = 0;
   while (done < size) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size - done));
-    FERRY_ASSIGN_OR_RETURN(size_t n, ReadFull(body, std::span(im.chunk.data(), want)));
+    FERRY_ASSIGN_OR_RETURN(size_t n,
+                           ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds));
     if (n < want) {
       return Status::DataLoss(entry.header.key + ": source ended at byte " +
                               std::to_string(done + n) + " of " + std::to_string(size));
@@ -309,6 +337,10 @@ Result<WriteSummary> Writer::Finish() {
     if (e.stored) ++summary.stored_entries;
   }
   summary.archive_bytes = written_;
+  summary.read_seconds = times_.read_seconds;
+  summary.feed_seconds = times_.feed_seconds;
+  summary.frame_end_seconds = times_.frame_end_seconds;
+  summary.sink_seconds = times_.sink_seconds;
   failed_ = Status::FailedPrecondition("archive already finished");
   return summary;
 }

@@ -45,6 +45,15 @@ struct WriteSummary {
   uint64_t raw_bytes = 0;       // sum of entry sizes
   uint64_t archive_bytes = 0;   // the whole archive, manifest and trailer included
   uint64_t stored_entries = 0;  // entries stored raw
+  // Where the writer's thread spent its time (wall seconds), to find what serialises packing:
+  // reading entry bodies (ChunkSource::Read), handing bytes to zstd (it copies them into its
+  // job buffers and blocks while every worker is busy), waiting at frame ends (the last jobs
+  // of a frame are compressed while the writer waits: workers idle until the next frame's
+  // first job), and the sink's writes.
+  double read_seconds = 0;
+  double feed_seconds = 0;
+  double frame_end_seconds = 0;
+  double sink_seconds = 0;
 };
 
 class Writer {
@@ -79,6 +88,7 @@ class Writer {
   Manifest manifest_;
   Status failed_;
   uint64_t written_ = 0;  // bytes sent to the sink
+  WriteSummary times_;    // only the *_seconds fields are kept here
   bool frame_open_ = false;
 };
 

@@ -113,8 +113,18 @@ constexpr size_t kPackBatch = 4096;
 constexpr size_t kReadWindow = 32;
 
 // `skip_key`: the archive itself, when it is written inside the folder being packed.
+// The seconds PackAll's thread spent outside the writer: listing, waiting for the readers.
+struct PackWaits {
+  double listing = 0;
+  double reading = 0;  // waiting for a small object read ahead, or a large one's Stat
+};
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string& skip_key,
-               int read_threads, std::stop_token stop) {
+               int read_threads, std::stop_token stop, PackWaits& waits) {
   FERRY_ASSIGN_OR_RETURN(auto cursor, src.List(""));
   const bool with_tags = src.features().tags;
   std::vector<storage::ObjectInfo> batch;
@@ -122,7 +132,10 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string
     batch.clear();
     while (batch.size() < kPackBatch) {
       if (stop.stop_requested()) return Status::Cancelled("interrupted");
-      FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* listed, cursor->Next());
+      const auto listing = std::chrono::steady_clock::now();
+      auto next = cursor->Next();
+      waits.listing += SecondsSince(listing);
+      FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* listed, std::move(next));
       if (listed == nullptr) {
         listed_all = true;
         break;
@@ -139,13 +152,18 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string
       Status s;
       if (listed.size <= kWholeReadLimit) {
         // One read gave the bytes and every detail (tags too when the object has any).
+        const auto waiting = std::chrono::steady_clock::now();
         transport::ReadObject read = ahead.Take(i);
+        waits.reading += SecondsSince(waiting);
         if (!read.status.ok()) return read.status;  // names the key
         archive::StringChunkSource body(read.bytes);
         s = writer.Add(archive::HeaderOf(read.object), body);
       } else {
         // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
-        FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, src.Stat(listed.key, with_tags, stop));
+        const auto stating = std::chrono::steady_clock::now();
+        auto stat = src.Stat(listed.key, with_tags, stop);
+        waits.reading += SecondsSince(stating);
+        FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, std::move(stat));
         archive::BackendChunkSource body(src, object, stop);
         s = writer.Add(archive::HeaderOf(object), body);
       }
@@ -202,7 +220,8 @@ int RunPack(const PackArgs& a, Context& ctx) {
   }
   // Local files: two readers keep up with two zstd workers; objects: one GET per round trip.
   const int read_threads = loc->is_s3() ? 16 : 2;
-  if (Status s = PackAll(**src, **writer, skip_key, read_threads, ctx.stop); !s.ok()) {
+  PackWaits waits;
+  if (Status s = PackAll(**src, **writer, skip_key, read_threads, ctx.stop, waits); !s.ok()) {
     return ReportError(s);
   }
   auto summary = (*writer)->Finish();
@@ -222,6 +241,12 @@ int RunPack(const PackArgs& a, Context& ctx) {
                static_cast<unsigned long long>(summary->archive_bytes), ratio,
                static_cast<unsigned long long>(summary->frames),
                static_cast<unsigned long long>(summary->stored_entries), secs);
+  // Where the writer's thread spent that time (docs/design/archive.md, "Where pack waits").
+  std::fprintf(stderr,
+               "writer thread: listing %.2fs, waiting for small reads %.2fs, reading %.2fs, "
+               "feeding zstd %.2fs, waiting at frame ends %.2fs, writing %.2fs\n",
+               waits.listing, waits.reading, summary->read_seconds, summary->feed_seconds,
+               summary->frame_end_seconds, summary->sink_seconds);
   return 0;
 }
 
