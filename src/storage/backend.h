@@ -80,7 +80,8 @@ struct Features {
   // Put honours WriteSpec::if_absent: a create-only write that fails with kAlreadyExists when
   // the key exists, atomically (of several creators of one key exactly one succeeds). Memory
   // and local: true. S3: true (sends If-None-Match: *; RGW 16 honours it) except directory
-  // buckets; a store that answers 501 (OpenStack Swift's s3api) fails such a Put with
+  // buckets, and false once LearnVersions found the bucket versioned (RGW 16.2 ignores the
+  // header there); a store that answers 501 (OpenStack Swift's s3api) fails such a Put with
   // kNotSupported, and one that ignores the header cannot be told from here: callers that
   // depend on it probe the store once (transport::ProbeCreateOnly).
   bool put_if_absent = false;

@@ -247,7 +247,6 @@ TEST_P(BackendConformanceTest, FeaturesAreCoherent) {
   EXPECT_FALSE(backend().Describe().empty());
 }
 
-}  // namespace ferry::conformance
 
 // Create-only writes (WriteSpec::if_absent): the first creates, a second is refused with
 // kAlreadyExists and changes nothing; after a delete the key can be created again.
@@ -315,3 +314,5 @@ TEST_P(BackendConformanceTest, ServerTimeIsNotBeforeAnObjectWrittenFirst) {
   EXPECT_GE(*now + std::chrono::seconds(1), info->mtime);
   EXPECT_LE(*now, info->mtime + std::chrono::minutes(5));
 }
+
+}  // namespace ferry::conformance
