@@ -91,6 +91,9 @@ class S3Client {
 
   // Buckets.
   Status HeadBucket(std::string_view bucket, std::stop_token stop = {});
+  // HeadBucket that returns the server's clock: the reply's Date (whole seconds).
+  Result<std::chrono::system_clock::time_point> ServerDate(std::string_view bucket,
+                                                           std::stop_token stop = {});
   Status CreateBucket(std::string_view bucket, std::stop_token stop = {});
   Status DeleteBucket(std::string_view bucket, std::stop_token stop = {});
   Status PutBucketVersioning(std::string_view bucket, bool enabled, std::stop_token stop = {});

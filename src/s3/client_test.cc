@@ -209,6 +209,27 @@ TEST_F(ClientTest, SignsWithPayloadHashAndContentMd5) {
   ExpectNoSecretsSent();
 }
 
+// A create-only PutObject: If-None-Match: * is sent and signed; the 412 of an existing key is
+// the caller's answer, never retried.
+TEST_F(ClientTest, CreateOnlyPutSendsIfNoneMatchAndDoesNotRetryA412) {
+  S3Client client = MakeClient();
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", "\"e\""}})));
+  WriteOptions w;
+  w.if_none_match_any = true;
+  ASSERT_TRUE(client.PutObject("b", "k", Bytes("abc"), w).ok());
+  const auto r = transport_.requests().at(0);
+  EXPECT_EQ(r.headers.Get("If-None-Match"), "*");
+  EXPECT_NE(r.headers.Get("Authorization").find("if-none-match;"), std::string::npos)
+      << r.headers.Get("Authorization");
+  transport_.Push(FakeReply::S3Error(412, "PreconditionFailed"));
+  transport_.Push(FakeReply::Ok());
+  auto refused = client.PutObject("b", "k", Bytes("abd"), w);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(transport_.requests().size(), 2u) << "a 412 is not retried";
+  ASSERT_TRUE(client.PutObject("b", "k2", Bytes("abc"), {}).ok());
+  EXPECT_EQ(transport_.requests().at(2).headers.Find("If-None-Match"), nullptr);
+}
+
 TEST_F(ClientTest, UnsignedPayloadOnlyOverHttps) {
   S3Client https = MakeClient("https://s3.example.com");
   transport_.Push(FakeReply::Ok());

@@ -124,6 +124,10 @@ struct WriteOptions {
   // signed (the signed SHA-256 payload hash checks the body then).
   std::string content_md5;
   bool compute_md5 = true;
+  // PutObject only: sends If-None-Match: * (signed with the other headers), so that the server
+  // creates the key only if it is absent; a 412 (kFailedPrecondition, never retried) means
+  // it exists.
+  bool if_none_match_any = false;
 };
 
 struct ByteRange {

@@ -77,6 +77,14 @@ struct Features {
   // from the start and skips on the client, and FirstKeyAfter of an unsorted listing reads it
   // whole; callers that would probe often (scan splits) do not probe such a source.
   bool start_after = true;
+  // Put honours WriteSpec::if_absent: a create-only write that fails with kAlreadyExists when
+  // the key exists, atomically (of several creators of one key exactly one succeeds). Memory
+  // and local: true. S3: true (sends If-None-Match: *; RGW 16 honours it) except directory
+  // buckets, and false once LearnVersions found the bucket versioned (RGW 16.2 ignores the
+  // header there); a store that answers 501 (OpenStack Swift's s3api) fails such a Put with
+  // kNotSupported, and one that ignores the header cannot be told from here: callers that
+  // depend on it probe the store once (transport::ProbeCreateOnly).
+  bool put_if_absent = false;
 };
 
 // What a write (Put, ChunkWriter::Commit, CopyFrom) created.
@@ -106,6 +114,11 @@ struct WriteSpec {
   // Put only: base64 MD5 the body must have ("" = none given). Backends whose features say
   // verifies_content_md5 refuse a body that does not match; others ignore it.
   std::string content_md5;
+  // Put only: create the key only if it holds no object (a versioned store: no current
+  // version); otherwise fail with kAlreadyExists and change nothing. Atomic: of concurrent
+  // creators exactly one succeeds. Only where features().put_if_absent (else kNotSupported);
+  // never retried on a refusal. Chunked writes do not take it (kNotSupported).
+  bool if_absent = false;
 };
 
 // One chunked (multipart) write. Parts are numbered from 1; every part but the last has the
@@ -345,6 +358,15 @@ class Backend {
   // Delete on a versioned store, returning the new delete marker's id (WriteResult::etag "").
   // kFailedPrecondition when !features().versions (a plain delete would remove the object).
   virtual Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop);
+
+  // The store's clock as its reply to a cheap request says it (S3: the Date of a HEAD of the
+  // bucket, whole seconds, rounded down; memory: its Clock; local: the system clock), to be
+  // compared with the mtimes (Last-Modified) the same store gives objects: leases that must
+  // not trust the clocks of several clients against each other. Default: kNotSupported.
+  virtual Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) {
+    (void)stop;
+    return Status::NotSupported("server time not known for " + Describe());
+  }
 
   // Tags (features().tags). Stat(with_tags) also returns them.
   virtual Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) {

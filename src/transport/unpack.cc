@@ -34,6 +34,7 @@ Status WriteLargeEntry(const archive::Entry& e, const EntryReader& read, storage
 Status PutEntry(const archive::Entry& e, std::span<const std::byte> bytes, storage::Backend& dst,
                 const UnpackOptions& options, std::stop_token stop, storage::WriteResult* made) {
   const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
+  if (options.before_write) FERRY_RETURN_IF_ERROR(options.before_write());
   FERRY_ASSIGN_OR_RETURN(storage::WriteResult w, dst.Put(e.header.key, bytes, spec, stop));
   if (made != nullptr) *made = std::move(w);
   return Status::Ok();

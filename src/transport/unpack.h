@@ -107,6 +107,12 @@ struct UnpackOptions {
   // Called after each entry this call wrote, with what the write made (its version id), from
   // writer threads, concurrently; an error fails the unpack (the entry counts as not written).
   std::function<Status(const archive::Entry&, const storage::WriteResult&)> on_written;
+  // A fence: called right before each write that makes an entry visible (a PUT, a chunked
+  // write's commit), from writer threads, concurrently; an error fails the unpack and that
+  // entry is not written (a chunked write is aborted). Claims (claim.h) stop an unpacker that
+  // lost its claim here. Not called before the parts of a chunked write (invisible until the
+  // commit), nor before the archive's delete (the journal's Record before it).
+  std::function<Status()> before_write;
 };
 
 struct UnpackResult {

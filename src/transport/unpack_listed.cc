@@ -3,6 +3,8 @@
 #include "transport/unpack_listed.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include "archive/backend_io.h"
@@ -13,6 +15,14 @@ namespace {
 
 constexpr std::string_view kArchiveSuffix = ".fza";
 constexpr std::string_view kMarkerInfix = ".fza.done/";
+constexpr std::string_view kClaimInfix = ".fza.claim/";
+
+// The archive a marker's or a claim's key belongs to.
+std::string ArchiveOf(std::string_view key) {
+  size_t at = key.find(kClaimInfix);
+  if (at == std::string_view::npos) at = key.rfind(kMarkerInfix);
+  return std::string(key.substr(0, at + kArchiveSuffix.size()));
+}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -81,6 +91,35 @@ class MarkerJournal : public UnpackJournal {
   bool deleted_ = false;
 };
 
+// The journal of a claimed archive: every record is first a generation of the claim (which
+// fails once the claim is lost), then this unpacker's own. Load: the larger of the watermark
+// the claim carried over from the chain and this unpacker's own (both say "every entry below
+// is on the destination").
+class ClaimJournal : public UnpackJournal {
+ public:
+  ClaimJournal(Claim& claim, UnpackJournal& inner) : claim_(claim), inner_(inner) {}
+  Result<std::optional<uint64_t>> Load() override {
+    FERRY_ASSIGN_OR_RETURN(std::optional<uint64_t> own, inner_.Load());
+    const std::optional<uint64_t> carried = claim_.carried();
+    if (!carried) return own;
+    if (!own) return carried;
+    return std::optional<uint64_t>(std::max(*own, *carried));
+  }
+  Status Record(uint64_t written, uint64_t entries, bool done) override {
+    FERRY_RETURN_IF_ERROR(claim_.Record(written, entries, done));
+    return inner_.Record(written, entries, done);
+  }
+  Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
+                        const std::string& region) override {
+    return inner_.Unpacked(entries, regions, region);
+  }
+  Status Deleted(uint64_t entries) override { return Record(entries, entries, true); }
+
+ private:
+  Claim& claim_;
+  UnpackJournal& inner_;
+};
+
 }  // namespace
 
 std::string MarkerPrefix(std::string_view archive) { return std::string(archive) + ".done/"; }
@@ -94,7 +133,7 @@ Result<StagedListing> ListStaged(storage::Backend& staging) {
   for (;;) {
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
-    if (IsMarker(o->key)) {
+    if (IsMarker(o->key) || IsClaim(o->key)) {
       markers.push_back(o->key);
     } else if (EndsWith(o->key, kArchiveSuffix)) {
       out.archives.push_back(o->key);
@@ -102,36 +141,74 @@ Result<StagedListing> ListStaged(storage::Backend& staging) {
   }
   const std::set<std::string> archives(out.archives.begin(), out.archives.end());
   for (std::string& m : markers) {
-    const size_t at = m.rfind(kMarkerInfix);
-    if (!archives.count(m.substr(0, at + kArchiveSuffix.size()))) out.orphans.push_back(std::move(m));
+    if (!archives.count(ArchiveOf(m))) out.orphans.push_back(std::move(m));
   }
   return out;
 }
 
 Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& key,
                                   storage::Backend& dst, UnpackJournal& journal,
-                                  const UnpackOptions& options, std::stop_token stop) {
+                                  const UnpackOptions& options, std::stop_token stop,
+                                  const ClaimOptions* claims) {
   ListedResult out;
+  std::unique_ptr<Claim> claim;
+  if (claims != nullptr) {
+    Claim::Outcome outcome = Claim::Outcome::kHeld;
+    FERRY_ASSIGN_OR_RETURN(claim, Claim::Acquire(staging, key, *claims, &outcome, stop));
+    if (outcome == Claim::Outcome::kHeld) {
+      out.held = true;
+      return out;
+    }
+    if (outcome == Claim::Outcome::kDone) {
+      out.skipped = true;
+      return out;
+    }
+    // Owned. The archive may be gone: its last owner deleted it, then its claim.
+    auto info = staging.Stat(key, false, stop);
+    if (!info.ok() && info.status().code() == ErrorCode::kNotFound) {
+      FERRY_RETURN_IF_ERROR(claim->Release());
+      out.skipped = true;
+      return out;
+    }
+    FERRY_RETURN_IF_ERROR(info.status().WithContext("staged archive " + key));
+  }
+  auto release = [&]() { return claim ? claim->Release() : Status::Ok(); };
   if (!options.region.empty()) {
     auto marker = staging.Stat(MarkerPrefix(key) + options.region, false, stop);
     if (marker.ok()) {
       // Written before; the archive is still here: the others may all be done by now.
       out.skipped = true;
       auto info = staging.Stat(key, false, stop);
-      if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return out;
+      if (!info.ok() && info.status().code() == ErrorCode::kNotFound) {
+        FERRY_RETURN_IF_ERROR(release());
+        return out;
+      }
       FERRY_RETURN_IF_ERROR(info.status().WithContext("staged archive " + key));
       archive::BackendRangeSource source(staging, key, info->size, stop);
       auto reader = archive::Reader::Open(source);
       if (!reader.ok()) return reader.status().WithContext("staged archive " + key);
       FERRY_ASSIGN_OR_RETURN(out.unpack.archive_deleted,
                              DeleteIfAllDone(staging, key, RegionsOf((*reader)->manifest()), stop));
+      FERRY_RETURN_IF_ERROR(release());
       return out;
     }
     if (marker.status().code() != ErrorCode::kNotFound) return marker.status();
   }
-  MarkerJournal markers(staging, key, journal, stop);
-  FERRY_ASSIGN_OR_RETURN(out.unpack, UnpackArchive(staging, key, dst, markers, options, stop));
+  UnpackOptions o = options;
+  std::optional<ClaimJournal> claimed;
+  if (claim) {
+    o.before_write = [c = claim.get(), outer = options.before_write]() -> Status {
+      FERRY_RETURN_IF_ERROR(c->Fence());
+      return outer ? outer() : Status::Ok();
+    };
+    claimed.emplace(*claim, journal);
+  }
+  MarkerJournal markers(staging, key, claimed ? static_cast<UnpackJournal&>(*claimed) : journal,
+                        stop);
+  // A failure keeps the claim: it expires, and whoever takes it over resumes at its watermark.
+  FERRY_ASSIGN_OR_RETURN(out.unpack, UnpackArchive(staging, key, dst, markers, o, stop));
   out.unpack.archive_deleted = out.unpack.archive_deleted || markers.deleted();
+  FERRY_RETURN_IF_ERROR(release());
   return out;
 }
 

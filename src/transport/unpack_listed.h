@@ -14,6 +14,17 @@
 // An unpacker of no region ("") writes every entry and deletes the archive as before; so does
 // one of the only region the archive names.
 //
+// Several unpackers of one region (claims, claim.h; only where the staging store honours
+// create-only writes, and when the caller passes ClaimOptions): an unpacker first claims the
+// archive for its region. A live claim of another: the archive is skipped (`held`), to be tried
+// on a later listing. Owned: the marker and the archive are looked at again (another owner may
+// have finished meanwhile), then UnpackArchive runs with the claim as its journal's first
+// record (each Record a new generation carrying the watermark; Load: the carried watermark or
+// this unpacker's own, the larger) and its fence before each write (UnpackOptions::
+// before_write). A lost claim fails the unpack (`lost`), nothing written after the loss was
+// seen. Once this region is done (the archive deleted, or its marker written) the claim's
+// generations are deleted; claims whose archive is gone are orphans too.
+//
 // Errors: the staging backend's; UnpackArchive's. Thread-safety: one call per thread.
 #pragma once
 
@@ -24,6 +35,7 @@
 
 #include "base/status.h"
 #include "storage/backend.h"
+#include "transport/claim.h"
 #include "transport/unpack.h"
 
 namespace ferry::transport {
@@ -35,20 +47,25 @@ bool IsMarker(std::string_view key);
 
 struct StagedListing {
   std::vector<std::string> archives;  // "*.fza", in key order
-  std::vector<std::string> orphans;   // markers whose archive is gone
+  std::vector<std::string> orphans;   // markers and claims whose archive is gone
 };
-// One listing of `staging`: its archives (markers are not archives) and the orphan markers.
+// One listing of `staging`: its archives (markers and claims are not archives) and the orphan
+// markers and claims.
 Result<StagedListing> ListStaged(storage::Backend& staging);
 
 struct ListedResult {
   UnpackResult unpack;
-  bool skipped = false;  // this region's marker was there: nothing written
+  bool skipped = false;  // this region's marker was there (or the claim chain said done)
+  bool held = false;     // another unpacker of the region holds a live claim: nothing done
 };
 
 // Unpacks `key` for `options.region` as described above, `journal` recording the progress of
 // this unpacker (its own store). The archive is deleted by the last region's unpacker.
+// `claims` (its region must be options.region): claim the archive first (above); nullptr:
+// one unpacker per region and prefix. A lost claim is kFailedPrecondition.
 Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& key,
                                   storage::Backend& dst, UnpackJournal& journal,
-                                  const UnpackOptions& options, std::stop_token stop);
+                                  const UnpackOptions& options, std::stop_token stop,
+                                  const ClaimOptions* claims = nullptr);
 
 }  // namespace ferry::transport

@@ -272,6 +272,7 @@ LargeWrite::LargeWrite(std::unique_ptr<storage::ChunkWriter> writer,
     : writer_(std::move(writer)),
       parts_(std::make_unique<PartUploader>(*writer_, options.part_size, options.part_threads,
                                             stop)),
+      before_commit_(options.before_write),
       stop_(std::move(stop)) {}
 
 LargeWrite::~LargeWrite() {
@@ -294,6 +295,7 @@ Result<std::unique_ptr<LargeWrite>> LargeWrite::Start(const archive::Entry& e,
 
 Status LargeWrite::Finish(storage::WriteResult* made) {
   Status s = parts_->Finish();
+  if (s.ok() && before_commit_) s = before_commit_();
   if (s.ok()) {
     Result<storage::WriteResult> committed = writer_->Commit(stop_);
     s = committed.status();

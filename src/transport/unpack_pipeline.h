@@ -185,6 +185,7 @@ class LargeWrite {
              std::stop_token stop);
   std::unique_ptr<storage::ChunkWriter> writer_;
   std::unique_ptr<PartUploader> parts_;
+  std::function<Status()> before_commit_;  // options.before_write
   std::stop_token stop_;
   bool ended_ = false;  // committed or aborted
 };

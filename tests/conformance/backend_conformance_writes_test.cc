@@ -247,4 +247,72 @@ TEST_P(BackendConformanceTest, FeaturesAreCoherent) {
   EXPECT_FALSE(backend().Describe().empty());
 }
 
+
+// Create-only writes (WriteSpec::if_absent): the first creates, a second is refused with
+// kAlreadyExists and changes nothing; after a delete the key can be created again.
+TEST_P(BackendConformanceTest, CreateOnlyPutRefusesAnExistingKey) {
+  WriteSpec spec = SpecOf(5);
+  spec.if_absent = true;
+  auto first = backend().Put("once/k", checksum::AsBytes(std::string_view("first")), spec, {});
+  if (!features().put_if_absent) {
+    EXPECT_EQ(first.status().code(), ErrorCode::kNotSupported);
+    return;
+  }
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = backend().Put("once/k", checksum::AsBytes(std::string_view("other")), spec, {});
+  EXPECT_EQ(second.status().code(), ErrorCode::kAlreadyExists) << second.status().ToString();
+  EXPECT_EQ(ReadString("once/k").value(), "first");
+  ASSERT_TRUE(backend().Delete("once/k", {}).ok());
+  auto again = backend().Put("once/k", checksum::AsBytes(std::string_view("third")), spec, {});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ReadString("once/k").value(), "third");
+  EXPECT_EQ(backend().OpenChunkWriter("once/c", spec, features().min_part_size, {}).status().code(),
+            ErrorCode::kNotSupported);
+}
+
+// Many creators of one key at once: exactly one wins, and its body is the one stored.
+TEST_P(BackendConformanceTest, CreateOnlyPutHasOneWinnerAmongConcurrentCreators) {
+  if (!features().put_if_absent) return;  // refusal covered above
+  constexpr int kCreators = 8;
+  for (int round = 0; round < 3; ++round) {
+    const std::string key = "race/" + std::to_string(round);
+    std::vector<Result<storage::WriteResult>> results(kCreators, Status::Internal("not run"));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kCreators; ++t) {
+      threads.emplace_back([&, t] {
+        const std::string body = "creator-" + std::to_string(t);
+        WriteSpec spec = SpecOf(body.size());
+        spec.if_absent = true;
+        results[t] = backend().Put(key, checksum::AsBytes(body), spec, {});
+      });
+    }
+    for (auto& th : threads) th.join();
+    int winners = 0, winner = -1;
+    for (int t = 0; t < kCreators; ++t) {
+      if (results[t].ok()) {
+        ++winners;
+        winner = t;
+      } else {
+        EXPECT_EQ(results[t].status().code(), ErrorCode::kAlreadyExists)
+            << results[t].status().ToString();
+      }
+    }
+    ASSERT_EQ(winners, 1) << "round " << round;
+    EXPECT_EQ(ReadString(key).value(), "creator-" + std::to_string(winner));
+  }
+}
+
+// The store's clock is comparable with the mtimes it gives objects.
+TEST_P(BackendConformanceTest, ServerTimeIsNotBeforeAnObjectWrittenFirst) {
+  ASSERT_TRUE(backend().Put("clock/k", checksum::AsBytes(std::string_view("x")), SpecOf(1), {}).ok());
+  auto info = backend().Stat("clock/k", false, {});
+  ASSERT_TRUE(info.ok());
+  auto now = backend().ServerTime({});
+  if (now.status().code() == ErrorCode::kNotSupported) return;
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  // Whole seconds (S3's Date): not more than one second before the object's mtime.
+  EXPECT_GE(*now + std::chrono::seconds(1), info->mtime);
+  EXPECT_LE(*now, info->mtime + std::chrono::minutes(5));
+}
+
 }  // namespace ferry::conformance

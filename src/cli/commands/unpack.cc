@@ -6,7 +6,13 @@
 // once nothing is left unfinished). With --follow it lists again every N seconds until
 // interrupted. Archives meant for several regions: each region's unpacker (--region) leaves a
 // marker next to the archive once its entries are written, and the one that finds every
-// region's marker deletes it (transport/unpack_listed.h). One unpacker per region and prefix.
+// region's marker deletes it (transport/unpack_listed.h). Several unpackers of one region and
+// prefix (for speed, or on a second machine) claim each archive before unpacking it
+// (transport/claim.h): where the staging store honours create-only writes (probed once at the
+// start), an archive is unpacked by one of them at a time, a stalled one is fenced and taken
+// over after --claim-ttl seconds; elsewhere (Swift) a warning says one unpacker per region and
+// prefix. Without --follow it lists again while archives are held by others, until none is.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -21,6 +27,7 @@
 #include "plan/filter.h"
 #include "state/state.h"
 #include "transfer/progress.h"
+#include "transport/claim.h"
 #include "transport/unpack.h"
 #include "transport/unpack_listed.h"
 
@@ -34,17 +41,21 @@ struct UnpackArgs {
   std::string state;
   std::string storage_class;
   int follow = 0;  // seconds between listings; 0 = one pass
+  int claim_ttl = 60;  // seconds
   bool json = false;
 };
 
 struct Totals {
   uint64_t archives = 0, failed = 0, entries = 0, written = 0, bytes = 0, present = 0,
-           verified = 0, archive_bytes = 0, skipped = 0, deleted = 0;
+           verified = 0, archive_bytes = 0, skipped = 0, deleted = 0, held = 0, lost = 0;
 };
 
 // One listing of the staging prefix, every archive unpacked in key order.
+// `claims`: null where the staging store does not honour create-only writes. `held`: the
+// archives another unpacker held in this pass.
 Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& dst,
-            transport::TransportStore& store, Totals& t, std::stop_token stop) {
+            transport::TransportStore& store, const transport::ClaimOptions* claims, Totals& t,
+            uint64_t& held, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(transport::StagedListing listed, transport::ListStaged(staging));
   // Markers of an archive deleted by an unpacker that died before deleting them.
   for (const std::string& orphan : listed.orphans) (void)staging.Delete(orphan, stop);
@@ -62,14 +73,23 @@ Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& ds
     transport::UnpackOptions o;
     o.region = a.region;
     o.storage_class = a.storage_class;
-    auto listed_r = transport::UnpackListed(staging, key, dst, journal, o, stop);
+    auto listed_r = transport::UnpackListed(staging, key, dst, journal, o, stop, claims);
     if (!listed_r.ok()) {
       ++t.failed;
+      if (listed_r.status().code() == ErrorCode::kFailedPrecondition &&
+          listed_r.status().message().find("lost to another unpacker") != std::string::npos) {
+        ++t.lost;
+      }
       std::fprintf(stderr, "failed: unpack %s: %s\n", key.c_str(),
                    listed_r.status().message().c_str());
       continue;
     }
     t.deleted += listed_r->unpack.archive_deleted ? 1 : 0;
+    if (listed_r->held) {
+      ++t.held;
+      ++held;
+      continue;
+    }
     if (listed_r->skipped) {
       ++t.skipped;
       continue;
@@ -106,13 +126,32 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   if (!session.ok()) return ReportError(session.status());
   auto store = transport::TransportStore::Open(**session);
   if (!store.ok()) return ReportError(store.status());
+  // Claims where the staging store honours create-only writes (probed: a store may ignore the
+  // header); otherwise one unpacker per region and prefix, as before.
+  transport::ClaimOptions claim_options{.region = a.region,
+                                        .ttl = std::chrono::seconds(a.claim_ttl),
+                                        .owner = transport::NewOwnerId(),
+                                        .clock = nullptr};
+  auto honoured = transport::ProbeCreateOnly(**staging, claim_options.owner, ctx.stop);
+  if (!honoured.ok()) return ReportError(honoured.status().WithContext("staging"));
+  if (!*honoured) {
+    std::fprintf(stderr,
+                 "warning: %s does not honour create-only writes: run only one `ferry unpack` "
+                 "per region and staging prefix\n",
+                 (*staging)->Describe().c_str());
+  }
+  const transport::ClaimOptions* claims = *honoured ? &claim_options : nullptr;
   const auto start = std::chrono::steady_clock::now();
   Totals t;
   Status s;
   for (;;) {
-    s = Pass(a, **staging, **dst, **store, t, ctx.stop);
-    if (!s.ok() || a.follow <= 0 || ctx.stop.stop_requested()) break;
-    for (int i = 0; i < a.follow * 10 && !ctx.stop.stop_requested(); ++i) {
+    uint64_t held = 0;
+    s = Pass(a, **staging, **dst, **store, claims, t, held, ctx.stop);
+    if (!s.ok() || ctx.stop.stop_requested()) break;
+    // One pass: again while another unpacker holds archives (it may stall; its claim expires).
+    const int pause = a.follow > 0 ? a.follow : std::max(1, a.claim_ttl / 4);
+    if (a.follow <= 0 && held == 0) break;
+    for (int i = 0; i < pause * 10 && !ctx.stop.stop_requested(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (ctx.stop.stop_requested()) break;
@@ -135,19 +174,22 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
                         {"checksums_verified", t.verified},
                         {"archive_bytes", t.archive_bytes}, {"seconds", secs},
                         {"archives_skipped", t.skipped}, {"archives_deleted", t.deleted},
+                        {"archives_held", t.held}, {"claims_lost", t.lost},
+                        {"claims", claims != nullptr},
                         {"ok", s.ok() && t.failed == 0}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::fprintf(stderr,
                  "unpack: %llu archives (%s), %llu objects written (%s), %llu already there, "
-                 "%llu checksums verified, %llu archives failed in %.2f s\n",
+                 "%llu checksums verified, %llu archives failed (%llu claims lost) in %.2f s\n",
                  static_cast<unsigned long long>(t.archives),
                  transfer::HumanBytes(static_cast<double>(t.archive_bytes)).c_str(),
                  static_cast<unsigned long long>(t.written),
                  transfer::HumanBytes(static_cast<double>(t.bytes)).c_str(),
                  static_cast<unsigned long long>(t.present),
                  static_cast<unsigned long long>(t.verified),
-                 static_cast<unsigned long long>(t.failed), secs);
+                 static_cast<unsigned long long>(t.failed),
+                 static_cast<unsigned long long>(t.lost), secs);
   }
   if (!s.ok()) return ReportError(s);
   return t.failed > 0 ? 1 : 0;
@@ -158,7 +200,9 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
 void RegisterUnpack(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<UnpackArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "unpack", "unpack the archives staged by `ferry sync --compress --pack-only` into DST");
+      "unpack",
+      "unpack the archives staged by `ferry sync --compress --pack-only` into DST; several "
+      "may run for one region and staging prefix (each archive is claimed by one of them)");
   cmd->add_option("STAGING", args->staging, "the staging location (REMOTE:bucket/prefix)")
       ->required();
   cmd->add_option("DST", args->dst, "the destination the archives were packed for")->required();
@@ -170,6 +214,11 @@ void RegisterUnpack(CLI::App& app, Context& ctx) {
                   "and destination, removed once nothing is left unfinished)");
   cmd->add_option("--follow", args->follow, "list the staging prefix again every N seconds")
       ->check(CLI::Range(0, 86400));
+  cmd->add_option("--claim-ttl", args->claim_ttl,
+                  "seconds an unpacker's claim on an archive lasts unless renewed; a stalled "
+                  "unpacker's archive is taken over by another of its region after it "
+                  "(default 60)")
+      ->check(CLI::Range(2, 86400));
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
   cmd->callback([args, &ctx] { ctx.exit_code = RunUnpack(*args, ctx); });
 }

@@ -1,6 +1,7 @@
 // Bucket operations: HeadBucket, CreateBucket, DeleteBucket, Put/GetBucketVersioning.
 #include "checksum/checksum.h"
 #include "s3/client_internal.h"
+#include "s3/time_format.h"
 #include "s3/xml.h"
 
 namespace ferry::s3 {
@@ -10,6 +11,18 @@ Status S3Client::HeadBucket(std::string_view bucket, std::stop_token stop) {
   spec.method = "HEAD";
   spec.bucket = bucket;
   return Call::Run(*this, spec, stop).status();
+}
+
+Result<std::chrono::system_clock::time_point> S3Client::ServerDate(std::string_view bucket,
+                                                                  std::stop_token stop) {
+  RequestSpec spec;
+  spec.method = "HEAD";
+  spec.bucket = bucket;
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  const std::string date = reply.headers.Get("Date");
+  const auto t = ParseHttpDate(date);
+  if (!t) return Status::Internal("no Date in the reply of HEAD " + std::string(bucket));
+  return *t;
 }
 
 Status S3Client::CreateBucket(std::string_view bucket, std::stop_token stop) {

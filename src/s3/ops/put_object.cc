@@ -14,6 +14,7 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
   spec.key = key;
   spec.body = body;
   AddWriteHeaders(options, spec.headers);
+  if (options.if_none_match_any) spec.headers.Set("If-None-Match", "*");
   const bool express = IsDirectoryBucket(bucket);
   std::string crc32c;
   if (express) {

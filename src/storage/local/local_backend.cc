@@ -38,6 +38,7 @@ Features LocalFeatures() {
   f.max_part_size = std::numeric_limits<uint64_t>::max();
   f.max_single_put = std::numeric_limits<uint64_t>::max();
   f.folder_markers = false;  // "a/" can only be a folder
+  f.put_if_absent = true;    // link() of the temporary file (local_write.cc)
   return f;
 }
 
@@ -139,6 +140,11 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(std::string_view path, 
 }
 
 std::string LocalBackend::Describe() const { return root_.ends_with('/') ? root_ : root_ + "/"; }
+
+Result<std::chrono::system_clock::time_point> LocalBackend::ServerTime(std::stop_token stop) {
+  if (stop.stop_requested()) return Status::Cancelled("cancelled");
+  return std::chrono::system_clock::now();
+}
 
 Status LocalBackend::Check(std::stop_token stop) {
   (void)stop;

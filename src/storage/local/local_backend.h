@@ -77,6 +77,8 @@ class LocalBackend : public Backend {
   std::string Describe() const override;
   // kNotFound "local folder not found: <root>" unless the root is a folder.
   Status Check(std::stop_token stop) override;
+  // The system clock: the one file mtimes come from.
+  Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) override;
 
   // Keys are relative paths with '/' separators. A prefix that no valid key can have (such as
   // "../") lists nothing. kNotFound when the root is missing; an unreadable folder is an error

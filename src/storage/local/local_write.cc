@@ -41,7 +41,10 @@ Status Finish(UniqueFd fd, const std::string& temp_path, const std::string& root
   if (s.ok()) s = local_internal::WriteDetails(fd.get(), spec, temp_path, key);
   if (s.ok() && fsync) s = local_internal::SyncFile(fd.get(), temp_path);
   if (Status c = fd.Close(temp_path); s.ok()) s = c;
-  if (s.ok()) s = RenameInto(temp_path, root, key);
+  if (s.ok()) {
+    s = spec.if_absent ? local_internal::LinkInto(temp_path, root, key)
+                       : RenameInto(temp_path, root, key);
+  }
   if (!s.ok()) {
     ::unlink(temp_path.c_str());
     return s;
@@ -231,6 +234,7 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::OpenChunkWriter(std::string_v
                                                                    std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
   if (part_size == 0) return Status::InvalidArgument("part size 0");
+  if (spec.if_absent) return Status::NotSupported("create-only chunked writes");
   FERRY_RETURN_IF_ERROR(RefuseFolderKey(key, spec.size));
   FERRY_RETURN_IF_ERROR(ValidateLocalKey(key));
   std::string temp_path;

@@ -334,4 +334,19 @@ Status RenameInto(const std::string& temp_path, std::string_view root, std::stri
   return ErrnoStatus(err, "rename into", target);
 }
 
+Status LinkInto(const std::string& temp_path, std::string_view root, std::string_view key) {
+  const std::string target = JoinPath(root, key);
+  if (::link(temp_path.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    if (err == EEXIST) {
+      return Status::AlreadyExists("object exists (create-only write): \"" + PrintableKey(key) +
+                                   "\"");
+    }
+    return ErrnoStatus(err, "link into", target);
+  }
+  // The object is in place; the second name only has to go.
+  (void)::unlink(temp_path.c_str());
+  return Status::Ok();
+}
+
 }  // namespace ferry::storage::local_internal

@@ -125,5 +125,9 @@ bool RemoveObjectlessFolder(const std::string& path);
 // (RemoveObjectlessFolder) gives way; any other folder in the way is a kFailedPrecondition that
 // names the key.
 Status RenameInto(const std::string& temp_path, std::string_view root, std::string_view key);
+// Like RenameInto, but only when nothing is at the key's path (a create-only write): link()s
+// the temporary file there, atomically (EEXIST: kAlreadyExists, whatever is in the way), then
+// removes the temporary name. The caller removes the temporary file when this fails.
+Status LinkInto(const std::string& temp_path, std::string_view root, std::string_view key);
 
 }  // namespace ferry::storage::local_internal

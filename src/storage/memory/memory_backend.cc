@@ -69,6 +69,7 @@ Features MemoryBackendDefaultFeatures() {
   f.max_part_size = 5ull << 30;
   f.max_single_put = 5ull << 30;
   f.verifies_content_md5 = true;  // as S3's Content-MD5
+  f.put_if_absent = true;         // as RGW's If-None-Match: *
   return f;
 }
 
@@ -188,6 +189,9 @@ Result<WriteResult> MemoryBackend::Put(std::string_view key, std::span<const std
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
   FERRY_RETURN_IF_ERROR(CheckKey(key));
   if (spec.tags) FERRY_RETURN_IF_ERROR(CheckTags(*spec.tags));
+  if (spec.if_absent && !options_.features.put_if_absent) {
+    return Status::NotSupported("create-only writes disabled on " + Describe());
+  }
   if (data.size() > options_.features.max_single_put) {
     return Status::InvalidArgument("single write of " + std::to_string(data.size()) +
                                    " bytes exceeds the limit of " +
@@ -206,6 +210,10 @@ Result<WriteResult> MemoryBackend::Put(std::string_view key, std::span<const std
   if (spec.tags) object.tags = *spec.tags;
   std::lock_guard lock(mu_);
   FERRY_RETURN_IF_ERROR(BeginLocked(kPut, &Counts::puts));
+  // Checked and stored under one lock: of concurrent creators exactly one stores.
+  if (spec.if_absent && objects_.find(key) != objects_.end()) {
+    return Status::AlreadyExists("object exists (create-only write): " + std::string(key));
+  }
   counts_.bytes_written += data.size();
   return StoreLocked(key, std::move(object));
 }
@@ -366,6 +374,11 @@ ObjectInfo MemoryBackend::InfoLocked(const std::string& key, const StoredObject&
     info.metadata = object.metadata;
   }
   return info;
+}
+
+Result<std::chrono::system_clock::time_point> MemoryBackend::ServerTime(std::stop_token stop) {
+  if (stop.stop_requested()) return Status::Cancelled("cancelled");
+  return Now();
 }
 
 std::chrono::system_clock::time_point MemoryBackend::Now() const {

@@ -23,6 +23,9 @@
 // object once as version "null", which the version calls also accept, like an unversioned
 // S3 bucket.
 //
+// Create-only writes (WriteSpec::if_absent): refused with kAlreadyExists when the key has a
+// current object, checked and stored under one lock.
+//
 // Test hooks: FailNext/FailNextWrites inject failures, counts() counts calls, Contents/Keys/
 // open_writers inspect the state without counting as calls.
 //
@@ -185,6 +188,8 @@ class MemoryBackend : public Backend {
   Result<WriteResult> AddDeleteMarker(std::string_view key, std::stop_token stop) override;
   // kNotFound when absent; replaces all tags (of the current version).
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+  // The Clock's time (mtimes come from it too).
+  Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) override;
   // Counts a tag put; the current object's tags too when the version is the current one.
   Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
                         std::stop_token stop) override;

@@ -232,6 +232,7 @@ Result<std::unique_ptr<ChunkWriter>> MemoryBackend::OpenChunkWriter(std::string_
                                                                     uint64_t part_size,
                                                                     std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
+  if (spec.if_absent) return Status::NotSupported("create-only chunked writes");
   if (!options_.features.chunked_write) {
     return Status::NotSupported("chunked writes disabled on " + Describe());
   }

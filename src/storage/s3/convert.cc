@@ -32,6 +32,7 @@ s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec) {
   if (spec.tags && !spec.tags->empty()) o.tags = *spec.tags;
   o.storage_class = spec.storage_class;
   o.content_md5 = spec.content_md5;
+  o.if_none_match_any = spec.if_absent;
   return o;
 }
 

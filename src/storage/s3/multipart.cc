@@ -183,6 +183,7 @@ Result<std::unique_ptr<ChunkWriter>> S3Backend::OpenChunkWriter(std::string_view
                                                                 uint64_t part_size,
                                                                 std::stop_token stop) {
   (void)part_size;
+  if (spec.if_absent) return Status::NotSupported("create-only chunked writes");
   std::string full = FullKey(key);
   s3::WriteOptions options = WriteOptionsFromSpec(spec);
   if (directory_) options.tags.reset();  // not kept: Commit reports tags_not_kept()

@@ -13,6 +13,7 @@ S3Backend::S3Backend(s3::S3Client& client, std::string bucket, std::string prefi
   features_.storage_class = true;
   features_.metadata = true;
   features_.verifies_content_md5 = true;
+  features_.put_if_absent = true;  // If-None-Match: * (Swift's s3api answers 501)
   if (client_.IsDirectoryBucket(bucket_)) {
     // S3 Express One Zone: listings in no order, no start-after, no versions, no object tags,
     // one storage class (docs/design/s3-express.md).
@@ -21,10 +22,15 @@ S3Backend::S3Backend(s3::S3Client& client, std::string bucket, std::string prefi
     features_.start_after = false;
     features_.tags = false;
     features_.storage_class = false;
+    features_.put_if_absent = false;  // not asked of directory buckets
   }
 }
 
 std::string S3Backend::Describe() const { return "s3://" + bucket_ + "/" + prefix_; }
+
+Result<std::chrono::system_clock::time_point> S3Backend::ServerTime(std::stop_token stop) {
+  return client_.ServerDate(bucket_, stop);
+}
 
 Status S3Backend::Check(std::stop_token stop) {
   Status s = client_.HeadBucket(bucket_, stop);
@@ -53,6 +59,9 @@ Status S3Backend::LearnVersions(std::stop_token stop) {
     return Status::Ok();
   }
   features_.versions = *versioning == s3::BucketVersioning::kEnabled;
+  // RGW 16.2 ignores If-None-Match: * on a versioned bucket (both writes succeed: measured by
+  // the conformance suite), so create-only writes are not offered there.
+  if (features_.versions) features_.put_if_absent = false;
   return Status::Ok();
 }
 
@@ -119,10 +128,17 @@ Status S3Backend::RefuseTagsOfDirectory(const WriteSpec& spec) const {
 Result<WriteResult> S3Backend::Put(std::string_view key, std::span<const std::byte> data,
                                    const WriteSpec& spec, std::stop_token stop) {
   FERRY_RETURN_IF_ERROR(RefuseTagsOfDirectory(spec));
+  if (spec.if_absent && !features_.put_if_absent) {
+    return Status::NotSupported("create-only writes to " + Describe());
+  }
   s3::ObjectHead reply;
-  FERRY_ASSIGN_OR_RETURN(
-      std::string etag,
-      client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFromSpec(spec), stop, &reply));
+  Result<std::string> put =
+      client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFromSpec(spec), stop, &reply);
+  if (spec.if_absent && put.status().code() == ErrorCode::kFailedPrecondition) {
+    // 412: the key exists. Final: another creator won.
+    return Status::AlreadyExists("object exists (create-only write): " + put.status().message());
+  }
+  FERRY_ASSIGN_OR_RETURN(std::string etag, std::move(put));
   // SSE-KMS and SSE-C ETags are not MD5s of the bytes: report none, so that nobody compares
   // them (the body was checked by Content-MD5, and ferry's CRC32C is in the metadata).
   if (reply.etag_not_md5()) etag.clear();

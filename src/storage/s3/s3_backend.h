@@ -46,6 +46,8 @@ class S3Backend : public Backend {
   const Features& features() const override { return features_; }
   std::string Describe() const override;
   Status Check(std::stop_token stop) override;
+  // The Date of a HEAD of the bucket.
+  Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) override;
   Status LearnVersions(std::stop_token stop) override;
 
   Result<std::unique_ptr<ListingCursor>> List(std::string_view prefix) override;

@@ -1,0 +1,297 @@
+// Claims by generation (claim.h) and several unpackers of one region (unpack_listed.h) on
+// memory backends: the store's clock and each unpacker's are fake clocks, so a lease expires
+// exactly when a test moves them.
+#include "transport/claim.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "archive/io.h"
+#include "checksum/checksum.h"
+#include "storage/memory/memory_backend.h"
+#include "testing/fake_clock.h"
+#include "transport/pack.h"
+#include "transport/unpack_listed.h"
+#include "transport/unpack_testing.h"
+
+namespace ferry::transport {
+namespace {
+
+using std::chrono::seconds;
+using storage::MemoryBackend;
+using test_support::MemoryJournal;
+
+std::string Text(size_t n, int seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>('a' + rng() % 4);
+  return s;
+}
+
+// A destination that counts successful Puts per key, takes `delay` per Put, and calls `hook`
+// after Put number `hook_at` (once, outside its own lock).
+class CountingBackend : public MemoryBackend {
+ public:
+  CountingBackend() : MemoryBackend(Options{.versioned = true}) {}
+  Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte> data,
+                                   const storage::WriteSpec& spec, std::stop_token stop) override {
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    Result<storage::WriteResult> r = MemoryBackend::Put(key, data, spec, stop);
+    bool fire = false;
+    {
+      std::lock_guard lock(mu);
+      if (r.ok()) ++put_count[std::string(key)];
+      fire = r.ok() && ++puts_done == hook_at && hook;
+    }
+    if (fire) hook();
+    return r;
+  }
+  std::map<std::string, int> Counts() {
+    std::lock_guard lock(mu);
+    return put_count;
+  }
+
+  std::chrono::milliseconds delay{0};
+  int hook_at = 0;
+  std::function<void()> hook;
+  std::mutex mu;
+  std::map<std::string, int> put_count;  // GUARDED_BY(mu)
+  int puts_done = 0;                     // GUARDED_BY(mu)
+};
+
+class ClaimTest : public ::testing::Test {
+ protected:
+  ClaimTest() : staging_(MemoryBackend::Options{.name = "staging", .clock = &server_}) {}
+
+  // Packs `n` objects into archive `name` of staging_, their keys prefixed with `name`.
+  void Stage(const std::string& name, int n, std::vector<std::string> destinations = {}) {
+    std::vector<storage::ObjectInfo> listed;
+    for (int i = 0; i < n; ++i) {
+      const std::string body = Text(100 + static_cast<size_t>(i), i);
+      storage::WriteSpec spec;
+      spec.size = body.size();
+      const std::string key = name + "/k" + std::to_string(1000 + i);
+      ASSERT_TRUE(src_.Put(key, checksum::AsBytes(body), spec, {}).ok());
+      auto info = src_.Stat(key, false, {});
+      ASSERT_TRUE(info.ok());
+      listed.push_back(*info);
+    }
+    archive::StringSink sink;
+    PackOptions o;
+    o.writer.threads = 1;
+    o.destinations = std::move(destinations);
+    auto packed = PackObjects(src_, listed, sink, o, {});
+    ASSERT_TRUE(packed.ok()) << packed.status().message();
+    storage::WriteSpec spec;
+    spec.size = sink.bytes.size();
+    ASSERT_TRUE(staging_.Put(name, checksum::AsBytes(sink.bytes), spec, {}).ok());
+  }
+
+  static UnpackOptions Options(int threads = 4) {
+    UnpackOptions o;
+    o.threads = threads;
+    o.checkpoint_every = 4;
+    o.window = 8;
+    return o;
+  }
+  ClaimOptions Claims(const std::string& owner, Clock* clock, const std::string& region = "") {
+    return ClaimOptions{.region = region, .ttl = seconds(60), .owner = owner, .clock = clock};
+  }
+  std::vector<std::string> StagingKeys() { return staging_.Keys(); }
+
+  testing::FakeClock server_;  // the staging store's clock
+  MemoryBackend src_;
+  MemoryBackend staging_;
+  CountingBackend dst_;
+};
+
+TEST_F(ClaimTest, ProbeFindsCreateOnlyWhereHonoured) {
+  auto yes = ProbeCreateOnly(staging_, "h:1:x", {});
+  ASSERT_TRUE(yes.ok());
+  EXPECT_TRUE(*yes);
+  EXPECT_TRUE(StagingKeys().empty()) << "the probe's key is deleted";
+  storage::Features f = storage::MemoryBackendDefaultFeatures();
+  f.put_if_absent = false;
+  MemoryBackend plain(MemoryBackend::Options{.features = f});
+  auto no = ProbeCreateOnly(plain, "h:1:x", {});
+  ASSERT_TRUE(no.ok());
+  EXPECT_FALSE(*no);
+}
+
+TEST_F(ClaimTest, LiveClaimIsHeldExpiredOneTakenOverWithItsWatermark) {
+  Stage("a.fza", 3);
+  testing::FakeClock clock_a, clock_b;
+  Claim::Outcome outcome;
+  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", &clock_a), &outcome, {});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(outcome, Claim::Outcome::kOwned);
+  ASSERT_TRUE((*a)->Record(2, 3, false).ok());
+  EXPECT_EQ((*a)->generation(), 1u);
+
+  server_.Advance(seconds(59));
+  auto b = Claim::Acquire(staging_, "a.fza", Claims("B", &clock_b), &outcome, {});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(outcome, Claim::Outcome::kHeld);
+  EXPECT_EQ(*b, nullptr);
+
+  server_.Advance(seconds(2));  // 61 s by the store's clock since generation 1
+  b = Claim::Acquire(staging_, "a.fza", Claims("B", &clock_b), &outcome, {});
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(outcome, Claim::Outcome::kOwned);
+  EXPECT_EQ((*b)->generation(), 2u);
+  EXPECT_EQ((*b)->carried(), std::optional<uint64_t>(2));
+
+  // A stalled past its ttl: its fence renews, finds generation 2 taken, and stops for good.
+  clock_a.Advance(seconds(61));
+  Status fenced = (*a)->Fence();
+  EXPECT_EQ(fenced.code(), ErrorCode::kFailedPrecondition) << fenced.ToString();
+  EXPECT_TRUE((*a)->lost());
+  EXPECT_FALSE((*a)->Fence().ok());
+  EXPECT_FALSE((*a)->Record(3, 3, false).ok());
+  EXPECT_TRUE((*b)->Fence().ok());
+
+  // A third one meets B's live claim; B's done generation ends it for everyone.
+  ASSERT_TRUE((*b)->Record(3, 3, true).ok());
+  server_.Advance(seconds(1));
+  auto c = Claim::Acquire(staging_, "a.fza", Claims("C", nullptr), &outcome, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(outcome, Claim::Outcome::kDone);
+  ASSERT_TRUE((*b)->Release().ok());
+  EXPECT_EQ(StagingKeys(), std::vector<std::string>{"a.fza"});
+}
+
+TEST_F(ClaimTest, FenceRenewsFromAThirdOfTheTtlAndAReleasedChainIsLost) {
+  Stage("a.fza", 3);
+  testing::FakeClock clock_a;
+  Claim::Outcome outcome;
+  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", &clock_a), &outcome, {});
+  ASSERT_TRUE(a.ok() && *a);
+  clock_a.Advance(seconds(10));
+  ASSERT_TRUE((*a)->Fence().ok());
+  EXPECT_EQ((*a)->generation(), 0u) << "young: no renewal";
+  clock_a.Advance(seconds(15));
+  ASSERT_TRUE((*a)->Fence().ok());
+  EXPECT_EQ((*a)->generation(), 1u) << "25 s of 60: renewed";
+  // Someone deletes the whole chain (a successor that finished and released it): the next
+  // renewal's n+1 is free, but its own generation is gone: lost, and its stray one removed.
+  for (const std::string& k : StagingKeys()) {
+    if (IsClaim(k)) {
+      ASSERT_TRUE(staging_.Delete(k, {}).ok());
+    }
+  }
+  clock_a.Advance(seconds(25));
+  EXPECT_EQ((*a)->Fence().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(StagingKeys(), std::vector<std::string>{"a.fza"});
+}
+
+// Two unpackers of one region over the same listing, at once: each entry written once.
+TEST_F(ClaimTest, TwoUnpackersWriteEveryEntryExactlyOnce) {
+  constexpr int kArchives = 6, kEntries = 30;
+  for (int i = 0; i < kArchives; ++i) Stage("a" + std::to_string(i) + ".fza", kEntries);
+  dst_.delay = std::chrono::milliseconds(1);
+  auto run = [&](const std::string& owner, uint64_t* held) {
+    const ClaimOptions claims = Claims(owner, nullptr);
+    for (int round = 0; round < 1000; ++round) {
+      auto listed = ListStaged(staging_);
+      ASSERT_TRUE(listed.ok());
+      if (listed->archives.empty()) return;
+      for (const std::string& key : listed->archives) {
+        MemoryJournal journal;
+        auto r = UnpackListed(staging_, key, dst_, journal, Options(), {}, &claims);
+        ASSERT_TRUE(r.ok()) << owner << " " << key << ": " << r.status().ToString();
+        if (r->held) ++*held;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL() << owner << " never saw staging empty";
+  };
+  uint64_t held_a = 0, held_b = 0;
+  std::thread a([&] { run("A", &held_a); });
+  std::thread b([&] { run("B", &held_b); });
+  a.join();
+  b.join();
+  const auto counts = dst_.Counts();
+  EXPECT_EQ(counts.size(), static_cast<size_t>(kArchives * kEntries));
+  for (const auto& [key, n] : counts) EXPECT_EQ(n, 1) << key << " written " << n << " times";
+  EXPECT_TRUE(StagingKeys().empty()) << "archives and claims all gone";
+}
+
+// The owner stalls mid-archive past its ttl; another takes over at the carried watermark and
+// finishes; the stalled one, resumed, is fenced: it writes nothing more.
+TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
+  constexpr int kEntries = 40;
+  Stage("a.fza", kEntries);
+  testing::FakeClock clock_a, clock_b;
+  const ClaimOptions claims_a = Claims("A", &clock_a), claims_b = Claims("B", &clock_b);
+  MemoryJournal journal_a, journal_b;
+  Result<ListedResult> taken = Status::Internal("not run");
+  dst_.hook_at = 10;
+  dst_.hook = [&] {
+    // A has written 10 entries and stalls here (past its fence) for longer than its ttl. Its
+    // reading thread may still record the watermark before it waits for this write: let it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    server_.Advance(seconds(61));
+    taken = UnpackListed(staging_, "a.fza", dst_, journal_b, Options(), {}, &claims_b);
+    clock_a.Advance(seconds(61));
+  };
+  auto a = UnpackListed(staging_, "a.fza", dst_, journal_a, Options(/*threads=*/1), {}, &claims_a);
+  EXPECT_EQ(a.status().code(), ErrorCode::kFailedPrecondition) << a.status().ToString();
+  EXPECT_NE(a.status().message().find("lost to another unpacker"), std::string::npos);
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_FALSE(taken->held);
+  EXPECT_TRUE(taken->unpack.archive_deleted);
+  // B resumed at A's last recorded watermark (at most 10):
+  // what A wrote past it B found there, within the window.
+  ASSERT_TRUE(journal_a.mark.has_value());
+  EXPECT_LE(*journal_a.mark, 10u);
+  EXPECT_EQ(taken->unpack.written + taken->unpack.already_present, kEntries - *journal_a.mark);
+  EXPECT_EQ(taken->unpack.written, static_cast<uint64_t>(kEntries - 10));
+  const auto counts = dst_.Counts();
+  EXPECT_EQ(counts.size(), static_cast<size_t>(kEntries));
+  for (const auto& [key, n] : counts) EXPECT_EQ(n, 1) << key << " written " << n << " times";
+  EXPECT_TRUE(StagingKeys().empty()) << "archive and claims all gone";
+}
+
+// Regions: each region's unpackers claim apart; markers and claims go with the archive, and a
+// claim whose archive is gone is an orphan, never an archive.
+TEST_F(ClaimTest, ClaimsAndMarkersOfSeveralRegionsAreCleanedUp) {
+  Stage("r.fza", 10, {"east", "west"});
+  const ClaimOptions east = Claims("E", nullptr, "east"), west = Claims("W", nullptr, "west");
+  MemoryJournal je, jw;
+  CountingBackend dst_west;
+  UnpackOptions oe = Options(), ow = Options();
+  oe.region = "east";
+  ow.region = "west";
+  auto e = UnpackListed(staging_, "r.fza", dst_, je, oe, {}, &east);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_FALSE(e->unpack.archive_deleted);
+  EXPECT_EQ(StagingKeys(), (std::vector<std::string>{"r.fza", "r.fza.done/east"}));
+  // A second east unpacker finds the marker after claiming: nothing written, claim released.
+  MemoryJournal je2;
+  auto e2 = UnpackListed(staging_, "r.fza", dst_, je2, oe, {}, &east);
+  ASSERT_TRUE(e2.ok());
+  EXPECT_TRUE(e2->skipped);
+  auto w = UnpackListed(staging_, "r.fza", dst_west, jw, ow, {}, &west);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_TRUE(w->unpack.archive_deleted);
+  EXPECT_TRUE(StagingKeys().empty());
+  for (auto* d : {&dst_, &dst_west}) {
+    EXPECT_EQ(d->Counts().size(), 10u);
+    for (const auto& [key, n] : d->Counts()) EXPECT_EQ(n, 1) << key;
+  }
+
+  storage::WriteSpec spec;
+  ASSERT_TRUE(staging_.Put("gone.fza.claim/east/0000000003", {}, spec, {}).ok());
+  auto listed = ListStaged(staging_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->archives.empty());
+  EXPECT_EQ(listed->orphans, std::vector<std::string>{"gone.fza.claim/east/0000000003"});
+}
+
+}  // namespace
+}  // namespace ferry::transport

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Several `ferry unpack` of one region and staging prefix (transport/claim.h): each archive is
+# claimed by one unpacker at a time (create-only generations on staging, RGW's If-None-Match),
+# so two started at once write every object exactly once into a versioned destination (one
+# version per key; RGW's usage log counts one PUT per object) and empty staging. Then one
+# unpacker is SIGSTOPped mid-archive while it holds its claim: a second one takes over after
+# the claim's ttl (--claim-ttl 3) at the watermark carried in the claim, and the first, resumed
+# with SIGCONT, is fenced: it writes nothing more and exits 1 saying it lost the claim.
+source "$(dirname "$0")/testlib.bash"
+CHECK="python3 $(dirname "$0")/../tools/unpack_claims_check.py"
+STG=$(new_bucket rb)
+# objects of random text (compressible about 1.3x): $1 folder, $2 count, $3 bytes each
+make_objects() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import base64, os, sys
+folder, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(folder, exist_ok=True)
+for i in range(n):
+    with open(os.path.join(folder, "o%04d.txt" % i), "wb") as f:
+        f.write(base64.b64encode(os.urandom(size * 3 // 4))[:size])
+PY
+}
+
+# --- two unpackers at once, several archives ---
+DST=$(new_bucket rb)
+$CHECK versioned "$DST"
+make_objects "$WORK/src1" 300 16384
+ferry sync "$WORK/src1" "rb:$DST" --compress --staging "rb:$STG/s" --pack-only \
+  --archive-size 1MiB --no-progress 2>"$WORK/pack1.err"
+ARCHIVES=$(ferry ls "rb:$STG/s" | grep -c '\.fza$' || true)
+check "pack-only staged several archives ($ARCHIVES)" [ "$ARCHIVES" -ge 4 ]
+unpack() { # name, staging, destination, more flags...
+  local name=$1 stg=$2 dst=$3; shift 3
+  "$FERRY_BIN" --config "$CONF" unpack "rb:$stg" "rb:$dst" --state "$WORK/$name.db" --json "$@" \
+    >"$WORK/$name.json" 2>"$WORK/$name.err"
+}
+unpack u1 "$STG/s" "$DST" & P1=$!
+unpack u2 "$STG/s" "$DST" & P2=$!
+R1=0; wait $P1 || R1=$?
+R2=0; wait $P2 || R2=$?
+check "both unpackers succeed" [ "$R1.$R2" = 0.0 ]
+check "  between them every archive once and every object once" python3 -c "
+import json
+a, b = (json.load(open('$WORK/%s.json' % n)) for n in ('u1', 'u2'))
+assert a['claims'] and b['claims'], 'claims not used'
+assert a['archives'] + b['archives'] == $ARCHIVES, (a, b)
+assert a['objects_written'] + b['objects_written'] == 300, (a, b)
+assert a['already_present'] + b['already_present'] == 0, (a, b)"
+check "  the destination holds each object once (versions, usage log)" \
+  $CHECK once "$DST" 300 "two unpackers"
+check "  staging empty (archives, claims, no probe left)" [ -z "$(ferry ls "rb:$STG")" ]
+
+# --- a stalled unpacker is taken over and fenced ---
+D2=$(new_bucket rb)
+$CHECK versioned "$D2"
+N2=3000
+make_objects "$WORK/src2" $N2 1024
+ferry sync "$WORK/src2" "rb:$D2" --compress --staging "rb:$STG/t" --pack-only --no-progress \
+  2>"$WORK/pack2.err"
+check "one archive staged" [ "$(ferry ls "rb:$STG/t" | grep -c '\.fza$')" = 1 ]
+# ferry itself in the background (not a subshell), so that the signals reach it
+"$FERRY_BIN" --config "$CONF" unpack "rb:$STG/t" "rb:$D2" --state "$WORK/first.db" --json \
+  --claim-ttl 3 >"$WORK/first.json" 2>"$WORK/first.err" & PA=$!
+n=0
+for _ in $(seq 1 300); do
+  n=$($CHECK count "$D2")
+  [ "$n" -ge 100 ] && break
+  sleep 0.02
+done
+kill -STOP $PA
+sleep 0.5
+STOPPED_AT=$($CHECK count "$D2")
+check "the first unpacker stopped mid-archive ($STOPPED_AT of $N2 written)" \
+  test "$STOPPED_AT" -ge 1 -a "$STOPPED_AT" -lt $N2
+check "  its claim is on staging" bash -c "'$FERRY_BIN' --config '$CONF' ls 'rb:$STG/t' | grep -q '\.fza\.claim/-/'"
+T0=$(date +%s)
+RB=0; timeout 120 "$FERRY_BIN" --config "$CONF" unpack "rb:$STG/t" "rb:$D2" --claim-ttl 3 \
+  --state "$WORK/second.db" --json >"$WORK/second.json" 2>"$WORK/second.err" || RB=$?
+T1=$(date +%s)
+check "a second unpacker takes the archive over after the ttl and finishes it" [ "$RB" = 0 ]
+check "  not before the claim expired ($((T1 - T0)) s)" [ $((T1 - T0)) -ge 2 ]
+check "  it resumed: fewer than $N2 objects written by it, none found twice" python3 -c "
+import json
+b = json.load(open('$WORK/second.json'))
+assert b['ok'] and b['archives'] == 1, b
+assert b['objects_written'] < $N2 and b['objects_written'] + $STOPPED_AT >= $N2, b"
+kill -CONT $PA
+RA=0; wait $PA || RA=$?
+check "the first unpacker, resumed, exits 1" [ "$RA" = 1 ]
+check "  saying it lost its claim" grep -q "lost to another unpacker" "$WORK/first.err"
+check "  the destination holds each object once (versions, usage log)" \
+  $CHECK once "$D2" $N2 "after the takeover"
+check "  staging empty" [ -z "$(ferry ls "rb:$STG")" ]
+finish
