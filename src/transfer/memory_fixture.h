@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -56,7 +57,9 @@ class MemoryJournal : public UploadJournal {
     upload_ = Upload{id, part_size, source, {}, {}};
     return Status::Ok();
   }
+  // Called concurrently by the workers of one object (journal.h).
   Status PartDone(const Part& part) override {
+    std::lock_guard lock(parts_mu_);
     if (upload_) upload_->parts.push_back(part);
     return Status::Ok();
   }
@@ -64,6 +67,7 @@ class MemoryJournal : public UploadJournal {
     upload_.reset();
     return Status::Ok();
   }
+  std::mutex parts_mu_;
   std::optional<Upload> upload_;
   Status creating_error;  // returned by Creating / Begin when set (a lost lease)
   Status begin_error;
