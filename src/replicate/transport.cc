@@ -213,7 +213,10 @@ Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const st
     if (e == nullptr || e->key != key) break;
     if (e->delete_marker) continue;
     Result<ObjectInfo> d = dst.StatVersion(key, e->version_id, false, stop);
-    if (!d.ok()) continue;
+    // A version deleted since the listing is not the replica; any other failure leaves the
+    // question open: the caller must not take it for "not there" and write the version again.
+    if (!d.ok() && d.status().code() == ErrorCode::kNotFound) continue;
+    if (!d.ok()) return d.status().WithContext("looking for the replica of " + key);
     auto o = d->metadata.find(kMetaReplicaOrigin);
     auto v = d->metadata.find(kMetaReplicaVersion);
     if (o != d->metadata.end() && o->second == origin && v != d->metadata.end() &&

@@ -113,7 +113,8 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
 
 // The version of `key` on `dst` that is a replica of `source_version` of `origin` (its
 // ferry-replica-* metadata), among the key's 16 newest versions; nullopt when none (or `dst`
-// keeps no versions).
+// keeps no versions). A version that cannot be read (other than gone) is an error, never
+// "none": the caller would write the version twice.
 Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
                                                  std::string_view origin,
                                                  std::string_view source_version,

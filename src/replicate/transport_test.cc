@@ -351,6 +351,28 @@ TEST_F(TransportPassTest, ACrashedUnpackResumesWithoutWritingAVersionTwice) {
 // --restart: the archives of the discarded run leave staging and their rows become done;
 // another run's archives, and those of a run with the same id of another state store (other
 // hex digits), stay.
+// A replica that cannot be read is not "absent": the caller would write the version again
+// (a second version at the destination, out of the source's order). Only a version gone since
+// the listing is skipped.
+TEST_F(TransportPassTest, AReplicaThatCannotBeReadIsAnErrorNotAbsent) {
+  storage::WriteSpec spec;
+  spec.size = 2;
+  spec.metadata[kMetaReplicaOrigin] = "a";
+  spec.metadata[kMetaReplicaVersion] = "v1";
+  auto made = b_->Put("k", Bytes("hi"), spec, {});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto found = FindReplicaOf(*b_, "k", "a", "v1", {});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(*found, std::optional<std::string>(made->version_id));
+  b_->FailNext(MemoryBackend::kStat, 1, Status::Unavailable("503 slow down"));
+  auto failed = FindReplicaOf(*b_, "k", "a", "v1", {});
+  EXPECT_EQ(failed.status().code(), ErrorCode::kUnavailable);
+  b_->FailNext(MemoryBackend::kStat, 1, Status::NotFound("version gone"));
+  auto gone = FindReplicaOf(*b_, "k", "a", "v1", {});
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  EXPECT_EQ(*gone, std::nullopt);
+}
+
 TEST_F(TransportPassTest, DiscardRunArchivesDeletesOnlyTheRunsArchives) {
   RunArchiveNames run{.run = 7, .source = "a", .created_ticks = 1234};
   RunArchiveNames other_store{.run = 7, .source = "a", .created_ticks = 99};
