@@ -290,7 +290,10 @@ class KeyPass {
         return Status::Ok();
       }
     }
-    if (row != nullptr && row->state == VersionState::kPending && !v.delete_marker) {
+    // A FAILED row too: a write that failed on the client's side (cancelled when its job lost
+    // its lease, a reply lost to a timeout) may have been completed by the server.
+    if (row != nullptr && !v.delete_marker &&
+        (row->state == VersionState::kPending || row->state == VersionState::kFailed)) {
       Result<std::optional<std::string>> found = FindReplica(dst, v);
       // A write its process sent just before it died may still be landing (the server finishes
       // a request whose client is gone): a recent PENDING row is looked for again once the

@@ -585,6 +585,32 @@ TEST_F(PassTest, PendingWriteFoundAtTheDestinationIsNotWrittenAgain) {
   EXPECT_EQ(History(*b_, "k").size(), 1u);
 }
 
+// A write recorded FAILED may have landed all the same (cancelled when its job lost its lease,
+// after the server had the whole body): the next pass looks for it before writing again, as
+// for a PENDING row. Before, it wrote the version a second time (replicate_durable_test).
+TEST_F(PassTest, FailedWriteFoundAtTheDestinationIsNotWrittenAgain) {
+  const std::string v = Write(*a_, "k", "data");
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats first;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, first).ok());
+  VersionStatus failed;
+  failed.source = "a";
+  failed.rule = "r";
+  failed.destination = "b";
+  failed.key = "k";
+  failed.source_version = v;
+  failed.state = VersionState::kFailed;
+  failed.error_code = "kCancelled";
+  failed.message = "the job's lease was lost";
+  ASSERT_TRUE(store_->Record(failed).ok());
+  const int puts = b_->counts().puts;
+  PassStats again;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, again).ok());
+  EXPECT_EQ(again.recovered.load(), 1u);
+  EXPECT_EQ(b_->counts().puts, puts);
+  EXPECT_EQ(History(*b_, "k").size(), 1u);
+}
+
 // kWriteInFlightGrace: a PENDING row younger than 10 s may have its write still in flight.
 TEST_F(PassTest, RecentPendingWriteLandingDuringTheGraceIsNotWrittenAgain) {
   const std::string v = Write(*a_, "k", "data");
