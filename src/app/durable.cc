@@ -234,17 +234,23 @@ Status WaitForAbandonedLeases(jobs::JobStore& store, const DurableRunRequest& re
     until = run.leases_until;
     last = run.id;
   }
-  const auto wait = until - std::chrono::system_clock::now();
-  if (wait <= std::chrono::milliseconds(0)) return Status::Ok();
-  obs::Log(obs::Level::kInfo, "waiting for the leases of the jobs of discarded run " +
-                                  std::to_string(last) + " to end");
-  SystemClock::Default().SleepFor(
-      std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100), stop);
-  if (stop.stop_requested()) return Status::Cancelled("interrupted");
-  return Status::Ok();
+  return WaitForLeases(until, last, stop);
 }
 
 }  // namespace
+
+Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop) {
+  const auto wait = until - std::chrono::system_clock::now();
+  if (wait > std::chrono::milliseconds(0)) {
+    obs::Log(obs::Level::kInfo, "waiting for the leases of the jobs of discarded run " +
+                                    std::to_string(run) + " to end");
+    SystemClock::Default().SleepFor(
+        std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
+        stop);
+  }
+  if (stop.stop_requested()) return Status::Cancelled("interrupted");
+  return Status::Ok();
+}
 
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,

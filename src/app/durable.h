@@ -47,6 +47,11 @@ struct DurableRunResult {
 // only once the jobs of abandoned runs of the same pair can no longer be at work: it waits for
 // the latest lease they held when they were removed (Run::leases_until; leases of killed
 // processes of this machine are ended at once).
+// Sleeps until `until` (plus 100 ms) when it is ahead, logging why: the latest lease of the jobs
+// of discarded run `run` (JobStore::AbandonRun, Run::leases_until). kCancelled when `stop` is
+// requested meanwhile.
+Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop);
+
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop);

@@ -128,14 +128,15 @@ class PassTest : public ::testing::Test {
 
   // A PENDING row for version `v` of `key` (rule r, a -> b), last changed `age` ago: as if its
   // process died after (maybe) sending the write, before recording COMPLETED.
-  void RecordPending(const std::string& key, const std::string& v, std::chrono::seconds age) {
+  void RecordPending(const std::string& key, const std::string& v, std::chrono::seconds age,
+                     VersionState state = VersionState::kPending) {
     VersionStatus pending;
     pending.source = "a";
     pending.rule = "r";
     pending.destination = "b";
     pending.key = key;
     pending.source_version = v;
-    pending.state = VersionState::kPending;
+    pending.state = state;
     pending.updated_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              (clock_.Now() - age).time_since_epoch())
                              .count();
@@ -593,16 +594,7 @@ TEST_F(PassTest, FailedWriteFoundAtTheDestinationIsNotWrittenAgain) {
   RuleSet rules{{OneRule("r", "b")}};
   PassStats first;
   ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, first).ok());
-  VersionStatus failed;
-  failed.source = "a";
-  failed.rule = "r";
-  failed.destination = "b";
-  failed.key = "k";
-  failed.source_version = v;
-  failed.state = VersionState::kFailed;
-  failed.error_code = "kCancelled";
-  failed.message = "the job's lease was lost";
-  ASSERT_TRUE(store_->Record(failed).ok());
+  RecordPending("k", v, std::chrono::seconds(60), VersionState::kFailed);
   const int puts = b_->counts().puts;
   PassStats again;
   ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, again).ok());

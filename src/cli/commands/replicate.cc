@@ -157,21 +157,6 @@ Status DiscardArchives(jobs::JobStore& store, app::Wiring& wiring, const jobs::R
       .WithContext("the staged archives of discarded run " + std::to_string(run.id));
 }
 
-// Sleeps until `until` (plus a margin) when it is ahead: the leases of a discarded run's jobs.
-Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop) {
-  const auto wait = until - std::chrono::system_clock::now();
-  if (wait > std::chrono::milliseconds(0)) {
-    obs::Log(obs::Level::kInfo,
-             "waiting for the leases of the jobs of discarded run " + std::to_string(run) +
-                 " to end");
-    SystemClock::Default().SleepFor(
-        std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
-        stop);
-  }
-  if (stop.stop_requested()) return Status::Cancelled("interrupted");
-  return Status::Ok();
-}
-
 // Ends `run` for good (--restart). A worker still working on one of its keys jobs learns it at
 // its next lease renewal and stops; until its lease has run out, a new run's job for the same
 // key could write a version it writes too. So this waits for the leases the run's jobs held
@@ -186,7 +171,7 @@ Status DiscardRun(jobs::JobStore& store, app::Wiring& wiring, const jobs::Run& r
   FERRY_ASSIGN_OR_RETURN(uint64_t removed, store.AbandonRun(run.id, &until));
   obs::Log(obs::Level::kWarn, "discarded unfinished run " + std::to_string(run.id) + ": " +
                                   std::to_string(removed) + " jobs removed");
-  FERRY_RETURN_IF_ERROR(WaitForLeases(until, run.id, stop));
+  FERRY_RETURN_IF_ERROR(app::WaitForLeases(until, run.id, stop));
   return DiscardArchives(store, wiring, run, /*listing=*/true, stop)
       .WithContext("--restart");
 }
@@ -211,7 +196,7 @@ Status SettleAbandonedRuns(jobs::JobStore& store, app::Wiring& wiring, const std
         0) {
       continue;  // failed with dead jobs: `ferry jobs redrive` may revive it
     }
-    FERRY_RETURN_IF_ERROR(WaitForLeases(run.leases_until, run.id, stop));
+    FERRY_RETURN_IF_ERROR(app::WaitForLeases(run.leases_until, run.id, stop));
     FERRY_RETURN_IF_ERROR(DiscardArchives(store, wiring, run, listing, stop));
   }
   return Status::Ok();
