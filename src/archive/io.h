@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,11 @@ class ChunkSource {
   virtual ~ChunkSource() = default;
   // Fills up to out.size() bytes; returns how many, 0 only at the end.
   virtual Result<size_t> Read(std::span<std::byte> out) = 0;
+  // The bytes not read yet when the source holds them in memory (the writer then compresses
+  // them in place instead of copying them out in chunks); nullopt otherwise. Calling Consume
+  // afterwards marks them read.
+  virtual std::optional<std::span<const std::byte>> InMemory() const { return std::nullopt; }
+  virtual void Consume(size_t /*n*/) {}
 };
 
 // Random access to an archive: every call is one ranged read.
@@ -101,6 +107,10 @@ class StringChunkSource : public ChunkSource {
  public:
   explicit StringChunkSource(std::string_view bytes) : bytes_(bytes) {}
   Result<size_t> Read(std::span<std::byte> out) override;
+  std::optional<std::span<const std::byte>> InMemory() const override {
+    return std::as_bytes(std::span(bytes_.data() + pos_, bytes_.size() - pos_));
+  }
+  void Consume(size_t n) override { pos_ += std::min(n, bytes_.size() - pos_); }
 
  private:
   std::string_view bytes_;

@@ -285,6 +285,13 @@ Status Writer::AddSmall(Entry& entry, ChunkSource& body) {
     entry.offset_in_frame = im.raw;
   }
   uint64_t done = 0;
+  if (const auto held = body.InMemory(); held.has_value() && held->size() == size) {
+    // Already in memory (read ahead whole): compressed in place, no copy into the chunk.
+    FERRY_RETURN_IF_ERROR(Feed(*held));
+    entry.crc32c = checksum::Crc32c(*held, entry.crc32c);
+    body.Consume(held->size());
+    done = size;
+  }
   while (done < size) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size - done));
     FERRY_ASSIGN_OR_RETURN(size_t n,

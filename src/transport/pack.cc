@@ -155,7 +155,7 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
   FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, options.writer));
   const bool with_tags = src.features().tags;
   Prefetcher ahead(src, objects, options.whole_read_limit, options.read_threads,
-                   options.read_window, stop);
+                   options.read_window, stop, options.read_window_bytes);
   for (size_t i = 0; i < objects.size(); ++i) {
     const storage::ObjectInfo& listed = objects[i];
     if (stop.stop_requested()) return Status::Cancelled("pack cancelled");
@@ -176,6 +176,7 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       archive::EntryHeader h = HeaderOf(r.object);
       h.destinations = options.destinations;
       s = writer->Add(h, body);
+      ahead.GiveBack(std::move(r.bytes));
     } else {
       // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
       const auto t = Steady::now();

@@ -43,9 +43,11 @@ struct PackOptions {
   // Objects up to this size are read whole with their details in one request.
   uint64_t whole_read_limit = 1ull << 20;
   // Small objects are read ahead of the writer on this many threads, at most `read_window`
-  // of them at once (memory: read_window x whole_read_limit at most).
+  // of them and `read_window_bytes` of their sizes at once (the memory they hold). Counted in
+  // bytes, not only objects: 64 objects of 4 KiB held the 32 readers to 256 KiB ahead.
   int read_threads = 32;
-  size_t read_window = 64;
+  size_t read_window = 1024;
+  uint64_t read_window_bytes = 64ull << 20;
   // Larger objects are read in ranges of `range_size` bytes, up to `range_window` of them ahead
   // of the writer on `range_threads` threads (memory: range_window x range_size).
   size_t range_size = 4u << 20;

@@ -21,9 +21,11 @@ void KeepListedTime(const storage::ObjectInfo& listed, storage::ObjectInfo& obje
 
 }  // namespace
 
-ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
-                     std::stop_token stop) {
-  ReadObject r;
+namespace {
+
+// ReadWhole into `r`, whose bytes buffer may already hold capacity to reuse.
+void ReadWholeInto(storage::Backend& src, const storage::ObjectInfo& listed,
+                   std::stop_token stop, ReadObject& r) {
   // One GET gives the bytes and every detail (tags too when the object has any). Not pinned to
   // the listed ETag: what is read is what the entry describes.
   r.bytes.resize(listed.size);
@@ -42,62 +44,131 @@ ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
   if (!object.ok()) {
     r.vanished = object.status().code() == ErrorCode::kNotFound;
     r.status = object.status().WithContext(listed.key);
-    return r;
+    return;
   }
   r.object = std::move(object).value();
   r.object.key = listed.key;
   r.object.size = r.bytes.size();
   KeepListedTime(listed, r.object);
+}
+
+}  // namespace
+
+ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
+                     std::stop_token stop) {
+  ReadObject r;
+  ReadWholeInto(src, listed, stop, r);
   return r;
 }
 
 Prefetcher::Prefetcher(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
-                       uint64_t small_limit, int threads, size_t window, std::stop_token stop)
-    : src_(src), objects_(objects), small_limit_(small_limit), window_(window), stop_(stop) {
+                       uint64_t small_limit, int threads, size_t window, std::stop_token stop,
+                       uint64_t window_bytes)
+    : src_(src),
+      objects_(objects),
+      small_limit_(small_limit),
+      window_(std::max<size_t>(1, window)),
+      window_bytes_(window_bytes != 0 ? window_bytes : window_ * std::max<uint64_t>(1, small_limit)),
+      stop_(stop) {
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this](std::stop_token st) { Loop(st); });
   }
 }
 
 Prefetcher::~Prefetcher() {
-  for (auto& t : threads_) t.request_stop();
-  cv_.notify_all();
+  for (auto& t : threads_) t.request_stop();  // wakes their waits (they wait on their token)
   threads_.clear();  // joins
+}
+
+bool Prefetcher::HasRoom() {
+  while (next_ < objects_.size() && objects_[next_].size > small_limit_) ++next_;
+  if (next_ >= objects_.size() || ahead_ == 0) return true;  // one object is always allowed
+  return next_ < taken_ + window_ && bytes_ahead_ + objects_[next_].size <= window_bytes_;
+}
+
+void Prefetcher::Release(size_t index) {
+  --ahead_;
+  bytes_ahead_ -= objects_[index].size;
 }
 
 void Prefetcher::Loop(std::stop_token stop) {
   for (;;) {
     size_t i;
+    ReadObject r;
     {
       std::unique_lock lock(mu_);
-      while (next_ < objects_.size() && objects_[next_].size > small_limit_) ++next_;
+      if (!HasRoom()) {
+        ++readers_waiting_;
+        const bool woke = readers_cv_.wait(lock, stop, [&] { return HasRoom(); });
+        --readers_waiting_;
+        if (!woke) return;
+      }
       if (next_ >= objects_.size()) return;
       i = next_++;
-      // Not more than `window` objects ahead of the writer.
-      if (!cv_.wait(lock, stop, [&] { return i < taken_ + window_; })) return;
+      ++ahead_;
+      bytes_ahead_ += objects_[i].size;
+      // The smallest spare buffer the object fits in (one too small would be reallocated).
+      if (auto fit = spare_.lower_bound(static_cast<size_t>(objects_[i].size));
+          fit != spare_.end()) {
+        r.bytes = std::move(fit->second);
+        spare_bytes_ -= fit->first;
+        spare_.erase(fit);
+      }
     }
     if (stop_.stop_requested()) return;
-    ReadObject r = ReadWhole(src_, objects_[i], stop_);
+    r.bytes.clear();
+    ReadWholeInto(src_, objects_[i], stop_, r);
     std::lock_guard lock(mu_);
+    if (i < taken_) {  // the writer went past it without taking it
+      Release(i);
+      if (readers_waiting_ > 0) readers_cv_.notify_all();
+      continue;
+    }
     ready_[i] = std::move(r);
-    cv_.notify_all();
+    if (waiting_for_ == i) writer_cv_.notify_one();
   }
 }
 
 ReadObject Prefetcher::Take(size_t index) {
   std::unique_lock lock(mu_);
-  taken_ = index;
-  cv_.notify_all();
-  if (!cv_.wait(lock, stop_, [&] { return ready_.count(index) != 0; })) {
-    ReadObject r;
-    r.status = Status::Cancelled("pack cancelled");
-    return r;
+  // Large objects between the last one taken and `index` are not read here; small ones the
+  // writer skipped are dropped.
+  if (taken_ < index) taken_ = index;
+  for (auto it = ready_.begin(); it != ready_.end() && it->first < index;) {
+    Release(it->first);
+    it = ready_.erase(it);
   }
-  ReadObject r = std::move(ready_[index]);
-  ready_.erase(index);
+  if (ready_.count(index) == 0) {
+    // Readers held back by the window must see that it moved before the writer sleeps.
+    if (readers_waiting_ > 0) readers_cv_.notify_all();
+    waiting_for_ = index;
+    const bool ready = writer_cv_.wait(lock, stop_, [&] { return ready_.count(index) != 0; });
+    waiting_for_ = SIZE_MAX;
+    if (!ready) {
+      ReadObject r;
+      r.status = Status::Cancelled("pack cancelled");
+      return r;
+    }
+  }
+  auto it = ready_.find(index);
+  ReadObject r = std::move(it->second);
+  ready_.erase(it);
   taken_ = index + 1;
-  cv_.notify_all();
+  Release(index);
+  // Readers resume in a batch once half the window is free, not one wake-up per object.
+  if (readers_waiting_ > 0 && ahead_ <= window_ / 2 && bytes_ahead_ <= window_bytes_ / 2) {
+    readers_cv_.notify_all();
+  }
   return r;
+}
+
+void Prefetcher::GiveBack(std::string bytes) {
+  std::lock_guard lock(mu_);
+  // Kept while the spares fit the window: memory stays bounded by the window.
+  const size_t capacity = bytes.capacity();
+  if (spare_.size() >= window_ || spare_bytes_ + capacity > window_bytes_) return;
+  spare_bytes_ += capacity;
+  spare_.emplace(capacity, std::move(bytes));
 }
 
 RangeAhead::RangeAhead(storage::Backend& src, const storage::ObjectInfo& object, size_t chunk,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -39,29 +40,50 @@ ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
 class Prefetcher {
  public:
   // Reads the objects of `objects` up to `small_limit` bytes (the others are left to the
-  // caller) on `threads` threads. `objects` must outlive the prefetcher.
+  // caller) on `threads` threads, at most `window` objects and `window_bytes` of their listed
+  // sizes ahead of the writer (0: window x small_limit; one object is always allowed, whatever
+  // its size). `objects` must outlive the prefetcher.
   Prefetcher(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
-             uint64_t small_limit, int threads, size_t window, std::stop_token stop);
+             uint64_t small_limit, int threads, size_t window, std::stop_token stop,
+             uint64_t window_bytes = 0);
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
 
   // The object `index` (a small one), once read. Indexes increase from call to call.
   ReadObject Take(size_t index);
+  // Hands a taken object's buffer back: a later read reuses it (its pages stay mapped, so
+  // reading many small objects does not fault in fresh memory for each one).
+  void GiveBack(std::string bytes);
 
  private:
   void Loop(std::stop_token stop);
+  // REQUIRES(mu_): skips the large objects at next_; true when the next object may be read
+  // now (or none is left).
+  bool HasRoom();
+  void Release(size_t index);  // REQUIRES(mu_): `index` leaves the window
 
   storage::Backend& src_;
   std::span<const storage::ObjectInfo> objects_;
   const uint64_t small_limit_;
   const size_t window_;
+  const uint64_t window_bytes_;
   std::stop_token stop_;
   std::mutex mu_;
-  std::condition_variable_any cv_;
-  size_t next_ = 0;     // GUARDED_BY(mu_): the next index a thread takes
-  size_t taken_ = 0;    // GUARDED_BY(mu_): indexes below were taken by the writer
+  // Wake-ups are few: a reader wakes the writer only for the object it waits for, and the
+  // writer wakes waiting readers once half the window is free (or when it waits itself), not
+  // after every object (each wake-up is a futex call and a context switch).
+  std::condition_variable_any readers_cv_;
+  std::condition_variable_any writer_cv_;
+  size_t next_ = 0;         // GUARDED_BY(mu_): the next index a reader takes
+  size_t taken_ = 0;        // GUARDED_BY(mu_): indexes below were taken by the writer
+  size_t ahead_ = 0;        // GUARDED_BY(mu_): objects begun by readers, not taken yet
+  uint64_t bytes_ahead_ = 0;  // GUARDED_BY(mu_): their listed sizes
+  size_t waiting_for_ = SIZE_MAX;  // GUARDED_BY(mu_): the index Take waits for
+  int readers_waiting_ = 0;        // GUARDED_BY(mu_)
   std::map<size_t, ReadObject> ready_;  // GUARDED_BY(mu_)
+  std::multimap<size_t, std::string> spare_;  // GUARDED_BY(mu_): buffers given back, by capacity
+  uint64_t spare_bytes_ = 0;            // GUARDED_BY(mu_): their capacity
   std::vector<std::jthread> threads_;
 };
 

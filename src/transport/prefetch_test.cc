@@ -1,0 +1,157 @@
+// Prefetcher (prefetch.h): the small objects of a pack read ahead of the writer on a few
+// threads, handed out in listing order, bounded by a window counted in objects and in bytes.
+#include "transport/prefetch.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "checksum/checksum.h"
+#include "storage/memory/memory_backend.h"
+
+namespace ferry::transport {
+namespace {
+
+using storage::MemoryBackend;
+
+// A memory store that counts the whole-object reads begun.
+class CountingReads : public MemoryBackend {
+ public:
+  Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) override {
+    ++begun;
+    return MemoryBackend::ReadObject(key, out, etag, stop);
+  }
+  std::atomic<int> begun{0};
+};
+
+class PrefetcherTest : public ::testing::Test {
+ protected:
+  // Writes objects of the given sizes (their bytes depend on the index) and returns them listed.
+  std::vector<storage::ObjectInfo> Fill(const std::vector<size_t>& sizes) {
+    std::vector<storage::ObjectInfo> listed;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      std::string body(sizes[i], '\0');
+      std::mt19937 rng(static_cast<unsigned>(i));
+      for (char& c : body) c = static_cast<char>('a' + rng() % 26);
+      const std::string key = "k/" + std::to_string(100000 + i);
+      storage::WriteSpec spec;
+      spec.size = body.size();
+      EXPECT_TRUE(src_.Put(key, checksum::AsBytes(body), spec, {}).ok());
+      auto info = src_.Stat(key, false, {});
+      EXPECT_TRUE(info.ok());
+      listed.push_back(*info);
+      bodies_.push_back(std::move(body));
+    }
+    return listed;
+  }
+
+  // Runs `f` on another thread; fails the test (instead of hanging) if it takes over 10 s.
+  template <typename F>
+  void WithinTenSeconds(F f) {
+    auto done = std::async(std::launch::async, f);
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+        << "the prefetcher stalled";
+    done.get();
+  }
+
+  CountingReads src_;
+  std::vector<std::string> bodies_;
+};
+
+TEST_F(PrefetcherTest, HandsOutEverySmallObjectInOrderWithItsBytes) {
+  std::vector<size_t> sizes;
+  for (size_t i = 0; i < 600; ++i) sizes.push_back(i % 50 == 7 ? 5000 : (i * 37) % 3000);
+  const auto listed = Fill(sizes);
+  WithinTenSeconds([&] {
+    Prefetcher ahead(src_, listed, /*small_limit=*/4096, /*threads=*/4, /*window=*/16, {},
+                     /*window_bytes=*/20000);
+    for (size_t i = 0; i < listed.size(); ++i) {
+      if (listed[i].size > 4096) continue;  // large ones are the caller's
+      ReadObject r = ahead.Take(i);
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      EXPECT_EQ(r.bytes, bodies_[i]) << i;
+      EXPECT_EQ(r.object.key, listed[i].key);
+      ahead.GiveBack(std::move(r.bytes));  // reused by later reads: their bytes still checked
+    }
+  });
+  // Every small object was read once; no large one.
+  EXPECT_EQ(src_.begun.load(), 600 - 12);
+}
+
+TEST_F(PrefetcherTest, TheByteWindowBoundsWhatIsReadAheadOfTheWriter) {
+  const auto listed = Fill(std::vector<size_t>(100, 1000));
+  Prefetcher ahead(src_, listed, 4096, /*threads=*/4, /*window=*/1000, {},
+                   /*window_bytes=*/10 * 1000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Nothing taken yet: ten objects' worth of bytes may be read ahead, no more (with only the
+  // count of 1000 as a bound, all 100 would be).
+  EXPECT_EQ(src_.begun.load(), 10);
+  WithinTenSeconds([&] {
+    for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]);
+  });
+  EXPECT_EQ(src_.begun.load(), 100);
+}
+
+TEST_F(PrefetcherTest, TheCountWindowBoundsWhatIsReadAheadOfTheWriter) {
+  const auto listed = Fill(std::vector<size_t>(100, 10));
+  Prefetcher ahead(src_, listed, 4096, /*threads=*/4, /*window=*/8, {}, /*window_bytes=*/1 << 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(src_.begun.load(), 8);
+  WithinTenSeconds([&] {
+    for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]);
+  });
+}
+
+TEST_F(PrefetcherTest, AnObjectLargerThanTheByteWindowIsStillRead) {
+  const auto listed = Fill({100, 3000, 100, 3000, 3000, 100});
+  WithinTenSeconds([&] {
+    Prefetcher ahead(src_, listed, 4096, 2, 8, {}, /*window_bytes=*/1000);
+    for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]) << i;
+  });
+}
+
+TEST_F(PrefetcherTest, SmallObjectsTheWriterSkipsLeaveTheWindow) {
+  // The writer takes only every third object (as a pack that stops taking a key it no longer
+  // wants): what it skipped must not keep holding the window, or the reads stall.
+  const auto listed = Fill(std::vector<size_t>(90, 500));
+  WithinTenSeconds([&] {
+    Prefetcher ahead(src_, listed, 4096, 3, /*window=*/4, {}, /*window_bytes=*/2000);
+    for (size_t i = 0; i < listed.size(); i += 3) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]);
+  });
+}
+
+TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
+  // A store whose reads never finish until cancelled: Take returns kCancelled once the
+  // caller's stop is requested.
+  class Stuck : public MemoryBackend {
+   public:
+    Result<storage::ObjectInfo> ReadObject(std::string_view, std::span<std::byte>,
+                                           std::string_view, std::stop_token stop) override {
+      while (!stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return Status::Cancelled("stopped");
+    }
+  } stuck;
+  storage::ObjectInfo o;
+  o.key = "k";
+  o.size = 10;
+  std::vector<storage::ObjectInfo> listed(3, o);
+  std::stop_source stop;
+  WithinTenSeconds([&] {
+    Prefetcher ahead(stuck, listed, 4096, 2, 8, stop.get_token());
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      stop.request_stop();
+    });
+    ReadObject r = ahead.Take(0);
+    canceller.join();
+    EXPECT_EQ(r.status.code(), ErrorCode::kCancelled);
+  });
+}
+
+}  // namespace
+}  // namespace ferry::transport
