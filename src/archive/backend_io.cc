@@ -62,8 +62,13 @@ Status BackendSink::Write(std::span<const std::byte> data) {
   return Status::Ok();
 }
 
-Status BackendSink::Close() {
+Status BackendSink::FlushLast() {
   if (!part_.empty() || part_number_ == 0) FERRY_RETURN_IF_ERROR(FlushPart());
+  return Status::Ok();
+}
+
+Status BackendSink::Close() {
+  FERRY_RETURN_IF_ERROR(FlushLast());
   FERRY_ASSIGN_OR_RETURN(storage::WriteResult r, writer_->Commit(stop_));
   (void)r;
   return Status::Ok();

@@ -60,6 +60,11 @@ class BackendSink : public ByteSink {
   static Result<std::unique_ptr<BackendSink>> Open(storage::Backend& backend, std::string key,
                                                    uint64_t part_size, std::stop_token stop);
   Status Write(std::span<const std::byte> data) override;
+  // Writes the last part (every byte written so far is then on the store), without completing
+  // the object: the completion carries no bytes, so a caller that orders the bytes of several
+  // sinks on one link lets the next sink send while this one completes.
+  Status FlushLast();
+  // FlushLast, then completes the object.
   Status Close();
 
  private:

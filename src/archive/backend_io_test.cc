@@ -109,5 +109,59 @@ TEST(BackendIoTest, SinkDroppedWithoutCloseLeavesNoObject) {
   EXPECT_EQ(dst.Stat("x.fza", false, {}).status().code(), ErrorCode::kNotFound);
 }
 
+// A store whose chunked writes take no size up front (as S3's), recording what its writer got.
+class RecordingStore : public MemoryBackend {
+ public:
+  struct Log {
+    std::string parts;  // the bytes of every part, in the order written
+    bool committed = false;
+  };
+  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view,
+                                                                const storage::WriteSpec&,
+                                                                uint64_t,
+                                                                std::stop_token) override {
+    struct Writer : storage::ChunkWriter {
+      explicit Writer(Log& log) : log(log) {}
+      const std::string& upload_id() const override { return id; }
+      Status WriteChunk(int, uint64_t, std::span<const std::byte> data,
+                        std::stop_token) override {
+        log.parts.append(reinterpret_cast<const char*>(data.data()), data.size());
+        return Status::Ok();
+      }
+      Result<storage::WriteResult> Commit(std::stop_token) override {
+        log.committed = true;
+        return storage::WriteResult{};
+      }
+      Status Abort() override { return Status::Ok(); }
+      Result<std::optional<std::vector<storage::StoredPart>>> ListStoredParts(
+          std::stop_token) override {
+        return std::optional<std::vector<storage::StoredPart>>();
+      }
+      void AdoptPart(const storage::StoredPart&) override {}
+      void Detach() override {}
+      Log& log;
+      std::string id = "u1";
+    };
+    return std::unique_ptr<storage::ChunkWriter>(std::make_unique<Writer>(log));
+  }
+  Log log;
+};
+
+TEST(BackendIoTest, FlushLastWritesEveryByteAndCloseOnlyCompletes) {
+  RecordingStore dst;
+  auto sink = BackendSink::Open(dst, "x.fza", 5 << 20, {});
+  ASSERT_TRUE(sink.ok());
+  const std::string body = "not a whole part";
+  ASSERT_TRUE((*sink)->Write(checksum::AsBytes(body)).ok());
+  EXPECT_EQ(dst.log.parts, "");  // less than a part: held
+  ASSERT_TRUE((*sink)->FlushLast().ok());
+  // Every byte went out as a part; the object is not completed until Close.
+  EXPECT_EQ(dst.log.parts, body);
+  EXPECT_FALSE(dst.log.committed);
+  ASSERT_TRUE((*sink)->Close().ok());
+  EXPECT_EQ(dst.log.parts, body) << "Close sent bytes again";
+  EXPECT_TRUE(dst.log.committed);
+}
+
 }  // namespace
 }  // namespace ferry::archive

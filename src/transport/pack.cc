@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,22 @@ using Steady = std::chrono::steady_clock;
 double Since(Steady::time_point t) {
   return std::chrono::duration<double>(Steady::now() - t).count();
 }
+
+// The reads of one pack in the order of its UploadOrder (upload_order.h): free while no pack
+// ahead of it is still reading, else a few at a time shared with the other packs behind.
+class OrderedReads : public ReadGate {
+ public:
+  OrderedReads(UploadOrder& order, uint64_t ticket) : order_(order), ticket_(ticket) {}
+  bool Begin(std::stop_token stop, bool& follower) override {
+    std::stop_callback wake(stop, [this] { order_.Wake(); });
+    return order_.BeginRead(ticket_, [&] { return stop.stop_requested(); }, follower);
+  }
+  void End(bool follower) override { order_.EndRead(follower); }
+
+ private:
+  UploadOrder& order_;
+  const uint64_t ticket_;
+};
 
 // The archive's bytes handed to `sink` on a thread of their own, so that the sink's slow writes
 // (a part uploaded across the link once it fills) overlap the packing of the next entries. At
@@ -154,8 +171,11 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
   UploadPipe pipe(sink, options.upload_ahead, options.order, options.order_ticket);  // outlives the writer, which writes to it
   FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, options.writer));
   const bool with_tags = src.features().tags;
+  std::optional<OrderedReads> ordered;
+  if (options.order != nullptr) ordered.emplace(*options.order, options.order_ticket);
+  ReadGate* gate = ordered ? &*ordered : nullptr;
   Prefetcher ahead(src, objects, options.whole_read_limit, options.read_threads,
-                   options.read_window, stop, options.read_window_bytes);
+                   options.read_window, stop, options.read_window_bytes, gate);
   for (size_t i = 0; i < objects.size(); ++i) {
     const storage::ObjectInfo& listed = objects[i];
     if (stop.stop_requested()) return Status::Cancelled("pack cancelled");
@@ -194,7 +214,7 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
         object->mtime = listed.mtime;  // the listing's milliseconds, as a plain copy keeps them
       }
       RangeAhead ranges(src, *object, options.range_size, options.range_threads,
-                        options.range_window, stop);
+                        options.range_window, stop, gate);
       TimedSource body(ranges, result.read_wait_seconds);
       archive::EntryHeader h = HeaderOf(*object);
       h.destinations = options.destinations;
@@ -202,6 +222,8 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
     }
     if (!s.ok()) return s.WithContext(listed.key);
   }
+  // Every object is read: the packs behind this one read at full width from now on.
+  if (options.order != nullptr) options.order->DoneReading(options.order_ticket);
   FERRY_ASSIGN_OR_RETURN(result.summary, writer->Finish());
   const auto drain = Steady::now();
   FERRY_RETURN_IF_ERROR(pipe.Drain());

@@ -58,7 +58,9 @@ struct PackOptions {
   // Packs running at once that share a link (upload_order.h): the archive's writes to the sink
   // wait for the turn of `order_ticket`, which the caller Joined before and Leaves after it
   // closed the sink (the last part and the completion cross the link too: the caller closes in
-  // turn). Null: the bytes go to the sink as soon as they are made. Not owned.
+  // turn). The source's reads follow the same order (UploadOrder::BeginRead: the packs behind
+  // the first still reading share a few reads). Null: the bytes go to the sink as soon as they
+  // are made, and every read starts at once. Not owned.
   UploadOrder* order = nullptr;
   uint64_t order_ticket = 0;
 };

@@ -277,6 +277,91 @@ TEST_F(PackTest, PacksOfOneOrderSendTheirArchivesOneAfterAnother) {
   EXPECT_TRUE(std::is_sorted(link.begin(), link.end())) << "the packs' writes interleaved";
 }
 
+// Two packs at once on one UploadOrder read their sources in that order too: while the first
+// still reads, the second has at most UploadOrder::kFollowerReads reads under way (without the
+// order both read at full width and share the source: the first archive's first part, which
+// the link waits for, is ready later). Small objects (whole reads) and a large one (ranges).
+TEST_F(PackTest, PacksOfOneOrderReadTheirSourcesInThatOrder) {
+  // Reads of the first pack's keys ("k/1000".."k/1039") and the second's, counted at once.
+  class Tracking : public MemoryBackend {
+   public:
+    Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                           std::string_view etag, std::stop_token stop) override {
+      Track t(*this, key);
+      return MemoryBackend::ReadObject(key, out, etag, stop);
+    }
+    Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                  std::string_view etag, std::stop_token stop) override {
+      Track t(*this, key);
+      return MemoryBackend::ReadAt(key, offset, out, etag, stop);
+    }
+    std::atomic<int> first_done{0};        // reads of the first pack's objects ended
+    std::atomic<int> second_now{0};        // reads of the second's under way
+    std::atomic<int> second_max_early{0};  // most of those at once while the first had reads left
+    int first_reads = 0;                   // reads the first pack makes in all
+
+   private:
+    struct Track {
+      Track(Tracking& b, std::string_view key) : b(b), first(key < "k/1040") {
+        if (first) return;
+        const int now = ++b.second_now;
+        if (b.first_done.load() < b.first_reads) {
+          int seen = b.second_max_early.load();
+          while (now > seen && !b.second_max_early.compare_exchange_weak(seen, now)) {
+          }
+        }
+      }
+      ~Track() {
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+        if (first) {
+          ++b.first_done;
+        } else {
+          --b.second_now;
+        }
+      }
+      Tracking& b;
+      const bool first;
+    };
+  } src;
+  std::vector<storage::ObjectInfo> listed;
+  for (int i = 0; i < 80; ++i) {
+    // Every 20th object is large (read in ranges): 3 MiB in 1 MiB ranges.
+    const std::string body = Text(i % 20 == 19 ? 3u << 20 : 4000u + static_cast<size_t>(i), i);
+    storage::WriteSpec spec;
+    spec.size = body.size();
+    const std::string key = "k/" + std::to_string(1000 + i);
+    ASSERT_TRUE(src.Put(key, checksum::AsBytes(body), spec, {}).ok());
+    auto info = src.Stat(key, false, {});
+    ASSERT_TRUE(info.ok());
+    listed.push_back(*info);
+  }
+  src.first_reads = 38 + 2 * 3;  // 38 small objects, 2 large ones of 3 ranges
+  const std::span<const storage::ObjectInfo> all(listed);
+  UploadOrder order;
+  PackOptions o;
+  o.writer.threads = 1;
+  o.writer.level = 1;
+  o.read_threads = 8;
+  o.range_threads = 4;
+  o.range_size = 1u << 20;
+  o.order = &order;
+  PackOptions o2 = o;
+  o.order_ticket = order.Join(1);
+  o2.order_ticket = order.Join(2);
+  archive::StringSink first_sink;
+  archive::StringSink second_sink;
+  auto first = std::async(std::launch::async,
+                          [&] { return PackObjects(src, all.first(40), first_sink, o, {}); });
+  auto second = std::async(std::launch::async,
+                           [&] { return PackObjects(src, all.last(40), second_sink, o2, {}); });
+  auto a = first.get();
+  auto b = second.get();
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(src.first_done.load(), src.first_reads);
+  EXPECT_LE(src.second_max_early.load(), UploadOrder::kFollowerReads);
+}
+
 // CloseInTurn: a pack's close (its last part, all of a small archive) waits while a pack ahead
 // has bytes to send, holds the packs behind it while it runs, and is never run once stopped.
 TEST(CloseInTurnTest, ClosesWhenNoPackAheadHasBytesToSend) {

@@ -63,21 +63,20 @@ ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
 
 Prefetcher::Prefetcher(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                        uint64_t small_limit, int threads, size_t window, std::stop_token stop,
-                       uint64_t window_bytes)
+                       uint64_t window_bytes, ReadGate* gate)
     : src_(src),
       objects_(objects),
       small_limit_(small_limit),
       window_(std::max<size_t>(1, window)),
       window_bytes_(window_bytes != 0 ? window_bytes : window_ * std::max<uint64_t>(1, small_limit)),
-      stop_(stop) {
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this](std::stop_token st) { Loop(st); });
-  }
+      gate_(gate),
+      forward_stop_(stop, std::function<void()>([this] { own_stop_.request_stop(); })) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
 Prefetcher::~Prefetcher() {
-  for (auto& t : threads_) t.request_stop();  // wakes their waits (they wait on their token)
-  threads_.clear();  // joins
+  own_stop_.request_stop();  // wakes the waits (they wait on its token); cancels the reads
+  threads_.clear();          // joins
 }
 
 bool Prefetcher::HasRoom() {
@@ -91,7 +90,8 @@ void Prefetcher::Release(size_t index) {
   bytes_ahead_ -= objects_[index].size;
 }
 
-void Prefetcher::Loop(std::stop_token stop) {
+void Prefetcher::Loop() {
+  const std::stop_token stop = own_stop_.get_token();
   for (;;) {
     size_t i;
     ReadObject r;
@@ -115,9 +115,11 @@ void Prefetcher::Loop(std::stop_token stop) {
         spare_.erase(fit);
       }
     }
-    if (stop_.stop_requested()) return;
+    bool follower = false;
+    if (stop.stop_requested() || (gate_ != nullptr && !gate_->Begin(stop, follower))) return;
     r.bytes.clear();
-    ReadWholeInto(src_, objects_[i], stop_, r);
+    ReadWholeInto(src_, objects_[i], stop, r);
+    if (gate_ != nullptr) gate_->End(follower);
     std::lock_guard lock(mu_);
     if (i < taken_) {  // the writer went past it without taking it
       Release(i);
@@ -142,7 +144,8 @@ ReadObject Prefetcher::Take(size_t index) {
     // Readers held back by the window must see that it moved before the writer sleeps.
     if (readers_waiting_ > 0) readers_cv_.notify_all();
     waiting_for_ = index;
-    const bool ready = writer_cv_.wait(lock, stop_, [&] { return ready_.count(index) != 0; });
+    const bool ready = writer_cv_.wait(lock, own_stop_.get_token(),
+                                       [&] { return ready_.count(index) != 0; });
     waiting_for_ = SIZE_MAX;
     if (!ready) {
       ReadObject r;
@@ -172,12 +175,13 @@ void Prefetcher::GiveBack(std::string bytes) {
 }
 
 RangeAhead::RangeAhead(storage::Backend& src, const storage::ObjectInfo& object, size_t chunk,
-                       int threads, size_t window, std::stop_token stop)
+                       int threads, size_t window, std::stop_token stop, ReadGate* gate)
     : src_(src),
       object_(object),
       chunk_(std::max<size_t>(1, chunk)),
       chunks_(static_cast<size_t>((object.size + chunk_ - 1) / chunk_)),
       window_(std::max<size_t>(1, window)),
+      gate_(gate),
       forward_stop_(stop, std::function<void()>([this] { own_stop_.request_stop(); })) {
   const int n = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, threads)),
                                                   std::max<size_t>(1, chunks_)));
@@ -203,7 +207,10 @@ void RangeAhead::Loop() {
     const uint64_t offset = uint64_t{i} * chunk_;
     Range r;
     r.bytes.resize(static_cast<size_t>(std::min<uint64_t>(chunk_, object_.size - offset)));
+    bool follower = false;
+    if (gate_ != nullptr && !gate_->Begin(stop, follower)) return;
     r.status = src_.ReadAt(object_.key, offset, r.bytes, object_.etag, stop);
+    if (gate_ != nullptr) gate_->End(follower);
     std::lock_guard lock(mu_);
     ready_[i] = std::move(r);
     cv_.notify_all();

@@ -37,15 +37,28 @@ struct ReadObject {
 ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
                      std::stop_token stop);
 
+// Paces the reads of several pipelines that share a source (pack.cc: in the order of the
+// packs' UploadOrder, so that the archive whose bytes cross the link next is read first).
+class ReadGate {
+ public:
+  virtual ~ReadGate() = default;
+  // Before one read: waits for its turn. False when `stop` was requested meanwhile (the read
+  // must not start); else `follower` is what to pass to End once the read is over.
+  virtual bool Begin(std::stop_token stop, bool& follower) = 0;
+  virtual void End(bool follower) = 0;
+};
+
 class Prefetcher {
  public:
   // Reads the objects of `objects` up to `small_limit` bytes (the others are left to the
   // caller) on `threads` threads, at most `window` objects and `window_bytes` of their listed
   // sizes ahead of the writer (0: window x small_limit; one object is always allowed, whatever
   // its size). `objects` must outlive the prefetcher.
+  // Each read waits for `gate` first (null: none). Reads stop when `stop` is requested or the
+  // prefetcher is destroyed.
   Prefetcher(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
              uint64_t small_limit, int threads, size_t window, std::stop_token stop,
-             uint64_t window_bytes = 0);
+             uint64_t window_bytes = 0, ReadGate* gate = nullptr);
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
@@ -57,7 +70,7 @@ class Prefetcher {
   void GiveBack(std::string bytes);
 
  private:
-  void Loop(std::stop_token stop);
+  void Loop();
   // REQUIRES(mu_): skips the large objects at next_; true when the next object may be read
   // now (or none is left).
   bool HasRoom();
@@ -68,7 +81,9 @@ class Prefetcher {
   const uint64_t small_limit_;
   const size_t window_;
   const uint64_t window_bytes_;
-  std::stop_token stop_;
+  ReadGate* const gate_;
+  std::stop_source own_stop_;  // requested by the caller's token or the destructor
+  std::stop_callback<std::function<void()>> forward_stop_;  // the caller's token -> own_stop_
   std::mutex mu_;
   // Wake-ups are few: a reader wakes the writer only for the object it waits for, and the
   // writer wakes waiting readers once half the window is free (or when it waits itself), not
@@ -96,7 +111,7 @@ class RangeAhead : public archive::ChunkSource {
   // `object` (key, size, ETag) must outlive this. Stops (and its reads are cancelled) when
   // `stop` is requested or it is destroyed.
   RangeAhead(storage::Backend& src, const storage::ObjectInfo& object, size_t chunk, int threads,
-             size_t window, std::stop_token stop);
+             size_t window, std::stop_token stop, ReadGate* gate = nullptr);
   ~RangeAhead() override;
   RangeAhead(const RangeAhead&) = delete;
   RangeAhead& operator=(const RangeAhead&) = delete;
@@ -115,6 +130,7 @@ class RangeAhead : public archive::ChunkSource {
   const size_t chunk_;
   const size_t chunks_;
   const size_t window_;
+  ReadGate* const gate_;
   std::stop_source own_stop_;  // requested by the caller's token or the destructor
   std::mutex mu_;
   std::condition_variable_any cv_;

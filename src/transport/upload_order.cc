@@ -38,6 +38,53 @@ bool UploadOrder::EarlierReady(uint64_t ticket) const {
   return false;
 }
 
+bool UploadOrder::EarlierReading(uint64_t ticket) const {
+  auto mine = packs_.find(ticket);
+  if (mine == packs_.end()) return false;
+  const uint64_t rank = mine->second.rank;
+  for (const auto& [t, pack] : packs_) {
+    if (pack.reading && (pack.rank < rank || (pack.rank == rank && t < ticket))) return true;
+  }
+  return false;
+}
+
+bool UploadOrder::BeginRead(uint64_t ticket, const std::function<bool()>& give_up,
+                            bool& follower) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (give_up()) return false;
+    if (!EarlierReading(ticket)) {
+      follower = false;
+      return true;
+    }
+    if (follower_reads_ < kFollowerReads) {
+      ++follower_reads_;
+      follower = true;
+      return true;
+    }
+    cv_.wait(lock);
+  }
+}
+
+void UploadOrder::EndRead(bool follower) {
+  if (!follower) return;
+  {
+    std::lock_guard lock(mu_);
+    --follower_reads_;
+  }
+  cv_.notify_all();
+}
+
+void UploadOrder::DoneReading(uint64_t ticket) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = packs_.find(ticket);
+    if (it == packs_.end() || !it->second.reading) return;
+    it->second.reading = false;
+  }
+  cv_.notify_all();
+}
+
 void UploadOrder::WaitTurn(uint64_t ticket, const std::function<bool()>& give_up) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !EarlierReady(ticket) || give_up(); });

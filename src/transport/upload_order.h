@@ -13,6 +13,12 @@
 // and the archive's completion), and Leaves when done (or given up). A pack with bytes never waits for a later one, so the order cannot deadlock; a write
 // already under way is not interrupted (a later pack's part upload may delay an earlier one by
 // one part).
+//
+// Reads follow the same order. Packs that read side by side share the source's throughput, so
+// the first archive's first part (5 MiB compressed: 20 MiB and more read) was ready only after
+// every pack had read a third of it: the link idled for seconds at the start. A pack reads
+// freely while no pack ahead of it is still reading (DoneReading, or Leave); the packs behind
+// share `kFollowerReads` reads at a time, enough to stay primed, not enough to slow the first.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -40,20 +46,34 @@ class UploadOrder {
   // Waits until no pack ahead of `ticket` has bytes ready, or `give_up()` is true
   // (checked whenever the order changes and after Wake).
   void WaitTurn(uint64_t ticket, const std::function<bool()>& give_up);
-  // Wakes every WaitTurn so that it checks its give_up again.
+  // Wakes every WaitTurn and BeginRead so that they check their give_up again.
   void Wake();
+
+  // Reads of the packs behind the first one still reading, at once (all of them together).
+  static constexpr int kFollowerReads = 2;
+  // Waits until the pack `ticket` may start one read of its source, or `give_up()` is true
+  // (then returns false and the read must not start). On true, `follower` says how the read
+  // was counted: pass it to EndRead when the read ends.
+  bool BeginRead(uint64_t ticket, const std::function<bool()>& give_up, bool& follower);
+  void EndRead(bool follower);
+  // The pack `ticket` has read everything it packs: the packs behind it read freely.
+  void DoneReading(uint64_t ticket);
 
  private:
   struct Pack {
     uint64_t rank = 0;
     bool ready = false;
+    bool reading = true;
   };
-  bool EarlierReady(uint64_t ticket) const;  // REQUIRES: mu_ held
+  // REQUIRES: mu_ held. Whether a pack ahead of `ticket` is ready to send / still reading.
+  bool EarlierReady(uint64_t ticket) const;
+  bool EarlierReading(uint64_t ticket) const;
 
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t next_ = 1;               // GUARDED_BY(mu_)
   std::map<uint64_t, Pack> packs_;  // by ticket; GUARDED_BY(mu_)
+  int follower_reads_ = 0;          // GUARDED_BY(mu_): reads counted as followers' under way
 };
 
 }  // namespace ferry::transport

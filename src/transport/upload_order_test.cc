@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <vector>
 
 namespace ferry::transport {
 namespace {
@@ -62,6 +63,58 @@ TEST(UploadOrderTest, GivingUpEndsTheWait) {
   std::atomic<bool> give_up = false;
   auto waiting = std::async(std::launch::async,
                             [&] { order.WaitTurn(second, [&] { return give_up.load(); }); });
+  EXPECT_FALSE(Returned(waiting, milliseconds(100)));
+  give_up = true;
+  order.Wake();
+  EXPECT_TRUE(Returned(waiting, milliseconds(5000)));
+}
+
+TEST(UploadOrderTest, PacksBehindTheFirstStillReadingShareAFewReads) {
+  UploadOrder order;
+  const uint64_t first = order.Join(1);
+  const uint64_t second = order.Join(2);
+  const uint64_t third = order.Join(3);
+  bool follower = true;
+  // The first reads freely, as many reads at once as it likes.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(order.BeginRead(first, kNever, follower));
+    EXPECT_FALSE(follower);
+  }
+  // The packs behind it share kFollowerReads reads at a time.
+  for (int i = 0; i < UploadOrder::kFollowerReads; ++i) {
+    ASSERT_TRUE(order.BeginRead(i % 2 == 0 ? second : third, kNever, follower));
+    EXPECT_TRUE(follower);
+  }
+  auto waiting = std::async(std::launch::async, [&] {
+    bool f = false;
+    EXPECT_TRUE(order.BeginRead(third, kNever, f));
+    EXPECT_TRUE(f);
+    order.EndRead(f);
+  });
+  EXPECT_FALSE(Returned(waiting, milliseconds(100)));
+  order.EndRead(true);  // one follower read ended: the waiting one starts
+  EXPECT_TRUE(Returned(waiting, milliseconds(5000)));
+  // Once the first has read everything, the second reads freely; the third still follows it.
+  order.DoneReading(first);
+  ASSERT_TRUE(order.BeginRead(second, kNever, follower));
+  EXPECT_FALSE(follower);
+  order.Leave(second);  // a pack that left (done or given up) holds nobody back
+  ASSERT_TRUE(order.BeginRead(third, kNever, follower));
+  EXPECT_FALSE(follower);
+}
+
+TEST(UploadOrderTest, GivingUpEndsTheWaitForARead) {
+  UploadOrder order;
+  const uint64_t first = order.Join();
+  const uint64_t second = order.Join();
+  (void)first;
+  bool f = false;
+  for (int i = 0; i < UploadOrder::kFollowerReads; ++i) ASSERT_TRUE(order.BeginRead(second, kNever, f));
+  std::atomic<bool> give_up = false;
+  auto waiting = std::async(std::launch::async, [&] {
+    bool follower = false;
+    EXPECT_FALSE(order.BeginRead(second, [&] { return give_up.load(); }, follower));
+  });
   EXPECT_FALSE(Returned(waiting, milliseconds(100)));
   give_up = true;
   order.Wake();

@@ -132,10 +132,12 @@ class PackHandler : public JobHandler {
     const double cpu_seconds = transport::CpuShare::Process().End(cpu_id);
     Status s = packed.status();
     if (s.ok()) {
-      // The last part and the completion cross the link too, in turn: an archive is complete
-      // before the ones behind it send theirs (an archive smaller than a part sends all here).
-      s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->Close(); },
+      // The last part crosses the link too, in turn (an archive smaller than a part sends all
+      // here); the completion carries no bytes and runs out of turn, while the pack behind
+      // this one sends its first parts.
+      s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->FlushLast(); },
                                  ctx.cancel);
+      if (s.ok()) s = (*sink)->Close();
     }
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
