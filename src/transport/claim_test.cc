@@ -257,6 +257,77 @@ TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
   EXPECT_TRUE(StagingKeys().empty()) << "archive and claims all gone";
 }
 
+// A held archive is tried again a quarter of the ttl after it was found held; the next
+// listing comes by then even when the listing interval is longer, and right away is never
+// needed while nothing is held.
+TEST_F(ClaimTest, HeldArchivesAreDueAQuarterOfTheTtlLater) {
+  testing::FakeClock clock;
+  HeldArchives held(seconds(60), clock);
+  EXPECT_TRUE(held.empty());
+  EXPECT_EQ(held.NextListingIn(seconds(300)), seconds(300)) << "nothing held: --follow's";
+  EXPECT_EQ(held.NextListingIn(seconds(0)), seconds(0));
+  held.Held("b.fza");
+  clock.Advance(seconds(5));
+  held.Held("a.fza");
+  EXPECT_TRUE(held.Due().empty());
+  EXPECT_EQ(held.NextListingIn(seconds(300)), seconds(10)) << "b's retry, not --follow's 300 s";
+  EXPECT_EQ(held.NextListingIn(seconds(0)), seconds(10));
+  EXPECT_EQ(held.NextListingIn(seconds(4)), seconds(4)) << "a shorter listing interval first";
+  clock.Advance(std::chrono::milliseconds(9'999));
+  EXPECT_TRUE(held.Due().empty());
+  clock.Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(held.Due(), std::vector<std::string>{"b.fza"});
+  EXPECT_EQ(held.NextListingIn(seconds(300)), seconds(0));
+  clock.Advance(seconds(5));
+  EXPECT_EQ(held.Due(), (std::vector<std::string>{"a.fza", "b.fza"}));
+  held.Held("b.fza");  // tried again, held again: due a quarter of the ttl from now
+  EXPECT_EQ(held.Due(), std::vector<std::string>{"a.fza"});
+  held.Retain({"b.fza", "c.fza"});  // a.fza not listed any more
+  EXPECT_TRUE(held.Due().empty());
+  held.Forget("b.fza");
+  EXPECT_TRUE(held.empty());
+}
+
+// The unpacker that found an archive held goes back to it as soon as its retry is due, after
+// the archive it is on, not after every other archive of the listing: a stalled holder's
+// archive is taken over within the pass, the others still unpacked once each.
+TEST_F(ClaimTest, AHeldArchiveIsTakenOverWithinThePassThatFoundItHeld) {
+  constexpr int kEntries = 10;
+  for (const char* name : {"a.fza", "b.fza", "c.fza"}) Stage(name, kEntries);
+  testing::FakeClock clock_a, clock_b;
+  Claim::Outcome outcome;
+  // A claims a.fza, records that it started, then stalls for good.
+  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", &clock_a), &outcome, {});
+  ASSERT_TRUE(a.ok() && *a) << a.status().ToString();
+  ASSERT_TRUE((*a)->Record(0, kEntries, false).ok());
+  // B's unpack of b.fza takes longer than A's ttl (its first write moves the clocks on).
+  dst_.hook_at = 1;
+  dst_.hook = [&] {
+    server_.Advance(seconds(61));
+    clock_a.Advance(seconds(61));
+    clock_b.Advance(seconds(61));
+  };
+  const ClaimOptions claims_b = Claims("B", &clock_b);
+  HeldArchives held(claims_b.ttl, clock_b);
+  std::vector<std::string> tried;
+  auto try_archive = [&](const std::string& key) {
+    tried.push_back(key);
+    MemoryJournal journal;
+    auto r = UnpackListed(staging_, key, dst_, journal, Options(), {}, &claims_b);
+    EXPECT_TRUE(r.ok()) << key << ": " << r.status().ToString();
+    return r.ok() && r->held;
+  };
+  ASSERT_TRUE(UnpackPass(staging_, held, try_archive, {}).ok());
+  EXPECT_EQ(tried, (std::vector<std::string>{"a.fza", "b.fza", "a.fza", "c.fza"}))
+      << "a.fza again right after b.fza, c.fza not twice";
+  EXPECT_TRUE(held.empty()) << "a.fza taken over in the pass that found it held";
+  const auto counts = dst_.Counts();
+  EXPECT_EQ(counts.size(), static_cast<size_t>(3 * kEntries));
+  for (const auto& [key, n] : counts) EXPECT_EQ(n, 1) << key << " written " << n << " times";
+  EXPECT_TRUE(StagingKeys().empty()) << "archives and claims all gone";
+  EXPECT_FALSE((*a)->Fence().ok()) << "the stalled owner is fenced";
+}
+
 // Regions: each region's unpackers claim apart; markers and claims go with the archive, and a
 // claim whose archive is gone is an orphan, never an archive.
 TEST_F(ClaimTest, ClaimsAndMarkersOfSeveralRegionsAreCleanedUp) {

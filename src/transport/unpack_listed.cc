@@ -212,4 +212,63 @@ Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& 
   return out;
 }
 
+HeldArchives::HeldArchives(std::chrono::milliseconds ttl, Clock& clock)
+    : retry_(std::max(std::chrono::milliseconds(1), ttl / 4)), clock_(clock) {}
+
+void HeldArchives::Held(const std::string& key) { held_[key] = clock_.MonoNow(); }
+
+void HeldArchives::Forget(const std::string& key) { held_.erase(key); }
+
+void HeldArchives::Retain(const std::vector<std::string>& listed) {
+  const std::set<std::string> keep(listed.begin(), listed.end());
+  std::erase_if(held_, [&](const auto& h) { return !keep.count(h.first); });
+}
+
+std::vector<std::string> HeldArchives::Due() const {
+  const Clock::MonoTime now = clock_.MonoNow();
+  std::vector<std::string> due;
+  for (const auto& [key, at] : held_) {
+    if (now - at >= retry_) due.push_back(key);
+  }
+  return due;
+}
+
+std::chrono::milliseconds HeldArchives::NextListingIn(std::chrono::milliseconds interval) const {
+  if (held_.empty()) return interval;
+  Clock::MonoTime first = held_.begin()->second;
+  for (const auto& h : held_) first = std::min(first, h.second);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      first + retry_ - clock_.MonoNow());
+  auto wait = std::max(std::chrono::milliseconds(0), left);
+  if (interval.count() > 0) wait = std::min(wait, interval);
+  return wait;
+}
+
+Status UnpackPass(storage::Backend& staging, HeldArchives& held,
+                  const std::function<bool(const std::string& key)>& try_archive,
+                  std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(StagedListing listed, ListStaged(staging));
+  // Markers and claims of an archive deleted by an unpacker that died before deleting them.
+  for (const std::string& orphan : listed.orphans) (void)staging.Delete(orphan, stop);
+  held.Retain(listed.archives);
+  std::set<std::string> tried;
+  auto attempt = [&](const std::string& key) {
+    tried.insert(key);
+    if (try_archive(key)) {
+      held.Held(key);
+    } else {
+      held.Forget(key);
+    }
+  };
+  for (const std::string& key : listed.archives) {
+    if (stop.stop_requested()) return Status::Cancelled("interrupted; rerun to resume");
+    if (!tried.count(key)) attempt(key);
+    for (const std::string& due : held.Due()) {
+      if (stop.stop_requested()) return Status::Cancelled("interrupted; rerun to resume");
+      attempt(due);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace ferry::transport

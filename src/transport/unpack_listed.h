@@ -28,11 +28,16 @@
 // Errors: the staging backend's; UnpackArchive's. Thread-safety: one call per thread.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "storage/backend.h"
 #include "transport/claim.h"
@@ -67,5 +72,45 @@ Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& 
                                   storage::Backend& dst, UnpackJournal& journal,
                                   const UnpackOptions& options, std::stop_token stop,
                                   const ClaimOptions* claims = nullptr);
+
+// The archives another unpacker of the region held (claims), each tried again a quarter of the
+// claim's ttl after it was last found held: a stalled holder's claim expires ttl after its last
+// generation (by the store's clock), so trying every ttl/4 takes it over at most ttl/4 late
+// (plus the store's whole-second Date). Times are the unpacker's own clock (MonoNow).
+// Thread-safety: none (one unpack loop).
+class HeldArchives {
+ public:
+  HeldArchives(std::chrono::milliseconds ttl, Clock& clock);
+  // `key` was found held just now.
+  void Held(const std::string& key);
+  // `key` is not held any more (owned, done, failed, or no longer listed).
+  void Forget(const std::string& key);
+  // Keeps only the held archives among `listed` (a new listing).
+  void Retain(const std::vector<std::string>& listed);
+  // The held archives whose retry has come, in key order.
+  std::vector<std::string> Due() const;
+  bool empty() const { return held_.empty(); }
+  // How long an unpack loop waits before its next listing: `interval` (its listing interval,
+  // `--follow`; zero: none, it lists again only while archives are held) when nothing is held,
+  // else until the first retry is due, never longer than `interval` when that is set.
+  std::chrono::milliseconds NextListingIn(std::chrono::milliseconds interval) const;
+
+ private:
+  std::chrono::milliseconds retry_;
+  Clock& clock_;
+  std::map<std::string, Clock::MonoTime> held_;  // key -> when it was last found held
+};
+
+// One pass of `ferry unpack` over `staging`: one listing (ListStaged; orphan markers and claims
+// deleted), then every archive in key order given to `try_archive`, which unpacks it
+// (UnpackListed) and returns true when another unpacker held it. After each archive the held
+// ones whose retry has come (`held`, kept across passes) are tried again, so an unpacker busy
+// with the other archives of a pass for longer than ttl/4 still takes a stalled holder's
+// archive over as soon as it has finished the archive it is on, not after the whole pass. An
+// archive is tried at most once per pass besides its retries. Errors: the listing's;
+// kCancelled once `stop` is requested.
+Status UnpackPass(storage::Backend& staging, HeldArchives& held,
+                  const std::function<bool(const std::string& key)>& try_archive,
+                  std::stop_token stop);
 
 }  // namespace ferry::transport

@@ -3,11 +3,14 @@
 # claimed by one unpacker at a time (create-only generations on staging, RGW's If-None-Match),
 # so two started at once write every object exactly once into a versioned destination (one
 # version per key; RGW's usage log counts one PUT per object) and empty staging. Then one
-# unpacker is SIGSTOPped mid-archive while it holds its claim: a second one takes over after
-# the claim's ttl (--claim-ttl 3) at the watermark carried in the claim, and the first, resumed
-# with SIGCONT, is fenced: it writes nothing more and exits 1 saying it lost the claim.
+# unpacker is SIGSTOPped mid-archive while it holds its claim: a second one (listing every 30 s)
+# takes over after the claim's ttl (--claim-ttl 3), not before and within 3 x ttl + 5 s of the
+# stop (measured: the first generation past the stopped owner's), at the watermark carried in
+# the claim, and the first, resumed with SIGCONT, is fenced: it writes nothing more and exits 1
+# saying it lost the claim.
 source "$(dirname "$0")/testlib.bash"
-CHECK="python3 $(dirname "$0")/../tools/unpack_claims_check.py"
+TOOLS=$(cd "$(dirname "$0")/../tools" && pwd); export TOOLS
+CHECK="python3 $TOOLS/unpack_claims_check.py"
 STG=$(new_bucket rb)
 # objects of random text (compressible about 1.3x): $1 folder, $2 count, $3 bytes each
 make_objects() {
@@ -68,17 +71,65 @@ for _ in $(seq 1 300); do
   sleep 0.02
 done
 kill -STOP $PA
+STOP_AT=$(date +%s.%N)
 sleep 0.5
 STOPPED_AT=$($CHECK count "$D2")
 check "the first unpacker stopped mid-archive ($STOPPED_AT of $N2 written)" \
   test "$STOPPED_AT" -ge 1 -a "$STOPPED_AT" -lt $N2
 check "  its claim is on staging" bash -c "'$FERRY_BIN' --config '$CONF' ls 'rb:$STG/t' | grep -q '\.fza\.claim/-/'"
+# Watches the claim chain (every 0.1 s) for the first generation past the stopped owner's newest
+# one: when it was seen (this machine's clock, from the SIGSTOP) and both mtimes as RGW lists
+# them (the store's clock: the lease's).
+python3 - "$STG" "$WORK/takeover" <<'PY' &
+import os, sys, time
+sys.path.insert(0, os.environ["TOOLS"])
+from s3_check import S3
+bucket, out = sys.argv[1], sys.argv[2]
+def newest():
+    got = S3["rb"].list_objects_v2(Bucket=bucket, Prefix="t/").get("Contents", [])
+    gens = [o for o in got if ".fza.claim/" in o["Key"]]
+    return max(gens, key=lambda o: o["Key"]) if gens else None
+first = newest()
+open(out + ".ready", "w").close()
+deadline = time.time() + 120
+while time.time() < deadline:
+    g = newest()
+    if g is not None and first is not None and g["Key"] > first["Key"]:
+        with open(out, "w") as f:
+            f.write("%.3f %.3f %s\n" % (time.time(), (g["LastModified"] - first["LastModified"])
+                                         .total_seconds(), g["Key"].rsplit("/", 1)[1]))
+        break
+    time.sleep(0.1)
+PY
+PW=$!
+for _ in $(seq 1 100); do [ -e "$WORK/takeover.ready" ] && break; sleep 0.1; done
+# The second one lists every 30 s (--follow), far longer than the ttl: an archive it found held
+# is still tried again a quarter of the ttl later. Stopped (SIGTERM) once staging is empty.
 T0=$(date +%s)
-RB=0; timeout 120 "$FERRY_BIN" --config "$CONF" unpack "rb:$STG/t" "rb:$D2" --claim-ttl 3 \
-  --state "$WORK/second.db" --json >"$WORK/second.json" 2>"$WORK/second.err" || RB=$?
+"$FERRY_BIN" --config "$CONF" unpack "rb:$STG/t" "rb:$D2" --claim-ttl 3 --follow 30 \
+  --state "$WORK/second.db" --json >"$WORK/second.json" 2>"$WORK/second.err" & PB=$!
+for _ in $(seq 1 600); do
+  left=$(ferry ls "rb:$STG/t") && [ -z "$left" ] && break
+  sleep 0.2
+done
 T1=$(date +%s)
+kill -TERM $PB
+RB=0; wait $PB || RB=$?
 check "a second unpacker takes the archive over after the ttl and finishes it" [ "$RB" = 0 ]
-check "  not before the claim expired ($((T1 - T0)) s)" [ $((T1 - T0)) -ge 2 ]
+kill $PW 2>/dev/null || true  # done long before, unless it never saw the takeover
+wait $PW 2>/dev/null || true
+read -r SEEN_AT LEASE_GAP TAKEN_GEN < "$WORK/takeover" || true
+TAKEOVER=$(python3 -c "print('%.1f' % (${SEEN_AT:-1e12} - $STOP_AT))")
+echo "     takeover: generation ${TAKEN_GEN:-none} seen ${TAKEOVER} s after the SIGSTOP," \
+  "created ${LEASE_GAP:-?} s after the owner's last one (RGW's mtimes), ttl 3 s; the" \
+  "second unpacker emptied staging $((T1 - T0)) s after its start"
+# never early: the lease counts from the owner's newest generation, by the store's clock
+check "  not before the claim expired (${LEASE_GAP:-none} s after the owner's last generation)" \
+  python3 -c "import sys; sys.exit(not (${LEASE_GAP:--1} >= 3))"
+# nor late: ttl + a listing interval (ttl/4) + the Date's whole seconds, with room for a busy
+# machine (the bound is 3 x ttl + 5 s)
+check "  taken over ${TAKEOVER} s after the SIGSTOP (at most 14 s)" \
+  python3 -c "import sys; sys.exit(not ($TAKEOVER <= 14))"
 check "  it resumed: fewer than $N2 objects written by it, none found twice" python3 -c "
 import json
 b = json.load(open('$WORK/second.json'))

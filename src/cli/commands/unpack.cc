@@ -11,7 +11,9 @@
 // (transport/claim.h): where the staging store honours create-only writes (probed once at the
 // start), an archive is unpacked by one of them at a time, a stalled one is fenced and taken
 // over after --claim-ttl seconds; elsewhere (Swift) a warning says one unpacker per region and
-// prefix. Without --follow it lists again while archives are held by others, until none is.
+// prefix. Without --follow it lists again while archives are held by others, until none is; an
+// archive found held is tried again a quarter of --claim-ttl later, also with a longer --follow
+// and between the archives of a pass.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -50,17 +52,14 @@ struct Totals {
            verified = 0, archive_bytes = 0, skipped = 0, deleted = 0, held = 0, lost = 0;
 };
 
-// One listing of the staging prefix, every archive unpacked in key order.
+// One listing of the staging prefix, every archive unpacked in key order (UnpackPass).
 // `claims`: null where the staging store does not honour create-only writes. `held`: the
-// archives another unpacker held in this pass.
+// archives other unpackers hold, tried again a quarter of the claim's ttl after they were found
+// held, also between the archives of this pass.
 Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& dst,
             transport::TransportStore& store, const transport::ClaimOptions* claims, Totals& t,
-            uint64_t& held, std::stop_token stop) {
-  FERRY_ASSIGN_OR_RETURN(transport::StagedListing listed, transport::ListStaged(staging));
-  // Markers of an archive deleted by an unpacker that died before deleting them.
-  for (const std::string& orphan : listed.orphans) (void)staging.Delete(orphan, stop);
-  for (const std::string& key : listed.archives) {
-    if (stop.stop_requested()) return Status::Cancelled("interrupted; rerun to resume");
+            transport::HeldArchives& held, std::stop_token stop) {
+  auto try_archive = [&](const std::string& key) -> bool {
     transport::StoreUnpackJournal journal(
         store, transport::ArchiveRow{.staging = a.staging,
                                      .archive = key,
@@ -82,17 +81,16 @@ Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& ds
       }
       std::fprintf(stderr, "failed: unpack %s: %s\n", key.c_str(),
                    listed_r.status().message().c_str());
-      continue;
+      return false;
     }
     t.deleted += listed_r->unpack.archive_deleted ? 1 : 0;
     if (listed_r->held) {
       ++t.held;
-      ++held;
-      continue;
+      return true;
     }
     if (listed_r->skipped) {
       ++t.skipped;
-      continue;
+      return false;
     }
     const transport::UnpackResult* r = &listed_r->unpack;
     ++t.archives;
@@ -102,8 +100,9 @@ Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& ds
     t.present += r->already_present;
     t.verified += r->checksums_verified;
     t.archive_bytes += r->archive_bytes;
-  }
-  return Status::Ok();
+    return false;
+  };
+  return transport::UnpackPass(staging, held, try_archive, stop);
 }
 
 int RunUnpack(const UnpackArgs& a, Context& ctx) {
@@ -144,15 +143,19 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   const auto start = std::chrono::steady_clock::now();
   Totals t;
   Status s;
+  // Archives held by another unpacker are listed again a quarter of the ttl after they were
+  // found held, whatever --follow says (a stalled holder's claim expires after the ttl).
+  transport::HeldArchives held(claim_options.ttl, SystemClock::Default());
+  const std::chrono::milliseconds interval = std::chrono::seconds(a.follow);
   for (;;) {
-    uint64_t held = 0;
     s = Pass(a, **staging, **dst, **store, claims, t, held, ctx.stop);
     if (!s.ok() || ctx.stop.stop_requested()) break;
     // One pass: again while another unpacker holds archives (it may stall; its claim expires).
-    const int pause = a.follow > 0 ? a.follow : std::max(1, a.claim_ttl / 4);
-    if (a.follow <= 0 && held == 0) break;
-    for (int i = 0; i < pause * 10 && !ctx.stop.stop_requested(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (a.follow <= 0 && held.empty()) break;
+    const auto until = std::chrono::steady_clock::now() + held.NextListingIn(interval);
+    while (!ctx.stop.stop_requested() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(100), until - std::chrono::steady_clock::now()));
     }
     if (ctx.stop.stop_requested()) break;
   }
