@@ -62,7 +62,8 @@ class EntryWriters {
 
   // Waits until entry `index` holding `size` bytes may start: below the recorded watermark +
   // options.window and within options.max_bytes; records the watermark (journal.Record) every
-  // options.checkpoint_every entries and whenever the window waits on it. The first failure of
+  // options.checkpoint_every entries and whenever the window waits on it (once the watermark
+  // moved an eighth of the window past the last record). The first failure of
   // a write (or Cancelled when `stop` is requested) is returned.
   Status WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal, uint64_t entries);
   // Queues an entry for the writer threads (a small one, or a large one's tail).

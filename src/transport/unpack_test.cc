@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "archive/io.h"
 #include "checksum/checksum.h"
@@ -146,6 +148,33 @@ TEST_F(UnpackTest, ACrashBetweenCheckpointsResumesWithoutWritingTwice) {
     EXPECT_EQ(dst_.Keys().size(), 40u);
     EXPECT_FALSE(staging_.Contents("a.fza").has_value());
   }
+}
+
+// Writers slower than the archive is decoded: the window waits on the recorded watermark. It is
+// recorded in steps of an eighth of the window, not once per entry the writers finish (each
+// record is a transaction, and with claims two requests to staging).
+TEST_F(UnpackTest, AWaitingWindowRecordsTheWatermarkInStepsNotPerEntry) {
+  Stage(400, 20);
+  class SlowPuts : public MemoryBackend {
+   public:
+    Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte> data,
+                                     const storage::WriteSpec& spec,
+                                     std::stop_token stop) override {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      return MemoryBackend::Put(key, data, spec, stop);
+    }
+  } dst;
+  UnpackOptions o = Options();
+  o.threads = 8;
+  o.window = 64;
+  o.checkpoint_every = 100000;  // only the window makes records here
+  MemoryJournal journal;
+  auto r = UnpackArchive(staging_, "a.fza", dst, journal, o, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->written, 400u);
+  EXPECT_TRUE(journal.done);
+  // Steps of 8 over 400 entries, plus the start and the end.
+  EXPECT_LE(journal.records, 400 / 8 + 4);
 }
 
 TEST_F(UnpackTest, AnArchiveGoneAfterItsLastRecordIsDone) {
