@@ -10,6 +10,7 @@
 #include "archive/writer.h"
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
+#include "testing/sizeless_store.h"
 
 namespace ferry::archive {
 namespace {
@@ -109,58 +110,22 @@ TEST(BackendIoTest, SinkDroppedWithoutCloseLeavesNoObject) {
   EXPECT_EQ(dst.Stat("x.fza", false, {}).status().code(), ErrorCode::kNotFound);
 }
 
-// A store whose chunked writes take no size up front (as S3's), recording what its writer got.
-class RecordingStore : public MemoryBackend {
- public:
-  struct Log {
-    std::string parts;  // the bytes of every part, in the order written
-    bool committed = false;
-  };
-  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view,
-                                                                const storage::WriteSpec&,
-                                                                uint64_t,
-                                                                std::stop_token) override {
-    struct Writer : storage::ChunkWriter {
-      explicit Writer(Log& log) : log(log) {}
-      const std::string& upload_id() const override { return id; }
-      Status WriteChunk(int, uint64_t, std::span<const std::byte> data,
-                        std::stop_token) override {
-        log.parts.append(reinterpret_cast<const char*>(data.data()), data.size());
-        return Status::Ok();
-      }
-      Result<storage::WriteResult> Commit(std::stop_token) override {
-        log.committed = true;
-        return storage::WriteResult{};
-      }
-      Status Abort() override { return Status::Ok(); }
-      Result<std::optional<std::vector<storage::StoredPart>>> ListStoredParts(
-          std::stop_token) override {
-        return std::optional<std::vector<storage::StoredPart>>();
-      }
-      void AdoptPart(const storage::StoredPart&) override {}
-      void Detach() override {}
-      Log& log;
-      std::string id = "u1";
-    };
-    return std::unique_ptr<storage::ChunkWriter>(std::make_unique<Writer>(log));
-  }
-  Log log;
-};
-
 TEST(BackendIoTest, FlushLastWritesEveryByteAndCloseOnlyCompletes) {
-  RecordingStore dst;
+  ferry::testing::SizelessChunkedStore dst;  // chunked writes of unknown size, as S3's
   auto sink = BackendSink::Open(dst, "x.fza", 5 << 20, {});
   ASSERT_TRUE(sink.ok());
   const std::string body = "not a whole part";
   ASSERT_TRUE((*sink)->Write(checksum::AsBytes(body)).ok());
-  EXPECT_EQ(dst.log.parts, "");  // less than a part: held
+  EXPECT_EQ(dst.received.load(), 0u);  // less than a part: held
   ASSERT_TRUE((*sink)->FlushLast().ok());
   // Every byte went out as a part; the object is not completed until Close.
-  EXPECT_EQ(dst.log.parts, body);
-  EXPECT_FALSE(dst.log.committed);
+  EXPECT_EQ(dst.received.load(), body.size());
+  EXPECT_EQ(dst.committed.load(), 0);
+  EXPECT_EQ(dst.Stat("x.fza", false, {}).status().code(), ErrorCode::kNotFound);
   ASSERT_TRUE((*sink)->Close().ok());
-  EXPECT_EQ(dst.log.parts, body) << "Close sent bytes again";
-  EXPECT_TRUE(dst.log.committed);
+  EXPECT_EQ(dst.received.load(), body.size()) << "Close sent bytes again";
+  EXPECT_EQ(dst.committed.load(), 1);
+  EXPECT_EQ(dst.Contents("x.fza"), body);
 }
 
 }  // namespace

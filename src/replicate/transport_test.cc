@@ -16,6 +16,7 @@
 #include "replicate/replica.h"
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
+#include "testing/sizeless_store.h"
 #include "testing/fake_clock.h"
 
 namespace ferry::replicate {
@@ -32,50 +33,7 @@ std::vector<std::byte> Bytes(std::string_view s) {
 
 // A staging store whose chunked writes need no size up front, as S3's multipart uploads (the
 // memory backend's want it at open): parts gathered, one Put at commit.
-class StagingBackend : public MemoryBackend {
- public:
-  using MemoryBackend::MemoryBackend;
-  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view key,
-                                                                const storage::WriteSpec& spec,
-                                                                uint64_t part_size,
-                                                                std::stop_token stop) override {
-    (void)part_size;
-    (void)stop;
-    return std::unique_ptr<storage::ChunkWriter>(new Writer(*this, std::string(key), spec));
-  }
-
- private:
-  class Writer : public storage::ChunkWriter {
-   public:
-    Writer(MemoryBackend& b, std::string key, storage::WriteSpec spec)
-        : b_(b), key_(std::move(key)), spec_(std::move(spec)) {}
-    const std::string& upload_id() const override { return key_; }
-    Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
-                      std::stop_token) override {
-      parts_[part_number] = {offset, std::vector<std::byte>(data.begin(), data.end())};
-      return Status::Ok();
-    }
-    Result<storage::WriteResult> Commit(std::stop_token stop) override {
-      std::vector<std::byte> all;
-      for (const auto& [n, part] : parts_) all.insert(all.end(), part.second.begin(), part.second.end());
-      spec_.size = all.size();
-      return b_.Put(key_, all, spec_, stop);
-    }
-    Status Abort() override { return Status::Ok(); }
-    Result<std::optional<std::vector<storage::StoredPart>>> ListStoredParts(
-        std::stop_token) override {
-      return std::optional<std::vector<storage::StoredPart>>();
-    }
-    void AdoptPart(const storage::StoredPart&) override {}
-    void Detach() override {}
-
-   private:
-    MemoryBackend& b_;
-    std::string key_;
-    storage::WriteSpec spec_;
-    std::map<int, std::pair<uint64_t, std::vector<std::byte>>> parts_;
-  };
-};
+using StagingBackend = testing::SizelessChunkedStore;
 
 class TransportPassTest : public ::testing::Test {
  protected:

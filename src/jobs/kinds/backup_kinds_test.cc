@@ -14,6 +14,7 @@
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker_internal.h"
 #include "storage/memory/memory_backend.h"
+#include "testing/sizeless_store.h"
 #include "testing/fake_clock.h"
 
 namespace ferry::jobs {
@@ -29,48 +30,9 @@ class NoControl : public ScanControl, public JobControl {
   void CannotServe(const Status&) override {}
 };
 
-// S3 writes an archive as a multipart upload of unknown size; the memory backend wants the size
-// up front. This staging buffers the parts and puts the object at Commit (complete only then,
-// as an upload is), counting the writes opened.
-class StagingBackend : public storage::MemoryBackend {
- public:
-  class Writer : public storage::ChunkWriter {
-   public:
-    Writer(StagingBackend& b, std::string key, storage::WriteSpec spec)
-        : b_(b), key_(std::move(key)), spec_(std::move(spec)) {}
-    const std::string& upload_id() const override { return key_; }
-    Status WriteChunk(int, uint64_t offset, std::span<const std::byte> data,
-                      std::stop_token) override {
-      if (bytes_.size() < offset + data.size()) bytes_.resize(offset + data.size());
-      std::copy(data.begin(), data.end(), bytes_.begin() + static_cast<ptrdiff_t>(offset));
-      return Status::Ok();
-    }
-    Result<storage::WriteResult> Commit(std::stop_token stop) override {
-      spec_.size = bytes_.size();
-      return b_.Put(key_, bytes_, spec_, stop);
-    }
-    Status Abort() override { return Status::Ok(); }
-    Result<std::optional<std::vector<storage::StoredPart>>> ListStoredParts(
-        std::stop_token) override {
-      return std::optional<std::vector<storage::StoredPart>>();
-    }
-    void AdoptPart(const storage::StoredPart&) override {}
-    void Detach() override {}
-
-   private:
-    StagingBackend& b_;
-    std::string key_;
-    storage::WriteSpec spec_;
-    std::vector<std::byte> bytes_;
-  };
-  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view key,
-                                                               const storage::WriteSpec& spec,
-                                                               uint64_t, std::stop_token) override {
-    ++opened;
-    return std::unique_ptr<storage::ChunkWriter>(new Writer(*this, std::string(key), spec));
-  }
-  int opened = 0;
-};
+// S3 writes an archive as a multipart upload of unknown size: the staging puts the object at
+// Commit (complete only then, as an upload is), counting the writes opened.
+using StagingBackend = testing::SizelessChunkedStore;
 
 class BackupKindsTest : public ::testing::Test {
  protected:
@@ -230,7 +192,7 @@ TEST_F(BackupKindsTest, ARetryOfARecordedPackPacksNothing) {
   Write("k/100", "changed since");
   JobResult again = Pack(packs[0], 7, 2);
   EXPECT_EQ(again.outcome.kind, Outcome::Kind::kDone);
-  EXPECT_EQ(staging().opened, writers);
+  EXPECT_EQ(staging().opened.load(), writers);
   EXPECT_EQ(staging().Keys(), std::vector<std::string>{key});
   EXPECT_EQ(CatalogEntries(), 20u);
 }
