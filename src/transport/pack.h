@@ -57,8 +57,8 @@ struct PackOptions {
   size_t upload_ahead = 32u << 20;
   // Packs running at once that share a link (upload_order.h): the archive's writes to the sink
   // wait for the turn of `order_ticket`, which the caller Joined before and Leaves after it
-  // closed the sink (the last part and the completion cross the link too: the caller closes in
-  // turn). The source's reads follow the same order (UploadOrder::BeginRead: the packs behind
+  // closed the sink (the last part crosses the link too: the caller sends it in turn, then
+  // completes the archive out of turn). The source's reads follow the same order (UploadOrder::BeginRead: the packs behind
   // the first still reading share a few reads). Null: the bytes go to the sink as soon as they
   // are made, and every read starts at once. Not owned.
   UploadOrder* order = nullptr;
@@ -87,9 +87,10 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop);
 
-// Runs `close` (the caller's close of the sink: the archive's last part and its completion cross
-// the link) in the turn of `ticket` of `order` (null: at once): the pack counts as having bytes
-// to send while it waits and closes, so the packs behind it wait. kCancelled, without closing,
+// Runs `close` (the caller's flush of the sink: the archive's last part crosses the link; its
+// completion, which carries no bytes, the caller runs after) in the turn of `ticket` of `order`
+// (null: at once): the pack counts as having bytes to send while it waits and flushes, so the
+// packs behind it wait. kCancelled, without closing,
 // when `stop` is requested while it waits.
 Status CloseInTurn(UploadOrder* order, uint64_t ticket, const std::function<Status()>& close,
                    std::stop_token stop);

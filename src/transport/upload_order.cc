@@ -28,22 +28,12 @@ void UploadOrder::SetReady(uint64_t ticket, bool ready) {
 }
 
 // A handful of packs at once: a scan of all of them.
-bool UploadOrder::EarlierReady(uint64_t ticket) const {
+bool UploadOrder::Earlier(uint64_t ticket, bool Pack::*flag) const {
   auto mine = packs_.find(ticket);
   if (mine == packs_.end()) return false;
   const uint64_t rank = mine->second.rank;
   for (const auto& [t, pack] : packs_) {
-    if (pack.ready && (pack.rank < rank || (pack.rank == rank && t < ticket))) return true;
-  }
-  return false;
-}
-
-bool UploadOrder::EarlierReading(uint64_t ticket) const {
-  auto mine = packs_.find(ticket);
-  if (mine == packs_.end()) return false;
-  const uint64_t rank = mine->second.rank;
-  for (const auto& [t, pack] : packs_) {
-    if (pack.reading && (pack.rank < rank || (pack.rank == rank && t < ticket))) return true;
+    if (pack.*flag && (pack.rank < rank || (pack.rank == rank && t < ticket))) return true;
   }
   return false;
 }
@@ -53,7 +43,7 @@ bool UploadOrder::BeginRead(uint64_t ticket, const std::function<bool()>& give_u
   std::unique_lock lock(mu_);
   for (;;) {
     if (give_up()) return false;
-    if (!EarlierReading(ticket)) {
+    if (!Earlier(ticket, &Pack::reading)) {
       follower = false;
       return true;
     }
@@ -87,7 +77,7 @@ void UploadOrder::DoneReading(uint64_t ticket) {
 
 void UploadOrder::WaitTurn(uint64_t ticket, const std::function<bool()>& give_up) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !EarlierReady(ticket) || give_up(); });
+  cv_.wait(lock, [&] { return !Earlier(ticket, &Pack::ready) || give_up(); });
 }
 
 void UploadOrder::Wake() {

@@ -9,8 +9,8 @@
 //
 // Use: each pack Joins with a rank (lower ranks go first; equal ranks in the order they joined:
 // the pack jobs use their job id, the order of the listing), says when it holds bytes to send
-// (SetReady), waits for its turn before each write that crosses the link (WaitTurn: the parts
-// and the archive's completion), and Leaves when done (or given up). A pack with bytes never waits for a later one, so the order cannot deadlock; a write
+// (SetReady), waits for its turn before each write that crosses the link (WaitTurn: the parts,
+// the last one too; the completion carries no bytes and goes out of turn), and Leaves when done (or given up). A pack with bytes never waits for a later one, so the order cannot deadlock; a write
 // already under way is not interrupted (a later pack's part upload may delay an earlier one by
 // one part).
 //
@@ -65,9 +65,9 @@ class UploadOrder {
     bool ready = false;
     bool reading = true;
   };
-  // REQUIRES: mu_ held. Whether a pack ahead of `ticket` is ready to send / still reading.
-  bool EarlierReady(uint64_t ticket) const;
-  bool EarlierReading(uint64_t ticket) const;
+  // REQUIRES: mu_ held. Whether a pack ahead of `ticket` has `flag` set (ready to send, still
+  // reading).
+  bool Earlier(uint64_t ticket, bool Pack::*flag) const;
 
   std::mutex mu_;
   std::condition_variable cv_;
