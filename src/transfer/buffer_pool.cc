@@ -82,8 +82,12 @@ void BufferPool::GiveBack(std::byte* memory, uint64_t capacity) {
   bool keep = false;
   if (memory != nullptr && capacity >= kPooledMin) {
     std::lock_guard lock(mu_);
-    // budget in_use still counts this buffer: kept, it moves from borrowed to idle.
-    keep = budget_.in_use() + idle_bytes_ <= budget_.capacity();
+    // Kept, the buffer moves from borrowed to idle: the memory the pool holds is unchanged, so
+    // the bound (kept by Borrow when it allocates) still holds; only an oversized buffer is
+    // freed. The test is not on budget_.in_use(): that counts, at this moment, budget taken by
+    // borrowers who have not yet picked their idle buffer and buffers already idle but not yet
+    // released, and a buffer freed on that count is allocated again by the next borrower.
+    keep = idle_bytes_ + capacity <= budget_.capacity();
     if (keep) {
       idle_.push_back({memory, capacity});
       idle_bytes_ += capacity;

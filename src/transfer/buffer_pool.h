@@ -6,10 +6,12 @@
 // fragment under many threads.
 //
 // Budget: every borrowed buffer's capacity is taken from the ByteBudget first (Borrow blocks
-// while it is exhausted). Idle buffers hold no budget, but the pool keeps one only while the
-// bytes borrowed plus the bytes kept idle stay within the budget's capacity, and frees idle
-// buffers before it allocates a new one beyond that: the memory the pool holds never exceeds
-// the capacity (or one oversized buffer, which ByteBudget admits alone).
+// while it is exhausted). Idle buffers hold no budget; before allocating a new buffer the pool
+// frees idle ones, oldest first, until the budget in use (which counts every borrowed buffer)
+// plus the bytes kept idle fit the budget's capacity. A given-back buffer is kept whenever the
+// idle bytes stay within the capacity (giving back does not change what the pool holds), so
+// the memory the pool holds never exceeds the capacity (or one oversized buffer, which
+// ByteBudget admits alone and the pool frees when it comes back).
 //
 // Sizes: capacities are rounded up to whole MiB (so parts of one size share buffers); buffers
 // below kPooledMin are plain heap memory, never kept.

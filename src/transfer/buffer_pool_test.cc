@@ -74,6 +74,39 @@ TEST(BufferPoolTest, BorrowedPlusIdleNeverExceedTheBudget) {
   EXPECT_LE(pool.idle_bytes(), 32 * kMiB);
 }
 
+// Budget taken by a borrower that has not yet picked its idle buffer (Borrow acquires before it
+// looks at the idle list) must not make a buffer given back meanwhile look like one too many:
+// freed, it would be allocated again by the next borrower.
+TEST(BufferPoolTest, ABufferGivenBackWhileABorrowerIsBetweenBudgetAndIdleIsKept) {
+  ByteBudget budget(3 * kMiB);
+  BufferPool pool(budget);
+  auto a = pool.Borrow(kMiB, {});
+  auto b = pool.Borrow(kMiB, {});
+  auto c = pool.Borrow(kMiB, {});
+  c.reset();  // one idle
+  ASSERT_TRUE(budget.Acquire(kMiB, {}));  // a borrower's budget, its idle buffer not yet picked
+  a.reset();
+  EXPECT_EQ(pool.idle_bytes(), 2 * kMiB);
+  budget.Release(kMiB);
+  b.reset();
+  std::vector<BufferPool::Buffer> again;
+  for (int i = 0; i < 3; ++i) again.push_back(*pool.Borrow(kMiB, {}));
+  EXPECT_EQ(pool.allocations(), 3u);
+  EXPECT_LE(budget.in_use() + pool.idle_bytes(), 3 * kMiB);
+}
+
+// An oversized buffer (ByteBudget admits one alone) is freed when it comes back.
+TEST(BufferPoolTest, AnOversizedBufferIsNotKept) {
+  ByteBudget budget(4 * kMiB);
+  BufferPool pool(budget);
+  {
+    auto big = pool.Borrow(6 * kMiB, {});
+    ASSERT_TRUE(big.has_value());
+  }
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
 TEST(BufferPoolTest, BorrowWaitsForBudgetAndStops) {
   ByteBudget budget(16 * kMiB);
   BufferPool pool(budget);
