@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
+#include <utility>
 
 namespace ferry::archive {
 
@@ -36,39 +38,143 @@ Status BackendRangeSource::ReadAt(uint64_t offset, std::span<std::byte> out) {
   return backend_.ReadAt(key_, offset, out, "", stop_);
 }
 
-Result<std::unique_ptr<BackendSink>> BackendSink::Open(storage::Backend& backend, std::string key,
-                                                       uint64_t part_size, std::stop_token stop) {
-  storage::WriteSpec spec;
-  spec.content.content_type = "application/vnd.ferry.archive";
-  FERRY_ASSIGN_OR_RETURN(auto writer, backend.OpenChunkWriter(key, spec, part_size, stop));
-  return std::unique_ptr<BackendSink>(new BackendSink(std::move(writer), part_size, stop));
+// One part being uploaded on a thread of its own.
+struct BackendSink::InFlight {
+  std::vector<std::byte> bytes;
+  Status status;
+  std::thread thread;  // writes `status`; joined before it is read
+};
+
+BackendSink::BackendSink(storage::Backend& backend, std::string key, uint64_t part_size,
+                         std::stop_token stop, Options options)
+    : backend_(backend),
+      key_(std::move(key)),
+      part_size_(part_size),
+      stop_(std::move(stop)),
+      options_(options) {
+  options_.parts_in_flight = std::max(1, options_.parts_in_flight);
+  spec_.content.content_type = "application/vnd.ferry.archive";
 }
 
-Status BackendSink::FlushPart() {
-  FERRY_RETURN_IF_ERROR(writer_->WriteChunk(++part_number_, offset_, part_, stop_));
-  offset_ += part_.size();
+BackendSink::~BackendSink() {
+  (void)WaitAll();
+  if (opener_.joinable()) opener_.join();
+}
+
+Result<std::unique_ptr<BackendSink>> BackendSink::Open(storage::Backend& backend, std::string key,
+                                                       uint64_t part_size, std::stop_token stop) {
+  return Open(backend, std::move(key), part_size, std::move(stop), Options{});
+}
+
+Result<std::unique_ptr<BackendSink>> BackendSink::Open(storage::Backend& backend, std::string key,
+                                                       uint64_t part_size, std::stop_token stop,
+                                                       Options options) {
+  if (!backend.features().chunked_write) {
+    return Status::NotSupported(backend.Describe() + " has no chunked writes for archives");
+  }
+  std::unique_ptr<BackendSink> sink(
+      new BackendSink(backend, std::move(key), part_size, std::move(stop), options));
+  if (!options.likely_one_part) {
+    BackendSink* s = sink.get();
+    s->opener_ = std::thread(
+        [s] { s->opened_ = s->backend_.OpenChunkWriter(s->key_, s->spec_, s->part_size_, s->stop_); });
+  }
+  return sink;
+}
+
+Status BackendSink::EnsureWriter() {
+  if (writer_ != nullptr) return Status::Ok();
+  if (opener_.joinable()) {
+    opener_.join();
+  } else {
+    opened_ = backend_.OpenChunkWriter(key_, spec_, part_size_, stop_);
+  }
+  if (!opened_.ok()) {
+    if (error_.ok()) error_ = opened_.status().WithContext("opening the chunked write of " + key_);
+    return error_;
+  }
+  writer_ = std::move(opened_).value();
+  return Status::Ok();
+}
+
+Status BackendSink::WaitOldest() {
+  std::unique_ptr<InFlight> oldest = std::move(in_flight_.front());
+  in_flight_.erase(in_flight_.begin());
+  oldest->thread.join();
+  oldest->bytes.clear();
+  spare_.push_back(std::move(oldest->bytes));
+  if (error_.ok()) error_ = oldest->status;
+  return error_;
+}
+
+Status BackendSink::WaitAll() {
+  while (!in_flight_.empty()) (void)WaitOldest();
+  return error_;
+}
+
+Status BackendSink::StartPart() {
+  FERRY_RETURN_IF_ERROR(error_);
+  FERRY_RETURN_IF_ERROR(EnsureWriter());
+  while (in_flight_.size() >= static_cast<size_t>(options_.parts_in_flight)) {
+    FERRY_RETURN_IF_ERROR(WaitOldest());
+  }
+  auto part = std::make_unique<InFlight>();
+  part->bytes = std::move(part_);
   part_.clear();
+  if (!spare_.empty()) {
+    part_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  InFlight* p = part.get();
+  const int number = ++part_number_;
+  const uint64_t offset = offset_;
+  offset_ += p->bytes.size();
+  p->thread = std::thread([this, p, number, offset] {
+    p->status = writer_->WriteChunk(number, offset, p->bytes, stop_);
+  });
+  in_flight_.push_back(std::move(part));
   return Status::Ok();
 }
 
 Status BackendSink::Write(std::span<const std::byte> data) {
+  FERRY_RETURN_IF_ERROR(error_);
   while (!data.empty()) {
+    if (part_.capacity() < part_size_) part_.reserve(static_cast<size_t>(part_size_));
     const size_t take =
         static_cast<size_t>(std::min<uint64_t>(data.size(), part_size_ - part_.size()));
     part_.insert(part_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
     data = data.subspan(take);
-    if (part_.size() == part_size_) FERRY_RETURN_IF_ERROR(FlushPart());
+    if (part_.size() == part_size_) FERRY_RETURN_IF_ERROR(StartPart());
   }
   return Status::Ok();
 }
 
-Status BackendSink::FlushLast() {
-  if (!part_.empty() || part_number_ == 0) FERRY_RETURN_IF_ERROR(FlushPart());
+Status BackendSink::SendLast() {
+  FERRY_RETURN_IF_ERROR(error_);
+  if (put_whole_) return Status::Ok();
+  if (part_number_ == 0 && options_.likely_one_part && writer_ == nullptr) {
+    // All of it fits one part and nothing was opened: one PUT, complete at once.
+    spec_.size = part_.size();
+    auto put = backend_.Put(key_, part_, spec_, stop_);
+    if (!put.ok()) {
+      error_ = put.status();
+      return error_;
+    }
+    put_whole_ = true;
+    return Status::Ok();
+  }
+  if (!part_.empty() || part_number_ == 0) FERRY_RETURN_IF_ERROR(StartPart());
   return Status::Ok();
+}
+
+Status BackendSink::FlushLast() {
+  FERRY_RETURN_IF_ERROR(SendLast());
+  return WaitAll();
 }
 
 Status BackendSink::Close() {
   FERRY_RETURN_IF_ERROR(FlushLast());
+  if (put_whole_) return Status::Ok();
   FERRY_ASSIGN_OR_RETURN(storage::WriteResult r, writer_->Commit(stop_));
   (void)r;
   return Status::Ok();

@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "archive/reader.h"
 #include "archive/writer.h"
@@ -126,6 +131,171 @@ TEST(BackendIoTest, FlushLastWritesEveryByteAndCloseOnlyCompletes) {
   EXPECT_EQ(dst.received.load(), body.size()) << "Close sent bytes again";
   EXPECT_EQ(dst.committed.load(), 1);
   EXPECT_EQ(dst.Contents("x.fza"), body);
+}
+
+// Two parts upload at once while the next one fills; a third full part waits for the oldest.
+TEST(BackendIoTest, TwoPartsUploadAtOnceAndAThirdWaitsForTheOldest) {
+  ferry::testing::SizelessChunkedStore dst;
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;
+  bool open = false;
+  dst.part_hook = [&](int) {
+    std::unique_lock lock(mu);
+    ++inside;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+    --inside;
+    return Status::Ok();
+  };
+  constexpr size_t kPart = 1024;
+  auto sink = BackendSink::Open(dst, "x.fza", kPart, {});
+  ASSERT_TRUE(sink.ok());
+  const std::string body = Random(3 * kPart + 100);
+  const auto bytes = checksum::AsBytes(body);
+  auto release = [&] {
+    {
+      std::lock_guard lock(mu);
+      open = true;
+    }
+    cv.notify_all();
+  };
+  std::atomic<bool> two_written{false};
+  std::thread two([&] {
+    EXPECT_TRUE((*sink)->Write(bytes.first(2 * kPart)).ok());  // returns with both under way
+    two_written = true;
+  });
+  bool both_under_way = false;
+  {
+    std::unique_lock lock(mu);
+    both_under_way = cv.wait_for(lock, std::chrono::seconds(10), [&] { return inside == 2; });
+  }
+  for (int i = 0; i < 1000 && !two_written; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const bool returned = two_written.load();
+  if (!both_under_way || !returned) release();
+  two.join();
+  ASSERT_TRUE(both_under_way) << "the second part did not start while the first was under way";
+  ASSERT_TRUE(returned);
+  std::atomic<bool> third_written{false};
+  std::thread third([&] {
+    EXPECT_TRUE((*sink)->Write(bytes.subspan(2 * kPart)).ok());
+    third_written = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(third_written.load()) << "a third part started with two under way";
+  release();
+  third.join();
+  ASSERT_TRUE((*sink)->Close().ok());
+  EXPECT_EQ(dst.Contents("x.fza"), body);
+  EXPECT_EQ(dst.received.load(), body.size());
+}
+
+// A part that fails fails the archive: FlushLast returns its error and nothing is completed.
+TEST(BackendIoTest, AFailedPartUnderWayFailsTheArchive) {
+  ferry::testing::SizelessChunkedStore dst;
+  dst.part_hook = [](int part) {
+    return part == 1 ? Status::Unavailable("part 1 lost") : Status::Ok();
+  };
+  {
+    auto sink = BackendSink::Open(dst, "x.fza", 1024, {});
+    ASSERT_TRUE(sink.ok());
+    const std::string body = Random(2 * 1024 + 7);
+    (void)(*sink)->Write(checksum::AsBytes(body));  // may or may not have seen the failure yet
+    const Status s = (*sink)->FlushLast();
+    EXPECT_EQ(s.code(), ErrorCode::kUnavailable) << s.ToString();
+  }
+  EXPECT_EQ(dst.committed.load(), 0);
+  EXPECT_EQ(dst.Stat("x.fza", false, {}).status().code(), ErrorCode::kNotFound);
+}
+
+// An archive expected to fit one part is written in one PUT at SendLast: no chunked write is
+// opened, and the object is complete at once. One that turns out larger goes by parts.
+TEST(BackendIoTest, AnArchiveOfOnePartIsOnePut) {
+  ferry::testing::SizelessChunkedStore dst;
+  const std::string small = Random(700);
+  {
+    auto sink = BackendSink::Open(dst, "small.fza", 1024, {}, {.likely_one_part = true});
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->Write(checksum::AsBytes(small)).ok());
+    ASSERT_TRUE((*sink)->SendLast().ok());
+    EXPECT_EQ(dst.Contents("small.fza"), small);  // complete at SendLast
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  EXPECT_EQ(dst.opened.load(), 0);
+  EXPECT_EQ(dst.Contents("small.fza"), small);
+  const std::string large = Random(2500);
+  {
+    auto sink = BackendSink::Open(dst, "large.fza", 1024, {}, {.likely_one_part = true});
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->Write(checksum::AsBytes(large)).ok());
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  EXPECT_EQ(dst.opened.load(), 1);
+  EXPECT_EQ(dst.committed.load(), 1);
+  EXPECT_EQ(dst.Contents("large.fza"), large);
+}
+
+// SendLast starts the last part and returns while it is under way; Close waits for it.
+TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
+  ferry::testing::SizelessChunkedStore dst;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  dst.part_hook = [&](int) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return open; });
+    return Status::Ok();
+  };
+  auto release = [&] {
+    {
+      std::lock_guard lock(mu);
+      open = true;
+    }
+    cv.notify_all();
+  };
+  auto sink = BackendSink::Open(dst, "x.fza", 1024, {});
+  ASSERT_TRUE(sink.ok());
+  const std::string body = Random(1500);
+  ASSERT_TRUE((*sink)->Write(checksum::AsBytes(body)).ok());
+  std::atomic<bool> sent{false};
+  std::thread send([&] {
+    EXPECT_TRUE((*sink)->SendLast().ok());
+    sent = true;
+  });
+  for (int i = 0; i < 1000 && !sent; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool returned_under_way = sent.load();
+  if (!returned_under_way) release();
+  send.join();
+  EXPECT_TRUE(returned_under_way) << "SendLast waited for the parts under way";
+  EXPECT_EQ(dst.received.load(), 0u);
+  std::atomic<bool> closed{false};
+  std::thread close([&] {
+    EXPECT_TRUE((*sink)->Close().ok());
+    closed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(closed.load()) << "Close returned before the parts under way were written";
+  release();
+  close.join();
+  EXPECT_EQ(dst.Contents("x.fza"), body);
+}
+
+// The chunked write opens beside the first part's packing; its failure fails the archive.
+TEST(BackendIoTest, AFailedOpenFailsTheArchive) {
+  ferry::testing::SizelessChunkedStore dst;
+  dst.open_failure = Status::PermissionDenied("no writes here");
+  {
+    auto sink = BackendSink::Open(dst, "x.fza", 1024, {});
+    ASSERT_TRUE(sink.ok());
+    (void)(*sink)->Write(checksum::AsBytes(Random(3000)));
+    const Status s = (*sink)->Close();
+    EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied) << s.ToString();
+    EXPECT_NE(s.ToString().find("x.fza"), std::string::npos) << s.ToString();
+  }
+  EXPECT_EQ(dst.committed.load(), 0);
+  EXPECT_EQ(dst.Stat("x.fza", false, {}).status().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -2,11 +2,16 @@
 // multipart uploads do (the memory backend wants the size when the write opens). Parts are
 // kept by their offset and the object is put at Commit: it exists only once complete, as an
 // upload's object. Counts what tests look at: writes opened, bytes received, commits.
-// Thread-safety: the counters are atomics; one writer is used by one thread at a time.
+// `part_hook` (if set) runs before each part is kept, outside any lock: tests block parts in
+// it or fail them.
+// Thread-safety: the counters are atomics; a writer takes parts from several threads at once
+// (as S3's do), its Commit after them.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,12 +30,15 @@ class SizelessChunkedStore : public storage::MemoryBackend {
                                                                 uint64_t /*part_size*/,
                                                                 std::stop_token) override {
     ++opened;
+    if (!open_failure.ok()) return open_failure;
     return std::unique_ptr<storage::ChunkWriter>(new Writer(*this, std::string(key), spec));
   }
 
   std::atomic<int> opened{0};             // chunked writes opened
   std::atomic<uint64_t> received{0};      // bytes their WriteChunk calls got
   std::atomic<int> committed{0};          // chunked writes completed
+  std::function<Status(int part_number)> part_hook;  // set before writes start
+  Status open_failure;  // what OpenChunkWriter returns, when not ok
 
  private:
   class Writer : public storage::ChunkWriter {
@@ -38,14 +46,17 @@ class SizelessChunkedStore : public storage::MemoryBackend {
     Writer(SizelessChunkedStore& b, std::string key, storage::WriteSpec spec)
         : b_(b), key_(std::move(key)), spec_(std::move(spec)) {}
     const std::string& upload_id() const override { return key_; }
-    Status WriteChunk(int, uint64_t offset, std::span<const std::byte> data,
+    Status WriteChunk(int part_number, uint64_t offset, std::span<const std::byte> data,
                       std::stop_token) override {
+      if (b_.part_hook) FERRY_RETURN_IF_ERROR(b_.part_hook(part_number));
+      std::lock_guard lock(mu_);
       if (bytes_.size() < offset + data.size()) bytes_.resize(offset + data.size());
       std::copy(data.begin(), data.end(), bytes_.begin() + static_cast<ptrdiff_t>(offset));
       b_.received += data.size();
       return Status::Ok();
     }
     Result<storage::WriteResult> Commit(std::stop_token stop) override {
+      std::lock_guard lock(mu_);
       spec_.size = bytes_.size();
       auto r = b_.Put(key_, bytes_, spec_, stop);
       if (r.ok()) ++b_.committed;
@@ -63,7 +74,8 @@ class SizelessChunkedStore : public storage::MemoryBackend {
     SizelessChunkedStore& b_;
     std::string key_;
     storage::WriteSpec spec_;
-    std::vector<std::byte> bytes_;
+    std::mutex mu_;
+    std::vector<std::byte> bytes_;  // GUARDED_BY(mu_)
   };
 };
 

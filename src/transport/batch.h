@@ -4,6 +4,13 @@
 // Bounding both keeps an archive's manifest small (count) and the work a crashed pack redoes
 // (bytes). Pure; the scan that plans a compressed run (jobs/scan.cc) feeds it.
 //
+// Slow start: the first batch of a scan is bounded by `first_bytes` and each next one by twice
+// the last bound, up to `max_bytes`. An archive's bytes cross the expensive link only once its
+// first 5 MiB part (or, smaller than a part, all of it) is packed; a first archive of full size
+// kept the link idle while about 20 MiB of the source were read and compressed. A small first
+// archive is staged, and unpacked near the target, within a fraction of that, while the larger
+// ones behind it are packed (docs/design/transport.md).
+//
 // Thread-safety: one thread at a time.
 #pragma once
 
@@ -15,11 +22,17 @@ namespace ferry::transport {
 struct BatchLimits {
   uint64_t max_bytes = 64ull << 20;
   size_t max_objects = 5000;
+  // The first batch's bound (at most max_bytes); 0: FirstBytesFor(max_bytes).
+  uint64_t first_bytes = 0;
+
+  // The default first bound: a sixteenth of max_bytes, at least 1 MiB (4 MiB for 64 MiB
+  // archives: about 1 MiB compressed at a typical 4:1), never above max_bytes.
+  static uint64_t FirstBytesFor(uint64_t max_bytes);
 };
 
 class Batcher {
  public:
-  explicit Batcher(BatchLimits limits) : limits_(limits) {}
+  explicit Batcher(BatchLimits limits);
 
   // Whether the batch in the making must be closed before an object of `size` joins it: it
   // holds max_objects objects or max_bytes bytes already, or would pass max_bytes with it
@@ -27,14 +40,18 @@ class Batcher {
   bool ClosesBefore(uint64_t size) const;
   // The object joins the batch in the making.
   void Add(uint64_t size);
-  // The batch was closed: the next object starts a new one.
+  // The batch was closed: the next object starts a new one, bounded by twice this one's bound
+  // (up to max_bytes).
   void Reset();
 
   size_t objects() const { return objects_; }
   uint64_t bytes() const { return bytes_; }
+  // The bound of the batch in the making.
+  uint64_t limit_bytes() const { return limit_; }
 
  private:
   BatchLimits limits_;
+  uint64_t limit_;
   size_t objects_ = 0;
   uint64_t bytes_ = 0;
 };

@@ -1,5 +1,5 @@
 // Batching of a compressed run's objects into archives: bounded by bytes and by count, order
-// kept, an object as large as a batch alone.
+// kept, an object as large as a batch alone, the first batches smaller (slow start).
 #include "transport/batch.h"
 
 #include <gtest/gtest.h>
@@ -48,6 +48,35 @@ TEST(BatcherTest, EmptyObjectsCountTowardTheObjectLimitOnly) {
   EXPECT_EQ(out, want);
   Batcher b({.max_bytes = 10, .max_objects = 10});
   EXPECT_FALSE(b.ClosesBefore(1000));  // an empty batch takes any object
+}
+
+// Slow start: the first batch is bounded by first_bytes, each next one by twice the last, up to
+// max_bytes.
+TEST(BatcherTest, TheFirstBatchesGrowFromFirstBytesToMaxBytes) {
+  const std::vector<uint64_t> sizes(31 + 20, 10);  // 10 bytes each
+  const auto out = Cut(sizes, {.max_bytes = 80, .max_objects = 100, .first_bytes = 10});
+  std::vector<size_t> counts;
+  for (const auto& batch : out) counts.push_back(batch.size());
+  const std::vector<size_t> want = {1, 2, 4, 8, 8, 8, 8, 8, 4};
+  EXPECT_EQ(counts, want);
+}
+
+// Without first_bytes: a sixteenth of max_bytes, at least 1 MiB, at most max_bytes.
+TEST(BatcherTest, TheDefaultFirstBoundIsASixteenthOfTheArchive) {
+  constexpr uint64_t kMiB = 1ull << 20;
+  EXPECT_EQ(BatchLimits::FirstBytesFor(64 * kMiB), 4 * kMiB);
+  EXPECT_EQ(BatchLimits::FirstBytesFor(256 * kMiB), 16 * kMiB);
+  EXPECT_EQ(BatchLimits::FirstBytesFor(4 * kMiB), kMiB);
+  EXPECT_EQ(BatchLimits::FirstBytesFor(kMiB / 2), kMiB / 2);
+  Batcher b({.max_bytes = 64 * kMiB, .max_objects = 5000});
+  EXPECT_EQ(b.limit_bytes(), 4 * kMiB);
+  b.Add(3 * kMiB);
+  EXPECT_TRUE(b.ClosesBefore(2 * kMiB));
+  EXPECT_FALSE(b.ClosesBefore(kMiB));
+  for (uint64_t want : {8, 16, 32, 64, 64}) {
+    b.Reset();
+    EXPECT_EQ(b.limit_bytes(), want * kMiB);
+  }
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ class AdaptiveLevel {
   struct Options {
     LevelPrices prices;
     UniformSource uniform = &ProcessUniform;
-    // This machine's benchmark time; 0 = CpuBenchmarkSeconds() (measured once per process).
+    // This machine's benchmark time; 0 = CpuBenchmarkSeconds() (measured once per process,
+    // started by Start on a thread of its own and waited for by Finish).
     double benchmark_seconds = 0;
   };
 

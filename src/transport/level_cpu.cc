@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <ctime>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -53,10 +54,18 @@ double RunBenchmark() {
 
 }  // namespace
 
-double CpuBenchmarkSeconds() {
-  static const double seconds = RunBenchmark();
+namespace {
+
+std::shared_future<double>& Benchmark() {
+  static std::shared_future<double> seconds = std::async(std::launch::async, RunBenchmark).share();
   return seconds;
 }
+
+}  // namespace
+
+void StartCpuBenchmark() { (void)Benchmark(); }
+
+double CpuBenchmarkSeconds() { return Benchmark().get(); }
 
 double ReferenceCpuSeconds(double seconds, double benchmark_seconds) {
   if (benchmark_seconds <= 0) return seconds;

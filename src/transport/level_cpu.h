@@ -28,7 +28,10 @@ namespace ferry::transport {
 // docs/design/transport.md): one reference second is one second of that machine.
 inline constexpr double kReferenceBenchmarkSeconds = 0.055;
 
-// This process's benchmark time in seconds (> 0), measured on the first call.
+// Starts the benchmark on a thread of its own, once per process; returns at once.
+void StartCpuBenchmark();
+// This process's benchmark time in seconds (> 0): started on the first call (of this or of
+// StartCpuBenchmark), waited for.
 double CpuBenchmarkSeconds();
 
 // `seconds` of CPU on a machine whose benchmark took `benchmark_seconds`, in reference seconds.

@@ -87,6 +87,10 @@ class PackHandler : public JobHandler {
   }
 
   JobResult Run(JobContext& ctx) const override {
+    const auto started = std::chrono::steady_clock::now();
+    auto since = [](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    };
     const Job& j = ctx.claimed.job;
     auto objects = DecodeTransfer(j.spec.payload);
     if (!objects.ok()) return JobResult{.outcome = OutcomeOf(objects.status(), 1 << 20), .more = {}};
@@ -125,20 +129,27 @@ class PackHandler : public JobHandler {
       if (*recorded) return JobResult{};
     }
     if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
-    auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel);
+    // A batch of fewer raw bytes than a part makes an archive of one part, most likely: written
+    // in one PUT (archive/backend_io.h).
+    auto sink = archive::BackendSink::Open(
+        *run.staging, key, kArchivePartSize, ctx.cancel,
+        {.likely_one_part = j.spec.bytes < kArchivePartSize});
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
+    const double setup_seconds = since(started);
     const uint64_t cpu_id = transport::CpuShare::Process().Begin();
     auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
     const double cpu_seconds = transport::CpuShare::Process().End(cpu_id);
     Status s = packed.status();
+    const auto closing = std::chrono::steady_clock::now();
     if (s.ok()) {
-      // The last part crosses the link too, in turn (an archive smaller than a part sends all
-      // here); the completion carries no bytes and runs out of turn, while the pack behind
-      // this one sends its first parts.
-      s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->FlushLast(); },
+      // The last part starts crossing the link in turn (an archive smaller than a part sends
+      // all here); the wait for the parts under way and the completion (no bytes) run out of
+      // turn, while the pack behind this one starts its first parts.
+      s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->SendLast(); },
                                  ctx.cancel);
       if (s.ok()) s = (*sink)->Close();
     }
+    const double close_seconds = since(closing);
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
     // A backup keeps the archive and records it with its entries in the catalog, in one
@@ -178,7 +189,8 @@ class PackHandler : public JobHandler {
                 {"archive_bytes", w.archive_bytes}, {"cpu_seconds", cpu_seconds},
                 {"staging_puts", requests.put}, {"seconds", packed->seconds},
                 {"read_wait_seconds", packed->read_wait_seconds},
-                {"upload_wait_seconds", packed->sink_wait_seconds + packed->drain_seconds}});
+                {"upload_wait_seconds", packed->sink_wait_seconds + packed->drain_seconds},
+                {"setup_seconds", setup_seconds}, {"close_seconds", close_seconds}});
     }
     JobResult result;
     if (!t.unpack_jobs) return result;  // the destination side lists the staging prefix
