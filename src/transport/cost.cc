@@ -65,7 +65,8 @@ RequestClass ClassOf(std::string_view op) {
   return RequestClass::kPut;
 }
 
-Requests ArchiveWriteRequests(uint64_t archive_bytes, uint64_t part_size) {
+Requests ArchiveWriteRequests(uint64_t archive_bytes, uint64_t part_size, bool likely_one_part) {
+  if (likely_one_part && archive_bytes < part_size) return Requests{.put = 1, .get = 0};
   return Requests{.put = 2 + std::max<uint64_t>(1, CeilDiv(archive_bytes, part_size)), .get = 0};
 }
 

@@ -50,7 +50,8 @@ enum class RequestClass { kPut, kGet, kFree };
 RequestClass ClassOf(std::string_view operation);
 
 // The S3 requests of one staged archive of `archive_bytes`: written as a multipart upload in
-// parts of `part_size` (create, parts, complete), read back by the unpacker (a HEAD, the three
+// parts of `part_size` (create, parts, complete), or in one PUT when its batch was expected to
+// fit one part (`likely_one_part`, archive::BackendSink) and it does, read back by the unpacker (a HEAD, the three
 // reads that open it, then its data in reads of `read_size`), then deleted (free).
 struct Requests {
   uint64_t put = 0;
@@ -61,7 +62,8 @@ struct Requests {
     return *this;
   }
 };
-Requests ArchiveWriteRequests(uint64_t archive_bytes, uint64_t part_size = 16ull << 20);
+Requests ArchiveWriteRequests(uint64_t archive_bytes, uint64_t part_size = 16ull << 20,
+                              bool likely_one_part = false);
 Requests ArchiveReadRequests(uint64_t archive_bytes, uint64_t read_size = 8ull << 20);
 
 // What compression changes for a set of objects: their bytes, the bytes that cross instead,

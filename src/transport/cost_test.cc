@@ -59,6 +59,9 @@ TEST(CostTest, ArchiveRequests) {
   EXPECT_EQ(ArchiveReadRequests(1000).get, 5u);
   EXPECT_EQ(ArchiveWriteRequests(0).put, 3u);  // an empty archive is still one part
   EXPECT_EQ(ArchiveWriteRequests((32ull << 20) + 1).put, 5u);
+  // A batch expected to fit one part: one PUT when it does, a multipart upload when not.
+  EXPECT_EQ(ArchiveWriteRequests(1000, 16ull << 20, true).put, 1u);
+  EXPECT_EQ(ArchiveWriteRequests(16ull << 20, 16ull << 20, true).put, 3u);
   EXPECT_EQ(ArchiveReadRequests(16ull << 20).get, 6u);
   Requests r = ArchiveWriteRequests(1000);
   r += ArchiveReadRequests(1000);

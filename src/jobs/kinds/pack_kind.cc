@@ -131,9 +131,9 @@ class PackHandler : public JobHandler {
     if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
     // A batch of fewer raw bytes than a part makes an archive of one part, most likely: written
     // in one PUT (archive/backend_io.h).
-    auto sink = archive::BackendSink::Open(
-        *run.staging, key, kArchivePartSize, ctx.cancel,
-        {.likely_one_part = j.spec.bytes < kArchivePartSize});
+    const bool likely_one_part = j.spec.bytes < kArchivePartSize;
+    auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel,
+                                           {.likely_one_part = likely_one_part});
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
     const double setup_seconds = since(started);
     const uint64_t cpu_id = transport::CpuShare::Process().Begin();
@@ -177,8 +177,8 @@ class PackHandler : public JobHandler {
     ctx.stats.entries_stored_raw += w.stored_entries;
     ctx.stats.transport_bytes_in += w.raw_bytes;
     ctx.stats.transport_bytes_wire += w.archive_bytes;
-    const transport::Requests requests = transport::ArchiveWriteRequests(w.archive_bytes,
-                                                                         kArchivePartSize);
+    const transport::Requests requests =
+        transport::ArchiveWriteRequests(w.archive_bytes, kArchivePartSize, likely_one_part);
     ctx.stats.transport_cpu_us += static_cast<uint64_t>(cpu_seconds * 1e6);
     ctx.stats.transport_extra_puts += requests.put;
     ctx.stats.objects_planned += w.entries;
