@@ -168,7 +168,7 @@ class JobSink : public transfer::PlanSink {
     if (ctx_.options.transport.enabled()) {
       // Compressed run: batches of objects become archives (transport/batch.h).
       const uint64_t size = request.src.size;
-      if (packer_.ClosesBefore(size)) ClosePack();
+      if (packer_.ClosesBefore(size)) FlushPack();
       packer_.Add(size);
       pack_.push_back(std::move(request));
       return Status::Ok();
@@ -191,17 +191,8 @@ class JobSink : public transfer::PlanSink {
     return Status::Ok();
   }
 
-  // Emits every batch in the making. `end_of_range`: the scan's range is listed to its end, so
-  // the last batches are cut smaller (RampDown).
-  void Flush(bool end_of_range = false) {
-    if (end_of_range) {
-      RampDown();
-    } else {
-      EmitHeld();
-      EmitPack(pack_);
-    }
-    pack_.clear();
-    packer_.Reset();
+  void Flush() {
+    FlushPack();
     if (!batch_.empty()) Emit(kTransferKind, EncodeTransfer(batch_), batch_.size(), batch_bytes_);
     batch_.clear();
     batch_bytes_ = 0;
@@ -226,52 +217,22 @@ class JobSink : public transfer::PlanSink {
     out_.push_back(std::move(spec));
   }
 
-  // The batch in the making is closed; it is held (the one held before becomes a pack job), so
-  // that the end of the range can still cut it.
-  void ClosePack() {
-    EmitHeld();
-    held_ = std::move(pack_);
+  // The batch in the making becomes one pack job.
+  void FlushPack() {
+    if (pack_.empty()) return;
+    const uint64_t bytes = packer_.bytes();
+    Emit(kPackKind, EncodeTransfer(pack_), pack_.size(), bytes);
     pack_.clear();
     packer_.Reset();
-  }
-  void EmitHeld() {
-    EmitPack(held_);
-    held_.clear();
-  }
-  void EmitPack(const std::vector<transfer::CopyRequest>& pack) {
-    if (pack.empty()) return;
-    uint64_t bytes = 0;
-    for (const auto& r : pack) bytes += r.src.size;
-    Emit(kPackKind, EncodeTransfer(pack), pack.size(), bytes);
-  }
-
-  // Slow finish (transport::CutFromTheEnd): the held batch and the one in the making are cut
-  // again from their end, so that the last archive of the range is small and its unpack short.
-  void RampDown() {
-    std::vector<transfer::CopyRequest> all = std::move(held_);
-    held_.clear();
-    for (auto& r : pack_) all.push_back(std::move(r));
-    std::vector<uint64_t> sizes;
-    sizes.reserve(all.size());
-    for (const auto& r : all) sizes.push_back(r.src.size);
-    size_t begin = 0;
-    for (size_t n : transport::CutFromTheEnd(sizes, batch_limits_)) {
-      EmitPack(std::vector<transfer::CopyRequest>(
-          std::make_move_iterator(all.begin() + static_cast<ptrdiff_t>(begin)),
-          std::make_move_iterator(all.begin() + static_cast<ptrdiff_t>(begin + n))));
-      begin += n;
-    }
   }
 
   const RunContext& ctx_;
   const WorkerOptions& options_;
   std::vector<JobSpec>& out_;
-  const transport::BatchLimits batch_limits_{
+  transport::Batcher packer_{transport::BatchLimits{
       .max_bytes = ctx_.options.transport.batch_bytes,
-      .max_objects = static_cast<size_t>(ctx_.options.transport.batch_objects)};
-  transport::Batcher packer_{batch_limits_};
+      .max_objects = static_cast<size_t>(ctx_.options.transport.batch_objects)}};
   std::vector<transfer::CopyRequest> pack_;  // the objects of the batch in the making
-  std::vector<transfer::CopyRequest> held_;  // the last batch closed, not yet a job
   std::vector<transfer::CopyRequest> batch_;
   uint64_t batch_bytes_ = 0;
   std::vector<std::string> deletes_;
@@ -412,7 +373,7 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
     FERRY_ASSIGN_OR_RETURN(bool src_has, has_under(*ctx.src, folder));
     return !src_has;
   }));
-  sink.Flush(/*end_of_range=*/!bounded_src.cut());
+  sink.Flush();
   sink.FlushDeletes();
   if (!bounded_src.cut()) return Status::Ok();
   const KeyRange rest{bounded_src.boundary(), range.last};

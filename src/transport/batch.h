@@ -11,18 +11,11 @@
 // archive is staged, and unpacked near the target, within a fraction of that, while the larger
 // ones behind it are packed (docs/design/transport.md).
 //
-// Slow finish (CutFromTheEnd): at the end of a scan's range the last batch closed and the one in
-// the making are cut again from their end, so that the archives shrink back: the last one to
-// cross is unpacked near the target only once complete, and the run ends one unpack of it
-// after the link went quiet.
-//
 // Thread-safety: one thread at a time.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
-#include <vector>
 
 namespace ferry::transport {
 
@@ -62,11 +55,5 @@ class Batcher {
   size_t objects_ = 0;
   uint64_t bytes_ = 0;
 };
-
-// The objects of `sizes` (in listing order: the last batch closed, then the one in the making)
-// cut again from their end into batches bounded by the first bound, twice that, four times...
-// up to max_bytes, each within max_objects (and max_bytes, unless one object is larger).
-// Returns each batch's object count, in listing order.
-std::vector<size_t> CutFromTheEnd(std::span<const uint64_t> sizes, const BatchLimits& limits);
 
 }  // namespace ferry::transport

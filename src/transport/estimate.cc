@@ -36,8 +36,6 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
     if (dn != nullptr) ++out.dst_objects;
   }
   Batcher batcher(o.batch);
-  std::vector<uint64_t> held, open;  // object sizes: the last batch closed, the one in the making
-  uint64_t batcher_bytes_held = 0;
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("estimate cancelled");
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* sn, s->Next());
@@ -56,30 +54,17 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
     out.plain += PlainObjectRequests(sn->size, o);
     out.packed += PackedObjectRequests(sn->size, o);
     if (batcher.ClosesBefore(sn->size)) {
-      // The scan holds the last batch closed until the next one closes (its slow finish).
-      if (!held.empty()) out.batch_bytes.push_back(batcher_bytes_held);
-      held = std::move(open);
-      open.clear();
-      batcher_bytes_held = batcher.bytes();
+      out.batch_bytes.push_back(batcher.bytes());
       batcher.Reset();
     }
     batcher.Add(sn->size);
-    open.push_back(sn->size);
     sampler.Add(*sn);
   }
   while (dn != nullptr) {  // the rest of the destination's listing pages
     FERRY_ASSIGN_OR_RETURN(dn, d->Next());
     if (dn != nullptr) ++out.dst_objects;
   }
-  // The end of the listing: the scan cuts the last two batches again (CutFromTheEnd).
-  held.insert(held.end(), open.begin(), open.end());
-  size_t begin = 0;
-  for (size_t n : CutFromTheEnd(held, o.batch)) {
-    uint64_t bytes = 0;
-    for (size_t i = begin; i < begin + n; ++i) bytes += held[i];
-    out.batch_bytes.push_back(bytes);
-    begin += n;
-  }
+  if (batcher.objects() > 0) out.batch_bytes.push_back(batcher.bytes());
   return Status::Ok();
 }
 

@@ -83,7 +83,7 @@ TEST_F(EstimateTest, PredictsWireBytesOfARealPackWithin15Percent) {
   const double actual = static_cast<double>(PackedBytes());
   EXPECT_NEAR(static_cast<double>(e->levels[0].wire_bytes) / actual, 1.0, 0.15)
       << e->levels[0].wire_bytes << " predicted, " << actual << " packed";
-  // 24 MiB: the scan's slow start and slow finish (batch.h) cut it into 4 and 8 MiB batches.
+  // 24 MiB: the scan's slow start (batch.h) cuts it into batches of 4, 8 and the rest.
   EXPECT_EQ(e->archives, 3u);
 }
 
