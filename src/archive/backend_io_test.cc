@@ -133,48 +133,57 @@ TEST(BackendIoTest, FlushLastWritesEveryByteAndCloseOnlyCompletes) {
   EXPECT_EQ(dst.Contents("x.fza"), body);
 }
 
+// Holds the parts a store receives until Release: counts those waiting inside.
+class PartGate {
+ public:
+  Status Hold() {
+    std::unique_lock lock(mu_);
+    ++inside_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    --inside_;
+    return Status::Ok();
+  }
+  bool WaitInside(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return inside_ == n; });
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inside_ = 0;
+  bool open_ = false;
+};
+
 // Two parts upload at once while the next one fills; a third full part waits for the oldest.
 TEST(BackendIoTest, TwoPartsUploadAtOnceAndAThirdWaitsForTheOldest) {
   ferry::testing::SizelessChunkedStore dst;
-  std::mutex mu;
-  std::condition_variable cv;
-  int inside = 0;
-  bool open = false;
-  dst.part_hook = [&](int) {
-    std::unique_lock lock(mu);
-    ++inside;
-    cv.notify_all();
-    cv.wait(lock, [&] { return open; });
-    --inside;
-    return Status::Ok();
-  };
+  PartGate gate;
+  dst.part_hook = [&](int) { return gate.Hold(); };
   constexpr size_t kPart = 1024;
   auto sink = BackendSink::Open(dst, "x.fza", kPart, {});
   ASSERT_TRUE(sink.ok());
   const std::string body = Random(3 * kPart + 100);
   const auto bytes = checksum::AsBytes(body);
-  auto release = [&] {
-    {
-      std::lock_guard lock(mu);
-      open = true;
-    }
-    cv.notify_all();
-  };
   std::atomic<bool> two_written{false};
   std::thread two([&] {
     EXPECT_TRUE((*sink)->Write(bytes.first(2 * kPart)).ok());  // returns with both under way
     two_written = true;
   });
-  bool both_under_way = false;
-  {
-    std::unique_lock lock(mu);
-    both_under_way = cv.wait_for(lock, std::chrono::seconds(10), [&] { return inside == 2; });
-  }
+  const bool both_under_way = gate.WaitInside(2);
   for (int i = 0; i < 1000 && !two_written; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const bool returned = two_written.load();
-  if (!both_under_way || !returned) release();
+  if (!both_under_way || !returned) gate.Release();
   two.join();
   ASSERT_TRUE(both_under_way) << "the second part did not start while the first was under way";
   ASSERT_TRUE(returned);
@@ -185,7 +194,7 @@ TEST(BackendIoTest, TwoPartsUploadAtOnceAndAThirdWaitsForTheOldest) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(third_written.load()) << "a third part started with two under way";
-  release();
+  gate.Release();
   third.join();
   ASSERT_TRUE((*sink)->Close().ok());
   EXPECT_EQ(dst.Contents("x.fza"), body);
@@ -240,21 +249,8 @@ TEST(BackendIoTest, AnArchiveOfOnePartIsOnePut) {
 // SendLast starts the last part and returns while it is under way; Close waits for it.
 TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
   ferry::testing::SizelessChunkedStore dst;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool open = false;
-  dst.part_hook = [&](int) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return open; });
-    return Status::Ok();
-  };
-  auto release = [&] {
-    {
-      std::lock_guard lock(mu);
-      open = true;
-    }
-    cv.notify_all();
-  };
+  PartGate gate;
+  dst.part_hook = [&](int) { return gate.Hold(); };
   auto sink = BackendSink::Open(dst, "x.fza", 1024, {});
   ASSERT_TRUE(sink.ok());
   const std::string body = Random(1500);
@@ -266,7 +262,7 @@ TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
   });
   for (int i = 0; i < 1000 && !sent; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const bool returned_under_way = sent.load();
-  if (!returned_under_way) release();
+  if (!returned_under_way) gate.Release();
   send.join();
   EXPECT_TRUE(returned_under_way) << "SendLast waited for the parts under way";
   EXPECT_EQ(dst.received.load(), 0u);
@@ -277,7 +273,7 @@ TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(closed.load()) << "Close returned before the parts under way were written";
-  release();
+  gate.Release();
   close.join();
   EXPECT_EQ(dst.Contents("x.fza"), body);
 }
