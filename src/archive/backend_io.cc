@@ -129,8 +129,14 @@ Status BackendSink::StartPart() {
   const int number = ++part_number_;
   const uint64_t offset = offset_;
   offset_ += p->bytes.size();
+  {
+    std::lock_guard lock(sending_mu_);
+    if (under_way_++ == 0 && options_.on_sending) options_.on_sending(true);
+  }
   p->thread = std::thread([this, p, number, offset] {
     p->status = writer_->WriteChunk(number, offset, p->bytes, stop_);
+    std::lock_guard lock(sending_mu_);
+    if (--under_way_ == 0 && options_.on_sending) options_.on_sending(false);
   });
   in_flight_.push_back(std::move(part));
   return Status::Ok();

@@ -7,7 +7,9 @@
 // Thread-safety: each object is used by one thread at a time; the Backend may be shared.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -73,6 +75,10 @@ class BackendSink : public ByteSink {
   struct Options {
     int parts_in_flight = 2;
     bool likely_one_part = false;
+    // Called with true when a part starts with none under way, with false when the last one
+    // under way ends (from the part's thread): a caller that orders several sinks on one link
+    // counts the parts under way as bytes it is sending (transport::UploadOrder::SetSending).
+    std::function<void(bool sending)> on_sending = nullptr;
   };
   static Result<std::unique_ptr<BackendSink>> Open(storage::Backend& backend, std::string key,
                                                    uint64_t part_size, std::stop_token stop);
@@ -120,6 +126,8 @@ class BackendSink : public ByteSink {
   int part_number_ = 0;
   uint64_t offset_ = 0;  // of part_'s first byte in the object
   Status error_;         // the first failure: every later call returns it
+  std::mutex sending_mu_;
+  int under_way_ = 0;  // GUARDED_BY(sending_mu_): parts whose upload has not ended
 };
 
 // The entry header of `object` (with details): key, size, version id, ETag, source mtime,

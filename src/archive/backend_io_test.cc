@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "archive/reader.h"
 #include "archive/writer.h"
@@ -275,6 +276,36 @@ TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
   EXPECT_FALSE(closed.load()) << "Close returned before the parts under way were written";
   gate.Release();
   close.join();
+  EXPECT_EQ(dst.Contents("x.fza"), body);
+}
+
+// on_sending: true when a part starts with none under way, false once none is.
+TEST(BackendIoTest, OnSendingSaysWhilePartsAreUnderWay) {
+  ferry::testing::SizelessChunkedStore dst;
+  PartGate gate;
+  dst.part_hook = [&](int) { return gate.Hold(); };
+  std::mutex mu;
+  std::vector<bool> calls;
+  auto sink = BackendSink::Open(dst, "x.fza", 1024, {},
+                                {.on_sending = [&](bool sending) {
+                                  std::lock_guard lock(mu);
+                                  calls.push_back(sending);
+                                }});
+  ASSERT_TRUE(sink.ok());
+  const std::string body = Random(2 * 1024 + 10);
+  ASSERT_TRUE((*sink)->Write(checksum::AsBytes(body)).ok());  // two parts under way
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(calls, std::vector<bool>{true});
+  }
+  gate.Release();
+  ASSERT_TRUE((*sink)->Close().ok());
+  std::lock_guard lock(mu);
+  // The first two parts may end before the last one starts (sending again) or not.
+  ASSERT_FALSE(calls.empty());
+  EXPECT_TRUE(calls.front());
+  EXPECT_FALSE(calls.back());
+  for (size_t i = 1; i < calls.size(); ++i) EXPECT_NE(calls[i], calls[i - 1]);
   EXPECT_EQ(dst.Contents("x.fza"), body);
 }
 

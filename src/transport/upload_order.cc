@@ -27,6 +27,16 @@ void UploadOrder::SetReady(uint64_t ticket, bool ready) {
   cv_.notify_all();
 }
 
+void UploadOrder::SetSending(uint64_t ticket, bool sending) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = packs_.find(ticket);
+    if (it == packs_.end() || it->second.sending == sending) return;
+    it->second.sending = sending;
+  }
+  cv_.notify_all();
+}
+
 // A handful of packs at once: a scan of all of them.
 bool UploadOrder::Earlier(uint64_t ticket, bool Pack::*flag) const {
   auto mine = packs_.find(ticket);
@@ -77,7 +87,9 @@ void UploadOrder::DoneReading(uint64_t ticket) {
 
 void UploadOrder::WaitTurn(uint64_t ticket, const std::function<bool()>& give_up) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !Earlier(ticket, &Pack::ready) || give_up(); });
+  cv_.wait(lock, [&] {
+    return (!Earlier(ticket, &Pack::ready) && !Earlier(ticket, &Pack::sending)) || give_up();
+  });
 }
 
 void UploadOrder::Wake() {

@@ -43,6 +43,10 @@ class UploadOrder {
   void Leave(uint64_t ticket);
   // Whether the pack `ticket` holds bytes to send (queued or being written).
   void SetReady(uint64_t ticket, bool ready);
+  // Whether the pack `ticket` has writes under way that its sink started on threads of their
+  // own (parts in flight, archive::BackendSink): its bytes are on the link, so later packs wait
+  // as for ready bytes. Separate from SetReady, which the pack's pipe sets from its queue.
+  void SetSending(uint64_t ticket, bool sending);
   // Waits until no pack ahead of `ticket` has bytes ready, or `give_up()` is true
   // (checked whenever the order changes and after Wake).
   void WaitTurn(uint64_t ticket, const std::function<bool()>& give_up);
@@ -63,6 +67,7 @@ class UploadOrder {
   struct Pack {
     uint64_t rank = 0;
     bool ready = false;
+    bool sending = false;
     bool reading = true;
   };
   // REQUIRES: mu_ held. Whether a pack ahead of `ticket` has `flag` set (ready to send, still

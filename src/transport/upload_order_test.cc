@@ -42,6 +42,25 @@ TEST(UploadOrderTest, ALaterPackWaitsOnlyWhileAnEarlierOneHasBytesReady) {
   EXPECT_TRUE(Returned(third_waits, milliseconds(5000)));
 }
 
+// Parts an earlier pack's sink has under way hold a later pack as its queued bytes do, even
+// with its queue empty; ready or sending, either one holds it.
+TEST(UploadOrderTest, AnEarlierPacksPartsUnderWayHoldALaterOne) {
+  UploadOrder order;
+  const uint64_t first = order.Join();
+  const uint64_t second = order.Join();
+  order.SetSending(first, true);
+  auto waiting = std::async(std::launch::async, [&] { order.WaitTurn(second, kNever); });
+  EXPECT_FALSE(Returned(waiting, milliseconds(100)));
+  order.SetReady(first, true);
+  order.SetSending(first, false);  // still ready: still held
+  EXPECT_FALSE(Returned(waiting, milliseconds(100)));
+  order.SetSending(first, true);
+  order.SetReady(first, false);  // still sending: still held
+  EXPECT_FALSE(Returned(waiting, milliseconds(100)));
+  order.SetSending(first, false);
+  EXPECT_TRUE(Returned(waiting, milliseconds(5000)));
+}
+
 TEST(UploadOrderTest, ALowerRankGoesFirstWhateverWhenItJoined) {
   UploadOrder order;
   const uint64_t job9 = order.Join(9);

@@ -132,8 +132,14 @@ class PackHandler : public JobHandler {
     // A batch of fewer raw bytes than a part makes an archive of one part, most likely: written
     // in one PUT (archive/backend_io.h).
     const bool likely_one_part = j.spec.bytes < kArchivePartSize;
-    auto sink = archive::BackendSink::Open(*run.staging, key, kArchivePartSize, ctx.cancel,
-                                           {.likely_one_part = likely_one_part});
+    // Its parts under way are bytes on the link: the packs behind wait for them as for its
+    // queued bytes (UploadOrder::SetSending).
+    auto sink = archive::BackendSink::Open(
+        *run.staging, key, kArchivePartSize, ctx.cancel,
+        {.likely_one_part = likely_one_part, .on_sending = [&order, ticket = o.order_ticket](
+                                                               bool sending) {
+           order.SetSending(ticket, sending);
+         }});
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
     const double setup_seconds = since(started);
     const uint64_t cpu_id = transport::CpuShare::Process().Begin();
@@ -143,8 +149,8 @@ class PackHandler : public JobHandler {
     const auto closing = std::chrono::steady_clock::now();
     if (s.ok()) {
       // The last part starts crossing the link in turn (an archive smaller than a part sends
-      // all here); the wait for the parts under way and the completion (no bytes) run out of
-      // turn, while the pack behind this one starts its first parts.
+      // all here); the packs behind wait until the parts under way end (they count as
+      // sending), not for the completion (no bytes), which runs out of turn.
       s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->SendLast(); },
                                  ctx.cancel);
       if (s.ok()) s = (*sink)->Close();
