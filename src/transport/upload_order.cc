@@ -17,24 +17,20 @@ void UploadOrder::Leave(uint64_t ticket) {
   cv_.notify_all();
 }
 
-void UploadOrder::SetReady(uint64_t ticket, bool ready) {
+void UploadOrder::SetFlag(uint64_t ticket, bool Pack::*flag, bool value) {
   {
     std::lock_guard lock(mu_);
     auto it = packs_.find(ticket);
-    if (it == packs_.end() || it->second.ready == ready) return;
-    it->second.ready = ready;
+    if (it == packs_.end() || it->second.*flag == value) return;
+    it->second.*flag = value;
   }
   cv_.notify_all();
 }
 
+void UploadOrder::SetReady(uint64_t ticket, bool ready) { SetFlag(ticket, &Pack::ready, ready); }
+
 void UploadOrder::SetSending(uint64_t ticket, bool sending) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = packs_.find(ticket);
-    if (it == packs_.end() || it->second.sending == sending) return;
-    it->second.sending = sending;
-  }
-  cv_.notify_all();
+  SetFlag(ticket, &Pack::sending, sending);
 }
 
 // A handful of packs at once: a scan of all of them.
@@ -75,15 +71,7 @@ void UploadOrder::EndRead(bool follower) {
   cv_.notify_all();
 }
 
-void UploadOrder::DoneReading(uint64_t ticket) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = packs_.find(ticket);
-    if (it == packs_.end() || !it->second.reading) return;
-    it->second.reading = false;
-  }
-  cv_.notify_all();
-}
+void UploadOrder::DoneReading(uint64_t ticket) { SetFlag(ticket, &Pack::reading, false); }
 
 void UploadOrder::WaitTurn(uint64_t ticket, const std::function<bool()>& give_up) {
   std::unique_lock lock(mu_);

@@ -70,6 +70,8 @@ class UploadOrder {
     bool sending = false;
     bool reading = true;
   };
+  // Sets the pack's `flag` to `value` (nothing for a pack that left) and wakes the waiters.
+  void SetFlag(uint64_t ticket, bool Pack::*flag, bool value);
   // REQUIRES: mu_ held. Whether a pack ahead of `ticket` has `flag` set (ready to send, still
   // reading).
   bool Earlier(uint64_t ticket, bool Pack::*flag) const;
