@@ -52,10 +52,7 @@ double RunBenchmark() {
   return seconds > 1e-6 ? seconds : 1e-6;
 }
 
-}  // namespace
-
-namespace {
-
+// The benchmark's one run in this process, started by the first caller.
 std::shared_future<double>& Benchmark() {
   static std::shared_future<double> seconds = std::async(std::launch::async, RunBenchmark).share();
   return seconds;

@@ -9,7 +9,7 @@
 //
 // Use: each pack Joins with a rank (lower ranks go first; equal ranks in the order they joined:
 // the pack jobs use their job id, the order of the listing), says when it holds bytes to send
-// (SetReady), waits for its turn before each write that crosses the link (WaitTurn: the parts,
+// (SetReady: queued; SetSending: parts its sink has under way), waits for its turn before each write that crosses the link (WaitTurn: the parts,
 // the last one too; the completion carries no bytes and goes out of turn), and Leaves when done (or given up). A pack with bytes never waits for a later one, so the order cannot deadlock; a write
 // already under way is not interrupted (a later pack's part upload may delay an earlier one by
 // one part).
