@@ -35,6 +35,12 @@ class ChunkSource {
   // afterwards marks them read.
   virtual std::optional<std::span<const std::byte>> InMemory() const { return std::nullopt; }
   virtual void Consume(size_t /*n*/) {}
+  // Sources that read ahead into buffers of their own lend the next bytes in place instead of
+  // copying them out (the writer then compresses them where they are): Lend waits as Read
+  // does and returns a prefix of the bytes not read yet (empty at the end), valid until the
+  // next call on the source; Consume(n) then marks n of them read. Only when CanLend().
+  virtual bool CanLend() const { return false; }
+  virtual Result<std::span<const std::byte>> Lend() { return std::span<const std::byte>(); }
 };
 
 // Random access to an archive: every call is one ranged read.

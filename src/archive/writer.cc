@@ -233,15 +233,27 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
   entry.offset_in_frame = 0;
   uint64_t done = 0;
   bool first = true;
+  const bool lends = body.CanLend();
   while (done < size) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size - done));
-    FERRY_ASSIGN_OR_RETURN(size_t n,
-                           ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds));
-    if (n < want) {
+    std::span<const std::byte> data;
+    if (lends) {  // compressed where the source holds it: no copy into the chunk
+      Result<std::span<const std::byte>> lent = [&] {
+        StageTimer timer(&times_.read_seconds);
+        return body.Lend();
+      }();
+      FERRY_RETURN_IF_ERROR(lent.status());
+      data = lent->first(static_cast<size_t>(std::min<uint64_t>(lent->size(), size - done)));
+    } else {
+      FERRY_ASSIGN_OR_RETURN(
+          size_t n, ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds));
+      data = std::span<const std::byte>(im.chunk.data(), n);
+    }
+    const size_t n = data.size();
+    if (n == 0 || (!lends && n < want)) {
       return Status::DataLoss(entry.header.key + ": source ended at byte " +
                               std::to_string(done + n) + " of " + std::to_string(size));
     }
-    std::span<const std::byte> data(im.chunk.data(), n);
     if (first) {
       // Sample the first chunk: data that does not compress is stored raw.
       const size_t k = std::min(n, kSampleBytes);
@@ -264,6 +276,7 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
       done += take;
       if (im.raw == options_.frame_size) FERRY_RETURN_IF_ERROR(EndFrame());
     }
+    if (lends) body.Consume(n);
   }
   if (frame_open_) FERRY_RETURN_IF_ERROR(EndFrame());
   std::byte extra[1];

@@ -146,6 +146,14 @@ class TimedSource : public archive::ChunkSource {
     seconds_ += Since(t);
     return n;
   }
+  bool CanLend() const override { return inner_.CanLend(); }
+  Result<std::span<const std::byte>> Lend() override {
+    const auto t = Steady::now();
+    auto lent = inner_.Lend();
+    seconds_ += Since(t);
+    return lent;
+  }
+  void Consume(size_t n) override { inner_.Consume(n); }
 
  private:
   archive::ChunkSource& inner_;

@@ -192,6 +192,54 @@ TEST_F(PackTest, RangeAheadFailsOnAChangedObjectAndStopsWhenAsked) {
   EXPECT_LE(src_.counts().reads - before, 5);
 }
 
+// RangeAhead lends its ranges in place: Lend hands out what is left of the current range,
+// Consume moves on (within a range or to the next), Read and Lend mix, the bytes come out in
+// order and whole, and a changed object or a stop fails Lend as it fails Read.
+TEST_F(PackTest, RangeAheadLendsItsRangesInOrder) {
+  auto listed = Fill(1, (1 << 20) + 12345);
+  const std::string want = Text((1 << 20) + 12345, 0);
+  RangeAhead ranges(src_, listed[0], 64 << 10, 2, 3, {});
+  ASSERT_TRUE(ranges.CanLend());
+  std::string got;
+  std::vector<std::byte> buf(1000);
+  for (int step = 0;; ++step) {
+    if (step % 3 == 2) {  // a Read now and then, of less than a range
+      auto n = ranges.Read(buf);
+      ASSERT_TRUE(n.ok()) << n.status().message();
+      got.append(reinterpret_cast<const char*>(buf.data()), *n);
+      if (*n == 0) break;
+      continue;
+    }
+    auto lent = ranges.Lend();
+    ASSERT_TRUE(lent.ok()) << lent.status().message();
+    if (lent->empty()) break;
+    ASSERT_LE(lent->size(), size_t{64 << 10});
+    const size_t take = step % 2 == 0 ? lent->size() : std::min<size_t>(lent->size(), 777);
+    got.append(reinterpret_cast<const char*>(lent->data()), take);
+    ranges.Consume(take);
+  }
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
+
+  storage::ObjectInfo stale = listed[0];
+  stale.etag = "\"not-the-etag\"";
+  RangeAhead changed(src_, stale, 64 << 10, 2, 4, {});
+  EXPECT_EQ(changed.Lend().status().code(), ErrorCode::kFailedPrecondition);
+  std::stop_source stop;
+  RangeAhead stopped(src_, listed[0], 64 << 10, 1, 1, stop.get_token());
+  stop.request_stop();
+  Status s;
+  for (int i = 0; i < 100 && s.ok(); ++i) {
+    auto lent = stopped.Lend();
+    s = lent.status();
+    if (s.ok()) {
+      if (lent->empty()) break;
+      stopped.Consume(lent->size());
+    }
+  }
+  EXPECT_EQ(s.code(), ErrorCode::kCancelled);
+}
+
 TEST_F(PackTest, ASinkFailureFailsThePack) {
   const auto listed = Fill(50, 4000);
   struct Failing : archive::ByteSink {

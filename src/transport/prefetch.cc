@@ -206,6 +206,15 @@ void RangeAhead::Loop() {
     }
     const uint64_t offset = uint64_t{i} * chunk_;
     Range r;
+    {
+      // A buffer handed out before, when there is one: no allocation (and page faults) per
+      // range.
+      std::lock_guard lock(mu_);
+      if (!spare_.empty()) {
+        r.bytes = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
     r.bytes.resize(static_cast<size_t>(std::min<uint64_t>(chunk_, object_.size - offset)));
     bool follower = false;
     if (gate_ != nullptr && !gate_->Begin(stop, follower)) return;
@@ -217,24 +226,57 @@ void RangeAhead::Loop() {
   }
 }
 
-Result<size_t> RangeAhead::Read(std::span<std::byte> out) {
-  std::unique_lock lock(mu_);
-  if (current_ >= chunks_ || out.empty()) return size_t{0};
+RangeAhead::Range* RangeAhead::Current(std::unique_lock<std::mutex>& lock, bool& stopped) {
+  stopped = false;
+  if (current_ >= chunks_) return nullptr;
   if (!cv_.wait(lock, own_stop_.get_token(), [&] { return ready_.count(current_) != 0; })) {
-    return Status::Cancelled("pack cancelled");
+    stopped = true;
+    return nullptr;
   }
-  Range& r = ready_[current_];
-  if (!r.status.ok()) return r.status;
-  const size_t n = std::min(out.size(), r.bytes.size() - offset_);
-  std::memcpy(out.data(), r.bytes.data() + offset_, n);
+  return &ready_[current_];
+}
+
+void RangeAhead::Advance(size_t n) {
   offset_ += n;
-  if (offset_ == r.bytes.size()) {
+  if (offset_ >= ready_[current_].bytes.size()) {
+    spare_.push_back(std::move(ready_[current_].bytes));
     ready_.erase(current_);
     ++current_;
     offset_ = 0;
     cv_.notify_all();
   }
+}
+
+Result<size_t> RangeAhead::Read(std::span<std::byte> out) {
+  std::unique_lock lock(mu_);
+  if (out.empty()) return size_t{0};
+  bool stopped;
+  Range* r = Current(lock, stopped);
+  if (stopped) return Status::Cancelled("pack cancelled");
+  if (r == nullptr) return size_t{0};
+  if (!r->status.ok()) return r->status;
+  const size_t n = std::min(out.size(), r->bytes.size() - offset_);
+  std::memcpy(out.data(), r->bytes.data() + offset_, n);
+  Advance(n);
   return n;
+}
+
+Result<std::span<const std::byte>> RangeAhead::Lend() {
+  std::unique_lock lock(mu_);
+  bool stopped;
+  Range* r = Current(lock, stopped);
+  if (stopped) return Status::Cancelled("pack cancelled");
+  if (r == nullptr) return std::span<const std::byte>();
+  if (!r->status.ok()) return r->status;
+  // The range stays in ready_ (a map: other ranges arriving do not move it) until Consume
+  // hands its last byte out.
+  return std::span<const std::byte>(r->bytes).subspan(offset_);
+}
+
+void RangeAhead::Consume(size_t n) {
+  std::lock_guard lock(mu_);
+  if (current_ >= chunks_ || ready_.count(current_) == 0) return;
+  Advance(std::min(n, ready_[current_].bytes.size() - offset_));
 }
 
 }  // namespace ferry::transport

@@ -117,6 +117,10 @@ class RangeAhead : public archive::ChunkSource {
   RangeAhead& operator=(const RangeAhead&) = delete;
 
   Result<size_t> Read(std::span<std::byte> out) override;
+  // The ranges read ahead are lent in place: the writer compresses from them, no copy.
+  bool CanLend() const override { return true; }
+  Result<std::span<const std::byte>> Lend() override;
+  void Consume(size_t n) override;
 
  private:
   struct Range {
@@ -124,6 +128,11 @@ class RangeAhead : public archive::ChunkSource {
     std::vector<std::byte> bytes;
   };
   void Loop();
+  // REQUIRES: mu_ held. Waits for the current range; nullptr at the end or when stopped
+  // (`stopped` set).
+  Range* Current(std::unique_lock<std::mutex>& lock, bool& stopped);
+  // REQUIRES: mu_ held. `n` more bytes of the current range were handed out.
+  void Advance(size_t n);
 
   storage::Backend& src_;
   const storage::ObjectInfo& object_;
@@ -139,6 +148,7 @@ class RangeAhead : public archive::ChunkSource {
   size_t current_ = 0;   // GUARDED_BY(mu_): the range Read is in
   size_t offset_ = 0;    // GUARDED_BY(mu_): bytes of it handed out
   std::map<size_t, Range> ready_;  // GUARDED_BY(mu_)
+  std::vector<std::vector<std::byte>> spare_;  // GUARDED_BY(mu_): buffers of ranges handed out
   std::vector<std::jthread> threads_;
 };
 

@@ -115,6 +115,14 @@ struct PackArgs {
 constexpr size_t kPackBatch = 4096;
 constexpr size_t kReadWindow = 1024;
 constexpr uint64_t kReadWindowBytes = 2ull << 20;
+// Large objects of a bucket are read in ranged GETs ahead of the writer (transport::RangeAhead:
+// kRangeThreads in flight, as the pack jobs of compressed transport do), which lends them to
+// it in place. Memory: kRangeWindow x kRangeSize. A folder's large files are read on the
+// writer's thread into its chunk: the same read-ahead from the page cache cost 5-10% more CPU
+// and wall time (a thread handing each range over, the bytes cold in the writer's cache).
+constexpr size_t kRangeSize = 4u << 20;
+constexpr size_t kRangeWindow = 4;
+constexpr int kRangeThreads = 4;
 
 // `skip_key`: the archive itself, when it is written inside the folder being packed.
 // The seconds PackAll's thread spent outside the writer: listing, waiting for the readers.
@@ -170,8 +178,13 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string
         auto stat = src.Stat(listed.key, with_tags, stop);
         waits.reading += SecondsSince(stating);
         FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, std::move(stat));
-        archive::BackendChunkSource body(src, object, stop);
-        s = writer.Add(archive::HeaderOf(object), body);
+        if (src.features().cheap_reads) {  // a local disk
+          archive::BackendChunkSource body(src, object, stop);
+          s = writer.Add(archive::HeaderOf(object), body);
+        } else {
+          transport::RangeAhead body(src, object, kRangeSize, kRangeThreads, kRangeWindow, stop);
+          s = writer.Add(archive::HeaderOf(object), body);
+        }
       }
       if (!s.ok()) return s.WithContext(listed.key);
     }
