@@ -61,6 +61,16 @@ struct Packed {
   std::vector<std::pair<EntryHeader, std::string>> entries;
 };
 
+// Two workers in jobs of 512 KiB (zstd's smallest), large entries above 64 KiB.
+WriterOptions SmallJobs(uint64_t frame_size) {
+  WriterOptions o;
+  o.threads = 2;
+  o.job_size = 512 << 10;
+  o.frame_size = frame_size;
+  o.small_limit = 64 << 10;
+  return o;
+}
+
 WriterOptions SmallFrames() {
   WriterOptions o;
   o.level = 3;
@@ -291,11 +301,7 @@ TEST(ArchiveTest, BadOptionsAreRefused) {
 // Frames many zstd jobs long (two workers, the smallest job): every entry reads back, from
 // the whole archive and by ranged reads of its own frames.
 TEST(ArchiveTest, FramesOfManyWorkerJobsRoundTrip) {
-  WriterOptions o;
-  o.threads = 2;
-  o.job_size = 512 << 10;
-  o.frame_size = 4 << 20;
-  o.small_limit = 64 << 10;
+  const WriterOptions o = SmallJobs(4 << 20);
   std::vector<std::pair<EntryHeader, std::string>> e;
   for (int i = 0; i < 40; ++i) {
     std::string body = Text(50 << 10, static_cast<uint32_t>(i));
@@ -348,11 +354,7 @@ class LendingSource : public ChunkSource {
 // byte, as one read into the writer's chunk: frames split at the same raw offsets, the same
 // CRC32C, the same sampling (a lent piece smaller than the sample too), stored raw when noise.
 TEST(ArchiveTest, ALentSourceMakesTheSameArchiveAsARead) {
-  WriterOptions o;
-  o.threads = 2;
-  o.job_size = 512 << 10;
-  o.frame_size = 1 << 20;
-  o.small_limit = 64 << 10;
+  const WriterOptions o = SmallJobs(1 << 20);
   const std::string big = Text((3 << 20) + 4321, 11);  // four frames
   const std::string noise = Random((1 << 20) + 99, 12);
   for (size_t piece : {size_t{100 << 10}, size_t{1 << 20}, size_t{4 << 20}}) {
