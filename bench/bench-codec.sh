@@ -12,8 +12,10 @@
 #   random  8 files of random bytes (incompressible: stored raw by ferry)
 #   docs    the text and sources under /usr/share/doc, many small real files (dangling
 #           symbolic links left out)
-# Per corpus and level:
-#   ferry         ferry archive pack DIR OUT.fza --level L  (zstd workers: one per CPU)
+# Per corpus and level (each tool run BENCH_CODEC_RUNS times, the run of median wall reported):
+#   ferry         ferry archive pack DIR OUT.fza --level L --no-fsync  (zstd workers: one per
+#                 CPU; no flush to disk, as the zstd CLI does not flush its output either)
+#   ferry, fsync  the same with ferry's default: the archive flushed to disk before it returns
 #   zstd          zstd -L -T0 on a tar of DIR made beforehand (tar not timed: the zstd CLI's own
 #                 speed on one solid stream, its best case)
 #   tar|zstd      tar -cf - DIR | zstd -L -T0 (reads the files as ferry does)
@@ -24,6 +26,7 @@
 # "Where pack waits").
 #
 # Environment: BENCH_CODEC_MB (per generated corpus, default 64), BENCH_CODEC_LEVELS (default 3),
+#   BENCH_CODEC_RUNS (runs per tool, default 3: one run of 0.2 s swings by 20% on 2 cores),
 #   BENCH_CODEC_CORPORA (default "csv json log random docs"), BENCH_DIR (default
 #   /tmp/ferry-bench-codec), FERRY_BIN (default: build Release into build-release/).
 set -euo pipefail
@@ -33,6 +36,7 @@ FERRY_ROOT=$PWD
 log() { printf '[bench-codec %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 MB=${BENCH_CODEC_MB:-64}
+RUNS=${BENCH_CODEC_RUNS:-3}
 LEVELS=${BENCH_CODEC_LEVELS:-3}
 CORPORA=${BENCH_CODEC_CORPORA:-csv json log random docs}
 WORK=${BENCH_DIR:-/tmp/ferry-bench-codec}
@@ -94,6 +98,19 @@ make_corpus() {
 
 printf '\nArchive codec, %s cores; ferry archive pack vs zstd %s; %s\n\n' "$(nproc)" \
   "$(zstd --version | grep -o 'v[0-9.]*')" "$(date +%F)"
+# median_timed LOG CMD...: runs CMD RUNS times (`timed`); T_WALL and T_CPU of the run whose
+# wall time is the median.
+median_timed() {
+  local logf=$1 i walls=() cpus=()
+  shift
+  for ((i = 0; i < RUNS; i++)); do
+    timed "$logf" "$@" || return
+    walls+=("$T_WALL") cpus+=("$T_CPU")
+  done
+  read -r T_WALL T_CPU < <(for i in "${!walls[@]}"; do echo "${walls[$i]} ${cpus[$i]}"; done \
+    | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { print $1, $2 }')
+}
+
 STAGES=()
 echo "| corpus | level | tool | input MiB | output bytes | ratio | wall s | CPU s | MB/s | speed / zstd | bytes / zstd |"
 echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -106,11 +123,15 @@ for c in $CORPORA; do
   tar -C "$dir" -cf "$WORK/$c.tar" .
   cat "$WORK/$c.tar" > /dev/null  # both read from the page cache
   for lv in $LEVELS; do
-    timed "$WORK/zstd.log" zstd "-$lv" -T0 -q -f "$WORK/$c.tar" -o "$WORK/$c.tar.zst"
+    median_timed "$WORK/zstd.log" zstd "-$lv" -T0 -q -f "$WORK/$c.tar" -o "$WORK/$c.tar.zst"
     z_wall=$T_WALL z_cpu=$T_CPU z_out=$(stat -c %s "$WORK/$c.tar.zst")
-    timed "$WORK/tarzstd.log" sh -c "tar -C '$dir' -cf - . | zstd -$lv -T0 -q -c > '$WORK/$c.pipe.zst'"
+    median_timed "$WORK/tarzstd.log" \
+      sh -c "tar -C '$dir' -cf - . | zstd -$lv -T0 -q -c > '$WORK/$c.pipe.zst'"
     p_wall=$T_WALL p_cpu=$T_CPU p_out=$(stat -c %s "$WORK/$c.pipe.zst")
-    timed "$WORK/ferry.log" "$FERRY_BIN" archive pack "$dir" "$WORK/$c.fza" --level "$lv"
+    median_timed "$WORK/ferry-fsync.log" "$FERRY_BIN" archive pack "$dir" "$WORK/$c.fza" --level "$lv"
+    s_wall=$T_WALL s_cpu=$T_CPU
+    median_timed "$WORK/ferry.log" "$FERRY_BIN" archive pack "$dir" "$WORK/$c.fza" --level "$lv" \
+      --no-fsync
     f_wall=$T_WALL f_cpu=$T_CPU f_out=$(stat -c %s "$WORK/$c.fza")
     STAGES+=("$c level $lv: $(grep '^writer thread' "$WORK/ferry.log" || echo 'no stage line')")
     listed=$("$FERRY_BIN" archive ls "$WORK/$c.fza" | wc -l)
@@ -124,6 +145,8 @@ for c in $CORPORA; do
     row zstd "$z_out" "$z_wall" "$z_cpu" 1.00 1.00
     row "tar\\|zstd" "$p_out" "$p_wall" "$p_cpu" "$(ratio "$z_wall" "$p_wall")" "$(ratio "$p_out" "$z_out")"
     row ferry "$f_out" "$f_wall" "$f_cpu" "$(ratio "$z_wall" "$f_wall")" "$(ratio "$f_out" "$z_out")"
+    row "ferry, fsync" "$f_out" "$s_wall" "$s_cpu" "$(ratio "$z_wall" "$s_wall")" \
+      "$(ratio "$f_out" "$z_out")"
     rm -f "$WORK/$c.fza" "$WORK/$c.tar.zst" "$WORK/$c.pipe.zst"
   done
   rm -rf "$dir" "$WORK/$c.tar"
