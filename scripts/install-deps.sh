@@ -27,7 +27,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config g++ libcurl4-openssl-dev libssl-dev
   libzstd-dev libsqlite3-dev libpq-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
-  libpugixml-dev libfmt-dev libisal-dev libgtest-dev libgmock-dev libcpp-httplib-dev curl)
+  libpugixml-dev libfmt-dev libisal-dev libgtest-dev libgmock-dev libmicrohttpd-dev curl)
 # curl: rgw-start.sh polls the S3 ports with it
 RGW_PKGS=(radosgw ceph-mon ceph-osd ceph-common curl)
 PG_PKGS=(postgresql)

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "http/curl_errors.h"
+#include "http/curl_library.h"
 #include "http/curl_loop.h"
 #include "http/curl_verbose.h"
 
@@ -42,11 +43,6 @@ bool ProxyFromEnvironment() {
     if (std::getenv(name) != nullptr) return true;
   }
   return false;
-}
-
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -206,9 +202,7 @@ Result<Slist> BuildHeaderList(const Headers& headers) {
 CurlTransport::CurlTransport(CurlOptions options)
     : options_(std::move(options)),
       ca_bundle_(ResolveCaBundle(options_)),
-      proxy_from_environment_(ProxyFromEnvironment()) {
-  GlobalInitOnce();
-}
+      proxy_from_environment_(ProxyFromEnvironment()) {}
 
 CurlTransport::~CurlTransport() {
   std::lock_guard lock(mu_);
@@ -302,6 +296,8 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     return Status::Cancelled(request.method + " " + request.url.substr(0, request.url.find('?')) +
                              ": cancelled");
   }
+  // libcurl is loaded by the first request, not at start (see curl_library.h).
+  FERRY_RETURN_IF_ERROR(LoadCurl());
   FERRY_ASSIGN_OR_RETURN(Slist header_list, BuildHeaderList(request.headers));
 
   CURL* h = static_cast<CURL*>(Acquire());

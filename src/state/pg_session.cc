@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "state/pg_library.h"
 #include "state/state_url.h"
 
 namespace ferry::state {
@@ -51,6 +52,7 @@ const Dialect& PgSession::dialect() const { return kPgDialect; }
 
 Result<PGconn*> PgSession::NewConnection() {
   // Entries before "dbname" (which libpq expands from the URL) are defaults the URL overrides.
+  FERRY_RETURN_IF_ERROR(LoadLibpq());
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {"5", "ferry", target_.url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);

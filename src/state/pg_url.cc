@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "state/pg_library.h"
 #include "state/pg_session.h"
 #include "state/state.h"
 #include "state/state_url.h"
@@ -22,6 +23,7 @@ bool IsPort(std::string_view port) {
 
 // Checks `url` with libpq's own parser and builds "scheme://user@host:port/db" from it.
 Result<PgTarget> ParsePgUrl(const std::string& url) {
+  FERRY_RETURN_IF_ERROR(LoadLibpq());
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
   if (options == nullptr) {

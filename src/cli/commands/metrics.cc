@@ -1,12 +1,5 @@
 #include "cli/commands/metrics.h"
 
-#include <httplib.h>
-
-#include <charconv>
-#include <thread>
-
-#include "obs/log.h"
-
 namespace ferry::cli {
 
 // Only counters that never go down (objects_planned and bytes_planned, estimates for the
@@ -99,56 +92,6 @@ StatsMetrics::StatsMetrics(const transfer::Stats& stats, obs::Registry& registry
 
 StatsMetrics::~StatsMetrics() {
   for (obs::Registration& r : series_) r.Detach();
-}
-
-struct MetricsServer::Impl {
-  explicit Impl(obs::Registry& r) : registry(r) {}
-  obs::Registry& registry;
-  httplib::Server server;
-  std::thread thread;
-};
-
-MetricsServer::MetricsServer(obs::Registry& registry)
-    : impl_(std::make_unique<Impl>(registry)) {}
-
-MetricsServer::~MetricsServer() {
-  if (impl_->thread.joinable()) {
-    impl_->server.stop();
-    impl_->thread.join();
-  }
-}
-
-Status MetricsServer::Start(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon != std::string::npos && colon > 0) {
-    const char* first = listen.data() + colon + 1;
-    const char* last = listen.data() + listen.size();
-    auto r = std::from_chars(first, last, port);
-    if (r.ec != std::errc() || r.ptr != last || first == last) port = -1;
-  }
-  if (port < 0 || port > 65535) {
-    return Status::InvalidArgument("--metrics-listen: \"" + listen + "\" is not HOST:PORT");
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  obs::Registry& registry = impl_->registry;
-  impl_->server.Get("/metrics", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  if (port == 0) {
-    port = impl_->server.bind_to_any_port(host);
-    if (port <= 0) return Status::Unavailable("--metrics-listen: cannot listen on " + listen);
-  } else if (!impl_->server.bind_to_port(host, port)) {
-    return Status::Unavailable("--metrics-listen: cannot listen on " + listen);
-  }
-  port_ = port;
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-  obs::Log(obs::Level::kInfo, "serving metrics",
-           {{"url", "http://" + listen.substr(0, colon) + ":" + std::to_string(port) + "/metrics"}});
-  return Status::Ok();
 }
 
 }  // namespace ferry::cli

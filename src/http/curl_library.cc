@@ -1,0 +1,168 @@
+#include "http/curl_library.h"
+
+// The forwarders below define libcurl's own functions; its compile-time type checks of
+// curl_easy_setopt's argument are macros that would rename them.
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#include "base/shared_library.h"
+
+namespace ferry::http {
+namespace {
+
+// Every libcurl function ferry calls, typed from libcurl's own declarations.
+#define FERRY_CURL_FUNCTIONS(X) \
+  X(curl_global_init)           \
+  X(curl_easy_init)             \
+  X(curl_easy_cleanup)          \
+  X(curl_easy_setopt)           \
+  X(curl_easy_getinfo)          \
+  X(curl_easy_perform)          \
+  X(curl_easy_strerror)         \
+  X(curl_slist_append)          \
+  X(curl_slist_free_all)        \
+  X(curl_multi_init)            \
+  X(curl_multi_cleanup)         \
+  X(curl_multi_setopt)          \
+  X(curl_multi_add_handle)      \
+  X(curl_multi_remove_handle)   \
+  X(curl_multi_socket_action)   \
+  X(curl_multi_info_read)
+
+struct CurlFunctions {
+#define FERRY_CURL_SLOT(name) decltype(&::name) name = nullptr;
+  FERRY_CURL_FUNCTIONS(FERRY_CURL_SLOT)
+#undef FERRY_CURL_SLOT
+};
+
+CurlFunctions g_curl;
+std::atomic<bool> g_loaded{false};
+
+Status LoadOnce() {
+  FERRY_ASSIGN_OR_RETURN(
+      SharedLibrary lib,
+      SharedLibrary::Open("libcurl.so.4", "requests to S3-compatible stores", "libcurl4"));
+#define FERRY_CURL_RESOLVE(name) FERRY_RETURN_IF_ERROR(lib.ResolveInto(#name, g_curl.name));
+  FERRY_CURL_FUNCTIONS(FERRY_CURL_RESOLVE)
+#undef FERRY_CURL_RESOLVE
+  if (CURLcode rc = g_curl.curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
+    return Status::NotSupported("curl_global_init failed: " +
+                                      std::string(g_curl.curl_easy_strerror(rc)));
+  }
+  g_loaded.store(true, std::memory_order_release);
+  return Status::Ok();
+}
+
+// The table, for a forwarder. Reaching one before LoadCurl succeeded is a bug in ferry (every
+// path into libcurl goes through CurlTransport::Send), reported as such.
+const CurlFunctions& Curl() {
+  if (!g_loaded.load(std::memory_order_acquire)) {
+    Status s = LoadCurl();
+    if (!s.ok()) {
+      std::fprintf(stderr, "ferry: %s\n", s.message().c_str());
+      std::abort();
+    }
+  }
+  return g_curl;
+}
+
+}  // namespace
+
+Status LoadCurl() {
+  static std::once_flag once;
+  static Status status;
+  std::call_once(once, [] { status = LoadOnce(); });
+  return status;
+}
+
+bool CurlLoaded() { return g_loaded.load(std::memory_order_acquire); }
+
+}  // namespace ferry::http
+
+using ferry::http::Curl;
+
+// The forwarders: libcurl's functions, as declared in its headers.
+extern "C" {
+
+CURLcode curl_global_init(long flags) { return Curl().curl_global_init(flags); }
+CURL* curl_easy_init(void) { return Curl().curl_easy_init(); }
+void curl_easy_cleanup(CURL* curl) { Curl().curl_easy_cleanup(curl); }
+CURLcode curl_easy_perform(CURL* curl) { return Curl().curl_easy_perform(curl); }
+const char* curl_easy_strerror(CURLcode code) { return Curl().curl_easy_strerror(code); }
+curl_slist* curl_slist_append(curl_slist* list, const char* s) {
+  return Curl().curl_slist_append(list, s);
+}
+void curl_slist_free_all(curl_slist* list) { Curl().curl_slist_free_all(list); }
+CURLM* curl_multi_init(void) { return Curl().curl_multi_init(); }
+CURLMcode curl_multi_cleanup(CURLM* multi) { return Curl().curl_multi_cleanup(multi); }
+CURLMcode curl_multi_add_handle(CURLM* multi, CURL* curl) {
+  return Curl().curl_multi_add_handle(multi, curl);
+}
+CURLMcode curl_multi_remove_handle(CURLM* multi, CURL* curl) {
+  return Curl().curl_multi_remove_handle(multi, curl);
+}
+CURLMcode curl_multi_socket_action(CURLM* multi, curl_socket_t s, int ev_bitmask,
+                                   int* running_handles) {
+  return Curl().curl_multi_socket_action(multi, s, ev_bitmask, running_handles);
+}
+CURLMsg* curl_multi_info_read(CURLM* multi, int* msgs_in_queue) {
+  return Curl().curl_multi_info_read(multi, msgs_in_queue);
+}
+
+// The variadic three take one argument whose type follows from the option's number: libcurl
+// numbers options by type (CURLOPTTYPE_LONG, _OBJECTPOINT, _FUNCTIONPOINT, _OFF_T, _BLOB), the
+// same rule its own implementation reads them by.
+CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
+  va_list ap;
+  va_start(ap, option);
+  CURLcode rc;
+  const auto fn = Curl().curl_easy_setopt;
+  if (option < CURLOPTTYPE_OBJECTPOINT) {
+    rc = fn(curl, option, va_arg(ap, long));
+  } else if (option < CURLOPTTYPE_FUNCTIONPOINT) {
+    rc = fn(curl, option, va_arg(ap, void*));
+  } else if (option < CURLOPTTYPE_OFF_T) {
+    rc = fn(curl, option, va_arg(ap, void (*)()));
+  } else if (option < CURLOPTTYPE_BLOB) {
+    rc = fn(curl, option, va_arg(ap, curl_off_t));
+  } else {
+    rc = fn(curl, option, va_arg(ap, void*));
+  }
+  va_end(ap);
+  return rc;
+}
+
+CURLMcode curl_multi_setopt(CURLM* multi, CURLMoption option, ...) {
+  va_list ap;
+  va_start(ap, option);
+  CURLMcode rc;
+  const auto fn = Curl().curl_multi_setopt;
+  if (option < CURLOPTTYPE_OBJECTPOINT) {
+    rc = fn(multi, option, va_arg(ap, long));
+  } else if (option < CURLOPTTYPE_FUNCTIONPOINT) {
+    rc = fn(multi, option, va_arg(ap, void*));
+  } else if (option < CURLOPTTYPE_OFF_T) {
+    rc = fn(multi, option, va_arg(ap, void (*)()));
+  } else {
+    rc = fn(multi, option, va_arg(ap, curl_off_t));
+  }
+  va_end(ap);
+  return rc;
+}
+
+// Every CURLINFO_* takes a pointer to where the answer goes.
+CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
+  va_list ap;
+  va_start(ap, info);
+  void* out = va_arg(ap, void*);
+  va_end(ap);
+  return Curl().curl_easy_getinfo(curl, info, out);
+}
+
+}  // extern "C"
