@@ -38,6 +38,24 @@ check "cat gives back every file byte for byte" all_same
 check "the archive is smaller than the tree" \
   [ "$(stat -c %s "$WORK/t.fza")" -lt "$(( $(du -sb "$T" | cut -f1) / 2 ))" ]
 
+# A folder listed in several batches (256, 512, 1024, ... objects, the next one listed while
+# the last one packs): every file once, in listing order, each with its own bytes.
+M=$WORK/many
+mkdir -p "$M"
+for i in $(seq 1 1500); do printf 'file %d %0*d\n' "$i" $((i % 97)) 0 > "$M/$(printf 'f%05d' "$i")"; done
+check "pack a folder of 1,500 files" ferry archive pack "$M" "$WORK/many.fza" --level 1
+ferry archive ls "$WORK/many.fza" | awk '{print $1, $4}' > "$WORK/many.ls"
+(cd "$M" && find . -type f -printf '%s %P\n' | LC_ALL=C sort -k2) > "$WORK/many.want"
+check "  every file listed once, with its size, in order" cmp -s "$WORK/many.ls" "$WORK/many.want"
+many_same() {
+  local i f
+  for i in 1 256 257 768 769 1500; do
+    f=$(printf 'f%05d' "$i")
+    ferry archive cat "$WORK/many.fza" "$f" | cmp -s - "$M/$f" || { echo "  differs: $f"; return 1; }
+  done
+}
+check "  files at batch edges read back byte for byte" many_same
+
 # S3 source with metadata, content headers and tags -> archive object on S3
 printf 'hello metadata' > "$WORK/m.txt"
 check "put an object with metadata" aws_a s3api put-object --bucket "$A" --key data/m.txt \
