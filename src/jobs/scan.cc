@@ -17,6 +17,7 @@
 // planned, and every key the merge has read ahead is above k; so a retry lists from after k
 // and neither loses nor repeats a job.
 #include <cstdio>
+#include <iterator>
 #include <limits>
 
 #include "jobs/worker_internal.h"
@@ -191,8 +192,10 @@ class JobSink : public transfer::PlanSink {
     return Status::Ok();
   }
 
-  void Flush() {
-    FlushPack();
+  // `listing_ended`: nothing follows in this run's listing (the scan was not cut): the batch
+  // in the making is packed in pieces for a slow stop (transport/batch.h).
+  void Flush(bool listing_ended = false) {
+    FlushPack(listing_ended);
     if (!batch_.empty()) Emit(kTransferKind, EncodeTransfer(batch_), batch_.size(), batch_bytes_);
     batch_.clear();
     batch_bytes_ = 0;
@@ -217,21 +220,39 @@ class JobSink : public transfer::PlanSink {
     out_.push_back(std::move(spec));
   }
 
-  // The batch in the making becomes one pack job.
-  void FlushPack() {
+  // The batch in the making becomes one pack job, or at the end of the listing
+  // (`slow_stop`) pieces of halving size (transport::SlowStopPieces).
+  void FlushPack(bool slow_stop = false) {
     if (pack_.empty()) return;
-    const uint64_t bytes = packer_.bytes();
-    Emit(kPackKind, EncodeTransfer(pack_), pack_.size(), bytes);
+    if (!slow_stop) {
+      Emit(kPackKind, EncodeTransfer(pack_), pack_.size(), packer_.bytes());
+    } else {
+      std::vector<uint64_t> sizes;
+      sizes.reserve(pack_.size());
+      for (const transfer::CopyRequest& r : pack_) sizes.push_back(r.src.size);
+      size_t begin = 0;
+      for (size_t count : transport::SlowStopPieces(sizes, packer_first_bytes())) {
+        std::vector<transfer::CopyRequest> piece(
+            std::make_move_iterator(pack_.begin() + static_cast<ptrdiff_t>(begin)),
+            std::make_move_iterator(pack_.begin() + static_cast<ptrdiff_t>(begin + count)));
+        uint64_t bytes = 0;
+        for (size_t k = begin; k < begin + count; ++k) bytes += sizes[k];
+        Emit(kPackKind, EncodeTransfer(piece), piece.size(), bytes);
+        begin += count;
+      }
+    }
     pack_.clear();
     packer_.Reset();
   }
+  uint64_t packer_first_bytes() const { return pack_limits_.first(); }
 
   const RunContext& ctx_;
   const WorkerOptions& options_;
   std::vector<JobSpec>& out_;
-  transport::Batcher packer_{transport::BatchLimits{
+  const transport::BatchLimits pack_limits_{
       .max_bytes = ctx_.options.transport.batch_bytes,
-      .max_objects = static_cast<size_t>(ctx_.options.transport.batch_objects)}};
+      .max_objects = static_cast<size_t>(ctx_.options.transport.batch_objects)};
+  transport::Batcher packer_{pack_limits_};
   std::vector<transfer::CopyRequest> pack_;  // the objects of the batch in the making
   std::vector<transfer::CopyRequest> batch_;
   uint64_t batch_bytes_ = 0;
@@ -373,7 +394,7 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
     FERRY_ASSIGN_OR_RETURN(bool src_has, has_under(*ctx.src, folder));
     return !src_has;
   }));
-  sink.Flush();
+  sink.Flush(/*listing_ended=*/!bounded_src.cut());
   sink.FlushDeletes();
   if (!bounded_src.cut()) return Status::Ok();
   const KeyRange rest{bounded_src.boundary(), range.last};

@@ -8,11 +8,31 @@ uint64_t BatchLimits::FirstBytesFor(uint64_t max_bytes) {
   return std::min(max_bytes, std::max<uint64_t>(1ull << 20, max_bytes / 16));
 }
 
-Batcher::Batcher(BatchLimits limits)
-    : limits_(limits),
-      limit_(std::min(limits.max_bytes, limits.first_bytes != 0
-                                            ? limits.first_bytes
-                                            : BatchLimits::FirstBytesFor(limits.max_bytes))) {}
+uint64_t BatchLimits::first() const {
+  return std::min(max_bytes, first_bytes != 0 ? first_bytes : FirstBytesFor(max_bytes));
+}
+
+std::vector<size_t> SlowStopPieces(std::span<const uint64_t> sizes, uint64_t floor) {
+  std::vector<size_t> pieces;
+  uint64_t left = 0;
+  for (uint64_t s : sizes) left += s;
+  size_t i = 0;
+  while (i < sizes.size() && left > 2 * floor) {
+    const uint64_t half = (left + 1) / 2;
+    uint64_t bytes = 0;
+    size_t count = 0;
+    while (i < sizes.size() && (count == 0 || bytes < half)) {
+      bytes += sizes[i++];
+      ++count;
+    }
+    pieces.push_back(count);
+    left -= bytes;
+  }
+  if (i < sizes.size()) pieces.push_back(sizes.size() - i);
+  return pieces;
+}
+
+Batcher::Batcher(BatchLimits limits) : limits_(limits), limit_(limits.first()) {}
 
 bool Batcher::ClosesBefore(uint64_t size) const {
   return objects_ > 0 &&

@@ -11,11 +11,19 @@
 // archive is staged, and unpacked near the target, within a fraction of that, while the larger
 // ones behind it are packed (docs/design/transport.md).
 //
+// Slow stop (SlowStopPieces): the last batch of a listing is cut into pieces whose bytes halve
+// down to the first bound. The last archive can be unpacked only once it has crossed whole;
+// a last archive of full size left the target writing its objects for most of a second after
+// the link had gone quiet. With halving pieces, each is unpacked while the next one crosses,
+// and what is left after the link is the unpacking of the smallest.
+//
 // Thread-safety: one thread at a time.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <vector>
 
 namespace ferry::transport {
 
@@ -28,7 +36,16 @@ struct BatchLimits {
   // The default first bound: a sixteenth of max_bytes, at least 1 MiB (4 MiB for 64 MiB
   // archives: about 1 MiB compressed at a typical 4:1), never above max_bytes.
   static uint64_t FirstBytesFor(uint64_t max_bytes);
+  // The first bound in effect: first_bytes, or FirstBytesFor(max_bytes), at most max_bytes.
+  uint64_t first() const;
 };
+
+// The last batch of a listing (its objects' sizes, in order) cut for a slow stop: while more
+// than twice `floor` bytes are left, a piece takes objects until it holds half of what is left
+// (at least one object); the rest is the last piece. Returns the number of objects of each
+// piece, in order; they add up to sizes.size(). E.g. 44 objects of 1 MiB with a floor of 4 MiB:
+// pieces of 22, 11, 6 and 5 objects (half rounded up).
+std::vector<size_t> SlowStopPieces(std::span<const uint64_t> sizes, uint64_t floor);
 
 class Batcher {
  public:

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 namespace ferry::transport {
 namespace {
 
@@ -77,6 +79,50 @@ TEST(BatcherTest, TheDefaultFirstBoundIsASixteenthOfTheArchive) {
     b.Reset();
     EXPECT_EQ(b.limit_bytes(), want * kMiB);
   }
+}
+
+// Slow stop: pieces halve (half of what is left each time) while more than twice the floor
+// is left; the rest is the last piece; every object lands in exactly one piece, in order.
+TEST(SlowStopTest, PiecesHalveDownToTheFloor) {
+  const std::vector<uint64_t> sizes(44, 1);  // 44 MiB as 44 objects of 1 (MiB)
+  const std::vector<size_t> want = {22, 11, 6, 5};
+  EXPECT_EQ(SlowStopPieces(sizes, 4), want);
+}
+
+TEST(SlowStopTest, ABatchWithinTwiceTheFloorStaysWhole) {
+  const std::vector<uint64_t> sizes(8, 1);
+  EXPECT_EQ(SlowStopPieces(sizes, 4), std::vector<size_t>{8});
+  EXPECT_EQ(SlowStopPieces(std::vector<uint64_t>{}, 4), std::vector<size_t>{});
+  // Empty objects: no bytes to halve, one piece.
+  EXPECT_EQ(SlowStopPieces(std::vector<uint64_t>(5, 0), 0), std::vector<size_t>{5});
+}
+
+TEST(SlowStopTest, AnObjectLargerThanHalfIsAPieceOfItsOwn) {
+  // 36 left, half 18: 30 alone; then 6 left: 3; 3 left: 2; 1 left, within twice the floor.
+  const std::vector<uint64_t> sizes = {30, 1, 1, 1, 1, 1, 1};
+  const std::vector<size_t> want = {1, 3, 2, 1};
+  EXPECT_EQ(SlowStopPieces(sizes, 1), want);
+}
+
+TEST(SlowStopTest, PiecesCoverEveryObjectInOrder) {
+  std::vector<uint64_t> sizes;
+  for (uint64_t i = 0; i < 500; ++i) sizes.push_back((i * 7919) % 1000);
+  const auto pieces = SlowStopPieces(sizes, 1000);
+  size_t total = 0;
+  std::optional<uint64_t> last_bytes;
+  for (size_t count : pieces) {
+    ASSERT_GT(count, 0u);
+    uint64_t bytes = 0;
+    for (size_t k = total; k < total + count; ++k) bytes += sizes[k];
+    // Never more than the piece before, give or take one object (under 1000 bytes).
+    if (last_bytes) {
+      EXPECT_LE(bytes, *last_bytes + 1000);
+    }
+    last_bytes = bytes;
+    total += count;
+  }
+  EXPECT_EQ(total, sizes.size());
+  EXPECT_GT(pieces.size(), 5u);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
     if (dn != nullptr) ++out.dst_objects;
   }
   Batcher batcher(o.batch);
+  std::vector<uint64_t> making;  // the sizes of the batch in the making
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("estimate cancelled");
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* sn, s->Next());
@@ -56,15 +57,24 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
     if (batcher.ClosesBefore(sn->size)) {
       out.batch_bytes.push_back(batcher.bytes());
       batcher.Reset();
+      making.clear();
     }
     batcher.Add(sn->size);
+    making.push_back(sn->size);
     sampler.Add(*sn);
   }
   while (dn != nullptr) {  // the rest of the destination's listing pages
     FERRY_ASSIGN_OR_RETURN(dn, d->Next());
     if (dn != nullptr) ++out.dst_objects;
   }
-  if (batcher.objects() > 0) out.batch_bytes.push_back(batcher.bytes());
+  // The last batch is packed in pieces for a slow stop, as the scan does (jobs/scan.cc).
+  size_t begin = 0;
+  for (size_t count : SlowStopPieces(making, o.batch.first())) {
+    uint64_t bytes = 0;
+    for (size_t k = begin; k < begin + count; ++k) bytes += making[k];
+    out.batch_bytes.push_back(bytes);
+    begin += count;
+  }
   return Status::Ok();
 }
 

@@ -130,7 +130,7 @@ class BackupKindsTest : public ::testing::Test {
 };
 
 // The batches of a range start small and double (transport::Batcher's slow start): the first
-// archive reaches the link soon.
+// archive reaches the link soon; the last one is cut in halving pieces (the slow stop).
 TEST_F(BackupKindsTest, TheBatchesOfARangeGrowFromSmall) {
   ctx_.options.transport.batch_bytes = 16ull << 20;  // first bound: 1 MiB
   const std::string mib(1u << 20, 'x');
@@ -141,8 +141,9 @@ TEST_F(BackupKindsTest, TheBatchesOfARangeGrowFromSmall) {
     counts.push_back(p.objects);
     EXPECT_LE(p.bytes, 16ull << 20);
   }
-  // 20 small objects, then 1 MiB ones: batches of 1, 2, 4, 8 and 16 MiB, then the rest.
-  const std::vector<uint64_t> want = {20, 2, 4, 8, 16, 10};
+  // 20 small objects, then 1 MiB ones: batches of 1, 2, 4, 8 and 16 MiB, then the rest (10 MiB)
+  // in halving pieces down to the first bound (the slow stop): 5, 3 and 2 MiB.
+  const std::vector<uint64_t> want = {20, 2, 4, 8, 16, 5, 3, 2};
   EXPECT_EQ(counts, want);
   // In the listing's order, every object once.
   std::vector<std::string> keys;
