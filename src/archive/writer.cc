@@ -52,14 +52,31 @@ void PutLe(std::vector<std::byte>& out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
 }
 
+// A byte buffer left uninitialized: its pages are touched only as they are written. Zero-filled
+// vectors cost every pack, however small, a memset of 1.4 MiB and its page faults (2-3 ms of a
+// 30 ms `ferry archive pack` of one file).
+class RawBuffer {
+ public:
+  void Allocate(size_t n) {
+    bytes_.reset(new std::byte[n]);
+    size_ = n;
+  }
+  std::byte* data() { return bytes_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<std::byte[]> bytes_;
+  size_t size_ = 0;
+};
+
 }  // namespace
 
 struct Writer::Impl {
   ZSTD_CCtx* cctx = nullptr;
   ZSTD_CCtx* sample_cctx = nullptr;
-  std::vector<std::byte> out;     // zstd output buffer
-  std::vector<std::byte> chunk;   // body input buffer
-  std::vector<std::byte> sample;  // sample compression output
+  RawBuffer out;     // zstd output buffer
+  RawBuffer chunk;   // body input buffer
+  RawBuffer sample;  // sample compression output
   // The frame being written.
   bool stored = false;
   uint64_t raw = 0;
@@ -109,9 +126,9 @@ Result<std::unique_ptr<Writer>> Writer::Open(ByteSink& sink, const WriterOptions
     // busy while the next input is fed.
     (void)ZSTD_CCtx_setParameter(im.cctx, ZSTD_c_jobSize, static_cast<int>(options.job_size));
   }
-  im.out.resize(ZSTD_CStreamOutSize());
-  im.chunk.resize(kChunk);
-  im.sample.resize(ZSTD_compressBound(kSampleBytes));
+  im.out.Allocate(ZSTD_CStreamOutSize());
+  im.chunk.Allocate(kChunk);
+  im.sample.Allocate(ZSTD_compressBound(kSampleBytes));
   const std::string header = EncodeHeader();
   FERRY_RETURN_IF_ERROR(w->Emit(checksum::AsBytes(header)));
   return w;
