@@ -2,6 +2,9 @@
 
 #include <dlfcn.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace ferry {
 
 Result<SharedLibrary> SharedLibrary::Open(const char* soname, std::string_view needed_for,
@@ -27,6 +30,22 @@ Result<void*> SharedLibrary::Resolve(const char* name) const {
                                       (why ? why : "null symbol"));
   }
   return address;
+}
+
+Status OnceLoader::Get() {
+  std::call_once(once_, [this] {
+    status_ = load_();
+    loaded_.store(status_.ok(), std::memory_order_release);
+  });
+  return status_;
+}
+
+void OnceLoader::RequireLoaded() {
+  if (loaded_.load(std::memory_order_acquire)) return;
+  if (Status s = Get(); !s.ok()) {
+    std::fprintf(stderr, "ferry: %s\n", s.message().c_str());
+    std::abort();
+  }
 }
 
 }  // namespace ferry

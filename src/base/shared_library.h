@@ -12,6 +12,8 @@
 // the process exits (never dlclose'd: its functions may be running on other threads).
 #pragma once
 
+#include <atomic>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -47,6 +49,24 @@ class SharedLibrary {
 
   void* handle_;
   std::string soname_;
+};
+
+// Loads a library's table once per process, on first use: Get runs `load` the first time
+// (whichever thread gets there first; the others wait for it) and returns its status on every
+// call. For the forwarding functions of a table: RequireLoaded loads if nothing has yet and
+// ends ferry with one line naming the library when it cannot be loaded, as a forwarder has no
+// status to return (every path into one checks Get first, so this is a bug in ferry).
+class OnceLoader {
+ public:
+  explicit OnceLoader(Status (*load)()) : load_(load) {}
+  Status Get();
+  void RequireLoaded();
+
+ private:
+  Status (*const load_)();
+  std::once_flag once_;
+  Status status_;
+  std::atomic<bool> loaded_{false};
 };
 
 }  // namespace ferry

@@ -5,11 +5,8 @@
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
-#include <atomic>
 #include <cstdarg>
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
+#include <string>
 
 #include "base/shared_library.h"
 
@@ -42,7 +39,6 @@ struct CurlFunctions {
 };
 
 CurlFunctions g_curl;
-std::atomic<bool> g_loaded{false};
 
 Status LoadOnce() {
   FERRY_ASSIGN_OR_RETURN(
@@ -53,39 +49,40 @@ Status LoadOnce() {
 #undef FERRY_CURL_RESOLVE
   if (CURLcode rc = g_curl.curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
     return Status::NotSupported("curl_global_init failed: " +
-                                      std::string(g_curl.curl_easy_strerror(rc)));
+                                std::string(g_curl.curl_easy_strerror(rc)));
   }
-  g_loaded.store(true, std::memory_order_release);
   return Status::Ok();
 }
 
-// The table, for a forwarder. Reaching one before LoadCurl succeeded is a bug in ferry (every
-// path into libcurl goes through CurlTransport::Send), reported as such.
+OnceLoader g_loader(&LoadOnce);
+
+// The table, for a forwarder.
 const CurlFunctions& Curl() {
-  if (!g_loaded.load(std::memory_order_acquire)) {
-    Status s = LoadCurl();
-    if (!s.ok()) {
-      std::fprintf(stderr, "ferry: %s\n", s.message().c_str());
-      std::abort();
-    }
-  }
+  g_loader.RequireLoaded();
   return g_curl;
+}
+
+// curl_easy_setopt and curl_multi_setopt take one argument whose type follows from the
+// option's number: libcurl numbers options by type (CURLOPTTYPE_LONG, _OBJECTPOINT,
+// _FUNCTIONPOINT, _OFF_T, _BLOB), the same rule its own implementation reads them by.
+template <class Code, class Handle, class Option>
+Code ForwardOption(Code (*fn)(Handle*, Option, ...), Handle* handle, Option option,
+                   va_list ap) {
+  if (option < CURLOPTTYPE_OBJECTPOINT) return fn(handle, option, va_arg(ap, long));
+  if (option < CURLOPTTYPE_FUNCTIONPOINT) return fn(handle, option, va_arg(ap, void*));
+  if (option < CURLOPTTYPE_OFF_T) return fn(handle, option, va_arg(ap, void (*)()));
+  if (option < CURLOPTTYPE_BLOB) return fn(handle, option, va_arg(ap, curl_off_t));
+  return fn(handle, option, va_arg(ap, void*));
 }
 
 }  // namespace
 
-Status LoadCurl() {
-  static std::once_flag once;
-  static Status status;
-  std::call_once(once, [] { status = LoadOnce(); });
-  return status;
-}
-
-bool CurlLoaded() { return g_loaded.load(std::memory_order_acquire); }
+Status LoadCurl() { return g_loader.Get(); }
 
 }  // namespace ferry::http
 
 using ferry::http::Curl;
+using ferry::http::ForwardOption;
 
 // The forwarders: libcurl's functions, as declared in its headers.
 extern "C" {
@@ -115,25 +112,10 @@ CURLMsg* curl_multi_info_read(CURLM* multi, int* msgs_in_queue) {
   return Curl().curl_multi_info_read(multi, msgs_in_queue);
 }
 
-// The variadic three take one argument whose type follows from the option's number: libcurl
-// numbers options by type (CURLOPTTYPE_LONG, _OBJECTPOINT, _FUNCTIONPOINT, _OFF_T, _BLOB), the
-// same rule its own implementation reads them by.
 CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
   va_list ap;
   va_start(ap, option);
-  CURLcode rc;
-  const auto fn = Curl().curl_easy_setopt;
-  if (option < CURLOPTTYPE_OBJECTPOINT) {
-    rc = fn(curl, option, va_arg(ap, long));
-  } else if (option < CURLOPTTYPE_FUNCTIONPOINT) {
-    rc = fn(curl, option, va_arg(ap, void*));
-  } else if (option < CURLOPTTYPE_OFF_T) {
-    rc = fn(curl, option, va_arg(ap, void (*)()));
-  } else if (option < CURLOPTTYPE_BLOB) {
-    rc = fn(curl, option, va_arg(ap, curl_off_t));
-  } else {
-    rc = fn(curl, option, va_arg(ap, void*));
-  }
+  const CURLcode rc = ForwardOption(Curl().curl_easy_setopt, curl, option, ap);
   va_end(ap);
   return rc;
 }
@@ -141,17 +123,7 @@ CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
 CURLMcode curl_multi_setopt(CURLM* multi, CURLMoption option, ...) {
   va_list ap;
   va_start(ap, option);
-  CURLMcode rc;
-  const auto fn = Curl().curl_multi_setopt;
-  if (option < CURLOPTTYPE_OBJECTPOINT) {
-    rc = fn(multi, option, va_arg(ap, long));
-  } else if (option < CURLOPTTYPE_FUNCTIONPOINT) {
-    rc = fn(multi, option, va_arg(ap, void*));
-  } else if (option < CURLOPTTYPE_OFF_T) {
-    rc = fn(multi, option, va_arg(ap, void (*)()));
-  } else {
-    rc = fn(multi, option, va_arg(ap, curl_off_t));
-  }
+  const CURLMcode rc = ForwardOption(Curl().curl_multi_setopt, multi, option, ap);
   va_end(ap);
   return rc;
 }

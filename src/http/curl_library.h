@@ -18,7 +18,4 @@ namespace ferry::http {
 // NotSupported (final, never retried) when the library or one of its functions is missing.
 Status LoadCurl();
 
-// True once LoadCurl has succeeded in this process (for tests of the lazy loading).
-bool CurlLoaded();
-
 }  // namespace ferry::http

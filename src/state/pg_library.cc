@@ -2,11 +2,6 @@
 
 #include <libpq-fe.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
-
 #include "base/shared_library.h"
 
 namespace ferry::state {
@@ -45,7 +40,6 @@ struct PqFunctions {
 };
 
 PqFunctions g_pq;
-std::atomic<bool> g_loaded{false};
 
 Status LoadOnce() {
   FERRY_ASSIGN_OR_RETURN(
@@ -54,30 +48,20 @@ Status LoadOnce() {
 #define FERRY_PQ_RESOLVE(name) FERRY_RETURN_IF_ERROR(lib.ResolveInto(#name, g_pq.name));
   FERRY_PQ_FUNCTIONS(FERRY_PQ_RESOLVE)
 #undef FERRY_PQ_RESOLVE
-  g_loaded.store(true, std::memory_order_release);
   return Status::Ok();
 }
 
-// The table, for a forwarder. Reaching one before LoadLibpq succeeded is a bug in ferry.
+OnceLoader g_loader(&LoadOnce);
+
+// The table, for a forwarder.
 const PqFunctions& Pq() {
-  if (!g_loaded.load(std::memory_order_acquire)) {
-    Status s = LoadLibpq();
-    if (!s.ok()) {
-      std::fprintf(stderr, "ferry: %s\n", s.message().c_str());
-      std::abort();
-    }
-  }
+  g_loader.RequireLoaded();
   return g_pq;
 }
 
 }  // namespace
 
-Status LoadLibpq() {
-  static std::once_flag once;
-  static Status status;
-  std::call_once(once, [] { status = LoadOnce(); });
-  return status;
-}
+Status LoadLibpq() { return g_loader.Get(); }
 
 }  // namespace ferry::state
 

@@ -7,7 +7,6 @@
 
 #include <charconv>
 #include <cstring>
-#include <mutex>
 
 #include "base/shared_library.h"
 #include "cli/commands/metrics.h"
@@ -31,23 +30,23 @@ struct MhdFunctions {
 #undef FERRY_MHD_SLOT
 };
 
-Result<const MhdFunctions*> LoadMhd() {
-  static std::once_flag once;
-  static MhdFunctions fns;
-  static Status status;
-  std::call_once(once, [] {
-    status = [&]() -> Status {
-      FERRY_ASSIGN_OR_RETURN(SharedLibrary lib,
-                             SharedLibrary::Open("libmicrohttpd.so.12", "--metrics-listen",
-                                                 "libmicrohttpd12"));
-#define FERRY_MHD_RESOLVE(name) FERRY_RETURN_IF_ERROR(lib.ResolveInto(#name, fns.name));
-      FERRY_MHD_FUNCTIONS(FERRY_MHD_RESOLVE)
+MhdFunctions g_mhd;
+
+Status LoadOnce() {
+  FERRY_ASSIGN_OR_RETURN(
+      SharedLibrary lib,
+      SharedLibrary::Open("libmicrohttpd.so.12", "--metrics-listen", "libmicrohttpd12"));
+#define FERRY_MHD_RESOLVE(name) FERRY_RETURN_IF_ERROR(lib.ResolveInto(#name, g_mhd.name));
+  FERRY_MHD_FUNCTIONS(FERRY_MHD_RESOLVE)
 #undef FERRY_MHD_RESOLVE
-      return Status::Ok();
-    }();
-  });
-  if (!status.ok()) return status;
-  return &fns;
+  return Status::Ok();
+}
+
+OnceLoader g_loader(&LoadOnce);
+
+Result<const MhdFunctions*> LoadMhd() {
+  FERRY_RETURN_IF_ERROR(g_loader.Get());
+  return &g_mhd;
 }
 
 struct Context {
