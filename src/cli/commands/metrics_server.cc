@@ -15,13 +15,14 @@
 namespace ferry::cli {
 namespace {
 
-#define FERRY_MHD_FUNCTIONS(X)      \
-  X(MHD_start_daemon)               \
-  X(MHD_stop_daemon)                \
-  X(MHD_get_daemon_info)            \
+// Every libmicrohttpd function ferry calls, typed from its own declarations.
+#define FERRY_MHD_FUNCTIONS(X)       \
+  X(MHD_start_daemon)                \
+  X(MHD_stop_daemon)                 \
+  X(MHD_get_daemon_info)             \
   X(MHD_create_response_from_buffer) \
-  X(MHD_add_response_header)        \
-  X(MHD_queue_response)             \
+  X(MHD_add_response_header)         \
+  X(MHD_queue_response)              \
   X(MHD_destroy_response)
 
 struct MhdFunctions {
