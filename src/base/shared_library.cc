@@ -15,8 +15,8 @@ Result<SharedLibrary> SharedLibrary::Open(const char* soname, std::string_view n
   if (handle == nullptr) {
     const char* why = dlerror();
     return Status::NotSupported("cannot load " + std::string(soname) + " (needed for " +
-                                      std::string(needed_for) + "; install " +
-                                      std::string(package) + "): " + (why ? why : "unknown error"));
+                                std::string(needed_for) + "; install " + std::string(package) +
+                                "): " + (why ? why : "unknown error"));
   }
   return SharedLibrary(handle, soname);
 }
@@ -26,8 +26,7 @@ Result<void*> SharedLibrary::Resolve(const char* name) const {
   void* address = dlsym(handle_, name);
   if (address == nullptr) {
     const char* why = dlerror();
-    return Status::NotSupported(soname_ + " lacks " + name + ": " +
-                                      (why ? why : "null symbol"));
+    return Status::NotSupported(soname_ + " lacks " + name + ": " + (why ? why : "null symbol"));
   }
   return address;
 }

@@ -42,8 +42,6 @@ class SharedLibrary {
     return Status::Ok();
   }
 
-  const std::string& soname() const { return soname_; }
-
  private:
   SharedLibrary(void* handle, std::string soname) : handle_(handle), soname_(std::move(soname)) {}
 

@@ -192,8 +192,9 @@ class JobSink : public transfer::PlanSink {
     return Status::Ok();
   }
 
-  // `listing_ended`: nothing follows in this run's listing (the scan was not cut): the batch
-  // in the making is packed in pieces for a slow stop (transport/batch.h).
+  // `listing_ended`: this scan listed its range to the end (it was not cut): the batch in the
+  // making is packed in pieces for a slow stop (transport/batch.h). When another scan job's
+  // range follows (a split), its pieces are merely smaller archives.
   void Flush(bool listing_ended = false) {
     FlushPack(listing_ended);
     if (!batch_.empty()) Emit(kTransferKind, EncodeTransfer(batch_), batch_.size(), batch_bytes_);
@@ -230,21 +231,19 @@ class JobSink : public transfer::PlanSink {
       std::vector<uint64_t> sizes;
       sizes.reserve(pack_.size());
       for (const transfer::CopyRequest& r : pack_) sizes.push_back(r.src.size);
-      size_t begin = 0;
-      for (size_t count : transport::SlowStopPieces(sizes, packer_first_bytes())) {
-        std::vector<transfer::CopyRequest> piece(
-            std::make_move_iterator(pack_.begin() + static_cast<ptrdiff_t>(begin)),
-            std::make_move_iterator(pack_.begin() + static_cast<ptrdiff_t>(begin + count)));
-        uint64_t bytes = 0;
-        for (size_t k = begin; k < begin + count; ++k) bytes += sizes[k];
-        Emit(kPackKind, EncodeTransfer(piece), piece.size(), bytes);
-        begin += count;
+      auto next = pack_.begin();
+      for (const transport::SlowStopPiece& p :
+           transport::SlowStopPieces(sizes, pack_limits_.first())) {
+        const auto end = next + static_cast<ptrdiff_t>(p.objects);
+        std::vector<transfer::CopyRequest> piece(std::make_move_iterator(next),
+                                                 std::make_move_iterator(end));
+        Emit(kPackKind, EncodeTransfer(piece), piece.size(), p.bytes);
+        next = end;
       }
     }
     pack_.clear();
     packer_.Reset();
   }
-  uint64_t packer_first_bytes() const { return pack_limits_.first(); }
 
   const RunContext& ctx_;
   const WorkerOptions& options_;

@@ -12,23 +12,22 @@ uint64_t BatchLimits::first() const {
   return std::min(max_bytes, first_bytes != 0 ? first_bytes : FirstBytesFor(max_bytes));
 }
 
-std::vector<size_t> SlowStopPieces(std::span<const uint64_t> sizes, uint64_t floor) {
-  std::vector<size_t> pieces;
+std::vector<SlowStopPiece> SlowStopPieces(std::span<const uint64_t> sizes, uint64_t floor) {
+  std::vector<SlowStopPiece> pieces;
   uint64_t left = 0;
   for (uint64_t s : sizes) left += s;
   size_t i = 0;
   while (i < sizes.size() && left > 2 * floor) {
     const uint64_t half = (left + 1) / 2;
-    uint64_t bytes = 0;
-    size_t count = 0;
-    while (i < sizes.size() && (count == 0 || bytes < half)) {
-      bytes += sizes[i++];
-      ++count;
+    SlowStopPiece piece;
+    while (i < sizes.size() && (piece.objects == 0 || piece.bytes < half)) {
+      piece.bytes += sizes[i++];
+      ++piece.objects;
     }
-    pieces.push_back(count);
-    left -= bytes;
+    pieces.push_back(piece);
+    left -= piece.bytes;
   }
-  if (i < sizes.size()) pieces.push_back(sizes.size() - i);
+  if (i < sizes.size()) pieces.push_back({sizes.size() - i, left});
   return pieces;
 }
 

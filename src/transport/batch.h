@@ -40,12 +40,18 @@ struct BatchLimits {
   uint64_t first() const;
 };
 
+// One piece of a slow stop: the next `objects` objects of the batch, `bytes` in all.
+struct SlowStopPiece {
+  size_t objects = 0;
+  uint64_t bytes = 0;
+};
+
 // The last batch of a listing (its objects' sizes, in order) cut for a slow stop: while more
 // than twice `floor` bytes are left, a piece takes objects until it holds half of what is left
-// (at least one object); the rest is the last piece. Returns the number of objects of each
-// piece, in order; they add up to sizes.size(). E.g. 44 objects of 1 MiB with a floor of 4 MiB:
-// pieces of 22, 11, 6 and 5 objects (half rounded up).
-std::vector<size_t> SlowStopPieces(std::span<const uint64_t> sizes, uint64_t floor);
+// (at least one object); the rest is the last piece. Returns the pieces in order; their objects
+// add up to sizes.size(). E.g. 44 objects of 1 MiB with a floor of 4 MiB: pieces of 22, 11, 6
+// and 5 objects (half rounded up).
+std::vector<SlowStopPiece> SlowStopPieces(std::span<const uint64_t> sizes, uint64_t floor);
 
 class Batcher {
  public:

@@ -83,25 +83,31 @@ TEST(BatcherTest, TheDefaultFirstBoundIsASixteenthOfTheArchive) {
 
 // Slow stop: pieces halve (half of what is left each time) while more than twice the floor
 // is left; the rest is the last piece; every object lands in exactly one piece, in order.
+std::vector<size_t> Objects(const std::vector<SlowStopPiece>& pieces) {
+  std::vector<size_t> out;
+  for (const SlowStopPiece& p : pieces) out.push_back(p.objects);
+  return out;
+}
+
 TEST(SlowStopTest, PiecesHalveDownToTheFloor) {
   const std::vector<uint64_t> sizes(44, 1);  // 44 MiB as 44 objects of 1 (MiB)
   const std::vector<size_t> want = {22, 11, 6, 5};
-  EXPECT_EQ(SlowStopPieces(sizes, 4), want);
+  EXPECT_EQ(Objects(SlowStopPieces(sizes, 4)), want);
 }
 
 TEST(SlowStopTest, ABatchWithinTwiceTheFloorStaysWhole) {
   const std::vector<uint64_t> sizes(8, 1);
-  EXPECT_EQ(SlowStopPieces(sizes, 4), std::vector<size_t>{8});
-  EXPECT_EQ(SlowStopPieces(std::vector<uint64_t>{}, 4), std::vector<size_t>{});
+  EXPECT_EQ(Objects(SlowStopPieces(sizes, 4)), std::vector<size_t>{8});
+  EXPECT_EQ(Objects(SlowStopPieces(std::vector<uint64_t>{}, 4)), std::vector<size_t>{});
   // Empty objects: no bytes to halve, one piece.
-  EXPECT_EQ(SlowStopPieces(std::vector<uint64_t>(5, 0), 0), std::vector<size_t>{5});
+  EXPECT_EQ(Objects(SlowStopPieces(std::vector<uint64_t>(5, 0), 0)), std::vector<size_t>{5});
 }
 
 TEST(SlowStopTest, AnObjectLargerThanHalfIsAPieceOfItsOwn) {
   // 36 left, half 18: 30 alone; then 6 left: 3; 3 left: 2; 1 left, within twice the floor.
   const std::vector<uint64_t> sizes = {30, 1, 1, 1, 1, 1, 1};
   const std::vector<size_t> want = {1, 3, 2, 1};
-  EXPECT_EQ(SlowStopPieces(sizes, 1), want);
+  EXPECT_EQ(Objects(SlowStopPieces(sizes, 1)), want);
 }
 
 TEST(SlowStopTest, PiecesCoverEveryObjectInOrder) {
@@ -110,10 +116,12 @@ TEST(SlowStopTest, PiecesCoverEveryObjectInOrder) {
   const auto pieces = SlowStopPieces(sizes, 1000);
   size_t total = 0;
   std::optional<uint64_t> last_bytes;
-  for (size_t count : pieces) {
+  for (const SlowStopPiece& p : pieces) {
+    const size_t count = p.objects;
     ASSERT_GT(count, 0u);
     uint64_t bytes = 0;
     for (size_t k = total; k < total + count; ++k) bytes += sizes[k];
+    EXPECT_EQ(p.bytes, bytes);
     // Never more than the piece before, give or take one object (under 1000 bytes).
     if (last_bytes) {
       EXPECT_LE(bytes, *last_bytes + 1000);

@@ -68,12 +68,8 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
     if (dn != nullptr) ++out.dst_objects;
   }
   // The last batch is packed in pieces for a slow stop, as the scan does (jobs/scan.cc).
-  size_t begin = 0;
-  for (size_t count : SlowStopPieces(making, o.batch.first())) {
-    uint64_t bytes = 0;
-    for (size_t k = begin; k < begin + count; ++k) bytes += making[k];
-    out.batch_bytes.push_back(bytes);
-    begin += count;
+  for (const SlowStopPiece& p : SlowStopPieces(making, o.batch.first())) {
+    out.batch_bytes.push_back(p.bytes);
   }
   return Status::Ok();
 }
