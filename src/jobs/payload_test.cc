@@ -132,5 +132,27 @@ TEST(PayloadTest, MalformedPayloadsAreOneError) {
   EXPECT_EQ(DecodeTransfer(R"({"objects":[{}]})").status().code(), ErrorCode::kInvalidArgument);
 }
 
+// The text of a transfer payload is what every earlier ferry wrote (runs in a state store outlive
+// a build), whatever way it is built.
+TEST(PayloadTest, TransferPayloadTextIsUnchanged) {
+  std::vector<transfer::CopyRequest> objects(2);
+  objects[0].src.key = "dir/a";
+  objects[0].src.size = 16384;
+  objects[0].src.etag = "\"9e107d9d372bb6826bd81d3542a419d6\"";
+  objects[0].src.mtime = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  objects[0].src.storage_class = "STANDARD";
+  objects[0].reason = "new";
+  objects[1].src.key = std::string("b\xff", 2);
+  objects[1].src.version_id = "v1";
+  objects[1].need_details = true;
+  objects[1].dst = storage::ObjectInfo{};
+  objects[1].reason = "changed";
+  EXPECT_EQ(EncodeTransfer(objects),
+            R"({"objects":[{"c":"STANDARD","d":false,"e":"\"9e107d9d372bb6826bd81d3542a419d6\"",)"
+            R"("k":"dir/a","m":1700000000000000000,"r":"new","s":16384,"x":false},)"
+            R"({"c":"","d":true,"e":"","k":{"hex":"62ff"},"m":0,"r":"changed","s":0,"v":"v1",)"
+            R"("x":true}]})");
+}
+
 }  // namespace
 }  // namespace ferry::jobs
