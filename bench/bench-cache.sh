@@ -139,7 +139,7 @@ record "rclone copy" "$T_WALL" "$T_CPU" "$T_RSS" "$DST" "$rc"
 
 # ------------------------------------------------------------------ report
 echo
-echo "RGW A -> B on $(nproc) cores; $("$FERRY_BIN" --version); $(date -u +%F);" \
+echo "RGW A -> B on $(nproc) cores$(server_setup); $("$FERRY_BIN" --version); $(date -u +%F);" \
   "3 × $SMALL_N × $SMALL_KB KiB + $BIG_N × $BIG_MB MiB"
 echo
 echo "| run | wall s | CPU s | peak RSS MiB | check |"

@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 FERRY_ROOT=$PWD
 # shellcheck source=scripts/lib/common.sh
 source "$FERRY_ROOT/scripts/lib/common.sh"
+# shellcheck source=bench/lib/measure.sh
+source "$FERRY_ROOT/bench/lib/measure.sh"
 N=${BENCH_N:-20000}
 BENCH_DIR=${BENCH_DIR:-/tmp/ferry-bench}
 ID=fd$(date +%s)
@@ -91,7 +93,7 @@ for mode in memory sqlite postgres; do
   rows+=("| $mode | $wall | $(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}') | $((rss / 1024)) | $rate | $tx | $(awk -v t="$tx" -v n="$N" 'BEGIN{printf "%.4f", t/n}') | $(awk -v r="$rate" -v b="$base_rate" 'BEGIN{printf "%.2f", r/b}') |")
 done
 
-echo "RGW A -> B, $N x 1 KiB, $(nproc) cores; $("$FERRY_BIN" --version); $(date +%F)"
+echo "RGW A -> B, $N x 1 KiB, $(nproc) cores$(server_setup); $("$FERRY_BIN" --version); $(date +%F)"
 echo
 echo "| state store | wall s | CPU s | peak RSS MiB | objects/s | transactions | tx/object | throughput vs memory |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"

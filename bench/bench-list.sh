@@ -203,7 +203,7 @@ use_endpoints "$DIRECT_A" "$DIRECT_B"
 
 # ------------------------------------------------------------------ report
 echo
-echo "No-change re-sync of $N objects in $DIRS folders, RGW A -> B, $(nproc) cores; $(date -u +%F)"
+echo "No-change re-sync of $N objects in $DIRS folders, RGW A -> B, $(nproc) cores$(server_setup); $(date -u +%F)"
 echo
 echo "| RTT ms | tool | wall s | CPU s | peak RSS MiB | wall / ferry | CPU / ferry | check |"
 echo "|---:|---|---:|---:|---:|---:|---:|---|"

@@ -256,7 +256,7 @@ fi
 # ------------------------------------------------------------------ report
 first_line() { local out; out=$("$@" 2>/dev/null) || true; echo "${out%%$'\n'*}"; }
 echo
-echo "RGW A -> B on $(nproc) cores; $(first_line "$FERRY_BIN" --version), $(first_line "${RCLONE[@]}" version), $(first_line /usr/bin/aws --version | cut -d' ' -f1); $(date -u +%F)"
+echo "RGW A -> B on $(nproc) cores$(server_setup); $(first_line "$FERRY_BIN" --version), $(first_line "${RCLONE[@]}" version), $(first_line /usr/bin/aws --version | cut -d' ' -f1); $(date -u +%F)"
 echo
 echo "| workload | tool | wall s | CPU s | peak RSS MiB | wall / ferry | CPU / ferry | requests / object | check |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---|"

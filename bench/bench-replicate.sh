@@ -173,7 +173,7 @@ got=$(count_versions b "$RC")
 row latest rclone "$KEYS" - "$([ "$got" = "$KEYS" ] && echo ok || echo "FAIL ($got)")"
 
 echo
-echo "ferry replicate, $KEYS keys x $VERSIONS versions, region A -> region B ($(date -u +%F))"
+echo "ferry replicate, $KEYS keys x $VERSIONS versions, region A -> region B$(server_setup) ($(date -u +%F))"
 echo
 echo "| workload | tool | wall s | CPU s | peak RSS MiB | versions written | versions/s | S3 requests | requests/version | check |"
 echo "|---|---|---|---|---|---|---|---|---|---|"

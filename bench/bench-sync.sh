@@ -250,7 +250,7 @@ label() {
 }
 
 echo
-echo "RGW A -> B on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $ferry_version, $rclone_version, $aws_version; $(date -u +%F)"
+echo "RGW A -> B on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)$(server_setup); $ferry_version, $rclone_version, $aws_version; $(date -u +%F)"
 echo
 echo "| workload | tool | wall s | CPU s | peak RSS MiB | wall / ferry | CPU / ferry | check |"
 echo "|---|---|---:|---:|---:|---:|---:|---|"

@@ -367,7 +367,7 @@ link="loopback"
 [ -z "$WAN_RATE" ] || link="an emulated WAN of $WAN_RATE with a $WAN_RTT_MS ms round trip"
 what="$PCT_RANDOM% random"
 [ "$SHAPE" = mixed ] || what="4 KiB JSON each"
-echo "compressed transport, $OBJECTS objects ($CORPUS bytes, $what), region A -> region B over $link ($(date -u +%F))"
+echo "compressed transport, $OBJECTS objects ($CORPUS bytes, $what), region A -> region B over $link$(server_setup) ($(date -u +%F))"
 echo
 echo "| tool | wall s | CPU s | peak RSS MiB | bytes crossed to B | corpus / crossed | requests to B | check |"
 echo "|---|---|---|---|---|---|---|---|"

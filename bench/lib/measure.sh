@@ -42,6 +42,22 @@ timed() {
   return "$rc"
 }
 
+# server_setup: how the local RGW is set up, for a result's header: ", RGW usage log on" or
+# ", RGW usage log off" (from CEPH_CONF / FERRY_TEST_CEPH_CONF), nothing without a readable
+# ceph.conf. scripts/rgw-start.sh's RGW_USAGE_LOG=true (the tests' setting) flushes a usage
+# record after every request: one more write per request on the servers, 10-15% more wall time
+# for a small-object copy on two cores (bench/results-2026-11-24.md). Figures taken with it on
+# and off do not compare.
+server_setup() {
+  local conf=${CEPH_CONF:-${FERRY_TEST_CEPH_CONF:-}} value
+  [ -n "$conf" ] && [ -r "$conf" ] || return 0
+  value=$(awk -F' *= *' '$1 == "rgw enable usage log" { print $2 }' "$conf" | tail -n 1)
+  case "$value" in
+    true) printf ', RGW usage log on (a write per request)' ;;
+    *) printf ', RGW usage log off' ;;
+  esac
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 # report_rows: one markdown row per measurement from the arrays R_GROUP, R_TOOL, R_WALL, R_CPU,
