@@ -35,6 +35,34 @@ Status BackendRangeSource::ReadAt(uint64_t offset, std::span<std::byte> out) {
   if (offset > size_ || out.size() > size_ - offset) {
     return Status::DataLoss("read past the end of the archive (truncated archive)");
   }
+  if (!read_ahead_done_) {
+    // The first read of the whole archive when it is small, or of the tail from the first read
+    // that falls in it; once.
+    uint64_t from = size_;
+    if (size_ <= read_ahead_.whole_below) {
+      from = 0;
+    } else if (read_ahead_.tail > 0 && offset >= size_ - std::min(size_, read_ahead_.tail)) {
+      from = size_ - std::min(size_, read_ahead_.tail);
+    }
+    if (from < size_) {
+      read_ahead_done_ = true;
+      std::vector<std::byte> bytes(static_cast<size_t>(size_ - from));
+      FERRY_RETURN_IF_ERROR(Fetch(from, bytes));
+      kept_ = std::move(bytes);
+      kept_from_ = from;
+    }
+  }
+  if (!kept_.empty() && offset >= kept_from_ && offset + out.size() <= kept_from_ + kept_.size()) {
+    std::copy_n(kept_.begin() + static_cast<ptrdiff_t>(offset - kept_from_), out.size(),
+                out.begin());
+    return Status::Ok();
+  }
+  return Fetch(offset, out);
+}
+
+Status BackendRangeSource::Fetch(uint64_t offset, std::span<std::byte> out) {
+  ++requests_;
+  bytes_requested_ += out.size();
   return backend_.ReadAt(key_, offset, out, "", stop_);
 }
 

@@ -37,20 +37,49 @@ class BackendChunkSource : public ChunkSource {
   uint64_t pos_ = 0;
 };
 
-// An archive that is the object `key` of `backend`, `size` bytes long.
+// How a BackendRangeSource turns a reader's reads into requests. Opening an archive reads its
+// header, its trailer and its manifest: three round trips. With read-ahead, an archive of at
+// most `whole_below` bytes is fetched whole by the first read (one request serves the opening
+// and every frame), and the first read that lies in the last `tail` bytes (the trailer, read
+// right after the header) fetches all of them, so that a manifest that fits there costs no
+// request of its own: two requests open a larger archive, for at most `tail` bytes more.
+// None by default: the unpacker's reads are what the cost model counts (transport/cost.h).
+struct ReadAhead {
+  uint64_t whole_below = 0;
+  uint64_t tail = 0;
+};
+// For reads of a few entries out of archives: restore, catalog rebuild, `ferry archive ls|cat`.
+inline constexpr ReadAhead kReadAheadToOpen{.whole_below = 1 << 20, .tail = 64 << 10};
+
+// An archive that is the object `key` of `backend`, `size` bytes long. requests() and
+// bytes_requested() count what was asked of the store (reads served from read-ahead are not).
 class BackendRangeSource : public RangeSource {
  public:
   BackendRangeSource(storage::Backend& backend, std::string key, uint64_t size,
-                     std::stop_token stop)
-      : backend_(backend), key_(std::move(key)), size_(size), stop_(std::move(stop)) {}
+                     std::stop_token stop, ReadAhead read_ahead = {})
+      : backend_(backend),
+        key_(std::move(key)),
+        size_(size),
+        stop_(std::move(stop)),
+        read_ahead_(read_ahead) {}
   uint64_t size() const override { return size_; }
   Status ReadAt(uint64_t offset, std::span<std::byte> out) override;
+  uint64_t requests() const { return requests_; }
+  uint64_t bytes_requested() const { return bytes_requested_; }
 
  private:
+  Status Fetch(uint64_t offset, std::span<std::byte> out);
+
   storage::Backend& backend_;
   std::string key_;
   uint64_t size_ = 0;
   std::stop_token stop_;
+  ReadAhead read_ahead_;
+  std::vector<std::byte> kept_;  // bytes [kept_from_, kept_from_ + kept_.size()) read ahead
+  uint64_t kept_from_ = 0;
+  bool read_ahead_done_ = false;
+  uint64_t requests_ = 0;
+  uint64_t bytes_requested_ = 0;
 };
 
 // Writes an archive as the object `key` of `backend` (features().chunked_write) in parts of

@@ -325,5 +325,118 @@ TEST(BackendIoTest, AFailedOpenFailsTheArchive) {
   EXPECT_EQ(dst.Stat("x.fza", false, {}).status().code(), ErrorCode::kNotFound);
 }
 
+
+// An archive of `entries` (key, bytes) stored as the object "x.fza" of `store`; its size.
+uint64_t StoreArchive(MemoryBackend& store,
+                      const std::vector<std::pair<std::string, std::string>>& entries) {
+  StringSink sink;
+  auto w = Writer::Open(sink, WriterOptions{});
+  EXPECT_TRUE(w.ok());
+  for (const auto& [key, bytes] : entries) {
+    EntryHeader h;
+    h.key = key;
+    h.size = bytes.size();
+    StringChunkSource body(bytes);
+    EXPECT_TRUE((*w)->Add(h, body).ok());
+  }
+  EXPECT_TRUE((*w)->Finish().ok());
+  storage::WriteSpec spec;
+  spec.size = sink.bytes.size();
+  EXPECT_TRUE(store.Put("x.fza", checksum::AsBytes(sink.bytes), spec, {}).ok());
+  return sink.bytes.size();
+}
+
+// Reads every entry through `range` and compares it with what was packed.
+void ExpectEntries(RangeSource& range,
+                   const std::vector<std::pair<std::string, std::string>>& entries) {
+  auto r = Reader::Open(range);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (const auto& [key, bytes] : entries) {
+    const Entry* e = (*r)->Find(key);
+    ASSERT_NE(e, nullptr) << key;
+    StringSink out;
+    ASSERT_TRUE((*r)->ReadEntry(*e, out).ok()) << key;
+    EXPECT_EQ(out.bytes, bytes) << key;
+  }
+}
+
+TEST(BackendIoTest, ASmallArchiveIsReadWholeByOneRequest) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (int i = 0; i < 20; ++i) entries.emplace_back("k/" + std::to_string(i), Random(10000 + i));
+  MemoryBackend store;
+  const uint64_t size = StoreArchive(store, entries);
+  ASSERT_LE(size, kReadAheadToOpen.whole_below);
+  BackendRangeSource range(store, "x.fza", size, {}, kReadAheadToOpen);
+  ExpectEntries(range, entries);
+  EXPECT_EQ(range.requests(), 1u);
+  EXPECT_EQ(range.bytes_requested(), size);
+  EXPECT_EQ(store.counts().reads, 1);
+  // Without read-ahead: header, trailer, manifest, then the frames.
+  BackendRangeSource exact(store, "x.fza", size, {});
+  ExpectEntries(exact, entries);
+  EXPECT_GE(exact.requests(), 4u);
+}
+
+TEST(BackendIoTest, ALargerArchiveOpensWithTwoRequestsAndReadsOnlyTheFramesAsked) {
+  // Small entries first (their shared frame at the front), then two of 1.5 MiB: raw frames.
+  std::vector<std::pair<std::string, std::string>> small;
+  for (int i = 0; i < 10; ++i) small.emplace_back("s/" + std::to_string(i), Random(3000 + i));
+  std::vector<std::pair<std::string, std::string>> all = small;
+  all.emplace_back("big/1", Random(3 << 19));
+  all.emplace_back("big/2", Random((3 << 19) + 7));
+  MemoryBackend store;
+  const uint64_t size = StoreArchive(store, all);
+  ASSERT_GT(size, kReadAheadToOpen.whole_below);
+  BackendRangeSource range(store, "x.fza", size, {}, kReadAheadToOpen);
+  auto r = Reader::Open(range);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(range.requests(), 2u);  // the header; the tail holding trailer and manifest
+  EXPECT_LE(range.bytes_requested(), (64u << 10) + 4096);
+  const uint64_t opened = range.bytes_requested();
+  StringSink out;
+  ASSERT_TRUE((*r)->ReadEntry(*(*r)->Find("s/3"), out).ok());
+  EXPECT_EQ(out.bytes, small[3].second);
+  EXPECT_EQ(range.requests(), 3u);  // the shared frame, not the large ones
+  EXPECT_LT(range.bytes_requested() - opened, 64u << 10);
+  EXPECT_EQ(store.counts().reads, 3);
+  BackendRangeSource again(store, "x.fza", size, {}, kReadAheadToOpen);
+  ExpectEntries(again, all);
+}
+
+TEST(BackendIoTest, AManifestLargerThanTheTailIsReadByItsOwnRequest) {
+  // Long random keys: a manifest of a few hundred KiB, beyond the tail read ahead.
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (int i = 0; i < 1500; ++i) {
+    entries.emplace_back(checksum::Hex(checksum::Sha256(checksum::AsBytes(std::to_string(i)))) +
+                             checksum::Hex(checksum::Sha256(checksum::AsBytes(Random(i % 7 + 1)))) +
+                             "/" + std::to_string(i),
+                         std::to_string(i));
+  }
+  entries.emplace_back("big", Random(3 << 19));
+  MemoryBackend store;
+  const uint64_t size = StoreArchive(store, entries);
+  ASSERT_GT(size, kReadAheadToOpen.whole_below);
+  BackendRangeSource range(store, "x.fza", size, {}, kReadAheadToOpen);
+  auto r = Reader::Open(range);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(range.requests(), 3u);  // header, tail, manifest
+  EXPECT_EQ((*r)->entries().size(), entries.size());
+  BackendRangeSource again(store, "x.fza", size, {}, kReadAheadToOpen);
+  ExpectEntries(again, entries);
+}
+
+TEST(BackendIoTest, ReadAheadStillRefusesReadsPastTheEnd) {
+  MemoryBackend store;
+  const uint64_t size = StoreArchive(store, {{"a", "bytes"}});
+  BackendRangeSource range(store, "x.fza", size, {}, kReadAheadToOpen);
+  std::string buf(8, '\0');
+  EXPECT_EQ(range.ReadAt(size - 4, std::as_writable_bytes(std::span(buf))).code(),
+            ErrorCode::kDataLoss);
+  EXPECT_EQ(range.requests(), 0u);
+  // An archive shorter than the object says (cut while stored): the read-ahead fails, once.
+  BackendRangeSource longer(store, "x.fza", size + 100, {}, kReadAheadToOpen);
+  EXPECT_FALSE(Reader::Open(longer).ok());
+}
+
 }  // namespace
 }  // namespace ferry::archive

@@ -146,7 +146,7 @@ Result<CatalogArchive> RecordBackupArchive(CatalogStore& catalog, storage::Backe
                                            const std::string& location, const std::string& key,
                                            uint64_t archive_bytes, int64_t backed_up_ms,
                                            std::stop_token stop) {
-  archive::BackendRangeSource source(backup, key, archive_bytes, stop);
+  archive::BackendRangeSource source(backup, key, archive_bytes, stop, archive::kReadAheadToOpen);
   FERRY_ASSIGN_OR_RETURN(auto reader, archive::Reader::Open(source));
   const CatalogArchive row{.location = location,
                            .archive = key,

@@ -95,33 +95,14 @@ class ChangedObjects : public storage::ListingCursor {
   uint64_t noted_gone_ = 0;
 };
 
-// A RangeSource that counts the ranged reads made through it and their bytes: what a restore
-// or a rebuild read of an archive, beside its size.
-class CountingRangeSource : public archive::RangeSource {
- public:
-  explicit CountingRangeSource(archive::RangeSource& inner) : inner_(inner) {}
-  uint64_t size() const override { return inner_.size(); }
-  Status ReadAt(uint64_t offset, std::span<std::byte> out) override {
-    ++reads_;
-    bytes_ += out.size();
-    return inner_.ReadAt(offset, out);
-  }
-  uint64_t reads() const { return reads_; }
-  uint64_t bytes() const { return bytes_; }
-
- private:
-  archive::RangeSource& inner_;
-  uint64_t reads_ = 0;
-  uint64_t bytes_ = 0;
-};
-
 // The catalog rows of the entries of `manifest`, the archive `archive` at `location`.
 std::vector<CatalogEntry> CatalogRowsOf(const archive::Manifest& manifest,
                                         const std::string& location, const std::string& archive,
                                         int64_t backed_up_ms);
 
 // Records the archive `key` of `backup` (`archive_bytes` long, complete) with its entries in
-// the catalog, from its manifest (three ranged reads), backed up at `backed_up_ms`.
+// the catalog, from its manifest (one or two ranged reads: archive::kReadAheadToOpen), backed up
+// at `backed_up_ms`.
 // kDataLoss when it is not a readable archive.
 Result<CatalogArchive> RecordBackupArchive(CatalogStore& catalog, storage::Backend& backup,
                                            const std::string& location, const std::string& key,
@@ -137,7 +118,7 @@ struct RebuildResult {
 };
 
 // Recreates the catalog of `location` (the text of `backup`) from the archives found there:
-// every "*.fza" object is opened (three ranged reads) and recorded with its entries, backed up
+// every "*.fza" object is opened (one or two ranged reads) and recorded with its entries, backed up
 // at the archive's LastModified; rows of archives no longer there are removed. An archive that
 // cannot be read is listed in `failed` and its rows are left as they were. Archives a prune
 // doomed (catalog_prune.h) are left out. Tombstones are not in archives: those the catalog has

@@ -44,10 +44,9 @@ Result<RebuildResult> RebuildCatalog(CatalogStore& catalog, storage::Backend& ba
   for (const Found& f : found) {
     if (stop.stop_requested()) return Status::Cancelled("catalog rebuild interrupted");
     keep.insert(f.key);
-    archive::BackendRangeSource plain(backup, f.key, f.size, stop);
-    CountingRangeSource source(plain);
+    archive::BackendRangeSource source(backup, f.key, f.size, stop, archive::kReadAheadToOpen);
     auto reader = archive::Reader::Open(source);
-    result.bytes_read += source.bytes();
+    result.bytes_read += source.bytes_requested();
     if (!reader.ok()) {
       // Not an archive, or a damaged one: its rows (if any) stay as they were.
       if (reader.status().code() != ErrorCode::kDataLoss) return reader.status();

@@ -92,19 +92,19 @@ class ArchiveRestore {
       return Status::NotFound("backup archive " + key + " is missing from the backup location");
     }
     FERRY_RETURN_IF_ERROR(info.status().WithContext("backup archive " + key));
-    archive::BackendRangeSource plain(backup_, key, info->size, stop_);
-    CountingRangeSource source(plain);
+    archive::BackendRangeSource source(backup_, key, info->size, stop_,
+                                       archive::kReadAheadToOpen);
     Status s = RestoreFrom(key, rows, source);
     ++result_.archives_read;
     result_.archive_bytes += info->size;
-    result_.ranged_reads += source.reads();
-    result_.bytes_read += source.bytes();
+    result_.ranged_reads += source.requests();
+    result_.bytes_read += source.bytes_requested();
     return s;
   }
 
  private:
   Status RestoreFrom(const std::string& key, const std::vector<CatalogEntry>& rows,
-                     CountingRangeSource& source) {
+                     archive::RangeSource& source) {
     auto reader = archive::Reader::Open(source);
     if (!reader.ok()) return reader.status().WithContext("backup archive " + key);
     const archive::Manifest& m = (*reader)->manifest();

@@ -4,11 +4,13 @@
 //  - the targets are looked at first (one Stat each): a target that holds the same bytes (same
 //    size and ferry CRC32C) is left as it is (identical); one that differs is left as it is and
 //    reported (kept) unless `force`, which overwrites it. Nothing is ever overwritten silently.
-//  - the rows still to write are grouped by archive; each archive is opened once (three ranged
-//    reads: header, trailer, manifest) and read front to back, but only the frames that hold
-//    wanted entries: contiguous frames form one run read with ranged reads of up to 8 MiB
-//    (archive::EntryStream over that run), frames between runs are never read. One object
-//    costs its archive's manifest and its own frames.
+//  - the rows still to write are grouped by archive; each archive is opened once and read
+//    front to back, but only the frames that hold wanted entries: contiguous frames form one
+//    run read with ranged reads of up to 8 MiB (archive::EntryStream over that run), frames
+//    between runs are never read. One object costs its archive's opening and its own frames.
+//    Opening is two ranged reads (the header; the last 64 KiB, trailer and manifest: a larger
+//    manifest is a third), and an archive of at most 1 MiB is read whole by one
+//    (archive::kReadAheadToOpen).
 //  - every entry is checked (its frames' and its own CRC32C) before the object becomes
 //    visible, and written with all its metadata by unpack's write path (unpack.h: PutEntry,
 //    WriteLargeEntry above `whole_limit`).

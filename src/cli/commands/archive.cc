@@ -86,8 +86,8 @@ Result<OpenArchive> Open(const std::string& text, Context& ctx) {
     a.wiring = std::make_unique<app::Wiring>(std::move(config));
     FERRY_ASSIGN_OR_RETURN(a.backend, a.wiring->OpenBackend(place.parent, false));
     FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo info, a.backend->Stat(place.key, false, ctx.stop));
-    a.source =
-        std::make_unique<archive::BackendRangeSource>(*a.backend, place.key, info.size, ctx.stop);
+    a.source = std::make_unique<archive::BackendRangeSource>(*a.backend, place.key, info.size,
+                                                             ctx.stop, archive::kReadAheadToOpen);
   } else {
     FERRY_ASSIGN_OR_RETURN(a.source, archive::FileRangeSource::Open(place.path));
   }
