@@ -130,10 +130,11 @@ for c in $CORPORA; do
     p_wall=$T_WALL p_cpu=$T_CPU p_out=$(stat -c %s "$WORK/$c.pipe.zst")
     median_timed "$WORK/ferry-fsync.log" "$FERRY_BIN" archive pack "$dir" "$WORK/$c.fza" --level "$lv"
     s_wall=$T_WALL s_cpu=$T_CPU
-    median_timed "$WORK/ferry.log" "$FERRY_BIN" archive pack "$dir" "$WORK/$c.fza" --level "$lv" \
-      --no-fsync
+    median_timed "$WORK/ferry.log" "$FERRY_BIN" --log-level debug archive pack "$dir" \
+      "$WORK/$c.fza" --level "$lv" --no-fsync
     f_wall=$T_WALL f_cpu=$T_CPU f_out=$(stat -c %s "$WORK/$c.fza")
-    STAGES+=("$c level $lv: $(grep '^writer thread' "$WORK/ferry.log" || echo 'no stage line')")
+    stage=$(sed -n 's/.*writer thread stages *//p' "$WORK/ferry.log" | head -n 1)
+    STAGES+=("$c level $lv: ${stage:-no stage line}")
     listed=$("$FERRY_BIN" archive ls "$WORK/$c.fza" | wc -l)
     [ "$listed" = "$files" ] || die "$c: archive lists $listed entries, corpus has $files files"
     row() {  # tool out wall cpu [rel]

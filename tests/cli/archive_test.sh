@@ -21,6 +21,13 @@ break.txt"
 : > "$T/empty"
 
 check "pack a local tree" ferry archive pack "$T" "$WORK/t.fza" --level 3
+# One summary line for the user; the writer's stage timings only at --log-level debug.
+ferry archive pack "$T/deep" "$WORK/d.fza" 2> "$WORK/pack.err"
+check "  pack says one line" [ "$(wc -l < "$WORK/pack.err")" = 1 ]
+check "  and it is the summary" grep -q '^packed 60 objects' "$WORK/pack.err"
+ferry --log-level debug archive pack "$T/deep" "$WORK/d.fza" 2> "$WORK/pack.err"
+check "  --log-level debug adds the writer's stages" \
+  grep -q 'debug: writer thread stages listing_s=.* writing_s=' "$WORK/pack.err"
 ferry archive ls "$WORK/t.fza" > "$WORK/ls"
 NFILES=$(find "$T" -type f -printf x | wc -c)
 check "ls lists every file" [ "$(wc -l < "$WORK/ls")" = "$NFILES" ]

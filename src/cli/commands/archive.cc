@@ -4,6 +4,7 @@
 //   ferry archive ls ARCHIVE [--json]   one line per entry: size, stored size, frames, key
 //   ferry archive cat ARCHIVE KEY [--version V]   one entry's bytes to stdout, checked
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -15,6 +16,7 @@
 #include "archive/reader.h"
 #include "archive/writer.h"
 #include "cli/commands.h"
+#include "obs/log.h"
 #include "transport/prefetch.h"
 
 namespace ferry::cli {
@@ -306,12 +308,16 @@ int RunPack(const PackArgs& a, Context& ctx) {
                static_cast<unsigned long long>(summary->archive_bytes), ratio,
                static_cast<unsigned long long>(summary->frames),
                static_cast<unsigned long long>(summary->stored_entries), secs);
-  // Where the writer's thread spent that time (docs/design/archive.md, "Where pack waits").
-  std::fprintf(stderr,
-               "writer thread: listing %.2fs, waiting for small reads %.2fs, reading %.2fs, "
-               "feeding zstd %.2fs, waiting at frame ends %.2fs, writing %.2fs\n",
-               waits.listing, waits.reading, summary->read_seconds, summary->feed_seconds,
-               summary->frame_end_seconds, summary->sink_seconds);
+  // Where the writer's thread spent that time (docs/design/archive.md, "Where pack waits"):
+  // for whoever tunes the pipeline (--log-level debug; bench/bench-codec.sh), not every user.
+  const auto ms = [](double seconds) { return std::round(seconds * 1000) / 1000; };
+  obs::Log(obs::Level::kDebug, "writer thread stages",
+           {{"listing_s", ms(waits.listing)},
+            {"waiting_for_small_reads_s", ms(waits.reading)},
+            {"reading_s", ms(summary->read_seconds)},
+            {"feeding_zstd_s", ms(summary->feed_seconds)},
+            {"waiting_at_frame_ends_s", ms(summary->frame_end_seconds)},
+            {"writing_s", ms(summary->sink_seconds)}});
   return 0;
 }
 
