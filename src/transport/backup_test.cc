@@ -357,6 +357,61 @@ TEST_F(BackupTest, RestoresFromASmallArchiveWithOneRead) {
   EXPECT_EQ(bytes, bodies_[rows[0].key]);
 }
 
+// A destination that refuses the PUT of one key.
+class RefusesOneKey : public MemoryBackend {
+ public:
+  explicit RefusesOneKey(std::string key) : key_(std::move(key)) {}
+  Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte> data,
+                                   const storage::WriteSpec& spec, std::stop_token stop) override {
+    if (refuse && key == key_) return Status::Unavailable("injected refusal");
+    return MemoryBackend::Put(key, data, spec, stop);
+  }
+  bool refuse = true;
+
+ private:
+  std::string key_;
+};
+
+TEST_F(BackupTest, RestoresManyObjectsAtOnceAndARerunFinishesAfterAFailedWrite) {
+  Backup("1.fza", 300, 500, 0, 7, 1000);
+  const auto latest = LatestOf("d/");
+  ASSERT_EQ(latest.size(), 300u);
+  RestoreOptions o;
+  o.threads = 8;
+  auto r = RestoreEntries(backup_, latest, dst_, o, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->objects_written, 300u);
+  for (const CatalogEntry& row : latest) {
+    auto got = dst_.Stat(row.key, true, {});
+    ASSERT_TRUE(got.ok()) << row.key;
+    std::string bytes(got->size, '\0');
+    ASSERT_TRUE(dst_.ReadAt(row.key, 0, std::as_writable_bytes(std::span(bytes)), "", {}).ok());
+    EXPECT_EQ(bytes, bodies_[row.key]) << row.key;
+    EXPECT_EQ(got->metadata.at("owner"), "ops") << row.key;
+    EXPECT_EQ(got->crc32c(), row.crc32c) << row.key;
+  }
+  // One write refused: the restore fails naming that key; what was written stays.
+  RefusesOneKey flaky("d/1150.csv");
+  auto failed = RestoreEntries(backup_, latest, flaky, o, {});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(failed.status().message().find("d/1150.csv"), std::string::npos)
+      << failed.status().message();
+  EXPECT_FALSE(flaky.Stat("d/1150.csv", false, {}).ok());
+  // The rerun writes what is missing and leaves what is there.
+  flaky.refuse = false;
+  auto rerun = RestoreEntries(backup_, latest, flaky, o, {});
+  ASSERT_TRUE(rerun.ok()) << rerun.status().message();
+  EXPECT_EQ(rerun->objects_written + rerun->identical, 300u);
+  EXPECT_GE(rerun->objects_written, 1u);
+  EXPECT_EQ(rerun->kept, 0u);
+  for (const CatalogEntry& row : latest) {
+    auto got = flaky.Stat(row.key, false, {});
+    ASSERT_TRUE(got.ok()) << row.key;
+    EXPECT_EQ(got->size, row.size) << row.key;
+  }
+}
+
 TEST_F(BackupTest, NeverOverwritesATargetThatDiffersWithoutForce) {
   Backup("1.fza", 5, 2000, 0, 4, 1000);
   const auto rows = LatestOf("d/1001");

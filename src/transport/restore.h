@@ -13,13 +13,16 @@
 //    (archive::kReadAheadToOpen).
 //  - every entry is checked (its frames' and its own CRC32C) before the object becomes
 //    visible, and written with all its metadata by unpack's write path (unpack.h: PutEntry,
-//    WriteLargeEntry above `whole_limit`).
+//    WriteLargeEntry above `whole_limit`). Targets are looked at, and small entries PUT, by
+//    `threads` threads at a time (unpack's EntryWriters); large ones are written one at a time.
 // A row that does not match its archive's manifest (another key or checksum at that index:
 // the catalog is stale) fails with kDataLoss naming the archive.
 //
 // Errors: the first failure (a missing archive: kNotFound naming it; a corrupt entry:
-// kDataLoss; the backends' errors) ends the restore; objects written before it stay.
-// Thread-safety: one call per thread; backends may be shared.
+// kDataLoss; the backends' errors) ends the restore; objects written before it stay (with
+// writes in flight, some written after the failed one may stay too; a rerun leaves them as
+// identical and writes the rest).
+// Thread-safety: one call per thread; backends may be shared (they are used from several).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +42,7 @@ struct RestoreOptions {
   std::string storage_class;          // overrides the entries' storage class when not ""
   uint64_t whole_limit = 16ull << 20;  // larger entries go through a chunked write
   uint64_t part_size = 16ull << 20;
+  int threads = 16;  // targets looked at, and small entries written, this many at a time
 };
 
 struct RestoreResult {
