@@ -52,12 +52,18 @@ Status BackendRangeSource::ReadAt(uint64_t offset, std::span<std::byte> out) {
       kept_from_ = from;
     }
   }
-  if (!kept_.empty() && offset >= kept_from_ && offset + out.size() <= kept_from_ + kept_.size()) {
-    std::copy_n(kept_.begin() + static_cast<ptrdiff_t>(offset - kept_from_), out.size(),
-                out.begin());
-    return Status::Ok();
+  const uint64_t kept_end = kept_from_ + kept_.size();
+  if (kept_.empty() || offset + out.size() <= kept_from_ || offset >= kept_end ||
+      offset + out.size() > kept_end) {
+    return Fetch(offset, out);
   }
-  return Fetch(offset, out);
+  // Ends in what was read ahead: only the bytes before it are asked of the store (a frame that
+  // runs into the tail is not read twice).
+  const uint64_t from = std::max(offset, kept_from_);
+  if (offset < from) FERRY_RETURN_IF_ERROR(Fetch(offset, out.first(from - offset)));
+  std::copy_n(kept_.begin() + static_cast<ptrdiff_t>(from - kept_from_),
+              offset + out.size() - from, out.begin() + static_cast<ptrdiff_t>(from - offset));
+  return Status::Ok();
 }
 
 Status BackendRangeSource::Fetch(uint64_t offset, std::span<std::byte> out) {

@@ -42,7 +42,8 @@ class BackendChunkSource : public ChunkSource {
 // most `whole_below` bytes is fetched whole by the first read (one request serves the opening
 // and every frame), and the first read that lies in the last `tail` bytes (the trailer, read
 // right after the header) fetches all of them, so that a manifest that fits there costs no
-// request of its own: two requests open a larger archive, for at most `tail` bytes more.
+// request of its own: two requests open a larger archive, for at most `tail` bytes more. A read
+// that ends in what was read ahead asks the store only for its bytes before it.
 // None by default: the unpacker's reads are what the cost model counts (transport/cost.h).
 struct ReadAhead {
   uint64_t whole_below = 0;

@@ -425,6 +425,32 @@ TEST(BackendIoTest, AManifestLargerThanTheTailIsReadByItsOwnRequest) {
   ExpectEntries(again, entries);
 }
 
+TEST(BackendIoTest, AReadRunningIntoTheTailAsksOnlyForTheBytesBeforeIt) {
+  MemoryBackend store;
+  const std::string object = Random(2 << 20);
+  storage::WriteSpec spec;
+  spec.size = object.size();
+  ASSERT_TRUE(store.Put("o", checksum::AsBytes(object), spec, {}).ok());
+  const uint64_t size = object.size(), tail = kReadAheadToOpen.tail;
+  BackendRangeSource range(store, "o", size, {}, kReadAheadToOpen);
+  auto read = [&](uint64_t offset, uint64_t n) {
+    std::string buf(n, '\0');
+    EXPECT_TRUE(range.ReadAt(offset, std::as_writable_bytes(std::span(buf))).ok());
+    EXPECT_EQ(buf, object.substr(offset, n)) << offset << "+" << n;
+  };
+  read(size - 40, 40);  // the trailer: the whole tail
+  EXPECT_EQ(range.requests(), 1u);
+  EXPECT_EQ(range.bytes_requested(), tail);
+  read(size - 100000, 100000 - 40);  // a frame ending in the tail: only its head is asked for
+  EXPECT_EQ(range.requests(), 2u);
+  EXPECT_EQ(range.bytes_requested(), 100000u);
+  read(size - 1000, 500);  // within the tail: nothing asked
+  read(0, 16);
+  EXPECT_EQ(range.requests(), 3u);
+  EXPECT_EQ(range.bytes_requested(), 100016u);
+  EXPECT_EQ(store.counts().reads, 3);
+}
+
 TEST(BackendIoTest, ReadAheadStillRefusesReadsPastTheEnd) {
   MemoryBackend store;
   const uint64_t size = StoreArchive(store, {{"a", "bytes"}});
