@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace ferry::checksum {
@@ -36,6 +39,43 @@ TEST(DigestTest, KnownValues) {
   h.Update(AsBytes("ab"));
   h.Update(AsBytes("c"));
   EXPECT_EQ(Hex(h.Finish()), "900150983cd24fb0d6963f7d28e17f72");
+}
+
+// RFC 4231 test cases 2 (short key) and 6 (a key longer than SHA-256's block, which HMAC
+// hashes first), and digests computed one after another on one thread's reused context.
+TEST(DigestTest, HmacSha256MatchesRfc4231AndContextsAreReusedCleanly) {
+  EXPECT_EQ(Hex(HmacSha256(AsBytes("Jefe"), AsBytes("what do ya want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  const std::string long_key(131, '\xaa');
+  EXPECT_EQ(Hex(HmacSha256(AsBytes(long_key),
+                           AsBytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // Interleaved: a digest between two HMACs with different keys leaves nothing behind.
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Hex(Md5(AsBytes("abc"))), "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(Hex(HmacSha256(AsBytes("Jefe"), AsBytes("what do ya want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(DigestTest, ManyThreadsHashAtOnceWithTheirOwnContexts) {
+  std::vector<std::byte> data(16 * 1024);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 31 + 7);
+  const Sha256Digest sha = Sha256(data);
+  const Sha256Digest mac = HmacSha256(AsBytes("key"), data);
+  const Md5Digest md5 = Md5(data);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        if (Sha256(data) != sha || HmacSha256(AsBytes("key"), data) != mac || Md5(data) != md5) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(EncodingTest, Base64RoundTripAndHex32) {
