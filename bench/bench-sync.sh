@@ -157,9 +157,9 @@ if [ "${BENCH_WARM_READ:-1}" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ measuring
-R_WORK=() R_TOOL=() R_WALL=() R_CPU=() R_RSS=() R_CHECK=()
+R_WORK=() R_TOOL=() R_WALL=() R_CPU=() R_RSS=() R_SRV=() R_CHECK=()
 
-# record WORKLOAD TOOL WALL CPU RSS_KIB DST EXPECTED_COUNT EXPECTED_BYTES RC
+# record WORKLOAD TOOL WALL CPU RSS_KIB DST EXPECTED_COUNT EXPECTED_BYTES RC [SERVERS_CPU]
 record() {
   local check=ok got count bytes
   if [ "$9" != 0 ]; then
@@ -170,7 +170,8 @@ record() {
     if [ "$count" != "$7" ] || [ "$bytes" != "$8" ]; then check="FAIL ($count objects, $bytes bytes)"; fi
   fi
   R_WORK+=("$1") R_TOOL+=("$2") R_WALL+=("$3") R_CPU+=("$4") R_RSS+=("$(( $5 / 1024 ))") R_CHECK+=("$check")
-  log "$1 / $2: wall $3 s, CPU $4 s, peak RSS $(( $5 / 1024 )) MiB, check: $check"
+  R_SRV+=("${10:-$T_SERVERS}")
+  log "$1 / $2: wall $3 s, CPU $4 s, peak RSS $(( $5 / 1024 )) MiB, servers ${10:-$T_SERVERS} CPU s, check: $check"
 }
 
 # run_tool WORKLOAD TOOL SRC_BUCKET EXPECTED_COUNT EXPECTED_BYTES
@@ -198,18 +199,19 @@ run_tool() {
       record "$w" rclone "$T_WALL" "$T_CPU" "$T_RSS" "$dst" "$count" "$bytes" "$rc" ;;
     aws)
       # the local folder stays between small and resync, as it would for a real re-sync
-      local dir=$WORK/aws-${w/resync/small} w1 c1 r1
+      local dir=$WORK/aws-${w/resync/small} w1 c1 r1 s1
       mkdir -p "$dir"
       timed "$lf" "${AWS_A[@]}" s3 sync --only-show-errors "s3://$src" "$dir" || rc=$?
-      w1=$T_WALL c1=$T_CPU r1=$T_RSS
+      w1=$T_WALL c1=$T_CPU r1=$T_RSS s1=$T_SERVERS
       if [ "$rc" = 0 ]; then
         timed "$lf.2" "${AWS_B[@]}" s3 sync --only-show-errors "$dir" "s3://$dst" || rc=$?
       else
-        T_WALL=0 T_CPU=0 T_RSS=0
+        T_WALL=0 T_CPU=0 T_RSS=0 T_SERVERS=0
       fi
       record "$w" aws "$(awk -v a="$w1" -v b="$T_WALL" 'BEGIN { printf "%.2f", a + b }')" \
         "$(awk -v a="$c1" -v b="$T_CPU" 'BEGIN { printf "%.2f", a + b }')" \
-        "$(( r1 > T_RSS ? r1 : T_RSS ))" "$dst" "$count" "$bytes" "$rc"
+        "$(( r1 > T_RSS ? r1 : T_RSS ))" "$dst" "$count" "$bytes" "$rc" \
+        "$(awk -v a="$s1" -v b="$T_SERVERS" 'BEGIN { if (a == "n/a") print "n/a"; else printf "%.2f", a + b }')"
       if [ "$w" = big ]; then rm -rf "$dir"; fi ;;
     *) die "unknown tool $tool" ;;
   esac
@@ -252,8 +254,8 @@ label() {
 echo
 echo "RGW A -> B on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)$(server_setup); $ferry_version, $rclone_version, $aws_version; $(date -u +%F)"
 echo
-echo "| workload | tool | wall s | CPU s | peak RSS MiB | wall / ferry | CPU / ferry | check |"
-echo "|---|---|---:|---:|---:|---:|---:|---|"
+echo "| workload | tool | wall s | CPU s | peak RSS MiB | servers' CPU s | wall / ferry | CPU / ferry | check |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
 R_GROUP=()
 for i in "${!R_WORK[@]}"; do
   if [ "$ROUNDS" = 1 ]; then R_GROUP+=("$(label "${R_WORK[$i]}")")
@@ -262,6 +264,32 @@ done
 report_rows
 failures=$FAILURES
 echo
+
+# summary: per workload and peer, ferry's wall and CPU as fractions of the peer's, one figure per
+# round and their median (the issue's goals are written this way round: ferry / peer).
+median() { tr ' ' '\n' <<< "$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+if [ "$ROUNDS" -gt 1 ]; then
+  for w in small resync big; do
+    has_workload "$w" || continue
+    for peer in "${TOOL_LIST[@]}"; do
+      [ "$peer" != ferry ] || continue
+      walls="" cpus=""
+      for round in $(seq 1 "$ROUNDS"); do
+        fw="" fc="" pw="" pc=""
+        for i in "${!R_WORK[@]}"; do
+          [ "${R_WORK[$i]}" = "$w" ] && [ "${R_ROUND[$i]}" = "$round" ] && [ "${R_CHECK[$i]}" = ok ] || continue
+          if [ "${R_TOOL[$i]}" = ferry ]; then fw=${R_WALL[$i]} fc=${R_CPU[$i]}; fi
+          if [ "${R_TOOL[$i]}" = "$peer" ]; then pw=${R_WALL[$i]} pc=${R_CPU[$i]}; fi
+        done
+        [ -n "$fw" ] && [ -n "$pw" ] || continue
+        walls="$walls $(ratio "$fw" "$pw")" cpus="$cpus $(ratio "$fc" "$pc")"
+      done
+      [ -n "$walls" ] || continue
+      echo "- $(label "$w"), ferry / $peer: wall$walls (median $(median "$walls")), CPU$cpus (median $(median "$cpus"))"
+    done
+  done
+  echo
+fi
 if [ "$failures" -gt 0 ]; then
   log "$failures run(s) failed or left a wrong destination"
   exit 1

@@ -29,12 +29,22 @@ settle() {
 }
 
 # timed LOG CMD...: wait until the servers settle, run CMD under /usr/bin/time, its output to
-# LOG; sets T_WALL, T_CPU (user + sys s) and T_RSS (KiB); returns CMD's exit code.
+# LOG; sets T_WALL, T_CPU (user + sys s), T_RSS (KiB) and T_SERVERS (CPU seconds the local
+# ceph-osd and radosgw processes used meanwhile, "n/a" without them); returns CMD's exit code.
+# On a machine whose cores the servers share, a small-object copy's wall is about (the tool's
+# CPU + T_SERVERS) / the busy cores: T_SERVERS says how much of a wall is the servers' work.
 timed() {
-  local logf=$1 tf=$WORK/time.out rc=0 user sys
+  local logf=$1 tf=$WORK/time.out rc=0 user sys ticks_before
   shift
   settle
+  ticks_before=$(server_ticks)
   /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" > "$logf" 2>&1 || rc=$?
+  if [ -n "$(pgrep -x ceph-osd)$(pgrep -x radosgw)" ]; then
+    T_SERVERS=$(awk -v a="$ticks_before" -v b="$(server_ticks)" -v h="$(getconf CLK_TCK)" \
+      'BEGIN { printf "%.2f", (b - a) / h }')
+  else
+    T_SERVERS=n/a
+  fi
   # on failure GNU time writes "Command exited with non-zero status N" first; the numbers are last
   read -r T_WALL user sys T_RSS < <(tail -n 1 "$tf")
   T_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
@@ -62,9 +72,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 # report_rows: one markdown row per measurement from the arrays R_GROUP, R_TOOL, R_WALL, R_CPU,
 # R_RSS (MiB) and R_CHECK, with wall and CPU as ratios to the "ferry" row of the same group.
+# When the caller filled R_SRV (the servers' CPU s, see timed), it goes in after peak RSS.
 # Sets FAILURES to the number of rows whose check is not "ok".
 report_rows() {
-  local i j fw fc rw rc
+  local i j fw fc rw rc srv
   FAILURES=0
   for i in "${!R_TOOL[@]}"; do
     fw="" fc=""
@@ -76,8 +87,10 @@ report_rows() {
     rw=n/a rc=n/a
     if [ -n "$fw" ]; then rw=$(ratio "${R_WALL[$i]}" "$fw"); rc=$(ratio "${R_CPU[$i]}" "$fc"); fi
     [ "${R_CHECK[$i]}" = ok ] || FAILURES=$((FAILURES + 1))
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${R_GROUP[$i]}" "${R_TOOL[$i]}" \
-      "${R_WALL[$i]}" "${R_CPU[$i]}" "${R_RSS[$i]}" "$rw" "$rc" "${R_CHECK[$i]}"
+    srv=""
+    if [ -n "${R_SRV+set}" ] && [ "${#R_SRV[@]}" -gt 0 ]; then srv=" ${R_SRV[$i]} |"; fi
+    printf '| %s | %s | %s | %s | %s |%s %s | %s | %s |\n' "${R_GROUP[$i]}" "${R_TOOL[$i]}" \
+      "${R_WALL[$i]}" "${R_CPU[$i]}" "${R_RSS[$i]}" "$srv" "$rw" "$rc" "${R_CHECK[$i]}"
   done
 }
 
