@@ -157,7 +157,14 @@ Status LocalBackend::Check(std::stop_token stop) {
     return ErrnoStatus(err, "stat local folder", root_);
   }
   if (!S_ISDIR(st.st_mode)) {
-    return Status::NotFound("local folder not found: " + root_ + " is not a folder");
+    // The usual cause: `ferry cp FILE DST`. cp and sync copy folders and prefixes; say how to
+    // copy one file instead of only what is wrong.
+    const size_t slash = root_.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? "." : root_.substr(0, slash);
+    const std::string name = slash == std::string::npos ? root_ : root_.substr(slash + 1);
+    return Status::NotFound("local folder not found: " + root_ +
+                            " is a file, not a folder (to copy only it, give its folder " +
+                            (folder.empty() ? "/" : folder) + " and --include '" + name + "')");
   }
   if (::faccessat(AT_FDCWD, root_.c_str(), R_OK | X_OK, AT_EACCESS) != 0) {
     return ErrnoStatus(errno, "open local folder", root_);

@@ -88,6 +88,11 @@ TEST_F(LocalBackendTest, OpenFindsOrCreatesTheFolder) {
   Write("file", "x");
   auto file = LocalBackend::Open((root_ / "file").string(), /*create=*/false);
   EXPECT_EQ(file.status().code(), ErrorCode::kNotFound);
+  // A file given where a folder belongs: the error says how to copy just that file.
+  EXPECT_NE(file.status().message().find("is a file, not a folder (to copy only it, give its folder " +
+                                         root_.string() + " and --include 'file')"),
+            std::string::npos)
+      << file.status().message();
   auto nested = LocalBackend::Open((dir_ / "n1" / "n2").string(), /*create=*/true);
   EXPECT_TRUE(nested.ok());
   EXPECT_EQ(LocalBackend((dir_ / "nope").string()).Check({}).code(), ErrorCode::kNotFound);
