@@ -22,8 +22,6 @@ namespace {
   X(curl_easy_getinfo)          \
   X(curl_easy_perform)          \
   X(curl_easy_strerror)         \
-  X(curl_slist_append)          \
-  X(curl_slist_free_all)        \
   X(curl_multi_init)            \
   X(curl_multi_cleanup)         \
   X(curl_multi_setopt)          \
@@ -92,10 +90,6 @@ CURL* curl_easy_init(void) { return Curl().curl_easy_init(); }
 void curl_easy_cleanup(CURL* curl) { Curl().curl_easy_cleanup(curl); }
 CURLcode curl_easy_perform(CURL* curl) { return Curl().curl_easy_perform(curl); }
 const char* curl_easy_strerror(CURLcode code) { return Curl().curl_easy_strerror(code); }
-curl_slist* curl_slist_append(curl_slist* list, const char* s) {
-  return Curl().curl_slist_append(list, s);
-}
-void curl_slist_free_all(curl_slist* list) { Curl().curl_slist_free_all(list); }
 CURLM* curl_multi_init(void) { return Curl().curl_multi_init(); }
 CURLMcode curl_multi_cleanup(CURLM* multi) { return Curl().curl_multi_cleanup(multi); }
 CURLMcode curl_multi_add_handle(CURLM* multi, CURL* curl) {

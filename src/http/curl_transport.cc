@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "http/curl_errors.h"
 #include "http/curl_library.h"
@@ -153,48 +154,61 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<Transfer*>(user)->stop.stop_requested() ? 1 : 0;
 }
 
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+// The request header lines of one easy handle, kept with it (CURLOPT_PRIVATE): a request's
+// header list reuses the memory of the handle's last one. Built with curl_slist_append, it
+// cost two allocations per header and request (a node and a copy of the line). libcurl only
+// reads the list, and only while the transfer runs.
+struct HeaderLines {
+  std::vector<std::string> lines;
+  std::vector<curl_slist> nodes;
 };
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
-// Builds the request header list. Content-Length and Expect are the transport's business;
-// "Expect:" and "Accept:" with no value tell libcurl not to send its defaults, and
-// "Content-Type:" keeps out the form type libcurl would add to an inline body.
-Result<Slist> BuildHeaderList(const Headers& headers) {
-  curl_slist* list = nullptr;
-  std::string line;
-  auto append = [&](const std::string& l) {
-    curl_slist* next = curl_slist_append(list, l.c_str());
-    if (next == nullptr) return false;
-    list = next;
-    return true;
+HeaderLines& LinesOf(CURL* h) {
+  char* p = nullptr;
+  curl_easy_getinfo(h, CURLINFO_PRIVATE, &p);
+  return *reinterpret_cast<HeaderLines*>(p);
+}
+
+void CleanupHandle(CURL* h) {
+  delete &LinesOf(h);
+  curl_easy_cleanup(h);
+}
+
+// Builds the request header list in `out` and returns its head. Content-Length and Expect are
+// the transport's business; "Expect:" and "Accept:" with no value tell libcurl not to send its
+// defaults, and "Content-Type:" keeps out the form type libcurl would add to an inline body.
+Result<curl_slist*> BuildHeaderList(const Headers& headers, HeaderLines& out) {
+  size_t n = 0;
+  auto next_line = [&]() -> std::string& {
+    if (n == out.lines.size()) out.lines.emplace_back();
+    return out.lines[n++];
   };
-  bool ok = true;
   bool content_type = false;
   for (const auto& [name, value] : headers.entries()) {
     if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "expect")) continue;
     content_type = content_type || EqualsIgnoreCase(name, "content-type");
     if (name.find_first_of(":\r\n") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos) {
-      curl_slist_free_all(list);
       return Status::InvalidArgument("invalid header " + name);
     }
+    std::string& line = next_line();
     line.assign(name);
     if (value.empty()) {
       line.append(";");  // libcurl's syntax for a header with an empty value
     } else {
       line.append(": ").append(value);
     }
-    ok = ok && append(line);
   }
-  ok = ok && append("Expect:") && append("Accept:");
-  if (!content_type) ok = ok && append("Content-Type:");
-  if (!ok) {
-    curl_slist_free_all(list);
-    return Status::Internal("out of memory building request headers");
+  next_line().assign("Expect:");
+  next_line().assign("Accept:");
+  if (!content_type) next_line().assign("Content-Type:");
+  // Linked once every line is in place: a growing vector of lines moves them.
+  out.nodes.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    out.nodes[i].data = out.lines[i].data();
+    out.nodes[i].next = i + 1 < n ? &out.nodes[i + 1] : nullptr;
   }
-  return Slist(list);
+  return &out.nodes[0];
 }
 
 }  // namespace
@@ -206,7 +220,7 @@ CurlTransport::CurlTransport(CurlOptions options)
 
 CurlTransport::~CurlTransport() {
   std::lock_guard lock(mu_);
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  for (void* h : idle_) CleanupHandle(static_cast<CURL*>(h));
   idle_.clear();
 }
 
@@ -232,6 +246,7 @@ void* CurlTransport::Acquire() {
   }
   CURL* h = curl_easy_init();
   if (h == nullptr) return nullptr;
+  curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(new HeaderLines));
   // Options that are the same for every request are set once per handle.
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
@@ -287,7 +302,7 @@ void CurlTransport::Release(void* handle) {
       return;
     }
   }
-  curl_easy_cleanup(h);
+  CleanupHandle(h);
 }
 
 Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& sink,
@@ -298,7 +313,6 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
   }
   // libcurl is loaded by the first request, not at start (see curl_library.h).
   FERRY_RETURN_IF_ERROR(LoadCurl());
-  FERRY_ASSIGN_OR_RETURN(Slist header_list, BuildHeaderList(request.headers));
 
   CURL* h = static_cast<CURL*>(Acquire());
   if (h == nullptr) return Status::Internal("curl_easy_init failed");
@@ -307,6 +321,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     CURL* h;
     ~Lease() { owner->Release(h); }
   } lease{this, h};
+  FERRY_ASSIGN_OR_RETURN(curl_slist * header_list, BuildHeaderList(request.headers, LinesOf(h)));
 
   Transfer t;
   t.request = &request;
@@ -316,7 +331,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
   error_buffer[0] = '\0';
 
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);

@@ -201,6 +201,52 @@ TEST(CurlTransportTest, ReusesHandleAndConnection) {
   EXPECT_EQ(server.connections(), 1);
 }
 
+// A handle keeps its header lines between requests: each request sends exactly its own
+// headers, whether it has more or fewer than the one before, and a refused header name leaves
+// the handle fit for the next request.
+TEST(CurlTransportTest, ARequestOnAReusedHandleSendsExactlyItsOwnHeaders) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, ""); });
+  CurlTransport transport;
+  auto send = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    HttpRequest req;
+    req.method = "PUT";
+    req.url = server.Url("/b/k");
+    for (const auto& [name, value] : headers) req.headers.Add(name, value);
+    RecordingSink sink;
+    return transport.Send(req, sink, {});
+  };
+  std::vector<std::pair<std::string, std::string>> many;
+  for (int i = 0; i < 20; ++i) {
+    many.emplace_back("x-amz-meta-h" + std::to_string(i), std::string(40 + i, 'a' + i % 26));
+  }
+  ASSERT_TRUE(send(many).ok());
+  ASSERT_TRUE(send({{"x-amz-meta-one", "1"}, {"Content-Type", "text/plain"}}).ok());
+  EXPECT_FALSE(send({{"bad:name", "v"}}).ok());
+  ASSERT_TRUE(send({{"x-amz-meta-two", ""}}).ok());
+  EXPECT_EQ(transport.handles_created(), 1u);
+
+  ASSERT_EQ(server.requests().size(), 3u);
+  auto custom = [](const Received& r) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [name, value] : r.headers) {
+      if (name.starts_with("x-amz-") || name == "content-type") out.emplace_back(name, value);
+    }
+    return out;
+  };
+  std::vector<std::pair<std::string, std::string>> want_many;
+  for (int i = 0; i < 20; ++i) {
+    want_many.emplace_back("x-amz-meta-h" + std::to_string(i), std::string(40 + i, 'a' + i % 26));
+  }
+  EXPECT_EQ(custom(server.requests()[0]), want_many);
+  EXPECT_EQ(custom(server.requests()[1]),
+            (std::vector<std::pair<std::string, std::string>>{{"x-amz-meta-one", "1"},
+                                                              {"content-type", "text/plain"}}));
+  EXPECT_EQ(custom(server.requests()[2]),
+            (std::vector<std::pair<std::string, std::string>>{{"x-amz-meta-two", ""}}));
+  EXPECT_FALSE(server.requests()[2].Has("expect"));
+  EXPECT_FALSE(server.requests()[2].Has("accept"));
+}
+
 TEST(CurlTransportTest, ErrorStatusIsASuccessfulSend) {
   LoopbackServer server(
       [](const Received&, bool&) { return Reply(503, "<Error><Code>SlowDown</Code></Error>"); });

@@ -22,7 +22,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+namespace {
+// A request or reply carries about ten headers: room for them at once, not 1, 2, 4, 8, 16.
+constexpr size_t kTypicalHeaders = 16;
+}  // namespace
+
 void Headers::Set(std::string_view name, std::string_view value) {
+  if (entries_.capacity() == 0) entries_.reserve(kTypicalHeaders);
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const auto& e) { return EqualsIgnoreCase(e.first, name); });
   if (it == entries_.end()) {
@@ -37,6 +43,7 @@ void Headers::Set(std::string_view name, std::string_view value) {
 }
 
 void Headers::Add(std::string_view name, std::string_view value) {
+  if (entries_.capacity() == 0) entries_.reserve(kTypicalHeaders);
   entries_.emplace_back(std::string(name), std::string(value));
 }
 

@@ -169,6 +169,77 @@ Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& tex
   });
 }
 
+namespace {
+
+// Counts the objects of {"objects":[{...},...]} and keeps the first one's "s". Depth 1 is the
+// document, 2 the list, 3 an object of it.
+class ShapeReader final : public nlohmann::json_sax<json> {
+ public:
+  TransferShape shape;
+
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (size_next_) shape.first_size = v;
+    return Value();
+  }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    if (depth_ == 3 && in_objects_) ++shape.objects;
+    size_next_ = false;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth_ == 1) objects_next_ = k == "objects";
+    size_next_ = depth_ == 3 && in_objects_ && shape.objects == 1 && k == "s";
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth_;
+    in_objects_ = depth_ == 2 && objects_next_;
+    objects_next_ = false;
+    size_next_ = false;
+    return true;
+  }
+  bool end_array() override {
+    if (depth_ == 2) in_objects_ = false;
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool Value() {
+    size_next_ = false;
+    objects_next_ = false;
+    return true;
+  }
+  int depth_ = 0;
+  bool objects_next_ = false;  // the next value is the document's "objects"
+  bool in_objects_ = false;    // inside that list
+  bool size_next_ = false;     // the next value is the first object's "s"
+};
+
+}  // namespace
+
+Result<TransferShape> PeekTransfer(const std::string& text) {
+  ShapeReader reader;
+  if (!json::sax_parse(text, &reader)) {
+    return Status::InvalidArgument("malformed transfer payload: not JSON");
+  }
+  return reader.shape;
+}
+
 std::string EncodeUnpack(const UnpackPayload& p) {
   return Dump(json{{"archive", p.archive}, {"objects", p.objects}, {"bytes", p.bytes}});
 }

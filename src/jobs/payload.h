@@ -76,6 +76,15 @@ Result<KeyRange> DecodeScan(const std::string& json);
 
 std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects);
 Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& json);
+// What a worker needs to know of a transfer job before it runs it: how many objects, and the
+// size of the first. Read without building the document (a job's payload is otherwise decoded
+// twice: once to count what it puts in flight, once to run it). A payload DecodeTransfer
+// refuses may still be counted; Run reports it.
+struct TransferShape {
+  size_t objects = 0;
+  uint64_t first_size = 0;
+};
+Result<TransferShape> PeekTransfer(const std::string& json);
 
 // The staged archive an unpack job works on.
 struct UnpackPayload {

@@ -132,6 +132,34 @@ TEST(PayloadTest, MalformedPayloadsAreOneError) {
   EXPECT_EQ(DecodeTransfer(R"({"objects":[{}]})").status().code(), ErrorCode::kInvalidArgument);
 }
 
+// PeekTransfer reads the count and the first size that DecodeTransfer would give, whatever the
+// keys look like (a hex key is an object inside an object) and wherever "objects" stands.
+TEST(PayloadTest, PeekTransferCountsWhatDecodeTransferDecodes) {
+  std::vector<transfer::CopyRequest> objects(3);
+  objects[0].src.key = std::string("a\xfe", 2);  // written as {"hex":"61fe"}
+  objects[0].src.size = 70ull << 20;
+  objects[1].src.key = "s";
+  objects[1].src.size = 5;
+  objects[1].src.version_id = "v";
+  objects[2].src.key = "objects";
+  objects[2].dst = storage::ObjectInfo{};
+  for (size_t n : {size_t{0}, size_t{1}, size_t{3}}) {
+    const std::vector<transfer::CopyRequest> some(objects.begin(), objects.begin() + n);
+    const std::string text = EncodeTransfer(some);
+    auto decoded = DecodeTransfer(text);
+    auto shape = PeekTransfer(text);
+    ASSERT_TRUE(decoded.ok() && shape.ok()) << text;
+    EXPECT_EQ(shape->objects, decoded->size()) << text;
+    EXPECT_EQ(shape->first_size, n == 0 ? 0 : decoded->front().src.size) << text;
+  }
+  auto other_order = PeekTransfer(R"({"x":[{"s":1}],"objects":[{"k":"a","s":9},{"s":2}]})");
+  ASSERT_TRUE(other_order.ok());
+  EXPECT_EQ(other_order->objects, 2u);
+  EXPECT_EQ(other_order->first_size, 9u);
+  EXPECT_EQ(PeekTransfer(R"({"objects":[{"s":1})").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(PeekTransfer("").status().code(), ErrorCode::kInvalidArgument);
+}
+
 // The text of a transfer payload is what every earlier ferry wrote (runs in a state store outlive
 // a build), whatever way it is built.
 TEST(PayloadTest, TransferPayloadTextIsUnchanged) {

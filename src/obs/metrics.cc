@@ -29,11 +29,12 @@ class Family {
   template <class M>
   M& Series(std::initializer_list<std::string_view> values) {
     FERRY_CHECK(values.size() == labels_.size());
-    std::vector<std::string> key(values.begin(), values.end());
     {
+      // Found without building a key: every S3 request looks up two or three series.
       std::shared_lock lock(mu_);
-      if (auto it = owned_.find(key); it != owned_.end()) return *Get<M>(it->second);
+      if (auto it = owned_.find(values); it != owned_.end()) return *Get<M>(it->second);
     }
+    std::vector<std::string> key(values.begin(), values.end());
     std::unique_lock lock(mu_);
     Cell& cell = owned_[std::move(key)];
     if (Get<M>(cell) == nullptr) Make<M>(cell);
@@ -125,7 +126,18 @@ class Family {
   const std::vector<std::string> labels_;
   const std::vector<double> bounds_;
   mutable std::shared_mutex mu_;
-  std::map<std::vector<std::string>, Cell> owned_;  // GUARDED_BY(mu_)
+  // Label values in order, compared element by element; also against the caller's
+  // string_views, so that a lookup allocates nothing.
+  struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::lexicographical_compare(
+          a.begin(), a.end(), b.begin(), b.end(),
+          [](std::string_view x, std::string_view y) { return x < y; });
+    }
+  };
+  std::map<std::vector<std::string>, Cell, KeyLess> owned_;  // GUARDED_BY(mu_)
   std::map<uint64_t, Observed> observed_;           // GUARDED_BY(mu_)
   uint64_t next_id_ = 0;                            // GUARDED_BY(mu_)
 };

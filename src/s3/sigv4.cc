@@ -137,8 +137,13 @@ CanonicalRequest BuildCanonicalRequest(const http::HttpRequest& request,
     std::string lower = Lower(name);
     if (!IsUnsignedHeader(lower)) headers.emplace_back(std::move(lower), value);
   }
-  std::stable_sort(headers.begin(), headers.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Stable insertion sort: a request has about ten headers, for which std::stable_sort would
+  // allocate a buffer on every request.
+  for (size_t i = 1; i < headers.size(); ++i) {
+    for (size_t j = i; j > 0 && headers[j].first < headers[j - 1].first; --j) {
+      std::swap(headers[j], headers[j - 1]);
+    }
+  }
 
   CanonicalRequest out;
   std::string& t = out.text;

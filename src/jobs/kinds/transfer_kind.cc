@@ -38,11 +38,13 @@ class TransferHandler : public JobHandler {
   // claimable by idle workers instead of gathering attempts here).
   size_t ObjectsInFlight(const Job& job, const RunContext& run,
                          const WorkerOptions& options) const override {
-    auto objects = DecodeTransfer(job.spec.payload);
-    if (!objects.ok()) return 0;
-    if (!SingleLarge(*objects, run)) return objects->size();
+    auto shape = PeekTransfer(job.spec.payload);
+    if (!shape.ok()) return 0;
+    if (shape->objects != 1 || shape->first_size < run.options.multipart_threshold) {
+      return shape->objects;  // not SingleLarge
+    }
     const uint64_t part = std::max<uint64_t>(1, run.options.part_size);
-    return static_cast<size_t>(std::min<uint64_t>((objects->front().src.size + part - 1) / part,
+    return static_cast<size_t>(std::min<uint64_t>((shape->first_size + part - 1) / part,
                                                   static_cast<uint64_t>(options.concurrency)));
   }
 
