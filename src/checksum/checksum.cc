@@ -1,12 +1,16 @@
+// SHA256_CTX and its functions are deprecated in OpenSSL 3 (see Sha256Of below): said before
+// any OpenSSL header is read.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "checksum/checksum.h"
 
 #include <isa-l/crc.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include "base/status.h"
 
@@ -70,93 +74,75 @@ uint32_t Crc32cCombine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
 
 namespace {
 
-// OpenSSL 3 looks an algorithm up by name on every EVP_sha256() one-shot call, under a lock
-// shared by all threads, and allocates a context for it. With 64 threads on two cores that
-// cost about 5 us per signed request (three digests), five times the hashing of a small
-// request itself. The algorithms are fetched once, and each thread keeps its contexts.
-const EVP_MD* FetchedMd(const char* name) {
-  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-  FERRY_CHECK(md != nullptr);
-  return md;  // kept for the life of the process
-}
-
-const EVP_MD* Sha256Md() {
-  static const EVP_MD* const md = FetchedMd("SHA256");
-  return md;
-}
-
-const EVP_MD* Md5Md() {
-  static const EVP_MD* const md = FetchedMd("MD5");
-  return md;
-}
-
-// The calling thread's digest and HMAC-SHA256 contexts, freed when the thread ends.
-class ThreadContexts {
- public:
-  ThreadContexts() : digest_(EVP_MD_CTX_new()) { FERRY_CHECK(digest_ != nullptr); }
-  ~ThreadContexts() {
-    EVP_MD_CTX_free(digest_);
-    if (hmac_ != nullptr) EVP_MAC_CTX_free(hmac_);
-  }
-  ThreadContexts(const ThreadContexts&) = delete;
-  ThreadContexts& operator=(const ThreadContexts&) = delete;
-
-  EVP_MD_CTX* digest() { return digest_; }
-
-  EVP_MAC_CTX* hmac_sha256() {
-    if (hmac_ == nullptr) {
-      static EVP_MAC* const mac = [] {
-        EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-        FERRY_CHECK(m != nullptr);
-        return m;
-      }();
-      hmac_ = EVP_MAC_CTX_new(mac);
-      FERRY_CHECK(hmac_ != nullptr);
-      char digest_name[] = "SHA256";
-      const OSSL_PARAM params[] = {
-          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-          OSSL_PARAM_construct_end()};
-      FERRY_CHECK(EVP_MAC_CTX_set_params(hmac_, params) == 1);
-    }
-    return hmac_;
-  }
-
- private:
-  EVP_MD_CTX* const digest_;
-  EVP_MAC_CTX* hmac_ = nullptr;
-};
-
-ThreadContexts& Contexts() {
-  thread_local ThreadContexts contexts;
-  return contexts;
-}
-
-template <size_t N>
-std::array<uint8_t, N> Digest(const EVP_MD* md, std::span<const std::byte> data) {
-  std::array<uint8_t, N> out{};
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = Contexts().digest();
-  FERRY_CHECK(EVP_DigestInit_ex2(ctx, md, nullptr) == 1);
-  FERRY_CHECK(EVP_DigestUpdate(ctx, data.data(), data.size()) == 1);
-  FERRY_CHECK(EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == N);
+// SHA-256 goes through OpenSSL's plain SHA256_CTX, which OpenSSL 3 marks deprecated but still
+// ships (and uses the same SHA-NI / AVX code as EVP). Every EVP path costs more per call than
+// a small digest does: a one-shot `EVP_Digest(..., EVP_sha256())` or `HMAC()` looks the
+// algorithm up by name under a lock all threads share and allocates its contexts (5.8 us per
+// signed request with 64 threads on two cores, measured), and even a fetched algorithm with a
+// kept context frees, wipes and allocates its state on every init (OpenSSL 3.0). A SigV4
+// request hashes three times, so this is per-request CPU on the small-object path; the
+// SHA256_CTX is a plain struct on the stack. HMAC (RFC 2104) is built on it below and checked
+// against RFC 4231's vectors in checksum_test.
+Sha256Digest Sha256Of(std::span<const std::byte> a, std::span<const std::byte> b = {}) {
+  SHA256_CTX ctx;
+  FERRY_CHECK(SHA256_Init(&ctx) == 1);
+  FERRY_CHECK(SHA256_Update(&ctx, a.data(), a.size()) == 1);
+  if (!b.empty()) FERRY_CHECK(SHA256_Update(&ctx, b.data(), b.size()) == 1);
+  Sha256Digest out{};
+  FERRY_CHECK(SHA256_Final(out.data(), &ctx) == 1);
   return out;
 }
+
+// MD5 (Content-MD5 of small bodies, ETags) stays on EVP with the algorithm fetched once (the
+// name lookup under a shared lock is what cost most) and one context per thread.
+const EVP_MD* Md5Md() {
+  static const EVP_MD* const md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    FERRY_CHECK(m != nullptr);
+    return m;  // kept for the life of the process
+  }();
+  return md;
+}
+
+struct ThreadMdContext {
+  EVP_MD_CTX* const ctx = EVP_MD_CTX_new();
+  ThreadMdContext() { FERRY_CHECK(ctx != nullptr); }
+  ~ThreadMdContext() { EVP_MD_CTX_free(ctx); }
+  ThreadMdContext(const ThreadMdContext&) = delete;
+  ThreadMdContext& operator=(const ThreadMdContext&) = delete;
+};
 
 }  // namespace
 
-Md5Digest Md5(std::span<const std::byte> data) { return Digest<16>(Md5Md(), data); }
-Sha256Digest Sha256(std::span<const std::byte> data) { return Digest<32>(Sha256Md(), data); }
+Md5Digest Md5(std::span<const std::byte> data) {
+  thread_local ThreadMdContext context;
+  Md5Digest out{};
+  unsigned int len = 0;
+  FERRY_CHECK(EVP_DigestInit_ex2(context.ctx, Md5Md(), nullptr) == 1);
+  FERRY_CHECK(EVP_DigestUpdate(context.ctx, data.data(), data.size()) == 1);
+  FERRY_CHECK(EVP_DigestFinal_ex(context.ctx, out.data(), &len) == 1 && len == out.size());
+  return out;
+}
+
+Sha256Digest Sha256(std::span<const std::byte> data) { return Sha256Of(data); }
 
 Sha256Digest HmacSha256(std::span<const std::byte> key, std::span<const std::byte> data) {
-  Sha256Digest out{};
-  size_t len = 0;
-  EVP_MAC_CTX* ctx = Contexts().hmac_sha256();
-  FERRY_CHECK(EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                           nullptr) == 1);
-  FERRY_CHECK(EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size()) == 1);
-  FERRY_CHECK(EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size());
-  return out;
+  constexpr size_t kBlock = SHA256_CBLOCK;  // 64
+  std::array<std::byte, kBlock> inner_pad{};
+  std::array<std::byte, kBlock> outer_pad{};
+  if (key.size() > kBlock) {  // a long key is hashed first
+    const Sha256Digest hashed = Sha256Of(key);
+    std::memcpy(inner_pad.data(), hashed.data(), hashed.size());
+  } else if (!key.empty()) {
+    std::memcpy(inner_pad.data(), key.data(), key.size());
+  }
+  outer_pad = inner_pad;
+  for (size_t i = 0; i < kBlock; ++i) {
+    inner_pad[i] ^= std::byte{0x36};
+    outer_pad[i] ^= std::byte{0x5c};
+  }
+  const Sha256Digest inner = Sha256Of(inner_pad, data);
+  return Sha256Of(outer_pad, std::as_bytes(std::span(inner)));
 }
 
 Md5Hasher::Md5Hasher() : ctx_(EVP_MD_CTX_new()) {
