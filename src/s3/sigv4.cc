@@ -15,12 +15,8 @@ namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+void AppendLower(std::string& out, std::string_view s) {
+  for (char c : s) out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
 }
 
 bool IsUnsignedHeader(std::string_view lower_name) {
@@ -131,11 +127,25 @@ CanonicalRequest BuildCanonicalRequest(const http::HttpRequest& request,
   const auto [path, query] = SplitUrl(request.url);
 
   // Lower-cased names, sorted; values of repeated names joined by ',' in their original order.
-  std::vector<std::pair<std::string, std::string_view>> headers;
-  headers.reserve(request.headers.entries().size());
-  for (const auto& [name, value] : request.headers.entries()) {
-    std::string lower = Lower(name);
-    if (!IsUnsignedHeader(lower)) headers.emplace_back(std::move(lower), value);
+  // The names are written into one buffer, sized first so that the views into it stay valid:
+  // this runs for every request, and a name of 16 characters or more (x-amz-content-sha256)
+  // would cost an allocation of its own.
+  const auto& entries = request.headers.entries();
+  size_t names_size = 0;
+  for (const auto& entry : entries) names_size += entry.first.size();
+  std::string names;
+  names.reserve(names_size);
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  headers.reserve(entries.size());
+  for (const auto& [name, value] : entries) {
+    const size_t at = names.size();
+    AppendLower(names, name);
+    const std::string_view lower = std::string_view(names).substr(at);
+    if (IsUnsignedHeader(lower)) {
+      names.resize(at);
+    } else {
+      headers.emplace_back(lower, value);
+    }
   }
   // Stable insertion sort: a request has about ten headers, for which std::stable_sort would
   // allocate a buffer on every request.
@@ -147,9 +157,15 @@ CanonicalRequest BuildCanonicalRequest(const http::HttpRequest& request,
 
   CanonicalRequest out;
   std::string& t = out.text;
-  t.reserve(256 + request.url.size() * 2);
+  t.reserve(256 + request.url.size() * 2 + names_size * 2);
+  out.signed_headers.reserve(names_size + headers.size());
   t.append(request.method).append("\n");
-  t.append(CanonicalUri(path, double_encode_path)).append("\n");
+  if (double_encode_path) {
+    t.append(CanonicalUri(path, double_encode_path));
+  } else {
+    t.append(path.empty() ? std::string_view("/") : path);  // CanonicalUri without a copy
+  }
+  t.append("\n");
   t.append(CanonicalQuery(query)).append("\n");
   for (size_t i = 0; i < headers.size(); ++i) {
     const bool continues = i > 0 && headers[i].first == headers[i - 1].first;
