@@ -20,11 +20,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-}  // namespace
-
-namespace {
 // A request or reply carries about ten headers: room for them at once, not 1, 2, 4, 8, 16.
 constexpr size_t kTypicalHeaders = 16;
+
 }  // namespace
 
 void Headers::Set(std::string_view name, std::string_view value) {

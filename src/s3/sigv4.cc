@@ -79,9 +79,13 @@ std::string NormalizePath(std::string_view path) {
   return out;
 }
 
-std::string CanonicalUri(std::string_view path, bool double_encode_path) {
-  if (!double_encode_path) return path.empty() ? std::string("/") : std::string(path);
-  return UriEncode(NormalizePath(path), /*keep_slash=*/true);
+// Appends the canonical URI: the path as sent (S3), or normalized and encoded once more.
+void AppendCanonicalUri(std::string& out, std::string_view path, bool double_encode_path) {
+  if (!double_encode_path) {
+    out.append(path.empty() ? std::string_view("/") : path);
+    return;
+  }
+  out.append(UriEncode(NormalizePath(path), /*keep_slash=*/true));
 }
 
 std::string CanonicalQuery(std::string_view query) {
@@ -160,11 +164,7 @@ CanonicalRequest BuildCanonicalRequest(const http::HttpRequest& request,
   t.reserve(256 + request.url.size() * 2 + names_size * 2);
   out.signed_headers.reserve(names_size + headers.size());
   t.append(request.method).append("\n");
-  if (double_encode_path) {
-    t.append(CanonicalUri(path, double_encode_path));
-  } else {
-    t.append(path.empty() ? std::string_view("/") : path);  // CanonicalUri without a copy
-  }
+  AppendCanonicalUri(t, path, double_encode_path);
   t.append("\n");
   t.append(CanonicalQuery(query)).append("\n");
   for (size_t i = 0; i < headers.size(); ++i) {

@@ -22,8 +22,9 @@ struct Pending {
   Status transient;                            // GUARDED_BY(mu): first transient failure
 };
 
-bool SingleLarge(const std::vector<transfer::CopyRequest>& objects, const RunContext& run) {
-  return objects.size() == 1 && objects[0].src.size >= run.options.multipart_threshold;
+// One object that is copied in parts: the job's journal follows its upload part by part.
+bool SingleLarge(size_t objects, uint64_t first_size, const RunContext& run) {
+  return objects == 1 && first_size >= run.options.multipart_threshold;
 }
 
 class TransferHandler : public JobHandler {
@@ -40,9 +41,7 @@ class TransferHandler : public JobHandler {
                          const WorkerOptions& options) const override {
     auto shape = PeekTransfer(job.spec.payload);
     if (!shape.ok()) return 0;
-    if (shape->objects != 1 || shape->first_size < run.options.multipart_threshold) {
-      return shape->objects;  // not SingleLarge
-    }
+    if (!SingleLarge(shape->objects, shape->first_size, run)) return shape->objects;
     const uint64_t part = std::max<uint64_t>(1, run.options.part_size);
     return static_cast<size_t>(std::min<uint64_t>((shape->first_size + part - 1) / part,
                                                   static_cast<uint64_t>(options.concurrency)));
@@ -55,7 +54,7 @@ class TransferHandler : public JobHandler {
     if (objects->empty()) return JobResult{};
     auto pending = std::make_shared<Pending>();
     pending->remaining = objects->size();
-    const bool single_large = SingleLarge(*objects, ctx.run);
+    const bool single_large = SingleLarge(objects->size(), objects->front().src.size, ctx.run);
     for (auto& r : *objects) {
       ctx.stats.objects_planned += 1;
       ctx.stats.bytes_planned += r.src.size;
