@@ -27,7 +27,7 @@ std::string VersionName(const ObjectInfo& v) {
 
 // Per destination, what this key's pass did there.
 struct DestState {
-  bool blocked = false;             // an older version failed: later ones wait
+  std::string blocked;              // why later versions wait ("": they don't)
   bool checked_current = false;     // the destination's current version was read
   std::optional<ObjectInfo> current;  // ... and it was this one (absent: none, or a marker)
   std::optional<WriteOrder> last_written;
@@ -49,6 +49,7 @@ class KeyPass {
 
   Status Run() {
     RouteMarkersDirectly();
+    FindUndoneDeletes();
     for (const ObjectInfo& v : work_.versions) {
       if (stop_.stop_requested()) return Status::Cancelled("replication pass interrupted");
       FERRY_RETURN_IF_ERROR(OneVersion(v));
@@ -81,6 +82,39 @@ class KeyPass {
     }
   }
 
+  // A destination that keeps no versions took a replicated delete marker as a DELETE of the key.
+  // When the source has since removed that marker (an undelete: its newest version is current
+  // again) and nothing was written there after the DELETE, the source's current version is
+  // written again, or the key would stay deleted there for good. (A versioned destination keeps
+  // the marker, as S3 replication does: removing a marker is not replicated.)
+  void FindUndoneDeletes() {
+    if (work_.versions.empty()) return;
+    const ObjectInfo& current = work_.versions.back();
+    if (!current.is_latest || current.delete_marker) return;
+    std::set<std::string> listed;
+    for (const ObjectInfo& v : work_.versions) listed.insert(VersionName(v));
+    for (const VersionStatus& marker : work_.rows) {
+      if (!marker.delete_marker || marker.state != VersionState::kCompleted ||
+          !marker.dest_version.empty() || listed.count(marker.source_version)) {
+        continue;
+      }
+      bool written_since = false;
+      for (const VersionStatus& r : work_.rows) {
+        written_since = written_since ||
+                        (r.rule == marker.rule && r.destination == marker.destination &&
+                         !r.delete_marker && r.state == VersionState::kCompleted &&
+                         r.updated_ns > marker.updated_ns);
+      }
+      if (!written_since) undone_deletes_.insert({marker.rule, marker.destination});
+    }
+  }
+
+  // Whether `row` (of `v`) must be written again: `v` is the current version after an undelete.
+  bool Undeleted(const VersionStatus* row, const ObjectInfo& v) const {
+    return row != nullptr && !undone_deletes_.empty() && &v == &work_.versions.back() &&
+           undone_deletes_.count({row->rule, row->destination}) != 0;
+  }
+
   // Whether `w`'s versions of this key are packed for compressed transport.
   bool Transported(const Winner& w) const {
     return o_.transported != nullptr && w.destination->transport.compress &&
@@ -108,7 +142,7 @@ class KeyPass {
     }
     const VersionStatus* row = Row(*w.rule, w.destination->location, v);
     if (o_.retry_failed_only) return row != nullptr && row->state == VersionState::kFailed;
-    return !Done(row, v);
+    return !Done(row, v) || Undeleted(row, v);
   }
 
   VersionStatus NewRow(const Winner& w, const ObjectInfo& v, VersionState state) {
@@ -152,7 +186,7 @@ class KeyPass {
     std::vector<Winner> wanted;
     for (const Winner& w : winners) {
       const VersionStatus* row = Row(*w.rule, w.destination->location, v);
-      if (Done(row, v) && !o_.retry_failed_only) {
+      if (Done(row, v) && !Undeleted(row, v) && !o_.retry_failed_only) {
         (row->state == VersionState::kReplica ? stats_.replicas : stats_.already).fetch_add(1);
         continue;
       }
@@ -167,7 +201,7 @@ class KeyPass {
         Status s = Fetch(v, wanted, details, ahead);
         if (!s.ok()) return FailAll(v, wanted, s);
       }
-      replica = IsReplica(*details);
+      replica = IsReplica(*details, o_.source_name);
     }
     for (const Winner& w : wanted) {
       if (replica) {
@@ -234,7 +268,7 @@ class KeyPass {
   ObjectInfo Listed(ObjectInfo d, const ObjectInfo& v) {
     if (v.mtime.time_since_epoch().count() != 0) d.mtime = v.mtime;
     if (d.tags) read_tags_[VersionName(v)] = *d.tags;
-    if (IsReplica(d)) {
+    if (IsReplica(d, o_.source_name)) {
       replica_orders_[VersionName(v)] = OrderOf(d, o_.source_name);
     } else {
       originals_.insert(VersionName(v));
@@ -242,9 +276,15 @@ class KeyPass {
     return d;
   }
 
+  // `v` could not be read. A lasting failure of its own (an archived version, a key the reader
+  // may not use, a declared checksum its bytes do not match) does not hold back the key's newer
+  // versions: S3 replicates each version on its own, and this one, when it can be read one day,
+  // is written then without taking the newer one's place (WriteLate). A passing one does.
   Status FailAll(const ObjectInfo& v, const std::vector<Winner>& winners, const Status& error) {
+    const bool passing = error.code() == ErrorCode::kUnavailable ||
+                         error.code() == ErrorCode::kCancelled;
     for (const Winner& w : winners) {
-      if (!o_.dry_run) FERRY_RETURN_IF_ERROR(Fail(w, v, error));
+      if (!o_.dry_run) FERRY_RETURN_IF_ERROR(Fail(w, v, error, passing));
     }
     if (o_.dry_run) {
       obs::Log(obs::Level::kWarn, "cannot read " + work_.key + ": " + error.message());
@@ -252,9 +292,14 @@ class KeyPass {
     return Status::Ok();
   }
 
-  Status Fail(const Winner& w, const ObjectInfo& v, const Status& error) {
+  // Records `v` FAILED at `w`'s destination; the key's later versions there wait unless the
+  // failure was `v`'s own (`holds_back` false).
+  Status Fail(const Winner& w, const ObjectInfo& v, const Status& error, bool holds_back = true) {
     stats_.failed.fetch_add(1);
-    dest_[w.destination->location].blocked = true;
+    DestState& ds = dest_[w.destination->location];
+    if (holds_back && ds.blocked.empty()) {
+      ds.blocked = "an older version of the key (" + VersionName(v) + ") failed";
+    }
     VersionStatus row = NewRow(w, v, VersionState::kFailed);
     row.error_code = std::string(ErrorCodeName(error.code()));
     row.http_status = HttpStatusFor(error.code());
@@ -276,25 +321,28 @@ class KeyPass {
       return Status::Ok();
     }
     DestState& ds = dest_[dest_name];
-    if (ds.blocked) {
-      return Fail(w, v, Status::FailedPrecondition("an older version of the key failed"));
-    }
     storage::Backend& dst = *o_.destinations.at(dest_name);
     const VersionStatus* row = Row(*w.rule, dest_name, v);
+    // A version already on its way stays there, also behind an older one that failed.
     if (row != nullptr && row->state == VersionState::kPending && !v.delete_marker &&
         o_.in_transit) {
       Result<bool> on_its_way = o_.in_transit(*row);
       if (!on_its_way.ok()) return Fail(w, v, on_its_way.status());
       if (*on_its_way) {
+        // Its archive's unpack writes it (maybe after a redrive of a dead unpack job): a newer
+        // version written before it would be covered by it, stale data made current.
         stats_.already.fetch_add(1);
+        ds.blocked = "an older version of the key (" + VersionName(v) + ") is on its way: " +
+                     row->message;
         return Status::Ok();
       }
     }
+    if (!ds.blocked.empty()) return Fail(w, v, Status::FailedPrecondition(ds.blocked));
     // A FAILED row too: a write that failed on the client's side (cancelled when its job lost
     // its lease, a reply lost to a timeout) may have been completed by the server.
     if (row != nullptr && !v.delete_marker &&
         (row->state == VersionState::kPending || row->state == VersionState::kFailed)) {
-      Result<std::optional<std::string>> found = FindReplica(dst, v);
+      Result<std::optional<std::string>> found = FindReplica(dst, *details);
       // A write its process sent just before it died may still be landing (the server finishes
       // a request whose client is gone): a recent PENDING row is looked for again once the
       // write could not be in flight any more, rather than written a second time.
@@ -307,7 +355,7 @@ class KeyPass {
         o_.clock->SleepFor(std::chrono::ceil<std::chrono::milliseconds>(settled - o_.clock->Now()),
                            stop_);
         if (stop_.stop_requested()) return Status::Cancelled("replication pass interrupted");
-        found = FindReplica(dst, v);
+        found = FindReplica(dst, *details);
       }
       if (!found.ok()) return Fail(w, v, found.status());
       if (*found) {
@@ -317,9 +365,15 @@ class KeyPass {
         ds.last_written = OrderOf(*details, o_.source_name);
         ds.ours.insert(**found);
         touched_ = true;
-        return o_.store->Record(done);
+        FERRY_RETURN_IF_ERROR(o_.store->Record(done));
+        const VersionStatus* newer = WrittenAfter(w, v);
+        return newer == nullptr || newer->dest_version.empty()
+                   ? Status::Ok()
+                   : NewerCurrentAgain(w, v, dst, *newer);
       }
     }
+    const VersionStatus* newer = WrittenAfter(w, v);
+    if (newer != nullptr) return WriteLate(w, v, details, ahead, dst, *newer);
     if (Transported(w) && !v.delete_marker) return Collect(w, v, *details);
     // Two-way only (the destination may hold originals: a pass has read from it, or one wrote
     // this key to the source): the current version to keep current when it is later.
@@ -349,6 +403,66 @@ class KeyPass {
     done.dest_version = written->version_id;
     if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
     return o_.store->Record(done);
+  }
+
+  // The newest later version of the key that a pass wrote to `w`'s destination: `v` comes late
+  // (it failed on its own while they went on). nullptr when none.
+  const VersionStatus* WrittenAfter(const Winner& w, const ObjectInfo& v) {
+    const VersionStatus* newest = nullptr;
+    bool after = false;
+    for (const ObjectInfo& later : work_.versions) {
+      if (after) {
+        const VersionStatus* r = Row(*w.rule, w.destination->location, later);
+        if (r != nullptr && r->state == VersionState::kCompleted) newest = r;
+      }
+      after = after || &later == &v;
+    }
+    return newest;
+  }
+
+  // Writes `v` after `newer` reached the destination: a versioned destination gets `v` and then
+  // `newer` made current again (a kept copy, or its marker again), so the history is complete
+  // and the current version stays the newest; one without versions holds only its current
+  // object, which `v` would replace: `v` is recorded superseded there and not written.
+  Status WriteLate(const Winner& w, const ObjectInfo& v, const ObjectInfo* details,
+                   const ReadAhead* ahead, storage::Backend& dst, const VersionStatus& newer) {
+    if (newer.dest_version.empty()) {
+      VersionStatus done = NewRow(w, v, VersionState::kCompleted);
+      done.message = "superseded: the destination keeps no versions and holds a newer one (" +
+                     newer.source_version + ")";
+      return o_.store->Record(done);
+    }
+    FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kPending)));
+    if (o_.before_write) FERRY_RETURN_IF_ERROR(o_.before_write());
+    Result<storage::WriteResult> written = Write(w, v, details, ahead, dst);
+    if (!written.ok()) return Fail(w, v, written.status());
+    stats_.replicated.fetch_add(1);
+    VersionStatus done = NewRow(w, v, VersionState::kCompleted);
+    done.dest_version = written->version_id;
+    if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
+    FERRY_RETURN_IF_ERROR(o_.store->Record(done));
+    return NewerCurrentAgain(w, v, dst, newer);
+  }
+
+  // After a late write of `v`: `newer` (COMPLETED at `w`'s versioned destination) made current
+  // again. A failure records `v` FAILED: the next pass finds `v`'s replica and comes back here.
+  Status NewerCurrentAgain(const Winner& w, const ObjectInfo& v, storage::Backend& dst,
+                           const VersionStatus& newer) {
+    std::optional<std::string> current;
+    if (newer.delete_marker) {
+      Result<storage::WriteResult> marker = dst.AddDeleteMarker(work_.key, stop_);
+      if (marker.ok()) current = marker->version_id;
+    } else {
+      current = KeepCurrent(dst, w.destination->location, newer.dest_version);
+    }
+    if (!current) {  // KeepCurrent logged it
+      return Fail(w, v, Status::Unavailable("making the newer version " + newer.source_version +
+                                            " current again at " + w.destination->location +
+                                            " failed"));
+    }
+    VersionStatus moved = newer;
+    moved.dest_version = *current;
+    return o_.store->Record(moved);
   }
 
   Result<storage::WriteResult> Write(const Winner& w, const ObjectInfo& v,
@@ -384,9 +498,12 @@ class KeyPass {
     return spec;
   }
 
-  // A replica of `v` that an interrupted pass wrote to `dst` (newest first, a few versions).
-  Result<std::optional<std::string>> FindReplica(storage::Backend& dst, const ObjectInfo& v) {
-    return FindReplicaOf(dst, work_.key, o_.source_name, VersionName(v), stop_);
+  // A replica of the version with `details` that an interrupted pass wrote to `dst` (newest
+  // first, a few versions).
+  Result<std::optional<std::string>> FindReplica(storage::Backend& dst, const ObjectInfo& details) {
+    std::map<std::string, std::string> marks;
+    MarkReplica(details, o_.source_name, marks);
+    return FindReplicaOf(dst, work_.key, marks, stop_);
   }
 
   // Hands `v` (with its details) for `w`'s destination to the pass's transport collector: the
@@ -447,7 +564,7 @@ class KeyPass {
   static bool MayBeLater(const ObjectInfo& current, const std::string& name,
                          const WriteOrder& written) {
     WriteOrder bound = OrderOf(current, name);
-    if (!IsReplica(current)) bound.time_ms += 999;
+    if (!IsReplica(current, name)) bound.time_ms += 999;
     return written < bound;
   }
 
@@ -569,6 +686,7 @@ class KeyPass {
       full->version_id = version;
       if (listed.time_since_epoch().count() != 0) full->mtime = listed;
       storage::WriteSpec spec = SpecOf(*full, name);
+      spec.metadata[kMetaReplicaKept] = "1";  // a replica there even when its origin is `name`
       Result<storage::WriteResult> w =
           CopyVersion(o_, b, b, *full, work_.key, std::move(spec), stats_, stop_);
       s = w.status();
@@ -595,6 +713,8 @@ class KeyPass {
   std::map<std::string, storage::Tags> read_tags_;    // tags of versions read this pass
   bool touched_ = false;                              // this pass wrote something of the key
   std::set<std::string> direct_;  // transported destinations this key goes to directly
+  // (rule, destination) whose DELETE of the key the source undid (FindUndoneDeletes)
+  std::set<std::pair<std::string, std::string>> undone_deletes_;
 };
 
 }  // namespace

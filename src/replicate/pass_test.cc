@@ -363,6 +363,33 @@ TEST_F(PassTest, DeleteMarkersFollowTheRuleAndVersionDeletesNever) {
   EXPECT_EQ(History(*c, "kept").size(), 2u);
 }
 
+// A marker replicated to a destination that keeps no versions deletes the key there; when the
+// source then removes the marker (an undelete), the version current again is written again.
+// Before, the key stayed deleted at the destination forever.
+TEST_F(PassTest, AnUndeleteReachesADestinationWithoutVersions) {
+  Write(*a_, "k", "alive");
+  auto plain = NewBackend("plain", /*versioned=*/false);
+  Rule rule = OneRule("r", "plain");
+  rule.delete_markers = true;
+  const RuleSet rules{{rule}};
+  PassStats s1, s2, s3, s4;
+  ASSERT_TRUE(Pass(*a_, "a", *plain, "plain", rules, s1).ok());
+  clock_.SleepFor(std::chrono::seconds(1), {});
+  auto marker = a_->AddDeleteMarker("k", {});
+  ASSERT_TRUE(marker.ok());
+  ASSERT_TRUE(Pass(*a_, "a", *plain, "plain", rules, s2).ok());
+  EXPECT_EQ(plain->Stat("k", false, {}).status().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(a_->DeleteVersion("k", marker->version_id, {}).ok());  // the undelete
+  clock_.SleepFor(std::chrono::seconds(1), {});
+  ASSERT_TRUE(Pass(*a_, "a", *plain, "plain", rules, s3).ok());
+  EXPECT_EQ(s3.replicated.load(), 1u);
+  std::vector<std::byte> data(5);
+  ASSERT_TRUE(plain->ReadAt("k", 0, data, "", {}).ok());
+  EXPECT_EQ(data, Bytes("alive"));
+  ASSERT_TRUE(Pass(*a_, "a", *plain, "plain", rules, s4).ok());
+  EXPECT_EQ(s4.replicated.load(), 0u);  // once
+}
+
 TEST_F(PassTest, ReplicasAreNeverReplicatedBack) {
   Write(*a_, "k", "from a");
   const RuleSet ab{{OneRule("ab", "b")}}, ba{{OneRule("ba", "a")}};
@@ -385,6 +412,43 @@ TEST_F(PassTest, ReplicasAreNeverReplicatedBack) {
   bool replica_rows = false;
   for (const StatusCount& c : counts) replica_rows |= c.state == VersionState::kReplica;
   EXPECT_TRUE(replica_rows);
+}
+
+// Fail-back: a replica copied back to its origin by any tool, metadata and all, is an original
+// there again. Before, its replica marks made every later pass take it for a replica, and it
+// was never replicated to any destination again. Replica marks of another origin still make a
+// replica (never sent back), and so does a copy a two-way pass kept current.
+TEST_F(PassTest, AReplicaCopiedBackToItsOriginIsAnOriginalThere) {
+  Write(*a_, "k", "from a");
+  const RuleSet ab{{OneRule("ab", "b")}};
+  PassStats s1;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", ab, s1).ok());
+  // a loses the key; b's replica is copied back with its metadata (aws s3 cp, rclone, ...)
+  auto back = History(*b_, "k");
+  ASSERT_EQ(back.size(), 1u);
+  storage::WriteSpec spec;
+  spec.size = back[0].first.size();
+  spec.metadata = back[0].second.metadata;
+  ASSERT_EQ(spec.metadata.at(kMetaReplicaOrigin), "a");
+  ASSERT_TRUE(a_->Put("k", Bytes(back[0].first), spec, {}).ok());
+  auto c = NewBackend("c");
+  const RuleSet ac{{OneRule("ac", "c")}};
+  PassStats s2;
+  ASSERT_TRUE(Pass(*a_, "a", *c, "c", ac, s2).ok());
+  EXPECT_EQ(s2.replicas.load(), 0u);
+  EXPECT_EQ(s2.replicated.load(), 2u);  // the first write and the copy back
+  auto at_c = History(*c, "k");
+  ASSERT_EQ(at_c.size(), 2u);
+  EXPECT_EQ(at_c[1].first, "from a");
+  // marked as a's own newest write: its own version and time, not the copied marks
+  const std::string newest_at_a = History(*a_, "k").back().second.version_id;
+  EXPECT_EQ(at_c[1].second.metadata.at(kMetaReplicaVersion), newest_at_a);
+  // what b holds is still a replica there (origin a): never sent back
+  EXPECT_TRUE(IsReplica(back[0].second, "b"));
+  EXPECT_FALSE(IsReplica(back[0].second, "a"));
+  ObjectInfo kept = back[0].second;
+  kept.metadata[kMetaReplicaKept] = "1";
+  EXPECT_TRUE(IsReplica(kept, "a"));
 }
 
 TEST_F(PassTest, TwoWayConvergesOnTheLatestOriginalWrite) {
@@ -420,10 +484,10 @@ TEST_F(PassTest, TwoWayConvergesOnTheLatestOriginalWrite) {
       std::set<std::string> originals, from_other;
       auto history = History(*m, key);
       for (const auto& [data, info] : history) {
-        if (!IsReplica(info)) originals.insert(info.version_id);
+        if (!IsReplica(info, self)) originals.insert(info.version_id);
       }
       for (const auto& [data, info] : history) {
-        if (!IsReplica(info)) continue;
+        if (!IsReplica(info, self)) continue;
         const std::string& version = info.metadata.at(kMetaReplicaVersion);
         if (info.metadata.at(kMetaReplicaOrigin) == self) {
           EXPECT_TRUE(originals.count(version)) << self << " " << key << " " << data;
@@ -495,6 +559,31 @@ TEST_F(PassTest, TwoWayHealsAWriteCoveredByAnEarlierReplica) {
   }
 }
 
+TEST(ReplicaOfTest, AnUnversionedOriginalMatchesOnlyByItsWriteTime) {
+  ObjectInfo original;
+  original.mtime = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795369951916));
+  std::map<std::string, std::string> marks;
+  MarkReplica(original, "a", marks);
+  ASSERT_EQ(marks.at(kMetaReplicaVersion), "null");
+  EXPECT_TRUE(IsReplicaOf(marks, marks));
+  auto earlier = marks;
+  earlier[kMetaReplicaTime] = "1795369950.100";
+  EXPECT_FALSE(IsReplicaOf(earlier, marks));
+  auto whole_seconds = marks;  // an older replica's time
+  whole_seconds[kMetaReplicaTime] = "1795369951";
+  EXPECT_TRUE(IsReplicaOf(whole_seconds, marks));
+  auto elsewhere = marks;
+  elsewhere[kMetaReplicaOrigin] = "b";
+  EXPECT_FALSE(IsReplicaOf(elsewhere, marks));
+  // a versioned original: its version id decides
+  original.version_id = "v1";
+  std::map<std::string, std::string> versioned;
+  MarkReplica(original, "a", versioned);
+  auto other_time = versioned;
+  other_time[kMetaReplicaTime] = "1.000";
+  EXPECT_TRUE(IsReplicaOf(other_time, versioned));
+}
+
 TEST(WriteOrderTest, MillisecondsFromListingsAndReplicaMetadata) {
   ObjectInfo original;
   original.version_id = "v1";
@@ -562,6 +651,76 @@ TEST_F(PassTest, AFailureHoldsBackLaterVersionsUntilRetried) {
   EXPECT_EQ(h[0].first, "v1");
   EXPECT_EQ(h[1].first, "v2");
   EXPECT_TRUE(store_->Rows("a", VersionState::kFailed)->empty());
+}
+
+// A version that cannot be read for reasons of its own (archived, a key the reader may not use)
+// does not hold back the key's newer versions, as S3 replicates each version on its own. Once
+// readable it is written late, and the newest version is made current again. Before, every
+// newer version waited on it forever.
+TEST_F(PassTest, AVersionThatCannotBeReadDoesNotHoldBackNewerOnes) {
+  Write(*a_, "k", "v1");
+  Write(*a_, "k", "v2");
+  concurrency_ = 1;
+  a_->FailNext(MemoryBackend::kRead | MemoryBackend::kStat, 1,
+               Status::PermissionDenied("the version's key may not be used"));
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats s1;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, s1).ok());
+  EXPECT_EQ(s1.failed.load(), 1u);
+  EXPECT_EQ(s1.replicated.load(), 1u);
+  ASSERT_EQ(History(*b_, "k").size(), 1u);
+  EXPECT_EQ(History(*b_, "k")[0].first, "v2");
+  PassStats s2;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, s2).ok());
+  EXPECT_EQ(s2.failed.load(), 0u);
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 3u);  // v2, v1 late, v2 current again
+  EXPECT_EQ(h[1].first, "v1");
+  EXPECT_EQ(h[2].first, "v2");
+  EXPECT_TRUE(store_->Rows("a", VersionState::kFailed)->empty());
+  PassStats s3;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, s3).ok());
+  EXPECT_EQ(History(*b_, "k").size(), 3u);
+  // a destination without versions holds the newest only: the late one is not written there
+  auto plain = NewBackend("plain", /*versioned=*/false);
+  const RuleSet to_plain{{OneRule("p", "plain")}};
+  a_->FailNext(MemoryBackend::kRead | MemoryBackend::kStat, 1, Status::NotSupported("archived"));
+  PassStats p1, p2;
+  ASSERT_TRUE(Pass(*a_, "a", *plain, "plain", to_plain, p1).ok());
+  ASSERT_TRUE(Pass(*a_, "a", *plain, "plain", to_plain, p2).ok());
+  EXPECT_EQ(p2.replicated.load(), 0u);
+  std::vector<std::byte> data(2);
+  ASSERT_TRUE(plain->ReadAt("k", 0, data, "", {}).ok());
+  EXPECT_EQ(data, Bytes("v2"));
+}
+
+// A version on its way in another archive (its unpack job dead, say, until a redrive) holds
+// back the key's newer versions: written first, they would be covered by it when it lands.
+TEST_F(PassTest, AVersionInTransitHoldsBackNewerOnes) {
+  const std::string v1 = Write(*a_, "k", "v1");
+  Write(*a_, "k", "v2");
+  RecordPending("k", v1, std::chrono::seconds(60));
+  bool in_transit = true;
+  options_.in_transit = [&](const VersionStatus&) -> Result<bool> { return in_transit; };
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats s1;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, s1).ok());
+  EXPECT_EQ(s1.replicated.load(), 0u);
+  EXPECT_TRUE(History(*b_, "k").empty());
+  auto failed = *store_->Rows("a", VersionState::kFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].message.find("on its way"), std::string::npos) << failed[0].message;
+  // the archive lands v1; the next pass writes v2 after it
+  LandReplica("k", v1);
+  in_transit = false;
+  PassStats s2;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, s2).ok());
+  EXPECT_EQ(s2.recovered.load(), 1u);
+  EXPECT_EQ(s2.replicated.load(), 1u);
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].first, "v1");
+  EXPECT_EQ(h[1].first, "v2");
 }
 
 TEST_F(PassTest, PendingWriteFoundAtTheDestinationIsNotWrittenAgain) {
@@ -664,6 +823,30 @@ TEST_F(PassTest, UnversionedSourceReplicatesRewrites) {
   auto h = History(*b_, "k");
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[1].first, "two");
+}
+
+// An unversioned source's rewrite whose first write failed: the replica of the earlier bytes
+// carries the same origin and version ("null") and must not be taken for the rewrite's. Before,
+// the next pass recorded the rewrite COMPLETED against it and the destination kept the old bytes.
+TEST_F(PassTest, UnversionedRewriteWhoseWriteFailedIsNotTakenForTheOldReplica) {
+  auto plain = NewBackend("plain", /*versioned=*/false);
+  Write(*plain, "k", "one");
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats s1, s2, s3;
+  ASSERT_TRUE(Pass(*plain, "plain", *b_, "b", rules, s1).ok());
+  Write(*plain, "k", "two");
+  b_->FailNext(MemoryBackend::kPut, 1, Status::Unavailable("reset by test"));
+  ASSERT_TRUE(Pass(*plain, "plain", *b_, "b", rules, s2).ok());
+  EXPECT_EQ(s2.failed.load(), 1u);
+  ASSERT_TRUE(Pass(*plain, "plain", *b_, "b", rules, s3).ok());
+  EXPECT_EQ(s3.recovered.load(), 0u);
+  EXPECT_EQ(s3.replicated.load(), 1u);
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].first, "two");
+  auto done = *store_->Rows("plain", VersionState::kCompleted);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].dest_version, h[1].second.version_id);
 }
 
 TEST_F(PassTest, TagFilterAndDryRun) {

@@ -42,12 +42,14 @@ std::string VersionName(const storage::ObjectInfo& info) {
 
 }  // namespace
 
-bool IsReplica(const storage::ObjectInfo& info) {
-  return info.metadata.count(kMetaReplicaOrigin) != 0;
+bool IsReplica(const storage::ObjectInfo& info, std::string_view location_name) {
+  auto origin = info.metadata.find(kMetaReplicaOrigin);
+  return origin != info.metadata.end() &&
+         (origin->second != location_name || info.metadata.count(kMetaReplicaKept) != 0);
 }
 
 WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_name) {
-  if (IsReplica(info)) {
+  if (IsReplica(info, location_name)) {
     WriteOrder o;
     o.origin = info.metadata.at(kMetaReplicaOrigin);
     if (auto v = info.metadata.find(kMetaReplicaVersion); v != info.metadata.end()) {
@@ -67,6 +69,25 @@ void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name
   metadata[kMetaReplicaOrigin] = o.origin;
   metadata[kMetaReplicaVersion] = o.version;
   metadata[kMetaReplicaTime] = FormatTime(o.time_ms);
+}
+
+bool IsReplicaOf(const std::map<std::string, std::string>& metadata,
+                 const std::map<std::string, std::string>& marks) {
+  auto field = [](const std::map<std::string, std::string>& m, const char* name) {
+    auto it = m.find(name);
+    return it == m.end() ? std::string_view() : std::string_view(it->second);
+  };
+  const std::string_view origin = field(marks, kMetaReplicaOrigin);
+  const std::string_view version = field(marks, kMetaReplicaVersion);
+  if (origin.empty() || field(metadata, kMetaReplicaOrigin) != origin ||
+      field(metadata, kMetaReplicaVersion) != version) {
+    return false;
+  }
+  if (version != "null") return true;
+  const std::string_view theirs = field(metadata, kMetaReplicaTime);
+  const int64_t mine_ms = ParseTime(field(marks, kMetaReplicaTime));
+  if (theirs.find('.') == std::string_view::npos) return ParseTime(theirs) == mine_ms / 1000 * 1000;
+  return ParseTime(theirs) == mine_ms;
 }
 
 std::string TagsDigest(const storage::Tags& tags) {

@@ -5,7 +5,12 @@
 //   ferry-replica-version  the original's version id ("null" for an unversioned origin)
 //   ferry-replica-time     the original's write time, unix seconds with milliseconds
 //                          ("1795369951.916"; older replicas carry whole seconds)
-// A version with ferry-replica-origin is a replica: no pass replicates it again (status REPLICA).
+//   ferry-replica-kept     "1" on a copy a two-way pass made of a version onto its own location
+//                          to keep it current (its origin may be that location)
+// A version with ferry-replica-origin naming another location than its own, or a kept copy, is
+// a replica: no pass replicates it again (status REPLICA). Any other version whose origin is the
+// location it is found at came back there (fail-back: copied from a replica by any tool,
+// metadata and all): it is that location's original again, ordered and marked by its own write.
 //
 // WriteOrder is how two-way replication decides which write of a key is the newest: the
 // original write time in milliseconds, then the origin name, then the original version id,
@@ -29,6 +34,7 @@ namespace ferry::replicate {
 inline constexpr const char* kMetaReplicaOrigin = "ferry-replica-origin";
 inline constexpr const char* kMetaReplicaVersion = "ferry-replica-version";
 inline constexpr const char* kMetaReplicaTime = "ferry-replica-time";
+inline constexpr const char* kMetaReplicaKept = "ferry-replica-kept";
 
 struct WriteOrder {
   int64_t time_ms = 0;
@@ -37,8 +43,9 @@ struct WriteOrder {
   auto operator<=>(const WriteOrder&) const = default;
 };
 
-// True when `info` (with details) is a replica written by a pass.
-bool IsReplica(const storage::ObjectInfo& info);
+// True when `info` (with details), found at location `location_name`, is a replica written there
+// by a pass: it carries replica marks of another origin, or is a kept copy.
+bool IsReplica(const storage::ObjectInfo& info, std::string_view location_name);
 
 // The order of `info` (with details) found at location `location_name`: its replica metadata
 // when it is a replica, else its own write time (info.mtime: take it from a listing),
@@ -49,6 +56,14 @@ WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_na
 // details) to `metadata`, keeping the origin of `info` when it is itself a replica.
 void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name,
                  std::map<std::string, std::string>& metadata);
+
+// Whether `metadata` (a version's user metadata) marks the replica of the original whose marks
+// are `marks` (what MarkReplica adds for it): the same origin and version, and for an
+// unversioned original (version "null", rewritten in place) the same write time too, so that
+// the replica of an earlier write is never taken for the rewrite's. A time in whole seconds
+// (older replicas) matches any time within that second.
+bool IsReplicaOf(const std::map<std::string, std::string>& metadata,
+                 const std::map<std::string, std::string>& marks);
 
 // A digest of a tag set that does not depend on the order of the tags (32 hex digits), kept in
 // the status store to tell whether a version's tags changed since both sides last agreed.

@@ -200,8 +200,7 @@ bool IsPackedMessage(const std::string& message) {
 }
 
 Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
-                                                 std::string_view origin,
-                                                 std::string_view source_version,
+                                                 const std::map<std::string, std::string>& marks,
                                                  std::stop_token stop) {
   Result<std::unique_ptr<storage::ListingCursor>> cursor = dst.ListVersions(key, "", "");
   if (!cursor.ok()) {
@@ -217,12 +216,7 @@ Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const st
     // question open: the caller must not take it for "not there" and write the version again.
     if (!d.ok() && d.status().code() == ErrorCode::kNotFound) continue;
     if (!d.ok()) return d.status().WithContext("looking for the replica of " + key);
-    auto o = d->metadata.find(kMetaReplicaOrigin);
-    auto v = d->metadata.find(kMetaReplicaVersion);
-    if (o != d->metadata.end() && o->second == origin && v != d->metadata.end() &&
-        v->second == source_version) {
-      return std::optional<std::string>(e->version_id);
-    }
+    if (IsReplicaOf(d->metadata, marks)) return std::optional<std::string>(e->version_id);
   }
   return std::optional<std::string>();
 }
@@ -328,17 +322,18 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
   };
   // Written by a crashed attempt? Its row says so, or its replica metadata at the destination.
   o.present = [&](const archive::Entry& e) -> Result<bool> {
+    // (Not for an unversioned source: its one version "null" is rewritten in place, and a
+    // COMPLETED row may be an earlier write's.)
     const std::vector<std::string> keys{e.header.key};
     FERRY_ASSIGN_OR_RETURN(std::vector<VersionStatus> rows, status.ForKeys(source_name, keys));
     for (const VersionStatus& r : rows) {
-      if (r.destination == u.destination && r.source_version == e.header.version_id &&
-          r.state == VersionState::kCompleted) {
+      if (e.header.version_id != "null" && r.destination == u.destination &&
+          r.source_version == e.header.version_id && r.state == VersionState::kCompleted) {
         return true;
       }
     }
     FERRY_ASSIGN_OR_RETURN(std::optional<std::string> found,
-                           FindReplicaOf(dst, e.header.key, source_name, e.header.version_id,
-                                         stop));
+                           FindReplicaOf(dst, e.header.key, e.header.metadata, stop));
     if (!found) return false;
     FERRY_RETURN_IF_ERROR(complete(e, *found));
     return true;

@@ -111,13 +111,12 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
                                                   const std::string& source_name,
                                                   std::stop_token stop);
 
-// The version of `key` on `dst` that is a replica of `source_version` of `origin` (its
-// ferry-replica-* metadata), among the key's 16 newest versions; nullopt when none (or `dst`
-// keeps no versions). A version that cannot be read (other than gone) is an error, never
-// "none": the caller would write the version twice.
+// The version of `key` on `dst` that is the replica of the original whose replica marks are
+// `marks` (MarkReplica's metadata; IsReplicaOf decides), among the key's 16 newest versions;
+// nullopt when none (or `dst` keeps no versions). A version that cannot be read (other than
+// gone) is an error, never "none": the caller would write the version twice.
 Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
-                                                 std::string_view origin,
-                                                 std::string_view source_version,
+                                                 const std::map<std::string, std::string>& marks,
                                                  std::stop_token stop);
 
 // The message of a PENDING row whose version was packed into `archive` (on `staging`):

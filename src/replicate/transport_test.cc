@@ -319,14 +319,14 @@ TEST_F(TransportPassTest, AReplicaThatCannotBeReadIsAnErrorNotAbsent) {
   spec.metadata[kMetaReplicaVersion] = "v1";
   auto made = b_->Put("k", Bytes("hi"), spec, {});
   ASSERT_TRUE(made.ok()) << made.status().ToString();
-  auto found = FindReplicaOf(*b_, "k", "a", "v1", {});
+  auto found = FindReplicaOf(*b_, "k", spec.metadata, {});
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_EQ(*found, std::optional<std::string>(made->version_id));
   b_->FailNext(MemoryBackend::kStat, 1, Status::Unavailable("503 slow down"));
-  auto failed = FindReplicaOf(*b_, "k", "a", "v1", {});
+  auto failed = FindReplicaOf(*b_, "k", spec.metadata, {});
   EXPECT_EQ(failed.status().code(), ErrorCode::kUnavailable);
   b_->FailNext(MemoryBackend::kStat, 1, Status::NotFound("version gone"));
-  auto gone = FindReplicaOf(*b_, "k", "a", "v1", {});
+  auto gone = FindReplicaOf(*b_, "k", spec.metadata, {});
   ASSERT_TRUE(gone.ok()) << gone.status().ToString();
   EXPECT_EQ(*gone, std::nullopt);
 }
