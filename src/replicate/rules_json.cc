@@ -1,5 +1,8 @@
 // The S3 ReplicationConfiguration JSON (as `aws s3api get-bucket-replication` prints it) read
 // into a RuleSet (contract in rules.h).
+#include <initializer_list>
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "replicate/rules.h"
@@ -37,9 +40,37 @@ struct Reader {
     out = status == "Enabled";
     return Status::Ok();
   }
+  // Every member of `obj` (at `where`, "" = the rule) must be one of `known`: a field ferry does
+  // not know is refused, never ignored (it might narrow or change what the rule replicates).
+  Status Known(const json& obj, std::string_view where,
+               std::initializer_list<std::string_view> known) const {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      bool ok = false;
+      for (std::string_view k : known) ok = ok || it.key() == k;
+      if (!ok) {
+        return Bad("unknown field '" + std::string(where) + (where.empty() ? "" : ".") + it.key() +
+                   "'");
+      }
+    }
+    return Status::Ok();
+  }
+  // A member S3 defines that ferry does not carry out yet: refused with its name unless it is
+  // switched off ({"Status": "Disabled"}), which asks for nothing.
+  Status NotYet(const json& obj, const char* name, std::string_view where,
+                std::string_view what) const {
+    auto it = obj.find(name);
+    if (it == obj.end()) return Status::Ok();
+    bool on = true;
+    if (it->is_object() && it->contains("Status")) FERRY_RETURN_IF_ERROR(Switch(obj, name, on));
+    if (!on) return Status::Ok();
+    return Bad("'" + std::string(where) + (where.empty() ? "" : ".") + name + "' (" +
+               std::string(what) + ") is not supported by ferry yet; remove it or set its "
+               "Status to \"Disabled\"");
+  }
   Status Tag(const json& t, storage::Tags& out) const {
     std::string k, v;
     if (!t.is_object()) return Bad("a tag must be an object with Key and Value");
+    FERRY_RETURN_IF_ERROR(Known(t, "Tag", {"Key", "Value"}));
     FERRY_RETURN_IF_ERROR(Str(t, "Key", k));
     FERRY_RETURN_IF_ERROR(Str(t, "Value", v));
     out.emplace_back(std::move(k), std::move(v));
@@ -57,6 +88,7 @@ Status ParseFilter(const Reader& rd, const json& filter, Rule& rule) {
       FERRY_RETURN_IF_ERROR(rd.Tag(*it, rule.tags));
     } else if (name == "And") {
       if (!it->is_object()) return rd.Bad("'Filter.And' must be an object");
+      FERRY_RETURN_IF_ERROR(rd.Known(*it, "Filter.And", {"Prefix", "Tags"}));
       FERRY_RETURN_IF_ERROR(rd.Str(*it, "Prefix", rule.prefix));
       if (auto tags = it->find("Tags"); tags != it->end()) {
         if (!tags->is_array()) return rd.Bad("'Filter.And.Tags' must be a list");
@@ -85,18 +117,33 @@ Result<RuleSet> ParseS3ReplicationJson(
   if (!doc.is_object() || !doc.contains("Rules") || !doc["Rules"].is_array()) {
     return Status::InvalidArgument(rd.source + ": expected a ReplicationConfiguration with Rules");
   }
+  // "Role" is the IAM role S3 itself would assume; ferry signs with the credentials of the
+  // source's and the destinations' remotes instead (docs/design/replication.md).
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.key() != "Rules" && it.key() != "Role") {
+      return Status::InvalidArgument(rd.source + ": unknown field '" + it.key() + "'");
+    }
+  }
   RuleSet out;
   int n = 0;
   for (const json& r : doc["Rules"]) {
     ++n;
     rd.rule = "#" + std::to_string(n);
     if (!r.is_object()) return rd.Bad("a rule must be an object");
+    if (auto id = r.find("ID"); id != r.end() && id->is_string()) rd.rule = id->get<std::string>();
+    FERRY_RETURN_IF_ERROR(rd.Known(r, "", {"ID", "Priority", "Status", "Prefix", "Filter",
+                                           "DeleteMarkerReplication", "ExistingObjectReplication",
+                                           "SourceSelectionCriteria", "Destination"}));
     Rule rule;
     rule.existing_objects = false;  // S3's default: only new objects unless enabled
     FERRY_RETURN_IF_ERROR(rd.Str(r, "ID", rule.id));
     if (!rule.id.empty()) rd.rule = rule.id;
     if (auto p = r.find("Priority"); p != r.end()) {
-      if (!p->is_number_integer()) return rd.Bad("'Priority' must be a whole number");
+      if (!p->is_number_integer() || p->get<int64_t>() < 0 ||
+          p->get<int64_t>() > std::numeric_limits<int>::max()) {
+        return rd.Bad("'Priority' must be a whole number from 0 to " +
+                      std::to_string(std::numeric_limits<int>::max()));
+      }
       rule.priority = p->get<int>();
     }
     std::string status;
@@ -105,15 +152,42 @@ Result<RuleSet> ParseS3ReplicationJson(
       return rd.Bad("'Status' must be \"Enabled\" or \"Disabled\"");
     }
     rule.enabled = status == "Enabled";
-    FERRY_RETURN_IF_ERROR(rd.Str(r, "Prefix", rule.prefix));  // the older rule shape
+    // The older rule shape (V1): a rule-level Prefix and no Filter. S3 replicates delete markers
+    // for such a rule and refuses DeleteMarkerReplication in it.
+    const bool v1 = r.contains("Prefix");
+    if (v1 && r.contains("Filter")) return rd.Bad("'Prefix' and 'Filter' together (use one)");
+    if (!v1 && !r.contains("Filter")) {
+      return rd.Bad("'Filter' (or the older rule-level 'Prefix') is missing");
+    }
+    if (v1 && r.contains("DeleteMarkerReplication")) {
+      return rd.Bad("'DeleteMarkerReplication' needs a 'Filter' (a rule-level 'Prefix' rule "
+                    "replicates delete markers)");
+    }
+    FERRY_RETURN_IF_ERROR(rd.Str(r, "Prefix", rule.prefix));
+    rule.delete_markers = v1;
     if (auto f = r.find("Filter"); f != r.end()) FERRY_RETURN_IF_ERROR(ParseFilter(rd, *f, rule));
     FERRY_RETURN_IF_ERROR(rd.Switch(r, "DeleteMarkerReplication", rule.delete_markers));
     FERRY_RETURN_IF_ERROR(rd.Switch(r, "ExistingObjectReplication", rule.existing_objects));
-    if (auto s = r.find("SourceSelectionCriteria"); s != r.end() && s->is_object()) {
+    if (auto s = r.find("SourceSelectionCriteria"); s != r.end()) {
+      if (!s->is_object()) return rd.Bad("'SourceSelectionCriteria' must be an object");
+      FERRY_RETURN_IF_ERROR(rd.Known(*s, "SourceSelectionCriteria",
+                                     {"ReplicaModifications", "SseKmsEncryptedObjects"}));
       FERRY_RETURN_IF_ERROR(rd.Switch(*s, "ReplicaModifications", rule.replica_modifications));
+      FERRY_RETURN_IF_ERROR(rd.NotYet(*s, "SseKmsEncryptedObjects", "SourceSelectionCriteria",
+                                      "selecting SSE-KMS objects"));
     }
     auto d = r.find("Destination");
     if (d == r.end() || !d->is_object()) return rd.Bad("'Destination' is missing");
+    FERRY_RETURN_IF_ERROR(rd.Known(*d, "Destination",
+                                   {"Bucket", "StorageClass", "Account", "AccessControlTranslation",
+                                    "EncryptionConfiguration", "ReplicationTime", "Metrics"}));
+    for (const auto& [name, what] : {std::pair{"Account", "the destination's account"},
+                                     {"AccessControlTranslation", "an owner override"},
+                                     {"EncryptionConfiguration", "re-encryption with a KMS key"},
+                                     {"ReplicationTime", "a replication time SLA"},
+                                     {"Metrics", "replication metrics"}}) {
+      FERRY_RETURN_IF_ERROR(rd.NotYet(*d, name, "Destination", what));
+    }
     std::string arn;
     Destination dest;
     FERRY_RETURN_IF_ERROR(rd.Str(*d, "Bucket", arn));

@@ -150,13 +150,13 @@ TEST(ReplicationRulesTest, S3JsonRefusals) {
   auto parse = [](std::string_view text) {
     return ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}}).status();
   };
-  Status s = parse(R"({"Rules": [{"ID": "x", "Status": "Enabled",
+  Status s = parse(R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
                      "Destination": {"Bucket": "arn:aws:s3:::other"}}]})");
   EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(s.message(),
             "r.json: replication rule 'x': 'Destination.Bucket' arn:aws:s3:::other is not mapped "
             "to a location in [replication.buckets] of the config");
-  s = parse(R"({"Rules": [{"ID": "x", "Status": "On",
+  s = parse(R"({"Rules": [{"ID": "x", "Status": "On", "Filter": {},
                "Destination": {"Bucket": "arn:aws:s3:::known"}}]})");
   EXPECT_EQ(s.message(), "r.json: replication rule 'x': 'Status' must be \"Enabled\" or "
                          "\"Disabled\"");
@@ -164,6 +164,77 @@ TEST(ReplicationRulesTest, S3JsonRefusals) {
                "Destination": {"Bucket": "arn:aws:s3:::known"}}]})");
   EXPECT_EQ(s.message(), "r.json: replication rule 'x': unknown field 'Filter.Size'");
   EXPECT_EQ(parse("{nope").message(), "r.json: not valid JSON");
+}
+
+// Nothing in the JSON is ignored: a field ferry does not know, or one S3 defines that ferry does
+// not carry out yet, is refused with its name; a priority out of range is refused, not wrapped.
+// Before, all were silently ignored, and 4294967297 became priority 1.
+TEST(ReplicationRulesTest, S3JsonFieldsAreHonouredOrRefused) {
+  auto parse = [](std::string_view rule) {
+    const std::string text = R"({"Role": "arn:aws:iam::1:role/r", "Rules": [{"ID": "x", )" +
+                             std::string(rule) +
+                             R"(, "Destination": {"Bucket": "arn:aws:s3:::known"}}]})";
+    return ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}});
+  };
+  auto message = [&](std::string_view rule) { return parse(rule).status().message(); };
+  EXPECT_EQ(message(R"("Status": "Enabled", "Filter": {}, "Colour": "red")"),
+            "r.json: replication rule 'x': unknown field 'Colour'");
+  EXPECT_EQ(message(R"("Status": "Enabled", "Filter": {"And": {"Prefix": "a", "Size": 2}})"),
+            "r.json: replication rule 'x': unknown field 'Filter.And.Size'");
+  EXPECT_EQ(message(R"("Status": "Enabled", "Filter": {}, "Priority": 4294967297)"),
+            "r.json: replication rule 'x': 'Priority' must be a whole number from 0 to "
+            "2147483647");
+  EXPECT_EQ(message(R"("Status": "Enabled", "Filter": {}, "Priority": -1)"),
+            "r.json: replication rule 'x': 'Priority' must be a whole number from 0 to "
+            "2147483647");
+  EXPECT_EQ(message(R"("Status": "Enabled", "Filter": {}, "SourceSelectionCriteria":
+                       {"SseKmsEncryptedObjects": {"Status": "Enabled"}})"),
+            "r.json: replication rule 'x': 'SourceSelectionCriteria.SseKmsEncryptedObjects' "
+            "(selecting SSE-KMS objects) is not supported by ferry yet; remove it or set its "
+            "Status to \"Disabled\"");
+  EXPECT_TRUE(parse(R"("Status": "Enabled", "Filter": {}, "SourceSelectionCriteria":
+                       {"SseKmsEncryptedObjects": {"Status": "Disabled"}})")
+                  .ok());
+  const std::vector<std::string> not_yet = {
+      R"("Account": "1")",
+      R"("AccessControlTranslation": {"Owner": "Destination"})",
+      R"("EncryptionConfiguration": {"ReplicaKmsKeyID": "k"})",
+      R"("ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}})",
+      R"("Metrics": {"Status": "Enabled"})"};
+  for (const std::string& dest : not_yet) {
+    const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
+        "Destination": {"Bucket": "arn:aws:s3:::known", )" + dest + "}}]}";
+    Status s = ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}})
+                   .status();
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << dest;
+    EXPECT_NE(s.message().find("is not supported by ferry yet"), std::string::npos)
+        << s.message();
+  }
+  const std::string metrics_off = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
+      "Destination": {"Bucket": "arn:aws:s3:::known", "Metrics": {"Status": "Disabled"}}}]})";
+  EXPECT_TRUE(
+      ParseS3ReplicationJson(metrics_off, "r.json", {{"arn:aws:s3:::known", "rb:known"}}).ok());
+  EXPECT_EQ(
+      ParseS3ReplicationJson(R"({"Rules": [], "Rulez": 1})", "r.json", {}).status().message(),
+      "r.json: unknown field 'Rulez'");
+  // The older rule shape: a rule-level Prefix replicates delete markers, as S3 does.
+  Result<RuleSet> v1 = parse(R"("Status": "Enabled", "Prefix": "logs/")");
+  ASSERT_TRUE(v1.ok()) << v1.status().message();
+  EXPECT_TRUE(v1->rules[0].delete_markers);
+  EXPECT_EQ(v1->rules[0].prefix, "logs/");
+  EXPECT_EQ(message(R"("Status": "Enabled", "Prefix": "a", "Filter": {})"),
+            "r.json: replication rule 'x': 'Prefix' and 'Filter' together (use one)");
+  EXPECT_NE(message(R"("Status": "Enabled", "Prefix": "a",
+                       "DeleteMarkerReplication": {"Status": "Disabled"})")
+                .find("'DeleteMarkerReplication' needs a 'Filter'"),
+            std::string::npos);
+  EXPECT_EQ(message(R"("Status": "Enabled")"),
+            "r.json: replication rule 'x': 'Filter' (or the older rule-level 'Prefix') is "
+            "missing");
+  // A V2 rule without DeleteMarkerReplication replicates none.
+  Result<RuleSet> v2 = parse(R"("Status": "Enabled", "Filter": {"Prefix": "logs/"})");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_FALSE(v2->rules[0].delete_markers);
 }
 
 }  // namespace
