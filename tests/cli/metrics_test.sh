@@ -85,4 +85,53 @@ check "  and it wrote --metrics-file at exit" \
   [ "$(value "$WORK/w.prom" ferry_transfer_objects_copied_total)" = 5 ]
 check "bad --metrics-listen is one error line, exit 2" expect_error 2 "metrics-listen" \
   ferry worker --state "$STATE" --metrics-listen nope
+
+# Idle connections to --metrics-listen are capped: they never take the file descriptors a run
+# needs. Before, 300 idle connections to a worker limited to 200 open files failed every job of
+# the run it then served with "Too many open files".
+B2=$(new_bucket rb)
+STATE2=$WORK/state2.db
+bash -c 'ulimit -n 200; exec "$@"' _ "$FERRY_BIN" worker --state "$STATE2" --config "$CONF" \
+  --metrics-listen 127.0.0.1:0 --log-format json > "$WORK/w2out" 2> "$WORK/w2err" &
+W2=$!
+url2=""
+for _ in $(seq 1 100); do
+  url2=$(grep -o '"url":"[^"]*"' "$WORK/w2err" 2>/dev/null | head -n 1 | cut -d'"' -f4 || true)
+  [ -n "$url2" ] && break
+  sleep 0.1
+done
+check "a worker limited to 200 open files serves metrics" [ -n "$url2" ]
+port2=${url2##*:}
+port2=${port2%%/*}
+python3 -c "
+import socket, sys, time
+held = []
+for _ in range(300):
+    s = socket.socket()
+    s.connect(('127.0.0.1', int(sys.argv[1])))
+    held.append(s)
+open(sys.argv[2], 'w').close()
+time.sleep(60)" "$port2" "$WORK/held" &
+HOLD=$!
+for _ in $(seq 1 100); do [ -f "$WORK/held" ] && break; sleep 0.1; done
+check "  300 idle connections opened to it" [ -f "$WORK/held" ]
+sleep 1
+ferry sync "ra:$A" "rb:$B2" --state "$STATE2" --detach --no-progress 2>/dev/null
+n=0
+for _ in $(seq 1 150); do
+  n=$(ferry ls "rb:$B2" 2>/dev/null | wc -l)
+  [ "$n" = 5 ] && break
+  sleep 0.2
+done
+check "  the run it serves meanwhile copies all 5 objects" [ "$n" = 5 ]
+fds=$(ls "/proc/$W2/fd" | wc -l)
+check "  holding few descriptors ($fds)" [ "$fds" -lt 120 ]
+check "  no job failed" bash -c "! grep -qi 'too many open files' '$WORK/w2err'"
+kill "$HOLD" 2>/dev/null || true
+wait "$HOLD" 2>/dev/null || true
+ok2=1
+for _ in $(seq 1 50); do curl -sf "$url2" > /dev/null && { ok2=0; break; }; sleep 0.2; done
+check "  and scrapes work again once they are gone" [ "$ok2" = 0 ]
+kill -TERM "$W2"
+wait "$W2" || true
 finish

@@ -50,6 +50,14 @@ Result<const MhdFunctions*> LoadMhd() {
   return &g_mhd;
 }
 
+// Bounds of what clients can hold: a scraper needs one connection, and idle or slow ones must
+// never take the file descriptors and memory the run's own requests need (without a cap, a few
+// hundred idle connections failed every job with "Too many open files"). A connection past the
+// cap is closed at once; an idle one after kIdleSeconds.
+constexpr unsigned int kMaxConnections = 32;
+constexpr unsigned int kIdleSeconds = 10;
+constexpr size_t kConnectionMemory = 64 * 1024;
+
 struct Context {
   const MhdFunctions* mhd;
   obs::Registry* registry;
@@ -140,7 +148,8 @@ Status MetricsServer::Start(const std::string& listen) {
   impl_->daemon = mhd.MHD_start_daemon(
       flags, static_cast<uint16_t>(port), nullptr, nullptr, &OnRequest, &impl_->context,
       MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&address),
-      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, MHD_OPTION_CONNECTION_TIMEOUT,
+      kIdleSeconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory, MHD_OPTION_END);
   if (impl_->daemon == nullptr) {
     return Status::Unavailable("--metrics-listen: cannot listen on " + listen);
   }
