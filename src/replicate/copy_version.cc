@@ -30,18 +30,19 @@ Status CheckDeclared(const ObjectInfo& v, uint32_t crc) {
   return Status::Ok();
 }
 
-Result<storage::WriteResult> CopyWhole(storage::Backend& src, storage::Backend& dst,
-                                       const ObjectInfo& v, const std::string& key,
-                                       storage::WriteSpec& spec, const ReadAhead* ahead,
-                                       std::stop_token stop) {
-  std::vector<std::byte> read;
+Result<storage::WriteResult> CopyWhole(const PassOptions& o, storage::Backend& src,
+                                       storage::Backend& dst, const ObjectInfo& v,
+                                       const std::string& key, storage::WriteSpec& spec,
+                                       ReadAhead* ahead, std::stop_token stop) {
+  transfer::BufferPool::Buffer read;
   std::span<const std::byte> data;
-  if (ahead != nullptr && ahead->whole) {
-    data = ahead->data;
+  if (ahead != nullptr && ahead->whole && ahead->data().size() == v.size) {
+    data = ahead->data();
   } else {
-    read.resize(v.size);
-    FERRY_RETURN_IF_ERROR(ReadPart(src, v, 0, read, stop));
-    data = read;
+    if (ahead != nullptr) ahead->buffer.Reset();  // one buffer per key at a time
+    FERRY_ASSIGN_OR_RETURN(read, Borrow(o, v.size, stop));
+    FERRY_RETURN_IF_ERROR(ReadPart(src, v, 0, read.data(), stop));
+    data = read.data();
   }
   const uint32_t crc = checksum::Crc32c(data);
   FERRY_RETURN_IF_ERROR(CheckDeclared(v, crc));
@@ -58,7 +59,7 @@ Result<storage::WriteResult> CopyWhole(storage::Backend& src, storage::Backend& 
 Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend& src,
                                          storage::Backend& dst, const ObjectInfo& v,
                                          const std::string& key, storage::WriteSpec& spec,
-                                         const ReadAhead* ahead, std::stop_token stop) {
+                                         ReadAhead* ahead, std::stop_token stop) {
   const uint64_t part = PartSizeFor(o, dst, v.size);
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ChunkWriter> writer,
                          dst.OpenChunkWriter(key, spec, part, stop));
@@ -67,17 +68,24 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend&
     return s;
   };
   uint32_t crc = 0;
-  std::vector<std::byte> buffer;
+  transfer::BufferPool::Buffer buffer;
   int number = 1;
   for (uint64_t offset = 0; offset < v.size; offset += part, ++number) {
     const uint64_t length = std::min(part, v.size - offset);
     std::span<const std::byte> data;
-    if (offset == 0 && ahead != nullptr && !ahead->whole && ahead->data.size() == length) {
-      data = ahead->data;  // the first part, read with the version's details
+    if (offset == 0 && ahead != nullptr && !ahead->whole && ahead->data().size() == length) {
+      data = ahead->data();  // the first part, read with the version's details
     } else {
-      buffer.resize(length);
-      if (Status s = ReadPart(src, v, offset, buffer, stop); !s.ok()) return fail(s);
-      data = buffer;
+      if (buffer.data().size() < length) {
+        if (ahead != nullptr) ahead->buffer.Reset();  // one buffer per key at a time
+        buffer.Reset();
+        Result<transfer::BufferPool::Buffer> b = Borrow(o, part, stop);
+        if (!b.ok()) return fail(b.status());
+        buffer = std::move(*b);
+      }
+      const std::span<std::byte> into = buffer.data().first(length);
+      if (Status s = ReadPart(src, v, offset, into, stop); !s.ok()) return fail(s);
+      data = into;
     }
     crc = offset == 0 ? checksum::Crc32c(data)
                       : checksum::Crc32cCombine(crc, checksum::Crc32c(data), data.size());
@@ -174,23 +182,33 @@ uint64_t SingleCopyLimit(const PassOptions& o, const storage::Backend& dst) {
   return std::min(o.server_side_copy_limit, dst.features().max_single_put);
 }
 
+Result<transfer::BufferPool::Buffer> Borrow(const PassOptions& o, uint64_t size,
+                                            std::stop_token stop) {
+  if (o.executor == nullptr) return Status::Internal("replication pass without an executor");
+  std::optional<transfer::BufferPool::Buffer> b = o.executor->buffers().Borrow(size, stop);
+  if (!b) return Status::Cancelled("replication pass interrupted");
+  return std::move(*b);
+}
+
 Result<ReadAhead> ReadVersionAhead(const PassOptions& o, storage::Backend& src,
                                    storage::Backend& dst, const ObjectInfo& v,
                                    std::stop_token stop) {
   ReadAhead ahead;
   ahead.whole = !(v.size > o.multipart_threshold && dst.features().chunked_write);
-  ahead.data.resize(ahead.whole ? v.size : std::min(PartSizeFor(o, dst, v.size), v.size));
+  FERRY_ASSIGN_OR_RETURN(
+      ahead.buffer,
+      Borrow(o, ahead.whole ? v.size : std::min(PartSizeFor(o, dst, v.size), v.size), stop));
   if (!v.version_id.empty() && v.version_id != "null") {
     FERRY_ASSIGN_OR_RETURN(ahead.details, src.ReadVersionWithDetails(v.key, v.version_id, 0,
-                                                                     ahead.data, true, stop));
+                                                                     ahead.data(), true, stop));
   } else if (ahead.whole) {
-    FERRY_ASSIGN_OR_RETURN(ahead.details, src.ReadObject(v.key, ahead.data, v.etag, stop));
+    FERRY_ASSIGN_OR_RETURN(ahead.details, src.ReadObject(v.key, ahead.data(), v.etag, stop));
   } else {
     FERRY_ASSIGN_OR_RETURN(ahead.details, src.Stat(v.key, true, stop));
     if (ahead.details.etag != v.etag && !v.etag.empty()) {
       return Status::FailedPrecondition("object " + v.key + " changed since it was listed");
     }
-    FERRY_RETURN_IF_ERROR(src.ReadAt(v.key, 0, ahead.data, v.etag, stop));
+    FERRY_RETURN_IF_ERROR(src.ReadAt(v.key, 0, ahead.data(), v.etag, stop));
   }
   if (ahead.details.size != v.size) {
     return Status::FailedPrecondition("version " + v.key + " has " +
@@ -204,7 +222,7 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
                                          storage::Backend& dst, const ObjectInfo& version,
                                          const std::string& key, storage::WriteSpec spec,
                                          PassStats& stats, std::stop_token stop,
-                                         const ReadAhead* ahead) {
+                                         ReadAhead* ahead) {
   spec.size = version.size;
   if (dst.CanCopyFrom(src) && version.size <= SingleCopyLimit(o, dst)) {
     Result<storage::WriteResult> copied = dst.CopyFromWithSpec(src, version, key, spec, stop);
@@ -227,7 +245,7 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
   Result<storage::WriteResult> written =
       version.size > o.multipart_threshold && dst.features().chunked_write
           ? CopyChunked(o, src, dst, version, key, spec, ahead, stop)
-          : CopyWhole(src, dst, version, key, spec, ahead, stop);
+          : CopyWhole(o, src, dst, version, key, spec, ahead, stop);
   if (written.ok()) stats.bytes.fetch_add(version.size);
   return written;
 }

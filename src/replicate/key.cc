@@ -243,7 +243,7 @@ class KeyPass {
     }
     Result<ReadAhead> read = ReadVersionAhead(o_, *o_.source, *reader, v, stop_);
     if (!read.ok()) return read.status();
-    ahead = *std::move(read);
+    ahead = std::move(*read);
     ahead->details.key = v.key;
     if (ahead->details.version_id.empty()) ahead->details.version_id = v.version_id;
     details = Listed(ahead->details, v);
@@ -310,7 +310,7 @@ class KeyPass {
   }
 
   Status ToDestination(const Winner& w, const ObjectInfo& v, const ObjectInfo* details,
-                       const ReadAhead* ahead) {
+                       ReadAhead* ahead) {
     const std::string& dest_name = w.destination->location;
     if (o_.dry_run) {
       stats_.planned.fetch_add(1);
@@ -425,7 +425,7 @@ class KeyPass {
   // and the current version stays the newest; one without versions holds only its current
   // object, which `v` would replace: `v` is recorded superseded there and not written.
   Status WriteLate(const Winner& w, const ObjectInfo& v, const ObjectInfo* details,
-                   const ReadAhead* ahead, storage::Backend& dst, const VersionStatus& newer) {
+                   ReadAhead* ahead, storage::Backend& dst, const VersionStatus& newer) {
     if (newer.dest_version.empty()) {
       VersionStatus done = NewRow(w, v, VersionState::kCompleted);
       done.message = "superseded: the destination keeps no versions and holds a newer one (" +
@@ -466,7 +466,7 @@ class KeyPass {
   }
 
   Result<storage::WriteResult> Write(const Winner& w, const ObjectInfo& v,
-                                     const ObjectInfo* details, const ReadAhead* ahead,
+                                     const ObjectInfo* details, ReadAhead* ahead,
                                      storage::Backend& dst) {
     if (v.delete_marker) {
       Result<storage::WriteResult> marker = dst.AddDeleteMarker(work_.key, stop_);

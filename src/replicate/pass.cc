@@ -1,12 +1,13 @@
 // RunPass: the source's version listing grouped by key, in batches whose statuses are read from
-// the store at once, handed to `concurrency` threads (contract in pass.h).
+// the store at once, handed to the executor as one task per key (contract in pass.h).
 #include "replicate/pass.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <mutex>
-#include <thread>
+#include <optional>
 
 #include "replicate/pass_internal.h"
 
@@ -18,73 +19,61 @@ using internal::KeyWork;
 // Keys whose status rows are read with one query.
 constexpr size_t kBatchKeys = 200;
 
-// A bounded queue of keys served by a fixed set of threads. The first fatal error stops it.
+// A pass's keys as tasks of the executor (PassOptions::executor, or one made for the pass): one
+// task per key, queued through a TaskQueue of the pass's own, so that at most the executor's
+// bound of new objects waits and the executor's workers serve them beside every other run. The
+// first fatal error cancels the rest.
 class KeyQueue {
  public:
   KeyQueue(const PassOptions& o, const PassScope& scope, PassStats& stats,
            std::stop_token stop)
-      : o_(o), scope_(scope), stats_(stats), stop_(stop) {
-    const int n = std::max(1, o.concurrency);
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Serve(); });
+      : o_(o), scope_(scope), stats_(stats) {
+    if (o_.executor == nullptr) {
+      transfer::ExecutorOptions eo;
+      eo.concurrency = std::max(1, o.concurrency);
+      own_ = std::make_unique<transfer::Executor>(eo);
+      o_.executor = own_.get();
+    }
+    tasks_ = o_.executor->Open();
+    on_stop_.emplace(stop, [this] { tasks_->Cancel(); });
   }
   ~KeyQueue() { (void)Finish(); }
 
-  // Blocks while the queue is full. False once the pass failed.
+  // Blocks while the pass's queue is full. False once the pass failed.
   bool Push(KeyWork work) {
-    std::unique_lock lock(mu_);
-    space_.wait(lock, [&] { return queue_.size() < threads_.size() * 2 || !error_.ok(); });
-    if (!error_.ok()) return false;
-    queue_.push_back(std::move(work));
-    ready_.notify_one();
-    return true;
+    if (failed_.load()) return false;
+    auto shared = std::make_shared<KeyWork>(std::move(work));
+    tasks_->Push(
+        [this, shared](std::stop_token stop) {
+          if (failed_.load()) return;
+          Status s = internal::ReplicateKey(o_, scope_, *shared, stats_, stop);
+          if (s.ok()) return;
+          std::lock_guard lock(mu_);
+          if (error_.ok()) error_ = s;
+          failed_.store(true);
+          tasks_->Cancel();
+        },
+        /*priority=*/false);
+    return !failed_.load();
   }
 
   // Waits for every queued key; returns the first fatal error.
   Status Finish() {
-    {
-      std::lock_guard lock(mu_);
-      closed_ = true;
-    }
-    ready_.notify_all();
-    for (std::thread& t : threads_) {
-      if (t.joinable()) t.join();
-    }
+    tasks_->Wait();
     std::lock_guard lock(mu_);
     return error_;
   }
 
  private:
-  void Serve() {
-    for (;;) {
-      KeyWork work;
-      {
-        std::unique_lock lock(mu_);
-        ready_.wait(lock, [&] { return !queue_.empty() || closed_ || !error_.ok(); });
-        if (queue_.empty() || !error_.ok()) return;
-        work = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      space_.notify_one();
-      Status s = internal::ReplicateKey(o_, scope_, work, stats_, stop_);
-      if (!s.ok()) {
-        std::lock_guard lock(mu_);
-        if (error_.ok()) error_ = s;
-        space_.notify_all();
-        ready_.notify_all();
-      }
-    }
-  }
-
-  const PassOptions& o_;
+  PassOptions o_;  // the caller's, with the executor the keys run on
   const PassScope& scope_;
   PassStats& stats_;
-  std::stop_token stop_;
+  std::unique_ptr<transfer::Executor> own_;   // when the caller gave none
+  std::unique_ptr<transfer::TaskQueue> tasks_;  // before own_ is destroyed
+  std::optional<std::stop_callback<std::function<void()>>> on_stop_;
+  std::atomic<bool> failed_{false};
   std::mutex mu_;
-  std::condition_variable ready_, space_;
-  std::deque<KeyWork> queue_;
-  bool closed_ = false;
-  Status error_;
-  std::vector<std::thread> threads_;
+  Status error_;  // GUARDED_BY(mu_)
 };
 
 // Reads the store's rows for a batch of keys and hands the keys to the queue.

@@ -24,7 +24,12 @@
 // version the pass wrote, it is copied again on the destination (as a replica of its own
 // original) so that it stays current: both sides converge on the latest original write.
 //
-// Thread-safety: one call at a time per PassOptions; uses its own threads.
+// Execution: a pass's keys are tasks of the process's one transfer::Executor (PassOptions::
+// executor), served by its workers beside every other run's, and every byte of a version it
+// holds is a buffer of that executor's pool, counted in its ByteBudget; a key holds one buffer
+// at a time.
+//
+// Thread-safety: one call at a time per PassOptions.
 #pragma once
 
 #include <atomic>
@@ -41,6 +46,7 @@
 #include "replicate/rules.h"
 #include "replicate/status_store.h"
 #include "storage/backend.h"
+#include "transfer/executor.h"
 
 namespace ferry::replicate {
 
@@ -54,7 +60,11 @@ struct PassOptions {
   const RuleSet* rules = nullptr;  // validated
   StatusStore* store = nullptr;    // may be null only with dry_run, which never writes it
   Clock* clock = nullptr;
-  int concurrency = 16;            // keys in flight
+  // The process's executor: keys run as its tasks, version bytes are held in its buffers (its
+  // ByteBudget bounds them). Null: the pass makes one of `concurrency` workers with the default
+  // budget for itself (tests, dry runs, which read no bytes).
+  transfer::Executor* executor = nullptr;
+  int concurrency = 16;            // keys in flight when the pass makes its own executor
   bool dry_run = false;            // nothing written, nothing recorded: `plan` lines only
   bool retry_failed_only = false;  // act on FAILED versions only
   uint64_t multipart_threshold = 64ull << 20;

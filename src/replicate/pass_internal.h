@@ -29,12 +29,21 @@ Status ReplicateKey(const PassOptions& o, const PassScope& scope, KeyWork& work,
                     PassStats& stats, std::stop_token stop);
 
 // A version read before its writes: its details from the read's reply (so no HEAD is needed)
-// and its bytes: the whole version (`whole`), or the first part of a chunked write.
+// and its bytes: the whole version (`whole`), or the first part of a chunked write, in a buffer
+// of the executor's pool (counted in its ByteBudget). A key holds one buffer at a time: a chunked
+// write gives this one back before it borrows the buffer of its later parts (a second
+// destination then reads the first part again), so keys waiting for budget hold none of it.
 struct ReadAhead {
   storage::ObjectInfo details;
-  std::vector<std::byte> data;
+  transfer::BufferPool::Buffer buffer;
   bool whole = false;
+  std::span<std::byte> data() const { return buffer.data(); }
 };
+
+// A buffer of `size` bytes from `o.executor`'s pool; kCancelled when `stop` is requested while
+// it waits for budget.
+Result<transfer::BufferPool::Buffer> Borrow(const PassOptions& o, uint64_t size,
+                                            std::stop_token stop);
 
 // Reads `version` (a listing entry) of `src` with its details (tags read only when the reply
 // counts some): whole when `dst` takes it in one write, else its first part. kFailedPrecondition
@@ -52,7 +61,7 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
                                          const storage::ObjectInfo& version,
                                          const std::string& key, storage::WriteSpec spec,
                                          PassStats& stats, std::stop_token stop,
-                                         const ReadAhead* ahead = nullptr);
+                                         ReadAhead* ahead = nullptr);
 
 // True when CopyVersion copies a version of `size` bytes from `src` to `dst` on the server.
 bool CopiesOnServer(const PassOptions& o, storage::Backend& src, storage::Backend& dst,

@@ -13,6 +13,7 @@
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "transfer/executor.h"
 
 namespace ferry::replicate {
 namespace {
@@ -847,6 +848,43 @@ TEST_F(PassTest, UnversionedRewriteWhoseWriteFailedIsNotTakenForTheOldReplica) {
   auto done = *store_->Rows("plain", VersionState::kCompleted);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].dest_version, h[1].second.version_id);
+}
+
+// The pass's keys run on the executor it is given, and every version byte it holds is a buffer
+// of that executor's pool: with a 16 MiB budget, twelve keys of 4 MiB versions and two of 24 MiB
+// (chunked in 5 MiB parts) never hold more than the budget at once. Before, each key read its
+// whole version into a vector of its own (about 1 GiB per job at 16 keys of 64 MiB).
+TEST_F(PassTest, VersionBytesStayWithinTheExecutorsBudget) {
+  const uint64_t budget = 16ull << 20;
+  transfer::ExecutorOptions eo;
+  eo.concurrency = 8;
+  eo.memory_budget = budget;
+  transfer::Executor executor(eo);
+  options_.executor = &executor;
+  options_.multipart_threshold = 8ull << 20;
+  options_.part_size = 5ull << 20;
+  std::map<std::string, std::string> written;
+  for (int i = 0; i < 14; ++i) {
+    const size_t size = i < 12 ? (4u << 20) + i : (24u << 20) + i;
+    std::string data(size, static_cast<char>('a' + i));
+    data[size / 2] = 'Z';
+    const std::string key = "k" + std::to_string(i);
+    Write(*a_, key, data, {}, /*same_second=*/true);
+    written[key] = std::move(data);
+  }
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.replicated.load(), 14u);
+  EXPECT_EQ(stats.failed.load(), 0u);
+  EXPECT_LE(executor.budget().peak(), budget);
+  EXPECT_GT(executor.budget().peak(), 0u);
+  EXPECT_EQ(executor.budget().in_use(), 0u);
+  for (const auto& [key, data] : written) {
+    auto h = History(*b_, key);
+    ASSERT_EQ(h.size(), 1u) << key;
+    EXPECT_TRUE(h[0].first == data) << key;
+  }
 }
 
 TEST_F(PassTest, TagFilterAndDryRun) {

@@ -75,6 +75,7 @@ class ReplicateKeysHandler : public JobHandler {
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
                            ReplicationOfJob(ctx));
     replicate::PassOptions o = r->options;
+    o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
     LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
     replicate::TransportCollector collected;
