@@ -31,6 +31,7 @@
 #include "replicate/transport.h"
 #include "state/state.h"
 #include "state/state_url.h"
+#include "transfer/executor.h"
 #include "transport/store.h"
 
 namespace ferry::cli {
@@ -46,6 +47,7 @@ struct ReplicateArgs {
   bool json = false;
   bool restart = false;
   int concurrency = 0;
+  std::string memory;  // --memory: the buffer budget of the process's executor
   int batch_versions = 200;
   ListingArgs listing;
 };
@@ -288,6 +290,15 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
   w.exit_when_done = true;
   w.registry = &kinds;
   w.concurrency = std::max(16, pass.concurrency * 4);
+  if (!a.memory.empty()) {
+    FERRY_ASSIGN_OR_RETURN(w.memory_budget, plan::ParseSize(a.memory));
+  }
+  // One executor for every worker of this process: one budget of requests and of memory.
+  transfer::ExecutorOptions eo;
+  eo.concurrency = w.concurrency;
+  eo.memory_budget = w.memory_budget;
+  transfer::Executor executor(eo);
+  w.executor = &executor;
   transfer::Stats transfer_stats;
   std::vector<std::unique_ptr<jobs::Worker>> unpackers;
   for (const std::string& region : regions) {
@@ -383,6 +394,11 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   }
   if (a.concurrency < 0 || a.concurrency > 1024) {
     return ReportError(Status::InvalidArgument("--concurrency: must be between 1 and 1024"));
+  }
+  if (!a.memory.empty()) {
+    auto memory = plan::ParseSize(a.memory);
+    if (!memory.ok()) return ReportError(memory.status().WithContext("--memory"));
+    if (*memory == 0) return ReportError(Status::InvalidArgument("--memory: must be above 0"));
   }
   auto src_loc = app::ParseLocation(a.src);
   if (!src_loc.ok()) return ReportError(src_loc.status());
@@ -631,6 +647,9 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", args->json, "print the summary as JSON");
   cmd->add_option("--concurrency", args->concurrency,
                   "keys replicated at once per job (default 16)");
+  cmd->add_option("--memory", args->memory,
+                  "buffer memory budget of the process, every version byte held counted in "
+                  "it (default 128MiB)");
   cmd->add_option("--batch-versions", args->batch_versions,
                   "versions per replicate-keys job; a key's versions stay in one job "
                   "(default 200)")
