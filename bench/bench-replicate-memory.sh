@@ -56,7 +56,8 @@ rm -rf "$WORK/gen"
 
 check() { # SIDE BUCKET -> "ok" when it holds KEYS objects of MIB MiB
   local n
-  n=$("aws_$1" s3api list-objects-v2 --bucket "$2" --query "length(Contents[?Size==\`$((MIB << 20))\`])" --output text)
+  n=$("aws_$1" s3api list-objects-v2 --bucket "$2" \
+    --query "length(Contents[?Size==\`$((MIB << 20))\`] || \`[]\`)" --output text 2>/dev/null || echo 0)
   [ "$n" = "$KEYS" ] && echo ok || echo "FAILED ($n objects)"
 }
 ROWS=()
@@ -64,8 +65,10 @@ replicate_row() { # NAME BIN
   local dst=$ID-${1//_/-}
   versioned b "$dst"
   { cat "$CONFIG"; printf '\n[[replication.rules]]\nid = "bench"\ndestinations = ["rb:%s"]\n' "$dst"; } > "$WORK/$1.toml"
+  local memory=(--memory "$MEMORY")  # builds before --memory of replicate ran without it
+  "$2" replicate --help 2>/dev/null | grep -q -- --memory || memory=()
   timed "$WORK/$1.log" "$2" --config "$WORK/$1.toml" replicate "ra:$SRC" --state "$WORK/$1.db" \
-    --memory "$MEMORY" --json || true
+    "${memory[@]}" --json || true
   ROWS+=("| $1 | $T_WALL | $T_CPU | $((T_RSS / 1024)) | $T_SERVERS | $(check b "$dst") |")
 }
 replicate_row replicate "$FERRY_BIN"
