@@ -1,5 +1,9 @@
 // One version's bytes from a source to a destination (see pass.h, "Data path").
 #include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "checksum/checksum.h"
@@ -19,6 +23,55 @@ Status ReadPart(storage::Backend& src, const ObjectInfo& v, uint64_t offset,
     return src.ReadVersionAt(v.key, v.version_id, offset, out, stop);
   }
   return src.ReadAt(v.key, offset, out, v.etag, stop);
+}
+
+// Key tasks waiting for their parts, in this process: at most half the executor's workers, so
+// that the parts they wait for always find workers.
+std::atomic<int> g_waiting_for_parts{0};
+
+// Runs `part(i, stop)` for each i in [0, n) and returns the first failure (the rest are then
+// cancelled). In parallel where a waiting place is free: the parts are priority tasks of the
+// executor (parts before new objects, as sync's), queued on a TaskQueue of their own that this
+// key's task waits for; else one after another on this thread. Each part borrows its own
+// buffer, so the parts in flight are bounded by the executor's workers and its ByteBudget.
+Status RunParts(const PassOptions& o, size_t n, std::stop_token stop,
+                const std::function<Status(size_t, std::stop_token)>& part) {
+  transfer::Executor& executor = *o.executor;
+  const bool parallel = n > 1 && g_waiting_for_parts.fetch_add(1) < executor.concurrency() / 2;
+  if (n > 1 && !parallel) g_waiting_for_parts.fetch_sub(1);
+  if (!parallel) {
+    for (size_t i = 0; i < n; ++i) {
+      if (stop.stop_requested()) return Status::Cancelled("replication pass interrupted");
+      FERRY_RETURN_IF_ERROR(part(i, stop));
+    }
+    return Status::Ok();
+  }
+  std::mutex mu;
+  Status first;  // GUARDED_BY(mu)
+  {
+    std::unique_ptr<transfer::TaskQueue> parts = executor.Open();
+    std::stop_callback cancel(stop, [&parts] { parts->Cancel(); });
+    for (size_t i = 0; i < n; ++i) {
+      parts->Push(
+          [&, i](std::stop_token part_stop) {
+            {
+              std::lock_guard lock(mu);
+              if (!first.ok()) return;
+            }
+            Status s = part_stop.stop_requested()
+                           ? Status::Cancelled("replication pass interrupted")
+                           : part(i, part_stop);
+            if (s.ok()) return;
+            std::lock_guard lock(mu);
+            if (first.ok()) first = s;
+            parts->Cancel();
+          },
+          /*priority=*/true);
+    }
+    parts->Wait();
+  }
+  g_waiting_for_parts.fetch_sub(1);
+  return first;
 }
 
 Status CheckDeclared(const ObjectInfo& v, uint32_t crc) {
@@ -67,29 +120,28 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend&
     (void)writer->Abort();
     return s;
   };
-  uint32_t crc = 0;
-  transfer::BufferPool::Buffer buffer;
-  int number = 1;
-  for (uint64_t offset = 0; offset < v.size; offset += part, ++number) {
+  const size_t count = static_cast<size_t>((v.size + part - 1) / part);
+  std::vector<uint32_t> crcs(count);
+  size_t first = 0;  // the first part, read with the version's details, goes from this thread
+  if (ahead != nullptr && !ahead->whole && ahead->data().size() == std::min(part, v.size)) {
+    crcs[0] = checksum::Crc32c(ahead->data());
+    if (Status s = writer->WriteChunk(1, 0, ahead->data(), stop); !s.ok()) return fail(s);
+    first = 1;
+  }
+  if (ahead != nullptr) ahead->buffer.Reset();  // one buffer per key at a time
+  Status parts = RunParts(o, count - first, stop, [&](size_t i, std::stop_token part_stop) {
+    const size_t index = first + i;
+    const uint64_t offset = index * part;
     const uint64_t length = std::min(part, v.size - offset);
-    std::span<const std::byte> data;
-    if (offset == 0 && ahead != nullptr && !ahead->whole && ahead->data().size() == length) {
-      data = ahead->data();  // the first part, read with the version's details
-    } else {
-      if (buffer.data().size() < length) {
-        if (ahead != nullptr) ahead->buffer.Reset();  // one buffer per key at a time
-        buffer.Reset();
-        Result<transfer::BufferPool::Buffer> b = Borrow(o, part, stop);
-        if (!b.ok()) return fail(b.status());
-        buffer = std::move(*b);
-      }
-      const std::span<std::byte> into = buffer.data().first(length);
-      if (Status s = ReadPart(src, v, offset, into, stop); !s.ok()) return fail(s);
-      data = into;
-    }
-    crc = offset == 0 ? checksum::Crc32c(data)
-                      : checksum::Crc32cCombine(crc, checksum::Crc32c(data), data.size());
-    if (Status s = writer->WriteChunk(number, offset, data, stop); !s.ok()) return fail(s);
+    FERRY_ASSIGN_OR_RETURN(transfer::BufferPool::Buffer buffer, Borrow(o, length, part_stop));
+    FERRY_RETURN_IF_ERROR(ReadPart(src, v, offset, buffer.data(), part_stop));
+    crcs[index] = checksum::Crc32c(buffer.data());
+    return writer->WriteChunk(static_cast<int>(index + 1), offset, buffer.data(), part_stop);
+  });
+  if (!parts.ok()) return fail(parts);
+  uint32_t crc = crcs[0];
+  for (size_t i = 1; i < count; ++i) {
+    crc = checksum::Crc32cCombine(crc, crcs[i], std::min(part, v.size - i * part));
   }
   if (Status s = CheckDeclared(v, crc); !s.ok()) return fail(s);
   if (!v.crc32c()) writer->AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
@@ -115,13 +167,14 @@ Result<storage::WriteResult> CopyPartsOnServer(const PassOptions& o, storage::Ba
     (void)writer->Abort();
     return s;
   };
-  int number = 1;
-  for (uint64_t offset = 0; offset < v.size; offset += part, ++number) {
-    if (stop.stop_requested()) return fail(Status::Cancelled("replication pass interrupted"));
+  const size_t count = static_cast<size_t>((v.size + part - 1) / part);
+  Status parts = RunParts(o, count, stop, [&](size_t i, std::stop_token part_stop) {
+    const uint64_t offset = i * part;
     const uint64_t length = std::min(part, v.size - offset);
-    Status s = writer->CopyChunk(number, src, v, offset, length, stop);
-    if (!s.ok()) return fail(s.WithContext("copying part " + std::to_string(number)));
-  }
+    return writer->CopyChunk(static_cast<int>(i + 1), src, v, offset, length, part_stop)
+        .WithContext("copying part " + std::to_string(i + 1));
+  });
+  if (!parts.ok()) return fail(parts);
   if (v.version_id.empty() || v.version_id == "null") {
     Result<ObjectInfo> now = src.Stat(v.key, false, stop);
     if (!now.ok()) return fail(now.status().WithContext("stat source before completing"));
