@@ -646,7 +646,8 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
                   "Operations columns)");
   cmd->add_flag("--json", args->json, "print the summary as JSON");
   cmd->add_option("--concurrency", args->concurrency,
-                  "keys replicated at once per job (default 16)");
+                  "the process runs 4 x N requests at once, at least 16 (default N = 16): keys, "
+                  "and the parts of large versions");
   cmd->add_option("--memory", args->memory,
                   "buffer memory budget of the process, every version byte held counted in "
                   "it (default 128MiB)");
