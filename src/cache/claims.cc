@@ -150,7 +150,7 @@ Result<ClaimOutcome> Decide(SqlTx& tx, const std::string& cache, const ClaimItem
 Result<std::vector<ClaimOutcome>> CacheIndex::Claim(int64_t hold, std::string_view owner,
                                                     std::span<const ClaimItem> items,
                                                     const ClaimOptions& options) {
-  if (options.ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
+  FERRY_RETURN_IF_ERROR(CheckTtl(options.ttl));
   if (owner.empty()) return Status::InvalidArgument("cache index: claim without owner");
   // Key order: two requests claiming overlapping batches lock the rows in the same order.
   std::vector<size_t> order(items.size());
@@ -186,7 +186,7 @@ Result<std::vector<std::string>> CacheIndex::Settle(int64_t hold, std::span<cons
                                                     std::span<const std::string> released,
                                                     std::chrono::seconds ttl,
                                                     std::string_view request) {
-  if (ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
+  FERRY_RETURN_IF_ERROR(CheckTtl(ttl));
   std::vector<std::string> marked;
   if (copied.empty() && failed.empty() && released.empty()) return marked;
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {

@@ -89,8 +89,17 @@ Result<std::optional<Entry>> CacheIndex::Get(std::string_view key) const {
   return out;
 }
 
-Status CacheIndex::Record(const Copied& c, std::chrono::seconds ttl, std::string_view request) {
+Status CheckTtl(std::chrono::seconds ttl) {
   if (ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
+  if (ttl > kMaxTtl) {
+    return Status::InvalidArgument("cache index: a TTL of " + std::to_string(ttl.count()) +
+                                   " s is above the longest, 100 years");
+  }
+  return Status::Ok();
+}
+
+Status CacheIndex::Record(const Copied& c, std::chrono::seconds ttl, std::string_view request) {
+  FERRY_RETURN_IF_ERROR(CheckTtl(ttl));
   return session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
     return tx
@@ -112,7 +121,7 @@ Status CacheIndex::Record(const Copied& c, std::chrono::seconds ttl, std::string
 
 Result<std::vector<std::string>> CacheIndex::Renew(std::span<const RenewItem> items,
                                                    std::chrono::seconds ttl) {
-  if (ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
+  FERRY_RETURN_IF_ERROR(CheckTtl(ttl));
   std::vector<std::string> missed;
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     missed.clear();

@@ -103,6 +103,14 @@ struct ClaimOptions {
 // empty or only 0xff bytes), for range scans [prefix, upper).
 std::string PrefixUpperBound(std::string_view prefix);
 
+// The longest TTL an entry may get (100 years): an expiry stays far inside the index's
+// milliseconds, so no TTL can wrap into the past and make the next expire delete what was
+// just warmed.
+inline constexpr std::chrono::seconds kMaxTtl{100LL * 365 * 24 * 3600};
+
+// kInvalidArgument unless 0 <= ttl <= kMaxTtl (every index write that sets an expiry checks).
+Status CheckTtl(std::chrono::seconds ttl);
+
 class CacheIndex {
  public:
   // Migrates component "cache" of the session's database, then returns the index of the cache

@@ -49,6 +49,24 @@ class Fixture {
   ASSERT_NE(f.session, nullptr); \
   ASSERT_NE(f.index, nullptr)
 
+// An entry's expiry never wraps: the longest TTL stays in the future, a longer one is refused
+// by every write that sets an expiry.
+TEST_P(CacheIndexConformanceTest, TtlsAreBoundedAndNeverExpireInThePast) {
+  FIXTURE(f);
+  ASSERT_TRUE(f.index->Record(Obj("a/1", "e1"), kMaxTtl, "r1").ok());
+  EXPECT_EQ(f.index->Record(Obj("a/2", "e2"), kMaxTtl + 1s, "r1").code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(f.index->Record(Obj("a/2", "e2"), std::chrono::seconds(999999999999LL * 86400), "r1")
+                .code(),
+            ErrorCode::kInvalidArgument);
+  CacheIndex::RenewItem item{.key = "a/1", .source_etag = "e1"};
+  EXPECT_EQ(f.index->Renew(std::span(&item, 1), kMaxTtl + 1s).status().code(),
+            ErrorCode::kInvalidArgument);
+  auto expired = f.index->Expired(10);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_TRUE(expired->empty());
+}
+
 TEST_P(CacheIndexConformanceTest, RecordsEntriesAndListsThemByPrefix) {
   FIXTURE(f);
   ASSERT_TRUE(f.index->Record(Obj("a/1", "e1"), 1h, "r1").ok());

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "cache/index.h"
 #include "plan/filter.h"
 
 namespace ferry::cache {
@@ -16,6 +17,10 @@ Result<std::chrono::seconds> ParseTtl(std::string_view text) {
   if (!ttl.ok()) return ttl.status().WithContext("--ttl");
   if (ttl->count() <= 0) {
     return Status::InvalidArgument("--ttl " + std::string(text) + ": the TTL must be positive");
+  }
+  if (*ttl > kMaxTtl) {
+    return Status::InvalidArgument("--ttl " + std::string(text) +
+                                   ": the TTL must be at most 100 years (36500d)");
   }
   return *ttl;
 }

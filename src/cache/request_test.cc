@@ -1,6 +1,8 @@
 // TTL texts and JSON request files.
 #include "cache/request.h"
 
+#include "cache/index.h"
+
 #include <gtest/gtest.h>
 
 namespace ferry::cache {
@@ -55,6 +57,14 @@ TEST(RequestTest, ParsesTtlTexts) {
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << bad;
   }
   EXPECT_NE(ParseTtl("-1h").status().message().find("positive"), std::string::npos);
+  // Before, a TTL this long wrapped the expiry into the past: the next expire deleted every
+  // object just warmed.
+  Result<std::chrono::seconds> huge = ParseTtl("999999999999d");
+  EXPECT_EQ(huge.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(huge.status().message().find("at most 100 years"), std::string::npos)
+      << huge.status().message();
+  EXPECT_EQ(*ParseTtl("36500d"), kMaxTtl);
+  EXPECT_FALSE(ParseTtl("36501d").ok());
 }
 
 TEST(RequestTest, BucketNamesBecomeLocations) {
