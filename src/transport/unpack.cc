@@ -80,6 +80,12 @@ Result<std::optional<uint64_t>> StoreUnpackJournal::Load() {
   return std::optional<uint64_t>(row->written);
 }
 
+Result<bool> StoreUnpackJournal::Complete() {
+  FERRY_ASSIGN_OR_RETURN(auto row, store_.Get(row_.staging, row_.archive, row_.destination));
+  if (!row || row->state == ArchiveState::kStaged) return false;
+  return row->state == ArchiveState::kDone || row->written >= row->entries;
+}
+
 Status StoreUnpackJournal::Record(uint64_t written, uint64_t entries, bool done) {
   ArchiveRow row = row_;
   row.written = written;
@@ -113,7 +119,15 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   FERRY_ASSIGN_OR_RETURN(std::optional<uint64_t> mark, journal.Load());
   auto info = staging.Stat(key, false, stop);
   if (!info.ok() && info.status().code() == ErrorCode::kNotFound && mark.has_value()) {
-    // Deleted by the attempt that crashed right after; only the record of it is missing.
+    // Deleted by the attempt that crashed right after; only the record of it is missing. But
+    // only when every entry was written before: an archive gone earlier (deleted by hand, by
+    // another unpacker, by a lifecycle rule) takes the entries past the watermark with it.
+    FERRY_ASSIGN_OR_RETURN(bool complete, journal.Complete());
+    if (!complete) {
+      return Status::DataLoss("staged archive " + key + " is gone with entries not unpacked (" +
+                              std::to_string(*mark) +
+                              " written): its objects must be packed again");
+    }
     FERRY_RETURN_IF_ERROR(journal.Record(*mark, *mark, true));
     result.archive_missing = true;
     return result;

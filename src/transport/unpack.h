@@ -56,6 +56,10 @@ class UnpackJournal {
   virtual Result<std::optional<uint64_t>> Load() = 0;
   // Entries [0, written) of `entries` are on the destination; `done`: the archive is deleted.
   virtual Status Record(uint64_t written, uint64_t entries, bool done) = 0;
+  // Whether what is recorded covers every entry of the archive (a Record with written ==
+  // entries, or done): only then is an archive found gone unpacked here; else its entries past
+  // the watermark are lost with it. Default: false (a vanished archive is a failure).
+  virtual Result<bool> Complete() { return false; }
   // Every entry of the archive meant for this unpacker (of `region`; "" = every entry) is on
   // its destination; `regions`: every region the archive's entries name (sorted, once each).
   // True when the archive may now be deleted (no other unpacker still needs it): the caller
@@ -73,6 +77,7 @@ class StoreUnpackJournal : public UnpackJournal {
   StoreUnpackJournal(TransportStore& store, ArchiveRow row) : store_(store), row_(std::move(row)) {}
   Result<std::optional<uint64_t>> Load() override;
   Status Record(uint64_t written, uint64_t entries, bool done) override;
+  Result<bool> Complete() override;
   // The archive's rows decide (TransportStore::Unpacked): true when every destination's row is
   // unpacked or done; Deleted marks them all done.
   Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,

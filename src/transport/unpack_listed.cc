@@ -67,6 +67,7 @@ class MarkerJournal : public UnpackJournal {
   Status Record(uint64_t written, uint64_t entries, bool done) override {
     return inner_.Record(written, entries, done);
   }
+  Result<bool> Complete() override { return inner_.Complete(); }
   Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
                         const std::string& region) override {
     if (region.empty() || std::all_of(regions.begin(), regions.end(),
@@ -109,6 +110,7 @@ class ClaimJournal : public UnpackJournal {
     FERRY_RETURN_IF_ERROR(claim_.Record(written, entries, done));
     return inner_.Record(written, entries, done);
   }
+  Result<bool> Complete() override { return inner_.Complete(); }
   Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
                         const std::string& region) override {
     return inner_.Unpacked(entries, regions, region);

@@ -35,6 +35,7 @@ class CrashAfterUnpacked : public UnpackJournal {
   explicit CrashAfterUnpacked(UnpackJournal& inner) : inner_(inner) {}
   Result<std::optional<uint64_t>> Load() override { return inner_.Load(); }
   Status Record(uint64_t w, uint64_t e, bool d) override { return inner_.Record(w, e, d); }
+  Result<bool> Complete() override { return inner_.Complete(); }
   Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
                         const std::string& region) override {
     FERRY_RETURN_IF_ERROR(inner_.Unpacked(entries, regions, region).status());

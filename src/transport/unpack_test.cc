@@ -192,6 +192,23 @@ TEST_F(UnpackTest, AnArchiveGoneAfterItsLastRecordIsDone) {
   EXPECT_EQ(dst_.counts().puts, 0);
 }
 
+// An archive gone while entries past the watermark were never written (deleted by hand, by a
+// lifecycle rule, by another tool) is a failure that says so. Before, the unpack recorded it
+// done at any watermark: the run ended done, exit 0, with those objects missing.
+TEST_F(UnpackTest, AnArchiveGoneBeforeItsEntriesWereWrittenIsAFailure) {
+  Stage(2, 10);
+  MemoryJournal journal;
+  journal.mark = 3;  // an earlier attempt wrote 3 of the 10 entries
+  journal.entries = 10;
+  ASSERT_TRUE(staging_.Delete("a.fza", {}).ok());
+  auto r = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("gone with entries not unpacked"), std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(journal.done);
+}
+
 TEST_F(UnpackTest, WritesOnlyTheEntriesOfItsRegion) {
   Stage(2, 10, {"west"});
   MemoryJournal journal;

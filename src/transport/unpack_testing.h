@@ -14,13 +14,16 @@ namespace ferry::transport::test_support {
 class MemoryJournal : public UnpackJournal {
  public:
   Result<std::optional<uint64_t>> Load() override { return mark; }
-  Status Record(uint64_t written, uint64_t /*entries*/, bool d) override {
+  Status Record(uint64_t written, uint64_t n, bool d) override {
     if (++records == fail_at || (d && fail_done)) return Status::Unavailable("crashed");
     mark = written;
+    entries = n;
     done = d;
     return Status::Ok();
   }
+  Result<bool> Complete() override { return done || (mark && *mark >= entries); }
   std::optional<uint64_t> mark;
+  uint64_t entries = 0;
   bool done = false;
   int records = 0;
   int fail_at = 0;
