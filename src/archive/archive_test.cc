@@ -203,6 +203,38 @@ TEST(ArchiveTest, TruncatedOrForeignArchiveIsRefusedWithOneLine) {
             "corrupt archive: manifest checksum mismatch");
 }
 
+// A hostile manifest of a few hundred bytes that zstd expands to 32 MiB of zeros (millions
+// of empty entries: hundreds of MiB once decoded) is refused from its sizes, before anything of that
+// size is allocated. Before, `archive ls` of such an archive used 507 MB.
+TEST(ArchiveTest, AManifestThatWouldExpandFarBeyondItsSizeIsRefused) {
+  std::string plain(32u << 20, '\0');
+  plain[0] = 1;                       // format version
+  plain[2] = static_cast<char>(0xff);  // entries: a count as large as what follows allows
+  plain[3] = static_cast<char>(0xff);
+  plain[4] = 0x7f;
+  std::string packed(ZSTD_compressBound(plain.size()), '\0');
+  const size_t n = ZSTD_compress(packed.data(), packed.size(), plain.data(), plain.size(), 19);
+  ASSERT_FALSE(ZSTD_isError(n));
+  packed.resize(n);
+  ASSERT_LT(packed.size(), 64u * 1024);
+  std::string bytes = EncodeHeader();
+  const uint64_t manifest_offset = bytes.size();
+  const uint32_t payload = static_cast<uint32_t>(packed.size());
+  for (uint32_t v : {kSkippableMagic, payload}) {
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  bytes += packed;
+  bytes += EncodeTrailer(Trailer{.manifest_offset = manifest_offset,
+                                 .manifest_size = packed.size() + 8,
+                                 .manifest_crc32c = checksum::Crc32c(checksum::AsBytes(packed))});
+  StringRangeSource src(bytes);
+  auto r = Reader::Open(src);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("would expand to 33554432 bytes"), std::string::npos)
+      << r.status().message();
+}
+
 TEST(ArchiveTest, CorruptFrameFailsTheChecksum) {
   Packed p = MixedArchive();
   StringRangeSource src0(p.bytes);

@@ -11,6 +11,9 @@ namespace ferry::archive {
 namespace {
 
 constexpr uint64_t kMaxManifestBytes = 1ull << 30;
+// A manifest's plain size is at most kManifestFloor + kManifestRatio x its compressed size.
+constexpr uint64_t kManifestFloor = 1ull << 20;
+constexpr uint64_t kManifestRatio = 64;
 // A frame holds at most WriterOptions::frame_size (1 GiB at most) plus one small entry; a
 // larger one is a damaged or hostile manifest, refused before a buffer is sized for it.
 constexpr uint64_t kMaxFrameBytes = 2ull << 30;
@@ -56,6 +59,14 @@ Result<std::unique_ptr<Reader>> Reader::Open(RangeSource& source) {
   if (plain_size == ZSTD_CONTENTSIZE_ERROR || plain_size == ZSTD_CONTENTSIZE_UNKNOWN ||
       plain_size > kMaxManifestBytes) {
     return Corrupt("unreadable manifest");
+  }
+  // What the manifest may expand to is bounded by what was given: a manifest ferry writes
+  // compresses a few times, never kManifestRatio times (a few hundred bytes of a hostile one
+  // expanding to gigabytes of empty entries in memory are refused here, before anything is
+  // allocated).
+  if (plain_size > kManifestFloor + kManifestRatio * packed.size()) {
+    return Corrupt("the manifest would expand to " + std::to_string(plain_size) + " bytes from " +
+                   std::to_string(packed.size()));
   }
   std::vector<std::byte> plain(plain_size);
   const size_t n = ZSTD_decompress(plain.data(), plain.size(), packed.data(), packed.size());

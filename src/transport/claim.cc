@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -32,18 +33,32 @@ std::string BodyOf(const ClaimGeneration& g) {
   return j.dump();
 }
 
+// A generation's body as Create wrote it. Anyone who can write to staging can put anything
+// there: every member is checked for its type (a member of another type is "not a claim", one
+// line, never an exception).
+// The largest body a generation may have.
+constexpr uint64_t kMaxBody = 64 * 1024;
+
 Result<ClaimGeneration> ParseBody(const std::string& body, uint64_t n, const std::string& key) {
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("owner") || !j.contains("ttl_ms")) {
+  auto typed = [&j](const char* name, bool (nlohmann::json::*is)() const noexcept,
+                    bool required) {
+    auto it = j.find(name);
+    return it == j.end() ? !required : ((*it).*is)();
+  };
+  if (j.is_discarded() || !j.is_object() ||
+      !typed("owner", &nlohmann::json::is_string, true) ||
+      !typed("ttl_ms", &nlohmann::json::is_number_integer, true) ||
+      !typed("watermark", &nlohmann::json::is_number_unsigned, false) ||
+      !typed("entries", &nlohmann::json::is_number_unsigned, false) ||
+      !typed("done", &nlohmann::json::is_boolean, false)) {
     return Status::DataLoss("claim " + key + " is not a claim: " + body.substr(0, 100));
   }
   ClaimGeneration g;
   g.n = n;
-  g.owner = j.value("owner", "");
-  g.ttl = std::chrono::milliseconds(j.value("ttl_ms", int64_t{0}));
-  if (j.contains("watermark") && j["watermark"].is_number_unsigned()) {
-    g.watermark = j["watermark"].get<uint64_t>();
-  }
+  g.owner = j["owner"].get<std::string>();
+  g.ttl = std::chrono::milliseconds(j["ttl_ms"].get<int64_t>());
+  if (j.contains("watermark")) g.watermark = j["watermark"].get<uint64_t>();
   g.entries = j.value("entries", uint64_t{0});
   g.done = j.value("done", false);
   return g;
@@ -52,6 +67,10 @@ Result<ClaimGeneration> ParseBody(const std::string& body, uint64_t n, const std
 Result<std::string> ReadBody(storage::Backend& staging, const std::string& key,
                              std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo info, staging.Stat(key, false, stop));
+  if (info.size > kMaxBody) {  // what Create writes is a few hundred bytes
+    return Status::DataLoss("claim " + key + " is not a claim: " + std::to_string(info.size) +
+                            " bytes");
+  }
   std::string body(info.size, '\0');
   FERRY_RETURN_IF_ERROR(
       staging.ReadObject(key, std::as_writable_bytes(std::span<char>(body)), "", stop).status());
@@ -89,8 +108,11 @@ Result<std::optional<Newest>> FindNewest(storage::Backend& staging, const std::s
     if (o == nullptr) break;
     if (o->key.compare(0, prefix.size(), prefix) != 0) continue;
     const std::string tail = o->key.substr(prefix.size());
-    if (tail.empty() || tail.find_first_not_of("0123456789") != std::string::npos) continue;
-    const uint64_t n = std::stoull(tail);
+    // Generation numbers are ours: anything else under the prefix (not all digits, or past
+    // 64 bits) is not a generation and is passed over.
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), n);
+    if (tail.empty() || ec != std::errc() || end != tail.data() + tail.size()) continue;
     if (!newest || n > newest->n) newest = Newest{n, o->key, o->mtime};
   }
   return newest;

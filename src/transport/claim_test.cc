@@ -165,6 +165,46 @@ TEST_F(ClaimTest, LiveClaimIsHeldExpiredOneTakenOverWithItsWatermark) {
   EXPECT_EQ(StagingKeys(), std::vector<std::string>{"a.fza"});
 }
 
+// Staging is written by others too: a generation key past 64 bits, a body whose members have
+// other types, and a body of megabytes are refused or passed over with one line, never a
+// crash (before: std::stoull threw, nlohmann's value() threw) nor an allocation of their size.
+TEST_F(ClaimTest, HostileGenerationsAreRefusedNotCrashedOn) {
+  Stage("a.fza", 3);
+  storage::WriteSpec spec;
+  spec.size = 2;
+  ASSERT_TRUE(staging_.Put("a.fza.claim/-/99999999999999999999999999", checksum::AsBytes("{}"),
+                           spec, {}).ok());
+  Claim::Outcome outcome;
+  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", nullptr), &outcome, {});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(outcome, Claim::Outcome::kOwned);  // the key is no generation: the chain was empty
+  ASSERT_TRUE((*a)->Release().ok());
+
+  for (const std::string body :
+       {R"({"owner": 7, "ttl_ms": 60000})", R"({"owner": "x", "ttl_ms": "soon"})",
+        R"({"owner": "x", "ttl_ms": 60000, "done": "yes"})", R"([1, 2])"}) {
+    Stage("b.fza", 3);
+    storage::WriteSpec s;
+    s.size = body.size();
+    ASSERT_TRUE(staging_.Put("b.fza.claim/-/0000000001", checksum::AsBytes(body), s, {}).ok());
+    auto b = Claim::Acquire(staging_, "b.fza", Claims("B", nullptr), &outcome, {});
+    ASSERT_FALSE(b.ok()) << body;
+    EXPECT_EQ(b.status().code(), ErrorCode::kDataLoss) << body;
+    EXPECT_NE(b.status().message().find("is not a claim"), std::string::npos)
+        << b.status().message();
+    ASSERT_TRUE(staging_.Delete("b.fza.claim/-/0000000001", {}).ok());
+  }
+  const std::string huge(1 << 20, ' ');
+  storage::WriteSpec big;
+  big.size = huge.size();
+  ASSERT_TRUE(
+      staging_.Put("b.fza.claim/-/0000000001", checksum::AsBytes(huge), big, {}).ok());
+  auto c = Claim::Acquire(staging_, "b.fza", Claims("C", nullptr), &outcome, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("1048576 bytes"), std::string::npos)
+      << c.status().message();
+}
+
 TEST_F(ClaimTest, FenceRenewsFromAThirdOfTheTtlAndAReleasedChainIsLost) {
   Stage("a.fza", 3);
   testing::FakeClock clock_a;
