@@ -227,6 +227,36 @@ Result<bool> CacheIndex::DropStaleMark(const Entry& marked) {
   return dropped;
 }
 
+Result<bool> CacheIndex::Known() const {
+  bool known = false;
+  FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("SELECT 1 FROM cache_lock_guard WHERE cache = $1 UNION ALL"
+                " SELECT 1 FROM cache_entries WHERE cache = $1 LIMIT 1",
+                {cache_}));
+    known = !rows.rows.empty();
+    return Status::Ok();
+  }));
+  return known;
+}
+
+Result<std::vector<std::string>> CacheIndex::NestedCaches() const {
+  std::vector<std::string> out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT cache FROM cache_lock_guard", {}));
+    for (const auto& r : rows.rows) {
+      const std::string name = CellText(r[0]);
+      if (name.size() > cache_.size() && name.compare(0, cache_.size(), cache_) == 0) {
+        out.push_back(name);
+      }
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<bool> CacheIndex::DropEntry(const Entry& read) {
   bool dropped = false;
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {

@@ -157,6 +157,14 @@ class CacheIndex {
   // if it is still that mark. False when it changed.
   Result<bool> DropStaleMark(const Entry& marked);
 
+  // Whether this state store knows the cache: a warm request ran on it here (its lock guard) or
+  // an entry is recorded. A store that does not is no authority on which objects are the
+  // cache's (verify deletes nothing then).
+  Result<bool> Known() const;
+  // The caches of this state store inside this one's location (their names start with its
+  // name and go on): their objects are theirs, never unknown objects of this cache.
+  Result<std::vector<std::string>> NestedCaches() const;
+
   // Drops the row `read` if it is unchanged since read (same generation): verify found its
   // object gone. False when the row changed (a warm recorded a new copy) or is gone.
   Result<bool> DropEntry(const Entry& read);

@@ -43,6 +43,15 @@ Result<VerifyResult> Verify(CacheIndex& index, storage::Backend& cache, storage:
   std::unordered_map<std::string, Entry> by_key;
   for (Entry& e : entries) by_key.emplace(e.key, std::move(e));
   entries.clear();
+  std::vector<std::string> nested;  // key prefixes of the nested caches
+  FERRY_ASSIGN_OR_RETURN(std::vector<std::string> nested_caches, index.NestedCaches());
+  for (const std::string& name : nested_caches) nested.push_back(name.substr(index.cache().size()));
+  auto in_nested = [&nested](const std::string& key) {
+    for (const std::string& p : nested) {
+      if (key.compare(0, p.size(), p) == 0) return true;
+    }
+    return false;
+  };
   std::unordered_set<std::string> present;
   std::vector<storage::ObjectInfo> unknown;
   FERRY_ASSIGN_OR_RETURN(auto cursor, cache.List(""));
@@ -52,7 +61,12 @@ Result<VerifyResult> Verify(CacheIndex& index, storage::Backend& cache, storage:
     if (o == nullptr) break;
     result.objects++;
     present.insert(o->key);
-    if (!by_key.contains(o->key)) unknown.push_back(*o);
+    if (by_key.contains(o->key)) continue;
+    if (in_nested(o->key)) {
+      result.nested++;
+      continue;
+    }
+    unknown.push_back(*o);
   }
   auto fail = [&](const std::string& key, const Status& s) {
     result.failures.push_back(KeyFailure{
@@ -64,7 +78,14 @@ Result<VerifyResult> Verify(CacheIndex& index, storage::Backend& cache, storage:
     if (dropped) result.dropped++;
   }
   result.unknown = unknown.size();
-  if (options.unknown == UnknownObjects::kReport) return result;
+  if (options.unknown == UnknownObjects::kReport || unknown.empty()) return result;
+  FERRY_ASSIGN_OR_RETURN(bool known, index.Known());
+  if (!known) {
+    return Status::FailedPrecondition(
+        "cache verify: this state store knows nothing of the cache " + index.cache() +
+        " (no warm ran on it with this --state): refusing to adopt or delete its " +
+        std::to_string(unknown.size()) + " unknown objects; give the cache's own --state");
+  }
   for (const storage::ObjectInfo& o : unknown) {
     FERRY_ASSIGN_OR_RETURN(std::optional<Entry> now, index.Get(o.key));
     if (now) continue;  // recorded since the index was read

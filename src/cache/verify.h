@@ -4,6 +4,10 @@
 // source still holds the same bytes: same size and ETag, or the same ferry CRC32C) or deleted,
 // unless a live warm request claims its key (its copy is not recorded yet: left alone).
 // The cache listing's order is not assumed (a directory bucket lists out of order).
+// Guards: objects under a nested cache of the same state store (one whose location lies inside
+// this one's) are that cache's, never unknown here; and a state store that knows nothing of
+// the cache (no warm ran on it with this store, no entry) is no authority on what is unknown:
+// adopting or deleting is refused then (kFailedPrecondition), reporting still works.
 //
 // Errors: the index's and the listings'; per-object failures are part of the result.
 // Thread-safety: one call per thread.
@@ -36,6 +40,7 @@ struct VerifyResult {
   uint64_t entries = 0;  // in the index
   uint64_t dropped = 0;  // entries whose object was gone
   uint64_t unknown = 0;  // objects the index did not know
+  uint64_t nested = 0;   // objects of nested caches: left to them, not counted as unknown
   uint64_t adopted = 0;
   uint64_t deleted = 0;
   std::vector<KeyFailure> failures;

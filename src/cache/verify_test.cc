@@ -2,6 +2,7 @@
 #include "cache/verify.h"
 
 #include "cache/test_env.h"
+#include "checksum/checksum.h"
 
 namespace ferry::cache::testing {
 namespace {
@@ -53,6 +54,63 @@ TEST(VerifyTest, DropsEntriesWithoutObjectsAndAdoptsOrDeletesUnknownObjects) {
   EXPECT_EQ(cleaned->deleted, 1u);
   EXPECT_EQ(cleaned->dropped, 0u);
   EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// A state store that never saw the cache is no authority on what is unknown in it: verify
+// reports, and refuses to adopt or delete. Before, a fresh --state deleted a whole folder.
+TEST(VerifyTest, AStateStoreThatNeverSawTheCacheDeletesNothing) {
+  CacheEnv env;
+  storage::WriteSpec spec;
+  spec.size = 4;
+  for (const char* key : {"x", "y/z"}) {
+    ASSERT_TRUE(env.cache.Put(key, checksum::AsBytes("data"), spec, {}).ok());
+  }
+  auto report = Verify(*env.index, env.cache, nullptr, {}, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->unknown, 2u);
+  for (UnknownObjects mode : {UnknownObjects::kDelete, UnknownObjects::kAdopt}) {
+    VerifyOptions o;
+    o.unknown = mode;
+    auto refused = Verify(*env.index, env.cache, &env.source, o, {});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("knows nothing of the cache"), std::string::npos)
+        << refused.status().message();
+  }
+  EXPECT_EQ(env.cache.Keys().size(), 2u);
+}
+
+// A cache nested inside another (same state store, its location inside the outer one's): the
+// outer cache's verify leaves the inner cache's objects alone. Before, it deleted them while
+// their rows stayed live in the inner index, so warms never copied them again.
+TEST(VerifyTest, AnOuterCacheLeavesANestedCachesObjectsAlone) {
+  CacheEnv env;
+  env.Put("inner/a", "alpha");
+  env.Put("top", "top");
+  ASSERT_TRUE(env.Warm({"top"}, 1h).ok());  // the outer cache is known to the store
+  // The nested cache "memory://cache/inner/" warms its own "a" into the same location.
+  auto inner_index = CacheIndex::Open(*env.session, env.clock, "memory://cache/inner/");
+  ASSERT_TRUE(inner_index.ok());
+  PrefixLocks inner_locks(*env.session, env.clock, "memory://cache/inner/");
+  const std::vector<std::string> everything{""};
+  auto hold = inner_locks.Acquire("inner-req", everything, 60s);
+  ASSERT_TRUE(hold.ok()) << hold.status().message();
+  storage::WriteSpec spec;
+  spec.size = 5;
+  ASSERT_TRUE(env.cache.Put("inner/a", checksum::AsBytes("alpha"), spec, {}).ok());
+  ASSERT_TRUE((*inner_index)
+                  ->Record(Copied{.key = "a", .source_etag = "e", .source_version = "",
+                                  .source_mtime_ns = 0, .size = 5},
+                           1h, "inner-req")
+                  .ok());
+  VerifyOptions del;
+  del.unknown = UnknownObjects::kDelete;
+  auto r = Verify(*env.index, env.cache, nullptr, del, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->nested, 1u);
+  EXPECT_EQ(r->unknown, 0u);
+  EXPECT_EQ(r->deleted, 0u);
+  EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"inner/a", "top"}));
 }
 
 TEST(VerifyTest, AnObjectAWarmRequestClaimsIsLeftAlone) {

@@ -92,6 +92,12 @@ check "verify reports the unknown object" [ "$(jget "$WORK/v1.json" '["unknown"]
 ferry cache verify --cache "rb:$C" --state "$ST" --adopt "ra:$S" --json > "$WORK/v2.json"
 check "an object the source does not hold is deleted, not adopted" \
   [ "$(jget "$WORK/v2.json" '["deleted"]'),$(jget "$WORK/v2.json" '["adopted"]')" = 1,0 ]
+# a state store that never saw the cache deletes nothing (before: the whole location went)
+n_before=$(ferry ls "rb:$C" | wc -l)
+check "verify --delete-unknown with a fresh --state: refused, one line" expect_error 1 \
+  "knows nothing of the cache" \
+  ferry cache verify --cache "rb:$C" --state "$WORK/fresh.db" --delete-unknown
+check "  and every object is still there" [ "$(ferry ls "rb:$C" | wc -l)" = "$n_before" ]
 
 # bad requests: one line each
 check "negative TTL refused" expect_error 2 "TTL must be positive" \

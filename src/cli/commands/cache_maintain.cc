@@ -100,6 +100,7 @@ int RunVerify(const MaintainArgs& a, Context& ctx) {
                         {"entries", r->entries},
                         {"dropped", r->dropped},
                         {"unknown", r->unknown},
+                        {"nested", r->nested},
                         {"adopted", r->adopted},
                         {"deleted", r->deleted},
                         {"failures", FailuresJson(r->failures)}};
@@ -110,10 +111,11 @@ int RunVerify(const MaintainArgs& a, Context& ctx) {
     }
     std::printf(
         "cache verify: %llu objects, %llu entries; %llu entries without object dropped, %llu "
-        "unknown objects (%llu adopted, %llu deleted)\n",
+        "unknown objects (%llu adopted, %llu deleted); %llu of nested caches left to them\n",
         static_cast<unsigned long long>(r->objects), static_cast<unsigned long long>(r->entries),
         static_cast<unsigned long long>(r->dropped), static_cast<unsigned long long>(r->unknown),
-        static_cast<unsigned long long>(r->adopted), static_cast<unsigned long long>(r->deleted));
+        static_cast<unsigned long long>(r->adopted), static_cast<unsigned long long>(r->deleted),
+        static_cast<unsigned long long>(r->nested));
   }
   return r->failures.empty() ? 0 : 1;
 }
