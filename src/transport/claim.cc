@@ -49,7 +49,8 @@ Result<ClaimGeneration> ParseBody(const std::string& body, uint64_t n, const std
   if (j.is_discarded() || !j.is_object() ||
       !typed("owner", &nlohmann::json::is_string, true) ||
       !typed("ttl_ms", &nlohmann::json::is_number_integer, true) ||
-      !typed("watermark", &nlohmann::json::is_number_unsigned, false) ||
+      (j.contains("watermark") && !j["watermark"].is_null() &&
+       !j["watermark"].is_number_unsigned()) ||
       !typed("entries", &nlohmann::json::is_number_unsigned, false) ||
       !typed("done", &nlohmann::json::is_boolean, false)) {
     return Status::DataLoss("claim " + key + " is not a claim: " + body.substr(0, 100));
@@ -58,7 +59,9 @@ Result<ClaimGeneration> ParseBody(const std::string& body, uint64_t n, const std
   g.n = n;
   g.owner = j["owner"].get<std::string>();
   g.ttl = std::chrono::milliseconds(j["ttl_ms"].get<int64_t>());
-  if (j.contains("watermark")) g.watermark = j["watermark"].get<uint64_t>();
+  if (j.contains("watermark") && !j["watermark"].is_null()) {
+    g.watermark = j["watermark"].get<uint64_t>();
+  }
   g.entries = j.value("entries", uint64_t{0});
   g.done = j.value("done", false);
   return g;

@@ -124,23 +124,23 @@ TEST_F(ClaimTest, ProbeFindsCreateOnlyWhereHonoured) {
 }
 
 TEST_F(ClaimTest, LiveClaimIsHeldExpiredOneTakenOverWithItsWatermark) {
-  Stage("a.fza", 3);
+  Stage("1-1-0000000a.fza", 3);
   testing::FakeClock clock_a, clock_b;
   Claim::Outcome outcome;
-  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", &clock_a), &outcome, {});
+  auto a = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("A", &clock_a), &outcome, {});
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   ASSERT_EQ(outcome, Claim::Outcome::kOwned);
   ASSERT_TRUE((*a)->Record(2, 3, false).ok());
   EXPECT_EQ((*a)->generation(), 1u);
 
   server_.Advance(seconds(59));
-  auto b = Claim::Acquire(staging_, "a.fza", Claims("B", &clock_b), &outcome, {});
+  auto b = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("B", &clock_b), &outcome, {});
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(outcome, Claim::Outcome::kHeld);
   EXPECT_EQ(*b, nullptr);
 
   server_.Advance(seconds(2));  // 61 s by the store's clock since generation 1
-  b = Claim::Acquire(staging_, "a.fza", Claims("B", &clock_b), &outcome, {});
+  b = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("B", &clock_b), &outcome, {});
   ASSERT_TRUE(b.ok());
   ASSERT_EQ(outcome, Claim::Outcome::kOwned);
   EXPECT_EQ((*b)->generation(), 2u);
@@ -158,24 +158,24 @@ TEST_F(ClaimTest, LiveClaimIsHeldExpiredOneTakenOverWithItsWatermark) {
   // A third one meets B's live claim; B's done generation ends it for everyone.
   ASSERT_TRUE((*b)->Record(3, 3, true).ok());
   server_.Advance(seconds(1));
-  auto c = Claim::Acquire(staging_, "a.fza", Claims("C", nullptr), &outcome, {});
+  auto c = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("C", nullptr), &outcome, {});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(outcome, Claim::Outcome::kDone);
   ASSERT_TRUE((*b)->Release().ok());
-  EXPECT_EQ(StagingKeys(), std::vector<std::string>{"a.fza"});
+  EXPECT_EQ(StagingKeys(), std::vector<std::string>{"1-1-0000000a.fza"});
 }
 
 // Staging is written by others too: a generation key past 64 bits, a body whose members have
 // other types, and a body of megabytes are refused or passed over with one line, never a
 // crash (before: std::stoull threw, nlohmann's value() threw) nor an allocation of their size.
 TEST_F(ClaimTest, HostileGenerationsAreRefusedNotCrashedOn) {
-  Stage("a.fza", 3);
+  Stage("1-1-0000000a.fza", 3);
   storage::WriteSpec spec;
   spec.size = 2;
-  ASSERT_TRUE(staging_.Put("a.fza.claim/-/99999999999999999999999999", checksum::AsBytes("{}"),
+  ASSERT_TRUE(staging_.Put("1-1-0000000a.fza.claim/-/99999999999999999999999999", checksum::AsBytes("{}"),
                            spec, {}).ok());
   Claim::Outcome outcome;
-  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", nullptr), &outcome, {});
+  auto a = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("A", nullptr), &outcome, {});
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(outcome, Claim::Outcome::kOwned);  // the key is no generation: the chain was empty
   ASSERT_TRUE((*a)->Release().ok());
@@ -183,33 +183,33 @@ TEST_F(ClaimTest, HostileGenerationsAreRefusedNotCrashedOn) {
   for (const std::string body :
        {R"({"owner": 7, "ttl_ms": 60000})", R"({"owner": "x", "ttl_ms": "soon"})",
         R"({"owner": "x", "ttl_ms": 60000, "done": "yes"})", R"([1, 2])"}) {
-    Stage("b.fza", 3);
+    Stage("1-2-0000000b.fza", 3);
     storage::WriteSpec s;
     s.size = body.size();
-    ASSERT_TRUE(staging_.Put("b.fza.claim/-/0000000001", checksum::AsBytes(body), s, {}).ok());
-    auto b = Claim::Acquire(staging_, "b.fza", Claims("B", nullptr), &outcome, {});
+    ASSERT_TRUE(staging_.Put("1-2-0000000b.fza.claim/-/0000000001", checksum::AsBytes(body), s, {}).ok());
+    auto b = Claim::Acquire(staging_, "1-2-0000000b.fza", Claims("B", nullptr), &outcome, {});
     ASSERT_FALSE(b.ok()) << body;
     EXPECT_EQ(b.status().code(), ErrorCode::kDataLoss) << body;
     EXPECT_NE(b.status().message().find("is not a claim"), std::string::npos)
         << b.status().message();
-    ASSERT_TRUE(staging_.Delete("b.fza.claim/-/0000000001", {}).ok());
+    ASSERT_TRUE(staging_.Delete("1-2-0000000b.fza.claim/-/0000000001", {}).ok());
   }
   const std::string huge(1 << 20, ' ');
   storage::WriteSpec big;
   big.size = huge.size();
   ASSERT_TRUE(
-      staging_.Put("b.fza.claim/-/0000000001", checksum::AsBytes(huge), big, {}).ok());
-  auto c = Claim::Acquire(staging_, "b.fza", Claims("C", nullptr), &outcome, {});
+      staging_.Put("1-2-0000000b.fza.claim/-/0000000001", checksum::AsBytes(huge), big, {}).ok());
+  auto c = Claim::Acquire(staging_, "1-2-0000000b.fza", Claims("C", nullptr), &outcome, {});
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("1048576 bytes"), std::string::npos)
       << c.status().message();
 }
 
 TEST_F(ClaimTest, FenceRenewsFromAThirdOfTheTtlAndAReleasedChainIsLost) {
-  Stage("a.fza", 3);
+  Stage("1-1-0000000a.fza", 3);
   testing::FakeClock clock_a;
   Claim::Outcome outcome;
-  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", &clock_a), &outcome, {});
+  auto a = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("A", &clock_a), &outcome, {});
   ASSERT_TRUE(a.ok() && *a);
   clock_a.Advance(seconds(10));
   ASSERT_TRUE((*a)->Fence().ok());
@@ -226,13 +226,13 @@ TEST_F(ClaimTest, FenceRenewsFromAThirdOfTheTtlAndAReleasedChainIsLost) {
   }
   clock_a.Advance(seconds(25));
   EXPECT_EQ((*a)->Fence().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_EQ(StagingKeys(), std::vector<std::string>{"a.fza"});
+  EXPECT_EQ(StagingKeys(), std::vector<std::string>{"1-1-0000000a.fza"});
 }
 
 // Two unpackers of one region over the same listing, at once: each entry written once.
 TEST_F(ClaimTest, TwoUnpackersWriteEveryEntryExactlyOnce) {
   constexpr int kArchives = 6, kEntries = 30;
-  for (int i = 0; i < kArchives; ++i) Stage("a" + std::to_string(i) + ".fza", kEntries);
+  for (int i = 0; i < kArchives; ++i) Stage("1-" + std::to_string(i) + "-0000000a.fza", kEntries);
   dst_.delay = std::chrono::milliseconds(1);
   auto run = [&](const std::string& owner, uint64_t* held) {
     const ClaimOptions claims = Claims(owner, nullptr);
@@ -265,7 +265,7 @@ TEST_F(ClaimTest, TwoUnpackersWriteEveryEntryExactlyOnce) {
 // finishes; the stalled one, resumed, is fenced: it writes nothing more.
 TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
   constexpr int kEntries = 40;
-  Stage("a.fza", kEntries);
+  Stage("1-1-0000000a.fza", kEntries);
   testing::FakeClock clock_a, clock_b;
   const ClaimOptions claims_a = Claims("A", &clock_a), claims_b = Claims("B", &clock_b);
   MemoryJournal journal_a, journal_b;
@@ -276,10 +276,10 @@ TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
     // reading thread may still record the watermark before it waits for this write: let it.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server_.Advance(seconds(61));
-    taken = UnpackListed(staging_, "a.fza", dst_, journal_b, Options(), {}, &claims_b);
+    taken = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_b, Options(), {}, &claims_b);
     clock_a.Advance(seconds(61));
   };
-  auto a = UnpackListed(staging_, "a.fza", dst_, journal_a, Options(/*threads=*/1), {}, &claims_a);
+  auto a = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_a, Options(/*threads=*/1), {}, &claims_a);
   EXPECT_EQ(a.status().code(), ErrorCode::kFailedPrecondition) << a.status().ToString();
   EXPECT_NE(a.status().message().find("lost to another unpacker"), std::string::npos);
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
@@ -306,9 +306,9 @@ TEST_F(ClaimTest, HeldArchivesAreDueAQuarterOfTheTtlLater) {
   EXPECT_TRUE(held.empty());
   EXPECT_EQ(held.NextListingIn(seconds(300)), seconds(300)) << "nothing held: --follow's";
   EXPECT_EQ(held.NextListingIn(seconds(0)), seconds(0));
-  held.Held("b.fza");
+  held.Held("1-2-0000000b.fza");
   clock.Advance(seconds(5));
-  held.Held("a.fza");
+  held.Held("1-1-0000000a.fza");
   EXPECT_TRUE(held.Due().empty());
   EXPECT_EQ(held.NextListingIn(seconds(300)), seconds(10)) << "b's retry, not --follow's 300 s";
   EXPECT_EQ(held.NextListingIn(seconds(0)), seconds(10));
@@ -316,15 +316,15 @@ TEST_F(ClaimTest, HeldArchivesAreDueAQuarterOfTheTtlLater) {
   clock.Advance(std::chrono::milliseconds(9'999));
   EXPECT_TRUE(held.Due().empty());
   clock.Advance(std::chrono::milliseconds(1));
-  EXPECT_EQ(held.Due(), std::vector<std::string>{"b.fza"});
+  EXPECT_EQ(held.Due(), std::vector<std::string>{"1-2-0000000b.fza"});
   EXPECT_EQ(held.NextListingIn(seconds(300)), seconds(0));
   clock.Advance(seconds(5));
-  EXPECT_EQ(held.Due(), (std::vector<std::string>{"a.fza", "b.fza"}));
-  held.Held("b.fza");  // tried again, held again: due a quarter of the ttl from now
-  EXPECT_EQ(held.Due(), std::vector<std::string>{"a.fza"});
-  held.Retain({"b.fza", "c.fza"});  // a.fza not listed any more
+  EXPECT_EQ(held.Due(), (std::vector<std::string>{"1-1-0000000a.fza", "1-2-0000000b.fza"}));
+  held.Held("1-2-0000000b.fza");  // tried again, held again: due a quarter of the ttl from now
+  EXPECT_EQ(held.Due(), std::vector<std::string>{"1-1-0000000a.fza"});
+  held.Retain({"1-2-0000000b.fza", "1-3-0000000c.fza"});  // 1-1-0000000a.fza not listed any more
   EXPECT_TRUE(held.Due().empty());
-  held.Forget("b.fza");
+  held.Forget("1-2-0000000b.fza");
   EXPECT_TRUE(held.empty());
 }
 
@@ -333,14 +333,14 @@ TEST_F(ClaimTest, HeldArchivesAreDueAQuarterOfTheTtlLater) {
 // archive is taken over within the pass, the others still unpacked once each.
 TEST_F(ClaimTest, AHeldArchiveIsTakenOverWithinThePassThatFoundItHeld) {
   constexpr int kEntries = 10;
-  for (const char* name : {"a.fza", "b.fza", "c.fza"}) Stage(name, kEntries);
+  for (const char* name : {"1-1-0000000a.fza", "1-2-0000000b.fza", "1-3-0000000c.fza"}) Stage(name, kEntries);
   testing::FakeClock clock_a, clock_b;
   Claim::Outcome outcome;
-  // A claims a.fza, records that it started, then stalls for good.
-  auto a = Claim::Acquire(staging_, "a.fza", Claims("A", &clock_a), &outcome, {});
+  // A claims 1-1-0000000a.fza, records that it started, then stalls for good.
+  auto a = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("A", &clock_a), &outcome, {});
   ASSERT_TRUE(a.ok() && *a) << a.status().ToString();
   ASSERT_TRUE((*a)->Record(0, kEntries, false).ok());
-  // B's unpack of b.fza takes longer than A's ttl (its first write moves the clocks on).
+  // B's unpack of 1-2-0000000b.fza takes longer than A's ttl (its first write moves the clocks on).
   dst_.hook_at = 1;
   dst_.hook = [&] {
     server_.Advance(seconds(61));
@@ -358,9 +358,9 @@ TEST_F(ClaimTest, AHeldArchiveIsTakenOverWithinThePassThatFoundItHeld) {
     return r.ok() && r->held;
   };
   ASSERT_TRUE(UnpackPass(staging_, held, try_archive, {}).ok());
-  EXPECT_EQ(tried, (std::vector<std::string>{"a.fza", "b.fza", "a.fza", "c.fza"}))
-      << "a.fza again right after b.fza, c.fza not twice";
-  EXPECT_TRUE(held.empty()) << "a.fza taken over in the pass that found it held";
+  EXPECT_EQ(tried, (std::vector<std::string>{"1-1-0000000a.fza", "1-2-0000000b.fza", "1-1-0000000a.fza", "1-3-0000000c.fza"}))
+      << "1-1-0000000a.fza again right after 1-2-0000000b.fza, 1-3-0000000c.fza not twice";
+  EXPECT_TRUE(held.empty()) << "1-1-0000000a.fza taken over in the pass that found it held";
   const auto counts = dst_.Counts();
   EXPECT_EQ(counts.size(), static_cast<size_t>(3 * kEntries));
   for (const auto& [key, n] : counts) EXPECT_EQ(n, 1) << key << " written " << n << " times";
@@ -371,23 +371,23 @@ TEST_F(ClaimTest, AHeldArchiveIsTakenOverWithinThePassThatFoundItHeld) {
 // Regions: each region's unpackers claim apart; markers and claims go with the archive, and a
 // claim whose archive is gone is an orphan, never an archive.
 TEST_F(ClaimTest, ClaimsAndMarkersOfSeveralRegionsAreCleanedUp) {
-  Stage("r.fza", 10, {"east", "west"});
+  Stage("1-4-0000000f.fza", 10, {"east", "west"});
   const ClaimOptions east = Claims("E", nullptr, "east"), west = Claims("W", nullptr, "west");
   MemoryJournal je, jw;
   CountingBackend dst_west;
   UnpackOptions oe = Options(), ow = Options();
   oe.region = "east";
   ow.region = "west";
-  auto e = UnpackListed(staging_, "r.fza", dst_, je, oe, {}, &east);
+  auto e = UnpackListed(staging_, "1-4-0000000f.fza", dst_, je, oe, {}, &east);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_FALSE(e->unpack.archive_deleted);
-  EXPECT_EQ(StagingKeys(), (std::vector<std::string>{"r.fza", "r.fza.done/east"}));
+  EXPECT_EQ(StagingKeys(), (std::vector<std::string>{"1-4-0000000f.fza", "1-4-0000000f.fza.done/east"}));
   // A second east unpacker finds the marker after claiming: nothing written, claim released.
   MemoryJournal je2;
-  auto e2 = UnpackListed(staging_, "r.fza", dst_, je2, oe, {}, &east);
+  auto e2 = UnpackListed(staging_, "1-4-0000000f.fza", dst_, je2, oe, {}, &east);
   ASSERT_TRUE(e2.ok());
   EXPECT_TRUE(e2->skipped);
-  auto w = UnpackListed(staging_, "r.fza", dst_west, jw, ow, {}, &west);
+  auto w = UnpackListed(staging_, "1-4-0000000f.fza", dst_west, jw, ow, {}, &west);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_TRUE(w->unpack.archive_deleted);
   EXPECT_TRUE(StagingKeys().empty());
@@ -397,11 +397,11 @@ TEST_F(ClaimTest, ClaimsAndMarkersOfSeveralRegionsAreCleanedUp) {
   }
 
   storage::WriteSpec spec;
-  ASSERT_TRUE(staging_.Put("gone.fza.claim/east/0000000003", {}, spec, {}).ok());
+  ASSERT_TRUE(staging_.Put("1-5-00000000.fza.claim/east/0000000003", {}, spec, {}).ok());
   auto listed = ListStaged(staging_);
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->archives.empty());
-  EXPECT_EQ(listed->orphans, std::vector<std::string>{"gone.fza.claim/east/0000000003"});
+  EXPECT_EQ(listed->orphans, std::vector<std::string>{"1-5-00000000.fza.claim/east/0000000003"});
 }
 
 }  // namespace

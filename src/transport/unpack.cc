@@ -136,6 +136,15 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   archive::BackendRangeSource source(staging, key, info->size, stop);
   auto reader = archive::Reader::Open(source);
   if (!reader.ok()) return reader.status().WithContext("staged archive " + key);
+  if (options.refuse_named_regions) {
+    const std::vector<std::string> regions = RegionsOf((*reader)->manifest());
+    if (!regions.empty()) {
+      std::string names;
+      for (const std::string& r : regions) names += (names.empty() ? "" : ", ") + r;
+      return Status::FailedPrecondition("staged archive " + key + " is meant for region(s) " +
+                                        names + ": unpack it with --region");
+    }
+  }
   const auto& entries = (*reader)->entries();
   const uint64_t n = entries.size();
   result.entries = n;

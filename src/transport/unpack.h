@@ -118,6 +118,9 @@ struct UnpackOptions {
   // lost its claim here. Not called before the parts of a chunked write (invisible until the
   // commit), nor before the archive's delete (the journal's Record before it).
   std::function<Status()> before_write;
+  // An archive whose entries name regions is refused (kFailedPrecondition, nothing written):
+  // `ferry unpack` without --region.
+  bool refuse_named_regions = false;
 };
 
 struct UnpackResult {

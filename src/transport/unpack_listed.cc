@@ -128,20 +128,43 @@ std::string MarkerPrefix(std::string_view archive) { return std::string(archive)
 
 bool IsMarker(std::string_view key) { return key.find(kMarkerInfix) != std::string_view::npos; }
 
+bool IsRunArchive(std::string_view key) {
+  if (!EndsWith(key, kArchiveSuffix)) return false;
+  std::string_view name = key.substr(0, key.size() - kArchiveSuffix.size());
+  auto digits = [&name]() {
+    size_t n = 0;
+    while (n < name.size() && name[n] >= '0' && name[n] <= '9') ++n;
+    name.remove_prefix(n);
+    return n > 0;
+  };
+  auto dash = [&name]() {
+    if (name.empty() || name[0] != '-') return false;
+    name.remove_prefix(1);
+    return true;
+  };
+  if (!digits() || !dash() || !digits() || !dash() || name.size() != 8) return false;
+  return name.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 Result<StagedListing> ListStaged(storage::Backend& staging) {
   FERRY_ASSIGN_OR_RETURN(auto cursor, staging.List(""));
   StagedListing out;
   std::vector<std::string> markers;
+  std::set<std::string> archives;  // every "*.fza": the markers and claims of all are kept
   for (;;) {
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
     if (IsMarker(o->key) || IsClaim(o->key)) {
-      markers.push_back(o->key);
+      if (IsRunArchive(ArchiveOf(o->key))) markers.push_back(o->key);
     } else if (EndsWith(o->key, kArchiveSuffix)) {
-      out.archives.push_back(o->key);
+      archives.insert(o->key);
+      if (IsRunArchive(o->key)) {
+        out.archives.push_back(o->key);
+      } else {
+        ++out.others;
+      }
     }
   }
-  const std::set<std::string> archives(out.archives.begin(), out.archives.end());
   for (std::string& m : markers) {
     if (!archives.count(ArchiveOf(m))) out.orphans.push_back(std::move(m));
   }
@@ -197,6 +220,9 @@ Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& 
     if (marker.status().code() != ErrorCode::kNotFound) return marker.status();
   }
   UnpackOptions o = options;
+  // Without a region every entry goes to `dst`: an archive meant for named regions (each with
+  // a destination of its own) is not this unpacker's to write, nor to delete.
+  o.refuse_named_regions = options.region.empty();
   std::optional<ClaimJournal> claimed;
   if (claim) {
     o.before_write = [c = claim.get(), outer = options.before_write]() -> Status {

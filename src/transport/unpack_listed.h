@@ -51,11 +51,17 @@ std::string MarkerPrefix(std::string_view archive);
 bool IsMarker(std::string_view key);
 
 struct StagedListing {
-  std::vector<std::string> archives;  // "*.fza", in key order
+  std::vector<std::string> archives;  // the compressed runs' archives (IsRunArchive), key order
   std::vector<std::string> orphans;   // markers and claims whose archive is gone
+  uint64_t others = 0;                // other "*.fza" keys: never unpacked nor deleted here
 };
-// One listing of `staging`: its archives (markers and claims are not archives) and the orphan
-// markers and claims.
+// Whether `key` (relative to the staging prefix) is an archive a compressed run's pack wrote
+// there: "<run>-<job>-<8 hex>.fza" at the top of the prefix. Archives deeper down (another
+// prefix's), replication's ("r<run>-j<job>-..."), backups' ("b<run>-...") and any other
+// "*.fza" (`ferry archive pack`) are not.
+bool IsRunArchive(std::string_view key);
+// One listing of `staging`: the runs' archives (markers and claims are not archives), the
+// orphan markers and claims, and how many other archives were left alone.
 Result<StagedListing> ListStaged(storage::Backend& staging);
 
 struct ListedResult {

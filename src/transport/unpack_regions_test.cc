@@ -72,7 +72,7 @@ class RegionsTest : public ::testing::Test {
   void Stage() {
     storage::WriteSpec spec;
     spec.size = archive_.size();
-    ASSERT_TRUE(staging_.Put("a.fza", checksum::AsBytes(archive_), spec, {}).ok());
+    ASSERT_TRUE(staging_.Put("1-1-0000000a.fza", checksum::AsBytes(archive_), spec, {}).ok());
   }
   UnpackOptions Options(const std::string& region) {
     UnpackOptions o;
@@ -80,7 +80,7 @@ class RegionsTest : public ::testing::Test {
     o.threads = 2;
     return o;
   }
-  bool Staged() { return staging_.Contents("a.fza").has_value(); }
+  bool Staged() { return staging_.Contents("1-1-0000000a.fza").has_value(); }
 
   MemoryBackend src_, staging_, east_, west_;
   std::vector<storage::ObjectInfo> listed_;
@@ -128,13 +128,13 @@ class StoreRegionsTest : public RegionsTest {
     }
     return std::move(*session);
   }
-  ArchiveRow Row(const std::string& dst, const std::string& archive = "a.fza") {
+  ArchiveRow Row(const std::string& dst, const std::string& archive = "1-1-0000000a.fza") {
     return ArchiveRow{.staging = staging_name_, .archive = archive, .destination = dst,
                       .state = ArchiveState::kStaged, .entries = 5, .written = 0,
                       .archive_bytes = archive_.size(), .updated_ns = 0};
   }
   ArchiveState StateOf(const std::string& dst) {
-    auto row = store_->Get(staging_name_, "a.fza", dst);
+    auto row = store_->Get(staging_name_, "1-1-0000000a.fza", dst);
     EXPECT_TRUE(row.ok() && row->has_value());
     return (row.ok() && row->has_value()) ? (*row)->state : ArchiveState::kStaged;
   }
@@ -147,14 +147,14 @@ class StoreRegionsTest : public RegionsTest {
 
 TEST_F(StoreRegionsTest, TheLastUnpackerOfTheArchiveDeletesIt) {
   StoreUnpackJournal east(*store_, Row("b:east/"));
-  auto r = UnpackArchive(staging_, "a.fza", east_, east, Options("east"), {});
+  auto r = UnpackArchive(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->written, 5u);
   EXPECT_FALSE(r->archive_deleted);
   EXPECT_TRUE(Staged());  // west still needs it
   EXPECT_EQ(StateOf("b:east/"), ArchiveState::kUnpacked);
   StoreUnpackJournal west(*store_, Row("b:west/"));
-  r = UnpackArchive(staging_, "a.fza", west_, west, Options("west"), {});
+  r = UnpackArchive(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->written, 5u);
   EXPECT_TRUE(r->archive_deleted);
@@ -181,12 +181,12 @@ TEST_F(StoreRegionsTest, OneDestinationOfTwoRegionsHasARowPerRegion) {
   };
   for (const char* region : {"east", "west"}) ASSERT_TRUE(store_->Staged(row(region)).ok());
   StoreUnpackJournal east(*store_, row("east"));
-  auto r = UnpackArchive(staging_, "a.fza", east_, east, Options("east"), {});
+  auto r = UnpackArchive(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_FALSE(r->archive_deleted);
   EXPECT_TRUE(Staged());
   StoreUnpackJournal west(*store_, row("west"));
-  r = UnpackArchive(staging_, "a.fza", west_, west, Options("west"), {});
+  r = UnpackArchive(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->archive_deleted);
   EXPECT_EQ(east_.counts().puts, 5);
@@ -195,13 +195,13 @@ TEST_F(StoreRegionsTest, OneDestinationOfTwoRegionsHasARowPerRegion) {
 
 TEST_F(StoreRegionsTest, ACrashBetweenTheLastRowAndTheDeleteIsHealedByTheRerun) {
   StoreUnpackJournal east(*store_, Row("b:east/"));
-  ASSERT_TRUE(UnpackArchive(staging_, "a.fza", east_, east, Options("east"), {}).ok());
+  ASSERT_TRUE(UnpackArchive(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {}).ok());
   StoreUnpackJournal west(*store_, Row("b:west/"));
   CrashAfterUnpacked crashing(west);
-  ASSERT_FALSE(UnpackArchive(staging_, "a.fza", west_, crashing, Options("west"), {}).ok());
+  ASSERT_FALSE(UnpackArchive(staging_, "1-1-0000000a.fza", west_, crashing, Options("west"), {}).ok());
   EXPECT_TRUE(Staged());  // every row unpacked, the archive still there
   EXPECT_EQ(StateOf("b:west/"), ArchiveState::kUnpacked);
-  auto again = UnpackArchive(staging_, "a.fza", west_, west, Options("west"), {});
+  auto again = UnpackArchive(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {});
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(again->written, 0u);  // nothing written twice
   EXPECT_TRUE(again->archive_deleted);
@@ -233,23 +233,23 @@ TEST_F(StoreRegionsTest, OfTwoUnpackersFinishingAtOnceOneDeletes) {
 
 TEST_F(RegionsTest, WithoutAStoreMarkersTellTheLastUnpacker) {
   MemoryJournal east, west;
-  auto r = UnpackListed(staging_, "a.fza", east_, east, Options("east"), {});
+  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->unpack.written, 5u);
   EXPECT_TRUE(Staged());
-  EXPECT_TRUE(staging_.Contents("a.fza.done/east").has_value());
+  EXPECT_TRUE(staging_.Contents("1-1-0000000a.fza.done/east").has_value());
   EXPECT_TRUE(east.done);
   // The listing shows the archive, never its markers.
   auto listed = ListStaged(staging_);
   ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->archives, std::vector<std::string>{"a.fza"});
+  EXPECT_EQ(listed->archives, std::vector<std::string>{"1-1-0000000a.fza"});
   EXPECT_TRUE(listed->orphans.empty());
   // East again: its marker is there, nothing written.
-  r = UnpackListed(staging_, "a.fza", east_, east, Options("east"), {});
+  r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->skipped);
   EXPECT_EQ(east_.counts().puts, 5);
-  r = UnpackListed(staging_, "a.fza", west_, west, Options("west"), {});
+  r = UnpackListed(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->unpack.written, 5u);
   EXPECT_TRUE(r->unpack.archive_deleted);
@@ -258,14 +258,14 @@ TEST_F(RegionsTest, WithoutAStoreMarkersTellTheLastUnpacker) {
 
 TEST_F(RegionsTest, ACrashBetweenTheMarkerAndTheDeleteIsHealedByTheNextUnpacker) {
   MemoryJournal east, west;
-  ASSERT_TRUE(UnpackListed(staging_, "a.fza", east_, east, Options("east"), {}).ok());
+  ASSERT_TRUE(UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {}).ok());
   // West writes its entries and its marker, then the delete fails (the process dies).
   staging_.FailNext(MemoryBackend::kDelete, 1, Status::Unavailable("crashed"));
-  ASSERT_FALSE(UnpackListed(staging_, "a.fza", west_, west, Options("west"), {}).ok());
+  ASSERT_FALSE(UnpackListed(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {}).ok());
   EXPECT_TRUE(Staged());
-  EXPECT_TRUE(staging_.Contents("a.fza.done/west").has_value());
+  EXPECT_TRUE(staging_.Contents("1-1-0000000a.fza.done/west").has_value());
   // The next unpacker (east, listing again) finds its marker and every other: deletes.
-  auto r = UnpackListed(staging_, "a.fza", east_, east, Options("east"), {});
+  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->skipped);
   EXPECT_TRUE(r->unpack.archive_deleted);
@@ -276,19 +276,48 @@ TEST_F(RegionsTest, ACrashBetweenTheMarkerAndTheDeleteIsHealedByTheNextUnpacker)
 
 TEST_F(RegionsTest, MarkersOfADeletedArchiveAreOrphans) {
   storage::WriteSpec spec;
-  ASSERT_TRUE(staging_.Put("b.fza.done/east", {}, spec, {}).ok());
+  ASSERT_TRUE(staging_.Put("1-2-0000000b.fza.done/east", {}, spec, {}).ok());
   auto listed = ListStaged(staging_);
   ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->archives, std::vector<std::string>{"a.fza"});
-  EXPECT_EQ(listed->orphans, std::vector<std::string>{"b.fza.done/east"});
+  EXPECT_EQ(listed->archives, std::vector<std::string>{"1-1-0000000a.fza"});
+  EXPECT_EQ(listed->orphans, std::vector<std::string>{"1-2-0000000b.fza.done/east"});
 }
 
-TEST_F(RegionsTest, AnUnpackerOfEveryRegionDeletesAtOnce) {
+// Without a region an unpacker writes every entry to its one destination: an archive meant for
+// named regions (a destination each) is refused, nothing written, and stays for the regions'
+// unpackers. Before, it wrote every region's entries to its destination and deleted the
+// archive the other regions still needed.
+TEST_F(RegionsTest, AnUnpackerWithoutARegionRefusesAnArchiveMeantForRegions) {
   MemoryJournal all;
-  auto r = UnpackListed(staging_, "a.fza", east_, all, Options(""), {});
-  ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(r->unpack.archive_deleted);
-  EXPECT_TRUE(staging_.Keys().empty());
+  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, all, Options(""), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("meant for region(s) east, west"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(east_.Keys().empty());
+  EXPECT_TRUE(staging_.Contents("1-1-0000000a.fza").has_value());
+}
+
+// `ferry unpack` takes only the archives a compressed run's packs write at the top of the
+// staging prefix: never a deeper prefix's, a replication's, a backup's or any other "*.fza".
+TEST(StagedListingTest, OnlyTheRunsArchivesAtTheTopAreTaken) {
+  EXPECT_TRUE(IsRunArchive("12-345-0a1b2c3d.fza"));
+  for (const char* other : {"sub/12-345-0a1b2c3d.fza", "r12-j345-0a1b2c3d.fza",
+                            "b12-345-0a1b2c3d.fza", "my.fza", "12-345-0A1B2C3D.fza",
+                            "12-345-0a1b2c3.fza", "12--0a1b2c3d.fza", "12-345-0a1b2c3d.fza.done/x"}) {
+    EXPECT_FALSE(IsRunArchive(other)) << other;
+  }
+  storage::MemoryBackend staging(storage::MemoryBackend::Options{});
+  storage::WriteSpec spec;
+  for (const char* key : {"1-2-0000000a.fza", "sub/1-2-0000000a.fza", "r1-j2-0000000a.fza",
+                          "b1-2-0000000a.fza", "sub/1-2-0000000a.fza.done/east"}) {
+    ASSERT_TRUE(staging.Put(key, {}, spec, {}).ok());
+  }
+  auto listed = ListStaged(staging);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->archives, std::vector<std::string>{"1-2-0000000a.fza"});
+  EXPECT_EQ(listed->others, 3u);
+  EXPECT_TRUE(listed->orphans.empty());  // the nested archive's marker is not ours to delete
 }
 
 }  // namespace

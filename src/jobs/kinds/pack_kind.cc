@@ -34,12 +34,14 @@ namespace {
 constexpr uint64_t kArchivePartSize = 5ull << 20;
 
 // "<run>-<job>-<8 hex>.fza": the hex digits tell apart runs of two state stores that stage
-// into one prefix.
+// into one prefix. A backup's archives start with "b": they stay, and `ferry unpack` (which
+// takes only "<run>-<job>-<hex>.fza", transport::IsRunArchive) never takes them.
 std::string ArchiveKey(const RunContext& run, JobId job) {
   const std::string identity = run.run.spec.source + "\n" + run.run.spec.destination + "\n" +
                                std::to_string(run.run.created.time_since_epoch().count());
   char name[96];
-  std::snprintf(name, sizeof name, "%lld-%lld-%s.fza", static_cast<long long>(run.run.id),
+  std::snprintf(name, sizeof name, "%s%lld-%lld-%s.fza",
+                run.options.transport.backup ? "b" : "", static_cast<long long>(run.run.id),
                 static_cast<long long>(job),
                 checksum::Hex32(checksum::Crc32c(checksum::AsBytes(identity))).c_str());
   return name;
