@@ -440,6 +440,61 @@ TEST_F(BackupTest, NeverOverwritesATargetThatDiffersWithoutForce) {
   EXPECT_EQ(dst_.Stat(rows[0].key, false, {})->size, rows[0].size);
 }
 
+// A target damaged in place keeps its metadata, its recorded CRC32C included: without --force
+// it looks identical (size and recorded checksum, documented as such); --force writes it
+// again. Before, --force trusted the recorded checksum and left the damaged bytes.
+TEST_F(BackupTest, ForceWritesATargetWhoseRecordedChecksumStillMatches) {
+  Backup("1.fza", 5, 2000, 0, 4, 1000);
+  const auto rows = LatestOf("d/1001");
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {}).ok());
+  auto info = dst_.Stat(rows[0].key, true, {});
+  ASSERT_TRUE(info.ok());
+  storage::WriteSpec spec;
+  spec.size = info->size;
+  spec.metadata = info->metadata;  // ferry-crc32c of the good bytes
+  const std::string damaged(info->size, 'x');
+  ASSERT_TRUE(dst_.Put(rows[0].key, checksum::AsBytes(damaged), spec, {}).ok());
+  auto plain = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->identical, 1u);
+  RestoreOptions force;
+  force.force = true;
+  auto forced = RestoreEntries(backup_, rows, dst_, force, {});
+  ASSERT_TRUE(forced.ok()) << forced.status().message();
+  EXPECT_EQ(forced->overwritten, 1u);
+  EXPECT_EQ(forced->objects_written, 1u);
+  EXPECT_EQ(dst_.Contents(rows[0].key), bodies_[rows[0].key]);
+}
+
+// A prefix restore into a folder: an empty folder marker ("d/") is skipped as sync skips it,
+// and a key whose target cannot be looked at fails alone; every other key is restored. Before,
+// the first such key failed the whole restore before anything was written.
+TEST_F(BackupTest, AKeyThatCannotBeATargetFailsAloneAndMarkersAreSkipped) {
+  Backup("1.fza", 4, 500, 0, 5, 1000);
+  std::vector<CatalogEntry> rows = LatestOf("d/");
+  ASSERT_EQ(rows.size(), 4u);
+  CatalogEntry marker = rows[0];
+  marker.key = "d/";
+  marker.size = 0;
+  rows.insert(rows.begin(), marker);
+  storage::Features f = storage::MemoryBackendDefaultFeatures();
+  f.folder_markers = false;  // as a local folder
+  MemoryBackend folder(MemoryBackend::Options{.features = f});
+  folder.FailNext(MemoryBackend::kStat, 1, Status::InvalidArgument("d/1000.csv is a folder here"));
+  RestoreOptions one;
+  one.threads = 1;
+  auto r = RestoreEntries(backup_, rows, folder, one, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->markers_skipped, 1u);
+  ASSERT_EQ(r->failures.size(), 1u);
+  EXPECT_EQ(r->failures[0].first, rows[1].key);
+  EXPECT_EQ(r->objects_written, 3u);
+  for (size_t i = 2; i < rows.size(); ++i) {
+    EXPECT_EQ(folder.Contents(rows[i].key), bodies_[rows[i].key]) << rows[i].key;
+  }
+}
+
 TEST_F(BackupTest, RestoresAPrefixAcrossArchivesAndALargeEntryInParts) {
   Backup("1.fza", 30, 5000, 6 << 20, 5, 1000);  // a 6 MiB entry spans six 1 MiB frames
   Backup("2.fza", 30, 5000, 0, 50, 2000);        // the same small keys, new bytes

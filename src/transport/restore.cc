@@ -18,14 +18,20 @@
 namespace ferry::transport {
 namespace {
 
-// What to do with a target: write it (it is absent, or differs under --force), or not.
-enum class Target { kAbsent, kIdentical, kDiffers };
+// What to do with a target: write it (it is absent, or differs under --force), or not. "Same"
+// is the same size and the same recorded CRC32C (ferry-crc32c): metadata, not the bytes
+// read back, so --force writes a "same" target too.
+enum class Target { kAbsent, kSame, kDiffers, kMarker };
 
 Result<Target> LookAtTarget(storage::Backend& dst, const CatalogEntry& row, std::stop_token stop) {
+  if (!dst.features().folder_markers && row.size == 0 &&
+      (row.key.empty() || row.key.back() == '/')) {
+    return Target::kMarker;  // a folder there: implied by the keys under it
+  }
   auto info = dst.Stat(row.key, false, stop);
   if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return Target::kAbsent;
   FERRY_RETURN_IF_ERROR(info.status().WithContext("restore target " + row.key));
-  if (info->size == row.size && info->crc32c() == row.crc32c) return Target::kIdentical;
+  if (info->size == row.size && info->crc32c() == row.crc32c) return Target::kSame;
   return Target::kDiffers;
 }
 
@@ -213,10 +219,23 @@ Result<RestoreResult> RestoreEntries(storage::Backend& backup,
   std::map<std::string, std::vector<CatalogEntry>> by_archive;
   for (size_t i = 0; i < entries.size(); ++i) {
     const CatalogEntry& row = entries[i];
-    FERRY_ASSIGN_OR_RETURN(Target t, targets[i]);
-    if (t == Target::kIdentical) {
+    if (!targets[i].ok()) {  // this key alone: the others are restored
+      result.failures.emplace_back(row.key, targets[i].status().message());
+      continue;
+    }
+    const Target t = *targets[i];
+    if (t == Target::kMarker) {
+      ++result.markers_skipped;
+      continue;
+    }
+    if (t == Target::kSame && !options.force) {
       ++result.identical;
       continue;
+    }
+    if (t == Target::kSame) {
+      // Its recorded checksum says nothing of the bytes it holds now (a target damaged in
+      // place keeps its metadata): --force writes it again.
+      ++result.overwritten;
     }
     if (t == Target::kDiffers) {
       if (!options.force) {

@@ -1,9 +1,13 @@
 // transport::RestoreEntries: `ferry restore` (docs/design/backup.md). Writes backed-up object
 // versions (catalog rows, catalog.h) from the archives of a backup location into a
 // destination, reading only what they need:
-//  - the targets are looked at first (one Stat each): a target that holds the same bytes (same
-//    size and ferry CRC32C) is left as it is (identical); one that differs is left as it is and
-//    reported (kept) unless `force`, which overwrites it. Nothing is ever overwritten silently.
+//  - the targets are looked at first (one Stat each): a target whose size and recorded ferry
+//    CRC32C (its metadata, not its bytes read back) are the entry's is left as it is
+//    (identical); one that differs is left as it is and reported (kept). `force` writes every
+//    target again, also "identical" ones: a target damaged in place keeps its metadata. Nothing
+//    is ever overwritten silently. An empty folder marker ("a/") is skipped where the
+//    destination cannot hold one (a local folder: markers_skipped, as sync); a target that
+//    cannot be looked at fails that key alone (failures), the others are restored.
 //  - the rows still to write are grouped by archive; each archive is opened once and read
 //    front to back, but only the frames that hold wanted entries: contiguous frames form one
 //    run read with ranged reads of up to 8 MiB (archive::EntryStream over that run), frames
@@ -52,6 +56,12 @@ struct RestoreResult {
   uint64_t identical = 0;        // targets that held the same bytes: not written
   uint64_t kept = 0;             // targets that differ, left as they are (no `force`)
   std::vector<std::string> kept_keys;
+  // Empty folder markers ("a/") a destination without them (a local folder) cannot hold:
+  // skipped, as sync skips them.
+  uint64_t markers_skipped = 0;
+  // Keys whose target could not be looked at (or that the destination cannot hold): each
+  // with its reason; every other key is restored.
+  std::vector<std::pair<std::string, std::string>> failures;
   uint64_t archives_read = 0;
   uint64_t ranged_reads = 0;
   uint64_t bytes_read = 0;       // by those reads (manifests included)

@@ -129,6 +129,9 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
     std::fprintf(stderr, "kept: %s exists at the target and differs (--force overwrites)\n",
                  storage::PrintableKey(key).c_str());
   }
+  for (const auto& [key, why] : r.failures) {
+    std::fprintf(stderr, "failed: %s: %s\n", storage::PrintableKey(key).c_str(), why.c_str());
+  }
   if (a.json) {
     nlohmann::json j = {{"backup", loc.text},
                         {"to", a.to},
@@ -138,13 +141,15 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
                         {"overwritten", r.overwritten},
                         {"identical", r.identical},
                         {"kept", r.kept},
+                        {"markers_skipped", r.markers_skipped},
+                        {"failed", r.failures.size()},
                         {"deleted_left_out", deleted},
                         {"archives_read", r.archives_read},
                         {"ranged_reads", r.ranged_reads},
                         {"bytes_read", r.bytes_read},
                         {"archive_bytes", r.archive_bytes},
                         {"seconds", seconds},
-                        {"ok", r.kept == 0}};
+                        {"ok", r.kept == 0 && r.failures.empty()}};
     if (!a.has_prefix) {
       j["key"] = rows.front().key;
       j["version_id"] = rows.front().version_id;
@@ -156,12 +161,13 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
   }
   std::fprintf(stderr,
                "restore: %" PRIu64 " objects written (%s), %" PRIu64 " overwritten, %" PRIu64
-               " identical (left), %" PRIu64 " kept (differ), %" PRIu64
+               " identical (left), %" PRIu64 " kept (differ), %zu failed, %" PRIu64
+               " folder markers skipped, %" PRIu64
                " deleted at the source (left out); read %s of %s in %" PRIu64
                " archives by %" PRIu64 " ranged GETs, in %.2f s\n",
                r.objects_written,
                transfer::HumanBytes(static_cast<double>(r.bytes_written)).c_str(),
-               r.overwritten, r.identical, r.kept, deleted,
+               r.overwritten, r.identical, r.kept, r.failures.size(), r.markers_skipped, deleted,
                transfer::HumanBytes(static_cast<double>(r.bytes_read)).c_str(),
                transfer::HumanBytes(static_cast<double>(r.archive_bytes)).c_str(),
                r.archives_read, r.ranged_reads, seconds);
@@ -203,7 +209,7 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, *rows, *r, deleted,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return r->kept == 0 ? 0 : 1;
+  return r->kept == 0 && r->failures.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -227,7 +233,9 @@ void RegisterRestore(CLI::App& app, Context& ctx) {
                   "before it, unless deleted by then (2026-11-23T01:02:03Z or unix seconds)");
   cmd->add_flag("--include-deleted", args->include_deleted,
                 "also restore keys deleted from the source (their last version)");
-  cmd->add_flag("--force", args->force, "overwrite targets that exist and differ");
+  cmd->add_flag("--force", args->force,
+                "write every target again, also those that exist (their recorded checksum "
+                "matching is not proof of their bytes)");
   cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
   cmd->add_option("--state", args->state,
                   "state store holding the catalog (SQLite path or postgres://...; default: the "
