@@ -143,7 +143,11 @@ def sync_checks():
                       (["--compress", "--staging", WORK], "--staging must be an S3 location"),
                       (["--unpack-region", "east"], "--unpack-region needs --compress"),
                       (["--compress", "--staging", "rb:%s/x" % STG, "--no-state"],
-                       "--compress needs a durable run")):
+                       "--compress needs a durable run"),
+                      # staged archives inside DST would be synced (or deleted) with the data
+                      (["--compress", "--staging", "rb:%s/stage/" % B1],
+                       "overlaps the destination"),
+                      (["--compress", "--staging", "ra:%s/" % A], "overlaps the source")):
         p = ferry("sync", "ra:" + A, "rb:" + B1, *args, check_rc=False)
         lines = p.stderr.strip().splitlines()
         check("bad flags %s: exit 2, one line" % " ".join(a for a in args if a.startswith("--")),

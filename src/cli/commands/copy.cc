@@ -259,6 +259,20 @@ Status ValidateTransportFlags(const CopyArgs& a) {
                                    "s3://bucket/prefix): archives are written as multipart "
                                    "uploads");
   }
+  // Staged archives inside SRC would be copied (packed again) by the next run, inside DST
+  // copied or deleted (--delete) with the data; SRC or DST inside the staging prefix would be
+  // taken for archives by `ferry unpack`.
+  for (const auto& [side, text] : {std::pair{"source", &a.src}, {"destination", &a.dst}}) {
+    auto other = app::ParseLocation(*text);
+    if (!other.ok() || !other->is_s3() || other->remote != loc->remote ||
+        other->bucket != loc->bucket) {
+      continue;
+    }
+    if (other->prefix.starts_with(loc->prefix) || loc->prefix.starts_with(other->prefix)) {
+      return Status::InvalidArgument("--staging " + a.staging + " overlaps the " + side + " " +
+                                     *text + ": give a staging prefix apart from both");
+    }
+  }
   return Status::Ok();
 }
 
