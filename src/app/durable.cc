@@ -1,12 +1,16 @@
 #include "app/durable.h"
 #include "base/clock.h"
 #include "obs/log.h"
+#include "transport/run_archives.h"
+#include "transport/store.h"
 
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ferry::app {
@@ -237,6 +241,37 @@ Status WaitForAbandonedLeases(jobs::JobStore& store, const DurableRunRequest& re
   return WaitForLeases(until, last, stop);
 }
 
+// `--restart` of a compressed run: the discarded run's archives leave its staging location
+// (unfinished uploads aborted, complete ones deleted, progress rows done) once no job of it can
+// still write there. They were packed for a run that no longer exists: nothing unpacks them,
+// and each would stay billed on staging. A backup's archives are the backup: never.
+Status DiscardStagedArchives(jobs::JobStore& store, Wiring& wiring, const jobs::Run& run,
+                             const jobs::RunOptions& options, std::stop_token stop) {
+  const jobs::TransportOptions& t = options.transport;
+  if (!t.enabled() || t.backup) return Status::Ok();
+  FERRY_ASSIGN_OR_RETURN(Location loc, ParseLocation(t.staging));
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> staging, wiring.OpenBackend(loc, true));
+  std::unique_ptr<transport::TransportStore> rows;
+  if (store.session() != nullptr) {
+    FERRY_ASSIGN_OR_RETURN(rows, transport::TransportStore::Open(*store.session()));
+  }
+  const transport::SyncArchiveNames names{.run = run.id,
+                                          .source = run.spec.source,
+                                          .destination = run.spec.destination,
+                                          .created_ticks = run.created.time_since_epoch().count(),
+                                          .backup = false};
+  const transport::RunArchives of_run{
+      .prefix = names.Prefix(), .owns = [&names](std::string_view k) { return names.Owns(k); }};
+  FERRY_ASSIGN_OR_RETURN(transport::DiscardedArchives d,
+                         transport::DiscardArchives(t.staging, *staging, of_run, rows.get(), stop));
+  if (d.archives + d.uploads + d.rows > 0) {
+    obs::Log(obs::Level::kInfo, "discarded the staged archives of run " + std::to_string(run.id) +
+                                    ": " + std::to_string(d.archives) + " archives deleted, " +
+                                    std::to_string(d.uploads) + " unfinished uploads aborted");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop) {
@@ -257,6 +292,7 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     std::stop_token stop) {
   const auto start = std::chrono::steady_clock::now();
   DurableRunResult result;
+  std::optional<std::pair<jobs::Run, jobs::RunOptions>> discarded;  // --restart's
   FERRY_ASSIGN_OR_RETURN(auto existing,
                          store.FindUnfinishedRun(request.source, request.destination));
   if (existing) {
@@ -265,6 +301,7 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
         stored.ok() ? CommandLine(*existing, *stored, request.state_for_messages)
                     : request.source + " -> " + request.destination;
     if (request.restart) {
+      if (stored.ok()) discarded.emplace(*existing, *stored);
       // Its queued work (parked deletes too) was planned from facts that may be stale now.
       // Jobs a killed process of this machine held end now; the leases of live workers are
       // waited for below (AbandonedLeases).
@@ -293,6 +330,12 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
         jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());
   } else {
     FERRY_RETURN_IF_ERROR(WaitForAbandonedLeases(store, request, stop));
+    if (discarded) {
+      FERRY_RETURN_IF_ERROR(
+          DiscardStagedArchives(store, wiring, discarded->first, discarded->second, stop)
+              .WithContext("discarding the staged archives of run " +
+                           std::to_string(discarded->first.id)));
+    }
     jobs::RunSpec spec{request.source, request.destination,
                        jobs::EncodeRunOptions(request.options)};
     FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec));

@@ -169,7 +169,12 @@ Result<bool> CacheIndex::MarkExpiring(Entry& read, std::chrono::milliseconds lea
         tx.Exec("UPDATE cache_entries SET state = 'expiring', mark_expires = $4,"
                 " generation = generation + 1 WHERE cache = $1 AND key = $2 AND generation = $3"
                 " AND ((state = 'live' AND expires <= $5)"
-                " OR (state = 'expiring' AND mark_expires <= $5))",
+                " OR (state = 'expiring' AND mark_expires <= $5))"
+                // A key a live hold claimed is being copied: its copy may land before this
+                // pass deletes the object, and be recorded once the row is gone.
+                " AND NOT EXISTS (SELECT 1 FROM cache_claims c, cache_locks l"
+                " WHERE c.cache = $1 AND c.key = $2 AND l.cache = $1 AND l.hold = c.hold"
+                " AND l.expires > $5)",
                 {cache_, read.key, read.generation, until, now}));
     marked = rows.changes == 1;
     return Status::Ok();

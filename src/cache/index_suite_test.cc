@@ -395,11 +395,11 @@ TEST_P(CacheIndexConformanceTest, ACopyIsNotRecordedOverARowAnExpiryPassMarkedMe
   FIXTURE(f);
   ASSERT_TRUE(f.index->Record(Obj("k", "e"), 1h, "old").ok());
   f.clock.Advance(1s);
-  auto h = *f.locks->Acquire("F", std::vector<std::string>{""}, 3h);
+  auto h = *f.locks->Acquire("F", std::vector<std::string>{""}, 30s);
   std::vector<ClaimItem> items = {Want("k", "e")};
   const ClaimOptions force{.since_ms = f.index->NowMs(), .force = true, .ttl = 1h};
   ASSERT_EQ((*f.index->Claim(h.hold.id, "F", items, force))[0].state, ClaimState::kClaimed);
-  // While the forced copy runs, the old row expires and a pass marks it.
+  // The forced copy stalls: its hold's lease runs out, the old row expires and a pass marks it.
   f.clock.Advance(2h);
   Entry e = (*f.index->Expired(10))[0];
   ASSERT_TRUE(*f.index->MarkExpiring(e, 1min));
@@ -412,6 +412,38 @@ TEST_P(CacheIndexConformanceTest, ACopyIsNotRecordedOverARowAnExpiryPassMarkedMe
   ASSERT_TRUE(*f.index->HoldMark(e, 1min));
   EXPECT_TRUE(*f.index->DeleteMarked(e));
   EXPECT_FALSE(*f.index->ClaimedLive("k"));  // the claim went with the batch
+}
+
+// An expiry pass leaves a key alone while a live hold claims it: the claimer's copy may land
+// before the pass deletes the object and be recorded after the row is gone (a live row with no
+// object, which no warm would copy again until it expired).
+TEST_P(CacheIndexConformanceTest, AnExpiryPassLeavesAKeyThatALiveHoldIsCopying) {
+  FIXTURE(f);
+  ASSERT_TRUE(f.index->Record(Obj("k", "e"), 1h, "old").ok());
+  f.clock.Advance(2h);
+  auto h = *f.locks->Acquire("F", std::vector<std::string>{""}, 30s);
+  std::vector<ClaimItem> items = {Want("k", "e2")};  // changed at the source: copied again
+  const ClaimOptions plain{.since_ms = f.index->NowMs(), .force = false, .ttl = 1h};
+  ASSERT_EQ((*f.index->Claim(h.hold.id, "F", items, plain))[0].state, ClaimState::kClaimed);
+  Entry e = (*f.index->Expired(10))[0];
+  EXPECT_FALSE(*f.index->MarkExpiring(e, 1min)) << "marked a key being copied";
+  auto missed = f.index->Settle(h.hold.id, std::vector<Copied>{Obj("k", "e2")}, {}, {}, 1h, "F");
+  ASSERT_TRUE(missed.ok());
+  EXPECT_TRUE(missed->empty());
+  auto now = *f.index->Get("k");
+  ASSERT_TRUE(now.has_value());
+  EXPECT_EQ(now->source_etag, "e2");
+  EXPECT_FALSE(now->expiring);
+  EXPECT_TRUE(f.index->Expired(10)->empty());  // renewed by the copy
+  // Once the hold's lease ran out (its request died), the claim protects nothing.
+  f.clock.Advance(1s);
+  ASSERT_EQ((*f.index->Claim(h.hold.id, "F", items, ClaimOptions{.since_ms = f.index->NowMs(),
+                                                                  .force = true, .ttl = 1h}))[0]
+                .state,
+            ClaimState::kClaimed);
+  f.clock.Advance(2h);
+  Entry again = (*f.index->Expired(10))[0];
+  EXPECT_TRUE(*f.index->MarkExpiring(again, 1min));
 }
 
 TEST_P(CacheIndexConformanceTest, ConcurrentClaimsOfOneKeyGrantOneClaimer) {

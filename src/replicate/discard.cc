@@ -5,6 +5,7 @@
 #include "checksum/checksum.h"
 #include "obs/log.h"
 #include "replicate/transport.h"
+#include "transport/run_archives.h"
 
 namespace ferry::replicate {
 namespace {
@@ -44,39 +45,14 @@ Result<DiscardedArchives> DiscardRunArchives(const RunArchiveNames& run,
                                              std::stop_token stop) {
   DiscardedArchives out;
   for (const auto& [name, backend] : staging) {
-    // Unfinished uploads first: a complete archive is listed below.
-    FERRY_ASSIGN_OR_RETURN(std::vector<storage::Backend::PendingUpload> pending,
-                           backend->ListPendingUploads(run.Prefix(), stop));
-    for (const storage::Backend::PendingUpload& upload : pending) {
-      if (!run.IsOfRun(name, upload.key)) continue;
-      FERRY_RETURN_IF_ERROR(backend->AbortPendingUpload(upload, stop));
-      ++out.uploads;
-    }
-    // Every archive of the run on staging, with or without progress rows (a keys job killed
-    // between its upload and its rows left one without).
-    std::set<std::string> gone;
-    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ListingCursor> cursor,
-                           backend->List(run.Prefix()));
-    for (;;) {
-      FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* e, cursor->Next());
-      if (e == nullptr) break;
-      if (run.IsOfRun(name, e->key)) gone.insert(e->key);
-    }
-    for (const std::string& key : gone) {
-      FERRY_RETURN_IF_ERROR(backend->Delete(key, stop));
-      ++out.archives;
-    }
-    FERRY_ASSIGN_OR_RETURN(std::vector<transport::ArchiveRow> rows, archives.Rows(name));
-    std::set<std::string> marked;
-    for (const transport::ArchiveRow& row : rows) {
-      if (!run.IsOfRun(name, row.archive) || row.state == transport::ArchiveState::kDone) {
-        continue;
-      }
-      ++out.rows;
-      if (!marked.insert(row.archive).second) continue;
-      FERRY_RETURN_IF_ERROR(archives.ArchiveDeleted(name, row.archive));
-    }
-    if (stop.stop_requested()) return Status::Cancelled("interrupted");
+    const transport::RunArchives of_run{
+        .prefix = run.Prefix(),
+        .owns = [&run, &name](std::string_view key) { return run.IsOfRun(name, key); }};
+    FERRY_ASSIGN_OR_RETURN(transport::DiscardedArchives d,
+                           transport::DiscardArchives(name, *backend, of_run, &archives, stop));
+    out.archives += d.archives;
+    out.uploads += d.uploads;
+    out.rows += d.rows;
   }
   if (out.archives + out.uploads + out.rows > 0) {
     obs::Log(obs::Level::kInfo,

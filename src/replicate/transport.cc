@@ -290,11 +290,11 @@ Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<Transp
 }
 
 Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
-                                                  storage::Backend& staging,
-                                                  storage::Backend& dst, StatusStore& status,
-                                                  transport::TransportStore& archives,
-                                                  const std::string& source_name,
+                                                  const TransportedUnpackSides& sides,
                                                   std::stop_token stop) {
+  storage::Backend& dst = sides.dst;
+  StatusStore& status = sides.status;
+  const std::string& source_name = sides.source_name;
   // Records the version of `e` COMPLETED at this destination (its packed PENDING rows).
   auto complete = [&](const archive::Entry& e, const std::string& made) -> Status {
     const std::vector<std::string> keys{e.header.key};
@@ -317,6 +317,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
   o.region = u.region;
   o.storage_class = u.storage_class;
   o.ordered_keys = true;
+  o.before_write = sides.before_write;
   o.on_written = [&](const archive::Entry& e, const storage::WriteResult& w) {
     return complete(e, w.version_id);
   };
@@ -339,7 +340,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
     return true;
   };
   transport::StoreUnpackJournal journal(
-      archives, transport::ArchiveRow{.staging = u.staging,
+      sides.archives, transport::ArchiveRow{.staging = u.staging,
                                       .archive = u.archive,
                                       .destination = u.destination,
                                       .state = transport::ArchiveState::kUnpacking,
@@ -347,7 +348,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
                                       .written = 0,
                                       .archive_bytes = 0,
                                       .updated_ns = 0});
-  return transport::UnpackArchive(staging, u.archive, dst, journal, o, stop);
+  return transport::UnpackArchive(sides.staging, u.archive, dst, journal, o, stop);
 }
 
 }  // namespace ferry::replicate

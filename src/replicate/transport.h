@@ -44,6 +44,7 @@
 #include "replicate/status_store.h"
 #include "storage/backend.h"
 #include "transport/level_store.h"
+#include "transport/run_archives.h"
 #include "transport/store.h"
 #include "transport/unpack.h"
 
@@ -102,13 +103,22 @@ struct PackTransportOptions {
 Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<TransportedVersion> items,
                                         const PackTransportOptions& t, std::stop_token stop);
 
-// Unpacks `u` from `staging` into `dst`, recording each version in `status` (rows of
-// `source_name`). Returns what UnpackArchive did.
+// Where UnpackTransported reads, writes and records.
+struct TransportedUnpackSides {
+  storage::Backend& staging;
+  storage::Backend& dst;
+  StatusStore& status;
+  transport::TransportStore& archives;
+  std::string source_name;  // the rows' source
+  // Before each write that makes a version visible (transport::UnpackOptions::before_write):
+  // the job's lease fence. Null: none.
+  std::function<Status()> before_write;
+};
+
+// Unpacks `u` from `sides.staging` into `sides.dst`, recording each version in `sides.status`.
+// Returns what UnpackArchive did.
 Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
-                                                  storage::Backend& staging,
-                                                  storage::Backend& dst, StatusStore& status,
-                                                  transport::TransportStore& archives,
-                                                  const std::string& source_name,
+                                                  const TransportedUnpackSides& sides,
                                                   std::stop_token stop);
 
 // The version of `key` on `dst` that is the replica of the original whose replica marks are
@@ -149,11 +159,7 @@ struct RunArchiveNames {
 };
 
 // What DiscardRunArchives removed.
-struct DiscardedArchives {
-  uint64_t archives = 0;  // archives deleted from staging
-  uint64_t uploads = 0;   // unfinished archive uploads aborted
-  uint64_t rows = 0;      // progress rows marked done
-};
+using DiscardedArchives = transport::DiscardedArchives;
 
 // `ferry replicate --restart`: the archives of the discarded run `run` leave staging. On each of
 // `staging` (the run's staging locations by name): every archive of the run is deleted (those

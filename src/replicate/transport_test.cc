@@ -137,7 +137,14 @@ class TransportPassTest : public ::testing::Test {
 
   Result<transport::UnpackResult> Unpack(const TransportUnpack& u) {
     MemoryBackend& dst = u.destination == "b" ? *b_ : *c_;
-    return UnpackTransported(u, *staging_, dst, *status_, *archives_, "a", {});
+    return UnpackTransported(u,
+                             TransportedUnpackSides{.staging = *staging_,
+                                                    .dst = dst,
+                                                    .status = *status_,
+                                                    .archives = *archives_,
+                                                    .source_name = "a",
+                                                    .before_write = {}},
+                             {});
   }
 
   // Contents of `key`'s versions at `m`, oldest first ("<marker>" for a delete marker).

@@ -148,13 +148,14 @@ Result<CatalogArchive> RecordBackupArchive(CatalogStore& catalog, storage::Backe
                                            std::stop_token stop) {
   archive::BackendRangeSource source(backup, key, archive_bytes, stop, archive::kReadAheadToOpen);
   FERRY_ASSIGN_OR_RETURN(auto reader, archive::Reader::Open(source));
-  const CatalogArchive row{.location = location,
-                           .archive = key,
-                           .entries = reader->entries().size(),
-                           .archive_bytes = archive_bytes,
-                           .backed_up_ms = backed_up_ms};
-  FERRY_RETURN_IF_ERROR(
-      catalog.RecordArchive(row, CatalogRowsOf(reader->manifest(), location, key, backed_up_ms)));
+  CatalogArchive row{.location = location,
+                     .archive = key,
+                     .entries = reader->entries().size(),
+                     .archive_bytes = archive_bytes,
+                     .backed_up_ms = backed_up_ms};
+  FERRY_ASSIGN_OR_RETURN(row.backed_up_ms,
+                         catalog.RecordNewestArchive(
+                             row, CatalogRowsOf(reader->manifest(), location, key, backed_up_ms)));
   return row;
 }
 

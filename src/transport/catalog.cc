@@ -146,27 +146,88 @@ Result<std::unique_ptr<CatalogStore>> CatalogStore::Open(state::SqlSession& sess
   return std::unique_ptr<CatalogStore>(new CatalogStore(session));
 }
 
-Status CatalogStore::RecordArchive(const CatalogArchive& a, std::span<const CatalogEntry> entries) {
-  return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    FERRY_RETURN_IF_ERROR(DeleteArchive(tx, a.location, a.archive));
+namespace {
+
+// Inserts `a` and its `entries` (replacing the archive's earlier rows), all at `backed_up_ms`.
+Status InsertArchive(SqlTx& tx, const CatalogArchive& a, std::span<const CatalogEntry> entries,
+                     int64_t backed_up_ms) {
+  FERRY_RETURN_IF_ERROR(DeleteArchive(tx, a.location, a.archive));
+  FERRY_RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO catalog_archives (location, archive, entries, archive_bytes,"
+              " backed_up) VALUES ($1, $2, $3, $4, $5)",
+              {a.location, a.archive, I(a.entries), I(a.archive_bytes), backed_up_ms})
+          .status());
+  const std::string insert = std::string("INSERT INTO catalog_entries (") + kEntryColumns +
+                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                             " $13, $14, $15)";
+  for (const CatalogEntry& e : entries) {
     FERRY_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO catalog_archives (location, archive, entries, archive_bytes,"
-                " backed_up) VALUES ($1, $2, $3, $4, $5)",
-                {a.location, a.archive, I(a.entries), I(a.archive_bytes), a.backed_up_ms})
+        tx.Exec(insert, {a.location, a.archive, I(e.entry), e.key, e.version_id, I(e.size),
+                         e.etag, int64_t{e.crc32c}, e.mtime_ns, I(e.first_frame),
+                         I(e.frame_count), I(e.offset_in_frame), I(e.data_offset),
+                         I(e.data_bytes), backed_up_ms})
             .status());
-    const std::string insert = std::string("INSERT INTO catalog_entries (") + kEntryColumns +
-                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-                               " $13, $14, $15)";
-    for (const CatalogEntry& e : entries) {
-      FERRY_RETURN_IF_ERROR(
-          tx.Exec(insert, {a.location, a.archive, I(e.entry), e.key, e.version_id, I(e.size),
-                           e.etag, int64_t{e.crc32c}, e.mtime_ns, I(e.first_frame),
-                           I(e.frame_count), I(e.offset_in_frame), I(e.data_offset),
-                           I(e.data_bytes), a.backed_up_ms})
-              .status());
+  }
+  return Status::Ok();
+}
+
+// The newest time of any row (entry of another archive than `archive`, or tombstone) of the
+// keys of `entries` at `location`; 0 when none.
+Result<int64_t> NewestRowOf(SqlTx& tx, std::string_view location, std::string_view archive,
+                            std::span<const CatalogEntry> entries) {
+  // The keys are $3... in both statements ($2: the archive, unused by the tombstones').
+  auto keys_from = [](size_t first) {
+    std::string in;
+    for (size_t i = 0; i < CatalogStore::kLookupBatch; ++i) {
+      in += (i ? ", $" : "$") + std::to_string(i + first);
     }
-    return Status::Ok();
+    return in;
+  };
+  const std::string entries_sql =
+      "SELECT MAX(backed_up) FROM catalog_entries WHERE location = $1 AND archive <> $2 AND"
+      " object_key IN (" + keys_from(3) + ")";
+  const std::string tombstones_sql =
+      "SELECT MAX(deleted_at) FROM catalog_tombstones WHERE location = $1 AND"
+      " object_key IN (" + keys_from(2) + ")";
+  int64_t newest = 0;
+  for (size_t at = 0; at < entries.size(); at += CatalogStore::kLookupBatch) {
+    const auto batch =
+        entries.subspan(at, std::min(CatalogStore::kLookupBatch, entries.size() - at));
+    // Always kLookupBatch keys (the last one repeated): one statement shape, prepared once.
+    std::vector<SqlValue> params;
+    params.reserve(CatalogStore::kLookupBatch + 2);
+    params.emplace_back(location);
+    params.emplace_back(archive);
+    for (size_t i = 0; i < CatalogStore::kLookupBatch; ++i) {
+      params.emplace_back(std::string_view(batch[std::min(i, batch.size() - 1)].key));
+    }
+    FERRY_ASSIGN_OR_RETURN(auto newest_entry, tx.ExecSpan(entries_sql, params));
+    params.erase(params.begin() + 1);
+    FERRY_ASSIGN_OR_RETURN(auto newest_tombstone, tx.ExecSpan(tombstones_sql, params));
+    for (const auto* rows : {&newest_entry, &newest_tombstone}) {
+      if (!rows->rows.empty()) newest = std::max(newest, state::CellInt(rows->rows[0][0]));
+    }
+  }
+  return newest;
+}
+
+}  // namespace
+
+Status CatalogStore::RecordArchive(const CatalogArchive& a, std::span<const CatalogEntry> entries) {
+  return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    return InsertArchive(tx, a, entries, a.backed_up_ms);
   });
+}
+
+Result<int64_t> CatalogStore::RecordNewestArchive(const CatalogArchive& a,
+                                                  std::span<const CatalogEntry> entries) {
+  int64_t at = a.backed_up_ms;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(const int64_t newest, NewestRowOf(tx, a.location, a.archive, entries));
+    at = std::max(a.backed_up_ms, newest + 1);
+    return InsertArchive(tx, a, entries, at);
+  }));
+  return at;
 }
 
 Result<bool> CatalogStore::HasArchive(std::string_view location, std::string_view archive) {

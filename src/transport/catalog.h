@@ -101,6 +101,13 @@ class CatalogStore {
   // in `archive`) in one transaction, replacing whatever the catalog held for that archive.
   Status RecordArchive(const CatalogArchive& archive, std::span<const CatalogEntry> entries);
 
+  // As RecordArchive, for an archive a backup just packed: its keys' newest state. Its time
+  // is `archive.backed_up_ms` raised above every row of its keys already recorded (entries of
+  // other archives, tombstones), so that workers whose clocks disagree never make a new version
+  // look older than what it replaces. Returns the time recorded.
+  Result<int64_t> RecordNewestArchive(const CatalogArchive& archive,
+                                      std::span<const CatalogEntry> entries);
+
   // Whether the archive is recorded.
   Result<bool> HasArchive(std::string_view location, std::string_view archive);
 
@@ -145,9 +152,10 @@ class CatalogStore {
   // The runs with keys noted gone at `location`, ascending.
   Result<std::vector<int64_t>> RunsWithGone(std::string_view location);
 
-  // Turns the keys noted gone by `run` into tombstones (run `run`, at the time they were seen)
-  // and removes the notes, in one transaction. A key whose newest row is already a tombstone
-  // gets none. Returns the tombstones recorded.
+  // Turns the keys noted gone by `run` into tombstones (run `run`, at the time they were seen,
+  // raised above the key's newest entry: a deletion noted by a worker whose clock is behind the
+  // packer's still hides the version it found gone) and removes the notes, in one transaction.
+  // A key whose newest row is already a tombstone gets none. Returns the tombstones recorded.
   Result<uint64_t> CommitGone(std::string_view location, int64_t run);
 
   // Removes the notes of `run` without recording them (its listing never completed).
@@ -166,11 +174,14 @@ class CatalogStore {
 
   // --- Retention (catalog_deletions.cc; the policy is catalog_prune.h) ---
 
-  // In one transaction: removes `entries` and `tombstones` (matched by location, archive and
-  // entry; by location, key and time), and for each of `doomed` its archive row and any entry
-  // row left of it, listing it as doomed (Doomed) instead.
-  Status ForgetRows(std::span<const CatalogEntry> entries, std::span<const Tombstone> tombstones,
-                    std::span<const CatalogArchive> doomed);
+  // In one transaction: removes `entries` and `tombstones` (matched by location, archive,
+  // entry, key and time; by location, key and time), and for each of `doomed` that no entry row names any
+  // more, its archive row, listing it as doomed (Doomed) instead. Returns the archives listed:
+  // one with entries left was recorded (again) by a backup since the caller read the catalog,
+  // and stays.
+  Result<std::vector<CatalogArchive>> ForgetRows(std::span<const CatalogEntry> entries,
+                                                 std::span<const Tombstone> tombstones,
+                                                 std::span<const CatalogArchive> doomed);
 
   // The archives of `location` forgotten by a prune but maybe not yet deleted, by key.
   Result<std::vector<CatalogArchive>> Doomed(std::string_view location);

@@ -112,7 +112,8 @@ Result<uint64_t> CatalogStore::CommitGone(std::string_view location, int64_t run
           tx.Exec("INSERT INTO catalog_tombstones (location, object_key, deleted_at, run)"
                   " VALUES ($1, $2, $3, $4) ON CONFLICT (location, object_key, deleted_at)"
                   " DO NOTHING",
-                  {location, std::string_view(key), state::CellInt(r[1]), run})
+                  {location, std::string_view(key), std::max(state::CellInt(r[1]), entry + 1),
+                   run})
               .status());
       ++recorded;
     }
@@ -184,14 +185,18 @@ Result<std::vector<Tombstone>> CatalogStore::Tombstones(std::string_view locatio
   return out;
 }
 
-Status CatalogStore::ForgetRows(std::span<const CatalogEntry> entries,
-                                std::span<const Tombstone> tombstones,
-                                std::span<const CatalogArchive> doomed) {
-  return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) -> Status {
+Result<std::vector<CatalogArchive>> CatalogStore::ForgetRows(
+    std::span<const CatalogEntry> entries, std::span<const Tombstone> tombstones,
+    std::span<const CatalogArchive> doomed) {
+  std::vector<CatalogArchive> listed;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    listed.clear();
     for (const CatalogEntry& e : entries) {
+      // The row as read (its key and time too): an archive recorded again since has new rows.
       FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM catalog_entries WHERE location = $1"
-                                    " AND archive = $2 AND entry = $3",
-                                    {e.location, e.archive, I(e.entry)})
+                                    " AND archive = $2 AND entry = $3 AND object_key = $4"
+                                    " AND backed_up = $5",
+                                    {e.location, e.archive, I(e.entry), e.key, e.backed_up_ms})
                                 .status());
     }
     for (const Tombstone& t : tombstones) {
@@ -201,10 +206,13 @@ Status CatalogStore::ForgetRows(std::span<const CatalogEntry> entries,
                                 .status());
     }
     for (const CatalogArchive& a : doomed) {
-      FERRY_RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM catalog_entries WHERE location = $1 AND archive = $2",
-                  {a.location, a.archive})
-              .status());
+      // Entries the plan did not drop: the archive was recorded (again) since the plan read
+      // the catalog, by a backup running beside the prune. It holds that backup: it stays.
+      FERRY_ASSIGN_OR_RETURN(
+          auto left, tx.Exec("SELECT COUNT(*) FROM catalog_entries WHERE location = $1"
+                             " AND archive = $2",
+                             {a.location, a.archive}));
+      if (!left.rows.empty() && state::CellInt(left.rows[0][0]) > 0) continue;
       FERRY_RETURN_IF_ERROR(
           tx.Exec("DELETE FROM catalog_archives WHERE location = $1 AND archive = $2",
                   {a.location, a.archive})
@@ -215,9 +223,11 @@ Status CatalogStore::ForgetRows(std::span<const CatalogEntry> entries,
                   " DO NOTHING",
                   {a.location, a.archive, I(a.entries), I(a.archive_bytes), a.backed_up_ms})
               .status());
+      listed.push_back(a);
     }
     return Status::Ok();
-  });
+  }));
+  return listed;
 }
 
 Result<std::vector<CatalogArchive>> CatalogStore::Doomed(std::string_view location) {

@@ -120,19 +120,25 @@ Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup
       result.bytes_freed += a.archive_bytes;
     }
   }
+  // A backup may record archives while this reads. The archives are read first: every one
+  // listed then has its entries in the entries read after it (an archive and its entries are
+  // recorded in one transaction), so none is doomed for entries not yet seen. One recorded in
+  // between is not planned at all; ForgetRows keeps any that gained entries since.
+  FERRY_ASSIGN_OR_RETURN(std::vector<CatalogArchive> archives, catalog.Archives(location));
   std::vector<CatalogEntry> entries;
   FERRY_RETURN_IF_ERROR(catalog.Visit(location, "", [&](const CatalogEntry& e) {
     entries.push_back(e);
     return Status::Ok();
   }));
   FERRY_ASSIGN_OR_RETURN(std::vector<Tombstone> tombstones, catalog.Tombstones(location, ""));
-  FERRY_ASSIGN_OR_RETURN(std::vector<CatalogArchive> archives, catalog.Archives(location));
   result.plan = PlanPrune(entries, tombstones, archives, policy, now_ms);
   if (dry_run) return result;
   const PrunePlan& plan = result.plan;
   // Rows first (one transaction), so that no row ever points into a deleted archive.
-  FERRY_RETURN_IF_ERROR(catalog.ForgetRows(plan.dropped, plan.dropped_tombstones, plan.doomed));
-  for (const CatalogArchive& a : plan.doomed) {
+  FERRY_ASSIGN_OR_RETURN(
+      const std::vector<CatalogArchive> doomed,
+      catalog.ForgetRows(plan.dropped, plan.dropped_tombstones, plan.doomed));
+  for (const CatalogArchive& a : doomed) {
     if (stop.stop_requested()) return Status::Cancelled("prune interrupted; run it again");
     FERRY_RETURN_IF_ERROR(backup.Delete(a.archive, stop).WithContext("deleting " + a.archive));
     FERRY_RETURN_IF_ERROR(catalog.ForgetDoomed(location, a.archive));

@@ -20,6 +20,11 @@
 // next prune deletes (and `catalog rebuild` leaves alone), never a row pointing into a deleted
 // archive.
 //
+// Beside a backup: a prune may run while a backup of the same location records archives. The
+// catalog is read archives first, so an archive is only ever doomed for entries the plan saw
+// superseded, and ForgetRows keeps an archive recorded again since (its entries were not
+// planned). A prune never deletes what a backup just recorded.
+//
 // Thread-safety: PlanPrune is pure; PruneCatalog is one call per thread (the catalog and the
 // backend may be shared).
 #pragma once

@@ -241,7 +241,8 @@ TEST_F(CatalogStoreTest, ForgetRowsListsDoomedArchivesInOneStep) {
   const Tombstone t{.location = loc_, .key = "b", .deleted_ms = 3, .run = 1};
   ASSERT_TRUE(store_->RecordTombstones(std::vector<Tombstone>{t}).ok());
   const auto doomed = *store_->Archives(loc_);  // both, to see one forgotten whole
-  ASSERT_TRUE(store_->ForgetRows(std::vector<CatalogEntry>{Row("1.fza", 0, "a", 1)},
+  ASSERT_TRUE(store_->ForgetRows(std::vector<CatalogEntry>{Row("1.fza", 0, "a", 1),
+                                                           Row("2.fza", 0, "a", 2)},
                                  std::vector<Tombstone>{t},
                                  std::vector<CatalogArchive>{doomed[1]})
                   .ok());
@@ -256,6 +257,58 @@ TEST_F(CatalogStoreTest, ForgetRowsListsDoomedArchivesInOneStep) {
   EXPECT_EQ(*store_->Doomed(loc_), std::vector<CatalogArchive>{doomed[1]});
   ASSERT_TRUE(store_->ForgetDoomed(loc_, "2.fza").ok());
   EXPECT_TRUE(store_->Doomed(loc_)->empty());
+}
+
+// A prune planned from a catalog read before a backup recorded an archive (again) must not
+// doom it: the rows of that backup would be forgotten and its archive deleted.
+TEST_F(CatalogStoreTest, ForgetRowsKeepsAnArchiveThatGainedEntriesSinceThePlan) {
+  ASSERT_TRUE(Record("1.fza", {Row("1.fza", 0, "a", 1)}, 1).ok());
+  const auto planned = *store_->Archives(loc_);  // the prune's read: 1.fza, entry "a"
+  // The backup (a retried job) records 1.fza again, with its entries, before the prune writes.
+  ASSERT_TRUE(Record("1.fza", {Row("1.fza", 0, "a", 5), Row("1.fza", 1, "b", 5)}, 5).ok());
+  auto listed = store_->ForgetRows(std::vector<CatalogEntry>{Row("1.fza", 0, "a", 1)}, {},
+                                   planned);
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_TRUE(listed->empty());
+  EXPECT_TRUE(store_->Doomed(loc_)->empty());
+  ASSERT_EQ(store_->Archives(loc_)->size(), 1u);
+  EXPECT_EQ(store_->Versions(loc_, "b")->size(), 1u);
+  // With nothing left of it, it is doomed.
+  auto later = store_->ForgetRows(*store_->Versions(loc_, "b"), {}, planned);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->size(), 0u);  // "a" of the second record still names it
+  auto last = store_->ForgetRows(*store_->Versions(loc_, "a"), {}, planned);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->size(), 1u);
+  EXPECT_EQ(store_->Doomed(loc_)->size(), 1u);
+  EXPECT_TRUE(store_->Archives(loc_)->empty());
+}
+
+// The scan that finds a key gone and the pack that backs it up run on different workers, whose
+// clocks may disagree by minutes. The order of a key's rows is the order they were recorded in:
+// a deletion noted by a clock behind the packer's still hides the version it found gone, and a
+// version packed again after it by a clock behind still is the newest.
+TEST_F(CatalogStoreTest, AKeysRowsKeepTheOrderTheyWereRecordedInWhateverTheClocks) {
+  auto newest = [&](const std::string& archive, int64_t at) {
+    return store_->RecordNewestArchive(
+        CatalogArchive{.location = loc_, .archive = archive, .entries = 1, .archive_bytes = 10,
+                       .backed_up_ms = at},
+        std::vector<CatalogEntry>{Row(archive, 0, "k", at)});
+  };
+  ASSERT_EQ(*newest("1.fza", 5000), 5000);  // a packer ahead
+  const std::vector<std::string> k{"k"};
+  ASSERT_TRUE(store_->NoteGone(loc_, 2, k, 3000).ok());  // a scanner behind
+  ASSERT_EQ(*store_->CommitGone(loc_, 2), 1u);
+  EXPECT_TRUE(store_->Latest(loc_, k)->empty()) << "the deleted key looks live";
+  EXPECT_EQ(store_->Tombstones(loc_, "")->at(0).deleted_ms, 5001);
+  // Backed up again by a packer whose clock is behind both.
+  ASSERT_EQ(*newest("3.fza", 4000), 5002);
+  auto latest = store_->Latest(loc_, k);
+  ASSERT_EQ(latest->size(), 1u) << "the key backed up again looks deleted";
+  EXPECT_EQ(latest->front().archive, "3.fza");
+  EXPECT_EQ(store_->Archives(loc_)->back().backed_up_ms, 5002);
+  // A retry recording the same archive again is not raised above itself.
+  ASSERT_EQ(*newest("3.fza", 4000), 5002);
 }
 
 TEST_F(CatalogStoreTest, ALocationHoldsTheBackupsOfOneSource) {

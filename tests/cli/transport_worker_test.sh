@@ -60,4 +60,20 @@ check "  no state file left (the pack run's and the unpack's automatic ones remo
   [ -z "$(ls -A "$FERRY_STATE_DIR" 2>/dev/null)" ]
 check "a second unpack finds nothing to do" \
   bash -c "'$FERRY_BIN' --config '$CONF' unpack 'rb:$STG/l' 'rb:$D2' 2>&1 | grep -q '^unpack: 0 archives'"
+
+# --restart of a compressed run whose archives wait for their unpack: the discarded run's
+# archives leave staging (before, they stayed there for good: nothing would unpack them).
+D3=$(new_bucket rb)
+ferry sync "$WORK/src" "rb:$D3" --compress --staging "rb:$STG/r" --pack-only \
+  --unpack-region east --state "$WORK/restart.db" --no-progress 2>/dev/null || true
+check "a packed run waits for its unpack, its archives staged" \
+  [ "$(ferry ls "rb:$STG/r" | wc -l)" -ge 1 ]
+ferry ls "rb:$STG" > "$WORK/staging-before.txt"
+ferry sync "$WORK/src" "rb:$D3" --compress --staging "rb:$STG/r" --pack-only \
+  --unpack-region east --state "$WORK/restart.db" --restart --detach --no-progress \
+  2>"$WORK/restart.err" || true
+check "--restart deletes the discarded run's staged archives" [ -z "$(ferry ls "rb:$STG/r")" ]
+check "  and says so" grep -q "discarded the staged archives of run 1" "$WORK/restart.err"
+check "  another prefix's archives stay" \
+  [ "$(ferry ls "rb:$STG" | grep -vc ' r/')" = "$(grep -vc ' r/' "$WORK/staging-before.txt")" ]
 finish

@@ -21,6 +21,7 @@
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
 #include "transport/backup.h"
+#include "transport/run_archives.h"
 #include "transport/cost.h"
 #include "transport/level_advisor.h"
 #include "transport/level_cpu.h"
@@ -33,18 +34,15 @@ namespace {
 // Small parts: the first is uploaded while the rest of the batch is still being packed.
 constexpr uint64_t kArchivePartSize = 5ull << 20;
 
-// "<run>-<job>-<8 hex>.fza": the hex digits tell apart runs of two state stores that stage
-// into one prefix. A backup's archives start with "b": they stay, and `ferry unpack` (which
-// takes only "<run>-<job>-<hex>.fza", transport::IsRunArchive) never takes them.
+// The run's archive of job `job` (transport/run_archives.h: "<run>-<job>-<8 hex>.fza", a
+// backup's "b..."; `ferry unpack` takes only the former, transport::IsRunArchive).
 std::string ArchiveKey(const RunContext& run, JobId job) {
-  const std::string identity = run.run.spec.source + "\n" + run.run.spec.destination + "\n" +
-                               std::to_string(run.run.created.time_since_epoch().count());
-  char name[96];
-  std::snprintf(name, sizeof name, "%s%lld-%lld-%s.fza",
-                run.options.transport.backup ? "b" : "", static_cast<long long>(run.run.id),
-                static_cast<long long>(job),
-                checksum::Hex32(checksum::Crc32c(checksum::AsBytes(identity))).c_str());
-  return name;
+  return transport::SyncArchiveNames{.run = run.run.id,
+                                     .source = run.run.spec.source,
+                                     .destination = run.run.spec.destination,
+                                     .created_ticks = run.run.created.time_since_epoch().count(),
+                                     .backup = run.options.transport.backup}
+      .KeyOf(job);
 }
 
 // The packs of this process that write to one staging location share its link: they send in
@@ -248,8 +246,11 @@ class PackHandler : public JobHandler {
 
   // The archive `key` (complete on the backup location) and its entries, in the catalog.
   static Status RecordBackup(JobContext& ctx, const std::string& key, uint64_t archive_bytes) {
+    // This worker's time; the catalog raises it above the rows of the archive's keys (workers'
+    // clocks disagree: CatalogStore::RecordNewestArchive).
+    const Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
+                               clock.Now().time_since_epoch())
                                .count();
     const std::string& location = ctx.run.options.transport.staging;
     return transport::RecordBackupArchive(*ctx.run.catalog, *ctx.run.staging, location, key,

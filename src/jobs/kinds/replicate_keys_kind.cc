@@ -14,10 +14,8 @@
 // destination (in its transport region). A rerun packs the same archive key again: its rows
 // are PENDING "packed in" it and nothing unpacked it yet.
 #include <algorithm>
-#include <chrono>
-#include <mutex>
-#include <optional>
 
+#include "jobs/kinds/lease_fence.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/replicate_run.h"
 #include "replicate/transport.h"
@@ -140,34 +138,6 @@ class ReplicateKeysHandler : public JobHandler {
     }
     return Status::Ok();
   }
-
-  // Before each write: the job's lease was renewed (by this fence) less than half a lease time
-  // ago, else it is renewed now. A write so starts at least half a lease time before another
-  // worker could claim the job, even when this worker's renewals stalled (a loaded machine): the
-  // job's keys are never written by two jobs at once. A lease found lost cancels the job.
-  class LeaseFence {
-   public:
-    explicit LeaseFence(JobContext& ctx) : ctx_(ctx) {}
-    Status Check() {
-      std::lock_guard lock(mu_);
-      const auto now = std::chrono::steady_clock::now();
-      if (renewed_ && now - *renewed_ < ctx_.options.lease_ttl / 2) return Status::Ok();
-      if (ctx_.cancel.stop_requested()) return Status::Cancelled("the job's lease was lost");
-      Status s = ctx_.store.Renew(ctx_.claimed.lease, ctx_.options.lease_ttl);
-      if (s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) {
-        ctx_.lease_lost(s);
-        return Status::Cancelled("the job's lease was lost: " + s.message());
-      }
-      FERRY_RETURN_IF_ERROR(s);
-      renewed_ = now;
-      return Status::Ok();
-    }
-
-   private:
-    JobContext& ctx_;
-    std::mutex mu_;
-    std::optional<std::chrono::steady_clock::time_point> renewed_;  // GUARDED_BY(mu_)
-  };
 
   replicate::PassStats* const totals_;
 };

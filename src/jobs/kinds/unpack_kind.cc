@@ -5,10 +5,14 @@
 // twice (transport/unpack.h). Served by `ferry worker --role unpack --region NAME` near the
 // destination, or by the worker of `ferry sync --compress` itself.
 //
+// Every write that makes an entry visible passes the job's LeaseFence (lease_fence.h): a worker
+// cut off from the state database writes nothing more once another may have taken the job.
+//
 // In a replication pass (command "replicate"), an unpack job is one archive for one of the
 // pass's transported destinations (replicate/transport.h): its versions are written in order
 // and recorded COMPLETED in the status store; the archive goes once every destination's unpack
 // is done.
+#include "jobs/kinds/lease_fence.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/replicate_run.h"
 #include "jobs/worker_internal.h"
@@ -62,6 +66,8 @@ class UnpackHandler : public JobHandler {
     o.region = region;
     o.storage_class = run.options.storage_class;
     o.part_size = std::max<uint64_t>(run.options.part_size, 5ull << 20);
+    LeaseFence fence(ctx);
+    o.before_write = [&fence] { return fence.Check(); };
     auto r = transport::UnpackArchive(*run.staging, payload->archive, *run.dst, journal, o,
                                       ctx.cancel);
     if (!r.ok()) {
@@ -104,8 +110,16 @@ class UnpackHandler : public JobHandler {
                                                u->staging);
       return JobResult{.outcome = OutcomeOf(s, 1 << 20), .more = {}};
     }
-    auto done = replicate::UnpackTransported(*u, *staging->second, *dst->second, *(*r)->status,
-                                             *(*r)->archives, (*r)->pass.source, ctx.cancel);
+    LeaseFence fence(ctx);
+    auto done = replicate::UnpackTransported(
+        *u,
+        replicate::TransportedUnpackSides{.staging = *staging->second,
+                                          .dst = *dst->second,
+                                          .status = *(*r)->status,
+                                          .archives = *(*r)->archives,
+                                          .source_name = (*r)->pass.source,
+                                          .before_write = [&fence] { return fence.Check(); }},
+        ctx.cancel);
     if (!done.ok()) {
       const Status s = done.status().WithContext("unpacking " + u->archive + " into " +
                                                  u->destination);
