@@ -59,6 +59,7 @@ Result<VerifyResult> Verify(CacheIndex& index, storage::Backend& cache, storage:
     if (stop.stop_requested()) return Status::Cancelled("interrupted");
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
+    if (o->not_followed) continue;  // a symbolic link to a folder: not the cache's object
     result.objects++;
     present.insert(o->key);
     if (by_key.contains(o->key)) continue;

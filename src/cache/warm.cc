@@ -442,6 +442,7 @@ Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const Warm
     if (copier.lock_lost()) break;  // Warm reports it; queue nothing more
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
+    if (o->not_followed) continue;  // a symbolic link to a folder: nothing of it is warmed
     result.listed++;
     auto it = by_key.find(o->key);
     if (request.force || it == by_key.end() || it->second.expiring ||

@@ -51,6 +51,10 @@ Status FindOnSource(storage::Backend& src, const std::vector<std::string>& keys,
       }
       while (next < keys.size() && keys[next] < o->key) ++next;  // absent
       if (next < keys.size() && keys[next] == o->key) present[next++] = true;
+      if (o->not_followed || (!o->unreadable.empty() && o->key.ends_with('/'))) {
+        // A folder not entered or not readable: what is under it is unknown, kept.
+        while (next < keys.size() && keys[next].starts_with(o->key)) present[next++] = true;
+      }
       // Far more source keys than batch keys in the range: a Stat of each key left is cheaper.
       if (++listed >= kKeysPerPage * (keys.size() - next)) break;
     }

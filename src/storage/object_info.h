@@ -49,6 +49,10 @@ struct ObjectInfo {
   // Such an entry is never skipped or deleted: the planner hands it on as a copy, which fails,
   // so the run reports it and deletes nothing.
   std::string unreadable;
+  // A folder the listing did not enter (local: a symbolic link to a folder, never followed):
+  // the key ends in '/', its keys are unknown, neither listed nor absent. Nothing is copied
+  // for it, and nothing under it is deleted or taken for deleted (planner, backup).
+  bool not_followed = false;
 
   // Details: valid only when has_details (filled by Stat, or by List on backends where they
   // are free, such as the local folder for mtime).

@@ -45,7 +45,7 @@ class RunFile {
     PutString(o.storage_class);
     PutString(o.version_id);
     PutU64((o.delete_marker ? 1u : 0u) | (o.is_latest ? 2u : 0u) | (o.etag_opaque ? 4u : 0u) |
-           (o.has_details ? 8u : 0u));
+           (o.has_details ? 8u : 0u) | (o.not_followed ? 16u : 0u));
     PutString(o.unreadable);
     const ContentHeaders& c = o.content;
     for (const std::string* s : {&c.content_type, &c.content_encoding, &c.content_language,
@@ -84,6 +84,7 @@ class RunFile {
     o.is_latest = (flags & 2u) != 0;
     o.etag_opaque = (flags & 4u) != 0;
     o.has_details = (flags & 8u) != 0;
+    o.not_followed = (flags & 16u) != 0;
     ContentHeaders& c = o.content;
     for (std::string* s : {&c.content_type, &c.content_encoding, &c.content_language,
                            &c.content_disposition, &c.cache_control, &c.expires}) {

@@ -70,6 +70,12 @@ Status Planner::DestinationOnly(const storage::ObjectInfo& dst) {
 
 Status Planner::Handle(const storage::ObjectInfo* src, const storage::ObjectInfo* dst) {
   FERRY_RETURN_IF_ERROR(Advance(src->key));
+  if (src->not_followed) {
+    // A folder the listing did not enter: its destination keys stay, nothing is copied.
+    stats_.folders_not_followed += 1;
+    unreadable_folder_ = src->key;
+    return Status::Ok();
+  }
   const bool unreadable_folder = !src->unreadable.empty() && src->key.ends_with('/');
   if (!unreadable_folder && !filter_.Matches(*src)) {
     return Status::Ok();  // the destination is left alone too

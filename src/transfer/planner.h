@@ -19,7 +19,9 @@
 // skipped or treated as absent: they are handed on as copies, which fail, so that the run
 // reports them and deletes nothing; destination keys under an unreadable source folder ("a/")
 // are never planned for deletion. An unreadable folder is handed on even when the filter would
-// leave out its key, since the keys inside it are unknown.
+// leave out its key, since the keys inside it are unknown. A folder the listing did not enter
+// (ObjectInfo::not_followed: a symbolic link to a folder) is counted and not copied, and the
+// destination keys under it are never planned for deletion either.
 //
 // Thread-safety: one merge at a time; the sink is called from the merging thread.
 #pragma once

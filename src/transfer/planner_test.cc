@@ -82,5 +82,32 @@ TEST(PlannerFinishTest, AFailedProbeFailsTheMerge) {
   EXPECT_TRUE(sink.copies.empty());
 }
 
+// A source folder the listing did not enter (a symbolic link to a folder): nothing is copied
+// for it, and the destination keys under it are kept by --delete (its keys are unknown, not
+// absent); keys after it are deleted as usual. Before, the link was left out of the listing and
+// --delete removed everything the destination held under its name.
+TEST(PlannerTest, AFolderNotFollowedKeepsItsDestinationKeys) {
+  auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
+  ASSERT_TRUE(filter.ok());
+  Stats stats;
+  RecordingSink sink;
+  Planner planner(*filter, plan::DecideOptions{}, /*delete_extra=*/true,
+                  /*dst_folder_markers=*/true, stats, sink);
+  storage::ObjectInfo link;
+  link.key = "d/";
+  link.not_followed = true;
+  ASSERT_TRUE(planner.SourceOnly(link).ok());
+  for (const char* k : {"d/a", "d/sub/b", "e"}) {
+    storage::ObjectInfo dst;
+    dst.key = k;
+    dst.size = 1;
+    ASSERT_TRUE(planner.DestinationOnly(dst).ok());
+  }
+  ASSERT_TRUE(planner.Finish(nullptr).ok());
+  EXPECT_TRUE(sink.copies.empty());
+  EXPECT_EQ(sink.deletes, std::vector<std::string>{"e"});
+  EXPECT_EQ(stats.folders_not_followed.load(), 1u);
+}
+
 }  // namespace
 }  // namespace ferry::transfer

@@ -45,6 +45,9 @@ class Stats {
   std::atomic<uint64_t> uploads_restarted{0};
   // Empty source keys ending in '/' (folder markers) that a destination folder has no use for.
   std::atomic<uint64_t> markers_skipped{0};
+  // Source folders the listing did not enter (symbolic links to folders): not copied, and
+  // nothing under them deleted.
+  std::atomic<uint64_t> folders_not_followed{0};
   // Copies left for the next run because a file and a folder of one name trade places and the
   // other side's keys are deleted by this run (planner.h).
   std::atomic<uint64_t> conflicts_deferred{0};

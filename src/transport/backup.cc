@@ -63,7 +63,12 @@ Status ChangedObjects::Fill() {
     }
     std::vector<std::string> keys;
     keys.reserve(batch.size());
-    for (const auto& o : batch) keys.push_back(o.key);
+    for (const auto& o : batch) {
+      keys.push_back(o.key);
+      if (o.key.ends_with('/') && (o.not_followed || !o.unreadable.empty())) {
+        unknown_folders_.push_back(o.key);
+      }
+    }
     FERRY_RETURN_IF_ERROR(NoteGone(keys.back(), keys));
     if (ended_) {
       FERRY_RETURN_IF_ERROR(NoteGone(gone_.covered_to ? gone_.covered_to() : std::nullopt, {}));
@@ -93,12 +98,22 @@ Status ChangedObjects::NoteGone(const std::optional<std::string>& to,
                          catalog_.LiveKeysBetween(location_, covered_, to));
   std::vector<std::string> missing;
   for (std::string& key : live) {
-    if (!std::binary_search(listed.begin(), listed.end(), key)) missing.push_back(std::move(key));
+    if (std::binary_search(listed.begin(), listed.end(), key)) continue;
+    const bool unknown =
+        std::any_of(unknown_folders_.begin(), unknown_folders_.end(),
+                    [&](const std::string& folder) { return key.starts_with(folder); });
+    if (!unknown) missing.push_back(std::move(key));
   }
   const int64_t now = gone_.now_ms ? gone_.now_ms() : Millis(std::chrono::system_clock::now());
   FERRY_RETURN_IF_ERROR(catalog_.NoteGone(location_, gone_.run, missing, now));
   noted_gone_ += missing.size();
   covered_ = to ? *to : covered_;
+  // Every key still to come is after `to`: a folder `to` is past holds none of them.
+  if (to) {
+    std::erase_if(unknown_folders_, [&](const std::string& folder) {
+      return *to > folder && !to->starts_with(folder);
+    });
+  }
   return Status::Ok();
 }
 

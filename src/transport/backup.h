@@ -65,7 +65,9 @@ struct GoneTracking {
 // live keys there (LiveKeysBetween): those not listed are noted gone for the run (NoteGone,
 // before the batch is yielded), to become tombstones once the whole run's listing is complete.
 // An interval is noted only after the listing returned all of it, so a failing listing notes
-// only what it really listed around.
+// only what it really listed around. Keys under a folder the listing could not read or did not
+// enter (an unreadable "a/" entry, a symbolic link to a folder: ObjectInfo::not_followed) are
+// unknown, not gone: never noted.
 class ChangedObjects : public storage::ListingCursor {
  public:
   ChangedObjects(storage::ListingCursor& inner, CatalogStore& catalog, std::string location,
@@ -89,6 +91,9 @@ class ChangedObjects : public storage::ListingCursor {
   const GoneTracking gone_;
   std::string covered_;  // every key up to here has been compared
   std::deque<storage::ObjectInfo> ready_;  // to yield, in listing order
+  // Folders listed as unreadable or not followed whose keys may still come in a later
+  // interval (dropped once the listing is past them).
+  std::vector<std::string> unknown_folders_;
   storage::ObjectInfo current_;
   bool ended_ = false;
   uint64_t unchanged_ = 0;

@@ -312,6 +312,71 @@ TEST_F(BackupTest, ChangedObjectsNotesTheLiveKeysItsListingLacks) {
   EXPECT_EQ(packed, (std::vector<std::string>{first, tenth, mid, last}));
 }
 
+// A folder replaced by a symbolic link to it (a local source: not followed) or one that cannot
+// be read: the keys backed up under it are unknown now, not gone. Before, they were noted gone,
+// tombstoned, and `catalog prune --keep-last 1` deleted the only backups of live data.
+TEST_F(BackupTest, KeysUnderAFolderNotFollowedOrUnreadableAreNotNotedGone) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 199; ++i) keys.push_back("a/" + std::to_string(1000 + i));
+  for (const char* k : {"link/k1", "link/k2", "link/sub/k3", "m-gone", "sad/k4", "z"}) {
+    keys.push_back(k);
+  }
+  std::vector<CatalogEntry> rows;
+  for (const std::string& k : keys) {
+    CatalogEntry e;
+    e.location = kLoc;
+    e.key = k;
+    e.size = 1;
+    e.archive = "x.fza";
+    e.entry = rows.size();
+    e.backed_up_ms = 1000;
+    rows.push_back(e);
+  }
+  ASSERT_TRUE(catalog_
+                  ->RecordArchive(CatalogArchive{.location = kLoc, .archive = "x.fza",
+                                                 .entries = rows.size(), .archive_bytes = 1,
+                                                 .backed_up_ms = 1000},
+                                  rows)
+                  .ok());
+  // The listing: the 199 "a/" keys, then "link/" (a link to the folder, not followed) as the
+  // last entry of the first lookup batch: its keys come in the next interval; then "sad/"
+  // (unreadable) and "z". "m-gone" is really gone.
+  std::vector<ObjectInfo> listing;
+  for (int i = 0; i < 199; ++i) {
+    ObjectInfo o;
+    o.key = keys[static_cast<size_t>(i)];
+    o.size = 1;
+    listing.push_back(o);
+  }
+  ObjectInfo link;
+  link.key = "link/";
+  link.not_followed = true;
+  listing.push_back(link);
+  ObjectInfo sad;
+  sad.key = "sad/";
+  sad.unreadable = "sad: Permission denied";
+  listing.push_back(sad);
+  ObjectInfo z;
+  z.key = "z";
+  z.size = 1;
+  listing.push_back(z);
+  ASSERT_EQ(listing.size(), CatalogStore::kLookupBatch + 2);
+  VectorCursor cursor(listing);
+  ChangedObjects c(cursor, *catalog_, kLoc,
+                   GoneTracking{.run = 7, .start_after = "", .covered_to = nullptr,
+                                .now_ms = [] { return int64_t{9000}; }});
+  for (;;) {
+    auto o = c.Next();
+    ASSERT_TRUE(o.ok()) << o.status().message();
+    if (*o == nullptr) break;
+  }
+  EXPECT_EQ(c.noted_gone(), 1u);
+  ASSERT_EQ(*catalog_->CommitGone(kLoc, 7), 1u);
+  auto tombstones = catalog_->Tombstones(kLoc, "");
+  ASSERT_EQ(tombstones->size(), 1u);
+  EXPECT_EQ(tombstones->front().key, "m-gone");
+}
+
 TEST_F(BackupTest, RestoresOneObjectReadingOnlyItsFrames) {
   // Entries of about 40 KB, each in frames of its own: an archive of more than 1 MiB.
   const uint64_t archive_bytes = Backup("1.fza", 60, 40000, 0, 3, 1000);

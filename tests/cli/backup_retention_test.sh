@@ -172,6 +172,45 @@ try:
     check("prune of a location never backed up: one line, no catalog, exit 1",
           p.returncode == 1 and len(lines) == 1 and "no backup recorded" in lines[0]
           and p.stdout.strip() == "", p.stdout + p.stderr)
+
+    # A folder of a local source replaced by a symbolic link to it (moved to another disk):
+    # its keys are unknown to the listing (links to folders are not followed), not deleted.
+    # Before, the backup recorded them deleted and prune --keep-last 1 deleted their only
+    # backups; a sync --delete removed them from the destination.
+    src = os.path.join(WORK, "local-src")
+    os.makedirs(os.path.join(src, "sub"))
+    local = {"sub/one.csv": text(3000, 6), "sub/two.csv": text(2000, 7), "top.csv": text(1000, 8)}
+    for key, body in local.items():
+        with open(os.path.join(src, key), "wb") as f:
+            f.write(body)
+    LOC2 = "rb:%s/local" % BK
+    ST2 = os.path.join(WORK, "local.db")
+    p = ferry("backup", src, LOC2, "--state", ST2, "--json")
+    check("backup of a local folder: 3 objects", p.returncode == 0 and
+          js(p).get("objects_packed") == 3, p.stderr or p.stdout)
+    SYNC = s3_check.bucket("rb", "sy")
+    p = ferry("sync", src, "rb:" + SYNC, "--delete", "--state", os.path.join(WORK, "sync.db"))
+    check("  and a sync --delete of it", p.returncode == 0 and len(keys("rb", SYNC)) == 3, p.stderr)
+    moved = os.path.join(WORK, "other-disk", "sub")
+    os.makedirs(os.path.dirname(moved))
+    os.rename(os.path.join(src, "sub"), moved)
+    os.symlink(moved, os.path.join(src, "sub"))
+    p = ferry("backup", src, LOC2, "--state", ST2, "--json")
+    check("the folder replaced by a link to it: nothing recorded deleted",
+          p.returncode == 0 and js(p).get("deleted") == 0, p.stderr or p.stdout)
+    p = ferry("catalog", "prune", LOC2, "--state", ST2, "--keep-last", "1", "--json")
+    check("  prune --keep-last 1 keeps every version and archive",
+          p.returncode == 0 and js(p).get("versions_dropped") == 0 and
+          js(p).get("archives_deleted") == 0, p.stderr or p.stdout)
+    out = os.path.join(WORK, "linked")
+    p = ferry("restore", LOC2, "--prefix", "sub/", "--to", out, "--state", ST2)
+    check("  and its keys restore byte-identical",
+          p.returncode == 0 and same_tree(out, {k: v for k, v in local.items()
+                                                if k.startswith("sub/")}), p.stderr)
+    p = ferry("sync", src, "rb:" + SYNC, "--delete", "--state", os.path.join(WORK, "sync.db"))
+    check("sync --delete keeps the destination's keys under the link, and says so",
+          p.returncode == 0 and len(keys("rb", SYNC)) == 3 and
+          "1 symbolic links to folders not followed" in p.stderr, p.stderr)
 finally:
     s3_check.purge_buckets()
 sys.exit(1 if FAILS else 0)

@@ -167,6 +167,11 @@ ListedBatch ListBatch(storage::ListingCursor& cursor, const std::string& skip_ke
       break;
     }
     if (!skip_key.empty() && listed->key == skip_key) continue;
+    if (listed->not_followed) {  // a symbolic link to a folder: not entered, not packed
+      obs::Log(obs::Level::kWarn, "symbolic link to a folder not followed: not packed",
+               {{"key", listed->key}});
+      continue;
+    }
     if (!listed->unreadable.empty()) {
       b.status = Status::Unavailable(listed->key + ": " + listed->unreadable);
       break;

@@ -44,6 +44,7 @@ int Run(const ListArgs& a, Context& ctx) {
     }
     const storage::ObjectInfo* o = *next;
     if (o == nullptr) break;
+    if (o->not_followed) continue;  // a symbolic link to a folder: not entered
     const auto ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(o->mtime.time_since_epoch()).count();
     if (a.json) {

@@ -31,6 +31,10 @@ std::span<const StatsField> StatsFields() {
        "Parts found on the destination after a crash and not sent again.", &S::parts_resumed},
       {"markers_skipped", "ferry_transfer_markers_skipped_total",
        "Folder markers a local destination has no use for.", &S::markers_skipped},
+      {"folders_not_followed", "ferry_transfer_folders_not_followed_total",
+       "Source folders not entered (symbolic links to folders): not copied, nothing under them "
+       "deleted.",
+       &S::folders_not_followed},
       {"conflicts_deferred", "ferry_transfer_conflicts_deferred_total",
        "Copies left for the next run (a file and a folder of one name trade places).",
        &S::conflicts_deferred},

@@ -138,6 +138,12 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
     std::fprintf(stderr, "%llu folder markers skipped (keys ending in '/': folders here)\n",
                  static_cast<unsigned long long>(s.markers_skipped.load()));
   }
+  if (s.folders_not_followed > 0) {
+    std::fprintf(stderr,
+                 "%llu symbolic links to folders not followed: nothing copied from them, "
+                 "nothing under them deleted\n",
+                 static_cast<unsigned long long>(s.folders_not_followed.load()));
+  }
   if (s.conflicts_deferred > 0) {
     std::fprintf(stderr,
                  "%llu objects left for the next run: a file and a folder of one name trade "

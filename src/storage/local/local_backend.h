@@ -27,6 +27,9 @@
 //  * A listing entry that cannot be read (a dangling symbolic link, a failed stat, a folder that
 //    cannot be opened, then with its key ending in '/') is listed with ObjectInfo::unreadable
 //    set, so that a run fails for it rather than deleting its copy at the destination.
+//  * A symbolic link to a file is listed as the file; a link to a folder is never followed (no
+//    cycles, no walk out of the root) and is listed as one entry "link/" with
+//    ObjectInfo::not_followed: what is under it is unknown, never taken for deleted.
 //  * Content headers, user metadata and tags are kept in extended attributes ("user.ferry.*",
 //    local_xattr.h); ferry's checksum and original mtime only count while the file's size and
 //    mtime are still those it was written with. On a file system without user extended

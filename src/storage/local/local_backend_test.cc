@@ -104,7 +104,7 @@ TEST_F(LocalBackendTest, ListSortsFoldersAsNameSlash) {
   EXPECT_EQ(ListKeys(), (std::vector<std::string>{"a-c", "a.txt", "a/b-c", "a/b/c", "a/b0", "a0"}));
 }
 
-TEST_F(LocalBackendTest, ListSkipsTempFilesLinkedFoldersAndSpecialFiles) {
+TEST_F(LocalBackendTest, ListSkipsTempFilesAndSpecialFilesAndDoesNotEnterLinkedFolders) {
   Write("real.txt", "12345");
   Write("d/inner", "i");
   Write(".ferry-tmp-deadbeef", "partial");
@@ -112,7 +112,21 @@ TEST_F(LocalBackendTest, ListSkipsTempFilesLinkedFoldersAndSpecialFiles) {
   fs::create_symlink(root_ / "real.txt", root_ / "link-to-file");
   fs::create_directory_symlink(root_ / "d", root_ / "link-to-dir");
   ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0600), 0);
-  EXPECT_EQ(ListKeys(), (std::vector<std::string>{"d/inner", "link-to-file", "real.txt"}));
+  // The link to a folder is one entry, not followed: its keys are unknown, not absent.
+  EXPECT_EQ(ListKeys(), (std::vector<std::string>{"d/inner", "link-to-dir/", "link-to-file",
+                                                  "real.txt"}));
+  {
+    auto all = backend_->List("");
+    ASSERT_TRUE(all.ok());
+    for (;;) {
+      auto e = (*all)->Next();
+      ASSERT_TRUE(e.ok() && *e != nullptr);
+      if ((*e)->key != "link-to-dir/") continue;
+      EXPECT_TRUE((*e)->not_followed);
+      EXPECT_TRUE((*e)->unreadable.empty());
+      break;
+    }
+  }
 
   auto cursor = backend_->List("link-to-file");
   ASSERT_TRUE(cursor.ok());

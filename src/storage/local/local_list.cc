@@ -35,6 +35,7 @@ struct Entry {
   std::string sort_name;  // name, plus "/" for folders
   bool is_dir = false;
   std::string unreadable;  // not "": the entry exists but cannot be read; why
+  bool link_to_folder = false;  // a symbolic link to a folder: listed as not followed
 };
 
 // One folder level: its path relative to the root ("" or ending in '/'), its entries sorted.
@@ -48,7 +49,7 @@ std::string Strerror(int err) { return std::generic_category().message(err); }
 
 // What one directory entry is for the listing: a folder, a file, an unreadable entry (listed as
 // such, so that it is not mistaken for an absent one), or skipped (nullopt: gone meanwhile, a
-// special file, a symbolic link to a folder).
+// special file).
 std::optional<Entry> Classify(int dir_fd, const struct dirent& d) {
   const std::string name = d.d_name;
   unsigned char type = d.d_type;
@@ -79,6 +80,7 @@ std::optional<Entry> Classify(int dir_fd, const struct dirent& d) {
     return Entry{name, false, "symbolic link: " + Strerror(err)};
   }
   if (S_ISREG(st.st_mode)) return Entry{name, false, ""};
+  if (S_ISDIR(st.st_mode)) return Entry{name + "/", false, "", true};
   return std::nullopt;
 }
 
@@ -162,6 +164,13 @@ class LocalListingCursor : public ListingCursor {
         // unknown, not absent. (`top` may dangle once Push added a level.)
         if (Status s = Push(rel, ""); !s.ok()) return Unreadable(std::move(rel), s.message());
         continue;
+      }
+      if (entry.link_to_folder) {
+        // Its keys are unknown here, not absent: listed once, as not followed.
+        current_ = ObjectInfo();
+        current_.key = std::move(rel);
+        current_.not_followed = true;
+        return &current_;
       }
       const std::string path = JoinPath(root_, rel);
       if (!entry.unreadable.empty()) {
