@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -33,7 +34,10 @@ void AddOnce(std::vector<std::string>& list, std::string owner) {
 
 // Takes the request's hold on its prefixes (never waits) and renews it every third of its TTL
 // until stopped. lost() turns true (and lost_token() is stopped) when a renewal finds the hold
-// taken over.
+// taken over. Fence() is the last check before a copy becomes visible: it passes while the hold
+// was renewed less than half its TTL ago (on the clock), else renews it now, so that a request
+// whose renewals stalled (a paused process, a database out of reach) never writes a key after
+// the request that took its hold over wrote it (stale bytes under the heir's record).
 class LockKeeper {
  public:
   LockKeeper(PrefixLocks& locks, Clock& clock, const WarmOptions& options)
@@ -44,6 +48,7 @@ class LockKeeper {
     FERRY_ASSIGN_OR_RETURN(AcquireResult r,
                            locks_.Acquire(options_.owner, prefixes, options_.lock_ttl));
     hold_ = std::move(r.hold);
+    Renewed();
     for (auto& who : r.taken_over) {
       obs::Log(obs::Level::kWarn, "took over the cache hold of a request whose lease ran out",
                {{"owner", who}});
@@ -75,6 +80,19 @@ class LockKeeper {
     hold_.reset();
   }
   const Hold& hold() const { return *hold_; }
+  Status Fence() {
+    std::lock_guard lock(fence_mu_);
+    if (lost_.load()) return Status::Cancelled("the cache hold was lost");
+    if (clock_.MonoNow() - renewed_ < options_.lock_ttl / 2) return Status::Ok();
+    Status s = locks_.Renew(*hold_, options_.lock_ttl);
+    if (s.code() == ErrorCode::kFailedPrecondition) {
+      Lost(s);
+      return Status::Cancelled("the cache hold was lost: " + s.message());
+    }
+    FERRY_RETURN_IF_ERROR(s.WithContext("renewing the cache hold before a write"));
+    renewed_ = clock_.MonoNow();
+    return Status::Ok();
+  }
   bool lost() const { return lost_.load(); }
   std::stop_token lost_token() const { return lost_source_.get_token(); }
 
@@ -88,22 +106,33 @@ class LockKeeper {
       if (st.stop_requested()) return;
       Status s = locks_.Renew(*hold_, options_.lock_ttl);
       if (s.code() == ErrorCode::kFailedPrecondition) {
-        obs::Log(obs::Level::kError, "cache hold lost: stopping this request",
-                 {{"error", s.message()}});
-        lost_ = true;
-        lost_source_.request_stop();
+        Lost(s);
         return;
       }
+      if (s.ok()) Renewed();
       if (!s.ok()) {
         obs::Log(obs::Level::kWarn, "cache hold renewal failed", {{"error", s.message()}});
       }
     }
   }
 
+  void Renewed() {
+    std::lock_guard lock(fence_mu_);
+    renewed_ = clock_.MonoNow();
+  }
+  void Lost(const Status& why) {
+    if (lost_.exchange(true)) return;
+    obs::Log(obs::Level::kError, "cache hold lost: stopping this request",
+             {{"error", why.message()}});
+    lost_source_.request_stop();
+  }
+
   PrefixLocks& locks_;
   Clock& clock_;
   const WarmOptions& options_;
   std::optional<Hold> hold_;
+  std::mutex fence_mu_;
+  Clock::MonoTime renewed_;  // GUARDED_BY(fence_mu_): the hold's last renewal here
   std::atomic<bool> lost_{false};
   std::stop_source lost_source_;
   std::condition_variable_any cv_;
@@ -115,8 +144,10 @@ class LockKeeper {
 class Copier {
  public:
   Copier(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
-         WarmResult& result, const Hold& hold, std::stop_token cancel)
-      : ctx_(ctx),
+         WarmResult& result, const Hold& hold, std::stop_token cancel,
+         std::function<Status()> fence)
+      : fence_(std::move(fence)),
+        ctx_(ctx),
         request_(request),
         options_(options),
         result_(result),
@@ -132,6 +163,7 @@ class Copier {
     r.src = o;
     r.reason = "not cached";
     r.cancel = cancel_;
+    r.before_write = fence_;
     r.done = [this, o](const Status& s) { Done(o, s); };
     engine_.Copy(std::move(r));
   }
@@ -247,6 +279,7 @@ class Copier {
     }
   }
 
+  const std::function<Status()> fence_;  // the hold's, before each copy becomes visible
   const WarmContext& ctx_;
   const WarmRequest& request_;
   const WarmOptions& options_;
@@ -479,7 +512,8 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
   Status status = Status::Ok();
   if (request.force) status = ctx.index.ClearFailuresUnder(result.prefixes);
   {
-    Copier copier(ctx, request, options, result, keeper.hold(), keeper.lost_token());
+    Copier copier(ctx, request, options, result, keeper.hold(), keeper.lost_token(),
+                  [&keeper] { return keeper.Fence(); });
     Claimer claimer(ctx, request, options, result, copier, keeper.hold(), started_ms);
     Renewer renewer(ctx.index, claimer, request, options, result);
     // Ctrl-C also stops the copies in flight (their objects fail as cancelled, unrecorded).

@@ -46,12 +46,13 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
     Status s;
     if (server_side_ && r.src.size <= single_copy_limit) {
       what = "copied (server-side)";
-      s = CopyServerSide(r.src, r.destination_key(), stop);
+      s = r.before_write ? r.before_write() : Status::Ok();
+      if (s.ok()) s = CopyServerSide(r.src, r.destination_key(), stop);
     } else if ((large || server_side_) && dst_.features().chunked_write) {
       s = StartMultipart(r, server_side_, stop);
       if (s.ok()) return;  // the last part finishes the object
     } else {
-      s = CopyWhole(r.src, r.destination_key(), stop);
+      s = CopyWhole(r, stop);
     }
     // A source the listing found unreadable is never "deleted since": its error stands.
     if ((s.code() == ErrorCode::kFailedPrecondition || s.code() == ErrorCode::kNotFound) &&
@@ -133,8 +134,8 @@ Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, const std:
   return Status::Ok();
 }
 
-Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, const std::string& dst_key,
-                                 std::stop_token stop) {
+Status TransferEngine::CopyWhole(const CopyRequest& request, std::stop_token stop) {
+  const storage::ObjectInfo& listed = request.src;
   // The GET writes into the buffer and the PUT sends from it (no other copy).
   std::optional<BufferPool::Buffer> buffer = executor_.buffers().Borrow(listed.size, stop);
   if (!buffer) return Status::Cancelled("cancelled");
@@ -143,7 +144,7 @@ Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, const std::s
   constexpr int kAttempts = 3;
   Status s;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    s = CopyWholeOnce(listed, dst_key, data, stop);
+    s = CopyWholeOnce(request, data, stop);
     if (s.code() != ErrorCode::kDataLoss || attempt == kAttempts || stop.stop_requested()) break;
     stats_.checksum_retries += 1;
   }
@@ -152,9 +153,10 @@ Status TransferEngine::CopyWhole(const storage::ObjectInfo& listed, const std::s
 
 // One read and one write of a whole object. Nothing is written unless the bytes read match what
 // the source declares (or the destination checks them itself: Content-MD5).
-Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed,
-                                     const std::string& dst_key, std::span<std::byte> data,
+Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::byte> data,
                                      std::stop_token stop) {
+  const storage::ObjectInfo& listed = request.src;
+  const std::string& dst_key = request.destination_key();
   auto read = src_.ReadObject(listed.key, data, listed.etag, stop);
   if (!read.ok()) return read.status().WithContext("read " + src_.Describe() + listed.key);
   const storage::ObjectInfo& src = read.value();
@@ -182,6 +184,7 @@ Status TransferEngine::CopyWholeOnce(const storage::ObjectInfo& listed,
     // The destination refuses (BadDigest) a body that is not the source's: no MD5 here.
     spec.content_md5 = checksum::Base64(*check.md5);
   }
+  if (request.before_write) FERRY_RETURN_IF_ERROR(request.before_write());
   Result<storage::WriteResult> etag = Status::Internal("not written");
   Status written = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
     etag = dst_.Put(dst_key, data, s, stop);

@@ -68,6 +68,11 @@ struct CopyRequest {
   // an unfinished upload is kept for the journal (or aborted without one), and `done` gets
   // kCancelled. Default: never.
   std::stop_token cancel;
+  // A fence: called right before the write that makes the object visible at the destination
+  // (its PUT, its server-side copy, its multipart commit; not before the parts); an error
+  // fails the object and nothing becomes visible. A copier whose right to write may lapse
+  // (a lease) stops there. May be empty.
+  std::function<Status()> before_write;
 
   const std::string& destination_key() const { return dst_key.empty() ? src.key : dst_key; }
 };
@@ -118,10 +123,9 @@ class TransferEngine {
     std::stop_callback on_request(request, [&joint] { joint.request_stop(); });
     fn(joint.get_token());
   }
-  Status CopyWhole(const storage::ObjectInfo& src, const std::string& dst_key,
-                   std::stop_token stop);
-  Status CopyWholeOnce(const storage::ObjectInfo& listed, const std::string& dst_key,
-                       std::span<std::byte> data, std::stop_token stop);
+  Status CopyWhole(const CopyRequest& request, std::stop_token stop);
+  Status CopyWholeOnce(const CopyRequest& request, std::span<std::byte> data,
+                       std::stop_token stop);
   Status CopyServerSide(const storage::ObjectInfo& src, const std::string& dst_key,
                         std::stop_token stop);
   // On success the object is finished later by the worker completing its last part.

@@ -379,6 +379,7 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
       s = Status::FailedPrecondition("source " + key + " changed during the server-side copy");
     }
   }
+  if (s.ok() && upload->request.before_write) s = upload->request.before_write();
   Result<storage::WriteResult> committed =
       s.ok() ? upload->writer->Commit(stop) : Result<storage::WriteResult>(s);
   s = committed.status();
