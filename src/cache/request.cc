@@ -33,6 +33,11 @@ std::string BucketLocation(std::string_view bucket) {
 }
 
 Result<RequestFile> ParseRequestJson(std::string_view text) {
+  if (text.size() > kMaxRequestBytes) {
+    return Status::InvalidArgument("request file: " + std::to_string(text.size()) +
+                                   " bytes, more than a request may hold (" +
+                                   std::to_string(kMaxRequestBytes) + ")");
+  }
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument("request file: malformed JSON");
   if (!j.is_object()) return Status::InvalidArgument("request file: expected a JSON object");
@@ -47,8 +52,14 @@ Result<RequestFile> ParseRequestJson(std::string_view text) {
   if (!j.contains("prefixes") || !j["prefixes"].is_array() || j["prefixes"].empty()) {
     return bad("\"prefixes\" must be a non-empty array of strings (\"\" = the whole bucket)");
   }
+  if (j["prefixes"].size() > kMaxRequestPrefixes) {
+    return bad("more than " + std::to_string(kMaxRequestPrefixes) + " prefixes");
+  }
   for (const auto& p : j["prefixes"]) {
     if (!p.is_string()) return bad("\"prefixes\" must hold strings only");
+    if (p.get_ref<const std::string&>().size() > kMaxPrefixBytes) {
+      return bad("a prefix longer than " + std::to_string(kMaxPrefixBytes) + " bytes");
+    }
     r.prefixes.push_back(p.get<std::string>());
   }
   if (!j.contains("ttl") || !j["ttl"].is_number()) return bad("\"ttl\" must be a number of hours");

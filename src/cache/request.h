@@ -20,8 +20,15 @@ struct RequestFile {
   bool force_copy = false;
 };
 
+// What a request may hold: others write request files (and, served, send them), so their
+// reader bounds what it takes.
+inline constexpr size_t kMaxRequestBytes = 1 << 20;
+inline constexpr size_t kMaxRequestPrefixes = 10000;
+inline constexpr size_t kMaxPrefixBytes = 1024;  // an S3 key's limit
+
 // Parses a request file's text. kInvalidArgument, one line, for malformed JSON, a missing or
-// mistyped field, no prefixes, or a TTL that is not a positive number of hours.
+// mistyped field, no prefixes, a TTL that is not a positive number of hours, or more than the
+// limits above (a text over kMaxRequestBytes is refused before it is parsed).
 Result<RequestFile> ParseRequestJson(std::string_view text);
 
 // A --ttl: a duration such as "24h", "90m", "1d12h" (plan::ParseAge's units). A leading '-'

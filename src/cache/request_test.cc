@@ -48,6 +48,27 @@ TEST(RequestTest, RefusesMalformedRequestsWithOneLine) {
             std::string::npos);
 }
 
+// Request files are written by others (and will be sent to a server): what a reader takes is
+// bounded, and more is refused with one line before it is held.
+TEST(RequestTest, HostileRequestsAreBounded) {
+  std::string many = R"({"bucket": "b", "ttl": 1, "prefixes": [)";
+  for (size_t i = 0; i <= kMaxRequestPrefixes; ++i) many += (i ? ",\"p" : "\"p") + std::to_string(i) + "\"";
+  many += "]}";
+  ASSERT_LE(many.size(), kMaxRequestBytes);
+  const std::string long_prefix = R"({"bucket": "b", "ttl": 1, "prefixes": [")" +
+                                  std::string(kMaxPrefixBytes + 1, 'x') + "\"]}";
+  std::string huge = R"({"bucket": "b", "ttl": 1, "prefixes": [""], "x": ")";
+  huge += std::string(kMaxRequestBytes, 'y') + "\"}";
+  for (const std::string& bad : {many, long_prefix, huge}) {
+    auto r = ParseRequestJson(bad);
+    ASSERT_FALSE(r.ok()) << bad.substr(0, 60);
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+  }
+  EXPECT_NE(ParseRequestJson(huge).status().message().find("more than a request may hold"),
+            std::string::npos);
+}
+
 TEST(RequestTest, ParsesTtlTexts) {
   EXPECT_EQ(*ParseTtl("24h"), 24h);
   EXPECT_EQ(*ParseTtl("1d12h"), 36h);

@@ -21,7 +21,9 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
     FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
   }
   FERRY_ASSIGN_OR_RETURN(
-      ctx->filter, plan::Filter::Make(ctx->options.filter, std::chrono::system_clock::now()));
+      ctx->filter,
+      plan::Filter::Make(ctx->options.filter,
+                         (options.clock != nullptr ? *options.clock : SystemClock::Default()).Now()));
   if (ctx->options.transport.enabled()) {
     FERRY_ASSIGN_OR_RETURN(ctx->staging, opener(ctx->options.transport.staging, true));
     if (!checked) FERRY_RETURN_IF_ERROR(ctx->staging->Check({}).WithContext("staging"));

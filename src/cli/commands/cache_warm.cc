@@ -39,11 +39,13 @@ Result<std::pair<std::string, cache::WarmRequest>> BuildRequest(WarmArgs& a) {
       return Status::InvalidArgument(
           "--request: give SRC, --prefix and --ttl in the request file, not on the command line");
     }
-    std::ifstream in(a.request);
+    std::ifstream in(a.request, std::ios::binary);
     if (!in) return Status::InvalidArgument("--request: cannot read " + a.request);
-    std::stringstream text;
-    text << in.rdbuf();
-    FERRY_ASSIGN_OR_RETURN(cache::RequestFile f, cache::ParseRequestJson(text.str()));
+    // At most one byte more than a request may hold: ParseRequestJson refuses that.
+    std::string text(cache::kMaxRequestBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    FERRY_ASSIGN_OR_RETURN(cache::RequestFile f, cache::ParseRequestJson(text));
     src = cache::BucketLocation(f.bucket);
     r.prefixes = f.prefixes;
     r.ttl = f.ttl;
