@@ -295,10 +295,19 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
     }
     if (copied.status().code() != ErrorCode::kNotSupported) return copied.status();
   }
-  Result<storage::WriteResult> written =
-      version.size > o.multipart_threshold && dst.features().chunked_write
-          ? CopyChunked(o, src, dst, version, key, spec, ahead, stop)
-          : CopyWhole(o, src, dst, version, key, spec, ahead, stop);
+  // Bytes corrupted on the way (a check refuses them, nothing is written) are read again, a
+  // few times, as sync does; the bytes read ahead are then not used again.
+  constexpr int kAttempts = 3;
+  Result<storage::WriteResult> written = Status::Internal("not written");
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    storage::WriteSpec attempt_spec = spec;
+    written = version.size > o.multipart_threshold && dst.features().chunked_write
+                  ? CopyChunked(o, src, dst, version, key, attempt_spec, ahead, stop)
+                  : CopyWhole(o, src, dst, version, key, attempt_spec, ahead, stop);
+    if (written.status().code() != ErrorCode::kDataLoss || stop.stop_requested()) break;
+    if (ahead != nullptr) ahead->buffer.Reset();
+    ahead = nullptr;
+  }
   if (written.ok()) stats.bytes.fetch_add(version.size);
   return written;
 }

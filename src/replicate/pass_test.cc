@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <filesystem>
 #include <functional>
 #include <utility>
@@ -693,6 +695,57 @@ TEST_F(PassTest, AVersionThatCannotBeReadDoesNotHoldBackNewerOnes) {
   std::vector<std::byte> data(2);
   ASSERT_TRUE(plain->ReadAt("k", 0, data, "", {}).ok());
   EXPECT_EQ(data, Bytes("v2"));
+}
+
+// A source whose first reads of version bytes come back with one byte flipped (corrupted on the
+// way, the reply itself fine).
+class FlippingBackend : public MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  std::atomic<int> flips{1};
+  Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
+                       std::span<std::byte> out, std::stop_token stop) override {
+    Status s = MemoryBackend::ReadVersionAt(key, version_id, offset, out, stop);
+    Flip(s, out);
+    return s;
+  }
+  Result<ObjectInfo> ReadVersionWithDetails(std::string_view key, std::string_view version_id,
+                                            uint64_t offset, std::span<std::byte> out,
+                                            bool with_tags, std::stop_token stop) override {
+    auto r = MemoryBackend::ReadVersionWithDetails(key, version_id, offset, out, with_tags, stop);
+    Flip(r.status(), out);
+    return r;
+  }
+
+ private:
+  void Flip(const Status& s, std::span<std::byte> out) {
+    if (s.ok() && !out.empty() && flips.fetch_sub(1) > 0) out[0] ^= std::byte{0x20};
+  }
+};
+
+// Bytes corrupted on the way are refused by the check (nothing written) and read again, as
+// sync does: the version is replicated in the same pass. Before, it failed at once (the run
+// exited 1) although a fresh read was good.
+TEST_F(PassTest, ACorruptedReadIsReadAgainNotFailed) {
+  MemoryBackend::Options o;
+  o.clock = &clock_;
+  o.versioned = true;
+  o.name = "flip";
+  o.endpoint = "flip";
+  FlippingBackend src(o);
+  Write(src, "k", "the bytes of v1");
+  Write(src, "big", std::string(3 << 20, 'x'));
+  for (int flips : {1, 2}) {
+    src.flips = flips;
+    auto dst = NewBackend("d" + std::to_string(flips));
+    RuleSet rules{{OneRule("r", "d" + std::to_string(flips))}};
+    PassStats stats;
+    ASSERT_TRUE(Pass(src, "flip", *dst, "d" + std::to_string(flips), rules, stats).ok());
+    EXPECT_EQ(stats.failed.load(), 0u) << flips;
+    EXPECT_EQ(stats.replicated.load(), 2u) << flips;
+    ASSERT_EQ(History(*dst, "k").size(), 1u);
+    EXPECT_EQ(History(*dst, "k")[0].first, "the bytes of v1");
+  }
 }
 
 // A version on its way in another archive (its unpack job dead, say, until a redrive) holds
