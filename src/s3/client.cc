@@ -253,6 +253,13 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
       }
     }
 
+    const bool maybe_done =
+        !sent.ok() || (sent->status_code >= 500 && sent->status_code != 503);
+    if (failure.transient() && maybe_done && spec.done_despite_failure &&
+        !stop.stop_requested()) {
+      Result<std::optional<Reply>> done = spec.done_despite_failure();
+      if (done.ok() && done->has_value()) return std::move(**done);
+    }
     if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) {
       if (failure.transient() && attempt > 1) {
         return Status(failure.code(),

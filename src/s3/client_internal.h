@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -18,6 +20,13 @@
 #include "s3/uri.h"
 
 namespace ferry::s3 {
+
+// A successful (2xx) reply.
+struct Reply {
+  int status = 0;
+  http::Headers headers;
+  std::string body;  // empty when the body went to RequestSpec::sink
+};
 
 // One S3 request as an operation describes it.
 struct RequestSpec {
@@ -38,19 +47,17 @@ struct RequestSpec {
   int max_attempts = 0;
   // The S3 operation's name for metrics ("PutObject"); empty: derived by OperationName.
   std::string_view operation;
+  // A write whose reply was lost (a network fault, a 5xx other than 503) may have been done
+  // by the server: sent again, it would add a second version to a versioned bucket. When set,
+  // it is asked after such a failure, before any retry: a reply when the write is found done
+  // (returned as the request's), nullopt when not (retried as usual).
+  std::function<Result<std::optional<Reply>>()> done_despite_failure;
 };
 
 // The S3 API operation a request is (for the metrics' `operation` label), from its method,
 // bucket/key, query parameters and x-amz-copy-source: "GetObject", "UploadPartCopy",
 // "ListObjectsV2", ... RequestSpec::operation when set. Pure.
 std::string_view OperationName(const RequestSpec& spec);
-
-// A successful (2xx) reply.
-struct Reply {
-  int status = 0;
-  http::Headers headers;
-  std::string body;  // empty when the body went to RequestSpec::sink
-};
 
 struct S3Client::Call {
   // Builds the URL, sets x-amz-content-sha256 (hex SHA-256 of the body; UNSIGNED-PAYLOAD only

@@ -58,6 +58,7 @@ TEST_F(ClientTest, CountsRequestsRetriesAndThrottlesInTheRegistry) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::S3Error(503, "SlowDown"));
   transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset")));
+  transport_.Push(FakeReply::S3Error(404, "NoSuchKey"));  // HEAD: the reply was lost, not done
   transport_.Push(FakeReply::S3Error(429, ""));
   transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", "\"abc\""}})));
   ASSERT_TRUE(client.PutObject("b", "k", Bytes("data"), {}).ok());
@@ -69,9 +70,9 @@ TEST_F(ClientTest, CountsRequestsRetriesAndThrottlesInTheRegistry) {
            "ferry_s3_requests_total{operation=\"PutObject\",status=\"error\"} 1\n",
            "ferry_s3_requests_total{operation=\"PutObject\",status=\"429\"} 1\n",
            "ferry_s3_requests_total{operation=\"PutObject\",status=\"200\"} 1\n",
-           "ferry_s3_requests_total{operation=\"HeadObject\",status=\"404\"} 1\n",
+           "ferry_s3_requests_total{operation=\"HeadObject\",status=\"404\"} 2\n",
            "ferry_s3_request_seconds_count{operation=\"PutObject\"} 4\n",
-           "ferry_s3_request_seconds_count{operation=\"HeadObject\"} 1\n",
+           "ferry_s3_request_seconds_count{operation=\"HeadObject\"} 2\n",
            "ferry_s3_retries_total 3\n",
            "ferry_s3_throttles_total{operation=\"PutObject\"} 2\n",
        }) {
@@ -124,11 +125,12 @@ TEST_F(ClientTest, RetriesOn503AndSlowDownThenSucceeds) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::S3Error(503, "SlowDown"));
   transport_.Push(FakeReply::S3Error(500, "InternalError"));
+  transport_.Push(FakeReply::S3Error(404, "NoSuchKey"));  // HEAD after the 500: not done
   transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", "\"abc\""}})));
   auto etag = client.PutObject("b", "k", Bytes("data"), {});
   ASSERT_TRUE(etag.ok()) << etag.status().ToString();
   EXPECT_EQ(*etag, "abc");
-  EXPECT_EQ(transport_.request_count(), 3u);
+  EXPECT_EQ(transport_.request_count(), 4u);
   const auto sleeps = clock_.sleeps();
   ASSERT_EQ(sleeps.size(), 2u);
   EXPECT_LE(sleeps[0], std::chrono::milliseconds(100));  // full jitter within the policy
@@ -136,7 +138,47 @@ TEST_F(ClientTest, RetriesOn503AndSlowDownThenSucceeds) {
   // Each attempt is signed again with the clock's current time.
   const auto reqs = transport_.requests();
   EXPECT_NE(reqs[0].headers.Get("Authorization"), "");
-  EXPECT_EQ(reqs[2].headers.Get("x-amz-date"), FormatAmzDate(clock_.Now()));
+  EXPECT_EQ(reqs[3].headers.Get("x-amz-date"), FormatAmzDate(clock_.Now()));
+}
+
+// A PUT whose reply was lost may have been stored: sent again, a versioned bucket would hold
+// the object twice. HEAD first: this very object (size, MD5, user metadata) current at the key
+// is the PUT done, with its version id; anything else is retried as before.
+TEST_F(ClientTest, APutWhoseReplyWasLostIsFoundDoneNotSentAgain) {
+  S3Client client = MakeClient();
+  const std::string md5 = checksum::Hex(checksum::Md5(Bytes("data")));
+  const std::string quoted = "\"" + md5 + "\"";
+  const char* etag_header = quoted.c_str();
+  WriteOptions w;
+  w.metadata = {{"ferry-replica-version", "v1"}};
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset by peer")));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", etag_header},
+                                                 {"Content-Length", "4"},
+                                                 {"x-amz-version-id", "v7"},
+                                                 {"x-amz-meta-ferry-replica-version", "v1"}})));
+  ObjectHead head;
+  auto etag = client.PutObject("b", "k", Bytes("data"), w, {}, &head);
+  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
+  EXPECT_EQ(*etag, md5);
+  EXPECT_EQ(head.version_id, "v7");
+  ASSERT_EQ(transport_.request_count(), 2u);
+  EXPECT_EQ(transport_.requests()[1].method, "HEAD");
+  // Another object there (other metadata): the PUT is sent again.
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("timeout")));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", etag_header},
+                                                 {"Content-Length", "4"},
+                                                 {"x-amz-meta-ferry-replica-version", "v0"}})));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", etag_header},
+                                                 {"x-amz-version-id", "v8"}})));
+  auto again = client.PutObject("b", "k", Bytes("data"), w, {}, &head);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(head.version_id, "v8");
+  EXPECT_EQ(transport_.request_count(), 5u);
+  // A throttle (503) was surely not done: no HEAD.
+  transport_.Push(FakeReply::S3Error(503, "SlowDown"));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", etag_header}})));
+  ASSERT_TRUE(client.PutObject("b", "k", Bytes("data"), w).ok());
+  EXPECT_EQ(transport_.request_count(), 7u);
 }
 
 TEST_F(ClientTest, RetriesNetworkErrorsAndRequestTimeout) {

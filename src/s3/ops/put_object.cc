@@ -1,4 +1,5 @@
 // PutObject.
+#include "checksum/checksum.h"
 #include "s3/client_internal.h"
 #include "s3/xml.h"
 
@@ -26,6 +27,27 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
   } else if (options.compute_md5 && !Call::SignsPayload(*this)) {
     // A signed payload hash already makes the server refuse a body that is not the one sent.
     spec.headers.Set("Content-MD5", ContentMd5(body));
+  }
+  // A lost reply: this very object (size, MD5 and user metadata) current at the key means the
+  // PUT was done; it is not sent again (a second version on a versioned bucket, a 412 of a
+  // create-only write). Not for directory buckets (no MD5 ETags).
+  if (!express) {
+    spec.done_despite_failure = [this, bucket, key, body, &options,
+                                 stop]() -> Result<std::optional<Reply>> {
+      RequestSpec head;
+      head.method = "HEAD";
+      head.bucket = bucket;
+      head.key = key;
+      head.max_attempts = 1;
+      Result<Reply> h = Call::Run(*this, head, stop);
+      if (!h.ok()) return std::optional<Reply>();  // unknown: retried as usual
+      const ObjectHead found = ParseObjectHead(h->headers);
+      const bool ours = !found.etag_not_md5() && found.size == body.size() &&
+                        found.etag == checksum::Hex(checksum::Md5(body)) &&
+                        found.metadata == options.metadata;
+      if (!ours) return std::optional<Reply>();
+      return std::optional<Reply>(Reply{200, std::move(h->headers), ""});
+    };
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   if (express) {
