@@ -23,6 +23,15 @@ EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   return h;
 }
 
+uint64_t ArchivePartSize(uint64_t expected_bytes) {
+  constexpr uint64_t kMiB = 1ull << 20;
+  constexpr uint64_t kLeast = 5 * kMiB;  // S3's least part
+  constexpr uint64_t kParts = 9000;      // of S3's 10,000, room for an archive larger than said
+  if (expected_bytes == 0) return 16 * kMiB;
+  const uint64_t fit = (expected_bytes + kParts - 1) / kParts;
+  return std::max(kLeast, (fit + kMiB - 1) / kMiB * kMiB);
+}
+
 Result<size_t> BackendChunkSource::Read(std::span<std::byte> out) {
   const size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), object_.size - pos_));
   if (n == 0) return size_t{0};

@@ -83,6 +83,13 @@ class BackendRangeSource : public RangeSource {
   uint64_t bytes_requested_ = 0;
 };
 
+// The part size of every archive ferry writes to a store, its one rule: S3's least part
+// (5 MiB), so that the first part is uploaded while the rest is still being packed, unless the
+// archive may outgrow 10,000 such parts: `expected_bytes` above 45 GiB, or unknown (0: an
+// `archive pack` of a whole tree), takes parts of expected/9,000 (at least 16 MiB when unknown,
+// which holds archives up to 156 GiB).
+uint64_t ArchivePartSize(uint64_t expected_bytes);
+
 // Writes an archive as the object `key` of `backend` (features().chunked_write) in parts of
 // `part_size` bytes; the object appears only at Close (or, for an archive written in one PUT,
 // at SendLast). Destroyed without Close: aborted.

@@ -106,6 +106,22 @@ TEST(BackendIoTest, AnObjectChangedSinceListedFailsItsEntry) {
   EXPECT_EQ((*w)->Add(h, body).code(), ErrorCode::kFailedPrecondition);
 }
 
+// One part-size rule for every archive ferry writes: S3's least part while 9,000 of them hold
+// the archive, larger ones beyond; an archive of unknown size gets parts for 156 GiB.
+TEST(BackendIoTest, ArchivePartSizeIsOneRule) {
+  constexpr uint64_t kMiB = 1ull << 20;
+  EXPECT_EQ(ArchivePartSize(1), 5 * kMiB);
+  EXPECT_EQ(ArchivePartSize(64 * kMiB), 5 * kMiB);
+  EXPECT_EQ(ArchivePartSize(9000 * 5 * kMiB), 5 * kMiB);
+  EXPECT_EQ(ArchivePartSize(9000 * 5 * kMiB + 1), 6 * kMiB);
+  EXPECT_EQ(ArchivePartSize(0), 16 * kMiB);
+  for (uint64_t bytes : {1ull << 30, 100ull << 30, 5ull << 40}) {
+    const uint64_t part = ArchivePartSize(bytes);
+    EXPECT_LE((bytes + part - 1) / part, 9000u) << bytes;
+    EXPECT_EQ(part % kMiB, 0u);
+  }
+}
+
 TEST(BackendIoTest, SinkDroppedWithoutCloseLeavesNoObject) {
   MemoryBackend dst;
   {

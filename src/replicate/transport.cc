@@ -21,7 +21,6 @@ namespace {
 using storage::ObjectInfo;
 
 // S3's smallest part: the archive's upload starts early.
-constexpr uint64_t kArchivePartSize = 5ull << 20;
 // A version is read in ranges of this size while it is packed (never held whole).
 constexpr uint64_t kReadRange = 4ull << 20;
 constexpr std::string_view kPackedIn = "packed in ";
@@ -131,8 +130,10 @@ Result<archive::WriteSummary> PackOne(const PassOptions& o, const PackTransportO
   archive::WriterOptions w;
   w.level = level != 0 ? level : adaptive ? adaptive->level() : transport::kStartLevel;
   if (t.retry) AbortEarlierUploads(staging, key, stop);
-  FERRY_ASSIGN_OR_RETURN(auto sink,
-                         archive::BackendSink::Open(staging, key, kArchivePartSize, stop));
+  uint64_t raw_bytes = 0;
+  for (const Entry& e : entries) raw_bytes += e.first->version.size;
+  FERRY_ASSIGN_OR_RETURN(auto sink, archive::BackendSink::Open(
+                                        staging, key, archive::ArchivePartSize(raw_bytes), stop));
   FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(*sink, w));
   for (const Entry& e : entries) {
     std::vector<std::string> regions;

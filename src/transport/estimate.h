@@ -40,7 +40,7 @@ struct EstimateOptions {
   uint64_t unpack_whole_limit = 16ull << 20;   // unpack: entries up to this written in one PUT
   uint64_t part_size = 16ull << 20;            // multipart parts on the destination
   uint64_t multipart_threshold = 64ull << 20;  // plain copy: objects from this size in parts
-  uint64_t archive_part_size = 5ull << 20;     // pack: the archive's multipart parts
+  uint64_t archive_part_size = 5ull << 20;     // pack: archive::ArchivePartSize of a batch
   Prices prices;
   double per_gb = 0;  // $/GB of the region pair data crosses
 };

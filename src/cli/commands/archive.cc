@@ -22,7 +22,6 @@
 namespace ferry::cli {
 namespace {
 
-constexpr uint64_t kArchivePartSize = 16ull << 20;
 // Objects up to this size are read whole with their details in one request.
 constexpr uint64_t kWholeReadLimit = 1ull << 20;
 
@@ -269,7 +268,7 @@ int RunPack(const PackArgs& a, Context& ctx) {
     if (!b.ok()) return ReportError(b.status());
     dst = std::move(b).value();
     if (Status s = dst->Check(ctx.stop); !s.ok()) return ReportError(s);
-    auto o = archive::BackendSink::Open(*dst, place->key, kArchivePartSize, ctx.stop);
+    auto o = archive::BackendSink::Open(*dst, place->key, archive::ArchivePartSize(0), ctx.stop);
     if (!o.ok()) return ReportError(o.status());
     object = std::move(o).value();
     sink = object.get();

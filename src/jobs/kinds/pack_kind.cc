@@ -31,8 +31,6 @@
 namespace ferry::jobs {
 namespace {
 
-// Small parts: the first is uploaded while the rest of the batch is still being packed.
-constexpr uint64_t kArchivePartSize = 5ull << 20;
 
 // The run's archive of job `job` (transport/run_archives.h: "<run>-<job>-<8 hex>.fza", a
 // backup's "b..."; `ferry unpack` takes only the former, transport::IsRunArchive).
@@ -131,11 +129,12 @@ class PackHandler : public JobHandler {
     if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
     // A batch of fewer raw bytes than a part makes an archive of one part, most likely: written
     // in one PUT (archive/backend_io.h).
-    const bool likely_one_part = j.spec.bytes < kArchivePartSize;
+    const uint64_t part_size = archive::ArchivePartSize(j.spec.bytes);
+    const bool likely_one_part = j.spec.bytes < part_size;
     // Its parts under way are bytes on the link: the packs behind wait for them as for its
     // queued bytes (UploadOrder::SetSending).
     auto sink = archive::BackendSink::Open(
-        *run.staging, key, kArchivePartSize, ctx.cancel,
+        *run.staging, key, part_size, ctx.cancel,
         {.likely_one_part = likely_one_part, .on_sending = [&order, ticket = o.order_ticket](
                                                                bool sending) {
            order.SetSending(ticket, sending);
@@ -184,7 +183,7 @@ class PackHandler : public JobHandler {
     ctx.stats.transport_bytes_in += w.raw_bytes;
     ctx.stats.transport_bytes_wire += w.archive_bytes;
     const transport::Requests requests =
-        transport::ArchiveWriteRequests(w.archive_bytes, kArchivePartSize, likely_one_part);
+        transport::ArchiveWriteRequests(w.archive_bytes, part_size, likely_one_part);
     ctx.stats.transport_cpu_us += static_cast<uint64_t>(cpu_seconds * 1e6);
     ctx.stats.transport_extra_puts += requests.put;
     ctx.stats.objects_planned += w.entries;
