@@ -4,15 +4,24 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "checksum/checksum.h"
+#include "obs/log.h"
 #include "replicate/pass_internal.h"
+#include "transfer/verify.h"
 
 namespace ferry::replicate::internal {
 namespace {
 
 using storage::ObjectInfo;
+
+// What the attempts at one version's chunked copy learnt of its source's multipart layout.
+struct LayoutReads {
+  std::optional<checksum::Md5Digest> earlier;  // the digest the last attempt's parts made
+  bool unverified = false;  // the same bytes twice, in no layout that makes the ETag
+};
 
 // Reads [offset, offset + out.size()) of the version: by version id where the source has one,
 // else the current object pinned to the listed ETag.
@@ -86,7 +95,8 @@ Status CheckDeclared(const ObjectInfo& v, uint32_t crc) {
 Result<storage::WriteResult> CopyWhole(const PassOptions& o, storage::Backend& src,
                                        storage::Backend& dst, const ObjectInfo& v,
                                        const std::string& key, storage::WriteSpec& spec,
-                                       ReadAhead* ahead, std::stop_token stop) {
+                                       ReadAhead* ahead, LayoutReads& reads,
+                                       std::stop_token stop) {
   transfer::BufferPool::Buffer read;
   std::span<const std::byte> data;
   if (ahead != nullptr && ahead->whole && ahead->data().size() == v.size) {
@@ -104,16 +114,66 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, storage::Backend& s
     return Status::DataLoss("MD5 of the bytes read differs from the source version's ETag " +
                             v.etag);
   }
+  // A multipart ETag: the whole bytes are cut in every likely part layout (the store's own
+  // where it tells it) until one makes the ETag (transfer/verify.h).
+  const transfer::SourceCheck check = transfer::CheckOf(v);
+  if (!check.crc32c && !check.md5) {
+    transfer::WholeCheck verdict = transfer::CheckWhole(check, data, crc, false);
+    if (verdict == transfer::WholeCheck::kUnverified && check.multipart) {
+      Result<std::optional<uint64_t>> exact = src.FirstPartSize(v, stop);
+      if (exact.ok() && exact->has_value()) {
+        verdict = transfer::CheckWhole(check, data, crc, false, **exact);
+        if (verdict == transfer::WholeCheck::kUnverified) verdict = transfer::WholeCheck::kMismatch;
+      }
+    }
+    if (verdict == transfer::WholeCheck::kMismatch) {
+      return Status::DataLoss("the bytes read do not make the source version's ETag " + v.etag);
+    }
+    reads.unverified = verdict == transfer::WholeCheck::kUnverified;
+  }
   spec.metadata[storage::kMetaCrc32c] = checksum::Hex32(crc);
   spec.content_md5 = checksum::Base64(md5);
   return dst.Put(key, data, spec, stop);
 }
 
+// How a chunked copy proves a version that declares no CRC32C but a multipart ETag
+// "<md5>-N" (transfer/verify.h): parts read in the source's layout (exact where the store
+// tells it, else the likeliest size common tools use) give the MD5 digest of the ETag.
+struct SourceLayout {
+  uint64_t part = 0;  // 0: none (a CRC32C is declared, or no layout fits the destination)
+  bool exact = false;
+  checksum::Md5Digest digest{};
+};
+
+SourceLayout LayoutOf(storage::Backend& src, const storage::Backend& dst, const ObjectInfo& v,
+                      std::stop_token stop) {
+  const transfer::SourceCheck check = transfer::CheckOf(v);
+  if (check.crc32c || !check.multipart) return {};
+  SourceLayout l{.part = 0, .exact = false, .digest = *check.multipart};
+  Result<std::optional<uint64_t>> first = src.FirstPartSize(v, stop);
+  if (first.ok() && first->has_value()) {
+    l.part = **first;
+    l.exact = true;
+  } else {
+    const std::vector<uint64_t> likely = transfer::CandidatePartSizes(v.size, check.parts, 1);
+    if (likely.empty()) return {};
+    l.part = likely.front();
+  }
+  const storage::Features& f = dst.features();
+  if (l.part < f.min_part_size || l.part > f.max_part_size ||
+      (v.size + l.part - 1) / l.part > static_cast<uint64_t>(f.max_parts)) {
+    return {};
+  }
+  return l;
+}
+
 Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend& src,
                                          storage::Backend& dst, const ObjectInfo& v,
                                          const std::string& key, storage::WriteSpec& spec,
-                                         ReadAhead* ahead, std::stop_token stop) {
-  const uint64_t part = PartSizeFor(o, dst, v.size);
+                                         ReadAhead* ahead, LayoutReads& reads,
+                                         std::stop_token stop) {
+  const SourceLayout layout = LayoutOf(src, dst, v, stop);
+  const uint64_t part = layout.part != 0 ? layout.part : PartSizeFor(o, dst, v.size);
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ChunkWriter> writer,
                          dst.OpenChunkWriter(key, spec, part, stop));
   auto fail = [&](Status s) {
@@ -122,9 +182,11 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend&
   };
   const size_t count = static_cast<size_t>((v.size + part - 1) / part);
   std::vector<uint32_t> crcs(count);
+  std::vector<checksum::Md5Digest> md5s(layout.part != 0 ? count : 0);
   size_t first = 0;  // the first part, read with the version's details, goes from this thread
   if (ahead != nullptr && !ahead->whole && ahead->data().size() == std::min(part, v.size)) {
     crcs[0] = checksum::Crc32c(ahead->data());
+    if (!md5s.empty()) md5s[0] = checksum::Md5(ahead->data());
     if (Status s = writer->WriteChunk(1, 0, ahead->data(), stop); !s.ok()) return fail(s);
     first = 1;
   }
@@ -136,9 +198,26 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend&
     FERRY_ASSIGN_OR_RETURN(transfer::BufferPool::Buffer buffer, Borrow(o, length, part_stop));
     FERRY_RETURN_IF_ERROR(ReadPart(src, v, offset, buffer.data(), part_stop));
     crcs[index] = checksum::Crc32c(buffer.data());
+    if (!md5s.empty()) md5s[index] = checksum::Md5(buffer.data());
     return writer->WriteChunk(static_cast<int>(index + 1), offset, buffer.data(), part_stop);
   });
   if (!parts.ok()) return fail(parts);
+  if (layout.part != 0) {
+    const checksum::Md5Digest digest = transfer::MultipartDigest(md5s);
+    if (digest != layout.digest) {
+      // With the store's own layout the bytes are not the source's. With a guessed one they
+      // may be, in another layout: read again, and the same digest twice means the bytes read
+      // are what the source holds (counted unverified); another one means a corrupted read.
+      const bool same_as_before = reads.earlier && *reads.earlier == digest;
+      reads.earlier = digest;
+      if (layout.exact || !same_as_before) {
+        return fail(Status::DataLoss(
+            "the parts read do not make the source version's ETag " + v.etag +
+            (layout.exact ? "" : " (in the likeliest part layout; read again to tell)")));
+      }
+      reads.unverified = true;
+    }
+  }
   uint32_t crc = crcs[0];
   for (size_t i = 1; i < count; ++i) {
     crc = checksum::Crc32cCombine(crc, crcs[i], std::min(part, v.size - i * part));
@@ -299,16 +378,23 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
   // few times, as sync does; the bytes read ahead are then not used again.
   constexpr int kAttempts = 3;
   Result<storage::WriteResult> written = Status::Internal("not written");
+  LayoutReads reads;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     storage::WriteSpec attempt_spec = spec;
     written = version.size > o.multipart_threshold && dst.features().chunked_write
-                  ? CopyChunked(o, src, dst, version, key, attempt_spec, ahead, stop)
-                  : CopyWhole(o, src, dst, version, key, attempt_spec, ahead, stop);
+                  ? CopyChunked(o, src, dst, version, key, attempt_spec, ahead, reads, stop)
+                  : CopyWhole(o, src, dst, version, key, attempt_spec, ahead, reads, stop);
     if (written.status().code() != ErrorCode::kDataLoss || stop.stop_requested()) break;
     if (ahead != nullptr) ahead->buffer.Reset();
     ahead = nullptr;
   }
   if (written.ok()) stats.bytes.fetch_add(version.size);
+  if (written.ok() && reads.unverified) {
+    stats.unverified.fetch_add(1);
+    obs::Log(obs::Level::kWarn, "replicated unverified: no common part size reproduces the "
+             "source's multipart ETag (the same bytes were read twice)",
+             {{"key", key}, {"version", version.version_id}, {"etag", version.etag}});
+  }
   return written;
 }
 

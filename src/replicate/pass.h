@@ -105,6 +105,9 @@ struct PassStats {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> server_side{0};      // versions copied on the server
   std::atomic<uint64_t> server_side_parts{0};  // ... of them in parts (UploadPartCopy)
+  // Versions written that no checksum proved: no CRC32C declared, and no common part size
+  // reproduces their multipart ETag (the same bytes were read twice).
+  std::atomic<uint64_t> unverified{0};
   // Compressed transport: versions packed for a destination, archives, their bytes in and on
   // the wire (the archives').
   std::atomic<uint64_t> transported{0};

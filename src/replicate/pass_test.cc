@@ -703,22 +703,24 @@ class FlippingBackend : public MemoryBackend {
  public:
   using MemoryBackend::MemoryBackend;
   std::atomic<int> flips{1};
+  std::string flip_key;  // "" = any
   Status ReadVersionAt(std::string_view key, std::string_view version_id, uint64_t offset,
                        std::span<std::byte> out, std::stop_token stop) override {
     Status s = MemoryBackend::ReadVersionAt(key, version_id, offset, out, stop);
-    Flip(s, out);
+    Flip(key, s, out);
     return s;
   }
   Result<ObjectInfo> ReadVersionWithDetails(std::string_view key, std::string_view version_id,
                                             uint64_t offset, std::span<std::byte> out,
                                             bool with_tags, std::stop_token stop) override {
     auto r = MemoryBackend::ReadVersionWithDetails(key, version_id, offset, out, with_tags, stop);
-    Flip(r.status(), out);
+    Flip(key, r.status(), out);
     return r;
   }
 
  private:
-  void Flip(const Status& s, std::span<std::byte> out) {
+  void Flip(std::string_view key, const Status& s, std::span<std::byte> out) {
+    if (!flip_key.empty() && key != flip_key) return;
     if (s.ok() && !out.empty() && flips.fetch_sub(1) > 0) out[0] ^= std::byte{0x20};
   }
 };
@@ -746,6 +748,52 @@ TEST_F(PassTest, ACorruptedReadIsReadAgainNotFailed) {
     ASSERT_EQ(History(*dst, "k").size(), 1u);
     EXPECT_EQ(History(*dst, "k")[0].first, "the bytes of v1");
   }
+}
+
+// A multipart source version that declares no CRC32C (written by another tool): its parts are
+// read in the source's part layout and their MD5 digest checked against its ETag. A flipped
+// byte in a part is read again and never written; a layout no common part size reproduces is
+// replicated once the same bytes were read twice, and counted unverified. Before, a flipped
+// byte in a part was written to the destination and the pass reported success.
+TEST_F(PassTest, AMultipartVersionIsProvenByItsEtag) {
+  options_.multipart_threshold = 8ull << 20;
+  options_.part_size = 5ull << 20;
+  concurrency_ = 1;
+  MemoryBackend::Options o;
+  o.clock = &clock_;
+  o.versioned = true;
+  o.name = "flip";
+  o.endpoint = "flip";
+  FlippingBackend src(o);
+  src.flips = 0;
+  auto write_parts = [&](const std::string& key, const std::string& data, uint64_t part) {
+    storage::WriteSpec spec;
+    spec.size = data.size();
+    auto writer = src.OpenChunkWriter(key, spec, part, {});
+    ASSERT_TRUE(writer.ok());
+    for (uint64_t offset = 0, n = 1; offset < data.size(); offset += part, ++n) {
+      const std::string_view chunk = std::string_view(data).substr(offset, part);
+      ASSERT_TRUE((*writer)->WriteChunk(static_cast<int>(n), offset, Bytes(chunk), {}).ok());
+    }
+    ASSERT_TRUE((*writer)->Commit({}).ok());
+  };
+  std::string common(12u << 20, 'c'), odd(12u << 20, 'o');
+  for (size_t i = 0; i < common.size(); i += 4099) common[i] = static_cast<char>('A' + i % 23);
+  for (size_t i = 0; i < odd.size(); i += 4111) odd[i] = static_cast<char>('a' + i % 19);
+  write_parts("common", common, 5u << 20);  // 3 parts of the likeliest size
+  write_parts("odd", odd, 6u << 20);        // 2 parts: no common size makes its ETag
+  src.flip_key = "common";
+  src.flips = 1;
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(src, "flip", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.failed.load(), 0u);
+  EXPECT_EQ(stats.replicated.load(), 2u);
+  EXPECT_EQ(stats.unverified.load(), 1u);
+  ASSERT_EQ(History(*b_, "common").size(), 1u);
+  EXPECT_TRUE(History(*b_, "common")[0].first == common) << "the flipped byte was written";
+  ASSERT_EQ(History(*b_, "odd").size(), 1u);
+  EXPECT_TRUE(History(*b_, "odd")[0].first == odd);
 }
 
 // A version on its way in another archive (its unpack job dead, say, until a redrive) holds

@@ -342,6 +342,7 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       {"kept_current", &s.restored},           {"failed", &s.failed},
       {"would_replicate", &s.planned},         {"bytes", &s.bytes},
       {"server_side_copies", &s.server_side}, {"server_side_part_copies", &s.server_side_parts},
+      {"unverified", &s.unverified},
       {"tags_synced", &s.tags_synced}, {"transported", &s.transported},
       {"transport_archives", &s.transport_archives},
       {"transport_bytes_in", &s.transport_bytes_in},
@@ -375,6 +376,11 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       static_cast<unsigned long long>(s.already.load()),
       static_cast<unsigned long long>(s.replicas.load()),
       static_cast<unsigned long long>(s.failed.load()));
+  if (s.unverified.load() > 0) {
+    std::printf("%llu versions replicated unverified: no checksum they declare could prove "
+                "the bytes read\n",
+                static_cast<unsigned long long>(s.unverified.load()));
+  }
   if (s.transport_archives.load() > 0) {
     std::printf("transported %llu versions in %llu archives (%llu bytes in, %llu on the wire)\n",
                 static_cast<unsigned long long>(s.transported.load()),

@@ -173,6 +173,16 @@ Result<WriteResult> S3Backend::AddDeleteMarker(std::string_view key, std::stop_t
   FERRY_ASSIGN_OR_RETURN(s3::DeleteReply reply,
                          client_.DeleteObject(bucket_, FullKey(key), {}, stop));
   if (!reply.delete_marker || reply.version_id.empty()) {
+    // A gateway that adds no marker over a current one (RGW) answers without one: the key is
+    // deleted already, and the marker current there is the one this call stands for. Taken for
+    // a bucket without versions, the caller would record a DELETE (and an undelete at the
+    // source would write an old version again after the marker).
+    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<ListingCursor> versions, ListVersions(key, "", ""));
+    FERRY_ASSIGN_OR_RETURN(const ObjectInfo* newest, versions->Next());
+    if (newest != nullptr && newest->key == key && newest->delete_marker &&
+        !newest->version_id.empty()) {
+      return WriteResult{"", newest->version_id};
+    }
     return Status::FailedPrecondition("deleting " + Describe() + std::string(key) +
                                       " made no delete marker: the bucket's versioning is off");
   }

@@ -157,6 +157,32 @@ TEST_F(S3VersionsTest, VersionCallsSendTheVersionId) {
   EXPECT_EQ(backend_->StatVersion("k", "", false, {}).status().code(), ErrorCode::kInvalidArgument);
 }
 
+// RGW adds no marker over a current one: the DELETE answers without one, and the marker
+// current at the key is the one asked for (before, it was taken for a bucket without versions:
+// a replication recorded a DELETE, and an undelete at the source wrote an old version again).
+// With a version current, no marker made means versioning is off.
+TEST_F(S3VersionsTest, AMarkerOverAMarkerIsTheCurrentOne) {
+  CheckVersioned();
+  transport_.Push(FakeReply::Ok("", http::Headers{}));  // 204, no marker, no version id
+  transport_.Push(FakeReply::Ok(
+      "<ListVersionsResult><IsTruncated>false</IsTruncated>"
+      "<DeleteMarker><Key>root/k</Key><VersionId>m1</VersionId><IsLatest>true</IsLatest>"
+      "<LastModified>2026-11-25T00:00:00.000Z</LastModified></DeleteMarker>"
+      "<Version><Key>root/k</Key><VersionId>v1</VersionId><IsLatest>false</IsLatest>"
+      "<LastModified>2026-11-24T00:00:00.000Z</LastModified><ETag>\"e\"</ETag><Size>1</Size>"
+      "</Version></ListVersionsResult>"));
+  auto added = backend_->AddDeleteMarker("k", {});
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->version_id, "m1");
+  transport_.Push(FakeReply::Ok("", http::Headers{}));
+  transport_.Push(FakeReply::Ok(
+      "<ListVersionsResult><IsTruncated>false</IsTruncated>"
+      "<Version><Key>root/k</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>"
+      "<LastModified>2026-11-24T00:00:00.000Z</LastModified><ETag>\"e\"</ETag><Size>1</Size>"
+      "</Version></ListVersionsResult>"));
+  EXPECT_EQ(backend_->AddDeleteMarker("k", {}).status().code(), ErrorCode::kFailedPrecondition);
+}
+
 // A chunked write stamped with metadata after completion, on a versioned bucket.
 void ExpectStampedCommitLeavesOneVersion(FakeTransport& transport_, S3Backend& backend,
                                          size_t base_) {
