@@ -182,7 +182,8 @@ class S3:
 
     def put_multipart(self, bucket, key, data, meta=None, ctype="application/octet-stream",
                       tags=None, part=5 * MIB):
-        """A multipart upload of `part`-byte parts; returns the new version id."""
+        """A multipart upload of `part`-byte parts; returns the new version id. The tags are
+        put on the new version after the upload completes (RGW ignores them at creation)."""
         _, _, body = self.request("POST", bucket, key, query={"uploads": ""},
                                   headers=object_headers(meta, ctype, tags))
         upload = _text(ET.fromstring(body), "UploadId")
@@ -197,7 +198,10 @@ class S3:
                                   headers={"content-type": "application/xml"})
         if b"<Error>" in body:  # a 200 whose body is an error (S3 may answer so)
             raise RuntimeError("S3 complete %s/%s: %s" % (bucket, key, body[:300]))
-        return h.get("x-amz-version-id", "")
+        version = h.get("x-amz-version-id", "")
+        if tags:
+            self.put_tags(bucket, key, tags, version)
+        return version
 
     def copy_replace(self, bucket, key, meta, ctype):
         """CopyObject onto itself with new metadata (bytes, and tags, kept); returns the new
@@ -228,8 +232,10 @@ class S3:
         q = {"tagging": ""}
         q.update(_vq(version))
         _, _, data = self.request("GET", bucket, key, query=q)
-        root = ET.fromstring(data)
         tags = {}
+        if not data.strip():  # RGW answers an object without tags with an empty body
+            return tags
+        root = ET.fromstring(data)
         for el in root.iter():
             if el.tag.endswith("Tag"):
                 k = v = None
