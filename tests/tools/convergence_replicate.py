@@ -44,10 +44,11 @@ Change kinds (--kinds; all by default):
   overwrite  a new version of an existing key (new bytes, metadata, Content-Type, tags; also of
              a key whose current entry is a delete marker: it comes back)
   delete     DeleteObject without a version: a delete marker (also, now and then, on a key
-             whose current entry already is a marker: a second marker)
+             whose current entry already is a marker: AWS adds a second marker, RGW none)
   undelete   the newest delete marker of a key deleted by its version id (mostly of a key whose
              current entry is that marker: the version below it is current again)
-  tags       PutObjectTagging (or DeleteObjectTagging) of a key's current version
+  tags       PutObjectTagging (or DeleteObjectTagging) of a key's current version, named by its
+             version id (RGW ignores a DeleteObjectTagging without one on a versioned bucket)
   meta       CopyObject of the current version onto itself, MetadataDirective REPLACE: a new
              version with the same bytes and new metadata and Content-Type (RGW drops the tags
              on such a copy; the generator reads back what the new version has)
@@ -105,10 +106,10 @@ import time
 from convergence_lib import (CONTENT_TYPES, MIB, Failed, KillRunner, Proxies, RandomNames,
                              client_for, load_remotes, sha, without_ferry)
 
-ALL_KINDS = ("new", "overwrite", "delete", "undelete", "tags", "meta", "purge")
+ALL_KINDS = ("new", "overwrite", "delete", "undelete", "undelete-safe", "tags", "meta", "purge")
 # How often each kind is drawn, relative to the others.
-WEIGHTS = {"new": 6, "overwrite": 6, "delete": 4, "undelete": 2, "tags": 3, "meta": 3,
-           "purge": 1}
+WEIGHTS = {"new": 6, "overwrite": 6, "delete": 4, "undelete": 2, "undelete-safe": 2, "tags": 3,
+           "meta": 3, "purge": 1}
 MAX_BIG = 4  # large versions made in a whole run, to keep the time low
 
 
@@ -141,6 +142,7 @@ class Generator(RandomNames):
     def __init__(self, rng, c, bucket, kinds, big_rate):
         self.rng, self.c, self.bucket, self.big_rate = rng, c, bucket, big_rate
         self.kinds = [k for k in kinds for _ in range(WEIGHTS[k])]
+        self.stacks = True  # whether the destination adds a marker over a marker (probe())
         self.ledger = {}  # key -> [Entry], oldest first
         self.bigs = 0
         self.current = "setup"
@@ -220,26 +222,51 @@ class Generator(RandomNames):
         if not cands:
             return None
         key = self.rng.choice(cands)
+        was_marker = self.head_entry(key).marker
         h = self.c.delete(self.bucket, key)
         vid = h.get("x-amz-version-id", "")
         if h.get("x-amz-delete-marker") != "true" or not vid:
+            if was_marker:  # RGW adds no second marker (AWS does)
+                return "delete %r (already deleted: no marker made)" % key
             raise HarnessError("DELETE %r made no delete marker: %s" % (key, h))
         self.ledger[key].append(Entry(vid, True))
         return "delete %r (marker %s)" % (key, vid)
 
-    def c_undelete(self):
+    def stacked(self, key, m):
+        """Whether ferry may have recorded marker m of key without a marker version of its own
+        at the destination: on a gateway that adds no marker over a marker (RGW), when m was
+        replicated right after another marker, or in a round with kills (a PENDING marker is
+        added again). See BUG_UNDELETE."""
+        if self.stacks or m.seen is None:
+            return False
+        seen = [e for e in self.ledger[key] if e.seen is not None]
+        i = seen.index(m)
+        return bool(m.seen_kills) or (i > 0 and seen[i - 1].marker)
+
+    def c_undelete(self, safe=False):
+        def newest_marker(k):
+            ms = [e for e in self.live(k) if e.marker]
+            return ms[-1] if ms else None
+
+        def ok(k):
+            m = newest_marker(k)
+            return m is not None and not (safe and self.stacked(k, m))
         cands = self.keys_where(lambda e: e is not None and e.marker)
         if not cands or self.rng.random() < 0.2:
-            cands = sorted(k for k in self.ledger if any(e.marker for e in self.live(k))) or cands
+            cands = sorted(k for k in self.ledger if newest_marker(k) is not None) or cands
+        cands = [k for k in cands if ok(k)]
         if not cands:
             return None
         key = self.rng.choice(cands)
-        m = [e for e in self.live(key) if e.marker][-1]
+        m = newest_marker(key)
         self.c.delete(self.bucket, key, m.vid)
         m.gone = True
         cur = self.head_entry(key)
-        return "undelete %r (marker %s removed; current: %s)" % (
-            key, m.vid, cur.describe() if cur else "nothing")
+        return "undelete%s %r (marker %s removed; current: %s)" % (
+            "-safe" if safe else "", key, m.vid, cur.describe() if cur else "nothing")
+
+    def c_undelete_safe(self):
+        return self.c_undelete(safe=True)
 
     def c_tags(self):
         cands = self.keys_where(lambda e: e is not None and not e.marker)
@@ -247,8 +274,11 @@ class Generator(RandomNames):
             return None
         key = self.rng.choice(cands)
         tags = self.tags()
-        self.c.put_tags(self.bucket, key, tags)
-        self.head_entry(key).tags = tags
+        # by the current version's id: RGW answers a DeleteObjectTagging without one 204 and
+        # leaves the current version's tags as they were
+        cur = self.head_entry(key)
+        self.c.put_tags(self.bucket, key, tags, cur.vid)
+        cur.tags = tags
         return "tags %r %s" % (key, tags)
 
     def c_meta(self):
@@ -282,7 +312,7 @@ class Generator(RandomNames):
     def round(self, n):
         done = []
         for _ in range(n):
-            what = getattr(self, "c_" + self.rng.choice(self.kinds))()
+            what = getattr(self, "c_" + self.rng.choice(self.kinds).replace("-", "_"))()
             if what:
                 done.append(what)
         return done
@@ -379,12 +409,18 @@ def compare(gen, c, bucket):
                 while i + n < len(have) and have[i + n]["marker"]:
                     n += 1
                 killed = any(m.seen_kills for m in run)
-                if n < len(run) or (n > len(run) and not killed):
-                    lines.append("entries %d..: expected %d marker(s) (%s), found %d" % (
-                        i, len(run), ", ".join(m.describe() for m in run), n))
+                if gen.stacks:
+                    bad = n < len(run) or (n > len(run) and not killed)
+                else:  # a marker over a marker adds none: one for the run (header, point 4)
+                    bad = n != 1
+                if bad:
+                    lines.append("entries %d..: expected %s marker(s) (%s), found %d" % (
+                        i, len(run) if gen.stacks else "1 (no stacked markers at the "
+                        "destination) of %d" % len(run), ", ".join(m.describe() for m in run),
+                        n))
                     break
-                markers += len(run)
-                extra += n - len(run)
+                markers += n
+                extra += max(0, n - len(run))
                 i += n
                 j += len(run)
                 continue
@@ -423,6 +459,20 @@ def compare(gen, c, bucket):
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def probe_stacking(c, bucket):
+    """Whether a DeleteObject of a key whose current entry is a delete marker adds another
+    marker at `bucket` (AWS does, RGW does not). A probe key is written, deleted twice and
+    removed with every version of it, before any run."""
+    key = "convergence-probe/stacked-markers"
+    c.put(bucket, key, b"")
+    c.delete(bucket, key)
+    c.delete(bucket, key)
+    entries = [v for v in c.list_versions(bucket, key) if v["key"] == key]
+    for v in entries:
+        c.delete(bucket, key, v["version"])
+    return sum(1 for v in entries if v["marker"]) > 1
 
 
 def write_files(args, remotes, proxies):
@@ -539,6 +589,9 @@ def check(args, gen, src, dst, log):
 def run(args, gen, runner, src, dst, proxies, run_rng, log):
     t0 = time.time()
     sync_tags = args.replica_modifications == "on"
+    gen.stacks = probe_stacking(dst, args.dst_bucket)
+    log("the destination %s a delete marker over a delete marker" % (
+        "adds" if gen.stacks else "adds no"))
     for i in range(args.initial):
         gen.c_new(force_big=(i == 0 and args.big_rate > 0))
     for r in range(1, args.rounds + 1):
