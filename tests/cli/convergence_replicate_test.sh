@@ -12,13 +12,15 @@
 # It prints rounds, kills, faults and versions compared; a failure prints the seed and round
 # (replay: the same --seed and --rounds; FERRY_CONVERGENCE_VERBOSE=1 lists every change).
 # Knobs: FERRY_CONVERGENCE_REPLICATE_ROUNDS (default 60), FERRY_CONVERGENCE_SEED (default
-# 2404), FERRY_CONVERGENCE_REPLICATE_KINDS (comma list of change kinds, default all),
-# FERRY_CONVERGENCE_REPLICATE_FAULT_RATE (default 0: no proxy), FERRY_CONVERGENCE_FAULT_KINDS.
+# 2404), FERRY_CONVERGENCE_REPLICATE_KINDS (comma list of change kinds; default all but
+# `undelete`, whose known ferry bug BUG_UNDELETE in convergence_replicate.py's header describes:
+# `undelete-safe` instead), FERRY_CONVERGENCE_REPLICATE_FAULT_RATE (default 0: no proxy),
+# FERRY_CONVERGENCE_FAULT_KINDS.
 source "$(dirname "$0")/testlib.bash"
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
 ROUNDS=${FERRY_CONVERGENCE_REPLICATE_ROUNDS:-60}
 SEED=${FERRY_CONVERGENCE_SEED:-2404}
-KINDS=${FERRY_CONVERGENCE_REPLICATE_KINDS:-}
+KINDS=${FERRY_CONVERGENCE_REPLICATE_KINDS:-new,overwrite,delete,undelete-safe,tags,meta,purge}
 RATE=${FERRY_CONVERGENCE_REPLICATE_FAULT_RATE:-0}
 FAULT_KINDS=${FERRY_CONVERGENCE_FAULT_KINDS:-503,reset,truncate,flip,slow}
 
