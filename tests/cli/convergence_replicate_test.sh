@@ -4,7 +4,7 @@
 # markers, undeletes, tag changes, metadata changes by a copy onto itself, permanent deletes of
 # one version, a few multipart objects of 6-12 MiB), each followed by `ferry replicate` to a
 # versioned bucket of gateway B (an S3 JSON replication config: one rule, delete markers and
-# replica modifications on), some runs SIGKILLed and run again, optionally through
+# replica modifications on), some runs SIGKILLed and run again, through
 # tests/tools/fault_proxy.py. After a final clean run, every key's versions at B must be the
 # source's replicated history in order (bytes, metadata, Content-Type, replica-of, tags), by
 # ferry's documented rules: permanent deletes and undeletes are not replicated, tag changes
@@ -14,15 +14,18 @@
 # Knobs: FERRY_CONVERGENCE_REPLICATE_ROUNDS (default 60), FERRY_CONVERGENCE_SEED (default
 # 2404), FERRY_CONVERGENCE_REPLICATE_KINDS (comma list of change kinds; default all but
 # `undelete`, whose known ferry bug BUG_UNDELETE in convergence_replicate.py's header describes:
-# `undelete-safe` instead), FERRY_CONVERGENCE_REPLICATE_FAULT_RATE (default 0: no proxy),
-# FERRY_CONVERGENCE_FAULT_KINDS.
+# `undelete-safe` instead), FERRY_CONVERGENCE_REPLICATE_FAULT_RATE (default 0.05; 0 = no proxy),
+# FERRY_CONVERGENCE_REPLICATE_FAULT_KINDS (the proxy's --kinds, default 503,reset,slow: with
+# `truncate` a PUT whose reply is lost is sent again and the versioned destination holds the
+# version twice, BUG_RETRY_TWICE; with `flip` one corrupted read fails the pass, exit 1,
+# BUG_FLIP_EXIT; both in convergence_replicate.py's header).
 source "$(dirname "$0")/testlib.bash"
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
 ROUNDS=${FERRY_CONVERGENCE_REPLICATE_ROUNDS:-60}
 SEED=${FERRY_CONVERGENCE_SEED:-2404}
 KINDS=${FERRY_CONVERGENCE_REPLICATE_KINDS:-new,overwrite,delete,undelete-safe,tags,meta,purge}
-RATE=${FERRY_CONVERGENCE_REPLICATE_FAULT_RATE:-0}
-FAULT_KINDS=${FERRY_CONVERGENCE_FAULT_KINDS:-503,reset,truncate,flip,slow}
+RATE=${FERRY_CONVERGENCE_REPLICATE_FAULT_RATE:-0.05}
+FAULT_KINDS=${FERRY_CONVERGENCE_REPLICATE_FAULT_KINDS:-503,reset,slow}
 
 # new_bucket runs in this shell, not in a $(...) subshell, so that it is recorded in BUCKETS.
 new_bucket ra > "$WORK/bucket.name"

@@ -102,6 +102,20 @@ destination". Steps: put v1, delete (M1), pass; remove M1, pass; delete (M2: RGW
 marker over B's M1), pass; remove M2, pass: B holds v1, M1, v1 again. The CLI test therefore
 draws `undelete-safe` instead of `undelete` by default.
 
+BUG_RETRY_TWICE (found by this test with --fault-proxy and fault kind `truncate`, e.g.
+--seed 12 --rounds 40 --fault-rate 0.1 --fault-kinds 503,reset,truncate,slow --check-every 1:
+round 2): a PUT of a replica that the destination stored but whose reply was lost (cut short)
+is sent again, and the versioned destination holds that version twice (two versions, both
+`ferry-replica-version` of the one source version), in one pass without a kill. The CLI test
+leaves `truncate` out of its fault kinds.
+
+BUG_FLIP_EXIT (fault kind `flip`, e.g. --seed 11 --rounds 40 --fault-rate 0.05 with all fault
+kinds: round 1): one corrupted read in transit fails the version (and the key's newer ones)
+at once, "MD5 of the bytes read differs from the source version's ETag", and the run exits 1:
+no fresh read, where README says "a failed check is read again" (sync reads up to 3 times).
+The next pass replicates them in order, but each round's run must exit 0 here. The CLI test
+leaves `flip` out of its fault kinds.
+
 S3 access (the changes and the comparison) goes to the gateways directly, never through the
 fault proxy (convergence_lib.S3). With --fault-proxy, ferry replicates between the proxied
 remotes "f<src-remote>" and "f<dst-remote>" (convergence_lib.Proxies), and the faults injected
@@ -400,6 +414,16 @@ def check_source(gen, c, bucket):
     return sum(len(v) for v in actual.values())
 
 
+def describe_dest(c, bucket, key, v):
+    """A destination entry for a failure message: a version names its replica marks."""
+    if v["marker"]:
+        return "marker " + v["version"]
+    meta, _ = c.head(bucket, key, v["version"])
+    return "version %s (%d bytes, replica of %s%s)" % (
+        v["version"], v["size"], meta.get("ferry-replica-version", "-"),
+        ", kept copy" if meta.get("ferry-replica-kept") else "")
+
+
 def compare(gen, c, bucket):
     """The destination against the ledger: (difference lines, versions compared, markers
     compared, extra markers tolerated)."""
@@ -470,8 +494,7 @@ def compare(gen, c, bucket):
                 ", ".join(e.describe() + (" (gone)" if e.gone else "") +
                           ("" if e.seen is not None else " (never seen by a run)")
                           for e in gen.ledger.get(key, ())),
-                ", ".join(("marker " if v["marker"] else "version ") + v["version"]
-                          for v in have)))
+                ", ".join(describe_dest(c, bucket, key, v) for v in have)))
     return diffs, versions, markers, extra
 
 
