@@ -17,8 +17,9 @@
 # `undelete-safe` instead), FERRY_CONVERGENCE_REPLICATE_FAULT_RATE (default 0.05; 0 = no proxy),
 # FERRY_CONVERGENCE_REPLICATE_FAULT_KINDS (the proxy's --kinds, default 503,reset,slow: with
 # `truncate` a PUT whose reply is lost is sent again and the versioned destination holds the
-# version twice, BUG_RETRY_TWICE; with `flip` one corrupted read fails the pass, exit 1,
-# BUG_FLIP_EXIT; both in convergence_replicate.py's header).
+# version twice, BUG_RETRY_TWICE; with `flip` one corrupted read fails the pass, BUG_FLIP_EXIT,
+# or a corrupted part of a multipart version is written, FLIP_MULTIPART; all in
+# convergence_replicate.py's header).
 source "$(dirname "$0")/testlib.bash"
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
 ROUNDS=${FERRY_CONVERGENCE_REPLICATE_ROUNDS:-60}
