@@ -75,243 +75,28 @@ the config; the faults the proxies injected are printed at the end.
 Output: one line per round (changes, kills, ferry's summary counts), then one summary line:
 "convergence <direction> seed=N: rounds=R kills=K faults=F objects=O stealth=S ok".
 
-Python 3 standard library only.
+Python 3 standard library only; what convergence_replicate.py shares with it (the S3 client,
+the names, the fault proxies, the kill loop) is in convergence_lib.py beside it.
 """
 
 import argparse
-import datetime
-import hashlib
-import hmac
-import http.client
 import json
 import os
 import random
-import re
 import shlex
-import shutil
 import signal
-import subprocess
 import sys
 import time
-import urllib.parse
-import xml.etree.ElementTree as ET
 
-MIB = 1 << 20
+from convergence_lib import (CONTENT_TYPES, FOLDERS, MIB, Failed, KillRunner, Proxies,
+                             RandomNames, client_for, load_remotes, sha, without_ferry)
+
 MP_OPTIONS = ["--multipart-threshold", "5MiB", "--part-size", "5MiB"]
 ALL_KINDS = ("new", "same", "resize", "delete", "marker", "rename", "meta", "tags", "trade",
              "stealth")
 S3_ONLY_KINDS = ("marker", "meta", "tags")
 LOCAL_ONLY_KINDS = ("stealth",)
 MAX_BIG = 4  # big objects in the source at once, to keep the time low
-
-# Name parts: hostile but legal everywhere ferry goes (local keys refuse "", ".", "..",
-# "//", a trailing '/' and ".ferry-tmp-*"; see src/storage/key.h).
-FOLDERS = ["docs", "Fotos 2024", "ünïcødé", "a+b", "100%", "日本語", "sp  ace", "x", "e😀",
-           "semi;colon", "amp&er=sand", "hash#tag", "tilde~", "back\\slash", " lead",
-           "trail ", ".hidden", "v1.2", "q?mark", "quote'd", "Ω"]
-STEMS = ["file", "Résumé", "a b", "c+d", "50%off", "%41", "日記", "naïve", "€uro", "x",
-         "plus+plus", "perc%25ent", "dots...", "-dash", "_under", "QUERY?x=1", "emoji🎉",
-         "a=b&c", "tab", "z"]
-EXTS = ["", ".txt", ".bin", ".dat", ".tar.gz", ".JPG", ".é"]
-META_NAMES = ["color", "owner", "project", "x-note", "rev"]
-META_VALUES = ["red", "Blue Sky", "a+b=c", "100%", "slash/and:colon", "tilde~", "12345", ""]
-TAG_KEYS = ["env", "team", "Projekt", "ünï", "k+1", "cost center"]
-TAG_VALUES = ["prod", "dev", "a b", "x+y=z", "ÄÖÜ", "", "path/to:x", "@home"]
-CONTENT_TYPES = ["application/octet-stream", "text/plain", "image/jpeg", "application/x-ferry",
-                 "text/plain; charset=utf-8"]
-
-
-class Failed(Exception):
-    """A convergence failure: printed with the seed and the round, exit 1."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Config and a minimal SigV4 S3 client
-
-
-def load_remotes(path):
-    """The [remotes.NAME] tables of a ferry TOML config: {name: {key: value}} (strings only)."""
-    remotes, current = {}, None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            m = re.match(r"^\[remotes\.([^\]]+)\]$", line)
-            if m:
-                current = remotes.setdefault(m.group(1).strip('"'), {})
-                continue
-            if line.startswith("["):
-                current = None
-                continue
-            m = re.match(r'^([A-Za-z0-9_]+)\s*=\s*"(.*)"\s*$', line)
-            if m and current is not None:
-                current[m.group(1)] = m.group(2)
-    return remotes
-
-
-def uri_encode(s, keep_slash):
-    safe = "-_.~" + ("/" if keep_slash else "")
-    return urllib.parse.quote(s, safe=safe)
-
-
-class S3:
-    """Path-style S3 requests signed with SigV4, one connection each: RGW on a kept-alive
-    connection answers small requests ~40 ms late (delayed ACKs against its split writes),
-    a fresh local connection in ~5 ms."""
-
-    def __init__(self, endpoint, region, access_key, secret_key):
-        u = urllib.parse.urlsplit(endpoint)
-        self.host = u.netloc
-        self.https = u.scheme == "https"
-        self.region = region or "us-east-1"
-        self.access_key = access_key
-        self.secret_key = secret_key
-        self.conn = None
-
-    def _connect(self):
-        cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-        self.conn = cls(self.host, timeout=120)
-
-    def request(self, method, bucket, key=None, query=None, body=b"", headers=None, ok=(200,)):
-        """Returns (status, headers dict with lower-case names, body bytes)."""
-        path = "/" + bucket + ("/" + uri_encode(key, True) if key is not None else "")
-        query = query or {}
-        cq = "&".join("%s=%s" % (uri_encode(k, False), uri_encode(v, False))
-                      for k, v in sorted(query.items()))
-        now = datetime.datetime.now(datetime.timezone.utc)
-        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
-        date = amz_date[:8]
-        payload_hash = hashlib.sha256(body).hexdigest()
-        hdrs = {"host": self.host, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash}
-        for k, v in (headers or {}).items():
-            hdrs[k.lower()] = v
-        if body or method in ("PUT", "POST"):
-            hdrs["content-length"] = str(len(body))
-        signed = sorted(hdrs)
-        canonical = "\n".join([method, path, cq,
-                               "".join("%s:%s\n" % (k, str(hdrs[k]).strip()) for k in signed),
-                               ";".join(signed), payload_hash])
-        scope = "%s/%s/s3/aws4_request" % (date, self.region)
-        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
-                             hashlib.sha256(canonical.encode()).hexdigest()])
-        k = ("AWS4" + self.secret_key).encode()
-        for part in (date, self.region, "s3", "aws4_request"):
-            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-        sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
-        hdrs["authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, "
-                                 "Signature=%s" % (self.access_key, scope, ";".join(signed), sig))
-        target = path + ("?" + cq if cq else "")
-        for attempt in range(5):
-            self._connect()
-            try:
-                self.conn.request(method, target, body=body, headers=hdrs)
-                resp = self.conn.getresponse()
-                data = resp.read()
-                break
-            except (OSError, http.client.HTTPException):
-                if attempt == 4:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-            finally:
-                self.conn.close()
-        rh = {k.lower(): v for k, v in resp.getheaders()}
-        if resp.status not in ok:
-            raise RuntimeError("S3 %s %s/%s: HTTP %d %s" % (method, bucket, key, resp.status,
-                                                          data[:300].decode("utf-8", "replace")))
-        return resp.status, rh, data
-
-    def list(self, bucket, prefix=""):
-        """[(key, size)] of every object under prefix, ascending."""
-        out, token = [], None
-        while True:
-            q = {"list-type": "2", "prefix": prefix, "max-keys": "1000"}
-            if token:
-                q["continuation-token"] = token
-            _, _, data = self.request("GET", bucket, query=q)
-            root = ET.fromstring(data)
-            ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-            for c in root.findall(ns + "Contents"):
-                out.append((c.find(ns + "Key").text, int(c.find(ns + "Size").text)))
-            trunc = root.find(ns + "IsTruncated")
-            if trunc is None or trunc.text != "true":
-                return out
-            token = root.find(ns + "NextContinuationToken").text
-
-    def put(self, bucket, key, data, meta=None, ctype="application/octet-stream", tags=None):
-        h = {"content-type": ctype}
-        for k, v in (meta or {}).items():
-            h["x-amz-meta-" + k] = v
-        if tags:
-            h["x-amz-tagging"] = urllib.parse.urlencode(tags, quote_via=urllib.parse.quote)
-        self.request("PUT", bucket, key, body=data, headers=h)
-
-    def copy_replace(self, bucket, key, meta, ctype):
-        """CopyObject onto itself with new metadata (bytes, and tags, kept)."""
-        h = {"x-amz-copy-source": "/" + bucket + "/" + uri_encode(key, True),
-             "x-amz-metadata-directive": "REPLACE", "content-type": ctype}
-        for k, v in meta.items():
-            h["x-amz-meta-" + k] = v
-        self.request("PUT", bucket, key, headers=h)
-
-    def get(self, bucket, key):
-        """(bytes, user metadata dict, content type)."""
-        _, h, data = self.request("GET", bucket, key)
-        return data, user_meta(h), h.get("content-type", "")
-
-    def head(self, bucket, key):
-        _, h, _ = self.request("HEAD", bucket, key)
-        return user_meta(h), h.get("content-type", "")
-
-    def delete(self, bucket, key):
-        self.request("DELETE", bucket, key, ok=(200, 204))
-
-    def get_tags(self, bucket, key):
-        _, _, data = self.request("GET", bucket, key, query={"tagging": ""})
-        root = ET.fromstring(data)
-        tags = {}
-        for el in root.iter():
-            if el.tag.endswith("Tag"):
-                k = v = None
-                for c in el:
-                    if c.tag.endswith("Key"):
-                        k = c.text or ""
-                    elif c.tag.endswith("Value"):
-                        v = c.text or ""
-                if k is not None:
-                    tags[k] = v or ""
-        return tags
-
-    def put_tags(self, bucket, key, tags):
-        if not tags:
-            self.request("DELETE", bucket, key, query={"tagging": ""}, ok=(200, 204))
-            return
-        parts = ["<Tagging><TagSet>"]
-        for k, v in sorted(tags.items()):
-            parts.append("<Tag><Key>%s</Key><Value>%s</Value></Tag>" % (xml_escape(k),
-                                                                        xml_escape(v)))
-        parts.append("</TagSet></Tagging>")
-        body = "".join(parts).encode()
-        md5 = __import__("base64").b64encode(hashlib.md5(body).digest()).decode()
-        self.request("PUT", bucket, key, query={"tagging": ""}, body=body,
-                     headers={"content-md5": md5, "content-type": "application/xml"})
-
-    def count_uploads(self, bucket):
-        _, _, data = self.request("GET", bucket, query={"uploads": ""})
-        return sum(1 for el in ET.fromstring(data).iter() if el.tag.endswith("Upload"))
-
-
-def xml_escape(s):
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def user_meta(h):
-    return {k[len("x-amz-meta-"):]: v for k, v in h.items() if k.startswith("x-amz-meta-")}
-
-
-def without_ferry(meta):
-    return {k: v for k, v in meta.items() if not k.startswith("ferry-")}
-
 
 # ---------------------------------------------------------------------------------------------
 # Sides: the source the generator changes, and what the comparison reads
@@ -435,7 +220,7 @@ class S3Side:
 # The generator
 
 
-class Generator:
+class Generator(RandomNames):
     def __init__(self, rng, src, kinds, big_rate):
         self.rng, self.src, self.kinds, self.big_rate = rng, src, kinds, big_rate
         self.files = {}        # key -> size (markers included, for S3)
@@ -461,13 +246,6 @@ class Generator:
                 self.folders.add(k)
 
     # -- names
-
-    def folder_name(self):
-        depth = self.rng.choice([0, 0, 1, 1, 1, 2, 3])
-        return "".join(self.rng.choice(FOLDERS) + "/" for _ in range(depth))
-
-    def leaf_name(self):
-        return "%s%d%s" % (self.rng.choice(STEMS), self.rng.randrange(1000), self.rng.choice(EXTS))
 
     def fits(self, key):
         """True when key can be added: not there, no ancestor is a file, and for a file no
@@ -507,17 +285,6 @@ class Generator:
         else:
             s = self.rng.randrange(4096, 65536)
         return s if s != old else s + 1
-
-    def data(self, size):
-        return self.rng.randbytes(size)
-
-    def meta(self):
-        return {n: self.rng.choice(META_VALUES)
-                for n in self.rng.sample(META_NAMES, self.rng.randrange(0, 3))}
-
-    def tags(self):
-        return {k: self.rng.choice(TAG_VALUES)
-                for k in self.rng.sample(TAG_KEYS, self.rng.randrange(0, 3))}
 
     # -- writes (they keep self.files/folders/last_write current)
 
@@ -732,106 +499,27 @@ class Generator:
 # Running ferry
 
 
-class Runner:
+class Runner(KillRunner):
     def __init__(self, args, config, src, dst, rng):
-        self.args, self.config, self.src, self.dst, self.rng = args, config, src, dst, rng
+        super().__init__(args, rng)
+        self.config, self.src, self.dst = config, src, dst
         self.state = os.path.join(args.workdir, "state.db")
-        self.kills = 0
-        self.kill_misses = 0  # runs that ended before their kill
-        self.last_kill = 0.0
-        self.runs = 0
-        self.typical = 0.5  # seconds a run takes (a moving average), to time the kills
-        self.env = dict(os.environ, HOME=args.workdir,
-                        FERRY_STATE_DIR=os.path.join(args.workdir, "statedir"))
 
     def command(self, extra=()):
         return [self.args.ferry, "--config", self.config, "sync", self.src.location(),
                 self.dst.location(), "--delete", "--state", self.state, "--json",
                 "--no-progress"] + MP_OPTIONS + list(extra)
 
-    def start(self, extra=()):
-        self.runs += 1
-        out = open(os.path.join(self.args.workdir, "out.json"), "wb")
-        err = open(os.path.join(self.args.workdir, "err.txt"), "wb")
-        p = subprocess.Popen(self.command(extra), stdout=out, stderr=err, env=self.env)
-        out.close()
-        err.close()
-        self.proc = p
-        return p
-
-    def stop(self):
-        """Kills a ferry still running (the test was interrupted)."""
-        p = getattr(self, "proc", None)
-        if p is not None and p.poll() is None:
-            p.kill()
-            p.wait()
-
-    def finish(self, p, what):
-        try:
-            rc = p.wait(timeout=self.args.timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            raise Failed("%s: ferry did not finish within %d s: %s" % (
-                what, self.args.timeout, self.stderr()))
-        summary = self.summary()
-        if rc != 0:
-            why = [self.stderr()]
-            if summary:
-                if summary.get("error"):
-                    why.append("error: %s" % summary["error"])
-                for f in summary.get("failures", [])[:10]:
-                    why.append("failed: %s %r: %s" % (f.get("action"), f.get("key"),
-                                                     f.get("error")))
-            raise Failed("%s: ferry exited %d:\n  %s" % (what, rc, "\n  ".join(why)))
-        if summary is None:
-            raise Failed("%s: ferry printed no JSON summary: %s" % (what, self.stderr()))
-        return summary
-
-    def summary(self):
-        try:
-            with open(os.path.join(self.args.workdir, "out.json"), "rb") as f:
-                return json.loads(f.read().decode("utf-8", "replace"))
-        except ValueError:
-            return None
-
-    def stderr(self):
-        with open(os.path.join(self.args.workdir, "err.txt"), "rb") as f:
-            text = f.read().decode("utf-8", "replace").strip()
-        return text[-3000:] if text else "(no stderr)"
+    def failure_lines(self, summary):
+        why = []
+        if summary.get("error"):
+            why.append("error: %s" % summary["error"])
+        for f in summary.get("failures", [])[:10]:
+            why.append("failed: %s %r: %s" % (f.get("action"), f.get("key"), f.get("error")))
+        return why
 
     def sync(self, kill, what, extra=()):
-        """One sync; with kill, SIGKILLed after random delays (up to 3 times) and run again.
-        Returns (summary, kills)."""
-        kills = 0
-        while kill and kills < 3:
-            t = time.time()
-            p = self.start(extra)
-            # Anywhere in a run: starting, listing, copying, deleting.
-            time.sleep(self.rng.uniform(0.05, 1.0) * self.typical)
-            if p.poll() is None:
-                p.send_signal(signal.SIGKILL)
-                p.wait()
-                self.last_kill = time.time()
-                kills += 1
-            else:
-                # It finished before the kill: that run must have succeeded.
-                self.kill_misses += 1
-                summary = self.finish(p, what)
-                self.learn(time.time() - t)
-                self.kills += kills
-                return summary, kills
-            kill = self.rng.random() < 0.3
-        t = time.time()
-        summary = self.finish(self.start(extra), what + (" (rerun after %d kill(s))" % kills
-                                                        if kills else ""))
-        if not kills:
-            self.learn(time.time() - t)
-        self.kills += kills
-        return summary, kills
-
-    def learn(self, seconds):
-        self.typical = 0.8 * self.typical + 0.2 * seconds
+        return self.run(kill, what, extra)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -841,10 +529,6 @@ class Runner:
 def is_temp(key):
     """A local backend's temporary file (src/storage/key.h, kLocalTempPrefix)."""
     return key.rpartition("/")[2].startswith(".ferry-tmp-")
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def snapshot(side):
@@ -897,67 +581,6 @@ def compare(direction, src_snap, dst_snap, tolerate):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fault proxies
-
-
-class Proxies:
-    def __init__(self, path, args, remotes, names):
-        self.procs, self.stats, self.map = [], [], {}
-        for name in names:
-            upstream = urllib.parse.urlsplit(remotes[name]["endpoint"]).netloc
-            stats = os.path.join(args.workdir, "proxy-%s.json" % name)
-            out = open(os.path.join(args.workdir, "proxy-%s.out" % name), "wb")
-            err = open(os.path.join(args.workdir, "proxy-%s.err" % name), "wb")
-            p = subprocess.Popen([sys.executable, path, "--upstream", upstream, "--seed",
-                                  str(args.seed), "--rate", str(args.fault_rate), "--kinds",
-                                  args.fault_kinds, "--stats", stats], stdout=out, stderr=err)
-            out.close()
-            err.close()
-            self.procs.append(p)
-            self.stats.append(stats)
-            port = None
-            for _ in range(100):
-                with open(os.path.join(args.workdir, "proxy-%s.out" % name)) as f:
-                    line = f.readline()
-                if line.endswith("\n"):
-                    port = int(line)
-                    break
-                if p.poll() is not None:
-                    break
-                time.sleep(0.1)
-            if port is None:
-                self.stop()
-                with open(os.path.join(args.workdir, "proxy-%s.err" % name)) as f:
-                    raise SystemExit("convergence: fault proxy for %s did not start: %s" % (
-                        name, f.read()))
-            self.map[name] = port
-
-    def faults(self):
-        n, kinds = 0, {}
-        for s in self.stats:
-            try:
-                with open(s) as f:
-                    d = json.load(f)
-            except (OSError, ValueError):
-                continue
-            n += d.get("faults", 0)
-            for k, v in d.get("by_kind", {}).items():
-                kinds[k] = kinds.get(k, 0) + v
-        return n, kinds
-
-    def stop(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def main():
@@ -1000,14 +623,7 @@ def main():
     kinds = kinds + ["new"] * 2 if "new" in kinds else kinds
 
     def client(name):
-        r = remotes.get(name)
-        if r is None:
-            raise SystemExit("convergence: no remote %r in %s" % (name, args.config))
-        key = os.environ.get(r.get("access_key_id_env", ""), "")
-        secret = os.environ.get(r.get("secret_access_key_env", ""), "")
-        if not key or not secret:
-            raise SystemExit("convergence: remote %r: keys not in the environment" % name)
-        return S3(r["endpoint"], r.get("region", ""), key, secret)
+        return client_for(remotes, name, args.config)
 
     os.makedirs(args.workdir, exist_ok=True)
     config = args.config
@@ -1017,15 +633,7 @@ def main():
     if args.fault_proxy:
         proxies = Proxies(args.fault_proxy, args, remotes, sorted(set(names)))
         config = os.path.join(args.workdir, "ferry.toml")
-        shutil.copyfile(args.config, config)
-        with open(config, "a", encoding="utf-8") as f:
-            for n, port in proxies.map.items():
-                r = remotes[n]
-                f.write('\n[remotes.f%s]\nendpoint = "http://127.0.0.1:%d"\nregion = "%s"\n'
-                        'access_key_id_env = "%s"\nsecret_access_key_env = "%s"\n' % (
-                            n, port, r.get("region", ""), r["access_key_id_env"],
-                            r["secret_access_key_env"]))
-                via[n] = "f" + n
+        via.update(proxies.write_config(args.config, config, remotes))
     src = (S3Side(client(args.src_remote), args.src_remote, args.src_bucket, args.prefix,
                   via[args.src_remote]) if src_s3
            else LocalSide(os.path.join(args.workdir, "src")))
