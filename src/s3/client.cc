@@ -259,6 +259,14 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
         !stop.stop_requested()) {
       Result<std::optional<Reply>> done = spec.done_despite_failure();
       if (done.ok() && done->has_value()) return std::move(**done);
+      if (!done.ok()) {
+        // Whether it was done cannot be told: sent again, it could be done twice. The caller
+        // decides (a replication looks for its replica before writing again).
+        return Status(failure.code(), failure.message() + " (whether the write was done is "
+                                                          "unknown: " +
+                                          done.status().message() + ")")
+            .WithSubject(failure.subject());
+      }
     }
     if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) {
       if (failure.transient() && attempt > 1) {

@@ -50,7 +50,8 @@ struct RequestSpec {
   // A write whose reply was lost (a network fault, a 5xx other than 503) may have been done
   // by the server: sent again, it would add a second version to a versioned bucket. When set,
   // it is asked after such a failure, before any retry: a reply when the write is found done
-  // (returned as the request's), nullopt when not (retried as usual).
+  // (returned as the request's), nullopt when not (retried as usual), an error when that
+  // cannot be told (the failure is returned, not retried: sent again, it could be done twice).
   std::function<Result<std::optional<Reply>>()> done_despite_failure;
 };
 

@@ -174,11 +174,20 @@ TEST_F(ClientTest, APutWhoseReplyWasLostIsFoundDoneNotSentAgain) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(head.version_id, "v8");
   EXPECT_EQ(transport_.request_count(), 5u);
+  // The HEAD cannot tell (it fails too): the PUT is not sent again (it could be done twice).
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("reset")));
+  for (int i = 0; i < 4; ++i) transport_.Push(FakeReply::S3Error(500, "InternalError"));
+  auto unknown = client.PutObject("b", "k", Bytes("data"), w, {}, &head);
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(unknown.status().message().find("whether the write was done is unknown"),
+            std::string::npos) << unknown.status().message();
+  EXPECT_EQ(transport_.request_count(), 10u);  // PUT, then HEAD four times, no PUT
+  EXPECT_EQ(transport_.requests()[9].method, "HEAD");
   // A throttle (503) was surely not done: no HEAD.
   transport_.Push(FakeReply::S3Error(503, "SlowDown"));
   transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", etag_header}})));
   ASSERT_TRUE(client.PutObject("b", "k", Bytes("data"), w).ok());
-  EXPECT_EQ(transport_.request_count(), 7u);
+  EXPECT_EQ(transport_.request_count(), 12u);
 }
 
 TEST_F(ClientTest, RetriesNetworkErrorsAndRequestTimeout) {

@@ -92,39 +92,29 @@ the run, never reached the destination.
      by)", docs "Crashes"); those are counted ("extra markers tolerated"). Where it does not,
      such a run is exactly one marker at the destination.
 
-Known ferry bugs this test finds (tiny reproductions in the report of the session that wrote
-it; each left out of the CLI test's defaults):
+Ferry bugs this test found, all mended, each with a regression test of its own (the CLI test's
+defaults draw every kind and fault again):
 
-BUG_UNDELETE (kind `undelete`, e.g. --seed 2404 --rounds 10 --check-every 1 on RGW): a marker
-ferry recorded without a destination version (above: RGW's reply to a DELETE over a current
-marker names no marker, so S3Backend::AddDeleteMarker fails FailedPrecondition and the pass
-falls back to a plain DELETE) is taken, once the source removes it, for the DELETE an
-unversioned destination made of it (key.cc FindUndoneDeletes), and the source's current version
-is written again at the versioned destination, after the marker: the destination's history
-gains a second replica of an old version, contrary to "Removing a delete marker (an undelete)
-is not replicated to a versioned destination". Steps: put v1, delete (M1), pass; remove M1,
-pass; delete (M2: RGW adds no marker over B's M1), pass; remove M2, pass: B holds v1, M1, v1
-again. (A later fix that names the current marker when AddDeleteMarker succeeds without a
-version id does not reach this path: the call fails first.) The CLI test draws
-`undelete-safe` instead of `undelete`.
+BUG_UNDELETE (kind `undelete`, e.g. --seed 2404 --rounds 10 --check-every 1 on RGW): RGW's
+reply to a DELETE over a current marker names no marker; ferry took that for a bucket without
+versions, recorded a plain DELETE, and once the source removed the marker (an undelete) wrote
+the old version again after the marker. Mended: S3Backend::AddDeleteMarker returns the marker
+current there (S3VersionsTest.AMarkerOverAMarkerIsTheCurrentOne).
 
 BUG_RETRY_TWICE (fault kind `truncate`, e.g. --seed 12 --rounds 40 --fault-rate 0.1
---fault-kinds 503,reset,truncate,slow --check-every 1: round 2): a PUT of a replica that the
-destination stored but whose reply was lost (cut short) is sent again, and the versioned
-destination holds that version twice (two versions, both `ferry-replica-version` of the one
-source version), in one pass without a kill.
+--fault-kinds 503,reset,truncate,slow --check-every 1: round 2): a replica PUT stored but whose
+reply was cut was sent again: the versioned destination held the version twice. Mended: the S3
+client looks for the object with HEAD before a retry
+(ClientTest.APutWhoseReplyWasLostIsFoundDoneNotSentAgain).
 
 BUG_FLIP_EXIT (fault kind `flip`, e.g. --seed 11 --rounds 40 --fault-rate 0.05 with all fault
-kinds: round 1): one corrupted read in transit fails the version (and the key's newer ones) at
-once, "MD5 of the bytes read differs from the source version's ETag", and the run exits 1: no
-fresh read, where README says "a failed check is read again" (sync reads up to 3 times).
+kinds: round 1): one corrupted read failed the version at once and the run exited 1. Mended:
+read again, up to three attempts (PassTest.ACorruptedReadIsReadAgainNotFailed).
 
 FLIP_MULTIPART (fault kind `flip`, e.g. --seed 11 --rounds 40 --fault-rate 0.05
---fault-kinds 503,reset,flip,slow with a ferry that reads again after a failed check: final):
-a flipped byte in a part read of a multipart source version without ferry-crc32c is written
-to the destination and the run exits 0: the replica's bytes differ from the source's. The
-design notes name the gap ("Not yet: ... reproducing a source's multipart layout to prove bytes
-that declare no CRC32C"); this test shows it is a silent corruption on a faulty network.
+--fault-kinds 503,reset,flip,slow: final): a flipped byte in a part of a multipart source
+version without ferry-crc32c was written to the destination, exit 0. Mended: such versions are
+proven against their multipart ETag (PassTest.AMultipartVersionIsProvenByItsEtag).
 
 S3 access (the changes and the comparison) goes to the gateways directly, never through the
 fault proxy (convergence_lib.S3). With --fault-proxy, ferry replicates between the proxied
