@@ -26,7 +26,7 @@ A seeded generator runs R rounds against an S3 source bucket. Each round:
   3. A snapshot is recorded: the time just after the backup exited (UTC, millisecond text,
      as backup_retention_test.sh's now_text()) and the source's content as the generator
      knows it (key -> size, sha256, user metadata, Content-Type).
-  4. In --prune-rate of the rounds, `ferry catalog prune BK --keep-last N` (N 1..4) and/or
+  4. In --prune-rate of the rounds, `ferry catalog prune BK --keep-last N` (N 1..5) and/or
      `--keep-within Ds` (D a few rounds' worth of seconds), killed and rerun like a backup.
 
 One state file (SQLite, --state) serves every command. The catalog's rows are read from it
@@ -637,7 +637,7 @@ class Test:
         """One prune with a random policy; the catalog checked against the policy."""
         m = self.model
         r = self.rng.random()
-        keep_last = self.rng.randrange(1, 5) if r < 0.7 else None
+        keep_last = self.rng.choice([1, 1, 2, 2, 3, 5]) if r < 0.7 else None
         keep_within = None
         if r >= 0.4:
             # A few rounds' worth: the window ends inside the run's history.
