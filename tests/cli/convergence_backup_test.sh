@@ -10,18 +10,20 @@
 # snapshot and up to 5 older ones the policy kept are restored with --as-of into fresh folders
 # and compared (keys, bytes, metadata, Content-Type); the backup bucket must hold no unfinished
 # upload and no archive the catalog does not reference. convergence_backup.py's header has the
-# rules. A failure prints the seed and the round (replay: the same --seed and --rounds).
+# rules. Every ferry command goes through tests/tools/fault_proxy.py (FERRY_CONVERGENCE_FAULT_RATE).
+# A failure prints the seed and the round (replay: the same --seed and --rounds).
 # Knobs: FERRY_CONVERGENCE_BACKUP_ROUNDS (default 50), FERRY_CONVERGENCE_SEED (default 3303),
-# FERRY_CONVERGENCE_BACKUP_CHECK_EVERY (default 25), FERRY_CONVERGENCE_FAULT_RATE (default 0:
-# no proxy), FERRY_CONVERGENCE_FAULT_KINDS (the proxy's --kinds), FERRY_CONVERGENCE_VERBOSE=1
-# (every change listed).
+# FERRY_CONVERGENCE_BACKUP_CHECK_EVERY (default 25), FERRY_CONVERGENCE_FAULT_RATE (default 0.05;
+# 0 = no proxy), FERRY_CONVERGENCE_FAULT_KINDS (the proxy's --kinds, default 503,reset,truncate,
+# slow: "flip" shows BUG_BACKUP_FLIP, see convergence_backup.py's header),
+# FERRY_CONVERGENCE_VERBOSE=1 (every change listed).
 source "$(dirname "$0")/testlib.bash"
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
 ROUNDS=${FERRY_CONVERGENCE_BACKUP_ROUNDS:-50}
 SEED=${FERRY_CONVERGENCE_SEED:-3303}
 CHECK_EVERY=${FERRY_CONVERGENCE_BACKUP_CHECK_EVERY:-25}
-RATE=${FERRY_CONVERGENCE_FAULT_RATE:-0}
-FAULT_KINDS=${FERRY_CONVERGENCE_FAULT_KINDS:-503,reset,truncate,flip,slow}
+RATE=${FERRY_CONVERGENCE_FAULT_RATE:-0.05}
+FAULT_KINDS=${FERRY_CONVERGENCE_FAULT_KINDS:-503,reset,truncate,slow}
 
 ARGS=(--seed "$SEED" --rounds "$ROUNDS" --ferry "$FERRY_BIN" --config "$CONF"
   --workdir "$WORK/backup" --check-every "$CHECK_EVERY")

@@ -8,7 +8,7 @@ Usage:
                         [--prefix p] [--kill-rate 0.3] [--changes 6] [--initial 30]
                         [--big-rate 0.03] [--prune-rate 0.2] [--check-every K]
                         [--archive-sizes 1MiB,1MiB,2MiB,64MiB] [--timeout 300] [--verbose]
-                        [--fault-proxy PATH --fault-rate 0.05 --fault-kinds 503,reset,...]
+                        [--fault-proxy PATH --fault-rate 0.05 --fault-kinds 503,reset,truncate,slow]
 
 A seeded generator runs R rounds against an S3 source bucket. Each round:
 
@@ -92,6 +92,35 @@ concurrency are not replayed).
 Fault proxy: with --fault-proxy PATH (tests/tools/fault_proxy.py) one proxy is started in front
 of each gateway (convergence.Proxies) and every ferry command goes through remotes "f<name>"
 added to a copy of the config; the test's own S3 calls go to the gateways directly.
+
+Known ferry bugs (the defaults avoid them)
+
+BUG_BACKUP_FLIP: `ferry backup` archives a source object whose bytes were corrupted on the way
+  without noticing. transport/pack.cc reads the source (whole reads, and ranged reads of large
+  objects) and computes the entry's CRC32C over the bytes it received; nothing compares them
+  with the source's ETag (MD5), so a flipped byte is packed, recorded with a matching CRC32C,
+  and `ferry restore` later writes the wrong bytes with exit 0. `ferry sync` through the same
+  fault refuses the read and reads it again ("1 reads or writes refused by a checksum").
+  Seen here with --seed 21 --rounds 30 --kill-rate 0.3 --prune-rate 0.3 --check-every 10
+  --fault-proxy tests/tools/fault_proxy.py --fault-rate 0.05 --fault-kinds
+  503,reset,truncate,flip,slow ("bytes differ: 'trail /naïve581.bin'" in a restore of snapshot
+  24: same size, one byte off, the restored bytes' CRC32C equal to the catalog's, their MD5 not
+  the catalog's ETag). Minimal, with one 3,000-byte object "obj" in bucket S on ra:
+    fault_proxy.py --upstream <ra's host:port> --rate 0 --force 'flip:^GET /[^/]+/obj'
+      (a config with remote "fra" whose endpoint is the proxy's port)
+    ferry backup fra:S rb:B/p --state st.db        # exit 0, 1 object packed
+    ferry restore rb:B/p obj --to out --state st.db  # exit 0
+    cmp obj-as-uploaded out/obj                      # differ: one byte
+  (a 20 MB object the same: its ranged read is not checked either). Expected: the read is
+  refused and read again (as sync), or the backup fails; never an archived wrong byte. Hence
+  "flip" is left out of --fault-kinds by default.
+
+NOTE_RESTORE_FLIP (not a wrong result, a missing retry): a byte flipped while `ferry restore`
+  reads an archive is detected ("corrupt archive: frame 0 checksum mismatch", or "manifest
+  checksum mismatch") and the restore exits 1, where sync and replicate read the range again;
+  run again it succeeds. Minimal: back up one object, then restore through a proxy with
+  --force 'flip:^GET /[^/]+/p/[^ ?]+\.fza' in front of rb (the same remote name): exit 1, and
+  exit 0 the second time. This test tries such a restore again (counted: "retried N").
 
 Output: one line per round, then one summary line:
 "convergence backup seed=N: rounds=R kills=K ... snapshots=S restored=X objects=O ... ok".
@@ -760,6 +789,8 @@ class Test:
             if not self.args.fault_proxy or attempt == 3:
                 raise Failed("%s: ferry exited %d: %s" % (what, rc, self.runner.stderr()))
             self.restore_retries += 1
+            self.log("%s: exited %d behind the fault proxy, tried again: %s" % (
+                what, rc, self.runner.stderr().splitlines()[-1][:500]))
         got = read_folder(out) if os.path.isdir(out) else {}
         diffs = diff_snapshot(m.snaps[i], got)
         if diffs:
@@ -843,7 +874,8 @@ def main():
     ap.add_argument("--archive-sizes", default="1MiB,1MiB,2MiB,64MiB")
     ap.add_argument("--fault-proxy", default="", help="tests/tools/fault_proxy.py")
     ap.add_argument("--fault-rate", type=float, default=0.05)
-    ap.add_argument("--fault-kinds", default="503,reset,truncate,flip,slow")
+    ap.add_argument("--fault-kinds", default="503,reset,truncate,slow",
+                    help="the proxy's --kinds; flip shows BUG_BACKUP_FLIP (header)")
     ap.add_argument("--timeout", type=int, default=300, help="seconds one ferry run may take")
     ap.add_argument("--verbose", action="store_true", help="print every change")
     args = ap.parse_args()
