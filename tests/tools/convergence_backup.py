@@ -75,8 +75,11 @@ above rows that are older anyway), so a row's time names its backup.
   `ferry restore BK --prefix "" --as-of T[i] --to <fresh folder>`; each folder must hold
   exactly the snapshot's keys (deleted keys absent), the same bytes (sha256), the same user
   metadata and Content-Type (ferry's user.ferry.* extended attributes; ferry-* metadata left
-  out). A restore that exits non-zero behind the fault proxy is tried again (counted) into a
-  fresh folder, at most 3 times. Then:
+  out). Most verifications also restore one of the sampled snapshots with --include-deleted:
+  then each key deleted as of T[i] must come back as its last version before the deletion
+  (when a prune has not dropped it, and with it the tombstone), skipped when such a key would
+  be a file where a live key needs a folder. A restore that exits non-zero behind the fault
+  proxy is tried again (counted) into a fresh folder, at most 3 times. Then:
     - the backup bucket holds no unfinished multipart uploads (a pack's retry aborts its
       earlier attempt's upload: jobs/kinds/pack_kind.cc);
     - the archives (*.fza) under the backup prefix are exactly those `ferry catalog export
@@ -527,6 +530,25 @@ class Model:
         return all((j, "v") in self.states.get(key, ()) for key, j in self.need[i].items())
 
 
+    def with_deleted(self, i):
+        """What `restore --as-of T[i] --include-deleted` writes: snapshot i, and each key
+        deleted as of then (its newest state at or before i a deletion) as its last version
+        before that, when the catalog still has one (a prune drops a tombstone only with every
+        older version). None when that would put a file where another key needs a folder."""
+        out = dict(self.snaps[i])
+        for key, states in self.states.items():
+            st = [s for s in states if s[0] <= i]
+            if key in out or not st or st[-1][1] != "d":
+                continue
+            last = [j for j, kind in st if kind == "v"]
+            if last:
+                out[key] = self.snaps[last[-1]][key]
+        folders = {k[:n + 1] for k in out for n in range(len(k)) if k[n] == "/"}
+        if any(k + "/" in folders for k in out):
+            return None
+        return out
+
+
 def fmt_states(s):
     return " ".join("%s%d" % (kind, i) for i, kind in s)
 
@@ -591,6 +613,7 @@ class Test:
         self.current = "setup"
         self.prunes = self.prune_kills = 0
         self.restores = self.restore_retries = 0
+        self.include_deleted = 0
         self.objects_compared = 0
         self.verifications = 0
         self.packed = self.deleted = 0
@@ -770,9 +793,10 @@ class Test:
                              % (what, i, ms_text(m.T[i])))
         return summary, kills, " ".join(policy), lost
 
-    def restore(self, i, latest):
+    def restore(self, i, latest, include_deleted=False):
         """Restores snapshot i into a fresh folder and compares. Returns objects compared."""
         m = self.model
+        expected = m.with_deleted(i) if include_deleted else m.snaps[i]
         for attempt in range(1, 4):
             self.restores += 1
             out = os.path.join(self.args.workdir, "restore-%d" % i)
@@ -781,8 +805,12 @@ class Test:
                     "--json"]
             if not latest:
                 argv += ["--as-of", ms_text(m.T[i])]
-            what = "%s: restore of snapshot %d (%s%s)" % (
-                self.current, i, ms_text(m.T[i]), ", latest, without --as-of" if latest else "")
+            if include_deleted:
+                argv.append("--include-deleted")
+            what = "%s: restore of snapshot %d (%s%s%s)" % (
+                self.current, i, ms_text(m.T[i]), ", latest, without --as-of" if latest else "",
+                ", --include-deleted: %d deleted key(s) back" % (len(expected) - len(m.snaps[i]))
+                if include_deleted else "")
             rc, summary = self.runner.wait(self.runner.start(argv), what)
             if rc == 0 and summary is not None:
                 break
@@ -792,7 +820,7 @@ class Test:
             self.log("%s: exited %d behind the fault proxy, tried again: %s" % (
                 what, rc, self.runner.stderr().splitlines()[-1][:500]))
         got = read_folder(out) if os.path.isdir(out) else {}
-        diffs = diff_snapshot(m.snaps[i], got)
+        diffs = diff_snapshot(expected, got)
         if diffs:
             raise Failed("%s: the restored folder differs from the snapshot (%d):\n  %s" % (
                 what, len(diffs), "\n  ".join(diffs[:40])))
@@ -817,6 +845,16 @@ class Test:
         for i in sample + [n]:
             if m.snaps[i]:  # a restore of nothing is an error ("nothing backed up under")
                 compared += self.restore(i, latest=(i == n))
+        # One older snapshot again with --include-deleted (its deleted keys' last versions).
+        incl = ""
+        if sample and self.pick.random() < 0.7:
+            i = self.pick.choice(sample)
+            back = m.with_deleted(i)
+            if back is not None and m.snaps[i]:
+                compared += self.restore(i, latest=False, include_deleted=True)
+                self.include_deleted += 1
+                incl = ", snapshot %d with --include-deleted (%d deleted key(s) back)" % (
+                    i, len(back) - len(m.snaps[i]))
         self.objects_compared += compared
         # Unfinished uploads and unreferenced archives at the backup location.
         uploads = bk_s3.count_uploads(self.args.backup_bucket)
@@ -848,8 +886,8 @@ class Test:
             diffs.append("%d doomed archive(s) listed" % doomed)
         if diffs:
             raise Failed("%s: the backup location: %s" % (self.current, "; ".join(diffs)))
-        self.log("%s: verified snapshots %s of %d (%d objects compared), %d archives, "
-                 "no unfinished uploads" % (self.current, sample + [n], n, compared,
+        self.log("%s: verified snapshots %s of %d%s (%d objects compared), %d archives, "
+                 "no unfinished uploads" % (self.current, sample + [n], n, incl, compared,
                                             len(stored)))
 
 
@@ -979,13 +1017,14 @@ def run(args, test, src, runner, bk_s3, proxies, log, t0):
         proxies.stop()
         faults, by_kind = proxies.faults()
     log("convergence backup seed=%d: rounds=%d kills=%d (missed %d) runs=%d prunes=%d "
-        "(killed %d) snapshots=%d (promised %d, restorable %d) restored=%d%s objects=%d "
+        "(killed %d) snapshots=%d (promised %d, restorable %d) restored=%d%s (%d with "
+        "--include-deleted) objects=%d "
         "versions=%d deletions=%d faults=%d%s seconds=%.0f ok" % (
             args.seed, args.rounds, runner.kills, runner.kill_misses, runner.runs, test.prunes,
             test.prune_kills, n, sum(1 for i in range(1, n + 1) if m.promised[i]),
             sum(1 for i in range(1, n + 1) if m.restorable(i)), test.restores,
             " (retried %d)" % test.restore_retries if test.restore_retries else "",
-            test.objects_compared, test.packed, test.deleted, faults,
+            test.include_deleted, test.objects_compared, test.packed, test.deleted, faults,
             " " + json.dumps(by_kind, sort_keys=True) if by_kind else "", time.time() - t0))
 
 
