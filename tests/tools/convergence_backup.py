@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""convergence_backup: the randomized convergence test of `ferry backup`, `ferry restore` and
+r"""convergence_backup: the randomized convergence test of `ferry backup`, `ferry restore` and
 `ferry catalog prune` (docs/design/backup.md).
 
 Usage:
@@ -36,8 +36,8 @@ What is checked, and why it is exact
 
 The model. For each key the generator keeps its *states* as the catalog should hold them:
 a version recorded by backup i (the key was written since backup i-1 and exists at backup
-i: backup.md's NeedsBackup packs it, since every write here changes the ETag or LastModified
-and size/ETag/LastModified rules are all S3's), or a deletion recorded by backup i (the key's
+i: backup.md's NeedsBackup packs it, as every write here changes the ETag, or the LastModified
+to one later than the previous backup), or a deletion recorded by backup i (the key's
 newest state was a version and the key is gone at backup i). Every row a backup records lies
 in (T[i-1], T[i]] where T[i] is snapshot i's time (rows are recorded while backup i runs,
 killed attempts included; a tombstone's time is when the listing missed the key, raised only
