@@ -5,12 +5,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "archive/backend_io.h"
+#include "checksum/checksum.h"
+#include "transfer/verify.h"
 #include "transport/prefetch.h"
 
 namespace ferry::transport {
@@ -137,6 +140,111 @@ class UploadPipe : public archive::ByteSink {
 };
 
 // A ChunkSource that times the reads of `inner` (the writer waiting for the source).
+// The bytes of a large object as the archive takes them, checked against what the object
+// declares (its CRC32C, an MD5 ETag, or a multipart ETag in the store's layout or one of the two
+// likeliest ones) as they stream by. At the end of the object a mismatch fails the read
+// (kDataLoss: corrupted on the way): the pack fails and is done again, so its archive never
+// vouches for wrong bytes with a CRC of its own. No check that fits is no check (as sync, the
+// object is then only as good as the reads pinned to its ETag).
+class CheckedSource : public archive::ChunkSource {
+ public:
+  CheckedSource(archive::ChunkSource& inner, const storage::ObjectInfo& object,
+                std::optional<uint64_t> exact_part)
+      : inner_(inner),
+        check_(transfer::CheckOf(object)),
+        key_(object.key),
+        exact_(exact_part.has_value()) {
+    if (check_.md5) md5_ = std::make_unique<checksum::Md5Hasher>();
+    if (!check_.crc32c && !check_.md5 && check_.multipart) {
+      std::vector<uint64_t> sizes = exact_part ? std::vector<uint64_t>{*exact_part}
+                                               : transfer::CandidatePartSizes(object.size,
+                                                                              check_.parts, 2);
+      for (uint64_t size : sizes) {
+        Layout l;
+        l.part = size;
+        layouts_.push_back(std::move(l));
+      }
+    }
+  }
+  Result<size_t> Read(std::span<std::byte> out) override {
+    FERRY_ASSIGN_OR_RETURN(size_t n, inner_.Read(out));
+    FERRY_RETURN_IF_ERROR(Seen(out.first(n)));
+    return n;
+  }
+  bool CanLend() const override { return inner_.CanLend(); }
+  Result<std::span<const std::byte>> Lend() override {
+    FERRY_ASSIGN_OR_RETURN(lent_, inner_.Lend());
+    if (lent_.empty()) FERRY_RETURN_IF_ERROR(Seen(lent_));
+    return lent_;
+  }
+  void Consume(size_t n) override {
+    (void)Seen(lent_.first(n));  // the end (an empty lend or read) reports a mismatch
+    inner_.Consume(n);
+  }
+
+ private:
+  struct Layout {
+    uint64_t part = 0;
+    uint64_t in_part = 0;
+    std::unique_ptr<checksum::Md5Hasher> hasher = std::make_unique<checksum::Md5Hasher>();
+    std::vector<checksum::Md5Digest> digests;
+  };
+
+  // Feeds `data`; empty data is the end of the object: the verdict.
+  Status Seen(std::span<const std::byte> data) {
+    if (data.empty()) return Verdict();
+    crc_ = checksum::Crc32c(data, crc_);
+    if (md5_) md5_->Update(data);
+    for (Layout& l : layouts_) {
+      std::span<const std::byte> rest = data;
+      while (!rest.empty()) {
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(rest.size(), l.part - l.in_part));
+        l.hasher->Update(rest.first(take));
+        l.in_part += take;
+        rest = rest.subspan(take);
+        if (l.in_part == l.part) {
+          l.digests.push_back(l.hasher->Finish());
+          l.hasher = std::make_unique<checksum::Md5Hasher>();
+          l.in_part = 0;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+  Status Verdict() {
+    if (checked_) return Status::Ok();
+    checked_ = true;
+    bool good = true;
+    if (check_.crc32c) {
+      good = *check_.crc32c == crc_;
+    } else if (md5_) {
+      good = md5_->Finish() == *check_.md5;
+    } else if (!layouts_.empty()) {
+      bool made = false;
+      for (Layout& l : layouts_) {
+        if (l.in_part > 0) l.digests.push_back(l.hasher->Finish());
+        made = made || transfer::MultipartDigest(l.digests) == *check_.multipart;
+      }
+      // Only the store's own layout can refuse the bytes: a guessed one that does not make the
+      // ETag proves nothing either way.
+      good = made || !exact_;
+    }
+    if (good) return Status::Ok();
+    return Status::DataLoss("bytes read from " + key_ + " do not match the checksum it "
+                            "declares (corrupted on the way); the pack is done again");
+  }
+
+  archive::ChunkSource& inner_;
+  const transfer::SourceCheck check_;
+  const std::string key_;
+  std::unique_ptr<checksum::Md5Hasher> md5_;
+  std::vector<Layout> layouts_;
+  const bool exact_;
+  uint32_t crc_ = 0;
+  std::span<const std::byte> lent_;
+  bool checked_ = false;
+};
+
 class TimedSource : public archive::ChunkSource {
  public:
   TimedSource(archive::ChunkSource& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
@@ -223,7 +331,13 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       }
       RangeAhead ranges(src, *object, options.range_size, options.range_threads,
                         options.range_window, stop, gate);
-      TimedSource body(ranges, result.read_wait_seconds);
+      std::optional<uint64_t> exact_part;
+      if (transfer::CheckOf(*object).multipart) {
+        Result<std::optional<uint64_t>> first = src.FirstPartSize(*object, stop);
+        if (first.ok()) exact_part = *first;
+      }
+      CheckedSource checked(ranges, *object, exact_part);
+      TimedSource body(checked, result.read_wait_seconds);
       archive::EntryHeader h = HeaderOf(*object);
       h.destinations = options.destinations;
       s = writer->Add(h, body);

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cstring>
 
+#include "checksum/checksum.h"
+#include "transfer/verify.h"
+
 namespace ferry::transport {
 namespace {
 
@@ -23,11 +26,39 @@ void KeepListedTime(const storage::ObjectInfo& listed, storage::ObjectInfo& obje
 
 namespace {
 
+void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed,
+                   std::stop_token stop, ReadObject& r);
+
 // ReadWhole into `r`, whose bytes buffer may already hold capacity to reuse.
 void ReadWholeInto(storage::Backend& src, const storage::ObjectInfo& listed,
                    std::stop_token stop, ReadObject& r) {
   // One GET gives the bytes and every detail (tags too when the object has any). Not pinned to
   // the listed ETag: what is read is what the entry describes.
+  // Bytes that do not match what the object declares (its CRC32C, MD5 ETag, multipart ETag in
+  // a likely layout) were corrupted on the way: read again, a few times, as sync does; never
+  // packed (the archive's own CRC would then vouch for the wrong bytes).
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    ReadWholeOnce(src, listed, stop, r);
+    if (!r.status.ok()) return;
+    const auto bytes = std::as_bytes(std::span(r.bytes.data(), r.bytes.size()));
+    const transfer::WholeCheck verdict = transfer::CheckWhole(
+        transfer::CheckOf(r.object), bytes, checksum::Crc32c(bytes), false);
+    if (verdict != transfer::WholeCheck::kMismatch) return;
+    if (attempt == kAttempts || stop.stop_requested()) {
+      r.status = Status::DataLoss("bytes read from " + listed.key + " do not match the checksum " +
+                                  "it declares, " + std::to_string(kAttempts) +
+                                  " times (corrupted on the way); not packed");
+      return;
+    }
+  }
+}
+
+// One read of ReadWholeInto.
+void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed,
+                   std::stop_token stop, ReadObject& r) {
+  r.status = Status::Ok();
+  r.vanished = false;
   r.bytes.resize(listed.size);
   auto span = [&] { return std::as_writable_bytes(std::span(r.bytes.data(), r.bytes.size())); };
   auto object = src.ReadObject(listed.key, span(), "", stop);

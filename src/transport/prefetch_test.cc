@@ -153,5 +153,37 @@ TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
   });
 }
 
+// A store whose first `flips` whole reads come back with one byte flipped (the reply itself
+// fine: corrupted on the way).
+class FlippingReads : public MemoryBackend {
+ public:
+  Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) override {
+    auto r = MemoryBackend::ReadObject(key, out, etag, stop);
+    if (r.ok() && !out.empty() && flips.fetch_sub(1) > 0) out[0] ^= std::byte{0x20};
+    return r;
+  }
+  std::atomic<int> flips{0};
+};
+
+// A read whose bytes do not make the object's MD5 ETag is read again, never handed to the
+// pack: before, a backup archived the flipped byte with a CRC32C of its own, and a restore
+// wrote it back with exit 0. Corrupted every time: a clear failure, nothing packed.
+TEST(ReadWholeTest, BytesCorruptedOnTheWayAreReadAgainNotPacked) {
+  FlippingReads src;
+  const std::string body(3000, 'b');
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  ASSERT_TRUE(src.Put("obj", checksum::AsBytes(body), spec, {}).ok());
+  const storage::ObjectInfo listed = *src.Stat("obj", false, {});
+  src.flips = 2;
+  ReadObject r = ReadWhole(src, listed, {});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.bytes, body);
+  src.flips = 3;
+  ReadObject bad = ReadWhole(src, listed, {});
+  EXPECT_EQ(bad.status.code(), ErrorCode::kDataLoss) << bad.status.ToString();
+}
+
 }  // namespace
 }  // namespace ferry::transport

@@ -14,8 +14,8 @@
 # A failure prints the seed and the round (replay: the same --seed and --rounds).
 # Knobs: FERRY_CONVERGENCE_BACKUP_ROUNDS (default 50), FERRY_CONVERGENCE_SEED (default 3303),
 # FERRY_CONVERGENCE_BACKUP_CHECK_EVERY (default 10), FERRY_CONVERGENCE_FAULT_RATE (default 0.05;
-# 0 = no proxy), FERRY_CONVERGENCE_FAULT_KINDS (the proxy's --kinds, default 503,reset,truncate,
-# slow: "flip" shows BUG_BACKUP_FLIP, see convergence_backup.py's header),
+# 0 = no proxy), FERRY_CONVERGENCE_FAULT_KINDS (the proxy's --kinds, default all of
+# 503,reset,truncate,flip,slow; the bugs it found: convergence_backup.py's header),
 # FERRY_CONVERGENCE_VERBOSE=1 (every change listed).
 source "$(dirname "$0")/testlib.bash"
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
@@ -23,7 +23,7 @@ ROUNDS=${FERRY_CONVERGENCE_BACKUP_ROUNDS:-50}
 SEED=${FERRY_CONVERGENCE_SEED:-3303}
 CHECK_EVERY=${FERRY_CONVERGENCE_BACKUP_CHECK_EVERY:-10}
 RATE=${FERRY_CONVERGENCE_FAULT_RATE:-0.05}
-FAULT_KINDS=${FERRY_CONVERGENCE_FAULT_KINDS:-503,reset,truncate,slow}
+FAULT_KINDS=${FERRY_CONVERGENCE_FAULT_KINDS:-503,reset,truncate,flip,slow}
 
 ARGS=(--seed "$SEED" --rounds "$ROUNDS" --ferry "$FERRY_BIN" --config "$CONF"
   --workdir "$WORK/backup" --check-every "$CHECK_EVERY")
