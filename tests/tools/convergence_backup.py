@@ -116,7 +116,7 @@ NOTE_RESTORE_FLIP (not a wrong result, a missing retry): a byte flipped while `f
 Output: one line per round, then one summary line:
 "convergence backup seed=N: rounds=R kills=K ... snapshots=S restored=X objects=O ... ok".
 
-Python 3 standard library only (it imports convergence.py for its S3 client, the config
+Python 3 standard library only (it imports convergence_lib.py for its S3 client, the config
 reader, the fault proxies and the name parts).
 """
 
@@ -135,7 +135,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import convergence as conv  # noqa: E402
+import convergence_lib as conv  # noqa: E402
 
 MIB = 1 << 20
 MAX_BIG = 3  # big objects in the source at once, to keep the time low
@@ -179,7 +179,7 @@ class Source:
         self.folders = set()
         self.written = set()
 
-    # -- names (convergence.py's parts)
+    # -- names (convergence_lib.py's parts)
 
     def derive_folders(self):
         self.folders = set()
