@@ -407,6 +407,31 @@ TEST_F(BackupTest, RestoresOneObjectReadingOnlyItsFrames) {
   EXPECT_EQ(got->source_mtime(), want->source_mtime());
 }
 
+// A range of the archive corrupted on the way (its frame's checksum refuses it) is read again:
+// the restore succeeds. Before, it exited 1 and only a second run restored the object.
+TEST_F(BackupTest, ACorruptedArchiveReadIsReadAgain) {
+  Backup("1.fza", 3, 2000, 0, 5, 1000);
+  const auto rows = LatestOf("d/");
+  ASSERT_EQ(rows.size(), 3u);
+  backup_.FailNext(MemoryBackend::kRead, 1,
+                   Status::DataLoss("corrupt archive: frame 0 checksum mismatch"));
+  auto r = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->objects_written, 3u);
+  EXPECT_EQ(r->archives_read, 1u);
+  for (const CatalogEntry& row : rows) {
+    std::string bytes(row.size, '\0');
+    ASSERT_TRUE(dst_.ReadAt(row.key, 0, std::as_writable_bytes(std::span(bytes)), "", {}).ok());
+    EXPECT_EQ(bytes, bodies_[row.key]);
+  }
+  // Corrupted every time: one clear failure.
+  MemoryBackend other;
+  backup_.FailNext(MemoryBackend::kRead, 10,
+                   Status::DataLoss("corrupt archive: frame 0 checksum mismatch"));
+  EXPECT_EQ(RestoreEntries(backup_, rows, other, RestoreOptions{}, {}).status().code(),
+            ErrorCode::kDataLoss);
+}
+
 TEST_F(BackupTest, RestoresFromASmallArchiveWithOneRead) {
   const uint64_t archive_bytes = Backup("1.fza", 60, 3000, 0, 3, 1000);
   ASSERT_LE(archive_bytes, archive::kReadAheadToOpen.whole_below);

@@ -118,13 +118,22 @@ class ArchiveRestore {
       return Status::NotFound("backup archive " + key + " is missing from the backup location");
     }
     FERRY_RETURN_IF_ERROR(info.status().WithContext("backup archive " + key));
-    archive::BackendRangeSource source(backup_, key, info->size, stop_,
-                                       archive::kReadAheadToOpen);
-    Status s = RestoreFrom(key, rows, source);
+    // A range corrupted on the way fails its frame's (or the manifest's) checksum: the archive
+    // is read again, a few times, as sync reads a corrupted object again. What the first
+    // attempt wrote is found identical then and left as it is.
+    constexpr int kAttempts = 3;
+    Status s;
+    for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+      archive::BackendRangeSource source(backup_, key, info->size, stop_,
+                                         archive::kReadAheadToOpen);
+      catalog_mismatch_ = false;
+      s = RestoreFrom(key, rows, source);
+      result_.ranged_reads += source.requests();
+      result_.bytes_read += source.bytes_requested();
+      if (s.code() != ErrorCode::kDataLoss || catalog_mismatch_ || stop_.stop_requested()) break;
+    }
     ++result_.archives_read;
     result_.archive_bytes += info->size;
-    result_.ranged_reads += source.requests();
-    result_.bytes_read += source.bytes_requested();
     return s;
   }
 
@@ -138,6 +147,7 @@ class ArchiveRestore {
     for (const CatalogEntry& row : rows) {
       if (row.entry >= m.entries.size() || m.entries[row.entry].header.key != row.key ||
           m.entries[row.entry].crc32c != row.crc32c) {
+        catalog_mismatch_ = true;  // not a corrupted read: reading again would not help
         return Status::DataLoss("the catalog does not match backup archive " + key + " (entry " +
                                 std::to_string(row.entry) +
                                 "): run `ferry catalog rebuild` on the backup location");
@@ -207,6 +217,7 @@ class ArchiveRestore {
   const RestoreOptions& options_;
   RestoreResult& result_;
   std::stop_token stop_;
+  bool catalog_mismatch_ = false;  // the last RestoreFrom found the catalog stale
 };
 
 }  // namespace

@@ -106,12 +106,11 @@ BUG_BACKUP_FLIP (mended): `ferry backup` archived a source object whose bytes we
   ranged reads are checked as they stream into the archive (pack.cc CheckedSource,
   PackCheckTest); "flip" is among the default fault kinds again.
 
-NOTE_RESTORE_FLIP (not a wrong result, a missing retry): a byte flipped while `ferry restore`
-  reads an archive is detected ("corrupt archive: frame 0 checksum mismatch", or "manifest
-  checksum mismatch") and the restore exits 1, where sync and replicate read the range again;
-  run again it succeeds. Minimal: back up one object, then restore through a proxy with
-  --force 'flip:^GET /[^/]+/p/[^ ?]+\.fza' in front of rb (the same remote name): exit 1, and
-  exit 0 the second time. This test tries such a restore again (counted: "retried N").
+NOTE_RESTORE_FLIP (mended; a missing retry, not a wrong result): a byte flipped while `ferry
+  restore` read an archive was detected ("corrupt archive: frame 0 checksum mismatch") and the
+  restore exited 1 where sync and replicate read again. Now the archive is read again, up to
+  three times (BackupTest.ACorruptedArchiveReadIsReadAgain). This test still tries a failed
+  restore again (counted: "retried N"): three corrupted reads in a row stay possible.
 
 Output: one line per round, then one summary line:
 "convergence backup seed=N: rounds=R kills=K ... snapshots=S restored=X objects=O ... ok".
