@@ -470,13 +470,6 @@ class KeyPass {
                                      storage::Backend& dst) {
     if (v.delete_marker) {
       Result<storage::WriteResult> marker = dst.AddDeleteMarker(work_.key, stop_);
-      if (marker.ok() && marker->version_id.empty()) {
-        // A versioned destination that adds no marker over a current marker (RGW) answers
-        // without a version id. The row names the marker current there: an empty one means a
-        // destination without versions (FindUndoneDeletes, WriteLate), and an undelete at the
-        // source would write an old version again after it.
-        FERRY_ASSIGN_OR_RETURN(marker->version_id, CurrentMarker(dst));
-      }
       if (marker.ok() || marker.status().code() != ErrorCode::kFailedPrecondition) return marker;
       // An unversioned destination: the marker's meaning is a delete.
       FERRY_RETURN_IF_ERROR(dst.Delete(work_.key, stop_));
@@ -486,19 +479,6 @@ class KeyPass {
     if (!w.destination->storage_class.empty()) spec.storage_class = w.destination->storage_class;
     return CopyVersion(o_, *o_.source, dst, *details, work_.key, std::move(spec), stats_, stop_,
                        ahead);
-  }
-
-  // The version id of the delete marker current for this key at `dst` ("" when its newest
-  // entry is not a marker, or `dst` lists no versions).
-  Result<std::string> CurrentMarker(storage::Backend& dst) {
-    Result<std::unique_ptr<storage::ListingCursor>> cursor = dst.ListVersions(work_.key, "", "");
-    if (!cursor.ok()) {
-      if (cursor.status().code() == ErrorCode::kNotSupported) return std::string();
-      return cursor.status().WithContext("looking for the delete marker of " + work_.key);
-    }
-    FERRY_ASSIGN_OR_RETURN(const ObjectInfo* e, (*cursor)->Next());
-    if (e == nullptr || e->key != work_.key || !e->delete_marker) return std::string();
-    return e->version_id;
   }
 
   static storage::WriteSpec SpecOf(const ObjectInfo& d, std::string_view origin_location) {

@@ -141,8 +141,8 @@ class UploadPipe : public archive::ByteSink {
 
 // A ChunkSource that times the reads of `inner` (the writer waiting for the source).
 // The bytes of a large object as the archive takes them, checked against what the object
-// declares (its CRC32C, an MD5 ETag, or a multipart ETag in the store's layout or one of the two
-// likeliest ones) as they stream by. At the end of the object a mismatch fails the read
+// declares (its CRC32C, an MD5 ETag, or a multipart ETag in the part layout the store tells) as
+// they stream by. At the end of the object a mismatch fails the read
 // (kDataLoss: corrupted on the way): the pack fails and is done again, so its archive never
 // vouches for wrong bytes with a CRC of its own. No check that fits is no check (as sync, the
 // object is then only as good as the reads pinned to its ETag).
@@ -150,20 +150,12 @@ class CheckedSource : public archive::ChunkSource {
  public:
   CheckedSource(archive::ChunkSource& inner, const storage::ObjectInfo& object,
                 std::optional<uint64_t> exact_part)
-      : inner_(inner),
-        check_(transfer::CheckOf(object)),
-        key_(object.key),
-        exact_(exact_part.has_value()) {
+      : inner_(inner), check_(transfer::CheckOf(object)), key_(object.key) {
     if (check_.md5) md5_ = std::make_unique<checksum::Md5Hasher>();
-    if (!check_.crc32c && !check_.md5 && check_.multipart) {
-      std::vector<uint64_t> sizes = exact_part ? std::vector<uint64_t>{*exact_part}
-                                               : transfer::CandidatePartSizes(object.size,
-                                                                              check_.parts, 2);
-      for (uint64_t size : sizes) {
-        Layout l;
-        l.part = size;
-        layouts_.push_back(std::move(l));
-      }
+    // A guessed layout that does not make the ETag proves nothing either way: only the
+    // store's own is hashed (no MD5 work per byte for a check that cannot refuse).
+    if (!check_.crc32c && !check_.md5 && check_.multipart && exact_part && *exact_part > 0) {
+      layout_.part = *exact_part;
     }
   }
   Result<size_t> Read(std::span<std::byte> out) override {
@@ -195,7 +187,8 @@ class CheckedSource : public archive::ChunkSource {
     if (data.empty()) return Verdict();
     crc_ = checksum::Crc32c(data, crc_);
     if (md5_) md5_->Update(data);
-    for (Layout& l : layouts_) {
+    if (layout_.part != 0) {
+      Layout& l = layout_;
       std::span<const std::byte> rest = data;
       while (!rest.empty()) {
         const size_t take = static_cast<size_t>(std::min<uint64_t>(rest.size(), l.part - l.in_part));
@@ -219,15 +212,9 @@ class CheckedSource : public archive::ChunkSource {
       good = *check_.crc32c == crc_;
     } else if (md5_) {
       good = md5_->Finish() == *check_.md5;
-    } else if (!layouts_.empty()) {
-      bool made = false;
-      for (Layout& l : layouts_) {
-        if (l.in_part > 0) l.digests.push_back(l.hasher->Finish());
-        made = made || transfer::MultipartDigest(l.digests) == *check_.multipart;
-      }
-      // Only the store's own layout can refuse the bytes: a guessed one that does not make the
-      // ETag proves nothing either way.
-      good = made || !exact_;
+    } else if (layout_.part != 0) {
+      if (layout_.in_part > 0) layout_.digests.push_back(layout_.hasher->Finish());
+      good = transfer::MultipartDigest(layout_.digests) == *check_.multipart;
     }
     if (good) return Status::Ok();
     return Status::DataLoss("bytes read from " + key_ + " do not match the checksum it "
@@ -238,8 +225,7 @@ class CheckedSource : public archive::ChunkSource {
   const transfer::SourceCheck check_;
   const std::string key_;
   std::unique_ptr<checksum::Md5Hasher> md5_;
-  std::vector<Layout> layouts_;
-  const bool exact_;
+  Layout layout_;  // part 0: no multipart check
   uint32_t crc_ = 0;
   std::span<const std::byte> lent_;
   bool checked_ = false;
