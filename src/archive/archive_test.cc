@@ -318,6 +318,40 @@ TEST(ArchiveTest, SourceOfTheWrongSizeFailsTheEntryAndTheWriter) {
   EXPECT_EQ((*w2)->Add(Header("big", big.size() - 1), longer).code(), ErrorCode::kDataLoss);
 }
 
+// The writer refuses the entry past its limits (so every archive it writes reads back), and
+// the archive of the entries before it is whole.
+TEST(ArchiveTest, AnEntryPastTheManifestLimitsIsRefusedByTheWriter) {
+  WriterOptions o = SmallFrames();
+  o.limits.max_entries = 2;
+  StringSink sink;
+  auto w = Writer::Open(sink, o);
+  ASSERT_TRUE(w.ok());
+  for (const char* key : {"a", "b"}) {
+    StringChunkSource body("abcd");
+    ASSERT_TRUE((*w)->Add(Header(key, 4), body).ok());
+  }
+  StringChunkSource third("abcd");
+  Status s = (*w)->Add(Header("c", 4), third);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("at most 2 objects"), std::string::npos) << s.message();
+  // Items: Header() gives each entry 2 metadata pairs, 1 tag and 1 destination.
+  o.limits = {};
+  o.limits.max_items = 7;
+  StringSink sink2;
+  auto w2 = Writer::Open(sink2, o);
+  StringChunkSource one("abcd");
+  ASSERT_TRUE((*w2)->Add(Header("a", 4), one).ok());
+  StringChunkSource two("abcd");
+  EXPECT_EQ((*w2)->Add(Header("b", 4), two).code(), ErrorCode::kInvalidArgument);
+  // Within the limits the same archive reads back under them.
+  o.limits = {.max_entries = 2, .max_frames = 1, .max_items = 8};
+  Packed p = Pack({{Header("a", 4), "abcd"}, {Header("b", 4), "efgh"}}, o);
+  StringRangeSource src(p.bytes);
+  auto r = Reader::Open(src);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)->manifest().entries.size(), 2u);
+}
+
 TEST(ArchiveTest, BadOptionsAreRefused) {
   StringSink sink;
   WriterOptions o;

@@ -3,6 +3,7 @@
 // followed by the bytes (any bytes: keys may hold newlines, NUL or invalid UTF-8).
 #include "archive/format.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "checksum/checksum.h"
@@ -68,6 +69,27 @@ class Decoder {
       return Fail("manifest count " + std::to_string(n) + " too large");
     return n;
   }
+  // A count of `what`, at most `max` (ManifestLimits) besides what is left.
+  uint64_t Count(const char* what, uint64_t max) {
+    const uint64_t n = Count();
+    if (ok() && n > max) {
+      return Fail("manifest names " + std::to_string(n) + " " + what + ", more than the " +
+                  std::to_string(max) + " an archive may hold");
+    }
+    return n;
+  }
+  // A count of items (metadata pairs, tags, destinations) of one entry, counted against the
+  // manifest's budget of items.
+  uint64_t Items() {
+    const uint64_t n = Count();
+    if (ok() && n > items_left_) {
+      return Fail("manifest holds more than " + std::to_string(max_items_) +
+                  " metadata pairs, tags and destinations");
+    }
+    items_left_ -= n;
+    return n;
+  }
+  void LimitItems(uint64_t max) { max_items_ = items_left_ = max; }
   bool ok() const { return error_.empty(); }
   bool at_end() const { return pos_ == in_.size(); }
   const std::string& error() const { return error_; }
@@ -81,6 +103,8 @@ class Decoder {
   std::span<const std::byte> in_;
   size_t pos_ = 0;
   std::string error_;
+  uint64_t max_items_ = UINT64_MAX;
+  uint64_t items_left_ = UINT64_MAX;
 };
 
 void EncodeHeaderFields(std::string& out, const EntryHeader& h) {
@@ -124,19 +148,19 @@ EntryHeader DecodeHeaderFields(Decoder& d) {
         &h.content.content_disposition, &h.content.cache_control, &h.content.expires}) {
     *s = d.String();
   }
-  for (uint64_t n = d.Count(); n > 0 && d.ok(); --n) {
+  for (uint64_t n = d.Items(); n > 0 && d.ok(); --n) {
     std::string name = d.String();
     h.metadata[std::move(name)] = d.String();
   }
   if (d.Varint() != 0) {
     h.tags.emplace();
-    for (uint64_t n = d.Count(); n > 0 && d.ok(); --n) {
+    for (uint64_t n = d.Items(); n > 0 && d.ok(); --n) {
       std::string name = d.String();
       h.tags->emplace_back(std::move(name), d.String());
     }
   }
   h.storage_class = d.String();
-  for (uint64_t n = d.Count(); n > 0 && d.ok(); --n) h.destinations.push_back(d.String());
+  for (uint64_t n = d.Items(); n > 0 && d.ok(); --n) h.destinations.push_back(d.String());
   return h;
 }
 
@@ -170,14 +194,15 @@ std::string EncodeManifest(const Manifest& m) {
   return out;
 }
 
-Result<Manifest> DecodeManifest(std::span<const std::byte> bytes) {
+Result<Manifest> DecodeManifest(std::span<const std::byte> bytes, const ManifestLimits& limits) {
   Decoder d(bytes);
+  d.LimitItems(limits.max_items);
   Manifest m;
   if (const uint64_t version = d.Varint(); d.ok() && version != kFormatVersion) {
     return Status::DataLoss("archive manifest version " + std::to_string(version) +
                             " is not supported (this ferry reads version 1)");
   }
-  for (uint64_t n = d.Count(); n > 0 && d.ok(); --n) {
+  for (uint64_t n = d.Count("frames", limits.max_frames); n > 0 && d.ok(); --n) {
     FrameInfo f;
     f.offset = d.Varint();
     f.stored_size = d.Varint();
@@ -186,7 +211,7 @@ Result<Manifest> DecodeManifest(std::span<const std::byte> bytes) {
     f.stored = d.Varint() != 0;
     m.frames.push_back(f);
   }
-  for (uint64_t n = d.Count(); n > 0 && d.ok(); --n) {
+  for (uint64_t n = d.Count("entries", limits.max_entries); n > 0 && d.ok(); --n) {
     Entry e;
     e.header = DecodeHeaderFields(d);
     e.crc32c = static_cast<uint32_t>(d.Varint());

@@ -83,11 +83,24 @@ struct Manifest {
   bool operator==(const Manifest&) const = default;
 };
 
+// What one manifest may hold. Each entry, frame and item (a metadata pair, a tag, a
+// destination) costs a reader a fixed amount of memory besides its bytes, far more than the
+// few bytes it takes in the manifest: these bound what a hostile manifest can make a reader
+// allocate. Writer::Add refuses an entry past max_entries, so every archive ferry writes reads
+// back. (Compressed transport batches hold 5,000 objects at most; `ferry archive pack` of more
+// than max_entries objects fails with one line.)
+struct ManifestLimits {
+  uint64_t max_entries = uint64_t{1} << 22;  // 4,194,304 objects
+  uint64_t max_frames = uint64_t{1} << 22;   // 256 TiB of large entries in 64 MiB frames
+  uint64_t max_items = uint64_t{1} << 24;    // metadata pairs + tags + destinations, in all
+};
+
 // The manifest as bytes (before its own zstd compression) and back. Decode refuses anything
-// malformed (truncated, lengths past the end, frames out of range, an unknown version) with
-// kDataLoss naming what is wrong.
+// malformed (truncated, lengths past the end, frames out of range, an unknown version) or past
+// `limits` with kDataLoss naming what is wrong.
 std::string EncodeManifest(const Manifest& manifest);
-Result<Manifest> DecodeManifest(std::span<const std::byte> bytes);
+Result<Manifest> DecodeManifest(std::span<const std::byte> bytes,
+                                const ManifestLimits& limits = {});
 
 // The fixed-size header and trailer frames.
 std::string EncodeHeader();

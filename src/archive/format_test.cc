@@ -104,6 +104,39 @@ TEST(ManifestTest, EntryPointingPastItsFramesIsRefused) {
   EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
 }
 
+// A manifest names more entries, frames or items than a reader will hold: refused before
+// they are allocated (each costs far more in memory than the bytes it takes), with a line that
+// says which limit.
+TEST(ManifestTest, AManifestPastItsLimitsIsRefused) {
+  Manifest m;
+  m.frames = {{.offset = 24, .stored_size = 10, .raw_size = 50, .crc32c = 7, .stored = false},
+              {.offset = 34, .stored_size = 10, .raw_size = 50, .crc32c = 8, .stored = false}};
+  for (int i = 0; i < 5; ++i) {
+    Entry e;
+    e.header.key = "k" + std::to_string(i);
+    e.header.size = 10;
+    e.header.metadata = {{"a", "1"}, {"b", "2"}};
+    e.header.tags = storage::Tags{{"t", "v"}};
+    e.frame_count = 1;
+    e.offset_in_frame = 10 * static_cast<uint64_t>(i);
+    m.entries.push_back(e);
+  }
+  const std::string bytes = EncodeManifest(m);
+  ASSERT_TRUE(DecodeManifest(AsBytes(bytes), {.max_entries = 5, .max_frames = 2, .max_items = 15})
+                  .ok());
+  auto entries = DecodeManifest(AsBytes(bytes), {.max_entries = 4});
+  EXPECT_EQ(entries.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(entries.status().message().find("5 entries, more than the 4"), std::string::npos)
+      << entries.status().message();
+  auto frames = DecodeManifest(AsBytes(bytes), {.max_frames = 1});
+  EXPECT_EQ(frames.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(frames.status().message().find("2 frames"), std::string::npos);
+  auto items = DecodeManifest(AsBytes(bytes), {.max_items = 14});
+  EXPECT_EQ(items.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(items.status().message().find("more than 14 metadata pairs"), std::string::npos)
+      << items.status().message();
+}
+
 TEST(TrailerTest, RoundTripsAndRefusesOtherBytes) {
   const Trailer t{.manifest_offset = 1ull << 40, .manifest_size = 77, .manifest_crc32c = 9};
   const std::string bytes = EncodeTrailer(t);

@@ -231,6 +231,20 @@ Status Writer::EndFrame() {
 
 Status Writer::Add(const EntryHeader& header, ChunkSource& body) {
   if (!failed_.ok()) return failed_;
+  const ManifestLimits& limits = options_.limits;
+  const uint64_t items = header.metadata.size() + (header.tags ? header.tags->size() : 0) +
+                         header.destinations.size();
+  auto refuse = [&]() {
+    failed_ = Status::InvalidArgument(
+        "an archive holds at most " + std::to_string(limits.max_entries) + " objects, " +
+        std::to_string(limits.max_frames) + " frames and " + std::to_string(limits.max_items) +
+        " metadata pairs, tags and destinations; pack fewer objects into each");
+    return failed_;
+  };
+  if (manifest_.entries.size() >= limits.max_entries || items > limits.max_items - items_) {
+    return refuse();
+  }
+  items_ += items;
   Entry entry;
   entry.header = header;
   Status s = header.size > options_.small_limit ? AddLarge(entry, body) : AddSmall(entry, body);
@@ -239,6 +253,7 @@ Status Writer::Add(const EntryHeader& header, ChunkSource& body) {
     return s;
   }
   manifest_.entries.push_back(std::move(entry));
+  if (manifest_.frames.size() > limits.max_frames) return refuse();
   return Status::Ok();
 }
 

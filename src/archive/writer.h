@@ -37,6 +37,9 @@ struct WriterOptions {
   uint64_t frame_size = 16ull << 20;  // raw bytes per frame (bounds memory and random access)
   uint64_t small_limit = 1ull << 20;  // entries up to this size share frames
   double min_ratio = 1.05;            // below this sampled ratio a large entry is stored raw
+  // What the archive may hold (format.h): Add refuses an entry past them with
+  // kInvalidArgument, leaving the archive unusable, so that every archive written reads back.
+  ManifestLimits limits;
 };
 
 struct WriteSummary {
@@ -84,6 +87,7 @@ class Writer {
 
   ByteSink& sink_;
   WriterOptions options_;
+  uint64_t items_ = 0;  // metadata pairs, tags and destinations of the entries added
   std::unique_ptr<Impl> impl_;
   Manifest manifest_;
   Status failed_;

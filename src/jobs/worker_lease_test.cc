@@ -20,6 +20,7 @@
 #include "transport/pack.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "testing/test_executor.h"
 
 namespace ferry::jobs {
 namespace {
@@ -337,6 +338,7 @@ TEST_F(WorkerLeaseTest, AnUnpackWhoseJobChangedHandsWritesNothing) {
   }
   archive::StringSink sink;
   transport::PackOptions pack;
+  pack.executor = &ferry::testing::TestExecutor();
   pack.writer.threads = 1;
   ASSERT_TRUE(transport::PackObjects(packed_from, listed, sink, pack, {}).ok());
   auto staging_owned = std::make_unique<GatedStaging>();

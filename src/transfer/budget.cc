@@ -15,6 +15,20 @@ bool ByteBudget::Acquire(uint64_t n, std::stop_token stop) {
   return true;
 }
 
+bool ByteBudget::TryAcquire(uint64_t n) {
+  std::lock_guard lock(mu_);
+  if (used_ != 0 && used_ + n > capacity_) return false;
+  used_ += n;
+  peak_ = std::max(peak_, used_);
+  return true;
+}
+
+void ByteBudget::Overdraw(uint64_t n) {
+  std::lock_guard lock(mu_);
+  used_ += n;
+  peak_ = std::max(peak_, used_);
+}
+
 void ByteBudget::Release(uint64_t n) {
   {
     std::lock_guard lock(mu_);

@@ -19,6 +19,14 @@ class ByteBudget {
   // Blocks until `n` bytes are free (or, for n > capacity, until nothing else is held), then
   // takes them. Returns false, taking nothing, when `stop` is requested while waiting.
   bool Acquire(uint64_t n, std::stop_token stop);
+  // Takes `n` bytes if they are free now (as Acquire would without waiting); false, taking
+  // nothing, otherwise. For callers that must not block (a task on an executor's worker).
+  bool TryAcquire(uint64_t n);
+  // Takes `n` bytes now, past the capacity if need be (later Acquires wait until the excess is
+  // released). For the one buffer a caller cannot do without and must not wait for, where the
+  // bytes that would free the budget may wait on this caller (a pack's next object: prefetch.h);
+  // the excess is bounded by the callers' count times their buffer.
+  void Overdraw(uint64_t n);
   void Release(uint64_t n);
 
   uint64_t capacity() const { return capacity_; }

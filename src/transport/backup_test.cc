@@ -16,6 +16,7 @@
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
 #include "transport/restore.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
@@ -126,6 +127,7 @@ class BackupTest : public ::testing::Test {
     if (large > 0) put("d/large.bin", Body(large, seed - 1), 9999);
     archive::StringSink sink;
     PackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.writer.threads = 1;
     o.writer.small_limit = 16 << 10;
     o.writer.frame_size = 64 << 10;

@@ -304,16 +304,24 @@ Status Claim::Record(uint64_t written, uint64_t entries, bool done) {
 Status Claim::Release() {
   const std::string prefix = ClaimPrefix(archive_, options_.region);
   FERRY_ASSIGN_OR_RETURN(auto cursor, staging_.List(prefix));
+  // Oldest first (generations list in order), one at a time: a stalled owner whose renewal
+  // finds n+1 free then finds its own n gone too (RenewLocked), never a chain that looks like
+  // its own. At most kReleaseBatch keys are held: deleted as the listing goes on, so a chain
+  // grown huge (hostile, or generations of a long life) costs no more memory.
+  constexpr size_t kReleaseBatch = 1000;
   std::vector<std::string> keys;
+  auto remove = [&]() {
+    for (const std::string& k : keys) FERRY_RETURN_IF_ERROR(staging_.Delete(k, stop_));
+    keys.clear();
+    return Status::Ok();
+  };
   for (;;) {
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
     if (o->key.compare(0, prefix.size(), prefix) == 0) keys.push_back(o->key);
+    if (keys.size() >= kReleaseBatch) FERRY_RETURN_IF_ERROR(remove());
   }
-  // Oldest first, one at a time: a stalled owner whose renewal finds n+1 free then finds its
-  // own n gone too (RenewLocked), never a chain that looks like its own.
-  for (const std::string& k : keys) FERRY_RETURN_IF_ERROR(staging_.Delete(k, stop_));
-  return Status::Ok();
+  return remove();
 }
 
 }  // namespace ferry::transport

@@ -18,12 +18,14 @@
 #include "transport/pack.h"
 #include "transport/unpack_listed.h"
 #include "transport/unpack_testing.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
 
 using std::chrono::seconds;
 using storage::MemoryBackend;
+using test_support::ListStaged;
 using test_support::MemoryJournal;
 
 std::string Text(size_t n, int seed) {
@@ -83,6 +85,7 @@ class ClaimTest : public ::testing::Test {
     }
     archive::StringSink sink;
     PackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.writer.threads = 1;
     o.destinations = std::move(destinations);
     auto packed = PackObjects(src_, listed, sink, o, {});
@@ -203,6 +206,30 @@ TEST_F(ClaimTest, HostileGenerationsAreRefusedNotCrashedOn) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("1048576 bytes"), std::string::npos)
       << c.status().message();
+}
+
+// A release deletes the chain as it lists it, a batch at a time: a chain of thousands of keys
+// (here non-generations left under the prefix) is gone whole, and the next claim owns afresh.
+TEST_F(ClaimTest, AReleaseDeletesAChainOfThousandsOfKeysBatchByBatch) {
+  Stage("1-1-0000000a.fza", 3);
+  storage::WriteSpec spec;
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_TRUE(
+        staging_.Put("1-1-0000000a.fza.claim/-/x" + std::to_string(10000 + i), {}, spec, {}).ok());
+  }
+  Claim::Outcome outcome;
+  auto a = Claim::Acquire(staging_, "1-1-0000000a.fza", Claims("A", nullptr), &outcome, {});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(outcome, Claim::Outcome::kOwned);
+  ASSERT_TRUE((*a)->Release().ok());
+  auto left = test_support::ListStaged(staging_);
+  ASSERT_TRUE(left.ok());
+  auto cursor = staging_.List("1-1-0000000a.fza.claim/");
+  ASSERT_TRUE(cursor.ok());
+  auto first = (*cursor)->Next();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, nullptr) << (*first)->key;
+  EXPECT_EQ(left->archives, std::vector<std::string>{"1-1-0000000a.fza"});
 }
 
 TEST_F(ClaimTest, FenceRenewsFromAThirdOfTheTtlAndAReleasedChainIsLost) {
@@ -326,6 +353,19 @@ TEST_F(ClaimTest, HeldArchivesAreDueAQuarterOfTheTtlLater) {
   EXPECT_TRUE(held.Due().empty());
   held.Forget("1-2-0000000b.fza");
   EXPECT_TRUE(held.empty());
+}
+
+// However many archives other unpackers hold, an unpacker remembers kMaxHeld of them: the
+// others are tried again on its next listing (its memory stays bounded).
+TEST_F(ClaimTest, HeldArchivesRememberedAreBounded) {
+  testing::FakeClock clock;
+  HeldArchives held(seconds(60), clock);
+  for (size_t i = 0; i < HeldArchives::kMaxHeld + 50; ++i) held.Held("a" + std::to_string(i));
+  clock.Advance(seconds(15));
+  EXPECT_EQ(held.Due().size(), HeldArchives::kMaxHeld);
+  EXPECT_FALSE(held.Contains("a" + std::to_string(HeldArchives::kMaxHeld)));
+  held.Held("a0");  // one remembered already: its time is renewed
+  EXPECT_EQ(held.Due().size(), HeldArchives::kMaxHeld - 1);
 }
 
 // The unpacker that found an archive held goes back to it as soon as its retry is due, after

@@ -11,6 +11,7 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
@@ -63,6 +64,7 @@ class EstimateTest : public ::testing::Test {
     }
     archive::StringSink sink;
     PackOptions po;
+    po.executor = &ferry::testing::TestExecutor();
     po.writer.level = 3;
     auto r = PackObjects(src_, listed, sink, po, {});
     EXPECT_TRUE(r.ok()) << r.status().ToString();

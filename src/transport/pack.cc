@@ -34,6 +34,7 @@ class OrderedReads : public ReadGate {
     std::stop_callback wake(stop, [this] { order_.Wake(); });
     return order_.BeginRead(ticket_, [&] { return stop.stop_requested(); }, follower);
   }
+  bool TryBegin(bool& follower) override { return order_.TryBeginRead(ticket_, follower); }
   void End(bool follower) override { order_.EndRead(follower); }
 
  private:
@@ -276,8 +277,14 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
   std::optional<OrderedReads> ordered;
   if (options.order != nullptr) ordered.emplace(*options.order, options.order_ticket);
   ReadGate* gate = ordered ? &*ordered : nullptr;
-  Prefetcher ahead(src, objects, options.whole_read_limit, options.read_threads,
-                   options.read_window, stop, options.read_window_bytes, gate);
+  if (options.executor == nullptr) return Status::InvalidArgument("PackObjects: no executor");
+  Prefetcher ahead(src, objects, *options.executor,
+                   {.small_limit = options.whole_read_limit,
+                    .reads = options.reads,
+                    .window = options.read_window,
+                    .window_bytes = options.read_window_bytes,
+                    .gate = gate},
+                   stop);
   for (size_t i = 0; i < objects.size(); ++i) {
     const storage::ObjectInfo& listed = objects[i];
     if (stop.stop_requested()) return Status::Cancelled("pack cancelled");

@@ -32,6 +32,7 @@
 #include "archive/writer.h"
 #include "base/status.h"
 #include "storage/backend.h"
+#include "transfer/executor.h"
 #include "transport/upload_order.h"
 
 namespace ferry::transport {
@@ -42,10 +43,13 @@ struct PackOptions {
   std::vector<std::string> destinations;
   // Objects up to this size are read whole with their details in one request.
   uint64_t whole_read_limit = 1ull << 20;
-  // Small objects are read ahead of the writer on this many threads, at most `read_window`
-  // of them and `read_window_bytes` of their sizes at once (the memory they hold). Counted in
-  // bytes, not only objects: 64 objects of 4 KiB held the 32 readers to 256 KiB ahead.
-  int read_threads = 32;
+  // The process's executor (required): the small objects' reads run as its tasks, their bytes
+  // taken from its ByteBudget (prefetch.h). Not owned.
+  transfer::Executor* executor = nullptr;
+  // Small objects are read ahead of the writer, `reads` at once, at most `read_window` of them
+  // and `read_window_bytes` of their sizes (the memory they hold). Counted in bytes, not only
+  // objects: 64 objects of 4 KiB held the 32 reads to 256 KiB ahead.
+  size_t reads = 32;
   size_t read_window = 1024;
   uint64_t read_window_bytes = 64ull << 20;
   // Larger objects are read in ranges of `range_size` bytes, up to `range_window` of them ahead

@@ -19,6 +19,7 @@
 #include "storage/memory/memory_backend.h"
 #include "transport/prefetch.h"
 #include "transport/unpack_source.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
@@ -115,8 +116,9 @@ TEST_F(PackTest, ArchiveBytesGoToTheSinkWhileTheNextObjectsAreRead) {
   const auto listed = Fill(120, 2000);
   GatedSink sink(src_, 100);
   PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
-  o.read_threads = 2;
+  o.reads = 2;
   o.read_window = 4;  // the reads cannot run far ahead of the writer on their own
   auto packed = PackObjects(src_, listed, sink, o, {});
   ASSERT_TRUE(packed.ok()) << packed.status().message();
@@ -140,6 +142,7 @@ TEST_F(PackTest, UploadAheadBoundsTheBytesWaitingForTheSink) {
     std::string bytes;
   } sink;
   PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
   o.writer.level = 1;
   o.upload_ahead = 1;  // every write waits for the previous one to be taken
@@ -152,6 +155,7 @@ TEST_F(PackTest, LargeObjectsAreReadSeveralRangesAhead) {
   const auto listed = Fill(3, 3 << 20);  // 3 MiB each: ranged reads
   archive::StringSink sink;
   PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
   o.range_size = 256 << 10;
   o.range_threads = 4;
@@ -189,6 +193,7 @@ TEST(PackCheckTest, ALargeObjectCorruptedOnTheWayFailsThePack) {
   ASSERT_TRUE(src.Put("big", checksum::AsBytes(body), spec, {}).ok());  // an MD5 ETag
   const std::vector<storage::ObjectInfo> listed = {*src.Stat("big", false, {})};
   PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
   o.range_size = 256 << 10;
   src.flips = 1;
@@ -282,6 +287,7 @@ TEST_F(PackTest, ASinkFailureFailsThePack) {
     }
   } sink;
   PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
   auto packed = PackObjects(src_, listed, sink, o, {});
   ASSERT_FALSE(packed.ok());
@@ -329,6 +335,7 @@ TEST_F(PackTest, PacksOfOneOrderSendTheirArchivesOneAfterAnother) {
   first.gate = &released;
   UploadOrder order;
   PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
   o.writer.level = 1;
   o.order = &order;
@@ -421,9 +428,10 @@ TEST_F(PackTest, PacksOfOneOrderReadTheirSourcesInThatOrder) {
   const std::span<const storage::ObjectInfo> all(listed);
   UploadOrder order;
   PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
   o.writer.level = 1;
-  o.read_threads = 8;
+  o.reads = 8;
   o.range_threads = 4;
   o.range_size = 1u << 20;
   o.order = &order;

@@ -93,25 +93,36 @@ ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
 }
 
 Prefetcher::Prefetcher(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
-                       uint64_t small_limit, int threads, size_t window, std::stop_token stop,
-                       uint64_t window_bytes, ReadGate* gate)
+                       transfer::Executor& executor, const PrefetchOptions& options,
+                       std::stop_token stop)
     : src_(src),
       objects_(objects),
-      small_limit_(small_limit),
-      window_(std::max<size_t>(1, window)),
-      window_bytes_(window_bytes != 0 ? window_bytes : window_ * std::max<uint64_t>(1, small_limit)),
-      gate_(gate),
-      forward_stop_(stop, std::function<void()>([this] { own_stop_.request_stop(); })) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+      budget_(executor.budget()),
+      options_(options),
+      window_(std::max<size_t>(1, options.window)),
+      window_bytes_(options.window_bytes != 0
+                        ? options.window_bytes
+                        : window_ * std::max<uint64_t>(1, options.small_limit)),
+      forward_stop_(stop, std::function<void()>([this] { own_stop_.request_stop(); })),
+      queue_(executor.Open()) {
+  std::vector<Started> started;
+  {
+    std::lock_guard lock(mu_);
+    started = StartMore();
+  }
+  Push(std::move(started));
 }
 
 Prefetcher::~Prefetcher() {
-  own_stop_.request_stop();  // wakes the waits (they wait on its token); cancels the reads
-  threads_.clear();          // joins
+  own_stop_.request_stop();  // the reads under way are cancelled, none starts
+  queue_->Cancel();
+  queue_->Wait();
+  std::lock_guard lock(mu_);
+  budget_.Release(bytes_ahead_);  // what was read ahead and never taken
 }
 
 bool Prefetcher::HasRoom() {
-  while (next_ < objects_.size() && objects_[next_].size > small_limit_) ++next_;
+  while (next_ < objects_.size() && objects_[next_].size > options_.small_limit) ++next_;
   if (next_ >= objects_.size() || ahead_ == 0) return true;  // one object is always allowed
   return next_ < taken_ + window_ && bytes_ahead_ + objects_[next_].size <= window_bytes_;
 }
@@ -119,47 +130,75 @@ bool Prefetcher::HasRoom() {
 void Prefetcher::Release(size_t index) {
   --ahead_;
   bytes_ahead_ -= objects_[index].size;
+  budget_.Release(objects_[index].size);
 }
 
-void Prefetcher::Loop() {
-  const std::stop_token stop = own_stop_.get_token();
-  for (;;) {
-    size_t i;
-    ReadObject r;
-    {
-      std::unique_lock lock(mu_);
-      if (!HasRoom()) {
-        ++readers_waiting_;
-        const bool woke = readers_cv_.wait(lock, stop, [&] { return HasRoom(); });
-        --readers_waiting_;
-        if (!woke) return;
-      }
-      if (next_ >= objects_.size()) return;
-      i = next_++;
-      ++ahead_;
-      bytes_ahead_ += objects_[i].size;
-      // The smallest spare buffer the object fits in (one too small would be reallocated).
-      if (auto fit = spare_.lower_bound(static_cast<size_t>(objects_[i].size));
-          fit != spare_.end()) {
-        r.bytes = std::move(fit->second);
-        spare_bytes_ -= fit->first;
-        spare_.erase(fit);
-      }
-    }
-    bool follower = false;
-    if (stop.stop_requested() || (gate_ != nullptr && !gate_->Begin(stop, follower))) return;
-    r.bytes.clear();
-    ReadWholeInto(src_, objects_[i], stop, r);
-    if (gate_ != nullptr) gate_->End(follower);
-    std::lock_guard lock(mu_);
-    if (i < taken_) {  // the writer went past it without taking it
-      Release(i);
-      if (readers_waiting_ > 0) readers_cv_.notify_all();
-      continue;
-    }
-    ready_[i] = std::move(r);
-    if (waiting_for_ == i) writer_cv_.notify_one();
+Prefetcher::Started Prefetcher::StartNext(bool follower) {
+  const size_t i = next_++;
+  ++ahead_;
+  bytes_ahead_ += objects_[i].size;
+  ++in_flight_;
+  Started s{.index = i, .follower = follower, .buffer = {}};
+  // The smallest spare buffer the object fits in (one too small would be reallocated).
+  if (auto fit = spare_.lower_bound(static_cast<size_t>(objects_[i].size)); fit != spare_.end()) {
+    s.buffer = std::move(fit->second);
+    spare_bytes_ -= fit->first;
+    spare_.erase(fit);
   }
+  return s;
+}
+
+std::vector<Prefetcher::Started> Prefetcher::StartMore() {
+  std::vector<Started> out;
+  while (!own_stop_.stop_requested() && in_flight_ < std::max<size_t>(1, options_.reads) &&
+         HasRoom() && next_ < objects_.size()) {
+    if (!budget_.TryAcquire(objects_[next_].size)) break;
+    bool follower = false;
+    if (options_.gate != nullptr && !options_.gate->TryBegin(follower)) {
+      budget_.Release(objects_[next_].size);
+      break;
+    }
+    out.push_back(StartNext(follower));
+  }
+  return out;
+}
+
+void Prefetcher::Push(std::vector<Started> started) {
+  for (Started& s : started) {
+    // A priority task: never waits for room in the queue (the window bounds these).
+    queue_->Push([this, s = std::move(s)](std::stop_token stop) mutable { Read(std::move(s), stop); },
+                 true);
+  }
+}
+
+void Prefetcher::Read(Started s, std::stop_token queue_stop) {
+  ReadObject r;
+  r.bytes = std::move(s.buffer);
+  r.bytes.clear();
+  const std::stop_token stop = own_stop_.get_token();
+  if (stop.stop_requested() || queue_stop.stop_requested()) {
+    r.status = Status::Cancelled("pack cancelled");
+  } else {
+    ReadWholeInto(src_, objects_[s.index], stop, r);
+  }
+  if (options_.gate != nullptr) options_.gate->End(s.follower);
+  std::vector<Started> more;
+  {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    if (s.index < taken_) {
+      Release(s.index);  // the writer went past it without taking it
+    } else {
+      ready_[s.index] = std::move(r);
+    }
+    more = StartMore();
+    // The writer waits for this read, or for none to be in flight (it then starts the one it
+    // needs itself, waiting for the budget or the gate on its own thread).
+    if (waiting_for_ != SIZE_MAX && (waiting_for_ == s.index || in_flight_ == 0)) {
+      writer_cv_.notify_one();
+    }
+  }
+  Push(std::move(more));
 }
 
 ReadObject Prefetcher::Take(size_t index) {
@@ -171,28 +210,49 @@ ReadObject Prefetcher::Take(size_t index) {
     Release(it->first);
     it = ready_.erase(it);
   }
-  if (ready_.count(index) == 0) {
-    // Readers held back by the window must see that it moved before the writer sleeps.
-    if (readers_waiting_ > 0) readers_cv_.notify_all();
-    waiting_for_ = index;
-    const bool ready = writer_cv_.wait(lock, own_stop_.get_token(),
-                                       [&] { return ready_.count(index) != 0; });
-    waiting_for_ = SIZE_MAX;
-    if (!ready) {
+  const std::stop_token stop = own_stop_.get_token();
+  while (ready_.count(index) == 0) {
+    if (stop.stop_requested()) {
       ReadObject r;
       r.status = Status::Cancelled("pack cancelled");
       return r;
     }
+    std::vector<Started> started = StartMore();
+    if (started.empty() && in_flight_ == 0 && next_ <= index) {
+      // Nothing runs that would start the next object the writer needs: the budget or the gate
+      // refused it. The gate is waited for here, on the writer's thread (a worker of the
+      // executor never waits); the budget is overdrawn by this one object rather than waited
+      // for, as what would free it may be waiting for this pack (another pack's objects read
+      // ahead, its writer waiting for this archive's turn to upload: upload_order.h).
+      while (next_ < objects_.size() && objects_[next_].size > options_.small_limit) ++next_;
+      lock.unlock();
+      bool follower = false;
+      const bool turn = options_.gate == nullptr || options_.gate->Begin(stop, follower);
+      lock.lock();
+      if (!turn) continue;  // stopped
+      budget_.Overdraw(objects_[next_].size);
+      started.push_back(StartNext(follower));
+    }
+    if (!started.empty()) {
+      lock.unlock();
+      Push(std::move(started));
+      lock.lock();
+      continue;
+    }
+    waiting_for_ = index;
+    writer_cv_.wait(lock, stop, [&] {
+      return ready_.count(index) != 0 || (in_flight_ == 0 && next_ <= index);
+    });
+    waiting_for_ = SIZE_MAX;
   }
   auto it = ready_.find(index);
   ReadObject r = std::move(it->second);
   ready_.erase(it);
   taken_ = index + 1;
   Release(index);
-  // Readers resume in a batch once half the window is free, not one wake-up per object.
-  if (readers_waiting_ > 0 && ahead_ <= window_ / 2 && bytes_ahead_ <= window_bytes_ / 2) {
-    readers_cv_.notify_all();
-  }
+  std::vector<Started> started = StartMore();
+  lock.unlock();
+  Push(std::move(started));
   return r;
 }
 

@@ -1,8 +1,9 @@
 // The reads of a pack ahead of the archive writer (internal to pack.cc). Prefetcher reads the
-// small objects of a batch on a few threads, in listing order: one GET per object is a round
-// trip each, and a batch holds thousands of them. The window bounds memory: at most `window`
-// objects of at most `small_limit` bytes are held ahead of the writer. RangeAhead does the same
-// for the ranged reads of one large object.
+// small objects of a batch as tasks on the process's Executor, several at once, in listing
+// order: one GET per object is a round trip each, and a batch holds thousands of them. The
+// window bounds memory: at most `window` objects of at most `small_limit` bytes are held ahead
+// of the writer, their bytes counted in the executor's ByteBudget. RangeAhead does the same for
+// the ranged reads of one large object (on threads of its own still).
 //
 // Thread-safety: Take and Read are called by one thread (Take in increasing index order).
 #pragma once
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <stop_token>
@@ -21,6 +23,7 @@
 #include "archive/io.h"
 #include "base/status.h"
 #include "storage/backend.h"
+#include "transfer/executor.h"
 
 namespace ferry::transport {
 
@@ -45,20 +48,39 @@ class ReadGate {
   // Before one read: waits for its turn. False when `stop` was requested meanwhile (the read
   // must not start); else `follower` is what to pass to End once the read is over.
   virtual bool Begin(std::stop_token stop, bool& follower) = 0;
+  // Begin without waiting: false when the read may not start now.
+  virtual bool TryBegin(bool& follower) = 0;
   virtual void End(bool follower) = 0;
 };
 
+struct PrefetchOptions {
+  uint64_t small_limit = 1ull << 20;  // objects up to this size are read; larger: the caller's
+  size_t reads = 32;                  // reads in flight at most (tasks on the executor)
+  // Objects read ahead of the writer at most, and their listed bytes at most (0: window x
+  // small_limit). One object is always allowed, whatever its size.
+  size_t window = 1024;
+  uint64_t window_bytes = 0;
+  ReadGate* gate = nullptr;  // each read waits for its turn here first (null: none)
+};
+
+// The small objects of `objects` read whole ahead of the writer as tasks on the process's
+// Executor: each read is one request in flight there, and its bytes are taken from the
+// executor's ByteBudget before the read starts and given back when the writer takes the object
+// (or when it is dropped), so packs hold no memory and no thread outside the process's budgets.
+//
+// Reads are started in index order by the writer (Take) and, as each read ends, by the task
+// that read it, never waiting: the budget and the gate are tried, and what they refuse is left
+// for later. When nothing is under way and the writer needs the next object, it waits for the
+// gate on its own thread and overdraws the budget by that one object (ByteBudget::Overdraw):
+// what would free the budget may wait for this pack. So a worker of the executor never waits
+// for budget, gate or window, every read the writer waits for has been started, and the
+// budget is exceeded by at most one small object per pack.
 class Prefetcher {
  public:
-  // Reads the objects of `objects` up to `small_limit` bytes (the others are left to the
-  // caller) on `threads` threads, at most `window` objects and `window_bytes` of their listed
-  // sizes ahead of the writer (0: window x small_limit; one object is always allowed, whatever
-  // its size). `objects` must outlive the prefetcher.
-  // Each read waits for `gate` first (null: none). Reads stop when `stop` is requested or the
-  // prefetcher is destroyed.
+  // `objects` must outlive the prefetcher. Reads stop when `stop` is requested or the
+  // prefetcher is destroyed (which waits for the reads under way).
   Prefetcher(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
-             uint64_t small_limit, int threads, size_t window, std::stop_token stop,
-             uint64_t window_bytes = 0, ReadGate* gate = nullptr);
+             transfer::Executor& executor, const PrefetchOptions& options, std::stop_token stop);
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
@@ -70,36 +92,43 @@ class Prefetcher {
   void GiveBack(std::string bytes);
 
  private:
-  void Loop();
+  struct Started {
+    size_t index;
+    bool follower;
+    std::string buffer;  // a spare to read into
+  };
   // REQUIRES(mu_): skips the large objects at next_; true when the next object may be read
   // now (or none is left).
   bool HasRoom();
+  // REQUIRES(mu_): starts the reads the window, reads, budget and gate allow now, without
+  // waiting; the caller pushes them (Push) once mu_ is released.
+  std::vector<Started> StartMore();
+  // REQUIRES(mu_): next_ (a small object) is read from now on; its budget and gate were taken.
+  Started StartNext(bool follower);
+  void Push(std::vector<Started> started);
+  void Read(Started s, std::stop_token stop);
   void Release(size_t index);  // REQUIRES(mu_): `index` leaves the window
 
   storage::Backend& src_;
   std::span<const storage::ObjectInfo> objects_;
-  const uint64_t small_limit_;
+  transfer::ByteBudget& budget_;
+  const PrefetchOptions options_;
   const size_t window_;
   const uint64_t window_bytes_;
-  ReadGate* const gate_;
   std::stop_source own_stop_;  // requested by the caller's token or the destructor
   std::stop_callback<std::function<void()>> forward_stop_;  // the caller's token -> own_stop_
   std::mutex mu_;
-  // Wake-ups are few: a reader wakes the writer only for the object it waits for, and the
-  // writer wakes waiting readers once half the window is free (or when it waits itself), not
-  // after every object (each wake-up is a futex call and a context switch).
-  std::condition_variable_any readers_cv_;
-  std::condition_variable_any writer_cv_;
-  size_t next_ = 0;         // GUARDED_BY(mu_): the next index a reader takes
+  std::condition_variable_any writer_cv_;  // waits on own_stop_'s token too
+  size_t next_ = 0;         // GUARDED_BY(mu_): the next index to read
   size_t taken_ = 0;        // GUARDED_BY(mu_): indexes below were taken by the writer
-  size_t ahead_ = 0;        // GUARDED_BY(mu_): objects begun by readers, not taken yet
-  uint64_t bytes_ahead_ = 0;  // GUARDED_BY(mu_): their listed sizes
+  size_t ahead_ = 0;        // GUARDED_BY(mu_): objects started, not taken yet
+  uint64_t bytes_ahead_ = 0;  // GUARDED_BY(mu_): their listed sizes (budget bytes held)
+  size_t in_flight_ = 0;      // GUARDED_BY(mu_): reads started and not ended
   size_t waiting_for_ = SIZE_MAX;  // GUARDED_BY(mu_): the index Take waits for
-  int readers_waiting_ = 0;        // GUARDED_BY(mu_)
   std::map<size_t, ReadObject> ready_;  // GUARDED_BY(mu_)
   std::multimap<size_t, std::string> spare_;  // GUARDED_BY(mu_): buffers given back, by capacity
   uint64_t spare_bytes_ = 0;            // GUARDED_BY(mu_): their capacity
-  std::vector<std::jthread> threads_;
+  std::unique_ptr<transfer::TaskQueue> queue_;  // last: destroyed (its reads waited for) first
 };
 
 // One large object read in ranged reads of `chunk` bytes pinned to its ETag (a changed object

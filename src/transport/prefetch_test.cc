@@ -1,5 +1,6 @@
-// Prefetcher (prefetch.h): the small objects of a pack read ahead of the writer on a few
-// threads, handed out in listing order, bounded by a window counted in objects and in bytes.
+// Prefetcher (prefetch.h): the small objects of a pack read ahead of the writer as tasks of an
+// Executor, handed out in listing order, bounded by a window counted in objects and in bytes
+// and by the executor's ByteBudget.
 #include "transport/prefetch.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
@@ -59,6 +61,8 @@ class PrefetcherTest : public ::testing::Test {
     done.get();
   }
 
+  static transfer::Executor& Exec() { return ferry::testing::TestExecutor(); }
+
   CountingReads src_;
   std::vector<std::string> bodies_;
 };
@@ -68,8 +72,8 @@ TEST_F(PrefetcherTest, HandsOutEverySmallObjectInOrderWithItsBytes) {
   for (size_t i = 0; i < 600; ++i) sizes.push_back(i % 50 == 7 ? 5000 : (i * 37) % 3000);
   const auto listed = Fill(sizes);
   WithinTenSeconds([&] {
-    Prefetcher ahead(src_, listed, /*small_limit=*/4096, /*threads=*/4, /*window=*/16, {},
-                     /*window_bytes=*/20000);
+    Prefetcher ahead(src_, listed, Exec(),
+                     {.small_limit = 4096, .reads = 4, .window = 16, .window_bytes = 20000}, {});
     for (size_t i = 0; i < listed.size(); ++i) {
       if (listed[i].size > 4096) continue;  // large ones are the caller's
       ReadObject r = ahead.Take(i);
@@ -85,8 +89,9 @@ TEST_F(PrefetcherTest, HandsOutEverySmallObjectInOrderWithItsBytes) {
 
 TEST_F(PrefetcherTest, TheByteWindowBoundsWhatIsReadAheadOfTheWriter) {
   const auto listed = Fill(std::vector<size_t>(100, 1000));
-  Prefetcher ahead(src_, listed, 4096, /*threads=*/4, /*window=*/1000, {},
-                   /*window_bytes=*/10 * 1000);
+  Prefetcher ahead(src_, listed, Exec(),
+                   {.small_limit = 4096, .reads = 4, .window = 1000, .window_bytes = 10 * 1000},
+                   {});
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // Nothing taken yet: ten objects' worth of bytes may be read ahead, no more (with only the
   // count of 1000 as a bound, all 100 would be).
@@ -99,7 +104,8 @@ TEST_F(PrefetcherTest, TheByteWindowBoundsWhatIsReadAheadOfTheWriter) {
 
 TEST_F(PrefetcherTest, TheCountWindowBoundsWhatIsReadAheadOfTheWriter) {
   const auto listed = Fill(std::vector<size_t>(100, 10));
-  Prefetcher ahead(src_, listed, 4096, /*threads=*/4, /*window=*/8, {}, /*window_bytes=*/1 << 20);
+  Prefetcher ahead(src_, listed, Exec(),
+                   {.small_limit = 4096, .reads = 4, .window = 8, .window_bytes = 1 << 20}, {});
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(src_.begun.load(), 8);
   WithinTenSeconds([&] {
@@ -110,7 +116,8 @@ TEST_F(PrefetcherTest, TheCountWindowBoundsWhatIsReadAheadOfTheWriter) {
 TEST_F(PrefetcherTest, AnObjectLargerThanTheByteWindowIsStillRead) {
   const auto listed = Fill({100, 3000, 100, 3000, 3000, 100});
   WithinTenSeconds([&] {
-    Prefetcher ahead(src_, listed, 4096, 2, 8, {}, /*window_bytes=*/1000);
+    Prefetcher ahead(src_, listed, Exec(),
+                     {.small_limit = 4096, .reads = 2, .window = 8, .window_bytes = 1000}, {});
     for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]) << i;
   });
 }
@@ -120,9 +127,47 @@ TEST_F(PrefetcherTest, SmallObjectsTheWriterSkipsLeaveTheWindow) {
   // wants): what it skipped must not keep holding the window, or the reads stall.
   const auto listed = Fill(std::vector<size_t>(90, 500));
   WithinTenSeconds([&] {
-    Prefetcher ahead(src_, listed, 4096, 3, /*window=*/4, {}, /*window_bytes=*/2000);
+    Prefetcher ahead(src_, listed, Exec(),
+                     {.small_limit = 4096, .reads = 3, .window = 4, .window_bytes = 2000}, {});
     for (size_t i = 0; i < listed.size(); i += 3) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]);
   });
+}
+
+// The bytes read ahead are the executor's: its ByteBudget bounds them below the window (here
+// five objects' worth of a window of a thousand), they are given back as the writer takes the
+// objects, and what was never taken is given back when the prefetcher goes.
+TEST_F(PrefetcherTest, ReadsAheadAreHeldInTheExecutorsBudget) {
+  const auto listed = Fill(std::vector<size_t>(60, 1000));
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 4, .memory_budget = 5000});
+  {
+    Prefetcher ahead(src_, listed, executor,
+                     {.small_limit = 4096, .reads = 4, .window = 1000, .window_bytes = 1 << 20},
+                     {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(src_.begun.load(), 5);
+    EXPECT_EQ(executor.budget().in_use(), 5000u);
+    WithinTenSeconds([&] {
+      for (size_t i = 0; i < 40; ++i) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]) << i;
+    });
+    EXPECT_LE(executor.budget().peak(), 5000u);
+  }
+  EXPECT_EQ(executor.budget().in_use(), 0u);
+}
+
+// Reads never wait on a worker of the executor: with one worker, two prefetchers whose reads
+// the budget holds back (each could fill it) both finish: a writer whose next object nothing
+// reads overdraws the budget by that object rather than wait for bytes the other holds.
+TEST_F(PrefetcherTest, PrefetchersSharingOneWorkerAndATightBudgetBothFinish) {
+  const auto listed = Fill(std::vector<size_t>(50, 1000));
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 1, .memory_budget = 3000});
+  WithinTenSeconds([&] {
+    Prefetcher a(src_, listed, executor, {.small_limit = 4096, .reads = 8, .window = 64}, {});
+    Prefetcher b(src_, listed, executor, {.small_limit = 4096, .reads = 8, .window = 64}, {});
+    // b first, to its end, while a's reads (started at once) hold part of the budget.
+    for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(b.Take(i).bytes, bodies_[i]) << i;
+    for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(a.Take(i).bytes, bodies_[i]) << i;
+  });
+  EXPECT_EQ(executor.budget().in_use(), 0u);
 }
 
 TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
@@ -142,7 +187,8 @@ TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
   std::vector<storage::ObjectInfo> listed(3, o);
   std::stop_source stop;
   WithinTenSeconds([&] {
-    Prefetcher ahead(stuck, listed, 4096, 2, 8, stop.get_token());
+    Prefetcher ahead(stuck, listed, Exec(), {.small_limit = 4096, .reads = 2, .window = 8},
+                     stop.get_token());
     std::thread canceller([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       stop.request_stop();

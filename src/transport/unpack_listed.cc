@@ -9,6 +9,7 @@
 
 #include "archive/backend_io.h"
 #include "archive/reader.h"
+#include "storage/sorted_listing.h"
 
 namespace ferry::transport {
 namespace {
@@ -22,6 +23,10 @@ std::string ArchiveOf(std::string_view key) {
   size_t at = key.find(kClaimInfix);
   if (at == std::string_view::npos) at = key.rfind(kMarkerInfix);
   return std::string(key.substr(0, at + kArchiveSuffix.size()));
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
 }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -146,29 +151,35 @@ bool IsRunArchive(std::string_view key) {
   return name.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-Result<StagedListing> ListStaged(storage::Backend& staging) {
-  FERRY_ASSIGN_OR_RETURN(auto cursor, staging.List(""));
-  StagedListing out;
-  std::vector<std::string> markers;
-  std::set<std::string> archives;  // every "*.fza": the markers and claims of all are kept
+Result<StagedCounts> ScanStaged(storage::Backend& staging, const StagedVisitor& visit) {
+  FERRY_ASSIGN_OR_RETURN(auto cursor, storage::ListSorted(staging, ""));
+  StagedCounts counts;
+  // The "*.fza" keys listed so far that prefix the current key, shortest first: an archive's
+  // markers and claims ("<archive>.done/...", "<archive>.claim/...") list after it, and every
+  // key between the two starts with it too.
+  std::vector<std::string> open;
   for (;;) {
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
-    if (IsMarker(o->key) || IsClaim(o->key)) {
-      if (IsRunArchive(ArchiveOf(o->key))) markers.push_back(o->key);
-    } else if (EndsWith(o->key, kArchiveSuffix)) {
-      archives.insert(o->key);
-      if (IsRunArchive(o->key)) {
-        out.archives.push_back(o->key);
+    const std::string& key = o->key;
+    while (!open.empty() && !StartsWith(key, open.back())) open.pop_back();
+    if (IsMarker(key) || IsClaim(key)) {
+      const std::string archive = ArchiveOf(key);
+      if (!IsRunArchive(archive)) continue;
+      if (std::find(open.begin(), open.end(), archive) != open.end()) continue;
+      ++counts.orphans;
+      if (visit.orphan) FERRY_RETURN_IF_ERROR(visit.orphan(key));
+    } else if (EndsWith(key, kArchiveSuffix)) {
+      open.push_back(key);
+      if (IsRunArchive(key)) {
+        ++counts.archives;
+        if (visit.archive) FERRY_RETURN_IF_ERROR(visit.archive(key));
       } else {
-        ++out.others;
+        ++counts.others;
       }
     }
   }
-  for (std::string& m : markers) {
-    if (!archives.count(ArchiveOf(m))) out.orphans.push_back(std::move(m));
-  }
-  return out;
+  return counts;
 }
 
 Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& key,
@@ -243,13 +254,15 @@ Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& 
 HeldArchives::HeldArchives(std::chrono::milliseconds ttl, Clock& clock)
     : retry_(std::max(std::chrono::milliseconds(1), ttl / 4)), clock_(clock) {}
 
-void HeldArchives::Held(const std::string& key) { held_[key] = clock_.MonoNow(); }
+void HeldArchives::Held(const std::string& key) {
+  if (held_.size() >= kMaxHeld && !held_.count(key)) return;
+  held_[key] = clock_.MonoNow();
+}
 
 void HeldArchives::Forget(const std::string& key) { held_.erase(key); }
 
-void HeldArchives::Retain(const std::vector<std::string>& listed) {
-  const std::set<std::string> keep(listed.begin(), listed.end());
-  std::erase_if(held_, [&](const auto& h) { return !keep.count(h.first); });
+void HeldArchives::Retain(const std::set<std::string>& listed) {
+  std::erase_if(held_, [&](const auto& h) { return !listed.count(h.first); });
 }
 
 std::vector<std::string> HeldArchives::Due() const {
@@ -275,27 +288,35 @@ std::chrono::milliseconds HeldArchives::NextListingIn(std::chrono::milliseconds 
 Status UnpackPass(storage::Backend& staging, HeldArchives& held,
                   const std::function<bool(const std::string& key)>& try_archive,
                   std::stop_token stop) {
-  FERRY_ASSIGN_OR_RETURN(StagedListing listed, ListStaged(staging));
-  // Markers and claims of an archive deleted by an unpacker that died before deleting them.
-  for (const std::string& orphan : listed.orphans) (void)staging.Delete(orphan, stop);
-  held.Retain(listed.archives);
-  std::set<std::string> tried;
+  std::set<std::string> ahead;  // held archives retried before the listing reached them
+  std::set<std::string> seen;   // held archives this listing shows
   auto attempt = [&](const std::string& key) {
-    tried.insert(key);
     if (try_archive(key)) {
       held.Held(key);
     } else {
       held.Forget(key);
     }
   };
-  for (const std::string& key : listed.archives) {
+  StagedVisitor visit;
+  // Markers and claims of an archive deleted by an unpacker that died before deleting them.
+  visit.orphan = [&](const std::string& key) {
+    (void)staging.Delete(key, stop);
+    return Status::Ok();
+  };
+  visit.archive = [&](const std::string& key) -> Status {
     if (stop.stop_requested()) return Status::Cancelled("interrupted; rerun to resume");
-    if (!tried.count(key)) attempt(key);
+    if (!ahead.erase(key)) attempt(key);
     for (const std::string& due : held.Due()) {
       if (stop.stop_requested()) return Status::Cancelled("interrupted; rerun to resume");
+      if (due > key) ahead.insert(due);
       attempt(due);
     }
-  }
+    if (held.Contains(key)) seen.insert(key);
+    return Status::Ok();
+  };
+  FERRY_RETURN_IF_ERROR(ScanStaged(staging, visit).status());
+  // Held archives this listing did not show are gone (their retries ahead of it included).
+  held.Retain(seen);
   return Status::Ok();
 }
 

@@ -50,19 +50,31 @@ std::string MarkerPrefix(std::string_view archive);
 // True for a marker's key ("....fza.done/<region>").
 bool IsMarker(std::string_view key);
 
-struct StagedListing {
-  std::vector<std::string> archives;  // the compressed runs' archives (IsRunArchive), key order
-  std::vector<std::string> orphans;   // markers and claims whose archive is gone
-  uint64_t others = 0;                // other "*.fza" keys: never unpacked nor deleted here
-};
 // Whether `key` (relative to the staging prefix) is an archive a compressed run's pack wrote
 // there: "<run>-<job>-<8 hex>.fza" at the top of the prefix. Archives deeper down (another
 // prefix's), replication's ("r<run>-j<job>-..."), backups' ("b<run>-...") and any other
 // "*.fza" (`ferry archive pack`) are not.
 bool IsRunArchive(std::string_view key);
-// One listing of `staging`: the runs' archives (markers and claims are not archives), the
-// orphan markers and claims, and how many other archives were left alone.
-Result<StagedListing> ListStaged(storage::Backend& staging);
+
+// What one listing of staging finds, handed over as it is listed (ScanStaged).
+struct StagedVisitor {
+  // A run's archive (IsRunArchive), in key order; markers and claims are not archives.
+  std::function<Status(const std::string& key)> archive;
+  // A marker or claim of a run's archive that is gone (deleted by an unpacker that died before
+  // deleting its markers and claims).
+  std::function<Status(const std::string& key)> orphan;
+};
+struct StagedCounts {
+  uint64_t archives = 0;
+  uint64_t orphans = 0;
+  uint64_t others = 0;  // other "*.fza" keys: never unpacked nor deleted here
+};
+// One listing of `staging` in key order (storage::ListSorted), each archive and orphan handed
+// to `visit` as it comes; an error a visitor returns ends the scan with it. Memory is one page
+// of the listing whatever the number of keys: an archive's markers and claims list right after
+// it (its key is their prefix), so only the archives whose key prefixes the current one are
+// remembered. Errors: the listing's, the visitor's.
+Result<StagedCounts> ScanStaged(storage::Backend& staging, const StagedVisitor& visit);
 
 struct ListedResult {
   UnpackResult unpack;
@@ -83,16 +95,20 @@ Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& 
 // claim's ttl after it was last found held: a stalled holder's claim expires ttl after its last
 // generation (by the store's clock), so trying every ttl/4 takes it over at most ttl/4 late
 // (plus the store's whole-second Date). Times are the unpacker's own clock (MonoNow).
+// At most kMaxHeld archives are remembered: one found held beyond them is tried again on the
+// next listing only (memory stays bounded however many archives other unpackers hold).
 // Thread-safety: none (one unpack loop).
 class HeldArchives {
  public:
+  static constexpr size_t kMaxHeld = 10'000;
   HeldArchives(std::chrono::milliseconds ttl, Clock& clock);
   // `key` was found held just now.
   void Held(const std::string& key);
   // `key` is not held any more (owned, done, failed, or no longer listed).
   void Forget(const std::string& key);
-  // Keeps only the held archives among `listed` (a new listing).
-  void Retain(const std::vector<std::string>& listed);
+  bool Contains(const std::string& key) const { return held_.count(key) > 0; }
+  // Keeps only the held archives in `listed` (those a new listing found).
+  void Retain(const std::set<std::string>& listed);
   // The held archives whose retry has come, in key order.
   std::vector<std::string> Due() const;
   bool empty() const { return held_.empty(); }
@@ -107,14 +123,15 @@ class HeldArchives {
   std::map<std::string, Clock::MonoTime> held_;  // key -> when it was last found held
 };
 
-// One pass of `ferry unpack` over `staging`: one listing (ListStaged; orphan markers and claims
-// deleted), then every archive in key order given to `try_archive`, which unpacks it
+// One pass of `ferry unpack` over `staging`: one listing (ScanStaged; orphan markers and claims
+// deleted as they are found), every archive in key order given to `try_archive`, which unpacks it
 // (UnpackListed) and returns true when another unpacker held it. After each archive the held
 // ones whose retry has come (`held`, kept across passes) are tried again, so an unpacker busy
 // with the other archives of a pass for longer than ttl/4 still takes a stalled holder's
 // archive over as soon as it has finished the archive it is on, not after the whole pass. An
-// archive is tried at most once per pass besides its retries. Errors: the listing's;
-// kCancelled once `stop` is requested.
+// archive is tried at most once per pass besides its retries; held archives the listing no
+// longer shows are forgotten at its end. Memory: the listing's page, the held archives.
+// Errors: the listing's; kCancelled once `stop` is requested.
 Status UnpackPass(storage::Backend& staging, HeldArchives& held,
                   const std::function<bool(const std::string& key)>& try_archive,
                   std::stop_token stop);

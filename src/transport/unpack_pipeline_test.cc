@@ -21,6 +21,7 @@
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
 #include "transport/unpack.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
@@ -139,6 +140,7 @@ class UnpackPipelineTest : public ::testing::Test {
     }
     archive::StringSink sink;
     PackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.writer.threads = 1;
     o.writer.small_limit = 64 << 10;
     o.writer.frame_size = frame_size;

@@ -22,6 +22,7 @@
 #include "transport/store.h"
 #include "transport/unpack.h"
 #include "transport/unpack_listed.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
@@ -46,6 +47,7 @@ class CrashAfterUnpacked : public UnpackJournal {
   UnpackJournal& inner_;
 };
 
+using test_support::ListStaged;
 using test_support::MemoryJournal;
 
 class RegionsTest : public ::testing::Test {
@@ -63,6 +65,7 @@ class RegionsTest : public ::testing::Test {
     }
     archive::StringSink sink;
     PackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.writer.threads = 1;
     o.destinations = {"east", "west"};
     ASSERT_TRUE(PackObjects(src_, listed_, sink, o, {}).ok());
@@ -281,6 +284,45 @@ TEST_F(RegionsTest, MarkersOfADeletedArchiveAreOrphans) {
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->archives, std::vector<std::string>{"1-1-0000000a.fza"});
   EXPECT_EQ(listed->orphans, std::vector<std::string>{"1-2-0000000b.fza.done/east"});
+}
+
+// A staging listing is handed over as it is listed, never gathered: what is written behind
+// the listing's position while it runs is seen (the memory backend lists lazily), an orphan is
+// told from a marker of a listed archive by the archives that prefix it, and archives deeper
+// down or of other kinds are counted, not handed over.
+TEST_F(RegionsTest, StagingIsScannedAsItIsListed) {
+  storage::WriteSpec spec;
+  for (const char* key : {"1-1-0000000a.fza.claim/east/0000000001", "1-1-0000000a.fza.done/east",
+                          "1-3-0000000c.fza.done/west", "1-3-0000000c.fzax.fza",
+                          "sub/1-4-0000000d.fza", "sub/1-4-0000000d.fza.done/east"}) {
+    ASSERT_TRUE(staging_.Put(key, {}, spec, {}).ok());
+  }
+  std::vector<std::string> archives, orphans;
+  StagedVisitor visit;
+  visit.archive = [&](const std::string& key) {
+    archives.push_back(key);
+    if (key == "1-1-0000000a.fza") {  // written while the listing runs, after its position
+      EXPECT_TRUE(staging_.Put("1-2-0000000b.fza", {}, storage::WriteSpec{}, {}).ok());
+      EXPECT_TRUE(staging_.Put("1-2-0000000b.fza.done/east", {}, storage::WriteSpec{}, {}).ok());
+      EXPECT_TRUE(staging_.Put("1-5-0000000e.fza.done/east", {}, storage::WriteSpec{}, {}).ok());
+    }
+    return Status::Ok();
+  };
+  visit.orphan = [&](const std::string& key) {
+    orphans.push_back(key);
+    return Status::Ok();
+  };
+  auto counts = ScanStaged(staging_, visit);
+  ASSERT_TRUE(counts.ok()) << counts.status().message();
+  EXPECT_EQ(archives, (std::vector<std::string>{"1-1-0000000a.fza", "1-2-0000000b.fza"}));
+  EXPECT_EQ(orphans, (std::vector<std::string>{"1-3-0000000c.fza.done/west",
+                                               "1-5-0000000e.fza.done/east"}));
+  EXPECT_EQ(counts->archives, 2u);
+  EXPECT_EQ(counts->orphans, 2u);
+  EXPECT_EQ(counts->others, 2u);  // 1-3-0000000c.fzax.fza, sub/1-4-0000000d.fza
+  // A visitor's error ends the scan with it.
+  visit.archive = [](const std::string&) { return Status::Unavailable("stop here"); };
+  EXPECT_EQ(ScanStaged(staging_, visit).status().code(), ErrorCode::kUnavailable);
 }
 
 // Without a region an unpacker writes every entry to its one destination: an archive meant for

@@ -18,6 +18,7 @@
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
+#include "testing/test_executor.h"
 
 namespace ferry::transport {
 namespace {
@@ -55,6 +56,7 @@ class UnpackTest : public ::testing::Test {
     }
     archive::StringSink sink;
     PackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.writer.threads = 1;
     o.writer.small_limit = 64 << 10;
     o.destinations = std::move(destinations);

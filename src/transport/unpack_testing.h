@@ -1,11 +1,15 @@
 // Test support for the unpack tests (unpack_test, unpack_pipeline_test, unpack_regions_test):
-// a journal held in memory that can fail like a crash. Not part of the library.
+// a journal held in memory that can fail like a crash; a staging listing gathered. Not part of
+// the library.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "transport/unpack.h"
+#include "transport/unpack_listed.h"
 
 namespace ferry::transport::test_support {
 
@@ -29,5 +33,27 @@ class MemoryJournal : public UnpackJournal {
   int fail_at = 0;
   bool fail_done = false;
 };
+
+// Everything one ScanStaged of `staging` finds, gathered.
+struct Staged {
+  std::vector<std::string> archives;
+  std::vector<std::string> orphans;
+  uint64_t others = 0;
+};
+inline Result<Staged> ListStaged(storage::Backend& staging) {
+  Staged out;
+  StagedVisitor visit;
+  visit.archive = [&](const std::string& key) {
+    out.archives.push_back(key);
+    return Status::Ok();
+  };
+  visit.orphan = [&](const std::string& key) {
+    out.orphans.push_back(key);
+    return Status::Ok();
+  };
+  FERRY_ASSIGN_OR_RETURN(StagedCounts counts, ScanStaged(staging, visit));
+  out.others = counts.others;
+  return out;
+}
 
 }  // namespace ferry::transport::test_support

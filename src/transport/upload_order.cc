@@ -49,17 +49,27 @@ bool UploadOrder::BeginRead(uint64_t ticket, const std::function<bool()>& give_u
   std::unique_lock lock(mu_);
   for (;;) {
     if (give_up()) return false;
-    if (!Earlier(ticket, &Pack::reading)) {
-      follower = false;
-      return true;
-    }
-    if (follower_reads_ < kFollowerReads) {
-      ++follower_reads_;
-      follower = true;
-      return true;
-    }
+    if (MayReadLocked(ticket, follower)) return true;
     cv_.wait(lock);
   }
+}
+
+bool UploadOrder::TryBeginRead(uint64_t ticket, bool& follower) {
+  std::lock_guard lock(mu_);
+  return MayReadLocked(ticket, follower);
+}
+
+bool UploadOrder::MayReadLocked(uint64_t ticket, bool& follower) {
+  if (!Earlier(ticket, &Pack::reading)) {
+    follower = false;
+    return true;
+  }
+  if (follower_reads_ < kFollowerReads) {
+    ++follower_reads_;
+    follower = true;
+    return true;
+  }
+  return false;
 }
 
 void UploadOrder::EndRead(bool follower) {

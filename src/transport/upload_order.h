@@ -59,6 +59,8 @@ class UploadOrder {
   // (then returns false and the read must not start). On true, `follower` says how the read
   // was counted: pass it to EndRead when the read ends.
   bool BeginRead(uint64_t ticket, const std::function<bool()>& give_up, bool& follower);
+  // BeginRead without waiting: false when the read may not start now.
+  bool TryBeginRead(uint64_t ticket, bool& follower);
   void EndRead(bool follower);
   // The pack `ticket` has read everything it packs: the packs behind it read freely.
   void DoneReading(uint64_t ticket);
@@ -70,6 +72,9 @@ class UploadOrder {
     bool sending = false;
     bool reading = true;
   };
+  // Whether `ticket` may start a read now (counted as a follower's when it is one).
+  // REQUIRES: mu_ held.
+  bool MayReadLocked(uint64_t ticket, bool& follower);
   // Sets the pack's `flag` to `value` (nothing for a pack that left) and wakes the waiters.
   void SetFlag(uint64_t ticket, bool Pack::*flag, bool value);
   // REQUIRES: mu_ held. Whether a pack ahead of `ticket` has `flag` set (ready to send, still

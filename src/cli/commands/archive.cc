@@ -108,8 +108,8 @@ struct PackArgs {
   bool no_fsync = false;
 };
 
-// Listed a batch at a time; the small objects of a batch are read ahead of the writer on
-// `read_threads` threads (transport::Prefetcher: at most kReadWindow of them and
+// Listed a batch at a time; the small objects of a batch are read ahead of the writer as tasks
+// of the command's executor (transport::Prefetcher: at most kReadWindow of them and
 // kReadWindowBytes held), so that reading many small files or objects overlaps their
 // compression. The window is counted in bytes too: a zstd job takes 1 MiB of input, and 32
 // files of a few KiB held the writer to a fraction of one; a larger window (4-8 MiB) only
@@ -182,7 +182,7 @@ ListedBatch ListBatch(storage::ListingCursor& cursor, const std::string& skip_ke
 }
 
 Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string& skip_key,
-               int read_threads, std::stop_token stop, PackWaits& waits) {
+               transfer::Executor& executor, std::stop_token stop, PackWaits& waits) {
   FERRY_ASSIGN_OR_RETURN(auto cursor, src.List(""));
   const bool with_tags = src.features().tags;
   // The next batch is listed on a thread of its own while this one is packed: walking a
@@ -204,8 +204,12 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string
     }
     // Joins the listing before returning (a std::async future's destructor waits for it).
     Status packed = [&]() -> Status {
-      transport::Prefetcher ahead(src, batch, kWholeReadLimit, read_threads, kReadWindow, stop,
-                                  kReadWindowBytes);
+      transport::Prefetcher ahead(src, batch, executor,
+                                  {.small_limit = kWholeReadLimit,
+                                   .reads = static_cast<size_t>(executor.concurrency()),
+                                   .window = kReadWindow,
+                                   .window_bytes = kReadWindowBytes},
+                                  stop);
       for (size_t i = 0; i < batch.size(); ++i) {
         const storage::ObjectInfo& listed = batch[i];
         Status s;
@@ -289,10 +293,11 @@ int RunPack(const PackArgs& a, Context& ctx) {
     const auto rel = file.lexically_relative(root);
     if (!ec && !rel.empty() && *rel.begin() != "..") skip_key = rel.generic_string();
   }
-  // Local files: two readers keep up with two zstd workers; objects: one GET per round trip.
-  const int read_threads = loc->is_s3() ? 16 : 2;
+  // The command's executor: its reads of small objects are its tasks. Local files: two readers
+  // keep up with two zstd workers; objects: one GET per round trip.
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = loc->is_s3() ? 16 : 2});
   PackWaits waits;
-  if (Status s = PackAll(**src, **writer, skip_key, read_threads, ctx.stop, waits); !s.ok()) {
+  if (Status s = PackAll(**src, **writer, skip_key, executor, ctx.stop, waits); !s.ok()) {
     return ReportError(s);
   }
   auto summary = (*writer)->Finish();

@@ -17,6 +17,7 @@
 #include "storage/memory/memory_backend.h"
 #include "testing/sizeless_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_executor.h"
 
 namespace ferry::jobs {
 namespace {
@@ -44,6 +45,7 @@ class BackupKindsTest : public ::testing::Test {
     auto store = OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
+    options_.executor = &ferry::testing::TestExecutor();  // the pack's reads are its tasks
     ctx_.options.command = "backup";
     ctx_.options.transport.staging = kLoc;
     ctx_.options.transport.level = 3;

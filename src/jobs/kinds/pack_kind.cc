@@ -99,6 +99,7 @@ class PackHandler : public JobHandler {
     for (const auto& r : *objects) listed.push_back(r.src);
     const std::string key = ArchiveKey(run, j.id);
     transport::PackOptions o;
+    o.executor = ctx.options.executor;  // the process's: its reads are the executor's tasks
     o.writer.level = t.level;
     // Its place among the packs sending to this staging location: by job id, the listing's order.
     transport::UploadOrder& order = UploadOrderOf(t.staging);
