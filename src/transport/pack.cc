@@ -322,8 +322,12 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
               std::chrono::duration_cast<std::chrono::seconds>(object->mtime.time_since_epoch())) {
         object->mtime = listed.mtime;  // the listing's milliseconds, as a plain copy keeps them
       }
-      RangeAhead ranges(src, *object, options.range_size, options.range_threads,
-                        options.range_window, stop, gate);
+      RangeAhead ranges(src, *object, *options.executor,
+                        {.chunk = options.range_size,
+                         .reads = options.range_reads,
+                         .window = options.range_window,
+                         .gate = gate},
+                        stop);
       std::optional<uint64_t> exact_part;
       if (transfer::CheckOf(*object).multipart) {
         Result<std::optional<uint64_t>> first = src.FirstPartSize(*object, stop);

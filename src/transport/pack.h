@@ -53,9 +53,10 @@ struct PackOptions {
   size_t read_window = 1024;
   uint64_t read_window_bytes = 64ull << 20;
   // Larger objects are read in ranges of `range_size` bytes, up to `range_window` of them ahead
-  // of the writer on `range_threads` threads (memory: range_window x range_size).
+  // of the writer, `range_reads` at once, as tasks of the executor (memory: range_window x
+  // range_size, in its ByteBudget).
   size_t range_size = 4u << 20;
-  int range_threads = 4;
+  size_t range_reads = 4;
   size_t range_window = 4;
   // Archive bytes made but not yet taken by the sink, at most (the writer waits beyond).
   size_t upload_ahead = 32u << 20;

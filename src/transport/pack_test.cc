@@ -158,7 +158,7 @@ TEST_F(PackTest, LargeObjectsAreReadSeveralRangesAhead) {
   o.executor = &ferry::testing::TestExecutor();
   o.writer.threads = 1;
   o.range_size = 256 << 10;
-  o.range_threads = 4;
+  o.range_reads = 4;
   o.range_window = 4;
   auto packed = PackObjects(src_, listed, sink, o, {});
   ASSERT_TRUE(packed.ok()) << packed.status().message();
@@ -209,7 +209,8 @@ TEST_F(PackTest, RangeAheadFailsOnAChangedObjectAndStopsWhenAsked) {
   auto listed = Fill(1, 1 << 20);
   storage::ObjectInfo stale = listed[0];
   stale.etag = "\"not-the-etag\"";
-  RangeAhead changed(src_, stale, 64 << 10, 2, 4, {});
+  RangeAhead changed(src_, stale, ferry::testing::TestExecutor(),
+                    {.chunk = 64 << 10, .reads = 2, .window = 4}, {});
   std::vector<std::byte> buf(1 << 20);
   auto n = changed.Read(buf);
   EXPECT_EQ(n.status().code(), ErrorCode::kFailedPrecondition);
@@ -218,7 +219,8 @@ TEST_F(PackTest, RangeAheadFailsOnAChangedObjectAndStopsWhenAsked) {
   // with kCancelled where the bytes read before the stop end.
   const int before = src_.counts().reads;
   std::stop_source stop;
-  RangeAhead cancelled(src_, listed[0], 64 << 10, 2, 2, stop.get_token());
+  RangeAhead cancelled(src_, listed[0], ferry::testing::TestExecutor(),
+                      {.chunk = 64 << 10, .reads = 2, .window = 2}, stop.get_token());
   ASSERT_TRUE(cancelled.Read(std::span(buf).first(10)).ok());
   stop.request_stop();
   Status s;
@@ -231,13 +233,42 @@ TEST_F(PackTest, RangeAheadFailsOnAChangedObjectAndStopsWhenAsked) {
   EXPECT_LE(src_.counts().reads - before, 5);
 }
 
+// A large object's ranges read ahead are the executor's: its ByteBudget bounds them below the
+// window (three ranges of a window of eight), they are given back as the writer consumes them,
+// and what was read ahead and never consumed is given back when the RangeAhead goes.
+TEST_F(PackTest, RangeAheadHoldsItsRangesInTheExecutorsBudget) {
+  auto listed = Fill(1, 1 << 20);
+  const std::string want = Text(1 << 20, 0);
+  transfer::Executor executor(
+      transfer::ExecutorOptions{.concurrency = 4, .memory_budget = 3 * (64 << 10)});
+  const int before = src_.counts().reads;
+  {
+    RangeAhead ranges(src_, listed[0], executor, {.chunk = 64 << 10, .reads = 4, .window = 8},
+                      {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(src_.counts().reads - before, 3);
+    EXPECT_EQ(executor.budget().in_use(), 3u * (64 << 10));
+    std::string got;
+    std::vector<std::byte> buf(100 << 10);
+    while (got.size() < (512u << 10)) {
+      auto n = ranges.Read(buf);
+      ASSERT_TRUE(n.ok()) << n.status().message();
+      got.append(reinterpret_cast<const char*>(buf.data()), *n);
+    }
+    EXPECT_TRUE(got == want.substr(0, got.size()));
+    EXPECT_LE(executor.budget().peak(), 3u * (64 << 10));
+  }
+  EXPECT_EQ(executor.budget().in_use(), 0u);
+}
+
 // RangeAhead lends its ranges in place: Lend hands out what is left of the current range,
 // Consume moves on (within a range or to the next), Read and Lend mix, the bytes come out in
 // order and whole, and a changed object or a stop fails Lend as it fails Read.
 TEST_F(PackTest, RangeAheadLendsItsRangesInOrder) {
   auto listed = Fill(1, (1 << 20) + 12345);
   const std::string want = Text((1 << 20) + 12345, 0);
-  RangeAhead ranges(src_, listed[0], 64 << 10, 2, 3, {});
+  RangeAhead ranges(src_, listed[0], ferry::testing::TestExecutor(),
+                   {.chunk = 64 << 10, .reads = 2, .window = 3}, {});
   ASSERT_TRUE(ranges.CanLend());
   std::string got;
   std::vector<std::byte> buf(1000);
@@ -262,10 +293,12 @@ TEST_F(PackTest, RangeAheadLendsItsRangesInOrder) {
 
   storage::ObjectInfo stale = listed[0];
   stale.etag = "\"not-the-etag\"";
-  RangeAhead changed(src_, stale, 64 << 10, 2, 4, {});
+  RangeAhead changed(src_, stale, ferry::testing::TestExecutor(),
+                    {.chunk = 64 << 10, .reads = 2, .window = 4}, {});
   EXPECT_EQ(changed.Lend().status().code(), ErrorCode::kFailedPrecondition);
   std::stop_source stop;
-  RangeAhead stopped(src_, listed[0], 64 << 10, 1, 1, stop.get_token());
+  RangeAhead stopped(src_, listed[0], ferry::testing::TestExecutor(),
+                    {.chunk = 64 << 10, .reads = 1, .window = 1}, stop.get_token());
   stop.request_stop();
   Status s;
   for (int i = 0; i < 100 && s.ok(); ++i) {
@@ -432,7 +465,7 @@ TEST_F(PackTest, PacksOfOneOrderReadTheirSourcesInThatOrder) {
   o.writer.threads = 1;
   o.writer.level = 1;
   o.reads = 8;
-  o.range_threads = 4;
+  o.range_reads = 4;
   o.range_size = 1u << 20;
   o.order = &order;
   PackOptions o2 = o;

@@ -170,6 +170,21 @@ TEST_F(PrefetcherTest, PrefetchersSharingOneWorkerAndATightBudgetBothFinish) {
   EXPECT_EQ(executor.budget().in_use(), 0u);
 }
 
+// The listing's millisecond mtime is what a plain copy keeps: the read keeps it when the GET
+// read the object listed (same ETag), even when the two dates fall in different seconds; an
+// object replaced since the listing keeps the GET's.
+TEST_F(PrefetcherTest, TheListedTimeIsKeptForTheObjectListed) {
+  auto listed = Fill({100, 100});
+  const auto read_time = listed[0].mtime;
+  for (auto& o : listed) o.mtime = read_time - std::chrono::milliseconds(1500);
+  listed[1].etag = "\"another-version\"";
+  WithinTenSeconds([&] {
+    Prefetcher ahead(src_, listed, Exec(), {.small_limit = 4096, .reads = 2, .window = 8}, {});
+    EXPECT_EQ(ahead.Take(0).object.mtime, listed[0].mtime);
+    EXPECT_NE(ahead.Take(1).object.mtime, listed[1].mtime);
+  });
+}
+
 TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
   // A store whose reads never finish until cancelled: Take returns kCancelled once the
   // caller's stop is requested.

@@ -119,13 +119,13 @@ constexpr size_t kFirstPackBatch = 256;
 constexpr size_t kReadWindow = 1024;
 constexpr uint64_t kReadWindowBytes = 2ull << 20;
 // Large objects of a bucket are read in ranged GETs ahead of the writer (transport::RangeAhead:
-// kRangeThreads in flight, as the pack jobs of compressed transport do), which lends them to
+// kRangeReads in flight, as the pack jobs of compressed transport do), which lends them to
 // it in place. Memory: kRangeWindow x kRangeSize. A folder's large files are read on the
 // writer's thread into its chunk: the same read-ahead from the page cache cost 5-10% more CPU
 // and wall time (a thread handing each range over, the bytes cold in the writer's cache).
 constexpr size_t kRangeSize = 4u << 20;
 constexpr size_t kRangeWindow = 4;
-constexpr int kRangeThreads = 4;
+constexpr size_t kRangeReads = 4;
 
 // `skip_key`: the archive itself, when it is written inside the folder being packed.
 // The seconds PackAll's thread spent outside the writer: listing, waiting for the readers.
@@ -232,7 +232,9 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string
             archive::BackendChunkSource body(src, object, stop);
             s = writer.Add(archive::HeaderOf(object), body);
           } else {
-            transport::RangeAhead body(src, object, kRangeSize, kRangeThreads, kRangeWindow, stop);
+            transport::RangeAhead body(
+                src, object, executor,
+                {.chunk = kRangeSize, .reads = kRangeReads, .window = kRangeWindow}, stop);
             s = writer.Add(archive::HeaderOf(object), body);
           }
         }
