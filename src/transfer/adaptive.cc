@@ -109,11 +109,11 @@ AdaptiveLimit::Totals ProcessTotals(uint64_t tasks) {
 
 }  // namespace
 
-ConcurrencyGate::ConcurrencyGate(int workers, bool adaptive) : workers_(std::max(1, workers)) {
+ConcurrencyGate::ConcurrencyGate(int workers, bool adaptive, Clock* clock)
+    : workers_(std::max(1, workers)),
+      clock_(clock != nullptr ? *clock : SystemClock::Default()) {
   // Requests before this executor (checks of both sides, earlier runs) are not its signals.
-  if (adaptive) {
-    adaptive_.emplace(GateOptions(workers_), std::chrono::steady_clock::now(), ProcessTotals(0));
-  }
+  if (adaptive) adaptive_.emplace(GateOptions(workers_), clock_.MonoNow(), ProcessTotals(0));
 }
 
 bool ConcurrencyGate::RoomFor() {
@@ -135,7 +135,7 @@ bool ConcurrencyGate::Finished() {
   --busy_;
   ++tasks_;
   if (!adaptive_) return false;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.MonoNow();
   if (!adaptive_->Due(now, tasks_)) return false;
   const AdaptiveLimit::Totals totals = ProcessTotals(tasks_);
   const int before = adaptive_->limit();

@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/clock.h"
+
 namespace ferry::transfer {
 
 // The most requests in flight an adapted limit reaches when no --concurrency is given (the
@@ -93,7 +95,8 @@ class AdaptiveLimit {
 // Thread-safety: none; every call under the executor's lock.
 class ConcurrencyGate {
  public:
-  ConcurrencyGate(int workers, bool adaptive);
+  // `clock` (null: the system's) times the adaptive limit's periods.
+  ConcurrencyGate(int workers, bool adaptive, Clock* clock = nullptr);
 
   // A task is about to start: false (noted as saturation) when the limit is reached.
   bool Admit();
@@ -107,6 +110,7 @@ class ConcurrencyGate {
 
  private:
   const int workers_;
+  Clock& clock_;
   std::optional<AdaptiveLimit> adaptive_;
   int busy_ = 0;
   uint64_t tasks_ = 0;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "testing/fake_clock.h"
 #include "transfer/executor.h"
 
 namespace ferry::transfer {
@@ -205,6 +206,23 @@ TEST(ConcurrencyGateTest, AnExplicitConcurrencyIsFixedAndAdaptiveStartsLow) {
   EXPECT_EQ(gate.limit(), 16);
   for (int i = 0; i < 16; ++i) EXPECT_TRUE(gate.Admit());
   EXPECT_FALSE(gate.Admit());
+}
+
+// The gate's windows are timed by the clock it is given (the executor's ExecutorOptions::clock),
+// not the real one: tasks that end within a few real microseconds make a whole window once the
+// fake clock has moved past it, and the saturated limit doubles.
+TEST(ConcurrencyGateTest, ItsWindowsAreTimedByTheClockItIsGiven) {
+  testing::FakeClock clock;
+  ConcurrencyGate gate(64, true, &clock);
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE(gate.Admit());
+  EXPECT_FALSE(gate.Admit());  // saturated
+  for (int i = 0; i < 16; ++i) EXPECT_FALSE(gate.Finished()) << i;  // no time on the clock
+  EXPECT_EQ(gate.limit(), 16);
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE(gate.Admit());
+  EXPECT_FALSE(gate.Admit());
+  clock.Advance(300ms);
+  EXPECT_TRUE(gate.Finished());  // a window of 17 tasks and 300 ms, saturated: doubled
+  EXPECT_EQ(gate.limit(), 32);
 }
 
 }  // namespace

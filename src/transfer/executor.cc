@@ -11,7 +11,7 @@ Executor::Executor(ExecutorOptions options)
       max_queued_(static_cast<size_t>(concurrency_) * 2),
       low_water_(max_queued_ / 2),
       budget_(options.memory_budget),
-      gate_(concurrency_, options.adaptive) {
+      gate_(concurrency_, options.adaptive, options.clock) {
   for (int i = 0; i < concurrency_; ++i) {
     workers_.emplace_back([this](std::stop_token stop) { WorkerLoop(stop); });
   }

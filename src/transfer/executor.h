@@ -52,6 +52,7 @@ struct ExecutorOptions {
   // Adapt the requests in flight within [1, concurrency] to the link (adaptive.h); false
   // (an explicit --concurrency): always `concurrency`.
   bool adaptive = false;
+  Clock* clock = nullptr;  // times the adaptive limit (null: the system's); not owned
 };
 
 class TaskQueue;
