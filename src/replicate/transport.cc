@@ -315,6 +315,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
     return Status::Ok();
   };
   transport::UnpackOptions o;
+  o.executor = sides.executor;
   o.region = u.region;
   o.storage_class = u.storage_class;
   o.ordered_keys = true;

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "transfer/executor.h"
 #include "replicate/pass.h"
 #include "replicate/status_store.h"
 #include "storage/backend.h"
@@ -113,6 +114,8 @@ struct TransportedUnpackSides {
   // Before each write that makes a version visible (transport::UnpackOptions::before_write):
   // the job's lease fence. Null: none.
   std::function<Status()> before_write;
+  // The process's executor (required): the writes are its tasks (transport::UnpackOptions).
+  transfer::Executor* executor = nullptr;
 };
 
 // Unpacks `u` from `sides.staging` into `sides.dst`, recording each version in `sides.status`.

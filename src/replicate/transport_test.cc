@@ -18,6 +18,7 @@
 #include "storage/memory/memory_backend.h"
 #include "testing/sizeless_store.h"
 #include "testing/fake_clock.h"
+#include "testing/test_executor.h"
 
 namespace ferry::replicate {
 namespace {
@@ -143,7 +144,8 @@ class TransportPassTest : public ::testing::Test {
                                                     .status = *status_,
                                                     .archives = *archives_,
                                                     .source_name = "a",
-                                                    .before_write = {}},
+                                                    .before_write = {},
+                                                    .executor = &ferry::testing::TestExecutor()},
                              {});
   }
 

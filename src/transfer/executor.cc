@@ -135,4 +135,13 @@ void TaskQueue::Wait() {
   --executor_.idle_waiters_;
 }
 
+void RunAll(Executor& executor, size_t n, const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  std::unique_ptr<TaskQueue> queue = executor.Open();
+  for (size_t i = 0; i < n; ++i) {
+    queue->Push([&fn, i](std::stop_token) { fn(i); }, false);
+  }
+  queue->Wait();
+}
+
 }  // namespace ferry::transfer

@@ -107,6 +107,12 @@ class Executor {
   std::vector<std::jthread> workers_;
 };
 
+// Runs fn(0), ..., fn(n - 1) as tasks of `executor` (a queue of their own: the calling thread
+// pushes them while the queue has room, then waits) and returns once every one has run. For a
+// batch of independent requests (the looks before a pack, a restore's targets). The calling
+// thread must not be a worker of `executor`.
+void RunAll(Executor& executor, size_t n, const std::function<void(size_t)>& fn);
+
 // One submitter's share of an Executor (one TransferEngine's). See Executor for the contract.
 class TaskQueue {
  public:

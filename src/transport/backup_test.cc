@@ -21,6 +21,13 @@
 namespace ferry::transport {
 namespace {
 
+// Restore options on the test binary's executor.
+RestoreOptions Restoring() {
+  RestoreOptions o;
+  o.executor = &ferry::testing::TestExecutor();
+  return o;
+}
+
 using storage::MemoryBackend;
 using storage::ObjectInfo;
 using Clock = std::chrono::system_clock;
@@ -385,7 +392,7 @@ TEST_F(BackupTest, RestoresOneObjectReadingOnlyItsFrames) {
   ASSERT_GT(archive_bytes, archive::kReadAheadToOpen.whole_below);
   const auto rows = LatestOf("d/1003");  // the one with the hostile key
   ASSERT_EQ(rows.size(), 1u);
-  auto r = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  auto r = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->objects_written, 1u);
   EXPECT_EQ(r->archives_read, 1u);
@@ -417,7 +424,7 @@ TEST_F(BackupTest, ACorruptedArchiveReadIsReadAgain) {
   ASSERT_EQ(rows.size(), 3u);
   backup_.FailNext(MemoryBackend::kRead, 1,
                    Status::DataLoss("corrupt archive: frame 0 checksum mismatch"));
-  auto r = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  auto r = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->objects_written, 3u);
   EXPECT_EQ(r->archives_read, 1u);
@@ -430,7 +437,7 @@ TEST_F(BackupTest, ACorruptedArchiveReadIsReadAgain) {
   MemoryBackend other;
   backup_.FailNext(MemoryBackend::kRead, 10,
                    Status::DataLoss("corrupt archive: frame 0 checksum mismatch"));
-  EXPECT_EQ(RestoreEntries(backup_, rows, other, RestoreOptions{}, {}).status().code(),
+  EXPECT_EQ(RestoreEntries(backup_, rows, other, Restoring(), {}).status().code(),
             ErrorCode::kDataLoss);
 }
 
@@ -439,7 +446,7 @@ TEST_F(BackupTest, RestoresFromASmallArchiveWithOneRead) {
   ASSERT_LE(archive_bytes, archive::kReadAheadToOpen.whole_below);
   const auto rows = LatestOf("d/1003");
   ASSERT_EQ(rows.size(), 1u);
-  auto r = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  auto r = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->objects_written, 1u);
   EXPECT_EQ(r->ranged_reads, 1u);  // the whole archive, instead of four reads
@@ -468,8 +475,7 @@ TEST_F(BackupTest, RestoresManyObjectsAtOnceAndARerunFinishesAfterAFailedWrite) 
   Backup("1.fza", 300, 500, 0, 7, 1000);
   const auto latest = LatestOf("d/");
   ASSERT_EQ(latest.size(), 300u);
-  RestoreOptions o;
-  o.threads = 8;
+  RestoreOptions o = Restoring();
   auto r = RestoreEntries(backup_, latest, dst_, o, {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->objects_written, 300u);
@@ -508,9 +514,9 @@ TEST_F(BackupTest, NeverOverwritesATargetThatDiffersWithoutForce) {
   Backup("1.fza", 5, 2000, 0, 4, 1000);
   const auto rows = LatestOf("d/1001");
   ASSERT_EQ(rows.size(), 1u);
-  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {}).ok());
+  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, Restoring(), {}).ok());
   // Identical: left as it is, nothing read.
-  auto again = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  auto again = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->identical, 1u);
   EXPECT_EQ(again->objects_written, 0u);
@@ -519,12 +525,12 @@ TEST_F(BackupTest, NeverOverwritesATargetThatDiffersWithoutForce) {
   storage::WriteSpec spec;
   spec.size = 3;
   ASSERT_TRUE(dst_.Put(rows[0].key, checksum::AsBytes(std::string("new")), spec, {}).ok());
-  auto kept = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  auto kept = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->kept, 1u);
   EXPECT_EQ(kept->kept_keys, std::vector<std::string>{rows[0].key});
   EXPECT_EQ(dst_.Stat(rows[0].key, false, {})->size, 3u);
-  RestoreOptions force;
+  RestoreOptions force = Restoring();
   force.force = true;
   auto forced = RestoreEntries(backup_, rows, dst_, force, {});
   ASSERT_TRUE(forced.ok());
@@ -539,7 +545,7 @@ TEST_F(BackupTest, ForceWritesATargetWhoseRecordedChecksumStillMatches) {
   Backup("1.fza", 5, 2000, 0, 4, 1000);
   const auto rows = LatestOf("d/1001");
   ASSERT_EQ(rows.size(), 1u);
-  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {}).ok());
+  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, Restoring(), {}).ok());
   auto info = dst_.Stat(rows[0].key, true, {});
   ASSERT_TRUE(info.ok());
   storage::WriteSpec spec;
@@ -547,10 +553,10 @@ TEST_F(BackupTest, ForceWritesATargetWhoseRecordedChecksumStillMatches) {
   spec.metadata = info->metadata;  // ferry-crc32c of the good bytes
   const std::string damaged(info->size, 'x');
   ASSERT_TRUE(dst_.Put(rows[0].key, checksum::AsBytes(damaged), spec, {}).ok());
-  auto plain = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  auto plain = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->identical, 1u);
-  RestoreOptions force;
+  RestoreOptions force = Restoring();
   force.force = true;
   auto forced = RestoreEntries(backup_, rows, dst_, force, {});
   ASSERT_TRUE(forced.ok()) << forced.status().message();
@@ -574,8 +580,10 @@ TEST_F(BackupTest, AKeyThatCannotBeATargetFailsAloneAndMarkersAreSkipped) {
   f.folder_markers = false;  // as a local folder
   MemoryBackend folder(MemoryBackend::Options{.features = f});
   folder.FailNext(MemoryBackend::kStat, 1, Status::InvalidArgument("d/1000.csv is a folder here"));
-  RestoreOptions one;
-  one.threads = 1;
+  // One at a time: the Stat that fails is the first row's.
+  transfer::Executor serial(transfer::ExecutorOptions{.concurrency = 1});
+  RestoreOptions one = Restoring();
+  one.executor = &serial;
   auto r = RestoreEntries(backup_, rows, folder, one, {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->markers_skipped, 1u);
@@ -592,7 +600,7 @@ TEST_F(BackupTest, RestoresAPrefixAcrossArchivesAndALargeEntryInParts) {
   Backup("2.fza", 30, 5000, 0, 50, 2000);        // the same small keys, new bytes
   auto latest = LatestOf("d/");
   ASSERT_EQ(latest.size(), 31u);
-  RestoreOptions o;
+  RestoreOptions o = Restoring();
   o.whole_limit = 1 << 20;  // the large entry goes through a chunked write (5 MiB parts)
   o.part_size = 5 << 20;
   auto r = RestoreEntries(backup_, latest, dst_, o, {});
@@ -609,7 +617,7 @@ TEST_F(BackupTest, RestoresAPrefixAcrossArchivesAndALargeEntryInParts) {
   for (const CatalogEntry& e : All()) {
     if (e.archive == "1.fza" && e.key != "d/large.bin") older.push_back(e);
   }
-  RestoreOptions force;
+  RestoreOptions force = Restoring();
   force.force = true;
   auto back = RestoreEntries(backup_, older, dst_, force, {});
   ASSERT_TRUE(back.ok()) << back.status().message();
@@ -656,7 +664,7 @@ TEST_F(BackupTest, RebuildsTheCatalogFromTheManifests) {
   }
   // And a restore reads from it.
   auto rows = LatestOf("d/1002");
-  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {}).ok());
+  ASSERT_TRUE(RestoreEntries(backup_, rows, dst_, Restoring(), {}).ok());
   EXPECT_TRUE(dst_.Stat(rows[0].key, false, {}).ok());
 }
 
@@ -665,11 +673,11 @@ TEST_F(BackupTest, AStaleCatalogOrAMissingArchiveIsOneClearError) {
   auto rows = LatestOf("d/1000");
   CatalogEntry stale = rows[0];
   stale.entry = 2;  // another key sits there
-  auto r = RestoreEntries(backup_, std::vector<CatalogEntry>{stale}, dst_, RestoreOptions{}, {});
+  auto r = RestoreEntries(backup_, std::vector<CatalogEntry>{stale}, dst_, Restoring(), {});
   EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
   EXPECT_NE(r.status().message().find("ferry catalog rebuild"), std::string::npos);
   ASSERT_TRUE(backup_.Delete("1.fza", {}).ok());
-  r = RestoreEntries(backup_, rows, dst_, RestoreOptions{}, {});
+  r = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   EXPECT_EQ(r.status().code(), ErrorCode::kNotFound);
   EXPECT_NE(r.status().message().find("1.fza"), std::string::npos);
   EXPECT_FALSE(dst_.Stat(rows[0].key, false, {}).ok());

@@ -95,9 +95,9 @@ class ClaimTest : public ::testing::Test {
     ASSERT_TRUE(staging_.Put(name, checksum::AsBytes(sink.bytes), spec, {}).ok());
   }
 
-  static UnpackOptions Options(int threads = 4) {
+  static UnpackOptions Options() {
     UnpackOptions o;
-    o.threads = threads;
+    o.executor = &ferry::testing::TestExecutor();
     o.checkpoint_every = 4;
     o.window = 8;
     return o;
@@ -306,7 +306,12 @@ TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
     taken = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_b, Options(), {}, &claims_b);
     clock_a.Advance(seconds(61));
   };
-  auto a = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_a, Options(/*threads=*/1), {}, &claims_a);
+  // A writes one entry at a time (an executor of one worker): nothing of A's is under way
+  // beside the stalled write.
+  transfer::Executor serial(transfer::ExecutorOptions{.concurrency = 1});
+  UnpackOptions one_at_a_time = Options();
+  one_at_a_time.executor = &serial;
+  auto a = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_a, one_at_a_time, {}, &claims_a);
   EXPECT_EQ(a.status().code(), ErrorCode::kFailedPrecondition) << a.status().ToString();
   EXPECT_NE(a.status().message().find("lost to another unpacker"), std::string::npos);
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();

@@ -3,9 +3,7 @@
 #include "transport/restore.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <thread>
 
 #include "archive/backend_io.h"
 #include "archive/reader.h"
@@ -13,6 +11,7 @@
 #include "checksum/checksum.h"
 #include "transport/backup.h"
 #include "transport/unpack.h"
+#include "transfer/executor.h"
 #include "transport/unpack_pipeline.h"
 
 namespace ferry::transport {
@@ -35,20 +34,13 @@ Result<Target> LookAtTarget(storage::Backend& dst, const CatalogEntry& row, std:
   return Target::kDiffers;
 }
 
-// LookAtTarget for every row, `threads` at a time (one Stat each: a round trip), in row order.
+// LookAtTarget for every row (one Stat each: a round trip), as tasks of `executor`, in row
+// order.
 std::vector<Result<Target>> LookAtTargets(storage::Backend& dst,
-                                          std::span<const CatalogEntry> rows, int threads,
-                                          std::stop_token stop) {
+                                          std::span<const CatalogEntry> rows,
+                                          transfer::Executor& executor, std::stop_token stop) {
   std::vector<Result<Target>> out(rows.size(), Status::Internal("not looked at"));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < rows.size(); i = next++) out[i] = LookAtTarget(dst, rows[i], stop);
-  };
-  const size_t n = std::min<size_t>(rows.size(), static_cast<size_t>(std::max(1, threads)));
-  std::vector<std::jthread> pool;
-  for (size_t t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  pool.clear();  // joined before `out` is returned
+  transfer::RunAll(executor, rows.size(), [&](size_t i) { out[i] = LookAtTarget(dst, rows[i], stop); });
   return out;
 }
 
@@ -162,8 +154,7 @@ class ArchiveRestore {
       archive::EntryStream stream(sub, source);
       // Small entries are decoded and checked here and PUT by unpack's writer threads (at most
       // 256 entries and 64 MiB ahead); a large one is written here, part by part.
-      o.threads = static_cast<int>(
-          std::min<size_t>(sub.entries.size(), static_cast<size_t>(std::max(1, options_.threads))));
+      o.executor = options_.executor;
       EntryWriters writers(dst_, o, 0, stop_);
       Status s = WriteRun(stream, sub, o, writers);
       if (!s.ok()) writers.Fail(s);
@@ -225,8 +216,9 @@ class ArchiveRestore {
 Result<RestoreResult> RestoreEntries(storage::Backend& backup,
                                      std::span<const CatalogEntry> entries, storage::Backend& dst,
                                      const RestoreOptions& options, std::stop_token stop) {
+  if (options.executor == nullptr) return Status::InvalidArgument("RestoreEntries: no executor");
   RestoreResult result;
-  const std::vector<Result<Target>> targets = LookAtTargets(dst, entries, options.threads, stop);
+  const std::vector<Result<Target>> targets = LookAtTargets(dst, entries, *options.executor, stop);
   std::map<std::string, std::vector<CatalogEntry>> by_archive;
   for (size_t i = 0; i < entries.size(); ++i) {
     const CatalogEntry& row = entries[i];

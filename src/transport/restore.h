@@ -17,8 +17,8 @@
 //    (archive::kReadAheadToOpen).
 //  - every entry is checked (its frames' and its own CRC32C) before the object becomes
 //    visible, and written with all its metadata by unpack's write path (unpack.h: PutEntry,
-//    WriteLargeEntry above `whole_limit`). Targets are looked at, and small entries PUT, by
-//    `threads` threads at a time (unpack's EntryWriters); large ones are written one at a time.
+//    WriteLargeEntry above `whole_limit`). Targets are looked at, and small entries PUT, as
+//    tasks of the process's executor (unpack's EntryWriters); large ones one at a time.
 // A row that does not match its archive's manifest (another key or checksum at that index:
 // the catalog is stale) fails with kDataLoss naming the archive.
 //
@@ -39,6 +39,10 @@
 #include "storage/backend.h"
 #include "transport/catalog.h"
 
+namespace ferry::transfer {
+class Executor;
+}  // namespace ferry::transfer
+
 namespace ferry::transport {
 
 struct RestoreOptions {
@@ -46,7 +50,9 @@ struct RestoreOptions {
   std::string storage_class;          // overrides the entries' storage class when not ""
   uint64_t whole_limit = 16ull << 20;  // larger entries go through a chunked write
   uint64_t part_size = 16ull << 20;
-  int threads = 16;  // targets looked at, and small entries written, this many at a time
+  // The process's executor (required): targets are looked at, and small entries written, as
+  // its tasks (as many at a time as its concurrency). Not owned.
+  transfer::Executor* executor = nullptr;
 };
 
 struct RestoreResult {

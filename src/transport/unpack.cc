@@ -115,6 +115,7 @@ storage::WriteSpec SpecOf(const archive::Entry& e, const storage::Features& dst,
 Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string& key,
                                    storage::Backend& dst, UnpackJournal& journal,
                                    const UnpackOptions& options, std::stop_token stop) {
+  if (options.executor == nullptr) return Status::InvalidArgument("UnpackArchive: no executor");
   UnpackResult result;
   FERRY_ASSIGN_OR_RETURN(std::optional<uint64_t> mark, journal.Load());
   auto info = staging.Stat(key, false, stop);

@@ -46,6 +46,10 @@
 #include "storage/backend.h"
 #include "transport/store.h"
 
+namespace ferry::transfer {
+class Executor;
+}  // namespace ferry::transfer
+
 namespace ferry::transport {
 
 // Where an unpack records how far it got.
@@ -99,21 +103,23 @@ struct UnpackOptions {
   int part_threads = 4;              // parts of one chunked write uploaded at once
   uint64_t checkpoint_every = 64;    // entries between journal records
   uint64_t window = 256;             // entries past the recorded watermark that may start
-  int threads = 32;                  // writer threads
-  uint64_t max_bytes = 64ull << 20;  // decoded entries held for the writers at most
+  uint64_t max_bytes = 64ull << 20;  // decoded entries held for the writes at most
+  // The process's executor (required): entries are written as its tasks, their bytes in its
+  // ByteBudget (unpack_pipeline.h). Not owned.
+  transfer::Executor* executor = nullptr;
   bool keep_archive = false;         // leave the archive on staging when done
   // Entries of one key (adjacent in the manifest: a replication's versions, oldest first) are
   // written one after another in manifest order: an entry waits for its key's earlier writes.
   bool ordered_keys = false;
   // Replaces the check of an entry that a crashed attempt may have written (a Stat: same size
   // and CRC32C): true when the destination holds it. Replication recognises a version by its
-  // replica metadata (two versions may have the same bytes). Called from writer threads.
+  // replica metadata (two versions may have the same bytes). Called from the writes' tasks.
   std::function<Result<bool>(const archive::Entry&)> present;
   // Called after each entry this call wrote, with what the write made (its version id), from
-  // writer threads, concurrently; an error fails the unpack (the entry counts as not written).
+  // writes' tasks, concurrently; an error fails the unpack (the entry counts as not written).
   std::function<Status(const archive::Entry&, const storage::WriteResult&)> on_written;
   // A fence: called right before each write that makes an entry visible (a PUT, a chunked
-  // write's commit), from writer threads, concurrently; an error fails the unpack and that
+  // write's commit), from the writes' tasks, concurrently; an error fails the unpack and that
   // entry is not written (a chunked write is aborted). Claims (claim.h) stop an unpacker that
   // lost its claim here. Not called before the parts of a chunked write (invisible until the
   // commit), nor before the archive's delete (the journal's Record before it).

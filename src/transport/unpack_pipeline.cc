@@ -28,15 +28,17 @@ Result<bool> EntryPresent(storage::Backend& dst, const archive::Entry& e,
 
 EntryWriters::EntryWriters(storage::Backend& dst, const UnpackOptions& options, uint64_t start,
                            std::stop_token stop)
-    : dst_(dst), options_(options), watermark_(start), stop_(std::move(stop)) {
-  for (int i = 0; i < std::max(1, options.threads); ++i) {
-    threads_.emplace_back([this] { Loop(); });
-  }
-}
+    : dst_(dst),
+      options_(options),
+      budget_(options.executor->budget()),
+      watermark_(start),
+      stop_(std::move(stop)),
+      tasks_(options.executor->Open()) {}
 
 Status EntryWriters::WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal,
                               uint64_t entries) {
   std::unique_lock lock(mu_);
+  ReleaseReservedLocked();  // taken by a WaitRoom whose entry was not pushed
   for (;;) {
     if (!error_.ok()) return error_;
     if (stop_.stop_requested()) return Status::Cancelled("unpack cancelled");
@@ -57,16 +59,41 @@ Status EntryWriters::WaitRoom(uint64_t index, uint64_t size, UnpackJournal& jour
     }
     const bool in_window = index < recorded_ + options_.window;
     const bool bytes_ok = queued_bytes_ == 0 || queued_bytes_ + size <= options_.max_bytes;
-    if (in_window && bytes_ok) return Status::Ok();
+    if (in_window && bytes_ok) {
+      // The process's budget too: tried, and waited for only while writes of this unpack are
+      // under way (each one's end wakes this wait); with none, overdrawn by this entry, as the
+      // bytes that would free the budget may be waiting for this unpack.
+      if (budget_.TryAcquire(size)) {
+        reserved_ = size;
+        return Status::Ok();
+      }
+      if (pending_ == 0) {
+        budget_.Overdraw(size);
+        reserved_ = size;
+        return Status::Ok();
+      }
+    }
     cv_.wait(lock);
   }
 }
 
+void EntryWriters::ReleaseReservedLocked() {
+  budget_.Release(reserved_);
+  reserved_ = 0;
+}
+
 void EntryWriters::Push(Task task) {
-  std::lock_guard lock(mu_);
-  queued_bytes_ += task.bytes.size() + task.held;
-  queue_.push_back(std::move(task));
-  cv_.notify_all();
+  {
+    std::lock_guard lock(mu_);
+    task.budgeted = reserved_;
+    reserved_ = 0;
+    queued_bytes_ += task.bytes.size() + task.held;
+    ++pending_;
+  }
+  // A new object of this unpack's queue: the push waits while the queue is full (the reading
+  // thread's backpressure; never a worker's).
+  tasks_->Push([this, t = std::make_shared<Task>(std::move(task))](std::stop_token) { Run(*t); },
+               false);
 }
 
 void EntryWriters::Done(uint64_t index) {
@@ -89,53 +116,42 @@ void EntryWriters::Fail(Status s) {
 }
 
 void EntryWriters::FailLocked(Status s) {
-  if (error_.ok()) error_ = std::move(s);
-  queue_.clear();  // nothing more starts; the bytes of what is dropped are not held
-  queued_bytes_ = 0;
+  if (error_.ok()) error_ = std::move(s);  // the writes queued are dropped as they come up
   cv_.notify_all();
 }
 
 Status EntryWriters::Finish() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
+  ReleaseReservedLocked();
+  cv_.wait(lock, [&] { return pending_ == 0; });
   return error_;
 }
 
 void EntryWriters::Stop() {
   (void)Finish();
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-    cv_.notify_all();
-  }
-  threads_.clear();  // joins
+  tasks_.reset();  // nothing of this unpack left on the executor
 }
 
-void EntryWriters::Loop() {
-  for (;;) {
-    Task t;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      t = std::move(queue_.front());
-      queue_.pop_front();
-      ++busy_;
-    }
-    const Status s = Write(t);
-    t.large.reset();  // its buffers go
+void EntryWriters::Run(Task& t) {
+  bool dropped;
+  {
     std::lock_guard lock(mu_);
-    // The outcome is recorded with the write's end, in one critical section: Finish never
-    // sees no write busy before the failure (or the watermark) of the last one.
-    if (!s.ok()) {
-      FailLocked(s.WithContext(t.entry->header.key));
-    } else {
-      DoneLocked(t.index);
-    }
-    --busy_;
-    queued_bytes_ -= std::min<uint64_t>(queued_bytes_, t.bytes.size() + t.held);
-    cv_.notify_all();
+    dropped = !error_.ok();  // after a failure nothing more is written
   }
+  const Status s = dropped ? Status::Ok() : Write(t);
+  t.large.reset();  // its buffers go (a large write not finished is aborted)
+  std::lock_guard lock(mu_);
+  // The outcome is recorded with the write's end, in one critical section: Finish never
+  // sees no write pending before the failure (or the watermark) of the last one.
+  if (!s.ok()) {
+    FailLocked(s.WithContext(t.entry->header.key));
+  } else if (!dropped) {
+    DoneLocked(t.index);
+  }
+  --pending_;
+  queued_bytes_ -= std::min<uint64_t>(queued_bytes_, t.bytes.size() + t.held);
+  budget_.Release(t.budgeted);
+  cv_.notify_all();
 }
 
 Status EntryWriters::Write(const Task& t) {

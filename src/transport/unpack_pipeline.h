@@ -1,8 +1,9 @@
 // The writing side of one unpack (internal to unpack.cc), so that the destination's round trips
 // overlap the reading and decoding of the archive:
-//  - EntryWriters: small entries, decoded and checked by the reading thread, PUT by a pool of
-//    writer threads (a window of entries past the recorded watermark, a byte budget); the
-//    watermark advances only over a contiguous prefix of finished entries.
+//  - EntryWriters: small entries, decoded and checked by the reading thread, PUT as tasks of the
+//    process's Executor (a window of entries past the recorded watermark, a byte bound of the
+//    unpack's own, their bytes in the executor's ByteBudget); the watermark advances only over
+//    a contiguous prefix of finished entries.
 //  - PartUploader: the bytes of one large entry cut into parts that threads of its own upload
 //    in parallel (a few in flight), so a large entry is never held whole and its parts' round
 //    trips overlap its decode.
@@ -31,6 +32,7 @@
 #include "archive/io.h"
 #include "base/status.h"
 #include "storage/backend.h"
+#include "transfer/executor.h"
 #include "transport/unpack.h"
 
 namespace ferry::transport {
@@ -51,9 +53,12 @@ class EntryWriters {
     // thread (bytes empty; `held` bytes of part buffers counted against max_bytes).
     std::shared_ptr<LargeWrite> large;
     uint64_t held = 0;
+    uint64_t budgeted = 0;  // set by Push: the ByteBudget bytes its WaitRoom took
   };
 
-  // `options` must outlive this; the watermark starts at `start` (the recorded one).
+  // `options` (its executor set) must outlive this; the watermark starts at `start` (the
+  // recorded one). The writes are tasks of options.executor, the bytes they hold in its
+  // ByteBudget (besides options.max_bytes).
   EntryWriters(storage::Backend& dst, const UnpackOptions& options, uint64_t start,
                std::stop_token stop);
   ~EntryWriters() { Stop(); }
@@ -61,12 +66,16 @@ class EntryWriters {
   EntryWriters& operator=(const EntryWriters&) = delete;
 
   // Waits until entry `index` holding `size` bytes may start: below the recorded watermark +
-  // options.window and within options.max_bytes; records the watermark (journal.Record) every
+  // options.window, within options.max_bytes and the executor's ByteBudget (taken here, and
+  // given back when its write ends; overdrawn by this entry when no write of this unpack is
+  // under way to free it; an entry not pushed gives it back at the next WaitRoom or Finish);
+  // records the watermark (journal.Record) every
   // options.checkpoint_every entries and whenever the window waits on it (once the watermark
   // moved an eighth of the window past the last record). The first failure of
   // a write (or Cancelled when `stop` is requested) is returned.
   Status WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal, uint64_t entries);
-  // Queues an entry for the writer threads (a small one, or a large one's tail).
+  // Queues an entry's write on the executor (a small one, or a large one's tail). Waits while
+  // this unpack's queue there is full.
   void Push(Task task);
   // Entry `index` is on the destination (or not meant for it): the watermark moves over it
   // once every entry below it is done too.
@@ -75,31 +84,32 @@ class EntryWriters {
   void Fail(Status s);
   // Waits until no write is queued or running; returns the first failure.
   Status Finish();
-  // Finish, then joins the threads.
+  // Finish, then leaves the executor.
   void Stop();
 
   std::atomic<uint64_t> written{0}, bytes_written{0}, already_present{0};
 
  private:
-  void Loop();
+  void Run(Task& t);  // on a worker of the executor
   Status Write(const Task& t);
   void DoneLocked(uint64_t index);  // REQUIRES(mu_)
   void FailLocked(Status s);        // REQUIRES(mu_)
+  void ReleaseReservedLocked();     // REQUIRES(mu_)
 
   storage::Backend& dst_;
   const UnpackOptions& options_;
+  transfer::ByteBudget& budget_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Task> queue_;     // GUARDED_BY(mu_)
-  uint64_t queued_bytes_ = 0;  // GUARDED_BY(mu_): of tasks queued or being written
-  int busy_ = 0;               // GUARDED_BY(mu_)
+  uint64_t queued_bytes_ = 0;  // GUARDED_BY(mu_): of writes pushed and not ended
+  uint64_t pending_ = 0;       // GUARDED_BY(mu_): writes pushed and not ended
+  uint64_t reserved_ = 0;      // GUARDED_BY(mu_): budget taken by WaitRoom, not yet pushed
   std::set<uint64_t> done_;    // GUARDED_BY(mu_): finished entries above the watermark
   uint64_t watermark_;         // GUARDED_BY(mu_)
   uint64_t recorded_ = 0;      // GUARDED_BY(mu_): the watermark the journal holds
   Status error_;               // GUARDED_BY(mu_)
-  bool stopping_ = false;      // GUARDED_BY(mu_)
   std::stop_token stop_;
-  std::vector<std::jthread> threads_;
+  std::unique_ptr<transfer::TaskQueue> tasks_;  // last: destroyed (its writes waited for) first
 };
 
 // The bytes of one chunked write, in parts of `part_size` (the last shorter), each handed to

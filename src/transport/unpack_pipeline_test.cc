@@ -165,11 +165,11 @@ class UnpackPipelineTest : public ::testing::Test {
   }
   static UnpackOptions Options() {
     UnpackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.whole_limit = 64 << 10;
     o.part_size = 5 << 20;
     o.checkpoint_every = 4;
     o.window = 32;
-    o.threads = 8;
     return o;
   }
 
@@ -179,14 +179,41 @@ class UnpackPipelineTest : public ::testing::Test {
   std::string archive_;
 };
 
+// The decoded entries waiting for their writes are held in the executor's ByteBudget: a budget
+// of three entries holds the unpack to three at a time (the next one waits for a write to end),
+// and a budget smaller than one entry still lets it through, one at a time (overdrawn by that
+// entry while nothing of the unpack is under way), never stalled.
+TEST_F(UnpackPipelineTest, TheDecodedEntriesAreHeldInTheExecutorsBudget) {
+  Stage(std::vector<size_t>(60, 3000));
+  for (const uint64_t budget : {uint64_t{9000}, uint64_t{1000}}) {
+    MemoryJournal journal;
+    transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 8, .memory_budget = budget});
+    UnpackOptions o = Options();
+    o.executor = &executor;
+    o.keep_archive = true;  // for the next budget
+    MemoryBackend dst;
+    auto r = UnpackArchive(staging_, "a.fza", dst, journal, o, {});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->written, 60u);
+    EXPECT_LE(executor.budget().peak(), std::max<uint64_t>(budget, 3000)) << budget;
+    EXPECT_EQ(executor.budget().in_use(), 0u);
+  }
+}
+
 TEST_F(UnpackPipelineTest, ManySmallEntriesAreWrittenConcurrentlyWithTheirMetadata) {
   Stage(std::vector<size_t>(120, 3000));
   MemoryJournal journal;
-  auto r = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
+  // The writes are the executor's tasks: as many at once as its workers, no more.
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 8});
+  UnpackOptions o = Options();
+  o.executor = &executor;
+  auto r = UnpackArchive(staging_, "a.fza", dst_, journal, o, {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->written, 120u);
-  EXPECT_GE(dst_.puts.peak.load(), 4);  // writes overlapped (8 writer threads)
+  EXPECT_GE(dst_.puts.peak.load(), 4);  // writes overlapped
   EXPECT_LE(dst_.puts.peak.load(), 8);
+  EXPECT_EQ(executor.budget().in_use(), 0u);  // every entry's bytes given back
+  EXPECT_GE(executor.budget().peak(), 3000u);
   for (int i = 0; i < 120; ++i) {
     auto b = dst_.Stat(Key(i), true, {});
     ASSERT_TRUE(b.ok()) << Key(i);

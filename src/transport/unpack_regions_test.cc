@@ -79,8 +79,8 @@ class RegionsTest : public ::testing::Test {
   }
   UnpackOptions Options(const std::string& region) {
     UnpackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.region = region;
-    o.threads = 2;
     return o;
   }
   bool Staged() { return staging_.Contents("1-1-0000000a.fza").has_value(); }

@@ -71,6 +71,7 @@ class UnpackTest : public ::testing::Test {
 
   UnpackOptions Options() {
     UnpackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.whole_limit = 64 << 10;
     o.part_size = 5 << 20;
     o.checkpoint_every = 2;
@@ -118,7 +119,6 @@ TEST_F(UnpackTest, LargeEntriesGoThroughAChunkedWrite) {
 TEST_F(UnpackTest, ACrashBetweenCheckpointsResumesWithoutWritingTwice) {
   Stage(40, 50);
   UnpackOptions o = Options();
-  o.threads = 4;
   o.window = 8;
   for (int crash_at : {2, 3, 4, 6}) {  // record 1 marks the start
     SCOPED_TRACE(crash_at);
@@ -167,7 +167,6 @@ TEST_F(UnpackTest, AWaitingWindowRecordsTheWatermarkInStepsNotPerEntry) {
     }
   } dst;
   UnpackOptions o = Options();
-  o.threads = 8;
   o.window = 64;
   o.checkpoint_every = 100000;  // only the window makes records here
   MemoryJournal journal;

@@ -16,6 +16,7 @@
 #include "cli/commands/backup_internal.h"
 #include "storage/key.h"
 #include "transfer/progress.h"
+#include "transfer/executor.h"
 #include "transport/restore.h"
 
 namespace ferry::cli {
@@ -202,9 +203,13 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   auto rows = Select(a, loc->text, *catalog->store, at_ms, &deleted);
   if (!rows.ok()) return ReportError(rows.status());
   const auto start = std::chrono::steady_clock::now();
+  // The command's executor: targets looked at and small objects written 16 at a time, their
+  // bytes within its memory budget.
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 16});
   transport::RestoreOptions o;
   o.force = a.force;
   o.storage_class = a.storage_class;
+  o.executor = &executor;
   auto r = transport::RestoreEntries(**backup, *rows, **dst, o, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, *rows, *r, deleted,

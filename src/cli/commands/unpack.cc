@@ -29,6 +29,7 @@
 #include "plan/filter.h"
 #include "state/state.h"
 #include "transfer/progress.h"
+#include "transfer/executor.h"
 #include "transport/claim.h"
 #include "transport/unpack.h"
 #include "transport/unpack_listed.h"
@@ -58,7 +59,7 @@ struct Totals {
 // held, also between the archives of this pass.
 Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& dst,
             transport::TransportStore& store, const transport::ClaimOptions* claims, Totals& t,
-            transport::HeldArchives& held, std::stop_token stop) {
+            transport::HeldArchives& held, transfer::Executor& executor, std::stop_token stop) {
   auto try_archive = [&](const std::string& key) -> bool {
     transport::StoreUnpackJournal journal(
         store, transport::ArchiveRow{.staging = a.staging,
@@ -70,6 +71,7 @@ Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& ds
                                      .archive_bytes = 0,
                                      .updated_ns = 0});
     transport::UnpackOptions o;
+    o.executor = &executor;
     o.region = a.region;
     o.storage_class = a.storage_class;
     auto listed_r = transport::UnpackListed(staging, key, dst, journal, o, stop, claims);
@@ -141,6 +143,8 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   }
   const transport::ClaimOptions* claims = *honoured ? &claim_options : nullptr;
   const auto start = std::chrono::steady_clock::now();
+  // The command's executor: an archive's entries written 32 at a time, within its memory.
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 32});
   Totals t;
   Status s;
   // Archives held by another unpacker are listed again a quarter of the ttl after they were
@@ -148,7 +152,7 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   transport::HeldArchives held(claim_options.ttl, SystemClock::Default());
   const std::chrono::milliseconds interval = std::chrono::seconds(a.follow);
   for (;;) {
-    s = Pass(a, **staging, **dst, **store, claims, t, held, ctx.stop);
+    s = Pass(a, **staging, **dst, **store, claims, t, held, executor, ctx.stop);
     if (!s.ok() || ctx.stop.stop_requested()) break;
     // One pass: again while another unpacker holds archives (it may stall; its claim expires).
     if (a.follow <= 0 && held.empty()) break;

@@ -63,6 +63,7 @@ class UnpackHandler : public JobHandler {
                               .archive_bytes = 0,
                               .updated_ns = 0});
     transport::UnpackOptions o;
+    o.executor = ctx.options.executor;  // the process's: the writes are its tasks
     o.region = region;
     o.storage_class = run.options.storage_class;
     o.part_size = std::max<uint64_t>(run.options.part_size, 5ull << 20);
@@ -118,7 +119,8 @@ class UnpackHandler : public JobHandler {
                                           .status = *(*r)->status,
                                           .archives = *(*r)->archives,
                                           .source_name = (*r)->pass.source,
-                                          .before_write = [&fence] { return fence.Check(); }},
+                                          .before_write = [&fence] { return fence.Check(); },
+                                          .executor = ctx.options.executor},
         ctx.cancel);
     if (!done.ok()) {
       const Status s = done.status().WithContext("unpacking " + u->archive + " into " +
