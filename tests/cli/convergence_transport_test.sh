@@ -14,7 +14,7 @@
 # done. convergence_transport.py's header has the rules and the bugs this test found. A failure
 # prints the seed and round (replay: the same --seed and --rounds; FERRY_CONVERGENCE_VERBOSE=1
 # lists every change).
-# Knobs: FERRY_CONVERGENCE_TRANSPORT_ROUNDS (default 30), FERRY_CONVERGENCE_SEED (default 2411),
+# Knobs: FERRY_CONVERGENCE_TRANSPORT_ROUNDS (default 40), FERRY_CONVERGENCE_SEED (default 2411),
 # FERRY_CONVERGENCE_TRANSPORT_PG_RESTARTS (rounds with a PostgreSQL restart, default 2),
 # FERRY_CONVERGENCE_TRANSPORT_DELETES (on|off, default on), FERRY_CONVERGENCE_TRANSPORT_CHECK_EVERY
 # (also compare every K rounds; default 0: at the end only), FERRY_CONVERGENCE_FAULT_RATE
@@ -24,7 +24,7 @@ source "$(dirname "$0")/testlib.bash"
 TOOLS="$(cd "$(dirname "$0")/../tools" && pwd)"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 : "${FERRY_TEST_PG_CTL_RESTART:?FERRY_TEST_PG_CTL_RESTART not set: run through scripts/test-all.sh}"
-ROUNDS=${FERRY_CONVERGENCE_TRANSPORT_ROUNDS:-30}
+ROUNDS=${FERRY_CONVERGENCE_TRANSPORT_ROUNDS:-40}
 SEED=${FERRY_CONVERGENCE_SEED:-2411}
 PG_RESTARTS=${FERRY_CONVERGENCE_TRANSPORT_PG_RESTARTS:-2}
 DELETES=${FERRY_CONVERGENCE_TRANSPORT_DELETES:-on}
@@ -39,9 +39,11 @@ SRC=$(< "$WORK/bucket.name")
 new_bucket rb > "$WORK/bucket.name"
 STG=$(< "$WORK/bucket.name")
 DST=ferry-cli-$$-$RANDOM-dst
-ferry mb "ra:$DST" >/dev/null 2>&1 && ferry mb "rb:$DST" >/dev/null 2>&1 &&
-  printf 'ra:%s\nrb:%s\n' "$DST" "$DST" >> "$WORK/buckets" ||
-  { echo "cannot create the destination buckets"; exit 1; }
+if ferry mb "ra:$DST" >/dev/null 2>&1 && ferry mb "rb:$DST" >/dev/null 2>&1; then
+  printf 'ra:%s\nrb:%s\n' "$DST" "$DST" >> "$WORK/buckets"
+else
+  echo "cannot create the destination buckets"; exit 1
+fi
 SCHEMA=ferry_ct$$
 psql "$FERRY_TEST_PG_URL" -q -c "CREATE SCHEMA $SCHEMA" >/dev/null
 STATE="$FERRY_TEST_PG_URL?options=-csearch_path%3D$SCHEMA"
