@@ -106,7 +106,9 @@ class PackHandler : public JobHandler {
       auto to_pack = ObjectsToPack(run, *objects, ctx.cancel);
       if (!to_pack.ok()) return Failed(ctx, to_pack.status());
       listed = std::move(to_pack).value();
-      if (listed.empty()) return JobResult{};  // all unchanged (or gone): no archive
+      // Found unchanged (or gone) with a closer look: counted as a plain copy counts them.
+      ctx.stats.objects_skipped += objects->size() - listed.size();
+      if (listed.empty()) return JobResult{};  // no archive
     }
     const std::string key = ArchiveKey(run, j.id);
     transport::PackOptions o;
