@@ -43,7 +43,8 @@ Rounds. A seeded generator puts --initial objects, then runs R rounds; each roun
      start as a sync rerun does). Both must exit 0: the run is done, with no dead job.
   4. In --pg-restarts rounds (drawn from the seed; none without --pg-restart) PostgreSQL is
      restarted in place (--pg-restart, the CLI test's $FERRY_TEST_PG_CTL_RESTART) while the
-     packer or the workers run (no kills in that phase); they must still exit 0.
+     packer or the workers run (no kills in that phase; early in their typical time); they
+     must still exit 0. A restart after they had ended anyway is counted "missed".
 After the rounds, a clean pack (no kills), which must pack nothing (every round's run left
 both regions up to date), and the unpack of both regions, then the comparison.
 
@@ -427,7 +428,7 @@ class Test:
         p = self.ferry.start("pack", config, argv)
         pg = None
         if restart:
-            time.sleep(self.rng.uniform(0.05, 0.6) * self.ferry.typical_of("pack"))
+            time.sleep(self.rng.uniform(0.02, 0.4) * self.ferry.typical_of("pack"))
             if p.poll() is not None:
                 self.pg_missed += 1
             pg = pg_restart(self.args, self.log)
@@ -463,7 +464,7 @@ class Test:
             state[r]["kill_at"] = t0 + self.rng.uniform(0.05, 1.0) * \
                 self.ferry.typical_of(state[r]["name"])
         pg = None
-        restart_at = t0 + self.rng.uniform(0.05, 0.6) * max(
+        restart_at = t0 + self.rng.uniform(0.02, 0.4) * max(
             self.ferry.typical_of("unpack-" + r) for r in REGIONS) if restart else None
         deadline = t0 + self.args.timeout
         while any(s["done"] is None for s in state.values()):
