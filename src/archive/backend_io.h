@@ -134,6 +134,9 @@ class BackendSink : public ByteSink {
   Status FlushLast();
   // FlushLast, then completes the object.
   Status Close();
+  // After a Close that succeeded: the archive was written through a chunked write (a multipart
+  // upload), not in one PUT.
+  bool wrote_in_parts() const { return !put_whole_; }
 
  private:
   struct InFlight;

@@ -27,6 +27,7 @@
 #include "transfer/prefetch_cursor.h"
 #include "transport/backup.h"
 #include "transport/batch.h"
+#include "transport/store.h"
 #include "obs/log.h"
 
 namespace ferry::jobs {
@@ -203,13 +204,18 @@ class JobSink : public transfer::PlanSink {
   }
   void FlushDeletes() {
     if (deletes_.empty()) return;
-    Emit(kDeleteKind, EncodeDelete(deletes_), deletes_.size(), 0, kParked);
+    // A compressed run packed for several regions writes each region's destination through
+    // that region's unpack worker: each of them deletes there too, one job per region (a job
+    // of no region is claimed by one worker, and only its region's destination lost the keys).
+    for (const std::string& region : delete_regions_) {
+      Emit(kDeleteKind, EncodeDelete(deletes_), deletes_.size(), 0, kParked, region);
+    }
     deletes_.clear();
   }
 
  private:
   void Emit(std::string kind, std::string payload, uint64_t objects, uint64_t bytes,
-            TimePoint not_before = {}) {
+            TimePoint not_before = {}, std::string region = {}) {
     JobSpec spec;
     spec.run = ctx_.run.id;
     spec.kind = std::move(kind);
@@ -218,7 +224,17 @@ class JobSink : public transfer::PlanSink {
     spec.bytes = bytes;
     spec.max_attempts = ctx_.options.max_attempts;
     spec.not_before = not_before;
+    spec.region = std::move(region);
     out_.push_back(std::move(spec));
+  }
+
+  // The regions whose workers delete: each region of a list that the run's unpack jobs are
+  // split by (pack_kind.cc), else one job of no region.
+  static std::vector<std::string> DeleteRegions(const TransportOptions& t) {
+    std::vector<std::string> regions;
+    if (t.enabled() && !t.backup && t.unpack_jobs) regions = transport::RegionList(t.region);
+    if (regions.size() < 2) regions.assign(1, std::string());
+    return regions;
   }
 
   // The batch in the making becomes one pack job, or at the end of the listing
@@ -256,6 +272,7 @@ class JobSink : public transfer::PlanSink {
   std::vector<transfer::CopyRequest> batch_;
   uint64_t batch_bytes_ = 0;
   std::vector<std::string> deletes_;
+  const std::vector<std::string> delete_regions_ = DeleteRegions(ctx_.options.transport);
 };
 
 // A split point of `rest` (whose first key is `first`). A failed probe costs only the split:

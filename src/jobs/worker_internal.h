@@ -119,6 +119,15 @@ class StoreJournal : public transfer::UploadJournal {
 Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::Stats& stats,
                     std::stop_token stop);
 
+// The objects a pack job of ctx's run packs (kinds/pack_kind.cc): the batch as planned, less
+// those the listing could not decide (need details) that turn out unchanged with both sides'
+// details, as a plain copy decides before it copies (TransferEngine::Refresh), and less those
+// gone from the source since. The looks (two HEADs each) are tasks of `executor`. An error of a
+// look fails the job.
+Result<std::vector<storage::ObjectInfo>> ObjectsToPack(
+    RunContext& ctx, transfer::Executor& executor,
+    const std::vector<transfer::CopyRequest>& planned, std::stop_token stop);
+
 // How an attempt ends given the statuses of its objects.
 bool IsTransient(const Status& s);
 

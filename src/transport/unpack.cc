@@ -129,7 +129,13 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
                               std::to_string(*mark) +
                               " written): its objects must be packed again");
     }
-    FERRY_RETURN_IF_ERROR(journal.Record(*mark, *mark, true));
+    // The last of the archive's unpackers may have crashed between its delete and the record
+    // of it (Deleted): the journal is asked again, and when no other unpacker still needs the
+    // archive, its delete is recorded now (with a shared store, every region's row done: the
+    // others' rows would else stay `unpacked` for good). An unpacker found needing it still
+    // fails when it looks (the archive is gone); this one's part is done.
+    FERRY_ASSIGN_OR_RETURN(bool last, journal.Unpacked(*mark, {}, options.region));
+    FERRY_RETURN_IF_ERROR(last ? journal.Deleted(*mark) : journal.Record(*mark, *mark, true));
     result.archive_missing = true;
     return result;
   }

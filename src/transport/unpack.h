@@ -22,8 +22,8 @@
 // it is on the destination) every `checkpoint_every` entries, before the archive is deleted,
 // and once done; no entry at or beyond recorded watermark + `window` is ever started. A
 // crashed unpack resumes at the recorded watermark: each entry of the next `window` is looked
-// at first (a Stat of the destination: same size and ferry CRC32C as the entry = written, not
-// written again), every later one is written. `window` must be the same for every attempt on
+// at first (a Stat of the destination: same size, ferry CRC32C and ferry-mtime as the entry =
+// written, not written again), every later one is written. `window` must be the same for every attempt on
 // an archive (the default everywhere). An archive already gone from staging with the journal
 // at its end is done (the crash came after the delete).
 //
@@ -111,9 +111,10 @@ struct UnpackOptions {
   // Entries of one key (adjacent in the manifest: a replication's versions, oldest first) are
   // written one after another in manifest order: an entry waits for its key's earlier writes.
   bool ordered_keys = false;
-  // Replaces the check of an entry that a crashed attempt may have written (a Stat: same size
-  // and CRC32C): true when the destination holds it. Replication recognises a version by its
-  // replica metadata (two versions may have the same bytes). Called from the writes' tasks.
+  // Replaces the check of an entry that a crashed attempt may have written (a Stat: same size,
+  // CRC32C and ferry-mtime): true when the destination holds it. Replication recognises a
+  // version by its replica metadata (two versions may have the same bytes). Called from the
+  // writes' tasks.
   std::function<Result<bool>(const archive::Entry&)> present;
   // Called after each entry this call wrote, with what the write made (its version id), from
   // writes' tasks, concurrently; an error fails the unpack (the entry counts as not written).

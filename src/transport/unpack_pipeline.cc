@@ -1,6 +1,7 @@
 #include "transport/unpack_pipeline.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "checksum/checksum.h"
@@ -8,12 +9,18 @@
 namespace ferry::transport {
 namespace {
 
-// Whether the destination holds the entry already (written by an interrupted unpack).
+// Whether the destination holds the entry already (written by an interrupted unpack): its
+// bytes (size, CRC32C) and the source mtime the write records (ferry-mtime, unpack.cc SpecOf).
+// The same bytes with another source mtime are an earlier copy, from before a change that kept
+// the bytes (new metadata, Content-Type or tags: the planner sees it by the source's newer
+// LastModified): that entry is still to be written.
 Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::stop_token stop) {
   auto info = dst.Stat(e.header.key, false, stop);
   if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return false;
   FERRY_RETURN_IF_ERROR(info.status());
-  return info->size == e.header.size && info->crc32c() == e.crc32c;
+  const auto mtime = info->metadata.find(storage::kMetaMtime);
+  return info->size == e.header.size && info->crc32c() == e.crc32c &&
+         mtime != info->metadata.end() && mtime->second == std::to_string(e.header.mtime_ns);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 //    trips overlap its decode.
 //
 // EntryPresent: whether the destination holds an entry a crashed attempt may have written
-// (options.present, else a Stat: same size and ferry CRC32C).
+// (options.present, else a Stat: same size, ferry CRC32C and ferry-mtime as the entry).
 //
 // Thread-safety: EntryWriters' public methods are called by the reading thread (Done and Fail
 // also by its own threads); PartUploader's by one thread.

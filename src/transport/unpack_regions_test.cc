@@ -47,6 +47,24 @@ class CrashAfterUnpacked : public UnpackJournal {
   UnpackJournal& inner_;
 };
 
+// A journal that records into another and "crashes" right after the archive was deleted,
+// before the delete is recorded.
+class CrashAfterDelete : public UnpackJournal {
+ public:
+  explicit CrashAfterDelete(UnpackJournal& inner) : inner_(inner) {}
+  Result<std::optional<uint64_t>> Load() override { return inner_.Load(); }
+  Status Record(uint64_t w, uint64_t e, bool d) override { return inner_.Record(w, e, d); }
+  Result<bool> Complete() override { return inner_.Complete(); }
+  Result<bool> Unpacked(uint64_t entries, const std::vector<std::string>& regions,
+                        const std::string& region) override {
+    return inner_.Unpacked(entries, regions, region);
+  }
+  Status Deleted(uint64_t) override { return Status::Unavailable("crashed"); }
+
+ private:
+  UnpackJournal& inner_;
+};
+
 using test_support::ListStaged;
 using test_support::MemoryJournal;
 
@@ -211,6 +229,43 @@ TEST_F(StoreRegionsTest, ACrashBetweenTheLastRowAndTheDeleteIsHealedByTheRerun) 
   EXPECT_FALSE(Staged());
   EXPECT_EQ(west_.counts().puts, 5);
   EXPECT_EQ(StateOf("b:east/"), ArchiveState::kDone);
+}
+
+// The last unpacker crashed after the archive's delete, before the record of it: its rerun
+// finds the archive gone and its row complete, and records the delete for every row (before,
+// only its own row became done: the other region's stayed `unpacked` for good; found by
+// tests/tools/convergence_transport.py, BUG_ROWS_LEFT_UNPACKED).
+TEST_F(StoreRegionsTest, ACrashBetweenTheDeleteAndItsRecordIsHealedByTheRerun) {
+  StoreUnpackJournal east(*store_, Row("b:east/"));
+  ASSERT_TRUE(UnpackArchive(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {}).ok());
+  StoreUnpackJournal west(*store_, Row("b:west/"));
+  CrashAfterDelete crashing(west);
+  ASSERT_FALSE(UnpackArchive(staging_, "1-1-0000000a.fza", west_, crashing, Options("west"), {}).ok());
+  EXPECT_FALSE(Staged());
+  EXPECT_EQ(StateOf("b:east/"), ArchiveState::kUnpacked);
+  EXPECT_EQ(StateOf("b:west/"), ArchiveState::kUnpacked);
+  auto again = UnpackArchive(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {});
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(again->archive_missing);
+  EXPECT_EQ(again->written, 0u);
+  EXPECT_EQ(west_.counts().puts, 5);
+  EXPECT_EQ(StateOf("b:east/"), ArchiveState::kDone);
+  EXPECT_EQ(StateOf("b:west/"), ArchiveState::kDone);
+}
+
+// An archive gone while another region's row is not unpacked (deleted by hand): this region's
+// part is done, the other's row is left as it is (its unpacker fails when it looks).
+TEST_F(StoreRegionsTest, AnArchiveGoneBeforeAnotherRegionUnpackedLeavesItsRow) {
+  StoreUnpackJournal west(*store_, Row("b:west/"));
+  CrashAfterUnpacked crashing(west);
+  ASSERT_FALSE(UnpackArchive(staging_, "1-1-0000000a.fza", west_, crashing, Options("west"), {}).ok());
+  ASSERT_TRUE(staging_.Delete("1-1-0000000a.fza", {}).ok());
+  auto again = UnpackArchive(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {});
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(StateOf("b:west/"), ArchiveState::kDone);
+  EXPECT_EQ(StateOf("b:east/"), ArchiveState::kStaged);
+  StoreUnpackJournal east(*store_, Row("b:east/"));
+  EXPECT_FALSE(UnpackArchive(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {}).ok());
 }
 
 TEST_F(StoreRegionsTest, OfTwoUnpackersFinishingAtOnceOneDeletes) {

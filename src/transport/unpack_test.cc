@@ -152,6 +152,61 @@ TEST_F(UnpackTest, ACrashBetweenCheckpointsResumesWithoutWritingTwice) {
   }
 }
 
+// A retry looks at the entries of its window for what the crashed attempt wrote. An object of
+// the same bytes that an earlier run wrote (the source then had other metadata: a metadata-only
+// change, a CopyObject onto itself, keeps the bytes) is not this entry: it must be written
+// again, or the destination keeps the old metadata while its run is done (found by
+// tests/tools/convergence_transport.py, BUG_UNPACK_SAME_BYTES: a retried unpack of region B
+// kept a key's old metadata and Content-Type). The entry written by the crashed attempt carries
+// the entry's ferry-mtime (the source's mtime) and is still recognised.
+TEST_F(UnpackTest, ARetryRewritesAnEarlierObjectOfTheSameBytesButNotItsOwnWrite) {
+  Stage(3, 100);
+  for (const std::string key : {"k/0.csv", "k/1 ünï +%.txt", "k/2.csv"}) {
+    const std::string body = *src_.Contents(key);
+    storage::WriteSpec old;
+    old.size = body.size();
+    old.content.content_type = "image/jpeg";
+    old.metadata = {{"owner", "before"},
+                    {storage::kMetaCrc32c, checksum::Hex32(checksum::Crc32c(
+                                               checksum::AsBytes(body)))},
+                    {storage::kMetaMtime, "1000000"}};
+    ASSERT_TRUE(dst_.Put(key, checksum::AsBytes(body), old, {}).ok());
+  }
+  // The written entry k/1 (the crashed attempt's write) is there as this archive wrote it.
+  {
+    MemoryJournal full;
+    MemoryBackend once;
+    ASSERT_TRUE(UnpackArchive(staging_, "a.fza", once, full, [&] {
+      UnpackOptions o = Options();
+      o.keep_archive = true;
+      return o;
+    }(), {}).ok());
+    const std::string key = "k/1 ünï +%.txt";
+    auto info = once.Stat(key, true, {});
+    ASSERT_TRUE(info.ok());
+    storage::WriteSpec same;
+    same.size = info->size;
+    same.content = info->content;
+    same.metadata = info->metadata;
+    same.tags = info->tags;
+    ASSERT_TRUE(dst_.Put(key, checksum::AsBytes(*once.Contents(key)), same, {}).ok());
+  }
+  dst_.ResetCounts();
+  MemoryJournal journal;
+  journal.mark = 0;  // an attempt started (and crashed): the window is looked at
+  auto r = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->already_present, 1u) << "only the crashed attempt's own write";
+  EXPECT_EQ(r->written, 2u);
+  EXPECT_EQ(dst_.counts().puts, 2);
+  for (const std::string key : {"k/0.csv", "k/1 ünï +%.txt", "k/2.csv"}) {
+    auto b = dst_.Stat(key, true, {});
+    ASSERT_TRUE(b.ok()) << key;
+    EXPECT_EQ(b->metadata.at("owner"), "ops") << key;
+    EXPECT_EQ(b->content.content_type, "text/csv") << key;
+  }
+}
+
 // Writers slower than the archive is decoded: the window waits on the recorded watermark. It is
 // recorded in steps of an eighth of the window, not once per entry the writers finish (each
 // record is a transaction, and with claims two requests to staging).

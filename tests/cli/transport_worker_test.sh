@@ -76,4 +76,29 @@ check "--restart deletes the discarded run's staged archives" [ -z "$(ferry ls "
 check "  and says so" grep -q "discarded the staged archives of run 1" "$WORK/restart.err"
 check "  another prefix's archives stay" \
   [ "$(ferry ls "rb:$STG" | grep -vc ' r/')" = "$(grep -vc ' r/' "$WORK/staging-before.txt")" ]
+
+# The create of an archive's multipart upload whose reply is cut (the upload made upstream, the
+# request sent again: a second upload) leaves no upload behind on staging once the archive is
+# complete (tests/tools/fault_proxy.py --force; convergence_transport.py, BUG_ORPHAN_UPLOAD).
+TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
+python3 "$TOOLS/fault_proxy.py" --upstream "${FERRY_TEST_S3_ENDPOINT_B#http://}" --rate 0 \
+  --force 'truncate:^POST [^ ]*[?&]uploads' --log "$WORK/px.log" > "$WORK/px.out" 2>/dev/null &
+PX=$!
+for _ in $(seq 100); do [ -s "$WORK/px.out" ] && break; sleep 0.1; done
+printf '\n[remotes.pb]\nendpoint = "http://127.0.0.1:%s"\nregion = "%s"\naccess_key_id_env = "RB_KEY"\nsecret_access_key_env = "RB_SECRET"\n' \
+  "$(head -1 "$WORK/px.out")" "${FERRY_TEST_S3_REGION_B:-region-b}" >> "$CONF"
+mkdir -p "$WORK/big"
+head -c 7000000 /dev/urandom > "$WORK/big/r.bin"  # incompressible: an archive of two parts
+D4=$(new_bucket rb)
+ferry sync "$WORK/big" "rb:$D4" --compress --staging "pb:$STG/o" --pack-only \
+  --unpack-region east --state "$WORK/orphan.db" --no-progress 2>"$WORK/orphan.err" || true
+kill "$PX" 2>/dev/null; wait "$PX" 2>/dev/null || true
+check "a cut reply to an archive's create: the upload was made twice" \
+  grep -q $'^truncate\tPOST .*uploads' "$WORK/px.log"
+check "  the archive is staged" [ "$(ferry ls "rb:$STG/o" | grep -c '\.fza$')" = 1 ]
+check "  and no upload is left open on staging" python3 -c "
+import sys; sys.path.insert(0, '$TOOLS')
+import convergence_lib as c
+s3 = c.client_for(c.load_remotes('$CONF'), 'rb')
+sys.exit(s3.count_uploads('$STG'))"
 finish

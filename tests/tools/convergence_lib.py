@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """convergence_lib: what the randomized convergence tests share (tests/tools/convergence.py for
-`ferry sync`, tests/tools/convergence_replicate.py for `ferry replicate`).
+`ferry sync`, tests/tools/convergence_replicate.py for `ferry replicate`, convergence_backup.py
+for backups, convergence_transport.py for compressed transport to two regions).
 
 - the hostile name parts and the random names, sizes, metadata and tags built from them
   (RandomNames, a base of each test's generator);
