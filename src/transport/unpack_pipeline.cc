@@ -44,6 +44,7 @@ EntryWriters::EntryWriters(storage::Backend& dst, const UnpackOptions& options, 
 
 Status EntryWriters::WaitRoom(uint64_t index, uint64_t size, UnpackJournal& journal,
                               uint64_t entries) {
+  DestroyFinished();
   std::unique_lock lock(mu_);
   ReleaseReservedLocked();  // taken by a WaitRoom whose entry was not pushed
   for (;;) {
@@ -97,10 +98,52 @@ void EntryWriters::Push(Task task) {
     queued_bytes_ += task.bytes.size() + task.held;
     ++pending_;
   }
+  auto t = std::make_shared<Task>(std::move(task));
+  if (t->large) {
+    PushLarge(std::move(t));
+    return;
+  }
   // A new object of this unpack's queue: the push waits while the queue is full (the reading
   // thread's backpressure; never a worker's).
-  tasks_->Push([this, t = std::make_shared<Task>(std::move(task))](std::stop_token) { Run(*t); },
-               false);
+  tasks_->Push([this, t](std::stop_token) { Run(*t); }, false);
+}
+
+void EntryWriters::PushLarge(std::shared_ptr<Task> t) {
+  bool dropped;
+  {
+    std::lock_guard lock(mu_);
+    dropped = !error_.ok();
+  }
+  if (dropped) {  // after a failure nothing more is written: aborted when destroyed
+    std::lock_guard lock(mu_);
+    EndLocked(*t, Status::Ok());
+    finished_.push_back(std::move(t));
+    return;
+  }
+  // Its last parts and its commit run on the executor: the commit as the last part's
+  // continuation, so no worker waits for them. The task is kept (finished_) until the reading
+  // thread destroys it.
+  LargeWrite& large = *t->large;
+  large.FinishThen([this, t](Status s, storage::WriteResult made) mutable {
+    if (s.ok() && options_.on_written) s = options_.on_written(*t->entry, made);
+    if (s.ok()) {
+      ++written;
+      bytes_written += t->entry->header.size;
+    }
+    std::lock_guard lock(mu_);
+    EndLocked(*t, s);
+    if (s.ok()) DoneLocked(t->index);
+    finished_.push_back(std::move(t));
+  });
+}
+
+void EntryWriters::DestroyFinished() {
+  std::vector<std::shared_ptr<Task>> gone;
+  {
+    std::lock_guard lock(mu_);
+    gone.swap(finished_);
+  }
+  gone.clear();  // a large write's parts' queue waits for the task that ended it, if still on it
 }
 
 void EntryWriters::Done(uint64_t index) {
@@ -128,10 +171,15 @@ void EntryWriters::FailLocked(Status s) {
 }
 
 Status EntryWriters::Finish() {
-  std::unique_lock lock(mu_);
-  ReleaseReservedLocked();
-  cv_.wait(lock, [&] { return pending_ == 0; });
-  return error_;
+  Status s;
+  {
+    std::unique_lock lock(mu_);
+    ReleaseReservedLocked();
+    cv_.wait(lock, [&] { return pending_ == 0; });
+    s = error_;
+  }
+  DestroyFinished();
+  return s;
 }
 
 void EntryWriters::Stop() {
@@ -146,30 +194,26 @@ void EntryWriters::Run(Task& t) {
     dropped = !error_.ok();  // after a failure nothing more is written
   }
   const Status s = dropped ? Status::Ok() : Write(t);
-  t.large.reset();  // its buffers go (a large write not finished is aborted)
   std::lock_guard lock(mu_);
+  if (dropped) {
+    EndLocked(t, Status::Ok());
+    return;
+  }
+  EndLocked(t, s);
+  if (s.ok()) DoneLocked(t.index);
+}
+
+void EntryWriters::EndLocked(const Task& t, const Status& s) {
   // The outcome is recorded with the write's end, in one critical section: Finish never
   // sees no write pending before the failure (or the watermark) of the last one.
-  if (!s.ok()) {
-    FailLocked(s.WithContext(t.entry->header.key));
-  } else if (!dropped) {
-    DoneLocked(t.index);
-  }
+  if (!s.ok()) FailLocked(s.WithContext(t.entry->header.key));
   --pending_;
   queued_bytes_ -= std::min<uint64_t>(queued_bytes_, t.bytes.size() + t.held);
   budget_.Release(t.budgeted);
   cv_.notify_all();
 }
 
-Status EntryWriters::Write(const Task& t) {
-  if (t.large) {
-    storage::WriteResult made;
-    FERRY_RETURN_IF_ERROR(t.large->Finish(&made));
-    if (options_.on_written) FERRY_RETURN_IF_ERROR(options_.on_written(*t.entry, made));
-    ++written;
-    bytes_written += t.entry->header.size;
-    return Status::Ok();
-  }
+Status EntryWriters::Write(const Task& t) {  // a small entry's (a large one's: PushLarge)
   if (t.check) {
     FERRY_ASSIGN_OR_RETURN(bool there, EntryPresent(dst_, *t.entry, options_, stop_));
     if (there) {
@@ -188,21 +232,20 @@ Status EntryWriters::Write(const Task& t) {
 
 // --- PartUploader ---
 
-PartUploader::PartUploader(storage::ChunkWriter& writer, uint64_t part_size, int threads,
-                           std::stop_token stop)
+PartUploader::PartUploader(storage::ChunkWriter& writer, transfer::Executor& executor,
+                           uint64_t part_size, int parts_at_once, std::stop_token stop)
     : writer_(writer),
       part_size_(std::max<uint64_t>(1, part_size)),
-      threads_n_(std::max(1, threads)),
-      stop_(std::move(stop)) {}
+      parts_at_once_(std::max(1, parts_at_once)),
+      stop_(std::move(stop)),
+      queue_(executor.Open()) {}
 
 PartUploader::~PartUploader() {
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
-    queue_.clear();
-    cv_.notify_all();
+    dropping_ = true;  // parts not started are dropped; those under way end
   }
-  threads_.clear();  // joins: no part in flight after this
+  queue_->Wait();  // no part in flight after this
 }
 
 int PartUploader::peak_in_flight() const {
@@ -237,25 +280,70 @@ Status PartUploader::Hand() {
   current_.offset = next_offset_;
   next_offset_ += current_.bytes.size();
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return in_flight_ < threads_n_ || !error_.ok() || stop_.stop_requested(); });
+  cv_.wait(lock, stop_, [&] { return in_flight_ < parts_at_once_ || !error_.ok(); });
   if (!error_.ok()) return error_;
   if (stop_.stop_requested()) return Status::Cancelled("unpack cancelled");
   ++in_flight_;
   peak_in_flight_ = std::max(peak_in_flight_, in_flight_);
-  queue_.push_back(std::move(current_));
+  auto part = std::make_shared<Part>(std::move(current_));
   current_ = Part{};
-  if (static_cast<int>(threads_.size()) < threads_n_) {
-    threads_.emplace_back([this] { Loop(); });
+  lock.unlock();
+  // A priority task: a part of an object already started never waits for room in the queue.
+  queue_->Push([this, part](std::stop_token) { Upload(*part); }, true);
+  return Status::Ok();
+}
+
+void PartUploader::Upload(Part& part) {
+  Status s;
+  {
+    bool failed;
+    {
+      std::lock_guard lock(mu_);
+      failed = !error_.ok() || dropping_;
+    }
+    // After a failure the remaining parts are dropped: the write is aborted anyway.
+    if (!failed) s = writer_.WriteChunk(part.number, part.offset, part.bytes, stop_);
   }
-  cv_.notify_all();
+  std::function<void(Status)> then;
+  Status outcome;
+  {
+    std::lock_guard lock(mu_);
+    if (!s.ok() && error_.ok()) error_ = s.WithContext("part " + std::to_string(part.number));
+    --in_flight_;
+    if (free_.size() < static_cast<size_t>(parts_at_once_)) free_.push_back(std::move(part.bytes));
+    if (in_flight_ == 0 && then_) {
+      then.swap(then_);
+      outcome = error_;
+    }
+    cv_.notify_all();
+  }
+  if (then) then(outcome);  // last: the uploader may be destroyed once it returned
+}
+
+Status PartUploader::SendLast() {
+  if (!current_.bytes.empty() || next_number_ == 1) return Hand();
   return Status::Ok();
 }
 
 Status PartUploader::Finish() {
-  Status s;
-  if (!current_.bytes.empty() || next_number_ == 1) s = Hand();
+  const Status s = SendLast();
   const Status drained = Drain();
   return s.ok() ? drained : s;
+}
+
+void PartUploader::FinishThen(std::function<void(Status)> then) {
+  const Status s = SendLast();
+  Status outcome;
+  {
+    std::lock_guard lock(mu_);
+    if (!s.ok() && error_.ok()) error_ = s;
+    if (in_flight_ > 0) {
+      then_ = std::move(then);
+      return;
+    }
+    outcome = error_;
+  }
+  then(outcome);
 }
 
 Status PartUploader::Drain() {
@@ -264,48 +352,18 @@ Status PartUploader::Drain() {
   return error_;
 }
 
-void PartUploader::Loop() {
-  for (;;) {
-    Part part;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      part = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    Status s;
-    {
-      bool failed;
-      {
-        std::lock_guard lock(mu_);
-        failed = !error_.ok();
-      }
-      // After a failure the remaining parts are dropped: the write is aborted anyway.
-      if (!failed) s = writer_.WriteChunk(part.number, part.offset, part.bytes, stop_);
-    }
-    std::lock_guard lock(mu_);
-    if (!s.ok() && error_.ok()) {
-      error_ = s.WithContext("part " + std::to_string(part.number));
-    }
-    --in_flight_;
-    if (free_.size() < static_cast<size_t>(threads_n_)) free_.push_back(std::move(part.bytes));
-    cv_.notify_all();
-  }
-}
-
 // --- LargeWrite ---
 
 LargeWrite::LargeWrite(std::unique_ptr<storage::ChunkWriter> writer,
                        const UnpackOptions& options, std::stop_token stop)
     : writer_(std::move(writer)),
-      parts_(std::make_unique<PartUploader>(*writer_, options.part_size, options.part_threads,
-                                            stop)),
+      parts_(std::make_unique<PartUploader>(*writer_, *options.executor, options.part_size,
+                                            options.part_threads, stop)),
       before_commit_(options.before_write),
       stop_(std::move(stop)) {}
 
 LargeWrite::~LargeWrite() {
-  parts_.reset();  // joins: no part in flight
+  parts_.reset();  // waits: no part in flight
   if (!ended_) (void)writer_->Abort();
 }
 
@@ -320,6 +378,21 @@ Result<std::unique_ptr<LargeWrite>> LargeWrite::Start(const archive::Entry& e,
   std::unique_ptr<LargeWrite> w(new LargeWrite(std::move(writer), options, stop));
   FERRY_RETURN_IF_ERROR(read(*w->parts_));  // w aborts the write on the way out
   return w;
+}
+
+void LargeWrite::FinishThen(std::function<void(Status, storage::WriteResult)> done) {
+  parts_->FinishThen([this, done = std::move(done)](Status s) {
+    storage::WriteResult made;
+    if (s.ok() && before_commit_) s = before_commit_();
+    if (s.ok()) {
+      Result<storage::WriteResult> committed = writer_->Commit(stop_);
+      s = committed.status();
+      if (committed.ok()) made = *committed;
+    }
+    if (!s.ok()) (void)writer_->Abort();
+    ended_ = true;
+    done(s, made);  // last: this write may be destroyed once it returned
+  });
 }
 
 Status LargeWrite::Finish(storage::WriteResult* made) {

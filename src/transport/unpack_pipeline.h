@@ -4,9 +4,10 @@
 //    process's Executor (a window of entries past the recorded watermark, a byte bound of the
 //    unpack's own, their bytes in the executor's ByteBudget); the watermark advances only over
 //    a contiguous prefix of finished entries.
-//  - PartUploader: the bytes of one large entry cut into parts that threads of its own upload
-//    in parallel (a few in flight), so a large entry is never held whole and its parts' round
-//    trips overlap its decode.
+//  - PartUploader: the bytes of one large entry cut into parts uploaded in parallel as tasks of
+//    the executor (a few in flight), so a large entry is never held whole and its parts' round
+//    trips overlap its decode; its commit runs on the last part's task (LargeWrite::FinishThen),
+//    so no worker ever waits for another task.
 //
 // EntryPresent: whether the destination holds an entry a crashed attempt may have written
 // (options.present, else a Stat: same size, ferry CRC32C and ferry-mtime as the entry).
@@ -17,15 +18,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <span>
 #include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "archive/format.h"
@@ -95,6 +95,10 @@ class EntryWriters {
   void DoneLocked(uint64_t index);  // REQUIRES(mu_)
   void FailLocked(Status s);        // REQUIRES(mu_)
   void ReleaseReservedLocked();     // REQUIRES(mu_)
+  void PushLarge(std::shared_ptr<Task> task);
+  // Ends a write (its outcome, the watermark or the failure, its bytes) under mu_.
+  void EndLocked(const Task& t, const Status& s);
+  void DestroyFinished();  // the reading thread, without mu_
 
   storage::Backend& dst_;
   const UnpackOptions& options_;
@@ -108,29 +112,38 @@ class EntryWriters {
   uint64_t watermark_;         // GUARDED_BY(mu_)
   uint64_t recorded_ = 0;      // GUARDED_BY(mu_): the watermark the journal holds
   Status error_;               // GUARDED_BY(mu_)
+  // Large entries whose commit ran (FinishThen), kept until the reading thread destroys them:
+  // their parts' queue must not be destroyed on the task of their last part.
+  std::vector<std::shared_ptr<Task>> finished_;  // GUARDED_BY(mu_)
   std::stop_token stop_;
   std::unique_ptr<transfer::TaskQueue> tasks_;  // last: destroyed (its writes waited for) first
 };
 
-// The bytes of one chunked write, in parts of `part_size` (the last shorter), each handed to
-// one of `threads` threads of its own as soon as it is full: at most `threads` parts upload at
-// once and one more fills, so memory stays within (threads + 1) x part_size whatever the size
-// of the object. Write returns the first failed part's error (or Cancelled) so that the
+// The bytes of one chunked write, in parts of `part_size` (the last shorter), each handed to a
+// priority task of `executor` as soon as it is full: at most `parts_at_once` parts upload at
+// once and one more fills, so memory stays within (parts_at_once + 1) x part_size whatever the
+// size of the object. Write returns the first failed part's error (or Cancelled) so that the
 // decode stops early. Finish sends the last part (an empty one when nothing was written) and
-// waits for every part; after any error the caller aborts the writer (no part is in flight
-// once Finish or Drain returned or the uploader is destroyed). Buffers are reused from part to
-// part: at most threads + 1 are allocated.
+// waits for every part; FinishThen sends it and returns, `then` running once every part has
+// ended. After any error the caller aborts the writer. Buffers are reused from part to part: at
+// most parts_at_once + 1 are allocated. The caller's thread waits for room (never a worker).
 class PartUploader : public archive::ByteSink {
  public:
   // `writer` must outlive this.
-  PartUploader(storage::ChunkWriter& writer, uint64_t part_size, int threads,
-               std::stop_token stop);
+  PartUploader(storage::ChunkWriter& writer, transfer::Executor& executor, uint64_t part_size,
+               int parts_at_once, std::stop_token stop);
+  // Parts not started are dropped, those under way waited for. Never destroyed from inside
+  // FinishThen's `then` (its queue would wait for the task running it).
   ~PartUploader() override;
   PartUploader(const PartUploader&) = delete;
   PartUploader& operator=(const PartUploader&) = delete;
 
   Status Write(std::span<const std::byte> data) override;
   Status Finish();
+  // Sends the last part and returns; `then` gets the first failure (or Ok) once every part has
+  // ended: on the task of the last part to end, or on this thread when none is under way. It is
+  // the last thing that task does with this uploader.
+  void FinishThen(std::function<void(Status)> then);
   // Waits until no part is in flight (the current one is not sent); the first failure.
   Status Drain();
 
@@ -143,25 +156,26 @@ class PartUploader : public archive::ByteSink {
     uint64_t offset = 0;
     std::vector<std::byte> bytes;
   };
-  Status Hand();  // current_ to a thread, waiting while `threads` parts are in flight
-  void Loop();
+  Status SendLast();  // the last part (an empty one when nothing was written), unless sent
+  Status Hand();  // current_ to a task, waiting while `parts_at_once` parts are in flight
+  void Upload(Part& part);  // a part's task
 
   storage::ChunkWriter& writer_;
   const uint64_t part_size_;
-  const int threads_n_;
+  const int parts_at_once_;
   std::stop_token stop_;
   Part current_;     // the part being filled (the caller's thread only)
   int next_number_ = 1;
   uint64_t next_offset_ = 0;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Part> queue_;                 // GUARDED_BY(mu_)
-  int in_flight_ = 0;                      // GUARDED_BY(mu_): queued or uploading
+  std::condition_variable_any cv_;
+  int in_flight_ = 0;                      // GUARDED_BY(mu_): handed and not ended
   int peak_in_flight_ = 0;                 // GUARDED_BY(mu_)
   std::vector<std::vector<std::byte>> free_;  // GUARDED_BY(mu_): buffers to fill again
   Status error_;                           // GUARDED_BY(mu_)
-  bool stopping_ = false;                  // GUARDED_BY(mu_)
-  std::vector<std::jthread> threads_;
+  std::function<void(Status)> then_;       // GUARDED_BY(mu_): FinishThen's, until it runs
+  bool dropping_ = false;                  // GUARDED_BY(mu_): destroyed: parts not started go
+  std::unique_ptr<transfer::TaskQueue> queue_;  // last: destroyed (its parts waited for) first
 };
 
 }  // namespace ferry::transport
@@ -186,6 +200,12 @@ class LargeWrite {
   LargeWrite& operator=(const LargeWrite&) = delete;
 
   Status Finish(storage::WriteResult* made);
+  // Finish without waiting: the last part is sent (this thread waits for room), and once every
+  // part has ended, on the task of the last one (or here, when none is under way), the fence
+  // (options.before_write) and the commit run (or the abort, after any failure), then
+  // `done(status, what the commit made)`. The LargeWrite must outlive `done` and must not be
+  // destroyed inside it.
+  void FinishThen(std::function<void(Status, storage::WriteResult)> done);
   // Part buffers it may hold until Finish returns.
   static uint64_t Held(const UnpackOptions& options) {
     return (static_cast<uint64_t>(std::max(1, options.part_threads)) + 1) * options.part_size;

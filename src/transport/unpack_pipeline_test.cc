@@ -298,6 +298,30 @@ TEST_F(UnpackPipelineTest, ALargeEntryIsWrittenInPartsUploadedInParallel) {
   EXPECT_EQ(b->crc32c(), checksum::Crc32c(checksum::AsBytes(bodies_[1])));
 }
 
+// A large entry's parts are tasks of the executor and its commit the last part's
+// continuation: no worker ever waits for another task, so an executor of one worker unpacks
+// large entries among small ones (a write task that waited for its parts would hold the only
+// worker they need), and the parts never outnumber the workers.
+TEST_F(UnpackPipelineTest, ALargeEntrysPartsAreExecutorTasksAndOneWorkerIsEnough) {
+  Stage({100, 16u << 20, 200, 6u << 20, 300});
+  for (const int workers : {1, 2}) {
+    transfer::Executor executor(transfer::ExecutorOptions{.concurrency = workers});
+    MemoryJournal journal;
+    UnpackOptions o = Options();
+    o.executor = &executor;
+    o.part_threads = 3;
+    o.keep_archive = true;  // for the next executor
+    SlowBackend dst;
+    auto r = UnpackArchive(staging_, "a.fza", dst, journal, o, {});
+    ASSERT_TRUE(r.ok()) << workers << ": " << r.status().message();
+    EXPECT_EQ(r->written, 5u);
+    EXPECT_EQ(dst.counts().commits, 2);
+    EXPECT_LE(dst.parts.peak.load(), workers);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(dst.Contents(Key(i)), bodies_[static_cast<size_t>(i)]);
+    EXPECT_EQ(executor.budget().in_use(), 0u);
+  }
+}
+
 TEST_F(UnpackPipelineTest, TheNextLargeEntryIsDecodedWhileTheLastPartsOfOneAreUploaded) {
   Stage({6u << 20, 6u << 20, 6u << 20, 100});  // 2 parts each: 5 MiB and 1 MiB
   dst_.delay = std::chrono::milliseconds(50);   // a part takes 500 ms

@@ -60,7 +60,7 @@ cleanup() {
     ferry sync "$WORK/empty" "$loc" --delete --no-progress >/dev/null 2>&1 || true
     ferry rb "$loc" >/dev/null 2>&1 || true
   done
-  rm -rf "$WORK"
+  [ "${FERRY_TEST_KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"  # FERRY_TEST_KEEP_WORK=1: kept, to look into
 }
 trap cleanup EXIT
 
