@@ -12,6 +12,7 @@
 #include "checksum/checksum.h"
 #include "obs/log.h"
 #include "replicate/replica.h"
+#include "transfer/verify.h"
 #include "transport/level.h"
 #include "transport/level_advisor.h"
 
@@ -36,28 +37,26 @@ int64_t NowNs() {
 }
 
 // A source version's bytes in ranged reads (by version id, or pinned to the listed ETag when
-// the source is unversioned), checked at the end against the CRC32C the version declares.
+// the source is unversioned), checked at the end against what the version declares: its
+// CRC32C, else its MD5 ETag; a version that declares neither (a multipart ETag) is read a
+// second time and the two reads must agree. A mismatch is kDataLoss (corrupted on the way: the
+// job is done again), so no archive vouches for flipped bytes with a CRC of its own.
 class VersionSource : public archive::ChunkSource {
  public:
   VersionSource(storage::Backend& src, const ObjectInfo& v, std::stop_token stop)
-      : src_(src), v_(v), stop_(std::move(stop)) {}
+      : src_(src), v_(v), check_(transfer::CheckOf(v)), stop_(std::move(stop)) {
+    if (!check_.crc32c && check_.md5) md5_ = std::make_unique<checksum::Md5Hasher>();
+  }
 
   Result<size_t> Read(std::span<std::byte> out) override {
     if (at_ == buffer_.size()) {
       if (pos_ == v_.size) {
-        if (std::optional<uint32_t> declared = v_.crc32c(); declared && *declared != crc_) {
-          return Status::DataLoss("CRC32C of the bytes read differs from the one " + v_.key +
-                                  " (version " + VersionName(v_) + ") declares");
-        }
+        FERRY_RETURN_IF_ERROR(Verdict());
         return size_t{0};
       }
-      buffer_.resize(static_cast<size_t>(std::min(kReadRange, v_.size - pos_)));
-      if (!v_.version_id.empty() && v_.version_id != "null") {
-        FERRY_RETURN_IF_ERROR(src_.ReadVersionAt(v_.key, v_.version_id, pos_, buffer_, stop_));
-      } else {
-        FERRY_RETURN_IF_ERROR(src_.ReadAt(v_.key, pos_, buffer_, v_.etag, stop_));
-      }
+      FERRY_RETURN_IF_ERROR(ReadRange(pos_));
       crc_ = checksum::Crc32c(buffer_, crc_);
+      if (md5_) md5_->Update(buffer_);
       pos_ += buffer_.size();
       at_ = 0;
     }
@@ -68,13 +67,46 @@ class VersionSource : public archive::ChunkSource {
   }
 
  private:
+  Status ReadRange(uint64_t pos) {
+    buffer_.resize(static_cast<size_t>(std::min(kReadRange, v_.size - pos)));
+    if (!v_.version_id.empty() && v_.version_id != "null") {
+      return src_.ReadVersionAt(v_.key, v_.version_id, pos, buffer_, stop_);
+    }
+    return src_.ReadAt(v_.key, pos, buffer_, v_.etag, stop_);
+  }
+  Status Verdict() {
+    if (checked_) return Status::Ok();
+    checked_ = true;
+    bool good = true;
+    if (check_.crc32c) {
+      good = *check_.crc32c == crc_;
+    } else if (md5_) {
+      good = md5_->Finish() == *check_.md5;
+    } else {
+      uint32_t again = 0;  // nothing declared proves the bytes: a second read must agree
+      for (uint64_t pos = 0; pos < v_.size; pos += buffer_.size()) {
+        FERRY_RETURN_IF_ERROR(ReadRange(pos));
+        again = checksum::Crc32c(buffer_, again);
+      }
+      good = again == crc_;
+      buffer_.clear();  // nothing more is handed out
+      at_ = 0;
+    }
+    if (good) return Status::Ok();
+    return Status::DataLoss("bytes read from " + v_.key + " (version " + VersionName(v_) +
+                            ") do not match what it declares (corrupted on the way)");
+  }
+
   storage::Backend& src_;
   const ObjectInfo& v_;
+  const transfer::SourceCheck check_;
   std::stop_token stop_;
+  std::unique_ptr<checksum::Md5Hasher> md5_;
   std::vector<std::byte> buffer_;
   size_t at_ = 0;
   uint64_t pos_ = 0;
   uint32_t crc_ = 0;
+  bool checked_ = false;
 };
 
 // An earlier attempt that died mid-archive left its upload open: the key is this job's alone.

@@ -36,6 +36,19 @@ std::vector<std::byte> Bytes(std::string_view s) {
 // memory backend's want it at open): parts gathered, one Put at commit.
 using StagingBackend = testing::SizelessChunkedStore;
 
+// A versioned memory store whose first `flips` version reads come back with a byte flipped.
+class FlippingVersions : public MemoryBackend {
+ public:
+  using MemoryBackend::MemoryBackend;
+  Status ReadVersionAt(std::string_view key, std::string_view version, uint64_t offset,
+                       std::span<std::byte> out, std::stop_token stop) override {
+    Status s = MemoryBackend::ReadVersionAt(key, version, offset, out, stop);
+    if (s.ok() && !out.empty() && flips.fetch_sub(1) > 0) out[0] ^= std::byte{0x10};
+    return s;
+  }
+  std::atomic<int> flips{0};
+};
+
 class TransportPassTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -51,7 +64,16 @@ class TransportPassTest : public ::testing::Test {
     auto archives = transport::TransportStore::Open(*session_);
     ASSERT_TRUE(archives.ok());
     archives_ = std::move(*archives);
-    a_ = New("a", true);
+    {
+      MemoryBackend::Options o;
+      o.clock = &clock_;
+      o.versioned = true;
+      o.name = "a";
+      o.endpoint = "a";
+      auto a = std::make_unique<FlippingVersions>(o);
+      flipping_ = a.get();
+      a_ = std::move(a);
+    }
     b_ = New("b", true);
     c_ = New("c", true);
     d_ = New("d", true);
@@ -183,8 +205,47 @@ class TransportPassTest : public ::testing::Test {
   std::unique_ptr<StatusStore> status_;
   std::unique_ptr<transport::TransportStore> archives_;
   std::unique_ptr<MemoryBackend> a_, b_, c_, d_, staging_;  // staging_: a StagingBackend
+  FlippingVersions* flipping_ = nullptr;  // a_
   RuleSet rules_;
 };
+
+// A pass's versions for transported destinations are checked against what each declares as
+// they are packed (here an MD5 ETag: the memory store's): a byte flipped on the way fails the
+// pack (the job is done again), and is never archived under a CRC32C of its own. Before, only
+// a declared CRC32C was checked: a version without one was packed as read.
+TEST_F(TransportPassTest, AVersionCorruptedOnTheWayIsNeverPacked) {
+  Write("k1", std::string(100000, 'v'));
+  PassOptions o;
+  o.source_name = "a";
+  o.source = a_.get();
+  o.destinations = {{"b", b_.get()}, {"c", c_.get()}, {"d", d_.get()}};
+  o.rules = &rules_;
+  o.store = status_.get();
+  o.clock = &clock_;
+  o.concurrency = 3;
+  auto key = [](const std::string&) { return std::string("j.fza"); };
+  o.in_transit = InTransit(*archives_, key);
+  auto scope = PreparePass(o);
+  ASSERT_TRUE(scope.ok());
+  PackTransportOptions t;
+  t.archive_key = key;
+  t.staging = {{"s:stage/", staging_.get()}};
+  t.archives = archives_.get();
+  for (const int flips : {1, 0}) {
+    TransportCollector collected;
+    o.transported = &collected;
+    PassStats stats;
+    ASSERT_TRUE(ReplicateKeys(o, *scope, Listed(), stats, {}).ok());
+    flipping_->flips = flips;
+    auto packed = PackTransported(o, collected.Take(), t, {});
+    if (flips > 0) {
+      EXPECT_EQ(packed.status().code(), ErrorCode::kDataLoss) << packed.status().ToString();
+    } else {
+      ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+      EXPECT_EQ(packed->archives, 1u);
+    }
+  }
+}
 
 TEST_F(TransportPassTest, VersionsArriveInOrderOnceAndTheArchiveGoesAfterBothRegions) {
   Write("k1", "one");

@@ -164,6 +164,10 @@ class CheckedSource : public archive::ChunkSource {
     FERRY_RETURN_IF_ERROR(Seen(out.first(n)));
     return n;
   }
+  // Whether what the object declares proved the bytes (its CRC32C, an MD5 ETag, or a
+  // multipart ETag in a layout the store told); else the caller reads them again (ReadsAgree).
+  bool proves() const { return check_.crc32c || md5_ || layout_.part != 0; }
+  uint32_t crc() const { return crc_; }  // of the bytes seen
   bool CanLend() const override { return inner_.CanLend(); }
   Result<std::span<const std::byte>> Lend() override {
     FERRY_ASSIGN_OR_RETURN(lent_, inner_.Lend());
@@ -231,6 +235,30 @@ class CheckedSource : public archive::ChunkSource {
   std::span<const std::byte> lent_;
   bool checked_ = false;
 };
+
+// The object read once more, in ranged reads pinned to its ETag, against `first_crc` (the
+// CRC32C of the bytes the archive took): for an object nothing declared can prove (a multipart
+// ETag in a layout the store does not tell, as RGW's), two reads that disagree were corrupted
+// on the way (kDataLoss: the pack fails and is done again). Two reads corrupted alike do not
+// happen; a byte flipped on the way is never archived under a CRC of its own.
+Status ReadsAgree(storage::Backend& src, const storage::ObjectInfo& object,
+                  const PackOptions& options, uint32_t first_crc, std::stop_token stop) {
+  RangeAhead again(src, object, *options.executor,
+                   {.chunk = options.range_size,
+                    .reads = options.range_reads,
+                    .window = options.range_window},
+                   stop);
+  uint32_t crc = 0;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(std::span<const std::byte> lent, again.Lend());
+    if (lent.empty()) break;
+    crc = checksum::Crc32c(lent, crc);
+    again.Consume(lent.size());
+  }
+  if (crc == first_crc) return Status::Ok();
+  return Status::DataLoss("two reads of " + object.key + " gave different bytes (corrupted on "
+                          "the way); the pack is done again");
+}
 
 class TimedSource : public archive::ChunkSource {
  public:
@@ -338,6 +366,12 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       archive::EntryHeader h = HeaderOf(*object);
       h.destinations = options.destinations;
       s = writer->Add(h, body);
+      if (s.ok() && !checked.proves()) {
+        const auto t = Steady::now();
+        s = ReadsAgree(src, *object, options, checked.crc(), stop);
+        result.read_wait_seconds += Since(t);
+        ++result.read_twice;
+      }
     }
     if (!s.ok()) return s.WithContext(listed.key);
   }

@@ -73,6 +73,9 @@ struct PackOptions {
 struct PackResult {
   archive::WriteSummary summary;
   uint64_t vanished = 0;  // listed, then gone from the source before it was read
+  // Large objects read a second time: nothing they declare could prove the first read (a
+  // multipart ETag in a layout the store does not tell), so two reads must agree.
+  uint64_t read_twice = 0;
   // Where the time went (seconds of wall time, for the pack job's log): the whole pack, the
   // writer waiting for reads of the source, and waiting for the sink (the upload) to take the
   // archive's bytes, during packing and after the last entry.
