@@ -614,6 +614,7 @@ class Test:
         self.verifications = 0
         self.packed = self.deleted = 0
         self.max_promised_lost = 0
+        self.listing_waits = 0  # polls of a source listing that lagged the round's changes
 
     # -- commands
 
@@ -828,6 +829,17 @@ class Test:
         shutil.rmtree(out, ignore_errors=True)
         return len(got)
 
+    def settle(self):
+        """Waits (10 s at most) until the source's listing shows the round's changes (its keys
+        and sizes): RGW completes a write's bucket index entry after it answers the write, so a
+        listing right after the changes may still miss some, and a backup records what the
+        listing shows. Each round checks exactly what its backup recorded."""
+        model = {k: o.size for k, o in self.src.objs.items()}
+        deadline = time.time() + 10
+        while self.src.listing() != model and time.time() < deadline:
+            self.listing_waits += 1
+            time.sleep(0.05)
+
     def verify(self, bk_s3):
         m = self.model
         n = len(m.snaps) - 1
@@ -985,6 +997,7 @@ def run(args, test, src, runner, bk_s3, proxies, log, t0):
         test.current = "round %d" % r
         t_round = time.time()
         changes = src.round(src.rng.randrange(1, args.changes + 1))
+        test.settle()
         kill = kill_rng.random() < args.kill_rate
         t_backup = time.time()
         summary, kills, size = test.backup(kill)
@@ -1020,13 +1033,14 @@ def run(args, test, src, runner, bk_s3, proxies, log, t0):
     log("convergence backup seed=%d: rounds=%d kills=%d (missed %d) runs=%d prunes=%d "
         "(killed %d) snapshots=%d (promised %d, restorable %d) restored=%d%s (%d with "
         "--include-deleted) objects=%d "
-        "versions=%d deletions=%d faults=%d%s seconds=%.0f ok" % (
+        "versions=%d deletions=%d faults=%d%s listing_waits=%d seconds=%.0f ok" % (
             args.seed, args.rounds, runner.kills, runner.kill_misses, runner.runs, test.prunes,
             test.prune_kills, n, sum(1 for i in range(1, n + 1) if m.promised[i]),
             sum(1 for i in range(1, n + 1) if m.restorable(i)), test.restores,
             " (retried %d)" % test.restore_retries if test.restore_retries else "",
             test.include_deleted, test.objects_compared, test.packed, test.deleted, faults,
-            " " + json.dumps(by_kind, sort_keys=True) if by_kind else "", time.time() - t0))
+            " " + json.dumps(by_kind, sort_keys=True) if by_kind else "", test.listing_waits,
+            time.time() - t0))
 
 
 if __name__ == "__main__":
