@@ -15,8 +15,7 @@ source, then runs `ferry sync SRC DST --delete --state FILE` (its own SQLite sta
 run again (sometimes killed again), until a run exits; that run must exit 0. After the rounds,
 a final clean sync (no kill, no fault proxy), then the destination must equal the source: the
 same keys, the same bytes (sha256), and for S3 sources the same user metadata, Content-Type and
-tags (ferry's own
-`ferry-*` metadata is ignored). A failure prints the seed, the round, the differing keys, and
+tags (ferry's own `ferry-*` metadata is ignored). A failure prints the seed, the round, the differing keys, and
 exits 1, so `--seed N --rounds R` replays it (the source changes are a function of the seed;
 kill timing and ferry's own concurrency are not).
 
