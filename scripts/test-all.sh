@@ -40,6 +40,7 @@
 #   FERRY_CMAKE_ARGS: extra configure arguments, e.g. "-DFERRY_SANITIZE=address,undefined" or
 #     "-DFERRY_DEBUG_INFO=full" (full debug info; cmake/BuildSpeed.cmake has the build knobs).
 #   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
+#   FERRY_TEST_KEEP_WORK=1: each CLI script keeps its scratch dir (/tmp/ferry-cli-test.*: state files, logs) to look into.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
