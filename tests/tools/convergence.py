@@ -692,10 +692,9 @@ def run(args, gen, runner, src, dst, src_s3, proxies, run_rng, log, t0):
             for c in changes:
                 log("    " + c)
     gen.refresh()
-    # The final passes are clean: no kills, and no fault proxy. A byte flipped in a listing (a
-    # LastModified made earlier, say) is a fault no tool can tell, since listings carry no
-    # checksum: the final pass would skip the change it hides, as in CI once ("tags differ"
-    # after the final sync of s3-s3, seed 1106). The rounds had the faults.
+    # The final passes are clean: no kills, and no fault proxy (a byte flipped in a listing, a
+    # LastModified made earlier, say, is a fault no tool can tell: listings carry no checksum).
+    # The rounds had the faults.
     for side in (src, dst):
         if side.is_s3:
             side.via = side.remote
