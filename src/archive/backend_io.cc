@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <utility>
 
 namespace ferry::archive {
@@ -81,69 +80,91 @@ Status BackendRangeSource::Fetch(uint64_t offset, std::span<std::byte> out) {
   return backend_.ReadAt(key_, offset, out, "", stop_);
 }
 
-// One part being uploaded on a thread of its own.
+// One part being uploaded as a task of the executor.
 struct BackendSink::InFlight {
   std::vector<std::byte> bytes;
-  Status status;
-  std::thread thread;  // writes `status`; joined before it is read
+  Status status;      // written by the task before `done`
+  bool done = false;  // GUARDED_BY(mu_)
 };
 
 BackendSink::BackendSink(storage::Backend& backend, std::string key, uint64_t part_size,
-                         std::stop_token stop, Options options)
+                         transfer::Executor& executor, std::stop_token stop, Options options)
     : backend_(backend),
       key_(std::move(key)),
       part_size_(part_size),
+      executor_(executor),
       stop_(std::move(stop)),
-      options_(options) {
+      options_(options),
+      tasks_(executor.Open()) {
   options_.parts_in_flight = std::max(1, options_.parts_in_flight);
   spec_.content.content_type = "application/vnd.ferry.archive";
 }
 
 BackendSink::~BackendSink() {
   (void)WaitAll();
-  if (opener_.joinable()) opener_.join();
+  tasks_.reset();  // the open, if it is still under way
+  if (budgeted_ > 0) executor_.budget().Release(budgeted_);
 }
 
 Result<std::unique_ptr<BackendSink>> BackendSink::Open(storage::Backend& backend, std::string key,
-                                                       uint64_t part_size, std::stop_token stop) {
-  return Open(backend, std::move(key), part_size, std::move(stop), Options{});
+                                                       uint64_t part_size,
+                                                       transfer::Executor& executor,
+                                                       std::stop_token stop) {
+  return Open(backend, std::move(key), part_size, executor, std::move(stop), Options{});
 }
 
 Result<std::unique_ptr<BackendSink>> BackendSink::Open(storage::Backend& backend, std::string key,
-                                                       uint64_t part_size, std::stop_token stop,
-                                                       Options options) {
+                                                       uint64_t part_size,
+                                                       transfer::Executor& executor,
+                                                       std::stop_token stop, Options options) {
   if (!backend.features().chunked_write) {
     return Status::NotSupported(backend.Describe() + " has no chunked writes for archives");
   }
   std::unique_ptr<BackendSink> sink(
-      new BackendSink(backend, std::move(key), part_size, std::move(stop), options));
+      new BackendSink(backend, std::move(key), part_size, executor, std::move(stop), options));
   if (!options.likely_one_part) {
     BackendSink* s = sink.get();
-    s->opener_ = std::thread(
-        [s] { s->opened_ = s->backend_.OpenChunkWriter(s->key_, s->spec_, s->part_size_, s->stop_); });
+    s->opening_ = true;
+    s->open_tasked_ = true;
+    s->tasks_->Push(
+        [s](std::stop_token) {
+          auto opened = s->backend_.OpenChunkWriter(s->key_, s->spec_, s->part_size_, s->stop_);
+          std::lock_guard lock(s->mu_);
+          s->opened_ = std::move(opened);
+          s->opening_ = false;
+          s->cv_.notify_all();
+        },
+        true);
   }
   return sink;
 }
 
 Status BackendSink::EnsureWriter() {
   if (writer_ != nullptr) return Status::Ok();
-  if (opener_.joinable()) {
-    opener_.join();
+  Result<std::unique_ptr<storage::ChunkWriter>> opened = Status::Unavailable("not opened");
+  if (open_tasked_) {
+    open_tasked_ = false;
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !opening_; });
+    opened = std::move(opened_);
   } else {
-    opened_ = backend_.OpenChunkWriter(key_, spec_, part_size_, stop_);
+    opened = backend_.OpenChunkWriter(key_, spec_, part_size_, stop_);
   }
-  if (!opened_.ok()) {
-    if (error_.ok()) error_ = opened_.status().WithContext("opening the chunked write of " + key_);
+  if (!opened.ok()) {
+    if (error_.ok()) error_ = opened.status().WithContext("opening the chunked write of " + key_);
     return error_;
   }
-  writer_ = std::move(opened_).value();
+  writer_ = std::move(opened).value();
   return Status::Ok();
 }
 
 Status BackendSink::WaitOldest() {
   std::unique_ptr<InFlight> oldest = std::move(in_flight_.front());
   in_flight_.erase(in_flight_.begin());
-  oldest->thread.join();
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return oldest->done; });
+  }
   oldest->bytes.clear();
   spare_.push_back(std::move(oldest->bytes));
   if (error_.ok()) error_ = oldest->status;
@@ -153,6 +174,15 @@ Status BackendSink::WaitOldest() {
 Status BackendSink::WaitAll() {
   while (!in_flight_.empty()) (void)WaitOldest();
   return error_;
+}
+
+void BackendSink::ReservePart() {
+  if (part_.capacity() >= part_size_) return;
+  const uint64_t before = part_.capacity();
+  part_.reserve(static_cast<size_t>(part_size_));
+  const uint64_t more = part_.capacity() - before;
+  executor_.budget().Overdraw(more);
+  budgeted_ += more;
 }
 
 Status BackendSink::StartPart() {
@@ -173,22 +203,27 @@ Status BackendSink::StartPart() {
   const uint64_t offset = offset_;
   offset_ += p->bytes.size();
   {
-    std::lock_guard lock(sending_mu_);
+    std::lock_guard lock(mu_);
     if (under_way_++ == 0 && options_.on_sending) options_.on_sending(true);
   }
-  p->thread = std::thread([this, p, number, offset] {
-    p->status = writer_->WriteChunk(number, offset, p->bytes, stop_);
-    std::lock_guard lock(sending_mu_);
-    if (--under_way_ == 0 && options_.on_sending) options_.on_sending(false);
-  });
   in_flight_.push_back(std::move(part));
+  tasks_->Push(
+      [this, p, number, offset](std::stop_token) {
+        Status status = writer_->WriteChunk(number, offset, p->bytes, stop_);
+        std::lock_guard lock(mu_);
+        p->status = std::move(status);
+        p->done = true;
+        if (--under_way_ == 0 && options_.on_sending) options_.on_sending(false);
+        cv_.notify_all();
+      },
+      true);
   return Status::Ok();
 }
 
 Status BackendSink::Write(std::span<const std::byte> data) {
   FERRY_RETURN_IF_ERROR(error_);
   while (!data.empty()) {
-    if (part_.capacity() < part_size_) part_.reserve(static_cast<size_t>(part_size_));
+    ReservePart();
     const size_t take =
         static_cast<size_t>(std::min<uint64_t>(data.size(), part_size_ - part_.size()));
     part_.insert(part_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
@@ -197,7 +232,6 @@ Status BackendSink::Write(std::span<const std::byte> data) {
   }
   return Status::Ok();
 }
-
 Status BackendSink::SendLast() {
   FERRY_RETURN_IF_ERROR(error_);
   if (put_whole_) return Status::Ok();

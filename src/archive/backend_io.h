@@ -7,17 +7,18 @@
 // Thread-safety: each object is used by one thread at a time; the Backend may be shared.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "archive/format.h"
 #include "archive/io.h"
 #include "storage/backend.h"
+#include "transfer/executor.h"
 
 namespace ferry::archive {
 
@@ -98,30 +99,40 @@ uint64_t ArchivePartSize(uint64_t expected_bytes);
 // write sizes its file at open: write local archives with FileSink.
 //
 // Latency over a slow link (each request a round trip and the store's answer):
-//  - Up to `parts_in_flight` full parts upload at once, each on a thread of its own, while
-//    Write fills the next: one part at a time left the link idle after every part (about 0.1 s
-//    per 5 MiB part over 20 Mbit/s and 30 ms). Write blocks while that many are under way.
-//  - The chunked write opens on a thread of its own, beside the packing of the first part.
+//  - Up to `parts_in_flight` full parts upload at once, each a priority task of the process's
+//    executor (a request counted in its concurrency), while Write fills the next: one part at
+//    a time left the link idle after every part (about 0.1 s per 5 MiB part over 20 Mbit/s and
+//    30 ms). Write blocks while that many are under way.
+//  - The chunked write opens as a task too, beside the packing of the first part.
 //  - `likely_one_part`: the caller expects the archive to fit one part (e.g. its raw bytes are
 //    fewer): nothing is opened until then, and an archive that does fit one part is written
 //    with one PUT at SendLast (one request instead of open, part and completion).
 // Errors: the first failure (the open's or a part's) is returned by every later Write,
-// SendLast, FlushLast and Close. Memory: (parts_in_flight + 1) parts.
+// SendLast, FlushLast and Close. Memory: (parts_in_flight + 1) parts, counted in the
+// executor's ByteBudget (overdrawn, never waited for: the bytes that would free it may be
+// waiting for this sink) from the first byte of each until the sink is destroyed.
+// Write, SendLast, FlushLast and Close must not be called from a worker of the executor (they
+// wait for its tasks).
 class BackendSink : public ByteSink {
  public:
   struct Options {
     int parts_in_flight = 2;
     bool likely_one_part = false;
     // Called with true when a part starts with none under way, with false when the last one
-    // under way ends (from the part's thread): a caller that orders several sinks on one link
+    // under way ends (from the part's task): a caller that orders several sinks on one link
     // counts the parts under way as bytes it is sending (transport::UploadOrder::SetSending).
     std::function<void(bool sending)> on_sending = nullptr;
   };
+  // `executor` (the process's, required) runs the uploads and holds the parts' bytes in its
+  // budget; it outlives the sink. Not owned.
   static Result<std::unique_ptr<BackendSink>> Open(storage::Backend& backend, std::string key,
-                                                   uint64_t part_size, std::stop_token stop);
+                                                   uint64_t part_size,
+                                                   transfer::Executor& executor,
+                                                   std::stop_token stop);
   static Result<std::unique_ptr<BackendSink>> Open(storage::Backend& backend, std::string key,
-                                                   uint64_t part_size, std::stop_token stop,
-                                                   Options options);
+                                                   uint64_t part_size,
+                                                   transfer::Executor& executor,
+                                                   std::stop_token stop, Options options);
   ~BackendSink() override;  // waits for the parts under way; the write is then aborted
   Status Write(std::span<const std::byte> data) override;
   // Starts the last part (all of an archive smaller than a part) and returns without waiting
@@ -141,8 +152,8 @@ class BackendSink : public ByteSink {
  private:
   struct InFlight;
   BackendSink(storage::Backend& backend, std::string key, uint64_t part_size,
-              std::stop_token stop, Options options);
-  // Makes sure the chunked write is open (waiting for the opening thread, or opening now).
+              transfer::Executor& executor, std::stop_token stop, Options options);
+  // Makes sure the chunked write is open (waiting for the opening task, or opening now).
   Status EnsureWriter();
   // Starts the upload of part_ (waiting first for the oldest part under way if
   // parts_in_flight_ are); the first failure of a part waited for.
@@ -150,24 +161,32 @@ class BackendSink : public ByteSink {
   // Waits for the oldest part under way; the first failure so far.
   Status WaitOldest();
   Status WaitAll();
+  // part_ can hold a whole part, its bytes counted in the budget.
+  void ReservePart();
   storage::Backend& backend_;
   const std::string key_;
   storage::WriteSpec spec_;
   uint64_t part_size_;
+  transfer::Executor& executor_;
   std::stop_token stop_;
   Options options_;
-  std::thread opener_;  // opens the chunked write into opened_; joined by EnsureWriter
-  Result<std::unique_ptr<storage::ChunkWriter>> opened_ = Status::Unavailable("not opened");
+  std::unique_ptr<transfer::TaskQueue> tasks_;  // the open and the parts; waited for first
   std::unique_ptr<storage::ChunkWriter> writer_;
   bool put_whole_ = false;  // written in one PUT: nothing to complete
   std::vector<std::byte> part_;
   std::vector<std::vector<std::byte>> spare_;  // buffers of finished parts, for the next ones
   std::vector<std::unique_ptr<InFlight>> in_flight_;  // oldest first
   int part_number_ = 0;
-  uint64_t offset_ = 0;  // of part_'s first byte in the object
-  Status error_;         // the first failure: every later call returns it
-  std::mutex sending_mu_;
-  int under_way_ = 0;  // GUARDED_BY(sending_mu_): parts whose upload has not ended
+  uint64_t offset_ = 0;    // of part_'s first byte in the object
+  uint64_t budgeted_ = 0;  // bytes of the part buffers counted in the executor's budget
+  Status error_;           // the first failure: every later call returns it
+  std::mutex mu_;
+  std::condition_variable cv_;  // a part ended, or the open
+  bool open_tasked_ = false;  // the open was given to a task EnsureWriter has not waited for
+  bool opening_ = false;      // GUARDED_BY(mu_): the open is a task that has not ended
+  Result<std::unique_ptr<storage::ChunkWriter>> opened_ =
+      Status::Unavailable("not opened");  // GUARDED_BY(mu_) while opening_
+  int under_way_ = 0;  // GUARDED_BY(mu_): parts whose upload has not ended
 };
 
 // The entry header of `object` (with details): key, size, version id, ETag, source mtime,

@@ -17,6 +17,7 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/sizeless_store.h"
+#include "testing/test_executor.h"
 
 namespace ferry::archive {
 namespace {
@@ -125,7 +126,7 @@ TEST(BackendIoTest, ArchivePartSizeIsOneRule) {
 TEST(BackendIoTest, SinkDroppedWithoutCloseLeavesNoObject) {
   MemoryBackend dst;
   {
-    auto sink = BackendSink::Open(dst, "x.fza", 5 << 20, {});
+    auto sink = BackendSink::Open(dst, "x.fza", 5 << 20, ferry::testing::TestExecutor(), {});
     ASSERT_TRUE(sink.ok());
     ASSERT_TRUE((*sink)->Write(checksum::AsBytes("partial")).ok());
   }
@@ -134,7 +135,7 @@ TEST(BackendIoTest, SinkDroppedWithoutCloseLeavesNoObject) {
 
 TEST(BackendIoTest, FlushLastWritesEveryByteAndCloseOnlyCompletes) {
   ferry::testing::SizelessChunkedStore dst;  // chunked writes of unknown size, as S3's
-  auto sink = BackendSink::Open(dst, "x.fza", 5 << 20, {});
+  auto sink = BackendSink::Open(dst, "x.fza", 5 << 20, ferry::testing::TestExecutor(), {});
   ASSERT_TRUE(sink.ok());
   const std::string body = "not a whole part";
   ASSERT_TRUE((*sink)->Write(checksum::AsBytes(body)).ok());
@@ -186,7 +187,7 @@ TEST(BackendIoTest, TwoPartsUploadAtOnceAndAThirdWaitsForTheOldest) {
   PartGate gate;
   dst.part_hook = [&](int) { return gate.Hold(); };
   constexpr size_t kPart = 1024;
-  auto sink = BackendSink::Open(dst, "x.fza", kPart, {});
+  auto sink = BackendSink::Open(dst, "x.fza", kPart, ferry::testing::TestExecutor(), {});
   ASSERT_TRUE(sink.ok());
   const std::string body = Random(3 * kPart + 100);
   const auto bytes = checksum::AsBytes(body);
@@ -225,7 +226,7 @@ TEST(BackendIoTest, AFailedPartUnderWayFailsTheArchive) {
     return part == 1 ? Status::Unavailable("part 1 lost") : Status::Ok();
   };
   {
-    auto sink = BackendSink::Open(dst, "x.fza", 1024, {});
+    auto sink = BackendSink::Open(dst, "x.fza", 1024, ferry::testing::TestExecutor(), {});
     ASSERT_TRUE(sink.ok());
     const std::string body = Random(2 * 1024 + 7);
     (void)(*sink)->Write(checksum::AsBytes(body));  // may or may not have seen the failure yet
@@ -242,7 +243,7 @@ TEST(BackendIoTest, AnArchiveOfOnePartIsOnePut) {
   ferry::testing::SizelessChunkedStore dst;
   const std::string small = Random(700);
   {
-    auto sink = BackendSink::Open(dst, "small.fza", 1024, {}, {.likely_one_part = true});
+    auto sink = BackendSink::Open(dst, "small.fza", 1024, ferry::testing::TestExecutor(), {}, {.likely_one_part = true});
     ASSERT_TRUE(sink.ok());
     ASSERT_TRUE((*sink)->Write(checksum::AsBytes(small)).ok());
     ASSERT_TRUE((*sink)->SendLast().ok());
@@ -253,7 +254,7 @@ TEST(BackendIoTest, AnArchiveOfOnePartIsOnePut) {
   EXPECT_EQ(dst.Contents("small.fza"), small);
   const std::string large = Random(2500);
   {
-    auto sink = BackendSink::Open(dst, "large.fza", 1024, {}, {.likely_one_part = true});
+    auto sink = BackendSink::Open(dst, "large.fza", 1024, ferry::testing::TestExecutor(), {}, {.likely_one_part = true});
     ASSERT_TRUE(sink.ok());
     ASSERT_TRUE((*sink)->Write(checksum::AsBytes(large)).ok());
     ASSERT_TRUE((*sink)->Close().ok());
@@ -268,7 +269,7 @@ TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
   ferry::testing::SizelessChunkedStore dst;
   PartGate gate;
   dst.part_hook = [&](int) { return gate.Hold(); };
-  auto sink = BackendSink::Open(dst, "x.fza", 1024, {});
+  auto sink = BackendSink::Open(dst, "x.fza", 1024, ferry::testing::TestExecutor(), {});
   ASSERT_TRUE(sink.ok());
   const std::string body = Random(1500);
   ASSERT_TRUE((*sink)->Write(checksum::AsBytes(body)).ok());
@@ -302,7 +303,7 @@ TEST(BackendIoTest, OnSendingSaysWhilePartsAreUnderWay) {
   dst.part_hook = [&](int) { return gate.Hold(); };
   std::mutex mu;
   std::vector<bool> calls;
-  auto sink = BackendSink::Open(dst, "x.fza", 1024, {},
+  auto sink = BackendSink::Open(dst, "x.fza", 1024, ferry::testing::TestExecutor(), {},
                                 {.on_sending = [&](bool sending) {
                                   std::lock_guard lock(mu);
                                   calls.push_back(sending);
@@ -330,7 +331,7 @@ TEST(BackendIoTest, AFailedOpenFailsTheArchive) {
   ferry::testing::SizelessChunkedStore dst;
   dst.open_failure = Status::PermissionDenied("no writes here");
   {
-    auto sink = BackendSink::Open(dst, "x.fza", 1024, {});
+    auto sink = BackendSink::Open(dst, "x.fza", 1024, ferry::testing::TestExecutor(), {});
     ASSERT_TRUE(sink.ok());
     (void)(*sink)->Write(checksum::AsBytes(Random(3000)));
     const Status s = (*sink)->Close();

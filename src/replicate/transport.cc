@@ -15,15 +15,13 @@
 #include "transfer/verify.h"
 #include "transport/level.h"
 #include "transport/level_advisor.h"
+#include "transport/pack.h"
 
 namespace ferry::replicate {
 namespace {
 
 using storage::ObjectInfo;
 
-// S3's smallest part: the archive's upload starts early.
-// A version is read in ranges of this size while it is packed (never held whole).
-constexpr uint64_t kReadRange = 4ull << 20;
 constexpr std::string_view kPackedIn = "packed in ";
 
 std::string VersionName(const ObjectInfo& v) {
@@ -35,79 +33,6 @@ int64_t NowNs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// A source version's bytes in ranged reads (by version id, or pinned to the listed ETag when
-// the source is unversioned), checked at the end against what the version declares: its
-// CRC32C, else its MD5 ETag; a version that declares neither (a multipart ETag) is read a
-// second time and the two reads must agree. A mismatch is kDataLoss (corrupted on the way: the
-// job is done again), so no archive vouches for flipped bytes with a CRC of its own.
-class VersionSource : public archive::ChunkSource {
- public:
-  VersionSource(storage::Backend& src, const ObjectInfo& v, std::stop_token stop)
-      : src_(src), v_(v), check_(transfer::CheckOf(v)), stop_(std::move(stop)) {
-    if (!check_.crc32c && check_.md5) md5_ = std::make_unique<checksum::Md5Hasher>();
-  }
-
-  Result<size_t> Read(std::span<std::byte> out) override {
-    if (at_ == buffer_.size()) {
-      if (pos_ == v_.size) {
-        FERRY_RETURN_IF_ERROR(Verdict());
-        return size_t{0};
-      }
-      FERRY_RETURN_IF_ERROR(ReadRange(pos_));
-      crc_ = checksum::Crc32c(buffer_, crc_);
-      if (md5_) md5_->Update(buffer_);
-      pos_ += buffer_.size();
-      at_ = 0;
-    }
-    const size_t n = std::min(out.size(), buffer_.size() - at_);
-    std::copy_n(buffer_.begin() + static_cast<ptrdiff_t>(at_), n, out.begin());
-    at_ += n;
-    return n;
-  }
-
- private:
-  Status ReadRange(uint64_t pos) {
-    buffer_.resize(static_cast<size_t>(std::min(kReadRange, v_.size - pos)));
-    if (!v_.version_id.empty() && v_.version_id != "null") {
-      return src_.ReadVersionAt(v_.key, v_.version_id, pos, buffer_, stop_);
-    }
-    return src_.ReadAt(v_.key, pos, buffer_, v_.etag, stop_);
-  }
-  Status Verdict() {
-    if (checked_) return Status::Ok();
-    checked_ = true;
-    bool good = true;
-    if (check_.crc32c) {
-      good = *check_.crc32c == crc_;
-    } else if (md5_) {
-      good = md5_->Finish() == *check_.md5;
-    } else {
-      uint32_t again = 0;  // nothing declared proves the bytes: a second read must agree
-      for (uint64_t pos = 0; pos < v_.size; pos += buffer_.size()) {
-        FERRY_RETURN_IF_ERROR(ReadRange(pos));
-        again = checksum::Crc32c(buffer_, again);
-      }
-      good = again == crc_;
-      buffer_.clear();  // nothing more is handed out
-      at_ = 0;
-    }
-    if (good) return Status::Ok();
-    return Status::DataLoss("bytes read from " + v_.key + " (version " + VersionName(v_) +
-                            ") do not match what it declares (corrupted on the way)");
-  }
-
-  storage::Backend& src_;
-  const ObjectInfo& v_;
-  const transfer::SourceCheck check_;
-  std::stop_token stop_;
-  std::unique_ptr<checksum::Md5Hasher> md5_;
-  std::vector<std::byte> buffer_;
-  size_t at_ = 0;
-  uint64_t pos_ = 0;
-  uint32_t crc_ = 0;
-  bool checked_ = false;
-};
 
 // An earlier attempt that died mid-archive left its upload open: the key is this job's alone.
 void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
@@ -164,21 +89,34 @@ Result<archive::WriteSummary> PackOne(const PassOptions& o, const PackTransportO
   if (t.retry) AbortEarlierUploads(staging, key, stop);
   uint64_t raw_bytes = 0;
   for (const Entry& e : entries) raw_bytes += e.first->version.size;
-  FERRY_ASSIGN_OR_RETURN(auto sink, archive::BackendSink::Open(
-                                        staging, key, archive::ArchivePartSize(raw_bytes), stop));
-  FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(*sink, w));
+  if (t.executor == nullptr) return Status::InvalidArgument("PackTransported: no executor");
+  FERRY_ASSIGN_OR_RETURN(auto sink,
+                         archive::BackendSink::Open(staging, key,
+                                                    archive::ArchivePartSize(raw_bytes),
+                                                    *t.executor, stop));
+  // The one pack pipeline (transport/pack.h), given the versions with their details: each is
+  // read by version id ahead of the writer as the executor's tasks, checked against what it
+  // declares (else read twice), and entered with the header a direct copy would write.
+  std::vector<ObjectInfo> versions;
+  std::vector<std::vector<std::string>> regions;
+  versions.reserve(entries.size());
   for (const Entry& e : entries) {
-    std::vector<std::string> regions;
+    versions.push_back(e.first->version);
+    versions.back().key = e.first->row.key;
+    std::vector<std::string>& r = regions.emplace_back();
     for (const TransportedVersion* item : e.items) {
-      const std::string& r = item->destination->transport.region;
-      if (std::find(regions.begin(), regions.end(), r) == regions.end()) regions.push_back(r);
+      const std::string& region = item->destination->transport.region;
+      if (std::find(r.begin(), r.end(), region) == r.end()) r.push_back(region);
     }
-    VersionSource body(*o.source, e.first->version, stop);
-    FERRY_RETURN_IF_ERROR(writer->Add(HeaderOf(*e.first, regions), body)
-                              .WithContext(e.first->row.key + " (version " +
-                                           e.first->row.source_version + ")"));
   }
-  FERRY_ASSIGN_OR_RETURN(archive::WriteSummary summary, writer->Finish());
+  transport::PackOptions p;
+  p.writer = w;
+  p.executor = t.executor;
+  p.versions = true;
+  p.header_of = [&](size_t i, const ObjectInfo&) { return HeaderOf(*entries[i].first, regions[i]); };
+  FERRY_ASSIGN_OR_RETURN(transport::PackResult packed,
+                         transport::PackObjects(*o.source, versions, *sink, p, stop));
+  const archive::WriteSummary& summary = packed.summary;
   FERRY_RETURN_IF_ERROR(sink->Close());
   if (adaptive) {
     if (Status s = adaptive->Finish(summary.raw_bytes, summary.archive_bytes); !s.ok()) {

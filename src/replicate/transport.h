@@ -98,6 +98,9 @@ struct PackTransportOptions {
   transport::TransportStore* archives = nullptr;
   transport::LevelStore* levels = nullptr;  // adaptive level (level 0); null: level 3
   bool retry = false;                       // an earlier attempt may have left an upload
+  // The process's executor (required): the versions' reads are its tasks, their bytes in its
+  // ByteBudget (transport::PackObjects). Not owned.
+  transfer::Executor* executor = nullptr;
 };
 
 // Packs `items` (as collected, each key's versions in order) as described above.

@@ -153,6 +153,7 @@ class TransportPassTest : public ::testing::Test {
     t.archive_key = key;
     t.staging = {{"s:stage/", staging_.get()}};
     t.archives = archives_.get();
+    t.executor = &testing::TestExecutor();
     auto packed = PackTransported(o, collected.Take(), t, {});
     EXPECT_TRUE(packed.ok()) << packed.status().message();
     return packed.ok() ? *packed : PackedTransport{};
@@ -210,11 +211,14 @@ class TransportPassTest : public ::testing::Test {
 };
 
 // A pass's versions for transported destinations are checked against what each declares as
-// they are packed (here an MD5 ETag: the memory store's): a byte flipped on the way fails the
-// pack (the job is done again), and is never archived under a CRC32C of its own. Before, only
-// a declared CRC32C was checked: a version without one was packed as read.
+// they are packed (here an MD5 ETag: the memory store's): a byte flipped on the way is never
+// archived under a CRC32C of its own. A small version is read whole and read again when its
+// bytes do not match (as sync does): one flip costs a read, three fail the pack (the job is done
+// again); a large one, read in ranges as the archive takes it, fails the pack at once. Before,
+// only a declared CRC32C was checked: a version without one was packed as read.
 TEST_F(TransportPassTest, AVersionCorruptedOnTheWayIsNeverPacked) {
   Write("k1", std::string(100000, 'v'));
+  Write("k2", std::string(3u << 20, 'w'));  // above the pack's whole-read limit: ranged reads
   PassOptions o;
   o.source_name = "a";
   o.source = a_.get();
@@ -231,20 +235,42 @@ TEST_F(TransportPassTest, AVersionCorruptedOnTheWayIsNeverPacked) {
   t.archive_key = key;
   t.staging = {{"s:stage/", staging_.get()}};
   t.archives = archives_.get();
-  for (const int flips : {1, 0}) {
+  t.executor = &testing::TestExecutor();
+  std::optional<std::string> clean;
+  // k1's reads come first (keys in order; the large version's ranges are read after it).
+  for (const int flips : {0, 1, 3}) {
     TransportCollector collected;
     o.transported = &collected;
     PassStats stats;
     ASSERT_TRUE(ReplicateKeys(o, *scope, Listed(), stats, {}).ok());
     flipping_->flips = flips;
+    ASSERT_TRUE(staging_->Delete("j.fza", {}).ok());
     auto packed = PackTransported(o, collected.Take(), t, {});
-    if (flips > 0) {
+    if (flips == 3) {
       EXPECT_EQ(packed.status().code(), ErrorCode::kDataLoss) << packed.status().ToString();
+      continue;
+    }
+    ASSERT_TRUE(packed.ok()) << flips << ": " << packed.status().ToString();
+    EXPECT_EQ(packed->archives, 1u);
+    auto archive = staging_->Contents("j.fza");
+    ASSERT_TRUE(archive.has_value());
+    if (!clean) {
+      clean = *archive;
     } else {
-      ASSERT_TRUE(packed.ok()) << packed.status().ToString();
-      EXPECT_EQ(packed->archives, 1u);
+      EXPECT_TRUE(*archive == *clean) << "the flipped read was packed";
     }
   }
+  // A flip in a range of the large version: the pack fails.
+  TransportCollector collected;
+  o.transported = &collected;
+  PassStats stats;
+  ASSERT_TRUE(ReplicateKeys(o, *scope, Listed(), stats, {}).ok());
+  std::vector<TransportedVersion> items = collected.Take();
+  std::erase_if(items, [](const TransportedVersion& v) { return v.row.key != "k2"; });
+  ASSERT_FALSE(items.empty());
+  flipping_->flips = 1;
+  auto packed = PackTransported(o, std::move(items), t, {});
+  EXPECT_EQ(packed.status().code(), ErrorCode::kDataLoss) << packed.status().ToString();
 }
 
 TEST_F(TransportPassTest, VersionsArriveInOrderOnceAndTheArchiveGoesAfterBothRegions) {

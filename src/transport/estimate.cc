@@ -1,8 +1,7 @@
 #include "transport/estimate.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
+#include <optional>
 
 #include "archive/backend_io.h"
 #include "storage/sorted_listing.h"
@@ -92,13 +91,15 @@ Status ReadOne(storage::Backend& src, const storage::ObjectInfo& listed, uint64_
   return Status::Ok();
 }
 
-// Reads the picked objects on `kReadThreads` threads (one GET is a round trip). The byte budget
-// admits them in turns between strata, so that if it runs out no stratum is left unread.
+// Reads the picked objects as tasks of the executor (one GET is a round trip, as many at once
+// as it allows). The byte budget admits them in turns between strata, so that if it runs out
+// no stratum is left unread; what is admitted is held in the executor's ByteBudget (overdrawn:
+// the sample is bounded by max_sample_bytes) until `held` is released.
 Result<std::vector<internal::SampleEntry>> ReadSample(storage::Backend& src,
                                                       const std::vector<Picked>& picked,
                                                       const EstimateOptions& o,
+                                                      std::optional<transfer::BudgetLease>& held_lease,
                                                       std::stop_token stop) {
-  constexpr size_t kReadThreads = 16;
   std::vector<std::vector<const Picked*>> by_stratum;
   for (const Picked& p : picked) {
     if (by_stratum.size() <= p.stratum) by_stratum.resize(p.stratum + 1);
@@ -128,20 +129,13 @@ Result<std::vector<internal::SampleEntry>> ReadSample(storage::Backend& src,
     objects.push_back(&listed);
     wants.push_back(want);
   }
+  o.executor->budget().Overdraw(held);
+  held_lease.emplace(o.executor->budget(), held);
   std::vector<Status> results(slots.size());
-  std::atomic<size_t> next{0};
-  {
-    std::vector<std::jthread> threads;
-    for (size_t t = 0; t < std::min(kReadThreads, slots.size()); ++t) {
-      threads.emplace_back([&] {
-        for (size_t i = next++; i < slots.size(); i = next++) {
-          results[i] = stop.stop_requested()
-                           ? Status::Cancelled("estimate cancelled")
-                           : ReadOne(src, *objects[i], wants[i], o, slots[i], stop);
-        }
-      });
-    }
-  }
+  transfer::RunAll(*o.executor, slots.size(), [&](size_t i) {
+    results[i] = stop.stop_requested() ? Status::Cancelled("estimate cancelled")
+                                       : ReadOne(src, *objects[i], wants[i], o, slots[i], stop);
+  });
   std::vector<internal::SampleEntry> out;
   for (size_t i = 0; i < slots.size(); ++i) {
     const Status& s = results[i];
@@ -177,6 +171,7 @@ Requests PackedObjectRequests(uint64_t size, const EstimateOptions& o) {
 Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
                               const EstimateOptions& o, std::stop_token stop) {
   if (o.levels.empty()) return Status::InvalidArgument("no level to estimate");
+  if (o.executor == nullptr) return Status::InvalidArgument("EstimateCopy: no executor");
   for (int level : o.levels) {
     if (level < 1 || level > 19) return Status::InvalidArgument("levels must be 1..19");
   }
@@ -203,7 +198,8 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
   est.plain_cost = static_cast<double>(l.bytes) / (1ull << 30) * o.per_gb +
                    RequestCost(est.plain_requests, o.prices);
 
-  FERRY_ASSIGN_OR_RETURN(auto sample, ReadSample(src, sampler.Pick(), o, stop));
+  std::optional<transfer::BudgetLease> held;  // the sample's bytes, until it is packed
+  FERRY_ASSIGN_OR_RETURN(auto sample, ReadSample(src, sampler.Pick(), o, held, stop));
   const std::vector<Stratum>& strata = sampler.strata();
   std::vector<uint64_t> raw(strata.size(), 0), count(strata.size(), 0);
   for (const auto& e : sample) {

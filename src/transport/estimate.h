@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "storage/backend.h"
 #include "transport/batch.h"
+#include "transfer/executor.h"
 #include "transport/cost.h"
 
 namespace ferry::transport {
@@ -43,6 +44,9 @@ struct EstimateOptions {
   uint64_t archive_part_size = 5ull << 20;     // pack: archive::ArchivePartSize of a batch
   Prices prices;
   double per_gb = 0;  // $/GB of the region pair data crosses
+  // The process's executor (required): the sample's reads are its tasks, the bytes held in
+  // its ByteBudget while the sample is packed. Not owned.
+  transfer::Executor* executor = nullptr;
 };
 
 struct LevelEstimate {

@@ -76,6 +76,7 @@ class EstimateTest : public ::testing::Test {
 TEST_F(EstimateTest, PredictsWireBytesOfARealPackWithin15Percent) {
   Fill();
   EstimateOptions o;
+  o.executor = &testing::TestExecutor();
   o.levels = {3};
   o.sample = 120;
   auto e = EstimateCopy(src_, &dst_, o, {});
@@ -93,6 +94,7 @@ TEST_F(EstimateTest, PredictsWireBytesOfARealPackWithin15Percent) {
 TEST_F(EstimateTest, ReadsRangesOfLargeObjectsNeverWhole) {
   Put(src_, "huge.csv", Csv(40 << 20, 1));
   EstimateOptions o;
+  o.executor = &testing::TestExecutor();
   o.levels = {1};
   const auto before = src_.counts();
   auto e = EstimateCopy(src_, nullptr, o, {});
@@ -112,6 +114,7 @@ TEST_F(EstimateTest, CountsRequestsAndLeavesOutWhatTheDestinationHas) {
   Put(dst_, "k0.csv", Csv(1000, 0));         // unchanged
   Put(dst_, "k1.csv", Csv(999, 1));          // another size: copied
   EstimateOptions o;
+  o.executor = &testing::TestExecutor();
   o.levels = {1};
   auto e = EstimateCopy(src_, &dst_, o, {});
   ASSERT_TRUE(e.ok()) << e.status().ToString();
@@ -135,6 +138,7 @@ TEST_F(EstimateTest, CountsRequestsAndLeavesOutWhatTheDestinationHas) {
 TEST_F(EstimateTest, ChoosesTheCheapestLevelAndPricesIt) {
   Fill();
   EstimateOptions o;
+  o.executor = &testing::TestExecutor();
   o.levels = {1, 3};
   o.per_gb = 0.02;
   auto e = EstimateCopy(src_, &dst_, o, {});

@@ -246,7 +246,8 @@ Status ReadsAgree(storage::Backend& src, const storage::ObjectInfo& object,
   RangeAhead again(src, object, *options.executor,
                    {.chunk = options.range_size,
                     .reads = options.range_reads,
-                    .window = options.range_window},
+                    .window = options.range_window,
+                    .by_version = options.versions},
                    stop);
   uint32_t crc = 0;
   for (;;) {
@@ -294,24 +295,77 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   return h;
 }
 
-Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
-                               archive::ByteSink& sink, const PackOptions& options,
-                               std::stop_token stop) {
-  const auto started = Steady::now();
-  PackResult result;
-  UploadPipe pipe(sink, options.upload_ahead, options.order, options.order_ticket);  // outlives the writer, which writes to it
-  FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, options.writer));
-  const bool with_tags = src.features().tags;
+// One archive being packed (pack.h): the pipe to the sink outlives the writer, which writes
+// to it.
+struct Packer::State {
+  State(storage::Backend& src, archive::ByteSink& sink, const PackOptions& options,
+        std::stop_token stop)
+      : src(src),
+        options(options),
+        stop(std::move(stop)),
+        pipe(sink, options.upload_ahead, options.order, options.order_ticket) {
+    if (options.order != nullptr) ordered.emplace(*options.order, options.order_ticket);
+  }
+
+  storage::Backend& src;
+  const PackOptions options;
+  const std::stop_token stop;
+  const Steady::time_point started = Steady::now();
+  UploadPipe pipe;
+  std::unique_ptr<archive::Writer> writer;
   std::optional<OrderedReads> ordered;
-  if (options.order != nullptr) ordered.emplace(*options.order, options.order_ticket);
-  ReadGate* gate = ordered ? &*ordered : nullptr;
+  size_t added = 0;  // objects of earlier batches: the index header_of is given
+  bool failed = false;
+  PackResult result;
+};
+
+Packer::Packer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Packer::~Packer() = default;
+
+Result<std::unique_ptr<Packer>> Packer::Open(storage::Backend& src, archive::ByteSink& sink,
+                                             const PackOptions& options, std::stop_token stop) {
   if (options.executor == nullptr) return Status::InvalidArgument("PackObjects: no executor");
+  auto state = std::make_unique<State>(src, sink, options, std::move(stop));
+  FERRY_ASSIGN_OR_RETURN(state->writer, archive::Writer::Open(state->pipe, options.writer));
+  return std::unique_ptr<Packer>(new Packer(std::move(state)));
+}
+
+Status Packer::Add(std::span<const storage::ObjectInfo> objects) {
+  State& st = *state_;
+  if (st.failed) return Status::FailedPrecondition("the pack failed before");
+  Status s = AddBatch(objects);
+  if (!s.ok()) st.failed = true;
+  st.added += objects.size();
+  return s;
+}
+
+Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
+  State& st = *state_;
+  storage::Backend& src = st.src;
+  const PackOptions& options = st.options;
+  const std::stop_token& stop = st.stop;
+  PackResult& result = st.result;
+  const bool with_tags = src.features().tags;
+  // A disk's reads do not cross a network: a large file is read on the writer's thread into its
+  // chunk (read ahead from the page cache by tasks, it cost 5-10% more CPU and wall time), and
+  // two reads of it would only agree.
+  const bool local = src.features().cheap_reads;
+  ReadGate* gate = st.ordered ? &*st.ordered : nullptr;
+  const bool versions = options.versions;
+  // The entry's header: the caller's, else the object's own with `destinations`.
+  auto header = [&](size_t i, const storage::ObjectInfo& object) {
+    if (options.header_of) return options.header_of(st.added + i, object);
+    archive::EntryHeader h = HeaderOf(object);
+    h.destinations = options.destinations;
+    return h;
+  };
   Prefetcher ahead(src, objects, *options.executor,
                    {.small_limit = options.whole_read_limit,
                     .reads = options.reads,
                     .window = options.read_window,
                     .window_bytes = options.read_window_bytes,
-                    .gate = gate},
+                    .gate = gate,
+                    .by_version = versions},
                    stop);
   for (size_t i = 0; i < objects.size(); ++i) {
     const storage::ObjectInfo& listed = objects[i];
@@ -321,23 +375,24 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
     }
     Status s;
     if (listed.size <= options.whole_read_limit) {
+      // One read gave the bytes and every detail (tags too when the object has any).
       const auto t = Steady::now();
       ReadObject r = ahead.Take(i);
       result.read_wait_seconds += Since(t);
-      if (r.vanished) {
+      if (r.vanished && !versions) {
         ++result.vanished;
         continue;
       }
       FERRY_RETURN_IF_ERROR(r.status);
       archive::StringChunkSource body(r.bytes);
-      archive::EntryHeader h = HeaderOf(r.object);
-      h.destinations = options.destinations;
-      s = writer->Add(h, body);
+      s = st.writer->Add(header(i, r.object), body);
       ahead.GiveBack(std::move(r.bytes));
     } else {
-      // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
+      // The listing has no metadata: Stat has it all, and pins the ETag the reads check. A
+      // version comes with its details.
       const auto t = Steady::now();
-      auto object = src.Stat(listed.key, with_tags, stop);
+      Result<storage::ObjectInfo> object =
+          versions ? Result<storage::ObjectInfo>(listed) : src.Stat(listed.key, with_tags, stop);
       result.read_wait_seconds += Since(t);
       if (!object.ok() && object.status().code() == ErrorCode::kNotFound) {
         ++result.vanished;
@@ -345,28 +400,34 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       }
       FERRY_RETURN_IF_ERROR(object.status().WithContext(listed.key));
       object->key = listed.key;
-      if (object->metadata.count(storage::kMetaMtime) == 0 &&
+      if (!versions && object->metadata.count(storage::kMetaMtime) == 0 &&
           std::chrono::duration_cast<std::chrono::seconds>(listed.mtime.time_since_epoch()) ==
               std::chrono::duration_cast<std::chrono::seconds>(object->mtime.time_since_epoch())) {
         object->mtime = listed.mtime;  // the listing's milliseconds, as a plain copy keeps them
       }
-      RangeAhead ranges(src, *object, *options.executor,
-                        {.chunk = options.range_size,
-                         .reads = options.range_reads,
-                         .window = options.range_window,
-                         .gate = gate},
-                        stop);
       std::optional<uint64_t> exact_part;
-      if (transfer::CheckOf(*object).multipart) {
+      if (!local && transfer::CheckOf(*object).multipart) {
         Result<std::optional<uint64_t>> first = src.FirstPartSize(*object, stop);
         if (first.ok()) exact_part = *first;
       }
-      CheckedSource checked(ranges, *object, exact_part);
+      std::optional<archive::BackendChunkSource> inline_reads;
+      std::optional<RangeAhead> ranges;
+      archive::ChunkSource* reads = nullptr;
+      if (local && !versions) {
+        reads = &inline_reads.emplace(src, *object, stop);
+      } else {
+        reads = &ranges.emplace(src, *object, *options.executor,
+                                RangeAheadOptions{.chunk = options.range_size,
+                                                  .reads = options.range_reads,
+                                                  .window = options.range_window,
+                                                  .gate = gate,
+                                                  .by_version = versions},
+                                stop);
+      }
+      CheckedSource checked(*reads, *object, exact_part);
       TimedSource body(checked, result.read_wait_seconds);
-      archive::EntryHeader h = HeaderOf(*object);
-      h.destinations = options.destinations;
-      s = writer->Add(h, body);
-      if (s.ok() && !checked.proves()) {
+      s = st.writer->Add(header(i, *object), body);
+      if (s.ok() && !checked.proves() && !local) {
         const auto t = Steady::now();
         s = ReadsAgree(src, *object, options, checked.crc(), stop);
         result.read_wait_seconds += Since(t);
@@ -375,15 +436,31 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
     }
     if (!s.ok()) return s.WithContext(listed.key);
   }
+  return Status::Ok();
+}
+
+Result<PackResult> Packer::Finish() {
+  State& st = *state_;
+  if (st.failed) return Status::FailedPrecondition("the pack failed before");
+  st.failed = true;  // once
   // Every object is read: the packs behind this one read at full width from now on.
-  if (options.order != nullptr) options.order->DoneReading(options.order_ticket);
-  FERRY_ASSIGN_OR_RETURN(result.summary, writer->Finish());
+  if (st.options.order != nullptr) st.options.order->DoneReading(st.options.order_ticket);
+  FERRY_ASSIGN_OR_RETURN(st.result.summary, st.writer->Finish());
   const auto drain = Steady::now();
-  FERRY_RETURN_IF_ERROR(pipe.Drain());
-  result.drain_seconds = Since(drain);
-  result.sink_wait_seconds = pipe.waited();
-  result.seconds = Since(started);
-  return result;
+  FERRY_RETURN_IF_ERROR(st.pipe.Drain());
+  st.result.drain_seconds = Since(drain);
+  st.result.sink_wait_seconds = st.pipe.waited();
+  st.result.seconds = Since(st.started);
+  return st.result;
+}
+
+Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
+                               archive::ByteSink& sink, const PackOptions& options,
+                               std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<Packer> packer,
+                         Packer::Open(src, sink, options, std::move(stop)));
+  FERRY_RETURN_IF_ERROR(packer->Add(objects));
+  return packer->Finish();
 }
 
 Status CloseInTurn(UploadOrder* order, uint64_t ticket, const std::function<Status()>& close,

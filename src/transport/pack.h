@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -68,6 +69,16 @@ struct PackOptions {
   // are made, and every read starts at once. Not owned.
   UploadOrder* order = nullptr;
   uint64_t order_ticket = 0;
+  // Replication's transport (replicate/transport.h): the objects are versions a pass described
+  // (details and tags; a version id, or "null"/"" for an unversioned source's one version).
+  // Each is read by its version id (an unversioned one pinned to its ETag), never Stat'ed
+  // again. A version gone from the source fails the pack (kNotFound): its status row must not
+  // say it was packed.
+  bool versions = false;
+  // Each entry's header, given the object's index among all the pack's objects and the object
+  // as read (with its details). Null: HeaderOf(object) with `destinations`. Replication writes
+  // what a direct copy would, with its regions; `ferry archive pack` keeps ferry's own metadata.
+  std::function<archive::EntryHeader(size_t index, const storage::ObjectInfo& object)> header_of;
 };
 
 struct PackResult {
@@ -88,9 +99,35 @@ struct PackResult {
 // The archive entry header of an object as Stat or ReadObject describe it.
 archive::EntryHeader HeaderOf(const storage::ObjectInfo& object);
 
-// Packs `objects` (as listed: key, size, ETag) of `src` into an archive written to `sink`
-// (the caller closes the sink after OK). `sink` is written from one thread of its own, one call
-// at a time, in order; every byte has been written to it when this returns.
+// One archive packed from batches of objects as they are listed (`ferry archive pack` streams
+// a whole tree's listing): Open, Add each batch in order, Finish. The one pack pipeline: every
+// archive ferry writes from a store's objects is packed here.
+// Errors: the first failure of Add fails the pack (later calls return kFailedPrecondition);
+// destroyed without Finish, the archive is given up (nothing more reaches the sink).
+class Packer {
+ public:
+  static Result<std::unique_ptr<Packer>> Open(storage::Backend& src, archive::ByteSink& sink,
+                                              const PackOptions& options, std::stop_token stop);
+  ~Packer();
+  Packer(const Packer&) = delete;
+  Packer& operator=(const Packer&) = delete;
+
+  // Packs `objects` (as listed: key, size, ETag; or versions) after those of earlier calls.
+  // The span need not outlive the call.
+  Status Add(std::span<const storage::ObjectInfo> objects);
+  // Completes the archive: every byte has been written to the sink when this returns (the
+  // caller closes the sink after OK). Once.
+  Result<PackResult> Finish();
+
+ private:
+  struct State;
+  explicit Packer(std::unique_ptr<State> state);
+  Status AddBatch(std::span<const storage::ObjectInfo> objects);
+  std::unique_ptr<State> state_;
+};
+
+// Packs `objects` into an archive written to `sink` (a Packer given one batch). `sink` is
+// written from one thread of its own, one call at a time, in order.
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop);

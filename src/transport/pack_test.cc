@@ -608,7 +608,7 @@ TEST(ReadAheadSourceTest, ReadsTheNextRangeAheadUpToTheLimit) {
   CountingSource inner(data);
   using R = std::vector<std::pair<uint64_t, size_t>>;
   {
-    ReadAheadSource ahead(inner, 900);  // the frames end at 900 (then a manifest)
+    ReadAheadSource ahead(inner, 900, testing::TestExecutor());  // frames end at 900 (then a manifest)
     std::string got;
     for (uint64_t at = 0; at < 900; at += 400) {
       std::vector<std::byte> buf(std::min<uint64_t>(400, 900 - at));

@@ -31,11 +31,11 @@ void KeepListedTime(const storage::ObjectInfo& listed, storage::ObjectInfo& obje
 
 namespace {
 
-void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed,
+void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed, bool by_version,
                    std::stop_token stop, ReadObject& r);
 
 // ReadWhole into `r`, whose bytes buffer may already hold capacity to reuse.
-void ReadWholeInto(storage::Backend& src, const storage::ObjectInfo& listed,
+void ReadWholeInto(storage::Backend& src, const storage::ObjectInfo& listed, bool by_version,
                    std::stop_token stop, ReadObject& r) {
   // One GET gives the bytes and every detail (tags too when the object has any). Not pinned to
   // the listed ETag: what is read is what the entry describes.
@@ -44,7 +44,7 @@ void ReadWholeInto(storage::Backend& src, const storage::ObjectInfo& listed,
   // packed (the archive's own CRC would then vouch for the wrong bytes).
   constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
-    ReadWholeOnce(src, listed, stop, r);
+    ReadWholeOnce(src, listed, by_version, stop, r);
     if (!r.status.ok()) return;
     const auto bytes = std::as_bytes(std::span(r.bytes.data(), r.bytes.size()));
     const transfer::WholeCheck verdict = transfer::CheckWhole(
@@ -60,12 +60,21 @@ void ReadWholeInto(storage::Backend& src, const storage::ObjectInfo& listed,
 }
 
 // One read of ReadWholeInto.
-void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed,
+void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed, bool by_version,
                    std::stop_token stop, ReadObject& r) {
   r.status = Status::Ok();
   r.vanished = false;
   r.bytes.resize(listed.size);
   auto span = [&] { return std::as_writable_bytes(std::span(r.bytes.data(), r.bytes.size())); };
+  if (by_version) {
+    // A version the pass described (its details are `listed`): only its bytes are read, by
+    // version id, or pinned to the ETag the pass saw when the source is unversioned.
+    Status read = ReadRangeOf(src, listed, true, 0, span(), stop);
+    r.vanished = read.code() == ErrorCode::kNotFound;
+    r.status = read.WithContext(listed.key);
+    if (read.ok()) r.object = listed;
+    return;
+  }
   auto object = src.ReadObject(listed.key, span(), "", stop);
   if (!object.ok() && object.status().code() == ErrorCode::kDataLoss) {
     // The object changed size since it was listed: read its current version.
@@ -90,10 +99,22 @@ void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed,
 
 }  // namespace
 
+bool ReadsVersion(const storage::ObjectInfo& object, bool by_version) {
+  return by_version && !object.version_id.empty() && object.version_id != "null";
+}
+
+Status ReadRangeOf(storage::Backend& src, const storage::ObjectInfo& object, bool by_version,
+                   uint64_t offset, std::span<std::byte> out, std::stop_token stop) {
+  if (ReadsVersion(object, by_version)) {
+    return src.ReadVersionAt(object.key, object.version_id, offset, out, stop);
+  }
+  return src.ReadAt(object.key, offset, out, object.etag, stop);
+}
+
 ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
-                     std::stop_token stop) {
+                     std::stop_token stop, bool by_version) {
   ReadObject r;
-  ReadWholeInto(src, listed, stop, r);
+  ReadWholeInto(src, listed, by_version, stop, r);
   return r;
 }
 
@@ -112,6 +133,7 @@ Prefetcher::Prefetcher(storage::Backend& src, std::span<const storage::ObjectInf
       src_(src),
       objects_(objects),
       small_limit_(options.small_limit),
+      by_version_(options.by_version),
       window_(std::max<size_t>(1, options.window)),
       window_bytes_(options.window_bytes != 0
                         ? options.window_bytes
@@ -138,7 +160,7 @@ void Prefetcher::ReadItem(size_t i, ReadObject& item, std::stop_token stop) {
     item.status = Status::Cancelled("pack cancelled");
     return;
   }
-  ReadWholeInto(src_, objects_[i], stop, item);
+  ReadWholeInto(src_, objects_[i], by_version_, stop, item);
 }
 
 ReadObject Prefetcher::Take(size_t index) {
@@ -177,7 +199,8 @@ RangeAhead::RangeAhead(storage::Backend& src, const storage::ObjectInfo& object,
                 stop),
       src_(src),
       object_(object),
-      chunk_(std::max<size_t>(1, options.chunk)) {
+      chunk_(std::max<size_t>(1, options.chunk)),
+      by_version_(options.by_version) {
   Start();
 }
 
@@ -203,7 +226,7 @@ void RangeAhead::ReadItem(size_t i, ReadRange& item, std::stop_token stop) {
     item.status = Status::Cancelled("pack cancelled");
     return;
   }
-  item.status = src_.ReadAt(object_.key, uint64_t{i} * chunk_, item.bytes, object_.etag, stop);
+  item.status = ReadRangeOf(src_, object_, by_version_, uint64_t{i} * chunk_, item.bytes, stop);
 }
 
 ReadRange* RangeAhead::Current(std::unique_lock<std::mutex>& lock, bool& stopped) {

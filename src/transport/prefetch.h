@@ -35,10 +35,20 @@ struct ReadObject {
   std::string bytes;
 };
 
-// Reads `listed` whole (details and bytes in one GET); the listing's mtime kept when the GET
-// only knows its second.
+// Whether reads of `object` name its version: `by_version` (the objects are versions a
+// replication pass described) and it has a version id other than "null" (an unversioned
+// source's one version is read as the object, pinned to its ETag).
+bool ReadsVersion(const storage::ObjectInfo& object, bool by_version);
+
+// `out.size()` bytes of `object` at `offset`: of its version (ReadsVersion), else of the object
+// pinned to its ETag (a changed object: the backend's kFailedPrecondition).
+Status ReadRangeOf(storage::Backend& src, const storage::ObjectInfo& object, bool by_version,
+                   uint64_t offset, std::span<std::byte> out, std::stop_token stop);
+
+// Reads `listed` whole (details and bytes in one GET; by its version id when ReadsVersion);
+// the listing's mtime kept when the GET only knows its second.
 ReadObject ReadWhole(storage::Backend& src, const storage::ObjectInfo& listed,
-                     std::stop_token stop);
+                     std::stop_token stop, bool by_version = false);
 
 struct PrefetchOptions {
   uint64_t small_limit = 1ull << 20;  // objects up to this size are read; larger: the caller's
@@ -48,6 +58,7 @@ struct PrefetchOptions {
   size_t window = 1024;
   uint64_t window_bytes = 0;
   ReadGate* gate = nullptr;  // each read waits for its turn here first (null: none)
+  bool by_version = false;   // versions: read by version id (ReadsVersion)
 };
 
 // The small objects of `objects` read whole ahead of the writer as tasks of the process's
@@ -77,6 +88,7 @@ class Prefetcher : private ReadAhead<ReadObject> {
   storage::Backend& src_;
   std::span<const storage::ObjectInfo> objects_;
   const uint64_t small_limit_;
+  const bool by_version_;
   const size_t window_;
   const uint64_t window_bytes_;
   std::multimap<size_t, std::string> spare_;  // GUARDED_BY(mu_): buffers given back, by capacity
@@ -88,6 +100,7 @@ struct RangeAheadOptions {
   size_t reads = 4;          // reads in flight at most (tasks on the executor)
   size_t window = 4;         // ranges read ahead of the reader at most
   ReadGate* gate = nullptr;  // each read waits for its turn here first (null: none)
+  bool by_version = false;   // a version: read by its version id (ReadsVersion)
 };
 
 // One range of a RangeAhead.
@@ -129,6 +142,7 @@ class RangeAhead : public archive::ChunkSource, private ReadAhead<ReadRange> {
   storage::Backend& src_;
   const storage::ObjectInfo& object_;
   const size_t chunk_;
+  const bool by_version_;
   size_t current_ = 0;  // GUARDED_BY(mu_): the range Read is in
   size_t offset_ = 0;   // GUARDED_BY(mu_): bytes of it handed out
   std::vector<std::vector<std::byte>> spare_;  // GUARDED_BY(mu_): buffers of ranges handed out

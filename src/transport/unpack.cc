@@ -168,7 +168,7 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   // next range of frames downloaded while the entries of this one are written.
   const auto& frames = (*reader)->manifest().frames;
   const uint64_t data_end = frames.empty() ? 0 : frames.back().offset + frames.back().stored_size;
-  ReadAheadSource ahead(source, data_end);
+  ReadAheadSource ahead(source, data_end, *options.executor);
   archive::EntryStream stream((*reader)->manifest(), ahead);
   EntryWriters writers(dst, options, start, stop);
   Status failed;

@@ -17,7 +17,7 @@
 #include "archive/writer.h"
 #include "cli/commands.h"
 #include "obs/log.h"
-#include "transport/prefetch.h"
+#include "transport/pack.h"
 
 namespace ferry::cli {
 namespace {
@@ -108,30 +108,23 @@ struct PackArgs {
   bool no_fsync = false;
 };
 
-// Listed a batch at a time; the small objects of a batch are read ahead of the writer as tasks
-// of the command's executor (transport::Prefetcher: at most kReadWindow of them and
-// kReadWindowBytes held), so that reading many small files or objects overlaps their
-// compression. The window is counted in bytes too: a zstd job takes 1 MiB of input, and 32
-// files of a few KiB held the writer to a fraction of one; a larger window (4-8 MiB) only
-// touched more memory (more page faults, more CPU) packing /usr/share/doc.
+// Listed a batch at a time and packed by the one pack pipeline (transport::Packer), the next
+// batch listed while one is packed. The small objects of a batch are read ahead of the writer
+// as tasks of the command's executor (at most kReadWindow of them and kReadWindowBytes held),
+// so that reading many small files or objects overlaps their compression. The window is
+// counted in bytes too: a zstd job takes 1 MiB of input, and 32 files of a few KiB held the
+// writer to a fraction of one; a larger window (4-8 MiB) only touched more memory (more page
+// faults, more CPU) packing /usr/share/doc. Large objects of a bucket are read in ranged GETs
+// ahead of the writer (4 in flight, 4 of 4 MiB held); a folder's large files on the writer's
+// thread (pack.h).
 constexpr size_t kPackBatch = 4096;
 constexpr size_t kFirstPackBatch = 256;
 constexpr size_t kReadWindow = 1024;
 constexpr uint64_t kReadWindowBytes = 2ull << 20;
-// Large objects of a bucket are read in ranged GETs ahead of the writer (transport::RangeAhead:
-// kRangeReads in flight, as the pack jobs of compressed transport do), which lends them to
-// it in place. Memory: kRangeWindow x kRangeSize. A folder's large files are read on the
-// writer's thread into its chunk: the same read-ahead from the page cache cost 5-10% more CPU
-// and wall time (a thread handing each range over, the bytes cold in the writer's cache).
-constexpr size_t kRangeSize = 4u << 20;
-constexpr size_t kRangeWindow = 4;
-constexpr size_t kRangeReads = 4;
 
-// `skip_key`: the archive itself, when it is written inside the folder being packed.
-// The seconds PackAll's thread spent outside the writer: listing, waiting for the readers.
+// The seconds PackAll's thread spent listing (beside the pack's own waits).
 struct PackWaits {
   double listing = 0;
-  double reading = 0;  // waiting for a small object read ahead, or a large one's Stat
 };
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -181,10 +174,11 @@ ListedBatch ListBatch(storage::ListingCursor& cursor, const std::string& skip_ke
   return b;
 }
 
-Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string& skip_key,
-               transfer::Executor& executor, std::stop_token stop, PackWaits& waits) {
+// Every object of `src` into `packer`, batch by batch. `skip_key`: the archive itself, when it
+// is written inside the folder being packed.
+Status PackAll(storage::Backend& src, transport::Packer& packer, const std::string& skip_key,
+               std::stop_token stop, PackWaits& waits) {
   FERRY_ASSIGN_OR_RETURN(auto cursor, src.List(""));
-  const bool with_tags = src.features().tags;
   // The next batch is listed on a thread of its own while this one is packed: walking a
   // folder of small files (a stat per file) took an eighth of packing /usr/share/doc when it
   // ran between batches. The first batches are small, so that packing starts early.
@@ -203,46 +197,7 @@ Status PackAll(storage::Backend& src, archive::Writer& writer, const std::string
       });
     }
     // Joins the listing before returning (a std::async future's destructor waits for it).
-    Status packed = [&]() -> Status {
-      transport::Prefetcher ahead(src, batch, executor,
-                                  {.small_limit = kWholeReadLimit,
-                                   .reads = static_cast<size_t>(executor.concurrency()),
-                                   .window = kReadWindow,
-                                   .window_bytes = kReadWindowBytes},
-                                  stop);
-      for (size_t i = 0; i < batch.size(); ++i) {
-        const storage::ObjectInfo& listed = batch[i];
-        Status s;
-        if (listed.size <= kWholeReadLimit) {
-          // One read gave the bytes and every detail (tags too when the object has any).
-          const auto waiting = std::chrono::steady_clock::now();
-          transport::ReadObject read = ahead.Take(i);
-          waits.reading += SecondsSince(waiting);
-          if (!read.status.ok()) return read.status;  // names the key
-          archive::StringChunkSource body(read.bytes);
-          s = writer.Add(archive::HeaderOf(read.object), body);
-          ahead.GiveBack(std::move(read.bytes));
-        } else {
-          // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
-          const auto stating = std::chrono::steady_clock::now();
-          auto stat = src.Stat(listed.key, with_tags, stop);
-          waits.reading += SecondsSince(stating);
-          FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo object, std::move(stat));
-          if (src.features().cheap_reads) {  // a local disk
-            archive::BackendChunkSource body(src, object, stop);
-            s = writer.Add(archive::HeaderOf(object), body);
-          } else {
-            transport::RangeAhead body(
-                src, object, executor,
-                {.chunk = kRangeSize, .reads = kRangeReads, .window = kRangeWindow}, stop);
-            s = writer.Add(archive::HeaderOf(object), body);
-          }
-        }
-        if (!s.ok()) return s.WithContext(listed.key);
-      }
-      return Status::Ok();
-    }();
-    if (!packed.ok()) return packed;
+    FERRY_RETURN_IF_ERROR(packer.Add(batch));
     if (last) return Status::Ok();
     const auto waiting = std::chrono::steady_clock::now();
     next = listing.get();
@@ -265,6 +220,11 @@ int RunPack(const PackArgs& a, Context& ctx) {
   archive::WriterOptions options;
   options.level = a.level;
   options.threads = a.threads;
+  // The command's executor: its reads and uploads are its tasks (it outlives the sink). Local
+  // files: two readers keep up with two zstd workers; objects: one GET per round trip.
+  const int reads = loc->is_s3() ? 16 : 2;
+  transfer::Executor executor(
+      transfer::ExecutorOptions{.concurrency = place->remote ? std::max(reads, 4) : reads});
   std::unique_ptr<storage::Backend> dst;
   std::unique_ptr<archive::FileSink> file;
   std::unique_ptr<archive::BackendSink> object;
@@ -274,7 +234,8 @@ int RunPack(const PackArgs& a, Context& ctx) {
     if (!b.ok()) return ReportError(b.status());
     dst = std::move(b).value();
     if (Status s = dst->Check(ctx.stop); !s.ok()) return ReportError(s);
-    auto o = archive::BackendSink::Open(*dst, place->key, archive::ArchivePartSize(0), ctx.stop);
+    auto o = archive::BackendSink::Open(*dst, place->key, archive::ArchivePartSize(0), executor,
+                                        ctx.stop);
     if (!o.ok()) return ReportError(o.status());
     object = std::move(o).value();
     sink = object.get();
@@ -284,8 +245,6 @@ int RunPack(const PackArgs& a, Context& ctx) {
     file = std::move(f).value();
     sink = file.get();
   }
-  auto writer = archive::Writer::Open(*sink, options);
-  if (!writer.ok()) return ReportError(writer.status());
   const auto start = std::chrono::steady_clock::now();
   std::string skip_key;  // the archive, when written inside a local source folder
   if (!loc->is_s3() && !place->remote) {
@@ -295,15 +254,27 @@ int RunPack(const PackArgs& a, Context& ctx) {
     const auto rel = file.lexically_relative(root);
     if (!ec && !rel.empty() && *rel.begin() != "..") skip_key = rel.generic_string();
   }
-  // The command's executor: its reads of small objects are its tasks. Local files: two readers
-  // keep up with two zstd workers; objects: one GET per round trip.
-  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = loc->is_s3() ? 16 : 2});
+  transport::PackOptions p;
+  p.writer = options;
+  p.executor = &executor;
+  p.whole_read_limit = kWholeReadLimit;
+  p.reads = static_cast<size_t>(reads);
+  p.read_window = kReadWindow;
+  p.read_window_bytes = kReadWindowBytes;
+  // Every detail of the object as read, ferry's own metadata included: the archive is the
+  // user's copy of the tree, not a transport's.
+  p.header_of = [](size_t, const storage::ObjectInfo& object) {
+    return archive::HeaderOf(object);
+  };
+  auto packer = transport::Packer::Open(**src, *sink, p, ctx.stop);
+  if (!packer.ok()) return ReportError(packer.status());
   PackWaits waits;
-  if (Status s = PackAll(**src, **writer, skip_key, executor, ctx.stop, waits); !s.ok()) {
+  if (Status s = PackAll(**src, **packer, skip_key, ctx.stop, waits); !s.ok()) {
     return ReportError(s);
   }
-  auto summary = (*writer)->Finish();
-  if (!summary.ok()) return ReportError(summary.status());
+  auto packed = (*packer)->Finish();
+  if (!packed.ok()) return ReportError(packed.status());
+  const archive::WriteSummary* summary = &packed->summary;
   if (Status s = object ? object->Close() : file->Close(); !s.ok()) return ReportError(s);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -319,16 +290,21 @@ int RunPack(const PackArgs& a, Context& ctx) {
                static_cast<unsigned long long>(summary->archive_bytes), ratio,
                static_cast<unsigned long long>(summary->frames),
                static_cast<unsigned long long>(summary->stored_entries), secs);
+  if (packed->vanished > 0) {
+    std::fprintf(stderr, "%llu objects were gone from the source when read: not packed\n",
+                 static_cast<unsigned long long>(packed->vanished));
+  }
   // Where the writer's thread spent that time (docs/design/archive.md, "Where pack waits"):
   // for whoever tunes the pipeline (--log-level debug; bench/bench-codec.sh), not every user.
   const auto ms = [](double seconds) { return std::round(seconds * 1000) / 1000; };
   obs::Log(obs::Level::kDebug, "writer thread stages",
            {{"listing_s", ms(waits.listing)},
-            {"waiting_for_small_reads_s", ms(waits.reading)},
+            {"waiting_for_reads_s", ms(packed->read_wait_seconds)},
             {"reading_s", ms(summary->read_seconds)},
             {"feeding_zstd_s", ms(summary->feed_seconds)},
             {"waiting_at_frame_ends_s", ms(summary->frame_end_seconds)},
-            {"writing_s", ms(summary->sink_seconds)}});
+            {"writing_s", ms(summary->sink_seconds)},
+            {"waiting_for_the_sink_s", ms(packed->sink_wait_seconds + packed->drain_seconds)}});
   return 0;
 }
 

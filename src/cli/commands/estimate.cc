@@ -203,6 +203,9 @@ int Run(const EstimateArgs& a, Context& ctx) {
   o.sample = static_cast<size_t>(a.sample);
   o.prices = in.prices;
   o.per_gb = in.per_gb;
+  // The command's executor: the sample's reads are its tasks (one GET a round trip).
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 16});
+  o.executor = &executor;
   auto e = transport::EstimateCopy(**src, dst_exists ? dst->get() : nullptr, o, ctx.stop);
   if (!e.ok()) return ReportError(e.status());
   Print(a, *e, in, *bps);

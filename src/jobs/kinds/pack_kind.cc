@@ -146,7 +146,7 @@ class PackHandler : public JobHandler {
     // Its parts under way are bytes on the link: the packs behind wait for them as for its
     // queued bytes (UploadOrder::SetSending).
     auto sink = archive::BackendSink::Open(
-        *run.staging, key, part_size, ctx.cancel,
+        *run.staging, key, part_size, *ctx.options.executor, ctx.cancel,
         {.likely_one_part = likely_one_part, .on_sending = [&order, ticket = o.order_ticket](
                                                                bool sending) {
            order.SetSending(ticket, sending);

@@ -115,6 +115,7 @@ class ReplicateKeysHandler : public JobHandler {
     t.archives = r.archives.get();
     t.levels = r.levels.get();
     t.retry = j.attempts > 1;
+    t.executor = ctx.options.executor;
     FERRY_ASSIGN_OR_RETURN(replicate::PackedTransport packed,
                            replicate::PackTransported(o, collected.Take(), t, ctx.cancel));
     stats.transported += packed.versions;
