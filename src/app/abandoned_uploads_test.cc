@@ -118,7 +118,7 @@ TEST_F(AbandonedUploadsTest, AbortsOnlyFerrysUploadsThatNoRunWillResume) {
   for (const auto& u : *started) recorded.insert(u.upload_id);
   EXPECT_EQ(recorded, (std::set<std::string>{live_id, new_id})) << "aborted ones are forgotten";
   // The live job still resumes its upload.
-  auto checkpoint = store_->LoadUpload(live.job.id);
+  auto checkpoint = store_->LoadUpload(live.job.id, {"", "live"});
   ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
   EXPECT_EQ((*checkpoint)->upload_id, live_id);
 

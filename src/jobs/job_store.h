@@ -151,6 +151,14 @@ struct PartCheckpoint {
   uint64_t size = 0;
 };
 
+// Which of a job's uploads a checkpoint is about: a transfer job has one (its object, on its
+// run's destination), a replicate-keys job one per version it is writing in parts, by the
+// destination it writes to and the key.
+struct UploadRef {
+  std::string destination;  // location text; "" = the run's destination
+  std::string key;          // the object key
+};
+
 struct UploadCheckpoint {
   std::string key;
   std::string upload_id;
@@ -162,6 +170,9 @@ struct UploadCheckpoint {
   // An empty upload_id records that an upload is about to be created (SaveUpload); LoadUpload
   // then says since when (the attempt died before recording the upload id, or is creating it).
   TimePoint creating_since{};
+  std::string destination{};  // UploadRef::destination: "" = the run's destination
+
+  UploadRef ref() const { return {destination, key}; }
 };
 
 // A multipart upload that a transfer job started on its run's destination (SaveUpload).
@@ -295,20 +306,24 @@ class JobStore {
   // Returns how many jobs were removed.
   virtual Result<uint64_t> Purge(bool dead_too) = 0;
 
-  // --- Large-object checkpoints (per job) ---
+  // --- Large-object checkpoints (per job, one per UploadRef) ---
   // Writes are fenced by the lease like Finish: kFailedPrecondition when `lease` is no longer
   // held (a worker that lost its job must not move the new holder's checkpoint), kNotFound for
   // an unknown job.
-  // SaveUpload records a new upload of the job (replacing any earlier one and its parts), and
-  // also records it among the uploads ferry started (ListStartedUploads), in one transaction.
-  // With an empty upload_id it records only that the job is about to create one, now (see
-  // transfer/journal.h: how an upload never goes unrecorded).
+  // SaveUpload records a new upload of the job for `upload.ref()` (replacing any earlier one
+  // of that ref and its parts; the job's other refs are untouched), and also records it among
+  // the uploads ferry started (ListStartedUploads: on upload.destination, else the run's), in
+  // one transaction. With an empty upload_id it records only that the job is about to create
+  // one, now (see transfer/journal.h: how an upload never goes unrecorded).
   virtual Status SaveUpload(const Lease& lease, const UploadCheckpoint& upload) = 0;
-  virtual Status SavePart(const Lease& lease, const PartCheckpoint& part) = 0;
-  virtual Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job) = 0;
-  // The upload completed or was aborted: forgets the checkpoint and marks the started upload
-  // finished. No checkpoint is fine.
-  virtual Status ClearUpload(const Lease& lease) = 0;
+  // kFailedPrecondition when the job has no upload saved for `upload`.
+  virtual Status SavePart(const Lease& lease, const UploadRef& upload,
+                          const PartCheckpoint& part) = 0;
+  virtual Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job,
+                                                             const UploadRef& upload) = 0;
+  // The upload completed or was aborted: forgets the checkpoint of `upload` and marks the
+  // started upload finished. No checkpoint is fine.
+  virtual Status ClearUpload(const Lease& lease, const UploadRef& upload) = 0;
 
   // --- Uploads ferry started (for the clean-up of abandoned ones) ---
   // The unfinished uploads recorded by SaveUpload for runs whose destination is exactly

@@ -1,11 +1,12 @@
-// StoreJournal: a large-object transfer job's upload checkpoints in the JobStore.
+// StoreJournal: the checkpoints of one upload of a job (a transfer job's large object, a
+// replicate-keys job's large version) in the JobStore.
 #include "jobs/worker_internal.h"
 
 namespace ferry::jobs {
 
 Result<std::optional<transfer::UploadJournal::Upload>> StoreJournal::Load() {
-  FERRY_ASSIGN_OR_RETURN(auto saved, store_.LoadUpload(lease_.job));
-  if (!saved || saved->key != key_) return std::optional<Upload>();
+  FERRY_ASSIGN_OR_RETURN(auto saved, store_.LoadUpload(lease_.job, ref_));
+  if (!saved) return std::optional<Upload>();
   Upload u;
   u.upload_id = saved->upload_id;
   u.part_size = saved->part_size;
@@ -18,7 +19,8 @@ Result<std::optional<transfer::UploadJournal::Upload>> StoreJournal::Load() {
 Status StoreJournal::Begin(const std::string& upload_id, uint64_t part_size,
                            const std::string& source) {
   UploadCheckpoint c;
-  c.key = key_;
+  c.key = ref_.key;
+  c.destination = ref_.destination;
   c.upload_id = upload_id;
   c.part_size = part_size;
   c.source = source;
@@ -27,17 +29,18 @@ Status StoreJournal::Begin(const std::string& upload_id, uint64_t part_size,
 
 Status StoreJournal::Creating(const std::string& source) {
   UploadCheckpoint c;
-  c.key = key_;
+  c.key = ref_.key;
+  c.destination = ref_.destination;
   c.source = source;
   return Fenced(store_.SaveUpload(lease_, c));
 }
 
 Status StoreJournal::PartDone(const Part& part) {
   return Fenced(
-      store_.SavePart(lease_, PartCheckpoint{part.part_number, part.md5, part.crc32c, part.size}));
+      store_.SavePart(lease_, ref_, PartCheckpoint{part.part_number, part.md5, part.crc32c, part.size}));
 }
 
-Status StoreJournal::Clear() { return Fenced(store_.ClearUpload(lease_)); }
+Status StoreJournal::Clear() { return Fenced(store_.ClearUpload(lease_, ref_)); }
 
 Status StoreJournal::Fenced(Status s) {
   if (s.code() != ErrorCode::kFailedPrecondition && s.code() != ErrorCode::kNotFound) return s;

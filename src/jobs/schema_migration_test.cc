@@ -1,5 +1,6 @@
-// A state store of schema version 1 (before started_uploads and uploads.source) is migrated on
-// open, keeping its runs and jobs, and then records started uploads.
+// A state store of schema version 1 (before started_uploads, uploads.source and checkpoints per
+// key) is migrated on open, keeping its runs, jobs and upload checkpoints, and then records
+// started uploads.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -34,8 +35,17 @@ TEST(SchemaMigrationTest, VersionOneGainsStartedUploads) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE started_uploads; ALTER TABLE uploads DROP COLUMN source;"
-                         " ALTER TABLE uploads DROP COLUMN creating;"
+                         "DROP TABLE started_uploads; DROP TABLE part_checkpoints;"
+                         " DROP TABLE upload_checkpoints;"
+                         " CREATE TABLE uploads (job BIGINT PRIMARY KEY REFERENCES jobs (id),"
+                         " object_key TEXT NOT NULL, upload_id TEXT NOT NULL,"
+                         " part_size BIGINT NOT NULL);"
+                         " CREATE TABLE parts (job BIGINT NOT NULL REFERENCES uploads (job),"
+                         " part_number BIGINT NOT NULL, etag TEXT NOT NULL,"
+                         " crc32c BIGINT NOT NULL, size BIGINT NOT NULL,"
+                         " PRIMARY KEY (job, part_number));"
+                         " INSERT INTO uploads VALUES (1, 'old', 'u0', 5);"
+                         " INSERT INTO parts VALUES (1, 1, 'e1', 7, 5);"
                          " ALTER TABLE runs DROP COLUMN phase;"
                          " ALTER TABLE runs DROP COLUMN continuous;"
                          " ALTER TABLE runs DROP COLUMN rescan_interval;"
@@ -51,6 +61,15 @@ TEST(SchemaMigrationTest, VersionOneGainsStartedUploads) {
   auto claimed = (*store)->Claim("w", std::chrono::seconds(60), 1);
   ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
   EXPECT_EQ((*claimed)[0].job.id, job);
+  // The checkpoint of version 1 is the job's upload of its key on the run's destination.
+  ASSERT_EQ(job, 1);
+  auto old = (*store)->LoadUpload(job, {"", "old"});
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  ASSERT_TRUE(old->has_value());
+  EXPECT_EQ((*old)->upload_id, "u0");
+  ASSERT_EQ((*old)->parts.size(), 1u);
+  EXPECT_EQ((*old)->parts[0].crc32c, 7u);
+  EXPECT_EQ((*old)->source, "") << "no source pin: never adopted";
   ASSERT_TRUE((*store)->SaveUpload((*claimed)[0].lease, {"k", "u1", 5, "", {}, {}}).ok());
   auto started = (*store)->ListStartedUploads("dst");
   ASSERT_TRUE(started.ok()) << started.status().ToString();
@@ -132,7 +151,7 @@ TEST(SchemaMigrationTest, AVersionThreeDatabaseKeepsItsRuns) {
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "jobs");
-  EXPECT_EQ(sqlite3_column_int64(stmt, 1), 6);  // the latest (schema.cc)
+  EXPECT_EQ(sqlite3_column_int64(stmt, 1), 7);  // the latest (schema.cc)
   EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << "one row";
   sqlite3_finalize(stmt);
   sqlite3_close(db);

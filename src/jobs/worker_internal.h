@@ -83,17 +83,18 @@ JobSpec ScanJob(const RunContext& ctx, const KeyRange& range);
 // continuous one).
 JobSpec FirstScanJob(RunId run, int max_attempts);
 
-// Checkpoints of a large-object transfer job, kept in the JobStore under the job's lease.
+// Checkpoints of one upload of a job (UploadRef: a transfer job's large object, a replicate-keys
+// job's large version on one destination), kept in the JobStore under the job's lease.
 // When the store says the lease is lost, the write fails with kCancelled (so the engine keeps
 // the upload for the job's new holder instead of aborting it) and `on_lost` is called with the
 // store's answer (the worker cancels the job's work).
 class StoreJournal : public transfer::UploadJournal {
  public:
-  StoreJournal(JobStore& store, Lease lease, std::string key,
+  StoreJournal(JobStore& store, Lease lease, UploadRef ref,
                std::function<void(const Status&)> on_lost = {})
       : store_(store),
         lease_(std::move(lease)),
-        key_(std::move(key)),
+        ref_(std::move(ref)),
         on_lost_(std::move(on_lost)) {}
   Result<std::optional<Upload>> Load() override;
   Status Creating(const std::string& source) override;
@@ -107,7 +108,7 @@ class StoreJournal : public transfer::UploadJournal {
 
   JobStore& store_;
   const Lease lease_;
-  const std::string key_;
+  const UploadRef ref_;
   const std::function<void(const Status&)> on_lost_;
 };
 

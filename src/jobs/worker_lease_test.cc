@@ -219,7 +219,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
   // Wait until some parts are checkpointed.
   for (int i = 0; i < 500; ++i) {
-    auto u = store_->LoadUpload(job_);
+    auto u = store_->LoadUpload(job_, {"", "big"});
     if (u.ok() && u->has_value() && (*u)->parts.size() >= 5) break;
     std::this_thread::sleep_for(milliseconds(10));
   }
@@ -235,7 +235,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
     serving.join();
     FAIL() << JobStateName(j.state) << " " << j.lease_owner << " " << j.last_error;
   }
-  auto at_steal = store_->LoadUpload(job_);
+  auto at_steal = store_->LoadUpload(job_, {"", "big"});
   ASSERT_TRUE(at_steal.ok() && at_steal->has_value());
   // The worker notices (its next renewal, due now, or checkpoint) and its writer ends, detached.
   worker_clock_.Advance(milliseconds(334));
@@ -253,7 +253,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   auto pending = dst->ListPendingUploads("", {});
   ASSERT_TRUE(pending.ok());
   ASSERT_EQ(pending->size(), 1u);
-  auto now = store_->LoadUpload(job_);
+  auto now = store_->LoadUpload(job_, {"", "big"});
   ASSERT_TRUE(now.ok() && now->has_value());
   EXPECT_EQ((*now)->upload_id, (*pending)[0].upload_id);
   EXPECT_EQ((*now)->parts.size(), (*at_steal)->parts.size()) << "checkpoint moved by a non-holder";
@@ -275,7 +275,7 @@ TEST_F(WorkerLeaseTest, AJournalWithALostLeaseCancels) {
   auto claimed = store_->Claim("w", seconds(1), 1);
   ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
   Status lost;
-  StoreJournal journal(*store_, (*claimed)[0].lease, "k", [&](const Status& s) { lost = s; });
+  StoreJournal journal(*store_, (*claimed)[0].lease, {"", "k"}, [&](const Status& s) { lost = s; });
   ASSERT_TRUE(journal.Begin("upload-1", 1024, "etag=e;version=;size=1;mtime=0").ok());
   ASSERT_TRUE(journal.PartDone({1, 7, 1024, ""}).ok());
   clock_.Advance(seconds(2));
@@ -283,7 +283,7 @@ TEST_F(WorkerLeaseTest, AJournalWithALostLeaseCancels) {
   EXPECT_EQ(journal.PartDone({2, 8, 1024, ""}).code(), ErrorCode::kCancelled);
   EXPECT_EQ(lost.code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(journal.Clear().code(), ErrorCode::kCancelled);
-  auto u = store_->LoadUpload(job_);
+  auto u = store_->LoadUpload(job_, {"", "k"});
   ASSERT_TRUE(u.ok() && u->has_value());
   EXPECT_EQ((*u)->parts.size(), 1u);
 }

@@ -312,16 +312,16 @@ TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
   auto claimed = ClaimOk("w", 2);
   ASSERT_EQ(claimed.size(), 2u);
   const Lease& lease = claimed[0].lease;
-  auto none = store().LoadUpload(ids[0]);
+  auto none = store().LoadUpload(ids[0], {"", "big/key"});
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
-  EXPECT_CODE(kFailedPrecondition, store().SavePart(lease, {1, "e", 1, 1}));
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(lease, {"", "big/key"}, {1, "e", 1, 1}));
   ASSERT_OK(store().SaveUpload(lease, {"big/key", "upload-1", 8 << 20, "etag=e1;size=9", {}}));
-  ASSERT_OK(store().SavePart(lease, {3, "\"etag3\"", 0xfffffffe, 1234}));
-  ASSERT_OK(store().SavePart(lease, {1, "\"etag1\"", 11, 8 << 20}));
-  ASSERT_OK(store().SavePart(lease, {2, "\"old\"", 22, 8 << 20}));
-  ASSERT_OK(store().SavePart(lease, {2, "\"etag2\"", 23, 8 << 20}));  // replaces part 2
-  auto loaded = store().LoadUpload(ids[0]);
+  ASSERT_OK(store().SavePart(lease, {"", "big/key"}, {3, "\"etag3\"", 0xfffffffe, 1234}));
+  ASSERT_OK(store().SavePart(lease, {"", "big/key"}, {1, "\"etag1\"", 11, 8 << 20}));
+  ASSERT_OK(store().SavePart(lease, {"", "big/key"}, {2, "\"old\"", 22, 8 << 20}));
+  ASSERT_OK(store().SavePart(lease, {"", "big/key"}, {2, "\"etag2\"", 23, 8 << 20}));  // replaces part 2
+  auto loaded = store().LoadUpload(ids[0], {"", "big/key"});
   ASSERT_OK(loaded);
   ASSERT_TRUE(loaded->has_value());
   const jobs::UploadCheckpoint& u = **loaded;
@@ -335,28 +335,28 @@ TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
   EXPECT_EQ(u.parts[1].crc32c, 23u);
   EXPECT_EQ(u.parts[2].crc32c, 0xfffffffeu);
   EXPECT_EQ(u.parts[2].size, 1234u);
-  auto other = store().LoadUpload(ids[1]);  // checkpoints are per job
+  auto other = store().LoadUpload(ids[1], {"", "big/key"});  // checkpoints are per job
   ASSERT_OK(other);
   EXPECT_FALSE(other->has_value());
 
   // A new upload replaces the old one and its parts.
   ASSERT_OK(store().SaveUpload(lease, {"big/key", "upload-2", 16 << 20, "", {}}));
-  loaded = store().LoadUpload(ids[0]);
+  loaded = store().LoadUpload(ids[0], {"", "big/key"});
   ASSERT_OK(loaded);
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ((*loaded)->upload_id, "upload-2");
   EXPECT_EQ((*loaded)->source, "");
   EXPECT_TRUE((*loaded)->parts.empty());
-  ASSERT_OK(store().ClearUpload(lease));
-  loaded = store().LoadUpload(ids[0]);
+  ASSERT_OK(store().ClearUpload(lease, {"", "big/key"}));
+  loaded = store().LoadUpload(ids[0], {"", "big/key"});
   ASSERT_OK(loaded);
   EXPECT_FALSE(loaded->has_value());
-  ASSERT_OK(store().ClearUpload(lease));  // nothing to clear is fine
+  ASSERT_OK(store().ClearUpload(lease, {"", "big/key"}));  // nothing to clear is fine
 
   // About to create an upload: recorded with its time, not among the uploads started.
   const jobs::TimePoint before = clock_.Now();
   ASSERT_OK(store().SaveUpload(lease, {"big/key", "", 0, "etag=e2;size=9", {}, {}}));
-  loaded = store().LoadUpload(ids[0]);
+  loaded = store().LoadUpload(ids[0], {"", "big/key"});
   ASSERT_OK(loaded);
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ((*loaded)->upload_id, "");
@@ -364,16 +364,16 @@ TEST_P(JobStoreConformanceTest, CheckpointsRoundTrip) {
   EXPECT_GE((*loaded)->creating_since, before - std::chrono::milliseconds(1));  // ms in the store
   EXPECT_NE((*loaded)->creating_since, jobs::TimePoint{});
   ASSERT_OK(store().SaveUpload(lease, {"big/key", "upload-3", 8 << 20, "etag=e2;size=9", {}, {}}));
-  loaded = store().LoadUpload(ids[0]);
+  loaded = store().LoadUpload(ids[0], {"", "big/key"});
   ASSERT_OK(loaded);
   EXPECT_EQ((*loaded)->creating_since, jobs::TimePoint{}) << "recorded: no longer creating";
-  ASSERT_OK(store().ClearUpload(lease));
+  ASSERT_OK(store().ClearUpload(lease, {"", "big/key"}));
 
   EXPECT_CODE(kNotFound, store().SaveUpload(Lease{999999, "w", 1}, {"k", "u", 1, "", {}}));
-  EXPECT_CODE(kNotFound, store().SavePart(Lease{999999, "w", 1}, {1, "e", 1, 1}));
-  EXPECT_CODE(kNotFound, store().LoadUpload(999999));
-  EXPECT_CODE(kNotFound, store().ClearUpload(Lease{999999, "w", 1}));
-  EXPECT_CODE(kInvalidArgument, store().SavePart(lease, {0, "e", 1, 1}));
+  EXPECT_CODE(kNotFound, store().SavePart(Lease{999999, "w", 1}, {"", "big/key"}, {1, "e", 1, 1}));
+  EXPECT_CODE(kNotFound, store().LoadUpload(999999, {"", "big/key"}));
+  EXPECT_CODE(kNotFound, store().ClearUpload(Lease{999999, "w", 1}, {"", "big/key"}));
+  EXPECT_CODE(kInvalidArgument, store().SavePart(lease, {"", "big/key"}, {0, "e", 1, 1}));
   EXPECT_CODE(kInvalidArgument, store().SaveUpload(Lease{ids[0], "", 1}, {"k", "u", 1, "", {}}));
 }
 
@@ -385,27 +385,92 @@ TEST_P(JobStoreConformanceTest, CheckpointWritesNeedTheLease) {
   auto first = ClaimOk("w1", 1, seconds(30));
   ASSERT_EQ(first.size(), 1u);
   ASSERT_OK(store().SaveUpload(first[0].lease, {"big", "upload-1", 5 << 20, "", {}}));
-  ASSERT_OK(store().SavePart(first[0].lease, {1, "e1", 1, 5 << 20}));
+  ASSERT_OK(store().SavePart(first[0].lease, {"", "big"}, {1, "e1", 1, 5 << 20}));
   clock_.Advance(seconds(31));
   auto second = ClaimOk("w2", 1, seconds(30));
   ASSERT_EQ(second.size(), 1u);
   const uint64_t before = store().transactions();
-  EXPECT_CODE(kFailedPrecondition, store().SavePart(first[0].lease, {2, "e2", 2, 5 << 20}));
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(first[0].lease, {"", "big"}, {2, "e2", 2, 5 << 20}));
   EXPECT_CODE(kFailedPrecondition,
               store().SaveUpload(first[0].lease, {"big", "upload-stale", 5 << 20, "", {}}));
-  EXPECT_CODE(kFailedPrecondition, store().ClearUpload(first[0].lease));
+  EXPECT_CODE(kFailedPrecondition, store().ClearUpload(first[0].lease, {"", "big"}));
   // The same owner name with an old attempt is fenced too.
-  EXPECT_CODE(kFailedPrecondition, store().SavePart(Lease{ids[0], "w2", 1}, {2, "e2", 2, 1}));
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(Lease{ids[0], "w2", 1}, {"", "big"}, {2, "e2", 2, 1}));
   EXPECT_EQ(store().transactions(), before) << "refused writes commit nothing";
-  auto loaded = store().LoadUpload(ids[0]);
+  auto loaded = store().LoadUpload(ids[0], {"", "big"});
   ASSERT_OK(loaded);
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ((*loaded)->upload_id, "upload-1");
   ASSERT_EQ((*loaded)->parts.size(), 1u);
   // The new holder resumes the upload and goes on.
-  ASSERT_OK(store().SavePart(second[0].lease, {2, "e2", 2, 5 << 20}));
+  ASSERT_OK(store().SavePart(second[0].lease, {"", "big"}, {2, "e2", 2, 5 << 20}));
   ASSERT_OK(store().Finish(second[0].lease, {}));
-  EXPECT_CODE(kFailedPrecondition, store().SavePart(second[0].lease, {3, "e3", 3, 1}));
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(second[0].lease, {"", "big"}, {3, "e3", 3, 1}));
+}
+
+// A job keeps one checkpoint per (destination, key): a replicate-keys job writes several large
+// versions at once, to the destinations of its rules. Each has its own parts, is replaced,
+// loaded and cleared alone, and is listed among the uploads started on its own destination.
+TEST_P(JobStoreConformanceTest, AJobKeepsOneCheckpointPerDestinationAndKey) {
+  const RunId run = NewRun();
+  EnqueueN(run, 1);
+  auto claimed = ClaimOk("w", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  const Lease& lease = claimed[0].lease;
+  const JobId job = claimed[0].job.id;
+  const jobs::UploadRef a{"", "k1"}, b{"", "k2"}, c{"rb:other/", "k1"};
+  ASSERT_OK(store().SaveUpload(lease, {"k1", "up-a", 5 << 20, "pin-a", {}, {}, ""}));
+  ASSERT_OK(store().SaveUpload(lease, {"k2", "up-b", 5 << 20, "pin-b", {}, {}, ""}));
+  ASSERT_OK(store().SaveUpload(lease, {"k1", "up-c", 8 << 20, "pin-c", {}, {}, "rb:other/"}));
+  ASSERT_OK(store().SavePart(lease, a, {1, "ea1", 1, 5 << 20}));
+  ASSERT_OK(store().SavePart(lease, b, {1, "eb1", 2, 5 << 20}));
+  ASSERT_OK(store().SavePart(lease, b, {2, "eb2", 3, 5 << 20}));
+  ASSERT_OK(store().SavePart(lease, c, {1, "ec1", 4, 8 << 20}));
+  EXPECT_CODE(kFailedPrecondition, store().SavePart(lease, {"", "k3"}, {1, "e", 1, 1}));
+  auto la = store().LoadUpload(job, a);
+  auto lb = store().LoadUpload(job, b);
+  auto lc = store().LoadUpload(job, c);
+  ASSERT_OK(la);
+  ASSERT_OK(lb);
+  ASSERT_OK(lc);
+  ASSERT_TRUE(la->has_value() && lb->has_value() && lc->has_value());
+  EXPECT_EQ((*la)->upload_id, "up-a");
+  EXPECT_EQ((*la)->parts.size(), 1u);
+  EXPECT_EQ((*lb)->upload_id, "up-b");
+  ASSERT_EQ((*lb)->parts.size(), 2u);
+  EXPECT_EQ((*lb)->parts[1].etag, "eb2");
+  EXPECT_EQ((*lc)->upload_id, "up-c");
+  EXPECT_EQ((*lc)->destination, "rb:other/");
+  EXPECT_EQ((*lc)->part_size, 8u << 20);
+  ASSERT_EQ((*lc)->parts.size(), 1u);
+  EXPECT_EQ((*lc)->parts[0].crc32c, 4u);
+  // A new upload of one ref replaces that ref's only.
+  ASSERT_OK(store().SaveUpload(lease, {"k2", "up-b2", 5 << 20, "pin-b", {}, {}, ""}));
+  lb = store().LoadUpload(job, b);
+  ASSERT_OK(lb);
+  EXPECT_EQ((*lb)->upload_id, "up-b2");
+  EXPECT_TRUE((*lb)->parts.empty());
+  la = store().LoadUpload(job, a);
+  ASSERT_OK(la);
+  EXPECT_EQ((*la)->parts.size(), 1u);
+  // Each is listed on its own destination, live while its checkpoint names it.
+  auto other = store().ListStartedUploads("rb:other/");
+  ASSERT_OK(other);
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].upload_id, "up-c");
+  EXPECT_EQ((*other)[0].key, "k1");
+  EXPECT_TRUE((*other)[0].live);
+  // Clearing one leaves the others.
+  ASSERT_OK(store().ClearUpload(lease, c));
+  lc = store().LoadUpload(job, c);
+  ASSERT_OK(lc);
+  EXPECT_FALSE(lc->has_value());
+  other = store().ListStartedUploads("rb:other/");
+  ASSERT_OK(other);
+  EXPECT_TRUE(other->empty()) << "a cleared upload is finished";
+  la = store().LoadUpload(job, a);
+  ASSERT_OK(la);
+  EXPECT_TRUE(la->has_value());
 }
 
 // Release gives a job back unworked: runnable at once, and the attempt is not counted.
@@ -450,7 +515,7 @@ TEST_P(JobStoreConformanceTest, StartedUploadsAreRecordedUntilFinished) {
   ASSERT_OK(store().SaveUpload(claimed[2].lease, {"c", "up-c", 5 << 20, "", {}}));
   ASSERT_OK(store().SaveUpload(claimed[3].lease, {"d", "up-d", 5 << 20, "", {}}));
   ASSERT_OK(store().SaveUpload(claimed[4].lease, {"e", "up-e", 5 << 20, "", {}}));
-  ASSERT_OK(store().ClearUpload(claimed[1].lease));  // b completed
+  ASSERT_OK(store().ClearUpload(claimed[1].lease, {"", "b"}));  // b completed
   ASSERT_OK(store().Finish(claimed[2].lease, Fail("gone")));  // c's job is dead
   // d's job is retried later: still live (a retry resumes it).
   ASSERT_OK(store().Finish(claimed[3].lease, Retry("503", milliseconds(10))));
@@ -479,15 +544,15 @@ TEST_P(JobStoreConformanceTest, StartedUploadsAreRecordedUntilFinished) {
   // redrive starts anew), but never a leased job's.
   ASSERT_OK(store().ForgetUpload("s3://bucket/dst", "up-c"));
   ASSERT_OK(store().ForgetUpload("s3://bucket/dst", "up-a1"));
-  auto c = store().LoadUpload(ids[2]);
+  auto c = store().LoadUpload(ids[2], {"", "c"});
   ASSERT_OK(c);
   EXPECT_FALSE(c->has_value());
-  auto a = store().LoadUpload(ids[0]);
+  auto a = store().LoadUpload(ids[0], {"", "a"});
   ASSERT_OK(a);
   ASSERT_TRUE(a->has_value());
   EXPECT_EQ((*a)->upload_id, "up-a2");
   ASSERT_OK(store().ForgetUpload("s3://bucket/dst", "up-a2"));  // leased: checkpoint kept
-  a = store().LoadUpload(ids[0]);
+  a = store().LoadUpload(ids[0], {"", "a"});
   ASSERT_OK(a);
   EXPECT_TRUE(a->has_value());
   listed = store().ListStartedUploads("s3://bucket/dst");
@@ -593,11 +658,11 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
        }},
       {"SavePart",
        [&] {
-         return store().SavePart(claimed[1].lease, {1, "e", 2, 5});
+         return store().SavePart(claimed[1].lease, {"", "k"}, {1, "e", 2, 5});
        }},
-      {"LoadUpload", [&] { return store().LoadUpload(ids[1]).status(); }},
+      {"LoadUpload", [&] { return store().LoadUpload(ids[1], {"", "k"}).status(); }},
       {"ListStartedUploads", [&] { return store().ListStartedUploads("dst").status(); }},
-      {"ClearUpload", [&] { return store().ClearUpload(claimed[1].lease); }},
+      {"ClearUpload", [&] { return store().ClearUpload(claimed[1].lease, {"", "k"}); }},
       {"ForgetUpload", [&] { return store().ForgetUpload("dst", "u"); }},
       {"Release", [&] { return store().Release(claimed[1].lease); }},
   };

@@ -36,7 +36,7 @@ TEST_P(JobStoreConformanceTest, TextIsStoredVerbatim) {
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].lease.owner, nasty);
   ASSERT_OK(store().SaveUpload(claimed[0].lease, {nasty, nasty, 1, "", {{1, nasty, 1, 1}}}));
-  auto upload = store().LoadUpload((*ids)[0]);
+  auto upload = store().LoadUpload((*ids)[0], {"", nasty});
   ASSERT_OK(upload);
   ASSERT_TRUE(upload->has_value());
   EXPECT_EQ((*upload)->key, nasty);

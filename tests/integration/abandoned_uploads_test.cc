@@ -96,7 +96,7 @@ TEST_F(AbandonedUploadsTest, OnlyFerrysOrphansAreAborted) {
       ASSERT_TRUE(transfers.ok());
       for (const jobs::Job& j : *transfers) {
         if (j.spec.kind != jobs::kTransferKind) continue;
-        auto u = store_->LoadUpload(j.id);
+        auto u = store_->LoadUpload(j.id, {"", "big"});
         if (u.ok() && u->has_value()) live = (*u)->upload_id;
       }
       if (live.empty()) std::this_thread::sleep_for(milliseconds(5));

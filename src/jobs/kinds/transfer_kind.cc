@@ -64,8 +64,8 @@ class TransferHandler : public JobHandler {
       // changed.
       if (j.attempts > 1) r.need_details = true;
       if (single_large) {
-        r.journal = std::make_shared<StoreJournal>(ctx.store, ctx.claimed.lease, r.src.key,
-                                                   ctx.lease_lost);
+        r.journal = std::make_shared<StoreJournal>(ctx.store, ctx.claimed.lease,
+                                                   UploadRef{"", r.src.key}, ctx.lease_lost);
       }
       transfer::CopyRequest copy = r;
       copy.cancel = ctx.cancel;

@@ -96,8 +96,8 @@ Result<uint64_t> SqlJobStore::Purge(bool dead_too) {
         count += removed;
       }
     }
-    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM parts WHERE job IN " + doomed).status());
-    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM uploads WHERE job IN " + doomed).status());
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM part_checkpoints WHERE job IN " + doomed).status());
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM upload_checkpoints WHERE job IN " + doomed).status());
     FERRY_ASSIGN_OR_RETURN(SqlRows jobs, tx.Exec("DELETE FROM jobs WHERE id IN " + doomed));
     count += static_cast<uint64_t>(jobs.changes);
     return tx.Exec("DELETE FROM runs WHERE " + ended).status();

@@ -128,8 +128,8 @@ Result<bool> SqlJobStore::Restart(RunId run, const JobSpec& first) {
         tx.Exec("SELECT COUNT(*) FROM jobs WHERE run = $1 AND state <> 'done'", {run}));
     if (!left.rows.empty() && CellInt(left.rows[0][0]) > 0) return Status::Ok();
     const std::string done = "(SELECT id FROM jobs WHERE run = $1 AND state = 'done')";
-    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM parts WHERE job IN " + done, {run}).status());
-    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM uploads WHERE job IN " + done, {run}).status());
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM part_checkpoints WHERE job IN " + done, {run}).status());
+    FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM upload_checkpoints WHERE job IN " + done, {run}).status());
     FERRY_RETURN_IF_ERROR(
         tx.Exec("DELETE FROM jobs WHERE run = $1 AND state = 'done'", {run}).status());
     FERRY_RETURN_IF_ERROR(tx.Exec("UPDATE runs SET phase = 0 WHERE id = $1", {run}).status());
@@ -146,9 +146,9 @@ Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now,
   // Every job that is not done: queued (parked deletes included), leased and dead.
   const std::string unfinished = "(SELECT id FROM jobs WHERE run = $1 AND state <> 'done')";
   FERRY_RETURN_IF_ERROR(
-      tx.Exec("DELETE FROM parts WHERE job IN " + unfinished, {run}).status());
+      tx.Exec("DELETE FROM part_checkpoints WHERE job IN " + unfinished, {run}).status());
   FERRY_RETURN_IF_ERROR(
-      tx.Exec("DELETE FROM uploads WHERE job IN " + unfinished, {run}).status());
+      tx.Exec("DELETE FROM upload_checkpoints WHERE job IN " + unfinished, {run}).status());
   // The leases are read from the rows as they are deleted, not by a SELECT before: on
   // PostgreSQL (read committed) a Renew committed between the two would extend a lease past
   // the time read, and its holder would go on writing after the caller stopped waiting for it.

@@ -103,9 +103,41 @@ Status AddRunLeasesUntil(SqlTx& tx, const Dialect& d) {
   return tx.Exec("ALTER TABLE runs ADD COLUMN leases_until BIGINT NOT NULL DEFAULT 0").status();
 }
 
+// Version 7: a job may checkpoint several uploads, one per (destination, object key): a
+// replicate-keys job writes the parts of several large versions at once, to the destinations
+// of its rules. The checkpoints of earlier versions move over with destination '' (the run's).
+Status AddUploadsPerKey(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  const std::string statements[] = {
+      "CREATE TABLE upload_checkpoints (job BIGINT NOT NULL REFERENCES jobs (id),"
+      " destination TEXT NOT NULL, object_key TEXT NOT NULL, upload_id TEXT NOT NULL,"
+      " part_size BIGINT NOT NULL, source TEXT NOT NULL, creating BIGINT NOT NULL,"
+      " PRIMARY KEY (job, destination, object_key))",
+      "CREATE TABLE part_checkpoints (job BIGINT NOT NULL, destination TEXT NOT NULL,"
+      " object_key TEXT NOT NULL, part_number BIGINT NOT NULL, etag TEXT NOT NULL,"
+      " crc32c BIGINT NOT NULL, size BIGINT NOT NULL,"
+      " PRIMARY KEY (job, destination, object_key, part_number),"
+      " FOREIGN KEY (job, destination, object_key)"
+      " REFERENCES upload_checkpoints (job, destination, object_key))",
+      "INSERT INTO upload_checkpoints (job, destination, object_key, upload_id, part_size,"
+      " source, creating) SELECT job, '', object_key, upload_id, part_size, source, creating"
+      " FROM uploads",
+      "INSERT INTO part_checkpoints (job, destination, object_key, part_number, etag, crc32c,"
+      " size) SELECT p.job, '', u.object_key, p.part_number, p.etag, p.crc32c, p.size"
+      " FROM parts p JOIN uploads u ON u.job = p.job",
+      "DROP TABLE parts",
+      "DROP TABLE uploads",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
 constexpr Migration kMigrations[] = {&CreateTables,        &AddStartedUploads,
                                      &AddUploadSource,     &AddPhasesAndRegions,
-                                     &AddUploadCreating,   &AddRunLeasesUntil};
+                                     &AddUploadCreating,   &AddRunLeasesUntil,
+                                     &AddUploadsPerKey};
 
 }  // namespace
 

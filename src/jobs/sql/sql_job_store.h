@@ -86,9 +86,11 @@ class SqlJobStore : public JobStore {
   Result<uint64_t> Purge(bool dead_too) override;
 
   Status SaveUpload(const Lease& lease, const UploadCheckpoint& upload) override;
-  Status SavePart(const Lease& lease, const PartCheckpoint& part) override;
-  Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job) override;
-  Status ClearUpload(const Lease& lease) override;
+  Status SavePart(const Lease& lease, const UploadRef& upload,
+                  const PartCheckpoint& part) override;
+  Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job,
+                                                     const UploadRef& upload) override;
+  Status ClearUpload(const Lease& lease, const UploadRef& upload) override;
   Result<std::vector<StartedUpload>> ListStartedUploads(std::string_view destination) override;
   Status ForgetUpload(std::string_view destination, std::string_view upload_id) override;
 
