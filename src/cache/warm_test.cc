@@ -365,3 +365,69 @@ TEST(WarmTest, StoppingCancelsTheCopiesInFlight) {
 
 }  // namespace
 }  // namespace ferry::cache::testing
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A source whose whole-object reads of one key wait until the test opens the gate.
+class HeldKeySource : public storage::MemoryBackend {
+ public:
+  HeldKeySource(storage::MemoryBackend::Options options, std::string held)
+      : MemoryBackend(std::move(options)), held_(std::move(held)) {}
+  Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) override {
+    if (key == held_) gate_.wait();
+    return MemoryBackend::ReadObject(key, out, etag, stop);
+  }
+  void Open() { open_.set_value(); }
+
+ private:
+  const std::string held_;
+  std::promise<void> open_;
+  std::shared_future<void> gate_ = open_.get_future().share();
+};
+
+TEST(WarmTest, AFinishedCopyIsRecordedOnceTheRecordIntervalPassedOnTheClock) {
+  CacheEnv env;
+  HeldKeySource source(storage::MemoryBackend::Options{.name = "held", .clock = &env.clock},
+                       "k/b");
+  storage::WriteSpec spec;
+  spec.size = 1;
+  for (const char* key : {"k/a", "k/b"}) {
+    ASSERT_TRUE(source.Put(key, std::as_bytes(std::span("x", 1)), spec, {}).ok());
+  }
+  WarmContext ctx{.source = source,
+                  .cache = env.cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
+                  .executor = env.executor};
+  WarmOptions options = env.Options();
+  options.record_interval = 5s;  // on the fake clock: passes only when the test moves it
+  Result<WarmResult> r = Status::Internal("not run");
+  std::thread warm([&] {
+    r = Warm(WarmRequest{.prefixes = {"k/"}, .ttl = 1h, .force = false}, ctx, options, {});
+  });
+  // k/a is copied while k/b's read waits: its outcome waits for the recorder, however much real
+  // time goes by.
+  for (int i = 0; i < 2000 && env.cache.Keys().empty(); ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(env.cache.Keys(), (std::vector<std::string>{"k/a"}));
+  env.clock.Advance(4s);  // not yet
+  std::this_thread::sleep_for(50ms);  // nothing is to happen: no condition to wait for
+  EXPECT_FALSE(env.index->Get("k/a")->has_value());
+  env.clock.Advance(1s);  // the interval has passed: recorded while k/b is still being copied
+  for (int i = 0; i < 2000 && !env.index->Get("k/a")->has_value(); ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(env.index->Get("k/a")->has_value());
+  EXPECT_FALSE(env.index->Get("k/b")->has_value());
+  source.Open();
+  warm.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->copied, 2u);
+  EXPECT_TRUE(env.index->Get("k/b")->has_value());  // the rest is recorded before it returns
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
