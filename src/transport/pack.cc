@@ -19,10 +19,9 @@
 namespace ferry::transport {
 namespace {
 
-using Steady = std::chrono::steady_clock;
-
-double Since(Steady::time_point t) {
-  return std::chrono::duration<double>(Steady::now() - t).count();
+// Seconds on `clock` since `t`.
+double Since(const Clock& clock, Clock::MonoTime t) {
+  return std::chrono::duration<double>(clock.MonoNow() - t).count();
 }
 
 // The reads of one pack in the order of its UploadOrder (upload_order.h): free while no pack
@@ -50,11 +49,13 @@ class OrderedReads : public ReadGate {
 // (upload_order.h).
 class UploadPipe : public archive::ByteSink {
  public:
-  UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order, uint64_t ticket)
+  UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order, uint64_t ticket,
+             const Clock& clock)
       : sink_(sink),
         limit_(std::max<size_t>(1, limit)),
         order_(order),
         ticket_(ticket),
+        clock_(clock),
         thread_([this] { Loop(); }) {}
   ~UploadPipe() override {
     {
@@ -73,9 +74,9 @@ class UploadPipe : public archive::ByteSink {
   Status Write(std::span<const std::byte> data) override {
     if (data.empty()) return Status::Ok();
     std::unique_lock lock(mu_);
-    const auto t = Steady::now();
+    const auto t = clock_.MonoNow();
     cv_.wait(lock, [&] { return !error_.ok() || queued_ == 0 || queued_ + data.size() <= limit_; });
-    waited_ += Since(t);
+    waited_ += Since(clock_, t);
     if (!error_.ok()) return error_;
     if (queue_.empty() || queue_.back().size() + data.size() > kPiece) queue_.emplace_back();
     queue_.back().insert(queue_.back().end(), data.begin(), data.end());
@@ -130,6 +131,7 @@ class UploadPipe : public archive::ByteSink {
   const size_t limit_;
   UploadOrder* const order_;
   const uint64_t ticket_;
+  const Clock& clock_;  // times Write's waits
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<std::byte>> queue_;  // GUARDED_BY(mu_)
@@ -262,18 +264,19 @@ Status ReadsAgree(storage::Backend& src, const storage::ObjectInfo& object,
 
 class TimedSource : public archive::ChunkSource {
  public:
-  TimedSource(archive::ChunkSource& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
+  TimedSource(archive::ChunkSource& inner, double& seconds, const Clock& clock)
+      : inner_(inner), seconds_(seconds), clock_(clock) {}
   Result<size_t> Read(std::span<std::byte> out) override {
-    const auto t = Steady::now();
+    const auto t = clock_.MonoNow();
     auto n = inner_.Read(out);
-    seconds_ += Since(t);
+    seconds_ += Since(clock_, t);
     return n;
   }
   bool CanLend() const override { return inner_.CanLend(); }
   Result<std::span<const std::byte>> Lend() override {
-    const auto t = Steady::now();
+    const auto t = clock_.MonoNow();
     auto lent = inner_.Lend();
-    seconds_ += Since(t);
+    seconds_ += Since(clock_, t);
     return lent;
   }
   void Consume(size_t n) override { inner_.Consume(n); }
@@ -281,6 +284,7 @@ class TimedSource : public archive::ChunkSource {
  private:
   archive::ChunkSource& inner_;
   double& seconds_;
+  const Clock& clock_;
 };
 
 }  // namespace
@@ -297,10 +301,14 @@ archive::EntryHeader HeaderOf(const storage::ObjectInfo& o) {
 Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::ObjectInfo> objects,
                                archive::ByteSink& sink, const PackOptions& options,
                                std::stop_token stop) {
-  const auto started = Steady::now();
+  const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
+  const auto started = clock.MonoNow();
   PackResult result;
-  UploadPipe pipe(sink, options.upload_ahead, options.order, options.order_ticket);  // outlives the writer, which writes to it
-  FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, options.writer));
+  // Outlives the writer, which writes to it.
+  UploadPipe pipe(sink, options.upload_ahead, options.order, options.order_ticket, clock);
+  archive::WriterOptions writing = options.writer;
+  if (writing.clock == nullptr) writing.clock = options.clock;
+  FERRY_ASSIGN_OR_RETURN(auto writer, archive::Writer::Open(pipe, writing));
   const bool with_tags = src.features().tags;
   std::optional<OrderedReads> ordered;
   if (options.order != nullptr) ordered.emplace(*options.order, options.order_ticket);
@@ -321,9 +329,9 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
     }
     Status s;
     if (listed.size <= options.whole_read_limit) {
-      const auto t = Steady::now();
+      const auto t = clock.MonoNow();
       ReadObject r = ahead.Take(i);
-      result.read_wait_seconds += Since(t);
+      result.read_wait_seconds += Since(clock, t);
       if (r.vanished) {
         ++result.vanished;
         continue;
@@ -336,9 +344,9 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
       ahead.GiveBack(std::move(r.bytes));
     } else {
       // The listing has no metadata: Stat has it all, and pins the ETag the reads check.
-      const auto t = Steady::now();
+      const auto t = clock.MonoNow();
       auto object = src.Stat(listed.key, with_tags, stop);
-      result.read_wait_seconds += Since(t);
+      result.read_wait_seconds += Since(clock, t);
       if (!object.ok() && object.status().code() == ErrorCode::kNotFound) {
         ++result.vanished;
         continue;
@@ -362,14 +370,14 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
         if (first.ok()) exact_part = *first;
       }
       CheckedSource checked(ranges, *object, exact_part);
-      TimedSource body(checked, result.read_wait_seconds);
+      TimedSource body(checked, result.read_wait_seconds, clock);
       archive::EntryHeader h = HeaderOf(*object);
       h.destinations = options.destinations;
       s = writer->Add(h, body);
       if (s.ok() && !checked.proves()) {
-        const auto t = Steady::now();
+        const auto t = clock.MonoNow();
         s = ReadsAgree(src, *object, options, checked.crc(), stop);
-        result.read_wait_seconds += Since(t);
+        result.read_wait_seconds += Since(clock, t);
         ++result.read_twice;
       }
     }
@@ -378,11 +386,11 @@ Result<PackResult> PackObjects(storage::Backend& src, std::span<const storage::O
   // Every object is read: the packs behind this one read at full width from now on.
   if (options.order != nullptr) options.order->DoneReading(options.order_ticket);
   FERRY_ASSIGN_OR_RETURN(result.summary, writer->Finish());
-  const auto drain = Steady::now();
+  const auto drain = clock.MonoNow();
   FERRY_RETURN_IF_ERROR(pipe.Drain());
-  result.drain_seconds = Since(drain);
+  result.drain_seconds = Since(clock, drain);
   result.sink_wait_seconds = pipe.waited();
-  result.seconds = Since(started);
+  result.seconds = Since(clock, started);
   return result;
 }
 
