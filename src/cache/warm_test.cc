@@ -420,8 +420,12 @@ TEST(WarmTest, AFinishedCopyIsRecordedOnceTheRecordIntervalPassedOnTheClock) {
   // time goes by.
   for (int i = 0; i < 2000 && env.cache.Keys().empty(); ++i) std::this_thread::sleep_for(1ms);
   EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"k/a"}));
-  env.clock.Advance(4s);  // not yet
-  std::this_thread::sleep_for(50ms);  // nothing is to happen: no condition to wait for
+  // Nothing is to happen, so there is no condition to wait for: some real time goes by (the
+  // recorder has started waiting by then), then part of the interval on the clock.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(env.index->Get("k/a")->has_value());
+  env.clock.Advance(4s);
+  std::this_thread::sleep_for(20ms);
   EXPECT_FALSE(env.index->Get("k/a")->has_value());
   env.clock.Advance(1s);  // the interval has passed: recorded while k/b is still being copied
   for (int i = 0; i < 2000 && !env.index->Get("k/a")->has_value(); ++i) {
