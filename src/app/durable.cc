@@ -226,7 +226,7 @@ std::string Joined(const std::vector<std::string>& parts) {
 // key would leave the destination with the older bytes while this run reports it copied. The
 // 20 most recent runs of the store are looked at.
 Status WaitForAbandonedLeases(jobs::JobStore& store, const DurableRunRequest& request,
-                              std::stop_token stop) {
+                              Clock& clock, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Run> runs, store.ListRuns(20));
   jobs::TimePoint until{};
   jobs::RunId last = 0;
@@ -238,7 +238,7 @@ Status WaitForAbandonedLeases(jobs::JobStore& store, const DurableRunRequest& re
     until = run.leases_until;
     last = run.id;
   }
-  return WaitForLeases(until, last, stop);
+  return WaitForLeases(until, last, stop, clock);
 }
 
 // `--restart` of a compressed run: the discarded run's archives leave its staging location
@@ -246,14 +246,14 @@ Status WaitForAbandonedLeases(jobs::JobStore& store, const DurableRunRequest& re
 // still write there. They were packed for a run that no longer exists: nothing unpacks them,
 // and each would stay billed on staging. A backup's archives are the backup: never.
 Status DiscardStagedArchives(jobs::JobStore& store, Wiring& wiring, const jobs::Run& run,
-                             const jobs::RunOptions& options, std::stop_token stop) {
+                             const jobs::RunOptions& options, Clock& clock, std::stop_token stop) {
   const jobs::TransportOptions& t = options.transport;
   if (!t.enabled() || t.backup) return Status::Ok();
   FERRY_ASSIGN_OR_RETURN(Location loc, ParseLocation(t.staging));
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> staging, wiring.OpenBackend(loc, true));
   std::unique_ptr<transport::TransportStore> rows;
   if (store.session() != nullptr) {
-    FERRY_ASSIGN_OR_RETURN(rows, transport::TransportStore::Open(*store.session()));
+    FERRY_ASSIGN_OR_RETURN(rows, transport::TransportStore::Open(*store.session(), clock));
   }
   const transport::SyncArchiveNames names{.run = run.id,
                                           .source = run.spec.source,
@@ -274,12 +274,13 @@ Status DiscardStagedArchives(jobs::JobStore& store, Wiring& wiring, const jobs::
 
 }  // namespace
 
-Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop) {
-  const auto wait = until - std::chrono::system_clock::now();
+Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop,
+                     Clock& clock) {
+  const auto wait = until - clock.Now();
   if (wait > std::chrono::milliseconds(0)) {
     obs::Log(obs::Level::kInfo, "waiting for the leases of the jobs of discarded run " +
                                     std::to_string(run) + " to end");
-    SystemClock::Default().SleepFor(
+    clock.SleepFor(
         std::chrono::ceil<std::chrono::milliseconds>(wait) + std::chrono::milliseconds(100),
         stop);
   }
@@ -290,7 +291,8 @@ Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token sto
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop) {
-  const auto start = std::chrono::steady_clock::now();
+  Clock& clock = request.worker.clock != nullptr ? *request.worker.clock : SystemClock::Default();
+  const auto start = clock.MonoNow();
   DurableRunResult result;
   std::optional<std::pair<jobs::Run, jobs::RunOptions>> discarded;  // --restart's
   FERRY_ASSIGN_OR_RETURN(auto existing,
@@ -329,10 +331,10 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     FERRY_RETURN_IF_ERROR(
         jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());
   } else {
-    FERRY_RETURN_IF_ERROR(WaitForAbandonedLeases(store, request, stop));
+    FERRY_RETURN_IF_ERROR(WaitForAbandonedLeases(store, request, clock, stop));
     if (discarded) {
       FERRY_RETURN_IF_ERROR(
-          DiscardStagedArchives(store, wiring, discarded->first, discarded->second, stop)
+          DiscardStagedArchives(store, wiring, discarded->first, discarded->second, clock, stop)
               .WithContext("discarding the staged archives of run " +
                            std::to_string(discarded->first.id)));
     }
@@ -354,8 +356,7 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     FERRY_RETURN_IF_ERROR(worker.Run(stop, &result.progress));
   }
   FERRY_ASSIGN_OR_RETURN(result.counts, store.CountJobs(result.run));
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(clock.MonoNow() - start).count();
   return result;
 }
 

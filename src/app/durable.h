@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/wiring.h"
+#include "base/clock.h"
 #include "jobs/job_store.h"
 #include "jobs/payload.h"
 #include "jobs/worker.h"
@@ -21,6 +22,8 @@ struct DurableRunRequest {
   std::string source;       // location text
   std::string destination;  // location text
   jobs::RunOptions options;
+  // Its clock (WorkerOptions::clock; null: SystemClock::Default()) also times the run: the wait
+  // for the leases of abandoned runs and DurableRunResult::seconds.
   jobs::WorkerOptions worker;
   bool detach = false;
   // Ends the unfinished run of (source, destination), if any, for good (JobStore::AbandonRun:
@@ -47,10 +50,11 @@ struct DurableRunResult {
 // only once the jobs of abandoned runs of the same pair can no longer be at work: it waits for
 // the latest lease they held when they were removed (Run::leases_until; leases of killed
 // processes of this machine are ended at once).
-// Sleeps until `until` (plus 100 ms) when it is ahead, logging why: the latest lease of the jobs
-// of discarded run `run` (JobStore::AbandonRun, Run::leases_until). kCancelled when `stop` is
-// requested meanwhile.
-Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop);
+// Sleeps on `clock` until `until` (plus 100 ms) when it is ahead of clock.Now(), logging why:
+// the latest lease of the jobs of discarded run `run` (JobStore::AbandonRun,
+// Run::leases_until). kCancelled when `stop` is requested meanwhile.
+Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop,
+                     Clock& clock = SystemClock::Default());
 
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -522,43 +523,64 @@ TEST(EntryStreamTest, ACorruptFrameFailsItsEntry) {
   EXPECT_EQ((*r)->entries()[i - 1].header.key, "noise.bin");
 }
 
-// A body that takes `delay` per Read, and a sink that takes `delay` per Write: the summary's
-// stage times must show them (they are how pack's serialisation is found, archive.md).
+// The writer's clock in the test below: it moves when the slow body or sink says their time
+// went by, and by a microsecond each time it is read (every stage the writer times takes some).
+class TickingClock : public Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override { return {}; }
+  void SleepFor(std::chrono::milliseconds d, std::stop_token stop) override {
+    (void)stop;
+    ns_ += std::chrono::nanoseconds(d).count();
+  }
+  MonoTime MonoNow() const override {
+    return MonoTime(std::chrono::nanoseconds(ns_.fetch_add(1000) + 1000));
+  }
+
+ private:
+  mutable std::atomic<int64_t> ns_{0};
+};
+
+// A body that takes `delay` per Read, and a sink that takes `delay` per Write (on `clock`): the
+// summary's stage times must show them (they are how pack's serialisation is found, archive.md).
 class SlowChunkSource : public ChunkSource {
  public:
-  SlowChunkSource(std::string_view bytes, std::chrono::milliseconds delay)
-      : inner_(bytes), delay_(delay) {}
+  SlowChunkSource(std::string_view bytes, std::chrono::milliseconds delay, Clock& clock)
+      : inner_(bytes), delay_(delay), clock_(clock) {}
   Result<size_t> Read(std::span<std::byte> out) override {
-    std::this_thread::sleep_for(delay_);
+    clock_.SleepFor(delay_, {});
     return inner_.Read(out);
   }
 
  private:
   StringChunkSource inner_;
   std::chrono::milliseconds delay_;
+  Clock& clock_;
 };
 
 class SlowSink : public ByteSink {
  public:
-  explicit SlowSink(std::chrono::milliseconds delay) : delay_(delay) {}
+  SlowSink(std::chrono::milliseconds delay, Clock& clock) : delay_(delay), clock_(clock) {}
   Status Write(std::span<const std::byte> data) override {
-    std::this_thread::sleep_for(delay_);
+    clock_.SleepFor(delay_, {});
     return inner.Write(data);
   }
   StringSink inner;
 
  private:
   std::chrono::milliseconds delay_;
+  Clock& clock_;
 };
 
 TEST(ArchiveWriter, SummaryTimesTheWriterThreadsStages) {
   using std::chrono::milliseconds;
-  SlowSink sink(milliseconds(2));
+  TickingClock clock;
+  SlowSink sink(milliseconds(2), clock);
   WriterOptions o = SmallFrames();
+  o.clock = &clock;
   auto w = Writer::Open(sink, o);
   ASSERT_TRUE(w.ok());
   const std::string big = Text(300 << 10, 5);  // 5 compressed frames of 64 KiB
-  SlowChunkSource body(big, milliseconds(5));
+  SlowChunkSource body(big, milliseconds(5), clock);
   ASSERT_TRUE((*w)->Add(Header("big.log", big.size()), body).ok());
   auto summary = (*w)->Finish();
   ASSERT_TRUE(summary.ok());

@@ -21,24 +21,30 @@ Status ZstdError(std::string_view doing, size_t code) {
   return Status::Internal(std::string(doing) + ": " + ZSTD_getErrorName(code));
 }
 
-// Adds the wall time of its scope to `*total`.
+// The clock of `options` (null: SystemClock::Default()).
+const Clock& ClockOf(const WriterOptions& options) {
+  return options.clock != nullptr ? *options.clock : SystemClock::Default();
+}
+
+// Adds the time of its scope on `clock` to `*total`.
 class StageTimer {
  public:
-  explicit StageTimer(double* total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  ~StageTimer() {
-    *total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  StageTimer(double* total, const Clock& clock)
+      : total_(total), clock_(clock), start_(clock.MonoNow()) {}
+  ~StageTimer() { *total_ += std::chrono::duration<double>(clock_.MonoNow() - start_).count(); }
   StageTimer(const StageTimer&) = delete;
   StageTimer& operator=(const StageTimer&) = delete;
 
  private:
   double* total_;
-  std::chrono::steady_clock::time_point start_;
+  const Clock& clock_;
+  Clock::MonoTime start_;
 };
 
 // Reads until `out` is full or the body ends; returns the bytes read.
-Result<size_t> ReadFull(ChunkSource& body, std::span<std::byte> out, double* seconds) {
-  StageTimer timer(seconds);
+Result<size_t> ReadFull(ChunkSource& body, std::span<std::byte> out, double* seconds,
+                        const Clock& clock) {
+  StageTimer timer(seconds, clock);
   size_t got = 0;
   while (got < out.size()) {
     FERRY_ASSIGN_OR_RETURN(size_t n, body.Read(out.subspan(got)));
@@ -136,7 +142,7 @@ Result<std::unique_ptr<Writer>> Writer::Open(ByteSink& sink, const WriterOptions
 
 Status Writer::Emit(std::span<const std::byte> data) {
   if (data.empty()) return Status::Ok();
-  StageTimer timer(&times_.sink_seconds);
+  StageTimer timer(&times_.sink_seconds, ClockOf(options_));
   FERRY_RETURN_IF_ERROR(sink_.Write(data));
   written_ += data.size();
   return Status::Ok();
@@ -190,7 +196,7 @@ Status Writer::Feed(std::span<const std::byte> data) {
     ZSTD_outBuffer out{im.out.data(), im.out.size(), 0};
     size_t r;
     {
-      StageTimer timer(&times_.feed_seconds);
+      StageTimer timer(&times_.feed_seconds, ClockOf(options_));
       r = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_continue);
     }
     if (ZSTD_isError(r)) return ZstdError("zstd compress", r);
@@ -214,7 +220,7 @@ Status Writer::EndFrame() {
       ZSTD_outBuffer out{im.out.data(), im.out.size(), 0};
       size_t left;
       {
-        StageTimer timer(&times_.frame_end_seconds);
+        StageTimer timer(&times_.frame_end_seconds, ClockOf(options_));
         left = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_end);
       }
       if (ZSTD_isError(left)) return ZstdError("zstd compress", left);
@@ -271,14 +277,15 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
     std::span<const std::byte> data;
     if (lends) {  // compressed where the source holds it: no copy into the chunk
       Result<std::span<const std::byte>> lent = [&] {
-        StageTimer timer(&times_.read_seconds);
+        StageTimer timer(&times_.read_seconds, ClockOf(options_));
         return body.Lend();
       }();
       FERRY_RETURN_IF_ERROR(lent.status());
       data = lent->first(static_cast<size_t>(std::min<uint64_t>(lent->size(), size - done)));
     } else {
       FERRY_ASSIGN_OR_RETURN(
-          size_t n, ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds));
+          size_t n, ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds,
+                             ClockOf(options_)));
       data = std::span<const std::byte>(im.chunk.data(), n);
     }
     const size_t n = data.size();
@@ -340,7 +347,8 @@ Status Writer::AddSmall(Entry& entry, ChunkSource& body) {
   while (done < size) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size - done));
     FERRY_ASSIGN_OR_RETURN(size_t n,
-                           ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds));
+                           ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds,
+                                    ClockOf(options_)));
     if (n < want) {
       return Status::DataLoss(entry.header.key + ": source ended at byte " +
                               std::to_string(done + n) + " of " + std::to_string(size));

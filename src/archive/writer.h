@@ -23,6 +23,7 @@
 
 #include "archive/format.h"
 #include "archive/io.h"
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace ferry::archive {
@@ -40,6 +41,8 @@ struct WriterOptions {
   // What the archive may hold (format.h): Add refuses an entry past them with
   // kInvalidArgument, leaving the archive unusable, so that every archive written reads back.
   ManifestLimits limits;
+  // Times the stages (WriteSummary's *_seconds). Null: SystemClock::Default(). Not owned.
+  Clock* clock = nullptr;
 };
 
 struct WriteSummary {

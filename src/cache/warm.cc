@@ -204,10 +204,11 @@ class Copier {
   }
 
   void RecordLoop(std::stop_token st) {
+    Clock& clock = ctx_.index.clock();
     std::unique_lock lock(mu_);
     while (!st.stop_requested()) {
-      cv_.wait_for(lock, st, options_.record_interval,
-                   [this] { return pending_.size() >= options_.record_batch; });
+      clock.WaitUntil(cv_, lock, st, clock.MonoNow() + options_.record_interval,
+                      [this] { return pending_.size() >= options_.record_batch; });
       if (pending_.empty()) continue;
       std::vector<Outcome> batch;
       batch.swap(pending_);
@@ -311,10 +312,11 @@ class Claimer {
         claim_options_{.since_ms = since_ms, .force = request.force, .ttl = request.ttl} {}
 
   Status Add(const storage::ObjectInfo& o) {
-    if (pending_.empty()) first_ = std::chrono::steady_clock::now();
+    Clock& clock = ctx_.index.clock();
+    if (pending_.empty()) first_ = clock.MonoNow();
     pending_.push_back(Want{o, ""});
     if (pending_.size() >= options_.claim_batch ||
-        std::chrono::steady_clock::now() - first_ >= options_.record_interval) {
+        clock.MonoNow() - first_ >= options_.record_interval) {
       return Flush();
     }
     return Status::Ok();
@@ -409,7 +411,7 @@ class Claimer {
   const Hold& hold_;
   const ClaimOptions claim_options_;
   std::vector<Want> pending_;
-  std::chrono::steady_clock::time_point first_;
+  Clock::MonoTime first_;
   std::vector<Want> waiting_;
 };
 

@@ -54,8 +54,8 @@ struct WarmOptions {
   transfer::TransferOptions transfer;
   size_t renew_batch = 500;  // keys renewed per transaction
   size_t claim_batch = 100;  // keys claimed per transaction (also how far claims run ahead)
-  // Copies recorded per transaction, and the longest a finished copy waits unrecorded (real
-  // time, not the injected clock).
+  // Copies recorded per transaction, and the longest a finished copy waits unrecorded (on the
+  // index's clock; also how long listed keys wait to be claimed short of claim_batch).
   size_t record_batch = 200;
   std::chrono::milliseconds record_interval{100};
 };

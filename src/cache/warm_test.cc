@@ -98,6 +98,13 @@ ClaimItem Listed(CacheEnv& env, const std::string& key) {
                    .waited_on = ""};
 }
 
+// Waits (in real time, bounded) until a request waits for keys another one holds: it asks for
+// them again every poll, and each poll moves the fake clock (the clock's SleepFor).
+bool WaitUntilARequestWaits(CacheEnv& env) {
+  for (int i = 0; i < 5000 && env.clock.sleeps().empty(); ++i) std::this_thread::sleep_for(1ms);
+  return !env.clock.sleeps().empty();
+}
+
 Copied CopiedOf(CacheEnv& env, const std::string& key) {
   const storage::ObjectInfo o = *env.source.Stat(key, false, {});
   return Copied{
@@ -119,7 +126,7 @@ TEST(WarmTest, AnOverlappingRequestWaitsForTheKeysInFlightAndReportsWhatItJoined
   Result<WarmResult> b = Status::Internal("not run");
   std::thread waiter([&] { b = env.Warm({"y/m2/"}, 1h, false, "B"); });
   // A finishes its copies (recorded as A's) but keeps its hold.
-  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(WaitUntilARequestWaits(env));
   std::vector<Copied> copied = {CopiedOf(env, "y/m2/a"), CopiedOf(env, "y/m2/b")};
   ASSERT_TRUE(env.index->Settle(a->hold.id, copied, {}, {}, 1h, "A").ok());
   waiter.join();
@@ -180,7 +187,7 @@ TEST(WarmTest, AKeyWhoseCopyTheHolderCancelledIsCopiedByTheWaiter) {
   ASSERT_EQ((*env.index->Claim(a->hold.id, "A", items, opts))[0].state, ClaimState::kClaimed);
   Result<WarmResult> b = Status::Internal("not run");
   std::thread later([&] { b = env.Warm({""}, 1h, false, "B"); });
-  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(WaitUntilARequestWaits(env));
   std::vector<std::string> released = {"k"};  // A was stopped before it copied k
   ASSERT_TRUE(env.index->Settle(a->hold.id, {}, {}, released, 1h, "A").ok());
   later.join();
@@ -361,6 +368,76 @@ TEST(WarmTest, StoppingCancelsTheCopiesInFlight) {
   EXPECT_LT(env.cache.Keys().size(), 20u);
   EXPECT_TRUE(env.index->FailuresUnder("")->empty());  // cancelled copies are no failures
   EXPECT_EQ(env.index->EntriesUnder("")->size(), env.cache.Keys().size());
+}
+
+}  // namespace
+}  // namespace ferry::cache::testing
+
+namespace ferry::cache::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A source whose whole-object reads of one key wait until the test opens the gate.
+class HeldKeySource : public storage::MemoryBackend {
+ public:
+  HeldKeySource(storage::MemoryBackend::Options options, std::string held)
+      : MemoryBackend(std::move(options)), held_(std::move(held)) {}
+  Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                         std::string_view etag, std::stop_token stop) override {
+    if (key == held_) gate_.wait();
+    return MemoryBackend::ReadObject(key, out, etag, stop);
+  }
+  void Open() { open_.set_value(); }
+
+ private:
+  const std::string held_;
+  std::promise<void> open_;
+  std::shared_future<void> gate_ = open_.get_future().share();
+};
+
+TEST(WarmTest, AFinishedCopyIsRecordedOnceTheRecordIntervalPassedOnTheClock) {
+  CacheEnv env;
+  HeldKeySource source(storage::MemoryBackend::Options{.name = "held", .clock = &env.clock},
+                       "k/b");
+  storage::WriteSpec spec;
+  spec.size = 1;
+  for (const char* key : {"k/a", "k/b"}) {
+    ASSERT_TRUE(source.Put(key, std::as_bytes(std::span("x", 1)), spec, {}).ok());
+  }
+  WarmContext ctx{.source = source,
+                  .cache = env.cache,
+                  .index = *env.index,
+                  .locks = *env.locks,
+                  .executor = env.executor};
+  WarmOptions options = env.Options();
+  options.record_interval = 5s;  // on the fake clock: passes only when the test moves it
+  Result<WarmResult> r = Status::Internal("not run");
+  std::thread warm([&] {
+    r = Warm(WarmRequest{.prefixes = {"k/"}, .ttl = 1h, .force = false}, ctx, options, {});
+  });
+  // k/a is copied while k/b's read waits: its outcome waits for the recorder, however much real
+  // time goes by.
+  for (int i = 0; i < 2000 && env.cache.Keys().empty(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"k/a"}));
+  // Nothing is to happen, so there is no condition to wait for: some real time goes by (the
+  // recorder has started waiting by then), then part of the interval on the clock.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(env.index->Get("k/a")->has_value());
+  env.clock.Advance(4s);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(env.index->Get("k/a")->has_value());
+  env.clock.Advance(1s);  // the interval has passed: recorded while k/b is still being copied
+  for (int i = 0; i < 2000 && !env.index->Get("k/a")->has_value(); ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(env.index->Get("k/a")->has_value());
+  EXPECT_FALSE(env.index->Get("k/b")->has_value());
+  source.Open();
+  warm.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->copied, 2u);
+  EXPECT_TRUE(env.index->Get("k/b")->has_value());  // the rest is recorded before it returns
 }
 
 }  // namespace

@@ -20,17 +20,16 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
     FERRY_RETURN_IF_ERROR(ctx->src->Check({}).WithContext("source"));
     FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
   }
-  FERRY_ASSIGN_OR_RETURN(
-      ctx->filter,
-      plan::Filter::Make(ctx->options.filter,
-                         (options.clock != nullptr ? *options.clock : SystemClock::Default()).Now()));
+  Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
+  FERRY_ASSIGN_OR_RETURN(ctx->filter, plan::Filter::Make(ctx->options.filter, clock.Now()));
   if (ctx->options.transport.enabled()) {
     FERRY_ASSIGN_OR_RETURN(ctx->staging, opener(ctx->options.transport.staging, true));
     if (!checked) FERRY_RETURN_IF_ERROR(ctx->staging->Check({}).WithContext("staging"));
     if (store.session() == nullptr) {
       return Status::NotSupported("compressed transport needs a SQL state store");
     }
-    FERRY_ASSIGN_OR_RETURN(ctx->archives, transport::TransportStore::Open(*store.session()));
+    FERRY_ASSIGN_OR_RETURN(ctx->archives,
+                           transport::TransportStore::Open(*store.session(), clock));
     if (ctx->options.transport.level == 0) {
       FERRY_ASSIGN_OR_RETURN(ctx->levels, transport::LevelStore::Open(*store.session()));
     }

@@ -386,12 +386,7 @@ Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions
           if (bounded_src.cut()) return bounded_src.boundary();
           return range.last;
         },
-        .now_ms = [clock = options.clock]() -> int64_t {
-          const Clock& c = clock != nullptr ? *clock : SystemClock::Default();
-          return std::chrono::duration_cast<std::chrono::milliseconds>(
-                     c.Now().time_since_epoch())
-              .count();
-        }};
+        .clock = options.clock};
     transport::ChangedObjects changed(bounded_src, *ctx.catalog, ctx.options.transport.staging,
                                       std::move(gone));
     Status merged = plan::MergeListings(changed, bounded_dst, visitor);

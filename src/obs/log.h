@@ -33,6 +33,7 @@
 #include <string_view>
 #include <variant>
 
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace ferry::obs {
@@ -109,6 +110,9 @@ class Logger {
   Level level() const { return static_cast<Level>(level_.load(std::memory_order_relaxed)); }
   Format format() const { return format_.load(std::memory_order_relaxed); }
   void set_format(Format format) { format_.store(format, std::memory_order_relaxed); }
+  // The clock that stamps the lines (null: SystemClock::Default()); must outlive its use. For
+  // tests: set on the default logger, it stamps the lines of the whole process.
+  void set_clock(Clock* clock) { clock_.store(clock, std::memory_order_release); }
   bool Enabled(Level level) const {
     return static_cast<int>(level) >= level_.load(std::memory_order_relaxed);
   }
@@ -129,6 +133,7 @@ class Logger {
   LineSink& sink_;
   std::atomic<int> level_;
   std::atomic<obs::Format> format_;
+  std::atomic<Clock*> clock_{nullptr};
 };
 
 // Buffers the lines of `logger` (default: the process-wide one) while it lives; flushes them

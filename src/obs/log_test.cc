@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/fake_clock.h"
+
 namespace ferry::obs {
 namespace {
 
@@ -49,6 +51,22 @@ TEST(LoggerTest, JsonLineHasTimeLevelMessageAndTypedFields) {
   EXPECT_EQ(line,
             "{\"time\":\"2026-11-22T11:38:06.123Z\",\"level\":\"error\",\"message\":\"failed\","
             "\"job\":12,\"bytes\":5,\"ok\":true,\"key\":\"a/b\"}\n");
+}
+
+TEST(LoggerTest, LinesAreStampedWithTheLoggersClock) {
+  VectorSink sink;
+  Logger log(sink, Level::kDebug, Format::kJson);
+  ferry::testing::FakeClock clock(kTime);
+  log.set_clock(&clock);
+  log.Log(Level::kInfo, "one");
+  clock.Advance(std::chrono::milliseconds(1500));
+  log.Log(Level::kInfo, "two");
+  log.set_clock(nullptr);  // the system clock again
+  log.Log(Level::kInfo, "three");
+  ASSERT_EQ(sink.lines.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(sink.lines[0])["time"], "2026-11-22T11:38:06.123Z");
+  EXPECT_EQ(nlohmann::json::parse(sink.lines[1])["time"], "2026-11-22T11:38:07.623Z");
+  EXPECT_NE(nlohmann::json::parse(sink.lines[2])["time"], "2026-11-22T11:38:07.623Z");
 }
 
 TEST(LoggerTest, JsonEscapesQuotesBackslashesAndControlCharacters) {

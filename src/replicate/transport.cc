@@ -28,10 +28,10 @@ std::string VersionName(const ObjectInfo& v) {
   return v.version_id.empty() ? "null" : v.version_id;
 }
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// `clock`'s time in ns since the Unix epoch (null: SystemClock::Default()).
+int64_t NowNs(const Clock* clock) {
+  const Clock& c = clock != nullptr ? *clock : SystemClock::Default();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(c.Now().time_since_epoch()).count();
 }
 
 // An earlier attempt that died mid-archive left its upload open: the key is this job's alone.
@@ -226,7 +226,7 @@ Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<Transp
         VersionStatus row = item->row;
         row.state = VersionState::kPending;
         row.message = PackedMessage(staging_name, key);
-        row.updated_ns = NowNs();
+        row.updated_ns = NowNs(o.clock);
         FERRY_RETURN_IF_ERROR(o.store->Record(row));
         const Destination& d = *item->destination;
         TransportUnpack& u = unpacks[d.location];
@@ -279,7 +279,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
       r.dest_version = made;
       r.message.clear();
       r.tags_digest = TagsDigest(e.header.tags.value_or(storage::Tags{}));
-      r.updated_ns = NowNs();
+      r.updated_ns = NowNs(sides.clock);
       FERRY_RETURN_IF_ERROR(status.Record(r));
     }
     return Status::Ok();

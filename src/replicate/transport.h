@@ -103,7 +103,8 @@ struct PackTransportOptions {
   transfer::Executor* executor = nullptr;
 };
 
-// Packs `items` (as collected, each key's versions in order) as described above.
+// Packs `items` (as collected, each key's versions in order) as described above; the rows
+// recorded PENDING are stamped on o.clock (null: SystemClock::Default()).
 Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<TransportedVersion> items,
                                         const PackTransportOptions& t, std::stop_token stop);
 
@@ -119,6 +120,8 @@ struct TransportedUnpackSides {
   std::function<Status()> before_write;
   // The process's executor (required): the writes are its tasks (transport::UnpackOptions).
   transfer::Executor* executor = nullptr;
+  // Stamps the rows recorded COMPLETED (VersionStatus::updated_ns). Null: SystemClock::Default().
+  Clock* clock = nullptr;
 };
 
 // Unpacks `u` from `sides.staging` into `sides.dst`, recording each version in `sides.status`.

@@ -227,10 +227,9 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     if (!creds.anonymous()) SignV4(request, payload_hash, creds, scope, client.clock_.Now());
 
     ReplySink sink(spec.sink);
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = client.clock_.MonoNow();
     Result<http::HttpResponse> sent = client.http_.Send(request, sink, stop);
-    latency.Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    latency.Observe(std::chrono::duration<double>(client.clock_.MonoNow() - started).count());
     CountReply(client, operation, sent.ok() ? sent->status_code : 0, sink.body());
     const ErrorTarget target{o.endpoint, spec.bucket, spec.key, spec.upload_id,
                              creds.access_key_id};

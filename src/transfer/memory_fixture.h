@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "base/clock.h"
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "transfer/journal.h"
@@ -49,7 +50,8 @@ class MemoryJournal : public UploadJournal {
   Result<std::optional<Upload>> Load() override { return upload_; }
   Status Creating(const std::string& source) override {
     if (!creating_error.ok()) return creating_error;
-    upload_ = Upload{"", 0, source, {}, std::chrono::system_clock::now()};
+    const Clock& c = clock != nullptr ? *clock : SystemClock::Default();
+    upload_ = Upload{"", 0, source, {}, c.Now()};
     return Status::Ok();
   }
   Status Begin(const std::string& id, uint64_t part_size, const std::string& source) override {
@@ -71,6 +73,7 @@ class MemoryJournal : public UploadJournal {
   std::optional<Upload> upload_;
   Status creating_error;  // returned by Creating / Begin when set (a lost lease)
   Status begin_error;
+  Clock* clock = nullptr;  // stamps Creating's record; null: SystemClock::Default()
 };
 
 // `key` as a listing shows it (no details).

@@ -17,17 +17,19 @@ std::string HumanBytes(double bytes) {
   return buf;
 }
 
-ProgressLine::ProgressLine(const Stats& stats, const ByteBudget* budget)
+ProgressLine::ProgressLine(const Stats& stats, const ByteBudget* budget, Clock* clock)
     : stats_(stats), budget_(budget) {
-  thread_ = std::jthread([this](std::stop_token stop) {
-    const auto start = std::chrono::steady_clock::now();
+  if (clock == nullptr) clock = &SystemClock::Default();
+  thread_ = std::jthread([this, clock](std::stop_token stop) {
+    Clock& c = *clock;
+    const auto start = c.MonoNow();
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
-    while (!cv.wait_for(lock, stop, std::chrono::milliseconds(250), [] { return false; }) &&
+    while (!c.WaitUntil(cv, lock, stop, c.MonoNow() + std::chrono::milliseconds(250),
+                        [] { return false; }) &&
            !stop.stop_requested()) {
-      Draw(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-           false);
+      Draw(std::chrono::duration<double>(c.MonoNow() - start).count(), false);
     }
   });
 }

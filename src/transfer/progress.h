@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "base/clock.h"
 #include "transfer/budget.h"
 #include "transfer/stats.h"
 
@@ -11,8 +12,9 @@ namespace ferry::transfer {
 
 class ProgressLine {
  public:
-  // `budget` may be null (the buffers are then not shown).
-  ProgressLine(const Stats& stats, const ByteBudget* budget);
+  // `budget` may be null (the buffers are then not shown). `clock` times the redraws and the
+  // rate (null: SystemClock::Default()); it must outlive the line.
+  ProgressLine(const Stats& stats, const ByteBudget* budget, Clock* clock = nullptr);
   ~ProgressLine();  // draws a last time and ends the line
 
  private:

@@ -108,12 +108,13 @@ SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Fil
 SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
                    const plan::Filter& filter, const SyncOptions& options, Stats& stats,
                    std::stop_token stop) {
-  const auto start = std::chrono::steady_clock::now();
+  Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
+  const auto start = clock.MonoNow();
   SyncResult result;
   TransferEngine engine(executor, options.transfer, src, dst, stats);
   std::stop_callback cancel(stop, [&engine] { engine.Cancel(); });
   std::unique_ptr<ProgressLine> progress;
-  if (options.progress) progress = std::make_unique<ProgressLine>(stats, &engine.budget());
+  if (options.progress) progress = std::make_unique<ProgressLine>(stats, &engine.budget(), &clock);
 
   // A dry run prints a line per object: written in blocks, not one write(2) each.
   std::optional<obs::BufferedLines> buffered;
@@ -152,8 +153,7 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   buffered.reset();
   progress.reset();
   result.peak_buffer_bytes = engine.budget().peak();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(clock.MonoNow() - start).count();
   return result;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stop_token>
 
+#include "base/clock.h"
 #include "plan/decide.h"
 #include "plan/filter.h"
 #include "storage/backend.h"
@@ -25,6 +26,8 @@ struct SyncOptions {
   bool delete_extra = false;  // sync --delete
   bool progress = false;      // live progress line on stderr
   std::string src_prefix;     // sub-prefix of the source backend to list ("" = all)
+  // Times the run (SyncResult::seconds, the progress line). Null: SystemClock::Default().
+  Clock* clock = nullptr;
 };
 
 struct SyncResult {

@@ -25,6 +25,7 @@
 
 #include "archive/format.h"
 #include "archive/io.h"
+#include "base/clock.h"
 #include "base/status.h"
 #include "storage/backend.h"
 #include "transport/catalog.h"
@@ -52,8 +53,8 @@ struct GoneTracking {
   // ...up to what this returns once `inner` has ended (inclusive; nullopt: every key after):
   // the last key listed when the chunk was cut, else the end of the scan's range.
   std::function<std::optional<std::string>()> covered_to;
-  // The time a note is taken (unix ms); the system clock when empty.
-  std::function<int64_t()> now_ms;
+  // Tells the time a note is taken (unix ms). Null: SystemClock::Default().
+  Clock* clock = nullptr;
 };
 
 // A listing cursor over `inner` (a scan's source listing, in byte order) that yields only the

@@ -16,6 +16,7 @@
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
 #include "transport/restore.h"
+#include "testing/fake_clock.h"
 #include "testing/test_executor.h"
 
 namespace ferry::transport {
@@ -246,6 +247,7 @@ class FailingCursor : public storage::ListingCursor {
 };
 
 TEST_F(BackupTest, ChangedObjectsNotesTheLiveKeysItsListingLacks) {
+  ferry::testing::FakeClock at_9000{Clock::time_point(std::chrono::milliseconds(9000))};
   Backup("1.fza", 450, 100, 0, 7, -1);
   std::vector<ObjectInfo> listing;
   auto cursor = src_.List("");
@@ -275,7 +277,7 @@ TEST_F(BackupTest, ChangedObjectsNotesTheLiveKeysItsListingLacks) {
     FailingCursor failing(shown, 250);
     ChangedObjects c(failing, *catalog_, kLoc,
                      GoneTracking{.run = 4, .start_after = "", .covered_to = nullptr,
-                                  .now_ms = [] { return int64_t{9000}; }});
+                                  .clock = &at_9000});
     EXPECT_EQ(drain(c).code(), ErrorCode::kUnavailable);
     EXPECT_EQ(c.noted_gone(), 2u);  // the first and the tenth key
   }
@@ -288,7 +290,7 @@ TEST_F(BackupTest, ChangedObjectsNotesTheLiveKeysItsListingLacks) {
                      GoneTracking{.run = 5, .start_after = "", .covered_to = [&] {
                                     return std::optional<std::string>(boundary);
                                   },
-                                  .now_ms = [] { return int64_t{9000}; }});
+                                  .clock = &at_9000});
     ASSERT_TRUE(drain(c).ok());
     EXPECT_EQ(c.noted_gone(), 2u);
   }
@@ -297,8 +299,7 @@ TEST_F(BackupTest, ChangedObjectsNotesTheLiveKeysItsListingLacks) {
   VectorCursor whole(shown);
   ChangedObjects c(whole, *catalog_, kLoc,
                    GoneTracking{.run = 6, .start_after = "", .covered_to = nullptr,
-                                .now_ms = [] { return Clock::now().time_since_epoch() /
-                                                      std::chrono::milliseconds(1); }});
+                                .clock = nullptr});
   ASSERT_TRUE(drain(c).ok());
   EXPECT_EQ(c.noted_gone(), 4u);
   EXPECT_EQ(c.unchanged(), 446u);
@@ -325,6 +326,7 @@ TEST_F(BackupTest, ChangedObjectsNotesTheLiveKeysItsListingLacks) {
 // be read: the keys backed up under it are unknown now, not gone. Before, they were noted gone,
 // tombstoned, and `catalog prune --keep-last 1` deleted the only backups of live data.
 TEST_F(BackupTest, KeysUnderAFolderNotFollowedOrUnreadableAreNotNotedGone) {
+  ferry::testing::FakeClock at_9000{Clock::time_point(std::chrono::milliseconds(9000))};
   std::vector<std::string> keys;
   for (int i = 0; i < 199; ++i) keys.push_back("a/" + std::to_string(1000 + i));
   for (const char* k : {"link/k1", "link/k2", "link/sub/k3", "m-gone", "sad/k4", "z"}) {
@@ -373,7 +375,7 @@ TEST_F(BackupTest, KeysUnderAFolderNotFollowedOrUnreadableAreNotNotedGone) {
   VectorCursor cursor(listing);
   ChangedObjects c(cursor, *catalog_, kLoc,
                    GoneTracking{.run = 7, .start_after = "", .covered_to = nullptr,
-                                .now_ms = [] { return int64_t{9000}; }});
+                                .clock = &at_9000});
   for (;;) {
     auto o = c.Next();
     ASSERT_TRUE(o.ok()) << o.status().message();

@@ -19,10 +19,9 @@
 namespace ferry::transport {
 namespace {
 
-using Steady = std::chrono::steady_clock;
-
-double Since(Steady::time_point t) {
-  return std::chrono::duration<double>(Steady::now() - t).count();
+// Seconds on `clock` since `t`.
+double Since(const Clock& clock, Clock::MonoTime t) {
+  return std::chrono::duration<double>(clock.MonoNow() - t).count();
 }
 
 // The reads of one pack in the order of its UploadOrder (upload_order.h): free while no pack
@@ -50,11 +49,13 @@ class OrderedReads : public ReadGate {
 // (upload_order.h).
 class UploadPipe : public archive::ByteSink {
  public:
-  UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order, uint64_t ticket)
+  UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order, uint64_t ticket,
+             const Clock& clock)
       : sink_(sink),
         limit_(std::max<size_t>(1, limit)),
         order_(order),
         ticket_(ticket),
+        clock_(clock),
         thread_([this] { Loop(); }) {}
   ~UploadPipe() override {
     {
@@ -73,9 +74,9 @@ class UploadPipe : public archive::ByteSink {
   Status Write(std::span<const std::byte> data) override {
     if (data.empty()) return Status::Ok();
     std::unique_lock lock(mu_);
-    const auto t = Steady::now();
+    const auto t = clock_.MonoNow();
     cv_.wait(lock, [&] { return !error_.ok() || queued_ == 0 || queued_ + data.size() <= limit_; });
-    waited_ += Since(t);
+    waited_ += Since(clock_, t);
     if (!error_.ok()) return error_;
     if (queue_.empty() || queue_.back().size() + data.size() > kPiece) queue_.emplace_back();
     queue_.back().insert(queue_.back().end(), data.begin(), data.end());
@@ -130,6 +131,7 @@ class UploadPipe : public archive::ByteSink {
   const size_t limit_;
   UploadOrder* const order_;
   const uint64_t ticket_;
+  const Clock& clock_;  // times Write's waits
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<std::byte>> queue_;  // GUARDED_BY(mu_)
@@ -263,18 +265,19 @@ Status ReadsAgree(storage::Backend& src, const storage::ObjectInfo& object,
 
 class TimedSource : public archive::ChunkSource {
  public:
-  TimedSource(archive::ChunkSource& inner, double& seconds) : inner_(inner), seconds_(seconds) {}
+  TimedSource(archive::ChunkSource& inner, double& seconds, const Clock& clock)
+      : inner_(inner), seconds_(seconds), clock_(clock) {}
   Result<size_t> Read(std::span<std::byte> out) override {
-    const auto t = Steady::now();
+    const auto t = clock_.MonoNow();
     auto n = inner_.Read(out);
-    seconds_ += Since(t);
+    seconds_ += Since(clock_, t);
     return n;
   }
   bool CanLend() const override { return inner_.CanLend(); }
   Result<std::span<const std::byte>> Lend() override {
-    const auto t = Steady::now();
+    const auto t = clock_.MonoNow();
     auto lent = inner_.Lend();
-    seconds_ += Since(t);
+    seconds_ += Since(clock_, t);
     return lent;
   }
   void Consume(size_t n) override { inner_.Consume(n); }
@@ -282,6 +285,7 @@ class TimedSource : public archive::ChunkSource {
  private:
   archive::ChunkSource& inner_;
   double& seconds_;
+  const Clock& clock_;
 };
 
 }  // namespace
@@ -303,14 +307,17 @@ struct Packer::State {
       : src(src),
         options(options),
         stop(std::move(stop)),
-        pipe(sink, options.upload_ahead, options.order, options.order_ticket) {
+        clock(options.clock != nullptr ? *options.clock : SystemClock::Default()),
+        started(clock.MonoNow()),
+        pipe(sink, options.upload_ahead, options.order, options.order_ticket, clock) {
     if (options.order != nullptr) ordered.emplace(*options.order, options.order_ticket);
   }
 
   storage::Backend& src;
   const PackOptions options;
   const std::stop_token stop;
-  const Steady::time_point started = Steady::now();
+  const Clock& clock;
+  const Clock::MonoTime started;
   UploadPipe pipe;
   std::unique_ptr<archive::Writer> writer;
   std::optional<OrderedReads> ordered;
@@ -326,7 +333,9 @@ Result<std::unique_ptr<Packer>> Packer::Open(storage::Backend& src, archive::Byt
                                              const PackOptions& options, std::stop_token stop) {
   if (options.executor == nullptr) return Status::InvalidArgument("PackObjects: no executor");
   auto state = std::make_unique<State>(src, sink, options, std::move(stop));
-  FERRY_ASSIGN_OR_RETURN(state->writer, archive::Writer::Open(state->pipe, options.writer));
+  archive::WriterOptions writing = options.writer;
+  if (writing.clock == nullptr) writing.clock = options.clock;
+  FERRY_ASSIGN_OR_RETURN(state->writer, archive::Writer::Open(state->pipe, writing));
   return std::unique_ptr<Packer>(new Packer(std::move(state)));
 }
 
@@ -345,6 +354,7 @@ Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
   const PackOptions& options = st.options;
   const std::stop_token& stop = st.stop;
   PackResult& result = st.result;
+  const Clock& clock = st.clock;
   const bool with_tags = src.features().tags;
   // A disk's reads do not cross a network: a large file is read on the writer's thread into its
   // chunk (read ahead from the page cache by tasks, it cost 5-10% more CPU and wall time), and
@@ -376,9 +386,9 @@ Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
     Status s;
     if (listed.size <= options.whole_read_limit) {
       // One read gave the bytes and every detail (tags too when the object has any).
-      const auto t = Steady::now();
+      const auto t = clock.MonoNow();
       ReadObject r = ahead.Take(i);
-      result.read_wait_seconds += Since(t);
+      result.read_wait_seconds += Since(clock, t);
       if (r.vanished && !versions) {
         ++result.vanished;
         continue;
@@ -390,10 +400,10 @@ Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
     } else {
       // The listing has no metadata: Stat has it all, and pins the ETag the reads check. A
       // version comes with its details.
-      const auto t = Steady::now();
+      const auto t = clock.MonoNow();
       Result<storage::ObjectInfo> object =
           versions ? Result<storage::ObjectInfo>(listed) : src.Stat(listed.key, with_tags, stop);
-      result.read_wait_seconds += Since(t);
+      result.read_wait_seconds += Since(clock, t);
       if (!object.ok() && object.status().code() == ErrorCode::kNotFound) {
         ++result.vanished;
         continue;
@@ -425,12 +435,12 @@ Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
                                 stop);
       }
       CheckedSource checked(*reads, *object, exact_part);
-      TimedSource body(checked, result.read_wait_seconds);
+      TimedSource body(checked, result.read_wait_seconds, clock);
       s = st.writer->Add(header(i, *object), body);
       if (s.ok() && !checked.proves() && !local) {
-        const auto t = Steady::now();
+        const auto t = clock.MonoNow();
         s = ReadsAgree(src, *object, options, checked.crc(), stop);
-        result.read_wait_seconds += Since(t);
+        result.read_wait_seconds += Since(clock, t);
         ++result.read_twice;
       }
     }
@@ -446,11 +456,11 @@ Result<PackResult> Packer::Finish() {
   // Every object is read: the packs behind this one read at full width from now on.
   if (st.options.order != nullptr) st.options.order->DoneReading(st.options.order_ticket);
   FERRY_ASSIGN_OR_RETURN(st.result.summary, st.writer->Finish());
-  const auto drain = Steady::now();
+  const auto drain = st.clock.MonoNow();
   FERRY_RETURN_IF_ERROR(st.pipe.Drain());
-  st.result.drain_seconds = Since(drain);
+  st.result.drain_seconds = Since(st.clock, drain);
   st.result.sink_wait_seconds = st.pipe.waited();
-  st.result.seconds = Since(st.started);
+  st.result.seconds = Since(st.clock, st.started);
   return st.result;
 }
 

@@ -31,6 +31,7 @@
 #include "archive/format.h"
 #include "archive/io.h"
 #include "archive/writer.h"
+#include "base/clock.h"
 #include "base/status.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
@@ -79,6 +80,9 @@ struct PackOptions {
   // as read (with its details). Null: HeaderOf(object) with `destinations`. Replication writes
   // what a direct copy would, with its regions; `ferry archive pack` keeps ferry's own metadata.
   std::function<archive::EntryHeader(size_t index, const storage::ObjectInfo& object)> header_of;
+  // Times the stages (PackResult's seconds, and the writer's unless writer.clock is set).
+  // Null: SystemClock::Default(). Not owned.
+  Clock* clock = nullptr;
 };
 
 struct PackResult {
@@ -87,9 +91,9 @@ struct PackResult {
   // Large objects read a second time: nothing they declare could prove the first read (a
   // multipart ETag in a layout the store does not tell), so two reads must agree.
   uint64_t read_twice = 0;
-  // Where the time went (seconds of wall time, for the pack job's log): the whole pack, the
-  // writer waiting for reads of the source, and waiting for the sink (the upload) to take the
-  // archive's bytes, during packing and after the last entry.
+  // Where the time went (seconds on PackOptions::clock, for the pack job's log): the whole
+  // pack, the writer waiting for reads of the source, and waiting for the sink (the upload) to
+  // take the archive's bytes, during packing and after the last entry.
   double seconds = 0;
   double read_wait_seconds = 0;
   double sink_wait_seconds = 0;

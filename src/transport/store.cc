@@ -30,12 +30,6 @@ constexpr state::Component kComponent{"transport", kMigrations};
 constexpr const char* kColumns =
     "staging, archive, destination, state, entries, written, archive_bytes, updated";
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 ArchiveState ParseState(std::string_view s) {
   if (s == "done") return ArchiveState::kDone;
   if (s == "unpacking") return ArchiveState::kUnpacking;
@@ -72,9 +66,15 @@ std::string_view ArchiveStateName(ArchiveState s) {
   return "staged";
 }
 
-Result<std::unique_ptr<TransportStore>> TransportStore::Open(state::SqlSession& session) {
+Result<std::unique_ptr<TransportStore>> TransportStore::Open(state::SqlSession& session,
+                                                            Clock& clock) {
   FERRY_RETURN_IF_ERROR(state::Migrate(session, kComponent));
-  return std::unique_ptr<TransportStore>(new TransportStore(session));
+  return std::unique_ptr<TransportStore>(new TransportStore(session, clock));
+}
+
+int64_t TransportStore::NowNs() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch())
+      .count();
 }
 
 Status TransportStore::Staged(const ArchiveRow& row) {

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "state/sql_session.h"
 
@@ -57,8 +58,10 @@ std::string RegionDestination(std::string_view destination, std::string_view reg
 
 class TransportStore {
  public:
-  // Migrates component "transport" of `session`'s database; `session` must outlive the store.
-  static Result<std::unique_ptr<TransportStore>> Open(state::SqlSession& session);
+  // Migrates component "transport" of `session`'s database; `session` must outlive the store,
+  // and so must `clock`, which stamps the rows' `updated` (ArchiveRow::updated_ns).
+  static Result<std::unique_ptr<TransportStore>> Open(state::SqlSession& session,
+                                                      Clock& clock = SystemClock::Default());
 
   // Records a complete staged archive (inserted as kStaged; a row that exists is left alone:
   // a pack that ran again after its archive was recorded must not reset an unpack).
@@ -78,8 +81,10 @@ class TransportStore {
   Result<std::vector<ArchiveRow>> Rows(std::string_view staging);
 
  private:
-  explicit TransportStore(state::SqlSession& session) : session_(session) {}
+  TransportStore(state::SqlSession& session, Clock& clock) : session_(session), clock_(clock) {}
+  int64_t NowNs() const;
   state::SqlSession& session_;
+  Clock& clock_;
 };
 
 }  // namespace ferry::transport

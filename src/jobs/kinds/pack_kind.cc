@@ -87,9 +87,10 @@ class PackHandler : public JobHandler {
   }
 
   JobResult Run(JobContext& ctx) const override {
-    const auto started = std::chrono::steady_clock::now();
-    auto since = [](std::chrono::steady_clock::time_point t) {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+    const auto started = clock.MonoNow();
+    auto since = [&clock](Clock::MonoTime t) {
+      return std::chrono::duration<double>(clock.MonoNow() - t).count();
     };
     const Job& j = ctx.claimed.job;
     auto objects = DecodeTransfer(j.spec.payload);
@@ -111,6 +112,7 @@ class PackHandler : public JobHandler {
     const std::string key = ArchiveKey(run, j.id);
     transport::PackOptions o;
     o.executor = ctx.options.executor;  // the process's: its reads are the executor's tasks
+    o.clock = &clock;                   // times the stages, the writer's too
     o.writer.level = t.level;
     // Its place among the packs sending to this staging location: by job id, the listing's order.
     transport::UploadOrder& order = UploadOrderOf(t.staging);
@@ -157,7 +159,7 @@ class PackHandler : public JobHandler {
     auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
     const double cpu_seconds = transport::CpuShare::Process().End(cpu_id);
     Status s = packed.status();
-    const auto closing = std::chrono::steady_clock::now();
+    const auto closing = clock.MonoNow();
     if (s.ok()) {
       // The last part starts crossing the link in turn (an archive smaller than a part sends
       // all here); the packs behind wait until the parts under way end (they count as

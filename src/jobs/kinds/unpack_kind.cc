@@ -120,7 +120,8 @@ class UnpackHandler : public JobHandler {
                                           .archives = *(*r)->archives,
                                           .source_name = (*r)->pass.source,
                                           .before_write = [&fence] { return fence.Check(); },
-                                          .executor = ctx.options.executor},
+                                          .executor = ctx.options.executor,
+                                          .clock = (*r)->options.clock},
         ctx.cancel);
     if (!done.ok()) {
       const Status s = done.status().WithContext("unpacking " + u->archive + " into " +

@@ -47,6 +47,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "storage/backend.h"
 
 namespace ferry::storage {
@@ -55,6 +56,9 @@ struct LocalOptions {
   // fsync written files and their folders (see above). False: `--no-fsync`, for those who
   // accept that a power loss can leave files of the right size and mtime holding zeros.
   bool fsync = true;
+  // ServerTime's clock. Null: SystemClock::Default(), the clock file mtimes come from (a file
+  // written without WriteSpec::mtime gets the system's time whatever this says).
+  Clock* clock = nullptr;
 };
 
 class LocalBackend : public Backend {
@@ -80,7 +84,7 @@ class LocalBackend : public Backend {
   std::string Describe() const override;
   // kNotFound "local folder not found: <root>" unless the root is a folder.
   Status Check(std::stop_token stop) override;
-  // The system clock: the one file mtimes come from.
+  // LocalOptions::clock's time (by default the system clock: the one file mtimes come from).
   Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) override;
 
   // Keys are relative paths with '/' separators. A prefix that no valid key can have (such as

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "checksum/checksum.h"
+#include "testing/fake_clock.h"
 
 namespace ferry::storage {
 namespace {
@@ -481,6 +482,18 @@ TEST_F(LocalBackendTest, ContentDetailsStopCountingWhenTheFileChanges) {
   ASSERT_TRUE(backend_->PutTags("plain", {}, {}).ok());
   EXPECT_EQ(backend_->Stat("plain", true, {})->tags, Tags{});
   EXPECT_EQ(backend_->PutTags("../x", {{"k", "v"}}, {}).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(LocalBackendTest, ServerTimeIsTheClocksTime) {
+  const auto before = system_clock::now();
+  auto t = backend_->ServerTime({});
+  ASSERT_TRUE(t.ok());
+  EXPECT_GE(*t, before);  // the system clock by default
+  ferry::testing::FakeClock clock;
+  LocalBackend faked(root_.string(), LocalOptions{.fsync = true, .clock = &clock});
+  EXPECT_EQ(*faked.ServerTime({}), clock.Now());
+  clock.Advance(std::chrono::hours(1));
+  EXPECT_EQ(*faked.ServerTime({}), clock.Now());
 }
 
 }  // namespace

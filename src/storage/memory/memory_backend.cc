@@ -382,7 +382,7 @@ Result<std::chrono::system_clock::time_point> MemoryBackend::ServerTime(std::sto
 }
 
 std::chrono::system_clock::time_point MemoryBackend::Now() const {
-  return options_.clock != nullptr ? options_.clock->Now() : std::chrono::system_clock::now();
+  return (options_.clock != nullptr ? *options_.clock : SystemClock::Default()).Now();
 }
 
 }  // namespace ferry::storage
