@@ -184,5 +184,47 @@ TEST_F(RestoreBudgetTest, ARestoreOfManyTimesTheBudgetStaysWithinItsDocumentedOv
   EXPECT_EQ(ex.budget().in_use(), 0u);
 }
 
+// A large entry's parts are object bytes held in memory while they upload (tasks of the
+// executor, up to (part_threads + 1) x part_size: unpack_pipeline.h, PartUploader), so they
+// belong in the budget (executor.h: every task that holds object bytes acquires them there
+// first), as UnpackArchive reserves them for its large entries (LargeWrite::Held through
+// EntryWriters::WaitRoom). While a full part of a large entry uploads, at least its bytes must
+// be in use.
+TEST_F(RestoreBudgetTest, ALargeEntrysPartsAreInTheBudgetWhileTheyUpload) {
+  const std::vector<CatalogEntry> rows = BackUp();
+  ASSERT_EQ(rows.size(), 303u);
+  testing::SizelessChunkedStore dst;  // chunked writes that take parts of any size
+  transfer::Executor ex(transfer::ExecutorOptions{.concurrency = 4, .memory_budget = kBudget});
+  std::atomic<uint64_t> least_during_parts{UINT64_MAX};
+  std::atomic<uint64_t> most_during_parts{0};
+  dst.part_hook = [&](int part_number) {
+    if (part_number <= 6) {  // parts 1-6 of every large entry are full (6 MiB and a few bytes)
+      const uint64_t now = ex.budget().in_use();
+      uint64_t seen = least_during_parts.load();
+      while (now < seen && !least_during_parts.compare_exchange_weak(seen, now)) {
+      }
+      seen = most_during_parts.load();
+      while (now > seen && !most_during_parts.compare_exchange_weak(seen, now)) {
+      }
+    }
+    return Status::Ok();
+  };
+  auto r = RestoreEntries(backup_, rows, dst, Restoring(ex), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(dst.committed.load(), 3);
+  for (const auto& [key, body] : bodies_) {
+    const auto got = dst.Contents(key);
+    ASSERT_TRUE(got.has_value()) << key;
+    EXPECT_TRUE(*got == body) << key;
+  }
+  ASSERT_NE(least_during_parts.load(), UINT64_MAX);  // parts were seen
+  std::printf("restore: in use while a full 1 MiB part uploads: least %llu, most %llu; peak %llu\n",
+              static_cast<unsigned long long>(least_during_parts.load()),
+              static_cast<unsigned long long>(most_during_parts.load()),
+              static_cast<unsigned long long>(ex.budget().peak()));
+  EXPECT_GE(least_during_parts.load(), kPartSize);
+  EXPECT_EQ(ex.budget().in_use(), 0u);
+}
+
 }  // namespace
 }  // namespace ferry::transport
