@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -21,11 +22,12 @@ namespace ferry::cache::testing {
 
 class CacheEnv {
  public:
-  CacheEnv()
-      : source(storage::MemoryBackend::Options{.name = "src", .clock = &clock}),
-        cache(
-            storage::MemoryBackend::Options{.endpoint = "other", .name = "cache", .clock = &clock}),
-        executor(transfer::ExecutorOptions{.concurrency = 4, .memory_budget = 64u << 20}) {
+  // `memory_budget`: the executor's ByteBudget; `min_part_size` (0: the memory store's own,
+  // S3's): the least part both stores take, so that multipart copies run on small objects.
+  explicit CacheEnv(uint64_t memory_budget = 64u << 20, uint64_t min_part_size = 0)
+      : source(Store("src", "memory", min_part_size)),
+        cache(Store("cache", "other", min_part_size)),
+        executor(transfer::ExecutorOptions{.concurrency = 4, .memory_budget = memory_budget}) {
     char tmpl[] = "/tmp/ferry-cache-test-XXXXXX";
     if (::mkdtemp(tmpl) != nullptr) dir = tmpl;
     auto s = state::OpenSqliteSession(dir + "/state.db");
@@ -64,6 +66,14 @@ class CacheEnv {
                           bool force = false, std::string owner = "req-1") {
     WarmRequest r{.prefixes = std::move(prefixes), .ttl = ttl, .force = force};
     return cache::Warm(r, Context(), Options(std::move(owner)), {});
+  }
+
+  storage::MemoryBackend::Options Store(std::string name, std::string endpoint,
+                                        uint64_t min_part_size) {
+    storage::MemoryBackend::Options o{
+        .endpoint = std::move(endpoint), .name = std::move(name), .clock = &clock};
+    if (min_part_size != 0) o.features.min_part_size = min_part_size;
+    return o;
   }
 
   ferry::testing::FakeClock clock;
