@@ -174,6 +174,10 @@ class ArchiveRestore {
       if (stop_.stop_requested()) return Status::Cancelled("restore interrupted");
       const archive::Entry& e = sub.entries[i];
       if (e.header.size > options_.whole_limit && dst_.features().chunked_write) {
+        // Its part buffers are in the process's budget while it is written (taken as a small
+        // entry's bytes are; given back at the next WaitRoom or Finish).
+        FERRY_RETURN_IF_ERROR(
+            writers.WaitRoom(i, LargeWrite::Held(o), journal, sub.entries.size()));
         FERRY_RETURN_IF_ERROR(
             WriteLargeEntry(
                 e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst_, o, stop_)
