@@ -46,22 +46,25 @@ class OrderedReads : public ReadGate {
 // most `limit` bytes wait (a Write bigger than that waits for the queue to empty). A failed
 // sink write is returned by the next Write and by Drain; what is queued then is dropped. With
 // an `order` (may be null), each piece waits for the turn of the pack's `ticket`
-// (upload_order.h).
+// (upload_order.h). The bytes waiting are held in `budget` (the process's: overdrawn, never
+// waited for, as the bytes that would free it may be waiting for this pack) until the sink
+// took them.
 class UploadPipe : public archive::ByteSink {
  public:
   UploadPipe(archive::ByteSink& sink, size_t limit, UploadOrder* order, uint64_t ticket,
-             const Clock& clock)
+             const Clock& clock, transfer::ByteBudget& budget)
       : sink_(sink),
         limit_(std::max<size_t>(1, limit)),
         order_(order),
         ticket_(ticket),
         clock_(clock),
+        budget_(budget),
         thread_([this] { Loop(); }) {}
   ~UploadPipe() override {
     {
       std::lock_guard lock(mu_);
       closing_ = true;
-      queue_.clear();  // an archive given up: nothing more to send
+      DropQueuedLocked();  // an archive given up: nothing more to send
     }
     cv_.notify_all();
     if (order_ != nullptr) order_->Wake();
@@ -82,6 +85,7 @@ class UploadPipe : public archive::ByteSink {
     queue_.back().insert(queue_.back().end(), data.begin(), data.end());
     if (queued_ == 0 && order_ != nullptr) order_->SetReady(ticket_, true);
     queued_ += data.size();
+    budget_.Overdraw(data.size());
     cv_.notify_all();
     return Status::Ok();
   }
@@ -102,6 +106,15 @@ class UploadPipe : public archive::ByteSink {
   // Bytes per call of the sink: the writer's output comes in small pieces.
   static constexpr size_t kPiece = 1u << 20;
 
+  // Forgets the bytes queued (not the piece being written). REQUIRES: mu_ held.
+  void DropQueuedLocked() {
+    size_t dropped = 0;
+    for (const auto& p : queue_) dropped += p.size();
+    queue_.clear();
+    queued_ -= dropped;
+    budget_.Release(dropped);
+  }
+
   void Loop() {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -117,11 +130,9 @@ class UploadPipe : public archive::ByteSink {
         lock.lock();
       }
       queued_ -= piece.size();
+      budget_.Release(piece.size());
       if (!s.ok() && error_.ok()) error_ = s;
-      if (!error_.ok()) {  // dropped: nobody will take them
-        for (const auto& p : queue_) queued_ -= p.size();
-        queue_.clear();
-      }
+      if (!error_.ok()) DropQueuedLocked();  // nobody will take them
       if (queued_ == 0 && order_ != nullptr) order_->SetReady(ticket_, false);
       cv_.notify_all();
     }
@@ -132,6 +143,7 @@ class UploadPipe : public archive::ByteSink {
   UploadOrder* const order_;
   const uint64_t ticket_;
   const Clock& clock_;  // times Write's waits
+  transfer::ByteBudget& budget_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<std::byte>> queue_;  // GUARDED_BY(mu_)
@@ -309,7 +321,8 @@ struct Packer::State {
         stop(std::move(stop)),
         clock(options.clock != nullptr ? *options.clock : SystemClock::Default()),
         started(clock.MonoNow()),
-        pipe(sink, options.upload_ahead, options.order, options.order_ticket, clock) {
+        pipe(sink, options.upload_ahead, options.order, options.order_ticket, clock,
+             options.executor->budget()) {
     if (options.order != nullptr) ordered.emplace(*options.order, options.order_ticket);
   }
 

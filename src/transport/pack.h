@@ -60,7 +60,8 @@ struct PackOptions {
   size_t range_size = 4u << 20;
   size_t range_reads = 4;
   size_t range_window = 4;
-  // Archive bytes made but not yet taken by the sink, at most (the writer waits beyond).
+  // Archive bytes made but not yet taken by the sink, at most (the writer waits beyond); held
+  // in the executor's ByteBudget while they wait (overdrawn: never waited for).
   size_t upload_ahead = 32u << 20;
   // Packs running at once that share a link (upload_order.h): the archive's writes to the sink
   // wait for the turn of `order_ticket`, which the caller Joined before and Leaves after it

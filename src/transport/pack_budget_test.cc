@@ -45,6 +45,7 @@ TEST(PackBudgetTest, APackOfManyTimesTheBudgetStaysWithinItsDocumentedOverdraw) 
   constexpr int kPartsInFlight = 2;           // BackendSink::Options' default
   constexpr uint64_t kSmallLimit = 256ull << 10;  // PackOptions::whole_read_limit
   constexpr uint64_t kRangeSize = 512ull << 10;  // PackOptions::range_size
+  constexpr uint64_t kUploadAhead = 1ull << 20;  // PackOptions::upload_ahead
 
   storage::MemoryBackend src;
   std::vector<storage::ObjectInfo> listed;
@@ -87,6 +88,7 @@ TEST(PackBudgetTest, APackOfManyTimesTheBudgetStaysWithinItsDocumentedOverdraw) 
     o.read_window = 1024;
     o.read_window_bytes = 64ull << 20;
     o.range_size = kRangeSize;
+    o.upload_ahead = kUploadAhead;
     o.range_reads = 4;
     o.range_window = 4;
     auto packed = PackObjects(src, listed, **sink, o, {});
@@ -124,9 +126,11 @@ TEST(PackBudgetTest, APackOfManyTimesTheBudgetStaysWithinItsDocumentedOverdraw) 
   //    reader at a time (the small objects' Prefetcher, or one large object's RangeAhead, the
   //    overdrawn item given back before the next is waited for), so one item at most: a small
   //    object (<= whole_read_limit) or a range (<= range_size), whichever is larger.
+  //  - the archive's bytes made but not yet taken by the sink (the pack's UploadPipe), at most
+  //    upload_ahead.
   const uint64_t sink_overdraw = (kPartsInFlight + 1) * kPartSize;
   const uint64_t read_overdraw = std::max(kSmallLimit, kRangeSize);
-  const uint64_t bound = kBudget + sink_overdraw + read_overdraw;
+  const uint64_t bound = kBudget + sink_overdraw + read_overdraw + kUploadAhead;
   const uint64_t peak = ex.budget().peak();
   std::printf("pack: budget %llu, peak %llu, bound %llu (%.2f s)\n",
               static_cast<unsigned long long>(kBudget), static_cast<unsigned long long>(peak),
