@@ -78,12 +78,12 @@ Status Pass(const UnpackArgs& a, const UnpackSetup& setup, Totals& t,
                                            .written = 0,
                                            .archive_bytes = 0,
                                            .updated_ns = 0});
-    transport::UnpackOptions o;
-    o.executor = &setup.executor;
-    o.region = a.region;
-    o.storage_class = a.storage_class;
-    auto listed_r =
-        transport::UnpackListed(setup.staging, key, setup.dst, journal, o, stop, setup.claims);
+    transport::ListedOptions o;
+    o.unpack.executor = &setup.executor;
+    o.unpack.region = a.region;
+    o.unpack.storage_class = a.storage_class;
+    o.claims = setup.claims;
+    auto listed_r = transport::UnpackListed(setup.staging, key, setup.dst, journal, o, stop);
     if (!listed_r.ok()) {
       ++t.failed;
       if (listed_r.status().code() == ErrorCode::kFailedPrecondition &&
