@@ -30,40 +30,49 @@ Status DropClaim(SqlTx& tx, const std::string& cache, std::string_view key, int6
       .status();
 }
 
-// Takes the claim of `key` for `hold`. Returns the outcome when it is not ours to copy
+// One transaction of CacheIndex::Claim: its cache, the claiming request, and the time.
+struct ClaimTx {
+  SqlTx& tx;
+  const std::string& cache;
+  int64_t hold;            // the hold that claims (a request's hold on its prefixes, locks.h)
+  std::string_view owner;  // its owner
+  int64_t now;             // the index's time (ms)
+};
+
+// Takes the claim of `key` for `ctx.hold`. Returns the outcome when it is not ours to copy
 // (kHeld), or nullopt once we hold it (`taken_from` set when it was taken over).
-Result<std::optional<ClaimOutcome>> TakeClaim(SqlTx& tx, const std::string& cache,
-                                              std::string_view key, int64_t hold,
-                                              std::string_view owner, int64_t now,
+Result<std::optional<ClaimOutcome>> TakeClaim(const ClaimTx& ctx, std::string_view key,
                                               std::string& taken_from) {
   // Twice at most: a claim found by the insert may be gone (settled) by the time it is read.
   for (int attempt = 0; attempt < 2; ++attempt) {
     FERRY_ASSIGN_OR_RETURN(
-        SqlRows ins, tx.Exec("INSERT INTO cache_claims (cache, key, hold, owner, claimed)"
-                             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cache, key) DO NOTHING",
-                             {cache, key, hold, owner, now}));
+        SqlRows ins, ctx.tx.Exec("INSERT INTO cache_claims (cache, key, hold, owner, claimed)"
+                                 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cache, key) DO NOTHING",
+                                 {ctx.cache, key, ctx.hold, ctx.owner, ctx.now}));
     if (ins.changes == 1) return std::optional<ClaimOutcome>();
     FERRY_ASSIGN_OR_RETURN(
         SqlRows cur,
-        tx.Exec("SELECT hold, owner FROM cache_claims WHERE cache = $1 AND key = $2", {cache, key}));
+        ctx.tx.Exec("SELECT hold, owner FROM cache_claims WHERE cache = $1 AND key = $2",
+                    {ctx.cache, key}));
     if (cur.rows.empty()) continue;
     const int64_t other = CellInt(cur.rows[0][0]);
     std::string other_owner = CellText(cur.rows[0][1]);
-    if (other == hold) return std::optional<ClaimOutcome>();
-    FERRY_ASSIGN_OR_RETURN(bool live, HoldLive(tx, cache, other, now));
+    if (other == ctx.hold) return std::optional<ClaimOutcome>();
+    FERRY_ASSIGN_OR_RETURN(bool live, HoldLive(ctx.tx, ctx.cache, other, ctx.now));
     if (live) {
       return std::optional<ClaimOutcome>(
           ClaimOutcome{.state = ClaimState::kHeld, .owner = std::move(other_owner), .error = "",
                        .taken_over = false});
     }
     // Its holder's lease ran out: take the claim over and fence the holder out.
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows upd, tx.Exec("UPDATE cache_claims SET hold = $3, owner = $4, claimed = $5"
-                             " WHERE cache = $1 AND key = $2 AND hold = $6",
-                             {cache, key, hold, owner, now, other}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows upd,
+                           ctx.tx.Exec("UPDATE cache_claims SET hold = $3, owner = $4, claimed = $5"
+                                       " WHERE cache = $1 AND key = $2 AND hold = $6",
+                                       {ctx.cache, key, ctx.hold, ctx.owner, ctx.now, other}));
     if (upd.changes != 1) continue;
     FERRY_RETURN_IF_ERROR(
-        tx.Exec("DELETE FROM cache_locks WHERE cache = $1 AND hold = $2", {cache, other}).status());
+        ctx.tx.Exec("DELETE FROM cache_locks WHERE cache = $1 AND hold = $2", {ctx.cache, other})
+            .status());
     taken_from = std::move(other_owner);
     return std::optional<ClaimOutcome>();
   }
@@ -78,29 +87,28 @@ bool SameSource(std::string_view etag, uint64_t size, int64_t mtime_ns, const Cl
 }
 
 // With the claim held: what the entry of `item` says.
-Result<ClaimOutcome> Decide(SqlTx& tx, const std::string& cache, const ClaimItem& item,
-                            int64_t hold, std::string_view owner, const ClaimOptions& options,
-                            int64_t now) {
+Result<ClaimOutcome> Decide(const ClaimTx& ctx, const ClaimItem& item,
+                            const ClaimOptions& options) {
   const ClaimOutcome claimed{
       .state = ClaimState::kClaimed, .owner = "", .error = "", .taken_over = false};
   FERRY_ASSIGN_OR_RETURN(
-      SqlRows rows, tx.Exec("SELECT source_etag, size, source_mtime_ns, state, mark_expires,"
-                            " copied, copied_by, generation FROM cache_entries"
-                            " WHERE cache = $1 AND key = $2",
-                            {cache, item.key}));
+      SqlRows rows, ctx.tx.Exec("SELECT source_etag, size, source_mtime_ns, state, mark_expires,"
+                                " copied, copied_by, generation FROM cache_entries"
+                                " WHERE cache = $1 AND key = $2",
+                                {ctx.cache, item.key}));
   if (!rows.rows.empty()) {
     const auto& r = rows.rows[0];
     const bool expiring = CellText(r[3]) == "expiring";
-    if (expiring && CellInt(r[4]) > now) {
-      FERRY_RETURN_IF_ERROR(DropClaim(tx, cache, item.key, hold));
+    if (expiring && CellInt(r[4]) > ctx.now) {
+      FERRY_RETURN_IF_ERROR(DropClaim(ctx.tx, ctx.cache, item.key, ctx.hold));
       return ClaimOutcome{
           .state = ClaimState::kExpiring, .owner = "", .error = "", .taken_over = false};
     }
     if (expiring) {
       // Its expirer died: the row goes (compare-and-delete), the key is copied again.
-      FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM cache_entries WHERE cache = $1 AND key = $2"
-                                    " AND generation = $3 AND state = 'expiring'",
-                                    {cache, item.key, CellInt(r[7])})
+      FERRY_RETURN_IF_ERROR(ctx.tx.Exec("DELETE FROM cache_entries WHERE cache = $1 AND key = $2"
+                                        " AND generation = $3 AND state = 'expiring'",
+                                        {ctx.cache, item.key, CellInt(r[7])})
                                 .status());
       return claimed;
     }
@@ -108,20 +116,20 @@ Result<ClaimOutcome> Decide(SqlTx& tx, const std::string& cache, const ClaimItem
     std::string copied_by = CellText(r[6]);
     if (SameSource(CellText(r[0]), static_cast<uint64_t>(CellInt(r[1])), CellInt(r[2]), item) &&
         (!options.force || copied > options.since_ms)) {
-      const int64_t until = now + options.ttl.count() * 1000;
+      const int64_t until = ctx.now + options.ttl.count() * 1000;
       // Only the row read, still live: an expiry pass may have marked it since the read.
       FERRY_ASSIGN_OR_RETURN(
           SqlRows renewed,
-          tx.Exec("UPDATE cache_entries SET expires = CASE WHEN expires > $3 THEN expires"
-                  " ELSE $3 END, generation = generation + 1 WHERE cache = $1 AND key = $2"
-                  " AND generation = $4 AND state = 'live'",
-                  {cache, item.key, until, CellInt(r[7])}));
-      FERRY_RETURN_IF_ERROR(DropClaim(tx, cache, item.key, hold));
+          ctx.tx.Exec("UPDATE cache_entries SET expires = CASE WHEN expires > $3 THEN expires"
+                      " ELSE $3 END, generation = generation + 1 WHERE cache = $1 AND key = $2"
+                      " AND generation = $4 AND state = 'live'",
+                      {ctx.cache, item.key, until, CellInt(r[7])}));
+      FERRY_RETURN_IF_ERROR(DropClaim(ctx.tx, ctx.cache, item.key, ctx.hold));
       if (renewed.changes != 1) {
         return ClaimOutcome{
             .state = ClaimState::kExpiring, .owner = "", .error = "", .taken_over = false};
       }
-      const bool joined = copied >= options.since_ms && copied_by != owner;
+      const bool joined = copied >= options.since_ms && copied_by != ctx.owner;
       return ClaimOutcome{.state = joined ? ClaimState::kJoined : ClaimState::kCached,
                           .owner = joined ? std::move(copied_by) : std::string(),
                           .error = "",
@@ -129,13 +137,12 @@ Result<ClaimOutcome> Decide(SqlTx& tx, const std::string& cache, const ClaimItem
     }
   }
   if (!item.waited_on.empty()) {
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows f, tx.Exec("SELECT error, request, at FROM cache_failures"
-                           " WHERE cache = $1 AND key = $2",
-                           {cache, item.key}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows f, ctx.tx.Exec("SELECT error, request, at FROM cache_failures"
+                                                  " WHERE cache = $1 AND key = $2",
+                                                  {ctx.cache, item.key}));
     if (!f.rows.empty() && CellText(f.rows[0][1]) == item.waited_on &&
         CellInt(f.rows[0][2]) >= options.since_ms) {
-      FERRY_RETURN_IF_ERROR(DropClaim(tx, cache, item.key, hold));
+      FERRY_RETURN_IF_ERROR(DropClaim(ctx.tx, ctx.cache, item.key, ctx.hold));
       return ClaimOutcome{.state = ClaimState::kFailedByHolder,
                           .owner = item.waited_on,
                           .error = CellText(f.rows[0][0]),
@@ -160,17 +167,17 @@ Result<std::vector<ClaimOutcome>> CacheIndex::Claim(int64_t hold, std::string_vi
   std::vector<ClaimOutcome> out;
   FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     out.assign(items.size(), ClaimOutcome{});
-    const int64_t now = NowMs();
+    const ClaimTx ctx{.tx = tx, .cache = cache_, .hold = hold, .owner = owner, .now = NowMs()};
     for (size_t i : order) {
       const ClaimItem& item = items[i];
       std::string taken_from;
       FERRY_ASSIGN_OR_RETURN(std::optional<ClaimOutcome> not_ours,
-                             TakeClaim(tx, cache_, item.key, hold, owner, now, taken_from));
+                             TakeClaim(ctx, item.key, taken_from));
       if (not_ours) {
         out[i] = std::move(*not_ours);
         continue;
       }
-      FERRY_ASSIGN_OR_RETURN(out[i], Decide(tx, cache_, item, hold, owner, options, now));
+      FERRY_ASSIGN_OR_RETURN(out[i], Decide(ctx, item, options));
       if (out[i].state == ClaimState::kClaimed && !taken_from.empty()) {
         out[i].taken_over = true;
         out[i].owner = std::move(taken_from);

@@ -461,38 +461,50 @@ class Renewer {
   std::map<std::string, Pending> pending_;
 };
 
-Status WarmPrefix(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
-                  const std::string& prefix, int64_t started_ms, Copier& copier, Claimer& claimer,
-                  Renewer& renewer, WarmResult& result, std::stop_token stop) {
-  FERRY_ASSIGN_OR_RETURN(std::vector<Entry> entries, ctx.index.EntriesUnder(prefix));
+// One request's run over its prefixes: what WarmPrefix lists for and where the keys go.
+struct WarmRun {
+  const WarmContext& ctx;
+  const WarmRequest& request;
+  const WarmOptions& options;
+  // When the request started (the index's time): a cached key another request copied since
+  // then is counted as joined.
+  int64_t started_ms;
+  Copier& copier;      // the request's copies (the listing stops when its hold is lost)
+  Claimer& claimer;    // takes the keys to claim and copy: not cached, expiring or changed
+  Renewer& renewer;    // takes the keys cached and unchanged: their expiry extended
+  WarmResult& result;  // counts the keys listed
+};
+
+Status WarmPrefix(const WarmRun& run, const std::string& prefix, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<Entry> entries, run.ctx.index.EntriesUnder(prefix));
   std::unordered_map<std::string, Entry> by_key;
   by_key.reserve(entries.size());
   for (Entry& e : entries) by_key.emplace(e.key, std::move(e));
   entries.clear();
   // The listing's order does not matter (a directory bucket lists out of order): the index
   // decides per key.
-  FERRY_ASSIGN_OR_RETURN(auto cursor, ctx.source.List(prefix));
+  FERRY_ASSIGN_OR_RETURN(auto cursor, run.ctx.source.List(prefix));
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("interrupted");
-    if (copier.lock_lost()) break;  // Warm reports it; queue nothing more
+    if (run.copier.lock_lost()) break;  // Warm reports it; queue nothing more
     FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
     if (o == nullptr) break;
     if (o->not_followed) continue;  // a symbolic link to a folder: nothing of it is warmed
-    result.listed++;
+    run.result.listed++;
     auto it = by_key.find(o->key);
-    if (request.force || it == by_key.end() || it->second.expiring ||
+    if (run.request.force || it == by_key.end() || it->second.expiring ||
         !Unchanged(it->second, *o)) {
       // Not cached, marked by an expiry pass, or changed at the source: claim and copy (the
       // claim looks at the entry again).
-      FERRY_RETURN_IF_ERROR(claimer.Add(*o));
+      FERRY_RETURN_IF_ERROR(run.claimer.Add(*o));
     } else {
       const bool joined =
-          it->second.copied_ms >= started_ms && it->second.copied_by != options.owner;
-      FERRY_RETURN_IF_ERROR(renewer.Add(*o, joined));
+          it->second.copied_ms >= run.started_ms && it->second.copied_by != run.options.owner;
+      FERRY_RETURN_IF_ERROR(run.renewer.Add(*o, joined));
     }
   }
-  FERRY_RETURN_IF_ERROR(renewer.Flush());
-  return claimer.Flush();
+  FERRY_RETURN_IF_ERROR(run.renewer.Flush());
+  return run.claimer.Flush();
 }
 
 }  // namespace
@@ -520,10 +532,17 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
     Renewer renewer(ctx.index, claimer, request, options, result);
     // Ctrl-C also stops the copies in flight (their objects fail as cancelled, unrecorded).
     std::stop_callback on_stop(stop, [&copier] { copier.Cancel(); });
+    const WarmRun run{.ctx = ctx,
+                      .request = request,
+                      .options = options,
+                      .started_ms = started_ms,
+                      .copier = copier,
+                      .claimer = claimer,
+                      .renewer = renewer,
+                      .result = result};
     for (const std::string& prefix : result.prefixes) {
       if (!status.ok()) break;
-      status = WarmPrefix(ctx, request, options, prefix, started_ms, copier, claimer, renewer,
-                          result, stop);
+      status = WarmPrefix(run, prefix, stop);
     }
     if (status.ok()) status = claimer.WaitForTheRest(stop);
     if (!status.ok()) copier.Cancel();

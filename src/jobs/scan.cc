@@ -310,9 +310,12 @@ JobSpec FirstScanJob(RunId run, int max_attempts) {
   return spec;
 }
 
-Status ScanChunk(RunContext& ctx, const KeyRange& job_range, const WorkerOptions& options,
-                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more,
+Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector<JobSpec>& more,
                  std::stop_token stop) {
+  RunContext& ctx = scan.run;
+  const WorkerOptions& options = scan.options;
+  ScanControl& control = scan.control;
+  transfer::Stats& stats = scan.stats;
   // What this job stands for now: its end moves down when a split hands the high part on, its
   // start moves up when the jobs found so far are handed on.
   KeyRange range = job_range;

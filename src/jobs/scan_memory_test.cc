@@ -129,7 +129,8 @@ class ScanMemoryTest : public ::testing::Test {
     EXPECT_TRUE(range.ok());
     RecordingControl control(*store_, job.lease);
     std::vector<JobSpec> more;
-    Status s = ScanChunk(ctx_, *range, options_, control, stats_, more);
+    Status s = ScanChunk({.run = ctx_, .options = options_, .control = control, .stats = stats_},
+                         *range, more);
     *peak = std::max(control.peak, more.size());
     *hand_offs = control.hand_offs;
     Outcome outcome;

@@ -82,7 +82,9 @@ class ScanRegionsTest : public ::testing::Test {
     WorkerOptions options;
     transfer::Stats stats;
     std::vector<JobSpec> more;
-    EXPECT_TRUE(ScanChunk(ctx, KeyRange{}, options, control, stats, more).ok());
+    EXPECT_TRUE(ScanChunk({.run = ctx, .options = options, .control = control, .stats = stats},
+                          KeyRange{}, more)
+                    .ok());
     std::map<std::string, std::set<std::string>> out;
     for (const JobSpec& j : more) {
       if (j.kind != kDeleteKind) continue;

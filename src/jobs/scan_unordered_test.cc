@@ -93,7 +93,8 @@ class ScanUnorderedTest : public ::testing::Test {
     ASSERT_TRUE(range.ok());
     Control control(*store_, job.lease);
     std::vector<JobSpec> more;
-    Status s = ScanChunk(ctx_, *range, options_, control, stats_, more);
+    Status s = ScanChunk({.run = ctx_, .options = options_, .control = control, .stats = stats_},
+                         *range, more);
     ASSERT_TRUE(s.ok()) << s.ToString();
     hand_offs_ = control.hand_offs;
     ASSERT_TRUE(store_->Finish(job.lease, Outcome{}, more).ok());

@@ -65,16 +65,23 @@ class ScanControl {
   virtual Status HandOff(const KeyRange& kept, const std::vector<JobSpec>& more) = 0;
 };
 
+// What a scan job works with (ScanChunk), as JobContext for a handler. Not owned.
+struct ScanContext {
+  RunContext& run;               // the job's run: its sides and options
+  const WorkerOptions& options;  // the worker's
+  ScanControl& control;          // the worker, as a scan sees it: splits and hand-offs
+  transfer::Stats& stats;        // the worker's counters: what the scan lists and plans
+};
+
 // One chunk of the merged listings of `range`; fills `more` with the jobs it found (transfer
 // batches, parked deletes) and the rest of the range when the chunk was cut: one scan job, or
-// two split by FindSplit when `control` says the run should list more in parallel. Every
-// `options.split_check_keys` source keys it may also split the range and hand the high part
-// on at once, and whenever `options.scan_hand_off_jobs` jobs have accumulated it hands them
-// on with the range's start moved past the keys they cover, so that a chunk holds a bounded
-// number of jobs however many keys it plans (see scan.cc). Stops with kCancelled when `stop`
-// is requested (the job's lease was lost).
-Status ScanChunk(RunContext& ctx, const KeyRange& range, const WorkerOptions& options,
-                 ScanControl& control, transfer::Stats& stats, std::vector<JobSpec>& more,
+// two split by FindSplit when `scan.control` says the run should list more in parallel. Every
+// `scan.options.split_check_keys` source keys it may also split the range and hand the high
+// part on at once, and whenever `scan.options.scan_hand_off_jobs` jobs have accumulated it
+// hands them on with the range's start moved past the keys they cover, so that a chunk holds a
+// bounded number of jobs however many keys it plans (see scan.cc). Stops with kCancelled when
+// `stop` is requested (the job's lease was lost).
+Status ScanChunk(const ScanContext& scan, const KeyRange& range, std::vector<JobSpec>& more,
                  std::stop_token stop = {});
 
 // The scan job of `range` in ctx's run.

@@ -92,11 +92,12 @@ Status CheckDeclared(const ObjectInfo& v, uint32_t crc) {
   return Status::Ok();
 }
 
-Result<storage::WriteResult> CopyWhole(const PassOptions& o, storage::Backend& src,
-                                       storage::Backend& dst, const ObjectInfo& v,
-                                       const std::string& key, storage::WriteSpec& spec,
-                                       ReadAhead* ahead, LayoutReads& reads,
-                                       std::stop_token stop) {
+// One attempt at `copy`: the version read whole and written with one Put (the CRC32C and
+// Content-MD5 of the bytes read are set in `copy.spec`).
+Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
+                                       LayoutReads& reads, std::stop_token stop) {
+  const ObjectInfo& v = copy.version;
+  ReadAhead* ahead = copy.ahead;
   transfer::BufferPool::Buffer read;
   std::span<const std::byte> data;
   if (ahead != nullptr && ahead->whole && ahead->data().size() == v.size) {
@@ -104,7 +105,7 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, storage::Backend& s
   } else {
     if (ahead != nullptr) ahead->buffer.Reset();  // one buffer per key at a time
     FERRY_ASSIGN_OR_RETURN(read, Borrow(o, v.size, stop));
-    FERRY_RETURN_IF_ERROR(ReadPart(src, v, 0, read.data(), stop));
+    FERRY_RETURN_IF_ERROR(ReadPart(copy.src, v, 0, read.data(), stop));
     data = read.data();
   }
   const uint32_t crc = checksum::Crc32c(data);
@@ -120,7 +121,7 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, storage::Backend& s
   if (!check.crc32c && !check.md5) {
     transfer::WholeCheck verdict = transfer::CheckWhole(check, data, crc, false);
     if (verdict == transfer::WholeCheck::kUnverified && check.multipart) {
-      Result<std::optional<uint64_t>> exact = src.FirstPartSize(v, stop);
+      Result<std::optional<uint64_t>> exact = copy.src.FirstPartSize(v, stop);
       if (exact.ok() && exact->has_value()) {
         verdict = transfer::CheckWhole(check, data, crc, false, **exact);
         if (verdict == transfer::WholeCheck::kUnverified) verdict = transfer::WholeCheck::kMismatch;
@@ -131,9 +132,9 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, storage::Backend& s
     }
     reads.unverified = verdict == transfer::WholeCheck::kUnverified;
   }
-  spec.metadata[storage::kMetaCrc32c] = checksum::Hex32(crc);
-  spec.content_md5 = checksum::Base64(md5);
-  return dst.Put(key, data, spec, stop);
+  copy.spec.metadata[storage::kMetaCrc32c] = checksum::Hex32(crc);
+  copy.spec.content_md5 = checksum::Base64(md5);
+  return copy.dst.Put(copy.key, data, copy.spec, stop);
 }
 
 // How a chunked copy proves a version that declares no CRC32C but a multipart ETag
@@ -167,15 +168,15 @@ SourceLayout LayoutOf(storage::Backend& src, const storage::Backend& dst, const 
   return l;
 }
 
-Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend& src,
-                                         storage::Backend& dst, const ObjectInfo& v,
-                                         const std::string& key, storage::WriteSpec& spec,
-                                         ReadAhead* ahead, LayoutReads& reads,
-                                         std::stop_token stop) {
-  const SourceLayout layout = LayoutOf(src, dst, v, stop);
-  const uint64_t part = layout.part != 0 ? layout.part : PartSizeFor(o, dst, v.size);
+// One attempt at `copy`: the version read and written in parts (a chunked write, RunParts).
+Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy& copy,
+                                         LayoutReads& reads, std::stop_token stop) {
+  const ObjectInfo& v = copy.version;
+  ReadAhead* ahead = copy.ahead;
+  const SourceLayout layout = LayoutOf(copy.src, copy.dst, v, stop);
+  const uint64_t part = layout.part != 0 ? layout.part : PartSizeFor(o, copy.dst, v.size);
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ChunkWriter> writer,
-                         dst.OpenChunkWriter(key, spec, part, stop));
+                         copy.dst.OpenChunkWriter(copy.key, copy.spec, part, stop));
   auto fail = [&](Status s) {
     (void)writer->Abort();
     return s;
@@ -204,7 +205,7 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend&
     const uint64_t offset = index * part;
     const uint64_t length = std::min(part, v.size - offset);
     FERRY_ASSIGN_OR_RETURN(transfer::BufferPool::Buffer buffer, Borrow(o, length, part_stop));
-    FERRY_RETURN_IF_ERROR(ReadPart(src, v, offset, buffer.data(), part_stop));
+    FERRY_RETURN_IF_ERROR(ReadPart(copy.src, v, offset, buffer.data(), part_stop));
     crcs[index] = checksum::Crc32c(buffer.data());
     const int number = static_cast<int>(index + 1);
     FERRY_RETURN_IF_ERROR(writer->WriteChunk(number, offset, buffer.data(), part_stop));
@@ -244,14 +245,12 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, storage::Backend&
 // class and tags are set when the upload is created (tags by the writer's commit where the
 // store ignores them there). An unversioned source ("null") is checked unchanged before the
 // upload completes, as sync does: servers may ignore the If-Match of part copies.
-Result<storage::WriteResult> CopyPartsOnServer(const PassOptions& o, storage::Backend& src,
-                                               storage::Backend& dst, const ObjectInfo& v,
-                                               const std::string& key,
-                                               const storage::WriteSpec& spec,
+Result<storage::WriteResult> CopyPartsOnServer(const PassOptions& o, const VersionCopy& copy,
                                                std::stop_token stop) {
-  const uint64_t part = PartSizeFor(o, dst, v.size);
+  const ObjectInfo& v = copy.version;
+  const uint64_t part = PartSizeFor(o, copy.dst, v.size);
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ChunkWriter> writer,
-                         dst.OpenChunkWriter(key, spec, part, stop));
+                         copy.dst.OpenChunkWriter(copy.key, copy.spec, part, stop));
   auto fail = [&](Status s) {
     (void)writer->Abort();
     return s;
@@ -260,12 +259,12 @@ Result<storage::WriteResult> CopyPartsOnServer(const PassOptions& o, storage::Ba
   Status parts = RunParts(o, count, stop, [&](size_t i, std::stop_token part_stop) {
     const uint64_t offset = i * part;
     const uint64_t length = std::min(part, v.size - offset);
-    return writer->CopyChunk(static_cast<int>(i + 1), src, v, offset, length, part_stop)
+    return writer->CopyChunk(static_cast<int>(i + 1), copy.src, v, offset, length, part_stop)
         .WithContext("copying part " + std::to_string(i + 1));
   });
   if (!parts.ok()) return fail(parts);
   if (v.version_id.empty() || v.version_id == "null") {
-    Result<ObjectInfo> now = src.Stat(v.key, false, stop);
+    Result<ObjectInfo> now = copy.src.Stat(v.key, false, stop);
     if (!now.ok()) return fail(now.status().WithContext("stat source before completing"));
     if (now->etag != v.etag || now->size != v.size) {
       return fail(Status::FailedPrecondition("source " + v.key +
@@ -360,14 +359,15 @@ Result<ReadAhead> ReadVersionAhead(const PassOptions& o, storage::Backend& src,
   return ahead;
 }
 
-Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend& src,
-                                         storage::Backend& dst, const ObjectInfo& version,
-                                         const std::string& key, storage::WriteSpec spec,
-                                         PassStats& stats, std::stop_token stop,
-                                         ReadAhead* ahead) {
-  spec.size = version.size;
+Result<storage::WriteResult> CopyVersion(const PassOptions& o, VersionCopy copy,
+                                         PassStats& stats, std::stop_token stop) {
+  storage::Backend& src = copy.src;
+  storage::Backend& dst = copy.dst;
+  const ObjectInfo& version = copy.version;
+  copy.spec.size = version.size;
   if (dst.CanCopyFrom(src) && version.size <= SingleCopyLimit(o, dst)) {
-    Result<storage::WriteResult> copied = dst.CopyFromWithSpec(src, version, key, spec, stop);
+    Result<storage::WriteResult> copied =
+        dst.CopyFromWithSpec(src, version, copy.key, copy.spec, stop);
     if (copied.ok()) {
       stats.server_side.fetch_add(1);
       stats.bytes.fetch_add(version.size);
@@ -375,7 +375,7 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
     }
     if (copied.status().code() != ErrorCode::kNotSupported) return copied.status();
   } else if (dst.CanCopyFrom(src) && dst.features().chunked_write) {
-    Result<storage::WriteResult> copied = CopyPartsOnServer(o, src, dst, version, key, spec, stop);
+    Result<storage::WriteResult> copied = CopyPartsOnServer(o, copy, stop);
     if (copied.ok()) {
       stats.server_side.fetch_add(1);
       stats.server_side_parts.fetch_add(1);
@@ -390,20 +390,20 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend&
   Result<storage::WriteResult> written = Status::Internal("not written");
   LayoutReads reads;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    storage::WriteSpec attempt_spec = spec;
+    VersionCopy attempt_copy = copy;  // the spec as given, for each attempt
     written = version.size > o.multipart_threshold && dst.features().chunked_write
-                  ? CopyChunked(o, src, dst, version, key, attempt_spec, ahead, reads, stop)
-                  : CopyWhole(o, src, dst, version, key, attempt_spec, ahead, reads, stop);
+                  ? CopyChunked(o, attempt_copy, reads, stop)
+                  : CopyWhole(o, attempt_copy, reads, stop);
     if (written.status().code() != ErrorCode::kDataLoss || stop.stop_requested()) break;
-    if (ahead != nullptr) ahead->buffer.Reset();
-    ahead = nullptr;
+    if (copy.ahead != nullptr) copy.ahead->buffer.Reset();
+    copy.ahead = nullptr;
   }
   if (written.ok()) stats.bytes.fetch_add(version.size);
   if (written.ok() && reads.unverified) {
     stats.unverified.fetch_add(1);
     obs::Log(obs::Level::kWarn, "replicated unverified: no common part size reproduces the "
              "source's multipart ETag (the same bytes were read twice)",
-             {{"key", key}, {"version", version.version_id}, {"etag", version.etag}});
+             {{"key", copy.key}, {"version", version.version_id}, {"etag", version.etag}});
   }
   return written;
 }

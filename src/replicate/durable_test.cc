@@ -58,7 +58,11 @@ class DurablePassTest : public ::testing::Test {
                                    size_t max_keys, size_t batch_versions, RangeChunk* chunk) {
     std::vector<std::string> out;
     auto r = ListRangeVersions(
-        *a_, start_after, last, max_keys, batch_versions,
+        *a_,
+        {.start_after = std::string(start_after),
+         .last = last,
+         .max_keys = max_keys,
+         .batch_versions = batch_versions},
         [&](std::vector<KeyVersions> keys) {
           std::string line;
           for (const KeyVersions& k : keys) {
@@ -210,11 +214,12 @@ TEST_F(DurablePassTest, KeysOfSplitRangesReplicateEveryVersionOnce) {
   PassStats stats;
   for (auto [start_after, last] : {std::pair<std::string, std::optional<std::string>>{"", "c"},
                                    {"c", std::nullopt}}) {
-    auto chunk = ListRangeVersions(*a_, start_after, last, 100, 2,
-                                   [&](std::vector<KeyVersions> keys) {
-                                     return ReplicateKeys(o, *scope, std::move(keys), stats, {});
-                                   },
-                                   {});
+    auto chunk = ListRangeVersions(
+        *a_, {.start_after = start_after, .last = last, .max_keys = 100, .batch_versions = 2},
+        [&](std::vector<KeyVersions> keys) {
+          return ReplicateKeys(o, *scope, std::move(keys), stats, {});
+        },
+        {});
     ASSERT_TRUE(chunk.ok()) << chunk.status().message();
   }
   EXPECT_EQ(stats.replicated.load(), 11u);  // 10 versions and c's delete marker
@@ -242,11 +247,12 @@ TEST_F(DurablePassTest, KeysOfSplitRangesReplicateEveryVersionOnce) {
   }
   // The same batches again (a job retried after its worker died) write nothing.
   PassStats again;
-  auto chunk = ListRangeVersions(*a_, "", std::nullopt, 100, 2,
-                                 [&](std::vector<KeyVersions> keys) {
-                                   return ReplicateKeys(o, *scope, std::move(keys), again, {});
-                                 },
-                                 {});
+  auto chunk = ListRangeVersions(
+      *a_, {.start_after = "", .last = std::nullopt, .max_keys = 100, .batch_versions = 2},
+      [&](std::vector<KeyVersions> keys) {
+        return ReplicateKeys(o, *scope, std::move(keys), again, {});
+      },
+      {});
   ASSERT_TRUE(chunk.ok());
   EXPECT_EQ(again.replicated.load(), 0u);
   EXPECT_EQ(again.already.load(), 11u);
@@ -282,7 +288,9 @@ TEST_F(DurablePassTest, AFailedFenceStopsBeforeTheWrite) {
   auto scope = PreparePass(o);
   ASSERT_TRUE(scope.ok());
   std::vector<KeyVersions> keys;
-  ASSERT_TRUE(ListRangeVersions(*a_, "", "a", 100, 100,
+  ASSERT_TRUE(ListRangeVersions(*a_,
+                                {.start_after = "", .last = "a", .max_keys = 100,
+                                 .batch_versions = 100},
                                 [&](std::vector<KeyVersions> k) {
                                   keys = std::move(k);
                                   return Status::Ok();

@@ -477,8 +477,14 @@ class KeyPass {
     }
     storage::WriteSpec spec = SpecOf(*details, o_.source_name);
     if (!w.destination->storage_class.empty()) spec.storage_class = w.destination->storage_class;
-    return CopyVersion(o_, *o_.source, dst, *details, work_.key, std::move(spec), stats_, stop_,
-                       ahead);
+    return CopyVersion(o_,
+                       {.src = *o_.source,
+                        .dst = dst,
+                        .version = *details,
+                        .key = work_.key,
+                        .spec = std::move(spec),
+                        .ahead = ahead},
+                       stats_, stop_);
   }
 
   static storage::WriteSpec SpecOf(const ObjectInfo& d, std::string_view origin_location) {
@@ -687,8 +693,9 @@ class KeyPass {
       if (listed.time_since_epoch().count() != 0) full->mtime = listed;
       storage::WriteSpec spec = SpecOf(*full, name);
       spec.metadata[kMetaReplicaKept] = "1";  // a replica there even when its origin is `name`
-      Result<storage::WriteResult> w =
-          CopyVersion(o_, b, b, *full, work_.key, std::move(spec), stats_, stop_);
+      Result<storage::WriteResult> w = CopyVersion(
+          o_, {.src = b, .dst = b, .version = *full, .key = work_.key, .spec = std::move(spec)},
+          stats_, stop_);
       s = w.status();
       if (w.ok()) made = w->version_id;
     }

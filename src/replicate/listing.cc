@@ -5,17 +5,16 @@
 
 namespace ferry::replicate {
 
-Result<RangeChunk> ListRangeVersions(
-    storage::Backend& source, std::string_view start_after,
-    const std::optional<std::string>& last, size_t max_keys, size_t batch_versions,
-    const std::function<Status(std::vector<KeyVersions>)>& emit, std::stop_token stop) {
+Result<RangeChunk> ListRangeVersions(storage::Backend& source, const RangeListing& range,
+                                     const std::function<Status(std::vector<KeyVersions>)>& emit,
+                                     std::stop_token stop) {
   Result<std::unique_ptr<storage::ListingCursor>> cursor =
-      source.ListVersions("", start_after, "");
+      source.ListVersions("", range.start_after, "");
   const bool plain = !cursor.ok() && cursor.status().code() == ErrorCode::kNotSupported;
-  if (plain) cursor = source.ListFrom("", start_after);
+  if (plain) cursor = source.ListFrom("", range.start_after);
   if (!cursor.ok()) return cursor.status().WithContext("listing versions of " + source.Describe());
-  max_keys = std::max<size_t>(1, max_keys);
-  batch_versions = std::max<size_t>(1, batch_versions);
+  const size_t max_keys = std::max<size_t>(1, range.max_keys);
+  const size_t batch_versions = std::max<size_t>(1, range.batch_versions);
 
   RangeChunk chunk;
   std::vector<KeyVersions> group;
@@ -42,7 +41,7 @@ Result<RangeChunk> ListRangeVersions(
     Result<const storage::ObjectInfo*> next = (*cursor)->Next();
     if (!next.ok()) return next.status().WithContext("listing versions of " + source.Describe());
     const storage::ObjectInfo* e = *next;
-    if (e != nullptr && last && e->key > *last) e = nullptr;  // past the range
+    if (e != nullptr && range.last && e->key > *range.last) e = nullptr;  // past the range
     if (e == nullptr || e->key != current.key || current.versions.empty()) {
       if (!current.versions.empty()) {
         const std::string key = current.key;

@@ -28,15 +28,24 @@ struct RangeChunk {
   std::string next_key;
 };
 
-// Lists every version of the keys in (start_after, last] of `source` (last nullopt: to the end)
-// with ListVersions from key-marker start_after; a source without version listings
+// One chunk of a range listing (ListRangeVersions): which keys, and in what groups.
+struct RangeListing {
+  std::string start_after;          // the range is the keys after this one
+  std::optional<std::string> last;  // up to this one; nullopt: to the end
+  size_t max_keys = 0;              // keys listed at most (the chunk); 0 counts as 1
+  // Entries handed over together at most (a key with more comes alone); 0 counts as 1.
+  size_t batch_versions = 0;
+};
+
+// Lists every version of the keys in (range.start_after, range.last] of `source` with
+// ListVersions from key-marker range.start_after; a source without version listings
 // (kNotSupported: a local folder) is listed plainly, each object one current version "null".
 // Each key's entries are turned oldest first and handed to `emit` in groups of consecutive keys
-// with at most `batch_versions` entries together (a key with more comes alone, never split).
-// Stops after `max_keys` keys. Errors: the listing's (with context), `emit`'s, kCancelled.
-Result<RangeChunk> ListRangeVersions(
-    storage::Backend& source, std::string_view start_after,
-    const std::optional<std::string>& last, size_t max_keys, size_t batch_versions,
-    const std::function<Status(std::vector<KeyVersions>)>& emit, std::stop_token stop);
+// with at most `range.batch_versions` entries together (a key with more comes alone, never
+// split). Stops after `range.max_keys` keys. Errors: the listing's (with context), `emit`'s,
+// kCancelled.
+Result<RangeChunk> ListRangeVersions(storage::Backend& source, const RangeListing& range,
+                                     const std::function<Status(std::vector<KeyVersions>)>& emit,
+                                     std::stop_token stop);
 
 }  // namespace ferry::replicate

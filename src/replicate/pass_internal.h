@@ -52,16 +52,24 @@ Result<ReadAhead> ReadVersionAhead(const PassOptions& o, storage::Backend& src,
                                    storage::Backend& dst, const storage::ObjectInfo& version,
                                    std::stop_token stop);
 
-// Writes `version` (with details; read from `src`) to `key` on `dst` with `spec` (copy_version.cc):
-// a server-side copy where `dst` can copy from `src` (one CopyObject up to SingleCopyLimit,
-// UploadPartCopy parts above it), else read (the bytes in `ahead` are used when given) and
-// written with checks.
-Result<storage::WriteResult> CopyVersion(const PassOptions& o, storage::Backend& src,
-                                         storage::Backend& dst,
-                                         const storage::ObjectInfo& version,
-                                         const std::string& key, storage::WriteSpec spec,
-                                         PassStats& stats, std::stop_token stop,
-                                         ReadAhead* ahead = nullptr);
+// One version to write to a destination (CopyVersion).
+struct VersionCopy {
+  storage::Backend& src;               // the backend the version is read (or copied) from
+  storage::Backend& dst;               // the backend it is written to
+  const storage::ObjectInfo& version;  // the version, with its details
+  const std::string& key;              // the key it is written to on `dst`
+  storage::WriteSpec spec;             // how it is written (its size is the version's)
+  // The version's bytes read before its writes (ReadVersionAhead): used when they fit, given
+  // back otherwise. May be null: the version is read here.
+  ReadAhead* ahead = nullptr;
+};
+
+// Writes `copy.version` (with details; read from `copy.src`) to `copy.key` on `copy.dst` with
+// `copy.spec` (copy_version.cc): a server-side copy where `dst` can copy from `src` (one
+// CopyObject up to SingleCopyLimit, UploadPartCopy parts above it), else read (the bytes in
+// `copy.ahead` are used when given) and written with checks.
+Result<storage::WriteResult> CopyVersion(const PassOptions& o, VersionCopy copy,
+                                         PassStats& stats, std::stop_token stop);
 
 // True when CopyVersion copies a version of `size` bytes from `src` to `dst` on the server.
 bool CopiesOnServer(const PassOptions& o, storage::Backend& src, storage::Backend& dst,

@@ -90,7 +90,7 @@ class PassTest : public ::testing::Test {
   }
 
   Status Pass(MemoryBackend& src, std::string src_name, MemoryBackend& dst, std::string dst_name,
-              const RuleSet& rules, PassStats& stats, bool retry_failed = false) {
+              const RuleSet& rules, PassStats& stats) {
     PassOptions o = options_;
     o.source_name = std::move(src_name);
     o.source = &src;
@@ -99,12 +99,11 @@ class PassTest : public ::testing::Test {
     o.store = store_.get();
     o.clock = &clock_;
     o.concurrency = concurrency_;
-    o.retry_failed_only = retry_failed;
     return RunPass(o, stats, {});
   }
 
   int concurrency_ = 4;  // keys replicated at once
-  PassOptions options_;  // sizes and limits for Pass
+  PassOptions options_;  // sizes, limits and retry_failed_only for Pass
 
   // The versions of `key` oldest first: (content, version info with details).
   std::vector<std::pair<std::string, ObjectInfo>> History(MemoryBackend& m,
@@ -646,7 +645,8 @@ TEST_F(PassTest, AFailureHoldsBackLaterVersionsUntilRetried) {
   ASSERT_EQ(failed.size(), 2u);
   EXPECT_EQ(failed[0].key, "k");
   PassStats retry;
-  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, retry, /*retry_failed=*/true).ok());
+  options_.retry_failed_only = true;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, retry).ok());
   EXPECT_EQ(retry.replicated.load(), 2u);
   EXPECT_EQ(retry.already.load(), 0u);
   auto h = History(*b_, "k");

@@ -68,11 +68,21 @@ archive::EntryHeader HeaderOf(const TransportedVersion& t, const std::vector<std
   return h;
 }
 
-// Packs the entries of one staging location into `key`.
+// One archive of a pack: the entries of one staging location.
+struct ArchiveToPack {
+  storage::Backend& staging;          // the staging location
+  const std::string& key;             // the archive's key there
+  const std::vector<Entry>& entries;  // in archive order
+  int level;  // the zstd level; 0: the adaptive one (t.levels), else transport::kStartLevel
+};
+
+// Packs `to_pack.entries` into `to_pack.key` on `to_pack.staging`.
 Result<archive::WriteSummary> PackOne(const PassOptions& o, const PackTransportOptions& t,
-                                      storage::Backend& staging, const std::string& key,
-                                      const std::vector<Entry>& entries, int level,
-                                      std::stop_token stop) {
+                                      const ArchiveToPack& to_pack, std::stop_token stop) {
+  storage::Backend& staging = to_pack.staging;
+  const std::string& key = to_pack.key;
+  const std::vector<Entry>& entries = to_pack.entries;
+  const int level = to_pack.level;
   std::unique_ptr<transport::AdaptiveLevel> adaptive;
   if (level == 0 && t.levels != nullptr) {
     std::vector<ObjectInfo> objects;
@@ -216,8 +226,11 @@ Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<Transp
     }
     const std::string key = t.archive_key(staging_name);
     const int level = entries.front().first->destination->transport.level;
-    FERRY_ASSIGN_OR_RETURN(archive::WriteSummary summary,
-                           PackOne(o, t, *staging->second, key, entries, level, stop));
+    FERRY_ASSIGN_OR_RETURN(
+        archive::WriteSummary summary,
+        PackOne(o, t,
+                {.staging = *staging->second, .key = key, .entries = entries, .level = level},
+                stop));
     // Packed: the rows go PENDING (the version is on its way), then the archive's progress
     // rows, one per destination; the caller's job finish enqueues the unpacks.
     std::map<std::string, TransportUnpack> unpacks;

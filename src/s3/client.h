@@ -157,13 +157,12 @@ class S3Client {
   Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
                                             const WriteOptions& options,
                                             std::stop_token stop = {});
-  // The server checks the part against one hash: the signed payload hash (SHA-256) where the
-  // payload is signed, else Content-MD5 (computed here: UNSIGNED-PAYLOAD over https, anonymous
-  // requests). Returns the part ETag (the MD5 of the bytes received, unless `reply` says the
-  // part is encrypted with SSE-KMS/SSE-C); `reply` (optional) receives what the reply says.
-  Result<std::string> UploadPart(std::string_view bucket, std::string_view key,
-                                 std::string_view upload_id, int part_number,
-                                 std::span<const std::byte> body, std::stop_token stop = {},
+  // Uploads `request.body` as part `request.part_number`. The server checks the part against
+  // one hash: the signed payload hash (SHA-256) where the payload is signed, else Content-MD5
+  // (computed here: UNSIGNED-PAYLOAD over https, anonymous requests). Returns the part ETag
+  // (the MD5 of the bytes received, unless `reply` says the part is encrypted with
+  // SSE-KMS/SSE-C); `reply` (optional) receives what the reply says.
+  Result<std::string> UploadPart(const UploadPartRequest& request, std::stop_token stop = {},
                                  ObjectHead* reply = nullptr);
   // Copies `range` of the source object into part `part_number`. Returns the part ETag.
   // The source is pinned by `source.if_match` under both header names servers read

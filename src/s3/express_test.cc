@@ -392,12 +392,24 @@ TEST_F(ExpressTest, AMultipartUploadDeclaresCrc32cAndItsCompletionNamesEachPart)
   auto upload = client->CreateMultipartUpload(kBucket, "big", {});
   ASSERT_TRUE(upload.ok()) << upload.status().ToString();
   EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-algorithm"), "CRC32C");
-  ASSERT_TRUE(client->UploadPart(kBucket, "big", *upload, 1, checksum::AsBytes("abc")).ok());
+  ASSERT_TRUE(client
+                  ->UploadPart({.bucket = kBucket,
+                                .key = "big",
+                                .upload_id = *upload,
+                                .part_number = 1,
+                                .body = checksum::AsBytes("abc")})
+                  .ok());
   const std::string part1 = Crc32cChecksum(checksum::AsBytes("abc"));
   EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-crc32c"), part1);
   EXPECT_EQ(transport_.requests().back().headers.Find("Content-MD5"), nullptr);
   // Both parts sent by this client: no ListParts, each part's CRC32C in the body.
-  ASSERT_TRUE(client->UploadPart(kBucket, "big", *upload, 2, checksum::AsBytes("def")).ok());
+  ASSERT_TRUE(client
+                  ->UploadPart({.bucket = kBucket,
+                                .key = "big",
+                                .upload_id = *upload,
+                                .part_number = 2,
+                                .body = checksum::AsBytes("def")})
+                  .ok());
   const CompletedPart parts[] = {{1, "0123456789abcdef0123456789abcdef", 3},
                                  {2, "0123456789abcdef0123456789abcdef", 3}};
   ASSERT_TRUE(client->CompleteMultipartUpload(kBucket, "big", *upload, parts).ok());

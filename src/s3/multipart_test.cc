@@ -209,7 +209,11 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
   h.Add("ETag", "\"0cc175b9c0f1b6a831c399e269772661\"");
   transport_.Push(FakeReply::Ok("", h));
   const std::string body = "a";
-  auto part = client_->UploadPart("b", "k", *id, 1, checksum::AsBytes(body));
+  auto part = client_->UploadPart({.bucket = "b",
+                                   .key = "k",
+                                   .upload_id = *id,
+                                   .part_number = 1,
+                                   .body = checksum::AsBytes(body)});
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(*part, "0cc175b9c0f1b6a831c399e269772661");
   const auto put = transport_.requests().at(1);
@@ -236,9 +240,11 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
   EXPECT_EQ(copy.headers.Get("x-amz-copy-source-if-match"), "\"abc\"");
   EXPECT_EQ(copy.headers.Get("x-amz-copy-if-match"), "\"abc\"");
 
-  EXPECT_EQ(client_->UploadPart("b", "k", *id, 0, {}).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(client_->UploadPart("b", "k", *id, 10001, {}).status().code(),
-            ErrorCode::kInvalidArgument);
+  UploadPartRequest out_of_range{
+      .bucket = "b", .key = "k", .upload_id = *id, .part_number = 0, .body = {}};
+  EXPECT_EQ(client_->UploadPart(out_of_range).status().code(), ErrorCode::kInvalidArgument);
+  out_of_range.part_number = 10001;
+  EXPECT_EQ(client_->UploadPart(out_of_range).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(MultipartTest, ListPartsFollowsPagination) {
@@ -302,9 +308,14 @@ TEST(UploadPartTest, ContentMd5OnlyWhenThePayloadIsNotSigned) {
   etag.Add("ETag", "\"0cc175b9c0f1b6a831c399e269772661\"");
   for (int i = 0; i < 3; ++i) transport.Push(FakeReply::Ok("", etag));
   ObjectHead reply;
-  ASSERT_TRUE(https.UploadPart("b", "k", "id", 1, checksum::AsBytes(body), {}, &reply).ok());
-  ASSERT_TRUE(anon.UploadPart("b", "k", "id", 1, checksum::AsBytes(body)).ok());
-  ASSERT_TRUE(signed_http.UploadPart("b", "k", "id", 1, checksum::AsBytes(body)).ok());
+  UploadPartRequest part{.bucket = "b",
+                         .key = "k",
+                         .upload_id = "id",
+                         .part_number = 1,
+                         .body = checksum::AsBytes(body)};
+  ASSERT_TRUE(https.UploadPart(part, {}, &reply).ok());
+  ASSERT_TRUE(anon.UploadPart(part).ok());
+  ASSERT_TRUE(signed_http.UploadPart(part).ok());
   EXPECT_FALSE(reply.etag_not_md5());
   const auto& sent = transport.requests();
   EXPECT_EQ(sent.at(0).headers.Get("x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
@@ -315,7 +326,8 @@ TEST(UploadPartTest, ContentMd5OnlyWhenThePayloadIsNotSigned) {
   http::Headers kms = etag;
   kms.Add("x-amz-server-side-encryption", "aws:kms");
   transport.Push(FakeReply::Ok("", kms));
-  ASSERT_TRUE(signed_http.UploadPart("b", "k", "id", 2, checksum::AsBytes(body), {}, &reply).ok());
+  part.part_number = 2;
+  ASSERT_TRUE(signed_http.UploadPart(part, {}, &reply).ok());
   EXPECT_TRUE(reply.etag_not_md5());
 }
 

@@ -28,14 +28,26 @@ bool Expect(std::string_view s, size_t& pos, char c) {
   return true;
 }
 
-std::optional<system_clock::time_point> Compose(int y, int mo, int d, int h, int mi, int sec,
-                                                std::chrono::microseconds frac) {
+// A date and time of day as a text writes it (UTC), not yet checked.
+struct CivilTime {
+  int year = 0;
+  int month = 0;   // 1..12
+  int day = 0;     // 1..31
+  int hour = 0;    // 0..23
+  int minute = 0;  // 0..59
+  int second = 0;  // 0..60 (a leap second)
+  std::chrono::microseconds fraction{0};  // of the second
+};
+
+// The time point of `c`; nullopt when it names no such day or time.
+std::optional<system_clock::time_point> Compose(const CivilTime& c) {
   using namespace std::chrono;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
-                           day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  return time_point_cast<system_clock::duration>(sys_days{ymd} + hours{h} + minutes{mi} +
-                                                 seconds{sec} + frac);
+  const year_month_day ymd{year{c.year}, month{static_cast<unsigned>(c.month)},
+                           day{static_cast<unsigned>(c.day)}};
+  if (!ymd.ok() || c.hour > 23 || c.minute > 59 || c.second > 60) return std::nullopt;
+  return time_point_cast<system_clock::duration>(sys_days{ymd} + hours{c.hour} +
+                                                 minutes{c.minute} + seconds{c.second} +
+                                                 c.fraction);
 }
 
 }  // namespace
@@ -55,14 +67,13 @@ std::string FormatAmzDate(system_clock::time_point t) {
 
 std::optional<system_clock::time_point> ParseIso8601(std::string_view s) {
   size_t p = 0;
-  int y, mo, d, h, mi, sec;
-  if (!ReadDigits(s, p, 4, y) || !Expect(s, p, '-') || !ReadDigits(s, p, 2, mo) ||
-      !Expect(s, p, '-') || !ReadDigits(s, p, 2, d) || !Expect(s, p, 'T') ||
-      !ReadDigits(s, p, 2, h) || !Expect(s, p, ':') || !ReadDigits(s, p, 2, mi) ||
-      !Expect(s, p, ':') || !ReadDigits(s, p, 2, sec)) {
+  CivilTime c;
+  if (!ReadDigits(s, p, 4, c.year) || !Expect(s, p, '-') || !ReadDigits(s, p, 2, c.month) ||
+      !Expect(s, p, '-') || !ReadDigits(s, p, 2, c.day) || !Expect(s, p, 'T') ||
+      !ReadDigits(s, p, 2, c.hour) || !Expect(s, p, ':') || !ReadDigits(s, p, 2, c.minute) ||
+      !Expect(s, p, ':') || !ReadDigits(s, p, 2, c.second)) {
     return std::nullopt;
   }
-  std::chrono::microseconds frac{0};
   if (p < s.size() && s[p] == '.') {
     ++p;
     int64_t scale = 100000, us = 0;
@@ -73,7 +84,7 @@ std::optional<system_clock::time_point> ParseIso8601(std::string_view s) {
       ++p;
     }
     if (p == start) return std::nullopt;
-    frac = std::chrono::microseconds(us);
+    c.fraction = std::chrono::microseconds(us);
   }
   int offset_minutes = 0;
   if (p < s.size() && s[p] == 'Z') {
@@ -90,7 +101,7 @@ std::optional<system_clock::time_point> ParseIso8601(std::string_view s) {
     return std::nullopt;
   }
   if (p != s.size()) return std::nullopt;
-  auto t = Compose(y, mo, d, h, mi, sec, frac);
+  auto t = Compose(c);
   if (!t) return std::nullopt;
   return *t - std::chrono::minutes(offset_minutes);
 }
@@ -101,21 +112,20 @@ std::optional<system_clock::time_point> ParseHttpDate(std::string_view s) {
   size_t p = 0;
   if (const size_t comma = s.find(','); comma != std::string_view::npos) p = comma + 1;
   while (p < s.size() && s[p] == ' ') ++p;
-  int d, y, h, mi, sec;
-  if (!ReadDigits(s, p, 2, d) || !Expect(s, p, ' ') || p + 3 > s.size()) return std::nullopt;
-  int mo = 0;
+  CivilTime c;
+  if (!ReadDigits(s, p, 2, c.day) || !Expect(s, p, ' ') || p + 3 > s.size()) return std::nullopt;
   for (size_t i = 0; i < kMonths.size(); ++i) {
-    if (s.substr(p, 3) == kMonths[i]) mo = static_cast<int>(i) + 1;
+    if (s.substr(p, 3) == kMonths[i]) c.month = static_cast<int>(i) + 1;
   }
   p += 3;
-  if (mo == 0 || !Expect(s, p, ' ') || !ReadDigits(s, p, 4, y) || !Expect(s, p, ' ') ||
-      !ReadDigits(s, p, 2, h) || !Expect(s, p, ':') || !ReadDigits(s, p, 2, mi) ||
-      !Expect(s, p, ':') || !ReadDigits(s, p, 2, sec)) {
+  if (c.month == 0 || !Expect(s, p, ' ') || !ReadDigits(s, p, 4, c.year) ||
+      !Expect(s, p, ' ') || !ReadDigits(s, p, 2, c.hour) || !Expect(s, p, ':') ||
+      !ReadDigits(s, p, 2, c.minute) || !Expect(s, p, ':') || !ReadDigits(s, p, 2, c.second)) {
     return std::nullopt;
   }
   const std::string_view rest = s.substr(p);
   if (rest != " GMT" && rest != " UTC" && rest != " +0000") return std::nullopt;
-  return Compose(y, mo, d, h, mi, sec, std::chrono::microseconds(0));
+  return Compose(c);
 }
 
 }  // namespace ferry::s3

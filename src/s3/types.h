@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -181,6 +183,14 @@ struct CopyObjectRequest {
   // With COPY: the destination's storage class ("" = the server's default, which on AWS is
   // STANDARD, not the source's: callers pass the source's class to keep it).
   std::string storage_class;
+};
+
+struct UploadPartRequest {
+  std::string bucket;
+  std::string key;
+  std::string upload_id;
+  int part_number = 0;              // 1..10000
+  std::span<const std::byte> body;  // the part's bytes; not owned
 };
 
 struct UploadPartCopyRequest {

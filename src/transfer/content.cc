@@ -52,30 +52,30 @@ bool Matches(const ContentDigest& read, const Declared& other) {
 
 }  // namespace
 
-Result<bool> SameContent(storage::Backend& src_backend, const storage::ObjectInfo& src,
-                         storage::Backend& dst_backend, const storage::ObjectInfo& dst,
-                         ByteBudget& budget, uint64_t chunk, std::stop_token stop) {
-  if (src.size != dst.size) return false;
-  const Declared s = DeclaredBy(src);
-  const Declared d = DeclaredBy(dst);
+Result<bool> SameContent(const StoredObject& src, const StoredObject& dst, ByteBudget& budget,
+                         uint64_t chunk, std::stop_token stop) {
+  if (src.object.size != dst.object.size) return false;
+  const Declared s = DeclaredBy(src.object);
+  const Declared d = DeclaredBy(dst.object);
   if (s.crc && d.crc) return *s.crc == *d.crc;
   if (s.md5 && d.md5) return *s.md5 == *d.md5;
   // Read one side and compare with what the other declares; prefer the side that declares
   // nothing, then the cheaper one.
-  auto read_and_compare = [&](storage::Backend& b, const storage::ObjectInfo& o,
-                              const Declared& other) -> Result<bool> {
-    FERRY_ASSIGN_OR_RETURN(ContentDigest got,
-                           ReadDigest(b, o, budget, chunk, !other.crc, stop));
+  auto read_and_compare = [&](const StoredObject& side, const Declared& other) -> Result<bool> {
+    FERRY_ASSIGN_OR_RETURN(ContentDigest got, ReadDigest(side.backend, side.object, budget, chunk,
+                                                         !other.crc, stop));
     return Matches(got, other);
   };
-  if (s.any() && !d.any()) return read_and_compare(dst_backend, dst, s);
-  if (d.any() && !s.any()) return read_and_compare(src_backend, src, d);
+  if (s.any() && !d.any()) return read_and_compare(dst, s);
+  if (d.any() && !s.any()) return read_and_compare(src, d);
   if (s.any() && d.any()) {  // one has only a CRC, the other only an MD5
-    if (dst_backend.features().cheap_reads) return read_and_compare(dst_backend, dst, s);
-    return read_and_compare(src_backend, src, d);
+    if (dst.backend.features().cheap_reads) return read_and_compare(dst, s);
+    return read_and_compare(src, d);
   }
-  FERRY_ASSIGN_OR_RETURN(ContentDigest a, ReadDigest(src_backend, src, budget, chunk, false, stop));
-  FERRY_ASSIGN_OR_RETURN(ContentDigest b, ReadDigest(dst_backend, dst, budget, chunk, false, stop));
+  FERRY_ASSIGN_OR_RETURN(ContentDigest a,
+                         ReadDigest(src.backend, src.object, budget, chunk, false, stop));
+  FERRY_ASSIGN_OR_RETURN(ContentDigest b,
+                         ReadDigest(dst.backend, dst.object, budget, chunk, false, stop));
   return a.crc32c == b.crc32c;
 }
 

@@ -29,12 +29,17 @@ Result<ContentDigest> ReadDigest(storage::Backend& backend, const storage::Objec
                                  ByteBudget& budget, uint64_t chunk, bool with_md5,
                                  std::stop_token stop);
 
-// Whether `src` on `src_backend` and `dst` on `dst_backend` (same size, details fetched) hold
-// the same bytes. Uses what each side declares (ferry's CRC32C, a plain MD5 ETag) and reads
-// only what is missing: the side without a checksum, the cheaper side when the two declare
+// One side of a comparison (SameContent): an object and the backend that holds it. Not owned.
+struct StoredObject {
+  storage::Backend& backend;
+  const storage::ObjectInfo& object;
+};
+
+// Whether `src` and `dst` (same size, details fetched) hold the same bytes. Uses what each side
+// declares (ferry's CRC32C, a plain MD5 ETag) and reads only what is missing (ReadDigest, in
+// chunks of `chunk` bytes): the side without a checksum, the cheaper side when the two declare
 // different kinds, both when neither declares one.
-Result<bool> SameContent(storage::Backend& src_backend, const storage::ObjectInfo& src,
-                         storage::Backend& dst_backend, const storage::ObjectInfo& dst,
-                         ByteBudget& budget, uint64_t chunk, std::stop_token stop);
+Result<bool> SameContent(const StoredObject& src, const StoredObject& dst, ByteBudget& budget,
+                         uint64_t chunk, std::stop_token stop);
 
 }  // namespace ferry::transfer

@@ -48,8 +48,7 @@ class ContentTest : public ::testing::Test {
     o.executor.memory_budget = 1 << 20;
     o.transfer.part_size = 64 << 10;
     o.transfer.decide.checksum = checksum;
-    auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
-    SyncResult r = RunSync(**src, **dst, *filter, o, stats, {});
+    SyncResult r = RunSync(**src, **dst, o, stats, {});
     EXPECT_TRUE(r.status.ok()) << r.status.ToString();
   }
 

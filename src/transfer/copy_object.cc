@@ -97,7 +97,8 @@ Status TransferEngine::Refresh(CopyRequest& r, std::stop_token stop, bool& done)
   const storage::ObjectInfo* d = dst.ok() ? &dst.value() : nullptr;
   if (again.verdict == plan::Verdict::kNeedDetails && again.reason == plan::kReasonCompareContent) {
     // --checksum: read what is missing and compare content.
-    auto same = SameContent(src_, src.value(), dst_, *d, budget_, options_.part_size, stop);
+    auto same = SameContent({.backend = src_, .object = src.value()},
+                            {.backend = dst_, .object = *d}, budget_, options_.part_size, stop);
     if (!same.ok()) return same.status().WithContext("compare content");
     again = *same ? plan::Decision{plan::Verdict::kSkip, std::string(plan::kReasonSameContent)}
                   : plan::Decision{plan::Verdict::kCopy, std::string(plan::kReasonContentDiffers)};

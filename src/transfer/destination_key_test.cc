@@ -26,17 +26,23 @@ TransferOptions Options() {
   return o;
 }
 
+// How CopyAs copies.
+struct CopyAsOptions {
+  TransferOptions transfer = Options();              // the engine's
+  std::shared_ptr<UploadJournal> journal = nullptr;  // the request's checkpoints; null: none
+  bool need_details = false;                         // the request's CopyRequest::need_details
+};
+
 // Copies `key` of `src` to `dst_key` of `dst` through one engine; returns the object's status.
 Status CopyAs(MemoryBackend& src, MemoryBackend& dst, const std::string& key,
-              const std::string& dst_key, Stats& stats, TransferOptions options = Options(),
-              std::shared_ptr<UploadJournal> journal = nullptr, bool need_details = false) {
+              const std::string& dst_key, Stats& stats, const CopyAsOptions& options = {}) {
   Status result = Status::Internal("not done");
-  TransferEngine engine(kExecutor, options, src, dst, stats);
+  TransferEngine engine(kExecutor, options.transfer, src, dst, stats);
   CopyRequest r;
   r.src = Listed(src, key);
   r.dst_key = dst_key;
-  r.need_details = need_details;
-  r.journal = std::move(journal);
+  r.need_details = options.need_details;
+  r.journal = options.journal;
   r.done = [&](const Status& s) { result = s; };
   engine.Copy(std::move(r));
   engine.Wait();
@@ -92,7 +98,7 @@ TEST(DestinationKeyTest, ServerSideCopiesWriteTheDestinationKeyOnly) {
   TransferOptions parts = Options();
   parts.server_side_copy_limit = 10000;  // copied in parts on the server
   Stats many;
-  ASSERT_TRUE(CopyAs(src2, dst, "big", "copy-of-big", many, parts).ok());
+  ASSERT_TRUE(CopyAs(src2, dst, "big", "copy-of-big", many, {.transfer = parts}).ok());
   EXPECT_GT(dst.counts().part_copies, 0);
   EXPECT_EQ(dst.Keys(), (std::vector<std::string>{"copy-of-big", "copy-of-small"}));
   EXPECT_EQ(dst.Contents("copy-of-big"), big);
@@ -107,11 +113,11 @@ TEST(DestinationKeyTest, ResumedUploadIsTheDestinationKeys) {
   auto journal = std::make_shared<MemoryJournal>();
   dst.FailNext(MemoryBackend::kCommit, 1, Status::Unavailable("503 on complete"));
   Stats first;
-  EXPECT_EQ(CopyAs(src, dst, "big", "moved", first, Options(), journal).code(),
+  EXPECT_EQ(CopyAs(src, dst, "big", "moved", first, {.journal = journal}).code(),
             ErrorCode::kUnavailable);
   ASSERT_TRUE(journal->upload_.has_value()) << "kept for the next attempt";
   Stats second;
-  ASSERT_TRUE(CopyAs(src, dst, "big", "moved", second, Options(), journal).ok());
+  ASSERT_TRUE(CopyAs(src, dst, "big", "moved", second, {.journal = journal}).ok());
   EXPECT_EQ(second.uploads_restarted.load(), 0u);
   EXPECT_EQ(second.parts_resumed.load(), 8u);
   EXPECT_EQ(dst.Keys(), std::vector<std::string>{"moved"});
@@ -131,7 +137,7 @@ TEST(DestinationKeyTest, DetailsAreThoseOfTheDestinationKey) {
   Put(dst, "renamed", body);      // the destination key: the same bytes
   Stats stats;
   stats.objects_planned = 1;
-  ASSERT_TRUE(CopyAs(src, dst, "k", "renamed", stats, Options(), nullptr, true).ok());
+  ASSERT_TRUE(CopyAs(src, dst, "k", "renamed", stats, {.need_details = true}).ok());
   EXPECT_EQ(stats.objects_skipped.load(), 1u);
   EXPECT_EQ(stats.objects_copied.load(), 0u);
   EXPECT_EQ(dst.counts().puts, 2);  // the test's own

@@ -85,9 +85,7 @@ SyncOptions Options() {
 }
 
 SyncResult RunOnce(Backend& src, Backend& dst, Stats& stats, SyncOptions options = Options()) {
-  auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
-  EXPECT_TRUE(filter.ok());
-  return RunSync(src, dst, *filter, options, stats, {});
+  return RunSync(src, dst, options, stats, {});
 }
 
 TEST(VerifyTest, CandidatePartSizesReproduceCommonLayouts) {

@@ -63,28 +63,38 @@ struct TransferEngine::Upload {
 
 namespace {
 
+// The part size of a multipart copy, and how its parts are checked against the source.
+struct PartLayout {
+  uint64_t part_size = 0;
+  bool verify = false;  // the parts reproduce the source's layout (Upload::layout_verify)
+  bool exact = false;   // the store told the part size: not a guess (Upload::layout_exact)
+};
+
 // The part size that reproduces the layout of a source whose ETag is "<md5>-N", if the
 // destination accepts it: the exact one where the store tells it, else the likeliest guess.
-void ChooseLayout(storage::Backend& src, const storage::Features& dst, const SourceCheck& check,
-                  const storage::ObjectInfo& object, uint64_t& part_size, bool& verify,
-                  bool& exact, std::stop_token stop) {
-  if (!check.multipart || check.parts > dst.max_parts) return;
+// Otherwise `part_size`, unverified.
+PartLayout ChooseLayout(storage::Backend& src, const storage::Features& dst,
+                        const SourceCheck& check, const storage::ObjectInfo& object,
+                        uint64_t part_size, std::stop_token stop) {
+  PartLayout layout{.part_size = part_size};
+  if (!check.multipart || check.parts > dst.max_parts) return layout;
   auto usable = [&](uint64_t p) {
     return p <= dst.max_part_size && (check.parts == 1 || p >= dst.min_part_size);
   };
   auto told = src.FirstPartSize(object, stop);
   if (told.ok() && *told && usable(**told) &&
       (object.size + **told - 1) / **told == static_cast<uint64_t>(check.parts)) {
-    part_size = **told;
-    verify = exact = true;
-    return;
+    layout.part_size = **told;
+    layout.verify = layout.exact = true;
+    return layout;
   }
   for (uint64_t p : CandidatePartSizes(object.size, check.parts, 16)) {
     if (!usable(p)) continue;
-    part_size = p;
-    verify = true;
-    return;
+    layout.part_size = p;
+    layout.verify = true;
+    return layout;
   }
+  return layout;
 }
 
 }  // namespace
@@ -107,8 +117,11 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
   upload->expected_crc = upload->src().crc32c();
   upload->check = CheckOf(upload->src());
   if (!upload->expected_crc) {
-    ChooseLayout(src_, dst_.features(), upload->check, upload->src(), upload->part_size,
-                 upload->layout_verify, upload->layout_exact, stop);
+    const PartLayout layout = ChooseLayout(src_, dst_.features(), upload->check, upload->src(),
+                                           upload->part_size, stop);
+    upload->part_size = layout.part_size;
+    upload->layout_verify = layout.verify;
+    upload->layout_exact = layout.exact;
   }
   if (!upload->expected_crc && !server_side && src_.features().cheap_reads) {
     // The checksum of a local file is known before the upload starts and checked at its end.

@@ -209,10 +209,8 @@ TEST(PrefetchCursorTest, ARunWhoseListingFailsNeverDeletes) {
       o.executor.concurrency = 4;
       o.delete_extra = true;
       o.transfer.decide.delete_extra = true;
-      auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
-      ASSERT_TRUE(filter.ok());
       Stats stats;
-      SyncResult r = RunSync(src, dst, *filter, o, stats, {});
+      SyncResult r = RunSync(src, dst, o, stats, {});
       EXPECT_EQ(r.status.code(), ErrorCode::kUnavailable) << r.status.ToString();
       EXPECT_EQ(stats.objects_deleted.load(), 0u);
       EXPECT_EQ(dst.counts().deletes, 0);

@@ -99,15 +99,14 @@ void ReportDeletes(std::vector<std::string> keys, Stats& stats) {
 
 }  // namespace
 
-SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Filter& filter,
-                   const SyncOptions& options, Stats& stats, std::stop_token stop) {
+SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const SyncOptions& options,
+                   Stats& stats, std::stop_token stop) {
   Executor executor(options.executor);
-  return RunSync(executor, src, dst, filter, options, stats, stop);
+  return RunSync(executor, src, dst, options, stats, stop);
 }
 
 SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
-                   const plan::Filter& filter, const SyncOptions& options, Stats& stats,
-                   std::stop_token stop) {
+                   const SyncOptions& options, Stats& stats, std::stop_token stop) {
   Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
   const auto start = clock.MonoNow();
   SyncResult result;
@@ -122,7 +121,7 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
 
   DeleteSpool spool;
   EngineSink sink(engine, spool, stats);
-  Planner planner(filter, options.transfer.decide, options.delete_extra,
+  Planner planner(options.filter, options.transfer.decide, options.delete_extra,
                   dst.features().folder_markers, stats, sink);
   result.status = [&]() -> Status {
     // Both sides are listed at once, each on a thread of its own, and compared as their

@@ -21,6 +21,7 @@
 namespace ferry::transfer {
 
 struct SyncOptions {
+  plan::Filter filter;        // the objects (of both sides) the run considers; default: all
   TransferOptions transfer;
   ExecutorOptions executor;   // only for the RunSync that makes its own executor
   bool delete_extra = false;  // sync --delete
@@ -39,10 +40,9 @@ struct SyncResult {
 };
 
 SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
-                   const plan::Filter& filter, const SyncOptions& options, Stats& stats,
-                   std::stop_token stop);
-// The same on a private executor made from options.executor (tests).
-SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const plan::Filter& filter,
                    const SyncOptions& options, Stats& stats, std::stop_token stop);
+// The same on a private executor made from options.executor (tests).
+SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const SyncOptions& options,
+                   Stats& stats, std::stop_token stop);
 
 }  // namespace ferry::transfer

@@ -32,9 +32,7 @@ SyncOptions Options() {
 
 SyncResult RunOnce(MemoryBackend& src, MemoryBackend& dst, Stats& stats,
                SyncOptions options = Options()) {
-  auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
-  EXPECT_TRUE(filter.ok());
-  return RunSync(src, dst, *filter, options, stats, {});
+  return RunSync(src, dst, options, stats, {});
 }
 
 TEST(SyncTest, CopiesWholeAndMultipartObjectsWithChecksumsWithinBudget) {

@@ -29,9 +29,7 @@ SyncOptions DeletingOptions() {
 }
 
 SyncResult Sync(MemoryBackend& src, MemoryBackend& dst, Stats& stats) {
-  auto filter = plan::Filter::Make({}, std::chrono::system_clock::now());
-  EXPECT_TRUE(filter.ok());
-  return RunSync(src, dst, *filter, DeletingOptions(), stats, {});
+  return RunSync(src, dst, DeletingOptions(), stats, {});
 }
 
 TEST(UnorderedSyncTest, SyncIntoAnUnsortedDestinationPlansEveryKeyOnceAndDeletesRight) {

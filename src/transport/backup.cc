@@ -159,19 +159,15 @@ std::vector<CatalogEntry> CatalogRowsOf(const archive::Manifest& manifest,
 }
 
 Result<CatalogArchive> RecordBackupArchive(CatalogStore& catalog, storage::Backend& backup,
-                                           const std::string& location, const std::string& key,
-                                           uint64_t archive_bytes, int64_t backed_up_ms,
-                                           std::stop_token stop) {
-  archive::BackendRangeSource source(backup, key, archive_bytes, stop, archive::kReadAheadToOpen);
+                                           CatalogArchive row, std::stop_token stop) {
+  archive::BackendRangeSource source(backup, row.archive, row.archive_bytes, stop,
+                                     archive::kReadAheadToOpen);
   FERRY_ASSIGN_OR_RETURN(auto reader, archive::Reader::Open(source));
-  CatalogArchive row{.location = location,
-                     .archive = key,
-                     .entries = reader->entries().size(),
-                     .archive_bytes = archive_bytes,
-                     .backed_up_ms = backed_up_ms};
-  FERRY_ASSIGN_OR_RETURN(row.backed_up_ms,
-                         catalog.RecordNewestArchive(
-                             row, CatalogRowsOf(reader->manifest(), location, key, backed_up_ms)));
+  row.entries = reader->entries().size();
+  FERRY_ASSIGN_OR_RETURN(
+      row.backed_up_ms,
+      catalog.RecordNewestArchive(row, CatalogRowsOf(reader->manifest(), row.location,
+                                                     row.archive, row.backed_up_ms)));
   return row;
 }
 

@@ -106,14 +106,13 @@ std::vector<CatalogEntry> CatalogRowsOf(const archive::Manifest& manifest,
                                         const std::string& location, const std::string& archive,
                                         int64_t backed_up_ms);
 
-// Records the archive `key` of `backup` (`archive_bytes` long, complete) with its entries in
-// the catalog, from its manifest (one or two ranged reads: archive::kReadAheadToOpen), backed up
-// at `backed_up_ms`.
+// Records the archive `row.archive` of `backup` (at `row.location`, `row.archive_bytes` long,
+// complete) with its entries in the catalog, from its manifest (one or two ranged reads:
+// archive::kReadAheadToOpen), backed up at `row.backed_up_ms`; `row.entries` is the manifest's
+// count. Returns the row recorded.
 // kDataLoss when it is not a readable archive.
 Result<CatalogArchive> RecordBackupArchive(CatalogStore& catalog, storage::Backend& backup,
-                                           const std::string& location, const std::string& key,
-                                           uint64_t archive_bytes, int64_t backed_up_ms,
-                                           std::stop_token stop);
+                                           CatalogArchive row, std::stop_token stop);
 
 struct RebuildResult {
   uint64_t archives = 0;    // recorded

@@ -148,8 +148,12 @@ class BackupTest : public ::testing::Test {
     if (backed_up_ms < 0) {
       backed_up_ms = Clock::now().time_since_epoch() / std::chrono::milliseconds(1);
     }
-    auto row = RecordBackupArchive(*catalog_, backup_, kLoc, key, sink.bytes.size(),
-                                   backed_up_ms, {});
+    auto row = RecordBackupArchive(*catalog_, backup_,
+                                   {.location = kLoc,
+                                    .archive = key,
+                                    .archive_bytes = sink.bytes.size(),
+                                    .backed_up_ms = backed_up_ms},
+                                   {});
     EXPECT_TRUE(row.ok()) << row.status().message();
     return sink.bytes.size();
   }

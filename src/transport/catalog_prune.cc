@@ -104,18 +104,17 @@ PrunePlan PlanPrune(std::span<const CatalogEntry> entries, std::span<const Tombs
 }
 
 Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup,
-                                 const std::string& location, const RetentionPolicy& policy,
-                                 int64_t now_ms, bool dry_run, std::stop_token stop) {
-  if (!policy.any()) {
+                                 const PruneRequest& request, std::stop_token stop) {
+  if (!request.policy.any()) {
     return Status::InvalidArgument("prune: give --keep-last N and/or --keep-within DURATION");
   }
   PruneResult result;
   // An interrupted prune's archives: their rows are gone, the objects maybe not.
-  FERRY_ASSIGN_OR_RETURN(std::vector<CatalogArchive> earlier, catalog.Doomed(location));
-  if (!dry_run) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<CatalogArchive> earlier, catalog.Doomed(request.location));
+  if (!request.dry_run) {
     for (const CatalogArchive& a : earlier) {
       FERRY_RETURN_IF_ERROR(backup.Delete(a.archive, stop).WithContext("deleting " + a.archive));
-      FERRY_RETURN_IF_ERROR(catalog.ForgetDoomed(location, a.archive));
+      FERRY_RETURN_IF_ERROR(catalog.ForgetDoomed(request.location, a.archive));
       ++result.earlier_doomed;
       result.bytes_freed += a.archive_bytes;
     }
@@ -124,15 +123,16 @@ Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup
   // listed then has its entries in the entries read after it (an archive and its entries are
   // recorded in one transaction), so none is doomed for entries not yet seen. One recorded in
   // between is not planned at all; ForgetRows keeps any that gained entries since.
-  FERRY_ASSIGN_OR_RETURN(std::vector<CatalogArchive> archives, catalog.Archives(location));
+  FERRY_ASSIGN_OR_RETURN(std::vector<CatalogArchive> archives, catalog.Archives(request.location));
   std::vector<CatalogEntry> entries;
-  FERRY_RETURN_IF_ERROR(catalog.Visit(location, "", [&](const CatalogEntry& e) {
+  FERRY_RETURN_IF_ERROR(catalog.Visit(request.location, "", [&](const CatalogEntry& e) {
     entries.push_back(e);
     return Status::Ok();
   }));
-  FERRY_ASSIGN_OR_RETURN(std::vector<Tombstone> tombstones, catalog.Tombstones(location, ""));
-  result.plan = PlanPrune(entries, tombstones, archives, policy, now_ms);
-  if (dry_run) return result;
+  FERRY_ASSIGN_OR_RETURN(std::vector<Tombstone> tombstones,
+                         catalog.Tombstones(request.location, ""));
+  result.plan = PlanPrune(entries, tombstones, archives, request.policy, request.now_ms);
+  if (request.dry_run) return result;
   const PrunePlan& plan = result.plan;
   // Rows first (one transaction), so that no row ever points into a deleted archive.
   FERRY_ASSIGN_OR_RETURN(
@@ -141,7 +141,7 @@ Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup
   for (const CatalogArchive& a : doomed) {
     if (stop.stop_requested()) return Status::Cancelled("prune interrupted; run it again");
     FERRY_RETURN_IF_ERROR(backup.Delete(a.archive, stop).WithContext("deleting " + a.archive));
-    FERRY_RETURN_IF_ERROR(catalog.ForgetDoomed(location, a.archive));
+    FERRY_RETURN_IF_ERROR(catalog.ForgetDoomed(request.location, a.archive));
     ++result.archives_deleted;
     result.bytes_freed += a.archive_bytes;
   }

@@ -77,13 +77,20 @@ struct PruneResult {
   uint64_t earlier_doomed = 0;    // archives an interrupted prune had forgotten, deleted now
 };
 
-// Prunes `location` (the text of `backup`): first deletes the archives an earlier prune left
-// doomed, then reads the whole catalog of the location, plans (PlanPrune) and, unless
-// `dry_run`, forgets the rows and deletes the doomed archives (in the crash order above).
-// kInvalidArgument when `policy` has no rule. Errors: the catalog's and the backend's (the
-// first failed archive delete ends the prune; the next one finishes it).
+// One prune of a backup location (PruneCatalog).
+struct PruneRequest {
+  std::string location;    // the location's text (its rows in the catalog)
+  RetentionPolicy policy;  // which versions are kept
+  int64_t now_ms = 0;      // the time the policy counts back from (PlanPrune)
+  bool dry_run = false;    // plan only: no row forgotten, no archive deleted
+};
+
+// Prunes `request.location` (the text of `backup`): first deletes the archives an earlier
+// prune left doomed, then reads the whole catalog of the location, plans (PlanPrune) and,
+// unless `request.dry_run`, forgets the rows and deletes the doomed archives (in the crash
+// order above). kInvalidArgument when `request.policy` has no rule. Errors: the catalog's and
+// the backend's (the first failed archive delete ends the prune; the next one finishes it).
 Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup,
-                                 const std::string& location, const RetentionPolicy& policy,
-                                 int64_t now_ms, bool dry_run, std::stop_token stop);
+                                 const PruneRequest& request, std::stop_token stop);
 
 }  // namespace ferry::transport

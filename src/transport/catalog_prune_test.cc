@@ -179,7 +179,8 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   Put("3.fza", {Version("a", "3.fza", 0, 300)}, 300);
   const RetentionPolicy last1{.keep_last = 1, .keep_within_ms = 0};
   // A dry run changes nothing.
-  auto dry = PruneCatalog(*catalog_, backup_, kLoc, last1, 1000, true, {});
+  auto dry = PruneCatalog(*catalog_, backup_,
+                          {.location = kLoc, .policy = last1, .now_ms = 1000, .dry_run = true}, {});
   ASSERT_TRUE(dry.ok()) << dry.status().message();
   EXPECT_EQ(dry->plan.dropped.size(), 2u);
   EXPECT_EQ(dry->plan.doomed.size(), 1u);  // 2.fza; 1.fza still holds b
@@ -188,7 +189,8 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   // The delete fails (the process dies there): no row points into 2.fza any more, the archive
   // is still there, listed as doomed.
   backup_.FailNext(storage::MemoryBackend::kDelete, 1, Status::Unavailable("connection reset"));
-  auto crashed = PruneCatalog(*catalog_, backup_, kLoc, last1, 1000, false, {});
+  auto crashed =
+      PruneCatalog(*catalog_, backup_, {.location = kLoc, .policy = last1, .now_ms = 1000}, {});
   EXPECT_EQ(crashed.status().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(Exists("2.fza"));
   auto versions = catalog_->Versions(kLoc, "a");
@@ -205,7 +207,8 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   EXPECT_TRUE(rebuilt->failed[1].starts_with("3.fza: "));
   EXPECT_EQ(catalog_->Versions(kLoc, "a")->size(), 1u);
   // The next prune deletes it, and has nothing else to do.
-  auto next = PruneCatalog(*catalog_, backup_, kLoc, last1, 1000, false, {});
+  auto next =
+      PruneCatalog(*catalog_, backup_, {.location = kLoc, .policy = last1, .now_ms = 1000}, {});
   ASSERT_TRUE(next.ok()) << next.status().message();
   EXPECT_EQ(next->earlier_doomed, 1u);
   EXPECT_TRUE(next->plan.dropped.empty());
@@ -214,7 +217,8 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   EXPECT_TRUE(Exists("3.fza"));
   EXPECT_TRUE(catalog_->Doomed(kLoc)->empty());
   // No rule: refused.
-  EXPECT_EQ(PruneCatalog(*catalog_, backup_, kLoc, RetentionPolicy{}, 1000, false, {})
+  EXPECT_EQ(PruneCatalog(*catalog_, backup_,
+                         {.location = kLoc, .policy = RetentionPolicy{}, .now_ms = 1000}, {})
                 .status()
                 .code(),
             ErrorCode::kInvalidArgument);

@@ -269,7 +269,8 @@ TEST_F(ClaimTest, TwoUnpackersWriteEveryEntryExactlyOnce) {
       if (listed->archives.empty()) return;
       for (const std::string& key : listed->archives) {
         MemoryJournal journal;
-        auto r = UnpackListed(staging_, key, dst_, journal, Options(), {}, &claims);
+        auto r = UnpackListed(staging_, key, dst_, journal,
+                              {.unpack = Options(), .claims = &claims}, {});
         ASSERT_TRUE(r.ok()) << owner << " " << key << ": " << r.status().ToString();
         if (r->held) ++*held;
       }
@@ -303,7 +304,8 @@ TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
     // reading thread may still record the watermark before it waits for this write: let it.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server_.Advance(seconds(61));
-    taken = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_b, Options(), {}, &claims_b);
+    taken = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_b,
+                         {.unpack = Options(), .claims = &claims_b}, {});
     clock_a.Advance(seconds(61));
   };
   // A writes one entry at a time (an executor of one worker): nothing of A's is under way
@@ -311,7 +313,8 @@ TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
   transfer::Executor serial(transfer::ExecutorOptions{.concurrency = 1});
   UnpackOptions one_at_a_time = Options();
   one_at_a_time.executor = &serial;
-  auto a = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_a, one_at_a_time, {}, &claims_a);
+  auto a = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_a,
+                        {.unpack = one_at_a_time, .claims = &claims_a}, {});
   EXPECT_EQ(a.status().code(), ErrorCode::kFailedPrecondition) << a.status().ToString();
   EXPECT_NE(a.status().message().find("lost to another unpacker"), std::string::npos);
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
@@ -398,7 +401,8 @@ TEST_F(ClaimTest, AHeldArchiveIsTakenOverWithinThePassThatFoundItHeld) {
   auto try_archive = [&](const std::string& key) {
     tried.push_back(key);
     MemoryJournal journal;
-    auto r = UnpackListed(staging_, key, dst_, journal, Options(), {}, &claims_b);
+    auto r =
+        UnpackListed(staging_, key, dst_, journal, {.unpack = Options(), .claims = &claims_b}, {});
     EXPECT_TRUE(r.ok()) << key << ": " << r.status().ToString();
     return r.ok() && r->held;
   };
@@ -423,16 +427,19 @@ TEST_F(ClaimTest, ClaimsAndMarkersOfSeveralRegionsAreCleanedUp) {
   UnpackOptions oe = Options(), ow = Options();
   oe.region = "east";
   ow.region = "west";
-  auto e = UnpackListed(staging_, "1-4-0000000f.fza", dst_, je, oe, {}, &east);
+  auto e =
+      UnpackListed(staging_, "1-4-0000000f.fza", dst_, je, {.unpack = oe, .claims = &east}, {});
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_FALSE(e->unpack.archive_deleted);
   EXPECT_EQ(StagingKeys(), (std::vector<std::string>{"1-4-0000000f.fza", "1-4-0000000f.fza.done/east"}));
   // A second east unpacker finds the marker after claiming: nothing written, claim released.
   MemoryJournal je2;
-  auto e2 = UnpackListed(staging_, "1-4-0000000f.fza", dst_, je2, oe, {}, &east);
+  auto e2 =
+      UnpackListed(staging_, "1-4-0000000f.fza", dst_, je2, {.unpack = oe, .claims = &east}, {});
   ASSERT_TRUE(e2.ok());
   EXPECT_TRUE(e2->skipped);
-  auto w = UnpackListed(staging_, "1-4-0000000f.fza", dst_west, jw, ow, {}, &west);
+  auto w =
+      UnpackListed(staging_, "1-4-0000000f.fza", dst_west, jw, {.unpack = ow, .claims = &west}, {});
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_TRUE(w->unpack.archive_deleted);
   EXPECT_TRUE(StagingKeys().empty());

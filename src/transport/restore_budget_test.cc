@@ -109,8 +109,12 @@ class RestoreBudgetTest : public ::testing::Test {
     storage::WriteSpec spec;
     spec.size = sink.bytes.size();
     EXPECT_TRUE(backup_.Put("1.fza", checksum::AsBytes(sink.bytes), spec, {}).ok());
-    auto row = RecordBackupArchive(*catalog_, backup_, kLoc, "1.fza", sink.bytes.size(),
-                                   1'000, {});
+    CatalogArchive archive;
+    archive.location = kLoc;
+    archive.archive = "1.fza";
+    archive.archive_bytes = sink.bytes.size();
+    archive.backed_up_ms = 1'000;
+    auto row = RecordBackupArchive(*catalog_, backup_, archive, {});
     EXPECT_TRUE(row.ok()) << row.status().message();
     std::vector<CatalogEntry> rows;
     EXPECT_TRUE(catalog_

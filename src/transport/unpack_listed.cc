@@ -184,13 +184,12 @@ Result<StagedCounts> ScanStaged(storage::Backend& staging, const StagedVisitor& 
 
 Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& key,
                                   storage::Backend& dst, UnpackJournal& journal,
-                                  const UnpackOptions& options, std::stop_token stop,
-                                  const ClaimOptions* claims) {
+                                  const ListedOptions& options, std::stop_token stop) {
   ListedResult out;
   std::unique_ptr<Claim> claim;
-  if (claims != nullptr) {
+  if (options.claims != nullptr) {
     Claim::Outcome outcome = Claim::Outcome::kHeld;
-    FERRY_ASSIGN_OR_RETURN(claim, Claim::Acquire(staging, key, *claims, &outcome, stop));
+    FERRY_ASSIGN_OR_RETURN(claim, Claim::Acquire(staging, key, *options.claims, &outcome, stop));
     if (outcome == Claim::Outcome::kHeld) {
       out.held = true;
       return out;
@@ -209,8 +208,8 @@ Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& 
     FERRY_RETURN_IF_ERROR(info.status().WithContext("staged archive " + key));
   }
   auto release = [&]() { return claim ? claim->Release() : Status::Ok(); };
-  if (!options.region.empty()) {
-    auto marker = staging.Stat(MarkerPrefix(key) + options.region, false, stop);
+  if (!options.unpack.region.empty()) {
+    auto marker = staging.Stat(MarkerPrefix(key) + options.unpack.region, false, stop);
     if (marker.ok()) {
       // Written before; the archive is still here: the others may all be done by now.
       out.skipped = true;
@@ -230,13 +229,13 @@ Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& 
     }
     if (marker.status().code() != ErrorCode::kNotFound) return marker.status();
   }
-  UnpackOptions o = options;
+  UnpackOptions o = options.unpack;
   // Without a region every entry goes to `dst`: an archive meant for named regions (each with
   // a destination of its own) is not this unpacker's to write, nor to delete.
-  o.refuse_named_regions = options.region.empty();
+  o.refuse_named_regions = options.unpack.region.empty();
   std::optional<ClaimJournal> claimed;
   if (claim) {
-    o.before_write = [c = claim.get(), outer = options.before_write]() -> Status {
+    o.before_write = [c = claim.get(), outer = options.unpack.before_write]() -> Status {
       FERRY_RETURN_IF_ERROR(c->Fence());
       return outer ? outer() : Status::Ok();
     };

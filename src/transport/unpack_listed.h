@@ -82,14 +82,19 @@ struct ListedResult {
   bool held = false;     // another unpacker of the region holds a live claim: nothing done
 };
 
-// Unpacks `key` for `options.region` as described above, `journal` recording the progress of
-// this unpacker (its own store). The archive is deleted by the last region's unpacker.
-// `claims` (its region must be options.region): claim the archive first (above); nullptr:
-// one unpacker per region and prefix. A lost claim is kFailedPrecondition.
+struct ListedOptions {
+  UnpackOptions unpack;  // how the archive is unpacked; `unpack.region` is this unpacker's
+  // Claim the archive first (above); its region must be unpack.region. Null: one unpacker per
+  // region and prefix. Not owned.
+  const ClaimOptions* claims = nullptr;
+};
+
+// Unpacks `key` for `options.unpack.region` as described above, `journal` recording the
+// progress of this unpacker (its own store). The archive is deleted by the last region's
+// unpacker. A lost claim is kFailedPrecondition.
 Result<ListedResult> UnpackListed(storage::Backend& staging, const std::string& key,
                                   storage::Backend& dst, UnpackJournal& journal,
-                                  const UnpackOptions& options, std::stop_token stop,
-                                  const ClaimOptions* claims = nullptr);
+                                  const ListedOptions& options, std::stop_token stop);
 
 // The archives another unpacker of the region held (claims), each tried again a quarter of the
 // claim's ttl after it was last found held: a stalled holder's claim expires ttl after its last

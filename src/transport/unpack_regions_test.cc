@@ -291,7 +291,7 @@ TEST_F(StoreRegionsTest, OfTwoUnpackersFinishingAtOnceOneDeletes) {
 
 TEST_F(RegionsTest, WithoutAStoreMarkersTellTheLastUnpacker) {
   MemoryJournal east, west;
-  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
+  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, {.unpack = Options("east")}, {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->unpack.written, 5u);
   EXPECT_TRUE(Staged());
@@ -303,11 +303,11 @@ TEST_F(RegionsTest, WithoutAStoreMarkersTellTheLastUnpacker) {
   EXPECT_EQ(listed->archives, std::vector<std::string>{"1-1-0000000a.fza"});
   EXPECT_TRUE(listed->orphans.empty());
   // East again: its marker is there, nothing written.
-  r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
+  r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, {.unpack = Options("east")}, {});
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->skipped);
   EXPECT_EQ(east_.counts().puts, 5);
-  r = UnpackListed(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {});
+  r = UnpackListed(staging_, "1-1-0000000a.fza", west_, west, {.unpack = Options("west")}, {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->unpack.written, 5u);
   EXPECT_TRUE(r->unpack.archive_deleted);
@@ -316,14 +316,18 @@ TEST_F(RegionsTest, WithoutAStoreMarkersTellTheLastUnpacker) {
 
 TEST_F(RegionsTest, ACrashBetweenTheMarkerAndTheDeleteIsHealedByTheNextUnpacker) {
   MemoryJournal east, west;
-  ASSERT_TRUE(UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {}).ok());
+  ASSERT_TRUE(
+      UnpackListed(staging_, "1-1-0000000a.fza", east_, east, {.unpack = Options("east")}, {})
+          .ok());
   // West writes its entries and its marker, then the delete fails (the process dies).
   staging_.FailNext(MemoryBackend::kDelete, 1, Status::Unavailable("crashed"));
-  ASSERT_FALSE(UnpackListed(staging_, "1-1-0000000a.fza", west_, west, Options("west"), {}).ok());
+  ASSERT_FALSE(
+      UnpackListed(staging_, "1-1-0000000a.fza", west_, west, {.unpack = Options("west")}, {})
+          .ok());
   EXPECT_TRUE(Staged());
   EXPECT_TRUE(staging_.Contents("1-1-0000000a.fza.done/west").has_value());
   // The next unpacker (east, listing again) finds its marker and every other: deletes.
-  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, Options("east"), {});
+  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, east, {.unpack = Options("east")}, {});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->skipped);
   EXPECT_TRUE(r->unpack.archive_deleted);
@@ -386,7 +390,7 @@ TEST_F(RegionsTest, StagingIsScannedAsItIsListed) {
 // archive the other regions still needed.
 TEST_F(RegionsTest, AnUnpackerWithoutARegionRefusesAnArchiveMeantForRegions) {
   MemoryJournal all;
-  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, all, Options(""), {});
+  auto r = UnpackListed(staging_, "1-1-0000000a.fza", east_, all, {.unpack = Options("")}, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("meant for region(s) east, west"), std::string::npos)

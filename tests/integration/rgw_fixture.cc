@@ -123,7 +123,8 @@ RgwTest::Outcome RgwTest::Sync(storage::Backend& src, storage::Backend& dst,
   out.stats = std::make_unique<transfer::Stats>();
   auto f = plan::Filter::Make(filter, std::chrono::system_clock::now());
   EXPECT_TRUE(f.ok()) << f.status().ToString();
-  out.result = transfer::RunSync(src, dst, *f, options, *out.stats, {});
+  options.filter = std::move(*f);
+  out.result = transfer::RunSync(src, dst, options, *out.stats, {});
   EXPECT_TRUE(out.result.status.ok()) << out.result.status.ToString();
   for (const auto& fail : out.stats->KeptFailures()) {
     if (allow_failures) break;

@@ -312,9 +312,17 @@ TEST_F(S3ClientIntegrationTest, MultipartUploadListCompleteAndAbort) {
   auto upload = client().CreateMultipartUpload(bucket_, key, w);
   ASSERT_TRUE(upload.ok()) << upload.status().ToString();
 
-  auto e1 = client().UploadPart(bucket_, key, *upload, 1, Bytes(part1));
+  auto e1 = client().UploadPart({.bucket = bucket_,
+                                 .key = key,
+                                 .upload_id = *upload,
+                                 .part_number = 1,
+                                 .body = Bytes(part1)});
   ASSERT_TRUE(e1.ok()) << e1.status().ToString();
-  auto e2 = client().UploadPart(bucket_, key, *upload, 2, Bytes(part2));
+  auto e2 = client().UploadPart({.bucket = bucket_,
+                                 .key = key,
+                                 .upload_id = *upload,
+                                 .part_number = 2,
+                                 .body = Bytes(part2)});
   ASSERT_TRUE(e2.ok()) << e2.status().ToString();
   EXPECT_EQ(*e1, Md5Hex(part1));
   EXPECT_EQ(*e2, Md5Hex(part2));
@@ -351,7 +359,13 @@ TEST_F(S3ClientIntegrationTest, MultipartUploadListCompleteAndAbort) {
   // A second upload is aborted and disappears from the listing.
   auto doomed = client().CreateMultipartUpload(bucket_, "mpu/doomed", {});
   ASSERT_TRUE(doomed.ok());
-  ASSERT_TRUE(client().UploadPart(bucket_, "mpu/doomed", *doomed, 1, Bytes(part2)).ok());
+  ASSERT_TRUE(client()
+                  .UploadPart({.bucket = bucket_,
+                               .key = "mpu/doomed",
+                               .upload_id = *doomed,
+                               .part_number = 1,
+                               .body = Bytes(part2)})
+                  .ok());
   EXPECT_EQ(client().ListMultipartUploads(bucket_, "mpu/")->size(), 1u);
   ASSERT_TRUE(client().AbortMultipartUpload(bucket_, "mpu/doomed", *doomed).ok());
   EXPECT_TRUE(client().ListMultipartUploads(bucket_, "mpu/")->empty());
@@ -402,10 +416,15 @@ TEST_F(S3ClientIntegrationTest, SignedPayloadRefusesACorruptPartWithoutContentMd
   auto id = client().CreateMultipartUpload(bucket_, "sha/part", {});
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   const std::string body(64 * 1024, 'p');
-  auto bad = flipped.UploadPart(bucket_, "sha/part", *id, 1, Bytes(body));
+  const UploadPartRequest part{.bucket = bucket_,
+                               .key = "sha/part",
+                               .upload_id = *id,
+                               .part_number = 1,
+                               .body = Bytes(body)};
+  auto bad = flipped.UploadPart(part);
   EXPECT_EQ(bad.status().code(), ErrorCode::kDataLoss) << bad.status().ToString();
   EXPECT_TRUE(client().ListParts(bucket_, "sha/part", *id)->empty());
-  auto good = client().UploadPart(bucket_, "sha/part", *id, 1, Bytes(body));
+  auto good = client().UploadPart(part);
   ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_EQ(*good, Md5Hex(body));
   EXPECT_TRUE(client().AbortMultipartUpload(bucket_, "sha/part", *id).ok());
@@ -602,7 +621,11 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
   EXPECT_TRUE(copied->version_id.empty() || copied->version_id == copy_version);
   auto upload = client().CreateMultipartUpload(vbucket, "mpu", {});
   ASSERT_TRUE(upload.ok());
-  auto part = client().UploadPart(vbucket, "mpu", *upload, 1, Bytes("tiny"));
+  auto part = client().UploadPart({.bucket = vbucket,
+                                   .key = "mpu",
+                                   .upload_id = *upload,
+                                   .part_number = 1,
+                                   .body = Bytes("tiny")});
   ASSERT_TRUE(part.ok());
   const std::vector<CompletedPart> parts = {{1, *part, 4}};
   auto done = client().CompleteMultipartUpload(vbucket, "mpu", *upload, parts);

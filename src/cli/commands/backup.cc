@@ -98,11 +98,19 @@ Result<uint64_t> SettleDeletions(jobs::JobStore& store, transport::CatalogStore&
   return recorded;
 }
 
+// How a backup run ended, as its summary tells it.
+struct BackupOutcome {
+  int64_t run = 0;       // the run's id in the state store
+  bool done = false;     // the run finished
+  double seconds = 0;    // how long it ran
+  uint64_t deleted = 0;  // keys gone from the source, recorded as tombstones for this run
+  std::vector<transport::CatalogArchive> archives;  // the catalog's archives at the location
+};
+
 void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer::Stats& s,
-                  int64_t run, bool done, double seconds, uint64_t deleted,
-                  const std::vector<transport::CatalogArchive>& archives) {
+                  const BackupOutcome& outcome) {
   uint64_t entries = 0, stored = 0;
-  for (const auto& c : archives) {
+  for (const auto& c : outcome.archives) {
     entries += c.entries;
     stored += c.archive_bytes;
   }
@@ -111,20 +119,20 @@ void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer
   if (a.json) {
     const nlohmann::json j = {{"source", a.src},
                               {"backup", loc.text},
-                              {"run", run},
+                              {"run", outcome.run},
                               {"objects_listed", s.objects_listed.load()},
                               {"objects_packed", s.entries_packed.load()},
                               {"unchanged", s.objects_skipped.load()},
-                              {"deleted", deleted},
+                              {"deleted", outcome.deleted},
                               {"archives", s.archives_staged.load()},
                               {"bytes_in", in},
                               {"archive_bytes", wire},
                               {"ratio", ratio},
-                              {"catalog_archives", archives.size()},
+                              {"catalog_archives", outcome.archives.size()},
                               {"catalog_entries", entries},
                               {"catalog_bytes", stored},
-                              {"seconds", seconds},
-                              {"ok", done}};
+                              {"seconds", outcome.seconds},
+                              {"ok", outcome.done}};
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
@@ -134,9 +142,10 @@ void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer
                s.entries_packed.load(), s.archives_staged.load(),
                transfer::HumanBytes(static_cast<double>(in)).c_str(),
                transfer::HumanBytes(static_cast<double>(wire)).c_str(), ratio,
-               s.objects_skipped.load(), deleted, seconds);
+               s.objects_skipped.load(), outcome.deleted, outcome.seconds);
   std::fprintf(stderr, "catalog: %" PRIu64 " object versions in %zu archives (%s) at %s\n",
-               entries, archives.size(), transfer::HumanBytes(static_cast<double>(stored)).c_str(),
+               entries, outcome.archives.size(),
+               transfer::HumanBytes(static_cast<double>(stored)).c_str(),
                loc.text.c_str());
 }
 
@@ -224,7 +233,12 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
     deleted = *settled;
     if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;
   }
-  PrintSummary(a, *loc, stats, r->run, done, r->seconds, deleted, archives);
+  PrintSummary(a, *loc, stats,
+               BackupOutcome{.run = r->run,
+                             .done = done,
+                             .seconds = r->seconds,
+                             .deleted = deleted,
+                             .archives = std::move(archives)});
   if (ctx.stop.stop_requested()) {
     return ReportError(Status::Cancelled("interrupted; rerun the same backup to resume"));
   }

@@ -98,8 +98,9 @@ int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  auto r = transport::PruneCatalog(*opened->catalog.store, *opened->backend, loc->text, policy,
-                                   now_ms, a.dry_run, ctx.stop);
+  auto r = transport::PruneCatalog(
+      *opened->catalog.store, *opened->backend,
+      {.location = loc->text, .policy = policy, .now_ms = now_ms, .dry_run = a.dry_run}, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   // Nothing kept, dropped or deleted: the catalog records no backup of this location (a typo,
   // or a backup made with another --state), which "0 versions dropped" would hide.

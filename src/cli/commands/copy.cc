@@ -333,8 +333,9 @@ int Run(CopyArgs a, Context& ctx) {
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   // The process's one executor: its workers and byte budget serve this run.
   transfer::Executor executor(options->executor);
+  options->filter = std::move(*filter);
   transfer::SyncResult result =
-      transfer::RunSync(executor, **src, **dst, *filter, *options, stats, ctx.stop);
+      transfer::RunSync(executor, **src, **dst, *options, stats, ctx.stop);
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {

@@ -204,15 +204,24 @@ Status SettleAbandonedRuns(jobs::JobStore& store, app::Wiring& wiring, const std
   return Status::Ok();
 }
 
-// Finds the unfinished run of this pass (same source, rules and options) or creates one with
-// its first replicate-scan job, then works on it in this process, beside any `ferry worker` of
-// the store, until it is done or blocked on dead jobs. `stats`: what this process replicated.
-// An unfinished run of the source with other rules or options (or another command) is refused
-// unless --restart discards it.
+// One durable pass as the command asks for it (RunDurablePass).
+struct DurablePassRequest {
+  const replicate::DurablePass& pass;  // the source, rules and options of the pass
+  const std::string& destination;      // the run's destination, as the store records it
+  const ReplicateArgs& args;           // the command line (listing options, --memory, --restart)
+};
+
+// Finds the unfinished run of `request.pass` (same source, rules and options) or creates one
+// with its first replicate-scan job, then works on it in this process, beside any `ferry
+// worker` of the store, until it is done or blocked on dead jobs. `stats`: what this process
+// replicated. An unfinished run of the source with other rules or options (or another command)
+// is refused unless --restart discards it.
 Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring,
-                                      const replicate::DurablePass& pass,
-                                      const std::string& destination, const ReplicateArgs& a,
+                                      const DurablePassRequest& request,
                                       replicate::PassStats& stats, std::stop_token stop) {
+  const replicate::DurablePass& pass = request.pass;
+  const std::string& destination = request.destination;
+  const ReplicateArgs& a = request.args;
   jobs::WorkerOptions w;
   FERRY_RETURN_IF_ERROR(ApplyListingOptions(a.listing, w));
   jobs::RunOptions ro;
@@ -531,8 +540,9 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     pass.multipart_threshold = o.multipart_threshold;
     pass.part_size = o.part_size;
     pass.server_side_copy_limit = o.server_side_copy_limit;
-    auto outcome = RunDurablePass(*jobs_store, wiring, pass, dests.front().first, a, stats,
-                                  ctx.stop);
+    auto outcome = RunDurablePass(
+        *jobs_store, wiring, {.pass = pass, .destination = dests.front().first, .args = a},
+        stats, ctx.stop);
     if (!outcome.ok()) result = outcome.status();
     if (outcome.ok()) durable = *outcome;
     if (durable && ctx.stop.stop_requested()) {

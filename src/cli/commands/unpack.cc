@@ -53,28 +53,37 @@ struct Totals {
            verified = 0, archive_bytes = 0, skipped = 0, deleted = 0, held = 0, lost = 0;
 };
 
-// One listing of the staging prefix, every archive unpacked in key order (UnpackPass).
-// `claims`: null where the staging store does not honour create-only writes. `held`: the
-// archives other unpackers hold, tried again a quarter of the claim's ttl after they were found
-// held, also between the archives of this pass.
-Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& dst,
-            transport::TransportStore& store, const transport::ClaimOptions* claims, Totals& t,
-            transport::HeldArchives& held, transfer::Executor& executor, std::stop_token stop) {
+// What every pass of the command unpacks from, to and with.
+struct UnpackSetup {
+  storage::Backend& staging;         // the staging prefix: the archives
+  storage::Backend& dst;             // where their entries are written
+  transport::TransportStore& store;  // the archives' progress (the command's state store)
+  // The claims on archives; null where the staging store does not honour create-only writes.
+  const transport::ClaimOptions* claims;
+  transfer::Executor& executor;  // the command's: an archive's entries are its tasks
+};
+
+// One listing of the staging prefix, every archive unpacked in key order (UnpackPass). `held`:
+// the archives other unpackers hold, tried again a quarter of the claim's ttl after they were
+// found held, also between the archives of this pass.
+Status Pass(const UnpackArgs& a, const UnpackSetup& setup, Totals& t,
+            transport::HeldArchives& held, std::stop_token stop) {
   auto try_archive = [&](const std::string& key) -> bool {
     transport::StoreUnpackJournal journal(
-        store, transport::ArchiveRow{.staging = a.staging,
-                                     .archive = key,
-                                     .destination = a.dst,
-                                     .state = transport::ArchiveState::kUnpacking,
-                                     .entries = 0,
-                                     .written = 0,
-                                     .archive_bytes = 0,
-                                     .updated_ns = 0});
-    transport::UnpackOptions o;
-    o.executor = &executor;
-    o.region = a.region;
-    o.storage_class = a.storage_class;
-    auto listed_r = transport::UnpackListed(staging, key, dst, journal, o, stop, claims);
+        setup.store, transport::ArchiveRow{.staging = a.staging,
+                                           .archive = key,
+                                           .destination = a.dst,
+                                           .state = transport::ArchiveState::kUnpacking,
+                                           .entries = 0,
+                                           .written = 0,
+                                           .archive_bytes = 0,
+                                           .updated_ns = 0});
+    transport::ListedOptions o;
+    o.unpack.executor = &setup.executor;
+    o.unpack.region = a.region;
+    o.unpack.storage_class = a.storage_class;
+    o.claims = setup.claims;
+    auto listed_r = transport::UnpackListed(setup.staging, key, setup.dst, journal, o, stop);
     if (!listed_r.ok()) {
       ++t.failed;
       if (listed_r.status().code() == ErrorCode::kFailedPrecondition &&
@@ -104,7 +113,7 @@ Status Pass(const UnpackArgs& a, storage::Backend& staging, storage::Backend& ds
     t.archive_bytes += r->archive_bytes;
     return false;
   };
-  return transport::UnpackPass(staging, held, try_archive, stop);
+  return transport::UnpackPass(setup.staging, held, try_archive, stop);
 }
 
 int RunUnpack(const UnpackArgs& a, Context& ctx) {
@@ -151,8 +160,13 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   // found held, whatever --follow says (a stalled holder's claim expires after the ttl).
   transport::HeldArchives held(claim_options.ttl, SystemClock::Default());
   const std::chrono::milliseconds interval = std::chrono::seconds(a.follow);
+  const UnpackSetup setup{.staging = **staging,
+                          .dst = **dst,
+                          .store = **store,
+                          .claims = claims,
+                          .executor = executor};
   for (;;) {
-    s = Pass(a, **staging, **dst, **store, claims, t, held, executor, ctx.stop);
+    s = Pass(a, setup, t, held, ctx.stop);
     if (!s.ok() || ctx.stop.stop_requested()) break;
     // One pass: again while another unpacker holds archives (it may stall; its claim expires).
     if (a.follow <= 0 && held.empty()) break;

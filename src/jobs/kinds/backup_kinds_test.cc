@@ -85,7 +85,8 @@ class BackupKindsTest : public ::testing::Test {
   std::vector<JobSpec> Scan() {
     NoControl control;
     std::vector<JobSpec> more;
-    Status s = ScanChunk(ctx_, KeyRange{}, options_, control, stats_, more);
+    Status s = ScanChunk({.run = ctx_, .options = options_, .control = control, .stats = stats_},
+                         KeyRange{}, more);
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::vector<JobSpec> packs;
     for (JobSpec& j : more) {
@@ -197,8 +198,8 @@ TEST_F(BackupKindsTest, AScanNotesTheKeysGoneFromItsRangeForItsRun) {
   ASSERT_TRUE(src().Delete("k/115", {}).ok());
   NoControl control;
   std::vector<JobSpec> more;
-  ASSERT_TRUE(ScanChunk(ctx_, KeyRange{"k/105", std::string("k/110")}, options_, control, stats_,
-                        more)
+  ASSERT_TRUE(ScanChunk({.run = ctx_, .options = options_, .control = control, .stats = stats_},
+                        KeyRange{"k/105", std::string("k/110")}, more)
                   .ok());
   EXPECT_EQ(*ctx_.catalog->RunsWithGone(kLoc), std::vector<int64_t>{ctx_.run.id});
   ASSERT_EQ(*ctx_.catalog->CommitGone(kLoc, ctx_.run.id), 1u);

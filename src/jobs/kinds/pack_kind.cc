@@ -271,8 +271,12 @@ class PackHandler : public JobHandler {
                                clock.Now().time_since_epoch())
                                .count();
     const std::string& location = ctx.run.options.transport.staging;
-    return transport::RecordBackupArchive(*ctx.run.catalog, *ctx.run.staging, location, key,
-                                          archive_bytes, now_ms, ctx.cancel)
+    return transport::RecordBackupArchive(*ctx.run.catalog, *ctx.run.staging,
+                                          {.location = location,
+                                           .archive = key,
+                                           .archive_bytes = archive_bytes,
+                                           .backed_up_ms = now_ms},
+                                          ctx.cancel)
         .status()
         .WithContext("recording " + key + " in the catalog");
   }

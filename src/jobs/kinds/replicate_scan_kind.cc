@@ -61,9 +61,12 @@ class ReplicateScanHandler : public JobHandler {
     };
     FERRY_ASSIGN_OR_RETURN(
         replicate::RangeChunk chunk,
-        replicate::ListRangeVersions(*r->source, range.start_after, range.last,
-                                     ctx.options.scan_chunk, r->pass.batch_versions, emit,
-                                     ctx.cancel));
+        replicate::ListRangeVersions(*r->source,
+                                     {.start_after = range.start_after,
+                                      .last = range.last,
+                                      .max_keys = ctx.options.scan_chunk,
+                                      .batch_versions = r->pass.batch_versions},
+                                     emit, ctx.cancel));
     if (!chunk.resume_after) return Status::Ok();
     const KeyRange rest{.start_after = *chunk.resume_after, .last = range.last};
     // Short of listing work: hand on two ranges, so that another worker lists the high one.

@@ -31,9 +31,9 @@ class ScanHandler : public JobHandler {
     JobResult result;
     auto range = DecodeScan(j.spec.payload);
     ScanControlOf control(ctx.control);
-    Status s = range.ok() ? ScanChunk(ctx.run, *range, ctx.options, control, ctx.stats,
-                                      result.more, ctx.cancel)
-                          : range.status();
+    const ScanContext scan{
+        .run = ctx.run, .options = ctx.options, .control = control, .stats = ctx.stats};
+    Status s = range.ok() ? ScanChunk(scan, *range, result.more, ctx.cancel) : range.status();
     s = s.WithContext("scan");
     result.outcome = OutcomeOf(s, j.attempts);
     // A listing out of order (or another bug) is not retried: jobs this scan handed on may

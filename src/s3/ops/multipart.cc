@@ -33,10 +33,13 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
   return ParseInitiateMultipartUpload(reply.body);
 }
 
-Result<std::string> S3Client::UploadPart(std::string_view bucket, std::string_view key,
-                                         std::string_view upload_id, int part_number,
-                                         std::span<const std::byte> body, std::stop_token stop,
+Result<std::string> S3Client::UploadPart(const UploadPartRequest& request, std::stop_token stop,
                                          ObjectHead* reply_head) {
+  const std::string& bucket = request.bucket;
+  const std::string& key = request.key;
+  const std::string& upload_id = request.upload_id;
+  const int part_number = request.part_number;
+  const std::span<const std::byte> body = request.body;
   FERRY_RETURN_IF_ERROR(CheckPartNumber(part_number));
   RequestSpec spec;
   spec.method = "PUT";

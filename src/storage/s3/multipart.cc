@@ -31,8 +31,12 @@ class S3ChunkWriter : public ChunkWriter {
     (void)offset;
     s3::ObjectHead reply;
     FERRY_ASSIGN_OR_RETURN(std::string etag,
-                           backend_.client().UploadPart(backend_.bucket(), key_, upload_id_,
-                                                        part_number, data, stop, &reply));
+                           backend_.client().UploadPart({.bucket = backend_.bucket(),
+                                                         .key = key_,
+                                                         .upload_id = upload_id_,
+                                                         .part_number = part_number,
+                                                         .body = data},
+                                                        stop, &reply));
     Record(part_number, std::move(etag), data.size(), !reply.etag_not_md5());
     return Status::Ok();
   }
