@@ -36,7 +36,16 @@ ensure_ferry_bin
 
 mkdir -p "$BENCH_DIR"
 WORK=$(mktemp -d "$BENCH_DIR/repmem.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+buckets=()  # "a NAME" / "b NAME": deleted at exit (GiBs each: the test gateways hold 16 GiB)
+cleanup() {
+  local b
+  set +e
+  for b in "${buckets[@]}"; do purge_bucket $b; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 rgw_up
 export_rclone_remotes
 CONFIG=$WORK/ferry.toml
@@ -45,6 +54,7 @@ export_ferry_keys
 
 versioned() { # SIDE NAME
   make_bucket "$1" "$2"
+  buckets+=("$1 $2")
   "aws_$1" s3api put-bucket-versioning --bucket "$2" --versioning-configuration Status=Enabled
 }
 SRC=$ID-src
@@ -74,6 +84,7 @@ replicate_row() { # NAME BIN
 replicate_row replicate "$FERRY_BIN"
 if [ -n "${BENCH_FERRY_BIN_BEFORE:-}" ]; then replicate_row replicate-before "$BENCH_FERRY_BIN_BEFORE"; fi
 make_bucket b "$ID-sync"
+buckets+=("b $ID-sync")
 timed "$WORK/sync.log" "$FERRY_BIN" --config "$CONFIG" sync "ra:$SRC" "rb:$ID-sync" --no-state \
   --memory "$MEMORY" --no-progress || true
 ROWS+=("| sync | $T_WALL | $T_CPU | $((T_RSS / 1024)) | $T_SERVERS | $(check b "$ID-sync") |")

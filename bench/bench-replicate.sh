@@ -41,26 +41,12 @@ mkdir -p "$BENCH_DIR"
 WORK=$(mktemp -d "$BENCH_DIR/rep.XXXXXX")
 buckets=()  # "a NAME" / "b NAME"
 RGW_STARTED=0
-# purge SIDE NAME: every version and delete marker, then the bucket (versioned buckets cannot
-# be removed by `aws s3 rb --force`)
-purge() {
-  "aws_$1" s3api list-object-versions --bucket "$2" --output json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-objs = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in d.get("Versions", []) + d.get("DeleteMarkers", [])]
-for i in range(0, len(objs), 1000):
-    print(json.dumps({"Objects": objs[i:i + 1000], "Quiet": True}))' | while read -r batch; do
-    printf '%s' "$batch" > "$WORK/purge.json"
-    "aws_$1" s3api delete-objects --bucket "$2" --delete "file://$WORK/purge.json" >/dev/null
-  done
-  "aws_$1" s3api delete-bucket --bucket "$2" >/dev/null 2>&1 || true
-}
 cleanup() {
   local rc=$? b
   set +e
   if [ -n "${S3_ENDPOINT:-}" ]; then
     log "deleting the bench buckets"
-    for b in "${buckets[@]}"; do purge $b; done
+    for b in "${buckets[@]}"; do purge_bucket $b; done
   fi
   rm -rf "$WORK"
   if [ "$RGW_STARTED" = 1 ] && [ "${BENCH_KEEP_RGW:-0}" != 1 ]; then bash scripts/rgw-stop.sh; fi

@@ -78,6 +78,24 @@ drop_bucket() {
   fi
 }
 
+# purge_bucket a|b NAME: delete every version and delete marker, then the bucket (a versioned
+# bucket cannot be removed by `aws s3 rb --force`); no error if it does not exist
+purge_bucket() {
+  local side=$1 name=$2 batch_file
+  batch_file=$(mktemp)
+  "aws_$side" s3api list-object-versions --bucket "$name" --output json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+objs = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in d.get("Versions", []) + d.get("DeleteMarkers", [])]
+for i in range(0, len(objs), 1000):
+    print(json.dumps({"Objects": objs[i:i + 1000], "Quiet": True}))' 2>/dev/null | while read -r batch; do
+    printf '%s' "$batch" > "$batch_file"
+    "aws_$side" s3api delete-objects --bucket "$name" --delete "file://$batch_file" >/dev/null
+  done
+  rm -f "$batch_file"
+  "aws_$side" s3api delete-bucket --bucket "$name" >/dev/null 2>&1 || true
+}
+
 # count_objects a|b BUCKET: number of objects (listing, so it also works without metadata)
 count_objects() {
   "aws_$1" s3 ls --recursive "s3://$2" | wc -l
