@@ -35,7 +35,7 @@ print(n)"
 pid=$!
 # kill it once ferry has checkpointed 12 finished parts (of 64) in its state file
 parts_done() {
-  python3 -c "import sqlite3,sys; print(sqlite3.connect('file:$STATE?mode=ro', uri=True, timeout=5).execute('SELECT COUNT(*) FROM parts').fetchone()[0])" 2>/dev/null || echo 0
+  python3 -c "import sqlite3,sys; print(sqlite3.connect('file:$STATE?mode=ro', uri=True, timeout=5).execute('SELECT COUNT(*) FROM part_checkpoints').fetchone()[0])" 2>/dev/null || echo 0
 }
 for _ in $(seq 1 1200); do
   [ "$(parts_done)" -ge 12 ] && break
