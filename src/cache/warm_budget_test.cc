@@ -6,25 +6,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
-#include <random>
 #include <string>
 
 #include "cache/test_env.h"
+#include "testing/test_data.h"
 
 namespace ferry::cache::testing {
 namespace {
 
-using namespace std::chrono_literals;
+using ferry::testing::Random;
 
-std::string Random(size_t n, int seed) {
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 4) {
-    const uint32_t bits = rng();
-    for (size_t j = i; j < std::min(n, i + 4); ++j) s[j] = static_cast<char>(bits >> (8 * (j - i)));
-  }
-  return s;
-}
+using namespace std::chrono_literals;
 
 TEST(WarmBudgetTest, AWarmOfManyTimesTheBudgetStaysWithinIt) {
   constexpr uint64_t kBudget = 4ull << 20;

@@ -22,38 +22,18 @@
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
 #include "testing/sizeless_store.h"
+#include "testing/test_data.h"
 #include "transport/pack.h"
 #include "transfer/executor.h"
 
 namespace ferry::replicate {
 namespace {
 
+using ferry::testing::Text;
+using ferry::testing::Random;
+
 using storage::MemoryBackend;
 using storage::ObjectInfo;
-
-// Text of four letters (compresses about 4:1).
-std::string Text(size_t n, int seed) {
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 16) {
-    uint32_t bits = rng();
-    for (size_t j = i; j < std::min(n, i + 16); ++j, bits >>= 2) {
-      s[j] = static_cast<char>('a' + (bits & 3));
-    }
-  }
-  return s;
-}
-
-// Random bytes (incompressible: stored raw).
-std::string Random(size_t n, int seed) {
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 4) {
-    const uint32_t bits = rng();
-    for (size_t j = i; j < std::min(n, i + 4); ++j) s[j] = static_cast<char>(bits >> (8 * (j - i)));
-  }
-  return s;
-}
 
 void Report(const char* what, uint64_t budget, uint64_t peak, uint64_t bound, double seconds) {
   std::printf("%s: budget %llu, peak %llu, bound %llu (%.2f s)\n", what,

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -20,24 +19,14 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/sizeless_store.h"
+#include "testing/test_data.h"
 #include "transfer/executor.h"
 #include "transport/pack.h"
 
 namespace ferry::transport {
 namespace {
 
-// Text of four letters (compresses about 4:1, so the archive is stored compressed).
-std::string Text(size_t n, int seed) {
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 16) {
-    uint32_t bits = rng();
-    for (size_t j = i; j < std::min(n, i + 16); ++j, bits >>= 2) {
-      s[j] = static_cast<char>('a' + (bits & 3));
-    }
-  }
-  return s;
-}
+using ferry::testing::Text;
 
 TEST(PackBudgetTest, APackOfManyTimesTheBudgetStaysWithinItsDocumentedOverdraw) {
   constexpr uint64_t kBudget = 4ull << 20;

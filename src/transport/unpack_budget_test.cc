@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/sizeless_store.h"
+#include "testing/test_data.h"
 #include "testing/test_executor.h"
 #include "transfer/executor.h"
 #include "transport/pack.h"
@@ -26,29 +26,8 @@
 namespace ferry::transport {
 namespace {
 
-// Text of four letters (compresses about 4:1).
-std::string Text(size_t n, int seed) {
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 16) {
-    uint32_t bits = rng();
-    for (size_t j = i; j < std::min(n, i + 16); ++j, bits >>= 2) {
-      s[j] = static_cast<char>('a' + (bits & 3));
-    }
-  }
-  return s;
-}
-
-// Random bytes (incompressible: stored raw, so the archive is as large as they are).
-std::string Random(size_t n, int seed) {
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 4) {
-    const uint32_t bits = rng();
-    for (size_t j = i; j < std::min(n, i + 4); ++j) s[j] = static_cast<char>(bits >> (8 * (j - i)));
-  }
-  return s;
-}
+using ferry::testing::Text;
+using ferry::testing::Random;
 
 TEST(UnpackBudgetTest, AnUnpackOfManyTimesTheBudgetStaysWithinItsDocumentedOverdraw) {
   constexpr uint64_t kBudget = 4ull << 20;
