@@ -1,6 +1,7 @@
 // One version's bytes from a source to a destination (see pass.h, "Data path").
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -10,6 +11,8 @@
 #include "checksum/checksum.h"
 #include "obs/log.h"
 #include "replicate/pass_internal.h"
+#include "transfer/part_size.h"
+#include "transfer/resume.h"
 #include "transfer/verify.h"
 
 namespace ferry::replicate::internal {
@@ -169,53 +172,94 @@ SourceLayout LayoutOf(storage::Backend& src, const storage::Backend& dst, const 
 }
 
 // One attempt at `copy`: the version read and written in parts (a chunked write, RunParts).
+// With a journal the upload is opened or resumed through it (transfer/resume.h): parts an
+// interrupted attempt wrote are adopted, not read and sent again, and an attempt cancelled
+// (its lease lost, its worker stopped) keeps its upload for the next one.
 Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy& copy,
                                          LayoutReads& reads, std::stop_token stop) {
   const ObjectInfo& v = copy.version;
   ReadAhead* ahead = copy.ahead;
+  transfer::UploadJournal* journal = copy.journal.get();
   const SourceLayout layout = LayoutOf(copy.src, copy.dst, v, stop);
-  const uint64_t part = layout.part != 0 ? layout.part : PartSizeFor(o, copy.dst, v.size);
-  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ChunkWriter> writer,
-                         copy.dst.OpenChunkWriter(copy.key, copy.spec, part, stop));
+  transfer::ResumeRequest request{
+      .dst = &copy.dst,
+      .dst_key = copy.key,
+      .journal = journal,
+      .pin = transfer::SourcePin(v.etag, v.version_id, v.size,
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     v.mtime.time_since_epoch())
+                                     .count()),
+      .size = v.size,
+      .part_size = layout.part != 0 ? layout.part : PartSizeFor(o, copy.dst, v.size),
+      .fixed_part_size = layout.part != 0,
+      .server_side = false,
+      .open = [&](uint64_t part_size) {
+        return copy.dst.OpenChunkWriter(copy.key, copy.spec, part_size, stop);
+      },
+      .resume = [&](const std::string& upload_id, uint64_t part_size) {
+        return copy.dst.ResumeChunkWriter(copy.key, upload_id, copy.spec, part_size, stop);
+      }};
+  FERRY_ASSIGN_OR_RETURN(transfer::ResumedUpload upload,
+                         transfer::OpenOrResumeUpload(request, stop));
+  storage::ChunkWriter& writer = *upload.writer;
+  const uint64_t part = upload.part_size;
+  // Only a cancelled attempt keeps its upload (its job is claimed again and resumes it): a
+  // version that failed is recorded FAILED and its job ends, so nothing would resume it.
   auto fail = [&](Status s) {
-    (void)writer->Abort();
-    return s;
+    const bool keep = s.code() == ErrorCode::kCancelled;
+    return transfer::EndFailedUpload(writer, journal, keep, std::move(s));
   };
-  const size_t count = static_cast<size_t>((v.size + part - 1) / part);
-  std::vector<uint32_t> crcs(count);
-  std::vector<checksum::Md5Digest> md5s(layout.part != 0 ? count : 0);
-  size_t first = 0;  // the first part, read with the version's details, goes from this thread
+  const size_t count = static_cast<size_t>(upload.parts);
+  std::vector<uint32_t>& crcs = upload.part_crcs;
+  std::vector<checksum::Md5Digest>& md5s = upload.part_md5s;
   // A part's MD5 (for the layout check) is the one the store computed of the bytes it received
   // (an S3 part's ETag; the payload is signed, so they are the bytes sent), as sync takes it;
   // computed here only where the store tells none: hashing every byte twice more cost
   // replication 1.8x sync's CPU for 4 x 1 GiB.
   auto part_md5 = [&](int number, std::span<const std::byte> bytes) {
-    if (auto stored = transfer::ParseMd5Hex(writer->WrittenPartMd5(number))) return *stored;
+    if (auto stored = transfer::ParseMd5Hex(writer.WrittenPartMd5(number))) return *stored;
     return checksum::Md5(bytes);
   };
-  if (ahead != nullptr && !ahead->whole && ahead->data().size() == std::min(part, v.size)) {
-    crcs[0] = checksum::Crc32c(ahead->data());
-    if (Status s = writer->WriteChunk(1, 0, ahead->data(), stop); !s.ok()) return fail(s);
-    if (!md5s.empty()) md5s[0] = part_md5(1, ahead->data());
-    first = 1;
+  // Writes part `index` from `bytes` and checkpoints it.
+  auto write_part = [&](size_t index, std::span<const std::byte> bytes, std::stop_token st) {
+    const int number = static_cast<int>(index + 1);
+    crcs[index] = checksum::Crc32c(bytes);
+    FERRY_RETURN_IF_ERROR(writer.WriteChunk(number, index * part, bytes, st));
+    std::string md5;
+    if (layout.part != 0) {
+      md5s[index] = part_md5(number, bytes);
+      upload.md5_known[index] = 1;
+      md5 = checksum::Hex(md5s[index]);
+    }
+    if (journal == nullptr) return Status::Ok();
+    return journal->PartDone({number, crcs[index], bytes.size(), md5});
+  };
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < count; ++i) {
+    if (!upload.adopted[i]) todo.push_back(i);
+  }
+  // The first part, read with the version's details, goes from this thread.
+  if (ahead != nullptr && !ahead->whole && !todo.empty() && todo.front() == 0 &&
+      ahead->data().size() == std::min(part, v.size)) {
+    if (Status s = write_part(0, ahead->data(), stop); !s.ok()) return fail(s);
+    todo.erase(todo.begin());
   }
   if (ahead != nullptr) ahead->buffer.Reset();  // one buffer per key at a time
-  Status parts = RunParts(o, count - first, stop, [&](size_t i, std::stop_token part_stop) {
-    const size_t index = first + i;
+  Status parts = RunParts(o, todo.size(), stop, [&](size_t i, std::stop_token part_stop) {
+    const size_t index = todo[i];
     const uint64_t offset = index * part;
     const uint64_t length = std::min(part, v.size - offset);
     FERRY_ASSIGN_OR_RETURN(transfer::BufferPool::Buffer buffer, Borrow(o, length, part_stop));
     FERRY_RETURN_IF_ERROR(ReadPart(copy.src, v, offset, buffer.data(), part_stop));
-    crcs[index] = checksum::Crc32c(buffer.data());
-    const int number = static_cast<int>(index + 1);
-    FERRY_RETURN_IF_ERROR(writer->WriteChunk(number, offset, buffer.data(), part_stop));
-    if (!md5s.empty()) md5s[index] = part_md5(number, buffer.data());
-    return Status::Ok();
+    return write_part(index, buffer.data(), part_stop);
   });
   if (!parts.ok()) return fail(parts);
   if (layout.part != 0) {
-    const checksum::Md5Digest digest = transfer::MultipartDigest(md5s);
-    if (digest != layout.digest) {
+    if (std::find(upload.md5_known.begin(), upload.md5_known.end(), 0) !=
+        upload.md5_known.end()) {
+      reads.unverified = true;  // resumed parts whose MD5 neither the store nor journal tells
+    } else if (const checksum::Md5Digest digest = transfer::MultipartDigest(md5s);
+               digest != layout.digest) {
       // With the store's own layout the bytes are not the source's. With a guessed one they
       // may be, in another layout: read again, and the same digest twice means the bytes read
       // are what the source holds (counted unverified); another one means a corrupted read.
@@ -234,9 +278,10 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy
     crc = checksum::Crc32cCombine(crc, crcs[i], std::min(part, v.size - i * part));
   }
   if (Status s = CheckDeclared(v, crc); !s.ok()) return fail(s);
-  if (!v.crc32c()) writer->AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
-  Result<storage::WriteResult> done = writer->Commit(stop);
+  if (!v.crc32c()) writer.AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
+  Result<storage::WriteResult> done = writer.Commit(stop);
   if (!done.ok()) return fail(done.status());
+  if (journal != nullptr) (void)journal->Clear();
   return done;
 }
 
@@ -306,11 +351,7 @@ int HttpStatusFor(ErrorCode code) {
 }
 
 uint64_t PartSizeFor(const PassOptions& o, const storage::Backend& dst, uint64_t size) {
-  const storage::Features& f = dst.features();
-  uint64_t part = std::max<uint64_t>(o.part_size, f.min_part_size);
-  const uint64_t max_parts = static_cast<uint64_t>(std::max(f.max_parts, 1));
-  part = std::max(part, (size + max_parts - 1) / max_parts);
-  return std::min(part, std::max<uint64_t>(f.max_part_size, f.min_part_size));
+  return transfer::PartSizeFor(o.part_size, dst.features(), size);
 }
 
 bool CopiesOnServer(const PassOptions& o, storage::Backend& src, storage::Backend& dst,

@@ -483,7 +483,9 @@ class KeyPass {
                         .version = *details,
                         .key = work_.key,
                         .spec = std::move(spec),
-                        .ahead = ahead},
+                        .ahead = ahead,
+                        .journal = o_.journal ? o_.journal(w.destination->location, work_.key)
+                                              : nullptr},
                        stats_, stop_);
   }
 
@@ -694,7 +696,14 @@ class KeyPass {
       storage::WriteSpec spec = SpecOf(*full, name);
       spec.metadata[kMetaReplicaKept] = "1";  // a replica there even when its origin is `name`
       Result<storage::WriteResult> w = CopyVersion(
-          o_, {.src = b, .dst = b, .version = *full, .key = work_.key, .spec = std::move(spec)},
+          o_,
+          {.src = b,
+           .dst = b,
+           .version = *full,
+           .key = work_.key,
+           .spec = std::move(spec),
+           .ahead = nullptr,
+           .journal = nullptr},
           stats_, stop_);
       s = w.status();
       if (w.ok()) made = w->version_id;

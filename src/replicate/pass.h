@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -47,6 +48,7 @@
 #include "replicate/status_store.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
+#include "transfer/journal.h"
 
 namespace ferry::replicate {
 
@@ -80,6 +82,13 @@ struct PassOptions {
   // with it. Durable passes check that the job still holds its lease: two jobs never write one
   // key at once.
   std::function<Status()> before_write;
+  // Durable passes: the checkpoints of a chunked write of `key` to the destination named
+  // `destination` (a key of `destinations`), so that a version whose job is claimed again after
+  // a crash or a lost lease resumes with the parts already written (transfer/resume.h). Called
+  // from pass threads, concurrently. Null: a chunked write that is interrupted starts over.
+  std::function<std::shared_ptr<transfer::UploadJournal>(const std::string& destination,
+                                                         const std::string& key)>
+      journal;
   // Compressed transport (Destination::transport): the versions for such destinations are not
   // written but handed to this collector (from pass threads; a key's versions in order), which
   // the replicate-keys job packs once its keys are done (transport.h). A key with a delete

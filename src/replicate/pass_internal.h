@@ -3,12 +3,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 #include <cstddef>
 
 #include "replicate/pass.h"
+#include "transfer/journal.h"
 
 namespace ferry::replicate::internal {
 
@@ -62,6 +64,9 @@ struct VersionCopy {
   // The version's bytes read before its writes (ReadVersionAhead): used when they fit, given
   // back otherwise. May be null: the version is read here.
   ReadAhead* ahead = nullptr;
+  // Checkpoints of a chunked write (transfer/resume.h): parts an interrupted attempt wrote are
+  // not sent again. May be null: no resume.
+  std::shared_ptr<transfer::UploadJournal> journal;
 };
 
 // Writes `copy.version` (with details; read from `copy.src`) to `copy.key` on `copy.dst` with

@@ -16,6 +16,7 @@
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
 #include "transfer/executor.h"
+#include "transfer/memory_fixture.h"
 
 namespace ferry::replicate {
 namespace {
@@ -794,6 +795,84 @@ TEST_F(PassTest, AMultipartVersionIsProvenByItsEtag) {
   EXPECT_TRUE(History(*b_, "common")[0].first == common) << "the flipped byte was written";
   ASSERT_EQ(History(*b_, "odd").size(), 1u);
   EXPECT_TRUE(History(*b_, "odd")[0].first == odd);
+}
+
+// A journal that calls `on_part` after each part it records.
+class TrippingJournal : public transfer::testing::MemoryJournal {
+ public:
+  Status PartDone(const Part& part) override {
+    Status s = MemoryJournal::PartDone(part);
+    if (on_part) on_part(part.part_number);
+    return s;
+  }
+  std::function<void(int)> on_part;
+};
+
+// A large version whose chunked write was interrupted (its job's lease lost, its worker
+// stopped: a part's write cancelled) keeps its upload, and the next attempt with the same
+// journal sends only the parts that are missing: the parts written are adopted, not read and
+// sent again, and the replica is the version byte for byte. Before, replication had no journal:
+// every interruption sent the whole version again.
+TEST_F(PassTest, AnInterruptedChunkedWriteResumesWithThePartsWritten) {
+  options_.multipart_threshold = 8ull << 20;
+  options_.part_size = 5ull << 20;
+  concurrency_ = 1;  // parts one after another: the interruption falls right after part 3
+  std::string data(38u << 20, 'v');  // 8 parts of 5 MiB, the last one 3 MiB
+  for (size_t i = 0; i < data.size(); i += 4093) data[i] = static_cast<char>('A' + i % 29);
+  Write(*a_, "big", data);
+  auto journal = std::make_shared<TrippingJournal>();
+  journal->on_part = [&](int part) {
+    if (part == 3) b_->FailNext(MemoryBackend::kWriteChunk, 1, Status::Cancelled("lease lost"));
+  };
+  options_.journal = [&](const std::string& destination, const std::string& key) {
+    EXPECT_EQ(destination, "b");
+    EXPECT_EQ(key, "big");
+    return journal;
+  };
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats first;
+  (void)Pass(*a_, "a", *b_, "b", rules, first);
+  EXPECT_EQ(first.replicated.load(), 0u);
+  EXPECT_EQ(b_->counts().parts, 4);   // three written, the fourth cancelled
+  EXPECT_EQ(b_->counts().aborts, 0);  // the upload is kept for the next attempt
+  ASSERT_TRUE(journal->upload_.has_value());
+  EXPECT_EQ(journal->upload_->parts.size(), 3u);
+  EXPECT_TRUE(History(*b_, "big").empty());
+
+  journal->on_part = nullptr;
+  b_->ResetCounts();
+  PassStats second;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, second).ok());
+  EXPECT_EQ(second.replicated.load(), 1u);
+  EXPECT_EQ(second.failed.load(), 0u);
+  EXPECT_EQ(b_->counts().writers_resumed, 1);
+  EXPECT_EQ(b_->counts().writers_opened, 0);
+  EXPECT_EQ(b_->counts().parts, 5);  // parts 4-8 only
+  EXPECT_EQ(b_->counts().bytes_written, uint64_t{23} << 20);
+  EXPECT_FALSE(journal->upload_.has_value()) << "committed: the journal is cleared";
+  ASSERT_EQ(History(*b_, "big").size(), 1u);
+  EXPECT_TRUE(History(*b_, "big")[0].first == data);
+}
+
+// A chunked write that fails for good (not cancelled) aborts its upload and clears its journal:
+// a version recorded FAILED ends its job, and nothing would ever resume the upload.
+TEST_F(PassTest, AChunkedWriteThatFailsAbortsItsUpload) {
+  options_.multipart_threshold = 8ull << 20;
+  options_.part_size = 5ull << 20;
+  concurrency_ = 1;
+  Write(*a_, "big", std::string(12u << 20, 'w'));
+  auto journal = std::make_shared<TrippingJournal>();
+  journal->on_part = [&](int part) {
+    if (part == 1) b_->FailNext(MemoryBackend::kWriteChunk, 1, Status::PermissionDenied("no"));
+  };
+  options_.journal = [&](const std::string&, const std::string&) { return journal; };
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  (void)Pass(*a_, "a", *b_, "b", rules, stats);
+  EXPECT_EQ(stats.failed.load(), 1u);
+  EXPECT_EQ(b_->counts().aborts, 1);
+  EXPECT_EQ(b_->open_writers(), 0);
+  EXPECT_FALSE(journal->upload_.has_value());
 }
 
 // A version on its way in another archive (its unpack job dead, say, until a redrive) holds

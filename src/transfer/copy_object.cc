@@ -7,6 +7,7 @@
 #include "checksum/checksum.h"
 #include "transfer/content.h"
 #include "transfer/engine.h"
+#include "transfer/part_size.h"
 #include "transfer/verify.h"
 #include "obs/log.h"
 
@@ -264,10 +265,7 @@ Status TransferEngine::WriteDegrading(storage::WriteSpec& spec,
 }
 
 uint64_t TransferEngine::PartSizeFor(uint64_t size) const {
-  uint64_t part = options_.part_size;
-  const auto max_parts = static_cast<uint64_t>(dst_.features().max_parts);
-  while ((size + part - 1) / part > max_parts) part *= 2;
-  return part;
+  return transfer::PartSizeFor(options_.part_size, dst_.features(), size);
 }
 
 }  // namespace ferry::transfer

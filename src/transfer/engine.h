@@ -130,13 +130,6 @@ class TransferEngine {
                         std::stop_token stop);
   // On success the object is finished later by the worker completing its last part.
   Status StartMultipart(CopyRequest& request, bool server_side, std::stop_token stop);
-  // Aborts the destination's pending uploads of `dst_key` started since `since` (less
-  // kUnrecordedUploadMargin): those an attempt created and died before recording (journal.h).
-  Status AbortUnrecorded(const std::string& dst_key, std::chrono::system_clock::time_point since,
-                         std::stop_token stop);
-  // How far before a Creating record an unrecorded upload may have started by the store's clock
-  // (S3 reports whole seconds; a remote store's clock may differ from ours).
-  static constexpr std::chrono::seconds kUnrecordedUploadMargin{30};
   Status OpenOrResume(Upload& upload, std::stop_token stop);
   void RunPart(const std::shared_ptr<Upload>& upload, int part_number, std::stop_token stop);
   void FinishUpload(const std::shared_ptr<Upload>& upload, std::stop_token stop);

@@ -17,6 +17,7 @@
 #include "checksum/checksum.h"
 #include "transfer/content.h"
 #include "transfer/engine.h"
+#include "transfer/resume.h"
 #include "transfer/verify.h"
 #include "obs/log.h"
 
@@ -153,120 +154,49 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
   return Status::Ok();
 }
 
-// Opens a new upload, or resumes the one the journal recorded: parts recorded there and present
-// on the store with the same size are adopted (not sent again), if they were read from this very
-// version of the source.
+// Opens a new upload, or resumes the one the journal recorded (resume.h): parts recorded there
+// and present on the store with the same size are adopted (not sent again), if they were read
+// from this very version of the source.
 Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   const storage::ObjectInfo& src = upload.src();
   const std::string& dst_key = upload.request.destination_key();
   storage::WriteSpec spec = SpecFor(src, upload.expected_crc);
   Degrade(spec);
-  const std::string pin = SourcePin(
-      src.etag, src.version_id, src.size,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(src.mtime.time_since_epoch()).count());
-  std::optional<UploadJournal::Upload> recorded;
-  if (upload.request.journal) {
-    FERRY_ASSIGN_OR_RETURN(recorded, upload.request.journal->Load());
-  }
-  if (recorded && recorded->upload_id.empty()) {
-    // The last attempt died between creating an upload and recording it.
-    FERRY_RETURN_IF_ERROR(AbortUnrecorded(dst_key, recorded->creating_since, stop));
-    recorded.reset();
-  }
-  // Parts of another version of the source (it was overwritten between attempts), or of
-  // another layout than the one chosen to reproduce the source's ETag, are never mixed in: that
-  // upload is aborted and the copy starts over. So is a server-side copy's (parts copied on the
-  // server are cheap to copy again).
-  if (recorded && (upload.server_side || recorded->source != pin ||
-                   (upload.layout_verify && recorded->part_size != upload.part_size))) {
-    stats_.uploads_restarted += 1;
-    Status aborted = dst_.AbortPendingUpload({dst_key, recorded->upload_id, {}, false}, stop);
-    if (!aborted.ok()) {
-      obs::Log(obs::Level::kWarn, "abort of a stale upload failed",
-               {{"key", dst_key}, {"error", aborted.message()}});
-    }
-    recorded.reset();
-  }
-  if (recorded && !upload.server_side && recorded->part_size > 0) {
-    auto writer = dst_.ResumeChunkWriter(dst_key, recorded->upload_id, spec,
-                                         recorded->part_size, stop);
-    if (writer.ok()) {
-      upload.writer = std::move(writer).value();
-      upload.part_size = recorded->part_size;
-    } else if (writer.status().code() != ErrorCode::kNotFound) {
-      return writer.status().WithContext("resume upload of " + dst_key);
-    }
-  }
-  upload.parts = static_cast<int>((src.size + upload.part_size - 1) / upload.part_size);
-  upload.part_crcs.assign(static_cast<size_t>(upload.parts), 0);
-  upload.adopted.assign(static_cast<size_t>(upload.parts), false);
-  upload.part_md5s.assign(static_cast<size_t>(upload.parts), checksum::Md5Digest{});
-  upload.md5_known.assign(static_cast<size_t>(upload.parts), 0);
-  if (upload.writer) {
-    // Kept in its Result and read by reference: moving the optional<vector> out trips a false
-    // maybe-uninitialized warning in GCC 12.
-    auto listed = upload.writer->ListStoredParts(stop);
-    if (!listed.ok()) return listed.status().WithContext("list parts of " + dst_key);
-    const std::optional<std::vector<storage::StoredPart>>& stored = listed.value();
-    for (const UploadJournal::Part& p : recorded->parts) {
-      if (p.part_number < 1 || p.part_number > upload.parts) continue;
-      if (p.size != upload.PartLength(p.part_number)) continue;
-      storage::StoredPart part{p.part_number, "", p.size};
-      if (stored) {  // the store is the truth: a recorded part must be there, same size
-        auto it = std::find_if(stored->begin(), stored->end(),
-                               [&](const auto& s) { return s.part_number == p.part_number; });
-        if (it == stored->end() || it->size != p.size) continue;
-        part.etag = it->etag;
-      }
-      if (!upload.writer->AdoptPartChecked(part, p.crc32c)) continue;  // lost: send again
-      // S3 part ETags are the parts' MD5s; elsewhere the journal recorded them.
-      if (auto md5 = ParseMd5Hex(part.etag.empty() ? p.md5 : part.etag)) {
-        upload.part_md5s[static_cast<size_t>(p.part_number - 1)] = *md5;
-        upload.md5_known[static_cast<size_t>(p.part_number - 1)] = 1;
-      }
-      upload.adopted[static_cast<size_t>(p.part_number - 1)] = true;
-      upload.part_crcs[static_cast<size_t>(p.part_number - 1)] = p.crc32c;
-      stats_.parts_resumed += 1;
-      stats_.bytes_moved += p.size;
-    }
-    return Status::Ok();
-  }
-  if (upload.request.journal) FERRY_RETURN_IF_ERROR(upload.request.journal->Creating(pin));
-  Result<std::unique_ptr<storage::ChunkWriter>> writer = Status::Internal("not opened");
-  Status opened = WriteDegrading(spec, [&](const storage::WriteSpec& s) {
-    writer = dst_.OpenChunkWriter(dst_key, s, upload.part_size, stop);
-    return writer.status();
-  });
-  if (!opened.ok()) return opened.WithContext("start upload of " + dst_key);
-  upload.writer = std::move(writer).value();
-  if (upload.request.journal) {
-    Status begun = upload.request.journal->Begin(upload.writer->upload_id(), upload.part_size, pin);
-    if (!begun.ok()) {
-      // Unrecorded (the lease was lost): no attempt would ever find it again.
-      Status aborted = upload.writer->Abort();
-      upload.writer.reset();
-      if (!aborted.ok()) begun = begun.WithContext("(abort also failed: " + aborted.message() + ")");
-      return begun;
-    }
-  }
-  return Status::Ok();
-}
-
-Status TransferEngine::AbortUnrecorded(const std::string& dst_key,
-                                       std::chrono::system_clock::time_point since,
-                                       std::stop_token stop) {
-  // The store's clock may be behind ours: uploads started a little before the record count.
-  const auto from = since - kUnrecordedUploadMargin;
-  FERRY_ASSIGN_OR_RETURN(std::vector<storage::Backend::PendingUpload> pending,
-                         dst_.ListPendingUploads(dst_key, stop));
-  for (const storage::Backend::PendingUpload& p : pending) {
-    if (p.key != dst_key || p.started < from) continue;
-    Status aborted = dst_.AbortPendingUpload(p, stop);
-    if (!aborted.ok()) return aborted.WithContext("abort unrecorded upload of " + dst_key);
-    stats_.uploads_restarted += 1;
-    obs::Log(obs::Level::kInfo, "aborted an upload an interrupted attempt left unrecorded",
-             {{"key", dst_key}, {"upload", p.upload_id}});
-  }
+  ResumeRequest r{
+      .dst = &dst_,
+      .dst_key = dst_key,
+      .journal = upload.request.journal.get(),
+      .pin = SourcePin(src.etag, src.version_id, src.size,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           src.mtime.time_since_epoch())
+                           .count()),
+      .size = src.size,
+      .part_size = upload.part_size,
+      .fixed_part_size = upload.layout_verify,
+      .server_side = upload.server_side,
+      .open = [&](uint64_t part_size) -> Result<std::unique_ptr<storage::ChunkWriter>> {
+        Result<std::unique_ptr<storage::ChunkWriter>> writer = Status::Internal("not opened");
+        FERRY_RETURN_IF_ERROR(WriteDegrading(spec, [&](const storage::WriteSpec& s) {
+          writer = dst_.OpenChunkWriter(dst_key, s, part_size, stop);
+          return writer.status();
+        }));
+        return writer;
+      },
+      .resume = [&](const std::string& upload_id,
+                    uint64_t part_size) -> Result<std::unique_ptr<storage::ChunkWriter>> {
+        return dst_.ResumeChunkWriter(dst_key, upload_id, spec, part_size, stop);
+      }};
+  FERRY_ASSIGN_OR_RETURN(ResumedUpload opened, OpenOrResumeUpload(r, stop));
+  stats_.uploads_restarted += static_cast<uint64_t>(opened.uploads_restarted);
+  stats_.parts_resumed += static_cast<uint64_t>(opened.parts_resumed);
+  stats_.bytes_moved += opened.bytes_resumed;
+  upload.writer = std::move(opened.writer);
+  upload.part_size = opened.part_size;
+  upload.parts = opened.parts;
+  upload.adopted = std::move(opened.adopted);
+  upload.part_crcs = std::move(opened.part_crcs);
+  upload.part_md5s = std::move(opened.part_md5s);
+  upload.md5_known = std::move(opened.md5_known);
   return Status::Ok();
 }
 
@@ -406,16 +336,12 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
       stats_.objects_unverified += 1;
     }
   }
-  const bool keep = !s.ok() && upload->request.journal && !upload->server_side &&
-                    (s.transient() || s.code() == ErrorCode::kCancelled);
-  if (keep) {
-    upload->writer->Detach();  // the next attempt resumes from the journal
-  } else {
-    if (!s.ok()) {
-      Status abort = upload->writer->Abort();
-      if (!abort.ok()) s = s.WithContext("(abort also failed: " + abort.message() + ")");
-    }
-    if (upload->request.journal) (void)upload->request.journal->Clear();
+  if (!s.ok()) {
+    UploadJournal* journal = upload->request.journal.get();
+    s = EndFailedUpload(*upload->writer, journal,
+                        KeepForJournal(s, journal, upload->server_side), s);
+  } else if (upload->request.journal) {
+    (void)upload->request.journal->Clear();
   }
   Complete(upload->request,
            upload->server_side ? "copied (server-side, multipart)" : "copied (multipart)",

@@ -76,6 +76,12 @@ class ReplicateKeysHandler : public JobHandler {
     o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
     LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
+    // A large version's parts are checkpointed under the job's lease: a kill or a lost lease
+    // costs only the parts in flight (the job's next holder resumes the upload).
+    o.journal = [&ctx](const std::string& destination, const std::string& key) {
+      return std::make_shared<StoreJournal>(ctx.store, ctx.claimed.lease,
+                                            UploadRef{destination, key}, ctx.lease_lost);
+    };
     replicate::TransportCollector collected;
     if (!r->staging.empty()) {
       o.transported = &collected;
