@@ -176,7 +176,8 @@ SourceLayout LayoutOf(storage::Backend& src, const storage::Backend& dst, const 
 // interrupted attempt wrote are adopted, not read and sent again, and an attempt cancelled
 // (its lease lost, its worker stopped) keeps its upload for the next one.
 Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy& copy,
-                                         LayoutReads& reads, std::stop_token stop) {
+                                         LayoutReads& reads, PassStats& stats,
+                                         std::stop_token stop) {
   const ObjectInfo& v = copy.version;
   ReadAhead* ahead = copy.ahead;
   transfer::UploadJournal* journal = copy.journal.get();
@@ -201,6 +202,8 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy
       }};
   FERRY_ASSIGN_OR_RETURN(transfer::ResumedUpload upload,
                          transfer::OpenOrResumeUpload(request, stop));
+  stats.parts_resumed.fetch_add(static_cast<uint64_t>(upload.parts_resumed));
+  stats.bytes_resumed.fetch_add(upload.bytes_resumed);
   storage::ChunkWriter& writer = *upload.writer;
   const uint64_t part = upload.part_size;
   // Only a cancelled attempt keeps its upload (its job is claimed again and resumes it): a
@@ -433,7 +436,7 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, VersionCopy copy,
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     VersionCopy attempt_copy = copy;  // the spec as given, for each attempt
     written = version.size > o.multipart_threshold && dst.features().chunked_write
-                  ? CopyChunked(o, attempt_copy, reads, stop)
+                  ? CopyChunked(o, attempt_copy, reads, stats, stop)
                   : CopyWhole(o, attempt_copy, reads, stop);
     if (written.status().code() != ErrorCode::kDataLoss || stop.stop_requested()) break;
     if (copy.ahead != nullptr) copy.ahead->buffer.Reset();

@@ -114,6 +114,10 @@ struct PassStats {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> server_side{0};      // versions copied on the server
   std::atomic<uint64_t> server_side_parts{0};  // ... of them in parts (UploadPartCopy)
+  // Parts of interrupted chunked writes found on the destination and not sent again
+  // (PassOptions::journal), and their bytes.
+  std::atomic<uint64_t> parts_resumed{0};
+  std::atomic<uint64_t> bytes_resumed{0};
   // Versions written that no checksum proved: no CRC32C declared, and no common part size
   // reproduces their multipart ETag (the same bytes were read twice).
   std::atomic<uint64_t> unverified{0};

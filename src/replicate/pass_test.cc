@@ -845,6 +845,8 @@ TEST_F(PassTest, AnInterruptedChunkedWriteResumesWithThePartsWritten) {
   ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, second).ok());
   EXPECT_EQ(second.replicated.load(), 1u);
   EXPECT_EQ(second.failed.load(), 0u);
+  EXPECT_EQ(second.parts_resumed.load(), 3u);
+  EXPECT_EQ(second.bytes_resumed.load(), uint64_t{15} << 20);
   EXPECT_EQ(b_->counts().writers_resumed, 1);
   EXPECT_EQ(b_->counts().writers_opened, 0);
   EXPECT_EQ(b_->counts().parts, 5);  // parts 4-8 only

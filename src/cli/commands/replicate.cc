@@ -352,6 +352,7 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       {"would_replicate", &s.planned},         {"bytes", &s.bytes},
       {"server_side_copies", &s.server_side}, {"server_side_part_copies", &s.server_side_parts},
       {"unverified", &s.unverified},
+      {"parts_resumed", &s.parts_resumed}, {"bytes_resumed", &s.bytes_resumed},
       {"tags_synced", &s.tags_synced}, {"transported", &s.transported},
       {"transport_archives", &s.transport_archives},
       {"transport_bytes_in", &s.transport_bytes_in},
@@ -389,6 +390,12 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
     std::printf("%llu versions replicated unverified: no checksum they declare could prove "
                 "the bytes read\n",
                 static_cast<unsigned long long>(s.unverified.load()));
+  }
+  if (s.parts_resumed.load() > 0) {
+    std::printf("resumed interrupted uploads: %llu parts (%llu bytes) already written were not "
+                "sent again\n",
+                static_cast<unsigned long long>(s.parts_resumed.load()),
+                static_cast<unsigned long long>(s.bytes_resumed.load()));
   }
   if (s.transport_archives.load() > 0) {
     std::printf("transported %llu versions in %llu archives (%llu bytes in, %llu on the wire)\n",
