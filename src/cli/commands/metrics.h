@@ -65,6 +65,7 @@ class MetricsServer {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  obs::Registry* registry_;
   int port_ = 0;
 };
 
