@@ -9,8 +9,11 @@
 namespace ferry::events {
 namespace {
 
-std::string MinioBody(std::string_view name, std::string_view encoded_key) {
-  return R"({"EventName":")" + std::string(name) + R"(","Key":"media/)" + std::string(encoded_key) +
+// A webhook body: the record's key escaped (Go's url.QueryEscape), the top-level Key the bucket
+// and the key unescaped (ignored by the parser).
+std::string MinioBody(std::string_view name, std::string_view encoded_key,
+                      std::string_view plain_key = "k") {
+  return R"({"EventName":")" + std::string(name) + R"(","Key":"media/)" + std::string(plain_key) +
          R"(","Records":[{
     "eventVersion":"2.0","eventSource":"minio:s3","awsRegion":"",
     "eventTime":"2025-01-20T11:02:33.761Z","eventName":")" +
@@ -33,7 +36,8 @@ std::string MinioBody(std::string_view name, std::string_view encoded_key) {
 
 TEST(MinioRecordsTest, PutWithEncodedSlashesAndSpaces) {
   const auto parsed =
-      ParseBody(MinioBody("s3:ObjectCreated:Put", "clips%2F2025%2Fday+one%2Bextra.mp4"));
+      ParseBody(MinioBody("s3:ObjectCreated:Put", "clips%2F2025%2Fday+one%2Bextra.mp4",
+                          "clips/2025/day one+extra.mp4"));
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ASSERT_EQ(parsed->events.size(), 1u);
   const Event& e = parsed->events[0];
