@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "events/events.h"
+#include "events/records_test_util.h"
 
 namespace ferry::events {
 namespace {
@@ -64,30 +65,19 @@ TEST(AwsRecordsTest, TwoRecordsInOrderWithFormEncodedKeys) {
 }
 
 TEST(AwsRecordsTest, TaggingAclAndLifecycleNames) {
-  const struct {
-    std::string_view name;
-    EventKind kind;
-  } cases[] = {
-      {"ObjectTagging:Put", EventKind::kTagging},
-      {"ObjectTagging:Delete", EventKind::kTagging},
-      {"ObjectAcl:Put", EventKind::kAcl},
-      {"LifecycleExpiration:Delete", EventKind::kLifecycleExpiration},
-      {"LifecycleTransition", EventKind::kLifecycleTransition},
-      {"IntelligentTiering", EventKind::kLifecycleTransition},
-      {"ObjectRestore:Completed", EventKind::kRestore},
-      {"Replication:OperationFailedReplication", EventKind::kReplication},
-      {"ObjectCreated:Post", EventKind::kCreated},
-      {"ReducedRedundancyLostObject", EventKind::kOther},
-  };
-  for (const auto& c : cases) {
-    const std::string body = R"({"Records":[{"eventVersion":"2.3","eventSource":"aws:s3",
-      "eventName":")" + std::string(c.name) +
-                             R"(","s3":{"bucket":{"name":"b"},
-      "object":{"key":"k"}}}]})";
-    const auto parsed = ParseBody(body);
-    ASSERT_TRUE(parsed.ok()) << c.name << ": " << parsed.status().ToString();
-    EXPECT_EQ(parsed->events.at(0).kind, c.kind) << c.name;
-  }
+  testing::ExpectKinds([](std::string_view name) { return testing::MinimalRecord("aws:s3", name); },
+                       {
+                           {"ObjectTagging:Put", EventKind::kTagging},
+                           {"ObjectTagging:Delete", EventKind::kTagging},
+                           {"ObjectAcl:Put", EventKind::kAcl},
+                           {"LifecycleExpiration:Delete", EventKind::kLifecycleExpiration},
+                           {"LifecycleTransition", EventKind::kLifecycleTransition},
+                           {"IntelligentTiering", EventKind::kLifecycleTransition},
+                           {"ObjectRestore:Completed", EventKind::kRestore},
+                           {"Replication:OperationFailedReplication", EventKind::kReplication},
+                           {"ObjectCreated:Post", EventKind::kCreated},
+                           {"ReducedRedundancyLostObject", EventKind::kOther},
+                       });
 }
 
 TEST(AwsRecordsTest, LaterMinorVersionsAndNullFieldsAreAccepted) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "events/events.h"
+#include "events/records_test_util.h"
 
 namespace ferry::events {
 namespace {
@@ -58,24 +59,19 @@ TEST(MinioRecordsTest, PutWithEncodedSlashesAndSpaces) {
 }
 
 TEST(MinioRecordsTest, TaggingAndRetentionAreNotCreations) {
-  const struct {
-    std::string_view name;
-    EventKind kind;
-  } cases[] = {
-      {"s3:ObjectCreated:PutTagging", EventKind::kTagging},
-      {"s3:ObjectCreated:DeleteTagging", EventKind::kTagging},
-      {"s3:ObjectCreated:PutRetention", EventKind::kRetention},
-      {"s3:ObjectCreated:PutLegalHold", EventKind::kRetention},
-      {"s3:ObjectRemoved:DeleteMarkerCreated", EventKind::kDeleteMarkerCreated},
-      {"s3:ObjectAccessed:Get", EventKind::kAccessed},
-      {"s3:ObjectCreated:Copy", EventKind::kCreated},
-  };
-  for (const auto& c : cases) {
-    const auto parsed = ParseBody(MinioBody(c.name, "a%2Fb.txt"));
-    ASSERT_TRUE(parsed.ok()) << c.name << ": " << parsed.status().ToString();
-    EXPECT_EQ(parsed->events.at(0).kind, c.kind) << c.name;
-    EXPECT_EQ(parsed->events.at(0).key, "a/b.txt");
-  }
+  testing::ExpectKinds(
+      [](std::string_view name) { return MinioBody(name, "a%2Fb.txt"); },
+      {
+          {"s3:ObjectCreated:PutTagging", EventKind::kTagging},
+          {"s3:ObjectCreated:DeleteTagging", EventKind::kTagging},
+          {"s3:ObjectCreated:PutRetention", EventKind::kRetention},
+          {"s3:ObjectCreated:PutLegalHold", EventKind::kRetention},
+          {"s3:ObjectRemoved:DeleteMarkerCreated", EventKind::kDeleteMarkerCreated},
+          {"s3:ObjectAccessed:Get", EventKind::kAccessed},
+          {"s3:ObjectCreated:Copy", EventKind::kCreated},
+      });
+  EXPECT_EQ(ParseBody(MinioBody("s3:ObjectCreated:PutTagging", "a%2Fb.txt"))->events.at(0).key,
+            "a/b.txt");
 }
 
 TEST(MinioRecordsTest, UnicodeKeyEncodedAsUtf8Bytes) {

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "events/events.h"
+#include "events/records_test_util.h"
 
 namespace ferry::events {
 namespace {
@@ -90,26 +91,16 @@ TEST(RgwRecordsTest, DeleteWithPrefixedNameAndNumericSize) {
 }
 
 TEST(RgwRecordsTest, DeleteMarkerAndLifecycleAndSyncNames) {
-  const struct {
-    std::string_view name;
-    EventKind kind;
-  } cases[] = {
-      {"ObjectRemoved:DeleteMarkerCreated", EventKind::kDeleteMarkerCreated},
-      {"ObjectLifecycle:Expiration:NonCurrent", EventKind::kLifecycleExpiration},
-      {"ObjectLifecycle:Transition:Current", EventKind::kLifecycleTransition},
-      {"ObjectSynced:Create", EventKind::kReplication},
-      {"ObjectCreated:CompleteMultipartUpload", EventKind::kCreated},
-  };
-  for (const auto& c : cases) {
-    const std::string body = R"({"Records":[{"eventVersion":"2.3","eventSource":"ceph:s3",
-      "eventName":")" + std::string(c.name) +
-                             R"(","s3":{"bucket":{"name":"b"},
-      "object":{"key":"k","size":"12"}}}]})";
-    const auto parsed = ParseBody(body);
-    ASSERT_TRUE(parsed.ok()) << c.name << ": " << parsed.status().ToString();
-    EXPECT_EQ(parsed->events.at(0).kind, c.kind) << c.name;
-    EXPECT_FALSE(parsed->events.at(0).time.has_value());
-  }
+  testing::ExpectKinds(
+      [](std::string_view name) { return testing::MinimalRecord("ceph:s3", name); },
+      {
+          {"ObjectRemoved:DeleteMarkerCreated", EventKind::kDeleteMarkerCreated},
+          {"ObjectLifecycle:Expiration:NonCurrent", EventKind::kLifecycleExpiration},
+          {"ObjectLifecycle:Transition:Current", EventKind::kLifecycleTransition},
+          {"ObjectSynced:Create", EventKind::kReplication},
+          {"ObjectRestore:Complete", EventKind::kRestore},
+          {"ObjectCreated:CompleteMultipartUpload", EventKind::kCreated},
+      });
 }
 
 TEST(RgwRecordsTest, RawKeyIsNeverDecoded) {
