@@ -58,7 +58,7 @@ TEST(ParseErrorsTest, UnknownBody) {
 }
 
 TEST(ParseErrorsTest, UnknownVersion) {
-  for (std::string_view version : {"3.0", "1.0", "2", "2.", "2.x", "12.1", "", "v2.1"}) {
+  for (std::string_view version : {"3.0", "1.0", "2", "2.", "2.x", "12.1", "v2.1"}) {
     const std::string fields = R"("eventVersion":")" + std::string(version) +
                                R"(","eventSource":"aws:s3","eventName":"ObjectCreated:Put")";
     const std::string expected = version == "2" ? "accepted" : "unknown_version";
@@ -82,6 +82,9 @@ TEST(ParseErrorsTest, MissingField) {
             "missing_field");  // no s3
   EXPECT_EQ(ReasonFor(Record(R"("eventSource":"aws:s3","eventName":"ObjectCreated:Put")")),
             "missing_field");  // no eventVersion
+  EXPECT_EQ(ReasonFor(Record(
+                R"("eventVersion":"","eventSource":"aws:s3","eventName":"ObjectCreated:Put")")),
+            "missing_field");
   EXPECT_EQ(ReasonFor(Record(R"("eventVersion":"2.1","eventName":"ObjectCreated:Put")")),
             "missing_field");  // no eventSource
   EXPECT_EQ(ReasonFor(Record(R"("eventVersion":"2.1","eventSource":"aws:s3")")), "missing_field");
@@ -110,6 +113,13 @@ TEST(ParseErrorsTest, InvalidField) {
   EXPECT_EQ(ReasonFor(Record(kHead, R"("key":"k","versionId":12)")), "invalid_field");
   EXPECT_EQ(ReasonFor(Record(kHead, R"("key":"k","sequencer":["A"])")), "invalid_field");
   EXPECT_EQ(ReasonFor(Record(kHead, R"("key":7)")), "invalid_field");
+  EXPECT_EQ(ReasonFor(Record(R"("eventVersion":2.1,"eventSource":"aws:s3","eventName":"x")")),
+            "invalid_field");
+  EXPECT_EQ(ReasonFor(Record(R"("eventVersion":"2.1","eventSource":["aws:s3"],"eventName":"x")")),
+            "invalid_field");
+  EXPECT_EQ(ReasonFor(Record(R"("eventVersion":"2.1","eventSource":"aws:s3","eventName":{})")),
+            "invalid_field");
+  EXPECT_EQ(ReasonFor(Record(kHead, R"("key":"k")", R"({"name":5})")), "invalid_field");
   EXPECT_EQ(ReasonFor(Record(kHead, R"("key":"k")", R"({"name":"a/b"})")), "invalid_field");
   EXPECT_EQ(ReasonFor(Record(std::string(kHead) + R"(,"eventTime":"yesterday")")), "invalid_field");
   EXPECT_EQ(ReasonFor(Record(std::string(kHead) + R"(,"eventTime":"2024-02-30T00:00:00Z")")),

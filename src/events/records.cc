@@ -34,6 +34,10 @@ class RecordReader {
   Status ReadKey(const json& object, Event& e) const;
   Status ReadObjectDetails(const json& object, Event& e) const;
   Status ReadTime(Event& e) const;
+  // A member that must be a non-empty string: missing_field when absent, null or empty,
+  // invalid_field when of another type.
+  Status RequiredString(const json& j, const char* name, std::string_view path,
+                        const std::string*& out) const;
   // A member that is absent, null or a string; `out` keeps "" for the first two.
   Status OptionalString(const json& j, const char* name, std::string_view path,
                         std::string& out) const;
@@ -128,28 +132,29 @@ Result<Event> RecordReader::Read() {
 }
 
 Status RecordReader::ReadHeader(Event& e) const {
-  const std::string* version = StringMember(r_, "eventVersion");
-  if (version == nullptr) return Fail(Reason::kMissingField, "no eventVersion");
+  const std::string* version = nullptr;
+  FERRY_RETURN_IF_ERROR(RequiredString(r_, "eventVersion", "eventVersion", version));
   if (!IsVersion2(*version)) {
     return Fail(Reason::kUnknownVersion,
                 "eventVersion " + Quoted(*version) + " (only 2.x is understood)");
   }
   e.event_version = *version;
 
-  const std::string* source = StringMember(r_, "eventSource");
   if (options_.source_override) {
     e.source = *options_.source_override;
-  } else if (source == nullptr) {
-    return Fail(Reason::kMissingField, "no eventSource");
-  } else if (const auto kind = SourceOf(*source)) {
-    e.source = *kind;
   } else {
-    return Fail(Reason::kUnknownSource,
-                "eventSource " + Quoted(*source) + " is not aws:s3, ceph:s3 or minio:s3");
+    const std::string* source = nullptr;
+    FERRY_RETURN_IF_ERROR(RequiredString(r_, "eventSource", "eventSource", source));
+    const auto kind = SourceOf(*source);
+    if (!kind) {
+      return Fail(Reason::kUnknownSource,
+                  "eventSource " + Quoted(*source) + " is not aws:s3, ceph:s3 or minio:s3");
+    }
+    e.source = *kind;
   }
 
-  const std::string* name = StringMember(r_, "eventName");
-  if (name == nullptr || name->empty()) return Fail(Reason::kMissingField, "no eventName");
+  const std::string* name = nullptr;
+  FERRY_RETURN_IF_ERROR(RequiredString(r_, "eventName", "eventName", name));
   if (name->size() > kMaxEventNameBytes || !IsPrintableAscii(*name)) {
     return Fail(Reason::kInvalidField, "eventName is not an event name");
   }
@@ -160,8 +165,9 @@ Status RecordReader::ReadHeader(Event& e) const {
 
 Status RecordReader::ReadBucket(const json& s3, Event& e) const {
   const json* bucket = ObjectMember(s3, "bucket");
-  const std::string* name = bucket ? StringMember(*bucket, "name") : nullptr;
-  if (name == nullptr || name->empty()) return Fail(Reason::kMissingField, "no s3.bucket.name");
+  if (bucket == nullptr) return Fail(Reason::kMissingField, "no s3.bucket");
+  const std::string* name = nullptr;
+  FERRY_RETURN_IF_ERROR(RequiredString(*bucket, "name", "s3.bucket.name", name));
   for (char c : *name) {
     if (c == '/' || static_cast<unsigned char>(c) < 0x20) {
       return Fail(Reason::kInvalidField, "s3.bucket.name is not a bucket name");
@@ -228,6 +234,19 @@ Status RecordReader::ReadTime(Event& e) const {
   if (!time->is_string()) return Fail(Reason::kInvalidField, "eventTime is not a string");
   e.time = ParseEventTime(time->get_ref<const std::string&>());
   if (!e.time) return Fail(Reason::kInvalidField, "eventTime is not an ISO 8601 time");
+  return Status::Ok();
+}
+
+Status RecordReader::RequiredString(const json& j, const char* name, std::string_view path,
+                                    const std::string*& out) const {
+  const json* member = Member(j, name);
+  if (member == nullptr || member->is_null())
+    return Fail(Reason::kMissingField, "no " + std::string(path));
+  if (!member->is_string()) {
+    return Fail(Reason::kInvalidField, std::string(path) + " is not a string");
+  }
+  out = member->get_ptr<const std::string*>();
+  if (out->empty()) return Fail(Reason::kMissingField, std::string(path) + " is empty");
   return Status::Ok();
 }
 
