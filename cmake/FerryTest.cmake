@@ -1,9 +1,12 @@
-# ferry_add_test(NAME n SOURCES a.cc... LIBS lib... LABELS unit|conformance|integration)
-# One gtest executable registered with CTest under the given labels.
+# ferry_add_test(NAME n SOURCES a.cc... LIBS lib... LABELS unit|conformance|integration
+#                [TEST_PREFIX p.])
+# One gtest executable registered with CTest under the given labels. With TEST_PREFIX, each
+# test's CTest name starts with it ("events.BodyTest.X"), so `ctest -R events` selects a module.
 include(GoogleTest)
 function(ferry_add_test)
-  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;TEST_PREFIX" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${T_NAME} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
+  gtest_discover_tests(${T_NAME} TEST_PREFIX "${T_TEST_PREFIX}"
+                       PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
 endfunction()

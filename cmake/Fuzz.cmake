@@ -1,0 +1,23 @@
+# FERRY_FUZZ=ON: libFuzzer targets (clang only), never part of the default build. Everything in
+# such a build directory is compiled with libFuzzer's coverage and ASan+UBSan, and
+#   ferry_add_fuzzer(NAME n SOURCES a.cc... LIBS lib...)
+# adds one fuzzer executable (LLVMFuzzerTestOneInput in its sources). Off: ferry_add_fuzzer does
+# nothing. See src/events/CMakeLists.txt for how to build and run one.
+option(FERRY_FUZZ "Build the libFuzzer targets (clang only)" OFF)
+if(FERRY_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "FERRY_FUZZ=ON needs clang's libFuzzer: -DCMAKE_CXX_COMPILER=clang++-14")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+function(ferry_add_fuzzer)
+  if(NOT FERRY_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(F "" "NAME" "SOURCES;LIBS" ${ARGN})
+  add_executable(${F_NAME} ${F_SOURCES})
+  target_link_libraries(${F_NAME} PRIVATE ${F_LIBS})
+  target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer)
+endfunction()
