@@ -95,6 +95,10 @@ struct JobSpec {
   int max_attempts = 5;
   // "" = any worker may run it; otherwise only workers of this region (WorkerOptions::region).
   std::string region;
+  // "" = none. Otherwise a queued job of the same run with the same coalesce key covers this
+  // one: Enqueue returns that job's id and adds nothing (an event for a key whose job has not
+  // started yet). Not read back into Job::spec.
+  std::string coalesce_key;
 };
 
 // Which jobs a Claim may take, besides the run.
@@ -335,6 +339,19 @@ class JobStore {
   // forgets the checkpoint of its job if that still names it and the job is not leased (a
   // redriven job then starts a new upload). kNotFound for an unknown upload id.
   virtual Status ForgetUpload(std::string_view destination, std::string_view upload_id) = 0;
+
+  // --- Keys written by one job at a time ---
+  // A job that writes keys another job may write too (replication: an event's job and a scan's
+  // keys job) locks each key first. A lock is held by the job's lease: free again once the
+  // release below, or once that job no longer holds that lease (finished, retried, claimed
+  // again after its lease expired; as for HoldLease, an expired lease nobody took still
+  // holds). `scope` names what the keys belong to (a replication source's location text).
+  // True when `lease` holds the lock now (taken, or held already), false when another job's
+  // live lease holds it. kFailedPrecondition when `lease` is lost.
+  virtual Result<bool> LockKey(const Lease& lease, std::string_view scope,
+                               std::string_view key) = 0;
+  // Releases a lock `lease` holds; no lock is fine.
+  virtual Status UnlockKey(const Lease& lease, std::string_view scope, std::string_view key) = 0;
 
   // Number of transactions committed through this object (for the bench: transactions/object).
   virtual uint64_t transactions() const = 0;

@@ -695,5 +695,77 @@ TEST_P(JobStoreConformanceTest, InvalidArgumentsAreRejected) {
   EXPECT_EQ(Get(ids[0]).state, JobState::kLeased);
 }
 
+// Coalesced jobs: an event for a key whose job is still queued adds nothing; once that job is
+// claimed (it may have read the key already), the next event makes a new job.
+TEST_P(JobStoreConformanceTest, AQueuedJobWithTheSameCoalesceKeyCoversANewOne) {
+  const RunId run = NewRun();
+  const RunId other = NewRun("src2", "dst2");
+  auto spec = [&](RunId r, std::string key) {
+    JobSpec s;
+    s.run = r;
+    s.kind = "replicate-event";
+    s.payload = "{}";
+    s.coalesce_key = std::move(key);
+    return s;
+  };
+  auto first = store().Enqueue({spec(run, "k1"), spec(run, "k2")});
+  ASSERT_OK(first);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_NE((*first)[0], (*first)[1]);
+  // the same keys again (and a plain job between them): covered by the queued ones
+  JobSpec plain;
+  plain.run = run;
+  plain.payload = "plain";
+  auto again = store().Enqueue({spec(run, "k1"), plain, spec(run, "k2"), spec(other, "k1")});
+  ASSERT_OK(again);
+  ASSERT_EQ(again->size(), 4u);
+  EXPECT_EQ((*again)[0], (*first)[0]);
+  EXPECT_EQ((*again)[2], (*first)[1]);
+  EXPECT_NE((*again)[1], (*first)[0]);
+  EXPECT_NE((*again)[3], (*first)[0]) << "another run's key is another job";
+  auto claimed = ClaimOk("w1", 10, seconds(30), run);
+  EXPECT_EQ(claimed.size(), 3u);
+  auto after = store().Enqueue({spec(run, "k1")});
+  ASSERT_OK(after);
+  EXPECT_NE((*after)[0], (*first)[0]) << "a claimed job no longer covers new events";
+}
+
+// Key locks: one job at a time per (scope, key); free again when released, when the holder
+// finished, or when its lease was taken over; a lost lease cannot lock.
+TEST_P(JobStoreConformanceTest, AKeyIsLockedByOneLiveLeaseAtATime) {
+  const RunId run = NewRun();
+  EnqueueN(run, 3);
+  auto claimed = ClaimOk("w1", 3, seconds(30));
+  ASSERT_EQ(claimed.size(), 3u);
+  const Lease a = claimed[0].lease, b = claimed[1].lease, c = claimed[2].lease;
+  auto locked = [&](const Lease& l, const std::string& scope, const std::string& key) {
+    auto r = store().LockKey(l, scope, key);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  };
+  EXPECT_TRUE(locked(a, "s", "k"));
+  EXPECT_TRUE(locked(a, "s", "k")) << "held already";
+  EXPECT_FALSE(locked(b, "s", "k"));
+  EXPECT_TRUE(locked(b, "s2", "k")) << "another scope";
+  EXPECT_TRUE(locked(b, "s", "k2")) << "another key";
+  ASSERT_OK(store().UnlockKey(b, "s", "k"));  // not b's: nothing happens
+  EXPECT_FALSE(locked(c, "s", "k"));
+  ASSERT_OK(store().UnlockKey(a, "s", "k"));
+  EXPECT_TRUE(locked(c, "s", "k"));
+  // the holder finishes: free
+  ASSERT_OK(store().Finish(c, {}));
+  EXPECT_TRUE(locked(a, "s", "k"));
+  // the holder's lease expires: still held until another worker takes the job over
+  clock_.Advance(seconds(31));
+  ASSERT_OK(store().Renew(b, seconds(30)));
+  EXPECT_FALSE(locked(b, "s", "k"));
+  auto taken = ClaimOk("w2", 1, seconds(30));
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].job.id, a.job);
+  EXPECT_TRUE(locked(b, "s", "k")) << "its holder lost its lease";
+  EXPECT_CODE(kFailedPrecondition, store().LockKey(a, "s", "k3"));
+  EXPECT_FALSE(locked(taken[0].lease, "s", "k")) << "b holds it now";
+}
+
 }  // namespace
 }  // namespace ferry::conformance

@@ -90,11 +90,29 @@ Status SqlJobStore::InsertJobs(SqlTx& tx, const std::vector<JobSpec>& specs, int
                               ": run not found");
     }
   }
+  // In spec order: runs of plain jobs in batched INSERTs, each coalesced one on its own.
+  for (size_t begin = 0; begin < specs.size();) {
+    if (!specs[begin].coalesce_key.empty()) {
+      FERRY_ASSIGN_OR_RETURN(JobId id, InsertCoalesced(tx, specs[begin], now));
+      ids.push_back(id);
+      ++begin;
+      continue;
+    }
+    size_t end = begin;
+    while (end < specs.size() && specs[end].coalesce_key.empty()) ++end;
+    FERRY_RETURN_IF_ERROR(InsertPlain(tx, specs, begin, end, now, ids));
+    begin = end;
+  }
+  return Status::Ok();
+}
+
+Status SqlJobStore::InsertPlain(SqlTx& tx, const std::vector<JobSpec>& specs, size_t begin,
+                                size_t end, int64_t now, std::vector<JobId>& ids) {
   std::vector<SqlValue> params;
-  size_t next = 0;
+  size_t next = begin;
   for (size_t b = 0; b < kInsertBatches.size(); ++b) {
     const size_t batch = kInsertBatches[b];
-    while (specs.size() - next >= batch) {
+    while (end - next >= batch) {
       params.clear();
       params.push_back(now);
       for (size_t i = next; i < next + batch; ++i) {
@@ -119,6 +137,30 @@ Status SqlJobStore::InsertJobs(SqlTx& tx, const std::vector<JobSpec>& specs, int
     }
   }
   return Status::Ok();
+}
+
+// A queued job of the run with the same coalesce key covers `spec`: its id; else a new job.
+// Two stores inserting one key at once (PostgreSQL, read committed) may both insert: harmless,
+// each job reads what it acts on when it runs.
+Result<JobId> SqlJobStore::InsertCoalesced(SqlTx& tx, const JobSpec& spec, int64_t now) {
+  FERRY_ASSIGN_OR_RETURN(
+      SqlRows found,
+      tx.Exec("SELECT id FROM jobs WHERE run = $1 AND coalesce_key = $2 AND coalesce_key <> ''"
+              " AND state = 'queued' ORDER BY id LIMIT 1",
+              {spec.run, spec.coalesce_key}));
+  if (!found.rows.empty()) return CellInt(found.rows[0][0]);
+  FERRY_ASSIGN_OR_RETURN(
+      SqlRows rows,
+      tx.Exec("INSERT INTO jobs (run, kind, payload, objects, bytes, max_attempts, state,"
+              " attempts, last_error, lease_owner, lease_expires, not_before, created, updated,"
+              " region, coalesce_key) VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, '', '', 0, $7,"
+              " $8, $8, $9, $10) RETURNING id",
+              {spec.run, spec.kind, spec.payload, static_cast<int64_t>(spec.objects),
+               static_cast<int64_t>(spec.bytes), int64_t{spec.max_attempts},
+               spec.not_before == TimePoint{} ? now : ToMs(spec.not_before), now, spec.region,
+               spec.coalesce_key}));
+  if (rows.rows.size() != 1) return Status::Internal("INSERT INTO jobs lost its row");
+  return CellInt(rows.rows[0][0]);
 }
 
 Result<std::vector<JobId>> SqlJobStore::Enqueue(const std::vector<JobSpec>& specs) {

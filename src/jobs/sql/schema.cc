@@ -134,10 +134,30 @@ Status AddUploadsPerKey(SqlTx& tx, const Dialect& d) {
   return Status::Ok();
 }
 
+// Version 8: event-driven work. A job may name a coalesce key: a queued job of its run with the
+// same key already covers it (an event for a key whose job has not started yet adds nothing).
+// Key locks: the keys a job is writing, held by its lease, so that two jobs (an event's and a
+// scan's) never write one key at once.
+Status AddCoalesceAndKeyLocks(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  const std::string statements[] = {
+      "ALTER TABLE jobs ADD COLUMN coalesce_key TEXT NOT NULL DEFAULT ''",
+      "CREATE INDEX jobs_coalesce ON jobs (run, coalesce_key)"
+      " WHERE coalesce_key <> '' AND state = 'queued'",
+      "CREATE TABLE key_locks (scope TEXT NOT NULL, object_key TEXT NOT NULL,"
+      " job BIGINT NOT NULL, attempt BIGINT NOT NULL, PRIMARY KEY (scope, object_key))",
+      "CREATE INDEX key_locks_by_job ON key_locks (job)",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
 constexpr Migration kMigrations[] = {&CreateTables,        &AddStartedUploads,
                                      &AddUploadSource,     &AddPhasesAndRegions,
                                      &AddUploadCreating,   &AddRunLeasesUntil,
-                                     &AddUploadsPerKey};
+                                     &AddUploadsPerKey,    &AddCoalesceAndKeyLocks};
 
 }  // namespace
 

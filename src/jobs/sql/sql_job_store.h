@@ -94,6 +94,9 @@ class SqlJobStore : public JobStore {
   Result<std::vector<StartedUpload>> ListStartedUploads(std::string_view destination) override;
   Status ForgetUpload(std::string_view destination, std::string_view upload_id) override;
 
+  Result<bool> LockKey(const Lease& lease, std::string_view scope, std::string_view key) override;
+  Status UnlockKey(const Lease& lease, std::string_view scope, std::string_view key) override;
+
   uint64_t transactions() const override { return session_->transactions(); }
   SqlSession* session() override { return session_.get(); }
 
@@ -109,6 +112,11 @@ class SqlJobStore : public JobStore {
   // kNotFound when a spec's run does not exist. REQUIRES: specs validated.
   Status InsertJobs(SqlTx& tx, const std::vector<JobSpec>& specs, int64_t now,
                     std::vector<JobId>& ids);
+  // InsertJobs' pieces: specs [begin, end) without coalesce keys in batched INSERTs; one spec
+  // with a coalesce key (the queued job that covers it, or a new one).
+  Status InsertPlain(SqlTx& tx, const std::vector<JobSpec>& specs, size_t begin, size_t end,
+                     int64_t now, std::vector<JobId>& ids);
+  Result<JobId> InsertCoalesced(SqlTx& tx, const JobSpec& spec, int64_t now);
   // kNotFound "job N not found" unless the job exists; used to explain an update that matched
   // no row.
   static Status CheckJobExists(SqlTx& tx, JobId job);
