@@ -287,6 +287,50 @@ Status ParseReplication(const toml::table& t, const std::string& src,
   return Status::Ok();
 }
 
+// [serve]: what `ferry serve` runs and where it listens.
+Status ParseServe(const toml::table& t, const std::string& src, ServeConfig& out) {
+  const std::string where = src + ": [serve]";
+  FERRY_RETURN_IF_ERROR(CheckKeys(
+      t, where, {"listen", "replicate", "scan_interval", "token_env", "max_event_body"}));
+  out.present = true;
+  FERRY_RETURN_IF_ERROR(ReadString(t, "listen", out.listen, where));
+  if (out.listen.empty()) return Status::InvalidArgument(where + ": 'listen' is empty");
+  FERRY_RETURN_IF_ERROR(ReadString(t, "token_env", out.token_env, where));
+  if (const toml::node* n = t.get("replicate")) {
+    const toml::array* sources = n->as_array();
+    if (sources == nullptr) {
+      return Status::InvalidArgument(where + ": 'replicate' must be a list of source locations");
+    }
+    for (const toml::node& s : *sources) {
+      if (!s.is_string() || s.value<std::string>().value_or("").empty()) {
+        return Status::InvalidArgument(where + ": 'replicate' must be a list of source locations");
+      }
+      out.replicate.push_back(*s.value<std::string>());
+    }
+  }
+  if (t.get("scan_interval") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(ReadString(t, "scan_interval", text, where));
+    auto every = plan::ParseAge(text);
+    if (!every.ok()) return every.status().WithContext(where + ": 'scan_interval'");
+    if (every->count() < 1) {
+      return Status::InvalidArgument(where + ": 'scan_interval' must be at least 1s");
+    }
+    out.scan_interval = *every;
+  }
+  if (t.get("max_event_body") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(ReadString(t, "max_event_body", text, where));
+    auto size = plan::ParseSize(text);
+    if (!size.ok()) return size.status().WithContext(where + ": 'max_event_body'");
+    if (*size < 1024 || *size > (64ull << 20)) {
+      return Status::InvalidArgument(where + ": 'max_event_body' must be from 1KiB to 64MiB");
+    }
+    out.max_event_body = *size;
+  }
+  return Status::Ok();
+}
+
 // [costs]: the cost model's prices (transport/cost.h), numbers 0 or more.
 Status ParseCosts(const toml::table& t, const std::string& src, transport::Prices& out) {
   const std::string where = src + ": [costs]";
@@ -329,7 +373,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   config.source = src;
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
-    if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs") {
+    if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs" &&
+        key != "serve") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -354,6 +399,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
     const toml::table* t = root["replication"].as_table();
     if (t == nullptr) return Status::InvalidArgument(src + ": replication must be a table");
     FERRY_RETURN_IF_ERROR(ParseReplication(*t, src, config.remotes, config.replication));
+  }
+  if (root.contains("serve")) {
+    const toml::table* t = root["serve"].as_table();
+    if (t == nullptr) return Status::InvalidArgument(src + ": serve must be a table");
+    FERRY_RETURN_IF_ERROR(ParseServe(*t, src, config.serve));
   }
   if (root.contains("costs")) {
     const toml::table* t = root["costs"].as_table();

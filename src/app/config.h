@@ -45,6 +45,14 @@
 //   versions = "all"                    # or "latest"
 //   replica_modifications = false
 //
+//   [serve]                             # `ferry serve` (docs/design/serve.md)
+//   listen = "127.0.0.1:9380"           # /healthz, /metrics, the JSON API and event intake
+//   replicate = ["ra:photos"]           # sources replicated continuously by the rules above
+//   scan_interval = "1h"                # the repair scan (also at start); plan::ParseAge text
+//   token_env = "FERRY_EVENTS_TOKEN"    # event intake on: the token a notification carries
+//                                       # (Authorization: Bearer T, or RGW's opaqueData T)
+//   max_event_body = "1MiB"             # larger notification bodies: 413
+//
 //   [costs]                             # prices of the cost model (transport/cost.h; every
 //   per_gb = 0.02                       # value a number, 0 or more; defaults there): $/GB
 //   per_cpu_second = 0.0000133          # between regions, $/CPU-second, $/1,000 PUT-class and
@@ -60,6 +68,8 @@
 // Pure parsing (no environment access); thread-safe.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -100,10 +110,20 @@ struct ReplicationConfig {
   std::optional<uint64_t> server_side_copy_limit;  // bytes, above 0
 };
 
+struct ServeConfig {
+  bool present = false;  // the file has a [serve] table
+  std::string listen = "127.0.0.1:9380";
+  std::vector<std::string> replicate;  // source locations, as given
+  std::chrono::seconds scan_interval{3600};
+  std::string token_env;  // "": no event intake
+  uint64_t max_event_body = 1 << 20;
+};
+
 struct Config {
   std::map<std::string, RemoteConfig> remotes;
   TransferDefaults transfer;
   ReplicationConfig replication;
+  ServeConfig serve;
   transport::Prices costs;
   std::string source;  // file it came from, for messages
 };

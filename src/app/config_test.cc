@@ -248,5 +248,50 @@ TEST(ConfigTest, RefusesBadCostsNamingTheKey) {
   }
 }
 
+
+TEST(ConfigTest, ParsesServeWithItsDefaults) {
+  auto c = ParseConfig(R"(
+[serve]
+listen = "0.0.0.0:9000"
+replicate = ["ra:photos", "ra:docs/x"]
+scan_interval = "15m"
+token_env = "TOKEN"
+max_event_body = "256KiB"
+)",
+                       "s.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->serve.present);
+  EXPECT_EQ(c->serve.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c->serve.replicate, (std::vector<std::string>{"ra:photos", "ra:docs/x"}));
+  EXPECT_EQ(c->serve.scan_interval, std::chrono::seconds(900));
+  EXPECT_EQ(c->serve.token_env, "TOKEN");
+  EXPECT_EQ(c->serve.max_event_body, 256u << 10);
+  auto none = ParseConfig("", "empty.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->serve.present);
+  EXPECT_EQ(none->serve.scan_interval, std::chrono::seconds(3600));
+  EXPECT_EQ(none->serve.listen, "127.0.0.1:9380");
+}
+
+TEST(ConfigTest, RefusesBadServeNamingTheKey) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"[serve]\nlisten = \"\"\n", "'listen' is empty"},
+      {"[serve]\nreplicate = \"ra:x\"\n", "'replicate' must be a list"},
+      {"[serve]\nreplicate = [1]\n", "'replicate' must be a list"},
+      {"[serve]\nscan_interval = \"often\"\n", "'scan_interval'"},
+      {"[serve]\nscan_interval = \"0s\"\n", "'scan_interval' must be at least 1s"},
+      {"[serve]\nmax_event_body = \"10\"\n", "'max_event_body' must be from 1KiB"},
+      {"[serve]\nport = 80\n", "unknown key 'port'"},
+      {"serve = 1\n", "serve must be a table"},
+  };
+  for (const auto& [text, want] : bad) {
+    auto c = ParseConfig(text, "s.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument) << text;
+    EXPECT_NE(c.status().message().find(want), std::string::npos)
+        << text << " -> " << c.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace ferry::app
