@@ -186,6 +186,18 @@ TEST_F(DurablePassTest, PayloadsRoundTrip) {
   EXPECT_TRUE(s.replica_modifications);
   EXPECT_EQ(DecodeDurablePass(R"({"command":"sync"})").status().code(),
             ErrorCode::kInvalidArgument);
+  // an event job's key, as every key, round-trips exactly (bytes that are not UTF-8 too)
+  for (std::string key : {std::string("dir/a b+c.txt"), std::string("caf\xc3\xa9"),
+                          std::string("raw\xff\x01")}) {
+    auto w = DecodeEventWork(EncodeEventWork({.key = key, .first_event_ns = 42, .events = 3}));
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    EXPECT_EQ(w->key, key);
+    EXPECT_EQ(w->first_event_ns, 42);
+    EXPECT_EQ(w->events, 3u);
+  }
+  EXPECT_EQ(DecodeEventWork(R"({"k":"","t":0,"n":1})").status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(DecodeEventWork("{").status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(DurablePassTest, KeysOfSplitRangesReplicateEveryVersionOnce) {

@@ -140,6 +140,21 @@ Result<TransportUnpack> DecodeTransportUnpack(const std::string& text) {
   });
 }
 
+std::string EncodeEventWork(const EventWork& work) {
+  return Dump(json{{"k", KeyJson(work.key)}, {"t", work.first_event_ns}, {"n", work.events}});
+}
+
+Result<EventWork> DecodeEventWork(const std::string& text) {
+  return ParseJson(text, "replicate-event payload", [](const json& j) -> Result<EventWork> {
+    EventWork w;
+    w.key = KeyFrom(j.at("k"));
+    w.first_event_ns = j.at("t").get<int64_t>();
+    w.events = j.at("n").get<uint64_t>();
+    if (w.key.empty()) return Status::InvalidArgument("replicate-event payload: empty key");
+    return w;
+  });
+}
+
 std::string EncodeKeyBatch(const std::vector<KeyVersions>& keys) {
   json list = json::array();
   for (const KeyVersions& k : keys) {

@@ -9,6 +9,8 @@
 //       "versions":"all"|"latest", "replica_modifications"}],
 //      "concurrency":n, "retry_failed":bool, "batch_versions":n, "multipart_threshold":n,
 //      "part_size":n, "server_side_copy_limit":n}
+//   replicate-event: {"k":key, "t":unix ns of the oldest event it stands for (0: unknown),
+//                     "n":events it stands for}
 //   replicate-keys: {"keys":[{"k":key, "v":[{"i":version_id, "s":size, "e":etag,
 //                    "m":mtime_ns, "c":class, "d":delete_marker, "l":is_latest}...]}...]}
 //                    (versions oldest first)
@@ -51,6 +53,19 @@ Result<DurablePass> DecodeDurablePass(const std::string& run_options);
 //    "objects":n, "bytes":n}
 std::string EncodeTransportUnpack(const TransportUnpack& u);
 Result<TransportUnpack> DecodeTransportUnpack(const std::string& json);
+
+// The kind of the jobs below.
+inline constexpr char kReplicateEventKind[] = "replicate-event";
+
+// The replicate-event job of one key (`ferry serve`'s event intake): the key's versions are
+// listed and replicated when it runs (events are hints: the source is read before acting).
+struct EventWork {
+  std::string key;
+  int64_t first_event_ns = 0;  // when the oldest event it stands for happened (0: unknown)
+  uint64_t events = 1;         // how many events it stands for
+};
+std::string EncodeEventWork(const EventWork& work);
+Result<EventWork> DecodeEventWork(const std::string& json);
 
 std::string EncodeKeyBatch(const std::vector<KeyVersions>& keys);
 Result<std::vector<KeyVersions>> DecodeKeyBatch(const std::string& json);
