@@ -119,6 +119,23 @@ TEST_F(DurablePassTest, RangeListingStopsAfterItsChunkOfKeys) {
   EXPECT_FALSE(chunk.resume_after.has_value());
 }
 
+TEST_F(DurablePassTest, OneKeysVersionsOldestFirstAndNoneOfALongerKey) {
+  Write("a1", "longer key");  // listed by the prefix "a", not one of a's versions
+  auto a = ListKeyVersions(*a_, "a", {});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->versions.size(), 3u);
+  for (size_t i = 0; i < a->versions.size(); ++i) EXPECT_EQ(a->versions[i].key, "a");
+  EXPECT_LT(a->versions[0].mtime, a->versions[2].mtime);
+  EXPECT_TRUE(a->versions[2].is_latest);
+  auto c = ListKeyVersions(*a_, "c", {});
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->versions.size(), 2u);
+  EXPECT_TRUE(c->versions[1].delete_marker);
+  auto none = ListKeyVersions(*a_, "zzz", {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->versions.empty());
+}
+
 TEST_F(DurablePassTest, PayloadsRoundTrip) {
   std::vector<KeyVersions> keys;
   auto c = a_->ListVersions("", "", "");

@@ -735,9 +735,67 @@ class KeyPass {
 
 }  // namespace
 
+namespace {
+
+// Whether a pass could write anything of `work`: some version lacks a finished row for a
+// destination of a rule whose prefix takes the key, a row names a version the listing no longer
+// has (an undelete), or tags or two-way order may need writes. False only for keys every
+// destination has: those cost no lock (a scan of a replicated source stays a listing).
+bool MayWrite(const PassOptions& o, const PassScope& scope, const KeyWork& work) {
+  if (!scope.two_way.empty() || !work.written_rows.empty()) return true;
+  std::set<std::string> listed;
+  for (const ObjectInfo& v : work.versions) listed.insert(VersionName(v));
+  for (const VersionStatus& r : work.rows) {
+    if (!listed.count(r.source_version)) return true;
+  }
+  for (const Rule& rule : o.rules->rules) {
+    if (!rule.enabled || work.key.compare(0, rule.prefix.size(), rule.prefix) != 0) continue;
+    if (rule.replica_modifications) return true;
+    for (const Destination& d : rule.destinations) {
+      for (const ObjectInfo& v : work.versions) {
+        const std::string version = VersionName(v);
+        bool done = false;
+        for (const VersionStatus& r : work.rows) {
+          done = done || (r.rule == rule.id && r.destination == d.location &&
+                          r.source_version == version &&
+                          (r.state == VersionState::kReplica ||
+                           (r.state == VersionState::kCompleted &&
+                            (version != "null" || r.source_etag == v.etag))));
+        }
+        if (!done) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The key's rows read again (after its lock was taken: they may have changed since the batch
+// read them).
+Status Reload(const PassOptions& o, KeyWork& work) {
+  const std::string keys[] = {work.key};
+  FERRY_ASSIGN_OR_RETURN(work.rows, o.store->ForKeys(o.source_name, keys));
+  FERRY_ASSIGN_OR_RETURN(work.written_rows, o.store->WrittenTo(o.source_name, keys));
+  work.written_here.clear();
+  for (const VersionStatus& r : work.written_rows) work.written_here.insert(r.dest_version);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ReplicateKey(const PassOptions& o, const PassScope& scope, KeyWork& work,
                     PassStats& stats, std::stop_token stop) {
-  return KeyPass(o, scope, work, stats, stop).Run();
+  if (!o.lock_key || o.dry_run || !MayWrite(o, scope, work)) {
+    return KeyPass(o, scope, work, stats, stop).Run();
+  }
+  FERRY_ASSIGN_OR_RETURN(bool held, o.lock_key(work.key));
+  if (!held) {
+    stats.busy.fetch_add(1);
+    return Status::Ok();
+  }
+  Status s = Reload(o, work);
+  if (s.ok()) s = KeyPass(o, scope, work, stats, stop).Run();
+  if (o.unlock_key) o.unlock_key(work.key);
+  return s;
 }
 
 }  // namespace ferry::replicate::internal

@@ -67,4 +67,34 @@ Result<RangeChunk> ListRangeVersions(storage::Backend& source, const RangeListin
   return chunk;
 }
 
+Result<KeyVersions> ListKeyVersions(storage::Backend& source, const std::string& key,
+                                    std::stop_token stop) {
+  Result<std::unique_ptr<storage::ListingCursor>> cursor = source.ListVersions(key, "", "");
+  const bool plain = !cursor.ok() && cursor.status().code() == ErrorCode::kNotSupported;
+  if (plain) cursor = source.List(key);
+  if (!cursor.ok()) return cursor.status().WithContext("listing versions of " + key);
+  const bool sorted = source.features().sorted_listing;
+  KeyVersions out;
+  out.key = key;
+  for (;;) {
+    if (stop.stop_requested()) return Status::Cancelled("replication interrupted");
+    Result<const storage::ObjectInfo*> next = (*cursor)->Next();
+    if (!next.ok()) return next.status().WithContext("listing versions of " + key);
+    const storage::ObjectInfo* e = *next;
+    if (e == nullptr) break;
+    // The prefix lists longer keys too: after this one in byte order where the listing is
+    // sorted (elsewhere, a directory bucket, all of them are looked at).
+    if (sorted && e->key > key) break;
+    if (e->key != key) continue;
+    storage::ObjectInfo v = *e;
+    if (plain) {
+      v.version_id = "null";
+      v.is_latest = true;
+    }
+    out.versions.push_back(std::move(v));
+  }
+  std::reverse(out.versions.begin(), out.versions.end());  // listed newest first
+  return out;
+}
+
 }  // namespace ferry::replicate

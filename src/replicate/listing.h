@@ -48,4 +48,10 @@ Result<RangeChunk> ListRangeVersions(storage::Backend& source, const RangeListin
                                      const std::function<Status(std::vector<KeyVersions>)>& emit,
                                      std::stop_token stop);
 
+// Every version of one key of `source`, oldest first (an event's job: what the source holds of
+// the key now). A source without version listings gives its current object as version "null";
+// a key with no version (deleted for good) gives none. Errors: the listing's, kCancelled.
+Result<KeyVersions> ListKeyVersions(storage::Backend& source, const std::string& key,
+                                    std::stop_token stop);
+
 }  // namespace ferry::replicate

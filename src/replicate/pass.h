@@ -82,6 +82,14 @@ struct PassOptions {
   // with it. Durable passes check that the job still holds its lease: two jobs never write one
   // key at once.
   std::function<Status()> before_write;
+  // Durable passes: one job at a time writes a key (jobs' key locks: a scan's keys job and an
+  // event's job may hold the same key). `lock_key` is called before a key that may need a
+  // write is looked at closer (its status rows are then read again: another job may have just
+  // finished it); false means another job holds it: the key is left alone in this pass and
+  // counted `busy` (its holder writes it; an event's job tries again later). `unlock_key`
+  // after the key's writes. Both null: no locking (one process, or a dry run).
+  std::function<Result<bool>(const std::string& key)> lock_key;
+  std::function<void(const std::string& key)> unlock_key;
   // Durable passes: the checkpoints of a chunked write of `key` to the destination named
   // `destination` (a key of `destinations`), so that a version whose job is claimed again after
   // a crash or a lost lease resumes with the parts already written (transfer/resume.h). Called
@@ -110,6 +118,7 @@ struct PassStats {
   std::atomic<uint64_t> restored{0};         // later current versions kept current (two-way)
   std::atomic<uint64_t> tags_synced{0};      // replica_modifications: tag sets copied across
   std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> busy{0};             // keys left to the job that held them (lock_key)
   std::atomic<uint64_t> planned{0};          // dry run: versions that would be replicated
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> server_side{0};      // versions copied on the server

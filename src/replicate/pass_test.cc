@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <utility>
 #include <random>
 #include <set>
@@ -875,6 +877,59 @@ TEST_F(PassTest, AChunkedWriteThatFailsAbortsItsUpload) {
   EXPECT_EQ(b_->counts().aborts, 1);
   EXPECT_EQ(b_->open_writers(), 0);
   EXPECT_FALSE(journal->upload_.has_value());
+}
+
+// Key locks (durable passes): a key another job holds is left alone and counted busy; a key
+// whose lock is taken has its rows read again first, so a version another job finished between
+// the batch's read and the lock is not written twice. A replicated key takes no lock at all.
+TEST_F(PassTest, AKeyIsWrittenOnlyUnderItsLockWithItsRowsReadAgain) {
+  const std::string v1 = Write(*a_, "held", "held by another job");
+  const std::string v2 = Write(*a_, "raced", "finished by another job meanwhile");
+  Write(*a_, "free", "nobody else on it");
+  RuleSet rules{{OneRule("r", "b")}};
+  std::vector<std::string> locked, unlocked;
+  std::mutex mu;
+  options_.lock_key = [&](const std::string& key) -> Result<bool> {
+    std::lock_guard lock(mu);
+    locked.push_back(key);
+    if (key == "held") return false;
+    if (key == "raced") {  // another job wrote it and recorded it just before
+      LandReplica("raced", v2);
+      VersionStatus done;
+      done.source = "a";
+      done.rule = "r";
+      done.destination = "b";
+      done.key = "raced";
+      done.source_version = v2;
+      done.state = VersionState::kCompleted;
+      auto landed = b_->Stat("raced", false, {});
+      done.dest_version = landed.ok() ? landed->version_id : "";
+      EXPECT_TRUE(store_->Record(done).ok());
+    }
+    return true;
+  };
+  options_.unlock_key = [&](const std::string& key) {
+    std::lock_guard lock(mu);
+    unlocked.push_back(key);
+  };
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.busy.load(), 1u);
+  EXPECT_EQ(stats.replicated.load(), 1u);  // "free" only
+  EXPECT_EQ(stats.already.load(), 1u);     // "raced", seen done once its rows were read again
+  EXPECT_TRUE(History(*b_, "held").empty());
+  EXPECT_EQ(History(*b_, "raced").size(), 1u) << "written once, by the other job";
+  EXPECT_EQ(History(*b_, "free").size(), 1u);
+  std::sort(locked.begin(), locked.end());
+  std::sort(unlocked.begin(), unlocked.end());
+  EXPECT_EQ(locked, (std::vector<std::string>{"free", "held", "raced"}));
+  EXPECT_EQ(unlocked, (std::vector<std::string>{"free", "raced"}));
+  // a second pass: every key of b is done but "held": only it takes the lock
+  locked.clear();
+  PassStats again;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, again).ok());
+  EXPECT_EQ(locked, std::vector<std::string>{"held"});
+  (void)v1;
 }
 
 // A version on its way in another archive (its unpack job dead, say, until a redrive) holds

@@ -28,7 +28,7 @@ void AddInto(replicate::PassStats& to, const replicate::PassStats& from) {
   static constexpr std::atomic<uint64_t> S::*kFields[] = {
       &S::versions_listed, &S::replicated, &S::delete_markers, &S::already,
       &S::replicas,        &S::recovered,  &S::restored,       &S::tags_synced,
-      &S::failed,          &S::planned,    &S::bytes,          &S::server_side,
+      &S::failed,          &S::busy,      &S::planned,    &S::bytes,          &S::server_side,
       &S::server_side_parts, &S::parts_resumed, &S::bytes_resumed, &S::unverified, &S::transported, &S::transport_archives,
       &S::transport_bytes_in, &S::transport_bytes_wire};
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
@@ -76,6 +76,13 @@ class ReplicateKeysHandler : public JobHandler {
     o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
     LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
+    // One job at a time writes a key: an event's job and a scan's may both hold it.
+    o.lock_key = [&ctx, scope = o.source_name](const std::string& key) {
+      return ctx.store.LockKey(ctx.claimed.lease, scope, key);
+    };
+    o.unlock_key = [&ctx, scope = o.source_name](const std::string& key) {
+      (void)ctx.store.UnlockKey(ctx.claimed.lease, scope, key);  // else freed with the lease
+    };
     // A large version's parts are checkpointed under the job's lease: a kill or a lost lease
     // costs only the parts in flight (the job's next holder resumes the upload).
     o.journal = [&ctx](const std::string& destination, const std::string& key) {
