@@ -9,7 +9,8 @@ const KindRegistry& KindRegistry::Builtin() {
     KindRegistry r;
     for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
                          MakePackHandler(), MakeUnpackHandler(),
-                         MakeReplicateScanHandler(), MakeReplicateKeysHandler()}) {
+                         MakeReplicateScanHandler(), MakeReplicateKeysHandler(),
+                         MakeReplicateEventHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }

@@ -70,5 +70,8 @@ std::shared_ptr<const JobHandler> MakeUnpackHandler();
 // receives the counts of every replicate-keys job this handler runs (ferry replicate's summary).
 std::shared_ptr<const JobHandler> MakeReplicateScanHandler();
 std::shared_ptr<const JobHandler> MakeReplicateKeysHandler(replicate::PassStats* totals = nullptr);
+// "replicate-event": one key of a continuous replication run, listed when the job runs
+// (`ferry serve`'s event intake enqueues them).
+std::shared_ptr<const JobHandler> MakeReplicateEventHandler(replicate::PassStats* totals = nullptr);
 
 }  // namespace ferry::jobs

@@ -13,11 +13,19 @@
 // staging location (replicate/transport.h), and the job finishes enqueuing one unpack job per
 // destination (in its transport region). A rerun packs the same archive key again: its rows
 // are PENDING "packed in" it and nothing unpacked it yet.
+//
+// The "replicate-event" kind (`ferry serve`'s event intake, replicate/payload.h EventWork) is
+// the same for one key whose versions it lists when it runs: events are hints, the source is
+// read before acting. When another job holds the key (a scan's keys job writing it), it tries
+// again a little later instead of leaving the key: the other job may have listed it before the
+// write the event tells of.
 #include <algorithm>
+#include <chrono>
 
 #include "jobs/kinds/lease_fence.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/replicate_run.h"
+#include "replicate/listing.h"
 #include "replicate/transport.h"
 
 namespace ferry::jobs {
@@ -34,11 +42,17 @@ void AddInto(replicate::PassStats& to, const replicate::PassStats& from) {
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
 }
 
+// How long an event's job waits when another job holds its key.
+constexpr std::chrono::seconds kBusyKeyRetry{2};
+
 class ReplicateKeysHandler : public JobHandler {
  public:
-  explicit ReplicateKeysHandler(replicate::PassStats* totals) : totals_(totals) {}
+  ReplicateKeysHandler(replicate::PassStats* totals, bool events)
+      : totals_(totals), events_(events) {}
 
-  std::string_view name() const override { return kReplicateKeysKind; }
+  std::string_view name() const override {
+    return events_ ? std::string_view(replicate::kReplicateEventKind) : kReplicateKeysKind;
+  }
   int phase() const override { return 0; }
   bool counts_progress() const override { return true; }
   bool uses_lister_slot() const override { return false; }
@@ -59,19 +73,36 @@ class ReplicateKeysHandler : public JobHandler {
     ctx.stats.objects_copied += stats.replicated.load();
     ctx.stats.bytes_copied += stats.bytes.load();
     if (!s.ok()) {
-      result.outcome = OutcomeOf(s.WithContext("replicate-keys"), j.attempts);
+      result.outcome = OutcomeOf(s.WithContext(std::string(name())), j.attempts);
       result.more.clear();
+    } else if (events_ && stats.busy.load() > 0) {
+      result.outcome.kind = Outcome::Kind::kRetry;
+      result.outcome.error = "its key is being written by another job";
+      result.outcome.retry_after = kBusyKeyRetry;
     }
     return result;
   }
 
  private:
-  static Status Replicate(JobContext& ctx, replicate::PassStats& stats,
-                          std::vector<JobSpec>& unpacks) {
-    FERRY_ASSIGN_OR_RETURN(std::vector<replicate::KeyVersions> keys,
-                           replicate::DecodeKeyBatch(ctx.claimed.job.spec.payload));
+  // The keys of the job with their versions: its batch, or its event's key listed now.
+  Result<std::vector<replicate::KeyVersions>> Keys(JobContext& ctx,
+                                                   const ReplicationRun& r) const {
+    if (!events_) return replicate::DecodeKeyBatch(ctx.claimed.job.spec.payload);
+    FERRY_ASSIGN_OR_RETURN(replicate::EventWork work,
+                           replicate::DecodeEventWork(ctx.claimed.job.spec.payload));
+    FERRY_ASSIGN_OR_RETURN(replicate::KeyVersions listed,
+                           replicate::ListKeyVersions(*r.source, work.key, ctx.cancel));
+    std::vector<replicate::KeyVersions> keys;
+    if (!listed.versions.empty()) keys.push_back(std::move(listed));
+    return keys;
+  }
+
+  Status Replicate(JobContext& ctx, replicate::PassStats& stats,
+                   std::vector<JobSpec>& unpacks) const {
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
                            ReplicationOfJob(ctx));
+    FERRY_ASSIGN_OR_RETURN(std::vector<replicate::KeyVersions> keys, Keys(ctx, *r));
+    if (keys.empty()) return Status::Ok();  // the key has no version left: nothing to do
     replicate::PassOptions o = r->options;
     o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
     LeaseFence fence(ctx);
@@ -154,12 +185,17 @@ class ReplicateKeysHandler : public JobHandler {
   }
 
   replicate::PassStats* const totals_;
+  const bool events_;  // the replicate-event kind
 };
 
 }  // namespace
 
 std::shared_ptr<const JobHandler> MakeReplicateKeysHandler(replicate::PassStats* totals) {
-  return std::make_shared<ReplicateKeysHandler>(totals);
+  return std::make_shared<ReplicateKeysHandler>(totals, /*events=*/false);
+}
+
+std::shared_ptr<const JobHandler> MakeReplicateEventHandler(replicate::PassStats* totals) {
+  return std::make_shared<ReplicateKeysHandler>(totals, /*events=*/true);
 }
 
 }  // namespace ferry::jobs

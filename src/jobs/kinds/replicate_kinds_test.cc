@@ -295,6 +295,65 @@ TEST_F(ReplicateKindsTest, AKeysJobRunAgainWritesNothing) {
   EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
 }
 
+// replicate-event jobs (`ferry serve`'s intake): each lists its key at the source when it runs
+// and replicates what is missing of it, whatever the events said; a key with no version left
+// needs nothing; a job of a key already replicated writes nothing.
+TEST_F(ReplicateKindsTest, AnEventsJobReplicatesItsKeyAsTheSourceHasItNow) {
+  storage::MemoryBackend& a = *sides_["a"];
+  auto put = [&](const std::string& key, const std::string& body) {
+    storage::WriteSpec spec;
+    spec.size = body.size();
+    clock_.SleepFor(std::chrono::milliseconds(10), {});
+    ASSERT_TRUE(a.Put(key, std::as_bytes(std::span(body)), spec, {}).ok());
+  };
+  put("k", "one");
+  const RunId run = NewRun(100);
+  auto work = [&](RunId r) {
+    WorkerOptions o;
+    o.owner = "w";
+    o.only_run = r;
+    o.exit_when_done = true;
+    o.idle_poll = std::chrono::milliseconds(5);
+    transfer::Stats stats;
+    Worker worker(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+    EXPECT_TRUE(worker.Run({}).ok());
+    return stats.objects_copied.load();
+  };
+  EXPECT_EQ(work(run), 1u);
+  put("k", "two");
+  put("k2", "new");
+  ASSERT_TRUE(a.AddDeleteMarker("k2", {}).ok());
+  // the events, on a run of the same pass with no scan: k twice (one job), k2, a key never there
+  auto events = store_->CreateRun(RunSpec{"a", "b", store_->GetRun(run)->spec.options});
+  ASSERT_TRUE(events.ok());
+  std::vector<JobSpec> specs;
+  for (const char* key : {"k", "k", "k2", "gone"}) {
+    JobSpec e;
+    e.run = *events;
+    e.kind = replicate::kReplicateEventKind;
+    e.payload = replicate::EncodeEventWork({.key = key, .first_event_ns = 0, .events = 1});
+    e.coalesce_key = key;
+    specs.push_back(e);
+  }
+  auto ids = store_->Enqueue(specs);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ((*ids)[0], (*ids)[1]);
+  EXPECT_EQ(work(*events), 3u);  // k's second version, k2's version and its marker
+  EXPECT_EQ(History("b"), History("a"));
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+  auto counts = store_->CountJobs(*events);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->by_kind[replicate::kReplicateEventKind].of(JobState::kDone), 3u);
+  // the same events again: nothing to write
+  for (JobSpec& e : specs) e.coalesce_key.clear();
+  auto again = store_->CreateRun(RunSpec{"a", "b", store_->GetRun(run)->spec.options});
+  ASSERT_TRUE(again.ok());
+  for (JobSpec& e : specs) e.run = *again;
+  ASSERT_TRUE(store_->Enqueue(specs).ok());
+  EXPECT_EQ(work(*again), 0u);
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
 TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
   storage::MemoryBackend& a = *sides_["a"];
   for (const char* body : {"one", "two"}) {
