@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
+#include "app/replication.h"
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
@@ -57,20 +58,6 @@ struct StatusArgs {
   std::string source;
   bool json = false;
 };
-
-// The name a location is recorded under: the same text for every spelling of one location.
-// Check, then learn whether the side keeps versions (Backend::LearnVersions): a versioned
-// source replicates every version, a versioned destination takes delete markers and reports
-// the version each write made.
-Status CheckWithVersions(storage::Backend& side, std::stop_token stop) {
-  FERRY_RETURN_IF_ERROR(side.Check(stop));
-  return side.LearnVersions(stop);
-}
-
-std::string LocationName(const app::Location& loc) {
-  if (!loc.is_s3()) return loc.path;
-  return (loc.remote.empty() ? "s3://" : loc.remote + ":") + loc.bucket + "/" + loc.prefix;
-}
 
 std::string DefaultStatePath() { return app::StateDir() + "/replication.db"; }
 
@@ -422,48 +409,11 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     if (!memory.ok()) return ReportError(memory.status().WithContext("--memory"));
     if (*memory == 0) return ReportError(Status::InvalidArgument("--memory: must be above 0"));
   }
-  auto src_loc = app::ParseLocation(a.src);
-  if (!src_loc.ok()) return ReportError(src_loc.status());
   // Destinations are recorded under their canonical names, like the source.
-  std::vector<std::pair<std::string, app::Location>> dests;
-  std::map<std::string, app::Location> stagings;  // of transported destinations
-  for (replicate::Rule& r : rules->rules) {
-    for (replicate::Destination& d : r.destinations) {
-      auto loc = app::ParseLocation(d.location);
-      if (!loc.ok()) {
-        return ReportError(loc.status().WithContext("replication rule '" + r.id + "'"));
-      }
-      if (!loc->is_s3()) {
-        return ReportError(Status::InvalidArgument("replication rule '" + r.id + "': " +
-                                                   d.location + " is not an S3 location"));
-      }
-      d.location = LocationName(*loc);
-      if (d.location == LocationName(*src_loc)) {
-        return ReportError(Status::InvalidArgument("replication rule '" + r.id +
-                                                   "': the destination is the source"));
-      }
-      if (d.transport.compress) {
-        // Staged archives are recorded under the staging's canonical name too.
-        auto staging = app::ParseLocation(d.transport.staging);
-        if (!staging.ok() || !staging->is_s3()) {
-          return ReportError(Status::InvalidArgument(
-              "replication rule '" + r.id + "': destination " + d.location + ": transport "
-              "'staging' " + d.transport.staging + " is not an S3 location"));
-        }
-        if (staging->remote == loc->remote && staging->bucket == loc->bucket) {
-          return ReportError(Status::InvalidArgument(
-              "replication rule '" + r.id + "': destination " + d.location + ": transport "
-              "'staging' " + d.transport.staging + " is in the destination's bucket"));
-        }
-        d.transport.staging = LocationName(*staging);
-        if (!stagings.count(d.transport.staging)) stagings[d.transport.staging] = *staging;
-      }
-      bool seen = false;
-      for (const auto& [name, l] : dests) seen = seen || name == d.location;
-      if (!seen) dests.emplace_back(d.location, *loc);
-    }
-  }
-  const std::string source_name = LocationName(*src_loc);
+  auto targets = app::ResolveReplication(a.src, *rules);
+  if (!targets.ok()) return ReportError(targets.status());
+  const std::vector<std::pair<std::string, app::Location>>& dests = targets->destinations;
+  const std::string source_name = targets->source_name;
 
   replicate::PassOptions o;
   o.concurrency = a.concurrency > 0 ? a.concurrency : config->transfer.concurrency.value_or(16);
@@ -476,31 +426,12 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     o.server_side_copy_limit = *config->replication.server_side_copy_limit;
   }
   app::Wiring wiring(std::move(config).value());
-  auto src = wiring.OpenBackend(*src_loc, false);
-  if (!src.ok()) return ReportError(src.status());
-  if (Status s = CheckWithVersions(**src, ctx.stop); !s.ok()) {
-    return ReportError(s.WithContext("source"));
-  }
-  std::vector<std::unique_ptr<storage::Backend>> opened;
-  for (const auto& [name, loc] : dests) {
-    auto dst = wiring.OpenBackend(loc, false);
-    if (!dst.ok()) return ReportError(dst.status());
-    if (Status s = CheckWithVersions(**dst, ctx.stop); !s.ok()) {
-      return ReportError(s.WithContext("destination " + name));
-    }
-    o.destinations[name] = dst->get();
-    opened.push_back(std::move(*dst));
-  }
-  for (const auto& [name, loc] : stagings) {
-    auto staging = wiring.OpenBackend(loc, true);
-    if (!staging.ok()) return ReportError(staging.status());
-    if (Status s = (*staging)->Check(ctx.stop); !s.ok()) {
-      return ReportError(s.WithContext("staging " + name));
-    }
-  }
+  auto opened = app::OpenReplication(wiring, *targets, ctx.stop);
+  if (!opened.ok()) return ReportError(opened.status());
+  for (const auto& [name, dst] : opened->destinations) o.destinations[name] = dst.get();
 
   o.source_name = source_name;
-  o.source = src->get();
+  o.source = opened->source.get();
   o.rules = &*rules;
   o.clock = &SystemClock::Default();
   o.dry_run = a.dry_run;
@@ -529,9 +460,9 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     };
     result = replicate::RunPass(o, stats, ctx.stop);
   } else {
-    auto opened = jobs::OpenJobStore(a.state.empty() ? DefaultStatePath() : a.state);
-    if (!opened.ok()) return ReportError(opened.status());
-    jobs_store = std::move(*opened);
+    auto opened_jobs = jobs::OpenJobStore(a.state.empty() ? DefaultStatePath() : a.state);
+    if (!opened_jobs.ok()) return ReportError(opened_jobs.status());
+    jobs_store = std::move(*opened_jobs);
     if (jobs_store->session() == nullptr) {
       return ReportError(Status::InvalidArgument("--state: replication needs a SQL state store"));
     }
@@ -578,8 +509,10 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     auto rows = store->Rows(source_name, std::nullopt);
     if (!rows.ok()) return ReportError(rows.status());
     Status s = replicate::WriteReport(
-        replicate::ReportRows(*rows, src_loc->is_s3() ? src_loc->bucket : src_loc->path,
-                              src_loc->prefix),
+        replicate::ReportRows(*rows,
+                              targets->source.is_s3() ? targets->source.bucket
+                                                      : targets->source.path,
+                              targets->source.prefix),
         a.report);
     if (!s.ok()) return ReportError(s);
   }
@@ -593,7 +526,7 @@ int RunStatus(const StatusArgs& a, Context& ctx) {
   if (!a.source.empty()) {
     auto loc = app::ParseLocation(a.source);
     if (!loc.ok()) return ReportError(loc.status());
-    source = LocationName(*loc);
+    source = app::LocationName(*loc);
   }
   if (a.state.empty() && !std::ifstream(DefaultStatePath())) {
     return ReportError(Status::InvalidArgument("no replication state at " + DefaultStatePath() +
