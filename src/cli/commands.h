@@ -42,6 +42,7 @@ void RegisterUnpack(CLI::App& app, Context& ctx);  // unpack (commands/unpack.cc
 void RegisterEstimate(CLI::App& app, Context& ctx);  // estimate (commands/estimate.cc)
 void RegisterBackup(CLI::App& app, Context& ctx);    // backup (commands/backup.cc)
 void RegisterRestore(CLI::App& app, Context& ctx);   // restore (commands/restore.cc)
+void RegisterServe(CLI::App& app, Context& ctx);     // serve (commands/serve.cc)
 void RegisterCatalog(CLI::App& app, Context& ctx);   // catalog ls|export|rebuild (catalog.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.

@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterBackup(app, ctx);
   ferry::cli::RegisterRestore(app, ctx);
   ferry::cli::RegisterCatalog(app, ctx);
+  ferry::cli::RegisterServe(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
