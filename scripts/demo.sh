@@ -22,7 +22,10 @@
 # 8. `ferry cache warm` of two prefixes into a cache bucket of region B with a TTL, twice (the
 #    second renews, copies nothing), then `ferry cache expire`;
 # 9. `ferry backup` of the source into archives kept in region B, and `ferry restore` of one
-#    object by ranged reads of its frames.
+#    object by ranged reads of its frames;
+# 10. `ferry serve`: continuous replication of a versioned bucket of region A to region B; RGW's
+#    bucket notifications push to ferry's /events, and objects written to A appear in B within
+#    seconds (the events counted in /metrics).
 # The gateways stay up at the end (it prints how to stop them).
 #
 # Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
@@ -305,8 +308,72 @@ cmp -s "$SRC/docs/reports/Q1 summary 2024.txt" "$RESTORED/docs/reports/Q1 summar
   && restored_ok=1
 printf 'restored file identical to the original: %s\n' "$([ $restored_ok = 1 ] && echo yes || echo NO)"
 
+# ------------------------------------------------------------------ 10. ferry serve
+title "10. ferry serve: objects written to region A reach region B from their events"
+LIVE_A=${DEMO_LIVE_A:-demo-live-a}
+LIVE_B=${DEMO_LIVE_B:-demo-live-b}
+purge_bucket a "$LIVE_A" single
+purge_bucket b "$LIVE_B"
+for side in a b; do
+  bucket=$LIVE_A; [ $side = b ] && bucket=$LIVE_B
+  make_bucket $side "$bucket"
+  "aws_$side" s3api put-bucket-versioning --bucket "$bucket" \
+    --versioning-configuration Status=Enabled
+done
+SERVE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SERVE_URL=http://127.0.0.1:$SERVE_PORT
+export FERRY_EVENTS_TOKEN=demo-$RANDOM$RANDOM
+SERVE_CONFIG=$DEMO_DIR/serve.toml
+{
+  cat "$CONFIG"
+  cat <<TOML
+
+[[replication.rules]]
+id = "live"
+destinations = ["rb:$LIVE_B"]
+delete_markers = true
+
+[serve]
+listen = "127.0.0.1:$SERVE_PORT"
+replicate = ["ra:$LIVE_A"]
+scan_interval = "1h"
+token_env = "FERRY_EVENTS_TOKEN"
+TOML
+} > "$SERVE_CONFIG"
+sed -n '/replication.rules/,$p' "$SERVE_CONFIG" | sed 's/^/    /'
+SERVE_STATE=$DEMO_DIR/serve.db
+rm -f "$SERVE_STATE" "$SERVE_STATE"-wal "$SERVE_STATE"-shm
+printf '$ %s &\n' "$FERRY_BIN --config $SERVE_CONFIG serve --state $SERVE_STATE"
+"$FERRY_BIN" --config "$SERVE_CONFIG" serve --state "$SERVE_STATE" 2> "$DEMO_DIR/serve.log" &
+SERVE_PID=$!
+for _ in $(seq 1 100); do curl -sf "$SERVE_URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+log "RGW topic pushing to $SERVE_URL/events (the token as its opaqueData), and A's notifications"
+show aws_a sns create-topic --name "ferry-$LIVE_A" --attributes \
+  "{\"push-endpoint\":\"$SERVE_URL/events\",\"persistent\":\"false\",\"OpaqueData\":\"$FERRY_EVENTS_TOKEN\"}"
+show aws_a s3api put-bucket-notification-configuration --bucket "$LIVE_A" \
+  --notification-configuration "{\"TopicConfigurations\":[{\"Id\":\"ferry\",\"TopicArn\":\"arn:aws:sns:$S3_REGION::ferry-$LIVE_A\",\"Events\":[\"s3:ObjectCreated:*\",\"s3:ObjectRemoved:*\"]}]}"
+show "${FERRY[@]}" cp "$SRC/photos/2024/01" "ra:$LIVE_A/photos"
+n_live_src=$(find "$SRC/photos/2024/01" -type f | wc -l)
+written=$(date +%s.%N)
+n_live=0
+for _ in $(seq 1 300); do
+  n_live=$(count_objects b "$LIVE_B")
+  [ "$n_live" = "$n_live_src" ] && break
+  sleep 0.2
+done
+printf '%s of %s objects at region B %.1f s after ferry cp wrote them to region A\n' "$n_live" \
+  "$n_live_src" "$(python3 -c "print($(date +%s.%N) - $written)")"
+printf '$ curl -s %s/metrics | grep ferry_events\n' "$SERVE_URL"
+curl -s "$SERVE_URL/metrics" | grep '^ferry_events' || true
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
+log "ferry serve stopped (SIGTERM); run it again and it resumes its continuous run"
+
 title "done"
 status=0
+if [ "$n_live" != "$n_live_src" ]; then
+  log "ERROR: ferry serve replicated $n_live of $n_live_src objects written to region A"
+  status=1
+fi
 if [ "$rep_versions $rep_markers" != "4 1" ]; then
   log "ERROR: region B holds $rep_versions versions and $rep_markers delete markers, not 4 and 1"
   status=1

@@ -78,10 +78,23 @@ drop_bucket() {
   fi
 }
 
-# purge_bucket a|b NAME: delete every version and delete marker, then the bucket (a versioned
-# bucket cannot be removed by `aws s3 rb --force`); no error if it does not exist
+# purge_bucket a|b NAME [single]: delete every version and delete marker, then the bucket (a
+# versioned bucket cannot be removed by `aws s3 rb --force`); no error if it does not exist.
+# `single`: one DeleteObject per version, for a bucket with notifications (RGW 16.2.15 aborts on
+# a DeleteObjects there).
 purge_bucket() {
   local side=$1 name=$2 batch_file
+  if [ "${3:-}" = single ]; then
+    "aws_$side" s3api list-object-versions --bucket "$name" --output json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for v in d.get("Versions", []) + d.get("DeleteMarkers", []):
+    print(v["VersionId"], v["Key"])' 2>/dev/null | while read -r vid key; do
+      "aws_$side" s3api delete-object --bucket "$name" --key "$key" --version-id "$vid" >/dev/null
+    done || true  # no such bucket: nothing to delete
+    "aws_$side" s3api delete-bucket --bucket "$name" >/dev/null 2>&1 || true
+    return 0
+  fi
   batch_file=$(mktemp)
   "aws_$side" s3api list-object-versions --bucket "$name" --output json 2>/dev/null | python3 -c '
 import json, sys
