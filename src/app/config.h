@@ -45,7 +45,7 @@
 //   versions = "all"                    # or "latest"
 //   replica_modifications = false
 //
-//   [costs]                             # prices of the cost model (transport/cost.h; every
+//   [costs]                             # prices of the cost model (estimate/cost.h; every
 //   per_gb = 0.02                       # value a number, 0 or more; defaults there): $/GB
 //   per_cpu_second = 0.0000133          # between regions, $/CPU-second, $/1,000 PUT-class and
 //   per_1000_put = 0.005                # GET-class requests, $/GB-month of staging and the
@@ -69,7 +69,7 @@
 
 #include "base/status.h"
 #include "replicate/rules.h"
-#include "transport/cost.h"
+#include "estimate/cost.h"
 
 namespace ferry::app {
 
@@ -104,7 +104,7 @@ struct Config {
   std::map<std::string, RemoteConfig> remotes;
   TransferDefaults transfer;
   ReplicationConfig replication;
-  transport::Prices costs;
+  estimate::Prices costs;
   std::string source;  // file it came from, for messages
 };
 

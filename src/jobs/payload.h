@@ -43,7 +43,7 @@ struct TransportOptions {
   bool unpack_jobs = true;
   // Backup mode (`ferry backup`, docs/design/backup.md): the archives are kept at the staging
   // location (the backup location), never unpacked; each is recorded with its entries in the
-  // backup catalog (transport/catalog.h), and a scan packs only what the catalog lacks.
+  // backup catalog (backup/catalog.h), and a scan packs only what the catalog lacks.
   bool backup = false;
   // The prices the adaptive level weighs (transport::LevelPrices), from the command's [costs]:
   // $ per GiB from the source's region to the staging's, and $ per CPU-second; < 0: the

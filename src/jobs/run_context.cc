@@ -34,7 +34,7 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
       FERRY_ASSIGN_OR_RETURN(ctx->levels, transport::LevelStore::Open(*store.session()));
     }
     if (ctx->options.transport.backup) {
-      FERRY_ASSIGN_OR_RETURN(ctx->catalog, transport::CatalogStore::Open(*store.session()));
+      FERRY_ASSIGN_OR_RETURN(ctx->catalog, backup::CatalogStore::Open(*store.session()));
     }
   }
   FERRY_CHECK(options.executor != nullptr);  // set by the Worker

@@ -25,7 +25,7 @@
 #include "storage/sorted_listing.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
-#include "transport/backup.h"
+#include "backup/backup.h"
 #include "transport/batch.h"
 #include "transport/store.h"
 #include "obs/log.h"
@@ -332,7 +332,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
   FERRY_ASSIGN_OR_RETURN(auto src, storage::ListSorted(*ctx.src, prefix, range.start_after,
                                                        in_range));
   // A backup compares the source with its catalog, not with the archives at its destination
-  // (transport/backup.h): the destination side of its merge is empty.
+  // (backup/backup.h): the destination side of its merge is empty.
   const bool backup = ctx.options.transport.backup && ctx.catalog != nullptr;
   std::unique_ptr<storage::ListingCursor> dst_list = std::make_unique<NoKeys>();
   if (!backup) {
@@ -382,7 +382,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
     // Only what changed since the catalog's latest entry of its key is planned (and packed);
     // the catalog's live keys the listing lacks are noted gone for this run, up to where the
     // chunk was cut or (not cut) to the end of the range as it is then.
-    transport::GoneTracking gone{
+    backup::GoneTracking gone{
         .run = ctx.run.id,
         .start_after = range.start_after,
         .covered_to = [&]() -> std::optional<std::string> {
@@ -390,7 +390,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
           return range.last;
         },
         .clock = options.clock};
-    transport::ChangedObjects changed(bounded_src, *ctx.catalog, ctx.options.transport.staging,
+    backup::ChangedObjects changed(bounded_src, *ctx.catalog, ctx.options.transport.staging,
                                       std::move(gone));
     Status merged = plan::MergeListings(changed, bounded_dst, visitor);
     stats.objects_listed += changed.unchanged();

@@ -16,7 +16,7 @@
 #include "plan/filter.h"
 #include "transfer/engine.h"
 #include "transfer/journal.h"
-#include "transport/catalog.h"
+#include "backup/catalog.h"
 #include "transport/level_store.h"
 #include "transport/store.h"
 
@@ -38,7 +38,7 @@ struct RunContext {
   std::unique_ptr<transport::LevelStore> levels;
   // Backups (options.transport.backup): the catalog (in the same database), which the scan
   // compares the source with and the pack jobs record their archives in.
-  std::unique_ptr<transport::CatalogStore> catalog;
+  std::unique_ptr<backup::CatalogStore> catalog;
   // How this worker opens locations (kinds that reach more than the two sides use it); set by
   // the Worker, valid while it lives.
   BackendOpener opener;

@@ -302,7 +302,7 @@ int Run(CopyArgs a, Context& ctx) {
   if (!abandon_age.ok()) {
     return ReportError(abandon_age.status().WithContext("--abort-uploads-after"));
   }
-  const transport::Prices prices = config->costs;
+  const estimate::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value(), app::WiringOptions{.local_fsync = !a.no_fsync});
   if (a.compress) {
     // What crosses is the archives: from the source's region to the staging location's.

@@ -59,7 +59,7 @@ class BackupKindsTest : public ::testing::Test {
     ctx_.dst = std::make_unique<storage::MemoryBackend>();
     ctx_.staging = std::make_unique<StagingBackend>();
     ctx_.archives = std::move(transport::TransportStore::Open(*store_->session())).value();
-    ctx_.catalog = std::move(transport::CatalogStore::Open(*store_->session())).value();
+    ctx_.catalog = std::move(backup::CatalogStore::Open(*store_->session())).value();
     for (int i = 0; i < 20; ++i) {
       Write("k/" + std::to_string(100 + i), "first " + std::to_string(i));
     }
@@ -116,7 +116,7 @@ class BackupKindsTest : public ::testing::Test {
 
   uint64_t CatalogEntries() {
     uint64_t n = 0;
-    EXPECT_TRUE(ctx_.catalog->Visit(kLoc, "", [&](const transport::CatalogEntry&) {
+    EXPECT_TRUE(ctx_.catalog->Visit(kLoc, "", [&](const backup::CatalogEntry&) {
                                ++n;
                                return Status::Ok();
                              }).ok());

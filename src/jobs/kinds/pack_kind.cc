@@ -21,9 +21,9 @@
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
 #include "plan/decide.h"
-#include "transport/backup.h"
+#include "backup/backup.h"
 #include "transport/run_archives.h"
-#include "transport/cost.h"
+#include "transport/staging_requests.h"
 #include "transport/level_advisor.h"
 #include "transport/level_cpu.h"
 #include "transport/pack.h"
@@ -177,7 +177,7 @@ class PackHandler : public JobHandler {
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
     // A backup keeps the archive and records it with its entries in the catalog, in one
-    // transaction (transport/backup.h); a transfer stages it for its unpack job.
+    // transaction (backup/backup.h); a transfer stages it for its unpack job.
     if (t.backup) {
       s = RecordBackup(ctx, key, w.archive_bytes);
     } else {
@@ -271,7 +271,7 @@ class PackHandler : public JobHandler {
                                clock.Now().time_since_epoch())
                                .count();
     const std::string& location = ctx.run.options.transport.staging;
-    return transport::RecordBackupArchive(*ctx.run.catalog, *ctx.run.staging,
+    return backup::RecordBackupArchive(*ctx.run.catalog, *ctx.run.staging,
                                           {.location = location,
                                            .archive = key,
                                            .archive_bytes = archive_bytes,

@@ -19,7 +19,7 @@
 #include "obs/log.h"
 #include "replicate/payload.h"
 #include "replicate/transport.h"
-#include "transport/cost.h"
+#include "transport/staging_requests.h"
 #include "transport/store.h"
 #include "transport/unpack.h"
 

@@ -1,4 +1,4 @@
-// transport::RestoreEntries: `ferry restore` (docs/design/backup.md). Writes backed-up object
+// backup::RestoreEntries: `ferry restore` (docs/design/backup.md). Writes backed-up object
 // versions (catalog rows, catalog.h) from the archives of a backup location into a
 // destination, reading only what they need:
 //  - the targets are looked at first (one Stat each): a target whose size and recorded ferry
@@ -37,13 +37,13 @@
 
 #include "base/status.h"
 #include "storage/backend.h"
-#include "transport/catalog.h"
+#include "backup/catalog.h"
 
 namespace ferry::transfer {
 class Executor;
 }  // namespace ferry::transfer
 
-namespace ferry::transport {
+namespace ferry::backup {
 
 struct RestoreOptions {
   bool force = false;                 // overwrite targets that exist and differ
@@ -80,4 +80,4 @@ Result<RestoreResult> RestoreEntries(storage::Backend& backup,
                                      std::span<const CatalogEntry> entries, storage::Backend& dst,
                                      const RestoreOptions& options, std::stop_token stop);
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

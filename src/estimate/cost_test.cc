@@ -1,13 +1,13 @@
-// The cost model's arithmetic: prices by region pair, request classes and counts of an archive,
-// net saving, refused prices, and the CPU meter's fair shares.
-#include "transport/cost.h"
+// The cost model's arithmetic: prices by region pair, request classes, net saving, refused
+// prices.
+#include "estimate/cost.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <thread>
 
-namespace ferry::transport {
+namespace ferry::estimate {
 namespace {
 
 constexpr uint64_t kGiB = 1ull << 30;
@@ -53,22 +53,6 @@ TEST(CostTest, RequestClassesAsBillsCountThem) {
   EXPECT_EQ(ClassOf("AbortMultipartUpload"), RequestClass::kFree);
 }
 
-TEST(CostTest, ArchiveRequests) {
-  // A small archive: create, one part, complete; read: HEAD, three opening reads, one read.
-  EXPECT_EQ(ArchiveWriteRequests(1000).put, 3u);
-  EXPECT_EQ(ArchiveReadRequests(1000).get, 5u);
-  EXPECT_EQ(ArchiveWriteRequests(0).put, 3u);  // an empty archive is still one part
-  EXPECT_EQ(ArchiveWriteRequests((32ull << 20) + 1).put, 5u);
-  // A batch expected to fit one part: one PUT when it does, a multipart upload when not.
-  EXPECT_EQ(ArchiveWriteRequests(1000, 16ull << 20, true).put, 1u);
-  EXPECT_EQ(ArchiveWriteRequests(16ull << 20, 16ull << 20, true).put, 3u);
-  EXPECT_EQ(ArchiveReadRequests(16ull << 20).get, 6u);
-  Requests r = ArchiveWriteRequests(1000);
-  r += ArchiveReadRequests(1000);
-  EXPECT_EQ(r.put, 3u);
-  EXPECT_EQ(r.get, 5u);
-}
-
 TEST(CostTest, RefusesBadPricesNamingTheKey) {
   Prices p;
   Status s = SetPrice(p, "per_gb", -1);
@@ -87,4 +71,4 @@ TEST(CostTest, RefusesBadPricesNamingTheKey) {
 }
 
 }  // namespace
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

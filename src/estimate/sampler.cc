@@ -1,10 +1,10 @@
-#include "transport/sampler.h"
+#include "estimate/sampler.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 
-namespace ferry::transport {
+namespace ferry::estimate {
 
 std::string ExtensionOf(std::string_view key) {
   const size_t slash = key.rfind('/');
@@ -127,4 +127,4 @@ std::vector<Picked> StratifiedSampler::Pick() {
   return out;
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

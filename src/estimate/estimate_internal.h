@@ -9,7 +9,7 @@
 #include "archive/format.h"
 #include "base/status.h"
 
-namespace ferry::transport::internal {
+namespace ferry::estimate::internal {
 
 // One sampled object: its entry header (size = the bytes read) and the bytes read (a small
 // object whole, a large one as ranges put end to end).
@@ -33,4 +33,4 @@ struct PackedSample {
 // its own), so no other work should run then.
 Result<PackedSample> PackSample(const std::vector<SampleEntry>& sample, size_t strata, int level);
 
-}  // namespace ferry::transport::internal
+}  // namespace ferry::estimate::internal

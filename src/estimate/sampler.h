@@ -1,4 +1,4 @@
-// transport::StratifiedSampler: picks the objects `ferry estimate` reads from a listing of any
+// estimate::StratifiedSampler: picks the objects `ferry estimate` reads from a listing of any
 // size, spread across size and content classes, with bounded memory. Each object falls in a
 // stratum (content class: the key's extension, at most `max_classes` of them, the rest
 // "other"; size class: under 64 KiB, under 1 MiB, under 16 MiB, larger); each stratum counts
@@ -18,7 +18,7 @@
 
 #include "storage/backend.h"
 
-namespace ferry::transport {
+namespace ferry::estimate {
 
 // "csv", "json", ... (lower case, at most 8 characters of letters and digits after the last
 // '.' of the key's last segment), else "".
@@ -64,4 +64,4 @@ class StratifiedSampler {
   std::vector<Stratum> strata_;
 };
 
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

@@ -5,9 +5,9 @@
 
 #include "archive/backend_io.h"
 #include "archive/reader.h"
-#include "transport/backup.h"
+#include "backup/backup.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 bool IsArchiveKey(const std::string& key) {
@@ -67,4 +67,4 @@ Result<RebuildResult> RebuildCatalog(CatalogStore& catalog, storage::Backend& ba
   return result;
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

@@ -1,12 +1,12 @@
 // CatalogStore over the portable SQL of state/sql_session.h (contract in catalog.h).
-#include "transport/catalog.h"
+#include "backup/catalog.h"
 
 #include <algorithm>
 #include <map>
 
 #include "state/migrate.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 using state::SqlRow;
@@ -381,4 +381,4 @@ Status CatalogStore::Visit(std::string_view location, std::string_view prefix,
   return Status::Ok();
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

@@ -1,6 +1,6 @@
 // Backup mode's side of a run: the incremental selection and the catalog rows of a packed
 // archive (contracts in backup.h).
-#include "transport/backup.h"
+#include "backup/backup.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include "archive/backend_io.h"
 #include "archive/reader.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 bool SameEtag(std::string_view a, std::string_view b) {
@@ -171,4 +171,4 @@ Result<CatalogArchive> RecordBackupArchive(CatalogStore& catalog, storage::Backe
   return row;
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

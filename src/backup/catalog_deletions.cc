@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <map>
 
-#include "transport/catalog.h"
+#include "backup/catalog.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 using state::SqlRow;
@@ -260,4 +260,4 @@ Status CatalogStore::ForgetDoomed(std::string_view location, std::string_view ar
   });
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

@@ -2,7 +2,7 @@
 // (SelectVersion), the retention policy (PlanPrune, pure), and the prune's crash order: rows
 // first, then the archive, a crash in between finished by the next prune (SQLite catalog,
 // memory backend).
-#include "transport/catalog_prune.h"
+#include "backup/catalog_prune.h"
 
 #include <gtest/gtest.h>
 
@@ -12,9 +12,9 @@
 #include "checksum/checksum.h"
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
-#include "transport/backup.h"
+#include "backup/backup.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 constexpr const char* kLoc = "rb:backup/p/";
@@ -225,4 +225,4 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
 }
 
 }  // namespace
-}  // namespace ferry::transport
+}  // namespace ferry::backup

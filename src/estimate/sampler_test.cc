@@ -1,12 +1,12 @@
 // The estimate's sampler: strata by content and size class, shares by bytes with at least one
 // object per stratum, bounded memory over a long listing, determinism.
-#include "transport/sampler.h"
+#include "estimate/sampler.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-namespace ferry::transport {
+namespace ferry::estimate {
 namespace {
 
 storage::ObjectInfo Obj(std::string key, uint64_t size) {
@@ -98,4 +98,4 @@ TEST(SamplerTest, FewerObjectsThanTheSampleAreAllPicked) {
 }
 
 }  // namespace
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

@@ -1,7 +1,16 @@
-// Backup mode (docs/design/backup.md): a compressed run whose archives stay at the backup
-// location, recorded in the catalog (catalog.h), never unpacked. A backup is a durable run of
-// the usual scan and pack jobs (`jobs::TransportOptions::backup`); this header holds what
-// backup adds to them:
+// The backup module (docs/design/backup.md), and its front door: backup mode of compressed
+// transport, a compressed run whose archives stay at the backup location, recorded in the
+// catalog, never unpacked. Its headers:
+//  - catalog.h: the backup catalog (CatalogStore, component "catalog" of the state database),
+//    its deletions (tombstones) and the rows a prune forgets;
+//  - backup.h (this one): the incremental selection against the catalog, an archive's catalog
+//    rows, the catalog rebuilt from manifests;
+//  - catalog_prune.h: retention (keep-last/keep-within), rows before archives;
+//  - restore.h: `ferry restore`, reading only the frames it needs, writing through unpack's
+//    write path (transport/unpack_pipeline.h): backup depends on transport, never the reverse.
+//
+// A backup is a durable run of the usual scan and pack jobs (`jobs::TransportOptions::backup`);
+// this header holds what backup adds to them:
 //  - the incremental selection: a scan compares each listed source object with the catalog's
 //    latest entry of its key (NeedsBackup) and plans only what changed (ChangedObjects), and
 //    notes the live keys its listing lacks (deletions, GoneTracking);
@@ -27,10 +36,10 @@
 #include "archive/io.h"
 #include "base/clock.h"
 #include "base/status.h"
+#include "backup/catalog.h"
 #include "storage/backend.h"
-#include "transport/catalog.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 
 struct BackupVerdict {
   bool pack = false;
@@ -131,4 +140,4 @@ struct RebuildResult {
 Result<RebuildResult> RebuildCatalog(CatalogStore& catalog, storage::Backend& backup,
                                      const std::string& location, std::stop_token stop);
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

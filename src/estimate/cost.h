@@ -1,6 +1,6 @@
-// transport cost model (issue 10, section 4; docs/design/transport.md "Cost model and
-// estimate"): what moving bytes across regions costs, plainly and compressed, and the net saving
-// of compression. Pure arithmetic over prices and usage; the config's [costs] table
+// The cost model (issue 10, section 4; docs/design/transport.md "Cost model and estimate"):
+// what moving bytes across regions costs, plainly and compressed, and the net saving of
+// compression. Pure arithmetic over prices and usage; the config's [costs] table
 // (app/config.h) fills `Prices`, the compressed run's summary and `ferry estimate` use it.
 //
 // Units: a GB is 2^30 bytes (as cloud bills count); prices are in dollars. The defaults are
@@ -19,8 +19,9 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "transport/staging_requests.h"
 
-namespace ferry::transport {
+namespace ferry::estimate {
 
 struct Prices {
   double per_gb = 0.02;  // transfer between two different regions without an entry in `pairs`
@@ -49,22 +50,9 @@ enum class RequestClass { kPut, kGet, kFree };
 // The class of an S3 operation as the client names it (s3/client.cc OperationName).
 RequestClass ClassOf(std::string_view operation);
 
-// The S3 requests of one staged archive of `archive_bytes`: written as a multipart upload in
-// parts of `part_size` (create, parts, complete), or in one PUT when its batch was expected to
-// fit one part (`likely_one_part`, archive::BackendSink) and it does, read back by the unpacker (a HEAD, the three
-// reads that open it, then its data in reads of `read_size`), then deleted (free).
-struct Requests {
-  uint64_t put = 0;
-  uint64_t get = 0;
-  Requests& operator+=(const Requests& o) {
-    put += o.put;
-    get += o.get;
-    return *this;
-  }
-};
-Requests ArchiveWriteRequests(uint64_t archive_bytes, uint64_t part_size = 16ull << 20,
-                              bool likely_one_part = false);
-Requests ArchiveReadRequests(uint64_t archive_bytes, uint64_t read_size = 8ull << 20);
+// Requests as bills count them, and those of one staged archive (ArchiveWriteRequests,
+// ArchiveReadRequests): how transport stages an archive is transport's (staging_requests.h).
+using transport::Requests;
 
 // What compression changes for a set of objects: their bytes, the bytes that cross instead,
 // the CPU seconds of packing them, and the requests staging adds (archive writes and reads;
@@ -91,7 +79,7 @@ Costs CostOf(const Usage& usage, const Prices& prices, double per_gb);
 // $ of `requests`.
 double RequestCost(const Requests& requests, const Prices& prices);
 
-// The CPU of a pack is measured by CpuShare (level_cpu.h): the process's CPU time split
+// The CPU of a pack is measured by CpuShare (transport/level_cpu.h): the process's CPU time split
 // evenly between the packs running at the same time (zstd compresses on threads of its own).
 
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

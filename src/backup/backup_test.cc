@@ -1,7 +1,7 @@
 // Backup mode on memory backends and a SQLite catalog: the incremental selection, an archive's
 // catalog rows read back from its manifest, the catalog rebuilt from manifests, and restores
 // that read only the frames of what they restore, checked and with every piece of metadata.
-#include "transport/backup.h"
+#include "backup/backup.h"
 
 #include <gtest/gtest.h>
 
@@ -15,11 +15,11 @@
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
-#include "transport/restore.h"
+#include "backup/restore.h"
 #include "testing/fake_clock.h"
 #include "testing/test_executor.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 // Restore options on the test binary's executor.
@@ -134,13 +134,13 @@ class BackupTest : public ::testing::Test {
     }
     if (large > 0) put("d/large.bin", Body(large, seed - 1), 9999);
     archive::StringSink sink;
-    PackOptions o;
+    transport::PackOptions o;
     o.executor = &ferry::testing::TestExecutor();
     o.writer.threads = 1;
     o.writer.small_limit = 16 << 10;
     o.writer.frame_size = 64 << 10;
     if (large > 0) o.writer.frame_size = 1 << 20;
-    auto packed = PackObjects(src_, listed, sink, o, {});
+    auto packed = transport::PackObjects(src_, listed, sink, o, {});
     EXPECT_TRUE(packed.ok()) << packed.status().message();
     storage::WriteSpec spec;
     spec.size = sink.bytes.size();
@@ -690,4 +690,4 @@ TEST_F(BackupTest, AStaleCatalogOrAMissingArchiveIsOneClearError) {
 }
 
 }  // namespace
-}  // namespace ferry::transport
+}  // namespace ferry::backup

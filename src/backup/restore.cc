@@ -1,6 +1,6 @@
 // `ferry restore`: backed-up objects written back from their archives, reading only their
 // frames (contract in restore.h).
-#include "transport/restore.h"
+#include "backup/restore.h"
 
 #include <algorithm>
 #include <map>
@@ -9,12 +9,12 @@
 #include "archive/reader.h"
 #include "archive/stream.h"
 #include "checksum/checksum.h"
-#include "transport/backup.h"
+#include "backup/backup.h"
 #include "transport/unpack.h"
 #include "transfer/executor.h"
 #include "transport/unpack_pipeline.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 // What to do with a target: write it (it is absent, or differs under --force), or not. "Same"
@@ -146,7 +146,7 @@ class ArchiveRestore {
       }
       wanted.push_back(&m.entries[row.entry]);
     }
-    UnpackOptions o;
+    transport::UnpackOptions o;
     o.storage_class = options_.storage_class;
     o.part_size = options_.part_size;
     for (const FrameRun& run : RunsOf(std::move(wanted))) {
@@ -155,7 +155,7 @@ class ArchiveRestore {
       // Small entries are decoded and checked here and PUT by unpack's writer threads (at most
       // 256 entries and 64 MiB ahead); a large one is written here, part by part.
       o.executor = options_.executor;
-      EntryWriters writers(dst_, o, 0, stop_);
+      transport::EntryWriters writers(dst_, o, 0, stop_);
       Status s = WriteRun(stream, sub, o, writers);
       if (!s.ok()) writers.Fail(s);
       const Status finished = writers.Finish();
@@ -168,7 +168,7 @@ class ArchiveRestore {
   }
 
   Status WriteRun(archive::EntryStream& stream, const archive::Manifest& sub,
-                  const UnpackOptions& o, EntryWriters& writers) {
+                  const transport::UnpackOptions& o, transport::EntryWriters& writers) {
     NoJournal journal;
     for (size_t i = 0; i < sub.entries.size(); ++i) {
       if (stop_.stop_requested()) return Status::Cancelled("restore interrupted");
@@ -177,9 +177,9 @@ class ArchiveRestore {
         // Its part buffers are in the process's budget while it is written (taken as a small
         // entry's bytes are; given back at the next WaitRoom or Finish).
         FERRY_RETURN_IF_ERROR(
-            writers.WaitRoom(i, LargeWrite::Held(o), journal, sub.entries.size()));
+            writers.WaitRoom(i, transport::LargeWrite::Held(o), journal, sub.entries.size()));
         FERRY_RETURN_IF_ERROR(
-            WriteLargeEntry(
+            transport::WriteLargeEntry(
                 e, [&](archive::ByteSink& sink) { return stream.Read(i, sink); }, dst_, o, stop_)
                 .WithContext(e.header.key));
         ++result_.objects_written;
@@ -188,7 +188,7 @@ class ArchiveRestore {
         continue;
       }
       FERRY_RETURN_IF_ERROR(writers.WaitRoom(i, e.header.size, journal, sub.entries.size()));
-      EntryWriters::Task task;
+      transport::EntryWriters::Task task;
       task.index = i;
       task.entry = &e;
       archive::StringSink bytes;
@@ -201,7 +201,7 @@ class ArchiveRestore {
   }
 
   // Restore resumes nothing: the writers' watermark is recorded nowhere.
-  class NoJournal : public UnpackJournal {
+  class NoJournal : public transport::UnpackJournal {
    public:
     Result<std::optional<uint64_t>> Load() override { return std::optional<uint64_t>(); }
     Status Record(uint64_t, uint64_t, bool) override { return Status::Ok(); }
@@ -261,4 +261,4 @@ Result<RestoreResult> RestoreEntries(storage::Backend& backup,
   return result;
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

@@ -48,7 +48,7 @@
 #include "base/status.h"
 #include "state/sql_session.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 
 // One backed-up object version: an entry of an archive at a backup location.
 struct CatalogEntry {
@@ -217,4 +217,4 @@ Selected SelectVersion(std::span<const CatalogEntry> versions,
                        std::span<const Tombstone> tombstones, std::string_view version_id,
                        int64_t at_ms);
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

@@ -23,12 +23,12 @@
 #include "testing/test_data.h"
 #include "testing/test_executor.h"
 #include "transfer/executor.h"
-#include "transport/backup.h"
-#include "transport/catalog.h"
+#include "backup/backup.h"
+#include "backup/catalog.h"
 #include "transport/pack.h"
-#include "transport/restore.h"
+#include "backup/restore.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 using ferry::testing::Text;
@@ -80,11 +80,11 @@ class RestoreBudgetTest : public ::testing::Test {
     add("z/large-1", Random(kLarge, 1001));
     add("z/large-2", Random(kLarge + 3, 1002));
     archive::StringSink sink;
-    PackOptions o;
+    transport::PackOptions o;
     o.executor = &ferry::testing::TestExecutor();  // not the one measured
     o.writer.threads = 1;
     o.writer.level = 1;
-    auto packed = PackObjects(src_, listed, sink, o, {});
+    auto packed = transport::PackObjects(src_, listed, sink, o, {});
     EXPECT_TRUE(packed.ok()) << packed.status().message();
     storage::WriteSpec spec;
     spec.size = sink.bytes.size();
@@ -211,4 +211,4 @@ TEST_F(RestoreBudgetTest, ALargeEntrysPartsAreInTheBudgetWhileTheyUpload) {
 }
 
 }  // namespace
-}  // namespace ferry::transport
+}  // namespace ferry::backup

@@ -1,4 +1,16 @@
-// transport::EstimateCopy: what `ferry estimate SRC DST` predicts before any data moves (issue
+// The estimate module (docs/design/transport.md "Cost model and estimate"), and its front door:
+// what a run costs before and after it runs. Its headers:
+//  - cost.h: the cost model (prices by region pair, request classes, the net saving of
+//    compression), used by the config's [costs], a compressed run's summary and this estimate;
+//  - sampler.h: a stratified sample of a listing by extension and size, with bounded memory;
+//  - estimate.h (this one): `ferry estimate`'s prediction of a plain and a compressed run;
+//    estimate_internal.h: its sample packed at one level.
+// The estimate cuts its batches with transport's Batcher and counts a staged archive's requests
+// as transport stages it (transport/batch.h, transport/staging_requests.h): estimate depends on
+// transport, never the reverse. The adaptive level (transport/level_advisor.h) lives in
+// transport: the packs choose each archive's level with it.
+//
+// estimate::EstimateCopy: what `ferry estimate SRC DST` predicts before any data moves (issue
 // 10, section 4; docs/design/transport.md "Cost model and estimate"). It lists the source (and
 // the destination: objects already there with the same size are left out, as a sync would
 // skip them), feeds every object to copy to a StratifiedSampler (sampler.h) and to the same
@@ -7,7 +19,7 @@
 // packing code of the pack jobs, at each candidate level, and scales each stratum's measured
 // ratio and CPU time to the stratum's bytes. Requests are counted per object as the plain and
 // the compressed run send them (their sizes decide: whole or ranged reads, single or multipart
-// writes; archives: transport/cost.h), plus the listings and bucket checks. Nothing is
+// writes; archives: transport/staging_requests.h), plus the listings and bucket checks. Nothing is
 // written anywhere.
 //
 // Errors: the backends' (listing, reads); kInvalidArgument for options out of range.
@@ -23,9 +35,9 @@
 #include "storage/backend.h"
 #include "transport/batch.h"
 #include "transfer/executor.h"
-#include "transport/cost.h"
+#include "estimate/cost.h"
 
-namespace ferry::transport {
+namespace ferry::estimate {
 
 struct EstimateOptions {
   std::vector<int> levels = {1, 3, 6, 9};  // candidate zstd levels (1..19)
@@ -35,7 +47,7 @@ struct EstimateOptions {
   int ranges = 4;
   uint64_t max_sample_bytes = 64ull << 20;  // bytes held for the sample at most
   // As the run does (pack.h, unpack.h, pack_kind.cc, the transfer engine's defaults).
-  BatchLimits batch;
+  transport::BatchLimits batch;
   uint64_t whole_read_limit = 1ull << 20;      // pack: objects up to this read in one GET
   uint64_t read_chunk = 4ull << 20;            // pack: ranged reads of larger ones
   uint64_t unpack_whole_limit = 16ull << 20;   // unpack: entries up to this written in one PUT
@@ -91,4 +103,4 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
 Requests PlainObjectRequests(uint64_t size, const EstimateOptions& options);
 Requests PackedObjectRequests(uint64_t size, const EstimateOptions& options);
 
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

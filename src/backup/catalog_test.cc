@@ -2,7 +2,7 @@
 // FERRY_TEST_PG_URL (integration): archives recorded with their entries in one transaction,
 // the latest entry of a key, versions, prefixes in byte order, forgetting archives; tombstones,
 // keys noted gone by a run and committed, live keys of an interval, the rows a prune forgets.
-#include "transport/catalog.h"
+#include "backup/catalog.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include "base/clock.h"
 #include "state/state.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 class CatalogStoreTest : public ::testing::Test {
@@ -345,4 +345,4 @@ TEST(CatalogPickTest, PicksByVersionIdOrTime) {
 }
 
 }  // namespace
-}  // namespace ferry::transport
+}  // namespace ferry::backup

@@ -1,14 +1,14 @@
-#include "transport/estimate.h"
+#include "estimate/estimate.h"
 
 #include <algorithm>
 #include <optional>
 
 #include "archive/backend_io.h"
 #include "storage/sorted_listing.h"
-#include "transport/estimate_internal.h"
-#include "transport/sampler.h"
+#include "estimate/estimate_internal.h"
+#include "estimate/sampler.h"
 
-namespace ferry::transport {
+namespace ferry::estimate {
 namespace {
 
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return b == 0 ? 0 : (a + b - 1) / b; }
@@ -34,7 +34,7 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
     FERRY_ASSIGN_OR_RETURN(dn, d->Next());
     if (dn != nullptr) ++out.dst_objects;
   }
-  Batcher batcher(o.batch);
+  transport::Batcher batcher(o.batch);
   std::vector<uint64_t> making;  // the sizes of the batch in the making
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("estimate cancelled");
@@ -67,7 +67,7 @@ Status ListToCopy(storage::Backend& src, storage::Backend* dst, const EstimateOp
     if (dn != nullptr) ++out.dst_objects;
   }
   // The last batch is packed in pieces for a slow stop, as the scan does (jobs/scan.cc).
-  for (const SlowStopPiece& p : SlowStopPieces(making, o.batch.first())) {
+  for (const transport::SlowStopPiece& p : transport::SlowStopPieces(making, o.batch.first())) {
     out.batch_bytes.push_back(p.bytes);
   }
   return Status::Ok();
@@ -235,9 +235,9 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
           static_cast<uint64_t>(
               l.bytes == 0 ? 0.0 : static_cast<double>(b) * wire / static_cast<double>(l.bytes)) +
           packed.empty_archive;
-      le.requests += ArchiveWriteRequests(archive_bytes, o.archive_part_size,
+      le.requests += transport::ArchiveWriteRequests(archive_bytes, o.archive_part_size,
                                           /*likely_one_part=*/b < o.archive_part_size);
-      le.requests += ArchiveReadRequests(archive_bytes);
+      le.requests += transport::ArchiveReadRequests(archive_bytes);
     }
     Usage u{.bytes_in = l.bytes,
             .bytes_wire = le.wire_bytes,
@@ -269,4 +269,4 @@ Result<Estimate> EstimateCopy(storage::Backend& src, storage::Backend* dst,
   return est;
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

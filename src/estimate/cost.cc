@@ -1,14 +1,12 @@
-#include "transport/cost.h"
+#include "estimate/cost.h"
 
 #include <cmath>
 
-namespace ferry::transport {
+namespace ferry::estimate {
 namespace {
 
 constexpr double kGb = 1024.0 * 1024.0 * 1024.0;
 constexpr double kHoursPerMonth = 730;
-
-uint64_t CeilDiv(uint64_t a, uint64_t b) { return b == 0 ? 0 : (a + b - 1) / b; }
 
 }  // namespace
 
@@ -65,15 +63,6 @@ RequestClass ClassOf(std::string_view op) {
   return RequestClass::kPut;
 }
 
-Requests ArchiveWriteRequests(uint64_t archive_bytes, uint64_t part_size, bool likely_one_part) {
-  if (likely_one_part && archive_bytes < part_size) return Requests{.put = 1, .get = 0};
-  return Requests{.put = 2 + std::max<uint64_t>(1, CeilDiv(archive_bytes, part_size)), .get = 0};
-}
-
-Requests ArchiveReadRequests(uint64_t archive_bytes, uint64_t read_size) {
-  return Requests{.put = 0, .get = 4 + CeilDiv(archive_bytes, read_size)};
-}
-
 double RequestCost(const Requests& r, const Prices& p) {
   return static_cast<double>(r.put) / 1000 * p.per_1000_put +
          static_cast<double>(r.get) / 1000 * p.per_1000_get;
@@ -91,4 +80,4 @@ Costs CostOf(const Usage& u, const Prices& p, double per_gb) {
   return c;
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

@@ -1,7 +1,7 @@
 // EstimateCopy on memory backends: predicted wire bytes against a real pack of the same
 // objects, requests counted as the run sends them, objects already on the destination left
 // out, large objects read as ranges only, and the cheapest level chosen.
-#include "transport/estimate.h"
+#include "estimate/estimate.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "transport/pack.h"
 #include "testing/test_executor.h"
 
-namespace ferry::transport {
+namespace ferry::estimate {
 namespace {
 
 using storage::MemoryBackend;
@@ -63,10 +63,10 @@ class EstimateTest : public ::testing::Test {
       listed.push_back(**o);
     }
     archive::StringSink sink;
-    PackOptions po;
+    transport::PackOptions po;
     po.executor = &ferry::testing::TestExecutor();
     po.writer.level = 3;
-    auto r = PackObjects(src_, listed, sink, po, {});
+    auto r = transport::PackObjects(src_, listed, sink, po, {});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return sink.bytes.size();
   }
@@ -157,4 +157,4 @@ TEST_F(EstimateTest, ChoosesTheCheapestLevelAndPricesIt) {
 }
 
 }  // namespace
-}  // namespace ferry::transport
+}  // namespace ferry::estimate

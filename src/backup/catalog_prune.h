@@ -37,9 +37,9 @@
 
 #include "base/status.h"
 #include "storage/backend.h"
-#include "transport/catalog.h"
+#include "backup/catalog.h"
 
-namespace ferry::transport {
+namespace ferry::backup {
 
 struct RetentionPolicy {
   uint64_t keep_last = 0;      // the N newest states of each key (0: not this rule)
@@ -93,4 +93,4 @@ struct PruneRequest {
 Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup,
                                  const PruneRequest& request, std::stop_token stop);
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup

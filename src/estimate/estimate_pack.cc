@@ -3,9 +3,9 @@
 
 #include "archive/io.h"
 #include "archive/writer.h"
-#include "transport/estimate_internal.h"
+#include "estimate/estimate_internal.h"
 
-namespace ferry::transport::internal {
+namespace ferry::estimate::internal {
 namespace {
 
 class CountingSink : public archive::ByteSink {
@@ -68,4 +68,4 @@ Result<PackedSample> PackSample(const std::vector<SampleEntry>& sample, size_t s
   return out;
 }
 
-}  // namespace ferry::transport::internal
+}  // namespace ferry::estimate::internal

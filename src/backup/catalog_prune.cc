@@ -1,13 +1,13 @@
 // Retention of a backup location: the policy (pure) and the prune in its crash order
 // (contracts in catalog_prune.h).
-#include "transport/catalog_prune.h"
+#include "backup/catalog_prune.h"
 
 #include <algorithm>
 #include <limits>
 #include <map>
 #include <set>
 
-namespace ferry::transport {
+namespace ferry::backup {
 namespace {
 
 // One state of a key: a version (entry != nullptr) or its deletion.
@@ -148,4 +148,4 @@ Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup
   return result;
 }
 
-}  // namespace ferry::transport
+}  // namespace ferry::backup
