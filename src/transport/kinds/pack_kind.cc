@@ -1,13 +1,13 @@
-// The "pack" kind (compressed runs, src/transport): packs the job's objects into one archive
+// The "pack" kind (compressed runs, kinds.h): packs the job's objects into one archive
 // written to the run's staging location, records it in the archive progress store, and
 // finishes enqueuing the unpack job of the archive (in the region the run names) in the same
 // transaction. The archive's key is fixed per job, so a retry (its worker died after the
 // archive was complete) writes the same archive again rather than a second one; nothing is
 // unpacked before the job is done. Without an explicit level (0), the batch is packed at the
 // level the adaptive level's bandit picks for its content class, and what it measured is fed
-// back (transport/level_advisor.h). In a backup (TransportOptions::backup) the archive stays
-// where it is written and is recorded with its entries in the backup catalog instead; no unpack
-// job follows.
+// back (transport/level_advisor.h). In a run that keeps its archives (TransportOptions::backup:
+// a backup) the archive stays where it is written and the run's ArchiveKeeper keeps it (a
+// backup records it with its entries in its catalog) instead; no unpack job follows.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,26 +17,31 @@
 
 #include "archive/backend_io.h"
 #include "checksum/checksum.h"
-#include "jobs/kinds/registry.h"
-#include "jobs/worker_internal.h"
+#include "jobs/payload.h"
 #include "obs/log.h"
 #include "plan/decide.h"
-#include "backup/backup.h"
-#include "transport/run_archives.h"
-#include "transport/staging_requests.h"
+#include "transport/kinds/kinds.h"
 #include "transport/level_advisor.h"
 #include "transport/level_cpu.h"
 #include "transport/pack.h"
+#include "transport/run_archives.h"
+#include "transport/staging_requests.h"
 #include "transport/upload_order.h"
 
-namespace ferry::jobs {
+namespace ferry::transport {
 namespace {
 
+using jobs::JobContext;
+using jobs::JobResult;
+using jobs::JobSpec;
+using jobs::OutcomeOf;
+using jobs::RunContext;
+using jobs::TransportOptions;
 
 // The run's archive of job `job` (transport/run_archives.h: "<run>-<job>-<8 hex>.fza", a
-// backup's "b..."; `ferry unpack` takes only the former, transport::IsRunArchive).
-std::string ArchiveKey(const RunContext& run, JobId job) {
-  return transport::SyncArchiveNames{.run = run.run.id,
+// backup's "b..."; `ferry unpack` takes only the former, IsRunArchive).
+std::string ArchiveKey(const RunContext& run, jobs::JobId job) {
+  return SyncArchiveNames{.run = run.run.id,
                                      .source = run.run.spec.source,
                                      .destination = run.run.spec.destination,
                                      .created_ticks = run.run.created.time_since_epoch().count(),
@@ -48,12 +53,12 @@ std::string ArchiveKey(const RunContext& run, JobId job) {
 // the order they started, so their archives are complete (and unpacked) one after another
 // instead of all near the end (transport/upload_order.h). One order per staging location,
 // for the life of the process.
-transport::UploadOrder& UploadOrderOf(const std::string& staging) {
+UploadOrder& UploadOrderOf(const std::string& staging) {
   static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<transport::UploadOrder>> orders;
+  static std::map<std::string, std::unique_ptr<UploadOrder>> orders;
   std::lock_guard lock(mu);
   auto& order = orders[staging];
-  if (order == nullptr) order = std::make_unique<transport::UploadOrder>();
+  if (order == nullptr) order = std::make_unique<UploadOrder>();
   return *order;
 }
 
@@ -70,8 +75,10 @@ void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
   }
 }
 
-class PackHandler : public JobHandler {
+class PackHandler : public jobs::JobHandler {
  public:
+  explicit PackHandler(std::shared_ptr<const ArchiveKeeper> keeper) : keeper_(std::move(keeper)) {}
+
   std::string_view name() const override { return kPackKind; }
   int phase() const override { return 0; }
   // The unpack jobs count the objects (once each), when they reach the destination.
@@ -79,8 +86,8 @@ class PackHandler : public JobHandler {
   bool uses_lister_slot() const override { return false; }
   // A pack keeps zstd's workers busy: about two full batches at a time per worker, more when
   // the batches are small (in proportion to their bytes).
-  size_t ObjectsInFlight(const Job& job, const RunContext& run,
-                         const WorkerOptions& options) const override {
+  size_t ObjectsInFlight(const jobs::Job& job, const RunContext& run,
+                         const jobs::WorkerOptions& options) const override {
     const uint64_t full = std::max<uint64_t>(1, run.options.transport.batch_bytes);
     const uint64_t c = static_cast<uint64_t>(std::max(1, options.concurrency));
     return static_cast<size_t>(std::clamp<uint64_t>(c * job.spec.bytes / full, c / 4 + 1, c));
@@ -92,11 +99,20 @@ class PackHandler : public JobHandler {
     auto since = [&clock](Clock::MonoTime t) {
       return std::chrono::duration<double>(clock.MonoNow() - t).count();
     };
-    const Job& j = ctx.claimed.job;
-    auto objects = DecodeTransfer(j.spec.payload);
+    const jobs::Job& j = ctx.claimed.job;
+    auto objects = jobs::DecodeTransfer(j.spec.payload);
     if (!objects.ok()) return JobResult{.outcome = OutcomeOf(objects.status(), 1 << 20), .more = {}};
     RunContext& run = ctx.run;
     const TransportOptions& t = run.options.transport;
+    if (t.backup && keeper_ == nullptr) {
+      ctx.control.CannotServe(Status::NotSupported("run " + std::to_string(run.run.id) +
+                                                   " keeps its archives (a backup): this worker "
+                                                   "cannot"));
+      return JobResult{};
+    }
+    auto compressed = CompressedRunOf(run);
+    if (!compressed.ok()) return Failed(ctx, compressed.status());
+    CompressedRun& c = **compressed;
     std::vector<storage::ObjectInfo> listed;
     if (t.backup) {  // a backup's scan planned from its catalog: nothing left undecided
       listed.reserve(objects->size());
@@ -110,37 +126,38 @@ class PackHandler : public JobHandler {
       if (listed.empty()) return JobResult{};  // no archive
     }
     const std::string key = ArchiveKey(run, j.id);
-    transport::PackOptions o;
+    PackOptions o;
     o.executor = ctx.options.executor;  // the process's: its reads are the executor's tasks
     o.clock = &clock;                   // times the stages, the writer's too
     o.writer.level = t.level;
     // Its place among the packs sending to this staging location: by job id, the listing's order.
-    transport::UploadOrder& order = UploadOrderOf(t.staging);
+    UploadOrder& order = UploadOrderOf(t.staging);
     o.order = &order;
     o.order_ticket = order.Join(static_cast<uint64_t>(j.id));
     struct Leave {
-      transport::UploadOrder& order;
+      UploadOrder& order;
       uint64_t ticket;
       ~Leave() { order.Leave(ticket); }
     } leave{order, o.order_ticket};
-    std::unique_ptr<transport::AdaptiveLevel> adaptive;
+    std::unique_ptr<AdaptiveLevel> adaptive;
     if (t.level == 0) {
-      adaptive = StartAdaptive(run, listed);
-      o.writer.level = adaptive ? adaptive->level() : transport::kStartLevel;
+      adaptive = StartAdaptive(c.levels.get(), t, listed);
+      o.writer.level = adaptive ? adaptive->level() : kStartLevel;
     }
     // One region, or a list ("A,B": every entry meant for each; with unpack jobs, one job and
     // one progress row per region, the archive deleted by the last: transport/store.h).
-    const std::vector<std::string> regions = transport::RegionList(t.region);
+    const std::vector<std::string> regions = RegionList(t.region);
     o.destinations = regions;
     const bool several = regions.size() > 1;
     if (t.backup && j.attempts > 1) {
-      // An attempt that died after recording its archive in the catalog: the archive is there,
-      // complete, and rows point into it. Packing again would overwrite it under those rows.
-      auto recorded = run.catalog->HasArchive(t.staging, key);
-      if (!recorded.ok()) return Failed(ctx, recorded.status());
-      if (*recorded) return JobResult{};
+      // An attempt that died after keeping its archive (a backup: recorded in the catalog): the
+      // archive is there, complete, and rows point into it. Packing again would overwrite it
+      // under those rows.
+      auto kept = keeper_->Kept(ctx, key);
+      if (!kept.ok()) return Failed(ctx, kept.status());
+      if (*kept) return JobResult{};
     }
-    if (j.attempts > 1) AbortEarlierUploads(*run.staging, key, ctx.cancel);
+    if (j.attempts > 1) AbortEarlierUploads(*c.staging, key, ctx.cancel);
     // A batch of fewer raw bytes than a part makes an archive of one part, most likely: written
     // in one PUT (archive/backend_io.h).
     const uint64_t part_size = archive::ArchivePartSize(j.spec.bytes);
@@ -148,46 +165,46 @@ class PackHandler : public JobHandler {
     // Its parts under way are bytes on the link: the packs behind wait for them as for its
     // queued bytes (UploadOrder::SetSending).
     auto sink = archive::BackendSink::Open(
-        *run.staging, key, part_size, *ctx.options.executor, ctx.cancel,
+        *c.staging, key, part_size, *ctx.options.executor, ctx.cancel,
         {.likely_one_part = likely_one_part, .on_sending = [&order, ticket = o.order_ticket](
                                                                bool sending) {
            order.SetSending(ticket, sending);
          }});
     if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
     const double setup_seconds = since(started);
-    const uint64_t cpu_id = transport::CpuShare::Process().Begin();
-    auto packed = transport::PackObjects(*run.src, listed, **sink, o, ctx.cancel);
-    const double cpu_seconds = transport::CpuShare::Process().End(cpu_id);
+    const uint64_t cpu_id = CpuShare::Process().Begin();
+    auto packed = PackObjects(*run.src, listed, **sink, o, ctx.cancel);
+    const double cpu_seconds = CpuShare::Process().End(cpu_id);
     Status s = packed.status();
     const auto closing = clock.MonoNow();
     if (s.ok()) {
       // The last part starts crossing the link in turn (an archive smaller than a part sends
       // all here); the packs behind wait until the parts under way end (they count as
       // sending), not for the completion (no bytes), which runs out of turn.
-      s = transport::CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->SendLast(); },
+      s = CloseInTurn(&order, o.order_ticket, [&] { return (*sink)->SendLast(); },
                                  ctx.cancel);
       if (s.ok()) s = (*sink)->Close();
       // A create of the multipart upload whose reply was lost (the upload made, the request
       // sent again) left an upload nobody completes: with the archive complete, every upload
       // still pending for its key (this job's alone) is such a one, billed on staging for good
       // (found by tests/tools/convergence_transport.py, BUG_ORPHAN_UPLOAD: a truncated reply).
-      if (s.ok() && (*sink)->wrote_in_parts()) AbortEarlierUploads(*run.staging, key, ctx.cancel);
+      if (s.ok() && (*sink)->wrote_in_parts()) AbortEarlierUploads(*c.staging, key, ctx.cancel);
     }
     const double close_seconds = since(closing);
     if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
     const archive::WriteSummary& w = packed->summary;
-    // A backup keeps the archive and records it with its entries in the catalog, in one
-    // transaction (backup/backup.h); a transfer stages it for its unpack job.
+    // A backup keeps the archive (its keeper records it with its entries in the catalog, in one
+    // transaction: backup/kinds/keeper.h); a transfer stages it for its unpack job.
     if (t.backup) {
-      s = RecordBackup(ctx, key, w.archive_bytes);
+      s = keeper_->Keep(ctx, key, w.archive_bytes);
     } else {
       for (size_t i = 0; s.ok() && i < std::max<size_t>(1, regions.size()); ++i) {
-        s = run.archives->Staged(transport::ArchiveRow{
+        s = c.archives->Staged(ArchiveRow{
             .staging = t.staging,
             .archive = key,
-            .destination = transport::RegionDestination(
+            .destination = RegionDestination(
                 run.run.spec.destination, several ? regions[i] : std::string(), several),
-            .state = transport::ArchiveState::kStaged,
+            .state = ArchiveState::kStaged,
             .entries = w.entries,
             .written = 0,
             .archive_bytes = w.archive_bytes,
@@ -201,8 +218,8 @@ class PackHandler : public JobHandler {
     ctx.stats.entries_stored_raw += w.stored_entries;
     ctx.stats.transport_bytes_in += w.raw_bytes;
     ctx.stats.transport_bytes_wire += w.archive_bytes;
-    const transport::Requests requests =
-        transport::ArchiveWriteRequests(w.archive_bytes, part_size, likely_one_part);
+    const Requests requests =
+        ArchiveWriteRequests(w.archive_bytes, part_size, likely_one_part);
     ctx.stats.transport_cpu_us += static_cast<uint64_t>(cpu_seconds * 1e6);
     ctx.stats.transport_extra_puts += requests.put;
     ctx.stats.objects_planned += w.entries;
@@ -237,20 +254,19 @@ class PackHandler : public JobHandler {
  private:
   // The adaptive level of this batch; nullptr (pack at kStartLevel, learn nothing) when the
   // history cannot be read: the level is an optimisation, never a reason to fail a pack.
-  static std::unique_ptr<transport::AdaptiveLevel> StartAdaptive(
-      RunContext& run, std::span<const storage::ObjectInfo> objects) {
-    if (run.levels == nullptr) return nullptr;
-    const TransportOptions& t = run.options.transport;
-    transport::AdaptiveLevel::Options options;
-    options.prices = transport::LevelPricesFrom(t.price_per_gib, t.price_per_cpu_second);
-    auto a = transport::AdaptiveLevel::Start(*run.levels, objects, options);
+  static std::unique_ptr<AdaptiveLevel> StartAdaptive(
+      LevelStore* levels, const TransportOptions& t, std::span<const storage::ObjectInfo> objects) {
+    if (levels == nullptr) return nullptr;
+    AdaptiveLevel::Options options;
+    options.prices = LevelPricesFrom(t.price_per_gib, t.price_per_cpu_second);
+    auto a = AdaptiveLevel::Start(*levels, objects, options);
     if (!a.ok()) {
       obs::Log(obs::Level::kWarn, "adaptive level unavailable", {{"error", a.status().message()}});
       return nullptr;
     }
     return std::move(a).value();
   }
-  static void FinishAdaptive(JobContext& ctx, transport::AdaptiveLevel& a,
+  static void FinishAdaptive(JobContext& ctx, AdaptiveLevel& a,
                              const archive::WriteSummary& w) {
     ctx.stats.AddLevelUsed(a.content_class(), a.level());
     if (Status s = a.Finish(w.raw_bytes, w.archive_bytes); !s.ok()) {
@@ -262,29 +278,12 @@ class PackHandler : public JobHandler {
     }
   }
 
-  // The archive `key` (complete on the backup location) and its entries, in the catalog.
-  static Status RecordBackup(JobContext& ctx, const std::string& key, uint64_t archive_bytes) {
-    // This worker's time; the catalog raises it above the rows of the archive's keys (workers'
-    // clocks disagree: CatalogStore::RecordNewestArchive).
-    const Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               clock.Now().time_since_epoch())
-                               .count();
-    const std::string& location = ctx.run.options.transport.staging;
-    return backup::RecordBackupArchive(*ctx.run.catalog, *ctx.run.staging,
-                                          {.location = location,
-                                           .archive = key,
-                                           .archive_bytes = archive_bytes,
-                                           .backed_up_ms = now_ms},
-                                          ctx.cancel)
-        .status()
-        .WithContext("recording " + key + " in the catalog");
-  }
-
   static JobResult Failed(JobContext& ctx, const Status& s) {
     obs::Log(obs::Level::kWarn, "pack failed", {{"error", s.message()}});
     return JobResult{.outcome = OutcomeOf(s, ctx.claimed.job.attempts), .more = {}};
   }
+
+  const std::shared_ptr<const ArchiveKeeper> keeper_;  // a backup's; may be null
 };
 
 // Whether the object `r` (the listing could not decide it) is still to be copied, decided
@@ -355,6 +354,9 @@ Result<std::vector<storage::ObjectInfo>> ObjectsToPack(
   return out;
 }
 
-std::shared_ptr<const JobHandler> MakePackHandler() { return std::make_shared<PackHandler>(); }
+std::shared_ptr<const jobs::JobHandler> MakePackHandler(
+    std::shared_ptr<const ArchiveKeeper> keeper) {
+  return std::make_shared<PackHandler>(std::move(keeper));
+}
 
-}  // namespace ferry::jobs
+}  // namespace ferry::transport

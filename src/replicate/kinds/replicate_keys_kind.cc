@@ -1,6 +1,6 @@
 // The "replicate-keys" kind: a batch of keys of a replication pass with their listed versions
 // (oldest first). Replicates each key's versions in order to every destination its rules name,
-// as a single-process pass does (replicate::ReplicateKeys), recording each version in the status
+// as a single-process pass does (ReplicateKeys), recording each version in the status
 // store. A retry (its worker died, the job was cancelled) starts the batch over at no cost for
 // what is done: COMPLETED versions cost nothing, and a PENDING one (written, perhaps, but not
 // recorded) is first looked for at the destination by its replica metadata, never written twice.
@@ -16,15 +16,22 @@
 #include <algorithm>
 
 #include "jobs/kinds/lease_fence.h"
-#include "jobs/kinds/registry.h"
-#include "jobs/kinds/replicate_run.h"
+#include "jobs/payload.h"
+#include "replicate/kinds/kinds.h"
+#include "replicate/kinds/replicate_run.h"
 #include "replicate/transport.h"
+#include "transport/kinds/kinds.h"
 
-namespace ferry::jobs {
+namespace ferry::replicate {
 namespace {
 
-void AddInto(replicate::PassStats& to, const replicate::PassStats& from) {
-  using S = replicate::PassStats;
+using jobs::JobContext;
+using jobs::JobResult;
+using jobs::JobSpec;
+using jobs::OutcomeOf;
+
+void AddInto(PassStats& to, const PassStats& from) {
+  using S = PassStats;
   static constexpr std::atomic<uint64_t> S::*kFields[] = {
       &S::versions_listed, &S::replicated, &S::delete_markers, &S::already,
       &S::replicas,        &S::recovered,  &S::restored,       &S::tags_synced,
@@ -34,25 +41,25 @@ void AddInto(replicate::PassStats& to, const replicate::PassStats& from) {
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
 }
 
-class ReplicateKeysHandler : public JobHandler {
+class ReplicateKeysHandler : public jobs::JobHandler {
  public:
-  explicit ReplicateKeysHandler(replicate::PassStats* totals) : totals_(totals) {}
+  explicit ReplicateKeysHandler(PassStats* totals) : totals_(totals) {}
 
   std::string_view name() const override { return kReplicateKeysKind; }
   int phase() const override { return 0; }
   bool counts_progress() const override { return true; }
   bool uses_lister_slot() const override { return false; }
   // Its versions are what it has in flight (a batch is at most the pass's batch_versions).
-  size_t ObjectsInFlight(const Job& job, const RunContext& run,
-                         const WorkerOptions& options) const override {
+  size_t ObjectsInFlight(const jobs::Job& job, const jobs::RunContext& run,
+                         const jobs::WorkerOptions& options) const override {
     (void)run;
     return static_cast<size_t>(
         std::clamp<uint64_t>(job.spec.objects, 1, static_cast<uint64_t>(options.concurrency)));
   }
 
   JobResult Run(JobContext& ctx) const override {
-    const Job& j = ctx.claimed.job;
-    replicate::PassStats stats;
+    const jobs::Job& j = ctx.claimed.job;
+    PassStats stats;
     JobResult result;
     Status s = Replicate(ctx, stats, result.more);
     if (totals_ != nullptr) AddInto(*totals_, stats);
@@ -66,23 +73,23 @@ class ReplicateKeysHandler : public JobHandler {
   }
 
  private:
-  static Status Replicate(JobContext& ctx, replicate::PassStats& stats,
+  static Status Replicate(JobContext& ctx, PassStats& stats,
                           std::vector<JobSpec>& unpacks) {
-    FERRY_ASSIGN_OR_RETURN(std::vector<replicate::KeyVersions> keys,
-                           replicate::DecodeKeyBatch(ctx.claimed.job.spec.payload));
+    FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys,
+                           DecodeKeyBatch(ctx.claimed.job.spec.payload));
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
                            ReplicationOfJob(ctx));
-    replicate::PassOptions o = r->options;
+    PassOptions o = r->options;
     o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
-    LeaseFence fence(ctx);
+    jobs::LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
-    replicate::TransportCollector collected;
+    TransportCollector collected;
     if (!r->staging.empty()) {
       o.transported = &collected;
-      o.in_transit = replicate::InTransit(*r->archives, ArchiveKeys(ctx));
+      o.in_transit = InTransit(*r->archives, ArchiveKeys(ctx));
     }
     FERRY_RETURN_IF_ERROR(
-        replicate::ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel));
+        ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel));
     if (collected.size() == 0) return Status::Ok();
     return Pack(ctx, *r, o, collected, stats, unpacks);
   }
@@ -91,33 +98,33 @@ class ReplicateKeysHandler : public JobHandler {
   // on every attempt; the hex digits tell apart passes of two state stores staging into one
   // prefix.
   static std::function<std::string(const std::string&)> ArchiveKeys(const JobContext& ctx) {
-    const RunContext& run = ctx.run;
-    replicate::RunArchiveNames names;
+    const jobs::RunContext& run = ctx.run;
+    RunArchiveNames names;
     names.run = run.run.id;
     names.source = run.run.spec.source;
     names.created_ticks = run.run.created.time_since_epoch().count();
-    const JobId job = ctx.claimed.job.id;
+    const jobs::JobId job = ctx.claimed.job.id;
     return [names = std::move(names), job](const std::string& staging) {
       return names.KeyOf(job, staging);
     };
   }
 
   // Packs the collected versions (one archive per staging location) and makes their unpack jobs.
-  static Status Pack(JobContext& ctx, const ReplicationRun& r, const replicate::PassOptions& o,
-                     replicate::TransportCollector& collected, replicate::PassStats& stats,
+  static Status Pack(JobContext& ctx, const ReplicationRun& r, const PassOptions& o,
+                     TransportCollector& collected, PassStats& stats,
                      std::vector<JobSpec>& unpacks) {
     FERRY_RETURN_IF_ERROR(o.before_write());  // the job still holds its lease
-    const Job& j = ctx.claimed.job;
-    const RunContext& run = ctx.run;
-    replicate::PackTransportOptions t;
+    const jobs::Job& j = ctx.claimed.job;
+    const jobs::RunContext& run = ctx.run;
+    PackTransportOptions t;
     t.archive_key = ArchiveKeys(ctx);
     for (const auto& [name, backend] : r.staging) t.staging[name] = backend.get();
     t.archives = r.archives.get();
     t.levels = r.levels.get();
     t.retry = j.attempts > 1;
     t.executor = ctx.options.executor;
-    FERRY_ASSIGN_OR_RETURN(replicate::PackedTransport packed,
-                           replicate::PackTransported(o, collected.Take(), t, ctx.cancel));
+    FERRY_ASSIGN_OR_RETURN(PackedTransport packed,
+                           PackTransported(o, collected.Take(), t, ctx.cancel));
     stats.transported += packed.versions;
     stats.transport_archives += packed.archives;
     stats.transport_bytes_in += packed.bytes_in;
@@ -126,11 +133,11 @@ class ReplicateKeysHandler : public JobHandler {
     ctx.stats.entries_packed += packed.entries;
     ctx.stats.transport_bytes_in += packed.bytes_in;
     ctx.stats.transport_bytes_wire += packed.bytes_wire;
-    for (const replicate::TransportUnpack& u : packed.unpacks) {
+    for (const TransportUnpack& u : packed.unpacks) {
       JobSpec unpack;
       unpack.run = run.run.id;
-      unpack.kind = kUnpackKind;
-      unpack.payload = replicate::EncodeTransportUnpack(u);
+      unpack.kind = transport::kUnpackKind;
+      unpack.payload = EncodeTransportUnpack(u);
       unpack.objects = u.objects;
       unpack.bytes = u.bytes;
       unpack.max_attempts = j.spec.max_attempts;
@@ -140,13 +147,13 @@ class ReplicateKeysHandler : public JobHandler {
     return Status::Ok();
   }
 
-  replicate::PassStats* const totals_;
+  PassStats* const totals_;
 };
 
 }  // namespace
 
-std::shared_ptr<const JobHandler> MakeReplicateKeysHandler(replicate::PassStats* totals) {
+std::shared_ptr<const jobs::JobHandler> MakeReplicateKeysHandler(PassStats* totals) {
   return std::make_shared<ReplicateKeysHandler>(totals);
 }
 
-}  // namespace ferry::jobs
+}  // namespace ferry::replicate

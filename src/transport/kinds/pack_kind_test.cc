@@ -9,24 +9,23 @@
 #include <string>
 
 #include "checksum/checksum.h"
-#include "jobs/kinds/registry.h"
-#include "jobs/worker_internal.h"
+#include "plan/decide.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
 #include "testing/test_executor.h"
+#include "transport/kinds/kinds.h"
 
-namespace ferry::jobs {
+namespace ferry::transport {
 namespace {
 
 TEST(PackKindTest, APackTakesRoomInProportionToItsBatch) {
-  const JobHandler* pack = KindRegistry::Builtin().Find(kPackKind);
-  ASSERT_NE(pack, nullptr);
-  RunContext run;
+  const auto pack = MakePackHandler(nullptr);
+  jobs::RunContext run;
   run.options.transport.batch_bytes = 64ull << 20;
-  WorkerOptions options;
+  jobs::WorkerOptions options;
   options.concurrency = 64;
   auto room = [&](uint64_t bytes) {
-    Job job;
+    jobs::Job job;
     job.spec.kind = std::string(kPackKind);
     job.spec.bytes = bytes;
     return pack->ObjectsInFlight(job, run, options);
@@ -99,7 +98,7 @@ TEST(PackKindTest, ObjectsTheListingCouldNotDecideArePackedOnlyWhenTheyDiffer) {
   put(*src, "meta-new", body, {{"k", "other"}});
   put(*src, "planned", body, {{"k", "v"}});
 
-  RunContext run;
+  jobs::RunContext run;
   auto request = [&](const std::string& key, bool need_details, std::string_view reason) {
     transfer::CopyRequest r;
     r.src.key = key;
@@ -131,4 +130,4 @@ TEST(PackKindTest, ObjectsTheListingCouldNotDecideArePackedOnlyWhenTheyDiffer) {
 }
 
 }  // namespace
-}  // namespace ferry::jobs
+}  // namespace ferry::transport

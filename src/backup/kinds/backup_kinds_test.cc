@@ -1,5 +1,6 @@
 // A backup run's scan and pack jobs (TransportOptions::backup, docs/design/backup.md) on
-// MemoryBackends and a SQLite store, driven as the worker drives them: the scan compares the
+// MemoryBackends and a SQLite store, driven as the worker drives them (the run opened by
+// transport's run hook with the catalog's keeper, keeper.h): the scan compares the
 // source with the catalog (never lists the destination) and plans only what changed; the pack
 // job keeps its archive, records it with its entries in the catalog and enqueues no unpack
 // job; a retry of a pack job whose archive is already recorded packs nothing.
@@ -10,21 +11,26 @@
 #include <filesystem>
 #include <set>
 
+#include "backup/kinds/keeper.h"
 #include "checksum/checksum.h"
-#include "jobs/kinds/registry.h"
+#include "jobs/scan.h"
 #include "jobs/sqlite/sqlite_job_store.h"
-#include "jobs/worker_internal.h"
 #include "storage/memory/memory_backend.h"
-#include "testing/sizeless_store.h"
 #include "testing/fake_clock.h"
+#include "testing/sizeless_store.h"
 #include "testing/test_executor.h"
+#include "transport/kinds/kinds.h"
 
-namespace ferry::jobs {
+namespace ferry::backup {
 namespace {
 
 namespace fs = std::filesystem;
+using jobs::JobResult;
+using jobs::JobSpec;
+using jobs::KeyRange;
+using jobs::Outcome;
 
-class NoControl : public ScanControl, public JobControl {
+class NoControl : public jobs::ScanControl, public jobs::JobControl {
  public:
   bool WantsSplit() override { return false; }
   Status HandOff(const KeyRange&, const std::vector<JobSpec>&) override { return Status::Ok(); }
@@ -42,7 +48,7 @@ class BackupKindsTest : public ::testing::Test {
     char tmpl[] = "/tmp/ferry-backup-kinds-test-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto store = OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
+    auto store = jobs::OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     options_.executor = &ferry::testing::TestExecutor();  // the pack's reads are its tasks
@@ -51,29 +57,41 @@ class BackupKindsTest : public ::testing::Test {
     ctx_.options.transport.level = 3;
     ctx_.options.transport.unpack_jobs = false;
     ctx_.options.transport.backup = true;
-    auto run = store_->CreateRun(RunSpec{"mem:src", kLoc, EncodeRunOptions(ctx_.options)});
+    auto run =
+        store_->CreateRun(jobs::RunSpec{"mem:src", kLoc, jobs::EncodeRunOptions(ctx_.options)});
     ASSERT_TRUE(run.ok());
     ctx_.run = *store_->GetRun(*run);
     ctx_.filter = std::move(plan::Filter::Make({}, std::chrono::system_clock::now())).value();
     ctx_.src = std::make_unique<storage::MemoryBackend>();
     ctx_.dst = std::make_unique<storage::MemoryBackend>();
-    ctx_.staging = std::make_unique<StagingBackend>();
-    ctx_.archives = std::move(transport::TransportStore::Open(*store_->session())).value();
-    ctx_.catalog = std::move(backup::CatalogStore::Open(*store_->session())).value();
+    // The run as a worker opens it: the staging location through the worker's opener, the
+    // archive progress store and the catalog in the store's database.
+    auto staging = std::make_unique<StagingBackend>();
+    staging_ = staging.get();
+    ctx_.opener = [&staging](const std::string& location, bool) {
+      EXPECT_EQ(location, kLoc);
+      return Result<std::unique_ptr<storage::Backend>>(
+          std::unique_ptr<storage::Backend>(std::move(staging)));
+    };
+    auto opened = hook_->Open(ctx_, {.store = *store_, .options = options_, .checked = true});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_TRUE(*opened);
+    ctx_.hook = hook_.get();
+    ctx_.opener = nullptr;
     for (int i = 0; i < 20; ++i) {
       Write("k/" + std::to_string(100 + i), "first " + std::to_string(i));
     }
   }
   void TearDown() override {
-    ctx_.archives.reset();
-    ctx_.catalog.reset();
+    ctx_.kind_state.clear();  // the stores, before their database
     store_.reset();
     fs::remove_all(dir_);
   }
 
   storage::MemoryBackend& src() { return static_cast<storage::MemoryBackend&>(*ctx_.src); }
   storage::MemoryBackend& dst() { return static_cast<storage::MemoryBackend&>(*ctx_.dst); }
-  StagingBackend& staging() { return static_cast<StagingBackend&>(*ctx_.staging); }
+  StagingBackend& staging() { return *staging_; }
+  CatalogStore& catalog() { return **CatalogOf(ctx_); }
 
   void Write(const std::string& key, const std::string& body) {
     storage::WriteSpec spec;
@@ -85,24 +103,24 @@ class BackupKindsTest : public ::testing::Test {
   std::vector<JobSpec> Scan() {
     NoControl control;
     std::vector<JobSpec> more;
-    Status s = ScanChunk({.run = ctx_, .options = options_, .control = control, .stats = stats_},
-                         KeyRange{}, more);
+    Status s = jobs::ScanChunk(
+        {.run = ctx_, .options = options_, .control = control, .stats = stats_}, KeyRange{}, more);
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::vector<JobSpec> packs;
     for (JobSpec& j : more) {
-      if (j.kind == kPackKind) packs.push_back(std::move(j));
+      if (j.kind == transport::kPackKind) packs.push_back(std::move(j));
     }
     return packs;
   }
 
   // Runs the pack job `spec` (attempt `attempt`) through its handler.
-  JobResult Pack(const JobSpec& spec, JobId id, int attempt) {
-    ClaimedJob claimed;
+  JobResult Pack(const JobSpec& spec, jobs::JobId id, int attempt) {
+    jobs::ClaimedJob claimed;
     claimed.job.id = id;
     claimed.job.spec = spec;
     claimed.job.attempts = attempt;
     NoControl control;
-    JobContext ctx{.store = *store_,
+    jobs::JobContext ctx{.store = *store_,
                    .run = ctx_,
                    .claimed = claimed,
                    .options = options_,
@@ -111,24 +129,31 @@ class BackupKindsTest : public ::testing::Test {
                    .worker_stop = {},
                    .control = control,
                    .lease_lost = {}};
-    return MakePackHandler()->Run(ctx);
+    return pack_->Run(ctx);
   }
 
   uint64_t CatalogEntries() {
     uint64_t n = 0;
-    EXPECT_TRUE(ctx_.catalog->Visit(kLoc, "", [&](const backup::CatalogEntry&) {
-                               ++n;
-                               return Status::Ok();
-                             }).ok());
+    EXPECT_TRUE(catalog()
+                    .Visit(kLoc, "",
+                           [&](const CatalogEntry&) {
+                             ++n;
+                             return Status::Ok();
+                           })
+                    .ok());
     return n;
   }
 
   static constexpr const char* kLoc = "mem:backup/";
   fs::path dir_;
   testing::FakeClock clock_;
-  std::unique_ptr<JobStore> store_;
-  RunContext ctx_;
-  WorkerOptions options_;
+  std::unique_ptr<jobs::JobStore> store_;
+  const std::shared_ptr<const transport::ArchiveKeeper> keeper_ = MakeCatalogKeeper();
+  const std::shared_ptr<const jobs::RunHook> hook_ = transport::MakeRunHook(keeper_);
+  const std::shared_ptr<const jobs::JobHandler> pack_ = transport::MakePackHandler(keeper_);
+  jobs::RunContext ctx_;
+  StagingBackend* staging_ = nullptr;  // the run's staging location, as its worker opened it
+  jobs::WorkerOptions options_;
   transfer::Stats stats_;
 };
 
@@ -151,7 +176,7 @@ TEST_F(BackupKindsTest, TheBatchesOfARangeGrowFromSmall) {
   // In the listing's order, every object once.
   std::vector<std::string> keys;
   for (const JobSpec& p : packs) {
-    auto decoded = DecodeTransfer(p.payload);
+    auto decoded = jobs::DecodeTransfer(p.payload);
     ASSERT_TRUE(decoded.ok());
     for (const auto& r : *decoded) keys.push_back(r.src.key);
   }
@@ -171,7 +196,7 @@ TEST_F(BackupKindsTest, ScansAgainstTheCatalogAndPacksOnlyWhatChanged) {
   ASSERT_EQ(staging().Keys().size(), 1u);
   EXPECT_TRUE(staging().Keys()[0].ends_with(".fza"));
   EXPECT_EQ(CatalogEntries(), 20u);
-  auto recorded = ctx_.catalog->HasArchive(kLoc, staging().Keys()[0]);
+  auto recorded = catalog().HasArchive(kLoc, staging().Keys()[0]);
   EXPECT_TRUE(recorded.ok() && *recorded);
 
   // Nothing changed: nothing to pack. Two changes: only those.
@@ -198,19 +223,19 @@ TEST_F(BackupKindsTest, AScanNotesTheKeysGoneFromItsRangeForItsRun) {
   ASSERT_TRUE(src().Delete("k/115", {}).ok());
   NoControl control;
   std::vector<JobSpec> more;
-  ASSERT_TRUE(ScanChunk({.run = ctx_, .options = options_, .control = control, .stats = stats_},
-                        KeyRange{"k/105", std::string("k/110")}, more)
-                  .ok());
-  EXPECT_EQ(*ctx_.catalog->RunsWithGone(kLoc), std::vector<int64_t>{ctx_.run.id});
-  ASSERT_EQ(*ctx_.catalog->CommitGone(kLoc, ctx_.run.id), 1u);
-  auto gone = ctx_.catalog->Tombstones(kLoc, "");
+  const jobs::ScanContext scan{
+      .run = ctx_, .options = options_, .control = control, .stats = stats_};
+  ASSERT_TRUE(jobs::ScanChunk(scan, KeyRange{"k/105", std::string("k/110")}, more).ok());
+  EXPECT_EQ(*catalog().RunsWithGone(kLoc), std::vector<int64_t>{ctx_.run.id});
+  ASSERT_EQ(*catalog().CommitGone(kLoc, ctx_.run.id), 1u);
+  auto gone = catalog().Tombstones(kLoc, "");
   ASSERT_EQ(gone->size(), 1u);
   EXPECT_EQ(gone->front().key, "k/107");
   EXPECT_EQ(gone->front().run, ctx_.run.id);
   // The whole key space: the other two.
   EXPECT_TRUE(Scan().empty());
-  EXPECT_EQ(*ctx_.catalog->CommitGone(kLoc, ctx_.run.id), 2u);
-  EXPECT_EQ(ctx_.catalog->Tombstones(kLoc, "")->size(), 3u);
+  EXPECT_EQ(*catalog().CommitGone(kLoc, ctx_.run.id), 2u);
+  EXPECT_EQ(catalog().Tombstones(kLoc, "")->size(), 3u);
 }
 
 TEST_F(BackupKindsTest, ARetryOfARecordedPackPacksNothing) {
@@ -230,4 +255,4 @@ TEST_F(BackupKindsTest, ARetryOfARecordedPackPacksNothing) {
 }
 
 }  // namespace
-}  // namespace ferry::jobs
+}  // namespace ferry::backup

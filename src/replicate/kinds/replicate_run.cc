@@ -1,9 +1,9 @@
 // Opening a replication pass on a worker (replicate_run.h).
-#include "jobs/kinds/replicate_run.h"
+#include "replicate/kinds/replicate_run.h"
 
 #include "base/clock.h"
 
-namespace ferry::jobs {
+namespace ferry::replicate {
 namespace {
 
 // Check, then learn whether the side keeps versions (as `ferry replicate` does before a pass).
@@ -12,15 +12,15 @@ Status CheckWithVersions(storage::Backend& side, const std::string& what) {
   return side.LearnVersions({}).WithContext(what);
 }
 
-Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& store,
-                                                   bool* cannot_open) {
+Result<std::shared_ptr<ReplicationRun>> Open(jobs::RunContext& run, jobs::JobStore& store,
+                                             bool* cannot_open) {
   auto r = std::make_shared<ReplicationRun>();
-  FERRY_ASSIGN_OR_RETURN(r->pass, replicate::DecodeDurablePass(run.run.spec.options));
+  FERRY_ASSIGN_OR_RETURN(r->pass, DecodeDurablePass(run.run.spec.options));
   if (!run.opener) return Status::Internal("replication run without a location opener");
   if (store.session() == nullptr) {
     return Status::NotSupported("replication passes need a SQL state store");
   }
-  FERRY_ASSIGN_OR_RETURN(r->status, replicate::StatusStore::Open(*store.session()));
+  FERRY_ASSIGN_OR_RETURN(r->status, StatusStore::Open(*store.session()));
   // Opening a location (parsing it, finding its remote, loading its credentials) fails for
   // this worker, not for the job, unless the failure is transient.
   auto open = [&](const std::string& location,
@@ -35,17 +35,17 @@ Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& st
   };
   FERRY_ASSIGN_OR_RETURN(r->source, open(run.run.spec.source, false));
   FERRY_RETURN_IF_ERROR(CheckWithVersions(*r->source, "source"));
-  replicate::PassOptions& o = r->options;
-  for (const std::string& name : replicate::DestinationLocations(r->pass.rules)) {
+  PassOptions& o = r->options;
+  for (const std::string& name : DestinationLocations(r->pass.rules)) {
     FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> dst, open(name, true));
     FERRY_RETURN_IF_ERROR(CheckWithVersions(*dst, "destination " + name));
     o.destinations[name] = dst.get();
     r->destinations.push_back(std::move(dst));
   }
-  for (const replicate::Rule& rule : r->pass.rules.rules) {
+  for (const Rule& rule : r->pass.rules.rules) {
     if (!rule.enabled) continue;
-    for (const replicate::Destination& d : rule.destinations) {
-      const replicate::Transport& t = d.transport;
+    for (const Destination& d : rule.destinations) {
+      const Transport& t = d.transport;
       if (!t.compress || r->staging.count(t.staging)) continue;
       FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> staging, open(t.staging, true));
       FERRY_RETURN_IF_ERROR(staging->Check({}).WithContext("staging " + t.staging));
@@ -68,31 +68,32 @@ Result<std::shared_ptr<const ReplicationRun>> Open(RunContext& run, JobStore& st
   o.multipart_threshold = r->pass.multipart_threshold;
   o.part_size = r->pass.part_size;
   o.server_side_copy_limit = r->pass.server_side_copy_limit;
-  FERRY_ASSIGN_OR_RETURN(r->scope, replicate::PreparePass(o));
-  return std::shared_ptr<const ReplicationRun>(std::move(r));
+  FERRY_ASSIGN_OR_RETURN(r->scope, PreparePass(o));
+  return r;
 }
 
 }  // namespace
 
-Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(RunContext& run, JobStore& store,
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOf(jobs::RunContext& run,
+                                                            jobs::JobStore& store,
                                                             bool* cannot_open) {
   bool ignored = false;
   if (cannot_open == nullptr) cannot_open = &ignored;
   *cannot_open = false;
-  std::lock_guard lock(run.kind_state_mu);
-  if (run.kind_state != nullptr) {
-    return std::static_pointer_cast<const ReplicationRun>(run.kind_state);
-  }
-  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r, Open(run, store, cannot_open));
-  run.kind_state = std::const_pointer_cast<ReplicationRun>(r);
-  return r;
+  FERRY_ASSIGN_OR_RETURN(
+      std::shared_ptr<ReplicationRun> r,
+      jobs::KindStateOf<ReplicationRun>(
+          run, kReplicationRunState, [&]() -> Result<std::shared_ptr<ReplicationRun>> {
+            return Open(run, store, cannot_open);
+          }));
+  return std::shared_ptr<const ReplicationRun>(std::move(r));
 }
 
-Result<std::shared_ptr<const ReplicationRun>> ReplicationOfJob(JobContext& ctx) {
+Result<std::shared_ptr<const ReplicationRun>> ReplicationOfJob(jobs::JobContext& ctx) {
   bool cannot_open = false;
   auto r = ReplicationOf(ctx.run, ctx.store, &cannot_open);
   if (!r.ok() && cannot_open) ctx.control.CannotServe(r.status());
   return r;
 }
 
-}  // namespace ferry::jobs
+}  // namespace ferry::replicate

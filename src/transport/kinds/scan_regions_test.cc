@@ -4,7 +4,8 @@
 // job per region, of that region; a delete job of no region was claimed by one worker and the
 // other region kept the keys for good (found by tests/tools/convergence_transport.py,
 // BUG_DELETE_ONE_REGION). One region, or none, still makes one delete job of no region.
-// MemoryBackend on both sides, a SQLite JobStore, ScanChunk as the worker drives it.
+// MemoryBackend on both sides, a SQLite JobStore, ScanChunk as the worker drives it, planned by
+// the run hook of compressed runs (run_hook.cc).
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -13,17 +14,20 @@
 #include <set>
 
 #include "checksum/checksum.h"
+#include "jobs/scan.h"
 #include "jobs/sqlite/sqlite_job_store.h"
-#include "jobs/worker_internal.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "transport/kinds/kinds.h"
 
-namespace ferry::jobs {
+namespace ferry::transport {
 namespace {
 
 namespace fs = std::filesystem;
+using jobs::JobSpec;
+using jobs::KeyRange;
 
-class NoSplit : public ScanControl {
+class NoSplit : public jobs::ScanControl {
  public:
   bool WantsSplit() override { return false; }
   Status HandOff(const KeyRange&, const std::vector<JobSpec>&) override {
@@ -37,7 +41,7 @@ class ScanRegionsTest : public ::testing::Test {
     char tmpl[] = "/tmp/ferry-scan-regions-test-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto store = OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
+    auto store = jobs::OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
@@ -51,14 +55,16 @@ class ScanRegionsTest : public ::testing::Test {
   // region -> their keys.
   std::map<std::string, std::set<std::string>> Deletes(const std::string& regions,
                                                       bool unpack_jobs = true) {
-    RunContext ctx;
+    jobs::RunContext ctx;
+    ctx.hook = hook_.get();
     ctx.options.command = "sync";
     ctx.options.delete_extra = true;
     ctx.options.decide.delete_extra = true;
     ctx.options.transport.staging = "mem:staging/s";
     ctx.options.transport.region = regions;
     ctx.options.transport.unpack_jobs = unpack_jobs;
-    auto run = store_->CreateRun(RunSpec{"mem:src", "mem:dst", EncodeRunOptions(ctx.options)});
+    auto run = store_->CreateRun(
+        jobs::RunSpec{"mem:src", "mem:dst", jobs::EncodeRunOptions(ctx.options)});
     EXPECT_TRUE(run.ok());
     auto got = store_->GetRun(*run);
     EXPECT_TRUE(got.ok());
@@ -79,18 +85,18 @@ class ScanRegionsTest : public ::testing::Test {
     ctx.src = std::move(src);
     ctx.dst = std::move(dst);
     NoSplit control;
-    WorkerOptions options;
+    jobs::WorkerOptions options;
     transfer::Stats stats;
     std::vector<JobSpec> more;
-    EXPECT_TRUE(ScanChunk({.run = ctx, .options = options, .control = control, .stats = stats},
-                          KeyRange{}, more)
-                    .ok());
+    const jobs::ScanContext scan{
+        .run = ctx, .options = options, .control = control, .stats = stats};
+    EXPECT_TRUE(jobs::ScanChunk(scan, KeyRange{}, more).ok());
     std::map<std::string, std::set<std::string>> out;
     for (const JobSpec& j : more) {
-      if (j.kind != kDeleteKind) continue;
-      EXPECT_EQ(j.not_before, kParked);
+      if (j.kind != jobs::kDeleteKind) continue;
+      EXPECT_EQ(j.not_before, jobs::kParked);
       EXPECT_EQ(out.count(j.region), 0u) << "two delete jobs of region " << j.region;
-      auto keys = DecodeDelete(j.payload);
+      auto keys = jobs::DecodeDelete(j.payload);
       EXPECT_TRUE(keys.ok());
       if (keys.ok()) out[j.region].insert(keys->begin(), keys->end());
     }
@@ -99,7 +105,8 @@ class ScanRegionsTest : public ::testing::Test {
 
   fs::path dir_;
   testing::FakeClock clock_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<jobs::JobStore> store_;
+  const std::shared_ptr<const jobs::RunHook> hook_ = MakeRunHook(nullptr);
 };
 
 TEST_F(ScanRegionsTest, ASyncPackedForSeveralRegionsDeletesInEachRegion) {
@@ -125,4 +132,4 @@ TEST_F(ScanRegionsTest, OneRegionOrNoneDeletesInOneJobOfNoRegion) {
 }
 
 }  // namespace
-}  // namespace ferry::jobs
+}  // namespace ferry::transport

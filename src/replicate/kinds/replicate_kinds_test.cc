@@ -12,15 +12,22 @@
 #include "jobs/payload.h"
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
+#include "replicate/kinds/kinds.h"
 #include "replicate/payload.h"
 #include "replicate/status_store.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
 
-namespace ferry::jobs {
+namespace ferry::replicate {
 namespace {
 
 namespace fs = std::filesystem;
+using jobs::JobSpec;
+using jobs::JobState;
+using jobs::RunId;
+using jobs::RunProgress;
+using jobs::Worker;
+using jobs::WorkerOptions;
 using storage::Backend;
 using storage::ObjectInfo;
 
@@ -117,7 +124,7 @@ class ReplicateKindsTest : public ::testing::Test {
     char tmpl[] = "/tmp/ferry-replicate-kinds-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto store = OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
+    auto store = jobs::OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     for (const char* name : {"a", "b", "c"}) {
@@ -153,16 +160,16 @@ class ReplicateKindsTest : public ::testing::Test {
     pass.rules.rules = {rule};
     pass.concurrency = 2;
     pass.batch_versions = batch_versions;
-    RunOptions ro;
+    jobs::RunOptions ro;
     ro.command = "replicate";
-    auto options = replicate::EncodeDurablePass(pass, EncodeRunOptions(ro));
+    auto options = replicate::EncodeDurablePass(pass, jobs::EncodeRunOptions(ro));
     EXPECT_TRUE(options.ok());
-    auto run = store_->CreateRun(RunSpec{"a", "b", *options});
+    auto run = store_->CreateRun(jobs::RunSpec{"a", "b", *options});
     EXPECT_TRUE(run.ok());
     JobSpec scan;
     scan.run = *run;
     scan.kind = kReplicateScanKind;
-    scan.payload = EncodeScan(KeyRange{});
+    scan.payload = jobs::EncodeScan(jobs::KeyRange{});
     EXPECT_TRUE(store_->Enqueue({scan}).ok());
     return *run;
   }
@@ -189,7 +196,14 @@ class ReplicateKindsTest : public ::testing::Test {
 
   testing::FakeClock clock_;
   fs::path dir_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<jobs::JobStore> store_;
+  // The kinds a replication pass's workers serve.
+  const jobs::KindRegistry kinds_ = [] {
+    jobs::KindRegistry r;
+    EXPECT_TRUE(r.Register(MakeReplicateScanHandler()).ok());
+    EXPECT_TRUE(r.Register(MakeReplicateKeysHandler()).ok());
+    return r;
+  }();
   std::map<std::string, std::unique_ptr<storage::MemoryBackend>> sides_;
 };
 
@@ -218,6 +232,7 @@ TEST_F(ReplicateKindsTest, WorkersReplicateEveryVersionInOrderOnce) {
   for (int w = 0; w < 2; ++w) {
     threads.emplace_back([&, w] {
       WorkerOptions o;
+      o.registry = &kinds_;
       o.owner = "w" + std::to_string(w);
       o.only_run = run;
       o.exit_when_done = true;
@@ -237,7 +252,7 @@ TEST_F(ReplicateKindsTest, WorkersReplicateEveryVersionInOrderOnce) {
             static_cast<uint64_t>(expected));
   auto counts = store_->CountJobs(run);
   ASSERT_TRUE(counts.ok());
-  EXPECT_EQ(counts->state, RunState::kDone);
+  EXPECT_EQ(counts->state, jobs::RunState::kDone);
   // 40 keys in scans of 6: at least 7 scan jobs; batches of at most 5 versions
   EXPECT_GE(counts->by_kind[kReplicateScanKind].of(JobState::kDone), 7u);
   EXPECT_GE(counts->by_kind[kReplicateKeysKind].of(JobState::kDone),
@@ -261,6 +276,7 @@ TEST_F(ReplicateKindsTest, AKeysJobRunAgainWritesNothing) {
   const RunId run = NewRun(100);
   auto one_worker = [&] {
     WorkerOptions o;
+    o.registry = &kinds_;
     o.owner = "w";
     o.only_run = run;
     o.exit_when_done = true;
@@ -272,18 +288,19 @@ TEST_F(ReplicateKindsTest, AKeysJobRunAgainWritesNothing) {
   };
   EXPECT_EQ(one_worker(), 2u);
   // The same batch again, as a retry after its worker died would run it.
-  auto jobs = store_->ListJobs(run, JobState::kDone, 10);
-  ASSERT_TRUE(jobs.ok());
+  auto done = store_->ListJobs(run, JobState::kDone, 10);
+  ASSERT_TRUE(done.ok());
   JobSpec again;
-  for (const Job& j : *jobs) {
+  for (const jobs::Job& j : *done) {
     if (j.spec.kind == kReplicateKeysKind) again = j.spec;
   }
   ASSERT_EQ(again.kind, kReplicateKeysKind);
-  auto run2 = store_->CreateRun(RunSpec{"a", "b", store_->GetRun(run)->spec.options});
+  auto run2 = store_->CreateRun(jobs::RunSpec{"a", "b", store_->GetRun(run)->spec.options});
   ASSERT_TRUE(run2.ok());
   again.run = *run2;
   ASSERT_TRUE(store_->Enqueue({again}).ok());
   WorkerOptions o;
+  o.registry = &kinds_;
   o.owner = "w2";
   o.only_run = *run2;
   o.exit_when_done = true;
@@ -304,6 +321,7 @@ TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
   }
   const RunId run = NewRun(100, "c");
   WorkerOptions o;
+  o.registry = &kinds_;
   o.owner = "no-c";
   o.only_run = run;
   o.exit_when_done = true;
@@ -344,4 +362,4 @@ TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
 }
 
 }  // namespace
-}  // namespace ferry::jobs
+}  // namespace ferry::replicate
