@@ -104,7 +104,7 @@ for i in range(0, len(objs), 1000):
     print(json.dumps({"Objects": objs[i:i + 1000], "Quiet": True}))' 2>/dev/null | while read -r batch; do
     printf '%s' "$batch" > "$batch_file"
     "aws_$side" s3api delete-objects --bucket "$name" --delete "file://$batch_file" >/dev/null
-  done
+  done || true  # no such bucket: nothing to delete
   rm -f "$batch_file"
   "aws_$side" s3api delete-bucket --bucket "$name" >/dev/null 2>&1 || true
 }

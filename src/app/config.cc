@@ -331,8 +331,8 @@ Status ParseServe(const toml::table& t, const std::string& src, ServeConfig& out
   return Status::Ok();
 }
 
-// [costs]: the cost model's prices (transport/cost.h), numbers 0 or more.
-Status ParseCosts(const toml::table& t, const std::string& src, transport::Prices& out) {
+// [costs]: the cost model's prices (estimate/cost.h), numbers 0 or more.
+Status ParseCosts(const toml::table& t, const std::string& src, estimate::Prices& out) {
   const std::string where = src + ": [costs]";
   for (const auto& [k, v] : t) {
     const std::string key(k.str());
@@ -344,13 +344,13 @@ Status ParseCosts(const toml::table& t, const std::string& src, transport::Price
       }
       for (const auto& [pk, pv] : *pairs) {
         const std::optional<double> price = pv.is_number() ? pv.value<double>() : std::nullopt;
-        Status s = transport::SetPairPrice(out, pk.str(), price.value_or(-1));
+        Status s = estimate::SetPairPrice(out, pk.str(), price.value_or(-1));
         if (!s.ok()) return s.WithContext(where);
       }
       continue;
     }
     const std::optional<double> price = v.is_number() ? v.value<double>() : std::nullopt;
-    Status s = transport::SetPrice(out, key, price.value_or(-1));
+    Status s = estimate::SetPrice(out, key, price.value_or(-1));
     if (!s.ok()) return s.WithContext(where);
   }
   return Status::Ok();

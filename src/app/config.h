@@ -53,7 +53,7 @@
 //                                       # (Authorization: Bearer T, or RGW's opaqueData T)
 //   max_event_body = "1MiB"             # larger notification bodies: 413
 //
-//   [costs]                             # prices of the cost model (transport/cost.h; every
+//   [costs]                             # prices of the cost model (estimate/cost.h; every
 //   per_gb = 0.02                       # value a number, 0 or more; defaults there): $/GB
 //   per_cpu_second = 0.0000133          # between regions, $/CPU-second, $/1,000 PUT-class and
 //   per_1000_put = 0.005                # GET-class requests, $/GB-month of staging and the
@@ -79,7 +79,7 @@
 
 #include "base/status.h"
 #include "replicate/rules.h"
-#include "transport/cost.h"
+#include "estimate/cost.h"
 
 namespace ferry::app {
 
@@ -124,7 +124,7 @@ struct Config {
   TransferDefaults transfer;
   ReplicationConfig replication;
   ServeConfig serve;
-  transport::Prices costs;
+  estimate::Prices costs;
   std::string source;  // file it came from, for messages
 };
 

@@ -219,9 +219,9 @@ staging_hours = 2
   EXPECT_DOUBLE_EQ(c->costs.per_gb, 0.09);
   EXPECT_DOUBLE_EQ(c->costs.per_cpu_second, 0);
   EXPECT_DOUBLE_EQ(c->costs.staging_hours, 2);
-  EXPECT_DOUBLE_EQ(c->costs.per_1000_put, transport::Prices{}.per_1000_put);
-  EXPECT_DOUBLE_EQ(transport::PricePerGb(c->costs, "region-a", "region-b"), 0.01);
-  EXPECT_DOUBLE_EQ(transport::PricePerGb(c->costs, "region-b", "region-a"), 0.09);
+  EXPECT_DOUBLE_EQ(c->costs.per_1000_put, estimate::Prices{}.per_1000_put);
+  EXPECT_DOUBLE_EQ(estimate::PricePerGb(c->costs, "region-a", "region-b"), 0.01);
+  EXPECT_DOUBLE_EQ(estimate::PricePerGb(c->costs, "region-b", "region-a"), 0.09);
   auto none = ParseConfig("", "empty.toml");
   ASSERT_TRUE(none.ok());
   EXPECT_DOUBLE_EQ(none->costs.per_gb, 0.02);

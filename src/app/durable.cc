@@ -1,4 +1,5 @@
 #include "app/durable.h"
+#include "app/kinds.h"
 #include "base/clock.h"
 #include "obs/log.h"
 #include "transport/run_archives.h"
@@ -352,6 +353,7 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     jobs::WorkerOptions w = request.worker;
     w.only_run = result.run;
     w.exit_when_done = true;
+    if (w.registry == nullptr) w.registry = &Kinds();  // every kind: a compressed run's too
     jobs::Worker worker(store, OpenerFor(wiring), w, stats);
     FERRY_RETURN_IF_ERROR(worker.Run(stop, &result.progress));
   }

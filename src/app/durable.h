@@ -23,7 +23,8 @@ struct DurableRunRequest {
   std::string destination;  // location text
   jobs::RunOptions options;
   // Its clock (WorkerOptions::clock; null: SystemClock::Default()) also times the run: the wait
-  // for the leases of abandoned runs and DurableRunResult::seconds.
+  // for the leases of abandoned runs and DurableRunResult::seconds. Its registry (null: every
+  // kind of this ferry, app::Kinds()) says what the run's worker serves.
   jobs::WorkerOptions worker;
   bool detach = false;
   // Ends the unfinished run of (source, destination), if any, for good (JobStore::AbandonRun:

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "app/kinds.h"
 #include "jobs/payload.h"
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "testing/fake_clock.h"
@@ -37,7 +38,7 @@ TEST(RunViewTest, SaysThePhaseAndItsKinds) {
   c.jobs[static_cast<size_t>(JobState::kQueued)] = 2;
   c.jobs[static_cast<size_t>(JobState::kDone)] = 4;
   const auto now = std::chrono::system_clock::now();
-  const RunView v = MakeRunView(run, c, jobs::KindRegistry::Builtin(), now);
+  const RunView v = MakeRunView(run, c, Kinds(), now);
   EXPECT_EQ(v.state, "running (phase 1: delete)");
   EXPECT_EQ(RunLine(v),
             "run 7 src -> dst: running (phase 1: delete); jobs 2 queued, 0 leased, 4 done, 0 "
@@ -47,11 +48,11 @@ TEST(RunViewTest, SaysThePhaseAndItsKinds) {
   EXPECT_EQ(j["phase"], 1);
   EXPECT_EQ(j["jobs_by_kind"]["delete"]["queued"], 2);
   EXPECT_EQ(j["objects_total"], 15);
-  EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kRunning, 0), jobs::KindRegistry::Builtin(),
+  EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kRunning, 0), Kinds(),
                         now)
                 .state,
-            "running (phase 0: pack, replicate-keys, replicate-scan, scan, transfer, unpack)");
-  EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kFailed, 0), jobs::KindRegistry::Builtin(),
+            "running (phase 0: pack, replicate-event, replicate-keys, replicate-scan, scan, transfer, unpack)");
+  EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kFailed, 0), Kinds(),
                         now)
                 .state,
             "failed");
@@ -65,11 +66,11 @@ TEST(RunViewTest, AContinuousRunWaitingForItsNextScanIsIdle) {
   jobs::RunCounts c = Counts(jobs::RunState::kRunning, 0);
   c.by_kind[jobs::kScanKind].jobs[static_cast<size_t>(JobState::kQueued)] = 1;
   c.next_due = now + std::chrono::minutes(5);
-  RunView v = MakeRunView(run, c, jobs::KindRegistry::Builtin(), now);
+  RunView v = MakeRunView(run, c, Kinds(), now);
   EXPECT_TRUE(v.idle);
   EXPECT_EQ(v.state, "continuous, idle until 2026-01-01T00:05:00Z");
   EXPECT_EQ(RunJson(v)["next_due"], "2026-01-01T00:05:00Z");
-  v = MakeRunView(run, c, jobs::KindRegistry::Builtin(), now + std::chrono::minutes(6));
+  v = MakeRunView(run, c, Kinds(), now + std::chrono::minutes(6));
   EXPECT_FALSE(v.idle) << "due: its scan waits for a worker";
   EXPECT_EQ(v.state, "continuous, running (phase 0: scan)");
 }

@@ -45,7 +45,8 @@ class BackendChunkSource : public ChunkSource {
 // right after the header) fetches all of them, so that a manifest that fits there costs no
 // request of its own: two requests open a larger archive, for at most `tail` bytes more. A read
 // that ends in what was read ahead asks the store only for its bytes before it.
-// None by default: the unpacker's reads are what the cost model counts (transport/cost.h).
+// None by default: the unpacker's reads are what the cost model counts
+// (transport/staging_requests.h).
 struct ReadAhead {
   uint64_t whole_below = 0;
   uint64_t tail = 0;

@@ -44,13 +44,12 @@ using RunId = int64_t;
 using JobId = int64_t;
 
 // A job's kind is its name, stored as text; what a kind does, and the phase of a run it belongs
-// to, is its handler's business (jobs/kinds/registry.h). The store keeps any name. The
-// built-in kinds:
+// to, is its handler's business (jobs/kinds/registry.h). The store keeps any name. jobs' own
+// kinds (the others are named beside their capability: transport/kinds/kinds.h "pack" and
+// "unpack", replicate/kinds/kinds.h "replicate-scan" and "replicate-keys"):
 inline constexpr char kScanKind[] = "scan";          // list a key range of both sides, plan it
 inline constexpr char kTransferKind[] = "transfer";  // copy a batch of objects
 inline constexpr char kDeleteKind[] = "delete";      // delete destination-only keys
-inline constexpr char kPackKind[] = "pack";          // pack a batch into a staged archive
-inline constexpr char kUnpackKind[] = "unpack";      // unpack a staged archive
 
 enum class JobState { kQueued, kLeased, kDone, kDead };
 // kRunning: in progress (Run::phase says which phase has been reached); kDone and kFailed

@@ -1,6 +1,6 @@
 // StoreJournal: the checkpoints of one upload of a job (a transfer job's large object, a
 // replicate-keys job's large version) in the JobStore.
-#include "jobs/worker_internal.h"
+#include "jobs/journal.h"
 
 namespace ferry::jobs {
 

@@ -240,20 +240,6 @@ Result<TransferShape> PeekTransfer(const std::string& text) {
   return reader.shape;
 }
 
-std::string EncodeUnpack(const UnpackPayload& p) {
-  return Dump(json{{"archive", p.archive}, {"objects", p.objects}, {"bytes", p.bytes}});
-}
-
-Result<UnpackPayload> DecodeUnpack(const std::string& text) {
-  return Parse(text, "unpack", [](const json& j) -> Result<UnpackPayload> {
-    UnpackPayload p;
-    p.archive = j.at("archive").get<std::string>();
-    p.objects = j.at("objects").get<uint64_t>();
-    p.bytes = j.at("bytes").get<uint64_t>();
-    return p;
-  });
-}
-
 std::string EncodeDelete(const std::vector<std::string>& keys) {
   json list = json::array();
   for (const std::string& key : keys) list.push_back(KeyJson(key));

@@ -10,8 +10,8 @@
 //                              "v":version_id}]}     "v" only when not "" (= the current
 //                                                    version); payloads without it decode so
 //   delete:       {"keys":[key,...]}
-//   pack:         the transfer payload: the objects of one archive (compressed runs)
-//   unpack:       {"archive":key, "objects":n, "bytes":n}   a staged archive (compressed runs)
+//   pack:         the transfer payload: the objects of one archive (compressed runs; the
+//                 unpack payload is transport's: transport/kinds/kinds.h)
 // Run options of a compressed run (--compress) add
 //   "transport":{"staging":location, "region":name, "level":n, "batch_bytes":n,
 //                "batch_objects":n[, "unpack_jobs":false][, "backup":true]
@@ -32,6 +32,7 @@
 namespace ferry::jobs {
 
 // Compressed transport through a staging location (src/transport, docs/design/transport.md).
+// Stored with the run as data; what they mean is transport's (its RunHook and kinds).
 struct TransportOptions {
   std::string staging;  // location text of the staging prefix; "" = no compression
   std::string region;   // the region unpack jobs belong to ("" = any worker)
@@ -43,7 +44,7 @@ struct TransportOptions {
   bool unpack_jobs = true;
   // Backup mode (`ferry backup`, docs/design/backup.md): the archives are kept at the staging
   // location (the backup location), never unpacked; each is recorded with its entries in the
-  // backup catalog (transport/catalog.h), and a scan packs only what the catalog lacks.
+  // backup catalog (backup/catalog.h), and a scan packs only what the catalog lacks.
   bool backup = false;
   // The prices the adaptive level weighs (transport::LevelPrices), from the command's [costs]:
   // $ per GiB from the source's region to the staging's, and $ per CPU-second; < 0: the
@@ -85,15 +86,6 @@ struct TransferShape {
   uint64_t first_size = 0;
 };
 Result<TransferShape> PeekTransfer(const std::string& json);
-
-// The staged archive an unpack job works on.
-struct UnpackPayload {
-  std::string archive;  // key under the run's staging location
-  uint64_t objects = 0;
-  uint64_t bytes = 0;
-};
-std::string EncodeUnpack(const UnpackPayload& p);
-Result<UnpackPayload> DecodeUnpack(const std::string& json);
 
 std::string EncodeDelete(const std::vector<std::string>& keys);
 Result<std::vector<std::string>> DecodeDelete(const std::string& json);

@@ -2,6 +2,7 @@
 #include <map>
 
 #include "jobs/kinds/registry.h"
+#include "jobs/kinds/run_hook.h"
 #include "jobs/worker_internal.h"
 
 namespace ferry::jobs {
@@ -9,6 +10,7 @@ namespace ferry::jobs {
 Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
                                                    const BackendOpener& opener,
                                                    const WorkerOptions& options,
+                                                   const KindRegistry& kinds,
                                                    transfer::Stats& stats) {
   auto ctx = std::make_unique<RunContext>();
   FERRY_ASSIGN_OR_RETURN(ctx->run, store.GetRun(run));
@@ -22,20 +24,19 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   }
   Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
   FERRY_ASSIGN_OR_RETURN(ctx->filter, plan::Filter::Make(ctx->options.filter, clock.Now()));
-  if (ctx->options.transport.enabled()) {
-    FERRY_ASSIGN_OR_RETURN(ctx->staging, opener(ctx->options.transport.staging, true));
-    if (!checked) FERRY_RETURN_IF_ERROR(ctx->staging->Check({}).WithContext("staging"));
-    if (store.session() == nullptr) {
-      return Status::NotSupported("compressed transport needs a SQL state store");
+  // The hooks open with the worker's opener (locations beyond the two sides: staging).
+  ctx->opener = opener;
+  const RunOpening opening{.store = store, .options = options, .checked = checked};
+  for (const auto& hook : kinds.run_hooks()) {
+    FERRY_ASSIGN_OR_RETURN(bool serves, hook->Open(*ctx, opening));
+    if (serves) {
+      ctx->hook = hook.get();
+      break;
     }
-    FERRY_ASSIGN_OR_RETURN(ctx->archives,
-                           transport::TransportStore::Open(*store.session(), clock));
-    if (ctx->options.transport.level == 0) {
-      FERRY_ASSIGN_OR_RETURN(ctx->levels, transport::LevelStore::Open(*store.session()));
-    }
-    if (ctx->options.transport.backup) {
-      FERRY_ASSIGN_OR_RETURN(ctx->catalog, transport::CatalogStore::Open(*store.session()));
-    }
+  }
+  if (ctx->hook == nullptr && ctx->options.transport.enabled()) {
+    return Status::NotSupported("run " + std::to_string(run) +
+                                " is a compressed run: this worker knows no compressed transport");
   }
   FERRY_CHECK(options.executor != nullptr);  // set by the Worker
   transfer::TransferOptions t;

@@ -20,15 +20,13 @@
 #include <iterator>
 #include <limits>
 
+#include "jobs/kinds/run_hook.h"
 #include "jobs/worker_internal.h"
+#include "obs/log.h"
 #include "plan/merge.h"
 #include "storage/sorted_listing.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
-#include "transport/backup.h"
-#include "transport/batch.h"
-#include "transport/store.h"
-#include "obs/log.h"
 
 namespace ferry::jobs {
 namespace {
@@ -86,7 +84,7 @@ class BoundedSource : public storage::ListingCursor {
   std::string boundary_;
 };
 
-// A listing without keys (a backup's destination side).
+// A listing without keys (the destination side of a plan that lists none: a backup's).
 class NoKeys : public storage::ListingCursor {
  public:
   Result<const storage::ObjectInfo*> Next() override {
@@ -159,20 +157,18 @@ class ChunkVisitor : public plan::ListingVisitor {
   Visited visited_;
 };
 
-// Turns planned copies and deletes into transfer and (parked) delete jobs.
+// Turns planned copies and deletes into transfer and (parked) delete jobs; in a run served by a
+// hook, the copies go to its chunk plan (kinds/run_hook.h), which makes its own jobs of them.
 class JobSink : public transfer::PlanSink {
  public:
-  JobSink(const RunContext& ctx, const WorkerOptions& options, std::vector<JobSpec>& out)
-      : ctx_(ctx), options_(options), out_(out) {}
+  JobSink(const RunContext& ctx, const WorkerOptions& options, ChunkPlan* chunk_plan,
+          std::vector<JobSpec>& out)
+      : ctx_(ctx), options_(options), plan_(chunk_plan), out_(out) {}
   ~JobSink() override = default;
 
   Status Copy(transfer::CopyRequest request) override {
-    if (ctx_.options.transport.enabled()) {
-      // Compressed run: batches of objects become archives (transport/batch.h).
-      const uint64_t size = request.src.size;
-      if (packer_.ClosesBefore(size)) FlushPack();
-      packer_.Add(size);
-      pack_.push_back(std::move(request));
+    if (plan_ != nullptr) {
+      plan_->Copy(std::move(request), out_);
       return Status::Ok();
     }
     if (request.src.size >= ctx_.options.multipart_threshold) {
@@ -193,20 +189,18 @@ class JobSink : public transfer::PlanSink {
     return Status::Ok();
   }
 
-  // `listing_ended`: this scan listed its range to the end (it was not cut): the batch in the
-  // making is packed in pieces for a slow stop (transport/batch.h). When another scan job's
-  // range follows (a split), its pieces are merely smaller archives.
+  // `listing_ended`: this scan listed its range to the end (it was not cut), which a plan may
+  // use (a compressed run's last batch packed in pieces for a slow stop: transport/batch.h).
   void Flush(bool listing_ended = false) {
-    FlushPack(listing_ended);
+    if (plan_ != nullptr) plan_->Flush(listing_ended, out_);
     if (!batch_.empty()) Emit(kTransferKind, EncodeTransfer(batch_), batch_.size(), batch_bytes_);
     batch_.clear();
     batch_bytes_ = 0;
   }
   void FlushDeletes() {
     if (deletes_.empty()) return;
-    // A compressed run packed for several regions writes each region's destination through
-    // that region's unpack worker: each of them deletes there too, one job per region (a job
-    // of no region is claimed by one worker, and only its region's destination lost the keys).
+    // One job per region the plan names (a compressed run packed for several regions writes
+    // each region's destination through that region's unpack worker, which deletes there too).
     for (const std::string& region : delete_regions_) {
       Emit(kDeleteKind, EncodeDelete(deletes_), deletes_.size(), 0, kParked, region);
     }
@@ -228,51 +222,15 @@ class JobSink : public transfer::PlanSink {
     out_.push_back(std::move(spec));
   }
 
-  // The regions whose workers delete: each region of a list that the run's unpack jobs are
-  // split by (pack_kind.cc), else one job of no region.
-  static std::vector<std::string> DeleteRegions(const TransportOptions& t) {
-    std::vector<std::string> regions;
-    if (t.enabled() && !t.backup && t.unpack_jobs) regions = transport::RegionList(t.region);
-    if (regions.size() < 2) regions.assign(1, std::string());
-    return regions;
-  }
-
-  // The batch in the making becomes one pack job, or at the end of the listing
-  // (`slow_stop`) pieces of halving size (transport::SlowStopPieces).
-  void FlushPack(bool slow_stop = false) {
-    if (pack_.empty()) return;
-    if (!slow_stop) {
-      Emit(kPackKind, EncodeTransfer(pack_), pack_.size(), packer_.bytes());
-    } else {
-      std::vector<uint64_t> sizes;
-      sizes.reserve(pack_.size());
-      for (const transfer::CopyRequest& r : pack_) sizes.push_back(r.src.size);
-      auto next = pack_.begin();
-      for (const transport::SlowStopPiece& p :
-           transport::SlowStopPieces(sizes, pack_limits_.first())) {
-        const auto end = next + static_cast<ptrdiff_t>(p.objects);
-        std::vector<transfer::CopyRequest> piece(std::make_move_iterator(next),
-                                                 std::make_move_iterator(end));
-        Emit(kPackKind, EncodeTransfer(piece), piece.size(), p.bytes);
-        next = end;
-      }
-    }
-    pack_.clear();
-    packer_.Reset();
-  }
-
   const RunContext& ctx_;
   const WorkerOptions& options_;
+  ChunkPlan* const plan_;  // nullptr: transfer jobs
   std::vector<JobSpec>& out_;
-  const transport::BatchLimits pack_limits_{
-      .max_bytes = ctx_.options.transport.batch_bytes,
-      .max_objects = static_cast<size_t>(ctx_.options.transport.batch_objects)};
-  transport::Batcher packer_{pack_limits_};
-  std::vector<transfer::CopyRequest> pack_;  // the objects of the batch in the making
   std::vector<transfer::CopyRequest> batch_;
   uint64_t batch_bytes_ = 0;
   std::vector<std::string> deletes_;
-  const std::vector<std::string> delete_regions_ = DeleteRegions(ctx_.options.transport);
+  const std::vector<std::string> delete_regions_ =
+      plan_ != nullptr ? plan_->DeleteRegions() : std::vector<std::string>{std::string()};
 };
 
 // A split point of `rest` (whose first key is `first`). A failed probe costs only the split:
@@ -331,11 +289,13 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
   in_range.keep = [&range](const storage::ObjectInfo& o) { return range.BeforeEnd(o.key); };
   FERRY_ASSIGN_OR_RETURN(auto src, storage::ListSorted(*ctx.src, prefix, range.start_after,
                                                        in_range));
-  // A backup compares the source with its catalog, not with the archives at its destination
-  // (transport/backup.h): the destination side of its merge is empty.
-  const bool backup = ctx.options.transport.backup && ctx.catalog != nullptr;
+  // A run served by a hook is planned by its chunk plan (kinds/run_hook.h), which may leave the
+  // destination unlisted (a backup compares its source with its catalog) and the source
+  // filtered, and makes its own jobs of the copies.
+  std::unique_ptr<ChunkPlan> chunk_plan =
+      ctx.hook != nullptr ? ctx.hook->PlanChunk(ctx, options) : nullptr;
   std::unique_ptr<storage::ListingCursor> dst_list = std::make_unique<NoKeys>();
-  if (!backup) {
+  if (chunk_plan == nullptr || chunk_plan->ListsDestination()) {
     FERRY_ASSIGN_OR_RETURN(dst_list,
                            storage::ListSorted(*ctx.dst, prefix, range.start_after, in_range));
   }
@@ -360,7 +320,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
                             ordered ? options.scan_chunk : std::numeric_limits<size_t>::max(),
                             options.split_check_keys, checkpoint, stop);
   BoundedDestination bounded_dst(*dst, range, stop);
-  JobSink sink(ctx, options, more);
+  JobSink sink(ctx, options, chunk_plan.get(), more);
   transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,
                             ctx.dst->features().folder_markers, stats, sink);
   // Hands the jobs found so far on once there are enough of them; `key` was just planned.
@@ -378,23 +338,15 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
     return Status::Ok();
   };
   ChunkVisitor visitor(planner, range, bounded_src, bounded_dst, visited);
-  if (backup) {
-    // Only what changed since the catalog's latest entry of its key is planned (and packed);
-    // the catalog's live keys the listing lacks are noted gone for this run, up to where the
-    // chunk was cut or (not cut) to the end of the range as it is then.
-    transport::GoneTracking gone{
-        .run = ctx.run.id,
-        .start_after = range.start_after,
-        .covered_to = [&]() -> std::optional<std::string> {
-          if (bounded_src.cut()) return bounded_src.boundary();
-          return range.last;
-        },
-        .clock = options.clock};
-    transport::ChangedObjects changed(bounded_src, *ctx.catalog, ctx.options.transport.staging,
-                                      std::move(gone));
-    Status merged = plan::MergeListings(changed, bounded_dst, visitor);
-    stats.objects_listed += changed.unchanged();
-    stats.objects_skipped += changed.unchanged();
+  if (chunk_plan != nullptr) {
+    const ChunkListing chunk{.range = range,
+                             .covered_to = [&]() -> std::optional<std::string> {
+                               if (bounded_src.cut()) return bounded_src.boundary();
+                               return range.last;
+                             }};
+    Status merged = plan::MergeListings(chunk_plan->Source(bounded_src, chunk), bounded_dst,
+                                        visitor);
+    chunk_plan->Merged(stats);
     FERRY_RETURN_IF_ERROR(merged);
   } else {
     FERRY_RETURN_IF_ERROR(plan::MergeListings(bounded_src, bounded_dst, visitor));

@@ -395,7 +395,7 @@ Result<RunContext*> Worker::Impl::Context(RunId run, bool* config_error) {
     }
     return backend;
   };
-  FERRY_ASSIGN_OR_RETURN(auto ctx, OpenRunContext(store_, run, opener, options_, stats_));
+  FERRY_ASSIGN_OR_RETURN(auto ctx, OpenRunContext(store_, run, opener, options_, kinds_, stats_));
   ctx->opener = opener_;  // `opener` above refers to this call's locals
   std::lock_guard lock(mu_);
   auto& slot = runs_[run];

@@ -6,7 +6,8 @@
 // concurrency, lister slots), renews the leases of the jobs it holds every third of the lease
 // time, and runs each job on its own thread through the handler of its kind
 // (jobs/kinds/registry.h; it claims only kinds it has a handler for, and of those only
-// WorkerOptions::kinds when given). The built-in kinds:
+// WorkerOptions::kinds when given). jobs' own kinds (the others live beside their capability
+// and are registered by the composition root, app::Kinds(): docs/design/job-kinds.md):
 //   scan      lists one chunk of both sides in the job's key range, plans it, and finishes
 //             the job enqueueing, in the same transaction, the transfer jobs (small objects
 //             batched, each large object alone), the parked delete jobs and the rest of the
@@ -91,7 +92,8 @@ struct WorkerOptions {
   std::vector<std::string> kinds;
   // "" = serves only jobs without a region; a region = its jobs and those without a region.
   std::string region;
-  // The handlers of the kinds; nullptr = KindRegistry::Builtin(). Must outlive the worker.
+  // The handlers of the kinds and the run hooks; nullptr = KindRegistry::Builtin(), jobs' own
+  // kinds only (app::Kinds() has every kind of this ferry). Must outlive the worker.
   const KindRegistry* registry = nullptr;
   // Times the claim loop, lease renewals, idle polls, backoff waits and split rechecks, and
   // the next round of continuous runs; nullptr = SystemClock::Default(). Must outlive the

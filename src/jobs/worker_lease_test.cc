@@ -16,11 +16,8 @@
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
 #include "jobs/worker_internal.h"
-#include "archive/io.h"
-#include "transport/pack.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
-#include "testing/test_executor.h"
 
 namespace ferry::jobs {
 namespace {
@@ -286,109 +283,6 @@ TEST_F(WorkerLeaseTest, AJournalWithALostLeaseCancels) {
   auto u = store_->LoadUpload(job_, {"", "k"});
   ASSERT_TRUE(u.ok() && u->has_value());
   EXPECT_EQ((*u)->parts.size(), 1u);
-}
-
-// A staging location whose archive lookups wait until Open(): the unpack stands there, as a
-// worker cut off from everything would, while its job changes hands.
-class GatedStaging : public storage::MemoryBackend {
- public:
-  Result<storage::ObjectInfo> Stat(std::string_view key, bool with_tags,
-                                   std::stop_token stop) override {
-    if (key.ends_with(".fza")) {
-      std::unique_lock lock(mu_);
-      waiting_ = true;
-      cv_.notify_all();
-      cv_.wait(lock, [&] { return open_; });
-    }
-    return MemoryBackend::Stat(key, with_tags, stop);
-  }
-  bool WaitUntilWaiting() {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, seconds(20), [&] { return waiting_; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool waiting_ = false;  // GUARDED_BY(mu_)
-  bool open_ = false;     // GUARDED_BY(mu_)
-};
-
-// An unpack job whose worker cannot renew its lease (its clock stands still here: a partition,
-// a stalled machine) and that another worker took meanwhile writes nothing: its first write
-// passes the job's lease fence, which finds the lease gone. Before the fence, it wrote the
-// archive's entries and deleted the archive under the new holder.
-TEST_F(WorkerLeaseTest, AnUnpackWhoseJobChangedHandsWritesNothing) {
-  storage::MemoryBackend packed_from;
-  std::vector<storage::ObjectInfo> listed;
-  for (int i = 0; i < 3; ++i) {
-    const std::string body(1000 + i, static_cast<char>('a' + i));
-    storage::WriteSpec spec;
-    spec.size = body.size();
-    const std::string key = "k" + std::to_string(i);
-    ASSERT_TRUE(packed_from.Put(key, checksum::AsBytes(body), spec, {}).ok());
-    auto info = packed_from.Stat(key, false, {});
-    ASSERT_TRUE(info.ok());
-    listed.push_back(*info);
-  }
-  archive::StringSink sink;
-  transport::PackOptions pack;
-  pack.executor = &ferry::testing::TestExecutor();
-  pack.writer.threads = 1;
-  ASSERT_TRUE(transport::PackObjects(packed_from, listed, sink, pack, {}).ok());
-  auto staging_owned = std::make_unique<GatedStaging>();
-  auto dst_owned = std::make_unique<storage::MemoryBackend>();
-  GatedStaging* staging = staging_owned.get();
-  storage::MemoryBackend* dst = dst_owned.get();
-  const std::string archive = "1-1-00000000.fza";
-  storage::WriteSpec spec;
-  spec.size = sink.bytes.size();
-  ASSERT_TRUE(staging->Put(archive, checksum::AsBytes(sink.bytes), spec, {}).ok());
-
-  RunOptions options;
-  options.command = "sync";
-  options.transport.staging = "staging-loc";
-  JobSpec unpack;
-  unpack.kind = kUnpackKind;
-  unpack.payload = EncodeUnpack(UnpackPayload{.archive = archive, .objects = 3, .bytes = 3003});
-  const RunId run = NewRun(options, unpack);
-  BackendOpener opener = [&](const std::string& location,
-                             bool) -> Result<std::unique_ptr<storage::Backend>> {
-    if (location == "staging-loc") {
-      return std::unique_ptr<storage::Backend>(std::move(staging_owned));
-    }
-    if (location == "dst-loc") return std::unique_ptr<storage::Backend>(std::move(dst_owned));
-    return std::unique_ptr<storage::Backend>(std::make_unique<storage::MemoryBackend>());
-  };
-  WorkerOptions w;
-  w.owner = "test:4:-:00000004";
-  w.only_run = run;
-  w.lease_ttl = seconds(1);
-  w.idle_poll = milliseconds(10);
-  w.clock = &worker_clock_;  // stands still: the worker renews nothing on its own
-  transfer::Stats stats;
-  Worker worker(*store_, opener, w, stats);
-  std::stop_source stop;
-  std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
-  ASSERT_TRUE(staging->WaitUntilWaiting()) << "the unpack never started";
-  clock_.Advance(seconds(2));  // the lease ran out on the store's clock
-  auto claimed = store_->Claim("thief", seconds(600), 1, run);
-  ASSERT_TRUE(claimed.ok());
-  ASSERT_EQ(claimed->size(), 1u);
-  staging->Open();
-  stop.request_stop();  // the worker ends once the attempt did what it could
-  serving.join();
-  EXPECT_EQ(dst->counts().puts, 0) << "an entry was written by a worker that lost the job";
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(dst->Contents("k" + std::to_string(i)).has_value());
-  EXPECT_TRUE(staging->Contents(archive).has_value()) << "the archive is the new holder's";
-  const Job job = GetJob();
-  EXPECT_EQ(job.state, JobState::kLeased);
-  EXPECT_EQ(job.lease_owner, "thief");
 }
 
 TEST(DefaultOwnerTest, NamesHostPidBootAndANonce) {

@@ -1,6 +1,6 @@
 // Version listings of a key range, grouped by key: what one replicate-scan job of a durable
-// pass lists (src/jobs/kinds/replicate_scan_kind.cc). A key's versions always stay together, so
-// that one job replicates all of them in order.
+// pass lists (kinds/replicate_scan_kind.cc). A key's versions always stay together, so that one
+// job replicates all of them in order.
 // Thread-safety: uses the backend from the calling thread only.
 #pragma once
 

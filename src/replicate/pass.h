@@ -143,7 +143,7 @@ struct PassStats {
 Status RunPass(const PassOptions& options, PassStats& stats, std::stop_token stop);
 
 // --- A pass in pieces (the durable pass: the replicate-scan and replicate-keys job kinds,
-// src/jobs/kinds/replicate_*.cc, run these in any process; RunPass is the same pieces in one).
+// kinds/replicate_*.cc, run these in any process; RunPass is the same pieces in one).
 
 // What a pass knows before its first key: when each enabled rule was first seen (unix ns;
 // existing_objects = off), and which destinations may hold originals (a pass has run from them:

@@ -78,8 +78,9 @@ class Stats {
   std::atomic<uint64_t> archives_unpacked{0};
   std::atomic<uint64_t> entries_verified{0};
   std::atomic<uint64_t> entries_already_present{0};
-  // Cost accounting (transport/cost.h): CPU microseconds charged to the pack jobs, and the
-  // requests staging adds over a plain copy: archive writes (PUT-class) and reads (GET-class).
+  // Cost accounting (estimate/cost.h): CPU microseconds charged to the pack jobs, and the
+  // requests staging adds over a plain copy (transport/staging_requests.h): archive writes
+  // (PUT-class) and reads (GET-class).
   std::atomic<uint64_t> transport_cpu_us{0};
   std::atomic<uint64_t> transport_extra_puts{0};
   std::atomic<uint64_t> transport_extra_gets{0};

@@ -28,7 +28,7 @@ struct LevelPrices {
   double per_cpu_second = 0.0000125;  // $ per reference CPU-second
 };
 
-// LevelPrices from the cost model's prices (transport/cost.h: $ per GiB, 2^30 bytes, and $ per
+// LevelPrices from the cost model's prices (estimate/cost.h: $ per GiB, 2^30 bytes, and $ per
 // CPU-second); a negative value keeps that default.
 LevelPrices LevelPricesFrom(double per_gib, double per_cpu_second);
 

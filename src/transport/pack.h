@@ -1,7 +1,7 @@
 // transport::PackObjects: the source side of compressed transport. Packs a batch of objects of
 // a source backend, with all their metadata (user metadata, content headers, tags, storage
 // class, modification time, ferry's CRC32C) into one ferry archive (src/archive) written to a
-// ByteSink: the pack job (jobs/kinds/pack_kind.cc) gives it a BackendSink on the staging
+// ByteSink: the pack job (transport/kinds/pack_kind.cc) gives it a BackendSink on the staging
 // location, so the archive appears there only once complete. Small objects are read whole with
 // their details in one GET, ahead of the writer on a few threads (prefetch.h); larger ones are
 // read in ranged reads pinned to the ETag their Stat saw, a few ranges ahead of the writer, so

@@ -81,7 +81,7 @@ above rows that are older anyway), so a row's time names its backup.
   be a file where a live key needs a folder. A restore that exits non-zero behind the fault
   proxy is tried again (counted) into a fresh folder, at most 3 times. Then:
     - the backup bucket holds no unfinished multipart uploads (a pack's retry aborts its
-      earlier attempt's upload: jobs/kinds/pack_kind.cc);
+      earlier attempt's upload: transport/kinds/pack_kind.cc);
     - the archives (*.fza) under the backup prefix are exactly those `ferry catalog export
       --format json` names (no archive the catalog does not reference, none missing), and
       nothing else lies under the prefix; there are no rows in catalog_doomed (every prune

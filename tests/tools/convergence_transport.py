@@ -102,7 +102,7 @@ BUG_PACK_UNDECIDED (a multipart source object; seed 2411: the final pass): a pac
   every object of its batch as planned, also those the listing could not decide ("need
   details": a multipart ETag, no ferry CRC32C), which a plain copy decides again with both
   sides' details first: every run re-sent each multipart source object to both regions. Now the
-  pack job looks first (jobs/kinds/pack_kind.cc ObjectsToPack;
+  pack job looks first (transport/kinds/pack_kind.cc ObjectsToPack;
   PackKindTest.ObjectsTheListingCouldNotDecideArePackedOnlyWhenTheyDiffer). The final pass
   packing nothing checks it.
 
@@ -110,7 +110,7 @@ BUG_ORPHAN_UPLOAD (fault kind `truncate`; seed 2411 --rounds 30: final): a creat
   archive's multipart upload whose reply was cut made a second upload when sent again; the
   archive completed through one, the other stayed open on staging for good. Now a pack whose
   archive went up in parts aborts every other upload still pending for its key (the job's
-  own) once the archive is complete (jobs/kinds/pack_kind.cc;
+  own) once the archive is complete (transport/kinds/pack_kind.cc;
   tests/cli/transport_worker_test.sh, "a cut reply to an archive's create"). The same lost
   reply on a plain multipart copy to a destination is not mended: there other writers may
   hold uploads of the same key.

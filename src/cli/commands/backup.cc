@@ -69,10 +69,10 @@ std::string SourceText(const app::Location& l) {
 }
 
 // Keys gone from the source become tombstones once the listing that noted them is complete:
-// every scan job of its run done (transport::CatalogStore::CommitGone). Notes of runs that
+// every scan job of its run done (backup::CatalogStore::CommitGone). Notes of runs that
 // ended otherwise (failed, abandoned by --restart, purged) are dropped; those of runs still in
 // progress wait. Returns the tombstones recorded for `run`.
-Result<uint64_t> SettleDeletions(jobs::JobStore& store, transport::CatalogStore& catalog,
+Result<uint64_t> SettleDeletions(jobs::JobStore& store, backup::CatalogStore& catalog,
                                  const std::string& location, jobs::RunId run) {
   uint64_t recorded = 0;
   FERRY_ASSIGN_OR_RETURN(std::vector<int64_t> runs, catalog.RunsWithGone(location));
@@ -104,7 +104,7 @@ struct BackupOutcome {
   bool done = false;     // the run finished
   double seconds = 0;    // how long it ran
   uint64_t deleted = 0;  // keys gone from the source, recorded as tombstones for this run
-  std::vector<transport::CatalogArchive> archives;  // the catalog's archives at the location
+  std::vector<backup::CatalogArchive> archives;  // the catalog's archives at the location
 };
 
 void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer::Stats& s,
@@ -169,7 +169,7 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   const int concurrency = a.concurrency > 0 ? a.concurrency
                                             : config->transfer.concurrency.value_or(
                                                   transfer::kAdaptiveMaxConcurrency);
-  const transport::Prices prices = config->costs;
+  const estimate::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value());
   // What the adaptive level weighs, as for `ferry sync --compress`: the configured [costs] of
   // the link the archives cross (the source's region to the backup location's) and CPU.
@@ -192,7 +192,7 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   if (state::SqlSession* session = (*store)->session(); session != nullptr) {
     // One source per backup location: another source's listing lacks every key of the first,
     // which would all be recorded as deleted (and let go by a prune).
-    auto catalog = transport::CatalogStore::Open(*session);
+    auto catalog = backup::CatalogStore::Open(*session);
     if (!catalog.ok()) return ReportError(catalog.status());
     const std::string source = SourceText(*src_loc);
     auto owner = (*catalog)->ClaimSource(loc->text, source);
@@ -223,10 +223,10 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
     std::fprintf(stderr, "failed: %s: %s\n", storage::PrintableKey(f.key).c_str(),
                  f.status.message().c_str());
   }
-  std::vector<transport::CatalogArchive> archives;
+  std::vector<backup::CatalogArchive> archives;
   uint64_t deleted = 0;
   if (state::SqlSession* session = (*store)->session(); session != nullptr) {
-    auto catalog = transport::CatalogStore::Open(*session);
+    auto catalog = backup::CatalogStore::Open(*session);
     if (!catalog.ok()) return ReportError(catalog.status());
     auto settled = SettleDeletions(**store, **catalog, loc->text, r->run);
     if (!settled.ok()) return ReportError(settled.status().WithContext("recording deletions"));

@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "base/status.h"
 #include "state/sql_session.h"
-#include "transport/catalog.h"
+#include "backup/catalog.h"
 
 namespace ferry::cli {
 
@@ -37,7 +37,7 @@ std::string BackupStateUrl(const std::string& state_flag, const BackupLocation& 
 // The catalog in the state store at `url` (opened, migrated).
 struct OpenedCatalog {
   std::unique_ptr<state::SqlSession> session;
-  std::unique_ptr<transport::CatalogStore> store;
+  std::unique_ptr<backup::CatalogStore> store;
 };
 Result<OpenedCatalog> OpenCatalog(const std::string& url);
 

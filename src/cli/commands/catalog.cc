@@ -21,7 +21,7 @@
 #include "state/state.h"
 #include "storage/key.h"
 #include "transfer/progress.h"
-#include "transport/backup.h"
+#include "backup/backup.h"
 
 namespace ferry::cli {
 
@@ -47,7 +47,7 @@ std::string BackupStateUrl(const std::string& state_flag, const BackupLocation& 
 Result<OpenedCatalog> OpenCatalog(const std::string& url) {
   OpenedCatalog out;
   FERRY_ASSIGN_OR_RETURN(out.session, state::OpenSession(url, SystemClock::Default()));
-  FERRY_ASSIGN_OR_RETURN(out.store, transport::CatalogStore::Open(*out.session));
+  FERRY_ASSIGN_OR_RETURN(out.store, backup::CatalogStore::Open(*out.session));
   return out;
 }
 
@@ -147,7 +147,7 @@ constexpr const char* kCsvHeader =
     "location,key,version_id,size,etag,crc32c,mtime_ns,archive,entry,first_frame,frame_count,"
     "offset_in_frame,data_offset,data_bytes,backed_up";
 
-std::string CsvRow(const transport::CatalogEntry& e) {
+std::string CsvRow(const backup::CatalogEntry& e) {
   const std::string fields[] = {Csv(e.location),
                                 Csv(e.key),
                                 Csv(e.version_id),
@@ -168,7 +168,7 @@ std::string CsvRow(const transport::CatalogEntry& e) {
   return out;
 }
 
-nlohmann::json JsonRow(const transport::CatalogEntry& e) {
+nlohmann::json JsonRow(const backup::CatalogEntry& e) {
   return nlohmann::json{{"location", e.location},
                         {"key", e.key},
                         {"version_id", e.version_id},
@@ -194,9 +194,9 @@ std::string Dump(const nlohmann::json& j) {
 // `catalog ls`: one key's versions (newest first) as of `at_ms` (0: now); a key deleted by
 // then only with --include-deleted, under a line that says when.
 void PrintKey(const CatalogArgs& a, int64_t at_ms,
-              const std::vector<transport::CatalogEntry>& versions,
-              std::span<const transport::Tombstone> tombstones, uint64_t& hidden) {
-  const transport::Selected pick = transport::SelectVersion(versions, tombstones, "", at_ms);
+              const std::vector<backup::CatalogEntry>& versions,
+              std::span<const backup::Tombstone> tombstones, uint64_t& hidden) {
+  const backup::Selected pick = backup::SelectVersion(versions, tombstones, "", at_ms);
   if (!pick.entry) return;  // nothing backed up yet at that time
   if (pick.deleted_ms > 0) {
     if (!a.include_deleted) {
@@ -207,7 +207,7 @@ void PrintKey(const CatalogArgs& a, int64_t at_ms,
                 storage::PrintableKey(pick.entry->key).c_str());
   }
   bool latest = true;  // the first line of a key is the version a restore takes
-  for (const transport::CatalogEntry& e : versions) {
+  for (const backup::CatalogEntry& e : versions) {
     if (at_ms > 0 && e.backed_up_ms > at_ms) continue;
     std::printf("%s %12" PRIu64 " %s%s%s  %s#%" PRIu64 "%s\n", TimeText(e.backed_up_ms).c_str(),
                 e.size, storage::PrintableKey(e.key).c_str(),
@@ -230,7 +230,7 @@ int RunList(const CatalogArgs& a, bool export_rows) {
   if (!catalog.ok()) return ReportError(catalog.status());
   if (export_rows) {
     if (a.format == "csv") std::printf("%s\n", kCsvHeader);
-    Status s = catalog->store->Visit(loc->text, a.prefix, [&](const transport::CatalogEntry& e) {
+    Status s = catalog->store->Visit(loc->text, a.prefix, [&](const backup::CatalogEntry& e) {
       std::printf("%s\n", a.format == "csv" ? CsvRow(e).c_str() : Dump(JsonRow(e)).c_str());
       return Status::Ok();
     });
@@ -241,7 +241,7 @@ int RunList(const CatalogArgs& a, bool export_rows) {
   if (!tombstones.ok()) return ReportError(tombstones.status());
   size_t next = 0;  // both sorted by key
   uint64_t hidden = 0;
-  std::vector<transport::CatalogEntry> versions;  // of one key
+  std::vector<backup::CatalogEntry> versions;  // of one key
   auto flush = [&] {
     if (versions.empty()) return;
     const std::string& key = versions.front().key;
@@ -249,10 +249,10 @@ int RunList(const CatalogArgs& a, bool export_rows) {
     size_t end = next;
     while (end < tombstones->size() && (*tombstones)[end].key == key) ++end;
     PrintKey(a, at_ms, versions,
-             std::span<const transport::Tombstone>(tombstones->data() + next, end - next), hidden);
+             std::span<const backup::Tombstone>(tombstones->data() + next, end - next), hidden);
     versions.clear();
   };
-  Status s = catalog->store->Visit(loc->text, a.prefix, [&](const transport::CatalogEntry& e) {
+  Status s = catalog->store->Visit(loc->text, a.prefix, [&](const backup::CatalogEntry& e) {
     if (!versions.empty() && versions.front().key != e.key) flush();
     versions.push_back(e);
     return Status::Ok();
@@ -270,7 +270,7 @@ int RunRebuild(const CatalogArgs& a, Context& ctx) {
   auto opened = OpenBackup(ctx.global.config_path, a.location, a.state, ctx.stop);
   if (!opened.ok()) return ReportError(opened.status());
   const BackupLocation* loc = &opened->location;
-  auto r = transport::RebuildCatalog(*opened->catalog.store, *opened->backend, loc->text,
+  auto r = backup::RebuildCatalog(*opened->catalog.store, *opened->backend, loc->text,
                                      ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   for (const std::string& f : r->failed) std::fprintf(stderr, "failed: %s\n", f.c_str());

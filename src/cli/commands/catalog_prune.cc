@@ -1,5 +1,5 @@
 // ferry catalog prune BACKUP_LOC [--keep-last N] [--keep-within DURATION] [--dry-run] [--json]:
-// retention of a backup location (transport/catalog_prune.h, docs/design/backup.md). Versions
+// retention of a backup location (backup/catalog_prune.h, docs/design/backup.md). Versions
 // outside the policy are forgotten by the catalog; archives none of whose entries is kept are
 // deleted from the location (after their rows); archives with some kept entries stay whole.
 // --dry-run prints what would go and changes nothing.
@@ -13,15 +13,15 @@
 #include "plan/filter.h"
 #include "storage/key.h"
 #include "transfer/progress.h"
-#include "transport/catalog_prune.h"
+#include "backup/catalog_prune.h"
 
 namespace ferry::cli {
 namespace {
 
 std::string Bytes(uint64_t n) { return transfer::HumanBytes(static_cast<double>(n)); }
 
-void Print(const PruneArgs& a, const BackupLocation& loc, const transport::PruneResult& r) {
-  const transport::PrunePlan& p = r.plan;
+void Print(const PruneArgs& a, const BackupLocation& loc, const backup::PruneResult& r) {
+  const backup::PrunePlan& p = r.plan;
   uint64_t partly_bytes = 0, partly_entries = 0;
   for (const auto& k : p.partly_kept) {
     partly_bytes += k.dropped_bytes;
@@ -81,7 +81,7 @@ void Print(const PruneArgs& a, const BackupLocation& loc, const transport::Prune
 }  // namespace
 
 int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
-  transport::RetentionPolicy policy;
+  backup::RetentionPolicy policy;
   policy.keep_last = a.keep_last;
   if (!a.keep_within.empty()) {
     auto age = plan::ParseAge(a.keep_within);
@@ -98,13 +98,13 @@ int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  auto r = transport::PruneCatalog(
+  auto r = backup::PruneCatalog(
       *opened->catalog.store, *opened->backend,
       {.location = loc->text, .policy = policy, .now_ms = now_ms, .dry_run = a.dry_run}, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   // Nothing kept, dropped or deleted: the catalog records no backup of this location (a typo,
   // or a backup made with another --state), which "0 versions dropped" would hide.
-  const transport::PrunePlan& plan = r->plan;
+  const backup::PrunePlan& plan = r->plan;
   if (plan.kept == 0 && plan.dropped.empty() && plan.dropped_tombstones.empty() &&
       plan.doomed.empty() && r->earlier_doomed == 0) {
     return ReportError(Status::NotFound(

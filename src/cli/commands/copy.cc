@@ -22,6 +22,7 @@
 #include "transfer/adaptive.h"
 #include "transfer/progress.h"
 #include "transfer/sync.h"
+#include "transport/kinds/kinds.h"
 
 namespace ferry::cli {
 namespace {
@@ -159,7 +160,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.worker.only_run_checked = true;  // Run checked a.src, a.dst and the staging just now
   if (a.compress && a.pack_only) {
     // This process packs; workers near the destination unpack (`ferry worker --role unpack`).
-    req.worker.kinds = {jobs::kScanKind, jobs::kTransferKind, jobs::kPackKind};
+    req.worker.kinds = {jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
     req.worker.exit_when_kinds_drained = true;
   } else if (a.compress) {
     req.worker.region = a.unpack_region;  // and unpacks here too
@@ -302,7 +303,7 @@ int Run(CopyArgs a, Context& ctx) {
   if (!abandon_age.ok()) {
     return ReportError(abandon_age.status().WithContext("--abort-uploads-after"));
   }
-  const transport::Prices prices = config->costs;
+  const estimate::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value(), app::WiringOptions{.local_fsync = !a.no_fsync});
   if (a.compress) {
     // What crosses is the archives: from the source's region to the staging location's.

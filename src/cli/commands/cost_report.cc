@@ -28,15 +28,15 @@ std::string RegionOf(app::Wiring& wiring, const app::Location& location) {
   return client.ok() ? (*client)->options().region : "";
 }
 
-CostInputs CostInputsFor(const transport::Prices& prices, std::string from, std::string to) {
+CostInputs CostInputsFor(const estimate::Prices& prices, std::string from, std::string to) {
   CostInputs in{.prices = prices, .from_region = std::move(from), .to_region = std::move(to),
                 .per_gb = 0};
-  in.per_gb = transport::PricePerGb(in.prices, in.from_region, in.to_region);
+  in.per_gb = estimate::PricePerGb(in.prices, in.from_region, in.to_region);
   return in;
 }
 
-transport::Usage TransportUsage(const transfer::Stats& s) {
-  return transport::Usage{
+estimate::Usage TransportUsage(const transfer::Stats& s) {
+  return estimate::Usage{
       .bytes_in = s.transport_bytes_in.load(),
       .bytes_wire = s.transport_bytes_wire.load(),
       .cpu_seconds = static_cast<double>(s.transport_cpu_us.load()) / 1e6,
@@ -49,18 +49,18 @@ transport::Requests MeasuredRequests(const obs::Registry& registry) {
   for (const char* op : kOperations) {
     const auto n =
         static_cast<uint64_t>(registry.Total("ferry_s3_requests_total", "operation", op));
-    switch (transport::ClassOf(op)) {
-      case transport::RequestClass::kPut: r.put += n; break;
-      case transport::RequestClass::kGet: r.get += n; break;
-      case transport::RequestClass::kFree: break;
+    switch (estimate::ClassOf(op)) {
+      case estimate::RequestClass::kPut: r.put += n; break;
+      case estimate::RequestClass::kGet: r.get += n; break;
+      case estimate::RequestClass::kFree: break;
     }
   }
   return r;
 }
 
 void AddCostJson(nlohmann::json& t, const transfer::Stats& stats, const CostInputs& in) {
-  const transport::Usage u = TransportUsage(stats);
-  const transport::Costs c = transport::CostOf(u, in.prices, in.per_gb);
+  const estimate::Usage u = TransportUsage(stats);
+  const estimate::Costs c = estimate::CostOf(u, in.prices, in.per_gb);
   const transport::Requests measured = MeasuredRequests();
   t["bytes_saved"] = u.bytes_in >= u.bytes_wire ? u.bytes_in - u.bytes_wire : 0;
   t["cpu_seconds"] = u.cpu_seconds;
@@ -73,8 +73,8 @@ void AddCostJson(nlohmann::json& t, const transfer::Stats& stats, const CostInpu
 }
 
 std::string CostLine(const transfer::Stats& stats, const CostInputs& in) {
-  const transport::Usage u = TransportUsage(stats);
-  const transport::Costs c = transport::CostOf(u, in.prices, in.per_gb);
+  const estimate::Usage u = TransportUsage(stats);
+  const estimate::Costs c = estimate::CostOf(u, in.prices, in.per_gb);
   const uint64_t saved = u.bytes_in >= u.bytes_wire ? u.bytes_in - u.bytes_wire : 0;
   char line[512];
   std::snprintf(line, sizeof line,
@@ -113,7 +113,7 @@ TransportCostMetrics::TransportCostMetrics(const transfer::Stats& stats, CostInp
   series_.push_back(registry.Observe(
       obs::MetricType::kGauge, "ferry_transport_net_saving_dollars",
       "Transfer cost saved minus CPU, extra request and staging cost ([costs] prices).", {}, {},
-      [s, c] { return transport::CostOf(TransportUsage(*s), c->prices, c->per_gb).net_saving; }));
+      [s, c] { return estimate::CostOf(TransportUsage(*s), c->prices, c->per_gb).net_saving; }));
 }
 
 TransportCostMetrics::~TransportCostMetrics() {

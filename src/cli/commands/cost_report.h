@@ -1,4 +1,4 @@
-// The cost model in the CLI (transport/cost.h): the prices and region pair of a compressed run,
+// The cost model in the CLI (estimate/cost.h): the prices and region pair of a compressed run,
 // its usage read from the run's counters, the S3 requests the process measured, and what the
 // summary, `--json` and the metrics registry show of them (ratio, bytes saved, net saving).
 // Shared by `ferry sync|cp --compress` (summary.cc), `ferry worker` and `ferry estimate`.
@@ -14,14 +14,14 @@
 #include "app/wiring.h"
 #include "obs/metrics.h"
 #include "transfer/stats.h"
-#include "transport/cost.h"
+#include "estimate/cost.h"
 
 namespace ferry::cli {
 
 // What prices a compressed run: the config's prices, the regions data crosses between (the
 // source's and the staging location's) and their $/GB.
 struct CostInputs {
-  transport::Prices prices;
+  estimate::Prices prices;
   std::string from_region;
   std::string to_region;
   double per_gb = 0;
@@ -30,10 +30,10 @@ struct CostInputs {
 // The region of `location` as its S3 client knows it (remote's `region`, else the
 // environment's); "" for a local folder or when it cannot be told.
 std::string RegionOf(app::Wiring& wiring, const app::Location& location);
-CostInputs CostInputsFor(const transport::Prices& prices, std::string from, std::string to);
+CostInputs CostInputsFor(const estimate::Prices& prices, std::string from, std::string to);
 
 // The usage of a compressed run as its jobs recorded it in `stats`.
-transport::Usage TransportUsage(const transfer::Stats& stats);
+estimate::Usage TransportUsage(const transfer::Stats& stats);
 
 // The S3 requests the process sent so far by billing class (ferry_s3_requests_total).
 transport::Requests MeasuredRequests(const obs::Registry& registry = obs::DefaultRegistry());

@@ -1,5 +1,5 @@
 // ferry estimate SRC DST [--compress] [--level N] [--bandwidth 100Mbit] [--sample N] [--json]:
-// predicts a copy of SRC to DST before any data moves (transport/estimate.h): objects, bytes,
+// predicts a copy of SRC to DST before any data moves (estimate/estimate.h): objects, bytes,
 // bytes on the wire, requests, time at a bandwidth and cost, plainly and compressed at the
 // cheapest of a few zstd levels (or the one --level names), with the config's [costs] prices
 // between SRC's and DST's regions. Reads a sample of SRC; writes nothing anywhere.
@@ -13,8 +13,8 @@
 #include "cli/commands.h"
 #include "cli/commands/cost_report.h"
 #include "transfer/progress.h"
-#include "transport/estimate.h"
-#include "transport/sampler.h"
+#include "estimate/estimate.h"
+#include "estimate/sampler.h"
 
 namespace ferry::cli {
 namespace {
@@ -75,9 +75,9 @@ double Ratio(uint64_t in, uint64_t wire) {
   return wire == 0 ? 0.0 : static_cast<double>(in) / static_cast<double>(wire);
 }
 
-void Print(const EstimateArgs& a, const transport::Estimate& e, const CostInputs& in,
+void Print(const EstimateArgs& a, const estimate::Estimate& e, const CostInputs& in,
            double bps) {
-  const transport::LevelEstimate& c = e.levels[e.chosen];
+  const estimate::LevelEstimate& c = e.levels[e.chosen];
   const double plain_s = static_cast<double>(e.bytes) * 8 / bps;
   const double packed_s = static_cast<double>(c.wire_bytes) * 8 / bps;
   if (a.json) {
@@ -119,7 +119,7 @@ void Print(const EstimateArgs& a, const transport::Estimate& e, const CostInputs
     auto& strata = j["strata"] = nlohmann::json::array();
     for (const auto& s : e.strata) {
       strata.push_back({{"content", s.content},
-                        {"size_class", transport::SizeClassName(s.size_class)},
+                        {"size_class", estimate::SizeClassName(s.size_class)},
                         {"objects", s.objects}, {"bytes", s.bytes},
                         {"sampled_objects", s.sampled_objects},
                         {"sampled_bytes", s.sampled_bytes}, {"ratio", s.ratio}});
@@ -164,7 +164,7 @@ void Print(const EstimateArgs& a, const transport::Estimate& e, const CostInputs
   }
   for (const auto& s : e.strata) {
     std::printf("  %-8s %-8s %8llu objects %10s, %llu sampled, ratio %.2f\n", s.content.c_str(),
-                std::string(transport::SizeClassName(s.size_class)).c_str(),
+                std::string(estimate::SizeClassName(s.size_class)).c_str(),
                 static_cast<unsigned long long>(s.objects),
                 HumanBytes(static_cast<double>(s.bytes)).c_str(),
                 static_cast<unsigned long long>(s.sampled_objects), s.ratio);
@@ -186,7 +186,7 @@ int Run(const EstimateArgs& a, Context& ctx) {
   if (!src_loc.ok()) return ReportError(src_loc.status());
   auto dst_loc = app::ParseLocation(a.dst);
   if (!dst_loc.ok()) return ReportError(dst_loc.status());
-  const transport::Prices prices = config->costs;
+  const estimate::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value());
   auto src = wiring.OpenBackend(*src_loc, /*create_local=*/false);
   if (!src.ok()) return ReportError(src.status());
@@ -198,7 +198,7 @@ int Run(const EstimateArgs& a, Context& ctx) {
   // The archives cross from the source's region to the staging location's, in DST's region.
   const CostInputs in =
       CostInputsFor(prices, RegionOf(wiring, *src_loc), RegionOf(wiring, *dst_loc));
-  transport::EstimateOptions o;
+  estimate::EstimateOptions o;
   if (a.level != 0) o.levels = {a.level};
   o.sample = static_cast<size_t>(a.sample);
   o.prices = in.prices;
@@ -206,7 +206,7 @@ int Run(const EstimateArgs& a, Context& ctx) {
   // The command's executor: the sample's reads are its tasks (one GET a round trip).
   transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 16});
   o.executor = &executor;
-  auto e = transport::EstimateCopy(**src, dst_exists ? dst->get() : nullptr, o, ctx.stop);
+  auto e = estimate::EstimateCopy(**src, dst_exists ? dst->get() : nullptr, o, ctx.stop);
   if (!e.ok()) return ReportError(e.status());
   Print(a, *e, in, *bps);
   return 0;

@@ -10,7 +10,9 @@
 #include "app/views.h"
 #include "cli/commands.h"
 #include "cli/commands/metrics.h"
+#include "app/kinds.h"
 #include "jobs/kinds/registry.h"
+#include "transport/kinds/kinds.h"
 #include "obs/log.h"
 #include "state/state_url.h"
 #include "transfer/progress.h"
@@ -37,9 +39,9 @@ struct JobsArgs {
 
 // `ferry worker --role`: the kinds of each side of compressed transport.
 Result<std::vector<std::string>> RoleKinds(const std::string& role) {
-  if (role == "unpack") return std::vector<std::string>{jobs::kUnpackKind, jobs::kDeleteKind};
+  if (role == "unpack") return std::vector<std::string>{transport::kUnpackKind, jobs::kDeleteKind};
   if (role == "pack") {
-    return std::vector<std::string>{jobs::kScanKind, jobs::kTransferKind, jobs::kPackKind};
+    return std::vector<std::string>{jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
   }
   return Status::InvalidArgument("--role: unknown role \"" + role + "\" (known: pack, unpack)");
 }
@@ -67,7 +69,7 @@ int RunList(const JobsArgs& a) {
   if (Status s = app::CheckStateExists(a.state); !s.ok()) return ReportError(s);
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
-  auto views = app::ListRunViews(**store, a.limit, jobs::KindRegistry::Builtin(),
+  auto views = app::ListRunViews(**store, a.limit, app::Kinds(),
                                  std::chrono::system_clock::now());
   if (!views.ok()) return ReportError(views.status());
   for (const app::RunView& v : *views) {
@@ -126,7 +128,7 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   jobs::WorkerOptions w;
   if (Status s = ApplyListingOptions(a.listing, w); !s.ok()) return ReportError(s);
   if (!a.kinds.empty()) {
-    auto kinds = jobs::KindRegistry::Builtin().ParseKinds(a.kinds);
+    auto kinds = app::Kinds().ParseKinds(a.kinds);
     if (!kinds.ok()) return ReportError(kinds.status().WithContext("--kinds"));
     w.kinds = std::move(kinds).value();
   }
@@ -153,6 +155,7 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   }
   app::Wiring wiring(std::move(config).value());
   w.owner = jobs::DefaultOwner();
+  w.registry = &app::Kinds();  // every kind of this ferry
   w.concurrency = a.concurrency;
   w.lease_ttl = std::chrono::seconds(std::max(2, a.lease_ttl));
   w.verbose = ctx.global.verbose;

@@ -1,7 +1,7 @@
 // ferry replicate SRC: one replication pass over SRC by the rules of the config
 // ([[replication.rules]]) or of an S3 ReplicationConfiguration JSON file (--replication-config),
 // recording each version's status in the state store. The pass is a durable run of that store
-// (replicate-scan and replicate-keys jobs, src/jobs/kinds/replicate_*.cc) that this command
+// (replicate-scan and replicate-keys jobs, src/replicate/kinds/) that this command
 // works on and `ferry worker --state` processes share; a rerun resumes an unfinished one. A dry
 // run is one pass in this process (replicate::RunPass) and records nothing.
 // ferry replicate status: counts per rule and destination, and the failures.
@@ -21,7 +21,10 @@
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "app/kinds.h"
 #include "jobs/kinds/registry.h"
+#include "replicate/kinds/kinds.h"
+#include "transport/kinds/kinds.h"
 #include "obs/log.h"
 #include "plan/filter.h"
 #include "replicate/pass.h"
@@ -262,16 +265,14 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
     out.created = created.created;
     jobs::JobSpec scan;
     scan.run = out.run;
-    scan.kind = jobs::kReplicateScanKind;
+    scan.kind = replicate::kReplicateScanKind;
     scan.payload = jobs::EncodeScan(jobs::KeyRange{});
     scan.max_attempts = ro.max_attempts;
     FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
   }
   // This process serves the replication kinds of its own run; its replicate-keys jobs count
   // into `stats`.
-  jobs::KindRegistry kinds;
-  FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeReplicateScanHandler()));
-  FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeReplicateKeysHandler(&stats)));
+  const jobs::KindRegistry kinds = app::ReplicationKinds(&stats);
   // Compressed transport: the unpack jobs without a region here, and a worker of its own for
   // each region named (as `ferry worker --role unpack --region NAME` would serve them).
   std::set<std::string> regions;
@@ -280,7 +281,6 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
       if (d.transport.compress && !d.transport.region.empty()) regions.insert(d.transport.region);
     }
   }
-  FERRY_RETURN_IF_ERROR(kinds.Register(jobs::MakeUnpackHandler()));
   w.owner = jobs::DefaultOwner();
   w.only_run = out.run;
   w.exit_when_done = true;
@@ -300,7 +300,7 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
   for (const std::string& region : regions) {
     jobs::WorkerOptions u = w;
     u.region = region;
-    u.kinds = {jobs::kUnpackKind};
+    u.kinds = {transport::kUnpackKind};
     unpackers.push_back(
         std::make_unique<jobs::Worker>(store, app::OpenerFor(wiring), u, transfer_stats));
   }

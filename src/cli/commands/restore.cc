@@ -3,7 +3,7 @@
 // (--at is --as-of's older name)
 // Backed-up objects written back from the archives of a backup location (docs/design/
 // backup.md): the catalog says which archive and frames hold the version asked for (the latest
-// by default), and only those frames are read, by ranged GETs (transport/restore.h). A target
+// by default), and only those frames are read, by ranged GETs (backup/restore.h). A target
 // that exists is never overwritten silently: identical ones are left, different ones are kept
 // and reported (exit 1) unless --force.
 #include <chrono>
@@ -17,7 +17,7 @@
 #include "storage/key.h"
 #include "transfer/progress.h"
 #include "transfer/executor.h"
-#include "transport/restore.h"
+#include "backup/restore.h"
 
 namespace ferry::cli {
 namespace {
@@ -56,10 +56,10 @@ Status Validate(const RestoreArgs& a) {
 // The rows to restore: the version asked for of KEY, or the one of each key under the prefix.
 // Deleted keys (tombstones, as of --as-of or now) are left out of a prefix (counted in
 // `*deleted`) and refused for one KEY, unless --include-deleted (or --version) asks for them.
-Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const std::string& loc,
-                                                    transport::CatalogStore& catalog,
+Result<std::vector<backup::CatalogEntry>> Select(const RestoreArgs& a, const std::string& loc,
+                                                    backup::CatalogStore& catalog,
                                                     int64_t at_ms, uint64_t* deleted) {
-  std::vector<transport::CatalogEntry> rows;
+  std::vector<backup::CatalogEntry> rows;
   const std::string when = at_ms > 0 ? " backed up at or before " + TimeText(at_ms) : "";
   if (!a.has_prefix) {
     FERRY_ASSIGN_OR_RETURN(auto versions, catalog.Versions(loc, a.key));
@@ -67,8 +67,8 @@ Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const 
       return Status::NotFound("no backup of " + storage::PrintableKey(a.key) + " in " + loc);
     }
     FERRY_ASSIGN_OR_RETURN(auto tombstones, catalog.Tombstones(loc, a.key));
-    std::erase_if(tombstones, [&](const transport::Tombstone& t) { return t.key != a.key; });
-    auto pick = transport::SelectVersion(versions, tombstones, a.version, at_ms);
+    std::erase_if(tombstones, [&](const backup::Tombstone& t) { return t.key != a.key; });
+    auto pick = backup::SelectVersion(versions, tombstones, a.version, at_ms);
     if (!pick.entry) {
       return Status::NotFound("no backup of " + storage::PrintableKey(a.key) +
                               (a.version.empty() ? when : " with version " + a.version) + " in " +
@@ -86,7 +86,7 @@ Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const 
   }
   FERRY_ASSIGN_OR_RETURN(auto tombstones, catalog.Tombstones(loc, a.prefix));
   size_t next_tombstone = 0;  // both sorted by key
-  std::vector<transport::CatalogEntry> versions;  // of one key
+  std::vector<backup::CatalogEntry> versions;  // of one key
   auto flush = [&] {
     if (versions.empty()) return;
     const std::string& key = versions.front().key;
@@ -95,9 +95,9 @@ Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const 
     }
     size_t end = next_tombstone;
     while (end < tombstones.size() && tombstones[end].key == key) ++end;
-    auto pick = transport::SelectVersion(
+    auto pick = backup::SelectVersion(
         versions,
-        std::span<const transport::Tombstone>(tombstones.data() + next_tombstone,
+        std::span<const backup::Tombstone>(tombstones.data() + next_tombstone,
                                               end - next_tombstone),
         "", at_ms);
     if (pick.entry && (pick.deleted_ms == 0 || a.include_deleted)) {
@@ -107,7 +107,7 @@ Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const 
     }
     versions.clear();
   };
-  FERRY_RETURN_IF_ERROR(catalog.Visit(loc, a.prefix, [&](const transport::CatalogEntry& e) {
+  FERRY_RETURN_IF_ERROR(catalog.Visit(loc, a.prefix, [&](const backup::CatalogEntry& e) {
     if (!versions.empty() && versions.front().key != e.key) flush();
     versions.push_back(e);
     return Status::Ok();
@@ -124,7 +124,7 @@ Result<std::vector<transport::CatalogEntry>> Select(const RestoreArgs& a, const 
 }
 
 void Print(const RestoreArgs& a, const BackupLocation& loc,
-           const std::vector<transport::CatalogEntry>& rows, const transport::RestoreResult& r,
+           const std::vector<backup::CatalogEntry>& rows, const backup::RestoreResult& r,
            uint64_t deleted, double seconds) {
   for (const std::string& key : r.kept_keys) {
     std::fprintf(stderr, "kept: %s exists at the target and differs (--force overwrites)\n",
@@ -206,11 +206,11 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   // The command's executor: targets looked at and small objects written 16 at a time, their
   // bytes within its memory budget.
   transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 16});
-  transport::RestoreOptions o;
+  backup::RestoreOptions o;
   o.force = a.force;
   o.storage_class = a.storage_class;
   o.executor = &executor;
-  auto r = transport::RestoreEntries(**backup, *rows, **dst, o, ctx.stop);
+  auto r = backup::RestoreEntries(**backup, *rows, **dst, o, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, *rows, *r, deleted,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

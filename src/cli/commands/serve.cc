@@ -21,11 +21,12 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "http/server.h"
-#include "jobs/kinds/registry.h"
+#include "app/kinds.h"
 #include "jobs/payload.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "plan/filter.h"
+#include "replicate/kinds/kinds.h"
 #include "replicate/payload.h"
 #include "serve/intake.h"
 #include "state/state_url.h"
@@ -57,7 +58,7 @@ Result<jobs::RunId> ContinuousRun(jobs::JobStore& store, const replicate::Durabl
                                   const std::string& destination,
                                   std::chrono::seconds scan_interval, std::stop_token stop) {
   jobs::RunOptions ro;
-  ro.command = "serve";
+  ro.command = "replicate";  // a replication pass that starts over: the same kinds serve it
   ro.multipart_threshold = pass.multipart_threshold;
   ro.part_size = pass.part_size;
   ro.server_side_copy_limit = pass.server_side_copy_limit;
@@ -93,7 +94,7 @@ Result<jobs::RunId> ContinuousRun(jobs::JobStore& store, const replicate::Durabl
   FERRY_ASSIGN_OR_RETURN(jobs::RunId run, store.CreateRun(spec));
   jobs::JobSpec scan;
   scan.run = run;
-  scan.kind = jobs::kReplicateScanKind;
+  scan.kind = replicate::kReplicateScanKind;
   scan.payload = jobs::EncodeScan(jobs::KeyRange{});
   scan.max_attempts = ro.max_attempts;
   FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
@@ -258,6 +259,7 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   w.concurrency = std::max(16, base.concurrency * 4);
   w.memory_budget = memory > 0 ? memory : w.memory_budget;
   w.idle_poll = std::chrono::milliseconds(200);
+  w.registry = &app::Kinds();
   transfer::ExecutorOptions eo;
   eo.concurrency = w.concurrency;
   eo.memory_budget = w.memory_budget;

@@ -1,7 +1,9 @@
 // JobHandler: what one kind of job does. A kind is a name stored with each job ("scan",
 // "transfer", "delete", ...); its handler says which phase of a run it belongs to, whether its
 // objects and bytes count toward a run's progress, how much room it takes in a worker, and runs
-// one claimed job to an outcome. Handlers are registered in one place (registry.cc); the worker
+// one claimed job to an outcome. A handler lives beside its capability (jobs' own in
+// jobs/kinds/, pack and unpack in transport/kinds/, replication's in replicate/kinds/) and is
+// registered in one place, the composition root (app::Kinds(), src/app/kinds.cc); the worker
 // dispatches through the registry and knows no kind by name. See docs/design/job-kinds.md.
 //
 // Thread-safety: a handler is shared by every job of its kind: Run is called concurrently (one
@@ -20,7 +22,7 @@
 
 namespace ferry::jobs {
 
-struct RunContext;  // worker_internal.h: the run's options, backends and engine
+struct RunContext;  // run_context.h: the run's options, backends and engine
 
 // What a running job may ask of the worker that runs it (implemented by the worker).
 class JobControl {

@@ -1,5 +1,5 @@
-// The kinds this ferry knows, and the registry's lookups. Adding a kind: a handler file under
-// jobs/kinds/ and one line in Builtin() below (docs/design/job-kinds.md).
+// jobs' own kinds, and the registry's lookups. Adding a kind: a handler file beside its
+// capability and one line in app::Kinds() (src/app/kinds.cc; docs/design/job-kinds.md).
 #include "jobs/kinds/registry.h"
 
 namespace ferry::jobs {
@@ -7,10 +7,7 @@ namespace ferry::jobs {
 const KindRegistry& KindRegistry::Builtin() {
   static const KindRegistry builtin = [] {
     KindRegistry r;
-    for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
-                         MakePackHandler(), MakeUnpackHandler(),
-                         MakeReplicateScanHandler(), MakeReplicateKeysHandler(),
-                         MakeReplicateEventHandler()}) {
+    for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }
@@ -31,6 +28,12 @@ Status KindRegistry::Register(std::shared_ptr<const JobHandler> handler) {
     return Status::AlreadyExists("job kind " + name + " is registered already");
   }
   handlers_.emplace(name, std::move(handler));
+  return Status::Ok();
+}
+
+Status KindRegistry::AddRunHook(std::shared_ptr<const RunHook> hook) {
+  if (hook == nullptr) return Status::InvalidArgument("a run hook cannot be null");
+  hooks_.push_back(std::move(hook));
   return Status::Ok();
 }
 

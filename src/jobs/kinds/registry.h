@@ -1,9 +1,13 @@
-// KindRegistry: the job kinds a process knows, by name (handler.h). Builtin() holds scan,
-// transfer and delete, registered in registry.cc, the one place that lists them. A test or a
-// new capability copies it and registers more; the worker, AdvanceRun and `ferry jobs` ask the
-// registry and never name a kind.
+// KindRegistry: the job kinds a process knows, by name (handler.h), and the run hooks of the
+// capabilities that serve runs beyond jobs' own kinds (run_hook.h). Builtin() holds jobs' own
+// kinds (scan, transfer, delete), registered in registry.cc. Every kind of this ferry (those
+// plus transport's pack and unpack and replication's kinds, each beside its capability) and the
+// hooks are registered by the composition root (app::Kinds(), src/app/kinds.cc); a test copies
+// a registry and registers more. The worker, AdvanceRun and `ferry jobs` ask the registry and
+// never name a kind.
 //
-// Thread-safety: const methods are thread-safe; Register must not race with them.
+// Thread-safety: const methods are thread-safe; Register and AddRunHook must not race with
+// them.
 #pragma once
 
 #include <map>
@@ -14,20 +18,14 @@
 
 #include "base/status.h"
 #include "jobs/kinds/handler.h"
-
-namespace ferry::replicate {
-struct PassStats;
-}
+#include "jobs/kinds/run_hook.h"
 
 namespace ferry::jobs {
 
-// Replication passes as durable runs (`ferry replicate --state`, docs/design/replication.md).
-inline constexpr char kReplicateScanKind[] = "replicate-scan";  // versions of a key range
-inline constexpr char kReplicateKeysKind[] = "replicate-keys";  // a batch of keys' versions
-
 class KindRegistry {
  public:
-  // The built-in kinds (scan, transfer, delete, pack, unpack, replicate-scan, replicate-keys).
+  // jobs' own kinds (scan, transfer, delete), no run hook. A worker of only these claims no
+  // job of another kind and opens no compressed run (OpenRunContext).
   static const KindRegistry& Builtin();
 
   // Adds a kind. kAlreadyExists when its name is taken, kInvalidArgument for an empty name or
@@ -46,8 +44,14 @@ class KindRegistry {
   // the first name this registry does not know, and the known ones.
   Result<std::vector<std::string>> ParseKinds(std::string_view list) const;
 
+  // Adds a run hook; OpenRunContext offers a run to the hooks in the order they were added.
+  // kInvalidArgument for nullptr.
+  Status AddRunHook(std::shared_ptr<const RunHook> hook);
+  const std::vector<std::shared_ptr<const RunHook>>& run_hooks() const { return hooks_; }
+
  private:
   std::map<std::string, std::shared_ptr<const JobHandler>, std::less<>> handlers_;
+  std::vector<std::shared_ptr<const RunHook>> hooks_;
 };
 
 // Progress of a run: the objects and bytes of the kinds that count toward it.
@@ -59,19 +63,9 @@ struct Progress {
 };
 Progress ProgressOf(const RunCounts& counts, const KindRegistry& kinds);
 
-// The built-in handlers (one file each: scan_kind.cc, transfer_kind.cc, delete_kind.cc).
+// jobs' own handlers (one file each: scan_kind.cc, transfer_kind.cc, delete_kind.cc).
 std::shared_ptr<const JobHandler> MakeScanHandler();
 std::shared_ptr<const JobHandler> MakeTransferHandler();
 std::shared_ptr<const JobHandler> MakeDeleteHandler();
-// Compressed transport (pack_kind.cc, unpack_kind.cc).
-std::shared_ptr<const JobHandler> MakePackHandler();
-std::shared_ptr<const JobHandler> MakeUnpackHandler();
-// Replication (replicate_scan_kind.cc, replicate_keys_kind.cc). `totals`, when given, also
-// receives the counts of every replicate-keys job this handler runs (ferry replicate's summary).
-std::shared_ptr<const JobHandler> MakeReplicateScanHandler();
-std::shared_ptr<const JobHandler> MakeReplicateKeysHandler(replicate::PassStats* totals = nullptr);
-// "replicate-event": one key of a continuous replication run, listed when the job runs
-// (`ferry serve`'s event intake enqueues them).
-std::shared_ptr<const JobHandler> MakeReplicateEventHandler(replicate::PassStats* totals = nullptr);
 
 }  // namespace ferry::jobs

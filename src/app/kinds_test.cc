@@ -1,0 +1,32 @@
+// The registry of every kind (kinds.h): jobs' own, transport's and replication's, one run hook.
+#include "app/kinds.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::app {
+namespace {
+
+TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
+  const jobs::KindRegistry& k = Kinds();
+  EXPECT_EQ(k.Names(),
+            (std::vector<std::string>{"delete", "pack", "replicate-keys", "replicate-scan", "scan",
+                                      "transfer", "unpack"}));
+  EXPECT_EQ(k.PhaseOf("delete"), 1);
+  for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
+                           "replicate-keys"}) {
+    EXPECT_EQ(k.PhaseOf(kind), 0) << kind;
+  }
+  EXPECT_FALSE(k.CountsProgress("pack"));  // its unpack counts the objects
+  EXPECT_TRUE(k.CountsProgress("unpack"));
+  EXPECT_EQ(k.run_hooks().size(), 1u);
+  EXPECT_EQ(&Kinds(), &k) << "one registry per process";
+}
+
+TEST(KindsTest, AReplicationPassServesItsKindsAndItsUnpacks) {
+  const jobs::KindRegistry k = ReplicationKinds(nullptr);
+  EXPECT_EQ(k.Names(), (std::vector<std::string>{"replicate-event", "replicate-keys", "replicate-scan", "unpack"}));
+  EXPECT_TRUE(k.run_hooks().empty());
+}
+
+}  // namespace
+}  // namespace ferry::app

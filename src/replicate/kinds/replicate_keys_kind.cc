@@ -1,0 +1,205 @@
+// The "replicate-keys" kind: a batch of keys of a replication pass with their listed versions
+// (oldest first). Replicates each key's versions in order to every destination its rules name,
+// as a single-process pass does (ReplicateKeys), recording each version in the status
+// store. A retry (its worker died, the job was cancelled) starts the batch over at no cost for
+// what is done: COMPLETED versions cost nothing, and a PENDING one (written, perhaps, but not
+// recorded) is first looked for at the destination by its replica metadata, never written twice.
+// A version that fails is recorded FAILED (the report and `ferry replicate status` show it, the
+// next pass retries it) and the job is done; only a failure of the pass itself (status store,
+// opening the run) fails the attempt.
+//
+// Compressed transport (a destination with `transport`): the versions for such destinations
+// are collected instead of written, packed once the batch's keys are done into one archive per
+// staging location (replicate/transport.h), and the job finishes enqueuing one unpack job per
+// destination (in its transport region). A rerun packs the same archive key again: its rows
+// are PENDING "packed in" it and nothing unpacked it yet.
+//
+// The "replicate-event" kind (`ferry serve`'s event intake, replicate/payload.h EventWork) is
+// the same for one key whose versions it lists when it runs: events are hints, the source is
+// read before acting. When another job holds the key (a scan's keys job writing it), it tries
+// again a little later instead of leaving the key: the other job may have listed it before the
+// write the event tells of.
+#include <algorithm>
+#include <chrono>
+
+#include "jobs/journal.h"
+#include "jobs/kinds/lease_fence.h"
+#include "jobs/payload.h"
+#include "replicate/kinds/kinds.h"
+#include "replicate/kinds/replicate_run.h"
+#include "replicate/listing.h"
+#include "replicate/transport.h"
+#include "transport/kinds/kinds.h"
+
+namespace ferry::replicate {
+namespace {
+
+using jobs::JobContext;
+using jobs::JobResult;
+using jobs::JobSpec;
+using jobs::OutcomeOf;
+
+void AddInto(PassStats& to, const PassStats& from) {
+  using S = PassStats;
+  static constexpr std::atomic<uint64_t> S::*kFields[] = {
+      &S::versions_listed, &S::replicated, &S::delete_markers, &S::already,
+      &S::replicas,        &S::recovered,  &S::restored,       &S::tags_synced,
+      &S::failed,          &S::busy,      &S::planned,    &S::bytes,          &S::server_side,
+      &S::server_side_parts, &S::parts_resumed, &S::bytes_resumed, &S::unverified, &S::transported, &S::transport_archives,
+      &S::transport_bytes_in, &S::transport_bytes_wire};
+  for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
+}
+
+// How long an event's job waits when another job holds its key.
+constexpr std::chrono::seconds kBusyKeyRetry{2};
+
+class ReplicateKeysHandler : public jobs::JobHandler {
+ public:
+  ReplicateKeysHandler(PassStats* totals, bool events) : totals_(totals), events_(events) {}
+
+  std::string_view name() const override {
+    return events_ ? std::string_view(kReplicateEventKind) : kReplicateKeysKind;
+  }
+  int phase() const override { return 0; }
+  bool counts_progress() const override { return true; }
+  bool uses_lister_slot() const override { return false; }
+  // Its versions are what it has in flight (a batch is at most the pass's batch_versions).
+  size_t ObjectsInFlight(const jobs::Job& job, const jobs::RunContext& run,
+                         const jobs::WorkerOptions& options) const override {
+    (void)run;
+    return static_cast<size_t>(
+        std::clamp<uint64_t>(job.spec.objects, 1, static_cast<uint64_t>(options.concurrency)));
+  }
+
+  JobResult Run(JobContext& ctx) const override {
+    const jobs::Job& j = ctx.claimed.job;
+    PassStats stats;
+    JobResult result;
+    Status s = Replicate(ctx, stats, result.more);
+    if (totals_ != nullptr) AddInto(*totals_, stats);
+    ctx.stats.objects_copied += stats.replicated.load();
+    ctx.stats.bytes_copied += stats.bytes.load();
+    if (!s.ok()) {
+      result.outcome = OutcomeOf(s.WithContext(std::string(name())), j.attempts);
+      result.more.clear();
+    } else if (events_ && stats.busy.load() > 0) {
+      result.outcome.kind = jobs::Outcome::Kind::kRetry;
+      result.outcome.error = "its key is being written by another job";
+      result.outcome.retry_after = kBusyKeyRetry;
+    }
+    return result;
+  }
+
+ private:
+  // The keys of the job with their versions: its batch, or its event's key listed now.
+  Result<std::vector<KeyVersions>> Keys(JobContext& ctx, const ReplicationRun& r) const {
+    if (!events_) return DecodeKeyBatch(ctx.claimed.job.spec.payload);
+    FERRY_ASSIGN_OR_RETURN(EventWork work, DecodeEventWork(ctx.claimed.job.spec.payload));
+    FERRY_ASSIGN_OR_RETURN(KeyVersions listed, ListKeyVersions(*r.source, work.key, ctx.cancel));
+    std::vector<KeyVersions> keys;
+    if (!listed.versions.empty()) keys.push_back(std::move(listed));
+    return keys;
+  }
+
+  Status Replicate(JobContext& ctx, PassStats& stats, std::vector<JobSpec>& unpacks) const {
+    FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
+                           ReplicationOfJob(ctx));
+    FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys, Keys(ctx, *r));
+    if (keys.empty()) return Status::Ok();  // the key has no version left: nothing to do
+    PassOptions o = r->options;
+    o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
+    jobs::LeaseFence fence(ctx);
+    o.before_write = [&fence] { return fence.Check(); };
+    // One job at a time writes a key: an event's job and a scan's may both hold it.
+    o.lock_key = [&ctx, scope = o.source_name](const std::string& key) {
+      return ctx.store.LockKey(ctx.claimed.lease, scope, key);
+    };
+    o.unlock_key = [&ctx, scope = o.source_name](const std::string& key) {
+      (void)ctx.store.UnlockKey(ctx.claimed.lease, scope, key);  // else freed with the lease
+    };
+    // A large version's parts are checkpointed under the job's lease: a kill or a lost lease
+    // costs only the parts in flight (the job's next holder resumes the upload).
+    o.journal = [&ctx](const std::string& destination, const std::string& key) {
+      return std::make_shared<jobs::StoreJournal>(ctx.store, ctx.claimed.lease,
+                                                  jobs::UploadRef{destination, key},
+                                                  ctx.lease_lost);
+    };
+    TransportCollector collected;
+    if (!r->staging.empty()) {
+      o.transported = &collected;
+      o.in_transit = InTransit(*r->archives, ArchiveKeys(ctx));
+    }
+    FERRY_RETURN_IF_ERROR(
+        ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel));
+    if (collected.size() == 0) return Status::Ok();
+    return Pack(ctx, *r, o, collected, stats, unpacks);
+  }
+
+  // The archive key of this job on a staging location, "r<run>-j<job>-<8 hex>.fza": the same
+  // on every attempt; the hex digits tell apart passes of two state stores staging into one
+  // prefix.
+  static std::function<std::string(const std::string&)> ArchiveKeys(const JobContext& ctx) {
+    const jobs::RunContext& run = ctx.run;
+    RunArchiveNames names;
+    names.run = run.run.id;
+    names.source = run.run.spec.source;
+    names.created_ticks = run.run.created.time_since_epoch().count();
+    const jobs::JobId job = ctx.claimed.job.id;
+    return [names = std::move(names), job](const std::string& staging) {
+      return names.KeyOf(job, staging);
+    };
+  }
+
+  // Packs the collected versions (one archive per staging location) and makes their unpack jobs.
+  static Status Pack(JobContext& ctx, const ReplicationRun& r, const PassOptions& o,
+                     TransportCollector& collected, PassStats& stats,
+                     std::vector<JobSpec>& unpacks) {
+    FERRY_RETURN_IF_ERROR(o.before_write());  // the job still holds its lease
+    const jobs::Job& j = ctx.claimed.job;
+    const jobs::RunContext& run = ctx.run;
+    PackTransportOptions t;
+    t.archive_key = ArchiveKeys(ctx);
+    for (const auto& [name, backend] : r.staging) t.staging[name] = backend.get();
+    t.archives = r.archives.get();
+    t.levels = r.levels.get();
+    t.retry = j.attempts > 1;
+    t.executor = ctx.options.executor;
+    FERRY_ASSIGN_OR_RETURN(PackedTransport packed,
+                           PackTransported(o, collected.Take(), t, ctx.cancel));
+    stats.transported += packed.versions;
+    stats.transport_archives += packed.archives;
+    stats.transport_bytes_in += packed.bytes_in;
+    stats.transport_bytes_wire += packed.bytes_wire;
+    ctx.stats.archives_staged += packed.archives;
+    ctx.stats.entries_packed += packed.entries;
+    ctx.stats.transport_bytes_in += packed.bytes_in;
+    ctx.stats.transport_bytes_wire += packed.bytes_wire;
+    for (const TransportUnpack& u : packed.unpacks) {
+      JobSpec unpack;
+      unpack.run = run.run.id;
+      unpack.kind = transport::kUnpackKind;
+      unpack.payload = EncodeTransportUnpack(u);
+      unpack.objects = u.objects;
+      unpack.bytes = u.bytes;
+      unpack.max_attempts = j.spec.max_attempts;
+      unpack.region = u.region;
+      unpacks.push_back(std::move(unpack));
+    }
+    return Status::Ok();
+  }
+
+  PassStats* const totals_;
+  const bool events_;  // the replicate-event kind
+};
+
+}  // namespace
+
+std::shared_ptr<const jobs::JobHandler> MakeReplicateKeysHandler(PassStats* totals) {
+  return std::make_shared<ReplicateKeysHandler>(totals, /*events=*/false);
+}
+
+std::shared_ptr<const jobs::JobHandler> MakeReplicateEventHandler(PassStats* totals) {
+  return std::make_shared<ReplicateKeysHandler>(totals, /*events=*/true);
+}
+
+}  // namespace ferry::replicate

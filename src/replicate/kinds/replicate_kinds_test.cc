@@ -1,0 +1,426 @@
+// The replicate-scan and replicate-keys kinds through Workers on SQLite: versioned memory
+// backends on both sides, a run created as `ferry replicate --state` creates it, small scan
+// chunks (so that ranges are handed on and split) and small key batches, two workers at once.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "jobs/kinds/registry.h"
+#include "jobs/payload.h"
+#include "jobs/sqlite/sqlite_job_store.h"
+#include "jobs/worker.h"
+#include "replicate/kinds/kinds.h"
+#include "replicate/payload.h"
+#include "replicate/status_store.h"
+#include "storage/memory/memory_backend.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::replicate {
+namespace {
+
+namespace fs = std::filesystem;
+using jobs::JobSpec;
+using jobs::JobState;
+using jobs::RunId;
+using jobs::RunProgress;
+using jobs::Worker;
+using jobs::WorkerOptions;
+using storage::Backend;
+using storage::ObjectInfo;
+
+// A backend that forwards to one that the test owns: the worker opens each location more than
+// once (the run's two sides, the pass's source and destinations) and must see one store.
+class Borrowed : public Backend {
+ public:
+  explicit Borrowed(Backend& b) : b_(b) {}
+  const storage::Features& features() const override { return b_.features(); }
+  std::string Describe() const override { return b_.Describe(); }
+  Status Check(std::stop_token s) override { return b_.Check(s); }
+  Result<std::unique_ptr<storage::ListingCursor>> List(std::string_view p) override {
+    return b_.List(p);
+  }
+  Result<std::unique_ptr<storage::ListingCursor>> ListFrom(std::string_view p,
+                                                           std::string_view a) override {
+    return b_.ListFrom(p, a);
+  }
+  Result<std::optional<std::string>> FirstKeyAfter(std::string_view a) override {
+    ++probes;
+    return b_.FirstKeyAfter(a);
+  }
+  Result<ObjectInfo> Stat(std::string_view k, bool t, std::stop_token s) override {
+    return b_.Stat(k, t, s);
+  }
+  Status ReadAt(std::string_view k, uint64_t o, std::span<std::byte> out, std::string_view e,
+                std::stop_token s) override {
+    return b_.ReadAt(k, o, out, e, s);
+  }
+  Result<storage::WriteResult> Put(std::string_view k, std::span<const std::byte> d,
+                                   const storage::WriteSpec& spec, std::stop_token s) override {
+    return b_.Put(k, d, spec, s);
+  }
+  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view k,
+                                                                const storage::WriteSpec& spec,
+                                                                uint64_t part,
+                                                                std::stop_token s) override {
+    return b_.OpenChunkWriter(k, spec, part, s);
+  }
+  Result<std::unique_ptr<storage::ChunkWriter>> ResumeChunkWriter(
+      std::string_view k, std::string_view id, const storage::WriteSpec& spec, uint64_t part,
+      std::stop_token s) override {
+    return b_.ResumeChunkWriter(k, id, spec, part, s);
+  }
+  Result<std::vector<PendingUpload>> ListPendingUploads(std::string_view p,
+                                                        std::stop_token s) override {
+    return b_.ListPendingUploads(p, s);
+  }
+  Status AbortPendingUpload(const PendingUpload& u, std::stop_token s) override {
+    return b_.AbortPendingUpload(u, s);
+  }
+  Status Delete(std::string_view k, std::stop_token s) override { return b_.Delete(k, s); }
+  Result<std::unique_ptr<storage::ListingCursor>> ListVersions(std::string_view p,
+                                                               std::string_view k,
+                                                               std::string_view v) override {
+    return b_.ListVersions(p, k, v);
+  }
+  Result<ObjectInfo> StatVersion(std::string_view k, std::string_view v, bool t,
+                                 std::stop_token s) override {
+    return b_.StatVersion(k, v, t, s);
+  }
+  Status ReadVersionAt(std::string_view k, std::string_view v, uint64_t o,
+                       std::span<std::byte> out, std::stop_token s) override {
+    return b_.ReadVersionAt(k, v, o, out, s);
+  }
+  Result<ObjectInfo> ReadVersionWithDetails(std::string_view k, std::string_view v, uint64_t o,
+                                            std::span<std::byte> out, bool t,
+                                            std::stop_token s) override {
+    return b_.ReadVersionWithDetails(k, v, o, out, t, s);
+  }
+  Status DeleteVersion(std::string_view k, std::string_view v, std::stop_token s) override {
+    return b_.DeleteVersion(k, v, s);
+  }
+  Result<storage::WriteResult> AddDeleteMarker(std::string_view k, std::stop_token s) override {
+    return b_.AddDeleteMarker(k, s);
+  }
+  Status PutTags(std::string_view k, const storage::Tags& t, std::stop_token s) override {
+    return b_.PutTags(k, t, s);
+  }
+  Status PutVersionTags(std::string_view k, std::string_view v, const storage::Tags& t,
+                        std::stop_token s) override {
+    return b_.PutVersionTags(k, v, t, s);
+  }
+
+  static inline std::atomic<int> probes{0};
+
+ private:
+  Backend& b_;
+};
+
+class ReplicateKindsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ferry-replicate-kinds-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto store = jobs::OpenSqliteJobStore((dir_ / "state.db").string(), clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    for (const char* name : {"a", "b", "c"}) {
+      storage::MemoryBackend::Options o;
+      o.clock = &clock_;
+      o.versioned = true;
+      o.name = name;
+      o.endpoint = name;  // two "servers": the data path
+      sides_[name] = std::make_unique<storage::MemoryBackend>(o);
+    }
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Result<std::unique_ptr<Backend>> Open(const std::string& name, bool destination) {
+    (void)destination;
+    auto it = sides_.find(name);
+    if (it == sides_.end()) return Status::InvalidArgument("no location " + name);
+    return std::unique_ptr<Backend>(std::make_unique<Borrowed>(*it->second));
+  }
+
+  // A pass a -> b (and c when `second` is set) as a run, with its first replicate-scan job.
+  RunId NewRun(uint64_t batch_versions, const char* second = nullptr) {
+    replicate::DurablePass pass;
+    pass.source = "a";
+    replicate::Rule rule;
+    rule.id = "r";
+    rule.delete_markers = true;
+    rule.destinations.push_back({"b", "", {}});
+    if (second != nullptr) rule.destinations.push_back({second, "", {}});
+    pass.rules.rules = {rule};
+    pass.concurrency = 2;
+    pass.batch_versions = batch_versions;
+    jobs::RunOptions ro;
+    ro.command = "replicate";
+    auto options = replicate::EncodeDurablePass(pass, jobs::EncodeRunOptions(ro));
+    EXPECT_TRUE(options.ok());
+    auto run = store_->CreateRun(jobs::RunSpec{"a", "b", *options});
+    EXPECT_TRUE(run.ok());
+    JobSpec scan;
+    scan.run = *run;
+    scan.kind = kReplicateScanKind;
+    scan.payload = jobs::EncodeScan(jobs::KeyRange{});
+    EXPECT_TRUE(store_->Enqueue({scan}).ok());
+    return *run;
+  }
+
+  // Every entry of `side` per key, oldest first: contents, "<marker>" for a delete marker.
+  std::map<std::string, std::vector<std::string>> History(const char* side) {
+    std::map<std::string, std::vector<std::string>> out;
+    auto c = sides_[side]->ListVersions("", "", "");
+    EXPECT_TRUE(c.ok());
+    for (;;) {
+      const ObjectInfo* e = *(*c)->Next();
+      if (e == nullptr) break;
+      std::string what = "<marker>";
+      if (!e->delete_marker) {
+        std::vector<std::byte> data(e->size);
+        EXPECT_TRUE(sides_[side]->ReadVersionAt(e->key, e->version_id, 0, data, {}).ok());
+        what.assign(reinterpret_cast<const char*>(data.data()), data.size());
+      }
+      auto& list = out[e->key];
+      list.insert(list.begin(), what);
+    }
+    return out;
+  }
+
+  testing::FakeClock clock_;
+  fs::path dir_;
+  std::unique_ptr<jobs::JobStore> store_;
+  // The kinds a replication pass's workers serve.
+  const jobs::KindRegistry kinds_ = [] {
+    jobs::KindRegistry r;
+    EXPECT_TRUE(r.Register(MakeReplicateScanHandler()).ok());
+    EXPECT_TRUE(r.Register(MakeReplicateKeysHandler()).ok());
+    EXPECT_TRUE(r.Register(MakeReplicateEventHandler()).ok());
+    return r;
+  }();
+  std::map<std::string, std::unique_ptr<storage::MemoryBackend>> sides_;
+};
+
+TEST_F(ReplicateKindsTest, WorkersReplicateEveryVersionInOrderOnce) {
+  storage::MemoryBackend& a = *sides_["a"];
+  int expected = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string key = "d" + std::to_string(i % 4) + "/k" + std::to_string(i);
+    for (int v = 0; v <= i % 3; ++v) {
+      const std::string body = key + " v" + std::to_string(v);
+      storage::WriteSpec spec;
+      spec.size = body.size();
+      clock_.SleepFor(std::chrono::milliseconds(10), {});
+      ASSERT_TRUE(a.Put(key, std::as_bytes(std::span(body)), spec, {}).ok());
+      ++expected;
+    }
+    if (i % 7 == 0) {
+      ASSERT_TRUE(a.AddDeleteMarker(key, {}).ok());
+      ++expected;
+    }
+  }
+  const RunId run = NewRun(/*batch_versions=*/5);
+  Borrowed::probes = 0;
+  std::vector<transfer::Stats> stats(2);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      WorkerOptions o;
+      o.registry = &kinds_;
+      o.owner = "w" + std::to_string(w);
+      o.only_run = run;
+      o.exit_when_done = true;
+      o.scan_chunk = 6;  // keys per scan job: the listing is handed on, and split when idle
+      o.idle_poll = std::chrono::milliseconds(5);
+      Worker worker(
+          *store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats[w]);
+      RunProgress progress = RunProgress::kWorking;
+      EXPECT_TRUE(worker.Run({}, &progress).ok());
+      EXPECT_EQ(progress, RunProgress::kDone);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  EXPECT_EQ(History("b"), History("a"));
+  EXPECT_EQ(stats[0].objects_copied.load() + stats[1].objects_copied.load(),
+            static_cast<uint64_t>(expected));
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->state, jobs::RunState::kDone);
+  // 40 keys in scans of 6: at least 7 scan jobs; batches of at most 5 versions
+  EXPECT_GE(counts->by_kind[kReplicateScanKind].of(JobState::kDone), 7u);
+  EXPECT_GE(counts->by_kind[kReplicateKeysKind].of(JobState::kDone),
+            static_cast<uint64_t>(expected / 5));
+  EXPECT_EQ(counts->by_kind[kReplicateKeysKind].objects_total, static_cast<uint64_t>(expected));
+  EXPECT_GT(Borrowed::probes.load(), 0);  // ranges were split for the idle worker
+  auto status = replicate::StatusStore::Open(*store_->session());
+  ASSERT_TRUE(status.ok());
+  auto rows = (*status)->Rows("a", replicate::VersionState::kCompleted);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), static_cast<size_t>(expected));
+}
+
+TEST_F(ReplicateKindsTest, AKeysJobRunAgainWritesNothing) {
+  storage::MemoryBackend& a = *sides_["a"];
+  for (const char* body : {"one", "two"}) {
+    storage::WriteSpec spec;
+    spec.size = 3;
+    ASSERT_TRUE(a.Put("k", std::as_bytes(std::span(body, 3)), spec, {}).ok());
+  }
+  const RunId run = NewRun(100);
+  auto one_worker = [&] {
+    WorkerOptions o;
+    o.registry = &kinds_;
+    o.owner = "w";
+    o.only_run = run;
+    o.exit_when_done = true;
+    o.idle_poll = std::chrono::milliseconds(5);
+    transfer::Stats stats;
+    Worker worker(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+    EXPECT_TRUE(worker.Run({}).ok());
+    return stats.objects_copied.load();
+  };
+  EXPECT_EQ(one_worker(), 2u);
+  // The same batch again, as a retry after its worker died would run it.
+  auto done = store_->ListJobs(run, JobState::kDone, 10);
+  ASSERT_TRUE(done.ok());
+  JobSpec again;
+  for (const jobs::Job& j : *done) {
+    if (j.spec.kind == kReplicateKeysKind) again = j.spec;
+  }
+  ASSERT_EQ(again.kind, kReplicateKeysKind);
+  auto run2 = store_->CreateRun(jobs::RunSpec{"a", "b", store_->GetRun(run)->spec.options});
+  ASSERT_TRUE(run2.ok());
+  again.run = *run2;
+  ASSERT_TRUE(store_->Enqueue({again}).ok());
+  WorkerOptions o;
+  o.registry = &kinds_;
+  o.owner = "w2";
+  o.only_run = *run2;
+  o.exit_when_done = true;
+  o.idle_poll = std::chrono::milliseconds(5);
+  transfer::Stats stats;
+  Worker worker(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+  EXPECT_TRUE(worker.Run({}).ok());
+  EXPECT_EQ(stats.objects_copied.load(), 0u);
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
+// replicate-event jobs (`ferry serve`'s intake): each lists its key at the source when it runs
+// and replicates what is missing of it, whatever the events said; a key with no version left
+// needs nothing; a job of a key already replicated writes nothing.
+TEST_F(ReplicateKindsTest, AnEventsJobReplicatesItsKeyAsTheSourceHasItNow) {
+  storage::MemoryBackend& a = *sides_["a"];
+  auto put = [&](const std::string& key, const std::string& body) {
+    storage::WriteSpec spec;
+    spec.size = body.size();
+    clock_.SleepFor(std::chrono::milliseconds(10), {});
+    ASSERT_TRUE(a.Put(key, std::as_bytes(std::span(body)), spec, {}).ok());
+  };
+  put("k", "one");
+  const RunId run = NewRun(100);
+  auto work = [&](RunId r) {
+    WorkerOptions o;
+    o.owner = "w";
+    o.only_run = r;
+    o.exit_when_done = true;
+    o.idle_poll = std::chrono::milliseconds(5);
+    o.registry = &kinds_;
+    transfer::Stats stats;
+    Worker worker(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+    EXPECT_TRUE(worker.Run({}).ok());
+    return stats.objects_copied.load();
+  };
+  EXPECT_EQ(work(run), 1u);
+  put("k", "two");
+  put("k2", "new");
+  ASSERT_TRUE(a.AddDeleteMarker("k2", {}).ok());
+  // the events, on a run of the same pass with no scan: k twice (one job), k2, a key never there
+  auto events = store_->CreateRun(jobs::RunSpec{"a", "b", store_->GetRun(run)->spec.options});
+  ASSERT_TRUE(events.ok());
+  std::vector<JobSpec> specs;
+  for (const char* key : {"k", "k", "k2", "gone"}) {
+    JobSpec e;
+    e.run = *events;
+    e.kind = kReplicateEventKind;
+    e.payload = EncodeEventWork({.key = key, .first_event_ns = 0, .events = 1});
+    e.coalesce_key = key;
+    specs.push_back(e);
+  }
+  auto ids = store_->Enqueue(specs);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ((*ids)[0], (*ids)[1]);
+  EXPECT_EQ(work(*events), 3u);  // k's second version, k2's version and its marker
+  EXPECT_EQ(History("b"), History("a"));
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+  auto counts = store_->CountJobs(*events);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->by_kind[kReplicateEventKind].of(JobState::kDone), 3u);
+  // the same events again: nothing to write
+  for (JobSpec& e : specs) e.coalesce_key.clear();
+  auto again = store_->CreateRun(jobs::RunSpec{"a", "b", store_->GetRun(run)->spec.options});
+  ASSERT_TRUE(again.ok());
+  for (JobSpec& e : specs) e.run = *again;
+  ASSERT_TRUE(store_->Enqueue(specs).ok());
+  EXPECT_EQ(work(*again), 0u);
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
+TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
+  storage::MemoryBackend& a = *sides_["a"];
+  for (const char* body : {"one", "two"}) {
+    storage::WriteSpec spec;
+    spec.size = 3;
+    ASSERT_TRUE(a.Put("k", std::as_bytes(std::span(body, 3)), spec, {}).ok());
+  }
+  const RunId run = NewRun(100, "c");
+  WorkerOptions o;
+  o.registry = &kinds_;
+  o.owner = "no-c";
+  o.only_run = run;
+  o.exit_when_done = true;
+  o.idle_poll = std::chrono::milliseconds(5);
+  transfer::Stats stats;
+  {
+    // This worker's config has no "c": the run's own sides (a, b) open, the pass's second
+    // destination does not.
+    Worker lacking(
+        *store_,
+        [this](const std::string& n, bool d) -> Result<std::unique_ptr<Backend>> {
+          if (n == "c") return Status::InvalidArgument("unknown remote 'c'");
+          return Open(n, d);
+        },
+        o, stats);
+    Status s = lacking.Run({});
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("cannot open the destination c of run"), std::string::npos)
+        << s.message();
+  }
+  // Given back, not dead, and its attempt not counted.
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->by_kind[kReplicateScanKind].of(JobState::kDead), 0u);
+  auto queued = store_->ListJobs(run, JobState::kQueued, 10);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].attempts, 0);
+  EXPECT_TRUE(History("c").empty());
+  // A worker that has every destination serves it.
+  o.owner = "all";
+  Worker full(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+  RunProgress progress = RunProgress::kWorking;
+  EXPECT_TRUE(full.Run({}, &progress).ok());
+  EXPECT_EQ(progress, RunProgress::kDone);
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(History("c")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
+}  // namespace
+}  // namespace ferry::replicate
