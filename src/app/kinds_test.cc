@@ -9,8 +9,8 @@ namespace {
 TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
-            (std::vector<std::string>{"delete", "pack", "replicate-keys", "replicate-scan", "scan",
-                                      "transfer", "unpack"}));
+            (std::vector<std::string>{"delete", "pack", "replicate-event", "replicate-keys",
+                                      "replicate-scan", "scan", "transfer", "unpack"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
                            "replicate-keys"}) {
