@@ -34,16 +34,6 @@ int64_t NowNs(const Clock* clock) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(c.Now().time_since_epoch()).count();
 }
 
-// An earlier attempt that died mid-archive left its upload open: the key is this job's alone.
-void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
-                         std::stop_token stop) {
-  auto pending = staging.ListPendingUploads(key, stop);
-  if (!pending.ok()) return;
-  for (const auto& upload : *pending) {
-    if (upload.key == key) (void)staging.AbortPendingUpload(upload, stop);
-  }
-}
-
 // One archive entry: a version and the destinations (of one staging location) that want it.
 struct Entry {
   const TransportedVersion* first = nullptr;
@@ -96,7 +86,7 @@ Result<archive::WriteSummary> PackOne(const PassOptions& o, const PackTransportO
   }
   archive::WriterOptions w;
   w.level = level != 0 ? level : adaptive ? adaptive->level() : transport::kStartLevel;
-  if (t.retry) AbortEarlierUploads(staging, key, stop);
+  if (t.retry) transport::AbortEarlierUploads(staging, key, stop);
   uint64_t raw_bytes = 0;
   for (const Entry& e : entries) raw_bytes += e.first->version.size;
   if (t.executor == nullptr) return Status::InvalidArgument("PackTransported: no executor");

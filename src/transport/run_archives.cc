@@ -38,6 +38,15 @@ bool SyncArchiveNames::Owns(std::string_view key) const {
   return digits > 0 && rest.substr(digits) == "-" + HexOf(*this) + ".fza";
 }
 
+void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
+                         std::stop_token stop) {
+  auto pending = staging.ListPendingUploads(key, stop);
+  if (!pending.ok()) return;
+  for (const auto& upload : *pending) {
+    if (upload.key == key) (void)staging.AbortPendingUpload(upload, stop);
+  }
+}
+
 Result<DiscardedArchives> DiscardArchives(const std::string& staging_name,
                                           storage::Backend& staging, const RunArchives& run,
                                           TransportStore* rows, std::stop_token stop) {

@@ -49,6 +49,14 @@ struct DiscardedArchives {
   uint64_t rows = 0;      // progress rows marked done
 };
 
+// Aborts every unfinished upload of the archive `key` on `staging`. A job that writes the
+// archive `key` (its name is that job's alone) calls it on a retry, before writing again: an
+// earlier attempt that died mid-archive left its upload open, and so did a create whose reply
+// was lost (sent again, it made a second upload); and once the archive is complete, for the
+// latter. Best effort: a failure costs only storage until the bucket's lifecycle rules end it.
+void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
+                         std::stop_token stop);
+
 // Removes `run`'s archives from `staging` (named `staging_name` in the progress rows of
 // `rows`; null: none kept). Call once no job of the run can still write there.
 Result<DiscardedArchives> DiscardArchives(const std::string& staging_name,

@@ -62,19 +62,6 @@ UploadOrder& UploadOrderOf(const std::string& staging) {
   return *order;
 }
 
-// An earlier attempt that died mid-archive left its multipart upload open on staging, and so
-// did a create whose reply was lost (sent again, it made a second upload): the key is this
-// job's alone, so every pending upload of it other than the one being written is such a one
-// (best effort: a failure costs only storage until the bucket's lifecycle rules end it).
-void AbortEarlierUploads(storage::Backend& staging, const std::string& key,
-                         std::stop_token stop) {
-  auto pending = staging.ListPendingUploads(key, stop);
-  if (!pending.ok()) return;
-  for (const auto& upload : *pending) {
-    if (upload.key == key) (void)staging.AbortPendingUpload(upload, stop);
-  }
-}
-
 class PackHandler : public jobs::JobHandler {
  public:
   explicit PackHandler(std::shared_ptr<const ArchiveKeeper> keeper) : keeper_(std::move(keeper)) {}
