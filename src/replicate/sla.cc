@@ -96,6 +96,9 @@ SlaMetrics::SlaMetrics(obs::Registry& registry, std::string source, const RuleSe
       if (r.replication_time.count() <= 0) continue;
       threshold_.WithLabels({l.first, l.second})
           .Set(static_cast<double>(r.replication_time.count()));
+      // The threshold counters exist from the start, at 0: increase() over a series sees its
+      // first count only when the series was there before it.
+      missed_threshold_.WithLabels({l.first, l.second});
       SetRatio(l);
     }
   }
