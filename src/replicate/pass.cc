@@ -31,7 +31,10 @@ class KeyQueue {
  public:
   KeyQueue(const PassOptions& o, const PassScope& scope, PassStats& stats,
            std::stop_token stop)
-      : o_(o), scope_(scope), stats_(stats), sla_(MetricsOf(o), o.source_name, o.dry_run ? nullptr : o.rules) {
+      : o_(o),
+        scope_(scope),
+        stats_(stats),
+        sla_(MetricsOf(o), o.source_name, o.dry_run ? nullptr : o.rules) {
     if (o_.executor == nullptr) {
       transfer::ExecutorOptions eo;
       eo.concurrency = std::max(1, o.concurrency);

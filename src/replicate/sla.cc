@@ -107,7 +107,8 @@ SlaMetrics::SlaMetrics(obs::Registry& registry, std::string source, const RuleSe
 void SlaMetrics::SetRatio(const Labels& l) {
   const double within =
       static_cast<double>(within_threshold_.WithLabels({l.first, l.second}).value());
-  const double after = static_cast<double>(after_threshold_.WithLabels({l.first, l.second}).value());
+  const double after =
+      static_cast<double>(after_threshold_.WithLabels({l.first, l.second}).value());
   ratio_.WithLabels({l.first, l.second}).Set(within + after == 0 ? 1 : within / (within + after));
 }
 
@@ -149,7 +150,8 @@ Status SlaMetrics::Refresh(StatusStore& store, Clock& clock) {
     Sum& s = sums[{t.rule, t.destination}];
     s.pending += t.pending;
     s.bytes += t.pending_bytes;
-    if (t.oldest_pending_since_ns > 0 && (s.oldest_ns == 0 || t.oldest_pending_since_ns < s.oldest_ns)) {
+    if (t.oldest_pending_since_ns > 0 &&
+        (s.oldest_ns == 0 || t.oldest_pending_since_ns < s.oldest_ns)) {
       s.oldest_ns = t.oldest_pending_since_ns;
     }
   }
