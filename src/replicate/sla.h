@@ -19,9 +19,10 @@
 // it: counters and the histogram are this process's. The gauges describe the status store: the
 // owner of a pass calls Refresh when the pass starts and when it ends (RunPass does; `ferry
 // replicate` for its durable pass, also every 30 s while it runs), and a long-running process
-// (`ferry serve`) calls it periodically, e.g. every 15 to 60 s: each call is one UPDATE (the
-// versions newly past their threshold) and one GROUP BY query over the pending rows only
-// (their own index), so its cost grows with what is pending, not with what was replicated.
+// calls it periodically, e.g. every 15 to 60 s (`ferry serve`: every 30 s per source, through
+// SlaRefresher): each call is one UPDATE (the versions newly past their threshold) and one
+// GROUP BY query over the pending rows only (their own index), so its cost grows with what is
+// pending, not with what was replicated.
 // Several processes sharing one store publish the same gauge values: aggregate them with max(),
 // not sum(); counters add up across processes.
 //
