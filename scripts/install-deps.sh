@@ -9,9 +9,11 @@
 #   pg      PostgreSQL server (scripts/pg-start.sh)
 #   swift   OpenStack Swift with its S3 layer and memcached (scripts/swift-start.sh)
 #   aws     the AWS CLI v2 (/usr/bin/aws): an independent S3 client for checks and demos
+#   prom    promtool (Debian's prometheus package; no smaller one ships it): the checks and unit
+#           tests of the alerting rules in deploy/prometheus/ (tests/cli/alert_rules_test.sh)
 #   bench   the peers of bench/bench-sync.sh and bench-codec.sh: rclone, AWS CLI, GNU time
 #           (/usr/bin/time), the zstd CLI
-#   test    build + rgw + pg + swift + aws: everything scripts/test-all.sh needs
+#   test    build + rgw + pg + swift + aws + prom: everything scripts/test-all.sh needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
 #
@@ -33,6 +35,8 @@ RGW_PKGS=(radosgw ceph-mon ceph-osd ceph-common curl)
 PG_PKGS=(postgresql)
 SWIFT_PKGS=(swift-proxy swift-account swift-container swift-object memcached curl)
 AWS_PKGS=(awscli)
+# only /usr/bin/promtool is used; --no-install-recommends leaves out the node exporter
+PROM_PKGS=(prometheus)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
 # zstd: the CLI bench/bench-codec.sh compares `ferry archive pack` with
 BENCH_PKGS=(rclone awscli time zstd iproute2)  # iproute2: ip and tc for bench/lib/wan.sh
@@ -48,12 +52,14 @@ add_group() {
     pg)    wanted+=("${PG_PKGS[@]}") ;;
     swift) wanted+=("${SWIFT_PKGS[@]}") ;;
     aws)   wanted+=("${AWS_PKGS[@]}") ;;
+    prom)  wanted+=("${PROM_PKGS[@]}") ;;
     bench) wanted+=("${BENCH_PKGS[@]}") ;;
-    test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws ;;
+    test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
+           add_group prom ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown group '$1' (build rgw pg swift aws bench test demo all)" ;;
+    *) die "unknown group '$1' (build rgw pg swift aws prom bench test demo all)" ;;
   esac
 }
 for g in "${groups[@]}"; do add_group "$g"; done

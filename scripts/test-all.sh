@@ -4,8 +4,8 @@
 #   bash scripts/test-all.sh
 #
 # 1. installs what is missing (scripts/install-deps.sh: compiler and libraries first; Ceph RGW,
-#    PostgreSQL, Swift and the AWS CLI in the background while the build runs) - a second run
-#    skips this in under a second;
+#    PostgreSQL, Swift, the AWS CLI and promtool in the background while the build runs) - a
+#    second run skips this in under a second;
 # 2. starts two RGW gateways (regions A and B), PostgreSQL and OpenStack Swift (S3 layer: the
 #    "less capable" endpoint) in the background, each as soon as its packages are in, because
 #    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
@@ -67,17 +67,17 @@ log() { printf '[test-all %s +%ss] %s\n' "$(date +%T)" "$((SECONDS - T0))" "$*";
 step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
 
 # ------------------------------------------------------------------ servers
-# The servers' packages (scripts/install-deps.sh rgw pg swift aws) install in the background
+# The servers' packages (scripts/install-deps.sh rgw pg swift aws prom) install in the background
 # while the build runs; each server start waits for them (deps_ready) first.
 # Not root: in the foreground, as sudo may ask for a password.
 start_deps() {
   if [ "$(id -u)" != 0 ]; then
-    bash scripts/install-deps.sh rgw pg swift aws
+    bash scripts/install-deps.sh rgw pg swift aws prom
     echo 0 > "$LOG_DIR/deps.rc"
     return 0
   fi
   ( rc=0
-    bash scripts/install-deps.sh rgw pg swift aws > "$LOG_DIR/deps.log" 2>&1 || rc=$?
+    bash scripts/install-deps.sh rgw pg swift aws prom > "$LOG_DIR/deps.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/deps.rc.tmp" && mv "$LOG_DIR/deps.rc.tmp" "$LOG_DIR/deps.rc" ) &
   deps_job=$!
 }
@@ -85,7 +85,7 @@ start_deps() {
 deps_ready() {
   while [ ! -s "$LOG_DIR/deps.rc" ]; do sleep 0.2; done
   [ "$(cat "$LOG_DIR/deps.rc")" = 0 ] && return 0
-  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws)" >&2
+  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom)" >&2
   return 1
 }
 

@@ -186,7 +186,7 @@ Status ParseRule(const toml::table& t, const std::string& where,
                  const std::map<std::string, RemoteConfig>& remotes, replicate::Rule& r) {
   FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"id", "priority", "status", "filter", "destinations",
                                              "delete_markers", "existing_objects", "versions",
-                                             "replica_modifications"}));
+                                             "replica_modifications", "replication_time"}));
   FERRY_RETURN_IF_ERROR(ReadString(t, "id", r.id, where));
   const std::string named = r.id.empty() ? where : where + " (rule '" + r.id + "')";
   if (const toml::node* n = t.get("priority")) {
@@ -238,6 +238,17 @@ Status ParseRule(const toml::table& t, const std::string& where,
     return Status::InvalidArgument(named + ": 'versions' must be \"all\" or \"latest\"");
   }
   r.versions = versions == "all" ? replicate::VersionsMode::kAll : replicate::VersionsMode::kLatest;
+  if (t.get("replication_time") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(ReadString(t, "replication_time", text, named));
+    auto time = plan::ParseAge(text);
+    if (!time.ok()) return time.status().WithContext(named + ": 'replication_time'");
+    if (time->count() == 0 || *time > replicate::kMaxReplicationTime) {
+      return Status::InvalidArgument(named + ": 'replication_time' must be above 0 and at most "
+                                     "1000000 minutes");
+    }
+    r.replication_time = *time;
+  }
   return Status::Ok();
 }
 

@@ -44,6 +44,8 @@
 //   existing_objects = true             # default true
 //   versions = "all"                    # or "latest"
 //   replica_modifications = false
+//   replication_time = "15m"            # the SLA threshold of the replication metrics
+//                                       # (replicate/sla.h): an age as --older-than takes it
 //
 //   [serve]                             # `ferry serve` (docs/design/serve.md)
 //   listen = "127.0.0.1:9380"           # /healthz, /metrics, the JSON API and event intake

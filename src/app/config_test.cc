@@ -87,6 +87,7 @@ filter = { prefix = "docs/", tags = { team = "x" } }
 destinations = [ { location = "rb:west/copy", storage_class = "STANDARD_IA" }, "rc:other" ]
 versions = "latest"
 existing_objects = false
+replication_time = "1h15m"
 
 [[replication.rules]]
 id = "all"
@@ -109,6 +110,8 @@ delete_markers = true
   EXPECT_EQ(rules[0].destinations[1].location, "rc:other");
   EXPECT_EQ(rules[0].versions, replicate::VersionsMode::kLatest);
   EXPECT_FALSE(rules[0].existing_objects);
+  EXPECT_EQ(rules[0].replication_time, std::chrono::minutes(75));
+  EXPECT_EQ(rules[1].replication_time, std::chrono::seconds(0));  // none
   EXPECT_FALSE(rules[1].enabled);
   EXPECT_TRUE(rules[1].delete_markers);
   ASSERT_EQ(c->replication.buckets.size(), 1u);
@@ -127,6 +130,17 @@ TEST(ConfigTest, RefusesBadReplicationRules) {
        "location"},
       {"[[replication.rules]]\nid = \"r\"\ndestination = [\"rb:bbb\"]\n",
        "t.toml: [[replication.rules]] #1: unknown key 'destination'"},
+      {"[[replication.rules]]\nid = \"r\"\ndestinations = [\"rb:bbb\"]\n"
+       "replication_time = \"15\"\n",
+       "t.toml: [[replication.rules]] #1 (rule 'r'): 'replication_time': bad age \"15\": missing "
+       "unit after the number (s, m, h, d, w)"},
+      {"[[replication.rules]]\nid = \"r\"\ndestinations = [\"rb:bbb\"]\n"
+       "replication_time = 15\n",
+       "t.toml: [[replication.rules]] #1 (rule 'r'): 'replication_time' must be a string"},
+      {"[[replication.rules]]\nid = \"r\"\ndestinations = [\"rb:bbb\"]\n"
+       "replication_time = \"0m\"\n",
+       "t.toml: [[replication.rules]] #1 (rule 'r'): 'replication_time' must be above 0 and at "
+       "most 1000000 minutes"},
       {"[[replication.rules]]\nid = \"a\"\ndestinations = [\"rb:bbb\"]\n"
        "[[replication.rules]]\nid = \"b\"\ndestinations = [\"rb:ccc\"]\n",
        "t.toml: replication rule 'b': 'priority' 0 equals that of rule 'a', whose filter "

@@ -178,6 +178,7 @@ TEST_F(DurablePassTest, PayloadsRoundTrip) {
   r.existing_objects = false;
   r.versions = VersionsMode::kLatest;
   r.replica_modifications = true;
+  r.replication_time = std::chrono::minutes(15);
   p.rules.rules = {r};
   p.batch_versions = 7;
   p.retry_failed_only = true;
@@ -201,6 +202,7 @@ TEST_F(DurablePassTest, PayloadsRoundTrip) {
   EXPECT_FALSE(s.existing_objects);
   EXPECT_EQ(s.versions, VersionsMode::kLatest);
   EXPECT_TRUE(s.replica_modifications);
+  EXPECT_EQ(s.replication_time, std::chrono::minutes(15));
   EXPECT_EQ(DecodeDurablePass(R"({"command":"sync"})").status().code(),
             ErrorCode::kInvalidArgument);
   // an event job's key, as every key, round-trips exactly (bytes that are not UTF-8 too)

@@ -6,6 +6,7 @@
 #include "obs/log.h"
 #include "replicate/pass_internal.h"
 #include "replicate/replica.h"
+#include "replicate/sla.h"
 #include "replicate/transport.h"
 
 namespace ferry::replicate::internal {
@@ -15,6 +16,10 @@ using storage::ObjectInfo;
 
 int64_t Millis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+int64_t Nanos(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
 // How long after its PENDING row a write of a process that died may still land at the
@@ -44,8 +49,8 @@ struct Ordered {
 class KeyPass {
  public:
   KeyPass(const PassOptions& o, const PassScope& scope, KeyWork& work, PassStats& stats,
-          std::stop_token stop)
-      : o_(o), scope_(scope), work_(work), stats_(stats), stop_(stop) {}
+          SlaMetrics& sla, std::stop_token stop)
+      : o_(o), scope_(scope), work_(work), stats_(stats), sla_(sla), stop_(stop) {}
 
   Status Run() {
     RouteMarkersDirectly();
@@ -155,10 +160,24 @@ class KeyPass {
     s.state = state;
     s.source_etag = v.etag;
     s.delete_marker = v.delete_marker;
-    s.updated_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       o_.clock->Now().time_since_epoch())
-                       .count();
+    s.updated_ns = Nanos(o_.clock->Now());
+    // SLA: pending since its write at the source (a time ahead of ours, clocks disagreeing,
+    // counts from now).
+    s.size = static_cast<int64_t>(v.size);
+    const int64_t written = Nanos(v.mtime);
+    s.pending_since_ns = written > 0 && written <= s.updated_ns ? written : s.updated_ns;
+    auto first_seen = scope_.first_seen_ns.find(w.rule->id);
+    s.threshold_ns = ThresholdNsFor(*w.rule, s.pending_since_ns,
+                                    first_seen == scope_.first_seen_ns.end() ? 0
+                                                                             : first_seen->second);
     return s;
+  }
+
+  // Records `done` (COMPLETED: `v` reached the destination now) and counts it in the SLA
+  // metrics.
+  Status Complete(VersionStatus done) {
+    sla_.Completed(done);
+    return o_.store->Record(done);
   }
 
   Status OneVersion(const ObjectInfo& v) {
@@ -306,6 +325,7 @@ class KeyPass {
     row.message = error.message();
     obs::Log(obs::Level::kWarn, "replicating " + work_.key + " (version " + row.source_version +
                                     ") to " + row.destination + " failed: " + error.message());
+    sla_.Failed(row);
     return o_.store->Record(row);
   }
 
@@ -365,7 +385,7 @@ class KeyPass {
         ds.last_written = OrderOf(*details, o_.source_name);
         ds.ours.insert(**found);
         touched_ = true;
-        FERRY_RETURN_IF_ERROR(o_.store->Record(done));
+        FERRY_RETURN_IF_ERROR(Complete(std::move(done)));
         const VersionStatus* newer = WrittenAfter(w, v);
         return newer == nullptr || newer->dest_version.empty()
                    ? Status::Ok()
@@ -402,7 +422,7 @@ class KeyPass {
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
     if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
-    return o_.store->Record(done);
+    return Complete(std::move(done));
   }
 
   // The newest later version of the key that a pass wrote to `w`'s destination: `v` comes late
@@ -440,7 +460,7 @@ class KeyPass {
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
     if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
-    FERRY_RETURN_IF_ERROR(o_.store->Record(done));
+    FERRY_RETURN_IF_ERROR(Complete(std::move(done)));
     return NewerCurrentAgain(w, v, dst, newer);
   }
 
@@ -722,6 +742,7 @@ class KeyPass {
   const PassScope& scope_;
   KeyWork& work_;
   PassStats& stats_;
+  SlaMetrics& sla_;
   std::stop_token stop_;
   std::map<std::string, DestState> dest_;
   std::map<std::string, WriteOrder> replica_orders_;  // replicas of the source read this pass
@@ -783,9 +804,9 @@ Status Reload(const PassOptions& o, KeyWork& work) {
 }  // namespace
 
 Status ReplicateKey(const PassOptions& o, const PassScope& scope, KeyWork& work,
-                    PassStats& stats, std::stop_token stop) {
+                    PassStats& stats, SlaMetrics& sla, std::stop_token stop) {
   if (!o.lock_key || o.dry_run || !MayWrite(o, scope, work)) {
-    return KeyPass(o, scope, work, stats, stop).Run();
+    return KeyPass(o, scope, work, stats, sla, stop).Run();
   }
   FERRY_ASSIGN_OR_RETURN(bool held, o.lock_key(work.key));
   if (!held) {
@@ -793,7 +814,7 @@ Status ReplicateKey(const PassOptions& o, const PassScope& scope, KeyWork& work,
     return Status::Ok();
   }
   Status s = Reload(o, work);
-  if (s.ok()) s = KeyPass(o, scope, work, stats, stop).Run();
+  if (s.ok()) s = KeyPass(o, scope, work, stats, sla, stop).Run();
   if (o.unlock_key) o.unlock_key(work.key);
   return s;
 }

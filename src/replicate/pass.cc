@@ -19,6 +19,10 @@ using internal::KeyWork;
 // Keys whose status rows are read with one query.
 constexpr size_t kBatchKeys = 200;
 
+obs::Registry& MetricsOf(const PassOptions& o) {
+  return o.metrics != nullptr ? *o.metrics : obs::DefaultRegistry();
+}
+
 // A pass's keys as tasks of the executor (PassOptions::executor, or one made for the pass): one
 // task per key, queued through a TaskQueue of the pass's own, so that at most the executor's
 // bound of new objects waits and the executor's workers serve them beside every other run. The
@@ -27,7 +31,10 @@ class KeyQueue {
  public:
   KeyQueue(const PassOptions& o, const PassScope& scope, PassStats& stats,
            std::stop_token stop)
-      : o_(o), scope_(scope), stats_(stats) {
+      : o_(o),
+        scope_(scope),
+        stats_(stats),
+        sla_(MetricsOf(o), o.source_name, o.dry_run ? nullptr : o.rules) {
     if (o_.executor == nullptr) {
       transfer::ExecutorOptions eo;
       eo.concurrency = std::max(1, o.concurrency);
@@ -46,7 +53,7 @@ class KeyQueue {
     tasks_->Push(
         [this, shared](std::stop_token stop) {
           if (failed_.load()) return;
-          Status s = internal::ReplicateKey(o_, scope_, *shared, stats_, stop);
+          Status s = internal::ReplicateKey(o_, scope_, *shared, stats_, sla_, stop);
           if (s.ok()) return;
           std::lock_guard lock(mu_);
           if (error_.ok()) error_ = s;
@@ -68,6 +75,7 @@ class KeyQueue {
   PassOptions o_;  // the caller's, with the executor the keys run on
   const PassScope& scope_;
   PassStats& stats_;
+  SlaMetrics sla_;
   std::unique_ptr<transfer::Executor> own_;   // when the caller gave none
   std::unique_ptr<transfer::TaskQueue> tasks_;  // before own_ is destroyed
   std::optional<std::stop_callback<std::function<void()>>> on_stop_;
@@ -110,6 +118,54 @@ Result<std::unique_ptr<storage::ListingCursor>> OpenListing(storage::Backend& so
   if (!plain) return versions;
   return source.List("");
 }
+
+// The listing of the whole source grouped by key, its keys replicated as they come.
+Status ListAndReplicate(const PassOptions& o, const PassScope& scope, PassStats& stats,
+                        std::stop_token stop) {
+  bool plain = false;
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ListingCursor> cursor,
+                         OpenListing(*o.source, plain));
+  KeyQueue queue(o, scope, stats, stop);
+  std::vector<KeyWork> batch;
+  KeyWork current;
+  Status listing;
+  for (;;) {
+    if (stop.stop_requested()) {
+      listing = Status::Cancelled("replication pass interrupted");
+      break;
+    }
+    Result<const storage::ObjectInfo*> next = cursor->Next();
+    if (!next.ok()) {
+      listing = next.status().WithContext("listing versions of " + o.source->Describe());
+      break;
+    }
+    const storage::ObjectInfo* e = *next;
+    if (e == nullptr || e->key != current.key || current.versions.empty()) {
+      if (!current.versions.empty()) {
+        std::reverse(current.versions.begin(), current.versions.end());  // oldest first
+        batch.push_back(std::move(current));
+        current = KeyWork{};
+        if (batch.size() >= kBatchKeys) {
+          listing = Dispatch(o, batch, queue);
+          if (!listing.ok()) break;
+        }
+      }
+      if (e == nullptr) break;
+      current.key = e->key;
+    }
+    storage::ObjectInfo v = *e;
+    if (plain) {
+      v.version_id = "null";
+      v.is_latest = true;
+    }
+    current.versions.push_back(std::move(v));
+  }
+  if (listing.ok()) listing = Dispatch(o, batch, queue);
+  Status workers = queue.Finish();
+  if (!listing.ok()) return listing;
+  return workers;
+}
+
 
 }  // namespace
 
@@ -173,48 +229,11 @@ Status ReplicateKeys(const PassOptions& o, const PassScope& scope, std::vector<K
 
 Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(const PassScope scope, PreparePass(o));
-  bool plain = false;
-  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::ListingCursor> cursor,
-                         OpenListing(*o.source, plain));
-  KeyQueue queue(o, scope, stats, stop);
-  std::vector<KeyWork> batch;
-  KeyWork current;
-  Status listing;
-  for (;;) {
-    if (stop.stop_requested()) {
-      listing = Status::Cancelled("replication pass interrupted");
-      break;
-    }
-    Result<const storage::ObjectInfo*> next = cursor->Next();
-    if (!next.ok()) {
-      listing = next.status().WithContext("listing versions of " + o.source->Describe());
-      break;
-    }
-    const storage::ObjectInfo* e = *next;
-    if (e == nullptr || e->key != current.key || current.versions.empty()) {
-      if (!current.versions.empty()) {
-        std::reverse(current.versions.begin(), current.versions.end());  // oldest first
-        batch.push_back(std::move(current));
-        current = KeyWork{};
-        if (batch.size() >= kBatchKeys) {
-          listing = Dispatch(o, batch, queue);
-          if (!listing.ok()) break;
-        }
-      }
-      if (e == nullptr) break;
-      current.key = e->key;
-    }
-    storage::ObjectInfo v = *e;
-    if (plain) {
-      v.version_id = "null";
-      v.is_latest = true;
-    }
-    current.versions.push_back(std::move(v));
-  }
-  if (listing.ok()) listing = Dispatch(o, batch, queue);
-  Status workers = queue.Finish();
-  if (!listing.ok()) return listing;
-  return workers;
+  if (o.dry_run || o.store == nullptr) return ListAndReplicate(o, scope, stats, stop);
+  // The SLA gauges at the start and at the end of the pass.
+  SlaMetrics sla(MetricsOf(o), o.source_name, o.rules);
+  SlaRefresher refresh(sla, *o.store, *o.clock, std::chrono::milliseconds(0));
+  return ListAndReplicate(o, scope, stats, stop);
 }
 
 }  // namespace ferry::replicate

@@ -44,6 +44,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "obs/metrics.h"
 #include "replicate/rules.h"
 #include "replicate/status_store.h"
 #include "storage/backend.h"
@@ -106,6 +107,10 @@ struct PassOptions {
   // Compressed transport: whether a PENDING row of a packed version is still on its way in an
   // archive whose unpack job will write it (then the pass leaves it alone). Null: never.
   std::function<Result<bool>(const VersionStatus&)> in_transit;
+  // Where the SLA metrics of the versions this process replicates go (sla.h): latency, failures,
+  // threshold counters; RunPass also refreshes the pending gauges at its start and end. Null:
+  // obs::DefaultRegistry(), which `--metrics-file` and `/metrics` render.
+  obs::Registry* metrics = nullptr;
 };
 
 struct PassStats {
@@ -139,7 +144,8 @@ struct PassStats {
 };
 
 // Errors: a failed listing or status store (the pass stops); per-version failures are counted
-// and recorded, not returned. kCancelled when `stop` was requested.
+// and recorded, not returned. kCancelled when `stop` was requested. Unless a dry run, the SLA
+// gauges (sla.h) are refreshed from the store before the first key and after the last.
 Status RunPass(const PassOptions& options, PassStats& stats, std::stop_token stop);
 
 // --- A pass in pieces (the durable pass: the replicate-scan and replicate-keys job kinds,

@@ -10,6 +10,7 @@
 #include <cstddef>
 
 #include "replicate/pass.h"
+#include "replicate/sla.h"
 #include "transfer/journal.h"
 
 namespace ferry::replicate::internal {
@@ -26,9 +27,10 @@ struct KeyWork {
 using replicate::PassScope;
 
 // Replicates one key's versions to every destination (key.cc). Per-version failures are
-// recorded and counted; the returned error is a failed status store (fatal for the pass).
+// recorded and counted; the returned error is a failed status store (fatal for the pass). Every
+// version recorded COMPLETED or FAILED is reported to `sla`.
 Status ReplicateKey(const PassOptions& o, const PassScope& scope, KeyWork& work,
-                    PassStats& stats, std::stop_token stop);
+                    PassStats& stats, SlaMetrics& sla, std::stop_token stop);
 
 // A version read before its writes: its details from the read's reply (so no HEAD is needed)
 // and its bytes: the whole version (`whole`), or the first part of a chunked write, in a buffer

@@ -32,16 +32,19 @@ json RuleJson(const Rule& r) {
   }
   json tags = json::array();
   for (const auto& [k, v] : r.tags) tags.push_back(json::array({k, v}));
-  return {{"id", r.id},
-          {"priority", r.priority},
-          {"enabled", r.enabled},
-          {"prefix", r.prefix},
-          {"tags", tags},
-          {"destinations", dests},
-          {"delete_markers", r.delete_markers},
-          {"existing_objects", r.existing_objects},
-          {"versions", r.versions == VersionsMode::kLatest ? "latest" : "all"},
-          {"replica_modifications", r.replica_modifications}};
+  json out = {{"id", r.id},
+              {"priority", r.priority},
+              {"enabled", r.enabled},
+              {"prefix", r.prefix},
+              {"tags", tags},
+              {"destinations", dests},
+              {"delete_markers", r.delete_markers},
+              {"existing_objects", r.existing_objects},
+              {"versions", r.versions == VersionsMode::kLatest ? "latest" : "all"},
+              {"replica_modifications", r.replica_modifications}};
+  // Only when set: a run stored by an older ferry has the same options as one without it.
+  if (r.replication_time.count() > 0) out["replication_time_s"] = r.replication_time.count();
+  return out;
 }
 
 Rule RuleFrom(const json& j) {
@@ -73,6 +76,7 @@ Rule RuleFrom(const json& j) {
   }
   r.versions = versions == "latest" ? VersionsMode::kLatest : VersionsMode::kAll;
   r.replica_modifications = j.at("replica_modifications").get<bool>();
+  r.replication_time = std::chrono::seconds(j.value("replication_time_s", int64_t{0}));
   return r;
 }
 

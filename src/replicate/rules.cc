@@ -79,6 +79,9 @@ Status Validate(const RuleSet& rules) {
     if (r.id.size() > 255) return Bad(r, "'id' is longer than 255 characters");
     if (!ids.insert(r.id).second) return Bad(r, "'id' is used by two rules");
     if (r.priority < 0) return Bad(r, "'priority' must be 0 or more");
+    if (r.replication_time.count() < 0 || r.replication_time > kMaxReplicationTime) {
+      return Bad(r, "'replication_time' must be above 0 and at most 1000000 minutes");
+    }
     if (r.destinations.empty()) return Bad(r, "'destinations' must name at least one location");
     std::set<std::string> locations;
     for (const Destination& d : r.destinations) {

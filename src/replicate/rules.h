@@ -12,6 +12,7 @@
 // Pure functions over values; thread-safe.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,7 +57,15 @@ struct Rule {
   // Tag changes on either side of a replicated current version flow to the other (see
   // modifications.cc); metadata changes are new versions, replicated as such.
   bool replica_modifications = false;
+  // The replication time threshold (S3 Replication Time Control: `ReplicationTime` and
+  // `Metrics.EventThreshold`; the TOML's `replication_time`): versions of this rule should reach
+  // each destination within it after they were written. 0 = none. It changes no decision of a
+  // pass: it is what the SLA metrics count against (sla.h).
+  std::chrono::seconds replication_time{0};
 };
+
+// The longest replication_time taken: a million minutes (S3 takes 15 minutes only).
+inline constexpr std::chrono::seconds kMaxReplicationTime{60'000'000};
 
 struct RuleSet {
   std::vector<Rule> rules;
@@ -65,8 +74,9 @@ struct RuleSet {
 // kInvalidArgument with one line naming the rule and the field, e.g.
 // "replication rule 'r1': delete_markers cannot be replicated with a tag filter".
 // Checks: ids present and unique, priority >= 0, at least one destination with a location,
-// a destination named once per rule, no delete_markers with tags, no two rules with equal
-// priority whose filters overlap (one prefix starts the other, no tag key with two values).
+// a destination named once per rule, no delete_markers with tags, replication_time from 0 to
+// kMaxReplicationTime, no two rules with equal priority whose filters overlap (one prefix starts
+// the other, no tag key with two values).
 // Transport: compress needs a staging location, which must not be in the destination's bucket
 // (nor the same location), staging or region without compress is refused, the level is 0..19;
 // a destination location has one transport in every rule naming it (its versions must take one

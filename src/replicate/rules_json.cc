@@ -2,6 +2,7 @@
 // into a RuleSet (contract in rules.h).
 #include <initializer_list>
 #include <limits>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -101,6 +102,62 @@ Status ParseFilter(const Reader& rd, const json& filter, Rule& rule) {
   return Status::Ok();
 }
 
+// `{"Minutes": N}` at `where`: N a whole number of minutes above 0 (S3 takes 15 only).
+Result<int64_t> Minutes(const Reader& rd, const json& obj, const std::string& where) {
+  if (!obj.is_object()) return rd.Bad("'" + where + "' must be an object with Minutes");
+  FERRY_RETURN_IF_ERROR(rd.Known(obj, where, {"Minutes"}));
+  auto m = obj.find("Minutes");
+  if (m == obj.end()) return rd.Bad("'" + where + ".Minutes' is missing");
+  constexpr int64_t kMax = kMaxReplicationTime.count() / 60;
+  if (!m->is_number_integer() || m->get<int64_t>() < 1 || m->get<int64_t>() > kMax) {
+    return rd.Bad("'" + where + ".Minutes' must be a whole number of minutes from 1 to " +
+                  std::to_string(kMax));
+  }
+  return m->get<int64_t>();
+}
+
+// Destination member `name` = {"Status": "Enabled"|"Disabled", `time`: {"Minutes": N}}: the
+// minutes when enabled and given (`time` is required when enabled if `time_required`), nullopt
+// when absent or disabled. A malformed member is refused even when disabled.
+Result<std::optional<int64_t>> TimedSwitch(const Reader& rd, const json& dest, const char* name,
+                                           const char* time, bool time_required) {
+  auto it = dest.find(name);
+  if (it == dest.end()) return std::optional<int64_t>();
+  const std::string where = std::string("Destination.") + name;
+  if (!it->is_object()) return rd.Bad("'" + where + "' must be an object with Status");
+  FERRY_RETURN_IF_ERROR(rd.Known(*it, where, {"Status", time}));
+  std::string status;
+  FERRY_RETURN_IF_ERROR(rd.Str(*it, "Status", status));
+  if (status != "Enabled" && status != "Disabled") {
+    return rd.Bad("'" + where + ".Status' must be \"Enabled\" or \"Disabled\"");
+  }
+  std::optional<int64_t> minutes;
+  if (auto t = it->find(time); t != it->end()) {
+    FERRY_ASSIGN_OR_RETURN(minutes, Minutes(rd, *t, where + "." + time));
+  }
+  if (status == "Disabled") return std::optional<int64_t>();
+  if (!minutes && time_required) return rd.Bad("'" + where + "." + time + "' is missing");
+  return minutes;
+}
+
+// Replication Time Control: `ReplicationTime` {Status, Time: {Minutes}} and `Metrics` {Status,
+// EventThreshold: {Minutes}} give the rule's replication_time (sla.h publishes the metrics
+// whatever Metrics says). S3 wants both enabled with 15 minutes; ferry takes either one, and any
+// whole number of minutes, but not two different ones.
+Status ParseReplicationTime(const Reader& rd, const json& dest, Rule& rule) {
+  FERRY_ASSIGN_OR_RETURN(std::optional<int64_t> time,
+                         TimedSwitch(rd, dest, "ReplicationTime", "Time", true));
+  FERRY_ASSIGN_OR_RETURN(std::optional<int64_t> event,
+                         TimedSwitch(rd, dest, "Metrics", "EventThreshold", false));
+  if (time && event && *time != *event) {
+    return rd.Bad("'Destination.Metrics.EventThreshold.Minutes' (" + std::to_string(*event) +
+                  ") differs from 'Destination.ReplicationTime.Time.Minutes' (" +
+                  std::to_string(*time) + "): a rule has one threshold");
+  }
+  if (time || event) rule.replication_time = std::chrono::minutes(time ? *time : *event);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<RuleSet> ParseS3ReplicationJson(
@@ -183,11 +240,10 @@ Result<RuleSet> ParseS3ReplicationJson(
                                     "EncryptionConfiguration", "ReplicationTime", "Metrics"}));
     for (const auto& [name, what] : {std::pair{"Account", "the destination's account"},
                                      {"AccessControlTranslation", "an owner override"},
-                                     {"EncryptionConfiguration", "re-encryption with a KMS key"},
-                                     {"ReplicationTime", "a replication time SLA"},
-                                     {"Metrics", "replication metrics"}}) {
+                                     {"EncryptionConfiguration", "re-encryption with a KMS key"}}) {
       FERRY_RETURN_IF_ERROR(rd.NotYet(*d, name, "Destination", what));
     }
+    FERRY_RETURN_IF_ERROR(ParseReplicationTime(rd, *d, rule));
     std::string arn;
     Destination dest;
     FERRY_RETURN_IF_ERROR(rd.Str(*d, "Bucket", arn));

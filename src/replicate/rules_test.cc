@@ -169,6 +169,90 @@ TEST(ReplicationRulesTest, S3JsonRefusals) {
 // Nothing in the JSON is ignored: a field ferry does not know, or one S3 defines that ferry does
 // not carry out yet, is refused with its name; a priority out of range is refused, not wrapped.
 // Before, all were silently ignored, and 4294967297 became priority 1.
+TEST(ReplicationRulesTest, S3JsonReplicationTimeAndMetricsSetTheThreshold) {
+  auto parse = [](std::string_view dest) {
+    const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
+        "Destination": {"Bucket": "arn:aws:s3:::known")" +
+                             std::string(dest.empty() ? "" : ", ") + std::string(dest) + "}}]}";
+    return ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}});
+  };
+  auto threshold = [&](std::string_view dest) {
+    Result<RuleSet> r = parse(dest);
+    EXPECT_TRUE(r.ok()) << dest << ": " << r.status().message();
+    return r.ok() ? r->rules[0].replication_time : std::chrono::seconds(-1);
+  };
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  EXPECT_EQ(threshold(""), seconds(0));
+  // S3 RTC: both enabled, 15 minutes.
+  EXPECT_EQ(threshold(R"("ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+                         "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}})"),
+            minutes(15));
+  // Either alone, any whole number of minutes above 0; Metrics without a threshold is metrics
+  // only (ferry publishes them always).
+  EXPECT_EQ(threshold(R"("ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 5}})"),
+            minutes(5));
+  EXPECT_EQ(threshold(R"("Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 60}})"),
+            minutes(60));
+  EXPECT_EQ(threshold(R"("Metrics": {"Status": "Enabled"})"), seconds(0));
+  EXPECT_EQ(threshold(R"("ReplicationTime": {"Status": "Disabled", "Time": {"Minutes": 15}},
+                         "Metrics": {"Status": "Disabled"})"),
+            seconds(0));
+  // Malformed: one line naming the field, even when disabled.
+  const std::pair<std::string, std::string> refused[] = {
+      {R"("ReplicationTime": {"Status": "Enabled"})",
+       "'Destination.ReplicationTime.Time' is missing"},
+      {R"("ReplicationTime": {"Status": "On", "Time": {"Minutes": 15}})",
+       "'Destination.ReplicationTime.Status' must be \"Enabled\" or \"Disabled\""},
+      {R"("ReplicationTime": {"Time": {"Minutes": 15}})",
+       "'Destination.ReplicationTime.Status' must be \"Enabled\" or \"Disabled\""},
+      {R"("ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 0}})",
+       "'Destination.ReplicationTime.Time.Minutes' must be a whole number of minutes from 1 to "
+       "1000000"},
+      {R"("ReplicationTime": {"Status": "Disabled", "Time": {"Minutes": "15"}})",
+       "'Destination.ReplicationTime.Time.Minutes' must be a whole number of minutes from 1 to "
+       "1000000"},
+      {R"("ReplicationTime": {"Status": "Enabled", "Time": {"Seconds": 15}})",
+       "unknown field 'Destination.ReplicationTime.Time.Seconds'"},
+      {R"("ReplicationTime": {"Status": "Enabled", "Time": 15})",
+       "'Destination.ReplicationTime.Time' must be an object with Minutes"},
+      {R"("ReplicationTime": "Enabled")",
+       "'Destination.ReplicationTime' must be an object with Status"},
+      {R"("Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": -15}})",
+       "'Destination.Metrics.EventThreshold.Minutes' must be a whole number of minutes from 1 "
+       "to 1000000"},
+      {R"("Metrics": {"Status": "Enabled", "EventThreshold": {}})",
+       "'Destination.Metrics.EventThreshold.Minutes' is missing"},
+      {R"("Metrics": {"Status": "Enabled", "Threshold": {"Minutes": 15}})",
+       "unknown field 'Destination.Metrics.Threshold'"},
+      {R"("ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+          "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 30}})",
+       "'Destination.Metrics.EventThreshold.Minutes' (30) differs from "
+       "'Destination.ReplicationTime.Time.Minutes' (15): a rule has one threshold"},
+  };
+  for (const auto& [dest, why] : refused) {
+    Status s = parse(dest).status();
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << dest;
+    EXPECT_EQ(s.message(), "r.json: replication rule 'x': " + why) << dest;
+  }
+}
+
+TEST(ReplicationRulesTest, ValidateRefusesAReplicationTimeOutOfRange) {
+  RuleSet rules;
+  Rule r;
+  r.id = "a";
+  r.destinations.push_back({"rb:x", "", {}});
+  r.replication_time = std::chrono::seconds(-1);
+  rules.rules.push_back(r);
+  EXPECT_EQ(Validate(rules).message(),
+            "replication rule 'a': 'replication_time' must be above 0 and at most 1000000 "
+            "minutes");
+  rules.rules[0].replication_time = kMaxReplicationTime + std::chrono::seconds(1);
+  EXPECT_FALSE(Validate(rules).ok());
+  rules.rules[0].replication_time = std::chrono::minutes(15);
+  EXPECT_TRUE(Validate(rules).ok());
+}
+
 TEST(ReplicationRulesTest, S3JsonFieldsAreHonouredOrRefused) {
   auto parse = [](std::string_view rule) {
     const std::string text = R"({"Role": "arn:aws:iam::1:role/r", "Rules": [{"ID": "x", )" +
@@ -198,9 +282,7 @@ TEST(ReplicationRulesTest, S3JsonFieldsAreHonouredOrRefused) {
   const std::vector<std::string> not_yet = {
       R"("Account": "1")",
       R"("AccessControlTranslation": {"Owner": "Destination"})",
-      R"("EncryptionConfiguration": {"ReplicaKmsKeyID": "k"})",
-      R"("ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}})",
-      R"("Metrics": {"Status": "Enabled"})"};
+      R"("EncryptionConfiguration": {"ReplicaKmsKeyID": "k"})"};
   for (const std::string& dest : not_yet) {
     const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
         "Destination": {"Bucket": "arn:aws:s3:::known", )" + dest + "}}]}";

@@ -1,7 +1,9 @@
 // StatusStore over the portable SQL of state/sql_session.h (contract in status_store.h).
 #include "replicate/status_store.h"
 
+#include <map>
 #include <optional>
+#include <tuple>
 
 #include "state/migrate.h"
 
@@ -40,12 +42,34 @@ Status AddTagsDigest(SqlTx& tx, const state::Dialect& d) {
       .status();
 }
 
-constexpr state::Migration kMigrations[] = {&CreateTables, &AddTagsDigest};
+// The rows still to replicate: what the SLA figures read. The same text as the WHERE of index
+// replication_pending (migration 3), which SQLite uses only for a query that says it so.
+#define FERRY_PENDING_STATES "state IN ('PENDING', 'FAILED')"
+
+// Version 3: the SLA figures (sla.h): each version's size, when it became pending, the
+// threshold it is held to and whether it missed it; the pending rows indexed on their own, so
+// that a periodic refresh reads them without the COMPLETED ones.
+Status AddSlaColumns(SqlTx& tx, const state::Dialect& d) {
+  (void)d;
+  const char* statements[] = {
+      "ALTER TABLE replication_status ADD COLUMN size BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE replication_status ADD COLUMN pending_since_ns BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE replication_status ADD COLUMN threshold_ns BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE replication_status ADD COLUMN missed_threshold BIGINT NOT NULL DEFAULT 0",
+      "CREATE INDEX replication_pending ON replication_status (source, rule, destination)"
+      " WHERE state IN ('PENDING', 'FAILED')",
+  };
+  for (const char* sql : statements) FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  return Status::Ok();
+}
+
+constexpr state::Migration kMigrations[] = {&CreateTables, &AddTagsDigest, &AddSlaColumns};
 constexpr state::Component kComponent{"replication", kMigrations};
 
 constexpr const char* kColumns =
     "source, rule, destination, object_key, source_version, state, source_etag, delete_marker,"
-    " dest_version, error_code, http_status, message, updated, tags_digest";
+    " dest_version, error_code, http_status, message, updated, tags_digest, size,"
+    " pending_since_ns, threshold_ns, missed_threshold";
 
 std::optional<VersionState> ParseState(std::string_view s) {
   for (VersionState v : {VersionState::kPending, VersionState::kCompleted, VersionState::kFailed,
@@ -71,8 +95,23 @@ VersionStatus FromRow(const SqlRow& r) {
   s.message = state::CellText(r[11]);
   s.updated_ns = state::CellInt(r[12]);
   s.tags_digest = state::CellText(r[13]);
+  s.size = state::CellInt(r[14]);
+  s.pending_since_ns = state::CellInt(r[15]);
+  s.threshold_ns = state::CellInt(r[16]);
+  s.missed_threshold = state::CellInt(r[17]) != 0;
   return s;
 }
+
+// SlaTotalsOf's aggregates, in SlaTotals' order after the group's three columns.
+constexpr const char* kSlaAggregates =
+    "SUM(CASE WHEN " FERRY_PENDING_STATES " THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN " FERRY_PENDING_STATES " THEN size ELSE 0 END),"
+    " MIN(CASE WHEN " FERRY_PENDING_STATES " AND pending_since_ns > 0"
+    " THEN pending_since_ns END),"
+    " MAX(threshold_ns), SUM(missed_threshold),"
+    " SUM(CASE WHEN state = 'COMPLETED' AND threshold_ns > 0 THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN state = 'COMPLETED' AND threshold_ns > 0 AND missed_threshold = 0"
+    " THEN 1 ELSE 0 END)";
 
 }  // namespace
 
@@ -100,14 +139,24 @@ Status StatusStore::Record(const VersionStatus& s) {
   return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
     return tx
         .Exec(std::string("INSERT INTO replication_status (") + kColumns +
-                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+                  " $16, $17, $18)"
                   " ON CONFLICT (source, object_key, rule, destination, source_version) DO UPDATE"
                   " SET state = $6, source_etag = $7, delete_marker = $8, dest_version = $9,"
                   " error_code = $10, http_status = $11, message = $12, updated = $13,"
-                  " tags_digest = $14",
+                  " tags_digest = $14, size = $15,"
+                  // Still pending: since the first time; the flag once set stays (the SET
+                  // expressions read the row as it was).
+                  " pending_since_ns = CASE WHEN replication_status." FERRY_PENDING_STATES
+                  " AND replication_status.pending_since_ns > 0 AND $6 IN ('PENDING', 'FAILED')"
+                  " THEN replication_status.pending_since_ns ELSE $16 END,"
+                  " threshold_ns = $17,"
+                  " missed_threshold = CASE WHEN replication_status." FERRY_PENDING_STATES
+                  " AND replication_status.missed_threshold <> 0 THEN 1 ELSE $18 END",
               {s.source, s.rule, s.destination, s.key, s.source_version, state, s.source_etag,
                int64_t{s.delete_marker ? 1 : 0}, s.dest_version, s.error_code,
-               int64_t{s.http_status}, s.message, s.updated_ns, s.tags_digest})
+               int64_t{s.http_status}, s.message, s.updated_ns, s.tags_digest, s.size,
+               s.pending_since_ns, s.threshold_ns, int64_t{s.missed_threshold ? 1 : 0}})
         .status();
   });
 }
@@ -188,6 +237,87 @@ Result<std::vector<StatusCount>> StatusStore::Counts(std::string_view source) {
           .state = ParseState(state::CellText(r[3])).value_or(VersionState::kPending),
           .count = state::CellInt(r[4]),
       });
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<SlaTotals>> StatusStore::SlaTotalsOf(std::string_view source,
+                                                        bool pending_only) {
+  std::vector<SlaTotals> out;
+  const std::string sql = std::string("SELECT source, rule, destination, ") + kSlaAggregates +
+                          " FROM replication_status WHERE ($1 = '' OR source = $1)" +
+                          (pending_only ? " AND " FERRY_PENDING_STATES : "") +
+                          " GROUP BY source, rule, destination ORDER BY source, rule, destination";
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(state::SqlRows rows, tx.Exec(sql, {source}));
+    for (const SqlRow& r : rows.rows) {
+      out.push_back(SlaTotals{
+          .source = state::CellText(r[0]),
+          .rule = state::CellText(r[1]),
+          .destination = state::CellText(r[2]),
+          .pending = state::CellInt(r[3]),
+          .pending_bytes = state::CellInt(r[4]),
+          .oldest_pending_since_ns = state::CellInt(r[5]),
+          .threshold_ns = state::CellInt(r[6]),
+          .missed_threshold = state::CellInt(r[7]),
+          .completed_under_threshold = pending_only ? 0 : state::CellInt(r[8]),
+          .completed_within_threshold = pending_only ? 0 : state::CellInt(r[9]),
+      });
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<LabelCount>> StatusStore::FailureCounts(std::string_view source) {
+  std::vector<LabelCount> out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec("SELECT source, rule, destination, error_code, COUNT(*) FROM replication_status"
+                " WHERE ($1 = '' OR source = $1) AND state = 'FAILED'"
+                " GROUP BY source, rule, destination, error_code"
+                " ORDER BY source, rule, destination, error_code",
+                {source}));
+    for (const SqlRow& r : rows.rows) {
+      out.push_back(LabelCount{.source = state::CellText(r[0]),
+                               .rule = state::CellText(r[1]),
+                               .destination = state::CellText(r[2]),
+                               .label = state::CellText(r[3]),
+                               .count = state::CellInt(r[4])});
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<LabelCount>> StatusStore::MarkMissedThreshold(std::string_view source,
+                                                                int64_t now_ns) {
+  std::vector<LabelCount> out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    out.clear();
+    // RETURNING: exactly the rows this statement flagged, also when another process flags
+    // others at the same time (a count read before would count theirs twice).
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec("UPDATE replication_status SET missed_threshold = 1"
+                " WHERE " FERRY_PENDING_STATES " AND ($1 = '' OR source = $1)"
+                " AND missed_threshold = 0 AND threshold_ns > 0 AND pending_since_ns > 0"
+                " AND pending_since_ns < $2 - threshold_ns"
+                " RETURNING source, rule, destination",
+                {source, now_ns}));
+    std::map<std::tuple<std::string, std::string, std::string>, int64_t> flagged;
+    for (const SqlRow& r : rows.rows) {
+      ++flagged[{state::CellText(r[0]), state::CellText(r[1]), state::CellText(r[2])}];
+    }
+    for (const auto& [group, n] : flagged) {
+      const auto& [src, rule, destination] = group;
+      out.push_back(LabelCount{
+          .source = src, .rule = rule, .destination = destination, .label = "", .count = n});
     }
     return Status::Ok();
   }));

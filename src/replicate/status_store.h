@@ -45,6 +45,18 @@ struct VersionStatus {
   // COMPLETED: TagsDigest (replica.h) of the tags the source version and its replica had when
   // they last agreed ("" = unknown: rows of older ferry). replica_modifications compares it.
   std::string tags_digest;
+  // SLA (sla.h; 0 in rows of older ferry): the version's size (0 for a delete marker), and
+  // when it became pending, unix ns: its write time at the source, as S3 marks a version
+  // PENDING when it is written. Record keeps a stored pending_since_ns while the row stays
+  // PENDING or FAILED (PENDING -> FAILED -> PENDING keeps the first).
+  int64_t size = 0;
+  int64_t pending_since_ns = 0;
+  // The replication time threshold the row is held to, ns (0 = none: its rule has none, or the
+  // version was written before the rule was first seen).
+  int64_t threshold_ns = 0;
+  // The version missed its threshold: it was pending past it (MarkMissedThreshold) or completed
+  // after it. Record keeps a stored flag while the row was PENDING or FAILED.
+  bool missed_threshold = false;
 };
 
 struct StatusCount {
@@ -52,6 +64,31 @@ struct StatusCount {
   std::string rule;
   std::string destination;
   VersionState state = VersionState::kPending;
+  int64_t count = 0;
+};
+
+// The SLA figures of one (source, rule, destination) (SlaTotals). Pending = PENDING or FAILED.
+struct SlaTotals {
+  std::string source;
+  std::string rule;
+  std::string destination;
+  int64_t pending = 0;                // versions pending
+  int64_t pending_bytes = 0;          // their sizes
+  int64_t oldest_pending_since_ns = 0;  // the earliest pending_since_ns of them (0: none known)
+  int64_t threshold_ns = 0;           // the largest threshold of the rows read (0: none)
+  int64_t missed_threshold = 0;       // rows that missed their threshold
+  // Not read with pending_only: COMPLETED rows held to a threshold, and those within it.
+  int64_t completed_under_threshold = 0;
+  int64_t completed_within_threshold = 0;
+};
+
+// Rows per (source, rule, destination) and one more label: the FAILED rows by error code
+// (FailureCounts), the rows MarkMissedThreshold flagged (label empty).
+struct LabelCount {
+  std::string source;
+  std::string rule;
+  std::string destination;
+  std::string label;
   int64_t count = 0;
 };
 
@@ -77,6 +114,18 @@ class StatusStore {
   // How many rows of `source` are in `state` and were last changed at or after `since_ns`
   // (unix ns): e.g. the versions a durable pass that started then left FAILED.
   Result<int64_t> CountSince(std::string_view source, VersionState state, int64_t since_ns);
+  // SLA figures per (source, rule, destination) of `source` ("" = every source), in one query
+  // (GROUP BY), in that order. `pending_only`: only PENDING and FAILED rows are read (through
+  // their own index: what a periodic refresh reads, however many rows are COMPLETED); the
+  // completed_* fields are then 0 and groups without pending rows are left out.
+  Result<std::vector<SlaTotals>> SlaTotalsOf(std::string_view source, bool pending_only);
+  // FAILED rows per (source, rule, destination, error_code) of `source` ("" = every source).
+  Result<std::vector<LabelCount>> FailureCounts(std::string_view source);
+  // Flags, in one UPDATE, the PENDING and FAILED rows of `source` ("" = every source) held to a
+  // threshold that they have been pending past at `now_ns` (pending_since_ns + threshold_ns <
+  // now_ns) and that were not flagged yet: each version is flagged once. Returns how many were
+  // flagged per (source, rule, destination), in no particular order.
+  Result<std::vector<LabelCount>> MarkMissedThreshold(std::string_view source, int64_t now_ns);
   // When `rule` of `source` was first seen (unix ns): `now_ns` recorded the first time.
   Result<int64_t> RuleFirstSeen(std::string_view source, std::string_view rule, int64_t now_ns);
   // True when some pass has run from `location` as its source (one of its rules was first

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "base/clock.h"
@@ -20,7 +21,22 @@ class StatusStoreTest : public ::testing::Test {
 #ifdef FERRY_STATUS_STORE_PG
     const char* url = std::getenv("FERRY_TEST_PG_URL");
     ASSERT_NE(url, nullptr) << "FERRY_TEST_PG_URL is not set";
-    auto session = state::OpenPgSession(url, clock_);
+    // A schema of its own: the component's version in a shared database's public schema is
+    // other builds' business (a newer one there would make theirs refuse it).
+    auto admin = state::OpenPgSession(url, clock_);
+    ASSERT_TRUE(admin.ok()) << admin.status().message();
+    admin_ = std::move(*admin);
+    schema_ = "ferry_status_" + std::to_string(std::random_device{}());
+    ASSERT_TRUE(admin_
+                    ->Transact(state::TxMode::kWrite,
+                               [&](state::SqlTx& tx) {
+                                 return tx.Exec("CREATE SCHEMA " + schema_).status();
+                               })
+                    .ok());
+    const std::string base(url);
+    auto session = state::OpenPgSession(base + (base.find('?') == std::string::npos ? "?" : "&") +
+                                            "options=-csearch_path%3D" + schema_,
+                                        clock_);
 #else
     dir_ = std::filesystem::temp_directory_path() /
            ("ferry-status-" + std::to_string(std::random_device{}()));
@@ -38,6 +54,14 @@ class StatusStoreTest : public ::testing::Test {
     store_.reset();
     session_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    if (admin_ != nullptr) {
+      EXPECT_TRUE(admin_
+                      ->Transact(state::TxMode::kWrite,
+                                 [&](state::SqlTx& tx) {
+                                   return tx.Exec("DROP SCHEMA " + schema_ + " CASCADE").status();
+                                 })
+                      .ok());
+    }
   }
 
   VersionStatus Row(std::string key, std::string version, VersionState state,
@@ -56,6 +80,8 @@ class StatusStoreTest : public ::testing::Test {
 
   SystemClock clock_;
   std::filesystem::path dir_;
+  std::unique_ptr<state::SqlSession> admin_;  // PostgreSQL: makes and drops `schema_`
+  std::string schema_;
   std::unique_ptr<state::SqlSession> session_;
   std::unique_ptr<StatusStore> store_;
   std::string source_;
@@ -155,6 +181,141 @@ TEST_F(StatusStoreTest, RuleFirstSeenKeepsTheFirstTime) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 100);
   EXPECT_EQ(*store_->RuleFirstSeen(source_, "r2", 500), 500);
+}
+
+TEST_F(StatusStoreTest, PendingSinceIsKeptWhileTheVersionStaysPending) {
+  auto since = [&] {
+    const std::string keys[] = {"k"};
+    auto rows = store_->ForKeys(source_, keys);
+    EXPECT_TRUE(rows.ok() && rows->size() == 1u);
+    return rows.ok() && !rows->empty() ? (*rows)[0].pending_since_ns : -1;
+  };
+  auto record = [&](VersionState state, int64_t pending_since_ns) {
+    VersionStatus r = Row("k", "v1", state);
+    r.pending_since_ns = pending_since_ns;
+    r.size = 10;
+    ASSERT_TRUE(store_->Record(r).ok());
+  };
+  record(VersionState::kPending, 100);
+  record(VersionState::kFailed, 200);
+  EXPECT_EQ(since(), 100);
+  record(VersionState::kPending, 300);
+  EXPECT_EQ(since(), 100);  // PENDING -> FAILED -> PENDING: since the first time
+  record(VersionState::kCompleted, 400);
+  EXPECT_EQ(since(), 400);
+  record(VersionState::kPending, 500);  // pending again after it completed: anew
+  EXPECT_EQ(since(), 500);
+}
+
+TEST_F(StatusStoreTest, SlaTotalsPerRuleAndDestinationInOneQuery) {
+  auto row = [&](std::string key, VersionState state, int64_t size, int64_t since,
+                 int64_t threshold, std::string dest = "rb:dst") {
+    VersionStatus r = Row(std::move(key), "v1", state, std::move(dest));
+    r.size = size;
+    r.pending_since_ns = since;
+    r.threshold_ns = threshold;
+    return r;
+  };
+  ASSERT_TRUE(store_->Record(row("a", VersionState::kPending, 100, 50, 1000)).ok());
+  ASSERT_TRUE(store_->Record(row("b", VersionState::kFailed, 20, 30, 1000)).ok());
+  ASSERT_TRUE(store_->Record(row("c", VersionState::kFailed, 7, 0, 0)).ok());  // older ferry
+  VersionStatus late = row("d", VersionState::kCompleted, 5, 10, 1000);
+  late.missed_threshold = true;
+  ASSERT_TRUE(store_->Record(late).ok());
+  ASSERT_TRUE(store_->Record(row("e", VersionState::kCompleted, 5, 10, 1000)).ok());
+  ASSERT_TRUE(store_->Record(row("f", VersionState::kCompleted, 5, 10, 0)).ok());
+  ASSERT_TRUE(store_->Record(row("g", VersionState::kReplica, 5, 10, 0)).ok());
+  ASSERT_TRUE(store_->Record(row("h", VersionState::kCompleted, 9, 10, 0, "rc:done")).ok());
+
+  auto all = store_->SlaTotalsOf(source_, false);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  ASSERT_EQ(all->size(), 2u);
+  const SlaTotals& t = (*all)[0];
+  EXPECT_EQ(t.destination, "rb:dst");
+  EXPECT_EQ(t.rule, "r1");
+  EXPECT_EQ(t.pending, 3);
+  EXPECT_EQ(t.pending_bytes, 127);
+  EXPECT_EQ(t.oldest_pending_since_ns, 30);  // the unknown 0 left out
+  EXPECT_EQ(t.threshold_ns, 1000);
+  EXPECT_EQ(t.missed_threshold, 1);
+  EXPECT_EQ(t.completed_under_threshold, 2);
+  EXPECT_EQ(t.completed_within_threshold, 1);
+  EXPECT_EQ((*all)[1].destination, "rc:done");
+  EXPECT_EQ((*all)[1].pending, 0);
+  EXPECT_EQ((*all)[1].oldest_pending_since_ns, 0);
+
+  // The periodic refresh's read: pending rows only, groups without any left out.
+  auto pending = store_->SlaTotalsOf(source_, true);
+  ASSERT_TRUE(pending.ok()) << pending.status().message();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].pending, 3);
+  EXPECT_EQ((*pending)[0].pending_bytes, 127);
+  EXPECT_EQ((*pending)[0].oldest_pending_since_ns, 30);
+  EXPECT_EQ((*pending)[0].completed_under_threshold, 0);
+  EXPECT_TRUE(store_->SlaTotalsOf("ra:nothing-here/", false)->empty());
+}
+
+TEST_F(StatusStoreTest, MarkMissedThresholdFlagsEachVersionOnce) {
+  auto row = [&](std::string key, VersionState state, int64_t since, int64_t threshold,
+                 std::string dest = "rb:dst") {
+    VersionStatus r = Row(std::move(key), "v1", state, std::move(dest));
+    r.pending_since_ns = since;
+    r.threshold_ns = threshold;
+    return r;
+  };
+  ASSERT_TRUE(store_->Record(row("a", VersionState::kPending, 100, 50)).ok());
+  ASSERT_TRUE(store_->Record(row("b", VersionState::kFailed, 100, 50, "rc:other")).ok());
+  ASSERT_TRUE(store_->Record(row("c", VersionState::kFailed, 100, 500)).ok());   // not yet
+  ASSERT_TRUE(store_->Record(row("d", VersionState::kFailed, 100, 0)).ok());     // no threshold
+  ASSERT_TRUE(store_->Record(row("e", VersionState::kCompleted, 100, 50)).ok());  // done
+  auto flagged = store_->MarkMissedThreshold(source_, 200);
+  ASSERT_TRUE(flagged.ok()) << flagged.status().message();
+  std::map<std::string, int64_t> by_destination;
+  for (const LabelCount& c : *flagged) {
+    EXPECT_EQ(c.source, source_);
+    EXPECT_EQ(c.rule, "r1");
+    by_destination[c.destination] += c.count;
+  }
+  EXPECT_EQ(by_destination, (std::map<std::string, int64_t>{{"rb:dst", 1}, {"rc:other", 1}}));
+  EXPECT_TRUE(store_->MarkMissedThreshold(source_, 300)->empty());  // once per version
+  EXPECT_EQ(store_->MarkMissedThreshold(source_, 601)->size(), 1u);  // c's turn
+  EXPECT_TRUE(store_->MarkMissedThreshold("ra:other-source/", 10'000)->empty());
+  // The flag stays through FAILED -> PENDING -> COMPLETED; pending anew after completion, not.
+  ASSERT_TRUE(store_->Record(row("a", VersionState::kFailed, 100, 50)).ok());
+  ASSERT_TRUE(store_->Record(row("a", VersionState::kCompleted, 100, 50)).ok());
+  const std::string keys[] = {"a", "d"};
+  auto rows = store_->ForKeys(source_, keys);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  for (const VersionStatus& r : *rows) EXPECT_EQ(r.missed_threshold, r.key == "a") << r.key;
+  ASSERT_TRUE(store_->Record(row("a", VersionState::kPending, 900, 50)).ok());
+  const std::string a[] = {"a"};
+  rows = store_->ForKeys(source_, a);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_FALSE((*rows)[0].missed_threshold);
+}
+
+TEST_F(StatusStoreTest, FailureCountsByErrorCode) {
+  auto failed = [&](std::string key, std::string code, std::string dest = "rb:dst") {
+    VersionStatus r = Row(std::move(key), "v1", VersionState::kFailed, std::move(dest));
+    r.error_code = std::move(code);
+    return r;
+  };
+  ASSERT_TRUE(store_->Record(failed("a", "kPermissionDenied")).ok());
+  ASSERT_TRUE(store_->Record(failed("b", "kPermissionDenied")).ok());
+  ASSERT_TRUE(store_->Record(failed("c", "kUnavailable")).ok());
+  ASSERT_TRUE(store_->Record(failed("d", "kUnavailable", "rc:other")).ok());
+  ASSERT_TRUE(store_->Record(Row("e", "v1", VersionState::kCompleted)).ok());
+  auto counts = store_->FailureCounts(source_);
+  ASSERT_TRUE(counts.ok()) << counts.status().message();
+  ASSERT_EQ(counts->size(), 3u);
+  EXPECT_EQ((*counts)[0].destination, "rb:dst");
+  EXPECT_EQ((*counts)[0].label, "kPermissionDenied");
+  EXPECT_EQ((*counts)[0].count, 2);
+  EXPECT_EQ((*counts)[1].label, "kUnavailable");
+  EXPECT_EQ((*counts)[1].count, 1);
+  EXPECT_EQ((*counts)[2].destination, "rc:other");
 }
 
 TEST_F(StatusStoreTest, ReopeningFindsTheSchema) {

@@ -12,6 +12,7 @@
 #include "checksum/checksum.h"
 #include "obs/log.h"
 #include "replicate/replica.h"
+#include "replicate/sla.h"
 #include "transfer/verify.h"
 #include "transport/level.h"
 #include "transport/level_advisor.h"
@@ -269,6 +270,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
   storage::Backend& dst = sides.dst;
   StatusStore& status = sides.status;
   const std::string& source_name = sides.source_name;
+  SlaMetrics sla(sides.metrics != nullptr ? *sides.metrics : obs::DefaultRegistry());
   // Records the version of `e` COMPLETED at this destination (its packed PENDING rows).
   auto complete = [&](const archive::Entry& e, const std::string& made) -> Status {
     const std::vector<std::string> keys{e.header.key};
@@ -283,6 +285,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
       r.message.clear();
       r.tags_digest = TagsDigest(e.header.tags.value_or(storage::Tags{}));
       r.updated_ns = NowNs(sides.clock);
+      sla.Completed(r);
       FERRY_RETURN_IF_ERROR(status.Record(r));
     }
     return Status::Ok();

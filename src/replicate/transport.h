@@ -122,6 +122,8 @@ struct TransportedUnpackSides {
   transfer::Executor* executor = nullptr;
   // Stamps the rows recorded COMPLETED (VersionStatus::updated_ns). Null: SystemClock::Default().
   Clock* clock = nullptr;
+  // The SLA metrics of the versions written (sla.h). Null: obs::DefaultRegistry().
+  obs::Registry* metrics = nullptr;
 };
 
 // Unpacks `u` from `sides.staging` into `sides.dst`, recording each version in `sides.status`.

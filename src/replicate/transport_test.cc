@@ -14,6 +14,7 @@
 #include <set>
 
 #include "replicate/replica.h"
+#include "replicate/sla.h"
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/sizeless_store.h"
@@ -140,6 +141,7 @@ class TransportPassTest : public ::testing::Test {
     o.store = status_.get();
     o.clock = &clock_;
     o.concurrency = 3;
+    o.metrics = &registry_;
     TransportCollector collected;
     o.transported = &collected;
     auto key = [job](const std::string&) { return job + ".fza"; };
@@ -168,7 +170,9 @@ class TransportPassTest : public ::testing::Test {
                                                     .archives = *archives_,
                                                     .source_name = "a",
                                                     .before_write = {},
-                                                    .executor = &ferry::testing::TestExecutor()},
+                                                    .executor = &ferry::testing::TestExecutor(),
+                                                    .clock = &clock_,
+                                                    .metrics = &registry_},
                              {});
   }
 
@@ -208,6 +212,7 @@ class TransportPassTest : public ::testing::Test {
   std::unique_ptr<MemoryBackend> a_, b_, c_, d_, staging_;  // staging_: a StagingBackend
   FlippingVersions* flipping_ = nullptr;  // a_
   RuleSet rules_;
+  obs::Registry registry_;  // the SLA metrics of Job and Unpack
 };
 
 // A pass's versions for transported destinations are checked against what each declares as
@@ -355,6 +360,30 @@ TEST_F(TransportPassTest, VersionsArriveInOrderOnceAndTheArchiveGoesAfterBothReg
   PackedTransport last = Job("j3");
   EXPECT_EQ(last.versions, 0u);
   EXPECT_EQ(b_->counts().puts + c_->counts().puts + d_->counts().puts, puts);
+}
+
+// A packed version is pending until an unpack writes it: its latency runs from its write at the
+// source to the unpack (sla.h).
+TEST_F(TransportPassTest, ATransportedVersionsLatencyRunsUntilItsUnpack) {
+  Write("k", "one");
+  PackedTransport packed = Job("j");
+  auto latency = [&](std::string_view destination) {
+    return registry_
+        .AddHistogram("ferry_replication_latency_seconds", "", {"rule", "destination"},
+                      SlaLatencyBuckets())
+        .WithLabels({"r", destination})
+        .Read();
+  };
+  EXPECT_EQ(latency("d").count, 1u);  // written directly
+  EXPECT_EQ(latency("b").count, 0u);  // packed: still pending
+  clock_.Advance(std::chrono::minutes(2));
+  ASSERT_EQ(packed.unpacks.size(), 2u);
+  for (const TransportUnpack& u : packed.unpacks) ASSERT_TRUE(Unpack(u).ok());
+  for (std::string_view destination : {"b", "c"}) {
+    EXPECT_EQ(latency(destination).count, 1u) << destination;
+    EXPECT_GE(latency(destination).sum, 120) << destination;
+    EXPECT_LT(latency(destination).sum, 130) << destination;
+  }
 }
 
 TEST_F(TransportPassTest, ACrashedUnpackResumesWithoutWritingAVersionTwice) {

@@ -96,6 +96,10 @@ check "still serving" curl -sf -o /dev/null "$URL/healthz"
 metrics=$(curl -sf "$URL/metrics")
 check "metrics count the events" grep -q 'ferry_events_received_total{store="rgw",kind="created"}' <<< "$metrics"
 check "  and the refusals" grep -q 'ferry_events_refused_total{reason="unauthenticated"} 1' <<< "$metrics"
+check "  and the replication SLA series: latency, pending" \
+  grep -q "ferry_replication_latency_seconds_count{rule=\"all\",destination=\"rb:$B/\"}" <<< "$metrics"
+check "  (the pending gauges refreshed from the status store)" \
+  grep -q "ferry_replication_operations_pending{rule=\"all\",destination=\"rb:$B/\"}" <<< "$metrics"
 check "api/status names the run" grep -q "\"source\": \"ra:$A/\"" <<< "$(curl -sf "$URL/api/status")"
 kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?

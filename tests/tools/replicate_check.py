@@ -261,12 +261,15 @@ filter = {{ prefix = "x/" }}
         "ID": "logs", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": "logs/"},
         "DeleteMarkerReplication": {"Status": "Disabled"},
         "ExistingObjectReplication": {"Status": "Enabled"},
-        "Destination": {"Bucket": "arn:aws:s3:::" + D, "StorageClass": "STANDARD_IA"}}]}}
+        "Destination": {"Bucket": "arn:aws:s3:::" + D, "StorageClass": "STANDARD_IA",
+                        "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+                        "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}}}]}}
     with open(WORK + "/rules.json", "w") as f:
         json.dump(rules, f)
     s = summary(ferry(jconf, "replicate", "ra:" + A, "--replication-config", WORK + "/rules.json",
                       "--state", st, "--json"))
-    check("S3 JSON config accepted: logs/ replicated with its storage class",
+    check("S3 JSON config accepted (ReplicationTime and Metrics too): logs/ replicated with its "
+          "storage class",
           s.get("replicated") == 2 and
           S3["rb"].head_object(Bucket=D, Key="logs/y").get("StorageClass") == "STANDARD_IA", s)
     rules["ReplicationConfiguration"]["Rules"][0]["Destination"]["Bucket"] = "arn:aws:s3:::else"
@@ -293,10 +296,71 @@ filter = {{ prefix = "x/" }}
     check("a server-side copy carries the replica metadata",
           "ferry-replica-origin" in S3["ra"].head_object(Bucket=E, Key="a")["Metadata"])
 
+    sla_metrics()
     part_copies()
     tag_changes()
     kill_and_rerun()
     two_way()
+
+
+def sla_metrics():
+    """The SLA metrics (docs/design/replication.md, "Latency and SLA metrics"): a pass's
+    --metrics-file has the latency histogram with one observation per version replicated, nothing
+    pending, the rule's threshold; versions written after the rule was first seen count within
+    it; `ferry replicate status` (text and --json) shows the figures."""
+    S, D = bucket("ra"), bucket("rb")
+    st = os.path.join(WORK, "sla.db")
+    for key, data in (("k0", b"a"), ("k1", b"bb"), ("k2", b"ccc"), ("k0", b"dddd")):
+        put("ra", S, key, data)
+    conf = config("sla.toml", f'[[replication.rules]]\nid = "sla"\ndestinations = ["rb:{D}"]\n'
+                              'replication_time = "15m"\n')
+    labels = f'rule="sla",destination="rb:{D}/"'
+
+    def metric(text, name):
+        for line in text.splitlines():
+            if line.startswith(name + "{" + labels + "}") or line.startswith(name + "{" + labels +
+                                                                                ",le="):
+                return float(line.split()[-1])
+        return None
+
+    def run(tag):
+        path = os.path.join(WORK, "sla-%s.prom" % tag)
+        s = summary(ferry(conf, "--metrics-file", path, "replicate", "ra:" + S, "--state", st,
+                          "--json"))
+        return s, open(path).read() if os.path.exists(path) else ""
+
+    s, text = run("1")
+    check("SLA pass 1 replicated 4 versions", s.get("replicated") == 4, s)
+    check("metrics: the latency histogram counts every version replicated",
+          metric(text, "ferry_replication_latency_seconds_count") == 4 and
+          f'ferry_replication_latency_seconds_bucket{{{labels},le="900"}}' in text, text[:2000])
+    check("metrics: nothing pending after the pass",
+          (metric(text, "ferry_replication_operations_pending"),
+           metric(text, "ferry_replication_bytes_pending"),
+           metric(text, "ferry_replication_oldest_pending_seconds")) == (0, 0, 0))
+    check("metrics: the rule's threshold; versions older than the rule held to none",
+          metric(text, "ferry_replication_threshold_seconds") == 900 and
+          metric(text, "ferry_replication_within_threshold_ratio") == 1 and
+          metric(text, "ferry_replication_replicated_within_threshold_total") in (None, 0))
+    put("ra", S, "k1", b"new")
+    s, text = run("2")
+    check("a version written after the rule was first seen: replicated within the threshold",
+          s.get("replicated") == 1 and
+          metric(text, "ferry_replication_latency_seconds_count") == 1 and
+          metric(text, "ferry_replication_replicated_within_threshold_total") == 1 and
+          metric(text, "ferry_replication_within_threshold_ratio") == 1, s)
+    out = json.loads(ferry(conf, "replicate", "status", "--state", st, "--json").stdout)
+    sla = [e for e in out.get("sla", []) if e["destination"] == f"rb:{D}/"]
+    want = {"rule": "sla", "pending_operations": 0, "pending_bytes": 0,
+            "oldest_pending_seconds": 0, "failed_by_reason": {}, "threshold_seconds": 900,
+            "missed_threshold": 0, "completed_under_threshold": 1,
+            "completed_within_threshold": 1, "within_threshold_ratio": 1.0}
+    check("status --json: pending, failures by reason, threshold, missed, within share",
+          len(sla) == 1 and all(sla[0].get(k) == v for k, v in want.items()), sla)
+    out = ferry(conf, "replicate", "status", "--state", st).stdout
+    check("status: the SLA line of the rule and destination",
+          f"sla: ra:{S}/ sla -> rb:{D}/: pending 0 (0 bytes); threshold 900s: missed 0, "
+          "within 100.0% (1 of 1)" in out, out)
 
 
 def part_copies():
@@ -884,6 +948,8 @@ if __name__ == "__main__":
         if sys.argv[1:] == ["durable"]:
             durable_workers()
             restart_under_workers()
+        elif sys.argv[1:] == ["sla"]:
+            sla_metrics()
         elif sys.argv[1:] == ["transport"]:
             transport()
         elif sys.argv[1:] == ["restart"]:

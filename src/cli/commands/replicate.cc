@@ -4,7 +4,7 @@
 // (replicate-scan and replicate-keys jobs, src/replicate/kinds/) that this command
 // works on and `ferry worker --state` processes share; a rerun resumes an unfinished one. A dry
 // run is one pass in this process (replicate::RunPass) and records nothing.
-// ferry replicate status: counts per rule and destination, and the failures.
+// `ferry replicate status`: replicate_status.cc.
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -22,15 +22,18 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "app/kinds.h"
+#include "cli/commands/replicate_internal.h"
 #include "jobs/kinds/registry.h"
 #include "replicate/kinds/kinds.h"
 #include "transport/kinds/kinds.h"
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "plan/filter.h"
 #include "replicate/pass.h"
 #include "replicate/payload.h"
 #include "replicate/report.h"
 #include "replicate/rules.h"
+#include "replicate/sla.h"
 #include "replicate/status_store.h"
 #include "replicate/transport.h"
 #include "state/state.h"
@@ -56,18 +59,6 @@ struct ReplicateArgs {
   ListingArgs listing;
 };
 
-struct StatusArgs {
-  std::string state;
-  std::string source;
-  bool json = false;
-};
-
-std::string DefaultStatePath() { return app::StateDir() + "/replication.db"; }
-
-Result<std::unique_ptr<state::SqlSession>> OpenState(const std::string& url) {
-  static SystemClock clock;
-  return state::OpenSession(url.empty() ? DefaultStatePath() : url, clock);
-}
 
 Result<replicate::RuleSet> LoadRules(const ReplicateArgs& a, const app::Config& config) {
   if (a.rules_json.empty()) {
@@ -444,8 +435,8 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   std::optional<DurableOutcome> durable;
   if (a.dry_run) {
     // A dry run reads the statuses when there are any, so that it shows only what is left.
-    if (!a.state.empty() || std::ifstream(DefaultStatePath())) {
-      auto opened_session = OpenState(a.state);
+    if (!a.state.empty() || std::ifstream(DefaultReplicationStatePath())) {
+      auto opened_session = OpenReplicationState(a.state);
       if (!opened_session.ok()) return ReportError(opened_session.status());
       session = std::move(*opened_session);
       auto opened_store = replicate::StatusStore::Open(*session);
@@ -460,7 +451,8 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     };
     result = replicate::RunPass(o, stats, ctx.stop);
   } else {
-    auto opened_jobs = jobs::OpenJobStore(a.state.empty() ? DefaultStatePath() : a.state);
+    auto opened_jobs =
+        jobs::OpenJobStore(a.state.empty() ? DefaultReplicationStatePath() : a.state);
     if (!opened_jobs.ok()) return ReportError(opened_jobs.status());
     jobs_store = std::move(*opened_jobs);
     if (jobs_store->session() == nullptr) {
@@ -478,16 +470,24 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     pass.multipart_threshold = o.multipart_threshold;
     pass.part_size = o.part_size;
     pass.server_side_copy_limit = o.server_side_copy_limit;
-    auto outcome = RunDurablePass(
-        *jobs_store, wiring, {.pass = pass, .destination = dests.front().first, .args = a},
-        stats, ctx.stop);
+    // The SLA gauges (replicate/sla.h) from the status store: at the start, every 30 s while
+    // the pass runs (for --metrics-listen), and at its end (for --metrics-file).
+    replicate::SlaMetrics sla(obs::DefaultRegistry(), source_name, &*rules);
+    Result<DurableOutcome> outcome = Status::Internal("no pass");
+    {
+      replicate::SlaRefresher refresh(sla, *store, SystemClock::Default());
+      outcome = RunDurablePass(
+          *jobs_store, wiring, {.pass = pass, .destination = dests.front().first, .args = a},
+          stats, ctx.stop);
+    }
     if (!outcome.ok()) result = outcome.status();
     if (outcome.ok()) durable = *outcome;
     if (durable && ctx.stop.stop_requested()) {
       result = Status::Cancelled("replication pass interrupted; rerun to resume run " +
                                  std::to_string(durable->run));
     } else if (durable && durable->progress != jobs::RunProgress::kDone) {
-      const std::string url = state::RedactUrl(a.state.empty() ? DefaultStatePath() : a.state);
+      const std::string url =
+          state::RedactUrl(a.state.empty() ? DefaultReplicationStatePath() : a.state);
       result = Status::Unavailable("run " + std::to_string(durable->run) +
                                    " failed with dead jobs: see ferry jobs dlq --state " + url +
                                    "; ferry jobs redrive, then rerun");
@@ -520,65 +520,14 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   return failures > 0 ? 1 : 0;
 }
 
-int RunStatus(const StatusArgs& a, Context& ctx) {
-  (void)ctx;
-  std::string source;
-  if (!a.source.empty()) {
-    auto loc = app::ParseLocation(a.source);
-    if (!loc.ok()) return ReportError(loc.status());
-    source = app::LocationName(*loc);
-  }
-  if (a.state.empty() && !std::ifstream(DefaultStatePath())) {
-    return ReportError(Status::InvalidArgument("no replication state at " + DefaultStatePath() +
-                                               " (name one with --state)"));
-  }
-  auto session = OpenState(a.state);
-  if (!session.ok()) return ReportError(session.status());
-  auto store = replicate::StatusStore::Open(**session);
-  if (!store.ok()) return ReportError(store.status());
-  auto counts = (*store)->Counts(source);
-  if (!counts.ok()) return ReportError(counts.status());
-  auto failed = (*store)->Rows(source, replicate::VersionState::kFailed);
-  if (!failed.ok()) return ReportError(failed.status());
-  if (a.json) {
-    nlohmann::json j;
-    auto& list = j["rules"] = nlohmann::json::array();
-    for (const replicate::StatusCount& c : *counts) {
-      list.push_back({{"source", c.source},
-                      {"rule", c.rule},
-                      {"destination", c.destination},
-                      {"state", replicate::VersionStateName(c.state)},
-                      {"count", c.count}});
-    }
-    auto& failures = j["failures"] = nlohmann::json::array();
-    for (const replicate::VersionStatus& f : *failed) {
-      failures.push_back({{"source", f.source},
-                          {"rule", f.rule},
-                          {"destination", f.destination},
-                          {"key", f.key},
-                          {"version", f.source_version},
-                          {"error_code", f.error_code},
-                          {"http_status", f.http_status},
-                          {"message", f.message}});
-    }
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    return 0;
-  }
-  std::printf("%-24s %-16s %-24s %-10s %s\n", "SOURCE", "RULE", "DESTINATION", "STATE", "COUNT");
-  for (const replicate::StatusCount& c : *counts) {
-    std::printf("%-24s %-16s %-24s %-10s %lld\n", c.source.c_str(), c.rule.c_str(),
-                c.destination.c_str(), std::string(replicate::VersionStateName(c.state)).c_str(),
-                static_cast<long long>(c.count));
-  }
-  if (!failed->empty()) std::printf("failures:\n");
-  for (const replicate::VersionStatus& f : *failed) {
-    std::printf("  %s -> %s: %s (version %s): %s\n", f.rule.c_str(), f.destination.c_str(),
-                f.key.c_str(), f.source_version.c_str(), f.message.c_str());
-  }
-  return 0;
-}
-
 }  // namespace
+
+std::string DefaultReplicationStatePath() { return app::StateDir() + "/replication.db"; }
+
+Result<std::unique_ptr<state::SqlSession>> OpenReplicationState(const std::string& url) {
+  static SystemClock clock;
+  return state::OpenSession(url.empty() ? DefaultReplicationStatePath() : url, clock);
+}
 
 void RegisterReplicate(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<ReplicateArgs>();
@@ -618,7 +567,8 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
   status->add_option("--state", status_args->state, "state store (as for ferry replicate)");
   status->add_option("--source", status_args->source, "only this source location");
   status->add_flag("--json", status_args->json, "print as JSON");
-  status->callback([status_args, &ctx] { ctx.exit_code = RunStatus(*status_args, ctx); });
+  status->callback(
+      [status_args, &ctx] { ctx.exit_code = RunReplicateStatus(*status_args, ctx); });
   cmd->callback([cmd, status, args, &ctx] {
     if (status->parsed()) return;
     if (args->src.empty()) {

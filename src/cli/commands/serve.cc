@@ -28,6 +28,8 @@
 #include "plan/filter.h"
 #include "replicate/kinds/kinds.h"
 #include "replicate/payload.h"
+#include "replicate/sla.h"
+#include "replicate/status_store.h"
 #include "serve/intake.h"
 #include "state/state_url.h"
 #include "transfer/executor.h"
@@ -271,6 +273,18 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     jobs::WorkerOptions one = w;
     one.only_run = s.run;
     workers.push_back(std::make_unique<jobs::Worker>(*store, app::OpenerFor(wiring), one, stats));
+  }
+  // The replication SLA gauges (replicate/sla.h) of each source from the status store: at the
+  // start, every 30 s, and when serving ends.
+  auto status = replicate::StatusStore::Open(*store->session());
+  if (!status.ok()) return ReportError(status.status());
+  std::vector<std::unique_ptr<replicate::SlaMetrics>> sla;
+  std::vector<std::unique_ptr<replicate::SlaRefresher>> refreshers;
+  for (size_t i = 0; i < served.size(); ++i) {
+    sla.push_back(std::make_unique<replicate::SlaMetrics>(
+        registry, served[i].targets.source_name, &passes[i].rules));
+    refreshers.push_back(
+        std::make_unique<replicate::SlaRefresher>(*sla.back(), **status, SystemClock::Default()));
   }
   std::vector<Status> ended(workers.size());
   std::stop_source halt;

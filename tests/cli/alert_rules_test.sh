@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The Prometheus alerting rules shipped for ferry's replication SLA metrics
+# (deploy/prometheus/ferry-alerts.yml): `promtool check rules` accepts them and `promtool test
+# rules deploy/prometheus/ferry-alerts.test.yml` shows each alert firing on synthetic series and
+# staying quiet where it must; every alert of the file has a test there. Needs no server.
+# promtool comes with Debian's prometheus package (scripts/install-deps.sh, group prom, part of
+# the test group that CI installs): a missing promtool is a failure, never a skip.
+set -euo pipefail
+DIR=$(cd "$(dirname "$0")/../../deploy/prometheus" && pwd)
+if ! command -v promtool > /dev/null; then
+  echo "FAIL - promtool is not installed (bash scripts/install-deps.sh prom)"
+  exit 1
+fi
+FAILS=0
+check() { # description, then a command that must succeed (its output shown when it fails)
+  local what=$1 out rc=0; shift
+  out=$("$@" 2>&1) || rc=$?
+  if [ "$rc" = 0 ]; then echo "ok   - $what"; else
+    echo "FAIL - $what"; printf '%s\n' "$out" | sed 's/^/    /'; FAILS=$((FAILS + 1)); fi
+}
+check "promtool check rules: ferry-alerts.yml is valid" promtool check rules "$DIR/ferry-alerts.yml"
+check "promtool test rules: every test of ferry-alerts.test.yml passes" \
+  promtool test rules "$DIR/ferry-alerts.test.yml"
+untested=()
+for alert in $(sed -n 's/^ *- alert: *//p' "$DIR/ferry-alerts.yml"); do
+  grep -q "alertname: $alert\$" "$DIR/ferry-alerts.test.yml" || untested+=("$alert")
+done
+check "every alert has a test (untested: ${untested[*]:-none})" [ ${#untested[@]} = 0 ]
+check "the five SLA alerts are there" \
+  [ "$(grep -c '^ *- alert: FerryReplication' "$DIR/ferry-alerts.yml")" = 5 ]
+if [ "$FAILS" = 0 ]; then echo "all checks passed"; else echo "$FAILS check(s) failed"; exit 1; fi
