@@ -215,6 +215,11 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
   DurableOutcome out;
   FERRY_ASSIGN_OR_RETURN(std::optional<jobs::Run> existing,
                          store.FindUnfinishedRun(pass.source, destination));
+  if (existing && existing->spec.continuous) {
+    return Status::InvalidArgument("source " + pass.source + " is replicated continuously by run " +
+                                   std::to_string(existing->id) +
+                                   " (ferry serve): its scan and events already replicate it");
+  }
   if (existing) {
     // Concurrency and batch size change nothing of what the pass does: they may differ.
     auto stored = replicate::DecodeDurablePass(existing->spec.options);

@@ -110,13 +110,16 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
     jobs::LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
-    // One job at a time writes a key: an event's job and a scan's may both hold it.
-    o.lock_key = [&ctx, scope = o.source_name](const std::string& key) {
-      return ctx.store.LockKey(ctx.claimed.lease, scope, key);
-    };
-    o.unlock_key = [&ctx, scope = o.source_name](const std::string& key) {
-      (void)ctx.store.UnlockKey(ctx.claimed.lease, scope, key);  // else freed with the lease
-    };
+    // One job at a time writes a key: in a continuous run (ferry serve) an event's job and a
+    // scan's may both hold it. A pass's keys jobs hold disjoint keys: no lock, no transaction.
+    if (ctx.run.run.spec.continuous) {
+      o.lock_key = [&ctx, scope = o.source_name](const std::string& key) {
+        return ctx.store.LockKey(ctx.claimed.lease, scope, key);
+      };
+      o.unlock_key = [&ctx, scope = o.source_name](const std::string& key) {
+        (void)ctx.store.UnlockKey(ctx.claimed.lease, scope, key);  // else freed with the lease
+      };
+    }
     // A large version's parts are checkpointed under the job's lease: a kill or a lost lease
     // costs only the parts in flight (the job's next holder resumes the upload).
     o.journal = [&ctx](const std::string& destination, const std::string& key) {
