@@ -5,6 +5,7 @@
 
 #include "backup/kinds/keeper.h"
 #include "jobs/kinds/by_command.h"
+#include "jobs/kinds/registry.h"
 #include "replicate/kinds/kinds.h"
 #include "transport/kinds/kinds.h"
 
@@ -23,11 +24,26 @@ std::shared_ptr<const jobs::JobHandler> UnpackHandler() {
                          {{"replicate", &replicate::RunTransportedUnpack}});
 }
 
+// The scan kind: a key range of a sync (jobs' own), or of a continuous replication run (ferry
+// serve), whose every round after the first starts with a "scan" job (Worker::AdvanceRun):
+// replication's scan then, never a sync's, which would copy the latest objects without the
+// rules, versions or status rows.
+std::shared_ptr<const jobs::JobHandler> ScanHandler() {
+  return jobs::ByCommand(
+      jobs::MakeScanHandler(),
+      {{"replicate", [scan = replicate::MakeReplicateScanHandler()](jobs::JobContext& ctx) {
+          return scan->Run(ctx);
+        }}});
+}
+
 }  // namespace
 
 const jobs::KindRegistry& Kinds() {
   static const jobs::KindRegistry kinds = [] {
-    jobs::KindRegistry r = jobs::KindRegistry::Builtin();
+    jobs::KindRegistry r;
+    Must(r.Register(ScanHandler()));
+    Must(r.Register(jobs::MakeTransferHandler()));
+    Must(r.Register(jobs::MakeDeleteHandler()));
     const auto keeper = backup::MakeCatalogKeeper();
     Must(r.Register(transport::MakePackHandler(keeper)));
     Must(r.Register(UnpackHandler()));

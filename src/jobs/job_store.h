@@ -210,8 +210,9 @@ struct RunCounts {
   uint64_t bytes_done = 0;
   uint64_t objects_total = 0;
   uint64_t bytes_total = 0;
-  RunState state = RunState::kRunning;  // the run's state and phase, read with the counts
+  RunState state = RunState::kRunning;  // the run's state, phase and mode, read with the counts
   int phase = 0;
+  bool continuous = false;
   // The earliest not_before of the run's queued jobs that are not parked (epoch: none): when a
   // continuous run that waits for its next scan wakes up.
   TimePoint next_due{};
@@ -240,11 +241,16 @@ class JobStore {
   virtual Status SetRunState(RunId run, RunState state) = 0;
   // Records that `run` reached `phase` (Run::phase). kNotFound for an unknown run.
   virtual Status SetRunPhase(RunId run, int phase) = 0;
-  // Starts a continuous run over, if nothing of it is left to do: when the run is kRunning and
-  // has no queued, leased or dead job, removes its done jobs (with their checkpoints), sets its
-  // phase to 0 and enqueues `first`, all in one transaction; returns whether it did. Two
-  // workers that call it at once start the run over once. kNotFound for an unknown run.
-  virtual Result<bool> Restart(RunId run, const JobSpec& first) = 0;
+  // Starts a continuous run's next round once its round is over: when the run is kRunning and
+  // has no queued or leased job of a kind other than `ongoing_kinds` (kinds whose jobs come at
+  // any time, such as an event's: JobHandler::outside_rounds), removes its done jobs (with
+  // their checkpoints), sets its phase to 0 and enqueues `first`, all in one transaction;
+  // returns whether it did. Jobs of `ongoing_kinds` that are not done stay as they are. Dead
+  // jobs stay too (for the record and a Redrive) and hold nothing: the next round does their
+  // work again. Two workers that call it at once start the run over once. kNotFound for an
+  // unknown run.
+  virtual Result<bool> Restart(RunId run, const JobSpec& first,
+                               const std::vector<std::string>& ongoing_kinds) = 0;
   // Ends a run for good (`--restart`): it becomes kFailed and its unfinished jobs (queued,
   // parked, leased, dead) are removed with their checkpoints, so that none of its work, its
   // parked deletes above all, ever runs, and no Redrive can take it back. Done jobs stay for
@@ -299,6 +305,11 @@ class JobStore {
   // Only parked jobs (not_before = kParked) change: a job waiting out a retry backoff keeps it,
   // so calling Unpark again (e.g. after a crash) changes nothing.
   virtual Result<uint64_t> Unpark(RunId run, std::string_view kind) = 0;
+  // Makes the queued jobs of `run` that wait for a later time and were never attempted (a
+  // continuous run's next round, its scan due rescan_interval after the last one) runnable now:
+  // a `ferry serve` that starts scans at once for what happened while it was down. Parked jobs
+  // and retries waiting out their backoff keep their time. Returns how many.
+  virtual Result<uint64_t> Hasten(RunId run) = 0;
   // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. A kFailed run that
   // gets jobs back is in progress again (kRunning, its phase kept). Returns how many jobs.
   virtual Result<uint64_t> Redrive(RunId run) = 0;

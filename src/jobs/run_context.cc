@@ -71,6 +71,8 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
   };
   std::map<int, PhaseCounts> phases;
   for (const auto& [kind, k] : c.by_kind) {
+    // An event's jobs come at any time in a continuous run: no round waits for them.
+    if (c.continuous && registry.OutsideRounds(kind)) continue;
     PhaseCounts& p = phases[registry.PhaseOf(kind)];
     p.active += k.active();
     p.dead += k.of(JobState::kDead);
@@ -87,6 +89,9 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
       return RunProgress::kWorking;
     }
     if (p.dead > 0) {
+      // A continuous run (ferry serve) never fails: its dead jobs stay for the record and a
+      // redrive, and its next round does their work again.
+      if (c.continuous) continue;
       // Later phases stay parked: a run that did not copy everything must not delete anything.
       FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
       return RunProgress::kBlocked;
@@ -98,7 +103,7 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
     auto options = DecodeRunOptions(r.spec.options);
     JobSpec first = FirstScanJob(run, options.ok() ? options->max_attempts : 5);
     first.not_before = clock.Now() + r.spec.rescan_interval;
-    FERRY_RETURN_IF_ERROR(store.Restart(run, first).status());
+    FERRY_RETURN_IF_ERROR(store.Restart(run, first, registry.OutsideRoundKinds()).status());
     return RunProgress::kWorking;
   }
   FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kDone));

@@ -28,7 +28,10 @@
 // It also moves runs between phases (AdvanceRun): each kind belongs to a phase (scan and
 // transfer 0, delete 1); when no work of the phases below N is left and none is dead, it
 // unparks the run's jobs of phase N; when the last phase is done the run is done (a continuous
-// run starts over instead). A run with dead jobs stays where it is until `ferry jobs redrive`.
+// run starts its next round instead, without waiting for the jobs that come outside its rounds:
+// JobHandler::outside_rounds). A run with dead jobs stays where it is until `ferry jobs
+// redrive`, except a continuous one, which never fails: its dead jobs stay for the record, and
+// its next round does their work again.
 //
 // Thread-safety: Run is called once; everything else is internal.
 #pragma once

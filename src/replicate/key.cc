@@ -61,7 +61,7 @@ class KeyPass {
     }
     FERRY_RETURN_IF_ERROR(Restore());
     FERRY_RETURN_IF_ERROR(HealSource());
-    return SyncTags(o_, work_, read_tags_, stats_, stop_);
+    return SyncTags(o_, work_, read_tags_, stats_, sla_, stop_);
   }
 
  private:
@@ -178,6 +178,18 @@ class KeyPass {
   Status Complete(VersionStatus done) {
     sla_.Completed(done);
     return o_.store->Record(done);
+  }
+
+  // `done` was written by a repair scan (PassOptions::scan_repairs): counted unless its version
+  // predates its rule (the backfill of existing objects, which no event was to bring).
+  void CountRepair(const Winner& w, const ObjectInfo& v, const VersionStatus& done) {
+    if (!o_.scan_repairs) return;
+    auto first_seen = scope_.first_seen_ns.find(w.rule->id);
+    if (first_seen != scope_.first_seen_ns.end() && Nanos(v.mtime) <= first_seen->second) return;
+    const VersionStatus* before = Row(*w.rule, w.destination->location, v);  // as listed
+    sla_.Repaired(done, before == nullptr                          ? kRepairMissed
+                        : before->state == VersionState::kFailed ? kRepairFailed
+                                                                 : kRepairInterrupted);
   }
 
   Status OneVersion(const ObjectInfo& v) {
@@ -422,6 +434,7 @@ class KeyPass {
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
     if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
+    CountRepair(w, v, done);
     return Complete(std::move(done));
   }
 
@@ -460,6 +473,7 @@ class KeyPass {
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
     if (!v.delete_marker) done.tags_digest = TagsDigest(details->tags.value_or(storage::Tags{}));
+    CountRepair(w, v, done);
     FERRY_RETURN_IF_ERROR(Complete(std::move(done)));
     return NewerCurrentAgain(w, v, dst, newer);
   }

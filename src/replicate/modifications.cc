@@ -50,7 +50,7 @@ struct Pair {
 
 Status SyncTags(const PassOptions& o, const KeyWork& work,
                 const std::map<std::string, storage::Tags>& read_tags, PassStats& stats,
-                std::stop_token stop) {
+                SlaMetrics& sla, std::stop_token stop) {
   if (o.dry_run || work.versions.empty()) return Status::Ok();
   const storage::ObjectInfo& current = work.versions.back();
   if (!current.is_latest || current.delete_marker) return Status::Ok();
@@ -106,6 +106,7 @@ Status SyncTags(const PassOptions& o, const KeyWork& work,
     stats.tags_synced.fetch_add(1);
     p.row.tags_digest = digest;
     FERRY_RETURN_IF_ERROR(o.store->Record(p.row));
+    if (o.scan_repairs) sla.Repaired(p.row, kRepairTags);
   }
   return Status::Ok();
 }

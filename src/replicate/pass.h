@@ -70,6 +70,10 @@ struct PassOptions {
   int concurrency = 16;            // keys in flight when the pass makes its own executor
   bool dry_run = false;            // nothing written, nothing recorded: `plan` lines only
   bool retry_failed_only = false;  // act on FAILED versions only
+  // The repair scan of a continuous run (`ferry serve`): events should have brought every
+  // version written since its rule was first seen, so each such version this pass writes (or
+  // whose tags it copies) is counted in ferry_replication_scan_repaired_total (sla.h).
+  bool scan_repairs = false;
   uint64_t multipart_threshold = 64ull << 20;
   uint64_t part_size = 16ull << 20;
   // The largest version copied on the server with one CopyObject (capped by the destination's

@@ -92,9 +92,10 @@ uint64_t PartSizeFor(const PassOptions& o, const storage::Backend& dst, uint64_t
 // agreed, and copied to the other side's version when they differ (PutVersionTags; the row's
 // digest is then updated). `read_tags`: tags of versions read in this pass, by version id (no
 // request for them). Failures are counted and logged; the error is a failed status store.
+// A tag set copied by a repair scan (o.scan_repairs) is counted in `sla`.
 Status SyncTags(const PassOptions& o, const KeyWork& work,
                 const std::map<std::string, storage::Tags>& read_tags, PassStats& stats,
-                std::stop_token stop);
+                SlaMetrics& sla, std::stop_token stop);
 
 // The HTTP status an error stands for in the completion report (S3's usual answer for it).
 int HttpStatusFor(ErrorCode code);

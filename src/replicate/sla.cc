@@ -86,7 +86,11 @@ SlaMetrics::SlaMetrics(obs::Registry& registry, std::string source, const RuleSe
           "ferry_replication_within_threshold_ratio",
           "Versions replicated within their threshold / versions replicated under one, as this "
           "process saw them (1 when none)",
-          {"rule", "destination"})) {
+          {"rule", "destination"})),
+      repaired_(registry.AddCounter(
+          "ferry_replication_scan_repaired_total",
+          "Versions (or tag sets) a repair scan replicated that no event had brought, by reason",
+          {"rule", "destination", "reason"})) {
   if (rules == nullptr) return;
   for (const Rule& r : rules->rules) {
     if (!r.enabled) continue;
@@ -128,6 +132,10 @@ void SlaMetrics::Completed(VersionStatus& row) {
 
 void SlaMetrics::Failed(const VersionStatus& row) {
   failed_.WithLabels({row.rule, row.destination, FailureReason(row.error_code)}).Add();
+}
+
+void SlaMetrics::Repaired(const VersionStatus& row, std::string_view reason) {
+  repaired_.WithLabels({row.rule, row.destination, std::string(reason)}).Add();
 }
 
 Status SlaMetrics::Refresh(StatusStore& store, Clock& clock) {

@@ -13,6 +13,7 @@
 //   ferry_replication_replicated_within_threshold_total  counter completed within it
 //   ferry_replication_missed_threshold_total          counter    pending past it (once each)
 //   ferry_replication_within_threshold_ratio          gauge      within / completed, 1 if none
+//   ferry_replication_scan_repaired_total             counter    + label `reason` (Repaired)
 //
 // Who feeds what. The pass (key.cc, and UnpackTransported for compressed transport) reports
 // every version it records COMPLETED (Completed) or FAILED (Failed), in the process that wrote
@@ -68,6 +69,15 @@ std::string FailureReason(std::string_view error_code);
 // before `first_seen_ns`, when the rule was first seen (0: unknown, no such exclusion).
 int64_t ThresholdNsFor(const Rule& rule, int64_t written_ns, int64_t first_seen_ns);
 
+// The reasons of ferry_replication_scan_repaired_total: a version no event brought (no row:
+// the event was lost, or never sent), one whose earlier write failed or was interrupted (its
+// row FAILED or PENDING, no replica found), a tag set that differed (RGW 16 sends no tagging
+// events).
+inline constexpr std::string_view kRepairMissed = "missed";
+inline constexpr std::string_view kRepairFailed = "failed";
+inline constexpr std::string_view kRepairInterrupted = "interrupted";
+inline constexpr std::string_view kRepairTags = "tags";
+
 class SlaMetrics {
  public:
   // Registers the families in `registry` (which must outlive this object). `source` is the
@@ -84,6 +94,10 @@ class SlaMetrics {
   void Completed(VersionStatus& row);
   // `row` was recorded FAILED: counts it by FailureReason(row.error_code).
   void Failed(const VersionStatus& row);
+  // A repair scan (PassOptions::scan_repairs: the scan of a continuous run, whose events should
+  // have brought every new version) wrote `row`'s version or copied its tags: counted by
+  // `reason`, kRepair* below.
+  void Repaired(const VersionStatus& row, std::string_view reason);
 
   // Flags in `store` the versions of the source newly pending past their threshold (counted in
   // ferry_replication_missed_threshold_total) and sets the pending gauges from the store's
@@ -107,6 +121,7 @@ class SlaMetrics {
   obs::FamilyRef<obs::Counter> within_threshold_;
   obs::FamilyRef<obs::Counter> missed_threshold_;
   obs::FamilyRef<obs::Gauge> ratio_;
+  obs::FamilyRef<obs::Counter> repaired_;
   std::set<Labels> known_;  // (rule, destination) of the rules given, fixed after construction
   std::mutex mu_;
   std::set<Labels> published_;  // GUARDED_BY(mu_): pending series Refresh has set

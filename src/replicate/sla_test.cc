@@ -63,8 +63,9 @@ class SlaTest : public ::testing::Test {
     uint64_t replicated = 0;
     uint64_t failed = 0;
   };
-  Done Pass() {
+  Done Pass(bool scan_repairs = false) {
     PassOptions o;
+    o.scan_repairs = scan_repairs;
     o.source_name = "a";
     o.source = a_.get();
     o.destinations["b"] = b_.get();
@@ -109,6 +110,44 @@ class SlaTest : public ::testing::Test {
   RuleSet rules_;
   obs::Registry registry_;
 };
+
+TEST_F(SlaTest, ARepairScanCountsWhatNoEventBroughtButNotTheBackfill) {
+  auto repaired = [&](std::string_view reason) {
+    return registry_
+        .AddCounter("ferry_replication_scan_repaired_total", "", {"rule", "destination", "reason"})
+        .WithLabels({"r", "b", std::string(reason)})
+        .value();
+  };
+  // Written before the rule was first seen: the backfill, not a repair.
+  Write("old", "1");
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(Pass(true).replicated, 1u);
+  EXPECT_EQ(repaired("missed"), 0u);
+  // Written since: an event should have brought them. A pass that is not a repair scan (a
+  // `ferry replicate` pass, an event's job) counts nothing.
+  clock_.Advance(seconds(1));
+  Write("k", "2");
+  Write("j", "3");
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(Pass(false).replicated, 2u);
+  EXPECT_EQ(repaired("missed"), 0u);
+  Write("k", "4");
+  Write("i", "5");
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(Pass(true).replicated, 2u);
+  EXPECT_EQ(repaired("missed"), 2u);
+  // A write that failed, repaired by the next scan: "failed".
+  Write("h", "6");
+  clock_.Advance(seconds(1));
+  b_->FailNext(MemoryBackend::kPut, 1, Status::Unavailable("reset by test"));
+  EXPECT_EQ(Pass(true).failed, 1u);
+  EXPECT_EQ(Pass(true).replicated, 1u);
+  EXPECT_EQ(repaired("failed"), 1u);
+  EXPECT_EQ(repaired("missed"), 2u);
+  // Nothing left: a scan over replicated keys repairs nothing.
+  EXPECT_EQ(Pass(true).replicated, 0u);
+  EXPECT_EQ(repaired("missed") + repaired("failed") + repaired("interrupted"), 3u);
+}
 
 TEST(SlaNamesTest, FailureReasonIsTheErrorCodeInSnakeCase) {
   EXPECT_EQ(FailureReason("kPermissionDenied"), "permission_denied");

@@ -70,13 +70,14 @@ wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds
   return 1
 }
 count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text; }
-check "the first scan replicates what existed" wait_for 60 test "$(count_b)" = 3
+at_b() { [ "$(count_b)" = "$1" ]; }  # at_b N: B holds N objects (evaluated at each try)
+check "the first scan replicates what existed" wait_for 60 at_b 3
 # written while it runs: replicated from the events (no scan for an hour)
 mkdir -p "$WORK/new"
 for i in $(seq 1 20); do echo "event $i" > "$WORK/new/$i.txt"; done
 ferry cp "$WORK/new" "ra:$A/new" --no-progress >/dev/null 2>&1
 written=$(date +%s.%N)
-check "20 objects written meanwhile arrive from their events" wait_for 60 test "$(count_b)" = 23
+check "20 objects written meanwhile arrive from their events" wait_for 60 at_b 23
 echo "  all 20 at B $(python3 -c "print(round($(date +%s.%N) - $written, 1))") s after they were written"
 echo "changed" | aws_side a s3 cp - "s3://$A/new/1.txt" >/dev/null
 aws_side a s3 rm "s3://$A/new/2.txt" >/dev/null

@@ -234,13 +234,15 @@ TEST_P(JobStoreConformanceTest, RunPhaseAndContinuousModeAreStored) {
   ASSERT_OK(store().SetRunPhase(*run, 1));
   EXPECT_EQ(store().GetRun(*run).value().phase, 1);
   EXPECT_EQ(store().CountJobs(*run).value().phase, 1);
+  EXPECT_TRUE(store().CountJobs(*run).value().continuous);
   EXPECT_FALSE(store().GetRun(NewRun()).value().spec.continuous);
+  EXPECT_FALSE(store().CountJobs(NewRun()).value().continuous);
   EXPECT_CODE(kNotFound, store().SetRunPhase(*run + 100, 1));
 }
 
-// A continuous run starts over only once nothing of it is left (no queued, leased or dead
-// job): its done jobs go, its phase goes back to 0, and the first job of the next round waits
-// for its not_before. Calling it again changes nothing.
+// A continuous run starts over only once nothing of its round is left (no queued or leased job
+// of a round's kind; dead ones hold nothing): its done jobs go, its phase goes back to 0, and
+// the first job of the next round waits for its not_before. Calling it again changes nothing.
 TEST_P(JobStoreConformanceTest, RestartStartsARunOverOnceItsWorkIsDone) {
   const RunId run = NewRun();
   const auto ids = EnqueueN(run, 2, jobs::kTransferKind, /*max_attempts=*/1);
@@ -249,7 +251,8 @@ TEST_P(JobStoreConformanceTest, RestartStartsARunOverOnceItsWorkIsDone) {
   first.kind = jobs::kScanKind;
   first.payload = "{}";
   first.not_before = clock_.Now() + std::chrono::minutes(5);
-  auto restarted = store().Restart(run, first);
+  const std::vector<std::string> none;
+  auto restarted = store().Restart(run, first, none);
   ASSERT_OK(restarted);
   EXPECT_FALSE(*restarted) << "two jobs are queued";
   auto claimed = ClaimOk("w", 2);
@@ -258,30 +261,36 @@ TEST_P(JobStoreConformanceTest, RestartStartsARunOverOnceItsWorkIsDone) {
   jobs::Outcome fail;
   fail.kind = jobs::Outcome::Kind::kFail;
   ASSERT_OK(store().Finish(claimed[1].lease, fail));
-  EXPECT_FALSE(store().Restart(run, first).value()) << "a dead job holds the run";
-  ASSERT_OK(store().Redrive(run));
-  auto again = ClaimOk("w", 1);
-  ASSERT_EQ(again.size(), 1u);
-  ASSERT_OK(store().Finish(again[0].lease, {}));
+  // An event's job (a kind outside the rounds) holds nothing, and stays.
+  JobSpec event;
+  event.run = run;
+  event.kind = "event-kind";
+  event.payload = "{}";
+  ASSERT_OK(store().Enqueue({event}));
+  EXPECT_FALSE(store().Restart(run, first, none).value()) << "a queued job of a round's kind";
   ASSERT_OK(store().SetRunPhase(run, 1));
   const uint64_t before = store().transactions();
-  EXPECT_TRUE(store().Restart(run, first).value());
+  EXPECT_TRUE(store().Restart(run, first, {"event-kind"}).value()) << "a dead job holds nothing";
   EXPECT_EQ(store().transactions(), before + 1);
   auto counts = store().CountJobs(run);
   ASSERT_OK(counts);
   EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDone)], 0u) << "the last round's jobs go";
+  EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kDead)], 1u) << "dead jobs stay";
+  EXPECT_EQ(counts->of("event-kind").of(JobState::kQueued), 1u) << "the event's job stays";
   EXPECT_EQ(counts->of(jobs::kScanKind).of(JobState::kQueued), 1u);
   EXPECT_EQ(counts->phase, 0);
-  EXPECT_EQ(counts->next_due, first.not_before);
+  EXPECT_LE(counts->next_due, first.not_before) << "the event's job is due now";
   EXPECT_CODE(kNotFound, store().GetJob(ids[0]));
-  EXPECT_FALSE(store().Restart(run, first).value()) << "once";
-  EXPECT_TRUE(ClaimOk("w", 1).empty()) << "the next round waits for its time";
+  EXPECT_FALSE(store().Restart(run, first, {"event-kind"}).value()) << "once";
+  auto the_event = ClaimOk("w", 2);
+  ASSERT_EQ(the_event.size(), 1u) << "the next round waits for its time, the event does not";
+  EXPECT_EQ(the_event[0].job.spec.kind, "event-kind");
   clock_.Advance(std::chrono::minutes(5));
   EXPECT_EQ(ClaimOk("w", 1).size(), 1u);
   ASSERT_OK(store().SetRunState(run, RunState::kDone));
-  EXPECT_FALSE(store().Restart(run, first).value()) << "an ended run stays ended";
+  EXPECT_FALSE(store().Restart(run, first, none).value()) << "an ended run stays ended";
   first.run = run + 100;
-  EXPECT_CODE(kNotFound, store().Restart(run + 100, first));
+  EXPECT_CODE(kNotFound, store().Restart(run + 100, first, none));
 }
 
 TEST_P(JobStoreConformanceTest, ListJobsFiltersByRunAndState) {

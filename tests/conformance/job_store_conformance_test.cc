@@ -263,6 +263,43 @@ TEST_P(JobStoreConformanceTest, ParkedJobsWaitForUnpark) {
   EXPECT_EQ(Get((*ids)[2]).not_before, jobs::kParked);  // the other run's job stays parked
 }
 
+// Hasten makes a job that waits for a later time (a continuous run's next scan) due now; a
+// parked job, a retry waiting out its backoff and another run's job keep their time.
+TEST_P(JobStoreConformanceTest, HastenBringsAWaitingJobForwardButNoRetryOrParkedOne) {
+  const RunId run = NewRun();
+  JobSpec later;
+  later.run = run;
+  later.kind = jobs::kScanKind;
+  later.payload = "{}";
+  later.not_before = clock_.Now() + std::chrono::hours(1);
+  JobSpec parked = later;
+  parked.not_before = jobs::kParked;
+  JobSpec other_run = later;
+  other_run.run = NewRun("x", "y");
+  JobSpec retried = later;
+  retried.not_before = {};
+  auto ids = store().Enqueue({retried});
+  ASSERT_OK(ids);
+  auto claimed = ClaimOk("w", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  jobs::Outcome retry;
+  retry.kind = jobs::Outcome::Kind::kRetry;
+  retry.error = "slow down";
+  retry.retry_after = std::chrono::minutes(5);
+  ASSERT_OK(store().Finish(claimed[0].lease, retry));
+  auto more = store().Enqueue({later, parked, other_run});
+  ASSERT_OK(more);
+  auto hastened = store().Hasten(run);
+  ASSERT_OK(hastened);
+  EXPECT_EQ(*hastened, 1u);
+  EXPECT_EQ(Get((*more)[0]).not_before, clock_.Now());
+  EXPECT_EQ(Get((*more)[1]).not_before, jobs::kParked);
+  EXPECT_EQ(Get((*more)[2]).not_before, clock_.Now() + std::chrono::hours(1));
+  EXPECT_EQ(Get((*ids)[0]).not_before, clock_.Now() + std::chrono::minutes(5));
+  EXPECT_EQ(Ids(ClaimOk("w", 10)), (std::vector<JobId>{(*more)[0]}));
+  EXPECT_EQ(store().Hasten(run).value(), 0u) << "nothing left to hasten";
+}
+
 TEST_P(JobStoreConformanceTest, UnparkLeavesRetryBackoffAlone) {
   const RunId run = NewRun();
   const auto ids = EnqueueN(run, 1, jobs::kDeleteKind);

@@ -76,6 +76,9 @@ Result<jobs::RunId> ContinuousRun(jobs::JobStore& store, const replicate::Durabl
   if (existing && existing->spec.options == options &&
       existing->spec.rescan_interval == scan_interval) {
     FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, existing->id).status());
+    // The repair scan runs at start too: what was written while no one served the source (its
+    // events lost) is replicated now, not an interval later.
+    FERRY_RETURN_IF_ERROR(store.Hasten(existing->id).status());
     obs::Log(obs::Level::kInfo, "serving replication run " + std::to_string(existing->id),
              {{"source", pass.source}});
     return existing->id;

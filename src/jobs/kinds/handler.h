@@ -76,6 +76,10 @@ class JobHandler {
   virtual int phase() const = 0;
   // Whether the objects and bytes of its jobs count toward a run's progress.
   virtual bool counts_progress() const = 0;
+  // Whether its jobs come at any time in a continuous run (an event's job) rather than from the
+  // run's rounds (a scan and what it hands on): a round ends, and the next one starts, without
+  // waiting for them (Worker::AdvanceRun, JobStore::Restart). No by default.
+  virtual bool outside_rounds() const { return false; }
   // Whether a job of this kind takes a lister slot while it runs (--listers bounds how many
   // such jobs a worker holds at once). Others are bounded by their objects in flight.
   virtual bool uses_lister_slot() const = 0;

@@ -64,6 +64,13 @@ class RecordingKind : public JobHandler {
   Journal& journal_;
 };
 
+// A kind whose jobs come outside a continuous run's rounds (as an event's do).
+class OngoingKind : public RecordingKind {
+ public:
+  using RecordingKind::RecordingKind;
+  bool outside_rounds() const override { return true; }
+};
+
 class JobKindsTest : public ::testing::Test {
  public:
   void SetUp() override {
@@ -263,6 +270,54 @@ TEST_F(JobKindsTest, AContinuousRunStartsOverAfterItsInterval) {
   ASSERT_EQ(scan.size(), 1u);
   EXPECT_EQ(scan[0].job.spec.kind, kScanKind);
   EXPECT_EQ(DecodeScan(scan[0].job.spec.payload).value().start_after, "");
+}
+
+// Under a steady stream of events a continuous run's round still ends: its next scan does not
+// wait for the event jobs in hand, and a dead job of the round does not fail the run (a
+// service that stopped on one bad key would stop replicating everything).
+TEST_F(JobKindsTest, AContinuousRunsRoundIgnoresEventJobsAndNeverFails) {
+  testing::FakeClock clock;
+  auto store = OpenSqliteJobStore((dir_ / "rounds.db").string(), clock);
+  ASSERT_TRUE(store.ok());
+  KindRegistry kinds = KindRegistry::Builtin();
+  ASSERT_TRUE(kinds.Register(std::make_shared<OngoingKind>("event", 0, journal_)).ok());
+  EXPECT_EQ(kinds.OutsideRoundKinds(), std::vector<std::string>{"event"});
+  EXPECT_TRUE(kinds.OutsideRounds("event"));
+  EXPECT_FALSE(kinds.OutsideRounds(kScanKind));
+  RunSpec spec{"s", "d", EncodeRunOptions(RunOptions{})};
+  spec.continuous = true;
+  spec.rescan_interval = std::chrono::minutes(10);
+  const RunId run = (*store)->CreateRun(spec).value();
+  JobSpec job;
+  job.run = run;
+  job.kind = kTransferKind;
+  job.max_attempts = 1;
+  JobSpec event;
+  event.run = run;
+  event.kind = "event";
+  ASSERT_TRUE((*store)->Enqueue({job, event}).ok());
+  auto claimed = (*store)->Claim("w", std::chrono::seconds(30), 2).value();
+  ASSERT_EQ(claimed.size(), 2u);
+  const ClaimedJob& transfer = claimed[0].job.spec.kind == kTransferKind ? claimed[0] : claimed[1];
+  Outcome fail;
+  fail.kind = Outcome::Kind::kFail;
+  ASSERT_TRUE((*store)->Finish(transfer.lease, fail).ok());
+  // The round's one job is dead, the event's is leased: the next round is due.
+  EXPECT_EQ(Worker::AdvanceRun(**store, run, &kinds, clock).value(), RunProgress::kWorking);
+  auto counts = (*store)->CountJobs(run).value();
+  EXPECT_EQ(counts.state, RunState::kRunning) << "never failed";
+  EXPECT_EQ(counts.of(kScanKind).of(JobState::kQueued), 1u);
+  EXPECT_EQ(counts.of(kTransferKind).of(JobState::kDead), 1u) << "kept for the record";
+  EXPECT_EQ(counts.of("event").of(JobState::kLeased), 1u) << "the event's job goes on";
+  // A run that is not continuous fails on the same dead job.
+  const RunId pass = (*store)->CreateRun(RunSpec{"s2", "d", EncodeRunOptions(RunOptions{})}).value();
+  job.run = pass;
+  ASSERT_TRUE((*store)->Enqueue({job}).ok());
+  auto one = (*store)->Claim("w", std::chrono::seconds(30), 1, pass).value();
+  ASSERT_EQ(one.size(), 1u);
+  ASSERT_TRUE((*store)->Finish(one[0].lease, fail).ok());
+  EXPECT_EQ(Worker::AdvanceRun(**store, pass, &kinds, clock).value(), RunProgress::kBlocked);
+  EXPECT_EQ((*store)->CountJobs(pass).value().state, RunState::kFailed);
 }
 
 }  // namespace

@@ -58,6 +58,19 @@ bool KindRegistry::CountsProgress(std::string_view kind) const {
   return h == nullptr || h->counts_progress();
 }
 
+bool KindRegistry::OutsideRounds(std::string_view kind) const {
+  const JobHandler* h = Find(kind);
+  return h != nullptr && h->outside_rounds();
+}
+
+std::vector<std::string> KindRegistry::OutsideRoundKinds() const {
+  std::vector<std::string> kinds;
+  for (const auto& [name, handler] : handlers_) {
+    if (handler->outside_rounds()) kinds.push_back(name);
+  }
+  return kinds;
+}
+
 Result<std::vector<std::string>> KindRegistry::ParseKinds(std::string_view list) const {
   std::vector<std::string> kinds;
   while (!list.empty()) {

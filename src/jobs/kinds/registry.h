@@ -40,6 +40,10 @@ class KindRegistry {
   int PhaseOf(std::string_view kind) const;
   // Whether the objects and bytes of `kind` count toward progress (unknown kinds: yes).
   bool CountsProgress(std::string_view kind) const;
+  // Whether `kind`'s jobs come outside a continuous run's rounds (JobHandler::outside_rounds;
+  // unknown kinds: no), and every such kind, sorted.
+  bool OutsideRounds(std::string_view kind) const;
+  std::vector<std::string> OutsideRoundKinds() const;
   // "scan,transfer" -> {"scan", "transfer"} (`ferry worker --kinds`): kInvalidArgument naming
   // the first name this registry does not know, and the known ones.
   Result<std::vector<std::string>> ParseKinds(std::string_view list) const;

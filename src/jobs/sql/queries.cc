@@ -1,4 +1,4 @@
-// GetJob and ListJobs (reads); Unpark, Redrive and Purge (actions on many jobs at once).
+// GetJob and ListJobs (reads); Unpark, Hasten, Redrive and Purge (actions on many jobs at once).
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -47,6 +47,22 @@ Result<uint64_t> SqlJobStore::Unpark(RunId run, std::string_view kind) {
         tx.Exec("UPDATE jobs SET not_before = $3, updated = $3"
                 " WHERE run = $1 AND kind = $2 AND state = 'queued' AND not_before >= $4",
                 {run, kind, now, ToMs(kParked)}));
+    count = static_cast<uint64_t>(rows.changes);
+    return Status::Ok();
+  }));
+  return count;
+}
+
+Result<uint64_t> SqlJobStore::Hasten(RunId run) {
+  uint64_t count = 0;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("UPDATE jobs SET not_before = $2, updated = $2"
+                " WHERE run = $1 AND state = 'queued' AND attempts = 0"
+                " AND not_before > $2 AND not_before < $3",
+                {run, now, ToMs(kParked)}));
     count = static_cast<uint64_t>(rows.changes);
     return Status::Ok();
   }));

@@ -107,7 +107,8 @@ Status SqlJobStore::SetRunPhase(RunId run, int phase) {
   });
 }
 
-Result<bool> SqlJobStore::Restart(RunId run, const JobSpec& first) {
+Result<bool> SqlJobStore::Restart(RunId run, const JobSpec& first,
+                                  const std::vector<std::string>& ongoing_kinds) {
   FERRY_RETURN_IF_ERROR(ValidateSpecs({first}));
   if (first.run != run) return Status::InvalidArgument("Restart: the job is of another run");
   bool restarted = false;
@@ -123,9 +124,17 @@ Result<bool> SqlJobStore::Restart(RunId run, const JobSpec& first) {
       FERRY_RETURN_IF_ERROR(ReadRunState(tx, run).status());  // kNotFound, or it has ended
       return Status::Ok();
     }
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows left,
-        tx.Exec("SELECT COUNT(*) FROM jobs WHERE run = $1 AND state <> 'done'", {run}));
+    std::string busy = "SELECT COUNT(*) FROM jobs WHERE run = $1 AND state IN ('queued', 'leased')";
+    std::vector<SqlValue> params{run};
+    if (!ongoing_kinds.empty()) {
+      busy += " AND kind NOT IN (";
+      for (size_t i = 0; i < ongoing_kinds.size(); ++i) {
+        busy += (i == 0 ? "$" : ", $") + std::to_string(i + 2);
+        params.push_back(std::string_view(ongoing_kinds[i]));
+      }
+      busy += ")";
+    }
+    FERRY_ASSIGN_OR_RETURN(SqlRows left, tx.ExecSpan(busy, params));
     if (!left.rows.empty() && CellInt(left.rows[0][0]) > 0) return Status::Ok();
     const std::string done = "(SELECT id FROM jobs WHERE run = $1 AND state = 'done')";
     FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM part_checkpoints WHERE job IN " + done, {run}).status());
@@ -185,10 +194,11 @@ Result<RunCounts> SqlJobStore::CountJobs(RunId run) {
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
     counts = RunCounts{};
     FERRY_ASSIGN_OR_RETURN(SqlRows run_rows,
-                           tx.Exec("SELECT state, phase FROM runs WHERE id = $1", {run}));
+                           tx.Exec("SELECT state, phase, continuous FROM runs WHERE id = $1", {run}));
     if (run_rows.rows.empty()) return RunNotFound(run);
     FERRY_ASSIGN_OR_RETURN(counts.state, ParseRunState(CellText(run_rows.rows[0][0])));
     counts.phase = static_cast<int>(CellInt(run_rows.rows[0][1]));
+    counts.continuous = CellInt(run_rows.rows[0][2]) != 0;
     FERRY_ASSIGN_OR_RETURN(
         SqlRows rows,
         tx.Exec("SELECT kind, state, COUNT(*), CAST(SUM(objects) AS BIGINT),"

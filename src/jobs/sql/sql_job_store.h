@@ -64,7 +64,8 @@ class SqlJobStore : public JobStore {
   Result<std::vector<Run>> ListRuns(int limit) override;
   Status SetRunState(RunId run, RunState state) override;
   Status SetRunPhase(RunId run, int phase) override;
-  Result<bool> Restart(RunId run, const JobSpec& first) override;
+  Result<bool> Restart(RunId run, const JobSpec& first,
+                       const std::vector<std::string>& ongoing_kinds) override;
   Result<uint64_t> AbandonRun(RunId run, TimePoint* leases_until = nullptr) override;
   Result<RunCounts> CountJobs(RunId run) override;
 
@@ -82,6 +83,7 @@ class SqlJobStore : public JobStore {
   Result<Job> GetJob(JobId job) override;
   Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
   Result<uint64_t> Unpark(RunId run, std::string_view kind) override;
+  Result<uint64_t> Hasten(RunId run) override;
   Result<uint64_t> Redrive(RunId run) override;
   Result<uint64_t> Purge(bool dead_too) override;
 

@@ -63,6 +63,8 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   int phase() const override { return 0; }
   bool counts_progress() const override { return true; }
   bool uses_lister_slot() const override { return false; }
+  // An event's job comes whenever its event does, in no round of the run's scans.
+  bool outside_rounds() const override { return events_; }
   // Its versions are what it has in flight (a batch is at most the pass's batch_versions).
   size_t ObjectsInFlight(const jobs::Job& job, const jobs::RunContext& run,
                          const jobs::WorkerOptions& options) const override {
@@ -113,6 +115,7 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     // One job at a time writes a key: in a continuous run (ferry serve) an event's job and a
     // scan's may both hold it. A pass's keys jobs hold disjoint keys: no lock, no transaction.
     if (ctx.run.run.spec.continuous) {
+      o.scan_repairs = !events_;  // a scan's keys job writes what events should have brought
       o.lock_key = [&ctx, scope = o.source_name](const std::string& key) {
         return ctx.store.LockKey(ctx.claimed.lease, scope, key);
       };
