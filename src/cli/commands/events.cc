@@ -117,6 +117,12 @@ int RunSetup(const SetupArgs& a, Context& ctx) {
               req.prefix.empty() ? "" : (" under " + req.prefix).c_str(),
               r->configuration_id.c_str(), r->replaced ? "replaced" : "added", r->configurations,
               r->configurations == 1 ? "" : "s");
+  const std::string path = req.endpoint_url.substr(0, req.endpoint_url.find('?'));
+  if (!path.ends_with("/events")) {
+    std::fprintf(stderr,
+                 "ferry: note: ferry serve takes notifications at .../events; the topic pushes "
+                 "to another path\n");
+  }
   if (!r->also_notifying.empty()) {
     std::fprintf(stderr,
                  "ferry: note: configuration %s of bucket %s notifies the same topic: events "
