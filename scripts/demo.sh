@@ -24,8 +24,9 @@
 # 9. `ferry backup` of the source into archives kept in region B, and `ferry restore` of one
 #    object by ranged reads of its frames;
 # 10. `ferry serve`: continuous replication of a versioned bucket of region A to region B; RGW's
-#    bucket notifications push to ferry's /events, and objects written to A appear in B within
-#    seconds (the events counted in /metrics).
+#    bucket notifications (a topic and the bucket's configuration made by `ferry events setup`)
+#    push to ferry's /events, and objects written to A appear in B within seconds (the events
+#    counted in /metrics).
 # The gateways stay up at the end (it prints how to stop them).
 #
 # Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
@@ -348,10 +349,9 @@ printf '$ %s &\n' "$FERRY_BIN --config $SERVE_CONFIG serve --state $SERVE_STATE"
 SERVE_PID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVE_URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 log "RGW topic pushing to $SERVE_URL/events (the token as its opaqueData), and A's notifications"
-show aws_a sns create-topic --name "ferry-$LIVE_A" --attributes \
-  "{\"push-endpoint\":\"$SERVE_URL/events\",\"persistent\":\"false\",\"OpaqueData\":\"$FERRY_EVENTS_TOKEN\"}"
-show aws_a s3api put-bucket-notification-configuration --bucket "$LIVE_A" \
-  --notification-configuration "{\"TopicConfigurations\":[{\"Id\":\"ferry\",\"TopicArn\":\"arn:aws:sns:$S3_REGION::ferry-$LIVE_A\",\"Events\":[\"s3:ObjectCreated:*\",\"s3:ObjectRemoved:*\"]}]}"
+show "${FERRY[@]}" events setup "ra:$LIVE_A" --endpoint "$SERVE_URL/events" \
+  --token-env FERRY_EVENTS_TOKEN --no-persistent
+show "${FERRY[@]}" events show "ra:$LIVE_A"
 show "${FERRY[@]}" cp "$SRC/photos/2024/01" "ra:$LIVE_A/photos"
 n_live_src=$(find "$SRC/photos/2024/01" -type f | wc -l)
 written=$(date +%s.%N)

@@ -44,6 +44,7 @@ void RegisterBackup(CLI::App& app, Context& ctx);    // backup (commands/backup.
 void RegisterRestore(CLI::App& app, Context& ctx);   // restore (commands/restore.cc)
 void RegisterServe(CLI::App& app, Context& ctx);     // serve (commands/serve.cc)
 void RegisterCatalog(CLI::App& app, Context& ctx);   // catalog ls|export|rebuild (catalog.cc)
+void RegisterEvents(CLI::App& app, Context& ctx);    // events setup|show|remove (events.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterRestore(app, ctx);
   ferry::cli::RegisterCatalog(app, ctx);
   ferry::cli::RegisterServe(app, ctx);
+  ferry::cli::RegisterEvents(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

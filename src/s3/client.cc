@@ -191,8 +191,10 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
   const std::string payload_hash = https && o.unsigned_payload_over_https
                                        ? std::string("UNSIGNED-PAYLOAD")
                                        : checksum::Hex(checksum::Sha256(spec.body));
-  const SigningScope scope{o.region, std::string(express ? kExpressService : "s3"),
-                           /*double_encode_path=*/false};
+  const std::string_view service = !spec.signing_service.empty() ? spec.signing_service
+                                   : express                      ? kExpressService
+                                                                  : std::string_view("s3");
+  const SigningScope scope{o.region, std::string(service), /*double_encode_path=*/false};
   const int max_attempts =
       spec.max_attempts > 0 ? spec.max_attempts : std::max(1, o.retry.max_attempts);
   const std::string_view operation = OperationName(spec);

@@ -36,6 +36,7 @@
 #include "obs/metrics.h"
 #include "retry/policy.h"
 #include "s3/express.h"
+#include "s3/topics.h"
 #include "s3/types.h"
 
 namespace ferry::s3 {
@@ -105,6 +106,32 @@ class S3Client {
   // which calls it.
   Result<SessionCredentials> CreateSession(std::string_view bucket, std::stop_token stop = {},
                                            SessionMode mode = SessionMode::kReadWrite);
+
+  // Bucket notifications (s3/ops/notification.cc; s3/notification.h reads and edits the
+  // document). The bucket's <NotificationConfiguration> as the store sends it (may be empty
+  // when it has none); a missing bucket is kNotFound.
+  Result<std::string> GetBucketNotificationConfiguration(std::string_view bucket,
+                                                         std::stop_token stop = {});
+  // PUT ?notification with `xml`. AWS S3 replaces the whole configuration with it; Ceph RGW 16
+  // adds (or replaces, by Id) the configurations it holds and keeps the others, and refuses an
+  // empty one (MalformedXML): send the whole edited document, it is right for both.
+  Status PutBucketNotificationConfiguration(std::string_view bucket, std::string_view xml,
+                                            std::stop_token stop = {});
+  // Ceph RGW's DELETE ?notification=ID: removes that one configuration (how one is removed
+  // from a store that adds on PUT). Not an AWS S3 operation: call it only on a store seen to
+  // keep a configuration that a PUT left out.
+  Status DeleteBucketNotification(std::string_view bucket, std::string_view id,
+                                  std::stop_token stop = {});
+
+  // Topics: the SNS-compatible topic API that Ceph RGW serves on this same endpoint (POST /,
+  // form-encoded, signed for "sns"; s3/topics.h, s3/ops/topics.cc). CreateTopic creates the
+  // topic or, when it exists, sets its attributes; returns the topic ARN the store answered.
+  Result<std::string> CreateTopic(const CreateTopicRequest& request, std::stop_token stop = {});
+  // kNotFound (NoSuchEntity) for an unknown topic.
+  Result<TopicAttributes> GetTopicAttributes(std::string_view topic_arn,
+                                             std::stop_token stop = {});
+  // Deleting a topic that does not exist succeeds (RGW).
+  Status DeleteTopic(std::string_view topic_arn, std::stop_token stop = {});
 
   // Listing.
   Result<ListPage> ListObjectsV2(const ListRequest& request, std::stop_token stop = {});

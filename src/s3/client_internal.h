@@ -47,6 +47,9 @@ struct RequestSpec {
   int max_attempts = 0;
   // The S3 operation's name for metrics ("PutObject"); empty: derived by OperationName.
   std::string_view operation;
+  // The service of the SigV4 credential scope; empty: "s3" ("s3express" for directory
+  // buckets). RGW's topic actions are signed for "sns" (s3/ops/topics.cc).
+  std::string_view signing_service;
   // A write whose reply was lost (a network fault, a 5xx other than 503) may have been done
   // by the server: sent again, it would add a second version to a versioned bucket. When set,
   // it is asked after such a failure, before any retry: a reply when the write is found done
