@@ -198,6 +198,15 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   if (store->session() == nullptr) {
     return ReportError(Status::InvalidArgument("--state: ferry serve needs a SQL state store"));
   }
+  // The SQS intakes (serve/sqs_poller.h): each queue checked before any run starts, polled on
+  // its own thread once the runs are served.
+  serve::EventRecorder sqs_recorder(*store);
+  std::vector<std::unique_ptr<serve::SqsPoller>> pollers;
+  for (app::SqsQueue& q : *sqs_queues) {
+    pollers.push_back(std::make_unique<serve::SqsPoller>(std::move(q.endpoint), wiring.transport(),
+                                                         sqs_recorder, std::move(q.options)));
+    if (Status s = pollers.back()->Check(ctx.stop); !s.ok()) return ReportError(s);
+  }
   for (size_t i = 0; i < served.size(); ++i) {
     auto run = ContinuousRun(*store, passes[i], served[i].targets.destinations.front().first,
                              serve.scan_interval, ctx.stop);
@@ -220,15 +229,7 @@ int RunServe(const ServeArgs& a, Context& ctx) {
         *store, serve::IntakeOptions{.token = token, .max_body = serve.max_event_body});
     intake->SetSources(sources);
   }
-  // The SQS intakes (serve/sqs_poller.h): each queue checked now, polled on its own thread.
-  serve::EventRecorder sqs_recorder(*store);
   sqs_recorder.SetSources(sources);
-  std::vector<std::unique_ptr<serve::SqsPoller>> pollers;
-  for (app::SqsQueue& q : *sqs_queues) {
-    pollers.push_back(std::make_unique<serve::SqsPoller>(std::move(q.endpoint), wiring.transport(),
-                                                         sqs_recorder, std::move(q.options)));
-    if (Status s = pollers.back()->Check(ctx.stop); !s.ok()) return ReportError(s);
-  }
   std::atomic<bool> stopping{false};
   obs::Registry& registry = obs::DefaultRegistry();
   http::ServerOptions so;
