@@ -2,6 +2,7 @@
 #include "serve/sqs_poller.h"
 
 #include <algorithm>
+#include <charconv>
 #include <random>
 #include <utility>
 
@@ -128,17 +129,23 @@ void SqsPoller::Refused(const sqs::Message& m, const Status& why, Batch& batch,
 
 Status SqsPoller::Delete(const std::vector<sqs::DeleteEntry>& entries, std::stop_token stop) {
   for (size_t begin = 0; begin < entries.size(); begin += sqs::kMaxBatch) {
-    const std::vector<sqs::DeleteEntry> part(
-        entries.begin() + static_cast<std::ptrdiff_t>(begin),
-        entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), begin + sqs::kMaxBatch)));
+    // Batch entry ids are the entries' positions (SQS wants them unique, at most 80 characters
+    // of [A-Za-z0-9_-]: a message id need not be); `entries` carries the message ids.
+    std::vector<sqs::DeleteEntry> part;
+    for (size_t i = begin; i < std::min(entries.size(), begin + sqs::kMaxBatch); ++i) {
+      part.push_back({.id = std::to_string(i), .receipt_handle = entries[i].receipt_handle});
+    }
     for (int attempt = 1;; ++attempt) {
       auto failed = client_.DeleteBatch(options_.queue_url, part, stop);
       if (failed.ok()) {
         for (const sqs::DeleteFailure& f : *failed) {
           // e.g. ReceiptHandleIsInvalid: its visibility timeout ran out and it was received
           // again; that delivery will be recorded (again) and deleted.
+          size_t index = entries.size();
+          std::from_chars(f.id.data(), f.id.data() + f.id.size(), index);
           obs::Log(obs::Level::kWarn, "SQS message not deleted: " + f.code + ": " + f.message,
-                   {{"queue", queue_}, {"message_id", f.id}});
+                   {{"queue", queue_},
+                    {"message_id", index < entries.size() ? entries[index].id : f.id}});
         }
         break;
       }
@@ -155,7 +162,7 @@ Status SqsPoller::Delete(const std::vector<sqs::DeleteEntry>& entries, std::stop
   return Status::Ok();
 }
 
-Status SqsPoller::PollOnce(std::stop_token stop) {
+Result<size_t> SqsPoller::PollOnce(std::stop_token stop) {
   auto received = client_.Receive({.queue_url = options_.queue_url,
                                    .max_messages = static_cast<int>(sqs::kMaxBatch),
                                    .wait_seconds = options_.wait_seconds},
@@ -215,16 +222,23 @@ Status SqsPoller::PollOnce(std::stop_token stop) {
     }
   }
   if (!batch.deletes.empty()) FERRY_RETURN_IF_ERROR(Delete(batch.deletes, stop));
-  return store;
+  FERRY_RETURN_IF_ERROR(store);
+  return received->size();
 }
 
 void SqsPoller::Run(std::stop_token stop) {
   int failures = 0;
   while (!stop.stop_requested()) {
-    Status s = PollOnce(stop);
+    const Clock::MonoTime started = clock_.MonoNow();
+    Result<size_t> polled = PollOnce(stop);
     if (stop.stop_requested()) break;
-    if (s.ok()) {
+    if (polled.ok()) {
       failures = 0;
+      const auto took = clock_.MonoNow() - started;
+      if (*polled == 0 && took < std::chrono::seconds(1)) {
+        clock_.SleepFor(std::chrono::ceil<std::chrono::milliseconds>(std::chrono::seconds(1) - took),
+                        stop);
+      }
       continue;
     }
     ++failures;

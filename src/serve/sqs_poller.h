@@ -38,7 +38,8 @@
 //
 // Run (the thread): PollOnce again and again; after a failure (a receive error, the store, a
 // delete) it waits a backoff on the Clock seam (1 s doubling to 60 s, jittered) before the
-// next. RequestStop (or the destructor) ends it within a fraction of a second: a long poll in
+// next; after a receive that brought nothing in under a second (wait_seconds 0, or a server
+// that does not hold long polls) it waits out that second. RequestStop (or the destructor) ends it within a fraction of a second: a long poll in
 // flight is abandoned (its messages, if any, come back after the visibility timeout).
 //
 // Metrics: ferry_sqs_messages_total{queue,outcome} (recorded, ignored, refused,
@@ -101,8 +102,8 @@ class SqsPoller {
   // error (kNotFound: no such queue; kPermissionDenied: the credentials).
   Status Check(std::stop_token stop);
 
-  // One receive and the handling of its messages (above). OK also when nothing came.
-  Status PollOnce(std::stop_token stop);
+  // One receive and the handling of its messages (above): how many messages came.
+  Result<size_t> PollOnce(std::stop_token stop);
 
   // Polls on a thread of its own until RequestStop.
   void Start();

@@ -189,7 +189,9 @@ TEST_F(SqsPollerTest, RecordsThenDeletesWhatItRecorded) {
   // nothing came: nothing to delete
   http_.Push(Received({}));
   const size_t before = http_.request_count();
-  ASSERT_TRUE(poller_->PollOnce({}).ok());
+  auto polled = poller_->PollOnce({});
+  ASSERT_TRUE(polled.ok());
+  EXPECT_EQ(*polled, 0u);
   EXPECT_EQ(Actions(before), std::vector<std::string>{"ReceiveMessage"});
   const json receive = json::parse(http_.requests().back().body);
   EXPECT_EQ(receive["WaitTimeSeconds"], 20);
@@ -202,8 +204,7 @@ TEST_F(SqsPollerTest, AStoreThatCannotRecordDeletesNothingOfTheRecords) {
   ASSERT_TRUE(CheckWithRedrive(3).ok());
   http_.Push(Received({{"m1", AwsBody("photos", "k")}, {"m2", TestEventBody()}}));
   http_.Push(Json(R"({"Successful":[{"Id":"m2"}]})"));
-  Status s = poller_->PollOnce({});
-  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(poller_->PollOnce({}).ok());
   // the test event is deleted, the record stays for the next delivery
   const json deleted = LastBody();
   ASSERT_EQ(deleted["Entries"].size(), 1u);
@@ -308,6 +309,23 @@ TEST_F(SqsPollerTest, FailuresBackOffOnTheClockAndStopEndsTheThread) {
   EXPECT_TRUE(Has(R"(ferry_sqs_receive_errors_total{queue="events"} )" +
                   std::to_string(receives)))
       << Metrics();
+}
+
+TEST_F(SqsPollerTest, AnEmptyReceiveThatCameAtOnceIsNotRepeatedAtOnce) {
+  MakePoller();
+  ASSERT_TRUE(CheckWithRedrive(3).ok());
+  // a server that answers an empty long poll at once (or wait_seconds 0): a second between
+  // receives, never a loop
+  http_.SetHandler([](const http::HttpRequest&) { return FakeReply::Ok("{}"); });
+  poller_->Start();
+  for (int i = 0; i < 2000 && clock_.sleeps().size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  poller_.reset();
+  const auto sleeps = clock_.sleeps();
+  ASSERT_GE(sleeps.size(), 3u);
+  for (auto d : sleeps) EXPECT_EQ(d, std::chrono::milliseconds(1000));
+  EXPECT_EQ(Metrics().find("ferry_sqs_receive_errors_total{"), std::string::npos) << Metrics();
 }
 
 }  // namespace
