@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "app/config_sqs.h"
 #include "app/location.h"
 #include "plan/filter.h"
 
@@ -299,10 +300,14 @@ Status ParseReplication(const toml::table& t, const std::string& src,
 }
 
 // [serve]: what `ferry serve` runs and where it listens.
-Status ParseServe(const toml::table& t, const std::string& src, ServeConfig& out) {
+Status ParseServe(const toml::table& t, const std::string& src,
+                  const std::map<std::string, RemoteConfig>& remotes, ServeConfig& out) {
   const std::string where = src + ": [serve]";
   FERRY_RETURN_IF_ERROR(CheckKeys(
-      t, where, {"listen", "replicate", "scan_interval", "token_env", "max_event_body"}));
+      t, where, {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs"}));
+  if (const toml::node* n = t.get("sqs")) {
+    FERRY_RETURN_IF_ERROR(ParseSqsQueues(*n, src, remotes, out.sqs));
+  }
   out.present = true;
   FERRY_RETURN_IF_ERROR(ReadString(t, "listen", out.listen, where));
   if (out.listen.empty()) return Status::InvalidArgument(where + ": 'listen' is empty");
@@ -414,7 +419,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   if (root.contains("serve")) {
     const toml::table* t = root["serve"].as_table();
     if (t == nullptr) return Status::InvalidArgument(src + ": serve must be a table");
-    FERRY_RETURN_IF_ERROR(ParseServe(*t, src, config.serve));
+    FERRY_RETURN_IF_ERROR(ParseServe(*t, src, config.remotes, config.serve));
   }
   if (root.contains("costs")) {
     const toml::table* t = root["costs"].as_table();

@@ -55,6 +55,19 @@
 //                                       # (Authorization: Bearer T, or RGW's opaqueData T)
 //   max_event_body = "1MiB"             # larger notification bodies: 413
 //
+//   [[serve.sqs]]                       # an SQS queue the bucket notifies (serve/sqs_poller.h)
+//   queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/photos-events"
+//   remote = "ra"                       # its region and credentials sign the calls (optional:
+//                                       # else the AWS environment chain)
+//   endpoint = "http://127.0.0.1:5000"  # optional: default the queue URL's scheme://host[:port]
+//   region = "eu-west-1"                # optional: default the remote's, else the queue URL's
+//                                       # (sqs.REGION.amazonaws.com), else the environment's
+//   wait_seconds = 20                   # long poll, 0 to 20
+//   dead_letter_queue_url = "https://sqs.../photos-refused"   # optional: ferry moves a refused
+//   max_receives = 5                    # message there at its max_receives-th delivery (only
+//                                       # with dead_letter_queue_url; without it the queue's
+//                                       # RedrivePolicy does)
+//
 //   [costs]                             # prices of the cost model (estimate/cost.h; every
 //   per_gb = 0.02                       # value a number, 0 or more; defaults there): $/GB
 //   per_cpu_second = 0.0000133          # between regions, $/CPU-second, $/1,000 PUT-class and
@@ -112,6 +125,17 @@ struct ReplicationConfig {
   std::optional<uint64_t> server_side_copy_limit;  // bytes, above 0
 };
 
+// One [[serve.sqs]] queue, as written (app/sqs.h resolves endpoint, region and credentials).
+struct SqsQueueConfig {
+  std::string queue_url;  // http(s)://host[:port]/path
+  std::string remote;     // a [remotes] name, or ""
+  std::string endpoint;   // "" = the queue URL's scheme://host[:port]
+  std::string region;     // "" = the remote's, the queue URL's, the environment's
+  int wait_seconds = 20;  // 0..20
+  std::string dead_letter_queue_url;  // "" = the queue's RedrivePolicy moves refused messages
+  int max_receives = 5;   // 1..1000; set only with dead_letter_queue_url
+};
+
 struct ServeConfig {
   bool present = false;  // the file has a [serve] table
   std::string listen = "127.0.0.1:9380";
@@ -119,6 +143,7 @@ struct ServeConfig {
   std::chrono::seconds scan_interval{3600};
   std::string token_env;  // "": no event intake
   uint64_t max_event_body = 1 << 20;
+  std::vector<SqsQueueConfig> sqs;  // [[serve.sqs]]
 };
 
 struct Config {

@@ -31,6 +31,26 @@ std::string Env(const std::string& name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+}  // namespace
+
+Result<s3::Credentials> RemoteCredentials(const RemoteConfig* remote) {
+  if (remote != nullptr && !remote->access_key_id_env.empty()) {
+    s3::Credentials creds;
+    creds.access_key_id = Env(remote->access_key_id_env);
+    creds.secret_access_key = Env(remote->secret_access_key_env);
+    if (!remote->session_token_env.empty()) creds.session_token = Env(remote->session_token_env);
+    if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
+      return Status::InvalidArgument("remote '" + remote->name + "': environment variables " +
+                                     remote->access_key_id_env + " and " +
+                                     remote->secret_access_key_env + " must both be set");
+    }
+    return creds;
+  }
+  return s3::LoadCredentialsFromEnvironment(remote != nullptr ? remote->profile : "");
+}
+
+namespace {
+
 struct Resolved {
   s3::S3Options options;
   s3::Credentials creds;
@@ -54,19 +74,9 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
     addressing = rc.addressing;
     r.options.endpoint = rc.endpoint;
     r.options.region = rc.region;
-    if (!rc.access_key_id_env.empty()) {
-      r.creds.access_key_id = Env(rc.access_key_id_env);
-      r.creds.secret_access_key = Env(rc.secret_access_key_env);
-      if (!rc.session_token_env.empty()) r.creds.session_token = Env(rc.session_token_env);
-      if (r.creds.access_key_id.empty() || r.creds.secret_access_key.empty()) {
-        return Status::InvalidArgument("remote '" + loc.remote + "': environment variables " +
-                                       rc.access_key_id_env + " and " +
-                                       rc.secret_access_key_env + " must both be set");
-      }
-    }
-  }
-  if (r.creds.access_key_id.empty()) {
-    FERRY_ASSIGN_OR_RETURN(r.creds, s3::LoadCredentialsFromEnvironment(profile));
+    FERRY_ASSIGN_OR_RETURN(r.creds, RemoteCredentials(&rc));
+  } else {
+    FERRY_ASSIGN_OR_RETURN(r.creds, RemoteCredentials(nullptr));
   }
   if (r.options.region.empty()) r.options.region = s3::RegionFromEnvironment(profile);
   if (r.options.region.empty()) r.options.region = "us-east-1";

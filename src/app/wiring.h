@@ -41,6 +41,8 @@ class Wiring {
   Result<s3::S3Client*> ClientFor(const Location& location);
   // Requests the S3 clients built so far sent again after transient failures.
   uint64_t RequestRetries() const;
+  // The process's one HTTP transport (for other services' clients: SQS).
+  http::HttpTransport& transport() { return *transport_; }
 
  private:
   struct ClientEntry;
@@ -49,6 +51,10 @@ class Wiring {
   std::unique_ptr<http::HttpTransport> transport_;
   std::map<std::string, std::unique_ptr<ClientEntry>> clients_;
 };
+
+// The credentials remote `remote` signs with: its environment variables (kInvalidArgument
+// naming them when unset), else its profile, else the AWS chain; null: the AWS chain.
+Result<s3::Credentials> RemoteCredentials(const RemoteConfig* remote);
 
 // The config file to use: --config if given, else $FERRY_CONFIG, else
 // ~/.config/ferry/ferry.toml when it exists. An explicitly named file must exist.

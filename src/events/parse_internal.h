@@ -39,7 +39,8 @@ std::optional<std::string> FormDecode(std::string_view s);
 bool IsUtf8(std::string_view s);
 
 // "2019-11-22T13:47:35.124724Z", "1970-01-01T00:00:00.000Z", "2024-05-01T10:00:00+02:00":
-// date, 'T', time with optional fraction (up to nanoseconds are kept), 'Z' or an offset.
+// date, 'T', time with optional fraction (up to nanoseconds are kept), 'Z' or an offset, or
+// nothing (UTC: moto's notifications).
 // nullopt when malformed or naming no such day.
 std::optional<std::chrono::system_clock::time_point> ParseEventTime(std::string_view s);
 

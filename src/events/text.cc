@@ -123,7 +123,9 @@ std::optional<std::chrono::system_clock::time_point> ParseEventTime(std::string_
   nanoseconds fraction{0};
   if (t.Literal('.') && !t.Fraction(fraction)) return std::nullopt;
   minutes offset{0};
-  if (!t.Literal('Z')) {
+  // No zone at all: UTC. moto, the AWS emulator, sends its S3 notifications' times that way;
+  // S3 itself always says 'Z'.
+  if (!t.AtEnd() && !t.Literal('Z')) {
     const bool minus = t.Peek('-');
     if (!t.Literal('+') && !t.Literal('-')) return std::nullopt;
     int oh, om;

@@ -50,11 +50,14 @@ TEST(EventTimeTest, FormatsTheStoresSend) {
   EXPECT_EQ(ParseEventTime("2019-11-22T15:47:35+02:00"), base);
   EXPECT_EQ(ParseEventTime("2019-11-22T10:17:35-03:30"), base);
   EXPECT_EQ(ParseEventTime("1970-01-01T00:00:00.000Z"), std::chrono::system_clock::time_point{});
+  // moto (the AWS emulator) says no zone: UTC
+  EXPECT_EQ(ParseEventTime("2019-11-22T13:47:35.124724"), base + 124724us);
+  EXPECT_EQ(ParseEventTime("2019-11-22T13:47:35"), base);
 }
 
 TEST(EventTimeTest, RefusesMalformed) {
   for (std::string_view s :
-       {"", "2019-11-22", "2019-11-22 13:47:35Z", "2019-11-22T13:47:35", "2019-11-22T13:47:35.Z",
+       {"", "2019-11-22", "2019-11-22 13:47:35Z", "2019-11-22T13:47:35.", "2019-11-22T13:47:35.Z",
         "2019-13-01T00:00:00Z", "2019-02-29T00:00:00Z", "2019-11-22T24:00:00Z",
         "2019-11-22T13:60:00Z", "2019-11-22T13:47:35+2:00", "2019-11-22T13:47:35Zjunk",
         "２019-11-22T13:47:35Z"}) {

@@ -1,13 +1,11 @@
 // EventIntake (intake.h): authenticate, normalize, record, answer.
 #include "serve/intake.h"
 
-#include <chrono>
 #include <map>
 
 #include "events/errors.h"
 #include "events/parse.h"
 #include "obs/log.h"
-#include "replicate/payload.h"
 
 namespace ferry::serve {
 namespace {
@@ -22,34 +20,11 @@ bool SameSecret(const std::string& given, const std::string& want) {
   return diff == 0;
 }
 
-// Events that may change what a destination must hold: bytes, versions, delete markers, tags.
-bool Replicable(events::EventKind kind) {
-  switch (kind) {
-    case events::EventKind::kCreated:
-    case events::EventKind::kRemoved:
-    case events::EventKind::kDeleteMarkerCreated:
-    case events::EventKind::kTagging:
-    case events::EventKind::kLifecycleExpiration:
-      return true;
-    default:
-      return false;
-  }
-}
-
-int64_t Ns(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-
 }  // namespace
 
 EventIntake::EventIntake(jobs::JobStore& store, IntakeOptions options, obs::Registry& registry)
-    : store_(store),
-      options_(std::move(options)),
-      received_(registry.AddCounter("ferry_events_received_total",
-                                    "Bucket notification events accepted, by store and kind",
-                                    {"store", "kind"})),
-      recorded_(registry.AddCounter("ferry_events_recorded_total",
-                                    "replicate-event jobs enqueued for accepted events")),
+    : options_(std::move(options)),
+      recorder_(store, registry),
       ignored_(registry.AddCounter("ferry_events_ignored_total",
                                    "Accepted events that need no replication, by reason",
                                    {"reason"})),
@@ -57,8 +32,7 @@ EventIntake::EventIntake(jobs::JobStore& store, IntakeOptions options, obs::Regi
                                    "Notification requests refused, by reason", {"reason"})) {}
 
 void EventIntake::SetSources(std::vector<IntakeSource> sources) {
-  std::lock_guard lock(mu_);
-  sources_ = std::move(sources);
+  recorder_.SetSources(std::move(sources));
 }
 
 bool EventIntake::Authorized(const http::ServerRequest& request) const {
@@ -101,47 +75,15 @@ http::ServerResponse EventIntake::Handle(const http::ServerRequest& request) {
     ignored_.WithLabels({"test_event"}).Add();
     return http::ServerResponse::Text(200, "test event\n");
   }
-  std::vector<jobs::JobSpec> specs;
-  std::vector<std::pair<std::string, std::string>> counted;  // (store, kind) per event
-  {
-    std::lock_guard lock(mu_);
-    for (const events::Event& e : parsed->events) {
-      counted.emplace_back(std::string(events::SourceKindName(e.source)),
-                           std::string(events::EventKindName(e.kind)));
-      if (!Replicable(e.kind)) {
-        ignored_.WithLabels({"kind_" + std::string(events::EventKindName(e.kind))}).Add();
-        continue;
-      }
-      bool served = false;
-      for (const IntakeSource& s : sources_) {
-        if (s.bucket != e.bucket || e.key.compare(0, s.prefix.size(), s.prefix) != 0) continue;
-        served = true;
-        jobs::JobSpec spec;
-        spec.run = s.run;
-        spec.kind = replicate::kReplicateEventKind;
-        spec.payload = replicate::EncodeEventWork(
-            {.key = e.key, .first_event_ns = e.time ? Ns(*e.time) : 0, .events = 1});
-        spec.objects = 1;
-        spec.max_attempts = 1000;  // a key busy in another job waits its turn, many times
-        spec.coalesce_key = e.key;
-        specs.push_back(std::move(spec));
-      }
-      if (!served) ignored_.WithLabels({"no_source"}).Add();
-    }
+  Result<size_t> recorded = recorder_.Record(parsed->events);
+  if (!recorded.ok()) {
+    obs::Log(obs::Level::kWarn, "events not recorded: " + recorded.status().message());
+    http::ServerResponse busy =
+        Refuse(503, "store_unavailable", "the state store cannot record events now");
+    busy.headers.emplace_back("Retry-After", "5");
+    return busy;
   }
-  if (!specs.empty()) {
-    Result<std::vector<jobs::JobId>> ids = store_.Enqueue(specs);
-    if (!ids.ok()) {
-      obs::Log(obs::Level::kWarn, "events not recorded: " + ids.status().message());
-      http::ServerResponse busy =
-          Refuse(503, "store_unavailable", "the state store cannot record events now");
-      busy.headers.emplace_back("Retry-After", "5");
-      return busy;
-    }
-    recorded_.Get().Add(specs.size());
-  }
-  for (const auto& [store, kind] : counted) received_.WithLabels({store, kind}).Add();
-  return http::ServerResponse::Text(200, "recorded " + std::to_string(specs.size()) + "\n");
+  return http::ServerResponse::Text(200, "recorded " + std::to_string(*recorded) + "\n");
 }
 
 }  // namespace ferry::serve

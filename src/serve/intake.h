@@ -5,8 +5,9 @@
 // and replicates what the rules say, so a duplicated, reordered or stale event changes nothing,
 // and a queued job of a key covers every later event of that key (JobSpec::coalesce_key).
 //
-// Answers: 200 once every event of the body is recorded (or counted as ignored: a bucket no
-// source serves, an event kind that changes no bytes, tags or versions); 401 without the token
+// Answers: 200 once every event of the body is recorded (serve/record.h: EventRecorder, shared
+// with the SQS intake; or counted as ignored: a bucket no source serves, an event kind that
+// changes no bytes, tags or versions); 401 without the token
 // (Authorization: Bearer T, or RGW's opaqueData T on every record); 400 for a body the
 // normalizer refuses, and for SNS envelopes (their signatures are not checked yet: refused, not
 // trusted); 405 for another method; 503 with Retry-After when the state store cannot record
@@ -21,23 +22,15 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "http/server.h"
 #include "jobs/job_store.h"
 #include "obs/metrics.h"
+#include "serve/record.h"
 
 namespace ferry::serve {
-
-// A source location served by a continuous replication run.
-struct IntakeSource {
-  std::string name;    // its location name, e.g. "ra:photos/" (logs)
-  std::string bucket;  // events of this bucket ...
-  std::string prefix;  // ... whose key starts with this
-  jobs::RunId run = 0;
-};
 
 struct IntakeOptions {
   std::string token;          // required: an intake without a token is not started
@@ -56,14 +49,10 @@ class EventIntake {
   bool Authorized(const http::ServerRequest& request) const;
   http::ServerResponse Refuse(int code, const std::string& reason, const std::string& message);
 
-  jobs::JobStore& store_;
   const IntakeOptions options_;
-  obs::FamilyRef<obs::Counter> received_;
-  obs::FamilyRef<obs::Counter> recorded_;
+  EventRecorder recorder_;
   obs::FamilyRef<obs::Counter> ignored_;
   obs::FamilyRef<obs::Counter> refused_;
-  mutable std::mutex mu_;
-  std::vector<IntakeSource> sources_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace ferry::serve

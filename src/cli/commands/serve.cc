@@ -1,10 +1,11 @@
 // ferry serve: replication as a service (docs/design/serve.md). For each source of [serve]
 // `replicate`, a continuous replication run of the state store by the config's rules: a
 // repair scan at start and every `scan_interval`, and one replicate-event job per key that a
-// bucket notification names (POST /events). Workers of this process (and any `ferry worker` or
-// other `ferry serve` on the same store) run them on one executor. One listener serves
-// /healthz, /metrics, /api/status and /events. SIGTERM or SIGINT: the intake answers 503, the
-// workers stop (a job in flight is given back to the store by its lease) and it exits 0.
+// bucket notification names (POST /events, or an SQS queue of [[serve.sqs]] polled on a thread
+// of its own). Workers of this process (and any `ferry worker` or other `ferry serve` on the
+// same store) run them on one executor. One listener serves /healthz, /metrics, /api/status and
+// /events. SIGTERM or SIGINT: the intake answers 503, the SQS pollers stop polling, the workers
+// stop (a job in flight is given back to the store by its lease) and it exits 0.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "app/config.h"
 #include "app/durable.h"
 #include "app/replication.h"
+#include "app/sqs.h"
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
@@ -31,6 +33,7 @@
 #include "replicate/sla.h"
 #include "replicate/status_store.h"
 #include "serve/intake.h"
+#include "serve/sqs_poller.h"
 #include "state/state_url.h"
 #include "transfer/executor.h"
 
@@ -174,6 +177,8 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     base.server_side_copy_limit = *config->replication.server_side_copy_limit;
   }
   const replicate::RuleSet config_rules = config->replication.rules;
+  auto sqs_queues = app::ResolveSqsQueues(*config);
+  if (!sqs_queues.ok()) return ReportError(sqs_queues.status());
   app::Wiring wiring(std::move(config).value());
 
   std::vector<Served> served;
@@ -196,6 +201,15 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   if (store->session() == nullptr) {
     return ReportError(Status::InvalidArgument("--state: ferry serve needs a SQL state store"));
   }
+  // The SQS intakes (serve/sqs_poller.h): each queue checked before any run starts, polled on
+  // its own thread once the runs are served.
+  serve::EventRecorder sqs_recorder(*store);
+  std::vector<std::unique_ptr<serve::SqsPoller>> pollers;
+  for (app::SqsQueue& q : *sqs_queues) {
+    pollers.push_back(std::make_unique<serve::SqsPoller>(std::move(q.endpoint), wiring.transport(),
+                                                         sqs_recorder, std::move(q.options)));
+    if (Status s = pollers.back()->Check(ctx.stop); !s.ok()) return ReportError(s);
+  }
   for (size_t i = 0; i < served.size(); ++i) {
     auto run = ContinuousRun(*store, passes[i], served[i].targets.destinations.front().first,
                              serve.scan_interval, ctx.stop);
@@ -203,21 +217,22 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     served[i].run = *run;
   }
 
-  // The intake: events for each source's bucket and prefix.
+  // The intakes: events for each source's bucket and prefix.
+  std::vector<serve::IntakeSource> sources;
+  for (const Served& s : served) {
+    const app::Location& loc = s.targets.source;
+    sources.push_back({.name = s.targets.source_name,
+                       .bucket = loc.is_s3() ? loc.bucket : loc.path,
+                       .prefix = loc.prefix,
+                       .run = s.run});
+  }
   std::unique_ptr<serve::EventIntake> intake;
   if (!token.empty()) {
     intake = std::make_unique<serve::EventIntake>(
         *store, serve::IntakeOptions{.token = token, .max_body = serve.max_event_body});
-    std::vector<serve::IntakeSource> sources;
-    for (const Served& s : served) {
-      const app::Location& loc = s.targets.source;
-      sources.push_back({.name = s.targets.source_name,
-                         .bucket = loc.is_s3() ? loc.bucket : loc.path,
-                         .prefix = loc.prefix,
-                         .run = s.run});
-    }
-    intake->SetSources(std::move(sources));
+    intake->SetSources(sources);
   }
+  sqs_recorder.SetSources(sources);
   std::atomic<bool> stopping{false};
   obs::Registry& registry = obs::DefaultRegistry();
   http::ServerOptions so;
@@ -257,6 +272,10 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   std::printf("ferry serve: listening on %s (events: %s)\n", (*server)->url().c_str(),
               intake ? ((*server)->url() + "/events").c_str() : "off");
   std::fflush(stdout);
+  for (auto& p : pollers) {
+    p->Start();
+    obs::Log(obs::Level::kInfo, "polling SQS queue " + p->queue_name());
+  }
 
   // The workers: one per run served, on one executor.
   jobs::WorkerOptions w;
@@ -294,6 +313,7 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   std::stop_callback forward(ctx.stop, [&] {
     stopping.store(true);
     halt.request_stop();
+    for (auto& p : pollers) p->RequestStop();
   });
   {
     std::vector<std::jthread> threads;

@@ -1,0 +1,139 @@
+// [[serve.sqs]]: parsed with its defaults, refused when wrong (one line naming the entry and
+// the key), and resolved into where each queue's calls go and what signs them.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "app/config.h"
+#include "app/sqs.h"
+
+namespace ferry::app {
+namespace {
+
+constexpr char kRemotes[] = R"(
+[remotes.moto]
+endpoint = "http://127.0.0.1:5000"
+region = "eu-west-3"
+access_key_id_env = "SQS_TEST_KEY"
+secret_access_key_env = "SQS_TEST_SECRET"
+)";
+
+TEST(ConfigSqsTest, ParsesQueuesWithTheirDefaults) {
+  auto c = ParseConfig(std::string(kRemotes) + R"(
+[serve]
+replicate = ["moto:photos"]
+[[serve.sqs]]
+queue_url = "http://127.0.0.1:5000/123456789012/events"
+remote = "moto"
+[[serve.sqs]]
+queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/other"
+region = "eu-west-1"
+endpoint = "https://vpce.example"
+wait_seconds = 5
+dead_letter_queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/refused"
+max_receives = 3
+)",
+                       "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->serve.sqs.size(), 2u);
+  const SqsQueueConfig& a = c->serve.sqs[0];
+  EXPECT_EQ(a.queue_url, "http://127.0.0.1:5000/123456789012/events");
+  EXPECT_EQ(a.remote, "moto");
+  EXPECT_EQ(a.wait_seconds, 20);
+  EXPECT_EQ(a.max_receives, 5);
+  EXPECT_EQ(a.dead_letter_queue_url, "");
+  const SqsQueueConfig& b = c->serve.sqs[1];
+  EXPECT_EQ(b.region, "eu-west-1");
+  EXPECT_EQ(b.endpoint, "https://vpce.example");
+  EXPECT_EQ(b.wait_seconds, 5);
+  EXPECT_EQ(b.max_receives, 3);
+  EXPECT_EQ(b.dead_letter_queue_url, "https://sqs.eu-west-1.amazonaws.com/123456789012/refused");
+  EXPECT_TRUE(ParseConfig("[serve]\n", "t.toml")->serve.sqs.empty());
+}
+
+TEST(ConfigSqsTest, RefusesBadQueuesNamingTheKey) {
+  const std::pair<std::string, const char*> bad[] = {
+      {"[serve]\nsqs = 1\n", "'sqs' must be [[serve.sqs]] tables"},
+      {"[[serve.sqs]]\nremote = \"moto\"\n", "#1: 'queue_url' is missing"},
+      {"[[serve.sqs]]\nqueue_url = \"sqs.amazonaws.com/1/q\"\n", "'queue_url' must be an"},
+      {"[[serve.sqs]]\nqueue_url = \"https://host\"\n", "'queue_url' must be an"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\nqueue = 1\n", "unknown key 'queue'"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\nremote = \"nope\"\n",
+       "unknown remote 'nope'"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\nwait_seconds = 21\n",
+       "'wait_seconds' must be a whole number from 0 to 20"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\nwait_seconds = \"20\"\n", "'wait_seconds'"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\nmax_receives = 3\n",
+       "'max_receives' needs 'dead_letter_queue_url'"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\ndead_letter_queue_url = \"http://h/1/d\"\n"
+       "max_receives = 0\n",
+       "'max_receives' must be a whole number from 1 to 1000"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\ndead_letter_queue_url = \"http://h/1/q\"\n",
+       "is the queue itself"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\nendpoint = \"h:1\"\n",
+       "'endpoint' must start with http"},
+      {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\n[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\n",
+       "#2: queue http://h/1/q is listed twice"},
+      {"[[serve.sqs]]\nqueue_url = \"\"\n", "'queue_url' must be a non-empty string"},
+  };
+  for (const auto& [text, want] : bad) {
+    auto c = ParseConfig(std::string(kRemotes) + text, "s.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument) << text;
+    EXPECT_NE(c.status().message().find(want), std::string::npos)
+        << text << " -> " << c.status().message();
+    EXPECT_NE(c.status().message().find("s.toml"), std::string::npos) << c.status().message();
+  }
+}
+
+TEST(ConfigSqsTest, ResolvesEndpointRegionAndCredentials) {
+  ::setenv("SQS_TEST_KEY", "AKIDTEST", 1);
+  ::setenv("SQS_TEST_SECRET", "secret", 1);
+  auto c = ParseConfig(std::string(kRemotes) + R"(
+[[serve.sqs]]
+queue_url = "http://127.0.0.1:5000/123456789012/events"
+remote = "moto"
+wait_seconds = 1
+[[serve.sqs]]
+queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/other"
+remote = "moto"
+region = "eu-central-1"
+endpoint = "https://vpce.example/"
+dead_letter_queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/refused"
+max_receives = 2
+)",
+                       "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto queues = ResolveSqsQueues(*c);
+  ASSERT_TRUE(queues.ok()) << queues.status().ToString();
+  ASSERT_EQ(queues->size(), 2u);
+  const SqsQueue& a = (*queues)[0];
+  EXPECT_EQ(a.endpoint.url, "http://127.0.0.1:5000") << "the queue URL's origin";
+  EXPECT_EQ(a.endpoint.region, "eu-west-3") << "the remote's";
+  EXPECT_EQ(a.endpoint.credentials.access_key_id, "AKIDTEST");
+  EXPECT_EQ(a.options.queue_url, "http://127.0.0.1:5000/123456789012/events");
+  EXPECT_EQ(a.options.wait_seconds, 1);
+  const SqsQueue& b = (*queues)[1];
+  EXPECT_EQ(b.endpoint.url, "https://vpce.example");
+  EXPECT_EQ(b.endpoint.region, "eu-central-1");
+  EXPECT_EQ(b.options.dead_letter_queue_url,
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/refused");
+  EXPECT_EQ(b.options.max_receives, 2);
+  // a remote without a region: the queue URL's
+  c->remotes["moto"].region = "";
+  c->serve.sqs[1].region = "";
+  queues = ResolveSqsQueues(*c);
+  ASSERT_TRUE(queues.ok());
+  EXPECT_EQ((*queues)[1].endpoint.region, "eu-west-1");
+  // the remote's variables unset: one line naming them and the queue
+  ::unsetenv("SQS_TEST_SECRET");
+  queues = ResolveSqsQueues(*c);
+  ASSERT_FALSE(queues.ok());
+  EXPECT_NE(queues.status().message().find("SQS_TEST_SECRET"), std::string::npos)
+      << queues.status().message();
+  EXPECT_NE(queues.status().message().find("/events"), std::string::npos)
+      << queues.status().message();
+  ::unsetenv("SQS_TEST_KEY");
+}
+
+}  // namespace
+}  // namespace ferry::app

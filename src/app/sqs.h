@@ -1,0 +1,29 @@
+// The [[serve.sqs]] queues of the config (app/config.h) made ready for serve::SqsPoller: where
+// each one's calls go, the region and credentials that sign them, and the poller's options.
+//
+//   endpoint:    the entry's `endpoint`, else the queue URL's scheme://host[:port] (AWS's queue
+//                URLs name their region's SQS endpoint; moto's name the server itself)
+//   region:      the entry's `region`, else its remote's, else the queue URL's
+//                (sqs.REGION.amazonaws.com), else the AWS environment's, else us-east-1
+//   credentials: the remote's (app::RemoteCredentials), else the AWS environment chain
+//
+// Errors: kInvalidArgument (a remote's credential variables unset), kNotFound (no credentials
+// anywhere), naming the queue. Reads the environment; called once at start-up.
+#pragma once
+
+#include <vector>
+
+#include "app/config.h"
+#include "base/status.h"
+#include "serve/sqs_poller.h"
+
+namespace ferry::app {
+
+struct SqsQueue {
+  serve::SqsEndpoint endpoint;
+  serve::SqsPollerOptions options;  // clock and registry left null (the process's)
+};
+
+Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config);
+
+}  // namespace ferry::app

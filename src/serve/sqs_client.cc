@@ -1,0 +1,74 @@
+// SqsClient (sqs_client.h): sign, send, map the reply.
+#include "serve/sqs_client.h"
+
+#include "checksum/checksum.h"
+#include "s3/sigv4.h"
+
+namespace ferry::serve {
+namespace {
+
+constexpr std::chrono::milliseconds kCallTimeout{30000};
+// A long poll's request may last wait_seconds, plus this for the connection and the reply.
+constexpr std::chrono::milliseconds kLongPollSlack{15000};
+
+}  // namespace
+
+SqsClient::SqsClient(SqsEndpoint endpoint, http::HttpTransport& http, Clock& clock)
+    : endpoint_(std::move(endpoint)), http_(http), clock_(clock) {}
+
+Result<std::string> SqsClient::Post(const sqs::Call& call, const std::string& queue_url,
+                                    std::chrono::milliseconds timeout, std::stop_token stop) {
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = endpoint_.url + "/";
+  request.headers.Set("Content-Type", sqs::kContentType);
+  request.headers.Set("X-Amz-Target", std::string(sqs::kTargetPrefix) + call.action);
+  request.body = checksum::AsBytes(call.body);
+  request.timeout_ms = static_cast<int>(timeout.count());
+  if (!endpoint_.credentials.anonymous()) {
+    const s3::SigningScope scope{endpoint_.region, "sqs", /*double_encode_path=*/true};
+    s3::SignV4(request, checksum::Sha256Hex(call.body), endpoint_.credentials, scope,
+               clock_.Now());
+  }
+  http::StringSink sink(4u << 20);
+  FERRY_ASSIGN_OR_RETURN(http::HttpResponse reply, http_.Send(request, sink, stop));
+  if (reply.status_code < 200 || reply.status_code >= 300) {
+    return sqs::SqsError(call.action, queue_url, reply.status_code, reply.headers, sink.body());
+  }
+  return std::move(sink.body());
+}
+
+Result<std::vector<sqs::Message>> SqsClient::Receive(const sqs::ReceiveRequest& request,
+                                                     std::stop_token stop) {
+  const auto timeout = std::chrono::seconds(request.wait_seconds) + kLongPollSlack;
+  FERRY_ASSIGN_OR_RETURN(std::string reply,
+                         Post(sqs::BuildReceive(request), request.queue_url,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+                              stop));
+  return sqs::ParseReceive(reply);
+}
+
+Result<std::vector<sqs::DeleteFailure>> SqsClient::DeleteBatch(
+    const std::string& queue_url, const std::vector<sqs::DeleteEntry>& entries,
+    std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::string reply,
+                         Post(sqs::BuildDeleteBatch(queue_url, entries), queue_url, kCallTimeout,
+                              stop));
+  return sqs::ParseDeleteBatch(reply);
+}
+
+Status SqsClient::Send(const std::string& queue_url, const std::string& body,
+                       const std::vector<std::pair<std::string, std::string>>& attributes,
+                       std::stop_token stop) {
+  return Post(sqs::BuildSend(queue_url, body, attributes), queue_url, kCallTimeout, stop)
+      .status();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqsClient::GetAttributes(
+    const std::string& queue_url, const std::vector<std::string>& names, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::string reply, Post(sqs::BuildGetAttributes(queue_url, names),
+                                                 queue_url, kCallTimeout, stop));
+  return sqs::ParseGetAttributes(reply);
+}
+
+}  // namespace ferry::serve
