@@ -246,8 +246,9 @@ sns_test_connect_to = "127.0.0.1:8443"
 )",
                          "s.toml");
   ASSERT_TRUE(sns.ok()) << sns.status().ToString();
-  EXPECT_EQ(sns->serve.sns_topics, (std::vector<std::string>{"arn:aws:sns:eu-west-3:111122223333:ledger",
-                                                            "arn:aws-cn:sns:cn-north-1:1:x"}));
+  EXPECT_EQ(sns->serve.sns_topics,
+            (std::vector<std::string>{"arn:aws:sns:eu-west-3:111122223333:ledger",
+                                      "arn:aws-cn:sns:cn-north-1:1:x"}));
   EXPECT_EQ(sns->serve.sns_ca_bundle, "/etc/ferry/sns-ca.pem");
   EXPECT_EQ(sns->serve.sns_test_connect_to, "127.0.0.1:8443");
   auto none = ParseConfig("", "empty.toml");
@@ -304,8 +305,9 @@ sns_test_connect_to = "127.0.0.1:8443"
 )",
                          "s.toml");
   ASSERT_TRUE(sns.ok()) << sns.status().ToString();
-  EXPECT_EQ(sns->serve.sns_topics, (std::vector<std::string>{"arn:aws:sns:eu-west-3:111122223333:ledger",
-                                                            "arn:aws-cn:sns:cn-north-1:1:x"}));
+  EXPECT_EQ(sns->serve.sns_topics,
+            (std::vector<std::string>{"arn:aws:sns:eu-west-3:111122223333:ledger",
+                                      "arn:aws-cn:sns:cn-north-1:1:x"}));
   EXPECT_EQ(sns->serve.sns_ca_bundle, "/etc/ferry/sns-ca.pem");
   EXPECT_EQ(sns->serve.sns_test_connect_to, "127.0.0.1:8443");
   auto none = ParseConfig("", "empty.toml");

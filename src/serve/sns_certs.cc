@@ -91,9 +91,9 @@ void SnsCertCache::Keep(const std::string& url, Entry entry) {
   const auto now = clock_.Now();
   std::erase_if(entries_, [&](const auto& kv) { return kv.second.not_after <= now; });
   while (!entries_.empty() && entries_.size() >= options_.capacity && !entries_.count(url)) {
-    auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_used < b.second.last_used;
-    });
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
     entries_.erase(oldest);
   }
   if (options_.capacity > 0) entries_[url] = std::move(entry);

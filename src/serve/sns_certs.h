@@ -14,9 +14,10 @@
 // so in steady state nothing is fetched.
 //
 // Errors:
-//   kUnauthenticated  (the message starts with a reason word of events/errors.h) bad_cert_url: the URL fails the rule; bad_certificate: the host answered
-//                     with a status other than 200 (and not 5xx/429), a body above max_bytes,
-//                     or not a certificate valid now
+//   kUnauthenticated  the message starts with a reason word of events/errors.h: bad_cert_url
+//                     (the URL fails the rule) or bad_certificate (the host answered a status
+//                     other than 200 and not 5xx/429, a body above max_bytes, or not a
+//                     certificate valid now)
 //   kUnavailable      the fetch failed on the way (network, TLS, timeout), the host answered
 //                     5xx or 429, or the fetch budget of the minute is spent: worth a retry
 //

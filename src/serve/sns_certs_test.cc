@@ -121,7 +121,9 @@ TEST_F(SnsCertCacheTest, TheCacheIsBoundedLeastRecentlyUsedFirst) {
   SnsCertCache cache(https_, clock_,
                      {.capacity = 2, .max_bytes = 16 * 1024, .timeout_ms = 1000,
                       .max_fetches_per_minute = 100});
-  for (int i : {1, 2, 3}) https_.Set(Url(i), {.status = 200, .body = Cert(30), .unreachable = false});
+  for (int i : {1, 2, 3}) {
+    https_.Set(Url(i), {.status = 200, .body = Cert(30), .unreachable = false});
+  }
   ASSERT_TRUE(cache.Get(Url(1)).ok());
   ASSERT_TRUE(cache.Get(Url(2)).ok());
   ASSERT_TRUE(cache.Get(Url(1)).ok());  // 2 is now the least recently used
@@ -138,9 +140,13 @@ TEST_F(SnsCertCacheTest, FetchesAreBoundedPerMinute) {
   SnsCertCache cache(https_, clock_,
                      {.capacity = 16, .max_bytes = 16 * 1024, .timeout_ms = 1000,
                       .max_fetches_per_minute = 3});
-  for (int i = 1; i <= 4; ++i) https_.Set(Url(i), {.status = 404, .body = "", .unreachable = false});
+  for (int i = 1; i <= 4; ++i) {
+    https_.Set(Url(i), {.status = 404, .body = "", .unreachable = false});
+  }
   https_.Set(Url(9), {.status = 200, .body = Cert(30), .unreachable = false});
-  for (int i = 1; i <= 3; ++i) EXPECT_EQ(cache.Get(Url(i)).status().code(), ErrorCode::kUnauthenticated);
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(cache.Get(Url(i)).status().code(), ErrorCode::kUnauthenticated);
+  }
   auto over = cache.Get(Url(9));
   EXPECT_EQ(over.status().code(), ErrorCode::kUnavailable) << over.status().ToString();
   EXPECT_EQ(https_.count(Url(9)), 0u);

@@ -26,7 +26,9 @@ SnsVerdict Refusal(int code, std::string reason, std::string message, bool retry
 // 400, anything else sns_signature.
 SnsVerdict SignatureRefusal(const Status& s) {
   const std::string_view why = events::ReasonOf(s);
-  if (why == "bad_certificate" || why == "bad_cert_url") return Refusal(403, "sns_cert", s.message());
+  if (why == "bad_certificate" || why == "bad_cert_url") {
+    return Refusal(403, "sns_cert", s.message());
+  }
   if (why == "missing_field") return Refusal(400, "sns_signature", s.message());
   return Refusal(403, "sns_signature", s.message());
 }
@@ -55,7 +57,8 @@ bool SnsGate::Accepts(const std::string& topic_arn) const {
 SnsVerdict SnsGate::Verify(const events::SnsEnvelope& e, std::stop_token stop) {
   SnsVerdict v = [&]() -> SnsVerdict {
     if (!Accepts(e.topic_arn)) {
-      return Refusal(403, "sns_topic", "SNS topic " + e.topic_arn + " is not in [serve] sns_topics");
+      return Refusal(403, "sns_topic",
+                     "SNS topic " + e.topic_arn + " is not in [serve] sns_topics");
     }
     if (Status s = events::CheckSigningCertUrl(e.signing_cert_url); !s.ok()) {
       return Refusal(403, "sns_cert", s.message());

@@ -1,7 +1,8 @@
 // ferry serve: replication as a service (docs/design/serve.md). For each source of [serve]
 // `replicate`, a continuous replication run of the state store by the config's rules: a
 // repair scan at start and every `scan_interval`, and one replicate-event job per key that a
-// bucket notification names (POST /events). Workers of this process (and any `ferry worker` or
+// bucket notification names (POST /events: RGW/MinIO webhooks with the token, AWS S3 through
+// SNS verified by serve/sns_gate.h). Workers of this process (and any `ferry worker` or
 // other `ferry serve` on the same store) run them on one executor. One listener serves
 // /healthz, /metrics, /api/status and /events. SIGTERM or SIGINT: the intake answers 503, the
 // workers stop (a job in flight is given back to the store by its lease) and it exits 0.
