@@ -299,12 +299,81 @@ Status ParseReplication(const toml::table& t, const std::string& src,
   return Status::Ok();
 }
 
+// "arn:<partition>:sns:<region>:<account>:<name>" (RGW's topics have no account).
+bool IsSnsTopicArn(const std::string& arn) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t colon; (colon = arn.find(':', start)) != std::string::npos; start = colon + 1) {
+    parts.push_back(arn.substr(start, colon - start));
+  }
+  parts.push_back(arn.substr(start));
+  if (parts.size() != 6 || parts[0] != "arn" || parts[1].empty() || parts[2] != "sns" ||
+      parts[5].empty()) {
+    return false;
+  }
+  for (char c : arn) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
+// "HOST:PORT", the port a number from 1 to 65535.
+bool IsHostPort(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() ||
+      colon + 6 < text.size() || text.find(':') != colon) {
+    return false;
+  }
+  int port = 0;
+  for (size_t i = colon + 1; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    port = port * 10 + (text[i] - '0');
+  }
+  return port >= 1 && port <= 65535;
+}
+
+// [serve]'s SNS keys: the topics whose envelopes are accepted, the CA bundle for the SNS hosts,
+// and the test-only connection override.
+Status ParseServeSns(const toml::table& t, const std::string& where, ServeConfig& out) {
+  if (const toml::node* n = t.get("sns_topics")) {
+    const toml::array* topics = n->as_array();
+    const Status bad = Status::InvalidArgument(
+        where + ": 'sns_topics' must be a list of topic ARNs (arn:aws:sns:REGION:ACCOUNT:NAME)");
+    if (topics == nullptr) return bad;
+    for (const toml::node& topic : *topics) {
+      const std::string arn = topic.value<std::string>().value_or("");
+      if (!topic.is_string() || !IsSnsTopicArn(arn)) return bad;
+      out.sns_topics.push_back(arn);
+    }
+  }
+  FERRY_RETURN_IF_ERROR(ReadString(t, "sns_ca_bundle", out.sns_ca_bundle, where));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "sns_test_connect_to", out.sns_test_connect_to, where));
+  if (t.get("sns_ca_bundle") != nullptr && out.sns_ca_bundle.empty()) {
+    return Status::InvalidArgument(where + ": 'sns_ca_bundle' is empty");
+  }
+  if (!out.sns_ca_bundle.empty() && out.sns_topics.empty()) {
+    return Status::InvalidArgument(where + ": 'sns_ca_bundle' needs 'sns_topics'");
+  }
+  if (t.get("sns_test_connect_to") != nullptr) {
+    if (!IsHostPort(out.sns_test_connect_to)) {
+      return Status::InvalidArgument(where + ": 'sns_test_connect_to' must be HOST:PORT");
+    }
+    if (out.sns_ca_bundle.empty()) {
+      return Status::InvalidArgument(where +
+                                     ": 'sns_test_connect_to' (tests only) needs 'sns_ca_bundle'");
+    }
+  }
+  return Status::Ok();
+}
+
 // [serve]: what `ferry serve` runs and where it listens.
 Status ParseServe(const toml::table& t, const std::string& src,
                   const std::map<std::string, RemoteConfig>& remotes, ServeConfig& out) {
   const std::string where = src + ": [serve]";
   FERRY_RETURN_IF_ERROR(CheckKeys(
-      t, where, {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs"}));
+      t, where,
+      {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
+       "sns_ca_bundle", "sns_test_connect_to"}));
   if (const toml::node* n = t.get("sqs")) {
     FERRY_RETURN_IF_ERROR(ParseSqsQueues(*n, src, remotes, out.sqs));
   }
@@ -344,7 +413,7 @@ Status ParseServe(const toml::table& t, const std::string& src,
     }
     out.max_event_body = *size;
   }
-  return Status::Ok();
+  return ParseServeSns(t, where, out);
 }
 
 // [costs]: the cost model's prices (estimate/cost.h), numbers 0 or more.

@@ -141,9 +141,16 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:9380";
   std::vector<std::string> replicate;  // source locations, as given
   std::chrono::seconds scan_interval{3600};
-  std::string token_env;  // "": no event intake
+  std::string token_env;  // "": no event intake (unless sns_topics)
   uint64_t max_event_body = 1 << 20;
   std::vector<SqsQueueConfig> sqs;  // [[serve.sqs]]
+  // SNS envelopes of these topics are accepted once verified (serve/sns_gate.h); none: every
+  // SNS envelope is refused. Each "arn:<partition>:sns:<region>:<account>:<name>".
+  std::vector<std::string> sns_topics;
+  std::string sns_ca_bundle;  // CA bundle for the SNS hosts; "": the system's (needs sns_topics)
+  // TESTS ONLY: "HOST:PORT" where every SNS host is reached (the URL checks and the TLS name
+  // check stay); refused without sns_ca_bundle. See docs/design/serve.md.
+  std::string sns_test_connect_to;
 };
 
 struct Config {

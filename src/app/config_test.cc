@@ -236,6 +236,21 @@ staging_hours = 2
   EXPECT_DOUBLE_EQ(c->costs.per_1000_put, estimate::Prices{}.per_1000_put);
   EXPECT_DOUBLE_EQ(estimate::PricePerGb(c->costs, "region-a", "region-b"), 0.01);
   EXPECT_DOUBLE_EQ(estimate::PricePerGb(c->costs, "region-b", "region-a"), 0.09);
+  EXPECT_TRUE(c->serve.sns_topics.empty());
+  EXPECT_EQ(c->serve.sns_ca_bundle, "");
+  auto sns = ParseConfig(R"(
+[serve]
+sns_topics = ["arn:aws:sns:eu-west-3:111122223333:ledger", "arn:aws-cn:sns:cn-north-1:1:x"]
+sns_ca_bundle = "/etc/ferry/sns-ca.pem"
+sns_test_connect_to = "127.0.0.1:8443"
+)",
+                         "s.toml");
+  ASSERT_TRUE(sns.ok()) << sns.status().ToString();
+  EXPECT_EQ(sns->serve.sns_topics,
+            (std::vector<std::string>{"arn:aws:sns:eu-west-3:111122223333:ledger",
+                                      "arn:aws-cn:sns:cn-north-1:1:x"}));
+  EXPECT_EQ(sns->serve.sns_ca_bundle, "/etc/ferry/sns-ca.pem");
+  EXPECT_EQ(sns->serve.sns_test_connect_to, "127.0.0.1:8443");
   auto none = ParseConfig("", "empty.toml");
   ASSERT_TRUE(none.ok());
   EXPECT_DOUBLE_EQ(none->costs.per_gb, 0.02);
@@ -280,6 +295,21 @@ max_event_body = "256KiB"
   EXPECT_EQ(c->serve.scan_interval, std::chrono::seconds(900));
   EXPECT_EQ(c->serve.token_env, "TOKEN");
   EXPECT_EQ(c->serve.max_event_body, 256u << 10);
+  EXPECT_TRUE(c->serve.sns_topics.empty());
+  EXPECT_EQ(c->serve.sns_ca_bundle, "");
+  auto sns = ParseConfig(R"(
+[serve]
+sns_topics = ["arn:aws:sns:eu-west-3:111122223333:ledger", "arn:aws-cn:sns:cn-north-1:1:x"]
+sns_ca_bundle = "/etc/ferry/sns-ca.pem"
+sns_test_connect_to = "127.0.0.1:8443"
+)",
+                         "s.toml");
+  ASSERT_TRUE(sns.ok()) << sns.status().ToString();
+  EXPECT_EQ(sns->serve.sns_topics,
+            (std::vector<std::string>{"arn:aws:sns:eu-west-3:111122223333:ledger",
+                                      "arn:aws-cn:sns:cn-north-1:1:x"}));
+  EXPECT_EQ(sns->serve.sns_ca_bundle, "/etc/ferry/sns-ca.pem");
+  EXPECT_EQ(sns->serve.sns_test_connect_to, "127.0.0.1:8443");
   auto none = ParseConfig("", "empty.toml");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->serve.present);
@@ -296,6 +326,22 @@ TEST(ConfigTest, RefusesBadServeNamingTheKey) {
       {"[serve]\nscan_interval = \"0s\"\n", "'scan_interval' must be at least 1s"},
       {"[serve]\nmax_event_body = \"10\"\n", "'max_event_body' must be from 1KiB"},
       {"[serve]\nport = 80\n", "unknown key 'port'"},
+      {"[serve]\nsns_topics = \"arn:aws:sns:us-east-1:1:t\"\n", "'sns_topics' must be a list"},
+      {"[serve]\nsns_topics = [\"arn:aws:sqs:us-east-1:1:t\"]\n", "'sns_topics' must be a list"},
+      {"[serve]\nsns_topics = [\"arn:aws:sns:us-east-1:1\"]\n", "'sns_topics' must be a list"},
+      {"[serve]\nsns_topics = [\"arn:aws:sns:us-east-1:1:\"]\n", "'sns_topics' must be a list"},
+      {"[serve]\nsns_topics = [1]\n", "'sns_topics' must be a list"},
+      {"[serve]\nsns_ca_bundle = \"/ca.pem\"\n", "'sns_ca_bundle' needs 'sns_topics'"},
+      {"[serve]\nsns_topics = [\"arn:aws:sns:r:1:t\"]\nsns_ca_bundle = \"\"\n",
+       "'sns_ca_bundle' is empty"},
+      {"[serve]\nsns_topics = [\"arn:aws:sns:r:1:t\"]\nsns_test_connect_to = \"127.0.0.1:1\"\n",
+       "'sns_test_connect_to' (tests only) needs 'sns_ca_bundle'"},
+      {"[serve]\nsns_topics = [\"arn:aws:sns:r:1:t\"]\nsns_ca_bundle = \"/c\"\n"
+       "sns_test_connect_to = \"127.0.0.1\"\n",
+       "'sns_test_connect_to' must be HOST:PORT"},
+      {"[serve]\nsns_topics = [\"arn:aws:sns:r:1:t\"]\nsns_ca_bundle = \"/c\"\n"
+       "sns_test_connect_to = \"h:70000\"\n",
+       "'sns_test_connect_to' must be HOST:PORT"},
       {"serve = 1\n", "serve must be a table"},
   };
   for (const auto& [text, want] : bad) {

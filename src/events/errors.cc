@@ -5,19 +5,21 @@
 namespace ferry::events {
 namespace {
 
-constexpr std::array<std::string_view, 12> kNames = {
+constexpr std::array<std::string_view, 13> kNames = {
     "too_large",       "malformed_json",
     "unknown_body",    "unknown_version",
     "unknown_source",  "missing_field",
     "invalid_field",   "invalid_key",
     "bad_cert_url",    "unsupported_signature_version",
     "bad_certificate", "bad_signature",
+    "bad_subscribe_url",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kBadSignature) + 1);
+static_assert(kNames.size() == static_cast<size_t>(Reason::kBadSubscribeUrl) + 1);
 
 bool IsSignatureReason(Reason reason) {
   return reason == Reason::kBadCertUrl || reason == Reason::kUnsupportedSignatureVersion ||
-         reason == Reason::kBadCertificate || reason == Reason::kBadSignature;
+         reason == Reason::kBadCertificate || reason == Reason::kBadSignature ||
+         reason == Reason::kBadSubscribeUrl;
 }
 
 }  // namespace

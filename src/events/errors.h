@@ -29,11 +29,12 @@ enum class Reason {
   kUnsupportedSignatureVersion,  // "unsupported_signature_version": not "1" or "2"
   kBadCertificate,  // "bad_certificate": unreadable PEM, not RSA, or outside its validity
   kBadSignature,    // "bad_signature": the signature does not verify (or is not base64)
+  kBadSubscribeUrl,  // "bad_subscribe_url": SubscribeURL is not an https SNS ConfirmSubscription
 };
 
 std::string_view ReasonName(Reason reason);
 
-// The refusal for `reason`: kUnauthenticated for the signature reasons, else
+// The refusal for `reason`: kUnauthenticated for the signature and URL reasons, else
 // kInvalidArgument; the message is "<ReasonName>: <message>".
 Status Refuse(Reason reason, std::string_view message);
 

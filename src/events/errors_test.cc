@@ -186,6 +186,8 @@ TEST(ReasonTest, ReasonOfReadsOnlyOurWords) {
   EXPECT_EQ(Refuse(Reason::kBadSignature, "x").code(), ErrorCode::kUnauthenticated);
   EXPECT_EQ(Refuse(Reason::kTooLarge, "x").code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(ReasonName(Reason::kUnsupportedSignatureVersion), "unsupported_signature_version");
+  EXPECT_EQ(ReasonOf(Refuse(Reason::kBadSubscribeUrl, "x")), "bad_subscribe_url");
+  EXPECT_EQ(Refuse(Reason::kBadSubscribeUrl, "x").code(), ErrorCode::kUnauthenticated);
 }
 
 }  // namespace

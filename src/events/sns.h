@@ -8,9 +8,11 @@
 // (ParseSnsEnvelope, ParseBody); this header checks them.
 //
 // What the caller does, in order: CheckSigningCertUrl(envelope.signing_cert_url); fetch that
-// certificate over HTTPS (a cache by URL is fine); VerifySnsSignature(envelope, pem, now); only
-// then trust the envelope and its Message (and check TopicArn against the topics it expects).
-// Nothing here touches the network.
+// certificate over HTTPS (a cache by URL is fine: SnsCertificateNotAfter says until when);
+// VerifySnsSignature(envelope, pem, now); only then trust the envelope and its Message (and
+// check TopicArn against the topics it expects); a SubscriptionConfirmation is confirmed by a
+// GET of its SubscribeURL once CheckSubscribeUrl passes. Nothing here touches the network
+// (serve/sns_gate.h does, for `ferry serve`).
 //
 // Thread-safety: pure functions; safe from any thread.
 #pragma once
@@ -56,6 +58,18 @@ Result<std::string> SnsStringToSign(const SnsEnvelope& envelope);
 // digit), no user, no port, then a path ending in ".pem", with no query or fragment.
 // bad_cert_url otherwise. A pattern check on the text; no lookup.
 Status CheckSigningCertUrl(std::string_view url);
+
+// OK when `url` may be a SubscribeURL to visit: "https://", a host passing the same SNS host
+// rule as CheckSigningCertUrl, no user, no port, the path "/", then a query of plain URL
+// characters (letters, digits, "-._~:&=%+/,") with the parameter Action=ConfirmSubscription,
+// and no fragment. bad_subscribe_url otherwise. A pattern check on the text; no lookup.
+Status CheckSubscribeUrl(std::string_view url);
+
+// The end of the validity (notAfter) of `certificate_pem` when it is one PEM X.509 certificate
+// with an RSA key that is valid at `now` (the checks VerifySnsSignature makes of it);
+// bad_certificate otherwise. For a cache of fetched certificates: how long one may be reused.
+Result<std::chrono::system_clock::time_point> SnsCertificateNotAfter(
+    std::string_view certificate_pem, std::chrono::system_clock::time_point now);
 
 // OK when `envelope` is signed by the key of `certificate_pem` (the certificate fetched from
 // its SigningCertURL) and that certificate is valid at `now`. Checks, in order:

@@ -8,6 +8,7 @@
 
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "checksum/checksum.h"
@@ -57,6 +58,51 @@ bool IsCertPath(std::string_view path) {
     if (!ok) return false;  // no query, fragment, escapes or spaces
   }
   return true;
+}
+
+// The path (with its query) of `url` when it is "https://" and an SNS host:
+// "sns.<region>.amazonaws.com" or "sns.<region>.amazonaws.com.cn", no user, no port.
+std::optional<std::string_view> SnsUrlPath(std::string_view url) {
+  constexpr std::string_view kScheme = "https://";
+  constexpr std::string_view kHostStart = "sns.";
+  constexpr std::string_view kDomains[] = {".amazonaws.com", ".amazonaws.com.cn"};
+  if (url.size() > kMaxUrlBytes || url.substr(0, kScheme.size()) != kScheme) return std::nullopt;
+  const std::string_view rest = url.substr(kScheme.size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view host = rest.substr(0, slash);
+  if (host.substr(0, kHostStart.size()) != kHostStart) return std::nullopt;
+  bool host_ok = false;
+  for (std::string_view domain : kDomains) {
+    if (host.size() > kHostStart.size() + domain.size() &&
+        host.substr(host.size() - domain.size()) == domain) {
+      const std::string_view region =
+          host.substr(kHostStart.size(), host.size() - kHostStart.size() - domain.size());
+      host_ok = host_ok || IsRegion(region);
+    }
+  }
+  if (!host_ok) return std::nullopt;
+  return rest.substr(slash);
+}
+
+// "/?" then plain URL characters, with the parameter Action=ConfirmSubscription.
+bool IsConfirmQuery(std::string_view path) {
+  constexpr std::string_view kStart = "/?";
+  if (path.substr(0, kStart.size()) != kStart) return false;
+  const std::string_view query = path.substr(kStart.size());
+  for (char c : query) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("-._~:&=%+/,").find(c) != std::string_view::npos;
+    if (!ok) return false;  // no fragment, spaces, quotes or control characters
+  }
+  bool confirm = false;
+  for (size_t start = 0; start <= query.size();) {
+    size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    confirm = confirm || query.substr(start, end - start) == "Action=ConfirmSubscription";
+    start = end + 1;
+  }
+  return confirm;
 }
 
 // The refusal of a check done through OpenSSL, its error queue left empty.
@@ -130,28 +176,33 @@ Result<std::string> SnsStringToSign(const SnsEnvelope& e) {
 }
 
 Status CheckSigningCertUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "https://";
-  constexpr std::string_view kHostStart = "sns.";
-  constexpr std::string_view kDomains[] = {".amazonaws.com", ".amazonaws.com.cn"};
-  const Status refused = Refuse(Reason::kBadCertUrl,
-                                "SigningCertURL is not https://sns.<region>.amazonaws.com/....pem");
-  if (url.size() > kMaxUrlBytes || url.substr(0, kScheme.size()) != kScheme) return refused;
-  const std::string_view rest = url.substr(kScheme.size());
-  const size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) return refused;
-  const std::string_view host = rest.substr(0, slash);
-  if (host.substr(0, kHostStart.size()) != kHostStart) return refused;
-  bool host_ok = false;
-  for (std::string_view domain : kDomains) {
-    if (host.size() > kHostStart.size() + domain.size() &&
-        host.substr(host.size() - domain.size()) == domain) {
-      const std::string_view region =
-          host.substr(kHostStart.size(), host.size() - kHostStart.size() - domain.size());
-      host_ok = host_ok || IsRegion(region);
-    }
+  const std::optional<std::string_view> path = SnsUrlPath(url);
+  if (!path || !IsCertPath(*path)) {
+    return Refuse(Reason::kBadCertUrl,
+                  "SigningCertURL is not https://sns.<region>.amazonaws.com/....pem");
   }
-  if (!host_ok || !IsCertPath(rest.substr(slash))) return refused;
   return Status::Ok();
+}
+
+Status CheckSubscribeUrl(std::string_view url) {
+  const std::optional<std::string_view> path = SnsUrlPath(url);
+  if (!path || !IsConfirmQuery(*path)) {
+    return Refuse(Reason::kBadSubscribeUrl,
+                  "SubscribeURL is not https://sns.<region>.amazonaws.com/?Action="
+                  "ConfirmSubscription...");
+  }
+  return Status::Ok();
+}
+
+Result<std::chrono::system_clock::time_point> SnsCertificateNotAfter(
+    std::string_view certificate_pem, std::chrono::system_clock::time_point now) {
+  const time_t at = std::chrono::system_clock::to_time_t(now);
+  FERRY_ASSIGN_OR_RETURN(const auto cert, ReadCertificate(certificate_pem, at));
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
+    return OpenSslRefusal(Reason::kBadCertificate, "the certificate's notAfter is unreadable");
+  }
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 Status VerifySnsSignature(const SnsEnvelope& envelope, std::string_view certificate_pem,

@@ -200,6 +200,48 @@ TEST(SigningCertUrlTest, RefusesEverythingElse) {
   }
 }
 
+TEST(SubscribeUrlTest, AcceptsConfirmSubscriptionUrlsOfSnsHosts) {
+  for (std::string_view url : {
+           "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:"
+           "us-west-2:123456789012:MyTopic&Token=2336412f37fb687f5d51e6e2425f004a",
+           "https://sns.cn-north-1.amazonaws.com.cn/?TopicArn=arn%3Aaws-cn%3Asns%3Acn-north-1%3A1"
+           "%3At&Action=ConfirmSubscription&Token=a.b-c_d~e",
+       }) {
+    EXPECT_TRUE(CheckSubscribeUrl(url).ok()) << url;
+  }
+}
+
+TEST(SubscribeUrlTest, RefusesOtherHostsPathsAndActions) {
+  for (std::string_view url : {
+           "http://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&Token=t",
+           "https://evil.example/?Action=ConfirmSubscription&Token=t",
+           "https://sns.us-west-2.amazonaws.com.evil.example/?Action=ConfirmSubscription",
+           "https://sns.us-west-2.amazonaws.com@evil.example/?Action=ConfirmSubscription",
+           "https://sns.us-west-2.amazonaws.com:444/?Action=ConfirmSubscription",
+           "https://sns.us-west-2.amazonaws.com/x?Action=ConfirmSubscription",
+           "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=a",
+           "https://sns.us-west-2.amazonaws.com/?XAction=ConfirmSubscription",
+           "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription#f",
+           "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&Token=a b",
+           "https://sns.us-west-2.amazonaws.com/",
+           "",
+       }) {
+    const Status s = CheckSubscribeUrl(url);
+    EXPECT_EQ(ReasonOf(s), "bad_subscribe_url") << url;
+    EXPECT_EQ(s.code(), ErrorCode::kUnauthenticated) << url;
+  }
+}
+
+TEST_F(SnsSignatureTest, CertificateNotAfterOfACertificateValidNow) {
+  const auto until = SnsCertificateNotAfter(cert_, kNow);
+  ASSERT_TRUE(until.ok()) << until.status().ToString();
+  EXPECT_EQ(*until, system_clock::time_point(sys_days{2025y / 1 / 1}));
+  EXPECT_EQ(ReasonOf(SnsCertificateNotAfter(expired_cert_, kNow).status()), "bad_certificate");
+  EXPECT_EQ(ReasonOf(SnsCertificateNotAfter(future_cert_, kNow).status()), "bad_certificate");
+  EXPECT_EQ(ReasonOf(SnsCertificateNotAfter("not a certificate", kNow).status()),
+            "bad_certificate");
+}
+
 TEST_F(SnsSignatureTest, GoodSignaturesVerify) {
   EXPECT_TRUE(VerifySnsSignature(Signed(Notification(), "1"), cert_, kNow).ok());
   EXPECT_TRUE(VerifySnsSignature(Signed(Notification(), "2"), cert_, kNow).ok());

@@ -161,6 +161,8 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 struct HeaderLines {
   std::vector<std::string> lines;
   std::vector<curl_slist> nodes;
+  std::string connect_to;        // CurlOptions::connect_to as a CURLOPT_CONNECT_TO entry
+  curl_slist connect_to_node{};  // its list of one
 };
 
 HeaderLines& LinesOf(CURL* h) {
@@ -246,7 +248,13 @@ void* CurlTransport::Acquire() {
   }
   CURL* h = curl_easy_init();
   if (h == nullptr) return nullptr;
-  curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(new HeaderLines));
+  auto* lines = new HeaderLines;
+  curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(lines));
+  if (!options_.connect_to.empty()) {
+    lines->connect_to = "::" + options_.connect_to;  // any host and port go there
+    lines->connect_to_node = {lines->connect_to.data(), nullptr};
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, &lines->connect_to_node);
+  }
   // Options that are the same for every request are set once per handle.
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);

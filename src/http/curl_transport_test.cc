@@ -81,6 +81,26 @@ TEST(CurlTransportTest, SendsDotSegmentsInThePathAsIs) {
   EXPECT_EQ(server.requests().at(0).target, "/bucket/../x/./y");
 }
 
+TEST(CurlTransportTest, ConnectToSendsEveryHostToOneAddressKeepingTheUrlsHost) {
+  LoopbackServer server([](const Received&, bool&) { return Reply(200, "here"); });
+  const std::string local = server.Url("");  // http://127.0.0.1:PORT
+  CurlTransport transport({.connect_timeout_ms = 10000,
+                           .low_speed_time_s = 30,
+                           .default_timeout_ms = 0,
+                           .ca_bundle = "",
+                           .verify_tls = true,
+                           .connect_to = local.substr(local.find("127.0.0.1"))});
+  HttpRequest req;
+  req.url = "http://sns.us-east-1.amazonaws.com/a.pem";  // never looked up
+  StringSink sink;
+  auto resp = transport.Send(req, sink, {});
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(sink.body(), "here");
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].target, "/a.pem");
+  EXPECT_EQ(server.requests()[0].Get("host"), "sns.us-east-1.amazonaws.com");
+}
+
 TEST(CurlTransportTest, EmptyPutSendsContentLengthZero) {
   LoopbackServer server([](const Received&, bool&) { return Reply(200, ""); });
   CurlTransport transport;

@@ -117,6 +117,10 @@ struct CurlOptions {
   long default_timeout_ms = 0;  // 0 = no overall limit (large parts take long)
   std::string ca_bundle;        // empty = system default or AWS_CA_BUNDLE
   bool verify_tls = true;
+  // Tests only: "HOST:PORT" that every connection goes to whatever the URL's host (libcurl's
+  // CURLOPT_CONNECT_TO); the URL, the Host header and the TLS name check stay the URL's. Lets a
+  // test serve a fixed public host name (an SNS host) from a local server. Empty: none.
+  std::string connect_to;
 };
 
 }  // namespace ferry::http

@@ -42,6 +42,16 @@ bool EventIntake::Authorized(const http::ServerRequest& request) const {
          SameSecret(header.substr(kBearer.size()), options_.token);
 }
 
+void EventIntake::UseSns(SnsGate* gate) { sns_ = gate; }
+
+bool EventIntake::VerifiedSnsNotification(const std::string& body,
+                                          const events::ParseOptions& parse) {
+  if (sns_ == nullptr) return false;
+  Result<events::SnsEnvelope> envelope = events::ParseSnsEnvelope(body, parse);
+  return envelope.ok() && envelope->type == events::SnsType::kNotification &&
+         sns_->Verify(*envelope).accepted();
+}
+
 http::ServerResponse EventIntake::Refuse(int code, const std::string& reason,
                                          const std::string& message) {
   refused_.WithLabels({reason}).Add();
@@ -55,21 +65,37 @@ http::ServerResponse EventIntake::Handle(const http::ServerRequest& request) {
   parse.max_body_bytes = options_.max_body;
   Result<events::ParsedBody> parsed = events::ParseBody(request.body, parse);
   if (!parsed.ok()) {
-    // Without the token nothing is said about the body.
-    if (!bearer) return Refuse(401, "unauthenticated", "a token is required");
+    // Without the token (or a verified SNS envelope) nothing is said about the body.
+    if (!bearer && !VerifiedSnsNotification(request.body, parse)) {
+      return Refuse(401, "unauthenticated", "a token is required");
+    }
     return Refuse(400, std::string(events::ReasonOf(parsed.status())), parsed.status().message());
   }
-  if (!bearer) {
+  if (parsed->sns) {
+    // SNS sends no token: an accepted topic and a verified signature authenticate the envelope
+    // (with or without the bearer token).
+    if (sns_ == nullptr) {
+      return Refuse(403, "sns_topic", "SNS envelopes are not accepted: no [serve] sns_topics");
+    }
+    const SnsVerdict verdict = sns_->Check(*parsed->sns);
+    if (!verdict.accepted()) {
+      http::ServerResponse refused = Refuse(verdict.code, verdict.reason, verdict.message);
+      if (verdict.retry_later) refused.headers.emplace_back("Retry-After", "5");
+      return refused;
+    }
+    if (parsed->kind == events::BodyKind::kSubscription) {
+      const bool subscribed = parsed->sns->type == events::SnsType::kSubscriptionConfirmation;
+      ignored_.WithLabels({subscribed ? "sns_subscribed" : "sns_unsubscribed"}).Add();
+      return http::ServerResponse::Text(200, verdict.message + "\n");
+    }
+    // A verified Notification: the events of its Message go on as any body's.
+  } else if (!bearer) {
     // RGW cannot send headers: its topic's opaqueData comes in every record instead.
     bool all = parsed->kind == events::BodyKind::kRecords && !parsed->events.empty();
     for (const events::Event& e : parsed->events) {
       all = all && SameSecret(e.opaque_data, options_.token);
     }
     if (!all) return Refuse(401, "unauthenticated", "a token is required");
-  }
-  if (parsed->sns) {
-    return Refuse(400, "sns_unverified",
-                  "SNS envelopes are not accepted: their signatures are not verified yet");
   }
   if (parsed->kind == events::BodyKind::kTestEvent) {
     ignored_.WithLabels({"test_event"}).Add();

@@ -1,9 +1,10 @@
 // ferry serve: replication as a service (docs/design/serve.md). For each source of [serve]
 // `replicate`, a continuous replication run of the state store by the config's rules: a
 // repair scan at start and every `scan_interval`, and one replicate-event job per key that a
-// bucket notification names (POST /events, or an SQS queue of [[serve.sqs]] polled on a thread
-// of its own). Workers of this process (and any `ferry worker` or other `ferry serve` on the
-// same store) run them on one executor. One listener serves /healthz, /metrics, /api/status and
+// bucket notification names (POST /events: RGW/MinIO webhooks with the token, AWS S3 through
+// SNS verified by serve/sns_gate.h; or an SQS queue of [[serve.sqs]] polled on a thread of its
+// own). Workers of this process (and any `ferry worker` or other `ferry serve` on the same
+// store) run them on one executor. One listener serves /healthz, /metrics, /api/status and
 // /events. SIGTERM or SIGINT: the intake answers 503, the SQS pollers stop polling, the workers
 // stop (a job in flight is given back to the store by its lease) and it exits 0.
 #include <algorithm>
@@ -12,6 +13,8 @@
 #include <cstdlib>
 #include <memory>
 #include <thread>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +25,7 @@
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "http/curl_transport.h"
 #include "http/server.h"
 #include "app/kinds.h"
 #include "jobs/payload.h"
@@ -33,6 +37,8 @@
 #include "replicate/sla.h"
 #include "replicate/status_store.h"
 #include "serve/intake.h"
+#include "serve/sns_certs.h"
+#include "serve/sns_gate.h"
 #include "serve/sqs_poller.h"
 #include "state/state_url.h"
 #include "transfer/executor.h"
@@ -109,6 +115,38 @@ Result<jobs::RunId> ContinuousRun(jobs::JobStore& store, const replicate::Durabl
   obs::Log(obs::Level::kInfo, "started replication run " + std::to_string(run),
            {{"source", pass.source}});
   return run;
+}
+
+// The SNS half of the intake ([serve] sns_topics): its own HTTPS transport (the SNS hosts,
+// verified against the system CA store or sns_ca_bundle), the certificate cache and the gate.
+struct SnsParts {
+  std::unique_ptr<http::CurlTransport> transport;
+  std::unique_ptr<serve::SnsCertCache> certs;
+  std::unique_ptr<serve::SnsGate> gate;
+};
+
+Result<SnsParts> OpenSns(const app::ServeConfig& serve) {
+  if (!serve.sns_ca_bundle.empty() && ::access(serve.sns_ca_bundle.c_str(), R_OK) != 0) {
+    return Status::InvalidArgument("[serve] sns_ca_bundle: cannot read " + serve.sns_ca_bundle);
+  }
+  http::CurlOptions co;
+  co.connect_timeout_ms = 3000;
+  co.low_speed_time_s = 5;
+  co.default_timeout_ms = 5000;
+  co.ca_bundle = serve.sns_ca_bundle;
+  co.connect_to = serve.sns_test_connect_to;
+  if (!co.connect_to.empty()) {
+    obs::Log(obs::Level::kWarn, "[serve] sns_test_connect_to is set (tests only): every SNS host "
+                                "is reached at " + co.connect_to);
+  }
+  SnsParts parts;
+  parts.transport = std::make_unique<http::CurlTransport>(co);
+  parts.certs = std::make_unique<serve::SnsCertCache>(*parts.transport, SystemClock::Default());
+  parts.gate = std::make_unique<serve::SnsGate>(
+      *parts.transport, *parts.certs, SystemClock::Default(),
+      serve::SnsGateOptions{
+          .topics = serve.sns_topics, .confirm_timeout_ms = 5000, .confirm_max_bytes = 64 * 1024});
+  return parts;
 }
 
 // GET /api/status: the runs served and their jobs by kind and state.
@@ -217,7 +255,8 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     served[i].run = *run;
   }
 
-  // The intakes: events for each source's bucket and prefix.
+  // The intakes: events for each source's bucket and prefix (POST /events with the token
+  // and/or from SNS; SQS).
   std::vector<serve::IntakeSource> sources;
   for (const Served& s : served) {
     const app::Location& loc = s.targets.source;
@@ -226,10 +265,17 @@ int RunServe(const ServeArgs& a, Context& ctx) {
                        .prefix = loc.prefix,
                        .run = s.run});
   }
+  SnsParts sns;
+  if (!serve.sns_topics.empty()) {
+    auto opened_sns = OpenSns(serve);
+    if (!opened_sns.ok()) return ReportError(opened_sns.status());
+    sns = std::move(*opened_sns);
+  }
   std::unique_ptr<serve::EventIntake> intake;
-  if (!token.empty()) {
+  if (!token.empty() || sns.gate) {
     intake = std::make_unique<serve::EventIntake>(
         *store, serve::IntakeOptions{.token = token, .max_body = serve.max_event_body});
+    intake->UseSns(sns.gate.get());
     intake->SetSources(sources);
   }
   sqs_recorder.SetSources(sources);
@@ -257,7 +303,8 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     if (r.path == "/api/status") return http::ServerResponse::Json(200, StatusJson(*store, served));
     if (r.path == "/events") {
       if (intake == nullptr) {
-        return http::ServerResponse::Text(404, "event intake is off: set [serve] token_env\n");
+        return http::ServerResponse::Text(
+            404, "event intake is off: set [serve] token_env or sns_topics\n");
       }
       if (stopping.load()) {
         http::ServerResponse busy = http::ServerResponse::Text(503, "stopping\n");

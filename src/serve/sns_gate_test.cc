@@ -1,0 +1,205 @@
+// SnsGate with a throwaway CA and signing key made here with OpenSSL, a fake HTTPS host and a
+// fake clock: what is signed for an accepted topic passes, anything else is refused before
+// anything is fetched or visited that need not be, and a SubscriptionConfirmation visits its
+// SubscribeURL only once it is verified, of an accepted topic, and on an SNS host.
+#include "serve/sns_gate.h"
+
+#include <gtest/gtest.h>
+
+#include "serve/sns_test_util.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::serve {
+namespace {
+
+using namespace std::chrono_literals;
+using events::SnsType;
+using snstest::FakeHttps;
+using snstest::kCertUrl;
+using snstest::kTopic;
+
+constexpr std::string_view kOtherTopic = "arn:aws:sns:eu-west-3:111122223333:someone-else";
+const std::string kCert(kCertUrl);
+
+class SnsGateTest : public ::testing::Test {
+ protected:
+  SnsGateTest()
+      : ca_key_(snstest::NewRsaKey()),
+        key_(snstest::NewRsaKey()),
+        other_key_(snstest::NewRsaKey()),
+        certs_(https_, clock_),
+        gate_(https_, certs_, clock_,
+              {.topics = {std::string(kTopic)}, .confirm_timeout_ms = 1000,
+               .confirm_max_bytes = 4096}) {
+    https_.Set(kCert, {.status = 200, .body = Cert(key_.get(), 30), .unreachable = false});
+  }
+
+  std::string Cert(EVP_PKEY* key, int days) {
+    return snstest::Certificate({.key = key,
+                                 .cn = "sns.amazonaws.com",
+                                 .issuer_key = ca_key_.get(),
+                                 .issuer_cn = "Test SNS CA",
+                                 .from = clock_.Now() - 24h,
+                                 .to = clock_.Now() + days * 24h,
+                                 .ca = false});
+  }
+  events::SnsEnvelope Good() {
+    return snstest::Signed(snstest::Notification(R"({"Records":[]})"), key_.get());
+  }
+
+  ferry::testing::FakeClock clock_;
+  FakeHttps https_;
+  snstest::Pkey ca_key_, key_, other_key_;
+  SnsCertCache certs_;
+  SnsGate gate_;
+};
+
+TEST_F(SnsGateTest, ASignedNotificationOfAnAcceptedTopicPassesWithOneFetch) {
+  for (std::string_view version : {"1", "2"}) {
+    const SnsVerdict v = gate_.Check(
+        snstest::Signed(snstest::Notification(R"({"Records":[]})"), key_.get(), version));
+    EXPECT_TRUE(v.accepted()) << version << ": " << v.message;
+  }
+  EXPECT_EQ(https_.asked(), std::vector<std::string>{kCert});
+}
+
+TEST_F(SnsGateTest, AnotherTopicIsRefusedWithNothingFetched) {
+  events::SnsEnvelope e = snstest::Notification(R"({"Records":[]})");
+  e.topic_arn = std::string(kOtherTopic);
+  const SnsVerdict v = gate_.Check(snstest::Signed(e, key_.get()));
+  EXPECT_EQ(v.code, 403);
+  EXPECT_EQ(v.reason, "sns_topic");
+  EXPECT_TRUE(https_.asked().empty());
+  // a topic differing only in case is another topic
+  e.topic_arn = "arn:aws:sns:eu-west-3:111122223333:Ferry-events";
+  EXPECT_EQ(gate_.Check(snstest::Signed(e, key_.get())).reason, "sns_topic");
+}
+
+TEST_F(SnsGateTest, BadSignaturesAreRefused) {
+  events::SnsEnvelope tampered = Good();
+  tampered.message = R"({"Records":[ ]})";
+  SnsVerdict v = gate_.Check(tampered);
+  EXPECT_EQ(v.code, 403);
+  EXPECT_EQ(v.reason, "sns_signature") << v.message;
+  v = gate_.Check(snstest::Signed(snstest::Notification("{}"), other_key_.get()));
+  EXPECT_EQ(v.reason, "sns_signature") << v.message;
+  events::SnsEnvelope garbled = Good();
+  garbled.signature = "!!";
+  EXPECT_EQ(gate_.Check(garbled).reason, "sns_signature");
+  events::SnsEnvelope v3 = Good();
+  v3.signature_version = "3";
+  EXPECT_EQ(gate_.Check(v3).reason, "sns_signature");
+  events::SnsEnvelope no_time = Good();
+  no_time.timestamp.clear();
+  EXPECT_EQ(gate_.Check(no_time).code, 400);
+  // garbled, unknown version and missing field fail before any fetch
+  EXPECT_EQ(https_.count(kCert), 1u);
+}
+
+TEST_F(SnsGateTest, CertificateProblemsAreSnsCert) {
+  // the URL is not an SNS host: nothing fetched
+  events::SnsEnvelope e = snstest::Notification("{}");
+  e.signing_cert_url = "https://sns.eu-west-3.amazonaws.com.evil.example/c.pem";
+  SnsVerdict v = gate_.Check(snstest::Signed(e, key_.get()));
+  EXPECT_EQ(v.code, 403);
+  EXPECT_EQ(v.reason, "sns_cert");
+  EXPECT_TRUE(https_.asked().empty());
+  // an expired certificate
+  https_.Set(kCert, {.status = 200, .body = Cert(key_.get(), -1), .unreachable = false});
+  v = gate_.Check(Good());
+  EXPECT_EQ(v.code, 403);
+  EXPECT_EQ(v.reason, "sns_cert") << v.message;
+  EXPECT_FALSE(v.retry_later);
+  // the host cannot be reached: a 503 worth a retry
+  https_.Set(kCert, {.status = 200, .body = "", .unreachable = true});
+  v = gate_.Check(Good());
+  EXPECT_EQ(v.code, 503);
+  EXPECT_EQ(v.reason, "sns_cert");
+  EXPECT_TRUE(v.retry_later);
+  // reachable again with a good one
+  https_.Set(kCert, {.status = 200, .body = Cert(key_.get(), 30), .unreachable = false});
+  EXPECT_TRUE(gate_.Check(Good()).accepted());
+}
+
+TEST_F(SnsGateTest, ACertificateIsReusedUntilItExpires) {
+  https_.Set(kCert, {.status = 200, .body = Cert(key_.get(), 2), .unreachable = false});
+  EXPECT_TRUE(gate_.Check(Good()).accepted());
+  clock_.Advance(std::chrono::duration_cast<std::chrono::milliseconds>(24h));
+  EXPECT_TRUE(gate_.Check(Good()).accepted());
+  EXPECT_EQ(https_.count(kCert), 1u);
+  clock_.Advance(std::chrono::duration_cast<std::chrono::milliseconds>(48h));
+  const SnsVerdict v = gate_.Check(Good());  // expired; the host serves the same one
+  EXPECT_EQ(v.reason, "sns_cert") << v.message;
+  EXPECT_EQ(https_.count(kCert), 2u);
+}
+
+TEST_F(SnsGateTest, ASubscriptionIsConfirmedOnlyWhenVerifiedAndAccepted) {
+  const events::SnsEnvelope sub =
+      snstest::Signed(snstest::Confirmation(SnsType::kSubscriptionConfirmation), key_.get());
+  https_.Set(sub.subscribe_url,
+             {.status = 200,
+              .body = "<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>" +
+                      std::string(kTopic) + ":42</SubscriptionArn></ConfirmSubscriptionResult>"
+                      "</ConfirmSubscriptionResponse>",
+              .unreachable = false});
+  SnsVerdict v = gate_.Check(sub);
+  EXPECT_TRUE(v.accepted()) << v.message;
+  EXPECT_EQ(https_.count(sub.subscribe_url), 1u);
+
+  // another topic: neither the certificate nor the SubscribeURL is asked
+  const events::SnsEnvelope other = snstest::Signed(
+      snstest::Confirmation(SnsType::kSubscriptionConfirmation, std::string(kOtherTopic)),
+      key_.get());
+  https_.Set(other.subscribe_url, {.status = 200, .body = "", .unreachable = false});
+  v = gate_.Check(other);
+  EXPECT_EQ(v.reason, "sns_topic");
+  EXPECT_EQ(https_.count(other.subscribe_url), 0u);
+
+  // a bad signature: not visited
+  events::SnsEnvelope forged = sub;
+  forged.token = "0000";
+  EXPECT_EQ(gate_.Check(forged).reason, "sns_signature");
+  EXPECT_EQ(https_.count(sub.subscribe_url), 1u);
+
+  // signed, but the SubscribeURL is not an SNS host's: not visited
+  events::SnsEnvelope elsewhere = snstest::Confirmation(SnsType::kSubscriptionConfirmation);
+  elsewhere.subscribe_url = "https://evil.example/?Action=ConfirmSubscription&Token=1";
+  elsewhere = snstest::Signed(elsewhere, key_.get());
+  https_.Set(elsewhere.subscribe_url, {.status = 200, .body = "", .unreachable = false});
+  v = gate_.Check(elsewhere);
+  EXPECT_EQ(v.code, 403);
+  EXPECT_EQ(v.reason, "sns_confirm");
+  EXPECT_EQ(https_.count(elsewhere.subscribe_url), 0u);
+}
+
+TEST_F(SnsGateTest, AFailedConfirmationIsA5xx) {
+  const events::SnsEnvelope sub =
+      snstest::Signed(snstest::Confirmation(SnsType::kSubscriptionConfirmation), key_.get());
+  https_.Set(sub.subscribe_url, {.status = 403, .body = "expired token", .unreachable = false});
+  SnsVerdict v = gate_.Check(sub);
+  EXPECT_EQ(v.code, 502);
+  EXPECT_EQ(v.reason, "sns_confirm");
+  https_.Set(sub.subscribe_url, {.status = 200, .body = "", .unreachable = true});
+  v = gate_.Check(sub);
+  EXPECT_EQ(v.code, 503);
+  EXPECT_TRUE(v.retry_later);
+}
+
+TEST_F(SnsGateTest, AnUnsubscribeConfirmationIsAcceptedWithNothingVisited) {
+  const events::SnsEnvelope unsub =
+      snstest::Signed(snstest::Confirmation(SnsType::kUnsubscribeConfirmation), key_.get());
+  https_.Set(unsub.subscribe_url, {.status = 200, .body = "", .unreachable = false});
+  EXPECT_TRUE(gate_.Check(unsub).accepted());
+  EXPECT_EQ(https_.asked(), std::vector<std::string>{kCert});
+}
+
+TEST_F(SnsGateTest, VerifyDoesNotConfirm) {
+  const events::SnsEnvelope sub =
+      snstest::Signed(snstest::Confirmation(SnsType::kSubscriptionConfirmation), key_.get());
+  https_.Set(sub.subscribe_url, {.status = 200, .body = "", .unreachable = false});
+  EXPECT_TRUE(gate_.Verify(sub).accepted());
+  EXPECT_EQ(https_.count(sub.subscribe_url), 0u);
+}
+
+}  // namespace
+}  // namespace ferry::serve
