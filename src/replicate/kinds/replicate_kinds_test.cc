@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <map>
+#include <random>
+#include <algorithm>
 #include <thread>
 
 #include "jobs/kinds/registry.h"
@@ -371,6 +373,90 @@ TEST_F(ReplicateKindsTest, AnEventsJobReplicatesItsKeyAsTheSourceHasItNow) {
   ASSERT_TRUE(store_->Enqueue(specs).ok());
   EXPECT_EQ(work(*again), 0u);
   EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
+// Events are hints (issue: ferry serve): shuffled, duplicated, delayed past later writes of
+// their key, the destination never holds a version out of order (its history of each key is
+// always a prefix of the source's: an event of an older version never puts it over a newer
+// one, a delete marker's event never deletes a key written again since), and once every
+// event has been delivered the destination holds the source's history. Seeded, many seeds.
+TEST_F(ReplicateKindsTest, ShuffledDuplicatedAndLateEventsConverge) {
+  storage::MemoryBackend& a = *sides_["a"];
+  const RunId first = NewRun(100);
+  auto work = [&](RunId r) {
+    WorkerOptions o;
+    o.owner = "w";
+    o.only_run = r;
+    o.exit_when_done = true;
+    o.idle_poll = std::chrono::milliseconds(2);
+    o.registry = &kinds_;
+    transfer::Stats stats;
+    Worker worker(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+    EXPECT_TRUE(worker.Run({}).ok());
+  };
+  work(first);  // the scan of an empty source
+  const std::string options = store_->GetRun(first)->spec.options;
+  // Delivers `keys` as one body of events each, in this order, to a run of their own.
+  auto deliver = [&](const std::vector<std::string>& keys) {
+    auto run = store_->CreateRun(jobs::RunSpec{"a", "b", options});
+    ASSERT_TRUE(run.ok());
+    std::vector<JobSpec> specs;
+    for (const std::string& key : keys) {
+      JobSpec e;
+      e.run = *run;
+      e.kind = kReplicateEventKind;
+      e.payload = EncodeEventWork({.key = key, .first_event_ns = 0, .events = 1});
+      e.coalesce_key = key;
+      specs.push_back(e);
+    }
+    ASSERT_TRUE(store_->Enqueue(specs).ok());
+    work(*run);
+  };
+  auto prefix_of_source = [&]() {
+    auto at_a = History("a");
+    for (const auto& [key, versions] : History("b")) {
+      const std::vector<std::string>& source = at_a[key];
+      if (versions.size() > source.size() ||
+          !std::equal(versions.begin(), versions.end(), source.begin())) {
+        ADD_FAILURE() << key << " at b is not a prefix of its history at a";
+        return false;
+      }
+    }
+    return true;
+  };
+  int written = 0;
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    std::mt19937 rng(seed);
+    const std::string tag = "s" + std::to_string(seed) + "-";
+    std::vector<std::string> pending;  // events not delivered yet, oldest first
+    for (int op = 0; op < 24; ++op) {
+      const std::string key = tag + "k" + std::to_string(rng() % 4);
+      clock_.SleepFor(std::chrono::milliseconds(10), {});
+      if (rng() % 10 < 7) {
+        const std::string body = "v" + std::to_string(++written);
+        storage::WriteSpec spec;
+        spec.size = body.size();
+        ASSERT_TRUE(a.Put(key, std::as_bytes(std::span(body)), spec, {}).ok());
+      } else {
+        ASSERT_TRUE(a.AddDeleteMarker(key, {}).ok());
+      }
+      pending.push_back(key);
+      if (rng() % 3 == 0) pending.push_back(key);  // delivered twice
+      if (op % 6 == 5) {
+        // Deliver a shuffled part of what is pending; the rest comes late, after later writes.
+        std::shuffle(pending.begin(), pending.end(), rng);
+        const size_t now = pending.size() / 2 + rng() % (pending.size() / 2 + 1);
+        deliver(std::vector<std::string>(pending.begin(), pending.begin() + now));
+        pending.erase(pending.begin(), pending.begin() + now);
+        ASSERT_TRUE(prefix_of_source()) << "seed " << seed << ", op " << op;
+      }
+    }
+    std::shuffle(pending.begin(), pending.end(), rng);
+    deliver(pending);
+    ASSERT_TRUE(prefix_of_source()) << "seed " << seed;
+  }
+  // Every write had its event: the destination holds the source's history, key by key.
+  EXPECT_EQ(History("b"), History("a"));
 }
 
 TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
