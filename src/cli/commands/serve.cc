@@ -86,8 +86,21 @@ Result<jobs::RunId> ContinuousRun(jobs::JobStore& store, const replicate::Durabl
       existing->spec.rescan_interval == scan_interval) {
     FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, existing->id).status());
     // The repair scan runs at start too: what was written while no one served the source (its
-    // events lost) is replicated now, not an interval later.
+    // events lost) is replicated now, not an interval later. The next round's scan is brought
+    // forward; when a round is under way instead (the process that served it died in it) and
+    // none of its scans waits, one more scan of the whole source joins it. Continuous runs lock
+    // each key they write, so two scans of a key never both write it.
     FERRY_RETURN_IF_ERROR(store.Hasten(existing->id).status());
+    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(existing->id));
+    if (counts.of(jobs::kScanKind).of(jobs::JobState::kQueued) == 0 &&
+        counts.of(replicate::kReplicateScanKind).of(jobs::JobState::kQueued) == 0) {
+      jobs::JobSpec scan;
+      scan.run = existing->id;
+      scan.kind = replicate::kReplicateScanKind;
+      scan.payload = jobs::EncodeScan(jobs::KeyRange{});
+      scan.max_attempts = ro.max_attempts;
+      FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
+    }
     obs::Log(obs::Level::kInfo, "serving replication run " + std::to_string(existing->id),
              {{"source", pass.source}});
     return existing->id;
