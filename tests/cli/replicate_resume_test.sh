@@ -11,16 +11,6 @@ A=$(new_bucket ra)
 B=$(new_bucket rb)
 SIZE=$((512 * 1024 * 1024))  # 32 parts of 16 MiB
 STATE=$WORK/state.db
-aws_side() {  # aws_side a|b ARGS...: the AWS CLI on gateway A or B
-  local side=$1; shift
-  if [ "$side" = a ]; then
-    AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
-  else
-    AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
-  fi
-}
 aws_side a s3api put-bucket-versioning --bucket "$A" --versioning-configuration Status=Enabled
 aws_side b s3api put-bucket-versioning --bucket "$B" --versioning-configuration Status=Enabled
 mkdir -p "$WORK/up"

@@ -15,21 +15,6 @@ TOKEN=tok-$RANDOM$RANDOM
 export FERRY_EVENTS_TOKEN=$TOKEN
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
-aws_side() {  # aws_side a|b ARGS...: the AWS CLI on gateway A or B
-  local side=$1; shift
-  if [ "$side" = a ]; then
-    AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
-  else
-    AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
-  fi
-}
-wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds
-  local deadline=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $deadline ]; do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --prefix "$1" --query 'length(Contents || `[]`)' --output text; }
 at_b() { [ "$(count_b "$1")" = "$2" ]; }  # at_b PREFIX N: B holds N objects under PREFIX
 repaired_is() { [ "$(repaired "$1")" "$2" "$3" ]; }  # repaired_is REASON -eq|-ge N

@@ -75,11 +75,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 check "healthz answers once it serves" curl -sf -o /dev/null "$URL/healthz"
-wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds
-  local deadline=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $deadline ]; do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 at_b() { ferry ls "rb:$B/${1%/*}/" 2>/dev/null | grep -q " ${1##*/}\$"; }  # at_b DIR/NAME
 check "the first scan replicates what existed" wait_for 20 at_b old/1.txt
 

@@ -97,11 +97,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 check "healthz answers once it serves" curl -sf -o /dev/null "$URL/healthz"
-wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds
-  local deadline=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $deadline ]; do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 # written to the moto bucket: S3 notifies the queue, ferry records and replicates
 mkdir -p "$WORK/new/sub"
 for i in $(seq 1 9); do echo "sqs $i" > "$WORK/new/$i.txt"; done

@@ -15,16 +15,6 @@ TOKEN=tok-$RANDOM$RANDOM
 export FERRY_EVENTS_TOKEN=$TOKEN
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
-aws_side() {  # aws_side a|b ARGS...: the AWS CLI on gateway A or B
-  local side=$1; shift
-  if [ "$side" = a ]; then
-    AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
-  else
-    AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
-  fi
-}
 aws_side a s3api put-bucket-versioning --bucket "$A" --versioning-configuration Status=Enabled
 aws_side b s3api put-bucket-versioning --bucket "$B" --versioning-configuration Status=Enabled
 for i in 1 2 3; do echo "before $i" | aws_side a s3 cp - "s3://$A/old/$i.txt" >/dev/null; done
@@ -64,11 +54,6 @@ aws_side a sns create-topic --name "ferry-$A" --attributes \
 aws_side a s3api put-bucket-notification-configuration --bucket "$A" --notification-configuration \
   "{\"TopicConfigurations\":[{\"Id\":\"ferry\",\"TopicArn\":\"arn:aws:sns:${FERRY_TEST_S3_REGION:-region-a}::ferry-$A\",\"Events\":[\"s3:ObjectCreated:*\",\"s3:ObjectRemoved:*\"]}]}"
 # the first scan replicates what existed
-wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds
-  local deadline=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $deadline ]; do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text; }
 at_b() { [ "$(count_b)" = "$1" ]; }  # at_b N: B holds N objects (evaluated at each try)
 check "the first scan replicates what existed" wait_for 60 at_b 3

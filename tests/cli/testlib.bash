@@ -64,6 +64,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+aws_side() {  # aws_side a|b ARGS...: the AWS CLI on gateway A or B
+  local side=$1; shift
+  if [ "$side" = a ]; then
+    AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
+      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
+  else
+    AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
+      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
+  fi
+}
+wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds (CMD is run again at each try)
+  local deadline=$((SECONDS + $1)); shift
+  while [ $SECONDS -lt $deadline ]; do "$@" && return 0; sleep 0.2; done
+  return 1
+}
 check() { # description, then a command that must succeed
   local what=$1; shift
   if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; FAILS=$((FAILS + 1)); fi
