@@ -90,7 +90,8 @@ import json, sys
 d = json.load(sys.stdin)
 for v in d.get("Versions", []) + d.get("DeleteMarkers", []):
     print(v["VersionId"], v["Key"])' 2>/dev/null | while read -r vid key; do
-      "aws_$side" s3api delete-object --bucket "$name" --key "$key" --version-id "$vid" >/dev/null
+      # "=": a version id may start with "-" (RGW's do), which the CLI would take for an option
+      "aws_$side" s3api delete-object --bucket "$name" --key="$key" --version-id="$vid" >/dev/null
     done || true  # no such bucket: nothing to delete
     "aws_$side" s3api delete-bucket --bucket "$name" >/dev/null 2>&1 || true
     return 0
