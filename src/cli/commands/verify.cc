@@ -12,6 +12,7 @@
 #include "transfer/adaptive.h"
 #include "transfer/executor.h"
 #include "verify/verify.h"
+#include "verify/versions.h"
 
 namespace ferry::cli {
 namespace {
@@ -22,6 +23,7 @@ struct VerifyArgs {
   bool download = false;
   bool metadata = false;
   bool json = false;
+  bool versions = false;
   std::string combined;  // report file ("" = stdout)
   int concurrency = 0;
   std::string memory;
@@ -83,7 +85,17 @@ int Run(const VerifyArgs& a, Context& ctx) {
   options.compare.metadata = a.metadata;
   verify::VerifyStats stats;
   Status status;
-  {
+  if (a.versions) {
+    if (a.download || a.metadata) {
+      return Fail(Status::InvalidArgument("--versions compares listings only: without "
+                                          "--download and --metadata"));
+    }
+    status = verify::RunVerifyVersions(**src, **dst, report, ctx.stop);
+    if (status.code() == ErrorCode::kNotSupported) {
+      return Fail(Status::InvalidArgument("--versions needs version listings on both sides "
+                                          "(S3 buckets): " + status.message()));
+    }
+  } else {
     transfer::Executor executor(e);
     status = verify::RunVerify(executor, **src, **dst, options, report, stats, ctx.stop);
   }
@@ -116,6 +128,9 @@ void RegisterVerify(CLI::App& app, Context& ctx) {
                 "also compare user metadata (x-amz-meta-*, ferry's own left out) and "
                 "Content-Type (one HEAD per side)");
   cmd->add_flag("--json", args->json, "one JSON object per key instead of \"<mark> <key>\"");
+  cmd->add_flag("--versions", args->versions,
+                "compare version histories (versions and delete markers, newest first, by "
+                "size and ETag) instead of the current objects");
   cmd->add_option("--combined", args->combined,
                   "write the report to FILE instead of stdout");
   cmd->add_option("--concurrency", args->concurrency,
