@@ -114,6 +114,27 @@ v "$WORK/src" "ra:$A" --download
 check "  with --download: exit 1" [ "$RC_" = 1 ]
 check "  * big2.bin" grep -qx "\* big2.bin" "$WORK/report"
 
+# --versions: two versioned buckets with the same history, then one more version in SRC
+VA=$(new_bucket ra)
+VB=$(new_bucket rb)
+aws_side a s3api put-bucket-versioning --bucket "$VA" --versioning-configuration Status=Enabled
+aws_side b s3api put-bucket-versioning --bucket "$VB" --versioning-configuration Status=Enabled
+for side_bucket in "a $VA" "b $VB"; do
+  set -- $side_bucket
+  echo one | aws_side "$1" s3 cp --quiet - "s3://$2/k"
+  echo two | aws_side "$1" s3 cp --quiet - "s3://$2/k"
+  aws_side "$1" s3 rm --quiet "s3://$2/k"
+  echo x | aws_side "$1" s3 cp --quiet - "s3://$2/other"
+done
+v "ra:$VA" "rb:$VB" --versions
+check "--versions, same histories: exit 0" [ "$RC_" = 0 ]
+check "  both keys identical" [ "$(marks =)" = 2 ]
+echo three | aws_side a s3 cp --quiet - "s3://$VA/k"
+v "ra:$VA" "rb:$VB" --versions --json
+check "--versions, one more version in SRC: exit 1" [ "$RC_" = 1 ]
+check "  reason counts the versions" grep -q '"key":"k".*"reason":"versions: 4 in SRC, 3 in DST"' "$WORK/report"
+check "--versions on a folder: exit 2" expect_error 2 "versions" ferry verify "$WORK/src" "ra:$VA" --versions
+
 # Bad input: exit 2 with one line
 check "unknown remote: exit 2" expect_error 2 "error" ferry verify "nope:$A" "ra:$A"
 check "bucket that does not exist: exit 2" expect_error 2 "DST" ferry verify "ra:$A" "ra:no-such-bucket-$$"

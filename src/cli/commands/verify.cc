@@ -44,6 +44,10 @@ int Fail(const Status& s) {
 }
 
 int Run(const VerifyArgs& a, Context& ctx) {
+  if (a.versions && (a.download || a.metadata)) {
+    return Fail(Status::InvalidArgument("--versions compares listings only: not with "
+                                        "--download or --metadata"));
+  }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return Fail(config.status());
   transfer::ExecutorOptions e;
@@ -86,10 +90,6 @@ int Run(const VerifyArgs& a, Context& ctx) {
   verify::VerifyStats stats;
   Status status;
   if (a.versions) {
-    if (a.download || a.metadata) {
-      return Fail(Status::InvalidArgument("--versions compares listings only: without "
-                                          "--download and --metadata"));
-    }
     status = verify::RunVerifyVersions(**src, **dst, report, ctx.stop);
     if (status.code() == ErrorCode::kNotSupported) {
       return Fail(Status::InvalidArgument("--versions needs version listings on both sides "
