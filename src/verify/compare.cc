@@ -16,11 +16,13 @@ Decision Done(Verdict v, std::string reason) {
   return d;
 }
 
-Decision Next(Step step, Side side = Side::kSrc, std::vector<uint64_t> part_sizes = {}) {
+Decision Next(Step step, Side side = Side::kSrc, std::vector<uint64_t> part_sizes = {},
+              bool whole = true) {
   Decision d;
   d.step = step;
   d.side = side;
   d.part_sizes = std::move(part_sizes);
+  d.whole = whole;
   return d;
 }
 
@@ -93,7 +95,10 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
         if (std::find(sizes.begin(), sizes.end(), p) == sizes.end()) sizes.push_back(p);
       }
     }
-    return Next(Step::kRead, r, std::move(sizes));
+    // The whole MD5 is needed unless only a layout can decide and no second read may follow
+    // (one MD5 pass fewer over the bytes).
+    const bool whole = te.kind != Kind::kMultipart || second_read_allowed;
+    return Next(Step::kRead, r, std::move(sizes), whole);
   }
 
   const LayoutHasher::Digests& rd = *rf.read;

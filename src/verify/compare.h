@@ -65,13 +65,14 @@ struct Decision {
     kDone,     // `verdict` and `reason` are final
     kDetails,  // HEAD (Stat) the sides whose details are not known yet, then decide again
     kLayout,   // ask `side`'s store for its part layout (FirstPartSize), then decide again
-    kRead,     // read `side` whole through a LayoutHasher(part_sizes, whole MD5)
+    kRead,     // read `side` whole through a LayoutHasher(part_sizes, whole)
   };
   Step step = Step::kDone;
   Verdict verdict = Verdict::kIdentical;
   std::string reason;
   Side side = Side::kSrc;
   std::vector<uint64_t> part_sizes;  // kRead: the candidate layouts to hash
+  bool whole = false;                // kRead: also the MD5 of the whole object
 };
 
 // The next step for a key on both sides. REQUIRES: facts.src.info and facts.dst.info.

@@ -57,7 +57,7 @@ struct Pair {
         side(decision.side).first_part_size = told;
         break;
       case Step::kRead: {
-        LayoutHasher h(decision.part_sizes, true);
+        LayoutHasher h(decision.part_sizes, decision.whole);
         h.Update(decision.side == Side::kSrc ? src_bytes : dst_bytes);
         side(decision.side).read = h.Finish();
         break;

@@ -64,7 +64,7 @@ class PairCheck {
           Layout(d.side, stop);
           break;
         case Step::kRead:
-          s = Read(d.side, d.part_sizes, stop);
+          s = Read(d.side, d.part_sizes, d.whole, stop);
           break;
       }
       if (!s.ok()) return Error(e, s);
@@ -118,10 +118,11 @@ class PairCheck {
     if (got.ok()) f.first_part_size = *got;
   }
 
-  Status Read(Side side, const std::vector<uint64_t>& part_sizes, std::stop_token stop) {
+  Status Read(Side side, const std::vector<uint64_t>& part_sizes, bool whole,
+              std::stop_token stop) {
     storage::ObjectInfo& i = info(side);
     storage::Backend& b = sides_.of(side);
-    LayoutHasher hasher(part_sizes, /*whole=*/true);
+    LayoutHasher hasher(part_sizes, whole);
     const uint64_t chunk = std::max<uint64_t>(1, std::min(options_.read_chunk, i.size));
     std::optional<transfer::BufferPool::Buffer> buffer;
     if (i.size > 0) {
