@@ -5,6 +5,7 @@
 #include "plan/merge.h"
 #include "storage/sorted_listing.h"
 #include "transfer/prefetch_cursor.h"
+#include "verify/read_ahead.h"
 
 namespace ferry::verify {
 namespace {
@@ -37,9 +38,9 @@ Mark MarkOf(Verdict v) {
 // One pair whose listings did not decide: owns copies of both entries.
 class PairCheck {
  public:
-  PairCheck(const Sides& sides, const VerifyOptions& options, transfer::BufferPool& buffers,
+  PairCheck(const Sides& sides, const VerifyOptions& options, transfer::TaskQueue& queue,
             VerifyStats& stats, storage::ObjectInfo src, storage::ObjectInfo dst)
-      : sides_(sides), options_(options), buffers_(buffers), stats_(stats),
+      : sides_(sides), options_(options), queue_(queue), stats_(stats),
         src_(std::move(src)), dst_(std::move(dst)) {
     facts_.src = FactsOf(sides_.src, &src_);
     facts_.dst = FactsOf(sides_.dst, &dst_);
@@ -121,33 +122,28 @@ class PairCheck {
   Status Read(Side side, const std::vector<uint64_t>& part_sizes, bool whole,
               std::stop_token stop) {
     storage::ObjectInfo& i = info(side);
-    storage::Backend& b = sides_.of(side);
     LayoutHasher hasher(part_sizes, whole);
-    const uint64_t chunk = std::max<uint64_t>(1, std::min(options_.read_chunk, i.size));
-    std::optional<transfer::BufferPool::Buffer> buffer;
-    if (i.size > 0) {
-      buffer = buffers_.Borrow(chunk, stop);
-      if (!buffer) return Status::Cancelled("interrupted");
-    }
-    stats_.reads += 1;
+    ReadRequest r;
+    r.backend = &sides_.of(side);
+    r.key = i.key;
+    r.size = i.size;
     // Pinned to the ETag compared (S3 If-Match): a changed object fails instead of mixing.
-    const std::string etag = facts(side).local ? std::string() : i.etag;
-    for (uint64_t off = 0; off < i.size;) {
-      const uint64_t n = std::min(chunk, i.size - off);
-      std::span<std::byte> out = buffer->data().first(n);
-      Status s = b.ReadAt(i.key, off, out, etag, stop);
-      if (!s.ok()) return s.WithContext(side == Side::kSrc ? "read of SRC" : "read of DST");
-      hasher.Update(out);
-      off += n;
-      stats_.bytes_read += n;
-    }
+    r.etag = facts(side).local ? std::string() : i.etag;
+    r.chunk = std::max<uint64_t>(1, std::min(options_.read_chunk, i.size));
+    r.depth = options_.read_depth;
+    stats_.reads += 1;
+    Status s = ReadInOrder(r, queue_, [&](std::span<const std::byte> bytes) {
+      hasher.Update(bytes);
+      stats_.bytes_read += bytes.size();
+    }, stop);
+    if (!s.ok()) return s.WithContext(side == Side::kSrc ? "read of SRC" : "read of DST");
     facts(side).read = hasher.Finish();
     return Status::Ok();
   }
 
   const Sides& sides_;
   const VerifyOptions& options_;
-  transfer::BufferPool& buffers_;
+  transfer::TaskQueue& queue_;
   VerifyStats& stats_;
   storage::ObjectInfo src_, dst_;
   PairFacts facts_;
@@ -197,7 +193,7 @@ class Visitor : public plan::ListingVisitor {
       report_.Add(e);
       return Status::Ok();
     }
-    auto check = std::make_shared<PairCheck>(sides_, options_, executor_.buffers(), stats_,
+    auto check = std::make_shared<PairCheck>(sides_, options_, queue_, stats_,
                                              src, dst);
     queue_.Push([check, this](std::stop_token stop) { report_.Add(check->Run(stop)); },
                 /*priority=*/false);

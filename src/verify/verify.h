@@ -7,7 +7,8 @@
 // every other pair goes to a task on the process's transfer::Executor, which asks what the
 // decision (compare.h) needs (HEADs, the part layout, reads of one side, of both with
 // --download) and reports the verdict. Memory is bounded at any object count: a listing page
-// per side, the executor's bounded queue, and read buffers taken from its byte budget.
+// per side, the executor's bounded queue, and read buffers taken from its byte budget. A read
+// of a large object has a few chunks in flight on other workers (read_ahead.h).
 //
 // Nothing is written to either side.
 //
@@ -29,6 +30,7 @@ namespace ferry::verify {
 struct VerifyOptions {
   CompareOptions compare;
   uint64_t read_chunk = 8ull << 20;  // bytes per ranged read when a side is read
+  int read_depth = 4;                // chunks of one object read ahead at most (read_ahead.h)
 };
 
 // What the run did beyond its report.

@@ -58,7 +58,7 @@ Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = 
   std::FILE* f = std::tmpfile();
   Report report(f, true);
   VerifyStats stats;
-  r.status = RunVerify(testing::TestExecutor(), src, dst, VerifyOptions{o, 1 * kMiB}, report,
+  r.status = RunVerify(testing::TestExecutor(), src, dst, VerifyOptions{o, 1 * kMiB, 3}, report,
                        stats, {});
   r.reads = stats.reads.load();
   r.counts = report.counts();
