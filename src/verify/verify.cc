@@ -151,10 +151,9 @@ class PairCheck {
 
 class Visitor : public plan::ListingVisitor {
  public:
-  Visitor(const Sides& sides, const VerifyOptions& options, transfer::Executor& executor,
-          transfer::TaskQueue& queue, Report& report, VerifyStats& stats)
-      : sides_(sides), options_(options), executor_(executor), queue_(queue), report_(report),
-        stats_(stats) {}
+  Visitor(const Sides& sides, const VerifyOptions& options, transfer::TaskQueue& queue,
+          Report& report, VerifyStats& stats)
+      : sides_(sides), options_(options), queue_(queue), report_(report), stats_(stats) {}
 
   Status SourceOnly(const storage::ObjectInfo& src) override {
     Entry e = EntryOf(&src, nullptr);
@@ -219,7 +218,6 @@ class Visitor : public plan::ListingVisitor {
 
   const Sides& sides_;
   const VerifyOptions& options_;
-  transfer::Executor& executor_;
   transfer::TaskQueue& queue_;
   Report& report_;
   VerifyStats& stats_;
@@ -233,7 +231,7 @@ Status RunVerify(transfer::Executor& executor, storage::Backend& src, storage::B
   const Sides sides{src, dst};
   std::unique_ptr<transfer::TaskQueue> queue = executor.Open();
   std::stop_callback cancel(stop, [&queue] { queue->Cancel(); });
-  Visitor visitor(sides, options, executor, *queue, report, stats);
+  Visitor visitor(sides, options, *queue, report, stats);
   Status status = [&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(auto src_list, storage::ListSorted(src, ""));
     FERRY_ASSIGN_OR_RETURN(auto dst_list, storage::ListSorted(dst, ""));
