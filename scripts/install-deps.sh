@@ -13,7 +13,7 @@
 #           tests of the alerting rules in deploy/prometheus/ (tests/cli/alert_rules_test.sh)
 #   bench   the peers of bench/bench-sync.sh and bench-codec.sh: rclone, AWS CLI, GNU time
 #           (/usr/bin/time), the zstd CLI
-#   test    build + rgw + pg + swift + aws + prom: everything scripts/test-all.sh needs
+#   test    build + rgw + pg + swift + aws + prom + rclone: everything scripts/test-all.sh needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
 #
@@ -35,6 +35,8 @@ RGW_PKGS=(radosgw ceph-mon ceph-osd ceph-common curl)
 PG_PKGS=(postgresql)
 SWIFT_PKGS=(swift-proxy swift-account swift-container swift-object memcached curl)
 AWS_PKGS=(awscli)
+# copies made by another tool for tests/cli/verify_test.sh (ferry verify against rclone's layouts)
+RCLONE_PKGS=(rclone)
 # only /usr/bin/promtool is used; --no-install-recommends leaves out the node exporter
 PROM_PKGS=(prometheus)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
@@ -55,7 +57,7 @@ add_group() {
     prom)  wanted+=("${PROM_PKGS[@]}") ;;
     bench) wanted+=("${BENCH_PKGS[@]}") ;;
     test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
-           add_group prom ;;
+           add_group prom; wanted+=("${RCLONE_PKGS[@]}") ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterCatalog(app, ctx);
   ferry::cli::RegisterServe(app, ctx);
   ferry::cli::RegisterEvents(app, ctx);
+  ferry::cli::RegisterVerify(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

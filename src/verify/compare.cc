@@ -1,0 +1,174 @@
+#include "verify/compare.h"
+
+#include <algorithm>
+
+namespace ferry::verify {
+namespace {
+
+using Kind = ParsedETag::Kind;
+using Step = Decision::Step;
+
+Decision Done(Verdict v, std::string reason) {
+  Decision d;
+  d.step = Step::kDone;
+  d.verdict = v;
+  d.reason = std::move(reason);
+  return d;
+}
+
+Decision Next(Step step, Side side = Side::kSrc, std::vector<uint64_t> part_sizes = {},
+              bool whole = true) {
+  Decision d;
+  d.step = step;
+  d.side = side;
+  d.part_sizes = std::move(part_sizes);
+  d.whole = whole;
+  return d;
+}
+
+bool Known(const SideFacts& f) { return f.details_known || f.info->has_details; }
+
+ParsedETag ETagOf(const SideFacts& f) {
+  // A local file's "ETag" (if a backend ever gave one) is no digest the store computed.
+  return ParseETag(f.info->etag, f.info->etag_opaque || f.local);
+}
+
+const char* Name(Side s) { return s == Side::kSrc ? "SRC" : "DST"; }
+
+// The side to read when one read must decide: the one whose ETag proves least (none, then a
+// multipart ETag against a plain MD5), a local file first among equals, else the source.
+Side ReadSide(const PairFacts& f, const ParsedETag& s, const ParsedETag& d) {
+  if (s.kind == Kind::kNone && d.kind == Kind::kNone) {
+    return (!f.src.local && f.dst.local) ? Side::kDst : Side::kSrc;
+  }
+  if (s.kind == Kind::kNone) return Side::kSrc;
+  if (d.kind == Kind::kNone) return Side::kDst;
+  if (d.kind == Kind::kMultipart && s.kind == Kind::kMd5) return Side::kDst;
+  return Side::kSrc;
+}
+
+// Content only (metadata aside).
+Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
+  const storage::ObjectInfo& si = *f.src.info;
+  const storage::ObjectInfo& di = *f.dst.info;
+  if (si.size != di.size) {
+    return Done(Verdict::kDiffer, "size");
+  }
+  const ParsedETag s = ETagOf(f.src);
+  const ParsedETag d = ETagOf(f.dst);
+  if (s.kind == Kind::kMd5 && d.kind == Kind::kMd5) {
+    return Done(s.digest == d.digest ? Verdict::kIdentical : Verdict::kDiffer, "md5");
+  }
+  if (s.kind == Kind::kMultipart && d.kind == Kind::kMultipart && s.parts == d.parts &&
+      s.digest == d.digest) {
+    return Done(Verdict::kIdentical, "etag");
+  }
+  if (Known(f.src) && Known(f.dst)) {
+    const auto sc = si.crc32c();
+    const auto dc = di.crc32c();
+    if (sc && dc) return Done(*sc == *dc ? Verdict::kIdentical : Verdict::kDiffer, "crc32c");
+  }
+
+  const Side r = ReadSide(f, s, d);
+  const SideFacts& rf = r == Side::kSrc ? f.src : f.dst;
+  const SideFacts& tf = r == Side::kSrc ? f.dst : f.src;
+  const ParsedETag& te = r == Side::kSrc ? d : s;
+  const Side t = r == Side::kSrc ? Side::kDst : Side::kSrc;
+  const bool second_read_allowed = o.download || tf.local;
+
+  if (!rf.read) {
+    // Details first (a HEAD costs less than a read; ferry's CRC32C may decide), except for a
+    // local file against a plain MD5, which one cheap read decides.
+    const bool cheap_decisive = rf.local && te.kind == Kind::kMd5;
+    if (!cheap_decisive && (!Known(f.src) || !Known(f.dst))) return Next(Step::kDetails);
+    if (te.kind == Kind::kNone && !second_read_allowed) {
+      // Nothing one read could be compared with: the other side must be read too.
+      return Done(Verdict::kSizeOnly, "size only: no checksum common to both (--download)");
+    }
+    if (te.kind == Kind::kMultipart && !tf.local && !tf.layout_asked) {
+      return Next(Step::kLayout, t);
+    }
+    std::vector<uint64_t> sizes;
+    if (te.kind == Kind::kMultipart) {
+      if (tf.first_part_size) sizes.push_back(*tf.first_part_size);
+      for (uint64_t p : CandidatePartSizes(tf.info->size, te.parts)) {
+        if (std::find(sizes.begin(), sizes.end(), p) == sizes.end()) sizes.push_back(p);
+      }
+    }
+    // The whole MD5 is needed unless only a layout can decide and no second read may follow
+    // (one MD5 pass fewer over the bytes).
+    const bool whole = te.kind != Kind::kMultipart || second_read_allowed;
+    return Next(Step::kRead, r, std::move(sizes), whole);
+  }
+
+  const LayoutHasher::Digests& rd = *rf.read;
+  if (rd.bytes != rf.info->size) return Done(Verdict::kDiffer, "size (as read)");
+  if (te.kind == Kind::kMd5 && rd.whole) {
+    return Done(*rd.whole == te.digest ? Verdict::kIdentical : Verdict::kDiffer, "md5");
+  }
+  std::string doubt = "size only: no checksum common to both (--download)";
+  if (te.kind == Kind::kMultipart) {
+    if (tf.first_part_size) {
+      // The store told the layout: the digest under it decides.
+      for (const auto& l : rd.layouts) {
+        if (l.part_size == *tf.first_part_size) {
+          return Done(l.parts == te.parts && l.digest == te.digest ? Verdict::kIdentical
+                                                                   : Verdict::kDiffer,
+                      "layout");
+        }
+      }
+    }
+    if (MatchingLayout(rd, te.digest, te.parts)) return Done(Verdict::kIdentical, "layout");
+    doubt = std::string("size only: no part size reproduces the multipart ETag of ") + Name(t) +
+            " (--download)";
+  }
+  if (!tf.read) {
+    if (second_read_allowed) return Next(Step::kRead, t);
+    return Done(Verdict::kSizeOnly, doubt);
+  }
+  const LayoutHasher::Digests& td = *tf.read;
+  if (td.bytes != tf.info->size) return Done(Verdict::kDiffer, "size (as read)");
+  if (!rd.whole || !td.whole) return Done(Verdict::kSizeOnly, doubt);
+  return Done(*rd.whole == *td.whole ? Verdict::kIdentical : Verdict::kDiffer, "content");
+}
+
+}  // namespace
+
+Decision Decide(const PairFacts& facts, const CompareOptions& options) {
+  Decision content = DecideContent(facts, options);
+  if (content.step != Step::kDone || content.verdict == Verdict::kDiffer || !options.metadata ||
+      !facts.src.metadata || !facts.dst.metadata) {
+    return content;
+  }
+  if (!Known(facts.src) || !Known(facts.dst)) return Next(Step::kDetails);
+  if (auto m = MetadataDifference(*facts.src.info, *facts.dst.info)) {
+    return Done(Verdict::kDiffer, *m);
+  }
+  return content;
+}
+
+std::optional<std::string> MetadataDifference(const storage::ObjectInfo& src,
+                                              const storage::ObjectInfo& dst) {
+  if (src.content.content_type != dst.content.content_type) {
+    return "metadata: Content-Type " + src.content.content_type + " vs " +
+           dst.content.content_type;
+  }
+  auto own = [](const std::string& name) { return name.starts_with("ferry-"); };
+  auto s = src.metadata.begin();
+  auto d = dst.metadata.begin();
+  while (true) {
+    while (s != src.metadata.end() && own(s->first)) ++s;
+    while (d != dst.metadata.end() && own(d->first)) ++d;
+    if (s == src.metadata.end() && d == dst.metadata.end()) return std::nullopt;
+    if (d == dst.metadata.end() || (s != src.metadata.end() && s->first < d->first)) {
+      return "metadata: x-amz-meta-" + s->first + " only in SRC";
+    }
+    if (s == src.metadata.end() || d->first < s->first) {
+      return "metadata: x-amz-meta-" + d->first + " only in DST";
+    }
+    if (s->second != d->second) return "metadata: x-amz-meta-" + s->first + " differs";
+    ++s, ++d;
+  }
+}
+
+}  // namespace ferry::verify

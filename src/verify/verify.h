@@ -1,0 +1,50 @@
+// RunVerify: a read-only audit of a destination against a source (`ferry verify SRC DST`),
+// of copies made by ferry or by any other tool. docs/design/verify.md.
+//
+// Both sides are listed at once (each on a prefetch thread, sorted with bounded memory where a
+// store lists out of order) and merge-joined (plan::MergeListings): keys on one side only are
+// reported at once; a pair the listings decide (sizes, plain MD5s, equal multipart ETags) too;
+// every other pair goes to a task on the process's transfer::Executor, which asks what the
+// decision (compare.h) needs (HEADs, the part layout, reads of one side, of both with
+// --download) and reports the verdict. Memory is bounded at any object count: a listing page
+// per side, the executor's bounded queue, and read buffers taken from its byte budget. A read
+// of a large object has a few chunks in flight on other workers (read_ahead.h).
+//
+// Nothing is written to either side.
+//
+// Thread-safety: one call per thread; `report` receives entries from many threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <stop_token>
+
+#include "base/status.h"
+#include "storage/backend.h"
+#include "transfer/executor.h"
+#include "verify/compare.h"
+#include "verify/report.h"
+
+namespace ferry::verify {
+
+struct VerifyOptions {
+  CompareOptions compare;
+  uint64_t read_chunk = 8ull << 20;  // bytes per ranged read when a side is read
+  int read_depth = 4;                // chunks of one object read ahead at most (read_ahead.h)
+};
+
+// What the run did beyond its report.
+struct VerifyStats {
+  std::atomic<uint64_t> heads{0};        // Stat calls
+  std::atomic<uint64_t> layout_asks{0};  // FirstPartSize calls
+  std::atomic<uint64_t> reads{0};        // objects read
+  std::atomic<uint64_t> bytes_read{0};
+};
+
+// Returns OK when both listings were walked to their end (per-key problems are report
+// entries with Mark::kError); the first listing error otherwise, or kCancelled.
+Status RunVerify(transfer::Executor& executor, storage::Backend& src, storage::Backend& dst,
+                 const VerifyOptions& options, Report& report, VerifyStats& stats,
+                 std::stop_token stop);
+
+}  // namespace ferry::verify

@@ -1,0 +1,168 @@
+// RunVerify over memory backends: the report of a copy with every kind of difference, and
+// that nothing is written.
+#include "verify/verify.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/memory/memory_backend.h"
+#include "testing/test_executor.h"
+
+namespace ferry::verify {
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+std::string Data(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 7 + (i >> 13));
+  return s;
+}
+
+void Put(storage::MemoryBackend& b, const std::string& key, const std::string& data,
+         std::map<std::string, std::string> meta = {}) {
+  storage::WriteSpec spec;
+  spec.size = data.size();
+  spec.metadata = std::move(meta);
+  ASSERT_TRUE(b.Put(key, checksum::AsBytes(data), spec, {}).ok());
+}
+
+void PutParts(storage::MemoryBackend& b, const std::string& key, const std::string& data,
+              uint64_t part) {
+  storage::WriteSpec spec;
+  spec.size = data.size();
+  auto w = b.OpenChunkWriter(key, spec, part, {});
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  int n = 1;
+  for (uint64_t off = 0; off < data.size(); off += part, ++n) {
+    auto piece = std::string_view(data).substr(off, part);
+    ASSERT_TRUE((*w)->WriteChunk(n, off, checksum::AsBytes(piece), {}).ok());
+  }
+  ASSERT_TRUE((*w)->Commit({}).ok());
+}
+
+struct Outcome {
+  std::map<std::string, Entry> entries;
+  Counts counts;
+  uint64_t reads = 0;
+  Status status;
+};
+
+Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = {}) {
+  Outcome r;
+  std::FILE* f = std::tmpfile();
+  Report report(f, true);
+  VerifyStats stats;
+  r.status = RunVerify(testing::TestExecutor(), src, dst, VerifyOptions{o, 1 * kMiB, 3}, report,
+                       stats, {});
+  r.reads = stats.reads.load();
+  r.counts = report.counts();
+  std::rewind(f);
+  char line[4096];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    auto j = nlohmann::json::parse(line);
+    Entry e;
+    e.key = j["key"];
+    const std::string result = j["result"];
+    for (Mark m : {Mark::kIdentical, Mark::kMissing, Mark::kExtra, Mark::kDiffer, Mark::kError,
+                   Mark::kSizeOnly}) {
+      if (result == MarkName(m)) e.mark = m;
+    }
+    e.reason = j["reason"];
+    r.entries[e.key] = e;
+  }
+  std::fclose(f);
+  return r;
+}
+
+TEST(RunVerifyTest, EveryKindOfDifferenceAndNothingWritten) {
+  storage::MemoryBackend src, dst;
+  const std::string big = Data(11 * kMiB + 5, 1);
+  Put(src, "same", "hello");
+  Put(dst, "same", "hello");
+  Put(src, "missing", "m");
+  Put(dst, "extra", "e");
+  Put(src, "flipped", "abcdef");
+  Put(dst, "flipped", "abcdeg");
+  Put(src, "size", "abc");
+  Put(dst, "size", "abcd");
+  Put(src, "big-whole", big);          // plain MD5 against an 8 MiB layout
+  PutParts(dst, "big-whole", big, 8 * kMiB);
+  PutParts(src, "big-layouts", big, 8 * kMiB);  // two layouts, same bytes
+  PutParts(dst, "big-layouts", big, 5 * kMiB);
+  std::string changed = big;
+  changed[10 * kMiB] ^= 1;
+  PutParts(src, "big-changed", big, 8 * kMiB);
+  PutParts(dst, "big-changed", changed, 5 * kMiB);  // same size, one byte: no layout matches
+  src.ResetCounts();
+  dst.ResetCounts();
+
+  Outcome r = Verify(src, dst);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.entries["same"].mark, Mark::kIdentical);
+  EXPECT_EQ(r.entries["missing"].mark, Mark::kMissing);
+  EXPECT_EQ(r.entries["extra"].mark, Mark::kExtra);
+  EXPECT_EQ(r.entries["flipped"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["size"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["big-whole"].mark, Mark::kIdentical);
+  EXPECT_EQ(r.entries["big-whole"].reason, "md5");
+  EXPECT_EQ(r.entries["big-layouts"].mark, Mark::kIdentical);
+  EXPECT_EQ(r.entries["big-layouts"].reason, "layout");
+  // The memory store cannot tell a layout: without --download a doubt, never "identical".
+  EXPECT_EQ(r.entries["big-changed"].mark, Mark::kSizeOnly);
+  EXPECT_EQ(r.counts.identical, 3u);
+  EXPECT_EQ(r.counts.differ, 2u);
+  EXPECT_EQ(r.counts.missing, 1u);
+  EXPECT_EQ(r.counts.extra, 1u);
+  EXPECT_EQ(r.counts.size_only, 1u);
+  EXPECT_EQ(ExitCodeFor(r.counts), 1);
+  // Read-only: nothing written or deleted on either side.
+  for (auto* b : {&src, &dst}) {
+    EXPECT_EQ(b->counts().puts + b->counts().parts + b->counts().deletes + b->counts().commits, 0);
+  }
+  // One read each for the two pairs that needed one (big-changed: read once, not twice).
+  EXPECT_EQ(r.reads, 3u);
+
+  Outcome d = Verify(src, dst, {.download = true, .metadata = false});
+  EXPECT_EQ(d.entries["big-changed"].mark, Mark::kDiffer);
+  EXPECT_EQ(d.entries["big-changed"].reason, "content");
+}
+
+TEST(RunVerifyTest, MetadataWithTheFlag) {
+  storage::MemoryBackend src, dst;
+  Put(src, "k", "v", {{"color", "red"}, {"ferry-crc32c", "00000001"}});
+  Put(dst, "k", "v", {{"color", "blue"}});
+  EXPECT_EQ(Verify(src, dst).entries["k"].mark, Mark::kIdentical);
+  Outcome r = Verify(src, dst, {.download = false, .metadata = true});
+  EXPECT_EQ(r.entries["k"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["k"].reason, "metadata: x-amz-meta-color differs");
+}
+
+TEST(RunVerifyTest, AReadFailureIsAnErrorEntry) {
+  storage::MemoryBackend src, dst;
+  const std::string big = Data(6 * kMiB, 2);
+  Put(src, "k", big);
+  PutParts(dst, "k", big, 5 * kMiB);
+  dst.FailNext(storage::MemoryBackend::kRead, 100, Status::Unavailable("boom"));
+  Outcome r = Verify(src, dst);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.entries["k"].mark, Mark::kError);
+  EXPECT_NE(r.entries["k"].reason.find("boom"), std::string::npos) << r.entries["k"].reason;
+  EXPECT_EQ(ExitCodeFor(r.counts), 3);
+}
+
+TEST(RunVerifyTest, AListingFailureIsTheRunsStatus) {
+  storage::MemoryBackend src, dst;
+  Put(src, "k", "v");
+  dst.FailNext(storage::MemoryBackend::kList, 1, Status::PermissionDenied("denied"));
+  Outcome r = Verify(src, dst);
+  EXPECT_EQ(r.status.code(), ErrorCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace ferry::verify
