@@ -365,6 +365,23 @@ printf '%s of %s objects at region B %.1f s after ferry cp wrote them to region 
   "$n_live_src" "$(python3 -c "print($(date +%s.%N) - $written)")"
 printf '$ curl -s %s/metrics | grep ferry_events\n' "$SERVE_URL"
 curl -s "$SERVE_URL/metrics" | grep '^ferry_events' || true
+# the latency histogram (source write -> replica recorded), as the RTC-style SLA reads it
+printf '$ curl -s %s/metrics | grep ferry_replication_latency_seconds_bucket\n' "$SERVE_URL"
+curl -s "$SERVE_URL/metrics" | awk '
+  /^ferry_replication_latency_seconds_bucket/ {
+    match($0, /[{,]le="[^"]*"/); le = substr($0, RSTART + 5, RLENGTH - 6)
+    n[le] += $NF; if (!(le in seen)) { seen[le] = 1; order[++k] = le }
+  }
+  END {
+    total = n["+Inf"]; if (total == 0) { print "  (no replication recorded yet)"; exit }
+    for (i = 1; i <= k; i++) {
+      le = order[i]; if (n[le] > prev) printf "  <= %5s s: %d\n", le, n[le]
+      prev = n[le]
+      if (!p50 && n[le] >= total * 0.5) p50 = le
+      if (!p99 && n[le] >= total * 0.99) p99 = le
+    }
+    printf "  %d versions replicated: p50 <= %s s, p99 <= %s s\n", total, p50, p99
+  }' || true
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
 log "ferry serve stopped (SIGTERM); run it again and it resumes its continuous run"
 
