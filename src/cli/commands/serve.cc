@@ -4,8 +4,9 @@
 // bucket notification names (POST /events: RGW/MinIO webhooks with the token, AWS S3 through
 // SNS verified by serve/sns_gate.h; or an SQS queue of [[serve.sqs]] polled on a thread of its
 // own). Workers of this process (and any `ferry worker` or other `ferry serve` on the same
-// store) run them on one executor. One listener serves /healthz, /metrics, /api/status and
-// /events. SIGTERM or SIGINT: the intake answers 503, the SQS pollers stop polling, the workers
+// store) run them on one executor. One listener serves /healthz, /metrics, /api/status
+// (serve_status.h), /events and the dashboard (dashboard/dashboard.h: /, /assets/*,
+// /api/metrics). SIGTERM or SIGINT: the intake answers 503, the SQS pollers stop polling, the workers
 // stop (a job in flight is given back to the store by its lease) and it exits 0.
 #include <algorithm>
 #include <atomic>
@@ -16,8 +17,6 @@
 
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include "app/config.h"
 #include "app/durable.h"
 #include "app/replication.h"
@@ -25,6 +24,9 @@
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "cli/commands/metrics.h"
+#include "cli/commands/serve_status.h"
+#include "dashboard/dashboard.h"
 #include "http/curl_transport.h"
 #include "http/server.h"
 #include "app/kinds.h"
@@ -162,31 +164,6 @@ Result<SnsParts> OpenSns(const app::ServeConfig& serve) {
   return parts;
 }
 
-// GET /api/status: the runs served and their jobs by kind and state.
-std::string StatusJson(jobs::JobStore& store, const std::vector<Served>& served) {
-  nlohmann::json runs = nlohmann::json::array();
-  for (const Served& s : served) {
-    nlohmann::json r = {{"source", s.targets.source_name}, {"run", s.run}};
-    Result<jobs::RunCounts> counts = store.CountJobs(s.run);
-    if (counts.ok()) {
-      nlohmann::json kinds = nlohmann::json::object();
-      for (const auto& [kind, c] : counts->by_kind) {
-        kinds[kind] = {{"queued", c.of(jobs::JobState::kQueued)},
-                       {"leased", c.of(jobs::JobState::kLeased)},
-                       {"done", c.of(jobs::JobState::kDone)},
-                       {"dead", c.of(jobs::JobState::kDead)}};
-      }
-      r["jobs"] = kinds;
-    } else {
-      r["error"] = counts.status().message();
-    }
-    runs.push_back(r);
-  }
-  return nlohmann::json{{"runs", runs}}.dump(2, ' ', false,
-                                               nlohmann::json::error_handler_t::replace) +
-         "\n";
-}
-
 int RunServe(const ServeArgs& a, Context& ctx) {
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
@@ -292,6 +269,11 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     intake->SetSources(sources);
   }
   sqs_recorder.SetSources(sources);
+  // The replica status of the runs (the SLA gauges below, /api/status).
+  auto status = replicate::StatusStore::Open(*store->session());
+  if (!status.ok()) return ReportError(status.status());
+  std::vector<ServedRun> status_runs;
+  for (const Served& s : served) status_runs.push_back({s.targets.source_name, s.run});
   std::atomic<bool> stopping{false};
   obs::Registry& registry = obs::DefaultRegistry();
   http::ServerOptions so;
@@ -313,7 +295,11 @@ int RunServe(const ServeArgs& a, Context& ctx) {
       m.content_type = "text/plain; version=0.0.4; charset=utf-8";
       return m;
     }
-    if (r.path == "/api/status") return http::ServerResponse::Json(200, StatusJson(*store, served));
+    if (r.path == "/api/status") {
+      return http::ServerResponse::Json(
+          200, ServeStatusJson(*store, **status, status_runs, SystemClock::Default()));
+    }
+    if (auto page = dashboard::Handle(r, registry)) return *std::move(page);
     if (r.path == "/events") {
       if (intake == nullptr) {
         return http::ServerResponse::Text(
@@ -350,6 +336,7 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   transfer::Executor executor(eo);
   w.executor = &executor;
   transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the workers' counters in the registry (metrics.h)
   std::vector<std::unique_ptr<jobs::Worker>> workers;
   for (const Served& s : served) {
     jobs::WorkerOptions one = w;
@@ -358,8 +345,6 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   }
   // The replication SLA gauges (replicate/sla.h) of each source from the status store: at the
   // start, every 30 s, and when serving ends.
-  auto status = replicate::StatusStore::Open(*store->session());
-  if (!status.ok()) return ReportError(status.status());
   std::vector<std::unique_ptr<replicate::SlaMetrics>> sla;
   std::vector<std::unique_ptr<replicate::SlaRefresher>> refreshers;
   for (size_t i = 0; i < served.size(); ++i) {

@@ -1,0 +1,128 @@
+// ServeStatusJson (serve_status.h).
+#include "cli/commands/serve_status.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "replicate/kinds/kinds.h"
+#include "replicate/payload.h"
+
+namespace ferry::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string IsoTime(jobs::TimePoint t) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t s = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  char day[32] = "";
+  if (gmtime_r(&s, &tm) != nullptr) std::strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", day, static_cast<int>(ms % 1000));
+  return out;
+}
+
+// The key a job is about, when its kind names one.
+std::string KeyOf(const jobs::Job& job) {
+  if (job.spec.kind == replicate::kReplicateEventKind) {
+    auto work = replicate::DecodeEventWork(job.spec.payload);
+    return work.ok() ? work->key : "";
+  }
+  if (job.spec.kind == replicate::kReplicateKeysKind) {
+    auto keys = replicate::DecodeKeyBatch(job.spec.payload);
+    if (!keys.ok() || keys->empty()) return "";
+    if (keys->size() == 1) return keys->front().key;
+    return keys->front().key + " (+" + std::to_string(keys->size() - 1) + " more)";
+  }
+  return "";
+}
+
+json JobCounts(jobs::JobStore& store, jobs::RunId run) {
+  Result<jobs::RunCounts> counts = store.CountJobs(run);
+  if (!counts.ok()) return {{"error", counts.status().message()}};
+  json kinds = json::object();
+  for (const auto& [kind, c] : counts->by_kind) {
+    kinds[kind] = {{"queued", c.of(jobs::JobState::kQueued)},
+                   {"leased", c.of(jobs::JobState::kLeased)},
+                   {"done", c.of(jobs::JobState::kDone)},
+                   {"dead", c.of(jobs::JobState::kDead)}};
+  }
+  return kinds;
+}
+
+json Failures(replicate::StatusStore& status, const std::string& source, const Clock& clock) {
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             clock.Now().time_since_epoch())
+                             .count();
+  const std::pair<const char*, int64_t> windows[] = {
+      {"last_minute", now_ns - 60'000'000'000}, {"last_hour", now_ns - 3'600'000'000'000},
+      {"total", 0}};
+  json out = json::object();
+  for (const auto& [name, since] : windows) {
+    Result<int64_t> n = status.CountSince(source, replicate::VersionState::kFailed, since);
+    if (!n.ok()) return {{"error", n.status().message()}};
+    out[name] = *n;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& status,
+                            const std::vector<ServedRun>& runs, const Clock& clock) {
+  json out_runs = json::array();
+  std::map<std::string, std::map<std::string, uint64_t>> owners;  // owner -> kind -> jobs
+  std::vector<jobs::Job> errors;
+  std::string workers_error;
+  std::string errors_error;
+  for (const ServedRun& r : runs) {
+    out_runs.push_back({{"source", r.source},
+                        {"run", r.run},
+                        {"jobs", JobCounts(store, r.run)},
+                        {"failures", Failures(status, r.source, clock)}});
+    Result<std::vector<jobs::Job>> leased = store.ListJobs(r.run, jobs::JobState::kLeased, 1000);
+    if (leased.ok()) {
+      for (const jobs::Job& j : *leased) ++owners[j.lease_owner][j.spec.kind];
+    } else {
+      workers_error = leased.status().message();
+    }
+    Result<std::vector<jobs::Job>> failed = store.ListErrors(r.run, 10);
+    if (failed.ok()) {
+      errors.insert(errors.end(), failed->begin(), failed->end());
+    } else {
+      errors_error = failed.status().message();
+    }
+  }
+  json workers = json::array();
+  for (const auto& [owner, kinds] : owners) {
+    uint64_t total = 0;
+    for (const auto& [kind, n] : kinds) total += n;
+    workers.push_back({{"owner", owner}, {"jobs", total}, {"kinds", kinds}});
+  }
+  std::sort(errors.begin(), errors.end(), [](const jobs::Job& a, const jobs::Job& b) {
+    return a.updated != b.updated ? a.updated > b.updated : a.id > b.id;
+  });
+  if (errors.size() > 10) errors.resize(10);
+  json out_errors = json::array();
+  for (const jobs::Job& j : errors) {
+    out_errors.push_back({{"run", j.spec.run},
+                          {"job", j.id},
+                          {"kind", j.spec.kind},
+                          {"key", KeyOf(j)},
+                          {"state", std::string(jobs::JobStateName(j.state))},
+                          {"error", j.last_error},
+                          {"time", IsoTime(j.updated)}});
+  }
+  json doc = {{"store", true}, {"runs", out_runs}, {"workers", workers}, {"errors", out_errors}};
+  if (!workers_error.empty()) doc["workers_error"] = workers_error;
+  if (!errors_error.empty()) doc["errors_error"] = errors_error;
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace ferry::cli
