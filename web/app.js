@@ -3,7 +3,7 @@
 // each, so nothing moves while figures update), and tells when the server cannot be reached.
 import * as fmt from './format.js';
 import { History, Snapshot } from './metrics.js';
-import { latencyWindow, objectsRate, render } from './panels.js';
+import { bytesRate, latencyWindow, objectsRate, render } from './panels.js';
 
 const POLL_MS = 2000;
 const KEEP_MS = 15 * 60 * 1000;
@@ -28,7 +28,7 @@ class Chart {
       scales: { x: { time: true }, s: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.1 : 1] },
         n: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.1 : 1] }, b: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.1 : 1] } },
       series: [{}, ...series],
-      axes: [{}, ...axes],
+      axes: [timeAxis, ...axes],
     }, this.columns, this.el);
   }
 
@@ -50,6 +50,12 @@ class Chart {
   }
 }
 
+// time ticks of whole seconds at least, shown as HH:MM:SS
+const timeAxis = {
+  space: 70,
+  incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
+  values: (u, ticks) => ticks.map((t) => fmt.clock(t * 1000)),
+};
 const axis = (format, scale) => ({ scale, values: (u, ticks) => ticks.map(format), size: 72 });
 const line = (label, stroke, format, scale) => ({
   label, stroke, width: 2, scale, spanGaps: false, value: (u, v) => (v === null ? '–' : format(v)),
@@ -76,7 +82,7 @@ function chartPoll(t) {
   const lat = latencyWindow(history);
   charts.latency.push(t, lat.count ? [lat.p50, lat.p99] : [null, null]);
   charts.backlog.push(t, [s.sum('ferry_replication_operations_pending')]);
-  charts.throughput.push(t, [objectsRate(history), history.rate('ferry_transfer_bytes_moved_total')]);
+  charts.throughput.push(t, [objectsRate(history), bytesRate(history)]);
   charts.s3.push(t, [history.rate('ferry_s3_requests_total'), history.rate('ferry_s3_throttles_total')]);
 }
 

@@ -118,9 +118,18 @@ function throughputPanel(h) {
   figure('replicated', replicated, fmt.count(replicated));
   figure('objects-copied', copied, fmt.count(copied));
   const objRate = objectsRate(h);
-  const byteRate = h.rate('ferry_transfer_bytes_moved_total');
+  const byteRate = bytesRate(h);
   figure('objects-rate', objRate, fmt.rate(objRate));
   figure('bytes-rate', byteRate, fmt.bytesRate(byteRate));
+}
+
+// Bytes per second: moved (parts of unfinished objects included) where the process counts
+// them, else those of completed objects (replication counts only these).
+export function bytesRate(h) {
+  const s = h.latest();
+  return (s.sum('ferry_transfer_bytes_moved_total') ?? 0) > 0
+    ? h.rate('ferry_transfer_bytes_moved_total')
+    : h.rate('ferry_transfer_bytes_copied_total');
 }
 
 // Objects per second: versions replicated (replication) or objects copied (other commands).
@@ -244,8 +253,10 @@ function eventsPanel(h, status) {
     let done = 0;
     let queued = 0;
     for (const run of status.runs || []) {
-      const c = run.jobs && run.jobs['replicate-scan'];
-      if (c) {
+      // a round's first scan (scan) and the scans of key ranges (replicate-scan)
+      for (const kind of ['scan', 'replicate-scan']) {
+        const c = run.jobs && run.jobs[kind];
+        if (!c || c.queued === undefined) continue;
         leased += c.leased;
         done += c.done;
         queued += c.queued;
@@ -285,7 +296,8 @@ function compressPanel(h) {
   const bytesIn = s.sum('ferry_transport_bytes_in_total');
   const wire = s.sum('ferry_transport_bytes_wire_total');
   const panel = document.getElementById('p-compress');
-  panel.hidden = bytesIn === null || wire === null;
+  // hidden unless the process moved bytes through compressed transport
+  panel.hidden = !bytesIn || wire === null;
   if (panel.hidden) return;
   figure('transport-in', bytesIn, fmt.bytes(bytesIn));
   figure('transport-wire', wire, fmt.bytes(wire));
