@@ -252,6 +252,7 @@ function eventsPanel(h, status) {
     let leased = 0;
     let done = 0;
     let queued = 0;
+    let due = null;
     for (const run of status.runs || []) {
       // a round's first scan (scan) and the scans of key ranges (replicate-scan)
       for (const kind of ['scan', 'replicate-scan']) {
@@ -261,9 +262,11 @@ function eventsPanel(h, status) {
         done += c.done;
         queued += c.queued;
       }
+      if (run.next_due && (due === null || Date.parse(run.next_due) < due)) due = Date.parse(run.next_due);
     }
     line.push(leased ? `Repair scan: running (${leased} range${leased === 1 ? '' : 's'}).`
-      : queued ? 'Repair scan: waiting for its next round.' : 'Repair scan: idle.');
+      : queued ? `Repair scan: next round ${due !== null ? 'due at ' + fmt.clock(due) : 'waiting'}.`
+        : 'Repair scan: idle.');
     line.push(`Scan jobs done: ${fmt.count(done)}.`);
   }
   const repaired = s.groupBy('ferry_replication_scan_repaired_total', ['reason']);

@@ -133,7 +133,7 @@ assert f['type'] == 'histogram' and s['labels']['rule'] == 'all', f
 assert len(s['cumulative']) == len(s['le']) + 1 and s['cumulative'][-1] == s['count'] >= 12, s
 " "$WORK/api.json"
 curl -sf "$URL/api/status" > "$WORK/status.json"
-check "/api/status has the runs' jobs, failures, workers and errors" python3 -c "
+check "/api/status has the runs' jobs, next round, failures, workers and errors" python3 -c "
 import json, sys
 doc = json.load(open(sys.argv[1]))
 assert doc['store'] is True
@@ -141,6 +141,10 @@ run = doc['runs'][0]
 assert run['source'] == 'ra:$A/', run
 assert run['jobs']['replicate-event']['done'] >= 1, run
 assert run['failures'] == {'last_minute': 0, 'last_hour': 0, 'total': 0}, run
+import datetime
+due = datetime.datetime.strptime(run['next_due'], '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc)
+ahead = (due - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+assert 3000 < ahead <= 3600, run  # the next round's scan, scan_interval (1 h) after the first
 assert isinstance(doc['workers'], list) and doc['errors'] == [], doc
 " "$WORK/status.json"
 kill -TERM "$pid"

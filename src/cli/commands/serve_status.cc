@@ -43,9 +43,13 @@ std::string KeyOf(const jobs::Job& job) {
   return "";
 }
 
-json JobCounts(jobs::JobStore& store, jobs::RunId run) {
+// Adds "jobs" (and "next_due" when the run waits for its next round) to `out`.
+void AddJobCounts(jobs::JobStore& store, jobs::RunId run, const Clock& clock, json& out) {
   Result<jobs::RunCounts> counts = store.CountJobs(run);
-  if (!counts.ok()) return {{"error", counts.status().message()}};
+  if (!counts.ok()) {
+    out["jobs"] = {{"error", counts.status().message()}};
+    return;
+  }
   json kinds = json::object();
   for (const auto& [kind, c] : counts->by_kind) {
     kinds[kind] = {{"queued", c.of(jobs::JobState::kQueued)},
@@ -53,7 +57,10 @@ json JobCounts(jobs::JobStore& store, jobs::RunId run) {
                    {"done", c.of(jobs::JobState::kDone)},
                    {"dead", c.of(jobs::JobState::kDead)}};
   }
-  return kinds;
+  out["jobs"] = kinds;
+  if (counts->continuous && counts->next_due > clock.Now()) {
+    out["next_due"] = IsoTime(counts->next_due);
+  }
 }
 
 json Failures(replicate::StatusStore& status, const std::string& source, const Clock& clock) {
@@ -82,10 +89,10 @@ std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& statu
   std::string workers_error;
   std::string errors_error;
   for (const ServedRun& r : runs) {
-    out_runs.push_back({{"source", r.source},
-                        {"run", r.run},
-                        {"jobs", JobCounts(store, r.run)},
-                        {"failures", Failures(status, r.source, clock)}});
+    json one = {{"source", r.source}, {"run", r.run}};
+    AddJobCounts(store, r.run, clock, one);
+    one["failures"] = Failures(status, r.source, clock);
+    out_runs.push_back(std::move(one));
     Result<std::vector<jobs::Job>> leased = store.ListJobs(r.run, jobs::JobState::kLeased, 1000);
     if (leased.ok()) {
       for (const jobs::Job& j : *leased) ++owners[j.lease_owner][j.spec.kind];

@@ -4,12 +4,14 @@
 //   {"store":true,
 //    "runs":[{"source":"ra:photos","run":3,
 //             "jobs":{"replicate-event":{"queued":0,"leased":1,"done":9,"dead":0},..},
+//             "next_due":"2026-01-02T04:04:05.678Z",
 //             "failures":{"last_minute":0,"last_hour":1,"total":2}}],
 //    "workers":[{"owner":"host:1234","jobs":2,"kinds":{"replicate-event":2}}],
 //    "errors":[{"run":3,"job":17,"kind":"replicate-event","key":"a/b","state":"dead",
 //               "error":"AccessDenied ...","time":"2026-01-02T03:04:05.678Z"}]}
 //
-// jobs: CountJobs of the run. failures: the versions of the source the status store holds
+// jobs: CountJobs of the run; next_due: when its next round's scan is due, only while the run
+// waits for it (RunCounts::next_due later than now). failures: the versions of the source the status store holds
 // FAILED, changed within the last minute, hour, or ever (replicate::StatusStore::CountSince).
 // workers: the owners of the runs' leased jobs (at most 1000 read per run). errors: the 10 most
 // recent jobs with an error that are not done (JobStore::ListErrors), with the key a
