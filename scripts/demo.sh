@@ -365,6 +365,9 @@ printf '%s of %s objects at region B %.1f s after ferry cp wrote them to region 
   "$n_live_src" "$(python3 -c "print($(date +%s.%N) - $written)")"
 printf '$ curl -s %s/metrics | grep ferry_events\n' "$SERVE_URL"
 curl -s "$SERVE_URL/metrics" | grep '^ferry_events' || true
+printf '$ curl -s %s/api/status   # the dashboard at %s/ reads it, and /api/metrics\n' \
+  "$SERVE_URL" "$SERVE_URL"
+curl -s "$SERVE_URL/api/status" | head -n 12 || true
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
 log "ferry serve stopped (SIGTERM); run it again and it resumes its continuous run"
 
