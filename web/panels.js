@@ -216,10 +216,16 @@ function failuresPanel(h, status) {
   figure('failed-minute', sum.last_minute, fmt.count(sum.last_minute));
   figure('failed-hour', sum.last_hour, fmt.count(sum.last_hour));
   figure('failed-total', sum.total, fmt.count(sum.total));
+  if (sum.total > 200) {
+    document.getElementById('failed-attempts').textContent +=
+      ' More than 200 versions failed: the list shows failing jobs only (ferry replicate status lists them all).';
+  }
   const now = Date.now();
   const rows = (status.errors || []).map((e) => [
     [fmt.clock(Date.parse(e.time)), `${e.time} (${fmt.ago(Date.parse(e.time), now)})`],
-    [e.key || `job ${e.job} (${e.kind})`, `job ${e.job}, ${e.kind}, ${e.state}`],
+    e.job !== undefined
+      ? [e.key || `job ${e.job} (${e.kind})`, `job ${e.job}, ${e.kind}, ${e.state}`]
+      : [e.key, `version ${e.version} to ${e.destination}, ${e.state}`],
     [e.error.length > 120 ? e.error.slice(0, 117) + '…' : e.error, e.error],
   ]);
   fillRows(document.getElementById('error-rows'), rows, 'no errors', 3);

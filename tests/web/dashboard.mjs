@@ -1,17 +1,21 @@
 // Drives Debian's chromium (headless, through playwright-core) against a running `ferry serve`
 // and checks its dashboard (tests/cli/dashboard_test.sh runs it):
-//   node dashboard.mjs URL SCREENSHOT WRITE_SCRIPT WRITTEN
+//   node dashboard.mjs URL SCREENSHOT WRITE_SCRIPT WRITTEN [BREAK_SCRIPT]
 // URL: the server's base URL; SCREENSHOT: where to save a PNG of the page; WRITE_SCRIPT: a bash
-// script that writes WRITTEN more objects to the replicated bucket (run once, mid-test).
+// script that writes WRITTEN more objects to the replicated bucket (run once, mid-test);
+// BREAK_SCRIPT: a bash script run at the end that makes the replication of one key fail and
+// prints that key (its error must then show in the page's last errors; a second screenshot,
+// SCREENSHOT with -failure.png).
 // Checks: the page loads with no console error and no failed request; it goes live; figures it
 // shows lie between the same counters read from /metrics (or /api/status) just before and just
 // after one of its polls, and their text is the value formatted; a figure follows new writes;
-// the charts draw; it says so when the server cannot be reached, and recovers. Prints "ok - ..."
+// the charts draw; it says so when the server cannot be reached, and recovers; a failure shows
+// in the last errors. Prints "ok - ..."
 // lines; exits 1 at the first failure.
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
-const [url, screenshot, writeScript, writtenText] = process.argv.slice(2);
+const [url, screenshot, writeScript, writtenText, breakScript] = process.argv.slice(2);
 const written = Number(writtenText);
 const failures = [];
 
@@ -170,6 +174,29 @@ try {
   await page.unroute('**/api/**');
   await page.waitForFunction(() => document.getElementById('conn').dataset.state === 'live', null, { timeout: 10000 });
   ok('and it goes live again');
+
+  // a failure: the destination bucket removed, then one more object written (BREAK_SCRIPT,
+  // which prints the key); the failing job's error shows in the last errors, with the key
+  if (breakScript) {
+    const key = execFileSync('bash', [breakScript], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const t1 = Date.now();
+    try {
+      await page.waitForFunction((k) => document.getElementById('error-rows').innerText.includes(k), key, { timeout: 60000 });
+      const row = await page.locator('#error-rows tr').first().innerText();
+      ok(`the failure shows in the last errors after ${((Date.now() - t1) / 1000).toFixed(1)} s: ${row.replace(/\s+/g, ' ')}`);
+      const status = JSON.parse(await get('/api/status'));
+      check('  as /api/status has it', status.errors.some((e) => e.key === key && row.includes(e.error.slice(0, 20))));
+      await page.waitForFunction((n) => Number(document.body.dataset.polls) > n,
+        await page.evaluate(() => Number(document.body.dataset.polls)), { timeout: 10000 });
+      const shownTotal = await page.locator('[data-figure="failed-total"]').getAttribute('data-value');
+      const later = JSON.parse(await get('/api/status'));
+      check(`  and the failures figure (${shownTotal}) is the store's`,
+        Number(shownTotal) >= 1 && Number(shownTotal) === later.runs[0].failures.total);
+    } catch (e) {
+      fail(`the failure of ${key} shows in the last errors: ${e.message}`);
+    }
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '-failure.png'), fullPage: true });
+  }
 } catch (e) {
   fail(`error: ${e.message}`);
 } finally {

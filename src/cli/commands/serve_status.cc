@@ -63,6 +63,15 @@ void AddJobCounts(jobs::JobStore& store, jobs::RunId run, const Clock& clock, js
   }
 }
 
+// One line of "errors": a failed version of the status store or a job with an error.
+struct ErrorLine {
+  int64_t time_ms = 0;
+  json body;
+};
+
+// Failed versions are listed only while there are few: Rows reads them all.
+constexpr int64_t kMaxFailedRowsRead = 200;
+
 json Failures(replicate::StatusStore& status, const std::string& source, const Clock& clock) {
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              clock.Now().time_since_epoch())
@@ -86,12 +95,34 @@ std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& statu
   json out_runs = json::array();
   std::map<std::string, std::map<std::string, uint64_t>> owners;  // owner -> kind -> jobs
   std::vector<jobs::Job> errors;
+  std::vector<ErrorLine> lines;
   std::string workers_error;
   std::string errors_error;
   for (const ServedRun& r : runs) {
     json one = {{"source", r.source}, {"run", r.run}};
     AddJobCounts(store, r.run, clock, one);
     one["failures"] = Failures(status, r.source, clock);
+    const json& total = one["failures"]["total"];
+    if (total.is_number() && total.get<int64_t>() > 0 &&
+        total.get<int64_t>() <= kMaxFailedRowsRead) {
+      Result<std::vector<replicate::VersionStatus>> failed =
+          status.Rows(r.source, replicate::VersionState::kFailed);
+      if (failed.ok()) {
+        for (const replicate::VersionStatus& v : *failed) {
+          const int64_t ms = v.updated_ns / 1'000'000;
+          lines.push_back({ms,
+                           {{"run", r.run},
+                            {"version", v.source_version},
+                            {"destination", v.destination},
+                            {"key", v.key},
+                            {"state", "FAILED"},
+                            {"error", v.error_code + ": " + v.message},
+                            {"time", IsoTime(jobs::TimePoint(std::chrono::milliseconds(ms)))}}});
+        }
+      } else {
+        errors_error = failed.status().message();
+      }
+    }
     out_runs.push_back(std::move(one));
     Result<std::vector<jobs::Job>> leased = store.ListJobs(r.run, jobs::JobState::kLeased, 1000);
     if (leased.ok()) {
@@ -112,20 +143,22 @@ std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& statu
     for (const auto& [kind, n] : kinds) total += n;
     workers.push_back({{"owner", owner}, {"jobs", total}, {"kinds", kinds}});
   }
-  std::sort(errors.begin(), errors.end(), [](const jobs::Job& a, const jobs::Job& b) {
-    return a.updated != b.updated ? a.updated > b.updated : a.id > b.id;
-  });
-  if (errors.size() > 10) errors.resize(10);
-  json out_errors = json::array();
   for (const jobs::Job& j : errors) {
-    out_errors.push_back({{"run", j.spec.run},
-                          {"job", j.id},
-                          {"kind", j.spec.kind},
-                          {"key", KeyOf(j)},
-                          {"state", std::string(jobs::JobStateName(j.state))},
-                          {"error", j.last_error},
-                          {"time", IsoTime(j.updated)}});
+    lines.push_back({std::chrono::duration_cast<std::chrono::milliseconds>(
+                         j.updated.time_since_epoch())
+                         .count(),
+                     {{"run", j.spec.run},
+                      {"job", j.id},
+                      {"kind", j.spec.kind},
+                      {"key", KeyOf(j)},
+                      {"state", std::string(jobs::JobStateName(j.state))},
+                      {"error", j.last_error},
+                      {"time", IsoTime(j.updated)}}});
   }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const ErrorLine& a, const ErrorLine& b) { return a.time_ms > b.time_ms; });
+  json out_errors = json::array();
+  for (size_t i = 0; i < lines.size() && i < 10; ++i) out_errors.push_back(lines[i].body);
   json doc = {{"store", true}, {"runs", out_runs}, {"workers", workers}, {"errors", out_errors}};
   if (!workers_error.empty()) doc["workers_error"] = workers_error;
   if (!errors_error.empty()) doc["errors_error"] = errors_error;
