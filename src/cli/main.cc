@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
   ferry::cli::MetricsServer metrics_server;
   app.parse_complete_callback([&] {
     const auto parsed = app.get_subcommands();
-    ApplyGlobalOptions(ctx.global, metrics_server, parsed.empty() ? "" : parsed.front()->get_name());
+    ApplyGlobalOptions(ctx.global, metrics_server,
+                       parsed.empty() ? "" : parsed.front()->get_name());
   });
   ferry::cli::RegisterCopy(app, ctx);
   ferry::cli::RegisterBucket(app, ctx);

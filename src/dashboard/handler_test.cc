@@ -41,7 +41,9 @@ TEST(DashboardTest, ServesThePageAndItsAssetsEmbedded) {
   EXPECT_EQ(Handle(Get("/assets/app.js"), registry)->content_type,
             "text/javascript; charset=utf-8");
   EXPECT_EQ(Handle(Get("/assets/style.css"), registry)->content_type, "text/css; charset=utf-8");
-  for (const Asset& a : Assets()) EXPECT_EQ(Handle(Get(std::string(a.path)), registry)->body, a.bytes);
+  for (const Asset& a : Assets()) {
+    EXPECT_EQ(Handle(Get(std::string(a.path)), registry)->body, a.bytes) << a.path;
+  }
 }
 
 TEST(DashboardTest, EtagGivesNotModified) {

@@ -83,7 +83,8 @@ TEST(MetricsJsonTest, NonFiniteValuesAreNullAndControlCharactersEscaped) {
 
 TEST(MetricsJsonTest, EmptyRegistryHasNoFamilies) {
   Registry r;
-  EXPECT_EQ(nlohmann::json::parse(r.RenderJson()), (nlohmann::json{{"families", nlohmann::json::array()}}));
+  EXPECT_EQ(nlohmann::json::parse(r.RenderJson()),
+            (nlohmann::json{{"families", nlohmann::json::array()}}));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // MetricsServer (metrics.h): GET /metrics and the dashboard (dashboard/dashboard.h: /,
-// /assets/*, /api/metrics; /api/status says there is no store) on an http::HttpServer. A scraper needs one
-// connection: idle or slow ones must never take the file descriptors and memory the run's own
-// requests need (without a cap, a few hundred idle connections failed every job with "Too many
-// open files").
+// /assets/*, /api/metrics; /api/status says there is no store) on an http::HttpServer. A
+// scraper needs one connection: idle or slow ones must never take the file descriptors and
+// memory the run's own requests need (without a cap, a few hundred idle connections failed
+// every job with "Too many open files").
 #include <chrono>
 
 #include "cli/commands/metrics.h"
@@ -37,7 +37,8 @@ Status MetricsServer::Start(const std::string& listen, const std::string& comman
           [registry, command, started](const http::ServerRequest& r) -> http::ServerResponse {
             if (auto page = dashboard::Handle(r, *registry)) return *std::move(page);
             if (r.path == "/api/status") {
-              return http::ServerResponse::Json(200, dashboard::ProcessStatusJson(command, started));
+              return http::ServerResponse::Json(200,
+                                                dashboard::ProcessStatusJson(command, started));
             }
             if (r.path != "/metrics") return http::ServerResponse::Text(404, "not found\n");
             if (r.method != "GET" && r.method != "HEAD") {

@@ -13,8 +13,9 @@
 //               "error":"kNotFound: ...","time":"..."}]}
 //
 // jobs: CountJobs of the run; next_due: when its next round's scan is due, only while the run
-// waits for it (RunCounts::next_due later than now). failures: the versions of the source the status store holds
-// FAILED, changed within the last minute, hour, or ever (replicate::StatusStore::CountSince).
+// waits for it (RunCounts::next_due later than now). failures: the versions of the source the
+// status store holds FAILED, changed within the last minute, hour, or ever
+// (replicate::StatusStore::CountSince).
 // workers: the owners of the runs' leased jobs (at most 1000 read per run). errors: the 10 most
 // recent of the versions held FAILED (read only while a run has at most 200 of them:
 // StatusStore::Rows reads them all) and of the jobs with an error that are not done

@@ -1,4 +1,5 @@
-// GetJob, ListJobs and ListErrors (reads); Unpark, Hasten, Redrive and Purge (actions on many jobs at once).
+// GetJob, ListJobs and ListErrors (reads); Unpark, Hasten, Redrive and Purge (actions on many
+// jobs at once).
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
