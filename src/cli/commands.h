@@ -25,9 +25,12 @@ struct GlobalOptions {
   std::string metrics_listen;       // HOST:PORT serving GET /metrics while the command runs
 };
 
+class Hangups;  // cli/hangups.h
+
 struct Context {
   GlobalOptions global;
   std::stop_token stop;
+  Hangups* hangups = nullptr;  // SIGHUPs, for a command that reloads on them (main.cc's)
   int exit_code = 0;
 };
 

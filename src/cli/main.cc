@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/commands/metrics.h"
+#include "cli/hangups.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 
@@ -62,13 +63,18 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started below
   std::signal(SIGPIPE, SIG_IGN);
+  static ferry::cli::Hangups hangups;
   std::thread([set] {
     int sig = 0;
-    if (sigwait(&set, &sig) == 0) {
+    while (sigwait(&set, &sig) == 0) {
+      // A SIGHUP goes to the command that reloads on it (ferry serve); any other stops.
+      if (sig == SIGHUP && hangups.Notify()) continue;
       ferry::obs::Log(ferry::obs::Level::kWarn, "interrupted, stopping...");
       StopSource().request_stop();
+      return;
     }
   }).detach();
 
@@ -77,6 +83,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "ferry 0.1.0");
   ferry::cli::Context ctx;
   ctx.stop = StopSource().get_token();
+  ctx.hangups = &hangups;
   AddGlobalOptions(app, ctx.global);
   ferry::cli::MetricsServer metrics_server;
   app.parse_complete_callback([&] {

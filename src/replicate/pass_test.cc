@@ -149,7 +149,9 @@ class PassTest : public ::testing::Test {
   }
 
   // Writes at b what the dead process's write of version `v` of `key` of a would have made.
-  void LandReplica(const std::string& key, const std::string& v) {
+  // `extra`: metadata added to the replica's (a stamped commit's ferry-crc32c, say).
+  void LandReplica(const std::string& key, const std::string& v,
+                   const std::map<std::string, std::string>& extra = {}) {
     auto details = a_->StatVersion(key, v, true, {});
     ASSERT_TRUE(details.ok());
     std::vector<std::byte> data(details->size);
@@ -158,6 +160,7 @@ class PassTest : public ::testing::Test {
     spec.size = data.size();
     spec.metadata = details->metadata;
     MarkReplica(*details, "a", spec.metadata);
+    for (const auto& [name, value] : extra) spec.metadata[name] = value;
     ASSERT_TRUE(b_->Put(key, data, spec, {}).ok());
   }
 
@@ -1032,6 +1035,55 @@ TEST_F(PassTest, RecentPendingWriteThatNeverLandsIsWrittenOnceAfterTheGrace) {
   EXPECT_EQ(stats.replicated.load(), 1u);
   EXPECT_EQ(b_->counts().puts, 1);
   EXPECT_EQ(History(*b_, "k").size(), 1u);
+}
+
+// A chunked write's commit on S3 completes the upload (version 1, without ferry-crc32c), copies
+// it onto itself with the CRC learnt while streaming (version 2) and deletes version 1. A process
+// killed between the copy and the delete leaves both: the next attempt finds its replica (the
+// stamped one) and deletes the unstamped first version as the commit would have, so the source
+// version is at the destination once. (Seen after SIGKILLs of ferry serve: 25 versions at the
+// destination for 24 keys.)
+TEST_F(PassTest, AnInterruptedStampedCommitLeavesOneVersion) {
+  const std::string v = Write(*a_, "k", "large version written in parts");
+  RecordPending("k", v, std::chrono::seconds(60));
+  LandReplica("k", v);                                   // completed upload
+  LandReplica("k", v, {{storage::kMetaCrc32c, "0badf00d"}});  // its stamped copy
+  const std::string stamped = History(*b_, "k").back().second.version_id;
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.recovered.load(), 1u);
+  EXPECT_EQ(stats.replicated.load(), 0u);
+  auto h = History(*b_, "k");
+  ASSERT_EQ(h.size(), 1u) << "the interrupted commit's first version is left";
+  EXPECT_EQ(h[0].second.version_id, stamped);
+  auto done = *store_->Rows("a", VersionState::kCompleted);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].dest_version, stamped);
+}
+
+// Only the unstamped twin right below the replica goes: an earlier replica of the same source
+// version with another version between them (a kept copy history), or two stamped ones, stay.
+TEST_F(PassTest, RecoveryDeletesNothingButAnInterruptedCommitsTwin) {
+  const std::string v = Write(*a_, "k", "the version");
+  const std::string other = Write(*a_, "o", "another key's bytes");
+  RecordPending("k", v, std::chrono::seconds(60));
+  LandReplica("k", v);
+  {
+    storage::WriteSpec spec;
+    spec.size = 5;
+    ASSERT_TRUE(b_->Put("k", std::as_bytes(std::span("other", 5)), spec, {}).ok());
+  }
+  LandReplica("k", v, {{storage::kMetaCrc32c, "0badf00d"}});
+  RecordPending("o", other, std::chrono::seconds(60));
+  LandReplica("o", other, {{storage::kMetaCrc32c, "00000001"}});
+  LandReplica("o", other, {{storage::kMetaCrc32c, "00000001"}});
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(*a_, "a", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.recovered.load(), 2u);
+  EXPECT_EQ(History(*b_, "k").size(), 3u);
+  EXPECT_EQ(History(*b_, "o").size(), 2u);
 }
 
 TEST_F(PassTest, PendingRowOlderThanTheGraceIsNotWaitedFor) {

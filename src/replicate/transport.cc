@@ -171,6 +171,24 @@ bool IsPackedMessage(const std::string& message) {
   return message.compare(0, kPackedIn.size(), kPackedIn) == 0;
 }
 
+namespace {
+
+// Whether `older`, the version right below the replica `newer` in its key's history, is what a
+// chunked write's commit leaves when its process dies between its two steps (storage/s3
+// multipart.cc: the upload completed, then copied onto itself with the ferry-crc32c it learnt
+// while streaming, then the completed version deleted): the same replica, same bytes, without
+// the stamp the copy added. A kept copy (a newer version written again to stay current) is a
+// write of its own and never matches.
+bool IsUnstampedTwin(const ObjectInfo& older, const ObjectInfo& newer) {
+  return older.size == newer.size && older.etag == newer.etag && !older.etag.empty() &&
+         older.metadata.count(storage::kMetaCrc32c) == 0 &&
+         newer.metadata.count(storage::kMetaCrc32c) != 0 &&
+         newer.metadata.count(kMetaReplicaKept) == 0 &&
+         older.metadata.count(kMetaReplicaKept) == 0;
+}
+
+}  // namespace
+
 Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
                                                  const std::map<std::string, std::string>& marks,
                                                  std::stop_token stop) {
@@ -179,18 +197,42 @@ Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const st
     if (cursor.status().code() == ErrorCode::kNotSupported) return std::optional<std::string>();
     return cursor.status();
   }
+  std::optional<ObjectInfo> found;
   for (int looked = 0; looked < 16; ++looked) {
     FERRY_ASSIGN_OR_RETURN(const ObjectInfo* e, (*cursor)->Next());
     if (e == nullptr || e->key != key) break;
-    if (e->delete_marker) continue;
-    Result<ObjectInfo> d = dst.StatVersion(key, e->version_id, false, stop);
+    if (e->delete_marker) {
+      if (found) break;
+      continue;
+    }
+    const std::string version = e->version_id;
+    Result<ObjectInfo> d = dst.StatVersion(key, version, false, stop);
     // A version deleted since the listing is not the replica; any other failure leaves the
     // question open: the caller must not take it for "not there" and write the version again.
     if (!d.ok() && d.status().code() == ErrorCode::kNotFound) continue;
     if (!d.ok()) return d.status().WithContext("looking for the replica of " + key);
-    if (IsReplicaOf(d->metadata, marks)) return std::optional<std::string>(e->version_id);
+    d->version_id = version;
+    if (!found) {
+      if (IsReplicaOf(d->metadata, marks)) found = *std::move(d);
+      continue;
+    }
+    // The version below the replica: the completed upload of an interrupted stamped commit is
+    // deleted as that commit would have (a second version of one source version otherwise
+    // stays in the destination's history).
+    if (IsReplicaOf(d->metadata, marks) && IsUnstampedTwin(*d, *found)) {
+      Status removed = dst.DeleteVersion(key, version, stop);
+      if (!removed.ok() && removed.code() != ErrorCode::kNotFound) {
+        obs::Log(obs::Level::kWarn, "could not remove an interrupted commit's first version",
+                 {{"key", key}, {"version", version}, {"error", removed.message()}});
+      } else {
+        obs::Log(obs::Level::kInfo, "removed an interrupted commit's first version",
+                 {{"key", key}, {"version", version}, {"replica", found->version_id}});
+      }
+    }
+    break;
   }
-  return std::optional<std::string>();
+  if (!found) return std::optional<std::string>();
+  return std::optional<std::string>(found->version_id);
 }
 
 Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<TransportedVersion> items,

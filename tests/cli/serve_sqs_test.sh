@@ -104,7 +104,8 @@ echo "odd key" > "$WORK/new/sub/a b+c.txt"
 ferry cp "$WORK/new" "moto:$A/new" --no-progress >/dev/null 2>&1
 written=$(date +%s.%N)
 count_b() { aws_b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text; }
-check "10 objects written to the moto bucket reach B through SQS" wait_for 20 test "$(count_b)" = 10
+at_b() { [ "$(count_b)" = "$1" ]; }
+check "10 objects written to the moto bucket reach B through SQS" wait_for 20 at_b 10
 echo "  all 10 at B $(python3 -c "print(round($(date +%s.%N) - $written, 1))") s after they were written"
 check "  the key AWS form-encodes arrives as itself" \
   test "$(aws_b s3 cp "s3://$B/new/sub/a b+c.txt" - 2>/dev/null)" = "odd key"

@@ -5,7 +5,7 @@
 # them); some objects are large enough to be copied in parts (multipart_threshold 5MiB), so a
 # kill may land mid-copy. The destination is versioned: a version written twice would show as
 # two versions of its key there.
-source "$(dirname "$0")/../testlib.bash"
+source "$(dirname "$0")/testlib.bash"
 A=$(new_bucket ra)
 B=$(new_bucket rb)
 TOKEN=tok-$RANDOM$RANDOM
@@ -75,7 +75,7 @@ kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?
 check "SIGTERM ends it with exit 0" [ "$rc" = 0 ]
 # RGW 16.2.15 aborts on a DeleteObjects in a bucket that notifies any topic: A's versions are
 # deleted one request each, then the bucket; the topic goes.
-PYTHONPATH="$(dirname "$0")/../../tools" python3 - "$A" <<'PY'
+PYTHONPATH="$(dirname "$0")/../tools" python3 - "$A" <<'PY'
 import sys
 from s3_check import S3
 bucket = sys.argv[1]

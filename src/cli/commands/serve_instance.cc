@@ -1,0 +1,245 @@
+// ServePlan and ServeInstance (serve_internal.h): what ferry serve reads from its config, and
+// one configuration served.
+#include <algorithm>
+#include <cstdlib>
+
+#include <unistd.h>
+
+#include "app/continuous.h"
+#include "app/durable.h"
+#include "app/kinds.h"
+#include "cli/commands.h"
+#include "cli/commands/serve_internal.h"
+#include "cli/commands/serve_status.h"
+#include "http/curl_transport.h"
+#include "obs/log.h"
+#include "plan/filter.h"
+
+namespace ferry::cli::serving {
+namespace {
+
+Result<SnsParts> OpenSns(const app::ServeConfig& serve) {
+  if (!serve.sns_ca_bundle.empty() && ::access(serve.sns_ca_bundle.c_str(), R_OK) != 0) {
+    return Status::InvalidArgument("[serve] sns_ca_bundle: cannot read " + serve.sns_ca_bundle);
+  }
+  http::CurlOptions co;
+  co.connect_timeout_ms = 3000;
+  co.low_speed_time_s = 5;
+  co.default_timeout_ms = 5000;
+  co.ca_bundle = serve.sns_ca_bundle;
+  co.connect_to = serve.sns_test_connect_to;
+  if (!co.connect_to.empty()) {
+    obs::Log(obs::Level::kWarn, "[serve] sns_test_connect_to is set (tests only): every SNS host "
+                                "is reached at " + co.connect_to);
+  }
+  SnsParts parts;
+  parts.transport = std::make_unique<http::CurlTransport>(co);
+  parts.certs = std::make_unique<serve::SnsCertCache>(*parts.transport, SystemClock::Default());
+  parts.gate = std::make_unique<serve::SnsGate>(
+      *parts.transport, *parts.certs, SystemClock::Default(),
+      serve::SnsGateOptions{
+          .topics = serve.sns_topics, .confirm_timeout_ms = 5000, .confirm_max_bytes = 64 * 1024});
+  return parts;
+}
+
+}  // namespace
+
+Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
+                            std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(config_path));
+  ServePlan plan;
+  plan.serve = config.serve;
+  if (!plan.serve.present || plan.serve.replicate.empty()) {
+    return Status::InvalidArgument(
+        "nothing to serve: add [serve] with replicate = [\"remote:bucket\"] to the config");
+  }
+  if (config.replication.rules.rules.empty()) {
+    return Status::InvalidArgument("[serve] replicate needs rules: add [[replication.rules]] to "
+                                   "the config");
+  }
+  if (!plan.serve.token_env.empty()) {
+    const char* value = std::getenv(plan.serve.token_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return Status::InvalidArgument("[serve] token_env: the environment variable " +
+                                     plan.serve.token_env + " is not set");
+    }
+    plan.token = value;
+  }
+  if (a.concurrency < 0 || a.concurrency > 1024) {
+    return Status::InvalidArgument("--concurrency: must be between 1 and 1024");
+  }
+  if (a.lease_ttl < 2 || a.lease_ttl > 3600) {
+    return Status::InvalidArgument("--lease-ttl: must be between 2 and 3600 seconds");
+  }
+  plan.lease_ttl = std::chrono::seconds(a.lease_ttl);
+  if (!a.memory.empty()) {
+    Result<uint64_t> m = plan::ParseSize(a.memory);
+    if (!m.ok()) return m.status().WithContext("--memory");
+    if (*m == 0) return Status::InvalidArgument("--memory: must be above 0");
+    plan.memory = *m;
+  }
+  replicate::DurablePass base;
+  base.concurrency = a.concurrency > 0 ? a.concurrency : config.transfer.concurrency.value_or(16);
+  if (config.transfer.multipart_threshold) {
+    base.multipart_threshold = *plan::ParseSize(*config.transfer.multipart_threshold);
+  }
+  if (config.transfer.part_size) base.part_size = *plan::ParseSize(*config.transfer.part_size);
+  if (config.replication.server_side_copy_limit) {
+    base.server_side_copy_limit = *config.replication.server_side_copy_limit;
+  }
+  const replicate::RuleSet rules = config.replication.rules;
+  FERRY_ASSIGN_OR_RETURN(plan.sqs, app::ResolveSqsQueues(config));
+  plan.wiring = std::make_unique<app::Wiring>(std::move(config));
+  for (const std::string& source : plan.serve.replicate) {
+    replicate::DurablePass pass = base;
+    pass.rules = rules;
+    FERRY_ASSIGN_OR_RETURN(app::ReplicationTargets targets,
+                           app::ResolveReplication(source, pass.rules));
+    Result<app::OpenedReplication> opened = app::OpenReplication(*plan.wiring, targets, stop);
+    if (!opened.ok()) return opened.status().WithContext(source);
+    pass.source = targets.source_name;
+    plan.passes.push_back(std::move(pass));
+    plan.targets.push_back(std::move(targets));
+  }
+  return plan;
+}
+
+ServeInstance::ServeInstance(ServePlan plan, jobs::JobStore& store)
+    : plan_(std::move(plan)), store_(store) {}
+
+Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
+                                                            jobs::JobStore& store, Start how,
+                                                            std::stop_token stop) {
+  std::unique_ptr<ServeInstance> s(new ServeInstance(std::move(plan), store));
+  const ServePlan& p = s->plan_;
+  // The SQS intakes (serve/sqs_poller.h): each queue checked before any run starts, polled on
+  // its own thread once the runs are served.
+  s->sqs_recorder_ = std::make_unique<serve::EventRecorder>(store);
+  for (app::SqsQueue q : p.sqs) {
+    s->pollers_.push_back(std::make_unique<serve::SqsPoller>(
+        std::move(q.endpoint), p.wiring->transport(), *s->sqs_recorder_, std::move(q.options)));
+    FERRY_RETURN_IF_ERROR(s->pollers_.back()->Check(stop));
+  }
+  for (size_t i = 0; i < p.passes.size(); ++i) {
+    app::ContinuousRunRequest request{.pass = &p.passes[i],
+                                      .destination = p.targets[i].destinations.front().first,
+                                      .scan_interval = p.serve.scan_interval,
+                                      .scan_now = how.scan_now};
+    FERRY_ASSIGN_OR_RETURN(jobs::RunId run, app::ContinuousRun(store, request, stop));
+    s->served_.push_back({.source_name = p.targets[i].source_name, .run = run});
+  }
+  // The intakes: events for each source's bucket and prefix (POST /events with the token
+  // and/or from SNS; SQS).
+  std::vector<serve::IntakeSource> sources;
+  for (size_t i = 0; i < p.targets.size(); ++i) {
+    const app::Location& loc = p.targets[i].source;
+    sources.push_back({.name = p.targets[i].source_name,
+                       .bucket = loc.is_s3() ? loc.bucket : loc.path,
+                       .prefix = loc.prefix,
+                       .run = s->served_[i].run});
+  }
+  if (!p.serve.sns_topics.empty()) {
+    FERRY_ASSIGN_OR_RETURN(s->sns_, OpenSns(p.serve));
+  }
+  if (!p.token.empty() || s->sns_.gate) {
+    s->intake_ = std::make_unique<serve::EventIntake>(
+        store, serve::IntakeOptions{.token = p.token, .max_body = p.serve.max_event_body});
+    s->intake_->UseSns(s->sns_.gate.get());
+    s->intake_->SetSources(sources);
+  }
+  s->sqs_recorder_->SetSources(sources);
+
+  // The workers: one per run served, on one executor.
+  jobs::WorkerOptions w;
+  w.owner = jobs::DefaultOwner();
+  const int concurrency = p.passes.front().concurrency;
+  w.concurrency = std::max(16, concurrency * 4);
+  w.memory_budget = p.memory > 0 ? p.memory : w.memory_budget;
+  w.idle_poll = std::chrono::milliseconds(200);
+  w.lease_ttl = p.lease_ttl;
+  w.registry = &app::Kinds();
+  transfer::ExecutorOptions eo;
+  eo.concurrency = w.concurrency;
+  eo.memory_budget = w.memory_budget;
+  s->executor_ = std::make_unique<transfer::Executor>(eo);
+  s->stats_metrics_ = std::make_unique<StatsMetrics>(s->stats_);  // the workers' counters
+  w.executor = s->executor_.get();
+  for (const Served& one : s->served_) {
+    jobs::WorkerOptions o = w;
+    o.only_run = one.run;
+    s->workers_.push_back(
+        std::make_unique<jobs::Worker>(store, app::OpenerFor(*p.wiring), o, s->stats_));
+  }
+  // The replication SLA gauges (replicate/sla.h) of each source from the status store: at the
+  // start, every 30 s, and when serving ends.
+  FERRY_ASSIGN_OR_RETURN(s->status_, replicate::StatusStore::Open(*store.session()));
+  for (size_t i = 0; i < p.passes.size(); ++i) {
+    s->sla_.push_back(std::make_unique<replicate::SlaMetrics>(
+        obs::DefaultRegistry(), p.targets[i].source_name, &p.passes[i].rules));
+    s->refreshers_.push_back(std::make_unique<replicate::SlaRefresher>(
+        *s->sla_.back(), *s->status_, SystemClock::Default()));
+  }
+  for (auto& poller : s->pollers_) {
+    poller->Start();
+    obs::Log(obs::Level::kInfo, "polling SQS queue " + poller->queue_name());
+  }
+  s->ended_.resize(s->workers_.size());
+  ServeInstance* self = s.get();
+  for (size_t i = 0; i < s->workers_.size(); ++i) {
+    s->threads_.emplace_back([self, i] {
+      Status ended = self->workers_[i]->Run(self->halt_.get_token());
+      if (!ended.ok() && ended.code() != ErrorCode::kCancelled) {
+        std::lock_guard lock(self->mu_);
+        if (self->failure_.ok()) self->failure_ = ended;
+      }
+    });
+  }
+  return s;
+}
+
+ServeInstance::~ServeInstance() { Stop(); }
+
+void ServeInstance::Stop() {
+  stopping_.store(true);
+  halt_.request_stop();
+  for (auto& p : pollers_) p->RequestStop();
+  threads_.clear();  // joins the workers
+  refreshers_.clear();  // a last refresh of the gauges
+  pollers_.clear();
+}
+
+Status ServeInstance::Failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequest& r) {
+  if (r.path == "/healthz") {
+    if (stopping_.load()) return http::ServerResponse::Text(503, "stopping\n");
+    Result<jobs::Run> run = store_.GetRun(served_.front().run);
+    return run.ok() ? http::ServerResponse::Text(200, "ok\n")
+                    : http::ServerResponse::Text(503, "state store unreachable: " +
+                                                          run.status().message() + "\n");
+  }
+  if (r.path == "/api/status") {
+    std::vector<ServedRun> served;
+    for (const Served& s : served_) served.push_back({s.source_name, s.run});
+    return http::ServerResponse::Json(
+        200, ServeStatusJson(store_, *status_, served, SystemClock::Default()));
+  }
+  if (r.path == "/events") {
+    if (intake_ == nullptr) {
+      return http::ServerResponse::Text(
+          404, "event intake is off: set [serve] token_env or sns_topics\n");
+    }
+    if (stopping_.load()) {
+      http::ServerResponse busy = http::ServerResponse::Text(503, "stopping\n");
+      busy.headers.emplace_back("Retry-After", "5");
+      return busy;
+    }
+    return intake_->Handle(r);
+  }
+  return std::nullopt;
+}
+
+}  // namespace ferry::cli::serving

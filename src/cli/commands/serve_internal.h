@@ -1,0 +1,119 @@
+// ferry serve's parts (serve.cc: the command, its listener and SIGHUP reloads;
+// serve_instance.cc: one configuration served).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/config.h"
+#include "app/replication.h"
+#include "app/sqs.h"
+#include "app/wiring.h"
+#include "cli/commands/metrics.h"
+#include "base/status.h"
+#include "http/curl_transport.h"
+#include "http/server.h"
+#include "jobs/job_store.h"
+#include "jobs/worker.h"
+#include "replicate/payload.h"
+#include "replicate/sla.h"
+#include "replicate/status_store.h"
+#include "serve/intake.h"
+#include "serve/sns_certs.h"
+#include "serve/sns_gate.h"
+#include "serve/sqs_poller.h"
+#include "transfer/executor.h"
+#include "transfer/stats.h"
+
+namespace ferry::cli::serving {
+
+struct ServeArgs {
+  std::string state;
+  std::string listen;  // overrides [serve] listen
+  int concurrency = 0;
+  std::string memory;
+  int lease_ttl = 60;  // seconds a job stays ours without a renewal (ferry worker's --lease-ttl)
+};
+
+// What the config says to serve, read and checked (every source resolved and opened, the token
+// read, SQS queues resolved) before anything runs: at start, and on SIGHUP while the running
+// configuration goes on (a config that does not check leaves it in place).
+struct ServePlan {
+  app::ServeConfig serve;
+  std::string token;   // the event intake's ("" with neither token_env nor SNS: no intake)
+  uint64_t memory = 0;  // --memory (0: the worker's default)
+  std::chrono::seconds lease_ttl{60};
+  std::vector<replicate::DurablePass> passes;       // one per source
+  std::vector<app::ReplicationTargets> targets;     // the same order
+  std::vector<app::SqsQueue> sqs;
+  std::unique_ptr<app::Wiring> wiring;  // the config's remotes (owns the config)
+};
+
+// Reads the config (ctx's --config) and checks it with the command's flags.
+Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
+                            std::stop_token stop);
+
+// The SNS half of the intake ([serve] sns_topics): its own HTTPS transport (the SNS hosts,
+// verified against the system CA store or sns_ca_bundle), the certificate cache and the gate.
+struct SnsParts {
+  std::unique_ptr<http::CurlTransport> transport;
+  std::unique_ptr<serve::SnsCertCache> certs;
+  std::unique_ptr<serve::SnsGate> gate;
+};
+
+// One configuration served: a continuous run per source, its workers on one executor, the
+// intakes (POST /events, SQS pollers) and the SLA gauges. Start returns once everything runs;
+// Stop (also the destructor) ends the intakes, stops the workers (jobs in flight cancelled) and
+// returns when their threads are done. The store must outlive it.
+class ServeInstance {
+ public:
+  struct Start {
+    bool scan_now = true;  // ContinuousRunRequest::scan_now (false for a reload)
+  };
+  static Result<std::unique_ptr<ServeInstance>> Begin(ServePlan plan, jobs::JobStore& store,
+                                                      Start how, std::stop_token stop);
+  ~ServeInstance();
+  ServeInstance(const ServeInstance&) = delete;
+  ServeInstance& operator=(const ServeInstance&) = delete;
+
+  // GET /healthz, GET /api/status, POST /events; nullopt for any other path.
+  std::optional<http::ServerResponse> Handle(const http::ServerRequest& r);
+  void Stop();
+  // A worker ended on an error of its own (not a stop): the first such error; Ok otherwise.
+  Status Failure() const;
+  bool intake_on() const { return intake_ != nullptr; }
+  const ServePlan& plan() const { return plan_; }
+
+ private:
+  ServeInstance(ServePlan plan, jobs::JobStore& store);
+  struct Served {
+    std::string source_name;
+    jobs::RunId run = 0;
+  };
+  ServePlan plan_;
+  jobs::JobStore& store_;
+  std::vector<Served> served_;
+  std::unique_ptr<serve::EventRecorder> sqs_recorder_;
+  std::vector<std::unique_ptr<serve::SqsPoller>> pollers_;
+  SnsParts sns_;
+  std::unique_ptr<serve::EventIntake> intake_;
+  std::unique_ptr<transfer::Executor> executor_;
+  transfer::Stats stats_;
+  std::unique_ptr<StatsMetrics> stats_metrics_;  // stats_ in the registry (metrics.h)
+  std::vector<std::unique_ptr<jobs::Worker>> workers_;
+  std::unique_ptr<replicate::StatusStore> status_;
+  std::vector<std::unique_ptr<replicate::SlaMetrics>> sla_;
+  std::vector<std::unique_ptr<replicate::SlaRefresher>> refreshers_;
+  std::atomic<bool> stopping_{false};
+  std::stop_source halt_;
+  std::vector<Status> ended_;
+  std::vector<std::jthread> threads_;
+  mutable std::mutex mu_;
+  Status failure_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ferry::cli::serving

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Two `ferry serve` on one PostgreSQL state store, fed by one SQS queue (moto_server: a versioned
+# moto bucket notifies the queue; destination a versioned bucket of RGW region B). Both serve the
+# same continuous run and poll the same queue. One is SIGKILLed while objects are written: the
+# other carries on (the dead one's messages come back after the queue's visibility timeout, its
+# jobs after their lease, --lease-ttl 5), every object arrives once (one version each at B, the
+# source's bytes), and a SIGHUP of the survivor with the config unchanged keeps it serving.
+source "$(dirname "$0")/testlib.bash"
+: "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
+MOTO_SERVER=${MOTO_SERVER:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
+if [ ! -x "$MOTO_SERVER" ]; then
+  echo "FAIL - moto_server not found (set MOTO_SERVER)"
+  exit 1
+fi
+TOOLS=$(dirname "$0")/../tools
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+MOTO_PORT=$(free_port)
+MOTO=http://127.0.0.1:$MOTO_PORT
+"$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" > "$WORK/moto.log" 2>&1 &
+moto_pid=$!
+pids=()
+drop_versions() {
+  [ -n "${B:-}" ] && [ "${FERRY_TEST_THROWAWAY_SERVERS:-0}" != 1 ] || return 0
+  PYTHONPATH=$TOOLS python3 - "$B" <<'PY' || true
+import sys
+from s3_check import S3
+bucket = sys.argv[1]
+listed = S3["rb"].list_object_versions(Bucket=bucket)
+for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
+    S3["rb"].delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+PY
+}
+trap 'kill ${pids[*]} $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; drop_versions; cleanup' EXIT
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
+  sleep 0.1
+done
+check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+moto() { python3 "$TOOLS/moto_sqs.py" "$MOTO" "$@"; }
+test_queue_empty() { [ "$(moto count events)" = "0 0" ]; }
+
+SCHEMA=ferry_f$$
+psql "$FERRY_TEST_PG_URL" -q -c "CREATE SCHEMA $SCHEMA" >/dev/null
+STATE="$FERRY_TEST_PG_URL?options=-csearch_path%3D$SCHEMA"
+A=ferry-failover-$$-$RANDOM
+B=$(new_bucket rb)
+moto setup "$A"
+export MOTO_KEY=test MOTO_SECRET=test
+cat >> "$CONF" <<EOT
+[remotes.moto]
+endpoint = "$MOTO"
+region = "us-east-1"
+access_key_id_env = "MOTO_KEY"
+secret_access_key_env = "MOTO_SECRET"
+
+[[replication.rules]]
+id = "all"
+destinations = ["rb:$B"]
+[serve]
+replicate = ["moto:$A"]
+scan_interval = "1h"
+[[serve.sqs]]
+queue_url = "$MOTO/123456789012/events"
+remote = "moto"
+wait_seconds = 2
+EOT
+aws_side b s3api put-bucket-versioning --bucket "$B" --versioning-configuration Status=Enabled
+PORTS=()
+start_serve() { # N: serve number N on its own port
+  local port
+  port=$(free_port)
+  PORTS[$1]=$port
+  "$FERRY_BIN" --config "$CONF" serve --state "$STATE" --listen "127.0.0.1:$port" --lease-ttl 5 \
+    > "$WORK/serve$1.out" 2> "$WORK/serve$1.err" &
+  pids[$1]=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+recorded_by() { # N: serve N recorded events from the queue
+  curl -sf "http://127.0.0.1:${PORTS[$1]}/metrics" |
+    awk '/^ferry_events_recorded_total/ { n += $2 } END { exit !(n > 0) }'
+}
+check "serve 1 starts" start_serve 1
+check "serve 2 starts on the same store" start_serve 2
+mkdir -p "$WORK/data"
+for i in $(seq 1 30); do head -c $((RANDOM % 4000 + 1)) /dev/urandom > "$WORK/data/k$i"; done
+# 30 objects written one after another; serve 1 is SIGKILLed after the 10th
+for i in $(seq 1 30); do
+  ferry cp "$WORK/data" "moto:$A" --include "k$i" --no-progress >/dev/null 2>&1
+  if [ "$i" = 10 ]; then
+    check "serve 1 took part before it was killed" wait_for 20 recorded_by 1
+    kill -9 "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
+  fi
+done
+count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text; }
+at_b() { [ "$(count_b)" = "$1" ]; }
+check "serve 2 carries on: all 30 objects at B" wait_for 60 at_b 30
+versions=$(aws_side b s3api list-object-versions --bucket "$B" --query 'length(Versions || `[]`)' --output text)
+check "nothing written twice: $versions versions at B for 30 keys" [ "$versions" = 30 ]
+same=0
+for i in $(seq 1 30); do
+  if cmp -s "$WORK/data/k$i" <(aws_side b s3 cp "s3://$B/k$i" - 2>/dev/null); then same=$((same + 1)); fi
+done
+check "every object's bytes at B are the source's ($same/30)" [ "$same" = 30 ]
+check "the queue is empty at the end" wait_for 20 test_queue_empty
+kill -HUP "${pids[2]}"
+sleep 1
+check "serve 2 still serves after a SIGHUP" curl -sf -o /dev/null "http://127.0.0.1:${PORTS[2]}/healthz"
+echo "after" > "$WORK/data/k31"
+ferry cp "$WORK/data" "moto:$A" --include k31 --no-progress >/dev/null 2>&1
+check "an object written after the reload arrives" wait_for 30 at_b 31
+kill -TERM "${pids[2]}"; rc=0; wait "${pids[2]}" || rc=$?
+check "SIGTERM ends serve 2 with exit 0" [ "$rc" = 0 ]
+pids=()
+psql "$FERRY_TEST_PG_URL" -q -c "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 || true
+finish
