@@ -382,6 +382,9 @@ curl -s "$SERVE_URL/metrics" | awk '
     }
     printf "  %d versions replicated: p50 <= %s s, p99 <= %s s\n", total, p50, p99
   }' || true
+printf '$ curl -s %s/api/status   # the dashboard at %s/ reads it, and /api/metrics\n' \
+  "$SERVE_URL" "$SERVE_URL"
+curl -s "$SERVE_URL/api/status" | head -n 12 || true
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
 log "ferry serve stopped (SIGTERM); run it again and it resumes its continuous run"
 

@@ -4,7 +4,9 @@
 #   bash scripts/install-deps.sh [GROUP...]      (default: test)
 #
 # Groups (several may be given; duplicates are fine):
-#   build   compiler, CMake/Ninja and the libraries ferry links against (+ GoogleTest)
+#   build   compiler, CMake/Ninja and the libraries ferry links against (+ GoogleTest); Node.js
+#           and npm (the dashboard's page is built with npm, web/), only when the `node` or `npm`
+#           command is missing (a node installed otherwise is kept)
 #   rgw     Ceph RADOS Gateway and the single-node cluster under it (scripts/rgw-start.sh)
 #   pg      PostgreSQL server (scripts/pg-start.sh)
 #   swift   OpenStack Swift with its S3 layer and memcached (scripts/swift-start.sh)
@@ -13,7 +15,9 @@
 #           tests of the alerting rules in deploy/prometheus/ (tests/cli/alert_rules_test.sh)
 #   bench   the peers of bench/bench-sync.sh and bench-codec.sh: rclone, AWS CLI, GNU time
 #           (/usr/bin/time), the zstd CLI
-#   test    build + rgw + pg + swift + aws + prom + rclone: everything scripts/test-all.sh needs
+#   browser Chromium (/usr/bin/chromium), driven headless by tests/cli/dashboard_test.sh
+#   test    build + rgw + pg + swift + aws + prom + rclone + browser: everything scripts/test-all.sh
+#           needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
 #
@@ -41,6 +45,7 @@ RCLONE_PKGS=(rclone)
 PROM_PKGS=(prometheus)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
 # zstd: the CLI bench/bench-codec.sh compares `ferry archive pack` with
+BROWSER_PKGS=(chromium)
 BENCH_PKGS=(rclone awscli time zstd iproute2)  # iproute2: ip and tc for bench/lib/wan.sh
 
 groups=("$@")
@@ -49,19 +54,22 @@ groups=("$@")
 wanted=()
 add_group() {
   case $1 in
-    build) wanted+=("${BUILD_PKGS[@]}") ;;
+    build) wanted+=("${BUILD_PKGS[@]}")
+           command -v node >/dev/null || wanted+=(nodejs)
+           command -v npm >/dev/null || wanted+=(npm) ;;
     rgw)   wanted+=("${RGW_PKGS[@]}") ;;
     pg)    wanted+=("${PG_PKGS[@]}") ;;
     swift) wanted+=("${SWIFT_PKGS[@]}") ;;
     aws)   wanted+=("${AWS_PKGS[@]}") ;;
     prom)  wanted+=("${PROM_PKGS[@]}") ;;
     bench) wanted+=("${BENCH_PKGS[@]}") ;;
+    browser) wanted+=("${BROWSER_PKGS[@]}") ;;
     test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
-           add_group prom; wanted+=("${RCLONE_PKGS[@]}") ;;
+           add_group prom; add_group browser; wanted+=("${RCLONE_PKGS[@]}") ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown group '$1' (build rgw pg swift aws prom bench test demo all)" ;;
+    *) die "unknown group '$1' (build rgw pg swift aws prom browser bench test demo all)" ;;
   esac
 }
 for g in "${groups[@]}"; do add_group "$g"; done

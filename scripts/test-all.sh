@@ -25,7 +25,8 @@
 # with the suffix _B (region B), FERRY_TEST_PG_URL, FERRY_TEST_CEPH_CONF (radosgw-admin -c ...,
 # e.g. `usage show`; empty when the pair was given from outside), FERRY_TEST_SWIFT_ENDPOINT,
 # FERRY_TEST_SWIFT_ACCESS_KEY, FERRY_TEST_SWIFT_SECRET_KEY and, for CLI scripts only,
-# FERRY_TEST_TMPDIR (a fresh scratch dir per script); FERRY_TEST_THROWAWAY_SERVERS=1 when this
+# FERRY_TEST_TMPDIR (a fresh scratch dir per script), FERRY_TEST_ARTIFACTS (build/test-artifacts:
+# what a script leaves to look at, e.g. the dashboard's screenshot); FERRY_TEST_THROWAWAY_SERVERS=1 when this
 # run started RGW and Swift and removes their state at the end (the scripts then leave their
 # buckets).
 #
@@ -72,12 +73,12 @@ step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
 # Not root: in the foreground, as sudo may ask for a password.
 start_deps() {
   if [ "$(id -u)" != 0 ]; then
-    bash scripts/install-deps.sh rgw pg swift aws prom
+    bash scripts/install-deps.sh rgw pg swift aws prom browser
     echo 0 > "$LOG_DIR/deps.rc"
     return 0
   fi
   ( rc=0
-    bash scripts/install-deps.sh rgw pg swift aws prom > "$LOG_DIR/deps.log" 2>&1 || rc=$?
+    bash scripts/install-deps.sh rgw pg swift aws prom browser > "$LOG_DIR/deps.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/deps.rc.tmp" && mv "$LOG_DIR/deps.rc.tmp" "$LOG_DIR/deps.rc" ) &
   deps_job=$!
 }
@@ -85,7 +86,7 @@ start_deps() {
 deps_ready() {
   while [ ! -s "$LOG_DIR/deps.rc" ]; do sleep 0.2; done
   [ "$(cat "$LOG_DIR/deps.rc")" = 0 ] && return 0
-  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom)" >&2
+  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser)" >&2
   return 1
 }
 
@@ -360,7 +361,10 @@ log "integration tests"
 run_ctest integration -L integration
 check_rgw "the integration tests"
 
-log "CLI end-to-end scripts"
+# what the CLI scripts leave to look at (tests/cli/dashboard_test.sh: a screenshot)
+export FERRY_TEST_ARTIFACTS=$FERRY_ROOT/build/test-artifacts
+mkdir -p "$FERRY_TEST_ARTIFACTS"
+log "CLI end-to-end scripts (artifacts: $FERRY_TEST_ARTIFACTS)"
 run_cli_scripts
 
 finish

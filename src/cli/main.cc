@@ -37,18 +37,20 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
   app.add_option("--metrics-file", g.metrics_file,
                  "write the metrics in Prometheus text format to this file at exit");
   app.add_option("--metrics-listen", g.metrics_listen,
-                 "serve GET /metrics (Prometheus text format) on HOST:PORT while running, "
+                 "serve GET /metrics (Prometheus text format) and the dashboard (/) on HOST:PORT "
+                 "while running, "
                  "e.g. 127.0.0.1:9464 (port 0: any free port, logged)");
 }
 
 // Applies the global options once they are parsed, before the subcommand runs.
-void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsServer& server) {
+void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsServer& server,
+                        const std::string& command) {
   using ferry::obs::Level;
   Level level = std::getenv("FERRY_CURL_VERBOSE") != nullptr ? Level::kDebug : Level::kInfo;
   if (!g.log_level.empty()) level = *ferry::obs::ParseLevel(g.log_level);  // checked by CLI11
   ferry::obs::ConfigureDefaultLogger(level, *ferry::obs::ParseFormat(g.log_format));
   if (!g.metrics_listen.empty()) {
-    if (ferry::Status s = server.Start(g.metrics_listen); !s.ok()) {
+    if (ferry::Status s = server.Start(g.metrics_listen, command); !s.ok()) {
       throw CLI::RuntimeError(ferry::cli::ReportError(s));
     }
   }
@@ -84,7 +86,11 @@ int main(int argc, char** argv) {
   ctx.hangups = &hangups;
   AddGlobalOptions(app, ctx.global);
   ferry::cli::MetricsServer metrics_server;
-  app.parse_complete_callback([&] { ApplyGlobalOptions(ctx.global, metrics_server); });
+  app.parse_complete_callback([&] {
+    const auto parsed = app.get_subcommands();
+    ApplyGlobalOptions(ctx.global, metrics_server,
+                       parsed.empty() ? "" : parsed.front()->get_name());
+  });
   ferry::cli::RegisterCopy(app, ctx);
   ferry::cli::RegisterBucket(app, ctx);
   ferry::cli::RegisterList(app, ctx);

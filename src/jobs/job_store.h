@@ -301,6 +301,10 @@ class JobStore {
   // Jobs of a run (0 = all runs) in a state (nullopt = all), oldest first, at most `limit`.
   virtual Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state,
                                             int limit) = 0;
+  // The jobs of a run (0 = all runs) that carry an error and are not done (dead ones, and those
+  // waiting for or in a retry), the most recently updated first, at most `limit`: what the
+  // dashboard lists as the last errors.
+  virtual Result<std::vector<Job>> ListErrors(RunId run, int limit) = 0;
   // Makes the queued jobs of `run` of `kind` runnable now (not_before = now). Returns how many.
   // Only parked jobs (not_before = kParked) change: a job waiting out a retry backoff keeps it,
   // so calling Unpark again (e.g. after a crash) changes nothing.

@@ -61,6 +61,7 @@ class Family {
   }
 
   void Render(std::string& out) const;
+  Registry::FamilySnapshot Collect() const;
 
   // Sum of the counter and gauge series (owned and observed) whose label `label` is `value`
   // (every series when `label` is empty).
@@ -181,6 +182,30 @@ void Family::Render(std::string& out) const {
         "\n");
   }
   for (const auto& [values, text] : lines) out.append(text);
+}
+
+Registry::FamilySnapshot Family::Collect() const {
+  Registry::FamilySnapshot out{
+      .name = name_, .help = help_, .type = type_, .label_names = labels_, .samples = {}};
+  std::map<std::vector<std::string>, Registry::Sample> samples;
+  std::shared_lock lock(mu_);
+  auto at = [&](const std::vector<std::string>& values) -> Registry::Sample& {
+    Registry::Sample& s = samples[values];
+    s.label_values = values;
+    return s;
+  };
+  for (const auto& [values, cell] : owned_) {
+    if (cell.counter) at(values).value += static_cast<double>(cell.counter->value());
+    if (cell.gauge) at(values).value += cell.gauge->value();
+    if (cell.histogram) {
+      Registry::Sample& s = at(values);
+      s.is_histogram = true;
+      s.histogram = cell.histogram->Read();
+    }
+  }
+  for (const auto& [id, o] : observed_) at(o.values).value += o.read();
+  for (auto& [values, s] : samples) out.samples.push_back(std::move(s));
+  return out;
 }
 
 bool ValidName(std::string_view name, bool colon) {
@@ -313,6 +338,13 @@ std::string Registry::RenderPrometheus() const {
   std::string out;
   std::lock_guard lock(mu_);
   for (const auto& [name, family] : families_) family->Render(out);
+  return out;
+}
+
+std::vector<Registry::FamilySnapshot> Registry::Snapshot() const {
+  std::vector<FamilySnapshot> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [name, family] : families_) out.push_back(family->Collect());
   return out;
 }
 

@@ -159,6 +159,33 @@ class Registry {
   // (histograms as _bucket{le=...} cumulative lines, _sum and _count).
   std::string RenderPrometheus() const;
 
+  // One series read at one moment: its label values and its value (counters and gauges; an
+  // observed series with the label values of an owned one is added to it, as in the exposition)
+  // or its histogram.
+  struct Sample {
+    std::vector<std::string> label_values;
+    double value = 0;
+    bool is_histogram = false;
+    Histogram::Snapshot histogram;
+  };
+  struct FamilySnapshot {
+    std::string name;
+    std::string help;
+    MetricType type = MetricType::kCounter;
+    std::vector<std::string> label_names;
+    std::vector<Sample> samples;  // sorted by label values
+  };
+  // Every family in name order, each series read once (the figures the exposition would show).
+  std::vector<FamilySnapshot> Snapshot() const;
+
+  // The snapshot as one JSON object (the dashboard's GET /api/metrics, docs/design/dashboard.md):
+  //   {"families":[{"name":..,"type":"counter"|"gauge"|"histogram","help":..,
+  //     "samples":[{"labels":{"rule":"r1",..},"value":3}, ..]}, ..]}
+  // A histogram sample has, instead of "value", "le" (the finite upper bounds, ascending),
+  // "cumulative" (one count per bound, then the +Inf bucket: le.size() + 1 entries), "sum" and
+  // "count". Numbers that JSON cannot hold (NaN, infinities) are null.
+  std::string RenderJson() const;
+
  private:
   internal::Family* FamilyFor(std::string_view name, std::string_view help, MetricType type,
                               std::vector<std::string> label_names, std::vector<double> bounds);

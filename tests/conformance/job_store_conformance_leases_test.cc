@@ -185,6 +185,54 @@ TEST_P(JobStoreConformanceTest, FailIsDeadAtOnce) {
   EXPECT_EQ(job.last_error, "AccessDenied");
 }
 
+TEST_P(JobStoreConformanceTest, ListErrorsIsNewestFirstWithoutDoneJobs) {
+  const RunId run = NewRun();
+  const RunId other = NewRun("x", "y");
+  const auto ids = EnqueueN(run, 4, jobs::kTransferKind, /*max_attempts=*/5);
+  const auto other_ids = EnqueueN(other, 1);
+  auto claimed = ClaimOk("w", 4, seconds(30), run);
+  ASSERT_EQ(claimed.size(), 4u);
+  // job 0 retried then done (its error stays in the row: not listed), job 1 dead, job 2 waits
+  // for a retry, job 3 done without error
+  ASSERT_OK(store().Finish(claimed[0].lease, Retry("slow down", milliseconds(0))));
+  clock_.Advance(seconds(1));
+  ASSERT_OK(store().Finish(claimed[1].lease, Fail("AccessDenied")));
+  clock_.Advance(seconds(1));
+  ASSERT_OK(store().Finish(claimed[2].lease, Retry("timeout", seconds(60))));
+  ASSERT_OK(store().Finish(claimed[3].lease, {}));
+  auto again = ClaimOk("w", 1, seconds(30), run);
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_EQ(again[0].job.id, ids[0]);
+  ASSERT_OK(store().Finish(again[0].lease, {}));
+  auto failed_other = ClaimOk("w", 1, seconds(30), other);
+  ASSERT_EQ(failed_other.size(), 1u);
+  clock_.Advance(seconds(1));
+  ASSERT_OK(store().Finish(failed_other[0].lease, Fail("NoSuchBucket")));
+
+  auto errors = store().ListErrors(run, 10);
+  ASSERT_OK(errors.status());
+  ASSERT_EQ(errors->size(), 2u);
+  EXPECT_EQ((*errors)[0].id, ids[2]);
+  EXPECT_EQ((*errors)[0].last_error, "timeout");
+  EXPECT_EQ((*errors)[0].state, JobState::kQueued);
+  EXPECT_EQ((*errors)[1].id, ids[1]);
+  EXPECT_EQ((*errors)[1].last_error, "AccessDenied");
+  EXPECT_EQ((*errors)[1].state, JobState::kDead);
+  EXPECT_GT((*errors)[0].updated, (*errors)[1].updated);
+  auto all = store().ListErrors(0, 10);
+  ASSERT_OK(all.status());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, other_ids[0]);
+  auto one = store().ListErrors(0, 1);
+  ASSERT_OK(one.status());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].id, other_ids[0]);
+  auto none = store().ListErrors(run + other + 100, 10);
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+  EXPECT_CODE(kInvalidArgument, store().ListErrors(run, 0));
+}
+
 TEST_P(JobStoreConformanceTest, RetryAndFailMayReplaceThePayload) {
   const RunId run = NewRun();
   const auto ids = EnqueueN(run, 3);
@@ -649,6 +697,7 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
       {"HandOff", [&] { return store().HandOff(claimed[1].lease, "kept", {spec}); }},
       {"GetJob", [&] { return store().GetJob(ids[0]).status(); }},
       {"ListJobs", [&] { return store().ListJobs(run, std::nullopt, 10).status(); }},
+      {"ListErrors", [&] { return store().ListErrors(run, 10).status(); }},
       {"Unpark", [&] { return store().Unpark(run, jobs::kDeleteKind).status(); }},
       {"Hasten", [&] { return store().Hasten(run).status(); }},
       {"Redrive", [&] { return store().Redrive(run).status(); }},

@@ -48,8 +48,9 @@ class StatsMetrics {
   std::vector<obs::Registration> series_;
 };
 
-// Serves GET /metrics (the Prometheus exposition of `registry`) on its own threads, from Start
-// until destroyed.
+// Serves GET /metrics (the Prometheus exposition of `registry`) and the dashboard (/,
+// /assets/*, /api/metrics; /api/status tells the command and that there is no state store) on
+// its own threads, from Start until destroyed.
 class MetricsServer {
  public:
   explicit MetricsServer(obs::Registry& registry = obs::DefaultRegistry());
@@ -59,7 +60,8 @@ class MetricsServer {
 
   // `listen` is HOST:PORT (PORT 0: any free port). kInvalidArgument for a malformed address,
   // kUnavailable when it cannot be bound. Logs "serving metrics" with the URL at info.
-  Status Start(const std::string& listen);
+  // `command`: the subcommand's name, for /api/status.
+  Status Start(const std::string& listen, const std::string& command = "");
   int port() const { return port_; }
 
  private:

@@ -1,8 +1,12 @@
-// MetricsServer (metrics.h): GET /metrics on an http::HttpServer. A scraper needs one
-// connection: idle or slow ones must never take the file descriptors and memory the run's own
-// requests need (without a cap, a few hundred idle connections failed every job with "Too many
-// open files").
+// MetricsServer (metrics.h): GET /metrics and the dashboard (dashboard/dashboard.h: /,
+// /assets/*, /api/metrics; /api/status says there is no store) on an http::HttpServer. A
+// scraper needs one connection: idle or slow ones must never take the file descriptors and
+// memory the run's own requests need (without a cap, a few hundred idle connections failed
+// every job with "Too many open files").
+#include <chrono>
+
 #include "cli/commands/metrics.h"
+#include "dashboard/dashboard.h"
 #include "http/server.h"
 #include "obs/log.h"
 
@@ -17,8 +21,11 @@ MetricsServer::MetricsServer(obs::Registry& registry)
 
 MetricsServer::~MetricsServer() = default;
 
-Status MetricsServer::Start(const std::string& listen) {
+Status MetricsServer::Start(const std::string& listen, const std::string& command) {
   obs::Registry* registry = registry_;
+  const int64_t started = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
   FERRY_ASSIGN_OR_RETURN(
       impl_->server,
       http::HttpServer::Start(
@@ -27,7 +34,12 @@ Status MetricsServer::Start(const std::string& listen) {
            .max_body = 0,
            .max_connections = 32,
            .idle_seconds = 10},
-          [registry](const http::ServerRequest& r) -> http::ServerResponse {
+          [registry, command, started](const http::ServerRequest& r) -> http::ServerResponse {
+            if (auto page = dashboard::Handle(r, *registry)) return *std::move(page);
+            if (r.path == "/api/status") {
+              return http::ServerResponse::Json(200,
+                                                dashboard::ProcessStatusJson(command, started));
+            }
             if (r.path != "/metrics") return http::ServerResponse::Text(404, "not found\n");
             if (r.method != "GET" && r.method != "HEAD") {
               return http::ServerResponse::Text(405, "GET only\n");

@@ -5,7 +5,8 @@
 // SNS verified by serve/sns_gate.h; or an SQS queue of [[serve.sqs]] polled on a thread of its
 // own). Workers of this process (and any `ferry worker` or other `ferry serve` on the same
 // store) run them on one executor (serve_instance.cc). One listener serves /healthz, /metrics,
-// /api/status and /events for as long as the process runs.
+// /api/status (serve_status.h), /events and the dashboard (dashboard/dashboard.h: /, /assets/*,
+// /api/metrics) for as long as the process runs.
 // SIGHUP: the config is read again; when it checks, the configuration served is stopped (its
 // jobs in flight given back to the store at once) and the new one started, the listener
 // answering 503 with Retry-After meanwhile; when it does not, the running one goes on and the
@@ -19,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/commands/serve_internal.h"
 #include "cli/hangups.h"
+#include "dashboard/dashboard.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 
@@ -106,6 +108,7 @@ int RunServe(const ServeArgs& a, Context& ctx) {
       m.content_type = "text/plain; version=0.0.4; charset=utf-8";
       return m;
     }
+    if (auto page = dashboard::Handle(r, registry)) return *std::move(page);
     std::shared_ptr<ServeInstance> now = current.get();
     if (now == nullptr) {
       if (r.path == "/healthz" || r.path == "/api/status" || r.path == "/events") {

@@ -5,13 +5,12 @@
 
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include "app/continuous.h"
 #include "app/durable.h"
 #include "app/kinds.h"
 #include "cli/commands.h"
 #include "cli/commands/serve_internal.h"
+#include "cli/commands/serve_status.h"
 #include "http/curl_transport.h"
 #include "obs/log.h"
 #include "plan/filter.h"
@@ -163,6 +162,7 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   eo.concurrency = w.concurrency;
   eo.memory_budget = w.memory_budget;
   s->executor_ = std::make_unique<transfer::Executor>(eo);
+  s->stats_metrics_ = std::make_unique<StatsMetrics>(s->stats_);  // the workers' counters
   w.executor = s->executor_.get();
   for (const Served& one : s->served_) {
     jobs::WorkerOptions o = w;
@@ -213,35 +213,6 @@ Status ServeInstance::Failure() const {
   return failure_;
 }
 
-namespace {
-
-// GET /api/status: the runs served and their jobs by kind and state.
-std::string StatusJson(jobs::JobStore& store, const std::vector<std::pair<std::string, jobs::RunId>>& served) {
-  nlohmann::json runs = nlohmann::json::array();
-  for (const auto& [source, id] : served) {
-    nlohmann::json r = {{"source", source}, {"run", id}};
-    Result<jobs::RunCounts> counts = store.CountJobs(id);
-    if (counts.ok()) {
-      nlohmann::json kinds = nlohmann::json::object();
-      for (const auto& [kind, c] : counts->by_kind) {
-        kinds[kind] = {{"queued", c.of(jobs::JobState::kQueued)},
-                       {"leased", c.of(jobs::JobState::kLeased)},
-                       {"done", c.of(jobs::JobState::kDone)},
-                       {"dead", c.of(jobs::JobState::kDead)}};
-      }
-      r["jobs"] = kinds;
-    } else {
-      r["error"] = counts.status().message();
-    }
-    runs.push_back(r);
-  }
-  return nlohmann::json{{"runs", runs}}.dump(2, ' ', false,
-                                               nlohmann::json::error_handler_t::replace) +
-         "\n";
-}
-
-}  // namespace
-
 std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequest& r) {
   if (r.path == "/healthz") {
     if (stopping_.load()) return http::ServerResponse::Text(503, "stopping\n");
@@ -251,9 +222,10 @@ std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequ
                                                           run.status().message() + "\n");
   }
   if (r.path == "/api/status") {
-    std::vector<std::pair<std::string, jobs::RunId>> served;
-    for (const Served& s : served_) served.emplace_back(s.source_name, s.run);
-    return http::ServerResponse::Json(200, StatusJson(store_, served));
+    std::vector<ServedRun> served;
+    for (const Served& s : served_) served.push_back({s.source_name, s.run});
+    return http::ServerResponse::Json(
+        200, ServeStatusJson(store_, *status_, served, SystemClock::Default()));
   }
   if (r.path == "/events") {
     if (intake_ == nullptr) {

@@ -13,6 +13,7 @@
 #include "app/replication.h"
 #include "app/sqs.h"
 #include "app/wiring.h"
+#include "cli/commands/metrics.h"
 #include "base/status.h"
 #include "http/curl_transport.h"
 #include "http/server.h"
@@ -102,6 +103,7 @@ class ServeInstance {
   std::unique_ptr<serve::EventIntake> intake_;
   std::unique_ptr<transfer::Executor> executor_;
   transfer::Stats stats_;
+  std::unique_ptr<StatsMetrics> stats_metrics_;  // stats_ in the registry (metrics.h)
   std::vector<std::unique_ptr<jobs::Worker>> workers_;
   std::unique_ptr<replicate::StatusStore> status_;
   std::vector<std::unique_ptr<replicate::SlaMetrics>> sla_;

@@ -1,4 +1,5 @@
-// GetJob and ListJobs (reads); Unpark, Hasten, Redrive and Purge (actions on many jobs at once).
+// GetJob, ListJobs and ListErrors (reads); Unpark, Hasten, Redrive and Purge (actions on many
+// jobs at once).
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -29,6 +30,26 @@ Result<std::vector<Job>> SqlJobStore::ListJobs(RunId run, std::optional<JobState
                     " FROM jobs WHERE ($1 = 0 OR run = $1) AND ($2 = '' OR state = $2)"
                     " ORDER BY id LIMIT $3",
                 {run, state_name, int64_t{limit}}));
+    for (const SqlRow& row : rows.rows) {
+      FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
+      out.push_back(std::move(job));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Job>> SqlJobStore::ListErrors(RunId run, int limit) {
+  if (limit < 1) return Status::InvalidArgument("ListErrors: limit must be at least 1");
+  std::vector<Job> out;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kJobColumns +
+                    " FROM jobs WHERE ($1 = 0 OR run = $1) AND state <> 'done'"
+                    " AND last_error <> '' ORDER BY updated DESC, id DESC LIMIT $2",
+                {run, int64_t{limit}}));
     for (const SqlRow& row : rows.rows) {
       FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
       out.push_back(std::move(job));

@@ -17,7 +17,8 @@
 //    INT64_MAX, max_jobs or limit < 1, ttl <= 0, negative retry_after or part numbers < 1.
 //  * Each public method is exactly one transaction, read-only ones included; transactions()
 //    counts the committed ones (a call that fails rolls back and is not counted).
-//  * ListRuns is newest first; ListJobs and Claim oldest (lowest id) first.
+//  * ListRuns is newest first; ListJobs and Claim oldest (lowest id) first; ListErrors newest
+//    (last updated, then highest id) first.
 //  * Purge removes runs in state kDone, and kFailed runs without queued, leased or dead jobs,
 //    with all their jobs; with dead_too it first removes every kDead job and abandons their
 //    runs (runs.cc: AbandonRunIn).
@@ -82,6 +83,7 @@ class SqlJobStore : public JobStore {
   Status Release(const Lease& lease) override;
   Result<Job> GetJob(JobId job) override;
   Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
+  Result<std::vector<Job>> ListErrors(RunId run, int limit) override;
   Result<uint64_t> Unpark(RunId run, std::string_view kind) override;
   Result<uint64_t> Hasten(RunId run) override;
   Result<uint64_t> Redrive(RunId run) override;
