@@ -127,6 +127,7 @@ while [ "$(count_objects b "$B")" -lt "$EXISTING" ]; do
   sleep 5; waited=$((waited + 5))
 done
 settle
+curl -sf "$URL/metrics" > "$WORK/metrics-before.prom"
 cpu0=$(cpu_of "$SERVE")
 log "ferry: $OBJECTS objects at $RATE/s (persistent topic: $PERSISTENT)"
 "${LOAD[@]}" observe b "$B" "$WORK/ferry.writes" "$WORK/ferry.seen" 600 &
@@ -138,7 +139,7 @@ read -r F50 F99 FMAX FSEEN < <("${LOAD[@]}" latency "$WORK/ferry.writes" "$WORK/
 FCPU=$(awk -v a="$cpu0" -v b="$(cpu_of "$SERVE")" 'BEGIN { printf "%.2f", b - a }')
 FRSS=$(hwm_of "$SERVE")
 curl -sf "$URL/metrics" > "$WORK/metrics.prom"
-read -r H50 H99 < <("${LOAD[@]}" hist "$WORK/metrics.prom")
+read -r H50 H99 < <("${LOAD[@]}" hist "$WORK/metrics-before.prom" "$WORK/metrics.prom")
 
 # ------------------------------------------------------------------ burst of events
 BRATE=- BFAIL=- BRSS=-

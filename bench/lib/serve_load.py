@@ -5,7 +5,8 @@
   serve_load.py observe SIDE BUCKET WRITES OUT TIMEOUT  first time each written key is listed
   serve_load.py latency WRITES SEEN                     p50 p99 max seen/written (one line)
   serve_load.py burst   URL TOKEN BUCKET REGION N PER   N synthetic RGW records, PER per POST
-  serve_load.py hist    METRICS_FILE                    p50 p99 of ferry_replication_latency_seconds
+  serve_load.py hist    BEFORE AFTER                    p50 p99 of ferry_replication_latency_seconds
+                                                        between two /metrics expositions
 
 SIDE is a or b: endpoint and keys from S3_ENDPOINT/S3_ACCESS_KEY/S3_SECRET_KEY/S3_REGION (a)
 or the same names with _B (b), as scripts/rgw-start.sh prints them.
@@ -161,8 +162,7 @@ def burst(url, token, bucket, region, n, per):
     print("%.0f %.2f %d" % (n / elapsed, elapsed, len(failures)))
 
 
-def hist(metrics_file):
-    """p50 and p99 from the cumulative buckets of ferry_replication_latency_seconds (all series)."""
+def buckets_of(metrics_file):
     buckets = {}
     for line in open(metrics_file):
         if not line.startswith("ferry_replication_latency_seconds_bucket{"):
@@ -171,6 +171,14 @@ def hist(metrics_file):
         le = re.search(r'[{,]le="([^"]*)"', labels).group(1)
         bound = float("inf") if le == "+Inf" else float(le)
         buckets[bound] = buckets.get(bound, 0) + float(value)
+    return buckets
+
+
+def hist(before_file, after_file):
+    """p50 and p99 bucket bounds of what ferry_replication_latency_seconds (all series) counted
+    between two expositions."""
+    before, after = buckets_of(before_file), buckets_of(after_file)
+    buckets = {b: n - before.get(b, 0) for b, n in after.items()}
     if not buckets or buckets[float("inf")] == 0:
         print("- -")
         return
@@ -195,6 +203,6 @@ if __name__ == "__main__":
     elif cmd == "burst":
         burst(args[0], args[1], args[2], args[3], int(args[4]), int(args[5]))
     elif cmd == "hist":
-        hist(args[0])
+        hist(args[0], args[1])
     else:
         sys.exit("unknown command " + cmd)
