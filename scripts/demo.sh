@@ -197,7 +197,7 @@ import json, sys
 d = json.load(sys.stdin)
 for v in d.get("Versions", []) + d.get("DeleteMarkers", []):
     print(v["Key"] + "\t" + v["VersionId"])' | while IFS=$'\t' read -r key vid; do
-    "aws_$side" s3api delete-object --bucket "$name" --key "$key" --version-id "$vid" >/dev/null
+    "aws_$side" s3api delete-object --bucket "$name" --key "$key" --version-id="$vid" >/dev/null
   done
   "aws_$side" s3api delete-bucket --bucket "$name" >/dev/null 2>&1 || true
 }

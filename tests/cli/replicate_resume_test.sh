@@ -85,11 +85,6 @@ check "one version at the destination" [ "$versions" = 1 ]
 check "no upload left behind" [ "$(aws_side b s3api list-multipart-uploads --bucket "$B" --query 'length(Uploads || `[]`)' --output text)" = 0 ]
 # the versions are removed here (cleanup's sync --delete leaves a versioned bucket's history):
 # 2 GiB would stay on the gateways' small test disk
-for side in a b; do
-  bucket=$A; [ "$side" = b ] && bucket=$B
-  aws_side "$side" s3api list-object-versions --bucket "$bucket" \
-    --query 'Versions[].[Key,VersionId]' --output text | while read -r key vid; do
-    [ -n "$vid" ] && aws_side "$side" s3api delete-object --bucket "$bucket" --key "$key" --version-id "$vid" >/dev/null
-  done
-done
+drop_versions ra "$A"
+drop_versions rb "$B"
 finish

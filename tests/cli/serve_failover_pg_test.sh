@@ -19,18 +19,7 @@ MOTO=http://127.0.0.1:$MOTO_PORT
 "$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" > "$WORK/moto.log" 2>&1 &
 moto_pid=$!
 pids=()
-drop_versions() {
-  [ -n "${B:-}" ] && [ "${FERRY_TEST_THROWAWAY_SERVERS:-0}" != 1 ] || return 0
-  PYTHONPATH=$TOOLS python3 - "$B" <<'PY' || true
-import sys
-from s3_check import S3
-bucket = sys.argv[1]
-listed = S3["rb"].list_object_versions(Bucket=bucket)
-for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
-    S3["rb"].delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
-PY
-}
-trap 'kill ${pids[*]} $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; drop_versions; cleanup' EXIT
+trap 'kill ${pids[*]} $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; [ -z "${B:-}" ] || drop_versions rb "$B"; cleanup' EXIT
 for _ in $(seq 1 100); do
   curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
   sleep 0.1

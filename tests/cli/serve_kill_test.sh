@@ -75,14 +75,6 @@ kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?
 check "SIGTERM ends it with exit 0" [ "$rc" = 0 ]
 # RGW 16.2.15 aborts on a DeleteObjects in a bucket that notifies any topic: A's versions are
 # deleted one request each, then the bucket; the topic goes.
-PYTHONPATH="$(dirname "$0")/../tools" python3 - "$A" <<'PY'
-import sys
-from s3_check import S3
-bucket = sys.argv[1]
-listed = S3["ra"].list_object_versions(Bucket=bucket)
-for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
-    S3["ra"].delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
-S3["ra"].delete_bucket(Bucket=bucket)
-PY
+drop_versions ra "$A" --bucket
 aws_side a sns delete-topic --topic-arn "arn:aws:sns:${FERRY_TEST_S3_REGION:-region-a}::ferry-$A" >/dev/null 2>&1 || true
 finish

@@ -75,13 +75,5 @@ check "SIGTERM ends it with exit 0" [ "$rc" = 0 ]
 "$FERRY_BIN" --config "$WORK/remotes.toml" events remove "ra:$A" --delete-topic >/dev/null 2>&1 || true
 # versions deleted one request each (RGW 16.2.15 aborts on a DeleteObjects in a bucket that
 # notifies a topic), then the bucket
-PYTHONPATH="$(dirname "$0")/../tools" python3 - "$A" <<'PY'
-import sys
-from s3_check import S3
-bucket = sys.argv[1]
-listed = S3["ra"].list_object_versions(Bucket=bucket)
-for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
-    S3["ra"].delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
-S3["ra"].delete_bucket(Bucket=bucket)
-PY
+drop_versions ra "$A" --bucket
 finish

@@ -24,18 +24,7 @@ moto_pid=$!
 serve_pid=""
 # at exit: ferry and moto stopped, B's versions deleted one by one (the common cleanup's sync
 # --delete leaves a versioned bucket's old versions), then the common cleanup
-drop_versions() {
-  [ -n "${B:-}" ] && [ "${FERRY_TEST_THROWAWAY_SERVERS:-0}" != 1 ] || return 0
-  PYTHONPATH=$TOOLS python3 - "$B" <<'PY' || true
-import sys
-from s3_check import S3
-bucket = sys.argv[1]
-listed = S3["rb"].list_object_versions(Bucket=bucket)
-for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
-    S3["rb"].delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
-PY
-}
-trap 'kill $serve_pid $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; drop_versions; cleanup' EXIT
+trap 'kill $serve_pid $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; [ -z "${B:-}" ] || drop_versions rb "$B"; cleanup' EXIT
 for _ in $(seq 1 100); do
   curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
   sleep 0.1

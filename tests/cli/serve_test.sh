@@ -94,13 +94,5 @@ check "SIGTERM ends it with exit 0" [ "$rc" = 0 ]
 # RGW 16.2.15 aborts on a DeleteObjects (multi-delete, what the cleanup's sync --delete
 # sends) in a bucket that notifies any topic (seen here), and refuses an empty notification
 # configuration (MalformedXML): A's versions are deleted one request each, then the bucket.
-PYTHONPATH="$(dirname "$0")/../tools" python3 - "$A" <<'PY'
-import sys
-from s3_check import S3
-bucket = sys.argv[1]
-listed = S3["ra"].list_object_versions(Bucket=bucket)
-for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
-    S3["ra"].delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
-S3["ra"].delete_bucket(Bucket=bucket)
-PY
+drop_versions ra "$A" --bucket
 finish

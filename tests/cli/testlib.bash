@@ -6,6 +6,7 @@ set -euo pipefail
 : "${FERRY_TEST_S3_ENDPOINT_B:?}" "${FERRY_TEST_S3_ACCESS_KEY_B:?}" "${FERRY_TEST_S3_SECRET_KEY_B:?}"
 
 WORK=$(mktemp -d /tmp/ferry-cli-test.XXXXXX)
+FERRY_TEST_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
 : > "$WORK/buckets"  # the buckets to remove at the end (new_bucket appends)
 # every run's automatic state file lives in this test's own folder, never under the machine's
 # ~/.local/state/ferry (a test may set FERRY_STATE_DIR or --state itself)
@@ -73,6 +74,14 @@ aws_side() {  # aws_side a|b ARGS...: the AWS CLI on gateway A or B
     AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
       AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
   fi
+}
+# drop_versions ra|rb BUCKET [--bucket]: every version and delete marker of BUCKET deleted one
+# request each (the common cleanup's sync --delete leaves a versioned bucket's history), with
+# --bucket the bucket too (a few hundred versions at most: the big buckets are left to the
+# servers' removal at the end). Never fails the test: a cleanup that goes wrong prints one line.
+drop_versions() {
+  PYTHONPATH="$FERRY_TEST_TOOLS" python3 "$FERRY_TEST_TOOLS/drop_versions.py" "$@" \
+    || echo "  (cleanup: the versions of $2 could not all be deleted)"
 }
 wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds (CMD is run again at each try)
   local deadline=$((SECONDS + $1)); shift
