@@ -5,6 +5,12 @@
 #     functions and file:line (backtraces, perf, gdb's bt) but no local variables, which spares
 #     GCC the variable tracking of optimised code: a clean build takes far less CPU and its
 #     objects are smaller to link. scripts/test-all.sh (and so CI) builds with "lines".
+#   FERRY_TEST_OPT = -O0 | "" | any flags     (default -O0)
+#     The optimisation of test code only (the gtest files, fixtures and conformance suites; see
+#     ferry_test_code in cmake/FerryTest.cmake). Half the suite's compile time is test code, and
+#     at -O2 most of it goes into optimising gtest and nlohmann-json instantiations that run
+#     once: -O0 halves it (pass_test.cc: 23 s -> 11 s). The libraries the tests link, and so
+#     everything they test, keep the build type's -O2. "" compiles test code like the rest.
 #   FERRY_LINKER = auto | gold | default    (default auto)
 #     auto: GNU gold when the compiler can use it (binutils has it), else the default linker. gold
 #     links the ~70 test executables (static libraries with debug info) with about a third less CPU.
@@ -19,6 +25,8 @@ elseif(FERRY_DEBUG_INFO STREQUAL "none")
 elseif(NOT FERRY_DEBUG_INFO STREQUAL "full")
   message(FATAL_ERROR "FERRY_DEBUG_INFO must be full, lines or none (got '${FERRY_DEBUG_INFO}')")
 endif()
+
+set(FERRY_TEST_OPT "-O0" CACHE STRING "Compile options of test code only (empty: the build type's)")
 
 set(FERRY_LINKER "auto" CACHE STRING "Linker: auto (gold when available), gold or default")
 set_property(CACHE FERRY_LINKER PROPERTY STRINGS auto gold default)

@@ -3,10 +3,24 @@
 # One gtest executable registered with CTest under the given labels. With TEST_PREFIX, each
 # test's CTest name starts with it ("events.BodyTest.X"), so `ctest -R events` selects a module.
 include(GoogleTest)
+
+# ferry_test_code(target...): the targets hold test code only (gtest files, fixtures, suites); they
+# are compiled with FERRY_TEST_OPT (cmake/BuildSpeed.cmake), the library code they test keeps the
+# build type's optimisation.
+function(ferry_test_code)
+  if(FERRY_TEST_OPT)
+    foreach(t ${ARGN})
+      # after the build type's -O2 on the command line, so it wins
+      target_compile_options(${t} PRIVATE ${FERRY_TEST_OPT})
+    endforeach()
+  endif()
+endfunction()
+
 function(ferry_add_test)
   cmake_parse_arguments(T "" "NAME;TEST_PREFIX" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  ferry_test_code(${T_NAME})
   gtest_discover_tests(${T_NAME} TEST_PREFIX "${T_TEST_PREFIX}"
                        PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
 endfunction()

@@ -13,8 +13,9 @@
 #    backtraces keep file:line, the build takes far less CPU; warnings are errors) into build/;
 # 4. runs the unit and conformance tests (ctest -L 'unit|conformance');
 # 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration)
-#    and then every tests/cli/*.sh in sorted order (end-to-end tests of the ferry binary: a bash
-#    script that exits non-zero on failure; exit code 77 means "skipped");
+#    and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
+#    script that exits non-zero on failure; exit code 77 means "skipped"; run_cli_scripts says
+#    which run one after another);
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
 #    before tests can run (build, server start) counts as one failure.
@@ -41,6 +42,7 @@
 #   FERRY_CMAKE_ARGS: extra configure arguments, e.g. "-DFERRY_SANITIZE=address,undefined" or
 #     "-DFERRY_DEBUG_INFO=full" (full debug info; cmake/BuildSpeed.cmake has the build knobs).
 #   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
+#   FERRY_CLI_LANES: how many CLI scripts run side by side (default 2; 1 = one after another).
 #   FERRY_TEST_KEEP_WORK=1: each CLI script keeps its scratch dir (/tmp/ferry-cli-test.*: state files, logs) to look into.
 set -euo pipefail
 
@@ -295,31 +297,74 @@ check_rgw() { # $1 = what just ran
   fi
 }
 
-# run every tests/cli/*.sh in sorted (C locale) order
+# run_cli_script FILE: one tests/cli/*.sh; its exit status goes to $LOG_DIR/cli/NAME.rc, a line
+# to the log (the failures' output is printed by run_cli_scripts once every lane is done)
+run_cli_script() {
+  local f=$1 name out rc t
+  name=$(basename "$f" .sh)
+  out=$LOG_DIR/cli/$name.log
+  export FERRY_TEST_TMPDIR=$LOG_DIR/cli/$name.tmp
+  mkdir -p "$FERRY_TEST_TMPDIR"
+  t=$SECONDS rc=0
+  timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+  echo "$rc $((SECONDS - t))" > "$LOG_DIR/cli/$name.rc"
+  case $rc in
+    0)  log "cli: PASS $name ($((SECONDS - t)) s)"; rm -rf "$FERRY_TEST_TMPDIR" ;;
+    77) log "cli: SKIP $name: $(tail -n 1 "$out")" ;;
+    124) log "cli: FAIL $name: timed out after ${FERRY_CLI_TIMEOUT:-900} s" ;;
+    *)  log "cli: FAIL $name (exit status $rc, $((SECONDS - t)) s)" ;;
+  esac
+  # one lane at a time looks at (and revives) the gateways
+  ( flock 9; check_rgw "$name" ) 9> "$LOG_DIR/cli/rgw.lock"
+}
+
+# cli_lane QUEUE [PINNED...]: runs the PINNED scripts, then takes scripts off the shared QUEUE
+# file (one line each) until it is empty
+cli_lane() {
+  local queue=$1 f; shift
+  for f in "$@"; do run_cli_script "$f"; done
+  while :; do
+    f=$( { flock 9; f=$(head -n 1 "$queue"); [ -z "$f" ] || sed -i 1d "$queue"; echo "$f"; } 9> "$queue.lock")
+    [ -n "$f" ] || return 0
+    run_cli_script "$f"
+  done
+}
+
+# Every tests/cli/*.sh, in FERRY_CLI_LANES lanes (default 2) side by side: most scripts spend
+# their time waiting (for processes to start, events to arrive, the gateways to answer), so two
+# at once share the two cores instead of leaving one idle. The scripts that use PostgreSQL run
+# one after another in the first lane, as some restart the server (FERRY_TEST_PG_CTL_RESTART)
+# under the others' feet; the rest is taken in sorted (C locale) order by whichever lane is free.
+# FERRY_CLI_LANES=1 runs them all one after another.
 run_cli_scripts() {
-  local scripts=() f name out rc t
+  local scripts=() pg=() rest=() f name rc took lanes=${FERRY_CLI_LANES:-2} pids=() i
   while IFS= read -r -d '' f; do scripts+=("$f"); done \
     < <(find tests/cli -maxdepth 1 -type f -name '*.sh' -print0 2>/dev/null | LC_ALL=C sort -z)
   if [ ${#scripts[@]} -eq 0 ]; then log "cli: no tests/cli/*.sh"; return 0; fi
   [ -x "$FERRY_BIN" ] || log "warning: $FERRY_BIN was not built; the CLI scripts will fail"
   mkdir -p "$LOG_DIR/cli"
   for f in "${scripts[@]}"; do
+    if [ "$lanes" -gt 1 ] && grep -q 'FERRY_TEST_PG' "$f"; then pg+=("$f"); else rest+=("$f"); fi
+  done
+  printf '%s\n' "${rest[@]}" > "$LOG_DIR/cli/queue"
+  log "cli: ${#scripts[@]} scripts in $lanes lane(s); the ${#pg[@]} that use PostgreSQL one after another"
+  cli_lane "$LOG_DIR/cli/queue" "${pg[@]}" &
+  pids+=($!)
+  for ((i = 1; i < lanes; i++)); do cli_lane "$LOG_DIR/cli/queue" & pids+=($!); done
+  for i in "${pids[@]}"; do wait "$i" || true; done
+  for f in "${scripts[@]}"; do
     name=$(basename "$f" .sh)
-    out=$LOG_DIR/cli/$name.log
-    export FERRY_TEST_TMPDIR=$LOG_DIR/cli/$name.tmp
-    mkdir -p "$FERRY_TEST_TMPDIR"
-    t=$SECONDS rc=0
-    timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+    if [ ! -s "$LOG_DIR/cli/$name.rc" ]; then
+      failed=$((failed + 1)); log "cli: FAIL $name: it did not run (its lane ended first)"; continue
+    fi
+    read -r rc took < "$LOG_DIR/cli/$name.rc"
     case $rc in
-      0)  passed=$((passed + 1)); log "cli: PASS $name ($((SECONDS - t)) s)"
-          rm -rf "$FERRY_TEST_TMPDIR" ;;
-      77) log "cli: SKIP $name: $(tail -n 1 "$out")" ;;
+      0)  passed=$((passed + 1)) ;;
+      77) ;;
       *)  failed=$((failed + 1))
-          [ "$rc" = 124 ] && log "cli: $name timed out after ${FERRY_CLI_TIMEOUT:-900} s"
-          log "cli: FAIL $name (exit status $rc, $((SECONDS - t)) s); last 200 lines of its output:"
-          tail -n 200 "$out" | sed 's/^/    /' ;;
+          log "cli: FAIL $name (exit status $rc, $took s); last 200 lines of its output:"
+          tail -n 200 "$LOG_DIR/cli/$name.log" | sed 's/^/    /' ;;
     esac
-    check_rgw "$name"
   done
   unset FERRY_TEST_TMPDIR
 }
