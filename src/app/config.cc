@@ -7,6 +7,7 @@
 
 #include "app/config_sqs.h"
 #include "app/location.h"
+#include "limits/schedule.h"
 #include "plan/filter.h"
 
 namespace ferry::app {
@@ -110,6 +111,35 @@ Status CheckKeys(const toml::table& t, const std::string& where,
     bool ok = false;
     for (std::string_view want : known) ok = ok || k.str() == want;
     if (!ok) return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) + "'");
+  }
+  return Status::Ok();
+}
+
+// [limits]: bwlimit (rclone's syntax, a timetable too), max_rps, max_rps_burst.
+Status ParseLimits(const toml::table& t, const std::string& src, LimitsSettings& out) {
+  const std::string where = src + ": [limits]";
+  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"bwlimit", "max_rps", "max_rps_burst"}));
+  if (t.get("bwlimit") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(ReadString(t, "bwlimit", text, where));
+    auto schedule = limits::BandwidthSchedule::Parse(text);
+    if (!schedule.ok()) return schedule.status().WithContext(where + ": 'bwlimit'");
+    out.bwlimit = text;
+  }
+  if (const toml::node* n = t.get("max_rps")) {
+    const std::optional<double> v = n->is_number() ? n->value<double>() : std::nullopt;
+    if (!v || !(*v > 0) || *v > 1e9) {
+      return Status::InvalidArgument(where + ": 'max_rps' must be a number above 0");
+    }
+    out.max_rps = *v;
+  }
+  if (const toml::node* n = t.get("max_rps_burst")) {
+    const std::optional<int64_t> v = n->is_integer() ? n->value<int64_t>() : std::nullopt;
+    if (!v || *v < 1 || *v > 1000000) {
+      return Status::InvalidArgument(where + ": 'max_rps_burst' must be a whole number from 1 "
+                                     "to 1000000");
+    }
+    out.max_rps_burst = static_cast<int>(*v);
   }
   return Status::Ok();
 }
@@ -459,7 +489,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
     if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs" &&
-        key != "serve") {
+        key != "serve" && key != "limits") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -479,6 +509,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
     const toml::table* t = root["transfer"].as_table();
     if (t == nullptr) return Status::InvalidArgument(src + ": transfer must be a table");
     FERRY_RETURN_IF_ERROR(ParseTransfer(*t, src, config.transfer));
+  }
+  if (root.contains("limits")) {
+    const toml::table* t = root["limits"].as_table();
+    if (t == nullptr) return Status::InvalidArgument(src + ": limits must be a table");
+    FERRY_RETURN_IF_ERROR(ParseLimits(*t, src, config.limits));
   }
   if (root.contains("replication")) {
     const toml::table* t = root["replication"].as_table();

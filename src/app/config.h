@@ -119,6 +119,15 @@ struct TransferDefaults {
   std::optional<std::string> multipart_threshold;
 };
 
+// [limits]: the process's limits (limits/limits.h) for every command reading this file; the
+// command line's --bwlimit, --max-rps and --max-rps-burst win over them. `ferry serve` applies
+// them again on SIGHUP.
+struct LimitsSettings {
+  std::optional<std::string> bwlimit;  // checked: limits::BandwidthSchedule::Parse accepts it
+  std::optional<double> max_rps;       // above 0
+  std::optional<int> max_rps_burst;    // 1 and above
+};
+
 struct ReplicationConfig {
   replicate::RuleSet rules;  // validated (replicate::Validate) and locations parsed
   std::vector<std::pair<std::string, std::string>> buckets;  // bucket ARN -> location
@@ -156,6 +165,7 @@ struct ServeConfig {
 struct Config {
   std::map<std::string, RemoteConfig> remotes;
   TransferDefaults transfer;
+  LimitsSettings limits;
   ReplicationConfig replication;
   ServeConfig serve;
   estimate::Prices costs;

@@ -75,6 +75,33 @@ TEST(ConfigTest, RefusesBadTransferDefaults) {
   EXPECT_FALSE(ParseConfig("transfer = 5\n", "f.toml").ok());
 }
 
+TEST(ConfigTest, LimitsAreReadAndCheckedLikeTheFlags) {
+  auto ok = ParseConfig("[limits]\nbwlimit = \"Mon-08:00,512k Sat-00:00,off\"\nmax_rps = 50\n"
+                        "max_rps_burst = 10\n",
+                        "f.toml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->limits.bwlimit, "Mon-08:00,512k Sat-00:00,off");
+  EXPECT_EQ(ok->limits.max_rps, 50.0);
+  EXPECT_EQ(ok->limits.max_rps_burst, 10);
+  auto half = ParseConfig("[limits]\nmax_rps = 0.5\n", "f.toml");
+  ASSERT_TRUE(half.ok()) << half.status().ToString();
+  EXPECT_EQ(half->limits.max_rps, 0.5);
+  EXPECT_FALSE(half->limits.bwlimit.has_value());
+  for (const char* text :
+       {"bwlimit = \"10X\"", "bwlimit = \"25:00,1M\"", "bwlimit = 5", "max_rps = 0",
+        "max_rps = -1", "max_rps = \"5\"", "max_rps_burst = 0", "max_rps_burst = 1.5",
+        "max_rsp = 5"}) {
+    auto c = ParseConfig(std::string("[limits]\n") + text + "\n", "f.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument) << text;
+    const std::string key = std::string(text).substr(0, std::string(text).find(' '));
+    EXPECT_NE(c.status().message().find("f.toml: [limits]"), std::string::npos)
+        << c.status().message();
+    EXPECT_NE(c.status().message().find(key), std::string::npos) << c.status().message();
+  }
+  EXPECT_FALSE(ParseConfig("limits = 5\n", "f.toml").ok());
+}
+
 TEST(ConfigTest, ParsesReplicationRules) {
   auto c = ParseConfig(R"(
 [replication.buckets]

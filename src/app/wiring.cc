@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "http/curl_transport.h"
+#include "limits/limits.h"
 #include "s3/credentials.h"
 #include "s3/express.h"
 #include "storage/local/local_backend.h"
@@ -17,10 +18,21 @@ struct Wiring::ClientEntry {
   std::unique_ptr<s3::S3Client> client;
 };
 
+namespace {
+
+http::CurlOptions TransportOptions() {
+  http::CurlOptions o;
+  // every request and body byte is paced by the process's limits (--bwlimit, --max-rps)
+  o.throttle = &limits::ProcessLimits();
+  return o;
+}
+
+}  // namespace
+
 Wiring::Wiring(Config config, WiringOptions options)
     : config_(std::move(config)),
       options_(options),
-      transport_(std::make_unique<http::CurlTransport>(http::CurlOptions{})) {}
+      transport_(std::make_unique<http::CurlTransport>(TransportOptions())) {}
 
 Wiring::~Wiring() = default;
 

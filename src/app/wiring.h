@@ -41,6 +41,7 @@ class Wiring {
   Result<s3::S3Client*> ClientFor(const Location& location);
   // Requests the S3 clients built so far sent again after transient failures.
   uint64_t RequestRetries() const;
+  const Config& config() const { return config_; }
   // The process's one HTTP transport (for other services' clients: SQS).
   http::HttpTransport& transport() { return *transport_; }
 

@@ -23,6 +23,11 @@ struct GlobalOptions {
   std::string log_format = "text";  // text|json
   std::string metrics_file;         // the Prometheus exposition written here at exit
   std::string metrics_listen;       // HOST:PORT serving GET /metrics while the command runs
+  // The process's limits (cli/limits_options.h); over the config file's [limits]. Unset: "",
+  // 0, 0.
+  std::string bwlimit;
+  double max_rps = 0;
+  int max_rps_burst = 0;
 };
 
 class Hangups;  // cli/hangups.h

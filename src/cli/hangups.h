@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <stop_token>
 
@@ -16,22 +17,32 @@ class Hangups {
  public:
   // A SIGHUP arrived. Returns whether a command listens (else the caller stops the process).
   bool Notify() {
-    std::lock_guard lock(mu_);
-    ++count_;
-    changed_.notify_all();
-    return listening_ > 0;
+    std::function<void()> handler;
+    bool listened = false;
+    {
+      std::lock_guard lock(mu_);
+      ++count_;
+      changed_.notify_all();
+      listened = listening_ > 0;
+      handler = handler_;
+    }
+    if (handler) handler();  // on the signal thread, outside the lock
+    return listened;
   }
 
-  // While a Listening object lives, SIGHUPs are counted for its command.
+  // While a Listening object lives, SIGHUPs are counted for its command. With `handler`, each
+  // also calls it on main's signal thread (ferry worker reads its [limits] again): keep it short.
   class Listening {
    public:
-    explicit Listening(Hangups& h) : h_(h) {
+    explicit Listening(Hangups& h, std::function<void()> handler = {}) : h_(h) {
       std::lock_guard lock(h_.mu_);
       ++h_.listening_;
+      if (handler) h_.handler_ = std::move(handler);
     }
     ~Listening() {
       std::lock_guard lock(h_.mu_);
       --h_.listening_;
+      h_.handler_ = nullptr;
     }
     Listening(const Listening&) = delete;
     Listening& operator=(const Listening&) = delete;
@@ -58,6 +69,7 @@ class Hangups {
   std::condition_variable_any changed_;
   uint64_t count_ = 0;
   int listening_ = 0;
+  std::function<void()> handler_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace ferry::cli

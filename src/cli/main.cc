@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <thread>
 
+#include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/metrics.h"
 #include "cli/hangups.h"
+#include "cli/limits_options.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 
@@ -40,6 +42,17 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
                  "serve GET /metrics (Prometheus text format) and the dashboard (/) on HOST:PORT "
                  "while running, "
                  "e.g. 127.0.0.1:9464 (port 0: any free port, logged)");
+  app.add_option("--bwlimit", g.bwlimit,
+                 "bandwidth limit of the whole process: RATE (e.g. 10M; no suffix = KiB/s; "
+                 "off), UP:DOWN, or a timetable \"HH:MM,RATE DAY-HH:MM,UP:DOWN ...\" in local "
+                 "time (DAY: Mon..Sun); over the config's [limits] bwlimit");
+  app.add_option("--max-rps", g.max_rps,
+                 "requests per second to each endpoint, for the whole process; over the "
+                 "config's [limits] max_rps")
+      ->check(CLI::Range(0.001, 1e9));
+  app.add_option("--max-rps-burst", g.max_rps_burst,
+                 "requests that may go at once within --max-rps (default 1)")
+      ->check(CLI::Range(1, 1000000));
 }
 
 // Applies the global options once they are parsed, before the subcommand runs.
@@ -54,6 +67,14 @@ void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsS
       throw CLI::RuntimeError(ferry::cli::ReportError(s));
     }
   }
+  // the process's limits: the command line over the config file's [limits]
+  ferry::Status limits = ferry::Status::Ok();
+  if (auto config = ferry::app::LoadConfig(g.config_path); !config.ok()) {
+    limits = config.status();
+  } else {
+    limits = ferry::cli::ApplyLimits(g, config->limits);
+  }
+  if (!limits.ok()) throw CLI::RuntimeError(ferry::cli::ReportError(limits));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "http/curl_library.h"
 #include "http/curl_loop.h"
 #include "http/curl_verbose.h"
+#include "http/throttle.h"
 
 namespace ferry::http {
 namespace {
@@ -65,6 +66,7 @@ std::string_view Trim(std::string_view s) {
 // State of one transfer, shared with the libcurl callbacks.
 struct Transfer {
   const HttpRequest* request = nullptr;
+  Throttle* throttle = nullptr;  // CurlOptions::throttle: bytes are paced through it
   BodySink* sink = nullptr;
   std::stop_token stop;
   size_t read_offset = 0;
@@ -128,6 +130,9 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
     return n == 0 ? 1 : 0;  // any count other than n aborts with CURLE_WRITE_ERROR
   }
   t.body_bytes += n;
+  // the download rate: this transfer reads on from the socket once the rate allows it (TCP
+  // then slows the sender down)
+  if (t.throttle != nullptr && n > 0) t.throttle->Bytes(Direction::kDown, n, t.stop);
   return n;
 }
 
@@ -135,6 +140,9 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   auto& t = *static_cast<Transfer*>(user);
   const auto body = t.request->body;
   const size_t n = std::min(size * count, body.size() - t.read_offset);
+  // the upload rate: these bytes go out once the rate allows them (also when a rewind sends
+  // them again: they cross the link again)
+  if (t.throttle != nullptr && n > 0) t.throttle->Bytes(Direction::kUp, n, t.stop);
   if (n > 0) std::memcpy(buffer, body.data() + t.read_offset, n);
   t.read_offset += n;
   return n;
@@ -321,6 +329,18 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
   }
   // libcurl is loaded by the first request, not at start (see curl_library.h).
   FERRY_RETURN_IF_ERROR(LoadCurl());
+  if (options_.throttle != nullptr) {
+    std::string endpoint_storage;
+    options_.throttle->BeforeRequest(EndpointOf(request.url, endpoint_storage), stop);
+    // a small body goes out with the headers, from libcurl's own buffer: paced here, whole
+    if (!request.body.empty() && request.body.size() <= kInlineBodyBytes) {
+      options_.throttle->Bytes(Direction::kUp, request.body.size(), stop);
+    }
+    if (stop.stop_requested()) {
+      return Status::Cancelled(request.method + " " +
+                               request.url.substr(0, request.url.find('?')) + ": cancelled");
+    }
+  }
 
   CURL* h = static_cast<CURL*>(Acquire());
   if (h == nullptr) return Status::Internal("curl_easy_init failed");
@@ -333,6 +353,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
 
   Transfer t;
   t.request = &request;
+  t.throttle = options_.throttle;
   t.sink = &sink;
   t.stop = stop;
   char error_buffer[CURL_ERROR_SIZE];

@@ -47,6 +47,8 @@ class CurlTransport : public HttpTransport {
   Result<HttpResponse> Send(const HttpRequest& request, BodySink& sink,
                             std::stop_token stop) override;
 
+  Throttle* throttle() const override { return options_.throttle; }
+
   // Number of idle handles in the pool (for tests and metrics).
   size_t idle_handles() const;
   // Number of easy handles created so far (for tests: stays flat in steady state).

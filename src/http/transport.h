@@ -102,12 +102,17 @@ struct HttpResponse {
   uint64_t body_bytes = 0;
 };
 
+class Throttle;  // http/throttle.h
+
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
   // The response body goes to `sink`. The request's body is sent as is, with Content-Length.
   virtual Result<HttpResponse> Send(const HttpRequest& request, BodySink& sink,
                                     std::stop_token stop) = 0;
+  // The limits this transport paces requests and bytes through (CurlOptions::throttle), for a
+  // caller that learns of a pause an endpoint asked for (Retry-After); null when none.
+  virtual Throttle* throttle() const { return nullptr; }
 };
 
 struct CurlOptions {
@@ -121,6 +126,9 @@ struct CurlOptions {
   // CURLOPT_CONNECT_TO); the URL, the Host header and the TLS name check stay the URL's. Lets a
   // test serve a fixed public host name (an SNS host) from a local server. Empty: none.
   std::string connect_to;
+  // Process-wide limits applied to every request and body byte (limits::Limits); not owned,
+  // outlives the transport. Null: none.
+  Throttle* throttle = nullptr;
 };
 
 }  // namespace ferry::http

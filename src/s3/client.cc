@@ -1,4 +1,5 @@
 // S3Client's shared call path: build -> sign -> send under the retry policy -> map errors.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <random>
@@ -6,6 +7,7 @@
 #include <utility>
 
 #include "checksum/checksum.h"
+#include "http/throttle.h"
 #include "retry/policy.h"
 #include "s3/client_internal.h"
 #include "s3/express.h"
@@ -133,10 +135,13 @@ S3Client::S3Client(S3Options options, http::HttpTransport& http, CredentialsProv
   if (options_.region.empty()) options_.region = "us-east-1";
 }
 
-Status S3Client::Call::Backoff(S3Client& client, int attempt, std::stop_token stop) {
+Status S3Client::Call::Backoff(S3Client& client, int attempt, std::chrono::milliseconds at_least,
+                               std::stop_token stop) {
   client.retries_->fetch_add(1, std::memory_order_relaxed);
   client.metrics_->retries.Add();
-  client.clock_.SleepFor(retry::BackoffDelay(client.options_.retry, attempt, RandomBits()), stop);
+  client.clock_.SleepFor(
+      std::max(at_least, retry::BackoffDelay(client.options_.retry, attempt, RandomBits())),
+      stop);
   if (stop.stop_requested()) return Status::Cancelled("cancelled while waiting to retry");
   return Status::Ok();
 }
@@ -155,6 +160,22 @@ void S3Client::Call::CountReply(S3Client& client, std::string_view operation, in
   if (http_status == 429 || (http_status == 503 && ParseError(error_body).code == "SlowDown")) {
     m.throttles.WithLabels({operation}).Add();
   }
+}
+
+std::chrono::milliseconds RetryAfter(const http::Headers& headers,
+                                     std::chrono::system_clock::time_point now) {
+  const std::string* value = headers.Find("Retry-After");
+  if (value == nullptr || value->empty()) return std::chrono::milliseconds(0);
+  std::chrono::milliseconds pause{0};
+  uint64_t seconds = 0;
+  const char* end = value->data() + value->size();
+  if (const auto r = std::from_chars(value->data(), end, seconds);
+      r.ec == std::errc() && r.ptr == end) {
+    pause = std::chrono::seconds(std::min<uint64_t>(seconds, kMaxRetryAfterSeconds));
+  } else if (const auto when = ParseHttpDate(*value); when && *when > now) {
+    pause = std::chrono::duration_cast<std::chrono::milliseconds>(*when - now);
+  }
+  return std::min<std::chrono::milliseconds>(pause, std::chrono::seconds(kMaxRetryAfterSeconds));
 }
 
 bool S3Client::IsDirectoryBucket(std::string_view bucket) const {
@@ -233,6 +254,16 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     Result<http::HttpResponse> sent = client.http_.Send(request, sink, stop);
     latency.Observe(std::chrono::duration<double>(client.clock_.MonoNow() - started).count());
     CountReply(client, operation, sent.ok() ? sent->status_code : 0, sink.body());
+    // A throttling reply that says how long to stay away: every request of this process to the
+    // endpoint waits that long (limits.h), this one too.
+    std::chrono::milliseconds pause{0};
+    if (sent.ok() && (sent->status_code == 429 || sent->status_code == 503)) {
+      pause = RetryAfter(sent->headers, client.clock_.Now());
+      if (http::Throttle* t = client.http_.throttle(); t != nullptr && pause.count() > 0) {
+        std::string storage;
+        t->PauseEndpoint(http::EndpointOf(url, storage), pause);
+      }
+    }
     const ErrorTarget target{o.endpoint, spec.bucket, spec.key, spec.upload_id,
                              creds.access_key_id};
     Status failure;
@@ -279,7 +310,7 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     }
     // The operation's sink saw part of this attempt's body: start it over, or give up here.
     if (sink.target_begun() && !spec.sink->Rewind()) return failure;
-    FERRY_RETURN_IF_ERROR(Backoff(client, attempt, stop));
+    FERRY_RETURN_IF_ERROR(Backoff(client, attempt, pause, stop));
   }
 }
 

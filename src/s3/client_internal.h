@@ -5,7 +5,9 @@
 // S3Client::Call::Run, and parses the Reply with a pure function. Thread-safe like S3Client.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -20,6 +22,14 @@
 #include "s3/uri.h"
 
 namespace ferry::s3 {
+
+// The longest pause a reply's Retry-After is followed for (longer ones are cut to it).
+inline constexpr uint64_t kMaxRetryAfterSeconds = 60;
+
+// The pause a throttling reply asks for: Retry-After in seconds or as an HTTP date (after
+// `now`), at most kMaxRetryAfterSeconds; 0 when it asks for none or cannot be read.
+std::chrono::milliseconds RetryAfter(const http::Headers& headers,
+                                     std::chrono::system_clock::time_point now);
 
 // A successful (2xx) reply.
 struct Reply {
@@ -74,7 +84,10 @@ struct S3Client::Call {
 
   // Sleeps the backoff before retry number `attempt` (1 = first retry) on the client's clock.
   // kCancelled when `stop` is requested meanwhile.
-  static Status Backoff(S3Client& client, int attempt, std::stop_token stop);
+  // Waits before attempt `attempt` + 1: the retry policy's backoff, or the pause the reply
+  // asked for (Retry-After) when that is longer.
+  static Status Backoff(S3Client& client, int attempt, std::chrono::milliseconds at_least,
+                        std::stop_token stop);
 
   // Counts one attempt's reply in the client's metrics (`http_status` 0: no reply).
   static void CountReply(S3Client& client, std::string_view operation, int http_status,

@@ -59,6 +59,10 @@ class FakeTransport : public http::HttpTransport {
   size_t request_count() const;
   size_t pending_replies() const;
 
+  // What throttle() returns (the limits a caller reports Retry-After pauses to); not owned.
+  void SetThrottle(http::Throttle* throttle) { throttle_ = throttle; }
+  http::Throttle* throttle() const override { return throttle_; }
+
   // Body chunk size used when delivering replies to sinks.
   static constexpr size_t kChunk = 4;
 
@@ -67,6 +71,7 @@ class FakeTransport : public http::HttpTransport {
   std::deque<FakeReply> script_;                                // GUARDED_BY(mu_)
   std::function<FakeReply(const http::HttpRequest&)> handler_;  // GUARDED_BY(mu_)
   std::vector<RecordedRequest> requests_;                       // GUARDED_BY(mu_)
+  http::Throttle* throttle_ = nullptr;
 };
 
 }  // namespace ferry::testing

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
@@ -10,6 +11,8 @@
 #include "app/views.h"
 #include "cli/commands.h"
 #include "cli/commands/metrics.h"
+#include "cli/hangups.h"
+#include "cli/limits_options.h"
 #include "app/kinds.h"
 #include "jobs/kinds/registry.h"
 #include "transport/kinds/kinds.h"
@@ -173,6 +176,20 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
             {"kinds", !a.role.empty() ? a.role : a.kinds.empty() ? std::string("all") : a.kinds},
             {"region", a.region}});
   jobs::RunProgress progress = jobs::RunProgress::kWorking;
+  // SIGHUP: the config's [limits] read again (the command line's --bwlimit and --max-rps still
+  // win); the rest of the config holds until a restart
+  std::optional<Hangups::Listening> hangups;
+  if (ctx.hangups != nullptr) {
+    hangups.emplace(*ctx.hangups, [&ctx] {
+      auto again = app::LoadConfig(ctx.global.config_path);
+      Status l = again.ok() ? ApplyLimits(ctx.global, again->limits) : again.status();
+      if (!l.ok()) {
+        obs::Log(obs::Level::kError, "SIGHUP: limits not changed: " + l.message());
+      } else {
+        obs::Log(obs::Level::kInfo, "SIGHUP: [limits] read again from the config");
+      }
+    });
+  }
   Status s = worker.Run(ctx.stop, &progress);
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),

@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/commands/serve_internal.h"
 #include "cli/hangups.h"
+#include "cli/limits_options.h"
 #include "dashboard/dashboard.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -147,6 +148,10 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     if (listen != so.listen || plan->serve.max_event_body != so.max_body) {
       obs::Log(obs::Level::kWarn, "[serve] listen and max_event_body take effect at the next "
                                   "start; the rest of the config now");
+    }
+    // [limits] of the new file (checked when it was read); the command line's still win
+    if (Status l = ApplyLimits(ctx.global, plan->wiring->config().limits); !l.ok()) {
+      obs::Log(obs::Level::kError, "config reload: limits not changed: " + l.message());
     }
     serving.reset();
     Result<std::shared_ptr<ServeInstance>> next = 

@@ -12,6 +12,7 @@
 #include "cli/commands/serve_internal.h"
 #include "cli/commands/serve_status.h"
 #include "http/curl_transport.h"
+#include "limits/limits.h"
 #include "obs/log.h"
 #include "plan/filter.h"
 
@@ -28,6 +29,7 @@ Result<SnsParts> OpenSns(const app::ServeConfig& serve) {
   co.default_timeout_ms = 5000;
   co.ca_bundle = serve.sns_ca_bundle;
   co.connect_to = serve.sns_test_connect_to;
+  co.throttle = &limits::ProcessLimits();
   if (!co.connect_to.empty()) {
     obs::Log(obs::Level::kWarn, "[serve] sns_test_connect_to is set (tests only): every SNS host "
                                 "is reached at " + co.connect_to);

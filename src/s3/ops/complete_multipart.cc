@@ -98,7 +98,7 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
       }
       return failure;
     }
-    FERRY_RETURN_IF_ERROR(Call::Backoff(*this, attempt, stop));
+    FERRY_RETURN_IF_ERROR(Call::Backoff(*this, attempt, std::chrono::milliseconds(0), stop));
   }
 }
 

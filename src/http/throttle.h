@@ -1,0 +1,37 @@
+// Throttle: the process-wide limits a transport applies to every request it sends: requests
+// per second per endpoint, bytes per second per direction, and pauses an endpoint asked for
+// (Retry-After). Implemented by limits::Limits (src/limits); the http module only calls it.
+//
+// An endpoint is the URL's "host:port" (scheme default port when none is written).
+//
+// Thread-safety: every method may be called from many threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <stop_token>
+#include <string_view>
+
+namespace ferry::http {
+
+enum class Direction { kUp, kDown };
+
+class Throttle {
+ public:
+  virtual ~Throttle() = default;
+  // Before a request to `endpoint` is sent: returns once it may go (at once when no limit
+  // binds) or when `stop` is requested.
+  virtual void BeforeRequest(std::string_view endpoint, std::stop_token stop) = 0;
+  // Before `n` request body bytes are sent (kUp) or after `n` response body bytes arrived
+  // (kDown): returns once the direction's rate allows going on, or when `stop` is requested.
+  virtual void Bytes(Direction direction, size_t n, std::stop_token stop) = 0;
+  // The endpoint asked to be left alone for `pause` (a throttling reply's Retry-After): no
+  // request goes to it before then.
+  virtual void PauseEndpoint(std::string_view endpoint, std::chrono::milliseconds pause) = 0;
+};
+
+// "host:port" of an absolute URL (scheme://[user@]host[:port]/...): the port is the scheme's
+// default (80, 443) when the URL names none; "" for a URL without "://".
+std::string_view EndpointOf(std::string_view url, std::string& storage);
+
+}  // namespace ferry::http

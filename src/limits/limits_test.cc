@@ -1,0 +1,165 @@
+#include "limits/limits.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+
+#include "obs/metrics.h"
+#include "testing/fake_clock.h"
+
+namespace ferry::limits {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+constexpr size_t kChunk = 64 * 1024;
+constexpr uint64_t kMi = 1024 * 1024;
+
+double Elapsed(const testing::FakeClock& clock, Clock::MonoTime since) {
+  return std::chrono::duration<double>(clock.MonoNow() - since).count();
+}
+
+LimitsConfig Bandwidth(const char* text) {
+  LimitsConfig c;
+  c.bandwidth = *BandwidthSchedule::Parse(text);
+  return c;
+}
+
+TEST(LimitsTest, NoLimitNeverWaits) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  for (int i = 0; i < 100; ++i) {
+    limits.BeforeRequest("a:80", {});
+    limits.Bytes(http::Direction::kUp, kChunk, {});
+    limits.Bytes(http::Direction::kDown, kChunk, {});
+  }
+  EXPECT_TRUE(clock.sleeps().empty());
+}
+
+TEST(LimitsTest, BytesGoAtTheBandwidthOfTheirDirection) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  limits.Configure(Bandwidth("1M:4M"));
+  const auto t0 = clock.MonoNow();
+  for (int i = 0; i < 160; ++i) limits.Bytes(http::Direction::kUp, kChunk, {});  // 10 MiB
+  // 10 MiB at 1 MiB/s, less the first burst (a tenth of a second's worth)
+  EXPECT_NEAR(Elapsed(clock, t0), 9.9, 0.05);
+  const auto t1 = clock.MonoNow();
+  for (int i = 0; i < 640; ++i) limits.Bytes(http::Direction::kDown, kChunk, {});  // 40 MiB
+  EXPECT_NEAR(Elapsed(clock, t1), 9.9, 0.05);
+  EXPECT_NEAR(limits.WaitedSeconds("bwlimit_up"), 9.9, 0.05);
+  EXPECT_NEAR(limits.WaitedSeconds("bwlimit_down"), 9.9, 0.05);
+}
+
+TEST(LimitsTest, ThreadsShareOneBandwidth) {
+  Limits limits;  // the real clock: four threads at once
+  limits.Configure(Bandwidth("16M"));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 32; ++i) limits.Bytes(http::Direction::kUp, kChunk, {});  // 2 MiB
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // 8 MiB at 16 MiB/s less the burst (1.6 MiB): 0.4 s at least, whatever the thread count
+  EXPECT_GE(took, 0.38);
+}
+
+TEST(LimitsTest, RequestsPerSecondArePerEndpoint) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  LimitsConfig c;
+  c.max_rps = 10;
+  c.max_rps_burst = 1;
+  limits.Configure(c);
+  const auto t0 = clock.MonoNow();
+  for (int i = 0; i < 50; ++i) limits.BeforeRequest("a:80", {});
+  EXPECT_NEAR(Elapsed(clock, t0), 4.9, 0.01);
+  // another endpoint has a bucket of its own, full
+  const auto t1 = clock.MonoNow();
+  limits.BeforeRequest("b:443", {});
+  EXPECT_EQ(clock.MonoNow(), t1);
+  // a burst lets that many go at once
+  c.max_rps_burst = 5;
+  limits.Configure(c);
+  clock.Advance(seconds(10));
+  const auto t2 = clock.MonoNow();
+  for (int i = 0; i < 5; ++i) limits.BeforeRequest("c:80", {});
+  EXPECT_EQ(clock.MonoNow(), t2);
+  limits.BeforeRequest("c:80", {});
+  EXPECT_NEAR(Elapsed(clock, t2), 0.1, 0.002);
+}
+
+TEST(LimitsTest, AnEndpointsPauseHoldsItsRequestsOnlyAndIsCapped) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  limits.PauseEndpoint("a:80", milliseconds(2000));
+  const auto t0 = clock.MonoNow();
+  limits.BeforeRequest("b:80", {});
+  EXPECT_EQ(clock.MonoNow(), t0);
+  limits.BeforeRequest("a:80", {});
+  EXPECT_NEAR(Elapsed(clock, t0), 2.0, 0.002);
+  const auto t1 = clock.MonoNow();
+  limits.BeforeRequest("a:80", {});  // the pause is over
+  EXPECT_EQ(clock.MonoNow(), t1);
+  limits.PauseEndpoint("a:80", std::chrono::hours(1));
+  limits.BeforeRequest("a:80", {});
+  EXPECT_NEAR(Elapsed(clock, t1), 60.0, 0.002);
+  EXPECT_NEAR(limits.WaitedSeconds("retry_after"), 62.0, 0.01);
+}
+
+TEST(LimitsTest, ANewConfigurationHoldsFromTheNextByte) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  limits.Configure(Bandwidth("1M"));
+  for (int i = 0; i < 32; ++i) limits.Bytes(http::Direction::kUp, kChunk, {});
+  EXPECT_FALSE(clock.sleeps().empty());
+  limits.Configure(Bandwidth("off"));
+  const auto t0 = clock.MonoNow();
+  for (int i = 0; i < 1000; ++i) limits.Bytes(http::Direction::kUp, kChunk, {});
+  EXPECT_EQ(clock.MonoNow(), t0);
+  EXPECT_EQ(limits.RatesNow(), Rates{});
+}
+
+TEST(LimitsTest, TheTimetablesSlotChangesTheRateWhenItsTimeComes) {
+  const char* old = std::getenv("TZ");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("TZ", "UTC", 1);
+  tzset();
+  // Thursday 2026-01-01, 07:59:50 UTC
+  testing::FakeClock clock(std::chrono::system_clock::time_point(seconds(1767225600)) +
+                           std::chrono::hours(7) + std::chrono::minutes(59) + seconds(50));
+  obs::Registry registry;
+  Limits limits(&clock, &registry);
+  limits.Configure(Bandwidth("08:00,2M 18:00,off"));
+  EXPECT_EQ(limits.RatesNow(), Rates{});  // yesterday's 18:00 slot
+  clock.Advance(seconds(15));
+  EXPECT_EQ(limits.RatesNow(), (Rates{2 * kMi, 2 * kMi}));
+  const std::string text = registry.RenderPrometheus();
+  EXPECT_NE(text.find("ferry_limit_bytes_per_second{direction=\"up\"} 2097152"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ferry_limit_wait_seconds_total{limit=\"max_rps\"} 0"), std::string::npos);
+  if (old != nullptr) {
+    setenv("TZ", saved.c_str(), 1);
+  } else {
+    unsetenv("TZ");
+  }
+  tzset();
+}
+
+TEST(LimitsTest, AStopEndsAWait) {
+  Limits limits;  // the real clock
+  limits.Configure(Bandwidth("1K"));
+  std::stop_source stop;
+  stop.request_stop();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) limits.Bytes(http::Direction::kUp, kChunk, stop.get_token());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(5));
+}
+
+}  // namespace
+}  // namespace ferry::limits
