@@ -28,6 +28,7 @@ struct GlobalOptions {
   std::string bwlimit;
   double max_rps = 0;
   int max_rps_burst = 0;
+  int low_level_retries = 10;  // transfer/low_level_retries.h
 };
 
 class Hangups;  // cli/hangups.h

@@ -11,6 +11,7 @@
 #include "cli/limits_options.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
+#include "transfer/low_level_retries.h"
 
 namespace {
 
@@ -50,6 +51,10 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
                  "requests per second to each endpoint, for the whole process; over the "
                  "config's [limits] max_rps")
       ->check(CLI::Range(0.001, 1e9));
+  app.add_option("--low-level-retries", g.low_level_retries,
+                 "times a read refused by a checksum (corrupted on the way) is done again "
+                 "before the object fails (default 10)")
+      ->check(CLI::Range(0, 1000));
   app.add_option("--max-rps-burst", g.max_rps_burst,
                  "requests that may go at once within --max-rps (default 1)")
       ->check(CLI::Range(1, 1000000));
@@ -67,6 +72,7 @@ void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsS
       throw CLI::RuntimeError(ferry::cli::ReportError(s));
     }
   }
+  ferry::transfer::SetLowLevelRetries(g.low_level_retries);
   // the process's limits: the command line over the config file's [limits]
   ferry::Status limits = ferry::Status::Ok();
   if (auto config = ferry::app::LoadConfig(g.config_path); !config.ok()) {

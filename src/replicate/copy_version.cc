@@ -11,6 +11,7 @@
 #include "checksum/checksum.h"
 #include "obs/log.h"
 #include "replicate/pass_internal.h"
+#include "transfer/low_level_retries.h"
 #include "transfer/part_size.h"
 #include "transfer/resume.h"
 #include "transfer/verify.h"
@@ -428,12 +429,12 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, VersionCopy copy,
     }
     if (copied.status().code() != ErrorCode::kNotSupported) return copied.status();
   }
-  // Bytes corrupted on the way (a check refuses them, nothing is written) are read again, a
-  // few times, as sync does; the bytes read ahead are then not used again.
-  constexpr int kAttempts = 3;
+  // Bytes corrupted on the way (a check refuses them, nothing is written) are read again, up to
+  // --low-level-retries times, as sync does; the bytes read ahead are then not used again.
+  const int attempts = 1 + transfer::LowLevelRetries();
   Result<storage::WriteResult> written = Status::Internal("not written");
   LayoutReads reads;
-  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
     VersionCopy attempt_copy = copy;  // the spec as given, for each attempt
     written = version.size > o.multipart_threshold && dst.features().chunked_write
                   ? CopyChunked(o, attempt_copy, reads, stats, stop)

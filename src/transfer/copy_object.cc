@@ -7,6 +7,7 @@
 #include "checksum/checksum.h"
 #include "transfer/content.h"
 #include "transfer/engine.h"
+#include "transfer/low_level_retries.h"
 #include "transfer/part_size.h"
 #include "transfer/verify.h"
 #include "obs/log.h"
@@ -142,12 +143,13 @@ Status TransferEngine::CopyWhole(const CopyRequest& request, std::stop_token sto
   std::optional<BufferPool::Buffer> buffer = executor_.buffers().Borrow(listed.size, stop);
   if (!buffer) return Status::Cancelled("cancelled");
   const std::span<std::byte> data = buffer->data();
-  // Bytes corrupted on the way (a checksum refuses them) are read and sent again, a few times.
-  constexpr int kAttempts = 3;
+  // Bytes corrupted on the way (a checksum refuses them) are read and sent again, up to
+  // --low-level-retries times.
+  const int attempts = 1 + LowLevelRetries();
   Status s;
-  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
     s = CopyWholeOnce(request, data, stop);
-    if (s.code() != ErrorCode::kDataLoss || attempt == kAttempts || stop.stop_requested()) break;
+    if (s.code() != ErrorCode::kDataLoss || attempt == attempts || stop.stop_requested()) break;
     stats_.checksum_retries += 1;
   }
   return s;

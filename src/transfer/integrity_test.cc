@@ -13,6 +13,7 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "transfer/low_level_retries.h"
 #include "transfer/memory_fixture.h"
 #include "transfer/sync.h"
 #include "transfer/verify.h"
@@ -128,6 +129,31 @@ TEST(IntegrityTest, CorruptWholeReadOfMd5ObjectIsReadAgainNeverWritten) {
   EXPECT_EQ(stats.checksum_retries.load(), 1u);
   EXPECT_EQ(dst.Contents("k"), body);
   EXPECT_EQ(stats.objects_unverified.load(), 0u);
+}
+
+// --low-level-retries: a read refused by its checksum is done again that many times, no more.
+TEST(IntegrityTest, CorruptReadsAreDoneAgainUpToTheLowLevelRetries) {
+  struct Restore {
+    ~Restore() { SetLowLevelRetries(kDefaultLowLevelRetries); }
+  } restore;
+  for (int retries : {0, 3, 10}) {
+    SetLowLevelRetries(retries);
+    for (int corrupt : {retries, retries + 1}) {
+      CorruptingBackend src(SmallParts("a"));
+      MemoryBackend dst(SmallParts("b"));
+      const std::string body = Bytes(3000, 4);
+      Put(src, "k", body);
+      src.corrupt_reads = corrupt;
+      Stats stats;
+      RunOnce(src, dst, stats);
+      const bool copied = corrupt <= retries;
+      EXPECT_EQ(stats.failures(), copied ? 0u : 1u) << retries << " " << corrupt;
+      EXPECT_EQ(stats.checksum_retries.load(), static_cast<uint64_t>(std::min(corrupt, retries)))
+          << retries << " " << corrupt;
+      EXPECT_EQ(dst.Contents("k"), copied ? std::optional<std::string>(body) : std::nullopt)
+          << retries << " " << corrupt;
+    }
+  }
 }
 
 TEST(IntegrityTest, PersistentCorruptionFailsAndKeepsTheOldDestination) {
