@@ -1,7 +1,9 @@
 # ferry_add_test(NAME n SOURCES a.cc... LIBS lib... LABELS unit|conformance|integration
-#                [TEST_PREFIX p.])
+#                [TEST_PREFIX p.] [RUN_SERIAL])
 # One gtest executable registered with CTest under the given labels. With TEST_PREFIX, each
 # test's CTest name starts with it ("events.BodyTest.X"), so `ctest -R events` selects a module.
+# RUN_SERIAL: each of its tests runs with no other test beside it (ctest -j), for tests that
+# restart or cut off a server the others use.
 include(GoogleTest)
 
 # ferry_test_code(target...): the targets hold test code only (gtest files, fixtures, suites); they
@@ -17,10 +19,15 @@ function(ferry_test_code)
 endfunction()
 
 function(ferry_add_test)
-  cmake_parse_arguments(T "" "NAME;TEST_PREFIX" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "RUN_SERIAL" "NAME;TEST_PREFIX" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   ferry_test_code(${T_NAME})
+  set(serial FALSE)
+  if(T_RUN_SERIAL)
+    set(serial TRUE)
+  endif()
   gtest_discover_tests(${T_NAME} TEST_PREFIX "${T_TEST_PREFIX}"
-                       PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
+                       PROPERTIES LABELS "${T_LABELS}" RUN_SERIAL ${serial}
+                       DISCOVERY_TIMEOUT 30)
 endfunction()

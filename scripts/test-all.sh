@@ -12,7 +12,8 @@
 # 3. configures and builds (RelWithDebInfo with line-only debug info, -DFERRY_DEBUG_INFO=lines:
 #    backtraces keep file:line, the build takes far less CPU; warnings are errors) into build/;
 # 4. runs the unit and conformance tests (ctest -L 'unit|conformance');
-# 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration)
+# 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration,
+#    two at a time; those that restart PostgreSQL alone: RUN_SERIAL in cmake/FerryTest.cmake)
 #    and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
 #    script that exits non-zero on failure; exit code 77 means "skipped"; run_cli_scripts says
 #    which run one after another);
@@ -403,7 +404,7 @@ if [ "$rgw_mode" = ours ] && [ "$swift_mode" = ours ] && [ "${FERRY_TEST_KEEP_SE
 fi
 
 log "integration tests"
-run_ctest integration -L integration
+run_ctest integration -L integration -j "$(nproc)"
 check_rgw "the integration tests"
 
 # what the CLI scripts leave to look at (tests/cli/dashboard_test.sh: a screenshot)
