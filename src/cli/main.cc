@@ -2,13 +2,17 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/metrics.h"
 #include "cli/hangups.h"
 #include "cli/limits_options.h"
+#include "cli/version.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "transfer/low_level_retries.h"
@@ -107,7 +111,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"ferry: copy and sync objects between S3-compatible stores and local folders"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ferry 0.1.0");
+  app.set_version_flag("--version", ferry::cli::VersionText());
   ferry::cli::Context ctx;
   ctx.stop = StopSource().get_token();
   ctx.hangups = &hangups;
@@ -133,6 +137,26 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterServe(app, ctx);
   ferry::cli::RegisterEvents(app, ctx);
   ferry::cli::RegisterVerify(app, ctx);
+  // `ferry help [COMMAND]`: the same text as `ferry [COMMAND] --help`
+  auto* help = app.add_subcommand("help", "show the help of ferry or of one command");
+  auto help_of = std::make_shared<std::vector<std::string>>();
+  help->add_option("command", *help_of, "a command, e.g. sync (or two: cache warm)");
+  help->callback([&app, help_of, &ctx] {
+    const CLI::App* target = &app;
+    for (const std::string& name : *help_of) {
+      const CLI::App* sub = nullptr;
+      for (const CLI::App* s : target->get_subcommands([](const CLI::App*) { return true; })) {
+        if (s->get_name() == name) sub = s;
+      }
+      if (sub == nullptr) {
+        std::fprintf(stderr, "ferry: error: no command '%s' (see ferry help)\n", name.c_str());
+        ctx.exit_code = 2;
+        return;
+      }
+      target = sub;
+    }
+    std::fputs(target->help().c_str(), stdout);
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

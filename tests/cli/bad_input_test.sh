@@ -68,4 +68,12 @@ printf '[remotes.ex]\ndirectory_bucket = "yes"\n' > "$WORK/express-bad.toml"
 check "directory_bucket not a boolean: one line, exit 2" \
   expect_error 2 "'directory_bucket' must be true or false" \
   "$FERRY_BIN" --config "$WORK/express-bad.toml" ls "ex:b/"
+# --version and help
+"$FERRY_BIN" --version > "$WORK/version" 2>&1
+check "--version names the version and the commit" grep -Eq '^ferry [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{12}\+?|unknown)\)$' "$WORK/version"
+check "  and the libraries it was built against" \
+  grep -Eq '^built with: libcurl [0-9.]+, OpenSSL [0-9.]+.*, zstd [0-9.]+, SQLite [0-9.]+, libpq [0-9.]+' "$WORK/version"
+check "ferry help sync: the help of sync" bash -c "'$FERRY_BIN' help sync | grep -q -- '--delete'"
+check "ferry help cache warm: the help of a subcommand's subcommand" bash -c "'$FERRY_BIN' help cache warm | grep -q -- '--ttl'"
+check "ferry help nope: exit 2, one line" expect_error 2 "no command 'nope'" "$FERRY_BIN" help nope
 finish
