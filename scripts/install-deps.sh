@@ -16,7 +16,9 @@
 #   bench   the peers of bench/bench-sync.sh and bench-codec.sh: rclone, AWS CLI, GNU time
 #           (/usr/bin/time), the zstd CLI
 #   browser Chromium (/usr/bin/chromium), driven headless by tests/cli/dashboard_test.sh
-#   test    build + rgw + pg + swift + aws + prom + rclone + browser: everything scripts/test-all.sh
+#   tools   rclone (tests/cli/verify_test.sh checks its copies) and systemd (systemd-analyze of
+#           deploy/systemd/ in tests/cli/systemd_units_test.sh)
+#   test    build + rgw + pg + swift + aws + prom + browser + tools: everything scripts/test-all.sh
 #           needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
@@ -41,6 +43,9 @@ SWIFT_PKGS=(swift-proxy swift-account swift-container swift-object memcached cur
 AWS_PKGS=(awscli)
 # copies made by another tool for tests/cli/verify_test.sh (ferry verify against rclone's layouts)
 RCLONE_PKGS=(rclone)
+# systemd-analyze (verify, security --offline) of the units in deploy/systemd/
+# (tests/cli/systemd_units_test.sh); nothing is started through it
+SYSTEMD_PKGS=(systemd)
 # only /usr/bin/promtool is used; --no-install-recommends leaves out the node exporter
 PROM_PKGS=(prometheus)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
@@ -65,11 +70,12 @@ add_group() {
     bench) wanted+=("${BENCH_PKGS[@]}") ;;
     browser) wanted+=("${BROWSER_PKGS[@]}") ;;
     test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
-           add_group prom; add_group browser; wanted+=("${RCLONE_PKGS[@]}") ;;
+           add_group prom; add_group browser; add_group tools ;;
+    tools) wanted+=("${RCLONE_PKGS[@]}" "${SYSTEMD_PKGS[@]}") ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown group '$1' (build rgw pg swift aws prom browser bench test demo all)" ;;
+    *) die "unknown group '$1' (build rgw pg swift aws prom browser tools bench test demo all)" ;;
   esac
 }
 for g in "${groups[@]}"; do add_group "$g"; done

@@ -76,12 +76,12 @@ step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
 # Not root: in the foreground, as sudo may ask for a password.
 start_deps() {
   if [ "$(id -u)" != 0 ]; then
-    bash scripts/install-deps.sh rgw pg swift aws prom browser
+    bash scripts/install-deps.sh rgw pg swift aws prom browser tools
     echo 0 > "$LOG_DIR/deps.rc"
     return 0
   fi
   ( rc=0
-    bash scripts/install-deps.sh rgw pg swift aws prom browser > "$LOG_DIR/deps.log" 2>&1 || rc=$?
+    bash scripts/install-deps.sh rgw pg swift aws prom browser tools > "$LOG_DIR/deps.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/deps.rc.tmp" && mv "$LOG_DIR/deps.rc.tmp" "$LOG_DIR/deps.rc" ) &
   deps_job=$!
 }
@@ -89,7 +89,7 @@ start_deps() {
 deps_ready() {
   while [ ! -s "$LOG_DIR/deps.rc" ]; do sleep 0.2; done
   [ "$(cat "$LOG_DIR/deps.rc")" = 0 ] && return 0
-  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser)" >&2
+  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser tools)" >&2
   return 1
 }
 
