@@ -11,6 +11,12 @@
 #     at -O2 most of it goes into optimising gtest and nlohmann-json instantiations that run
 #     once: -O0 halves it (pass_test.cc: 23 s -> 11 s). The libraries the tests link, and so
 #     everything they test, keep the build type's -O2. "" compiles test code like the rest.
+#   FERRY_TEST_UNITY = ON | OFF              (default ON)
+#     Each test target's files compiled together, up to 8 in one translation unit (CMake's unity
+#     build), so that gtest's, nlohmann-json's and ferry's headers are parsed once per batch, not
+#     once per file: at -O0 parsing is most of a test file's time (the test objects took 1,049
+#     CPU-s of a fresh build, about 635 so). A file whose helpers share a name with a neighbour's
+#     is marked SKIP_UNITY_BUILD_INCLUSION where its target is defined.
 #   FERRY_LINKER = auto | gold | default    (default auto)
 #     auto: GNU gold when the compiler can use it (binutils has it), else the default linker. gold
 #     links the ~70 test executables (static libraries with debug info) with about a third less CPU.
@@ -27,6 +33,7 @@ elseif(NOT FERRY_DEBUG_INFO STREQUAL "full")
 endif()
 
 set(FERRY_TEST_OPT "-O0" CACHE STRING "Compile options of test code only (empty: the build type's)")
+option(FERRY_TEST_UNITY "Compile each test target's files together (unity build)" ON)
 
 set(FERRY_LINKER "auto" CACHE STRING "Linker: auto (gold when available), gold or default")
 set_property(CACHE FERRY_LINKER PROPERTY STRINGS auto gold default)

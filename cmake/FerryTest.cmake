@@ -10,12 +10,16 @@ include(GoogleTest)
 # are compiled with FERRY_TEST_OPT (cmake/BuildSpeed.cmake), the library code they test keeps the
 # build type's optimisation.
 function(ferry_test_code)
-  if(FERRY_TEST_OPT)
-    foreach(t ${ARGN})
+  foreach(t ${ARGN})
+    if(FERRY_TEST_OPT)
       # after the build type's -O2 on the command line, so it wins
       target_compile_options(${t} PRIVATE ${FERRY_TEST_OPT})
-    endforeach()
-  endif()
+    endif()
+    if(FERRY_TEST_UNITY)
+      # a target's test files compiled together: gtest's and the libraries' headers parsed once
+      set_target_properties(${t} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    endif()
+  endforeach()
 endfunction()
 
 function(ferry_add_test)
