@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: `ferry cache warm` (issue 12), region A -> region B on one RGW pair, in ONE run.
+# Benchmark: `ferry cache warm`, region A -> region B on one RGW pair, in ONE run.
 #
 #   bash bench/bench-cache.sh                                   # full: 3 x 10,000 x 4 KiB, 20 x 64 MiB
 #   BENCH_SMALL_N=500 BENCH_BIG_N=2 bash bench/bench-cache.sh  # quick check of the harness

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: the archive codec. `ferry archive pack` of a folder beside the zstd CLI on a solid
-# tar of the same files, same level, same run (issue 10, section 6). Needs no servers.
+# tar of the same files, same level, same run. Needs no servers.
 #
 #   bash bench/bench-codec.sh                          # 64 MiB per generated corpus, level 3
 #   BENCH_CODEC_MB=16 BENCH_CODEC_LEVELS="1 3" bash bench/bench-codec.sh

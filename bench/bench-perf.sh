@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark for issue 8: the rows where ferry had to catch up, for ferry, rclone and `aws s3`
+# Benchmark: the rows where ferry had to catch up, for ferry, rclone and `aws s3`
 # in ONE run (compare within a run, as ratios), with requests per object from RGW's usage log.
 #
 #   bash bench/bench-perf.sh                                   # 1,000,000 / 5,000 / 1,000 x 40 ms

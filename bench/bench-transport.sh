@@ -375,7 +375,7 @@ printf '%s\n' "${R_ROWS[@]}"
 if [ -n "$WAN_RATE" ] && [ -n "$PLAIN_WALL" ] && [ -n "${COMPRESS_CROSSED:-}" ] \
    && [ "$COMPRESS_CROSSED" -gt 0 ]; then
   echo
-  echo "goal (issue 10): the compressed wall time close to the plain one divided by the ratio:" \
+  echo "goal: the compressed wall time close to the plain one divided by the ratio:" \
     "$PLAIN_WALL s / $(ratio "$CORPUS" "$COMPRESS_CROSSED") =" \
     "$(awk -v w="$PLAIN_WALL" -v c="$CORPUS" -v x="$COMPRESS_CROSSED" 'BEGIN { printf "%.2f", w * x / c }') s;" \
     "measured $COMPRESS_WALL s (pack side $PACK_WALL s over the link, unpack near B: $WAN_UNPACK)"

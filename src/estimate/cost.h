@@ -1,4 +1,4 @@
-// The cost model (issue 10, section 4; docs/design/transport.md "Cost model and estimate"):
+// The cost model (docs/design/transport.md "Cost model and estimate"):
 // what moving bytes across regions costs, plainly and compressed, and the net saving of
 // compression. Pure arithmetic over prices and usage; the config's [costs] table
 // (app/config.h) fills `Prices`, the compressed run's summary and `ferry estimate` use it.

@@ -10,8 +10,8 @@
 // transport, never the reverse. The adaptive level (transport/level_advisor.h) lives in
 // transport: the packs choose each archive's level with it.
 //
-// estimate::EstimateCopy: what `ferry estimate SRC DST` predicts before any data moves (issue
-// 10, section 4; docs/design/transport.md "Cost model and estimate"). It lists the source (and
+// estimate::EstimateCopy: what `ferry estimate SRC DST` predicts before any data moves
+// (docs/design/transport.md "Cost model and estimate"). It lists the source (and
 // the destination: objects already there with the same size are left out, as a sync would
 // skip them), feeds every object to copy to a StratifiedSampler (sampler.h) and to the same
 // Batcher a compressed run's scan uses, reads the sample (small objects whole, larger ones as

@@ -26,7 +26,7 @@ namespace ferry::replicate {
 
 enum class VersionsMode { kAll, kLatest };
 
-// Compressed transport to one destination (issue 10 section 1; docs/design/replication.md,
+// Compressed transport to one destination (docs/design/replication.md,
 // "Compressed transport"): the versions a pass replicates there are packed near the source into
 // archives on `staging` (a location in the destination's region) by the replicate-keys job and
 // written to the destination by an unpack job of `region`, checked, in the source's order.

@@ -1,4 +1,4 @@
-// Compressed transport of replicated versions (Destination::transport, issue 10 sections 1-2;
+// Compressed transport of replicated versions (Destination::transport;
 // docs/design/replication.md, "Compressed transport").
 //
 // Source side: a pass hands every version it would write to a transported destination to a

@@ -1,4 +1,4 @@
-// The adaptive zstd level of compressed transport (issue 10 section 3): per content class
+// The adaptive zstd level of compressed transport: per content class
 // (content_class.h), a bandit over zstd levels 1..22 whose reward is the net benefit of a
 // level, transfer cost saved minus CPU cost, learned from the packs of every worker (the
 // history lives in the state database: level_store.h; CPU time is normalized by a benchmark

@@ -1,8 +1,7 @@
-// The transport module: compressed cross-region transport (issue 10, sections 1 and 2;
-// docs/design/transport.md). Objects are packed near the source into ferry archives
-// (src/archive) written to a staging location in the target region; an unpacker near the
-// target streams each archive into the destination with every entry's metadata, checked, and
-// deletes it. Its headers:
+// The transport module: compressed cross-region transport (docs/design/transport.md).
+// Objects are packed near the source into ferry archives (src/archive) written to a staging
+// location in the target region; an unpacker near the target streams each archive into the
+// destination with every entry's metadata, checked, and deletes it. Its headers:
 //  - batch.h: the batches of a scan, bounded by bytes and count (slow start, slow stop);
 //  - pack.h: Packer/PackObjects, the one pack pipeline (prefetch.h, read_ahead.h,
 //    prefetch_gate.h: its reads ahead; upload_order.h: the packs sharing a staging location

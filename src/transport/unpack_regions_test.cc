@@ -1,4 +1,4 @@
-// One archive meant for two regions (issue 10 section 2): deleted once both unpackers are done,
+// One archive meant for two regions: deleted once both unpackers are done,
 // whichever way they learn of it. With a shared state store the archive's rows decide; without
 // one, marker objects on staging. A crash between "my part is done" and the delete leaves the
 // archive for the next unpacker (or the rerun), which deletes it; nothing is written twice.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Randomized convergence (issue 11, section 4): tests/tools/convergence.py runs seeded rounds of
+# Randomized convergence: tests/tools/convergence.py runs seeded rounds of
 # random source changes (new objects, same-size and other-size overwrites, deletes, folder
 # markers, a folder renamed, metadata and tag changes, a file and a folder trading places;
 # hostile key names, a few objects above the 5 MiB multipart threshold) interleaved with

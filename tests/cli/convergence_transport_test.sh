@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Randomized convergence of compressed transport to two regions (issue 24 section 3):
+# Randomized convergence of compressed transport to two regions:
 # tests/tools/convergence_transport.py runs seeded rounds of random changes to a source bucket
 # on gateway A (new objects with hostile names, metadata, Content-Type and tags, a few of 6-12
 # MiB, some as multipart uploads; overwrites, deletes, metadata and tag changes), each followed

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Low-level retries (issue 28, section 3): bytes corrupted on the way are refused by a checksum
+# Low-level retries (docs/design/limits.md): bytes corrupted on the way are refused by a checksum
 # and read again, up to --low-level-retries times (default 10), never written. The fault proxy
 # (tests/tools/fault_proxy.py) flips a byte in 10% of the object GETs of a 200-object bucket:
 # copies to S3 and to a folder end with exit 0, every object's bytes the source's, and as many

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Syncs under injected faults (issue 11): tests/tools/fault_proxy.py sits in front of each
+# Syncs under injected faults: tests/tools/fault_proxy.py sits in front of each
 # gateway (remotes fa and fb = ra and rb through a proxy) and faults 20% of the requests with
 # 503 SlowDown, connection resets before forwarding, replies cut short after the request took
 # effect upstream, one flipped byte in object GET bodies, and slow replies. Each of

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kills (issue 11, section 3): three `ferry worker` processes on PostgreSQL copy a run of
+# Kills: three `ferry worker` processes on PostgreSQL copy a run of
 # 20,000 small objects (1 KiB) and 16 multipart objects (128 MiB each, 8 MiB parts), 2 GiB in
 # all, from region A to region B, while a seeded loop SIGKILLs a random worker 20 times (each
 # killed worker is replaced at once by a new process) and PostgreSQL restarts once midway.

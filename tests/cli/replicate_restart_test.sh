@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `ferry replicate --restart` of a pass with compressed transport (issue 10 sections 1-2): the
+# `ferry replicate --restart` of a pass with compressed transport: the
 # pass is killed with archives staged and not unpacked, then restarted. The discarded run's
 # archives leave staging (and its unfinished uploads are aborted); the new pass brings every
 # version to both transported destinations (regions A and B) exactly once, in order

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replication with compressed transport per destination (issue 10 sections 1-2): a versioned
+# Replication with compressed transport per destination: a versioned
 # source on RGW A (several versions per key with metadata, tags and content types, a key with a
 # delete marker, an incompressible object), two transported destinations in regions A and B
 # sharing one staging bucket on B, and a direct destination. Every version's bytes, order and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The systemd units of deploy/systemd/ (issue 28, section 4): `systemd-analyze verify` finds
+# The systemd units of deploy/systemd/: `systemd-analyze verify` finds
 # nothing to say (an unknown key, a missing binary or a bad specifier would be said), their
 # hardening scores "OK" in `systemd-analyze security --offline`, they take the keys from a
 # credential and never name a secret, and the command lines they run are ferry's.

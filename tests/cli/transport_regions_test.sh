@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One archive meant for two regions, unpacked without a shared state store (issue 10 section
-# 2): `ferry sync --compress --pack-only --unpack-region A,B` stages archives whose entries are
+# One archive meant for two regions, unpacked without a shared state store:
+# `ferry sync --compress --pack-only --unpack-region A,B` stages archives whose entries are
 # meant for both; `ferry unpack --region A` writes them into A's destination and leaves a marker
 # next to each archive; run again it finds its marker and writes nothing; `ferry unpack
 # --region B` writes them into B's destination and, seeing both markers, deletes the archives

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""convergence: the randomized convergence test of `ferry sync --delete` (issue 11, section 4).
+"""convergence: the randomized convergence test of `ferry sync --delete`.
 
 Usage:
   convergence.py --seed N --rounds R --direction local-s3|s3-local|s3-s3 --ferry PATH

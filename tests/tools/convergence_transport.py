@@ -2,7 +2,7 @@
 r"""convergence_transport: the randomized convergence test of compressed transport to two
 regions: `ferry sync --compress --pack-only --unpack-region A,B` on a shared PostgreSQL state
 store, unpacked by `ferry worker --role unpack` of region A and of region B
-(docs/design/transport.md, "A run" and "Several regions per archive"; issue 24 section 3).
+(docs/design/transport.md, "A run" and "Several regions per archive").
 
 Usage:
   convergence_transport.py --seed N --rounds R --ferry PATH --config FILE --workdir DIR
