@@ -4,6 +4,8 @@
 #include <cstdlib>
 
 #include "backup/kinds/keeper.h"
+#include "backup/kinds/restore_kind.h"
+#include "cache/kinds/warm_kind.h"
 #include "jobs/kinds/by_command.h"
 #include "jobs/kinds/registry.h"
 #include "replicate/kinds/kinds.h"
@@ -50,6 +52,8 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(replicate::MakeReplicateScanHandler()));
     Must(r.Register(replicate::MakeReplicateKeysHandler()));
     Must(r.Register(replicate::MakeReplicateEventHandler()));
+    Must(r.Register(backup::MakeRestoreHandler()));
+    Must(r.Register(cache::MakeWarmHandler()));
     Must(r.AddRunHook(transport::MakeRunHook(keeper)));
     return r;
   }();

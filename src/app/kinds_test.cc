@@ -9,15 +9,17 @@ namespace {
 TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
-            (std::vector<std::string>{"delete", "pack", "replicate-event", "replicate-keys",
-                                      "replicate-scan", "scan", "transfer", "unpack"}));
+            (std::vector<std::string>{"cache-warm", "delete", "pack", "replicate-event",
+                                      "replicate-keys", "replicate-scan", "restore", "scan",
+                                      "transfer", "unpack"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
-                           "replicate-keys"}) {
+                           "replicate-keys", "restore", "cache-warm"}) {
     EXPECT_EQ(k.PhaseOf(kind), 0) << kind;
   }
   EXPECT_FALSE(k.CountsProgress("pack"));  // its unpack counts the objects
   EXPECT_TRUE(k.CountsProgress("unpack"));
+  EXPECT_TRUE(k.CountsProgress("restore"));
   EXPECT_EQ(k.run_hooks().size(), 1u);
   EXPECT_EQ(&Kinds(), &k) << "one registry per process";
 }

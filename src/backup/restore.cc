@@ -149,6 +149,7 @@ class ArchiveRestore {
     transport::UnpackOptions o;
     o.storage_class = options_.storage_class;
     o.part_size = options_.part_size;
+    o.before_write = options_.before_write;
     for (const FrameRun& run : RunsOf(std::move(wanted))) {
       const archive::Manifest sub = SubManifest(m, run);
       archive::EntryStream stream(sub, source);

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -53,6 +54,9 @@ struct RestoreOptions {
   // The process's executor (required): targets are looked at, and small entries written, as
   // its tasks (as many at a time as its concurrency). Not owned.
   transfer::Executor* executor = nullptr;
+  // Checked before every write that makes an object visible (unpack's UnpackOptions::
+  // before_write): a restore job's lease fence. A failure stops the restore with it.
+  std::function<Status()> before_write;
 };
 
 struct RestoreResult {

@@ -19,4 +19,10 @@ Result<limits::LimitsConfig> EffectiveLimits(const GlobalOptions& flags,
 // logs one line with what holds now.
 Status ApplyLimits(const GlobalOptions& flags, const app::LimitsSettings& file);
 
+// The most requests of this process in flight at once: the command's --concurrency (its
+// executor's workers), so that what its jobs send on their own threads (listings, lookups,
+// catalog reads) shares one bound with the executor's tasks (limits::Limits::SetRequestSlots;
+// ferry_http_requests_in_flight_peak shows it held).
+void LimitRequestsInFlight(int concurrency);
+
 }  // namespace ferry::cli

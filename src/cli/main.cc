@@ -77,6 +77,7 @@ void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsS
     }
   }
   ferry::transfer::SetLowLevelRetries(g.low_level_retries);
+  ferry::cli::RegisterProcessMetrics();
   // the process's limits: the command line over the config file's [limits]
   ferry::Status limits = ferry::Status::Ok();
   if (auto config = ferry::app::LoadConfig(g.config_path); !config.ok()) {

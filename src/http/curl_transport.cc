@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -29,6 +30,23 @@ constexpr long kUploadBufferBytes = 256 * 1024;
 // a write for the headers, a poll for room and a write for the body. libcurl does this only
 // below its own limit of 64 KiB; larger bodies are streamed through OnRead.
 constexpr size_t kInlineBodyBytes = 60 * 1024;
+
+std::atomic<uint64_t> g_in_flight{0};
+std::atomic<uint64_t> g_in_flight_peak{0};
+
+// Counts one request in flight for as long as it lives.
+struct InFlight {
+  InFlight() {
+    const uint64_t now = g_in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
+    uint64_t peak = g_in_flight_peak.load(std::memory_order_relaxed);
+    while (now > peak &&
+           !g_in_flight_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+  }
+  ~InFlight() { g_in_flight.fetch_sub(1, std::memory_order_relaxed); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+};
 
 std::string ResolveCaBundle(const CurlOptions& options) {
   if (!options.ca_bundle.empty()) return options.ca_bundle;
@@ -223,6 +241,11 @@ Result<curl_slist*> BuildHeaderList(const Headers& headers, HeaderLines& out) {
 
 }  // namespace
 
+RequestsInFlight ProcessRequestsInFlight() {
+  return RequestsInFlight{.now = g_in_flight.load(std::memory_order_relaxed),
+                          .peak = g_in_flight_peak.load(std::memory_order_relaxed)};
+}
+
 CurlTransport::CurlTransport(CurlOptions options)
     : options_(std::move(options)),
       ca_bundle_(ResolveCaBundle(options_)),
@@ -336,12 +359,20 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     if (!request.body.empty() && request.body.size() <= kInlineBodyBytes) {
       options_.throttle->Bytes(Direction::kUp, request.body.size(), stop);
     }
-    if (stop.stop_requested()) {
-      return Status::Cancelled(request.method + " " +
-                               request.url.substr(0, request.url.find('?')) + ": cancelled");
-    }
   }
-
+  // one of the process's request slots while the request is in flight (Throttle::TakeSlot)
+  struct Slot {
+    Throttle* throttle;
+    bool held;
+    ~Slot() {
+      if (held) throttle->ReleaseSlot();
+    }
+  } slot{options_.throttle, options_.throttle != nullptr && options_.throttle->TakeSlot(stop)};
+  if (stop.stop_requested()) {
+    return Status::Cancelled(request.method + " " + request.url.substr(0, request.url.find('?')) +
+                             ": cancelled");
+  }
+  const InFlight counted;
   CURL* h = static_cast<CURL*>(Acquire());
   if (h == nullptr) return Status::Internal("curl_easy_init failed");
   struct Lease {

@@ -33,6 +33,16 @@
 
 namespace ferry::http {
 
+// Requests of this process in flight through every CurlTransport (from the moment a request
+// has passed the throttle and holds a handle until Send returns), and the most seen at once
+// since the process started: what `ferry_http_requests_in_flight` and its `_peak` report, the
+// proof that the executor's concurrency bounds the requests whatever runs in the process.
+struct RequestsInFlight {
+  uint64_t now = 0;
+  uint64_t peak = 0;
+};
+RequestsInFlight ProcessRequestsInFlight();
+
 class CurlTransport : public HttpTransport {
  public:
   explicit CurlTransport(CurlOptions options = {});

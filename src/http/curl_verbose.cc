@@ -13,7 +13,8 @@ bool IsSecret(std::string_view name) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return lower == "authorization" || lower == "proxy-authorization" ||
-         lower == "x-amz-security-token" || lower == "x-amz-server-side-encryption-customer-key" ||
+         lower == "x-amz-security-token" || lower == "x-amz-s3session-token" ||
+         lower == "x-amz-server-side-encryption-customer-key" ||
          lower == "x-amz-copy-source-server-side-encryption-customer-key" || lower == "cookie";
 }
 

@@ -27,6 +27,8 @@ TEST(RedactHeadersTest, HidesCredentialsKeepsTheRest) {
 TEST(RedactHeadersTest, OneLineWithoutNewline) {
   EXPECT_EQ(RedactHeaders("x-amz-security-token: t"), "x-amz-security-token: <redacted>");
   EXPECT_EQ(RedactHeaders("Content-Length: 5"), "Content-Length: 5");
+  // an S3 Express session's token is a credential too
+  EXPECT_EQ(RedactHeaders("x-amz-s3session-token: s"), "x-amz-s3session-token: <redacted>");
 }
 
 TEST(TraceLinesTest, OneLinePerHeaderRedactedAndBodiesByLength) {

@@ -28,6 +28,17 @@ class Throttle {
   // The endpoint asked to be left alone for `pause` (a throttling reply's Retry-After): no
   // request goes to it before then.
   virtual void PauseEndpoint(std::string_view endpoint, std::chrono::milliseconds pause) = 0;
+  // After BeforeRequest, before the request is sent: takes one of the process's request slots
+  // (the most requests in flight at once), waiting while every slot is taken. Returns whether
+  // a slot was taken, which ReleaseSlot gives back once the request is over: false when no
+  // slots are set, or when `stop` was requested while waiting. A request holds its slot only
+  // while it is sent and answered (its body goes from or into memory, never waiting for
+  // another request), so slots cannot deadlock.
+  virtual bool TakeSlot(std::stop_token stop) {
+    (void)stop;
+    return false;
+  }
+  virtual void ReleaseSlot() {}
 };
 
 // "host:port" of an absolute URL (scheme://[user@]host[:port]/...): the port is the scheme's

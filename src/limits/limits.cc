@@ -6,8 +6,8 @@
 namespace ferry::limits {
 namespace {
 
-constexpr std::array<std::string_view, 4> kWaitNames = {"bwlimit_up", "bwlimit_down", "max_rps",
-                                                        "retry_after"};
+constexpr std::array<std::string_view, 5> kWaitNames = {"bwlimit_up", "bwlimit_down", "max_rps",
+                                                        "retry_after", "request_slots"};
 // The timetable is looked at again this often (a slot starts on a whole minute).
 constexpr std::chrono::seconds kRefreshEvery{5};
 
@@ -34,7 +34,7 @@ Limits::Limits(Clock* clock, obs::Registry* registry)
     metrics_.push_back(registry->Observe(
         obs::MetricType::kCounter, "ferry_limit_wait_seconds_total",
         "Time requests and body bytes waited for a limit (--bwlimit up or down, --max-rps, an "
-        "endpoint's Retry-After).",
+        "endpoint's Retry-After, a request slot).",
         {"limit"}, {std::string(kWaitNames[k])},
         [this, k] { return static_cast<double>(waited_ns_[k].load()) / 1e9; }));
   }
@@ -54,6 +54,10 @@ Limits::Limits(Clock* clock, obs::Registry* registry)
         std::lock_guard lock(mu_);
         return config_.max_rps;
       }));
+  metrics_.push_back(registry->Observe(
+      obs::MetricType::kGauge, "ferry_limit_request_slots",
+      "The most requests of the process in flight at once (its --concurrency; 0: no limit).", {},
+      {}, [this] { return static_cast<double>(request_slots()); }));
   metrics_.push_back(registry->Observe(
       obs::MetricType::kCounter, "ferry_limit_pauses_total",
       "Pauses endpoints asked for with Retry-After (429, 503 SlowDown).", {}, {},
@@ -156,6 +160,45 @@ void Limits::PauseEndpoint(std::string_view endpoint, std::chrono::milliseconds 
   e.paused_until = std::max(e.paused_until, now + pause);
   pauses_.fetch_add(1);
   requests_limited_ = true;
+}
+
+void Limits::SetRequestSlots(int slots) {
+  {
+    std::lock_guard lock(slots_mu_);
+    slots_ = std::max(0, slots);
+    slots_limited_ = slots_ > 0;
+  }
+  slots_freed_.notify_all();
+}
+
+int Limits::request_slots() const {
+  std::lock_guard lock(slots_mu_);
+  return slots_;
+}
+
+bool Limits::TakeSlot(std::stop_token stop) {
+  if (!slots_limited_.load(std::memory_order_relaxed)) return false;
+  std::unique_lock lock(slots_mu_);
+  auto free = [this] { return slots_ == 0 || slots_taken_ < slots_; };
+  if (!free()) {
+    const auto started = clock_.MonoNow();
+    slots_freed_.wait(lock, stop, free);
+    waited_ns_[kSlots].fetch_add(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.MonoNow() - started)
+            .count()));
+    if (!free()) return false;  // stopped
+  }
+  if (slots_ == 0) return false;
+  ++slots_taken_;
+  return true;
+}
+
+void Limits::ReleaseSlot() {
+  {
+    std::lock_guard lock(slots_mu_);
+    --slots_taken_;
+  }
+  slots_freed_.notify_one();
 }
 
 double Limits::WaitedSeconds(std::string_view limit) const {

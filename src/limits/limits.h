@@ -4,7 +4,10 @@
 //   --bwlimit        bytes per second up and down, or a timetable of them (schedule.h);
 //   --max-rps N      requests per second to each endpoint (host:port), with --max-rps-burst;
 //   Retry-After      an endpoint that asked for a pause (429, 503 SlowDown with the header)
-//                    gets no request from this process until the pause is over.
+//                    gets no request from this process until the pause is over;
+//   request slots    the most requests in flight at once (SetRequestSlots: the command's
+//                    --concurrency), whoever sends them: the executor's tasks and the jobs'
+//                    own listings and lookups share them.
 //
 // Configure may be called at any time (ferry serve on SIGHUP): the new limits hold from the
 // next request and byte on. Waits are shared fairly: a bucket runs into debt and whoever comes
@@ -15,13 +18,15 @@
 // and bytes waited, by limit: bwlimit_up, bwlimit_down, max_rps, retry_after),
 // ferry_limit_bytes_per_second{direction} (the rate in force, 0 = none),
 // ferry_limit_requests_per_second (--max-rps, 0 = none), ferry_limit_pauses_total (Retry-After
-// pauses asked for).
+// pauses asked for), ferry_limit_request_slots (0 = none; its waits are the limit
+// "request_slots").
 //
 // Thread-safety: thread-safe.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,13 +64,20 @@ class Limits : public http::Throttle {
   void BeforeRequest(std::string_view endpoint, std::stop_token stop) override;
   void Bytes(http::Direction direction, size_t n, std::stop_token stop) override;
   void PauseEndpoint(std::string_view endpoint, std::chrono::milliseconds pause) override;
+  bool TakeSlot(std::stop_token stop) override;
+  void ReleaseSlot() override;
+
+  // The most requests in flight at once, from now on (0: no limit). Requests holding a slot
+  // keep it; when there are fewer slots than that, new requests wait until enough are back.
+  void SetRequestSlots(int slots);
+  int request_slots() const;
 
   // Total time waited per limit, in seconds (what the metric shows).
   double WaitedSeconds(std::string_view limit) const;
 
  private:
   struct Endpoint;
-  enum Waits { kUp, kDown, kRps, kRetryAfter, kWaitKinds };
+  enum Waits { kUp, kDown, kRps, kRetryAfter, kSlots, kWaitKinds };
   // The timetable's rates for now, set on the buckets when they changed. REQUIRES: mu_ held.
   void RefreshRates(Clock::MonoTime now);
   Endpoint& EndpointFor(std::string_view endpoint, Clock::MonoTime now);  // REQUIRES: mu_ held
@@ -85,6 +97,11 @@ class Limits : public http::Throttle {
   std::atomic<bool> requests_limited_{false};
   std::atomic<uint64_t> waited_ns_[kWaitKinds] = {};
   std::atomic<uint64_t> pauses_{0};
+  mutable std::mutex slots_mu_;
+  std::condition_variable_any slots_freed_;
+  int slots_ = 0;        // GUARDED_BY(slots_mu_): 0 = no limit
+  int slots_taken_ = 0;  // GUARDED_BY(slots_mu_)
+  std::atomic<bool> slots_limited_{false};  // slots_ > 0, read without the lock
   std::vector<obs::Registration> metrics_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <ctime>
 #include <thread>
@@ -159,6 +160,63 @@ TEST(LimitsTest, AStopEndsAWait) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 10; ++i) limits.Bytes(http::Direction::kUp, kChunk, stop.get_token());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(5));
+}
+
+TEST(LimitsTest, NoRequestSlotsTakeNothing) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  EXPECT_FALSE(limits.TakeSlot({}));
+  limits.SetRequestSlots(2);
+  limits.SetRequestSlots(0);
+  EXPECT_FALSE(limits.TakeSlot({}));
+}
+
+TEST(LimitsTest, RequestSlotsBoundTheRequestsInFlightOfEveryThread) {
+  Limits limits;  // real threads
+  limits.SetRequestSlots(3);
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE(limits.TakeSlot({}));
+        const int now = in_flight.fetch_add(1) + 1;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        in_flight.fetch_sub(1);
+        limits.ReleaseSlot();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(most.load(), 3);
+  EXPECT_GE(most.load(), 2);  // the slots were used, not one request at a time
+  EXPECT_GT(limits.WaitedSeconds("request_slots"), 0);
+}
+
+TEST(LimitsTest, AStopEndsTheWaitForASlotAndMoreSlotsWakeWaiters) {
+  Limits limits;
+  limits.SetRequestSlots(1);
+  ASSERT_TRUE(limits.TakeSlot({}));
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    stop.request_stop();
+  });
+  EXPECT_FALSE(limits.TakeSlot(stop.get_token()));  // stopped while every slot was taken
+  stopper.join();
+  bool taken = false;
+  std::thread waiter([&] { taken = limits.TakeSlot({}); });
+  std::this_thread::sleep_for(milliseconds(50));
+  limits.SetRequestSlots(2);  // one more slot: the waiter goes
+  waiter.join();
+  EXPECT_TRUE(taken);
+  limits.ReleaseSlot();
+  limits.ReleaseSlot();
+  EXPECT_EQ(limits.request_slots(), 2);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "state/sql_session.h"
 #include "backup/catalog.h"
+#include "backup/restore_select.h"
 
 namespace ferry::cli {
 
@@ -60,7 +61,7 @@ Result<OpenedBackup> OpenBackup(const std::string& config_path, const std::strin
 Result<int64_t> ParseTimeMs(const std::string& text, const char* flag);
 
 // Unix milliseconds as "2026-11-23T01:02:03.456Z".
-std::string TimeText(int64_t unix_ms);
+using backup::TimeText;
 
 // `ferry catalog prune` (catalog_prune.cc), registered by catalog.cc.
 struct PruneArgs {

@@ -8,9 +8,14 @@
 #include <sstream>
 
 #include "cli/commands/cache_internal.h"
+#include "cli/limits_options.h"
+#include "cache/kinds/warm_kind.h"
+#include "jobs/job_store.h"
+#include "jobs/payload.h"
 #include "jobs/worker.h"
 #include "obs/log.h"
 #include "plan/filter.h"
+#include "state/state_url.h"
 
 namespace ferry::cli::cache_cmd {
 namespace {
@@ -27,6 +32,7 @@ struct WarmArgs {
   int concurrency = 64;
   std::string lock_ttl = "30s";
   int record_batch = 200;
+  bool detach = false;
 };
 
 // The request as given on the command line or in a request file (whose values the command
@@ -118,6 +124,30 @@ void Print(const cache::WarmResult& r, bool json) {
       static_cast<unsigned long long>(r.earlier_failures.size()), r.seconds);
 }
 
+// --detach: the request queued as a run of the state store with its one cache-warm job
+// (cache/kinds/warm_kind.h), for `ferry worker --state` to serve.
+int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& job) {
+  const std::string state = StateOrDefault(a.state);
+  auto store = jobs::OpenJobStore(state);
+  if (!store.ok()) return ReportError(store.status());
+  jobs::RunOptions ro;
+  ro.command = cache::kWarmCommand;
+  auto run = (*store)->CreateRun(jobs::RunSpec{src, a.cache, jobs::EncodeRunOptions(ro)});
+  if (!run.ok()) return ReportError(run.status());
+  jobs::JobSpec spec;
+  spec.run = *run;
+  spec.kind = cache::kWarmKind;
+  spec.payload = cache::EncodeWarmJob(job);
+  spec.max_attempts = ro.max_attempts;
+  if (Status s = (*store)->Enqueue({spec}).status(); !s.ok()) return ReportError(s);
+  std::fprintf(stderr, "cache warm run %lld queued; workers: ferry worker --state %s\n",
+               static_cast<long long>(*run), state::RedactUrl(state).c_str());
+  if (a.json) {
+    std::printf("%s\n", nlohmann::json({{"run", *run}, {"queued", true}}).dump().c_str());
+  }
+  return 0;
+}
+
 int RunWarm(WarmArgs a, Context& ctx) {
   auto built = BuildRequest(a);
   if (!built.ok()) return ReportError(built.status());
@@ -129,8 +159,19 @@ int RunWarm(WarmArgs a, Context& ctx) {
   if (!opened.ok()) return ReportError(opened.status());
   auto src = OpenChecked(ctx, *opened->wiring, src_text, "source");
   if (!src.ok()) return ReportError(src.status());
+  if (a.detach) {
+    if (request.prefixes.empty()) {
+      return ReportError(Status::InvalidArgument("cache warm: no prefixes to warm"));
+    }
+    return QueueWarm(a, src_text,
+                     cache::WarmJob{.cache_name = opened->cache_name,
+                                    .request = request,
+                                    .lock_ttl = *lock_ttl,
+                                    .record_batch = static_cast<size_t>(a.record_batch)});
+  }
   transfer::Executor executor(
       transfer::ExecutorOptions{.concurrency = a.concurrency, .memory_budget = 256ull << 20});
+  LimitRequestsInFlight(a.concurrency);
   cache::WarmOptions options;
   options.owner = jobs::DefaultOwner();
   options.lock_ttl = *lock_ttl;
@@ -177,6 +218,9 @@ void RegisterWarm(CLI::App* cache, Context& ctx) {
   cmd->add_option("--lock-ttl", args->lock_ttl,
                   "lease of the prefix hold, renewed every third; a dead request's hold is "
                   "taken over after it (default 30s)");
+  cmd->add_flag("--detach", args->detach,
+                "queue the request as a run of the state store and return: `ferry worker "
+                "--state` serves it");
   cmd->callback([args, &ctx] { ctx.exit_code = RunWarm(*args, ctx); });
 }
 

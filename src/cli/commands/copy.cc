@@ -14,6 +14,7 @@
 #include "app/views.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "cli/limits_options.h"
 #include "cli/commands/copy_internal.h"
 #include "cli/commands/metrics.h"
 #include "obs/log.h"
@@ -154,6 +155,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.options = ToRunOptions(a, options, filter);
   req.worker.owner = jobs::DefaultOwner();
   req.worker.concurrency = options.executor.concurrency;
+  LimitRequestsInFlight(options.executor.concurrency);
   req.worker.memory_budget = options.executor.memory_budget;
   req.worker.adaptive_concurrency = options.executor.adaptive;
   req.worker.verbose = ctx.global.verbose;
@@ -334,6 +336,7 @@ int Run(CopyArgs a, Context& ctx) {
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   // The process's one executor: its workers and byte budget serve this run.
   transfer::Executor executor(options->executor);
+  LimitRequestsInFlight(options->executor.concurrency);
   options->filter = std::move(*filter);
   transfer::SyncResult result =
       transfer::RunSync(executor, **src, **dst, *options, stats, ctx.stop);

@@ -167,6 +167,7 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     if (!m.ok()) return ReportError(m.status().WithContext("--memory"));
     w.memory_budget = *m;
   }
+  LimitRequestsInFlight(w.concurrency);
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);

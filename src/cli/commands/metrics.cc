@@ -1,5 +1,7 @@
 #include "cli/commands/metrics.h"
 
+#include "http/curl_transport.h"
+
 namespace ferry::cli {
 
 // Only counters that never go down (objects_planned and bytes_planned, estimates for the
@@ -96,6 +98,24 @@ StatsMetrics::StatsMetrics(const transfer::Stats& stats, obs::Registry& registry
 
 StatsMetrics::~StatsMetrics() {
   for (obs::Registration& r : series_) r.Detach();
+}
+
+void RegisterProcessMetrics() {
+  // never destroyed: the series live as long as the process (and its registry)
+  static const auto* series = new std::vector<obs::Registration>([] {
+    obs::Registry& registry = obs::DefaultRegistry();
+    std::vector<obs::Registration> s;
+    s.push_back(registry.Observe(
+        obs::MetricType::kGauge, "ferry_http_requests_in_flight",
+        "HTTP requests of this process in flight (every command, run and job).", {}, {},
+        [] { return static_cast<double>(http::ProcessRequestsInFlight().now); }));
+    s.push_back(registry.Observe(
+        obs::MetricType::kGauge, "ferry_http_requests_in_flight_peak",
+        "The most HTTP requests of this process in flight at once since it started.", {}, {},
+        [] { return static_cast<double>(http::ProcessRequestsInFlight().peak); }));
+    return s;
+  }());
+  (void)series;
 }
 
 }  // namespace ferry::cli

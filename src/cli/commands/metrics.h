@@ -48,6 +48,11 @@ class StatsMetrics {
   std::vector<obs::Registration> series_;
 };
 
+// Registers the process's own series in obs::DefaultRegistry() once (later calls do nothing):
+// ferry_http_requests_in_flight and ferry_http_requests_in_flight_peak (every request of the
+// process, whatever command or job sent it: http::ProcessRequestsInFlight).
+void RegisterProcessMetrics();
+
 // Serves GET /metrics (the Prometheus exposition of `registry`) and the dashboard (/,
 // /assets/*, /api/metrics; /api/status tells the command and that there is no state store) on
 // its own threads, from Start until destroyed.

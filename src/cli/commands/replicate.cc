@@ -21,6 +21,7 @@
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "cli/limits_options.h"
 #include "app/kinds.h"
 #include "cli/commands/replicate_internal.h"
 #include "jobs/kinds/registry.h"
@@ -53,6 +54,7 @@ struct ReplicateArgs {
   bool retry_failed = false;
   bool json = false;
   bool restart = false;
+  bool detach = false;  // --detach: the run queued (or found unfinished) for workers, not worked
   int concurrency = 0;
   std::string memory;  // --memory: the buffer budget of the process's executor
   int batch_versions = 200;
@@ -86,6 +88,7 @@ struct DurableOutcome {
   bool resumed = false;
   jobs::RunProgress progress = jobs::RunProgress::kWorking;
   jobs::TimePoint created;
+  bool detached = false;  // --detach: queued for workers, nothing replicated here
 };
 
 // The staged archives of a discarded run leave staging (replicate::DiscardRunArchives): its
@@ -266,6 +269,10 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
     scan.max_attempts = ro.max_attempts;
     FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
   }
+  if (a.detach) {
+    out.detached = true;
+    return out;
+  }
   // This process serves the replication kinds of its own run; its replicate-keys jobs count
   // into `stats`.
   const jobs::KindRegistry kinds = app::ReplicationKinds(&stats);
@@ -290,6 +297,7 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
   eo.concurrency = w.concurrency;
   eo.memory_budget = w.memory_budget;
   transfer::Executor executor(eo);
+  LimitRequestsInFlight(eo.concurrency);
   w.executor = &executor;
   transfer::Stats transfer_stats;
   std::vector<std::unique_ptr<jobs::Worker>> unpackers;
@@ -394,6 +402,9 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   if (!config.ok()) return ReportError(config.status());
   auto rules = LoadRules(a, *config);
   if (!rules.ok()) return ReportError(rules.status());
+  if (a.dry_run && a.detach) {
+    return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --detach"));
+  }
   if (a.dry_run && a.retry_failed) {
     return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --retry-failed"));
   }
@@ -487,6 +498,14 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
     }
     if (!outcome.ok()) result = outcome.status();
     if (outcome.ok()) durable = *outcome;
+    if (durable && durable->detached) {
+      std::fprintf(stderr, "replication run %lld %s; workers: ferry worker --state %s\n",
+                   static_cast<long long>(durable->run),
+                   durable->resumed ? "is unfinished (not queued again)" : "queued",
+                   state::RedactUrl(a.state.empty() ? DefaultReplicationStatePath() : a.state)
+                       .c_str());
+      return 0;
+    }
     if (durable && ctx.stop.stop_requested()) {
       result = Status::Cancelled("replication pass interrupted; rerun to resume run " +
                                  std::to_string(durable->run));
@@ -565,6 +584,9 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
                   "versions per replicate-keys job; a key's versions stay in one job "
                   "(default 200)")
       ->check(CLI::Range(1, 100000));
+  cmd->add_flag("--detach", args->detach,
+                "queue the pass as a run of the state store and return: `ferry worker --state` "
+                "serves it (a pass left unfinished is not queued twice)");
   cmd->add_flag("--restart", args->restart,
                 "discard the unfinished pass of this source in the state store and start anew");
   AddListingOptions(cmd, args->listing);

@@ -17,7 +17,12 @@
 #include "storage/key.h"
 #include "transfer/progress.h"
 #include "transfer/executor.h"
+#include "backup/kinds/restore_kind.h"
 #include "backup/restore.h"
+#include "backup/restore_select.h"
+#include "jobs/job_store.h"
+#include "jobs/payload.h"
+#include "state/state_url.h"
 
 namespace ferry::cli {
 namespace {
@@ -35,6 +40,7 @@ struct RestoreArgs {
   bool include_deleted = false;
   bool force = false;
   bool json = false;
+  bool detach = false;
 };
 
 Status Validate(const RestoreArgs& a) {
@@ -53,74 +59,53 @@ Status Validate(const RestoreArgs& a) {
   return Status::Ok();
 }
 
-// The rows to restore: the version asked for of KEY, or the one of each key under the prefix.
-// Deleted keys (tombstones, as of --as-of or now) are left out of a prefix (counted in
-// `*deleted`) and refused for one KEY, unless --include-deleted (or --version) asks for them.
-Result<std::vector<backup::CatalogEntry>> Select(const RestoreArgs& a, const std::string& loc,
-                                                    backup::CatalogStore& catalog,
-                                                    int64_t at_ms, uint64_t* deleted) {
-  std::vector<backup::CatalogEntry> rows;
-  const std::string when = at_ms > 0 ? " backed up at or before " + TimeText(at_ms) : "";
-  if (!a.has_prefix) {
-    FERRY_ASSIGN_OR_RETURN(auto versions, catalog.Versions(loc, a.key));
-    if (versions.empty()) {
-      return Status::NotFound("no backup of " + storage::PrintableKey(a.key) + " in " + loc);
-    }
-    FERRY_ASSIGN_OR_RETURN(auto tombstones, catalog.Tombstones(loc, a.key));
-    std::erase_if(tombstones, [&](const backup::Tombstone& t) { return t.key != a.key; });
-    auto pick = backup::SelectVersion(versions, tombstones, a.version, at_ms);
-    if (!pick.entry) {
-      return Status::NotFound("no backup of " + storage::PrintableKey(a.key) +
-                              (a.version.empty() ? when : " with version " + a.version) + " in " +
-                              loc);
-    }
-    if (pick.deleted_ms > 0 && !a.include_deleted) {
-      // Deleted at the source: its last version only when asked for.
-      return Status::NotFound(
-          storage::PrintableKey(a.key) + " was deleted from the source (recorded " +
-          TimeText(pick.deleted_ms) + "; last backed up " + TimeText(pick.entry->backed_up_ms) +
-          "): --include-deleted, --version V or --as-of TIME before the deletion restores it");
-    }
-    rows.push_back(std::move(*pick.entry));
-    return rows;
+backup::RestoreSelection SelectionOf(const RestoreArgs& a, int64_t at_ms) {
+  return backup::RestoreSelection{.key = a.key,
+                                  .prefix = a.prefix,
+                                  .has_prefix = a.has_prefix,
+                                  .version = a.version,
+                                  .at_ms = at_ms,
+                                  .include_deleted = a.include_deleted};
+}
+
+// --detach: the restore queued as a run of the catalog's state store with its one restore job
+// (backup/kinds/restore_kind.h), for `ferry worker --state` to serve. The selection was made
+// here once to refuse at once what would select nothing; the job makes it again when it runs
+// (the latest backed up then, unless --version or --as-of).
+int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::string& state,
+                 const backup::RestoreRows& rows, int64_t at_ms) {
+  auto store = jobs::OpenJobStore(state);
+  if (!store.ok()) return ReportError(store.status());
+  auto existing = (*store)->FindUnfinishedRun(loc.text, a.to);
+  if (!existing.ok()) return ReportError(existing.status());
+  if (*existing) {
+    return ReportError(Status::InvalidArgument(
+        "run " + std::to_string((*existing)->id) + " from " + loc.text + " to " + a.to +
+        " is not finished: ferry jobs status " + std::to_string((*existing)->id) +
+        " --state " + state::RedactUrl(state) + " tells where it is"));
   }
-  FERRY_ASSIGN_OR_RETURN(auto tombstones, catalog.Tombstones(loc, a.prefix));
-  size_t next_tombstone = 0;  // both sorted by key
-  std::vector<backup::CatalogEntry> versions;  // of one key
-  auto flush = [&] {
-    if (versions.empty()) return;
-    const std::string& key = versions.front().key;
-    while (next_tombstone < tombstones.size() && tombstones[next_tombstone].key < key) {
-      ++next_tombstone;
-    }
-    size_t end = next_tombstone;
-    while (end < tombstones.size() && tombstones[end].key == key) ++end;
-    auto pick = backup::SelectVersion(
-        versions,
-        std::span<const backup::Tombstone>(tombstones.data() + next_tombstone,
-                                              end - next_tombstone),
-        "", at_ms);
-    if (pick.entry && (pick.deleted_ms == 0 || a.include_deleted)) {
-      rows.push_back(std::move(*pick.entry));
-    } else if (pick.entry) {
-      ++*deleted;
-    }
-    versions.clear();
-  };
-  FERRY_RETURN_IF_ERROR(catalog.Visit(loc, a.prefix, [&](const backup::CatalogEntry& e) {
-    if (!versions.empty() && versions.front().key != e.key) flush();
-    versions.push_back(e);
-    return Status::Ok();
-  }));
-  flush();
-  if (rows.empty()) {
-    return Status::NotFound("nothing backed up under \"" + storage::PrintableKey(a.prefix) +
-                            "\"" + when + " in " + loc +
-                            (*deleted > 0 ? " (" + std::to_string(*deleted) +
-                                                " deleted at the source: --include-deleted)"
-                                          : ""));
+  jobs::RunOptions ro;
+  ro.command = backup::kRestoreCommand;
+  auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)});
+  if (!run.ok()) return ReportError(run.status());
+  jobs::JobSpec job;
+  job.run = *run;
+  job.kind = backup::kRestoreKind;
+  job.payload = backup::EncodeRestoreJob(backup::RestoreJob{
+      .selection = SelectionOf(a, at_ms), .force = a.force, .storage_class = a.storage_class});
+  job.objects = rows.rows.size();
+  for (const backup::CatalogEntry& e : rows.rows) job.bytes += e.size;
+  job.max_attempts = ro.max_attempts;
+  if (Status s = (*store)->Enqueue({job}).status(); !s.ok()) return ReportError(s);
+  std::fprintf(stderr, "restore run %lld queued (%zu objects); workers: ferry worker --state %s\n",
+               static_cast<long long>(*run), rows.rows.size(), state::RedactUrl(state).c_str());
+  if (a.json) {
+    std::printf("%s\n", nlohmann::json({{"run", *run}, {"objects", rows.rows.size()},
+                                        {"queued", true}})
+                            .dump(2)
+                            .c_str());
   }
-  return rows;
+  return 0;
 }
 
 void Print(const RestoreArgs& a, const BackupLocation& loc,
@@ -197,11 +182,14 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   auto dst = wiring.OpenBackend(*to_loc, true);
   if (!dst.ok()) return ReportError(dst.status());
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("--to"));
-  auto catalog = OpenCatalog(BackupStateUrl(a.state, *loc));
+  const std::string state = BackupStateUrl(a.state, *loc);
+  auto catalog = OpenCatalog(state);
   if (!catalog.ok()) return ReportError(catalog.status());
-  uint64_t deleted = 0;
-  auto rows = Select(a, loc->text, *catalog->store, at_ms, &deleted);
-  if (!rows.ok()) return ReportError(rows.status());
+  auto selected = backup::SelectForRestore(*catalog->store, loc->text, SelectionOf(a, at_ms));
+  if (!selected.ok()) return ReportError(selected.status());
+  if (a.detach) return QueueRestore(a, *loc, state, *selected, at_ms);
+  const std::vector<backup::CatalogEntry>& rows = selected->rows;
+  const uint64_t deleted = selected->deleted_left_out;
   const auto start = std::chrono::steady_clock::now();
   // The command's executor: targets looked at and small objects written 16 at a time, their
   // bytes within its memory budget.
@@ -210,9 +198,9 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   o.force = a.force;
   o.storage_class = a.storage_class;
   o.executor = &executor;
-  auto r = backup::RestoreEntries(**backup, *rows, **dst, o, ctx.stop);
+  auto r = backup::RestoreEntries(**backup, rows, **dst, o, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
-  Print(a, *loc, *rows, *r, deleted,
+  Print(a, *loc, rows, *r, deleted,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return r->kept == 0 && r->failures.empty() ? 0 : 1;
 }
@@ -246,6 +234,9 @@ void RegisterRestore(CLI::App& app, Context& ctx) {
                   "state store holding the catalog (SQLite path or postgres://...; default: the "
                   "backup location's file in ~/.local/state/ferry)");
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
+  cmd->add_flag("--detach", args->detach,
+                "queue the restore as a run of the state store and return: `ferry worker "
+                "--state` serves it");
   cmd->callback([args, &ctx] { ctx.exit_code = RunRestore(*args, ctx); });
 }
 

@@ -9,6 +9,7 @@
 #include "app/durable.h"
 #include "app/kinds.h"
 #include "cli/commands.h"
+#include "cli/limits_options.h"
 #include "cli/commands/serve_internal.h"
 #include "cli/commands/serve_status.h"
 #include "http/curl_transport.h"
@@ -164,6 +165,8 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   eo.concurrency = w.concurrency;
   eo.memory_budget = w.memory_budget;
   s->executor_ = std::make_unique<transfer::Executor>(eo);
+  // the requests in flight: the executor's, and one long poll per SQS queue beside them
+  LimitRequestsInFlight(eo.concurrency + static_cast<int>(s->pollers_.size()));
   s->stats_metrics_ = std::make_unique<StatsMetrics>(s->stats_);  // the workers' counters
   w.executor = s->executor_.get();
   for (const Served& one : s->served_) {
