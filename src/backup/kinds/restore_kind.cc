@@ -17,12 +17,7 @@ namespace {
 using jobs::JobContext;
 using jobs::JobResult;
 using jobs::Outcome;
-using jobs::OutcomeOf;
 using json = nlohmann::json;
-
-JobResult Ended(const Status& s, int attempt) {
-  return JobResult{.outcome = OutcomeOf(s, attempt), .more = {}};
-}
 
 // Fails the job at once: doing it again would not change what it found.
 JobResult Failed(std::string why) {
@@ -48,20 +43,20 @@ class RestoreHandler : public jobs::JobHandler {
   JobResult Run(JobContext& ctx) const override {
     const jobs::Job& j = ctx.claimed.job;
     auto job = DecodeRestoreJob(j.spec.payload);
-    if (!job.ok()) return Ended(job.status(), 1 << 20);
+    if (!job.ok()) return jobs::EndedWith(job.status(), jobs::kNoMoreAttempts);
     state::SqlSession* session = ctx.store.session();
     if (session == nullptr) {
       return Failed("a restore job needs the catalog: a SQLite or PostgreSQL state store");
     }
     auto catalog = CatalogStore::Open(*session);
-    if (!catalog.ok()) return Ended(catalog.status(), j.attempts);
+    if (!catalog.ok()) return jobs::EndedWith(catalog.status(), j.attempts);
     const std::string& location = ctx.run.run.spec.source;
     auto selected = SelectForRestore(**catalog, location, job->selection);
     if (!selected.ok()) {
       if (selected.status().code() == ErrorCode::kNotFound) {
         return Failed(selected.status().message());
       }
-      return Ended(selected.status(), j.attempts);
+      return jobs::EndedWith(selected.status(), j.attempts);
     }
     RestoreOptions o;
     o.force = job->force;
@@ -73,7 +68,7 @@ class RestoreHandler : public jobs::JobHandler {
     if (!r.ok()) {
       const Status s = r.status().WithContext("restore from " + location);
       obs::Log(obs::Level::kWarn, "restore failed", {{"error", s.message()}});
-      return Ended(s, j.attempts);
+      return jobs::EndedWith(s, j.attempts);
     }
     ctx.stats.objects_copied += r->objects_written;
     ctx.stats.bytes_copied += r->bytes_written;
@@ -94,7 +89,7 @@ class RestoreHandler : public jobs::JobHandler {
               {"archives_read", r->archives_read}});
     if (!r->failures.empty()) {
       const auto& [key, why] = r->failures.front();
-      return Ended(Status::Unavailable(std::to_string(r->failures.size()) +
+      return jobs::EndedWith(Status::Unavailable(std::to_string(r->failures.size()) +
                                        " targets could not be restored; first: " +
                                        storage::PrintableKey(key) + ": " + why),
                    j.attempts);

@@ -15,12 +15,7 @@ namespace {
 using jobs::JobContext;
 using jobs::JobResult;
 using jobs::Outcome;
-using jobs::OutcomeOf;
 using json = nlohmann::json;
-
-JobResult Ended(const Status& s, int attempt) {
-  return JobResult{.outcome = OutcomeOf(s, attempt), .more = {}};
-}
 
 class WarmHandler : public jobs::JobHandler {
  public:
@@ -38,17 +33,17 @@ class WarmHandler : public jobs::JobHandler {
   JobResult Run(JobContext& ctx) const override {
     const jobs::Job& j = ctx.claimed.job;
     auto job = DecodeWarmJob(j.spec.payload);
-    if (!job.ok()) return Ended(job.status(), 1 << 20);
+    if (!job.ok()) return jobs::EndedWith(job.status(), jobs::kNoMoreAttempts);
     state::SqlSession* session = ctx.store.session();
     if (session == nullptr) {
-      return Ended(Status::FailedPrecondition(
+      return jobs::EndedWith(Status::FailedPrecondition(
                        "a cache-warm job needs the cache's index: a SQLite or PostgreSQL "
                        "state store"),
-                   1 << 20);
+                   jobs::kNoMoreAttempts);
     }
     Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
     auto index = CacheIndex::Open(*session, clock, job->cache_name);
-    if (!index.ok()) return Ended(index.status(), j.attempts);
+    if (!index.ok()) return jobs::EndedWith(index.status(), j.attempts);
     PrefixLocks locks(*session, clock, job->cache_name);
     WarmOptions o;
     // one owner per job and attempt: a retry on this worker does not take its own hold for a
@@ -68,7 +63,7 @@ class WarmHandler : public jobs::JobHandler {
       const Status s = r.status().WithContext("cache warm of " + ctx.run.run.spec.source);
       obs::Log(obs::Level::kWarn, "cache warm failed", {{"error", s.message()}});
       // a request that can never run: at once
-      return Ended(s, s.code() == ErrorCode::kInvalidArgument ? 1 << 20 : j.attempts);
+      return jobs::EndedWith(s, s.code() == ErrorCode::kInvalidArgument ? jobs::kNoMoreAttempts : j.attempts);
     }
     ctx.stats.objects_listed += r->listed;
     ctx.stats.objects_copied += r->copied;
@@ -89,7 +84,7 @@ class WarmHandler : public jobs::JobHandler {
       std::string first;
       if (!r->failures.empty()) first = "; first: " + r->failures.front().key + ": " +
                                         r->failures.front().error;
-      return Ended(Status::Unavailable(std::to_string(r->failed) +
+      return jobs::EndedWith(Status::Unavailable(std::to_string(r->failed) +
                                        " objects could not be cached" + first),
                    j.attempts);
     }

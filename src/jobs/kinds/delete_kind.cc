@@ -23,7 +23,7 @@ class DeleteHandler : public JobHandler {
     auto keys = DecodeDelete(j.spec.payload);
     Status s = keys.ok() ? RunDeleteJob(ctx.run, std::move(*keys), ctx.stats, stop.get_token())
                          : keys.status();
-    return JobResult{.outcome = OutcomeOf(s.WithContext("delete"), j.attempts), .more = {}};
+    return EndedWith(s.WithContext("delete"), j.attempts);
   }
 };
 

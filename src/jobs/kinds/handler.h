@@ -97,5 +97,11 @@ class JobHandler {
 // How an attempt that ended with `s` finishes: done, retry after a backoff that grows with
 // `attempt`, or fail at once for what can never work (IsTransient).
 Outcome OutcomeOf(const Status& s, int attempt);
+// An attempt number past every run's attempts: OutcomeOf fails such an attempt at once.
+inline constexpr int kNoMoreAttempts = 1 << 20;
+// The result of an attempt that ended with `s` (OutcomeOf) and found no more jobs.
+inline JobResult EndedWith(const Status& s, int attempt) {
+  return JobResult{.outcome = OutcomeOf(s, attempt), .more = {}};
+}
 
 }  // namespace ferry::jobs

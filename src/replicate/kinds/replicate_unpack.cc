@@ -14,14 +14,13 @@
 namespace ferry::replicate {
 
 using jobs::JobResult;
-using jobs::OutcomeOf;
 
 JobResult RunTransportedUnpack(jobs::JobContext& ctx) {
   const jobs::Job& j = ctx.claimed.job;
   auto u = DecodeTransportUnpack(j.spec.payload);
-  if (!u.ok()) return JobResult{.outcome = OutcomeOf(u.status(), 1 << 20), .more = {}};
+  if (!u.ok()) return jobs::EndedWith(u.status(), jobs::kNoMoreAttempts);
   auto r = ReplicationOfJob(ctx);
-  if (!r.ok()) return JobResult{.outcome = OutcomeOf(r.status(), j.attempts), .more = {}};
+  if (!r.ok()) return jobs::EndedWith(r.status(), j.attempts);
   auto staging = (*r)->staging.find(u->staging);
   auto dst = (*r)->options.destinations.find(u->destination);
   if (staging == (*r)->staging.end() || dst == (*r)->options.destinations.end() ||
@@ -29,7 +28,7 @@ JobResult RunTransportedUnpack(jobs::JobContext& ctx) {
     const Status s = Status::InvalidArgument("unpack of " + u->archive + ": the pass has no " +
                                              "transport to " + u->destination + " through " +
                                              u->staging);
-    return JobResult{.outcome = OutcomeOf(s, 1 << 20), .more = {}};
+    return jobs::EndedWith(s, jobs::kNoMoreAttempts);
   }
   jobs::LeaseFence fence(ctx);
   auto done = UnpackTransported(
@@ -47,7 +46,7 @@ JobResult RunTransportedUnpack(jobs::JobContext& ctx) {
     const Status s = done.status().WithContext("unpacking " + u->archive + " into " +
                                                u->destination);
     obs::Log(obs::Level::kWarn, "unpack failed", {{"error", s.message()}});
-    return JobResult{.outcome = OutcomeOf(s, j.attempts), .more = {}};
+    return jobs::EndedWith(s, j.attempts);
   }
   ctx.stats.archives_unpacked += 1;
   ctx.stats.entries_verified += done->checksums_verified;

@@ -34,7 +34,6 @@ namespace {
 using jobs::JobContext;
 using jobs::JobResult;
 using jobs::JobSpec;
-using jobs::OutcomeOf;
 using jobs::RunContext;
 using jobs::TransportOptions;
 
@@ -88,7 +87,7 @@ class PackHandler : public jobs::JobHandler {
     };
     const jobs::Job& j = ctx.claimed.job;
     auto objects = jobs::DecodeTransfer(j.spec.payload);
-    if (!objects.ok()) return JobResult{.outcome = OutcomeOf(objects.status(), 1 << 20), .more = {}};
+    if (!objects.ok()) return jobs::EndedWith(objects.status(), jobs::kNoMoreAttempts);
     RunContext& run = ctx.run;
     const TransportOptions& t = run.options.transport;
     if (t.backup && keeper_ == nullptr) {
@@ -267,7 +266,7 @@ class PackHandler : public jobs::JobHandler {
 
   static JobResult Failed(JobContext& ctx, const Status& s) {
     obs::Log(obs::Level::kWarn, "pack failed", {{"error", s.message()}});
-    return JobResult{.outcome = OutcomeOf(s, ctx.claimed.job.attempts), .more = {}};
+    return jobs::EndedWith(s, ctx.claimed.job.attempts);
   }
 
   const std::shared_ptr<const ArchiveKeeper> keeper_;  // a backup's; may be null

@@ -23,7 +23,6 @@ namespace {
 
 using jobs::JobContext;
 using jobs::JobResult;
-using jobs::OutcomeOf;
 
 class UnpackHandler : public jobs::JobHandler {
  public:
@@ -41,13 +40,13 @@ class UnpackHandler : public jobs::JobHandler {
     const jobs::Job& j = ctx.claimed.job;
     auto payload = DecodeUnpack(j.spec.payload);
     if (!payload.ok()) {
-      return JobResult{.outcome = OutcomeOf(payload.status(), 1 << 20), .more = {}};
+      return jobs::EndedWith(payload.status(), jobs::kNoMoreAttempts);
     }
     jobs::RunContext& run = ctx.run;
     const jobs::TransportOptions& t = run.options.transport;
     auto compressed = CompressedRunOf(run);
     if (!compressed.ok()) {
-      return JobResult{.outcome = OutcomeOf(compressed.status(), j.attempts), .more = {}};
+      return jobs::EndedWith(compressed.status(), j.attempts);
     }
     CompressedRun& c = **compressed;
     // A run packed for several regions has one unpack job (and one progress row) per region:
@@ -77,7 +76,7 @@ class UnpackHandler : public jobs::JobHandler {
     if (!r.ok()) {
       const Status s = r.status().WithContext("unpacking " + payload->archive);
       obs::Log(obs::Level::kWarn, "unpack failed", {{"error", s.message()}});
-      return JobResult{.outcome = OutcomeOf(s, j.attempts), .more = {}};
+      return jobs::EndedWith(s, j.attempts);
     }
     ctx.stats.archives_unpacked += 1;
     ctx.stats.entries_verified += r->checksums_verified;
