@@ -41,10 +41,12 @@ class WarmHandler : public jobs::JobHandler {
     if (!job.ok()) return Ended(job.status(), 1 << 20);
     state::SqlSession* session = ctx.store.session();
     if (session == nullptr) {
-      return Ended(Status::FailedPrecondition(
-                       "a cache-warm job needs the cache's index: a SQLite or PostgreSQL "
-                       "state store"),
-                   1 << 20);
+      // Failed at once, as the restore kind does: OutcomeOf would retry a kFailedPrecondition
+      // (a large attempt only lengthens its backoff).
+      Outcome o;
+      o.kind = Outcome::Kind::kFail;
+      o.error = "a cache-warm job needs the cache's index: a SQLite or PostgreSQL state store";
+      return JobResult{.outcome = std::move(o), .more = {}};
     }
     Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
     auto index = CacheIndex::Open(*session, clock, job->cache_name);
