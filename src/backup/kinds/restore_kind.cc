@@ -16,16 +16,7 @@ namespace {
 
 using jobs::JobContext;
 using jobs::JobResult;
-using jobs::Outcome;
 using json = nlohmann::json;
-
-// Fails the job at once: doing it again would not change what it found.
-JobResult Failed(std::string why) {
-  Outcome o;
-  o.kind = Outcome::Kind::kFail;
-  o.error = std::move(why);
-  return JobResult{.outcome = std::move(o), .more = {}};
-}
 
 class RestoreHandler : public jobs::JobHandler {
  public:
@@ -43,10 +34,11 @@ class RestoreHandler : public jobs::JobHandler {
   JobResult Run(JobContext& ctx) const override {
     const jobs::Job& j = ctx.claimed.job;
     auto job = DecodeRestoreJob(j.spec.payload);
-    if (!job.ok()) return jobs::EndedWith(job.status(), jobs::kNoMoreAttempts);
+    if (!job.ok()) return jobs::FailedAtOnce(job.status());
     state::SqlSession* session = ctx.store.session();
     if (session == nullptr) {
-      return Failed("a restore job needs the catalog: a SQLite or PostgreSQL state store");
+      return jobs::FailedAtOnce(Status::FailedPrecondition(
+          "a restore job needs the catalog: a SQLite or PostgreSQL state store"));
     }
     auto catalog = CatalogStore::Open(*session);
     if (!catalog.ok()) return jobs::EndedWith(catalog.status(), j.attempts);
@@ -54,7 +46,7 @@ class RestoreHandler : public jobs::JobHandler {
     auto selected = SelectForRestore(**catalog, location, job->selection);
     if (!selected.ok()) {
       if (selected.status().code() == ErrorCode::kNotFound) {
-        return Failed(selected.status().message());
+        return jobs::FailedAtOnce(selected.status());  // selecting again finds nothing either
       }
       return jobs::EndedWith(selected.status(), j.attempts);
     }
@@ -95,10 +87,11 @@ class RestoreHandler : public jobs::JobHandler {
                    j.attempts);
     }
     if (r->kept > 0) {
-      return Failed(std::to_string(r->kept) +
-                    " targets exist and differ, kept (a restore with --force overwrites them); "
-                    "first: " +
-                    storage::PrintableKey(r->kept_keys.front()));
+      // restoring again would keep them again
+      return jobs::FailedAtOnce(Status::AlreadyExists(
+          std::to_string(r->kept) +
+          " targets exist and differ, kept (a restore with --force overwrites them); first: " +
+          storage::PrintableKey(r->kept_keys.front())));
     }
     return JobResult{};
   }

@@ -14,7 +14,6 @@ namespace {
 
 using jobs::JobContext;
 using jobs::JobResult;
-using jobs::Outcome;
 using json = nlohmann::json;
 
 class WarmHandler : public jobs::JobHandler {
@@ -33,13 +32,11 @@ class WarmHandler : public jobs::JobHandler {
   JobResult Run(JobContext& ctx) const override {
     const jobs::Job& j = ctx.claimed.job;
     auto job = DecodeWarmJob(j.spec.payload);
-    if (!job.ok()) return jobs::EndedWith(job.status(), jobs::kNoMoreAttempts);
+    if (!job.ok()) return jobs::FailedAtOnce(job.status());
     state::SqlSession* session = ctx.store.session();
     if (session == nullptr) {
-      return jobs::EndedWith(Status::FailedPrecondition(
-                       "a cache-warm job needs the cache's index: a SQLite or PostgreSQL "
-                       "state store"),
-                   jobs::kNoMoreAttempts);
+      return jobs::FailedAtOnce(Status::FailedPrecondition(
+          "a cache-warm job needs the cache's index: a SQLite or PostgreSQL state store"));
     }
     Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
     auto index = CacheIndex::Open(*session, clock, job->cache_name);
@@ -63,7 +60,8 @@ class WarmHandler : public jobs::JobHandler {
       const Status s = r.status().WithContext("cache warm of " + ctx.run.run.spec.source);
       obs::Log(obs::Level::kWarn, "cache warm failed", {{"error", s.message()}});
       // a request that can never run: at once
-      return jobs::EndedWith(s, s.code() == ErrorCode::kInvalidArgument ? jobs::kNoMoreAttempts : j.attempts);
+      return s.code() == ErrorCode::kInvalidArgument ? jobs::FailedAtOnce(s)
+                                                     : jobs::EndedWith(s, j.attempts);
     }
     ctx.stats.objects_listed += r->listed;
     ctx.stats.objects_copied += r->copied;
@@ -115,6 +113,9 @@ Result<WarmJob> DecodeWarmJob(const std::string& text) {
     job.lock_ttl = std::chrono::milliseconds(j.at("lock_ttl_ms").get<int64_t>());
     job.record_batch = j.at("record_batch").get<size_t>();
     if (job.record_batch == 0) return Status::InvalidArgument("cache-warm job: record_batch 0");
+    if (job.lock_ttl < std::chrono::seconds(1)) {
+      return Status::InvalidArgument("cache-warm job: lock_ttl under a second");
+    }
     return job;
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("cache-warm job payload: ") + e.what());

@@ -97,11 +97,18 @@ class JobHandler {
 // How an attempt that ended with `s` finishes: done, retry after a backoff that grows with
 // `attempt`, or fail at once for what can never work (IsTransient).
 Outcome OutcomeOf(const Status& s, int attempt);
-// An attempt number past every run's attempts: OutcomeOf fails such an attempt at once.
-inline constexpr int kNoMoreAttempts = 1 << 20;
 // The result of an attempt that ended with `s` (OutcomeOf) and found no more jobs.
 inline JobResult EndedWith(const Status& s, int attempt) {
   return JobResult{.outcome = OutcomeOf(s, attempt), .more = {}};
+}
+// The result of an attempt that failed for good: the job is dead at once, whatever attempts it
+// has left and whatever the error's code (a payload it cannot read, a request that can never
+// work, targets it must not overwrite).
+inline JobResult FailedAtOnce(const Status& s) {
+  Outcome o;
+  o.kind = Outcome::Kind::kFail;
+  o.error = s.message();
+  return JobResult{.outcome = std::move(o), .more = {}};
 }
 
 }  // namespace ferry::jobs

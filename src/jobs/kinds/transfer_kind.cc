@@ -50,7 +50,7 @@ class TransferHandler : public JobHandler {
   JobResult Run(JobContext& ctx) const override {
     const Job& j = ctx.claimed.job;
     auto objects = DecodeTransfer(j.spec.payload);
-    if (!objects.ok()) return EndedWith(objects.status(), kNoMoreAttempts);
+    if (!objects.ok()) return FailedAtOnce(objects.status());
     if (objects->empty()) return JobResult{};
     auto pending = std::make_shared<Pending>();
     pending->remaining = objects->size();

@@ -18,7 +18,7 @@ using jobs::JobResult;
 JobResult RunTransportedUnpack(jobs::JobContext& ctx) {
   const jobs::Job& j = ctx.claimed.job;
   auto u = DecodeTransportUnpack(j.spec.payload);
-  if (!u.ok()) return jobs::EndedWith(u.status(), jobs::kNoMoreAttempts);
+  if (!u.ok()) return jobs::FailedAtOnce(u.status());
   auto r = ReplicationOfJob(ctx);
   if (!r.ok()) return jobs::EndedWith(r.status(), j.attempts);
   auto staging = (*r)->staging.find(u->staging);
@@ -28,7 +28,7 @@ JobResult RunTransportedUnpack(jobs::JobContext& ctx) {
     const Status s = Status::InvalidArgument("unpack of " + u->archive + ": the pass has no " +
                                              "transport to " + u->destination + " through " +
                                              u->staging);
-    return jobs::EndedWith(s, jobs::kNoMoreAttempts);
+    return jobs::FailedAtOnce(s);
   }
   jobs::LeaseFence fence(ctx);
   auto done = UnpackTransported(

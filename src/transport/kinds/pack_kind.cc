@@ -87,7 +87,7 @@ class PackHandler : public jobs::JobHandler {
     };
     const jobs::Job& j = ctx.claimed.job;
     auto objects = jobs::DecodeTransfer(j.spec.payload);
-    if (!objects.ok()) return jobs::EndedWith(objects.status(), jobs::kNoMoreAttempts);
+    if (!objects.ok()) return jobs::FailedAtOnce(objects.status());
     RunContext& run = ctx.run;
     const TransportOptions& t = run.options.transport;
     if (t.backup && keeper_ == nullptr) {

@@ -40,7 +40,7 @@ class UnpackHandler : public jobs::JobHandler {
     const jobs::Job& j = ctx.claimed.job;
     auto payload = DecodeUnpack(j.spec.payload);
     if (!payload.ok()) {
-      return jobs::EndedWith(payload.status(), jobs::kNoMoreAttempts);
+      return jobs::FailedAtOnce(payload.status());
     }
     jobs::RunContext& run = ctx.run;
     const jobs::TransportOptions& t = run.options.transport;
