@@ -8,7 +8,8 @@
 #   cache warm  BENCH_CACHE_MIB MiB warmed into a cache bucket (`cache warm --detach`)
 # The worker runs with --memory BENCH_MEMORY and --concurrency BENCH_CONCURRENCY until every run
 # is done. Reported: its wall, CPU and peak RSS (VmHWM), the servers' CPU meanwhile, the most
-# HTTP requests it had in flight at once (ferry_http_requests_in_flight_peak), and per run a
+# HTTP requests it had in flight at once (ferry_http_requests_in_flight_peak), the most of its
+# buffer budget in use at once (ferry_executor_memory_bytes_peak), and per run a
 # check of its bytes at the destination. The goals: peak RSS <= --memory + 96 MiB, requests in
 # flight <= --concurrency. Then, for scale, each run alone in a worker of its own (same flags).
 #
@@ -143,6 +144,7 @@ serve() {
   W_SERVERS=$(awk -v a="$ticks_before" -v b="$(server_ticks)" -v h="$hz" 'BEGIN { printf "%.2f", (b - a) / h }')
   kill -INT "$pid"; wait "$pid" || true
   W_PEAK=$(awk '$1 == "ferry_http_requests_in_flight_peak" {print $2}' "$WORK/$name.prom")
+  W_BUDGET=$(awk '$1 == "ferry_executor_memory_bytes_peak" {printf "%d", $2 / 1048576}' "$WORK/$name.prom")
   W_DEAD=$("$FERRY_BIN" jobs dlq --state "$state" | grep -c . || true)
 }
 
@@ -176,7 +178,7 @@ row() { # NAME RUNS...
   local goal_rss="no" goal_req="no"
   [ "$W_RSS" -le $(( ${MEMORY%MiB} + 96 )) ] && goal_rss=yes
   [ -n "$W_PEAK" ] && [ "${W_PEAK%.*}" -le "$CONCURRENCY" ] && goal_req=yes
-  ROWS+=("| ${*:2} | $W_WALL | $W_CPU | $W_RSS ($goal_rss) | ${W_PEAK:-n/a} ($goal_req) | $W_SERVERS | $W_DEAD | $(checks "$name") |")
+  ROWS+=("| ${*:2} | $W_WALL | $W_CPU | $W_RSS ($goal_rss) | ${W_BUDGET:-n/a} | ${W_PEAK:-n/a} ($goal_req) | $W_SERVERS | $W_DEAD | $(checks "$name") |")
 }
 row mixed rep unpack restore warm
 if [ "${BENCH_ALONE:-1}" = 1 ]; then
@@ -188,6 +190,6 @@ fi
 
 echo "one ferry worker, --memory $MEMORY --concurrency $CONCURRENCY: replicate $REP_KEYS x $REP_MIB MiB versions, unpack of $LOG_MIB MiB of logs, restore of $BK_MIB MiB, cache warm of $CACHE_MIB MiB$(server_setup)"
 echo
-echo "| runs served | wall s | CPU s | peak RSS MiB (<= memory + 96) | requests in flight at most (<= concurrency) | servers' CPU s | dead jobs | checks |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| runs served | wall s | CPU s | peak RSS MiB (<= memory + 96) | budget's peak MiB | requests in flight at most (<= concurrency) | servers' CPU s | dead jobs | checks |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"

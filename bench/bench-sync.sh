@@ -266,7 +266,7 @@ failures=$FAILURES
 echo
 
 # summary: per workload and peer, ferry's wall and CPU as fractions of the peer's, one figure per
-# round and their median (the issue's goals are written this way round: ferry / peer).
+# round and their median (the goals are written this way round: ferry / peer).
 median() { tr ' ' '\n' <<< "$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 if [ "$ROUNDS" -gt 1 ]; then
   for w in small resync big; do

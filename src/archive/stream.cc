@@ -160,6 +160,20 @@ EntryStream::EntryStream(const Manifest& manifest, RangeSource& source, size_t r
 
 EntryStream::~EntryStream() = default;
 
+uint64_t EntryStream::MemoryFor(const Manifest& manifest, size_t read_size) {
+  uint64_t stored = 0;
+  uint64_t largest = 0;
+  for (const FrameInfo& f : manifest.frames) {
+    stored += f.stored_size;
+    largest = std::max(largest, f.raw_size);
+  }
+  // zstd keeps a window of at most the frame's content size, and at most 8 MiB at the levels
+  // whose parameters ferry writes with (windowLog <= 23 up to level 19), and a block buffer
+  // beside it (DStreamInSize); DStreamOutSize is `out`
+  return std::min<uint64_t>(read_size, stored) + std::min<uint64_t>(largest, 8ull << 20) +
+         ZSTD_DStreamInSize() + ZSTD_DStreamOutSize();
+}
+
 Status EntryStream::Read(size_t index, ByteSink& out) {
   if (!impl_->failed.ok()) return impl_->failed;
   Status s = impl_->Read(index, out);

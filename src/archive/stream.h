@@ -30,6 +30,12 @@ class EntryStream {
   EntryStream(const EntryStream&) = delete;
   EntryStream& operator=(const EntryStream&) = delete;
 
+  // The bytes a stream over `manifest` holds while it lives, beyond what its source holds: its
+  // input buffer (`read_size`, or all the frames when they are fewer bytes), the decoder's
+  // window (at most the largest frame's decoded size) and its block and output buffers. For a
+  // caller that counts them in a memory budget.
+  static uint64_t MemoryFor(const Manifest& manifest, size_t read_size = 8 << 20);
+
   // Writes the bytes of entry `index` to `out`, checked. Indexes must increase from call to
   // call (the entries between are skipped); kInvalidArgument otherwise.
   Status Read(size_t index, ByteSink& out);

@@ -139,21 +139,29 @@ class LockKeeper {
   std::jthread renewer_;
 };
 
+// What every part of one request works with (Copier, Claimer).
+struct Work {
+  const WarmContext& ctx;
+  const WarmRequest& request;
+  const WarmOptions& options;
+  WarmResult& result;
+};
+
 // The copies of one request (of keys it claimed), and their outcomes recorded in batches by a
 // thread of its own: every record_batch outcomes or record_interval, whichever comes first.
 class Copier {
  public:
-  Copier(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
-         WarmResult& result, const Hold& hold, std::stop_token cancel,
+  Copier(const Work& work, const Hold& hold, std::stop_token cancel,
          std::function<Status()> fence)
       : fence_(std::move(fence)),
-        ctx_(ctx),
-        request_(request),
-        options_(options),
-        result_(result),
+        ctx_(work.ctx),
+        request_(work.request),
+        options_(work.options),
+        result_(work.result),
         hold_(hold),
         cancel_(cancel),
-        engine_(ctx.executor, options.transfer, ctx.source, ctx.cache, stats_) {
+        engine_(work.ctx.executor, work.options.transfer, work.ctx.source, work.ctx.cache,
+                stats_) {
     recorder_ = std::jthread([this](std::stop_token st) { RecordLoop(st); });
   }
   ~Copier() { Finish(); }
@@ -302,14 +310,14 @@ class Copier {
 // (or an expiry pass is deleting) wait, and are asked for again every poll.
 class Claimer {
  public:
-  Claimer(const WarmContext& ctx, const WarmRequest& request, const WarmOptions& options,
-          WarmResult& result, Copier& copier, const Hold& hold, int64_t since_ms)
-      : ctx_(ctx),
-        options_(options),
-        result_(result),
+  Claimer(const Work& work, Copier& copier, const Hold& hold, int64_t since_ms)
+      : ctx_(work.ctx),
+        options_(work.options),
+        result_(work.result),
         copier_(copier),
         hold_(hold),
-        claim_options_{.since_ms = since_ms, .force = request.force, .ttl = request.ttl} {}
+        claim_options_{
+            .since_ms = since_ms, .force = work.request.force, .ttl = work.request.ttl} {}
 
   Status Add(const storage::ObjectInfo& o) {
     Clock& clock = ctx_.index.clock();
@@ -526,9 +534,9 @@ Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
   Status status = Status::Ok();
   if (request.force) status = ctx.index.ClearFailuresUnder(result.prefixes);
   {
-    Copier copier(ctx, request, options, result, keeper.hold(), keeper.lost_token(),
-                  [&keeper] { return keeper.Fence(); });
-    Claimer claimer(ctx, request, options, result, copier, keeper.hold(), started_ms);
+    const Work work{.ctx = ctx, .request = request, .options = options, .result = result};
+    Copier copier(work, keeper.hold(), keeper.lost_token(), [&keeper] { return keeper.Fence(); });
+    Claimer claimer(work, copier, keeper.hold(), started_ms);
     Renewer renewer(ctx.index, claimer, request, options, result);
     // Ctrl-C also stops the copies in flight (their objects fail as cancelled, unrecorded).
     std::stop_callback on_stop(stop, [&copier] { copier.Cancel(); });

@@ -59,6 +59,7 @@ std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_to
         if (it->capacity != capacity) continue;
         buffer.memory_ = it->memory;
         idle_bytes_ -= capacity;
+        lent_bytes_ += capacity;
         idle_.erase(std::next(it).base());
         return buffer;
       }
@@ -72,6 +73,7 @@ std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_to
       idle_.erase(idle_.begin());
     }
     if (capacity > 0) ++allocations_;
+    lent_bytes_ += capacity;
   }
   for (const Idle& b : evicted) Free(b.memory, b.capacity);
   buffer.memory_ = Allocate(capacity);
@@ -80,14 +82,21 @@ std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_to
 
 void BufferPool::GiveBack(std::byte* memory, uint64_t capacity) {
   bool keep = false;
-  if (memory != nullptr && capacity >= kPooledMin) {
+  if (memory != nullptr) {
     std::lock_guard lock(mu_);
-    // Kept, the buffer moves from borrowed to idle: the memory the pool holds is unchanged, so
-    // the bound (kept by Borrow when it allocates) still holds; only an oversized buffer is
-    // freed. The test is not on budget_.in_use(): that counts, at this moment, budget taken by
-    // borrowers who have not yet picked their idle buffer and buffers already idle but not yet
-    // released, and a buffer freed on that count is allocated again by the next borrower.
-    keep = idle_bytes_ + capacity <= budget_.capacity();
+    lent_bytes_ -= std::min(lent_bytes_, capacity);
+    // Kept, the buffer moves from borrowed to idle, while the idle bytes and what the budget's
+    // other users hold (its bytes in use that are not lent buffers of the pool) fit the
+    // capacity. Not all of budget_.in_use(): that also counts the buffers lent now (the pool's
+    // own) and this one (released below), and a buffer freed on that count is allocated again by
+    // the next borrower. (Bytes a borrower acquired and has not picked up yet count as the
+    // others' for that moment: at worst a buffer freed that could have been kept.)
+    if (capacity >= kPooledMin) {
+      const uint64_t in_use = budget_.in_use();
+      const uint64_t others =
+          in_use > lent_bytes_ + capacity ? in_use - lent_bytes_ - capacity : 0;
+      keep = idle_bytes_ + capacity + others <= budget_.capacity();
+    }
     if (keep) {
       idle_.push_back({memory, capacity});
       idle_bytes_ += capacity;

@@ -9,9 +9,12 @@
 // while it is exhausted). Idle buffers hold no budget; before allocating a new buffer the pool
 // frees idle ones, oldest first, until the budget in use (which counts every borrowed buffer)
 // plus the bytes kept idle fit the budget's capacity. A given-back buffer is kept whenever the
-// idle bytes stay within the capacity (giving back does not change what the pool holds), so
-// the memory the pool holds never exceeds the capacity (or one oversized buffer, which
-// ByteBudget admits alone and the pool frees when it comes back).
+// idle bytes, together with what the budget's other users hold (its bytes in use that are not
+// the pool's buffers: an unpack's decoded entries, a stream's buffers, overdrafts), stay within
+// the capacity, so the memory the pool holds plus what those hold never exceeds the capacity
+// by more than the overdrafts (or one oversized buffer, which ByteBudget admits alone and the
+// pool frees when it comes back). Without the others in the rule, a process could hold the
+// capacity twice: buffers idle in the pool beside the same amount of other budgeted memory.
 //
 // Sizes: capacities are rounded up to whole MiB (so parts of one size share buffers); buffers
 // below kPooledMin are plain heap memory, never kept.
@@ -85,6 +88,7 @@ class BufferPool {
   mutable std::mutex mu_;
   std::vector<Idle> idle_;   // GUARDED_BY(mu_): most recently given back last
   uint64_t idle_bytes_ = 0;  // GUARDED_BY(mu_)
+  uint64_t lent_bytes_ = 0;  // GUARDED_BY(mu_): capacity of the buffers borrowed now
   uint64_t allocations_ = 0;  // GUARDED_BY(mu_)
 };
 

@@ -95,6 +95,32 @@ TEST(BufferPoolTest, ABufferGivenBackWhileABorrowerIsBetweenBudgetAndIdleIsKept)
   EXPECT_LE(budget.in_use() + pool.idle_bytes(), 3 * kMiB);
 }
 
+// The budget's other users (an unpack's decoded entries, a stream's buffers: bytes taken from
+// the budget that are not the pool's buffers) count against what the pool keeps idle: a buffer
+// given back while they hold most of the budget is freed, so that idle buffers and their bytes
+// never hold the capacity twice over.
+TEST(BufferPoolTest, WhatOtherUsersOfTheBudgetHoldLeavesLessToKeepIdle) {
+  ByteBudget budget(8 * kMiB);
+  BufferPool pool(budget);
+  auto a = pool.Borrow(2 * kMiB, {});
+  auto b = pool.Borrow(2 * kMiB, {});
+  ASSERT_TRUE(budget.TryAcquire(4 * kMiB));  // another user's bytes: the budget is full
+  a.reset();  // idle 2 + others 4 = 6 <= 8: kept
+  EXPECT_EQ(pool.idle_bytes(), 2 * kMiB);
+  b.reset();  // idle 4 + others 4 = 8 <= 8: kept
+  EXPECT_EQ(pool.idle_bytes(), 4 * kMiB);
+  budget.Overdraw(2 * kMiB);  // the others grow (an overdraft)
+  auto c = pool.Borrow(2 * kMiB, {});  // picks an idle one (waits for nothing: 2 are free)
+  (void)c;
+  budget.Release(2 * kMiB);
+  budget.Overdraw(2 * kMiB);  // others 6
+  c.reset();  // idle 2 + 2 + others 6 = 10 > 8: freed
+  EXPECT_EQ(pool.idle_bytes(), 2 * kMiB);
+  budget.Release(6 * kMiB);
+  EXPECT_EQ(budget.in_use(), 0u);
+  EXPECT_LE(pool.idle_bytes(), 8 * kMiB);
+}
+
 // An oversized buffer (ByteBudget admits one alone) is freed when it comes back.
 TEST(BufferPoolTest, AnOversizedBufferIsNotKept) {
   ByteBudget budget(4 * kMiB);

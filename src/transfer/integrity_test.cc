@@ -452,7 +452,7 @@ Status CopyOne(Backend& src, Backend& dst, const ObjectInfo& listed,
 
 using testing::Listed;
 
-// Item 1 of the issue: an upload interrupted (here: a transient failure to complete it keeps it
+// An upload interrupted (here: a transient failure to complete it keeps it
 // for the journal) whose source is then overwritten with other bytes of the same size must not be
 // resumed: the old parts are of the old version. The next attempt aborts it and starts over.
 TEST(IntegrityTest, ResumeNeverMixesTwoVersionsOfTheSource) {

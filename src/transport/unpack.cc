@@ -170,6 +170,12 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   const uint64_t data_end = frames.empty() ? 0 : frames.back().offset + frames.back().stored_size;
   ReadAheadSource ahead(source, data_end, *options.executor);
   archive::EntryStream stream((*reader)->manifest(), ahead);
+  // The stream's own input buffer and decoder are in the budget too: overdrawn (an unpack never
+  // waits for its own memory), so that other users of the budget wait while unpacks hold it.
+  const uint64_t stream_bytes = archive::EntryStream::MemoryFor((*reader)->manifest());
+  result.stream_bytes = stream_bytes;
+  options.executor->budget().Overdraw(stream_bytes);
+  const transfer::BudgetLease stream_lease(options.executor->budget(), stream_bytes);
   EntryWriters writers(dst, options, start, stop);
   Status failed;
   for (uint64_t i = start; i < n && failed.ok(); ++i) {

@@ -225,16 +225,14 @@ class Visitor : public plan::ListingVisitor {
 
 }  // namespace
 
-Status RunVerify(transfer::Executor& executor, storage::Backend& src, storage::Backend& dst,
-                 const VerifyOptions& options, Report& report, VerifyStats& stats,
-                 std::stop_token stop) {
-  const Sides sides{src, dst};
-  std::unique_ptr<transfer::TaskQueue> queue = executor.Open();
+Status RunVerify(const VerifyRun& run, std::stop_token stop) {
+  const Sides sides{run.src, run.dst};
+  std::unique_ptr<transfer::TaskQueue> queue = run.executor.Open();
   std::stop_callback cancel(stop, [&queue] { queue->Cancel(); });
-  Visitor visitor(sides, options, *queue, report, stats);
+  Visitor visitor(sides, run.options, *queue, run.report, run.stats);
   Status status = [&]() -> Status {
-    FERRY_ASSIGN_OR_RETURN(auto src_list, storage::ListSorted(src, ""));
-    FERRY_ASSIGN_OR_RETURN(auto dst_list, storage::ListSorted(dst, ""));
+    FERRY_ASSIGN_OR_RETURN(auto src_list, storage::ListSorted(run.src, ""));
+    FERRY_ASSIGN_OR_RETURN(auto dst_list, storage::ListSorted(run.dst, ""));
     transfer::PrefetchCursor src_cursor(std::move(src_list));
     transfer::PrefetchCursor dst_cursor(std::move(dst_list));
     return plan::MergeListings(src_cursor, dst_cursor, visitor);

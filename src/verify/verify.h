@@ -41,10 +41,18 @@ struct VerifyStats {
   std::atomic<uint64_t> bytes_read{0};
 };
 
+// What one verify run works with (none owned; all must outlive RunVerify).
+struct VerifyRun {
+  transfer::Executor& executor;  // the process's: reads and lookups are its tasks
+  storage::Backend& src;
+  storage::Backend& dst;
+  const VerifyOptions& options;
+  Report& report;
+  VerifyStats& stats;
+};
+
 // Returns OK when both listings were walked to their end (per-key problems are report
 // entries with Mark::kError); the first listing error otherwise, or kCancelled.
-Status RunVerify(transfer::Executor& executor, storage::Backend& src, storage::Backend& dst,
-                 const VerifyOptions& options, Report& report, VerifyStats& stats,
-                 std::stop_token stop);
+Status RunVerify(const VerifyRun& run, std::stop_token stop);
 
 }  // namespace ferry::verify

@@ -58,8 +58,14 @@ Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = 
   std::FILE* f = std::tmpfile();
   Report report(f, true);
   VerifyStats stats;
-  r.status = RunVerify(testing::TestExecutor(), src, dst, VerifyOptions{o, 1 * kMiB, 3}, report,
-                       stats, {});
+  const VerifyOptions options{o, 1 * kMiB, 3};
+  r.status = RunVerify(VerifyRun{.executor = testing::TestExecutor(),
+                                 .src = src,
+                                 .dst = dst,
+                                 .options = options,
+                                 .report = report,
+                                 .stats = stats},
+                       {});
   r.reads = stats.reads.load();
   r.counts = report.counts();
   std::rewind(f);

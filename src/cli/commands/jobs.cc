@@ -168,6 +168,12 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     w.memory_budget = *m;
   }
   LimitRequestsInFlight(w.concurrency);
+  // the process's one executor: every run this worker serves shares its workers and budgets
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = w.concurrency,
+                                                        .memory_budget = w.memory_budget,
+                                                        .adaptive = w.adaptive_concurrency});
+  w.executor = &executor;
+  ExecutorMetrics executor_metrics(executor);
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);

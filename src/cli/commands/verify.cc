@@ -97,7 +97,13 @@ int Run(const VerifyArgs& a, Context& ctx) {
     }
   } else {
     transfer::Executor executor(e);
-    status = verify::RunVerify(executor, **src, **dst, options, report, stats, ctx.stop);
+    status = verify::RunVerify(verify::VerifyRun{.executor = executor,
+                                                 .src = **src,
+                                                 .dst = **dst,
+                                                 .options = options,
+                                                 .report = report,
+                                                 .stats = stats},
+                               ctx.stop);
   }
   std::fflush(out);
   const verify::Counts counts = report.counts();

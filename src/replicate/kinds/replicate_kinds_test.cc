@@ -375,7 +375,7 @@ TEST_F(ReplicateKindsTest, AnEventsJobReplicatesItsKeyAsTheSourceHasItNow) {
   EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
 }
 
-// Events are hints (issue: ferry serve): shuffled, duplicated, delayed past later writes of
+// Events are hints (ferry serve): shuffled, duplicated, delayed past later writes of
 // their key, the destination never holds a version out of order (its history of each key is
 // always a prefix of the source's: an event of an older version never puts it over a newer
 // one, a delete marker's event never deletes a key written again since), and once every

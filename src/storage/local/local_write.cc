@@ -80,18 +80,24 @@ std::optional<uint32_t> RangeCrc(int fd, uint64_t offset, uint64_t length,
   return crc;
 }
 
+// The temporary file a chunked write goes into until it is committed under its key.
+struct TempFile {
+  UniqueFd fd;
+  std::string path;
+};
+
 class LocalChunkWriter : public ChunkWriter {
  public:
   LocalChunkWriter(std::string root, std::string key, const WriteSpec& spec, uint64_t part_size,
-                   bool fsync, UniqueFd fd, std::string temp)
+                   bool fsync, TempFile temp)
       : root_(std::move(root)),
         key_(std::move(key)),
         size_(spec.size),
         part_size_(part_size),
         fsync_(fsync),
         spec_(spec),
-        fd_(std::move(fd)),
-        temp_path_(std::move(temp)),
+        fd_(std::move(temp.fd)),
+        temp_path_(std::move(temp.path)),
         temp_name_(temp_path_.substr(temp_path_.rfind('/') + 1)) {}
 
   ~LocalChunkWriter() override { (void)Abort(); }
@@ -247,7 +253,7 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::OpenChunkWriter(std::string_v
   }
   return std::unique_ptr<ChunkWriter>(
       std::make_unique<LocalChunkWriter>(root_, std::string(key), spec, part_size, options_.fsync,
-                                         std::move(fd), std::move(temp_path)));
+                                         TempFile{std::move(fd), std::move(temp_path)}));
 }
 
 Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string_view key,
@@ -289,8 +295,9 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string
                             " bytes, not " + std::to_string(spec.size) +
                             ": removed, it cannot be resumed");
   }
-  return std::unique_ptr<ChunkWriter>(std::make_unique<LocalChunkWriter>(
-      root_, std::string(key), spec, part_size, options_.fsync, std::move(fd), temp_path));
+  return std::unique_ptr<ChunkWriter>(
+      std::make_unique<LocalChunkWriter>(root_, std::string(key), spec, part_size, options_.fsync,
+                                         TempFile{std::move(fd), temp_path}));
 }
 
 }  // namespace ferry::storage

@@ -12,12 +12,16 @@ namespace {
 
 class S3ListingCursor : public ListingCursor {
  public:
-  S3ListingCursor(s3::S3Client& client, std::string bucket, std::string root, std::string prefix,
-                  std::string_view start_after, int page_size, bool directory)
-      : client_(client), bucket_(std::move(bucket)), root_(std::move(root)), directory_(directory) {
-    request_.bucket = bucket_;
-    request_.prefix = root_ + prefix;
-    request_.max_keys = page_size;
+  // `request`: the whole listing as a general purpose bucket would take it (bucket, the full
+  // prefix, start-after and page size, keys with `root` in front); `root` is taken off the keys
+  // listed.
+  S3ListingCursor(s3::S3Client& client, std::string root, s3::ListRequest request,
+                  bool directory)
+      : client_(client),
+        bucket_(request.bucket),
+        root_(std::move(root)),
+        directory_(directory),
+        request_(std::move(request)) {
     if (directory_) {
       // A directory bucket takes neither start-after nor a prefix that does not end in '/':
       // both are applied here to what it lists, in its own order.
@@ -25,9 +29,8 @@ class S3ListingCursor : public ListingCursor {
       request_.prefix.resize(request_.prefix.rfind('/') == std::string::npos
                                  ? 0
                                  : request_.prefix.rfind('/') + 1);
-      if (!start_after.empty()) skip_through_ = root_ + std::string(start_after);
-    } else if (!start_after.empty()) {
-      request_.start_after = root_ + std::string(start_after);
+      skip_through_ = std::move(request_.start_after);
+      request_.start_after.clear();
     }
   }
 
@@ -119,8 +122,13 @@ Result<std::unique_ptr<ListingCursor>> S3Backend::List(std::string_view prefix) 
 
 Result<std::unique_ptr<ListingCursor>> S3Backend::ListFrom(std::string_view prefix,
                                                            std::string_view start_after) {
-  return std::unique_ptr<ListingCursor>(std::make_unique<S3ListingCursor>(
-      client_, bucket_, prefix_, std::string(prefix), start_after, list_page_size_, directory_));
+  s3::ListRequest request;
+  request.bucket = bucket_;
+  request.prefix = prefix_ + std::string(prefix);
+  if (!start_after.empty()) request.start_after = prefix_ + std::string(start_after);
+  request.max_keys = list_page_size_;
+  return std::unique_ptr<ListingCursor>(
+      std::make_unique<S3ListingCursor>(client_, prefix_, std::move(request), directory_));
 }
 
 Result<std::optional<std::string>> S3Backend::FirstKeyAfter(std::string_view start_after) {

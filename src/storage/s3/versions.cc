@@ -8,19 +8,14 @@ namespace {
 
 class S3VersionCursor : public ListingCursor {
  public:
-  S3VersionCursor(s3::S3Client& client, std::string bucket, std::string root,
-                  std::string_view prefix, std::string_view key_marker,
-                  std::string_view version_marker, int page_size)
-      : client_(client), root_(std::move(root)) {
-    request_.bucket = std::move(bucket);
-    request_.prefix = root_ + std::string(prefix);
-    if (!key_marker.empty()) {
-      request_.key_marker = root_ + std::string(key_marker);
-      request_.version_id_marker = version_marker;
-      // RGW 16 lists the key-marker's own versions when no version-id-marker is given.
-      if (version_marker.empty()) skip_through_ = request_.key_marker;
+  // `request`: the whole listing (bucket, the full prefix and key-marker, version-id-marker,
+  // page size, keys with `root` in front); `root` is taken off the keys listed.
+  S3VersionCursor(s3::S3Client& client, std::string root, s3::ListVersionsRequest request)
+      : client_(client), root_(std::move(root)), request_(std::move(request)) {
+    // RGW 16 lists the key-marker's own versions when no version-id-marker is given.
+    if (!request_.key_marker.empty() && request_.version_id_marker.empty()) {
+      skip_through_ = request_.key_marker;
     }
-    request_.max_keys = page_size;
   }
 
   Result<const ObjectInfo*> Next() override {
@@ -93,8 +88,16 @@ Result<std::unique_ptr<ListingCursor>> S3Backend::ListVersions(std::string_view 
                                                                std::string_view key_marker,
                                                                std::string_view version_marker) {
   if (directory_) return Backend::ListVersions(prefix, key_marker, version_marker);
-  return std::unique_ptr<ListingCursor>(std::make_unique<S3VersionCursor>(
-      client_, bucket_, prefix_, prefix, key_marker, version_marker, list_page_size_));
+  s3::ListVersionsRequest request;
+  request.bucket = bucket_;
+  request.prefix = prefix_ + std::string(prefix);
+  if (!key_marker.empty()) {
+    request.key_marker = prefix_ + std::string(key_marker);
+    request.version_id_marker = version_marker;
+  }
+  request.max_keys = list_page_size_;
+  return std::unique_ptr<ListingCursor>(
+      std::make_unique<S3VersionCursor>(client_, prefix_, std::move(request)));
 }
 
 Result<ObjectInfo> S3Backend::StatVersion(std::string_view key, std::string_view version_id,
