@@ -28,7 +28,8 @@
 # Environment: BENCH_CODEC_MB (per generated corpus, default 64), BENCH_CODEC_LEVELS (default 3),
 #   BENCH_CODEC_RUNS (runs per tool, default 3: one run of 0.2 s swings by 20% on 2 cores),
 #   BENCH_CODEC_CORPORA (default "csv json log random docs"), BENCH_DIR (default
-#   /tmp/ferry-bench-codec), FERRY_BIN (default: build Release into build-release/).
+#   /tmp/ferry-bench-codec), FERRY_BIN (default: build Release into build-release/),
+#   BENCH_FERRY_BIN_BEFORE (an earlier build: a "ferry before" row beside each ferry row).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -148,6 +149,14 @@ for c in $CORPORA; do
     row ferry "$f_out" "$f_wall" "$f_cpu" "$(ratio "$z_wall" "$f_wall")" "$(ratio "$f_out" "$z_out")"
     row "ferry, fsync" "$f_out" "$s_wall" "$s_cpu" "$(ratio "$z_wall" "$s_wall")" \
       "$(ratio "$f_out" "$z_out")"
+    if [ -n "${BENCH_FERRY_BIN_BEFORE:-}" ]; then  # the same pack with an earlier build
+      median_timed "$WORK/ferry-before.log" "$BENCH_FERRY_BIN_BEFORE" archive pack "$dir" \
+        "$WORK/$c.before.fza" --level "$lv" --no-fsync
+      b_out=$(stat -c %s "$WORK/$c.before.fza")
+      row "ferry before" "$b_out" "$T_WALL" "$T_CPU" "$(ratio "$z_wall" "$T_WALL")" \
+        "$(ratio "$b_out" "$z_out")"
+      rm -f "$WORK/$c.before.fza"
+    fi
     rm -f "$WORK/$c.fza" "$WORK/$c.tar.zst" "$WORK/$c.pipe.zst"
   done
   rm -rf "$dir" "$WORK/$c.tar"

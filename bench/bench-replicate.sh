@@ -15,7 +15,8 @@
 #   BENCH_KEYS=300 bash bench/bench-replicate.sh            # quick check of the harness
 #
 # Environment: BENCH_KEYS (5000), BENCH_VERSIONS (4), BENCH_NEW_PCT (1), BENCH_DIR
-#   (/tmp/ferry-bench), FERRY_BIN (default: build Release into build-release/), RGW_DIR / ...
+#   (/tmp/ferry-bench), FERRY_BIN (default: build Release into build-release/),
+#   BENCH_FERRY_BIN_BEFORE (an earlier build: its first pass too, in the same run), RGW_DIR / ...
 #   (scripts/rgw-start.sh), BENCH_KEEP_RGW=1. Prints a markdown table on stdout.
 set -euo pipefail
 
@@ -133,6 +134,19 @@ log "pass 1: $TOTAL versions"
 replicate all "$SRC"
 got=$(count_versions b "$DST")
 row pass1 ferry "$TOTAL" "$REQ" "$([ "$got" = "$TOTAL" ] && echo ok || echo "FAIL ($got)")"
+if [ -n "${BENCH_FERRY_BIN_BEFORE:-}" ]; then
+  # the same first pass with an earlier build, into a bucket and state of its own
+  BEFORE=$ID-before
+  versioned b "$BEFORE"
+  rules before "$BEFORE" all
+  log "pass 1 with BENCH_FERRY_BIN_BEFORE"
+  timed "$WORK/before.log" "$BENCH_FERRY_BIN_BEFORE" --config "$WORK/before.toml" \
+    --metrics-file "$WORK/before.prom" replicate "ra:$SRC" --state "$WORK/before.db" --json || true
+  REQ=$(requests "$WORK/before.prom")
+  by_operation before "$WORK/before.prom"
+  got=$(count_versions b "$BEFORE")
+  row pass1 ferry-before "$TOTAL" "$REQ" "$([ "$got" = "$TOTAL" ] && echo ok || echo "FAIL ($got)")"
+fi
 
 NEW=$((KEYS * NEW_PCT / 100))
 log "adding a version to $NEW keys"
