@@ -4,7 +4,7 @@
 
 namespace ferry::transfer {
 
-bool ByteBudget::Acquire(uint64_t n, std::stop_token stop) {
+bool ByteBudget::AcquireForPool(uint64_t n, std::stop_token stop) {
   std::unique_lock lock(mu_);
   const bool ok = cv_.wait(lock, stop, [&] {
     return used_ == 0 || used_ + n <= capacity_;  // an oversized request waits for an empty budget
@@ -15,18 +15,30 @@ bool ByteBudget::Acquire(uint64_t n, std::stop_token stop) {
   return true;
 }
 
+bool ByteBudget::Acquire(uint64_t n, std::stop_token stop) {
+  if (!AcquireForPool(n, stop)) return false;
+  if (trim_) trim_();
+  return true;
+}
+
 bool ByteBudget::TryAcquire(uint64_t n) {
-  std::lock_guard lock(mu_);
-  if (used_ != 0 && used_ + n > capacity_) return false;
-  used_ += n;
-  peak_ = std::max(peak_, used_);
+  {
+    std::lock_guard lock(mu_);
+    if (used_ != 0 && used_ + n > capacity_) return false;
+    used_ += n;
+    peak_ = std::max(peak_, used_);
+  }
+  if (trim_) trim_();
   return true;
 }
 
 void ByteBudget::Overdraw(uint64_t n) {
-  std::lock_guard lock(mu_);
-  used_ += n;
-  peak_ = std::max(peak_, used_);
+  {
+    std::lock_guard lock(mu_);
+    used_ += n;
+    peak_ = std::max(peak_, used_);
+  }
+  if (trim_) trim_();
 }
 
 void ByteBudget::Release(uint64_t n) {

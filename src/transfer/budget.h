@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <stop_token>
 
@@ -29,6 +30,17 @@ class ByteBudget {
   void Overdraw(uint64_t n);
   void Release(uint64_t n);
 
+  // What keeps memory for the budget's users without holding budget (the executor's buffer
+  // pool, whose idle buffers hold none): called, outside the lock, after each Acquire,
+  // TryAcquire and Overdraw that took bytes, so that it frees what no longer fits beside the
+  // bytes in use. Without it, buffers left idle while the budget was free stay beside the
+  // bytes other users take later: the process could hold the capacity twice. Set once, before
+  // the budget is shared (the executor sets its pool's).
+  void SetIdleTrimmer(std::function<void()> trim) { trim_ = std::move(trim); }
+  // Acquire without calling the trimmer: for the pool's own borrows (it makes room itself, and
+  // may take one of its idle buffers for the bytes just acquired).
+  bool AcquireForPool(uint64_t n, std::stop_token stop);
+
   uint64_t capacity() const { return capacity_; }
   uint64_t in_use() const;
   uint64_t peak() const;
@@ -39,6 +51,7 @@ class ByteBudget {
   std::condition_variable_any cv_;
   uint64_t used_ = 0;  // GUARDED_BY(mu_)
   uint64_t peak_ = 0;  // GUARDED_BY(mu_)
+  std::function<void()> trim_;  // set before use, then only read
 };
 
 // Holds bytes of a ByteBudget for a scope.

@@ -45,7 +45,7 @@ void BufferPool::Free(std::byte* memory, uint64_t capacity) {
 
 std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_token stop) {
   const uint64_t capacity = CapacityFor(size);
-  if (!budget_.Acquire(capacity, stop)) return std::nullopt;
+  if (!budget_.AcquireForPool(capacity, stop)) return std::nullopt;
   Buffer buffer;
   buffer.pool_ = this;
   buffer.size_ = size;
@@ -78,6 +78,20 @@ std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_to
   for (const Idle& b : evicted) Free(b.memory, b.capacity);
   buffer.memory_ = Allocate(capacity);
   return buffer;
+}
+
+void BufferPool::TrimIdle() {
+  std::vector<Idle> evicted;
+  {
+    std::lock_guard lock(mu_);
+    const uint64_t in_use = budget_.in_use();
+    while (!idle_.empty() && in_use + idle_bytes_ > budget_.capacity()) {
+      evicted.push_back(idle_.front());  // the oldest first
+      idle_bytes_ -= idle_.front().capacity;
+      idle_.erase(idle_.begin());
+    }
+  }
+  for (const Idle& b : evicted) Free(b.memory, b.capacity);
 }
 
 void BufferPool::GiveBack(std::byte* memory, uint64_t capacity) {

@@ -15,6 +15,8 @@
 // by more than the overdrafts (or one oversized buffer, which ByteBudget admits alone and the
 // pool frees when it comes back). Without the others in the rule, a process could hold the
 // capacity twice: buffers idle in the pool beside the same amount of other budgeted memory.
+// For the same reason idle buffers are freed when the others take bytes later (TrimIdle, the
+// budget's trimmer: the executor wires it).
 //
 // Sizes: capacities are rounded up to whole MiB (so parts of one size share buffers); buffers
 // below kPooledMin are plain heap memory, never kept.
@@ -68,6 +70,10 @@ class BufferPool {
   // A buffer of `size` bytes (size 0 gives a valid empty buffer), its capacity taken from the
   // budget first. nullopt, taking nothing, when `stop` is requested while waiting for budget.
   std::optional<Buffer> Borrow(uint64_t size, std::stop_token stop);
+  // Frees idle buffers, oldest first, while they and the budget's bytes in use exceed its
+  // capacity: the budget's trimmer (ByteBudget::SetIdleTrimmer), called when its other users
+  // take bytes.
+  void TrimIdle();
 
   ByteBudget& budget() { return budget_; }
   // Buffers allocated so far (a reused buffer is not counted again), and bytes kept idle now.

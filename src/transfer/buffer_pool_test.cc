@@ -121,6 +121,28 @@ TEST(BufferPoolTest, WhatOtherUsersOfTheBudgetHoldLeavesLessToKeepIdle) {
   EXPECT_LE(pool.idle_bytes(), 8 * kMiB);
 }
 
+// Idle buffers give way when the budget's other users take bytes later (the trimmer the
+// executor wires): the pool's idle bytes and the bytes in use never hold the capacity twice.
+TEST(BufferPoolTest, IdleBuffersAreFreedWhenOtherUsersTakeTheBudget) {
+  ByteBudget budget(8 * kMiB);
+  BufferPool pool(budget);
+  budget.SetIdleTrimmer([&pool] { pool.TrimIdle(); });
+  {
+    auto a = pool.Borrow(4 * kMiB, {});
+    auto b = pool.Borrow(4 * kMiB, {});
+  }
+  EXPECT_EQ(pool.idle_bytes(), 8 * kMiB);  // the budget was free: both kept
+  ASSERT_TRUE(budget.TryAcquire(2 * kMiB));  // another user: 2 + 8 > 8
+  EXPECT_EQ(pool.idle_bytes(), 4 * kMiB);
+  budget.Overdraw(4 * kMiB);  // 6 + 4 > 8
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  budget.Release(6 * kMiB);
+  // the pool's own borrow takes an idle buffer, never frees it on its way
+  { auto c = pool.Borrow(4 * kMiB, {}); }
+  { auto d = pool.Borrow(4 * kMiB, {}); }
+  EXPECT_EQ(pool.allocations(), 3u);  // a, b, then one buffer reused by c and d
+}
+
 // An oversized buffer (ByteBudget admits one alone) is freed when it comes back.
 TEST(BufferPoolTest, AnOversizedBufferIsNotKept) {
   ByteBudget budget(4 * kMiB);

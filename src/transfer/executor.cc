@@ -12,6 +12,8 @@ Executor::Executor(ExecutorOptions options)
       low_water_(max_queued_ / 2),
       budget_(options.memory_budget),
       gate_(concurrency_, options.adaptive, options.clock) {
+  // the pool's idle buffers give way when the budget's other users take bytes (buffer_pool.h)
+  budget_.SetIdleTrimmer([this] { buffers_.TrimIdle(); });
   for (int i = 0; i < concurrency_; ++i) {
     workers_.emplace_back([this](std::stop_token stop) { WorkerLoop(stop); });
   }

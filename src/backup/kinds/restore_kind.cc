@@ -81,10 +81,11 @@ class RestoreHandler : public jobs::JobHandler {
               {"archives_read", r->archives_read}});
     if (!r->failures.empty()) {
       const auto& [key, why] = r->failures.front();
-      return jobs::EndedWith(Status::Unavailable(std::to_string(r->failures.size()) +
-                                       " targets could not be restored; first: " +
-                                       storage::PrintableKey(key) + ": " + why),
-                   j.attempts);
+      return jobs::EndedWith(
+          Status::Unavailable(std::to_string(r->failures.size()) +
+                              " targets could not be restored; first: " +
+                              storage::PrintableKey(key) + ": " + why),
+          j.attempts);
     }
     if (r->kept > 0) {
       // restoring again would keep them again

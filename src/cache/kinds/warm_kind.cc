@@ -82,9 +82,9 @@ class WarmHandler : public jobs::JobHandler {
       std::string first;
       if (!r->failures.empty()) first = "; first: " + r->failures.front().key + ": " +
                                         r->failures.front().error;
-      return jobs::EndedWith(Status::Unavailable(std::to_string(r->failed) +
-                                       " objects could not be cached" + first),
-                   j.attempts);
+      return jobs::EndedWith(
+          Status::Unavailable(std::to_string(r->failed) + " objects could not be cached" + first),
+          j.attempts);
     }
     return JobResult{};
   }
