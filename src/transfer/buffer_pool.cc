@@ -45,7 +45,15 @@ void BufferPool::Free(std::byte* memory, uint64_t capacity) {
 
 std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_token stop) {
   const uint64_t capacity = CapacityFor(size);
-  if (!budget_.AcquireForPool(capacity, stop)) return std::nullopt;
+  {
+    std::lock_guard lock(mu_);
+    acquiring_bytes_ += capacity;
+  }
+  if (!budget_.AcquireForPool(capacity, stop)) {
+    std::lock_guard lock(mu_);
+    acquiring_bytes_ -= capacity;
+    return std::nullopt;
+  }
   Buffer buffer;
   buffer.pool_ = this;
   buffer.size_ = size;
@@ -60,6 +68,7 @@ std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_to
         buffer.memory_ = it->memory;
         idle_bytes_ -= capacity;
         lent_bytes_ += capacity;
+        acquiring_bytes_ -= capacity;
         idle_.erase(std::next(it).base());
         return buffer;
       }
@@ -74,6 +83,7 @@ std::optional<BufferPool::Buffer> BufferPool::Borrow(uint64_t size, std::stop_to
     }
     if (capacity > 0) ++allocations_;
     lent_bytes_ += capacity;
+    acquiring_bytes_ -= capacity;
   }
   for (const Idle& b : evicted) Free(b.memory, b.capacity);
   buffer.memory_ = Allocate(capacity);
@@ -103,12 +113,13 @@ void BufferPool::GiveBack(std::byte* memory, uint64_t capacity) {
     // other users hold (its bytes in use that are not lent buffers of the pool) fit the
     // capacity. Not all of budget_.in_use(): that also counts the buffers lent now (the pool's
     // own) and this one (released below), and a buffer freed on that count is allocated again by
-    // the next borrower. (Bytes a borrower acquired and has not picked up yet count as the
-    // others' for that moment: at worst a buffer freed that could have been kept.)
+    // the next borrower. Nor the bytes of borrows under way (acquiring_bytes_: some may not be
+    // in use yet, so the others may be counted short: at worst a buffer kept that the trimmer
+    // frees at the others' next take).
     if (capacity >= kPooledMin) {
       const uint64_t in_use = budget_.in_use();
-      const uint64_t others =
-          in_use > lent_bytes_ + capacity ? in_use - lent_bytes_ - capacity : 0;
+      const uint64_t mine = lent_bytes_ + acquiring_bytes_ + capacity;
+      const uint64_t others = in_use > mine ? in_use - mine : 0;
       keep = idle_bytes_ + capacity + others <= budget_.capacity();
     }
     if (keep) {

@@ -10,7 +10,7 @@
 // frees idle ones, oldest first, until the budget in use (which counts every borrowed buffer)
 // plus the bytes kept idle fit the budget's capacity. A given-back buffer is kept whenever the
 // idle bytes, together with what the budget's other users hold (its bytes in use that are not
-// the pool's buffers: an unpack's decoded entries, a stream's buffers, overdrafts), stay within
+// the pool's buffers: an unpack's decoded entries, the range read ahead, overdrafts), stay within
 // the capacity, so the memory the pool holds plus what those hold never exceeds the capacity
 // by more than the overdrafts (or one oversized buffer, which ByteBudget admits alone and the
 // pool frees when it comes back). Without the others in the rule, a process could hold the
@@ -95,6 +95,9 @@ class BufferPool {
   std::vector<Idle> idle_;   // GUARDED_BY(mu_): most recently given back last
   uint64_t idle_bytes_ = 0;  // GUARDED_BY(mu_)
   uint64_t lent_bytes_ = 0;  // GUARDED_BY(mu_): capacity of the buffers borrowed now
+  // GUARDED_BY(mu_): capacity of the borrows between their budget and their buffer (waiting for
+  // the budget, or holding it and not yet given a buffer): not the budget's other users.
+  uint64_t acquiring_bytes_ = 0;
   uint64_t allocations_ = 0;  // GUARDED_BY(mu_)
 };
 
