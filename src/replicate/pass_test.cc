@@ -802,6 +802,43 @@ TEST_F(PassTest, AMultipartVersionIsProvenByItsEtag) {
   EXPECT_TRUE(History(*b_, "odd")[0].first == odd);
 }
 
+// A version above the multipart threshold written in one PUT by another tool (a plain MD5 ETag,
+// no CRC32C) is copied in parts and checked against its MD5 as sync's copies are
+// (transfer::CheckParts: the parts read again in order): a byte flipped on the way is read again
+// and never written, and nothing is counted unverified. Before, replication's own chunked copy
+// checked nothing but a declared CRC32C: the flipped byte was written and the pass succeeded.
+TEST_F(PassTest, ALargeVersionIsProvenByItsMd5Etag) {
+  options_.multipart_threshold = 8ull << 20;
+  options_.part_size = 5ull << 20;
+  concurrency_ = 1;
+  MemoryBackend::Options o;
+  o.clock = &clock_;
+  o.versioned = true;
+  o.name = "flip";
+  o.endpoint = "flip";
+  FlippingBackend src(o);
+  src.flips = 0;
+  std::string data(12u << 20, 'm');
+  for (size_t i = 0; i < data.size(); i += 4093) data[i] = static_cast<char>('A' + i % 29);
+  storage::WriteSpec spec;
+  spec.size = data.size();
+  ASSERT_TRUE(src.Put("one-put", Bytes(data), spec, {}).ok());
+  Result<ObjectInfo> listed = src.Stat("one-put", false, {});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_TRUE(listed->etag_is_md5()) << listed->etag;
+  ASSERT_FALSE(listed->crc32c().has_value());
+  src.flip_key = "one-put";
+  src.flips = 1;  // the first part of the first attempt: the check's second read differs
+  RuleSet rules{{OneRule("r", "b")}};
+  PassStats stats;
+  ASSERT_TRUE(Pass(src, "flip", *b_, "b", rules, stats).ok());
+  EXPECT_EQ(stats.failed.load(), 0u);
+  EXPECT_EQ(stats.replicated.load(), 1u);
+  EXPECT_EQ(stats.unverified.load(), 0u);
+  ASSERT_EQ(History(*b_, "one-put").size(), 1u);
+  EXPECT_TRUE(History(*b_, "one-put")[0].first == data) << "the flipped byte was written";
+}
+
 // A journal that calls `on_part` after each part it records.
 class TrippingJournal : public transfer::testing::MemoryJournal {
  public:

@@ -6,6 +6,7 @@
 
 #include "checksum/checksum.h"
 #include "transfer/content.h"
+#include "transfer/copy_bytes.h"
 #include "transfer/engine.h"
 #include "transfer/low_level_retries.h"
 #include "transfer/part_size.h"
@@ -168,12 +169,7 @@ Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::
   const SourceCheck check = CheckOf(src);
   const bool destination_checks_md5 = !check.crc32c && check.md5 &&
                                       dst_.features().verifies_content_md5;
-  WholeCheck verdict = CheckWhole(check, data, crc, destination_checks_md5);
-  if (verdict == WholeCheck::kUnverified && check.multipart) {
-    // No common part size reproduces the ETag: ask the store for the real layout.
-    auto exact = src_.FirstPartSize(src, stop);
-    if (exact.ok() && *exact) verdict = CheckWhole(check, data, crc, false, *exact);
-  }
+  const WholeCheck verdict = CheckRead(src_, src, data, crc, destination_checks_md5, stop);
   if (verdict == WholeCheck::kMismatch) {
     return Status::DataLoss("bytes read from " + src_.Describe() + listed.key +
                             " do not match the source's " +
