@@ -51,14 +51,13 @@ WholeCheck CheckRead(storage::Backend& src, const storage::ObjectInfo& object,
   // No common part size reproduces the ETag: ask the store for the real layout.
   Result<std::optional<uint64_t>> exact = src.FirstPartSize(object, stop);
   if (!exact.ok() || !exact->has_value() || **exact == 0) return verdict;
-  verdict = CheckWhole(check, data, crc, false, **exact);
-  // Uniform parts of the size the store tells account for every part: that layout is the
-  // object's, and bytes that do not make its ETag are not the source's. Parts of mixed sizes
-  // (the count differs) prove nothing either way.
-  const bool whole_layout = (object.size + **exact - 1) / **exact ==
-                            static_cast<uint64_t>(check.parts);
-  if (verdict == WholeCheck::kUnverified && whole_layout) return WholeCheck::kMismatch;
-  return verdict;
+  // Uniform parts of the size the store tells that account for every part of the ETag are the
+  // object's layout: bytes that do not make its ETag in it are not the source's (kMismatch).
+  // A size whose uniform parts do not (parts of mixed sizes) proves nothing either way.
+  if ((object.size + **exact - 1) / **exact != static_cast<uint64_t>(check.parts)) {
+    return verdict;
+  }
+  return CheckWhole(check, data, crc, false, **exact);
 }
 
 Status CheckSourceUnchanged(storage::Backend& src, const storage::ObjectInfo& object,

@@ -51,7 +51,8 @@ Status ReadPinned(storage::Backend& src, const storage::ObjectInfo& object, uint
 
 // Checks the whole bytes read of `object` (`data`, whose CRC32C is `crc`) against what it
 // declares (CheckWhole). A multipart ETag that no common part size reproduces is tried in the
-// layout the store tells, which decides when it accounts for every part.
+// layout the store tells, which decides when its uniform parts account for every part of the
+// ETag (else parts of mixed sizes: kUnverified, never a false corruption).
 WholeCheck CheckRead(storage::Backend& src, const storage::ObjectInfo& object,
                      std::span<const std::byte> data, uint32_t crc,
                      bool md5_checked_by_destination, std::stop_token stop);
