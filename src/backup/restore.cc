@@ -153,6 +153,11 @@ class ArchiveRestore {
     for (const FrameRun& run : RunsOf(std::move(wanted))) {
       const archive::Manifest sub = SubManifest(m, run);
       archive::EntryStream stream(sub, source);
+      // the stream's input buffer and decoder in the budget (overdrawn: never waited for; the
+      // stall rule keeps workers waiting for it from leaving the restore's writes unrun)
+      const uint64_t stream_bytes = archive::EntryStream::MemoryFor(sub);
+      options_.executor->budget().Overdraw(stream_bytes);
+      const transfer::BudgetLease stream_lease(options_.executor->budget(), stream_bytes);
       // Small entries are decoded and checked here and PUT by unpack's writer threads (at most
       // 256 entries and 64 MiB ahead); a large one is written here, part by part.
       o.executor = options_.executor;

@@ -6,13 +6,34 @@ namespace ferry::transfer {
 
 bool ByteBudget::AcquireForPool(uint64_t n, std::stop_token stop) {
   std::unique_lock lock(mu_);
-  const bool ok = cv_.wait(lock, stop, [&] {
-    return used_ == 0 || used_ + n <= capacity_;  // an oversized request waits for an empty budget
-  });
-  if (!ok) return false;
+  // An oversized request waits for an empty budget.
+  auto fits = [&] { return used_ == 0 || used_ + n <= capacity_; };
+  if (!fits()) {
+    const bool worker = gauge_ != nullptr && gauge_->CallerIsWorker();
+    if (worker) gauge_->Waiting(true);
+    bool stalled = false;
+    const bool ok = cv_.wait(lock, stop, [&] {
+      if (fits()) return true;
+      stalled = worker && gauge_->Stalled();
+      return stalled;
+    });
+    if (worker) gauge_->Waiting(false);
+    if (!ok) return false;
+    if (stalled) ++stall_overdraws_;
+  }
   used_ += n;
   peak_ = std::max(peak_, used_);
   return true;
+}
+
+void ByteBudget::WakeWaiters() {
+  { std::lock_guard lock(mu_); }  // a waiter between its look and its wait is now waiting
+  cv_.notify_all();
+}
+
+uint64_t ByteBudget::stall_overdraws() const {
+  std::lock_guard lock(mu_);
+  return stall_overdraws_;
 }
 
 bool ByteBudget::Acquire(uint64_t n, std::stop_token stop) {

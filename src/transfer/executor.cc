@@ -5,6 +5,12 @@
 #include "base/status.h"
 
 namespace ferry::transfer {
+namespace {
+
+// The executor whose worker the current thread is (WorkerGauge::CallerIsWorker).
+thread_local const Executor* t_worker_of = nullptr;
+
+}  // namespace
 
 Executor::Executor(ExecutorOptions options)
     : concurrency_(std::max(1, options.concurrency)),
@@ -14,6 +20,7 @@ Executor::Executor(ExecutorOptions options)
       gate_(concurrency_, options.adaptive, options.clock) {
   // the pool's idle buffers give way when the budget's other users take bytes (buffer_pool.h)
   budget_.SetIdleTrimmer([this] { buffers_.TrimIdle(); });
+  budget_.SetWorkerGauge(this);
   for (int i = 0; i < concurrency_; ++i) {
     workers_.emplace_back([this](std::stop_token stop) { WorkerLoop(stop); });
   }
@@ -66,7 +73,23 @@ bool Executor::TakeLocked(Task& task, TaskQueue*& from) {
   return false;
 }
 
+bool Executor::CallerIsWorker() const { return t_worker_of == this; }
+
+void Executor::Waiting(bool waiting) {
+  if (waiting) {
+    waiting_.fetch_add(1);
+  } else {
+    waiting_.fetch_sub(1);
+  }
+}
+
+bool Executor::Stalled() const {
+  const int busy = busy_.load();
+  return busy > 0 && waiting_.load() >= busy;
+}
+
 void Executor::WorkerLoop(std::stop_token stop) {
+  t_worker_of = this;
   for (;;) {
     Task task;
     TaskQueue* from = nullptr;
@@ -83,8 +106,11 @@ void Executor::WorkerLoop(std::stop_token stop) {
       if (room) ++room_signals_;
     }
     if (room) room_cv_.notify_all();
+    busy_.fetch_add(1);
     task(from->stop_.get_token());
     task = nullptr;  // what the task holds is released before its queue counts it done
+    busy_.fetch_sub(1);
+    if (Stalled()) budget_.WakeWaiters();  // the workers left running may all be waiting
     bool grew = false;
     bool idle = false;
     {
@@ -131,10 +157,20 @@ void TaskQueue::Push(Task task, bool priority) {
 }
 
 void TaskQueue::Wait() {
-  std::unique_lock lock(executor_.mu_);
-  ++executor_.idle_waiters_;
-  executor_.idle_cv_.wait(lock, [&] { return IdleLocked(); });
-  --executor_.idle_waiters_;
+  // A task waiting for its own queue's tasks (a replicated version's parts) waits as a borrower
+  // does, for the stall rule: with every other worker waiting for budget, one of them must run.
+  const bool worker = executor_.CallerIsWorker();
+  if (worker) {
+    executor_.Waiting(true);
+    if (executor_.Stalled()) executor_.budget_.WakeWaiters();
+  }
+  {
+    std::unique_lock lock(executor_.mu_);
+    ++executor_.idle_waiters_;
+    executor_.idle_cv_.wait(lock, [&] { return IdleLocked(); });
+    --executor_.idle_waiters_;
+  }
+  if (worker) executor_.Waiting(false);
 }
 
 void RunAll(Executor& executor, size_t n, const std::function<void(size_t)>& fn) {

@@ -18,6 +18,10 @@
 // queue's); its queued tasks still run, with the stop requested, so that every object ends
 // (its `done` is called with kCancelled). TaskQueue::Wait waits for that queue's tasks only.
 //
+// The stall rule: a worker waits for budget (BufferPool::Borrow) only while another worker
+// running a task does not wait; the last one takes its bytes past the capacity (budget.h,
+// WorkerGauge), so that work queued behind waiting workers is always reached.
+//
 // Shutdown: every TaskQueue must be destroyed before its Executor (checked). ~TaskQueue cancels
 // and waits for its own tasks; ~Executor stops and joins the workers.
 //
@@ -25,6 +29,7 @@
 // priority task also from a running task; a task must not Wait for its own queue.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -57,7 +62,7 @@ struct ExecutorOptions {
 
 class TaskQueue;
 
-class Executor {
+class Executor : private WorkerGauge {
  public:
   explicit Executor(ExecutorOptions options);
   ~Executor();  // REQUIRES: no TaskQueue left; joins the workers
@@ -84,6 +89,10 @@ class Executor {
   using Task = std::function<void(std::stop_token)>;
 
   void WorkerLoop(std::stop_token stop);
+  // WorkerGauge (budget.h): the stall rule's count of this executor's workers.
+  bool CallerIsWorker() const override;
+  void Waiting(bool waiting) override;
+  bool Stalled() const override;
   // The next task to run and its queue, or false when none. REQUIRES: mu_ held.
   bool TakeLocked(Task& task, TaskQueue*& from);
   void Remove(TaskQueue* queue);
@@ -105,6 +114,8 @@ class Executor {
   ConcurrencyGate gate_;                 // GUARDED_BY(mu_): how many workers may run tasks
   size_t next_ = 0;                      // GUARDED_BY(mu_): where the next turn starts
   std::vector<std::jthread> workers_;
+  std::atomic<int> busy_{0};     // workers running a task
+  std::atomic<int> waiting_{0};  // of them, those waiting for budget or for their queue's tasks
 };
 
 // Runs fn(0), ..., fn(n - 1) as tasks of `executor` (a queue of their own: the calling thread

@@ -422,5 +422,77 @@ TEST(ExecutorTest, ABlockedSubmitterIsWokenOncePerHalfQueueNotPerTask) {
   EXPECT_LE(executor.room_signals(), kTasks / half + 2);
 }
 
+
+namespace stall {
+
+// What a stalled executor looked like (worker_mixed_test hung so once, in gdb): a holder that is
+// not a worker (an unpack's reading thread) holds the whole budget for work it queued (its
+// entries' writes), and every worker runs a task that waits in BufferPool::Borrow for that
+// budget, so no worker is left to run the holder's work. `unstick` cancels the borrowers'
+// queue (their waits end) so that a test that stalls ends, failing.
+struct Outcome {
+  bool finished = false;  // everything ran without the borrowers being cancelled
+  uint64_t peak = 0;
+  uint64_t stall_overdraws = 0;
+};
+
+Outcome Run(int workers) {
+  constexpr uint64_t kBudget = 1 << 20;
+  constexpr uint64_t kBuffer = 256 << 10;
+  Executor executor({.concurrency = workers, .memory_budget = kBudget});
+  ByteBudget& budget = executor.budget();
+  std::unique_ptr<TaskQueue> borrowers = executor.Open();
+  std::unique_ptr<TaskQueue> holder = executor.Open();
+  std::atomic<int> borrowed{0};
+  std::promise<void> all_waiting;
+  std::atomic<int> started{0};
+  EXPECT_TRUE(budget.TryAcquire(kBudget));  // the holder's bytes
+  for (int i = 0; i < workers; ++i) {
+    borrowers->Push(
+        [&](std::stop_token stop) {
+          if (started.fetch_add(1) + 1 == workers) all_waiting.set_value();
+          std::optional<BufferPool::Buffer> b = executor.buffers().Borrow(kBuffer, stop);
+          if (b) borrowed.fetch_add(1);
+        },
+        false);
+  }
+  all_waiting.get_future().wait();  // every worker runs a borrower
+  // The holder's work, queued behind them: it gives the holder's bytes back.
+  std::promise<void> released;
+  holder->Push(
+      [&](std::stop_token) {
+        budget.Release(kBudget);
+        released.set_value();
+      },
+      false);
+  Outcome out;
+  out.finished = released.get_future().wait_for(std::chrono::seconds(20)) ==
+                 std::future_status::ready;
+  if (!out.finished) borrowers->Cancel();  // unstick: the borrowers' waits end
+  holder->Wait();
+  borrowers->Wait();
+  out.finished = out.finished && borrowed.load() == workers;
+  out.peak = budget.peak();
+  out.stall_overdraws = budget.stall_overdraws();
+  holder.reset();
+  borrowers.reset();
+  return out;
+}
+
+}  // namespace stall
+
+// The stall rule (budget.h, WorkerGauge): the last worker to wait takes its buffer past the
+// capacity, runs, and reaches the holder's work, whose release lets the others borrow. The
+// excess is that one buffer. Before, the workers waited for ever (the test's unstick ends
+// them, and it fails).
+TEST(ExecutorTest, WorkersAllWaitingForBudgetDoNotStallTheWorkQueuedBehindThem) {
+  for (int workers : {1, 2, 4}) {
+    const stall::Outcome out = stall::Run(workers);
+    EXPECT_TRUE(out.finished) << workers << " workers stalled";
+    EXPECT_GE(out.stall_overdraws, 1u) << workers;
+    EXPECT_LE(out.peak, (1u << 20) + (256u << 10)) << workers << ": more than one buffer over";
+  }
+}
+
 }  // namespace
 }  // namespace ferry::transfer

@@ -170,11 +170,14 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
   const uint64_t data_end = frames.empty() ? 0 : frames.back().offset + frames.back().stored_size;
   ReadAheadSource ahead(source, data_end, *options.executor);
   archive::EntryStream stream((*reader)->manifest(), ahead);
-  // The stream's own input buffer and decoder (EntryStream::MemoryFor) are not in the budget:
-  // held for the whole unpack while its writes wait for the executor's workers, they made the
-  // budget full while every worker waited in BufferPool::Borrow for it (a hang seen with one
-  // worker serving a replication pass, unpacks and a cache warm at --memory 32MiB).
-  result.stream_bytes = archive::EntryStream::MemoryFor((*reader)->manifest());
+  // The stream's own input buffer and decoder are in the budget too: overdrawn (an unpack never
+  // waits for its own memory), so that other users of the budget wait while unpacks hold it.
+  // Held for the whole unpack while its writes are tasks of the executor: workers that wait for
+  // this budget never leave those writes unrun (the stall rule, transfer/executor.h).
+  const uint64_t stream_bytes = archive::EntryStream::MemoryFor((*reader)->manifest());
+  result.stream_bytes = stream_bytes;
+  options.executor->budget().Overdraw(stream_bytes);
+  const transfer::BudgetLease stream_lease(options.executor->budget(), stream_bytes);
   EntryWriters writers(dst, options, start, stop);
   Status failed;
   for (uint64_t i = start; i < n && failed.ok(); ++i) {

@@ -139,7 +139,7 @@ struct UnpackResult {
   uint64_t checksums_verified = 0;  // entries whose CRC32C was checked
   uint64_t archive_bytes = 0;
   // What the stream that decoded the frames held itself (archive::EntryStream::MemoryFor),
-  // outside the executor's budget.
+  // overdrawn from the executor's budget while it ran.
   uint64_t stream_bytes = 0;
   bool archive_missing = false;     // the archive was gone and the journal said it was done
   bool archive_deleted = false;     // this call deleted the archive (the last unpacker of it)

@@ -114,6 +114,11 @@ ExecutorMetrics::ExecutorMetrics(const transfer::Executor& executor, obs::Regist
       obs::MetricType::kGauge, "ferry_executor_memory_bytes_peak",
       "The most bytes of the executor's buffer budget in use at once (overdrafts included).", {},
       {}, [budget] { return static_cast<double>(budget->peak()); }));
+  series_.push_back(registry.Observe(
+      obs::MetricType::kCounter, "ferry_executor_stall_overdraws_total",
+      "Buffers a worker took past the budget because every other worker waited (the stall "
+      "rule: the work that frees the budget was queued behind them).",
+      {}, {}, [budget] { return static_cast<double>(budget->stall_overdraws()); }));
 }
 
 ExecutorMetrics::~ExecutorMetrics() {
