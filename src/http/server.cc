@@ -23,6 +23,7 @@ namespace {
   X(MHD_stop_daemon)                 \
   X(MHD_get_daemon_info)             \
   X(MHD_get_connection_values)       \
+  X(MHD_lookup_connection_value)     \
   X(MHD_create_response_from_buffer) \
   X(MHD_add_response_header)         \
   X(MHD_queue_response)              \
@@ -92,6 +93,22 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, con
   const Context& ctx = *static_cast<const Context*>(cls);
   if (*con_cls == nullptr) {  // headers read; the body (if any) comes in the next calls
     *con_cls = new Pending();
+    // A body announced larger than the limit is refused now, before it is read: a client
+    // sending 1 GB would otherwise hold the connection (and a thread) until it all came in.
+    const char* length =
+        ctx.mhd->MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t announced = 0;
+    if (length != nullptr) {
+      const char* end = length + std::strlen(length);
+      const auto parsed = std::from_chars(length, end, announced);
+      if (parsed.ec == std::errc() && parsed.ptr == end && announced > ctx.max_body) {
+        static_cast<Pending*>(*con_cls)->too_large = true;
+        return Send(*ctx.mhd, connection,
+                    ServerResponse::Text(413, "request body larger than " +
+                                                  std::to_string(ctx.max_body) + " bytes\n"));
+      }
+    }
     return MHD_YES;
   }
   auto& pending = *static_cast<Pending*>(*con_cls);

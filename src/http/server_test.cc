@@ -96,6 +96,37 @@ TEST(HttpServerTest, RequestsReachTheHandlerWithTheirBodyHeadersAndQuery) {
   EXPECT_NE(reply.find("GET /after"), std::string::npos) << reply;
 }
 
+// A body announced larger than the limit is refused with 413 before it is read: the client
+// here sends only the headers of a 1 GB POST and waits. Before, the server waited for the whole
+// body (reading and dropping it) before answering: the reply did not come.
+TEST(HttpServerTest, AnAnnouncedOversizedBodyIsRefusedBeforeItIsSent) {
+  std::atomic<int> calls{0};
+  auto server = HttpServer::Start(On("127.0.0.1:0", 1024), [&](const ServerRequest&) {
+    calls++;
+    return ServerResponse::Text(200, "ok\n");
+  });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>((*server)->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval wait{.tv_sec = 5, .tv_usec = 0};  // the reply must come without the body
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+  const std::string head =
+      "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  char buf[1024];
+  const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  ::close(fd);
+  const std::string reply = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  EXPECT_NE(reply.find("HTTP/1.1 413"), std::string::npos) << "no 413 before the body: " << reply;
+  EXPECT_EQ(calls.load(), 0);
+  // still serving
+  EXPECT_NE(Post((*server)->port(), "/after", "small").find("HTTP/1.1 200"), std::string::npos);
+}
+
 TEST(HttpServerTest, AMalformedOrTakenAddressIsOneClearError) {
   auto bad = HttpServer::Start(On("localhost"),
                                [](const ServerRequest&) { return ServerResponse{}; });

@@ -76,8 +76,11 @@ Status RunParts(const PassOptions& o, size_t n, std::stop_token stop,
   return first;
 }
 
-// One attempt at `copy`: the version read whole and written with one Put (the CRC32C and
-// Content-MD5 of the bytes read are set in `copy.spec`).
+// One attempt at `copy`: the version read whole and written with one Put (the CRC32C of the
+// bytes read is set in `copy.spec`). No Content-MD5 of our own, as sync's writes: the S3
+// client sends one where the payload is not signed, and a signed payload's SHA-256 already
+// makes the store refuse a body that is not the one sent (hashing every byte with MD5 as well
+// made replication's CPU twice sync's for the same versions: bench-replicate-memory).
 Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
                                        CopyChecks& checks, std::stop_token stop) {
   const ObjectInfo& v = copy.version;
@@ -102,7 +105,6 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
   }
   checks.unverified = verdict == transfer::WholeCheck::kUnverified;
   copy.spec.metadata[storage::kMetaCrc32c] = checksum::Hex32(crc);
-  copy.spec.content_md5 = checksum::Base64(checksum::Md5(data));
   return copy.dst.Put(copy.key, data, copy.spec, stop);
 }
 

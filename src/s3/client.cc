@@ -1,5 +1,6 @@
 // S3Client's shared call path: build -> sign -> send under the retry policy -> map errors.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <random>
@@ -319,6 +320,18 @@ bool S3Client::Call::SignsPayload(S3Client& client) {
   if (o.unsigned_payload_over_https && o.endpoint.starts_with("https://")) return false;
   Result<Credentials> creds = client.creds_.Get();
   return creds.ok() && !creds->anonymous();
+}
+
+bool SentMetadataFound(const std::map<std::string, std::string>& found,
+                       const std::map<std::string, std::string>& sent) {
+  if (found.size() != sent.size()) return false;
+  for (const auto& [name, value] : sent) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = found.find(lower);
+    if (it == found.end() || (name.starts_with("ferry-") && it->second != value)) return false;
+  }
+  return true;
 }
 
 std::string Quoted(std::string_view etag) {

@@ -119,6 +119,12 @@ std::string TaggingHeaderValue(const Tags& tags);
 // Content-Range when present (range GET), else Content-Length.
 ObjectHead ParseObjectHead(const http::Headers& headers);
 
+// Whether an object found at a key after a write whose reply was lost carries the user
+// metadata that write sent: the same names, and the same values for ferry's own (plain ASCII:
+// a replica's marks, the checksum, the mtime; users' values may come back encoded otherwise).
+bool SentMetadataFound(const std::map<std::string, std::string>& found,
+                       const std::map<std::string, std::string>& sent);
+
 // The multipart ETag S3 computes for these parts: hex MD5 of the concatenated binary part MD5s,
 // then "-<count>". "" when a part ETag is not a 32-digit hex MD5 (e.g. SSE-KMS).
 std::string ExpectedMultipartEtag(std::span<const CompletedPart> parts);

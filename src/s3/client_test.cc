@@ -190,6 +190,46 @@ TEST_F(ClientTest, APutWhoseReplyWasLostIsFoundDoneNotSentAgain) {
   EXPECT_EQ(transport_.request_count(), 12u);
 }
 
+// A CopyObject whose reply was lost may have been done: sent again, a versioned bucket would
+// hold the copy twice. HEAD first: the source's ETag (the copy's, pinned by If-Match) current at
+// the destination, with the metadata sent, is the copy done, with its version id. Before, the
+// copy was sent again whatever the destination held.
+TEST_F(ClientTest, ACopyWhoseReplyWasLostIsFoundDoneNotSentAgain) {
+  S3Client client = MakeClient();
+  const std::string etag = "0123456789abcdef0123456789abcdef";
+  const std::string quoted = "\"" + etag + "\"";
+  WriteOptions w;
+  w.metadata = {{"ferry-replica-version", "v1"}};
+  CopyObjectRequest request;
+  request.source = {.bucket = "a", .key = "k", .version_id = "s1", .if_match = etag};
+  request.bucket = "b";
+  request.key = "k";
+  request.replace = &w;
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset by peer")));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", quoted.c_str()},
+                                                 {"Content-Length", "4"},
+                                                 {"x-amz-version-id", "v7"},
+                                                 {"x-amz-meta-ferry-replica-version", "v1"}})));
+  auto copied = client.CopyObject(request, {});
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  EXPECT_EQ(copied->etag, etag);
+  EXPECT_EQ(copied->version_id, "v7");
+  ASSERT_EQ(transport_.request_count(), 2u);
+  EXPECT_EQ(transport_.requests()[1].method, "HEAD");
+  // Another object there (other metadata): the copy is sent again.
+  transport_.Push(FakeReply::NetworkError(Status::Unavailable("timeout")));
+  transport_.Push(FakeReply::Ok("", MakeHeaders({{"ETag", quoted.c_str()},
+                                                 {"x-amz-meta-ferry-replica-version", "v0"}})));
+  transport_.Push(FakeReply::Ok(
+      "<CopyObjectResult><ETag>" + quoted + "</ETag></CopyObjectResult>",
+      MakeHeaders({{"x-amz-version-id", "v8"}})));
+  auto again = client.CopyObject(request, {});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->version_id, "v8");
+  EXPECT_EQ(transport_.request_count(), 5u);
+  EXPECT_EQ(transport_.requests()[4].method, "PUT");
+}
+
 TEST_F(ClientTest, RetriesNetworkErrorsAndRequestTimeout) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset")));

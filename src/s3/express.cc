@@ -106,7 +106,25 @@ uint64_t ExpressSessions::created() const {
 
 void PartChecksums::Put(std::string_view upload_id, int part_number, std::string checksum) {
   std::lock_guard lock(mu_);
+  auto first = parts_.lower_bound(std::make_pair(std::string(upload_id), 0));
+  if (first == parts_.end() || first->first.first != upload_id) {
+    order_.emplace_back(upload_id);  // a new upload
+  }
   parts_[{std::string(upload_id), part_number}] = std::move(checksum);
+  while (parts_.size() > kMaxParts && order_.size() > 1) {
+    const std::string oldest = std::move(order_.front());
+    order_.pop_front();
+    if (oldest != upload_id) ForgetLocked(oldest);
+  }
+  // Uploads forgotten since keep their place in order_: drop those places once they are most.
+  if (order_.size() > 64 && order_.size() > 2 * parts_.size()) {
+    std::deque<std::string> live;
+    for (std::string& id : order_) {
+      auto it = parts_.lower_bound(std::make_pair(id, 0));
+      if (it != parts_.end() && it->first.first == id) live.push_back(std::move(id));
+    }
+    order_.swap(live);
+  }
 }
 
 std::optional<std::string> PartChecksums::Get(std::string_view upload_id, int part_number) const {
@@ -118,8 +136,17 @@ std::optional<std::string> PartChecksums::Get(std::string_view upload_id, int pa
 
 void PartChecksums::Forget(std::string_view upload_id) {
   std::lock_guard lock(mu_);
+  ForgetLocked(upload_id);
+}
+
+void PartChecksums::ForgetLocked(std::string_view upload_id) {
   auto it = parts_.lower_bound(std::make_pair(std::string(upload_id), 0));
   while (it != parts_.end() && it->first.first == upload_id) it = parts_.erase(it);
+}
+
+size_t PartChecksums::size() const {
+  std::lock_guard lock(mu_);
+  return parts_.size();
 }
 
 }  // namespace ferry::s3

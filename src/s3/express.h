@@ -33,6 +33,7 @@
 
 #include <chrono>
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -120,17 +121,27 @@ class ExpressSessions {
 
 // The CRC32C checksums of the parts a client uploaded to directory buckets, per upload, for
 // CompleteMultipartUpload (which must name them). Parts sent by another process (a resumed
-// upload) are not here: the client asks ListParts for them.
+// upload) are not here: the client asks ListParts for them. At most kMaxParts are kept: the
+// uploads that neither completed nor aborted here (kept for a resume elsewhere, abandoned) must
+// not pile up in a process that runs for months; past the bound the oldest upload's are
+// dropped, and its completion asks ListParts for them.
 class PartChecksums {
  public:
+  static constexpr size_t kMaxParts = 100000;
+
   void Put(std::string_view upload_id, int part_number, std::string checksum);
   std::optional<std::string> Get(std::string_view upload_id, int part_number) const;
   // Drops an upload's parts (completed or aborted).
   void Forget(std::string_view upload_id);
+  size_t size() const;
 
  private:
+  void ForgetLocked(std::string_view upload_id);
+
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, std::string, std::less<>> parts_;  // GUARDED_BY(mu_)
+  // Uploads in the order their first part came (some may be forgotten since).
+  std::deque<std::string> order_;  // GUARDED_BY(mu_)
 };
 
 // When a session received at `now` that expires at `expiration` is to be replaced: after 80%

@@ -128,6 +128,32 @@ TEST(ExpressNamesTest, CreateSessionResultIsParsedOrRefused) {
   EXPECT_EQ(ParseCreateSession("<Other/>").status().code(), ErrorCode::kInternal);
 }
 
+// The part checksums of uploads that never complete or abort here (kept for a resume
+// elsewhere, abandoned) are bounded: past kMaxParts the oldest upload's are dropped (its
+// completion asks ListParts), the newest kept. Before, a worker running for months kept every
+// one of them.
+TEST(PartChecksumsTest, UploadsThatNeverEndHereDoNotPileUp) {
+  PartChecksums sums;
+  const size_t per_upload = 1000;
+  const size_t uploads = PartChecksums::kMaxParts / per_upload + 5;
+  for (size_t u = 0; u < uploads; ++u) {
+    for (size_t p = 1; p <= per_upload; ++p) {
+      sums.Put("upload-" + std::to_string(u), static_cast<int>(p), "crc");
+    }
+  }
+  EXPECT_LE(sums.size(), PartChecksums::kMaxParts);
+  EXPECT_FALSE(sums.Get("upload-0", 1).has_value()) << "the oldest upload's are dropped";
+  EXPECT_EQ(sums.Get("upload-" + std::to_string(uploads - 1), 1000).value_or(""), "crc");
+  // Completed ones leave nothing, and their places in the order go too.
+  for (size_t u = 0; u < uploads; ++u) sums.Forget("upload-" + std::to_string(u));
+  EXPECT_EQ(sums.size(), 0u);
+  for (int i = 0; i < 1000; ++i) {
+    sums.Put("short-" + std::to_string(i), 1, "crc");
+    sums.Forget("short-" + std::to_string(i));
+  }
+  EXPECT_EQ(sums.size(), 0u);
+}
+
 TEST_F(ExpressTest, FirstRequestCreatesASessionAndIsSignedWithIt) {
   auto client = MakeClient();
   transport_.Push(FakeReply::Ok(SessionXml(1, clock_.Now())));

@@ -77,6 +77,35 @@ class BorrowedBackend : public storage::Backend {
   Status PutTags(std::string_view k, const storage::Tags& t, std::stop_token s) override {
     return b_.PutTags(k, t, s);
   }
+  // Versions.
+  Result<std::unique_ptr<storage::ListingCursor>> ListVersions(std::string_view p,
+                                                               std::string_view k,
+                                                               std::string_view v) override {
+    return b_.ListVersions(p, k, v);
+  }
+  Result<storage::ObjectInfo> StatVersion(std::string_view k, std::string_view v, bool t,
+                                          std::stop_token s) override {
+    return b_.StatVersion(k, v, t, s);
+  }
+  Status ReadVersionAt(std::string_view k, std::string_view v, uint64_t o,
+                       std::span<std::byte> out, std::stop_token s) override {
+    return b_.ReadVersionAt(k, v, o, out, s);
+  }
+  Result<storage::ObjectInfo> ReadVersionWithDetails(std::string_view k, std::string_view v,
+                                                     uint64_t o, std::span<std::byte> out,
+                                                     bool t, std::stop_token s) override {
+    return b_.ReadVersionWithDetails(k, v, o, out, t, s);
+  }
+  Status DeleteVersion(std::string_view k, std::string_view v, std::stop_token s) override {
+    return b_.DeleteVersion(k, v, s);
+  }
+  Result<storage::WriteResult> AddDeleteMarker(std::string_view k, std::stop_token s) override {
+    return b_.AddDeleteMarker(k, s);
+  }
+  Status PutVersionTags(std::string_view k, std::string_view v, const storage::Tags& t,
+                        std::stop_token s) override {
+    return b_.PutVersionTags(k, v, t, s);
+  }
 
  private:
   storage::Backend& b_;

@@ -18,6 +18,7 @@
 #include "replicate/payload.h"
 #include "replicate/status_store.h"
 #include "storage/memory/memory_backend.h"
+#include "testing/borrowed_backend.h"
 #include "testing/fake_clock.h"
 
 namespace ferry::replicate {
@@ -33,91 +34,17 @@ using jobs::WorkerOptions;
 using storage::Backend;
 using storage::ObjectInfo;
 
-// A backend that forwards to one that the test owns: the worker opens each location more than
-// once (the run's two sides, the pass's source and destinations) and must see one store.
-class Borrowed : public Backend {
+// A backend that forwards to one that the test owns (the worker opens each location more than
+// once: the run's two sides, the pass's source and destinations, and must see one store),
+// counting the probes that split key ranges.
+class Borrowed : public ferry::testing::BorrowedBackend {
  public:
-  explicit Borrowed(Backend& b) : b_(b) {}
-  const storage::Features& features() const override { return b_.features(); }
-  std::string Describe() const override { return b_.Describe(); }
-  Status Check(std::stop_token s) override { return b_.Check(s); }
-  Result<std::unique_ptr<storage::ListingCursor>> List(std::string_view p) override {
-    return b_.List(p);
-  }
-  Result<std::unique_ptr<storage::ListingCursor>> ListFrom(std::string_view p,
-                                                           std::string_view a) override {
-    return b_.ListFrom(p, a);
-  }
+  using BorrowedBackend::BorrowedBackend;
   Result<std::optional<std::string>> FirstKeyAfter(std::string_view a) override {
     ++probes;
-    return b_.FirstKeyAfter(a);
+    return BorrowedBackend::FirstKeyAfter(a);
   }
-  Result<ObjectInfo> Stat(std::string_view k, bool t, std::stop_token s) override {
-    return b_.Stat(k, t, s);
-  }
-  Status ReadAt(std::string_view k, uint64_t o, std::span<std::byte> out, std::string_view e,
-                std::stop_token s) override {
-    return b_.ReadAt(k, o, out, e, s);
-  }
-  Result<storage::WriteResult> Put(std::string_view k, std::span<const std::byte> d,
-                                   const storage::WriteSpec& spec, std::stop_token s) override {
-    return b_.Put(k, d, spec, s);
-  }
-  Result<std::unique_ptr<storage::ChunkWriter>> OpenChunkWriter(std::string_view k,
-                                                                const storage::WriteSpec& spec,
-                                                                uint64_t part,
-                                                                std::stop_token s) override {
-    return b_.OpenChunkWriter(k, spec, part, s);
-  }
-  Result<std::unique_ptr<storage::ChunkWriter>> ResumeChunkWriter(
-      std::string_view k, std::string_view id, const storage::WriteSpec& spec, uint64_t part,
-      std::stop_token s) override {
-    return b_.ResumeChunkWriter(k, id, spec, part, s);
-  }
-  Result<std::vector<PendingUpload>> ListPendingUploads(std::string_view p,
-                                                        std::stop_token s) override {
-    return b_.ListPendingUploads(p, s);
-  }
-  Status AbortPendingUpload(const PendingUpload& u, std::stop_token s) override {
-    return b_.AbortPendingUpload(u, s);
-  }
-  Status Delete(std::string_view k, std::stop_token s) override { return b_.Delete(k, s); }
-  Result<std::unique_ptr<storage::ListingCursor>> ListVersions(std::string_view p,
-                                                               std::string_view k,
-                                                               std::string_view v) override {
-    return b_.ListVersions(p, k, v);
-  }
-  Result<ObjectInfo> StatVersion(std::string_view k, std::string_view v, bool t,
-                                 std::stop_token s) override {
-    return b_.StatVersion(k, v, t, s);
-  }
-  Status ReadVersionAt(std::string_view k, std::string_view v, uint64_t o,
-                       std::span<std::byte> out, std::stop_token s) override {
-    return b_.ReadVersionAt(k, v, o, out, s);
-  }
-  Result<ObjectInfo> ReadVersionWithDetails(std::string_view k, std::string_view v, uint64_t o,
-                                            std::span<std::byte> out, bool t,
-                                            std::stop_token s) override {
-    return b_.ReadVersionWithDetails(k, v, o, out, t, s);
-  }
-  Status DeleteVersion(std::string_view k, std::string_view v, std::stop_token s) override {
-    return b_.DeleteVersion(k, v, s);
-  }
-  Result<storage::WriteResult> AddDeleteMarker(std::string_view k, std::stop_token s) override {
-    return b_.AddDeleteMarker(k, s);
-  }
-  Status PutTags(std::string_view k, const storage::Tags& t, std::stop_token s) override {
-    return b_.PutTags(k, t, s);
-  }
-  Status PutVersionTags(std::string_view k, std::string_view v, const storage::Tags& t,
-                        std::stop_token s) override {
-    return b_.PutVersionTags(k, v, t, s);
-  }
-
   static inline std::atomic<int> probes{0};
-
- private:
-  Backend& b_;
 };
 
 class ReplicateKindsTest : public ::testing::Test {

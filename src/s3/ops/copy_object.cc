@@ -28,6 +28,32 @@ Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std
   if (!request.storage_class.empty() && (replace == nullptr || replace->storage_class.empty())) {
     spec.headers.Set("x-amz-storage-class", request.storage_class);
   }
+  // A lost reply: the source's ETag (a copy keeps it on RGW, and on AWS for objects not
+  // written in parts) current at the destination key, with the metadata sent when they are
+  // replaced, means the copy was done: it is not sent again (a second version on a versioned
+  // bucket). Otherwise (not found, another ETag: AWS gives a copy of a multipart object an
+  // ETag of its own) the copy is sent again, as before.
+  if (!src.if_match.empty()) {
+    spec.done_despite_failure = [this, &request, replace, stop]() -> Result<std::optional<Reply>> {
+      RequestSpec head;
+      head.method = "HEAD";
+      head.bucket = request.bucket;
+      head.key = request.key;
+      Result<Reply> h = Call::Run(*this, head, stop);
+      if (!h.ok()) {
+        if (h.status().code() == ErrorCode::kNotFound) return std::optional<Reply>();
+        return h.status();  // whether the copy was done is unknown: not sent again
+      }
+      const ObjectHead found = ParseObjectHead(h->headers);
+      const bool ours = found.etag == UnquoteEtag(request.source.if_match) &&
+                        (replace == nullptr || SentMetadataFound(found.metadata,
+                                                                 replace->metadata));
+      if (!ours) return std::optional<Reply>();
+      return std::optional<Reply>(
+          Reply{200, std::move(h->headers),
+                "<CopyObjectResult><ETag>" + Quoted(found.etag) + "</ETag></CopyObjectResult>"});
+    };
+  }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   Result<std::string> etag = ParseCopyResult(reply.body);
   if (!etag.ok()) {

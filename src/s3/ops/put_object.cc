@@ -1,6 +1,4 @@
 // PutObject.
-#include <cctype>
-
 #include "checksum/checksum.h"
 #include "s3/client_internal.h"
 #include "s3/xml.h"
@@ -46,18 +44,9 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
         return h.status();  // whether the PUT was done is unknown: not sent again
       }
       const ObjectHead found = ParseObjectHead(h->headers);
-      // ferry's own metadata (plain ASCII: a replica's marks, the checksum, the mtime) must be
-      // the same; users' values may come back encoded otherwise, so only their names count.
-      bool same_metadata = found.metadata.size() == options.metadata.size();
-      for (const auto& [name, value] : options.metadata) {
-        std::string lower = name;
-        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        auto it = found.metadata.find(lower);
-        same_metadata = same_metadata && it != found.metadata.end() &&
-                        (!name.starts_with("ferry-") || it->second == value);
-      }
       const bool ours = !found.etag_not_md5() && found.size == body.size() &&
-                        found.etag == checksum::Hex(checksum::Md5(body)) && same_metadata;
+                        found.etag == checksum::Hex(checksum::Md5(body)) &&
+                        SentMetadataFound(found.metadata, options.metadata);
       if (!ours) return std::optional<Reply>();
       return std::optional<Reply>(Reply{200, std::move(h->headers), ""});
     };
