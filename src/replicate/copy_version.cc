@@ -79,8 +79,8 @@ Status RunParts(const PassOptions& o, size_t n, std::stop_token stop,
 // One attempt at `copy`: the version read whole and written with one Put (the CRC32C of the
 // bytes read is set in `copy.spec`). No Content-MD5 of our own, as sync's writes: the S3
 // client sends one where the payload is not signed, and a signed payload's SHA-256 already
-// makes the store refuse a body that is not the one sent (hashing every byte with MD5 as well
-// made replication's CPU twice sync's for the same versions: bench-replicate-memory).
+// makes the store refuse a body that is not the one sent (bench-replicate-memory, 12 x 48 MiB:
+// 3.34 s of CPU with an MD5 of every byte, 2.26 s without; sync 1.24-1.32 s).
 Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
                                        CopyChecks& checks, std::stop_token stop) {
   const ObjectInfo& v = copy.version;
