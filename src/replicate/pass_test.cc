@@ -731,16 +731,21 @@ class FlippingBackend : public MemoryBackend {
   }
 };
 
+// The options of a versioned source named "flip" (a FlippingBackend) on `clock`.
+MemoryBackend::Options FlipSource(Clock* clock) {
+  MemoryBackend::Options o;
+  o.clock = clock;
+  o.versioned = true;
+  o.name = "flip";
+  o.endpoint = "flip";
+  return o;
+}
+
 // Bytes corrupted on the way are refused by the check (nothing written) and read again, as
 // sync does: the version is replicated in the same pass. Before, it failed at once (the run
 // exited 1) although a fresh read was good.
 TEST_F(PassTest, ACorruptedReadIsReadAgainNotFailed) {
-  MemoryBackend::Options o;
-  o.clock = &clock_;
-  o.versioned = true;
-  o.name = "flip";
-  o.endpoint = "flip";
-  FlippingBackend src(o);
+  FlippingBackend src(FlipSource(&clock_));
   Write(src, "k", "the bytes of v1");
   Write(src, "big", std::string(3 << 20, 'x'));
   for (int flips : {1, 2}) {
@@ -765,12 +770,7 @@ TEST_F(PassTest, AMultipartVersionIsProvenByItsEtag) {
   options_.multipart_threshold = 8ull << 20;
   options_.part_size = 5ull << 20;
   concurrency_ = 1;
-  MemoryBackend::Options o;
-  o.clock = &clock_;
-  o.versioned = true;
-  o.name = "flip";
-  o.endpoint = "flip";
-  FlippingBackend src(o);
+  FlippingBackend src(FlipSource(&clock_));
   src.flips = 0;
   auto write_parts = [&](const std::string& key, const std::string& data, uint64_t part) {
     storage::WriteSpec spec;
@@ -811,12 +811,7 @@ TEST_F(PassTest, ALargeVersionIsProvenByItsMd5Etag) {
   options_.multipart_threshold = 8ull << 20;
   options_.part_size = 5ull << 20;
   concurrency_ = 1;
-  MemoryBackend::Options o;
-  o.clock = &clock_;
-  o.versioned = true;
-  o.name = "flip";
-  o.endpoint = "flip";
-  FlippingBackend src(o);
+  FlippingBackend src(FlipSource(&clock_));
   src.flips = 0;
   std::string data(12u << 20, 'm');
   for (size_t i = 0; i < data.size(); i += 4093) data[i] = static_cast<char>('A' + i % 29);

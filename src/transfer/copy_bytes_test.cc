@@ -9,12 +9,15 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "transfer/memory_fixture.h"
 
 namespace ferry::transfer {
 namespace {
 
 using storage::MemoryBackend;
 using storage::ObjectInfo;
+using testing::Put;
+using testing::PutMultipart;
 
 // A MemoryBackend that tells the size of part 1 of multipart objects, as AWS does.
 class TellingBackend : public MemoryBackend {
@@ -25,27 +28,6 @@ class TellingBackend : public MemoryBackend {
   }
   std::optional<uint64_t> told;
 };
-
-void Put(MemoryBackend& b, const std::string& key, const std::string& body) {
-  storage::WriteSpec spec;
-  spec.size = body.size();
-  ASSERT_TRUE(b.Put(key, checksum::AsBytes(body), spec, {}).ok());
-}
-
-// Writes `body` as another tool would: a multipart upload of `part` bytes, no ferry metadata.
-void PutMultipart(MemoryBackend& b, const std::string& key, const std::string& body,
-                  uint64_t part) {
-  storage::WriteSpec spec;
-  spec.size = body.size();
-  auto w = b.OpenChunkWriter(key, spec, part, {});
-  ASSERT_TRUE(w.ok());
-  int n = 1;
-  for (uint64_t off = 0; off < body.size(); off += part, ++n) {
-    auto data = checksum::AsBytes(body).subspan(off, std::min<uint64_t>(part, body.size() - off));
-    ASSERT_TRUE((*w)->WriteChunk(n, off, data, {}).ok());
-  }
-  ASSERT_TRUE((*w)->Commit({}).ok());
-}
 
 std::string Read(MemoryBackend& b, const ObjectInfo& object) {
   std::string out(object.size, '\0');

@@ -25,6 +25,7 @@ using storage::Backend;
 using storage::MemoryBackend;
 using testing::Bytes;
 using testing::Put;
+using testing::PutMultipart;
 using testing::SmallParts;
 using storage::ObjectInfo;
 
@@ -60,21 +61,6 @@ class CorruptingBackend : public MemoryBackend {
     out[out.size() / 2] ^= std::byte{0x20};
   }
 };
-
-// Writes `body` as another tool would: a multipart upload of `part` bytes, no ferry metadata.
-void PutMultipart(MemoryBackend& b, const std::string& key, const std::string& body,
-                  uint64_t part) {
-  storage::WriteSpec spec;
-  spec.size = body.size();
-  auto w = b.OpenChunkWriter(key, spec, part, {});
-  ASSERT_TRUE(w.ok());
-  int n = 1;
-  for (uint64_t off = 0; off < body.size(); off += part, ++n) {
-    auto data = checksum::AsBytes(body).subspan(off, std::min<uint64_t>(part, body.size() - off));
-    ASSERT_TRUE((*w)->WriteChunk(n, off, data, {}).ok());
-  }
-  ASSERT_TRUE((*w)->Commit({}).ok());
-}
 
 SyncOptions Options() {
   SyncOptions o;

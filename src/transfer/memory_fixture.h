@@ -1,10 +1,12 @@
 // Helpers shared by the engine's unit tests on MemoryBackend fakes (sync_test.cc,
-// integrity_test.cc, executor_test.cc, destination_key_test.cc): seeded random bytes, small
-// part limits, writes as other tools do them, a journal in memory. Test-only; header-only.
+// integrity_test.cc, executor_test.cc, destination_key_test.cc, copy_bytes_test.cc): seeded
+// random bytes, small part limits, writes as other tools do them, a journal in memory.
+// Test-only; header-only.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -42,6 +44,21 @@ inline void Put(storage::MemoryBackend& b, const std::string& key, const std::st
   spec.metadata = std::move(metadata);
   auto r = b.Put(key, checksum::AsBytes(body), spec, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// Writes `body` as another tool would: a multipart upload of `part` bytes, no ferry metadata.
+inline void PutMultipart(storage::MemoryBackend& b, const std::string& key,
+                         const std::string& body, uint64_t part) {
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  auto w = b.OpenChunkWriter(key, spec, part, {});
+  ASSERT_TRUE(w.ok());
+  int n = 1;
+  for (uint64_t off = 0; off < body.size(); off += part, ++n) {
+    auto data = checksum::AsBytes(body).subspan(off, std::min<uint64_t>(part, body.size() - off));
+    ASSERT_TRUE((*w)->WriteChunk(n, off, data, {}).ok());
+  }
+  ASSERT_TRUE((*w)->Commit({}).ok());
 }
 
 // An UploadJournal in memory, as the JobStore keeps one per large-object job.
