@@ -1,0 +1,58 @@
+// S3's XML replies: every parser of s3/xml.h, the error mapping of s3/errors.h, and the
+// notification and topic documents a bucket or an SNS endpoint hands back.
+#include <string>
+
+#include "fuzz/fuzz_target.h"
+#include "s3/errors.h"
+#include "s3/notification.h"
+#include "s3/topics.h"
+#include "s3/xml.h"
+
+namespace {
+
+using namespace ferry::s3;
+using ferry::fuzz::Require;
+
+void CheckEtag(const std::string& etag) {
+  Require(etag.empty() || (etag.front() != '"' && etag.back() != '"'), "ETag left quoted");
+}
+
+}  // namespace
+
+FERRY_FUZZ_TARGET(s3_xml) {
+  const std::string_view xml = ferry::fuzz::AsText(data, size);
+  if (auto page = ParseListObjectsV2(xml); page.ok()) {
+    for (const auto& o : page->objects) CheckEtag(o.etag);
+  }
+  if (auto page = ParseListVersions(xml); page.ok()) {
+    for (const auto& v : page->versions) {
+      if (!v.delete_marker) CheckEtag(v.etag);
+    }
+  }
+  if (auto parts = ParseListParts(xml); parts.ok()) {
+    Require(parts->crc32c.size() == parts->parts.size(), "a CRC32C per listed part");
+  }
+  (void)ParseListMultipartUploads(xml);
+  (void)ParseInitiateMultipartUpload(xml);
+  if (auto etag = ParseCompleteMultipartUpload(xml); etag.ok()) CheckEtag(*etag);
+  if (auto etag = ParseCopyResult(xml); etag.ok()) CheckEtag(*etag);
+  (void)ParseTagging(xml);
+  (void)ParseVersioningConfiguration(xml);
+  (void)ParseCreateSession(xml);
+  (void)ParseDeleteResult(xml);
+  (void)ParseNotificationConfiguration(xml);
+  (void)ParseCreateTopic(xml);
+  (void)ParseGetTopicAttributes(xml);
+  int removed = 0;
+  (void)RemoveConfiguration(xml, "ferry", &removed);
+  Require(removed >= 0, "a count of removed configurations");
+  (void)ParseError(xml);
+  (void)IsErrorDocument(xml);
+  ErrorTarget target;
+  target.bucket = "b";
+  target.key = "k";
+  for (int http : {0, 200, 400, 403, 404, 412, 500, 503}) {
+    Require(!StatusFromReply(http, xml, target).ok(), "a failed reply maps to an error");
+  }
+  return 0;
+}
