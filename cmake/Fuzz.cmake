@@ -1,15 +1,18 @@
 # FERRY_FUZZ=ON: libFuzzer targets (clang only), never part of the default build. Everything in
-# such a build directory is compiled with libFuzzer's coverage and ASan+UBSan, and
+# such a build directory is compiled with libFuzzer's coverage and ASan+UBSan (a UBSan finding
+# stops the process, as an ASan one does), so the same directory (build-asan in
+# scripts/test-all.sh) also runs the test suites under the sanitizers, and
 #   ferry_add_fuzzer(NAME n SOURCES a.cc... LIBS lib...)
 # adds one fuzzer executable (LLVMFuzzerTestOneInput in its sources). Off: ferry_add_fuzzer does
-# nothing. See src/events/CMakeLists.txt for how to build and run one.
+# nothing. fuzz/CMakeLists.txt has the targets, scripts/fuzz.sh runs them.
 option(FERRY_FUZZ "Build the libFuzzer targets (clang only)" OFF)
 if(FERRY_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "FERRY_FUZZ=ON needs clang's libFuzzer: -DCMAKE_CXX_COMPILER=clang++-14")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address,undefined)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
 endif()
 
 function(ferry_add_fuzzer)
@@ -18,6 +21,7 @@ function(ferry_add_fuzzer)
   endif()
   cmake_parse_arguments(F "" "NAME" "SOURCES;LIBS" ${ARGN})
   add_executable(${F_NAME} ${F_SOURCES})
+  set_property(GLOBAL APPEND PROPERTY FERRY_FUZZ_EXECUTABLES ${F_NAME})
   target_link_libraries(${F_NAME} PRIVATE ${F_LIBS})
   target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer)
 endfunction()

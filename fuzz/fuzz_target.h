@@ -1,6 +1,6 @@
 // A fuzz target: a function that takes any bytes and must return without a crash, a throw that
 // escapes, a leak or undefined behaviour, and with its own invariants kept (Require). Each one
-// exercises one of ferry's parsers of what others send it (see docs/design/fuzzing.md).
+// exercises one of ferry's parsers of what others send it (see docs/design/hardening.md).
 //
 // A target file defines its function with FERRY_FUZZ_TARGET(name) { ... }. The same function is
 // built two ways (fuzz/CMakeLists.txt):

@@ -31,6 +31,13 @@ std::string ReadFile(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+}  // namespace
+
+// the target's name in test names and failures, not its bytes
+void PrintTo(const Target& t, std::ostream* os) { *os << t.name; }
+
+namespace {
+
 class FuzzReplayTest : public ::testing::TestWithParam<Target> {};
 
 TEST_P(FuzzReplayTest, SeedsAndRegressionsRunClean) {

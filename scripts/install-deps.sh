@@ -16,9 +16,11 @@
 #   bench   the peers of bench/bench-sync.sh and bench-codec.sh: rclone, AWS CLI, GNU time
 #           (/usr/bin/time), the zstd CLI
 #   browser Chromium (/usr/bin/chromium), driven headless by tests/cli/dashboard_test.sh
+#   san     clang 14 with its sanitizer and libFuzzer runtimes and llvm-symbolizer: the ASan/UBSan,
+#           TSan and fuzzing builds (scripts/lib/sanitizers.sh, scripts/fuzz.sh)
 #   tools   rclone (tests/cli/verify_test.sh checks its copies) and systemd (systemd-analyze of
 #           deploy/systemd/ in tests/cli/systemd_units_test.sh)
-#   test    build + rgw + pg + swift + aws + prom + browser + tools: everything scripts/test-all.sh
+#   test    build + rgw + pg + swift + aws + prom + browser + san + tools: everything scripts/test-all.sh
 #           needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
@@ -51,6 +53,8 @@ PROM_PKGS=(prometheus)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
 # zstd: the CLI bench/bench-codec.sh compares `ferry archive pack` with
 BROWSER_PKGS=(chromium)
+# llvm-14: llvm-symbolizer, which turns a sanitizer's stack into file:line
+SAN_PKGS=(clang-14 libclang-rt-14-dev llvm-14)
 BENCH_PKGS=(rclone awscli time zstd iproute2)  # iproute2: ip and tc for bench/lib/wan.sh
 
 groups=("$@")
@@ -69,13 +73,14 @@ add_group() {
     prom)  wanted+=("${PROM_PKGS[@]}") ;;
     bench) wanted+=("${BENCH_PKGS[@]}") ;;
     browser) wanted+=("${BROWSER_PKGS[@]}") ;;
+    san)   wanted+=("${SAN_PKGS[@]}") ;;
     test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
-           add_group prom; add_group browser; add_group tools ;;
+           add_group prom; add_group browser; add_group san; add_group tools ;;
     tools) wanted+=("${RCLONE_PKGS[@]}" "${SYSTEMD_PKGS[@]}") ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown group '$1' (build rgw pg swift aws prom browser tools bench test demo all)" ;;
+    *) die "unknown group '$1' (build rgw pg swift aws prom browser san tools bench test demo all)" ;;
   esac
 }
 for g in "${groups[@]}"; do add_group "$g"; done

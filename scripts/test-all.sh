@@ -9,14 +9,22 @@
 # 2. starts two RGW gateways (regions A and B), PostgreSQL and OpenStack Swift (S3 layer: the
 #    "less capable" endpoint) in the background, each as soon as its packages are in, because
 #    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
-# 3. configures and builds (RelWithDebInfo with line-only debug info, -DFERRY_DEBUG_INFO=lines:
-#    backtraces keep file:line, the build takes far less CPU; warnings are errors) into build/;
-# 4. runs the unit and conformance tests (ctest -L 'unit|conformance');
-# 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration,
-#    two at a time; those that restart PostgreSQL alone: RUN_SERIAL in cmake/FerryTest.cmake)
-#    and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
-#    script that exits non-zero on failure; exit code 77 means "skipped"; run_cli_scripts says
-#    which run one after another);
+# 3. configures and builds the ferry command (RelWithDebInfo with line-only debug info,
+#    -DFERRY_DEBUG_INFO=lines: backtraces keep file:line, the build takes far less CPU; warnings
+#    are errors) into build/;
+# 4. starts, in the background and niced, the sanitizer builds (scripts/lib/sanitizers.sh):
+#    build-asan (clang, ASan+UBSan and libFuzzer coverage: every test executable and fuzzer) and
+#    build-tsan (TSan: the tests of the executor, workers, claims, locks, HTTP server, limits);
+# 5. exports FERRY_TEST_* and FERRY_BIN and runs every tests/cli/*.sh, two at a time
+#    (end-to-end tests of the ferry binary: a bash script that exits non-zero on failure; exit
+#    code 77 means "skipped"; run_cli_scripts says which run one after another), while the
+#    sanitizer builds take the CPU the scripts leave;
+# 5b. then, in build-asan, the unit and conformance tests (ctest -L 'unit|conformance') and the
+#    integration tests (ctest -L integration, two at a time; those that restart PostgreSQL
+#    alone: RUN_SERIAL in cmake/FerryTest.cmake), every fuzz target for FERRY_FUZZ_SECONDS
+#    (scripts/fuzz.sh), and the TSan tests in build-tsan. FERRY_TEST_PLAIN=1 also builds and runs
+#    the unit, conformance and integration suites in build/ (before the CLI scripts), as does
+#    FERRY_SANITIZERS=0, which leaves the sanitizer builds out;
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
 #    before tests can run (build, server start) counts as one failure.
@@ -44,6 +52,9 @@
 #     "-DFERRY_DEBUG_INFO=full" (full debug info; cmake/BuildSpeed.cmake has the build knobs).
 #   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
 #   FERRY_CLI_LANES: how many CLI scripts run side by side (default 2; 1 = one after another).
+#   FERRY_SANITIZERS=0: no sanitizer builds, suites or fuzzing (the plain suites run instead).
+#   FERRY_TEST_PLAIN=1: the plain suites as well.
+#   FERRY_FUZZ_SECONDS: how long each fuzz target runs (default 30).
 #   FERRY_TEST_KEEP_WORK=1: each CLI script keeps its scratch dir (/tmp/ferry-cli-test.*: state files, logs) to look into.
 set -euo pipefail
 
@@ -51,6 +62,8 @@ cd "$(dirname "$0")/.."
 FERRY_ROOT=$PWD
 # shellcheck source=scripts/lib/common.sh
 source "$FERRY_ROOT/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/sanitizers.sh
+source "$FERRY_ROOT/scripts/lib/sanitizers.sh"
 
 T0=$SECONDS
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")
@@ -78,13 +91,13 @@ step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
 # or two scripts that need it fail, saying so, not every test.
 start_deps() {
   if [ "$(id -u)" != 0 ]; then
-    bash scripts/install-deps.sh rgw pg swift aws prom browser
+    bash scripts/install-deps.sh rgw pg swift aws prom browser san
     bash scripts/install-deps.sh tools || log "warning: the tools group did not install (rclone, systemd)"
     echo 0 > "$LOG_DIR/deps.rc"
     return 0
   fi
   ( rc=0
-    bash scripts/install-deps.sh rgw pg swift aws prom browser > "$LOG_DIR/deps.log" 2>&1 || rc=$?
+    bash scripts/install-deps.sh rgw pg swift aws prom browser san > "$LOG_DIR/deps.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/deps.rc.tmp" && mv "$LOG_DIR/deps.rc.tmp" "$LOG_DIR/deps.rc"
     # the servers start meanwhile; wait_servers waits for this job, so before any test runs
     bash scripts/install-deps.sh tools >> "$LOG_DIR/deps.log" 2>&1 \
@@ -95,7 +108,7 @@ start_deps() {
 deps_ready() {
   while [ ! -s "$LOG_DIR/deps.rc" ]; do sleep 0.2; done
   [ "$(cat "$LOG_DIR/deps.rc")" = 0 ] && return 0
-  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser)" >&2
+  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser san)" >&2
   return 1
 }
 
@@ -198,6 +211,7 @@ wait_servers() {
 
 # stop only what this run started; safe to call more than once
 stop_servers() {
+  san_stop
   # a start still in progress must finish first, or daemons it launches later would survive
   if [ -n "$deps_job" ]; then wait "$deps_job" 2>/dev/null || true; deps_job=""; fi
   if [ -n "$rgw_job" ]; then wait "$rgw_job" 2>/dev/null || true; rgw_job=""; fi
@@ -261,11 +275,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ------------------------------------------------------------------ tests
-# run_ctest NAME ARGS...: run ctest, add its counts from the "N tests failed out of M" line
+# run_ctest NAME ARGS...: run ctest (in build/, or in $CTEST_DIR), add its counts from the
+# "N tests failed out of M" line
 run_ctest() {
   local name=$1; shift
   local out=$LOG_DIR/ctest-$name.log rc=0 line f t
-  ctest --test-dir build --output-on-failure "$@" 2>&1 | tee "$out" || rc=$?
+  ctest --test-dir "${CTEST_DIR:-build}" --output-on-failure "$@" 2>&1 | tee "$out" || rc=$?
   line=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 || true)
   if [ -n "$line" ]; then
     read -r f _ _ _ _ t <<< "$line"
@@ -383,19 +398,29 @@ start_deps
 
 start_servers
 
-log "configure + build (RelWithDebInfo, line-only debug info, -Werror)"
+# The suites of ctest run in the sanitizer build (scripts/lib/sanitizers.sh): build/ makes the
+# ferry command the CLI scripts run (and the plain suites too with FERRY_TEST_PLAIN=1, or when
+# FERRY_SANITIZERS=0).
+plain=${FERRY_TEST_PLAIN:-0}
+[ "${FERRY_SANITIZERS:-1}" = 1 ] || plain=1
+targets=(ferry)
+[ "$plain" = 1 ] && targets=(all)
+log "configure + build of ${targets[*]} (RelWithDebInfo, line-only debug info, -Werror)"
 extra=()
 [ -z "${FERRY_CMAKE_ARGS:-}" ] || read -r -a extra <<< "$FERRY_CMAKE_ARGS"
 if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON \
          -DFERRY_DEBUG_INFO=lines "${extra[@]}" \
-       && cmake --build build -j2; }; then
+       && cmake --build build -j2 --target "${targets[@]}"; }; then
   step_failed "configure/build"
   finish
 fi
 export FERRY_BIN=$FERRY_ROOT/build/src/cli/ferry
 
-log "unit + conformance tests"
-run_ctest unit -L 'unit|conformance' -j "$(nproc)"
+[ "${FERRY_SANITIZERS:-1}" = 1 ] && san_build_start
+if [ "$plain" = 1 ]; then
+  log "unit + conformance tests"
+  run_ctest unit -L 'unit|conformance' -j "$(nproc)"
+fi
 
 log "waiting for the servers"
 if ! wait_servers; then
@@ -409,14 +434,21 @@ if [ "$rgw_mode" = ours ] && [ "$swift_mode" = ours ] && [ "${FERRY_TEST_KEEP_SE
   export FERRY_TEST_THROWAWAY_SERVERS=1
 fi
 
-log "integration tests"
-run_ctest integration -L integration -j "$(nproc)"
-check_rgw "the integration tests"
+if [ "$plain" = 1 ]; then
+  log "integration tests"
+  run_ctest integration -L integration -j "$(nproc)"
+  check_rgw "the integration tests"
+fi
 
 # what the CLI scripts leave to look at (tests/cli/dashboard_test.sh: a screenshot)
 export FERRY_TEST_ARTIFACTS=$FERRY_ROOT/build/test-artifacts
 mkdir -p "$FERRY_TEST_ARTIFACTS"
 log "CLI end-to-end scripts (artifacts: $FERRY_TEST_ARTIFACTS)"
 run_cli_scripts
+
+if [ "${FERRY_SANITIZERS:-1}" = 1 ]; then
+  san_run
+  check_rgw "the sanitizer suites"
+fi
 
 finish

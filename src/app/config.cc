@@ -9,6 +9,7 @@
 #include "app/location.h"
 #include "limits/schedule.h"
 #include "plan/filter.h"
+#include "storage/key.h"
 
 namespace ferry::app {
 namespace {
@@ -480,9 +481,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& err) {
+    // toml++ quotes the text it met, which may hold a line break or any byte: escaped, so the
+    // refusal stays one printable line (found by fuzz_config_toml)
     return Status::InvalidArgument("malformed config " + src + " line " +
                                    std::to_string(err.source().begin.line) + ": " +
-                                   std::string(err.description()));
+                                   storage::PrintableKey(err.description()));
   }
   Config config;
   config.source = src;

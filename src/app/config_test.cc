@@ -39,6 +39,15 @@ TEST(ConfigTest, MalformedTomlNamesFileAndLine) {
       << c.status().message();
 }
 
+// Found by fuzz_config_toml: toml++ quotes what it met, line breaks included.
+TEST(ConfigTest, MalformedTomlIsRefusedInOnePrintableLine) {
+  auto c = ParseConfig("[transfer]\nx = fa\nlse\n", "bad.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().find('\n'), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("bad.toml line 2"), std::string::npos)
+      << c.status().message();
+}
+
 TEST(ConfigTest, RefusesSecretsUnknownKeysAndBadValues) {
   EXPECT_NE(ParseConfig("[remotes.a]\nsecret_access_key = \"x\"\n", "f")
                 .status()

@@ -106,6 +106,13 @@ CURLMsg* curl_multi_info_read(CURLM* multi, int* msgs_in_queue) {
   return Curl().curl_multi_info_read(multi, msgs_in_queue);
 }
 
+// curl's own signatures put an enum before the "...": clang warns that va_start after a
+// parameter of a type that undergoes promotion is undefined, but an enum with int's range is
+// passed as an int on every ABI curl supports, and the signatures are curl's, not ours.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
 CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...) {
   va_list ap;
   va_start(ap, option);
@@ -130,5 +137,8 @@ CURLcode curl_easy_getinfo(CURL* curl, CURLINFO info, ...) {
   va_end(ap);
   return Curl().curl_easy_getinfo(curl, info, out);
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 }  // extern "C"

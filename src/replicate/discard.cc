@@ -44,7 +44,10 @@ Result<DiscardedArchives> DiscardRunArchives(const RunArchiveNames& run,
                                              transport::TransportStore& archives,
                                              std::stop_token stop) {
   DiscardedArchives out;
-  for (const auto& [name, backend] : staging) {
+  for (const auto& entry : staging) {
+    // not a structured binding: clang 14 (the sanitizer build) cannot capture one
+    const std::string& name = entry.first;
+    storage::Backend* backend = entry.second;
     const transport::RunArchives of_run{
         .prefix = run.Prefix(),
         .owns = [&run, &name](std::string_view key) { return run.IsOfRun(name, key); }};

@@ -39,9 +39,15 @@ struct CivilTime {
   std::chrono::microseconds fraction{0};  // of the second
 };
 
-// The time point of `c`; nullopt when it names no such day or time.
+// The years system_clock's nanoseconds hold (int64: 1677-09-21 to 2262-04-11), whole.
+constexpr int kFirstYear = 1678;
+constexpr int kLastYear = 2261;
+
+// The time point of `c`; nullopt when it names no such day or time, or one the clock cannot
+// hold (the conversion would overflow: a store's year 4052 is refused, not undefined).
 std::optional<system_clock::time_point> Compose(const CivilTime& c) {
   using namespace std::chrono;
+  if (c.year < kFirstYear || c.year > kLastYear) return std::nullopt;
   const year_month_day ymd{year{c.year}, month{static_cast<unsigned>(c.month)},
                            day{static_cast<unsigned>(c.day)}};
   if (!ymd.ok() || c.hour > 23 || c.minute > 59 || c.second > 60) return std::nullopt;

@@ -15,7 +15,8 @@ namespace ferry::s3 {
 std::string FormatAmzDate(std::chrono::system_clock::time_point t);
 
 // "2026-11-22T00:53:21.123Z", "2026-11-22T00:53:21Z" or with a "+00:00"-style offset.
-// nullopt when malformed.
+// nullopt when malformed, or outside the years 1678-2261 (what system_clock's int64
+// nanoseconds hold; both parsers).
 std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_view s);
 
 // RFC 1123 "Sun, 22 Nov 2026 00:53:21 GMT" (also accepts the day name missing).

@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# The sanitizer and fuzzing legs of scripts/test-all.sh (docs/design/hardening.md). Sourced by it,
+# not run; uses its log, step_failed, run_ctest and LOG_DIR.
+#
+#   build-asan  clang-14, -DFERRY_FUZZ=ON: everything with ASan + UBSan (+ libFuzzer's coverage):
+#               every ctest executable (target ferry_tests) and every fuzzer (ferry_fuzzers).
+#               The unit, conformance and integration suites run here, and scripts/fuzz.sh.
+#   build-tsan  clang-14, -DFERRY_SANITIZE=thread: the tests of what runs threads against each
+#               other (TSAN_TESTS below).
+#
+# Both build in the background at the lowest priority (nice 19) while the CLI scripts run on the
+# ferry command of build/: the scripts spend most of their time waiting on the servers, and a
+# niced compiler only takes the CPU they leave. san_build_start starts that, san_run waits for
+# it and runs the suites.
+
+ASAN_DIR=build-asan
+TSAN_DIR=build-tsan
+# executor, budgets and pools; workers and leases; cache claims and locks; the HTTP server and
+# the event intake; the rate limits; transport (its unpack claims)
+TSAN_TESTS=(transfer_executor_test transfer_buffer_pool_test transfer_budget_test jobs_worker_test
+  jobs_worker_executor_test jobs_worker_lease_test cache_test http_server_test serve_intake_test
+  limits_test transport_test)
+san_job=""
+
+# san_configure DIR ARGS...: a clang-14 build directory with these extra cmake arguments
+san_configure() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DFERRY_WERROR=ON \
+    -DFERRY_DEBUG_INFO=lines -DFERRY_LINKER=default "$@"
+}
+
+san_build_start() {
+  log "sanitizers: building $ASAN_DIR (ASan+UBSan, fuzzers) and $TSAN_DIR (TSan) in the background, niced (log: $LOG_DIR/san-build.log)"
+  ( rc=0
+    # clang comes with the servers' packages (install-deps.sh san), in the background
+    deps_ready 2> "$LOG_DIR/san-build.log" || { echo 1 > "$LOG_DIR/san-build.rc"; exit 0; }
+    { san_configure "$ASAN_DIR" -DFERRY_FUZZ=ON \
+        && nice -n 19 cmake --build "$ASAN_DIR" -j2 --target ferry_tests ferry_fuzzers; } \
+      >> "$LOG_DIR/san-build.log" 2>&1 || rc=1
+    if [ "$rc" = 0 ]; then
+      { san_configure "$TSAN_DIR" -DFERRY_SANITIZE=thread \
+          && nice -n 19 cmake --build "$TSAN_DIR" -j2 --target "${TSAN_TESTS[@]}"; } \
+        >> "$LOG_DIR/san-build.log" 2>&1 || rc=2
+    fi
+    echo "$rc" > "$LOG_DIR/san-build.rc" ) &
+  san_job=$!
+}
+
+# san_stop: ends a build still running (an early exit of test-all.sh), with its compilers
+san_stop() {
+  [ -n "$san_job" ] || return 0
+  kill_tree "$san_job"
+  wait "$san_job" 2>/dev/null || true
+  san_job=""
+}
+
+kill_tree() { # PID: the process and every descendant, children first
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+
+san_run() {
+  if [ -n "$san_job" ]; then
+    log "sanitizers: waiting for their builds"
+    wait "$san_job" 2>/dev/null || true
+    san_job=""
+  fi
+  local rc
+  rc=$(cat "$LOG_DIR/san-build.rc" 2>/dev/null || echo 1)
+  if [ "$rc" = 1 ]; then
+    grep -E 'error|FAILED' "$LOG_DIR/san-build.log" | head -n 40 | sed 's/^/    /'
+    step_failed "the ASan/UBSan build ($ASAN_DIR; log above)"
+    return 0
+  fi
+  # a finding fails its test: ASan and UBSan abort (-fno-sanitize-recover), leaks are checked
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+  log "sanitizers: unit + conformance tests under ASan+UBSan"
+  CTEST_DIR=$ASAN_DIR run_ctest asan-unit -L 'unit|conformance' -j "$(nproc)"
+  log "sanitizers: integration tests under ASan+UBSan"
+  CTEST_DIR=$ASAN_DIR run_ctest asan-integration -L integration -j "$(nproc)"
+  log "sanitizers: fuzzing each target for ${FERRY_FUZZ_SECONDS:-30} s"
+  if bash scripts/fuzz.sh --no-build --build "$ASAN_DIR" --seconds "${FERRY_FUZZ_SECONDS:-30}" \
+       --jobs "$(nproc)" 2>&1 | tee "$LOG_DIR/fuzz.log"; then
+    passed=$((passed + 1))
+  else
+    step_failed "fuzzing (a target crashed; its input and how to reproduce it above)"
+  fi
+  if [ "$rc" = 2 ]; then
+    grep -E 'error|FAILED' "$LOG_DIR/san-build.log" | head -n 40 | sed 's/^/    /'
+    step_failed "the TSan build ($TSAN_DIR; log above)"
+    return 0
+  fi
+  log "sanitizers: the threads' tests under TSan (${TSAN_TESTS[*]})"
+  # (the tests of targets not built there are listed as <target>_NOT_BUILT: left out)
+  CTEST_DIR=$TSAN_DIR run_ctest tsan -L unit -E '_NOT_BUILT' -j "$(nproc)"
+}
