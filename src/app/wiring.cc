@@ -201,22 +201,23 @@ Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
                          (r.options.tls ? "|" + r.options.tls->ca_bundle + "|" +
                                               (r.options.tls->verify ? "checked" : "unchecked")
                                         : std::string());
+  const RemoteConfig* remote = r.remote;
+  // once per remote (two remotes may share a client)
+  if (remote != nullptr && r.options.tls && !r.options.tls->verify &&
+      warned_insecure_.insert(remote->name).second) {
+    obs::Log(obs::Level::kWarn,
+             "TLS certificates of remote '" + remote->name +
+                 "' are not checked (insecure_skip_verify = true): anyone on the path can read "
+                 "and change its traffic",
+             {{"endpoint", r.options.endpoint}});
+  }
   auto& entry = clients_[id];
   if (!entry) {
-    const RemoteConfig* remote = r.remote;
     if (remote != nullptr && !remote->ca_bundle.empty()) {
       if (Status s = CheckCaBundle(*remote); !s.ok()) {
         clients_.erase(id);
         return s;
       }
-    }
-    if (remote != nullptr && r.options.tls && !r.options.tls->verify &&
-        warned_insecure_.insert(remote->name).second) {
-      obs::Log(obs::Level::kWarn,
-               "TLS certificates of remote '" + remote->name +
-                   "' are not checked (insecure_skip_verify = true): anyone on the path can read "
-                   "and change its traffic",
-               {{"endpoint", r.options.endpoint}});
     }
     entry = std::make_unique<ClientEntry>();
     entry->creds = std::make_unique<s3::StaticCredentials>(r.creds);
