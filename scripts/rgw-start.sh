@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start a throw-away single-node Ceph cluster (1 mon, 1 bluestore osd on a sparse file, optional mgr)
 # plus two Ceph RADOS Gateways (S3 API, beast frontend) on 127.0.0.1: two independent "regions"
-# for ferry's integration tests, demo and benchmarks (region A -> region B).
+# for ferry's integration tests, demo and benchmarks (region A -> region B). Gateway A also
+# serves HTTPS on RGW_TLS_PORT with a certificate for 127.0.0.1 and localhost issued by a
+# throw-away CA, both made with the openssl CLI when the cluster is created ($RGW_DIR/tls/).
 # No systemd and no containers: every daemon runs directly with -c $RGW_DIR/ceph.conf.
 #
 #   eval "$(bash scripts/rgw-start.sh)"      # start (or find running) and load S3_* variables
@@ -19,6 +21,7 @@
 #   RGW_DIR          state dir                       (default /tmp/ferry-rgw)
 #   RGW_PORT         S3 port of instance A           (default 7480)
 #   RGW_PORT_B       S3 port of instance B           (default 7481)
+#   RGW_TLS_PORT     HTTPS S3 port of instance A     (default 7443)
 #   RGW_MON_PORT / RGW_MON_PORT2   monitor ports, v1 / v2 messenger   (default 6789 / 3300)
 #   RGW_INSTANCES    1 or 2; 2 starts a second, fully independent RGW "region"
 #                    (own realm/zonegroup/zone/pools/users) on RGW_PORT_B  (default 2)
@@ -29,7 +32,9 @@
 #   RGW_USAGE_LOG    true to record per-user request/byte counts (radosgw-admin usage show) (default false)
 #   RGW_ACCESS_KEY / RGW_SECRET_KEY         keys of user "tester"  in instance A
 #   RGW_ACCESS_KEY_B / RGW_SECRET_KEY_B     keys of user "tester-b" in instance B
-# Output: shell-style KEY=VALUE lines on stdout (eval-able); progress on stderr.
+# Output: shell-style KEY=VALUE lines on stdout (eval-able); progress on stderr. Besides the
+# S3_* of each gateway: S3_TLS_ENDPOINT (gateway A over HTTPS) and S3_TLS_CA (the PEM of the CA
+# that issued its certificate).
 set -euo pipefail
 
 MODE=start
@@ -45,6 +50,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 RGW_DIR=${RGW_DIR:-/tmp/ferry-rgw}
 RGW_PORT=${RGW_PORT:-7480}
 RGW_PORT_B=${RGW_PORT_B:-7481}
+RGW_TLS_PORT=${RGW_TLS_PORT:-7443}
 RGW_INSTANCES=${RGW_INSTANCES:-2}
 RGW_OBJECTSTORE=${RGW_OBJECTSTORE:-bluestore}
 RGW_STORE_GB=${RGW_STORE_GB:-16}
@@ -73,6 +79,7 @@ case $RGW_OBJECTSTORE in bluestore|memstore) ;; *) die "RGW_OBJECTSTORE must be 
 case $RGW_INSTANCES in 1|2) ;; *) die "RGW_INSTANCES must be 1 or 2";; esac
 
 CONF=$RGW_DIR/ceph.conf
+TLS_DIR=$RGW_DIR/tls
 CEPH="ceph -c $CONF --connect-timeout 20"
 ADMIN="radosgw-admin -c $CONF"
 
@@ -87,20 +94,48 @@ print_info() {
     echo "S3_SECRET_KEY_B=$RGW_SECRET_KEY_B"
     echo "S3_REGION_B=region-b"
   fi
+  echo "S3_TLS_ENDPOINT=https://127.0.0.1:$RGW_TLS_PORT"
+  echo "S3_TLS_CA=$TLS_DIR/ca.pem"
   echo "CEPH_CONF=$CONF"
   echo "RGW_DIR=$RGW_DIR"
 }
 
 port_answers() { curl -s -o /dev/null -m 2 "http://127.0.0.1:$1/"; }
+# gateway A answers over HTTPS with a certificate our CA issued
+tls_answers() {
+  [ -f "$TLS_DIR/ca.pem" ] && curl -s -o /dev/null -m 2 --cacert "$TLS_DIR/ca.pem" \
+    "https://127.0.0.1:$RGW_TLS_PORT/"
+}
+# a CA and the certificate it issues for 127.0.0.1 and localhost: gateway A's HTTPS frontend
+make_tls() {
+  command -v openssl >/dev/null || die "the openssl command is missing (Debian package openssl)"
+  mkdir -p "$TLS_DIR"
+  ( cd "$TLS_DIR" && umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -keyout ca.key -out ca.pem -subj "/CN=ferry test RGW CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
+      -out server.csr -subj "/CN=127.0.0.1"
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.pem
+    chmod 644 ca.pem server.pem ) >"$RGW_DIR/log/tls.log" 2>&1 \
+    || die "making the TLS certificates failed (see $RGW_DIR/log/tls.log)"
+}
 zargs() { echo "--rgw-realm realm-$1 --rgw-zonegroup region-$1 --rgw-zone zone-$1"; }
 start_rgw() { # $1 = a|b  $2 = port
-  local id=$1 port=$2
+  local id=$1 port=$2 frontends="beast endpoint=127.0.0.1:$2"
+  if [ "$id" = a ]; then  # gateway A also serves HTTPS
+    frontends+=" ssl_endpoint=127.0.0.1:$RGW_TLS_PORT ssl_certificate=$TLS_DIR/server.pem"
+    frontends+=" ssl_private_key=$TLS_DIR/server.key"
+  fi
   mkdir -p "$RGW_DIR/rgw.$id"
   $CEPH auth get-or-create "client.rgw.$id" mon 'allow rw' osd 'allow rwx' mgr 'allow rw' \
     > "$RGW_DIR/rgw.$id/keyring"
   # shellcheck disable=SC2046
   radosgw -c "$CONF" -n "client.rgw.$id" --keyring "$RGW_DIR/rgw.$id/keyring" \
-    --rgw-frontends "beast endpoint=127.0.0.1:$port" $(zargs "$id")
+    --rgw-frontends "$frontends" $(zargs "$id")
 }
 
 # something accepts TCP connections on 127.0.0.1:$1 (any protocol: also catches the monitor ports)
@@ -113,7 +148,7 @@ pid_alive() {
 }
 running() {
   [ -f "$CONF" ] && pid_alive "$RGW_DIR/run/mon.a.pid" && pid_alive "$RGW_DIR/run/osd.0.pid" \
-    && pid_alive "$RGW_DIR/run/client.rgw.a.pid" && port_answers "$RGW_PORT" \
+    && pid_alive "$RGW_DIR/run/client.rgw.a.pid" && port_answers "$RGW_PORT" && tls_answers \
     && { [ "$RGW_INSTANCES" != 2 ] || { pid_alive "$RGW_DIR/run/client.rgw.b.pid" && port_answers "$RGW_PORT_B"; }; }
 }
 
@@ -164,7 +199,7 @@ fi
 
 # a port taken by another process (e.g. another cluster's gateway or monitor) would make a daemon
 # fail half-way through the start; say so clearly instead
-ports="$RGW_PORT $MON_PORT $MON_PORT2"
+ports="$RGW_PORT $RGW_TLS_PORT $MON_PORT $MON_PORT2"
 [ "$RGW_INSTANCES" = 2 ] && ports="$ports $RGW_PORT_B"
 for p in $ports; do
   if port_busy "$p"; then
@@ -192,6 +227,7 @@ if ! command -v radosgw >/dev/null || ! command -v ceph-mon >/dev/null || ! comm
 fi
 
 mkdir -p "$RGW_DIR"/{run,log,mon.a,osd.0,tmp}
+make_tls
 FSID=$(cat /proc/sys/kernel/random/uuid)
 STORE_BYTES=$((RGW_STORE_GB * 1024 * 1024 * 1024))
 
@@ -360,7 +396,10 @@ setup_zone a "$RGW_PORT"
 start_rgw a "$RGW_PORT"
 [ "$RGW_INSTANCES" = 2 ] && start_rgw b "$RGW_PORT_B"
 wait_port "$RGW_PORT" a
-log "RGW a answers on $RGW_PORT after $(elapsed)s"
+for _ in $(seq 1 40); do tls_answers && break; sleep 0.25; done
+tls_answers \
+  || die "RGW a does not answer over HTTPS on $RGW_TLS_PORT (see $RGW_DIR/log/client.rgw.a.log)"
+log "RGW a answers on $RGW_PORT and over HTTPS on $RGW_TLS_PORT after $(elapsed)s"
 make_user a tester "$RGW_ACCESS_KEY" "$RGW_SECRET_KEY"
 if [ "$RGW_INSTANCES" = 2 ]; then
   wait_port "$RGW_PORT_B" b

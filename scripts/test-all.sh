@@ -39,6 +39,7 @@
 # what a script leaves to look at, e.g. the dashboard's screenshot); FERRY_TEST_THROWAWAY_SERVERS=1 when this
 # run started RGW and Swift and removes their state at the end (the scripts then leave their
 # buckets).
+# FERRY_TEST_S3_TLS_ENDPOINT, FERRY_TEST_S3_TLS_CA: region A over HTTPS, the CA of its certificate.
 #
 # Knobs:
 #   FERRY_TEST_S3_* (all eight) already set: use that RGW pair, start none.
@@ -168,6 +169,7 @@ wait_servers() {
       export FERRY_TEST_S3_SECRET_KEY=$S3_SECRET_KEY FERRY_TEST_S3_REGION=$S3_REGION
       export FERRY_TEST_S3_ENDPOINT_B=$S3_ENDPOINT_B FERRY_TEST_S3_ACCESS_KEY_B=$S3_ACCESS_KEY_B
       export FERRY_TEST_S3_SECRET_KEY_B=$S3_SECRET_KEY_B FERRY_TEST_S3_REGION_B=$S3_REGION_B
+      export FERRY_TEST_S3_TLS_ENDPOINT=${S3_TLS_ENDPOINT:-} FERRY_TEST_S3_TLS_CA=${S3_TLS_CA:-}
       export FERRY_TEST_CEPH_CONF=$CEPH_CONF
       log "RGW ready: A=$S3_ENDPOINT ($S3_REGION)  B=$S3_ENDPOINT_B ($S3_REGION_B)"
     else

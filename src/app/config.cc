@@ -25,12 +25,39 @@ Status ReadString(const toml::table& t, const char* key, std::string& out,
   return Status::Ok();
 }
 
+// A remote's TLS keys: ca_bundle (a path, not empty) or insecure_skip_verify, for https only.
+Status ParseRemoteTls(const toml::table& t, const std::string& where, RemoteConfig& r) {
+  FERRY_RETURN_IF_ERROR(ReadString(t, "ca_bundle", r.ca_bundle, where));
+  if (t.get("ca_bundle") != nullptr && r.ca_bundle.empty()) {
+    return Status::InvalidArgument(where + ": 'ca_bundle' is empty");
+  }
+  if (const toml::node* n = t.get("insecure_skip_verify")) {
+    if (!n->is_boolean()) {
+      return Status::InvalidArgument(where + ": 'insecure_skip_verify' must be true or false");
+    }
+    r.insecure_skip_verify = n->value<bool>().value_or(false);
+  }
+  if (!r.ca_bundle.empty() && r.insecure_skip_verify) {
+    return Status::InvalidArgument(where + ": 'ca_bundle' and 'insecure_skip_verify = true' "
+                                           "together: with no check the bundle is not used");
+  }
+  const char* key = !r.ca_bundle.empty()       ? "ca_bundle"
+                    : r.insecure_skip_verify   ? "insecure_skip_verify"
+                                               : nullptr;
+  if (key != nullptr && r.endpoint.rfind("http://", 0) == 0) {
+    return Status::InvalidArgument(where + ": '" + key + "' is for https:// endpoints, not " +
+                                   r.endpoint);
+  }
+  return Status::Ok();
+}
+
 Status ParseRemote(const std::string& name, const toml::table& t, const std::string& src,
                    RemoteConfig& r) {
   const std::string where = src + ": [remotes." + name + "]";
   static const char* kKnown[] = {"endpoint", "region", "addressing", "profile",
                                  "access_key_id_env", "secret_access_key_env",
-                                 "session_token_env", "directory_bucket"};
+                                 "session_token_env", "directory_bucket", "ca_bundle",
+                                 "insecure_skip_verify"};
   for (const auto& [k, v] : t) {
     bool known = false;
     for (const char* want : kKnown) known = known || k.str() == want;
@@ -68,7 +95,7 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
     return Status::InvalidArgument(
         where + ": set both access_key_id_env and secret_access_key_env, or neither");
   }
-  return Status::Ok();
+  return ParseRemoteTls(t, where, r);
 }
 
 // [transfer]: defaults for command-line options, checked as strictly as the options are.

@@ -12,6 +12,14 @@
 //   profile = "name"                    # an AWS profile (~/.aws/credentials, ~/.aws/config)
 //   directory_bucket = true             # S3 Express One Zone directory buckets (default: a
 //                                       # bucket named "*--x-s3" is one; false: never)
+//   ca_bundle = "/etc/ferry/ra-ca.pem"  # https: the CAs (PEM) the endpoint's certificate must
+//                                       # chain to, instead of the system's (default: the
+//                                       # system's, or $AWS_CA_BUNDLE); not empty; must be
+//                                       # readable when the remote is used (app/wiring.h)
+//   insecure_skip_verify = true         # https: no certificate or host name check at all (a
+//                                       # warning names the remote when it is used); the only
+//                                       # way to turn the check off. Neither key with an
+//                                       # http:// endpoint, nor both together.
 //
 //   [transfer]                          # defaults for command-line options
 //   concurrency = 64                    # a whole number from 1 to 1024
@@ -110,6 +118,10 @@ struct RemoteConfig {
   // The remote's buckets are S3 Express directory buckets (true), never are (false), or are
   // when named "*--x-s3" (nullopt). See s3/express.h.
   std::optional<bool> directory_bucket;
+  // TLS (http::TlsSettings): the CA bundle the endpoint's certificate must chain to ("": the
+  // system's CAs, or $AWS_CA_BUNDLE), and no check at all. Never both.
+  std::string ca_bundle;
+  bool insecure_skip_verify = false;
 };
 
 struct TransferDefaults {

@@ -1,11 +1,15 @@
 #include "app/wiring.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "base/clock.h"
 #include "http/curl_transport.h"
 #include "limits/limits.h"
+#include "obs/log.h"
 #include "s3/credentials.h"
 #include "s3/express.h"
 #include "storage/local/local_backend.h"
@@ -66,7 +70,30 @@ namespace {
 struct Resolved {
   s3::S3Options options;
   s3::Credentials creds;
+  const RemoteConfig* remote = nullptr;  // null: the AWS environment chain
 };
+
+// How an https endpoint's certificate is checked, and what to do when it is not trusted.
+http::TlsSettings TlsFor(const RemoteConfig* remote) {
+  http::TlsSettings tls;
+  if (remote == nullptr) {
+    const char* env = std::getenv("AWS_CA_BUNDLE");
+    tls.untrusted_hint = env != nullptr && *env != '\0'
+                             ? std::string("the CAs trusted are AWS_CA_BUNDLE's (") + env + ")"
+                             : "set AWS_CA_BUNDLE to the CA bundle (PEM) that issued it, or "
+                               "use a remote with ca_bundle";
+    return tls;
+  }
+  const std::string name = "remote '" + remote->name + "'";
+  tls.ca_bundle = remote->ca_bundle;
+  tls.verify = !remote->insecure_skip_verify;
+  tls.untrusted_hint =
+      remote->ca_bundle.empty()
+          ? "set ca_bundle for " + name + " to the CA bundle (PEM) that issued it, or "
+                                          "insecure_skip_verify = true"
+          : name + " trusts only the CAs of its ca_bundle " + remote->ca_bundle;
+  return tls;
+}
 
 Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
   Resolved r;
@@ -81,6 +108,7 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
                                  : " (not defined in " + config.source + ")"));
     }
     const RemoteConfig& rc = it->second;
+    r.remote = &rc;
     r.options.directory_buckets = rc.directory_bucket;
     profile = rc.profile;
     addressing = rc.addressing;
@@ -119,7 +147,37 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
                          : addressing == "path"   ? s3::Addressing::kPath
                          : custom                 ? s3::Addressing::kPath
                                                   : s3::Addressing::kVirtualHost;
+  if (r.options.endpoint.starts_with("https://")) r.options.tls = TlsFor(r.remote);
   return r;
+}
+
+// A remote's ca_bundle can be read and holds a PEM certificate: a mistyped path is one line
+// before any request, not a TLS failure of the first one.
+Status CheckCaBundle(const RemoteConfig& remote) {
+  const std::string what = "remote '" + remote.name + "': ca_bundle " + remote.ca_bundle;
+  std::error_code ec;
+  if (std::filesystem::is_directory(remote.ca_bundle, ec)) {
+    return Status::InvalidArgument(what + " is a directory, not a PEM file");
+  }
+  std::FILE* f = std::fopen(remote.ca_bundle.c_str(), "rb");
+  if (f == nullptr) {
+    return Status::InvalidArgument(what + " cannot be read: " + std::strerror(errno));
+  }
+  constexpr size_t kMaxBytes = 64u << 20;  // system bundles are a few hundred KiB
+  std::string text;
+  char chunk[65536];
+  size_t n;
+  while (text.size() < kMaxBytes && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+    text.append(chunk, n);
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int error = errno;
+  std::fclose(f);
+  if (failed) return Status::InvalidArgument(what + " cannot be read: " + std::strerror(error));
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return Status::InvalidArgument(what + " holds no PEM certificate");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -139,9 +197,28 @@ Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
                          r.creds.access_key_id + "|" +
                          (r.options.directory_buckets
                               ? (*r.options.directory_buckets ? "dir" : "general")
-                              : "by-name");
+                              : "by-name") +
+                         (r.options.tls ? "|" + r.options.tls->ca_bundle + "|" +
+                                              (r.options.tls->verify ? "checked" : "unchecked")
+                                        : std::string());
+  const RemoteConfig* remote = r.remote;
+  // once per remote (two remotes may share a client)
+  if (remote != nullptr && r.options.tls && !r.options.tls->verify &&
+      warned_insecure_.insert(remote->name).second) {
+    obs::Log(obs::Level::kWarn,
+             "TLS certificates of remote '" + remote->name +
+                 "' are not checked (insecure_skip_verify = true): anyone on the path can read "
+                 "and change its traffic",
+             {{"endpoint", r.options.endpoint}});
+  }
   auto& entry = clients_[id];
   if (!entry) {
+    if (remote != nullptr && !remote->ca_bundle.empty()) {
+      if (Status s = CheckCaBundle(*remote); !s.ok()) {
+        clients_.erase(id);
+        return s;
+      }
+    }
     entry = std::make_unique<ClientEntry>();
     entry->creds = std::make_unique<s3::StaticCredentials>(r.creds);
     entry->client = std::make_unique<s3::S3Client>(r.options, *transport_, *entry->creds,

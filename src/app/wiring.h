@@ -1,8 +1,8 @@
 // Wiring: the composition root. The only place that names concrete classes: it turns a
 // Location (and the config's remotes, and the AWS environment chain) into a storage::Backend,
 // sharing one HTTP transport for the process and one S3 client per (endpoint, region,
-// addressing, access key) so that two locations on one endpoint with one set of credentials
-// can copy on the server.
+// addressing, access key, TLS settings) so that two locations on one endpoint with one set of
+// credentials can copy on the server.
 //
 // Thread-safety: OpenBackend is not thread-safe (called during start-up); the backends it
 // returns are.
@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,13 @@ class Wiring {
   ~Wiring();
 
   // Builds the backend for `location`. A local destination folder is created when
-  // `create_local` is set. Errors: kInvalidArgument (unknown remote, bad config),
-  // kPermissionDenied/kNotFound come later, from Backend::Check.
+  // `create_local` is set. Errors: kInvalidArgument (unknown remote, bad config, a remote's
+  // ca_bundle that cannot be read or holds no PEM certificate: one line naming the remote and
+  // the file), kPermissionDenied/kNotFound come later, from Backend::Check.
+  //
+  // TLS: an https endpoint's requests carry the remote's settings (s3::S3Options::tls: its
+  // ca_bundle, insecure_skip_verify, and the hint of a refusal naming the remote); the first
+  // use of a remote with insecure_skip_verify = true logs one warning naming it.
   Result<std::unique_ptr<storage::Backend>> OpenBackend(const Location& location,
                                                         bool create_local);
   // The S3 client for an S3 location (for bucket commands).
@@ -51,6 +57,7 @@ class Wiring {
   WiringOptions options_;
   std::unique_ptr<http::HttpTransport> transport_;
   std::map<std::string, std::unique_ptr<ClientEntry>> clients_;
+  std::set<std::string> warned_insecure_;  // remotes whose unchecked TLS was warned about
 };
 
 // The credentials remote `remote` signs with: its environment variables (kInvalidArgument

@@ -15,6 +15,7 @@
 #include "http/curl_errors.h"
 #include "http/curl_library.h"
 #include "http/curl_loop.h"
+#include "http/curl_tls.h"
 #include "http/curl_verbose.h"
 #include "http/throttle.h"
 
@@ -183,12 +184,14 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 // The request header lines of one easy handle, kept with it (CURLOPT_PRIVATE): a request's
 // header list reuses the memory of the handle's last one. Built with curl_slist_append, it
 // cost two allocations per header and request (a node and a copy of the line). libcurl only
-// reads the list, and only while the transfer runs.
+// reads the list, and only while the transfer runs. Also kept with the handle: its TLS
+// settings, set again only for a request that wants others (curl_tls.h).
 struct HeaderLines {
   std::vector<std::string> lines;
   std::vector<curl_slist> nodes;
   std::string connect_to;        // CurlOptions::connect_to as a CURLOPT_CONNECT_TO entry
   curl_slist connect_to_node{};  // its list of one
+  internal::HandleTls tls;       // the CA bundle and checks the handle has
 };
 
 HeaderLines& LinesOf(CURL* h) {
@@ -279,6 +282,7 @@ void* CurlTransport::Acquire() {
   }
   CURL* h = curl_easy_init();
   if (h == nullptr) return nullptr;
+  internal::RememberBuiltinCa(h);  // before any CA option is set on a handle
   auto* lines = new HeaderLines;
   curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(lines));
   if (!options_.connect_to.empty()) {
@@ -314,11 +318,6 @@ void* CurlTransport::Acquire() {
   if (std::getenv("FERRY_CURL_VERBOSE")) {  // a trace with credentials redacted
     curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, &internal::DebugCallback);
     curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
-  }
-  if (!ca_bundle_.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_bundle_.c_str());
-  if (!options_.verify_tls) {
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
   }
   return h;
 }
@@ -380,7 +379,13 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
     CURL* h;
     ~Lease() { owner->Release(h); }
   } lease{this, h};
-  FERRY_ASSIGN_OR_RETURN(curl_slist * header_list, BuildHeaderList(request.headers, LinesOf(h)));
+  HeaderLines& handle_data = LinesOf(h);
+  FERRY_ASSIGN_OR_RETURN(curl_slist * header_list, BuildHeaderList(request.headers, handle_data));
+  // the request's TLS settings, else the transport's (a handle keeps the last ones it was given)
+  const TlsSettings* tls = request.tls;
+  internal::ApplyTls(h, handle_data.tls,
+                     tls != nullptr && !tls->ca_bundle.empty() ? tls->ca_bundle : ca_bundle_,
+                     tls != nullptr ? tls->verify : options_.verify_tls);
 
   Transfer t;
   t.request = &request;
@@ -447,7 +452,8 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
   }
   if (rc != CURLE_OK) {
     if (!t.sink_status.ok()) return t.sink_status;
-    return internal::CurlCodeToStatus(rc, error_buffer, method, request.url);
+    return internal::CurlCodeToStatus(rc, error_buffer, method, request.url,
+                                      tls != nullptr ? tls->untrusted_hint : std::string_view());
   }
   if (t.status_code == 0) {
     long code = 0;

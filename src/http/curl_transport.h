@@ -14,10 +14,14 @@
 // (also 0 for an empty PUT/POST), no "Expect: 100-continue", no automatic decompression, HEAD
 // via CURLOPT_NOBODY, no redirects followed, the URL path sent as is (no dot-segment removal:
 // S3 keys such as "../x" are legal). Only the final response's headers are reported
-// (1xx interim responses are skipped). The CA bundle is CurlOptions::ca_bundle, else
-// $AWS_CA_BUNDLE, else the system default. Proxies come from the environment as libcurl reads
-// them (http_proxy, https_proxy, all_proxy, no_proxy and their upper-case forms). Setting $FERRY_CURL_VERBOSE makes libcurl trace
-// every transfer to stderr (debugging only: the trace includes request headers).
+// (1xx interim responses are skipped). TLS: the CA bundle is the request's (HttpRequest::tls),
+// else CurlOptions::ca_bundle, else $AWS_CA_BUNDLE, else the system's; a bundle replaces the
+// system's CAs, it does not add to them. The peer and host name checks are on unless the
+// request's settings (or CurlOptions::verify_tls) turn them off; a connection is reused only
+// by a request with the same settings. Proxies come from the environment as libcurl reads
+// them (http_proxy, https_proxy, all_proxy, no_proxy and their upper-case forms). Setting
+// $FERRY_CURL_VERBOSE makes libcurl trace every transfer to stderr (debugging only: the trace
+// includes request headers).
 //
 // Thread-safety: Send may be called from many threads at once.
 #pragma once
@@ -53,7 +57,8 @@ class CurlTransport : public HttpTransport {
   // See HttpTransport::Send. Calls sink.Begin(status, headers) once before the first body byte
   // (also when the response has no body), then sink.Write for each chunk. Errors: network
   // faults, timeouts, resets and truncated bodies -> kUnavailable; malformed URL ->
-  // kInvalidArgument; stop requested -> kCancelled; a sink's non-OK status is returned as is.
+  // kInvalidArgument; stop requested -> kCancelled; a server certificate that fails the check
+  // -> kUnauthenticated (curl_errors.h); a sink's non-OK status is returned as is.
   Result<HttpResponse> Send(const HttpRequest& request, BodySink& sink,
                             std::stop_token stop) override;
 

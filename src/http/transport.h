@@ -2,7 +2,8 @@
 // callers (the S3 client) own both. Implementations keep connections alive and reuse them.
 //
 // Errors: network faults, timeouts, connection resets and truncated bodies are kUnavailable;
-// a malformed URL is kInvalidArgument; cancellation via the stop token is kCancelled. Any HTTP
+// a malformed URL is kInvalidArgument; cancellation via the stop token is kCancelled; a server
+// certificate that fails the TLS check is kUnauthenticated (never worth a retry). Any HTTP
 // status (including 4xx/5xx) is a successful Send: interpreting it is the caller's job.
 //
 // Thread-safety: Send may be called from many threads at once.
@@ -37,6 +38,23 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
+// How one request checks the TLS certificate of its server (a remote's `ca_bundle` and
+// `insecure_skip_verify`), in place of the transport's own settings (CurlOptions). A request
+// goes out only on a connection made with the same settings: libcurl reuses a connection only
+// for a request whose TLS settings match the ones it was made with.
+struct TlsSettings {
+  // PEM file of the CA certificates the server's certificate must chain to; the system's are
+  // then not used. "": the transport's (CurlOptions::ca_bundle, else $AWS_CA_BUNDLE, else the
+  // system's).
+  std::string ca_bundle;
+  // false: neither the certificate nor the host name is checked (anyone on the path can read
+  // and change the traffic).
+  bool verify = true;
+  // Ends the message of a certificate that fails the check: how to fix it, e.g. "set ca_bundle
+  // for remote 'ra'". "": nothing.
+  std::string untrusted_hint;
+};
+
 struct HttpRequest {
   std::string method = "GET";
   // Absolute URL, already percent-encoded: scheme://host[:port]/path?query
@@ -46,6 +64,9 @@ struct HttpRequest {
   std::span<const std::byte> body;
   // Per-request limits. 0 = transport default.
   int timeout_ms = 0;
+  // TLS settings of an https request; must stay valid until Send returns. Null: the
+  // transport's own.
+  const TlsSettings* tls = nullptr;
 };
 
 // Receives the response body as it arrives. Return non-OK to abort the transfer (the Send then

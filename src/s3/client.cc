@@ -230,6 +230,7 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     request.url = url;
     request.headers = spec.headers;
     request.body = spec.body;
+    request.tls = o.tls ? &*o.tls : nullptr;  // every request of the client, whatever its kind
     request.headers.Set("x-amz-content-sha256", payload_hash);
     Credentials creds;
     std::string session_token;

@@ -71,6 +71,9 @@ struct S3Options {
   // bucket are signed for "s3express", always virtual-hosted, and (but CreateSession,
   // CopyObject and HeadBucket) authorized by the bucket's session.
   std::optional<bool> directory_buckets;
+  // How every request of this client checks the endpoint's TLS certificate (a remote's
+  // ca_bundle, insecure_skip_verify, and the hint of a refusal); nullopt: the transport's own.
+  std::optional<http::TlsSettings> tls;
   // Where the client counts its requests (docs/design/observability.md: ferry_s3_*); null means
   // obs::DefaultRegistry(). Must outlive the client.
   obs::Registry* metrics = nullptr;

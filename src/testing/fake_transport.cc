@@ -47,7 +47,8 @@ Result<http::HttpResponse> FakeTransport::Send(const http::HttpRequest& request,
     std::lock_guard lock(mu_);
     requests_.push_back(
         {request.method, request.url, request.headers,
-         std::string(reinterpret_cast<const char*>(request.body.data()), request.body.size())});
+         std::string(reinterpret_cast<const char*>(request.body.data()), request.body.size()),
+         request.tls != nullptr ? std::optional<http::TlsSettings>(*request.tls) : std::nullopt});
     if (!script_.empty()) {
       reply = std::move(script_.front());
       script_.pop_front();

@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -43,6 +44,7 @@ struct RecordedRequest {
   std::string url;
   http::Headers headers;
   std::string body;
+  std::optional<http::TlsSettings> tls;  // a copy of the request's TLS settings, if it had any
 };
 
 class FakeTransport : public http::HttpTransport {
