@@ -1,5 +1,6 @@
 #include "s3/errors.h"
 
+#include <algorithm>
 #include <string>
 
 #include "s3/uri.h"
@@ -12,14 +13,95 @@ std::string Resource(const ErrorTarget& t) {
   return DisplayName(t.bucket, t.key);
 }
 
-// One line, bounded: server messages may contain newlines or be long.
-std::string OneLine(std::string_view s) {
-  constexpr size_t kMax = 300;
-  std::string out;
-  for (char c : s.substr(0, kMax)) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-  if (s.size() > kMax) out.append("...");
+std::string Lowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   return out;
 }
+
+// Where a message starts quoting the request as the server computed it.
+size_t QuoteStart(const std::string& lower) {
+  size_t cut = std::string::npos;
+  for (std::string_view marker : {"the canonical string", "canonical request", "string-to-sign",
+                                  "string to sign", "stringtosign"}) {
+    cut = std::min(cut, lower.find(marker));
+  }
+  return cut;
+}
+
+// An Authorization value has a scheme, a space and the credentials ("Bearer X", "AWS4-HMAC-SHA256
+// Credential=..."): a space ends only the other names' values.
+bool EndsValue(char c, bool authorization) {
+  return (c == ' ' && !authorization) || c == ',' || c == ';' || c == '&' || c == '"' ||
+         c == '\'' || c == '<' || c == '>' || c == ')';
+}
+
+// `line` (one line) with the value after each credential name replaced by "<redacted>".
+std::string RedactCredentials(const std::string& line) {
+  const std::string lower = Lowered(line);
+  // x-amz-signature and x-amz-credential end in the shorter names
+  constexpr std::string_view kNames[] = {"authorization", "x-amz-security-token",
+                                         "x-amz-s3session-token", "signature", "credential"};
+  std::string out;
+  size_t copied = 0;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t name_end = std::string::npos;
+    size_t at = std::string::npos;
+    bool authorization = false;
+    for (std::string_view name : kNames) {
+      const size_t f = lower.find(name, pos);
+      if (f < at) {
+        at = f;
+        name_end = f + name.size();
+        authorization = name == kNames[0];
+      }
+    }
+    if (at == std::string::npos) break;
+    size_t v = name_end;
+    while (v < line.size() && line[v] == ' ') ++v;
+    if (v >= line.size() || (line[v] != ':' && line[v] != '=')) {
+      pos = name_end;
+      continue;
+    }
+    ++v;
+    while (v < line.size() && line[v] == ' ') ++v;
+    size_t end = v;
+    while (end < line.size() && !EndsValue(line[end], authorization)) ++end;
+    if (end > v) {
+      out.append(line, copied, v - copied).append("<redacted>");
+      copied = end;
+    }
+    pos = std::max(end, name_end);
+  }
+  out.append(line, copied, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+std::string QuotableServerMessage(std::string_view message, size_t max) {
+  // what is looked at of a long message (an error body may be megabytes)
+  const size_t look = std::max<size_t>(max, 4096);
+  const bool cut_short = message.size() > look;
+  std::string line;
+  line.reserve(std::min(message.size(), look));
+  for (char c : message.substr(0, look)) {
+    line.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+  }
+  if (const size_t cut = QuoteStart(Lowered(line)); cut != std::string::npos) line.resize(cut);
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  line = RedactCredentials(line);
+  if (line.size() > max) {
+    line.resize(max);
+    line.append("...");
+  } else if (cut_short) {
+    line.append("...");
+  }
+  return line;
+}
+
+namespace {
 
 ErrorCode CodeFor(int status, std::string_view code) {
   if (code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchUpload" ||
@@ -107,7 +189,9 @@ Status StatusFromS3Error(int http_status, const S3ErrorInfo& error, const ErrorT
   if (http_status > 0) m.append(std::to_string(http_status));
   if (http_status > 0 && !code.empty()) m.append(" ");
   m.append(code);
-  if (with_server_message && !error.message.empty()) m.append(": ").append(OneLine(error.message));
+  if (with_server_message && !error.message.empty()) {
+    m.append(": ").append(QuotableServerMessage(error.message));
+  }
   m.append(")");
   Status status(ec, std::move(m));
   // A missing bucket is final for every retry layer; a missing key may be a race (base/status.h).

@@ -6,6 +6,7 @@
 // per-key errors (DeleteObjects). Pure; thread-safe.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -42,5 +43,15 @@ Status StatusFromS3Error(int http_status, const S3ErrorInfo& error, const ErrorT
 
 // Parses `body` as an <Error> document (it may be empty, e.g. for HEAD) and maps it.
 Status StatusFromReply(int http_status, std::string_view body, const ErrorTarget& target);
+
+// A server's error message made fit for ours (S3's <Message>, SQS's "message"): some servers
+// quote the request back, and a request carries credentials. The result is one line (line
+// ends and tabs as spaces), cut where the server starts quoting the request it computed (AWS:
+// "The Canonical String for this request should have been ...", "The String-to-Sign ..."),
+// with the value after Authorization, x-amz-security-token, x-amz-s3session-token, Signature
+// and Credential (":" or "=", any case; also X-Amz-Signature= of a URL) replaced by
+// "<redacted>", then at most `max` bytes ("..." appended when cut there). Only the first
+// max(max, 4096) bytes of `message` are looked at (a value cut there is redacted too).
+std::string QuotableServerMessage(std::string_view message, size_t max = 300);
 
 }  // namespace ferry::s3

@@ -102,6 +102,50 @@ TEST(ErrorsTest, MissingBucketIsFinalMissingKeyIsNot) {
             Retryability::kRetryRequest);
 }
 
+// Some servers quote the request back in their messages (AWS's query and JSON services the
+// canonical request, session token included; others the Authorization header): none of it
+// reaches ours.
+TEST(ErrorsTest, ServerMessagesQuoteNoCredentials) {
+  const std::string token = "IQoJb3JpZ2luX2VjEXAMPLEtoken";
+  const std::string auth =
+      "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=0123456789abcdef";
+  const std::string xml = "<Error><Code>AuthorizationHeaderMalformed</Code><Message>Bad: "
+                          "x-amz-security-token: " + token + "; Authorization: " + auth +
+                          "</Message></Error>";
+  const Status s = StatusFromReply(400, xml, kObject);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "request rejected for s3://bucket/key (400 AuthorizationHeaderMalformed: Bad: "
+            "x-amz-security-token: <redacted>; Authorization: <redacted>, "
+            "SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=<redacted>)");
+
+  // AWS's wording: the message up to where the quote starts, in one line
+  const std::string aws =
+      "The request signature we calculated does not match the signature you provided.\n\n"
+      "The Canonical String for this request should have been\n'POST\n/\n\nhost:h\n"
+      "x-amz-security-token:" + token + "\n\nhost;x-amz-security-token\nabc'\n\n"
+      "The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n...'";
+  EXPECT_EQ(QuotableServerMessage(aws),
+            "The request signature we calculated does not match the signature you provided.");
+  // quoted in other words, on one line: the values are redacted
+  EXPECT_EQ(QuotableServerMessage("got X-Amz-Security-Token=" + token + "&X-Amz-Signature=ab12"
+                                  " and authorization:Bearer " + token + ", then"),
+            "got X-Amz-Security-Token=<redacted>&X-Amz-Signature=<redacted> and "
+            "authorization:<redacted>, then");
+  // words that only name them are kept, and so is a message without any
+  EXPECT_EQ(QuotableServerMessage("InvalidSignatureException: the security token included in "
+                                  "the request is invalid; Authorization header missing"),
+            "InvalidSignatureException: the security token included in the request is invalid; "
+            "Authorization header missing");
+  EXPECT_EQ(QuotableServerMessage("a\tb\r\nc  "), "a b  c");
+  EXPECT_EQ(QuotableServerMessage(std::string(400, 'x')), std::string(300, 'x') + "...");
+  EXPECT_EQ(QuotableServerMessage("abcdef", 3), "abc...");
+  // a long message is looked at up to 4 KiB: a value cut there is still redacted
+  EXPECT_EQ(QuotableServerMessage("Signature=" + std::string(10000, 'a'), 300),
+            "Signature=<redacted>...");
+}
+
 TEST(ErrorsTest, PerKeyErrorsHaveNoStatus) {
   const Status s = StatusFromS3Error(0, {"AccessDenied", "Access Denied"}, kObject);
   EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied);

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "s3/errors.h"
+
 namespace ferry::serve::sqs {
 namespace {
 
@@ -189,7 +191,8 @@ Status SqsError(std::string_view action, std::string_view queue_url, int http_st
   }
   std::string message = "SQS " + std::string(action) + " " + std::string(queue_url) + ": " +
                         (code.empty() ? std::string("error") : code);
-  if (!detail.empty()) message += ": " + detail.substr(0, 300);
+  // one line, without what a server may quote of the request (its session token)
+  if (!detail.empty()) message += ": " + s3::QuotableServerMessage(detail);
   message += " (HTTP " + std::to_string(http_status) + ")";
   if (http_status >= 500 ||
       OneOf(code, {"ThrottlingException", "RequestThrottled", "ServiceUnavailable",

@@ -17,7 +17,8 @@
 //     MissingAuthenticationToken                                          -> kPermissionDenied
 //   QueueDoesNotExist, AWS.SimpleQueueService.NonExistentQueue             -> kNotFound
 //   other 4xx                                                             -> kInvalidArgument
-// The message names the action, the queue, the code and SQS's message; never credentials.
+// The message names the action, the queue, the code and SQS's message, in one line, without
+// what the server quoted of the request (s3::QuotableServerMessage): never credentials.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -134,6 +134,22 @@ TEST(SqsProtocolTest, ErrorsAreMapped) {
             ErrorCode::kInvalidArgument);
 }
 
+// AWS's InvalidSignatureException quotes the canonical request it computed, with the value of
+// every signed header: x-amz-security-token's among them. The message keeps what comes before.
+TEST(SqsProtocolTest, ErrorsQuoteNoCredentials) {
+  const http::Headers none;
+  const nlohmann::json reply = {
+      {"__type", "com.amazon.coral.service#InvalidSignatureException"},
+      {"message",
+       "Signature mismatch.\n\nThe Canonical String for this request should have been\n"
+       "'POST\n/\n\nhost:h\nx-amz-security-token:IQoJSECRETtoken\n\nhost;"
+       "x-amz-security-token\nabc'\n"}};
+  const Status s = SqsError("GetQueueAttributes", "http://h/1/q", 400, none, reply.dump());
+  EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "SQS GetQueueAttributes http://h/1/q: InvalidSignatureException: "
+                         "Signature mismatch. (HTTP 400)");
+}
+
 TEST(SqsProtocolTest, QueueUrls) {
   EXPECT_EQ(QueueName("https://sqs.eu-west-1.amazonaws.com/123/photos-events"), "photos-events");
   EXPECT_EQ(QueueName("http://127.0.0.1:5000/123456789012/q/"), "q");
