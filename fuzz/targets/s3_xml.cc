@@ -1,5 +1,6 @@
-// S3's XML replies: every parser of s3/xml.h, the error mapping of s3/errors.h, and the
-// notification and topic documents a bucket or an SNS endpoint hands back.
+// S3's XML replies: every parser of s3/xml.h, the error mapping of s3/errors.h (and how a
+// server's message is quoted in ours), and the notification and topic documents a bucket or an
+// SNS endpoint hands back.
 #include <string>
 
 #include "fuzz/fuzz_target.h"
@@ -47,6 +48,9 @@ FERRY_FUZZ_TARGET(s3_xml) {
   (void)RemoveConfiguration(xml, "ferry", &removed);
   Require(removed >= 0, "a count of removed configurations");
   (void)ParseError(xml);
+  const std::string quotable = QuotableServerMessage(xml);
+  Require(quotable.find('\n') == std::string::npos && quotable.size() <= 303,
+          "a server's message quoted in ours is one line of at most 300 bytes (+...)");
   (void)IsErrorDocument(xml);
   ErrorTarget target;
   target.bucket = "b";

@@ -22,16 +22,20 @@ TSAN_TESTS=(transfer_executor_test transfer_buffer_pool_test transfer_budget_tes
   limits_test transport_test)
 san_job=""
 
-# san_configure DIR ARGS...: a clang-14 build directory with these extra cmake arguments
+# san_configure DIR ARGS...: a clang-14 build directory with these extra cmake arguments. -O1
+# (what the sanitizers' authors advise): a third less compile time than -O2, and the reports
+# stay close to the source.
 san_configure() {
-  local dir=$1; shift
+  local dir=$1 flags="-O1 -g -DNDEBUG"; shift
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$flags" \
     -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DFERRY_WERROR=ON \
     -DFERRY_DEBUG_INFO=lines -DFERRY_LINKER=default "$@"
 }
 
 san_build_start() {
-  log "sanitizers: building $ASAN_DIR (ASan+UBSan, fuzzers) and $TSAN_DIR (TSan) in the background, niced (log: $LOG_DIR/san-build.log)"
+  log "sanitizers: building $ASAN_DIR (ASan+UBSan, fuzzers) and $TSAN_DIR (TSan) in the" \
+    "background, niced (log: $LOG_DIR/san-build.log)"
   ( rc=0
     # clang comes with the servers' packages (install-deps.sh san), in the background
     deps_ready 2> "$LOG_DIR/san-build.log" || { echo 1 > "$LOG_DIR/san-build.rc"; exit 0; }
@@ -78,10 +82,10 @@ san_run() {
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
-  log "sanitizers: unit + conformance tests under ASan+UBSan"
-  CTEST_DIR=$ASAN_DIR run_ctest asan-unit -L 'unit|conformance' -j "$(nproc)"
-  log "sanitizers: integration tests under ASan+UBSan"
-  CTEST_DIR=$ASAN_DIR run_ctest asan-integration -L integration -j "$(nproc)"
+  # one ctest over the three labels, one more at a time than cores: the integration tests
+  # mostly wait on the servers while the unit tests compute (RUN_SERIAL ones still run alone)
+  log "sanitizers: unit, conformance and integration tests under ASan+UBSan"
+  CTEST_DIR=$ASAN_DIR run_ctest asan -L 'unit|conformance|integration' -j "$(($(nproc) + 1))"
   log "sanitizers: fuzzing each target for ${FERRY_FUZZ_SECONDS:-30} s"
   if bash scripts/fuzz.sh --no-build --build "$ASAN_DIR" --seconds "${FERRY_FUZZ_SECONDS:-30}" \
        --jobs "$(nproc)" 2>&1 | tee "$LOG_DIR/fuzz.log"; then
