@@ -15,7 +15,8 @@
 //
 // events_auth: how POST /events authenticates: "token", "sns" (verified SNS envelopes),
 // "token+sns", "none" (--insecure-no-auth: anyone who reaches the listener), "none+sns", or
-// "off" (no intake). jobs: CountJobs of the run; next_due: when its next round's scan is due, only while the run
+// "off" (no intake).
+// jobs: CountJobs of the run; next_due: when its next round's scan is due, only while the run
 // waits for it (RunCounts::next_due later than now). failures: the versions of the source the
 // status store holds FAILED, changed within the last minute, hour, or ever
 // (replicate::StatusStore::CountSince).
