@@ -96,12 +96,13 @@ check "  /healthz answered throughout, each within 2 s" \
 check "  and after" ok "$J" "f['probe_after_failed'] == 0 and f['probe_after'] > 0"
 check "  resident memory within 64 MiB of its size before" \
   ok "$J" "f['rss_peak_mib'] - f['rss_baseline_mib'] < 64"
-check "  every trickling head cut, none held past 12.5 s (10 s deadline)" \
-  ok "$J" "f['slowloris_cut'] == f['slowloris_opened'] == 200 and f['slowloris_held_max_s'] < 12.5"
+check "  every trickling head cut, none held past 13 s (10 s deadline)" \
+  ok "$J" "f['slowloris_cut'] == f['slowloris_opened'] == 200 and f['slowloris_held_max_s'] < 13"
 check "  1 GiB announced: 413 before the body" ok "$J" "f['announced_1gib_status'] == 413"
 check "  1 GiB chunked: closed within 64 MiB" ok "$J" "f['chunked_1gib_sent_mib'] < 64"
 check "  no 5xx for bad paths, methods, requests, headers; nothing read from disk" \
-  ok "$J" "sum(f[k + '_5xx'] + f[k + '_leaks'] for k in ('paths','methods','malformed','headers')) == 0"
+  ok "$J" "sum(f[k + '_5xx'] + f[k + '_leaks'] for k in ('paths', 'methods', 'malformed',
+                                                          'headers')) == 0"
 check "  (HTTP/9.9 is answered 505, the one 5xx meant for it)" \
   ok "$J" "f['malformed_codes'].get('505') == 1"
 check "  5,000 connections at once were all tried" ok "$J" "f['flood_tried'] == 5000"
@@ -124,7 +125,8 @@ event() {  # event KEY: an RGW notification body for KEY in A
   printf '"opaqueData":""}]}'
 }
 check "an event without the token is still refused (401)" \
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data "$(event after.txt)" "$URL/events")" = 401 ]
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data "$(event after.txt)" \
+    "$URL/events")" = 401 ]
 check "an event with the token is recorded" \
   grep -q "recorded 1" <<< "$(curl -s -X POST -H "Authorization: Bearer $TOKEN" \
     --data "$(event after.txt)" "$URL/events")"
@@ -152,7 +154,8 @@ check "  and says so" grep -q "listening on https://127.0.0.1:$PORT " "$WORK/ser
 no_plain_answer() { ! curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/healthz"; }
 check "  plain HTTP to it gets no answer" no_plain_answer
 check "--insecure-no-auth: one warning line at start" \
-  [ "$(grep -c 'insecure-no-auth: POST /events takes events without a token' "$WORK/serve2.err")" = 1 ]
+  [ "$(grep -c 'insecure-no-auth: POST /events takes events without a token' \
+    "$WORK/serve2.err")" = 1 ]
 check "  /api/status says events_auth none" \
   grep -q '"events_auth": "none"' <<< "$(tls -sf "$URL/api/status")"
 check "  and the metrics" grep -q '^ferry_serve_insecure_no_auth 1' <<< "$(tls -sf "$URL/metrics")"
@@ -161,9 +164,10 @@ python3 "$FERRY_TEST_TOOLS/hostile_client.py" --port "$PORT" --pid "$pid" --labe
 J=$WORK/tls.json
 check "serve over TLS is alive after the attacks" kill -0 "$pid"
 check "  /healthz answered throughout, each within 2 s" \
-  ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and f['probe_after_failed'] == 0"
-check "  every handshake never finished cut, none held past 11 s" \
-  ok "$J" "f['stall_cut'] == f['stall_opened'] == 200 and f['stall_held_max_s'] < 11"
+  ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and
+           f['probe_after_failed'] == 0"
+check "  every handshake never finished cut, none held past 12 s (10 s deadline)" \
+  ok "$J" "f['stall_cut'] == f['stall_opened'] == 200 and f['stall_held_max_s'] < 12"
 check "  resident memory within 64 MiB of its size before" \
   ok "$J" "f['rss_peak_mib'] - f['rss_baseline_mib'] < 64"
 echo "over TLS" | aws_side a s3 cp - "s3://$A/tls.txt" >/dev/null
@@ -179,7 +183,10 @@ MPORT=$(free_port)
 "$FERRY_BIN" --config "$CONF" worker --state "$WORK/worker.db" --metrics-listen ":$MPORT" \
   > "$WORK/worker.out" 2> "$WORK/worker.err" &
 wpid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1 && break
+  sleep 0.1
+done
 check "worker --metrics-listen :PORT serves /metrics on 127.0.0.1 only" \
   [ "$(listening_on "$MPORT")" = 0100007F ]
 python3 "$FERRY_TEST_TOOLS/hostile_client.py" --port "$MPORT" --pid "$wpid" --probe /metrics \
@@ -188,35 +195,14 @@ python3 "$FERRY_TEST_TOOLS/hostile_client.py" --port "$MPORT" --pid "$wpid" --pr
 J=$WORK/worker.json
 check "the worker is alive after the attacks" kill -0 "$wpid"
 check "  /metrics answered throughout, each within 2 s" \
-  ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and f['probe_after_failed'] == 0"
+  ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and
+           f['probe_after_failed'] == 0"
 check "  resident memory within 64 MiB of its size before" \
   ok "$J" "f['rss_peak_mib'] - f['rss_baseline_mib'] < 64"
 kill -TERM "$wpid" 2>/dev/null || true
 wait "$wpid" 2>/dev/null || true
 
 # the figures, side by side
-python3 - "$WORK/serve.json" "$WORK/tls.json" "$WORK/worker.json" <<'PY'
-import json, sys
-runs = [json.load(open(p)) for p in sys.argv[1:]]
-def g(f, k, unit=""):
-    v = f.get(k)
-    return "-" if v is None else f"{v}{unit}"
-rows = [
-    ("RSS before / peak (MiB)", lambda f: f"{g(f,'rss_baseline_mib')} / {g(f,'rss_peak_mib')}"),
-    ("probe answered during", lambda f: f"{f['probe_during'] - f['probe_during_failed']}/{f['probe_during']}"),
-    ("probe median / max (s)", lambda f: f"{g(f,'probe_during_median_s')} / {g(f,'probe_during_max_s')}"),
-    ("slowloris cut / held max", lambda f: f"{g(f,'slowloris_cut')}/{g(f,'slowloris_opened')} / {g(f,'slowloris_held_max_s','s')}"),
-    ("TLS stalls cut / held max", lambda f: f"{g(f,'stall_cut')}/{g(f,'stall_opened')} / {g(f,'stall_held_max_s','s')}"),
-    ("1 GiB announced", lambda f: f"{g(f,'announced_1gib_status')} after {g(f,'announced_1gib_sent_mib',' MiB')}"),
-    ("1 GiB chunked closed after", lambda f: g(f, 'chunked_1gib_sent_mib', ' MiB')),
-    ("5,000 at once: conn/refused/cut", lambda f: f"{g(f,'flood_connected')}/{g(f,'flood_refused')}/{g(f,'flood_closed_by_server')}"),
-    ("bad requests answered 5xx", lambda f: str(sum(f.get(k + '_5xx', 0) for k in ('paths','methods','malformed','headers')))),
-]
-w = max(len(r[0]) for r in rows)
-cols = [f["label"] for f in runs]
-cw = [max(len(c), 22) for c in cols]
-print("\n  | " + "".ljust(w) + " | " + " | ".join(c.ljust(x) for c, x in zip(cols, cw)) + " |")
-for name, fn in rows:
-    print("  | " + name.ljust(w) + " | " + " | ".join(fn(f).ljust(x) for f, x in zip(runs, cw)) + " |")
-PY
+python3 "$FERRY_TEST_TOOLS/hostile_client.py" --table "$WORK/serve.json" "$WORK/tls.json" \
+  "$WORK/worker.json"
 finish

@@ -24,6 +24,8 @@ Attacks, in this order (--attacks: a comma list of their names, default all but 
 
 It prints what it did and a table of figures, writes them as JSON to --summary, and exits 0:
 the caller decides what is acceptable (tests/cli/serve_hostile_test.sh).
+
+  hostile_client.py --table SUMMARY...   the figures of several runs side by side
 """
 import argparse
 import json
@@ -32,6 +34,7 @@ import resource
 import selectors
 import socket
 import ssl
+import sys
 import threading
 import time
 
@@ -372,7 +375,49 @@ def stall(target, count, figures, budget_s=16.0):
         f"held at most {figures['stall_held_max_s']} s")
 
 
+def table(paths):
+    runs = [json.load(open(p)) for p in paths]
+
+    def g(f, k, unit=""):
+        v = f.get(k)
+        return "-" if v is None else f"{v}{unit}"
+
+    def bad(f):
+        return str(sum(f.get(k + "_5xx", 0) for k in ("paths", "methods", "malformed", "headers")))
+
+    rows = [
+        ("RSS before / peak (MiB)", lambda f: f"{g(f, 'rss_baseline_mib')} / "
+                                              f"{g(f, 'rss_peak_mib')}"),
+        ("probe answered during", lambda f: f"{f['probe_during'] - f['probe_during_failed']}/"
+                                            f"{f['probe_during']}"),
+        ("probe median / max (s)", lambda f: f"{g(f, 'probe_during_median_s')} / "
+                                             f"{g(f, 'probe_during_max_s')}"),
+        ("slowloris cut / held max", lambda f: f"{g(f, 'slowloris_cut')}/"
+                                               f"{g(f, 'slowloris_opened')} / "
+                                               f"{g(f, 'slowloris_held_max_s', 's')}"),
+        ("TLS stalls cut / held max", lambda f: f"{g(f, 'stall_cut')}/{g(f, 'stall_opened')} / "
+                                                f"{g(f, 'stall_held_max_s', 's')}"),
+        ("1 GiB announced", lambda f: f"{g(f, 'announced_1gib_status')} after "
+                                      f"{g(f, 'announced_1gib_sent_mib', ' MiB')}"),
+        ("1 GiB chunked closed after", lambda f: g(f, "chunked_1gib_sent_mib", " MiB")),
+        ("5,000 at once: conn/refused/cut", lambda f: f"{g(f, 'flood_connected')}/"
+                                                      f"{g(f, 'flood_refused')}/"
+                                                      f"{g(f, 'flood_closed_by_server')}"),
+        ("bad requests answered 5xx", bad),
+    ]
+    w = max(len(r[0]) for r in rows)
+    cols = [f["label"] for f in runs]
+    cw = [max(len(c), 22) for c in cols]
+    log("\n  | " + "".ljust(w) + " | " + " | ".join(c.ljust(x) for c, x in zip(cols, cw)) + " |")
+    for name, fn in rows:
+        cells = " | ".join(fn(f).ljust(x) for f, x in zip(runs, cw))
+        log("  | " + name.ljust(w) + " | " + cells + " |")
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--table":
+        table(sys.argv[2:])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
