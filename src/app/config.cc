@@ -431,7 +431,7 @@ Status ParseServe(const toml::table& t, const std::string& src,
   FERRY_RETURN_IF_ERROR(CheckKeys(
       t, where,
       {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
-       "sns_ca_bundle", "sns_test_connect_to"}));
+       "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key"}));
   if (const toml::node* n = t.get("sqs")) {
     FERRY_RETURN_IF_ERROR(ParseSqsQueues(*n, src, remotes, out.sqs));
   }
@@ -439,6 +439,17 @@ Status ParseServe(const toml::table& t, const std::string& src,
   FERRY_RETURN_IF_ERROR(ReadString(t, "listen", out.listen, where));
   if (out.listen.empty()) return Status::InvalidArgument(where + ": 'listen' is empty");
   FERRY_RETURN_IF_ERROR(ReadString(t, "token_env", out.token_env, where));
+  FERRY_RETURN_IF_ERROR(ReadBool(t, "insecure_no_auth", out.insecure_no_auth, where));
+  if (out.insecure_no_auth && !out.token_env.empty()) {
+    return Status::InvalidArgument(where + ": 'insecure_no_auth' with 'token_env': an intake "
+                                   "with a token is not insecure; keep one");
+  }
+  FERRY_RETURN_IF_ERROR(ReadString(t, "tls_cert", out.tls_cert, where));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "tls_key", out.tls_key, where));
+  if (out.tls_cert.empty() != out.tls_key.empty()) {
+    return Status::InvalidArgument(where + (out.tls_cert.empty() ? ": 'tls_key' needs 'tls_cert'"
+                                                                 : ": 'tls_cert' needs 'tls_key'"));
+  }
   if (const toml::node* n = t.get("replicate")) {
     const toml::array* sources = n->as_array();
     if (sources == nullptr) {

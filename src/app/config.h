@@ -62,6 +62,10 @@
 //   token_env = "FERRY_EVENTS_TOKEN"    # event intake on: the token a notification carries
 //                                       # (Authorization: Bearer T, or RGW's opaqueData T)
 //   max_event_body = "1MiB"             # larger notification bodies: 413
+//   insecure_no_auth = false            # true: POST /events without a token (a warning at
+//                                       # start; refused with token_env)
+//   tls_cert = "/etc/ferry/cert.pem"    # HTTPS: the listener's certificate (PEM, its chain
+//   tls_key = "/etc/ferry/key.pem"      # after it) and its key (PEM, not encrypted); both
 //
 //   [[serve.sqs]]                       # an SQS queue the bucket notifies (serve/sqs_poller.h)
 //   queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/photos-events"
@@ -162,7 +166,10 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:9380";
   std::vector<std::string> replicate;  // source locations, as given
   std::chrono::seconds scan_interval{3600};
-  std::string token_env;  // "": no event intake (unless sns_topics)
+  std::string token_env;  // "": no event intake (unless sns_topics or insecure_no_auth)
+  bool insecure_no_auth = false;  // POST /events takes events without a token
+  std::string tls_cert;  // HTTPS with tls_key (checked when serve starts: http/server_tls.h)
+  std::string tls_key;
   uint64_t max_event_body = 1 << 20;
   std::vector<SqsQueueConfig> sqs;  // [[serve.sqs]]
   // SNS envelopes of these topics are accepted once verified (serve/sns_gate.h); none: every

@@ -346,9 +346,22 @@ sns_test_connect_to = "127.0.0.1:8443"
                                       "arn:aws-cn:sns:cn-north-1:1:x"}));
   EXPECT_EQ(sns->serve.sns_ca_bundle, "/etc/ferry/sns-ca.pem");
   EXPECT_EQ(sns->serve.sns_test_connect_to, "127.0.0.1:8443");
+  auto exposed = ParseConfig(R"(
+[serve]
+insecure_no_auth = true
+tls_cert = "/etc/ferry/cert.pem"
+tls_key = "/etc/ferry/key.pem"
+)",
+                             "s.toml");
+  ASSERT_TRUE(exposed.ok()) << exposed.status().ToString();
+  EXPECT_TRUE(exposed->serve.insecure_no_auth);
+  EXPECT_EQ(exposed->serve.tls_cert, "/etc/ferry/cert.pem");
+  EXPECT_EQ(exposed->serve.tls_key, "/etc/ferry/key.pem");
   auto none = ParseConfig("", "empty.toml");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->serve.present);
+  EXPECT_FALSE(none->serve.insecure_no_auth);
+  EXPECT_EQ(none->serve.tls_cert, "");
   EXPECT_EQ(none->serve.scan_interval, std::chrono::seconds(3600));
   EXPECT_EQ(none->serve.listen, "127.0.0.1:9380");
 }
@@ -362,6 +375,11 @@ TEST(ConfigTest, RefusesBadServeNamingTheKey) {
       {"[serve]\nscan_interval = \"0s\"\n", "'scan_interval' must be at least 1s"},
       {"[serve]\nmax_event_body = \"10\"\n", "'max_event_body' must be from 1KiB"},
       {"[serve]\nport = 80\n", "unknown key 'port'"},
+      {"[serve]\ninsecure_no_auth = \"yes\"\n", "'insecure_no_auth' must be true or false"},
+      {"[serve]\ninsecure_no_auth = true\ntoken_env = \"T\"\n",
+       "'insecure_no_auth' with 'token_env'"},
+      {"[serve]\ntls_cert = \"/c.pem\"\n", "'tls_cert' needs 'tls_key'"},
+      {"[serve]\ntls_key = \"/k.pem\"\n", "'tls_key' needs 'tls_cert'"},
       {"[serve]\nsns_topics = \"arn:aws:sns:us-east-1:1:t\"\n", "'sns_topics' must be a list"},
       {"[serve]\nsns_topics = [\"arn:aws:sqs:us-east-1:1:t\"]\n", "'sns_topics' must be a list"},
       {"[serve]\nsns_topics = [\"arn:aws:sns:us-east-1:1\"]\n", "'sns_topics' must be a list"},

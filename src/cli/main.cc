@@ -47,8 +47,8 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
                  "write the metrics in Prometheus text format to this file at exit");
   app.add_option("--metrics-listen", g.metrics_listen,
                  "serve GET /metrics (Prometheus text format) and the dashboard (/) on HOST:PORT "
-                 "while running, "
-                 "e.g. 127.0.0.1:9464 (port 0: any free port, logged)");
+                 "while running, e.g. 127.0.0.1:9464; PORT or :PORT alone: 127.0.0.1 (port 0: "
+                 "any free port, logged)");
   app.add_option("--bwlimit", g.bwlimit,
                  "bandwidth limit of the whole process: RATE (e.g. 10M; no suffix = KiB/s; "
                  "off), UP:DOWN, or a timetable \"HH:MM,RATE DAY-HH:MM,UP:DOWN ...\" in local "

@@ -1,18 +1,26 @@
 // HttpServer (server.h) over libmicrohttpd, loaded on first use (base/shared_library.h): a run
-// that serves nothing never maps it nor GnuTLS behind it.
+// that serves nothing never maps it nor GnuTLS behind it. Its clock on connections is
+// ConnectionGuard's (connection_guard.h), driven by the library's connection notifications and
+// a watchdog thread.
 #include "http/server.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <thread>
 
 #include "base/shared_library.h"
+#include "http/connection_guard.h"
+#include "http/listen_address.h"
 
 namespace ferry::http {
 namespace {
@@ -22,6 +30,8 @@ namespace {
   X(MHD_start_daemon)                \
   X(MHD_stop_daemon)                 \
   X(MHD_get_daemon_info)             \
+  X(MHD_get_connection_info)         \
+  X(MHD_is_feature_supported)        \
   X(MHD_get_connection_values)       \
   X(MHD_lookup_connection_value)     \
   X(MHD_create_response_from_buffer) \
@@ -52,17 +62,38 @@ OnceLoader g_loader(&LoadOnce);
 // A connection's buffers: its request line and headers must fit; bodies are copied out.
 constexpr size_t kConnectionMemory = 64 * 1024;
 
+// What the callbacks share. `buffered` and the counts are touched only on the library's one
+// thread (MHD_USE_AUTO_INTERNAL_THREAD); the counts are read elsewhere, hence atomics.
 struct Context {
   const MhdFunctions* mhd = nullptr;
   ServerHandler handler;
   size_t max_body = 0;
+  size_t max_buffered = 0;
+  size_t buffered = 0;  // bytes of bodies held or reserved now
+  ConnectionGuard* guard = nullptr;
+  std::atomic<uint64_t> too_large{0};
+  std::atomic<uint64_t> busy{0};
 };
 
 // One request in progress (MHD's per-request pointer).
 struct Pending {
   std::string body;
+  size_t reserved = 0;  // bytes of Context::buffered counted for this request
   bool too_large = false;
 };
+
+ServerResponse TooLarge(size_t max_body) {
+  return ServerResponse::Text(413,
+                              "request body larger than " + std::to_string(max_body) + " bytes\n");
+}
+
+// Charges `bytes` more to the request; false when all bodies held would then pass the budget.
+bool Reserve(Context& ctx, Pending& pending, size_t bytes) {
+  if (ctx.buffered + bytes > ctx.max_buffered) return false;
+  ctx.buffered += bytes;
+  pending.reserved += bytes;
+  return true;
+}
 
 MHD_Result Send(const MhdFunctions& mhd, MHD_Connection* connection,
                 const ServerResponse& reply) {
@@ -87,14 +118,23 @@ MHD_Result CollectValue(void* cls, MHD_ValueKind /*kind*/, const char* key, cons
   return MHD_YES;
 }
 
+// The request's answer: from now on the guard times the sending of the reply.
+MHD_Result Answer(Context& ctx, MHD_Connection* connection, const ServerResponse& reply) {
+  ctx.guard->Answered(connection);
+  return Send(*ctx.mhd, connection, reply);
+}
+
 MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, const char* method,
                      const char* /*version*/, const char* upload_data, size_t* upload_data_size,
                      void** con_cls) {
-  const Context& ctx = *static_cast<const Context*>(cls);
+  Context& ctx = *static_cast<Context*>(cls);
   if (*con_cls == nullptr) {  // headers read; the body (if any) comes in the next calls
-    *con_cls = new Pending();
+    auto* pending = new Pending();
+    *con_cls = pending;
+    ctx.guard->HeadIn(connection);
     // A body announced larger than the limit is refused now, before it is read: a client
-    // sending 1 GB would otherwise hold the connection (and a thread) until it all came in.
+    // sending 1 GB would otherwise hold the connection until it all came in. One within it is
+    // charged to the budget of bodies held at once now, before any of it is kept.
     const char* length =
         ctx.mhd->MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -102,31 +142,44 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, con
     if (length != nullptr) {
       const char* end = length + std::strlen(length);
       const auto parsed = std::from_chars(length, end, announced);
-      if (parsed.ec == std::errc() && parsed.ptr == end && announced > ctx.max_body) {
-        static_cast<Pending*>(*con_cls)->too_large = true;
-        return Send(*ctx.mhd, connection,
-                    ServerResponse::Text(413, "request body larger than " +
-                                                  std::to_string(ctx.max_body) + " bytes\n"));
+      if (parsed.ec != std::errc() || parsed.ptr != end) return MHD_YES;  // the library's 400
+      if (announced > ctx.max_body) {
+        pending->too_large = true;
+        ctx.too_large++;
+        return Answer(ctx, connection, TooLarge(ctx.max_body));
+      }
+      if (!Reserve(ctx, *pending, static_cast<size_t>(announced))) {
+        pending->too_large = true;
+        ctx.busy++;
+        ServerResponse busy =
+            ServerResponse::Text(503, "too many request bodies at once; try again\n");
+        busy.headers.emplace_back("Retry-After", "1");
+        return Answer(ctx, connection, busy);
       }
     }
     return MHD_YES;
   }
   auto& pending = *static_cast<Pending*>(*con_cls);
-  if (*upload_data_size > 0) {
-    if (!pending.too_large && pending.body.size() + *upload_data_size <= ctx.max_body) {
-      pending.body.append(upload_data, *upload_data_size);
-    } else {
-      pending.too_large = true;
-      pending.body.clear();
-      pending.body.shrink_to_fit();
-    }
+  if (pending.too_large) {  // answered already; the library reads no more of it
     *upload_data_size = 0;
     return MHD_YES;
   }
-  if (pending.too_large) {
-    return Send(*ctx.mhd, connection,
-                ServerResponse::Text(413, "request body larger than " +
-                                              std::to_string(ctx.max_body) + " bytes\n"));
+  if (*upload_data_size > 0) {
+    const size_t held = pending.body.size() + *upload_data_size;
+    // Past the limit without having announced it (chunked), or past the budget: the library
+    // cannot answer in the middle of a body, so the connection is closed now rather than read
+    // to its end (a client streaming 1 GB stops costing anything at max_body).
+    if (held > ctx.max_body) {
+      ctx.too_large++;
+      return MHD_NO;
+    }
+    if (held > pending.reserved && !Reserve(ctx, pending, held - pending.reserved)) {
+      ctx.busy++;
+      return MHD_NO;
+    }
+    pending.body.append(upload_data, *upload_data_size);
+    *upload_data_size = 0;
+    return MHD_YES;
   }
   ServerRequest request;
   request.method = method;
@@ -148,97 +201,170 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, con
   } catch (const std::exception& e) {  // a handler bug answers 500, never ends the process
     reply = ServerResponse::Text(500, std::string("internal error: ") + e.what() + "\n");
   }
-  return Send(*ctx.mhd, connection, reply);
+  return Answer(ctx, connection, reply);
 }
 
-void OnCompleted(void* /*cls*/, MHD_Connection* /*connection*/, void** con_cls,
+// The request ended (answered, or its connection closed): its body's budget is given back and
+// the connection waits for its next request.
+void OnCompleted(void* cls, MHD_Connection* connection, void** con_cls,
                  MHD_RequestTerminationCode /*code*/) {
-  delete static_cast<Pending*>(*con_cls);
+  Context& ctx = *static_cast<Context*>(cls);
+  auto* pending = static_cast<Pending*>(*con_cls);
+  if (pending != nullptr) ctx.buffered -= std::min(ctx.buffered, pending->reserved);
+  delete pending;
   *con_cls = nullptr;
+  ctx.guard->Ended(connection, std::chrono::steady_clock::now());
 }
 
-// HOST:PORT to an address (IPv4 or IPv6, "[::1]:PORT" accepted).
-Result<std::pair<sockaddr_storage, bool>> ParseListen(const std::string& listen,
-                                                      const std::string& option, int* port) {
-  const size_t colon = listen.rfind(':');
-  *port = -1;
-  if (colon != std::string::npos && colon > 0) {
-    const char* first = listen.data() + colon + 1;
-    const char* last = listen.data() + listen.size();
-    auto r = std::from_chars(first, last, *port);
-    if (r.ec != std::errc() || r.ptr != last || first == last) *port = -1;
-  }
-  if (*port < 0 || *port > 65535) {
-    return Status::InvalidArgument(option + ": \"" + listen + "\" is not HOST:PORT");
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0 || found == nullptr) {
-    return Status::InvalidArgument(option + ": cannot resolve \"" + host +
-                                   "\": " + gai_strerror(rc));
-  }
-  sockaddr_storage address{};
-  std::memcpy(&address, found->ai_addr, found->ai_addrlen);
-  const bool ipv6 = found->ai_family == AF_INET6;
-  freeaddrinfo(found);
-  if (ipv6) {
-    reinterpret_cast<sockaddr_in6*>(&address)->sin6_port = htons(static_cast<uint16_t>(*port));
+// Accepted and closed connections (before the library closes the socket: connection_guard.h).
+void OnConnection(void* cls, MHD_Connection* connection, void** /*socket_context*/,
+                  MHD_ConnectionNotificationCode code) {
+  Context& ctx = *static_cast<Context*>(cls);
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const MHD_ConnectionInfo* info =
+        ctx.mhd->MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    ctx.guard->Opened(connection, info != nullptr ? info->connect_fd : -1,
+                      std::chrono::steady_clock::now());
   } else {
-    reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(static_cast<uint16_t>(*port));
+    ctx.guard->Closed(connection);
   }
-  return std::make_pair(address, ipv6);
+}
+
+// Why MHD_start_daemon failed, as one line: the address (bound here to see its error), else
+// the TLS material the library refused.
+Status StartFailure(const ServerOptions& options, const ListenAddress& at, bool https) {
+  const int fd = ::socket(at.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const socklen_t size = at.ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  const bool bound =
+      fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&at.address), size) == 0;
+  const int bind_errno = errno;
+  if (fd >= 0) ::close(fd);
+  if (!bound || !https) {
+    return Status::Unavailable(options.option + ": cannot listen on " + options.listen +
+                               (bound ? "" : std::string(": ") + std::strerror(bind_errno)));
+  }
+  return Status::InvalidArgument(options.tls.cert_option + ", " + options.tls.key_option +
+                                 ": libmicrohttpd's TLS refused the certificate or key");
 }
 
 }  // namespace
 
 struct HttpServer::Impl {
   Context context;
+  std::unique_ptr<ConnectionGuard> guard;
+  TlsPem tls;  // the library keeps pointers to it
   MHD_Daemon* daemon = nullptr;
+  std::jthread watchdog;  // ConnectionGuard::Sweep, 4 times a second
+  std::vector<obs::Registration> series;
 };
 
 HttpServer::~HttpServer() {
-  if (impl_ != nullptr && impl_->daemon != nullptr) {
-    impl_->context.mhd->MHD_stop_daemon(impl_->daemon);
+  if (impl_ == nullptr) return;
+  impl_->series.clear();
+  if (impl_->watchdog.joinable()) {
+    impl_->watchdog.request_stop();
+    impl_->watchdog.join();
   }
+  if (impl_->daemon != nullptr) impl_->context.mhd->MHD_stop_daemon(impl_->daemon);
 }
+
+namespace {
+
+// The listener's own series (server.h), read from the guard and the context.
+void Observe(obs::Registry& registry, const std::string& name, ConnectionGuard* guard,
+             Context* ctx, std::vector<obs::Registration>& out);
+
+}  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,
                                                       ServerHandler handler) {
-  int port = -1;
-  FERRY_ASSIGN_OR_RETURN(auto parsed, ParseListen(options.listen, options.option, &port));
-  auto [address, ipv6] = parsed;
+  FERRY_ASSIGN_OR_RETURN(ListenAddress at, ParseListen(options.listen, options.option));
+  FERRY_ASSIGN_OR_RETURN(TlsPem tls, ReadServerTls(options.tls));
+  const bool https = !tls.cert.empty();
   if (g_option.empty()) g_option = options.option;
   FERRY_RETURN_IF_ERROR(g_loader.Get());
+  if (https && g_mhd.MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+    return Status::NotSupported(options.tls.cert_option +
+                                ": this libmicrohttpd was built without TLS");
+  }
   std::unique_ptr<HttpServer> server(new HttpServer());
   server->impl_ = std::make_unique<Impl>();
-  Context& ctx = server->impl_->context;
+  Impl& impl = *server->impl_;
+  impl.tls = std::move(tls);
+  // Above 7/8 of the cap, a new connection evicts one that has not been answered.
+  const unsigned reserve = std::max(2u, options.max_connections / 8);
+  impl.guard = std::make_unique<ConnectionGuard>(
+      GuardLimits{.header = std::chrono::seconds(options.header_seconds),
+                  .request = std::chrono::seconds(options.request_seconds),
+                  .high_water = options.max_connections > reserve
+                                    ? options.max_connections - reserve
+                                    : 0},
+      [](int fd) {
+        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+      });
+  Context& ctx = impl.context;
   ctx.mhd = &g_mhd;
   ctx.handler = std::move(handler);
   ctx.max_body = options.max_body;
+  ctx.max_buffered = std::max(options.max_buffered, options.max_body);
+  ctx.guard = impl.guard.get();
   unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
-  if (ipv6) flags |= MHD_USE_IPv6;
-  server->impl_->daemon = g_mhd.MHD_start_daemon(
-      flags, static_cast<uint16_t>(port), nullptr, nullptr, &OnRequest, &ctx,
-      MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&address),
+  if (at.ipv6) flags |= MHD_USE_IPv6;
+  if (https) flags |= MHD_USE_TLS;
+  MHD_OptionItem tls_items[] = {{MHD_OPTION_HTTPS_MEM_KEY, 0, impl.tls.key.data()},
+                                {MHD_OPTION_HTTPS_MEM_CERT, 0, impl.tls.cert.data()},
+                                {MHD_OPTION_END, 0, nullptr}};
+  MHD_OptionItem no_items[] = {{MHD_OPTION_END, 0, nullptr}};
+  impl.daemon = g_mhd.MHD_start_daemon(
+      flags, static_cast<uint16_t>(at.port), nullptr, nullptr, &OnRequest, &ctx,
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&at.address),
       MHD_OPTION_CONNECTION_LIMIT, options.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
       options.idle_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
-      MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, nullptr, MHD_OPTION_END);
-  if (server->impl_->daemon == nullptr) {
-    return Status::Unavailable(options.option + ": cannot listen on " + options.listen);
+      MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, &ctx, MHD_OPTION_NOTIFY_CONNECTION,
+      &OnConnection, &ctx, MHD_OPTION_ARRAY, https ? tls_items : no_items, MHD_OPTION_END);
+  if (impl.daemon == nullptr) return StartFailure(options, at, https);
+  ConnectionGuard* guard = impl.guard.get();
+  impl.watchdog = std::jthread([guard](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mu);
+    while (!wake.wait_for(lock, stop, std::chrono::milliseconds(250), [] { return false; })) {
+      if (stop.stop_requested()) break;
+      guard->Sweep(std::chrono::steady_clock::now());
+    }
+  });
+  if (options.registry != nullptr) {
+    Observe(*options.registry, options.name, guard, &ctx, impl.series);
   }
-  const MHD_DaemonInfo* info =
-      g_mhd.MHD_get_daemon_info(server->impl_->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  server->port_ = info != nullptr && info->port != 0 ? info->port : port;
-  server->url_ = "http://" + options.listen.substr(0, options.listen.rfind(':')) + ":" +
-                 std::to_string(server->port_);
+  const MHD_DaemonInfo* info = g_mhd.MHD_get_daemon_info(impl.daemon, MHD_DAEMON_INFO_BIND_PORT);
+  server->port_ = info != nullptr && info->port != 0 ? info->port : at.port;
+  server->url_ = (https ? "https://" : "http://") + at.host + ":" + std::to_string(server->port_);
   return server;
 }
+
+namespace {
+
+void Observe(obs::Registry& registry, const std::string& name, ConnectionGuard* guard,
+             Context* ctx, std::vector<obs::Registration>& out) {
+  const auto number = [](uint64_t n) { return static_cast<double>(n); };
+  out.push_back(registry.Observe(obs::MetricType::kGauge, "ferry_http_server_connections",
+                                 "Connections open to the listener now", {"listener"}, {name},
+                                 [guard] { return static_cast<double>(guard->counts().open); }));
+  const std::vector<std::string> labels = {"listener", "reason"};
+  const char* help = "Connections the listener closed itself, by reason";
+  const auto counted = [&](const char* reason, std::function<double()> read) {
+    out.push_back(registry.Observe(obs::MetricType::kCounter, "ferry_http_server_cut_total",
+                                   help, labels, {name, reason}, std::move(read)));
+  };
+  counted("header_timeout", [=] { return number(guard->counts().header_timeouts); });
+  counted("request_timeout", [=] { return number(guard->counts().request_timeouts); });
+  counted("evicted", [=] { return number(guard->counts().evicted); });
+  counted("body_too_large", [=] { return number(ctx->too_large.load()); });
+  counted("busy", [=] { return number(ctx->busy.load()); });
+}
+
+}  // namespace
 
 }  // namespace ferry::http

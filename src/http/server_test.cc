@@ -1,7 +1,9 @@
 // HttpServer on a free local port, spoken to over plain sockets: requests and bodies reach the
 // handler (headers lower-cased, query decoded), a body over the limit is refused with 413
 // without reaching it, a handler that throws answers 500 and the server keeps serving, and a
-// malformed address is one clear error.
+// malformed address is one clear error. Hostile clients (server_guard_test.cc): a trickled
+// head or body is cut at its deadline, a flood of idle connections cannot lock out a request,
+// a chunked body past the limit closes the connection, bodies held at once stay in budget.
 #include "http/server.h"
 
 #include <arpa/inet.h>
@@ -14,36 +16,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "http/test_sockets.h"
+
 namespace ferry::http {
 namespace {
 
-// Sends `raw` to 127.0.0.1:port and returns everything the server answers until it closes.
-std::string Exchange(int port, const std::string& raw) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  size_t sent = 0;
-  while (sent < raw.size()) {
-    const ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may answer and close before reading all of a large body
-    sent += static_cast<size_t>(n);
-  }
-  std::string reply;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    reply.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return reply;
-}
+using test_sockets::Exchange;
 
 std::string Post(int port, const std::string& path, const std::string& body,
                  const std::string& headers = "") {
@@ -125,6 +103,15 @@ TEST(HttpServerTest, AnAnnouncedOversizedBodyIsRefusedBeforeItIsSent) {
   EXPECT_EQ(calls.load(), 0);
   // still serving
   EXPECT_NE(Post((*server)->port(), "/after", "small").find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST(HttpServerTest, APortAloneServesOnTheLoopbackInterface) {
+  auto server = HttpServer::Start(On(":0"), [](const ServerRequest&) {
+    return ServerResponse::Text(200, "local\n");
+  });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_EQ((*server)->url(), "http://127.0.0.1:" + std::to_string((*server)->port()));
+  EXPECT_NE(Post((*server)->port(), "/", "").find("local"), std::string::npos);
 }
 
 TEST(HttpServerTest, AMalformedOrTakenAddressIsOneClearError) {

@@ -13,7 +13,9 @@
 // verified Notification's Message (S3's JSON) is then recorded as any body; a verified
 // SubscriptionConfirmation is confirmed (a GET of its SubscribeURL) and answered 200; an
 // UnsubscribeConfirmation is logged and answered 200. Raw message delivery (the S3 JSON without
-// its envelope) cannot be verified: it needs the token like any other body.
+// its envelope) cannot be verified: it needs the token like any other body. With `no_auth`
+// (`ferry serve --insecure-no-auth`) every body is taken as if it carried the token; SNS
+// envelopes are still verified.
 //
 // Answers: 200 once every event of the body is recorded (serve/record.h: EventRecorder, shared
 // with the SQS intake; or counted as ignored: a bucket no source serves, an event kind that changes no bytes, tags or versions, a subscription
@@ -52,6 +54,7 @@ namespace ferry::serve {
 struct IntakeOptions {
   std::string token;          // "": only verified SNS envelopes are accepted (UseSns)
   size_t max_body = 1 << 20;  // the server refuses larger bodies (413) before they get here
+  bool no_auth = false;       // no token needed (token must be ""): for a trusted network only
 };
 
 class EventIntake {

@@ -136,6 +136,26 @@ TEST_F(IntakeTest, TheTokenComesAsABearerOrAsRgwOpaqueDataOnEveryRecord) {
             std::string::npos) << Metrics();
 }
 
+// --insecure-no-auth: no token asked for (a trusted network); what is malformed is still said,
+// SNS envelopes are still refused without a gate to verify them.
+TEST_F(IntakeTest, WithoutAuthEveryBodyIsTakenAsIfItCarriedTheToken) {
+  intake_ = std::make_unique<EventIntake>(
+      *store_, IntakeOptions{.token = "", .max_body = 1 << 20, .no_auth = true}, registry_);
+  intake_->SetSources({{.name = "ra:photos/", .bucket = "photos", .prefix = "", .run = run_}});
+  EXPECT_EQ(Post(Body({RgwRecord("ObjectCreated:Put", "photos", "k")}), "").code, 200);
+  EXPECT_EQ(Post(Body({RgwRecord("ObjectCreated:Put", "photos", "j", "any")}), "Bearer x").code,
+            200);
+  EXPECT_EQ(QueuedKeys(), (std::vector<std::string>{"k", "j"}));
+  EXPECT_EQ(Post("{not json", "").code, 400);
+  EXPECT_EQ(Post(R"({"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:r:1:t",)"
+                 R"("Message":"{\"Records\":[]}","Timestamp":"2026-11-25T10:00:00.000Z",)"
+                 R"("SignatureVersion":"1","Signature":"x",)"
+                 R"("SigningCertURL":"https://sns.r.amazonaws.com/c.pem"})",
+                 "")
+                .code,
+            403);
+}
+
 TEST_F(IntakeTest, MalformedBodiesAndOtherMethodsAreRefusedWithTheirReason) {
   EXPECT_EQ(Post("{not json").code, 400);
   EXPECT_EQ(Post("{not json", "").code, 401) << "nothing is said without the token";

@@ -26,14 +26,18 @@ Status MetricsServer::Start(const std::string& listen, const std::string& comman
   const int64_t started = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
+  http::ServerOptions options;
+  options.listen = listen;
+  options.option = "--metrics-listen";
+  options.max_body = 0;
+  options.max_connections = 32;
+  options.idle_seconds = 10;
+  options.registry = registry;
+  options.name = "metrics";
   FERRY_ASSIGN_OR_RETURN(
       impl_->server,
       http::HttpServer::Start(
-          {.listen = listen,
-           .option = "--metrics-listen",
-           .max_body = 0,
-           .max_connections = 32,
-           .idle_seconds = 10},
+          options,
           [registry, command, started](const http::ServerRequest& r) -> http::ServerResponse {
             if (auto page = dashboard::Handle(r, *registry)) return *std::move(page);
             if (r.path == "/api/status") {

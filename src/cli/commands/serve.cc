@@ -89,9 +89,12 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   http::ServerOptions so;
   so.listen = a.listen.empty() ? first->serve.listen : a.listen;
   so.option = a.listen.empty() ? "[serve] listen" : "--listen";
+  so.tls = first->tls;
   so.max_body = first->serve.max_event_body;
   so.max_connections = 256;
   so.idle_seconds = 10;
+  so.registry = &obs::DefaultRegistry();
+  so.name = "serve";
   auto began = ServeInstance::Begin(std::move(*first), *store, {.scan_now = true}, ctx.stop);
   if (!began.ok()) return ReportError(began.status());
   Current current;
@@ -124,6 +127,12 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   std::printf("ferry serve: listening on %s (events: %s)\n", (*server)->url().c_str(),
               serving->intake_on() ? ((*server)->url() + "/events").c_str() : "off");
   std::fflush(stdout);
+  const auto warn_no_auth = [&](const ServePlan& p) {
+    if (!p.no_auth) return;
+    obs::Log(obs::Level::kWarn, "--insecure-no-auth: POST /events takes events without a token "
+                                "from anyone who can reach " + (*server)->url());
+  };
+  warn_no_auth(serving->plan());
 
   Hangups::Listening listening(*ctx.hangups);
   uint64_t seen = ctx.hangups->count();
@@ -145,10 +154,12 @@ int RunServe(const ServeArgs& a, Context& ctx) {
       continue;
     }
     const std::string listen = a.listen.empty() ? plan->serve.listen : a.listen;
-    if (listen != so.listen || plan->serve.max_event_body != so.max_body) {
-      obs::Log(obs::Level::kWarn, "[serve] listen and max_event_body take effect at the next "
-                                  "start; the rest of the config now");
+    if (listen != so.listen || plan->serve.max_event_body != so.max_body ||
+        plan->tls.cert_file != so.tls.cert_file || plan->tls.key_file != so.tls.key_file) {
+      obs::Log(obs::Level::kWarn, "[serve] listen, max_event_body, tls_cert and tls_key take "
+                                  "effect at the next start; the rest of the config now");
     }
+    warn_no_auth(*plan);
     // [limits] of the new file (checked when it was read); the command line's still win
     if (Status l = ApplyLimits(ctx.global, plan->wiring->config().limits); !l.ok()) {
       obs::Log(obs::Level::kError, "config reload: limits not changed: " + l.message());
@@ -184,7 +195,17 @@ void RegisterServe(CLI::App& app, Context& ctx) {
   cmd->add_option("--state", args->state,
                   "state store: a SQLite path or postgres://... (default: " +
                       std::string("the user's ferry state dir, replication.db)"));
-  cmd->add_option("--listen", args->listen, "HOST:PORT (default: [serve] listen)");
+  cmd->add_option("--listen", args->listen,
+                  "HOST:PORT, or PORT alone for 127.0.0.1 (default: [serve] listen)");
+  cmd->add_flag("--insecure-no-auth", args->insecure_no_auth,
+                "POST /events takes events without a token (a trusted network only; warned at "
+                "start; refused with [serve] token_env)");
+  cmd->add_option("--tls-cert", args->tls_cert,
+                  "serve HTTPS with this certificate (PEM, its chain after it); needs "
+                  "--tls-key (default: [serve] tls_cert)");
+  cmd->add_option("--tls-key", args->tls_key,
+                  "the certificate's private key (PEM, not encrypted); needs --tls-cert "
+                  "(default: [serve] tls_key)");
   cmd->add_option("--concurrency", args->concurrency, "keys replicated at once per run");
   cmd->add_option("--memory", args->memory, "buffer memory of the process (e.g. 256MiB)");
   cmd->add_option("--lease-ttl", args->lease_ttl,

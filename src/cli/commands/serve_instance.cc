@@ -68,6 +68,22 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
     }
     plan.token = value;
   }
+  plan.no_auth = a.insecure_no_auth || plan.serve.insecure_no_auth;
+  if (plan.no_auth && !plan.token.empty()) {
+    return Status::InvalidArgument("--insecure-no-auth: [serve] token_env is set: an intake "
+                                   "with a token is not insecure; keep one");
+  }
+  // The listener's TLS files: the command line's pair, else the config's; checked now (one
+  // line naming the option or key), before anything runs.
+  if (!a.tls_cert.empty() || !a.tls_key.empty()) {
+    plan.tls = {.cert_file = a.tls_cert, .key_file = a.tls_key};
+  } else {
+    plan.tls = {.cert_file = plan.serve.tls_cert,
+                .key_file = plan.serve.tls_key,
+                .cert_option = "[serve] tls_cert",
+                .key_option = "[serve] tls_key"};
+  }
+  FERRY_RETURN_IF_ERROR(http::ReadServerTls(plan.tls).status());
   if (a.concurrency < 0 || a.concurrency > 1024) {
     return Status::InvalidArgument("--concurrency: must be between 1 and 1024");
   }
@@ -144,13 +160,19 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   if (!p.serve.sns_topics.empty()) {
     FERRY_ASSIGN_OR_RETURN(s->sns_, OpenSns(p.serve));
   }
-  if (!p.token.empty() || s->sns_.gate) {
+  if (!p.token.empty() || s->sns_.gate || p.no_auth) {
     s->intake_ = std::make_unique<serve::EventIntake>(
-        store, serve::IntakeOptions{.token = p.token, .max_body = p.serve.max_event_body});
+        store, serve::IntakeOptions{
+                   .token = p.token, .max_body = p.serve.max_event_body, .no_auth = p.no_auth});
     s->intake_->UseSns(s->sns_.gate.get());
     s->intake_->SetSources(sources);
   }
   s->sqs_recorder_->SetSources(sources);
+  obs::DefaultRegistry()
+      .AddGauge("ferry_serve_insecure_no_auth",
+                "1 while POST /events takes events without a token (--insecure-no-auth)")
+      .Get()
+      .Set(p.no_auth ? 1 : 0);
 
   // The workers: one per run served, on one executor.
   jobs::WorkerOptions w;
@@ -213,6 +235,13 @@ void ServeInstance::Stop() {
   pollers_.clear();
 }
 
+std::string ServeInstance::intake_auth() const {
+  if (intake_ == nullptr) return "off";
+  const std::string first = plan_.no_auth ? "none" : plan_.token.empty() ? "" : "token";
+  if (!sns_.gate) return first;
+  return first.empty() ? "sns" : first + "+sns";
+}
+
 Status ServeInstance::Failure() const {
   std::lock_guard lock(mu_);
   return failure_;
@@ -230,12 +259,13 @@ std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequ
     std::vector<ServedRun> served;
     for (const Served& s : served_) served.push_back({s.source_name, s.run});
     return http::ServerResponse::Json(
-        200, ServeStatusJson(store_, *status_, served, SystemClock::Default()));
+        200, ServeStatusJson(store_, *status_, served, SystemClock::Default(), intake_auth()));
   }
   if (r.path == "/events") {
     if (intake_ == nullptr) {
       return http::ServerResponse::Text(
-          404, "event intake is off: set [serve] token_env or sns_topics\n");
+          404, "event intake is off: set [serve] token_env or sns_topics (or, without a token, "
+               "--insecure-no-auth)\n");
     }
     if (stopping_.load()) {
       http::ServerResponse busy = http::ServerResponse::Text(503, "stopping\n");

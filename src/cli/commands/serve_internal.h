@@ -37,6 +37,9 @@ struct ServeArgs {
   int concurrency = 0;
   std::string memory;
   int lease_ttl = 60;  // seconds a job stays ours without a renewal (ferry worker's --lease-ttl)
+  bool insecure_no_auth = false;  // or [serve] insecure_no_auth
+  std::string tls_cert;  // with tls_key: both override [serve] tls_cert and tls_key
+  std::string tls_key;
 };
 
 // What the config says to serve, read and checked (every source resolved and opened, the token
@@ -45,6 +48,8 @@ struct ServeArgs {
 struct ServePlan {
   app::ServeConfig serve;
   std::string token;   // the event intake's ("" with neither token_env nor SNS: no intake)
+  bool no_auth = false;  // --insecure-no-auth or [serve] insecure_no_auth: intake on, no token
+  http::TlsFiles tls;    // the listener's (checked: http::ReadServerTls); none: plain HTTP
   uint64_t memory = 0;  // --memory (0: the worker's default)
   std::chrono::seconds lease_ttl{60};
   std::vector<replicate::DurablePass> passes;       // one per source
@@ -86,6 +91,8 @@ class ServeInstance {
   // A worker ended on an error of its own (not a stop): the first such error; Ok otherwise.
   Status Failure() const;
   bool intake_on() const { return intake_ != nullptr; }
+  // How POST /events authenticates (serve_status.h: "events_auth").
+  std::string intake_auth() const;
   const ServePlan& plan() const { return plan_; }
 
  private:

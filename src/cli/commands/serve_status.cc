@@ -91,7 +91,8 @@ json Failures(replicate::StatusStore& status, const std::string& source, const C
 }  // namespace
 
 std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& status,
-                            const std::vector<ServedRun>& runs, const Clock& clock) {
+                            const std::vector<ServedRun>& runs, const Clock& clock,
+                            const std::string& events_auth) {
   json out_runs = json::array();
   std::map<std::string, std::map<std::string, uint64_t>> owners;  // owner -> kind -> jobs
   std::vector<jobs::Job> errors;
@@ -159,7 +160,8 @@ std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& statu
                    [](const ErrorLine& a, const ErrorLine& b) { return a.time_ms > b.time_ms; });
   json out_errors = json::array();
   for (size_t i = 0; i < lines.size() && i < 10; ++i) out_errors.push_back(lines[i].body);
-  json doc = {{"store", true}, {"runs", out_runs}, {"workers", workers}, {"errors", out_errors}};
+  json doc = {{"store", true},        {"runs", out_runs},          {"workers", workers},
+              {"events_auth", events_auth}, {"errors", out_errors}};
   if (!workers_error.empty()) doc["workers_error"] = workers_error;
   if (!errors_error.empty()) doc["errors_error"] = errors_error;
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

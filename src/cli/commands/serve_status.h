@@ -7,11 +7,15 @@
 //             "next_due":"2026-01-02T04:04:05.678Z",
 //             "failures":{"last_minute":0,"last_hour":1,"total":2}}],
 //    "workers":[{"owner":"host:1234","jobs":2,"kinds":{"replicate-event":2}}],
+//    "events_auth":"token",
 //    "errors":[{"run":3,"job":17,"kind":"replicate-event","key":"a/b","state":"dead",
 //               "error":"AccessDenied ...","time":"2026-01-02T03:04:05.678Z"},
 //              {"run":3,"version":"v1","destination":"rb:b/","key":"a/c","state":"FAILED",
 //               "error":"kNotFound: ...","time":"..."}]}
 //
+// events_auth: how POST /events authenticates: "token", "sns" (verified SNS envelopes),
+// "token+sns", "none" (--insecure-no-auth: anyone who reaches the listener), "none+sns", or
+// "off" (no intake).
 // jobs: CountJobs of the run; next_due: when its next round's scan is due, only while the run
 // waits for it (RunCounts::next_due later than now). failures: the versions of the source the
 // status store holds FAILED, changed within the last minute, hour, or ever
@@ -39,6 +43,7 @@ struct ServedRun {
 };
 
 std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& status,
-                            const std::vector<ServedRun>& runs, const Clock& clock);
+                            const std::vector<ServedRun>& runs, const Clock& clock,
+                            const std::string& events_auth = "off");
 
 }  // namespace ferry::cli
