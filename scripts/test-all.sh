@@ -9,22 +9,23 @@
 # 2. starts two RGW gateways (regions A and B), PostgreSQL and OpenStack Swift (S3 layer: the
 #    "less capable" endpoint) in the background, each as soon as its packages are in, because
 #    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
-# 3. configures and builds the ferry command (RelWithDebInfo with line-only debug info,
-#    -DFERRY_DEBUG_INFO=lines: backtraces keep file:line, the build takes far less CPU; warnings
-#    are errors) into build/;
-# 4. starts, in the background and niced, the sanitizer builds (scripts/lib/sanitizers.sh):
-#    build-asan (clang, ASan+UBSan and libFuzzer coverage: every test executable and fuzzer) and
-#    build-tsan (TSan: the tests of the executor, workers, claims, locks, HTTP server, limits);
-# 5. exports FERRY_TEST_* and FERRY_BIN and runs every tests/cli/*.sh, two at a time
-#    (end-to-end tests of the ferry binary: a bash script that exits non-zero on failure; exit
-#    code 77 means "skipped"; run_cli_scripts says which run one after another), while the
-#    sanitizer builds take the CPU the scripts leave;
-# 5b. then, in build-asan, the unit and conformance tests (ctest -L 'unit|conformance') and the
-#    integration tests (ctest -L integration, two at a time; those that restart PostgreSQL
-#    alone: RUN_SERIAL in cmake/FerryTest.cmake), every fuzz target for FERRY_FUZZ_SECONDS
-#    (scripts/fuzz.sh), and the TSan tests in build-tsan. FERRY_TEST_PLAIN=1 also builds and runs
-#    the unit, conformance and integration suites in build/ (before the CLI scripts), as does
-#    FERRY_SANITIZERS=0, which leaves the sanitizer builds out;
+# 3. configures and builds (RelWithDebInfo with line-only debug info, -DFERRY_DEBUG_INFO=lines:
+#    backtraces keep file:line, the build takes far less CPU; warnings are errors) into build/;
+# 4. runs the unit and conformance tests (ctest -L 'unit|conformance'; fuzz_replay_test feeds
+#    every fuzz target its seeds and past crashes);
+# 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration,
+#    two at a time; those that restart PostgreSQL alone: RUN_SERIAL in cmake/FerryTest.cmake)
+#    and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
+#    script that exits non-zero on failure; exit code 77 means "skipped"; run_cli_scripts says
+#    which run one after another);
+# 5b. with FERRY_SANITIZERS=1 (scripts/lib/sanitizers.sh, docs/design/hardening.md): build/
+#    makes only the ferry command; build-asan (clang, ASan+UBSan and libFuzzer coverage: every
+#    test executable and fuzzer) and build-tsan (TSan: the tests of the executor, workers,
+#    claims, locks, HTTP server, limits) build niced in the background while the CLI scripts
+#    run; then the unit, conformance and integration suites run in build-asan, every fuzz target
+#    for FERRY_FUZZ_SECONDS (scripts/fuzz.sh), and the TSan tests. Off by default for now: the
+#    two sanitizer builds take about as much CPU as the rest of the run (about 80 minutes in
+#    all on two cores); FERRY_TEST_PLAIN=1 runs the plain suites in build/ as well;
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
 #    before tests can run (build, server start) counts as one failure.
@@ -53,8 +54,8 @@
 #     "-DFERRY_DEBUG_INFO=full" (full debug info; cmake/BuildSpeed.cmake has the build knobs).
 #   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
 #   FERRY_CLI_LANES: how many CLI scripts run side by side (default 2; 1 = one after another).
-#   FERRY_SANITIZERS=0: no sanitizer builds, suites or fuzzing (the plain suites run instead).
-#   FERRY_TEST_PLAIN=1: the plain suites as well.
+#   FERRY_SANITIZERS=1: the sanitizer builds, suites and fuzzing instead of the plain suites.
+#   FERRY_TEST_PLAIN=1: with FERRY_SANITIZERS=1, the plain suites as well.
 #   FERRY_FUZZ_SECONDS: how long each fuzz target runs (default 30).
 #   FERRY_TEST_KEEP_WORK=1: each CLI script keeps its scratch dir (/tmp/ferry-cli-test.*: state files, logs) to look into.
 set -euo pipefail
@@ -400,11 +401,12 @@ start_deps
 
 start_servers
 
-# The suites of ctest run in the sanitizer build (scripts/lib/sanitizers.sh): build/ makes the
-# ferry command the CLI scripts run (and the plain suites too with FERRY_TEST_PLAIN=1, or when
-# FERRY_SANITIZERS=0).
+# With FERRY_SANITIZERS=1 the suites of ctest run in the sanitizer build
+# (scripts/lib/sanitizers.sh) and build/ makes only the ferry command the CLI scripts run (the
+# plain suites too with FERRY_TEST_PLAIN=1); by default the plain suites run in build/.
 plain=${FERRY_TEST_PLAIN:-0}
-[ "${FERRY_SANITIZERS:-1}" = 1 ] || plain=1
+sanitizers=${FERRY_SANITIZERS:-0}
+[ "$sanitizers" = 1 ] || plain=1
 targets=(ferry)
 [ "$plain" = 1 ] && targets=(all)
 log "configure + build of ${targets[*]} (RelWithDebInfo, line-only debug info, -Werror)"
@@ -418,7 +420,7 @@ if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WE
 fi
 export FERRY_BIN=$FERRY_ROOT/build/src/cli/ferry
 
-[ "${FERRY_SANITIZERS:-1}" = 1 ] && san_build_start
+[ "$sanitizers" = 1 ] && san_build_start
 if [ "$plain" = 1 ]; then
   log "unit + conformance tests"
   run_ctest unit -L 'unit|conformance' -j "$(nproc)"
@@ -448,7 +450,7 @@ mkdir -p "$FERRY_TEST_ARTIFACTS"
 log "CLI end-to-end scripts (artifacts: $FERRY_TEST_ARTIFACTS)"
 run_cli_scripts
 
-if [ "${FERRY_SANITIZERS:-1}" = 1 ]; then
+if [ "$sanitizers" = 1 ]; then
   san_run
   check_rgw "the sanitizer suites"
 fi
