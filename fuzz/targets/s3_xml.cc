@@ -14,8 +14,10 @@ namespace {
 using namespace ferry::s3;
 using ferry::fuzz::Require;
 
+// UnquoteEtag removes surrounding quotes; a malformed ETag ("&quot;abc&quot;x") keeps its
+// inner ones, as the server sent it
 void CheckEtag(const std::string& etag) {
-  Require(etag.empty() || (etag.front() != '"' && etag.back() != '"'), "ETag left quoted");
+  Require(etag.size() < 2 || etag.front() != '"' || etag.back() != '"', "ETag left quoted");
 }
 
 }  // namespace

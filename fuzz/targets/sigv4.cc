@@ -1,6 +1,7 @@
 // SigV4 canonicalisation of any request (s3/sigv4.h): method, URL and headers come from the
 // input, one per line ("METHOD\nURL\nName: value\n..."). Both path modes are built, the request
 // is signed, and the signature never carries the secret.
+#include <cctype>
 #include <chrono>
 #include <string>
 
@@ -45,8 +46,14 @@ FERRY_FUZZ_TARGET(sigv4) {
   const std::string* auth = request.headers.Find("Authorization");
   Require(auth != nullptr, "a signed request has an Authorization header");
   // (a header the request names may spell anything, the secret too: only then may it appear)
+  // (header names are signed lower-cased: compared without case)
+  auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
   Require(auth->find(credentials.secret_access_key) == std::string::npos ||
-              input.find(credentials.secret_access_key) != std::string_view::npos,
+              lower(input).find(credentials.secret_access_key) != std::string::npos,
           "the Authorization header never holds the secret");
   return 0;
 }

@@ -138,6 +138,9 @@ std::optional<std::chrono::system_clock::time_point> ParseEventTime(std::string_
   const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
                             day{static_cast<unsigned>(d)}};
   if (!date.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // only the years system_clock's int64 nanoseconds hold (1677-2262), whole: the conversion of
+  // any other would overflow (found by fuzz_events with the year 1012)
+  if (y < 1678 || y > 2261) return std::nullopt;
   const auto local = sys_days{date} + hours{h} + minutes{mi} + seconds{sec} + fraction;
   return time_point_cast<system_clock::duration>(local - offset);
 }

@@ -44,6 +44,10 @@ TEST(EventTimeTest, FormatsTheStoresSend) {
   const auto base = sys_days{2019y / 11 / 22} + 13h + 47min + 35s;
   EXPECT_EQ(ParseEventTime("2019-11-22T13:47:35.124724Z"), base + 124724us);  // RGW
   EXPECT_EQ(ParseEventTime("2019-11-22T13:47:35.124Z"), base + 124ms);        // AWS, MinIO
+  // years the clock cannot hold are refused, not overflowed (fuzz_events)
+  EXPECT_FALSE(ParseEventTime("1012-07-14T22:10:05.120Z"));
+  EXPECT_FALSE(ParseEventTime("9999-12-31T23:59:59Z"));
+  EXPECT_TRUE(ParseEventTime("2261-12-31T23:59:59Z"));
   EXPECT_EQ(ParseEventTime("2019-11-22T13:47:35Z"), base);
   EXPECT_EQ(ParseEventTime("2019-11-22T13:47:35.123456789Z"), base + 123456789ns);
   EXPECT_EQ(ParseEventTime("2019-11-22T13:47:35.1234567891Z"), base + 123456789ns);
