@@ -199,6 +199,18 @@ bool SessionRefused(int http_status, std::string_view body) {
   return code == "ExpiredToken" || code == "InvalidToken";
 }
 
+// A refusal of temporary credentials (they carry a session token) as expired or unknown:
+// worth asking the provider for new ones once. A HEAD's error has no body: its 400/403 is
+// taken for one only when the credentials are temporary (fetching again is cheap next to
+// failing a run). Fixed credentials are never fetched again.
+bool CredentialsRefused(const Credentials& used, int http_status, std::string_view body) {
+  if (used.session_token.empty()) return false;
+  if (body.empty()) return http_status == 400 || http_status == 403;
+  const std::string code = ParseError(body).code;
+  return code == "ExpiredToken" || code == "InvalidToken" || code == "TokenRefreshRequired" ||
+         code == "ExpiredTokenException" || code == "InvalidAccessKeyId";
+}
+
 }  // namespace
 
 Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std::stop_token stop) {
@@ -223,6 +235,7 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
   obs::Histogram& latency = client.metrics_->seconds.WithLabels({operation});
   const bool session_signed = express && !AccountSigned(operation);
   bool session_renewed = false;  // after a refusal, once per request
+  bool credentials_renewed = false;  // likewise for temporary credentials
 
   for (int attempt = 1;; ++attempt) {
     http::HttpRequest request;
@@ -278,6 +291,15 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
       failure = StatusFromReply(sent->status_code, sink.body(), target);
     } else {
       failure = StatusFromReply(sent->status_code, sink.body(), target);
+      if (!session_signed && !credentials_renewed &&
+          CredentialsRefused(creds, sent->status_code, sink.body())) {
+        // Temporary credentials the store no longer takes (expired early, clocks apart, or
+        // revoked): the provider fetches new ones, the same attempt again.
+        client.creds_.Expired(creds);
+        credentials_renewed = true;
+        --attempt;
+        continue;
+      }
       if (session_signed && !session_renewed && SessionRefused(sent->status_code, sink.body())) {
         // The session expired early or was revoked: one new session, the same attempt again.
         client.sessions_->Invalidate(spec.bucket, session_token);

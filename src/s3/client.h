@@ -41,10 +41,18 @@
 
 namespace ferry::s3 {
 
+// Where a client's requests get the credentials they are signed with: fetched for every
+// attempt, so that a provider of temporary credentials (credentials/refreshing.h) can hand out
+// new ones before the old expire. Implementations are thread-safe and never log a secret.
 class CredentialsProvider {
  public:
   virtual ~CredentialsProvider() = default;
   virtual Result<Credentials> Get() = 0;
+  // The store refused `used` as expired or unknown (ExpiredToken, InvalidToken,
+  // TokenRefreshRequired; InvalidAccessKeyId for temporary credentials) although the provider
+  // still held them for valid: the next Get fetches new ones. The client asks this at most
+  // once per request, and sends the request again. Default: nothing (fixed credentials).
+  virtual void Expired(const Credentials& used) { (void)used; }
 };
 
 // Fixed credentials (from the environment, a profile or a remote definition).

@@ -58,11 +58,6 @@ std::optional<Section> ReadIniSection(const std::string& path, std::string_view 
   return found;
 }
 
-std::string ProfileName(const std::string& profile_override) {
-  if (!profile_override.empty()) return profile_override;
-  std::string env = Env("AWS_PROFILE");
-  return env.empty() ? "default" : env;
-}
 
 std::optional<Section> ConfigSection(const std::string& profile) {
   const std::string path = HomeFile("AWS_CONFIG_FILE", ".aws/config");
@@ -90,6 +85,28 @@ Result<std::optional<Credentials>> FromSection(const Section& s, const std::stri
 }
 
 }  // namespace
+
+std::string ProfileName(const std::string& profile_override) {
+  if (!profile_override.empty()) return profile_override;
+  std::string env = Env("AWS_PROFILE");
+  return env.empty() ? "default" : env;
+}
+
+std::optional<ProfileSection> ReadConfigSection(const std::string& header) {
+  return ReadIniSection(HomeFile("AWS_CONFIG_FILE", ".aws/config"), header);
+}
+
+std::optional<ProfileSection> ReadProfile(const std::string& name, std::string* where) {
+  const std::string creds_path = HomeFile("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+  const std::string config_path = HomeFile("AWS_CONFIG_FILE", ".aws/config");
+  if (where != nullptr) *where = creds_path + " or " + config_path;
+  std::optional<ProfileSection> merged = ConfigSection(name);
+  if (auto creds = ReadIniSection(creds_path, name)) {
+    if (!merged) merged.emplace();
+    for (auto& [k, v] : *creds) (*merged)[k] = v;
+  }
+  return merged;
+}
 
 Result<Credentials> LoadCredentialsFromEnvironment(const std::string& profile_override) {
   // An explicit profile beats the environment's keys, as in the AWS CLI.

@@ -71,6 +71,12 @@ std::string FormatAmzDate(system_clock::time_point t) {
   return std::string(buf.data(), 16);
 }
 
+std::string FormatIso8601(system_clock::time_point t) {
+  const std::string basic = FormatAmzDate(t);  // YYYYMMDDTHHMMSSZ
+  return basic.substr(0, 4) + "-" + basic.substr(4, 2) + "-" + basic.substr(6, 2) + "T" +
+         basic.substr(9, 2) + ":" + basic.substr(11, 2) + ":" + basic.substr(13, 2) + "Z";
+}
+
 std::optional<system_clock::time_point> ParseIso8601(std::string_view s) {
   size_t p = 0;
   CivilTime c;

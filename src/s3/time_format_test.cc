@@ -18,6 +18,11 @@ TEST(TimeFormatTest, FormatsAmzDate) {
   EXPECT_EQ(FormatAmzDate(At(0)), "19700101T000000Z");
 }
 
+TEST(TimeFormatTest, FormatsIso8601AndReadsItBack) {
+  EXPECT_EQ(FormatIso8601(At(1440938160, 999)), "2015-08-30T12:36:00Z");
+  EXPECT_EQ(ParseIso8601(FormatIso8601(At(1795308801))), At(1795308801));
+}
+
 TEST(TimeFormatTest, ParsesIso8601) {
   // 2026-11-22T00:53:21Z = 1795308801
   EXPECT_EQ(ParseIso8601("2026-11-22T00:53:21.123Z"), At(1795308801, 123));

@@ -1,0 +1,172 @@
+#include "credentials/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "s3/errors.h"
+#include "s3/time_format.h"
+
+extern char** environ;
+
+namespace ferry::credentials {
+namespace {
+
+constexpr size_t kMaxOutput = 1 << 20;
+
+std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// A command's exit and what it wrote.
+struct RunResult {
+  int status = 0;  // waitpid status
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+Result<RunResult> Run(const std::string& command, const ProcessOptions& options, Clock& clock) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return Status::Internal(Errno("pipe"));
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return Status::Internal(Errno("pipe"));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  // its own process group, so that a timeout kills the command's children too
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char**>(argv),
+                             environ);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    return Status::Internal(std::string("starting /bin/sh: ") + std::strerror(rc));
+  }
+  RunResult result;
+  const Clock::MonoTime deadline = clock.MonoNow() + options.timeout;
+  std::array<pollfd, 2> fds{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
+  int open = 2;
+  char buf[8192];
+  while (open > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                            clock.MonoNow());
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      break;
+    }
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(
+                                                      left.count(), 1000)));
+    if (n < 0 && errno != EINTR) break;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        std::string& into = i == 0 ? result.out : result.err;
+        if (into.size() < kMaxOutput) into.append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  for (auto& p : fds) {
+    if (p.fd >= 0) ::close(p.fd);
+  }
+  if (result.timed_out) ::kill(-pid, SIGKILL);
+  while (::waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
+  }
+  return result;
+}
+
+std::string LastLine(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  const size_t nl = text.rfind('\n');
+  if (nl != std::string_view::npos) text.remove_prefix(nl + 1);
+  return s3::QuotableServerMessage(text, 200);
+}
+
+}  // namespace
+
+Result<Expiring> ParseProcessOutput(std::string_view text) {
+  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Status::InvalidArgument("its output is not a JSON object");
+  }
+  auto str = [&doc](const char* name) -> std::string {
+    auto it = doc.find(name);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto version = doc.find("Version");
+  if (version == doc.end() || !version->is_number_integer() || version->get<int64_t>() != 1) {
+    return Status::InvalidArgument("its output's \"Version\" is not 1");
+  }
+  Expiring out;
+  out.credentials.access_key_id = str("AccessKeyId");
+  out.credentials.secret_access_key = str("SecretAccessKey");
+  out.credentials.session_token = str("SessionToken");
+  if (out.credentials.access_key_id.empty() || out.credentials.secret_access_key.empty()) {
+    return Status::InvalidArgument("its output lacks \"AccessKeyId\" or \"SecretAccessKey\"");
+  }
+  if (const std::string expiration = str("Expiration"); !expiration.empty()) {
+    out.expiration = s3::ParseIso8601(expiration);
+    if (!out.expiration) {
+      return Status::InvalidArgument("its output's \"Expiration\" is not an ISO 8601 time");
+    }
+  } else if (doc.contains("Expiration") && !doc["Expiration"].is_null()) {
+    return Status::InvalidArgument("its output's \"Expiration\" is not a string");
+  }
+  return out;
+}
+
+ProcessSource::ProcessSource(std::string command, std::string described_as,
+                             ProcessOptions options)
+    : command_(std::move(command)),
+      described_as_(std::move(described_as)),
+      options_(options) {}
+
+Result<Expiring> ProcessSource::Fetch() {
+  Clock& clock = options_.clock != nullptr ? *options_.clock : SystemClock::Default();
+  FERRY_ASSIGN_OR_RETURN(RunResult run, Run(command_, options_, clock));
+  if (run.timed_out) {
+    return Status::Unavailable(described_as_ + " did not finish within " +
+                               std::to_string(options_.timeout.count()) + " s (killed)");
+  }
+  if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
+    std::string how = WIFEXITED(run.status)
+                          ? "exited with status " + std::to_string(WEXITSTATUS(run.status))
+                          : "was killed by signal " + std::to_string(WTERMSIG(run.status));
+    const std::string said = LastLine(run.err);
+    return Status::PermissionDenied(described_as_ + " " + how +
+                                    (said.empty() ? std::string() : ": " + said));
+  }
+  Result<Expiring> parsed = ParseProcessOutput(run.out);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument(described_as_ + ": " + parsed.status().message());
+  }
+  return parsed;
+}
+
+}  // namespace ferry::credentials

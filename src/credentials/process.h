@@ -1,0 +1,46 @@
+// credential_process: credentials printed by a command the user names (a profile's
+// `credential_process`, a remote's `credential_process`), as the AWS CLI runs it: through
+// /bin/sh -c, stdin from /dev/null, its standard output a JSON document
+//   {"Version": 1, "AccessKeyId": "...", "SecretAccessKey": "...",
+//    "SessionToken": "...", "Expiration": "2026-11-26T21:00:00Z"}
+// (SessionToken and Expiration optional; without Expiration the set is fetched once). Run again
+// before the set expires (RefreshingProvider). What it writes to stderr is kept, and its last
+// line quoted when it fails; its stdout never is (it holds the secret).
+//
+// Blocks the calling thread for the command's run, at most `timeout` (then the command is
+// killed). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "credentials/source.h"
+
+namespace ferry::credentials {
+
+// The command's output read into a set. kInvalidArgument naming what is wrong (not JSON, a
+// Version other than 1, a missing key id or secret, an Expiration that is not ISO 8601); the
+// message never quotes the output. Pure.
+Result<Expiring> ParseProcessOutput(std::string_view json);
+
+struct ProcessOptions {
+  std::chrono::seconds timeout{60};
+  Clock* clock = nullptr;  // null: SystemClock::Default()
+};
+
+class ProcessSource : public Source {
+ public:
+  // `described_as`: "credential_process of profile \"p\"".
+  ProcessSource(std::string command, std::string described_as, ProcessOptions options = {});
+  Result<Expiring> Fetch() override;
+  std::string Describe() const override { return described_as_; }
+
+ private:
+  std::string command_;
+  std::string described_as_;
+  ProcessOptions options_;
+};
+
+}  // namespace ferry::credentials
