@@ -301,6 +301,10 @@ rgw enable usage log = ${RGW_USAGE_LOG:-false}
 rgw usage log tick interval = 1
 rgw usage log flush threshold = 1
 rgw crypt require ssl = false
+# STS (AssumeRole on the S3 endpoint) for tests/cli/credentials_test.sh: temporary keys of the
+# roles made below; the key only seals this throw-away cluster's session tokens
+rgw sts key = ferrytestsstskey
+rgw s3 auth use sts = true
 # reclaim space of deleted/overwritten objects within a minute instead of 2 hours
 rgw gc obj min wait = 30
 rgw gc processor period = 30
@@ -401,6 +405,15 @@ tls_answers \
   || die "RGW a does not answer over HTTPS on $RGW_TLS_PORT (see $RGW_DIR/log/client.rgw.a.log)"
 log "RGW a answers on $RGW_PORT and over HTTPS on $RGW_TLS_PORT after $(elapsed)s"
 make_user a tester "$RGW_ACCESS_KEY" "$RGW_SECRET_KEY"
+# roles user tester may assume (STS): ferry-test may do anything in S3, ferry-readonly only read
+make_role() { # $1 role  $2 actions (JSON list)
+  local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/tester"]},"Action":["sts:AssumeRole"]}]}'
+  $ADMIN role create --role-name="$1" --path=/ --assume-role-policy-doc="$trust" >/dev/null
+  $ADMIN role-policy put --role-name="$1" --policy-name=s3 \
+    --policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":$2,\"Resource\":\"arn:aws:s3:::*\"}]}" >/dev/null
+}
+make_role ferry-test '["s3:*"]'
+make_role ferry-readonly '["s3:GetObject","s3:ListBucket","s3:GetBucketLocation","s3:ListAllMyBuckets"]'
 if [ "$RGW_INSTANCES" = 2 ]; then
   wait_port "$RGW_PORT_B" b
   log "RGW b answers on $RGW_PORT_B after $(elapsed)s"

@@ -51,13 +51,69 @@ Status ParseRemoteTls(const toml::table& t, const std::string& where, RemoteConf
   return Status::Ok();
 }
 
+// A remote's credential settings beyond keys and profile (credentials/chain.h); the ones
+// that cannot go together are refused.
+Status ParseRemoteCredentials(const toml::table& t, const std::string& where, RemoteConfig& r) {
+  for (auto [key, out] : {std::pair{"role_arn", &r.role_arn},
+                          std::pair{"external_id", &r.external_id},
+                          std::pair{"role_session_name", &r.role_session_name},
+                          std::pair{"credential_process", &r.credential_process},
+                          std::pair{"sts_endpoint", &r.sts_endpoint}}) {
+    FERRY_RETURN_IF_ERROR(ReadString(t, key, *out, where));
+    if (t.get(key) != nullptr && out->empty()) {
+      return Status::InvalidArgument(where + ": '" + key + "' is empty");
+    }
+  }
+  if (const toml::node* n = t.get("duration_seconds")) {
+    const std::optional<int64_t> v = n->value<int64_t>();
+    if (!n->is_integer() || !v || *v < 900 || *v > 43200) {
+      return Status::InvalidArgument(where +
+                                     ": 'duration_seconds' must be a whole number from 900 to "
+                                     "43200");
+    }
+    r.duration_seconds = static_cast<int>(*v);
+  }
+  if (const toml::node* n = t.get("no_sign_request")) {
+    if (!n->is_boolean()) {
+      return Status::InvalidArgument(where + ": 'no_sign_request' must be true or false");
+    }
+    r.no_sign_request = n->value<bool>().value_or(false);
+  }
+  if (r.role_arn.empty()) {
+    for (const char* key : {"external_id", "role_session_name", "duration_seconds"}) {
+      if (t.get(key) != nullptr) {
+        return Status::InvalidArgument(where + ": '" + key + "' is a setting of role_arn, "
+                                                                "which is not set");
+      }
+    }
+  }
+  if (!r.sts_endpoint.empty() && !r.sts_endpoint.starts_with("http://") &&
+      !r.sts_endpoint.starts_with("https://")) {
+    return Status::InvalidArgument(where + ": sts_endpoint must start with http:// or https://");
+  }
+  const int sources = !r.access_key_id_env.empty() + !r.profile.empty() +
+                      !r.credential_process.empty() + r.no_sign_request;
+  if (sources > 1) {
+    return Status::InvalidArgument(
+        where + ": name one source of credentials: access_key_id_env, profile, "
+                "credential_process or no_sign_request");
+  }
+  if (r.no_sign_request && !r.role_arn.empty()) {
+    return Status::InvalidArgument(where + ": 'role_arn' with 'no_sign_request': a role needs "
+                                           "credentials to be assumed with");
+  }
+  return Status::Ok();
+}
+
 Status ParseRemote(const std::string& name, const toml::table& t, const std::string& src,
                    RemoteConfig& r) {
   const std::string where = src + ": [remotes." + name + "]";
   static const char* kKnown[] = {"endpoint", "region", "addressing", "profile",
                                  "access_key_id_env", "secret_access_key_env",
                                  "session_token_env", "directory_bucket", "ca_bundle",
-                                 "insecure_skip_verify"};
+                                 "insecure_skip_verify", "role_arn", "external_id",
+                                 "role_session_name", "duration_seconds",
+                                 "credential_process", "sts_endpoint", "no_sign_request"};
   for (const auto& [k, v] : t) {
     bool known = false;
     for (const char* want : kKnown) known = known || k.str() == want;
@@ -95,6 +151,7 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
     return Status::InvalidArgument(
         where + ": set both access_key_id_env and secret_access_key_env, or neither");
   }
+  FERRY_RETURN_IF_ERROR(ParseRemoteCredentials(t, where, r));
   return ParseRemoteTls(t, where, r);
 }
 

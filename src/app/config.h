@@ -10,6 +10,15 @@
 //   secret_access_key_env = "RA_SECRET"
 //   session_token_env = "RA_TOKEN"      # optional
 //   profile = "name"                    # an AWS profile (~/.aws/credentials, ~/.aws/config)
+//   credential_process = "cmd args"     # or: a command printing credentials (AWS CLI format)
+//   role_arn = "arn:aws:iam::1:role/r"  # assume this role over the remote's other credentials
+//   external_id = "..."                 #   (optional, with role_arn), and:
+//   role_session_name = "ferry-nightly" #   default "ferry-<unix time>"
+//   duration_seconds = 3600             #   900..43200; default: the role's
+//   sts_endpoint = "https://sts.x"      # where roles are assumed (default: $AWS_ENDPOINT_URL_STS,
+//                                       # else the remote's endpoint when it is not AWS (RGW,
+//                                       # MinIO), else sts.REGION.amazonaws.com[.cn])
+//   no_sign_request = true              # public buckets: unsigned requests, no credentials
 //   directory_bucket = true             # S3 Express One Zone directory buckets (default: a
 //                                       # bucket named "*--x-s3" is one; false: never)
 //   ca_bundle = "/etc/ferry/ra-ca.pem"  # https: the CAs (PEM) the endpoint's certificate must
@@ -126,6 +135,15 @@ struct RemoteConfig {
   // system's CAs, or $AWS_CA_BUNDLE), and no check at all. Never both.
   std::string ca_bundle;
   bool insecure_skip_verify = false;
+  // Credentials beyond keys and profiles (credentials/chain.h): a role assumed over the rest
+  // of the remote's credentials, a command that prints them, or none at all (public buckets).
+  std::string role_arn;
+  std::string external_id;
+  std::string role_session_name;
+  int duration_seconds = 0;  // 0: the role's default; else 900..43200
+  std::string credential_process;
+  std::string sts_endpoint;  // "": $AWS_ENDPOINT_URL_STS, the remote's endpoint, or AWS's
+  bool no_sign_request = false;
 };
 
 struct TransferDefaults {

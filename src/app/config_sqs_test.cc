@@ -5,6 +5,7 @@
 
 #include "app/config.h"
 #include "app/sqs.h"
+#include "testing/fake_transport.h"
 
 namespace ferry::app {
 namespace {
@@ -88,6 +89,7 @@ TEST(ConfigSqsTest, RefusesBadQueuesNamingTheKey) {
 TEST(ConfigSqsTest, ResolvesEndpointRegionAndCredentials) {
   ::setenv("SQS_TEST_KEY", "AKIDTEST", 1);
   ::setenv("SQS_TEST_SECRET", "secret", 1);
+  testing::FakeTransport http;  // fixed keys: no call
   auto c = ParseConfig(std::string(kRemotes) + R"(
 [[serve.sqs]]
 queue_url = "http://127.0.0.1:5000/123456789012/events"
@@ -103,13 +105,13 @@ max_receives = 2
 )",
                        "t.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  auto queues = ResolveSqsQueues(*c);
+  auto queues = ResolveSqsQueues(*c, http);
   ASSERT_TRUE(queues.ok()) << queues.status().ToString();
   ASSERT_EQ(queues->size(), 2u);
   const SqsQueue& a = (*queues)[0];
   EXPECT_EQ(a.endpoint.url, "http://127.0.0.1:5000") << "the queue URL's origin";
   EXPECT_EQ(a.endpoint.region, "eu-west-3") << "the remote's";
-  EXPECT_EQ(a.endpoint.credentials.access_key_id, "AKIDTEST");
+  EXPECT_EQ(a.endpoint.credentials->Get()->access_key_id, "AKIDTEST");
   EXPECT_EQ(a.options.queue_url, "http://127.0.0.1:5000/123456789012/events");
   EXPECT_EQ(a.options.wait_seconds, 1);
   const SqsQueue& b = (*queues)[1];
@@ -121,12 +123,12 @@ max_receives = 2
   // a remote without a region: the queue URL's
   c->remotes["moto"].region = "";
   c->serve.sqs[1].region = "";
-  queues = ResolveSqsQueues(*c);
+  queues = ResolveSqsQueues(*c, http);
   ASSERT_TRUE(queues.ok());
   EXPECT_EQ((*queues)[1].endpoint.region, "eu-west-1");
   // the remote's variables unset: one line naming them and the queue
   ::unsetenv("SQS_TEST_SECRET");
-  queues = ResolveSqsQueues(*c);
+  queues = ResolveSqsQueues(*c, http);
   ASSERT_FALSE(queues.ok());
   EXPECT_NE(queues.status().message().find("SQS_TEST_SECRET"), std::string::npos)
       << queues.status().message();

@@ -6,7 +6,8 @@
 
 namespace ferry::app {
 
-Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config) {
+Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config,
+                                               http::HttpTransport& http) {
   std::vector<SqsQueue> out;
   for (const SqsQueueConfig& q : config.serve.sqs) {
     const RemoteConfig* remote = nullptr;
@@ -29,9 +30,9 @@ Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config) {
     if (region.empty()) region = serve::sqs::RegionOfQueueUrl(q.queue_url);
     if (region.empty()) region = s3::RegionFromEnvironment(remote != nullptr ? remote->profile : "");
     if (region.empty()) region = "us-east-1";
-    auto creds = RemoteCredentials(remote);
+    auto creds = RemoteCredentials({remote, queue.endpoint.url, region, std::nullopt, false}, http);
     if (!creds.ok()) return creds.status().WithContext("[[serve.sqs]] " + q.queue_url);
-    queue.endpoint.credentials = std::move(*creds);
+    queue.endpoint.credentials = std::move(creds->provider);
     queue.options.queue_url = q.queue_url;
     queue.options.dead_letter_queue_url = q.dead_letter_queue_url;
     queue.options.wait_seconds = q.wait_seconds;

@@ -24,6 +24,8 @@ struct SqsQueue {
   serve::SqsPollerOptions options;  // clock and registry left null (the process's)
 };
 
-Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config);
+// The calls of the credential chain (STS, metadata) go through `http`, the process's one
+// transport, which must outlive the queues' providers.
+Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config, http::HttpTransport& http);
 
 }  // namespace ferry::app

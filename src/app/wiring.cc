@@ -1,5 +1,6 @@
 #include "app/wiring.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include "http/curl_transport.h"
 #include "limits/limits.h"
 #include "obs/log.h"
+#include "credentials/chain.h"
 #include "s3/credentials.h"
 #include "s3/express.h"
 #include "storage/local/local_backend.h"
@@ -18,7 +20,7 @@
 namespace ferry::app {
 
 struct Wiring::ClientEntry {
-  std::unique_ptr<s3::CredentialsProvider> creds;
+  std::shared_ptr<s3::CredentialsProvider> creds;
   std::unique_ptr<s3::S3Client> client;
 };
 
@@ -33,10 +35,19 @@ http::CurlOptions TransportOptions() {
 
 }  // namespace
 
+namespace {
+std::atomic<bool> g_no_sign_request{false};
+}  // namespace
+
+void SetNoSignRequest(bool on) { g_no_sign_request.store(on, std::memory_order_relaxed); }
+
 Wiring::Wiring(Config config, WiringOptions options)
     : config_(std::move(config)),
       options_(options),
-      transport_(std::make_unique<http::CurlTransport>(TransportOptions())) {}
+      transport_(std::make_unique<http::CurlTransport>(TransportOptions())) {
+  options_.no_sign_request =
+      options_.no_sign_request || g_no_sign_request.load(std::memory_order_relaxed);
+}
 
 Wiring::~Wiring() = default;
 
@@ -49,27 +60,49 @@ std::string Env(const std::string& name) {
 
 }  // namespace
 
-Result<s3::Credentials> RemoteCredentials(const RemoteConfig* remote) {
-  if (remote != nullptr && !remote->access_key_id_env.empty()) {
-    s3::Credentials creds;
-    creds.access_key_id = Env(remote->access_key_id_env);
-    creds.secret_access_key = Env(remote->secret_access_key_env);
-    if (!remote->session_token_env.empty()) creds.session_token = Env(remote->session_token_env);
-    if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
-      return Status::InvalidArgument("remote '" + remote->name + "': environment variables " +
-                                     remote->access_key_id_env + " and " +
-                                     remote->secret_access_key_env + " must both be set");
+Result<credentials::ResolvedCredentials> RemoteCredentials(const CredentialsRequest& request,
+                                                          http::HttpTransport& http) {
+  const RemoteConfig* remote = request.remote;
+  credentials::ChainSettings settings;
+  settings.anonymous = request.anonymous;
+  settings.s3_endpoint = request.endpoint;
+  settings.region = request.region;
+  settings.tls = request.tls;
+  if (remote != nullptr) {
+    settings.name = "remote '" + remote->name + "'";
+    settings.anonymous = settings.anonymous || remote->no_sign_request;
+    if (!remote->access_key_id_env.empty()) {
+      s3::Credentials creds;
+      creds.access_key_id = Env(remote->access_key_id_env);
+      creds.secret_access_key = Env(remote->secret_access_key_env);
+      if (!remote->session_token_env.empty()) creds.session_token = Env(remote->session_token_env);
+      if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
+        return Status::InvalidArgument("remote '" + remote->name + "': environment variables " +
+                                       remote->access_key_id_env + " and " +
+                                       remote->secret_access_key_env + " must both be set");
+      }
+      settings.keys = std::move(creds);
     }
-    return creds;
+    settings.credential_process = remote->credential_process;
+    settings.profile = remote->profile;
+    settings.role = {remote->role_arn, remote->external_id, remote->role_session_name,
+                     remote->duration_seconds};
+    settings.sts_endpoint = remote->sts_endpoint;
   }
-  return s3::LoadCredentialsFromEnvironment(remote != nullptr ? remote->profile : "");
+  credentials::ChainContext context;
+  context.http = &http;
+  Result<credentials::ResolvedCredentials> resolved =
+      credentials::ResolveCredentials(settings, context);
+  if (!resolved.ok() && remote != nullptr) {
+    return resolved.status().WithContext("credentials of remote '" + remote->name + "'");
+  }
+  return resolved;
 }
 
 namespace {
 
 struct Resolved {
   s3::S3Options options;
-  s3::Credentials creds;
   const RemoteConfig* remote = nullptr;  // null: the AWS environment chain
 };
 
@@ -114,9 +147,6 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
     addressing = rc.addressing;
     r.options.endpoint = rc.endpoint;
     r.options.region = rc.region;
-    FERRY_ASSIGN_OR_RETURN(r.creds, RemoteCredentials(&rc));
-  } else {
-    FERRY_ASSIGN_OR_RETURN(r.creds, RemoteCredentials(nullptr));
   }
   if (r.options.region.empty()) r.options.region = s3::RegionFromEnvironment(profile);
   if (r.options.region.empty()) r.options.region = "us-east-1";
@@ -192,9 +222,21 @@ uint64_t Wiring::RequestRetries() const {
 
 Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
   FERRY_ASSIGN_OR_RETURN(Resolved r, ResolveS3(config_, location));
+  const bool anonymous = r.remote == nullptr && options_.no_sign_request;
+  const std::string creds_key = anonymous ? "-" : r.remote != nullptr ? r.remote->name : "";
+  auto known = credentials_.find(creds_key);
+  if (known == credentials_.end()) {
+    FERRY_ASSIGN_OR_RETURN(
+        credentials::ResolvedCredentials resolved,
+        RemoteCredentials({r.remote, r.remote != nullptr ? r.remote->endpoint : r.options.endpoint,
+                           r.options.region, r.options.tls, anonymous},
+                          *transport_));
+    known = credentials_.emplace(creds_key, std::move(resolved)).first;
+  }
+  const credentials::ResolvedCredentials& creds = known->second;
   const std::string id = r.options.endpoint + "|" + r.options.region + "|" +
                          std::to_string(static_cast<int>(r.options.addressing)) + "|" +
-                         r.creds.access_key_id + "|" +
+                         creds.identity + "|" +
                          (r.options.directory_buckets
                               ? (*r.options.directory_buckets ? "dir" : "general")
                               : "by-name") +
@@ -220,7 +262,7 @@ Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
       }
     }
     entry = std::make_unique<ClientEntry>();
-    entry->creds = std::make_unique<s3::StaticCredentials>(r.creds);
+    entry->creds = creds.provider;
     entry->client = std::make_unique<s3::S3Client>(r.options, *transport_, *entry->creds,
                                                    SystemClock::Default());
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "app/config.h"
 #include "app/location.h"
+#include "credentials/chain.h"
 #include "http/transport.h"
 #include "s3/client.h"
 #include "storage/backend.h"
@@ -26,6 +28,8 @@ namespace ferry::app {
 // processes use their own).
 struct WiringOptions {
   bool local_fsync = true;  // storage::LocalOptions::fsync; false: `--no-fsync`
+  // `--no-sign-request`: every S3 location without a remote is read unsigned (public buckets).
+  bool no_sign_request = false;
 };
 
 class Wiring {
@@ -58,11 +62,30 @@ class Wiring {
   std::unique_ptr<http::HttpTransport> transport_;
   std::map<std::string, std::unique_ptr<ClientEntry>> clients_;
   std::set<std::string> warned_insecure_;  // remotes whose unchecked TLS was warned about
+  // resolved credentials by remote name ("" = the environment chain, "-" = unsigned): one
+  // provider (one refresh) for every client of a remote
+  std::map<std::string, credentials::ResolvedCredentials> credentials_;
 };
 
-// The credentials remote `remote` signs with: its environment variables (kInvalidArgument
-// naming them when unset), else its profile, else the AWS chain; null: the AWS chain.
-Result<s3::Credentials> RemoteCredentials(const RemoteConfig* remote);
+// `--no-sign-request` for the process (cli/main.cc): every Wiring made afterwards sends the
+// requests of S3 locations without a remote unsigned, as WiringOptions::no_sign_request.
+void SetNoSignRequest(bool on);
+
+// What a remote's (or the AWS environment's) credentials are resolved for.
+struct CredentialsRequest {
+  const RemoteConfig* remote = nullptr;  // null: the AWS environment chain
+  std::string endpoint;                  // the endpoint they sign for ("": AWS)
+  std::string region;                    // its region (STS calls are signed for it)
+  std::optional<http::TlsSettings> tls;  // its TLS settings (STS at the same endpoint)
+  bool anonymous = false;                // unsigned requests (--no-sign-request)
+};
+
+// The credentials a remote signs with (credentials/chain.h): its environment variables
+// (kInvalidArgument naming them when unset), its credential_process, its profile, else the
+// AWS chain; with its role_arn assumed over them. Fetched once here, so a refused role is one
+// line before any transfer; temporary ones are refreshed before they expire.
+Result<credentials::ResolvedCredentials> RemoteCredentials(const CredentialsRequest& request,
+                                                          http::HttpTransport& http);
 
 // The config file to use: --config if given, else $FERRY_CONFIG, else
 // ~/.config/ferry/ferry.toml when it exists. An explicitly named file must exist.

@@ -29,6 +29,7 @@ struct GlobalOptions {
   double max_rps = 0;
   int max_rps_burst = 0;
   int low_level_retries = 10;  // transfer/low_level_retries.h
+  bool no_sign_request = false;  // app::SetNoSignRequest
 };
 
 class Hangups;  // cli/hangups.h

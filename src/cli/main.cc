@@ -57,6 +57,9 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
                  "requests per second to each endpoint, for the whole process; over the "
                  "config's [limits] max_rps")
       ->check(CLI::Range(0.001, 1e9));
+  app.add_flag("--no-sign-request", g.no_sign_request,
+               "send requests to S3 locations without a remote unsigned (public buckets; a "
+               "remote's own: no_sign_request = true)");
   app.add_option("--low-level-retries", g.low_level_retries,
                  "times a read refused by a checksum (corrupted on the way) is done again "
                  "before the object fails (default 10)")
@@ -79,6 +82,7 @@ void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsS
     }
   }
   ferry::transfer::SetLowLevelRetries(g.low_level_retries);
+  ferry::app::SetNoSignRequest(g.no_sign_request);
   ferry::cli::RegisterProcessMetrics();
   // the process's limits: the command line over the config file's [limits]
   ferry::Status limits = ferry::Status::Ok();

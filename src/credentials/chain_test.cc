@@ -145,6 +145,36 @@ TEST_F(ChainTest, AnExplicitProfileBeatsTheEnvironmentsKeys) {
   EXPECT_EQ(Key(*Resolve(s)), "AKPROF");
 }
 
+TEST_F(ChainTest, TheEnvironmentsKeysComeFirstAndHalfAPairIsRefused) {
+  std::ofstream(home_ / ".aws/credentials")
+      << "[default]\naws_access_key_id = AKFILE\naws_secret_access_key = SUPERSECRET\n"
+         "[half]\naws_secret_access_key = SUPERSECRET\n";
+  EXPECT_EQ(Key(*Resolve({})), "AKFILE");
+  setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+  auto half = Resolve({});
+  ASSERT_FALSE(half.ok());
+  EXPECT_EQ(half.status().code(), ErrorCode::kInvalidArgument);
+  setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+  setenv("AWS_SESSION_TOKEN", "tok", 1);
+  auto env = Resolve({});
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->provider->Get()->session_token, "tok");
+  EXPECT_EQ(env->identity, "keys:AKENV");
+  ChainSettings s;
+  s.profile = "half";
+  auto profile = Resolve(s);
+  ASSERT_FALSE(profile.ok());
+  EXPECT_NE(profile.status().message().find("\"half\""), std::string::npos);
+  EXPECT_EQ(profile.status().message().find("SUPERSECRET"), std::string::npos);
+  setenv("AWS_PROFILE", "nosuch", 1);
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  auto named = Resolve({});  // a profile named by AWS_PROFILE must exist
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(http_.request_count(), 0u);
+}
+
 TEST_F(ChainTest, ACredentialProcessProfileRunsItsCommand) {
   Config("[default]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"AKPROC\","
          "\"SecretAccessKey\":\"s\",\"Expiration\":\"2026-01-01T00:30:00Z\"}'\n");

@@ -67,23 +67,6 @@ std::optional<Section> ConfigSection(const std::string& profile) {
   return ReadIniSection(path, "profile " + profile);
 }
 
-// Credentials from one section; nullopt when it has none, an error when it has half a pair.
-Result<std::optional<Credentials>> FromSection(const Section& s, const std::string& where) {
-  auto get = [&](const char* k) {
-    auto it = s.find(k);
-    return it == s.end() ? std::string() : it->second;
-  };
-  Credentials c{get("aws_access_key_id"), get("aws_secret_access_key"), get("aws_session_token")};
-  if (c.access_key_id.empty() && c.secret_access_key.empty()) return std::optional<Credentials>();
-  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
-    return Status::InvalidArgument(where + " has " +
-                                   (c.access_key_id.empty()
-                                        ? "aws_secret_access_key without aws_access_key_id"
-                                        : "aws_access_key_id without aws_secret_access_key"));
-  }
-  return std::optional<Credentials>(std::move(c));
-}
-
 }  // namespace
 
 std::string ProfileName(const std::string& profile_override) {
@@ -106,38 +89,6 @@ std::optional<ProfileSection> ReadProfile(const std::string& name, std::string* 
     for (auto& [k, v] : *creds) (*merged)[k] = v;
   }
   return merged;
-}
-
-Result<Credentials> LoadCredentialsFromEnvironment(const std::string& profile_override) {
-  // An explicit profile beats the environment's keys, as in the AWS CLI.
-  if (profile_override.empty()) {
-    Credentials env{Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"),
-                    Env("AWS_SESSION_TOKEN")};
-    if (!env.access_key_id.empty() && !env.secret_access_key.empty()) return env;
-    if (!env.access_key_id.empty() || !env.secret_access_key.empty()) {
-      return Status::InvalidArgument(
-          env.access_key_id.empty() ? "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
-                                    : "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
-    }
-  }
-  const std::string profile = ProfileName(profile_override);
-  const std::string creds_path = HomeFile("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
-  if (auto section = ReadIniSection(creds_path, profile)) {
-    FERRY_ASSIGN_OR_RETURN(auto c,
-                           FromSection(*section, "profile \"" + profile + "\" in " + creds_path));
-    if (c) return *std::move(c);
-  }
-  const std::string config_path = HomeFile("AWS_CONFIG_FILE", ".aws/config");
-  if (auto section = ConfigSection(profile)) {
-    FERRY_ASSIGN_OR_RETURN(auto c,
-                           FromSection(*section, "profile \"" + profile + "\" in " + config_path));
-    if (c) return *std::move(c);
-  }
-  return Status::NotFound(
-      "no credentials for profile \"" + profile +
-      "\": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add the profile to " +
-      (creds_path.empty() ? std::string("~/.aws/credentials") : creds_path) + " or " +
-      (config_path.empty() ? std::string("~/.aws/config") : config_path));
 }
 
 std::string RegionFromEnvironment(const std::string& profile_override) {

@@ -1,8 +1,8 @@
-// Where credentials, region and endpoint come from when the user did not give them: the same
-// environment variables and shared files as the AWS CLI.
+// The AWS CLI's shared files and environment as ferry reads them: a profile's settings (the
+// credential chain, credentials/chain.h, decides what they mean), the region and the endpoint
+// when the user did not give them.
 //
-// Called once at start-up by the composition root (src/app/), which wraps the result in a
-// StaticCredentials. Reads the process environment and files; not for hot paths. Thread-safe
+// Called at start-up. Reads the process environment and files; not for hot paths. Thread-safe
 // as long as nobody modifies the environment concurrently.
 #pragma once
 
@@ -10,20 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "base/status.h"
-#include "s3/types.h"
 
 namespace ferry::s3 {
-
-// In order: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), unless a profile
-// was named explicitly (`profile_override`, which wins like the AWS CLI's --profile); else the
-// profile `profile_override`, or $AWS_PROFILE, or "default", looked up in the shared credentials
-// file
-// ($AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, section "[NAME]"), then in the config
-// file ($AWS_CONFIG_FILE or ~/.aws/config, section "[profile NAME]", or "[default]").
-// Errors: kNotFound when no source has credentials (the message names the profile and the
-// files tried), kInvalidArgument when a source has only half a key pair. Never mentions secrets.
-Result<Credentials> LoadCredentialsFromEnvironment(const std::string& profile_override);
 
 // One profile's settings: its section of the config file ($AWS_CONFIG_FILE or ~/.aws/config,
 // "[profile NAME]", or "[default]") with its section of the shared credentials file

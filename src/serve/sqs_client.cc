@@ -25,10 +25,12 @@ Result<std::string> SqsClient::Post(const sqs::Call& call, const std::string& qu
   request.headers.Set("X-Amz-Target", std::string(sqs::kTargetPrefix) + call.action);
   request.body = checksum::AsBytes(call.body);
   request.timeout_ms = static_cast<int>(timeout.count());
-  if (!endpoint_.credentials.anonymous()) {
-    const s3::SigningScope scope{endpoint_.region, "sqs", /*double_encode_path=*/true};
-    s3::SignV4(request, checksum::Sha256Hex(call.body), endpoint_.credentials, scope,
-               clock_.Now());
+  if (endpoint_.credentials != nullptr) {
+    FERRY_ASSIGN_OR_RETURN(s3::Credentials creds, endpoint_.credentials->Get());
+    if (!creds.anonymous()) {
+      const s3::SigningScope scope{endpoint_.region, "sqs", /*double_encode_path=*/true};
+      s3::SignV4(request, checksum::Sha256Hex(call.body), creds, scope, clock_.Now());
+    }
   }
   http::StringSink sink(4u << 20);
   FERRY_ASSIGN_OR_RETURN(http::HttpResponse reply, http_.Send(request, sink, stop));

@@ -18,9 +18,12 @@
 #include <utility>
 #include <vector>
 
+#include <memory>
+
 #include "base/clock.h"
 #include "base/status.h"
 #include "http/transport.h"
+#include "s3/client.h"
 #include "s3/types.h"
 #include "serve/sqs_protocol.h"
 
@@ -29,7 +32,8 @@ namespace ferry::serve {
 struct SqsEndpoint {
   std::string url;     // scheme://host[:port] where the calls go (no path)
   std::string region;  // signs the calls
-  s3::Credentials credentials;
+  // Fetched for every call (temporary credentials are refreshed); null: unsigned calls.
+  std::shared_ptr<s3::CredentialsProvider> credentials;
 };
 
 class SqsClient {

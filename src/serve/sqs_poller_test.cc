@@ -111,8 +111,7 @@ class SqsPollerTest : public ::testing::Test {
     poller_ = std::make_unique<SqsPoller>(
         SqsEndpoint{.url = "http://sqs.test",
                     .region = "us-east-1",
-                    .credentials = {.access_key_id = "k", .secret_access_key = "s",
-                                    .session_token = ""}},
+                    .credentials = std::make_shared<s3::StaticCredentials>(s3::Credentials{"k", "s", ""})},
         http_, *recorder_, o);
   }
   // Check against a queue whose RedrivePolicy says `max_receive_count` (0: none).

@@ -166,8 +166,7 @@ TEST(SqsClientTest, CallsArePostedToTheRootSignedForSqs) {
   testing::FakeClock clock;
   SqsClient client({.url = "http://127.0.0.1:5000",
                     .region = "eu-west-1",
-                    .credentials = {.access_key_id = "AKID", .secret_access_key = "secret",
-                                    .session_token = ""}},
+                    .credentials = std::make_shared<s3::StaticCredentials>(s3::Credentials{"AKID", "secret", ""})},
                    http, clock);
   http.Push(testing::FakeReply::Ok(R"({"Messages":[{"MessageId":"m","ReceiptHandle":"h",)"
                                    R"("Body":"b","Attributes":{"ApproximateReceiveCount":"1"}}]})"));

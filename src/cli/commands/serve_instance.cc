@@ -107,8 +107,9 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
     base.server_side_copy_limit = *config.replication.server_side_copy_limit;
   }
   const replicate::RuleSet rules = config.replication.rules;
-  FERRY_ASSIGN_OR_RETURN(plan.sqs, app::ResolveSqsQueues(config));
   plan.wiring = std::make_unique<app::Wiring>(std::move(config));
+  FERRY_ASSIGN_OR_RETURN(plan.sqs,
+                         app::ResolveSqsQueues(plan.wiring->config(), plan.wiring->transport()));
   for (const std::string& source : plan.serve.replicate) {
     replicate::DurablePass pass = base;
     pass.rules = rules;
