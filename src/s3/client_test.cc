@@ -610,3 +610,60 @@ TEST_F(ClientTest, StopTokenCancels) {
 
 }  // namespace
 }  // namespace ferry::s3
+
+namespace ferry::s3 {
+namespace {
+
+// Temporary credentials that a store refuses as expired: the provider hears of it once and the
+// request goes again with the new set; fixed keys are never asked again.
+class RotatingCredentials : public CredentialsProvider {
+ public:
+  Result<Credentials> Get() override {
+    return Credentials{"ASIA" + std::to_string(generation), "secret", "token"};
+  }
+  void Expired(const Credentials& used) override {
+    expired.push_back(used.access_key_id);
+    ++generation;
+  }
+  int generation = 1;
+  std::vector<std::string> expired;
+};
+
+TEST(ExpiredCredentialsTest, ARefusalAsExpiredFetchesNewCredentialsOnce) {
+  FakeTransport transport;
+  FakeClock clock;
+  RotatingCredentials creds;
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:7480";
+  o.region = "region-a";
+  S3Client client(o, transport, creds, clock);
+  transport.Push(FakeReply::S3Error(400, "ExpiredToken", "The provided token has expired."));
+  transport.Push(FakeReply::Ok());
+  ASSERT_TRUE(client.HeadBucket("b").ok());
+  ASSERT_EQ(creds.expired, std::vector<std::string>{"ASIA1"});
+  const auto sent = transport.requests();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_NE(sent[1].headers.Get("Authorization").find("Credential=ASIA2/"), std::string::npos);
+  // refused again with the new set: once per request, then the error
+  transport.Push(FakeReply::S3Error(403, "InvalidAccessKeyId"));
+  transport.Push(FakeReply::S3Error(403, "InvalidAccessKeyId"));
+  Status s = client.HeadBucket("b");
+  EXPECT_EQ(s.code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(creds.expired.size(), 2u);
+  EXPECT_EQ(transport.request_count(), 4u);
+}
+
+TEST(ExpiredCredentialsTest, FixedKeysAreNotAskedAgain) {
+  FakeTransport transport;
+  FakeClock clock;
+  StaticCredentials creds(Credentials{"AKIAFIXED", "secret", ""});
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:7480";
+  S3Client client(o, transport, creds, clock);
+  transport.Push(FakeReply::S3Error(403, "InvalidAccessKeyId"));
+  EXPECT_EQ(client.HeadBucket("b").code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(transport.request_count(), 1u);
+}
+
+}  // namespace
+}  // namespace ferry::s3
