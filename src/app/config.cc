@@ -7,6 +7,7 @@
 
 #include "app/config_sqs.h"
 #include "app/location.h"
+#include "app/providers.h"
 #include "limits/schedule.h"
 #include "plan/filter.h"
 #include "storage/key.h"
@@ -113,7 +114,8 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
                                  "session_token_env", "directory_bucket", "ca_bundle",
                                  "insecure_skip_verify", "role_arn", "external_id",
                                  "role_session_name", "duration_seconds",
-                                 "credential_process", "sts_endpoint", "no_sign_request"};
+                                 "credential_process", "sts_endpoint", "no_sign_request",
+                                 "provider", "requester_pays"};
   for (const auto& [k, v] : t) {
     bool known = false;
     for (const char* want : kKnown) known = known || k.str() == want;
@@ -150,6 +152,20 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
   if (r.access_key_id_env.empty() != r.secret_access_key_env.empty()) {
     return Status::InvalidArgument(
         where + ": set both access_key_id_env and secret_access_key_env, or neither");
+  }
+  FERRY_RETURN_IF_ERROR(ReadString(t, "provider", r.provider, where));
+  if (t.get("provider") != nullptr && (r.provider.empty() || !IsKnownProvider(r.provider))) {
+    return Status::InvalidArgument(where + ": provider '" + r.provider + "' is not one of " +
+                                   std::string(KnownProviders()));
+  }
+  if (r.provider == "other" && r.endpoint.empty()) {
+    return Status::InvalidArgument(where + ": provider \"other\" needs an endpoint");
+  }
+  if (const toml::node* n = t.get("requester_pays")) {
+    if (!n->is_boolean()) {
+      return Status::InvalidArgument(where + ": 'requester_pays' must be true or false");
+    }
+    r.requester_pays = n->value<bool>().value_or(false);
   }
   FERRY_RETURN_IF_ERROR(ParseRemoteCredentials(t, where, r));
   return ParseRemoteTls(t, where, r);

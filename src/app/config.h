@@ -19,6 +19,10 @@
 //                                       # else the remote's endpoint when it is not AWS (RGW,
 //                                       # MinIO), else sts.REGION.amazonaws.com[.cn])
 //   no_sign_request = true              # public buckets: unsigned requests, no credentials
+//   provider = "oss"                    # aws, oss, cos, kodo or other (app/providers.h): the
+//                                       # endpoint of `region` when none is given, the
+//                                       # addressing the store requires
+//   requester_pays = true               # requester-pays buckets (x-amz-request-payer)
 //   directory_bucket = true             # S3 Express One Zone directory buckets (default: a
 //                                       # bucket named "*--x-s3" is one; false: never)
 //   ca_bundle = "/etc/ferry/ra-ca.pem"  # https: the CAs (PEM) the endpoint's certificate must
@@ -144,6 +148,10 @@ struct RemoteConfig {
   std::string credential_process;
   std::string sts_endpoint;  // "": $AWS_ENDPOINT_URL_STS, the remote's endpoint, or AWS's
   bool no_sign_request = false;
+  // The store (app/providers.h): "" (AWS without an endpoint, else any S3-compatible store),
+  // "aws", "oss", "cos", "kodo", "other".
+  std::string provider;
+  bool requester_pays = false;  // every request carries x-amz-request-payer: requester
 };
 
 struct TransferDefaults {

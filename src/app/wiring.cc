@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "app/providers.h"
 #include "base/clock.h"
 #include "http/curl_transport.h"
 #include "limits/limits.h"
@@ -37,9 +38,11 @@ http::CurlOptions TransportOptions() {
 
 namespace {
 std::atomic<bool> g_no_sign_request{false};
+std::atomic<bool> g_requester_pays{false};
 }  // namespace
 
 void SetNoSignRequest(bool on) { g_no_sign_request.store(on, std::memory_order_relaxed); }
+void SetRequesterPays(bool on) { g_requester_pays.store(on, std::memory_order_relaxed); }
 
 Wiring::Wiring(Config config, WiringOptions options)
     : config_(std::move(config)),
@@ -47,6 +50,8 @@ Wiring::Wiring(Config config, WiringOptions options)
       transport_(std::make_unique<http::CurlTransport>(TransportOptions())) {
   options_.no_sign_request =
       options_.no_sign_request || g_no_sign_request.load(std::memory_order_relaxed);
+  options_.requester_pays =
+      options_.requester_pays || g_requester_pays.load(std::memory_order_relaxed);
 }
 
 Wiring::~Wiring() = default;
@@ -128,7 +133,7 @@ http::TlsSettings TlsFor(const RemoteConfig* remote) {
   return tls;
 }
 
-Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
+Result<Resolved> ResolveS3(const Config& config, const Location& loc, bool requester_pays) {
   Resolved r;
   std::string profile;
   std::string addressing;
@@ -148,12 +153,14 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
     r.options.endpoint = rc.endpoint;
     r.options.region = rc.region;
   }
+  const std::string provider = r.remote != nullptr ? r.remote->provider : std::string();
   if (r.options.region.empty()) r.options.region = s3::RegionFromEnvironment(profile);
-  if (r.options.region.empty()) r.options.region = "us-east-1";
   if (r.options.endpoint.empty() && loc.remote.empty()) {
     r.options.endpoint = s3::EndpointFromEnvironment();
   }
   const bool custom = !r.options.endpoint.empty();
+  // the addressing the provider requires, unless the remote says which
+  s3::Addressing default_addressing = DefaultAddressing(provider);
   const bool directory =
       r.options.directory_buckets.value_or(s3::HasDirectoryBucketSuffix(loc.bucket));
   if (!custom && directory) {
@@ -164,19 +171,29 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc) {
           "directory bucket '" + loc.bucket +
           "' has no zone in its name (BASE--ZONEID--x-s3): give its remote an endpoint");
     }
+    if (r.options.region.empty()) r.options.region = "us-east-1";
     r.options.endpoint = s3::ZonalEndpoint(zone, r.options.region);
     addressing = "virtual";
   } else if (!custom) {
-    r.options.endpoint = "https://s3." + r.options.region + ".amazonaws.com";
+    Result<ProviderEndpoint> known = DefaultEndpoint(provider, r.options.region);
+    if (!known.ok()) {
+      return Status::InvalidArgument("remote '" + loc.remote + "': " + known.status().message());
+    }
+    r.options.endpoint = known->endpoint;
+    r.options.region = known->region;
+    default_addressing = known->addressing;
   }
+  if (r.options.region.empty()) r.options.region = "us-east-1";
   while (!r.options.endpoint.empty() && r.options.endpoint.back() == '/') {
     r.options.endpoint.pop_back();
   }
-  // S3-compatible servers (RGW, MinIO, Swift) want path style; AWS wants virtual hosts.
-  r.options.addressing = addressing == "virtual"  ? s3::Addressing::kVirtualHost
-                         : addressing == "path"   ? s3::Addressing::kPath
-                         : custom                 ? s3::Addressing::kPath
-                                                  : s3::Addressing::kVirtualHost;
+  // S3-compatible servers (RGW, MinIO, Swift) want path style; AWS and the named providers
+  // virtual hosts (app/providers.h).
+  r.options.addressing = addressing == "virtual" ? s3::Addressing::kVirtualHost
+                         : addressing == "path"  ? s3::Addressing::kPath
+                                                 : default_addressing;
+  r.options.requester_pays =
+      (r.remote != nullptr && r.remote->requester_pays) || requester_pays;
   if (r.options.endpoint.starts_with("https://")) r.options.tls = TlsFor(r.remote);
   return r;
 }
@@ -221,7 +238,7 @@ uint64_t Wiring::RequestRetries() const {
 }
 
 Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
-  FERRY_ASSIGN_OR_RETURN(Resolved r, ResolveS3(config_, location));
+  FERRY_ASSIGN_OR_RETURN(Resolved r, ResolveS3(config_, location, options_.requester_pays));
   const bool anonymous = r.remote == nullptr && options_.no_sign_request;
   const std::string creds_key = anonymous ? "-" : r.remote != nullptr ? r.remote->name : "";
   auto known = credentials_.find(creds_key);

@@ -30,6 +30,9 @@ struct WiringOptions {
   bool local_fsync = true;  // storage::LocalOptions::fsync; false: `--no-fsync`
   // `--no-sign-request`: every S3 location without a remote is read unsigned (public buckets).
   bool no_sign_request = false;
+  // `--request-payer requester`: every S3 request says the requester pays (requester-pays
+  // buckets); a remote's own: requester_pays = true.
+  bool requester_pays = false;
 };
 
 class Wiring {
@@ -70,6 +73,8 @@ class Wiring {
 // `--no-sign-request` for the process (cli/main.cc): every Wiring made afterwards sends the
 // requests of S3 locations without a remote unsigned, as WiringOptions::no_sign_request.
 void SetNoSignRequest(bool on);
+// `--request-payer requester` for the process, likewise (WiringOptions::requester_pays).
+void SetRequesterPays(bool on);
 
 // What a remote's (or the AWS environment's) credentials are resolved for.
 struct CredentialsRequest {

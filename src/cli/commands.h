@@ -30,6 +30,7 @@ struct GlobalOptions {
   int max_rps_burst = 0;
   int low_level_retries = 10;  // transfer/low_level_retries.h
   bool no_sign_request = false;  // app::SetNoSignRequest
+  std::string request_payer;     // "requester": app::SetRequesterPays
 };
 
 class Hangups;  // cli/hangups.h

@@ -60,6 +60,10 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
   app.add_flag("--no-sign-request", g.no_sign_request,
                "send requests to S3 locations without a remote unsigned (public buckets; a "
                "remote's own: no_sign_request = true)");
+  app.add_option("--request-payer", g.request_payer,
+                 "\"requester\": agree to pay for requests to requester-pays buckets (a remote's "
+                 "own: requester_pays = true)")
+      ->check(CLI::IsMember({"requester"}));
   app.add_option("--low-level-retries", g.low_level_retries,
                  "times a read refused by a checksum (corrupted on the way) is done again "
                  "before the object fails (default 10)")
@@ -83,6 +87,7 @@ void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsS
   }
   ferry::transfer::SetLowLevelRetries(g.low_level_retries);
   ferry::app::SetNoSignRequest(g.no_sign_request);
+  ferry::app::SetRequesterPays(g.request_payer == "requester");
   ferry::cli::RegisterProcessMetrics();
   // the process's limits: the command line over the config file's [limits]
   ferry::Status limits = ferry::Status::Ok();

@@ -245,6 +245,7 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     request.body = spec.body;
     request.tls = o.tls ? &*o.tls : nullptr;  // every request of the client, whatever its kind
     request.headers.Set("x-amz-content-sha256", payload_hash);
+    if (o.requester_pays) request.headers.Set("x-amz-request-payer", "requester");
     Credentials creds;
     std::string session_token;
     if (session_signed) {

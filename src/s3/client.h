@@ -82,6 +82,9 @@ struct S3Options {
   // How every request of this client checks the endpoint's TLS certificate (a remote's
   // ca_bundle, insecure_skip_verify, and the hint of a refusal); nullopt: the transport's own.
   std::optional<http::TlsSettings> tls;
+  // Requester-pays buckets: every request carries x-amz-request-payer: requester (signed), the
+  // requester's agreement to pay for the request and the bytes.
+  bool requester_pays = false;
   // Where the client counts its requests (docs/design/observability.md: ferry_s3_*); null means
   // obs::DefaultRegistry(). Must outlive the client.
   obs::Registry* metrics = nullptr;

@@ -667,3 +667,30 @@ TEST(ExpiredCredentialsTest, FixedKeysAreNotAskedAgain) {
 
 }  // namespace
 }  // namespace ferry::s3
+
+namespace ferry::s3 {
+namespace {
+
+TEST(RequesterPaysTest, EveryRequestSaysTheRequesterPays) {
+  FakeTransport transport;
+  FakeClock clock;
+  StaticCredentials creds(Credentials{"AKIA", "secret", ""});
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:7480";
+  o.requester_pays = true;
+  S3Client client(o, transport, creds, clock);
+  transport.Push(FakeReply::Ok());
+  transport.Push(FakeReply::Ok("<ListBucketResult><IsTruncated>false</IsTruncated>"
+                               "</ListBucketResult>"));
+  ASSERT_TRUE(client.HeadBucket("b").ok());
+  ListRequest list;
+  list.bucket = "b";
+  ASSERT_TRUE(client.ListObjectsV2(list).ok());
+  for (const auto& r : transport.requests()) {
+    EXPECT_EQ(r.headers.Get("x-amz-request-payer"), "requester") << r.url;
+    EXPECT_NE(r.headers.Get("Authorization").find("x-amz-request-payer"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace ferry::s3
