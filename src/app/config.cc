@@ -115,7 +115,8 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
                                  "insecure_skip_verify", "role_arn", "external_id",
                                  "role_session_name", "duration_seconds",
                                  "credential_process", "sts_endpoint", "no_sign_request",
-                                 "provider", "requester_pays"};
+                                 "provider", "requester_pays", "signature",
+                                 "list_objects_v1"};
   for (const auto& [k, v] : t) {
     bool known = false;
     for (const char* want : kKnown) known = known || k.str() == want;
@@ -166,6 +167,22 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
       return Status::InvalidArgument(where + ": 'requester_pays' must be true or false");
     }
     r.requester_pays = n->value<bool>().value_or(false);
+  }
+  std::string signature;
+  FERRY_RETURN_IF_ERROR(ReadString(t, "signature", signature, where));
+  if (t.get("signature") != nullptr && signature != "v2" && signature != "v4") {
+    return Status::InvalidArgument(where + ": signature must be \"v4\" or \"v2\"");
+  }
+  r.signature_v2 = signature == "v2";
+  r.list_objects_v1 = r.signature_v2;
+  if (const toml::node* n = t.get("list_objects_v1")) {
+    if (!n->is_boolean()) {
+      return Status::InvalidArgument(where + ": 'list_objects_v1' must be true or false");
+    }
+    r.list_objects_v1 = n->value<bool>().value_or(false) || r.signature_v2;
+  }
+  if (r.signature_v2 && r.directory_bucket.value_or(false)) {
+    return Status::InvalidArgument(where + ": directory buckets take Signature Version 4 only");
   }
   FERRY_RETURN_IF_ERROR(ParseRemoteCredentials(t, where, r));
   return ParseRemoteTls(t, where, r);

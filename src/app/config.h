@@ -23,6 +23,9 @@
 //                                       # endpoint of `region` when none is given, the
 //                                       # addressing the store requires
 //   requester_pays = true               # requester-pays buckets (x-amz-request-payer)
+//   signature = "v2"                    # old stores: Signature Version 2 and ListObjects
+//                                       # version 1 (default "v4")
+//   list_objects_v1 = true              # a store without ListObjectsV2 (with "v4")
 //   directory_bucket = true             # S3 Express One Zone directory buckets (default: a
 //                                       # bucket named "*--x-s3" is one; false: never)
 //   ca_bundle = "/etc/ferry/ra-ca.pem"  # https: the CAs (PEM) the endpoint's certificate must
@@ -152,6 +155,8 @@ struct RemoteConfig {
   // "aws", "oss", "cos", "kodo", "other".
   std::string provider;
   bool requester_pays = false;  // every request carries x-amz-request-payer: requester
+  bool signature_v2 = false;    // signature = "v2": old stores (also lists with version 1)
+  bool list_objects_v1 = false;  // stores without ListObjectsV2
 };
 
 struct TransferDefaults {

@@ -194,6 +194,8 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc, bool reque
                                                  : default_addressing;
   r.options.requester_pays =
       (r.remote != nullptr && r.remote->requester_pays) || requester_pays;
+  r.options.signature_v2 = r.remote != nullptr && r.remote->signature_v2;
+  r.options.list_objects_v1 = r.remote != nullptr && r.remote->list_objects_v1;
   if (r.options.endpoint.starts_with("https://")) r.options.tls = TlsFor(r.remote);
   return r;
 }
@@ -253,7 +255,9 @@ Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
   const credentials::ResolvedCredentials& creds = known->second;
   const std::string id = r.options.endpoint + "|" + r.options.region + "|" +
                          std::to_string(static_cast<int>(r.options.addressing)) + "|" +
-                         creds.identity + "|" +
+                         creds.identity + "|" + (r.options.signature_v2 ? "v2|" : "") +
+                         (r.options.list_objects_v1 ? "list1|" : "") +
+                         (r.options.requester_pays ? "payer|" : "") +
                          (r.options.directory_buckets
                               ? (*r.options.directory_buckets ? "dir" : "general")
                               : "by-name") +

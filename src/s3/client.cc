@@ -12,6 +12,7 @@
 #include "retry/policy.h"
 #include "s3/client_internal.h"
 #include "s3/express.h"
+#include "s3/sigv2.h"
 #include "s3/sigv4.h"
 #include "s3/time_format.h"
 #include "s3/xml.h"
@@ -263,7 +264,14 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     } else {
       FERRY_ASSIGN_OR_RETURN(creds, client.creds_.Get());
     }
-    if (!creds.anonymous()) SignV4(request, payload_hash, creds, scope, client.clock_.Now());
+    if (!creds.anonymous()) {
+      if (o.signature_v2 && !express) {
+        SignV2(request, spec.bucket, o.addressing == Addressing::kVirtualHost, creds,
+               client.clock_.Now());
+      } else {
+        SignV4(request, payload_hash, creds, scope, client.clock_.Now());
+      }
+    }
 
     ReplySink sink(spec.sink);
     const auto started = client.clock_.MonoNow();

@@ -85,6 +85,12 @@ struct S3Options {
   // Requester-pays buckets: every request carries x-amz-request-payer: requester (signed), the
   // requester's agreement to pay for the request and the bytes.
   bool requester_pays = false;
+  // Old S3-compatible stores (a remote's `signature = "v2"`): requests signed with Signature
+  // Version 2 (s3/sigv2.h) instead of 4. Not for directory buckets.
+  bool signature_v2 = false;
+  // Stores without ListObjectsV2: ListObjectsV2 sends the version 1 request (marker, NextMarker
+  // or the page's last key) and answers the same page.
+  bool list_objects_v1 = false;
   // Where the client counts its requests (docs/design/observability.md: ferry_s3_*); null means
   // obs::DefaultRegistry(). Must outlive the client.
   obs::Registry* metrics = nullptr;

@@ -92,6 +92,13 @@ Result<ListPage> ParseListObjectsV2(std::string_view xml) {
   return page;
 }
 
+std::string ParseListV1NextMarker(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(doc, xml, "ListBucketResult").ok()) return {};
+  const pugi::xml_node root = doc.document_element();
+  return Field(root, "NextMarker", UrlEncoded(root));
+}
+
 Result<VersionPage> ParseListVersions(std::string_view xml) {
   pugi::xml_document doc;
   FERRY_RETURN_IF_ERROR(Load(doc, xml, "ListVersionsResult"));

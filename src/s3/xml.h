@@ -50,7 +50,10 @@ struct DeleteFailure {  // one <Error> of a DeleteResult
 std::string UnquoteEtag(std::string_view etag);
 
 // Reply parsers.
+// Also reads a ListObjects (version 1) reply: the same <ListBucketResult>.
 Result<ListPage> ParseListObjectsV2(std::string_view xml);
+// A version 1 listing's <NextMarker> (decoded under encoding-type=url); "" when absent.
+std::string ParseListV1NextMarker(std::string_view xml);
 Result<VersionPage> ParseListVersions(std::string_view xml);
 Result<PartsPage> ParseListParts(std::string_view xml);
 Result<UploadsPage> ParseListMultipartUploads(std::string_view xml);
