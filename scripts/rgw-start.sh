@@ -301,6 +301,9 @@ rgw enable usage log = ${RGW_USAGE_LOG:-false}
 rgw usage log tick interval = 1
 rgw usage log flush threshold = 1
 rgw crypt require ssl = false
+# server-side encryption (tests/cli/sse_test.sh): SSE-KMS with RGW's built-in test key store
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = testkey-1=YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY= testkey-2=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo2NTQzMjE=
 # reclaim space of deleted/overwritten objects within a minute instead of 2 hours
 rgw gc obj min wait = 30
 rgw gc processor period = 30

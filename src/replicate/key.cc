@@ -235,6 +235,16 @@ class KeyPass {
       replica = IsReplica(*details, o_.source_name);
     }
     for (const Winner& w : wanted) {
+      if (!replica && details && details->kms_encrypted() && !w.rule->sse_kms_objects) {
+        // S3 replicates SSE-KMS objects only for rules that select them: left out, said once
+        // per version and counted (no row: a rule that selects them later still finds it).
+        stats_.kms_not_selected.fetch_add(1);
+        obs::Log(obs::Level::kInfo,
+                 "not replicating " + work_.key + " (version " + VersionName(v) + ") to " +
+                     w.destination->location + ": it is SSE-KMS encrypted and rule '" +
+                     w.rule->id + "' does not select SseKmsEncryptedObjects");
+        continue;
+      }
       if (replica) {
         stats_.replicas.fetch_add(1);
         if (!o_.dry_run) {

@@ -18,7 +18,9 @@ Result<WriteResult> S3Backend::CopyFrom(const Backend& source, const ObjectInfo&
                                 Describe());
   }
   s3::CopyObjectRequest request;
-  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag};
+  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag,
+                    src->encryption_.read_key};
+  request.encryption = encryption_.write;
   request.bucket = bucket_;
   request.key = FullKey(key);
   // With COPY, S3 writes its default class unless told: keep the source's.
@@ -41,11 +43,13 @@ Result<WriteResult> S3Backend::CopyFromWithSpec(const Backend& source, const Obj
     return Status::NotSupported("server-side copy from " + source.Describe() + " to " +
                                 Describe());
   }
-  s3::WriteOptions replace = WriteOptionsFromSpec(spec);
+  s3::WriteOptions replace = WriteOptionsFromSpec(spec);  // encryption: request.encryption
   replace.content_md5.clear();
   replace.compute_md5 = false;
   s3::CopyObjectRequest request;
-  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag};
+  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag,
+                    src->encryption_.read_key};
+  request.encryption = encryption_.write;
   request.bucket = bucket_;
   request.key = FullKey(key);
   request.replace = &replace;
