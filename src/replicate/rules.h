@@ -45,7 +45,7 @@ struct Destination {
   // S3's Destination.EncryptionConfiguration.ReplicaKmsKeyID (TOML: replica_kms_key_id): the
   // replicas written to this destination are encrypted with SSE-KMS under this key. "" = as
   // the destination's remote says.
-  std::string replica_kms_key_id;
+  std::string replica_kms_key_id{};
 };
 
 struct Rule {

@@ -44,10 +44,6 @@ struct ObjectInfo {
   bool is_latest = false;
   // The ETag is not a digest of the bytes even if it looks like an MD5 (SSE-KMS, SSE-C).
   bool etag_opaque = false;
-  // With details of an S3 object: the server-side encryption its store reports
-  // (s3::ObjectHead::encryption: "AES256", "aws:kms", "SSE-C"; "" none or unknown).
-  std::string encryption;
-  bool kms_encrypted() const { return encryption.starts_with("aws:kms"); }
   // Not "": the listing found this entry but could not read it (local: a dangling symbolic
   // link, a failed stat, a folder that cannot be opened: then the key ends in '/'); the reason.
   // Such an entry is never skipped or deleted: the planner hands it on as a copy, which fails,

@@ -383,8 +383,8 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
                 static_cast<unsigned long long>(s.unverified.load()));
   }
   if (s.kms_not_selected.load() > 0) {
-    std::printf("%llu versions not replicated: they are SSE-KMS encrypted and their rule does not "
-                "select SseKmsEncryptedObjects\n",
+    std::printf("%llu versions not replicated: they are encrypted (SSE-KMS or SSE-C) and their rule "
+                "does not select SseKmsEncryptedObjects\n",
                 static_cast<unsigned long long>(s.kms_not_selected.load()));
   }
   if (s.parts_resumed.load() > 0) {

@@ -19,7 +19,6 @@ ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head) {
   info.metadata = head.metadata;
   // An encrypted object's ETag (SSE-KMS, SSE-C) is not an MD5 of its bytes.
   info.etag_opaque = head.etag_not_md5();
-  info.encryption = head.encryption;
   if (head.tag_count == 0) info.tags = Tags{};
   return info;
 }
