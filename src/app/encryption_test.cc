@@ -16,6 +16,16 @@ const std::string kKeyBase64 = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=";
 
 Location Loc(std::string_view text) { return ParseLocation(text).value(); }
 
+EncryptionFlags Flags(std::string sse, std::string kms_key_id, std::string customer_key,
+                      std::string copy_source_key) {
+  EncryptionFlags f;
+  f.sse = std::move(sse);
+  f.kms_key_id = std::move(kms_key_id);
+  f.customer_key = std::move(customer_key);
+  f.copy_source_key = std::move(copy_source_key);
+  return f;
+}
+
 TEST(EncryptionConfigTest, ParsesARemotesSettings) {
   auto c = ParseConfig(R"(
 [remotes.k]
@@ -72,7 +82,7 @@ TEST(EncryptionFlagsTest, DestinationWritesAndReads) {
   EncryptionFlags f;
   f.sse = "aws:kms";
   f.kms_key_id = "testkey-1";
-  auto e = EncryptionFromFlags(f, Loc("/tmp/x"), Loc("ra:b/p/"));
+  auto e = EncryptionFromFlags(f, Loc("/tmp/x"), Loc("ra:bkt/p/"));
   ASSERT_TRUE(e.ok()) << e.status().message();
   ASSERT_TRUE(e->destination.write.has_value());
   EXPECT_EQ(e->destination.write->mode, s3::SseMode::kKms);
@@ -82,7 +92,7 @@ TEST(EncryptionFlagsTest, DestinationWritesAndReads) {
   EncryptionFlags c;
   c.customer_key = kKeyBase64;
   c.copy_source_key = kKeyBase64;
-  e = EncryptionFromFlags(c, Loc("ra:a/"), Loc("ra:b/"));
+  e = EncryptionFromFlags(c, Loc("ra:src/"), Loc("ra:bkt/"));
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_EQ(e->destination.write->mode, s3::SseMode::kCustomer);
   EXPECT_EQ(e->destination.write->customer_key, kKey);
@@ -92,7 +102,7 @@ TEST(EncryptionFlagsTest, DestinationWritesAndReads) {
   // A download: --sse-c-key reads the source.
   EncryptionFlags down;
   down.customer_key = kKeyBase64;
-  e = EncryptionFromFlags(down, Loc("ra:a/"), Loc("/tmp/x"));
+  e = EncryptionFromFlags(down, Loc("ra:src/"), Loc("/tmp/x"));
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->source.read_key, kKey);
   EXPECT_FALSE(e->destination.write.has_value());
@@ -102,23 +112,23 @@ TEST(EncryptionFlagsTest, UsageErrors) {
   auto message = [](EncryptionFlags f, std::string_view src, std::string_view dst) {
     return EncryptionFromFlags(f, Loc(src), Loc(dst)).status().message();
   };
-  EXPECT_EQ(message({.kms_key_id = "k"}, "/tmp/x", "ra:b/"),
+  EXPECT_EQ(message(Flags("", "k", "", ""), "/tmp/x", "ra:bkt/"),
             "--sse-kms-key-id needs --sse aws:kms");
-  EXPECT_EQ(message({.sse = "AES256", .kms_key_id = "k"}, "/tmp/x", "ra:b/"),
+  EXPECT_EQ(message(Flags("AES256", "k", "", ""), "/tmp/x", "ra:bkt/"),
             "--sse-kms-key-id needs --sse aws:kms");
-  EXPECT_NE(message({.sse = "aws:kms"}, "ra:b/", "/tmp/x").find("--sse applies to an S3 "
+  EXPECT_NE(message(Flags("aws:kms", "", "", ""), "ra:bkt/", "/tmp/x").find("--sse applies to an S3 "
                                                                  "destination"),
             std::string::npos);
-  EXPECT_NE(message({.sse = "aws:kms", .customer_key = kKeyBase64}, "/tmp/x", "ra:b/")
+  EXPECT_NE(message(Flags("aws:kms", "", kKeyBase64, ""), "/tmp/x", "ra:bkt/")
                 .find("--sse and --sse-c-key together"),
             std::string::npos);
-  EXPECT_NE(message({.copy_source_key = kKeyBase64}, "/tmp/x", "ra:b/")
+  EXPECT_NE(message(Flags("", "", "", kKeyBase64), "/tmp/x", "ra:bkt/")
                 .find("--sse-c-copy-source-key applies to an S3 source"),
             std::string::npos);
-  EXPECT_NE(message({.copy_source_key = kKeyBase64}, "ra:b/", "/tmp/x")
+  EXPECT_NE(message(Flags("", "", "", kKeyBase64), "ra:bkt/", "/tmp/x")
                 .find("a download takes the source's key as --sse-c-key"),
             std::string::npos);
-  const std::string bad = message({.customer_key = "c2hvcnQ="}, "/tmp/x", "ra:b/");
+  const std::string bad = message(Flags("", "", "c2hvcnQ=", ""), "/tmp/x", "ra:bkt/");
   EXPECT_NE(bad.find("--sse-c-key: an SSE-C key must be 32 bytes"), std::string::npos) << bad;
   EXPECT_EQ(bad.find("c2hvcnQ"), std::string::npos);
 }

@@ -10,6 +10,7 @@
 
 #include "checksum/checksum.h"
 #include "s3/client.h"
+#include "s3/errors.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_transport.h"
 
@@ -140,6 +141,21 @@ TEST(SseTest, ConfirmationOfWrites) {
   EXPECT_TRUE(CheckSseConfirmed(Encryption::Customer(kKey), customer, "b/k").ok());
   EXPECT_FALSE(CheckSseConfirmed(Encryption::Customer(kKey), kms, "b/k").ok());
   EXPECT_TRUE(CheckSseConfirmed(Encryption{}, http::Headers{}, "b/k").ok());
+}
+
+TEST(SseTest, ABodiless400AboutAnObjectSaysAnSseCKeyMayBeMissing) {
+  ErrorTarget object;
+  object.endpoint = "http://127.0.0.1:7480";
+  object.bucket = "b";
+  object.key = "k";
+  const Status s = StatusFromReply(400, "", object);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("an SSE-C encrypted object is read only with its customer key"),
+            std::string::npos)
+      << s.message();
+  ErrorTarget bucket = object;
+  bucket.key = "";
+  EXPECT_EQ(StatusFromReply(400, "", bucket).message().find("SSE-C"), std::string::npos);
 }
 
 class SseClientTest : public ::testing::Test {

@@ -126,19 +126,22 @@ run ferry sync "ra:$P/sync/" "rb:$B/kms-copy/" --no-progress --json --sse aws:km
   --sse-kms-key-id testkey-1
 check "(b) SSE-KMS objects from gateway A to gateway B (read and written)" [ "$rc" = 0 ]
 check "(b)   the summary counts them as checked by ferry's CRC32C, not by ETag" \
-  grep -q "3 objects copied are encrypted at the source (SSE-KMS or SSE-C)" "$WORK/err"
+  bash -c "[ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_etag_encrypted\"])')\" = 3 ]"
+run ferry sync "ra:$P/sync/" "rb:$B/kms-text/" --no-progress --sse aws:kms --sse-kms-key-id testkey-1
+check "(b)   and says so in the text summary" \
+  grep -q "3 objects copied are encrypted at the source (SSE-KMS or SSE-C): their ETags are not MD5s, so ferry's CRC32C checked them" "$WORK/err"
 run ferry sync "ra:$P/sync/" "rb:$B/kms-copy/" --no-progress --json --sse aws:kms \
   --sse-kms-key-id testkey-1
 check "(b)   a second sync copies nothing" bash -c "[ '$rc' = 0 ] && [ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_copied\"])')\" = 0 ]"
 
 # (c) AES256 (SSE-S3): RGW 16.2 answers 200 but stores the bytes plain and says nothing
-run ferry cp "$WORK/src/small.bin" "ra:$A/aes/small.bin" --no-progress --sse AES256
+run ferry cp "$WORK/src" "ra:$A/aes/" --include small.bin --no-progress --sse AES256
 check "(c) --sse AES256 on RGW 16: exit 1" [ "$rc" = 1 ]
 check "(c)   one line: the store did not confirm AES256" \
-  grep -q "did not confirm server-side encryption AES256 (its reply has no x-amz-server-side-encryption header)" "$WORK/err"
+  grep -q "did not confirm server-side encryption AES256 (its reply has no x-amz-server-side-encryption header): it may have stored the bytes unencrypted; the object written was removed" "$WORK/err"
 check "(c)   and the unencrypted object was removed" \
   bash -c "[ -z \"\$('$FERRY_BIN' --config '$CONF' ls 'ra:$A/aes/')\" ]"
-run ferry cp "$WORK/src/d/big.bin" "ra:$A/aes/big.bin" --no-progress --sse AES256 "${MP[@]}"
+run ferry cp "$WORK/src" "ra:$A/aes/" --include big.bin --no-progress --sse AES256 "${MP[@]}"
 check "(c) multipart with AES256: refused at CreateMultipartUpload, nothing written" \
   bash -c "[ '$rc' = 1 ] && grep -q 'did not confirm server-side encryption AES256' '$WORK/err' &&
            [ -z \"\$('$FERRY_BIN' --config '$CONF' ls 'ra:$A/aes/')\" ]"
@@ -157,29 +160,34 @@ check "(d)   a HEAD without the key is refused" \
 run ferry cp "ra:$C/" "$WORK/c-back" --no-progress "${MP[@]}" --sse-c-key "$K1"
 check "(d) cp down with --sse-c-key: byte for byte" \
   bash -c "[ '$rc' = 0 ] && diff -r '$WORK/src' '$WORK/c-back'"
-run ferry cp "ra:$C/small.bin" "$WORK/c-nokey/small.bin" --no-progress --no-state
+run ferry cp "ra:$C/" "$WORK/c-nokey" --include small.bin --no-progress --no-state
 check "(d) a read without the key fails (exit 1)" [ "$rc" = 1 ]
-check "(d)   with one line saying what is missing" \
-  bash -c "[ \$(grep -c 'Server Side Encryption with Customer provided keys' '$WORK/err') = 1 ]"
-run ferry cp "ra:$C/small.bin" "$WORK/c-wrong/small.bin" --no-progress --no-state --sse-c-key "$K2"
+check "(d)   with one line: RGW's message" \
+  bash -c "[ \$(grep -c 'Server Side Encryption with Customer provided keys must provide a valid encryption algorithm' '$WORK/err') = 1 ]"
+run ferry cp "ra:$C/" "$WORK/c-nokey" --include big.bin --no-progress --no-state "${MP[@]}"
+check "(d) a multipart one (a HEAD first, RGW's bare 400): one line naming the key it needs" \
+  bash -c "[ '$rc' = 1 ] && [ \$(grep -c 'an SSE-C encrypted object is read only with its customer key' '$WORK/err') = 1 ]"
+run ferry cp "ra:$C/" "$WORK/c-wrong" --include small.bin --no-progress --no-state --sse-c-key "$K2"
 check "(d) a read with another key fails (exit 1)" [ "$rc" = 1 ]
 run ferry sync "$WORK/src" "ra:$C/" --no-progress --json "${MP[@]}" --sse-c-key "$K1"
 check "(d) second sync of the SSE-C objects: nothing copied, no failure" \
   bash -c "[ '$rc' = 0 ] && [ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_copied\"])')\" = 0 ]"
 check "(d)   no corruption reported" bash -c "! grep -qi 'corrupt\|mismatch\|differs' '$WORK/err'"
 
-# (e) server-side copy from one SSE-C key to another (copy-source key headers)
+# (e) from one SSE-C key to another in one gateway. RGW 16 answers 501 NotImplemented to a
+# CopyObject of an encrypted source and ignores the encryption asked of a copy (measured), so
+# with encryption on either side ferry copies through itself (S3Backend::CanCopyFrom)
 E=$(new_bucket ra)
 run ferry cp "ra:$C/" "ra:$E/" --no-progress --json "${MP[@]}" \
   --sse-c-copy-source-key "$K1" --sse-c-key "$K2"
-check "(e) S3 -> S3 SSE-C (K1) to SSE-C (K2): three objects, on the server" \
+check "(e) S3 -> S3 SSE-C (K1) to SSE-C (K2): three objects" \
   bash -c "[ '$rc' = 0 ] && [ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_copied\"])')\" = 3 ]"
-check "(e)   copied on the server" \
-  bash -c "[ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_server_side\"])')\" = 3 ]"
+check "(e)   through ferry, not on the server" \
+  bash -c "[ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"server_side_copies\"])')\" = 0 ]"
 run ferry cp "ra:$E/" "$WORK/e-back" --no-progress --sse-c-key "$K2"
 check "(e)   read back with K2, byte for byte" \
   bash -c "[ '$rc' = 0 ] && diff -r '$WORK/src' '$WORK/e-back'"
-run ferry cp "ra:$E/small.bin" "$WORK/e-k1/small.bin" --no-progress --no-state --sse-c-key "$K1"
+run ferry cp "ra:$E/" "$WORK/e-k1" --include small.bin --no-progress --no-state --sse-c-key "$K1"
 check "(e)   and not with K1" [ "$rc" = 1 ]
 run ferry sync "ra:$C/" "ra:$E/" --no-progress --json "${MP[@]}" \
   --sse-c-copy-source-key "$K1" --sse-c-key "$K2"
@@ -194,8 +202,8 @@ printf '\n[remotes.rk]\nendpoint = "%s"\nregion = "%s"\naccess_key_id_env = "RA_
 run "$FERRY_BIN" --config "$WORK/keyfile.toml" cp "rk:$E/" "$WORK/f-back" --no-progress
 check "(f) a remote with sse_c_key_file reads the SSE-C objects" \
   bash -c "[ '$rc' = 0 ] && diff -r '$WORK/src' '$WORK/f-back'"
-printf '\n[remotes.rm]\nendpoint = "%s"\nsse_c_key_file = "%s"\n' "$FERRY_TEST_S3_ENDPOINT" \
-  "$SCRATCH/missing.key" >> "$WORK/keyfile.toml"
+printf '\n[remotes.rm]\nendpoint = "%s"\naccess_key_id_env = "RA_KEY"\nsecret_access_key_env = "RA_SECRET"\nsse_c_key_file = "%s"\n' \
+  "$FERRY_TEST_S3_ENDPOINT" "$SCRATCH/missing.key" >> "$WORK/keyfile.toml"
 check "(f) an unreadable sse_c_key_file: exit 2, one line naming it" \
   expect_error 2 "remote 'rm': cannot read sse_c_key_file $SCRATCH/missing.key" \
   "$FERRY_BIN" --config "$WORK/keyfile.toml" cp "$WORK/src" "rm:$E/f/"

@@ -68,7 +68,7 @@ Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std
                                            DisplayName(request.bucket, request.key));
       !confirmed.ok()) {
     (void)DeleteObject(request.bucket, request.key, reply.headers.Get("x-amz-version-id"), stop);
-    return confirmed.WithContext("removed the copy");
+    return Status(confirmed.code(), confirmed.message() + "; the copy was removed");
   }
   // RGW ignores x-amz-tagging-directive: REPLACE and keeps the source's tags, so requested tags
   // are set explicitly (an empty set removes them).

@@ -66,7 +66,7 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
     // The bytes may lie unencrypted at the key: removed, so that no later run takes them
     // for a good copy.
     (void)DeleteObject(bucket, key, reply.headers.Get("x-amz-version-id"), stop);
-    return confirmed.WithContext("removed the object written");
+    return Status(confirmed.code(), confirmed.message() + "; the object written was removed");
   }
   if (reply_head != nullptr) *reply_head = ParseObjectHead(reply.headers);
   return UnquoteEtag(reply.headers.Get("ETag"));
