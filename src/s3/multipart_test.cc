@@ -213,7 +213,7 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
                                    .key = "k",
                                    .upload_id = *id,
                                    .part_number = 1,
-                                   .body = checksum::AsBytes(body)});
+                                   .body = checksum::AsBytes(body), .encryption = {}});
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(*part, "0cc175b9c0f1b6a831c399e269772661");
   const auto put = transport_.requests().at(1);
@@ -224,7 +224,7 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
 
   transport_.Push(FakeReply::Ok("<CopyPartResult><ETag>cafe</ETag></CopyPartResult>"));
   UploadPartCopyRequest req;
-  req.source = {"src", "s k", "", "abc"};
+  req.source = {"src", "s k", "", "abc", ""};
   req.bucket = "b";
   req.key = "k";
   req.upload_id = *id;

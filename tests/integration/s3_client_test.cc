@@ -56,7 +56,7 @@ std::string Md5Hex(const std::string& s) { return checksum::Hex(checksum::Md5(By
 CopyObjectRequest CopyRequest(const std::string& bucket, const std::string& from,
                               const std::string& to) {
   CopyObjectRequest r;
-  r.source = {bucket, from, "", ""};
+  r.source = {bucket, from, "", "", ""};
   r.bucket = bucket;
   r.key = to;
   return r;
@@ -65,7 +65,7 @@ CopyObjectRequest CopyRequest(const std::string& bucket, const std::string& from
 UploadPartCopyRequest PartCopyRequest(const std::string& bucket, const std::string& from,
                                       const std::string& to, const std::string& upload_id) {
   UploadPartCopyRequest r;
-  r.source = {bucket, from, "", ""};
+  r.source = {bucket, from, "", "", ""};
   r.bucket = bucket;
   r.key = to;
   r.upload_id = upload_id;
@@ -316,13 +316,13 @@ TEST_F(S3ClientIntegrationTest, MultipartUploadListCompleteAndAbort) {
                                  .key = key,
                                  .upload_id = *upload,
                                  .part_number = 1,
-                                 .body = Bytes(part1)});
+                                 .body = Bytes(part1), .encryption = {}});
   ASSERT_TRUE(e1.ok()) << e1.status().ToString();
   auto e2 = client().UploadPart({.bucket = bucket_,
                                  .key = key,
                                  .upload_id = *upload,
                                  .part_number = 2,
-                                 .body = Bytes(part2)});
+                                 .body = Bytes(part2), .encryption = {}});
   ASSERT_TRUE(e2.ok()) << e2.status().ToString();
   EXPECT_EQ(*e1, Md5Hex(part1));
   EXPECT_EQ(*e2, Md5Hex(part2));
@@ -364,7 +364,7 @@ TEST_F(S3ClientIntegrationTest, MultipartUploadListCompleteAndAbort) {
                                .key = "mpu/doomed",
                                .upload_id = *doomed,
                                .part_number = 1,
-                               .body = Bytes(part2)})
+                               .body = Bytes(part2), .encryption = {}})
                   .ok());
   EXPECT_EQ(client().ListMultipartUploads(bucket_, "mpu/")->size(), 1u);
   ASSERT_TRUE(client().AbortMultipartUpload(bucket_, "mpu/doomed", *doomed).ok());
@@ -610,7 +610,7 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
 
   // Copies and completed uploads name the version they made; a version can be removed.
   CopyObjectRequest copy;
-  copy.source = {vbucket, "doc", put1.version_id, ""};
+  copy.source = {vbucket, "doc", put1.version_id, "", ""};
   copy.bucket = vbucket;
   copy.key = "copy";
   auto copied = client().CopyObject(copy);
@@ -625,7 +625,7 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
                                    .key = "mpu",
                                    .upload_id = *upload,
                                    .part_number = 1,
-                                   .body = Bytes("tiny")});
+                                   .body = Bytes("tiny"), .encryption = {}});
   ASSERT_TRUE(part.ok());
   const std::vector<CompletedPart> parts = {{1, *part, 4}};
   auto done = client().CompleteMultipartUpload(vbucket, "mpu", *upload, parts);
