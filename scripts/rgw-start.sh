@@ -305,6 +305,9 @@ rgw crypt require ssl = false
 # roles made below; the key only seals this throw-away cluster's session tokens
 rgw sts key = ferrytestsstskey
 rgw s3 auth use sts = true
+# server-side encryption (tests/cli/sse_test.sh): SSE-KMS with RGW's built-in test key store
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = testkey-1=YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY= testkey-2=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo2NTQzMjE=
 # reclaim space of deleted/overwritten objects within a minute instead of 2 hours
 rgw gc obj min wait = 30
 rgw gc processor period = 30

@@ -106,6 +106,29 @@ Status ParseRemoteCredentials(const toml::table& t, const std::string& where, Re
   return Status::Ok();
 }
 
+// A remote's server-side encryption keys (app/encryption.h reads the key itself).
+Status ParseRemoteSse(const toml::table& t, const std::string& where, RemoteConfig& r) {
+  FERRY_RETURN_IF_ERROR(ReadString(t, "sse", r.sse, where));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "sse_kms_key_id", r.sse_kms_key_id, where));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "sse_c_key_file", r.sse_c_key_file, where));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "sse_c_key_env", r.sse_c_key_env, where));
+  if (!r.sse.empty() && r.sse != "AES256" && r.sse != "aws:kms") {
+    return Status::InvalidArgument(where + ": 'sse' must be \"AES256\" or \"aws:kms\"");
+  }
+  if (!r.sse_kms_key_id.empty() && r.sse != "aws:kms") {
+    return Status::InvalidArgument(where + ": 'sse_kms_key_id' needs sse = \"aws:kms\"");
+  }
+  if (!r.sse_c_key_file.empty() && !r.sse_c_key_env.empty()) {
+    return Status::InvalidArgument(where + ": 'sse_c_key_file' and 'sse_c_key_env' together: "
+                                           "name the SSE-C key one way");
+  }
+  if (!r.sse.empty() && (!r.sse_c_key_file.empty() || !r.sse_c_key_env.empty())) {
+    return Status::InvalidArgument(where + ": 'sse' and an SSE-C key together: an object is "
+                                           "encrypted one way");
+  }
+  return Status::Ok();
+}
+
 Status ParseRemote(const std::string& name, const toml::table& t, const std::string& src,
                    RemoteConfig& r) {
   const std::string where = src + ": [remotes." + name + "]";
@@ -116,11 +139,17 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
                                  "role_session_name", "duration_seconds",
                                  "credential_process", "sts_endpoint", "no_sign_request",
                                  "provider", "requester_pays", "signature",
-                                 "list_objects_v1"};
+                                 "list_objects_v1", "sse", "sse_kms_key_id",
+                                 "sse_c_key_file", "sse_c_key_env"};
   for (const auto& [k, v] : t) {
     bool known = false;
     for (const char* want : kKnown) known = known || k.str() == want;
     if (!known) {
+      if (k.str() == "sse_c_key" || k.str() == "sse_customer_key") {
+        return Status::InvalidArgument(where + ": secrets do not belong in the config file; "
+                                       "name the SSE-C key's file with 'sse_c_key_file' or its "
+                                       "environment variable with 'sse_c_key_env'");
+      }
       if (k.str() == "access_key_id" || k.str() == "secret_access_key") {
         return Status::InvalidArgument(where + ": secrets do not belong in the config file; "
                                        "name an environment variable with '" +
@@ -185,6 +214,7 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
     return Status::InvalidArgument(where + ": directory buckets take Signature Version 4 only");
   }
   FERRY_RETURN_IF_ERROR(ParseRemoteCredentials(t, where, r));
+  FERRY_RETURN_IF_ERROR(ParseRemoteSse(t, where, r));
   return ParseRemoteTls(t, where, r);
 }
 
@@ -312,9 +342,15 @@ Status ParseDestination(const toml::node& n, const std::string& where,
     d.location = n.value<std::string>().value_or("");
   } else if (const toml::table* t = n.as_table()) {
     FERRY_RETURN_IF_ERROR(
-        CheckKeys(*t, where + " destinations", {"location", "storage_class", "transport"}));
+        CheckKeys(*t, where + " destinations",
+                  {"location", "storage_class", "transport", "replica_kms_key_id"}));
     FERRY_RETURN_IF_ERROR(ReadString(*t, "location", d.location, where + " destinations"));
     FERRY_RETURN_IF_ERROR(ReadString(*t, "storage_class", d.storage_class, where + " destinations"));
+    FERRY_RETURN_IF_ERROR(ReadString(*t, "replica_kms_key_id", d.replica_kms_key_id,
+                                     where + " destinations"));
+    if (t->get("replica_kms_key_id") != nullptr && d.replica_kms_key_id.empty()) {
+      return Status::InvalidArgument(where + " destinations: 'replica_kms_key_id' is empty");
+    }
     if (const toml::node* tn = t->get("transport")) {
       FERRY_RETURN_IF_ERROR(ParseTransport(*tn, where, remotes, d.transport));
     }
@@ -335,7 +371,8 @@ Status ParseRule(const toml::table& t, const std::string& where,
                  const std::map<std::string, RemoteConfig>& remotes, replicate::Rule& r) {
   FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"id", "priority", "status", "filter", "destinations",
                                              "delete_markers", "existing_objects", "versions",
-                                             "replica_modifications", "replication_time"}));
+                                             "replica_modifications", "replication_time",
+                                             "sse_kms_encrypted_objects"}));
   FERRY_RETURN_IF_ERROR(ReadString(t, "id", r.id, where));
   const std::string named = r.id.empty() ? where : where + " (rule '" + r.id + "')";
   if (const toml::node* n = t.get("priority")) {
@@ -381,6 +418,7 @@ Status ParseRule(const toml::table& t, const std::string& where,
   FERRY_RETURN_IF_ERROR(ReadBool(t, "delete_markers", r.delete_markers, named));
   FERRY_RETURN_IF_ERROR(ReadBool(t, "existing_objects", r.existing_objects, named));
   FERRY_RETURN_IF_ERROR(ReadBool(t, "replica_modifications", r.replica_modifications, named));
+  FERRY_RETURN_IF_ERROR(ReadBool(t, "sse_kms_encrypted_objects", r.sse_kms_objects, named));
   std::string versions = "all";
   FERRY_RETURN_IF_ERROR(ReadString(t, "versions", versions, named));
   if (versions != "all" && versions != "latest") {

@@ -36,6 +36,12 @@
 //                                       # warning names the remote when it is used); the only
 //                                       # way to turn the check off. Neither key with an
 //                                       # http:// endpoint, nor both together.
+//   sse = "aws:kms"                     # server-side encryption of writes: "AES256" or
+//   sse_kms_key_id = "key-id"           # "aws:kms" (+ a key id: only with aws:kms)
+//   sse_c_key_file = "/etc/ferry/ra.key"  # SSE-C (instead of `sse`): the customer key for
+//   sse_c_key_env = "RA_SSE_C_KEY"      # writes and reads, from a file (base64 of 32 bytes,
+//                                       # or the 32 bytes) or an environment variable (base64);
+//                                       # one of them; never the key itself (app/encryption.h)
 //
 //   [transfer]                          # defaults for command-line options
 //   concurrency = 64                    # a whole number from 1 to 1024
@@ -157,6 +163,13 @@ struct RemoteConfig {
   bool requester_pays = false;  // every request carries x-amz-request-payer: requester
   bool signature_v2 = false;    // signature = "v2": old stores (also lists with version 1)
   bool list_objects_v1 = false;  // stores without ListObjectsV2
+  // Server-side encryption (app/encryption.h resolves it): `sse` "", "AES256" or "aws:kms";
+  // the KMS key id (only with aws:kms); where the SSE-C key is (a file or an environment
+  // variable's name: never the key). SSE-C excludes `sse`.
+  std::string sse;
+  std::string sse_kms_key_id;
+  std::string sse_c_key_file;
+  std::string sse_c_key_env;
 };
 
 struct TransferDefaults {

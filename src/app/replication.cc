@@ -36,6 +36,14 @@ Result<ReplicationTargets> ResolveReplication(const std::string& source,
       if (d.location == out.source_name) {
         return Status::InvalidArgument(rule + ": the destination is the source");
       }
+      if (!d.replica_kms_key_id.empty()) {
+        // One backend writes a destination's replicas: one key for all the rules naming it.
+        auto [it, added] = out.replica_kms_keys.emplace(d.location, d.replica_kms_key_id);
+        if (!added && it->second != d.replica_kms_key_id) {
+          return Status::InvalidArgument(rule + ": destination " + d.location +
+                                         " has another ReplicaKmsKeyID in another rule");
+        }
+      }
       if (d.transport.compress) {
         // Staged archives are recorded under the staging's canonical name too.
         Result<Location> staging = ParseLocation(d.transport.staging);
@@ -66,6 +74,10 @@ Result<OpenedReplication> OpenReplication(Wiring& wiring, const ReplicationTarge
   FERRY_ASSIGN_OR_RETURN(out.source, wiring.OpenBackend(targets.source, false));
   FERRY_RETURN_IF_ERROR(CheckWithVersions(*out.source, stop).WithContext("source"));
   for (const auto& [name, loc] : targets.destinations) {
+    if (auto key = targets.replica_kms_keys.find(name); key != targets.replica_kms_keys.end()) {
+      wiring.SetEncryption(loc, EncryptionOverride{
+                                    s3::Encryption{s3::SseMode::kKms, key->second, ""}, {}});
+    }
     FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> dst, wiring.OpenBackend(loc, false));
     FERRY_RETURN_IF_ERROR(CheckWithVersions(*dst, stop).WithContext("destination " + name));
     out.destinations[name] = std::move(dst);

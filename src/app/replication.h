@@ -29,6 +29,9 @@ struct ReplicationTargets {
   // Every destination of the rules, once each, in the order the rules name them.
   std::vector<std::pair<std::string, Location>> destinations;
   std::map<std::string, Location> stagings;  // of destinations with compressed transport
+  // Destinations whose rules name a ReplicaKmsKeyID: their replicas are written with SSE-KMS
+  // under it (OpenReplication sets it on the destination's backend).
+  std::map<std::string, std::string> replica_kms_keys;
 };
 
 // Parses `source` and rewrites the rules' destination and staging locations to their names.

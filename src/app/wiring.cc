@@ -290,12 +290,34 @@ Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
   return entry->client.get();
 }
 
+namespace {
+
+std::string EncryptionId(const Location& location) {
+  return location.remote + "|" + location.bucket + "|" + location.prefix;
+}
+
+}  // namespace
+
+void Wiring::SetEncryption(const Location& location, EncryptionOverride override) {
+  encryption_[EncryptionId(location)] = std::move(override);
+}
+
 Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& location,
                                                               bool create_local) {
   if (location.is_s3()) {
     FERRY_ASSIGN_OR_RETURN(s3::S3Client * client, ClientFor(location));
-    return std::unique_ptr<storage::Backend>(
-        std::make_unique<storage::S3Backend>(*client, location.bucket, location.prefix));
+    auto backend = std::make_unique<storage::S3Backend>(*client, location.bucket,
+                                                        location.prefix);
+    storage::S3Encryption encryption;
+    if (auto it = config_.remotes.find(location.remote);
+        !location.remote.empty() && it != config_.remotes.end()) {
+      FERRY_ASSIGN_OR_RETURN(encryption, RemoteEncryption(it->second));
+    }
+    if (auto it = encryption_.find(EncryptionId(location)); it != encryption_.end()) {
+      encryption = Apply(std::move(encryption), it->second);
+    }
+    backend->set_encryption(std::move(encryption));
+    return std::unique_ptr<storage::Backend>(std::move(backend));
   }
   storage::LocalOptions local_options;
   local_options.fsync = options_.local_fsync;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/encryption.h"
 #include "app/location.h"
 #include "credentials/chain.h"
 #include "http/transport.h"
@@ -50,6 +51,13 @@ class Wiring {
   // use of a remote with insecure_skip_verify = true logs one warning naming it.
   Result<std::unique_ptr<storage::Backend>> OpenBackend(const Location& location,
                                                         bool create_local);
+  // Encryption: an S3 backend gets its remote's (app/encryption.h: RemoteEncryption; an
+  // unreadable key is kInvalidArgument), then what SetEncryption gave its location.
+  //
+  // Makes every later OpenBackend of an S3 location with this remote, bucket and prefix use
+  // `override` over its remote's encryption (the command line's, for this process only: never
+  // recorded with a run).
+  void SetEncryption(const Location& location, EncryptionOverride override);
   // The S3 client for an S3 location (for bucket commands).
   Result<s3::S3Client*> ClientFor(const Location& location);
   // Requests the S3 clients built so far sent again after transient failures.
@@ -68,6 +76,7 @@ class Wiring {
   // resolved credentials by remote name ("" = the environment chain, "-" = unsigned): one
   // provider (one refresh) for every client of a remote
   std::map<std::string, credentials::ResolvedCredentials> credentials_;
+  std::map<std::string, EncryptionOverride> encryption_;  // by EncryptionId(location)
 };
 
 // `--no-sign-request` for the process (cli/main.cc): every Wiring made afterwards sends the

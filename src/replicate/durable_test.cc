@@ -179,6 +179,8 @@ TEST_F(DurablePassTest, PayloadsRoundTrip) {
   r.versions = VersionsMode::kLatest;
   r.replica_modifications = true;
   r.replication_time = std::chrono::minutes(15);
+  r.sse_kms_objects = true;
+  r.destinations[0].replica_kms_key_id = "testkey-2";
   p.rules.rules = {r};
   p.batch_versions = 7;
   p.retry_failed_only = true;
@@ -203,6 +205,8 @@ TEST_F(DurablePassTest, PayloadsRoundTrip) {
   EXPECT_EQ(s.versions, VersionsMode::kLatest);
   EXPECT_TRUE(s.replica_modifications);
   EXPECT_EQ(s.replication_time, std::chrono::minutes(15));
+  EXPECT_TRUE(s.sse_kms_objects);
+  EXPECT_EQ(s.destinations[0].replica_kms_key_id, "testkey-2");
   EXPECT_EQ(DecodeDurablePass(R"({"command":"sync"})").status().code(),
             ErrorCode::kInvalidArgument);
   // an event job's key, as every key, round-trips exactly (bytes that are not UTF-8 too)

@@ -235,6 +235,19 @@ class KeyPass {
       replica = IsReplica(*details, o_.source_name);
     }
     for (const Winner& w : wanted) {
+      if (!replica && details && details->etag_opaque && !w.rule->sse_kms_objects) {
+        // S3 replicates SSE-KMS objects only for rules that select them: left out, said once
+        // per version and counted (no row: a rule that selects them later still finds it).
+        // The details say "encrypted, ETag not an MD5" (etag_opaque), for SSE-KMS and SSE-C
+        // alike: an SSE-C version (read with the source remote's key) needs the criterion too
+        // (docs/design/encryption.md).
+        stats_.kms_not_selected.fetch_add(1);
+        obs::Log(obs::Level::kInfo,
+                 "not replicating " + work_.key + " (version " + VersionName(v) + ") to " +
+                     w.destination->location + ": it is encrypted (SSE-KMS or SSE-C) and rule '" +
+                     w.rule->id + "' does not select SseKmsEncryptedObjects");
+        continue;
+      }
       if (replica) {
         stats_.replicas.fetch_add(1);
         if (!o_.dry_run) {

@@ -139,6 +139,9 @@ struct PassStats {
   // Versions written that no checksum proved: no CRC32C declared, and no common part size
   // reproduces their multipart ETag (the same bytes were read twice).
   std::atomic<uint64_t> unverified{0};
+  // Versions encrypted with SSE-KMS that a matching rule left out: it does not select
+  // SseKmsEncryptedObjects (S3 replicates them only then).
+  std::atomic<uint64_t> kms_not_selected{0};
   // Compressed transport: versions packed for a destination, archives, their bytes in and on
   // the wire (the archives').
   std::atomic<uint64_t> transported{0};

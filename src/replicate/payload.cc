@@ -28,6 +28,8 @@ json RuleJson(const Rule& r) {
                            {"region", d.transport.region},
                            {"level", d.transport.level}};
     }
+    // Only when set (a key id, not a secret): older runs read the same.
+    if (!d.replica_kms_key_id.empty()) dest["replica_kms_key_id"] = d.replica_kms_key_id;
     dests.push_back(std::move(dest));
   }
   json tags = json::array();
@@ -44,6 +46,7 @@ json RuleJson(const Rule& r) {
               {"replica_modifications", r.replica_modifications}};
   // Only when set: a run stored by an older ferry has the same options as one without it.
   if (r.replication_time.count() > 0) out["replication_time_s"] = r.replication_time.count();
+  if (r.sse_kms_objects) out["sse_kms_objects"] = true;
   return out;
 }
 
@@ -66,6 +69,7 @@ Rule RuleFrom(const json& j) {
       dest.transport.region = t.at("region").get<std::string>();
       dest.transport.level = t.at("level").get<int>();
     }
+    dest.replica_kms_key_id = d.value("replica_kms_key_id", std::string());
     r.destinations.push_back(std::move(dest));
   }
   r.delete_markers = j.at("delete_markers").get<bool>();
@@ -77,6 +81,7 @@ Rule RuleFrom(const json& j) {
   r.versions = versions == "latest" ? VersionsMode::kLatest : VersionsMode::kAll;
   r.replica_modifications = j.at("replica_modifications").get<bool>();
   r.replication_time = std::chrono::seconds(j.value("replication_time_s", int64_t{0}));
+  r.sse_kms_objects = j.value("sse_kms_objects", false);
   return r;
 }
 

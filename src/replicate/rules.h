@@ -42,6 +42,10 @@ struct Destination {
   std::string location;       // "remote:bucket/prefix", as the command line takes locations
   std::string storage_class;  // "" = the source version's class
   Transport transport;        // compress = false: versions are copied directly
+  // S3's Destination.EncryptionConfiguration.ReplicaKmsKeyID (TOML: replica_kms_key_id): the
+  // replicas written to this destination are encrypted with SSE-KMS under this key. "" = as
+  // the destination's remote says.
+  std::string replica_kms_key_id{};
 };
 
 struct Rule {
@@ -57,6 +61,10 @@ struct Rule {
   // Tag changes on either side of a replicated current version flow to the other (see
   // modifications.cc); metadata changes are new versions, replicated as such.
   bool replica_modifications = false;
+  // S3's SourceSelectionCriteria.SseKmsEncryptedObjects (TOML: sse_kms_encrypted_objects):
+  // versions encrypted with SSE-KMS at the source are replicated only by rules that select
+  // them; others leave them out (counted: PassStats::kms_not_selected).
+  bool sse_kms_objects = false;
   // The replication time threshold (S3 Replication Time Control: `ReplicationTime` and
   // `Metrics.EventThreshold`; the TOML's `replication_time`): versions of this rule should reach
   // each destination within it after they were written. 0 = none. It changes no decision of a

@@ -230,8 +230,16 @@ Result<RuleSet> ParseS3ReplicationJson(
       FERRY_RETURN_IF_ERROR(rd.Known(*s, "SourceSelectionCriteria",
                                      {"ReplicaModifications", "SseKmsEncryptedObjects"}));
       FERRY_RETURN_IF_ERROR(rd.Switch(*s, "ReplicaModifications", rule.replica_modifications));
-      FERRY_RETURN_IF_ERROR(rd.NotYet(*s, "SseKmsEncryptedObjects", "SourceSelectionCriteria",
-                                      "selecting SSE-KMS objects"));
+      if (auto k = s->find("SseKmsEncryptedObjects"); k != s->end()) {
+        if (!k->is_object()) return rd.Bad("'SseKmsEncryptedObjects' must be an object");
+        FERRY_RETURN_IF_ERROR(rd.Known(*k, "SseKmsEncryptedObjects", {"Status"}));
+        std::string status;
+        FERRY_RETURN_IF_ERROR(rd.Str(*k, "Status", status));
+        if (status != "Enabled" && status != "Disabled") {
+          return rd.Bad("'SseKmsEncryptedObjects.Status' must be \"Enabled\" or \"Disabled\"");
+        }
+        rule.sse_kms_objects = status == "Enabled";
+      }
     }
     auto d = r.find("Destination");
     if (d == r.end() || !d->is_object()) return rd.Bad("'Destination' is missing");
@@ -239,8 +247,7 @@ Result<RuleSet> ParseS3ReplicationJson(
                                    {"Bucket", "StorageClass", "Account", "AccessControlTranslation",
                                     "EncryptionConfiguration", "ReplicationTime", "Metrics"}));
     for (const auto& [name, what] : {std::pair{"Account", "the destination's account"},
-                                     {"AccessControlTranslation", "an owner override"},
-                                     {"EncryptionConfiguration", "re-encryption with a KMS key"}}) {
+                                     {"AccessControlTranslation", "an owner override"}}) {
       FERRY_RETURN_IF_ERROR(rd.NotYet(*d, name, "Destination", what));
     }
     FERRY_RETURN_IF_ERROR(ParseReplicationTime(rd, *d, rule));
@@ -248,6 +255,14 @@ Result<RuleSet> ParseS3ReplicationJson(
     Destination dest;
     FERRY_RETURN_IF_ERROR(rd.Str(*d, "Bucket", arn));
     FERRY_RETURN_IF_ERROR(rd.Str(*d, "StorageClass", dest.storage_class));
+    if (auto e = d->find("EncryptionConfiguration"); e != d->end()) {
+      if (!e->is_object()) return rd.Bad("'EncryptionConfiguration' must be an object");
+      FERRY_RETURN_IF_ERROR(rd.Known(*e, "EncryptionConfiguration", {"ReplicaKmsKeyID"}));
+      FERRY_RETURN_IF_ERROR(rd.Str(*e, "ReplicaKmsKeyID", dest.replica_kms_key_id));
+      if (dest.replica_kms_key_id.empty()) {
+        return rd.Bad("'EncryptionConfiguration.ReplicaKmsKeyID' is missing");
+      }
+    }
     if (arn.empty()) return rd.Bad("'Destination.Bucket' is missing");
     for (const auto& [a, location] : bucket_locations) {
       if (a == arn) dest.location = location;

@@ -271,18 +271,35 @@ TEST(ReplicationRulesTest, S3JsonFieldsAreHonouredOrRefused) {
   EXPECT_EQ(message(R"("Status": "Enabled", "Filter": {}, "Priority": -1)"),
             "r.json: replication rule 'x': 'Priority' must be a whole number from 0 to "
             "2147483647");
+  // SSE-KMS objects: selected by the criterion, re-encrypted with the replica key.
+  Result<RuleSet> kms = parse(R"("Status": "Enabled", "Filter": {}, "SourceSelectionCriteria":
+                                 {"SseKmsEncryptedObjects": {"Status": "Enabled"}})");
+  ASSERT_TRUE(kms.ok()) << kms.status().message();
+  EXPECT_TRUE(kms->rules[0].sse_kms_objects);
+  Result<RuleSet> kms_off = parse(R"("Status": "Enabled", "Filter": {}, "SourceSelectionCriteria":
+                                     {"SseKmsEncryptedObjects": {"Status": "Disabled"}})");
+  ASSERT_TRUE(kms_off.ok());
+  EXPECT_FALSE(kms_off->rules[0].sse_kms_objects);
+  EXPECT_FALSE(parse(R"("Status": "Enabled", "Filter": {})")->rules[0].sse_kms_objects);
   EXPECT_EQ(message(R"("Status": "Enabled", "Filter": {}, "SourceSelectionCriteria":
-                       {"SseKmsEncryptedObjects": {"Status": "Enabled"}})"),
-            "r.json: replication rule 'x': 'SourceSelectionCriteria.SseKmsEncryptedObjects' "
-            "(selecting SSE-KMS objects) is not supported by ferry yet; remove it or set its "
-            "Status to \"Disabled\"");
-  EXPECT_TRUE(parse(R"("Status": "Enabled", "Filter": {}, "SourceSelectionCriteria":
-                       {"SseKmsEncryptedObjects": {"Status": "Disabled"}})")
-                  .ok());
+                       {"SseKmsEncryptedObjects": {"Status": "On"}})"),
+            "r.json: replication rule 'x': 'SseKmsEncryptedObjects.Status' must be \"Enabled\" "
+            "or \"Disabled\"");
+  auto with_destination = [](std::string_view dest) {
+    const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
+        "Destination": {"Bucket": "arn:aws:s3:::known", )" + std::string(dest) + "}}]}";
+    return ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}});
+  };
+  Result<RuleSet> replica_key =
+      with_destination(R"("EncryptionConfiguration": {"ReplicaKmsKeyID": "testkey-2"})");
+  ASSERT_TRUE(replica_key.ok()) << replica_key.status().message();
+  EXPECT_EQ(replica_key->rules[0].destinations[0].replica_kms_key_id, "testkey-2");
+  EXPECT_EQ(with_destination(R"("EncryptionConfiguration": {})").status().message(),
+            "r.json: replication rule 'x': 'EncryptionConfiguration.ReplicaKmsKeyID' is missing");
+  EXPECT_FALSE(with_destination(R"("EncryptionConfiguration": {"KeyId": "k"})").ok());
   const std::vector<std::string> not_yet = {
       R"("Account": "1")",
-      R"("AccessControlTranslation": {"Owner": "Destination"})",
-      R"("EncryptionConfiguration": {"ReplicaKmsKeyID": "k"})"};
+      R"("AccessControlTranslation": {"Owner": "Destination"})"};
   for (const std::string& dest : not_yet) {
     const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
         "Destination": {"Bucket": "arn:aws:s3:::known", )" + dest + "}}]}";

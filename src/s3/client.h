@@ -159,9 +159,11 @@ class S3Client {
   Result<VersionPage> ListObjectVersions(const ListVersionsRequest& request,
                                          std::stop_token stop = {});
 
-  // Objects. `version_id` may be empty (latest).
+  // Objects. `version_id` may be empty (latest). `customer_key`: the SSE-C key (32 raw bytes)
+  // of an SSE-C object (without it S3 answers 400), "" for others.
   Result<ObjectHead> HeadObject(std::string_view bucket, std::string_view key,
-                                std::string_view version_id = {}, std::stop_token stop = {});
+                                std::string_view version_id = {}, std::stop_token stop = {},
+                                std::string_view customer_key = {});
   // Writes the bytes of request.range (the whole object when it is {0, 0}) to `out` (see
   // GetObjectRequest). Returns the head from the reply headers.
   Result<ObjectHead> GetObject(const GetObjectRequest& request, http::BodySink& out,
@@ -178,7 +180,8 @@ class S3Client {
   // size and parts_count the object's part count, where the server supports it (AWS). A
   // server that ignores partNumber (RGW) answers with the whole object and parts_count 0.
   Result<ObjectHead> HeadObjectPart(std::string_view bucket, std::string_view key,
-                                    int part_number, std::stop_token stop = {});
+                                    int part_number, std::stop_token stop = {},
+                                    std::string_view customer_key = {});
   // Without `version_id`: deletes the object (a versioned bucket adds a delete marker, whose id
   // the reply gives); with it: removes that version for good.
   Result<DeleteReply> DeleteObject(std::string_view bucket, std::string_view key,
@@ -221,10 +224,13 @@ class S3Client {
   // client checks with HeadObject/ListParts whether the upload already completed.
   // Returns the final ETag (from HEAD when the reply's ETag is empty, as RGW's is) and the
   // version id (x-amz-version-id; from that HEAD when the completion was found by it).
+  // `customer_key`: the upload's SSE-C key (sent with the completion and the HEADs that
+  // follow it), "" when it is not SSE-C.
   Result<WrittenObject> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
                                                 std::string_view upload_id,
                                                 std::span<const CompletedPart> parts,
-                                                std::stop_token stop = {});
+                                                std::stop_token stop = {},
+                                                std::string_view customer_key = {});
   // Idempotent: an upload that no longer exists (NoSuchUpload) counts as aborted.
   Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
                               std::string_view upload_id, std::stop_token stop = {});

@@ -201,7 +201,7 @@ TEST_F(ClientTest, ACopyWhoseReplyWasLostIsFoundDoneNotSentAgain) {
   WriteOptions w;
   w.metadata = {{"ferry-replica-version", "v1"}};
   CopyObjectRequest request;
-  request.source = {.bucket = "a", .key = "k", .version_id = "s1", .if_match = etag};
+  request.source = {.bucket = "a", .key = "k", .version_id = "s1", .if_match = etag, .customer_key = ""};
   request.bucket = "b";
   request.key = "k";
   request.replace = &w;
@@ -396,7 +396,7 @@ TEST_F(ClientTest, GetObjectRetryRewindsTheSink) {
       FakeReply::Ok("hello world", MakeHeaders({{"Content-Length", "11"}, {"ETag", "\"e1\""}})));
   std::vector<std::byte> buf(11);
   http::SpanSink sink(buf);
-  auto head = client.GetObject({"b", "k", {}, "", ""}, sink);
+  auto head = client.GetObject({"b", "k", {}, "", "", ""}, sink);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(sink.written(), 11u);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), buf.size()), "hello world");
@@ -416,7 +416,7 @@ TEST_F(ClientTest, GetObjectIntoANonRewindableSinkFailsInsteadOfMixing) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::NetworkError(Status::Unavailable("connection reset"), "hel"));
   transport_.Push(FakeReply::Ok("hello"));
-  auto head = client.GetObject({"b", "k", {}, "", ""}, sink);
+  auto head = client.GetObject({"b", "k", {}, "", "", ""}, sink);
   ASSERT_FALSE(head.ok());
   EXPECT_EQ(head.status().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(transport_.request_count(), 1u);
@@ -427,7 +427,7 @@ TEST_F(ClientTest, GetObjectErrorBodiesNeverReachTheSink) {
   transport_.Push(FakeReply::S3Error(503, "SlowDown", "Please reduce your request rate"));
   transport_.Push(FakeReply::Ok("data"));
   http::StringSink sink;
-  ASSERT_TRUE(client.GetObject({"b", "k", {}, "", ""}, sink).ok());
+  ASSERT_TRUE(client.GetObject({"b", "k", {}, "", "", ""}, sink).ok());
   EXPECT_EQ(sink.body(), "data");
 }
 
@@ -438,7 +438,7 @@ TEST_F(ClientTest, GetObjectSendsRangeIfMatchAndVersion) {
   partial.status = 206;
   transport_.Push(partial);
   http::StringSink sink;
-  auto head = client.GetObject({"b", "k", {10, 10}, "etag1", "v1"}, sink);
+  auto head = client.GetObject({"b", "k", {10, 10}, "etag1", "v1", ""}, sink);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(head->size, 100u);  // the object's size, from Content-Range
   const auto r = transport_.requests().at(0);
@@ -449,7 +449,7 @@ TEST_F(ClientTest, GetObjectSendsRangeIfMatchAndVersion) {
 
   transport_.Push(FakeReply::S3Error(412, "PreconditionFailed"));
   http::StringSink sink2;
-  auto failed = client.GetObject({"b", "k", {0, 0}, "other", ""}, sink2);
+  auto failed = client.GetObject({"b", "k", {0, 0}, "other", "", ""}, sink2);
   EXPECT_EQ(failed.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_EQ(sink2.body(), "");
   EXPECT_EQ(transport_.requests().at(1).headers.Find("Range"), nullptr);
@@ -459,7 +459,7 @@ TEST_F(ClientTest, GetObjectRefusesAnIgnoredRange) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::Ok("whole object", MakeHeaders({{"Content-Length", "12"}})));
   http::StringSink sink;
-  auto head = client.GetObject({"b", "k", {5, 0}, "", ""}, sink);
+  auto head = client.GetObject({"b", "k", {5, 0}, "", "", ""}, sink);
   EXPECT_EQ(head.status().code(), ErrorCode::kNotSupported);
   EXPECT_EQ(sink.body(), "");
 }
@@ -551,7 +551,7 @@ TEST_F(ClientTest, CopyObjectRetriesAnErrorInsideA200) {
   transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>abc</ETag></CopyObjectResult>",
                                 MakeHeaders({{"x-amz-version-id", "v9"}})));
   CopyObjectRequest req;
-  req.source = {"src", "dir/a b", "v1", "0123"};
+  req.source = {"src", "dir/a b", "v1", "0123", ""};
   req.bucket = "dst";
   req.key = "k";
   req.storage_class = "GLACIER";
@@ -575,7 +575,7 @@ TEST_F(ClientTest, CopyObjectReplaceSetsTagsExplicitly) {
   w.metadata = {{"m", "1"}};
   w.tags = Tags{{"t", "2"}};
   CopyObjectRequest req;
-  req.source = {"src", "a", "", ""};
+  req.source = {"src", "a", "", "", ""};
   req.bucket = "dst";
   req.key = "b";
   req.replace = &w;

@@ -193,6 +193,12 @@ Status StatusFromS3Error(int http_status, const S3ErrorInfo& error, const ErrorT
     m.append(": ").append(QuotableServerMessage(error.message));
   }
   m.append(")");
+  if (http_status == 400 && code.empty() && !target.key.empty() && target.upload_id.empty()) {
+    // A bodiless 400 about an object (a HEAD): what S3 and RGW answer to a read of an SSE-C
+    // object without its key (docs/design/encryption.md).
+    m.append(": an SSE-C encrypted object is read only with its customer key (--sse-c-key, "
+             "--sse-c-copy-source-key, or the remote's sse_c_key_file)");
+  }
   Status status(ec, std::move(m));
   // A missing bucket is final for every retry layer; a missing key may be a race (base/status.h).
   if (ec == ErrorCode::kNotFound) {

@@ -270,7 +270,7 @@ TEST_F(ExpressTest, CopyObjectAndHeadBucketAreSignedWithTheAccountKeys) {
   transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>"));
   ASSERT_TRUE(client->HeadBucket(kBucket).ok());
   CopyObjectRequest copy;
-  copy.source = CopySourceSpec{.bucket = kBucket, .key = "a", .version_id = "", .if_match = ""};
+  copy.source = CopySourceSpec{.bucket = kBucket, .key = "a", .version_id = "", .if_match = "", .customer_key = ""};
   copy.bucket = kBucket;
   copy.key = "b";
   ASSERT_TRUE(client->CopyObject(copy).ok());
@@ -423,7 +423,7 @@ TEST_F(ExpressTest, AMultipartUploadDeclaresCrc32cAndItsCompletionNamesEachPart)
                                 .key = "big",
                                 .upload_id = *upload,
                                 .part_number = 1,
-                                .body = checksum::AsBytes("abc")})
+                                .body = checksum::AsBytes("abc"), .encryption = {}})
                   .ok());
   const std::string part1 = Crc32cChecksum(checksum::AsBytes("abc"));
   EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-crc32c"), part1);
@@ -434,7 +434,7 @@ TEST_F(ExpressTest, AMultipartUploadDeclaresCrc32cAndItsCompletionNamesEachPart)
                                 .key = "big",
                                 .upload_id = *upload,
                                 .part_number = 2,
-                                .body = checksum::AsBytes("def")})
+                                .body = checksum::AsBytes("def"), .encryption = {}})
                   .ok());
   const CompletedPart parts[] = {{1, "0123456789abcdef0123456789abcdef", 3},
                                  {2, "0123456789abcdef0123456789abcdef", 3}};

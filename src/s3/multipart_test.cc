@@ -213,7 +213,7 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
                                    .key = "k",
                                    .upload_id = *id,
                                    .part_number = 1,
-                                   .body = checksum::AsBytes(body)});
+                                   .body = checksum::AsBytes(body), .encryption = {}});
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(*part, "0cc175b9c0f1b6a831c399e269772661");
   const auto put = transport_.requests().at(1);
@@ -224,7 +224,7 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
 
   transport_.Push(FakeReply::Ok("<CopyPartResult><ETag>cafe</ETag></CopyPartResult>"));
   UploadPartCopyRequest req;
-  req.source = {"src", "s k", "", "abc"};
+  req.source = {"src", "s k", "", "abc", ""};
   req.bucket = "b";
   req.key = "k";
   req.upload_id = *id;
@@ -241,7 +241,8 @@ TEST_F(MultipartTest, CreateUploadPartAndCopyPart) {
   EXPECT_EQ(copy.headers.Get("x-amz-copy-if-match"), "\"abc\"");
 
   UploadPartRequest out_of_range{
-      .bucket = "b", .key = "k", .upload_id = *id, .part_number = 0, .body = {}};
+      .bucket = "b", .key = "k", .upload_id = *id, .part_number = 0, .body = {},
+      .encryption = {}};
   EXPECT_EQ(client_->UploadPart(out_of_range).status().code(), ErrorCode::kInvalidArgument);
   out_of_range.part_number = 10001;
   EXPECT_EQ(client_->UploadPart(out_of_range).status().code(), ErrorCode::kInvalidArgument);
@@ -312,7 +313,8 @@ TEST(UploadPartTest, ContentMd5OnlyWhenThePayloadIsNotSigned) {
                          .key = "k",
                          .upload_id = "id",
                          .part_number = 1,
-                         .body = checksum::AsBytes(body)};
+                         .body = checksum::AsBytes(body),
+                         .encryption = {}};
   ASSERT_TRUE(https.UploadPart(part, {}, &reply).ok());
   ASSERT_TRUE(anon.UploadPart(part).ok());
   ASSERT_TRUE(signed_http.UploadPart(part).ok());

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "s3/sse.h"
+
 namespace ferry::s3 {
 
 struct Credentials {
@@ -130,6 +132,9 @@ struct WriteOptions {
   // creates the key only if it is absent; a 412 (kFailedPrecondition, never retried) means
   // it exists.
   bool if_none_match_any = false;
+  // Server-side encryption asked of PutObject and CreateMultipartUpload (s3/sse.h); their
+  // reply must confirm it (CheckSseConfirmed), else the write fails with kNotSupported.
+  Encryption encryption;
 };
 
 struct ByteRange {
@@ -145,6 +150,8 @@ struct GetObjectRequest {
   // with kFailedPrecondition instead of mixing versions.
   std::string if_match;
   std::string version_id;  // "" = the current version
+  // The SSE-C key (32 raw bytes) the object was written with; "" when it is not SSE-C.
+  std::string customer_key;
 };
 
 // What a write (CopyObject, CompleteMultipartUpload) created.
@@ -171,6 +178,9 @@ struct CopySourceSpec {
   // When not empty, the copy fails with kFailedPrecondition unless the source still has this
   // ETag (unquoted): a source overwritten meanwhile is never mixed into the copy.
   std::string if_match;
+  // The SSE-C key (32 raw bytes) of the source object (x-amz-copy-source-...-customer-*);
+  // "" when the source is not SSE-C encrypted.
+  std::string customer_key;
 };
 
 struct CopyObjectRequest {
@@ -183,6 +193,9 @@ struct CopyObjectRequest {
   // With COPY: the destination's storage class ("" = the server's default, which on AWS is
   // STANDARD, not the source's: callers pass the source's class to keep it).
   std::string storage_class;
+  // How the copy is encrypted at the destination (it is not inherited from the source: S3
+  // writes a copy as the request says). The reply must confirm it.
+  Encryption encryption;
 };
 
 struct UploadPartRequest {
@@ -191,6 +204,9 @@ struct UploadPartRequest {
   std::string upload_id;
   int part_number = 0;              // 1..10000
   std::span<const std::byte> body;  // the part's bytes; not owned
+  // The upload's encryption: SSE-C parts carry the customer key (s3/sse.h); SSE-S3/SSE-KMS
+  // send nothing with parts.
+  Encryption encryption;
 };
 
 struct UploadPartCopyRequest {
@@ -200,6 +216,7 @@ struct UploadPartCopyRequest {
   std::string upload_id;
   int part_number = 0;
   ByteRange range;  // length 0: the whole source object
+  Encryption encryption;  // the upload's (as UploadPartRequest::encryption)
 };
 
 struct CompletedPart {

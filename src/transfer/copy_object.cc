@@ -199,6 +199,7 @@ Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::
                               src.etag + " (destination stored " + written.etag + ")");
     }
   }
+  if (src.etag_opaque) stats_.objects_etag_encrypted += 1;
   // A local file read is the source itself; a remote object read unchecked is reported.
   if (verdict == WholeCheck::kUnverified && !src_.features().cheap_reads) {
     stats_.objects_unverified += 1;

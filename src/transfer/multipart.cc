@@ -197,6 +197,7 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
   Result<storage::WriteResult> committed =
       s.ok() ? writer.Commit(stop) : Result<storage::WriteResult>(s);
   s = committed.status();
+  if (s.ok() && upload->src().etag_opaque) stats_.objects_etag_encrypted += 1;
   if (s.ok() && writer.tags_not_kept()) {  // a store without tags: learnt for the run
     no_tags_ = true;
     stats_.tags_not_kept += 1;

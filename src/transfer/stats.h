@@ -54,6 +54,9 @@ class Stats {
   // Copied objects whose bytes nothing the source declared could check (no ferry checksum,
   // no MD5 ETag, a multipart ETag whose part layout could not be reproduced).
   std::atomic<uint64_t> objects_unverified{0};
+  // Copied objects whose source is encrypted (SSE-KMS, SSE-C): their ETag is not an MD5, so
+  // ferry's CRC32C checked them where the source has one (else they count as unverified too).
+  std::atomic<uint64_t> objects_etag_encrypted{0};
   // Reads or writes refused by a checksum (corrupted on the way) and done again.
   std::atomic<uint64_t> checksum_retries{0};
   // Requests sent again after transient failures (S3 clients; filled in at the end of a run),

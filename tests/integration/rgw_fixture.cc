@@ -87,7 +87,7 @@ void RgwTest::PutObject(int g, const std::string& bucket, const std::string& key
 
 std::string RgwTest::GetObject(int g, const std::string& bucket, const std::string& key) {
   http::StringSink sink(1u << 30);
-  auto r = client(g).GetObject({bucket, key, {0, 0}, "", ""}, sink);
+  auto r = client(g).GetObject({bucket, key, {0, 0}, "", "", ""}, sink);
   EXPECT_TRUE(r.ok()) << key << ": " << r.status().ToString();
   return sink.body();
 }

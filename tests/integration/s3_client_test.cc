@@ -56,7 +56,7 @@ std::string Md5Hex(const std::string& s) { return checksum::Hex(checksum::Md5(By
 CopyObjectRequest CopyRequest(const std::string& bucket, const std::string& from,
                               const std::string& to) {
   CopyObjectRequest r;
-  r.source = {bucket, from, "", ""};
+  r.source = {bucket, from, "", "", ""};
   r.bucket = bucket;
   r.key = to;
   return r;
@@ -65,7 +65,7 @@ CopyObjectRequest CopyRequest(const std::string& bucket, const std::string& from
 UploadPartCopyRequest PartCopyRequest(const std::string& bucket, const std::string& from,
                                       const std::string& to, const std::string& upload_id) {
   UploadPartCopyRequest r;
-  r.source = {bucket, from, "", ""};
+  r.source = {bucket, from, "", "", ""};
   r.bucket = bucket;
   r.key = to;
   r.upload_id = upload_id;
@@ -142,7 +142,7 @@ class S3ClientIntegrationTest : public ::testing::Test {
   static std::string Get(S3Client& c, const std::string& bucket, const std::string& key,
                          ByteRange range = {}) {
     http::StringSink sink;
-    auto head = c.GetObject({bucket, key, range, "", ""}, sink);
+    auto head = c.GetObject({bucket, key, range, "", "", ""}, sink);
     EXPECT_TRUE(head.ok()) << key << ": " << head.status().ToString();
     return sink.body();
   }
@@ -189,7 +189,7 @@ TEST_F(S3ClientIntegrationTest, PutHeadGetAndRangeGet) {
 
   std::vector<std::byte> buf(5);
   http::SpanSink span(buf);
-  auto ranged = client().GetObject({bucket_, "basic/obj", {0, 5}, "", ""}, span);
+  auto ranged = client().GetObject({bucket_, "basic/obj", {0, 5}, "", "", ""}, span);
   ASSERT_TRUE(ranged.ok()) << ranged.status().ToString();
   EXPECT_EQ(ranged->size, body.size());  // the object's size, not the range's
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()), span.written()), "hello");
@@ -316,13 +316,13 @@ TEST_F(S3ClientIntegrationTest, MultipartUploadListCompleteAndAbort) {
                                  .key = key,
                                  .upload_id = *upload,
                                  .part_number = 1,
-                                 .body = Bytes(part1)});
+                                 .body = Bytes(part1), .encryption = {}});
   ASSERT_TRUE(e1.ok()) << e1.status().ToString();
   auto e2 = client().UploadPart({.bucket = bucket_,
                                  .key = key,
                                  .upload_id = *upload,
                                  .part_number = 2,
-                                 .body = Bytes(part2)});
+                                 .body = Bytes(part2), .encryption = {}});
   ASSERT_TRUE(e2.ok()) << e2.status().ToString();
   EXPECT_EQ(*e1, Md5Hex(part1));
   EXPECT_EQ(*e2, Md5Hex(part2));
@@ -364,7 +364,7 @@ TEST_F(S3ClientIntegrationTest, MultipartUploadListCompleteAndAbort) {
                                .key = "mpu/doomed",
                                .upload_id = *doomed,
                                .part_number = 1,
-                               .body = Bytes(part2)})
+                               .body = Bytes(part2), .encryption = {}})
                   .ok());
   EXPECT_EQ(client().ListMultipartUploads(bucket_, "mpu/")->size(), 1u);
   ASSERT_TRUE(client().AbortMultipartUpload(bucket_, "mpu/doomed", *doomed).ok());
@@ -420,7 +420,8 @@ TEST_F(S3ClientIntegrationTest, SignedPayloadRefusesACorruptPartWithoutContentMd
                                .key = "sha/part",
                                .upload_id = *id,
                                .part_number = 1,
-                               .body = Bytes(body)};
+                               .body = Bytes(body),
+                               .encryption = {}};
   auto bad = flipped.UploadPart(part);
   EXPECT_EQ(bad.status().code(), ErrorCode::kDataLoss) << bad.status().ToString();
   EXPECT_TRUE(client().ListParts(bucket_, "sha/part", *id)->empty());
@@ -546,7 +547,7 @@ TEST_F(S3ClientIntegrationTest, UnknownBucketAndKeyAreNotFound) {
   EXPECT_EQ(page.status().message(), "bucket not found: s3://" + missing + " (404 NoSuchBucket)");
   EXPECT_EQ(client().HeadObject(bucket_, "no/such/key").status().code(), ErrorCode::kNotFound);
   http::StringSink sink;
-  auto get = client().GetObject({bucket_, "no/such/key", {}, "", ""}, sink);
+  auto get = client().GetObject({bucket_, "no/such/key", {}, "", "", ""}, sink);
   EXPECT_EQ(get.status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(get.status().message(),
             "object not found: s3://" + bucket_ + "/no/such/key (404 NoSuchKey)");
@@ -557,10 +558,10 @@ TEST_F(S3ClientIntegrationTest, IfMatchMismatchIsFailedPrecondition) {
   auto etag = client().PutObject(bucket_, "cond/obj", Bytes("v1"), {});
   ASSERT_TRUE(etag.ok());
   http::StringSink sink;
-  auto stale = client().GetObject({bucket_, "cond/obj", {}, Md5Hex("v0"), ""}, sink);
+  auto stale = client().GetObject({bucket_, "cond/obj", {}, Md5Hex("v0"), "", ""}, sink);
   EXPECT_EQ(stale.status().code(), ErrorCode::kFailedPrecondition) << stale.status().ToString();
   EXPECT_EQ(sink.body(), "");
-  auto fresh = client().GetObject({bucket_, "cond/obj", {}, *etag, ""}, sink);
+  auto fresh = client().GetObject({bucket_, "cond/obj", {}, *etag, "", ""}, sink);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
   EXPECT_EQ(sink.body(), "v1");
 }
@@ -589,7 +590,7 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
   EXPECT_EQ(oldest.etag, Md5Hex("one"));
   EXPECT_EQ(oldest.version_id, put1.version_id);
   http::StringSink sink;
-  auto head = client().GetObject({vbucket, "doc", {}, "", oldest.version_id}, sink);
+  auto head = client().GetObject({vbucket, "doc", {}, "", oldest.version_id, ""}, sink);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(sink.body(), "one");
   EXPECT_EQ(head->version_id, oldest.version_id);
@@ -610,7 +611,7 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
 
   // Copies and completed uploads name the version they made; a version can be removed.
   CopyObjectRequest copy;
-  copy.source = {vbucket, "doc", put1.version_id, ""};
+  copy.source = {vbucket, "doc", put1.version_id, "", ""};
   copy.bucket = vbucket;
   copy.key = "copy";
   auto copied = client().CopyObject(copy);
@@ -625,7 +626,7 @@ TEST_F(S3ClientIntegrationTest, VersionsAreListedAndReadable) {
                                    .key = "mpu",
                                    .upload_id = *upload,
                                    .part_number = 1,
-                                   .body = Bytes("tiny")});
+                                   .body = Bytes("tiny"), .encryption = {}});
   ASSERT_TRUE(part.ok());
   const std::vector<CompletedPart> parts = {{1, *part, 4}};
   auto done = client().CompleteMultipartUpload(vbucket, "mpu", *upload, parts);
@@ -676,7 +677,7 @@ TEST_F(S3ClientIntegrationTest, ConcurrentRequestsShareTheHandlePool) {
         const std::string body = key + " body";
         if (!client().PutObject(bucket_, key, Bytes(body), {}).ok()) ++failures;
         http::StringSink sink;
-        if (!client().GetObject({bucket_, key, {}, "", ""}, sink).ok() || sink.body() != body)
+        if (!client().GetObject({bucket_, key, {}, "", "", ""}, sink).ok() || sink.body() != body)
           ++failures;
       }
     });

@@ -305,8 +305,21 @@ int Run(CopyArgs a, Context& ctx) {
   if (!abandon_age.ok()) {
     return ReportError(abandon_age.status().WithContext("--abort-uploads-after"));
   }
+  auto encryption = app::EncryptionFromFlags(a.encryption, *src_loc, *dst_loc);
+  if (!encryption.ok()) return ReportError(encryption.status());
+  if (a.encryption.any() && a.detach) {
+    // The workers that run a detached run have their own process: the flags never reach
+    // them (keys are not recorded with a run). Their remotes' settings do.
+    return ReportError(Status::InvalidArgument(
+        "--sse and --sse-c-* cannot go with --detach: set sse, sse_kms_key_id or "
+        "sse_c_key_file on the remote in the config file instead"));
+  }
   const estimate::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value(), app::WiringOptions{.local_fsync = !a.no_fsync});
+  if (a.encryption.any()) {
+    wiring.SetEncryption(*src_loc, encryption->source);
+    wiring.SetEncryption(*dst_loc, encryption->destination);
+  }
   if (a.compress) {
     // What crosses is the archives: from the source's region to the staging location's.
     auto staging_loc = app::ParseLocation(a.staging);
@@ -369,6 +382,15 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_option("--newer-than", args->newer_than, "only objects modified within AGE (2h, 7d)");
   cmd->add_option("--older-than", args->older_than, "only objects modified before AGE ago");
   cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
+  cmd->add_option("--sse", args->encryption.sse,
+                  "server-side encryption of written objects: AES256 or aws:kms");
+  cmd->add_option("--sse-kms-key-id", args->encryption.kms_key_id,
+                  "with --sse aws:kms: the KMS key to encrypt with (default: the store's)");
+  cmd->add_option("--sse-c-key", args->encryption.customer_key,
+                  "SSE-C: base64 of the 32-byte customer key of DST's objects (of SRC's when DST "
+                  "is a folder)");
+  cmd->add_option("--sse-c-copy-source-key", args->encryption.copy_source_key,
+                  "SSE-C: base64 of the 32-byte customer key of SRC's objects (S3 to S3)");
   cmd->add_flag("--checksum", args->checksum, "compare content checksums, not times");
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/encryption.h"
 #include "cli/commands.h"
 #include "cli/commands/cost_report.h"
 #include "transfer/stats.h"
@@ -48,6 +49,8 @@ struct CopyArgs {
   std::string unpack_region;  // the region of the unpack jobs ("" = any worker)
   bool pack_only = false;     // leave the unpack jobs to `ferry worker --role unpack`
   CostInputs cost;            // set by the command from the config (the cost model's prices)
+  // Server-side encryption (--sse, --sse-kms-key-id, --sse-c-key, --sse-c-copy-source-key).
+  app::EncryptionFlags encryption;
 };
 
 // What a durable run adds to the summary.

@@ -45,6 +45,10 @@ std::span<const StatsField> StatsFields() {
       {"objects_unverified", "ferry_transfer_objects_unverified_total",
        "Objects copied that no checksum the source declares could verify.",
        &S::objects_unverified},
+      {"objects_etag_encrypted", "ferry_transfer_objects_etag_encrypted_total",
+       "Objects copied whose source is SSE-KMS/SSE-C encrypted (ETag not an MD5; ferry's "
+       "CRC32C checks them).",
+       &S::objects_etag_encrypted},
       {"checksum_retries", "ferry_transfer_checksum_retries_total",
        "Reads or writes refused by a checksum and done again.", &S::checksum_retries},
       {nullptr, "ferry_transfer_job_retries_total", "Job attempts retried after a failure.",

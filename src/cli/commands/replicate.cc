@@ -342,7 +342,7 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
       {"kept_current", &s.restored},           {"failed", &s.failed},
       {"would_replicate", &s.planned},         {"bytes", &s.bytes},
       {"server_side_copies", &s.server_side}, {"server_side_part_copies", &s.server_side_parts},
-      {"unverified", &s.unverified},
+      {"unverified", &s.unverified}, {"kms_not_selected", &s.kms_not_selected},
       {"parts_resumed", &s.parts_resumed}, {"bytes_resumed", &s.bytes_resumed},
       {"tags_synced", &s.tags_synced}, {"transported", &s.transported},
       {"transport_archives", &s.transport_archives},
@@ -381,6 +381,11 @@ void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s, const S
     std::printf("%llu versions replicated unverified: no checksum they declare could prove "
                 "the bytes read\n",
                 static_cast<unsigned long long>(s.unverified.load()));
+  }
+  if (s.kms_not_selected.load() > 0) {
+    std::printf("%llu versions not replicated: they are encrypted (SSE-KMS or SSE-C) and their rule "
+                "does not select SseKmsEncryptedObjects\n",
+                static_cast<unsigned long long>(s.kms_not_selected.load()));
   }
   if (s.parts_resumed.load() > 0) {
     std::printf("resumed interrupted uploads: %llu parts (%llu bytes) already written were not "

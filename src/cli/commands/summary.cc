@@ -121,6 +121,12 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  "layout no part size reproduces)\n",
                  static_cast<unsigned long long>(s.objects_unverified.load()));
   }
+  if (s.objects_etag_encrypted > 0) {
+    std::fprintf(stderr,
+                 "%llu objects copied are encrypted at the source (SSE-KMS or SSE-C): their "
+                 "ETags are not MD5s, so ferry's CRC32C checked them where they have one\n",
+                 static_cast<unsigned long long>(s.objects_etag_encrypted.load()));
+  }
   if (s.classes_not_kept > 0 || s.tags_not_kept > 0) {
     std::fprintf(stderr,
                  "the destination could not keep the storage class of %llu objects and the "

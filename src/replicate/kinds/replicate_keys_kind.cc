@@ -45,7 +45,7 @@ void AddInto(PassStats& to, const PassStats& from) {
       &S::versions_listed, &S::replicated, &S::delete_markers, &S::already,
       &S::replicas,        &S::recovered,  &S::restored,       &S::tags_synced,
       &S::failed,          &S::busy,      &S::planned,    &S::bytes,          &S::server_side,
-      &S::server_side_parts, &S::parts_resumed, &S::bytes_resumed, &S::unverified, &S::transported, &S::transport_archives,
+      &S::server_side_parts, &S::parts_resumed, &S::bytes_resumed, &S::unverified, &S::kms_not_selected, &S::transported, &S::transport_archives,
       &S::transport_bytes_in, &S::transport_bytes_wire};
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
 }

@@ -16,7 +16,8 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
                                                         std::string_view key,
                                                         std::string_view upload_id,
                                                         std::span<const CompletedPart> parts,
-                                                        std::stop_token stop) {
+                                                        std::stop_token stop,
+                                                        std::string_view customer_key) {
   if (parts.empty()) return Status::InvalidArgument("CompleteMultipartUpload needs parts");
   for (size_t i = 1; i < parts.size(); ++i) {
     if (parts[i].part_number <= parts[i - 1].part_number) {
@@ -38,14 +39,15 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
     }
   }
   const std::string xml = BuildCompleteMultipartUpload(parts, crc32c);
-  const std::string expected_etag = ExpectedMultipartEtag(parts);
+  // SSE-C part ETags are not MD5s on AWS although they look like them: no exact ETag then.
+  const std::string expected_etag = customer_key.empty() ? ExpectedMultipartEtag(parts) : "";
   const std::string etag_suffix = "-" + std::to_string(parts.size());
   uint64_t total_size = 0;
   for (const CompletedPart& p : parts) total_size += p.size;
 
   // The completed object when HEAD shows that these parts were assembled.
   auto completed = [&]() -> Result<std::optional<WrittenObject>> {
-    Result<ObjectHead> head = HeadObject(bucket, key, {}, stop);
+    Result<ObjectHead> head = HeadObject(bucket, key, {}, stop, customer_key);
     if (!head.ok()) {
       if (head.status().code() == ErrorCode::kNotFound) return std::optional<WrittenObject>();
       return head.status();
@@ -67,6 +69,10 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
   spec.query = {{"uploadId", std::string(upload_id)}};
   spec.body = checksum::AsBytes(xml);
   spec.headers.Set("Content-Type", "application/xml");
+  if (!customer_key.empty()) {
+    AddSseHeaders(Encryption::Customer(std::string(customer_key)), SseRequest::kComplete,
+                  spec.headers);
+  }
   spec.error_in_200 = true;
   spec.max_attempts = 1;  // this loop retries, with the check in between
   const int max_attempts = std::max(1, options_.retry.max_attempts);
@@ -80,7 +86,7 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
       if (!etag.empty()) return WrittenObject{std::move(etag), std::move(version_id)};
       // RGW replies with an empty <ETag/>: the object's HEAD has it (of this version when
       // the reply named one, since another write may have followed).
-      FERRY_ASSIGN_OR_RETURN(ObjectHead head, HeadObject(bucket, key, version_id, stop));
+      FERRY_ASSIGN_OR_RETURN(ObjectHead head, HeadObject(bucket, key, version_id, stop, customer_key));
       return WrittenObject{head.etag, std::move(version_id)};
     }
     const Status failure = reply.status();

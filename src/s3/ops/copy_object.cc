@@ -12,6 +12,8 @@ Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std
   spec.key = request.key;
   spec.error_in_200 = true;  // a long copy may fail after the 200 status line was sent
   spec.headers.Set("x-amz-copy-source", CopySource(src.bucket, src.key, src.version_id));
+  AddCopySourceKeyHeaders(src.customer_key, spec.headers);
+  AddSseHeaders(request.encryption, SseRequest::kWrite, spec.headers);
   if (!src.if_match.empty()) {
     // AWS reads the first name; RGW ignores it and reads only the legacy second one.
     spec.headers.Set("x-amz-copy-source-if-match", Quoted(src.if_match));
@@ -39,13 +41,15 @@ Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std
       head.method = "HEAD";
       head.bucket = request.bucket;
       head.key = request.key;
+      AddSseHeaders(request.encryption, SseRequest::kRead, head.headers);
       Result<Reply> h = Call::Run(*this, head, stop);
       if (!h.ok()) {
         if (h.status().code() == ErrorCode::kNotFound) return std::optional<Reply>();
         return h.status();  // whether the copy was done is unknown: not sent again
       }
       const ObjectHead found = ParseObjectHead(h->headers);
-      const bool ours = found.etag == UnquoteEtag(request.source.if_match) &&
+      const bool ours = !found.etag_not_md5() &&
+                        found.etag == UnquoteEtag(request.source.if_match) &&
                         (replace == nullptr || SentMetadataFound(found.metadata,
                                                                  replace->metadata));
       if (!ours) return std::optional<Reply>();
@@ -59,6 +63,12 @@ Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std
   if (!etag.ok()) {
     return etag.status().WithContext("copying " + DisplayName(src.bucket, src.key) + " to " +
                                      DisplayName(request.bucket, request.key));
+  }
+  if (Status confirmed = CheckSseConfirmed(request.encryption, reply.headers,
+                                           DisplayName(request.bucket, request.key));
+      !confirmed.ok()) {
+    (void)DeleteObject(request.bucket, request.key, reply.headers.Get("x-amz-version-id"), stop);
+    return Status(confirmed.code(), confirmed.message() + "; the copy was removed");
   }
   // RGW ignores x-amz-tagging-directive: REPLACE and keeps the source's tags, so requested tags
   // are set explicitly (an empty set removes them).

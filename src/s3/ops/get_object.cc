@@ -63,6 +63,9 @@ Result<ObjectHead> S3Client::GetObject(const GetObjectRequest& request, http::Bo
   if (!request.if_match.empty()) {
     spec.headers.Set("If-Match", Quoted(request.if_match));
   }
+  if (!request.customer_key.empty()) {
+    AddSseHeaders(Encryption::Customer(request.customer_key), SseRequest::kRead, spec.headers);
+  }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   return ParseObjectHead(reply.headers);
 }

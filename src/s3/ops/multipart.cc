@@ -27,10 +27,19 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
   spec.key = key;
   spec.query = {{"uploads", ""}};
   AddWriteHeaders(options, spec.headers);
+  AddSseHeaders(options.encryption, SseRequest::kWrite, spec.headers);
   // Directory buckets: the parts carry CRC32Cs (UploadPart), which the completion names.
   if (IsDirectoryBucket(bucket)) spec.headers.Set(std::string(kChecksumAlgorithmHeader), "CRC32C");
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
-  return ParseInitiateMultipartUpload(reply.body);
+  FERRY_ASSIGN_OR_RETURN(std::string upload_id, ParseInitiateMultipartUpload(reply.body));
+  if (Status confirmed = CheckSseConfirmed(options.encryption, reply.headers,
+                                           DisplayName(bucket, key));
+      !confirmed.ok()) {
+    // Nothing was written yet: the upload is abandoned before any part.
+    (void)AbortMultipartUpload(bucket, key, upload_id, stop);
+    return confirmed;
+  }
+  return upload_id;
 }
 
 Result<std::string> S3Client::UploadPart(const UploadPartRequest& request, std::stop_token stop,
@@ -60,6 +69,7 @@ Result<std::string> S3Client::UploadPart(const UploadPartRequest& request, std::
     // never both hashes for one part (MD5 is the costly one).
     spec.headers.Set("Content-MD5", ContentMd5(body));
   }
+  AddSseHeaders(request.encryption, SseRequest::kPart, spec.headers);
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   if (express) {
     FERRY_RETURN_IF_ERROR(
@@ -90,6 +100,8 @@ Result<std::string> S3Client::UploadPartCopy(const UploadPartCopyRequest& reques
   spec.query = {{"partNumber", std::to_string(request.part_number)},
                 {"uploadId", request.upload_id}};
   spec.headers.Set("x-amz-copy-source", CopySource(src.bucket, src.key, src.version_id));
+  AddCopySourceKeyHeaders(src.customer_key, spec.headers);
+  AddSseHeaders(request.encryption, SseRequest::kPart, spec.headers);
   if (!src.if_match.empty()) {
     // AWS reads the first name; RGW reads neither for UploadPartCopy (it reads the legacy
     // second one for CopyObject), so the engine also checks the source before completing.

@@ -15,6 +15,7 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
   spec.key = key;
   spec.body = body;
   AddWriteHeaders(options, spec.headers);
+  AddSseHeaders(options.encryption, SseRequest::kWrite, spec.headers);
   if (options.if_none_match_any) spec.headers.Set("If-None-Match", "*");
   const bool express = IsDirectoryBucket(bucket);
   std::string crc32c;
@@ -38,12 +39,15 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
       head.method = "HEAD";
       head.bucket = bucket;
       head.key = key;
+      AddSseHeaders(options.encryption, SseRequest::kRead, head.headers);
       Result<Reply> h = Call::Run(*this, head, stop);
       if (!h.ok()) {
         if (h.status().code() == ErrorCode::kNotFound) return std::optional<Reply>();
         return h.status();  // whether the PUT was done is unknown: not sent again
       }
       const ObjectHead found = ParseObjectHead(h->headers);
+      // An encrypted object's ETag is not an MD5 (SSE-KMS, SSE-C on AWS): the PUT cannot be
+      // recognised by it, and is sent again.
       const bool ours = !found.etag_not_md5() && found.size == body.size() &&
                         found.etag == checksum::Hex(checksum::Md5(body)) &&
                         SentMetadataFound(found.metadata, options.metadata);
@@ -55,6 +59,14 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
   if (express) {
     FERRY_RETURN_IF_ERROR(CheckEchoedChecksum(reply.headers.Get(kChecksumCrc32cHeader), crc32c,
                                               DisplayName(bucket, key)));
+  }
+  if (Status confirmed = CheckSseConfirmed(options.encryption, reply.headers,
+                                           DisplayName(bucket, key));
+      !confirmed.ok()) {
+    // The bytes may lie unencrypted at the key: removed, so that no later run takes them
+    // for a good copy.
+    (void)DeleteObject(bucket, key, reply.headers.Get("x-amz-version-id"), stop);
+    return Status(confirmed.code(), confirmed.message() + "; the object written was removed");
   }
   if (reply_head != nullptr) *reply_head = ParseObjectHead(reply.headers);
   return UnquoteEtag(reply.headers.Get("ETag"));

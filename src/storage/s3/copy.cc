@@ -6,7 +6,13 @@ namespace ferry::storage {
 bool S3Backend::CanCopyFrom(const Backend& source) const {
   // One client means one endpoint and one set of credentials (app/wiring.cc shares clients).
   const auto* s3 = dynamic_cast<const S3Backend*>(&source);
-  return s3 != nullptr && &s3->client_ == &client_;
+  if (s3 == nullptr || &s3->client_ != &client_) return false;
+  // Encryption asked of the copy, or a customer key to read the source: the bytes go through
+  // ferry (GET, then PUT or parts). Ceph RGW 16 answers 501 NotImplemented to a CopyObject of
+  // an SSE-KMS or SSE-C source and writes a copy unencrypted whatever the request asks
+  // (measured: docs/design/encryption.md); CopyFrom's copy-source key headers serve the stores
+  // that do both, once ferry is told it copies to one.
+  return encryption_.write.none() && s3->encryption_.read_key.empty();
 }
 
 Result<WriteResult> S3Backend::CopyFrom(const Backend& source, const ObjectInfo& object,
@@ -18,7 +24,9 @@ Result<WriteResult> S3Backend::CopyFrom(const Backend& source, const ObjectInfo&
                                 Describe());
   }
   s3::CopyObjectRequest request;
-  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag};
+  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag,
+                    src->encryption_.read_key};
+  request.encryption = encryption_.write;
   request.bucket = bucket_;
   request.key = FullKey(key);
   // With COPY, S3 writes its default class unless told: keep the source's.
@@ -41,11 +49,13 @@ Result<WriteResult> S3Backend::CopyFromWithSpec(const Backend& source, const Obj
     return Status::NotSupported("server-side copy from " + source.Describe() + " to " +
                                 Describe());
   }
-  s3::WriteOptions replace = WriteOptionsFromSpec(spec);
+  s3::WriteOptions replace = WriteOptionsFromSpec(spec);  // encryption: request.encryption
   replace.content_md5.clear();
   replace.compute_md5 = false;
   s3::CopyObjectRequest request;
-  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag};
+  request.source = {src->bucket_, src->FullKey(object.key), object.version_id, object.etag,
+                    src->encryption_.read_key};
+  request.encryption = encryption_.write;
   request.bucket = bucket_;
   request.key = FullKey(key);
   request.replace = &replace;

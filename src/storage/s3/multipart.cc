@@ -35,7 +35,8 @@ class S3ChunkWriter : public ChunkWriter {
                                                          .key = key_,
                                                          .upload_id = upload_id_,
                                                          .part_number = part_number,
-                                                         .body = data},
+                                                         .body = data,
+                                                         .encryption = backend_.encryption().write},
                                                         stop, &reply));
     Record(part_number, std::move(etag), data.size(), !reply.etag_not_md5());
     return Status::Ok();
@@ -60,7 +61,9 @@ class S3ChunkWriter : public ChunkWriter {
       return Status::NotSupported("server-side part copy from " + source.Describe());
     }
     s3::UploadPartCopyRequest request;
-    request.source = {src->bucket(), src->FullKey(object.key), object.version_id, object.etag};
+    request.source = {src->bucket(), src->FullKey(object.key), object.version_id, object.etag,
+                      src->encryption().read_key};
+    request.encryption = backend_.encryption().write;
     request.bucket = backend_.bucket();
     request.key = key_;
     request.upload_id = upload_id_;
@@ -79,7 +82,8 @@ class S3ChunkWriter : public ChunkWriter {
     }
     FERRY_ASSIGN_OR_RETURN(s3::WrittenObject done,
                            backend_.client().CompleteMultipartUpload(backend_.bucket(), key_,
-                                                                     upload_id_, parts, stop));
+                                                                     upload_id_, parts, stop,
+                                                                     backend_.written_key()));
     finished_ = true;
     if (!extra_.empty()) {
       // Record metadata learnt while streaming: copy the object onto itself with the full write
@@ -90,7 +94,9 @@ class S3ChunkWriter : public ChunkWriter {
       // Pinned to the object just completed: a concurrent overwrite is never stamped with
       // this upload's checksum (the copy then fails and the object keeps no ferry-crc32c).
       // On a versioned bucket the version id pins it too.
-      request.source = {backend_.bucket(), key_, done.version_id, done.etag};
+      request.source = {backend_.bucket(), key_, done.version_id, done.etag,
+                        std::string(backend_.written_key())};
+      request.encryption = backend_.encryption().write;
       request.bucket = backend_.bucket();
       request.key = key_;
       request.replace = &options;
@@ -189,7 +195,7 @@ Result<std::unique_ptr<ChunkWriter>> S3Backend::OpenChunkWriter(std::string_view
   (void)part_size;
   if (spec.if_absent) return Status::NotSupported("create-only chunked writes");
   std::string full = FullKey(key);
-  s3::WriteOptions options = WriteOptionsFromSpec(spec);
+  s3::WriteOptions options = WriteOptionsFor(spec);
   if (directory_) options.tags.reset();  // not kept: Commit reports tags_not_kept()
   FERRY_ASSIGN_OR_RETURN(std::string upload_id,
                          client_.CreateMultipartUpload(bucket_, full, options, stop));

@@ -67,7 +67,8 @@ Status S3Backend::LearnVersions(std::stop_token stop) {
 
 Result<ObjectInfo> S3Backend::Stat(std::string_view key, bool with_tags, std::stop_token stop) {
   const std::string full = FullKey(key);
-  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.HeadObject(bucket_, full, {}, stop));
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.HeadObject(bucket_, full, {}, stop,
+                                                                  encryption_.read_key));
   ObjectInfo info = ObjectInfoFromHead(std::string(key), head);
   if (with_tags && head.tag_count > 0) {
     FERRY_ASSIGN_OR_RETURN(info.tags, client_.GetObjectTagging(bucket_, full, {}, stop));
@@ -79,7 +80,8 @@ Status S3Backend::ReadAt(std::string_view key, uint64_t offset, std::span<std::b
                          std::string_view etag, std::stop_token stop) {
   if (out.empty()) return Status::Ok();
   http::SpanSink sink(out);
-  s3::GetObjectRequest request{bucket_, FullKey(key), {offset, out.size()}, std::string(etag), ""};
+  s3::GetObjectRequest request{bucket_, FullKey(key), {offset, out.size()}, std::string(etag), "",
+                               encryption_.read_key};
   FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
   (void)head;
   if (sink.written() != out.size()) {
@@ -94,7 +96,8 @@ Result<ObjectInfo> S3Backend::ReadObject(std::string_view key, std::span<std::by
                                          std::string_view etag, std::stop_token stop) {
   const std::string full = FullKey(key);
   http::SpanSink sink(out);
-  const s3::GetObjectRequest request{bucket_, full, {0, 0}, std::string(etag), ""};
+  const s3::GetObjectRequest request{bucket_, full, {0, 0}, std::string(etag), "",
+                                     encryption_.read_key};
   FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
   if (sink.written() != out.size() || head.size != out.size()) {
     return Status::DataLoss("object " + Describe() + std::string(key) + " changed size: read " +
@@ -111,7 +114,8 @@ Result<ObjectInfo> S3Backend::ReadObject(std::string_view key, std::span<std::by
 Result<std::optional<uint64_t>> S3Backend::FirstPartSize(const ObjectInfo& object,
                                                          std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head,
-                         client_.HeadObjectPart(bucket_, FullKey(object.key), 1, stop));
+                         client_.HeadObjectPart(bucket_, FullKey(object.key), 1, stop,
+                                                                encryption_.read_key));
   // A server that ignores partNumber answers with the whole object and no part count.
   if (head.parts_count <= 0 || head.size == 0 || head.size > object.size ||
       (head.etag != object.etag && !object.etag.empty())) {
@@ -133,7 +137,7 @@ Result<WriteResult> S3Backend::Put(std::string_view key, std::span<const std::by
   }
   s3::ObjectHead reply;
   Result<std::string> put =
-      client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFromSpec(spec), stop, &reply);
+      client_.PutObject(bucket_, FullKey(key), data, WriteOptionsFor(spec), stop, &reply);
   if (spec.if_absent && put.status().code() == ErrorCode::kFailedPrecondition) {
     // 412: the key exists. Final: another creator won.
     return Status::AlreadyExists("object exists (create-only write): " + put.status().message());

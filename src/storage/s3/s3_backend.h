@@ -37,6 +37,21 @@
 
 namespace ferry::storage {
 
+// Conversion of the engine's write spec to the S3 client's options (s3/convert.cc): without
+// encryption (S3Backend::WriteOptionsFor adds the backend's).
+s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec);
+
+// How an S3Backend's objects are encrypted (s3/sse.h, docs/design/encryption.md).
+struct S3Encryption {
+  // Asked of every write to this backend: PutObject, multipart uploads (SSE-C keys on every
+  // part and the completion), and server-side copies to it. kNone: the bucket's default.
+  s3::Encryption write;
+  // The SSE-C key (32 raw bytes) of the objects read from this backend: sent with its GETs
+  // and HEADs, and as the copy-source key when it is the source of a server-side copy. ""
+  // when its objects are not SSE-C (or are read by someone else's key: then S3 refuses).
+  std::string read_key;
+};
+
 class S3Backend : public Backend {
  public:
   // `client` must outlive the backend. `prefix` is used as given (callers normalise a
@@ -114,6 +129,22 @@ class S3Backend : public Backend {
   // Entries per listing request (List and ListVersions; S3's maximum and default is 1,000).
   // Tests use small pages to exercise paging.
   void set_list_page_size(int n) { list_page_size_ = n; }
+  // Sets how objects are written and read encrypted (see S3Encryption). Call before sharing
+  // the backend between threads.
+  void set_encryption(S3Encryption encryption) { encryption_ = std::move(encryption); }
+  const S3Encryption& encryption() const { return encryption_; }
+  // The SSE-C key of the objects this backend writes ("" unless SSE-C): what HEADs of its own
+  // writes (a copy's version, a completion) send.
+  std::string_view written_key() const {
+    return encryption_.write.mode == s3::SseMode::kCustomer ? encryption_.write.customer_key
+                                                            : std::string_view();
+  }
+  // WriteOptionsFromSpec with this backend's write encryption.
+  s3::WriteOptions WriteOptionsFor(const WriteSpec& spec) const {
+    s3::WriteOptions options = WriteOptionsFromSpec(spec);
+    options.encryption = encryption_.write;
+    return options;
+  }
 
   // The version a CopyObject to `full_key` made: from its reply, or when the bucket is known
   // to be `versioned` (RGW does not send it) from a HEAD when the current object still has
@@ -139,6 +170,7 @@ class S3Backend : public Backend {
   Status RefuseTagsOfDirectory(const WriteSpec& spec) const;
 
   Features features_;
+  S3Encryption encryption_;
   int list_page_size_ = 1000;
   bool directory_ = false;
 };
@@ -148,6 +180,5 @@ inline bool IsRealVersion(std::string_view id) { return !id.empty() && id != "nu
 
 // Conversions between the S3 client's types and the engine's (s3/convert.cc).
 ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head);
-s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec);
 
 }  // namespace ferry::storage

@@ -104,7 +104,8 @@ Result<ObjectInfo> S3Backend::StatVersion(std::string_view key, std::string_view
                                           bool with_tags, std::stop_token stop) {
   if (version_id.empty()) return Status::InvalidArgument("empty version id");
   const std::string full = FullKey(key);
-  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.HeadObject(bucket_, full, version_id, stop));
+  FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.HeadObject(bucket_, full, version_id, stop,
+                                                                  encryption_.read_key));
   ObjectInfo info = ObjectInfoFromHead(std::string(key), head);
   if (info.version_id.empty()) info.version_id = version_id;
   if (with_tags && head.tag_count > 0) {
@@ -119,7 +120,8 @@ Status S3Backend::ReadVersionAt(std::string_view key, std::string_view version_i
   if (out.empty()) return Status::Ok();
   http::SpanSink sink(out);
   const s3::GetObjectRequest request{
-      bucket_, FullKey(key), {offset, out.size()}, "", std::string(version_id)};
+      bucket_, FullKey(key), {offset, out.size()}, "", std::string(version_id),
+      encryption_.read_key};
   FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
   (void)head;
   if (sink.written() != out.size()) {
@@ -139,7 +141,7 @@ Result<ObjectInfo> S3Backend::ReadVersionWithDetails(std::string_view key,
   http::SpanSink sink(out);
   // Offset 0 and an empty buffer: the whole (empty) version, as a ranged GET of 0 bytes is 416.
   const s3::GetObjectRequest request{
-      bucket_, full, {offset, out.size()}, "", std::string(version_id)};
+      bucket_, full, {offset, out.size()}, "", std::string(version_id), encryption_.read_key};
   FERRY_ASSIGN_OR_RETURN(s3::ObjectHead head, client_.GetObject(request, sink, stop));
   if (sink.written() != out.size()) {
     return Status::DataLoss("short read of " + Describe() + std::string(key) + " version " +
@@ -166,7 +168,7 @@ std::string S3Backend::VersionOfCopy(const std::string& full_key, const s3::Writ
   if (!copy.version_id.empty() || !versioned) return copy.version_id;
   // RGW 16 sends no x-amz-version-id with CopyObject: HEAD tells, unless another write came
   // first (then the ETag may differ and the version stays unknown).
-  Result<s3::ObjectHead> head = client_.HeadObject(bucket_, full_key, {}, stop);
+  Result<s3::ObjectHead> head = client_.HeadObject(bucket_, full_key, {}, stop, written_key());
   if (!head.ok() || head->etag != copy.etag) return "";
   return head->version_id;
 }
