@@ -71,6 +71,20 @@ std::string FormatAmzDate(system_clock::time_point t) {
   return std::string(buf.data(), 16);
 }
 
+std::string FormatIso8601(system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto day_point = floor<days>(t);
+  const year_month_day ymd{day_point};
+  const hh_mm_ss hms{floor<milliseconds>(t - day_point)};
+  std::array<char, 64> buf{};
+  const int n = std::snprintf(
+      buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+      static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+  return std::string(buf.data(), n > 0 ? static_cast<size_t>(n) : 0);
+}
+
 std::optional<system_clock::time_point> ParseIso8601(std::string_view s) {
   size_t p = 0;
   CivilTime c;

@@ -14,6 +14,9 @@ namespace ferry::s3 {
 // "20150830T123600Z" (UTC; sub-second part dropped).
 std::string FormatAmzDate(std::chrono::system_clock::time_point t);
 
+// "2026-11-22T00:53:21.123Z" (UTC, milliseconds): what S3's object lock dates look like.
+std::string FormatIso8601(std::chrono::system_clock::time_point t);
+
 // "2026-11-22T00:53:21.123Z", "2026-11-22T00:53:21Z" or with a "+00:00"-style offset.
 // nullopt when malformed, or outside the years 1678-2261 (what system_clock's int64
 // nanoseconds hold; both parsers).

@@ -90,6 +90,8 @@ class S3Backend : public Backend {
   Status Delete(std::string_view key, std::stop_token stop) override;
   Status DeleteMany(std::span<const std::string> keys, std::stop_token stop) override;
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
+  // GetObjectLockConfiguration of the bucket (storage/s3/lock.cc).
+  Result<bool> HasObjectLock(std::stop_token stop) override;
   Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
                         std::stop_token stop) override;
 
@@ -149,5 +151,9 @@ inline bool IsRealVersion(std::string_view id) { return !id.empty() && id != "nu
 // Conversions between the S3 client's types and the engine's (s3/convert.cc).
 ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head);
 s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec);
+// Object lock and ACL between the engine's and the client's forms (retain-until as ISO 8601).
+ObjectLock LockFromS3(const s3::ObjectLock& lock);
+s3::ObjectLock LockToS3(const ObjectLock& lock);
+s3::WriteAcl AclToS3(const WriteAcl& acl);
 
 }  // namespace ferry::storage
