@@ -42,6 +42,10 @@ struct Destination {
   std::string location;       // "remote:bucket/prefix", as the command line takes locations
   std::string storage_class;  // "" = the source version's class
   Transport transport;        // compress = false: versions are copied directly
+  // S3 CRR's AccessControlTranslation {"Owner": "Destination"} with Destination.Account: the
+  // replicas are granted to this account (x-amz-grant-full-control: id="ACCOUNT"), the
+  // destination bucket's owner, whoever writes them. "" = the writer's default ACL.
+  std::string owner_account;
 };
 
 struct Rule {

@@ -280,8 +280,6 @@ TEST(ReplicationRulesTest, S3JsonFieldsAreHonouredOrRefused) {
                        {"SseKmsEncryptedObjects": {"Status": "Disabled"}})")
                   .ok());
   const std::vector<std::string> not_yet = {
-      R"("Account": "1")",
-      R"("AccessControlTranslation": {"Owner": "Destination"})",
       R"("EncryptionConfiguration": {"ReplicaKmsKeyID": "k"})"};
   for (const std::string& dest : not_yet) {
     const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
@@ -292,6 +290,32 @@ TEST(ReplicationRulesTest, S3JsonFieldsAreHonouredOrRefused) {
     EXPECT_NE(s.message().find("is not supported by ferry yet"), std::string::npos)
         << s.message();
   }
+  // AccessControlTranslation: the replicas go to Destination.Account; refused without it, with
+  // another Owner, and Account alone (it would change nothing).
+  auto dest = [](const std::string& d) {
+    const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
+        "Destination": {"Bucket": "arn:aws:s3:::known", )" + d + "}}]}";
+    return ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}});
+  };
+  Result<RuleSet> owner =
+      dest(R"("Account": "acct-b", "AccessControlTranslation": {"Owner": "Destination"})");
+  ASSERT_TRUE(owner.ok()) << owner.status().message();
+  EXPECT_EQ(owner->rules[0].destinations[0].owner_account, "acct-b");
+  EXPECT_EQ(dest(R"("AccessControlTranslation": {"Owner": "Destination"})").status().message(),
+            "r.json: replication rule 'x': 'AccessControlTranslation' needs "
+            "'Destination.Account' (the account the replicas go to)");
+  EXPECT_EQ(dest(R"("Account": "a", "AccessControlTranslation": {"Owner": "Source"})")
+                .status()
+                .message(),
+            "r.json: replication rule 'x': 'AccessControlTranslation.Owner' must be "
+            "\"Destination\"");
+  EXPECT_EQ(dest(R"("Account": "a", "AccessControlTranslation": {"Owner": "Destination",
+                   "X": 1})")
+                .status()
+                .message(),
+            "r.json: replication rule 'x': unknown field 'Destination.AccessControlTranslation.X'");
+  EXPECT_NE(dest(R"("Account": "1")").status().message().find("would change nothing"),
+            std::string::npos);
   const std::string metrics_off = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
       "Destination": {"Bucket": "arn:aws:s3:::known", "Metrics": {"Status": "Disabled"}}}]})";
   EXPECT_TRUE(
