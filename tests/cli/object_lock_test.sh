@@ -74,11 +74,11 @@ R=$(lock_bucket ra --default-retention governance:1); LOCKED+=("ra:$R")
 check "mb --default-retention GOVERNANCE:1: the rule is set" \
   test "$(aws_side a s3api get-object-lock-configuration --bucket "$R" --query \
           'ObjectLockConfiguration.Rule.DefaultRetention.[Mode,Days]' --output text)" = "GOVERNANCE	1"
-check "mb --default-retention without --object-lock: one line" \
-  expect_error 1 "--default-retention needs --object-lock" \
+check "mb --default-retention without --object-lock: exit 2, one line" \
+  expect_error 2 "--default-retention needs --object-lock" \
   ferry mb "ra:ferry-lock-$$-never" --default-retention GOVERNANCE:1
-check "mb --default-retention BAD: one line" \
-  expect_error 1 "is not MODE:DAYS" ferry mb "ra:ferry-lock-$$-never" --object-lock \
+check "mb --default-retention BAD: exit 2, one line" \
+  expect_error 2 "is not MODE:DAYS" ferry mb "ra:ferry-lock-$$-never" --object-lock \
   --default-retention LEGAL:3
 
 # --- cp --preserve-lock ---------------------------------------------------------------------------
@@ -139,10 +139,11 @@ versions_of() {  # versions_of BUCKET KEY: "VERSIONS MARKERS" of KEY on gateway 
     | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d.get("Versions",[])), len(d.get("DeleteMarkers",[])))'
 }
 check "  the locked version is kept under a delete marker" test "$(versions_of "$D" held.txt)" = "1 1"
-check "  the locked version still has its retention" \
-  test "$(aws_side a s3api list-object-versions --bucket "$D" --prefix held.txt \
-    --query 'Versions[0].VersionId' --output text | xargs -I{} aws_side a s3api head-object \
-    --bucket "$D" --key held.txt --version-id {} --query ObjectLockLegalHoldStatus --output text)" = ON
+held_version=$(aws_side a s3api list-object-versions --bucket "$D" --prefix held.txt \
+  --query 'Versions[0].VersionId' --output text)
+check "  the locked version still has its legal hold" \
+  test "$(aws_side a s3api head-object --bucket "$D" --key held.txt --version-id "$held_version" \
+    --query ObjectLockLegalHoldStatus --output text)" = ON
 
 # --- ACLs ------------------------------------------------------------------------------------------
 echo public > "$WORK/pub.txt"
@@ -157,10 +158,10 @@ check "server-side cp --acl public-read (one gateway: CopyObject)" \
   ferry cp "ra:$P/priv/" "ra:$P/pub2/" --acl public-read --no-progress
 check "  an anonymous GET succeeds" \
   test "$(curl -s -o /dev/null -w '%{http_code}' "$FERRY_TEST_S3_ENDPOINT/$P/pub2/pub.txt")" = 200
-check "--acl unknown: exit 1, one line" \
-  expect_error 1 'unknown canned ACL "world"' ferry cp "$WORK/acl" "ra:$P/x/" --acl world --no-progress
-check "--grants bad: exit 1, one line" \
-  expect_error 1 'grant "write=id=x"' ferry cp "$WORK/acl" "ra:$P/x/" --grants write=id=x --no-progress
+check "--acl unknown: exit 2, one line" \
+  expect_error 2 'unknown canned ACL "world"' ferry cp "$WORK/acl" "ra:$P/x/" --acl world --no-progress
+check "--grants bad: exit 2, one line" \
+  expect_error 2 'grant "write=id=x"' ferry cp "$WORK/acl" "ra:$P/x/" --grants write=id=x --no-progress
 other_get() {  # other_get BUCKET/KEY: the HTTP status of a GET signed by the second account
   curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:${FERRY_TEST_S3_REGION:-region-a}:s3" \
     --user "$OTHER_KEY:$OTHER_SECRET" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
@@ -187,7 +188,7 @@ $(cat "$CONF")
 "arn:aws:s3:::$RP" = "ra:$RP"
 TOML
 rules() {  # rules DEST_BUCKET [DESTINATION_EXTRA_JSON]
-  printf '{"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {}, "Destination": {"Bucket": "arn:aws:s3:::%s"%s}}]}' \
+  printf '{"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {}, "ExistingObjectReplication": {"Status": "Enabled"}, "Destination": {"Bucket": "arn:aws:s3:::%s"%s}}]}' \
     "$1" "${2:+, $2}" > "$WORK/rules.json"
 }
 rules "$RL"

@@ -25,7 +25,9 @@ Status Create(s3::S3Client& client, const std::string& bucket, const BucketArgs&
               std::stop_token stop) {
   s3::CreateBucketOptions options;
   options.object_lock = a.object_lock;
-  if (!a.acl.empty()) FERRY_ASSIGN_OR_RETURN(options.canned_acl, storage::ParseCannedAcl(a.acl));
+  if (!a.acl.empty()) {
+    FERRY_ASSIGN_OR_RETURN(options.canned_acl, storage::ParseCannedAcl(a.acl));
+  }
   std::optional<s3::DefaultRetention> rule;
   if (!a.default_retention.empty()) {
     if (!a.object_lock) {
