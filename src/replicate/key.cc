@@ -529,12 +529,13 @@ class KeyPass {
   }
 
   // As S3 replication does: a version's retention and legal hold go with it to a destination
-  // with object lock (Features::object_lock, learnt by LearnVersions); to one without, a
-  // version that has them fails with one line (never copied without its lock).
-  static Status CarryLock(const ObjectInfo& d, const storage::Backend& dst,
-                          storage::WriteSpec& spec) {
+  // with object lock; to one without, a version that has them fails with one line (never
+  // copied without its lock). The destination is asked (Backend::HasObjectLock, one request)
+  // only for versions that have a lock.
+  Status CarryLock(const ObjectInfo& d, storage::Backend& dst, storage::WriteSpec& spec) {
     if (!d.lock.any()) return Status::Ok();
-    if (!dst.features().object_lock) {
+    FERRY_ASSIGN_OR_RETURN(bool locked, dst.HasObjectLock(stop_));
+    if (!locked) {
       return Status::FailedPrecondition(dst.Describe() + " has no object lock: the retention or "
                                         "legal hold of " + d.key + " cannot be carried there");
     }

@@ -44,9 +44,6 @@ struct Features {
   bool storage_class = false;     // storage classes are meaningful
   bool metadata = false;          // user metadata and content headers are stored
   bool acl = false;               // WriteSpec::acl is honoured (S3 ACLs)
-  // The bucket has S3 Object Lock: writes may carry WriteSpec::lock. S3: known only after
-  // LearnVersions (asked there of a versioned bucket: object lock implies versioning).
-  bool object_lock = false;
   // Reads are cheap enough (a local disk) that reading an object twice beats not knowing its
   // checksum before writing it: the engine then computes the checksum in a pre-pass.
   bool cheap_reads = false;

@@ -63,15 +63,6 @@ Status S3Backend::LearnVersions(std::stop_token stop) {
   // RGW 16.2 ignores If-None-Match: * on a versioned bucket (both writes succeed: measured by
   // the conformance suite), so create-only writes are not offered there.
   if (features_.versions) features_.put_if_absent = false;
-  // Object lock implies versioning: asked only of a versioned bucket. A store that refuses the
-  // question (403, 501) counts as without it.
-  features_.object_lock = false;
-  if (features_.versions) {
-    Result<bool> locked = HasObjectLock(stop);
-    const ErrorCode code = locked.status().code();
-    if (code == ErrorCode::kUnavailable || code == ErrorCode::kCancelled) return locked.status();
-    features_.object_lock = locked.ok() && *locked;
-  }
   return Status::Ok();
 }
 
