@@ -70,6 +70,10 @@ check "mb --versioning --object-lock: the bucket has object lock" \
           --query ObjectLockConfiguration.ObjectLockEnabled --output text)" = Enabled
 check "  and versioning" \
   test "$(aws_side a s3api get-bucket-versioning --bucket "$S" --query Status --output text)" = Enabled
+V="ferry-lock-$$-v$RANDOM"; LOCKED+=("ra:$V")
+check "mb --versioning (no object lock)" ferry mb "ra:$V" --versioning
+check "  versioning enabled, no object lock" \
+  test "$(aws_side a s3api get-bucket-versioning --bucket "$V" --query Status --output text)" = Enabled
 R=$(lock_bucket ra --default-retention governance:1); LOCKED+=("ra:$R")
 check "mb --default-retention GOVERNANCE:1: the rule is set" \
   test "$(aws_side a s3api get-object-lock-configuration --bucket "$R" --query \

@@ -79,9 +79,7 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
 
 // --preserve-lock needs a destination bucket with object lock, --acl/--grants one that keeps
 // ACLs (S3), and --compress carries neither: refused before anything is copied, in one line.
-Status CheckAccessFlags(const CopyArgs& a, storage::Backend& src, storage::Backend& dst,
-                        std::stop_token stop) {
-  (void)src;
+Status CheckAccessFlags(const CopyArgs& a, storage::Backend& dst, std::stop_token stop) {
   const bool acl = !a.acl.empty() || !a.grants.empty();
   if ((a.preserve_lock || acl) && a.compress) {
     return Status::InvalidArgument(
@@ -356,7 +354,7 @@ int Run(CopyArgs a, Context& ctx) {
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) {
     return ReportError(s.WithContext("destination"));
   }
-  if (Status s = CheckAccessFlags(a, **src, **dst, ctx.stop); !s.ok()) return ReportError(s);
+  if (Status s = CheckAccessFlags(a, **dst, ctx.stop); !s.ok()) return ReportError(s);
   if (!a.state.empty() && a.dry_run) {
     return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
   }
