@@ -11,7 +11,7 @@ Rule MakeRule(std::string id, int priority, std::string prefix,
   r.id = std::move(id);
   r.priority = priority;
   r.prefix = std::move(prefix);
-  for (std::string& d : destinations) r.destinations.push_back({std::move(d), "", {}});
+  for (std::string& d : destinations) r.destinations.push_back({std::move(d), "", {}, ""});
   return r;
 }
 
@@ -241,7 +241,7 @@ TEST(ReplicationRulesTest, ValidateRefusesAReplicationTimeOutOfRange) {
   RuleSet rules;
   Rule r;
   r.id = "a";
-  r.destinations.push_back({"rb:x", "", {}});
+  r.destinations.push_back({"rb:x", "", {}, ""});
   r.replication_time = std::chrono::seconds(-1);
   rules.rules.push_back(r);
   EXPECT_EQ(Validate(rules).message(),

@@ -114,7 +114,7 @@ TEST_F(ObjectLockClientTest, CopyObjectWithCopyDirectiveAsksForLockAndAcl) {
 TEST_F(ObjectLockClientTest, CreateBucketWithObjectLock) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::Ok());
-  ASSERT_TRUE(client.CreateBucket("b", {}, CreateBucketOptions{.object_lock = true}).ok());
+  ASSERT_TRUE(client.CreateBucket("b", {}, CreateBucketOptions{.object_lock = true, .canned_acl = ""}).ok());
   EXPECT_EQ(transport_.requests().at(0).headers.Get("x-amz-bucket-object-lock-enabled"), "true");
 }
 
