@@ -60,6 +60,10 @@ RGW_ACCESS_KEY=${RGW_ACCESS_KEY:-AKIARGWTESTERAAAAAAA}
 RGW_SECRET_KEY=${RGW_SECRET_KEY:-rgwTesterSecretKeyAAAAAAAAAAAAAAAAAAAAAA}
 RGW_ACCESS_KEY_B=${RGW_ACCESS_KEY_B:-AKIARGWTESTERBBBBBBB}
 RGW_SECRET_KEY_B=${RGW_SECRET_KEY_B:-rgwTesterSecretKeyBBBBBBBBBBBBBBBBBBBBBB}
+# a second account in gateway A (uid tester-other): ACL grants and the replica owner of
+# AccessControlTranslation (tests/cli/object_lock_test.sh)
+RGW_ACCESS_KEY_OTHER=${RGW_ACCESS_KEY_OTHER:-AKIARGWTESTEROTHERAA}
+RGW_SECRET_KEY_OTHER=${RGW_SECRET_KEY_OTHER:-rgwTesterSecretKeyOTHERAAAAAAAAAAAAAAAAA}
 MON_PORT=${RGW_MON_PORT:-6789}     # v1 messenger port of the monitor
 MON_PORT2=${RGW_MON_PORT2:-3300}   # v2 messenger port of the monitor
 
@@ -88,6 +92,10 @@ print_info() {
   echo "S3_ACCESS_KEY=$RGW_ACCESS_KEY"
   echo "S3_SECRET_KEY=$RGW_SECRET_KEY"
   echo "S3_REGION=region-a"
+  # second account of gateway A (tests/cli/object_lock_test.sh)
+  echo "S3_ACCESS_KEY_OTHER=$RGW_ACCESS_KEY_OTHER"
+  echo "S3_SECRET_KEY_OTHER=$RGW_SECRET_KEY_OTHER"
+  echo "S3_OTHER_USER_ID=tester-other"
   if [ "$RGW_INSTANCES" = 2 ]; then
     echo "S3_ENDPOINT_B=http://127.0.0.1:$RGW_PORT_B"
     echo "S3_ACCESS_KEY_B=$RGW_ACCESS_KEY_B"
@@ -417,6 +425,8 @@ make_role() { # $1 role  $2 actions (JSON list)
 }
 make_role ferry-test '["s3:*"]'
 make_role ferry-readonly '["s3:GetObject","s3:ListBucket","s3:GetBucketLocation","s3:ListAllMyBuckets"]'
+# second account of gateway A: ACL grants, AccessControlTranslation (tests/cli/object_lock_test.sh)
+make_user a tester-other "$RGW_ACCESS_KEY_OTHER" "$RGW_SECRET_KEY_OTHER"
 if [ "$RGW_INSTANCES" = 2 ]; then
   wait_port "$RGW_PORT_B" b
   log "RGW b answers on $RGW_PORT_B after $(elapsed)s"

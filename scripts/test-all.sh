@@ -172,6 +172,10 @@ wait_servers() {
       export FERRY_TEST_S3_SECRET_KEY_B=$S3_SECRET_KEY_B FERRY_TEST_S3_REGION_B=$S3_REGION_B
       export FERRY_TEST_S3_TLS_ENDPOINT=${S3_TLS_ENDPOINT:-} FERRY_TEST_S3_TLS_CA=${S3_TLS_CA:-}
       export FERRY_TEST_CEPH_CONF=$CEPH_CONF
+      # second account of gateway A (tests/cli/object_lock_test.sh)
+      export FERRY_TEST_S3_ACCESS_KEY_OTHER=${S3_ACCESS_KEY_OTHER:-}
+      export FERRY_TEST_S3_SECRET_KEY_OTHER=${S3_SECRET_KEY_OTHER:-}
+      export FERRY_TEST_S3_OTHER_USER_ID=${S3_OTHER_USER_ID:-}
       log "RGW ready: A=$S3_ENDPOINT ($S3_REGION)  B=$S3_ENDPOINT_B ($S3_REGION_B)"
     else
       cat "$LOG_DIR/rgw.log"

@@ -114,6 +114,8 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.decide.size_only != now.decide.size_only, "--size-only");
   add(run.decide.update_only_newer != now.decide.update_only_newer, "--update");
   add(run.storage_class != now.storage_class, "--storage-class");
+  add(run.preserve_lock != now.preserve_lock, "--preserve-lock");
+  add(run.acl != now.acl, "--acl/--grants");
   add(run.multipart_threshold != now.multipart_threshold, "--multipart-threshold");
   add(run.part_size != now.part_size, "--part-size");
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
@@ -187,6 +189,25 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   if (o.decide.size_only) flag("--size-only");
   if (o.decide.update_only_newer) flag("--update");
   if (!o.storage_class.empty()) flag("--storage-class", o.storage_class);
+  if (o.preserve_lock) flag("--preserve-lock");
+  if (!o.acl.canned.empty()) flag("--acl", o.acl.canned);
+  // Each x-amz-grant-* list (`id="a", uri="b"`) back into --grants PERMISSION=TYPE=VALUE.
+  const std::pair<const char*, const std::string*> lists[] = {
+      {"read", &o.acl.grant_read},
+      {"readacp", &o.acl.grant_read_acp},
+      {"writeacp", &o.acl.grant_write_acp},
+      {"full", &o.acl.grant_full_control}};
+  for (const auto& [permission, list] : lists) {
+    size_t at = 0;
+    while (at < list->size()) {
+      size_t end = list->find(", ", at);
+      if (end == std::string::npos) end = list->size();
+      std::string grantee = list->substr(at, end - at);
+      std::erase(grantee, '"');
+      flag("--grants", std::string(permission) + "=" + grantee);
+      at = end + 2;
+    }
+  }
   if (o.multipart_threshold != d.multipart_threshold) {
     flag("--multipart-threshold", SizeText(o.multipart_threshold));
   }

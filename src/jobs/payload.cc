@@ -52,6 +52,15 @@ std::string EncodeRunOptions(const RunOptions& o) {
             {"server_side_copy_limit", o.server_side_copy_limit},
             {"storage_class", o.storage_class},
             {"max_attempts", o.max_attempts}};
+  // Written only when set: the payloads of runs without them stay as they were.
+  if (o.preserve_lock) j["preserve_lock"] = true;
+  if (!o.acl.empty()) {
+    j["acl"] = {{"canned", o.acl.canned},
+                {"read", o.acl.grant_read},
+                {"read_acp", o.acl.grant_read_acp},
+                {"write_acp", o.acl.grant_write_acp},
+                {"full_control", o.acl.grant_full_control}};
+  }
   if (o.transport.enabled()) {
     j["transport"] = {{"staging", o.transport.staging},
                       {"region", o.transport.region},
@@ -90,6 +99,15 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     o.server_side_copy_limit = j.at("server_side_copy_limit").get<uint64_t>();
     o.storage_class = j.at("storage_class").get<std::string>();
     o.max_attempts = j.at("max_attempts").get<int>();
+    if (j.contains("preserve_lock")) o.preserve_lock = j["preserve_lock"].get<bool>();
+    if (j.contains("acl")) {
+      const json& a = j["acl"];
+      o.acl.canned = a.at("canned").get<std::string>();
+      o.acl.grant_read = a.at("read").get<std::string>();
+      o.acl.grant_read_acp = a.at("read_acp").get<std::string>();
+      o.acl.grant_write_acp = a.at("write_acp").get<std::string>();
+      o.acl.grant_full_control = a.at("full_control").get<std::string>();
+    }
     if (j.contains("transport")) {
       const json& t = j["transport"];
       o.transport.staging = t.at("staging").get<std::string>();

@@ -67,6 +67,8 @@ struct RunOptions {
   std::string storage_class;
   int max_attempts = 5;
   TransportOptions transport;
+  bool preserve_lock = false;  // --preserve-lock (transfer::TransferOptions::preserve_lock)
+  storage::WriteAcl acl;       // --acl, --grants
 };
 
 std::string EncodeRunOptions(const RunOptions& options);

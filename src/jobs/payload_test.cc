@@ -85,6 +85,27 @@ TEST(PayloadTest, RunOptionsKeepTheCommandAndOldRunsDecode) {
   EXPECT_TRUE(old->delete_extra);
 }
 
+// --preserve-lock and --acl/--grants travel with the run; runs without them encode as before.
+TEST(PayloadTest, LockAndAclRoundTripAndAreAbsentUntilSet) {
+  RunOptions o;
+  o.command = "cp";
+  const std::string plain = EncodeRunOptions(o);
+  EXPECT_EQ(plain.find("preserve_lock"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("\"acl\""), std::string::npos) << plain;
+  o.preserve_lock = true;
+  o.acl.canned = "public-read";
+  o.acl.grant_read = "id=\"alice\", uri=\"http://x\"";
+  o.acl.grant_full_control = "id=\"bob\"";
+  auto back = DecodeRunOptions(EncodeRunOptions(o));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->preserve_lock);
+  EXPECT_EQ(back->acl, o.acl);
+  auto old = DecodeRunOptions(plain);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->preserve_lock);
+  EXPECT_TRUE(old->acl.empty());
+}
+
 TEST(PayloadTest, TransportOptionsRoundTripAndBackupIsWrittenOnlyWhenSet) {
   RunOptions o;
   o.command = "backup";

@@ -44,6 +44,8 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   t.part_size = ctx->options.part_size;
   t.server_side_copy_limit = ctx->options.server_side_copy_limit;
   t.storage_class = ctx->options.storage_class;
+  t.preserve_lock = ctx->options.preserve_lock;
+  t.acl = ctx->options.acl;
   t.verbose = options.verbose;
   t.decide = ctx->options.decide;
   ctx->engine = std::make_unique<transfer::TransferEngine>(*options.executor, t, *ctx->src,

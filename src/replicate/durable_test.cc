@@ -174,7 +174,7 @@ TEST_F(DurablePassTest, PayloadsRoundTrip) {
   r.priority = 2;
   r.prefix = "logs/";
   r.tags = {{"team", "blue"}};
-  r.destinations = {{"rb:dst/", "GLACIER", {}}};
+  r.destinations = {{"rb:dst/", "GLACIER", {}, ""}};
   r.existing_objects = false;
   r.versions = VersionsMode::kLatest;
   r.replica_modifications = true;
@@ -233,7 +233,7 @@ TEST_F(DurablePassTest, KeysOfSplitRangesReplicateEveryVersionOnce) {
   Rule rule;
   rule.id = "r";
   rule.delete_markers = true;
-  rule.destinations.push_back({"b", "", {}});
+  rule.destinations.push_back({"b", "", {}, ""});
   RuleSet rules{{rule}};
   PassOptions o;
   o.source_name = "a";
@@ -305,7 +305,7 @@ TEST_F(DurablePassTest, AFailedFenceStopsBeforeTheWrite) {
   ASSERT_TRUE(store.ok());
   Rule rule;
   rule.id = "r";
-  rule.destinations.push_back({"b", "", {}});
+  rule.destinations.push_back({"b", "", {}, ""});
   RuleSet rules{{rule}};
   PassOptions o;
   o.source_name = "a";

@@ -523,6 +523,11 @@ class KeyPass {
       return storage::WriteResult{};
     }
     storage::WriteSpec spec = SpecOf(*details, o_.source_name);
+    FERRY_RETURN_IF_ERROR(CarryLock(*details, dst, spec));
+    if (!w.destination->owner_account.empty()) {
+      // AccessControlTranslation: the destination account gets the replica.
+      spec.acl.grant_full_control = "id=\"" + w.destination->owner_account + "\"";
+    }
     if (!w.destination->storage_class.empty()) spec.storage_class = w.destination->storage_class;
     return CopyVersion(o_,
                        {.src = *o_.source,
@@ -534,6 +539,21 @@ class KeyPass {
                         .journal = o_.journal ? o_.journal(w.destination->location, work_.key)
                                               : nullptr},
                        stats_, stop_);
+  }
+
+  // As S3 replication does: a version's retention and legal hold go with it to a destination
+  // with object lock; to one without, a version that has them fails with one line (never
+  // copied without its lock). The destination is asked (Backend::HasObjectLock, one request)
+  // only for versions that have a lock.
+  Status CarryLock(const ObjectInfo& d, storage::Backend& dst, storage::WriteSpec& spec) {
+    if (!d.lock.any()) return Status::Ok();
+    FERRY_ASSIGN_OR_RETURN(bool locked, dst.HasObjectLock(stop_));
+    if (!locked) {
+      return Status::FailedPrecondition(dst.Describe() + " has no object lock: the retention or "
+                                        "legal hold of " + d.key + " cannot be carried there");
+    }
+    spec.lock = d.lock;
+    return Status::Ok();
   }
 
   static storage::WriteSpec SpecOf(const ObjectInfo& d, std::string_view origin_location) {
@@ -741,6 +761,8 @@ class KeyPass {
       full->version_id = version;
       if (listed.time_since_epoch().count() != 0) full->mtime = listed;
       storage::WriteSpec spec = SpecOf(*full, name);
+      // The same bucket: its versions have a lock only where it has object lock.
+      if (Status lock = CarryLock(*full, b, spec); !lock.ok()) spec.lock = {};
       spec.metadata[kMetaReplicaKept] = "1";  // a replica there even when its origin is `name`
       Result<storage::WriteResult> w = CopyVersion(
           o_,

@@ -88,7 +88,7 @@ class PassTest : public ::testing::Test {
   static Rule OneRule(std::string id, std::string dest) {
     Rule r;
     r.id = std::move(id);
-    r.destinations.push_back({std::move(dest), "", {}});
+    r.destinations.push_back({std::move(dest), "", {}, ""});
     return r;
   }
 

@@ -23,6 +23,7 @@ json RuleJson(const Rule& r) {
   json dests = json::array();
   for (const Destination& d : r.destinations) {
     json dest = {{"location", d.location}, {"storage_class", d.storage_class}};
+    if (!d.owner_account.empty()) dest["owner_account"] = d.owner_account;  // only when set
     if (d.transport.compress) {
       dest["transport"] = {{"staging", d.transport.staging},
                            {"region", d.transport.region},
@@ -61,7 +62,8 @@ Rule RuleFrom(const json& j) {
   }
   for (const json& d : j.at("destinations")) {
     Destination dest{d.at("location").get<std::string>(), d.at("storage_class").get<std::string>(),
-                     Transport{}};
+                     Transport{}, ""};
+    if (d.contains("owner_account")) dest.owner_account = d["owner_account"].get<std::string>();
     if (d.contains("transport")) {
       const json& t = d["transport"];
       dest.transport.compress = true;

@@ -46,6 +46,10 @@ struct Destination {
   // replicas written to this destination are encrypted with SSE-KMS under this key. "" = as
   // the destination's remote says.
   std::string replica_kms_key_id{};
+  // S3 CRR's AccessControlTranslation {"Owner": "Destination"} with Destination.Account: the
+  // replicas are granted to this account (x-amz-grant-full-control: id="ACCOUNT"), the
+  // destination bucket's owner, whoever writes them. "" = the writer's default ACL.
+  std::string owner_account;
 };
 
 struct Rule {

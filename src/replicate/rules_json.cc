@@ -144,6 +144,39 @@ Result<std::optional<int64_t>> TimedSwitch(const Reader& rd, const json& dest, c
 // EventThreshold: {Minutes}} give the rule's replication_time (sla.h publishes the metrics
 // whatever Metrics says). S3 wants both enabled with 15 minutes; ferry takes either one, and any
 // whole number of minutes, but not two different ones.
+// Destination.Account and AccessControlTranslation {"Owner": "Destination"}: the replicas go to
+// the destination account (Destination::owner_account). S3 takes the translation only with an
+// Account, and Account alone changes nothing (it is checked against the bucket owner by S3, not
+// by ferry): refused, as ferry would silently ignore it.
+Status ParseOwnerOverride(const Reader& rd, const json& dest, Destination& out) {
+  std::string account;
+  FERRY_RETURN_IF_ERROR(rd.Str(dest, "Account", account));
+  auto t = dest.find("AccessControlTranslation");
+  if (t == dest.end()) {
+    if (!account.empty()) {
+      return rd.Bad("'Destination.Account' without 'AccessControlTranslation' would change "
+                    "nothing (ferry does not check the bucket owner)");
+    }
+    return Status::Ok();
+  }
+  if (!t->is_object()) return rd.Bad("'AccessControlTranslation' must be an object");
+  FERRY_RETURN_IF_ERROR(rd.Known(*t, "Destination.AccessControlTranslation", {"Owner"}));
+  std::string owner;
+  FERRY_RETURN_IF_ERROR(rd.Str(*t, "Owner", owner));
+  if (owner != "Destination") {
+    return rd.Bad("'AccessControlTranslation.Owner' must be \"Destination\"");
+  }
+  if (account.empty()) {
+    return rd.Bad("'AccessControlTranslation' needs 'Destination.Account' (the account the "
+                  "replicas go to)");
+  }
+  if (account.find_first_of("\",") != std::string::npos) {
+    return rd.Bad("'Destination.Account' holds a quote or comma");
+  }
+  out.owner_account = account;
+  return Status::Ok();
+}
+
 Status ParseReplicationTime(const Reader& rd, const json& dest, Rule& rule) {
   FERRY_ASSIGN_OR_RETURN(std::optional<int64_t> time,
                          TimedSwitch(rd, dest, "ReplicationTime", "Time", true));
@@ -246,13 +279,10 @@ Result<RuleSet> ParseS3ReplicationJson(
     FERRY_RETURN_IF_ERROR(rd.Known(*d, "Destination",
                                    {"Bucket", "StorageClass", "Account", "AccessControlTranslation",
                                     "EncryptionConfiguration", "ReplicationTime", "Metrics"}));
-    for (const auto& [name, what] : {std::pair{"Account", "the destination's account"},
-                                     {"AccessControlTranslation", "an owner override"}}) {
-      FERRY_RETURN_IF_ERROR(rd.NotYet(*d, name, "Destination", what));
-    }
     FERRY_RETURN_IF_ERROR(ParseReplicationTime(rd, *d, rule));
     std::string arn;
     Destination dest;
+    FERRY_RETURN_IF_ERROR(ParseOwnerOverride(rd, *d, dest));
     FERRY_RETURN_IF_ERROR(rd.Str(*d, "Bucket", arn));
     FERRY_RETURN_IF_ERROR(rd.Str(*d, "StorageClass", dest.storage_class));
     if (auto e = d->find("EncryptionConfiguration"); e != d->end()) {

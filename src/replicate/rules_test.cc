@@ -11,7 +11,7 @@ Rule MakeRule(std::string id, int priority, std::string prefix,
   r.id = std::move(id);
   r.priority = priority;
   r.prefix = std::move(prefix);
-  for (std::string& d : destinations) r.destinations.push_back({std::move(d), "", {}});
+  for (std::string& d : destinations) r.destinations.push_back({std::move(d), "", {}, ""});
   return r;
 }
 
@@ -241,7 +241,7 @@ TEST(ReplicationRulesTest, ValidateRefusesAReplicationTimeOutOfRange) {
   RuleSet rules;
   Rule r;
   r.id = "a";
-  r.destinations.push_back({"rb:x", "", {}});
+  r.destinations.push_back({"rb:x", "", {}, ""});
   r.replication_time = std::chrono::seconds(-1);
   rules.rules.push_back(r);
   EXPECT_EQ(Validate(rules).message(),
@@ -297,18 +297,32 @@ TEST(ReplicationRulesTest, S3JsonFieldsAreHonouredOrRefused) {
   EXPECT_EQ(with_destination(R"("EncryptionConfiguration": {})").status().message(),
             "r.json: replication rule 'x': 'EncryptionConfiguration.ReplicaKmsKeyID' is missing");
   EXPECT_FALSE(with_destination(R"("EncryptionConfiguration": {"KeyId": "k"})").ok());
-  const std::vector<std::string> not_yet = {
-      R"("Account": "1")",
-      R"("AccessControlTranslation": {"Owner": "Destination"})"};
-  for (const std::string& dest : not_yet) {
+  // AccessControlTranslation: the replicas go to Destination.Account; refused without it, with
+  // another Owner, and Account alone (it would change nothing).
+  auto dest = [](const std::string& d) {
     const std::string text = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
-        "Destination": {"Bucket": "arn:aws:s3:::known", )" + dest + "}}]}";
-    Status s = ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}})
-                   .status();
-    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << dest;
-    EXPECT_NE(s.message().find("is not supported by ferry yet"), std::string::npos)
-        << s.message();
-  }
+        "Destination": {"Bucket": "arn:aws:s3:::known", )" + d + "}}]}";
+    return ParseS3ReplicationJson(text, "r.json", {{"arn:aws:s3:::known", "rb:known"}});
+  };
+  Result<RuleSet> owner =
+      dest(R"("Account": "acct-b", "AccessControlTranslation": {"Owner": "Destination"})");
+  ASSERT_TRUE(owner.ok()) << owner.status().message();
+  EXPECT_EQ(owner->rules[0].destinations[0].owner_account, "acct-b");
+  EXPECT_EQ(dest(R"("AccessControlTranslation": {"Owner": "Destination"})").status().message(),
+            "r.json: replication rule 'x': 'AccessControlTranslation' needs "
+            "'Destination.Account' (the account the replicas go to)");
+  EXPECT_EQ(dest(R"("Account": "a", "AccessControlTranslation": {"Owner": "Source"})")
+                .status()
+                .message(),
+            "r.json: replication rule 'x': 'AccessControlTranslation.Owner' must be "
+            "\"Destination\"");
+  EXPECT_EQ(dest(R"("Account": "a", "AccessControlTranslation": {"Owner": "Destination",
+                   "X": 1})")
+                .status()
+                .message(),
+            "r.json: replication rule 'x': unknown field 'Destination.AccessControlTranslation.X'");
+  EXPECT_NE(dest(R"("Account": "1")").status().message().find("would change nothing"),
+            std::string::npos);
   const std::string metrics_off = R"({"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {},
       "Destination": {"Bucket": "arn:aws:s3:::known", "Metrics": {"Status": "Disabled"}}}]})";
   EXPECT_TRUE(

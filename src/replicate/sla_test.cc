@@ -41,7 +41,7 @@ class SlaTest : public ::testing::Test {
     }
     rules_.rules.push_back(Rule{});
     rules_.rules[0].id = "r";
-    rules_.rules[0].destinations.push_back({"b", "", {}});
+    rules_.rules[0].destinations.push_back({"b", "", {}, ""});
   }
   void TearDown() override {
     store_.reset();

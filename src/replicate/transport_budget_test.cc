@@ -69,7 +69,7 @@ class TransportBudgetTest : public ::testing::Test {
     Rule r;
     r.id = "r";
     Transport tb{.compress = true, .staging = "s:stage/", .region = "B", .level = 1};
-    r.destinations = {{"b", "", tb}};
+    r.destinations = {{"b", "", tb, ""}};
     rules_.rules.push_back(r);
     ASSERT_TRUE(Validate(rules_).ok());
   }

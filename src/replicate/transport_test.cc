@@ -87,7 +87,7 @@ class TransportPassTest : public ::testing::Test {
     r.delete_markers = true;
     Transport tb{.compress = true, .staging = "s:stage/", .region = "B", .level = 1};
     Transport tc{.compress = true, .staging = "s:stage/", .region = "C", .level = 1};
-    r.destinations = {{"b", "", tb}, {"c", "STANDARD_IA", tc}, {"d", "", {}}};
+    r.destinations = {{"b", "", tb, ""}, {"c", "STANDARD_IA", tc, ""}, {"d", "", {}, ""}};
     rules_.rules.push_back(r);
     ASSERT_TRUE(Validate(rules_).ok());
   }
@@ -521,7 +521,7 @@ TEST(TransportRulesTest, ValidateRefusesBadTransports) {
   auto rule = [](Transport t, std::string location = "rb:west/") {
     Rule r;
     r.id = "r";
-    r.destinations.push_back({std::move(location), "", std::move(t)});
+    r.destinations.push_back({std::move(location), "", std::move(t), ""});
     return RuleSet{{r}};
   };
   EXPECT_TRUE(Validate(rule({.compress = true, .staging = "rb:stage/x", .region = "", .level = 0}))
@@ -561,7 +561,7 @@ TEST(TransportRulesTest, ValidateRefusesBadTransports) {
   other.id = "o";
   other.priority = 1;
   other.prefix = "logs/";
-  other.destinations.push_back({"rb:west/", "", {}});
+  other.destinations.push_back({"rb:west/", "", {}, ""});
   two.rules.push_back(other);
   EXPECT_EQ(Validate(two).message(),
             "replication rule 'o': destination rb:west/: another rule names it with another "

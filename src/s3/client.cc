@@ -399,6 +399,26 @@ void AddWriteHeaders(const WriteOptions& options, http::Headers& headers) {
     headers.Set("x-amz-tagging", TaggingHeaderValue(*options.tags));
   }
   if (!options.storage_class.empty()) headers.Set("x-amz-storage-class", options.storage_class);
+  AddLockHeaders(options.lock, headers);
+  AddAclHeaders(options.acl, headers);
+}
+
+void AddLockHeaders(const ObjectLock& lock, http::Headers& headers) {
+  if (!lock.mode.empty()) {
+    headers.Set("x-amz-object-lock-mode", lock.mode);
+    headers.Set("x-amz-object-lock-retain-until-date", lock.retain_until);
+  }
+  if (lock.legal_hold) headers.Set("x-amz-object-lock-legal-hold", "ON");
+}
+
+void AddAclHeaders(const WriteAcl& acl, http::Headers& headers) {
+  if (!acl.canned.empty()) headers.Set("x-amz-acl", acl.canned);
+  if (!acl.grant_read.empty()) headers.Set("x-amz-grant-read", acl.grant_read);
+  if (!acl.grant_read_acp.empty()) headers.Set("x-amz-grant-read-acp", acl.grant_read_acp);
+  if (!acl.grant_write_acp.empty()) headers.Set("x-amz-grant-write-acp", acl.grant_write_acp);
+  if (!acl.grant_full_control.empty()) {
+    headers.Set("x-amz-grant-full-control", acl.grant_full_control);
+  }
 }
 
 ObjectHead ParseObjectHead(const http::Headers& headers) {
@@ -432,6 +452,11 @@ ObjectHead ParseObjectHead(const http::Headers& headers) {
   head.tag_count = static_cast<int>(to_u64(headers.Get("x-amz-tagging-count")));
   head.parts_count = static_cast<int>(to_u64(headers.Get("x-amz-mp-parts-count")));
   head.encryption = headers.Get("x-amz-server-side-encryption");
+  head.lock.mode = headers.Get("x-amz-object-lock-mode");
+  if (!head.lock.mode.empty()) {
+    head.lock.retain_until = headers.Get("x-amz-object-lock-retain-until-date");
+  }
+  head.lock.legal_hold = headers.Get("x-amz-object-lock-legal-hold") == "ON";
   if (!headers.Get("x-amz-server-side-encryption-customer-algorithm").empty()) {
     head.encryption = "SSE-C";
   }

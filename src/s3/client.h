@@ -115,7 +115,9 @@ class S3Client {
   // HeadBucket that returns the server's clock: the reply's Date (whole seconds).
   Result<std::chrono::system_clock::time_point> ServerDate(std::string_view bucket,
                                                            std::stop_token stop = {});
-  Status CreateBucket(std::string_view bucket, std::stop_token stop = {});
+  // With options.object_lock the bucket is created with S3 Object Lock (and versioning).
+  Status CreateBucket(std::string_view bucket, std::stop_token stop = {},
+                      const CreateBucketOptions& options = {});
   Status DeleteBucket(std::string_view bucket, std::stop_token stop = {});
   Status PutBucketVersioning(std::string_view bucket, bool enabled, std::stop_token stop = {});
   Result<BucketVersioning> GetBucketVersioning(std::string_view bucket, std::stop_token stop = {});
@@ -202,6 +204,39 @@ class S3Client {
   // `version_id` not empty: the tags of that version (else of the current one).
   Status PutObjectTagging(std::string_view bucket, std::string_view key, const Tags& tags,
                           std::stop_token stop = {}, std::string_view version_id = {});
+
+  // Object Lock (s3/ops/object_lock.cc; docs/design/object-lock.md). `version_id` empty: the
+  // current version. GetObjectRetention of a version without retention answers an empty lock
+  // (the store's NoSuchObjectLockConfiguration), not an error.
+  Result<ObjectLock> GetObjectRetention(std::string_view bucket, std::string_view key,
+                                        std::string_view version_id = {},
+                                        std::stop_token stop = {});
+  // Sets lock.mode and lock.retain_until (both set) of a version; `bypass_governance` sends
+  // x-amz-bypass-governance-retention: true (shortening a GOVERNANCE retention). The legal
+  // hold is PutObjectLegalHold's.
+  Status PutObjectRetention(std::string_view bucket, std::string_view key,
+                            std::string_view version_id, const ObjectLock& lock,
+                            bool bypass_governance = false, std::stop_token stop = {});
+  Result<bool> GetObjectLegalHold(std::string_view bucket, std::string_view key,
+                                  std::string_view version_id = {}, std::stop_token stop = {});
+  Status PutObjectLegalHold(std::string_view bucket, std::string_view key,
+                            std::string_view version_id, bool on, std::stop_token stop = {});
+  // The bucket's object lock; a bucket without it answers enabled = false (not an error).
+  Result<ObjectLockConfiguration> GetObjectLockConfiguration(std::string_view bucket,
+                                                             std::stop_token stop = {});
+  // Sets ObjectLockEnabled and, when given, the default retention rule.
+  Status PutObjectLockConfiguration(std::string_view bucket,
+                                    const std::optional<DefaultRetention>& rule,
+                                    std::stop_token stop = {});
+  // DeleteObject of one version with x-amz-bypass-governance-retention: true: removes a
+  // version under GOVERNANCE retention (needs s3:BypassGovernanceRetention). Like DeleteObject.
+  Result<DeleteReply> DeleteObjectBypassingGovernance(std::string_view bucket,
+                                                      std::string_view key,
+                                                      std::string_view version_id,
+                                                      std::stop_token stop = {});
+  // PutObjectAcl of the current version (or `version_id`) with canned ACL or grant headers.
+  Status PutObjectAcl(std::string_view bucket, std::string_view key, std::string_view version_id,
+                      const WriteAcl& acl, std::stop_token stop = {});
 
   // Multipart.
   Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,

@@ -109,8 +109,14 @@ std::string Quoted(std::string_view etag);
 std::string ContentMd5(std::span<const std::byte> body);
 
 // Adds the headers of WriteOptions: content headers, x-amz-meta-*, x-amz-tagging (URL query
-// form) and x-amz-storage-class. Content-MD5 is the caller's business.
+// form), x-amz-storage-class, the object lock and ACL headers (AddLockHeaders, AddAclHeaders).
+// Content-MD5 is the caller's business.
 void AddWriteHeaders(const WriteOptions& options, http::Headers& headers);
+// x-amz-object-lock-mode and -retain-until-date (when lock.mode is set) and
+// x-amz-object-lock-legal-hold: ON (when lock.legal_hold); nothing for an empty lock.
+void AddLockHeaders(const ObjectLock& lock, http::Headers& headers);
+// x-amz-acl and the x-amz-grant-* headers that are set.
+void AddAclHeaders(const WriteAcl& acl, http::Headers& headers);
 
 // "k1=v1&k2=v2" with names and values URI-encoded (x-amz-tagging).
 std::string TaggingHeaderValue(const Tags& tags);

@@ -72,9 +72,17 @@ std::string FormatAmzDate(system_clock::time_point t) {
 }
 
 std::string FormatIso8601(system_clock::time_point t) {
-  const std::string basic = FormatAmzDate(t);  // YYYYMMDDTHHMMSSZ
-  return basic.substr(0, 4) + "-" + basic.substr(4, 2) + "-" + basic.substr(6, 2) + "T" +
-         basic.substr(9, 2) + ":" + basic.substr(11, 2) + ":" + basic.substr(13, 2) + "Z";
+  using namespace std::chrono;
+  const auto day_point = floor<days>(t);
+  const year_month_day ymd{day_point};
+  const hh_mm_ss hms{floor<milliseconds>(t - day_point)};
+  std::array<char, 64> buf{};
+  const int n = std::snprintf(
+      buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+      static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+  return std::string(buf.data(), n > 0 ? static_cast<size_t>(n) : 0);
 }
 
 std::optional<system_clock::time_point> ParseIso8601(std::string_view s) {

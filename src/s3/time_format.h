@@ -14,7 +14,7 @@ namespace ferry::s3 {
 // "20150830T123600Z" (UTC; sub-second part dropped).
 std::string FormatAmzDate(std::chrono::system_clock::time_point t);
 
-// "2026-11-22T00:53:21Z" (UTC; sub-second part dropped): credential expirations, messages.
+// "2026-11-22T00:53:21.123Z" (UTC, milliseconds): what S3's object lock dates look like.
 std::string FormatIso8601(std::chrono::system_clock::time_point t);
 
 // "2026-11-22T00:53:21.123Z", "2026-11-22T00:53:21Z" or with a "+00:00"-style offset.

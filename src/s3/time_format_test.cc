@@ -19,7 +19,7 @@ TEST(TimeFormatTest, FormatsAmzDate) {
 }
 
 TEST(TimeFormatTest, FormatsIso8601AndReadsItBack) {
-  EXPECT_EQ(FormatIso8601(At(1440938160, 999)), "2015-08-30T12:36:00Z");
+  EXPECT_EQ(FormatIso8601(At(1440938160, 999)), "2015-08-30T12:36:00.999Z");
   EXPECT_EQ(ParseIso8601(FormatIso8601(At(1795308801))), At(1795308801));
 }
 

@@ -40,6 +40,33 @@ struct ContentHeaders {
   std::string expires;  // kept verbatim (HTTP-date)
 };
 
+// S3 Object Lock state of one object version: x-amz-object-lock-mode,
+// x-amz-object-lock-retain-until-date and x-amz-object-lock-legal-hold on HEAD/GET replies and on
+// writes (PutObject, CreateMultipartUpload, CopyObject); docs/design/object-lock.md.
+struct ObjectLock {
+  std::string mode;          // "GOVERNANCE" or "COMPLIANCE"; "" = no retention
+  std::string retain_until;  // ISO 8601 as the store says it; "" exactly when mode is ""
+  bool legal_hold = false;
+  bool any() const { return !mode.empty() || legal_hold; }
+  bool operator==(const ObjectLock&) const = default;
+};
+
+// The access control a write asks for: a canned ACL (x-amz-acl) and/or explicit grants
+// (x-amz-grant-*, each value a comma-separated grantee list such as `id="ID"` or
+// `uri="http://acs.amazonaws.com/groups/global/AllUsers"`). Empty: the store's default (private).
+struct WriteAcl {
+  std::string canned;
+  std::string grant_read;
+  std::string grant_read_acp;
+  std::string grant_write_acp;
+  std::string grant_full_control;
+  bool empty() const {
+    return canned.empty() && grant_read.empty() && grant_read_acp.empty() &&
+           grant_write_acp.empty() && grant_full_control.empty();
+  }
+  bool operator==(const WriteAcl&) const = default;
+};
+
 // What HEAD (or GET) says about one object.
 struct ObjectHead {
   uint64_t size = 0;
@@ -57,6 +84,7 @@ struct ObjectHead {
   // Server-side encryption the reply reports: x-amz-server-side-encryption ("AES256",
   // "aws:kms", ...), or "SSE-C" when a customer key was used; "" when none was reported.
   std::string encryption;
+  ObjectLock lock;  // x-amz-object-lock-* (only sent to callers allowed to read them)
   // True when the ETag of this object is not the MD5 of its bytes although it may look like
   // one (SSE-KMS and SSE-C objects on AWS).
   bool etag_not_md5() const { return encryption.starts_with("aws:kms") || encryption == "SSE-C"; }
@@ -135,6 +163,11 @@ struct WriteOptions {
   // Server-side encryption asked of PutObject and CreateMultipartUpload (s3/sse.h); their
   // reply must confirm it (CheckSseConfirmed), else the write fails with kNotSupported.
   Encryption encryption;
+  // Retention and legal hold of the new object (x-amz-object-lock-*; the bucket must have
+  // object lock). PutObject then always sends a Content-MD5, which S3 requires with them.
+  ObjectLock lock;
+  // x-amz-acl and x-amz-grant-* of the new object.
+  WriteAcl acl;
 };
 
 struct ByteRange {
@@ -196,6 +229,31 @@ struct CopyObjectRequest {
   // How the copy is encrypted at the destination (it is not inherited from the source: S3
   // writes a copy as the request says). The reply must confirm it.
   Encryption encryption;
+  // With COPY: the new object's retention and legal hold (S3 does not copy the source's) and
+  // ACL (S3 never copies it). With REPLACE these come from `replace`.
+  ObjectLock lock;
+  WriteAcl acl;
+};
+
+// A bucket's default retention (PutObjectLockConfiguration's Rule/DefaultRetention).
+struct DefaultRetention {
+  std::string mode;  // "GOVERNANCE" or "COMPLIANCE"
+  int days = 0;      // > 0
+};
+
+// GetObjectLockConfiguration's answer. `enabled` false: the bucket has no object lock
+// (ObjectLockConfigurationNotFoundError, or no ObjectLockEnabled element).
+struct ObjectLockConfiguration {
+  bool enabled = false;
+  std::optional<DefaultRetention> default_retention;
+};
+
+// What CreateBucket asks for besides the bucket.
+struct CreateBucketOptions {
+  // x-amz-bucket-object-lock-enabled: true (the store enables versioning with it).
+  bool object_lock = false;
+  // x-amz-acl of the bucket ("" = private).
+  std::string canned_acl;
 };
 
 struct UploadPartRequest {

@@ -349,6 +349,75 @@ std::string BuildCreateBucketConfiguration(std::string_view region) {
   return out;
 }
 
+Result<ObjectLock> ParseRetention(std::string_view xml) {
+  pugi::xml_document doc;
+  FERRY_RETURN_IF_ERROR(Load(doc, xml, "Retention"));
+  ObjectLock lock;
+  lock.mode = Text(doc.document_element(), "Mode");
+  lock.retain_until = Text(doc.document_element(), "RetainUntilDate");
+  if (lock.mode.empty() != lock.retain_until.empty()) {
+    return Status::Internal("a Retention with only one of Mode and RetainUntilDate");
+  }
+  return lock;
+}
+
+Result<bool> ParseLegalHold(std::string_view xml) {
+  pugi::xml_document doc;
+  FERRY_RETURN_IF_ERROR(Load(doc, xml, "LegalHold"));
+  return Text(doc.document_element(), "Status") == "ON";
+}
+
+Result<ObjectLockConfiguration> ParseObjectLockConfiguration(std::string_view xml) {
+  pugi::xml_document doc;
+  FERRY_RETURN_IF_ERROR(Load(doc, xml, "ObjectLockConfiguration"));
+  const pugi::xml_node root = doc.document_element();
+  ObjectLockConfiguration config;
+  config.enabled = Text(root, "ObjectLockEnabled") == "Enabled";
+  const pugi::xml_node retention = root.child("Rule").child("DefaultRetention");
+  if (retention) {
+    DefaultRetention rule;
+    rule.mode = Text(retention, "Mode");
+    const std::string days = Text(retention, "Days");
+    const std::string years = Text(retention, "Years");
+    const std::string& n = days.empty() ? years : days;
+    int v = 0;
+    for (char c : n) {
+      if (c < '0' || c > '9' || v > 1000000) return Status::Internal("bad retention period");
+      v = v * 10 + (c - '0');
+    }
+    rule.days = days.empty() ? v * 365 : v;
+    config.default_retention = rule;
+  }
+  return config;
+}
+
+std::string BuildRetention(const ObjectLock& lock) {
+  std::string out = "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>";
+  AppendXmlEscaped(out, lock.mode);
+  out.append("</Mode><RetainUntilDate>");
+  AppendXmlEscaped(out, lock.retain_until);
+  out.append("</RetainUntilDate></Retention>");
+  return out;
+}
+
+std::string BuildLegalHold(bool on) {
+  return std::string("<LegalHold xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>") +
+         (on ? "ON" : "OFF") + "</Status></LegalHold>";
+}
+
+std::string BuildObjectLockConfiguration(const std::optional<DefaultRetention>& rule) {
+  std::string out =
+      "<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<ObjectLockEnabled>Enabled</ObjectLockEnabled>";
+  if (rule) {
+    out.append("<Rule><DefaultRetention><Mode>");
+    AppendXmlEscaped(out, rule->mode);
+    out.append("</Mode><Days>" + std::to_string(rule->days) + "</Days></DefaultRetention></Rule>");
+  }
+  out.append("</ObjectLockConfiguration>");
+  return out;
+}
+
 std::string BuildVersioningConfiguration(bool enabled) {
   std::string out =
       "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>";

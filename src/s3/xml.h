@@ -9,6 +9,7 @@
 // thread-safe.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -75,6 +76,16 @@ S3ErrorInfo ParseError(std::string_view xml);
 // True when the body's root element is <Error> (S3 may send one with a 200 status for
 // CopyObject, UploadPartCopy and CompleteMultipartUpload).
 bool IsErrorDocument(std::string_view xml);
+
+// Object Lock documents (docs/design/object-lock.md). <Retention>: Mode and RetainUntilDate
+// (both empty when absent); <LegalHold>: Status ON; <ObjectLockConfiguration>: ObjectLockEnabled
+// Enabled and the optional Rule/DefaultRetention (Days; Years counted as 365 days).
+Result<ObjectLock> ParseRetention(std::string_view xml);
+Result<bool> ParseLegalHold(std::string_view xml);
+Result<ObjectLockConfiguration> ParseObjectLockConfiguration(std::string_view xml);
+std::string BuildRetention(const ObjectLock& lock);
+std::string BuildLegalHold(bool on);
+std::string BuildObjectLockConfiguration(const std::optional<DefaultRetention>& rule);
 
 // Request body builders.
 std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts);

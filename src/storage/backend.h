@@ -43,6 +43,7 @@ struct Features {
   bool tags = false;              // GetTags/PutTags work
   bool storage_class = false;     // storage classes are meaningful
   bool metadata = false;          // user metadata and content headers are stored
+  bool acl = false;               // WriteSpec::acl is honoured (S3 ACLs)
   // Reads are cheap enough (a local disk) that reading an object twice beats not knowing its
   // checksum before writing it: the engine then computes the checksum in a pre-pass.
   bool cheap_reads = false;
@@ -119,6 +120,11 @@ struct WriteSpec {
   // creators exactly one succeeds. Only where features().put_if_absent (else kNotSupported);
   // never retried on a refusal. Chunked writes do not take it (kNotSupported).
   bool if_absent = false;
+  // Retention and legal hold of the new object (S3 Object Lock; the bucket must have it, see
+  // Backend::HasObjectLock). Ignored by stores without object lock.
+  ObjectLock lock;
+  // ACL of the new object (S3). Ignored by stores without ACLs.
+  WriteAcl acl;
 };
 
 // One chunked (multipart) write. Parts are numbered from 1; every part but the last has the
@@ -366,6 +372,13 @@ class Backend {
   virtual Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) {
     (void)stop;
     return Status::NotSupported("server time not known for " + Describe());
+  }
+
+  // Whether the store's bucket has S3 Object Lock enabled (S3: GetObjectLockConfiguration),
+  // i.e. whether writes may carry WriteSpec::lock. Default: false (no object lock).
+  virtual Result<bool> HasObjectLock(std::stop_token stop) {
+    (void)stop;
+    return false;
   }
 
   // Tags (features().tags). Stat(with_tags) also returns them.

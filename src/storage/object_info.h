@@ -28,6 +28,37 @@ struct ContentHeaders {
   bool operator==(const ContentHeaders&) const = default;
 };
 
+// S3 Object Lock state of one object version (docs/design/object-lock.md): a retention (mode
+// and the time until which the version cannot be deleted or overwritten) and a legal hold.
+// Stores without object lock (local folders, memory) never fill it and ignore it on writes.
+struct ObjectLock {
+  std::string mode;  // "GOVERNANCE" or "COMPLIANCE"; "" = no retention
+  std::chrono::system_clock::time_point retain_until{};  // meaningful only with a mode
+  bool legal_hold = false;
+  bool any() const { return !mode.empty() || legal_hold; }
+  // Whether the version cannot be deleted at `now` (a retention not yet over, or a legal hold).
+  bool locked_at(std::chrono::system_clock::time_point now) const {
+    return legal_hold || (!mode.empty() && retain_until > now);
+  }
+  bool operator==(const ObjectLock&) const = default;
+};
+
+// The access control a write asks for (S3 canned ACL and x-amz-grant-* grantee lists; parsed
+// and checked by storage/acl.h). Empty: the store's default (private). Ignored by stores
+// without ACLs (local, memory).
+struct WriteAcl {
+  std::string canned;
+  std::string grant_read;
+  std::string grant_read_acp;
+  std::string grant_write_acp;
+  std::string grant_full_control;
+  bool empty() const {
+    return canned.empty() && grant_read.empty() && grant_read_acp.empty() &&
+           grant_write_acp.empty() && grant_full_control.empty();
+  }
+  bool operator==(const WriteAcl&) const = default;
+};
+
 struct ObjectInfo {
   std::string key;  // relative to the backend's root prefix
   uint64_t size = 0;
@@ -60,6 +91,7 @@ struct ObjectInfo {
   ContentHeaders content;
   std::map<std::string, std::string> metadata;  // user metadata, names lower-case, no prefix
   std::optional<Tags> tags;                     // nullopt = not fetched
+  ObjectLock lock;  // S3 HEAD/GET: the version's retention and legal hold
 
   // ferry's own checksum from metadata, if recorded.
   std::optional<uint32_t> crc32c() const;

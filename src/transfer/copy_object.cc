@@ -41,6 +41,24 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
       return Complete(r, "would copy", Status::Ok(), r.src.size);
     }
     const bool large = r.src.size >= options_.multipart_threshold;
+    // What a write asks for that the listing does not say (the source's retention) or that a
+    // server-side copy only takes with new metadata (an ACL is never copied, retention not by
+    // S3): the source's details, read once. A whole-object copy reads them with the bytes.
+    const bool spec_from_details = options_.preserve_lock || !options_.acl.empty();
+    if (spec_from_details && !r.src.has_details && (large || server_side_)) {
+      auto details = src_.Stat(r.src.key, /*with_tags=*/false, stop);
+      if (!details.ok() && details.status().code() == ErrorCode::kNotFound &&
+          r.src.unreadable.empty() && round < kRounds) {
+        r.need_details = true;  // deleted since listed: looked at again
+        continue;
+      }
+      if (!details.ok()) return Complete(r, nullptr, details.status().WithContext("stat"), 0);
+      stats_.details_fetched += 1;
+      const auto listed_mtime = r.src.mtime;
+      const bool same = details->etag == r.src.etag && details->size == r.src.size;
+      r.src = std::move(details).value();
+      if (same) r.src.mtime = listed_mtime;
+    }
     // One CopyObject is the cheapest copy there is (RGW copies only the manifest); above the
     // single-request limit the object is copied in parts on the server.
     const uint64_t single_copy_limit =
@@ -131,7 +149,11 @@ void TransferEngine::Skipped(const CopyRequest& r) {
 
 Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, const std::string& dst_key,
                                       std::stop_token stop) {
-  auto etag = dst_.CopyFrom(src_, src, dst_key, options_.storage_class, stop);
+  // Retention and ACLs are not copied by S3's COPY directive: the copy then replaces the
+  // metadata with the source's details (fetched by RunCopy) and asks for them.
+  auto etag = options_.preserve_lock || !options_.acl.empty()
+                  ? dst_.CopyFromWithSpec(src_, src, dst_key, SpecFor(src, src.crc32c()), stop)
+                  : dst_.CopyFrom(src_, src, dst_key, options_.storage_class, stop);
   if (!etag.ok()) return etag.status().WithContext("server-side copy of " + src.key);
   stats_.objects_server_side += 1;
   stats_.bytes_moved += src.size;
@@ -221,6 +243,8 @@ storage::WriteSpec TransferEngine::SpecFor(const storage::ObjectInfo& src,
   spec.storage_class = options_.storage_class.empty() ? src.storage_class : options_.storage_class;
   if (!dst_.features().storage_class) spec.storage_class.clear();
   spec.mtime = src.source_mtime();
+  if (options_.preserve_lock) spec.lock = src.lock;
+  spec.acl = options_.acl;
   return spec;
 }
 

@@ -46,6 +46,13 @@ struct TransferOptions {
   // Server-side copies up to this size use one CopyObject; larger ones UploadPartCopy.
   uint64_t server_side_copy_limit = 5ull << 30;
   std::string storage_class;         // override for every written object; "" keeps the source's
+  // Carry each source version's retention and legal hold (S3 Object Lock) to the object
+  // written (--preserve-lock). The caller checked that the destination has object lock
+  // (Backend::HasObjectLock). Server-side copies then replace the metadata with the source's
+  // details (S3 does not copy retention), and multipart copies stat the source first.
+  bool preserve_lock = false;
+  // The ACL of every written object (--acl, --grants); empty: the store's default.
+  storage::WriteAcl acl;
   bool dry_run = false;
   bool verbose = false;                // one line per action on stderr
   plan::DecideOptions decide;          // used again after details were fetched

@@ -20,6 +20,7 @@
 #include "obs/log.h"
 #include "state/state_url.h"
 #include "plan/filter.h"
+#include "storage/access.h"
 #include "transfer/adaptive.h"
 #include "transfer/progress.h"
 #include "transfer/sync.h"
@@ -59,6 +60,12 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
     return Status::InvalidArgument("--memory must be at least --part-size");
   }
   t.storage_class = a.storage_class;
+  t.preserve_lock = a.preserve_lock;
+  FERRY_ASSIGN_OR_RETURN(t.acl, storage::ParseGrants(a.grants));
+  if (!a.acl.empty()) {
+    if (!a.grants.empty()) return Status::InvalidArgument("--acl and --grants exclude each other");
+    FERRY_ASSIGN_OR_RETURN(t.acl.canned, storage::ParseCannedAcl(a.acl));
+  }
   t.dry_run = a.dry_run;
   t.verbose = verbose;
   t.decide.delete_extra = a.delete_extra;
@@ -68,6 +75,29 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   o.delete_extra = a.delete_extra;
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));
   return o;
+}
+
+// --preserve-lock needs a destination bucket with object lock, --acl/--grants one that keeps
+// ACLs (S3), and --compress carries neither: refused before anything is copied, in one line.
+Status CheckAccessFlags(const CopyArgs& a, storage::Backend& dst, std::stop_token stop) {
+  const bool acl = !a.acl.empty() || !a.grants.empty();
+  if ((a.preserve_lock || acl) && a.compress) {
+    return Status::InvalidArgument(
+        "--preserve-lock, --acl and --grants do not work with --compress (archives carry "
+        "neither)");
+  }
+  if (acl && !dst.features().acl) {
+    return Status::InvalidArgument("--acl/--grants: " + dst.Describe() +
+                                   " keeps no ACLs (an S3 destination does)");
+  }
+  if (!a.preserve_lock) return Status::Ok();
+  FERRY_ASSIGN_OR_RETURN(bool locked, dst.HasObjectLock(stop));
+  if (!locked) {
+    return Status::FailedPrecondition(
+        "--preserve-lock: destination " + dst.Describe() +
+        " has no object lock (create it with ferry mb --object-lock); nothing was copied");
+  }
+  return Status::Ok();
 }
 
 Result<plan::FilterOptions> BuildFilterOptions(const CopyArgs& a) {
@@ -107,6 +137,8 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.part_size = o.transfer.part_size;
   r.server_side_copy_limit = o.transfer.server_side_copy_limit;
   r.storage_class = o.transfer.storage_class;
+  r.preserve_lock = o.transfer.preserve_lock;
+  r.acl = o.transfer.acl;
   r.max_attempts = a.max_attempts;
   if (a.compress) {
     r.transport.staging = a.staging;
@@ -335,6 +367,7 @@ int Run(CopyArgs a, Context& ctx) {
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) {
     return ReportError(s.WithContext("destination"));
   }
+  if (Status s = CheckAccessFlags(a, **dst, ctx.stop); !s.ok()) return ReportError(s);
   if (!a.state.empty() && a.dry_run) {
     return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
   }
@@ -391,6 +424,16 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "is a folder)");
   cmd->add_option("--sse-c-copy-source-key", args->encryption.copy_source_key,
                   "SSE-C: base64 of the 32-byte customer key of SRC's objects (S3 to S3)");
+  cmd->add_flag("--preserve-lock", args->preserve_lock,
+                "carry each object's retention and legal hold (S3 Object Lock; the destination "
+                "bucket must have object lock)");
+  cmd->add_option("--acl", args->acl,
+                  "canned ACL of written objects (private, public-read, public-read-write, "
+                  "authenticated-read, bucket-owner-read, bucket-owner-full-control)");
+  cmd->add_option("--grants", args->grants,
+                  "grants of written objects, PERMISSION=TYPE=VALUE (read, readacp, writeacp, "
+                  "full; id, uri, emailaddress), repeatable")
+      ->expected(1, -1);
   cmd->add_flag("--checksum", args->checksum, "compare content checksums, not times");
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");

@@ -31,6 +31,9 @@ struct CopyArgs {
   std::vector<std::string> exclude;
   std::string min_size, max_size, newer_than, older_than;
   std::string storage_class;
+  bool preserve_lock = false;       // carry retention and legal holds (S3 Object Lock)
+  std::string acl;                  // canned ACL of written objects
+  std::vector<std::string> grants;  // PERMISSION=TYPE=VALUE (AWS CLI --grants)
   int concurrency = 0;
   std::string memory, part_size, threshold;
   std::string state;  // JobStore URL: durable, resumable run ("" = automatic state file)

@@ -84,8 +84,8 @@ class ReplicateKindsTest : public ::testing::Test {
     replicate::Rule rule;
     rule.id = "r";
     rule.delete_markers = true;
-    rule.destinations.push_back({"b", "", {}});
-    if (second != nullptr) rule.destinations.push_back({second, "", {}});
+    rule.destinations.push_back({"b", "", {}, ""});
+    if (second != nullptr) rule.destinations.push_back({second, "", {}, ""});
     pass.rules.rules = {rule};
     pass.concurrency = 2;
     pass.batch_versions = batch_versions;

@@ -25,7 +25,8 @@ Result<std::chrono::system_clock::time_point> S3Client::ServerDate(std::string_v
   return *t;
 }
 
-Status S3Client::CreateBucket(std::string_view bucket, std::stop_token stop) {
+Status S3Client::CreateBucket(std::string_view bucket, std::stop_token stop,
+                              const CreateBucketOptions& options) {
   // The LocationConstraint must name the endpoint's region (RGW answers 400
   // InvalidLocationConstraint otherwise); us-east-1 takes none.
   const std::string config = BuildCreateBucketConfiguration(options_.region);
@@ -34,6 +35,8 @@ Status S3Client::CreateBucket(std::string_view bucket, std::stop_token stop) {
   spec.bucket = bucket;
   spec.body = checksum::AsBytes(config);
   if (!config.empty()) spec.headers.Set("Content-Type", "application/xml");
+  if (options.object_lock) spec.headers.Set("x-amz-bucket-object-lock-enabled", "true");
+  if (!options.canned_acl.empty()) spec.headers.Set("x-amz-acl", options.canned_acl);
   return Call::Run(*this, spec, stop).status();
 }
 

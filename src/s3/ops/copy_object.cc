@@ -26,6 +26,8 @@ Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std
     if (replace->tags) spec.headers.Set("x-amz-tagging-directive", "REPLACE");
   } else {
     spec.headers.Set("x-amz-metadata-directive", "COPY");
+    AddLockHeaders(request.lock, spec.headers);
+    AddAclHeaders(request.acl, spec.headers);
   }
   if (!request.storage_class.empty() && (replace == nullptr || replace->storage_class.empty())) {
     spec.headers.Set("x-amz-storage-class", request.storage_class);

@@ -25,8 +25,9 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
     spec.headers.Set(std::string(kChecksumCrc32cHeader), crc32c);
   } else if (!options.content_md5.empty()) {
     spec.headers.Set("Content-MD5", options.content_md5);
-  } else if (options.compute_md5 && !Call::SignsPayload(*this)) {
-    // A signed payload hash already makes the server refuse a body that is not the one sent.
+  } else if (options.lock.any() || (options.compute_md5 && !Call::SignsPayload(*this))) {
+    // A signed payload hash already makes the server refuse a body that is not the one sent;
+    // S3 requires Content-MD5 (or a checksum) with object lock headers whatever the payload.
     spec.headers.Set("Content-MD5", ContentMd5(body));
   }
   // A lost reply: this very object (size, MD5 and user metadata) current at the key means the

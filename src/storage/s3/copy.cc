@@ -60,7 +60,11 @@ Result<WriteResult> S3Backend::CopyFromWithSpec(const Backend& source, const Obj
   request.key = FullKey(key);
   request.replace = &replace;
   FERRY_ASSIGN_OR_RETURN(s3::WrittenObject written, client_.CopyObject(request, stop));
-  std::string version_id = VersionOfCopy(request.key, written, features_.versions, stop);
+  // The version made must be known to lock it (RGW's CopyObject reply names none).
+  std::string version_id =
+      VersionOfCopy(request.key, written, features_.versions || spec.lock.any(), stop);
+  // RGW 16 ignores the lock headers of CopyObject: set what it left out.
+  FERRY_RETURN_IF_ERROR(ApplyLock(request.key, version_id, spec.lock, stop));
   return WriteResult{std::move(written.etag), std::move(version_id)};
 }
 

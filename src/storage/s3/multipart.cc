@@ -127,6 +127,8 @@ class S3ChunkWriter : public ChunkWriter {
         return tagged.WithContext("tagging " + key_);
       }
     }
+    // RGW 16 ignores the lock headers of CreateMultipartUpload (and of the stamping copy).
+    FERRY_RETURN_IF_ERROR(backend_.ApplyLock(key_, done.version_id, spec_.lock, stop));
     return WriteResult{std::move(done.etag), std::move(done.version_id)};
   }
 

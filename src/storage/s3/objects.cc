@@ -12,6 +12,7 @@ S3Backend::S3Backend(s3::S3Client& client, std::string bucket, std::string prefi
   features_.tags = true;
   features_.storage_class = true;
   features_.metadata = true;
+  features_.acl = true;
   features_.verifies_content_md5 = true;
   features_.put_if_absent = true;  // If-None-Match: * (Swift's s3api answers 501)
   if (client_.IsDirectoryBucket(bucket_)) {

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# S3 Object Lock and ACLs (docs/design/object-lock.md) against the RGW gateways: `ferry mb
+# --object-lock` (and --default-retention); cp --preserve-lock carrying a GOVERNANCE retention and
+# a legal hold, by server-side copy on one gateway and by GET/PUT and multipart to the other;
+# a destination without object lock refused in one line before anything is copied; without the
+# flag nothing is carried; `sync --delete` on an object-lock bucket adds delete markers and never
+# removes a locked version; --acl public-read lets an anonymous GET through (the default does
+# not), --grants read=id=... lets the second account read, unknown ACLs refused in one line;
+# replication carries the lock to an object-lock destination, refuses one without, and
+# AccessControlTranslation grants the replica to Destination.Account.
+# Needs the second account of gateway A (FERRY_TEST_S3_ACCESS_KEY_OTHER, scripts/rgw-start.sh).
+source "$(dirname "$0")/testlib.bash"
+SCRATCH=${FERRY_TEST_TMPDIR:-$WORK}
+export HOME=$SCRATCH/home  # no ~/.config/ferry or ~/.aws of the machine
+mkdir -p "$HOME"
+OTHER_KEY=${FERRY_TEST_S3_ACCESS_KEY_OTHER:-}
+OTHER_SECRET=${FERRY_TEST_S3_SECRET_KEY_OTHER:-}
+OTHER_ID=${FERRY_TEST_S3_OTHER_USER_ID:-tester-other}
+
+# Object-lock buckets keep their locked versions: legal holds are lifted and GOVERNANCE
+# retention bypassed (x-amz-bypass-governance-retention) before testlib's cleanup. Never fails.
+LOCKED=()
+unlock_all() {
+  [ "${FERRY_TEST_THROWAWAY_SERVERS:-0}" = 1 ] && return 0
+  for loc in "${LOCKED[@]}"; do
+    PYTHONPATH="$FERRY_TEST_TOOLS" python3 - "${loc%%:*}" "${loc#*:}" <<'PY' \
+      || echo "  (cleanup: the locked versions of $loc could not all be deleted)"
+import sys
+from s3_check import S3
+s3, bucket = S3[sys.argv[1]], sys.argv[2]
+kw = {"Bucket": bucket}
+while True:
+    page = s3.list_object_versions(**kw)
+    for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+        try:
+            s3.put_object_legal_hold(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"],
+                                     LegalHold={"Status": "OFF"})
+        except Exception:
+            pass
+        s3.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"],
+                         BypassGovernanceRetention=True)
+    if not page.get("IsTruncated"):
+        break
+    kw = {"Bucket": bucket, "KeyMarker": page["NextKeyMarker"],
+          "VersionIdMarker": page["NextVersionIdMarker"]}
+s3.delete_bucket(Bucket=bucket)
+PY
+  done
+}
+trap 'unlock_all; cleanup' EXIT
+
+lock_bucket() {  # lock_bucket ra|rb [mb flags...] -> a new object-lock bucket's name
+  local side=$1; shift
+  local b="ferry-lock-$$-$RANDOM"
+  ferry mb "$side:$b" --versioning --object-lock "$@" 2>"$WORK/mb.err" >/dev/null || {
+    cat "$WORK/mb.err" >&2; return 1; }
+  echo "$b"
+}
+head_field() {  # head_field a|b BUCKET KEY FIELD: one field of HeadObject ("None" when absent)
+  aws_side "$1" s3api head-object --bucket "$2" --key "$3" --query "$4" --output text
+}
+until_in() {  # until_in SECONDS: an ISO 8601 date that many seconds from now (whole seconds)
+  date -u -d "+$1 seconds" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# --- ferry mb --object-lock ---------------------------------------------------------------------
+S=$(lock_bucket ra); LOCKED+=("ra:$S")
+check "mb --versioning --object-lock: the bucket has object lock" \
+  test "$(aws_side a s3api get-object-lock-configuration --bucket "$S" \
+          --query ObjectLockConfiguration.ObjectLockEnabled --output text)" = Enabled
+check "  and versioning" \
+  test "$(aws_side a s3api get-bucket-versioning --bucket "$S" --query Status --output text)" = Enabled
+V="ferry-lock-$$-v$RANDOM"; LOCKED+=("ra:$V")
+check "mb --versioning (no object lock)" ferry mb "ra:$V" --versioning
+check "  versioning enabled, no object lock" \
+  test "$(aws_side a s3api get-bucket-versioning --bucket "$V" --query Status --output text)" = Enabled
+R=$(lock_bucket ra --default-retention governance:1); LOCKED+=("ra:$R")
+check "mb --default-retention GOVERNANCE:1: the rule is set" \
+  test "$(aws_side a s3api get-object-lock-configuration --bucket "$R" --query \
+          'ObjectLockConfiguration.Rule.DefaultRetention.[Mode,Days]' --output text)" = "GOVERNANCE	1"
+check "mb --default-retention without --object-lock: exit 2, one line" \
+  expect_error 2 "--default-retention needs --object-lock" \
+  ferry mb "ra:ferry-lock-$$-never" --default-retention GOVERNANCE:1
+check "mb --default-retention BAD: exit 2, one line" \
+  expect_error 2 "is not MODE:DAYS" ferry mb "ra:ferry-lock-$$-never" --object-lock \
+  --default-retention LEGAL:3
+
+# --- cp --preserve-lock ---------------------------------------------------------------------------
+UNTIL=$(until_in 900)
+printf 'locked' > "$WORK/locked.txt"
+head -c $((12 * 1024 * 1024 + 3)) /dev/urandom > "$WORK/big.bin"
+aws_side a s3api put-object --bucket "$S" --key held.txt --body "$WORK/locked.txt" \
+  --object-lock-mode GOVERNANCE --object-lock-retain-until-date "$UNTIL" \
+  --object-lock-legal-hold-status ON >/dev/null
+aws_side a s3api put-object --bucket "$S" --key big.bin --body "$WORK/big.bin" \
+  --object-lock-mode GOVERNANCE --object-lock-retain-until-date "$UNTIL" >/dev/null
+aws_side a s3api put-object --bucket "$S" --key plain.txt --body "$WORK/locked.txt" >/dev/null
+want_until=$(head_field a "$S" held.txt ObjectLockRetainUntilDate)
+
+D=$(lock_bucket ra); LOCKED+=("ra:$D")
+check "cp --preserve-lock, one gateway (server-side copies)" \
+  ferry cp "ra:$S" "ra:$D" --preserve-lock --no-progress
+check "  retention carried: GOVERNANCE until the source's date" \
+  test "$(head_field a "$D" held.txt '[ObjectLockMode,ObjectLockRetainUntilDate]')" = \
+       "GOVERNANCE	$want_until"
+check "  legal hold carried" test "$(head_field a "$D" held.txt ObjectLockLegalHoldStatus)" = ON
+check "  the 12 MiB object's retention carried" \
+  test "$(head_field a "$D" big.bin ObjectLockMode)" = GOVERNANCE
+check "  an object without lock stays without" \
+  test "$(head_field a "$D" plain.txt ObjectLockMode)" = None
+
+DB=$(lock_bucket rb); LOCKED+=("rb:$DB")
+check "cp --preserve-lock to the other gateway (GET/PUT; multipart above 5 MiB)" \
+  ferry cp "ra:$S" "rb:$DB" --preserve-lock --no-progress --multipart-threshold 5MiB \
+  --part-size 5MiB
+check "  retention and legal hold carried" \
+  test "$(head_field b "$DB" held.txt '[ObjectLockMode,ObjectLockRetainUntilDate,ObjectLockLegalHoldStatus]')" = \
+       "GOVERNANCE	$want_until	ON"
+check "  the multipart object's retention carried" \
+  test "$(head_field b "$DB" big.bin '[ObjectLockMode,ObjectLockRetainUntilDate]')" = \
+       "GOVERNANCE	$want_until"
+aws_side b s3 cp "s3://$DB/big.bin" "$WORK/big.back" >/dev/null
+check "  bytes intact" cmp -s "$WORK/big.back" "$WORK/big.bin"
+
+P=$(new_bucket ra)
+check "cp --preserve-lock to a bucket without object lock: exit 1, one line naming it" \
+  expect_error 1 "destination s3://$P.* has no object lock" \
+  ferry cp "ra:$S" "ra:$P" --preserve-lock --no-progress
+check "  nothing was copied" test -z "$(ferry ls "ra:$P")"
+check "cp --preserve-lock to a local folder: refused the same way" \
+  expect_error 1 "has no object lock" ferry cp "ra:$S" "$WORK/local" --preserve-lock --no-progress
+check "cp without --preserve-lock: copied, nothing carried (opt-in)" \
+  ferry cp "ra:$S" "ra:$P" --no-progress
+check "  no retention on the copy" test "$(head_field a "$P" held.txt ObjectLockMode)" = None
+
+# --- sync --delete on an object-lock bucket ------------------------------------------------------
+mkdir -p "$WORK/only-plain"
+cp "$WORK/locked.txt" "$WORK/only-plain/plain.txt"
+check "sync --delete to an object-lock bucket with locked versions: exit 0" \
+  ferry sync "$WORK/only-plain" "ra:$D" --delete --no-progress
+versions_of() {  # versions_of BUCKET KEY: "VERSIONS MARKERS" of KEY on gateway A
+  aws_side a s3api list-object-versions --bucket "$1" --prefix "$2" --output json \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d.get("Versions",[])), len(d.get("DeleteMarkers",[])))'
+}
+check "  the locked version is kept under a delete marker" test "$(versions_of "$D" held.txt)" = "1 1"
+held_version=$(aws_side a s3api list-object-versions --bucket "$D" --prefix held.txt \
+  --query 'Versions[0].VersionId' --output text)
+check "  the locked version still has its legal hold" \
+  test "$(aws_side a s3api head-object --bucket "$D" --key held.txt --version-id "$held_version" \
+    --query ObjectLockLegalHoldStatus --output text)" = ON
+
+# --- ACLs ------------------------------------------------------------------------------------------
+echo public > "$WORK/pub.txt"
+mkdir -p "$WORK/acl"; cp "$WORK/pub.txt" "$WORK/acl/pub.txt"
+check "cp --acl public-read" ferry cp "$WORK/acl" "ra:$P/pub/" --acl public-read --no-progress
+check "  an anonymous GET succeeds" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$FERRY_TEST_S3_ENDPOINT/$P/pub/pub.txt")" = 200
+check "cp without --acl" ferry cp "$WORK/acl" "ra:$P/priv/" --no-progress
+check "  an anonymous GET is refused (403)" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$FERRY_TEST_S3_ENDPOINT/$P/priv/pub.txt")" = 403
+check "server-side cp --acl public-read (one gateway: CopyObject)" \
+  ferry cp "ra:$P/priv/" "ra:$P/pub2/" --acl public-read --no-progress
+check "  an anonymous GET succeeds" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "$FERRY_TEST_S3_ENDPOINT/$P/pub2/pub.txt")" = 200
+check "--acl unknown: exit 2, one line" \
+  expect_error 2 'unknown canned ACL "world"' ferry cp "$WORK/acl" "ra:$P/x/" --acl world --no-progress
+check "--grants bad: exit 2, one line" \
+  expect_error 2 'grant "write=id=x"' ferry cp "$WORK/acl" "ra:$P/x/" --grants write=id=x --no-progress
+other_get() {  # other_get BUCKET/KEY: the HTTP status of a GET signed by the second account
+  curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:${FERRY_TEST_S3_REGION:-region-a}:s3" \
+    --user "$OTHER_KEY:$OTHER_SECRET" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+    "$FERRY_TEST_S3_ENDPOINT/$1"
+}
+if [ -n "$OTHER_KEY" ]; then
+  check "cp --grants read=id=$OTHER_ID" \
+    ferry cp "$WORK/acl" "ra:$P/granted/" --grants "read=id=$OTHER_ID" --no-progress
+  check "  the second account reads it" test "$(other_get "$P/granted/pub.txt")" = 200
+  check "  but not an object written without the grant" test "$(other_get "$P/priv/pub.txt")" = 403
+else
+  echo "skip - --grants and AccessControlTranslation: no second account (FERRY_TEST_S3_ACCESS_KEY_OTHER)"
+fi
+
+# --- replication: the lock goes to an object-lock destination; AccessControlTranslation ----------
+RL=$(lock_bucket ra); LOCKED+=("ra:$RL")
+RP=$(new_bucket ra)
+aws_side a s3api put-bucket-versioning --bucket "$RP" --versioning-configuration Status=Enabled
+cat > "$WORK/rep.toml" <<TOML
+$(cat "$CONF")
+
+[replication.buckets]
+"arn:aws:s3:::$RL" = "ra:$RL"
+"arn:aws:s3:::$RP" = "ra:$RP"
+TOML
+rules() {  # rules DEST_BUCKET [DESTINATION_EXTRA_JSON]
+  printf '{"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {}, "ExistingObjectReplication": {"Status": "Enabled"}, "Destination": {"Bucket": "arn:aws:s3:::%s"%s}}]}' \
+    "$1" "${2:+, $2}" > "$WORK/rules.json"
+}
+rules "$RL"
+check "replicate to an object-lock destination" \
+  "$FERRY_BIN" --config "$WORK/rep.toml" replicate "ra:$S" --replication-config "$WORK/rules.json" \
+  --state "$WORK/rep1.db"
+check "  the replica has the retention and legal hold" \
+  test "$(head_field a "$RL" held.txt '[ObjectLockMode,ObjectLockRetainUntilDate,ObjectLockLegalHoldStatus]')" = \
+       "GOVERNANCE	$want_until	ON"
+if [ -n "$OTHER_KEY" ]; then
+  rules "$RP" "\"Account\": \"$OTHER_ID\", \"AccessControlTranslation\": {\"Owner\": \"Destination\"}"
+  "$FERRY_BIN" --config "$WORK/rep.toml" replicate "ra:$S" --replication-config "$WORK/rules.json" \
+    --state "$WORK/rep2.db" >"$WORK/rep.out" 2>"$WORK/rep.err" || true
+  check "replicate to a destination without object lock: the locked versions fail, one line each" \
+    grep -q "has no object lock: the retention or legal hold of held.txt cannot be carried" \
+    "$WORK/rep.err" "$WORK/rep.out"
+  check "  the version without lock replicated, readable by Destination.Account" \
+    test "$(other_get "$RP/plain.txt")" = 200
+fi
+
+finish
