@@ -8,6 +8,7 @@
 
 #include "testing/fake_clock.h"
 #include "testing/fake_transport.h"
+#include "testing/scoped_env.h"
 
 namespace ferry::credentials {
 namespace {
@@ -21,39 +22,19 @@ std::string StsReply(const std::string& key) {
          "</AssumeRoleResult></AssumeRoleResponse>";
 }
 
-const char* const kVars[] = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_EC2_METADATA_DISABLED",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO", "HOME"};
-
 class ChainTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    for (const char* v : kVars) {
-      const char* old = std::getenv(v);
-      saved_.emplace_back(v, old ? std::optional<std::string>(old) : std::nullopt);
-      unsetenv(v);
-    }
-    home_ = std::filesystem::temp_directory_path() /
-            ("ferry-chain-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(home_ / ".aws");
-    setenv("HOME", home_.c_str(), 1);
+  ChainTest()
+      : env_({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+              "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+              "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+              "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_EC2_METADATA_DISABLED",
+              "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_ENDPOINT_URL_STS",
+              "AWS_ENDPOINT_URL_SSO"}),
+        home_(env_.Home("ferry-chain")) {
     context_.http = &http_;
     context_.clock = &clock_;
     context_.imds_endpoint = "http://imds.test";
-  }
-  void TearDown() override {
-    for (const auto& [name, value] : saved_) {
-      if (value) {
-        setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        unsetenv(name.c_str());
-      }
-    }
-    std::filesystem::remove_all(home_);
   }
   void Config(const std::string& text) { std::ofstream(home_ / ".aws/config") << text; }
   Result<ResolvedCredentials> Resolve(const ChainSettings& s) {
@@ -61,8 +42,8 @@ class ChainTest : public ::testing::Test {
   }
   std::string Key(const ResolvedCredentials& r) { return r.provider->Get()->access_key_id; }
 
+  testing::ScopedEnv env_;
   std::filesystem::path home_;
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
   testing::FakeTransport http_;
   testing::FakeClock clock_;
   ChainContext context_;

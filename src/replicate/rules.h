@@ -49,7 +49,7 @@ struct Destination {
   // S3 CRR's AccessControlTranslation {"Owner": "Destination"} with Destination.Account: the
   // replicas are granted to this account (x-amz-grant-full-control: id="ACCOUNT"), the
   // destination bucket's owner, whoever writes them. "" = the writer's default ACL.
-  std::string owner_account;
+  std::string owner_account{};
 };
 
 struct Rule {

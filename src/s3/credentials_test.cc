@@ -7,51 +7,24 @@
 #include <fstream>
 #include <string>
 
+#include "testing/scoped_env.h"
+
 namespace ferry::s3 {
 namespace {
-
-const char* const kVars[] = {"AWS_ACCESS_KEY_ID",
-                             "AWS_SECRET_ACCESS_KEY",
-                             "AWS_SESSION_TOKEN",
-                             "AWS_PROFILE",
-                             "AWS_SHARED_CREDENTIALS_FILE",
-                             "AWS_CONFIG_FILE",
-                             "AWS_REGION",
-                             "AWS_DEFAULT_REGION",
-                             "AWS_ENDPOINT_URL",
-                             "AWS_ENDPOINT_URL_S3",
-                             "HOME"};
 
 // Gives each test a clean environment and a temporary HOME; restores the old values after.
 class CredentialsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    for (const char* v : kVars) {
-      const char* old = std::getenv(v);
-      saved_.emplace_back(v, old ? std::optional<std::string>(old) : std::nullopt);
-      unsetenv(v);
-    }
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ferry-creds-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_ / ".aws");
-    setenv("HOME", dir_.c_str(), 1);
-  }
-  void TearDown() override {
-    for (const auto& [name, value] : saved_) {
-      if (value) {
-        setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        unsetenv(name.c_str());
-      }
-    }
-    std::filesystem::remove_all(dir_);
-  }
+  CredentialsTest()
+      : env_({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+              "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_REGION",
+              "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}),
+        dir_(env_.Home("ferry-creds")) {}
   void Write(const std::string& relative, const std::string& content) {
     std::ofstream(dir_ / relative) << content;
   }
+  testing::ScopedEnv env_;
   std::filesystem::path dir_;
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
 TEST_F(CredentialsTest, ProfilesFromTheSharedCredentialsFile) {

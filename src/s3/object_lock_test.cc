@@ -98,7 +98,7 @@ TEST_F(ObjectLockClientTest, CopyObjectWithCopyDirectiveAsksForLockAndAcl) {
   S3Client client = MakeClient();
   transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>\"e\"</ETag></CopyObjectResult>"));
   CopyObjectRequest c;
-  c.source = {"src", "k", "", ""};
+  c.source = {"src", "k", "", "", ""};
   c.bucket = "dst";
   c.key = "k";
   c.lock = {"GOVERNANCE", "2030-01-01T00:00:00.000Z", false};

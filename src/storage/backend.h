@@ -122,9 +122,9 @@ struct WriteSpec {
   bool if_absent = false;
   // Retention and legal hold of the new object (S3 Object Lock; the bucket must have it, see
   // Backend::HasObjectLock). Ignored by stores without object lock.
-  ObjectLock lock;
+  ObjectLock lock{};
   // ACL of the new object (S3). Ignored by stores without ACLs.
-  WriteAcl acl;
+  WriteAcl acl{};
 };
 
 // One chunked (multipart) write. Parts are numbered from 1; every part but the last has the
