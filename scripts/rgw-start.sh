@@ -309,10 +309,6 @@ rgw enable usage log = ${RGW_USAGE_LOG:-false}
 rgw usage log tick interval = 1
 rgw usage log flush threshold = 1
 rgw crypt require ssl = false
-# STS (AssumeRole on the S3 endpoint) for tests/cli/credentials_test.sh: temporary keys of the
-# roles made below; the key only seals this throw-away cluster's session tokens
-rgw sts key = ferrytestsstskey
-rgw s3 auth use sts = true
 # server-side encryption (tests/cli/sse_test.sh): SSE-KMS with RGW's built-in test key store
 rgw crypt s3 kms backend = testing
 rgw crypt s3 kms encryption keys = testkey-1=YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY= testkey-2=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo2NTQzMjE=
@@ -320,6 +316,13 @@ rgw crypt s3 kms encryption keys = testkey-1=YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo
 rgw gc obj min wait = 30
 rgw gc processor period = 30
 rgw gc processor max time = 30
+# STS (AssumeRole on the S3 endpoint) on gateway B only, for tests/cli/credentials_test.sh:
+# temporary keys of the roles made below (the key only seals this throw-away cluster's session
+# tokens). Not on gateway A: with it RGW 16 answers a wrong secret or an unknown key with a plain
+# AccessDenied instead of SignatureDoesNotMatch / InvalidAccessKeyId, which A's tests check.
+[client.rgw.b]
+rgw sts key = ferrytestsstskey
+rgw s3 auth use sts = true
 EOF
 
 # ---------------------------------------------------------------- monitor
@@ -416,21 +419,23 @@ tls_answers \
   || die "RGW a does not answer over HTTPS on $RGW_TLS_PORT (see $RGW_DIR/log/client.rgw.a.log)"
 log "RGW a answers on $RGW_PORT and over HTTPS on $RGW_TLS_PORT after $(elapsed)s"
 make_user a tester "$RGW_ACCESS_KEY" "$RGW_SECRET_KEY"
-# roles user tester may assume (STS): ferry-test may do anything in S3, ferry-readonly only read
-make_role() { # $1 role  $2 actions (JSON list)
-  local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/tester"]},"Action":["sts:AssumeRole"]}]}'
-  $ADMIN role create --role-name="$1" --path=/ --assume-role-policy-doc="$trust" >/dev/null
-  $ADMIN role-policy put --role-name="$1" --policy-name=s3 \
-    --policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":$2,\"Resource\":\"arn:aws:s3:::*\"}]}" >/dev/null
-}
-make_role ferry-test '["s3:*"]'
-make_role ferry-readonly '["s3:GetObject","s3:ListBucket","s3:GetBucketLocation","s3:ListAllMyBuckets"]'
 # second account of gateway A: ACL grants, AccessControlTranslation (tests/cli/object_lock_test.sh)
 make_user a tester-other "$RGW_ACCESS_KEY_OTHER" "$RGW_SECRET_KEY_OTHER"
 if [ "$RGW_INSTANCES" = 2 ]; then
   wait_port "$RGW_PORT_B" b
   log "RGW b answers on $RGW_PORT_B after $(elapsed)s"
   make_user b tester-b "$RGW_ACCESS_KEY_B" "$RGW_SECRET_KEY_B"
+  # roles user tester-b may assume (STS): ferry-test may do anything in S3, ferry-readonly read
+  make_role() { # $1 role  $2 actions (JSON list)
+    local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/tester-b"]},"Action":["sts:AssumeRole"]}]}'
+    # shellcheck disable=SC2046
+    $ADMIN $(zargs b) role create --role-name="$1" --path=/ --assume-role-policy-doc="$trust" >/dev/null
+    # shellcheck disable=SC2046
+    $ADMIN $(zargs b) role-policy put --role-name="$1" --policy-name=s3 \
+      --policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":$2,\"Resource\":\"arn:aws:s3:::*\"}]}" >/dev/null
+  }
+  make_role ferry-test '["s3:*"]'
+  make_role ferry-readonly '["s3:GetObject","s3:ListBucket","s3:GetBucketLocation","s3:ListAllMyBuckets"]'
 fi
 log "ready after $(elapsed)s"
 print_info
