@@ -22,6 +22,7 @@
 #   RGW_PORT         S3 port of instance A           (default 7480)
 #   RGW_PORT_B       S3 port of instance B           (default 7481)
 #   RGW_TLS_PORT     HTTPS S3 port of instance A     (default 7443)
+#   RGW_STS_PORT     a second gateway of instance A's zone that also serves STS (default 7482)
 #   RGW_MON_PORT / RGW_MON_PORT2   monitor ports, v1 / v2 messenger   (default 6789 / 3300)
 #   RGW_INSTANCES    1 or 2; 2 starts a second, fully independent RGW "region"
 #                    (own realm/zonegroup/zone/pools/users) on RGW_PORT_B  (default 2)
@@ -51,6 +52,7 @@ RGW_DIR=${RGW_DIR:-/tmp/ferry-rgw}
 RGW_PORT=${RGW_PORT:-7480}
 RGW_PORT_B=${RGW_PORT_B:-7481}
 RGW_TLS_PORT=${RGW_TLS_PORT:-7443}
+RGW_STS_PORT=${RGW_STS_PORT:-7482}
 RGW_INSTANCES=${RGW_INSTANCES:-2}
 RGW_OBJECTSTORE=${RGW_OBJECTSTORE:-bluestore}
 RGW_STORE_GB=${RGW_STORE_GB:-16}
@@ -102,6 +104,7 @@ print_info() {
     echo "S3_SECRET_KEY_B=$RGW_SECRET_KEY_B"
     echo "S3_REGION_B=region-b"
   fi
+  echo "S3_STS_ENDPOINT=http://127.0.0.1:$RGW_STS_PORT"  # zone A's keys, region-a, with STS
   echo "S3_TLS_ENDPOINT=https://127.0.0.1:$RGW_TLS_PORT"
   echo "S3_TLS_CA=$TLS_DIR/ca.pem"
   echo "CEPH_CONF=$CONF"
@@ -132,8 +135,9 @@ make_tls() {
     || die "making the TLS certificates failed (see $RGW_DIR/log/tls.log)"
 }
 zargs() { echo "--rgw-realm realm-$1 --rgw-zonegroup region-$1 --rgw-zone zone-$1"; }
-start_rgw() { # $1 = a|b  $2 = port
-  local id=$1 port=$2 frontends="beast endpoint=127.0.0.1:$2"
+start_rgw() { # $1 = a|b|s (s: zone A's gateway with STS)  $2 = port
+  local id=$1 port=$2 frontends="beast endpoint=127.0.0.1:$2" zone=$1
+  [ "$id" = s ] && zone=a
   if [ "$id" = a ]; then  # gateway A also serves HTTPS
     frontends+=" ssl_endpoint=127.0.0.1:$RGW_TLS_PORT ssl_certificate=$TLS_DIR/server.pem"
     frontends+=" ssl_private_key=$TLS_DIR/server.key"
@@ -143,7 +147,7 @@ start_rgw() { # $1 = a|b  $2 = port
     > "$RGW_DIR/rgw.$id/keyring"
   # shellcheck disable=SC2046
   radosgw -c "$CONF" -n "client.rgw.$id" --keyring "$RGW_DIR/rgw.$id/keyring" \
-    --rgw-frontends "$frontends" $(zargs "$id")
+    --rgw-frontends "$frontends" $(zargs "$zone")
 }
 
 # something accepts TCP connections on 127.0.0.1:$1 (any protocol: also catches the monitor ports)
@@ -316,11 +320,13 @@ rgw crypt s3 kms encryption keys = testkey-1=YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo
 rgw gc obj min wait = 30
 rgw gc processor period = 30
 rgw gc processor max time = 30
-# STS (AssumeRole on the S3 endpoint) on gateway B only, for tests/cli/credentials_test.sh:
-# temporary keys of the roles made below (the key only seals this throw-away cluster's session
-# tokens). Not on gateway A: with it RGW 16 answers a wrong secret or an unknown key with a plain
-# AccessDenied instead of SignatureDoesNotMatch / InvalidAccessKeyId, which A's tests check.
-[client.rgw.b]
+# STS (AssumeRole on the S3 endpoint) on gateway S only (zone A's users and buckets on its own
+# port), for tests/cli/credentials_test.sh: temporary keys of the roles made below (the key only
+# seals this throw-away cluster's session tokens). Not on gateways A and B: with it RGW 16
+# answers a wrong secret or an unknown key with a plain AccessDenied instead of
+# SignatureDoesNotMatch / InvalidAccessKeyId, and refuses the made-up session tokens other
+# tests send (RGW without STS ignores them).
+[client.rgw.s]
 rgw sts key = ferrytestsstskey
 rgw s3 auth use sts = true
 EOF
@@ -421,21 +427,22 @@ log "RGW a answers on $RGW_PORT and over HTTPS on $RGW_TLS_PORT after $(elapsed)
 make_user a tester "$RGW_ACCESS_KEY" "$RGW_SECRET_KEY"
 # second account of gateway A: ACL grants, AccessControlTranslation (tests/cli/object_lock_test.sh)
 make_user a tester-other "$RGW_ACCESS_KEY_OTHER" "$RGW_SECRET_KEY_OTHER"
+# gateway S: zone A with STS; roles user tester may assume there: ferry-test may do anything in
+# S3, ferry-readonly only read
+start_rgw s "$RGW_STS_PORT"
+make_role() { # $1 role  $2 actions (JSON list)
+  local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/tester"]},"Action":["sts:AssumeRole"]}]}'
+  $ADMIN role create --role-name="$1" --path=/ --assume-role-policy-doc="$trust" >/dev/null
+  $ADMIN role-policy put --role-name="$1" --policy-name=s3 \
+    --policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":$2,\"Resource\":\"arn:aws:s3:::*\"}]}" >/dev/null
+}
+make_role ferry-test '["s3:*"]'
+make_role ferry-readonly '["s3:GetObject","s3:ListBucket","s3:GetBucketLocation","s3:ListAllMyBuckets"]'
+wait_port "$RGW_STS_PORT" s
 if [ "$RGW_INSTANCES" = 2 ]; then
   wait_port "$RGW_PORT_B" b
   log "RGW b answers on $RGW_PORT_B after $(elapsed)s"
   make_user b tester-b "$RGW_ACCESS_KEY_B" "$RGW_SECRET_KEY_B"
-  # roles user tester-b may assume (STS): ferry-test may do anything in S3, ferry-readonly read
-  make_role() { # $1 role  $2 actions (JSON list)
-    local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/tester-b"]},"Action":["sts:AssumeRole"]}]}'
-    # shellcheck disable=SC2046
-    $ADMIN $(zargs b) role create --role-name="$1" --path=/ --assume-role-policy-doc="$trust" >/dev/null
-    # shellcheck disable=SC2046
-    $ADMIN $(zargs b) role-policy put --role-name="$1" --policy-name=s3 \
-      --policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":$2,\"Resource\":\"arn:aws:s3:::*\"}]}" >/dev/null
-  }
-  make_role ferry-test '["s3:*"]'
-  make_role ferry-readonly '["s3:GetObject","s3:ListBucket","s3:GetBucketLocation","s3:ListAllMyBuckets"]'
 fi
 log "ready after $(elapsed)s"
 print_info

@@ -171,6 +171,7 @@ wait_servers() {
       export FERRY_TEST_S3_ENDPOINT_B=$S3_ENDPOINT_B FERRY_TEST_S3_ACCESS_KEY_B=$S3_ACCESS_KEY_B
       export FERRY_TEST_S3_SECRET_KEY_B=$S3_SECRET_KEY_B FERRY_TEST_S3_REGION_B=$S3_REGION_B
       export FERRY_TEST_S3_TLS_ENDPOINT=${S3_TLS_ENDPOINT:-} FERRY_TEST_S3_TLS_CA=${S3_TLS_CA:-}
+      export FERRY_TEST_S3_STS_ENDPOINT=${S3_STS_ENDPOINT:-}  # zone A with STS (credentials_test)
       export FERRY_TEST_CEPH_CONF=$CEPH_CONF
       # second account of gateway A (tests/cli/object_lock_test.sh)
       export FERRY_TEST_S3_ACCESS_KEY_OTHER=${S3_ACCESS_KEY_OTHER:-}

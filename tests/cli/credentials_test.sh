@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Credentials beyond fixed keys, against gateway B's STS (scripts/rgw-start.sh: `rgw s3 auth use
-# sts` there, roles ferry-test (all of S3) and ferry-readonly that user tester-b may assume):
+# Credentials beyond fixed keys, against the STS of gateway S (scripts/rgw-start.sh: zone A's users
+# and buckets with `rgw s3 auth use sts`, roles ferry-test (all of S3) and ferry-readonly that
+# user tester may assume):
 #  - a profile with role_arn + source_profile: every request signed with the role's temporary
 #    keys (the read-only role can list and read, and its writes are refused);
 #  - a remote's own role_arn over its keys;
@@ -17,15 +18,20 @@ mkdir -p "$HOME/.aws"
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CONFIG_FILE \
   AWS_SHARED_CREDENTIALS_FILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
 export AWS_EC2_METADATA_DISABLED=true
-REGION=${FERRY_TEST_S3_REGION_B:-region-b}
-A=$(new_bucket rb)
+if [ -z "${FERRY_TEST_S3_STS_ENDPOINT:-}" ]; then
+  echo "FERRY_TEST_S3_STS_ENDPOINT is not set (scripts/rgw-start.sh prints S3_STS_ENDPOINT)" >&2
+  exit 1
+fi
+STS=$FERRY_TEST_S3_STS_ENDPOINT
+REGION=${FERRY_TEST_S3_REGION:-region-a}
+A=$(new_bucket ra)
 all_output=$WORK/all-output
 keep() { cat "$WORK/out" "$WORK/err" >> "$all_output" 2>/dev/null || true; }
 
 cat > "$HOME/.aws/credentials" <<INI
 [src]
-aws_access_key_id = $RB_KEY
-aws_secret_access_key = $RB_SECRET
+aws_access_key_id = $RA_KEY
+aws_secret_access_key = $RA_SECRET
 INI
 cat > "$HOME/.aws/config" <<INI
 [profile writer]
@@ -49,9 +55,9 @@ INI
 cat > "$SCRATCH/sts-process.sh" <<SH
 #!/usr/bin/env bash
 date +%s.%N >> "$SCRATCH/process-calls"
-xml=\$(curl -sf --aws-sigv4 "aws:amz:$REGION:sts" --user "$RB_KEY:$RB_SECRET" \\
+xml=\$(curl -sf --aws-sigv4 "aws:amz:$REGION:sts" --user "$RA_KEY:$RA_SECRET" \\
   -d "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam:::role/ferry-test&RoleSessionName=proc" \\
-  "$FERRY_TEST_S3_ENDPOINT_B/") || { echo "AssumeRole at the gateway failed" >&2; exit 1; }
+  "$STS/") || { echo "AssumeRole at the gateway failed" >&2; exit 1; }
 python3 - "\$xml" <<'PY'
 import datetime, json, re, sys
 x = sys.argv[1]
@@ -63,9 +69,9 @@ print(json.dumps({"Version": 1, "AccessKeyId": g("AccessKeyId"),
 PY
 SH
 
-remote() { # remote NAME LINE...: a remote on gateway B
+remote() { # remote NAME LINE...: a remote on gateway S
   local name=$1; shift
-  printf '\n[remotes.%s]\nendpoint = "%s"\nregion = "%s"\n' "$name" "$FERRY_TEST_S3_ENDPOINT_B" \
+  printf '\n[remotes.%s]\nendpoint = "%s"\nregion = "%s"\n' "$name" "$STS" \
     "$REGION"
   printf '%s\n' "$@"
 }
@@ -74,7 +80,7 @@ cp "$CONF" "$WORK/creds.toml"
   remote reader 'profile = "reader"'
   remote ghost 'profile = "ghost"'
   remote mfa 'profile = "mfa"'
-  remote keysrole 'access_key_id_env = "RB_KEY"' 'secret_access_key_env = "RB_SECRET"' \
+  remote keysrole 'access_key_id_env = "RA_KEY"' 'secret_access_key_env = "RA_SECRET"' \
     'role_arn = "arn:aws:iam:::role/ferry-readonly"' 'duration_seconds = 900'
   remote proc "credential_process = \"bash $SCRATCH/sts-process.sh\""
   remote failing 'credential_process = "echo no session, log in first >&2; exit 4"'
@@ -93,7 +99,7 @@ check "(a) cp up through profile 'writer' (role ferry-test)" \
     > '$WORK/out' 2> '$WORK/err'"
 keep
 check "(a)   objects read back byte for byte with the plain keys" \
-  bash -c "'$FERRY_BIN' --config '$CONF' cp 'rb:$A/w/' '$WORK/back-a/' --no-progress >/dev/null 2>&1 \
+  bash -c "'$FERRY_BIN' --config '$CONF' cp 'ra:$A/w/' '$WORK/back-a/' --no-progress >/dev/null 2>&1 \
     && diff -r '$WORK/src' '$WORK/back-a'"
 
 # (b) the read-only role: lists and reads, writes refused
@@ -109,7 +115,7 @@ cf cp "$WORK/src/d" "reader:$A/denied/" --no-progress >"$WORK/out" 2>"$WORK/err"
 keep
 check "(b) a write through the read-only role is refused (exit $rc)" \
   bash -c "[ $rc -ne 0 ] && cat '$WORK/out' '$WORK/err' | grep -qi 'access denied'"
-check "(b)   nothing was written" bash -c "! '$FERRY_BIN' --config '$CONF' ls 'rb:$A/denied/' \
+check "(b)   nothing was written" bash -c "! '$FERRY_BIN' --config '$CONF' ls 'ra:$A/denied/' \
   2>/dev/null | grep -q ."
 
 # (c) a remote's role_arn over its own keys (read-only again)
@@ -134,7 +140,7 @@ check "(d) a failing credential_process: its exit and last line" \
   expect_error 1 "credential_process of remote 'failing' exited with status 4: no session, log in first" \
   cf ls "failing:$A"
 keep
-check "(d)   nothing was written" bash -c "! '$FERRY_BIN' --config '$CONF' ls 'rb:$A/ghost/' \
+check "(d)   nothing was written" bash -c "! '$FERRY_BIN' --config '$CONF' ls 'ra:$A/ghost/' \
   2>/dev/null | grep -q ."
 
 # (e) credentials that expire during the run: asked for again in time, the run completes (one
@@ -154,16 +160,16 @@ check "(e)   it lasted longer than one set of credentials (${took} s > 12 s)" te
 check "(e)   new credentials were fetched before the old expired ($calls >= $((took / 12 + 1)))" \
   test "$calls" -ge $((took / 12 + 1))
 check "(e)   every object arrived intact" \
-  bash -c "'$FERRY_BIN' --config '$CONF' cp 'rb:$A/slow/' '$WORK/back-e/' --no-progress >/dev/null 2>&1 \
+  bash -c "'$FERRY_BIN' --config '$CONF' cp 'ra:$A/slow/' '$WORK/back-e/' --no-progress >/dev/null 2>&1 \
     && diff -r '$WORK/slow' '$WORK/back-e'"
 
 # (f) no_sign_request: a public-read bucket listed and its public object read without
 # credentials; its private object refused
-P=$(new_bucket rb)
-aws_side b s3api put-bucket-acl --bucket "$P" --acl public-read
-aws_side b s3api put-object --bucket "$P" --key pub/open.txt --body "$WORK/src/d/hello.txt" \
+P=$(new_bucket ra)
+aws_side a s3api put-bucket-acl --bucket "$P" --acl public-read
+aws_side a s3api put-object --bucket "$P" --key pub/open.txt --body "$WORK/src/d/hello.txt" \
   --acl public-read >/dev/null
-aws_side b s3api put-object --bucket "$P" --key priv/closed.txt --body "$WORK/src/d/hello.txt" \
+aws_side a s3api put-object --bucket "$P" --key priv/closed.txt --body "$WORK/src/d/hello.txt" \
   >/dev/null
 check "(f) a public-read object read unsigned" \
   bash -c "'$FERRY_BIN' --config '$WORK/creds.toml' cp 'anon:$P/pub/' '$WORK/open/' \
@@ -175,5 +181,5 @@ check "(f) a private object refused unsigned (exit $rc)" \
   bash -c "[ $rc -ne 0 ] && [ ! -e '$WORK/private/closed.txt' ]"
 
 # (g) no secret anywhere in what ferry wrote
-check "(g) the secret key never shows" bash -c "! grep -qF -- '$RB_SECRET' '$all_output'"
+check "(g) the secret key never shows" bash -c "! grep -qF -- '$RA_SECRET' '$all_output'"
 finish
