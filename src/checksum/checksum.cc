@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "base/status.h"
+#include "checksum/additional.h"
 
 namespace ferry::checksum {
 
@@ -30,46 +31,8 @@ uint32_t Crc32c(std::span<const std::byte> data, uint32_t crc) {
   return ~reg;
 }
 
-namespace {
-
-// GF(2) 32x32 matrix times vector and matrix squaring: the classic way to advance a CRC
-// register over `len` zero bytes in O(log len) steps.
-uint32_t MatTimes(const uint32_t* mat, uint32_t vec) {
-  uint32_t sum = 0;
-  for (int i = 0; vec != 0; ++i, vec >>= 1) {
-    if (vec & 1) sum ^= mat[i];
-  }
-  return sum;
-}
-
-void MatSquare(uint32_t* square, const uint32_t* mat) {
-  for (int n = 0; n < 32; ++n) square[n] = MatTimes(mat, mat[n]);
-}
-
-}  // namespace
-
 uint32_t Crc32cCombine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
-  if (len_b == 0) return crc_a;
-  uint32_t even[32];
-  uint32_t odd[32];
-  odd[0] = 0x82F63B78u;  // reflected Castagnoli polynomial: operator for one zero bit
-  uint32_t row = 1;
-  for (int n = 1; n < 32; ++n) {
-    odd[n] = row;
-    row <<= 1;
-  }
-  MatSquare(even, odd);  // two zero bits
-  MatSquare(odd, even);  // four zero bits
-  do {
-    MatSquare(even, odd);  // first pass: one zero byte
-    if (len_b & 1) crc_a = MatTimes(even, crc_a);
-    len_b >>= 1;
-    if (len_b == 0) break;
-    MatSquare(odd, even);
-    if (len_b & 1) crc_a = MatTimes(odd, crc_a);
-    len_b >>= 1;
-  } while (len_b != 0);
-  return crc_a ^ crc_b;
+  return static_cast<uint32_t>(CrcCombine(Algorithm::kCrc32c, crc_a, crc_b, len_b));
 }
 
 namespace {

@@ -238,6 +238,11 @@ class S3Client {
   Status PutObjectAcl(std::string_view bucket, std::string_view key, std::string_view version_id,
                       const WriteAcl& acl, std::stop_token stop = {});
 
+  // Asks for a readable copy of an archived object (POST ?restore). Errors: kNotFound,
+  // kFailedPrecondition (InvalidObjectState: the object is not archived).
+  Result<RestoreReply> RestoreObject(const RestoreObjectRequest& request,
+                                     std::stop_token stop = {});
+
   // Multipart.
   Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
                                             const WriteOptions& options,
@@ -266,6 +271,9 @@ class S3Client {
                                                 std::span<const CompletedPart> parts,
                                                 std::stop_token stop = {},
                                                 std::string_view customer_key = {});
+  // The same, naming the parts' additional checksums where the upload has an algorithm.
+  Result<WrittenObject> CompleteMultipartUpload(const CompleteRequest& request,
+                                                std::stop_token stop = {});
   // Idempotent: an upload that no longer exists (NoSuchUpload) counts as aborted.
   Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
                               std::string_view upload_id, std::stop_token stop = {});

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "checksum/additional.h"
 #include "s3/sse.h"
 
 namespace ferry::s3 {
@@ -67,6 +68,16 @@ struct WriteAcl {
   bool operator==(const WriteAcl&) const = default;
 };
 
+// x-amz-restore of an archived object (S3 Glacier Flexible Retrieval, Deep Archive, or an
+// Intelligent-Tiering archive tier): a restore asked for, still running or done until
+// `expiry` (ongoing-request="false", expiry-date="...").
+struct RestoreState {
+  bool requested = false;  // the header was present
+  bool ongoing = false;    // ongoing-request="true": the copy is not readable yet
+  std::chrono::system_clock::time_point expiry{};  // when a finished restore expires
+  bool operator==(const RestoreState&) const = default;
+};
+
 // What HEAD (or GET) says about one object.
 struct ObjectHead {
   uint64_t size = 0;
@@ -88,6 +99,11 @@ struct ObjectHead {
   // True when the ETag of this object is not the MD5 of its bytes although it may look like
   // one (SSE-KMS and SSE-C objects on AWS).
   bool etag_not_md5() const { return encryption.starts_with("aws:kms") || encryption == "SSE-C"; }
+  // x-amz-checksum-<algorithm> (with x-amz-checksum-type), sent when the request asked with
+  // x-amz-checksum-mode: ENABLED and the object has one (not on range reads).
+  std::optional<checksum::Declared> checksum{};
+  RestoreState restore{};      // x-amz-restore
+  std::string archive_status;  // x-amz-archive-status (Intelligent-Tiering archive tiers)
 };
 
 // One entry of ListObjectsV2 (keys already url-decoded when encoding-type=url was used).
@@ -168,6 +184,13 @@ struct WriteOptions {
   ObjectLock lock;
   // x-amz-acl and x-amz-grant-* of the new object.
   WriteAcl acl;
+  // An additional checksum for the new object (x-amz-checksum-<algorithm>): PutObject sends
+  // `checksum_value` (base64, the whole body's: e.g. the source's, already checked) or else
+  // computes it from the body, and the store refuses a body that does not match it;
+  // CreateMultipartUpload names the algorithm (x-amz-checksum-algorithm; FULL_OBJECT type for
+  // CRC64NVME, which has no composite form), and every part then carries its own.
+  std::optional<checksum::Algorithm> checksum_algorithm{};
+  std::string checksum_value{};
 };
 
 struct ByteRange {
@@ -233,6 +256,9 @@ struct CopyObjectRequest {
   // ACL (S3 never copies it). With REPLACE these come from `replace`.
   ObjectLock lock;
   WriteAcl acl;
+  // x-amz-checksum-algorithm: the store computes this checksum for the copy (else it keeps
+  // the source's, where it has one).
+  std::optional<checksum::Algorithm> checksum_algorithm{};
 };
 
 // A bucket's default retention (PutObjectLockConfiguration's Rule/DefaultRetention).
@@ -265,6 +291,9 @@ struct UploadPartRequest {
   // The upload's encryption: SSE-C parts carry the customer key (s3/sse.h); SSE-S3/SSE-KMS
   // send nothing with parts.
   Encryption encryption;
+  // The upload's additional checksum algorithm (WriteOptions::checksum_algorithm at its
+  // creation): the part carries its checksum, which the completion names again.
+  std::optional<checksum::Algorithm> checksum_algorithm{};
 };
 
 struct UploadPartCopyRequest {
@@ -275,12 +304,42 @@ struct UploadPartCopyRequest {
   int part_number = 0;
   ByteRange range;  // length 0: the whole source object
   Encryption encryption;  // the upload's (as UploadPartRequest::encryption)
+  std::optional<checksum::Algorithm> checksum_algorithm{};  // the upload's
 };
 
 struct CompletedPart {
   int part_number = 0;
   std::string etag;  // unquoted
   uint64_t size = 0;
+  // ListParts: the part's additional checksum (base64) where the upload has an algorithm.
+  std::string checksum{};
+};
+
+// CompleteMultipartUpload with what the plain form does not say.
+struct CompleteRequest {
+  std::string bucket;
+  std::string key;
+  std::string upload_id;
+  std::span<const CompletedPart> parts{};
+  std::string customer_key{};  // the upload's SSE-C key; "" when it is not SSE-C
+  // The upload's additional checksum algorithm: every part's checksum is named (those this
+  // client did not send from ListParts).
+  std::optional<checksum::Algorithm> checksum_algorithm{};
+};
+
+// RestoreObject: a temporary readable copy of an archived object for `days` days.
+struct RestoreObjectRequest {
+  std::string bucket;
+  std::string key;
+  std::string version_id{};  // "" = the current version
+  int days = 1;
+  std::string tier = "Standard";  // "Standard", "Bulk" or "Expedited"
+};
+
+enum class RestoreReply {
+  kStarted,            // 202 Accepted: a restore began
+  kAlreadyRestored,    // 200: a restored copy exists (its expiry was moved)
+  kAlreadyInProgress,  // 409 RestoreAlreadyInProgress
 };
 
 struct UploadInfo {  // one entry of ListMultipartUploads

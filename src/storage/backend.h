@@ -125,6 +125,24 @@ struct WriteSpec {
   ObjectLock lock{};
   // ACL of the new object (S3). Ignored by stores without ACLs.
   WriteAcl acl{};
+  // An additional checksum the store is to keep with the object and check the bytes against
+  // (S3 x-amz-checksum-*; ignored elsewhere). `checksum_value`: the whole object's, when
+  // known (a source's, checked); else the store's client computes it (Put) or sends each
+  // part's (chunked writes).
+  std::optional<checksum::Algorithm> checksum_algorithm{};
+  std::string checksum_value{};
+};
+
+// A restore of an archived object (Backend::RequestRestore).
+struct RestoreSpec {
+  int days = 1;                   // how long the restored copy stays readable
+  std::string tier = "Standard";  // S3: Standard, Bulk or Expedited
+};
+
+enum class RestoreOutcome {
+  kStarted,        // asked now
+  kInProgress,     // asked before, still running
+  kAlreadyRestored,  // readable (the restored copy's life was extended)
 };
 
 // One chunked (multipart) write. Parts are numbered from 1; every part but the last has the
@@ -372,6 +390,14 @@ class Backend {
   virtual Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) {
     (void)stop;
     return Status::NotSupported("server time not known for " + Describe());
+  }
+
+  // Asks the store to make an archived object (ObjectInfo::archive) readable for a while (S3
+  // RestoreObject of its version where it has one). Stores without archives: kNotSupported.
+  virtual Result<RestoreOutcome> RequestRestore(const ObjectInfo& object, const RestoreSpec& spec,
+                                                std::stop_token stop) {
+    (void)object, (void)spec, (void)stop;
+    return Status::NotSupported("restoring archived objects");
   }
 
   // Whether the store's bucket has S3 Object Lock enabled (S3: GetObjectLockConfiguration),

@@ -36,3 +36,11 @@ bool ObjectInfo::etag_is_md5() const {
 }
 
 }  // namespace ferry::storage
+
+namespace ferry::storage {
+
+bool IsArchiveClass(std::string_view storage_class) {
+  return storage_class == "GLACIER" || storage_class == "DEEP_ARCHIVE";
+}
+
+}  // namespace ferry::storage

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "checksum/additional.h"
+
 namespace ferry::storage {
 
 using Tags = std::vector<std::pair<std::string, std::string>>;
@@ -59,6 +61,21 @@ struct WriteAcl {
   bool operator==(const WriteAcl&) const = default;
 };
 
+// Whether an object's bytes can be read now: S3 archive classes (GLACIER: Flexible Retrieval,
+// DEEP_ARCHIVE) and Intelligent-Tiering's archive tiers hold objects that must first be
+// restored (RestoreObject) into a temporary readable copy. GLACIER_IR is readable.
+struct ArchiveState {
+  bool archived = false;           // in an archive class or tier (HEAD; or the listed class)
+  bool restore_requested = false;  // x-amz-restore present
+  bool restore_ongoing = false;    // the restore has not finished
+  std::chrono::system_clock::time_point restore_expiry{};  // a finished restore's end
+  bool readable() const { return !archived || (restore_requested && !restore_ongoing); }
+  bool operator==(const ArchiveState&) const = default;
+};
+
+// True for the storage classes whose objects cannot be read before a restore.
+bool IsArchiveClass(std::string_view storage_class);
+
 struct ObjectInfo {
   std::string key;  // relative to the backend's root prefix
   uint64_t size = 0;
@@ -92,6 +109,10 @@ struct ObjectInfo {
   std::map<std::string, std::string> metadata;  // user metadata, names lower-case, no prefix
   std::optional<Tags> tags;                     // nullopt = not fetched
   ObjectLock lock;  // S3 HEAD/GET: the version's retention and legal hold
+  // S3 HEAD/GET: the additional checksum the object declares (x-amz-checksum-*).
+  std::optional<checksum::Declared> checksum{};
+  // S3 HEAD: archived and restore state (listings fill `archived` from the class only).
+  ArchiveState archive{};
 
   // ferry's own checksum from metadata, if recorded.
   std::optional<uint32_t> crc32c() const;
