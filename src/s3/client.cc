@@ -460,6 +460,7 @@ ObjectHead ParseObjectHead(const http::Headers& headers) {
   if (!headers.Get("x-amz-server-side-encryption-customer-algorithm").empty()) {
     head.encryption = "SSE-C";
   }
+  head.checksum = ParseChecksumHeaders(headers);
   constexpr std::string_view kMeta = "x-amz-meta-";
   for (const auto& [name, value] : headers.entries()) {
     if (name.size() <= kMeta.size()) continue;

@@ -296,10 +296,11 @@ class S3Client {
   std::unique_ptr<std::atomic<uint64_t>> retries_ = std::make_unique<std::atomic<uint64_t>>(0);
   std::shared_ptr<const Metrics> metrics_;  // families in options_.metrics (client.cc)
   std::unique_ptr<ExpressSessions> sessions_ = std::make_unique<ExpressSessions>(clock_);
-  // CRC32Cs of the parts sent to directory buckets, for their completion (s3/express.h).
+  // The additional checksums of the parts sent (CRC32Cs to directory buckets, s3/express.h;
+  // the algorithm asked of an upload elsewhere), for their completion.
   std::unique_ptr<PartChecksums> part_checksums_ = std::make_unique<PartChecksums>();
-  // Each part's CRC32C of an upload by ListParts (in the order of `parts`; "" when the store
-  // names none): the parts this client did not send itself.
+  // Each part's additional checksum of an upload by ListParts (in the order of `parts`; ""
+  // when the store names none): the parts this client did not send itself.
   Result<std::vector<std::string>> ListedPartChecksums(std::string_view bucket,
                                                        std::string_view key,
                                                        std::string_view upload_id,

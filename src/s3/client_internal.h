@@ -121,6 +121,37 @@ void AddAclHeaders(const WriteAcl& acl, http::Headers& headers);
 // "k1=v1&k2=v2" with names and values URI-encoded (x-amz-tagging).
 std::string TaggingHeaderValue(const Tags& tags);
 
+// The additional checksum a reply declares (x-amz-checksum-<algorithm>, x-amz-checksum-type);
+// nullopt when none, or when malformed.
+std::optional<checksum::Declared> ParseChecksumHeaders(const http::Headers& headers);
+// x-amz-checksum-mode: ENABLED, which HEAD and GET need for S3 to tell the checksum.
+inline void AskForChecksum(http::Headers& headers) {
+  headers.Set("x-amz-checksum-mode", "ENABLED");
+}
+
+// The additional checksum algorithm of an upload: `asked`, else CRC32C for a directory bucket
+// (which requires one), else none.
+inline std::optional<checksum::Algorithm> UploadChecksum(
+    bool directory_bucket, std::optional<checksum::Algorithm> asked) {
+  if (asked) return asked;
+  if (directory_bucket) return checksum::Algorithm::kCrc32c;
+  return std::nullopt;
+}
+
+// An additional checksum a write sent, to compare with what the store echoes.
+struct SentChecksum {
+  checksum::Algorithm algorithm = checksum::Algorithm::kCrc32c;
+  std::string value;
+};
+// Sets x-amz-checksum-<algorithm> to `known_value`, or to the checksum of `body` when empty,
+// and x-amz-sdk-checksum-algorithm.
+SentChecksum AddChecksumHeaders(checksum::Algorithm algorithm, std::string_view known_value,
+                                std::span<const std::byte> body, http::Headers& headers);
+// kDataLoss when `reply` echoes another value of the algorithm than was sent (`what` names the
+// object or part); no echo is not checked.
+Status CheckEchoedChecksum(const http::Headers& reply, const SentChecksum& sent,
+                           std::string_view what);
+
 // What GET/HEAD reply headers say about the object. `size` is the total object size from
 // Content-Range when present (range GET), else Content-Length.
 ObjectHead ParseObjectHead(const http::Headers& headers);

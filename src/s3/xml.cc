@@ -135,8 +135,12 @@ Result<PartsPage> ParseListParts(std::string_view xml) {
     part.part_number = static_cast<int>(Uint(p, "PartNumber"));
     part.etag = UnquoteEtag(Text(p, "ETag"));
     part.size = Uint(p, "Size");
+    for (checksum::Algorithm a :
+         {checksum::Algorithm::kCrc32c, checksum::Algorithm::kCrc32, checksum::Algorithm::kCrc64Nvme,
+          checksum::Algorithm::kSha1, checksum::Algorithm::kSha256}) {
+      if (part.checksum.empty()) part.checksum = Text(p, checksum::ElementName(a).c_str());
+    }
     page.parts.push_back(std::move(part));
-    page.crc32c.push_back(Text(p, "ChecksumCRC32C"));
   }
   page.truncated = Bool(root, "IsTruncated");
   page.next_part_number_marker = static_cast<int>(Uint(root, "NextPartNumberMarker"));
@@ -289,12 +293,11 @@ void AppendXmlEscaped(std::string& out, std::string_view text) {
   }
 }
 
-std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts) {
-  return BuildCompleteMultipartUpload(parts, {});
-}
+namespace {
 
-std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts,
-                                         std::span<const std::string> crc32c) {
+std::string BuildComplete(std::span<const CompletedPart> parts,
+                          std::optional<checksum::Algorithm> algorithm) {
+  const std::string element = algorithm ? checksum::ElementName(*algorithm) : "";
   std::string out = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   out.reserve(out.size() + parts.size() * 96 + 32);
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -303,15 +306,26 @@ std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts,
     out.append("</PartNumber><ETag>&quot;");
     AppendXmlEscaped(out, p.etag);
     out.append("&quot;</ETag>");
-    if (i < crc32c.size() && !crc32c[i].empty()) {
-      out.append("<ChecksumCRC32C>");
-      AppendXmlEscaped(out, crc32c[i]);
-      out.append("</ChecksumCRC32C>");
+    if (algorithm && !p.checksum.empty()) {
+      out.append("<").append(element).append(">");
+      AppendXmlEscaped(out, p.checksum);
+      out.append("</").append(element).append(">");
     }
     out.append("</Part>");
   }
   out.append("</CompleteMultipartUpload>");
   return out;
+}
+
+}  // namespace
+
+std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts) {
+  return BuildComplete(parts, std::nullopt);
+}
+
+std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts,
+                                         checksum::Algorithm algorithm) {
+  return BuildComplete(parts, algorithm);
 }
 
 std::string BuildDeleteObjects(std::span<const std::string> keys, bool quiet) {

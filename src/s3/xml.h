@@ -27,9 +27,8 @@ struct S3ErrorInfo {
 };
 
 struct PartsPage {  // ListPartsResult
+  // Each part's additional checksum (<ChecksumCRC32C> etc.) in CompletedPart::checksum.
   std::vector<CompletedPart> parts;
-  // Each part's <ChecksumCRC32C> ("" when absent), in the order of `parts`.
-  std::vector<std::string> crc32c;
   bool truncated = false;
   int next_part_number_marker = 0;
 };
@@ -89,10 +88,10 @@ std::string BuildObjectLockConfiguration(const std::optional<DefaultRetention>& 
 
 // Request body builders.
 std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts);
-// The same with each part's <ChecksumCRC32C> (directory buckets); `crc32c` is in the order of
-// `parts`, an empty value leaves the element out.
+// The same with each part's additional checksum (CompletedPart::checksum) as the element of
+// `algorithm` (<ChecksumCRC32C> for directory buckets); an empty value leaves it out.
 std::string BuildCompleteMultipartUpload(std::span<const CompletedPart> parts,
-                                         std::span<const std::string> crc32c);
+                                         checksum::Algorithm algorithm);
 std::string BuildDeleteObjects(std::span<const std::string> keys, bool quiet);
 std::string BuildTagging(const Tags& tags);
 // "" for us-east-1 (or an empty region): that region takes no LocationConstraint.

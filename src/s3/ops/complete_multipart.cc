@@ -18,27 +18,51 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
                                                         std::span<const CompletedPart> parts,
                                                         std::stop_token stop,
                                                         std::string_view customer_key) {
+  return CompleteMultipartUpload(CompleteRequest{.bucket = std::string(bucket),
+                                                 .key = std::string(key),
+                                                 .upload_id = std::string(upload_id),
+                                                 .parts = parts,
+                                                 .customer_key = std::string(customer_key)},
+                                 stop);
+}
+
+Result<WrittenObject> S3Client::CompleteMultipartUpload(const CompleteRequest& request,
+                                                        std::stop_token stop) {
+  const std::string_view bucket = request.bucket;
+  const std::string_view key = request.key;
+  const std::string_view upload_id = request.upload_id;
+  const std::string_view customer_key = request.customer_key;
+  const std::span<const CompletedPart> parts = request.parts;
   if (parts.empty()) return Status::InvalidArgument("CompleteMultipartUpload needs parts");
   for (size_t i = 1; i < parts.size(); ++i) {
     if (parts[i].part_number <= parts[i - 1].part_number) {
       return Status::InvalidArgument("CompleteMultipartUpload parts must be in ascending order");
     }
   }
-  // Directory buckets: each part's CRC32C (the upload was created with the algorithm); those
-  // this client did not send (a resumed upload, server-side part copies) from ListParts.
-  const bool express = IsDirectoryBucket(bucket);
-  std::vector<std::string> crc32c;
-  if (express) {
+  // An upload with an additional checksum algorithm (CRC32C always for directory buckets):
+  // each part's checksum; those this client did not send (a resumed upload, server-side part
+  // copies) from ListParts.
+  const std::optional<checksum::Algorithm> algorithm =
+      UploadChecksum(IsDirectoryBucket(bucket), request.checksum_algorithm);
+  std::string xml;
+  if (algorithm) {
+    std::vector<CompletedPart> named(parts.begin(), parts.end());
     bool missing = false;
-    for (const CompletedPart& p : parts) {
-      crc32c.push_back(part_checksums_->Get(upload_id, p.part_number).value_or(""));
-      missing = missing || crc32c.back().empty();
+    for (CompletedPart& p : named) {
+      p.checksum = part_checksums_->Get(upload_id, p.part_number).value_or("");
+      missing = missing || p.checksum.empty();
     }
     if (missing) {
-      FERRY_ASSIGN_OR_RETURN(crc32c, ListedPartChecksums(bucket, key, upload_id, parts, stop));
+      FERRY_ASSIGN_OR_RETURN(std::vector<std::string> listed,
+                             ListedPartChecksums(bucket, key, upload_id, parts, stop));
+      for (size_t i = 0; i < named.size(); ++i) {
+        if (named[i].checksum.empty()) named[i].checksum = listed[i];
+      }
     }
+    xml = BuildCompleteMultipartUpload(named, *algorithm);
+  } else {
+    xml = BuildCompleteMultipartUpload(parts);
   }
-  const std::string xml = BuildCompleteMultipartUpload(parts, crc32c);
   // SSE-C part ETags are not MD5s on AWS although they look like them: no exact ETag then.
   const std::string expected_etag = customer_key.empty() ? ExpectedMultipartEtag(parts) : "";
   const std::string etag_suffix = "-" + std::to_string(parts.size());
@@ -79,7 +103,7 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(std::string_view bucket,
 
   for (int attempt = 1;; ++attempt) {
     Result<Reply> reply = Call::Run(*this, spec, stop);
-    if (express && reply.ok()) part_checksums_->Forget(upload_id);
+    if (algorithm && reply.ok()) part_checksums_->Forget(upload_id);
     if (reply.ok()) {
       FERRY_ASSIGN_OR_RETURN(std::string etag, ParseCompleteMultipartUpload(reply->body));
       std::string version_id = reply->headers.Get("x-amz-version-id");

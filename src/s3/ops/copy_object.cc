@@ -29,6 +29,10 @@ Result<WrittenObject> S3Client::CopyObject(const CopyObjectRequest& request, std
     AddLockHeaders(request.lock, spec.headers);
     AddAclHeaders(request.acl, spec.headers);
   }
+  if (request.checksum_algorithm) {
+    spec.headers.Set("x-amz-checksum-algorithm",
+                     std::string(checksum::AlgorithmName(*request.checksum_algorithm)));
+  }
   if (!request.storage_class.empty() && (replace == nullptr || replace->storage_class.empty())) {
     spec.headers.Set("x-amz-storage-class", request.storage_class);
   }

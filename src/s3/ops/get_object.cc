@@ -59,7 +59,11 @@ Result<ObjectHead> S3Client::GetObject(const GetObjectRequest& request, http::Bo
   spec.key = request.key;
   spec.sink = &sink;
   if (!request.version_id.empty()) spec.query.emplace_back("versionId", request.version_id);
-  if (range.offset > 0 || range.length > 0) spec.headers.Set("Range", RangeHeader(range));
+  if (range.offset > 0 || range.length > 0) {
+    spec.headers.Set("Range", RangeHeader(range));
+  } else {
+    AskForChecksum(spec.headers);  // a whole object's reply tells it (range replies do not)
+  }
   if (!request.if_match.empty()) {
     spec.headers.Set("If-Match", Quoted(request.if_match));
   }

@@ -10,6 +10,7 @@ Result<ObjectHead> S3Client::HeadObject(std::string_view bucket, std::string_vie
   spec.method = "HEAD";
   spec.bucket = bucket;
   spec.key = key;
+  AskForChecksum(spec.headers);
   if (!customer_key.empty()) {
     AddSseHeaders(Encryption::Customer(std::string(customer_key)), SseRequest::kRead,
                   spec.headers);
@@ -26,6 +27,7 @@ Result<ObjectHead> S3Client::HeadObjectPart(std::string_view bucket, std::string
   spec.method = "HEAD";
   spec.bucket = bucket;
   spec.key = key;
+  AskForChecksum(spec.headers);
   if (!customer_key.empty()) {
     AddSseHeaders(Encryption::Customer(std::string(customer_key)), SseRequest::kRead,
                   spec.headers);

@@ -37,9 +37,7 @@ Result<std::vector<std::string>> S3Client::ListedPartChecksums(
   std::map<int, std::string> listed;
   const RunFn run = [this, stop](const RequestSpec& spec) { return Call::Run(*this, spec, stop); };
   FERRY_RETURN_IF_ERROR(ForEachPartsPage(run, bucket, key, upload_id, [&](PartsPage& page) {
-    for (size_t i = 0; i < page.parts.size() && i < page.crc32c.size(); ++i) {
-      listed[page.parts[i].part_number] = std::move(page.crc32c[i]);
-    }
+    for (CompletedPart& part : page.parts) listed[part.part_number] = std::move(part.checksum);
   }));
   std::vector<std::string> out;
   out.reserve(parts.size());

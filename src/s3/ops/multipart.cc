@@ -28,8 +28,16 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
   spec.query = {{"uploads", ""}};
   AddWriteHeaders(options, spec.headers);
   AddSseHeaders(options.encryption, SseRequest::kWrite, spec.headers);
-  // Directory buckets: the parts carry CRC32Cs (UploadPart), which the completion names.
-  if (IsDirectoryBucket(bucket)) spec.headers.Set(std::string(kChecksumAlgorithmHeader), "CRC32C");
+  // The parts carry checksums of the algorithm (UploadPart), which the completion names:
+  // CRC32C for directory buckets unless another is asked for. CRC64NVME exists only as a
+  // full-object checksum (the store combines the parts' CRCs).
+  if (std::optional<checksum::Algorithm> algorithm = UploadChecksum(IsDirectoryBucket(bucket), options.checksum_algorithm)) {
+    spec.headers.Set(std::string(kChecksumAlgorithmHeader),
+                     std::string(checksum::AlgorithmName(*algorithm)));
+    if (*algorithm == checksum::Algorithm::kCrc64Nvme) {
+      spec.headers.Set("x-amz-checksum-type", "FULL_OBJECT");
+    }
+  }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
   FERRY_ASSIGN_OR_RETURN(std::string upload_id, ParseInitiateMultipartUpload(reply.body));
   if (Status confirmed = CheckSseConfirmed(options.encryption, reply.headers,
@@ -57,13 +65,13 @@ Result<std::string> S3Client::UploadPart(const UploadPartRequest& request, std::
   spec.upload_id = upload_id;
   spec.query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}};
   spec.body = body;
-  const bool express = IsDirectoryBucket(bucket);
-  std::string crc32c;
-  if (express) {
-    // Directory buckets take no Content-MD5: a CRC32C, verified, echoed, and named again in
-    // the completion.
-    crc32c = Crc32cChecksum(body);
-    spec.headers.Set(std::string(kChecksumCrc32cHeader), crc32c);
+  const std::optional<checksum::Algorithm> algorithm =
+      UploadChecksum(IsDirectoryBucket(bucket), request.checksum_algorithm);
+  std::optional<SentChecksum> sent;
+  if (algorithm) {
+    // The part's checksum: verified by the store, echoed, and named again in the completion
+    // (directory buckets take no Content-MD5 and always have one).
+    sent = AddChecksumHeaders(*algorithm, {}, body, spec.headers);
   } else if (!Call::SignsPayload(*this)) {
     // The server checks the body against the signed SHA-256, or else against Content-MD5:
     // never both hashes for one part (MD5 is the costly one).
@@ -71,11 +79,11 @@ Result<std::string> S3Client::UploadPart(const UploadPartRequest& request, std::
   }
   AddSseHeaders(request.encryption, SseRequest::kPart, spec.headers);
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
-  if (express) {
-    FERRY_RETURN_IF_ERROR(
-        CheckEchoedChecksum(reply.headers.Get(kChecksumCrc32cHeader), crc32c,
-                            "part " + std::to_string(part_number) + " of " + DisplayName(bucket, key)));
-    part_checksums_->Put(upload_id, part_number, std::move(crc32c));
+  if (sent) {
+    FERRY_RETURN_IF_ERROR(CheckEchoedChecksum(
+        reply.headers, *sent,
+        "part " + std::to_string(part_number) + " of " + DisplayName(bucket, key)));
+    part_checksums_->Put(upload_id, part_number, std::move(sent->value));
   }
   if (reply_head != nullptr) *reply_head = ParseObjectHead(reply.headers);
   std::string etag = UnquoteEtag(reply.headers.Get("ETag"));
@@ -102,6 +110,12 @@ Result<std::string> S3Client::UploadPartCopy(const UploadPartCopyRequest& reques
   spec.headers.Set("x-amz-copy-source", CopySource(src.bucket, src.key, src.version_id));
   AddCopySourceKeyHeaders(src.customer_key, spec.headers);
   AddSseHeaders(request.encryption, SseRequest::kPart, spec.headers);
+  if (request.checksum_algorithm) {
+    // The store computes the copied part's checksum (returned in the CopyPartResult); the
+    // completion asks ListParts for it.
+    spec.headers.Set(std::string(kChecksumAlgorithmHeader),
+                     std::string(checksum::AlgorithmName(*request.checksum_algorithm)));
+  }
   if (!src.if_match.empty()) {
     // AWS reads the first name; RGW reads neither for UploadPartCopy (it reads the legacy
     // second one for CopyObject), so the engine also checks the source before completing.

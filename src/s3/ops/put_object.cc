@@ -18,14 +18,21 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
   AddSseHeaders(options.encryption, SseRequest::kWrite, spec.headers);
   if (options.if_none_match_any) spec.headers.Set("If-None-Match", "*");
   const bool express = IsDirectoryBucket(bucket);
-  std::string crc32c;
-  if (express) {
+  std::optional<SentChecksum> sent;
+  if (options.checksum_algorithm) {
+    // The store checks the body against it, keeps it and echoes it.
+    sent = AddChecksumHeaders(*options.checksum_algorithm, options.checksum_value, body,
+                              spec.headers);
+  } else if (express) {
     // Directory buckets take no Content-MD5: a CRC32C, which they verify and echo.
-    crc32c = Crc32cChecksum(body);
-    spec.headers.Set(std::string(kChecksumCrc32cHeader), crc32c);
+    sent = AddChecksumHeaders(checksum::Algorithm::kCrc32c, {}, body, spec.headers);
+  }
+  if (express) {
+    // no Content-MD5
   } else if (!options.content_md5.empty()) {
     spec.headers.Set("Content-MD5", options.content_md5);
-  } else if (options.lock.any() || (options.compute_md5 && !Call::SignsPayload(*this))) {
+  } else if (!sent &&
+             (options.lock.any() || (options.compute_md5 && !Call::SignsPayload(*this)))) {
     // A signed payload hash already makes the server refuse a body that is not the one sent;
     // S3 requires Content-MD5 (or a checksum) with object lock headers whatever the payload.
     spec.headers.Set("Content-MD5", ContentMd5(body));
@@ -57,10 +64,7 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
     };
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
-  if (express) {
-    FERRY_RETURN_IF_ERROR(CheckEchoedChecksum(reply.headers.Get(kChecksumCrc32cHeader), crc32c,
-                                              DisplayName(bucket, key)));
-  }
+  if (sent) FERRY_RETURN_IF_ERROR(CheckEchoedChecksum(reply.headers, *sent, DisplayName(bucket, key)));
   if (Status confirmed = CheckSseConfirmed(options.encryption, reply.headers,
                                            DisplayName(bucket, key));
       !confirmed.ok()) {
