@@ -161,7 +161,8 @@ pid_alive() {
 running() {
   [ -f "$CONF" ] && pid_alive "$RGW_DIR/run/mon.a.pid" && pid_alive "$RGW_DIR/run/osd.0.pid" \
     && pid_alive "$RGW_DIR/run/client.rgw.a.pid" && port_answers "$RGW_PORT" && tls_answers \
-    && { [ "$RGW_INSTANCES" != 2 ] || { pid_alive "$RGW_DIR/run/client.rgw.b.pid" && port_answers "$RGW_PORT_B"; }; }
+    && { [ "$RGW_INSTANCES" != 2 ] || { pid_alive "$RGW_DIR/run/client.rgw.b.pid" && port_answers "$RGW_PORT_B"; }; } \
+    && pid_alive "$RGW_DIR/run/client.rgw.s.pid" && port_answers "$RGW_STS_PORT"
 }
 
 # ---------------------------------------------------------------- idempotence
@@ -182,7 +183,7 @@ if [ "$MODE" = revive ]; then
     log "cannot revive: no running cluster under $RGW_DIR"
     exit 1
   fi
-  ids="a:$RGW_PORT"
+  ids="a:$RGW_PORT s:$RGW_STS_PORT"  # gateway S: zone A's, with STS
   [ "$RGW_INSTANCES" = 2 ] && ids="$ids b:$RGW_PORT_B"
   for ip in $ids; do
     id=${ip%%:*} port=${ip#*:}

@@ -116,6 +116,8 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.storage_class != now.storage_class, "--storage-class");
   add(run.preserve_lock != now.preserve_lock, "--preserve-lock");
   add(run.acl != now.acl, "--acl/--grants");
+  add(run.checksum_algorithm != now.checksum_algorithm, "--checksum-algorithm");
+  add(run.overrides != now.overrides, "--metadata/--content-type/--metadata-directive");
   add(run.multipart_threshold != now.multipart_threshold, "--multipart-threshold");
   add(run.part_size != now.part_size, "--part-size");
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
@@ -190,6 +192,12 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   if (o.decide.update_only_newer) flag("--update");
   if (!o.storage_class.empty()) flag("--storage-class", o.storage_class);
   if (o.preserve_lock) flag("--preserve-lock");
+  if (o.checksum_algorithm) {
+    flag("--checksum-algorithm", std::string(checksum::AlgorithmName(*o.checksum_algorithm)));
+  }
+  for (const auto& [name, value] : o.overrides.metadata) flag("--metadata", name + "=" + value);
+  if (!o.overrides.content_type.empty()) flag("--content-type", o.overrides.content_type);
+  if (o.overrides.replace) flag("--metadata-directive", "REPLACE");
   if (!o.acl.canned.empty()) flag("--acl", o.acl.canned);
   // Each x-amz-grant-* list (`id="a", uri="b"`) back into --grants PERMISSION=TYPE=VALUE.
   const std::pair<const char*, const std::string*> lists[] = {

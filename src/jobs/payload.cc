@@ -61,6 +61,14 @@ std::string EncodeRunOptions(const RunOptions& o) {
                 {"write_acp", o.acl.grant_write_acp},
                 {"full_control", o.acl.grant_full_control}};
   }
+  if (o.checksum_algorithm) {
+    j["checksum_algorithm"] = std::string(checksum::AlgorithmName(*o.checksum_algorithm));
+  }
+  if (o.overrides.any()) {
+    j["overrides"] = {{"metadata", o.overrides.metadata},
+                      {"content_type", o.overrides.content_type},
+                      {"replace", o.overrides.replace}};
+  }
   if (o.transport.enabled()) {
     j["transport"] = {{"staging", o.transport.staging},
                       {"region", o.transport.region},
@@ -100,6 +108,19 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     o.storage_class = j.at("storage_class").get<std::string>();
     o.max_attempts = j.at("max_attempts").get<int>();
     if (j.contains("preserve_lock")) o.preserve_lock = j["preserve_lock"].get<bool>();
+    if (j.contains("checksum_algorithm")) {
+      const std::string name = j["checksum_algorithm"].get<std::string>();
+      o.checksum_algorithm = checksum::ParseAlgorithm(name);
+      if (!o.checksum_algorithm) {
+        return Status::DataLoss("run options: unknown checksum algorithm " + name);
+      }
+    }
+    if (j.contains("overrides")) {
+      const json& w = j["overrides"];
+      o.overrides.metadata = w.at("metadata").get<std::map<std::string, std::string>>();
+      o.overrides.content_type = w.at("content_type").get<std::string>();
+      o.overrides.replace = w.at("replace").get<bool>();
+    }
     if (j.contains("acl")) {
       const json& a = j["acl"];
       o.acl.canned = a.at("canned").get<std::string>();

@@ -69,6 +69,9 @@ struct RunOptions {
   TransportOptions transport;
   bool preserve_lock = false;  // --preserve-lock (transfer::TransferOptions::preserve_lock)
   storage::WriteAcl acl;       // --acl, --grants
+  // --checksum-algorithm; --metadata, --content-type, --metadata-directive.
+  std::optional<checksum::Algorithm> checksum_algorithm{};
+  transfer::MetadataOverrides overrides{};
 };
 
 std::string EncodeRunOptions(const RunOptions& options);

@@ -54,6 +54,16 @@ bool SameDescription(const ObjectInfo& src, const ObjectInfo& dst) {
          sorted(src.tags.value_or(storage::Tags{})) == sorted(dst.tags.value_or(storage::Tags{}));
 }
 
+// Rule 5, S3's checksums: whether both sides' full-object additional checksums of one
+// algorithm are equal; nullopt when they do not both declare one.
+std::optional<bool> SameDeclaredChecksum(const ObjectInfo& src, const ObjectInfo& dst) {
+  if (!src.has_details || !dst.has_details || !src.checksum || !dst.checksum) return std::nullopt;
+  const checksum::Declared& a = *src.checksum;
+  const checksum::Declared& b = *dst.checksum;
+  if (!a.full_object() || !b.full_object() || a.algorithm != b.algorithm) return std::nullopt;
+  return a.value == b.value;
+}
+
 // Rule 6: could a Stat of the side(s) without details change the answer?
 bool DetailsCouldDecide(const ObjectInfo& src, const ObjectInfo& dst,
                         const DecideOptions& options) {
@@ -151,6 +161,10 @@ Decision Decide(const ObjectInfo* src, const ObjectInfo* dst, const DecideOption
   if (src_crc.has_value() && dst_crc.has_value()) {
     return *src_crc == *dst_crc ? Make(Verdict::kSkip, kReasonSameChecksum)
                                 : Make(Verdict::kCopy, kReasonChecksumDiffers);
+  }
+  if (std::optional<bool> same = SameDeclaredChecksum(*src, *dst)) {
+    return *same ? Make(Verdict::kSkip, kReasonSameChecksum)
+                 : Make(Verdict::kCopy, kReasonChecksumDiffers);
   }
 
   // Rule 6.

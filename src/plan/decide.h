@@ -24,8 +24,9 @@
 //     but is not one; details show it: etag_opaque, and rule 5 decides); else kCopy "etag
 //     differs". A multipart ETag ("<hex>-N") is never compared with anything: it depends
 //     on the part size, so two copies of the same bytes can carry different ones.
-//  5. Both carry ferry's CRC32C (crc32c(); needs details): equal: kSkip "same checksum";
-//     else kCopy "checksum differs".
+//  5. Both carry ferry's CRC32C (crc32c(); needs details), or else both declare a full-object
+//     S3 additional checksum of the same algorithm (ObjectInfo::checksum, x-amz-checksum-*;
+//     details): equal: kSkip "same checksum"; else kCopy "checksum differs".
 //  6. A side lacks details (has_details false) and details could still decide: both ETags are
 //     non-empty (both sides S3-like, so either may carry ferry-crc32c/ferry-mtime), or
 //     `checksum` is set. Then kNeedDetails "need details": the engine Stats every side whose

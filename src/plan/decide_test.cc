@@ -286,6 +286,32 @@ TEST(DecideTest, NeedDetailsFiresAtMostOnce) {
   EXPECT_GE(asked, 8);
 }
 
+// Rule 5, S3's additional checksums: both sides' full-object checksums of one algorithm decide;
+// other algorithms, composite values or a side without details do not.
+TEST(DecideTest, DeclaredFullObjectChecksumsOfOneAlgorithmDecide) {
+  const TimePoint later = kT0 + seconds(60);
+  auto with = [](ObjectInfo o, checksum::Algorithm a, std::string value, int parts = 0) {
+    o.has_details = true;
+    o.checksum = checksum::Declared{.algorithm = a, .value = std::move(value), .parts = parts};
+    return o;
+  };
+  using checksum::Algorithm;
+  const ObjectInfo src = with(S3(5, "abc-2", later), Algorithm::kCrc64Nvme, "AAAAAAAAAAE=");
+  ObjectInfo same = with(S3(5, "def-3", kT0), Algorithm::kCrc64Nvme, "AAAAAAAAAAE=");
+  ObjectInfo other = with(S3(5, "def-3", later), Algorithm::kCrc64Nvme, "AAAAAAAAAAI=");
+  EXPECT_EQ(Decide(&src, &same, kPlain).reason, kReasonSameChecksum);
+  EXPECT_EQ(Decide(&src, &other, kPlain).reason, kReasonChecksumDiffers);
+  EXPECT_EQ(Decide(&src, &other, kPlain).verdict, Verdict::kCopy);
+  // Another algorithm, or a composite value: not comparable; the times decide (rule 7).
+  ObjectInfo crc32 = with(S3(5, "def-3", kT0), Algorithm::kCrc32, "AAAAAQ==");
+  EXPECT_NE(Decide(&src, &crc32, kPlain).reason, kReasonSameChecksum);
+  ObjectInfo composite = with(S3(5, "def-3", kT0), Algorithm::kCrc64Nvme, "AAAAAAAAAAE=", 3);
+  EXPECT_NE(Decide(&src, &composite, kPlain).reason, kReasonSameChecksum);
+  ObjectInfo listed = same;
+  listed.has_details = false;
+  EXPECT_EQ(Decide(&src, &listed, kPlain).verdict, Verdict::kNeedDetails);
+}
+
 TEST(DecideTest, VerdictNames) {
   EXPECT_EQ(VerdictName(Verdict::kSkip), "skip");
   EXPECT_EQ(VerdictName(Verdict::kCopy), "copy");

@@ -154,7 +154,9 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy
                            .upload = std::move(upload),
                            .journal = journal,
                            .buffers = &o.executor->buffers(),
-                           .track_md5 = !check.crc32c && (layout.verify || check.md5)};
+                           .track_md5 = !check.crc32c && !transfer::DeclaredCrcOf(check) &&
+                                        (layout.verify || check.md5)};
+  parts.TrackDeclaredCrc(transfer::DeclaredCrcOf(check));
   storage::ChunkWriter& writer = *parts.upload.writer;
   // Only a cancelled attempt keeps its upload (its job is claimed again and resumes it): a
   // version that failed is recorded FAILED and its job ends, so nothing would resume it.
@@ -182,9 +184,14 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy
                                    checksum::Hex32(*check.crc32c) + ")"));
     }
   } else {
-    Result<bool> verified = transfer::CheckParts(parts, check, layout, stop);
-    if (!verified.ok()) return fail(verified.status());
-    checks.unverified = !*verified;
+    // The version's declared full-object CRC where it has one, else its ETag's layout.
+    Result<std::optional<bool>> declared = transfer::CheckDeclaredParts(parts, check);
+    if (!declared.ok()) return fail(declared.status());
+    if (!declared->has_value()) {
+      Result<bool> verified = transfer::CheckParts(parts, check, layout, stop);
+      if (!verified.ok()) return fail(verified.status());
+      checks.unverified = !*verified;
+    }
     writer.AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
   }
   Result<storage::WriteResult> done = writer.Commit(stop);

@@ -570,6 +570,12 @@ class KeyPass {
     spec.tags = d.tags;
     spec.storage_class = d.storage_class;
     spec.mtime = d.source_mtime();
+    // The replica keeps the version's additional checksum (the store checks the bytes against
+    // it; a whole copy sends the value the bytes read were checked against).
+    if (d.checksum) {
+      spec.checksum_algorithm = d.checksum->algorithm;
+      if (d.checksum->full_object()) spec.checksum_value = d.checksum->value;
+    }
     return spec;
   }
 

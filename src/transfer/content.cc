@@ -58,6 +58,13 @@ Result<bool> SameContent(const StoredObject& src, const StoredObject& dst, ByteB
   const Declared s = DeclaredBy(src.object);
   const Declared d = DeclaredBy(dst.object);
   if (s.crc && d.crc) return *s.crc == *d.crc;
+  // S3's full-object checksums of one algorithm on both sides (HEADs with checksum mode).
+  const std::optional<checksum::Declared>& sc = src.object.checksum;
+  const std::optional<checksum::Declared>& dc = dst.object.checksum;
+  if (src.object.has_details && dst.object.has_details && sc && dc && sc->full_object() &&
+      dc->full_object() && sc->algorithm == dc->algorithm) {
+    return sc->value == dc->value;
+  }
   if (s.md5 && d.md5) return *s.md5 == *d.md5;
   // Read one side and compare with what the other declares; prefer the side that declares
   // nothing, then the cheaper one.

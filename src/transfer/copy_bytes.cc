@@ -71,6 +71,13 @@ Status CheckSourceUnchanged(storage::Backend& src, const storage::ObjectInfo& ob
   return Status::Ok();
 }
 
+void PartCopy::TrackDeclaredCrc(std::optional<checksum::Algorithm> algorithm) {
+  declared_crc = algorithm == checksum::Algorithm::kCrc32c ? std::nullopt : algorithm;
+  const size_t n = declared_crc ? static_cast<size_t>(upload.parts) : 0;
+  declared_part_crcs.assign(n, 0);
+  declared_known.assign(n, 0);
+}
+
 std::vector<int> PartCopy::Missing() const {
   std::vector<int> todo;
   for (int part = 1; part <= upload.parts; ++part) {
@@ -92,6 +99,10 @@ Status PartCopy::SendBytes(int part_number, std::span<const std::byte> bytes,
   const auto index = static_cast<size_t>(part_number - 1);
   const uint32_t crc = checksum::Crc32c(bytes);
   upload.part_crcs[index] = crc;
+  if (declared_crc) {  // sized by TrackDeclaredCrc before parts run: each writes its own entry
+    declared_part_crcs[index] = checksum::Crc(*declared_crc, bytes);
+    declared_known[index] = 1;
+  }
   FERRY_RETURN_IF_ERROR(upload.writer->WriteChunk(part_number, Offset(part_number), bytes, stop));
   std::string md5;
   if (track_md5) {
@@ -120,6 +131,36 @@ uint32_t PartCopy::Crc32c() const {
                                   Length(part));
   }
   return crc;
+}
+
+std::optional<checksum::Algorithm> DeclaredCrcOf(const SourceCheck& check) {
+  if (!check.declared || !checksum::IsCrc(check.declared->algorithm)) return std::nullopt;
+  return check.declared->algorithm;
+}
+
+Result<std::optional<bool>> CheckDeclaredParts(const PartCopy& copy, const SourceCheck& check) {
+  const std::optional<checksum::Algorithm> algorithm = DeclaredCrcOf(check);
+  if (!algorithm) return std::optional<bool>();
+  uint64_t crc = 0;
+  if (*algorithm == checksum::Algorithm::kCrc32c) {
+    crc = copy.Crc32c();  // every part's CRC32C is known, adopted ones from the journal
+  } else {
+    if (copy.declared_crc != algorithm ||
+        copy.declared_known.size() != static_cast<size_t>(copy.upload.parts) ||
+        std::find(copy.declared_known.begin(), copy.declared_known.end(), 0) !=
+            copy.declared_known.end()) {
+      return std::optional<bool>();
+    }
+    for (int part = 1; part <= copy.upload.parts; ++part) {
+      crc = checksum::CrcCombine(*algorithm, crc,
+                                 copy.declared_part_crcs[static_cast<size_t>(part - 1)],
+                                 copy.Length(part));
+    }
+  }
+  if (checksum::EncodeCrc(*algorithm, crc) == check.declared->value) return std::optional<bool>(true);
+  return Status::DataLoss("bytes read from " + copy.object.key + " do not match the source's " +
+                          std::string(checksum::AlgorithmName(*algorithm)) + " " +
+                          check.declared->value + " (corrupted on the way); upload aborted");
 }
 
 Result<bool> CheckParts(PartCopy& copy, const SourceCheck& check, const PartLayout& layout,

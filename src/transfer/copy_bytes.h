@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <vector>
@@ -73,6 +74,12 @@ struct PartCopy {
   UploadJournal* journal = nullptr;  // checkpoints; may be null (no resume)
   BufferPool* buffers = nullptr;     // the executor's pool: where parts' buffers come from
   bool track_md5 = false;            // record each part's MD5 (CheckParts needs them)
+  // The source's full-object CRC other than CRC32C (CRC32, CRC64NVME; DeclaredCrcOf): each
+  // part's is recorded as it is sent (TrackDeclaredCrc), to be combined before the commit
+  // (CheckDeclaredParts).
+  std::optional<checksum::Algorithm> declared_crc{};
+  std::vector<uint64_t> declared_part_crcs{};  // by part index; sized on the first part sent
+  std::vector<char> declared_known{};          // 1 where declared_part_crcs holds the part's
 
   uint64_t Offset(int part_number) const {
     return static_cast<uint64_t>(part_number - 1) * upload.part_size;
@@ -80,6 +87,9 @@ struct PartCopy {
   uint64_t Length(int part_number) const { return upload.PartLength(part_number, object.size); }
   // The parts still to send (not adopted from an interrupted attempt), in order.
   std::vector<int> Missing() const;
+  // Records each part's CRC of `algorithm` as it is sent (nothing for nullopt or CRC32C, whose
+  // part CRCs are always kept). Call once the upload is open, before any part is sent.
+  void TrackDeclaredCrc(std::optional<checksum::Algorithm> algorithm);
 
   // Reads part `part_number` into a buffer borrowed from `buffers` (kCancelled when `stop` is
   // requested while it waits for budget) and sends it (SendBytes).
@@ -93,6 +103,16 @@ struct PartCopy {
   // The CRC32C of the whole object, combined from every part's (sent or adopted).
   uint32_t Crc32c() const;
 };
+
+// The full-object CRC (any width) the source declares in x-amz-checksum-*, which parts can be
+// checked against by combining their CRCs; nullopt for none, composite values and SHAs.
+std::optional<checksum::Algorithm> DeclaredCrcOf(const SourceCheck& check);
+
+// Checks the parts against the source's declared full-object CRC (DeclaredCrcOf): true when
+// they combine to it, kDataLoss when they do not (the upload is to be aborted and done again),
+// nullopt when it cannot tell (no such CRC, or adopted parts whose CRC of that algorithm
+// nobody recorded: the caller falls back to CheckParts).
+Result<std::optional<bool>> CheckDeclaredParts(const PartCopy& copy, const SourceCheck& check);
 
 // Checks the parts sent (their MD5s tracked) against what the source declares when it is not a
 // CRC32C: the digest of its multipart layout, or the MD5 of a source written in one PUT. True

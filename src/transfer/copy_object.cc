@@ -44,7 +44,7 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
     // What a write asks for that the listing does not say (the source's retention) or that a
     // server-side copy only takes with new metadata (an ACL is never copied, retention not by
     // S3): the source's details, read once. A whole-object copy reads them with the bytes.
-    const bool spec_from_details = options_.preserve_lock || !options_.acl.empty();
+    const bool spec_from_details = WritesFromDetails();
     if (spec_from_details && !r.src.has_details && (large || server_side_)) {
       auto details = src_.Stat(r.src.key, /*with_tags=*/false, stop);
       if (!details.ok() && details.status().code() == ErrorCode::kNotFound &&
@@ -151,7 +151,7 @@ Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, const std:
                                       std::stop_token stop) {
   // Retention and ACLs are not copied by S3's COPY directive: the copy then replaces the
   // metadata with the source's details (fetched by RunCopy) and asks for them.
-  auto etag = options_.preserve_lock || !options_.acl.empty()
+  auto etag = WritesFromDetails()
                   ? dst_.CopyFromWithSpec(src_, src, dst_key, SpecFor(src, src.crc32c()), stop)
                   : dst_.CopyFrom(src_, src, dst_key, options_.storage_class, stop);
   if (!etag.ok()) return etag.status().WithContext("server-side copy of " + src.key);
@@ -195,8 +195,11 @@ Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::
   if (verdict == WholeCheck::kMismatch) {
     return Status::DataLoss("bytes read from " + src_.Describe() + listed.key +
                             " do not match the source's " +
-                            (check.crc32c ? "checksum " + checksum::Hex32(*check.crc32c)
-                                          : "ETag " + src.etag) +
+                            (check.declared ? std::string(checksum::AlgorithmName(
+                                                  check.declared->algorithm)) +
+                                                  " " + check.declared->value
+                             : check.crc32c ? "checksum " + checksum::Hex32(*check.crc32c)
+                                            : "ETag " + src.etag) +
                             " (corrupted on the way); nothing was written");
   }
   storage::ObjectInfo merged = src;
@@ -236,6 +239,7 @@ storage::WriteSpec TransferEngine::SpecFor(const storage::ObjectInfo& src,
   spec.size = src.size;
   spec.content = src.content;
   spec.metadata = src.metadata;
+  ApplyOverrides(options_.overrides, spec);
   if (crc) spec.metadata[storage::kMetaCrc32c] = checksum::Hex32(*crc);
   // The original modification time travels with the object across hops.
   spec.metadata[storage::kMetaMtime] = MtimeNs(src.source_mtime());
@@ -245,7 +249,32 @@ storage::WriteSpec TransferEngine::SpecFor(const storage::ObjectInfo& src,
   spec.mtime = src.source_mtime();
   if (options_.preserve_lock) spec.lock = src.lock;
   spec.acl = options_.acl;
+  // The additional checksum: the one asked for, else the source's. A whole-object write sends
+  // the source's value when it is the same algorithm: the bytes were checked against it.
+  spec.checksum_algorithm = options_.checksum_algorithm;
+  if (!spec.checksum_algorithm && src.checksum) spec.checksum_algorithm = src.checksum->algorithm;
+  if (spec.checksum_algorithm && src.checksum && src.checksum->full_object() &&
+      src.checksum->algorithm == *spec.checksum_algorithm) {
+    spec.checksum_value = src.checksum->value;
+  }
   return spec;
+}
+
+bool TransferEngine::WritesFromDetails() const {
+  // Retention and ACLs are not copied by S3's COPY directive, nor metadata overrides or a new
+  // checksum algorithm: a server-side copy then replaces the metadata with the source's
+  // details, which a copy in parts reads first.
+  return options_.preserve_lock || !options_.acl.empty() || options_.overrides.any() ||
+         options_.checksum_algorithm.has_value();
+}
+
+void ApplyOverrides(const MetadataOverrides& overrides, storage::WriteSpec& spec) {
+  if (overrides.replace) {
+    spec.content = {};
+    std::erase_if(spec.metadata, [](const auto& entry) { return !entry.first.starts_with("ferry-"); });
+  }
+  for (const auto& [name, value] : overrides.metadata) spec.metadata[name] = value;
+  if (!overrides.content_type.empty()) spec.content.content_type = overrides.content_type;
 }
 
 void TransferEngine::Degrade(storage::WriteSpec& spec) {

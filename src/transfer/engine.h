@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -40,6 +41,21 @@
 
 namespace ferry::transfer {
 
+// What every object written gets instead of the source's description (--metadata,
+// --content-type, --metadata-directive).
+struct MetadataOverrides {
+  std::map<std::string, std::string> metadata;  // user metadata set on every object written
+  std::string content_type;                     // "" keeps the source's
+  // --metadata-directive REPLACE: the source's user metadata and content headers are not kept
+  // (ferry's own ferry-* entries always are); COPY (false) adds the values above to them.
+  bool replace = false;
+  bool any() const { return replace || !metadata.empty() || !content_type.empty(); }
+  bool operator==(const MetadataOverrides&) const = default;
+};
+
+// Applies `overrides` to the description of an object to be written.
+void ApplyOverrides(const MetadataOverrides& overrides, storage::WriteSpec& spec);
+
 struct TransferOptions {
   uint64_t multipart_threshold = 64ull << 20;
   uint64_t part_size = 16ull << 20;  // grown when an object would need more parts than allowed
@@ -53,6 +69,11 @@ struct TransferOptions {
   bool preserve_lock = false;
   // The ACL of every written object (--acl, --grants); empty: the store's default.
   storage::WriteAcl acl;
+  // --checksum-algorithm: the additional checksum (x-amz-checksum-*) every object written to
+  // S3 carries, computed from the bytes; nullopt keeps the source's algorithm where it
+  // declares one (its value, already checked, is sent with whole-object writes).
+  std::optional<checksum::Algorithm> checksum_algorithm;
+  MetadataOverrides overrides;
   bool dry_run = false;
   bool verbose = false;                // one line per action on stderr
   plan::DecideOptions decide;          // used again after details were fetched
@@ -144,6 +165,9 @@ class TransferEngine {
   void RunDelete(const std::vector<std::string>& keys, std::stop_token stop);
 
   storage::WriteSpec SpecFor(const storage::ObjectInfo& src, std::optional<uint32_t> crc) const;
+  // Whether what is written needs the source's details beyond the listing, and server-side
+  // copies the REPLACE directive (retention, ACLs, metadata overrides, a checksum algorithm).
+  bool WritesFromDetails() const;
   // Leaves out of `spec` what the destination is known not to store (a storage class that
   // came from the source, tags), counting each object that loses one.
   void Degrade(storage::WriteSpec& spec);

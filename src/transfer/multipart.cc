@@ -32,7 +32,10 @@ struct TransferEngine::Upload {
   std::optional<uint32_t> expected_crc;  // declared by the source, verified before Commit
   SourceCheck check;                     // what the source declares (verify.h)
   // Part MD5s are needed to check the parts against the source (CheckParts).
-  bool track_md5() const { return !server_side && !expected_crc && (layout.verify || check.md5); }
+  // Not when a declared full-object CRC can check the parts.
+  bool track_md5() const {
+    return !server_side && !expected_crc && !DeclaredCrcOf(check) && (layout.verify || check.md5);
+  }
   std::atomic<int> remaining{0};
   std::mutex mu;
   Status first_error;  // GUARDED_BY(mu)
@@ -138,6 +141,7 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
                          .journal = upload.request.journal.get(),
                          .buffers = &executor_.buffers(),
                          .track_md5 = upload.track_md5()};
+  if (!upload.server_side) upload.copy.TrackDeclaredCrc(DeclaredCrcOf(upload.check));
   return Status::Ok();
 }
 
@@ -183,9 +187,14 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
       s = Status::DataLoss("checksum mismatch: source " + checksum::Hex32(*upload->expected_crc) +
                            ", sent " + checksum::Hex32(crc) + "; upload aborted");
     } else if (!upload->expected_crc) {
-      if (s = CheckLayout(*upload, stop); s.ok()) {
-        writer.AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
+      // The source's declared full-object CRC where it has one, else its ETag's layout.
+      Result<std::optional<bool>> declared = CheckDeclaredParts(upload->copy, upload->check);
+      if (!declared.ok()) {
+        s = declared.status();
+      } else if (!declared->has_value()) {
+        s = CheckLayout(*upload, stop);
       }
+      if (s.ok()) writer.AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
     }
   }
   if (s.ok() && upload->server_side) {

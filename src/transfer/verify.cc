@@ -36,6 +36,7 @@ std::optional<checksum::Md5Digest> ParseMd5Hex(std::string_view hex) {
 SourceCheck CheckOf(const storage::ObjectInfo& src) {
   SourceCheck c;
   if (src.has_details) c.crc32c = src.crc32c();
+  if (src.has_details && src.checksum && src.checksum->full_object()) c.declared = src.checksum;
   if (src.etag_opaque) return c;
   if (src.etag_is_md5()) {
     c.md5 = ParseMd5Hex(src.etag);
@@ -94,8 +95,22 @@ checksum::Md5Digest MultipartDigestOf(std::span<const std::byte> data, uint64_t 
   return MultipartDigest(parts);
 }
 
+bool MatchesDeclared(const checksum::Declared& declared, std::span<const std::byte> data,
+                     uint32_t crc) {
+  const std::string got = declared.algorithm == checksum::Algorithm::kCrc32c
+                              ? checksum::EncodeCrc(declared.algorithm, crc)
+                              : checksum::Compute(declared.algorithm, data);
+  return got == declared.value;
+}
+
 WholeCheck CheckWhole(const SourceCheck& check, std::span<const std::byte> data, uint32_t crc,
                       bool md5_checked_by_destination, std::optional<uint64_t> exact_part_size) {
+  if (check.declared) {
+    if (!MatchesDeclared(*check.declared, data, crc)) return WholeCheck::kMismatch;
+    // Proven; ferry's own CRC32C must not contradict it either.
+    if (check.crc32c && *check.crc32c != crc) return WholeCheck::kMismatch;
+    return WholeCheck::kVerified;
+  }
   if (check.crc32c) return *check.crc32c == crc ? WholeCheck::kVerified : WholeCheck::kMismatch;
   if (check.md5) {
     if (md5_checked_by_destination) return WholeCheck::kVerified;

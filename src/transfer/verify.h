@@ -2,6 +2,9 @@
 // functions used by the engine before an object becomes visible at the destination.
 //
 // A source declares at most these, strongest first:
+//  - a full-object additional checksum (x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256},
+//    S3 HEAD/GET with checksum mode): compared with the bytes read (whole reads; the CRCs also
+//    combined over parts), beside any of the below;
 //  - ferry's CRC32C (x-amz-meta-ferry-crc32c): compared with the CRC of the bytes read;
 //  - a plain MD5 ETag: the MD5 of the bytes (sent as the PUT's Content-MD5 to a destination
 //    that checks it, or compared by the engine before the write);
@@ -16,6 +19,7 @@
 #include <span>
 #include <vector>
 
+#include "checksum/additional.h"
 #include "checksum/checksum.h"
 #include "storage/object_info.h"
 
@@ -26,7 +30,10 @@ struct SourceCheck {
   std::optional<checksum::Md5Digest> md5;       // plain MD5 ETag
   std::optional<checksum::Md5Digest> multipart;  // digest part of a "<md5>-N" ETag
   int parts = 0;                                 // N of a multipart ETag
-  bool any() const { return crc32c || md5 || multipart; }
+  // A full-object x-amz-checksum-* (composite ones are not here: their part layout is the
+  // multipart ETag's, which checks the same parts).
+  std::optional<checksum::Declared> declared;
+  bool any() const { return crc32c || md5 || multipart || declared; }
 };
 
 // What `src` declares. Metadata counts only with details (has_details).
@@ -46,6 +53,10 @@ checksum::Md5Digest MultipartDigestOf(std::span<const std::byte> data, uint64_t 
 // 32 hex digits to a digest; nullopt when malformed.
 std::optional<checksum::Md5Digest> ParseMd5Hex(std::string_view hex);
 
+// Whether `data` (whose CRC32C is `crc`) has the full-object checksum `declared`.
+bool MatchesDeclared(const checksum::Declared& declared, std::span<const std::byte> data,
+                     uint32_t crc);
+
 // The outcome of checking a whole object's bytes.
 enum class WholeCheck {
   kVerified,    // a declared checksum matched
@@ -53,7 +64,8 @@ enum class WholeCheck {
   kUnverified,  // nothing declared that these bytes could be checked against
 };
 
-// Checks `data` (whose CRC32C is `crc`) against `check`. The plain MD5 is skipped when
+// Checks `data` (whose CRC32C is `crc`) against `check`: a declared additional checksum first
+// (a mismatch decides), then the others. The plain MD5 is skipped when
 // `md5_checked_by_destination` (the destination will refuse a body that does not match the
 // Content-MD5 it is sent): the result is then kVerified. A multipart ETag is tried with every
 // candidate part size (plus `exact_part_size` when the store told it, which alone decides).

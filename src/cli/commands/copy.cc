@@ -66,6 +66,9 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
     if (!a.grants.empty()) return Status::InvalidArgument("--acl and --grants exclude each other");
     FERRY_ASSIGN_OR_RETURN(t.acl.canned, storage::ParseCannedAcl(a.acl));
   }
+  FERRY_ASSIGN_OR_RETURN(t.checksum_algorithm,
+                         app::ParseChecksumAlgorithmFlag(a.write.checksum_algorithm));
+  FERRY_ASSIGN_OR_RETURN(t.overrides, app::ParseMetadataFlags(a.write));
   t.dry_run = a.dry_run;
   t.verbose = verbose;
   t.decide.delete_extra = a.delete_extra;
@@ -85,6 +88,21 @@ Status CheckAccessFlags(const CopyArgs& a, storage::Backend& dst, std::stop_toke
     return Status::InvalidArgument(
         "--preserve-lock, --acl and --grants do not work with --compress (archives carry "
         "neither)");
+  }
+  if (a.write.any() && a.compress) {
+    return Status::InvalidArgument(
+        "--checksum-algorithm, --metadata, --content-type and --metadata-directive do not work "
+        "with --compress (archives keep each object's own)");
+  }
+  if (!a.write.checksum_algorithm.empty() && !dst.features().verifies_content_md5) {
+    return Status::InvalidArgument("--checksum-algorithm: " + dst.Describe() +
+                                   " keeps no additional checksums (an S3 destination does)");
+  }
+  const bool metadata_flags = !a.write.metadata.empty() || !a.write.content_type.empty() ||
+                              !a.write.metadata_directive.empty();
+  if (metadata_flags && !dst.features().metadata) {
+    return Status::InvalidArgument("--metadata/--content-type/--metadata-directive: " +
+                                   dst.Describe() + " keeps no metadata (an S3 destination does)");
   }
   if (acl && !dst.features().acl) {
     return Status::InvalidArgument("--acl/--grants: " + dst.Describe() +
@@ -139,6 +157,8 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.storage_class = o.transfer.storage_class;
   r.preserve_lock = o.transfer.preserve_lock;
   r.acl = o.transfer.acl;
+  r.checksum_algorithm = o.transfer.checksum_algorithm;
+  r.overrides = o.transfer.overrides;
   r.max_attempts = a.max_attempts;
   if (a.compress) {
     r.transport.staging = a.staging;
@@ -434,6 +454,16 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "grants of written objects, PERMISSION=TYPE=VALUE (read, readacp, writeacp, "
                   "full; id, uri, emailaddress), repeatable")
       ->expected(1, -1);
+  cmd->add_option("--checksum-algorithm", args->write.checksum_algorithm,
+                  "additional checksum of objects written to S3, checked by the store: CRC32, "
+                  "CRC32C, CRC64NVME, SHA1 or SHA256 (default: the source's, where it has one)");
+  cmd->add_option("--metadata", args->write.metadata,
+                  "user metadata NAME=VALUE of written objects, repeatable")
+      ->expected(1, -1);
+  cmd->add_option("--content-type", args->write.content_type, "Content-Type of written objects");
+  cmd->add_option("--metadata-directive", args->write.metadata_directive,
+                  "COPY (default: the source's metadata and content headers, with --metadata and "
+                  "--content-type over them) or REPLACE (only those given)");
   cmd->add_flag("--checksum", args->checksum, "compare content checksums, not times");
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/encryption.h"
+#include "app/write_flags.h"
 #include "cli/commands.h"
 #include "cli/commands/cost_report.h"
 #include "transfer/stats.h"
@@ -54,6 +55,8 @@ struct CopyArgs {
   CostInputs cost;            // set by the command from the config (the cost model's prices)
   // Server-side encryption (--sse, --sse-kms-key-id, --sse-c-key, --sse-c-copy-source-key).
   app::EncryptionFlags encryption;
+  // --checksum-algorithm, --metadata, --content-type, --metadata-directive.
+  app::WriteFlags write;
 };
 
 // What a durable run adds to the summary.

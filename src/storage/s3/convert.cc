@@ -49,6 +49,7 @@ ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head) {
   info.etag_opaque = head.etag_not_md5();
   if (head.tag_count == 0) info.tags = Tags{};
   info.lock = LockFromS3(head.lock);
+  info.checksum = head.checksum;
   return info;
 }
 
@@ -64,6 +65,8 @@ s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec) {
   o.if_none_match_any = spec.if_absent;
   o.lock = LockToS3(spec.lock);
   o.acl = AclToS3(spec.acl);
+  o.checksum_algorithm = spec.checksum_algorithm;
+  o.checksum_value = spec.checksum_value;
   return o;
 }
 

@@ -59,6 +59,7 @@ Result<WriteResult> S3Backend::CopyFromWithSpec(const Backend& source, const Obj
   request.bucket = bucket_;
   request.key = FullKey(key);
   request.replace = &replace;
+  request.checksum_algorithm = spec.checksum_algorithm;
   FERRY_ASSIGN_OR_RETURN(s3::WrittenObject written, client_.CopyObject(request, stop));
   // The version made must be known to lock it (RGW's CopyObject reply names none).
   std::string version_id =

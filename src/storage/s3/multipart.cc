@@ -36,7 +36,9 @@ class S3ChunkWriter : public ChunkWriter {
                                                          .upload_id = upload_id_,
                                                          .part_number = part_number,
                                                          .body = data,
-                                                         .encryption = backend_.encryption().write},
+                                                         .encryption = backend_.encryption().write,
+                                                         .checksum_algorithm =
+                                                             spec_.checksum_algorithm},
                                                         stop, &reply));
     Record(part_number, std::move(etag), data.size(), !reply.etag_not_md5());
     return Status::Ok();
@@ -69,6 +71,7 @@ class S3ChunkWriter : public ChunkWriter {
     request.upload_id = upload_id_;
     request.part_number = part_number;
     request.range = {offset, length};
+    request.checksum_algorithm = spec_.checksum_algorithm;
     FERRY_ASSIGN_OR_RETURN(std::string etag, backend_.client().UploadPartCopy(request, stop));
     Record(part_number, std::move(etag), length, false);
     return Status::Ok();
@@ -80,10 +83,16 @@ class S3ChunkWriter : public ChunkWriter {
       std::lock_guard lock(mu_);
       for (const auto& [number, written] : parts_) parts.push_back(written.part);
     }
-    FERRY_ASSIGN_OR_RETURN(s3::WrittenObject done,
-                           backend_.client().CompleteMultipartUpload(backend_.bucket(), key_,
-                                                                     upload_id_, parts, stop,
-                                                                     backend_.written_key()));
+    FERRY_ASSIGN_OR_RETURN(
+        s3::WrittenObject done,
+        backend_.client().CompleteMultipartUpload(
+            s3::CompleteRequest{.bucket = backend_.bucket(),
+                                .key = key_,
+                                .upload_id = upload_id_,
+                                .parts = parts,
+                                .customer_key = std::string(backend_.written_key()),
+                                .checksum_algorithm = spec_.checksum_algorithm},
+            stop));
     finished_ = true;
     if (!extra_.empty()) {
       // Record metadata learnt while streaming: copy the object onto itself with the full write
@@ -100,6 +109,7 @@ class S3ChunkWriter : public ChunkWriter {
       request.bucket = backend_.bucket();
       request.key = key_;
       request.replace = &options;
+      request.checksum_algorithm = spec_.checksum_algorithm;  // kept on the stamped object
       auto copied = backend_.client().CopyObject(request, stop);
       if (copied.ok()) {
         const bool versioned = backend_.features().versions || IsRealVersion(done.version_id);
