@@ -16,10 +16,10 @@
 namespace ferry::app {
 
 struct WriteFlags {
-  std::string checksum_algorithm;     // --checksum-algorithm ("" = keep the source's)
-  std::vector<std::string> metadata;  // --metadata K=V, repeatable
-  std::string content_type;           // --content-type
-  std::string metadata_directive;     // --metadata-directive: "", COPY or REPLACE
+  std::string checksum_algorithm{};   // --checksum-algorithm ("" = keep the source's)
+  std::vector<std::string> metadata{};  // --metadata K=V, repeatable
+  std::string content_type{};         // --content-type
+  std::string metadata_directive{};   // --metadata-directive: "", COPY or REPLACE
   bool any() const {
     return !checksum_algorithm.empty() || !metadata.empty() || !content_type.empty() ||
            !metadata_directive.empty();

@@ -44,8 +44,8 @@ namespace ferry::transfer {
 // What every object written gets instead of the source's description (--metadata,
 // --content-type, --metadata-directive).
 struct MetadataOverrides {
-  std::map<std::string, std::string> metadata;  // user metadata set on every object written
-  std::string content_type;                     // "" keeps the source's
+  std::map<std::string, std::string> metadata{};  // user metadata set on every object written
+  std::string content_type{};                   // "" keeps the source's
   // --metadata-directive REPLACE: the source's user metadata and content headers are not kept
   // (ferry's own ferry-* entries always are); COPY (false) adds the values above to them.
   bool replace = false;
