@@ -15,6 +15,10 @@ constexpr checksum::Algorithm kAlgorithms[] = {
 
 std::optional<checksum::Declared> ParseChecksumHeaders(const http::Headers& headers) {
   const std::string type = headers.Get("x-amz-checksum-type");
+  // An object written in parts whose value names no part count and whose type is not said is
+  // composite or full-object: only CRC64NVME (always full-object) is known to be the whole's.
+  const std::string etag = headers.Get("ETag");
+  const bool multipart_etag = etag.find('-') != std::string::npos;
   for (checksum::Algorithm a : kAlgorithms) {
     const std::string* value = headers.Find(checksum::HeaderName(a));
     if (value == nullptr || value->empty()) continue;
@@ -22,6 +26,10 @@ std::optional<checksum::Declared> ParseChecksumHeaders(const http::Headers& head
     // A value the store calls composite must name its part count: a composite value taken for
     // a full-object one would be a false corruption.
     if (!declared || (type == "COMPOSITE" && declared->full_object())) continue;
+    if (declared->full_object() && multipart_etag && type != "FULL_OBJECT" &&
+        a != checksum::Algorithm::kCrc64Nvme) {
+      continue;
+    }
     return declared;
   }
   return std::nullopt;

@@ -6,7 +6,10 @@ ships, and reference checksums computed here (independently of ferry's code).
         PutObject; with ALGORITHM the checksum header carries VALUE when given (a wrong one on
         purpose: moto keeps what it is sent), else the checksum this script computes
     moto_s3.py ENDPOINT head BUCKET KEY
-        HeadObject with ChecksumMode=ENABLED, as JSON: checksums, ETag, ContentType, Metadata
+        HeadObject with ChecksumMode=ENABLED, as JSON: checksums (ChecksumCRC32 ... from the
+        x-amz-checksum-* headers), ETag, ContentType, Metadata
+    moto_s3.py ENDPOINT get BUCKET KEY
+        the same from a GetObject (moto's HEAD leaves out a composite value's "-N")
     moto_s3.py - expect ALGORITHM FILE [PART_SIZE]
         the x-amz-checksum-* value of FILE: full-object, or composite over PART_SIZE parts
         ("<base64>-N")
@@ -100,9 +103,17 @@ def main():
                     request.headers[k] = v
             s3.meta.events.register("before-sign.s3.PutObject", add)
         s3.put_object(Bucket=bucket, Key=key, Body=body, **kwargs)
-    elif verb == "head":
-        r = s3.head_object(Bucket=args[0], Key=args[1], ChecksumMode="ENABLED")
-        out = {k: v for k, v in r.items() if k.startswith("Checksum")}
+    elif verb in ("head", "get"):
+        # moto's HEAD leaves out a composite value's part count and type; its GET says them
+        if verb == "head":
+            r = s3.head_object(Bucket=args[0], Key=args[1], ChecksumMode="ENABLED")
+        else:
+            r = s3.get_object(Bucket=args[0], Key=args[1], ChecksumMode="ENABLED")
+            r["Body"].read()
+        # from the reply's headers: this botocore's model predates CRC64NVME
+        headers = r["ResponseMetadata"]["HTTPHeaders"]
+        out = {"Checksum" + k[len("x-amz-checksum-"):].upper(): v for k, v in headers.items()
+               if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"}
         out.update({"ETag": r["ETag"].strip('"'), "ContentType": r.get("ContentType", ""),
                     "Metadata": r.get("Metadata", {})})
         print(json.dumps(out, sort_keys=True))
