@@ -49,6 +49,7 @@ ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head) {
   info.etag_opaque = head.etag_not_md5();
   if (head.tag_count == 0) info.tags = Tags{};
   info.lock = LockFromS3(head.lock);
+  info.archive = ArchiveFromHead(head);
   return info;
 }
 
