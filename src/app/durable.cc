@@ -116,6 +116,10 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.storage_class != now.storage_class, "--storage-class");
   add(run.preserve_lock != now.preserve_lock, "--preserve-lock");
   add(run.acl != now.acl, "--acl/--grants");
+  add(run.restore.days != now.restore.days, "--restore-archived");
+  add(run.restore.enabled() && run.restore.tier != now.restore.tier, "--restore-tier");
+  add(run.restore.enabled() && run.restore.poll != now.restore.poll, "--restore-poll");
+  add(run.restore.enabled() && run.restore.wait != now.restore.wait, "--restore-wait");
   add(run.multipart_threshold != now.multipart_threshold, "--multipart-threshold");
   add(run.part_size != now.part_size, "--part-size");
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
@@ -190,6 +194,16 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   if (o.decide.update_only_newer) flag("--update");
   if (!o.storage_class.empty()) flag("--storage-class", o.storage_class);
   if (o.preserve_lock) flag("--preserve-lock");
+  if (o.restore.enabled()) {
+    flag("--restore-archived", std::to_string(o.restore.days));
+    if (o.restore.tier != "Standard") flag("--restore-tier", o.restore.tier);
+    if (o.restore.poll != std::chrono::seconds(60)) {
+      flag("--restore-poll", std::to_string(o.restore.poll.count() / 1000) + "s");
+    }
+    if (o.restore.wait != std::chrono::hours(48)) {
+      flag("--restore-wait", std::to_string(o.restore.wait.count() / 1000) + "s");
+    }
+  }
   if (!o.acl.canned.empty()) flag("--acl", o.acl.canned);
   // Each x-amz-grant-* list (`id="a", uri="b"`) back into --grants PERMISSION=TYPE=VALUE.
   const std::pair<const char*, const std::string*> lists[] = {

@@ -69,6 +69,8 @@ struct RunOptions {
   TransportOptions transport;
   bool preserve_lock = false;  // --preserve-lock (transfer::TransferOptions::preserve_lock)
   storage::WriteAcl acl;       // --acl, --grants
+  // --restore-archived and its flags (transfer::RestoreOptions; clock not recorded).
+  transfer::RestoreOptions restore{};
 };
 
 std::string EncodeRunOptions(const RunOptions& options);

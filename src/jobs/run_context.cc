@@ -46,6 +46,8 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   t.storage_class = ctx->options.storage_class;
   t.preserve_lock = ctx->options.preserve_lock;
   t.acl = ctx->options.acl;
+  t.restore = ctx->options.restore;
+  t.restore.clock = options.clock;
   t.verbose = options.verbose;
   t.decide = ctx->options.decide;
   ctx->engine = std::make_unique<transfer::TransferEngine>(*options.executor, t, *ctx->src,

@@ -54,7 +54,18 @@ struct CopyArgs {
   CostInputs cost;            // set by the command from the config (the cost model's prices)
   // Server-side encryption (--sse, --sse-kms-key-id, --sse-c-key, --sse-c-copy-source-key).
   app::EncryptionFlags encryption;
+  // Archived sources (copy_restore.cc, docs/design/glacier.md): "" = no restores.
+  std::string restore_archived;
+  std::string restore_tier = "Standard";
+  std::string restore_poll = "60s";
+  std::string restore_wait = "48h";
 };
+
+// Registers --restore-archived, --restore-tier, --restore-poll and --restore-wait
+// (copy_restore.cc).
+void AddRestoreOptions(CLI::App* cmd, CopyArgs& args);
+// Checks those flags (one kInvalidArgument line naming the flag) and sets `out` from them.
+Status ApplyRestoreFlags(const CopyArgs& a, transfer::RestoreOptions& out);
 
 // What a durable run adds to the summary.
 struct DurableSummary {
