@@ -27,11 +27,10 @@ struct ErrorTarget {
 //   NoSuchKey/NoSuchBucket/NoSuchUpload/NoSuchVersion/NoSuchTagSet, 404  -> kNotFound
 //   AccessDenied/SignatureDoesNotMatch/InvalidAccessKeyId/RequestTimeTooSkewed, 401, 403
 //                                                                        -> kPermissionDenied
-//   PreconditionFailed, InvalidObjectState (archived, not restored), 412, 304
-//                                                                        -> kFailedPrecondition
+//   PreconditionFailed, 412, 304                                         -> kFailedPrecondition
 //   SlowDown/RequestTimeout/InternalError/ServiceUnavailable/OperationAborted,
 //   429, 500, 502, 503, 504 and other 5xx                                -> kUnavailable
-//   BucketAlreadyExists/BucketAlreadyOwnedByYou, RestoreAlreadyInProgress -> kAlreadyExists
+//   BucketAlreadyExists/BucketAlreadyOwnedByYou                          -> kAlreadyExists
 //   NotImplemented, 501                                                  -> kNotSupported
 //   anything else (400, other 4xx, 3xx)                                  -> kInvalidArgument
 // `http_status` may be 200 for an <Error> sent inside a 200 reply, or 0 for a per-key error of
