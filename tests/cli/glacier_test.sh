@@ -62,7 +62,7 @@ restore_shown() {  # restore_shown KEY: a HEAD of KEY carries x-amz-restore
 check "moto refuses to GET a GLACIER object before a restore" get_refused cold/g
 
 # 1. Without the flag: standard copied, archived reported, exit 0.
-OUT=$WORK/out
+OUT=$WORK/dst  # not $WORK/out: expect_error writes there
 rc=0
 ferry sync "moto:$BKT" "$OUT" --json --no-progress > "$WORK/s1.json" 2> "$WORK/s1.err" || rc=$?
 check "sync without --restore-archived exits 0" test "$rc" = 0
