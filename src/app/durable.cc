@@ -118,6 +118,10 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.acl != now.acl, "--acl/--grants");
   add(run.checksum_algorithm != now.checksum_algorithm, "--checksum-algorithm");
   add(run.overrides != now.overrides, "--metadata/--content-type/--metadata-directive");
+  add(run.restore.days != now.restore.days, "--restore-archived");
+  add(run.restore.enabled() && run.restore.tier != now.restore.tier, "--restore-tier");
+  add(run.restore.enabled() && run.restore.poll != now.restore.poll, "--restore-poll");
+  add(run.restore.enabled() && run.restore.wait != now.restore.wait, "--restore-wait");
   add(run.multipart_threshold != now.multipart_threshold, "--multipart-threshold");
   add(run.part_size != now.part_size, "--part-size");
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
@@ -198,6 +202,16 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   for (const auto& [name, value] : o.overrides.metadata) flag("--metadata", name + "=" + value);
   if (!o.overrides.content_type.empty()) flag("--content-type", o.overrides.content_type);
   if (o.overrides.replace) flag("--metadata-directive", "REPLACE");
+  if (o.restore.enabled()) {
+    flag("--restore-archived", std::to_string(o.restore.days));
+    if (o.restore.tier != "Standard") flag("--restore-tier", o.restore.tier);
+    if (o.restore.poll != std::chrono::seconds(60)) {
+      flag("--restore-poll", std::to_string(o.restore.poll.count() / 1000) + "s");
+    }
+    if (o.restore.wait != std::chrono::hours(48)) {
+      flag("--restore-wait", std::to_string(o.restore.wait.count() / 1000) + "s");
+    }
+  }
   if (!o.acl.canned.empty()) flag("--acl", o.acl.canned);
   // Each x-amz-grant-* list (`id="a", uri="b"`) back into --grants PERMISSION=TYPE=VALUE.
   const std::pair<const char*, const std::string*> lists[] = {

@@ -69,6 +69,12 @@ std::string EncodeRunOptions(const RunOptions& o) {
                       {"content_type", o.overrides.content_type},
                       {"replace", o.overrides.replace}};
   }
+  if (o.restore.enabled()) {
+    j["restore"] = {{"days", o.restore.days},
+                    {"tier", o.restore.tier},
+                    {"poll_ms", o.restore.poll.count()},
+                    {"wait_ms", o.restore.wait.count()}};
+  }
   if (o.transport.enabled()) {
     j["transport"] = {{"staging", o.transport.staging},
                       {"region", o.transport.region},
@@ -129,6 +135,13 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
       o.acl.grant_write_acp = a.at("write_acp").get<std::string>();
       o.acl.grant_full_control = a.at("full_control").get<std::string>();
     }
+    if (j.contains("restore")) {
+      const json& r = j["restore"];
+      o.restore.days = r.at("days").get<int>();
+      o.restore.tier = r.at("tier").get<std::string>();
+      o.restore.poll = std::chrono::milliseconds(r.at("poll_ms").get<int64_t>());
+      o.restore.wait = std::chrono::milliseconds(r.at("wait_ms").get<int64_t>());
+    }
     if (j.contains("transport")) {
       const json& t = j["transport"];
       o.transport.staging = t.at("staging").get<std::string>();
@@ -180,6 +193,8 @@ std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects) {
     o["x"] = r.dst.has_value();
     // Only a version other than the current one is written: payloads stay as they were.
     if (!r.src.version_id.empty()) o["v"] = r.src.version_id;
+    // An archived source (only then: payloads stay as they were).
+    if (r.src.archive.archived) o["a"] = true;
   }
   return Dump(doc);
 }
@@ -198,6 +213,7 @@ Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& tex
       r.reason = o.at("r").get<std::string>();
       // Absent (every payload written before versions, and the current version): "".
       if (o.contains("v")) r.src.version_id = o.at("v").get<std::string>();
+      if (o.contains("a")) r.src.archive.archived = o.at("a").get<bool>();
       if (o.at("x").get<bool>()) {
         r.dst = storage::ObjectInfo{};
         r.dst->key = r.src.key;

@@ -72,6 +72,8 @@ struct RunOptions {
   // --checksum-algorithm; --metadata, --content-type, --metadata-directive.
   std::optional<checksum::Algorithm> checksum_algorithm{};
   transfer::MetadataOverrides overrides{};
+  // --restore-archived and its flags (transfer::RestoreOptions; clock not recorded).
+  transfer::RestoreOptions restore{};
 };
 
 std::string EncodeRunOptions(const RunOptions& options);

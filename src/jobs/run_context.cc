@@ -48,6 +48,8 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   t.acl = ctx->options.acl;
   t.checksum_algorithm = ctx->options.checksum_algorithm;
   t.overrides = ctx->options.overrides;
+  t.restore = ctx->options.restore;
+  t.restore.clock = options.clock;
   t.verbose = options.verbose;
   t.decide = ctx->options.decide;
   ctx->engine = std::make_unique<transfer::TransferEngine>(*options.executor, t, *ctx->src,

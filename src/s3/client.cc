@@ -12,6 +12,7 @@
 #include "retry/policy.h"
 #include "s3/client_internal.h"
 #include "s3/express.h"
+#include "s3/restore.h"
 #include "s3/sigv2.h"
 #include "s3/sigv4.h"
 #include "s3/time_format.h"
@@ -457,6 +458,7 @@ ObjectHead ParseObjectHead(const http::Headers& headers) {
     head.lock.retain_until = headers.Get("x-amz-object-lock-retain-until-date");
   }
   head.lock.legal_hold = headers.Get("x-amz-object-lock-legal-hold") == "ON";
+  ParseArchiveHeaders(headers, head);  // x-amz-restore, x-amz-archive-status (s3/restore.h)
   if (!headers.Get("x-amz-server-side-encryption-customer-algorithm").empty()) {
     head.encryption = "SSE-C";
   }

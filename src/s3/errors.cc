@@ -113,6 +113,12 @@ ErrorCode CodeFor(int status, std::string_view code) {
     return ErrorCode::kPermissionDenied;
   }
   if (code == "PreconditionFailed") return ErrorCode::kFailedPrecondition;
+  // A read or copy of an archived object (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering
+  // archive tier) not restored yet, or a restore of one that is not archived: the object's
+  // state, not the caller's rights (docs/design/glacier.md).
+  if (code == "InvalidObjectState") return ErrorCode::kFailedPrecondition;
+  // A restore asked for while one runs (RestoreObject: kAlreadyInProgress).
+  if (code == "RestoreAlreadyInProgress") return ErrorCode::kAlreadyExists;
   // The body did not match its Content-MD5, its signed SHA-256 payload hash (the check that
   // replaces Content-MD5 on signed requests) or the declared length: it was corrupted or cut
   // on the way, or the source's declared MD5 does not describe the bytes read.
@@ -159,6 +165,11 @@ Status StatusFromS3Error(int http_status, const S3ErrorInfo& error, const ErrorT
     m = "upload not found: " + std::string(target.upload_id) + " of " + Resource(target);
   } else if (code == "NoSuchKey") {
     m = "object not found: " + Resource(target);
+  } else if (code == "InvalidObjectState") {
+    m = "object is archived and not restored (or not archived, for a restore): " +
+        Resource(target);
+  } else if (code == "RestoreAlreadyInProgress") {
+    m = "a restore is already in progress for " + Resource(target);
   } else {
     switch (ec) {
       case ErrorCode::kNotFound:

@@ -36,6 +36,8 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
       Status s = Refresh(r, stop, done);
       if (!s.ok() || done) return Complete(r, nullptr, s, 0);
     }
+    // An archived source is read only from a restored copy (archived.cc).
+    if (HoldArchived(r, stop)) return;
     if (options_.dry_run) {
       obs::Log(obs::Level::kInfo, "would copy", {{"key", r.src.key}, {"reason", r.reason}});
       return Complete(r, "would copy", Status::Ok(), r.src.size);
@@ -116,6 +118,12 @@ Status TransferEngine::Refresh(CopyRequest& r, std::stop_token stop, bool& done)
     with_tags = true;  // details showed the same bytes and a newer source: look at the tags
   }
   const storage::ObjectInfo* d = dst.ok() ? &dst.value() : nullptr;
+  if (again.verdict == plan::Verdict::kNeedDetails && again.reason == plan::kReasonCompareContent &&
+      src->archive.archived && !src->archive.readable()) {
+    // An archived source cannot be read to compare: it is restored (or reported) as a copy,
+    // and compared once readable (PollRestores asks for details again).
+    again = plan::Decision{plan::Verdict::kCopy, std::string(plan::kReasonCompareContent)};
+  }
   if (again.verdict == plan::Verdict::kNeedDetails && again.reason == plan::kReasonCompareContent) {
     // --checksum: read what is missing and compare content.
     auto same = SameContent({.backend = src_, .object = src.value()},

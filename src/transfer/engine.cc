@@ -1,5 +1,6 @@
 #include "transfer/engine.h"
 #include "obs/log.h"
+#include "transfer/restore_wait.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -14,7 +15,8 @@ TransferEngine::TransferEngine(Executor& executor, TransferOptions options,
       dst_(dst),
       stats_(stats),
       budget_(executor.budget()),
-      server_side_(dst.CanCopyFrom(src)) {
+      server_side_(dst.CanCopyFrom(src)),
+      restores_(std::make_unique<RestoreWaitList>()) {
   options_.part_size = std::clamp<uint64_t>(options_.part_size, dst_.features().min_part_size,
                                             dst_.features().max_part_size);
   queue_ = executor_.Open();
@@ -29,7 +31,8 @@ TransferEngine::TransferEngine(ExecutorOptions executor, TransferOptions options
       dst_(dst),
       stats_(stats),
       budget_(executor_.budget()),
-      server_side_(dst.CanCopyFrom(src)) {
+      server_side_(dst.CanCopyFrom(src)),
+      restores_(std::make_unique<RestoreWaitList>()) {
   options_.part_size = std::clamp<uint64_t>(options_.part_size, dst_.features().min_part_size,
                                             dst_.features().max_part_size);
   queue_ = executor_.Open();
@@ -77,6 +80,7 @@ void TransferEngine::Complete(const CopyRequest& request, const char* what, cons
   } else if (what != nullptr) {
     stats_.objects_copied += 1;
     stats_.bytes_copied += bytes;
+    if (request.src.archive.archived) stats_.archived_copied += 1;
     if (options_.verbose) {
       obs::Log(obs::Level::kInfo, what, {{"key", request.destination_key()}});
     }

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "plan/decide.h"
 #include "storage/backend.h"
 #include "transfer/budget.h"
@@ -56,6 +58,24 @@ struct MetadataOverrides {
 // Applies `overrides` to the description of an object to be written.
 void ApplyOverrides(const MetadataOverrides& overrides, storage::WriteSpec& spec);
 
+class RestoreWaitList;  // restore_wait.h
+
+// Archived sources (S3 GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive tiers;
+// docs/design/glacier.md). An archived object that is not readable is never a failure: without
+// restores (days 0) it is reported and counted (Stats::archived_not_copied); with them its
+// restore is requested (Backend::RequestRestore), the session polls its state (Backend::Stat)
+// every `poll` and copies it once readable, and reports it as not copied when `wait` passes
+// first. A finished restore (readable) is copied as any object, with or without this.
+struct RestoreOptions {
+  int days = 0;                   // --restore-archived DAYS; 0: no restores
+  std::string tier = "Standard";  // --restore-tier: Standard, Bulk or Expedited
+  std::chrono::milliseconds poll{std::chrono::seconds(60)};  // --restore-poll
+  std::chrono::milliseconds wait{std::chrono::hours(48)};    // --restore-wait
+  // Times the polls and the wait (sleeps on it). Null: SystemClock::Default(). Not owned.
+  Clock* clock = nullptr;
+  bool enabled() const { return days > 0; }
+};
+
 struct TransferOptions {
   uint64_t multipart_threshold = 64ull << 20;
   uint64_t part_size = 16ull << 20;  // grown when an object would need more parts than allowed
@@ -77,6 +97,7 @@ struct TransferOptions {
   bool dry_run = false;
   bool verbose = false;                // one line per action on stderr
   plan::DecideOptions decide;          // used again after details were fetched
+  RestoreOptions restore{};            // archived sources (see RestoreOptions)
 };
 
 // One object the planner wants copied, or wants looked at closer (need_details).
@@ -141,6 +162,21 @@ class TransferEngine {
   void RunCopy(CopyRequest& request, std::stop_token stop);
   Status Refresh(CopyRequest& request, std::stop_token stop, bool& done);
   void Skipped(const CopyRequest& request);
+  // Archived sources (archived.cc). True when `request` was taken care of: reported as not
+  // copied, handed to the restore wait list, or failed; false when its source is readable (its
+  // details read when the listing alone could not tell) and the copy goes on.
+  bool HoldArchived(CopyRequest& request, std::stop_token stop);
+  // Finishes an archived object that is not copied: counted, logged with `why`, done(OK).
+  void NotCopied(const CopyRequest& request, std::string_view why);
+  // One round of the restore wait list: sleeps until the next poll on the restore clock, stats
+  // each waiting source, queues the readable ones to be copied, reports those past the wait,
+  // and schedules the next round while any wait. One such task at a time (restore_wait.h),
+  // queued behind the session's new objects (TaskQueue::PushBehind); while new objects wait
+  // it goes behind them again instead of sleeping, so that its sleep holds a worker only when
+  // the session has nothing else to start.
+  void PollRestores(std::stop_token stop);
+  // Queues a copy of `request` from a running task (a priority task: never blocks).
+  void Requeue(CopyRequest request);
   // Runs `fn` with a token that stops when either the engine or the request is cancelled.
   template <class Fn>
   static void WithJointStop(std::stop_token engine, std::stop_token request, Fn&& fn) {
@@ -192,6 +228,9 @@ class TransferEngine {
   // What the destination refused to store, learnt from its replies (see WriteDegrading).
   std::atomic<bool> no_class_{false};
   std::atomic<bool> no_tags_{false};
+  std::unique_ptr<RestoreWaitList> restores_;  // objects waiting for their restore
+  // When the restore poll's next round is due (on the restore clock's MonoNow scale).
+  std::atomic<Clock::MonoTime> next_restore_round_{};
   std::unique_ptr<TaskQueue> queue_;  // this session's tasks on the executor
 };
 

@@ -156,6 +156,20 @@ void TaskQueue::Push(Task task, bool priority) {
   executor_.work_cv_.notify_one();
 }
 
+void TaskQueue::PushBehind(Task task) {
+  {
+    std::lock_guard lock(executor_.mu_);
+    objects_.push_back(std::move(task));
+    if (!executor_.gate_.RoomFor()) return;
+  }
+  executor_.work_cv_.notify_one();
+}
+
+bool TaskQueue::HasQueuedObjects() const {
+  std::lock_guard lock(executor_.mu_);
+  return !objects_.empty();
+}
+
 void TaskQueue::Wait() {
   // A task waiting for its own queue's tasks (a replicated version's parts) waits as a borrower
   // does, for the stall rule: with every other worker waiting for budget, one of them must run.

@@ -137,6 +137,13 @@ class TaskQueue {
   // false) blocks while this queue holds max_queued_objects() new objects (not after Cancel);
   // parts and completions of started objects (`priority`) never block.
   void Push(Task task, bool priority);
+  // Queues a new-object task behind those queued, without waiting for room: for a task that
+  // queues itself again from a worker (where Push could wait for room only workers make). The
+  // bound of max_queued_objects() is passed by the tasks so queued: keep them to one per queue
+  // (the restore poll, transfer/archived.cc).
+  void PushBehind(Task task);
+  // Whether new-object tasks wait in this queue (taken by no worker yet).
+  bool HasQueuedObjects() const;
   // Blocks until every task of this queue has run (whatever other queues hold).
   void Wait();
   // Stops this queue's tasks: running ones see their stop token requested, queued ones run

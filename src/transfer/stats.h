@@ -68,6 +68,13 @@ class Stats {
   // tags and only STANDARD): the bytes and everything else were copied.
   std::atomic<uint64_t> classes_not_kept{0};
   std::atomic<uint64_t> tags_not_kept{0};
+  // Archived sources (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive tiers; engine.h
+  // RestoreOptions): not readable and not copied (no --restore-archived, or the restore did
+  // not finish within --restore-wait; never failures), restores asked for (started or found
+  // running), and archived objects copied from their restored copy.
+  std::atomic<uint64_t> archived_not_copied{0};
+  std::atomic<uint64_t> restores_requested{0};
+  std::atomic<uint64_t> archived_copied{0};
 
   // Compressed transport (src/transport): archives staged, the raw bytes packed into them
   // and the bytes of the archives (what crosses to the target region), entries packed, and on

@@ -75,6 +75,7 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   t.decide.checksum = a.checksum;
   t.decide.size_only = a.size_only;
   t.decide.update_only_newer = a.update;
+  FERRY_RETURN_IF_ERROR(ApplyRestoreFlags(a, t.restore));  // archived sources
   o.delete_extra = a.delete_extra;
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));
   return o;
@@ -160,6 +161,8 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.checksum_algorithm = o.transfer.checksum_algorithm;
   r.overrides = o.transfer.overrides;
   r.max_attempts = a.max_attempts;
+  r.restore = o.transfer.restore;  // archived sources
+  r.restore.clock = nullptr;
   if (a.compress) {
     r.transport.staging = a.staging;
     r.transport.region = a.unpack_region;
@@ -504,6 +507,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_flag("--pack-only", args->pack_only,
                 "with --compress: only pack; `ferry worker --role unpack` (with a shared --state) or "
                 "`ferry unpack STAGING DST` (without) does the rest near DST");
+  AddRestoreOptions(cmd, *args);  // archived sources (copy_restore.cc)
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
   cmd->add_flag("--progress", args->progress, "show progress even when stderr is not a TTY");
   cmd->add_flag("--no-progress", args->no_progress, "never show progress");

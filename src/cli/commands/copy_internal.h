@@ -57,7 +57,18 @@ struct CopyArgs {
   app::EncryptionFlags encryption;
   // --checksum-algorithm, --metadata, --content-type, --metadata-directive.
   app::WriteFlags write;
+  // Archived sources (copy_restore.cc, docs/design/glacier.md): "" = no restores.
+  std::string restore_archived;
+  std::string restore_tier = "Standard";
+  std::string restore_poll = "60s";
+  std::string restore_wait = "48h";
 };
+
+// Registers --restore-archived, --restore-tier, --restore-poll and --restore-wait
+// (copy_restore.cc).
+void AddRestoreOptions(CLI::App* cmd, CopyArgs& args);
+// Checks those flags (one kInvalidArgument line naming the flag) and sets `out` from them.
+Status ApplyRestoreFlags(const CopyArgs& a, transfer::RestoreOptions& out);
 
 // What a durable run adds to the summary.
 struct DurableSummary {

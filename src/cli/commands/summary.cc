@@ -135,6 +135,18 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  static_cast<unsigned long long>(s.classes_not_kept.load()),
                  static_cast<unsigned long long>(s.tags_not_kept.load()));
   }
+  if (s.archived_not_copied > 0 || s.restores_requested > 0) {
+    // Never failures: the run's exit status does not count them (docs/design/glacier.md).
+    std::fprintf(stderr,
+                 "%llu archived objects (Glacier, Deep Archive) not copied: not readable before "
+                 "a restore%s; %llu restores requested, %llu archived objects copied\n",
+                 static_cast<unsigned long long>(s.archived_not_copied.load()),
+                 a.restore_archived.empty()
+                     ? " (--restore-archived DAYS restores them and copies them when ready)"
+                     : " within --restore-wait",
+                 static_cast<unsigned long long>(s.restores_requested.load()),
+                 static_cast<unsigned long long>(s.archived_copied.load()));
+  }
   if (s.uploads_restarted > 0) {
     std::fprintf(stderr,
                  "%llu unfinished uploads started over: their source changed since\n",

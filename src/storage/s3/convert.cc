@@ -50,6 +50,7 @@ ObjectInfo ObjectInfoFromHead(std::string key, const s3::ObjectHead& head) {
   if (head.tag_count == 0) info.tags = Tags{};
   info.lock = LockFromS3(head.lock);
   info.checksum = head.checksum;
+  info.archive = ArchiveFromHead(head);
   return info;
 }
 

@@ -107,6 +107,10 @@ class S3Backend : public Backend {
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
   // GetObjectLockConfiguration of the bucket (storage/s3/lock.cc).
   Result<bool> HasObjectLock(std::stop_token stop) override;
+  // RestoreObject of the object (its version when it names a real one) (storage/s3/restore.cc).
+  // kFailedPrecondition when the object is not archived; kNotFound when absent.
+  Result<RestoreOutcome> RequestRestore(const ObjectInfo& object, const RestoreSpec& spec,
+                                        std::stop_token stop) override;
   Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
                         std::stop_token stop) override;
 
@@ -195,5 +199,9 @@ s3::WriteOptions WriteOptionsFromSpec(const WriteSpec& spec);
 ObjectLock LockFromS3(const s3::ObjectLock& lock);
 s3::ObjectLock LockToS3(const ObjectLock& lock);
 s3::WriteAcl AclToS3(const WriteAcl& acl);
+// Whether a HEAD/GET reply describes an archived object, and its restore (s3/restore.cc):
+// archived for GLACIER and DEEP_ARCHIVE and for x-amz-archive-status ARCHIVE_ACCESS or
+// DEEP_ARCHIVE_ACCESS (Intelligent-Tiering's archive tiers).
+ArchiveState ArchiveFromHead(const s3::ObjectHead& head);
 
 }  // namespace ferry::storage

@@ -44,6 +44,8 @@ class S3VersionCursor : public ListingCursor {
       current_.etag = e.etag;
       current_.mtime = e.last_modified;
       current_.storage_class = e.storage_class == "STANDARD" ? "" : e.storage_class;
+      // An archived class: not readable before a restore (its state needs a HEAD).
+      current_.archive.archived = IsArchiveClass(e.storage_class);
       return static_cast<const ObjectInfo*>(&current_);
     }
   }
