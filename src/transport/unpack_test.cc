@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "archive/io.h"
+#include "archive/reader.h"
 #include "checksum/checksum.h"
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
@@ -338,6 +339,15 @@ TEST(UnpackLockTest, ThePackRecordsTheLockAndTheUnpackWritesItWhenAsked) {
   p.whole_read_limit = 1 << 20;  // the large one is Stat'ed and read in ranges
   auto packed = PackObjects(src, listed, sink, p, {});
   ASSERT_TRUE(packed.ok()) << packed.status().message();
+  {  // recorded as the source has it
+    archive::StringRangeSource in(sink.bytes);
+    auto reader = archive::Reader::Open(in);
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    ASSERT_EQ((*reader)->entries().size(), objects.size());
+    for (size_t i = 0; i < objects.size(); ++i) {
+      EXPECT_EQ((*reader)->entries()[i].header.lock, objects[i].second) << objects[i].first;
+    }
+  }
   ASSERT_TRUE(staging.Put("a.fza", checksum::AsBytes(sink.bytes),
                           storage::WriteSpec{.size = sink.bytes.size(), .content = {},
                                              .metadata = {}, .tags = {}, .storage_class = {},
