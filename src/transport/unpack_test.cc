@@ -56,10 +56,7 @@ class UnpackTest : public ::testing::Test {
       listed.push_back(*info);
     }
     archive::StringSink sink;
-    PackOptions o;
-    o.executor = &ferry::testing::TestExecutor();
-    o.writer.threads = 1;
-    o.writer.small_limit = 64 << 10;
+    PackOptions o = test_support::OneThreadPacking();
     o.destinations = std::move(destinations);
     auto packed = PackObjects(src_, listed, sink, o, {});
     ASSERT_TRUE(packed.ok()) << packed.status().message();
@@ -332,10 +329,7 @@ TEST(UnpackLockTest, ThePackRecordsTheLockAndTheUnpackWritesItWhenAsked) {
     listed.push_back(*info);
   }
   archive::StringSink sink;
-  PackOptions p;
-  p.executor = &ferry::testing::TestExecutor();
-  p.writer.threads = 1;
-  p.writer.small_limit = 64 << 10;
+  PackOptions p = test_support::OneThreadPacking();
   p.whole_read_limit = 1 << 20;  // the large one is Stat'ed and read in ranges
   auto packed = PackObjects(src, listed, sink, p, {});
   ASSERT_TRUE(packed.ok()) << packed.status().message();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # S3 Object Lock through ferry's archives (format 2, docs/design/object-lock.md) on the RGW
 # gateways: objects of an object-lock bucket of gateway A with a GOVERNANCE retention and a legal
-# hold, a legal hold alone, a 12 MiB one (read in ranges, written by a multipart upload) with a
-# retention, and one without; `ferry cp --compress --staging ... --preserve-lock` to an
+# hold, a legal hold alone, a 17 MiB one with a retention (read in ranges; written by a multipart
+# upload, above the unpack's 16 MiB whole-write limit: RGW ignores lock headers there, ferry sets
+# the lock after the commit), and one without; `ferry cp --compress --staging ... --preserve-lock` to an
 # object-lock bucket of gateway B keeps mode, date and hold (and nothing without the flag);
 # `ferry archive pack` records them (`archive ls --json`); `ferry backup` then `ferry restore
 # --preserve-lock` writes them back (and nothing without the flag); a destination without object
@@ -18,7 +19,7 @@ trap 'unlock_all; cleanup' EXIT
 S=$(lock_bucket ra); LOCKED+=("ra:$S")
 UNTIL=$(until_in 900)
 printf 'locked' > "$WORK/small.txt"
-head -c $((12 * 1024 * 1024 + 5)) /dev/urandom > "$WORK/big.bin"
+head -c $((17 * 1024 * 1024 + 5)) /dev/urandom > "$WORK/big.bin"
 aws_side a s3api put-object --bucket "$S" --key l/held.txt --body "$WORK/small.txt" \
   --object-lock-mode GOVERNANCE --object-lock-retain-until-date "$UNTIL" \
   --object-lock-legal-hold-status ON >/dev/null
@@ -41,7 +42,7 @@ check_locks() {
     check "  a legal hold alone carried" \
       test "$(head_field "$side" "$b" l/hold-only.txt '[ObjectLockMode,ObjectLockLegalHoldStatus]')" = \
            "None	ON"
-    check "  the 12 MiB object's retention carried" \
+    check "  the 17 MiB object's retention carried" \
       test "$(head_field "$side" "$b" l/big.bin '[ObjectLockMode,ObjectLockRetainUntilDate]')" = \
            "GOVERNANCE	$want_until"
   else
@@ -55,7 +56,7 @@ check_locks() {
     test "$(head_field "$side" "$b" l/plain.txt '[ObjectLockMode,ObjectLockLegalHoldStatus]')" = \
          "None	None"
   aws_side "$side" s3 cp "s3://$b/l/big.bin" "$WORK/big.back" >/dev/null
-  check "  the 12 MiB object's bytes intact" cmp -s "$WORK/big.back" "$WORK/big.bin"
+  check "  the 17 MiB object's bytes intact" cmp -s "$WORK/big.back" "$WORK/big.bin"
 }
 
 # --- cp --compress --preserve-lock --------------------------------------------------------------
