@@ -119,15 +119,15 @@ Status Unsupported(const char* what, uint64_t version) {
                           std::to_string(kFormatVersion) + ")");
 }
 
+// A retention dated at or before the epoch (over for decades: it protects nothing) is written
+// as none, so that whatever is written decodes (a mode needs a date other than 0).
 void EncodeLock(std::string& out, const storage::ObjectLock& lock) {
-  PutString(out, lock.mode);
-  const int64_t until =
-      lock.mode.empty()
-          ? 0
-          : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                lock.retain_until.time_since_epoch())
-                .count();
-  PutVarint(out, static_cast<uint64_t>(until));
+  const int64_t until = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            lock.retain_until.time_since_epoch())
+                            .count();
+  const bool retention = !lock.mode.empty() && until > 0;
+  PutString(out, retention ? lock.mode : std::string());
+  PutVarint(out, retention ? static_cast<uint64_t>(until) : 0);
   PutVarint(out, lock.legal_hold ? 1 : 0);
 }
 

@@ -156,10 +156,12 @@ TEST(ManifestTest, MalformedLockFieldsAreRefused) {
   std::string no_mode = ManifestWithLock({});
   ASSERT_EQ(no_mode.substr(at, 3), std::string(3, '\0'));
   no_mode[at + 1] = 5;
-  // A mode without a date.
-  std::string no_date = ManifestWithLock({.mode = "COMPLIANCE", .retain_until = until});
+  // A mode without a date: the empty mode's place given "COMPLIANCE" (the encoder writes a
+  // retention at the epoch as none, so that what it writes decodes).
   std::string zero_date = ManifestWithLock({.mode = "COMPLIANCE", .retain_until = {}});
-  ASSERT_LT(zero_date.size(), no_date.size());  // the encoder writes the epoch as 0
+  ASSERT_EQ(zero_date.substr(at, 3), std::string(3, '\0'));
+  ASSERT_TRUE(DecodeManifest(AsBytes(zero_date)).ok());
+  zero_date.replace(at, 1, std::string("\x0a") + "COMPLIANCE");
   // A legal hold other than 0 or 1.
   std::string hold = ManifestWithLock({.mode = "", .retain_until = {}, .legal_hold = true});
   ASSERT_EQ(hold[at + 2], 1);
