@@ -19,6 +19,7 @@ EntryHeader HeaderOf(const storage::ObjectInfo& o) {
   h.metadata = o.metadata;
   h.tags = o.tags;
   h.storage_class = o.storage_class;
+  h.lock = o.lock;
   return h;
 }
 

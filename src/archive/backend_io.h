@@ -191,7 +191,8 @@ class BackendSink : public ByteSink {
 };
 
 // The entry header of `object` (with details): key, size, version id, ETag, source mtime,
-// content headers, user metadata, tags and storage class.
+// content headers, user metadata, tags, storage class and object lock (what the details say;
+// applied to a restored object only when asked: transport::UnpackOptions::preserve_lock).
 EntryHeader HeaderOf(const storage::ObjectInfo& object);
 
 }  // namespace ferry::archive

@@ -3,6 +3,7 @@
 // followed by the bytes (any bytes: keys may hold newlines, NUL or invalid UTF-8).
 #include "archive/format.h"
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 
@@ -107,7 +108,52 @@ class Decoder {
   uint64_t items_left_ = UINT64_MAX;
 };
 
-void EncodeHeaderFields(std::string& out, const EntryHeader& h) {
+bool Readable(uint64_t version) {
+  return version >= kOldestFormatVersion && version <= kFormatVersion;
+}
+
+Status Unsupported(const char* what, uint64_t version) {
+  return Status::DataLoss(std::string(what) + " version " + std::to_string(version) +
+                          " is not supported (this ferry reads versions " +
+                          std::to_string(kOldestFormatVersion) + " to " +
+                          std::to_string(kFormatVersion) + ")");
+}
+
+// A retention dated at or before the epoch (over for decades: it protects nothing) is written
+// as none, so that whatever is written decodes (a mode needs a date other than 0).
+void EncodeLock(std::string& out, const storage::ObjectLock& lock) {
+  const int64_t until = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            lock.retain_until.time_since_epoch())
+                            .count();
+  const bool retention = !lock.mode.empty() && until > 0;
+  PutString(out, retention ? lock.mode : std::string());
+  PutVarint(out, retention ? static_cast<uint64_t>(until) : 0);
+  PutVarint(out, lock.legal_hold ? 1 : 0);
+}
+
+// The lock fields of a version-2 entry; malformed ones fail `d`.
+storage::ObjectLock DecodeLock(Decoder& d) {
+  storage::ObjectLock lock;
+  lock.mode = d.String(16);
+  const auto until = static_cast<int64_t>(d.Varint());
+  const uint64_t hold = d.Varint();
+  if (!d.ok()) return lock;
+  if (!lock.mode.empty() && lock.mode != "GOVERNANCE" && lock.mode != "COMPLIANCE") {
+    d.Fail("manifest names an unknown object lock mode");
+  } else if (lock.mode.empty() != (until == 0)) {
+    d.Fail(lock.mode.empty() ? "manifest has a retain-until date without a lock mode"
+                             : "manifest has a lock mode without a retain-until date");
+  } else if (hold > 1) {
+    d.Fail("manifest has a legal hold other than 0 or 1");
+  }
+  lock.retain_until = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(until)));
+  lock.legal_hold = hold == 1;
+  return lock;
+}
+
+void EncodeHeaderFields(std::string& out, const EntryHeader& h, uint32_t version) {
   PutString(out, h.key);
   PutVarint(out, h.size);
   PutString(out, h.version_id);
@@ -134,9 +180,10 @@ void EncodeHeaderFields(std::string& out, const EntryHeader& h) {
   PutString(out, h.storage_class);
   PutVarint(out, h.destinations.size());
   for (const std::string& d : h.destinations) PutString(out, d);
+  if (version >= 2) EncodeLock(out, h.lock);
 }
 
-EntryHeader DecodeHeaderFields(Decoder& d) {
+EntryHeader DecodeHeaderFields(Decoder& d, uint64_t version) {
   EntryHeader h;
   h.key = d.String(kMaxKeyBytes);
   h.size = d.Varint();
@@ -161,6 +208,7 @@ EntryHeader DecodeHeaderFields(Decoder& d) {
   }
   h.storage_class = d.String();
   for (uint64_t n = d.Items(); n > 0 && d.ok(); --n) h.destinations.push_back(d.String());
+  if (version >= 2 && d.ok()) h.lock = DecodeLock(d);
   return h;
 }
 
@@ -171,9 +219,9 @@ void PutSkippableHeader(std::string& out, uint32_t payload) {
 
 }  // namespace
 
-std::string EncodeManifest(const Manifest& m) {
+std::string EncodeManifest(const Manifest& m, uint32_t version) {
   std::string out;
-  PutVarint(out, kFormatVersion);
+  PutVarint(out, version);
   PutVarint(out, m.frames.size());
   for (const FrameInfo& f : m.frames) {
     PutVarint(out, f.offset);
@@ -184,7 +232,7 @@ std::string EncodeManifest(const Manifest& m) {
   }
   PutVarint(out, m.entries.size());
   for (const Entry& e : m.entries) {
-    EncodeHeaderFields(out, e.header);
+    EncodeHeaderFields(out, e.header, version);
     PutVarint(out, e.crc32c);
     PutVarint(out, e.first_frame);
     PutVarint(out, e.frame_count);
@@ -198,10 +246,8 @@ Result<Manifest> DecodeManifest(std::span<const std::byte> bytes, const Manifest
   Decoder d(bytes);
   d.LimitItems(limits.max_items);
   Manifest m;
-  if (const uint64_t version = d.Varint(); d.ok() && version != kFormatVersion) {
-    return Status::DataLoss("archive manifest version " + std::to_string(version) +
-                            " is not supported (this ferry reads version 1)");
-  }
+  const uint64_t version = d.Varint();
+  if (d.ok() && !Readable(version)) return Unsupported("archive manifest", version);
   for (uint64_t n = d.Count("frames", limits.max_frames); n > 0 && d.ok(); --n) {
     FrameInfo f;
     f.offset = d.Varint();
@@ -213,7 +259,7 @@ Result<Manifest> DecodeManifest(std::span<const std::byte> bytes, const Manifest
   }
   for (uint64_t n = d.Count("entries", limits.max_entries); n > 0 && d.ok(); --n) {
     Entry e;
-    e.header = DecodeHeaderFields(d);
+    e.header = DecodeHeaderFields(d, version);
     e.crc32c = static_cast<uint32_t>(d.Varint());
     e.first_frame = static_cast<uint32_t>(d.Varint());
     e.frame_count = static_cast<uint32_t>(d.Varint());
@@ -238,11 +284,11 @@ Result<Manifest> DecodeManifest(std::span<const std::byte> bytes, const Manifest
   return m;
 }
 
-std::string EncodeHeader() {
+std::string EncodeHeader(uint32_t version) {
   std::string out;
   PutSkippableHeader(out, kHeaderSize - 8);
   out.append(kHeaderMagic, sizeof kHeaderMagic);
-  PutFixed(out, kFormatVersion, 4);
+  PutFixed(out, version, 4);
   PutFixed(out, 0, 4);
   return out;
 }
@@ -252,20 +298,19 @@ Status CheckHeader(std::span<const std::byte> b) {
       std::memcmp(b.data() + 8, kHeaderMagic, sizeof kHeaderMagic) != 0) {
     return Status::DataLoss("not a ferry archive (bad magic number)");
   }
-  if (const uint64_t v = GetFixed(b, 16, 4); v != kFormatVersion) {
-    return Status::DataLoss("archive format version " + std::to_string(v) +
-                            " is not supported (this ferry reads version 1)");
+  if (const uint64_t v = GetFixed(b, 16, 4); !Readable(v)) {
+    return Unsupported("archive format", v);
   }
   return Status::Ok();
 }
 
-std::string EncodeTrailer(const Trailer& t) {
+std::string EncodeTrailer(const Trailer& t, uint32_t version) {
   std::string out;
   PutSkippableHeader(out, kTrailerSize - 8);
   PutFixed(out, t.manifest_offset, 8);
   PutFixed(out, t.manifest_size, 8);
   PutFixed(out, t.manifest_crc32c, 4);
-  PutFixed(out, kFormatVersion, 4);
+  PutFixed(out, version, 4);
   out.append(kTrailerMagic, sizeof kTrailerMagic);
   return out;
 }
@@ -276,10 +321,7 @@ Result<Trailer> DecodeTrailer(std::span<const std::byte> b) {
       std::memcmp(b.data() + 32, kTrailerMagic, sizeof kTrailerMagic) != 0) {
     return Status::DataLoss("truncated or corrupt archive (no trailer at its end)");
   }
-  if (const uint64_t v = GetFixed(b, 28, 4); v != kFormatVersion) {
-    return Status::DataLoss("archive format version " + std::to_string(v) +
-                            " is not supported (this ferry reads version 1)");
-  }
+  if (const uint64_t v = GetFixed(b, 28, 4); !Readable(v)) return Unsupported("archive format", v);
   return Trailer{.manifest_offset = GetFixed(b, 8, 8),
                  .manifest_size = GetFixed(b, 16, 8),
                  .manifest_crc32c = static_cast<uint32_t>(GetFixed(b, 24, 4))};

@@ -1,4 +1,4 @@
-// The ferry archive format (".fza"), version 1: what an archive holds and how its manifest is
+// The ferry archive format (".fza"), version 2 (reads 1): what an archive holds and how its manifest is
 // encoded. docs/design/archive.md describes the bytes; this header is its code.
 //
 // An archive is a sequence of zstd frames, so that `zstd -d` of a whole archive prints the
@@ -13,6 +13,10 @@
 // An entry's bytes are a contiguous run of the decompressed stream of frames
 // [first_frame, first_frame + frame_count), starting `offset_in_frame` bytes into the first:
 // large entries own their frames (offset 0), small ones share frames with their neighbours.
+// Version 2 (object lock) appends to each manifest entry, after its destinations: the lock
+// mode (a string: "", "GOVERNANCE" or "COMPLIANCE"), its retain-until date (a varint of unix
+// ns; 0 without a mode) and the legal hold (a varint, 0 or 1). Header and trailer keep their
+// layout and carry the version.
 //
 // Thread-safety: pure functions and plain values.
 #pragma once
@@ -30,7 +34,10 @@
 
 namespace ferry::archive {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// The version this ferry writes. It reads 1 too (kOldestFormatVersion): version 2 added each
+// entry's object lock (EntryHeader::lock) after its destinations; nothing else changed.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr char kHeaderMagic[8] = {'F', 'E', 'R', 'R', 'Y', 'F', 'Z', 'A'};
 inline constexpr char kTrailerMagic[8] = {'F', 'Z', 'A', 'E', 'N', 'D', '0', '1'};
 inline constexpr uint32_t kSkippableMagic = 0x184D2A50;  // zstd skippable frame, variant 0
@@ -63,6 +70,10 @@ struct EntryHeader {
   std::optional<storage::Tags> tags;            // nullopt = none / unknown
   std::string storage_class;                    // "" = default
   std::vector<std::string> destinations;        // regions the entry is meant for ("" = all)
+  // The source version's retention and legal hold (version 2; none in a version-1 archive).
+  // Recorded whenever the source said; written to a restored object only when asked
+  // (--preserve-lock: transport::UnpackOptions::preserve_lock).
+  storage::ObjectLock lock{};
   bool operator==(const EntryHeader&) const = default;
 };
 
@@ -95,22 +106,27 @@ struct ManifestLimits {
   uint64_t max_items = uint64_t{1} << 24;    // metadata pairs + tags + destinations, in all
 };
 
-// The manifest as bytes (before its own zstd compression) and back. Decode refuses anything
-// malformed (truncated, lengths past the end, frames out of range, an unknown version) or past
-// `limits` with kDataLoss naming what is wrong.
-std::string EncodeManifest(const Manifest& manifest);
+// The manifest as bytes (before its own zstd compression) and back. Decode reads versions 1
+// and 2 and refuses anything malformed (truncated, lengths past the end, frames out of range,
+// an unknown version, a lock mode other than GOVERNANCE/COMPLIANCE, a retain-until date
+// without a mode or a mode without one) or past `limits` with kDataLoss naming what is wrong.
+// `version` is kFormatVersion, or 1 (an older ferry's layout, without the locks: what the
+// tests of reading old archives write).
+std::string EncodeManifest(const Manifest& manifest, uint32_t version = kFormatVersion);
 Result<Manifest> DecodeManifest(std::span<const std::byte> bytes,
                                 const ManifestLimits& limits = {});
 
 // The fixed-size header and trailer frames.
-std::string EncodeHeader();
-Status CheckHeader(std::span<const std::byte> bytes);  // kDataLoss when not a version-1 archive
+// `version` as EncodeManifest's.
+std::string EncodeHeader(uint32_t version = kFormatVersion);
+// kDataLoss when not an archive of a version this ferry reads (1 or 2).
+Status CheckHeader(std::span<const std::byte> bytes);
 struct Trailer {
   uint64_t manifest_offset = 0;
   uint64_t manifest_size = 0;
   uint32_t manifest_crc32c = 0;  // of the manifest frame's payload (compressed manifest)
 };
-std::string EncodeTrailer(const Trailer& trailer);
+std::string EncodeTrailer(const Trailer& trailer, uint32_t version = kFormatVersion);
 Result<Trailer> DecodeTrailer(std::span<const std::byte> bytes);  // kTrailerSize bytes
 
 }  // namespace ferry::archive

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "checksum/checksum.h"
 
 namespace ferry::archive {
@@ -26,7 +28,33 @@ EntryHeader FullHeader(std::string key) {
   h.tags = storage::Tags{{"team", "data"}, {"k=v", "a&b"}, {"team", "dup"}};
   h.storage_class = "STANDARD_IA";
   h.destinations = {"region-a", "region-b", ""};
+  h.lock = {.mode = "COMPLIANCE",
+            .retain_until = std::chrono::system_clock::time_point(
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                    std::chrono::nanoseconds(1'900'000'000'123'000'000))),
+            .legal_hold = true};
   return h;
+}
+
+// A manifest of one empty entry with `lock`, encoded as this ferry writes it.
+std::string ManifestWithLock(const storage::ObjectLock& lock) {
+  Manifest m;
+  Entry e;
+  e.header.key = "locked";
+  e.header.lock = lock;
+  m.entries.push_back(e);
+  return EncodeManifest(m);
+}
+
+// Where the lock fields of ManifestWithLock's one entry begin: after the version, the frame
+// count (0), the entry count (1), and the header up to its destinations (0) — what a version-1
+// encoding of the same entry ends with, before its five location fields.
+size_t LockFieldsAt() {
+  Manifest m;
+  Entry e;
+  e.header.key = "locked";
+  m.entries.push_back(e);
+  return EncodeManifest(m, 1).size() - 5;
 }
 
 TEST(ManifestTest, RoundTripsHostileKeysAndEveryKindOfMetadata) {
@@ -68,6 +96,87 @@ TEST(ManifestTest, RoundTripsHostileKeysAndEveryKindOfMetadata) {
   EXPECT_EQ(*back, m);
   EXPECT_FALSE(back->entries[3].header.tags.has_value());
   EXPECT_TRUE(back->entries[4].header.tags.has_value());
+}
+
+TEST(ManifestTest, RoundTripsEachKindOfLock) {
+  const auto until = std::chrono::system_clock::time_point(std::chrono::seconds(2'000'000'000));
+  for (const storage::ObjectLock& lock :
+       {storage::ObjectLock{},
+        storage::ObjectLock{.mode = "GOVERNANCE", .retain_until = until, .legal_hold = false},
+        storage::ObjectLock{.mode = "COMPLIANCE", .retain_until = until, .legal_hold = true},
+        storage::ObjectLock{.mode = "", .retain_until = {}, .legal_hold = true}}) {
+    auto back = DecodeManifest(AsBytes(ManifestWithLock(lock)));
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->entries.at(0).header.lock, lock) << lock.mode << lock.legal_hold;
+  }
+}
+
+// A version-1 manifest (an older ferry's: no lock fields) still decodes, its entries without
+// lock; the same manifest as version 2 is longer by the three lock fields of each entry.
+TEST(ManifestTest, AVersionOneManifestStillDecodes) {
+  Manifest m;
+  m.frames = {{.offset = 24, .stored_size = 10, .raw_size = 30, .crc32c = 7, .stored = false}};
+  for (int i = 0; i < 3; ++i) {
+    Entry e;
+    e.header = FullHeader("k" + std::to_string(i));
+    e.header.lock = {};
+    e.header.size = 10;
+    e.frame_count = 1;
+    e.offset_in_frame = 10 * static_cast<uint64_t>(i);
+    m.entries.push_back(e);
+  }
+  const std::string v1 = EncodeManifest(m, 1);
+  ASSERT_EQ(v1[0], 1);
+  EXPECT_EQ(EncodeManifest(m).size(), v1.size() + 3 * 3);
+  auto back = DecodeManifest(AsBytes(v1));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, m);
+  // Its locks were never written: a lock given to the version-1 encoder is left out.
+  m.entries[1].header.lock.legal_hold = true;
+  back = DecodeManifest(AsBytes(EncodeManifest(m, 1)));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->entries[1].header.lock.any());
+  // Versions other than 1 and 2 are refused by name.
+  std::string v3 = v1;
+  v3[0] = 3;
+  auto r = DecodeManifest(AsBytes(v3));
+  EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("version 3 is not supported"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(ManifestTest, MalformedLockFieldsAreRefused) {
+  const auto until = std::chrono::system_clock::time_point(std::chrono::seconds(2'000'000'000));
+  const size_t at = LockFieldsAt();
+  // The mode's string: length 10 then "GOVERNANCE"; replaced by another word of that length.
+  std::string unknown = ManifestWithLock({.mode = "GOVERNANCE", .retain_until = until});
+  ASSERT_EQ(unknown.substr(at, 11), std::string("\x0aGOVERNANCE"));
+  unknown.replace(at + 1, 10, "GOVERNANCX");
+  // A date without a mode: the empty mode (0), then a date where 0 belongs.
+  std::string no_mode = ManifestWithLock({});
+  ASSERT_EQ(no_mode.substr(at, 3), std::string(3, '\0'));
+  no_mode[at + 1] = 5;
+  // A mode without a date: the empty mode's place given "COMPLIANCE" (the encoder writes a
+  // retention at the epoch as none, so that what it writes decodes).
+  std::string zero_date = ManifestWithLock({.mode = "COMPLIANCE", .retain_until = {}});
+  ASSERT_EQ(zero_date.substr(at, 3), std::string(3, '\0'));
+  ASSERT_TRUE(DecodeManifest(AsBytes(zero_date)).ok());
+  zero_date.replace(at, 1, std::string("\x0a") + "COMPLIANCE");
+  // A legal hold other than 0 or 1.
+  std::string hold = ManifestWithLock({.mode = "", .retain_until = {}, .legal_hold = true});
+  ASSERT_EQ(hold[at + 2], 1);
+  hold[at + 2] = 2;
+  for (const auto& [bytes, why] :
+       std::vector<std::pair<std::string, std::string>>{
+           {unknown, "unknown object lock mode"},
+           {no_mode, "retain-until date without a lock mode"},
+           {zero_date, "lock mode without a retain-until date"},
+           {hold, "legal hold other than 0 or 1"}}) {
+    auto r = DecodeManifest(AsBytes(bytes));
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss);
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  }
 }
 
 TEST(ManifestTest, EveryTruncationIsRefusedAsDataLoss) {
@@ -150,15 +259,22 @@ TEST(TrailerTest, RoundTripsAndRefusesOtherBytes) {
   bad[35] ^= 1;
   EXPECT_EQ(DecodeTrailer(AsBytes(bad)).status().code(), ErrorCode::kDataLoss);
   std::string future = bytes;
-  future[28] = 2;  // version 2
+  future[28] = 3;  // version 3
   auto r = DecodeTrailer(AsBytes(future));
-  EXPECT_NE(r.status().message().find("version 2"), std::string::npos);
+  EXPECT_NE(r.status().message().find("version 3"), std::string::npos);
+  EXPECT_EQ(static_cast<uint32_t>(bytes[28]), kFormatVersion);
+  auto old = DecodeTrailer(AsBytes(EncodeTrailer(t, 1)));  // an older ferry's archive
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->manifest_size, 77u);
 }
 
 TEST(HeaderTest, ChecksMagicAndVersion) {
   const std::string h = EncodeHeader();
   ASSERT_EQ(h.size(), kHeaderSize);
   EXPECT_TRUE(CheckHeader(AsBytes(h)).ok());
+  EXPECT_EQ(static_cast<uint32_t>(h[16]), kFormatVersion);
+  EXPECT_TRUE(CheckHeader(AsBytes(EncodeHeader(1))).ok());
+  EXPECT_EQ(CheckHeader(AsBytes(EncodeHeader(3))).code(), ErrorCode::kDataLoss);
   EXPECT_EQ(CheckHeader(AsBytes(std::string(kHeaderSize, 'x'))).code(), ErrorCode::kDataLoss);
 }
 

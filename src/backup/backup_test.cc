@@ -33,6 +33,13 @@ using storage::MemoryBackend;
 using storage::ObjectInfo;
 using Clock = std::chrono::system_clock;
 
+// A memory store with S3 Object Lock (it keeps each write's retention and legal hold).
+MemoryBackend::Options WithObjectLock() {
+  MemoryBackend::Options o;
+  o.object_lock = true;
+  return o;
+}
+
 std::string Body(size_t n, int seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');
@@ -122,10 +129,12 @@ class BackupTest : public ::testing::Test {
       spec.tags = storage::Tags{{"team", "a b"}, {"x", ""}};
       spec.storage_class = "STANDARD_IA";
       spec.mtime = Clock::time_point(std::chrono::seconds(1'700'000'000 + i));
+      if (auto lock = locks_.find(k); lock != locks_.end()) spec.lock = lock->second;
       ASSERT_TRUE(src_.Put(k, checksum::AsBytes(body), spec, {}).ok());
       bodies_[k] = body;
       auto info = src_.Stat(k, false, {});
       ASSERT_TRUE(info.ok());
+      info->lock = {};  // as a listing: the pack's own reads see the lock
       listed.push_back(*info);
     };
     for (int i = 0; i < n; ++i) {
@@ -179,8 +188,9 @@ class BackupTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<state::SqlSession> session_;
   std::unique_ptr<CatalogStore> catalog_;
-  MemoryBackend src_, backup_, dst_;
+  MemoryBackend src_{WithObjectLock()}, backup_, dst_{WithObjectLock()};
   std::map<std::string, std::string> bodies_;
+  std::map<std::string, storage::ObjectLock> locks_;  // of the objects Backup writes
 };
 
 TEST_F(BackupTest, RecordsEveryEntryWithWhereItsFramesAre) {
@@ -631,6 +641,45 @@ TEST_F(BackupTest, RestoresAPrefixAcrossArchivesAndALargeEntryInParts) {
   EXPECT_EQ(back->archives_read, 1u);
   // Only the shared frames were read, not the six frames of the large entry.
   EXPECT_LT(back->bytes_read, back->archive_bytes / 4);
+}
+
+// The backup records each object's retention and legal hold (archive format 2); a restore
+// writes them with preserve_lock only, a retention already over left out (S3 refuses a date in
+// the past), small entries (PUT) and a large one (chunked write) alike.
+TEST_F(BackupTest, RestoresTheRecordedLockOnlyWhenAsked) {
+  const auto future = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      Clock::now() + std::chrono::hours(24 * 365));
+  const auto past = Clock::time_point(std::chrono::seconds(1'000'000'000));
+  locks_["d/1000.csv"] = {.mode = "GOVERNANCE", .retain_until = future, .legal_hold = true};
+  locks_["d/1001.csv"] = {.mode = "COMPLIANCE", .retain_until = past, .legal_hold = false};
+  locks_["d/1002.csv"] = {.mode = "", .retain_until = {}, .legal_hold = true};
+  locks_["d/large.bin"] = {.mode = "COMPLIANCE", .retain_until = future, .legal_hold = false};
+  Backup("1.fza", 4, 2000, 6 << 20, 5, 1000);
+  const auto latest = LatestOf("d/");
+  ASSERT_EQ(latest.size(), 5u);
+  RestoreOptions o = Restoring();
+  o.whole_limit = 1 << 20;  // the large entry goes through a chunked write
+  o.part_size = 5 << 20;
+  MemoryBackend without(WithObjectLock());
+  auto plain = RestoreEntries(backup_, latest, without, o, {});
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  o.preserve_lock = true;
+  auto r = RestoreEntries(backup_, latest, dst_, o, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->objects_written, 5u);
+  EXPECT_EQ(dst_.counts().commits, 1);
+  for (const CatalogEntry& row : latest) {
+    SCOPED_TRACE(row.key);
+    auto got = dst_.Stat(row.key, false, {});
+    ASSERT_TRUE(got.ok());
+    storage::ObjectLock want;
+    if (row.key != "d/1001.csv" && locks_.count(row.key) > 0) want = locks_[row.key];
+    EXPECT_EQ(got->lock, want);
+    EXPECT_EQ(dst_.Contents(row.key), bodies_[row.key]);
+    auto unlocked = without.Stat(row.key, false, {});
+    ASSERT_TRUE(unlocked.ok());
+    EXPECT_FALSE(unlocked->lock.any());  // not asked for: none
+  }
 }
 
 TEST_F(BackupTest, RebuildsTheCatalogFromTheManifests) {

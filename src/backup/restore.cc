@@ -148,6 +148,7 @@ class ArchiveRestore {
     }
     transport::UnpackOptions o;
     o.storage_class = options_.storage_class;
+    o.preserve_lock = options_.preserve_lock;
     o.part_size = options_.part_size;
     o.before_write = options_.before_write;
     for (const FrameRun& run : RunsOf(std::move(wanted))) {

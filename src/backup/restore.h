@@ -49,6 +49,9 @@ namespace ferry::backup {
 struct RestoreOptions {
   bool force = false;                 // overwrite targets that exist and differ
   std::string storage_class;          // overrides the entries' storage class when not ""
+  // Each object written with the retention and legal hold its entry recorded (unpack's
+  // UnpackOptions::preserve_lock); the caller checked that the destination has object lock.
+  bool preserve_lock = false;
   uint64_t whole_limit = 16ull << 20;  // larger entries go through a chunked write
   uint64_t part_size = 16ull << 20;
   // The process's executor (required): targets are looked at, and small entries written, as

@@ -12,6 +12,10 @@
 #include "base/status.h"
 #include "jobs/worker.h"
 
+namespace ferry::storage {
+class Backend;
+}  // namespace ferry::storage
+
 namespace ferry::cli {
 
 // Options of the app itself (main.cc), accepted before or after the subcommand.
@@ -69,5 +73,10 @@ struct ListingArgs {
 void AddListingOptions(CLI::App* cmd, ListingArgs& args);
 // Checks the values and sets them on `w`; kInvalidArgument naming the flag.
 Status ApplyListingOptions(const ListingArgs& args, jobs::WorkerOptions& w);
+
+// --preserve-lock of `ferry restore` and `ferry unpack` (the retention and legal hold archive
+// entries recorded, written to each object): kFailedPrecondition in one line when `dst` has
+// no object lock (Backend::HasObjectLock), before anything is written.
+Status CheckPreserveLock(storage::Backend& dst, std::stop_token stop);
 
 }  // namespace ferry::cli

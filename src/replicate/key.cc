@@ -419,7 +419,7 @@ class KeyPass {
     }
     const VersionStatus* newer = WrittenAfter(w, v);
     if (newer != nullptr) return WriteLate(w, v, details, ahead, dst, *newer);
-    if (Transported(w) && !v.delete_marker) return Collect(w, v, *details);
+    if (Transported(w) && !v.delete_marker) return Collect(w, v, *details, dst);
     // Two-way only (the destination may hold originals: a pass has read from it, or one wrote
     // this key to the source): the current version to keep current when it is later.
     if (!ds.checked_current && (scope_.two_way.count(dest_name) || !work_.written_rows.empty())) {
@@ -589,13 +589,16 @@ class KeyPass {
 
   // Hands `v` (with its details) for `w`'s destination to the pass's transport collector: the
   // keys job packs it, and records its row PENDING then (transport.h).
-  Status Collect(const Winner& w, const ObjectInfo& v, const ObjectInfo& details) {
+  // Its lock goes in the archive entry (format 2) as CarryLock decides for a direct write.
+  Status Collect(const Winner& w, const ObjectInfo& v, const ObjectInfo& details,
+                 storage::Backend& dst) {
     TransportedVersion t;
     t.destination = w.destination;
     t.version = details;
     t.version.key = work_.key;
     t.version.version_id = v.version_id;
     t.spec = SpecOf(details, o_.source_name);
+    if (Status lock = CarryLock(details, dst, t.spec); !lock.ok()) return Fail(w, v, lock);
     t.row = NewRow(w, v, VersionState::kPending);
     o_.transported->Add(std::move(t));
     return Status::Ok();

@@ -56,6 +56,7 @@ archive::EntryHeader HeaderOf(const TransportedVersion& t, const std::vector<std
   h.tags = t.spec.tags;
   h.storage_class = t.spec.storage_class;
   h.destinations = regions;
+  h.lock = t.spec.lock;  // set only for destinations with object lock (CarryLock, key.cc)
   return h;
 }
 
@@ -337,6 +338,7 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
   o.region = u.region;
   o.storage_class = u.storage_class;
   o.ordered_keys = true;
+  o.preserve_lock = true;  // the entries' locks were carried as a direct write carries them
   o.before_write = sides.before_write;
   o.on_written = [&](const archive::Entry& e, const storage::WriteResult& w) {
     return complete(e, w.version_id);

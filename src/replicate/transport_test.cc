@@ -98,10 +98,11 @@ class TransportPassTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<MemoryBackend> New(std::string name, bool versioned) {
+  std::unique_ptr<MemoryBackend> New(std::string name, bool versioned, bool object_lock = false) {
     MemoryBackend::Options o;
     o.clock = &clock_;
     o.versioned = versioned;
+    o.object_lock = object_lock;
     o.name = name;
     o.endpoint = name;
     return std::make_unique<MemoryBackend>(o);
@@ -360,6 +361,52 @@ TEST_F(TransportPassTest, VersionsArriveInOrderOnceAndTheArchiveGoesAfterBothReg
   PackedTransport last = Job("j3");
   EXPECT_EQ(last.versions, 0u);
   EXPECT_EQ(b_->counts().puts + c_->counts().puts + d_->counts().puts, puts);
+}
+
+// A version's retention and legal hold travel in its archive entry to a transported
+// destination with object lock, as a direct write carries them (format 2); a version without
+// stays without.
+TEST_F(TransportPassTest, ALockedVersionTravelsWithItsLock) {
+  {
+    MemoryBackend::Options o;
+    o.clock = &clock_;
+    o.versioned = true;
+    o.name = "a";
+    o.endpoint = "a";
+    o.object_lock = true;
+    auto a = std::make_unique<FlippingVersions>(o);
+    flipping_ = a.get();
+    a_ = std::move(a);
+  }
+  b_ = New("b", true, true);
+  c_ = New("c", true, true);
+  d_ = New("d", true, true);
+  const storage::ObjectLock lock{
+      .mode = "GOVERNANCE",
+      .retain_until = std::chrono::system_clock::time_point(std::chrono::seconds(4'000'000'000)),
+      .legal_hold = true};
+  storage::WriteSpec spec;
+  spec.size = 6;
+  spec.lock = lock;
+  ASSERT_TRUE(a_->Put("locked", Bytes("locked"), spec, {}).ok());
+  Write("plain", "plain");
+  PackedTransport packed = Job("j1");
+  EXPECT_EQ(packed.entries, 2u);
+  ASSERT_EQ(packed.unpacks.size(), 2u);
+  for (const TransportUnpack& u : packed.unpacks) {
+    auto r = Unpack(u);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->written, 2u);
+  }
+  for (MemoryBackend* m : {b_.get(), c_.get(), d_.get()}) {  // d: the direct destination
+    SCOPED_TRACE(m->Describe());
+    auto locked = m->Stat("locked", false, {});
+    ASSERT_TRUE(locked.ok());
+    EXPECT_EQ(locked->lock, lock);
+    auto plain = m->Stat("plain", false, {});
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain->lock.any());
+  }
 }
 
 // A packed version is pending until an unpack writes it: its latency runs from its write at the

@@ -33,7 +33,7 @@ Status WriteLargeEntry(const archive::Entry& e, const EntryReader& read, storage
 
 Status PutEntry(const archive::Entry& e, std::span<const std::byte> bytes, storage::Backend& dst,
                 const UnpackOptions& options, std::stop_token stop, storage::WriteResult* made) {
-  const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
+  const storage::WriteSpec spec = SpecOf(e, dst.features(), options);
   if (options.before_write) FERRY_RETURN_IF_ERROR(options.before_write());
   FERRY_ASSIGN_OR_RETURN(storage::WriteResult w, dst.Put(e.header.key, bytes, spec, stop));
   if (made != nullptr) *made = std::move(w);
@@ -94,8 +94,19 @@ Status StoreUnpackJournal::Record(uint64_t written, uint64_t entries, bool done)
   return store_.Progress(row);
 }
 
+storage::ObjectLock LockToWrite(const storage::ObjectLock& recorded,
+                                std::chrono::system_clock::time_point now) {
+  storage::ObjectLock lock = recorded;
+  if (lock.mode.empty() || lock.retain_until <= now) {
+    lock.mode.clear();
+    lock.retain_until = {};
+  }
+  return lock;
+}
+
 storage::WriteSpec SpecOf(const archive::Entry& e, const storage::Features& dst,
-                          const std::string& storage_class_override) {
+                          const UnpackOptions& options) {
+  const std::string& storage_class_override = options.storage_class;
   const archive::EntryHeader& h = e.header;
   storage::WriteSpec spec;
   spec.size = h.size;
@@ -109,6 +120,7 @@ storage::WriteSpec SpecOf(const archive::Entry& e, const storage::Features& dst,
   spec.mtime = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::nanoseconds(h.mtime_ns)));
+  if (options.preserve_lock) spec.lock = LockToWrite(h.lock, std::chrono::system_clock::now());
   return spec;
 }
 

@@ -32,6 +32,7 @@
 // Thread-safety: one call per thread; backends may be shared.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -128,6 +129,10 @@ struct UnpackOptions {
   // An archive whose entries name regions is refused (kFailedPrecondition, nothing written):
   // `ferry unpack` without --region.
   bool refuse_named_regions = false;
+  // --preserve-lock: each entry is written with the retention and legal hold it recorded
+  // (LockToWrite); the caller checked that `dst` has object lock. Else with none (the
+  // destination's default retention applies).
+  bool preserve_lock = false;
 };
 
 struct UnpackResult {
@@ -153,9 +158,17 @@ Result<UnpackResult> UnpackArchive(storage::Backend& staging, const std::string&
                                    storage::Backend& dst, UnpackJournal& journal,
                                    const UnpackOptions& options, std::stop_token stop);
 
-// The WriteSpec an entry is written with (ferry's CRC32C and mtime added).
+// The WriteSpec an entry is written with (ferry's CRC32C and mtime added; options.storage_class
+// overriding the entry's; its lock with options.preserve_lock, as LockToWrite at the system
+// clock's now).
 storage::WriteSpec SpecOf(const archive::Entry& entry, const storage::Features& dst,
-                          const std::string& storage_class_override);
+                          const UnpackOptions& options);
+
+// The lock an entry that recorded `recorded` is written with at `now`: its legal hold, and its
+// retention unless that is over by `now` (a store refuses a retain-until date in the past, and
+// such a retention no longer protects anything).
+storage::ObjectLock LockToWrite(const storage::ObjectLock& recorded,
+                                std::chrono::system_clock::time_point now);
 
 // The write path of one entry, shared by UnpackArchive and restore (restore.h); both write the
 // entry's key with SpecOf's metadata (options.storage_class overriding the entry's).

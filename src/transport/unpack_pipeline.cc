@@ -372,7 +372,7 @@ Result<std::unique_ptr<LargeWrite>> LargeWrite::Start(const archive::Entry& e,
                                                       storage::Backend& dst,
                                                       const UnpackOptions& options,
                                                       std::stop_token stop) {
-  const storage::WriteSpec spec = SpecOf(e, dst.features(), options.storage_class);
+  const storage::WriteSpec spec = SpecOf(e, dst.features(), options);
   FERRY_ASSIGN_OR_RETURN(auto writer,
                          dst.OpenChunkWriter(e.header.key, spec, options.part_size, stop));
   std::unique_ptr<LargeWrite> w(new LargeWrite(std::move(writer), options, stop));

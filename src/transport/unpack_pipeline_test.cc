@@ -139,10 +139,7 @@ class UnpackPipelineTest : public ::testing::Test {
       listed.push_back(*info);
     }
     archive::StringSink sink;
-    PackOptions o;
-    o.executor = &ferry::testing::TestExecutor();
-    o.writer.threads = 1;
-    o.writer.small_limit = 64 << 10;
+    PackOptions o = test_support::OneThreadPacking();
     o.writer.frame_size = frame_size;
     auto packed = PackObjects(src_, listed, sink, o, {});
     ASSERT_TRUE(packed.ok()) << packed.status().message();

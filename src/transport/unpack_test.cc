@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "archive/io.h"
+#include "archive/reader.h"
 #include "checksum/checksum.h"
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
@@ -55,10 +56,7 @@ class UnpackTest : public ::testing::Test {
       listed.push_back(*info);
     }
     archive::StringSink sink;
-    PackOptions o;
-    o.executor = &ferry::testing::TestExecutor();
-    o.writer.threads = 1;
-    o.writer.small_limit = 64 << 10;
+    PackOptions o = test_support::OneThreadPacking();
     o.destinations = std::move(destinations);
     auto packed = PackObjects(src_, listed, sink, o, {});
     ASSERT_TRUE(packed.ok()) << packed.status().message();
@@ -295,6 +293,101 @@ TEST_F(UnpackTest, ACorruptEntryNeverBecomesVisible) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(dst_.Keys().empty());
   EXPECT_TRUE(staging_.Contents("a.fza").has_value());
+}
+
+// Object lock through an archive (format 2): the pack records each object's retention and
+// legal hold from its own reads (the listing has none); the unpack writes them only with
+// preserve_lock, a retention already over left out, small entries (PUT) and large ones
+// (chunked write) alike.
+TEST(UnpackLockTest, ThePackRecordsTheLockAndTheUnpackWritesItWhenAsked) {
+  MemoryBackend::Options locking;
+  locking.object_lock = true;
+  MemoryBackend src(locking), staging, plain_dst(locking), lock_dst(locking);
+  const auto now = std::chrono::system_clock::now();
+  const auto future = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      now + std::chrono::hours(24 * 365));
+  const auto past = std::chrono::system_clock::time_point(std::chrono::seconds(1'000'000'000));
+  const std::vector<std::pair<std::string, storage::ObjectLock>> objects = {
+      {"governance-hold", {.mode = "GOVERNANCE", .retain_until = future, .legal_hold = true}},
+      {"compliance", {.mode = "COMPLIANCE", .retain_until = future, .legal_hold = false}},
+      {"hold-only", {.mode = "", .retain_until = {}, .legal_hold = true}},
+      {"over-with-hold", {.mode = "GOVERNANCE", .retain_until = past, .legal_hold = true}},
+      {"none", {}},
+      {"large-compliance", {.mode = "COMPLIANCE", .retain_until = future, .legal_hold = true}}};
+  std::vector<storage::ObjectInfo> listed;
+  for (const auto& [key, lock] : objects) {
+    const std::string body = Text(key.starts_with("large") ? (6u << 20) : 300, 7);
+    storage::WriteSpec spec;
+    spec.size = body.size();
+    spec.lock = lock;
+    ASSERT_TRUE(src.Put(key, checksum::AsBytes(body), spec, {}).ok()) << key;
+    auto info = src.Stat(key, false, {});
+    ASSERT_TRUE(info.ok());
+    ASSERT_EQ(info->lock, lock) << key;
+    info->lock = {};  // a listing says nothing of locks
+    info->has_details = false;
+    listed.push_back(*info);
+  }
+  archive::StringSink sink;
+  PackOptions p = test_support::OneThreadPacking();
+  p.whole_read_limit = 1 << 20;  // the large one is Stat'ed and read in ranges
+  auto packed = PackObjects(src, listed, sink, p, {});
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  {  // recorded as the source has it
+    archive::StringRangeSource in(sink.bytes);
+    auto reader = archive::Reader::Open(in);
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    ASSERT_EQ((*reader)->entries().size(), objects.size());
+    for (size_t i = 0; i < objects.size(); ++i) {
+      EXPECT_EQ((*reader)->entries()[i].header.lock, objects[i].second) << objects[i].first;
+    }
+  }
+  ASSERT_TRUE(staging.Put("a.fza", checksum::AsBytes(sink.bytes),
+                          storage::WriteSpec{.size = sink.bytes.size(), .content = {},
+                                             .metadata = {}, .tags = {}, .storage_class = {},
+                                             .mtime = {}, .content_md5 = {}},
+                          {})
+                  .ok());
+  auto unpack = [&](MemoryBackend& dst, bool preserve_lock) {
+    UnpackOptions o;
+    o.executor = &ferry::testing::TestExecutor();
+    o.whole_limit = 64 << 10;
+    o.part_size = 5 << 20;
+    o.keep_archive = true;
+    o.preserve_lock = preserve_lock;
+    MemoryJournal journal;
+    auto r = UnpackArchive(staging, "a.fza", dst, journal, o, {});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->written, objects.size());
+  };
+  unpack(plain_dst, false);
+  unpack(lock_dst, true);
+  EXPECT_EQ(lock_dst.counts().commits, 1);  // the large entry's chunked write
+  for (const auto& [key, lock] : objects) {
+    SCOPED_TRACE(key);
+    auto plain = plain_dst.Stat(key, false, {});
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain->lock.any());  // not asked for: none
+    auto locked = lock_dst.Stat(key, false, {});
+    ASSERT_TRUE(locked.ok());
+    storage::ObjectLock want = lock;
+    if (key == "over-with-hold") want = {.mode = "", .retain_until = {}, .legal_hold = true};
+    EXPECT_EQ(locked->lock, want);
+    EXPECT_EQ(lock_dst.Contents(key), src.Contents(key));
+  }
+}
+
+// The lock an entry is written with: a retention over by `now` is left out, the legal hold kept.
+TEST(UnpackLockTest, LockToWriteLeavesOutARetentionAlreadyOver) {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(2'000'000'000));
+  const storage::ObjectLock later{.mode = "COMPLIANCE",
+                                  .retain_until = now + std::chrono::seconds(1),
+                                  .legal_hold = false};
+  EXPECT_EQ(LockToWrite(later, now), later);
+  const storage::ObjectLock at_now{.mode = "GOVERNANCE", .retain_until = now, .legal_hold = true};
+  EXPECT_EQ(LockToWrite(at_now, now),
+            (storage::ObjectLock{.mode = "", .retain_until = {}, .legal_hold = true}));
+  EXPECT_FALSE(LockToWrite({}, now).any());
 }
 
 TEST(TransportStoreTest, RowsGoFromStagedToDoneAndAStagedRecordNeverResetsOne) {

@@ -1,5 +1,5 @@
 // Test support for the unpack tests (unpack_test, unpack_pipeline_test, unpack_regions_test):
-// a journal held in memory that can fail like a crash; a staging listing gathered. Not part of
+// a journal held in memory that can fail like a crash; a staging listing gathered; how they pack. Not part of
 // the library.
 #pragma once
 
@@ -8,10 +8,22 @@
 #include <string>
 #include <vector>
 
+#include "testing/test_executor.h"
+#include "transport/pack.h"
 #include "transport/unpack.h"
 #include "transport/unpack_listed.h"
 
 namespace ferry::transport::test_support {
+
+// How the unpack tests pack: on the test binary's executor, one zstd thread, entries up to
+// 64 KiB sharing frames.
+inline PackOptions OneThreadPacking() {
+  PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
+  o.writer.threads = 1;
+  o.writer.small_limit = 64 << 10;
+  return o;
+}
 
 // The watermark and done flag in memory; Record number `fail_at` (1-based) fails, and with
 // `fail_done` the final record fails, as a crash would stop the unpack there.

@@ -53,6 +53,7 @@ class RestoreHandler : public jobs::JobHandler {
     RestoreOptions o;
     o.force = job->force;
     o.storage_class = job->storage_class;
+    o.preserve_lock = job->preserve_lock;
     o.executor = ctx.options.executor;  // the worker's: targets looked at and written as its tasks
     jobs::LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
@@ -110,6 +111,7 @@ std::string EncodeRestoreJob(const RestoreJob& job) {
             {"include_deleted", s.include_deleted},
             {"force", job.force},
             {"storage_class", job.storage_class}};
+  if (job.preserve_lock) j["preserve_lock"] = true;  // only when set: older payloads read as before
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -126,6 +128,7 @@ Result<RestoreJob> DecodeRestoreJob(const std::string& text) {
     s.include_deleted = j.at("include_deleted").get<bool>();
     job.force = j.at("force").get<bool>();
     job.storage_class = j.at("storage_class").get<std::string>();
+    if (j.contains("preserve_lock")) job.preserve_lock = j.at("preserve_lock").get<bool>();
     return job;
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("restore job payload: ") + e.what());

@@ -34,6 +34,7 @@ struct RestoreJob {
   RestoreSelection selection;
   bool force = false;
   std::string storage_class;
+  bool preserve_lock = false;  // --preserve-lock (RestoreOptions::preserve_lock)
 };
 
 std::string EncodeRestoreJob(const RestoreJob& job);

@@ -301,7 +301,8 @@ TEST(RestoreJobTest, PayloadRoundTrips) {
                                      .at_ms = 1'700'000'000'123,
                                      .include_deleted = true},
                        .force = true,
-                       .storage_class = "GLACIER_IR"};
+                       .storage_class = "GLACIER_IR",
+                       .preserve_lock = true};
   auto back = DecodeRestoreJob(EncodeRestoreJob(job));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   const RestoreSelection& s = back->selection;
@@ -313,6 +314,15 @@ TEST(RestoreJobTest, PayloadRoundTrips) {
   EXPECT_TRUE(s.include_deleted);
   EXPECT_TRUE(back->force);
   EXPECT_EQ(back->storage_class, "GLACIER_IR");
+  EXPECT_TRUE(back->preserve_lock);
+  // A payload without it (an older ferry's, or not asked for) reads as false.
+  RestoreJob unlocked = job;
+  unlocked.preserve_lock = false;
+  const std::string text = EncodeRestoreJob(unlocked);
+  EXPECT_EQ(text.find("preserve_lock"), std::string::npos);
+  auto old = DecodeRestoreJob(text);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->preserve_lock);
   for (const char* bad : {"", "{", "[]", "{\"key\":\"k\"}", "{\"key\":1,\"prefix\":\"\"}"}) {
     EXPECT_EQ(DecodeRestoreJob(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
   }

@@ -340,6 +340,14 @@ int RunLs(const LsArgs& a, Context& ctx) {
                           {"expires", h.content.expires},
                           {"metadata", h.metadata},
                           {"destinations", h.destinations}};
+      if (h.lock.any()) {  // format 2: the source's retention and legal hold
+        j["object_lock"] = {
+            {"mode", h.lock.mode},
+            {"retain_until_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    h.lock.retain_until.time_since_epoch())
+                                    .count()},
+            {"legal_hold", h.lock.legal_hold}};
+      }
       if (h.tags.has_value()) {
         j["tags"] = nlohmann::json::array();
         for (const auto& [k, v] : *h.tags) j["tags"].push_back({k, v});

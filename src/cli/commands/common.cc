@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "storage/backend.h"
 
 namespace ferry::cli {
 
@@ -30,6 +31,14 @@ Status ApplyListingOptions(const ListingArgs& args, jobs::WorkerOptions& w) {
   w.list_concurrency = args.listers;
   w.scan_chunk = static_cast<size_t>(args.scan_chunk);
   return Status::Ok();
+}
+
+Status CheckPreserveLock(storage::Backend& dst, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(bool locked, dst.HasObjectLock(stop));
+  if (locked) return Status::Ok();
+  return Status::FailedPrecondition(
+      "--preserve-lock: destination " + dst.Describe() +
+      " has no object lock (create it with ferry mb --object-lock); nothing was written");
 }
 
 }  // namespace ferry::cli

@@ -81,14 +81,14 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   return o;
 }
 
-// --preserve-lock needs a destination bucket with object lock, --acl/--grants one that keeps
-// ACLs (S3), and --compress carries neither: refused before anything is copied, in one line.
+// --preserve-lock needs a destination bucket with object lock (archives carry the lock too:
+// --compress keeps it), --acl/--grants one that keeps ACLs (S3), and --compress carries no
+// ACLs: refused before anything is copied, in one line.
 Status CheckAccessFlags(const CopyArgs& a, storage::Backend& dst, std::stop_token stop) {
   const bool acl = !a.acl.empty() || !a.grants.empty();
-  if ((a.preserve_lock || acl) && a.compress) {
-    return Status::InvalidArgument(
-        "--preserve-lock, --acl and --grants do not work with --compress (archives carry "
-        "neither)");
+  if (acl && a.compress) {
+    return Status::InvalidArgument("--acl and --grants do not work with --compress (archives "
+                                   "carry no ACLs)");
   }
   if (a.write.any() && a.compress) {
     return Status::InvalidArgument(

@@ -39,6 +39,7 @@ struct RestoreArgs {
   std::string storage_class;
   bool include_deleted = false;
   bool force = false;
+  bool preserve_lock = false;
   bool json = false;
   bool detach = false;
 };
@@ -92,7 +93,10 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
   job.run = *run;
   job.kind = backup::kRestoreKind;
   job.payload = backup::EncodeRestoreJob(backup::RestoreJob{
-      .selection = SelectionOf(a, at_ms), .force = a.force, .storage_class = a.storage_class});
+      .selection = SelectionOf(a, at_ms),
+      .force = a.force,
+      .storage_class = a.storage_class,
+      .preserve_lock = a.preserve_lock});
   job.objects = rows.rows.size();
   for (const backup::CatalogEntry& e : rows.rows) job.bytes += e.size;
   job.max_attempts = ro.max_attempts;
@@ -182,6 +186,9 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   auto dst = wiring.OpenBackend(*to_loc, true);
   if (!dst.ok()) return ReportError(dst.status());
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("--to"));
+  if (a.preserve_lock) {
+    if (Status s = CheckPreserveLock(**dst, ctx.stop); !s.ok()) return ReportError(s);
+  }
   const std::string state = BackupStateUrl(a.state, *loc);
   auto catalog = OpenCatalog(state);
   if (!catalog.ok()) return ReportError(catalog.status());
@@ -197,6 +204,7 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   backup::RestoreOptions o;
   o.force = a.force;
   o.storage_class = a.storage_class;
+  o.preserve_lock = a.preserve_lock;
   o.executor = &executor;
   auto r = backup::RestoreEntries(**backup, rows, **dst, o, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
@@ -230,6 +238,9 @@ void RegisterRestore(CLI::App& app, Context& ctx) {
                 "write every target again, also those that exist (their recorded checksum "
                 "matching is not proof of their bytes)");
   cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
+  cmd->add_flag("--preserve-lock", args->preserve_lock,
+                "write each object with the retention and legal hold it had when backed up (S3 "
+                "Object Lock; --to must have object lock; a retention already over is left out)");
   cmd->add_option("--state", args->state,
                   "state store holding the catalog (SQLite path or postgres://...; default: the "
                   "backup location's file in ~/.local/state/ferry)");

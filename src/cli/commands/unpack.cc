@@ -43,6 +43,7 @@ struct UnpackArgs {
   std::string region;
   std::string state;
   std::string storage_class;
+  bool preserve_lock = false;
   int follow = 0;  // seconds between listings; 0 = one pass
   int claim_ttl = 60;  // seconds
   bool json = false;
@@ -82,6 +83,7 @@ Status Pass(const UnpackArgs& a, const UnpackSetup& setup, Totals& t,
     o.unpack.executor = &setup.executor;
     o.unpack.region = a.region;
     o.unpack.storage_class = a.storage_class;
+    o.unpack.preserve_lock = a.preserve_lock;
     o.claims = setup.claims;
     auto listed_r = transport::UnpackListed(setup.staging, key, setup.dst, journal, o, stop);
     if (!listed_r.ok()) {
@@ -130,6 +132,9 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   if (!dst.ok()) return ReportError(dst.status());
   if (Status s = (*staging)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("staging"));
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("destination"));
+  if (a.preserve_lock) {
+    if (Status s = CheckPreserveLock(**dst, ctx.stop); !s.ok()) return ReportError(s);
+  }
   const bool automatic = a.state.empty();
   const std::string url = automatic ? app::AutoStatePath("unpack", a.staging, a.dst) : a.state;
   auto session = state::OpenSession(url, SystemClock::Default());
@@ -230,6 +235,9 @@ void RegisterUnpack(CLI::App& app, Context& ctx) {
   cmd->add_option("--region", args->region,
                   "write only the entries meant for this region (default: every entry)");
   cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
+  cmd->add_flag("--preserve-lock", args->preserve_lock,
+                "write each object with the retention and legal hold its archive entry recorded "
+                "(S3 Object Lock; DST must have object lock)");
   cmd->add_option("--state", args->state,
                   "progress store (SQLite path or postgres://...; default: a file per staging "
                   "and destination, removed once nothing is left unfinished)");

@@ -189,6 +189,7 @@ Result<WriteResult> MemoryBackend::Put(std::string_view key, std::span<const std
   if (stop.stop_requested()) return Status::Cancelled("write cancelled");
   FERRY_RETURN_IF_ERROR(CheckKey(key));
   if (spec.tags) FERRY_RETURN_IF_ERROR(CheckTags(*spec.tags));
+  FERRY_RETURN_IF_ERROR(CheckLock(spec));
   if (spec.if_absent && !options_.features.put_if_absent) {
     return Status::NotSupported("create-only writes disabled on " + Describe());
   }
@@ -208,6 +209,7 @@ Result<WriteResult> MemoryBackend::Put(std::string_view key, std::span<const std
   object.content = spec.content;
   object.metadata = LowerCaseNames(spec.metadata);
   if (spec.tags) object.tags = *spec.tags;
+  object.lock = spec.lock;
   std::lock_guard lock(mu_);
   FERRY_RETURN_IF_ERROR(BeginLocked(kPut, &Counts::puts));
   // Checked and stored under one lock: of concurrent creators exactly one stores.
@@ -372,6 +374,7 @@ ObjectInfo MemoryBackend::InfoLocked(const std::string& key, const StoredObject&
     info.version_id = object.version_id;
     info.content = object.content;
     info.metadata = object.metadata;
+    info.lock = object.lock;
   }
   return info;
 }
@@ -379,6 +382,17 @@ ObjectInfo MemoryBackend::InfoLocked(const std::string& key, const StoredObject&
 Result<std::chrono::system_clock::time_point> MemoryBackend::ServerTime(std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("cancelled");
   return Now();
+}
+
+Result<bool> MemoryBackend::HasObjectLock(std::stop_token stop) {
+  if (stop.stop_requested()) return Status::Cancelled("cancelled");
+  return options_.object_lock;
+}
+
+Status MemoryBackend::CheckLock(const WriteSpec& spec) const {
+  if (!spec.lock.any() || options_.object_lock) return Status::Ok();
+  return Status::InvalidArgument("InvalidRequest: " + Describe() +
+                                 " has no object lock (a write with a retention or legal hold)");
 }
 
 std::chrono::system_clock::time_point MemoryBackend::Now() const {

@@ -65,6 +65,10 @@ class MemoryBackend : public Backend {
     Clock* clock = nullptr;
     // Keep versions (sets features.versions).
     bool versioned = false;
+    // S3 Object Lock (HasObjectLock answers it): writes keep WriteSpec::lock, which Stat and
+    // ReadObject report (details), and a server-side copy does not copy (as S3's COPY). A
+    // write with a lock to a backend without it is refused (kInvalidArgument, as S3's 400).
+    bool object_lock = false;
   };
 
   // Operations that FailNext can make fail.
@@ -190,6 +194,7 @@ class MemoryBackend : public Backend {
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
   // The Clock's time (mtimes come from it too).
   Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) override;
+  Result<bool> HasObjectLock(std::stop_token stop) override;
   // Counts a tag put; the current object's tags too when the version is the current one.
   Status PutVersionTags(std::string_view key, std::string_view version_id, const Tags& tags,
                         std::stop_token stop) override;
@@ -222,6 +227,7 @@ class MemoryBackend : public Backend {
     std::map<std::string, std::string> metadata;
     Tags tags;
     std::string version_id;  // versioned: this version's id (set by StoreLocked)
+    ObjectLock lock{};       // Options::object_lock: as written
   };
   struct StoredVersion {  // one entry of a versioned key's history
     std::string id;
@@ -263,6 +269,8 @@ class MemoryBackend : public Backend {
                               uint64_t length, std::string_view version_id = {}) const;
   ObjectInfo InfoLocked(const std::string& key, const StoredObject& object, bool details) const;
   std::chrono::system_clock::time_point Now() const;
+  // kInvalidArgument when `spec` asks for a lock this backend cannot keep (no object_lock).
+  Status CheckLock(const WriteSpec& spec) const;
 
   const Options options_;
   mutable std::mutex mu_;

@@ -54,6 +54,7 @@ Result<WriteResult> MemoryBackend::CopyFrom(const Backend& source, const ObjectI
                                    std::to_string(options_.features.max_single_put));
   }
   copy.etag = Md5Hex(checksum::AsBytes(copy.data));
+  copy.lock = {};  // S3's CopyObject does not copy retention or legal hold
   if (!storage_class.empty()) copy.storage_class = NormalizeStorageClass(storage_class);
   std::lock_guard lock(mu_);
   return StoreLocked(key, std::move(copy));

@@ -239,6 +239,7 @@ Result<std::unique_ptr<ChunkWriter>> MemoryBackend::OpenChunkWriter(std::string_
   FERRY_RETURN_IF_ERROR(CheckKey(key));
   if (spec.tags) FERRY_RETURN_IF_ERROR(CheckTags(*spec.tags));
   FERRY_RETURN_IF_ERROR(CheckPartSize(spec.size, part_size));
+  FERRY_RETURN_IF_ERROR(CheckLock(spec));
   Upload upload;
   upload.key = std::string(key);
   upload.size = spec.size;
@@ -247,6 +248,7 @@ Result<std::unique_ptr<ChunkWriter>> MemoryBackend::OpenChunkWriter(std::string_
   upload.details.content = spec.content;
   upload.details.metadata = LowerCaseNames(spec.metadata);
   if (spec.tags) upload.details.tags = *spec.tags;
+  upload.details.lock = spec.lock;
   upload.started = Now();
   std::lock_guard lock(mu_);
   FERRY_RETURN_IF_ERROR(BeginLocked(kOpenChunkWriter, &Counts::writers_opened));

@@ -68,6 +68,7 @@ class UnpackHandler : public jobs::JobHandler {
     o.executor = ctx.options.executor;  // the process's: the writes are its tasks
     o.region = region;
     o.storage_class = run.options.storage_class;
+    o.preserve_lock = run.options.preserve_lock;  // recorded by the packs (archive format 2)
     o.part_size = std::max<uint64_t>(run.options.part_size, 5ull << 20);
     jobs::LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
