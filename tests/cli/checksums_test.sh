@@ -8,22 +8,8 @@
 # checksum kept by the copy; --checksum compares by it; --metadata, --content-type and
 # --metadata-directive REPLACE on uploads and S3-to-S3 copies; bad flags refused in one line.
 source "$(dirname "$0")/testlib.bash"
-MOTO_SERVER=${MOTO_SERVER:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
-if [ ! -x "$MOTO_SERVER" ]; then
-  echo "FAIL - moto_server not found (set MOTO_SERVER)"
-  exit 1
-fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-MOTO_PORT=$(free_port)
-MOTO=http://127.0.0.1:$MOTO_PORT
-"$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" > "$WORK/moto.log" 2>&1 &
-moto_pid=$!
-trap 'kill $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
-  sleep 0.1
-done
-check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+trap 'kill ${moto_pid:-} 2>/dev/null; wait ${moto_pid:-} 2>/dev/null; cleanup' EXIT
+moto_start
 m() { python3 "$FERRY_TEST_TOOLS/moto_s3.py" "$MOTO" "$@"; }
 expect() { python3 "$FERRY_TEST_TOOLS/moto_s3.py" - expect "$@"; }
 # field JSON NAME: one field of a JSON object on stdin ("" when absent)

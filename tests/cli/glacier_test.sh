@@ -10,22 +10,8 @@
 # values are one line and exit 2. The waiting itself (polls on the clock, the cap) is proven in
 # src/transfer/archived_test.cc with a fake clock.
 source "$(dirname "$0")/testlib.bash"
-MOTO_SERVER=${MOTO_SERVER:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
-if [ ! -x "$MOTO_SERVER" ]; then
-  echo "FAIL - moto_server not found (set MOTO_SERVER)"
-  exit 1
-fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-MOTO_PORT=$(free_port)
-MOTO=http://127.0.0.1:$MOTO_PORT
-"$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" > "$WORK/moto.log" 2>&1 &
-moto_pid=$!
-trap 'kill $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
-  sleep 0.1
-done
-check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+trap 'kill ${moto_pid:-} 2>/dev/null; wait ${moto_pid:-} 2>/dev/null; cleanup' EXIT
+moto_start
 export MOTO_KEY=test MOTO_SECRET=test
 cat >> "$CONF" <<EOT
 [remotes.moto]

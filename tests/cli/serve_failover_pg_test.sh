@@ -7,24 +7,10 @@
 # source's bytes), and a SIGHUP of the survivor with the config unchanged keeps it serving.
 source "$(dirname "$0")/testlib.bash"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
-MOTO_SERVER=${MOTO_SERVER:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
-if [ ! -x "$MOTO_SERVER" ]; then
-  echo "FAIL - moto_server not found (set MOTO_SERVER)"
-  exit 1
-fi
 TOOLS=$(dirname "$0")/../tools
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-MOTO_PORT=$(free_port)
-MOTO=http://127.0.0.1:$MOTO_PORT
-"$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" > "$WORK/moto.log" 2>&1 &
-moto_pid=$!
 pids=()
-trap 'kill ${pids[*]} $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; [ -z "${B:-}" ] || drop_versions rb "$B"; cleanup' EXIT
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
-  sleep 0.1
-done
-check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+trap 'kill ${pids[*]} ${moto_pid:-} 2>/dev/null; wait ${moto_pid:-} 2>/dev/null; [ -z "${B:-}" ] || drop_versions rb "$B"; cleanup' EXIT
+moto_start
 moto() { python3 "$TOOLS/moto_sqs.py" "$MOTO" "$@"; }
 test_queue_empty() { [ "$(moto count events)" = "0 0" ]; }
 

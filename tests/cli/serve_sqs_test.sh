@@ -10,26 +10,12 @@
 # message would have nowhere to go is refused at start, and SIGTERM ends a long poll at once
 # with exit 0.
 source "$(dirname "$0")/testlib.bash"
-MOTO_SERVER=${MOTO_SERVER:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
-if [ ! -x "$MOTO_SERVER" ]; then
-  echo "FAIL - moto_server not found (set MOTO_SERVER)"
-  exit 1
-fi
 TOOLS=$(dirname "$0")/../tools
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-MOTO_PORT=$(free_port)
-MOTO=http://127.0.0.1:$MOTO_PORT
-"$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" > "$WORK/moto.log" 2>&1 &
-moto_pid=$!
 serve_pid=""
 # at exit: ferry and moto stopped, B's versions deleted one by one (the common cleanup's sync
 # --delete leaves a versioned bucket's old versions), then the common cleanup
-trap 'kill $serve_pid $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null; [ -z "${B:-}" ] || drop_versions rb "$B"; cleanup' EXIT
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
-  sleep 0.1
-done
-check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+trap 'kill $serve_pid ${moto_pid:-} 2>/dev/null; wait ${moto_pid:-} 2>/dev/null; [ -z "${B:-}" ] || drop_versions rb "$B"; cleanup' EXIT
+moto_start
 moto() { python3 "$TOOLS/moto_sqs.py" "$MOTO" "$@"; }
 
 A=ferry-sqs-$$-$RANDOM

@@ -104,6 +104,28 @@ expect_error() {
     echo "  expected one line matching '$pattern', got: $(cat "$WORK/err")"; return 1
   fi
 }
+# free_port: a TCP port that is free on 127.0.0.1 now
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# moto_start: a moto_server on a free port (the test fails when it is missing, never skips):
+# MOTO is its URL and moto_pid its process, which the caller's EXIT trap stops (set the trap
+# first, with ${moto_pid:-}); its log is $WORK/moto.log
+moto_start() {
+  local server=${MOTO_SERVER:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
+  if [ ! -x "$server" ]; then
+    echo "FAIL - moto_server not found (set MOTO_SERVER)"
+    exit 1
+  fi
+  local port
+  port=$(free_port)
+  MOTO=http://127.0.0.1:$port
+  "$server" -H 127.0.0.1 -p "$port" > "$WORK/moto.log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
+    sleep 0.1
+  done
+  check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+}
 finish() {
   if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
   echo "all checks passed"
