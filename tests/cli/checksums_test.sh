@@ -17,14 +17,8 @@ field() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1], "
 
 # two remotes on the same moto: different keys make two clients, so copies between them move
 # the bytes through ferry (one remote to itself copies on the server)
-export MOTO_KEY=test MOTO_SECRET=test MOTO_KEY2=other MOTO_SECRET2=other
+export MOTO_KEY2=other MOTO_SECRET2=other
 cat >> "$CONF" <<EOT
-[remotes.moto]
-endpoint = "$MOTO"
-region = "us-east-1"
-access_key_id_env = "MOTO_KEY"
-secret_access_key_env = "MOTO_SECRET"
-
 [remotes.moto2]
 endpoint = "$MOTO"
 region = "us-east-1"

@@ -12,14 +12,6 @@
 source "$(dirname "$0")/testlib.bash"
 trap 'kill ${moto_pid:-} 2>/dev/null; wait ${moto_pid:-} 2>/dev/null; cleanup' EXIT
 moto_start
-export MOTO_KEY=test MOTO_SECRET=test
-cat >> "$CONF" <<EOT
-[remotes.moto]
-endpoint = "$MOTO"
-region = "us-east-1"
-access_key_id_env = "MOTO_KEY"
-secret_access_key_env = "MOTO_SECRET"
-EOT
 aws_moto() {
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
     AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$MOTO" "$@"

@@ -20,14 +20,7 @@ STATE="$FERRY_TEST_PG_URL?options=-csearch_path%3D$SCHEMA"
 A=ferry-failover-$$-$RANDOM
 B=$(new_bucket rb)
 moto setup "$A"
-export MOTO_KEY=test MOTO_SECRET=test
 cat >> "$CONF" <<EOT
-[remotes.moto]
-endpoint = "$MOTO"
-region = "us-east-1"
-access_key_id_env = "MOTO_KEY"
-secret_access_key_env = "MOTO_SECRET"
-
 [[replication.rules]]
 id = "all"
 destinations = ["rb:$B"]

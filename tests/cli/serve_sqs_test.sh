@@ -23,14 +23,7 @@ B=$(new_bucket rb)
 moto setup "$A"
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
-export MOTO_KEY=test MOTO_SECRET=test
 cat >> "$CONF" <<EOT
-[remotes.moto]
-endpoint = "$MOTO"
-region = "us-east-1"
-access_key_id_env = "MOTO_KEY"
-secret_access_key_env = "MOTO_SECRET"
-
 [[replication.rules]]
 id = "all"
 destinations = ["rb:$B"]

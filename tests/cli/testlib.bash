@@ -108,7 +108,8 @@ expect_error() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # moto_start: a moto_server on a free port (the test fails when it is missing, never skips):
 # MOTO is its URL and moto_pid its process, which the caller's EXIT trap stops (set the trap
-# first, with ${moto_pid:-}); its log is $WORK/moto.log
+# first, with ${moto_pid:-}); its log is $WORK/moto.log; the remote `moto` in $CONF names it
+# (moto checks no credentials)
 moto_start() {
   local server=${MOTO_SERVER:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
   if [ ! -x "$server" ]; then
@@ -125,6 +126,15 @@ moto_start() {
     sleep 0.1
   done
   check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+  export MOTO_KEY=test MOTO_SECRET=test
+  cat >> "$CONF" <<EOT
+
+[remotes.moto]
+endpoint = "$MOTO"
+region = "us-east-1"
+access_key_id_env = "MOTO_KEY"
+secret_access_key_env = "MOTO_SECRET"
+EOT
 }
 finish() {
   if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
