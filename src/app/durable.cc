@@ -115,6 +115,7 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.decide.update_only_newer != now.decide.update_only_newer, "--update");
   add(run.storage_class != now.storage_class, "--storage-class");
   add(run.preserve_lock != now.preserve_lock, "--preserve-lock");
+  add(run.preserve_acl != now.preserve_acl, "--preserve-acl");
   add(run.acl != now.acl, "--acl/--grants");
   add(run.checksum_algorithm != now.checksum_algorithm, "--checksum-algorithm");
   add(run.overrides != now.overrides, "--metadata/--content-type/--metadata-directive");
@@ -196,6 +197,7 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   if (o.decide.update_only_newer) flag("--update");
   if (!o.storage_class.empty()) flag("--storage-class", o.storage_class);
   if (o.preserve_lock) flag("--preserve-lock");
+  if (o.preserve_acl) flag("--preserve-acl");
   if (o.checksum_algorithm) {
     flag("--checksum-algorithm", std::string(checksum::AlgorithmName(*o.checksum_algorithm)));
   }

@@ -54,6 +54,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
             {"max_attempts", o.max_attempts}};
   // Written only when set: the payloads of runs without them stay as they were.
   if (o.preserve_lock) j["preserve_lock"] = true;
+  if (o.preserve_acl) j["preserve_acl"] = true;
   if (!o.acl.empty()) {
     j["acl"] = {{"canned", o.acl.canned},
                 {"read", o.acl.grant_read},
@@ -114,6 +115,7 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     o.storage_class = j.at("storage_class").get<std::string>();
     o.max_attempts = j.at("max_attempts").get<int>();
     if (j.contains("preserve_lock")) o.preserve_lock = j["preserve_lock"].get<bool>();
+    if (j.contains("preserve_acl")) o.preserve_acl = j["preserve_acl"].get<bool>();
     if (j.contains("checksum_algorithm")) {
       const std::string name = j["checksum_algorithm"].get<std::string>();
       o.checksum_algorithm = checksum::ParseAlgorithm(name);

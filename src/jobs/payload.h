@@ -68,6 +68,7 @@ struct RunOptions {
   int max_attempts = 5;
   TransportOptions transport;
   bool preserve_lock = false;  // --preserve-lock (transfer::TransferOptions::preserve_lock)
+  bool preserve_acl = false;   // --preserve-acl (transfer::TransferOptions::preserve_acl)
   storage::WriteAcl acl;       // --acl, --grants
   // --checksum-algorithm; --metadata, --content-type, --metadata-directive.
   std::optional<checksum::Algorithm> checksum_algorithm{};

@@ -45,6 +45,7 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   t.server_side_copy_limit = ctx->options.server_side_copy_limit;
   t.storage_class = ctx->options.storage_class;
   t.preserve_lock = ctx->options.preserve_lock;
+  t.preserve_acl = ctx->options.preserve_acl;
   t.acl = ctx->options.acl;
   t.checksum_algorithm = ctx->options.checksum_algorithm;
   t.overrides = ctx->options.overrides;

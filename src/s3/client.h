@@ -234,6 +234,11 @@ class S3Client {
                                                       std::string_view key,
                                                       std::string_view version_id,
                                                       std::stop_token stop = {});
+  // GetObjectAcl of the current version (or `version_id`): its grants as the x-amz-grant-*
+  // lists a write would send (the owner's FULL_CONTROL among them; WRITE, which objects do not
+  // take, left out).
+  Result<WriteAcl> GetObjectAcl(std::string_view bucket, std::string_view key,
+                                std::string_view version_id, std::stop_token stop = {});
   // PutObjectAcl of the current version (or `version_id`) with canned ACL or grant headers.
   Status PutObjectAcl(std::string_view bucket, std::string_view key, std::string_view version_id,
                       const WriteAcl& acl, std::stop_token stop = {});

@@ -381,6 +381,39 @@ Result<bool> ParseLegalHold(std::string_view xml) {
   return Text(doc.document_element(), "Status") == "ON";
 }
 
+Result<WriteAcl> ParseAccessControlPolicy(std::string_view xml) {
+  pugi::xml_document doc;
+  FERRY_RETURN_IF_ERROR(Load(doc, xml, "AccessControlPolicy"));
+  WriteAcl acl;
+  for (pugi::xml_node grant : doc.document_element().child("AccessControlList").children("Grant")) {
+    const pugi::xml_node grantee = grant.child("Grantee");
+    std::string who;
+    for (const auto& [element, form] : {std::pair{"ID", "id"}, std::pair{"URI", "uri"},
+                                        std::pair{"EmailAddress", "emailAddress"}}) {
+      const std::string value = Text(grantee, element);
+      if (value.empty()) continue;
+      if (value.find('"') != std::string::npos) {
+        return Status::Internal("an ACL grantee holds a double quote: " + value);
+      }
+      who = std::string(form) + "=\"" + value + "\"";
+      break;
+    }
+    if (who.empty()) return Status::Internal("an ACL grant names no grantee ID, URI or e-mail");
+    const std::string permission = Text(grant, "Permission");
+    std::string* list = permission == "FULL_CONTROL" ? &acl.grant_full_control
+                        : permission == "READ"       ? &acl.grant_read
+                        : permission == "READ_ACP"   ? &acl.grant_read_acp
+                        : permission == "WRITE_ACP"  ? &acl.grant_write_acp
+                                                     : nullptr;
+    if (permission == "WRITE") continue;  // a bucket permission: objects do not take it
+    if (list == nullptr) return Status::Internal("unknown ACL permission " + permission);
+    if (list->find(who) != std::string::npos) continue;  // listed twice
+    if (!list->empty()) list->append(", ");
+    list->append(who);
+  }
+  return acl;
+}
+
 Result<ObjectLockConfiguration> ParseObjectLockConfiguration(std::string_view xml) {
   pugi::xml_document doc;
   FERRY_RETURN_IF_ERROR(Load(doc, xml, "ObjectLockConfiguration"));

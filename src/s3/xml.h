@@ -83,6 +83,11 @@ Result<ObjectLock> ParseRetention(std::string_view xml);
 Result<bool> ParseLegalHold(std::string_view xml);
 Result<ObjectLockConfiguration> ParseObjectLockConfiguration(std::string_view xml);
 std::string BuildRetention(const ObjectLock& lock);
+// An object's AccessControlPolicy (GetObjectAcl) as grant lists (`id="X", uri="Y"` per
+// permission: FULL_CONTROL, READ, READ_ACP, WRITE_ACP; WRITE is left out, objects do not take
+// it). kInternal when malformed, or when a grantee has no ID, URI or e-mail address or one
+// that cannot go in a grant header (a double quote).
+Result<WriteAcl> ParseAccessControlPolicy(std::string_view xml);
 std::string BuildLegalHold(bool on);
 std::string BuildObjectLockConfiguration(const std::optional<DefaultRetention>& rule);
 

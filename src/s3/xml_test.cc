@@ -218,5 +218,39 @@ TEST(XmlTest, ParsesVersioningConfiguration) {
   EXPECT_EQ(ParseVersioningConfiguration("<Other/>").status().code(), ErrorCode::kInternal);
 }
 
+TEST(XmlTest, AccessControlPolicyBecomesGrantLists) {
+  const std::string xml =
+      "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>owner1</ID>"
+      "</Owner><AccessControlList>"
+      "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+      "xsi:type=\"CanonicalUser\"><ID>owner1</ID><DisplayName>o</DisplayName></Grantee>"
+      "<Permission>FULL_CONTROL</Permission></Grant>"
+      "<Grant><Grantee xsi:type=\"CanonicalUser\"><ID>other</ID></Grantee>"
+      "<Permission>READ</Permission></Grant>"
+      "<Grant><Grantee xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/global/AllUsers"
+      "</URI></Grantee><Permission>READ</Permission></Grant>"
+      "<Grant><Grantee xsi:type=\"AmazonCustomerByEmail\"><EmailAddress>a@b.c</EmailAddress>"
+      "</Grantee><Permission>READ_ACP</Permission></Grant>"
+      "<Grant><Grantee xsi:type=\"CanonicalUser\"><ID>other</ID></Grantee>"
+      "<Permission>WRITE</Permission></Grant>"
+      "</AccessControlList></AccessControlPolicy>";
+  Result<WriteAcl> acl = ParseAccessControlPolicy(xml);
+  ASSERT_TRUE(acl.ok()) << acl.status().ToString();
+  EXPECT_EQ(acl->grant_full_control, "id=\"owner1\"");
+  EXPECT_EQ(acl->grant_read,
+            "id=\"other\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"");
+  EXPECT_EQ(acl->grant_read_acp, "emailAddress=\"a@b.c\"");
+  EXPECT_EQ(acl->grant_write_acp, "");  // WRITE is a bucket permission: left out
+  EXPECT_FALSE(ParseAccessControlPolicy("<Other/>").ok());
+  EXPECT_FALSE(ParseAccessControlPolicy(
+                   "<AccessControlPolicy><AccessControlList><Grant><Grantee/><Permission>READ"
+                   "</Permission></Grant></AccessControlList></AccessControlPolicy>")
+                   .ok());  // a grant nobody could be given again is never dropped silently
+  EXPECT_FALSE(ParseAccessControlPolicy(
+                   "<AccessControlPolicy><AccessControlList><Grant><Grantee><ID>a\"b</ID></Grantee>"
+                   "<Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>")
+                   .ok());
+}
+
 }  // namespace
 }  // namespace ferry::s3

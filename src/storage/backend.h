@@ -400,6 +400,13 @@ class Backend {
     return Status::NotSupported("restoring archived objects");
   }
 
+  // The object's ACL as grants a write can carry (S3 GetObjectAcl of its version where it has
+  // one), for --preserve-acl. Stores without ACLs: kNotSupported.
+  virtual Result<WriteAcl> ReadAcl(const ObjectInfo& object, std::stop_token stop) {
+    (void)object, (void)stop;
+    return Status::NotSupported("reading ACLs");
+  }
+
   // Whether the store's bucket has S3 Object Lock enabled (S3: GetObjectLockConfiguration),
   // i.e. whether writes may carry WriteSpec::lock. Default: false (no object lock).
   virtual Result<bool> HasObjectLock(std::stop_token stop) {

@@ -111,6 +111,8 @@ struct ObjectInfo {
   ObjectLock lock;  // S3 HEAD/GET: the version's retention and legal hold
   // S3 HEAD/GET: the additional checksum the object declares (x-amz-checksum-*).
   std::optional<checksum::Declared> checksum{};
+  // The object's own ACL where it was read (Backend::ReadAcl, --preserve-acl); nullopt: not read.
+  std::optional<WriteAcl> acl{};
   // S3 HEAD: archived and restore state (listings fill `archived` from the class only).
   ArchiveState archive{};
 

@@ -61,6 +61,17 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
       r.src = std::move(details).value();
       if (same) r.src.mtime = listed_mtime;
     }
+    if (options_.preserve_acl) {
+      // --preserve-acl: the source's own grants, read for each copy (they may have changed).
+      Result<storage::WriteAcl> acl = src_.ReadAcl(r.src, stop);
+      if (!acl.ok() && acl.status().code() == ErrorCode::kNotFound && r.src.unreadable.empty() &&
+          round < kRounds) {
+        r.need_details = true;  // deleted since listed: looked at again
+        continue;
+      }
+      if (!acl.ok()) return Complete(r, nullptr, acl.status(), 0);
+      r.src.acl = *std::move(acl);
+    }
     // One CopyObject is the cheapest copy there is (RGW copies only the manifest); above the
     // single-request limit the object is copied in parts on the server.
     const uint64_t single_copy_limit =
@@ -212,6 +223,7 @@ Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::
   }
   storage::ObjectInfo merged = src;
   merged.mtime = listed.mtime;  // listing mtime is the object's; keep ns precision of files
+  merged.acl = listed.acl;      // read by RunCopy (--preserve-acl)
   storage::WriteSpec spec = SpecFor(merged, crc);
   if (destination_checks_md5) {
     // The destination refuses (BadDigest) a body that is not the source's: no MD5 here.
@@ -256,7 +268,7 @@ storage::WriteSpec TransferEngine::SpecFor(const storage::ObjectInfo& src,
   if (!dst_.features().storage_class) spec.storage_class.clear();
   spec.mtime = src.source_mtime();
   if (options_.preserve_lock) spec.lock = src.lock;
-  spec.acl = options_.acl;
+  spec.acl = options_.preserve_acl && src.acl ? *src.acl : options_.acl;
   // The additional checksum: the one asked for, else the source's. A whole-object write sends
   // the source's value when it is the same algorithm: the bytes were checked against it.
   spec.checksum_algorithm = options_.checksum_algorithm;
@@ -272,8 +284,8 @@ bool TransferEngine::WritesFromDetails() const {
   // Retention and ACLs are not copied by S3's COPY directive, nor metadata overrides or a new
   // checksum algorithm: a server-side copy then replaces the metadata with the source's
   // details, which a copy in parts reads first.
-  return options_.preserve_lock || !options_.acl.empty() || options_.overrides.any() ||
-         options_.checksum_algorithm.has_value();
+  return options_.preserve_lock || !options_.acl.empty() || options_.preserve_acl ||
+         options_.overrides.any() || options_.checksum_algorithm.has_value();
 }
 
 void ApplyOverrides(const MetadataOverrides& overrides, storage::WriteSpec& spec) {

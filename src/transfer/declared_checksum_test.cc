@@ -199,5 +199,44 @@ TEST(DeclaredChecksumTest, AnAskedAlgorithmAndMetadataOverridesReachTheWrite) {
   EXPECT_EQ(spec.content.content_type, "text/csv");
 }
 
+// --preserve-acl: the source's own grants, read for each copy, reach the write (whole and in
+// parts); a source whose ACL cannot be read fails that object and writes nothing.
+class AclSource : public MemoryBackend {
+ public:
+  explicit AclSource(Options o) : MemoryBackend(std::move(o)) {}
+  storage::WriteAcl acl{"", "id=\"other\"", "", "", "id=\"owner\""};
+  std::atomic<int> reads{0};
+  bool refuse = false;
+  Result<storage::WriteAcl> ReadAcl(const ObjectInfo& object, std::stop_token stop) override {
+    (void)object, (void)stop;
+    reads += 1;
+    if (refuse) return Status::PermissionDenied("GetObjectAcl refused");
+    return acl;
+  }
+};
+
+TEST(DeclaredChecksumTest, PreservedAclsReachEveryWrite) {
+  AclSource src(SmallParts("a"));
+  SpecRecordingBackend dst(SmallParts("b"));
+  testing::Put(src, "small", Bytes(3000, 21));
+  testing::Put(src, "big", Bytes(50000, 22));
+  SyncOptions o = DeclaredOptions();
+  o.transfer.preserve_acl = true;
+  Stats stats;
+  ASSERT_TRUE(RunSync(src, dst, o, stats, {}).status.ok());
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(src.reads.load(), 2);
+  EXPECT_EQ(dst.SpecOf("small").acl, src.acl);
+  EXPECT_EQ(dst.SpecOf("big").acl, src.acl);
+  AclSource refusing(SmallParts("c"));
+  refusing.refuse = true;
+  testing::Put(refusing, "k", Bytes(3000, 23));
+  MemoryBackend none(SmallParts("d"));
+  Stats failed;
+  RunSync(refusing, none, o, failed, {});
+  EXPECT_EQ(failed.failures(), 1u);
+  EXPECT_FALSE(none.Contents("k").has_value());
+}
+
 }  // namespace
 }  // namespace ferry::transfer

@@ -87,6 +87,10 @@ struct TransferOptions {
   // (Backend::HasObjectLock). Server-side copies then replace the metadata with the source's
   // details (S3 does not copy retention), and multipart copies stat the source first.
   bool preserve_lock = false;
+  // Carry each source object's own ACL (its grants, the source owner's FULL_CONTROL among
+  // them) to the object written (--preserve-acl); excludes `acl`. The caller checked that both
+  // sides keep ACLs. One GetObjectAcl per object copied.
+  bool preserve_acl = false;
   // The ACL of every written object (--acl, --grants); empty: the store's default.
   storage::WriteAcl acl;
   // --checksum-algorithm: the additional checksum (x-amz-checksum-*) every object written to

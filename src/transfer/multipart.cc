@@ -63,6 +63,7 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
   upload->request = request;
   upload->request.src = std::move(details).value();
   upload->request.src.mtime = listed.mtime;
+  upload->request.src.acl = listed.acl;  // read by RunCopy (--preserve-acl)
   if (upload->request.src.etag.empty()) upload->request.src.etag = listed.etag;
   upload->server_side = server_side;
   upload->layout.part_size = PartSizeFor(listed.size);

@@ -7,7 +7,9 @@
 # removes a locked version; --acl public-read lets an anonymous GET through (the default does
 # not), --grants read=id=... lets the second account read, unknown ACLs refused in one line;
 # replication carries the lock to an object-lock destination, refuses one without, and
-# AccessControlTranslation grants the replica to Destination.Account.
+# AccessControlTranslation grants the replica to Destination.Account; --preserve-acl carries
+# each object's own grants (on the server and through ferry), refused in one line where a side
+# keeps no ACLs.
 # Needs the second account of gateway A (FERRY_TEST_S3_ACCESS_KEY_OTHER, scripts/rgw-start.sh).
 source "$(dirname "$0")/testlib.bash"
 SCRATCH=${FERRY_TEST_TMPDIR:-$WORK}
@@ -133,6 +135,33 @@ if [ -n "$OTHER_KEY" ]; then
     ferry cp "$WORK/acl" "ra:$P/granted/" --grants "read=id=$OTHER_ID" --no-progress
   check "  the second account reads it" test "$(other_get "$P/granted/pub.txt")" = 200
   check "  but not an object written without the grant" test "$(other_get "$P/priv/pub.txt")" = 403
+  # --preserve-acl: each object's own grants go with it, on the server (CopyObject) and through
+  # ferry (gateway S serves zone A on another endpoint: another client, so GET then PUT)
+  check "cp --preserve-acl (server-side)" \
+    ferry cp "ra:$P/granted/" "ra:$P/kept/" --preserve-acl --no-progress
+  check "  the second account reads the copy" test "$(other_get "$P/kept/pub.txt")" = 200
+  ferry cp "ra:$P/granted/" "ra:$P/notkept/" --no-progress >/dev/null 2>&1
+  check "  and not a copy made without --preserve-acl" test "$(other_get "$P/notkept/pub.txt")" = 403
+  if [ -n "${FERRY_TEST_S3_STS_ENDPOINT:-}" ]; then
+    cat >> "$CONF" <<TOML
+
+[remotes.rs]
+endpoint = "$FERRY_TEST_S3_STS_ENDPOINT"
+region = "${FERRY_TEST_S3_REGION:-region-a}"
+access_key_id_env = "RA_KEY"
+secret_access_key_env = "RA_SECRET"
+TOML
+    check "cp --preserve-acl through ferry (gateway A to gateway S)" \
+      ferry cp "ra:$P/granted/" "rs:$P/kept2/" --preserve-acl --no-progress
+    check "  the second account reads that copy too" test "$(other_get "$P/kept2/pub.txt")" = 200
+  else
+    echo "FAIL - --preserve-acl through ferry: no gateway S (FERRY_TEST_S3_STS_ENDPOINT)"
+    FAILS=$((FAILS + 1))
+  fi
+  check "--preserve-acl with --acl: exit 2, one line" \
+    expect_error 2 'exclude each other' ferry cp "ra:$P/granted/" "ra:$P/x/" --preserve-acl --acl private
+  check "--preserve-acl to a folder: exit 2, one line" \
+    expect_error 2 'keeps no ACLs' ferry cp "ra:$P/granted/" "$WORK/noacl" --preserve-acl
 else
   echo "skip - --grants and AccessControlTranslation: no second account (FERRY_TEST_S3_ACCESS_KEY_OTHER)"
 fi

@@ -61,6 +61,7 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   }
   t.storage_class = a.storage_class;
   t.preserve_lock = a.preserve_lock;
+  t.preserve_acl = a.preserve_acl;
   FERRY_ASSIGN_OR_RETURN(t.acl, storage::ParseGrants(a.grants));
   if (!a.acl.empty()) {
     if (!a.grants.empty()) return Status::InvalidArgument("--acl and --grants exclude each other");
@@ -84,8 +85,21 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
 // --preserve-lock needs a destination bucket with object lock (archives carry the lock too:
 // --compress keeps it), --acl/--grants one that keeps ACLs (S3), and --compress carries no
 // ACLs: refused before anything is copied, in one line.
-Status CheckAccessFlags(const CopyArgs& a, storage::Backend& dst, std::stop_token stop) {
+Status CheckAccessFlags(const CopyArgs& a, storage::Backend& src, storage::Backend& dst,
+                        std::stop_token stop) {
   const bool acl = !a.acl.empty() || !a.grants.empty();
+  if (a.preserve_acl) {
+    if (acl) return Status::InvalidArgument("--preserve-acl and --acl/--grants exclude each other");
+    if (a.compress) {
+      return Status::InvalidArgument("--preserve-acl does not work with --compress (archives "
+                                     "carry no ACLs)");
+    }
+    if (!src.features().acl || !dst.features().acl) {
+      return Status::InvalidArgument("--preserve-acl: " +
+                                     (src.features().acl ? dst.Describe() : src.Describe()) +
+                                     " keeps no ACLs (S3 stores on both sides do)");
+    }
+  }
   if (acl && a.compress) {
     return Status::InvalidArgument("--acl and --grants do not work with --compress (archives "
                                    "carry no ACLs)");
@@ -157,6 +171,7 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.server_side_copy_limit = o.transfer.server_side_copy_limit;
   r.storage_class = o.transfer.storage_class;
   r.preserve_lock = o.transfer.preserve_lock;
+  r.preserve_acl = o.transfer.preserve_acl;
   r.acl = o.transfer.acl;
   r.checksum_algorithm = o.transfer.checksum_algorithm;
   r.overrides = o.transfer.overrides;
@@ -390,7 +405,7 @@ int Run(CopyArgs a, Context& ctx) {
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) {
     return ReportError(s.WithContext("destination"));
   }
-  if (Status s = CheckAccessFlags(a, **dst, ctx.stop); !s.ok()) return ReportError(s);
+  if (Status s = CheckAccessFlags(a, **src, **dst, ctx.stop); !s.ok()) return ReportError(s);
   if (!a.state.empty() && a.dry_run) {
     return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
   }
@@ -447,6 +462,9 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "is a folder)");
   cmd->add_option("--sse-c-copy-source-key", args->encryption.copy_source_key,
                   "SSE-C: base64 of the 32-byte customer key of SRC's objects (S3 to S3)");
+  cmd->add_flag("--preserve-acl", args->preserve_acl,
+                "carry each object's own ACL grants (S3 to S3; the source owner's full control "
+                "among them)");
   cmd->add_flag("--preserve-lock", args->preserve_lock,
                 "carry each object's retention and legal hold (S3 Object Lock; the destination "
                 "bucket must have object lock)");

@@ -33,6 +33,7 @@ struct CopyArgs {
   std::string min_size, max_size, newer_than, older_than;
   std::string storage_class;
   bool preserve_lock = false;       // carry retention and legal holds (S3 Object Lock)
+  bool preserve_acl = false;        // carry each object's own ACL grants (S3 to S3)
   std::string acl;                  // canned ACL of written objects
   std::vector<std::string> grants;  // PERMISSION=TYPE=VALUE (AWS CLI --grants)
   int concurrency = 0;

@@ -109,6 +109,13 @@ Result<DeleteReply> S3Client::DeleteObjectBypassingGovernance(std::string_view b
                      reply.headers.Get("x-amz-delete-marker") == "true"};
 }
 
+Result<WriteAcl> S3Client::GetObjectAcl(std::string_view bucket, std::string_view key,
+                                       std::string_view version_id, std::stop_token stop) {
+  RequestSpec spec = SubresourceSpec("GET", bucket, key, "acl", version_id);
+  FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));
+  return ParseAccessControlPolicy(reply.body);
+}
+
 Status S3Client::PutObjectAcl(std::string_view bucket, std::string_view key,
                               std::string_view version_id, const WriteAcl& acl,
                               std::stop_token stop) {

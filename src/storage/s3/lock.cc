@@ -1,4 +1,5 @@
-// S3Backend: whether the bucket has S3 Object Lock (docs/design/object-lock.md).
+// S3Backend: whether the bucket has S3 Object Lock, objects' retention and legal holds, and
+// their ACLs (docs/design/object-lock.md).
 #include "storage/s3/s3_backend.h"
 
 namespace ferry::storage {
@@ -9,6 +10,14 @@ Result<bool> S3Backend::HasObjectLock(std::stop_token stop) {
     return config.status().WithContext("object lock configuration of " + Describe());
   }
   return config->enabled;
+}
+
+Result<WriteAcl> S3Backend::ReadAcl(const ObjectInfo& object, std::stop_token stop) {
+  const std::string version = IsRealVersion(object.version_id) ? object.version_id : "";
+  auto acl = client_.GetObjectAcl(bucket_, FullKey(object.key), version, stop);
+  if (!acl.ok()) return acl.status().WithContext("ACL of " + Describe() + object.key);
+  return WriteAcl{acl->canned, acl->grant_read, acl->grant_read_acp, acl->grant_write_acp,
+                  acl->grant_full_control};
 }
 
 namespace {

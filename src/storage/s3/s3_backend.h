@@ -107,6 +107,8 @@ class S3Backend : public Backend {
   Status PutTags(std::string_view key, const Tags& tags, std::stop_token stop) override;
   // GetObjectLockConfiguration of the bucket (storage/s3/lock.cc).
   Result<bool> HasObjectLock(std::stop_token stop) override;
+  // GetObjectAcl of the object (its version when it names a real one) (storage/s3/lock.cc).
+  Result<WriteAcl> ReadAcl(const ObjectInfo& object, std::stop_token stop) override;
   // RestoreObject of the object (its version when it names a real one) (storage/s3/restore.cc).
   // kFailedPrecondition when the object is not archived; kNotFound when absent.
   Result<RestoreOutcome> RequestRestore(const ObjectInfo& object, const RestoreSpec& spec,
