@@ -137,10 +137,15 @@ if [ -n "$OTHER_KEY" ]; then
   check "  but not an object written without the grant" test "$(other_get "$P/priv/pub.txt")" = 403
   # --preserve-acl: each object's own grants go with it, on the server (CopyObject) and through
   # ferry (gateway S serves zone A on another endpoint: another client, so GET then PUT)
+  # (the source grants its owner full control too: grants replace the default ACL, and the
+  # owner reads the source to copy it)
+  OWNER_ID=$(aws_side a s3api get-bucket-acl --bucket "$P" --query Owner.ID --output text)
+  ferry cp "$WORK/acl" "ra:$P/shared/" --grants "read=id=$OTHER_ID" "full=id=$OWNER_ID" \
+    --no-progress >/dev/null 2>&1
   check "cp --preserve-acl (server-side)" \
-    ferry cp "ra:$P/granted/" "ra:$P/kept/" --preserve-acl --no-progress
+    ferry cp "ra:$P/shared/" "ra:$P/kept/" --preserve-acl --no-progress
   check "  the second account reads the copy" test "$(other_get "$P/kept/pub.txt")" = 200
-  ferry cp "ra:$P/granted/" "ra:$P/notkept/" --no-progress >/dev/null 2>&1
+  ferry cp "ra:$P/shared/" "ra:$P/notkept/" --no-progress >/dev/null 2>&1
   check "  and not a copy made without --preserve-acl" test "$(other_get "$P/notkept/pub.txt")" = 403
   if [ -n "${FERRY_TEST_S3_STS_ENDPOINT:-}" ]; then
     cat >> "$CONF" <<TOML
@@ -152,16 +157,16 @@ access_key_id_env = "RA_KEY"
 secret_access_key_env = "RA_SECRET"
 TOML
     check "cp --preserve-acl through ferry (gateway A to gateway S)" \
-      ferry cp "ra:$P/granted/" "rs:$P/kept2/" --preserve-acl --no-progress
+      ferry cp "ra:$P/shared/" "rs:$P/kept2/" --preserve-acl --no-progress
     check "  the second account reads that copy too" test "$(other_get "$P/kept2/pub.txt")" = 200
   else
     echo "FAIL - --preserve-acl through ferry: no gateway S (FERRY_TEST_S3_STS_ENDPOINT)"
     FAILS=$((FAILS + 1))
   fi
   check "--preserve-acl with --acl: exit 2, one line" \
-    expect_error 2 'exclude each other' ferry cp "ra:$P/granted/" "ra:$P/x/" --preserve-acl --acl private
+    expect_error 2 'exclude each other' ferry cp "ra:$P/shared/" "ra:$P/x/" --preserve-acl --acl private
   check "--preserve-acl to a folder: exit 2, one line" \
-    expect_error 2 'keeps no ACLs' ferry cp "ra:$P/granted/" "$WORK/noacl" --preserve-acl
+    expect_error 2 'keeps no ACLs' ferry cp "ra:$P/shared/" "$WORK/noacl" --preserve-acl
 else
   echo "skip - --grants and AccessControlTranslation: no second account (FERRY_TEST_S3_ACCESS_KEY_OTHER)"
 fi
