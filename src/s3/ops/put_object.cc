@@ -31,10 +31,10 @@ Result<std::string> S3Client::PutObject(std::string_view bucket, std::string_vie
     // no Content-MD5
   } else if (!options.content_md5.empty()) {
     spec.headers.Set("Content-MD5", options.content_md5);
-  } else if (!sent &&
-             (options.lock.any() || (options.compute_md5 && !Call::SignsPayload(*this)))) {
-    // A signed payload hash already makes the server refuse a body that is not the one sent;
-    // S3 requires Content-MD5 (or a checksum) with object lock headers whatever the payload.
+  } else if (options.lock.any() || (!sent && options.compute_md5 && !Call::SignsPayload(*this))) {
+    // A signed payload hash (or a checksum) already makes the server refuse a body that is not
+    // the one sent; S3 requires Content-MD5 (or a checksum, which stores without additional
+    // checksums such as RGW 16 do not take for it) with object lock headers whatever the payload.
     spec.headers.Set("Content-MD5", ContentMd5(body));
   }
   // A lost reply: this very object (size, MD5 and user metadata) current at the key means the
