@@ -48,6 +48,9 @@ RCLONE_PKGS=(rclone)
 # systemd-analyze (verify, security --offline) of the units in deploy/systemd/
 # (tests/cli/systemd_units_test.sh); nothing is started through it
 SYSTEMD_PKGS=(systemd)
+# the Debian package's test (tests/cli/package_test.sh): dpkg-shlibdeps (dpkg-dev) for cpack,
+# man and groff to read the manual page, file and binutils (objdump, strings) to inspect the binary
+PACKAGE_PKGS=(dpkg-dev man-db groff-base file binutils)
 # only /usr/bin/promtool is used; --no-install-recommends leaves out the node exporter
 PROM_PKGS=(prometheus)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
@@ -76,7 +79,7 @@ add_group() {
     san)   wanted+=("${SAN_PKGS[@]}") ;;
     test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
            add_group prom; add_group browser; add_group san; add_group tools ;;
-    tools) wanted+=("${RCLONE_PKGS[@]}" "${SYSTEMD_PKGS[@]}") ;;
+    tools) wanted+=("${RCLONE_PKGS[@]}" "${SYSTEMD_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;

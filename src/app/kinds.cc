@@ -69,4 +69,23 @@ jobs::KindRegistry ReplicationKinds(replicate::PassStats* totals) {
   return r;
 }
 
+Result<std::vector<std::string>> RoleKinds(std::string_view role) {
+  if (role == "unpack") return std::vector<std::string>{transport::kUnpackKind, jobs::kDeleteKind};
+  if (role == "pack") {
+    return std::vector<std::string>{jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
+  }
+  return Status::InvalidArgument("--role: unknown role \"" + std::string(role) +
+                                 "\" (known: pack, unpack)");
+}
+
+std::string RoleOf(std::string_view kind) {
+  for (const char* role : {"pack", "unpack"}) {
+    Result<std::vector<std::string>> kinds = RoleKinds(role);
+    for (const std::string& k : *kinds) {
+      if (k == kind) return role;
+    }
+  }
+  return "any";
+}
+
 }  // namespace ferry::app

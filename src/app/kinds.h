@@ -8,6 +8,11 @@
 // Thread-safety: the registries are built once and read-only after.
 #pragma once
 
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
 #include "jobs/kinds/registry.h"
 
 namespace ferry::replicate {
@@ -22,5 +27,13 @@ const jobs::KindRegistry& Kinds();
 // What `ferry replicate` serves for its own run: replicate-scan, replicate-keys (counting into
 // `totals`, when given: the command's summary) and unpack (a pass's compressed transport).
 jobs::KindRegistry ReplicationKinds(replicate::PassStats* totals);
+
+// `ferry worker --role`: the kinds of each side of compressed transport ("pack": scan, transfer,
+// pack; "unpack": unpack, delete). kInvalidArgument naming the known roles for any other.
+Result<std::vector<std::string>> RoleKinds(std::string_view role);
+
+// The role whose worker takes `kind` ("any" when no role names it: only a worker without
+// --role or --kinds takes it). The fleet's backlog gauges are labelled with it.
+std::string RoleOf(std::string_view kind);
 
 }  // namespace ferry::app

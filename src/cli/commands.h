@@ -60,7 +60,8 @@ void RegisterRestore(CLI::App& app, Context& ctx);   // restore (commands/restor
 void RegisterServe(CLI::App& app, Context& ctx);     // serve (commands/serve.cc)
 void RegisterCatalog(CLI::App& app, Context& ctx);   // catalog ls|export|rebuild (catalog.cc)
 void RegisterEvents(CLI::App& app, Context& ctx);    // events setup|show|remove (events.cc)
-void RegisterVerify(CLI::App& app, Context& ctx);    // verify (commands/verify.cc)
+void RegisterVerify(CLI::App& app, Context& ctx);
+void RegisterConfig(CLI::App& app, Context& ctx);    // config check (commands/config.cc)    // verify (commands/verify.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.
 int ReportError(const Status& status);

@@ -14,6 +14,7 @@
 #include "cli/commands/metrics.h"
 #include "cli/hangups.h"
 #include "cli/limits_options.h"
+#include "cli/man_page.h"
 #include "cli/version.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -163,11 +164,27 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterServe(app, ctx);
   ferry::cli::RegisterEvents(app, ctx);
   ferry::cli::RegisterVerify(app, ctx);
+  ferry::cli::RegisterConfig(app, ctx);
   // `ferry help [COMMAND]`: the same text as `ferry [COMMAND] --help`
   auto* help = app.add_subcommand("help", "show the help of ferry or of one command");
   auto help_of = std::make_shared<std::vector<std::string>>();
   help->add_option("command", *help_of, "a command, e.g. sync (or two: cache warm)");
-  help->callback([&app, help_of, &ctx] {
+  auto man = std::make_shared<bool>(false);
+  help->add_flag("--man", *man,
+                 "print the manual page of every command in roff (man -l -), as the package "
+                 "installs it");
+  help->callback([&app, help_of, man, &ctx] {
+    if (*man) {
+      if (!help_of->empty()) {
+        std::fprintf(stderr, "ferry: error: --man prints the page of every command: give no "
+                             "command\n");
+        ctx.exit_code = 2;
+        return;
+      }
+      std::fputs(ferry::cli::ManPage(app, {.version = ferry::cli::VersionNumber(), .date = ""}).c_str(),
+                 stdout);
+      return;
+    }
     const CLI::App* target = &app;
     for (const std::string& name : *help_of) {
       const CLI::App* sub = nullptr;

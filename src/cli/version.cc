@@ -35,4 +35,6 @@ std::string VersionText() {
       PUGIXML_VERSION % 1000 / 10);
 }
 
+std::string VersionNumber() { return FERRY_VERSION; }
+
 }  // namespace ferry::cli

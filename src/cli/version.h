@@ -11,4 +11,7 @@ namespace ferry::cli {
 //   built with: libcurl 7.88.1, OpenSSL 3.0.19, ...
 std::string VersionText();
 
+// The version alone: "0.1.0".
+std::string VersionNumber();
+
 }  // namespace ferry::cli

@@ -224,6 +224,20 @@ struct RunCounts {
   }
 };
 
+// What waits for a worker, per run and kind: the fleet's backlog (`ferry_jobs_waiting` and its
+// neighbours, docs/design/operate.md), what an autoscaler scales workers on.
+struct BacklogRow {
+  RunId run = 0;
+  std::string kind;
+  // Jobs a worker could claim now: queued and due (not parked, not_before <= now), or leased
+  // with an expired lease (their worker is gone).
+  uint64_t waiting = 0;
+  uint64_t waiting_bytes = 0;  // the bytes those jobs move (JobSpec::bytes)
+  TimePoint oldest_due{};      // the earliest time one of them became claimable (epoch: none)
+  uint64_t running = 0;        // leased, lease not expired
+  uint64_t later = 0;          // queued, due later (a retry's backoff, a continuous run's next round)
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -262,6 +276,9 @@ class JobStore {
   // then. The run records it too (Run::leases_until), for a later caller.
   virtual Result<uint64_t> AbandonRun(RunId run, TimePoint* leases_until = nullptr) = 0;
   virtual Result<RunCounts> CountJobs(RunId run) = 0;
+  // The backlog of every run in progress (kRunning), per run and kind, as of `now`; kinds
+  // without a queued or leased job are left out. One grouped query over unfinished jobs.
+  virtual Result<std::vector<BacklogRow>> Backlog(TimePoint now) = 0;
 
   // --- Jobs ---
   // Inserts all specs in one transaction; returns their ids in order.

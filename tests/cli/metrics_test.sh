@@ -72,6 +72,7 @@ check "  and PUT requests to the destination" \
 check "  served as Prometheus text" bash -c \
   "curl -sfI '$url' | grep -qi '^content-type: text/plain; version=0.0.4'"
 check "  other paths are not found" bash -c "! curl -sf '${url%/metrics}/nope' >/dev/null"
+check "  /healthz answers 200 ok (the probe of deploy/kubernetes)" bash -c "curl -sf '${url%/metrics}/healthz' | grep -qx ok"
 kill -TERM "$WPID"
 wrc=0
 wait "$WPID" || wrc=$?

@@ -47,5 +47,16 @@ check "ferry-serve's command line is ferry's (its --help)" \
   bash -c "${serve_cmd/\/etc\/ferry\/ferry.toml/$WORK/ferry.toml} --help | grep -q -- '--state'"
 check "ferry-worker's command line is ferry's (its --help)" \
   bash -c "${worker_cmd/\/etc\/ferry\/ferry.toml/$WORK/ferry.toml} --help | grep -q -- '--role'"
+# ExecStartPre and the first ExecReload: `ferry config check`, which fails on a broken config
+for unit in ferry-serve.service ferry-worker@one.service; do
+  for key in ExecStartPre ExecReload; do
+    pre=$(sed -n "s/^$key=\(.*config check\)\$/\1/p" "$unit")
+    check "$unit: $key checks the config" [ -n "$pre" ]
+    check "  and passes on a good config" bash -c "${pre/\/etc\/ferry\/ferry.toml/$WORK/ferry.toml} | grep -q ': ok: 1 remote'"
+  done
+done
+printf '[remotes.x]\nendpont = "http://127.0.0.1:1"\n' > broken.toml
+check "  and fails on a broken one (exit 2, one line)" \
+  bash -c "${pre/\/etc\/ferry\/ferry.toml/$WORK/broken.toml}; [ \$? = 2 ]"
 if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
 echo "all checks passed"

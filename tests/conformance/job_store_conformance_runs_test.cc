@@ -219,6 +219,77 @@ TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {
   EXPECT_CODE(kNotFound, store().CountJobs(other + 100));
 }
 
+// The fleet's backlog: claimable jobs (due, or leased past their lease) with their bytes and
+// the earliest time one became claimable; running and later jobs apart; parked jobs, ended runs
+// and finished jobs left out.
+TEST_P(JobStoreConformanceTest, BacklogCountsWhatAWorkerCouldClaimNow) {
+  const auto t0 = clock_.Now();
+  const RunId run = NewRun();
+  const RunId ended = NewRun("x", "y");
+  std::vector<JobSpec> specs;
+  for (int i = 0; i < 4; ++i) {
+    JobSpec s;
+    s.run = run;
+    s.kind = jobs::kTransferKind;
+    s.objects = 1;
+    s.bytes = 100 * (i + 1);  // 100, 200, 300, 400
+    s.max_attempts = 5;
+    specs.push_back(s);
+  }
+  specs[3].not_before = jobs::kParked;  // waits for its phase, not for a worker
+  JobSpec later = specs[0];
+  later.kind = jobs::kScanKind;
+  later.not_before = t0 + seconds(60);
+  specs.push_back(later);
+  JobSpec gone = specs[0];
+  gone.run = ended;
+  specs.push_back(gone);
+  ASSERT_OK(store().Enqueue(specs));
+  ASSERT_OK(store().SetRunState(ended, RunState::kFailed));
+
+  clock_.Advance(seconds(10));
+  auto claimed = ClaimOk("w", 1, seconds(30), run);  // the 100-byte transfer, for 30 s
+  ASSERT_EQ(claimed.size(), 1u);
+  auto backlog = store().Backlog(clock_.Now());
+  ASSERT_OK(backlog);
+  ASSERT_EQ(backlog->size(), 2u);  // scan, transfer (ordered by kind); nothing of `ended`
+  const jobs::BacklogRow& scan = (*backlog)[0];
+  const jobs::BacklogRow& transfer = (*backlog)[1];
+  EXPECT_EQ(scan.run, run);
+  EXPECT_EQ(scan.kind, jobs::kScanKind);
+  EXPECT_EQ(scan.waiting, 0u);
+  EXPECT_EQ(scan.later, 1u);
+  EXPECT_EQ(scan.oldest_due, jobs::TimePoint{});
+  EXPECT_EQ(transfer.kind, jobs::kTransferKind);
+  EXPECT_EQ(transfer.waiting, 2u);
+  EXPECT_EQ(transfer.waiting_bytes, 500u);
+  EXPECT_EQ(transfer.oldest_due, t0);  // runnable since it was enqueued
+  EXPECT_EQ(transfer.running, 1u);
+  EXPECT_EQ(transfer.later, 0u);
+
+  // Its worker is gone: once the lease has expired the job waits again, since its expiry.
+  clock_.Advance(seconds(31));
+  backlog = store().Backlog(clock_.Now());
+  ASSERT_OK(backlog);
+  ASSERT_EQ(backlog->size(), 2u);
+  EXPECT_EQ((*backlog)[1].waiting, 3u);
+  EXPECT_EQ((*backlog)[1].waiting_bytes, 600u);
+  EXPECT_EQ((*backlog)[1].running, 0u);
+  EXPECT_EQ((*backlog)[0].waiting, 0u);  // the scan is due at t0 + 60 s
+  clock_.Advance(seconds(20));
+  backlog = store().Backlog(clock_.Now());
+  ASSERT_OK(backlog);
+  EXPECT_EQ((*backlog)[0].waiting, 1u);
+  EXPECT_EQ((*backlog)[0].oldest_due, t0 + seconds(60));
+
+  // Done jobs and finished runs leave it.
+  auto all = ClaimOk("w2", 10, seconds(30), run);
+  for (const ClaimedJob& c : all) ASSERT_OK(store().Finish(c.lease, {}));
+  backlog = store().Backlog(clock_.Now());
+  ASSERT_OK(backlog);
+  EXPECT_TRUE(backlog->empty()) << backlog->size();  // only the parked job is left
+}
+
 TEST_P(JobStoreConformanceTest, RunPhaseAndContinuousModeAreStored) {
   jobs::RunSpec spec{"s", "d", "{}"};
   spec.continuous = true;

@@ -14,8 +14,8 @@
 #include "cli/hangups.h"
 #include "cli/limits_options.h"
 #include "app/kinds.h"
+#include "jobs/backlog_metrics.h"
 #include "jobs/kinds/registry.h"
-#include "transport/kinds/kinds.h"
 #include "obs/log.h"
 #include "state/state_url.h"
 #include "transfer/progress.h"
@@ -39,15 +39,6 @@ struct JobsArgs {
   int64_t run = 0;          // worker --run: serve this run only (0 = every run)
   bool until_done = false;  // worker --until-done: return once --run has ended
 };
-
-// `ferry worker --role`: the kinds of each side of compressed transport.
-Result<std::vector<std::string>> RoleKinds(const std::string& role) {
-  if (role == "unpack") return std::vector<std::string>{transport::kUnpackKind, jobs::kDeleteKind};
-  if (role == "pack") {
-    return std::vector<std::string>{jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
-  }
-  return Status::InvalidArgument("--role: unknown role \"" + role + "\" (known: pack, unpack)");
-}
 
 void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
   for (const auto& j : list) {
@@ -137,7 +128,7 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   }
   if (!a.role.empty()) {
     if (!a.kinds.empty()) return ReportError(Status::InvalidArgument("give --role or --kinds"));
-    auto kinds = RoleKinds(a.role);
+    auto kinds = app::RoleKinds(a.role);
     if (!kinds.ok()) return ReportError(kinds.status());
     w.kinds = std::move(kinds).value();
   }
@@ -177,6 +168,13 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
+  // the fleet's backlog gauges (jobs/backlog_metrics.h) where a scraper can read them
+  std::optional<jobs::BacklogMetrics> backlog;
+  std::optional<jobs::BacklogRefresher> backlog_refresher;
+  if (!ctx.global.metrics_listen.empty()) {
+    backlog.emplace(obs::DefaultRegistry(), &app::RoleOf);
+    backlog_refresher.emplace(*backlog, **store, SystemClock::Default());
+  }
   obs::Log(obs::Level::kInfo, "ferry worker serving",
            {{"worker", w.owner},
             {"state", state::RedactUrl(a.state)},

@@ -1,4 +1,4 @@
-// MetricsServer (metrics.h): GET /metrics and the dashboard (dashboard/dashboard.h: /,
+// MetricsServer (metrics.h): GET /metrics, /healthz (200 while the process serves) and the dashboard (dashboard/dashboard.h: /,
 // /assets/*, /api/metrics; /api/status says there is no store) on an http::HttpServer. A
 // scraper needs one connection: idle or slow ones must never take the file descriptors and
 // memory the run's own requests need (without a cap, a few hundred idle connections failed
@@ -44,6 +44,8 @@ Status MetricsServer::Start(const std::string& listen, const std::string& comman
               return http::ServerResponse::Json(200,
                                                 dashboard::ProcessStatusJson(command, started));
             }
+            // a liveness/readiness probe (deploy/kubernetes): the process serves
+            if (r.path == "/healthz") return http::ServerResponse::Text(200, "ok\n");
             if (r.path != "/metrics") return http::ServerResponse::Text(404, "not found\n");
             if (r.method != "GET" && r.method != "HEAD") {
               return http::ServerResponse::Text(405, "GET only\n");

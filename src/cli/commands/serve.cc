@@ -16,12 +16,14 @@
 #include <memory>
 #include <mutex>
 
+#include "app/kinds.h"
 #include "app/state_files.h"
 #include "cli/commands.h"
 #include "cli/commands/serve_internal.h"
 #include "cli/hangups.h"
 #include "cli/limits_options.h"
 #include "dashboard/dashboard.h"
+#include "jobs/backlog_metrics.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 
@@ -95,6 +97,10 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   so.idle_seconds = 10;
   so.registry = &obs::DefaultRegistry();
   so.name = "serve";
+  // the fleet's backlog gauges (jobs/backlog_metrics.h): every run in the store, served here or
+  // by `ferry worker`s, so that workers can be scaled on them even when none runs
+  jobs::BacklogMetrics backlog(obs::DefaultRegistry(), &app::RoleOf);
+  jobs::BacklogRefresher backlog_refresher(backlog, *store, SystemClock::Default());
   auto began = ServeInstance::Begin(std::move(*first), *store, {.scan_now = true}, ctx.stop);
   if (!began.ok()) return ReportError(began.status());
   Current current;

@@ -69,6 +69,7 @@ class SqlJobStore : public JobStore {
                        const std::vector<std::string>& ongoing_kinds) override;
   Result<uint64_t> AbandonRun(RunId run, TimePoint* leases_until = nullptr) override;
   Result<RunCounts> CountJobs(RunId run) override;
+  Result<std::vector<BacklogRow>> Backlog(TimePoint now) override;
 
   Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) override;
   Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
