@@ -81,10 +81,12 @@ sleep 3
 check "  and its age grows while nothing takes it" bash -c "awk 'BEGIN{exit !($(gauge ferry_jobs_oldest_waiting_seconds) >= 3)}'"
 check "  nothing at B yet" [ "$(aws_side b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text)" = 0 ]
 
-# the autoscaler: one worker per 20 waiting or running jobs, at most 3 (KEDA's threshold)
+# the autoscaler: one worker per 20 waiting or running jobs (KEDA's threshold); two here, at
+# least, so that one can be stopped each way
 start_worker() {
+  # --max-rps paces the copy (about 40 objects a second) so that the test sees it midway
   "$FERRY_BIN" --config "$CONF" worker --state "$STATE" --concurrency 8 --lease-ttl 4 \
-    --scan-chunk 100 >> "$WORK/w$1.log" 2>&1 &
+    --scan-chunk 100 --max-rps 40 >> "$WORK/w$1.log" 2>&1 &
   pids+=($!)
 }
 want=$(( ($(gauge ferry_jobs_waiting) + $(gauge ferry_jobs_running) + 19) / 20 ))
@@ -92,7 +94,15 @@ want=$(( ($(gauge ferry_jobs_waiting) + $(gauge ferry_jobs_running) + 19) / 20 )
 check "the gauge asks for workers ($want)" [ "$want" -ge 1 ]
 start_worker 1; start_worker 2
 done_count() { aws_side b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text; }
-check "workers copy (a quarter at B)" wait_for 120 bash -c "[ \$(aws --endpoint-url $FERRY_TEST_S3_ENDPOINT_B s3api list-objects-v2 --bucket $B --query 'length(Contents || \`[]\`)' --output text 2>/dev/null || echo 0) -ge $((TOTAL / 4)) ]"
+objects_done() {  # the run's objects done, from the store
+  "$FERRY_BIN" jobs list --state "$STATE" --json 2>/dev/null |
+    python3 -c "import json,sys
+for l in sys.stdin:
+    j=json.loads(l)
+    if j.get('run')==$RUN: print(j.get('objects_done',0))"
+}
+quarter() { [ "$(objects_done)" -ge $((TOTAL / 4)) ]; }
+check "workers copy (a quarter done)" wait_for 120 quarter
 # scale to zero mid-run: one worker told to stop, the other gone at once
 kill -TERM "${pids[0]}"; kill -KILL "${pids[1]}"
 wait "${pids[0]}" 2>/dev/null; rc0=$?
