@@ -29,6 +29,17 @@ std::stop_source& StopSource() {
   return source;
 }
 
+// --metrics-tls-cert/--metrics-tls-key: kept here, not in GlobalOptions, since only main
+// reads them.
+struct MetricsTlsFiles {
+  std::string cert_file;
+  std::string key_file;
+};
+MetricsTlsFiles& MetricsTls() {
+  static MetricsTlsFiles files;
+  return files;
+}
+
 // Options on the app itself. With fallthrough (set before the subcommands are added, which
 // inherit it), a subcommand passes the options it does not know to the app, so
 // `ferry sync a b --config f.toml` works like `ferry --config f.toml sync a b`.
@@ -50,6 +61,11 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
                  "serve GET /metrics (Prometheus text format) and the dashboard (/) on HOST:PORT "
                  "while running, e.g. 127.0.0.1:9464; PORT or :PORT alone: 127.0.0.1 (port 0: "
                  "any free port, logged)");
+  app.add_option("--metrics-tls-cert", MetricsTls().cert_file,
+                 "serve --metrics-listen over HTTPS with this certificate (PEM, its chain "
+                 "after it), with --metrics-tls-key");
+  app.add_option("--metrics-tls-key", MetricsTls().key_file,
+                 "the private key (PEM, not encrypted) of --metrics-tls-cert");
   app.add_option("--bwlimit", g.bwlimit,
                  "bandwidth limit of the whole process: RATE (e.g. 10M; no suffix = KiB/s; "
                  "off), UP:DOWN, or a timetable \"HH:MM,RATE DAY-HH:MM,UP:DOWN ...\" in local "
@@ -81,8 +97,16 @@ void ApplyGlobalOptions(const ferry::cli::GlobalOptions& g, ferry::cli::MetricsS
   Level level = std::getenv("FERRY_CURL_VERBOSE") != nullptr ? Level::kDebug : Level::kInfo;
   if (!g.log_level.empty()) level = *ferry::obs::ParseLevel(g.log_level);  // checked by CLI11
   ferry::obs::ConfigureDefaultLogger(level, *ferry::obs::ParseFormat(g.log_format));
+  const ferry::http::TlsFiles tls{.cert_file = MetricsTls().cert_file,
+                                  .key_file = MetricsTls().key_file,
+                                  .cert_option = "--metrics-tls-cert",
+                                  .key_option = "--metrics-tls-key"};
+  if (g.metrics_listen.empty() && (!tls.cert_file.empty() || !tls.key_file.empty())) {
+    throw CLI::RuntimeError(ferry::cli::ReportError(ferry::Status::InvalidArgument(
+        "--metrics-tls-cert/--metrics-tls-key: give --metrics-listen too")));
+  }
   if (!g.metrics_listen.empty()) {
-    if (ferry::Status s = server.Start(g.metrics_listen, command); !s.ok()) {
+    if (ferry::Status s = server.Start(g.metrics_listen, command, tls); !s.ok()) {
       throw CLI::RuntimeError(ferry::cli::ReportError(s));
     }
   }

@@ -135,4 +135,46 @@ for _ in $(seq 1 50); do curl -sf "$url2" > /dev/null && { ok2=0; break; }; slee
 check "  and scrapes work again once they are gone" [ "$ok2" = 0 ]
 kill -TERM "$W2"
 wait "$W2" || true
+
+# --metrics-listen over HTTPS: --metrics-tls-cert/--metrics-tls-key (a self-signed certificate
+# for 127.0.0.1)
+( cd "$WORK" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem \
+    2>/dev/null )
+one_line_exit2() {  # CMD...: fails with exit 2 and one line on stderr
+  local rc=0; "$@" > /dev/null 2> "$WORK/err" || rc=$?
+  [ "$rc" = 2 ] && [ "$(wc -l < "$WORK/err")" = 1 ]
+}
+check "--metrics-tls-cert without --metrics-tls-key: one line, exit 2" one_line_exit2 \
+  "$FERRY_BIN" --config "$CONF" --metrics-listen 127.0.0.1:0 --metrics-tls-cert "$WORK/cert.pem" \
+  ls "$WORK"
+check "--metrics-tls-cert without --metrics-listen: one line, exit 2" one_line_exit2 \
+  "$FERRY_BIN" --config "$CONF" --metrics-tls-cert "$WORK/cert.pem" \
+  --metrics-tls-key "$WORK/key.pem" ls "$WORK"
+check "  a key that is not the certificate's: one line, exit 2" one_line_exit2 \
+  "$FERRY_BIN" --config "$CONF" --metrics-listen 127.0.0.1:0 --metrics-tls-cert "$WORK/cert.pem" \
+  --metrics-tls-key "$WORK/cert.pem" ls "$WORK"
+"$FERRY_BIN" worker --state "$WORK/tls.db" --config "$CONF" --metrics-listen 127.0.0.1:0 \
+  --metrics-tls-cert "$WORK/cert.pem" --metrics-tls-key "$WORK/key.pem" --log-format json \
+  > /dev/null 2> "$WORK/w3err" &
+W3=$!
+url3=""
+for _ in $(seq 1 100); do
+  url3=$(python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    try: j = json.loads(line)
+    except ValueError: continue
+    if j.get('message') == 'serving metrics': print(j['url'])" "$WORK/w3err" 2>/dev/null || true)
+  [ -n "$url3" ] && break
+  sleep 0.1
+done
+check "a worker serves its metrics over HTTPS ($url3)" bash -c "[[ '$url3' == https://* ]]"
+check "  a scrape with the certificate's CA works" \
+  bash -c "curl -sf --cacert '$WORK/cert.pem' '$url3' | grep -q '^ferry_'"
+check "  and /healthz" bash -c "curl -sf --cacert '$WORK/cert.pem' '${url3%/metrics}/healthz' | grep -qx ok"
+check "  a client that does not trust it is refused" bash -c "! curl -sf '$url3' > /dev/null"
+check "  plain HTTP gets no metrics" bash -c "! curl -sf '${url3/https:/http:}' > /dev/null"
+kill -TERM "$W3"
+wait "$W3" || true
 finish

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "http/server_tls.h"
 #include "obs/metrics.h"
 #include "transfer/executor.h"
 #include "transfer/stats.h"
@@ -82,8 +83,10 @@ class MetricsServer {
 
   // `listen` is HOST:PORT (PORT 0: any free port). kInvalidArgument for a malformed address,
   // kUnavailable when it cannot be bound. Logs "serving metrics" with the URL at info.
-  // `command`: the subcommand's name, for /api/status.
-  Status Start(const std::string& listen, const std::string& command = "");
+  // `command`: the subcommand's name, for /api/status. `tls`: both files for HTTPS (checked
+  // here: one line naming the option and the file), neither for plain HTTP.
+  Status Start(const std::string& listen, const std::string& command = "",
+               const http::TlsFiles& tls = {});
   int port() const { return port_; }
 
  private:

@@ -21,7 +21,9 @@ MetricsServer::MetricsServer(obs::Registry& registry)
 
 MetricsServer::~MetricsServer() = default;
 
-Status MetricsServer::Start(const std::string& listen, const std::string& command) {
+Status MetricsServer::Start(const std::string& listen, const std::string& command,
+                            const http::TlsFiles& tls) {
+  FERRY_RETURN_IF_ERROR(http::ReadServerTls(tls).status());
   obs::Registry* registry = registry_;
   const int64_t started = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
@@ -29,6 +31,7 @@ Status MetricsServer::Start(const std::string& listen, const std::string& comman
   http::ServerOptions options;
   options.listen = listen;
   options.option = "--metrics-listen";
+  options.tls = tls;
   options.max_body = 0;
   options.max_connections = 32;
   options.idle_seconds = 10;
