@@ -20,7 +20,7 @@
 # during the run (bench/lib/usage.sh; both tools, "n/a" without the usage log), and ferry's own
 # count from its --metrics-file (ferry's requests column). Rows come in pairs on the same
 # buckets, ferry first; the ratio columns are each row's / ferry's. The small pair also has
-# a row of ferry listing each side in one range (--list-ranges 1), to show what the parallel key
+# a row of ferry listing each side in up to 4 key ranges (--list-ranges 4), to show what the key
 # ranges bring.
 #
 # Environment: BENCH_SMALL_N (5000), BENCH_BIG_N (2), BENCH_BIG_MB (512), BENCH_WORKLOADS
@@ -149,7 +149,7 @@ run_pair() {  # run_pair GROUP SRC DST EXPECTED [--download]
   if [ "${1:-}" = --download ]; then fl=(--download) rl+=(--download); fi
   run_ferry "$g" ferry "$src" "$dst" "$n" "${fl[@]}"
   if [ "$n" -gt 1000 ]; then
-    run_ferry "$g" "ferry --list-ranges 1" "$src" "$dst" "$n" "${fl[@]}" --list-ranges 1
+    run_ferry "$g" "ferry --list-ranges 4" "$src" "$dst" "$n" "${fl[@]}" --list-ranges 4
   fi
   sleep 2
   before=$(usage_snapshot "a:$src" "b:$dst")

@@ -35,7 +35,7 @@ struct VerifyOptions {
   CompareOptions compare;
   uint64_t read_chunk = 8ull << 20;  // bytes per ranged read when a side is read
   int read_depth = 4;                // chunks of one object read ahead at most (read_ahead.h)
-  size_t list_ranges = 4;            // key ranges listed in parallel, at most (ranges.h)
+  size_t list_ranges = 1;            // key ranges listed in parallel, at most (ranges.h)
 };
 
 // What the run did beyond its report.

@@ -173,6 +173,59 @@ TEST(RunVerifyTest, AListingFailureIsTheRunsStatus) {
   EXPECT_EQ(r.status.code(), ErrorCode::kPermissionDenied);
 }
 
+// A memory store whose HEADs declare the additional checksum the test gives for a key (as S3
+// does for an object uploaded with --checksum-algorithm).
+class DeclaringBackend : public storage::MemoryBackend {
+ public:
+  std::map<std::string, checksum::Declared> declared;
+  Result<storage::ObjectInfo> Stat(std::string_view key, bool with_tags,
+                                   std::stop_token stop) override {
+    auto got = MemoryBackend::Stat(key, with_tags, stop);
+    if (got.ok()) {
+      if (auto it = declared.find(std::string(key)); it != declared.end()) {
+        got->checksum = it->second;
+      }
+    }
+    return got;
+  }
+};
+
+checksum::Declared FullCrc32(const std::string& data) {
+  return checksum::Declared{.algorithm = checksum::Algorithm::kCrc32,
+                            .value = checksum::Compute(checksum::Algorithm::kCrc32,
+                                                       checksum::AsBytes(data)),
+                            .parts = 0};
+}
+
+TEST(RunVerifyTest, FullObjectChecksumsDecideTwoLayoutsWithoutARead) {
+  DeclaringBackend src, dst;
+  const std::string big = Data(11 * kMiB + 3, 5);
+  std::string changed = big;
+  changed[9 * kMiB] ^= 0x10;
+  PutParts(src, "same", big, 8 * kMiB);
+  PutParts(dst, "same", big, 5 * kMiB);
+  PutParts(src, "changed", big, 8 * kMiB);
+  PutParts(dst, "changed", changed, 5 * kMiB);
+  src.declared["same"] = dst.declared["same"] = src.declared["changed"] = FullCrc32(big);
+  dst.declared["changed"] = FullCrc32(changed);
+  Outcome r = Verify(src, dst);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.entries["same"].mark, Mark::kIdentical);
+  EXPECT_EQ(r.entries["same"].reason, "checksum-crc32");
+  EXPECT_EQ(r.entries["changed"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["changed"].reason, "checksum-crc32");
+  EXPECT_EQ(r.reads, 0u);
+  EXPECT_EQ(src.counts().reads + dst.counts().reads, 0);
+
+  // Only SRC declares it: DST is read once and checked against it.
+  dst.declared.clear();
+  r = Verify(src, dst);
+  EXPECT_EQ(r.entries["same"].mark, Mark::kIdentical);
+  EXPECT_EQ(r.entries["changed"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["changed"].reason, "checksum-crc32");
+  EXPECT_EQ(r.reads, 2u);
+}
+
 TEST(PlanRangesTest, CutsAfterTheFirstPageAlongFamiliesAndCoversEveryKey) {
   storage::MemoryBackend src, dst;
   char key[32];
