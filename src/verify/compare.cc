@@ -99,7 +99,12 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
   const ParsedETag s = ETagOf(f.src);
   const ParsedETag d = ETagOf(f.dst);
   if (s.kind == Kind::kMd5 && d.kind == Kind::kMd5) {
-    return Done(s.digest == d.digest ? Verdict::kIdentical : Verdict::kDiffer, "md5");
+    if (s.digest == d.digest) return Done(Verdict::kIdentical, "md5");
+    // Two different ETags that look like MD5s: an SSE-KMS or SSE-C object's ETag is no MD5,
+    // and only a HEAD says so (a listing does not). "differ" once both are known digests;
+    // otherwise the pair goes on without them (a read, a checksum, or size only).
+    if (!Known(f.src) || !Known(f.dst)) return Next(Step::kDetails);
+    return Done(Verdict::kDiffer, "md5");
   }
   if (s.kind == Kind::kMultipart && d.kind == Kind::kMultipart && s.parts == d.parts &&
       s.digest == d.digest) {

@@ -5,7 +5,8 @@
 //
 // Order of the checks for a key on both sides:
 //  1. sizes differ                       -> differ ("size")
-//  2. both ETags plain MD5s              -> compare ("md5")
+//  2. both ETags plain MD5s              -> equal: identical ("md5"); different: differ ("md5")
+//                                           once HEADs show both are MD5s (not SSE-KMS/SSE-C)
 //     both the same multipart ETag       -> identical ("etag")
 //  3. (details: HEAD of the S3 sides)    ferry's CRC32C on both -> compare ("crc32c")
 //     the same x-amz-checksum-* algorithm declared for the full object on both -> compare

@@ -98,10 +98,30 @@ TEST(DecideTest, PlainMd5sDecideFromTheListing) {
   EXPECT_EQ(d.step, Step::kDone);
   EXPECT_EQ(d.verdict, Verdict::kIdentical);
   EXPECT_EQ(d.reason, "md5");
+  // Different ones: the HEADs first (an ETag may be no MD5), then differ.
   Pair differ(Obj(100, Md5Hex(a)), Obj(100, Md5Hex(b)));
-  d = Decide(differ.facts, {});
+  std::vector<Step> steps;
+  d = differ.Run({}, a, b, &steps);
   EXPECT_EQ(d.verdict, Verdict::kDiffer);
   EXPECT_EQ(d.reason, "md5");
+  EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kDone}));
+}
+
+TEST(DecideTest, DifferentListedETagsThatAreNoMd5sAreNoDifference) {
+  // Two SSE-KMS copies of the same bytes: 32 hex digits each in the listing, different; the
+  // HEAD says they are no MD5s (x-amz-server-side-encryption: aws:kms).
+  const auto a = Bytes(100, 1);
+  Pair p(Obj(100, "0123456789abcdef0123456789abcdef"), Obj(100, "fedcba9876543210fedcba9876543210"));
+  EXPECT_EQ(Decide(p.facts, {}).step, Step::kDetails);
+  p.s.etag_opaque = p.d.etag_opaque = true;
+  p.facts.src.details_known = p.facts.dst.details_known = true;
+  auto d = Decide(p.facts, {});
+  EXPECT_EQ(d.step, Step::kDone);
+  EXPECT_EQ(d.verdict, Verdict::kSizeOnly);
+  // With --download both are read and compared.
+  d = p.Run({.download = true, .metadata = false}, a, a);
+  EXPECT_EQ(d.verdict, Verdict::kIdentical);
+  EXPECT_EQ(d.reason, "content");
 }
 
 TEST(DecideTest, EqualMultipartETagsDecideFromTheListing) {
