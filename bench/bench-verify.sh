@@ -16,8 +16,12 @@
 # Rows: ferry = ferry verify SRC DST; rclone = rclone check SRC DST --combined FILE
 # (--checkers 32, its usual setting for many objects). Each timed with /usr/bin/time (wall s,
 # user + sys CPU s, peak RSS). A row is ok when the tool exits 0 and reports every object
-# identical ("=" lines). ferry's S3 requests come from its --metrics-file (requests column);
-# rclone's are not counted ("n/a").
+# identical ("=" lines). Requests: what RGW's usage log counted for the pair's two buckets
+# during the run (bench/lib/usage.sh; both tools, "n/a" without the usage log), and ferry's own
+# count from its --metrics-file (ferry's requests column). Rows come in pairs on the same
+# buckets, ferry first; the ratio columns are each row's / ferry's. The small pair also has
+# a row of ferry listing each side in up to 4 key ranges (--list-ranges 4), to show what the key
+# ranges bring.
 #
 # Environment: BENCH_SMALL_N (5000), BENCH_BIG_N (2), BENCH_BIG_MB (512), BENCH_WORKLOADS
 # ("small big big-download"), BENCH_DIR (/tmp/ferry-bench), FERRY_BIN (default: Release build in
@@ -30,6 +34,8 @@ FERRY_ROOT=$PWD
 source "$FERRY_ROOT/scripts/lib/common.sh"
 # shellcheck source=bench/lib/measure.sh
 source "$FERRY_ROOT/bench/lib/measure.sh"
+# shellcheck source=bench/lib/usage.sh
+source "$FERRY_ROOT/bench/lib/usage.sh"
 
 SMALL_N=${BENCH_SMALL_N:-5000}
 SMALL_KB=16
@@ -99,36 +105,60 @@ if has_workload big || has_workload big-download; then
 fi
 
 # ------------------------------------------------------------------ measuring
-R_GROUP=() R_TOOL=() R_WALL=() R_CPU=() R_RSS=() R_SRV=() R_CHECK=() R_REQ=()
+R_GROUP=() R_TOOL=() R_WALL=() R_CPU=() R_RSS=() R_SRV=() R_CHECK=() R_REQ=() R_OPS=()
 
-# record GROUP TOOL REPORT EXPECTED RC REQUESTS
+# ops_during BEFORE AFTER: RGW's count of requests between two usage snapshots, or n/a
+ops_during() {
+  if [ -z "$1" ] || [ -z "$2" ]; then echo n/a; else echo $(($2 - $1)); fi
+}
+
+# record GROUP TOOL REPORT EXPECTED RC REQUESTS OPS
 record() {
   local check=ok same
   same=$(grep -c '^= ' "$3" || true)
   if [ "$5" != 0 ]; then check="FAIL (exit $5)"
   elif [ "$same" != "$4" ]; then check="FAIL ($same of $4 identical)"; fi
   R_GROUP+=("$1") R_TOOL+=("$2") R_WALL+=("$T_WALL") R_CPU+=("$T_CPU") R_RSS+=("$((T_RSS / 1024))")
-  R_SRV+=("$T_SERVERS") R_CHECK+=("$check") R_REQ+=("$6")
-  log "$1 / $2: wall $T_WALL s, CPU $T_CPU s, peak RSS $((T_RSS / 1024)) MiB, requests $6, check: $check"
+  R_SRV+=("$T_SERVERS") R_CHECK+=("$check") R_REQ+=("$6") R_OPS+=("$7")
+  log "$1 / $2: wall $T_WALL s, CPU $T_CPU s, peak RSS $((T_RSS / 1024)) MiB, requests $7 (RGW) $6 (ferry's count), check: $check"
 }
 # requests in a ferry metrics file: the sum of ferry_s3_requests_total
 requests_of() {
   awk '/^ferry_s3_requests_total/ { n += $NF } END { printf "%d", n }' "$1" 2>/dev/null || echo n/a
 }
 
+# run_ferry GROUP TOOL SRC DST EXPECTED ARGS...: one timed ferry verify, recorded
+run_ferry() {
+  local g=$1 tool=$2 src=$3 dst=$4 n=$5 rc before after
+  shift 5
+  sleep 2  # the usage log is flushed every second
+  before=$(usage_snapshot "a:$src" "b:$dst")
+  rc=0
+  timed "$WORK/$g-$tool.log" "$FERRY_BIN" --config "$CONFIG" --metrics-file "$WORK/$g-$tool.prom" \
+    verify "ra:$src" "rb:$dst" --combined "$WORK/$g-$tool.txt" "$@" || rc=$?
+  sleep 2
+  after=$(usage_snapshot "a:$src" "b:$dst")
+  record "$g" "$tool" "$WORK/$g-$tool.txt" "$n" "$rc" "$(requests_of "$WORK/$g-$tool.prom")" \
+    "$(ops_during "$before" "$after")"
+}
+
 run_pair() {  # run_pair GROUP SRC DST EXPECTED [--download]
-  local g=$1 src=$2 dst=$3 n=$4 rc
+  local g=$1 src=$2 dst=$3 n=$4 rc before after
   shift 4
   local fl=() rl=(--checkers 32)
   if [ "${1:-}" = --download ]; then fl=(--download) rl+=(--download); fi
-  rc=0
-  timed "$WORK/$g-ferry.log" "$FERRY_BIN" --config "$CONFIG" --metrics-file "$WORK/$g.prom" \
-    verify "ra:$src" "rb:$dst" --combined "$WORK/$g-ferry.txt" "${fl[@]}" || rc=$?
-  record "$g" ferry "$WORK/$g-ferry.txt" "$n" "$rc" "$(requests_of "$WORK/$g.prom")"
+  run_ferry "$g" ferry "$src" "$dst" "$n" "${fl[@]}"
+  if [ "$n" -gt 1000 ]; then
+    run_ferry "$g" "ferry --list-ranges 4" "$src" "$dst" "$n" "${fl[@]}" --list-ranges 4
+  fi
+  sleep 2
+  before=$(usage_snapshot "a:$src" "b:$dst")
   rc=0
   timed "$WORK/$g-rclone.log" "${RCLONE[@]}" check "ra:$src" "rb:$dst" \
     --combined "$WORK/$g-rclone.txt" "${rl[@]}" || rc=$?
-  record "$g" rclone "$WORK/$g-rclone.txt" "$n" "$rc" n/a
+  sleep 2
+  after=$(usage_snapshot "a:$src" "b:$dst")
+  record "$g" rclone "$WORK/$g-rclone.txt" "$n" "$rc" n/a "$(ops_during "$before" "$after")"
 }
 
 has_workload small && run_pair "$SMALL_N × $SMALL_KB KiB" "$SRC_SMALL" "$DST_SMALL" "$SMALL_N"
@@ -141,10 +171,10 @@ first_line() { local out; out=$("$@" 2>/dev/null) || true; echo "${out%%$'\n'*}"
 echo
 echo "verify, RGW A vs B on $(nproc) cores$(server_setup); $(first_line "$FERRY_BIN" --version), $(first_line "${RCLONE[@]}" version); $(date -u +%F)"
 echo
-echo "| pair | tool | wall s | CPU s | peak RSS MiB | servers' CPU s | wall / ferry | CPU / ferry | check | requests |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"
+echo "| pair | tool | wall s | CPU s | peak RSS MiB | servers' CPU s | wall / ferry | CPU / ferry | check | requests (RGW) | requests (ferry's count) |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 report_rows > "$WORK/rows"
 i=0
-while IFS= read -r row; do echo "$row ${R_REQ[$i]} |"; i=$((i + 1)); done < "$WORK/rows"
+while IFS= read -r row; do echo "$row ${R_OPS[$i]} | ${R_REQ[$i]} |"; i=$((i + 1)); done < "$WORK/rows"
 echo
 [ "$FAILURES" = 0 ] || { log "$FAILURES run(s) failed"; exit 1; }

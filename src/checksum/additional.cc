@@ -66,9 +66,17 @@ uint32_t Crc32Ieee(std::span<const std::byte> data, uint32_t crc) {
   return crc;
 }
 
+uint64_t Reflect64(uint64_t v) {
+  uint64_t r = 0;
+  for (int i = 0; i < 64; ++i, v >>= 1) r = (r << 1) | (v & 1);
+  return r;
+}
+
 uint64_t Crc64Nvme(std::span<const std::byte> data, uint64_t crc) {
-  // Boost keeps the register un-inverted; resuming from a finished value re-inverts it.
-  Crc64NvmeEngine engine(~crc);
+  // Resuming from a finished value: Boost's checksum() is the register XOR the final ~0, and a
+  // reflected engine reflects the initial remainder it is given, so the register to resume
+  // from is given as reflect(~crc) (~crc alone only works from 0, whose reflection is itself).
+  Crc64NvmeEngine engine(Reflect64(~crc));
   engine.process_bytes(data.data(), data.size());
   return engine.checksum();
 }

@@ -1,6 +1,7 @@
 #include "verify/compare.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace ferry::verify {
 namespace {
@@ -35,6 +36,42 @@ ParsedETag ETagOf(const SideFacts& f) {
 
 const char* Name(Side s) { return s == Side::kSrc ? "SRC" : "DST"; }
 
+// The full-object additional checksum a side declares (after its HEAD), or nullptr. A
+// composite value, or one that could be either (storage::ObjectInfo::checksum keeps none
+// such: s3/checksums.cc), is never taken for the whole object's.
+const checksum::Declared* FullObjectChecksum(const SideFacts& f) {
+  if (!Known(f) || !f.info->checksum || !f.info->checksum->full_object()) return nullptr;
+  return &*f.info->checksum;
+}
+
+std::string ChecksumReason(checksum::Algorithm a) {
+  std::string name(checksum::AlgorithmName(a));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return "checksum-" + name;
+}
+
+// What the additional checksums both sides declare decide, if anything (row 3).
+std::optional<Decision> CompareDeclared(const SideFacts& src, const SideFacts& dst) {
+  const auto& s = src.info->checksum;
+  const auto& d = dst.info->checksum;
+  if (!Known(src) || !Known(dst) || !s || !d || s->algorithm != d->algorithm) {
+    return std::nullopt;
+  }
+  if (s->full_object() && d->full_object()) {
+    return Done(s->value == d->value ? Verdict::kIdentical : Verdict::kDiffer,
+                ChecksumReason(s->algorithm));
+  }
+  // Two composite values are each over their own side's parts, which may be cut elsewhere:
+  // unequal values prove nothing. Equal SHA values over the same part count do: the outer
+  // digest equal means the part digests are equal one by one, so the parts are, whatever
+  // their sizes, and so is their concatenation. A CRC's outer value proves no such thing.
+  if (!s->full_object() && !d->full_object() && s->parts == d->parts && s->value == d->value &&
+      !checksum::IsCrc(s->algorithm)) {
+    return Done(Verdict::kIdentical, ChecksumReason(s->algorithm) + "-composite");
+  }
+  return std::nullopt;
+}
+
 // The side to read when one read must decide: the one whose ETag proves least (none, then a
 // multipart ETag against a plain MD5), a local file first among equals, else the source.
 Side ReadSide(const PairFacts& f, const ParsedETag& s, const ParsedETag& d) {
@@ -44,6 +81,11 @@ Side ReadSide(const PairFacts& f, const ParsedETag& s, const ParsedETag& d) {
   if (s.kind == Kind::kNone) return Side::kSrc;
   if (d.kind == Kind::kNone) return Side::kDst;
   if (d.kind == Kind::kMultipart && s.kind == Kind::kMd5) return Side::kDst;
+  // Between equals, the side whose counterpart declares a full-object checksum: the digest of
+  // the bytes read then decides against it.
+  if (s.kind == d.kind && FullObjectChecksum(f.src) && !FullObjectChecksum(f.dst)) {
+    return Side::kDst;
+  }
   return Side::kSrc;
 }
 
@@ -57,7 +99,12 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
   const ParsedETag s = ETagOf(f.src);
   const ParsedETag d = ETagOf(f.dst);
   if (s.kind == Kind::kMd5 && d.kind == Kind::kMd5) {
-    return Done(s.digest == d.digest ? Verdict::kIdentical : Verdict::kDiffer, "md5");
+    if (s.digest == d.digest) return Done(Verdict::kIdentical, "md5");
+    // Two different ETags that look like MD5s: an SSE-KMS or SSE-C object's ETag is no MD5,
+    // and only a HEAD says so (a listing does not). "differ" once both are known digests;
+    // otherwise the pair goes on without them (a read, a checksum, or size only).
+    if (!Known(f.src) || !Known(f.dst)) return Next(Step::kDetails);
+    return Done(Verdict::kDiffer, "md5");
   }
   if (s.kind == Kind::kMultipart && d.kind == Kind::kMultipart && s.parts == d.parts &&
       s.digest == d.digest) {
@@ -67,6 +114,7 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
     const auto sc = si.crc32c();
     const auto dc = di.crc32c();
     if (sc && dc) return Done(*sc == *dc ? Verdict::kIdentical : Verdict::kDiffer, "crc32c");
+    if (auto declared = CompareDeclared(f.src, f.dst)) return *declared;
   }
 
   const Side r = ReadSide(f, s, d);
@@ -81,6 +129,15 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
     // local file against a plain MD5, which one cheap read decides.
     const bool cheap_decisive = rf.local && te.kind == Kind::kMd5;
     if (!cheap_decisive && (!Known(f.src) || !Known(f.dst))) return Next(Step::kDetails);
+    // A full-object checksum of the other side decides from one read, with no layout (an MD5
+    // decides as well, and costs one pass less than both).
+    const checksum::Declared* td =
+        te.kind == Kind::kMd5 ? nullptr : FullObjectChecksum(tf);
+    if (td != nullptr) {
+      Decision d = Next(Step::kRead, r, {}, /*whole=*/false);
+      d.checksum = td->algorithm;
+      return d;
+    }
     if (te.kind == Kind::kNone && !second_read_allowed) {
       // Nothing one read could be compared with: the other side must be read too.
       return Done(Verdict::kSizeOnly, "size only: no checksum common to both (--download)");
@@ -105,6 +162,11 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
   if (rd.bytes != rf.info->size) return Done(Verdict::kDiffer, "size (as read)");
   if (te.kind == Kind::kMd5 && rd.whole) {
     return Done(*rd.whole == te.digest ? Verdict::kIdentical : Verdict::kDiffer, "md5");
+  }
+  if (const checksum::Declared* td = FullObjectChecksum(tf);
+      td != nullptr && rd.checksum && rd.checksum->algorithm == td->algorithm) {
+    return Done(rd.checksum->value == td->value ? Verdict::kIdentical : Verdict::kDiffer,
+                ChecksumReason(td->algorithm));
   }
   std::string doubt = "size only: no checksum common to both (--download)";
   if (te.kind == Kind::kMultipart) {

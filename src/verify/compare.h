@@ -5,11 +5,19 @@
 //
 // Order of the checks for a key on both sides:
 //  1. sizes differ                       -> differ ("size")
-//  2. both ETags plain MD5s              -> compare ("md5")
+//  2. both ETags plain MD5s              -> equal: identical ("md5"); different: differ ("md5")
+//                                           once HEADs show both are MD5s (not SSE-KMS/SSE-C)
 //     both the same multipart ETag       -> identical ("etag")
 //  3. (details: HEAD of the S3 sides)    ferry's CRC32C on both -> compare ("crc32c")
+//     the same x-amz-checksum-* algorithm declared for the full object on both -> compare
+//                                           ("checksum-crc32", ...); two equal composite SHA
+//                                           values over the same part count -> identical
+//                                           ("checksum-sha256-composite"); nothing else of a
+//                                           composite value decides (the layouts may differ)
 //  4. read ONE side (a local file first, else the side whose ETag proves least):
 //     the other side's plain MD5         -> compare with the MD5 of the bytes ("md5")
+//     the other side's full-object x-amz-checksum-* -> compare with that digest of the bytes
+//                                           ("checksum-crc32", ...; no layout needed)
 //     the other side's multipart ETag    -> reproduce it from the bytes under the layout the
 //                                           store told (HEAD partNumber=1) or the candidate
 //                                           layouts ("layout"); no candidate reproduces it:
@@ -27,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "checksum/additional.h"
 #include "checksum/checksum.h"
 #include "storage/object_info.h"
 #include "verify/multipart_etag.h"
@@ -73,6 +82,8 @@ struct Decision {
   Side side = Side::kSrc;
   std::vector<uint64_t> part_sizes;  // kRead: the candidate layouts to hash
   bool whole = false;                // kRead: also the MD5 of the whole object
+  // kRead: also this additional checksum of the whole object (the other side declares it).
+  std::optional<checksum::Algorithm> checksum{};
 };
 
 // The next step for a key on both sides. REQUIRES: facts.src.info and facts.dst.info.

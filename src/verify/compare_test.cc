@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 #include <vector>
 
@@ -57,7 +59,7 @@ struct Pair {
         side(decision.side).first_part_size = told;
         break;
       case Step::kRead: {
-        LayoutHasher h(decision.part_sizes, decision.whole);
+        LayoutHasher h(decision.part_sizes, decision.whole, decision.checksum);
         h.Update(decision.side == Side::kSrc ? src_bytes : dst_bytes);
         side(decision.side).read = h.Finish();
         break;
@@ -96,10 +98,30 @@ TEST(DecideTest, PlainMd5sDecideFromTheListing) {
   EXPECT_EQ(d.step, Step::kDone);
   EXPECT_EQ(d.verdict, Verdict::kIdentical);
   EXPECT_EQ(d.reason, "md5");
+  // Different ones: the HEADs first (an ETag may be no MD5), then differ.
   Pair differ(Obj(100, Md5Hex(a)), Obj(100, Md5Hex(b)));
-  d = Decide(differ.facts, {});
+  std::vector<Step> steps;
+  d = differ.Run({}, a, b, &steps);
   EXPECT_EQ(d.verdict, Verdict::kDiffer);
   EXPECT_EQ(d.reason, "md5");
+  EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kDone}));
+}
+
+TEST(DecideTest, DifferentListedETagsThatAreNoMd5sAreNoDifference) {
+  // Two SSE-KMS copies of the same bytes: 32 hex digits each in the listing, different; the
+  // HEAD says they are no MD5s (x-amz-server-side-encryption: aws:kms).
+  const auto a = Bytes(100, 1);
+  Pair p(Obj(100, "0123456789abcdef0123456789abcdef"), Obj(100, "fedcba9876543210fedcba9876543210"));
+  EXPECT_EQ(Decide(p.facts, {}).step, Step::kDetails);
+  p.s.etag_opaque = p.d.etag_opaque = true;
+  p.facts.src.details_known = p.facts.dst.details_known = true;
+  auto d = Decide(p.facts, {});
+  EXPECT_EQ(d.step, Step::kDone);
+  EXPECT_EQ(d.verdict, Verdict::kSizeOnly);
+  // With --download both are read and compared.
+  d = p.Run({.download = true, .metadata = false}, a, a);
+  EXPECT_EQ(d.verdict, Verdict::kIdentical);
+  EXPECT_EQ(d.reason, "content");
 }
 
 TEST(DecideTest, EqualMultipartETagsDecideFromTheListing) {
@@ -123,6 +145,153 @@ TEST(DecideTest, FerryCrcDecidesAfterDetails) {
   EXPECT_EQ(d.reason, "crc32c");
   p.d.metadata[storage::kMetaCrc32c] = "0000abce";
   EXPECT_EQ(Decide(p.facts, {}).verdict, Verdict::kDiffer);
+}
+
+checksum::Declared Full(checksum::Algorithm a, std::span<const std::byte> data) {
+  return checksum::Declared{.algorithm = a, .value = checksum::Compute(a, data), .parts = 0};
+}
+
+// A composite value as S3 makes it: `algorithm` over the part digests of `data` cut at `part`.
+checksum::Declared CompositeOf(checksum::Algorithm a, std::span<const std::byte> data,
+                               uint64_t part) {
+  std::vector<std::string> parts;
+  for (uint64_t at = 0; at < data.size(); at += part) {
+    parts.push_back(checksum::Compute(a, data.subspan(at, std::min<uint64_t>(part, data.size() - at))));
+  }
+  return checksum::Declared{.algorithm = a, .value = *checksum::Composite(a, parts),
+                            .parts = static_cast<int>(parts.size())};
+}
+
+TEST(DecideTest, FullObjectChecksumsOfOneAlgorithmDecideAfterDetails) {
+  using checksum::Algorithm;
+  // Two multipart layouts of the same size (no ETag decides): the checksums do, without a read.
+  const auto a = Bytes(21 * kMiB + 9, 11);
+  auto b = a;
+  b[9 * kMiB] ^= std::byte{0x20};
+  for (Algorithm alg : {Algorithm::kCrc32, Algorithm::kCrc32c, Algorithm::kCrc64Nvme,
+                        Algorithm::kSha1, Algorithm::kSha256}) {
+    Pair same(Obj(a.size(), MultipartETagOf(a, 8 * kMiB)), Obj(a.size(), MultipartETagOf(a, 5 * kMiB)));
+    same.s.checksum = Full(alg, a);
+    same.d.checksum = Full(alg, a);
+    std::vector<Step> steps;
+    auto d = same.Run({}, a, a, &steps);
+    EXPECT_EQ(d.verdict, Verdict::kIdentical);
+    std::string name(checksum::AlgorithmName(alg));
+    for (char& c : name) c = static_cast<char>(std::tolower(c));
+    EXPECT_EQ(d.reason, "checksum-" + name);
+    EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kDone}));
+
+    // One byte differs, same size, different layouts: found by the checksums, no read.
+    Pair differ(Obj(a.size(), MultipartETagOf(a, 8 * kMiB)), Obj(b.size(), MultipartETagOf(b, 5 * kMiB)));
+    differ.s.checksum = Full(alg, a);
+    differ.d.checksum = Full(alg, b);
+    steps.clear();
+    d = differ.Run({}, a, b, &steps);
+    EXPECT_EQ(d.verdict, Verdict::kDiffer) << name;
+    EXPECT_EQ(d.reason, "checksum-" + name);
+    EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kDone}));
+  }
+}
+
+TEST(DecideTest, ChecksumsOfDifferentAlgorithmsDecideNothing) {
+  using checksum::Algorithm;
+  const auto a = Bytes(13 * kMiB, 12);
+  auto b = a;
+  b[1] ^= std::byte{1};
+  Pair p(Obj(a.size(), MultipartETagOf(a, 8 * kMiB)), Obj(b.size(), MultipartETagOf(b, 5 * kMiB)));
+  p.s.checksum = Full(Algorithm::kCrc32, a);
+  p.d.checksum = Full(Algorithm::kSha256, b);
+  // The source is read with the destination's SHA-256: the difference is found by it.
+  std::vector<Step> steps;
+  auto d = p.Run({}, a, b, &steps);
+  EXPECT_EQ(d.verdict, Verdict::kDiffer);
+  EXPECT_EQ(d.reason, "checksum-sha256");
+  EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kRead, Step::kDone}));
+}
+
+TEST(DecideTest, CompositeValuesNeverCompareWithAWholeObjectValue) {
+  using checksum::Algorithm;
+  // 10 MiB in two 5 MiB parts: the composite CRC32 of the parts against the full CRC32 of the
+  // same bytes. They differ as strings, but the content is the same: never "differ" from them.
+  const auto a = Bytes(10 * kMiB, 13);
+  Pair p(Obj(a.size(), MultipartETagOf(a, 5 * kMiB)), Obj(a.size(), MultipartETagOf(a, 8 * kMiB)));
+  p.s.checksum = CompositeOf(Algorithm::kCrc32, a, 5 * kMiB);
+  p.d.checksum = Full(Algorithm::kCrc32, a);
+  ASSERT_NE(p.s.checksum->value, p.d.checksum->value);
+  std::vector<Step> steps;
+  auto d = p.Run({}, a, a, &steps);
+  EXPECT_EQ(d.verdict, Verdict::kIdentical);
+  // The source is read (the destination's full value is what the read can be checked against).
+  EXPECT_EQ(d.reason, "checksum-crc32");
+  EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kRead, Step::kDone}));
+  EXPECT_TRUE(p.facts.src.read.has_value());
+}
+
+TEST(DecideTest, CompositeValuesOfDifferentLayoutsDecideNothing) {
+  using checksum::Algorithm;
+  // The same bytes cut at 5 and at 6 MiB: two parts each, different composite values, same
+  // content. Not "differ"; the layouts are then reproduced from a read as without checksums.
+  const auto a = Bytes(11 * kMiB, 14);
+  for (Algorithm alg : {Algorithm::kCrc32, Algorithm::kSha256}) {
+    Pair p(Obj(a.size(), MultipartETagOf(a, 6 * kMiB)), Obj(a.size(), MultipartETagOf(a, 8 * kMiB)));
+    p.s.checksum = CompositeOf(alg, a, 6 * kMiB);
+    p.d.checksum = CompositeOf(alg, a, 8 * kMiB);
+    ASSERT_EQ(p.s.checksum->parts, p.d.checksum->parts);
+    ASSERT_NE(p.s.checksum->value, p.d.checksum->value);
+    auto d = p.Run({}, a, a);
+    EXPECT_EQ(d.verdict, Verdict::kIdentical);
+    EXPECT_EQ(d.reason, "layout");
+  }
+}
+
+TEST(DecideTest, EqualCompositeShaValuesAreIdenticalButNotEqualCompositeCrcs) {
+  using checksum::Algorithm;
+  const auto a = Bytes(11 * kMiB, 15);
+  Pair sha(Obj(a.size(), MultipartETagOf(a, 6 * kMiB)), Obj(a.size(), MultipartETagOf(a, 8 * kMiB)));
+  sha.s.checksum = sha.d.checksum = CompositeOf(Algorithm::kSha256, a, 6 * kMiB);
+  std::vector<Step> steps;
+  auto d = sha.Run({}, a, a, &steps);
+  EXPECT_EQ(d.verdict, Verdict::kIdentical);
+  EXPECT_EQ(d.reason, "checksum-sha256-composite");
+  EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kDone}));
+  // A CRC's composite: equal values are not taken as proof; the ETags decide as without.
+  auto b = a;
+  b[3] ^= std::byte{4};
+  Pair crc(Obj(a.size(), MultipartETagOf(a, 6 * kMiB)), Obj(b.size(), MultipartETagOf(b, 8 * kMiB)));
+  crc.s.checksum = crc.d.checksum = CompositeOf(Algorithm::kCrc32, a, 6 * kMiB);
+  d = crc.Run({}, a, b, nullptr, 8 * kMiB);
+  EXPECT_EQ(d.verdict, Verdict::kDiffer);
+  EXPECT_EQ(d.reason, "layout");
+}
+
+TEST(DecideTest, AFullChecksumChecksTheOtherSidesReadWithoutItsLayout) {
+  using checksum::Algorithm;
+  // SRC multipart with a full CRC32 (aws --checksum-algorithm CRC32 FULL_OBJECT), DST an
+  // SSE-KMS-like object with no digest: reading DST decides against SRC's checksum, where
+  // it would otherwise be size-only.
+  const auto a = Bytes(9 * kMiB, 16);
+  auto b = a;
+  b[8 * kMiB + 1] ^= std::byte{8};
+  for (bool same : {true, false}) {
+    Pair p(Obj(a.size(), MultipartETagOf(a, 8 * kMiB)), Obj(a.size(), "opaque"));
+    p.d.etag_opaque = true;
+    p.s.checksum = Full(Algorithm::kCrc32, a);
+    std::vector<Step> steps;
+    auto d = p.Run({}, a, same ? a : b, &steps);
+    EXPECT_EQ(d.verdict, same ? Verdict::kIdentical : Verdict::kDiffer);
+    EXPECT_EQ(d.reason, "checksum-crc32");
+    EXPECT_EQ(steps, (std::vector<Step>{Step::kDetails, Step::kRead, Step::kDone}));
+    EXPECT_TRUE(p.facts.dst.read.has_value());
+    EXPECT_FALSE(p.facts.src.layout_asked);
+  }
+  // Both multipart, only SRC declares one: DST is read, no layout asked.
+  Pair q(Obj(a.size(), MultipartETagOf(a, 8 * kMiB)), Obj(b.size(), MultipartETagOf(b, 5 * kMiB)));
+  q.s.checksum = Full(Algorithm::kSha1, a);
+  auto d = q.Run({}, a, b);
+  EXPECT_EQ(d.verdict, Verdict::kDiffer);
+  EXPECT_EQ(d.reason, "checksum-sha1");
+  EXPECT_TRUE(q.facts.dst.read.has_value());
+  EXPECT_FALSE(q.facts.src.read.has_value());
 }
 
 TEST(DecideTest, MultipartAgainstPlainMd5ReadsTheMultipartSideOnce) {

@@ -88,11 +88,13 @@ std::vector<uint64_t> CandidatePartSizes(uint64_t size, int parts, size_t max) {
   return out;
 }
 
-LayoutHasher::LayoutHasher(std::vector<uint64_t> part_sizes, bool whole) {
+LayoutHasher::LayoutHasher(std::vector<uint64_t> part_sizes, bool whole,
+                           std::optional<checksum::Algorithm> checksum) {
   for (uint64_t p : part_sizes) {
     if (p > 0) states_.push_back(std::make_unique<State>(p));
   }
   if (whole) whole_.emplace();
+  if (checksum) checksum_ = std::make_unique<checksum::Hasher>(*checksum);
 }
 
 void LayoutHasher::EndPart(State& s) {
@@ -106,6 +108,7 @@ void LayoutHasher::EndPart(State& s) {
 void LayoutHasher::Update(std::span<const std::byte> data) {
   bytes_ += data.size();
   if (whole_) whole_->Update(data);
+  if (checksum_) checksum_->Update(data);
   for (auto& sp : states_) {
     State& s = *sp;
     std::span<const std::byte> rest = data;
@@ -124,6 +127,14 @@ LayoutHasher::Digests LayoutHasher::Finish() {
   Digests d;
   d.bytes = bytes_;
   if (whole_) d.whole = whole_->Finish();
+  if (checksum_) {
+    const std::string raw = checksum_->Finish();
+    d.checksum = checksum::Declared{
+        .algorithm = checksum_->algorithm(),
+        .value = checksum::Base64(std::span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(raw.data()), raw.size())),
+        .parts = 0};
+  }
   for (auto& sp : states_) {
     State& s = *sp;
     // A last short part, or the one (empty) part of an empty object.

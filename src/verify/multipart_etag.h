@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checksum/additional.h"
 #include "checksum/checksum.h"
 
 namespace ferry::verify {
@@ -50,12 +51,15 @@ std::string FormatMultipartETag(const checksum::Md5Digest& digest, int parts);
 // parts < 1 or size == 0 with parts > 1, or no whole MiB fits.
 std::vector<uint64_t> CandidatePartSizes(uint64_t size, int parts, size_t max = 8);
 
-// Hashes a stream of bytes once for the whole-object MD5 and for every given part size's
-// multipart digest.
+// Hashes a stream of bytes once for the whole-object MD5, for every given part size's
+// multipart digest and, when asked, for one additional checksum of the whole (the full-object
+// x-amz-checksum-* the other side of a pair declares).
 class LayoutHasher {
  public:
   // `part_sizes`: each > 0 (others are dropped). `whole`: also the MD5 of all the bytes.
-  LayoutHasher(std::vector<uint64_t> part_sizes, bool whole);
+  // `checksum`: also that algorithm's digest of all the bytes.
+  LayoutHasher(std::vector<uint64_t> part_sizes, bool whole,
+               std::optional<checksum::Algorithm> checksum = std::nullopt);
   LayoutHasher(const LayoutHasher&) = delete;
   LayoutHasher& operator=(const LayoutHasher&) = delete;
 
@@ -70,6 +74,8 @@ class LayoutHasher {
     std::optional<checksum::Md5Digest> whole;
     std::vector<Layout> layouts;  // in the order given
     uint64_t bytes = 0;
+    // The additional checksum asked for, as S3 writes it (base64 of the digest).
+    std::optional<checksum::Declared> checksum{};
   };
   // Ends the hashing. Call once.
   Digests Finish();
@@ -87,6 +93,7 @@ class LayoutHasher {
 
   std::vector<std::unique_ptr<State>> states_;
   std::optional<checksum::Md5Hasher> whole_;
+  std::unique_ptr<checksum::Hasher> checksum_;
   uint64_t bytes_ = 0;
 };
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -140,6 +142,33 @@ TEST(CandidatePartSizesTest, ReproducesUploadsOfCommonTools) {
     h.Update(data);
     EXPECT_EQ(MatchingLayout(h.Finish(), e.digest, e.parts), part) << part;
   }
+}
+
+TEST(LayoutHasherTest, AnAdditionalChecksumOfTheWholeInTheSamePass) {
+  std::mt19937 rng(9);
+  std::vector<std::byte> data(3 * 1024 * 1024 + 17);
+  for (auto& b : data) b = static_cast<std::byte>(rng() & 0xff);
+  for (checksum::Algorithm a : {checksum::Algorithm::kCrc32, checksum::Algorithm::kCrc32c,
+                                checksum::Algorithm::kCrc64Nvme, checksum::Algorithm::kSha1,
+                                checksum::Algorithm::kSha256}) {
+    LayoutHasher h({1024 * 1024}, true, a);
+    // Uneven pieces: the value does not depend on how the bytes arrive.
+    std::span<const std::byte> rest(data);
+    for (size_t n = 1; !rest.empty(); n = n * 3 + 1) {
+      const size_t take = std::min(n, rest.size());
+      h.Update(rest.first(take));
+      rest = rest.subspan(take);
+    }
+    auto d = h.Finish();
+    ASSERT_TRUE(d.checksum.has_value());
+    EXPECT_EQ(d.checksum->algorithm, a);
+    EXPECT_TRUE(d.checksum->full_object());
+    EXPECT_EQ(d.checksum->value, checksum::Compute(a, data));
+    EXPECT_TRUE(d.whole.has_value());
+    EXPECT_EQ(d.layouts.size(), 1u);
+  }
+  LayoutHasher none({}, false);
+  EXPECT_FALSE(none.Finish().checksum.has_value());
 }
 
 }  // namespace

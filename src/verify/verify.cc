@@ -1,10 +1,14 @@
 #include "verify/verify.h"
 
 #include <memory>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "plan/merge.h"
 #include "storage/sorted_listing.h"
 #include "transfer/prefetch_cursor.h"
+#include "verify/ranges.h"
 #include "verify/read_ahead.h"
 
 namespace ferry::verify {
@@ -65,7 +69,7 @@ class PairCheck {
           Layout(d.side, stop);
           break;
         case Step::kRead:
-          s = Read(d.side, d.part_sizes, d.whole, stop);
+          s = Read(d.side, d.part_sizes, d.whole, d.checksum, stop);
           break;
       }
       if (!s.ok()) return Error(e, s);
@@ -120,9 +124,9 @@ class PairCheck {
   }
 
   Status Read(Side side, const std::vector<uint64_t>& part_sizes, bool whole,
-              std::stop_token stop) {
+              std::optional<checksum::Algorithm> checksum, std::stop_token stop) {
     storage::ObjectInfo& i = info(side);
-    LayoutHasher hasher(part_sizes, whole);
+    LayoutHasher hasher(part_sizes, whole, checksum);
     ReadRequest r;
     r.backend = &sides_.of(side);
     r.key = i.key;
@@ -223,6 +227,26 @@ class Visitor : public plan::ListingVisitor {
   VerifyStats& stats_;
 };
 
+// Lists both sides over one key range and merge-joins them (the whole key space: no bound).
+Status VerifyRange(const VerifyRun& run, const jobs::KeyRange& range, Visitor& visitor) {
+  // Every key of the range starts with what its ends share: S3 then ends the range's last page
+  // there instead of a page past it.
+  const std::string prefix = range.SharedPrefix();
+  storage::SortOptions in_range;
+  in_range.keep = [&range](const storage::ObjectInfo& o) { return range.BeforeEnd(o.key); };
+  FERRY_ASSIGN_OR_RETURN(auto src_list,
+                         storage::ListSorted(run.src, prefix, range.start_after, in_range));
+  FERRY_ASSIGN_OR_RETURN(auto dst_list,
+                         storage::ListSorted(run.dst, prefix, range.start_after, in_range));
+  transfer::PrefetchCursor::Options ahead;
+  if (range.last) {
+    ahead.ends_before = [&range](const storage::ObjectInfo& o) { return !range.BeforeEnd(o.key); };
+  }
+  transfer::PrefetchCursor src_cursor(std::move(src_list), ahead);
+  transfer::PrefetchCursor dst_cursor(std::move(dst_list), ahead);
+  return plan::MergeListings(src_cursor, dst_cursor, visitor);
+}
+
 }  // namespace
 
 Status RunVerify(const VerifyRun& run, std::stop_token stop) {
@@ -231,11 +255,26 @@ Status RunVerify(const VerifyRun& run, std::stop_token stop) {
   std::stop_callback cancel(stop, [&queue] { queue->Cancel(); });
   Visitor visitor(sides, run.options, *queue, run.report, run.stats);
   Status status = [&]() -> Status {
-    FERRY_ASSIGN_OR_RETURN(auto src_list, storage::ListSorted(run.src, ""));
-    FERRY_ASSIGN_OR_RETURN(auto dst_list, storage::ListSorted(run.dst, ""));
-    transfer::PrefetchCursor src_cursor(std::move(src_list));
-    transfer::PrefetchCursor dst_cursor(std::move(dst_list));
-    return plan::MergeListings(src_cursor, dst_cursor, visitor);
+    RangePlanOptions ro;
+    ro.max_ranges = run.options.list_ranges;
+    FERRY_ASSIGN_OR_RETURN(RangePlan plan, PlanRanges(run.src, run.dst, ro));
+    run.stats.ranges = plan.ranges.size();
+    run.stats.range_requests = static_cast<uint64_t>(plan.requests);
+    if (plan.ranges.size() == 1) return VerifyRange(run, plan.ranges[0], visitor);
+    // One thread per range (each with its two prefetch threads); the visitor is shared (it
+    // only reports and queues tasks, both thread-safe).
+    std::vector<Status> results(plan.ranges.size());
+    {
+      std::vector<std::jthread> threads;
+      threads.reserve(plan.ranges.size());
+      for (size_t i = 0; i < plan.ranges.size(); ++i) {
+        threads.emplace_back([&, i] { results[i] = VerifyRange(run, plan.ranges[i], visitor); });
+      }
+    }
+    for (const Status& r : results) {
+      if (!r.ok()) return r;
+    }
+    return Status::Ok();
   }();
   queue->Wait();
   if (status.ok() && stop.stop_requested()) status = Status::Cancelled("interrupted");

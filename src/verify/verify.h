@@ -1,8 +1,9 @@
 // RunVerify: a read-only audit of a destination against a source (`ferry verify SRC DST`),
 // of copies made by ferry or by any other tool. docs/design/verify.md.
 //
-// Both sides are listed at once (each on a prefetch thread, sorted with bounded memory where a
-// store lists out of order) and merge-joined (plan::MergeListings): keys on one side only are
+// Both sides are listed at once, in up to options.list_ranges key ranges in parallel
+// (ranges.h; each side of a range on a prefetch thread, sorted with bounded memory where a
+// store lists out of order), each range merge-joined (plan::MergeListings): keys on one side only are
 // reported at once; a pair the listings decide (sizes, plain MD5s, equal multipart ETags) too;
 // every other pair goes to a task on the process's transfer::Executor, which asks what the
 // decision (compare.h) needs (HEADs, the part layout, reads of one side, of both with
@@ -12,10 +13,13 @@
 //
 // Nothing is written to either side.
 //
+// Entries are reported in the order verdicts are reached: ranges interleave.
+//
 // Thread-safety: one call per thread; `report` receives entries from many threads.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <stop_token>
 
@@ -31,6 +35,7 @@ struct VerifyOptions {
   CompareOptions compare;
   uint64_t read_chunk = 8ull << 20;  // bytes per ranged read when a side is read
   int read_depth = 4;                // chunks of one object read ahead at most (read_ahead.h)
+  size_t list_ranges = 1;            // key ranges listed in parallel, at most (ranges.h)
 };
 
 // What the run did beyond its report.
@@ -39,6 +44,8 @@ struct VerifyStats {
   std::atomic<uint64_t> layout_asks{0};  // FirstPartSize calls
   std::atomic<uint64_t> reads{0};        // objects read
   std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> ranges{0};          // key ranges listed in parallel
+  std::atomic<uint64_t> range_requests{0};  // listing requests and probes to find them
 };
 
 // What one verify run works with (none owned; all must outlive RunVerify).

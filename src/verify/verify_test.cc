@@ -12,6 +12,7 @@
 
 #include "storage/memory/memory_backend.h"
 #include "testing/test_executor.h"
+#include "verify/ranges.h"
 
 namespace ferry::verify {
 namespace {
@@ -53,12 +54,13 @@ struct Outcome {
   Status status;
 };
 
-Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = {}) {
+Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = {},
+               size_t list_ranges = 4, uint64_t* ranges = nullptr) {
   Outcome r;
   std::FILE* f = std::tmpfile();
   Report report(f, true);
   VerifyStats stats;
-  const VerifyOptions options{o, 1 * kMiB, 3};
+  const VerifyOptions options{o, 1 * kMiB, 3, list_ranges};
   r.status = RunVerify(VerifyRun{.executor = testing::TestExecutor(),
                                  .src = src,
                                  .dst = dst,
@@ -67,6 +69,7 @@ Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = 
                                  .stats = stats},
                        {});
   r.reads = stats.reads.load();
+  if (ranges != nullptr) *ranges = stats.ranges.load();
   r.counts = report.counts();
   std::rewind(f);
   char line[4096];
@@ -168,6 +171,120 @@ TEST(RunVerifyTest, AListingFailureIsTheRunsStatus) {
   dst.FailNext(storage::MemoryBackend::kList, 1, Status::PermissionDenied("denied"));
   Outcome r = Verify(src, dst);
   EXPECT_EQ(r.status.code(), ErrorCode::kPermissionDenied);
+}
+
+// A memory store whose HEADs declare the additional checksum the test gives for a key (as S3
+// does for an object uploaded with --checksum-algorithm).
+class DeclaringBackend : public storage::MemoryBackend {
+ public:
+  std::map<std::string, checksum::Declared> declared;
+  Result<storage::ObjectInfo> Stat(std::string_view key, bool with_tags,
+                                   std::stop_token stop) override {
+    auto got = MemoryBackend::Stat(key, with_tags, stop);
+    if (got.ok()) {
+      if (auto it = declared.find(std::string(key)); it != declared.end()) {
+        got->checksum = it->second;
+      }
+    }
+    return got;
+  }
+};
+
+checksum::Declared FullCrc32(const std::string& data) {
+  return checksum::Declared{.algorithm = checksum::Algorithm::kCrc32,
+                            .value = checksum::Compute(checksum::Algorithm::kCrc32,
+                                                       checksum::AsBytes(data)),
+                            .parts = 0};
+}
+
+TEST(RunVerifyTest, FullObjectChecksumsDecideTwoLayoutsWithoutARead) {
+  DeclaringBackend src, dst;
+  const std::string big = Data(11 * kMiB + 3, 5);
+  std::string changed = big;
+  changed[9 * kMiB] ^= 0x10;
+  PutParts(src, "same", big, 8 * kMiB);
+  PutParts(dst, "same", big, 5 * kMiB);
+  PutParts(src, "changed", big, 8 * kMiB);
+  PutParts(dst, "changed", changed, 5 * kMiB);
+  src.declared["same"] = dst.declared["same"] = src.declared["changed"] = FullCrc32(big);
+  dst.declared["changed"] = FullCrc32(changed);
+  Outcome r = Verify(src, dst);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.entries["same"].mark, Mark::kIdentical);
+  EXPECT_EQ(r.entries["same"].reason, "checksum-crc32");
+  EXPECT_EQ(r.entries["changed"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["changed"].reason, "checksum-crc32");
+  EXPECT_EQ(r.reads, 0u);
+  EXPECT_EQ(src.counts().reads + dst.counts().reads, 0);
+
+  // Only SRC declares it: DST is read once and checked against it.
+  dst.declared.clear();
+  r = Verify(src, dst);
+  EXPECT_EQ(r.entries["same"].mark, Mark::kIdentical);
+  EXPECT_EQ(r.entries["changed"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["changed"].reason, "checksum-crc32");
+  EXPECT_EQ(r.reads, 2u);
+}
+
+TEST(PlanRangesTest, CutsAfterTheFirstPageAlongFamiliesAndCoversEveryKey) {
+  storage::MemoryBackend src, dst;
+  char key[32];
+  for (int i = 0; i < 5000; ++i) {
+    std::snprintf(key, sizeof key, "obj-%05d", i);
+    Put(src, key, "x");
+  }
+  auto plan = PlanRanges(src, dst, RangePlanOptions{.max_ranges = 4, .first_page = 1000});
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  const std::string max(jobs::kMaxCharacter);
+  ASSERT_EQ(plan->ranges.size(), 4u);
+  EXPECT_EQ(plan->ranges[0], (jobs::KeyRange{"", "obj-01" + max}));
+  EXPECT_EQ(plan->ranges[1], (jobs::KeyRange{"obj-01" + max, "obj-02" + max}));
+  EXPECT_EQ(plan->ranges[2], (jobs::KeyRange{"obj-02" + max, "obj-03" + max}));
+  EXPECT_EQ(plan->ranges[3], (jobs::KeyRange{"obj-03" + max, std::nullopt}));
+  // One page, then per cut one FirstKeyAfter and its probes.
+  EXPECT_GT(plan->requests, 3);
+  EXPECT_LT(plan->requests, 12);
+
+  // One page or less: one range; so is one asked for.
+  storage::MemoryBackend small;
+  Put(small, "a", "x");
+  EXPECT_EQ(PlanRanges(small, dst, {})->ranges.size(), 1u);
+  EXPECT_EQ(PlanRanges(src, dst, RangePlanOptions{.max_ranges = 1})->ranges.size(), 1u);
+}
+
+TEST(RunVerifyTest, RangesInParallelFindWhatOneListingFinds) {
+  // Differences planted at range ends and inside ranges, extras past the last source key and
+  // before the first: the same report with one range and with several.
+  storage::MemoryBackend src, dst;
+  char key[32];
+  for (int i = 0; i < 4000; ++i) {
+    std::snprintf(key, sizeof key, "d/%04d", i);
+    Put(src, key, "v" + std::to_string(i));
+    if (i == 1999 || i == 2000 || i == 3999) continue;  // missing in DST
+    Put(dst, key, i == 999 || i == 1000 || i == 3000 ? "w" + std::to_string(i)
+                                                     : "v" + std::to_string(i));
+  }
+  Put(dst, "a-first", "e");
+  Put(dst, "d/1999x", "e");
+  Put(dst, "z-last", "e");
+  uint64_t ranges = 0;
+  Outcome many = Verify(src, dst, {}, 8, &ranges);
+  ASSERT_TRUE(many.status.ok()) << many.status.message();
+  EXPECT_GT(ranges, 1u);
+  Outcome one = Verify(src, dst, {}, 1, &ranges);
+  ASSERT_TRUE(one.status.ok());
+  EXPECT_EQ(ranges, 1u);
+  EXPECT_EQ(many.entries.size(), 4003u);
+  EXPECT_EQ(one.entries.size(), many.entries.size());
+  for (const auto& [k, e] : one.entries) {
+    EXPECT_EQ(many.entries[k].mark, e.mark) << k;
+  }
+  EXPECT_EQ(many.counts.missing, 3u);
+  EXPECT_EQ(many.counts.extra, 3u);
+  EXPECT_EQ(many.counts.differ, 3u);
+  EXPECT_EQ(many.counts.identical, 3994u);
+  EXPECT_EQ(many.entries["d/1999x"].mark, Mark::kExtra);
+  EXPECT_EQ(many.entries["d/1000"].mark, Mark::kDiffer);
 }
 
 }  // namespace
