@@ -17,6 +17,10 @@
 #     once per file: at -O0 parsing is most of a test file's time (the test objects took 1,049
 #     CPU-s of a fresh build, about 635 so). A file whose helpers share a name with a neighbour's
 #     is marked SKIP_UNITY_BUILD_INCLUSION where its target is defined.
+#   FERRY_CLI_UNITY = ON | OFF               (default ON)
+#     The ferry command's files (src/cli: one per command, each parsing CLI11, nlohmann-json and
+#     app/wiring.h, which reaches most of ferry's headers) compiled together, up to 8 in one
+#     translation unit: they were a third of a clean build's compile time.
 #   FERRY_LINKER = auto | gold | default    (default auto)
 #     auto: GNU gold when the compiler can use it (binutils has it), else the default linker. gold
 #     links the ~70 test executables (static libraries with debug info) with about a third less CPU.
@@ -34,6 +38,7 @@ endif()
 
 set(FERRY_TEST_OPT "-O0" CACHE STRING "Compile options of test code only (empty: the build type's)")
 option(FERRY_TEST_UNITY "Compile each test target's files together (unity build)" ON)
+option(FERRY_CLI_UNITY "Compile the ferry command's files together (unity build)" ON)
 
 set(FERRY_LINKER "auto" CACHE STRING "Linker: auto (gold when available), gold or default")
 set_property(CACHE FERRY_LINKER PROPERTY STRINGS auto gold default)

@@ -1,9 +1,5 @@
 #include "s3/express.h"
 
-#include <array>
-
-#include "checksum/checksum.h"
-
 namespace ferry::s3 {
 
 std::string_view SessionModeName(SessionMode mode) {
@@ -16,20 +12,6 @@ SessionMode SessionModeFor(std::string_view operation) {
     if (operation == read) return SessionMode::kReadOnly;
   }
   return SessionMode::kReadWrite;
-}
-
-std::string Crc32cChecksum(std::span<const std::byte> body) {
-  const uint32_t crc = checksum::Crc32c(body);
-  const std::array<uint8_t, 4> be = {static_cast<uint8_t>(crc >> 24), static_cast<uint8_t>(crc >> 16),
-                                     static_cast<uint8_t>(crc >> 8), static_cast<uint8_t>(crc)};
-  return checksum::Base64(be);
-}
-
-Status CheckEchoedChecksum(std::string_view echoed, std::string_view sent, std::string_view what) {
-  if (echoed.empty() || echoed == sent) return Status::Ok();
-  return Status::DataLoss(std::string(what) + ": the directory bucket reports CRC32C " +
-                          std::string(echoed) + " for the body ferry sent with CRC32C " +
-                          std::string(sent));
 }
 
 bool HasDirectoryBucketSuffix(std::string_view bucket) {

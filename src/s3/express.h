@@ -39,7 +39,6 @@
 #include <mutex>
 #include <string>
 #include <optional>
-#include <span>
 #include <string_view>
 #include <utility>
 
@@ -57,9 +56,8 @@ inline constexpr std::string_view kSessionTokenHeader = "x-amz-s3session-token";
 
 // CreateSession's header naming the session mode.
 inline constexpr std::string_view kSessionModeHeader = "x-amz-create-session-mode";
-// The checksum header of writes to a directory bucket, and the algorithm header of
-// CreateMultipartUpload.
-inline constexpr std::string_view kChecksumCrc32cHeader = "x-amz-checksum-crc32c";
+// The algorithm header of CreateMultipartUpload (the values travel as s3/checksums.h writes
+// them: a directory bucket's writes carry x-amz-checksum-crc32c).
 inline constexpr std::string_view kChecksumAlgorithmHeader = "x-amz-checksum-algorithm";
 
 enum class SessionMode { kReadOnly, kReadWrite };
@@ -68,11 +66,6 @@ std::string_view SessionModeName(SessionMode mode);
 // The mode an operation (s3/client.cc's operation names) needs: kReadOnly for GetObject,
 // HeadObject, ListObjectsV2, GetObjectAttributes, ListParts and ListMultipartUploads.
 SessionMode SessionModeFor(std::string_view operation);
-// The x-amz-checksum-crc32c value of `body`: base64 of its CRC32C's 4 big-endian bytes.
-std::string Crc32cChecksum(std::span<const std::byte> body);
-// kDataLoss when a directory bucket's reply echoes (`echoed`) another CRC32C than the one sent
-// for `what` (an object or part name); an empty `echoed` is not checked.
-Status CheckEchoedChecksum(std::string_view echoed, std::string_view sent, std::string_view what);
 
 // True when `bucket` ends with "--x-s3" (AWS refuses that suffix for other buckets).
 bool HasDirectoryBucketSuffix(std::string_view bucket);

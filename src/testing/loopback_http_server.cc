@@ -1,8 +1,9 @@
 #include "testing/loopback_http_server.h"
 
+#include "testing/wait_readable.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -58,15 +59,7 @@ std::vector<ReceivedRequest> LoopbackHttpServer::requests() const {
   return requests_;
 }
 
-bool LoopbackHttpServer::WaitReadable(int fd) {
-  while (!done_) {
-    pollfd p{fd, POLLIN, 0};
-    const int r = poll(&p, 1, 50);
-    if (r > 0) return true;
-    if (r < 0) return false;
-  }
-  return false;
-}
+bool LoopbackHttpServer::WaitReadable(int fd) { return ferry::testing::WaitReadable(fd, done_); }
 
 void LoopbackHttpServer::Run() {
   while (WaitReadable(listen_fd_)) {

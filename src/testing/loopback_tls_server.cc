@@ -1,5 +1,7 @@
 #include "testing/loopback_tls_server.h"
 
+#include "testing/wait_readable.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -7,7 +9,6 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -131,15 +132,7 @@ std::string LoopbackTlsServer::Url(const std::string& path) const {
   return "https://127.0.0.1:" + std::to_string(port_) + path;
 }
 
-bool LoopbackTlsServer::WaitReadable(int fd) {
-  while (!done_) {
-    pollfd p{fd, POLLIN, 0};
-    const int r = poll(&p, 1, 50);
-    if (r > 0) return true;
-    if (r < 0) return false;
-  }
-  return false;
-}
+bool LoopbackTlsServer::WaitReadable(int fd) { return ferry::testing::WaitReadable(fd, done_); }
 
 void LoopbackTlsServer::Run() {
   std::vector<std::thread> connections;  // a kept-alive connection must not hold up the next
