@@ -45,6 +45,8 @@ struct LimitsConfig {
   BandwidthSchedule bandwidth;  // --bwlimit (default: no limit)
   double max_rps = 0;           // --max-rps per endpoint; 0 = no limit
   double max_rps_burst = 1;     // --max-rps-burst: requests that may go at once
+  bool adaptive = true;         // the adaptive rate per endpoint (adaptive_rate.h); off:
+                                // --no-adaptive-rate, [limits] adaptive = false
 };
 
 // The longest pause a Retry-After can ask for (longer ones are cut to this).
