@@ -43,8 +43,10 @@ AdaptiveRate::Window AdaptiveRate::Last(Time now) const {
       w.throttled += s.throttled;
     }
   }
-  // at the very start the second is not full yet (but at least a tenth is counted)
-  w.seconds = std::clamp(duration<double>(now - first_).count(), 0.1, 1.0);
+  // nine whole tenths and the one going on; at the very start less (but at least a tenth)
+  const double into = duration<double>(now.time_since_epoch() % kSlotLength).count();
+  const double span = duration<double>(kSlotLength).count() * (slots_.size() - 1) + into;
+  w.seconds = std::clamp(duration<double>(now - first_).count(), 0.1, std::max(0.1, span));
   return w;
 }
 
