@@ -199,8 +199,9 @@ TEST(AdaptiveRateTest, SettlesBelowWhatTheGatewayAllows) {
 
 TEST(AdaptiveRateTest, RandomThrottlesDoNotHoldItDown) {
   // a tenth of the requests throttled whatever the rate: halving cannot help, so the decreases
-  // are undone and the rate stays near what the clients want (64 x 200/s unlimited)
+  // are undone and the rate stays near what the clients want (16 x 200/s unlimited)
   Simulation sim;
+  sim.clients = 16;
   sim.duration = 120;
   sim.gateway = [](int) { return Gateway{0, 1, 0.1}; };
   AdaptiveRate a;
