@@ -1,6 +1,7 @@
 #include "limits/adaptive_rate.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ferry::limits {
 namespace {
@@ -10,10 +11,12 @@ using namespace std::chrono_literals;
 
 constexpr auto kSlotLength = 100ms;  // the last second is counted in tenths
 constexpr auto kReaction = 1s;       // the shortest reaction window; also the increase period
+constexpr auto kMaxDrain = 5s;       // the longest: a long download does not hold it open
 constexpr int kJudgeAfter = 40;      // requests over after a decrease before it is judged
 constexpr auto kJudgeFor = 10s;      // without that many by then, the decrease stands
 constexpr auto kSlackFor = 10s;      // rate above twice the demand this long: unlimited
 constexpr auto kNoiseHalfLife = 10s;
+constexpr auto kCleanHalfLife = 30s;  // how fast the best clean second is forgotten
 constexpr double kMinStep = 0.25;
 constexpr double kMaxNoise = 0.25;  // the most throttled at random that is taken as noise
 constexpr int kProbeSlowly = 8;  // seconds past the peak at the additive step
@@ -78,7 +81,11 @@ void AdaptiveRate::Done(Time now, bool throttled) {
   if (judging_ && now >= hold_until_) {
     ++judged_;
     if (throttled) ++judged_throttled_;
-    if (judged_ >= kJudgeAfter) Judge(now);
+    // half and more still throttled is no noise: judged at once (the rate is still too high,
+    // and the next decrease need not wait for 40 requests)
+    if (judged_ >= kJudgeAfter || (judged_throttled_ >= 4 && 2 * judged_throttled_ >= judged_)) {
+      Judge(now);
+    }
   }
   if (!throttled || judging_ || now < hold_until_) return;
   if (Signal(Last(now))) Decrease(now);
@@ -104,9 +111,12 @@ void AdaptiveRate::Decrease(Time now) {
   step_ = std::max(kMinStep, peak_ / 32);
   probe_ = step_;
   probes_ = 0;
-  rate_ = std::max(kFloor, base / 2);
+  // never below half the best clean second: a gateway that took that many in a second without
+  // throttling any does not throttle at half of it by rate
+  rate_ = std::max({kFloor, base / 2, clean_ / 2});
   limited_ = true;
   draining_ = in_flight_;
+  drain_until_ = now + kMaxDrain;
   hold_until_ = now + kReaction;
   next_tick_ = now + kReaction;
   slack_ = false;
@@ -128,6 +138,10 @@ void AdaptiveRate::Judge(Time now) {
   if (!random) return;
   limited_ = before_limited_;
   rate_ = std::max(rate_, before_rate_);
+  // and the rate was not what limited it: grow at once by an eighth, then faster and faster
+  peak_ = rate_;
+  probe_ = std::max(step_, rate_ / 8);
+  probes_ = kProbeSlowly;
   noise_ = std::max(noise_, after);
   noise_since_ = now;
   slack_ = false;
@@ -135,6 +149,16 @@ void AdaptiveRate::Judge(Time now) {
 }
 
 void AdaptiveRate::Advance(Time now) {
+  if (seen_ && now >= next_clean_) {
+    // the best second answered without a throttle, fading (half-life 30 s)
+    const Window w = Last(now);
+    clean_ *= std::exp2(-duration<double>(now - clean_at_).count() /
+                        duration<double>(kCleanHalfLife).count());
+    clean_at_ = now;
+    if (w.throttled == 0 && now - first_ >= kReaction) clean_ = std::max(clean_, w.ok / w.seconds);
+    next_clean_ = now + kReaction;
+  }
+  if (draining_ > 0 && now >= drain_until_) draining_ = 0;
   if (judging_ && now >= judge_until_) judging_ = false;
   if (noise_ > 0 && now - noise_since_ >= kNoiseHalfLife) {
     noise_ /= 2;

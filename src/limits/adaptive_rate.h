@@ -9,9 +9,13 @@
 //   decrease     a throttled reply halves the rate: the first one halves the rate the endpoint
 //                was sent in the last second, later ones the lower of the rate in force and
 //                the rate the endpoint accepted (answered without throttling) in the last
-//                second. At most one decrease per reaction window: at least a second, and
+//                second. Never below half the best clean second (the most answered in a
+//                second without a throttle; it fades with a half-life of 30 s): a gateway that
+//                took that many does not throttle at half of it by rate, so throttles there are
+//                random (a few, at a low rate, too few for the judgement below). At most one decrease per reaction window: at least a second, and
 //                until the requests in flight at the decrease are over (their throttles were
-//                earned before it and say nothing about the new rate).
+//                earned before it and say nothing about the new rate), at most 5 s (a long
+//                download does not hold it open).
 //   increase     each second without a throttled reply adds a step: a 32nd of the rate before
 //                the last decrease (at least 0.25/s), so the way back to where throttling began
 //                takes about 16 s. Past that rate, the step doubles each second (the endpoint
@@ -22,7 +26,8 @@
 //                throttled before it, halving the rate must end the throttling if the endpoint
 //                throttles by rate (it accepted the old rate x (1 - fraction), above the new
 //                one). When at least 40 requests sent after the reaction window still see
-//                2 or more throttles and at least half the fraction before, the throttles are
+//                2 or more throttles and at least half the fraction before (half of them
+//                throttled, 4 or more, ends the judgement at once: no noise), the throttles are
 //                not about the rate: the old rate comes back and that fraction becomes the
 //                endpoint's noise (a quarter and more is never noise: no rate could live with
 //                it). While there is noise, throttles say the rate is too high (a decrease, no
@@ -94,7 +99,8 @@ class AdaptiveRate {
   double probe_ = 0;  // past peak_: the step, doubling each second after a while
   int probes_ = 0;    // seconds past peak_
   int in_flight_ = 0;
-  int draining_ = 0;  // requests in flight at the last decrease, not over yet
+  int draining_ = 0;  // requests in flight at the last decrease, not over yet ...
+  Time drain_until_{};  // ... or until then, whichever comes first
   Time hold_until_{};
   Time next_tick_{};
   Time last_throttle_{};
@@ -112,6 +118,10 @@ class AdaptiveRate {
 
   double noise_ = 0;
   Time noise_since_{};
+
+  double clean_ = 0;  // the most answered in a second without a throttle, fading
+  Time clean_at_{};
+  Time next_clean_{};
 
   uint64_t decreases_ = 0;
   uint64_t undone_ = 0;

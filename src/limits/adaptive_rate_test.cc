@@ -241,6 +241,21 @@ TEST(AdaptiveRateTest, RateLimitWithRandomThrottlesStaysBelowIt) {
   EXPECT_LT(settled.throttled_fraction, 0.04);
 }
 
+TEST(AdaptiveRateTest, AFewRandomThrottlesAtALowRateDoNotHoldItDown) {
+  // one client, 30 ms a request (the executor's adaptive concurrency driven down to 1 by
+  // faults), 4% throttled at random: too few throttles to judge a decrease by, but clean seconds
+  // of ~33 requests keep the rate at half of that at least
+  Simulation sim;
+  sim.clients = 1;
+  sim.latency = milliseconds(30);
+  sim.duration = 120;
+  sim.gateway = [](int) { return Gateway{0, 1, 0.04}; };
+  AdaptiveRate a;
+  const Summary settled = Sum(sim.Run(a), 10, sim.duration);
+  std::printf("one client, 4%% random: %.1f ok/s (unthrottled ~33)\n", settled.ok_per_second);
+  EXPECT_GT(settled.ok_per_second, 16);
+}
+
 TEST(AdaptiveRateTest, UnlimitedAgainOnceTheThrottlingStops) {
   Simulation sim;
   sim.duration = 120;
@@ -280,6 +295,25 @@ TEST(AdaptiveRateTest, ThrottlesOfRequestsSentBeforeADecreaseDoNotDecreaseAgain)
   for (int i = 0; i < 100; ++i) a.Done(t1 + microseconds(i * 10), true);
   EXPECT_EQ(a.decreases(), 1u);
   EXPECT_GT(a.rate(), 0);
+}
+
+TEST(AdaptiveRateTest, LongRequestsInFlightHoldTheReactionWindowFiveSecondsAtMost) {
+  AdaptiveRate a;
+  const Time t0 = Time{} + seconds(5);
+  for (int i = 0; i < 20; ++i) a.Sent(t0 + milliseconds(i));  // 19 long downloads and one
+  a.Done(t0 + milliseconds(100), true);                         // throttled
+  ASSERT_EQ(a.decreases(), 1u);
+  // a throttle 3 s later, of a request sent after the decrease: the window is still open
+  a.Sent(t0 + seconds(3));
+  a.Done(t0 + seconds(3) + milliseconds(5), true);
+  EXPECT_EQ(a.decreases(), 1u);
+  // 6 s later the long downloads are still going: the window closed at 5 s all the same, and
+  // four throttles of four requests are no noise
+  for (int i = 0; i < 4; ++i) {
+    a.Sent(t0 + seconds(6) + milliseconds(10 * i));
+    a.Done(t0 + seconds(6) + milliseconds(10 * i + 5), true);
+  }
+  EXPECT_EQ(a.decreases(), 2u);
 }
 
 }  // namespace
