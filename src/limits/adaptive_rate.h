@@ -12,14 +12,16 @@
 //                second. Never below half the best clean second (the most answered in a
 //                second without a throttle; it fades with a half-life of 30 s): a gateway that
 //                took that many does not throttle at half of it by rate, so throttles there are
-//                random (a few, at a low rate, too few for the judgement below). At most one decrease per reaction window: at least a second, and
-//                until the requests in flight at the decrease are over (their throttles were
-//                earned before it and say nothing about the new rate), at most 5 s (a long
-//                download does not hold it open).
+//                random (a few, at a low rate, too few for the judgement below). At most one
+//                decrease per reaction window: at least a second, and until the requests in
+//                flight at the decrease are over (their throttles were earned before it and say
+//                nothing about the new rate), at most 5 s (a long download does not hold it
+//                open).
 //   increase     each second without a throttled reply adds a step: a 32nd of the rate before
 //                the last decrease (at least 0.25/s), so the way back to where throttling began
-//                takes about 16 s. Past that rate, the step doubles each second (the endpoint
-//                may allow more now); a throttle ends the probing with a decrease.
+//                takes about 16 s. Past that rate, the same step for 8 s more, then it doubles
+//                each second (the endpoint may allow more now); a throttle ends the probing
+//                with a decrease.
 //   unlimited    again once the rate has been more than twice what was sent for 10 s without
 //                a throttle (the run wants less than it may send, or the throttling stopped).
 //   random       a decrease that did not help is undone: when fewer than half the requests were
@@ -28,12 +30,12 @@
 //                one). When at least 40 requests sent after the reaction window still see
 //                2 or more throttles and at least half the fraction before (half of them
 //                throttled, 4 or more, ends the judgement at once: no noise), the throttles are
-//                not about the rate: the old rate comes back and that fraction becomes the
-//                endpoint's noise (a quarter and more is never noise: no rate could live with
-//                it). While there is noise, throttles say the rate is too high (a decrease, no
-//                increase) only when more than twice the noise of the requests of the last
-//                second were throttled (at least 3). The noise halves every 10 s (below 0.5% it
-//                is gone).
+//                not about the rate: the old rate comes back (and probes upward at once) and
+//                that fraction becomes the endpoint's noise (a quarter and more is never noise:
+//                no rate could live with it). While there is noise, throttles say the rate is
+//                too high (a decrease, no increase) only when more than twice the noise of the
+//                requests of the last second were throttled (at least 3). The noise halves
+//                every 10 s (below 0.5% it is gone).
 //
 // docs/design/limits.md, "Adaptive rate", has the reasoning and the measurements.
 #pragma once
