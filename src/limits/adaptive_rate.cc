@@ -12,7 +12,8 @@ using namespace std::chrono_literals;
 constexpr auto kSlotLength = 100ms;  // the last second is counted in tenths
 constexpr auto kReaction = 1s;       // the shortest reaction window; also the increase period
 constexpr auto kMaxDrain = 5s;       // the longest: a long download does not hold it open
-constexpr int kJudgeAfter = 40;      // requests over after a decrease before it is judged
+constexpr int kJudgeAfter = 40;      // requests over after a decrease before it is judged ...
+constexpr int kJudgeAtLeast = 10;    // ... or at least these by kJudgeFor
 constexpr auto kJudgeFor = 10s;      // without that many by then, the decrease stands
 constexpr auto kSlackFor = 10s;      // rate above twice the demand this long: unlimited
 constexpr auto kNoiseHalfLife = 10s;
@@ -34,6 +35,22 @@ AdaptiveRate::Slot& AdaptiveRate::SlotAt(Time now) {
   Slot& s = slots_[static_cast<size_t>(index % static_cast<int64_t>(slots_.size()))];
   if (s.index != index) s = Slot{index, 0, 0, 0};
   return s;
+}
+
+void AdaptiveRate::LongCount(Time now, bool throttled) {
+  const int64_t second =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  Slot& s = long_[static_cast<size_t>(second % static_cast<int64_t>(long_.size()))];
+  if (s.index != second) s = Slot{second, 0, 0, 0};
+  ++(throttled ? s.throttled : s.ok);
+  long_ok_ = 0;
+  long_throttled_ = 0;
+  for (const Slot& l : long_) {
+    if (l.index > second - static_cast<int64_t>(long_.size()) && l.index <= second) {
+      long_ok_ += l.ok;
+      long_throttled_ += l.throttled;
+    }
+  }
 }
 
 AdaptiveRate::Window AdaptiveRate::Last(Time now) const {
@@ -72,6 +89,7 @@ void AdaptiveRate::Done(Time now, bool throttled) {
   in_flight_ = std::max(0, in_flight_ - 1);
   Slot& s = SlotAt(now);
   ++(throttled ? s.throttled : s.ok);
+  LongCount(now, throttled);
   if (throttled) last_throttle_ = now;
   if (draining_ > 0) {
     // sent before the last decrease: says nothing about the rate in force now
@@ -103,7 +121,12 @@ void AdaptiveRate::Decrease(Time now) {
   const double answered = w.ok + w.throttled;
   before_limited_ = limited_;
   before_rate_ = rate_;
-  fraction_before_ = answered > 0 ? w.throttled / answered : 1;
+  // over the last 10 s: at a low rate the last second alone (the throttle that decreases and a
+  // few others) says too much
+  const double long_answered = long_ok_ + long_throttled_;
+  fraction_before_ = long_answered >= answered && long_answered > 0
+                         ? long_throttled_ / long_answered
+                         : (answered > 0 ? w.throttled / answered : 1);
   // unlimited: what was sent (what was accepted is not known yet at the very start); limited:
   // what the endpoint accepted, when that is below the rate in force
   const double base = limited_ ? std::min(rate_, w.ok / w.seconds) : w.sent / w.seconds;
@@ -133,7 +156,7 @@ void AdaptiveRate::Judge(Time now) {
   // A rate limit that throttled fewer than half the requests accepts more than the halved rate:
   // after the decrease, nothing (or almost nothing) is throttled. Still as many: not the rate.
   // (A quarter and more at random is no noise a rate could live with: taken as a rate signal.)
-  const bool random = fraction_before_ < 0.5 && after < kMaxNoise && judged_throttled_ >= 2 &&
+  const bool random = fraction_before_ < 0.5 && after < kMaxNoise && judged_throttled_ >= 1 &&
                       after >= fraction_before_ / 2;
   if (!random) return;
   limited_ = before_limited_;
@@ -159,7 +182,14 @@ void AdaptiveRate::Advance(Time now) {
     next_clean_ = now + kReaction;
   }
   if (draining_ > 0 && now >= drain_until_) draining_ = 0;
-  if (judging_ && now >= judge_until_) judging_ = false;
+  if (judging_ && now >= judge_until_) {
+    // few requests since the decrease: judged on what there is, when that is something
+    if (judged_ >= kJudgeAtLeast) {
+      Judge(now);
+    } else {
+      judging_ = false;
+    }
+  }
   if (noise_ > 0 && now - noise_since_ >= kNoiseHalfLife) {
     noise_ /= 2;
     noise_since_ = now;

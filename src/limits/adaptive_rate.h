@@ -27,8 +27,9 @@
 //   random       a decrease that did not help is undone: when fewer than half the requests were
 //                throttled before it, halving the rate must end the throttling if the endpoint
 //                throttles by rate (it accepted the old rate x (1 - fraction), above the new
-//                one). When at least 40 requests sent after the reaction window still see
-//                2 or more throttles and at least half the fraction before (half of them
+//                one). When the requests sent after the reaction window (40; by 10 s after it,
+//                10 and more will do) still see throttles, at least half the fraction of the
+//                10 s before (half of them
 //                throttled, 4 or more, ends the judgement at once: no noise), the throttles are
 //                not about the rate: the old rate comes back (and probes upward at once) and
 //                that fraction becomes the endpoint's noise (a quarter and more is never noise:
@@ -84,6 +85,7 @@ class AdaptiveRate {
   };
   Slot& SlotAt(Time now);
   Window Last(Time now) const;  // the last second
+  void LongCount(Time now, bool throttled);
   // Whether the throttles of `w` say the rate is too high (any, without noise).
   bool Signal(const Window& w) const;
   void Decrease(Time now);
@@ -91,6 +93,9 @@ class AdaptiveRate {
   void Tick(Time tick);
 
   std::array<Slot, 10> slots_{};
+  std::array<Slot, 10> long_{};  // the last 10 s, by second: answers only
+  double long_ok_ = 0;           // their sums, as of the last answer
+  double long_throttled_ = 0;
   bool seen_ = false;
   Time first_{};
 
@@ -113,7 +118,7 @@ class AdaptiveRate {
   bool judging_ = false;
   bool before_limited_ = false;
   double before_rate_ = 0;
-  double fraction_before_ = 0;  // throttled / answered in the second before it
+  double fraction_before_ = 0;  // throttled / answered in the 10 s before it
   int judged_ = 0;              // requests over since the reaction window ended
   int judged_throttled_ = 0;
   Time judge_until_{};  // without enough requests by then, the decrease stands
