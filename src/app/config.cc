@@ -263,10 +263,11 @@ Status CheckKeys(const toml::table& t, const std::string& where,
   return Status::Ok();
 }
 
-// [limits]: bwlimit (rclone's syntax, a timetable too), max_rps, max_rps_burst.
+// [limits]: bwlimit (rclone's syntax, a timetable too), max_rps, max_rps_burst, adaptive.
 Status ParseLimits(const toml::table& t, const std::string& src, LimitsSettings& out) {
   const std::string where = src + ": [limits]";
-  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"bwlimit", "max_rps", "max_rps_burst"}));
+  FERRY_RETURN_IF_ERROR(
+      CheckKeys(t, where, {"bwlimit", "max_rps", "max_rps_burst", "adaptive"}));
   if (t.get("bwlimit") != nullptr) {
     std::string text;
     FERRY_RETURN_IF_ERROR(ReadString(t, "bwlimit", text, where));
@@ -288,6 +289,11 @@ Status ParseLimits(const toml::table& t, const std::string& src, LimitsSettings&
                                      "to 1000000");
     }
     out.max_rps_burst = static_cast<int>(*v);
+  }
+  if (const toml::node* n = t.get("adaptive")) {
+    const std::optional<bool> v = n->is_boolean() ? n->value<bool>() : std::nullopt;
+    if (!v) return Status::InvalidArgument(where + ": 'adaptive' must be true or false");
+    out.adaptive = *v;
   }
   return Status::Ok();
 }

@@ -180,12 +180,13 @@ struct TransferDefaults {
 };
 
 // [limits]: the process's limits (limits/limits.h) for every command reading this file; the
-// command line's --bwlimit, --max-rps and --max-rps-burst win over them. `ferry serve` applies
+// command line's --bwlimit, --max-rps, --max-rps-burst and --no-adaptive-rate win over them. `ferry serve` applies
 // them again on SIGHUP.
 struct LimitsSettings {
   std::optional<std::string> bwlimit;  // checked: limits::BandwidthSchedule::Parse accepts it
   std::optional<double> max_rps;       // above 0
   std::optional<int> max_rps_burst;    // 1 and above
+  std::optional<bool> adaptive;        // the adaptive rate per endpoint (default on)
 };
 
 struct ReplicationConfig {

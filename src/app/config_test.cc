@@ -86,20 +86,22 @@ TEST(ConfigTest, RefusesBadTransferDefaults) {
 
 TEST(ConfigTest, LimitsAreReadAndCheckedLikeTheFlags) {
   auto ok = ParseConfig("[limits]\nbwlimit = \"Mon-08:00,512k Sat-00:00,off\"\nmax_rps = 50\n"
-                        "max_rps_burst = 10\n",
+                        "max_rps_burst = 10\nadaptive = false\n",
                         "f.toml");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->limits.bwlimit, "Mon-08:00,512k Sat-00:00,off");
   EXPECT_EQ(ok->limits.max_rps, 50.0);
   EXPECT_EQ(ok->limits.max_rps_burst, 10);
+  EXPECT_EQ(ok->limits.adaptive, false);
   auto half = ParseConfig("[limits]\nmax_rps = 0.5\n", "f.toml");
   ASSERT_TRUE(half.ok()) << half.status().ToString();
   EXPECT_EQ(half->limits.max_rps, 0.5);
   EXPECT_FALSE(half->limits.bwlimit.has_value());
+  EXPECT_FALSE(half->limits.adaptive.has_value());
   for (const char* text :
        {"bwlimit = \"10X\"", "bwlimit = \"25:00,1M\"", "bwlimit = 5", "max_rps = 0",
         "max_rps = -1", "max_rps = \"5\"", "max_rps_burst = 0", "max_rps_burst = 1.5",
-        "max_rsp = 5"}) {
+        "adaptive = 1", "adaptive = \"no\"", "max_rsp = 5"}) {
     auto c = ParseConfig(std::string("[limits]\n") + text + "\n", "f.toml");
     ASSERT_FALSE(c.ok()) << text;
     EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument) << text;

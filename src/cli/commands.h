@@ -32,6 +32,7 @@ struct GlobalOptions {
   std::string bwlimit;
   double max_rps = 0;
   int max_rps_burst = 0;
+  bool no_adaptive_rate = false;  // --no-adaptive-rate: over [limits] adaptive
   int low_level_retries = 10;  // transfer/low_level_retries.h
   bool no_sign_request = false;  // app::SetNoSignRequest
   std::string request_payer;     // "requester": app::SetRequesterPays

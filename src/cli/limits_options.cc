@@ -25,6 +25,7 @@ Result<limits::LimitsConfig> EffectiveLimits(const GlobalOptions& flags,
     return Status::InvalidArgument("--max-rps-burst must be 1 or more");
   }
   c.max_rps_burst = flags.max_rps_burst > 0 ? flags.max_rps_burst : file.max_rps_burst.value_or(1);
+  c.adaptive = !flags.no_adaptive_rate && file.adaptive.value_or(true);
   return c;
 }
 
@@ -41,6 +42,10 @@ std::string Describe(const limits::LimitsConfig& c) {
     if (!out.empty()) out += ", ";
     out += fmt::format("--max-rps {} per endpoint (burst {})", c.max_rps, c.max_rps_burst);
   }
+  if (!c.adaptive) {
+    if (!out.empty()) out += ", ";
+    out += "no adaptive rate";
+  }
   return out.empty() ? "none" : out;
 }
 
@@ -51,7 +56,8 @@ Status ApplyLimits(const GlobalOptions& flags, const app::LimitsSettings& file) 
   limits::Limits& process = limits::ProcessLimits();
   const limits::LimitsConfig before = process.config();
   const bool changed = before.bandwidth.text() != c.bandwidth.text() ||
-                       before.max_rps != c.max_rps || before.max_rps_burst != c.max_rps_burst;
+                       before.max_rps != c.max_rps || before.max_rps_burst != c.max_rps_burst ||
+                       before.adaptive != c.adaptive;
   process.Configure(c);
   if (changed) obs::Log(obs::Level::kInfo, "limits: " + Describe(c));
   return Status::Ok();

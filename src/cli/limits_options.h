@@ -1,6 +1,6 @@
 // The process's limits (limits/limits.h) as the command line and the config file give them:
-// --bwlimit, --max-rps and --max-rps-burst win over the file's [limits] bwlimit, max_rps and
-// max_rps_burst. main applies them before the command runs; `ferry serve` again after each
+// --bwlimit, --max-rps, --max-rps-burst and --no-adaptive-rate win over the file's [limits]
+// bwlimit, max_rps, max_rps_burst and adaptive. main applies them before the command runs; `ferry serve` again after each
 // SIGHUP reload (the file's values may have changed; the command line's still win).
 #pragma once
 

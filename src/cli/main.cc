@@ -74,6 +74,10 @@ void AddGlobalOptions(CLI::App& app, ferry::cli::GlobalOptions& g) {
                  "requests per second to each endpoint, for the whole process; over the "
                  "config's [limits] max_rps")
       ->check(CLI::Range(0.001, 1e9));
+  app.add_flag("--no-adaptive-rate", g.no_adaptive_rate,
+               "do not adapt the requests per second to an endpoint that throttles (429, 503 "
+               "SlowDown: halve, grow back); Retry-After and --max-rps still hold; over the "
+               "config's [limits] adaptive");
   app.add_flag("--no-sign-request", g.no_sign_request,
                "send requests to S3 locations without a remote unsigned (public buckets; a "
                "remote's own: no_sign_request = true)");

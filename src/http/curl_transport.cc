@@ -351,9 +351,20 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
   }
   // libcurl is loaded by the first request, not at start (see curl_library.h).
   FERRY_RETURN_IF_ERROR(LoadCurl());
+  // the request's outcome goes back to the limits once it is over (Throttle::AfterRequest)
+  struct Outcome {
+    Throttle* throttle = nullptr;
+    std::string storage;
+    std::string_view endpoint;
+    int status = 0;
+    ~Outcome() {
+      if (throttle != nullptr) throttle->AfterRequest(endpoint, status);
+    }
+  } outcome;
   if (options_.throttle != nullptr) {
-    std::string endpoint_storage;
-    options_.throttle->BeforeRequest(EndpointOf(request.url, endpoint_storage), stop);
+    outcome.endpoint = EndpointOf(request.url, outcome.storage);
+    options_.throttle->BeforeRequest(outcome.endpoint, stop);
+    outcome.throttle = options_.throttle;
     // a small body goes out with the headers, from libcurl's own buffer: paced here, whole
     if (!request.body.empty() && request.body.size() <= kInlineBodyBytes) {
       options_.throttle->Bytes(Direction::kUp, request.body.size(), stop);
@@ -469,6 +480,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
   FERRY_RETURN_IF_ERROR(BeginOnce(t));  // a response without a body still gets Begin
   HttpResponse response;
   response.status_code = t.status_code;
+  outcome.status = t.status_code;
   response.headers = std::move(t.headers);
   response.body_bytes = t.body_bytes;
   return response;

@@ -28,6 +28,14 @@ class Throttle {
   // The endpoint asked to be left alone for `pause` (a throttling reply's Retry-After): no
   // request goes to it before then.
   virtual void PauseEndpoint(std::string_view endpoint, std::chrono::milliseconds pause) = 0;
+  // Once for every BeforeRequest that returned, when that request is over: `status` is the
+  // HTTP status of its reply, 0 when there was none (a network error, a timeout, a stop). The
+  // limits learn from it how the endpoint copes (429 and 503 are throttling: limits.h, the
+  // adaptive rate).
+  virtual void AfterRequest(std::string_view endpoint, int status) {
+    (void)endpoint;
+    (void)status;
+  }
   // After BeforeRequest, before the request is sent: takes one of the process's request slots
   // (the most requests in flight at once), waiting while every slot is taken. Returns whether
   // a slot was taken, which ReleaseSlot gives back once the request is over: false when no

@@ -219,5 +219,82 @@ TEST(LimitsTest, AStopEndsTheWaitForASlotAndMoreSlotsWakeWaiters) {
   EXPECT_EQ(limits.request_slots(), 2);
 }
 
+// n requests to `endpoint`, one every `gap` of the fake clock, each answered with `status`.
+void Requests(Limits& limits, testing::FakeClock& clock, int n, milliseconds gap, int status,
+              std::string_view endpoint = "a:80") {
+  for (int i = 0; i < n; ++i) {
+    limits.BeforeRequest(endpoint, {});
+    clock.SleepFor(gap, {});
+    limits.AfterRequest(endpoint, status);
+  }
+}
+
+TEST(LimitsTest, AnEndpointIsUnlimitedUntilItThrottles) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  Requests(limits, clock, 500, milliseconds(1), 200);
+  EXPECT_EQ(clock.sleeps().size(), 500u);  // only the test's own
+  EXPECT_EQ(limits.AdaptiveRps("a:80"), 0);
+  EXPECT_EQ(limits.WaitedSeconds("adaptive_rate"), 0);
+}
+
+TEST(LimitsTest, AThrottleHalvesTheEndpointsRateAndPacesItsRequests) {
+  testing::FakeClock clock;
+  obs::Registry registry;
+  Limits limits(&clock, &registry);
+  Requests(limits, clock, 1000, milliseconds(1), 200);  // 1,000/s for a second
+  Requests(limits, clock, 1, milliseconds(1), 503);
+  const double rate = limits.AdaptiveRps("a:80");
+  EXPECT_NEAR(rate, 500, 25);  // half of what was sent in the last second
+  EXPECT_EQ(limits.AdaptiveRps("b:80"), 0);  // another endpoint: unlimited
+  // requests without a gap of their own now go at the rate
+  const auto t0 = clock.MonoNow();
+  Requests(limits, clock, 100, milliseconds(0), 200);
+  EXPECT_NEAR(Elapsed(clock, t0), 100 / rate, 0.02);
+  EXPECT_GT(limits.WaitedSeconds("adaptive_rate"), 0.1);
+  const std::string text = registry.RenderPrometheus();
+  const std::string series = "ferry_limit_adaptive_requests_per_second{endpoint=\"a:80\"} ";
+  const size_t at = text.find(series);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NEAR(std::stod(text.substr(at + series.size())), rate, 1);
+  EXPECT_NE(text.find("ferry_limit_adaptive_decreases_total{endpoint=\"a:80\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("endpoint=\"b:80\""), std::string::npos) << text;
+}
+
+TEST(LimitsTest, MaxRpsStaysACeilingUnderTheAdaptiveRate) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  LimitsConfig c;
+  c.max_rps = 10;
+  limits.Configure(c);
+  Requests(limits, clock, 20, milliseconds(0), 200);
+  Requests(limits, clock, 1, milliseconds(0), 429);
+  EXPECT_GT(limits.AdaptiveRps("a:80"), 0);
+  EXPECT_LE(limits.AdaptiveRps("a:80"), 10);
+  const auto t0 = clock.MonoNow();
+  Requests(limits, clock, 20, milliseconds(0), 200);
+  // the lower of the two holds: the adaptive rate, about half of 10/s
+  EXPECT_GE(Elapsed(clock, t0), 2.0);
+}
+
+TEST(LimitsTest, TheAdaptiveRateCanBeTurnedOff) {
+  testing::FakeClock clock;
+  Limits limits(&clock);
+  Requests(limits, clock, 100, milliseconds(1), 200);
+  Requests(limits, clock, 1, milliseconds(1), 503);
+  EXPECT_GT(limits.AdaptiveRps("a:80"), 0);
+  LimitsConfig off;
+  off.adaptive = false;
+  limits.Configure(off);
+  EXPECT_EQ(limits.AdaptiveRps("a:80"), 0);  // forgotten
+  Requests(limits, clock, 10, milliseconds(0), 503);
+  EXPECT_EQ(limits.AdaptiveRps("a:80"), 0);
+  const auto t0 = clock.MonoNow();
+  Requests(limits, clock, 100, milliseconds(0), 200);
+  EXPECT_EQ(Elapsed(clock, t0), 0);
+}
+
 }  // namespace
 }  // namespace ferry::limits

@@ -17,6 +17,13 @@ void TokenBucket::Set(double rate, double burst, Time now) {
   last_ = std::max(last_, now);
 }
 
+void TokenBucket::Restart(double rate, double burst, Time now) {
+  rate_ = rate;
+  burst_ = std::max(1.0, burst);
+  tokens_ = rate_ > 0 ? 0 : burst_;
+  last_ = now;
+}
+
 void TokenBucket::Refill(Time now) {
   if (now > last_) {
     const double seconds = std::chrono::duration<double>(now - last_).count();

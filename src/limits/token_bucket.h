@@ -24,6 +24,11 @@ class TokenBucket {
   // bucket that had no rate starts full.
   void Set(double rate, double burst, Time now);
 
+  // Starts again at `rate` and `burst` from `now`, forgetting every turn given (their takers
+  // take one again at the new rate): empty, the next taker goes one unit's time from now (a
+  // taker that went just before is not followed at once).
+  void Restart(double rate, double burst, Time now);
+
   // Takes `n` units at `now`; returns the wait before the caller goes on.
   std::chrono::nanoseconds Take(double n, Time now);
 

@@ -59,5 +59,17 @@ TEST(TokenBucketTest, ANewRateHoldsFromNowAndTheDebtStays) {
   EXPECT_EQ(b.Take(1, t0), milliseconds(100));
 }
 
+TEST(TokenBucketTest, ARestartForgetsTheTurnsGivenAndSpacesTheNextOne) {
+  const Time t0{};
+  TokenBucket b(10, 1, t0);
+  EXPECT_EQ(b.Take(20, t0), milliseconds(1900));  // turns given far ahead
+  b.Restart(100, 1, t0);
+  // forgotten: the next taker goes one unit's time from now at the new rate, not after them
+  EXPECT_EQ(b.Take(1, t0), milliseconds(10));
+  EXPECT_EQ(b.Take(1, t0), milliseconds(20));
+  b.Restart(0, 1, t0);
+  EXPECT_EQ(b.Take(5, t0), nanoseconds(0));
+}
+
 }  // namespace
 }  // namespace ferry::limits

@@ -5,6 +5,7 @@ Usage:
   fault_proxy.py --upstream 127.0.0.1:7480 [--port 0] [--seed 1] [--rate 0.2]
                  [--kinds 503,reset,truncate,flip,slow] [--methods GET,PUT,...]
                  [--slow-ms 300] [--stats FILE] [--log FILE] [--force KIND:REGEX ...]
+                 [--throttle-rps X [--throttle-burst B]]
 
 It listens on 127.0.0.1:PORT (0 = any free port) and prints the chosen port alone on the first
 line of stdout, then relays every client connection to the upstream over its own keep-alive
@@ -41,6 +42,14 @@ Kinds:
             never written silently.
   slow      forward, then hold the reply for --slow-ms (100%..200% of it) before sending.
             Proves: slow replies are waited for, not mistaken for failures.
+
+--throttle-rps X throttles as S3 and RGW do, by rate: a token bucket of X requests per second
+holding at most --throttle-burst (default X/10, at least 1) takes one token per request as it
+comes in; a request that finds no token is answered "503 SlowDown" (an S3 <Error> XML body, no
+Retry-After, as S3 sends it) without forwarding, and takes none. Over any span T at most
+X * T + B requests get through. These count as "throttled" (not as faults), and "timeline" has
+per second since the first request [requests, throttled], for a test to look at the rate and
+the throttles once a run settled. The random faults above apply to what gets through.
 
 Counts (requests, per method, per fault kind, skips, upstream errors) are written as JSON to
 --stats (atomically, at most every 0.2 s while they change, and at exit) and printed as one
@@ -195,14 +204,34 @@ class Stats:
         self.path = path
         self.lock = threading.RLock()
         self.counts = {"requests": 0, "faults": 0, "flip_skipped": 0, "upstream_errors": 0,
-                       "by_method": {}, "by_kind": {k: 0 for k in KINDS}}
+                       "by_method": {}, "by_kind": {k: 0 for k in KINDS}, "throttled": 0,
+                       "timeline": []}
+        self.start = None  # time.monotonic() of the first request
         self.seen = {}  # draw key -> times seen
         self.dirty = False
         self.write_lock = threading.RLock()  # the writer thread and the SIGTERM handler
 
+    def _second(self):
+        """The timeline's entry for now. REQUIRES: lock held."""
+        now = time.monotonic()
+        if self.start is None:
+            self.start = now
+        second = int(now - self.start)
+        timeline = self.counts["timeline"]
+        while len(timeline) <= second:
+            timeline.append([0, 0])
+        return timeline[second]
+
+    def throttled(self):
+        with self.lock:
+            self.counts["throttled"] += 1
+            self._second()[1] += 1
+            self.dirty = True
+
     def request(self, method, key):
         with self.lock:
             self.counts["requests"] += 1
+            self._second()[0] += 1
             m = self.counts["by_method"]
             m[method] = m.get(method, 0) + 1
             n = self.seen.get(key, 0)
@@ -248,6 +277,37 @@ def slowdown_reply():
     return head + body
 
 
+def throttle_reply():
+    body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+            b"<Message>Please reduce your request rate. (fault_proxy --throttle-rps)</Message>"
+            b"</Error>")
+    head = ("HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+            "Content-Length: %d\r\n\r\n" % len(body)).encode()
+    return head + body
+
+
+class RateBucket:
+    """--throttle-rps: `rate` tokens a second, at most `burst` kept; take() takes one or says
+    there is none."""
+
+    def __init__(self, rate, burst):
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self):
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+            self.last = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
+
+
 def draw_key(method, target):
     """What the fault draw hashes: method and target without the bucket or upload ids."""
     url = urllib.parse.urlsplit(target)
@@ -291,6 +351,10 @@ class Proxy:
             self.force.append([kind, re.compile(regex)])
         self.log = open(args.log, "a", buffering=1) if args.log else None
         self.lock = threading.RLock()
+        self.bucket = None
+        if args.throttle_rps > 0:
+            burst = args.throttle_burst if args.throttle_burst > 0 else max(1.0, args.throttle_rps / 10)
+            self.bucket = RateBucket(args.throttle_rps, burst)
 
     def draw(self, method, key, n, line):
         """(fault kind or None, a second uniform number) for the n-th sight of `key`."""
@@ -334,6 +398,10 @@ class Proxy:
                 read_body(creader, req)
                 key = draw_key(method, target)
                 n = self.stats.request(method, key)
+                if self.bucket is not None and not self.bucket.take():
+                    self.stats.throttled()
+                    client.sendall(throttle_reply())
+                    continue
                 kind, u = self.draw(method, key, n, req.start)
                 if kind == "503":
                     self.fault(kind, req.start)
@@ -442,6 +510,10 @@ def main():
     p.add_argument("--slow-ms", type=int, default=300)
     p.add_argument("--stats", default="", help="JSON counts file")
     p.add_argument("--log", default="", help="file of one line per fault")
+    p.add_argument("--throttle-rps", type=float, default=0,
+                   help="answer 503 SlowDown above this many requests per second (token bucket)")
+    p.add_argument("--throttle-burst", type=float, default=0,
+                   help="requests the --throttle-rps bucket holds (default X/10, at least 1)")
     p.add_argument("--force", action="append", default=[], metavar="KIND:REGEX",
                    help="give KIND to the first request whose request line matches REGEX")
     args = p.parse_args()
