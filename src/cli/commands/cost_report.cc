@@ -16,11 +16,11 @@ constexpr const char* kOperations[] = {
     "CompleteMultipartUpload", "ListParts", "AbortMultipartUpload", "CreateMultipartUpload",
     "GetObject", "HeadObject", "CopyObject", "PutObject", "DeleteObject", "ObjectRequest"};
 
-double Ratio(uint64_t in, uint64_t wire) {
+}  // namespace
+
+double CompressionRatio(uint64_t in, uint64_t wire) {
   return wire == 0 ? 0.0 : static_cast<double>(in) / static_cast<double>(wire);
 }
-
-}  // namespace
 
 std::string RegionOf(app::Wiring& wiring, const app::Location& location) {
   if (!location.is_s3()) return "";
@@ -98,7 +98,7 @@ TransportCostMetrics::TransportCostMetrics(const transfer::Stats& stats, CostInp
   series_.push_back(registry.Observe(
       obs::MetricType::kGauge, "ferry_transport_ratio",
       "Bytes packed / bytes on the wire of the compressed transport.", {}, {},
-      [s] { return Ratio(s->transport_bytes_in.load(), s->transport_bytes_wire.load()); }));
+      [s] { return CompressionRatio(s->transport_bytes_in.load(), s->transport_bytes_wire.load()); }));
   series_.push_back(registry.Observe(
       obs::MetricType::kCounter, "ferry_transport_bytes_saved_total",
       "Bytes packed minus bytes on the wire (what compression kept off the link).", {}, {},

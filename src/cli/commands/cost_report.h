@@ -6,6 +6,7 @@
 // Thread-safety: functions are pure or read atomics; TransportCostMetrics is used by one thread.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct CostInputs {
 // The region of `location` as its S3 client knows it (remote's `region`, else the
 // environment's); "" for a local folder or when it cannot be told.
 std::string RegionOf(app::Wiring& wiring, const app::Location& location);
+
+// Bytes in per byte on the wire (a compression ratio); 0 when nothing went on the wire.
+double CompressionRatio(uint64_t in, uint64_t wire);
 CostInputs CostInputsFor(const estimate::Prices& prices, std::string from, std::string to);
 
 // The usage of a compressed run as its jobs recorded it in `stats`.

@@ -71,10 +71,6 @@ std::string Seconds(double s) {
   return buf;
 }
 
-double Ratio(uint64_t in, uint64_t wire) {
-  return wire == 0 ? 0.0 : static_cast<double>(in) / static_cast<double>(wire);
-}
-
 void Print(const EstimateArgs& a, const estimate::Estimate& e, const CostInputs& in,
            double bps) {
   const estimate::LevelEstimate& c = e.levels[e.chosen];
@@ -101,7 +97,7 @@ void Print(const EstimateArgs& a, const estimate::Estimate& e, const CostInputs&
                   {"cost", e.plain_cost}};
     j["compressed"] = {{"level", c.level},
                        {"wire_bytes", c.wire_bytes},
-                       {"ratio", Ratio(e.bytes, c.wire_bytes)},
+                       {"ratio", CompressionRatio(e.bytes, c.wire_bytes)},
                        {"archives", e.archives},
                        {"requests", {{"put", c.requests.put}, {"get", c.requests.get}}},
                        {"cpu_seconds", c.cpu_seconds},
@@ -113,7 +109,7 @@ void Print(const EstimateArgs& a, const estimate::Estimate& e, const CostInputs&
     auto& levels = j["levels"] = nlohmann::json::array();
     for (const auto& l : e.levels) {
       levels.push_back({{"level", l.level}, {"wire_bytes", l.wire_bytes},
-                        {"ratio", Ratio(e.bytes, l.wire_bytes)}, {"cpu_seconds", l.cpu_seconds},
+                        {"ratio", CompressionRatio(e.bytes, l.wire_bytes)}, {"cpu_seconds", l.cpu_seconds},
                         {"cost", l.cost}, {"net_saving", e.plain_cost - l.cost}});
     }
     auto& strata = j["strata"] = nlohmann::json::array();
@@ -148,7 +144,7 @@ void Print(const EstimateArgs& a, const estimate::Estimate& e, const CostInputs&
               "PUT-class + %llu GET-class requests, %s, %.1f CPU s, $%.6f: net saving $%.6f\n",
               a.compress ? "*" : " ", c.level,
               HumanBytes(static_cast<double>(c.wire_bytes)).c_str(),
-              Ratio(e.bytes, c.wire_bytes), static_cast<unsigned long long>(e.archives),
+              CompressionRatio(e.bytes, c.wire_bytes), static_cast<unsigned long long>(e.archives),
               static_cast<unsigned long long>(c.requests.put),
               static_cast<unsigned long long>(c.requests.get), Seconds(packed_s).c_str(),
               c.cpu_seconds, c.cost, e.plain_cost - c.cost);
@@ -157,7 +153,7 @@ void Print(const EstimateArgs& a, const estimate::Estimate& e, const CostInputs&
     for (const auto& l : e.levels) {
       char buf[96];
       std::snprintf(buf, sizeof buf, " %d (ratio %.2f, %.1f CPU s, $%.6f)", l.level,
-                    Ratio(e.bytes, l.wire_bytes), l.cpu_seconds, l.cost);
+                    CompressionRatio(e.bytes, l.wire_bytes), l.cpu_seconds, l.cost);
       line += buf;
     }
     std::printf("%s\n", line.c_str());
