@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <string>
 
 namespace ferry::serve {
@@ -14,8 +15,24 @@ constexpr int64_t kDayMs = 86'400'000;
 constexpr std::array<std::string_view, 7> kDays = {"sun", "mon", "tue", "wed",
                                                    "thu", "fri", "sat"};
 
+// `text` quoted on one printable line: control bytes and quotes as \xNN.
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '"' || c == '\\') {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 Status Bad(std::string_view text, std::string_view why) {
-  return Status::InvalidArgument("at \"" + std::string(text) + "\": " + std::string(why) +
+  return Status::InvalidArgument("at " + Quoted(text) + ": " + std::string(why) +
                                  " (forms: \"hourly\", \"daily 02:00\", \"Mon 06:00\", "
                                  "\"Mon,Thu 06:00\", \"every 15m\"; UTC)");
 }
@@ -95,8 +112,8 @@ Result<ScheduleAt> ParseAt(std::string_view text) {
     const std::string_view name =
         head.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     const int d = Weekday(name);
-    if (d < 0) return Bad(text, "unknown day '" + std::string(name) + "'");
-    if (at.days & (1u << d)) return Bad(text, "day '" + std::string(name) + "' twice");
+    if (d < 0) return Bad(text, "unknown day " + Quoted(name));
+    if (at.days & (1u << d)) return Bad(text, "day " + Quoted(name) + " twice");
     at.days = static_cast<uint8_t>(at.days | (1u << d));
     if (comma == std::string_view::npos) break;
     start = comma + 1;

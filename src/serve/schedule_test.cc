@@ -53,6 +53,7 @@ TEST(ScheduleAtTest, BadInputIsOneLine) {
   for (std::string_view bad :
        {"", "weekly", "hourly 5", "daily", "daily 24:00", "daily 2:00", "daily 02:60",
         "Mon 06:00 UTC", "Mon  06:00", "Monday 06:00", "Mon,,Thu 06:00", "Mon,Mon 06:00",
+        "Mon,\nx 06:00",
         "Mon, Thu 06:00", "every 0s", "every 5", "every 5d", "every 25h", "every m",
         "every 1000000s", "every -5s", "Mon 06:00\nx"}) {
     Result<ScheduleAt> at = ParseAt(bad);

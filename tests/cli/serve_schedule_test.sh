@@ -29,7 +29,7 @@ destination = "rb:'$B'"'
 check "a bad 'at' is refused" bad "$ok_keys
 at = \"every 5x\"" "at \"every 5x\""
 check "an unknown day is refused" bad "$ok_keys
-at = \"Mon,Fry 06:00\"" "unknown day 'Fry'"
+at = \"Mon,Fry 06:00\"" 'unknown day "Fry"'
 check "an unknown key is refused" bad "$ok_keys
 at = \"hourly\"
 prefix = \"x/\"" "unknown key 'prefix'"

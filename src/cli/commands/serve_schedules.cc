@@ -13,6 +13,7 @@
 #include "app/location.h"
 #include "cli/commands/serve_internal.h"
 #include "obs/log.h"
+#include "plan/filter.h"
 
 namespace ferry::cli::serving {
 
@@ -95,6 +96,10 @@ Result<jobs::RunId> ServeInstance::StartOccurrence(size_t index, serve::TimePoin
   req.destination = c.destination;
   req.options.command = "sync";
   req.options.delete_extra = c.delete_extra;
+  // [transfer]'s part sizes, as `ferry sync` takes them (checked when the config was read)
+  const app::TransferDefaults& t = plan_.wiring->config().transfer;
+  if (t.multipart_threshold) req.options.multipart_threshold = *plan::ParseSize(*t.multipart_threshold);
+  if (t.part_size) req.options.part_size = *plan::ParseSize(*t.part_size);
   req.worker = worker_options_;
   req.detach = true;
   // An unfinished run of the pair (the previous occurrence still at work) is joined, not
