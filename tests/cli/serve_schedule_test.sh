@@ -90,15 +90,32 @@ both_took_part() {
   [ "$(sql "SELECT count(DISTINCT owner) FROM schedule_runs WHERE schedule = 'ab'")" = 2 ]
 }
 check "both serves started occurrences" wait_for 40 both_took_part
-kill -9 "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
-put 11 15
-check "serve 2 carries on after serve 1 is SIGKILLed" wait_for 40 at_b 15
+# serve 1 is SIGKILLed once a run it started is at work on 300 objects: serve 2's worker on that
+# run takes its jobs over (the dead process's leases are released: same machine) and records
+# the occurrence's outcome
+pid1=${pids[1]}
+put 11 310 &
+putter=$!
+serve1_running() {
+  killed_due=$(sql "SELECT due FROM schedule_runs WHERE schedule = 'ab' AND outcome = 'started' AND run > 0 AND owner LIKE '%:$pid1:%' LIMIT 1")
+  [ -n "$killed_due" ]
+}
+check "serve 1 starts an occurrence while objects are written" wait_for 60 serve1_running
+kill -9 "$pid1"; wait "$pid1" 2>/dev/null || true
+killed_run=$(sql "SELECT run FROM schedule_runs WHERE schedule = 'ab' AND due = $killed_due")
+echo "  serve 1 killed with run $killed_run $(sql "SELECT state FROM runs WHERE id = $killed_run")"
+wait "$putter"
+check "serve 2 carries on after serve 1 is SIGKILLed: 310 objects at B" wait_for 120 at_b 310
+killed_ended() {
+  [ "$(sql "SELECT outcome FROM schedule_runs WHERE schedule = 'ab' AND due = $killed_due")" = succeeded ]
+}
+check "the killed serve's occurrence ends succeeded" wait_for 60 killed_ended
 before=$(sql "SELECT count(*) FROM schedule_runs WHERE schedule = 'ab'")
 kill -HUP "${pids[2]}"
 sleep 1
 check "serve 2 still serves after a SIGHUP" curl -sf -o /dev/null "http://127.0.0.1:${PORTS[2]}/healthz"
-put 16 18
-check "objects written after the reload arrive" wait_for 40 at_b 18
+put 311 313
+check "objects written after the reload arrive" wait_for 40 at_b 313
 more_after_reload() { [ "$(sql "SELECT count(*) FROM schedule_runs WHERE schedule = 'ab'")" -gt $((before + 1)) ]; }
 check "occurrences go on after the reload" wait_for 20 more_after_reload
 # Every occurrence is one row (the primary key), each on a multiple of 5 s; every run of the
@@ -131,10 +148,26 @@ check "serve 2 shows the last success" \
 check "/api/status lists the schedule" \
   bash -c "curl -sf http://127.0.0.1:${PORTS[2]}/api/status | python3 -c 'import json,sys; d=json.load(sys.stdin); s=d[\"schedules\"][0]; assert s[\"name\"]==\"ab\" and s[\"recent\"], d'"
 same=0
-for i in $(seq 1 18); do
+for i in $(seq 1 12) $(seq 300 313); do
   if cmp -s "$WORK/data/k$i" <(aws_side b s3 cp "s3://$B/k$i" - 2>/dev/null); then same=$((same + 1)); fi
 done
-check "every object's bytes at B are the source's ($same/18)" [ "$same" = 18 ]
+check "the bytes of 26 objects at B are the source's ($same/26)" [ "$same" = 26 ]
+# A SIGHUP with another `at`: the schedule starts over from the reload (its next occurrence an
+# hour away at most): no occurrence starts meanwhile
+sed -i 's/^at = "every 5s"$/at = "every 1h"/' "$CONF"
+reloaded() { curl -sf "http://127.0.0.1:${PORTS[2]}/metrics" | grep -q '^ferry_serve_reloads_total{result="applied"} 2'; }
+kill -HUP "${pids[2]}"
+check "the changed schedule is applied" wait_for 10 reloaded
+sleep 1
+settled=$(sql "SELECT count(*) FROM schedule_runs WHERE schedule = 'ab'")
+sleep 8
+check "no occurrence of 'every 5s' after the change" \
+  [ "$(sql "SELECT count(*) FROM schedule_runs WHERE schedule = 'ab'")" = "$settled" ]
+next_in_an_hour() {
+  curl -sf "http://127.0.0.1:${PORTS[2]}/metrics" |
+    awk -v now="$(date +%s)" '/^ferry_schedule_next_run_timestamp_seconds\{schedule="ab"\}/ { d = $2 - now } END { exit !(d > 10 && d <= 3600 && int($2) % 3600 == 0) }'
+}
+check "its next occurrence is on the hour" next_in_an_hour
 kill -TERM "${pids[2]}"; rc=0; wait "${pids[2]}" || rc=$?
 check "SIGTERM ends serve 2 with exit 0" [ "$rc" = 0 ]
 pids=()
