@@ -349,6 +349,20 @@ TEST_F(ScheduleStoreTest, FailedStartAndUnstartedOccurrence) {
   ASSERT_TRUE(s.Tick({}).ok());
   EXPECT_TRUE(store_->Started()->empty());
   EXPECT_EQ(registry.Total("ferry_schedule_runs_total", "outcome", "failed"), 2);
+  // An occurrence of a schedule this config does not have (a reload removed it): ended once
+  // its run is, never served nor counted here.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             clock.Now().time_since_epoch()).count();
+  ASSERT_TRUE(*store_->Claim({.schedule = "gone", .due_ms = 5, .owner = "p0", .now_ms = now_ms}));
+  Result<jobs::RunId> run = jobs_->CreateRun(jobs::RunSpec{"a", "b", "{}"});
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(store_->SetRun("gone", 5, *run).ok());
+  ASSERT_TRUE(s.Tick({}).ok());
+  EXPECT_EQ(store_->Started()->size(), 1u);  // still running
+  ASSERT_TRUE(jobs_->SetRunState(*run, jobs::RunState::kDone).ok());
+  ASSERT_TRUE(s.Tick({}).ok());
+  EXPECT_EQ(store_->Recent("gone", 1)->at(0).outcome, kSucceeded);
+  EXPECT_EQ(registry.Total("ferry_schedule_runs_total", "schedule", "gone"), 0);
 }
 
 }  // namespace

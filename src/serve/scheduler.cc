@@ -139,7 +139,10 @@ Status Scheduler::Follow(TimePoint now) {
   for (const auto& s : schedules_) mine[s->spec.name] = s.get();
   Status first;
   for (const Occurrence& o : started) {
-    if (!mine.contains(o.schedule)) continue;
+    // Another schedule's (of another serve's config, or one a reload removed): its outcome is
+    // recorded once its run ends, and counted by none; only the serves that have the schedule
+    // work on its run.
+    const bool ours = mine.contains(o.schedule);
     std::string_view outcome;
     std::string error;
     if (o.run == 0) {
@@ -153,7 +156,7 @@ Status Scheduler::Follow(TimePoint now) {
         continue;
       }
       if (run.ok() && run->state == jobs::RunState::kRunning) {
-        if (hooks_.serve_run) hooks_.serve_run(o.run);
+        if (ours && hooks_.serve_run) hooks_.serve_run(o.run);
         continue;
       }
       outcome = run.ok() && run->state == jobs::RunState::kDone ? kSucceeded : kFailed;
@@ -166,7 +169,7 @@ Status Scheduler::Follow(TimePoint now) {
       continue;
     }
     if (!*ended) continue;
-    Count(o.schedule, outcome);
+    if (ours) Count(o.schedule, outcome);
     obs::Log(outcome == kSucceeded ? obs::Level::kInfo : obs::Level::kWarn,
              "schedule " + o.schedule + ": the occurrence due " + std::to_string(o.due_ms / 1000) +
                  " (unix) " + std::string(outcome) + (error.empty() ? "" : ": " + error),

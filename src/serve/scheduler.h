@@ -7,10 +7,12 @@
 //      (hooks.start: a durable run queued on the store), or records it missed when it is found
 //      later than its grace (all serves were down at the time); losers do nothing. Occurrences
 //      older than the latest one due are never started.
-//   2. every started occurrence of these schedules: its run, read from the job store, ended
-//      done (succeeded) or failed; while it runs, hooks.serve_run lets this process work on it
-//      (so a run survives the serve that started it). A started occurrence with no run after
-//      `unstarted_after` (its serve died between the claim and the queueing) is failed.
+//   2. every started occurrence: its run, read from the job store, ended done (succeeded) or
+//      failed; while a run of these schedules runs, hooks.serve_run lets this process work on
+//      it (so a run survives the serve that started it). A started occurrence with no run after
+//      `unstarted_after` (its serve died between the claim and the queueing) is failed. Those
+//      of other schedules (removed by a reload, or of another serve's config) are ended too,
+//      but neither served nor counted here.
 // Metrics (obs::Registry): ferry_schedule_runs_total{schedule,outcome} counts what this
 // process did (sum over the serves for the store's total), ferry_schedule_next_run_timestamp_
 // seconds{schedule} and ferry_schedule_last_success_timestamp_seconds{schedule} (read from the
