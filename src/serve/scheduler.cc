@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <map>
 
 #include "obs/log.h"
@@ -16,6 +17,15 @@ int64_t Ms(TimePoint t) {
   return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+// "2026-01-05T06:00:00Z": how the log names an occurrence.
+std::string Iso(int64_t ms) {
+  const std::time_t s = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  char out[32] = "";
+  if (gmtime_r(&s, &tm) != nullptr) std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
 
 }  // namespace
 
@@ -108,8 +118,8 @@ Status Scheduler::Due(size_t index, TimePoint now, std::stop_token stop) {
   if (!won) return Status::Ok();
   if (late) {
     Count(spec.name, kMissed);
-    obs::Log(obs::Level::kWarn, "schedule " + spec.name + ": the occurrence due " +
-                                    std::to_string(due_ms / 1000) + " (unix) is missed: found " +
+    obs::Log(obs::Level::kWarn, "schedule " + spec.name + ": the occurrence due " + Iso(due_ms) +
+                                    " is missed: found " +
                                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - due).count()) +
                                     " s late, past its grace");
     return Status::Ok();
@@ -117,8 +127,7 @@ Status Scheduler::Due(size_t index, TimePoint now, std::stop_token stop) {
   Count(spec.name, kStarted);
   Result<jobs::RunId> run = hooks_.start(index, due, stop);
   if (run.ok()) {
-    obs::Log(obs::Level::kInfo, "schedule " + spec.name + ": started the occurrence due " +
-                                    std::to_string(due_ms / 1000) + " (unix)",
+    obs::Log(obs::Level::kInfo, "schedule " + spec.name + ": started the occurrence due " + Iso(due_ms),
              {{"run", *run}});
     Status recorded = store_.SetRun(spec.name, due_ms, *run);
     if (recorded.ok() && hooks_.serve_run) hooks_.serve_run(*run);
@@ -127,9 +136,8 @@ Status Scheduler::Due(size_t index, TimePoint now, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(bool ended, store_.Finish(spec.name, due_ms, kFailed, Ms(clock_.Now()),
                                                    run.status().message()));
   if (ended) Count(spec.name, kFailed);
-  obs::Log(obs::Level::kError, "schedule " + spec.name + ": the occurrence due " +
-                                   std::to_string(due_ms / 1000) +
-                                   " (unix) could not start: " + run.status().message());
+  obs::Log(obs::Level::kError, "schedule " + spec.name + ": the occurrence due " + Iso(due_ms) +
+                                   " could not start: " + run.status().message());
   return Status::Ok();
 }
 
@@ -171,8 +179,8 @@ Status Scheduler::Follow(TimePoint now) {
     if (!*ended) continue;
     if (ours) Count(o.schedule, outcome);
     obs::Log(outcome == kSucceeded ? obs::Level::kInfo : obs::Level::kWarn,
-             "schedule " + o.schedule + ": the occurrence due " + std::to_string(o.due_ms / 1000) +
-                 " (unix) " + std::string(outcome) + (error.empty() ? "" : ": " + error),
+             "schedule " + o.schedule + ": the occurrence due " + Iso(o.due_ms) + " " +
+                 std::string(outcome) + (error.empty() ? "" : ": " + error),
              {{"run", o.run}});
   }
   FERRY_ASSIGN_OR_RETURN(auto successes, store_.LastSuccesses());
