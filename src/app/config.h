@@ -111,6 +111,7 @@
 //   destination = "rb:photos"
 //   delete = false
 //   grace = "1h"                        # optional: how late it may start (default its period)
+//   # command = "cache-warm": source, cache = "rb:hot", prefixes = ["a/"], ttl = "24h"
 //
 //   [costs]                             # prices of the cost model (estimate/cost.h; every
 //   per_gb = 0.02                       # value a number, 0 or more; defaults there): $/GB
@@ -241,10 +242,13 @@ struct ServeConfig {
 struct ScheduleConfig {
   std::string name;         // unique among the schedules
   std::string at;           // as written: "hourly", "daily 02:00", "Mon,Thu 06:00", "every 15m"
-  std::string command;      // "sync" (others are refused for now)
+  std::string command;      // "sync" or "cache-warm" (others are refused for now)
   std::string source;       // location text
-  std::string destination;  // location text
+  std::string destination;  // sync: location text
   bool delete_extra = false;      // sync: `delete = true`
+  std::string cache;                  // cache-warm: the cache location
+  std::vector<std::string> prefixes;  // cache-warm: what to warm ("" = the whole bucket)
+  std::chrono::seconds ttl{0};        // cache-warm: how long the objects stay cached
   std::chrono::seconds grace{0};  // how late an occurrence may still start; 0: its period
 };
 

@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "cache/request.h"
 #include "plan/filter.h"
 #include "serve/schedule_at.h"
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr std::string_view kCommon[] = {"name", "at", "command", "grace"};
 constexpr std::string_view kSync[] = {"source", "destination", "delete"};
+constexpr std::string_view kWarm[] = {"source", "cache", "prefixes", "ttl"};
 
 Status String(const toml::table& t, const char* key, std::string& out, const std::string& where) {
   const toml::node* n = t.get(key);
@@ -43,6 +45,35 @@ Status Sync(const toml::table& t, const std::string& where, ScheduleConfig& s) {
   return Status::Ok();
 }
 
+// cache-warm: `ferry cache warm SRC --prefix P... --cache DST --ttl T --detach`.
+Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
+  FERRY_RETURN_IF_ERROR(String(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(String(t, "cache", s.cache, where));
+  if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
+  if (s.cache.empty()) return Status::InvalidArgument(where + ": 'cache' is missing");
+  const toml::node* n = t.get("prefixes");
+  if (n == nullptr) {
+    return Status::InvalidArgument(where + ": 'prefixes' is missing ([\"\"] = the whole bucket)");
+  }
+  const toml::array* list = n->as_array();
+  if (list == nullptr || list->empty()) {
+    return Status::InvalidArgument(where + ": 'prefixes' must be a non-empty list of strings");
+  }
+  for (const toml::node& p : *list) {
+    if (!p.is_string()) {
+      return Status::InvalidArgument(where + ": 'prefixes' must be a non-empty list of strings");
+    }
+    s.prefixes.push_back(*p.value<std::string>());
+  }
+  std::string ttl;
+  FERRY_RETURN_IF_ERROR(String(t, "ttl", ttl, where));
+  if (ttl.empty()) return Status::InvalidArgument(where + ": 'ttl' is missing");
+  Result<std::chrono::seconds> parsed = cache::ParseTtl(ttl);
+  if (!parsed.ok()) return parsed.status().WithContext(where + ": 'ttl'");
+  s.ttl = *parsed;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParseSchedules(const toml::node& node, const std::string& src,
@@ -64,12 +95,15 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
     std::span<const std::string_view> own;
     if (s.command == "sync") {
       own = kSync;
-    } else if (s.command == "cache-warm" || s.command == "backup" || s.command == "catalog-prune") {
+    } else if (s.command == "cache-warm") {
+      own = kWarm;
+    } else if (s.command == "backup" || s.command == "catalog-prune") {
       return Status::InvalidArgument(where + ": command '" + s.command +
-                                     "' cannot be scheduled yet (only \"sync\")");
+                                     "' cannot be scheduled yet (only \"sync\" and "
+                                     "\"cache-warm\")");
     } else {
       return Status::InvalidArgument(where + ": unknown command '" + s.command +
-                                     "' (scheduled commands: \"sync\")");
+                                     "' (scheduled commands: \"sync\", \"cache-warm\")");
     }
     for (const auto& [k, v] : *t) {
       if (!Among(k.str(), kCommon) && !Among(k.str(), own)) {
@@ -90,7 +124,7 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
       if (grace->count() < 1) return Status::InvalidArgument(where + ": 'grace' must be at least 1s");
       s.grace = *grace;
     }
-    FERRY_RETURN_IF_ERROR(Sync(*t, where, s));
+    FERRY_RETURN_IF_ERROR(s.command == "sync" ? Sync(*t, where, s) : Warm(*t, where, s));
     out.push_back(std::move(s));
   }
   return Status::Ok();

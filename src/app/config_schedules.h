@@ -16,7 +16,7 @@ namespace ferry::app {
 // `node` is the value of the top-level "schedules" key: an array of tables. Refused with one
 // line naming the file and the entry (`src` is the file's name): unknown keys, a missing or
 // duplicate name, an `at` serve::ParseAt refuses, an unknown command or one not yet scheduled
-// (cache-warm, backup, catalog-prune), a command's missing or foreign options, a bad grace.
+// (backup, catalog-prune), a command's missing or foreign options, a bad grace or ttl.
 Status ParseSchedules(const toml::node& node, const std::string& src,
                       std::vector<ScheduleConfig>& out);
 

@@ -38,6 +38,22 @@ destination = "rb:c"
   EXPECT_EQ(n.grace, std::chrono::minutes(30));
   EXPECT_FALSE(c->schedules[1].delete_extra);
   EXPECT_EQ(c->schedules[1].grace.count(), 0);
+
+  auto w = ParseConfig(R"(
+[[schedules]]
+name = "monday-prewarm"
+at = "Mon 06:00"
+command = "cache-warm"
+source = "ra:a"
+cache = "rb:hot"
+prefixes = ["models/", ""]
+ttl = "24h"
+)",
+                       "f.toml");
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->schedules[0].cache, "rb:hot");
+  EXPECT_EQ(w->schedules[0].prefixes, (std::vector<std::string>{"models/", ""}));
+  EXPECT_EQ(w->schedules[0].ttl, std::chrono::hours(24));
 }
 
 TEST(ConfigSchedulesTest, RefusesBadEntriesInOneLine) {
@@ -51,8 +67,20 @@ TEST(ConfigSchedulesTest, RefusesBadEntriesInOneLine) {
       {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\n", "'x': 'command' is missing"},
       {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"backup\"\n",
        "command 'backup' cannot be scheduled yet"},
-      {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"cache-warm\"\n",
-       "command 'cache-warm' cannot be scheduled yet"},
+      {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"cache-warm\"\n"
+       "source = \"ra:a\"\ncache = \"rb:c\"\nttl = \"1h\"\n",
+       "'prefixes' is missing"},
+      {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"cache-warm\"\n"
+       "source = \"ra:a\"\ncache = \"rb:c\"\nprefixes = []\nttl = \"1h\"\n",
+       "'prefixes' must be a non-empty list"},
+      {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"cache-warm\"\n"
+       "source = \"ra:a\"\ncache = \"rb:c\"\nprefixes = [\"a/\"]\n",
+       "'ttl' is missing"},
+      {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"cache-warm\"\n"
+       "source = \"ra:a\"\ncache = \"rb:c\"\nprefixes = [\"a/\"]\nttl = \"1h\"\n"
+       "destination = \"rb:d\"\n",
+       "unknown key 'destination' for command 'cache-warm'"},
+      {std::string(kSync) + "cache = \"rb:c\"\n", "unknown key 'cache' for command 'sync'"},
       {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"catalog-prune\"\n",
        "command 'catalog-prune' cannot be scheduled yet"},
       {"[[schedules]]\nname = \"x\"\nat = \"hourly\"\ncommand = \"rm\"\n", "unknown command 'rm'"},

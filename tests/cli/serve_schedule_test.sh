@@ -15,6 +15,8 @@ STATE="$FERRY_TEST_PG_URL?options=-csearch_path%3D$SCHEMA"
 sql() { psql "$STATE" -qtA -c "$1"; }
 A=$(new_bucket ra)
 B=$(new_bucket rb)
+W=$(new_bucket ra)      # a cache warm's source
+C=$(new_bucket rb)      # and its cache
 BASE=$(cat "$CONF")
 
 # Bad schedules: one line, exit 2, before anything is served.
@@ -33,6 +35,12 @@ at = \"Mon,Fry 06:00\"" 'unknown day "Fry"'
 check "an unknown key is refused" bad "$ok_keys
 at = \"hourly\"
 prefix = \"x/\"" "unknown key 'prefix'"
+check "a cache warm without prefixes is refused" bad 'name = "w"
+at = "hourly"
+command = "cache-warm"
+source = "ra:'$W'"
+cache = "rb:'$C'"
+ttl = "1h"' "'prefixes' is missing"
 check "a command not schedulable yet is refused" bad 'name = "b"
 at = "hourly"
 command = "backup"' "command 'backup' cannot be scheduled yet"
@@ -57,6 +65,14 @@ at = "every 5s"
 command = "sync"
 source = "ra:$A"
 destination = "rb:$B"
+[[schedules]]
+name = "warm"
+at = "every 5s"
+command = "cache-warm"
+source = "ra:$W"
+cache = "rb:$C"
+prefixes = ["hot/"]
+ttl = "1h"
 EOT
 PORTS=()
 start_serve() { # N: serve number N on its own port
@@ -84,6 +100,15 @@ put() { # FROM TO: objects kFROM..kTO written to A
 }
 put 1 5
 check "the first objects arrive at B" wait_for 30 at_b 5
+# the cache warm: what is under hot/ in W is copied into the cache C, nothing else
+mkdir -p "$WORK/w/hot" "$WORK/w/cold"
+for i in 1 2 3; do echo "hot $i" > "$WORK/w/hot/h$i"; echo "cold $i" > "$WORK/w/cold/c$i"; done
+ferry cp "$WORK/w" "ra:$W" --no-progress >/dev/null 2>&1
+count_c() { aws_side b s3api list-objects-v2 --bucket "$C" --query 'length(Contents || `[]`)' --output text; }
+hot_cached() { [ "$(count_c)" = 3 ] && aws_side b s3api head-object --bucket "$C" --key hot/h2 >/dev/null 2>&1; }
+check "the scheduled cache warm fills the cache with hot/ only" wait_for 40 hot_cached
+warm_ok() { [ "$(sql "SELECT count(*) FROM schedule_runs WHERE schedule = 'warm' AND outcome = 'succeeded'")" -ge 1 ]; }
+check "cache warm occurrences succeed" wait_for 20 warm_ok
 put 6 10
 check "objects written between occurrences arrive" wait_for 30 at_b 10
 both_took_part() {

@@ -11,6 +11,9 @@
 #include "app/durable.h"
 #include "app/kinds.h"
 #include "app/location.h"
+#include "cache/kinds/warm_kind.h"
+#include "cli/commands/cache_internal.h"
+#include "jobs/payload.h"
 #include "cli/commands/serve_internal.h"
 #include "obs/log.h"
 #include "plan/filter.h"
@@ -22,7 +25,9 @@ Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
   for (const app::ScheduleConfig& c : wiring.config().schedules) {
     const std::string where = "[[schedules]] '" + c.name + "'";
     FERRY_ASSIGN_OR_RETURN(serve::ScheduleAt at, serve::ParseAt(c.at));
-    for (const auto& [key, text] : {std::pair{"source", &c.source}, {"destination", &c.destination}}) {
+    const bool warm = c.command == cache::kWarmCommand;
+    for (const auto& [key, text] : {std::pair{"source", &c.source},
+                                    {warm ? "cache" : "destination", warm ? &c.cache : &c.destination}}) {
       Result<app::Location> loc = app::ParseLocation(*text);
       if (!loc.ok()) return loc.status().WithContext(where + ": '" + key + "'");
       // an unknown remote, a bad endpoint: refused now, not at 02:00
@@ -87,10 +92,37 @@ Status ServeInstance::BeginSchedules() {
   return Status::Ok();
 }
 
+namespace {
+
+// A cache-warm occurrence: its run and its one job, as `ferry cache warm SRC --prefix P...
+// --cache DST --ttl T --detach` queues them (cache/kinds/warm_kind.h); the cache index and
+// locks are those of this state store.
+Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::ScheduleConfig& c) {
+  FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(c.cache));
+  jobs::RunOptions ro;
+  ro.command = cache::kWarmCommand;
+  FERRY_ASSIGN_OR_RETURN(jobs::RunId run,
+                         store.CreateRun(jobs::RunSpec{c.source, c.cache, jobs::EncodeRunOptions(ro)}));
+  jobs::JobSpec spec;
+  spec.run = run;
+  spec.kind = cache::kWarmKind;
+  spec.payload = cache::EncodeWarmJob(cache::WarmJob{
+      .cache_name = cache_cmd::CacheName(loc),
+      .request = cache::WarmRequest{.prefixes = c.prefixes, .ttl = c.ttl, .force = false},
+      .lock_ttl = std::chrono::seconds(30),
+      .record_batch = 200});
+  spec.max_attempts = ro.max_attempts;
+  FERRY_RETURN_IF_ERROR(store.Enqueue({spec}).status());
+  return run;
+}
+
+}  // namespace
+
 Result<jobs::RunId> ServeInstance::StartOccurrence(size_t index, serve::TimePoint due,
                                                    std::stop_token stop) {
   (void)due;
   const app::ScheduleConfig& c = plan_.wiring->config().schedules.at(index);
+  if (c.command == cache::kWarmCommand) return QueueWarm(store_, c);
   app::DurableRunRequest req;
   req.source = c.source;
   req.destination = c.destination;
