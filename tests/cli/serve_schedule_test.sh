@@ -87,7 +87,7 @@ start_serve() { # N: serve number N on its own port
 }
 metric() { # N NAME OUTCOME: the value of ferry_schedule_runs_total{schedule="ab",outcome=...} of serve N
   curl -sf "http://127.0.0.1:${PORTS[$1]}/metrics" |
-    awk -v o="$3" -v n="$2" '$1 ~ "^"n && $1 ~ "outcome=\""o"\"" { v += $2 } END { print v + 0 }'
+    awk -v o="$3" -v n="$2" '$1 ~ "^"n && $1 ~ "schedule=\"ab\"" && $1 ~ "outcome=\""o"\"" { v += $2 } END { print v + 0 }'
 }
 check "serve 1 starts" start_serve 1
 check "serve 2 starts on the same store" start_serve 2
@@ -122,7 +122,7 @@ pid1=${pids[1]}
 put 11 310 &
 putter=$!
 serve1_running() {
-  killed_due=$(sql "SELECT due FROM schedule_runs WHERE schedule = 'ab' AND outcome = 'started' AND run > 0 AND owner LIKE '%:$pid1:%' LIMIT 1")
+  killed_due=$(sql "SELECT s.due FROM schedule_runs s JOIN runs r ON r.id = s.run WHERE s.schedule = 'ab' AND s.outcome = 'started' AND s.owner LIKE '%:$pid1:%' AND r.state = 'running' LIMIT 1")
   [ -n "$killed_due" ]
 }
 check "serve 1 starts an occurrence while objects are written" wait_for 60 serve1_running
