@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "app/config_schedules.h"
 #include "app/config_sqs.h"
 #include "app/location.h"
 #include "app/providers.h"
@@ -664,7 +665,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
     if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs" &&
-        key != "serve" && key != "limits") {
+        key != "serve" && key != "limits" && key != "schedules") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -699,6 +700,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
     const toml::table* t = root["serve"].as_table();
     if (t == nullptr) return Status::InvalidArgument(src + ": serve must be a table");
     FERRY_RETURN_IF_ERROR(ParseServe(*t, src, config.remotes, config.serve));
+  }
+  if (const toml::node* n = root.get("schedules")) {
+    FERRY_RETURN_IF_ERROR(ParseSchedules(*n, src, config.schedules));
   }
   if (root.contains("costs")) {
     const toml::table* t = root["costs"].as_table();

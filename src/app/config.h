@@ -102,6 +102,17 @@
 //                                       # with dead_letter_queue_url; without it the queue's
 //                                       # RedrivePolicy does)
 //
+//   [[schedules]]                       # a command serve starts at these times, once per
+//   name = "nightly-b"                  # occurrence across every serve of the store
+//   at = "daily 02:00"                  # "hourly", "daily HH:MM", "Mon,Thu 06:00", "every 15m"
+//                                       # (UTC; serve/schedule_at.h)
+//   command = "sync"                    # a durable run on the state store
+//   source = "ra:photos"                # sync: its source, destination and `delete`
+//   destination = "rb:photos"
+//   delete = false
+//   grace = "1h"                        # optional: how late it may start (default its period)
+//   # command = "cache-warm": source, cache = "rb:hot", prefixes = ["a/"], ttl = "24h"
+//
 //   [costs]                             # prices of the cost model (estimate/cost.h; every
 //   per_gb = 0.02                       # value a number, 0 or more; defaults there): $/GB
 //   per_cpu_second = 0.0000133          # between regions, $/CPU-second, $/1,000 PUT-class and
@@ -226,7 +237,24 @@ struct ServeConfig {
   std::string sns_test_connect_to;
 };
 
+// One [[schedules]] entry: a command `ferry serve` starts at cron-like times, once per
+// occurrence across every serve of the state store (serve/schedule_at.h for `at`;
+// docs/design/serve.md, "Schedules"). Checked when read (config_schedules.cc).
+struct ScheduleConfig {
+  std::string name;         // unique among the schedules
+  std::string at;           // as written: "hourly", "daily 02:00", "Mon,Thu 06:00", "every 15m"
+  std::string command;      // "sync" or "cache-warm" (others are refused for now)
+  std::string source;       // location text
+  std::string destination;  // sync: location text
+  bool delete_extra = false;      // sync: `delete = true`
+  std::string cache;                  // cache-warm: the cache location
+  std::vector<std::string> prefixes;  // cache-warm: what to warm ("" = the whole bucket)
+  std::chrono::seconds ttl{0};        // cache-warm: how long the objects stay cached
+  std::chrono::seconds grace{0};  // how late an occurrence may still start; 0: its period
+};
+
 struct Config {
+  std::vector<ScheduleConfig> schedules;  // [[schedules]]
   std::map<std::string, RemoteConfig> remotes;
   TransferDefaults transfer;
   LimitsSettings limits;

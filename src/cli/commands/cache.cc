@@ -9,9 +9,7 @@
 
 namespace ferry::cli {
 namespace cache_cmd {
-namespace {
 
-// The index's name for a location: one name whatever the spelling ("ra:b" and "ra:b/").
 std::string CacheName(const app::Location& loc) {
   if (!loc.is_s3()) {
     std::error_code ec;
@@ -21,8 +19,6 @@ std::string CacheName(const app::Location& loc) {
   return (loc.remote.empty() ? std::string("s3") : loc.remote) + "://" + loc.bucket + "/" +
          loc.prefix;
 }
-
-}  // namespace
 
 const char kStateHelp[] =
     "state database holding the cache index and locks (SQLite path or postgres://...; "

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "app/location.h"
 #include "app/wiring.h"
 #include "cache/cache.h"
 #include "cli/commands.h"
@@ -23,6 +24,9 @@ struct Opened {
   std::unique_ptr<cache::CacheIndex> index;
   std::unique_ptr<cache::PrefixLocks> locks;
 };
+
+// The cache index's name for a location: one name whatever the spelling ("ra:b" and "ra:b/").
+std::string CacheName(const app::Location& loc);
 
 // Opens them; errors are one line (kInvalidArgument for a malformed location or state URL,
 // the backend's Check error for an unknown bucket, prefixed with "cache").

@@ -52,11 +52,12 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
   FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(config_path));
   ServePlan plan;
   plan.serve = config.serve;
-  if (!plan.serve.present || plan.serve.replicate.empty()) {
+  if (plan.serve.replicate.empty() && config.schedules.empty()) {
     return Status::InvalidArgument(
-        "nothing to serve: add [serve] with replicate = [\"remote:bucket\"] to the config");
+        "nothing to serve: add [serve] with replicate = [\"remote:bucket\"], or "
+        "[[schedules]], to the config");
   }
-  if (config.replication.rules.rules.empty()) {
+  if (!plan.serve.replicate.empty() && config.replication.rules.rules.empty()) {
     return Status::InvalidArgument("[serve] replicate needs rules: add [[replication.rules]] to "
                                    "the config");
   }
@@ -106,8 +107,10 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
   if (config.replication.server_side_copy_limit) {
     base.server_side_copy_limit = *config.replication.server_side_copy_limit;
   }
+  plan.concurrency = base.concurrency;
   const replicate::RuleSet rules = config.replication.rules;
   plan.wiring = std::make_unique<app::Wiring>(std::move(config));
+  FERRY_ASSIGN_OR_RETURN(plan.schedules, PlanSchedules(*plan.wiring));
   FERRY_ASSIGN_OR_RETURN(plan.sqs,
                          app::ResolveSqsQueues(plan.wiring->config(), plan.wiring->transport()));
   for (const std::string& source : plan.serve.replicate) {
@@ -178,7 +181,7 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   // The workers: one per run served, on one executor.
   jobs::WorkerOptions w;
   w.owner = jobs::DefaultOwner();
-  const int concurrency = p.passes.front().concurrency;
+  const int concurrency = p.concurrency;
   w.concurrency = std::max(16, concurrency * 4);
   w.memory_budget = p.memory > 0 ? p.memory : w.memory_budget;
   w.idle_poll = std::chrono::milliseconds(200);
@@ -192,6 +195,7 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   LimitRequestsInFlight(eo.concurrency + static_cast<int>(s->pollers_.size()));
   s->stats_metrics_ = std::make_unique<StatsMetrics>(s->stats_);  // the workers' counters
   w.executor = s->executor_.get();
+  s->worker_options_ = w;
   for (const Served& one : s->served_) {
     jobs::WorkerOptions o = w;
     o.only_run = one.run;
@@ -222,6 +226,7 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
       }
     });
   }
+  FERRY_RETURN_IF_ERROR(s->BeginSchedules());
   return s;
 }
 
@@ -229,6 +234,7 @@ ServeInstance::~ServeInstance() { Stop(); }
 
 void ServeInstance::Stop() {
   stopping_.store(true);
+  StopSchedules();  // no new scheduled run; their workers stop with halt_
   halt_.request_stop();
   for (auto& p : pollers_) p->RequestStop();
   threads_.clear();  // joins the workers
@@ -251,16 +257,19 @@ Status ServeInstance::Failure() const {
 std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequest& r) {
   if (r.path == "/healthz") {
     if (stopping_.load()) return http::ServerResponse::Text(503, "stopping\n");
-    Result<jobs::Run> run = store_.GetRun(served_.front().run);
-    return run.ok() ? http::ServerResponse::Text(200, "ok\n")
-                    : http::ServerResponse::Text(503, "state store unreachable: " +
-                                                          run.status().message() + "\n");
+    Status reached = served_.empty() ? schedule_store_->Started().status()
+                                     : store_.GetRun(served_.front().run).status();
+    return reached.ok() ? http::ServerResponse::Text(200, "ok\n")
+                        : http::ServerResponse::Text(503, "state store unreachable: " +
+                                                              reached.message() + "\n");
   }
   if (r.path == "/api/status") {
     std::vector<ServedRun> served;
     for (const Served& s : served_) served.push_back({s.source_name, s.run});
-    return http::ServerResponse::Json(
-        200, ServeStatusJson(store_, *status_, served, SystemClock::Default(), intake_auth()));
+    std::string body =
+        ServeStatusJson(store_, *status_, served, SystemClock::Default(), intake_auth());
+    if (scheduler_) body = WithSchedules(body, *scheduler_);
+    return http::ServerResponse::Json(200, body);
   }
   if (r.path == "/events") {
     if (intake_ == nullptr) {

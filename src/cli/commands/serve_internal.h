@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -23,6 +24,8 @@
 #include "replicate/sla.h"
 #include "replicate/status_store.h"
 #include "serve/intake.h"
+#include "serve/schedule_store.h"
+#include "serve/scheduler.h"
 #include "serve/sns_certs.h"
 #include "serve/sns_gate.h"
 #include "serve/sqs_poller.h"
@@ -55,8 +58,19 @@ struct ServePlan {
   std::vector<replicate::DurablePass> passes;       // one per source
   std::vector<app::ReplicationTargets> targets;     // the same order
   std::vector<app::SqsQueue> sqs;
+  // [[schedules]], checked (locations parsed, remotes known), in the config's order
+  std::vector<serve::ScheduleSpec> schedules;
+  int concurrency = 16;  // keys (objects) at once per run: --concurrency, [transfer], 16
   std::unique_ptr<app::Wiring> wiring;  // the config's remotes (owns the config)
 };
+
+// [[schedules]] of the config, checked against its remotes (serve_schedules.cc).
+Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring);
+
+// GET /api/status's document with "schedules" added: per schedule its name, at, next (ISO
+// time) and its 5 latest occurrences ({"due","outcome","run","owner","error"}), or
+// "schedules_error" when the store cannot be read.
+std::string WithSchedules(const std::string& status_json, serve::Scheduler& scheduler);
 
 // Reads the config (ctx's --config) and checks it with the command's flags.
 Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
@@ -97,6 +111,17 @@ class ServeInstance {
 
  private:
   ServeInstance(ServePlan plan, jobs::JobStore& store);
+  // [[schedules]] (serve_schedules.cc): the scheduler, its occurrences queued as durable runs
+  // (app::RunDurable, detached) and a worker of this process on each run of them that runs.
+  Status BeginSchedules();
+  Result<jobs::RunId> StartOccurrence(size_t index, serve::TimePoint due, std::stop_token stop);
+  void ServeScheduledRun(jobs::RunId run);
+  void StopSchedules();
+  struct ScheduledWorker {
+    std::unique_ptr<jobs::Worker> worker;
+    std::shared_ptr<std::atomic<bool>> ended;
+    std::jthread thread;
+  };
   struct Served {
     std::string source_name;
     jobs::RunId run = 0;
@@ -112,6 +137,11 @@ class ServeInstance {
   transfer::Stats stats_;
   std::unique_ptr<StatsMetrics> stats_metrics_;  // stats_ in the registry (metrics.h)
   std::vector<std::unique_ptr<jobs::Worker>> workers_;
+  jobs::WorkerOptions worker_options_;  // what every worker of this instance starts from
+  std::unique_ptr<serve::ScheduleStore> schedule_store_;
+  std::unique_ptr<serve::Scheduler> scheduler_;
+  std::mutex scheduled_mu_;
+  std::map<jobs::RunId, ScheduledWorker> scheduled_;  // GUARDED_BY(scheduled_mu_)
   std::unique_ptr<replicate::StatusStore> status_;
   std::vector<std::unique_ptr<replicate::SlaMetrics>> sla_;
   std::vector<std::unique_ptr<replicate::SlaRefresher>> refreshers_;

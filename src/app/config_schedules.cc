@@ -1,0 +1,133 @@
+// [[schedules]] (config_schedules.h).
+#include "app/config_schedules.h"
+
+#include <set>
+#include <span>
+#include <string_view>
+
+#include "cache/request.h"
+#include "plan/filter.h"
+#include "serve/schedule_at.h"
+
+namespace ferry::app {
+namespace {
+
+constexpr std::string_view kCommon[] = {"name", "at", "command", "grace"};
+constexpr std::string_view kSync[] = {"source", "destination", "delete"};
+constexpr std::string_view kWarm[] = {"source", "cache", "prefixes", "ttl"};
+
+Status String(const toml::table& t, const char* key, std::string& out, const std::string& where) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  if (!n->is_string() || n->value<std::string>().value_or("").empty()) {
+    return Status::InvalidArgument(where + ": '" + key + "' must be a non-empty string");
+  }
+  out = *n->value<std::string>();
+  return Status::Ok();
+}
+
+bool Among(std::string_view key, std::span<const std::string_view> known) {
+  for (std::string_view k : known) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+Status Sync(const toml::table& t, const std::string& where, ScheduleConfig& s) {
+  FERRY_RETURN_IF_ERROR(String(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(String(t, "destination", s.destination, where));
+  if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
+  if (s.destination.empty()) return Status::InvalidArgument(where + ": 'destination' is missing");
+  if (const toml::node* n = t.get("delete")) {
+    if (!n->is_boolean()) return Status::InvalidArgument(where + ": 'delete' must be true or false");
+    s.delete_extra = *n->value<bool>();
+  }
+  return Status::Ok();
+}
+
+// cache-warm: `ferry cache warm SRC --prefix P... --cache DST --ttl T --detach`.
+Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
+  FERRY_RETURN_IF_ERROR(String(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(String(t, "cache", s.cache, where));
+  if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
+  if (s.cache.empty()) return Status::InvalidArgument(where + ": 'cache' is missing");
+  const toml::node* n = t.get("prefixes");
+  if (n == nullptr) {
+    return Status::InvalidArgument(where + ": 'prefixes' is missing ([\"\"] = the whole bucket)");
+  }
+  const toml::array* list = n->as_array();
+  if (list == nullptr || list->empty()) {
+    return Status::InvalidArgument(where + ": 'prefixes' must be a non-empty list of strings");
+  }
+  for (const toml::node& p : *list) {
+    if (!p.is_string()) {
+      return Status::InvalidArgument(where + ": 'prefixes' must be a non-empty list of strings");
+    }
+    s.prefixes.push_back(*p.value<std::string>());
+  }
+  std::string ttl;
+  FERRY_RETURN_IF_ERROR(String(t, "ttl", ttl, where));
+  if (ttl.empty()) return Status::InvalidArgument(where + ": 'ttl' is missing");
+  Result<std::chrono::seconds> parsed = cache::ParseTtl(ttl);
+  if (!parsed.ok()) return parsed.status().WithContext(where + ": 'ttl'");
+  s.ttl = *parsed;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseSchedules(const toml::node& node, const std::string& src,
+                      std::vector<ScheduleConfig>& out) {
+  const toml::array* list = node.as_array();
+  if (list == nullptr) return Status::InvalidArgument(src + ": 'schedules' must be [[schedules]] tables");
+  std::set<std::string> names;
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string where = src + ": [[schedules]] #" + std::to_string(i + 1);
+    const toml::table* t = (*list)[i].as_table();
+    if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
+    ScheduleConfig s;
+    FERRY_RETURN_IF_ERROR(String(*t, "name", s.name, where));
+    if (s.name.empty()) return Status::InvalidArgument(where + ": 'name' is missing");
+    where = src + ": [[schedules]] '" + s.name + "'";
+    if (!names.insert(s.name).second) return Status::InvalidArgument(where + ": the name is taken twice");
+    FERRY_RETURN_IF_ERROR(String(*t, "command", s.command, where));
+    if (s.command.empty()) return Status::InvalidArgument(where + ": 'command' is missing");
+    std::span<const std::string_view> own;
+    if (s.command == "sync") {
+      own = kSync;
+    } else if (s.command == "cache-warm") {
+      own = kWarm;
+    } else if (s.command == "backup" || s.command == "catalog-prune") {
+      return Status::InvalidArgument(where + ": command '" + s.command +
+                                     "' cannot be scheduled yet (only \"sync\" and "
+                                     "\"cache-warm\")");
+    } else {
+      return Status::InvalidArgument(where + ": unknown command '" + s.command +
+                                     "' (scheduled commands: \"sync\", \"cache-warm\")");
+    }
+    for (const auto& [k, v] : *t) {
+      if (!Among(k.str(), kCommon) && !Among(k.str(), own)) {
+        return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) +
+                                       "' for command '" + s.command + "'");
+      }
+    }
+    FERRY_RETURN_IF_ERROR(String(*t, "at", s.at, where));
+    if (s.at.empty()) return Status::InvalidArgument(where + ": 'at' is missing");
+    if (Result<serve::ScheduleAt> at = serve::ParseAt(s.at); !at.ok()) {
+      return at.status().WithContext(where);
+    }
+    if (t->get("grace") != nullptr) {
+      std::string text;
+      FERRY_RETURN_IF_ERROR(String(*t, "grace", text, where));
+      Result<std::chrono::seconds> grace = plan::ParseAge(text);
+      if (!grace.ok()) return grace.status().WithContext(where + ": 'grace'");
+      if (grace->count() < 1) return Status::InvalidArgument(where + ": 'grace' must be at least 1s");
+      s.grace = *grace;
+    }
+    FERRY_RETURN_IF_ERROR(s.command == "sync" ? Sync(*t, where, s) : Warm(*t, where, s));
+    out.push_back(std::move(s));
+  }
+  return Status::Ok();
+}
+
+}  // namespace ferry::app

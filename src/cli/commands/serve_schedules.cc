@@ -1,0 +1,177 @@
+// [[schedules]] in ferry serve (docs/design/serve.md, "Schedules"): the config's schedules
+// checked (PlanSchedules), and a ServeInstance's scheduler (serve/scheduler.h) whose
+// occurrences become durable runs of the state store, as `ferry sync --state URL --detach`
+// queues them. Every serve sharing the store works on the running runs of its schedules (a
+// worker each, on the instance's executor), so a run goes on when the serve that started it is
+// killed; `ferry worker`s of the store may work on them too.
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "app/durable.h"
+#include "app/kinds.h"
+#include "app/location.h"
+#include "cache/kinds/warm_kind.h"
+#include "cli/commands/cache_internal.h"
+#include "jobs/payload.h"
+#include "cli/commands/serve_internal.h"
+#include "obs/log.h"
+#include "plan/filter.h"
+
+namespace ferry::cli::serving {
+
+Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
+  std::vector<serve::ScheduleSpec> out;
+  for (const app::ScheduleConfig& c : wiring.config().schedules) {
+    const std::string where = "[[schedules]] '" + c.name + "'";
+    FERRY_ASSIGN_OR_RETURN(serve::ScheduleAt at, serve::ParseAt(c.at));
+    const bool warm = c.command == cache::kWarmCommand;
+    for (const auto& [key, text] : {std::pair{"source", &c.source},
+                                    {warm ? "cache" : "destination", warm ? &c.cache : &c.destination}}) {
+      Result<app::Location> loc = app::ParseLocation(*text);
+      if (!loc.ok()) return loc.status().WithContext(where + ": '" + key + "'");
+      // an unknown remote, a bad endpoint: refused now, not at 02:00
+      Result<std::unique_ptr<storage::Backend>> opened = wiring.OpenBackend(*loc, false);
+      if (!opened.ok()) return opened.status().WithContext(where + ": '" + key + "'");
+    }
+    out.push_back({.name = c.name, .at_text = c.at, .at = at, .grace = c.grace});
+  }
+  return out;
+}
+
+namespace {
+
+std::string Iso(int64_t ms) {
+  const std::time_t s = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  char out[32] = "";
+  if (gmtime_r(&s, &tm) != nullptr) std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
+
+}  // namespace
+
+std::string WithSchedules(const std::string& status_json, serve::Scheduler& scheduler) {
+  nlohmann::json doc = nlohmann::json::parse(status_json, nullptr, false);
+  if (doc.is_discarded()) return status_json;
+  Result<std::vector<serve::ScheduleView>> views = scheduler.Views(5);
+  if (!views.ok()) {
+    doc["schedules_error"] = views.status().message();
+    return doc.dump();
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const serve::ScheduleView& v : *views) {
+    nlohmann::json recent = nlohmann::json::array();
+    for (const serve::Occurrence& o : v.recent) {
+      recent.push_back({{"due", Iso(o.due_ms)},
+                        {"outcome", o.outcome},
+                        {"run", o.run},
+                        {"owner", o.owner},
+                        {"error", o.error}});
+    }
+    const int64_t next_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(v.next.time_since_epoch()).count();
+    list.push_back({{"name", v.name}, {"at", v.at}, {"next", Iso(next_ms)}, {"recent", recent}});
+  }
+  doc["schedules"] = list;
+  return doc.dump();
+}
+
+Status ServeInstance::BeginSchedules() {
+  if (plan_.schedules.empty()) return Status::Ok();
+  FERRY_ASSIGN_OR_RETURN(schedule_store_, serve::ScheduleStore::Open(*store_.session()));
+  serve::SchedulerHooks hooks;
+  hooks.start = [this](size_t index, serve::TimePoint due, std::stop_token stop) {
+    return StartOccurrence(index, due, stop);
+  };
+  hooks.serve_run = [this](jobs::RunId run) { ServeScheduledRun(run); };
+  scheduler_ = std::make_unique<serve::Scheduler>(
+      plan_.schedules, *schedule_store_, store_, std::move(hooks),
+      serve::SchedulerOptions{.owner = worker_options_.owner});
+  scheduler_->Start();
+  return Status::Ok();
+}
+
+namespace {
+
+// A cache-warm occurrence: its run and its one job, as `ferry cache warm SRC --prefix P...
+// --cache DST --ttl T --detach` queues them (cache/kinds/warm_kind.h); the cache index and
+// locks are those of this state store.
+Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::ScheduleConfig& c) {
+  FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(c.cache));
+  jobs::RunOptions ro;
+  ro.command = cache::kWarmCommand;
+  FERRY_ASSIGN_OR_RETURN(jobs::RunId run,
+                         store.CreateRun(jobs::RunSpec{c.source, c.cache, jobs::EncodeRunOptions(ro)}));
+  jobs::JobSpec spec;
+  spec.run = run;
+  spec.kind = cache::kWarmKind;
+  spec.payload = cache::EncodeWarmJob(cache::WarmJob{
+      .cache_name = cache_cmd::CacheName(loc),
+      .request = cache::WarmRequest{.prefixes = c.prefixes, .ttl = c.ttl, .force = false},
+      .lock_ttl = std::chrono::seconds(30),
+      .record_batch = 200});
+  spec.max_attempts = ro.max_attempts;
+  FERRY_RETURN_IF_ERROR(store.Enqueue({spec}).status());
+  return run;
+}
+
+}  // namespace
+
+Result<jobs::RunId> ServeInstance::StartOccurrence(size_t index, serve::TimePoint due,
+                                                   std::stop_token stop) {
+  (void)due;
+  const app::ScheduleConfig& c = plan_.wiring->config().schedules.at(index);
+  if (c.command == cache::kWarmCommand) return QueueWarm(store_, c);
+  app::DurableRunRequest req;
+  req.source = c.source;
+  req.destination = c.destination;
+  req.options.command = "sync";
+  req.options.delete_extra = c.delete_extra;
+  // [transfer]'s part sizes, as `ferry sync` takes them (checked when the config was read)
+  const app::TransferDefaults& t = plan_.wiring->config().transfer;
+  if (t.multipart_threshold) req.options.multipart_threshold = *plan::ParseSize(*t.multipart_threshold);
+  if (t.part_size) req.options.part_size = *plan::ParseSize(*t.part_size);
+  req.worker = worker_options_;
+  req.detach = true;
+  // An unfinished run of the pair (the previous occurrence still at work) is joined, not
+  // doubled; one of other options (another command, a changed `delete`) is refused: failed.
+  FERRY_ASSIGN_OR_RETURN(app::DurableRunResult r,
+                         app::RunDurable(store_, *plan_.wiring, req, stats_, stop));
+  return r.run;
+}
+
+void ServeInstance::ServeScheduledRun(jobs::RunId run) {
+  std::lock_guard lock(scheduled_mu_);
+  if (stopping_.load()) return;
+  for (auto it = scheduled_.begin(); it != scheduled_.end();) {
+    it = it->second.ended->load() ? scheduled_.erase(it) : std::next(it);  // joins
+  }
+  if (scheduled_.contains(run)) return;
+  jobs::WorkerOptions o = worker_options_;
+  o.only_run = run;
+  o.exit_when_done = true;
+  ScheduledWorker w;
+  w.worker = std::make_unique<jobs::Worker>(store_, app::OpenerFor(*plan_.wiring), o, stats_);
+  w.ended = std::make_shared<std::atomic<bool>>(false);
+  jobs::Worker* worker = w.worker.get();
+  std::shared_ptr<std::atomic<bool>> ended = w.ended;
+  std::stop_token halt = halt_.get_token();
+  w.thread = std::jthread([worker, ended, halt, run] {
+    Status s = worker->Run(halt);
+    if (!s.ok() && s.code() != ErrorCode::kCancelled) {
+      obs::Log(obs::Level::kWarn, "scheduled run " + std::to_string(run) + ": " + s.message());
+    }
+    ended->store(true);
+  });
+  scheduled_.emplace(run, std::move(w));
+}
+
+void ServeInstance::StopSchedules() {
+  if (scheduler_) scheduler_->Stop();
+  halt_.request_stop();
+  std::lock_guard lock(scheduled_mu_);
+  scheduled_.clear();  // joins: halt_ stops each worker
+}
+
+}  // namespace ferry::cli::serving
