@@ -93,25 +93,12 @@ Status BacklogMetrics::Refresh(JobStore& store, const Clock& clock) {
 
 BacklogRefresher::BacklogRefresher(BacklogMetrics& metrics, JobStore& store, Clock& clock,
                                    std::chrono::milliseconds interval)
-    : metrics_(metrics), store_(store), clock_(clock) {
-  RefreshOnce();
-  if (interval.count() <= 0) return;
-  thread_ = std::jthread([this, interval](std::stop_token stop) {
-    for (;;) {
-      clock_.SleepFor(interval, stop);
-      if (stop.stop_requested()) return;
-      RefreshOnce();
-    }
-  });
-}
+    : metrics_(metrics),
+      store_(store),
+      clock_(clock),
+      timer_([this] { RefreshOnce(); }, clock, interval) {}
 
-BacklogRefresher::~BacklogRefresher() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
-  }
-  RefreshOnce();
-}
+BacklogRefresher::~BacklogRefresher() = default;
 
 void BacklogRefresher::RefreshOnce() {
   Status s = metrics_.Refresh(store_, clock_);

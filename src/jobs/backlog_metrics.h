@@ -18,12 +18,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <tuple>
 
 #include "base/clock.h"
 #include "jobs/job_store.h"
 #include "obs/metrics.h"
+#include "obs/periodic_refresh.h"
 
 namespace ferry::jobs {
 
@@ -71,7 +71,7 @@ class BacklogRefresher {
   JobStore& store_;
   Clock& clock_;
   std::string last_error_;
-  std::jthread thread_;
+  obs::PeriodicRefresh timer_;  // last: it calls RefreshOnce, which reads the members above
 };
 
 }  // namespace ferry::jobs

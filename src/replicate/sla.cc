@@ -176,25 +176,12 @@ Status SlaMetrics::Refresh(StatusStore& store, Clock& clock) {
 
 SlaRefresher::SlaRefresher(SlaMetrics& metrics, StatusStore& store, Clock& clock,
                            std::chrono::milliseconds interval)
-    : metrics_(metrics), store_(store), clock_(clock) {
-  RefreshOnce();
-  if (interval.count() <= 0) return;
-  thread_ = std::jthread([this, interval](std::stop_token stop) {
-    for (;;) {
-      clock_.SleepFor(interval, stop);
-      if (stop.stop_requested()) return;
-      RefreshOnce();
-    }
-  });
-}
+    : metrics_(metrics),
+      store_(store),
+      clock_(clock),
+      timer_([this] { RefreshOnce(); }, clock, interval) {}
 
-SlaRefresher::~SlaRefresher() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
-  }
-  RefreshOnce();
-}
+SlaRefresher::~SlaRefresher() = default;
 
 void SlaRefresher::RefreshOnce() {
   if (Status s = metrics_.Refresh(store_, clock_); !s.ok()) {

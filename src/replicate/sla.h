@@ -50,6 +50,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "obs/metrics.h"
+#include "obs/periodic_refresh.h"
 #include "replicate/rules.h"
 #include "replicate/status_store.h"
 
@@ -145,7 +146,7 @@ class SlaRefresher {
   SlaMetrics& metrics_;
   StatusStore& store_;
   Clock& clock_;
-  std::jthread thread_;
+  obs::PeriodicRefresh timer_;  // last: it calls RefreshOnce, which reads the members above
 };
 
 }  // namespace ferry::replicate

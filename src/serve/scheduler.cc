@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <map>
 
 #include "obs/log.h"
+#include "s3/time_format.h"
 
 namespace ferry::serve {
 namespace {
@@ -18,14 +18,8 @@ int64_t Ms(TimePoint t) {
 }
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
-// "2026-01-05T06:00:00Z": how the log names an occurrence.
-std::string Iso(int64_t ms) {
-  const std::time_t s = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  char out[32] = "";
-  if (gmtime_r(&s, &tm) != nullptr) std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
+// "2026-01-05T06:00:00.000Z": how the log names an occurrence.
+std::string Iso(int64_t ms) { return s3::FormatIso8601(TimePoint(std::chrono::milliseconds(ms))); }
 
 }  // namespace
 

@@ -11,13 +11,7 @@ if ! command -v promtool > /dev/null; then
   echo "FAIL - promtool is not installed (bash scripts/install-deps.sh prom)"
   exit 1
 fi
-FAILS=0
-check() { # description, then a command that must succeed (its output shown when it fails)
-  local what=$1 out rc=0; shift
-  out=$("$@" 2>&1) || rc=$?
-  if [ "$rc" = 0 ]; then echo "ok   - $what"; else
-    echo "FAIL - $what"; printf '%s\n' "$out" | sed 's/^/    /'; FAILS=$((FAILS + 1)); fi
-}
+source "$(dirname "$0")/checklib.bash"
 check "promtool check rules: ferry-alerts.yml is valid" promtool check rules "$DIR/ferry-alerts.yml"
 check "promtool test rules: every test of ferry-alerts.test.yml passes" \
   promtool test rules "$DIR/ferry-alerts.test.yml"
@@ -28,4 +22,4 @@ done
 check "every alert has a test (untested: ${untested[*]:-none})" [ ${#untested[@]} = 0 ]
 check "the five SLA alerts are there" \
   [ "$(grep -c '^ *- alert: FerryReplication' "$DIR/ferry-alerts.yml")" = 5 ]
-if [ "$FAILS" = 0 ]; then echo "all checks passed"; else echo "$FAILS check(s) failed"; exit 1; fi
+checks_done

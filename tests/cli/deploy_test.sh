@@ -15,13 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/ferry-cli-test.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-FAILS=0
-check() { # description, then a command that must succeed (its output shown when it fails)
-  local what=$1 out rc=0; shift
-  out=$("$@" 2>&1) || rc=$?
-  if [ "$rc" = 0 ]; then echo "ok   - $what"; else
-    echo "FAIL - $what"; printf '%s\n' "$out" | sed 's/^/    /'; FAILS=$((FAILS + 1)); fi
-}
+source "$(dirname "$0")/checklib.bash"
 for tool in promtool node npm python3; do
   command -v "$tool" > /dev/null || { echo "FAIL - $tool is not installed"; exit 1; }
 done
@@ -154,4 +148,4 @@ PY
 done
 check "  control: an unknown flag is found" bash -c "! '$FERRY_BIN' help worker | grep -qE -- '(^|[ ,])--no-such-flag( |,|$)'"
 
-if [ "$FAILS" = 0 ]; then echo "all checks passed"; else echo "$FAILS check(s) failed"; exit 1; fi
+checks_done

@@ -16,13 +16,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-FAILS=0
-check() { # description, then a command that must succeed (its output shown when it fails)
-  local what=$1 out rc=0; shift
-  out=$("$@" 2>&1) || rc=$?
-  if [ "$rc" = 0 ]; then echo "ok   - $what"; else
-    echo "FAIL - $what"; printf '%s\n' "$out" | sed 's/^/    /'; FAILS=$((FAILS + 1)); fi
-}
+source "$(dirname "$0")/checklib.bash"
 for tool in cpack dpkg dpkg-deb groff man; do
   command -v "$tool" > /dev/null || { echo "FAIL - $tool is not installed"; exit 1; }
 done
@@ -107,4 +101,4 @@ if [ "$installed_here" = 1 ]; then
   check "  and /usr/bin/ferry is gone" [ ! -e /usr/bin/ferry ]
 fi
 du -h "$DEB" | awk '{ print "  package size " $1 }'
-if [ "$FAILS" = 0 ]; then echo "all checks passed"; else echo "$FAILS check(s) failed"; exit 1; fi
+checks_done

@@ -4,13 +4,13 @@
 // queues them. Every serve sharing the store works on the running runs of its schedules (a
 // worker each, on the instance's executor), so a run goes on when the serve that started it is
 // killed; `ferry worker`s of the store may work on them too.
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
 #include "app/kinds.h"
 #include "app/location.h"
+#include "app/views.h"
 #include "cache/kinds/warm_kind.h"
 #include "cli/commands/cache_internal.h"
 #include "jobs/payload.h"
@@ -41,13 +41,7 @@ Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
 
 namespace {
 
-std::string Iso(int64_t ms) {
-  const std::time_t s = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  char out[32] = "";
-  if (gmtime_r(&s, &tm) != nullptr) std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
+std::string Iso(int64_t ms) { return app::When(jobs::TimePoint(std::chrono::milliseconds(ms))); }
 
 }  // namespace
 

@@ -1,0 +1,29 @@
+#include "obs/periodic_refresh.h"
+
+#include <utility>
+
+namespace ferry::obs {
+
+PeriodicRefresh::PeriodicRefresh(std::function<void()> refresh, Clock& clock,
+                                 std::chrono::milliseconds interval)
+    : refresh_(std::move(refresh)) {
+  refresh_();
+  if (interval.count() <= 0) return;
+  thread_ = std::jthread([this, &clock, interval](std::stop_token stop) {
+    for (;;) {
+      clock.SleepFor(interval, stop);
+      if (stop.stop_requested()) return;
+      refresh_();
+    }
+  });
+}
+
+PeriodicRefresh::~PeriodicRefresh() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+  refresh_();
+}
+
+}  // namespace ferry::obs
