@@ -9,9 +9,10 @@ PeriodicRefresh::PeriodicRefresh(std::function<void()> refresh, Clock& clock,
     : refresh_(std::move(refresh)) {
   refresh_();
   if (interval.count() <= 0) return;
-  thread_ = std::jthread([this, &clock, interval](std::stop_token stop) {
+  // the clock by its address: `clock` is this constructor's parameter, gone once it returns
+  thread_ = std::jthread([this, c = &clock, interval](std::stop_token stop) {
     for (;;) {
-      clock.SleepFor(interval, stop);
+      c->SleepFor(interval, stop);
       if (stop.stop_requested()) return;
       refresh_();
     }

@@ -9,7 +9,7 @@ source "$(dirname "$0")/testlib.bash"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 pids=()
 SCHEMA=ferry_sched$$
-trap 'kill ${pids[*]} 2>/dev/null; psql "$FERRY_TEST_PG_URL" -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1; cleanup' EXIT
+trap '[ ${#pids[@]} = 0 ] || kill ${pids[*]} 2>/dev/null || true; psql "$FERRY_TEST_PG_URL" -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1; cleanup' EXIT
 psql "$FERRY_TEST_PG_URL" -q -c "CREATE SCHEMA $SCHEMA" >/dev/null
 STATE="$FERRY_TEST_PG_URL?options=-csearch_path%3D$SCHEMA"
 sql() { psql "$STATE" -qtA -c "$1"; }
@@ -79,8 +79,9 @@ start_serve() { # N: serve number N on its own port
   local port
   port=$(free_port)
   PORTS[$1]=$port
+  # --max-rps: a run of 300 objects takes seconds, so that the test sees it at work
   "$FERRY_BIN" --config "$CONF" serve --state "$STATE" --listen "127.0.0.1:$port" --lease-ttl 5 \
-    > "$WORK/serve$1.out" 2> "$WORK/serve$1.err" &
+    --max-rps 60 > "$WORK/serve$1.out" 2> "$WORK/serve$1.err" &
   pids[$1]=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
   return 1
@@ -119,6 +120,8 @@ check "both serves started occurrences" wait_for 40 both_took_part
 # run takes its jobs over (the dead process's leases are released: same machine) and records
 # the occurrence's outcome
 pid1=${pids[1]}
+# serve 2 paused (SIGSTOP) meanwhile: the next occurrences are serve 1's, whoever would have won
+kill -STOP "${pids[2]}"
 put 11 310 &
 putter=$!
 serve1_running() {
@@ -127,6 +130,7 @@ serve1_running() {
 }
 check "serve 1 starts an occurrence while objects are written" wait_for 60 serve1_running
 kill -9 "$pid1"; wait "$pid1" 2>/dev/null || true
+kill -CONT "${pids[2]}"
 killed_run=$(sql "SELECT run FROM schedule_runs WHERE schedule = 'ab' AND due = $killed_due")
 echo "  serve 1 killed with run $killed_run $(sql "SELECT state FROM runs WHERE id = $killed_run")"
 wait "$putter"
