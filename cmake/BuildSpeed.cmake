@@ -20,7 +20,8 @@
 #   FERRY_CLI_UNITY = ON | OFF               (default ON)
 #     The ferry command's files (src/cli: one per command, each parsing CLI11, nlohmann-json and
 #     app/wiring.h, which reaches most of ferry's headers) compiled together, up to 8 in one
-#     translation unit: they were a third of a clean build's compile time.
+#     translation unit. Measured (the command's objects alone, no ccache, -j2 on two cores):
+#     333 CPU-s and 179 s wall as 33 objects, 127 CPU-s and 71 s as 5.
 #   FERRY_LINKER = auto | gold | default    (default auto)
 #     auto: GNU gold when the compiler can use it (binutils has it), else the default linker. gold
 #     links the ~70 test executables (static libraries with debug info) with about a third less CPU.
