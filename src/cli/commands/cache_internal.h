@@ -8,7 +8,9 @@
 #include "app/location.h"
 #include "app/wiring.h"
 #include "cache/cache.h"
+#include "cache/kinds/warm_kind.h"
 #include "cli/commands.h"
+#include "jobs/job_store.h"
 #include "state/sql_session.h"
 #include "storage/backend.h"
 
@@ -35,6 +37,11 @@ Result<Opened> Open(Context& ctx, const std::string& cache_location, const std::
 Result<std::unique_ptr<storage::Backend>> OpenChecked(Context& ctx, app::Wiring& wiring,
                                                       const std::string& location,
                                                       const char* role);
+
+// A cache warm queued as a run of `store` with its one cache-warm job (cache/kinds/warm_kind.h),
+// for a worker of the store to serve: `ferry cache warm --detach` and serve's scheduled warms.
+Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& source,
+                                 const std::string& cache_location, const cache::WarmJob& job);
 
 void RegisterWarm(CLI::App* cache, Context& ctx);      // cache_warm.cc
 void RegisterMaintain(CLI::App* cache, Context& ctx);  // cache_maintain.cc: expire, serve, verify

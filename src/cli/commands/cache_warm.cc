@@ -130,16 +130,8 @@ int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& j
   const std::string state = StateOrDefault(a.state);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
-  jobs::RunOptions ro;
-  ro.command = cache::kWarmCommand;
-  auto run = (*store)->CreateRun(jobs::RunSpec{src, a.cache, jobs::EncodeRunOptions(ro)});
+  Result<jobs::RunId> run = QueueWarmRun(**store, src, a.cache, job);
   if (!run.ok()) return ReportError(run.status());
-  jobs::JobSpec spec;
-  spec.run = *run;
-  spec.kind = cache::kWarmKind;
-  spec.payload = cache::EncodeWarmJob(job);
-  spec.max_attempts = ro.max_attempts;
-  if (Status s = (*store)->Enqueue({spec}).status(); !s.ok()) return ReportError(s);
   std::fprintf(stderr, "cache warm run %lld queued; workers: ferry worker --state %s\n",
                static_cast<long long>(*run), state::RedactUrl(state).c_str());
   if (a.json) {
@@ -222,6 +214,21 @@ void RegisterWarm(CLI::App* cache, Context& ctx) {
                 "queue the request as a run of the state store and return: `ferry worker "
                 "--state` serves it");
   cmd->callback([args, &ctx] { ctx.exit_code = RunWarm(*args, ctx); });
+}
+
+Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& source,
+                                 const std::string& cache_location, const cache::WarmJob& job) {
+  jobs::RunOptions ro;
+  ro.command = cache::kWarmCommand;
+  FERRY_ASSIGN_OR_RETURN(jobs::RunId run, store.CreateRun(jobs::RunSpec{
+                                              source, cache_location, jobs::EncodeRunOptions(ro)}));
+  jobs::JobSpec spec;
+  spec.run = run;
+  spec.kind = cache::kWarmKind;
+  spec.payload = cache::EncodeWarmJob(job);
+  spec.max_attempts = ro.max_attempts;
+  FERRY_RETURN_IF_ERROR(store.Enqueue({spec}).status());
+  return run;
 }
 
 }  // namespace ferry::cli::cache_cmd

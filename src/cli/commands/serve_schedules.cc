@@ -88,26 +88,17 @@ Status ServeInstance::BeginSchedules() {
 
 namespace {
 
-// A cache-warm occurrence: its run and its one job, as `ferry cache warm SRC --prefix P...
-// --cache DST --ttl T --detach` queues them (cache/kinds/warm_kind.h); the cache index and
+// A cache-warm occurrence, queued as `ferry cache warm SRC --prefix P... --cache DST --ttl T
+// --detach` queues it (the command's default lock ttl and record batch); the cache index and
 // locks are those of this state store.
 Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::ScheduleConfig& c) {
   FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(c.cache));
-  jobs::RunOptions ro;
-  ro.command = cache::kWarmCommand;
-  FERRY_ASSIGN_OR_RETURN(jobs::RunId run,
-                         store.CreateRun(jobs::RunSpec{c.source, c.cache, jobs::EncodeRunOptions(ro)}));
-  jobs::JobSpec spec;
-  spec.run = run;
-  spec.kind = cache::kWarmKind;
-  spec.payload = cache::EncodeWarmJob(cache::WarmJob{
-      .cache_name = cache_cmd::CacheName(loc),
-      .request = cache::WarmRequest{.prefixes = c.prefixes, .ttl = c.ttl, .force = false},
-      .lock_ttl = std::chrono::seconds(30),
-      .record_batch = 200});
-  spec.max_attempts = ro.max_attempts;
-  FERRY_RETURN_IF_ERROR(store.Enqueue({spec}).status());
-  return run;
+  return cache_cmd::QueueWarmRun(
+      store, c.source, c.cache,
+      cache::WarmJob{.cache_name = cache_cmd::CacheName(loc),
+                     .request = cache::WarmRequest{.prefixes = c.prefixes, .ttl = c.ttl, .force = false},
+                     .lock_ttl = std::chrono::seconds(30),
+                     .record_batch = 200});
 }
 
 }  // namespace
