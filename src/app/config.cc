@@ -307,6 +307,34 @@ Status ReadBool(const toml::table& t, const char* key, bool& out, const std::str
   return Status::Ok();
 }
 
+// A transport's batching under `ferry serve`: max_delay = "30s" (0 allowed), batch_objects (a
+// whole number above 0), batch_bytes = "1GiB" (replicate::Validate checks the ranges).
+Status ReadBatching(const toml::table& t, const std::string& tw, replicate::Transport& out) {
+  if (t.get("max_delay") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(ReadString(t, "max_delay", text, tw));
+    auto delay = plan::ParseAge(text);
+    if (!delay.ok()) return delay.status().WithContext(tw + ": 'max_delay'");
+    out.max_delay = *delay;
+  }
+  if (const toml::node* n = t.get("batch_objects")) {
+    const std::optional<int64_t> v = n->is_integer() ? n->value<int64_t>() : std::nullopt;
+    if (!v || *v <= 0) {
+      return Status::InvalidArgument(tw + ": 'batch_objects' must be a whole number above 0");
+    }
+    out.batch_objects = static_cast<uint64_t>(*v);
+  }
+  if (t.get("batch_bytes") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(ReadString(t, "batch_bytes", text, tw));
+    auto size = plan::ParseSize(text);
+    if (!size.ok()) return size.status().WithContext(tw + ": 'batch_bytes'");
+    if (*size == 0) return Status::InvalidArgument(tw + ": 'batch_bytes' must be above 0");
+    out.batch_bytes = *size;
+  }
+  return Status::Ok();
+}
+
 // A destination's `transport = { compress, staging, region, level }` (replicate::Transport);
 // the region defaults to the staging remote's.
 Status ParseTransport(const toml::node& n, const std::string& where,
@@ -317,7 +345,8 @@ Status ParseTransport(const toml::node& n, const std::string& where,
   if (t == nullptr) {
     return Status::InvalidArgument(tw + " must be a table { compress = true, staging = ... }");
   }
-  FERRY_RETURN_IF_ERROR(CheckKeys(*t, tw, {"compress", "staging", "region", "level"}));
+  FERRY_RETURN_IF_ERROR(CheckKeys(*t, tw, {"compress", "staging", "region", "level", "max_delay",
+                                            "batch_objects", "batch_bytes"}));
   FERRY_RETURN_IF_ERROR(ReadBool(*t, "compress", out.compress, tw));
   FERRY_RETURN_IF_ERROR(ReadString(*t, "staging", out.staging, tw));
   FERRY_RETURN_IF_ERROR(ReadString(*t, "region", out.region, tw));
@@ -329,6 +358,7 @@ Status ParseTransport(const toml::node& n, const std::string& where,
     }
     out.level = static_cast<int>(*level);
   }
+  FERRY_RETURN_IF_ERROR(ReadBatching(*t, tw, out));
   if (out.staging.empty()) return Status::Ok();  // Validate names what is missing
   Result<Location> staging = ParseLocation(out.staging);
   if (!staging.ok()) return staging.status().WithContext(tw + ": 'staging'");

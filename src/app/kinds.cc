@@ -52,6 +52,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(replicate::MakeReplicateScanHandler()));
     Must(r.Register(replicate::MakeReplicateKeysHandler()));
     Must(r.Register(replicate::MakeReplicateEventHandler()));
+    Must(r.Register(replicate::MakeReplicatePackHandler()));
     Must(r.Register(backup::MakeRestoreHandler()));
     Must(r.Register(cache::MakeWarmHandler()));
     Must(r.AddRunHook(transport::MakeRunHook(keeper)));
@@ -65,6 +66,7 @@ jobs::KindRegistry ReplicationKinds(replicate::PassStats* totals) {
   Must(r.Register(replicate::MakeReplicateScanHandler()));
   Must(r.Register(replicate::MakeReplicateKeysHandler(totals)));
   Must(r.Register(replicate::MakeReplicateEventHandler(totals)));
+  Must(r.Register(replicate::MakeReplicatePackHandler(totals)));
   Must(r.Register(UnpackHandler()));
   return r;
 }

@@ -10,11 +10,11 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
             (std::vector<std::string>{"cache-warm", "delete", "pack", "replicate-event",
-                                      "replicate-keys", "replicate-scan", "restore", "scan",
-                                      "transfer", "unpack"}));
+                                      "replicate-keys", "replicate-pack", "replicate-scan",
+                                      "restore", "scan", "transfer", "unpack"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
-                           "replicate-keys", "restore", "cache-warm"}) {
+                           "replicate-keys", "replicate-pack", "restore", "cache-warm"}) {
     EXPECT_EQ(k.PhaseOf(kind), 0) << kind;
   }
   EXPECT_FALSE(k.CountsProgress("pack"));  // its unpack counts the objects
@@ -26,7 +26,8 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
 
 TEST(KindsTest, AReplicationPassServesItsKindsAndItsUnpacks) {
   const jobs::KindRegistry k = ReplicationKinds(nullptr);
-  EXPECT_EQ(k.Names(), (std::vector<std::string>{"replicate-event", "replicate-keys", "replicate-scan", "unpack"}));
+  EXPECT_EQ(k.Names(), (std::vector<std::string>{"replicate-event", "replicate-keys",
+                                                 "replicate-pack", "replicate-scan", "unpack"}));
   EXPECT_TRUE(k.run_hooks().empty());
 }
 

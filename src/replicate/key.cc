@@ -384,8 +384,11 @@ class KeyPass {
     }
     if (!ds.blocked.empty()) return Fail(w, v, Status::FailedPrecondition(ds.blocked));
     // A FAILED row too: a write that failed on the client's side (cancelled when its job lost
-    // its lease, a reply lost to a timeout) may have been completed by the server.
-    if (row != nullptr && !v.delete_marker &&
+    // its lease, a reply lost to a timeout) may have been completed by the server. Not a row
+    // queued for the pack job: its version was collected, never written.
+    const bool queued = row != nullptr && row->state == VersionState::kPending &&
+                        IsQueuedMessage(row->message);
+    if (row != nullptr && !v.delete_marker && !queued &&
         (row->state == VersionState::kPending || row->state == VersionState::kFailed)) {
       Result<std::optional<std::string>> found = FindReplica(dst, *details);
       // A write its process sent just before it died may still be landing (the server finishes
@@ -600,6 +603,13 @@ class KeyPass {
     t.spec = SpecOf(details, o_.source_name);
     if (Status lock = CarryLock(details, dst, t.spec); !lock.ok()) return Fail(w, v, lock);
     t.row = NewRow(w, v, VersionState::kPending);
+    if (o_.queue_transported) {
+      // Left for the run's pack job, recorded while the key is held: a pack job that packed
+      // the version already has made its row "packed in" (in transit: not collected again).
+      VersionStatus waiting = t.row;
+      waiting.message = QueuedMessage();
+      FERRY_RETURN_IF_ERROR(o_.store->Record(waiting));
+    }
     o_.transported->Add(std::move(t));
     return Status::Ok();
   }

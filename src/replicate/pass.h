@@ -108,6 +108,10 @@ struct PassOptions {
   // marker to replicate there goes directly instead (its versions in order). Null: written
   // directly.
   TransportCollector* transported = nullptr;
+  // With `transported`: each version collected is also recorded PENDING with QueuedMessage()
+  // (transport.h) at once, while its key is held: an event's job of `ferry serve` leaves it to
+  // the run's pack job instead of packing it (Transport::max_delay).
+  bool queue_transported = false;
   // Compressed transport: whether a PENDING row of a packed version is still on its way in an
   // archive whose unpack job will write it (then the pass leaves it alone). Null: never.
   std::function<Result<bool>(const VersionStatus&)> in_transit;

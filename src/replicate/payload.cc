@@ -1,6 +1,8 @@
 // The durable pass's run options and replicate-keys payloads as JSON (payload.h).
 #include "replicate/payload.h"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "base/json_util.h"
@@ -25,9 +27,15 @@ json RuleJson(const Rule& r) {
     json dest = {{"location", d.location}, {"storage_class", d.storage_class}};
     if (!d.owner_account.empty()) dest["owner_account"] = d.owner_account;  // only when set
     if (d.transport.compress) {
-      dest["transport"] = {{"staging", d.transport.staging},
-                           {"region", d.transport.region},
-                           {"level", d.transport.level}};
+      const Transport& t = d.transport;
+      json tj = {{"staging", t.staging}, {"region", t.region}, {"level", t.level}};
+      // Batching only when not the default: a run stored by an older ferry reads the same.
+      if (t.max_delay != Transport::kDefaultMaxDelay) tj["max_delay_s"] = t.max_delay.count();
+      if (t.batch_objects != Transport::kDefaultBatchObjects) {
+        tj["batch_objects"] = t.batch_objects;
+      }
+      if (t.batch_bytes != Transport::kDefaultBatchBytes) tj["batch_bytes"] = t.batch_bytes;
+      dest["transport"] = std::move(tj);
     }
     // Only when set (a key id, not a secret): older runs read the same.
     if (!d.replica_kms_key_id.empty()) dest["replica_kms_key_id"] = d.replica_kms_key_id;
@@ -70,6 +78,10 @@ Rule RuleFrom(const json& j) {
       dest.transport.staging = t.at("staging").get<std::string>();
       dest.transport.region = t.at("region").get<std::string>();
       dest.transport.level = t.at("level").get<int>();
+      dest.transport.max_delay = std::chrono::seconds(
+          t.value("max_delay_s", Transport::kDefaultMaxDelay.count()));
+      dest.transport.batch_objects = t.value("batch_objects", Transport::kDefaultBatchObjects);
+      dest.transport.batch_bytes = t.value("batch_bytes", Transport::kDefaultBatchBytes);
     }
     dest.replica_kms_key_id = d.value("replica_kms_key_id", std::string());
     r.destinations.push_back(std::move(dest));

@@ -5,12 +5,14 @@
 //   run options, beside the jobs' own (jobs/payload.h), "replicate":
 //     {"source":name, "rules":[{"id", "priority", "enabled", "prefix", "tags":[[k,v]...],
 //       "destinations":[{"location", "storage_class"[, "transport":{"staging", "region",
-//       "level"}]}], "delete_markers", "existing_objects",
+//       "level"[, "max_delay_s", "batch_objects", "batch_bytes"]}]}], "delete_markers",
+//       "existing_objects",
 //       "versions":"all"|"latest", "replica_modifications"}],
 //      "concurrency":n, "retry_failed":bool, "batch_versions":n, "multipart_threshold":n,
 //      "part_size":n, "server_side_copy_limit":n}
 //   replicate-event: {"k":key, "t":unix ns of the oldest event it stands for (0: unknown),
 //                     "n":events it stands for}
+//   replicate-pack: {} (the run's versions waiting to be packed are in the status store)
 //   replicate-keys: {"keys":[{"k":key, "v":[{"i":version_id, "s":size, "e":etag,
 //                    "m":mtime_ns, "c":class, "d":delete_marker, "l":is_latest}...]}...]}
 //                    (versions oldest first)
@@ -64,6 +66,14 @@ struct EventWork {
   int64_t first_event_ns = 0;  // when the oldest event it stands for happened (0: unknown)
   uint64_t events = 1;         // how many events it stands for
 };
+// The replicate-pack job of a continuous run (`ferry serve`) with compressed transport: packs
+// the versions that event jobs left waiting (QueuedMessage rows, transport.h) into archives.
+// At most one waits per coalesce key: kPackLater (due max_delay after the first version
+// waited) and kPackNow (enough waits for a batch, or the rest of one that was cut).
+inline constexpr char kReplicatePackKind[] = "replicate-pack";
+inline constexpr char kPackLater[] = "transport-pack";
+inline constexpr char kPackNow[] = "transport-pack-now";
+
 std::string EncodeEventWork(const EventWork& work);
 Result<EventWork> DecodeEventWork(const std::string& json);
 

@@ -33,11 +33,20 @@ Status CheckTransport(const Rule& r, const Destination& d) {
   const Transport& t = d.transport;
   const std::string where = "destination " + d.location + ": transport ";
   if (!t.compress) {
-    if (!t.staging.empty() || !t.region.empty() || t.level != 0) {
-      return Bad(r, where + "sets staging, region or level without compress = true");
+    if (!t.staging.empty() || !t.region.empty() || t.level != 0 ||
+        t.max_delay != Transport::kDefaultMaxDelay ||
+        t.batch_objects != Transport::kDefaultBatchObjects ||
+        t.batch_bytes != Transport::kDefaultBatchBytes) {
+      return Bad(r, where + "sets staging, region, level, max_delay or batch_* without "
+                            "compress = true");
     }
     return Status::Ok();
   }
+  if (t.max_delay.count() < 0 || t.max_delay > kMaxTransportDelay) {
+    return Bad(r, where + "'max_delay' must be 0 to 1h");
+  }
+  if (t.batch_objects == 0) return Bad(r, where + "'batch_objects' must be above 0");
+  if (t.batch_bytes == 0) return Bad(r, where + "'batch_bytes' must be above 0");
   if (t.staging.empty()) return Bad(r, where + "needs 'staging' (a location for the archives)");
   if (t.level < 0 || t.level > 19) return Bad(r, where + "'level' must be 0 (adaptive) to 19");
   const std::string staging_bucket = BucketOf(t.staging);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,10 +32,22 @@ enum class VersionsMode { kAll, kLatest };
 // archives on `staging` (a location in the destination's region) by the replicate-keys job and
 // written to the destination by an unpack job of `region`, checked, in the source's order.
 struct Transport {
+  static constexpr std::chrono::seconds kDefaultMaxDelay{30};
+  static constexpr uint64_t kDefaultBatchObjects = 1000;
+  static constexpr uint64_t kDefaultBatchBytes = uint64_t{1} << 30;
   bool compress = false;
   std::string staging;  // where the archives go ("remote:bucket/prefix"); needed with compress
   std::string region;   // the unpack jobs' region ("" = the staging remote's region, or any)
   int level = 0;        // zstd level 1..19; 0 = adaptive (transport/level_advisor.h)
+  // Batching under `ferry serve` (a continuous run; a pass packs per keys job): the versions
+  // that events bring wait, PENDING, to be packed together; a pack job takes them `max_delay`
+  // after the first one waits, or at once when `batch_objects` versions or `batch_bytes` bytes
+  // wait, and packs at most that many into one archive per staging location. max_delay 0: each
+  // event's job packs its own versions (one archive per event). TOML: max_delay = "30s",
+  // batch_objects, batch_bytes = "1GiB"; only with compress.
+  std::chrono::seconds max_delay = kDefaultMaxDelay;
+  uint64_t batch_objects = kDefaultBatchObjects;
+  uint64_t batch_bytes = kDefaultBatchBytes;
   bool operator==(const Transport&) const = default;
 };
 
@@ -78,6 +91,8 @@ struct Rule {
 
 // The longest replication_time taken: a million minutes (S3 takes 15 minutes only).
 inline constexpr std::chrono::seconds kMaxReplicationTime{60'000'000};
+// The longest Transport::max_delay: a version waits at most an hour to be packed.
+inline constexpr std::chrono::seconds kMaxTransportDelay{3600};
 
 struct RuleSet {
   std::vector<Rule> rules;

@@ -219,6 +219,44 @@ Result<std::vector<VersionStatus>> StatusStore::Rows(std::string_view source,
   return out;
 }
 
+Result<std::vector<VersionStatus>> StatusStore::PendingWithMessage(std::string_view source,
+                                                                   std::string_view message,
+                                                                   int64_t limit) {
+  std::vector<VersionStatus> out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    out.clear();
+    // Through index replication_pending (its WHERE said again): the pending rows only.
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kColumns +
+                    " FROM replication_status WHERE source = $1 AND " FERRY_PENDING_STATES
+                    " AND state = 'PENDING' AND message = $2"
+                    " ORDER BY updated, object_key, source_version LIMIT $3",
+                {source, message, limit}));
+    for (const SqlRow& r : rows.rows) out.push_back(FromRow(r));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::pair<int64_t, int64_t>> StatusStore::CountPendingWithMessage(
+    std::string_view source, std::string_view message, int64_t limit) {
+  std::pair<int64_t, int64_t> out{0, 0};
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM (SELECT size FROM"
+                " replication_status WHERE source = $1 AND " FERRY_PENDING_STATES
+                " AND state = 'PENDING' AND message = $2 LIMIT $3) AS waiting",
+                {source, message, limit}));
+    if (!rows.rows.empty()) {
+      out = {state::CellInt(rows.rows[0][0]), state::CellInt(rows.rows[0][1])};
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<std::vector<StatusCount>> StatusStore::Counts(std::string_view source) {
   std::vector<StatusCount> out;
   FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -109,6 +110,14 @@ class StatusStore {
   // Rows of `source` ("" = every source) in `state` (nullopt = any), by key then version.
   Result<std::vector<VersionStatus>> Rows(std::string_view source,
                                           std::optional<VersionState> state);
+  // The PENDING rows of `source` whose message is `message` (QueuedMessage, transport.h: the
+  // versions waiting for a pack job), the longest unchanged first, at most `limit`.
+  Result<std::vector<VersionStatus>> PendingWithMessage(std::string_view source,
+                                                        std::string_view message, int64_t limit);
+  // How many of those rows there are, at most `limit` of them, and the sum of their sizes.
+  Result<std::pair<int64_t, int64_t>> CountPendingWithMessage(std::string_view source,
+                                                              std::string_view message,
+                                                              int64_t limit);
   // Counts per (source, rule, destination, state); `source` "" = every source.
   Result<std::vector<StatusCount>> Counts(std::string_view source);
   // How many rows of `source` are in `state` and were last changed at or after `since_ns`

@@ -24,6 +24,7 @@ namespace {
 using storage::ObjectInfo;
 
 constexpr std::string_view kPackedIn = "packed in ";
+constexpr std::string_view kQueued = "queued for transport";
 
 std::string VersionName(const ObjectInfo& v) {
   return v.version_id.empty() ? "null" : v.version_id;
@@ -132,7 +133,18 @@ Result<archive::WriteSummary> PackOne(const PassOptions& o, const PackTransportO
 
 void TransportCollector::Add(TransportedVersion v) {
   std::lock_guard lock(mu_);
+  keys_.insert(v.version.key);
   items_.push_back(std::move(v));
+}
+
+bool TransportCollector::Has(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  return keys_.count(key) > 0;
+}
+
+std::vector<std::string> TransportCollector::Keys() const {
+  std::lock_guard lock(mu_);
+  return {keys_.begin(), keys_.end()};
 }
 
 std::vector<TransportedVersion> TransportCollector::Take() {
@@ -170,6 +182,27 @@ std::function<Result<bool>(const VersionStatus&)> InTransit(
 
 bool IsPackedMessage(const std::string& message) {
   return message.compare(0, kPackedIn.size(), kPackedIn) == 0;
+}
+
+std::string QueuedMessage() { return std::string(kQueued); }
+
+bool IsQueuedMessage(const std::string& message) { return message == kQueued; }
+
+PackBatching BatchingOf(const RuleSet& rules) {
+  PackBatching b;
+  bool first = true;
+  for (const Rule& r : rules.rules) {
+    if (!r.enabled) continue;
+    for (const Destination& d : r.destinations) {
+      const Transport& t = d.transport;
+      if (!t.compress) continue;
+      b.max_delay = first ? t.max_delay : std::min(b.max_delay, t.max_delay);
+      b.objects = first ? t.batch_objects : std::min(b.objects, t.batch_objects);
+      b.bytes = first ? t.batch_bytes : std::min(b.bytes, t.batch_bytes);
+      first = false;
+    }
+  }
+  return b;
 }
 
 namespace {

@@ -29,11 +29,13 @@
 // one call per thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -64,10 +66,15 @@ class TransportCollector {
   void Add(TransportedVersion v);
   std::vector<TransportedVersion> Take();
   size_t size() const;
+  // Whether a version of `key` was added (since the collector was made: Take keeps the keys).
+  bool Has(const std::string& key) const;
+  // The keys of the versions added, sorted.
+  std::vector<std::string> Keys() const;
 
  private:
   mutable std::mutex mu_;
   std::vector<TransportedVersion> items_;  // GUARDED_BY(mu_)
+  std::set<std::string> keys_;             // GUARDED_BY(mu_)
 };
 
 // The unpack work of one archive for one destination (the "unpack" job of a replication run).
@@ -147,6 +154,24 @@ Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const st
 // "packed in <archive> at <staging>".
 std::string PackedMessage(const std::string& staging, const std::string& archive);
 bool IsPackedMessage(const std::string& message);
+
+// The message of a PENDING row whose version an event's job left for the run's pack job
+// (PassOptions::queue_transported): "queued for transport". Nothing has written such a
+// version: a pass that meets the row packs it without looking for a replica first.
+std::string QueuedMessage();
+bool IsQueuedMessage(const std::string& message);
+
+// How a continuous run batches its transported versions (Transport::max_delay, batch_*): one
+// pack job serves every staging location of the run, so it takes the shortest delay and the
+// smallest limits of the run's transported destinations. `max_delay` 0 (also: no transported
+// destination): no batching, each event's job packs its own versions.
+struct PackBatching {
+  std::chrono::seconds max_delay{0};
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+  bool enabled() const { return max_delay.count() > 0; }
+};
+PackBatching BatchingOf(const RuleSet& rules);
 
 // PassOptions::in_transit for a keys job: true when `row` (PENDING, packed) was packed into an
 // archive other than the job's own (`archive_key` of its staging) whose progress row for the

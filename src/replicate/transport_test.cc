@@ -585,10 +585,23 @@ TEST(TransportRulesTest, ValidateRefusesBadTransports) {
        "replication rule 'r': destination rb:west/: transport 'staging' rb:west/stage/ is in the "
        "destination's bucket"},
       {rule({.compress = false, .staging = "rb:stage/", .region = "", .level = 0}),
-       "replication rule 'r': destination rb:west/: transport sets staging, region or level "
-       "without compress = true"},
+       "replication rule 'r': destination rb:west/: transport sets staging, region, level, "
+       "max_delay or batch_* without compress = true"},
+      {rule({.compress = false, .staging = "", .region = "", .level = 0,
+             .max_delay = std::chrono::seconds(5)}),
+       "replication rule 'r': destination rb:west/: transport sets staging, region, level, "
+       "max_delay or batch_* without compress = true"},
       {rule({.compress = true, .staging = "rb:stage/", .region = "", .level = 20}),
        "replication rule 'r': destination rb:west/: transport 'level' must be 0 (adaptive) to 19"},
+      {rule({.compress = true, .staging = "rb:stage/", .region = "", .level = 0,
+             .max_delay = std::chrono::seconds(3601)}),
+       "replication rule 'r': destination rb:west/: transport 'max_delay' must be 0 to 1h"},
+      {rule({.compress = true, .staging = "rb:stage/", .region = "", .level = 0,
+             .max_delay = std::chrono::seconds(30), .batch_objects = 0}),
+       "replication rule 'r': destination rb:west/: transport 'batch_objects' must be above 0"},
+      {rule({.compress = true, .staging = "rb:stage/", .region = "", .level = 0,
+             .max_delay = std::chrono::seconds(30), .batch_objects = 10, .batch_bytes = 0}),
+       "replication rule 'r': destination rb:west/: transport 'batch_bytes' must be above 0"},
   };
   for (const Case& c : cases) {
     Status s = Validate(c.rules);
@@ -613,6 +626,34 @@ TEST(TransportRulesTest, ValidateRefusesBadTransports) {
   EXPECT_EQ(Validate(two).message(),
             "replication rule 'o': destination rb:west/: another rule names it with another "
             "transport (a destination's versions take one path)");
+}
+
+// A run's batching: the shortest delay and smallest limits of its transported destinations;
+// none without one, nor with a delay of 0.
+TEST(TransportRulesTest, BatchingTakesTheTightestOfTheRunsDestinations) {
+  Rule r;
+  r.id = "r";
+  r.destinations.push_back({"rb:direct/", "", {}, ""});
+  EXPECT_FALSE(BatchingOf(RuleSet{{r}}).enabled());
+  r.destinations.push_back({"rb:west/", "", {.compress = true, .staging = "rb:stage/x",
+                                            .region = "B", .level = 0}, ""});
+  PackBatching b = BatchingOf(RuleSet{{r}});
+  EXPECT_TRUE(b.enabled());
+  EXPECT_EQ(b.max_delay, Transport::kDefaultMaxDelay);
+  EXPECT_EQ(b.objects, Transport::kDefaultBatchObjects);
+  EXPECT_EQ(b.bytes, Transport::kDefaultBatchBytes);
+  r.destinations.push_back({"rc:east/", "", {.compress = true, .staging = "rc:stage/y",
+                                            .region = "C", .level = 0,
+                                            .max_delay = std::chrono::seconds(5),
+                                            .batch_objects = 50, .batch_bytes = 1 << 20}, ""});
+  b = BatchingOf(RuleSet{{r}});
+  EXPECT_EQ(b.max_delay, std::chrono::seconds(5));
+  EXPECT_EQ(b.objects, 50u);
+  EXPECT_EQ(b.bytes, uint64_t{1} << 20);
+  r.destinations[2].transport.max_delay = std::chrono::seconds(0);
+  EXPECT_FALSE(BatchingOf(RuleSet{{r}}).enabled());
+  r.enabled = false;
+  EXPECT_EQ(BatchingOf(RuleSet{{r}}).objects, 0u);  // a disabled rule sends nothing
 }
 
 }  // namespace

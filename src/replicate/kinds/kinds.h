@@ -1,5 +1,5 @@
 // Replication passes as durable runs (`ferry replicate --state`, docs/design/replication.md,
-// "Durable passes"): the "replicate-scan", "replicate-keys" and "replicate-event" job kinds, and how a pass's
+// "Durable passes"): the "replicate-scan", "replicate-keys", "replicate-event" and "replicate-pack" job kinds, and how a pass's
 // "unpack" jobs run (its compressed transport), registered by the composition root
 // (src/app/kinds.cc). Replication depends on jobs and transport; neither names it.
 //
@@ -24,6 +24,9 @@ std::shared_ptr<const jobs::JobHandler> MakeReplicateKeysHandler(PassStats* tota
 // "replicate-event" (replicate/payload.h kReplicateEventKind): one key of a continuous
 // replication run, listed when the job runs (`ferry serve`'s event intake enqueues them).
 std::shared_ptr<const jobs::JobHandler> MakeReplicateEventHandler(PassStats* totals = nullptr);
+// "replicate-pack" (replicate/payload.h kReplicatePackKind): a continuous run's versions that
+// its event jobs left waiting for compressed transport (Transport::max_delay), packed together.
+std::shared_ptr<const jobs::JobHandler> MakeReplicatePackHandler(PassStats* totals = nullptr);
 
 // An "unpack" job of a replication pass (replicate_unpack.cc): one archive for one of the
 // pass's transported destinations (transport.h): its versions are written in order and

@@ -18,10 +18,21 @@
 // the same for one key whose versions it lists when it runs: events are hints, the source is
 // read before acting. When another job holds the key (a scan's keys job writing it), it tries
 // again a little later instead of leaving the key: the other job may have listed it before the
-// write the event tells of.
+// write the event tells of. With compressed transport batched (Transport::max_delay), it packs
+// nothing: its transported versions are recorded waiting (QueuedMessage) and it enqueues the
+// run's pack job, due max_delay later (kPackLater: the first waiting version sets the time),
+// or at once (kPackNow) when a batch's worth waits.
+//
+// The "replicate-pack" kind: the waiting versions of its run, the longest waiting first, up to
+// a batch (Transport::batch_objects, batch_bytes): their keys are listed again and replicated
+// as a keys job's, so they are collected and packed into one archive per staging location.
+// What a batch left (or keys another job held) waits for the next pack job, due at once.
 #include <algorithm>
 #include <chrono>
+#include <set>
+#include <string>
 
+#include "base/clock.h"
 #include "jobs/journal.h"
 #include "jobs/kinds/lease_fence.h"
 #include "jobs/payload.h"
@@ -53,12 +64,24 @@ void AddInto(PassStats& to, const PassStats& from) {
 // How long an event's job waits when another job holds its key.
 constexpr std::chrono::seconds kBusyKeyRetry{2};
 
+enum class Mode {
+  kKeys,    // replicate-keys: a batch of a scan
+  kEvent,   // replicate-event: one key an event named
+  kPack,    // replicate-pack: the versions event jobs left waiting for transport
+};
+
 class ReplicateKeysHandler : public jobs::JobHandler {
  public:
-  ReplicateKeysHandler(PassStats* totals, bool events) : totals_(totals), events_(events) {}
+  ReplicateKeysHandler(PassStats* totals, Mode mode)
+      : totals_(totals), mode_(mode), events_(mode != Mode::kKeys) {}
 
   std::string_view name() const override {
-    return events_ ? std::string_view(kReplicateEventKind) : kReplicateKeysKind;
+    switch (mode_) {
+      case Mode::kEvent: return kReplicateEventKind;
+      case Mode::kPack: return kReplicatePackKind;
+      case Mode::kKeys: break;
+    }
+    return kReplicateKeysKind;
   }
   int phase() const override { return 0; }
   bool counts_progress() const override { return true; }
@@ -84,7 +107,7 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     if (!s.ok()) {
       result.outcome = OutcomeOf(s.WithContext(std::string(name())), j.attempts);
       result.more.clear();
-    } else if (events_ && stats.busy.load() > 0) {
+    } else if (mode_ == Mode::kEvent && stats.busy.load() > 0) {
       result.outcome.kind = jobs::Outcome::Kind::kRetry;
       result.outcome.error = "its key is being written by another job";
       result.outcome.retry_after = kBusyKeyRetry;
@@ -93,9 +116,12 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   }
 
  private:
-  // The keys of the job with their versions: its batch, or its event's key listed now.
-  Result<std::vector<KeyVersions>> Keys(JobContext& ctx, const ReplicationRun& r) const {
-    if (!events_) return DecodeKeyBatch(ctx.claimed.job.spec.payload);
+  // The keys of the job with their versions: its batch, its event's key listed now, or the
+  // keys of the versions waiting to be packed listed now (`*cut`: a batch's limit left some).
+  Result<std::vector<KeyVersions>> Keys(JobContext& ctx, const ReplicationRun& r,
+                                        bool* cut) const {
+    if (mode_ == Mode::kKeys) return DecodeKeyBatch(ctx.claimed.job.spec.payload);
+    if (mode_ == Mode::kPack) return WaitingKeys(ctx, r, cut);
     FERRY_ASSIGN_OR_RETURN(EventWork work, DecodeEventWork(ctx.claimed.job.spec.payload));
     FERRY_ASSIGN_OR_RETURN(KeyVersions listed, ListKeyVersions(*r.source, work.key, ctx.cancel));
     std::vector<KeyVersions> keys;
@@ -106,7 +132,10 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   Status Replicate(JobContext& ctx, PassStats& stats, std::vector<JobSpec>& unpacks) const {
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
                            ReplicationOfJob(ctx));
-    FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys, Keys(ctx, *r));
+    bool cut = false;
+    FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys, Keys(ctx, *r, &cut));
+    const PackBatching batching = BatchingOf(*r->options.rules);
+    if (cut) unpacks.push_back(PackJob(ctx, kPackNow, std::chrono::seconds(0)));
     if (keys.empty()) return Status::Ok();  // the key has no version left: nothing to do
     PassOptions o = r->options;
     o.executor = ctx.options.executor;  // the worker's: its workers and its ByteBudget
@@ -114,13 +143,20 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     o.before_write = [&fence] { return fence.Check(); };
     // One job at a time writes a key: in a continuous run (ferry serve) an event's job and a
     // scan's may both hold it. A pass's keys jobs hold disjoint keys: no lock, no transaction.
-    if (ctx.run.run.spec.continuous) {
+    TransportCollector collected;
+    const bool queue = mode_ == Mode::kEvent && batching.enabled() && !r->staging.empty();
+    const bool locking = ctx.run.run.spec.continuous;
+    if (locking) {
       o.scan_repairs = !events_;  // a scan's keys job writes what events should have brought
       o.lock_key = [&ctx, scope = o.source_name](const std::string& key) {
         return ctx.store.LockKey(ctx.claimed.lease, scope, key);
       };
-      o.unlock_key = [&ctx, scope = o.source_name](const std::string& key) {
-        (void)ctx.store.UnlockKey(ctx.claimed.lease, scope, key);  // else freed with the lease
+      // A key with versions collected for packing stays held until their rows say "packed
+      // in" (after Pack): another job that took it meanwhile would find them unrecorded and
+      // pack them a second time. Locks not given back are freed with the lease.
+      o.unlock_key = [&ctx, &collected, queue, scope = o.source_name](const std::string& key) {
+        if (!queue && collected.Has(key)) return;
+        (void)ctx.store.UnlockKey(ctx.claimed.lease, scope, key);
       };
     }
     // A large version's parts are checkpointed under the job's lease: a kill or a lost lease
@@ -130,15 +166,89 @@ class ReplicateKeysHandler : public jobs::JobHandler {
                                                   jobs::UploadRef{destination, key},
                                                   ctx.lease_lost);
     };
-    TransportCollector collected;
+    // (Event jobs are `ferry serve`'s: its runs are continuous. A queued version's row is
+    // recorded while its key is held, so the key is given back at once.)
     if (!r->staging.empty()) {
       o.transported = &collected;
+      o.queue_transported = queue;
       o.in_transit = InTransit(*r->archives, ArchiveKeys(ctx));
     }
     FERRY_RETURN_IF_ERROR(
         ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel));
+    // Keys another job held: a pack job comes back for them (their rows still wait).
+    if (mode_ == Mode::kPack && stats.busy.load() > 0 && !cut) {
+      unpacks.push_back(PackJob(ctx, kPackNow, kBusyKeyRetry));
+    }
     if (collected.size() == 0) return Status::Ok();
-    return Pack(ctx, *r, o, collected, stats, unpacks);
+    if (queue) return QueuePack(ctx, *r, batching, unpacks);
+    FERRY_RETURN_IF_ERROR(Pack(ctx, *r, o, collected, stats, unpacks));
+    if (locking) {
+      for (const std::string& key : collected.Keys()) {
+        (void)ctx.store.UnlockKey(ctx.claimed.lease, o.source_name, key);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The waiting versions of the run (QueuedMessage rows), the longest waiting first, up to a
+  // batch, and their keys listed now (a key whose versions are all gone is left out: its rows
+  // stay until a scan finds nothing to do for them).
+  static Result<std::vector<KeyVersions>> WaitingKeys(JobContext& ctx, const ReplicationRun& r,
+                                                      bool* cut) {
+    const PackBatching b = BatchingOf(*r.options.rules);
+    const uint64_t objects = std::max<uint64_t>(1, b.objects);
+    FERRY_ASSIGN_OR_RETURN(
+        std::vector<VersionStatus> waiting,
+        r.status->PendingWithMessage(r.options.source_name, QueuedMessage(),
+                                     static_cast<int64_t>(objects) + 1));
+    std::vector<std::string> order;
+    std::set<std::string> seen;
+    uint64_t taken = 0;
+    uint64_t bytes = 0;
+    for (const VersionStatus& row : waiting) {
+      if (taken >= objects || (b.bytes > 0 && taken > 0 && bytes >= b.bytes)) {
+        *cut = true;
+        break;
+      }
+      ++taken;
+      bytes += static_cast<uint64_t>(std::max<int64_t>(0, row.size));
+      if (seen.insert(row.key).second) order.push_back(row.key);
+    }
+    std::vector<KeyVersions> keys;
+    for (const std::string& key : order) {
+      FERRY_ASSIGN_OR_RETURN(KeyVersions listed, ListKeyVersions(*r.source, key, ctx.cancel));
+      if (!listed.versions.empty()) keys.push_back(std::move(listed));
+    }
+    return keys;
+  }
+
+  // A pack job of the run, due `after` from now, under `coalesce` (one waits per key).
+  static JobSpec PackJob(const JobContext& ctx, const char* coalesce,
+                         std::chrono::seconds after) {
+    Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+    JobSpec pack;
+    pack.run = ctx.run.run.id;
+    pack.kind = kReplicatePackKind;
+    pack.payload = "{}";
+    pack.max_attempts = ctx.claimed.job.spec.max_attempts;
+    pack.coalesce_key = coalesce;
+    if (after.count() > 0) pack.not_before = clock.Now() + after;
+    return pack;
+  }
+
+  // An event's versions recorded waiting: the run's pack job, due max_delay after the first
+  // version waited (a waiting one keeps its time), and one due at once when a batch waits.
+  static Status QueuePack(JobContext& ctx, const ReplicationRun& r, const PackBatching& b,
+                          std::vector<JobSpec>& more) {
+    more.push_back(PackJob(ctx, kPackLater, b.max_delay));
+    FERRY_ASSIGN_OR_RETURN(
+        auto waiting, r.status->CountPendingWithMessage(r.options.source_name, QueuedMessage(),
+                                                        static_cast<int64_t>(b.objects)));
+    if (static_cast<uint64_t>(waiting.first) >= b.objects ||
+        static_cast<uint64_t>(waiting.second) >= b.bytes) {
+      more.push_back(PackJob(ctx, kPackNow, std::chrono::seconds(0)));
+    }
+    return Status::Ok();
   }
 
   // The archive key of this job on a staging location, "r<run>-j<job>-<8 hex>.fza": the same
@@ -195,17 +305,22 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   }
 
   PassStats* const totals_;
-  const bool events_;  // the replicate-event kind
+  const Mode mode_;
+  const bool events_;  // replicate-event or replicate-pack: outside the run's rounds
 };
 
 }  // namespace
 
 std::shared_ptr<const jobs::JobHandler> MakeReplicateKeysHandler(PassStats* totals) {
-  return std::make_shared<ReplicateKeysHandler>(totals, /*events=*/false);
+  return std::make_shared<ReplicateKeysHandler>(totals, Mode::kKeys);
 }
 
 std::shared_ptr<const jobs::JobHandler> MakeReplicateEventHandler(PassStats* totals) {
-  return std::make_shared<ReplicateKeysHandler>(totals, /*events=*/true);
+  return std::make_shared<ReplicateKeysHandler>(totals, Mode::kEvent);
+}
+
+std::shared_ptr<const jobs::JobHandler> MakeReplicatePackHandler(PassStats* totals) {
+  return std::make_shared<ReplicateKeysHandler>(totals, Mode::kPack);
 }
 
 }  // namespace ferry::replicate

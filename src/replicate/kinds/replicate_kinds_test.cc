@@ -1,15 +1,18 @@
-// The replicate-scan and replicate-keys kinds through Workers on SQLite: versioned memory
-// backends on both sides, a run created as `ferry replicate --state` creates it, small scan
+// The replicate-scan, replicate-keys, replicate-event and replicate-pack kinds through Workers
+// on SQLite: versioned memory backends on both sides, a run created as `ferry replicate --state` creates it, small scan
 // chunks (so that ranges are handed on and split) and small key batches, two workers at once.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <algorithm>
 #include <thread>
 
+#include "jobs/kinds/by_command.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/payload.h"
 #include "jobs/sqlite/sqlite_job_store.h"
@@ -20,6 +23,8 @@
 #include "storage/memory/memory_backend.h"
 #include "testing/borrowed_backend.h"
 #include "testing/fake_clock.h"
+#include "testing/sizeless_store.h"
+#include "transport/kinds/kinds.h"
 
 namespace ferry::replicate {
 namespace {
@@ -433,6 +438,199 @@ TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
   EXPECT_EQ(progress, RunProgress::kDone);
   EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
   EXPECT_EQ(History("c")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
+// Compressed transport under `ferry serve` (Transport::max_delay): event jobs leave their
+// transported versions waiting (rows PENDING "queued for transport") and the run's one pack job
+// packs them together max_delay later, or at once when a batch's worth waits, cut into batches
+// of batch_objects; max_delay 0 packs per event as before. Every version arrives, in order.
+class BatchedTransportTest : public ReplicateKindsTest {
+ protected:
+  void SetUp() override {
+    ReplicateKindsTest::SetUp();
+    storage::MemoryBackend::Options o;
+    o.clock = &clock_;
+    o.versioned = true;
+    o.name = "s";
+    o.endpoint = "s";
+    // archives are written in chunks of unknown total size, as to S3
+    sides_["s"] = std::make_unique<testing::SizelessChunkedStore>(o);
+    storage::MemoryBackend& a = *sides_["a"];
+    for (int i = 0; i < 5; ++i) {
+      for (const std::string body : {"one-", "two-"}) {
+        if (body == "two-" && i != 0) continue;  // k0 has two versions
+        const std::string data = body + std::to_string(i);
+        storage::WriteSpec spec;
+        spec.size = data.size();
+        clock_.Advance(std::chrono::milliseconds(10));
+        ASSERT_TRUE(a.Put("k" + std::to_string(i), std::as_bytes(std::span(data)), spec, {}).ok());
+      }
+    }
+  }
+
+  // A run a -> b through staging s, with its five event jobs (k0..k4) enqueued.
+  RunId EventRun(std::chrono::seconds max_delay, uint64_t batch_objects) {
+    DurablePass pass;
+    pass.source = "a";
+    Rule rule;
+    rule.id = "r";
+    rule.delete_markers = true;
+    Destination d{"b", "", {}, ""};
+    d.transport.compress = true;
+    d.transport.staging = "s";
+    d.transport.max_delay = max_delay;
+    d.transport.batch_objects = batch_objects;
+    rule.destinations.push_back(d);
+    pass.rules.rules = {rule};
+    pass.concurrency = 2;
+    pass.batch_versions = 100;
+    jobs::RunOptions ro;
+    ro.command = "replicate";
+    auto options = EncodeDurablePass(pass, jobs::EncodeRunOptions(ro));
+    EXPECT_TRUE(options.ok()) << options.status().ToString();
+    jobs::RunSpec spec{"a", "b", *options};
+    spec.continuous = true;  // as ferry serve's: its keys are locked while a job works on them
+    spec.rescan_interval = std::chrono::hours(1);
+    auto run = store_->CreateRun(spec);
+    EXPECT_TRUE(run.ok());
+    std::vector<JobSpec> specs;
+    for (int i = 0; i < 5; ++i) {
+      JobSpec e;
+      e.run = *run;
+      e.kind = kReplicateEventKind;
+      e.payload = EncodeEventWork({.key = "k" + std::to_string(i), .first_event_ns = 0,
+                                   .events = 1});
+      e.coalesce_key = "k" + std::to_string(i);
+      specs.push_back(e);
+    }
+    EXPECT_TRUE(store_->Enqueue(specs).ok());
+    return *run;
+  }
+
+  // Runs a worker on the continuous `run` in a thread of its own; `before_time_moves` is
+  // called once every event job is done and before the clock moves (then 100 ms per real ms),
+  // and the worker is stopped once the clock is `until` past the start and no job of the run's
+  // event, pack and unpack kinds is left to run.
+  void Work(RunId run, transfer::Stats& stats, const std::function<void()>& before_time_moves,
+            std::chrono::seconds until, int concurrency = 64) {
+    WorkerOptions o;
+    o.concurrency = concurrency;
+    o.owner = "w";
+    o.only_run = run;
+    o.idle_poll = std::chrono::milliseconds(5);
+    o.registry = &transport_kinds_;
+    o.clock = &clock_;
+    const auto start = clock_.Now();
+    std::stop_source stop;
+    Status result = Status::Ok();
+    std::thread worker_thread([&] {
+      Worker worker(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o,
+                    stats);
+      result = worker.Run(stop.get_token());
+    });
+    auto left = [&](const char* kind) {
+      auto counts = store_->CountJobs(run);
+      EXPECT_TRUE(counts.ok());
+      if (!counts.ok()) return uint64_t{0};
+      const jobs::KindCounts& k = counts->by_kind[kind];
+      return k.of(JobState::kQueued) + k.of(JobState::kLeased);
+    };
+    for (int i = 0; i < 20000 && left(kReplicateEventKind) > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    before_time_moves();
+    for (int i = 0; i < 100000; ++i) {
+      if (clock_.Now() - start >= until && left(kReplicateEventKind) + left(kReplicatePackKind) +
+                                                   left(transport::kUnpackKind) == 0) {
+        break;
+      }
+      clock_.Advance(std::chrono::milliseconds(100));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    stop.request_stop();
+    worker_thread.join();
+    EXPECT_TRUE(result.ok() || result.code() == ErrorCode::kCancelled) << result.ToString();
+    auto errors = store_->ListErrors(run, 5);
+    ASSERT_TRUE(errors.ok());
+    for (const jobs::Job& j : *errors) ADD_FAILURE() << j.spec.kind << ": " << j.last_error;
+  }
+
+  std::vector<VersionStatus> Rows() {
+    auto status = StatusStore::Open(*store_->session());
+    EXPECT_TRUE(status.ok());
+    auto rows = (*status)->Rows("a", std::nullopt);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? *rows : std::vector<VersionStatus>{};
+  }
+
+  const jobs::KindRegistry transport_kinds_ = [] {
+    jobs::KindRegistry r;
+    EXPECT_TRUE(r.Register(MakeReplicateScanHandler()).ok());
+    EXPECT_TRUE(r.Register(MakeReplicateKeysHandler()).ok());
+    EXPECT_TRUE(r.Register(MakeReplicateEventHandler()).ok());
+    EXPECT_TRUE(r.Register(MakeReplicatePackHandler()).ok());
+    EXPECT_TRUE(r.Register(jobs::ByCommand(transport::MakeUnpackHandler(),
+                                           {{"replicate", &RunTransportedUnpack}}))
+                    .ok());
+    return r;
+  }();
+};
+
+TEST_F(BatchedTransportTest, EventsWaitMaxDelayAndGoInOneArchive) {
+  const RunId run = EventRun(std::chrono::seconds(30), 1000);
+  transfer::Stats stats;
+  const auto start = clock_.Now();
+  Work(run, stats, [&] {
+    // Every event handled, nothing written: six versions wait for the pack job, due 30 s on.
+    EXPECT_TRUE(History("b").empty());
+    std::vector<VersionStatus> rows = Rows();
+    EXPECT_EQ(rows.size(), 6u);
+    for (const VersionStatus& r : rows) {
+      EXPECT_EQ(r.state, VersionState::kPending);
+      EXPECT_EQ(r.message, QueuedMessage());
+    }
+    auto jobs = store_->ListJobs(run, JobState::kQueued, 10);
+    ASSERT_TRUE(jobs.ok());
+    std::vector<jobs::Job> packs;
+    for (const jobs::Job& j : *jobs) {
+      if (j.spec.kind == kReplicatePackKind) packs.push_back(j);
+    }
+    ASSERT_EQ(packs.size(), 1u);  // one pack job for the five events
+    EXPECT_EQ(packs[0].not_before, start + std::chrono::seconds(30));
+  }, std::chrono::seconds(31));
+  EXPECT_EQ(stats.archives_staged.load(), 1u);
+  EXPECT_EQ(History("b"), History("a"));
+  EXPECT_EQ(History("b")["k0"], (std::vector<std::string>{"one-0", "two-0"}));
+  for (const VersionStatus& r : Rows()) EXPECT_EQ(r.state, VersionState::kCompleted) << r.key;
+  EXPECT_GE(clock_.Now() - start, std::chrono::seconds(30));
+}
+
+TEST_F(BatchedTransportTest, AFullBatchIsPackedAtOnceAndCut) {
+  const RunId run = EventRun(std::chrono::seconds(120), 2);
+  transfer::Stats stats;
+  Work(
+      run, stats,
+      [&] {
+        // Two versions waiting make a batch: packed and unpacked without the clock moving.
+        for (int i = 0; i < 10000 && History("b").size() < 5; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        EXPECT_EQ(History("b").size(), 5u);
+      },
+      std::chrono::seconds(121), /*concurrency=*/1);  // one job at a time: events, then packs
+  // six versions, two per archive (k0's two go together): cut twice
+  EXPECT_EQ(stats.archives_staged.load(), 3u);
+  EXPECT_EQ(stats.entries_packed.load(), 6u);
+  EXPECT_EQ(History("b"), History("a"));
+  for (const VersionStatus& r : Rows()) EXPECT_EQ(r.state, VersionState::kCompleted) << r.key;
+}
+
+TEST_F(BatchedTransportTest, NoDelayPacksEachEventOnItsOwn) {
+  const RunId run = EventRun(std::chrono::seconds(0), 1000);
+  transfer::Stats stats;
+  Work(run, stats, [] {}, std::chrono::seconds(1));
+  EXPECT_EQ(stats.archives_staged.load(), 5u);
+  EXPECT_EQ(History("b"), History("a"));
 }
 
 }  // namespace

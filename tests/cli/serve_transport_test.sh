@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# ferry serve with compressed transport to region B, events pushed by RGW A (persistent topic):
+# the events' versions wait and go together (max_delay = "3s") instead of one archive per
+# object. 40 objects written at 10/s arrive, byte for byte, through a handful of archives
+# (ferry_transport_archives_staged_total), within max_delay and a few seconds of their write
+# (ferry_replication_latency_seconds); staging is left empty. Then serve is SIGKILLed while
+# versions wait to be packed: started again, it packs and delivers them (they are PENDING rows
+# and a pack job in the state store, nothing in memory). Unpack jobs of region B are served by
+# serve itself (its default: every region its rules name), then by `ferry worker --role unpack`
+# alone with `unpack_regions = []`.
+source "$(dirname "$0")/testlib.bash"
+A=$(new_bucket ra)
+B=$(new_bucket rb)
+S=$(new_bucket rb)
+TOKEN=tok-$RANDOM$RANDOM
+export FERRY_EVENTS_TOKEN=$TOKEN
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --prefix "$1" --query 'length(Contents || `[]`)' --output text; }
+at_b() { [ "$(count_b "$1")" = "$2" ]; }
+metric() {  # metric NAME{LABELS...}: its value in serve's /metrics, summed over matching lines
+  curl -sf "$URL/metrics" | awk -v s="$1" 'index($0, s) == 1 { v += $NF } END { print v + 0 }'
+}
+put_a() { echo "$2" | aws_side a s3 cp - "s3://$A/$1" >/dev/null; }
+staging_empty() { [ "$(aws_side b s3api list-objects-v2 --bucket "$S" --query 'length(Contents || `[]`)' --output text)" = 0 ]; }
+aws_side a s3api put-bucket-versioning --bucket "$A" --versioning-configuration Status=Enabled
+aws_side b s3api put-bucket-versioning --bucket "$B" --versioning-configuration Status=Enabled
+
+cp "$CONF" "$WORK/base.toml"
+config() {  # config [UNPACK_REGIONS_LINE] > FILE
+  cat "$WORK/base.toml"
+  cat <<EOT
+[[replication.rules]]
+id = "all"
+destinations = [{ location = "rb:$B/", transport = { compress = true, staging = "rb:$S/x", max_delay = "3s" } }]
+[serve]
+listen = "127.0.0.1:$PORT"
+replicate = ["ra:$A"]
+scan_interval = "1h"
+token_env = "FERRY_EVENTS_TOKEN"
+${1:-}
+EOT
+}
+start_serve() {  # start_serve CONFIG: in the background, $pid; waits until it answers
+  "$FERRY_BIN" --config "$1" serve --state "$WORK/state.db" >> "$WORK/serve.out" 2>> "$WORK/serve.err" &
+  pid=$!
+  for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+stop_serve() {
+  kill -TERM "$pid"
+  local rc=0; wait "$pid" || rc=$?
+  check "SIGTERM ends it with exit 0" [ "$rc" = 0 ]
+}
+config > "$WORK/serve.toml"
+config 'unpack_regions = []' > "$WORK/pack-only.toml"
+
+check "serve starts" start_serve "$WORK/serve.toml"
+aws_side a sns create-topic --name "ferry-$A" --attributes \
+  "{\"push-endpoint\":\"$URL/events\",\"persistent\":\"true\",\"OpaqueData\":\"$TOKEN\"}" >/dev/null
+aws_side a s3api put-bucket-notification-configuration --bucket "$A" --notification-configuration \
+  "{\"TopicConfigurations\":[{\"Id\":\"ferry\",\"TopicArn\":\"arn:aws:sns:${FERRY_TEST_S3_REGION:-region-a}::ferry-$A\",\"Events\":[\"s3:ObjectCreated:*\"]}]}"
+
+# 40 objects at 10 per second
+for i in $(seq 1 40); do
+  put_a "steady/$i.txt" "steady object $i $(head -c 200 /dev/zero | tr '\0' x)" &
+  sleep 0.1
+done
+wait
+check "40 objects written at 10/s arrive at B" wait_for 60 at_b steady/ 40
+for i in 1 17 40; do
+  check "  steady/$i.txt has the source's bytes" \
+    [ "$(aws_side b s3 cp "s3://$B/steady/$i.txt" -)" = "$(aws_side a s3 cp "s3://$A/steady/$i.txt" -)" ]
+done
+archives=$(metric ferry_transport_archives_staged_total)
+echo "  archives staged for 40 objects: $archives"
+check "  in a handful of archives, not one per object (1 to 8)" [ "$archives" -ge 1 -a "$archives" -le 8 ]
+lat_count=$(metric 'ferry_replication_latency_seconds_count{rule="all"')
+lat_slow=$(( lat_count - $(metric 'ferry_replication_latency_seconds_bucket{rule="all",destination="rb:'"$B"'/",le="15"}') ))
+echo "  latency: $lat_count versions measured, $lat_slow over 15 s"
+check "  every version's latency measured" [ "$lat_count" -ge 40 ]
+check "  each within 15 s of its write (max_delay 3 s)" [ "$lat_slow" = 0 ]
+check "staging is left empty" wait_for 20 staging_empty
+
+# SIGKILL while versions wait: they are in the state store, not in serve's memory
+for i in $(seq 1 10); do put_a "killed/$i.txt" "killed $i"; done
+sleep 1.5  # the events are recorded, their jobs run and leave the versions waiting (3 s)
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+check "nothing of them arrived before the kill" [ "$(count_b killed/)" = 0 ]
+check "serve starts again" start_serve "$WORK/serve.toml"
+check "what waited arrives after the restart" wait_for 60 at_b killed/ 10
+stop_serve
+
+# unpack_regions = []: serve packs, `ferry worker --role unpack` near B unpacks
+check "serve starts (pack only)" start_serve "$WORK/pack-only.toml"
+for i in $(seq 1 5); do put_a "remote/$i.txt" "remote $i"; done
+sleep 6
+check "with no unpacker, nothing arrives" [ "$(count_b remote/)" = 0 ]
+"$FERRY_BIN" --config "$WORK/serve.toml" worker --state "$WORK/state.db" --role unpack \
+  --region "${FERRY_TEST_S3_REGION_B:-region-b}" > "$WORK/worker.out" 2>&1 &
+wpid=$!
+check "a worker of region B unpacks them" wait_for 60 at_b remote/ 5
+kill -TERM "$wpid"; wait "$wpid" 2>/dev/null || true
+stop_serve
+grep -i "error\|fatal" "$WORK/serve.err" | head -5 || true
+
+# RGW 16.2.15 aborts on a DeleteObjects in a bucket that notifies any topic: A's versions are
+# deleted one request each, then the bucket; the topic goes.
+drop_versions ra "$A" --bucket
+aws_side a sns delete-topic --topic-arn "arn:aws:sns:${FERRY_TEST_S3_REGION:-region-a}::ferry-$A" >/dev/null 2>&1 || true
+finish
