@@ -596,7 +596,8 @@ Status ParseServe(const toml::table& t, const std::string& src,
   FERRY_RETURN_IF_ERROR(CheckKeys(
       t, where,
       {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
-       "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key"}));
+       "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key",
+       "unpack_regions"}));
   if (const toml::node* n = t.get("sqs")) {
     FERRY_RETURN_IF_ERROR(ParseSqsQueues(*n, src, remotes, out.sqs));
   }
@@ -625,6 +626,17 @@ Status ParseServe(const toml::table& t, const std::string& src,
         return Status::InvalidArgument(where + ": 'replicate' must be a list of source locations");
       }
       out.replicate.push_back(*s.value<std::string>());
+    }
+  }
+  if (const toml::node* n = t.get("unpack_regions")) {
+    const toml::array* regions = n->as_array();
+    const Status bad = Status::InvalidArgument(
+        where + ": 'unpack_regions' must be a list of region names ([] for none)");
+    if (regions == nullptr) return bad;
+    out.unpack_regions.emplace();
+    for (const toml::node& r : *regions) {
+      if (!r.is_string() || r.value<std::string>().value_or("").empty()) return bad;
+      out.unpack_regions->push_back(*r.value<std::string>());
     }
   }
   if (t.get("scan_interval") != nullptr) {

@@ -228,6 +228,10 @@ struct ServeConfig {
   std::string tls_key;
   uint64_t max_event_body = 1 << 20;
   std::vector<SqsQueueConfig> sqs;  // [[serve.sqs]]
+  // The regions whose unpack jobs (compressed transport) this serve runs itself; nullopt: every
+  // region the rules' transported destinations name, as `ferry replicate` does; [] none (the
+  // `ferry worker --role unpack --region R` near each destination do).
+  std::optional<std::vector<std::string>> unpack_regions;
   // SNS envelopes of these topics are accepted once verified (serve/sns_gate.h); none: every
   // SNS envelope is refused. Each "arn:<partition>:sns:<region>:<account>:<name>".
   std::vector<std::string> sns_topics;

@@ -16,6 +16,7 @@
 #include "limits/limits.h"
 #include "obs/log.h"
 #include "plan/filter.h"
+#include "transport/kinds/kinds.h"
 
 namespace ferry::cli::serving {
 namespace {
@@ -43,6 +44,46 @@ Result<SnsParts> OpenSns(const app::ServeConfig& serve) {
       serve::SnsGateOptions{
           .topics = serve.sns_topics, .confirm_timeout_ms = 5000, .confirm_max_bytes = 64 * 1024});
   return parts;
+}
+
+}  // namespace
+
+namespace {
+
+// ServePlan::unpack_regions: per source, the regions its rules' transported destinations name,
+// all of them or those [serve] unpack_regions lists; a listed region no rule names is refused
+// (it would unpack nothing: a typo, or rules that changed).
+Status PlanUnpackRegions(ServePlan& plan) {
+  std::set<std::string> named;
+  for (const replicate::DurablePass& pass : plan.passes) {
+    std::set<std::string> regions;
+    for (const replicate::Rule& r : pass.rules.rules) {
+      for (const replicate::Destination& d : r.destinations) {
+        if (r.enabled && d.transport.compress && !d.transport.region.empty()) {
+          regions.insert(d.transport.region);
+        }
+      }
+    }
+    named.insert(regions.begin(), regions.end());
+    plan.unpack_regions.push_back(std::move(regions));
+  }
+  if (!plan.serve.unpack_regions) return Status::Ok();
+  const std::set<std::string> wanted(plan.serve.unpack_regions->begin(),
+                                     plan.serve.unpack_regions->end());
+  for (const std::string& region : wanted) {
+    if (named.count(region) == 0) {
+      std::string known;
+      for (const std::string& n : named) known += (known.empty() ? "" : ", ") + n;
+      return Status::InvalidArgument(
+          "[serve] unpack_regions: no transported destination of the served rules is in region "
+          "\"" + region + "\" (" + (known.empty() ? "they name none" : "they name " + known) +
+          ")");
+    }
+  }
+  for (std::set<std::string>& regions : plan.unpack_regions) {
+    std::erase_if(regions, [&](const std::string& r) { return wanted.count(r) == 0; });
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -124,6 +165,7 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
     plan.passes.push_back(std::move(pass));
     plan.targets.push_back(std::move(targets));
   }
+  FERRY_RETURN_IF_ERROR(PlanUnpackRegions(plan));
   return plan;
 }
 
@@ -196,11 +238,20 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   s->stats_metrics_ = std::make_unique<StatsMetrics>(s->stats_);  // the workers' counters
   w.executor = s->executor_.get();
   s->worker_options_ = w;
-  for (const Served& one : s->served_) {
+  for (size_t i = 0; i < s->served_.size(); ++i) {
     jobs::WorkerOptions o = w;
-    o.only_run = one.run;
+    o.only_run = s->served_[i].run;
     s->workers_.push_back(
         std::make_unique<jobs::Worker>(store, app::OpenerFor(*p.wiring), o, s->stats_));
+    // Compressed transport: a worker per region of the run's unpack jobs that this process
+    // serves (as `ferry worker --role unpack --region R` would), on the same executor.
+    for (const std::string& region : p.unpack_regions[i]) {
+      jobs::WorkerOptions u = o;
+      u.region = region;
+      u.kinds = {transport::kUnpackKind};
+      s->workers_.push_back(
+          std::make_unique<jobs::Worker>(store, app::OpenerFor(*p.wiring), u, s->stats_));
+    }
   }
   // The replication SLA gauges (replicate/sla.h) of each source from the status store: at the
   // start, every 30 s, and when serving ends.

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -57,6 +58,9 @@ struct ServePlan {
   std::chrono::seconds lease_ttl{60};
   std::vector<replicate::DurablePass> passes;       // one per source
   std::vector<app::ReplicationTargets> targets;     // the same order
+  // The same order: the regions whose unpack jobs of that source's run this process serves
+  // (a worker each): what its transported destinations name, narrowed by unpack_regions.
+  std::vector<std::set<std::string>> unpack_regions;
   std::vector<app::SqsQueue> sqs;
   // [[schedules]], checked (locations parsed, remotes known), in the config's order
   std::vector<serve::ScheduleSpec> schedules;
