@@ -20,12 +20,25 @@
 namespace ferry::app {
 
 struct SqsQueue {
-  serve::SqsEndpoint endpoint;
+  sqs::SqsEndpoint endpoint;
   serve::SqsPollerOptions options;  // clock and registry left null (the process's)
 };
 
 // The calls of the credential chain (STS, metadata) go through `http`, the process's one
 // transport, which must outlive the queues' providers.
 Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config, http::HttpTransport& http);
+
+// One SQS endpoint, by the rules above (`ferry events setup|show|remove` use it too).
+struct SqsEndpointRequest {
+  const RemoteConfig* remote = nullptr;  // null: the AWS environment chain
+  std::string queue_url;                 // "" when only a name is known
+  std::string endpoint;                  // given: wins
+  std::string region;                    // given: wins
+};
+// Without an endpoint nor a queue URL: the remote's endpoint when it has one (moto and other
+// stores serving SQS on their S3 endpoint), else https://sqs.REGION.amazonaws.com (.com.cn for
+// cn-* regions). Errors as ResolveSqsQueues', without the queue's name.
+Result<sqs::SqsEndpoint> ResolveSqsEndpoint(const SqsEndpointRequest& request,
+                                           http::HttpTransport& http);
 
 }  // namespace ferry::app

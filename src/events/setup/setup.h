@@ -12,7 +12,9 @@
 //     <TopicConfiguration> (Id ConfigurationIdFor(topic)) added or replaced and every other
 //     configuration kept as it was, and GET it again to check. A rerun with the same input
 //     leaves the same state (one configuration of ferry's, the others untouched).
-//   DescribeBucketEvents: the configurations and, for each topic they name, its attributes.
+//   DescribeBucketEvents: the configurations and, for each topic they name, its attributes
+//     (and for each queue, its URL and attributes, when given an SQS client).
+// Queues (an SQS queue on AWS, a MinIO target) instead of a topic: queue.h.
 //   RemoveBucketEvents: ferry's configuration taken out (PUT without it; a store that keeps it
 //     anyway, RGW 16 which adds on PUT, is sent DELETE ?notification=Id), and the topic
 //     deleted when asked.
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "events/setup/queue.h"
 #include "s3/client.h"
 #include "s3/notification.h"
 #include "s3/topics.h"
@@ -68,9 +71,12 @@ struct TopicView {
 struct BucketEvents {
   std::vector<s3::NotificationConfig> configurations;
   std::vector<TopicView> topics;  // each topic the configurations name, once, in their order
+  std::vector<QueueView> queues;  // likewise each queue (none asked without an SQS client)
 };
 
+// `sqs` (optional): where the queues of queue configurations are asked about (DescribeQueue).
 Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view bucket,
+                                          sqs::SqsClient* sqs = nullptr,
                                           std::stop_token stop = {});
 
 struct RemoveRequest {

@@ -1,10 +1,10 @@
-// SqsClient: the SQS calls of the SQS intake (sqs_protocol.h) sent to one SQS endpoint:
+// SqsClient: the SQS calls of protocol.h sent to one SQS endpoint:
 // POST / with the call's JSON, signed with SigV4 for service "sqs" (s3/sigv4.h; the path is
 // "/", the payload hashed), through the process's HttpTransport.
 //
-// No retries here: one call is one request. The poller (sqs_poller.h) backs off and tries
+// No retries here: one call is one request. The poller (serve/sqs_poller.h) backs off and tries
 // again. Errors: the transport's (kUnavailable for network faults, kCancelled when `stop` was
-// requested) or the reply's (sqs::SqsError); an unreadable 2xx reply is kUnavailable.
+// requested) or the reply's (SqsError); an unreadable 2xx reply is kUnavailable.
 //
 // A long poll (Receive) holds its request for up to wait_seconds: it runs on the caller's
 // thread (the poller's own), never on the executor's workers.
@@ -25,9 +25,9 @@
 #include "http/transport.h"
 #include "s3/client.h"
 #include "s3/types.h"
-#include "serve/sqs_protocol.h"
+#include "sqs/protocol.h"
 
-namespace ferry::serve {
+namespace ferry::sqs {
 
 struct SqsEndpoint {
   std::string url;     // scheme://host[:port] where the calls go (no path)
@@ -43,11 +43,11 @@ class SqsClient {
 
   const SqsEndpoint& endpoint() const { return endpoint_; }
 
-  Result<std::vector<sqs::Message>> Receive(const sqs::ReceiveRequest& request,
+  Result<std::vector<Message>> Receive(const ReceiveRequest& request,
                                             std::stop_token stop);
-  // At most sqs::kMaxBatch entries. The entries SQS did not delete (ids with their codes).
-  Result<std::vector<sqs::DeleteFailure>> DeleteBatch(const std::string& queue_url,
-                                                      const std::vector<sqs::DeleteEntry>& entries,
+  // At most kMaxBatch entries. The entries SQS did not delete (ids with their codes).
+  Result<std::vector<DeleteFailure>> DeleteBatch(const std::string& queue_url,
+                                                      const std::vector<DeleteEntry>& entries,
                                                       std::stop_token stop);
   Status Send(const std::string& queue_url, const std::string& body,
               const std::vector<std::pair<std::string, std::string>>& attributes,
@@ -55,9 +55,22 @@ class SqsClient {
   Result<std::vector<std::pair<std::string, std::string>>> GetAttributes(
       const std::string& queue_url, const std::vector<std::string>& names, std::stop_token stop);
 
+  // The queues' own calls (`ferry events setup|remove`). GetQueueUrl: kNotFound when there is
+  // no queue of that name; CreateQueue: the queue's URL (also of an existing one with the same
+  // attributes).
+  Result<std::string> GetQueueUrl(const std::string& name, const std::string& owner_account,
+                                  std::stop_token stop);
+  Result<std::string> CreateQueue(
+      const std::string& name, const std::vector<std::pair<std::string, std::string>>& attributes,
+      std::stop_token stop);
+  Status SetAttributes(const std::string& queue_url,
+                       const std::vector<std::pair<std::string, std::string>>& attributes,
+                       std::stop_token stop);
+  Status DeleteQueue(const std::string& queue_url, std::stop_token stop);
+
  private:
   // The 2xx reply's body of `call` about `queue_url`; `timeout` bounds the whole request.
-  Result<std::string> Post(const sqs::Call& call, const std::string& queue_url,
+  Result<std::string> Post(const Call& call, const std::string& queue_url,
                            std::chrono::milliseconds timeout, std::stop_token stop);
 
   const SqsEndpoint endpoint_;
@@ -65,4 +78,4 @@ class SqsClient {
   Clock& clock_;
 };
 
-}  // namespace ferry::serve
+}  // namespace ferry::sqs
