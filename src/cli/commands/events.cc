@@ -476,7 +476,7 @@ int RunRemove(const RemoveArgs& a, Context& ctx) {
 
 void RegisterEvents(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand(
-      "events", "the bucket notifications that feed ferry serve's POST /events");
+      "events", "the bucket notifications that feed ferry serve (its POST /events, its SQS queues)");
   cmd->require_subcommand(1);
 
   auto s = std::make_shared<SetupArgs>();
