@@ -20,9 +20,12 @@ Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config,
       remote = &it->second;
     }
     SqsQueue queue;
-    auto endpoint = ResolveSqsEndpoint(
-        {.remote = remote, .queue_url = q.queue_url, .endpoint = q.endpoint, .region = q.region},
-        http);
+    auto endpoint = ResolveServiceEndpoint({.service = "sqs",
+                                            .remote = remote,
+                                            .queue_url = q.queue_url,
+                                            .endpoint = q.endpoint,
+                                            .region = q.region},
+                                           http);
     if (!endpoint.ok()) return endpoint.status().WithContext("[[serve.sqs]] " + q.queue_url);
     queue.endpoint = std::move(endpoint).value();
     queue.options.queue_url = q.queue_url;
@@ -34,10 +37,10 @@ Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config,
   return out;
 }
 
-Result<sqs::SqsEndpoint> ResolveSqsEndpoint(const SqsEndpointRequest& request,
-                                           http::HttpTransport& http) {
+Result<s3::ServiceEndpoint> ResolveServiceEndpoint(const ServiceEndpointRequest& request,
+                                                  http::HttpTransport& http) {
   const RemoteConfig* remote = request.remote;
-  sqs::SqsEndpoint out;
+  s3::ServiceEndpoint out;
   std::string& region = out.region;
   region = request.region;
   if (region.empty() && remote != nullptr) region = remote->region;
@@ -51,7 +54,8 @@ Result<sqs::SqsEndpoint> ResolveSqsEndpoint(const SqsEndpointRequest& request,
   } else if (remote != nullptr && !remote->endpoint.empty()) {
     out.url = remote->endpoint;
   } else {
-    out.url = "https://sqs." + region + ".amazonaws.com" + (region.starts_with("cn-") ? ".cn" : "");
+    out.url = "https://" + request.service + "." + region + ".amazonaws.com" +
+              (region.starts_with("cn-") ? ".cn" : "");
   }
   while (!out.url.empty() && out.url.back() == '/') out.url.pop_back();
   auto creds = RemoteCredentials({remote, out.url, region, std::nullopt, false}, http);

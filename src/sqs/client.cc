@@ -1,9 +1,6 @@
 // SqsClient (client.h): sign, send, map the reply.
 #include "sqs/client.h"
 
-#include "checksum/checksum.h"
-#include "s3/sigv4.h"
-
 namespace ferry::sqs {
 namespace {
 
@@ -18,30 +15,20 @@ SqsClient::SqsClient(SqsEndpoint endpoint, http::HttpTransport& http, Clock& clo
 
 Result<std::string> SqsClient::Post(const Call& call, const std::string& queue_url,
                                     std::chrono::milliseconds timeout, std::stop_token stop) {
-  http::HttpRequest request;
-  request.method = "POST";
-  request.url = endpoint_.url + "/";
-  request.headers.Set("Content-Type", kContentType);
-  request.headers.Set("X-Amz-Target", std::string(kTargetPrefix) + call.action);
-  request.body = checksum::AsBytes(call.body);
-  request.timeout_ms = static_cast<int>(timeout.count());
-  if (endpoint_.credentials != nullptr) {
-    FERRY_ASSIGN_OR_RETURN(s3::Credentials creds, endpoint_.credentials->Get());
-    if (!creds.anonymous()) {
-      const s3::SigningScope scope{endpoint_.region, "sqs", /*double_encode_path=*/true};
-      s3::SignV4(request, checksum::Sha256Hex(call.body), creds, scope, clock_.Now());
-    }
+  http::Headers headers;
+  headers.Set("Content-Type", kContentType);
+  headers.Set("X-Amz-Target", std::string(kTargetPrefix) + call.action);
+  FERRY_ASSIGN_OR_RETURN(s3::ServiceReply reply,
+                         s3::SendSigned(endpoint_, "sqs", std::move(headers), call.body, timeout,
+                                        http_, clock_, stop));
+  if (reply.status < 200 || reply.status >= 300) {
+    return SqsError(call.action, queue_url, reply.status, reply.headers, reply.body);
   }
-  http::StringSink sink(4u << 20);
-  FERRY_ASSIGN_OR_RETURN(http::HttpResponse reply, http_.Send(request, sink, stop));
-  if (reply.status_code < 200 || reply.status_code >= 300) {
-    return SqsError(call.action, queue_url, reply.status_code, reply.headers, sink.body());
-  }
-  return std::move(sink.body());
+  return std::move(reply.body);
 }
 
 Result<std::vector<Message>> SqsClient::Receive(const ReceiveRequest& request,
-                                                     std::stop_token stop) {
+                                                std::stop_token stop) {
   const auto timeout = std::chrono::seconds(request.wait_seconds) + kLongPollSlack;
   FERRY_ASSIGN_OR_RETURN(std::string reply,
                          Post(BuildReceive(request), request.queue_url,

@@ -1,5 +1,5 @@
 // SqsClient: the SQS calls of protocol.h sent to one SQS endpoint:
-// POST / with the call's JSON, signed with SigV4 for service "sqs" (s3/sigv4.h; the path is
+// POST / with the call's JSON, signed with SigV4 for service "sqs" (s3::SendSigned: the path is
 // "/", the payload hashed), through the process's HttpTransport.
 //
 // No retries here: one call is one request. The poller (serve/sqs_poller.h) backs off and tries
@@ -24,17 +24,14 @@
 #include "base/status.h"
 #include "http/transport.h"
 #include "s3/client.h"
+#include "s3/service_call.h"
 #include "s3/types.h"
 #include "sqs/protocol.h"
 
 namespace ferry::sqs {
 
-struct SqsEndpoint {
-  std::string url;     // scheme://host[:port] where the calls go (no path)
-  std::string region;  // signs the calls
-  // Fetched for every call (temporary credentials are refreshed); null: unsigned calls.
-  std::shared_ptr<s3::CredentialsProvider> credentials;
-};
+// Where the calls go, the region that signs them and the credentials (s3/service_call.h).
+using SqsEndpoint = s3::ServiceEndpoint;
 
 class SqsClient {
  public:

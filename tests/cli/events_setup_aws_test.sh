@@ -98,10 +98,10 @@ check "a queue name with a space is refused" expect_error 2 "--sqs-queue: 'a b' 
 check "a FIFO queue is refused" expect_error 2 "is a FIFO queue: S3 does not notify FIFO queues" \
   ferry events setup "moto:$A" --sqs-queue events.fifo
 check "--sqs-queue and --queue-arn together are refused" \
-  expect_error 2 "give --sqs-queue or --queue-arn, not both" \
+  expect_error 2 "give one of --sqs-queue, --queue-arn and --sns-topic" \
   ferry events setup "moto:$A" --sqs-queue "$Q" --queue-arn "arn:minio:sqs::ferry:webhook"
 check "--endpoint with --sqs-queue is refused" \
-  expect_error 2 "--endpoint goes with a topic (RGW) or --queue-arn" \
+  expect_error 2 "--endpoint goes with a topic or --queue-arn" \
   ferry events setup "moto:$A" --sqs-queue "$Q" --endpoint http://127.0.0.1:1/events
 check "--sqs-endpoint without --sqs-queue is refused" \
   expect_error 2 "--sqs-endpoint goes with --sqs-queue" \

@@ -1,63 +1,19 @@
 // ferry events setup|show|remove REMOTE:BUCKET: the store's topic and the bucket's notification
 // configuration that make a bucket's changes reach `ferry serve`'s POST /events (RGW), or the
-// SQS queue `ferry serve` polls ([[serve.sqs]]; AWS), or a queue ARN the store knows (MinIO's
-// webhook targets). events/setup/setup.h and queue.h do the requests; this file reads the
-// options, refuses the ones that do not go together, and prints.
+// SQS queue `ferry serve` polls ([[serve.sqs]]; AWS), or an SNS topic subscribed to its
+// /events (AWS), or a queue ARN the store knows (MinIO's webhook targets). events/setup/ does
+// the requests; this file reads the options (which way: setup::ChooseSetupWay), runs RGW's
+// topics, shows, and hands the other ways to events_aws.cc.
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
-#include "app/sqs.h"
-#include "app/wiring.h"
-#include "base/clock.h"
 #include "cli/commands.h"
-#include "events/setup/setup.h"
-#include "sqs/client.h"
-#include "sqs/protocol.h"
+#include "cli/commands/events_internal.h"
 
 namespace ferry::cli {
-namespace {
-
-namespace setup = ferry::events::setup;
-
-struct SetupArgs {
-  std::string location;
-  std::string endpoint;
-  std::string token;
-  std::string token_env;
-  std::string topic;
-  std::string events;
-  std::string prefix;
-  bool no_persistent = false;
-  std::string sqs_queue;     // AWS: the queue ferry serve polls
-  std::string sqs_endpoint;  // where its SQS calls go
-  std::string source_account;
-  std::string queue_arn;  // MinIO: a target the server has
-};
-
-struct ShowArgs {
-  std::string location;
-  std::string sqs_endpoint;
-};
-
-struct RemoveArgs {
-  std::string location;
-  std::string topic;
-  bool delete_topic = false;
-  std::string sqs_queue;
-  std::string sqs_endpoint;
-  std::string queue_arn;
-  bool delete_queue = false;
-};
-
-// The S3 client and bucket of REMOTE:BUCKET (a bucket alone: events are set per bucket).
-struct Target {
-  std::unique_ptr<app::Wiring> wiring;
-  s3::S3Client* client = nullptr;
-  std::string bucket;
-  std::string remote;  // the location's remote ("" for s3://)
-};
+namespace events_cmd {
 
 Result<Target> Resolve(const std::string& text, const Context& ctx) {
   FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(ctx.global.config_path));
@@ -76,68 +32,6 @@ Result<Target> Resolve(const std::string& text, const Context& ctx) {
   t.bucket = loc.bucket;
   t.remote = loc.remote;
   return t;
-}
-
-// The SQS client of the target's remote: its credentials and region; the endpoint --sqs-endpoint,
-// else the queue URL's, else the remote's own endpoint (moto), else AWS's (app/sqs.h).
-Result<std::unique_ptr<sqs::SqsClient>> SqsFor(Target& t, const std::string& queue,
-                                              const std::string& endpoint) {
-  const app::Config& config = t.wiring->config();
-  const app::RemoteConfig* remote = nullptr;
-  if (auto it = config.remotes.find(t.remote); it != config.remotes.end()) remote = &it->second;
-  const bool is_url = queue.starts_with("http://") || queue.starts_with("https://");
-  if (!endpoint.empty()) {
-    if (Status s = setup::ValidateEndpointUrl(endpoint); !s.ok()) {
-      return Status::InvalidArgument("--sqs-endpoint: '" + setup::MaskUrl(endpoint) +
-                                     "' is not an http:// or https:// URL with a host");
-    }
-  }
-  FERRY_ASSIGN_OR_RETURN(
-      sqs::SqsEndpoint ep,
-      app::ResolveSqsEndpoint(
-          {.remote = remote, .queue_url = is_url ? queue : "", .endpoint = endpoint, .region = ""},
-          t.wiring->transport()));
-  return std::make_unique<sqs::SqsClient>(std::move(ep), t.wiring->transport(),
-                                          SystemClock::Default());
-}
-
-// One line when two options do not go together (exit 2).
-Status Refuse(bool given, std::string_view option, std::string_view why) {
-  if (!given) return Status::Ok();
-  return Status::InvalidArgument(std::string(option) + " " + std::string(why));
-}
-
-// The options that do not go with the way setup was asked for (a topic, --sqs-queue,
-// --queue-arn).
-Status CheckSetupMode(const SetupArgs& a) {
-  if (!a.sqs_queue.empty() && !a.queue_arn.empty()) {
-    return Status::InvalidArgument("give --sqs-queue or --queue-arn, not both");
-  }
-  if (!a.sqs_queue.empty()) {
-    constexpr std::string_view kWhy =
-        "goes with a topic (RGW) or --queue-arn: with --sqs-queue ferry serve polls the queue "
-        "([[serve.sqs]])";
-    FERRY_RETURN_IF_ERROR(Refuse(!a.endpoint.empty(), "--endpoint", kWhy));
-    FERRY_RETURN_IF_ERROR(Refuse(!a.token.empty(), "--token", kWhy));
-    FERRY_RETURN_IF_ERROR(Refuse(!a.token_env.empty(), "--token-env", kWhy));
-    FERRY_RETURN_IF_ERROR(Refuse(!a.topic.empty(), "--topic", kWhy));
-    return Refuse(a.no_persistent, "--no-persistent", kWhy);
-  }
-  constexpr std::string_view kSqsOnly = "goes with --sqs-queue";
-  FERRY_RETURN_IF_ERROR(Refuse(!a.sqs_endpoint.empty(), "--sqs-endpoint", kSqsOnly));
-  FERRY_RETURN_IF_ERROR(Refuse(!a.source_account.empty(), "--source-account", kSqsOnly));
-  if (!a.queue_arn.empty()) {
-    constexpr std::string_view kTopicOnly = "goes with a topic (RGW), not --queue-arn";
-    FERRY_RETURN_IF_ERROR(Refuse(!a.topic.empty(), "--topic", kTopicOnly));
-    return Refuse(a.no_persistent, "--no-persistent", kTopicOnly);
-  }
-  if (a.endpoint.empty()) {
-    return Status::InvalidArgument(
-        "--endpoint URL is needed (ferry serve's .../events, where the topic pushes), or "
-        "--sqs-queue NAME (AWS: a queue ferry serve polls), or --queue-arn ARN (MinIO: a "
-        "webhook target of the server)");
-  }
-  return Status::Ok();
 }
 
 Result<std::string> Token(const SetupArgs& a) {
@@ -190,77 +84,37 @@ void NoteAlsoNotifying(const std::vector<std::string>& ids, const std::string& b
                Join(ids).c_str(), bucket.c_str(), what);
 }
 
-int RunSetupQueue(const SetupArgs& a, const std::vector<std::string>& events, Context& ctx) {
-  if (!a.source_account.empty()) {
-    if (Status s = setup::ValidateAccountId(a.source_account); !s.ok()) return ReportError(s);
-  }
-  if (Result<std::string> name = setup::QueueNameOf(a.sqs_queue); !name.ok()) {
-    return ReportError(name.status());
-  }
-  Result<Target> t = Resolve(a.location, ctx);
-  if (!t.ok()) return ReportError(t.status());
-  Result<std::unique_ptr<sqs::SqsClient>> sqs = SqsFor(*t, a.sqs_queue, a.sqs_endpoint);
-  if (!sqs.ok()) return ReportError(sqs.status());
-  setup::QueueSetupRequest req{.bucket = t->bucket,
-                               .queue = a.sqs_queue,
-                               .source_account = a.source_account,
-                               .events = events,
-                               .prefix = a.prefix};
-  Result<setup::QueueSetupResult> r = setup::SetUpBucketQueue(*t->client, **sqs, req, ctx.stop);
-  if (!r.ok()) return ReportError(r.status());
-  std::printf("queue %s (%s) %s; its Policy lets S3 send messages from bucket %s only%s (%s)\n",
-              r->queue_url.c_str(), r->queue_arn.c_str(),
-              r->queue_created ? "created" : "found", req.bucket.c_str(),
-              a.source_account.empty() ? "" : (" of account " + a.source_account).c_str(),
-              r->policy_changed ? "set" : "unchanged");
-  PrintBucketLine(req.bucket, "it", r->events, req.prefix, r->configuration_id, r->replaced,
-                  r->configurations);
-  std::printf("for ferry serve's config:\n[[serve.sqs]]\nqueue_url = \"%s\"\n",
-              r->queue_url.c_str());
-  if (!t->remote.empty()) std::printf("remote = \"%s\"\n", t->remote.c_str());
-  if (r->redrive_policy.empty()) {
-    std::printf("# the queue has no RedrivePolicy: name a dead-letter queue for the messages "
-                "ferry serve refuses\n# dead_letter_queue_url = \"...\"\n");
-  }
-  NoteAlsoNotifying(r->also_notifying, req.bucket, "queue");
-  return 0;
-}
-
-int RunSetupQueueArn(const SetupArgs& a, const std::vector<std::string>& events, Context& ctx) {
-  if (Result<sqs::QueueArn> arn = sqs::ParseQueueArn(a.queue_arn); !arn.ok()) {
-    return ReportError(arn.status().WithContext("--queue-arn"));
-  }
-  Result<std::string> token = OptionalToken(a);
-  if (!token.ok()) return ReportError(token.status());
-  if (!a.endpoint.empty()) {
-    if (Status s = setup::ValidateEndpointUrl(a.endpoint); !s.ok()) return ReportError(s);
-  }
-  Result<Target> t = Resolve(a.location, ctx);
-  if (!t.ok()) return ReportError(t.status());
-  setup::QueueArnSetupRequest req{.bucket = t->bucket,
-                                  .queue_arn = a.queue_arn,
-                                  .events = events,
-                                  .prefix = a.prefix,
-                                  .endpoint_url = a.endpoint,
-                                  .token = *token};
-  Result<setup::QueueSetupResult> r = setup::SetUpBucketQueueArn(*t->client, req, ctx.stop);
-  if (!r.ok()) return ReportError(r.status());
-  PrintBucketLine(req.bucket, a.queue_arn, r->events, req.prefix, r->configuration_id,
-                  r->replaced, r->configurations);
-  NoteAlsoNotifying(r->also_notifying, req.bucket, "queue");
-  return 0;
-}
+namespace {
 
 int RunSetup(const SetupArgs& a, Context& ctx) {
-  if (Status s = CheckSetupMode(a); !s.ok()) return ReportError(s);
+  Result<setup::SetupWay> way =
+      setup::ChooseSetupWay({.endpoint = !a.endpoint.empty(),
+                             .token = !a.token.empty() || !a.token_env.empty(),
+                             .topic = !a.topic.empty(),
+                             .no_persistent = a.no_persistent,
+                             .sqs_queue = !a.sqs_queue.empty(),
+                             .sqs_endpoint = !a.sqs_endpoint.empty(),
+                             .source_account = !a.source_account.empty(),
+                             .queue_arn = !a.queue_arn.empty(),
+                             .sns_topic = !a.sns_topic.empty(),
+                             .sns_endpoint = !a.sns_endpoint.empty()});
+  if (!way.ok()) return ReportError(way.status());
   std::vector<std::string> events;
   if (!a.events.empty()) {
     Result<std::vector<std::string>> parsed = setup::ParseEvents(a.events);
     if (!parsed.ok()) return ReportError(parsed.status());
     events = std::move(parsed).value();
   }
-  if (!a.sqs_queue.empty()) return RunSetupQueue(a, events, ctx);
-  if (!a.queue_arn.empty()) return RunSetupQueueArn(a, events, ctx);
+  switch (*way) {
+    case setup::SetupWay::kSqsQueue:
+      return RunSetupQueue(a, events, ctx);
+    case setup::SetupWay::kQueueArn:
+      return RunSetupQueueArn(a, events, ctx);
+    case setup::SetupWay::kSnsTopic:
+      return RunSetupSns(a, events, ctx);
+    case setup::SetupWay::kTopic:
+      break;
+  }
   setup::SetupRequest req;
   Result<std::string> token = Token(a);
   if (!token.ok()) return ReportError(token.status());
@@ -322,62 +176,20 @@ void PrintTopic(const setup::TopicView& topic) {
               t.opaque_data.empty() ? "(none)" : setup::MaskToken(t.opaque_data).c_str());
 }
 
-std::string AttributeOf(const std::vector<std::pair<std::string, std::string>>& attrs,
-                        std::string_view name) {
-  for (const auto& [k, v] : attrs) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
-void PrintQueue(const setup::QueueView& queue, const std::string& bucket,
-                const std::string& sqs_endpoint) {
-  if (!queue.attributes.ok()) {
-    const Status& s = queue.attributes.status();
-    if (s.code() == ErrorCode::kNotSupported) {
-      const bool minio = queue.arn.starts_with("arn:minio:");
-      std::printf("  queue: %s\n",
-                  minio ? "a MinIO target, server configuration (mc admin config get ALIAS "
-                          "notify_webhook)"
-                        : "not an AWS SQS queue: not asked");
-    } else if (s.code() == ErrorCode::kNotFound) {
-      std::printf("  queue: not found at %s\n", sqs_endpoint.c_str());
-    } else {
-      std::printf("  queue: cannot be read: %s\n", s.message().c_str());
-    }
-    return;
-  }
-  const auto& attrs = *queue.attributes;
-  std::printf("  queue_url: %s\n", queue.url.c_str());
-  std::printf("  messages: %s visible, %s in flight\n",
-              AttributeOf(attrs, "ApproximateNumberOfMessages").c_str(),
-              AttributeOf(attrs, "ApproximateNumberOfMessagesNotVisible").c_str());
-  const std::string redrive = AttributeOf(attrs, "RedrivePolicy");
-  if (Result<sqs::RedrivePolicy> p = sqs::ParseRedrivePolicy(redrive); p.ok()) {
-    std::printf("  dead-letter queue: %s after %d receives\n", p->dead_letter_target_arn.c_str(),
-                p->max_receive_count);
-  } else {
-    std::printf("  dead-letter queue: none (give [[serve.sqs]] dead_letter_queue_url)\n");
-  }
-  std::printf("  policy: %s\n", setup::PolicyAllowsBucket(AttributeOf(attrs, "Policy"), bucket)
-                                    ? ("lets S3 send messages from bucket " + bucket).c_str()
-                                    : ("does not let S3 send messages from bucket " + bucket +
-                                       ": its events are not delivered")
-                                          .c_str());
-}
-
 int RunShow(const ShowArgs& a, Context& ctx) {
   Result<Target> t = Resolve(a.location, ctx);
   if (!t.ok()) return ReportError(t.status());
   // The queues are asked about at the SQS endpoint of the remote (or --sqs-endpoint); without
   // one (credentials missing) the bucket's configurations are still shown.
   Result<std::unique_ptr<sqs::SqsClient>> sqs = SqsFor(*t, "", a.sqs_endpoint);
-  if (!sqs.ok() && sqs.status().code() == ErrorCode::kInvalidArgument && !a.sqs_endpoint.empty()) {
-    return ReportError(sqs.status());
-  }
+  if (!sqs.ok() && !a.sqs_endpoint.empty()) return ReportError(sqs.status());
+  Result<std::unique_ptr<sns::SnsClient>> sns = SnsFor(*t, a.sns_endpoint);
+  if (!sns.ok() && !a.sns_endpoint.empty()) return ReportError(sns.status());
   const std::string sqs_endpoint = sqs.ok() ? (*sqs)->endpoint().url : "";
   Result<setup::BucketEvents> ev = setup::DescribeBucketEvents(
-      *t->client, t->bucket, sqs.ok() ? sqs->get() : nullptr, ctx.stop);
+      *t->client, t->bucket,
+      {.sqs = sqs.ok() ? sqs->get() : nullptr, .sns = sns.ok() ? sns->get() : nullptr},
+      ctx.stop);
   if (!ev.ok()) return ReportError(ev.status());
   const size_t n = ev->configurations.size();
   if (n == 0) {
@@ -394,6 +206,9 @@ int RunShow(const ShowArgs& a, Context& ctx) {
     for (const setup::TopicView& topic : ev->topics) {
       if (c.kind == "topic" && topic.arn == c.target) PrintTopic(topic);
     }
+    for (const setup::SnsTopicView& topic : ev->sns_topics) {
+      if (c.kind == "topic" && topic.arn == c.target) PrintSnsTopic(topic, t->bucket);
+    }
     for (const setup::QueueView& queue : ev->queues) {
       if (c.kind == "queue" && queue.arn == c.target) PrintQueue(queue, t->bucket, sqs_endpoint);
     }
@@ -401,57 +216,22 @@ int RunShow(const ShowArgs& a, Context& ctx) {
   return 0;
 }
 
-int RunRemoveQueue(const RemoveArgs& a, Context& ctx) {
-  if (!a.sqs_queue.empty()) {
-    if (Result<std::string> name = setup::QueueNameOf(a.sqs_queue); !name.ok()) {
-      return ReportError(name.status());
-    }
-  } else if (Result<sqs::QueueArn> arn = sqs::ParseQueueArn(a.queue_arn); !arn.ok()) {
-    return ReportError(arn.status().WithContext("--queue-arn"));
-  }
-  Result<Target> t = Resolve(a.location, ctx);
-  if (!t.ok()) return ReportError(t.status());
-  std::unique_ptr<sqs::SqsClient> sqs;
-  if (!a.sqs_queue.empty()) {
-    Result<std::unique_ptr<sqs::SqsClient>> made = SqsFor(*t, a.sqs_queue, a.sqs_endpoint);
-    if (!made.ok()) return ReportError(made.status());
-    sqs = std::move(made).value();
-  }
-  setup::QueueRemoveRequest req{.bucket = t->bucket,
-                                .queue = a.sqs_queue,
-                                .queue_arn = a.queue_arn,
-                                .delete_queue = a.delete_queue};
-  Result<setup::QueueRemoveResult> r =
-      setup::RemoveBucketQueue(*t->client, sqs.get(), req, ctx.stop);
-  if (!r.ok()) return ReportError(r.status());
-  std::string done;
-  if (r->queue_deleted) done = "; queue " + a.sqs_queue + " deleted";
-  if (r->policy_changed) done = "; ferry's statement taken out of the queue's Policy";
-  if (!r->removed) {
-    std::printf("bucket %s has no configuration %s: nothing removed%s\n", req.bucket.c_str(),
-                r->configuration_id.c_str(), done.c_str());
-    return 0;
-  }
-  std::printf("bucket %s: configuration %s removed (%zu left)%s\n", req.bucket.c_str(),
-              r->configuration_id.c_str(), r->configurations, done.c_str());
-  return 0;
-}
-
 int RunRemove(const RemoveArgs& a, Context& ctx) {
-  const bool queue = !a.sqs_queue.empty() || !a.queue_arn.empty();
-  Status usage = Status::Ok();
-  if (!a.sqs_queue.empty() && !a.queue_arn.empty()) {
-    usage = Status::InvalidArgument("give --sqs-queue or --queue-arn, not both");
-  } else if (queue && (!a.topic.empty() || a.delete_topic)) {
-    usage = Status::InvalidArgument(std::string(a.topic.empty() ? "--delete-topic" : "--topic") +
-                                    " goes with a topic, not --sqs-queue or --queue-arn");
-  } else if (a.delete_queue && a.sqs_queue.empty()) {
-    usage = Status::InvalidArgument("--delete-queue goes with --sqs-queue");
-  } else if (!a.sqs_endpoint.empty() && a.sqs_queue.empty()) {
-    usage = Status::InvalidArgument("--sqs-endpoint goes with --sqs-queue");
+  Result<setup::SetupWay> way =
+      setup::ChooseRemoveWay({.topic = !a.topic.empty(),
+                              .delete_topic = a.delete_topic,
+                              .sqs_queue = !a.sqs_queue.empty(),
+                              .sqs_endpoint = !a.sqs_endpoint.empty(),
+                              .delete_queue = a.delete_queue,
+                              .queue_arn = !a.queue_arn.empty(),
+                              .sns_topic = !a.sns_topic.empty(),
+                              .sns_endpoint = !a.sns_endpoint.empty(),
+                              .endpoint = !a.endpoint.empty()});
+  if (!way.ok()) return ReportError(way.status());
+  if (*way == setup::SetupWay::kSqsQueue || *way == setup::SetupWay::kQueueArn) {
+    return RunRemoveQueue(a, ctx);
   }
-  if (!usage.ok()) return ReportError(usage);
-  if (queue) return RunRemoveQueue(a, ctx);
+  if (*way == setup::SetupWay::kSnsTopic) return RunRemoveSns(a, ctx);
   Result<Target> t = Resolve(a.location, ctx);
   if (!t.ok()) return ReportError(t.status());
   setup::RemoveRequest req;
@@ -473,21 +253,24 @@ int RunRemove(const RemoveArgs& a, Context& ctx) {
 }
 
 }  // namespace
+}  // namespace events_cmd
 
 void RegisterEvents(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "events", "the bucket notifications that feed ferry serve (its POST /events, its SQS queues)");
   cmd->require_subcommand(1);
 
-  auto s = std::make_shared<SetupArgs>();
+  auto s = std::make_shared<events_cmd::SetupArgs>();
   CLI::App* su = cmd->add_subcommand(
       "setup", "create (or update) the topic pushing to URL (RGW), or the SQS queue ferry serve "
-               "polls (AWS: --sqs-queue), or name a queue ARN (MinIO: --queue-arn), and add it "
-               "to the bucket's notification configuration, keeping the others");
+               "polls (AWS: --sqs-queue), or an SNS topic subscribed to URL (AWS: --sns-topic), "
+               "or name a queue ARN (MinIO: --queue-arn), and add it to the bucket's "
+               "notification configuration, keeping the others");
   su->add_option("BUCKET", s->location, "REMOTE:BUCKET")->required();
   su->add_option("--endpoint", s->endpoint,
-                 "URL the topic pushes to: ferry serve's .../events (with --queue-arn: only "
-                 "shown in the command that creates MinIO's webhook target)");
+                 "ferry serve's .../events: where the topic pushes, or (--sns-topic) what it "
+                 "subscribes (with --queue-arn: only shown in the command that creates MinIO's "
+                 "webhook target)");
   su->add_option("--token", s->token, "ferry serve's token, set as the topic's opaqueData");
   su->add_option("--token-env", s->token_env, "the environment variable holding the token");
   su->add_option("--topic", s->topic, "topic name (default ferry-BUCKET)");
@@ -504,13 +287,20 @@ void RegisterEvents(CLI::App& app, Context& ctx) {
                  "where SQS calls go (default: the queue URL's host, else the remote's "
                  "endpoint, else https://sqs.REGION.amazonaws.com)");
   su->add_option("--source-account", s->source_account,
-                 "the bucket owner's account id: an aws:SourceAccount condition in the Policy");
+                 "the bucket owner's account id: an aws:SourceAccount condition in the queue's or "
+                 "topic's Policy");
   su->add_option("--queue-arn", s->queue_arn,
                  "a queue ARN the store knows (MinIO: arn:minio:sqs::ID:webhook, a target made "
                  "with mc admin config set): only the bucket's configuration is set");
-  su->callback([s, &ctx] { ctx.exit_code = RunSetup(*s, ctx); });
+  su->add_option("--sns-topic", s->sns_topic,
+                 "AWS: the SNS topic (a name, created if missing, or an ARN) the bucket notifies, "
+                 "with an HTTPS subscription of --endpoint; its Policy lets S3 publish");
+  su->add_option("--sns-endpoint", s->sns_endpoint,
+                 "where SNS calls go (default: the remote's endpoint, else "
+                 "https://sns.REGION.amazonaws.com)");
+  su->callback([s, &ctx] { ctx.exit_code = events_cmd::RunSetup(*s, ctx); });
 
-  auto sh = std::make_shared<ShowArgs>();
+  auto sh = std::make_shared<events_cmd::ShowArgs>();
   CLI::App* show = cmd->add_subcommand(
       "show", "list the bucket's notification configurations, their topics (tokens masked) "
               "and queues");
@@ -518,9 +308,12 @@ void RegisterEvents(CLI::App& app, Context& ctx) {
   show->add_option("--sqs-endpoint", sh->sqs_endpoint,
                    "where the queues are asked about (default: the remote's endpoint, else "
                    "AWS's)");
-  show->callback([sh, &ctx] { ctx.exit_code = RunShow(*sh, ctx); });
+  show->add_option("--sns-endpoint", sh->sns_endpoint,
+                   "where AWS SNS topics are asked about (default: the remote's endpoint, else "
+                   "AWS's)");
+  show->callback([sh, &ctx] { ctx.exit_code = events_cmd::RunShow(*sh, ctx); });
 
-  auto rm = std::make_shared<RemoveArgs>();
+  auto rm = std::make_shared<events_cmd::RemoveArgs>();
   CLI::App* remove =
       cmd->add_subcommand("remove", "take ferry's configuration out of the bucket's");
   remove->add_option("BUCKET", rm->location, "REMOTE:BUCKET")->required();
@@ -532,7 +325,13 @@ void RegisterEvents(CLI::App& app, Context& ctx) {
   remove->add_option("--sqs-endpoint", rm->sqs_endpoint, "where SQS calls go (as for setup)");
   remove->add_flag("--delete-queue", rm->delete_queue, "also delete the queue (--sqs-queue)");
   remove->add_option("--queue-arn", rm->queue_arn, "the queue ARN given to setup");
-  remove->callback([rm, &ctx] { ctx.exit_code = RunRemove(*rm, ctx); });
+  remove->add_option("--sns-topic", rm->sns_topic,
+                     "the SNS topic given to setup: its configuration, and ferry's statement in "
+                     "its Policy, are taken out (--delete-topic: the topic deleted)");
+  remove->add_option("--sns-endpoint", rm->sns_endpoint, "where SNS calls go (as for setup)");
+  remove->add_option("--endpoint", rm->endpoint,
+                     "with --sns-topic: also unsubscribe this URL from the topic");
+  remove->callback([rm, &ctx] { ctx.exit_code = events_cmd::RunRemove(*rm, ctx); });
 }
 
 }  // namespace ferry::cli

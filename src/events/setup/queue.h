@@ -6,7 +6,7 @@
 //   SetUpBucketQueue (AWS S3 and SQS; moto): GET the bucket's configuration (a missing bucket
 //     fails here, before a queue exists), find the queue (a URL: GetQueueAttributes; a name:
 //     GetQueueUrl) or create it (a name only), read its QueueArn and Policy, merge ferry's
-//     statement into the Policy (MergeQueuePolicy: only S3 may sqs:SendMessage, from this bucket
+//     statement into the Policy (policy.h: only S3 may sqs:SendMessage, from this bucket
 //     and, when known, this account; other statements kept) and set it when it changed, then
 //     PUT the bucket's document with ferry's <QueueConfiguration> (Id ConfigurationIdFor(queue
 //     name)) added or replaced, every other configuration kept, and GET it again to check. The
@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "events/setup/policy.h"
 #include "s3/client.h"
 #include "sqs/client.h"
 
@@ -124,30 +125,6 @@ Status ValidateQueueName(std::string_view name);
 Result<std::string> QueueNameOf(std::string_view name_or_url);
 // 12 digits; kInvalidArgument naming --source-account.
 Status ValidateAccountId(std::string_view account);
-
-// ferry's statement in a queue's Policy for `bucket`: Sid QueuePolicySid(bucket), Allow,
-// Principal {"Service":"s3.amazonaws.com"}, Action sqs:SendMessage, Resource the queue's ARN,
-// Condition ArnEquals aws:SourceArn arn:PARTITION:s3:::BUCKET (the queue ARN's partition) and,
-// when source_account is set, StringEquals aws:SourceAccount.
-struct QueueStatement {
-  std::string bucket;
-  std::string queue_arn;
-  std::string source_account;
-};
-std::string QueuePolicySid(std::string_view bucket);
-// `policy` (the queue's Policy attribute; "" = none) with ferry's statement added, or replacing
-// the statement of its Sid, every other statement and field kept. `changed` (optional): whether
-// the result differs from `policy`'s statements. kInvalidArgument when `policy` is not a JSON
-// object (ferry would replace it) or `statement.queue_arn` is not a queue ARN.
-Result<std::string> MergeQueuePolicy(std::string_view policy, const QueueStatement& statement,
-                                     bool* changed = nullptr);
-// `policy` without the statement of QueuePolicySid(bucket); "" when no statement is left.
-// `changed` (optional): whether there was one.
-Result<std::string> RemoveQueuePolicyStatement(std::string_view policy, std::string_view bucket,
-                                               bool* changed = nullptr);
-// Whether `policy` allows s3.amazonaws.com to sqs:SendMessage from `bucket` (ferry's statement
-// or any statement of that shape). For `show`.
-bool PolicyAllowsBucket(std::string_view policy, std::string_view bucket);
 
 // What creates MinIO's webhook target of `queue_arn` (arn:minio:sqs::ID:webhook):
 //   mc admin config set ALIAS notify_webhook:ID endpoint="URL" auth_token="TOK***"

@@ -113,10 +113,13 @@ Result<QueueSetupResult> SetUpBucketQueue(s3::S3Client& client, sqs::SqsClient& 
   result.redrive_policy = queue.redrive_policy;
 
   // The Policy before the PUT: AWS tests the destination on PUT.
-  Result<std::string> policy = MergeQueuePolicy(
-      queue.policy,
-      {.bucket = request.bucket, .queue_arn = queue.arn, .source_account = request.source_account},
-      &result.policy_changed);
+  Result<std::string> policy =
+      MergePolicyStatement(queue.policy,
+                           {.bucket = request.bucket,
+                            .resource_arn = queue.arn,
+                            .source_account = request.source_account,
+                            .action = "sqs:SendMessage"},
+                           &result.policy_changed);
   Status failed = policy.status();
   if (failed.ok() && result.policy_changed) {
     failed = sqs.SetAttributes(queue.url, {{"Policy", *policy}}, stop);
@@ -225,8 +228,8 @@ Result<QueueRemoveResult> RemoveBucketQueue(s3::S3Client& client, sqs::SqsClient
   if (!attrs.ok() && attrs.status().code() == ErrorCode::kNotFound) return result;
   if (!attrs.ok()) return attrs.status().WithContext("configuration removed, then");
   FERRY_ASSIGN_OR_RETURN(std::string policy,
-                         RemoveQueuePolicyStatement(Attribute(*attrs, "Policy"), request.bucket,
-                                                    &result.policy_changed));
+                         RemovePolicyStatement(Attribute(*attrs, "Policy"), request.bucket,
+                                               &result.policy_changed));
   if (result.policy_changed) {
     Status set = sqs->SetAttributes(url, {{"Policy", policy}}, stop);
     if (!set.ok()) {

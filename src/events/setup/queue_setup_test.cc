@@ -321,7 +321,7 @@ TEST_F(QueueSetupTest, ShowReadsTheQueues) {
   aws_.known_arns_.insert("arn:minio:sqs::ferry:webhook");
   ASSERT_TRUE(
       SetUpBucketQueueArn(client_, ArnRequest("arn:minio:sqs::ferry:webhook", "minio/")).ok());
-  auto ev = DescribeBucketEvents(client_, "b", &sqs_);
+  auto ev = DescribeBucketEvents(client_, "b", {.sqs = &sqs_, .sns = nullptr});
   ASSERT_TRUE(ev.ok()) << ev.status().ToString();
   ASSERT_EQ(ev->configurations.size(), 3u);
   ASSERT_EQ(ev->queues.size(), 2u);
@@ -329,7 +329,7 @@ TEST_F(QueueSetupTest, ShowReadsTheQueues) {
   ASSERT_TRUE(ev->queues[0].attributes.ok());
   EXPECT_EQ(ev->queues[1].attributes.status().code(), ErrorCode::kNotSupported);
   // without an SQS client, no queue is asked about
-  EXPECT_TRUE(DescribeBucketEvents(client_, "b", nullptr)->queues.empty());
+  EXPECT_TRUE(DescribeBucketEvents(client_, "b")->queues.empty());
 }
 
 TEST_F(QueueSetupTest, RemoveTakesOutOursAndOurStatementOrTheQueue) {

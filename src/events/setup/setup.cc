@@ -48,14 +48,26 @@ Result<SetupResult> SetUpBucketEvents(s3::S3Client& client, const SetupRequest& 
 }
 
 Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view bucket,
-                                          sqs::SqsClient* sqs, std::stop_token stop) {
+                                          const ServiceClients& services, std::stop_token stop) {
+  sqs::SqsClient* sqs = services.sqs;
   BucketEvents out;
   FERRY_ASSIGN_OR_RETURN(out.configurations, Configurations(client, bucket, nullptr, stop));
   for (const s3::NotificationConfig& c : out.configurations) {
     if (c.kind != "topic" || c.target.empty()) continue;
     const bool seen = std::any_of(out.topics.begin(), out.topics.end(),
-                                  [&](const TopicView& t) { return t.arn == c.target; });
+                                  [&](const TopicView& t) { return t.arn == c.target; }) ||
+                      std::any_of(out.sns_topics.begin(), out.sns_topics.end(),
+                                  [&](const SnsTopicView& t) { return t.arn == c.target; });
     if (seen) continue;
+    if (services.sns != nullptr && !SnsTopicNameOfArn(c.target).empty()) {
+      SnsTopicView view = DescribeSnsTopic(*services.sns, c.target, bucket, stop);
+      if (!view.subscriptions.ok() &&
+          view.subscriptions.status().code() == ErrorCode::kCancelled) {
+        return view.subscriptions.status();
+      }
+      out.sns_topics.push_back(std::move(view));
+      continue;
+    }
     TopicView view;
     view.arn = c.target;
     view.attributes = client.GetTopicAttributes(c.target, stop);

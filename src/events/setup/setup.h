@@ -13,8 +13,10 @@
 //     configuration kept as it was, and GET it again to check. A rerun with the same input
 //     leaves the same state (one configuration of ferry's, the others untouched).
 //   DescribeBucketEvents: the configurations and, for each topic they name, its attributes
-//     (and for each queue, its URL and attributes, when given an SQS client).
-// Queues (an SQS queue on AWS, a MinIO target) instead of a topic: queue.h.
+//     (an AWS SNS topic's Policy and subscriptions when given an SNS client; for each queue,
+//     its URL and attributes when given an SQS client).
+// Queues (an SQS queue on AWS, a MinIO target) instead of a topic: queue.h; an AWS SNS topic
+// with an HTTPS subscription: sns.h.
 //   RemoveBucketEvents: ferry's configuration taken out (PUT without it; a store that keeps it
 //     anyway, RGW 16 which adds on PUT, is sent DELETE ?notification=Id), and the topic
 //     deleted when asked.
@@ -32,7 +34,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "events/setup/options.h"
 #include "events/setup/queue.h"
+#include "events/setup/sns.h"
 #include "s3/client.h"
 #include "s3/notification.h"
 #include "s3/topics.h"
@@ -71,12 +75,19 @@ struct TopicView {
 struct BucketEvents {
   std::vector<s3::NotificationConfig> configurations;
   std::vector<TopicView> topics;  // each topic the configurations name, once, in their order
+  std::vector<SnsTopicView> sns_topics;  // instead, those of AWS SNS (with an SNS client)
   std::vector<QueueView> queues;  // likewise each queue (none asked without an SQS client)
 };
 
-// `sqs` (optional): where the queues of queue configurations are asked about (DescribeQueue).
+// Where queues and AWS SNS topics are asked about (DescribeQueue, DescribeSnsTopic); null:
+// not asked (an AWS-shaped topic ARN then goes to the S3 client, as RGW's do).
+struct ServiceClients {
+  sqs::SqsClient* sqs = nullptr;
+  sns::SnsClient* sns = nullptr;
+};
+
 Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view bucket,
-                                          sqs::SqsClient* sqs = nullptr,
+                                          const ServiceClients& services = {},
                                           std::stop_token stop = {});
 
 struct RemoveRequest {

@@ -234,7 +234,7 @@ TEST_P(SetupTest, ReportsAnotherConfigurationOfTheSameTopic) {
 
 TEST_P(SetupTest, ShowsConfigurationsAndTopics) {
   ASSERT_TRUE(SetUpBucketEvents(client_, Request()).ok());
-  auto ev = DescribeBucketEvents(client_, "b", nullptr);
+  auto ev = DescribeBucketEvents(client_, "b");
   ASSERT_TRUE(ev.ok()) << ev.status().ToString();
   ASSERT_EQ(ev->configurations.size(), 2u);
   ASSERT_EQ(ev->topics.size(), 2u);
@@ -248,7 +248,7 @@ TEST_P(SetupTest, ShowsConfigurationsAndTopics) {
     EXPECT_EQ(t.attributes->persistent, false);
     EXPECT_EQ(t.attributes->opaque_data, "token-0123456789");
   }
-  EXPECT_EQ(DescribeBucketEvents(client_, "missing", nullptr).status().code(),
+  EXPECT_EQ(DescribeBucketEvents(client_, "missing").status().code(),
             ErrorCode::kNotFound);
 }
 

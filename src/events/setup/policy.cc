@@ -1,9 +1,10 @@
-// A queue's Policy with ferry's statement merged in or taken out (queue.h), as JSON documents:
-// every other statement and field of the policy is kept as it was.
+// A queue's or topic's Policy with ferry's statement merged in or taken out (policy.h), as JSON
+// documents: every other statement and field of the policy is kept as it was.
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
-#include "events/setup/queue.h"
-#include "sqs/protocol.h"
+#include "events/setup/policy.h"
 
 namespace ferry::events::setup {
 namespace {
@@ -55,24 +56,53 @@ std::string BucketArn(std::string_view partition, std::string_view bucket) {
   return "arn:" + std::string(partition) + ":s3:::" + std::string(bucket);
 }
 
+// arn:PARTITION:...: the partition, or kInvalidArgument.
+Result<std::string> PartitionOf(std::string_view arn) {
+  if (!arn.starts_with("arn:")) {
+    return Status::InvalidArgument("'" + std::string(arn.substr(0, 200)) + "' is not an ARN");
+  }
+  const size_t end = arn.find(':', 4);
+  if (end == std::string_view::npos || end == 4) {
+    return Status::InvalidArgument("'" + std::string(arn.substr(0, 200)) + "' is not an ARN");
+  }
+  return std::string(arn.substr(4, end - 4));
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "x" or ["x", ...] holds `value`, case aside.
+bool NamesNoCase(const json& j, std::string_view value) {
+  const std::string want = Lower(std::string(value));
+  if (j.is_string()) return Lower(j.get<std::string>()) == want;
+  if (j.is_array()) {
+    for (const json& e : j) {
+      if (e.is_string() && Lower(e.get<std::string>()) == want) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
-std::string QueuePolicySid(std::string_view bucket) { return "ferry-s3-" + std::string(bucket); }
+std::string PolicySid(std::string_view bucket) { return "ferry-s3-" + std::string(bucket); }
 
-Result<std::string> MergeQueuePolicy(std::string_view policy, const QueueStatement& statement,
-                                     bool* changed) {
-  FERRY_ASSIGN_OR_RETURN(sqs::QueueArn arn, sqs::ParseQueueArn(statement.queue_arn));
+Result<std::string> MergePolicyStatement(std::string_view policy, const S3Statement& statement,
+                                         bool* changed) {
+  FERRY_ASSIGN_OR_RETURN(const std::string partition, PartitionOf(statement.resource_arn));
   FERRY_ASSIGN_OR_RETURN(json doc, Load(policy));
-  const std::string sid = QueuePolicySid(statement.bucket);
-  json condition = {{"ArnEquals", {{"aws:SourceArn", BucketArn(arn.partition, statement.bucket)}}}};
+  const std::string sid = PolicySid(statement.bucket);
+  json condition = {{"ArnEquals", {{"aws:SourceArn", BucketArn(partition, statement.bucket)}}}};
   if (!statement.source_account.empty()) {
     condition["StringEquals"] = {{"aws:SourceAccount", statement.source_account}};
   }
   const json ours = {{"Sid", sid},
                      {"Effect", "Allow"},
                      {"Principal", {{"Service", kS3Service}}},
-                     {"Action", "sqs:SendMessage"},
-                     {"Resource", statement.queue_arn},
+                     {"Action", statement.action},
+                     {"Resource", statement.resource_arn},
                      {"Condition", std::move(condition)}};
   const json before = Statements(doc);
   json after = json::array();
@@ -92,10 +122,10 @@ Result<std::string> MergeQueuePolicy(std::string_view policy, const QueueStateme
   return Dump(doc);
 }
 
-Result<std::string> RemoveQueuePolicyStatement(std::string_view policy, std::string_view bucket,
-                                               bool* changed) {
+Result<std::string> RemovePolicyStatement(std::string_view policy, std::string_view bucket,
+                                          bool* changed) {
   FERRY_ASSIGN_OR_RETURN(json doc, Load(policy));
-  const std::string sid = QueuePolicySid(bucket);
+  const std::string sid = PolicySid(bucket);
   json kept = json::array();
   bool found = false;
   for (const json& s : Statements(doc)) {
@@ -112,20 +142,19 @@ Result<std::string> RemoveQueuePolicyStatement(std::string_view policy, std::str
   return Dump(doc);
 }
 
-bool PolicyAllowsBucket(std::string_view policy, std::string_view bucket) {
+bool PolicyAllowsBucket(std::string_view policy, std::string_view bucket,
+                        std::string_view action) {
+  const std::string any = Lower(std::string(action.substr(0, action.find(':')))) + ":*";
   Result<json> doc = Load(policy);
   if (!doc.ok()) return false;
   for (const json& s : Statements(*doc)) {
     if (!s.is_object() || s.value("Effect", "") != "Allow") continue;
     const auto principal = s.find("Principal");
-    const auto action = s.find("Action");
-    if (principal == s.end() || action == s.end() || !principal->is_object()) continue;
+    const auto actions = s.find("Action");
+    if (principal == s.end() || actions == s.end() || !principal->is_object()) continue;
     const auto service = principal->find("Service");
     if (service == principal->end() || !Names(*service, kS3Service)) continue;
-    if (!Names(*action, "sqs:SendMessage") && !Names(*action, "sqs:*") &&
-        !Names(*action, "SQS:SendMessage")) {
-      continue;
-    }
+    if (!NamesNoCase(*actions, action) && !NamesNoCase(*actions, any)) continue;
     // A condition on the source ARN must name this bucket (any partition); none allows all.
     const auto condition = s.find("Condition");
     if (condition == s.end() || !condition->is_object()) return true;

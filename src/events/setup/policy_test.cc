@@ -1,4 +1,5 @@
-// MergeQueuePolicy, RemoveQueuePolicyStatement, PolicyAllowsBucket and the queue inputs.
+// MergePolicyStatement, RemovePolicyStatement, PolicyAllowsBucket (policy.h) and the queue
+// inputs (queue.h).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -14,13 +15,14 @@ using nlohmann::json;
 
 constexpr const char* kArn = "arn:aws:sqs:us-east-1:123456789012:photos-events";
 
-QueueStatement Ours() {
-  return {.bucket = "photos", .queue_arn = kArn, .source_account = ""};
+S3Statement Ours() {
+  return {.bucket = "photos", .resource_arn = kArn, .source_account = "",
+          .action = "sqs:SendMessage"};
 }
 
 TEST(QueuePolicyTest, AnEmptyPolicyGetsOnlyOurStatement) {
   bool changed = false;
-  auto merged = MergeQueuePolicy("", Ours(), &changed);
+  auto merged = MergePolicyStatement("", Ours(), &changed);
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
   EXPECT_TRUE(changed);
   const json p = json::parse(*merged);
@@ -34,10 +36,10 @@ TEST(QueuePolicyTest, AnEmptyPolicyGetsOnlyOurStatement) {
 }
 
 TEST(QueuePolicyTest, TheAccountIsAConditionWhenKnownAndThePartitionTheQueues) {
-  QueueStatement s = Ours();
+  S3Statement s = Ours();
   s.source_account = "123456789012";
-  s.queue_arn = "arn:aws-cn:sqs:cn-north-1:123456789012:q";
-  const json p = json::parse(*MergeQueuePolicy("", s));
+  s.resource_arn = "arn:aws-cn:sqs:cn-north-1:123456789012:q";
+  const json p = json::parse(*MergePolicyStatement("", s));
   const json& c = p["Statement"][0]["Condition"];
   EXPECT_EQ(c["ArnEquals"]["aws:SourceArn"], "arn:aws-cn:s3:::photos");
   EXPECT_EQ(c["StringEquals"]["aws:SourceAccount"], "123456789012");
@@ -50,7 +52,7 @@ TEST(QueuePolicyTest, OtherStatementsAndFieldsAreKeptAndOursReplacedBySid) {
       {"Sid":"ferry-s3-photos","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},
        "Action":"sqs:SendMessage","Resource":"old"}]})";
   bool changed = false;
-  auto merged = MergeQueuePolicy(existing, Ours(), &changed);
+  auto merged = MergePolicyStatement(existing, Ours(), &changed);
   ASSERT_TRUE(merged.ok());
   EXPECT_TRUE(changed);
   const json p = json::parse(*merged);
@@ -61,54 +63,54 @@ TEST(QueuePolicyTest, OtherStatementsAndFieldsAreKeptAndOursReplacedBySid) {
   EXPECT_EQ(p["Statement"][1]["Resource"], kArn);
   // a rerun: the same document, nothing to change
   bool again = true;
-  auto twice = MergeQueuePolicy(*merged, Ours(), &again);
+  auto twice = MergePolicyStatement(*merged, Ours(), &again);
   ASSERT_TRUE(twice.ok());
   EXPECT_FALSE(again);
   EXPECT_EQ(json::parse(*twice), p);
   // another bucket's statement is another Sid: both stay
-  QueueStatement other = Ours();
+  S3Statement other = Ours();
   other.bucket = "videos";
-  const json both = json::parse(*MergeQueuePolicy(*merged, other));
+  const json both = json::parse(*MergePolicyStatement(*merged, other));
   EXPECT_EQ(both["Statement"].size(), 3u);
 }
 
 TEST(QueuePolicyTest, ASingleStatementObjectIsKept) {
   const std::string existing =
       R"({"Statement":{"Sid":"solo","Effect":"Deny","Principal":"*","Action":"sqs:*"}})";
-  const json p = json::parse(*MergeQueuePolicy(existing, Ours()));
+  const json p = json::parse(*MergePolicyStatement(existing, Ours()));
   ASSERT_EQ(p["Statement"].size(), 2u);
   EXPECT_EQ(p["Statement"][0]["Sid"], "solo");
 }
 
 TEST(QueuePolicyTest, APolicyThatIsNotJsonOrABadArnIsRefused) {
-  auto bad = MergeQueuePolicy("{not json", Ours());
+  auto bad = MergePolicyStatement("{not json", Ours());
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("not a JSON object"), std::string::npos);
-  EXPECT_EQ(MergeQueuePolicy("[1]", Ours()).status().code(), ErrorCode::kInvalidArgument);
-  QueueStatement s = Ours();
-  s.queue_arn = "photos-events";
-  EXPECT_EQ(MergeQueuePolicy("", s).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(MergePolicyStatement("[1]", Ours()).status().code(), ErrorCode::kInvalidArgument);
+  S3Statement s = Ours();
+  s.resource_arn = "photos-events";
+  EXPECT_EQ(MergePolicyStatement("", s).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(QueuePolicyTest, RemoveTakesOutOursOnly) {
-  const std::string with_other = *MergeQueuePolicy(
+  const std::string with_other = *MergePolicyStatement(
       R"({"Version":"2012-10-17","Statement":[{"Sid":"other","Effect":"Allow"}]})", Ours());
   bool changed = false;
-  auto removed = RemoveQueuePolicyStatement(with_other, "photos", &changed);
+  auto removed = RemovePolicyStatement(with_other, "photos", &changed);
   ASSERT_TRUE(removed.ok());
   EXPECT_TRUE(changed);
   const json p = json::parse(*removed);
   ASSERT_EQ(p["Statement"].size(), 1u);
   EXPECT_EQ(p["Statement"][0]["Sid"], "other");
   // only ours: nothing left
-  EXPECT_EQ(*RemoveQueuePolicyStatement(*MergeQueuePolicy("", Ours()), "photos"), "");
+  EXPECT_EQ(*RemovePolicyStatement(*MergePolicyStatement("", Ours()), "photos"), "");
   // not there: unchanged
-  EXPECT_EQ(*RemoveQueuePolicyStatement(*removed, "photos", &changed), *removed);
+  EXPECT_EQ(*RemovePolicyStatement(*removed, "photos", &changed), *removed);
   EXPECT_FALSE(changed);
 }
 
 TEST(QueuePolicyTest, PolicyAllowsBucket) {
-  const std::string ours = *MergeQueuePolicy("", Ours());
+  const std::string ours = *MergePolicyStatement("", Ours());
   EXPECT_TRUE(PolicyAllowsBucket(ours, "photos"));
   EXPECT_FALSE(PolicyAllowsBucket(ours, "videos"));
   EXPECT_FALSE(PolicyAllowsBucket("", "photos"));
@@ -118,6 +120,29 @@ TEST(QueuePolicyTest, PolicyAllowsBucket) {
       R"({"Statement":[{"Effect":"Allow","Principal":{"Service":["s3.amazonaws.com"]},
           "Action":["sqs:SendMessage"],"Resource":"*"}]})",
       "photos"));
+}
+
+TEST(QueuePolicyTest, ATopicGetsSnsPublish) {
+  S3Statement s = Ours();
+  s.resource_arn = "arn:aws:sns:us-east-1:123456789012:photos";
+  s.action = "SNS:Publish";
+  // a new topic's default policy: the owner's statement stays
+  const std::string fresh =
+      R"({"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Effect":"Allow",)"
+      R"("Sid":"__default_statement_ID","Principal":{"AWS":"*"},"Action":["SNS:Publish"],)"
+      R"("Resource":"arn:aws:sns:us-east-1:123456789012:photos","Condition":{"StringEquals":)"
+      R"({"AWS:SourceOwner":"123456789012"}}}]})";
+  auto merged = MergePolicyStatement(fresh, s);
+  ASSERT_TRUE(merged.ok());
+  const json p = json::parse(*merged);
+  EXPECT_EQ(p["Version"], "2008-10-17");
+  ASSERT_EQ(p["Statement"].size(), 2u);
+  EXPECT_EQ(p["Statement"][0]["Sid"], "__default_statement_ID");
+  EXPECT_EQ(p["Statement"][1]["Action"], "SNS:Publish");
+  EXPECT_EQ(p["Statement"][1]["Resource"], "arn:aws:sns:us-east-1:123456789012:photos");
+  EXPECT_TRUE(PolicyAllowsBucket(*merged, "photos", "sns:publish"));
+  EXPECT_FALSE(PolicyAllowsBucket(*merged, "photos", "sqs:SendMessage"));
+  EXPECT_FALSE(PolicyAllowsBucket(fresh, "photos", "SNS:Publish"));  // no S3 principal
 }
 
 TEST(QueueInputTest, NamesUrlsAndAccounts) {
