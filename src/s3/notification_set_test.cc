@@ -96,5 +96,21 @@ TEST(NotificationSetTest, AnEmptyDocumentGetsOnlyOurs) {
   EXPECT_EQ((*after)[0].id, "ferry-photos-events");
 }
 
+TEST(NotificationSetTest, MotosEmptyReplyIsAnEmptyConfiguration) {
+  const std::string moto = R"(<?xml version="1.0" encoding="utf-8"?>)"
+                           R"(<GetBucketNotificationResponse )"
+                           R"(xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>)";
+  auto configs = ParseNotificationConfiguration(moto);
+  ASSERT_TRUE(configs.ok()) << configs.status().ToString();
+  EXPECT_TRUE(configs->empty());
+  auto edited = SetNotificationConfiguration(moto, Queue());
+  ASSERT_TRUE(edited.ok());
+  EXPECT_EQ(ParseNotificationConfiguration(*edited)->size(), 1u);
+  // with something in it, it is not a configuration
+  EXPECT_FALSE(ParseNotificationConfiguration(
+                   "<GetBucketNotificationResponse><X/></GetBucketNotificationResponse>")
+                   .ok());
+}
+
 }  // namespace
 }  // namespace ferry::s3

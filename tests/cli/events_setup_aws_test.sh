@@ -13,14 +13,24 @@
 # URL and Policy; `remove` takes out ferry's configuration and its Policy statement, then with
 # --delete-queue the queue. MinIO's --queue-arn: moto refuses an arn:minio ARN as a MinIO
 # without that webhook target does, and the one line names the `mc admin config set` command
-# with the token masked. Bad input is one line, exit 2; a missing bucket exit 1, no queue made.
+# with the token masked. AWS through SNS (--sns-topic, on a second bucket: AWS refuses
+# overlapping configurations): the topic, its Policy (the default statement kept, ferry's
+# SNS:Publish added), an HTTP subscription of a small capturing server standing in for ferry
+# serve's /events (moto needs no confirmation), the TopicConfiguration; an object written
+# reaches the server as an SNS envelope of the S3 event; a rerun changes nothing; remove takes
+# out the configuration, the statement and the subscription, then the topic. (ferry serve itself
+# would refuse moto's envelopes: their signatures are not AWS's; serve_sns_test.sh covers
+# serve's side.) Bad input is one line, exit 2; a missing bucket exit 1, no queue made.
 source "$(dirname "$0")/testlib.bash"
 serve_pid=""
-trap 'kill $serve_pid ${moto_pid:-} 2>/dev/null; wait ${moto_pid:-} 2>/dev/null; cleanup' EXIT
+capture_pid=""
+trap 'kill $serve_pid $capture_pid ${moto_pid:-} 2>/dev/null; wait ${moto_pid:-} 2>/dev/null; cleanup' EXIT
 moto_start
 
 A=evq-$$-$RANDOM
 DST=evq-dst-$$-$RANDOM
+B2=evq-sns-$$-$RANDOM
+T=evq-t-$$
 Q=evq-q-$$
 TOKEN=tok-$RANDOM$RANDOM$RANDOM-secret
 export FERRY_EVENTS_TOKEN=$TOKEN
@@ -38,18 +48,21 @@ def client(service):
         service, endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
         region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))
 s3, sqs = client("s3"), client("sqs")
-if what == "prepare":  # BUCKET DST: the buckets, the other configurations, a queue of its own
-    for b in args[:2]:
-        s3.create_bucket(Bucket=b)
-        s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
-    topic = client("sns").create_topic(Name="audit-" + args[0])["TopicArn"]
-    s3.put_bucket_notification_configuration(Bucket=args[0], NotificationConfiguration={
+def notify_others(bucket):  # a topic (ObjectTagging under elsewhere/) and a Lambda function
+    topic = client("sns").create_topic(Name="audit-" + bucket)["TopicArn"]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
         "TopicConfigurations": [{"Id": "audit", "TopicArn": topic,
             "Events": ["s3:ObjectTagging:*"],
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "elsewhere/"}]}}}],
         "LambdaFunctionConfigurations": [{"Id": "thumbs",
             "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:thumbs",
             "Events": ["s3:ObjectRestore:Completed"]}]})
+if what == "prepare":  # BUCKET DST B2: the buckets, the other configurations, a queue of its own
+    for b in args[:3]:
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    for b in (args[0], args[2]):
+        notify_others(b)
     sqs.create_queue(QueueName=args[0] + "-own", Attributes={"Policy": json.dumps({
         "Version": "2012-10-17", "Id": "own", "Statement": [{"Sid": "mine", "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sqs:ReceiveMessage",
@@ -77,13 +90,25 @@ elif what == "event":  # QUEUE KEY: is there an S3 ObjectCreated record of KEY (
             if r.get("eventName", "").startswith("ObjectCreated") and key == args[1]:
                 sys.exit(0)
     sys.exit(1)
+elif what == "topic-policy":  # NAME: its Policy
+    sns = client("sns")
+    arn = "arn:aws:sns:us-east-1:123456789012:" + args[0]
+    print(sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy", ""))
+elif what == "subscriptions":  # NAME: "protocol endpoint" per line
+    sns = client("sns")
+    arn = "arn:aws:sns:us-east-1:123456789012:" + args[0]
+    for s in sns.list_subscriptions_by_topic(TopicArn=arn).get("Subscriptions", []):
+        print(s["Protocol"], s["Endpoint"])
+elif what == "topics":  # the topic names
+    sns = client("sns")
+    print(" ".join(t["TopicArn"].rsplit(":", 1)[-1] for t in sns.list_topics()["Topics"]))
 elif what == "get":  # BUCKET KEY: the body
     print(s3.get_object(Bucket=args[0], Key=args[1])["Body"].read().decode())
 else:
     sys.exit("unknown step " + what)
 PY
 }
-aws_moto prepare "$A" "$DST"
+aws_moto prepare "$A" "$DST" "$B2"
 # run_ok CMD...: exit 0, its output in $WORK/out (and shown), its errors in $WORK/err
 run_ok() {
   local rc=0
@@ -241,6 +266,107 @@ no_dlq_policy() { [ -z "$(aws_moto policy "$A-dlq")" ]; }
 check "  and the queue's Policy was not touched" no_dlq_policy
 check "  it is removed by its ARN" run_ok ferry events remove "moto:$A" --queue-arn "arn:aws:sqs:us-east-1:$ACCOUNT:$A-dlq"
 check "  (as after the first setup)" same_config
+
+# AWS through SNS: a topic subscribed to an HTTP endpoint (a capturing server here)
+CAPTURE_PORT=$(free_port)
+python3 - "$CAPTURE_PORT" "$WORK/captured" <<'PY' &
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+capture_pid=$!
+CAPTURE=http://127.0.0.1:$CAPTURE_PORT/events
+check "--sns-topic without --endpoint is refused" expect_error 2 "--sns-topic needs --endpoint URL" \
+  ferry events setup "moto:$B2" --sns-topic "$T"
+check "--sns-topic with a token is refused" expect_error 2 "--token goes with a topic (RGW) or --queue-arn" \
+  ferry events setup "moto:$B2" --sns-topic "$T" --endpoint "$CAPTURE" --token-env FERRY_EVENTS_TOKEN
+check "a bad topic ARN is refused" expect_error 2 "--sns-topic: 'arn:aws:sns:zg::t' is not an SNS topic ARN" \
+  ferry events setup "moto:$B2" --sns-topic arn:aws:sns:zg::t --endpoint "$CAPTURE"
+before2=$(aws_moto config "$B2")
+check "setup --sns-topic succeeds" run_ok ferry events setup "moto:$B2" --sns-topic "$T" \
+  --endpoint "$CAPTURE" --source-account "$ACCOUNT"
+cp "$WORK/out" "$WORK/setup.out"
+TARN=arn:aws:sns:us-east-1:$ACCOUNT:$T
+check "  it says the topic's Policy was set" \
+  said "topic $TARN; its Policy lets S3 publish from bucket $B2 only of account $ACCOUNT (set)"
+check "  and the subscription (moto confirms at once)" said "subscription of $CAPTURE: confirmed"
+check "  and the configuration added among 3" said "as configuration ferry-$T (added; 3 configurations in all)"
+check "  and what ferry serve's config takes" said "sns_topics = [\"$TARN\"]"
+topic_policy_ok() {
+  python3 - "$(aws_moto topic-policy "$T")" "$B2" "$TARN" "$ACCOUNT" <<'PY'
+import json, sys
+p, bucket, arn, account = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+sids = [x.get("Sid") for x in p["Statement"]]
+assert "__default_statement_ID" in sids, p
+s = [x for x in p["Statement"] if x.get("Sid") == "ferry-s3-" + bucket]
+assert len(s) == 1, p
+s = s[0]
+assert s["Principal"] == {"Service": "s3.amazonaws.com"} and s["Action"] == "SNS:Publish", s
+assert s["Resource"] == arn, s
+assert s["Condition"] == {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::" + bucket},
+                          "StringEquals": {"aws:SourceAccount": account}}, s
+PY
+}
+check "  the topic's Policy keeps its default statement and lets S3 publish from this bucket" topic_policy_ok
+one_subscription() { [ "$(aws_moto subscriptions "$T")" = "http $CAPTURE" ]; }
+check "  one subscription, of the endpoint" one_subscription
+configs2_ok() {
+  python3 - "$before2" "$(aws_moto config "$B2")" "$TARN" <<'PY'
+import json, sys
+before, after, arn = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+assert after["LambdaFunctionConfigurations"] == before["LambdaFunctionConfigurations"], after
+t = after["TopicConfigurations"]
+assert t[0] == before["TopicConfigurations"][0], t
+assert len(t) == 2 and t[1]["Id"].startswith("ferry-") and t[1]["TopicArn"] == arn, t
+PY
+}
+check "  the bucket's other configurations kept, ferry's added" configs2_ok
+after2=$(aws_moto config "$B2")
+check "a rerun succeeds" run_ok ferry events setup "moto:$B2" --sns-topic "$T" \
+  --endpoint "$CAPTURE" --source-account "$ACCOUNT"
+cp "$WORK/out" "$WORK/setup.out"
+check "  the Policy unchanged" said "(unchanged)"
+check "  ferry's configuration replaced, still 3" said "(replaced; 3 configurations in all)"
+same2() { [ "$(aws_moto config "$B2")" = "$after2" ]; }
+check "  the bucket's configurations are the same" same2
+check "  still one subscription" one_subscription
+aws_moto put "$B2" sns/one.txt "one"
+delivered() {
+  python3 - "$WORK/captured" "$TARN" <<'PY'
+import json, sys, urllib.parse
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("Type") != "Notification" or e.get("TopicArn") != sys.argv[2]:
+        continue
+    for r in json.loads(e["Message"]).get("Records", []):
+        if urllib.parse.unquote_plus(r["s3"]["object"]["key"]) == "sns/one.txt":
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+check "an object written reaches the endpoint as an SNS envelope of the S3 event" wait_for 10 delivered
+check "show succeeds" run_ok ferry events show "moto:$B2"
+cp "$WORK/out" "$WORK/show.out"
+check "  it lists the topic's Policy" shown "  policy: lets S3 publish from bucket $B2"
+check "  and its subscription" shown "  subscription: http $CAPTURE (confirmed)"
+check "remove --sns-topic --endpoint succeeds" run_ok ferry events remove "moto:$B2" --sns-topic "$T" --endpoint "$CAPTURE"
+check "  it says what it did" grep -qF "configuration ferry-$T removed (2 left); ferry's statement taken out of the topic's Policy; 1 subscription of $CAPTURE removed" "$WORK/out"
+same_as_before2() { [ "$(aws_moto config "$B2")" = "$before2" ]; }
+check "  the bucket's configurations are those it had before" same_as_before2
+no_subscription() { [ -z "$(aws_moto subscriptions "$T")" ]; }
+check "  no subscription left" no_subscription
+check "remove --delete-topic deletes the topic" run_ok ferry events remove "moto:$B2" --sns-topic "$TARN" --delete-topic
+no_topic() { ! tr ' ' '\n' <<< "$(aws_moto topics)" | grep -qx -- "$T"; }
+check "  the topic is gone" no_topic
 
 # remove: ferry's configuration and Policy statement; then the queue
 check "remove --sqs-queue succeeds" run_ok ferry events remove "moto:$A" --sqs-queue "$Q"

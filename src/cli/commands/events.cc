@@ -257,7 +257,8 @@ int RunRemove(const RemoveArgs& a, Context& ctx) {
 
 void RegisterEvents(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand(
-      "events", "the bucket notifications that feed ferry serve (its POST /events, its SQS queues)");
+      "events",
+      "the bucket notifications that feed ferry serve (its POST /events, its SQS queues)");
   cmd->require_subcommand(1);
 
   auto s = std::make_shared<events_cmd::SetupArgs>();

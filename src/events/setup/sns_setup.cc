@@ -28,7 +28,9 @@ bool IsOurs(const sns::Subscription& s, std::string_view url) {
 std::string Said(const SnsSetupResult& r) {
   std::string out = "topic " + r.topic_arn;
   if (r.policy_changed) out += ": its Policy set";
-  if (r.subscribed) out += std::string(r.policy_changed ? " and" : ":") + " the endpoint subscribed";
+  if (r.subscribed) {
+    out += std::string(r.policy_changed ? " and" : ":") + " the endpoint subscribed";
+  }
   return out;
 }
 
@@ -152,14 +154,18 @@ Result<SnsSetupResult> SetUpBucketSns(s3::S3Client& client, sns::SnsClient& sns,
     }
     failed = applied.status();
   }
-  if (result.policy_changed || result.subscribed) return failed.WithContext(Said(result) + ", then");
+  if (result.policy_changed || result.subscribed) {
+    return failed.WithContext(Said(result) + ", then");
+  }
   return failed;
 }
 
 Result<SnsRemoveResult> RemoveBucketSns(s3::S3Client& client, sns::SnsClient& sns,
                                         const SnsRemoveRequest& request, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(const std::string name, SnsTopicNameOf(request.topic));
-  if (!request.endpoint_url.empty()) FERRY_RETURN_IF_ERROR(ValidateEndpointUrl(request.endpoint_url));
+  if (!request.endpoint_url.empty()) {
+    FERRY_RETURN_IF_ERROR(ValidateEndpointUrl(request.endpoint_url));
+  }
   SnsRemoveResult result;
   result.configuration_id = ConfigurationIdFor(name);
   FERRY_ASSIGN_OR_RETURN(internal::Removed removed,

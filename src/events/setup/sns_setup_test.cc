@@ -127,7 +127,8 @@ class FakeAwsSns {
                            "</TopicArn></CreateTopicResult></CreateTopicResponse>");
     }
     if (action == "Unsubscribe") {
-      std::erase_if(subs_, [&](const FakeSub& s) { return s.arn == SnsField(body, "SubscriptionArn"); });
+      const std::string sub = SnsField(body, "SubscriptionArn");
+      std::erase_if(subs_, [&](const FakeSub& s) { return s.arn == sub; });
       return FakeReply::Ok("<UnsubscribeResponse/>");
     }
     const std::string arn = SnsField(body, "TopicArn");
