@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "cli/commands.h"
 #include "cli/commands/events_internal.h"
@@ -181,15 +182,35 @@ int RunShow(const ShowArgs& a, Context& ctx) {
   if (!t.ok()) return ReportError(t.status());
   // The queues are asked about at the SQS endpoint of the remote (or --sqs-endpoint); without
   // one (credentials missing) the bucket's configurations are still shown.
-  Result<std::unique_ptr<sqs::SqsClient>> sqs = SqsFor(*t, "", a.sqs_endpoint);
-  if (!sqs.ok() && !a.sqs_endpoint.empty()) return ReportError(sqs.status());
-  Result<std::unique_ptr<sns::SnsClient>> sns = SnsFor(*t, a.sns_endpoint);
-  if (!sns.ok() && !a.sns_endpoint.empty()) return ReportError(sns.status());
-  const std::string sqs_endpoint = sqs.ok() ? (*sqs)->endpoint().url : "";
-  Result<setup::BucketEvents> ev = setup::DescribeBucketEvents(
-      *t->client, t->bucket,
-      {.sqs = sqs.ok() ? sqs->get() : nullptr, .sns = sns.ok() ? sns->get() : nullptr},
-      ctx.stop);
+  // The clients are made only for a bucket with queues or AWS topics to ask about; one that
+  // cannot be made (no credentials) leaves them unasked.
+  for (const auto& [flag, endpoint] : {std::pair{"--sqs-endpoint", &a.sqs_endpoint},
+                                       std::pair{"--sns-endpoint", &a.sns_endpoint}}) {
+    if (!endpoint->empty() && !setup::ValidateEndpointUrl(*endpoint).ok()) {
+      return ReportError(Status::InvalidArgument(std::string(flag) + ": '" +
+                                                 setup::MaskUrl(*endpoint) +
+                                                 "' is not an http:// or https:// URL"));
+    }
+  }
+  std::unique_ptr<sqs::SqsClient> sqs;
+  std::unique_ptr<sns::SnsClient> sns;
+  std::string sqs_endpoint;
+  const setup::ServiceClients services{
+      .sqs = [&]() -> sqs::SqsClient* {
+        Result<std::unique_ptr<sqs::SqsClient>> made = SqsFor(*t, "", a.sqs_endpoint);
+        if (!made.ok()) return nullptr;
+        sqs = std::move(made).value();
+        sqs_endpoint = sqs->endpoint().url;
+        return sqs.get();
+      },
+      .sns = [&]() -> sns::SnsClient* {
+        Result<std::unique_ptr<sns::SnsClient>> made = SnsFor(*t, a.sns_endpoint);
+        if (!made.ok()) return nullptr;
+        sns = std::move(made).value();
+        return sns.get();
+      }};
+  Result<setup::BucketEvents> ev =
+      setup::DescribeBucketEvents(*t->client, t->bucket, services, ctx.stop);
   if (!ev.ok()) return ReportError(ev.status());
   const size_t n = ev->configurations.size();
   if (n == 0) {

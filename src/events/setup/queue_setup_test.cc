@@ -321,7 +321,7 @@ TEST_F(QueueSetupTest, ShowReadsTheQueues) {
   aws_.known_arns_.insert("arn:minio:sqs::ferry:webhook");
   ASSERT_TRUE(
       SetUpBucketQueueArn(client_, ArnRequest("arn:minio:sqs::ferry:webhook", "minio/")).ok());
-  auto ev = DescribeBucketEvents(client_, "b", {.sqs = &sqs_, .sns = nullptr});
+  auto ev = DescribeBucketEvents(client_, "b", {.sqs = [this] { return &sqs_; }, .sns = {}});
   ASSERT_TRUE(ev.ok()) << ev.status().ToString();
   ASSERT_EQ(ev->configurations.size(), 3u);
   ASSERT_EQ(ev->queues.size(), 2u);

@@ -49,7 +49,21 @@ Result<SetupResult> SetUpBucketEvents(s3::S3Client& client, const SetupRequest& 
 
 Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view bucket,
                                           const ServiceClients& services, std::stop_token stop) {
-  sqs::SqsClient* sqs = services.sqs;
+  // The clients, made when first needed.
+  bool sqs_asked = false;
+  sqs::SqsClient* sqs_client = nullptr;
+  auto sqs = [&]() -> sqs::SqsClient* {
+    if (!sqs_asked && services.sqs) sqs_client = services.sqs();
+    sqs_asked = true;
+    return sqs_client;
+  };
+  bool sns_asked = false;
+  sns::SnsClient* sns_client = nullptr;
+  auto sns = [&]() -> sns::SnsClient* {
+    if (!sns_asked && services.sns) sns_client = services.sns();
+    sns_asked = true;
+    return sns_client;
+  };
   BucketEvents out;
   FERRY_ASSIGN_OR_RETURN(out.configurations, Configurations(client, bucket, nullptr, stop));
   for (const s3::NotificationConfig& c : out.configurations) {
@@ -59,8 +73,8 @@ Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view
                       std::any_of(out.sns_topics.begin(), out.sns_topics.end(),
                                   [&](const SnsTopicView& t) { return t.arn == c.target; });
     if (seen) continue;
-    if (services.sns != nullptr && !SnsTopicNameOfArn(c.target).empty()) {
-      SnsTopicView view = DescribeSnsTopic(*services.sns, c.target, bucket, stop);
+    if (!SnsTopicNameOfArn(c.target).empty() && sns() != nullptr) {
+      SnsTopicView view = DescribeSnsTopic(*sns(), c.target, bucket, stop);
       if (!view.subscriptions.ok() &&
           view.subscriptions.status().code() == ErrorCode::kCancelled) {
         return view.subscriptions.status();
@@ -79,12 +93,12 @@ Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view
     out.topics.push_back(std::move(view));
   }
   for (const s3::NotificationConfig& c : out.configurations) {
-    if (sqs == nullptr || c.kind != "queue" || c.target.empty()) continue;
+    if (c.kind != "queue" || c.target.empty() || sqs() == nullptr) continue;
     const bool seen = std::any_of(out.queues.begin(), out.queues.end(),
                                   [&](const QueueView& q) { return q.arn == c.target; });
     if (seen) continue;
     // An SQS endpoint that cannot be reached is said per queue: the bucket's part was read.
-    QueueView view = DescribeQueue(*sqs, c.target, stop);
+    QueueView view = DescribeQueue(*sqs(), c.target, stop);
     if (!view.attributes.ok() && view.attributes.status().code() == ErrorCode::kCancelled) {
       return view.attributes.status();
     }

@@ -27,6 +27,7 @@
 // Thread-safety: functions are reentrant; an S3Client may be shared.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -79,11 +80,13 @@ struct BucketEvents {
   std::vector<QueueView> queues;  // likewise each queue (none asked without an SQS client)
 };
 
-// Where queues and AWS SNS topics are asked about (DescribeQueue, DescribeSnsTopic); null:
-// not asked (an AWS-shaped topic ARN then goes to the S3 client, as RGW's do).
+// Where queues and AWS SNS topics are asked about (DescribeQueue, DescribeSnsTopic). Each is
+// called at most once, and only when the bucket has a configuration of that kind (a client
+// costs its credentials: an STS call for a role); empty, or returning null: not asked (an
+// AWS-shaped topic ARN then goes to the S3 client, as RGW's do).
 struct ServiceClients {
-  sqs::SqsClient* sqs = nullptr;
-  sns::SnsClient* sns = nullptr;
+  std::function<sqs::SqsClient*()> sqs;
+  std::function<sns::SnsClient*()> sns;
 };
 
 Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view bucket,

@@ -300,7 +300,7 @@ TEST_F(SnsSetupTest, AFailureAfterThePolicyWasSetSaysSo) {
 TEST_F(SnsSetupTest, ShowAndRemove) {
   ASSERT_TRUE(SetUpBucketSns(client_, sns_, Request()).ok());
   aws_.subs_[0].confirmed = true;
-  auto ev = DescribeBucketEvents(client_, "b", {.sqs = nullptr, .sns = &sns_});
+  auto ev = DescribeBucketEvents(client_, "b", {.sqs = {}, .sns = [this] { return &sns_; }});
   ASSERT_TRUE(ev.ok()) << ev.status().ToString();
   ASSERT_EQ(ev->sns_topics.size(), 1u);
   EXPECT_TRUE(ev->topics.empty());
