@@ -138,4 +138,51 @@ max_receives = 2
 }
 
 }  // namespace
+ServiceEndpointRequest Ask(std::string service, const RemoteConfig* remote,
+                           std::string queue_url = "", std::string endpoint = "") {
+  ServiceEndpointRequest r;
+  r.service = std::move(service);
+  r.remote = remote;
+  r.queue_url = std::move(queue_url);
+  r.endpoint = std::move(endpoint);
+  return r;
+}
+
+TEST(ConfigSqsTest, ServiceEndpointsOfEventsSetup) {
+  ::setenv("SQS_TEST_KEY", "AKIDTEST", 1);
+  ::setenv("SQS_TEST_SECRET", "secret", 1);
+  testing::FakeTransport http;  // fixed keys: no call
+  auto c = ParseConfig(std::string(kRemotes) + R"(
+[remotes.aws]
+region = "cn-north-1"
+access_key_id_env = "SQS_TEST_KEY"
+secret_access_key_env = "SQS_TEST_SECRET"
+)",
+                       "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const RemoteConfig* moto = &c->remotes["moto"];
+  const RemoteConfig* aws = &c->remotes["aws"];
+  // a remote with an endpoint (moto): SQS and SNS there
+  auto sns = ResolveServiceEndpoint(Ask("sns", moto), http);
+  ASSERT_TRUE(sns.ok()) << sns.status().ToString();
+  EXPECT_EQ(sns->url, "http://127.0.0.1:5000");
+  EXPECT_EQ(sns->region, "eu-west-3");
+  EXPECT_EQ(sns->credentials->Get()->access_key_id, "AKIDTEST");
+  // AWS: the service's regional host (.com.cn in China)
+  auto sqs = ResolveServiceEndpoint(Ask("sqs", aws), http);
+  ASSERT_TRUE(sqs.ok());
+  EXPECT_EQ(sqs->url, "https://sqs.cn-north-1.amazonaws.com.cn");
+  c->remotes["aws"].region = "eu-west-1";
+  EXPECT_EQ(ResolveServiceEndpoint(Ask("sns", aws), http)->url,
+            "https://sns.eu-west-1.amazonaws.com");
+  // a queue URL's host and region win over the remote's endpoint; a given endpoint over both
+  auto by_url = ResolveServiceEndpoint(
+      Ask("sqs", moto, "https://sqs.us-east-2.amazonaws.com/123456789012/q"), http);
+  EXPECT_EQ(by_url->url, "https://sqs.us-east-2.amazonaws.com");
+  EXPECT_EQ(by_url->region, "eu-west-3") << "the remote's region first, as for [[serve.sqs]]";
+  EXPECT_EQ(ResolveServiceEndpoint(Ask("sqs", moto, "", "http://e/"), http)->url, "http://e");
+  ::unsetenv("SQS_TEST_KEY");
+  ::unsetenv("SQS_TEST_SECRET");
+}
+
 }  // namespace ferry::app

@@ -20,25 +20,47 @@ Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config,
       remote = &it->second;
     }
     SqsQueue queue;
-    queue.endpoint.url = q.endpoint.empty() ? serve::sqs::UrlOrigin(q.queue_url) : q.endpoint;
-    while (!queue.endpoint.url.empty() && queue.endpoint.url.back() == '/') {
-      queue.endpoint.url.pop_back();
-    }
-    std::string& region = queue.endpoint.region;
-    region = q.region;
-    if (region.empty() && remote != nullptr) region = remote->region;
-    if (region.empty()) region = serve::sqs::RegionOfQueueUrl(q.queue_url);
-    if (region.empty()) region = s3::RegionFromEnvironment(remote != nullptr ? remote->profile : "");
-    if (region.empty()) region = "us-east-1";
-    auto creds = RemoteCredentials({remote, queue.endpoint.url, region, std::nullopt, false}, http);
-    if (!creds.ok()) return creds.status().WithContext("[[serve.sqs]] " + q.queue_url);
-    queue.endpoint.credentials = std::move(creds->provider);
+    auto endpoint = ResolveServiceEndpoint({.service = "sqs",
+                                            .remote = remote,
+                                            .queue_url = q.queue_url,
+                                            .endpoint = q.endpoint,
+                                            .region = q.region},
+                                           http);
+    if (!endpoint.ok()) return endpoint.status().WithContext("[[serve.sqs]] " + q.queue_url);
+    queue.endpoint = std::move(endpoint).value();
     queue.options.queue_url = q.queue_url;
     queue.options.dead_letter_queue_url = q.dead_letter_queue_url;
     queue.options.wait_seconds = q.wait_seconds;
     queue.options.max_receives = q.max_receives;
     out.push_back(std::move(queue));
   }
+  return out;
+}
+
+Result<s3::ServiceEndpoint> ResolveServiceEndpoint(const ServiceEndpointRequest& request,
+                                                  http::HttpTransport& http) {
+  const RemoteConfig* remote = request.remote;
+  s3::ServiceEndpoint out;
+  std::string& region = out.region;
+  region = request.region;
+  if (region.empty() && remote != nullptr) region = remote->region;
+  if (region.empty()) region = sqs::RegionOfQueueUrl(request.queue_url);
+  if (region.empty()) region = s3::RegionFromEnvironment(remote != nullptr ? remote->profile : "");
+  if (region.empty()) region = "us-east-1";
+  if (!request.endpoint.empty()) {
+    out.url = request.endpoint;
+  } else if (!request.queue_url.empty()) {
+    out.url = sqs::UrlOrigin(request.queue_url);
+  } else if (remote != nullptr && !remote->endpoint.empty()) {
+    out.url = remote->endpoint;
+  } else {
+    out.url = "https://" + request.service + "." + region + ".amazonaws.com" +
+              (region.starts_with("cn-") ? ".cn" : "");
+  }
+  while (!out.url.empty() && out.url.back() == '/') out.url.pop_back();
+  auto creds = RemoteCredentials({remote, out.url, region, std::nullopt, false}, http);
+  if (!creds.ok()) return creds.status();
+  out.credentials = std::move(creds->provider);
   return out;
 }
 

@@ -20,12 +20,27 @@
 namespace ferry::app {
 
 struct SqsQueue {
-  serve::SqsEndpoint endpoint;
+  sqs::SqsEndpoint endpoint;
   serve::SqsPollerOptions options;  // clock and registry left null (the process's)
 };
 
 // The calls of the credential chain (STS, metadata) go through `http`, the process's one
 // transport, which must outlive the queues' providers.
 Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config, http::HttpTransport& http);
+
+// One endpoint of an AWS service other than S3 (SQS; SNS for `ferry events setup
+// --sns-topic`), by the rules above: `ferry events setup|show|remove` use it too.
+struct ServiceEndpointRequest {
+  std::string service = "sqs";           // "sqs" or "sns": the default host's first label
+  const RemoteConfig* remote = nullptr;  // null: the AWS environment chain
+  std::string queue_url;                 // "" when only a name is known (SQS)
+  std::string endpoint;                  // given: wins
+  std::string region;                    // given: wins
+};
+// Without an endpoint nor a queue URL: the remote's endpoint when it has one (moto and other
+// stores serving SQS and SNS on their S3 endpoint), else https://SERVICE.REGION.amazonaws.com
+// (.com.cn for cn-* regions). Errors as ResolveSqsQueues', without the queue's name.
+Result<s3::ServiceEndpoint> ResolveServiceEndpoint(const ServiceEndpointRequest& request,
+                                                  http::HttpTransport& http);
 
 }  // namespace ferry::app

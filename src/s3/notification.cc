@@ -1,4 +1,5 @@
 #include "s3/notification.h"
+#include "s3/notification_set.h"
 
 #include <cctype>
 #include <cstring>
@@ -28,6 +29,15 @@ Status Load(pugi::xml_document& doc, std::string_view xml) {
                             r.description() + " at offset " + std::to_string(r.offset));
   }
   const char* root = doc.document_element().name();
+  // moto_server answers a bucket without configurations with an empty
+  // <GetBucketNotificationResponse/>: an empty configuration, as AWS's empty document.
+  if (std::strcmp(root, "GetBucketNotificationResponse") == 0 &&
+      !doc.document_element().find_child(
+          [](const pugi::xml_node& n) { return n.type() == pugi::node_element; })) {
+    doc.reset();
+    doc.append_child(kRoot);
+    return Status::Ok();
+  }
   if (std::strcmp(root, kRoot) != 0) {
     return Status::Internal(std::string("unexpected XML reply <") + root + ">, expected <" +
                             kRoot + ">");
@@ -129,12 +139,19 @@ Result<std::vector<NotificationConfig>> ParseNotificationConfiguration(std::stri
   return out;
 }
 
-std::string BuildTopicConfiguration(const TopicConfigSpec& spec) {
-  std::string out = "<TopicConfiguration><Id>";
+Result<std::string> BuildNotificationConfiguration(const NotificationConfigSpec& spec) {
+  const Kind* kind = nullptr;
+  for (const Kind& k : kKinds) {
+    if (spec.kind == k.kind && std::strcmp(k.kind, "function") != 0) kind = &k;
+  }
+  if (kind == nullptr) {
+    return Status::InvalidArgument("no configuration of kind '" + spec.kind + "' is set");
+  }
+  std::string out = std::string("<") + kind->element + "><Id>";
   AppendXmlEscaped(out, spec.id);
-  out.append("</Id><Topic>");
-  AppendXmlEscaped(out, spec.topic_arn);
-  out.append("</Topic>");
+  out.append("</Id><").append(kind->target).append(">");
+  AppendXmlEscaped(out, spec.target_arn);
+  out.append("</").append(kind->target).append(">");
   for (const std::string& e : spec.events) {
     out.append("<Event>");
     AppendXmlEscaped(out, e);
@@ -145,30 +162,54 @@ std::string BuildTopicConfiguration(const TopicConfigSpec& spec) {
     AppendXmlEscaped(out, spec.prefix);
     out.append("</Value></FilterRule></S3Key></Filter>");
   }
-  out.append("</TopicConfiguration>");
+  out.append("</").append(kind->element).append(">");
   return out;
 }
 
-Result<std::string> SetTopicConfiguration(std::string_view xml, const TopicConfigSpec& spec,
-                                          bool* replaced) {
+Result<std::string> SetNotificationConfiguration(std::string_view xml,
+                                                 const NotificationConfigSpec& spec,
+                                                 bool* replaced) {
+  FERRY_ASSIGN_OR_RETURN(const std::string element, BuildNotificationConfiguration(spec));
+  const std::string element_name = element.substr(1, element.find('>') - 1);
   pugi::xml_document doc;
   FERRY_RETURN_IF_ERROR(Load(doc, xml));
   pugi::xml_node root = doc.document_element();
   bool other_kind = false;
-  const int removed = RemoveById(root, spec.id, "TopicConfiguration", &other_kind);
+  const int removed = RemoveById(root, spec.id, element_name.c_str(), &other_kind);
   if (other_kind) {
     return Status::InvalidArgument("the bucket has a configuration named '" + spec.id +
-                                   "' that is not a topic configuration");
+                                   "' that is not a " + spec.kind + " configuration");
   }
   if (replaced != nullptr) *replaced = removed > 0;
-  const std::string element = BuildTopicConfiguration(spec);
   pugi::xml_document fragment;
   if (!fragment.load_buffer(element.data(), element.size(), pugi::parse_default,
                             pugi::encoding_utf8)) {
-    return Status::Internal("cannot build the topic configuration");  // escaped: unreachable
+    return Status::Internal("cannot build the " + spec.kind +
+                            " configuration");  // escaped: unreachable
   }
   root.append_copy(fragment.document_element());
   return Save(doc);
+}
+
+namespace {
+
+NotificationConfigSpec TopicSpec(const TopicConfigSpec& spec) {
+  return {.kind = "topic",
+          .id = spec.id,
+          .target_arn = spec.topic_arn,
+          .events = spec.events,
+          .prefix = spec.prefix};
+}
+
+}  // namespace
+
+std::string BuildTopicConfiguration(const TopicConfigSpec& spec) {
+  return BuildNotificationConfiguration(TopicSpec(spec)).value();
+}
+
+Result<std::string> SetTopicConfiguration(std::string_view xml, const TopicConfigSpec& spec,
+                                          bool* replaced) {
+  return SetNotificationConfiguration(xml, TopicSpec(spec), replaced);
 }
 
 Result<std::string> RemoveConfiguration(std::string_view xml, std::string_view id,

@@ -30,7 +30,7 @@ struct SqsPoller::Batch {
   std::vector<const sqs::Message*> of_bodies;   // ... and its message
 };
 
-SqsPoller::SqsPoller(SqsEndpoint endpoint, http::HttpTransport& http, EventRecorder& recorder,
+SqsPoller::SqsPoller(sqs::SqsEndpoint endpoint, http::HttpTransport& http, EventRecorder& recorder,
                      SqsPollerOptions options)
     : client_(std::move(endpoint), http,
               options.clock != nullptr ? *options.clock : SystemClock::Default()),

@@ -65,7 +65,7 @@
 #include "obs/metrics.h"
 #include "retry/policy.h"
 #include "serve/record.h"
-#include "serve/sqs_client.h"
+#include "sqs/client.h"
 
 namespace ferry::serve {
 
@@ -87,7 +87,7 @@ struct SqsPollerOptions {
 class SqsPoller {
  public:
   // `http` and `recorder` must outlive the poller.
-  SqsPoller(SqsEndpoint endpoint, http::HttpTransport& http, EventRecorder& recorder,
+  SqsPoller(sqs::SqsEndpoint endpoint, http::HttpTransport& http, EventRecorder& recorder,
             SqsPollerOptions options);
   ~SqsPoller();  // RequestStop, then waits for the thread
   SqsPoller(const SqsPoller&) = delete;
@@ -116,7 +116,7 @@ class SqsPoller {
   Status Delete(const std::vector<sqs::DeleteEntry>& entries, std::stop_token stop);
   void Count(const char* outcome);
 
-  SqsClient client_;
+  sqs::SqsClient client_;
   EventRecorder& recorder_;
   const SqsPollerOptions options_;
   const std::string queue_;  // its name, the metric label

@@ -109,7 +109,7 @@ class SqsPollerTest : public ::testing::Test {
     o.clock = &clock_;
     o.registry = &registry_;
     poller_ = std::make_unique<SqsPoller>(
-        SqsEndpoint{.url = "http://sqs.test",
+        sqs::SqsEndpoint{.url = "http://sqs.test",
                     .region = "us-east-1",
                     .credentials = std::make_shared<s3::StaticCredentials>(s3::Credentials{"k", "s", ""})},
         http_, *recorder_, o);

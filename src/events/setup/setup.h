@@ -12,7 +12,11 @@
 //     <TopicConfiguration> (Id ConfigurationIdFor(topic)) added or replaced and every other
 //     configuration kept as it was, and GET it again to check. A rerun with the same input
 //     leaves the same state (one configuration of ferry's, the others untouched).
-//   DescribeBucketEvents: the configurations and, for each topic they name, its attributes.
+//   DescribeBucketEvents: the configurations and, for each topic they name, its attributes
+//     (an AWS SNS topic's Policy and subscriptions when given an SNS client; for each queue,
+//     its URL and attributes when given an SQS client).
+// Queues (an SQS queue on AWS, a MinIO target) instead of a topic: queue.h; an AWS SNS topic
+// with an HTTPS subscription: sns.h.
 //   RemoveBucketEvents: ferry's configuration taken out (PUT without it; a store that keeps it
 //     anyway, RGW 16 which adds on PUT, is sent DELETE ?notification=Id), and the topic
 //     deleted when asked.
@@ -23,6 +27,7 @@
 // Thread-safety: functions are reentrant; an S3Client may be shared.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -30,6 +35,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "events/setup/options.h"
+#include "events/setup/queue.h"
+#include "events/setup/sns.h"
 #include "s3/client.h"
 #include "s3/notification.h"
 #include "s3/topics.h"
@@ -68,9 +76,21 @@ struct TopicView {
 struct BucketEvents {
   std::vector<s3::NotificationConfig> configurations;
   std::vector<TopicView> topics;  // each topic the configurations name, once, in their order
+  std::vector<SnsTopicView> sns_topics;  // instead, those of AWS SNS (with an SNS client)
+  std::vector<QueueView> queues;  // likewise each queue (none asked without an SQS client)
+};
+
+// Where queues and AWS SNS topics are asked about (DescribeQueue, DescribeSnsTopic). Each is
+// called at most once, and only when the bucket has a configuration of that kind (a client
+// costs its credentials: an STS call for a role); empty, or returning null: not asked (an
+// AWS-shaped topic ARN then goes to the S3 client, as RGW's do).
+struct ServiceClients {
+  std::function<sqs::SqsClient*()> sqs;
+  std::function<sns::SnsClient*()> sns;
 };
 
 Result<BucketEvents> DescribeBucketEvents(s3::S3Client& client, std::string_view bucket,
+                                          const ServiceClients& services = {},
                                           std::stop_token stop = {});
 
 struct RemoveRequest {

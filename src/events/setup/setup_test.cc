@@ -248,7 +248,8 @@ TEST_P(SetupTest, ShowsConfigurationsAndTopics) {
     EXPECT_EQ(t.attributes->persistent, false);
     EXPECT_EQ(t.attributes->opaque_data, "token-0123456789");
   }
-  EXPECT_EQ(DescribeBucketEvents(client_, "missing").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(DescribeBucketEvents(client_, "missing").status().code(),
+            ErrorCode::kNotFound);
 }
 
 TEST_P(SetupTest, RemoveTakesOutOursOnly) {

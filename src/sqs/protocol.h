@@ -5,7 +5,9 @@
 //
 // Calls: ReceiveMessage (long poll, AttributeNames=[ApproximateReceiveCount]),
 // DeleteMessageBatch, SendMessage (to a dead-letter queue, with message attributes) and
-// GetQueueAttributes (RedrivePolicy, at start).
+// GetQueueAttributes (RedrivePolicy, at start) for serve's intake; GetQueueUrl, CreateQueue,
+// SetQueueAttributes and DeleteQueue for `ferry events setup|remove` (the queue a bucket
+// notifies, and its Policy).
 //
 // Errors: a reply that is not the JSON expected is kUnavailable (a proxy's page, a truncated
 // body: worth another try). SqsError maps an error reply ({"__type":"...#Code","message":..} or
@@ -33,7 +35,7 @@
 #include "base/status.h"
 #include "http/transport.h"
 
-namespace ferry::serve::sqs {
+namespace ferry::sqs {
 
 inline constexpr std::string_view kContentType = "application/x-amz-json-1.0";
 inline constexpr std::string_view kTargetPrefix = "AmazonSQS.";
@@ -85,6 +87,18 @@ Call BuildGetAttributes(const std::string& queue_url, const std::vector<std::str
 Result<std::vector<std::pair<std::string, std::string>>> ParseGetAttributes(
     std::string_view reply);
 
+// GetQueueUrl of a queue name (owner: the account that owns it; "" the caller's).
+Call BuildGetQueueUrl(const std::string& name, const std::string& owner_account);
+// CreateQueue of a name with attributes (name, value); an existing queue of that name with the
+// same attributes is returned as it is (SQS's rule).
+Call BuildCreateQueue(const std::string& name,
+                      const std::vector<std::pair<std::string, std::string>>& attributes);
+// {"QueueUrl":"..."}, the reply of GetQueueUrl and CreateQueue; kUnavailable without it.
+Result<std::string> ParseQueueUrl(std::string_view reply, std::string_view action);
+Call BuildSetAttributes(const std::string& queue_url,
+                        const std::vector<std::pair<std::string, std::string>>& attributes);
+Call BuildDeleteQueue(const std::string& queue_url);
+
 // A queue's RedrivePolicy attribute: {"deadLetterTargetArn":"arn:...","maxReceiveCount":5}
 // (the count a number or a string of digits, as SQS and moto differ). kInvalidArgument when
 // unreadable.
@@ -98,6 +112,17 @@ Result<RedrivePolicy> ParseRedrivePolicy(std::string_view text);
 Status SqsError(std::string_view action, std::string_view queue_url, int http_status,
                 const http::Headers& headers, std::string_view body);
 
+// A queue's ARN, arn:PARTITION:sqs:REGION:ACCOUNT:NAME (also MinIO's arn:minio:sqs::ID:TYPE).
+struct QueueArn {
+  std::string partition;  // "aws", "aws-cn", "minio", ...
+  std::string region;     // may be empty (MinIO)
+  std::string account;    // MinIO: the target's ID
+  std::string name;       // MinIO: the target's type ("webhook")
+};
+// kInvalidArgument unless `arn` has that shape: six ':'-separated fields, "arn", service
+// "sqs", a partition and a name (letters, digits, '-', '_', '.'), no spaces.
+Result<QueueArn> ParseQueueArn(std::string_view arn);
+
 // The queue's name: the last segment of its URL's path (the metric label).
 std::string QueueName(std::string_view queue_url);
 // The queue URL's scheme://host[:port].
@@ -106,4 +131,4 @@ std::string UrlOrigin(std::string_view queue_url);
 // ("" for any other host, e.g. moto's 127.0.0.1:5000).
 std::string RegionOfQueueUrl(std::string_view queue_url);
 
-}  // namespace ferry::serve::sqs
+}  // namespace ferry::sqs

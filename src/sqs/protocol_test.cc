@@ -1,17 +1,17 @@
 // SQS's JSON protocol as the SQS intake speaks it: the requests built, the replies read (as
 // SQS and moto send them), the errors mapped, and one call signed and sent through a fake
 // transport.
-#include "serve/sqs_protocol.h"
+#include "sqs/protocol.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "serve/sqs_client.h"
+#include "sqs/client.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_transport.h"
 
-namespace ferry::serve::sqs {
+namespace ferry::sqs {
 namespace {
 
 using nlohmann::json;
@@ -202,5 +202,45 @@ TEST(SqsClientTest, CallsArePostedToTheRootSignedForSqs) {
             ErrorCode::kUnavailable);
 }
 
+TEST(SqsProtocolTest, QueueCalls) {
+  Call get = BuildGetQueueUrl("photos-events", "");
+  EXPECT_EQ(get.action, "GetQueueUrl");
+  EXPECT_EQ(json::parse(get.body), json({{"QueueName", "photos-events"}}));
+  get = BuildGetQueueUrl("q", "123456789012");
+  EXPECT_EQ(json::parse(get.body)["QueueOwnerAWSAccountId"], "123456789012");
+  const Call create = BuildCreateQueue("q", {{"VisibilityTimeout", "30"}});
+  EXPECT_EQ(create.action, "CreateQueue");
+  EXPECT_EQ(json::parse(create.body),
+            json({{"QueueName", "q"}, {"Attributes", {{"VisibilityTimeout", "30"}}}}));
+  EXPECT_FALSE(json::parse(BuildCreateQueue("q", {}).body).contains("Attributes"));
+  const Call set = BuildSetAttributes("http://h/1/q", {{"Policy", R"({"Statement":[]})"}});
+  EXPECT_EQ(set.action, "SetQueueAttributes");
+  EXPECT_EQ(json::parse(set.body)["Attributes"]["Policy"], R"({"Statement":[]})");
+  EXPECT_EQ(json::parse(BuildDeleteQueue("http://h/1/q").body)["QueueUrl"], "http://h/1/q");
+  EXPECT_EQ(*ParseQueueUrl(R"({"QueueUrl":"http://h/1/q"})", "CreateQueue"), "http://h/1/q");
+  EXPECT_EQ(ParseQueueUrl("{}", "CreateQueue").status().code(), ErrorCode::kUnavailable);
+}
+
+TEST(SqsProtocolTest, QueueArns) {
+  auto aws = ParseQueueArn("arn:aws:sqs:eu-west-1:123456789012:photos-events");
+  ASSERT_TRUE(aws.ok());
+  EXPECT_EQ(aws->partition, "aws");
+  EXPECT_EQ(aws->region, "eu-west-1");
+  EXPECT_EQ(aws->account, "123456789012");
+  EXPECT_EQ(aws->name, "photos-events");
+  auto minio = ParseQueueArn("arn:minio:sqs::ferry:webhook");
+  ASSERT_TRUE(minio.ok());
+  EXPECT_EQ(minio->partition, "minio");
+  EXPECT_EQ(minio->region, "");
+  EXPECT_EQ(minio->account, "ferry");
+  EXPECT_EQ(minio->name, "webhook");
+  for (const char* bad : {"", "arn:aws:sns:eu-west-1:1:t", "arn:aws:sqs:eu-west-1:1:",
+                          "arn:aws:sqs:r:1:q:extra", "arn::sqs:r:1:q", "aws:sqs:r:1:q",
+                          "arn:aws:sqs:r:1:a b", "https://sqs.eu-west-1.amazonaws.com/1/q"}) {
+    const auto got = ParseQueueArn(bad);
+    EXPECT_EQ(got.status().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
-}  // namespace ferry::serve::sqs
+}  // namespace ferry::sqs

@@ -1,13 +1,15 @@
-// SQS's JSON protocol, pure (sqs_protocol.h).
-#include "serve/sqs_protocol.h"
+// SQS's JSON protocol, pure (protocol.h).
+#include "sqs/protocol.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
 
 #include "s3/errors.h"
 
-namespace ferry::serve::sqs {
+namespace ferry::sqs {
 namespace {
 
 using nlohmann::json;
@@ -156,6 +158,77 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseGetAttributes(
   return out;
 }
 
+Call BuildGetQueueUrl(const std::string& name, const std::string& owner_account) {
+  json j = {{"QueueName", name}};
+  if (!owner_account.empty()) j["QueueOwnerAWSAccountId"] = owner_account;
+  return {"GetQueueUrl", Dump(j)};
+}
+
+Call BuildCreateQueue(const std::string& name,
+                      const std::vector<std::pair<std::string, std::string>>& attributes) {
+  json j = {{"QueueName", name}};
+  if (!attributes.empty()) {
+    json a = json::object();
+    for (const auto& [k, v] : attributes) a[k] = v;
+    j["Attributes"] = std::move(a);
+  }
+  return {"CreateQueue", Dump(j)};
+}
+
+Result<std::string> ParseQueueUrl(std::string_view reply, std::string_view action) {
+  FERRY_ASSIGN_OR_RETURN(json j, Object(reply, action));
+  const std::string* url = StringAt(j, "QueueUrl");
+  if (url == nullptr || url->empty()) {
+    return Status::Unavailable("SQS " + std::string(action) + ": the reply has no QueueUrl");
+  }
+  return *url;
+}
+
+Call BuildSetAttributes(const std::string& queue_url,
+                        const std::vector<std::pair<std::string, std::string>>& attributes) {
+  json a = json::object();
+  for (const auto& [k, v] : attributes) a[k] = v;
+  return {"SetQueueAttributes", Dump({{"QueueUrl", queue_url}, {"Attributes", std::move(a)}})};
+}
+
+Call BuildDeleteQueue(const std::string& queue_url) {
+  return {"DeleteQueue", Dump({{"QueueUrl", queue_url}})};
+}
+
+Result<QueueArn> ParseQueueArn(std::string_view arn) {
+  auto bad = [&] {
+    return Status::InvalidArgument(
+        "'" + std::string(arn.substr(0, 200)) +
+        "' is not a queue ARN (arn:PARTITION:sqs:REGION:ACCOUNT:NAME, such as "
+        "arn:aws:sqs:eu-west-1:123456789012:photos-events or arn:minio:sqs::ferry:webhook)");
+  };
+  std::vector<std::string_view> parts;
+  std::string_view rest = arn;
+  while (true) {
+    const size_t colon = rest.find(':');
+    parts.push_back(rest.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "sqs" || parts[1].empty() ||
+      parts[5].empty()) {
+    return bad();
+  }
+  auto plain = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
+             c == '.';
+    });
+  };
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (!plain(parts[i])) return bad();
+  }
+  return QueueArn{.partition = std::string(parts[1]),
+                  .region = std::string(parts[3]),
+                  .account = std::string(parts[4]),
+                  .name = std::string(parts[5])};
+}
+
 Result<RedrivePolicy> ParseRedrivePolicy(std::string_view text) {
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   RedrivePolicy p;
@@ -246,4 +319,4 @@ std::string RegionOfQueueUrl(std::string_view queue_url) {
   return "";
 }
 
-}  // namespace ferry::serve::sqs
+}  // namespace ferry::sqs
