@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "app/config_schedules.h"
+#include "app/config_replication_events.h"
 #include "app/config_sqs.h"
 #include "app/location.h"
 #include "app/providers.h"
@@ -596,7 +597,11 @@ Status ParseServe(const toml::table& t, const std::string& src,
   FERRY_RETURN_IF_ERROR(CheckKeys(
       t, where,
       {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
-       "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key"}));
+       "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key",
+       "replication_events"}));
+  if (const toml::node* n = t.get("replication_events")) {
+    FERRY_RETURN_IF_ERROR(ParseReplicationEvents(*n, src, out.replication_events));
+  }
   if (const toml::node* n = t.get("sqs")) {
     FERRY_RETURN_IF_ERROR(ParseSqsQueues(*n, src, remotes, out.sqs));
   }
