@@ -48,6 +48,7 @@ start_serve() {
   return 1
 }
 start_receiver() {
+  : > "$WORK/receiver.out"
   python3 "$FERRY_TEST_TOOLS/webhook_receiver.py" --port "$RPORT" --out "$HOOK" \
     --token "$FERRY_HOOK_TOKEN" > "$WORK/receiver.out" 2>&1 &
   rpid=$!
@@ -94,8 +95,9 @@ check "  and nothing was sent" [ "$(metric 'ferry_replication_events_sent_total{
 
 # the webhook comes up: the records kept arrive (retried with backoff)
 check "the webhook starts" start_receiver
+has_record() { record "$@" > /dev/null; }
 check "the failure's record arrives once the webhook is up" \
-  wait_for 90 record Replication:OperationFailedReplication "bad/x+y.txt" to-gone
+  wait_for 90 has_record Replication:OperationFailedReplication "bad/x+y.txt" to-gone
 R=$(record Replication:OperationFailedReplication "bad/x+y.txt" to-gone)
 check "  eventSource aws:s3, eventVersion 2.2" [ "$(field "$R" eventSource)/$(field "$R" eventVersion)" = "aws:s3/2.2" ]
 check "  awsRegion is the source's" [ "$(field "$R" awsRegion)" = "${FERRY_TEST_S3_REGION:-region-a}" ]
@@ -110,11 +112,16 @@ check "  counted sent" metric_at_least 'ferry_replication_events_sent_total{even
 # records in the outbox when serve is SIGKILLed arrive after its restart
 kill "$rpid"; wait "$rpid" 2>/dev/null || true; rpid=
 before=$(metric 'ferry_replication_events_failed_total{event="failed"}')
-check "with the webhook down again, a later round's failure waits in the outbox" \
+echo bad | aws_side a s3 cp - "s3://$A/bad/second.txt" >/dev/null
+check "with the webhook down again, another failure waits in the outbox" \
   wait_for 30 metric_at_least 'ferry_replication_events_failed_total{event="failed"}' $((before + 1))
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=
 mapfile -t KEPT < <(sqlite3 "$WORK/state.db" "select printf('%016X', id) from replication_events")
 check "serve SIGKILLed with ${#KEPT[@]} records undelivered" [ "${#KEPT[@]}" -ge 1 ]
+# serve checks every destination when it starts: the bucket is there again (the failed versions
+# then go there, late)
+aws_side b s3api create-bucket --bucket "$C" >/dev/null
+aws_side b s3api put-bucket-versioning --bucket "$C" --versioning-configuration Status=Enabled
 echo slow | aws_side a s3 cp - "s3://$A/slow/late.txt" >/dev/null   # written while serve is down
 sleep 2                                                               # past its 1 s threshold
 check "the webhook starts again" start_receiver
@@ -122,12 +129,14 @@ check "serve starts again" start_serve
 all_kept_received() { for s in "${KEPT[@]}"; do received_sequencer "$s" || return 1; done; }
 check "every record kept through the SIGKILL arrives" wait_for 60 all_kept_received
 check "a version replicated past its threshold: OperationReplicatedAfterThreshold" \
-  wait_for 60 record Replication:OperationReplicatedAfterThreshold slow/late.txt slow
+  wait_for 60 has_record Replication:OperationReplicatedAfterThreshold slow/late.txt slow
 R=$(record Replication:OperationReplicatedAfterThreshold slow/late.txt slow)
 check "  threshold 1, replicationTime at least 2 (s)" \
   [ "$(field "$R" replicationEventData.threshold)" = 1 -a "$(field "$R" replicationEventData.replicationTime)" -ge 2 ]
 check "a failed version pending past its threshold: OperationMissedThreshold" \
-  wait_for 60 record Replication:OperationMissedThreshold "bad/x+y.txt" to-gone
+  wait_for 60 has_record Replication:OperationMissedThreshold "bad/x+y.txt" to-gone
+check "the failed versions replicated late once their bucket is back: OperationReplicatedAfterThreshold" \
+  wait_for 60 has_record Replication:OperationReplicatedAfterThreshold bad/second.txt to-gone
 check "the records are counted sent" \
   metric_at_least 'ferry_replication_events_sent_total{event="after-threshold"}' 1
 check "the outbox's size is exported" bash -c "curl -sf '$URL/metrics' | grep -q '^ferry_replication_events_pending '"
