@@ -177,9 +177,10 @@ std::optional<ReplicationEvent> EventOf(const VersionStatus& s, std::string_view
 Status StatusStore::Record(const VersionStatus& s) {
   const std::string state(VersionStateName(s.state));
   const ReplicationEventSet recorded = RecordedReplicationEvents();
+  // Only then is the stored state read (one more statement, in the same transaction).
   const bool may_cause_event = (s.state == VersionState::kFailed && recorded.failed) ||
-                               (s.state == VersionState::kCompleted && recorded.after_threshold &&
-                                s.threshold_ns > 0);
+                               (s.state == VersionState::kCompleted &&
+                                EventOf(s, "").has_value());
   return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
     std::string before;
     if (may_cause_event) {

@@ -7,12 +7,14 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "state/state.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_transport.h"
+#include "testing/test_executor.h"
 
 namespace ferry::serve {
 namespace {
@@ -64,7 +66,8 @@ class ReplicationEventSenderTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<ReplicationEventSender> Sender(int batch = 100, int64_t max_pending = 1000) {
+  std::unique_ptr<ReplicationEventSender> Sender(int batch = 100, int64_t max_pending = 1000,
+                                                 transfer::Executor* executor = nullptr) {
     ReplicationEventsOptions o;
     o.url = "https://hooks.example/ferry";
     o.token = "sekret";
@@ -72,7 +75,7 @@ class ReplicationEventSenderTest : public ::testing::Test {
     o.batch = batch;
     o.max_pending = max_pending;
     return std::make_unique<ReplicationEventSender>(*outbox_, transport_, clock_, registry_,
-                                                    nullptr, o);
+                                                    executor, o);
   }
 
   // A counter's value: `event` "" for one without labels.
@@ -187,6 +190,21 @@ TEST_F(ReplicationEventSenderTest, AFullOutboxDropsTheOldestAndCountsThem) {
                                                                            ["key"],
             "k7");
   EXPECT_EQ(registry_.AddGauge("ferry_replication_events_pending", "").Get().value(), 0);
+}
+
+TEST_F(ReplicationEventSenderTest, PostsOnAWorkerOfTheProcesssExecutor) {
+  Fail(1);
+  auto sender = Sender(100, 1000, &testing::TestExecutor());
+  std::thread::id posted_on;
+  transport_.SetHandler([&](const http::HttpRequest&) {
+    posted_on = std::this_thread::get_id();
+    return testing::FakeReply::Ok();
+  });
+  auto round = sender->DeliverOnce({});
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->sent, 1);
+  EXPECT_NE(posted_on, std::thread::id());
+  EXPECT_NE(posted_on, std::this_thread::get_id());
 }
 
 }  // namespace
