@@ -91,4 +91,19 @@ Status ParseReplicationEvents(const toml::node& node, const std::string& src,
   return Status::Ok();
 }
 
+replicate::ReplicationEventSet RecordedEvents(const ReplicationEventsConfig& config) {
+  replicate::ReplicationEventSet set;
+  if (!config.present) return set;
+  for (const std::string& name : config.events) {
+    const std::optional<replicate::ReplicationEvent> e =
+        replicate::ParseReplicationEventConfigName(name);
+    if (!e) continue;  // refused when the config was read
+    set.failed = set.failed || *e == replicate::ReplicationEvent::kFailed;
+    set.missed_threshold =
+        set.missed_threshold || *e == replicate::ReplicationEvent::kMissedThreshold;
+    set.after_threshold = set.after_threshold || *e == replicate::ReplicationEvent::kAfterThreshold;
+  }
+  return set;
+}
+
 }  // namespace ferry::app

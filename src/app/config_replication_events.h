@@ -1,5 +1,5 @@
 // [serve.replication_events] of the config file (app/config.h): where `ferry serve` sends the
-// S3-style `Replication:` event records. Internal to config.cc; pure parsing, thread-safe.
+// S3-style `Replication:` event records. Parsed by config.cc; pure, thread-safe.
 #pragma once
 
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "app/config.h"
 #include "base/status.h"
+#include "replicate/event_outbox.h"
 
 namespace ferry::app {
 
@@ -17,5 +18,10 @@ namespace ferry::app {
 // batch outside 1..1000 are refused with one line naming the file and the key.
 Status ParseReplicationEvents(const toml::node& node, const std::string& src,
                               ReplicationEventsConfig& out);
+
+// The events the status stores of a process with this config write to the outbox
+// (replicate::SetRecordedReplicationEvents): those of `events`, none when the table is absent.
+// `ferry serve` and `ferry worker` (whose replication writes the same store) both set it.
+replicate::ReplicationEventSet RecordedEvents(const ReplicationEventsConfig& config);
 
 }  // namespace ferry::app

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "app/config.h"
+#include "app/config_replication_events.h"
 
 namespace ferry::app {
 namespace {
@@ -37,6 +38,11 @@ TEST(ConfigReplicationEventsTest, ParsesEveryKey) {
   EXPECT_EQ(e.events, (std::vector<std::string>{"missed-threshold"}));
   EXPECT_EQ(e.max_pending, 10);
   EXPECT_EQ(e.batch, 5);
+  const replicate::ReplicationEventSet set = RecordedEvents(e);
+  EXPECT_FALSE(set.failed);
+  EXPECT_TRUE(set.missed_threshold);
+  EXPECT_FALSE(set.after_threshold);
+  EXPECT_FALSE(RecordedEvents(ReplicationEventsConfig{}).any());  // no table: none
 }
 
 TEST(ConfigReplicationEventsTest, RefusesWhatIsWrongInOneLine) {

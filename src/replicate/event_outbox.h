@@ -7,8 +7,8 @@
 // and deletes each only after the webhook acknowledged it: at least once.
 //
 // Which events the status stores of this process write is process-wide
-// (SetRecordedReplicationEvents; none by default): `ferry serve` turns them on from
-// [serve.replication_events]. A `ferry worker` sharing the store records none.
+// (SetRecordedReplicationEvents; none by default): `ferry serve` and `ferry worker` turn them
+// on from their config's [serve.replication_events] (app::RecordedEvents).
 //
 // Claiming: several processes may deliver from one store; Claim leases rows to one owner until
 // a time (SQLite: the write transaction excludes other writers; PostgreSQL: FOR UPDATE SKIP

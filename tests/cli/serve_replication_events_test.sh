@@ -40,7 +40,7 @@ url = "http://127.0.0.1:$RPORT/hook"
 token_env = "FERRY_HOOK_TOKEN"
 EOT
 pid= rpid=
-trap 'for p in $pid $rpid; do kill -9 "$p" 2>/dev/null || true; done; cleanup' EXIT
+trap 'for p in $pid $rpid; do kill "$p" 2>/dev/null || true; done; cleanup' EXIT
 start_serve() {
   "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" >> "$WORK/serve.out" 2>> "$WORK/serve.err" &
   pid=$!

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "app/config_replication_events.h"
 #include "app/continuous.h"
 #include "app/durable.h"
 #include "app/kinds.h"
@@ -248,22 +249,8 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
 
 Status ServeInstance::BeginReplicationEvents() {
   const app::ReplicationEventsConfig& ev = plan_.serve.replication_events;
-  replicate::ReplicationEventSet recorded;
-  for (const std::string& name : ev.present ? ev.events : std::vector<std::string>{}) {
-    switch (*replicate::ParseReplicationEventConfigName(name)) {
-      case replicate::ReplicationEvent::kFailed:
-        recorded.failed = true;
-        break;
-      case replicate::ReplicationEvent::kMissedThreshold:
-        recorded.missed_threshold = true;
-        break;
-      case replicate::ReplicationEvent::kAfterThreshold:
-        recorded.after_threshold = true;
-        break;
-    }
-  }
   // From now on the status stores of this process (its workers') write the outbox.
-  replicate::SetRecordedReplicationEvents(recorded);
+  replicate::SetRecordedReplicationEvents(app::RecordedEvents(ev));
   if (!ev.present) return Status::Ok();
   // awsRegion: the source remote's region.
   std::map<std::string, std::string> regions;
