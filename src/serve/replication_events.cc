@@ -28,6 +28,21 @@ uint64_t SplitMix(uint64_t& state) {
 
 }  // namespace
 
+std::string WebhookUrlForLog(std::string_view url) {
+  std::string out;
+  const size_t scheme = url.find("://");
+  const size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const size_t path = url.find_first_of("/?", host);
+  const std::string_view authority = url.substr(host, path - host);
+  const size_t at = authority.rfind('@');
+  out = std::string(url.substr(0, host)) +
+        std::string(at == std::string_view::npos ? authority : authority.substr(at + 1));
+  if (path == std::string_view::npos) return out;
+  const std::string_view rest = url.substr(path);
+  const size_t query = rest.find('?');
+  return out + std::string(rest.substr(0, query)) + (query == std::string_view::npos ? "" : "?...");
+}
+
 ReplicationEventSender::ReplicationEventSender(replicate::EventOutbox& outbox,
                                                http::HttpTransport& transport, Clock& clock,
                                                obs::Registry& registry,
@@ -132,15 +147,24 @@ Result<DeliveryRound> ReplicationEventSender::DeliverOnce(std::stop_token stop) 
         failed_.WithLabels({std::string(replicate::ReplicationEventConfigName(e.event))}).Add();
       }
       obs::Log(obs::Level::kWarn,
-               "replication events: POST " + options_.url + " of " +
+               "replication events: POST " + WebhookUrlForLog(options_.url) + " of " +
                    std::to_string(batch.size()) + " records failed (" +
-                   (posted.ok() ? "HTTP " + std::to_string(status_code) : posted.message()) +
+                   (posted.ok() ? "HTTP " + std::to_string(status_code) : Redacted(posted.message())) +
                    "); next try in " + std::to_string(std::max(delay, floor).count()) + " ms");
     }
   }
   FERRY_ASSIGN_OR_RETURN(int64_t pending, outbox_.Pending());
   pending_.Get().Set(static_cast<double>(pending));
   return round;
+}
+
+std::string ReplicationEventSender::Redacted(std::string message) const {
+  const std::string shown = WebhookUrlForLog(options_.url);
+  for (size_t at = message.find(options_.url); at != std::string::npos;
+       at = message.find(options_.url, at + shown.size())) {
+    message.replace(at, options_.url.size(), shown);
+  }
+  return message;
 }
 
 void ReplicationEventSender::Tick() {

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -66,6 +67,10 @@ struct DeliveryRound {
   bool full = false;    // a whole batch was claimed (more may be waiting)
 };
 
+// `url` as logs show it: without user info and query (a token may be there):
+// "https://hooks.example/ferry?k=..." -> "https://hooks.example/ferry?...".
+std::string WebhookUrlForLog(std::string_view url);
+
 class ReplicationEventSender {
  public:
   // `outbox`, `transport`, `clock`, `registry` and `executor` (may be null: the POST is sent
@@ -88,6 +93,8 @@ class ReplicationEventSender {
  private:
   Status Post(const std::string& body, std::stop_token stop, int& status_code);
   void Tick();
+  // `message` with the url as WebhookUrlForLog shows it.
+  std::string Redacted(std::string message) const;
   replicate::EventOutbox& outbox_;
   http::HttpTransport& transport_;
   Clock& clock_;

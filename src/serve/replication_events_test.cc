@@ -192,6 +192,14 @@ TEST_F(ReplicationEventSenderTest, AFullOutboxDropsTheOldestAndCountsThem) {
   EXPECT_EQ(registry_.AddGauge("ferry_replication_events_pending", "").Get().value(), 0);
 }
 
+TEST(WebhookUrlForLogTest, HidesUserInfoAndQuery) {
+  EXPECT_EQ(WebhookUrlForLog("https://hooks.example/ferry"), "https://hooks.example/ferry");
+  EXPECT_EQ(WebhookUrlForLog("https://u:pw@hooks.example:8443/a/b?token=x&y=1"),
+            "https://hooks.example:8443/a/b?...");
+  EXPECT_EQ(WebhookUrlForLog("http://h?k=v"), "http://h?...");
+  EXPECT_EQ(WebhookUrlForLog("http://h:1"), "http://h:1");
+}
+
 TEST_F(ReplicationEventSenderTest, PostsOnAWorkerOfTheProcesssExecutor) {
   Fail(1);
   auto sender = Sender(100, 1000, &testing::TestExecutor());

@@ -276,7 +276,7 @@ Status ServeInstance::BeginReplicationEvents() {
       *outbox_, plan_.wiring->transport(), SystemClock::Default(), obs::DefaultRegistry(),
       executor_.get(), std::move(o));
   event_sender_->Start(std::chrono::seconds(1));
-  obs::Log(obs::Level::kInfo, "sending replication events to " + ev.url);
+  obs::Log(obs::Level::kInfo, "sending replication events to " + serve::WebhookUrlForLog(ev.url));
   return Status::Ok();
 }
 
