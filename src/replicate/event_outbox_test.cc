@@ -39,14 +39,13 @@ class EventOutboxTest : public ::testing::Test {
                                })
                     .ok());
     const std::string base(url);
-    auto session = state::OpenPgSession(base + (base.find('?') == std::string::npos ? "?" : "&") +
-                                            "options=-csearch_path%3D" + schema_,
-                                        clock_);
+    url_ = base + (base.find('?') == std::string::npos ? "?" : "&") +
+           "options=-csearch_path%3D" + schema_;
 #else
     dir_ = std::filesystem::temp_directory_path() /
            ("ferry-outbox-" + std::to_string(std::random_device{}()));
-    auto session = state::OpenSqliteSession((dir_ / "state.db").string());
 #endif
+    auto session = OpenSession();
     ASSERT_TRUE(session.ok()) << session.status().message();
     session_ = std::move(*session);
     auto store = StatusStore::Open(*session_);
@@ -69,6 +68,15 @@ class EventOutboxTest : public ::testing::Test {
                                  })
                       .ok());
     }
+  }
+
+  // A session of its own on the test's database (another process's, as far as locks go).
+  Result<std::unique_ptr<state::SqlSession>> OpenSession() {
+#ifdef FERRY_EVENT_OUTBOX_PG
+    return state::OpenPgSession(url_, clock_);
+#else
+    return state::OpenSqliteSession((dir_ / "state.db").string());
+#endif
   }
 
   static VersionStatus Row(std::string key, VersionState state) {
@@ -94,6 +102,7 @@ class EventOutboxTest : public ::testing::Test {
 
   SystemClock clock_;
   std::filesystem::path dir_;
+  std::string url_;  // PostgreSQL: the test's schema
   std::unique_ptr<state::SqlSession> admin_;
   std::string schema_;
   std::unique_ptr<state::SqlSession> session_;
@@ -243,6 +252,15 @@ TEST_F(EventOutboxTest, ConcurrentClaimersNeverShareARow) {
   for (int i = 0; i < kRows; ++i) {
     ASSERT_TRUE(store_->Record(Row("k" + std::to_string(i), VersionState::kFailed)).ok());
   }
+  // Four claimers, each on a session of its own (as several serves of one store are).
+  std::vector<std::unique_ptr<state::SqlSession>> sessions;
+  std::vector<std::unique_ptr<EventOutbox>> outboxes;
+  for (int t = 0; t < 4; ++t) {
+    auto session = OpenSession();
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    sessions.push_back(std::move(*session));
+    outboxes.push_back(std::make_unique<EventOutbox>(*sessions.back()));
+  }
   std::mutex mu;
   std::multiset<int64_t> seen;
   std::vector<std::thread> threads;
@@ -250,7 +268,7 @@ TEST_F(EventOutboxTest, ConcurrentClaimersNeverShareARow) {
     threads.emplace_back([&, t] {
       const std::string owner = "o" + std::to_string(t);
       for (;;) {
-        auto claimed = outbox_->Claim(owner, 7, 100, 1'000'000);
+        auto claimed = outboxes[t]->Claim(owner, 7, 100, 1'000'000);
         ASSERT_TRUE(claimed.ok()) << claimed.status().message();
         if (claimed->empty()) return;
         std::lock_guard lock(mu);
