@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "app/config_schedules.h"
+#include "app/config_replication_events.h"
 #include "app/config_sqs.h"
 #include "app/location.h"
 #include "app/providers.h"
@@ -597,7 +598,10 @@ Status ParseServe(const toml::table& t, const std::string& src,
       t, where,
       {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
        "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key",
-       "unpack_regions"}));
+       "unpack_regions", "replication_events"}));
+  if (const toml::node* n = t.get("replication_events")) {
+    FERRY_RETURN_IF_ERROR(ParseReplicationEvents(*n, src, out.replication_events));
+  }
   if (const toml::node* n = t.get("sqs")) {
     FERRY_RETURN_IF_ERROR(ParseSqsQueues(*n, src, remotes, out.sqs));
   }

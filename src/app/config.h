@@ -102,6 +102,14 @@
 //                                       # with dead_letter_queue_url; without it the queue's
 //                                       # RedrivePolicy does)
 //
+//   [serve.replication_events]          # S3-style Replication: event records to a webhook
+//   url = "https://hooks.example/ferry" # POSTed {"Records": [...]} (serve/replication_events.h)
+//   token_env = "FERRY_HOOK_TOKEN"      # optional: Authorization: Bearer <its value>
+//   events = ["failed", "missed-threshold", "after-threshold"]   # default: all three
+//   ca_bundle = "/etc/ferry/hooks-ca.pem"   # optional, https only: the CAs the url is checked with
+//   max_pending = 100000                # outbox rows kept at most (the oldest past it dropped)
+//   batch = 100                         # records per POST, 1 to 1000
+//
 //   [[schedules]]                       # a command serve starts at these times, once per
 //   name = "nightly-b"                  # occurrence across every serve of the store
 //   at = "daily 02:00"                  # "hourly", "daily HH:MM", "Mon,Thu 06:00", "every 15m"
@@ -217,6 +225,20 @@ struct SqsQueueConfig {
   int max_receives = 5;   // 1..1000; set only with dead_letter_queue_url
 };
 
+// [serve.replication_events]: S3-style `Replication:` event records sent to a webhook
+// (serve/replication_events.h; docs/design/serve.md, "Replication events"). Checked when read
+// (config_replication_events.cc).
+struct ReplicationEventsConfig {
+  bool present = false;  // the table is there: records are kept and sent
+  std::string url;        // http(s)://host[:port]/path the records are POSTed to
+  std::string token_env;  // "": no Authorization; else "Bearer " + the variable's value
+  // "failed", "missed-threshold", "after-threshold" (default: all three)
+  std::vector<std::string> events = {"failed", "missed-threshold", "after-threshold"};
+  std::string ca_bundle;  // PEM CA bundle for an https url ("": the system's)
+  int64_t max_pending = 100000;  // outbox rows kept at most; the oldest past it are dropped
+  int batch = 100;               // records per POST
+};
+
 struct ServeConfig {
   bool present = false;  // the file has a [serve] table
   std::string listen = "127.0.0.1:9380";
@@ -239,6 +261,7 @@ struct ServeConfig {
   // TESTS ONLY: "HOST:PORT" where every SNS host is reached (the URL checks and the TLS name
   // check stay); refused without sns_ca_bundle. See docs/design/serve.md.
   std::string sns_test_connect_to;
+  ReplicationEventsConfig replication_events;  // [serve.replication_events]
 };
 
 // One [[schedules]] entry: a command `ferry serve` starts at cron-like times, once per

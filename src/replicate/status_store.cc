@@ -5,6 +5,7 @@
 #include <optional>
 #include <tuple>
 
+#include "replicate/event_outbox.h"
 #include "state/migrate.h"
 
 namespace ferry::replicate {
@@ -63,7 +64,26 @@ Status AddSlaColumns(SqlTx& tx, const state::Dialect& d) {
   return Status::Ok();
 }
 
-constexpr state::Migration kMigrations[] = {&CreateTables, &AddTagsDigest, &AddSlaColumns};
+// Version 4: the outbox of replication event records (event_outbox.h), written in the
+// transaction of the status change that causes each; `lease_until` orders the claims.
+Status AddEventOutbox(SqlTx& tx, const state::Dialect& d) {
+  const std::string statements[] = {
+      "CREATE TABLE replication_events (id " + std::string(d.id_column) +
+          ", event TEXT NOT NULL, source TEXT NOT NULL, rule TEXT NOT NULL,"
+          " destination TEXT NOT NULL, object_key TEXT NOT NULL, source_version TEXT NOT NULL,"
+          " source_etag TEXT NOT NULL, size BIGINT NOT NULL, delete_marker BIGINT NOT NULL,"
+          " error_code TEXT NOT NULL, http_status BIGINT NOT NULL, message TEXT NOT NULL,"
+          " event_ns BIGINT NOT NULL, pending_since_ns BIGINT NOT NULL,"
+          " threshold_ns BIGINT NOT NULL, attempts BIGINT NOT NULL, lease_owner TEXT NOT NULL,"
+          " lease_until BIGINT NOT NULL)",
+      "CREATE INDEX replication_events_due ON replication_events (lease_until, id)",
+  };
+  for (const std::string& sql : statements) FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  return Status::Ok();
+}
+
+constexpr state::Migration kMigrations[] = {&CreateTables, &AddTagsDigest, &AddSlaColumns,
+                                            &AddEventOutbox};
 constexpr state::Component kComponent{"replication", kMigrations};
 
 constexpr const char* kColumns =
@@ -134,9 +154,48 @@ Result<std::unique_ptr<StatusStore>> StatusStore::Open(state::SqlSession& sessio
   return std::unique_ptr<StatusStore>(new StatusStore(session));
 }
 
+namespace {
+
+// The event a row recorded in state `s.state` causes when its stored state was `before`
+// ("" = no row), if the process records it (event_outbox.h): a row going FAILED; a completion
+// later than its threshold.
+std::optional<ReplicationEvent> EventOf(const VersionStatus& s, std::string_view before) {
+  const ReplicationEventSet recorded = RecordedReplicationEvents();
+  if (s.state == VersionState::kFailed && before != "FAILED" && recorded.failed) {
+    return ReplicationEvent::kFailed;
+  }
+  if (s.state == VersionState::kCompleted && before != "COMPLETED" && recorded.after_threshold &&
+      s.threshold_ns > 0 && s.pending_since_ns > 0 &&
+      s.updated_ns - s.pending_since_ns > s.threshold_ns) {
+    return ReplicationEvent::kAfterThreshold;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Status StatusStore::Record(const VersionStatus& s) {
   const std::string state(VersionStateName(s.state));
+  const ReplicationEventSet recorded = RecordedReplicationEvents();
+  // Only then is the stored state read (one more statement, in the same transaction).
+  const bool may_cause_event = (s.state == VersionState::kFailed && recorded.failed) ||
+                               (s.state == VersionState::kCompleted &&
+                                EventOf(s, "").has_value());
   return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    std::string before;
+    if (may_cause_event) {
+      FERRY_ASSIGN_OR_RETURN(
+          state::SqlRows rows,
+          tx.Exec("SELECT state FROM replication_status WHERE source = $1 AND object_key = $2"
+                  " AND rule = $3 AND destination = $4 AND source_version = $5",
+                  {s.source, s.key, s.rule, s.destination, s.source_version}));
+      if (!rows.rows.empty()) before = state::CellText(rows.rows[0][0]);
+    }
+    if (may_cause_event) {
+      if (std::optional<ReplicationEvent> e = EventOf(s, before)) {
+        FERRY_RETURN_IF_ERROR(internal::AppendEvent(tx, s, *e, s.updated_ns));
+      }
+    }
     return tx
         .Exec(std::string("INSERT INTO replication_status (") + kColumns +
                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
@@ -342,15 +401,21 @@ Result<std::vector<LabelCount>> StatusStore::MarkMissedThreshold(std::string_vie
     // others at the same time (a count read before would count theirs twice).
     FERRY_ASSIGN_OR_RETURN(
         state::SqlRows rows,
-        tx.Exec("UPDATE replication_status SET missed_threshold = 1"
+        tx.Exec(std::string("UPDATE replication_status SET missed_threshold = 1"
                 " WHERE " FERRY_PENDING_STATES " AND ($1 = '' OR source = $1)"
                 " AND missed_threshold = 0 AND threshold_ns > 0 AND pending_since_ns > 0"
                 " AND pending_since_ns < $2 - threshold_ns"
-                " RETURNING source, rule, destination",
+                " RETURNING ") + kColumns,
                 {source, now_ns}));
+    const bool record = RecordedReplicationEvents().missed_threshold;
     std::map<std::tuple<std::string, std::string, std::string>, int64_t> flagged;
     for (const SqlRow& r : rows.rows) {
-      ++flagged[{state::CellText(r[0]), state::CellText(r[1]), state::CellText(r[2])}];
+      const VersionStatus row = FromRow(r);
+      ++flagged[{row.source, row.rule, row.destination}];
+      if (record) {
+        FERRY_RETURN_IF_ERROR(
+            internal::AppendEvent(tx, row, ReplicationEvent::kMissedThreshold, now_ns));
+      }
     }
     for (const auto& [group, n] : flagged) {
       const auto& [src, rule, destination] = group;

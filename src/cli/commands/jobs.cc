@@ -6,6 +6,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "app/config_replication_events.h"
 #include "app/durable.h"
 #include "app/state_files.h"
 #include "app/views.h"
@@ -147,6 +148,9 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     w.only_run = a.run;
     w.exit_when_done = a.until_done;
   }
+  // [serve.replication_events]: the failures and late completions this worker records are
+  // written to the outbox, which `ferry serve` delivers.
+  replicate::SetRecordedReplicationEvents(app::RecordedEvents(config->serve.replication_events));
   app::Wiring wiring(std::move(config).value());
   w.owner = jobs::DefaultOwner();
   w.registry = &app::Kinds();  // every kind of this ferry

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "app/config_replication_events.h"
 #include "app/continuous.h"
 #include "app/durable.h"
 #include "app/kinds.h"
@@ -109,6 +110,20 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
                                      plan.serve.token_env + " is not set");
     }
     plan.token = value;
+  }
+  if (const app::ReplicationEventsConfig& ev = plan.serve.replication_events; ev.present) {
+    if (!ev.token_env.empty()) {
+      const char* value = std::getenv(ev.token_env.c_str());
+      if (value == nullptr || *value == '\0') {
+        return Status::InvalidArgument("[serve.replication_events] token_env: the environment "
+                                       "variable " + ev.token_env + " is not set");
+      }
+      plan.events_token = value;
+    }
+    if (!ev.ca_bundle.empty() && ::access(ev.ca_bundle.c_str(), R_OK) != 0) {
+      return Status::InvalidArgument("[serve.replication_events] ca_bundle: cannot read " +
+                                     ev.ca_bundle);
+    }
   }
   plan.no_auth = a.insecure_no_auth || plan.serve.insecure_no_auth;
   if (plan.no_auth && !plan.token.empty()) {
@@ -256,6 +271,8 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   // The replication SLA gauges (replicate/sla.h) of each source from the status store: at the
   // start, every 30 s, and when serving ends.
   FERRY_ASSIGN_OR_RETURN(s->status_, replicate::StatusStore::Open(*store.session()));
+  // Before the first refresh and the workers: the records their status changes cause.
+  FERRY_RETURN_IF_ERROR(s->BeginReplicationEvents());
   for (size_t i = 0; i < p.passes.size(); ++i) {
     s->sla_.push_back(std::make_unique<replicate::SlaMetrics>(
         obs::DefaultRegistry(), p.targets[i].source_name, &p.passes[i].rules));
@@ -281,6 +298,39 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   return s;
 }
 
+Status ServeInstance::BeginReplicationEvents() {
+  const app::ReplicationEventsConfig& ev = plan_.serve.replication_events;
+  // From now on the status stores of this process (its workers') write the outbox.
+  replicate::SetRecordedReplicationEvents(app::RecordedEvents(ev));
+  if (!ev.present) return Status::Ok();
+  // awsRegion: the source remote's region.
+  std::map<std::string, std::string> regions;
+  for (const app::ReplicationTargets& t : plan_.targets) {
+    const auto& remotes = plan_.wiring->config().remotes;
+    if (auto r = remotes.find(t.source.remote); r != remotes.end()) {
+      regions[t.source_name] = r->second.region;
+    }
+  }
+  outbox_ = std::make_unique<replicate::EventOutbox>(*store_.session());
+  serve::ReplicationEventsOptions o;
+  o.url = ev.url;
+  o.token = plan_.events_token;
+  o.ca_bundle = ev.ca_bundle;
+  o.owner = worker_options_.owner;
+  o.batch = ev.batch;
+  o.max_pending = ev.max_pending;
+  o.context.region_of = [regions](std::string_view source) {
+    auto r = regions.find(std::string(source));
+    return r == regions.end() ? std::string() : r->second;
+  };
+  event_sender_ = std::make_unique<serve::ReplicationEventSender>(
+      *outbox_, plan_.wiring->transport(), SystemClock::Default(), obs::DefaultRegistry(),
+      executor_.get(), std::move(o));
+  event_sender_->Start(std::chrono::seconds(1));
+  obs::Log(obs::Level::kInfo, "sending replication events to " + serve::WebhookUrlForLog(ev.url));
+  return Status::Ok();
+}
+
 ServeInstance::~ServeInstance() { Stop(); }
 
 void ServeInstance::Stop() {
@@ -290,6 +340,7 @@ void ServeInstance::Stop() {
   for (auto& p : pollers_) p->RequestStop();
   threads_.clear();  // joins the workers
   refreshers_.clear();  // a last refresh of the gauges
+  if (event_sender_) event_sender_->Stop();  // what is left is sent by the next start
   pollers_.clear();
 }
 

@@ -25,6 +25,7 @@
 #include "replicate/sla.h"
 #include "replicate/status_store.h"
 #include "serve/intake.h"
+#include "serve/replication_events.h"
 #include "serve/schedule_store.h"
 #include "serve/scheduler.h"
 #include "serve/sns_certs.h"
@@ -52,6 +53,7 @@ struct ServeArgs {
 struct ServePlan {
   app::ServeConfig serve;
   std::string token;   // the event intake's ("" with neither token_env nor SNS: no intake)
+  std::string events_token;  // [serve.replication_events] token_env's value ("": none)
   bool no_auth = false;  // --insecure-no-auth or [serve] insecure_no_auth: intake on, no token
   http::TlsFiles tls;    // the listener's (checked: http::ReadServerTls); none: plain HTTP
   uint64_t memory = 0;  // --memory (0: the worker's default)
@@ -121,6 +123,9 @@ class ServeInstance {
   Result<jobs::RunId> StartOccurrence(size_t index, serve::TimePoint due, std::stop_token stop);
   void ServeScheduledRun(jobs::RunId run);
   void StopSchedules();
+  // [serve.replication_events]: which events this process's status stores record, and the
+  // outbox's sender (none when the table is absent).
+  Status BeginReplicationEvents();
   struct ScheduledWorker {
     std::unique_ptr<jobs::Worker> worker;
     std::shared_ptr<std::atomic<bool>> ended;
@@ -149,6 +154,9 @@ class ServeInstance {
   std::unique_ptr<replicate::StatusStore> status_;
   std::vector<std::unique_ptr<replicate::SlaMetrics>> sla_;
   std::vector<std::unique_ptr<replicate::SlaRefresher>> refreshers_;
+  // [serve.replication_events]: the outbox's delivery (replication_events.h), null when off.
+  std::unique_ptr<replicate::EventOutbox> outbox_;
+  std::unique_ptr<serve::ReplicationEventSender> event_sender_;
   std::atomic<bool> stopping_{false};
   std::stop_source halt_;
   std::vector<Status> ended_;
