@@ -18,8 +18,17 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=http://127.0.0.1:$PORT
 count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --prefix "$1" --query 'length(Contents || `[]`)' --output text; }
 at_b() { [ "$(count_b "$1")" = "$2" ]; }
-metric() {  # metric NAME{LABELS...}: its value in serve's /metrics, summed over matching lines
-  curl -sf "$URL/metrics" | awk -v s="$1" 'index($0, s) == 1 { v += $NF } END { print v + 0 }'
+scrape() {  # serve's /metrics into $WORK/metrics.txt (three tries: a loaded machine)
+  local i
+  for i in 1 2 3; do curl -sf --max-time 10 "$URL/metrics" > "$WORK/metrics.txt" && return 0; sleep 1; done
+  return 1
+}
+metric() {  # metric NAME{LABELS...}: its value in a new scrape, summed over matching lines
+  scrape || { echo -1; return; }
+  scraped "$1"
+}
+scraped() {  # scraped NAME{LABELS...}: the same in the last scrape
+  awk -v s="$1" 'index($0, s) == 1 { v += $NF } END { print v + 0 }' "$WORK/metrics.txt"
 }
 put_a() { echo "$2" | aws_side a s3 cp - "s3://$A/$1" >/dev/null; }
 staging_empty() { [ "$(aws_side b s3api list-objects-v2 --bucket "$S" --query 'length(Contents || `[]`)' --output text)" = 0 ]; }
@@ -75,12 +84,13 @@ archives=$(metric ferry_transport_archives_staged_total)
 echo "  archives staged for 40 objects: $archives"
 check "  in a few archives, not one per object (1 to 10)" [ "$archives" -ge 1 -a "$archives" -le 10 ]
 series='{rule="all",destination="rb:'"$B"'/"'
-lat_count=$(metric "ferry_replication_latency_seconds_count$series}")
-within() { metric "ferry_replication_latency_seconds_bucket$series,le=\"$1\"}"; }
-echo "  latency: $lat_count versions; within 5 s: $(within 5), 10 s: $(within 10), 30 s: $(within 30)"
+check "serve's metrics are read" scrape
+lat_count=$(scraped "ferry_replication_latency_seconds_count$series}")
+within() { scraped "ferry_replication_latency_seconds_bucket$series,le=\"$1\"}"; }
+echo "  latency: $lat_count versions; within 5 s: $(within 5), 10 s: $(within 10), 30 s: $(within 30), 60 s: $(within 60)"
 check "  every version's latency measured" [ "$lat_count" -ge 40 ]
 check "  each within 30 s of its write (max_delay 8 s)" [ "$(within 30)" = "$lat_count" ] ||
-  curl -sf "$URL/metrics" | grep "^ferry_replication_latency_seconds" | sed 's/^/    /'
+  grep "^ferry_replication_latency_seconds" "$WORK/metrics.txt" | sed 's/^/    /'
 check "staging is left empty" wait_for 20 staging_empty
 
 # SIGKILL while versions wait: they are in the state store, not in serve's memory

@@ -10,7 +10,9 @@
 // SIGHUP: the config is read again; when it checks, the configuration served is stopped (its
 // jobs in flight given back to the store at once) and the new one started, the listener
 // answering 503 with Retry-After meanwhile; when it does not, the running one goes on and the
-// error is logged. SIGTERM or SIGINT: the intake answers 503, the SQS pollers stop polling, the
+// error is logged. A changed listen address, body limit, or TLS certificate or key (other
+// files, or the same files rewritten: a renewed certificate) restarts the listener with them
+// (Relisten); one that cannot start leaves the previous listener serving. SIGTERM or SIGINT: the intake answers 503, the SQS pollers stop polling, the
 // workers stop (jobs in flight cancelled, given back to the store at once) and it exits 0.
 #include <cstdio>
 #include <memory>
@@ -78,6 +80,59 @@ Result<std::shared_ptr<ServeInstance>> Replace(Current& current, jobs::JobStore&
   return shared;
 }
 
+// The listener's settings from a plan (the command line's --listen wins).
+http::ServerOptions ListenerOptions(const ServeArgs& a, const ServePlan& plan) {
+  http::ServerOptions so;
+  so.listen = a.listen.empty() ? plan.serve.listen : a.listen;
+  so.option = a.listen.empty() ? "[serve] listen" : "--listen";
+  so.tls = plan.tls;
+  so.max_body = plan.serve.max_event_body;
+  so.max_connections = 256;
+  so.idle_seconds = 10;
+  so.registry = &obs::DefaultRegistry();
+  so.name = "serve";
+  return so;
+}
+
+// The listener and what it was started with, so that a reload can tell whether it must start
+// again: its address, body limit, TLS files and their text as read then.
+struct Listener {
+  std::unique_ptr<http::HttpServer> server;
+  http::ServerOptions options;
+  http::TlsPem pem;
+};
+
+// After a reload that checked: the listener started again with `next` when anything it was
+// started with changed (the TLS files' text included). The old one stops first (its port is
+// free for the new one); if the new one cannot start, the old settings are started again and
+// the error logged. Errors: neither could start (nothing listens).
+Status Relisten(Listener& l, http::ServerOptions next, const http::ServerHandler& handler) {
+  Result<http::TlsPem> pem = http::ReadServerTls(next.tls);
+  if (!pem.ok()) return Status::Ok();  // PlanServe checked them: changed since; keep serving
+  if (next.listen == l.options.listen && next.max_body == l.options.max_body &&
+      next.tls.cert_file == l.options.tls.cert_file &&
+      next.tls.key_file == l.options.tls.key_file && pem->cert == l.pem.cert &&
+      pem->key == l.pem.key) {
+    return Status::Ok();
+  }
+  l.server.reset();
+  Result<std::unique_ptr<http::HttpServer>> started = http::HttpServer::Start(next, handler);
+  if (started.ok()) {
+    l.server = std::move(*started);
+    l.options = std::move(next);
+    l.pem = std::move(*pem);
+    obs::Log(obs::Level::kInfo, "listener started again on " + l.server->url() +
+                                    (l.options.tls.cert_file.empty() ? "" : " (TLS files read again)"));
+    return Status::Ok();
+  }
+  obs::Log(obs::Level::kError, "config reload: the listener could not start with the new "
+                               "settings, the previous ones kept: " + started.status().message());
+  Result<std::unique_ptr<http::HttpServer>> again = http::HttpServer::Start(l.options, handler);
+  if (!again.ok()) return again.status().WithContext("the listener could not start again");
+  l.server = std::move(*again);
+  return Status::Ok();
+}
+
 int RunServe(const ServeArgs& a, Context& ctx) {
   Result<ServePlan> first = serving::PlanServe(a, ctx.global.config_path, ctx.stop);
   if (!first.ok()) return ReportError(first.status());
@@ -88,15 +143,13 @@ int RunServe(const ServeArgs& a, Context& ctx) {
   if (store->session() == nullptr) {
     return ReportError(Status::InvalidArgument("--state: ferry serve needs a SQL state store"));
   }
-  http::ServerOptions so;
-  so.listen = a.listen.empty() ? first->serve.listen : a.listen;
-  so.option = a.listen.empty() ? "[serve] listen" : "--listen";
-  so.tls = first->tls;
-  so.max_body = first->serve.max_event_body;
-  so.max_connections = 256;
-  so.idle_seconds = 10;
-  so.registry = &obs::DefaultRegistry();
-  so.name = "serve";
+  Listener listener;
+  listener.options = ListenerOptions(a, *first);
+  {
+    Result<http::TlsPem> pem = http::ReadServerTls(listener.options.tls);
+    if (!pem.ok()) return ReportError(pem.status());
+    listener.pem = std::move(*pem);
+  }
   // the fleet's backlog gauges (jobs/backlog_metrics.h): every run in the store, served here or
   // by `ferry worker`s, so that workers can be scaled on them even when none runs
   jobs::BacklogMetrics backlog(obs::DefaultRegistry(), &app::RoleOf);
@@ -112,7 +165,7 @@ int RunServe(const ServeArgs& a, Context& ctx) {
       "Config reloads on SIGHUP by result: applied, or refused (the config did not check; the "
       "running one went on)",
       {"result"});
-  auto server = http::HttpServer::Start(so, [&](const http::ServerRequest& r) {
+  const http::ServerHandler handler = [&](const http::ServerRequest& r) {
     if (r.path == "/metrics") {
       http::ServerResponse m = http::ServerResponse::Text(200, registry.RenderPrometheus());
       m.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -128,15 +181,19 @@ int RunServe(const ServeArgs& a, Context& ctx) {
     }
     std::optional<http::ServerResponse> answered = now->Handle(r);
     return answered ? *std::move(answered) : http::ServerResponse::Text(404, "not found\n");
-  });
-  if (!server.ok()) return ReportError(server.status());
-  std::printf("ferry serve: listening on %s (events: %s)\n", (*server)->url().c_str(),
-              serving->intake_on() ? ((*server)->url() + "/events").c_str() : "off");
+  };
+  {
+    auto server = http::HttpServer::Start(listener.options, handler);
+    if (!server.ok()) return ReportError(server.status());
+    listener.server = std::move(*server);
+  }
+  std::printf("ferry serve: listening on %s (events: %s)\n", listener.server->url().c_str(),
+              serving->intake_on() ? (listener.server->url() + "/events").c_str() : "off");
   std::fflush(stdout);
   const auto warn_no_auth = [&](const ServePlan& p) {
     if (!p.no_auth) return;
     obs::Log(obs::Level::kWarn, "--insecure-no-auth: POST /events takes events without a token "
-                                "from anyone who can reach " + (*server)->url());
+                                "from anyone who can reach " + listener.server->url());
   };
   warn_no_auth(serving->plan());
 
@@ -159,13 +216,7 @@ int RunServe(const ServeArgs& a, Context& ctx) {
                                        plan.status().message());
       continue;
     }
-    const std::string listen = a.listen.empty() ? plan->serve.listen : a.listen;
-    if (listen != so.listen || plan->serve.max_event_body != so.max_body ||
-        plan->tls.cert_file != so.tls.cert_file || plan->tls.key_file != so.tls.key_file) {
-      obs::Log(obs::Level::kWarn, "[serve] listen, max_event_body, tls_cert and tls_key take "
-                                  "effect at the next start; the rest of the config now");
-    }
-    warn_no_auth(*plan);
+    http::ServerOptions relisten = ListenerOptions(a, *plan);
     // [limits] of the new file (checked when it was read); the command line's still win
     if (Status l = ApplyLimits(ctx.global, plan->wiring->config().limits); !l.ok()) {
       obs::Log(obs::Level::kError, "config reload: limits not changed: " + l.message());
@@ -178,6 +229,11 @@ int RunServe(const ServeArgs& a, Context& ctx) {
       break;
     }
     serving = *std::move(next);
+    if (Status l = Relisten(listener, std::move(relisten), handler); !l.ok()) {
+      failed = l.WithContext("config reload");
+      break;
+    }
+    warn_no_auth(serving->plan());
     reloads.WithLabels({"applied"}).Add();
     obs::Log(obs::Level::kInfo, "config reloaded");
   }
