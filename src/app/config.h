@@ -223,6 +223,10 @@ struct SqsQueueConfig {
   int wait_seconds = 20;  // 0..20
   std::string dead_letter_queue_url;  // "" = the queue's RedrivePolicy moves refused messages
   int max_receives = 5;   // 1..1000; set only with dead_letter_queue_url
+  // How an https queue endpoint's certificate is checked, over the remote's settings: a CA
+  // bundle (PEM), or no check at all (warned at start). Neither: the remote's, else the system's.
+  std::string ca_bundle;
+  bool insecure_skip_verify = false;
 };
 
 // [serve.replication_events]: S3-style `Replication:` event records sent to a webhook

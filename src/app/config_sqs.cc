@@ -10,7 +10,8 @@ namespace {
 constexpr std::string_view kKnown[] = {"queue_url",    "remote",
                                        "endpoint",     "region",
                                        "wait_seconds", "dead_letter_queue_url",
-                                       "max_receives"};
+                                       "max_receives", "ca_bundle",
+                                       "insecure_skip_verify"};
 
 Status String(const toml::table& t, const char* key, std::string& out, const std::string& where) {
   const toml::node* n = t.get(key);
@@ -75,6 +76,17 @@ Status ParseSqsQueues(const toml::node& node, const std::string& src,
     FERRY_RETURN_IF_ERROR(String(*t, "dead_letter_queue_url", q.dead_letter_queue_url, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "wait_seconds", 0, 20, q.wait_seconds, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "max_receives", 1, 1000, q.max_receives, where));
+    FERRY_RETURN_IF_ERROR(String(*t, "ca_bundle", q.ca_bundle, where));
+    if (const toml::node* n = t->get("insecure_skip_verify")) {
+      if (!n->is_boolean()) {
+        return Status::InvalidArgument(where + ": 'insecure_skip_verify' must be true or false");
+      }
+      q.insecure_skip_verify = n->value<bool>().value_or(false);
+    }
+    if (!q.ca_bundle.empty() && q.insecure_skip_verify) {
+      return Status::InvalidArgument(where + ": 'ca_bundle' and 'insecure_skip_verify = true' "
+                                             "together: with no check the bundle is not used");
+    }
     if (q.queue_url.empty()) return Status::InvalidArgument(where + ": 'queue_url' is missing");
     if (!QueueUrlShape(q.queue_url)) {
       return Status::InvalidArgument(where + ": 'queue_url' must be an http(s)://host/path URL");

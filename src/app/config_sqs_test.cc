@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "app/config.h"
 #include "app/sqs.h"
+#include "base/clock.h"
+#include "sqs/client.h"
 #include "testing/fake_transport.h"
 
 namespace ferry::app {
@@ -75,6 +80,12 @@ TEST(ConfigSqsTest, RefusesBadQueuesNamingTheKey) {
       {"[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\n[[serve.sqs]]\nqueue_url = \"http://h/1/q\"\n",
        "#2: queue http://h/1/q is listed twice"},
       {"[[serve.sqs]]\nqueue_url = \"\"\n", "'queue_url' must be a non-empty string"},
+      {"[[serve.sqs]]\nqueue_url = \"https://h/1/q\"\nca_bundle = \"\"\n", "'ca_bundle' must be a non-empty string"},
+      {"[[serve.sqs]]\nqueue_url = \"https://h/1/q\"\ninsecure_skip_verify = 1\n",
+       "'insecure_skip_verify' must be true or false"},
+      {"[[serve.sqs]]\nqueue_url = \"https://h/1/q\"\nca_bundle = \"/ca.pem\"\n"
+       "insecure_skip_verify = true\n",
+       "'ca_bundle' and 'insecure_skip_verify = true' together"},
   };
   for (const auto& [text, want] : bad) {
     auto c = ParseConfig(std::string(kRemotes) + text, "s.toml");
@@ -135,6 +146,78 @@ max_receives = 2
   EXPECT_NE(queues.status().message().find("/events"), std::string::npos)
       << queues.status().message();
   ::unsetenv("SQS_TEST_KEY");
+}
+
+// TLS of the queue calls: the entry's ca_bundle or insecure_skip_verify, else its remote's
+// (ca_bundle, insecure_skip_verify), else the transport's; the settings travel with each call.
+TEST(ConfigSqsTest, QueueCallsCarryTheirTlsSettings) {
+  ::setenv("SQS_TEST_KEY", "AKIDTEST", 1);
+  ::setenv("SQS_TEST_SECRET", "secret", 1);
+  char dir[] = "/tmp/ferry-sqs-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string ca = std::string(dir) + "/ca.pem";
+  std::ofstream(ca) << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  auto c = ParseConfig(R"(
+[remotes.tls]
+endpoint = "https://127.0.0.1:7443"
+region = "eu-west-3"
+access_key_id_env = "SQS_TEST_KEY"
+secret_access_key_env = "SQS_TEST_SECRET"
+ca_bundle = ")" + ca + R"("
+[[serve.sqs]]
+queue_url = "https://127.0.0.1:7443/1/remote-ca"
+remote = "tls"
+[[serve.sqs]]
+queue_url = "https://127.0.0.1:7443/1/own-ca"
+remote = "tls"
+ca_bundle = ")" + ca + R"("
+[[serve.sqs]]
+queue_url = "https://127.0.0.1:7443/1/unchecked"
+remote = "tls"
+insecure_skip_verify = true
+)",
+                       "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  testing::FakeTransport http;
+  auto queues = ResolveSqsQueues(*c, http);
+  ASSERT_TRUE(queues.ok()) << queues.status().ToString();
+  ASSERT_EQ(queues->size(), 3u);
+  for (const SqsQueue& q : *queues) {
+    ASSERT_TRUE(q.endpoint.tls.has_value()) << q.options.queue_url;
+  }
+  EXPECT_EQ((*queues)[0].endpoint.tls->ca_bundle, ca);
+  EXPECT_NE((*queues)[0].endpoint.tls->untrusted_hint.find("remote 'tls'"), std::string::npos);
+  EXPECT_EQ((*queues)[1].endpoint.tls->ca_bundle, ca);
+  EXPECT_NE((*queues)[1].endpoint.tls->untrusted_hint.find("[[serve.sqs]]"), std::string::npos);
+  EXPECT_FALSE((*queues)[2].endpoint.tls->verify);
+  // the settings go with the call
+  http.Push(testing::FakeReply::Ok(R"({"Attributes":{}})"));
+  sqs::SqsClient client((*queues)[2].endpoint, http, SystemClock::Default());
+  ASSERT_TRUE(client.GetAttributes("https://127.0.0.1:7443/1/unchecked", {"All"}, {}).ok());
+  ASSERT_EQ(http.requests().size(), 1u);
+  ASSERT_TRUE(http.requests()[0].tls.has_value());
+  EXPECT_FALSE(http.requests()[0].tls->verify);
+  // without a remote nor settings: the transport's own
+  c->serve.sqs = {c->serve.sqs[0]};
+  c->serve.sqs[0].remote = "";
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  queues = ResolveSqsQueues(*c, http);
+  ASSERT_TRUE(queues.ok()) << queues.status().ToString();
+  EXPECT_FALSE((*queues)[0].endpoint.tls.has_value());
+  // a ca_bundle that cannot be read: one line naming the queue and the file
+  c->serve.sqs[0].ca_bundle = std::string(dir) + "/missing.pem";
+  queues = ResolveSqsQueues(*c, http);
+  ASSERT_FALSE(queues.ok());
+  EXPECT_NE(queues.status().message().find(
+                "[[serve.sqs]] https://127.0.0.1:7443/1/remote-ca: ca_bundle "),
+            std::string::npos)
+      << queues.status().message();
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("SQS_TEST_KEY");
+  ::unsetenv("SQS_TEST_SECRET");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "app/sqs.h"
 
 #include "app/wiring.h"
+#include "obs/log.h"
 #include "s3/credentials.h"
 
 namespace ferry::app {
@@ -20,11 +21,27 @@ Result<std::vector<SqsQueue>> ResolveSqsQueues(const Config& config,
       remote = &it->second;
     }
     SqsQueue queue;
+    std::optional<http::TlsSettings> tls;  // the entry's own, else the remote's
+    if (!q.ca_bundle.empty() || q.insecure_skip_verify) {
+      const std::string owner = "[[serve.sqs]] " + q.queue_url;
+      if (!q.ca_bundle.empty()) FERRY_RETURN_IF_ERROR(CheckCaBundleFile(q.ca_bundle, owner));
+      if (q.insecure_skip_verify) {
+        obs::Log(obs::Level::kWarn, owner + ": insecure_skip_verify = true: the queue "
+                                    "endpoint's certificate is not checked");
+      }
+      tls.emplace();
+      tls->ca_bundle = q.ca_bundle;
+      tls->verify = !q.insecure_skip_verify;
+      tls->untrusted_hint = q.ca_bundle.empty()
+                                ? "set ca_bundle for " + owner
+                                : owner + " trusts only the CAs of its ca_bundle " + q.ca_bundle;
+    }
     auto endpoint = ResolveServiceEndpoint({.service = "sqs",
                                             .remote = remote,
                                             .queue_url = q.queue_url,
                                             .endpoint = q.endpoint,
-                                            .region = q.region},
+                                            .region = q.region,
+                                            .tls = std::move(tls)},
                                            http);
     if (!endpoint.ok()) return endpoint.status().WithContext("[[serve.sqs]] " + q.queue_url);
     queue.endpoint = std::move(endpoint).value();
@@ -58,7 +75,12 @@ Result<s3::ServiceEndpoint> ResolveServiceEndpoint(const ServiceEndpointRequest&
               (region.starts_with("cn-") ? ".cn" : "");
   }
   while (!out.url.empty() && out.url.back() == '/') out.url.pop_back();
-  auto creds = RemoteCredentials({remote, out.url, region, std::nullopt, false}, http);
+  if (request.tls) {
+    out.tls = request.tls;
+  } else if (remote != nullptr) {
+    out.tls = RemoteTls(remote);
+  }
+  auto creds = RemoteCredentials({remote, out.url, region, out.tls, false}, http);
   if (!creds.ok()) return creds.status();
   out.credentials = std::move(creds->provider);
   return out;

@@ -36,6 +36,9 @@ struct ServiceEndpointRequest {
   std::string queue_url;                 // "" when only a name is known (SQS)
   std::string endpoint;                  // given: wins
   std::string region;                    // given: wins
+  // How the endpoint's certificate is checked (given: wins); else the remote's (RemoteTls),
+  // else the transport's defaults.
+  std::optional<http::TlsSettings> tls;
 };
 // Without an endpoint nor a queue URL: the remote's endpoint when it has one (moto and other
 // stores serving SQS and SNS on their S3 endpoint), else https://SERVICE.REGION.amazonaws.com

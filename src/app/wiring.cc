@@ -111,8 +111,9 @@ struct Resolved {
   const RemoteConfig* remote = nullptr;  // null: the AWS environment chain
 };
 
-// How an https endpoint's certificate is checked, and what to do when it is not trusted.
-http::TlsSettings TlsFor(const RemoteConfig* remote) {
+}  // namespace
+
+http::TlsSettings RemoteTls(const RemoteConfig* remote) {
   http::TlsSettings tls;
   if (remote == nullptr) {
     const char* env = std::getenv("AWS_CA_BUNDLE");
@@ -132,6 +133,8 @@ http::TlsSettings TlsFor(const RemoteConfig* remote) {
           : name + " trusts only the CAs of its ca_bundle " + remote->ca_bundle;
   return tls;
 }
+
+namespace {
 
 Result<Resolved> ResolveS3(const Config& config, const Location& loc, bool requester_pays) {
   Resolved r;
@@ -196,19 +199,25 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc, bool reque
       (r.remote != nullptr && r.remote->requester_pays) || requester_pays;
   r.options.signature_v2 = r.remote != nullptr && r.remote->signature_v2;
   r.options.list_objects_v1 = r.remote != nullptr && r.remote->list_objects_v1;
-  if (r.options.endpoint.starts_with("https://")) r.options.tls = TlsFor(r.remote);
+  if (r.options.endpoint.starts_with("https://")) r.options.tls = RemoteTls(r.remote);
   return r;
 }
 
 // A remote's ca_bundle can be read and holds a PEM certificate: a mistyped path is one line
 // before any request, not a TLS failure of the first one.
 Status CheckCaBundle(const RemoteConfig& remote) {
-  const std::string what = "remote '" + remote.name + "': ca_bundle " + remote.ca_bundle;
+  return CheckCaBundleFile(remote.ca_bundle, "remote '" + remote.name + "'");
+}
+
+}  // namespace
+
+Status CheckCaBundleFile(const std::string& path, const std::string& owner) {
+  const std::string what = owner + ": ca_bundle " + path;
   std::error_code ec;
-  if (std::filesystem::is_directory(remote.ca_bundle, ec)) {
+  if (std::filesystem::is_directory(path, ec)) {
     return Status::InvalidArgument(what + " is a directory, not a PEM file");
   }
-  std::FILE* f = std::fopen(remote.ca_bundle.c_str(), "rb");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     return Status::InvalidArgument(what + " cannot be read: " + std::strerror(errno));
   }
@@ -228,8 +237,6 @@ Status CheckCaBundle(const RemoteConfig& remote) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 uint64_t Wiring::RequestRetries() const {
   uint64_t n = 0;

@@ -85,6 +85,14 @@ void SetNoSignRequest(bool on);
 // `--request-payer requester` for the process, likewise (WiringOptions::requester_pays).
 void SetRequesterPays(bool on);
 
+// How an https endpoint of `remote` has its certificate checked: its ca_bundle or
+// insecure_skip_verify, and the hint a refusal ends with (naming the remote); for null (the
+// AWS environment) the transport's CAs with a hint naming AWS_CA_BUNDLE.
+http::TlsSettings RemoteTls(const RemoteConfig* remote);
+// A ca_bundle file can be read and holds a PEM certificate; kInvalidArgument otherwise, one
+// line "<owner>: ca_bundle <path> ...".
+Status CheckCaBundleFile(const std::string& path, const std::string& owner);
+
 // What a remote's (or the AWS environment's) credentials are resolved for.
 struct CredentialsRequest {
   const RemoteConfig* remote = nullptr;  // null: the AWS environment chain

@@ -16,6 +16,7 @@ Result<ServiceReply> SendSigned(const ServiceEndpoint& endpoint, std::string_vie
   request.headers = std::move(headers);
   request.body = checksum::AsBytes(body);
   request.timeout_ms = static_cast<int>(timeout.count());
+  if (endpoint.tls) request.tls = &*endpoint.tls;
   if (endpoint.credentials != nullptr) {
     FERRY_ASSIGN_OR_RETURN(Credentials creds, endpoint.credentials->Get());
     if (!creds.anonymous()) {

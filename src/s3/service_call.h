@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct ServiceEndpoint {
   std::string region;  // signs the calls
   // Fetched for every call (temporary credentials are refreshed); null: unsigned calls.
   std::shared_ptr<CredentialsProvider> credentials;
+  // How an https endpoint's certificate is checked (a remote's ca_bundle or
+  // insecure_skip_verify, a queue's own); nullopt: the transport's defaults.
+  std::optional<http::TlsSettings> tls;
 };
 
 struct ServiceReply {

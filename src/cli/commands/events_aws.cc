@@ -27,7 +27,8 @@ Result<s3::ServiceEndpoint> EndpointFor(Target& t, std::string_view service,
                                       .remote = remote,
                                       .queue_url = queue_url,
                                       .endpoint = endpoint,
-                                      .region = ""},
+                                      .region = "",
+                                      .tls = std::nullopt},
                                      t.wiring->transport());
 }
 
