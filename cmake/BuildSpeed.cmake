@@ -22,6 +22,17 @@
 #     app/wiring.h, which reaches most of ferry's headers) compiled together, up to 8 in one
 #     translation unit. Measured (the command's objects alone, no ccache, -j2 on two cores):
 #     333 CPU-s and 179 s wall as 33 objects, 127 CPU-s and 71 s as 5.
+#   FERRY_LIB_UNITY = ON | OFF               (default OFF; ON in the sanitizer builds)
+#     Each ferry library's files (src/*: the static libraries the tests and the command link)
+#     compiled together, up to 8 in one translation unit, as FERRY_CLI_UNITY does for the
+#     command: at the sanitizers' -O1 most of a library file's time is parsing the same headers
+#     (the standard library, nlohmann-json, ferry's own). A file whose internal helpers share a
+#     name with a neighbour's has them renamed; scripts/lib/sanitizers.sh turns it on.
+#   FERRY_TEST_PCH = ON | OFF                (default OFF; ON in the sanitizer builds)
+#     Every test target (ferry_test_code) reuses one precompiled header, cmake/test_pch.h
+#     (gtest, nlohmann-json and the standard headers the tests include most), built once by
+#     the ferry_test_pch target: most test targets have one or two files, so the unity build
+#     cannot share their parsing, and gtest's headers cost more than most tests' own code.
 #   FERRY_LINKER = auto | gold | default    (default auto)
 #     auto: GNU gold when the compiler can use it (binutils has it), else the default linker. gold
 #     links the ~70 test executables (static libraries with debug info) with about a third less CPU.
@@ -40,6 +51,26 @@ endif()
 set(FERRY_TEST_OPT "-O0" CACHE STRING "Compile options of test code only (empty: the build type's)")
 option(FERRY_TEST_UNITY "Compile each test target's files together (unity build)" ON)
 option(FERRY_CLI_UNITY "Compile the ferry command's files together (unity build)" ON)
+option(FERRY_LIB_UNITY "Compile each ferry library's files together (unity build)" OFF)
+option(FERRY_TEST_PCH "Test targets share one precompiled header (cmake/test_pch.h)" OFF)
+
+# ferry_lib_unity(DIR): FERRY_LIB_UNITY for every static library defined under DIR (src/)
+function(ferry_lib_unity dir)
+  if(NOT FERRY_LIB_UNITY)
+    return()
+  endif()
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  foreach(t ${targets})
+    get_target_property(type ${t} TYPE)
+    if(type STREQUAL "STATIC_LIBRARY")
+      set_target_properties(${t} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    endif()
+  endforeach()
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(d ${subdirs})
+    ferry_lib_unity(${d})
+  endforeach()
+endfunction()
 
 set(FERRY_LINKER "auto" CACHE STRING "Linker: auto (gold when available), gold or default")
 set_property(CACHE FERRY_LINKER PROPERTY STRINGS auto gold default)

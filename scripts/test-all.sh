@@ -417,15 +417,21 @@ targets=(ferry)
 log "configure + build of ${targets[*]} (RelWithDebInfo, line-only debug info, -Werror)"
 extra=()
 [ -z "${FERRY_CMAKE_ARGS:-}" ] || read -r -a extra <<< "$FERRY_CMAKE_ARGS"
-if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON \
-         -DFERRY_DEBUG_INFO=lines "${extra[@]}" \
-       && cmake --build build -j2 --target "${targets[@]}"; }; then
-  step_failed "configure/build"
+if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON \
+       -DFERRY_DEBUG_INFO=lines "${extra[@]}"; then
+  step_failed "configure"
+  finish
+fi
+# the sanitizer builds start now, at nice 19: they take only the CPU the build of the ferry
+# command leaves (its configure steps, links, the last objects of a batch) and all of what the
+# CLI scripts leave after it
+[ "$sanitizers" = 1 ] && san_build_start
+if ! cmake --build build -j2 --target "${targets[@]}"; then
+  step_failed "build"
   finish
 fi
 export FERRY_BIN=$FERRY_ROOT/build/src/cli/ferry
 
-[ "$sanitizers" = 1 ] && san_build_start
 if [ "$plain" = 1 ]; then
   log "unit + conformance tests"
   run_ctest unit -L 'unit|conformance' -j "$(nproc)"
