@@ -20,12 +20,15 @@
 #    which run one after another);
 # 5b. with FERRY_SANITIZERS=1 (scripts/lib/sanitizers.sh, docs/design/hardening.md): build/
 #    makes only the ferry command; build-asan (clang, ASan+UBSan and libFuzzer coverage: every
-#    test executable and fuzzer) and build-tsan (TSan: the tests of the executor, workers,
-#    claims, locks, HTTP server, limits) build niced in the background while the CLI scripts
-#    run; then the unit, conformance and integration suites run in build-asan, every fuzz target
-#    for FERRY_FUZZ_SECONDS (scripts/fuzz.sh), and the TSan tests. Off by default for now: the
-#    two sanitizer builds take about as much CPU as the rest of the run (about 80 minutes in
-#    all on two cores); FERRY_TEST_PLAIN=1 runs the plain suites in build/ as well;
+#    test executable and fuzzer) and then build-tsan (TSan: the tests of the executor, workers,
+#    claims, locks, HTTP server, limits) build niced in the background from the moment build/ is
+#    configured, while the command builds and the CLI scripts run; then the unit, conformance and
+#    integration suites run in build-asan (as soon as it is built; build-tsan goes on beside
+#    them), every fuzz target for FERRY_FUZZ_SECONDS (scripts/fuzz.sh), and the TSan tests. Off
+#    by default for now: measured, the two builds take 1,430 and 384 CPU-s (unity libraries,
+#    one PCH for the tests) and the run is estimated at 46 to 51 minutes on two cores against
+#    42 (hardening.md has the figures and what is left); FERRY_TEST_PLAIN=1 runs the plain
+#    suites in build/ as well;
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
 #    before tests can run (build, server start) counts as one failure.

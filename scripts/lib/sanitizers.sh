@@ -8,10 +8,10 @@
 #   build-tsan  clang-14, -DFERRY_SANITIZE=thread: the tests of what runs threads against each
 #               other (TSAN_TESTS below).
 #
-# Both build in the background at the lowest priority (nice 19) while the CLI scripts run on the
-# ferry command of build/: the scripts spend most of their time waiting on the servers, and a
-# niced compiler only takes the CPU they leave. san_build_start starts that, san_run waits for
-# it and runs the suites.
+# Both build in the background at the lowest priority (nice 19), from the moment build/ is
+# configured, while the ferry command builds there and the CLI scripts then run on it: the
+# scripts spend most of their time waiting on the servers, and a niced compiler only takes the
+# CPU they leave. san_build_start starts that, san_run waits for each and runs its suites.
 
 ASAN_DIR=build-asan
 TSAN_DIR=build-tsan
