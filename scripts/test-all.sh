@@ -26,8 +26,9 @@
 #    integration suites run in build-asan (as soon as it is built; build-tsan goes on beside
 #    them), every fuzz target for FERRY_FUZZ_SECONDS (scripts/fuzz.sh), and the TSan tests. Off
 #    by default for now: measured, the two builds take 1,430 and 384 CPU-s (unity libraries,
-#    one PCH for the tests) and the run is estimated at 46 to 51 minutes on two cores against
-#    42 (hardening.md has the figures and what is left); FERRY_TEST_PLAIN=1 runs the plain
+#    one PCH for the tests) and the run is estimated at 46 to 51 minutes on two cores (44 with
+#    -DFERRY_LIB_UNITY=ON in build/ too) against 42 (hardening.md has the figures and what is
+#    left); FERRY_TEST_PLAIN=1 runs the plain
 #    suites in build/ as well;
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
