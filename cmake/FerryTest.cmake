@@ -19,7 +19,26 @@ function(ferry_test_code)
       # a target's test files compiled together: gtest's and the libraries' headers parsed once
       set_target_properties(${t} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
     endif()
+    if(FERRY_TEST_PCH)
+      # the one precompiled header of test code (ferry_test_pch_target below)
+      target_precompile_headers(${t} REUSE_FROM ferry_test_pch)
+    endif()
   endforeach()
+endfunction()
+
+# ferry_test_pch_target(): the target that builds cmake/test_pch.h once for every test target
+# (FERRY_TEST_PCH, cmake/BuildSpeed.cmake), compiled as test code is (FERRY_TEST_OPT). Called
+# once the packages are found.
+function(ferry_test_pch_target)
+  if(NOT FERRY_TEST_PCH)
+    return()
+  endif()
+  add_library(ferry_test_pch OBJECT ${CMAKE_SOURCE_DIR}/cmake/test_pch.cc)
+  target_link_libraries(ferry_test_pch PRIVATE GTest::gtest nlohmann_json::nlohmann_json)
+  if(FERRY_TEST_OPT)
+    target_compile_options(ferry_test_pch PRIVATE ${FERRY_TEST_OPT})
+  endif()
+  target_precompile_headers(ferry_test_pch PRIVATE ${CMAKE_SOURCE_DIR}/cmake/test_pch.h)
 endfunction()
 
 function(ferry_add_test)

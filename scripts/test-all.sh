@@ -20,12 +20,16 @@
 #    which run one after another);
 # 5b. with FERRY_SANITIZERS=1 (scripts/lib/sanitizers.sh, docs/design/hardening.md): build/
 #    makes only the ferry command; build-asan (clang, ASan+UBSan and libFuzzer coverage: every
-#    test executable and fuzzer) and build-tsan (TSan: the tests of the executor, workers,
-#    claims, locks, HTTP server, limits) build niced in the background while the CLI scripts
-#    run; then the unit, conformance and integration suites run in build-asan, every fuzz target
-#    for FERRY_FUZZ_SECONDS (scripts/fuzz.sh), and the TSan tests. Off by default for now: the
-#    two sanitizer builds take about as much CPU as the rest of the run (about 80 minutes in
-#    all on two cores); FERRY_TEST_PLAIN=1 runs the plain suites in build/ as well;
+#    test executable and fuzzer) and then build-tsan (TSan: the tests of the executor, workers,
+#    claims, locks, HTTP server, limits) build niced in the background from the moment build/ is
+#    configured, while the command builds and the CLI scripts run; then the unit, conformance and
+#    integration suites run in build-asan (as soon as it is built; build-tsan goes on beside
+#    them), every fuzz target for FERRY_FUZZ_SECONDS (scripts/fuzz.sh), and the TSan tests. Off
+#    by default for now: measured, the two builds take 1,430 and 384 CPU-s (unity libraries,
+#    one PCH for the tests) and the run is estimated at 46 to 51 minutes on two cores (44 with
+#    -DFERRY_LIB_UNITY=ON in build/ too) against 42 (hardening.md has the figures and what is
+#    left); FERRY_TEST_PLAIN=1 runs the plain
+#    suites in build/ as well;
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
 #    before tests can run (build, server start) counts as one failure.
@@ -417,15 +421,21 @@ targets=(ferry)
 log "configure + build of ${targets[*]} (RelWithDebInfo, line-only debug info, -Werror)"
 extra=()
 [ -z "${FERRY_CMAKE_ARGS:-}" ] || read -r -a extra <<< "$FERRY_CMAKE_ARGS"
-if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON \
-         -DFERRY_DEBUG_INFO=lines "${extra[@]}" \
-       && cmake --build build -j2 --target "${targets[@]}"; }; then
-  step_failed "configure/build"
+if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON \
+       -DFERRY_DEBUG_INFO=lines "${extra[@]}"; then
+  step_failed "configure"
+  finish
+fi
+# the sanitizer builds start now, at nice 19: they take only the CPU the build of the ferry
+# command leaves (its configure steps, links, the last objects of a batch) and all of what the
+# CLI scripts leave after it
+[ "$sanitizers" = 1 ] && san_build_start
+if ! cmake --build build -j2 --target "${targets[@]}"; then
+  step_failed "build"
   finish
 fi
 export FERRY_BIN=$FERRY_ROOT/build/src/cli/ferry
 
-[ "$sanitizers" = 1 ] && san_build_start
 if [ "$plain" = 1 ]; then
   log "unit + conformance tests"
   run_ctest unit -L 'unit|conformance' -j "$(nproc)"

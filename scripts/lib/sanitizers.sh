@@ -8,10 +8,10 @@
 #   build-tsan  clang-14, -DFERRY_SANITIZE=thread: the tests of what runs threads against each
 #               other (TSAN_TESTS below).
 #
-# Both build in the background at the lowest priority (nice 19) while the CLI scripts run on the
-# ferry command of build/: the scripts spend most of their time waiting on the servers, and a
-# niced compiler only takes the CPU they leave. san_build_start starts that, san_run waits for
-# it and runs the suites.
+# Both build in the background at the lowest priority (nice 19), from the moment build/ is
+# configured, while the ferry command builds there and the CLI scripts then run on it: the
+# scripts spend most of their time waiting on the servers, and a niced compiler only takes the
+# CPU they leave. san_build_start starts that, san_run waits for each and runs its suites.
 
 ASAN_DIR=build-asan
 TSAN_DIR=build-tsan
@@ -24,30 +24,40 @@ san_job=""
 
 # san_configure DIR ARGS...: a clang-14 build directory with these extra cmake arguments. -O1
 # (what the sanitizers' authors advise): a third less compile time than -O2, and the reports
-# stay close to the source.
+# stay close to the source. Line tables only (-DFERRY_DEBUG_INFO=lines: clang's
+# -gline-tables-only, all a report's stack needs). Each library compiled as unity batches
+# (FERRY_LIB_UNITY) and the test targets sharing one precompiled header (FERRY_TEST_PCH):
+# cmake/BuildSpeed.cmake has what each saves.
 san_configure() {
   local dir=$1 flags="-O1 -g -DNDEBUG"; shift
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$flags" \
     -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DFERRY_WERROR=ON \
-    -DFERRY_DEBUG_INFO=lines -DFERRY_LINKER=default "$@"
+    -DFERRY_DEBUG_INFO=lines -DFERRY_LINKER=default -DFERRY_LIB_UNITY=ON -DFERRY_TEST_PCH=ON "$@"
 }
 
+# san_build_start: the two builds, one after the other, in one background job: build-asan first
+# (its suites are the longer ones), then build-tsan. Each writes its status to
+# $LOG_DIR/san-asan.rc and san-tsan.rc as it ends (0 built, 1 failed), so that san_run starts the
+# ASan suites as soon as build-asan is done while build-tsan still builds beside them.
 san_build_start() {
-  log "sanitizers: building $ASAN_DIR (ASan+UBSan, fuzzers) and $TSAN_DIR (TSan) in the" \
+  log "sanitizers: building $ASAN_DIR (ASan+UBSan, fuzzers) and then $TSAN_DIR (TSan) in the" \
     "background, niced (log: $LOG_DIR/san-build.log)"
-  ( rc=0
-    # clang comes with the servers' packages (install-deps.sh san), in the background
-    deps_ready 2> "$LOG_DIR/san-build.log" || { echo 1 > "$LOG_DIR/san-build.rc"; exit 0; }
+  ( # clang comes with the servers' packages (install-deps.sh san), in the background
+    if ! deps_ready 2> "$LOG_DIR/san-build.log"; then
+      echo 1 > "$LOG_DIR/san-asan.rc"; echo 1 > "$LOG_DIR/san-tsan.rc"; exit 0
+    fi
+    rc=0
     { san_configure "$ASAN_DIR" -DFERRY_FUZZ=ON \
         && nice -n 19 cmake --build "$ASAN_DIR" -j2 --target ferry_tests ferry_fuzzers; } \
       >> "$LOG_DIR/san-build.log" 2>&1 || rc=1
-    if [ "$rc" = 0 ]; then
-      { san_configure "$TSAN_DIR" -DFERRY_SANITIZE=thread \
-          && nice -n 19 cmake --build "$TSAN_DIR" -j2 --target "${TSAN_TESTS[@]}"; } \
-        >> "$LOG_DIR/san-build.log" 2>&1 || rc=2
-    fi
-    echo "$rc" > "$LOG_DIR/san-build.rc" ) &
+    echo "$rc" > "$LOG_DIR/san-asan.rc.tmp" && mv "$LOG_DIR/san-asan.rc.tmp" "$LOG_DIR/san-asan.rc"
+    rc=0
+    { san_configure "$TSAN_DIR" -DFERRY_SANITIZE=thread \
+        && nice -n 19 cmake --build "$TSAN_DIR" -j2 --target "${TSAN_TESTS[@]}"; } \
+      >> "$LOG_DIR/san-build.log" 2>&1 || rc=1
+    echo "$rc" > "$LOG_DIR/san-tsan.rc.tmp" && mv "$LOG_DIR/san-tsan.rc.tmp" "$LOG_DIR/san-tsan.rc"
+  ) &
   san_job=$!
 }
 
@@ -65,17 +75,26 @@ kill_tree() { # PID: the process and every descendant, children first
   kill "$1" 2>/dev/null || true
 }
 
+# san_wait_rc NAME: waits until the background job has written $LOG_DIR/san-NAME.rc (or ended
+# without writing it: 1), prints its content
+san_wait_rc() {
+  local f=$LOG_DIR/san-$1.rc
+  while [ ! -s "$f" ]; do
+    if [ -z "$san_job" ] || ! kill -0 "$san_job" 2>/dev/null; then
+      [ -s "$f" ] || echo 1 > "$f"
+      break
+    fi
+    sleep 1
+  done
+  cat "$f"
+}
+
 san_run() {
-  if [ -n "$san_job" ]; then
-    log "sanitizers: waiting for their builds"
-    wait "$san_job" 2>/dev/null || true
-    san_job=""
-  fi
-  local rc
-  rc=$(cat "$LOG_DIR/san-build.rc" 2>/dev/null || echo 1)
-  if [ "$rc" = 1 ]; then
+  log "sanitizers: waiting for the ASan+UBSan build"
+  if [ "$(san_wait_rc asan)" != 0 ]; then
     grep -E 'error|FAILED' "$LOG_DIR/san-build.log" | head -n 40 | sed 's/^/    /'
     step_failed "the ASan/UBSan build ($ASAN_DIR; log above)"
+    san_stop
     return 0
   fi
   # a finding fails its test: ASan and UBSan abort (-fno-sanitize-recover), leaks are checked
@@ -83,7 +102,8 @@ san_run() {
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
   # one ctest over the three labels, one more at a time than cores: the integration tests
-  # mostly wait on the servers while the unit tests compute (RUN_SERIAL ones still run alone)
+  # mostly wait on the servers while the unit tests compute (RUN_SERIAL ones still run alone);
+  # build-tsan goes on building beside them, niced
   log "sanitizers: unit, conformance and integration tests under ASan+UBSan"
   CTEST_DIR=$ASAN_DIR run_ctest asan -L 'unit|conformance|integration' -j "$(($(nproc) + 1))"
   log "sanitizers: fuzzing each target for ${FERRY_FUZZ_SECONDS:-30} s"
@@ -93,11 +113,15 @@ san_run() {
   else
     step_failed "fuzzing (a target crashed; its input and how to reproduce it above)"
   fi
-  if [ "$rc" = 2 ]; then
+  log "sanitizers: waiting for the TSan build"
+  if [ "$(san_wait_rc tsan)" != 0 ]; then
     grep -E 'error|FAILED' "$LOG_DIR/san-build.log" | head -n 40 | sed 's/^/    /'
     step_failed "the TSan build ($TSAN_DIR; log above)"
+    san_stop
     return 0
   fi
+  wait "$san_job" 2>/dev/null || true
+  san_job=""
   log "sanitizers: the threads' tests under TSan (${TSAN_TESTS[*]})"
   # (the tests of targets not built there are listed as <target>_NOT_BUILT: left out)
   CTEST_DIR=$TSAN_DIR run_ctest tsan -L unit -E '_NOT_BUILT' -j "$(nproc)"

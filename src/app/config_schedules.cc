@@ -16,7 +16,7 @@ constexpr std::string_view kCommon[] = {"name", "at", "command", "grace"};
 constexpr std::string_view kSync[] = {"source", "destination", "delete"};
 constexpr std::string_view kWarm[] = {"source", "cache", "prefixes", "ttl"};
 
-Status String(const toml::table& t, const char* key, std::string& out, const std::string& where) {
+Status ScheduleString(const toml::table& t, const char* key, std::string& out, const std::string& where) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return Status::Ok();
   if (!n->is_string() || n->value<std::string>().value_or("").empty()) {
@@ -34,8 +34,8 @@ bool Among(std::string_view key, std::span<const std::string_view> known) {
 }
 
 Status Sync(const toml::table& t, const std::string& where, ScheduleConfig& s) {
-  FERRY_RETURN_IF_ERROR(String(t, "source", s.source, where));
-  FERRY_RETURN_IF_ERROR(String(t, "destination", s.destination, where));
+  FERRY_RETURN_IF_ERROR(ScheduleString(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(ScheduleString(t, "destination", s.destination, where));
   if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
   if (s.destination.empty()) return Status::InvalidArgument(where + ": 'destination' is missing");
   if (const toml::node* n = t.get("delete")) {
@@ -47,8 +47,8 @@ Status Sync(const toml::table& t, const std::string& where, ScheduleConfig& s) {
 
 // cache-warm: `ferry cache warm SRC --prefix P... --cache DST --ttl T --detach`.
 Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
-  FERRY_RETURN_IF_ERROR(String(t, "source", s.source, where));
-  FERRY_RETURN_IF_ERROR(String(t, "cache", s.cache, where));
+  FERRY_RETURN_IF_ERROR(ScheduleString(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(ScheduleString(t, "cache", s.cache, where));
   if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
   if (s.cache.empty()) return Status::InvalidArgument(where + ": 'cache' is missing");
   const toml::node* n = t.get("prefixes");
@@ -66,7 +66,7 @@ Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
     s.prefixes.push_back(*p.value<std::string>());
   }
   std::string ttl;
-  FERRY_RETURN_IF_ERROR(String(t, "ttl", ttl, where));
+  FERRY_RETURN_IF_ERROR(ScheduleString(t, "ttl", ttl, where));
   if (ttl.empty()) return Status::InvalidArgument(where + ": 'ttl' is missing");
   Result<std::chrono::seconds> parsed = cache::ParseTtl(ttl);
   if (!parsed.ok()) return parsed.status().WithContext(where + ": 'ttl'");
@@ -86,11 +86,11 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
     const toml::table* t = (*list)[i].as_table();
     if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
     ScheduleConfig s;
-    FERRY_RETURN_IF_ERROR(String(*t, "name", s.name, where));
+    FERRY_RETURN_IF_ERROR(ScheduleString(*t, "name", s.name, where));
     if (s.name.empty()) return Status::InvalidArgument(where + ": 'name' is missing");
     where = src + ": [[schedules]] '" + s.name + "'";
     if (!names.insert(s.name).second) return Status::InvalidArgument(where + ": the name is taken twice");
-    FERRY_RETURN_IF_ERROR(String(*t, "command", s.command, where));
+    FERRY_RETURN_IF_ERROR(ScheduleString(*t, "command", s.command, where));
     if (s.command.empty()) return Status::InvalidArgument(where + ": 'command' is missing");
     std::span<const std::string_view> own;
     if (s.command == "sync") {
@@ -111,14 +111,14 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
                                        "' for command '" + s.command + "'");
       }
     }
-    FERRY_RETURN_IF_ERROR(String(*t, "at", s.at, where));
+    FERRY_RETURN_IF_ERROR(ScheduleString(*t, "at", s.at, where));
     if (s.at.empty()) return Status::InvalidArgument(where + ": 'at' is missing");
     if (Result<serve::ScheduleAt> at = serve::ParseAt(s.at); !at.ok()) {
       return at.status().WithContext(where);
     }
     if (t->get("grace") != nullptr) {
       std::string text;
-      FERRY_RETURN_IF_ERROR(String(*t, "grace", text, where));
+      FERRY_RETURN_IF_ERROR(ScheduleString(*t, "grace", text, where));
       Result<std::chrono::seconds> grace = plan::ParseAge(text);
       if (!grace.ok()) return grace.status().WithContext(where + ": 'grace'");
       if (grace->count() < 1) return Status::InvalidArgument(where + ": 'grace' must be at least 1s");

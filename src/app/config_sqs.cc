@@ -13,7 +13,7 @@ constexpr std::string_view kKnown[] = {"queue_url",    "remote",
                                        "max_receives", "ca_bundle",
                                        "insecure_skip_verify"};
 
-Status String(const toml::table& t, const char* key, std::string& out, const std::string& where) {
+Status SqsString(const toml::table& t, const char* key, std::string& out, const std::string& where) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return Status::Ok();
   if (!n->is_string() || n->value<std::string>().value_or("").empty()) {
@@ -69,11 +69,11 @@ Status ParseSqsQueues(const toml::node& node, const std::string& src,
       }
     }
     SqsQueueConfig q;
-    FERRY_RETURN_IF_ERROR(String(*t, "queue_url", q.queue_url, where));
-    FERRY_RETURN_IF_ERROR(String(*t, "remote", q.remote, where));
-    FERRY_RETURN_IF_ERROR(String(*t, "endpoint", q.endpoint, where));
-    FERRY_RETURN_IF_ERROR(String(*t, "region", q.region, where));
-    FERRY_RETURN_IF_ERROR(String(*t, "dead_letter_queue_url", q.dead_letter_queue_url, where));
+    FERRY_RETURN_IF_ERROR(SqsString(*t, "queue_url", q.queue_url, where));
+    FERRY_RETURN_IF_ERROR(SqsString(*t, "remote", q.remote, where));
+    FERRY_RETURN_IF_ERROR(SqsString(*t, "endpoint", q.endpoint, where));
+    FERRY_RETURN_IF_ERROR(SqsString(*t, "region", q.region, where));
+    FERRY_RETURN_IF_ERROR(SqsString(*t, "dead_letter_queue_url", q.dead_letter_queue_url, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "wait_seconds", 0, 20, q.wait_seconds, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "max_receives", 1, 1000, q.max_receives, where));
     FERRY_RETURN_IF_ERROR(String(*t, "ca_bundle", q.ca_bundle, where));

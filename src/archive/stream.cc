@@ -10,7 +10,7 @@
 namespace ferry::archive {
 namespace {
 
-Status Corrupt(std::string why) { return Status::DataLoss("corrupt archive: " + std::move(why)); }
+Status CorruptStream(std::string why) { return Status::DataLoss("corrupt archive: " + std::move(why)); }
 
 }  // namespace
 
@@ -49,7 +49,7 @@ struct EntryStream::Impl {
     uint64_t raw_at = 0;
     for (size_t i = 0; i < frames.size(); ++i) {
       if (i > 0 && frames[i].offset != frames[i - 1].offset + frames[i - 1].stored_size) {
-        return Corrupt("frames are not contiguous");
+        return CorruptStream("frames are not contiguous");
       }
       frame_start.push_back(raw_at);
       raw_at += frames[i].raw_size;
@@ -57,7 +57,7 @@ struct EntryStream::Impl {
     if (!frames.empty()) {
       next_read = frames.front().offset;
       data_end = frames.back().offset + frames.back().stored_size;
-      if (data_end > source.size()) return Corrupt("frames run past the end of the archive");
+      if (data_end > source.size()) return CorruptStream("frames run past the end of the archive");
       frame_end = frames.front().raw_size;
     }
     out.resize(ZSTD_DStreamOutSize());
@@ -68,21 +68,21 @@ struct EntryStream::Impl {
   Status CheckFrames(std::span<const std::byte> data) {
     uint64_t at = raw - data.size();
     while (!data.empty()) {
-      if (frame >= manifest.frames.size()) return Corrupt("more bytes than the frames hold");
+      if (frame >= manifest.frames.size()) return CorruptStream("more bytes than the frames hold");
       const size_t take = static_cast<size_t>(std::min<uint64_t>(data.size(), frame_end - at));
       frame_crc = checksum::Crc32c(data.first(take), frame_crc);
       data = data.subspan(take);
       at += take;
       if (at == frame_end) {
         if (frame_crc != manifest.frames[frame].crc32c) {
-          return Corrupt("frame " + std::to_string(frame) + " checksum mismatch");
+          return CorruptStream("frame " + std::to_string(frame) + " checksum mismatch");
         }
         ++frame;
         frame_crc = 0;
         frame_end = frame < manifest.frames.size() ? at + manifest.frames[frame].raw_size : at;
         // Empty frames (none are written, but a manifest may hold them) end at once.
         while (frame < manifest.frames.size() && manifest.frames[frame].raw_size == 0) {
-          if (manifest.frames[frame].crc32c != 0) return Corrupt("empty frame with a checksum");
+          if (manifest.frames[frame].crc32c != 0) return CorruptStream("empty frame with a checksum");
           ++frame;
           frame_end = frame < manifest.frames.size() ? at + manifest.frames[frame].raw_size : at;
         }
@@ -96,7 +96,7 @@ struct EntryStream::Impl {
     out_pos = out_end = 0;
     while (out_end == 0) {
       if (in_pos == in.size()) {
-        if (next_read >= data_end) return Corrupt("the frames end before the entries do");
+        if (next_read >= data_end) return CorruptStream("the frames end before the entries do");
         const size_t n = static_cast<size_t>(std::min<uint64_t>(read_size, data_end - next_read));
         in.resize(n);
         in_pos = 0;
@@ -106,7 +106,7 @@ struct EntryStream::Impl {
       ZSTD_inBuffer ib{in.data(), in.size(), in_pos};
       ZSTD_outBuffer ob{out.data(), out.size(), 0};
       const size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
-      if (ZSTD_isError(r)) return Corrupt(std::string("zstd: ") + ZSTD_getErrorName(r));
+      if (ZSTD_isError(r)) return CorruptStream(std::string("zstd: ") + ZSTD_getErrorName(r));
       in_pos = ib.pos;
       out_end = ob.pos;
     }
@@ -139,16 +139,16 @@ struct EntryStream::Impl {
     const Entry& e = manifest.entries[index];
     uint32_t crc = 0;
     if (e.frame_count > 0) {
-      if (e.first_frame >= frame_start.size()) return Corrupt("entry frames out of range");
+      if (e.first_frame >= frame_start.size()) return CorruptStream("entry frames out of range");
       const uint64_t start = frame_start[e.first_frame] + e.offset_in_frame;
-      if (start < consumed) return Corrupt(e.header.key + ": entries overlap");
+      if (start < consumed) return CorruptStream(e.header.key + ": entries overlap");
       uint32_t ignored = 0;
       FERRY_RETURN_IF_ERROR(Pull(start - consumed, nullptr, ignored));
       FERRY_RETURN_IF_ERROR(Pull(e.header.size, &sink, crc));
     } else if (e.header.size != 0) {
-      return Corrupt(e.header.key + ": no frames for a non-empty entry");
+      return CorruptStream(e.header.key + ": no frames for a non-empty entry");
     }
-    if (crc != e.crc32c) return Corrupt(e.header.key + ": checksum mismatch");
+    if (crc != e.crc32c) return CorruptStream(e.header.key + ": checksum mismatch");
     return Status::Ok();
   }
 };

@@ -12,7 +12,7 @@ using state::SqlRow;
 using state::SqlTx;
 using state::SqlValue;
 
-int64_t I(uint64_t v) { return static_cast<int64_t>(v); }
+int64_t AsInt64(uint64_t v) { return static_cast<int64_t>(v); }
 
 }  // namespace
 
@@ -196,7 +196,7 @@ Result<std::vector<CatalogArchive>> CatalogStore::ForgetRows(
       FERRY_RETURN_IF_ERROR(tx.Exec("DELETE FROM catalog_entries WHERE location = $1"
                                     " AND archive = $2 AND entry = $3 AND object_key = $4"
                                     " AND backed_up = $5",
-                                    {e.location, e.archive, I(e.entry), e.key, e.backed_up_ms})
+                                    {e.location, e.archive, AsInt64(e.entry), e.key, e.backed_up_ms})
                                 .status());
     }
     for (const Tombstone& t : tombstones) {
@@ -221,7 +221,7 @@ Result<std::vector<CatalogArchive>> CatalogStore::ForgetRows(
           tx.Exec("INSERT INTO catalog_doomed (location, archive, entries, archive_bytes,"
                   " backed_up) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (location, archive)"
                   " DO NOTHING",
-                  {a.location, a.archive, I(a.entries), I(a.archive_bytes), a.backed_up_ms})
+                  {a.location, a.archive, AsInt64(a.entries), AsInt64(a.archive_bytes), a.backed_up_ms})
               .status());
       listed.push_back(a);
     }

@@ -7,7 +7,7 @@
 namespace ferry::cache {
 namespace {
 
-int64_t MtimeNs(const storage::ObjectInfo& o) {
+int64_t VerifiedMtimeNs(const storage::ObjectInfo& o) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(o.mtime.time_since_epoch()).count();
 }
 
@@ -110,7 +110,7 @@ Result<VerifyResult> Verify(CacheIndex& index, storage::Backend& cache, storage:
           FERRY_RETURN_IF_ERROR(index.Record(Copied{.key = o.key,
                                                     .source_etag = src->etag,
                                                     .source_version = src->version_id,
-                                                    .source_mtime_ns = MtimeNs(*src),
+                                                    .source_mtime_ns = VerifiedMtimeNs(*src),
                                                     .size = src->size},
                                              options.adopt_ttl, options.request));
           result.adopted++;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "credentials/env.h"
 #include "credentials/metadata.h"
 #include "credentials/process.h"
 #include "credentials/sso.h"
@@ -14,11 +15,6 @@ namespace ferry::credentials {
 namespace {
 
 constexpr int kMaxProfileDepth = 5;
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
 
 std::string Quoted(const std::string& profile) { return "profile \"" + profile + "\""; }
 
@@ -84,7 +80,7 @@ class Resolver {
     StsEndpoint endpoint;
     endpoint.region = s_.region.empty() ? "us-east-1" : s_.region;
     endpoint.url = s_.sts_endpoint;
-    if (endpoint.url.empty()) endpoint.url = Env("AWS_ENDPOINT_URL_STS");
+    if (endpoint.url.empty()) endpoint.url = EnvOrEmpty("AWS_ENDPOINT_URL_STS");
     if (endpoint.url.empty() && !s_.s3_endpoint.empty() && !IsAwsHost(s_.s3_endpoint)) {
       endpoint.url = s_.s3_endpoint;
     }
@@ -237,8 +233,8 @@ class Resolver {
   }
 
   Result<std::optional<ResolvedCredentials>> EnvironmentKeys() {
-    s3::Credentials env{Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"),
-                        Env("AWS_SESSION_TOKEN")};
+    s3::Credentials env{EnvOrEmpty("AWS_ACCESS_KEY_ID"), EnvOrEmpty("AWS_SECRET_ACCESS_KEY"),
+                        EnvOrEmpty("AWS_SESSION_TOKEN")};
     if (env.access_key_id.empty() && env.secret_access_key.empty()) {
       return std::optional<ResolvedCredentials>();
     }
@@ -263,7 +259,7 @@ class Resolver {
     ImdsOptions options;
     options.clock = &clock_;
     options.endpoint = c_.imds_endpoint;
-    if (options.endpoint.empty()) options.endpoint = Env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    if (options.endpoint.empty()) options.endpoint = EnvOrEmpty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (options.endpoint.empty()) options.endpoint = "http://169.254.169.254";
     return Refreshing(std::make_unique<ImdsSource>(options, *c_.http), "imds");
   }
@@ -271,16 +267,16 @@ class Resolver {
   Result<ResolvedCredentials> DefaultChain() {
     FERRY_ASSIGN_OR_RETURN(auto env, EnvironmentKeys());
     if (env) return *std::move(env);
-    const std::string token_file = Env("AWS_WEB_IDENTITY_TOKEN_FILE");
-    const std::string role_arn = Env("AWS_ROLE_ARN");
+    const std::string token_file = EnvOrEmpty("AWS_WEB_IDENTITY_TOKEN_FILE");
+    const std::string role_arn = EnvOrEmpty("AWS_ROLE_ARN");
     if (!token_file.empty() && !role_arn.empty()) {
-      AssumeRoleRequest request{role_arn, Env("AWS_ROLE_SESSION_NAME"), "", 0};
+      AssumeRoleRequest request{role_arn, EnvOrEmpty("AWS_ROLE_SESSION_NAME"), "", 0};
       return Refreshing(std::make_unique<WebIdentitySource>(Sts(), std::move(request),
                                                             token_file),
                         "web-identity:" + role_arn);
     }
     const std::string profile = s3::ProfileName("");
-    const bool named = !Env("AWS_PROFILE").empty();
+    const bool named = !EnvOrEmpty("AWS_PROFILE").empty();
     FERRY_ASSIGN_OR_RETURN(auto from_profile, Profile(profile, 0, /*required=*/named));
     if (from_profile) return *std::move(from_profile);
     FERRY_ASSIGN_OR_RETURN(auto container, Container());
@@ -291,7 +287,7 @@ class Resolver {
                              ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add the "
                              "profile to " +
                              files;
-    const std::string disabled = Env("AWS_EC2_METADATA_DISABLED");
+    const std::string disabled = EnvOrEmpty("AWS_EC2_METADATA_DISABLED");
     if (disabled == "true" || disabled == "TRUE" || disabled == "1") {
       return Status::NotFound(none + " (EC2 instance metadata disabled)");
     }

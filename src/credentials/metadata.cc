@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "credentials/env.h"
 #include "s3/sigv4.h"
 #include "s3/time_format.h"
 
@@ -13,11 +14,6 @@ namespace ferry::credentials {
 namespace {
 
 constexpr int kTokenTtlSeconds = 21600;
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
 
 // A GET/PUT with a short body; the reply's status and body.
 struct Answer {
@@ -80,10 +76,10 @@ Result<Expiring> ParseMetadataCredentials(std::string_view text) {
 
 Result<std::optional<ContainerEndpoint>> ContainerEndpointFromEnvironment() {
   ContainerEndpoint e;
-  if (const std::string relative = Env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  if (const std::string relative = EnvOrEmpty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
       !relative.empty()) {
     e.url = "http://169.254.170.2" + (relative.front() == '/' ? relative : "/" + relative);
-  } else if (const std::string full = Env("AWS_CONTAINER_CREDENTIALS_FULL_URI"); !full.empty()) {
+  } else if (const std::string full = EnvOrEmpty("AWS_CONTAINER_CREDENTIALS_FULL_URI"); !full.empty()) {
     const bool https = full.starts_with("https://");
     if (!https && !full.starts_with("http://")) {
       return Status::InvalidArgument("AWS_CONTAINER_CREDENTIALS_FULL_URI '" + full +
@@ -99,8 +95,8 @@ Result<std::optional<ContainerEndpoint>> ContainerEndpointFromEnvironment() {
   } else {
     return std::optional<ContainerEndpoint>();
   }
-  e.token_file = Env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-  if (e.token_file.empty()) e.token = Env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  e.token_file = EnvOrEmpty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+  if (e.token_file.empty()) e.token = EnvOrEmpty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
   return std::optional<ContainerEndpoint>(std::move(e));
 }
 

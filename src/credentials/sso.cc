@@ -9,16 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "checksum/checksum.h"
+#include "credentials/env.h"
 #include "s3/time_format.h"
 #include "s3/uri.h"
 
 namespace ferry::credentials {
 namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
 
 std::string Sha1Hex(std::string_view text) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -28,7 +24,7 @@ std::string Sha1Hex(std::string_view text) {
 }
 
 std::string CacheDir() {
-  const std::string home = Env("HOME");
+  const std::string home = EnvOrEmpty("HOME");
   return (home.empty() ? std::string(".") : home) + "/.aws/sso/cache/";
 }
 
@@ -63,7 +59,7 @@ Result<SsoProfile> ReadSsoProfile(const std::string& name, const s3::ProfileSect
         std::pair{out.region, "sso_region"}}) {
     if (value.empty()) return Status::InvalidArgument(where + " has no " + setting);
   }
-  out.portal = Env("AWS_ENDPOINT_URL_SSO");
+  out.portal = EnvOrEmpty("AWS_ENDPOINT_URL_SSO");
   if (out.portal.empty()) {
     out.portal = "https://portal.sso." + out.region +
                  (out.region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com");

@@ -5,7 +5,7 @@
 namespace ferry::events {
 namespace {
 
-constexpr std::array<std::string_view, 13> kNames = {
+constexpr std::array<std::string_view, 13> kReasonNames = {
     "too_large",       "malformed_json",
     "unknown_body",    "unknown_version",
     "unknown_source",  "missing_field",
@@ -14,7 +14,7 @@ constexpr std::array<std::string_view, 13> kNames = {
     "bad_certificate", "bad_signature",
     "bad_subscribe_url",
 };
-static_assert(kNames.size() == static_cast<size_t>(Reason::kBadSubscribeUrl) + 1);
+static_assert(kReasonNames.size() == static_cast<size_t>(Reason::kBadSubscribeUrl) + 1);
 
 bool IsSignatureReason(Reason reason) {
   return reason == Reason::kBadCertUrl || reason == Reason::kUnsupportedSignatureVersion ||
@@ -24,7 +24,7 @@ bool IsSignatureReason(Reason reason) {
 
 }  // namespace
 
-std::string_view ReasonName(Reason reason) { return kNames[static_cast<size_t>(reason)]; }
+std::string_view ReasonName(Reason reason) { return kReasonNames[static_cast<size_t>(reason)]; }
 
 Status Refuse(Reason reason, std::string_view message) {
   std::string text(ReasonName(reason));
@@ -40,7 +40,7 @@ std::string_view ReasonOf(const Status& status) {
   const size_t colon = message.find(": ");
   if (colon == std::string_view::npos) return "other";
   const std::string_view word = message.substr(0, colon);
-  for (std::string_view name : kNames) {
+  for (std::string_view name : kReasonNames) {
     if (name == word) return name;
   }
   return "other";

@@ -12,7 +12,7 @@ using Entry = std::pair<std::string_view, EventKind>;
 // Bare names (no "s3:"). Exact matches only: a name added by a store later is kOther until it is
 // written here, rather than guessed from its family (MinIO files metadata changes under
 // ObjectCreated, which must not copy bytes).
-constexpr std::array kNames = {
+constexpr std::array kEventNames = {
     Entry{"ObjectCreated:Put", EventKind::kCreated},
     Entry{"ObjectCreated:Post", EventKind::kCreated},
     Entry{"ObjectCreated:Copy", EventKind::kCreated},
@@ -102,7 +102,7 @@ std::string_view BareEventName(std::string_view name) {
 
 EventKind ClassifyEventName(std::string_view name) {
   const std::string_view bare = BareEventName(name);
-  for (const auto& [known, kind] : kNames) {
+  for (const auto& [known, kind] : kEventNames) {
     if (known == bare) return kind;
   }
   return EventKind::kOther;

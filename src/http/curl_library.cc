@@ -38,7 +38,7 @@ struct CurlFunctions {
 
 CurlFunctions g_curl;
 
-Status LoadOnce() {
+Status LoadCurlOnce() {
   FERRY_ASSIGN_OR_RETURN(
       SharedLibrary lib,
       SharedLibrary::Open("libcurl.so.4", "requests to S3-compatible stores", "libcurl4"));
@@ -52,11 +52,11 @@ Status LoadOnce() {
   return Status::Ok();
 }
 
-OnceLoader g_loader(&LoadOnce);
+OnceLoader g_curl_loader(&LoadCurlOnce);
 
 // The table, for a forwarder.
 const CurlFunctions& Curl() {
-  g_loader.RequireLoaded();
+  g_curl_loader.RequireLoaded();
   return g_curl;
 }
 
@@ -75,7 +75,7 @@ Code ForwardOption(Code (*fn)(Handle*, Option, ...), Handle* handle, Option opti
 
 }  // namespace
 
-Status LoadCurl() { return g_loader.Get(); }
+Status LoadCurl() { return g_curl_loader.Get(); }
 
 }  // namespace ferry::http
 

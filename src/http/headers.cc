@@ -7,7 +7,6 @@
 #include "http/transport.h"
 
 namespace ferry::http {
-namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -19,6 +18,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
+
+namespace {
 
 // A request or reply carries about ten headers: room for them at once, not 1, 2, 4, 8, 16.
 constexpr size_t kTypicalHeaders = 16;

@@ -48,7 +48,7 @@ struct MhdFunctions {
 MhdFunctions g_mhd;
 std::string g_option;  // the option that first asked for the library, for its error text
 
-Status LoadOnce() {
+Status LoadMhdOnce() {
   FERRY_ASSIGN_OR_RETURN(SharedLibrary lib,
                          SharedLibrary::Open("libmicrohttpd.so.12", g_option, "libmicrohttpd12"));
 #define FERRY_MHD_RESOLVE(name) FERRY_RETURN_IF_ERROR(lib.ResolveInto(#name, g_mhd.name));
@@ -57,7 +57,7 @@ Status LoadOnce() {
   return Status::Ok();
 }
 
-OnceLoader g_loader(&LoadOnce);
+OnceLoader g_mhd_loader(&LoadMhdOnce);
 
 // A connection's buffers: its request line and headers must fit; bodies are copied out.
 constexpr size_t kConnectionMemory = 64 * 1024;
@@ -284,7 +284,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
   FERRY_ASSIGN_OR_RETURN(TlsPem tls, ReadServerTls(options.tls));
   const bool https = !tls.cert.empty();
   if (g_option.empty()) g_option = options.option;
-  FERRY_RETURN_IF_ERROR(g_loader.Get());
+  FERRY_RETURN_IF_ERROR(g_mhd_loader.Get());
   if (https && g_mhd.MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
     return Status::NotSupported(options.tls.cert_option +
                                 ": this libmicrohttpd was built without TLS");

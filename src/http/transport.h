@@ -22,6 +22,9 @@
 
 namespace ferry::http {
 
+// Whether `a` and `b` are equal but for the case of ASCII letters (header names).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // Header list that keeps insertion order; names compare case-insensitively.
 class Headers {
  public:

@@ -29,7 +29,7 @@ void AppendString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void AppendNumber(std::string& out, double v) {
+void AppendJsonNumber(std::string& out, double v) {
   out.append(std::isfinite(v) ? FormatSampleValue(v) : "null");
 }
 
@@ -53,7 +53,7 @@ void AppendSample(std::string& out, const Registry::FamilySnapshot& f, const Reg
   out.push_back('}');
   if (!s.is_histogram) {
     out.append(",\"value\":");
-    AppendNumber(out, s.value);
+    AppendJsonNumber(out, s.value);
     out.push_back('}');
     return;
   }
@@ -61,7 +61,7 @@ void AppendSample(std::string& out, const Registry::FamilySnapshot& f, const Reg
   out.append(",\"le\":[");
   for (size_t i = 0; i < h.bounds.size(); ++i) {
     if (i > 0) out.push_back(',');
-    AppendNumber(out, h.bounds[i]);
+    AppendJsonNumber(out, h.bounds[i]);
   }
   out.append("],\"cumulative\":[");
   for (size_t i = 0; i < h.cumulative.size(); ++i) {
@@ -69,7 +69,7 @@ void AppendSample(std::string& out, const Registry::FamilySnapshot& f, const Reg
     out.append(std::to_string(h.cumulative[i]));
   }
   out.append("],\"sum\":");
-  AppendNumber(out, h.sum);
+  AppendJsonNumber(out, h.sum);
   out.append(",\"count\":").append(std::to_string(h.count)).append("}");
 }
 

@@ -14,10 +14,6 @@ namespace {
 
 using storage::ObjectInfo;
 
-int64_t Millis(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 int64_t Nanos(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -25,10 +21,6 @@ int64_t Nanos(std::chrono::system_clock::time_point t) {
 // How long after its PENDING row a write of a process that died may still land at the
 // destination (the server completes requests whose client is gone; seconds on a loaded one).
 constexpr std::chrono::seconds kWriteInFlightGrace{10};
-
-std::string VersionName(const ObjectInfo& v) {
-  return v.version_id.empty() ? "null" : v.version_id;
-}
 
 // Per destination, what this key's pass did there.
 struct DestState {
@@ -443,7 +435,7 @@ class KeyPass {
     stats_.replicated.fetch_add(1);
     if (v.delete_marker) stats_.delete_markers.fetch_add(1);
     ds.last_written = v.delete_marker
-                          ? WriteOrder{Millis(v.mtime), o_.source_name, VersionName(v)}
+                          ? WriteOrder{EpochMillis(v.mtime), o_.source_name, VersionName(v)}
                           : OrderOf(*details, o_.source_name);
     ds.ours.insert(written->version_id);
     touched_ = true;
@@ -705,7 +697,7 @@ class KeyPass {
     std::optional<Ordered> best;
     for (const ObjectInfo& v : work_.versions) {
       if (v.delete_marker || !KnownOriginal(v)) continue;
-      Ordered o{WriteOrder{Millis(v.mtime), o_.source_name, VersionName(v)}, v.version_id,
+      Ordered o{WriteOrder{EpochMillis(v.mtime), o_.source_name, VersionName(v)}, v.version_id,
                 v.mtime};
       if (!best || best->order < o.order) best = std::move(o);
     }

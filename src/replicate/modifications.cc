@@ -15,10 +15,6 @@
 namespace ferry::replicate::internal {
 namespace {
 
-std::string VersionName(const storage::ObjectInfo& v) {
-  return v.version_id.empty() ? "null" : v.version_id;
-}
-
 const Rule* RuleById(const RuleSet& rules, std::string_view id) {
   for (const Rule& r : rules.rules) {
     if (r.id == id) return &r;

@@ -10,10 +10,6 @@
 namespace ferry::replicate {
 namespace {
 
-int64_t Millis(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 // "1795369951.916" or "1795369951" (older replicas) in milliseconds; 0 when malformed.
 int64_t ParseTime(std::string_view s) {
   int64_t seconds = 0;
@@ -36,11 +32,15 @@ std::string FormatTime(int64_t ms) {
   return std::to_string(ms / 1000) + "." + std::string(3 - frac.size(), '0') + frac;
 }
 
+}  // namespace
+
 std::string VersionName(const storage::ObjectInfo& info) {
   return info.version_id.empty() ? "null" : info.version_id;
 }
 
-}  // namespace
+int64_t EpochMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 bool IsReplica(const storage::ObjectInfo& info, std::string_view location_name) {
   auto origin = info.metadata.find(kMetaReplicaOrigin);
@@ -60,7 +60,7 @@ WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_na
     }
     return o;
   }
-  return WriteOrder{Millis(info.mtime), std::string(location_name), VersionName(info)};
+  return WriteOrder{EpochMillis(info.mtime), std::string(location_name), VersionName(info)};
 }
 
 void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name,

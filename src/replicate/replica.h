@@ -21,6 +21,7 @@
 // Pure; thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -35,6 +36,13 @@ inline constexpr const char* kMetaReplicaOrigin = "ferry-replica-origin";
 inline constexpr const char* kMetaReplicaVersion = "ferry-replica-version";
 inline constexpr const char* kMetaReplicaTime = "ferry-replica-time";
 inline constexpr const char* kMetaReplicaKept = "ferry-replica-kept";
+
+// A version's name as the status store and the replica marks give it: its version id, "null"
+// for the version of an unversioned bucket.
+std::string VersionName(const storage::ObjectInfo& info);
+
+// `t` in milliseconds since the Unix epoch (WriteOrder::time_ms).
+int64_t EpochMillis(std::chrono::system_clock::time_point t);
 
 struct WriteOrder {
   int64_t time_ms = 0;

@@ -27,8 +27,9 @@ Status CreateTables(SqlTx& tx, const state::Dialect& d) {
       " PRIMARY KEY (source, object_key, rule, destination, source_version))",
       // WrittenTo: what a pass wrote to a location, by key.
       "CREATE INDEX replication_by_destination ON replication_status (destination, object_key)",
-      "CREATE TABLE replication_rules (source TEXT NOT NULL, rule TEXT NOT NULL,"
-      " first_seen BIGINT NOT NULL, PRIMARY KEY (source, rule))",
+      // (a statement in two literals is parenthesised, else clang takes it for a missing comma)
+      ("CREATE TABLE replication_rules (source TEXT NOT NULL, rule TEXT NOT NULL,"
+       " first_seen BIGINT NOT NULL, PRIMARY KEY (source, rule))"),
   };
   for (const char* sql : statements) FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
   return Status::Ok();
@@ -57,8 +58,8 @@ Status AddSlaColumns(SqlTx& tx, const state::Dialect& d) {
       "ALTER TABLE replication_status ADD COLUMN pending_since_ns BIGINT NOT NULL DEFAULT 0",
       "ALTER TABLE replication_status ADD COLUMN threshold_ns BIGINT NOT NULL DEFAULT 0",
       "ALTER TABLE replication_status ADD COLUMN missed_threshold BIGINT NOT NULL DEFAULT 0",
-      "CREATE INDEX replication_pending ON replication_status (source, rule, destination)"
-      " WHERE state IN ('PENDING', 'FAILED')",
+      ("CREATE INDEX replication_pending ON replication_status (source, rule, destination)"
+       " WHERE state IN ('PENDING', 'FAILED')"),
   };
   for (const char* sql : statements) FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
   return Status::Ok();

@@ -26,10 +26,6 @@ using storage::ObjectInfo;
 constexpr std::string_view kPackedIn = "packed in ";
 constexpr std::string_view kQueued = "queued for transport";
 
-std::string VersionName(const ObjectInfo& v) {
-  return v.version_id.empty() ? "null" : v.version_id;
-}
-
 // `clock`'s time in ns since the Unix epoch (null: SystemClock::Default()).
 int64_t NowNs(const Clock* clock) {
   const Clock& c = clock != nullptr ? *clock : SystemClock::Default();

@@ -24,13 +24,13 @@ constexpr std::array<std::string_view, 34> kSubresources = {
     "uploadId", "uploads", "versionId", "versioning", "versions", "website", "encryption",
     "ownershipControls", "publicAccessBlock", "accelerate", "inventory"};
 
-std::string_view Trim(std::string_view s) {
+std::string_view TrimHeaderValue(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
-std::string Lower(std::string_view s) {
+std::string LowerHeaderName(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -68,11 +68,11 @@ std::string SigV2StringToSign(const http::HttpRequest& request, std::string_view
   out += "\n";
   std::map<std::string, std::string> amz;
   for (const auto& [name, value] : request.headers.entries()) {
-    std::string lower = Lower(name);
+    std::string lower = LowerHeaderName(name);
     if (!lower.starts_with("x-amz-")) continue;
     std::string& v = amz[lower];
     if (!v.empty()) v += ",";
-    v += Trim(value);
+    v += TrimHeaderValue(value);
   }
   for (const auto& [name, value] : amz) out += name + ":" + value + "\n";
   // the resource: the URL's path (path style: it starts with the bucket) and the signed

@@ -19,7 +19,7 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   AppendUriEncoded(out, value);
 }
 
-Status Load(pugi::xml_document& doc, std::string_view xml, const char* root) {
+Status LoadTopicsReply(pugi::xml_document& doc, std::string_view xml, const char* root) {
   const pugi::xml_parse_result r = doc.load_buffer(
       xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single,
       pugi::encoding_utf8);
@@ -82,7 +82,7 @@ std::string BuildTopicArnForm(std::string_view action, std::string_view topic_ar
 
 Result<std::string> ParseCreateTopic(std::string_view xml) {
   pugi::xml_document doc;
-  FERRY_RETURN_IF_ERROR(Load(doc, xml, "CreateTopicResponse"));
+  FERRY_RETURN_IF_ERROR(LoadTopicsReply(doc, xml, "CreateTopicResponse"));
   std::string arn =
       doc.document_element().child("CreateTopicResult").child("TopicArn").text().get();
   if (arn.empty()) return Status::Internal("CreateTopicResponse without a TopicArn");
@@ -91,7 +91,7 @@ Result<std::string> ParseCreateTopic(std::string_view xml) {
 
 Result<TopicAttributes> ParseGetTopicAttributes(std::string_view xml) {
   pugi::xml_document doc;
-  FERRY_RETURN_IF_ERROR(Load(doc, xml, "GetTopicAttributesResponse"));
+  FERRY_RETURN_IF_ERROR(LoadTopicsReply(doc, xml, "GetTopicAttributesResponse"));
   TopicAttributes out;
   const pugi::xml_node attributes =
       doc.document_element().child("GetTopicAttributesResult").child("Attributes");

@@ -21,8 +21,9 @@ Status CreateTables(SqlTx& tx, const state::Dialect& d) {
       " error TEXT NOT NULL DEFAULT '', PRIMARY KEY (schedule, due))",
       // Started: what every serve looks at every few seconds.
       "CREATE INDEX schedule_runs_started ON schedule_runs (schedule) WHERE outcome = 'started'",
-      "CREATE TABLE schedules (name TEXT NOT NULL PRIMARY KEY, at TEXT NOT NULL,"
-      " since BIGINT NOT NULL)",
+      // (a statement in two literals is parenthesised, else clang takes it for a missing comma)
+      ("CREATE TABLE schedules (name TEXT NOT NULL PRIMARY KEY, at TEXT NOT NULL,"
+       " since BIGINT NOT NULL)"),
   };
   for (const char* sql : statements) FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
   return Status::Ok();

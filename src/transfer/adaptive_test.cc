@@ -163,8 +163,12 @@ TEST(AdaptiveLimitTest, AWindowNeedsItsLengthAndEnoughTasks) {
   EXPECT_TRUE(ctl.Due(Time{} + 1200ms, 1));  // long enough whatever the count
 }
 
-// The most tasks running at once on an executor given 64 tasks of 20 ms.
-int PeakRunning(ExecutorOptions options) {
+// The most tasks running at once on an executor given 64 tasks of 20 ms. With `hold_until`, each
+// task first waits (10 s at most) until that many have run at once: an executor that admits
+// them reaches that peak however slowly its threads start (under ASan on a loaded machine,
+// starting 64 threads took longer than 20 ms, the first tasks ended before the last began and
+// the peak was 39 of 64), and one that admits fewer is still seen.
+int PeakRunning(ExecutorOptions options, int hold_until = 0) {
   Executor executor(options);
   auto queue = executor.Open();
   std::atomic<int> running{0}, peak{0};
@@ -174,6 +178,10 @@ int PeakRunning(ExecutorOptions options) {
           const int now = ++running;
           int p = peak.load();
           while (now > p && !peak.compare_exchange_weak(p, now)) {
+          }
+          const auto deadline = std::chrono::steady_clock::now() + 10s;
+          while (peak.load() < hold_until && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(1ms);
           }
           std::this_thread::sleep_for(20ms);
           --running;
@@ -187,10 +195,12 @@ int PeakRunning(ExecutorOptions options) {
 
 TEST(ConcurrencyGateTest, AnExplicitConcurrencyIsFixedAndAdaptiveStartsLow) {
   EXPECT_EQ(PeakRunning(ExecutorOptions{.concurrency = 16, .memory_budget = 1 << 20,
-                                        .adaptive = false}),
+                                        .adaptive = false},
+                        /*hold_until=*/16),
             16);
   EXPECT_EQ(PeakRunning(ExecutorOptions{.concurrency = 64, .memory_budget = 1 << 20,
-                                        .adaptive = false}),
+                                        .adaptive = false},
+                        /*hold_until=*/64),
             64);
   // Adaptive: 16 at first; 64 tasks of 20 ms end before a window could double it twice.
   const int adaptive = PeakRunning(ExecutorOptions{.concurrency = 64, .memory_budget = 1 << 20,

@@ -15,8 +15,6 @@
 namespace ferry::transport {
 namespace {
 
-constexpr std::string_view kClaimInfix = ".fza.claim/";
-
 std::string GenerationKey(std::string_view prefix, uint64_t n) {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%010llu", static_cast<unsigned long long>(n));

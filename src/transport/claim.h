@@ -52,6 +52,9 @@
 
 namespace ferry::transport {
 
+// The part of a claim's key from its archive's suffix on: "<name>.fza.claim/<region>/<n>".
+inline constexpr std::string_view kClaimInfix = ".fza.claim/";
+
 // "<archive>.claim/<region or ->/": where the generations of one region's claim are.
 std::string ClaimPrefix(std::string_view archive, std::string_view region);
 // True for a generation's key ("....fza.claim/<region>/<n>").

@@ -14,7 +14,7 @@ using state::SqlRow;
 using state::SqlTx;
 
 // Version 1: one row per content class and level.
-Status CreateTables(SqlTx& tx, const state::Dialect& d) {
+Status CreateLevelTables(SqlTx& tx, const state::Dialect& d) {
   (void)d;
   return tx
       .Exec(
@@ -25,8 +25,8 @@ Status CreateTables(SqlTx& tx, const state::Dialect& d) {
       .status();
 }
 
-constexpr state::Migration kMigrations[] = {&CreateTables};
-constexpr state::Component kComponent{"levels", kMigrations};
+constexpr state::Migration kLevelMigrations[] = {&CreateLevelTables};
+constexpr state::Component kLevelComponent{"levels", kLevelMigrations};
 
 struct Row {
   int64_t trials = 0, bytes_in = 0, bytes_out = 0, cpu_us = 0, version = 0;
@@ -39,7 +39,7 @@ int64_t Micros(double seconds) {
 }  // namespace
 
 Result<std::unique_ptr<LevelStore>> LevelStore::Open(state::SqlSession& session) {
-  FERRY_RETURN_IF_ERROR(state::Migrate(session, kComponent));
+  FERRY_RETURN_IF_ERROR(state::Migrate(session, kLevelComponent));
   return std::unique_ptr<LevelStore>(new LevelStore(session));
 }
 

@@ -10,13 +10,13 @@
 #include "archive/backend_io.h"
 #include "archive/reader.h"
 #include "storage/sorted_listing.h"
+#include "transport/claim.h"
 
 namespace ferry::transport {
 namespace {
 
 constexpr std::string_view kArchiveSuffix = ".fza";
 constexpr std::string_view kMarkerInfix = ".fza.done/";
-constexpr std::string_view kClaimInfix = ".fza.claim/";
 
 // The archive a marker's or a claim's key belongs to.
 std::string ArchiveOf(std::string_view key) {
