@@ -76,7 +76,7 @@ Status ParseSqsQueues(const toml::node& node, const std::string& src,
     FERRY_RETURN_IF_ERROR(SqsString(*t, "dead_letter_queue_url", q.dead_letter_queue_url, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "wait_seconds", 0, 20, q.wait_seconds, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "max_receives", 1, 1000, q.max_receives, where));
-    FERRY_RETURN_IF_ERROR(String(*t, "ca_bundle", q.ca_bundle, where));
+    FERRY_RETURN_IF_ERROR(SqsString(*t, "ca_bundle", q.ca_bundle, where));
     if (const toml::node* n = t->get("insecure_skip_verify")) {
       if (!n->is_boolean()) {
         return Status::InvalidArgument(where + ": 'insecure_skip_verify' must be true or false");

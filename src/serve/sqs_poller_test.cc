@@ -111,7 +111,8 @@ class SqsPollerTest : public ::testing::Test {
     poller_ = std::make_unique<SqsPoller>(
         sqs::SqsEndpoint{.url = "http://sqs.test",
                     .region = "us-east-1",
-                    .credentials = std::make_shared<s3::StaticCredentials>(s3::Credentials{"k", "s", ""})},
+                    .credentials = std::make_shared<s3::StaticCredentials>(s3::Credentials{"k", "s", ""}),
+                    .tls = {}},
         http_, *recorder_, o);
   }
   // Check against a queue whose RedrivePolicy says `max_receive_count` (0: none).

@@ -83,7 +83,8 @@ TEST(SnsClientTest, CallsArePostedToTheRootSignedForSns) {
   SnsClient client({.url = "http://127.0.0.1:5000",
                     .region = "eu-west-1",
                     .credentials = std::make_shared<s3::StaticCredentials>(
-                        s3::Credentials{"AKID", "secret", ""})},
+                        s3::Credentials{"AKID", "secret", ""}),
+                    .tls = {}},
                    http, clock);
   http.Push(testing::FakeReply::Ok(
       "<ListSubscriptionsByTopicResponse><ListSubscriptionsByTopicResult><Subscriptions>"

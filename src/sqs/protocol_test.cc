@@ -166,7 +166,8 @@ TEST(SqsClientTest, CallsArePostedToTheRootSignedForSqs) {
   testing::FakeClock clock;
   SqsClient client({.url = "http://127.0.0.1:5000",
                     .region = "eu-west-1",
-                    .credentials = std::make_shared<s3::StaticCredentials>(s3::Credentials{"AKID", "secret", ""})},
+                    .credentials = std::make_shared<s3::StaticCredentials>(s3::Credentials{"AKID", "secret", ""}),
+                    .tls = {}},
                    http, clock);
   http.Push(testing::FakeReply::Ok(R"({"Messages":[{"MessageId":"m","ReceiptHandle":"h",)"
                                    R"("Body":"b","Attributes":{"ApproximateReceiveCount":"1"}}]})"));

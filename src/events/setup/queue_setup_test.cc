@@ -160,7 +160,7 @@ class QueueSetupTest : public ::testing::Test {
   QueueSetupTest()
       : creds_(std::make_shared<s3::StaticCredentials>(s3::Credentials{"AKIATEST", "SECRET", ""})),
         client_(Options(), transport_, *creds_, clock_),
-        sqs_({.url = "http://sqs.test", .region = "us-east-1", .credentials = creds_}, transport_,
+        sqs_({.url = "http://sqs.test", .region = "us-east-1", .credentials = creds_, .tls = {}}, transport_,
              clock_) {
     transport_.SetHandler([this](const http::HttpRequest& r) { return aws_.Handle(r); });
     aws_.elements_.push_back(kAudit);

@@ -186,7 +186,7 @@ class SnsSetupTest : public ::testing::Test {
   SnsSetupTest()
       : creds_(std::make_shared<s3::StaticCredentials>(s3::Credentials{"AKIATEST", "SECRET", ""})),
         client_(Options(), transport_, *creds_, clock_),
-        sns_({.url = "http://sns.test", .region = "us-east-1", .credentials = creds_}, transport_,
+        sns_({.url = "http://sns.test", .region = "us-east-1", .credentials = creds_, .tls = {}}, transport_,
              clock_) {
     transport_.SetHandler([this](const http::HttpRequest& r) { return aws_.Handle(r); });
   }
