@@ -51,18 +51,18 @@ Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
   for (const app::ScheduleConfig& c : wiring.config().schedules) {
     const std::string where = "[[schedules]] '" + c.name + "'";
     FERRY_ASSIGN_OR_RETURN(serve::ScheduleAt at, serve::ParseAt(c.at, c.tz));
+    if (c.command == kBackupCommand || c.command == kPruneCommand) {
+      // a backup location is an S3 one, as for the commands
+      if (Result<BackupLocation> loc = ParseBackupLocation(c.location); !loc.ok()) {
+        return loc.status().WithContext(where + ": 'location'");
+      }
+    }
     for (const auto& [key, text] : Locations(c)) {
       Result<app::Location> loc = app::ParseLocation(*text);
       if (!loc.ok()) return loc.status().WithContext(where + ": '" + key + "'");
       // an unknown remote, a bad endpoint: refused now, not at 02:00
       Result<std::unique_ptr<storage::Backend>> opened = wiring.OpenBackend(*loc, false);
       if (!opened.ok()) return opened.status().WithContext(where + ": '" + key + "'");
-    }
-    if (c.command == kBackupCommand || c.command == kPruneCommand) {
-      // a backup location is an S3 one, as for the commands
-      if (Result<BackupLocation> loc = ParseBackupLocation(c.location); !loc.ok()) {
-        return loc.status().WithContext(where + ": 'location'");
-      }
     }
     if (c.command == kBackupCommand) {
       if (auto options = BackupRunOptions(BackupSpecOf(c)); !options.ok()) {
