@@ -4,7 +4,8 @@
 # appears at the backup location; `ferry restore --state` of the serve's store gives the bytes
 # back; after a change the next occurrences pack only the change (one more version in the
 # catalog, then no more); a catalog-prune schedule added by a SIGHUP (keep_last = 1) forgets the
-# superseded version; occurrences end succeeded in the store, the metrics and /api/status. Bad
+# superseded version; a key deleted at the source is recorded deleted by a later occurrence and
+# left out of the restore; occurrences end succeeded in the store, the metrics and /api/status. Bad
 # backup and prune schedules (and a bad zone) are refused in one line, exit 2.
 source "$(dirname "$0")/testlib.bash"
 pid=
@@ -111,6 +112,13 @@ check "prune occurrences end succeeded" wait_for 30 at_least prune succeeded 1
 check "  and none failed" [ "$(occurrences prune failed)" = 0 ]
 check "  nor a backup" [ "$(occurrences bk failed)" = 0 ]
 check "the restore after the prune gives the bytes" restored
+# a key deleted at the source: a later occurrence records its deletion (the listing of the run
+# that noted it complete), and the restore leaves it out
+aws_side a s3api delete-object --bucket "$A" --key k3 >/dev/null
+rm "$WORK/data/k3"
+k3_gone() { ! ferry catalog ls "$LOC" --state "$ST" 2>/dev/null | grep -q 'k3'; }
+check "the deletion at the source reaches the catalog" wait_for 60 k3_gone
+check "the restore leaves the deleted key out" restored
 metric() { # SCHEDULE OUTCOME
   curl -sf "http://127.0.0.1:$PORT/metrics" |
     awk -v s="$1" -v o="$2" '$1 ~ "^ferry_schedule_runs_total" && $1 ~ "schedule=\""s"\"" && $1 ~ "outcome=\""o"\"" { v += $2 } END { print v + 0 }'
