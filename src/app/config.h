@@ -274,13 +274,20 @@ struct ServeConfig {
 struct ScheduleConfig {
   std::string name;         // unique among the schedules
   std::string at;           // as written: "hourly", "daily 02:00", "Mon,Thu 06:00", "every 15m"
-  std::string command;      // "sync" or "cache-warm" (others are refused for now)
-  std::string source;       // location text
+  std::string tz;           // the zone of `at`'s clock times ("": UTC), checked by ParseAt
+  std::string command;      // "sync", "cache-warm", "backup" or "catalog-prune"
+  std::string source;       // location text (sync, cache-warm, backup)
   std::string destination;  // sync: location text
   bool delete_extra = false;      // sync: `delete = true`
   std::string cache;                  // cache-warm: the cache location
   std::vector<std::string> prefixes;  // cache-warm: what to warm ("" = the whole bucket)
   std::chrono::seconds ttl{0};        // cache-warm: how long the objects stay cached
+  std::string location;      // backup, catalog-prune: the backup location (BACKUP_LOC)
+  int compress_level = 0;    // backup: --compress-level (0: adaptive); range checked by serve
+  std::string archive_size;  // backup: --archive-size ("": 64MiB); checked by serve
+  int max_attempts = 5;      // backup: --max-attempts
+  uint64_t keep_last = 0;               // catalog-prune: --keep-last (0: not this rule)
+  std::chrono::seconds keep_within{0};  // catalog-prune: --keep-within (0: not this rule)
   std::chrono::seconds grace{0};  // how late an occurrence may still start; 0: its period
 };
 

@@ -1,6 +1,7 @@
 // [[schedules]] (config_schedules.h).
 #include "app/config_schedules.h"
 
+#include <cstdint>
 #include <set>
 #include <span>
 #include <string_view>
@@ -12,9 +13,12 @@
 namespace ferry::app {
 namespace {
 
-constexpr std::string_view kCommon[] = {"name", "at", "command", "grace"};
+constexpr std::string_view kCommon[] = {"name", "at", "tz", "command", "grace"};
 constexpr std::string_view kSync[] = {"source", "destination", "delete"};
 constexpr std::string_view kWarm[] = {"source", "cache", "prefixes", "ttl"};
+constexpr std::string_view kBackup[] = {"source", "location", "compress_level", "archive_size",
+                                        "max_attempts"};
+constexpr std::string_view kPrune[] = {"location", "keep_last", "keep_within"};
 
 Status ScheduleString(const toml::table& t, const char* key, std::string& out, const std::string& where) {
   const toml::node* n = t.get(key);
@@ -23,6 +27,19 @@ Status ScheduleString(const toml::table& t, const char* key, std::string& out, c
     return Status::InvalidArgument(where + ": '" + key + "' must be a non-empty string");
   }
   out = *n->value<std::string>();
+  return Status::Ok();
+}
+
+// An integer key within [lo, hi], when present.
+Status Integer(const toml::table& t, const char* key, int64_t lo, int64_t hi, int64_t& out,
+               const std::string& where) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  if (!n->is_integer() || *n->value<int64_t>() < lo || *n->value<int64_t>() > hi) {
+    return Status::InvalidArgument(where + ": '" + key + "' must be an integer, " +
+                                   std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  out = *n->value<int64_t>();
   return Status::Ok();
 }
 
@@ -74,6 +91,46 @@ Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
   return Status::Ok();
 }
 
+// backup: `ferry backup SRC BACKUP_LOC --compress-level L --archive-size S --max-attempts N`
+// (the archive size's range is checked with the command's own check when serve plans).
+Status Backup(const toml::table& t, const std::string& where, ScheduleConfig& s) {
+  FERRY_RETURN_IF_ERROR(String(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(String(t, "location", s.location, where));
+  if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
+  if (s.location.empty()) {
+    return Status::InvalidArgument(where + ": 'location' (the backup location) is missing");
+  }
+  int64_t level = s.compress_level, attempts = s.max_attempts;
+  FERRY_RETURN_IF_ERROR(Integer(t, "compress_level", 0, 19, level, where));
+  FERRY_RETURN_IF_ERROR(Integer(t, "max_attempts", 1, 1000, attempts, where));
+  s.compress_level = static_cast<int>(level);
+  s.max_attempts = static_cast<int>(attempts);
+  return String(t, "archive_size", s.archive_size, where);
+}
+
+// catalog-prune: `ferry catalog prune BACKUP_LOC --keep-last N --keep-within W`.
+Status Prune(const toml::table& t, const std::string& where, ScheduleConfig& s) {
+  FERRY_RETURN_IF_ERROR(String(t, "location", s.location, where));
+  if (s.location.empty()) {
+    return Status::InvalidArgument(where + ": 'location' (the backup location) is missing");
+  }
+  int64_t keep_last = 0;
+  FERRY_RETURN_IF_ERROR(Integer(t, "keep_last", 1, INT32_MAX, keep_last, where));
+  s.keep_last = static_cast<uint64_t>(keep_last);
+  if (t.get("keep_within") != nullptr) {
+    std::string text;
+    FERRY_RETURN_IF_ERROR(String(t, "keep_within", text, where));
+    Result<std::chrono::seconds> age = plan::ParseAge(text);
+    if (!age.ok()) return age.status().WithContext(where + ": 'keep_within'");
+    if (age->count() < 1) return Status::InvalidArgument(where + ": 'keep_within' must be at least 1s");
+    s.keep_within = *age;
+  }
+  if (s.keep_last == 0 && s.keep_within.count() == 0) {
+    return Status::InvalidArgument(where + ": give 'keep_last' and/or 'keep_within'");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParseSchedules(const toml::node& node, const std::string& src,
@@ -97,13 +154,14 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
       own = kSync;
     } else if (s.command == "cache-warm") {
       own = kWarm;
-    } else if (s.command == "backup" || s.command == "catalog-prune") {
-      return Status::InvalidArgument(where + ": command '" + s.command +
-                                     "' cannot be scheduled yet (only \"sync\" and "
-                                     "\"cache-warm\")");
+    } else if (s.command == "backup") {
+      own = kBackup;
+    } else if (s.command == "catalog-prune") {
+      own = kPrune;
     } else {
       return Status::InvalidArgument(where + ": unknown command '" + s.command +
-                                     "' (scheduled commands: \"sync\", \"cache-warm\")");
+                                     "' (scheduled commands: \"sync\", \"cache-warm\", "
+                                     "\"backup\", \"catalog-prune\")");
     }
     for (const auto& [k, v] : *t) {
       if (!Among(k.str(), kCommon) && !Among(k.str(), own)) {
@@ -113,7 +171,8 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
     }
     FERRY_RETURN_IF_ERROR(ScheduleString(*t, "at", s.at, where));
     if (s.at.empty()) return Status::InvalidArgument(where + ": 'at' is missing");
-    if (Result<serve::ScheduleAt> at = serve::ParseAt(s.at); !at.ok()) {
+    FERRY_RETURN_IF_ERROR(String(*t, "tz", s.tz, where));
+    if (Result<serve::ScheduleAt> at = serve::ParseAt(s.at, s.tz); !at.ok()) {
       return at.status().WithContext(where);
     }
     if (t->get("grace") != nullptr) {
@@ -124,7 +183,10 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
       if (grace->count() < 1) return Status::InvalidArgument(where + ": 'grace' must be at least 1s");
       s.grace = *grace;
     }
-    FERRY_RETURN_IF_ERROR(s.command == "sync" ? Sync(*t, where, s) : Warm(*t, where, s));
+    FERRY_RETURN_IF_ERROR(s.command == "sync"         ? Sync(*t, where, s)
+                          : s.command == "cache-warm" ? Warm(*t, where, s)
+                          : s.command == "backup"     ? Backup(*t, where, s)
+                                                      : Prune(*t, where, s));
     out.push_back(std::move(s));
   }
   return Status::Ok();

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include <date/tz.h>
+
 namespace ferry::serve {
 namespace {
 
@@ -34,7 +36,7 @@ std::string Quoted(std::string_view text) {
 Status Bad(std::string_view text, std::string_view why) {
   return Status::InvalidArgument("at " + Quoted(text) + ": " + std::string(why) +
                                  " (forms: \"hourly\", \"daily 02:00\", \"Mon 06:00\", "
-                                 "\"Mon,Thu 06:00\", \"every 15m\"; UTC)");
+                                 "\"Mon,Thu 06:00\", \"every 15m\")");
 }
 
 // "HH:MM", 00:00..23:59.
@@ -67,6 +69,34 @@ TimePoint At(int64_t ms) { return TimePoint(milliseconds(ms)); }
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 // 1970-01-01 was a Thursday (4).
 int WeekdayOfDay(int64_t day) { return static_cast<int>(((day + 4) % 7 + 7) % 7); }
+
+// Local day `day` (days since 1970-01-01 on the zone's calendar) at `minute_of_day`, as an
+// instant: a skipped local time is the change that skipped it, a repeated one its first.
+int64_t LocalToMs(const date::time_zone& zone, int64_t day, int minute_of_day) {
+  const date::local_seconds local{std::chrono::seconds(day * 86400 + int64_t{minute_of_day} * 60)};
+  const date::local_info info = zone.get_info(local);
+  std::chrono::sys_seconds sys;
+  if (info.result == date::local_info::nonexistent) {
+    sys = std::chrono::sys_seconds(info.first.end.time_since_epoch());
+  } else {
+    sys = std::chrono::sys_seconds((local - info.first.offset).time_since_epoch());
+  }
+  return std::chrono::duration_cast<milliseconds>(sys.time_since_epoch()).count();
+}
+
+// The occurrence of day `d` (its local calendar), in ms.
+int64_t OccurrenceMs(const ScheduleAt& at, int64_t d) {
+  if (at.zone == nullptr) return d * kDayMs + int64_t{at.minute_of_day} * 60'000;
+  return LocalToMs(*at.zone, d, at.minute_of_day);
+}
+
+// The day (local calendar) that instant `ms` falls on.
+int64_t DayOf(const ScheduleAt& at, int64_t ms) {
+  if (at.zone == nullptr) return FloorDiv(ms, kDayMs);
+  const auto sys = std::chrono::floor<std::chrono::seconds>(At(ms));
+  const auto info = at.zone->get_info(sys);
+  return FloorDiv(ms + std::chrono::duration_cast<milliseconds>(info.offset).count(), kDayMs);
+}
 
 }  // namespace
 
@@ -121,16 +151,28 @@ Result<ScheduleAt> ParseAt(std::string_view text) {
   return at;
 }
 
+Result<ScheduleAt> ParseAt(std::string_view text, std::string_view tz) {
+  FERRY_ASSIGN_OR_RETURN(ScheduleAt at, ParseAt(text));
+  if (tz.empty() || tz == "UTC") return at;
+  try {
+    at.zone = date::locate_zone(tz);
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("tz " + Quoted(tz) +
+                                   ": not a time zone of the tz database (e.g. \"Europe/Paris\", "
+                                   "\"UTC\"; see /usr/share/zoneinfo)");
+  }
+  return at;
+}
+
 TimePoint NextAfter(const ScheduleAt& at, TimePoint t) {
   const int64_t now = Ms(t);
   if (at.every.count() > 0) {
     const int64_t p = at.every.count() * 1000;
     return At(FloorDiv(now, p) * p + p);
   }
-  const int64_t offset = int64_t{at.minute_of_day} * 60'000;
-  const int64_t day = FloorDiv(now, kDayMs);
-  for (int64_t d = day; d <= day + 8; ++d) {
-    const int64_t occurrence = d * kDayMs + offset;
+  const int64_t day = DayOf(at, now);
+  for (int64_t d = day - 1; d <= day + 8; ++d) {
+    const int64_t occurrence = OccurrenceMs(at, d);
     if (((at.days >> WeekdayOfDay(d)) & 1) && occurrence > now) return At(occurrence);
   }
   return TimePoint::max();  // no day selected (ParseAt never returns that)
@@ -142,10 +184,9 @@ TimePoint LatestAtOrBefore(const ScheduleAt& at, TimePoint t) {
     const int64_t p = at.every.count() * 1000;
     return At(FloorDiv(now, p) * p);
   }
-  const int64_t offset = int64_t{at.minute_of_day} * 60'000;
-  const int64_t day = FloorDiv(now, kDayMs);
-  for (int64_t d = day; d >= day - 8; --d) {
-    const int64_t occurrence = d * kDayMs + offset;
+  const int64_t day = DayOf(at, now);
+  for (int64_t d = day + 1; d >= day - 8; --d) {
+    const int64_t occurrence = OccurrenceMs(at, d);
     if (((at.days >> WeekdayOfDay(d)) & 1) && occurrence <= now) return At(occurrence);
   }
   return TimePoint::min();

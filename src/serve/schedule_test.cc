@@ -365,5 +365,51 @@ TEST_F(ScheduleStoreTest, FailedStartAndUnstartedOccurrence) {
   EXPECT_EQ(registry.Total("ferry_schedule_runs_total", "schedule", "gone"), 0);
 }
 
+// An occurrence run in place (a catalog prune: the start hook returns run 0): ended at once,
+// succeeded or failed with the hook's error, by the claimer only; another serve's scheduler
+// neither runs it again nor records it twice.
+TEST_F(ScheduleStoreTest, OccurrenceRunInPlaceEndsAtOnce) {
+  testing::FakeClock clock(Utc(5, 10, 0, 1));
+  obs::Registry registry;
+  std::vector<ScheduleSpec> specs = {
+      {.name = "p", .at_text = "hourly", .at = At("hourly"), .grace = {}}};
+  std::atomic<int> ran{0};
+  bool fail = false;
+  SchedulerHooks h;
+  h.start = [&](size_t, TimePoint, std::stop_token) -> Result<jobs::RunId> {
+    ++ran;
+    if (fail) return Status::NotFound("catalog prune: no backup recorded at rb:x/");
+    return jobs::RunId{0};
+  };
+  std::unique_ptr<jobs::JobStore> other_jobs = Open();
+  auto other_store = ScheduleStore::Open(*other_jobs->session());
+  ASSERT_TRUE(other_store.ok());
+  Scheduler s(specs, *store_, *jobs_, h,
+              SchedulerOptions{.owner = "p1", .clock = &clock, .registry = &registry});
+  Scheduler t(specs, **other_store, *other_jobs, h,
+              SchedulerOptions{.owner = "p2", .clock = &clock, .registry = &registry});
+  ASSERT_TRUE(s.Tick({}).ok());  // 10:00 is before `since`
+  clock.SleepFor(hours(1), {});
+  ASSERT_TRUE(s.Tick({}).ok());
+  ASSERT_TRUE(t.Tick({}).ok());
+  EXPECT_EQ(ran.load(), 1);
+  Result<std::vector<Occurrence>> recent = store_->Recent("p", 5);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ(recent->at(0).outcome, kSucceeded);
+  EXPECT_EQ(recent->at(0).run, 0);
+  EXPECT_TRUE(store_->Started()->empty());
+  EXPECT_EQ(registry.Total("ferry_schedule_runs_total", "outcome", "succeeded"), 1);
+  fail = true;
+  clock.SleepFor(hours(1), {});
+  ASSERT_TRUE(t.Tick({}).ok());
+  ASSERT_TRUE(s.Tick({}).ok());
+  EXPECT_EQ(ran.load(), 2);
+  EXPECT_EQ(store_->Recent("p", 1)->at(0).outcome, kFailed);
+  EXPECT_NE(store_->Recent("p", 1)->at(0).error.find("no backup recorded"), std::string::npos);
+  EXPECT_EQ(registry.Total("ferry_schedule_runs_total", "outcome", "failed"), 1);
+  EXPECT_EQ(registry.Total("ferry_schedule_runs_total", "outcome", "succeeded"), 1);
+}
+
 }  // namespace
 }  // namespace ferry::serve

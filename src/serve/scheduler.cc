@@ -120,6 +120,14 @@ Status Scheduler::Due(size_t index, TimePoint now, std::stop_token stop) {
   }
   Count(spec.name, kStarted);
   Result<jobs::RunId> run = hooks_.start(index, due, stop);
+  if (run.ok() && *run == 0) {  // run here and now, succeeded
+    FERRY_ASSIGN_OR_RETURN(bool ended,
+                           store_.Finish(spec.name, due_ms, kSucceeded, Ms(clock_.Now()), ""));
+    if (ended) Count(spec.name, kSucceeded);
+    obs::Log(obs::Level::kInfo, "schedule " + spec.name + ": the occurrence due " + Iso(due_ms) +
+                                    " succeeded");
+    return Status::Ok();
+  }
   if (run.ok()) {
     obs::Log(obs::Level::kInfo, "schedule " + spec.name + ": started the occurrence due " + Iso(due_ms),
              {{"run", *run}});
@@ -150,7 +158,8 @@ Status Scheduler::Follow(TimePoint now) {
     if (o.run == 0) {
       if (Ms(now) - o.claimed_ms < options_.unstarted_after.count()) continue;
       outcome = kFailed;
-      error = "its serve (" + o.owner + ") ended before it queued the run";
+      error = "its serve (" + o.owner + ") ended before it queued the run (or, run in place, "
+              "finished it)";
     } else {
       Result<jobs::Run> run = jobs_.GetRun(o.run);
       if (!run.ok() && run.status().code() != ErrorCode::kNotFound) {

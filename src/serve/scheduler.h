@@ -49,7 +49,10 @@ struct ScheduleSpec {
 };
 
 struct SchedulerHooks {
-  // Queues occurrence `due` of schedules[index] as a durable run of the job store; its id.
+  // Queues occurrence `due` of schedules[index] as a durable run of the job store; its id. Or
+  // runs it here and now (a catalog prune): 0 when it succeeded, its error when not; the
+  // occurrence then ends at once (a process killed meanwhile leaves it without a run: failed
+  // after `unstarted_after`, never started again).
   std::function<Result<jobs::RunId>(size_t index, TimePoint due, std::stop_token stop)> start{};
   // Called for each running run of these schedules, at each Tick: this process works on it
   // (idempotent). May be empty.

@@ -7,7 +7,6 @@
 // is kept (restores read it).
 #include <cinttypes>
 #include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
@@ -38,65 +37,6 @@ struct BackupArgs {
   bool json = false;
   ListingArgs listing;
 };
-
-Status Validate(const BackupArgs& a, jobs::RunOptions& options) {
-  if (a.compress_level < 0 || a.compress_level > 19) {
-    return Status::InvalidArgument("--compress-level: 1..19 (0 = adaptive)");
-  }
-  options.transport.level = a.compress_level;
-  if (!a.archive_size.empty()) {
-    auto v = plan::ParseSize(a.archive_size);
-    if (!v.ok()) return v.status().WithContext("--archive-size");
-    if (*v < (1u << 20) || *v > (4ull << 30)) {
-      return Status::InvalidArgument("--archive-size: 1MiB..4GiB");
-    }
-    options.transport.batch_bytes = *v;
-  }
-  if (a.max_attempts < 1) return Status::InvalidArgument("--max-attempts: at least 1");
-  options.max_attempts = a.max_attempts;
-  return Status::Ok();
-}
-
-// The source as the catalog records it: "remote:bucket/prefix/" or "s3://bucket/prefix/", or a
-// folder's absolute path ("/data/x", whatever the spelling).
-std::string SourceText(const app::Location& l) {
-  if (l.is_s3()) return (l.remote.empty() ? "s3://" : l.remote + ":") + l.bucket + "/" + l.prefix;
-  std::error_code ec;
-  std::string path = std::filesystem::absolute(l.path, ec).lexically_normal().string();
-  if (ec) path = l.path;
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-// Keys gone from the source become tombstones once the listing that noted them is complete:
-// every scan job of its run done (backup::CatalogStore::CommitGone). Notes of runs that
-// ended otherwise (failed, abandoned by --restart, purged) are dropped; those of runs still in
-// progress wait. Returns the tombstones recorded for `run`.
-Result<uint64_t> SettleDeletions(jobs::JobStore& store, backup::CatalogStore& catalog,
-                                 const std::string& location, jobs::RunId run) {
-  uint64_t recorded = 0;
-  FERRY_ASSIGN_OR_RETURN(std::vector<int64_t> runs, catalog.RunsWithGone(location));
-  for (int64_t id : runs) {
-    auto info = store.GetRun(id);
-    if (!info.ok() && info.status().code() != ErrorCode::kNotFound) return info.status();
-    if (!info.ok()) {
-      FERRY_RETURN_IF_ERROR(catalog.DiscardGone(location, id));
-      continue;
-    }
-    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(id));
-    const auto scans = counts.by_kind.find(jobs::kScanKind);
-    const bool listed = scans != counts.by_kind.end() && scans->second.active() == 0 &&
-                        scans->second.of(jobs::JobState::kDead) == 0 &&
-                        scans->second.of(jobs::JobState::kDone) > 0;
-    if (listed) {
-      FERRY_ASSIGN_OR_RETURN(uint64_t n, catalog.CommitGone(location, id));
-      if (id == run) recorded += n;
-    } else if (info->state != jobs::RunState::kRunning) {
-      FERRY_RETURN_IF_ERROR(catalog.DiscardGone(location, id));
-    }
-  }
-  return recorded;
-}
 
 // How a backup run ended, as its summary tells it.
 struct BackupOutcome {
@@ -156,27 +96,20 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   if (!src_loc.ok()) return ReportError(src_loc.status());
   auto loc = ParseBackupLocation(a.location);
   if (!loc.ok()) return ReportError(loc.status());
-  jobs::RunOptions options;
-  options.command = "backup";
-  options.transport.staging = loc->text;
-  options.transport.unpack_jobs = false;
-  options.transport.backup = true;
-  if (Status s = Validate(a, options); !s.ok()) return ReportError(s);
-  app::DurableRunRequest req;
-  if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
+  const BackupRunSpec spec{.source = a.src,
+                           .location = a.location,
+                           .compress_level = a.compress_level,
+                           .archive_size = a.archive_size,
+                           .max_attempts = a.max_attempts};
+  if (auto checked = BackupRunOptions(spec); !checked.ok()) return ReportError(checked.status());
+  jobs::WorkerOptions listing_options;
+  if (Status s = ApplyListingOptions(a.listing, listing_options); !s.ok()) return ReportError(s);
   // As `ferry sync`: a --concurrency flag or [transfer] concurrency is fixed; neither is adapted.
   const bool adaptive = a.concurrency <= 0 && !config->transfer.concurrency.has_value();
   const int concurrency = a.concurrency > 0 ? a.concurrency
                                             : config->transfer.concurrency.value_or(
                                                   transfer::kAdaptiveMaxConcurrency);
-  const estimate::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value());
-  // What the adaptive level weighs, as for `ferry sync --compress`: the configured [costs] of
-  // the link the archives cross (the source's region to the backup location's) and CPU.
-  const CostInputs cost =
-      CostInputsFor(prices, RegionOf(wiring, *src_loc), RegionOf(wiring, loc->location));
-  options.transport.price_per_gib = cost.per_gb;
-  options.transport.price_per_cpu_second = cost.prices.per_cpu_second;
   auto src = wiring.OpenBackend(*src_loc, false);
   if (!src.ok()) return ReportError(src.status());
   auto backup = wiring.OpenBackend(loc->location, false);
@@ -189,23 +122,10 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   const std::string state = BackupStateUrl(a.state, *loc);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
-  if (state::SqlSession* session = (*store)->session(); session != nullptr) {
-    // One source per backup location: another source's listing lacks every key of the first,
-    // which would all be recorded as deleted (and let go by a prune).
-    auto catalog = backup::CatalogStore::Open(*session);
-    if (!catalog.ok()) return ReportError(catalog.status());
-    const std::string source = SourceText(*src_loc);
-    auto owner = (*catalog)->ClaimSource(loc->text, source);
-    if (!owner.ok()) return ReportError(owner.status());
-    if (*owner != source) {
-      return ReportError(Status::InvalidArgument(
-          "backup location " + loc->text + " holds the backups of " + *owner + ", not of " +
-          source + ": back up " + source + " into a location of its own"));
-    }
-  }
-  req.source = a.src;
-  req.destination = loc->text;
-  req.options = options;
+  auto prepared = PrepareBackupRun(**store, wiring, spec);
+  if (!prepared.ok()) return ReportError(prepared.status());
+  app::DurableRunRequest req = std::move(prepared->request);
+  req.worker = listing_options;
   req.worker.owner = jobs::DefaultOwner();
   req.worker.concurrency = concurrency;
   req.worker.adaptive_concurrency = adaptive;

@@ -1,7 +1,8 @@
 // [[schedules]] in ferry serve (docs/design/serve.md, "Schedules"): the config's schedules
 // checked (PlanSchedules), and a ServeInstance's scheduler (serve/scheduler.h) whose
-// occurrences become durable runs of the state store, as `ferry sync --state URL --detach`
-// queues them. Every serve sharing the store works on the running runs of its schedules (a
+// occurrences become durable runs of the state store, as `ferry sync --state URL --detach`,
+// `ferry cache warm --detach` and `ferry backup --state URL` queue them; a catalog prune runs
+// in the serve that claimed its occurrence (PruneNow). Every serve sharing the store works on the running runs of its schedules (a
 // worker each, on the instance's executor), so a run goes on when the serve that started it is
 // killed; `ferry worker`s of the store may work on them too.
 
@@ -12,6 +13,8 @@
 #include "app/location.h"
 #include "app/views.h"
 #include "cache/kinds/warm_kind.h"
+#include "backup/catalog_prune.h"
+#include "cli/commands/backup_internal.h"
 #include "cli/commands/cache_internal.h"
 #include "jobs/payload.h"
 #include "cli/commands/serve_internal.h"
@@ -20,21 +23,57 @@
 
 namespace ferry::cli::serving {
 
+namespace {
+
+constexpr std::string_view kBackupCommand = "backup";
+constexpr std::string_view kPruneCommand = "catalog-prune";
+
+BackupRunSpec BackupSpecOf(const app::ScheduleConfig& c) {
+  return {.source = c.source,
+          .location = c.location,
+          .compress_level = c.compress_level,
+          .archive_size = c.archive_size,
+          .max_attempts = c.max_attempts};
+}
+
+// The locations a schedule names, by key.
+std::vector<std::pair<const char*, const std::string*>> Locations(const app::ScheduleConfig& c) {
+  if (c.command == cache::kWarmCommand) return {{"source", &c.source}, {"cache", &c.cache}};
+  if (c.command == kBackupCommand) return {{"source", &c.source}, {"location", &c.location}};
+  if (c.command == kPruneCommand) return {{"location", &c.location}};
+  return {{"source", &c.source}, {"destination", &c.destination}};
+}
+
+}  // namespace
+
 Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
   std::vector<serve::ScheduleSpec> out;
   for (const app::ScheduleConfig& c : wiring.config().schedules) {
     const std::string where = "[[schedules]] '" + c.name + "'";
-    FERRY_ASSIGN_OR_RETURN(serve::ScheduleAt at, serve::ParseAt(c.at));
-    const bool warm = c.command == cache::kWarmCommand;
-    for (const auto& [key, text] : {std::pair{"source", &c.source},
-                                    {warm ? "cache" : "destination", warm ? &c.cache : &c.destination}}) {
+    FERRY_ASSIGN_OR_RETURN(serve::ScheduleAt at, serve::ParseAt(c.at, c.tz));
+    if (c.command == kBackupCommand || c.command == kPruneCommand) {
+      // a backup location is an S3 one, as for the commands
+      if (Result<BackupLocation> loc = ParseBackupLocation(c.location); !loc.ok()) {
+        return loc.status().WithContext(where + ": 'location'");
+      }
+    }
+    for (const auto& [key, text] : Locations(c)) {
       Result<app::Location> loc = app::ParseLocation(*text);
       if (!loc.ok()) return loc.status().WithContext(where + ": '" + key + "'");
       // an unknown remote, a bad endpoint: refused now, not at 02:00
       Result<std::unique_ptr<storage::Backend>> opened = wiring.OpenBackend(*loc, false);
       if (!opened.ok()) return opened.status().WithContext(where + ": '" + key + "'");
     }
-    out.push_back({.name = c.name, .at_text = c.at, .at = at, .grace = c.grace});
+    if (c.command == kBackupCommand) {
+      if (auto options = BackupRunOptions(BackupSpecOf(c)); !options.ok()) {
+        return options.status().WithContext(where);
+      }
+    }
+    // `tz` is part of the schedule's identity: a changed zone starts it afresh (since)
+    out.push_back({.name = c.name,
+                   .at_text = c.tz.empty() ? c.at : c.at + " " + c.tz,
+                   .at = at,
+                   .grace = c.grace});
   }
   return out;
 }
@@ -101,6 +140,49 @@ Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::ScheduleConfig& 
                      .record_batch = 200});
 }
 
+// A backup occurrence, queued as `ferry backup SRC BACKUP_LOC --state URL` queues its run
+// (PrepareBackupRun), detached: the catalog is this state store's. The deletions noted by
+// earlier runs whose listing completed become tombstones first (`ferry backup` records them
+// when its run ends; here the next occurrence does).
+Result<jobs::RunId> QueueBackup(jobs::JobStore& store, app::Wiring& wiring,
+                                const jobs::WorkerOptions& worker, transfer::Stats& stats,
+                                const app::ScheduleConfig& c, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(PreparedBackup p, PrepareBackupRun(store, wiring, BackupSpecOf(c)));
+  if (p.catalog) {
+    Result<uint64_t> settled = SettleDeletions(store, *p.catalog, p.location.text, 0);
+    if (!settled.ok()) return settled.status().WithContext("recording deletions");
+  }
+  p.request.worker = worker;
+  p.request.detach = true;
+  FERRY_ASSIGN_OR_RETURN(app::DurableRunResult r,
+                         app::RunDurable(store, wiring, p.request, stats, stop));
+  return r.run;
+}
+
+// A catalog-prune occurrence: `ferry catalog prune BACKUP_LOC --keep-last N --keep-within W
+// --state URL`, run here and now (no job kind: docs/design/serve.md, "Schedules").
+Status PruneNow(jobs::JobStore& store, app::Wiring& wiring, const app::ScheduleConfig& c,
+                std::stop_token stop) {
+  state::SqlSession* session = store.session();
+  if (session == nullptr) return Status::FailedPrecondition("the state store holds no catalog");
+  FERRY_ASSIGN_OR_RETURN(BackupLocation loc, ParseBackupLocation(c.location));
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> backend,
+                         wiring.OpenBackend(loc.location, false));
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<backup::CatalogStore> catalog,
+                         backup::CatalogStore::Open(*session));
+  const backup::RetentionPolicy policy{
+      .keep_last = c.keep_last,
+      .keep_within_ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.keep_within).count()};
+  FERRY_ASSIGN_OR_RETURN(backup::PruneResult r,
+                         PruneBackupLocation(*catalog, *backend, loc, policy, false, stop));
+  obs::Log(obs::Level::kInfo,
+           "schedule " + c.name + ": catalog prune of " + loc.text + ": " +
+               std::to_string(r.plan.dropped.size()) + " versions dropped, " +
+               std::to_string(r.plan.kept) + " kept, " + std::to_string(r.archives_deleted) +
+               " archives deleted");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<jobs::RunId> ServeInstance::StartOccurrence(size_t index, serve::TimePoint due,
@@ -108,6 +190,13 @@ Result<jobs::RunId> ServeInstance::StartOccurrence(size_t index, serve::TimePoin
   (void)due;
   const app::ScheduleConfig& c = plan_.wiring->config().schedules.at(index);
   if (c.command == cache::kWarmCommand) return QueueWarm(store_, c);
+  if (c.command == kBackupCommand) {
+    return QueueBackup(store_, *plan_.wiring, worker_options_, stats_, c, stop);
+  }
+  if (c.command == kPruneCommand) {
+    FERRY_RETURN_IF_ERROR(PruneNow(store_, *plan_.wiring, c, stop));
+    return jobs::RunId{0};  // done here (SchedulerHooks::start)
+  }
   app::DurableRunRequest req;
   req.source = c.source;
   req.destination = c.destination;
