@@ -13,21 +13,18 @@
 // over after --claim-ttl seconds; elsewhere (Swift) a warning says one unpacker per region and
 // prefix. Without --follow it lists again while archives are held by others, until none is; an
 // archive found held is tried again a quarter of --claim-ttl later, also with a longer --follow
-// and between the archives of a pass.
-#include <algorithm>
+// and between the archives of a pass. Opening, a pass and the follow loop are shared with `ferry
+// serve`'s [[serve.unpack]] roles (unpack_internal.h, unpack_follow.cc).
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "base/clock.h"
 #include "cli/commands.h"
 #include "cli/commands/unpack_internal.h"
-#include "obs/log.h"
-#include "plan/filter.h"
 #include "state/state.h"
 #include "transfer/progress.h"
 #include "transfer/executor.h"
