@@ -4,7 +4,9 @@
 # with a short ttl and keeps what is fresh; an unpack follower ([[serve.unpack]], what `ferry
 # unpack --follow` does) writes every object of the archives `ferry sync --compress --pack-only`
 # staged, byte-identical, empties staging, and picks up archives staged while it runs. /api/status
-# lists the roles and their last outcome, /metrics counts their work. A SIGHUP whose config drops
+# lists the roles and their last outcome, /metrics counts their work. A second serve on the same
+# state store runs the same roles at once: between the two, each expired object is counted once
+# and each object written once (expiry's compare-and-swap, archive claims). A SIGHUP whose config drops
 # the cache role stops it (what expires afterwards stays) while the follower goes on; a SIGHUP
 # with a bad role entry is refused (the roles go on); a bad role entry at the start and in
 # `ferry config check` is one error line, exit 2; SIGTERM ends it with exit 0 within seconds.
@@ -82,7 +84,17 @@ roles_conf "$WORK/serve.toml"
 "$FERRY_BIN" --config "$WORK/serve.toml" serve --state "$WORK/state.db" \
   > "$WORK/serve.out" 2> "$WORK/serve.err" &
 pid=$!
+# a second serve on the same state store with the same roles (its own unpack progress store, as
+# a second `ferry unpack` has): the two expire one cache and follow one staging prefix at once
+PORT2=$(free_port)
+URL2=http://127.0.0.1:$PORT2
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$PORT2\"/" -e "s#unpack.db#unpack2.db#" \
+  "$WORK/serve.toml" > "$WORK/serve2.toml"
+"$FERRY_BIN" --config "$WORK/serve2.toml" serve --state "$WORK/state.db" \
+  > "$WORK/serve2.out" 2> "$WORK/serve2.err" &
+pid2=$!
 check "healthz answers once it serves" wait_for 30 curl -sf -o /dev/null "$URL/healthz"
+check "  (the second serve's too)" wait_for 30 curl -sf -o /dev/null "$URL2/healthz"
 
 # the cache role expires what is old and keeps what is fresh
 old_gone() { [ "$(count_c old/)" = 0 ]; }
@@ -103,23 +115,33 @@ ferry cp "rb:$DST/a" "$WORK/back" --no-progress >/dev/null 2>&1
 check "  every object byte-identical" diff -r "$WORK/src" "$WORK/back"
 
 status=$(curl -sf "$URL/api/status")
+status2=$(curl -sf "$URL2/api/status")
 check "/api/status lists both roles with their last outcome" python3 -c "
 import json, sys
-roles = json.loads(sys.argv[1])['roles']
-by = {r['role']: r for r in roles}
-assert set(by) == {'cache', 'unpack'}, roles
-assert by['cache']['last']['outcome'] == 'ok' and by['cache']['passes'] >= 1, by['cache']
-assert by['unpack']['last']['outcome'] == 'ok', by['unpack']
-assert by['unpack']['last']['archives'] == $ARCHIVES, by['unpack']
-assert by['unpack']['last']['objects_written'] == 300, by['unpack']
-assert by['unpack']['name'] == 'rb:$STG/s', by['unpack']" "$status"
-metrics=$(curl -sf "$URL/metrics")
-check "/metrics counts the expired objects" \
-  grep -Eq '^ferry_serve_cache_expired_objects_total\{cache="[^"]*"\} 5$' <<< "$metrics"
-check "  the unpacked objects" \
-  grep -q "^ferry_serve_unpack_objects_written_total{staging=\"rb:$STG/s\"} 300$" <<< "$metrics"
-check "  and the passes" \
-  grep -q "^ferry_serve_role_passes_total{role=\"unpack\",name=\"rb:$STG/s\",result=\"ok\"}" <<< "$metrics"
+both = [{r['role']: r for r in json.loads(a)['roles']} for a in sys.argv[1:]]
+for by in both:
+    assert set(by) == {'cache', 'unpack'}, by
+    assert by['cache']['last']['outcome'] == 'ok' and by['cache']['passes'] >= 1, by['cache']
+    assert by['unpack']['last']['outcome'] == 'ok', by['unpack']
+    assert by['unpack']['name'] == 'rb:$STG/s', by['unpack']
+# between the two serves every archive unpacked once (claims)
+assert sum(by['unpack']['last']['archives'] for by in both) == $ARCHIVES, both
+assert sum(by['unpack']['last']['objects_written'] for by in both) == 300, both" \
+  "$status" "$status2"
+curl -sf "$URL/metrics" > "$WORK/m1"
+curl -sf "$URL2/metrics" > "$WORK/m2"
+summed() {  # summed REGEX: the sum over both serves of the series matching REGEX
+  cat "$WORK/m1" "$WORK/m2" | grep -E "$1" | awk '{s += $NF} END {print s + 0}'
+}
+check "/metrics: between the two serves each expired object counted once" \
+  [ "$(summed '^ferry_serve_cache_expired_objects_total\{cache="[^"]*"\} ')" = 5 ]
+check "  each unpacked object written once" \
+  [ "$(summed "^ferry_serve_unpack_objects_written_total\\{staging=\"rb:$STG/s\"\\} ")" = 300 ]
+check "  and the passes counted" \
+  grep -q "^ferry_serve_role_passes_total{role=\"unpack\",name=\"rb:$STG/s\",result=\"ok\"}" "$WORK/m1"
+kill -TERM "$pid2"
+rc=0; wait "$pid2" || rc=$?
+check "the second serve ends on SIGTERM with exit 0" [ "$rc" = 0 ]
 
 # a SIGHUP with a bad role entry is refused; the roles go on
 cp "$WORK/serve.toml" "$WORK/serve.good"
