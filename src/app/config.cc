@@ -7,6 +7,7 @@
 
 #include "app/config_schedules.h"
 #include "app/config_replication_events.h"
+#include "app/config_roles.h"
 #include "app/config_sqs.h"
 #include "app/location.h"
 #include "app/providers.h"
@@ -598,7 +599,8 @@ Status ParseServe(const toml::table& t, const std::string& src,
       t, where,
       {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
        "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key",
-       "unpack_regions", "replication_events"}));
+       "unpack_regions", "replication_events", "cache", "unpack"}));
+  FERRY_RETURN_IF_ERROR(ParseServeRoles(t, src, remotes, out));
   if (const toml::node* n = t.get("replication_events")) {
     FERRY_RETURN_IF_ERROR(ParseReplicationEvents(*n, src, out.replication_events));
   }

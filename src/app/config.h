@@ -243,6 +243,27 @@ struct ReplicationEventsConfig {
   int batch = 100;               // records per POST
 };
 
+// One [[serve.cache]] entry: cache expiry that `ferry serve` runs as `ferry cache serve --cache
+// CACHE --state STATE --interval INTERVAL` would (docs/design/serve.md, "Roles").
+struct CacheRoleConfig {
+  std::string cache;  // the cache location, as `--cache` takes it (remote:bucket/prefix or a path)
+  std::string state;  // the cache index's database; "": the command's default (cache.db)
+  std::chrono::seconds interval{60};  // between expiry passes; at least 1s
+};
+
+// One [[serve.unpack]] entry: an unpack follower that `ferry serve` runs as `ferry unpack
+// STAGING DESTINATION --follow INTERVAL` with the same options would.
+struct UnpackRoleConfig {
+  std::string staging;      // the staging location (remote:bucket/prefix)
+  std::string destination;  // the destination the archives were packed for
+  std::string region;       // --region: only the entries of this region ("": every entry)
+  std::string state;        // --state; "": the command's automatic file per staging and destination
+  std::string storage_class;  // --storage-class
+  bool preserve_lock = false;  // --preserve-lock
+  std::chrono::seconds interval{30};   // --follow: between listings; at least 1s
+  std::chrono::seconds claim_ttl{60};  // --claim-ttl: 2s to 1 day
+};
+
 struct ServeConfig {
   bool present = false;  // the file has a [serve] table
   std::string listen = "127.0.0.1:9380";
@@ -266,6 +287,8 @@ struct ServeConfig {
   // check stay); refused without sns_ca_bundle. See docs/design/serve.md.
   std::string sns_test_connect_to;
   ReplicationEventsConfig replication_events;  // [serve.replication_events]
+  std::vector<CacheRoleConfig> cache;    // [[serve.cache]] (config_roles.h)
+  std::vector<UnpackRoleConfig> unpack;  // [[serve.unpack]]
 };
 
 // One [[schedules]] entry: a command `ferry serve` starts at cron-like times, once per

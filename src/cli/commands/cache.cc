@@ -38,21 +38,30 @@ Result<std::unique_ptr<storage::Backend>> OpenChecked(Context& ctx, app::Wiring&
   return backend;
 }
 
-Result<Opened> Open(Context& ctx, const std::string& cache_location, const std::string& state) {
+Result<Opened> OpenWith(app::Wiring& wiring, const std::string& cache_location,
+                        const std::string& state, std::stop_token stop) {
   if (cache_location.empty())
     return Status::InvalidArgument("--cache: the cache location is required");
-  FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(ctx.global.config_path));
   FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(cache_location));
   Opened o;
-  o.wiring = std::make_unique<app::Wiring>(std::move(config));
   o.cache_name = CacheName(loc);
-  FERRY_ASSIGN_OR_RETURN(o.cache, o.wiring->OpenBackend(loc, /*create_local=*/true));
-  if (Status s = o.cache->Check(ctx.stop); !s.ok()) return s.WithContext("cache");
+  FERRY_ASSIGN_OR_RETURN(o.cache, wiring.OpenBackend(loc, /*create_local=*/true));
+  if (Status s = o.cache->Check(stop); !s.ok()) return s.WithContext("cache");
   const std::string url = StateOrDefault(state);
   FERRY_ASSIGN_OR_RETURN(o.session, state::OpenSession(url, SystemClock::Default()));
   FERRY_ASSIGN_OR_RETURN(o.index,
                          cache::CacheIndex::Open(*o.session, SystemClock::Default(), o.cache_name));
   o.locks = std::make_unique<cache::PrefixLocks>(*o.session, SystemClock::Default(), o.cache_name);
+  return o;
+}
+
+Result<Opened> Open(Context& ctx, const std::string& cache_location, const std::string& state) {
+  if (cache_location.empty())
+    return Status::InvalidArgument("--cache: the cache location is required");
+  FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(ctx.global.config_path));
+  auto wiring = std::make_unique<app::Wiring>(std::move(config));
+  FERRY_ASSIGN_OR_RETURN(Opened o, OpenWith(*wiring, cache_location, state, ctx.stop));
+  o.wiring = std::move(wiring);
   return o;
 }
 

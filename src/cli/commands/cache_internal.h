@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include "app/location.h"
@@ -19,7 +20,7 @@ namespace ferry::cli::cache_cmd {
 // What every cache subcommand opens: the config's wiring, the cache location's backend
 // (checked), the state database and the cache's index and locks.
 struct Opened {
-  std::unique_ptr<app::Wiring> wiring;
+  std::unique_ptr<app::Wiring> wiring;  // null from OpenWith (the caller's wiring)
   std::unique_ptr<storage::Backend> cache;
   std::string cache_name;  // the index's name of the cache location
   std::unique_ptr<state::SqlSession> session;
@@ -33,6 +34,9 @@ std::string CacheName(const app::Location& loc);
 // Opens them; errors are one line (kInvalidArgument for a malformed location or state URL,
 // the backend's Check error for an unknown bucket, prefixed with "cache").
 Result<Opened> Open(Context& ctx, const std::string& cache_location, const std::string& state);
+// The same through the caller's `wiring` (which must outlive the result): serve's cache roles.
+Result<Opened> OpenWith(app::Wiring& wiring, const std::string& cache_location,
+                        const std::string& state, std::stop_token stop);
 // Opens and checks another location (the source) through the same wiring.
 Result<std::unique_ptr<storage::Backend>> OpenChecked(Context& ctx, app::Wiring& wiring,
                                                       const std::string& location,

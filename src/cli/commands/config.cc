@@ -54,9 +54,10 @@ int RunConfigCheck(const ConfigArgs& a, Context& ctx) {
   std::printf("%s: ok: %zu remote(s), %zu replication rule(s)", config->source.c_str(),
               config->remotes.size(), config->replication.rules.rules.size());
   if (config->serve.present) {
-    std::printf(", [serve] on %s replicating %zu source(s), %zu SQS queue(s)",
+    std::printf(", [serve] on %s replicating %zu source(s), %zu SQS queue(s), %zu cache "
+                "role(s), %zu unpack role(s)",
                 config->serve.listen.c_str(), config->serve.replicate.size(),
-                config->serve.sqs.size());
+                config->serve.sqs.size(), config->serve.cache.size(), config->serve.unpack.size());
   }
   std::printf("\n");
   return 0;

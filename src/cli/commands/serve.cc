@@ -6,7 +6,9 @@
 // own). Workers of this process (and any `ferry worker` or other `ferry serve` on the same
 // store) run them on one executor (serve_instance.cc). One listener serves /healthz, /metrics,
 // /api/status (serve_status.h), /events and the dashboard (dashboard/dashboard.h: /, /assets/*,
-// /api/metrics) for as long as the process runs.
+// /api/metrics) for as long as the process runs. Roles (serve_roles.h): cache expiry
+// ([[serve.cache]], as `ferry cache serve`) and unpack followers ([[serve.unpack]], as `ferry
+// unpack --follow`), each a loop of its own, the unpacks on the same executor.
 // SIGHUP: the config is read again; when it checks, the configuration served is stopped (its
 // jobs in flight given back to the store at once) and the new one started, the listener
 // answering 503 with Retry-After meanwhile; when it does not, the running one goes on and the

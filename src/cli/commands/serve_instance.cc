@@ -94,10 +94,11 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
   FERRY_ASSIGN_OR_RETURN(app::Config config, app::LoadConfig(config_path));
   ServePlan plan;
   plan.serve = config.serve;
-  if (plan.serve.replicate.empty() && config.schedules.empty()) {
+  if (plan.serve.replicate.empty() && config.schedules.empty() && plan.serve.cache.empty() &&
+      plan.serve.unpack.empty()) {
     return Status::InvalidArgument(
-        "nothing to serve: add [serve] with replicate = [\"remote:bucket\"], or "
-        "[[schedules]], to the config");
+        "nothing to serve: add [serve] with replicate = [\"remote:bucket\"], [[serve.cache]], "
+        "[[serve.unpack]], or [[schedules]], to the config");
   }
   if (!plan.serve.replicate.empty() && config.replication.rules.rules.empty()) {
     return Status::InvalidArgument("[serve] replicate needs rules: add [[replication.rules]] to "
@@ -181,6 +182,7 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
     plan.targets.push_back(std::move(targets));
   }
   FERRY_RETURN_IF_ERROR(PlanUnpackRegions(plan));
+  FERRY_ASSIGN_OR_RETURN(plan.roles, PlanRoles(*plan.wiring, plan.serve, stop));
   return plan;
 }
 
@@ -248,8 +250,10 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   eo.concurrency = w.concurrency;
   eo.memory_budget = w.memory_budget;
   s->executor_ = std::make_unique<transfer::Executor>(eo);
-  // the requests in flight: the executor's, and one long poll per SQS queue beside them
-  LimitRequestsInFlight(eo.concurrency + static_cast<int>(s->pollers_.size()));
+  // the requests in flight: the executor's, and one long poll per SQS queue and one listing or
+  // delete per role beside them
+  LimitRequestsInFlight(eo.concurrency + static_cast<int>(s->pollers_.size()) +
+                        static_cast<int>(p.roles.size()));
   s->stats_metrics_ = std::make_unique<StatsMetrics>(s->stats_);  // the workers' counters
   w.executor = s->executor_.get();
   s->worker_options_ = w;
@@ -294,6 +298,9 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
       }
     });
   }
+  if (s->plan_.roles.size() > 0) {
+    s->roles_ = std::make_unique<RoleRunner>(s->plan_.roles, *s->executor_, SystemClock::Default());
+  }
   FERRY_RETURN_IF_ERROR(s->BeginSchedules());
   return s;
 }
@@ -337,6 +344,7 @@ void ServeInstance::Stop() {
   stopping_.store(true);
   StopSchedules();  // no new scheduled run; their workers stop with halt_
   halt_.request_stop();
+  if (roles_) roles_->Stop();  // their passes cancelled, their threads joined
   for (auto& p : pollers_) p->RequestStop();
   threads_.clear();  // joins the workers
   refreshers_.clear();  // a last refresh of the gauges
@@ -359,8 +367,9 @@ Status ServeInstance::Failure() const {
 std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequest& r) {
   if (r.path == "/healthz") {
     if (stopping_.load()) return http::ServerResponse::Text(503, "stopping\n");
-    Status reached = served_.empty() ? schedule_store_->Started().status()
-                                     : store_.GetRun(served_.front().run).status();
+    Status reached = !served_.empty()    ? store_.GetRun(served_.front().run).status()
+                     : schedule_store_ ? schedule_store_->Started().status()
+                                       : Status::Ok();  // roles only: their passes say
     return reached.ok() ? http::ServerResponse::Text(200, "ok\n")
                         : http::ServerResponse::Text(503, "state store unreachable: " +
                                                               reached.message() + "\n");
@@ -371,6 +380,7 @@ std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequ
     std::string body =
         ServeStatusJson(store_, *status_, served, SystemClock::Default(), intake_auth());
     if (scheduler_) body = WithSchedules(body, *scheduler_);
+    if (roles_) body = WithRoles(body, *roles_);
     return http::ServerResponse::Json(200, body);
   }
   if (r.path == "/events") {

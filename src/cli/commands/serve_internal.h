@@ -16,6 +16,7 @@
 #include "app/sqs.h"
 #include "app/wiring.h"
 #include "cli/commands/metrics.h"
+#include "cli/commands/serve_roles.h"
 #include "base/status.h"
 #include "http/curl_transport.h"
 #include "http/server.h"
@@ -68,6 +69,8 @@ struct ServePlan {
   std::vector<serve::ScheduleSpec> schedules;
   int concurrency = 16;  // keys (objects) at once per run: --concurrency, [transfer], 16
   std::unique_ptr<app::Wiring> wiring;  // the config's remotes (owns the config)
+  // [[serve.cache]] and [[serve.unpack]], opened through `wiring` (declared after it: gone first)
+  RolesPlan roles;
 };
 
 // [[schedules]] of the config, checked against its remotes (serve_schedules.cc).
@@ -91,7 +94,8 @@ struct SnsParts {
 };
 
 // One configuration served: a continuous run per source, its workers on one executor, the
-// intakes (POST /events, SQS pollers) and the SLA gauges. Start returns once everything runs;
+// intakes (POST /events, SQS pollers), the SLA gauges and the roles (cache expiry, unpack
+// followers; their unpacks on the same executor). Start returns once everything runs;
 // Stop (also the destructor) ends the intakes, stops the workers (jobs in flight cancelled) and
 // returns when their threads are done. The store must outlive it.
 class ServeInstance {
@@ -156,6 +160,8 @@ class ServeInstance {
   std::vector<std::unique_ptr<replicate::SlaRefresher>> refreshers_;
   // [serve.replication_events]: the outbox's delivery (replication_events.h), null when off.
   std::unique_ptr<replicate::EventOutbox> outbox_;
+  // [[serve.cache]] and [[serve.unpack]] (serve_roles.h): their loops, null when none.
+  std::unique_ptr<RoleRunner> roles_;
   std::unique_ptr<serve::ReplicationEventSender> event_sender_;
   std::atomic<bool> stopping_{false};
   std::stop_source halt_;

@@ -13,20 +13,18 @@
 // over after --claim-ttl seconds; elsewhere (Swift) a warning says one unpacker per region and
 // prefix. Without --follow it lists again while archives are held by others, until none is; an
 // archive found held is tried again a quarter of --claim-ttl later, also with a longer --follow
-// and between the archives of a pass.
-#include <algorithm>
+// and between the archives of a pass. Opening, a pass and the follow loop are shared with `ferry
+// serve`'s [[serve.unpack]] roles (unpack_internal.h, unpack_follow.cc).
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "app/state_files.h"
 #include "app/wiring.h"
 #include "base/clock.h"
 #include "cli/commands.h"
-#include "obs/log.h"
-#include "plan/filter.h"
+#include "cli/commands/unpack_internal.h"
 #include "state/state.h"
 #include "transfer/progress.h"
 #include "transfer/executor.h"
@@ -49,149 +47,46 @@ struct UnpackArgs {
   bool json = false;
 };
 
-struct Totals {
-  uint64_t archives = 0, failed = 0, entries = 0, written = 0, bytes = 0, present = 0,
-           verified = 0, archive_bytes = 0, skipped = 0, deleted = 0, held = 0, lost = 0;
-};
-
-// What every pass of the command unpacks from, to and with.
-struct UnpackSetup {
-  storage::Backend& staging;         // the staging prefix: the archives
-  storage::Backend& dst;             // where their entries are written
-  transport::TransportStore& store;  // the archives' progress (the command's state store)
-  // The claims on archives; null where the staging store does not honour create-only writes.
-  const transport::ClaimOptions* claims;
-  transfer::Executor& executor;  // the command's: an archive's entries are its tasks
-};
-
-// One listing of the staging prefix, every archive unpacked in key order (UnpackPass). `held`:
-// the archives other unpackers hold, tried again a quarter of the claim's ttl after they were
-// found held, also between the archives of this pass.
-Status Pass(const UnpackArgs& a, const UnpackSetup& setup, Totals& t,
-            transport::HeldArchives& held, std::stop_token stop) {
-  auto try_archive = [&](const std::string& key) -> bool {
-    transport::StoreUnpackJournal journal(
-        setup.store, transport::ArchiveRow{.staging = a.staging,
-                                           .archive = key,
-                                           .destination = a.dst,
-                                           .state = transport::ArchiveState::kUnpacking,
-                                           .entries = 0,
-                                           .written = 0,
-                                           .archive_bytes = 0,
-                                           .updated_ns = 0});
-    transport::ListedOptions o;
-    o.unpack.executor = &setup.executor;
-    o.unpack.region = a.region;
-    o.unpack.storage_class = a.storage_class;
-    o.unpack.preserve_lock = a.preserve_lock;
-    o.claims = setup.claims;
-    auto listed_r = transport::UnpackListed(setup.staging, key, setup.dst, journal, o, stop);
-    if (!listed_r.ok()) {
-      ++t.failed;
-      if (listed_r.status().code() == ErrorCode::kFailedPrecondition &&
-          listed_r.status().message().find("lost to another unpacker") != std::string::npos) {
-        ++t.lost;
-      }
-      std::fprintf(stderr, "failed: unpack %s: %s\n", key.c_str(),
-                   listed_r.status().message().c_str());
-      return false;
-    }
-    t.deleted += listed_r->unpack.archive_deleted ? 1 : 0;
-    if (listed_r->held) {
-      ++t.held;
-      return true;
-    }
-    if (listed_r->skipped) {
-      ++t.skipped;
-      return false;
-    }
-    const transport::UnpackResult* r = &listed_r->unpack;
-    ++t.archives;
-    t.entries += r->entries;
-    t.written += r->written;
-    t.bytes += r->bytes_written;
-    t.present += r->already_present;
-    t.verified += r->checksums_verified;
-    t.archive_bytes += r->archive_bytes;
-    return false;
-  };
-  return transport::UnpackPass(setup.staging, held, try_archive, stop);
-}
-
 int RunUnpack(const UnpackArgs& a, Context& ctx) {
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
-  auto staging_loc = app::ParseLocation(a.staging);
-  if (!staging_loc.ok()) return ReportError(staging_loc.status());
-  auto dst_loc = app::ParseLocation(a.dst);
-  if (!dst_loc.ok()) return ReportError(dst_loc.status());
   app::Wiring wiring(std::move(config).value());
-  auto staging = wiring.OpenBackend(*staging_loc, false);
-  if (!staging.ok()) return ReportError(staging.status());
-  auto dst = wiring.OpenBackend(*dst_loc, true);
-  if (!dst.ok()) return ReportError(dst.status());
-  if (Status s = (*staging)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("staging"));
-  if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("destination"));
-  if (a.preserve_lock) {
-    if (Status s = CheckPreserveLock(**dst, ctx.stop); !s.ok()) return ReportError(s);
-  }
-  const bool automatic = a.state.empty();
-  const std::string url = automatic ? app::AutoStatePath("unpack", a.staging, a.dst) : a.state;
-  auto session = state::OpenSession(url, SystemClock::Default());
-  if (!session.ok()) return ReportError(session.status());
-  auto store = transport::TransportStore::Open(**session);
-  if (!store.ok()) return ReportError(store.status());
-  // Claims where the staging store honours create-only writes (probed: a store may ignore the
-  // header); otherwise one unpacker per region and prefix, as before.
-  transport::ClaimOptions claim_options{.region = a.region,
-                                        .ttl = std::chrono::seconds(a.claim_ttl),
-                                        .owner = transport::NewOwnerId(),
-                                        .clock = nullptr};
-  auto honoured = transport::ProbeCreateOnly(**staging, claim_options.owner, ctx.stop);
-  if (!honoured.ok()) return ReportError(honoured.status().WithContext("staging"));
-  if (!*honoured) {
+  auto opened = unpacking::OpenUnpacker(
+      wiring,
+      unpacking::UnpackTarget{.staging = a.staging,
+                              .dst = a.dst,
+                              .region = a.region,
+                              .state = a.state,
+                              .storage_class = a.storage_class,
+                              .preserve_lock = a.preserve_lock,
+                              .claim_ttl = std::chrono::seconds(a.claim_ttl)},
+      ctx.stop);
+  if (!opened.ok()) return ReportError(opened.status());
+  unpacking::Unpacker& u = **opened;
+  if (u.claims() == nullptr) {
     std::fprintf(stderr,
                  "warning: %s does not honour create-only writes: run only one `ferry unpack` "
                  "per region and staging prefix\n",
-                 (*staging)->Describe().c_str());
+                 u.staging->Describe().c_str());
   }
-  const transport::ClaimOptions* claims = *honoured ? &claim_options : nullptr;
   const auto start = std::chrono::steady_clock::now();
   // The command's executor: an archive's entries written 32 at a time, within its memory.
   transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 32});
-  Totals t;
-  Status s;
-  // Archives held by another unpacker are listed again a quarter of the ttl after they were
-  // found held, whatever --follow says (a stalled holder's claim expires after the ttl).
-  transport::HeldArchives held(claim_options.ttl, SystemClock::Default());
-  const std::chrono::milliseconds interval = std::chrono::seconds(a.follow);
-  const UnpackSetup setup{.staging = **staging,
-                          .dst = **dst,
-                          .store = **store,
-                          .claims = claims,
-                          .executor = executor};
-  for (;;) {
-    s = Pass(a, setup, t, held, ctx.stop);
-    if (!s.ok() || ctx.stop.stop_requested()) break;
-    // One pass: again while another unpacker holds archives (it may stall; its claim expires).
-    if (a.follow <= 0 && held.empty()) break;
-    const auto until = std::chrono::steady_clock::now() + held.NextListingIn(interval);
-    while (!ctx.stop.stop_requested() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          std::chrono::milliseconds(100), until - std::chrono::steady_clock::now()));
-    }
-    if (ctx.stop.stop_requested()) break;
-  }
+  unpacking::Totals t;
+  unpacking::FollowOptions follow;
+  follow.interval = std::chrono::seconds(a.follow);
+  const Status s = unpacking::Follow(u, executor, t, follow, ctx.stop);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // An automatic store goes once nothing is left unfinished (as a run's state file does).
   bool unfinished = t.failed > 0 || !s.ok();
-  if (auto rows = (*store)->Rows(a.staging); rows.ok()) {
+  if (auto rows = u.store->Rows(a.staging); rows.ok()) {
     for (const auto& r : *rows) unfinished |= r.state != transport::ArchiveState::kDone;
   }
-  store->reset();
-  session->reset();
-  if (automatic && !unfinished) app::RemoveStateFile(url);
+  u.store.reset();
+  u.session.reset();
+  if (u.automatic_state && !unfinished) app::RemoveStateFile(u.state_url);
+  const bool claims = u.claims() != nullptr;
   if (a.json) {
     nlohmann::json j = {{"staging", a.staging},       {"destination", a.dst},
                         {"archives", t.archives},     {"archives_failed", t.failed},
@@ -201,7 +96,7 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
                         {"archive_bytes", t.archive_bytes}, {"seconds", secs},
                         {"archives_skipped", t.skipped}, {"archives_deleted", t.deleted},
                         {"archives_held", t.held}, {"claims_lost", t.lost},
-                        {"claims", claims != nullptr},
+                        {"claims", claims},
                         {"ok", s.ok() && t.failed == 0}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
