@@ -5,22 +5,14 @@
 #include <optional>
 #include <string_view>
 
+#include "app/config_keys.h"
+
 namespace ferry::app {
 namespace {
 
 constexpr std::string_view kKnown[] = {"url",       "token_env",   "events",
                                        "ca_bundle", "max_pending", "batch"};
 constexpr std::string_view kEvents[] = {"failed", "missed-threshold", "after-threshold"};
-
-Status String(const toml::table& t, const char* key, std::string& out, const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return Status::Ok();
-  if (!n->is_string() || n->value<std::string>().value_or("").empty()) {
-    return Status::InvalidArgument(where + ": '" + key + "' must be a non-empty string");
-  }
-  out = *n->value<std::string>();
-  return Status::Ok();
-}
 
 template <class Int>
 Status Whole(const toml::table& t, const char* key, int64_t low, int64_t high, Int& out,
@@ -59,9 +51,9 @@ Status ParseReplicationEvents(const toml::node& node, const std::string& src,
     }
   }
   out.present = true;
-  FERRY_RETURN_IF_ERROR(String(*t, "url", out.url, where));
-  FERRY_RETURN_IF_ERROR(String(*t, "token_env", out.token_env, where));
-  FERRY_RETURN_IF_ERROR(String(*t, "ca_bundle", out.ca_bundle, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "url", out.url, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "token_env", out.token_env, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "ca_bundle", out.ca_bundle, where));
   FERRY_RETURN_IF_ERROR(Whole(*t, "max_pending", 1, 10'000'000, out.max_pending, where));
   FERRY_RETURN_IF_ERROR(Whole(*t, "batch", 1, 1000, out.batch, where));
   if (out.url.empty()) return Status::InvalidArgument(where + ": 'url' is missing");

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "app/config_keys.h"
 #include "app/location.h"
 #include "plan/filter.h"
 
@@ -20,20 +21,10 @@ Status Keys(const toml::table& t, const std::string& where,
   return Status::Ok();
 }
 
-Status String(const toml::table& t, const char* key, std::string& out, const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return Status::Ok();
-  if (!n->is_string() || n->value<std::string>().value_or("").empty()) {
-    return Status::InvalidArgument(where + ": '" + key + "' must be a non-empty string");
-  }
-  out = *n->value<std::string>();
-  return Status::Ok();
-}
-
 // A location key: present, well formed, and on a remote the config names.
 Status Place(const toml::table& t, const char* key, std::string& out, const std::string& where,
              const std::map<std::string, RemoteConfig>& remotes) {
-  FERRY_RETURN_IF_ERROR(String(t, key, out, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, key, out, where));
   if (out.empty()) return Status::InvalidArgument(where + ": '" + key + "' is missing");
   Result<Location> loc = ParseLocation(out);
   if (!loc.ok()) return loc.status().WithContext(where + ": '" + key + "'");
@@ -49,7 +40,7 @@ Status Duration(const toml::table& t, const char* key, std::chrono::seconds low,
                 std::chrono::seconds high, std::chrono::seconds& out, const std::string& where) {
   if (t.get(key) == nullptr) return Status::Ok();
   std::string text;
-  FERRY_RETURN_IF_ERROR(String(t, key, text, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, key, text, where));
   Result<std::chrono::seconds> d = plan::ParseAge(text);
   if (!d.ok()) return d.status().WithContext(where + ": '" + key + "'");
   if (*d < low || *d > high) {
@@ -83,7 +74,7 @@ Status ParseCache(const toml::array& list, const std::string& src,
     FERRY_RETURN_IF_ERROR(Keys(*t, where, {"cache", "state", "interval"}));
     CacheRoleConfig c;
     FERRY_RETURN_IF_ERROR(Place(*t, "cache", c.cache, where, remotes));
-    FERRY_RETURN_IF_ERROR(String(*t, "state", c.state, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "state", c.state, where));
     FERRY_RETURN_IF_ERROR(Duration(*t, "interval", std::chrono::seconds(1), kDay, c.interval,
                                    where));
     for (const CacheRoleConfig& other : out) {
@@ -109,9 +100,9 @@ Status ParseUnpack(const toml::array& list, const std::string& src,
     UnpackRoleConfig u;
     FERRY_RETURN_IF_ERROR(Place(*t, "staging", u.staging, where, remotes));
     FERRY_RETURN_IF_ERROR(Place(*t, "destination", u.destination, where, remotes));
-    FERRY_RETURN_IF_ERROR(String(*t, "region", u.region, where));
-    FERRY_RETURN_IF_ERROR(String(*t, "state", u.state, where));
-    FERRY_RETURN_IF_ERROR(String(*t, "storage_class", u.storage_class, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "region", u.region, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "state", u.state, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "storage_class", u.storage_class, where));
     if (const toml::node* n = t->get("preserve_lock")) {
       if (!n->is_boolean()) {
         return Status::InvalidArgument(where + ": 'preserve_lock' must be true or false");

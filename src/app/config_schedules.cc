@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include "app/config_keys.h"
 #include "cache/request.h"
 #include "plan/filter.h"
 #include "serve/schedule_at.h"
@@ -19,16 +20,6 @@ constexpr std::string_view kWarm[] = {"source", "cache", "prefixes", "ttl"};
 constexpr std::string_view kBackup[] = {"source", "location", "compress_level", "archive_size",
                                         "max_attempts"};
 constexpr std::string_view kPrune[] = {"location", "keep_last", "keep_within"};
-
-Status ScheduleString(const toml::table& t, const char* key, std::string& out, const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return Status::Ok();
-  if (!n->is_string() || n->value<std::string>().value_or("").empty()) {
-    return Status::InvalidArgument(where + ": '" + key + "' must be a non-empty string");
-  }
-  out = *n->value<std::string>();
-  return Status::Ok();
-}
 
 // An integer key within [lo, hi], when present.
 Status Integer(const toml::table& t, const char* key, int64_t lo, int64_t hi, int64_t& out,
@@ -51,8 +42,8 @@ bool Among(std::string_view key, std::span<const std::string_view> known) {
 }
 
 Status Sync(const toml::table& t, const std::string& where, ScheduleConfig& s) {
-  FERRY_RETURN_IF_ERROR(ScheduleString(t, "source", s.source, where));
-  FERRY_RETURN_IF_ERROR(ScheduleString(t, "destination", s.destination, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "destination", s.destination, where));
   if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
   if (s.destination.empty()) return Status::InvalidArgument(where + ": 'destination' is missing");
   if (const toml::node* n = t.get("delete")) {
@@ -64,8 +55,8 @@ Status Sync(const toml::table& t, const std::string& where, ScheduleConfig& s) {
 
 // cache-warm: `ferry cache warm SRC --prefix P... --cache DST --ttl T --detach`.
 Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
-  FERRY_RETURN_IF_ERROR(ScheduleString(t, "source", s.source, where));
-  FERRY_RETURN_IF_ERROR(ScheduleString(t, "cache", s.cache, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "cache", s.cache, where));
   if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
   if (s.cache.empty()) return Status::InvalidArgument(where + ": 'cache' is missing");
   const toml::node* n = t.get("prefixes");
@@ -83,7 +74,7 @@ Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
     s.prefixes.push_back(*p.value<std::string>());
   }
   std::string ttl;
-  FERRY_RETURN_IF_ERROR(ScheduleString(t, "ttl", ttl, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "ttl", ttl, where));
   if (ttl.empty()) return Status::InvalidArgument(where + ": 'ttl' is missing");
   Result<std::chrono::seconds> parsed = cache::ParseTtl(ttl);
   if (!parsed.ok()) return parsed.status().WithContext(where + ": 'ttl'");
@@ -94,8 +85,8 @@ Status Warm(const toml::table& t, const std::string& where, ScheduleConfig& s) {
 // backup: `ferry backup SRC BACKUP_LOC --compress-level L --archive-size S --max-attempts N`
 // (the archive size's range is checked with the command's own check when serve plans).
 Status Backup(const toml::table& t, const std::string& where, ScheduleConfig& s) {
-  FERRY_RETURN_IF_ERROR(String(t, "source", s.source, where));
-  FERRY_RETURN_IF_ERROR(String(t, "location", s.location, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "source", s.source, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "location", s.location, where));
   if (s.source.empty()) return Status::InvalidArgument(where + ": 'source' is missing");
   if (s.location.empty()) {
     return Status::InvalidArgument(where + ": 'location' (the backup location) is missing");
@@ -105,12 +96,12 @@ Status Backup(const toml::table& t, const std::string& where, ScheduleConfig& s)
   FERRY_RETURN_IF_ERROR(Integer(t, "max_attempts", 1, 1000, attempts, where));
   s.compress_level = static_cast<int>(level);
   s.max_attempts = static_cast<int>(attempts);
-  return String(t, "archive_size", s.archive_size, where);
+  return ReadNonEmptyString(t, "archive_size", s.archive_size, where);
 }
 
 // catalog-prune: `ferry catalog prune BACKUP_LOC --keep-last N --keep-within W`.
 Status Prune(const toml::table& t, const std::string& where, ScheduleConfig& s) {
-  FERRY_RETURN_IF_ERROR(String(t, "location", s.location, where));
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "location", s.location, where));
   if (s.location.empty()) {
     return Status::InvalidArgument(where + ": 'location' (the backup location) is missing");
   }
@@ -119,7 +110,7 @@ Status Prune(const toml::table& t, const std::string& where, ScheduleConfig& s) 
   s.keep_last = static_cast<uint64_t>(keep_last);
   if (t.get("keep_within") != nullptr) {
     std::string text;
-    FERRY_RETURN_IF_ERROR(String(t, "keep_within", text, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "keep_within", text, where));
     Result<std::chrono::seconds> age = plan::ParseAge(text);
     if (!age.ok()) return age.status().WithContext(where + ": 'keep_within'");
     if (age->count() < 1) return Status::InvalidArgument(where + ": 'keep_within' must be at least 1s");
@@ -143,11 +134,11 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
     const toml::table* t = (*list)[i].as_table();
     if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
     ScheduleConfig s;
-    FERRY_RETURN_IF_ERROR(ScheduleString(*t, "name", s.name, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "name", s.name, where));
     if (s.name.empty()) return Status::InvalidArgument(where + ": 'name' is missing");
     where = src + ": [[schedules]] '" + s.name + "'";
     if (!names.insert(s.name).second) return Status::InvalidArgument(where + ": the name is taken twice");
-    FERRY_RETURN_IF_ERROR(ScheduleString(*t, "command", s.command, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "command", s.command, where));
     if (s.command.empty()) return Status::InvalidArgument(where + ": 'command' is missing");
     std::span<const std::string_view> own;
     if (s.command == "sync") {
@@ -169,15 +160,15 @@ Status ParseSchedules(const toml::node& node, const std::string& src,
                                        "' for command '" + s.command + "'");
       }
     }
-    FERRY_RETURN_IF_ERROR(ScheduleString(*t, "at", s.at, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "at", s.at, where));
     if (s.at.empty()) return Status::InvalidArgument(where + ": 'at' is missing");
-    FERRY_RETURN_IF_ERROR(String(*t, "tz", s.tz, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "tz", s.tz, where));
     if (Result<serve::ScheduleAt> at = serve::ParseAt(s.at, s.tz); !at.ok()) {
       return at.status().WithContext(where);
     }
     if (t->get("grace") != nullptr) {
       std::string text;
-      FERRY_RETURN_IF_ERROR(ScheduleString(*t, "grace", text, where));
+      FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "grace", text, where));
       Result<std::chrono::seconds> grace = plan::ParseAge(text);
       if (!grace.ok()) return grace.status().WithContext(where + ": 'grace'");
       if (grace->count() < 1) return Status::InvalidArgument(where + ": 'grace' must be at least 1s");

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string_view>
 
+#include "app/config_keys.h"
+
 namespace ferry::app {
 namespace {
 
@@ -12,16 +14,6 @@ constexpr std::string_view kKnown[] = {"queue_url",    "remote",
                                        "wait_seconds", "dead_letter_queue_url",
                                        "max_receives", "ca_bundle",
                                        "insecure_skip_verify"};
-
-Status SqsString(const toml::table& t, const char* key, std::string& out, const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return Status::Ok();
-  if (!n->is_string() || n->value<std::string>().value_or("").empty()) {
-    return Status::InvalidArgument(where + ": '" + key + "' must be a non-empty string");
-  }
-  out = *n->value<std::string>();
-  return Status::Ok();
-}
 
 Status Whole(const toml::table& t, const char* key, int low, int high, int& out,
              const std::string& where) {
@@ -69,14 +61,14 @@ Status ParseSqsQueues(const toml::node& node, const std::string& src,
       }
     }
     SqsQueueConfig q;
-    FERRY_RETURN_IF_ERROR(SqsString(*t, "queue_url", q.queue_url, where));
-    FERRY_RETURN_IF_ERROR(SqsString(*t, "remote", q.remote, where));
-    FERRY_RETURN_IF_ERROR(SqsString(*t, "endpoint", q.endpoint, where));
-    FERRY_RETURN_IF_ERROR(SqsString(*t, "region", q.region, where));
-    FERRY_RETURN_IF_ERROR(SqsString(*t, "dead_letter_queue_url", q.dead_letter_queue_url, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "queue_url", q.queue_url, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "remote", q.remote, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "endpoint", q.endpoint, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "region", q.region, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "dead_letter_queue_url", q.dead_letter_queue_url, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "wait_seconds", 0, 20, q.wait_seconds, where));
     FERRY_RETURN_IF_ERROR(Whole(*t, "max_receives", 1, 1000, q.max_receives, where));
-    FERRY_RETURN_IF_ERROR(SqsString(*t, "ca_bundle", q.ca_bundle, where));
+    FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "ca_bundle", q.ca_bundle, where));
     if (const toml::node* n = t->get("insecure_skip_verify")) {
       if (!n->is_boolean()) {
         return Status::InvalidArgument(where + ": 'insecure_skip_verify' must be true or false");
