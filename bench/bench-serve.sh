@@ -17,7 +17,8 @@
 #   BENCH_OBJECTS=200 BENCH_BURST=2000 bash bench/bench-serve.sh   # quick check of the harness
 #
 # Environment: BENCH_OBJECTS (1000), BENCH_RATE (50), BENCH_SIZE (bytes, 4096), BENCH_EXISTING
-#   (10000),
+#   (10000), BENCH_TRANSPORT ("": direct; a max_delay such as 5s: the destination reached by
+#   compressed transport through a staging bucket in region B, the archives counted),
 #   BENCH_PERSISTENT (1), BENCH_BURST (20000), BENCH_DIR (/tmp/ferry-bench), FERRY_BIN (default:
 #   build Release into build-release/), FERRY_TEST_S3_* (an RGW pair already running; else one is
 #   started and stopped), BENCH_KEEP_RGW=1. Prints a markdown table on stdout.
@@ -36,6 +37,7 @@ SIZE=${BENCH_SIZE:-4096}
 PERSISTENT=${BENCH_PERSISTENT:-1}
 BURST=${BENCH_BURST:-20000}
 EXISTING=${BENCH_EXISTING:-10000}
+TRANSPORT=${BENCH_TRANSPORT:-}
 BENCH_DIR=${BENCH_DIR:-/tmp/ferry-bench}
 ID=fs$(date +%s)
 log() { ferry_log bench "$@"; }
@@ -102,12 +104,18 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=http://127.0.0.1:$PORT
 export FERRY_BENCH_TOKEN=tok$RANDOM$RANDOM
 CONFIG=$WORK/ferry.toml
+DEST="\"rb:$B\""
+if [ -n "$TRANSPORT" ]; then  # compressed transport through a staging bucket in region B
+  S=$ID-s
+  make_bucket b "$S"; buckets+=("b $S")
+  DEST="{ location = \"rb:$B\", transport = { compress = true, staging = \"rb:$S/x\", max_delay = \"$TRANSPORT\" } }"
+fi
 write_ferry_config "$CONFIG"
 cat >> "$CONFIG" <<EOF
 
 [[replication.rules]]
 id = "bench"
-destinations = ["rb:$B"]
+destinations = [$DEST]
 
 [serve]
 listen = "127.0.0.1:$PORT"
@@ -142,6 +150,8 @@ FCPU=$(awk -v a="$cpu0" -v b="$(cpu_of "$SERVE")" 'BEGIN { printf "%.2f", b - a 
 FRSS=$(hwm_of "$SERVE")
 curl -sf "$URL/metrics" > "$WORK/metrics.prom"
 read -r H50 H99 < <("${LOAD[@]}" hist "$WORK/metrics-before.prom" "$WORK/metrics.prom")
+archives_in() { awk '$1 == "ferry_transport_archives_staged_total" { v += $2 } END { print v + 0 }' "$1"; }
+ARCHIVES=$(( $(archives_in "$WORK/metrics.prom") - $(archives_in "$WORK/metrics-before.prom") ))
 
 # ------------------------------------------------------------------ burst of events
 BRATE=- BFAIL=- BRSS=-
@@ -186,7 +196,9 @@ echo "## bench-serve: $OBJECTS objects of $SIZE B at $RATE/s into buckets holdin
 echo
 echo "| tool | p50 s | p99 s | max s | replicated | ferry histogram p50/p99 | serve CPU s | serve peak RSS MiB |"
 echo "|---|---|---|---|---|---|---|---|"
-echo "| ferry serve (persistent topic: $PERSISTENT) | $F50 | $F99 | $FMAX | $FSEEN | $H50 / $H99 | $FCPU | $FRSS |"
+how="persistent topic: $PERSISTENT"
+[ -z "$TRANSPORT" ] || how="$how; compressed transport, max_delay $TRANSPORT: $ARCHIVES archives"
+echo "| ferry serve ($how) | $F50 | $F99 | $FMAX | $FSEEN | $H50 / $H99 | $FCPU | $FRSS |"
 echo "| rclone copy loop | $R50 | $R99 | $RMAX | $RSEEN | - | - | - |"
 echo
 echo "staleness ratio rclone/ferry: p50 $(ratio "$R50" "$F50"), p99 $(ratio "$R99" "$F99")"

@@ -3,6 +3,8 @@
 // kInvalidArgument, one line "<where>: '<key>' must be ...".
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <toml++/toml.h>
@@ -14,5 +16,20 @@ namespace ferry::app {
 // A string that is not empty.
 Status ReadNonEmptyString(const toml::table& t, const char* key, std::string& out,
                           const std::string& where);
+
+// A whole number from `low` to `high`: "... must be a whole number from LOW to HIGH".
+template <class Int>
+Status ReadWholeNumber(const toml::table& t, const char* key, int64_t low, int64_t high,
+                       Int& out, const std::string& where) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  const std::optional<int64_t> v = n->is_integer() ? n->value<int64_t>() : std::nullopt;
+  if (!v || *v < low || *v > high) {
+    return Status::InvalidArgument(where + ": '" + key + "' must be a whole number from " +
+                                   std::to_string(low) + " to " + std::to_string(high));
+  }
+  out = static_cast<Int>(*v);
+  return Status::Ok();
+}
 
 }  // namespace ferry::app

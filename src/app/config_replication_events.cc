@@ -14,20 +14,6 @@ constexpr std::string_view kKnown[] = {"url",       "token_env",   "events",
                                        "ca_bundle", "max_pending", "batch"};
 constexpr std::string_view kEvents[] = {"failed", "missed-threshold", "after-threshold"};
 
-template <class Int>
-Status Whole(const toml::table& t, const char* key, int64_t low, int64_t high, Int& out,
-             const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return Status::Ok();
-  const std::optional<int64_t> v = n->is_integer() ? n->value<int64_t>() : std::nullopt;
-  if (!v || *v < low || *v > high) {
-    return Status::InvalidArgument(where + ": '" + key + "' must be a whole number from " +
-                                   std::to_string(low) + " to " + std::to_string(high));
-  }
-  out = static_cast<Int>(*v);
-  return Status::Ok();
-}
-
 // http(s)://host[:port][/path], no spaces or fragment.
 bool UrlShape(std::string_view url) {
   for (std::string_view scheme : {"https://", "http://"}) {
@@ -54,8 +40,8 @@ Status ParseReplicationEvents(const toml::node& node, const std::string& src,
   FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "url", out.url, where));
   FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "token_env", out.token_env, where));
   FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "ca_bundle", out.ca_bundle, where));
-  FERRY_RETURN_IF_ERROR(Whole(*t, "max_pending", 1, 10'000'000, out.max_pending, where));
-  FERRY_RETURN_IF_ERROR(Whole(*t, "batch", 1, 1000, out.batch, where));
+  FERRY_RETURN_IF_ERROR(ReadWholeNumber(*t, "max_pending", 1, 10'000'000, out.max_pending, where));
+  FERRY_RETURN_IF_ERROR(ReadWholeNumber(*t, "batch", 1, 1000, out.batch, where));
   if (out.url.empty()) return Status::InvalidArgument(where + ": 'url' is missing");
   if (!UrlShape(out.url)) {
     return Status::InvalidArgument(where + ": 'url' must be an http(s)://host[:port]/path URL");

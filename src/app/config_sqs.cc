@@ -15,19 +15,6 @@ constexpr std::string_view kKnown[] = {"queue_url",    "remote",
                                        "max_receives", "ca_bundle",
                                        "insecure_skip_verify"};
 
-Status Whole(const toml::table& t, const char* key, int low, int high, int& out,
-             const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return Status::Ok();
-  const std::optional<int64_t> v = n->is_integer() ? n->value<int64_t>() : std::nullopt;
-  if (!v || *v < low || *v > high) {
-    return Status::InvalidArgument(where + ": '" + key + "' must be a whole number from " +
-                                   std::to_string(low) + " to " + std::to_string(high));
-  }
-  out = static_cast<int>(*v);
-  return Status::Ok();
-}
-
 // http(s)://host[:port]/path with a non-empty host and path (a queue URL).
 bool QueueUrlShape(std::string_view url) {
   for (std::string_view scheme : {"https://", "http://"}) {
@@ -66,8 +53,8 @@ Status ParseSqsQueues(const toml::node& node, const std::string& src,
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "endpoint", q.endpoint, where));
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "region", q.region, where));
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "dead_letter_queue_url", q.dead_letter_queue_url, where));
-    FERRY_RETURN_IF_ERROR(Whole(*t, "wait_seconds", 0, 20, q.wait_seconds, where));
-    FERRY_RETURN_IF_ERROR(Whole(*t, "max_receives", 1, 1000, q.max_receives, where));
+    FERRY_RETURN_IF_ERROR(ReadWholeNumber(*t, "wait_seconds", 0, 20, q.wait_seconds, where));
+    FERRY_RETURN_IF_ERROR(ReadWholeNumber(*t, "max_receives", 1, 1000, q.max_receives, where));
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "ca_bundle", q.ca_bundle, where));
     if (const toml::node* n = t->get("insecure_skip_verify")) {
       if (!n->is_boolean()) {

@@ -38,6 +38,20 @@ struct Applied {
 Result<Applied> PutAndCheck(s3::S3Client& client, std::string_view bucket, std::string_view xml,
                             const s3::NotificationConfigSpec& spec, std::stop_token stop);
 
+// PutAndCheck, its findings copied into `result` (a setup's result: replaced, configurations,
+// also_notifying).
+template <class SetupResult>
+Status PutAndCheckInto(s3::S3Client& client, std::string_view bucket, std::string_view xml,
+                       const s3::NotificationConfigSpec& spec, std::stop_token stop,
+                       SetupResult& result) {
+  Result<Applied> applied = PutAndCheck(client, bucket, xml, spec, stop);
+  if (!applied.ok()) return applied.status();
+  result.replaced = applied->replaced;
+  result.configurations = applied->configurations;
+  result.also_notifying = std::move(applied->also_notifying);
+  return Status::Ok();
+}
+
 struct Removed {
   bool removed = false;
   size_t configurations = 0;

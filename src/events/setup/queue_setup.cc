@@ -131,15 +131,8 @@ Result<QueueSetupResult> SetUpBucketQueue(s3::S3Client& client, sqs::SqsClient& 
                                           .target_arn = queue.arn,
                                           .events = result.events,
                                           .prefix = request.prefix};
-    Result<internal::Applied> applied =
-        internal::PutAndCheck(client, request.bucket, xml, spec, stop);
-    if (applied.ok()) {
-      result.replaced = applied->replaced;
-      result.configurations = applied->configurations;
-      result.also_notifying = std::move(applied->also_notifying);
-      return result;
-    }
-    failed = applied.status();
+    failed = internal::PutAndCheckInto(client, request.bucket, xml, spec, stop, result);
+    if (failed.ok()) return result;
   }
   // Never partial state without saying so.
   if (result.queue_created || result.policy_changed) {
@@ -167,21 +160,17 @@ Result<QueueSetupResult> SetUpBucketQueueArn(s3::S3Client& client,
                                         .target_arn = request.queue_arn,
                                         .events = result.events,
                                         .prefix = request.prefix};
-  Result<internal::Applied> applied =
-      internal::PutAndCheck(client, request.bucket, xml, spec, stop);
-  if (!applied.ok()) {
-    if (RefusesArn(applied.status()) && arn->partition == "minio") {
+  if (Status put = internal::PutAndCheckInto(client, request.bucket, xml, spec, stop, result);
+      !put.ok()) {
+    if (RefusesArn(put) && arn->partition == "minio") {
       return Status::FailedPrecondition(
           "bucket " + request.bucket + ": the store does not know " + request.queue_arn +
           "; create the target first: " +
           MinioWebhookCommand(request.queue_arn, request.endpoint_url, request.token) +
           " (then mc admin service restart ALIAS if it says so)");
     }
-    return applied.status();
+    return put;
   }
-  result.replaced = applied->replaced;
-  result.configurations = applied->configurations;
-  result.also_notifying = std::move(applied->also_notifying);
   return result;
 }
 

@@ -39,11 +39,8 @@ Result<SetupResult> SetUpBucketEvents(s3::S3Client& client, const SetupRequest& 
                                         .target_arn = result.topic_arn,
                                         .events = result.events,
                                         .prefix = request.prefix};
-  FERRY_ASSIGN_OR_RETURN(internal::Applied applied,
-                         internal::PutAndCheck(client, request.bucket, xml, spec, stop));
-  result.replaced = applied.replaced;
-  result.configurations = applied.configurations;
-  result.also_notifying = std::move(applied.also_notifying);
+  FERRY_RETURN_IF_ERROR(
+      internal::PutAndCheckInto(client, request.bucket, xml, spec, stop, result));
   return result;
 }
 

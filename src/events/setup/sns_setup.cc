@@ -144,15 +144,8 @@ Result<SnsSetupResult> SetUpBucketSns(s3::S3Client& client, sns::SnsClient& sns,
                                           .target_arn = result.topic_arn,
                                           .events = result.events,
                                           .prefix = request.prefix};
-    Result<internal::Applied> applied =
-        internal::PutAndCheck(client, request.bucket, xml, spec, stop);
-    if (applied.ok()) {
-      result.replaced = applied->replaced;
-      result.configurations = applied->configurations;
-      result.also_notifying = std::move(applied->also_notifying);
-      return result;
-    }
-    failed = applied.status();
+    failed = internal::PutAndCheckInto(client, request.bucket, xml, spec, stop, result);
+    if (failed.ok()) return result;
   }
   if (result.policy_changed || result.subscribed) {
     return failed.WithContext(Said(result) + ", then");
