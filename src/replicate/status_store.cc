@@ -299,6 +299,24 @@ Result<std::vector<VersionStatus>> StatusStore::PendingWithMessage(std::string_v
   return out;
 }
 
+Result<bool> StatusStore::ForgetPendingWithMessage(const VersionStatus& row,
+                                                   std::string_view message) {
+  bool deleted = false;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) {
+    FERRY_ASSIGN_OR_RETURN(
+        state::SqlRows rows,
+        tx.Exec("DELETE FROM replication_status WHERE source = $1 AND object_key = $2"
+                " AND rule = $3 AND destination = $4 AND source_version = $5"
+                " AND state = 'PENDING' AND message = $6 AND updated = $7",
+                {std::string_view(row.source), std::string_view(row.key),
+                 std::string_view(row.rule), std::string_view(row.destination),
+                 std::string_view(row.source_version), message, row.updated_ns}));
+    deleted = rows.changes > 0;
+    return Status::Ok();
+  }));
+  return deleted;
+}
+
 Result<std::pair<int64_t, int64_t>> StatusStore::CountPendingWithMessage(
     std::string_view source, std::string_view message, int64_t limit) {
   std::pair<int64_t, int64_t> out{0, 0};

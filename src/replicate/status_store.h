@@ -114,6 +114,10 @@ class StatusStore {
   // versions waiting for a pack job), the longest unchanged first, at most `limit`.
   Result<std::vector<VersionStatus>> PendingWithMessage(std::string_view source,
                                                         std::string_view message, int64_t limit);
+  // Deletes `row` (its source, rule, destination, key and version) if it is still PENDING with
+  // `message` and unchanged since it was read (its updated_ns): a waiting version the source no
+  // longer has. Returns whether it was deleted; a row written again meanwhile stays.
+  Result<bool> ForgetPendingWithMessage(const VersionStatus& row, std::string_view message);
   // How many of those rows there are, at most `limit` of them, and the sum of their sizes.
   Result<std::pair<int64_t, int64_t>> CountPendingWithMessage(std::string_view source,
                                                               std::string_view message,

@@ -87,6 +87,36 @@ class StatusStoreTest : public ::testing::Test {
   std::string source_;
 };
 
+// The versions waiting for a pack job (transport.h QueuedMessage): read oldest first, counted,
+// and a row forgotten only while it is still the one that was read.
+TEST_F(StatusStoreTest, WaitingRowsAreReadCountedAndForgottenWhileUnchanged) {
+  for (int i = 0; i < 3; ++i) {
+    VersionStatus w = Row("k" + std::to_string(i), "v", VersionState::kPending);
+    w.message = "waiting";
+    w.size = 10;
+    w.updated_ns = 100 - i;  // k2 waited longest
+    ASSERT_TRUE(store_->Record(w).ok());
+  }
+  ASSERT_TRUE(store_->Record(Row("other", "v", VersionState::kPending)).ok());  // another message
+  auto waiting = store_->PendingWithMessage(source_, "waiting", 2);
+  ASSERT_TRUE(waiting.ok()) << waiting.status().message();
+  ASSERT_EQ(waiting->size(), 2u);
+  EXPECT_EQ((*waiting)[0].key, "k2");
+  EXPECT_EQ((*waiting)[1].key, "k1");
+  auto counted = store_->CountPendingWithMessage(source_, "waiting", 10);
+  ASSERT_TRUE(counted.ok()) << counted.status().message();
+  EXPECT_EQ(counted->first, 3);
+  EXPECT_EQ(counted->second, 30);
+  EXPECT_EQ(store_->CountPendingWithMessage(source_, "waiting", 2)->first, 2);
+  // k2 written again after it was read: kept; k1 as read: forgotten
+  VersionStatus again = (*waiting)[0];
+  again.updated_ns = 200;
+  ASSERT_TRUE(store_->Record(again).ok());
+  EXPECT_FALSE(*store_->ForgetPendingWithMessage((*waiting)[0], "waiting"));
+  EXPECT_TRUE(*store_->ForgetPendingWithMessage((*waiting)[1], "waiting"));
+  EXPECT_EQ(store_->CountPendingWithMessage(source_, "waiting", 10)->first, 2);
+}
+
 TEST_F(StatusStoreTest, RecordReplacesTheRowOfOneVersion) {
   ASSERT_TRUE(store_->Record(Row("k", "v1", VersionState::kPending)).ok());
   VersionStatus done = Row("k", "v1", VersionState::kCompleted);

@@ -40,6 +40,7 @@
 #include "replicate/kinds/kinds.h"
 #include "replicate/kinds/replicate_run.h"
 #include "replicate/listing.h"
+#include "replicate/replica.h"
 #include "replicate/transport.h"
 #include "transfer/executor.h"
 #include "transport/kinds/kinds.h"
@@ -121,9 +122,9 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   // The keys of the job with their versions: its batch, its event's key listed now, or the
   // keys of the versions waiting to be packed listed now (`*cut`: a batch's limit left some).
   Result<std::vector<KeyVersions>> Keys(JobContext& ctx, const ReplicationRun& r,
-                                        bool* cut) const {
+                                        const PackBatching& batching, bool* cut) const {
     if (mode_ == Mode::kKeys) return DecodeKeyBatch(ctx.claimed.job.spec.payload);
-    if (mode_ == Mode::kPack) return WaitingKeys(ctx, r, cut);
+    if (mode_ == Mode::kPack) return WaitingKeys(ctx, r, batching, cut);
     FERRY_ASSIGN_OR_RETURN(EventWork work, DecodeEventWork(ctx.claimed.job.spec.payload));
     FERRY_ASSIGN_OR_RETURN(KeyVersions listed, ListKeyVersions(*r.source, work.key, ctx.cancel));
     std::vector<KeyVersions> keys;
@@ -134,9 +135,9 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   Status Replicate(JobContext& ctx, PassStats& stats, std::vector<JobSpec>& unpacks) const {
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
                            ReplicationOfJob(ctx));
-    bool cut = false;
-    FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys, Keys(ctx, *r, &cut));
     const PackBatching batching = BatchingOf(*r->options.rules);
+    bool cut = false;
+    FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys, Keys(ctx, *r, batching, &cut));
     if (cut) unpacks.push_back(PackJob(ctx, kPackNow, std::chrono::seconds(0)));
     if (keys.empty()) return Status::Ok();  // the key has no version left: nothing to do
     PassOptions o = r->options;
@@ -193,11 +194,11 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   }
 
   // The waiting versions of the run (QueuedMessage rows), the longest waiting first, up to a
-  // batch, and their keys listed now (a key whose versions are all gone is left out: its rows
-  // stay until a scan finds nothing to do for them).
+  // batch, and their keys listed now. A waiting row whose version the source no longer has
+  // (deleted before it was packed) is forgotten, unless written again since it was read: else
+  // the longest-waiting rows would be the same unpackable ones for every pack job after.
   static Result<std::vector<KeyVersions>> WaitingKeys(JobContext& ctx, const ReplicationRun& r,
-                                                      bool* cut) {
-    const PackBatching b = BatchingOf(*r.options.rules);
+                                                      const PackBatching& b, bool* cut) {
     const uint64_t objects = std::max<uint64_t>(1, b.objects);
     FERRY_ASSIGN_OR_RETURN(
         std::vector<VersionStatus> waiting,
@@ -210,6 +211,7 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     for (const VersionStatus& row : waiting) {
       if (taken >= objects || (b.bytes > 0 && taken > 0 && bytes >= b.bytes)) {
         *cut = true;
+        waiting.resize(taken);
         break;
       }
       ++taken;
@@ -226,10 +228,18 @@ class ReplicateKeysHandler : public jobs::JobHandler {
       for (size_t i = 0; i < order.size(); ++i) list(i);
     }
     std::vector<KeyVersions> keys;
+    std::set<std::pair<std::string, std::string>> at_source;  // (key, version id)
     for (std::optional<Result<KeyVersions>>& one : listed) {
       if (!one) return Status::Cancelled("pack job interrupted while listing its keys");
       FERRY_ASSIGN_OR_RETURN(KeyVersions versions, std::move(*one));
+      for (const storage::ObjectInfo& v : versions.versions) {
+        at_source.emplace(versions.key, VersionName(v));
+      }
       if (!versions.versions.empty()) keys.push_back(std::move(versions));
+    }
+    for (const VersionStatus& row : waiting) {
+      if (at_source.count({row.key, row.source_version}) > 0) continue;
+      FERRY_RETURN_IF_ERROR(r.status->ForgetPendingWithMessage(row, QueuedMessage()).status());
     }
     return keys;
   }
