@@ -2,8 +2,8 @@
 # ferry serve with compressed transport to region B, events pushed by RGW A (persistent topic):
 # the events' versions wait and go together (max_delay = "8s") instead of one archive per
 # object. 40 objects written at 10/s arrive, byte for byte, through a handful of archives
-# (ferry_transport_archives_staged_total), within max_delay and a few seconds of their write
-# (ferry_replication_latency_seconds); staging is left empty. Then serve is SIGKILLed while
+# (ferry_transport_archives_staged_total), none before max_delay and each within 2 minutes of its
+# write (ferry_replication_latency_seconds); staging is left empty. Then serve is SIGKILLed while
 # versions wait to be packed: started again, it packs and delivers them (they are PENDING rows
 # and a pack job in the state store, nothing in memory). Unpack jobs of region B are served by
 # serve itself (its default: every region its rules name), then by `ferry worker --role unpack`
@@ -75,7 +75,7 @@ mkdir -p "$WORK/steady" "$WORK/killed"
 for i in $(seq 1 40); do echo "steady object $i $(head -c 200 /dev/zero | tr '\0' x)" > "$WORK/steady/$i.txt"; done
 for i in $(seq 1 10); do echo "killed $i" > "$WORK/killed/$i.txt"; done
 aws_side a s3 cp --recursive "$WORK/steady" "s3://$A/steady/" >/dev/null
-check "40 objects written at once arrive at B" wait_for 60 at_b steady/ 40
+check "40 objects written at once arrive at B" wait_for 120 at_b steady/ 40
 for i in 1 17 40; do
   check "  steady/$i.txt has the source's bytes" \
     [ "$(aws_side b s3 cp "s3://$B/steady/$i.txt" -)" = "$(aws_side a s3 cp "s3://$A/steady/$i.txt" -)" ]
@@ -87,9 +87,13 @@ series='{rule="all",destination="rb:'"$B"'/"'
 check "serve's metrics are read" scrape
 lat_count=$(scraped "ferry_replication_latency_seconds_count$series}")
 within() { scraped "ferry_replication_latency_seconds_bucket$series,le=\"$1\"}"; }
-echo "  latency: $lat_count versions; within 5 s: $(within 5), 10 s: $(within 10), 30 s: $(within 30), 60 s: $(within 60)"
+echo "  latency: $lat_count versions; within 5 s: $(within 5), 10 s: $(within 10), 30 s: $(within 30), 60 s: $(within 60), 120 s: $(within 120)"
 check "  every version's latency measured" [ "$lat_count" -ge 40 ]
-check "  each within 30 s of its write (max_delay 8 s)" [ "$(within 30)" = "$lat_count" ] ||
+# Each waited max_delay after ferry had its event (none within 5 s of its write), and none waited
+# for the hourly scan. (How long RGW's persistent topic holds an event before it pushes it is
+# RGW's: 4 to 6 s here, up to 30 s on a loaded machine; the bound is wait_for's above.)
+check "  none arrives before max_delay (8 s)" [ "$(within 5)" = 0 ]
+check "  each within 120 s of its write" [ "$(within 120)" = "$lat_count" ] ||
   grep "^ferry_replication_latency_seconds" "$WORK/metrics.txt" | sed 's/^/    /'
 check "staging is left empty" wait_for 20 staging_empty
 
@@ -102,7 +106,7 @@ sleep 1  # their jobs run and leave the versions waiting (8 s)
 check "nothing of them arrived before the kill" [ "$(count_b killed/)" = 0 ]
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 check "serve starts again" start_serve "$WORK/serve.toml"
-check "what waited arrives after the restart" wait_for 60 at_b killed/ 10
+check "what waited arrives after the restart" wait_for 120 at_b killed/ 10
 stop_serve
 
 # unpack_regions = []: serve packs, `ferry worker --role unpack` near B unpacks
@@ -116,7 +120,7 @@ check "  with no unpacker here, nothing arrives" [ "$(count_b remote/)" = 0 ]
 "$FERRY_BIN" --config "$WORK/serve.toml" worker --state "$WORK/state.db" --role unpack \
   --region "${FERRY_TEST_S3_REGION_B:-region-b}" > "$WORK/worker.out" 2>&1 &
 wpid=$!
-check "a worker of region B unpacks them" wait_for 60 at_b remote/ 5
+check "a worker of region B unpacks them" wait_for 120 at_b remote/ 5
 kill -TERM "$wpid"; wait "$wpid" 2>/dev/null || true
 stop_serve
 grep -i "error\|fatal" "$WORK/serve.err" | head -5 || true
