@@ -10,26 +10,26 @@
 #    "less capable" endpoint) in the background, each as soon as its packages are in, because
 #    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
 # 3. configures and builds (RelWithDebInfo with line-only debug info, -DFERRY_DEBUG_INFO=lines:
-#    backtraces keep file:line, the build takes far less CPU; warnings are errors) into build/;
-# 4. runs the unit and conformance tests (ctest -L 'unit|conformance'; fuzz_replay_test feeds
-#    every fuzz target its seeds and past crashes);
-# 5. exports FERRY_TEST_* and FERRY_BIN and runs the integration tests (ctest -L integration,
+#    backtraces keep file:line, the build takes far less CPU; each library compiled as unity
+#    batches, -DFERRY_LIB_UNITY=ON; warnings are errors) into build/: the ferry command only,
+#    as the suites of ctest run in the sanitizer builds (5b), or everything with
+#    FERRY_SANITIZERS=0;
+# 4. with FERRY_SANITIZERS=0: runs the unit and conformance tests (ctest -L
+#    'unit|conformance'; fuzz_replay_test feeds every fuzz target its seeds and past crashes);
+# 5. exports FERRY_TEST_* and FERRY_BIN and runs (with FERRY_SANITIZERS=0) the integration tests (ctest -L integration,
 #    two at a time; those that restart PostgreSQL alone: RUN_SERIAL in cmake/FerryTest.cmake)
 #    and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
 #    script that exits non-zero on failure; exit code 77 means "skipped"; run_cli_scripts says
 #    which run one after another);
-# 5b. with FERRY_SANITIZERS=1 (scripts/lib/sanitizers.sh, docs/design/hardening.md): build/
-#    makes only the ferry command; build-asan (clang, ASan+UBSan and libFuzzer coverage: every
-#    test executable and fuzzer) and then build-tsan (TSan: the tests of the executor, workers,
-#    claims, locks, HTTP server, limits) build niced in the background from the moment build/ is
-#    configured, while the command builds and the CLI scripts run; then the unit, conformance and
-#    integration suites run in build-asan (as soon as it is built; build-tsan goes on beside
-#    them), every fuzz target for FERRY_FUZZ_SECONDS (scripts/fuzz.sh), and the TSan tests. Off
-#    by default for now: measured, the two builds take 1,430 and 384 CPU-s (unity libraries,
-#    one PCH for the tests) and the run is estimated at 46 to 51 minutes on two cores (44 with
-#    -DFERRY_LIB_UNITY=ON in build/ too) against 42 (hardening.md has the figures and what is
-#    left); FERRY_TEST_PLAIN=1 runs the plain
-#    suites in build/ as well;
+# 5b. by default (FERRY_SANITIZERS=1; scripts/lib/sanitizers.sh, docs/design/hardening.md):
+#    build-asan (clang, ASan+UBSan and libFuzzer coverage: every test executable and fuzzer) and
+#    then build-tsan (TSan: the tests of the executor, workers, claims, locks, HTTP server,
+#    limits) build niced in the background from the moment build/ is configured, while the
+#    command builds and the CLI scripts run; then the unit, conformance and integration suites
+#    run in build-asan (as soon as it is built; build-tsan goes on beside them, and every fuzz
+#    target for FERRY_FUZZ_SECONDS, niced: scripts/fuzz.sh), and then the TSan tests.
+#    FERRY_SANITIZERS=0 runs the suites in build/ instead (quicker on a machine where build/ is
+#    already built); FERRY_TEST_PLAIN=1 runs them in build/ as well;
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
 #    before tests can run (build, server start) counts as one failure.
@@ -58,7 +58,8 @@
 #     "-DFERRY_DEBUG_INFO=full" (full debug info; cmake/BuildSpeed.cmake has the build knobs).
 #   FERRY_CLI_TIMEOUT: seconds per CLI script (default 900).
 #   FERRY_CLI_LANES: how many CLI scripts run side by side (default 2; 1 = one after another).
-#   FERRY_SANITIZERS=1: the sanitizer builds, suites and fuzzing instead of the plain suites.
+#   FERRY_SANITIZERS: 1 (default) the sanitizer builds, suites and fuzzing instead of the plain
+#     suites; 0 the plain suites in build/ only.
 #   FERRY_TEST_PLAIN=1: with FERRY_SANITIZERS=1, the plain suites as well.
 #   FERRY_FUZZ_SECONDS: how long each fuzz target runs (default 30).
 #   FERRY_TEST_KEEP_WORK=1: each CLI script keeps its scratch dir (/tmp/ferry-cli-test.*: state files, logs) to look into.
@@ -410,19 +411,19 @@ start_deps
 
 start_servers
 
-# With FERRY_SANITIZERS=1 the suites of ctest run in the sanitizer build
+# By default (FERRY_SANITIZERS=1) the suites of ctest run in the sanitizer builds
 # (scripts/lib/sanitizers.sh) and build/ makes only the ferry command the CLI scripts run (the
-# plain suites too with FERRY_TEST_PLAIN=1); by default the plain suites run in build/.
+# plain suites too with FERRY_TEST_PLAIN=1); with FERRY_SANITIZERS=0 they run in build/.
 plain=${FERRY_TEST_PLAIN:-0}
-sanitizers=${FERRY_SANITIZERS:-0}
+sanitizers=${FERRY_SANITIZERS:-1}
 [ "$sanitizers" = 1 ] || plain=1
 targets=(ferry)
 [ "$plain" = 1 ] && targets=(all)
-log "configure + build of ${targets[*]} (RelWithDebInfo, line-only debug info, -Werror)"
+log "configure + build of ${targets[*]} (RelWithDebInfo, line-only debug info, unity libraries, -Werror)"
 extra=()
 [ -z "${FERRY_CMAKE_ARGS:-}" ] || read -r -a extra <<< "$FERRY_CMAKE_ARGS"
 if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_WERROR=ON \
-       -DFERRY_DEBUG_INFO=lines "${extra[@]}"; then
+       -DFERRY_DEBUG_INFO=lines -DFERRY_LIB_UNITY=ON "${extra[@]}"; then
   step_failed "configure"
   finish
 fi

@@ -10,8 +10,8 @@
 namespace ferry::app {
 namespace {
 
-constexpr std::string_view kKnown[] = {"url",       "token_env",   "events",
-                                       "ca_bundle", "max_pending", "batch"};
+constexpr std::string_view kReplicationEventsKeys[] = {"url",       "token_env",   "events",
+                                                       "ca_bundle", "max_pending", "batch"};
 constexpr std::string_view kEvents[] = {"failed", "missed-threshold", "after-threshold"};
 
 // http(s)://host[:port][/path], no spaces or fragment.
@@ -32,7 +32,8 @@ Status ParseReplicationEvents(const toml::node& node, const std::string& src,
   const toml::table* t = node.as_table();
   if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
   for (const auto& [k, v] : *t) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), k.str()) == std::end(kKnown)) {
+    if (std::find(std::begin(kReplicationEventsKeys), std::end(kReplicationEventsKeys),
+                  k.str()) == std::end(kReplicationEventsKeys)) {
       return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) + "'");
     }
   }

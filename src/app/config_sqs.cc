@@ -9,11 +9,11 @@
 namespace ferry::app {
 namespace {
 
-constexpr std::string_view kKnown[] = {"queue_url",    "remote",
-                                       "endpoint",     "region",
-                                       "wait_seconds", "dead_letter_queue_url",
-                                       "max_receives", "ca_bundle",
-                                       "insecure_skip_verify"};
+constexpr std::string_view kSqsKeys[] = {"queue_url",    "remote",
+                                         "endpoint",     "region",
+                                         "wait_seconds", "dead_letter_queue_url",
+                                         "max_receives", "ca_bundle",
+                                         "insecure_skip_verify"};
 
 // http(s)://host[:port]/path with a non-empty host and path (a queue URL).
 bool QueueUrlShape(std::string_view url) {
@@ -42,7 +42,7 @@ Status ParseSqsQueues(const toml::node& node, const std::string& src,
     if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
     for (const auto& [k, v] : *t) {
       bool known = false;
-      for (std::string_view want : kKnown) known = known || k.str() == want;
+      for (std::string_view want : kSqsKeys) known = known || k.str() == want;
       if (!known) {
         return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) + "'");
       }

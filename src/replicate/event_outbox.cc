@@ -20,7 +20,7 @@ std::atomic<unsigned> recorded_events{0};
 
 constexpr unsigned Bit(ReplicationEvent e) { return 1u << static_cast<unsigned>(e); }
 
-OutboxEvent FromRow(const SqlRow& r) {
+OutboxEvent OutboxEventFromRow(const SqlRow& r) {
   OutboxEvent e;
   e.id = state::CellInt(r[0]);
   e.event = ParseReplicationEventConfigName(state::CellText(r[1])).value_or(
@@ -146,7 +146,7 @@ Result<std::vector<OutboxEvent>> EventOutbox::Claim(std::string_view owner, int 
     out.clear();
     FERRY_ASSIGN_OR_RETURN(state::SqlRows rows,
                            tx.Exec(sql, {owner, lease_until_ns, now_ns, int64_t{max}}));
-    for (const SqlRow& r : rows.rows) out.push_back(FromRow(r));
+    for (const SqlRow& r : rows.rows) out.push_back(OutboxEventFromRow(r));
     return Status::Ok();
   }));
   std::sort(out.begin(), out.end(),

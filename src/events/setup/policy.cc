@@ -175,4 +175,12 @@ bool PolicyAllowsBucket(std::string_view policy, std::string_view bucket,
   return false;
 }
 
+std::string AttributeValue(const std::vector<std::pair<std::string, std::string>>& attributes,
+                           std::string_view name) {
+  for (const auto& [k, v] : attributes) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
 }  // namespace ferry::events::setup

@@ -5,6 +5,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -36,5 +38,10 @@ Result<std::string> RemovePolicyStatement(std::string_view policy, std::string_v
 // `bucket`: ferry's statement or any statement of that shape. For `show`.
 bool PolicyAllowsBucket(std::string_view policy, std::string_view bucket,
                         std::string_view action = "sqs:SendMessage");
+
+// The value of attribute `name` in a queue's or a topic's attributes as GetAttributes returns
+// them ("" when it has none).
+std::string AttributeValue(const std::vector<std::pair<std::string, std::string>>& attributes,
+                           std::string_view name);
 
 }  // namespace ferry::events::setup

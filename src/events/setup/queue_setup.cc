@@ -1,6 +1,7 @@
 // SetUpBucketQueue, SetUpBucketQueueArn, RemoveBucketQueue, DescribeQueue: the requests, in
 // their order (queue.h).
 #include "events/setup/configurations.h"
+#include "events/setup/policy.h"
 #include "events/setup/queue.h"
 #include "events/setup/setup.h"
 #include "sqs/protocol.h"
@@ -20,14 +21,6 @@ Result<std::vector<std::pair<std::string, std::string>>> ArnAndPolicy(sqs::SqsCl
                                                                       const std::string& url,
                                                                       std::stop_token stop) {
   return sqs.GetAttributes(url, {"QueueArn", "Policy", "RedrivePolicy"}, stop);
-}
-
-std::string Attribute(const std::vector<std::pair<std::string, std::string>>& attrs,
-                      std::string_view name) {
-  for (const auto& [k, v] : attrs) {
-    if (k == name) return v;
-  }
-  return {};
 }
 
 // The queue of a URL (never created: the URL says where it was), or of a name (created when
@@ -57,9 +50,9 @@ Result<FoundQueue> FindOrCreate(sqs::SqsClient& sqs, const std::string& queue,
     }
     return attrs.status();
   }
-  q.arn = Attribute(*attrs, "QueueArn");
-  q.policy = Attribute(*attrs, "Policy");
-  q.redrive_policy = Attribute(*attrs, "RedrivePolicy");
+  q.arn = AttributeValue(*attrs, "QueueArn");
+  q.policy = AttributeValue(*attrs, "Policy");
+  q.redrive_policy = AttributeValue(*attrs, "RedrivePolicy");
   if (q.arn.empty()) {
     return Status::Internal("queue " + q.url + " has no QueueArn attribute");
   }
@@ -217,7 +210,7 @@ Result<QueueRemoveResult> RemoveBucketQueue(s3::S3Client& client, sqs::SqsClient
   if (!attrs.ok() && attrs.status().code() == ErrorCode::kNotFound) return result;
   if (!attrs.ok()) return attrs.status().WithContext("configuration removed, then");
   FERRY_ASSIGN_OR_RETURN(std::string policy,
-                         RemovePolicyStatement(Attribute(*attrs, "Policy"), request.bucket,
+                         RemovePolicyStatement(AttributeValue(*attrs, "Policy"), request.bucket,
                                                &result.policy_changed));
   if (result.policy_changed) {
     Status set = sqs->SetAttributes(url, {{"Policy", policy}}, stop);

@@ -10,13 +10,6 @@ namespace {
 constexpr const char* kPublish = "SNS:Publish";
 constexpr const char* kPending = "PendingConfirmation";
 
-std::string Attribute(const sns::Fields& attrs, std::string_view name) {
-  for (const auto& [k, v] : attrs) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 std::string ProtocolOf(std::string_view url) {
   return url.starts_with("https://") ? "https" : "http";
 }
@@ -95,7 +88,7 @@ Result<SnsSetupResult> SetUpBucketSns(s3::S3Client& client, sns::SnsClient& sns,
   FERRY_ASSIGN_OR_RETURN(sns::Fields attrs, sns.GetTopicAttributes(result.topic_arn, stop));
 
   Status failed = Status::Ok();
-  Result<std::string> policy = MergePolicyStatement(Attribute(attrs, "Policy"),
+  Result<std::string> policy = MergePolicyStatement(AttributeValue(attrs, "Policy"),
                                                     {.bucket = request.bucket,
                                                      .resource_arn = result.topic_arn,
                                                      .source_account = request.source_account,
@@ -179,7 +172,7 @@ Result<SnsRemoveResult> RemoveBucketSns(s3::S3Client& client, sns::SnsClient& sn
   if (!attrs.ok() && attrs.status().code() == ErrorCode::kNotFound) return result;
   if (!attrs.ok()) return attrs.status().WithContext(then);
   FERRY_ASSIGN_OR_RETURN(std::string policy,
-                         RemovePolicyStatement(Attribute(*attrs, "Policy"), request.bucket,
+                         RemovePolicyStatement(AttributeValue(*attrs, "Policy"), request.bucket,
                                                &result.policy_changed));
   if (result.policy_changed) {
     Status set = sns.SetTopicAttribute(arn, "Policy", policy, stop);
@@ -209,7 +202,7 @@ SnsTopicView DescribeSnsTopic(sns::SnsClient& sns, std::string_view topic_arn,
     view.subscriptions = attrs.status();
     return view;
   }
-  view.allows_bucket = PolicyAllowsBucket(Attribute(*attrs, "Policy"), bucket, kPublish);
+  view.allows_bucket = PolicyAllowsBucket(AttributeValue(*attrs, "Policy"), bucket, kPublish);
   view.subscriptions = sns.ListSubscriptionsByTopic(view.arn, stop);
   return view;
 }
