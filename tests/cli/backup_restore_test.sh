@@ -105,7 +105,8 @@ try:
     check("  only archives at the backup location", kept_keys and
           all(k.startswith("b/") and k.endswith(".fza") for k in kept_keys), kept_keys[:3])
     time.sleep(0.05)
-    T1 = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".%03dZ" % (int(time.time() * 1000) % 1000)
+    t1 = time.time()  # one reading for both parts (two could straddle a second: 1 s early)
+    T1 = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t1)) + ".%03dZ" % (int(t1 * 1000) % 1000)
     time.sleep(0.05)
     old = {k: bodies[k] for k in ("mix/005.json", "mid/03.csv", "spa ce/a b.txt")}
     put("mix/005.json", text(900, 77), 5)
