@@ -4,9 +4,10 @@
 # tests/tools/hostile_client.py: 200 connections trickling their headers a byte a second, a
 # body of 1 GiB announced and one streamed chunked, 5,000 connections at once, bad paths, bad
 # methods, malformed requests, huge headers, and over TLS 200 handshakes never finished. During
-# and after, a well-behaved client's GET /healthz (/metrics) is answered within 2 s, the
-# process stays alive within 64 MiB of its resident size before the attacks, and a real event
-# POSTed with the token is still recorded and replicated.
+# and after, a well-behaved client's GET /healthz (/metrics) is answered within 2 s (a probe the
+# listener cut at the height of the flood, to keep room, is sent again at once: 3 such at most),
+# the process stays alive within 64 MiB of its resident size before the attacks, and a real
+# event POSTed with the token is still recorded and replicated.
 #
 # The memory bound: serve holds at most 256 connections of 64 KiB of buffers (16 MiB), bodies
 # of at most 16 MiB between them, and a TLS session each (a few KiB); 64 MiB leaves room for
@@ -91,8 +92,9 @@ fig() {  # fig FILE EXPR: a Python expression over the summary's figures f
 ok() { [ "$(fig "$1" "$2")" = True ]; }
 J=$WORK/serve.json
 check "serve is alive after the attacks" kill -0 "$pid"
-check "  /healthz answered throughout, each within 2 s" \
-  ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and f['probe_during'] > 20"
+check "  /healthz answered throughout, each within 2 s (at most 3 on a second try)" \
+  ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and
+           f['probe_during_retried'] <= 3 and f['probe_during'] > 20"
 check "  and after" ok "$J" "f['probe_after_failed'] == 0 and f['probe_after'] > 0"
 check "  resident memory within 64 MiB of its size before" \
   ok "$J" "f['rss_peak_mib'] - f['rss_baseline_mib'] < 64"
@@ -163,8 +165,9 @@ python3 "$FERRY_TEST_TOOLS/hostile_client.py" --port "$PORT" --pid "$pid" --labe
   --tls --cafile "$WORK/cert.pem" --attacks stall,paths,malformed --summary "$WORK/tls.json"
 J=$WORK/tls.json
 check "serve over TLS is alive after the attacks" kill -0 "$pid"
-check "  /healthz answered throughout, each within 2 s" \
+check "  /healthz answered throughout, each within 2 s (at most 3 on a second try)" \
   ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and
+           f['probe_during_retried'] <= 3 and
            f['probe_after_failed'] == 0"
 check "  every handshake never finished cut, none held past 12 s (10 s deadline)" \
   ok "$J" "f['stall_cut'] == f['stall_opened'] == 200 and f['stall_held_max_s'] < 12"
@@ -194,8 +197,9 @@ python3 "$FERRY_TEST_TOOLS/hostile_client.py" --port "$MPORT" --pid "$wpid" --pr
   --summary "$WORK/worker.json"
 J=$WORK/worker.json
 check "the worker is alive after the attacks" kill -0 "$wpid"
-check "  /metrics answered throughout, each within 2 s" \
+check "  /metrics answered throughout, each within 2 s (at most 3 on a second try)" \
   ok "$J" "f['probe_during_failed'] == 0 and f['probe_during_max_s'] < 2 and
+           f['probe_during_retried'] <= 3 and
            f['probe_after_failed'] == 0"
 check "  resident memory within 64 MiB of its size before" \
   ok "$J" "f['rss_peak_mib'] - f['rss_baseline_mib'] < 64"
