@@ -16,9 +16,9 @@
 #    FERRY_SANITIZERS=0;
 # 4. with FERRY_SANITIZERS=0: runs the unit and conformance tests (ctest -L
 #    'unit|conformance'; fuzz_replay_test feeds every fuzz target its seeds and past crashes);
-# 5. exports FERRY_TEST_* and FERRY_BIN and runs (with FERRY_SANITIZERS=0) the integration tests (ctest -L integration,
-#    two at a time; those that restart PostgreSQL alone: RUN_SERIAL in cmake/FerryTest.cmake)
-#    and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
+# 5. exports FERRY_TEST_* and FERRY_BIN and runs (with FERRY_SANITIZERS=0) the integration
+#    tests (ctest -L integration, two at a time; those that restart PostgreSQL alone: RUN_SERIAL
+#    in cmake/FerryTest.cmake) and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
 #    script that exits non-zero on failure; exit code 77 means "skipped"; run_cli_scripts says
 #    which run one after another);
 # 5b. by default (FERRY_SANITIZERS=1; scripts/lib/sanitizers.sh, docs/design/hardening.md):
