@@ -1,7 +1,9 @@
 // HttpServer (server.h) over libmicrohttpd, loaded on first use (base/shared_library.h): a run
-// that serves nothing never maps it nor GnuTLS behind it. Its clock on connections is
-// ConnectionGuard's (connection_guard.h), driven by the library's connection notifications and
-// a watchdog thread.
+// that serves nothing never maps it nor GnuTLS behind it. The library runs in its "external"
+// mode on one thread of the server's own: MHD_run_wait (the library's best poll of its sockets,
+// accepting, reading, calling the handlers, closing idle connections) at most 250 ms at a time,
+// then ConnectionGuard's sweep (connection_guard.h: the deadlines of trickling clients, on the
+// options' Clock), so that one thread does what a polling thread and a watchdog did.
 #include "http/server.h"
 
 #include <microhttpd.h>
@@ -14,7 +16,6 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <condition_variable>
 #include <cstring>
 #include <thread>
 
@@ -30,6 +31,7 @@ namespace {
   X(MHD_start_daemon)                \
   X(MHD_stop_daemon)                 \
   X(MHD_get_daemon_info)             \
+  X(MHD_run_wait)                    \
   X(MHD_get_connection_info)         \
   X(MHD_is_feature_supported)        \
   X(MHD_get_connection_values)       \
@@ -62,10 +64,11 @@ OnceLoader g_mhd_loader(&LoadMhdOnce);
 // A connection's buffers: its request line and headers must fit; bodies are copied out.
 constexpr size_t kConnectionMemory = 64 * 1024;
 
-// What the callbacks share. `buffered` and the counts are touched only on the library's one
-// thread (MHD_USE_AUTO_INTERNAL_THREAD); the counts are read elsewhere, hence atomics.
+// What the callbacks share. `buffered` and the counts are touched only on the server's one
+// polling thread; the counts are read elsewhere, hence atomics.
 struct Context {
   const MhdFunctions* mhd = nullptr;
+  Clock* clock = nullptr;
   ServerHandler handler;
   size_t max_body = 0;
   size_t max_buffered = 0;
@@ -213,7 +216,7 @@ void OnCompleted(void* cls, MHD_Connection* connection, void** con_cls,
   if (pending != nullptr) ctx.buffered -= std::min(ctx.buffered, pending->reserved);
   delete pending;
   *con_cls = nullptr;
-  ctx.guard->Ended(connection, std::chrono::steady_clock::now());
+  ctx.guard->Ended(connection, ctx.clock->MonoNow());
 }
 
 // Accepted and closed connections (before the library closes the socket: connection_guard.h).
@@ -223,8 +226,7 @@ void OnConnection(void* cls, MHD_Connection* connection, void** /*socket_context
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
     const MHD_ConnectionInfo* info =
         ctx.mhd->MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    ctx.guard->Opened(connection, info != nullptr ? info->connect_fd : -1,
-                      std::chrono::steady_clock::now());
+    ctx.guard->Opened(connection, info != nullptr ? info->connect_fd : -1, ctx.clock->MonoNow());
   } else {
     ctx.guard->Closed(connection);
   }
@@ -256,16 +258,16 @@ struct HttpServer::Impl {
   std::unique_ptr<ConnectionGuard> guard;
   TlsPem tls;  // the library keeps pointers to it
   MHD_Daemon* daemon = nullptr;
-  std::jthread watchdog;  // ConnectionGuard::Sweep, 4 times a second
+  std::jthread poller;  // MHD_run_wait and ConnectionGuard::Sweep, 4 times a second at least
   std::vector<obs::Registration> series;
 };
 
 HttpServer::~HttpServer() {
   if (impl_ == nullptr) return;
   impl_->series.clear();
-  if (impl_->watchdog.joinable()) {
-    impl_->watchdog.request_stop();
-    impl_->watchdog.join();
+  if (impl_->poller.joinable()) {  // within the 250 ms of its wait (and a handler's time)
+    impl_->poller.request_stop();
+    impl_->poller.join();
   }
   if (impl_->daemon != nullptr) impl_->context.mhd->MHD_stop_daemon(impl_->daemon);
 }
@@ -306,11 +308,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
       });
   Context& ctx = impl.context;
   ctx.mhd = &g_mhd;
+  ctx.clock = options.clock != nullptr ? options.clock : &SystemClock::Default();
   ctx.handler = std::move(handler);
   ctx.max_body = options.max_body;
   ctx.max_buffered = std::max(options.max_buffered, options.max_body);
   ctx.guard = impl.guard.get();
-  unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
+  unsigned int flags = MHD_USE_AUTO;  // no internal thread: the poller below runs it
   if (at.ipv6) flags |= MHD_USE_IPv6;
   if (https) flags |= MHD_USE_TLS;
   MHD_OptionItem tls_items[] = {{MHD_OPTION_HTTPS_MEM_KEY, 0, impl.tls.key.data()},
@@ -326,15 +329,19 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
       &OnConnection, &ctx, MHD_OPTION_ARRAY, https ? tls_items : no_items, MHD_OPTION_END);
   if (impl.daemon == nullptr) return StartFailure(options, at, https);
   ConnectionGuard* guard = impl.guard.get();
-  impl.watchdog = std::jthread([guard](std::stop_token stop) {
-    std::mutex mu;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mu);
-    while (!wake.wait_for(lock, stop, std::chrono::milliseconds(250), [] { return false; })) {
-      if (stop.stop_requested()) break;
-      guard->Sweep(std::chrono::steady_clock::now());
-    }
-  });
+  impl.poller = std::jthread(
+      [guard, daemon = impl.daemon, clock = ctx.clock](std::stop_token stop) {
+        constexpr auto kSweepEvery = std::chrono::milliseconds(250);
+        auto next_sweep = clock->MonoNow() + kSweepEvery;
+        while (!stop.stop_requested()) {
+          g_mhd.MHD_run_wait(daemon, static_cast<int32_t>(kSweepEvery.count()));
+          const Clock::MonoTime now = clock->MonoNow();
+          if (now >= next_sweep) {
+            guard->Sweep(now);
+            next_sweep = now + kSweepEvery;
+          }
+        }
+      });
   if (options.registry != nullptr) {
     Observe(*options.registry, options.name, guard, &ctx, impl.series);
   }

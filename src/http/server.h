@@ -13,7 +13,7 @@
 //     (connection_guard.h);
 //   - a connection idle for `idle_seconds` is closed; a request's head (and TLS handshake) must
 //     be in within `header_seconds`, and the whole exchange done within `request_seconds`, however
-//     slowly the client trickles (a watchdog thread cuts it);
+//     slowly the client trickles (the polling thread cuts it: it looks 4 times a second);
 //   - a body above `max_body` is refused with 413 before it is read when announced; one that
 //     grows past it unannounced (chunked) closes the connection at once; all bodies held at
 //     once stay under `max_buffered` (past it: 503 with Retry-After); each connection's buffers
@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "http/server_tls.h"
 #include "obs/metrics.h"
@@ -87,6 +88,8 @@ struct ServerOptions {
   //       header_timeout | request_timeout | evicted | body_too_large | busy
   obs::Registry* registry = nullptr;
   std::string name = "http";
+  // The connections' deadlines are read on its MonoNow (null: the system's); not owned.
+  Clock* clock = nullptr;
 };
 
 class HttpServer {

@@ -3,7 +3,7 @@
 // at the request deadline; a flood of idle connections past the cap cannot lock out a client
 // that sends its request; a chunked body past the limit closes the connection long before the
 // client has sent it all; bodies announced at once beyond the budget are answered 503. The
-// listener's series count the cuts.
+// listener's series count the cuts. The deadlines are read on the options' Clock.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 
 #include "http/server.h"
 #include "http/test_sockets.h"
+#include "testing/fake_clock.h"
 
 namespace ferry::http {
 namespace {
@@ -81,6 +82,38 @@ TEST(HttpServerGuardTest, ATrickledHeadIsCutAtTheHeadDeadline) {
   EXPECT_LT(cut, 2.5) << "a head trickled for " << cut << " s was not cut";
   EXPECT_EQ(registry.Total("ferry_http_server_cut_total", "reason", "header_timeout"), 1);
   EXPECT_NE(Exchange((*server)->port(), kGet).find("200 OK"), std::string::npos);
+}
+
+// The server's one thread sweeps the deadlines on ServerOptions::clock: a head that stopped
+// half-way is left while that clock stands, however long in real time, and cut within the
+// thread's 250 ms once it has moved past the deadline.
+TEST(HttpServerGuardTest, DeadlinesAreReadOnTheOptionsClock) {
+  obs::Registry registry;
+  testing::FakeClock clock;
+  ServerOptions o = Short(&registry);
+  o.header_seconds = 5;
+  o.clock = &clock;
+  auto server = HttpServer::Start(o, &Ok);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const int fd = Connect((*server)->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET / HTTP/1.1\r\n");
+  const auto open = [fd] {
+    char c;
+    const ssize_t got = ::recv(fd, &c, 1, MSG_DONTWAIT);
+    return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // four sweeps and more
+  EXPECT_TRUE(open()) << "cut before its clock reached the deadline";
+  clock.SleepFor(std::chrono::seconds(6), {});
+  const auto start = Clock::now();
+  while (open() && Clock::now() - start < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(open()) << "not cut 5 s after its clock passed the deadline";
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  ::close(fd);
+  EXPECT_EQ(registry.Total("ferry_http_server_cut_total", "reason", "header_timeout"), 1);
 }
 
 TEST(HttpServerGuardTest, ATrickledBodyIsCutAtTheRequestDeadline) {
