@@ -334,7 +334,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
         constexpr auto kSweepEvery = std::chrono::milliseconds(250);
         auto next_sweep = clock->MonoNow() + kSweepEvery;
         while (!stop.stop_requested()) {
-          g_mhd.MHD_run_wait(daemon, static_cast<int32_t>(kSweepEvery.count()));
+          if (g_mhd.MHD_run_wait(daemon, static_cast<int32_t>(kSweepEvery.count())) != MHD_YES) {
+            std::this_thread::sleep_for(kSweepEvery);  // (an error it cannot wait on: no spin)
+          }
           const Clock::MonoTime now = clock->MonoNow();
           if (now >= next_sweep) {
             guard->Sweep(now);
