@@ -50,10 +50,11 @@ for lib in $needed $loaded; do
   pkg=$(pkg_of "$(readlink -f "$path")")
   [ -n "$pkg" ] || pkg=$(pkg_of "$path")
   case "$pkg" in libc6|libgcc-s1|libstdc++6) continue ;; esac  # essential, or from the toolchain
-  echo "$depends" | grep -qx "$pkg" || missing+=("$lib($pkg)")
+  # (not `echo | grep -q`: under pipefail, grep leaving before echo's last write failed it)
+  grep -qx "$pkg" <<< "$depends" || missing+=("$lib($pkg)")
 done
 # the toolchain's libraries too (dpkg-shlibdeps names them with their minimum versions)
-for pkg in libc6 libstdc++6; do echo "$depends" | grep -qx "$pkg" || missing+=("$pkg"); done
+for pkg in libc6 libstdc++6; do grep -qx "$pkg" <<< "$depends" || missing+=("$pkg"); done
 check "Depends names the package of every library the binary needs (missing: ${missing[*]:-none})" [ ${#missing[@]} = 0 ]
 
 dpkg-deb -c "$DEB" | awk '{ print $NF }' | sed 's|^\./|/|' > "$WORK/files"
