@@ -381,7 +381,9 @@ TEST_F(UnpackPipelineTest, AChecksumMismatchInALargeEntryAbortsItsParallelParts)
   auto r = UnpackArchive(staging_, "a.fza", dst_, journal, o, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kDataLoss) << r.status().message();
-  EXPECT_GE(dst_.counts().parts, 2);
+  // How many parts of 5 MiB were written before the mismatch was seen and the abort reached
+  // them depends on the threads (1 to 3 measured, under ASan and load or not): what holds is
+  // that the write begun is aborted, nothing is committed and no writer is left open.
   EXPECT_EQ(dst_.counts().commits, 0);
   EXPECT_EQ(dst_.counts().aborts, 1);
   EXPECT_EQ(dst_.open_writers(), 0);
