@@ -32,7 +32,11 @@
 #    already built); FERRY_TEST_PLAIN=1 runs them in build/ as well;
 # 6. stops the servers it started (never ones that were already running) and prints, as its
 #    last line, "N passed, N failed" over all ctest tests and CLI scripts. A step that breaks
-#    before tests can run (build, server start) counts as one failure.
+#    before tests can run (build, server start) counts as one failure. A test or script that
+#    fails is run once more (alone); if it passes then, it counts as passed, and the line
+#    before the last names it as FLAKY and the logs of both runs are kept: a timing assumption
+#    of a test on a loaded machine must not stop a submission, nor go unseen (nor a race in
+#    ferry: a flaky test is a bug to find, the logs say where).
 # Exit status: 0 only if nothing failed and at least one test ran.
 #
 # Environment for the tests (exported before steps 5): FERRY_BIN, FERRY_TEST_S3_ENDPOINT,
@@ -62,6 +66,7 @@
 #     suites; 0 the plain suites in build/ only.
 #   FERRY_TEST_PLAIN=1: with FERRY_SANITIZERS=1, the plain suites as well.
 #   FERRY_FUZZ_SECONDS: how long each fuzz target runs (default 30).
+#   FERRY_TEST_RETRIES=0: a failing test or script is not run a second time.
 #   FERRY_TEST_KEEP_WORK=1: each CLI script keeps its scratch dir (/tmp/ferry-cli-test.*: state files, logs) to look into.
 set -euo pipefail
 
@@ -77,6 +82,7 @@ LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")
 passed=0
 failed=0
 broken=()          # names of steps that failed outside of a test
+flaky=()           # tests and scripts that passed only when run a second time
 summary_done=0
 rgw_mode=none      # none | given | reused | ours | stopped
 pg_mode=none
@@ -263,12 +269,15 @@ finish() {
   stop_servers
   local rc=${1:-0}
   if [ ${#broken[@]} -gt 0 ]; then log "broken steps: ${broken[*]}"; fi
+  if [ ${#flaky[@]} -gt 0 ]; then
+    log "FLAKY: passed only when run a second time (first output kept in $LOG_DIR): ${flaky[*]}"
+  fi
   if [ $((passed + failed)) -eq 0 ]; then
     log "no test ran at all: that is a failure"
     [ "$rc" != 0 ] || rc=1
   fi
   [ "$failed" -eq 0 ] || [ "$rc" != 0 ] || rc=1
-  if [ "$rc" = 0 ]; then rm -rf "$LOG_DIR"; else log "logs kept in $LOG_DIR"; fi
+  if [ "$rc" = 0 ] && [ ${#flaky[@]} = 0 ]; then rm -rf "$LOG_DIR"; else log "logs kept in $LOG_DIR"; fi
   log "total $((SECONDS - T0)) s"
   summary_done=1
   echo "$passed passed, $failed failed"
@@ -289,14 +298,38 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------------ tests
 # run_ctest NAME ARGS...: run ctest (in build/, or in $CTEST_DIR), add its counts from the
-# "N tests failed out of M" line
+# "N tests failed out of M" line. The tests that failed run once more (ctest --rerun-failed,
+# alone): one that passes then counts as passed and is named in `flaky` (finish prints them
+# and keeps the logs); one that fails twice is a failure.
 run_ctest() {
   local name=$1; shift
-  local out=$LOG_DIR/ctest-$name.log rc=0 line f t
+  local out=$LOG_DIR/ctest-$name.log rc=0 line f t names again f2 t2
   ctest --test-dir "${CTEST_DIR:-build}" --output-on-failure "$@" 2>&1 | tee "$out" || rc=$?
   line=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 || true)
   if [ -n "$line" ]; then
     read -r f _ _ _ _ t <<< "$line"
+    if [ "$f" -gt 0 ] && [ "${FERRY_TEST_RETRIES:-1}" != 0 ]; then
+      # the names of "The following tests FAILED:" (lines "  N - NAME (Failed)")
+      names=$(sed -n '/The following tests FAILED:/,$p' "$out" | sed -nE 's/^[[:space:]]+[0-9]+ - ([^ ]+) .*/\1/p')
+      log "$name: $f failed: running them once more, one at a time"
+      again=$LOG_DIR/ctest-$name-again.log
+      ctest --test-dir "${CTEST_DIR:-build}" --output-on-failure --rerun-failed 2>&1 \
+        | tee "$again" || true
+      line=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$again" | tail -n 1 || true)
+      if [ -n "$line" ]; then
+        read -r f2 _ _ _ _ t2 <<< "$line"
+        if [ "$f2" -lt "$f" ]; then
+          local n
+          for n in $names; do
+            grep -qE "^[[:space:]]+[0-9]+ - $n " <(sed -n '/The following tests FAILED:/,$p' "$again") \
+              || flaky+=("$n")
+          done
+        fi
+        f=$f2
+        rc=0
+        [ "$f" = 0 ] || rc=1
+      fi
+    fi
     passed=$((passed + t - f))
     failed=$((failed + f))
     log "$name: $((t - f)) passed, $f failed"
@@ -342,6 +375,17 @@ run_cli_script() {
   mkdir -p "$FERRY_TEST_TMPDIR"
   t=$SECONDS rc=0
   timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+  # a failure runs once more, in a fresh scratch dir; passing then, it is named as flaky
+  # (its first output kept as NAME.first.log) and counts as passed
+  if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ "${FERRY_TEST_RETRIES:-1}" != 0 ]; then
+    log "cli: $name failed (exit status $rc, $((SECONDS - t)) s): running it once more"
+    mv "$out" "$LOG_DIR/cli/$name.first.log"
+    rm -rf "$FERRY_TEST_TMPDIR" && mkdir -p "$FERRY_TEST_TMPDIR"
+    ( flock 9; check_rgw "$name" ) 9> "$LOG_DIR/cli/rgw.lock"
+    t=$SECONDS rc=0
+    timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+    [ "$rc" != 0 ] || touch "$LOG_DIR/cli/$name.flaky"
+  fi
   echo "$rc $((SECONDS - t))" > "$LOG_DIR/cli/$name.rc"
   case $rc in
     0)  log "cli: PASS $name ($((SECONDS - t)) s)"; rm -rf "$FERRY_TEST_TMPDIR" ;;
@@ -393,6 +437,7 @@ run_cli_scripts() {
       failed=$((failed + 1)); log "cli: FAIL $name: it did not run (its lane ended first)"; continue
     fi
     read -r rc took < "$LOG_DIR/cli/$name.rc"
+    [ ! -e "$LOG_DIR/cli/$name.flaky" ] || flaky+=("$name")
     case $rc in
       0)  passed=$((passed + 1)) ;;
       77) ;;
