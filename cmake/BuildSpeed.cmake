@@ -22,7 +22,7 @@
 #     app/wiring.h, which reaches most of ferry's headers) compiled together, up to 8 in one
 #     translation unit. Measured (the command's objects alone, no ccache, -j2 on two cores):
 #     333 CPU-s and 179 s wall as 33 objects, 127 CPU-s and 71 s as 5.
-#   FERRY_LIB_UNITY = ON | OFF               (default OFF; ON in the sanitizer builds)
+#   FERRY_LIB_UNITY = ON | OFF               (default OFF; ON in every build of test-all.sh)
 #     Each ferry library's files (src/*: the static libraries the tests and the command link)
 #     compiled together, up to 8 in one translation unit, as FERRY_CLI_UNITY does for the
 #     command: at the sanitizers' -O1 most of a library file's time is parsing the same headers
@@ -31,8 +31,9 @@
 #     (ASan+UBSan, -O1, no ccache): ferry_transfer's 19 files about 54 CPU-s, as 3 batches 16;
 #     the whole build-asan 1,430 CPU-s with this and FERRY_TEST_PCH (about 2,150 without).
 #     gcc -Werror builds it too (three files compiled alone there, -Wsubobject-linkage): the
-#     ferry command and its libraries in 526 CPU-s (-O2, -g1, no ccache). Off in the plain build
-#     until the CLI scripts have run on such a binary (FERRY_CMAKE_ARGS=-DFERRY_LIB_UNITY=ON).
+#     ferry command and its libraries in 526 CPU-s (-O2, -g1, no ccache). scripts/test-all.sh
+#     builds build/ with it too (the CLI scripts run on that binary), so a name two files of one
+#     library both define fails CI; off by default for developers' incremental builds.
 #   FERRY_TEST_PCH = ON | OFF                (default OFF; ON in the sanitizer builds)
 #     Every test target (ferry_test_code) reuses one precompiled header, cmake/test_pch.h
 #     (gtest, nlohmann-json and the standard headers the tests include most), built once by

@@ -18,9 +18,9 @@
 #    'unit|conformance'; fuzz_replay_test feeds every fuzz target its seeds and past crashes);
 # 5. exports FERRY_TEST_* and FERRY_BIN and runs (with FERRY_SANITIZERS=0) the integration
 #    tests (ctest -L integration, two at a time; those that restart PostgreSQL alone: RUN_SERIAL
-#    in cmake/FerryTest.cmake) and then every tests/cli/*.sh, two at a time (end-to-end tests of the ferry binary: a bash
-#    script that exits non-zero on failure; exit code 77 means "skipped"; run_cli_scripts says
-#    which run one after another);
+#    in cmake/FerryTest.cmake) and then every tests/cli/*.sh, two at a time (end-to-end tests of
+#    the ferry binary: a bash script that exits non-zero on failure; exit code 77 means
+#    "skipped"; run_cli_scripts says which run one after another);
 # 5b. by default (FERRY_SANITIZERS=1; scripts/lib/sanitizers.sh, docs/design/hardening.md):
 #    build-asan (clang, ASan+UBSan and libFuzzer coverage: every test executable and fuzzer) and
 #    then build-tsan (TSan: the tests of the executor, workers, claims, locks, HTTP server,
@@ -297,20 +297,24 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ------------------------------------------------------------------ tests
+# failed_names LOG: the tests ctest listed under "The following tests FAILED:" ("  N - NAME ...")
+failed_names() {
+  sed -n '/The following tests FAILED:/,$p' "$1" | sed -nE 's/^[[:space:]]+[0-9]+ - ([^ ]+) .*/\1/p'
+}
+
 # run_ctest NAME ARGS...: run ctest (in build/, or in $CTEST_DIR), add its counts from the
 # "N tests failed out of M" line. The tests that failed run once more (ctest --rerun-failed,
 # alone): one that passes then counts as passed and is named in `flaky` (finish prints them
 # and keeps the logs); one that fails twice is a failure.
 run_ctest() {
   local name=$1; shift
-  local out=$LOG_DIR/ctest-$name.log rc=0 line f t names again f2 t2
+  local out=$LOG_DIR/ctest-$name.log rc=0 line f t names again f2 t2 n
   ctest --test-dir "${CTEST_DIR:-build}" --output-on-failure "$@" 2>&1 | tee "$out" || rc=$?
   line=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 || true)
   if [ -n "$line" ]; then
     read -r f _ _ _ _ t <<< "$line"
     if [ "$f" -gt 0 ] && [ "${FERRY_TEST_RETRIES:-1}" != 0 ]; then
-      # the names of "The following tests FAILED:" (lines "  N - NAME (Failed)")
-      names=$(sed -n '/The following tests FAILED:/,$p' "$out" | sed -nE 's/^[[:space:]]+[0-9]+ - ([^ ]+) .*/\1/p')
+      names=$(failed_names "$out")
       log "$name: $f failed: running them once more, one at a time"
       again=$LOG_DIR/ctest-$name-again.log
       ctest --test-dir "${CTEST_DIR:-build}" --output-on-failure --rerun-failed 2>&1 \
@@ -318,13 +322,9 @@ run_ctest() {
       line=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$again" | tail -n 1 || true)
       if [ -n "$line" ]; then
         read -r f2 _ _ _ _ t2 <<< "$line"
-        if [ "$f2" -lt "$f" ]; then
-          local n
-          for n in $names; do
-            grep -qE "^[[:space:]]+[0-9]+ - $n " <(sed -n '/The following tests FAILED:/,$p' "$again") \
-              || flaky+=("$n")
-          done
-        fi
+        local still
+        still=$(failed_names "$again")
+        for n in $names; do grep -qxF -- "$n" <<< "$still" || flaky+=("$n"); done
         f=$f2
         rc=0
         [ "$f" = 0 ] || rc=1
