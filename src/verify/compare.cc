@@ -89,6 +89,20 @@ Side ReadSide(const PairFacts& f, const ParsedETag& s, const ParsedETag& d) {
   return Side::kSrc;
 }
 
+// A size-only reason, with what ferry's CRC32C claims on both sides say appended: a label for
+// the reader (equal claims are no proof: --download reads the bytes), never a verdict.
+std::string SizeOnlyReason(const PairFacts& f, std::string doubt) {
+  if (!Known(f.src) || !Known(f.dst)) return doubt;
+  const auto sc = f.src.info->crc32c();
+  const auto dc = f.dst.info->crc32c();
+  if (!sc || !dc) return doubt;
+  const std::string note = *sc == *dc ? "; equal ferry-crc32c claims, unconfirmed"
+                                      : "; ferry-crc32c claims differ";
+  const std::string hint = " (--download)";
+  if (doubt.ends_with(hint)) return doubt.insert(doubt.size() - hint.size(), note);
+  return doubt + note;
+}
+
 // Content only (metadata aside).
 Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
   const storage::ObjectInfo& si = *f.src.info;
@@ -110,10 +124,11 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
       s.digest == d.digest) {
     return Done(Verdict::kIdentical, "etag");
   }
+  // ferry's CRC32C (x-amz-meta-ferry-crc32c) is not compared here: it is a writer's claim,
+  // which any tool can set or keep stale (a copy that changed the bytes but kept the metadata),
+  // so it decides neither identical nor differ (docs/design/integrity.md); it only labels a
+  // size-only verdict (SizeOnlyReason). The store's own checksums do decide.
   if (Known(f.src) && Known(f.dst)) {
-    const auto sc = si.crc32c();
-    const auto dc = di.crc32c();
-    if (sc && dc) return Done(*sc == *dc ? Verdict::kIdentical : Verdict::kDiffer, "crc32c");
     if (auto declared = CompareDeclared(f.src, f.dst)) return *declared;
   }
 
@@ -125,7 +140,7 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
   const bool second_read_allowed = o.download || tf.local;
 
   if (!rf.read) {
-    // Details first (a HEAD costs less than a read; ferry's CRC32C may decide), except for a
+    // Details first (a HEAD costs less than a read; a declared checksum may decide), except for a
     // local file against a plain MD5, which one cheap read decides.
     const bool cheap_decisive = rf.local && te.kind == Kind::kMd5;
     if (!cheap_decisive && (!Known(f.src) || !Known(f.dst))) return Next(Step::kDetails);
@@ -140,7 +155,8 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
     }
     if (te.kind == Kind::kNone && !second_read_allowed) {
       // Nothing one read could be compared with: the other side must be read too.
-      return Done(Verdict::kSizeOnly, "size only: no checksum common to both (--download)");
+      return Done(Verdict::kSizeOnly,
+                  SizeOnlyReason(f, "size only: no checksum common to both (--download)"));
     }
     if (te.kind == Kind::kMultipart && !tf.local && !tf.layout_asked) {
       return Next(Step::kLayout, t);
@@ -186,11 +202,11 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
   }
   if (!tf.read) {
     if (second_read_allowed) return Next(Step::kRead, t);
-    return Done(Verdict::kSizeOnly, doubt);
+    return Done(Verdict::kSizeOnly, SizeOnlyReason(f, doubt));
   }
   const LayoutHasher::Digests& td = *tf.read;
   if (td.bytes != tf.info->size) return Done(Verdict::kDiffer, "size (as read)");
-  if (!rd.whole || !td.whole) return Done(Verdict::kSizeOnly, doubt);
+  if (!rd.whole || !td.whole) return Done(Verdict::kSizeOnly, SizeOnlyReason(f, doubt));
   return Done(*rd.whole == *td.whole ? Verdict::kIdentical : Verdict::kDiffer, "content");
 }
 

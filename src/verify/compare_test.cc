@@ -134,17 +134,69 @@ TEST(DecideTest, EqualMultipartETagsDecideFromTheListing) {
   EXPECT_EQ(d.reason, "etag");
 }
 
-TEST(DecideTest, FerryCrcDecidesAfterDetails) {
-  Pair p(Obj(5, "x-1"), Obj(5, "y"));
-  p.s.metadata[storage::kMetaCrc32c] = "0000abcd";
-  p.d.metadata[storage::kMetaCrc32c] = "0000abcd";
-  EXPECT_EQ(Decide(p.facts, {}).step, Step::kDetails);
-  p.facts.src.details_known = p.facts.dst.details_known = true;
-  auto d = Decide(p.facts, {});
-  EXPECT_EQ(d.verdict, Verdict::kIdentical);
-  EXPECT_EQ(d.reason, "crc32c");
-  p.d.metadata[storage::kMetaCrc32c] = "0000abce";
-  EXPECT_EQ(Decide(p.facts, {}).verdict, Verdict::kDiffer);
+// ferry's CRC32C (x-amz-meta-ferry-crc32c) is a writer's claim: issue 43's scenario is a copy
+// whose bytes differ in one byte, re-uploaded in other parts with the metadata kept. Equal
+// claims never make a pair identical, unequal ones never make it differ; with --download both
+// sides are read whenever no store-computed fact decides (docs/design/integrity.md).
+TEST(DecideTest, FerryCrcClaimsNeverDecide) {
+  const auto a = Bytes(13 * kMiB + 5, 21);
+  auto b = a;
+  b[7 * kMiB + 3] ^= std::byte{0x01};
+  const std::string claim = checksum::Hex32(checksum::Crc32c(a));
+  auto forged = [&](std::span<const std::byte> dst_bytes, uint64_t dst_part) {
+    Pair p(Obj(a.size(), MultipartETagOf(a, 16 * kMiB)),
+           Obj(dst_bytes.size(), MultipartETagOf(dst_bytes, dst_part)));
+    p.s.metadata[storage::kMetaCrc32c] = claim;
+    p.d.metadata[storage::kMetaCrc32c] = claim;  // kept by the tool that changed the bytes
+    return p;
+  };
+  {  // default: the one read reproduces no layout of DST: size only, the claims only a label
+    Pair p = forged(b, 6 * kMiB);
+    std::vector<Step> steps;
+    auto d = p.Run({}, a, b, &steps);
+    EXPECT_EQ(d.verdict, Verdict::kSizeOnly);
+    EXPECT_NE(d.reason.find("equal ferry-crc32c claims, unconfirmed"), std::string::npos)
+        << d.reason;
+    EXPECT_TRUE(d.reason.ends_with("(--download)")) << d.reason;
+    EXPECT_TRUE(p.facts.src.read.has_value());
+  }
+  {  // --download: both sides read, the bytes differ
+    Pair p = forged(b, 6 * kMiB);
+    auto d = p.Run({.download = true, .metadata = false}, a, b);
+    EXPECT_EQ(d.verdict, Verdict::kDiffer);
+    EXPECT_EQ(d.reason, "content");
+    EXPECT_TRUE(p.facts.src.read.has_value());
+    EXPECT_TRUE(p.facts.dst.read.has_value());
+  }
+  {  // the same bytes under equal claims: decided by a store fact (the layout), not the claim
+    Pair p = forged(a, 6 * kMiB);
+    auto d = p.Run({}, a, a);
+    EXPECT_EQ(d.verdict, Verdict::kIdentical);
+    EXPECT_EQ(d.reason, "layout");
+  }
+  {  // a stale claim on DST over the same bytes: no difference from it
+    Pair p = forged(a, 6 * kMiB);
+    p.d.metadata[storage::kMetaCrc32c] = "0badc0de";
+    auto d = p.Run({}, a, a);
+    EXPECT_EQ(d.verdict, Verdict::kIdentical);
+    EXPECT_EQ(d.reason, "layout");
+  }
+  {  // unequal claims over bytes nothing the store computed can compare: size only, labelled
+    Pair p(Obj(a.size(), "0123456789abcdef0123456789abcdef"),
+           Obj(a.size(), "fedcba9876543210fedcba9876543210"));
+    p.s.etag_opaque = p.d.etag_opaque = true;  // SSE-KMS: no ETag is an MD5
+    p.s.metadata[storage::kMetaCrc32c] = claim;
+    p.d.metadata[storage::kMetaCrc32c] = "0badc0de";
+    auto d = p.Run({}, a, a);
+    EXPECT_EQ(d.verdict, Verdict::kSizeOnly);
+    EXPECT_NE(d.reason.find("ferry-crc32c claims differ"), std::string::npos) << d.reason;
+    // and equal claims over different bytes, with --download: read and compared
+    p.d.metadata[storage::kMetaCrc32c] = claim;
+    p.facts.src.read.reset();
+    d = p.Run({.download = true, .metadata = false}, a, b);
+    EXPECT_EQ(d.verdict, Verdict::kDiffer);
+    EXPECT_EQ(d.reason, "content");
+  }
 }
 
 checksum::Declared Full(checksum::Algorithm a, std::span<const std::byte> data) {
