@@ -1,5 +1,9 @@
 #include "credentials/metadata.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -7,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "credentials/env.h"
-#include "s3/sigv4.h"
+#include "http/url.h"
 #include "s3/time_format.h"
 
 namespace ferry::credentials {
@@ -27,21 +31,59 @@ Result<Answer> Exchange(http::HttpTransport& http, http::HttpRequest& request) {
   return Answer{reply.status_code, std::move(sink.body())};
 }
 
-// The host of an http(s) URL, without port or brackets.
-std::string HostOf(std::string_view url) {
-  std::string_view authority = s3::sigv4::UrlAuthority(url);
-  if (!authority.empty() && authority.front() == '[') {
-    const size_t close = authority.find(']');
-    return std::string(authority.substr(1, close == std::string_view::npos ? authority.npos
-                                                                           : close - 1));
+// Whether plain http may carry the container authorization token to `host` (as libcurl reads
+// the URL: IPv4 literals normalised to dotted quads, IPv6 without brackets). IP literals only,
+// as the AWS SDKs allow: 127.0.0.0/8, ::1, the ECS task endpoint 169.254.170.2 and the EKS Pod
+// Identity agent 169.254.170.23 / fd00:ec2::23. And the name "localhost" itself, which libcurl
+// (7.78 and later) resolves to 127.0.0.1 and ::1 without asking any resolver; no other name,
+// whatever it starts or ends with.
+bool ContainerHttpHostAllowed(const std::string& host) {
+  std::string lower = host;
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  const size_t colon = authority.rfind(':');
-  return std::string(colon == std::string_view::npos ? authority : authority.substr(0, colon));
+  if (lower == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    const uint32_t a = ntohl(v4.s_addr);
+    return (a >> 24) == 127 || a == 0xA9FEAA02u /* 169.254.170.2 */ ||
+           a == 0xA9FEAA17u /* 169.254.170.23 */;
+  }
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    in6_addr eks{};
+    ::inet_pton(AF_INET6, "fd00:ec2::23", &eks);
+    return IN6_IS_ADDR_LOOPBACK(&v6) || IN6_ARE_ADDR_EQUAL(&v6, &eks);
+  }
+  return false;
 }
 
-bool AllowedHttpHost(const std::string& host) {
-  return host == "localhost" || host.starts_with("127.") || host == "::1" ||
-         host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
+// The container endpoint's URL, checked: http(s), no user name or password (the token goes in
+// a header; a login in the URL is either a mistake or a way to hide the real host), and plain
+// http only to the hosts above. `variable` names the setting in messages; the URL is quoted
+// only when it holds no login.
+Status CheckContainerUrl(const std::string& url, const char* variable) {
+  Result<http::UrlParts> parts = http::ParseUrl(url);
+  if (!parts.ok()) {
+    if (parts.status().code() != ErrorCode::kInvalidArgument) return parts.status();
+    return Status::InvalidArgument(std::string(variable) + ": " + parts.status().message());
+  }
+  if (parts->has_login) {
+    return Status::InvalidArgument(std::string(variable) +
+                                   " holds a user name or password before '@': refused (the "
+                                   "token goes in AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE))");
+  }
+  if (parts->scheme != "http" && parts->scheme != "https") {
+    return Status::InvalidArgument(std::string(variable) + " '" + url +
+                                   "' is not an http(s) URL");
+  }
+  if (parts->scheme == "http" && !ContainerHttpHostAllowed(parts->host)) {
+    return Status::InvalidArgument(
+        std::string(variable) + " '" + url + "': plain http is allowed only to 127.0.0.0/8, " +
+        "::1, localhost, 169.254.170.2, 169.254.170.23 or fd00:ec2::23, written as such (use "
+        "https)");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -79,18 +121,10 @@ Result<std::optional<ContainerEndpoint>> ContainerEndpointFromEnvironment() {
   if (const std::string relative = EnvOrEmpty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
       !relative.empty()) {
     e.url = "http://169.254.170.2" + (relative.front() == '/' ? relative : "/" + relative);
+    // a path on the ECS address whatever it holds; checked so that a malformed one is one line
+    FERRY_RETURN_IF_ERROR(CheckContainerUrl(e.url, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
   } else if (const std::string full = EnvOrEmpty("AWS_CONTAINER_CREDENTIALS_FULL_URI"); !full.empty()) {
-    const bool https = full.starts_with("https://");
-    if (!https && !full.starts_with("http://")) {
-      return Status::InvalidArgument("AWS_CONTAINER_CREDENTIALS_FULL_URI '" + full +
-                                     "' is not an http(s) URL");
-    }
-    if (!https && !AllowedHttpHost(HostOf(full))) {
-      return Status::InvalidArgument(
-          "AWS_CONTAINER_CREDENTIALS_FULL_URI '" + full +
-          "': plain http is allowed only to a loopback address, 169.254.170.2 or "
-          "169.254.170.23 (use https)");
-    }
+    FERRY_RETURN_IF_ERROR(CheckContainerUrl(full, "AWS_CONTAINER_CREDENTIALS_FULL_URI"));
     e.url = full;
   } else {
     return std::optional<ContainerEndpoint>();

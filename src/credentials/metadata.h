@@ -1,9 +1,11 @@
 // The credentials a compute service hands the process over HTTP:
 //  - the ECS/EKS container endpoint: $AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on
 //    http://169.254.170.2) or $AWS_CONTAINER_CREDENTIALS_FULL_URI (https anywhere; http only to
-//    a loopback address, 169.254.170.2 or 169.254.170.23, as the SDKs allow), with the
-//    Authorization header from $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read at each fetch)
-//    or $AWS_CONTAINER_AUTHORIZATION_TOKEN;
+//    an IP literal in 127.0.0.0/8, ::1, 169.254.170.2, 169.254.170.23 or fd00:ec2::23, as the
+//    SDKs allow, or to the name "localhost" itself; never with a user name or password), read
+//    by libcurl's own parser (http/url.h) so that the host checked is the host the token goes
+//    to, with the Authorization header from $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read at
+//    each fetch) or $AWS_CONTAINER_AUTHORIZATION_TOKEN;
 //  - EC2's instance metadata service, IMDSv2: PUT /latest/api/token (a six-hour session token,
 //    kept), then GET /latest/meta-data/iam/security-credentials/ (the role's name, kept) and
 //    GET .../ROLE; on $AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254, each call
@@ -38,7 +40,8 @@ struct ContainerEndpoint {
 };
 
 // The container endpoint the environment names: nullopt when neither URI variable is set;
-// kInvalidArgument for a FULL_URI that is not a URL or is http to a host the SDKs refuse.
+// kInvalidArgument for a URI that is not an http(s) URL, holds a login ("user@"), or is http to
+// a host other than those above (the message never quotes a URL holding a login).
 Result<std::optional<ContainerEndpoint>> ContainerEndpointFromEnvironment();
 
 class ContainerSource : public Source {

@@ -122,6 +122,83 @@ TEST_F(ContainerEnv, EndpointsTheSdksAccept) {
   }
 }
 
+// The URL is read as libcurl (the transport) reads it: what the check accepts is where the token
+// goes. Plain http only to an IP literal of 127.0.0.0/8, ::1, 169.254.170.2, 169.254.170.23 or
+// fd00:ec2::23, or to the name "localhost" itself; never with a user name or password.
+TEST_F(ContainerEnv, PlainHttpGoesToLoopbackOrTheLinkLocalAddresses) {
+  for (const char* ok :
+       {"http://127.0.0.1/creds", "http://127.0.0.1:51679/creds", "http://127.255.3.4/",
+        "http://[::1]:8080/v1", "http://[0:0:0:0:0:0:0:1]/", "http://169.254.170.2/v2/x",
+        "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1/credentials",
+        "http://localhost/", "http://LocalHost:80/x", "HTTP://127.0.0.1/creds",
+        "https://creds.example.internal/x", "HTTPS://creds.example.internal/x"}) {
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", ok, 1);
+    auto e = ContainerEndpointFromEnvironment();
+    ASSERT_TRUE(e.ok()) << ok << ": " << e.status().message();
+    EXPECT_EQ((*e)->url, ok);
+  }
+}
+
+TEST_F(ContainerEnv, HostileUrlsAreRefused) {
+  for (const char* hostile : {
+           "http://127.0.0.1@evil.example/",       // userinfo: the host is evil.example
+           "http://127.0.0.1:80@evil.example/",    // userinfo with a "port"
+           "http://127.0.0.1\\@evil.example/",     // backslash before '@': still userinfo
+           "http://[::1]@evil/",                   // a bracketed "host" that is a user name
+           "http://localhost@evil.example/",
+           "http://127.evil.example/",             // a name that starts like a loopback address
+           "http://127.0.0.1.evil.example/",
+           "http://127.0.0.1%2eevil.example/",     // the dot percent-encoded
+           "http://localhost.evil.example/",
+           "http://localhost./",                   // the rooted name goes to the resolver
+           "http://evil.localhost/",
+           "http://evil.example#@127.0.0.1/",      // the loopback address only in the fragment
+           "http://evil.example?@127.0.0.1/",      // ... or in the query
+           "http://evil.example/@127.0.0.1/",      // ... or in the path
+           "HTTP://evil.example/",                 // an upper-case scheme is still http
+           "hTtP://127.0.0.1@evil.example/",
+           "http://[::ffff:127.0.0.1]/",           // IPv4-mapped: not on the SDKs' list
+           "http://[fe80::1]/",
+           "http://169.254.169.254/",              // IMDS is not the container endpoint
+           "http://169.254.170.3/",
+           "http://0.0.0.0/",
+           "http://10.0.0.1/creds",
+           "ftp://127.0.0.1/x",
+           "file:///etc/passwd",
+           "http:/evil.example/",
+           "127.0.0.1/creds",
+           "//127.0.0.1/creds",
+           "http://127.0.0.1 /",
+           "http://127.0.0.1:99999/"}) {
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", hostile, 1);
+    auto e = ContainerEndpointFromEnvironment();
+    EXPECT_EQ(e.status().code(), ErrorCode::kInvalidArgument)
+        << hostile << " was accepted as " << (e.ok() && *e ? (*e)->url : e.status().message());
+  }
+}
+
+TEST_F(ContainerEnv, AUserNameOrPasswordIsRefusedEvenOverHttpsAndNotQuoted) {
+  for (const char* with_login :
+       {"https://user:SECRETPW@creds.example/x", "http://user:SECRETPW@127.0.0.1/x",
+        "http://@127.0.0.1/x", "http://:SECRETPW@127.0.0.1/x", "http://;SECRETPW@127.0.0.1/"}) {
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", with_login, 1);
+    auto e = ContainerEndpointFromEnvironment();
+    EXPECT_EQ(e.status().code(), ErrorCode::kInvalidArgument) << with_login << " was accepted";
+    EXPECT_EQ(e.status().message().find("SECRETPW"), std::string::npos) << e.status().message();
+  }
+}
+
+TEST_F(ContainerEnv, TheRelativeUriStaysOnTheEcsAddress) {
+  for (const char* relative : {"/v2/credentials/abc", "v2/x", "@evil.example/x", "/x#@evil"}) {
+    setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", relative, 1);
+    auto e = ContainerEndpointFromEnvironment();
+    ASSERT_TRUE(e.ok()) << relative << ": " << e.status().message();
+    EXPECT_TRUE((*e)->url.starts_with("http://169.254.170.2/")) << (*e)->url;
+  }
+  setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/x y", 1);
+  EXPECT_EQ(ContainerEndpointFromEnvironment().status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_F(ContainerEnv, TheAuthorizationTokenFileIsReadAtEachFetch) {
   testing::FakeTransport http;
   const std::string file = ::testing::TempDir() + "/ferry-container-token";

@@ -28,7 +28,12 @@ namespace {
   X(curl_multi_add_handle)      \
   X(curl_multi_remove_handle)   \
   X(curl_multi_socket_action)   \
-  X(curl_multi_info_read)
+  X(curl_multi_info_read)       \
+  X(curl_free)                  \
+  X(curl_url)                   \
+  X(curl_url_cleanup)           \
+  X(curl_url_set)               \
+  X(curl_url_get)
 
 struct CurlFunctions {
 #define FERRY_CURL_SLOT(name) decltype(&::name) name = nullptr;
@@ -104,6 +109,15 @@ CURLMcode curl_multi_socket_action(CURLM* multi, curl_socket_t s, int ev_bitmask
 }
 CURLMsg* curl_multi_info_read(CURLM* multi, int* msgs_in_queue) {
   return Curl().curl_multi_info_read(multi, msgs_in_queue);
+}
+void curl_free(void* p) { Curl().curl_free(p); }
+CURLU* curl_url(void) { return Curl().curl_url(); }
+void curl_url_cleanup(CURLU* handle) { Curl().curl_url_cleanup(handle); }
+CURLUcode curl_url_set(CURLU* handle, CURLUPart what, const char* part, unsigned int flags) {
+  return Curl().curl_url_set(handle, what, part, flags);
+}
+CURLUcode curl_url_get(CURLU* handle, CURLUPart what, char** part, unsigned int flags) {
+  return Curl().curl_url_get(handle, what, part, flags);
 }
 
 // curl's own signatures put an enum before the "...": clang warns that va_start after a
