@@ -4,12 +4,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -25,13 +28,102 @@ constexpr size_t kMaxOutput = 1 << 20;
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
+// How a command's run ended.
+enum class RunEnd {
+  kExited,      // it exited and its output closed: `status` and the output are whole
+  kTimedOut,    // `timeout` passed first (killed)
+  kLingered,    // it closed its output but did not exit within the grace (killed)
+  kOutputHeld,  // it exited but a process it started held its output open (killed)
+};
+
 // A command's exit and what it wrote.
 struct RunResult {
   int status = 0;  // waitpid status
   std::string out;
   std::string err;
-  bool timed_out = false;
+  RunEnd end = RunEnd::kExited;
 };
+
+// Whether `pid` (our child, not yet reaped) has ended; it stays a zombie, so that its pid, the
+// process group's id, cannot be reused before the group is killed and the child reaped.
+bool ProcessHasEnded(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+// A descriptor that polls readable when `pid` ends, or -1 where pidfd_open is not available
+// (Linux before 5.3, a seccomp filter): then the loop below checks every 20 ms.
+int OpenPidFd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  return static_cast<int>(fd);
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// Reads the command's stdout and stderr until both are closed and it has exited, with two
+// bounds: `options.timeout` for the whole run, and `options.exit_grace` from the first of
+// "output closed" and "exited" to the other. Past either, the process group is killed. The
+// child is always reaped before returning.
+RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& options,
+                    Clock& clock) {
+  RunResult result;
+  const Clock::MonoTime deadline = clock.MonoNow() + options.timeout;
+  std::optional<Clock::MonoTime> grace_until;
+  const int pid_fd = OpenPidFd(pid);
+  std::array<pollfd, 3> fds{{{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {pid_fd, POLLIN, 0}}};
+  int open = 2;
+  bool exited = false;
+  char buf[8192];
+  for (;;) {
+    if (!exited && ProcessHasEnded(pid)) {
+      exited = true;
+      fds[2].fd = -1;
+    }
+    if (exited && open == 0) break;
+    const Clock::MonoTime now = clock.MonoNow();
+    if (now >= deadline) {
+      result.end = RunEnd::kTimedOut;
+      break;
+    }
+    if ((exited || open == 0) && !grace_until) grace_until = now + options.exit_grace;
+    if (grace_until && now >= *grace_until) {
+      result.end = exited ? RunEnd::kOutputHeld : RunEnd::kLingered;
+      break;
+    }
+    const Clock::MonoTime until = grace_until ? std::min(deadline, *grace_until) : deadline;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
+    // without a pidfd, an exit is noticed by looking again soon
+    wait = std::min(wait, std::chrono::milliseconds(!exited && pid_fd < 0 ? 20 : 1000));
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(wait.count(), 1)));
+    if (n < 0 && errno != EINTR) break;
+    for (size_t i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        std::string& into = i == 0 ? result.out : result.err;
+        if (into.size() < kMaxOutput) into.append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    if (fds[i].fd >= 0) ::close(fds[i].fd);
+  }
+  if (pid_fd >= 0) ::close(pid_fd);
+  // the whole group: a process the command started goes with it
+  if (result.end != RunEnd::kExited) ::kill(-pid, SIGKILL);
+  while (::waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
+  }
+  return result;
+}
 
 Result<RunResult> Run(const std::string& command, const ProcessOptions& options, Clock& clock) {
   int out[2], err[2];
@@ -64,41 +156,13 @@ Result<RunResult> Run(const std::string& command, const ProcessOptions& options,
     ::close(err[0]);
     return Status::Internal(std::string("starting /bin/sh: ") + std::strerror(rc));
   }
-  RunResult result;
-  const Clock::MonoTime deadline = clock.MonoNow() + options.timeout;
-  std::array<pollfd, 2> fds{{{out[0], POLLIN, 0}, {err[0], POLLIN, 0}}};
-  int open = 2;
-  char buf[8192];
-  while (open > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                            clock.MonoNow());
-    if (left.count() <= 0) {
-      result.timed_out = true;
-      break;
-    }
-    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(
-                                                      left.count(), 1000)));
-    if (n < 0 && errno != EINTR) break;
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        std::string& into = i == 0 ? result.out : result.err;
-        if (into.size() < kMaxOutput) into.append(buf, static_cast<size_t>(got));
-      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-      }
-    }
-  }
-  for (auto& p : fds) {
-    if (p.fd >= 0) ::close(p.fd);
-  }
-  if (result.timed_out) ::kill(-pid, SIGKILL);
-  while (::waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
-  }
-  return result;
+  return Supervise(pid, out[0], err[0], options, clock);
+}
+
+// "60 s", "300 ms".
+std::string DurationText(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " s"
+                               : std::to_string(d.count()) + " ms";
 }
 
 std::string LastLine(std::string_view text) {
@@ -150,9 +214,24 @@ ProcessSource::ProcessSource(std::string command, std::string described_as,
 Result<Expiring> ProcessSource::Fetch() {
   Clock& clock = options_.clock != nullptr ? *options_.clock : SystemClock::Default();
   FERRY_ASSIGN_OR_RETURN(RunResult run, Run(command_, options_, clock));
-  if (run.timed_out) {
-    return Status::Unavailable(described_as_ + " did not finish within " +
-                               std::to_string(options_.timeout.count()) + " s (killed)");
+  switch (run.end) {
+    case RunEnd::kExited:
+      break;
+    case RunEnd::kTimedOut:
+      return Status::Unavailable(described_as_ + " did not finish within " +
+                                 DurationText(options_.timeout) + " (killed)");
+    // Only an exit status of 0 says the output is the credentials (as the AWS CLI reads it):
+    // without one, what was printed is not used.
+    case RunEnd::kLingered:
+      return Status::Unavailable(described_as_ +
+                                 " closed its output but did not exit within " +
+                                 DurationText(options_.exit_grace) +
+                                 " (killed; its output is not used)");
+    case RunEnd::kOutputHeld:
+      return Status::Unavailable(described_as_ +
+                                 " exited, but a process it started kept its output open for " +
+                                 DurationText(options_.exit_grace) +
+                                 " (killed; its output is not used)");
   }
   if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
     std::string how = WIFEXITED(run.status)

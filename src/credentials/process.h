@@ -7,8 +7,12 @@
 // before the set expires (RefreshingProvider). What it writes to stderr is kept, and its last
 // line quoted when it fails; its stdout never is (it holds the secret).
 //
-// Blocks the calling thread for the command's run, at most `timeout` (then the command is
-// killed). Thread-safe.
+// Blocks the calling thread for the command's run, at most `timeout` (then the command's
+// process group is killed). The credentials are used only when the command exited with status
+// 0 and its output is closed, as the AWS CLI reads them: a command that closes its output but
+// does not exit within `exit_grace`, or that exits while a process it started keeps its output
+// open for `exit_grace`, is killed with its group, and its output is not used (kUnavailable).
+// Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -26,8 +30,10 @@ namespace ferry::credentials {
 Result<Expiring> ParseProcessOutput(std::string_view json);
 
 struct ProcessOptions {
-  std::chrono::seconds timeout{60};
+  std::chrono::milliseconds timeout{60000};
   Clock* clock = nullptr;  // null: SystemClock::Default()
+  // From the first of "output closed" and "exited" to the other.
+  std::chrono::milliseconds exit_grace{5000};
 };
 
 class ProcessSource : public Source {

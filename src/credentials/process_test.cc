@@ -1,6 +1,12 @@
 #include "credentials/process.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <thread>
 
 namespace ferry::credentials {
 namespace {
@@ -58,6 +64,113 @@ TEST(CredentialProcessTest, ANonJsonAnswerIsRefusedWithoutQuotingIt) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
             "credential_process of remote 'ra': its output is not a JSON object");
+}
+
+constexpr const char* kValidJson =
+    R"(printf '{"Version": 1, "AccessKeyId": "AK", "SecretAccessKey": "S"}')";
+
+// The pid a test command wrote to `file`, or 0.
+pid_t PidWrittenTo(const std::string& file) {
+  std::ifstream in(file);
+  long pid = 0;
+  in >> pid;
+  return static_cast<pid_t>(pid);
+}
+
+// True once `pid` is gone or a zombie (killed, waiting for whoever inherited it), within 5 s.
+bool ProcessEndsWithin5s(pid_t pid) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string pid_field, comm, state;
+    if (stat >> pid_field >> comm >> state && state == "Z") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+ProcessOptions QuickOptions() {
+  ProcessOptions options;
+  options.timeout = std::chrono::seconds(20);
+  options.exit_grace = std::chrono::milliseconds(300);
+  return options;
+}
+
+// A command that prints valid credentials, closes its output and stays: its exit status is
+// what says the credentials are good, so without an exit within the grace it is killed and
+// its output not used.
+TEST(CredentialProcessTest, ACommandThatPrintsThenLingersIsKilledAndNotBelieved) {
+  const std::string pid_file = ::testing::TempDir() + "/ferry-process-lingers-" + std::to_string(::getpid()) + ".pid";
+  ProcessSource source(std::string(kValidJson) + "; echo $$ > " + pid_file +
+                           "; exec >&- 2>&-; sleep 30",
+                       "credential_process of profile \"lingers\"", QuickOptions());
+  const auto started = std::chrono::steady_clock::now();
+  auto c = source.Fetch();
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(c.status().message(),
+            "credential_process of profile \"lingers\" closed its output but did not exit "
+            "within 300 ms (killed; its output is not used)");
+  EXPECT_LT(took, std::chrono::seconds(5));
+  const pid_t pid = PidWrittenTo(pid_file);
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(ProcessEndsWithin5s(pid));
+  std::remove(pid_file.c_str());
+}
+
+// A command that exits but leaves a process of its own holding its output open: the output may
+// not be complete, so it is not used either, and the leftover process is killed.
+TEST(CredentialProcessTest, AChildHoldingTheOutputOpenIsKilledAndTheOutputNotBelieved) {
+  const std::string pid_file = ::testing::TempDir() + "/ferry-process-child-" + std::to_string(::getpid()) + ".pid";
+  ProcessSource source(std::string(kValidJson) + "; sleep 30 & echo $! > " + pid_file,
+                       "credential_process of profile \"forks\"", QuickOptions());
+  const auto started = std::chrono::steady_clock::now();
+  auto c = source.Fetch();
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(c.status().message(),
+            "credential_process of profile \"forks\" exited, but a process it started kept its "
+            "output open for 300 ms (killed; its output is not used)");
+  EXPECT_LT(took, std::chrono::seconds(5));
+  const pid_t pid = PidWrittenTo(pid_file);
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(ProcessEndsWithin5s(pid));
+  std::remove(pid_file.c_str());
+}
+
+// Closing the output a little before the exit is normal: within the grace, the set is used;
+// the exit status still decides.
+TEST(CredentialProcessTest, AnExitWithinTheGraceAfterTheOutputClosedCounts) {
+  ProcessOptions options;
+  options.exit_grace = std::chrono::seconds(10);
+  ProcessSource ok(std::string(kValidJson) + "; exec >&- 2>&-; sleep 0.2",
+                   "credential_process of profile \"p\"", options);
+  auto c = ok.Fetch();
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->credentials.access_key_id, "AK");
+  ProcessSource failing(std::string(kValidJson) + "; exec >&- 2>&-; sleep 0.2; exit 4",
+                        "credential_process of profile \"p\"", options);
+  auto refused = failing.Fetch();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), "credential_process of profile \"p\" exited with status 4");
+}
+
+// The overall timeout bounds the wait too when it is shorter than the grace.
+TEST(CredentialProcessTest, TheTimeoutBoundsTheWaitForTheExit) {
+  ProcessOptions options;
+  options.timeout = std::chrono::milliseconds(400);
+  options.exit_grace = std::chrono::seconds(60);
+  ProcessSource source(std::string(kValidJson) + "; exec >&- 2>&-; sleep 30",
+                       "credential_process of profile \"p\"", options);
+  const auto started = std::chrono::steady_clock::now();
+  auto c = source.Fetch();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "credential_process of profile \"p\" did not finish within 400 ms (killed)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 TEST(CredentialProcessTest, ACommandThatHangsIsKilledAtTheTimeout) {

@@ -20,6 +20,16 @@ uint64_t RefreshingProvider::fetches() const {
   return fetches_;
 }
 
+bool RefreshingProvider::UsableLocked(system_clock::time_point now) const {
+  return current_.has_value() && !stale_ && !(current_->expiration && now >= *current_->expiration);
+}
+
+system_clock::duration RefreshingProvider::FailureBackoffLocked() const {
+  system_clock::duration wait = options_.failure_backoff;
+  for (int i = 1; i < failures_ && wait < options_.failure_backoff_max; ++i) wait *= 2;
+  return std::min<system_clock::duration>(wait, options_.failure_backoff_max);
+}
+
 Status RefreshingProvider::FetchLocked(std::unique_lock<std::mutex>& lock) {
   fetching_ = true;
   lock.unlock();
@@ -37,12 +47,19 @@ Status RefreshingProvider::FetchLocked(std::unique_lock<std::mutex>& lock) {
   ++generation_;
   if (!got.ok()) {
     last_error_ = got.status();
-    next_try_ = now + options_.retry_after;
+    if (UsableLocked(now)) {
+      next_try_ = now + options_.retry_after;  // the current set still signs meanwhile
+    } else {
+      // nothing to hand out: without a wait every caller would fetch again at once
+      ++failures_;
+      next_try_ = now + FailureBackoffLocked();
+    }
     cv_.notify_all();
     return last_error_;
   }
   ++fetches_;
   last_error_ = Status::Ok();
+  failures_ = 0;
   current_ = *std::move(got);
   fetched_at_ = now;
   stale_ = false;
@@ -62,30 +79,27 @@ Result<s3::Credentials> RefreshingProvider::Get() {
   std::unique_lock lock(mu_);
   for (;;) {
     const system_clock::time_point now = clock_.Now();
-    const bool usable = current_.has_value() && !stale_ &&
-                        !(current_->expiration && now >= *current_->expiration);
+    const bool usable = UsableLocked(now);
     if (usable) {
       const bool must = times_ && now >= times_->must_refresh_at;
       const bool due = times_ && now >= times_->refresh_at;
       if (!due || now < next_try_) return current_->credentials;
       if (fetching_ && !must) return current_->credentials;  // another caller refreshes
+    } else if (!fetching_ && !last_error_.ok() && now < next_try_) {
+      return last_error_;  // nothing usable and the last fetch failed: backing off
     }
     if (fetching_) {
       // Nothing usable (or about to expire): wait for the fetch under way, and take its result.
       const uint64_t seen = generation_;
       cv_.wait(lock, [&] { return !fetching_; });
-      if (generation_ != seen && !last_error_.ok() &&
-          !(current_.has_value() && !stale_ && current_->expiration &&
-            clock_.Now() < *current_->expiration)) {
+      if (generation_ != seen && !last_error_.ok() && !UsableLocked(clock_.Now())) {
         return last_error_;
       }
       continue;
     }
     Status s = FetchLocked(lock);
     if (s.ok()) return current_->credentials;
-    const bool still_valid = current_.has_value() && !stale_ &&
-                             !(current_->expiration && clock_.Now() >= *current_->expiration);
-    if (!still_valid) return s;
+    if (!UsableLocked(clock_.Now())) return s;
     if (!warned_) {
       warned_ = true;
       obs::Log(obs::Level::kWarn,

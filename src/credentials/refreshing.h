@@ -12,8 +12,13 @@
 // (the one that found the set due; no thread of its own: one engine). An advisory fetch that
 // fails keeps the current set, logs one warning, and is tried again after `retry_after`
 // (10 s); a mandatory one that fails returns its error to every caller waiting (the S3 client
-// retries kUnavailable like any transient failure). Sets without an expiration are fetched
-// once. Expired(used) (a store refused `used`) makes the next Get fetch, unless the set was
+// retries kUnavailable like any transient failure). With nothing usable left (expired, never
+// fetched, refused by the store), a failed fetch is not repeated by every caller: until
+// `failure_backoff` (1 s) has passed, doubled at each further failure up to
+// `failure_backoff_max` (30 s), callers get the last error at once, without a fetch, so an
+// outage of STS, IMDS or a helper costs about one fetch per 30 s, not one per request. A
+// success resets the backoff. Sets without an expiration are fetched once. Expired(used) (a
+// store refused `used`) makes the next Get fetch (once the backoff allows), unless the set was
 // fetched less than `retry_after` ago (then the refusal was not about expiry).
 //
 // Time is read through the Clock given (tests: testing::FakeClock). Thread-safe.
@@ -36,6 +41,9 @@ struct RefreshOptions {
   std::chrono::seconds refresh_ahead{300};
   std::chrono::seconds must_ahead{60};
   std::chrono::seconds retry_after{10};
+  // After a failed fetch that left nothing usable: the first wait, doubled up to the cap.
+  std::chrono::milliseconds failure_backoff{1000};
+  std::chrono::milliseconds failure_backoff_max{30000};
 };
 
 class RefreshingProvider : public s3::CredentialsProvider {
@@ -56,6 +64,10 @@ class RefreshingProvider : public s3::CredentialsProvider {
   };
   // Fetches with mu_ released; `lock` holds mu_ on entry and return.
   Status FetchLocked(std::unique_lock<std::mutex>& lock);
+  // Whether the current set may be handed out at `now`. Needs mu_.
+  bool UsableLocked(std::chrono::system_clock::time_point now) const;
+  // The wait after the failures_-th failure in a row with nothing usable. Needs mu_.
+  std::chrono::system_clock::duration FailureBackoffLocked() const;
 
   std::unique_ptr<Source> source_;
   RefreshOptions options_;
@@ -68,6 +80,7 @@ class RefreshingProvider : public s3::CredentialsProvider {
   bool fetching_ = false;                             // GUARDED_BY(mu_)
   bool stale_ = false;                                // GUARDED_BY(mu_): Expired() said so
   std::chrono::system_clock::time_point next_try_;    // GUARDED_BY(mu_): after a failed fetch
+  int failures_ = 0;  // GUARDED_BY(mu_): failed fetches in a row that left nothing usable
   uint64_t fetches_ = 0;                              // GUARDED_BY(mu_)
   uint64_t generation_ = 0;                           // GUARDED_BY(mu_): fetches ended
   Status last_error_;                                 // GUARDED_BY(mu_): of the last fetch

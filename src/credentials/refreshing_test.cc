@@ -30,6 +30,7 @@ class ScriptedSource : public Source {
   }
   Result<Expiring> Fetch() override {
     ++fetches;
+    if (down) return Status::Unavailable("sts down");
     if (block) {
       entered.set_value();
       release.get_future().wait();
@@ -50,6 +51,7 @@ class ScriptedSource : public Source {
   std::string Describe() const override { return "the scripted source"; }
 
   std::atomic<int> fetches{0};
+  std::atomic<bool> down{false};  // every fetch fails (an outage), the script untouched
   bool block = false;
   std::promise<void> entered, release;
 
@@ -135,6 +137,81 @@ TEST(RefreshingProviderTest, AnExpiredSetIsNeverHandedOut) {
   EXPECT_EQ(f.Key(), "error: role refused");
   f.clock.Advance(11s);
   EXPECT_EQ(f.Key(), "error: role refused");
+}
+
+// Once the set expired, a failed fetch is not repeated by every caller: callers within the
+// backoff (1 s, doubling up to 30 s) get the last error at once. An outage of 5 minutes with
+// 30 callers a second costs a handful of fetches, not 9000.
+TEST(RefreshingProviderTest, AnOutageAfterExpiryIsFetchedWithBackoffNotByEveryCaller) {
+  Fixture f;
+  f.source->Push({Status::Ok(), "AK1", 600s});
+  EXPECT_EQ(f.Key(), "AK1");
+  f.clock.Advance(601s);
+  f.source->down = true;
+  std::vector<int> fetched_at;  // seconds into the outage
+  for (int tick = 0; tick < 3000; ++tick) {  // every 100 ms for 300 s
+    for (int caller = 0; caller < 3; ++caller) {
+      const int before = f.source->fetches;
+      EXPECT_EQ(f.Key(), "error: sts down");
+      if (f.source->fetches != before) fetched_at.push_back(tick / 10);
+    }
+    f.clock.Advance(100ms);
+  }
+  // 0, 1, 3, 7, 15, 31, then every 30 s
+  const std::vector<int> expected = {0, 1, 3, 7, 15, 31, 61, 91, 121, 151, 181, 211, 241, 271};
+  EXPECT_EQ(fetched_at, expected);
+  EXPECT_EQ(f.source->fetches, 1 + 14);
+  // the service is back: the next fetch after the backoff succeeds, and resets it
+  f.source->down = false;
+  f.source->Push({Status::Ok(), "AK2", 600s});
+  f.clock.Advance(30s);
+  EXPECT_EQ(f.Key(), "AK2");
+  f.clock.Advance(601s);
+  f.source->down = true;
+  EXPECT_EQ(f.Key(), "error: sts down");
+  const int after_first = f.source->fetches;
+  f.clock.Advance(999ms);
+  EXPECT_EQ(f.Key(), "error: sts down");
+  EXPECT_EQ(f.source->fetches, after_first);  // within the first second: no fetch
+  f.clock.Advance(1ms);
+  EXPECT_EQ(f.Key(), "error: sts down");
+  EXPECT_EQ(f.source->fetches, after_first + 1);  // 1 s again, not 30
+}
+
+TEST(RefreshingProviderTest, TheBackoffIsSetByTheOptions) {
+  testing::FakeClock clock;
+  auto owned = std::make_unique<ScriptedSource>(clock);
+  ScriptedSource& source = *owned;
+  RefreshOptions o;
+  o.clock = &clock;
+  o.failure_backoff = 200ms;
+  o.failure_backoff_max = 500ms;
+  RefreshingProvider provider(std::move(owned), o);
+  source.down = true;
+  for (int i = 0; i < 40; ++i) {  // 4 s in steps of 100 ms
+    EXPECT_FALSE(provider.Get().ok());
+    clock.Advance(100ms);
+  }
+  // at 0, 0.2, 0.6, 1.1, 1.6, ... 3.6 s
+  EXPECT_EQ(source.fetches, 3 + 6);
+}
+
+// Many threads asking at once during an outage: one fetch, every caller gets its error.
+TEST(RefreshingProviderTest, ConcurrentCallersDuringAnOutageShareOneFetch) {
+  Fixture f;
+  f.source->down = true;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&f, &errors] {
+      for (int i = 0; i < 100; ++i) {
+        if (f.Key() == "error: sts down") ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors, 800);
+  EXPECT_EQ(f.source->fetches, 1);
 }
 
 TEST(RefreshingProviderTest, ASetAlreadyExpiredWhenFetchedIsAnError) {
