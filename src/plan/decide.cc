@@ -155,12 +155,14 @@ Decision Decide(const ObjectInfo* src, const ObjectInfo* dst, const DecideOption
   }
 
   // Rule 5.
+  // ferry's CRC32C is a writer's claim (any tool can set it, or keep it stale over changed
+  // bytes: docs/design/integrity.md): unequal claims make a copy (more work, never a loss),
+  // equal ones skip nothing by themselves; the rules below decide as if they were absent.
   // Metadata is valid only with details (object_info.h).
   const std::optional<uint32_t> src_crc = src->has_details ? src->crc32c() : std::nullopt;
   const std::optional<uint32_t> dst_crc = dst->has_details ? dst->crc32c() : std::nullopt;
-  if (src_crc.has_value() && dst_crc.has_value()) {
-    return *src_crc == *dst_crc ? Make(Verdict::kSkip, kReasonSameChecksum)
-                                : Make(Verdict::kCopy, kReasonChecksumDiffers);
+  if (src_crc.has_value() && dst_crc.has_value() && *src_crc != *dst_crc) {
+    return Make(Verdict::kCopy, kReasonChecksumDiffers);
   }
   if (std::optional<bool> same = SameDeclaredChecksum(*src, *dst)) {
     return *same ? Make(Verdict::kSkip, kReasonSameChecksum)

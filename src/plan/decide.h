@@ -24,8 +24,11 @@
 //     but is not one; details show it: etag_opaque, and rule 5 decides); else kCopy "etag
 //     differs". A multipart ETag ("<hex>-N") is never compared with anything: it depends
 //     on the part size, so two copies of the same bytes can carry different ones.
-//  5. Both carry ferry's CRC32C (crc32c(); needs details), or else both declare a full-object
-//     S3 additional checksum of the same algorithm (ObjectInfo::checksum, x-amz-checksum-*;
+//  5. Both carry ferry's CRC32C (crc32c(); needs details) and the two differ: kCopy "checksum
+//     differs". Equal ones decide nothing: ferry-crc32c is a writer's claim, which a tool that
+//     changed the bytes may have kept, so a skip never rests on it (docs/design/integrity.md);
+//     the rules below decide as without it. Both declare a full-object S3 additional checksum
+//     of the same algorithm (ObjectInfo::checksum, x-amz-checksum-*, computed by the store;
 //     details): equal: kSkip "same checksum"; else kCopy "checksum differs".
 //  6. A side lacks details (has_details false) and details could still decide: both ETags are
 //     non-empty (both sides S3-like, so either may carry ferry-crc32c/ferry-mtime), or
@@ -59,7 +62,8 @@
 //    LastModified; a source that records ferry-mtime costs one Stat per object (7(a)) but is
 //    never downloaded again when unchanged.
 //  - S3 -> S3 with MD5 ETags is decided from the listings (rule 4); with a multipart ETag on
-//    either side it costs one Stat per side (rule 6) and is then decided by rule 5 or 7(a).
+//    either side it costs one Stat per side (rule 6) and is then decided by rule 5 or 7:
+//    between ferry's own copies, whose ferry-mtime agree, by 7(a) "same mtime".
 //
 // Thread-safety: pure; safe from any thread.
 #pragma once

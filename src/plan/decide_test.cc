@@ -132,14 +132,14 @@ std::vector<Row> Rows() {
        S3(5, kMd5B, kT0), kPlain, Verdict::kNeedDetails, "need details"},
       {"same-size edit, MD5 etags with details", Detailed(S3(5, kMd5A, earlier)),
        Detailed(S3(5, kMd5B, kT0)), kPlain, Verdict::kCopy, "etag differs"},
-      {"encrypted destination: opaque etag, crc decides",
+      {"encrypted destination: opaque etag, equal crc claims: the times decide",
        Details(S3(5, kMd5A, earlier), "0a0b0c0d", std::nullopt),
        [] {
          ObjectInfo o = Details(S3(5, kMd5B, kT0), "0a0b0c0d", std::nullopt);
          o.etag_opaque = true;
          return o;
        }(),
-       kPlain, Verdict::kSkip, "same checksum"},
+       kPlain, Verdict::kSkip, "not newer"},
       {"same MD5 etag, dst newer", S3(5, kMd5A, kT0), S3(5, kMd5A, later), kPlain, Verdict::kSkip,
        "same etag"},
       {"same MD5, source changed after the copy: compare metadata", S3(5, kMd5A, later),
@@ -180,12 +180,18 @@ std::vector<Row> Rows() {
          return o;
        }(),
        kPlain, Verdict::kNeedDetails, "need details"},
-      {"multipart, details, equal crc", Details(S3(5, "abc-2", later), "0a0b0c0d", std::nullopt),
-       Details(S3(5, "abc-2", kT0), "0a0b0c0d", kT0), kPlain, Verdict::kSkip, "same checksum"},
+      // Equal ferry-crc32c claims skip nothing the times would copy (a changed source that
+      // kept its metadata): integrity.md.
+      {"multipart, details, equal crc claims, source newer: the times copy",
+       Details(S3(5, "abc-2", later), "0a0b0c0d", std::nullopt),
+       Details(S3(5, "abc-2", kT0), "0a0b0c0d", kT0), kPlain, Verdict::kCopy, "mtime differs"},
+      {"multipart, details, equal crc claims, same ferry-mtime",
+       Details(S3(5, "abc-2", later), "0a0b0c0d", kT0),
+       Details(S3(5, "def-2", later), "0a0b0c0d", kT0), kPlain, Verdict::kSkip, "same mtime"},
       {"multipart, details, crc differs", Details(S3(5, "abc-2", kT0), "0a0b0c0d", std::nullopt),
        Details(S3(5, "abc-2", later), "ffffffff", kT0), kPlain, Verdict::kCopy, "checksum differs"},
       {"MD5 vs multipart, details, equal crc", Details(S3(5, kMd5A, kT0), "0a0b0c0d", kT0),
-       Details(S3(5, "abc-3", later), "0a0b0c0d", kT0), kPlain, Verdict::kSkip, "same checksum"},
+       Details(S3(5, "abc-3", later), "0a0b0c0d", kT0), kPlain, Verdict::kSkip, "same mtime"},
       // Rule 7(a): destination records ferry-mtime.
       {"details, no src crc, dst ferry-mtime equal",
        Details(S3(5, "abc-2", kT0), std::nullopt, std::nullopt),
@@ -241,8 +247,10 @@ std::vector<Row> Rows() {
        Verdict::kNeedDetails, "need details"},
       {"checksum: local->local asks for details", Local(5, kT0), Local(5, kT0), kChecksum,
        Verdict::kNeedDetails, "need details"},
-      {"checksum: details, equal crc", Details(Local(5, kT0), "0a0b0c0d", std::nullopt),
-       Details(S3(5, kMd5A, later), "0a0b0c0d", kT0), kChecksum, Verdict::kSkip, "same checksum"},
+      {"checksum: details, equal crc claims: compare content",
+       Details(Local(5, kT0), "0a0b0c0d", std::nullopt),
+       Details(S3(5, kMd5A, later), "0a0b0c0d", kT0), kChecksum, Verdict::kNeedDetails,
+       "compare content"},
       {"checksum: details, no common checksum: compare content",
        Details(Local(5, kT0), std::nullopt, std::nullopt),
        Details(S3(5, "abc-2", later), std::nullopt, std::nullopt), kChecksum,
@@ -310,6 +318,57 @@ TEST(DecideTest, DeclaredFullObjectChecksumsOfOneAlgorithmDecide) {
   ObjectInfo listed = same;
   listed.has_details = false;
   EXPECT_EQ(Decide(&src, &listed, kPlain).verdict, Verdict::kNeedDetails);
+}
+
+// ferry-crc32c is a writer's claim (docs/design/integrity.md): issue 43's changed copy kept
+// the source's claim (and ferry-mtime) over other bytes of the same size. Equal claims never
+// skip by themselves: without them the decision is the same; under --checksum the content is
+// compared (the engine reads). Unequal claims only ever add a copy.
+TEST(DecideTest, FerryCrcClaimsNeverSkipByThemselves) {
+  const TimePoint later = kT0 + seconds(60);
+  auto strip = [](ObjectInfo o) {
+    o.metadata.erase(storage::kMetaCrc32c);
+    return o;
+  };
+  struct Case {
+    ObjectInfo src, dst;
+  };
+  const std::vector<Case> cases = {
+      // the source rewritten later with its stale claim and no ferry-mtime
+      {Details(S3(5, "abc-2", later), "0a0b0c0d", std::nullopt),
+       Details(S3(5, "def-3", kT0), "0a0b0c0d", kT0)},
+      // a changed destination that kept both claims
+      {Details(S3(5, "abc-2", kT0), "0a0b0c0d", kT0),
+       Details(S3(5, "def-3", later), "0a0b0c0d", kT0)},
+      // a foreign destination, older than the source, with a forged claim
+      {Details(S3(5, "abc-2", later), "0a0b0c0d", std::nullopt),
+       Details(S3(5, "def-3", kT0), "0a0b0c0d", std::nullopt)},
+      // two SSE-KMS objects
+      {[&] {
+         ObjectInfo o = Details(S3(5, kMd5A, later), "0a0b0c0d", std::nullopt);
+         o.etag_opaque = true;
+         return o;
+       }(),
+       [&] {
+         ObjectInfo o = Details(S3(5, kMd5B, kT0), "0a0b0c0d", std::nullopt);
+         o.etag_opaque = true;
+         return o;
+       }()},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    const ObjectInfo src = strip(c.src), dst = strip(c.dst);
+    EXPECT_EQ(Decide(&c.src, &c.dst, kPlain), Decide(&src, &dst, kPlain)) << i;
+    EXPECT_NE(Decide(&c.src, &c.dst, kPlain).reason, kReasonSameChecksum) << i;
+    EXPECT_EQ(Decide(&c.src, &c.dst, kChecksum),
+              (Decision{Verdict::kNeedDetails, std::string(kReasonCompareContent)}))
+        << i;
+  }
+  // Unequal claims copy what the times would skip.
+  const ObjectInfo a = Details(S3(5, "abc-2", kT0), "0a0b0c0d", kT0);
+  const ObjectInfo b = Details(S3(5, "def-3", later), "ffffffff", kT0);
+  EXPECT_EQ(Decide(&a, &b, kPlain),
+            (Decision{Verdict::kCopy, std::string(kReasonChecksumDiffers)}));
 }
 
 TEST(DecideTest, VerdictNames) {

@@ -30,23 +30,23 @@ Result<ContentDigest> ReadDigest(storage::Backend& backend, const storage::Objec
 
 namespace {
 
-// What one side declares about its bytes.
+// What the store computed of one side's bytes: a plain MD5 ETag. ferry's CRC32C
+// (x-amz-meta-ferry-crc32c) is not taken: it is a writer's claim, which a tool that changed
+// the bytes may have kept, so it can neither prove two objects equal nor stand for the bytes
+// of its side (docs/design/integrity.md).
 struct Declared {
-  std::optional<uint32_t> crc;
   std::optional<checksum::Md5Digest> md5;
-  bool any() const { return crc || md5; }
+  bool any() const { return md5.has_value(); }
 };
 
 Declared DeclaredBy(const storage::ObjectInfo& o) {
   Declared d;
-  if (o.has_details) d.crc = o.crc32c();
   if (o.etag_is_md5()) d.md5 = ParseMd5Hex(o.etag);
   return d;
 }
 
-// Whether the digest read matches what the other side declares (CRC first).
+// Whether the digest read matches what the other side's store computed.
 bool Matches(const ContentDigest& read, const Declared& other) {
-  if (other.crc) return read.crc32c == *other.crc;
   return read.md5 && other.md5 && *read.md5 == *other.md5;
 }
 
@@ -57,7 +57,6 @@ Result<bool> SameContent(const StoredObject& src, const StoredObject& dst, ByteB
   if (src.object.size != dst.object.size) return false;
   const Declared s = DeclaredBy(src.object);
   const Declared d = DeclaredBy(dst.object);
-  if (s.crc && d.crc) return *s.crc == *d.crc;
   // S3's full-object checksums of one algorithm on both sides (HEADs with checksum mode).
   const std::optional<checksum::Declared>& sc = src.object.checksum;
   const std::optional<checksum::Declared>& dc = dst.object.checksum;
@@ -70,15 +69,11 @@ Result<bool> SameContent(const StoredObject& src, const StoredObject& dst, ByteB
   // nothing, then the cheaper one.
   auto read_and_compare = [&](const StoredObject& side, const Declared& other) -> Result<bool> {
     FERRY_ASSIGN_OR_RETURN(ContentDigest got, ReadDigest(side.backend, side.object, budget, chunk,
-                                                         !other.crc, stop));
+                                                         /*with_md5=*/true, stop));
     return Matches(got, other);
   };
   if (s.any() && !d.any()) return read_and_compare(dst, s);
   if (d.any() && !s.any()) return read_and_compare(src, d);
-  if (s.any() && d.any()) {  // one has only a CRC, the other only an MD5
-    if (dst.backend.features().cheap_reads) return read_and_compare(dst, s);
-    return read_and_compare(src, d);
-  }
   FERRY_ASSIGN_OR_RETURN(ContentDigest a,
                          ReadDigest(src.backend, src.object, budget, chunk, false, stop));
   FERRY_ASSIGN_OR_RETURN(ContentDigest b,

@@ -35,10 +35,11 @@ struct StoredObject {
   const storage::ObjectInfo& object;
 };
 
-// Whether `src` and `dst` (same size, details fetched) hold the same bytes. Uses what each side
-// declares (ferry's CRC32C, a plain MD5 ETag) and reads only what is missing (ReadDigest, in
-// chunks of `chunk` bytes): the side without a checksum, the cheaper side when the two declare
-// different kinds, both when neither declares one.
+// Whether `src` and `dst` (same size, details fetched) hold the same bytes. Uses what each
+// side's store computed (a full-object x-amz-checksum-* of one algorithm on both, a plain MD5
+// ETag) and reads only what is missing (ReadDigest, in chunks of `chunk` bytes): the side
+// without an MD5 ETag, both when neither has one. ferry's CRC32C (a writer's claim,
+// docs/design/integrity.md) is never used: equal claims over different bytes are not "same".
 Result<bool> SameContent(const StoredObject& src, const StoredObject& dst, ByteBudget& budget,
                          uint64_t chunk, std::stop_token stop);
 

@@ -217,9 +217,11 @@ Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::
                             (check.declared ? std::string(checksum::AlgorithmName(
                                                   check.declared->algorithm)) +
                                                   " " + check.declared->value
-                             : check.crc32c ? "checksum " + checksum::Hex32(*check.crc32c)
-                                            : "ETag " + src.etag) +
-                            " (corrupted on the way); nothing was written");
+                             : check.md5 || !check.crc32c
+                                 ? "ETag " + src.etag
+                                 : "recorded ferry-crc32c " + checksum::Hex32(*check.crc32c) +
+                                       " (a claim: the read was damaged, or the claim is stale)") +
+                            "; nothing was written");
   }
   storage::ObjectInfo merged = src;
   merged.mtime = listed.mtime;  // listing mtime is the object's; keep ns precision of files

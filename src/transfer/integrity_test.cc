@@ -13,6 +13,7 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "transfer/content.h"
 #include "transfer/low_level_retries.h"
 #include "transfer/memory_fixture.h"
 #include "transfer/sync.h"
@@ -177,6 +178,80 @@ TEST(IntegrityTest, CorruptPartOfCrcObjectAbortsTheUpload) {
   ASSERT_TRUE(RunOnce(src, dst, again).status.ok());
   EXPECT_EQ(again.failures(), 0u);
   EXPECT_EQ(dst.Contents("big"), body);
+}
+
+// ferry-crc32c is a writer's claim (docs/design/integrity.md): a source whose claim is stale
+// (its bytes rewritten by a tool that kept the metadata) but whose MD5 ETag the store computed
+// matches the bytes read is copied, stamped with the CRC32C of those bytes; a read damaged on
+// the way is still refused by the ETag and read again.
+TEST(IntegrityTest, AStaleFerryCrcClaimIsOverruledByTheStoresMd5) {
+  CorruptingBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  const std::string body = Bytes(3000, 7);
+  Put(src, "k", body, {{storage::kMetaCrc32c, "0badc0de"}});
+  src.corrupt_reads = 1;
+  Stats stats;
+  ASSERT_TRUE(RunOnce(src, dst, stats).status.ok());
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(stats.checksum_retries.load(), 1u);  // the damaged read, refused by the MD5
+  EXPECT_EQ(dst.Contents("k"), body);
+  auto written = dst.Stat("k", false, {});
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(written->crc32c(), checksum::Crc32c(checksum::AsBytes(body)));
+  // The check itself: the store's digest decides over the claim, both ways.
+  const auto data = checksum::AsBytes(body);
+  const uint32_t crc = checksum::Crc32c(data);
+  SourceCheck check;
+  check.crc32c = 0x0badc0de;
+  check.md5 = checksum::Md5(data);
+  EXPECT_EQ(CheckWhole(check, data, crc, false), WholeCheck::kVerified);
+  check.crc32c = crc;  // a claim of these bytes over an MD5 of others: the MD5 is not asked
+  EXPECT_EQ(CheckWhole(check, data, crc, false), WholeCheck::kVerified);
+  check.declared = checksum::Declared{.algorithm = checksum::Algorithm::kSha256,
+                                      .value = checksum::Compute(checksum::Algorithm::kSha256,
+                                                                 checksum::AsBytes(std::string("x"))),
+                                      .parts = 0};
+  EXPECT_EQ(CheckWhole(check, data, crc, false), WholeCheck::kMismatch);  // the store decides
+  check.declared->value = checksum::Compute(checksum::Algorithm::kSha256, data);
+  check.crc32c = 0x0badc0de;
+  EXPECT_EQ(CheckWhole(check, data, crc, false), WholeCheck::kVerified);
+  // Only the claim, and it does not match: refused (read again), never written unchecked.
+  SourceCheck only_claim;
+  only_claim.crc32c = 0x0badc0de;
+  EXPECT_EQ(CheckWhole(only_claim, data, crc, false), WholeCheck::kMismatch);
+}
+
+// --checksum (SameContent): equal ferry-crc32c claims over bytes that differ, on objects whose
+// multipart ETags prove nothing, are read and found different; unequal claims over the same
+// bytes are found the same.
+TEST(IntegrityTest, SameContentReadsBytesWhatEverTheClaims) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  const std::string body = Bytes(5000, 8);
+  std::string changed = body;
+  changed[2500] ^= 0x01;
+  PutMultipart(src, "k", body, 1024);
+  PutMultipart(dst, "k", changed, 2048);
+  PutMultipart(dst, "same", body, 2048);
+  auto s = src.Stat("k", false, {});
+  auto d = dst.Stat("k", false, {});
+  auto same = dst.Stat("same", false, {});
+  ASSERT_TRUE(s.ok() && d.ok() && same.ok());
+  const std::string claim = checksum::Hex32(checksum::Crc32c(checksum::AsBytes(body)));
+  s->metadata[storage::kMetaCrc32c] = claim;
+  d->metadata[storage::kMetaCrc32c] = claim;  // kept over the changed bytes
+  same->key = "same";
+  same->metadata[storage::kMetaCrc32c] = "0badc0de";  // stale over the same bytes
+  ByteBudget budget(1 << 20);
+  auto r = SameContent({.backend = src, .object = *s}, {.backend = dst, .object = *d}, budget,
+                       1024, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  s->key = "k";
+  r = SameContent({.backend = src, .object = *s}, {.backend = dst, .object = *same}, budget, 1024,
+                  {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(*r);
 }
 
 TEST(IntegrityTest, MultipartEtagOfAnotherToolIsReproducedAndChecked) {

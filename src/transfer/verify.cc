@@ -105,13 +105,17 @@ bool MatchesDeclared(const checksum::Declared& declared, std::span<const std::by
 
 WholeCheck CheckWhole(const SourceCheck& check, std::span<const std::byte> data, uint32_t crc,
                       bool md5_checked_by_destination, std::optional<uint64_t> exact_part_size) {
+  // A checksum the store computed decides, whatever ferry's CRC32C says: that is a writer's
+  // claim, which may be stale (docs/design/integrity.md).
   if (check.declared) {
-    if (!MatchesDeclared(*check.declared, data, crc)) return WholeCheck::kMismatch;
-    // Proven; ferry's own CRC32C must not contradict it either.
-    if (check.crc32c && *check.crc32c != crc) return WholeCheck::kMismatch;
-    return WholeCheck::kVerified;
+    return MatchesDeclared(*check.declared, data, crc) ? WholeCheck::kVerified
+                                                       : WholeCheck::kMismatch;
   }
-  if (check.crc32c) return *check.crc32c == crc ? WholeCheck::kVerified : WholeCheck::kMismatch;
+  // The claim matching the bytes read is the cheap path: bytes damaged on the way do not make
+  // the CRC32C the writer recorded. A claim that does not match proves nothing by itself (the
+  // bytes may be right and the claim stale): the store's digests below decide then.
+  if (check.crc32c && *check.crc32c == crc) return WholeCheck::kVerified;
+  const bool claim_contradicts = check.crc32c.has_value();
   if (check.md5) {
     if (md5_checked_by_destination) return WholeCheck::kVerified;
     return checksum::Md5(data) == *check.md5 ? WholeCheck::kVerified : WholeCheck::kMismatch;
@@ -127,9 +131,11 @@ WholeCheck CheckWhole(const SourceCheck& check, std::span<const std::byte> data,
     }
     // Either corrupt bytes or a layout no candidate reproduces: the caller asks the store for
     // the exact layout when it can, else counts the object as unverified.
-    return WholeCheck::kUnverified;
+    if (!claim_contradicts) return WholeCheck::kUnverified;
   }
-  return WholeCheck::kUnverified;
+  // Only the claim, and it does not match: the bytes are not written (kMismatch, read again by
+  // the caller); whether the read or the claim is wrong, no store fact can tell.
+  return claim_contradicts ? WholeCheck::kMismatch : WholeCheck::kUnverified;
 }
 
 std::string SourcePin(const std::string& etag, const std::string& version_id, uint64_t size,

@@ -5,7 +5,9 @@
 //  - a full-object additional checksum (x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256},
 //    S3 HEAD/GET with checksum mode): compared with the bytes read (whole reads; the CRCs also
 //    combined over parts), beside any of the below;
-//  - ferry's CRC32C (x-amz-meta-ferry-crc32c): compared with the CRC of the bytes read;
+//  - ferry's CRC32C (x-amz-meta-ferry-crc32c), a writer's claim: bytes read that match it are
+//    verified; a claim that does not match is stale or the read is damaged, and only the
+//    store's digests below can tell which (docs/design/integrity.md);
 //  - a plain MD5 ETag: the MD5 of the bytes (sent as the PUT's Content-MD5 to a destination
 //    that checks it, or compared by the engine before the write);
 //  - a multipart ETag "<md5>-N": the MD5 of the N part MD5s. Reproducing the source's part
@@ -65,7 +67,9 @@ enum class WholeCheck {
 };
 
 // Checks `data` (whose CRC32C is `crc`) against `check`: a declared additional checksum first
-// (a mismatch decides), then the others. The plain MD5 is skipped when
+// (it decides alone, whatever ferry's CRC32C says), then ferry's CRC32C when it matches, then
+// the MD5 / multipart ETag (which decide over a CRC32C claim that does not match); kMismatch
+// from the claim only when no digest of the store could check the bytes. The plain MD5 is skipped when
 // `md5_checked_by_destination` (the destination will refuse a body that does not match the
 // Content-MD5 it is sent): the result is then kVerified. A multipart ETag is tried with every
 // candidate part size (plus `exact_part_size` when the store told it, which alone decides).
