@@ -134,10 +134,13 @@ struct ClaimedJob {
 
 // How a leased attempt ended.
 struct Outcome {
-  enum class Kind { kDone, kRetry, kFail } kind = Kind::kDone;
-  std::string error;                          // for kRetry / kFail
-  std::chrono::milliseconds retry_after{0};   // for kRetry: backoff before the next claim
-  // For kRetry and kFail: when set, replaces the job's payload (e.g. only the objects that
+  // kWait: the attempt could not begin its work because another job holds what it needs (a key
+  // being written): queued again after retry_after, and the attempt is not counted (as
+  // Release), so that waiting never uses up max_attempts, which stays for real failures.
+  enum class Kind { kDone, kRetry, kFail, kWait } kind = Kind::kDone;
+  std::string error;                          // for kRetry / kFail / kWait
+  std::chrono::milliseconds retry_after{0};   // for kRetry / kWait: time before the next claim
+  // For kRetry, kFail and kWait: when set, replaces the job's payload (e.g. only the objects that
   // failed, so that a retry or a redrive does not copy the others again).
   std::optional<std::string> payload;
 };
@@ -281,7 +284,11 @@ class JobStore {
   virtual Result<std::vector<BacklogRow>> Backlog(TimePoint now) = 0;
 
   // --- Jobs ---
-  // Inserts all specs in one transaction; returns their ids in order.
+  // Inserts all specs in one transaction; returns their ids in order. Durable once it returned:
+  // the commit is on disk (SqlSession::TransactDurable), so that a caller may acknowledge what
+  // the jobs stand for (`ferry serve`'s intakes answer 200 / delete the SQS message) and a
+  // crash of the host loses none of them. Other methods' commits may be lost to a power loss
+  // (SQLite: the last ones; what they record is redone).
   virtual Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) = 0;
   // Atomically leases up to `max_jobs` runnable jobs (queued with not_before <= now, or leased
   // with an expired lease), oldest first, optionally only of `run` (0 = any run) and of the
@@ -298,6 +305,8 @@ class JobStore {
   virtual Status Renew(const Lease& lease, std::chrono::seconds ttl) = 0;
   // Ends an attempt. kDone: finished. kRetry: queued again after retry_after, unless attempts
   // reached max_attempts, then kDead with the error. kFail: kDead at once (e.g. access denied).
+  // kWait: queued again after retry_after with the attempt given back (attempts - 1), whatever
+  // max_attempts; the error is kept as its last_error (why it waits).
   // kFailedPrecondition if the lease is no longer held (the outcome is then ignored).
   // `more` (may be empty) is enqueued in the same transaction (a scan's transfer jobs).
   virtual Status Finish(const Lease& lease, const Outcome& outcome,

@@ -129,7 +129,7 @@ class Worker::Impl {
             "ferry_jobs_started_total", "Job attempts this process started, by kind", {"kind"})),
         jobs_finished_(MetricsOf(options_).AddCounter(
             "ferry_jobs_finished_total",
-            "Job attempts this process ended, by kind and outcome (done, retry, dead)",
+            "Job attempts this process ended, by kind and outcome (done, retry, wait, dead)",
             {"kind", "outcome"})) {
     // Only kinds this worker has a handler for are claimed: a job of a kind that a newer
     // ferry added waits for a worker that knows it.
@@ -214,6 +214,7 @@ class Worker::Impl {
     jobs_finished_
         .WithLabels({kind, outcome == Outcome::Kind::kDone    ? "done"
                            : outcome == Outcome::Kind::kRetry ? "retry"
+                           : outcome == Outcome::Kind::kWait  ? "wait"
                                                               : "dead"})
         .Add();
   }
@@ -572,7 +573,9 @@ void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcom
   }
   if (!job->lost && s.ok() && outcome.kind != Outcome::Kind::kDone) {
     obs::Log(options_.verbose ? obs::Level::kInfo : obs::Level::kDebug,
-             outcome.kind == Outcome::Kind::kRetry ? "job will retry" : "job failed",
+             outcome.kind == Outcome::Kind::kRetry  ? "job will retry"
+             : outcome.kind == Outcome::Kind::kWait ? "job waits"
+                                                    : "job failed",
              {{"job", job->claimed.job.id}, {"kind", job->claimed.job.spec.kind},
               {"error", outcome.error}});
   }

@@ -103,7 +103,7 @@ struct WorkerOptions {
   // worker. Tests pass a testing::FakeClock and move it instead of waiting.
   Clock* clock = nullptr;
   // Where the worker counts its jobs: ferry_jobs_started_total{kind} and
-  // ferry_jobs_finished_total{kind,outcome} (outcome: done, retry, dead); nullptr =
+  // ferry_jobs_finished_total{kind,outcome} (outcome: done, retry, wait, dead); nullptr =
   // obs::DefaultRegistry(). Must outlive the worker.
   obs::Registry* metrics = nullptr;
 };

@@ -29,7 +29,9 @@ EventIntake::EventIntake(jobs::JobStore& store, IntakeOptions options, obs::Regi
                                    "Accepted events that need no replication, by reason",
                                    {"reason"})),
       refused_(registry.AddCounter("ferry_events_refused_total",
-                                   "Notification requests refused, by reason", {"reason"})) {}
+                                   "Notification requests refused, by reason", {"reason"})) {
+  recorder_.SetMaxWaiting(options_.max_waiting_events);
+}
 
 void EventIntake::SetSources(std::vector<IntakeSource> sources) {
   recorder_.SetSources(std::move(sources));

@@ -30,6 +30,7 @@
 //   ferry_events_recorded_total               replicate-event jobs enqueued (coalesced ones too)
 //   ferry_events_ignored_total{reason}        no_source | kind_<kind> | test_event |
 //                                             sns_subscribed | sns_unsubscribed
+//   ferry_events_left_to_scan_total           events past the bound of waiting jobs (record.h)
 //   ferry_events_refused_total{reason}        unauthenticated | method | store_unavailable |
 //                                             sns_topic | sns_cert | sns_signature |
 //                                             sns_confirm | the normalizer's reason words
@@ -55,6 +56,8 @@ struct IntakeOptions {
   std::string token;          // "": only verified SNS envelopes are accepted (UseSns)
   size_t max_body = 1 << 20;  // the server refuses larger bodies (413) before they get here
   bool no_auth = false;       // no token needed (token must be ""): for a trusted network only
+  // Waiting event jobs per run past which events are left to the scan (EventRecorder); 0: none.
+  uint64_t max_waiting_events = kDefaultMaxWaitingEvents;
 };
 
 class EventIntake {

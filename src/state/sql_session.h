@@ -84,6 +84,16 @@ class SqlSession {
   // write lock up front (SQLite BEGIN IMMEDIATE); kRead sees one consistent snapshot.
   virtual Status Transact(TxMode mode, const std::function<Status(SqlTx&)>& body) = 0;
 
+  // Transact(kWrite, body) that returns OK only once the commit is on disk: a crash of the host
+  // (power loss, kernel panic) after it returned keeps it. For what is acknowledged to someone
+  // outside on the strength of the commit (an event intake's 200). The default is Transact: a
+  // database whose every commit is durable (PostgreSQL, synchronous_commit on: its default,
+  // which ferry never changes). The SQLite driver, whose commits do not wait for the disk
+  // (WAL, synchronous=NORMAL), flushes this one.
+  virtual Status TransactDurable(const std::function<Status(SqlTx&)>& body) {
+    return Transact(TxMode::kWrite, body);
+  }
+
   // Transactions committed so far.
   virtual uint64_t transactions() const = 0;
 };

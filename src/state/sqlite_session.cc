@@ -79,6 +79,25 @@ class SqliteSession : public SqlSession {
 
   Status Transact(TxMode mode, const std::function<Status(SqlTx&)>& body) override {
     std::lock_guard lock(mu_);
+    return TransactLocked(mode, body);
+  }
+
+  // synchronous=FULL for this transaction only: in WAL mode its COMMIT then syncs the log (and
+  // with it every commit before it: the log is appended in order). NORMAL stays the rule for
+  // the others, so that a worker's many small commits (leases, finishes, checkpoints) do not
+  // each wait for the disk: docs/design/state.md has the figures.
+  Status TransactDurable(const std::function<Status(SqlTx&)>& body) override {
+    std::lock_guard lock(mu_);
+    FERRY_RETURN_IF_ERROR(Run("PRAGMA synchronous = FULL", {}).status());
+    Status s = TransactLocked(TxMode::kWrite, body);
+    // Should this fail, the connection stays FULL: slower, never less durable.
+    (void)Run("PRAGMA synchronous = NORMAL", {});
+    return s;
+  }
+
+ private:
+  // REQUIRES: mu_ held.
+  Status TransactLocked(TxMode mode, const std::function<Status(SqlTx&)>& body) {
     FERRY_RETURN_IF_ERROR(Run(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN", {}).status());
     Tx tx(*this);
     Status s = body(tx);
@@ -94,7 +113,6 @@ class SqliteSession : public SqlSession {
     return s;
   }
 
- private:
   class Tx : public SqlTx {
    public:
     explicit Tx(SqliteSession& session) : session_(session) {}

@@ -23,8 +23,8 @@
 namespace ferry::state {
 
 // Opens (creating the file and its parent folders if missing) the SQLite database at `path`:
-// one connection behind a mutex, WAL, synchronous=NORMAL, busy timeout 10 s, foreign keys on,
-// prepared statements cached for the connection's life.
+// one connection behind a mutex, WAL, synchronous=NORMAL (FULL for TransactDurable), busy
+// timeout 10 s, foreign keys on, prepared statements cached for the connection's life.
 Result<std::unique_ptr<SqlSession>> OpenSqliteSession(const std::string& path);
 
 struct PgOptions {

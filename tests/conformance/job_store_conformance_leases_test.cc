@@ -546,6 +546,42 @@ TEST_P(JobStoreConformanceTest, ReleaseGivesTheJobBackWithoutCountingTheAttempt)
   EXPECT_CODE(kInvalidArgument, store().Release(Lease{ids[0], "", 1}));
 }
 
+// kWait (a key another job holds): queued again after retry_after, the attempt not counted, so a
+// job that waits far more often than max_attempts never dies of it; a real failure still counts.
+TEST_P(JobStoreConformanceTest, AWaitIsNoAttemptAndKeepsItsTime) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 1, jobs::kTransferKind, /*max_attempts=*/2);
+  Outcome wait;
+  wait.kind = Outcome::Kind::kWait;
+  wait.error = "its key is being written by another job";
+  for (int i = 0; i < 5; ++i) {
+    wait.retry_after = seconds(2 + i);
+    auto claimed = ClaimOk("w", 1);
+    ASSERT_EQ(claimed.size(), 1u) << "wait " << i;
+    EXPECT_EQ(claimed[0].lease.attempt, 1);
+    ASSERT_OK(store().Finish(claimed[0].lease, wait));
+    const jobs::Job job = Get(ids[0]);
+    EXPECT_EQ(job.state, JobState::kQueued);
+    EXPECT_EQ(job.attempts, 0);
+    EXPECT_EQ(job.last_error, wait.error);
+    EXPECT_EQ(job.lease_owner, "");
+    EXPECT_EQ(job.not_before, clock_.Now() + wait.retry_after);
+    EXPECT_CODE(kFailedPrecondition, store().Finish(claimed[0].lease, wait));  // not held
+    clock_.Advance(wait.retry_after - milliseconds(1));
+    EXPECT_TRUE(ClaimOk("w", 1).empty());
+    clock_.Advance(milliseconds(1));
+  }
+  // Two real failures still make it dead: max_attempts is theirs.
+  auto claimed = ClaimOk("w", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_OK(store().Finish(claimed[0].lease, Retry("503", milliseconds(0))));
+  claimed = ClaimOk("w", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].lease.attempt, 2);
+  ASSERT_OK(store().Finish(claimed[0].lease, Retry("503 again", milliseconds(0))));
+  EXPECT_EQ(Get(ids[0]).state, JobState::kDead);
+}
+
 // Every upload SaveUpload records is listed for its run's destination until ClearUpload (or
 // ForgetUpload) finishes it; `live` says whether a run may still resume it.
 TEST_P(JobStoreConformanceTest, StartedUploadsAreRecordedUntilFinished) {

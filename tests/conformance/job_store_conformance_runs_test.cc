@@ -1,5 +1,8 @@
 // The JobStore conformance suite, part 3: runs (lifecycle, FindUnfinishedRun, counts), listings,
 // reopening, and text stored verbatim. Fixture: job_store_conformance_test.cc.
+#include <atomic>
+#include <thread>
+
 #include "conformance/job_store_factory.h"
 
 namespace ferry::conformance {
@@ -167,6 +170,68 @@ TEST_P(JobStoreConformanceTest, AbandonRunEndsTheRunForGood) {
   EXPECT_EQ(*purged, 1u);
   EXPECT_CODE(kNotFound, store().GetRun(run));
   ASSERT_OK(store().GetRun(other));
+}
+
+// A run that has ended takes no job (Enqueue, and the `more` of Finish and HandOff): an
+// abandoned run's work is gone for good, and nothing can be claimed from it again (two `ferry
+// serve` on one store: the other one's events must not land there).
+TEST_P(JobStoreConformanceTest, AnEndedRunTakesNoJobs) {
+  const RunId run = NewRun();
+  const RunId live = NewRun("o", "p");
+  ASSERT_OK(store().AbandonRun(run));
+  JobSpec event;
+  event.run = run;
+  event.kind = "replicate-event";
+  event.payload = "{}";
+  event.coalesce_key = "k";
+  EXPECT_CODE(kFailedPrecondition, store().Enqueue({event}));
+  JobSpec plain;
+  plain.run = run;
+  EXPECT_CODE(kFailedPrecondition, store().Enqueue({plain}));
+  JobSpec other = plain;
+  other.run = live;
+  EXPECT_CODE(kFailedPrecondition, store().Enqueue({other, plain}));  // one transaction
+  EXPECT_TRUE(ClaimOk("w", 10, seconds(30), run).empty());
+  EXPECT_TRUE(ClaimOk("w", 10).empty());
+  // a done run too; a leased job of it cannot hand more on
+  const RunId done = NewRun("d", "e");
+  EnqueueN(done, 1);
+  auto claimed = ClaimOk("w", 1, seconds(30), done);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_OK(store().SetRunState(done, RunState::kDone));
+  plain.run = done;
+  EXPECT_CODE(kFailedPrecondition, store().Enqueue({plain}));
+  EXPECT_CODE(kFailedPrecondition, store().Finish(claimed[0].lease, {}, {plain}));
+  EXPECT_CODE(kFailedPrecondition, store().HandOff(claimed[0].lease, "{}", {plain}));
+  EXPECT_EQ(Get(claimed[0].job.id).state, JobState::kLeased);  // nothing changed
+  ASSERT_OK(store().Enqueue({other}));
+}
+
+// Enqueues racing AbandonRun from another process: whichever commits first, no job is left
+// queued in the ended run (PostgreSQL, read committed: the run's row is the meeting point).
+TEST_P(JobStoreConformanceTest, AnEnqueueRacingAbandonRunLeavesNoJobInTheEndedRun) {
+  auto second = db_.reopen(clock_);
+  ASSERT_OK(second);
+  for (int round = 0; round < 20; ++round) {
+    const RunId run = NewRun("race", std::to_string(round));
+    std::atomic<bool> go{false};
+    std::thread enqueuer([&] {
+      while (!go.load()) std::this_thread::yield();
+      JobSpec spec;
+      spec.run = run;
+      spec.payload = "{}";
+      for (int i = 0; i < 200; ++i) {
+        spec.coalesce_key = "k" + std::to_string(i);
+        if (!(*second)->Enqueue({spec}).ok()) break;  // refused: the run has ended
+      }
+    });
+    go = true;
+    ASSERT_OK(store().AbandonRun(run));
+    enqueuer.join();
+    auto counts = store().CountJobs(run);
+    ASSERT_OK(counts);
+    EXPECT_EQ(counts->jobs[static_cast<int>(JobState::kQueued)], 0u) << "round " << round;
+  }
 }
 
 TEST_P(JobStoreConformanceTest, CountJobsSumsPerStateAndKind) {

@@ -83,11 +83,26 @@ Status SqlJobStore::InsertJobs(SqlTx& tx, const std::vector<JobSpec>& specs, int
                                std::vector<JobId>& ids) {
   std::set<RunId> runs;
   for (const JobSpec& spec : specs) runs.insert(spec.run);
+  // A run that has ended takes no job: an abandoned run's work was removed for good, and a job
+  // slipped in after would be claimed and run under rules nobody serves any more (two `ferry
+  // serve` on one store, the first to reload ending the run the other still records into).
+  // Where the database locks rows (PostgreSQL), the run's row is read FOR SHARE: an AbandonRun
+  // that already ended the run finishes before this reads it, and one that has not yet waits
+  // for this transaction before it does, then removes its jobs (AbandonRunIn).
+  const std::string read_state =
+      std::string("SELECT state FROM runs WHERE id = $1") +
+      (session_->dialect().lock_picked_rows.empty() ? "" : " FOR SHARE");
   for (RunId run : runs) {
-    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec("SELECT 1 FROM runs WHERE id = $1", {run}));
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec(read_state, {run}));
     if (rows.rows.empty()) {
       return Status::NotFound("cannot enqueue jobs of run " + std::to_string(run) +
                               ": run not found");
+    }
+    FERRY_ASSIGN_OR_RETURN(RunState state, ParseRunState(CellText(rows.rows[0][0])));
+    if (state != RunState::kRunning) {
+      return Status::FailedPrecondition("cannot enqueue jobs of run " + std::to_string(run) +
+                                        ": the run has ended (" +
+                                        std::string(RunStateName(state)) + ")");
     }
   }
   // In spec order: runs of plain jobs in batched INSERTs, each coalesced one on its own.
@@ -166,7 +181,8 @@ Result<JobId> SqlJobStore::InsertCoalesced(SqlTx& tx, const JobSpec& spec, int64
 Result<std::vector<JobId>> SqlJobStore::Enqueue(const std::vector<JobSpec>& specs) {
   FERRY_RETURN_IF_ERROR(ValidateSpecs(specs));
   std::vector<JobId> ids;
-  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+  // On disk before it returns (job_store.h): an intake acknowledges events on the strength of it.
+  FERRY_RETURN_IF_ERROR(session_->TransactDurable([&](SqlTx& tx) -> Status {
     ids.clear();
     return InsertJobs(tx, specs, NowMs(), ids);
   }));

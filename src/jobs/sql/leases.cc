@@ -16,6 +16,8 @@ std::string_view OutcomeName(Outcome::Kind kind) {
       return "retry";
     case Outcome::Kind::kFail:
       return "fail";
+    case Outcome::Kind::kWait:
+      return "wait";
   }
   return "fail";
 }
@@ -104,9 +106,11 @@ Status SqlJobStore::Finish(const Lease& lease, const Outcome& outcome,
         SqlRows rows,
         tx.Exec(std::string(
                     "UPDATE jobs SET state = CASE WHEN $4 = 'done' THEN 'done'"
+                    " WHEN $4 = 'wait' THEN 'queued'"
                     " WHEN $4 = 'retry' AND attempts < max_attempts THEN 'queued' ELSE 'dead' END,"
+                    " attempts = CASE WHEN $4 = 'wait' THEN attempts - 1 ELSE attempts END,"
                     " last_error = CASE WHEN $4 = 'done' THEN last_error ELSE $5 END,"
-                    " not_before = CASE WHEN $4 = 'retry' THEN $6 ELSE not_before END,"
+                    " not_before = CASE WHEN $4 IN ('retry', 'wait') THEN $6 ELSE not_before END,"
                     " payload = CASE WHEN $4 <> 'done' AND $8 = 1 THEN $9 ELSE payload END,"
                     " lease_owner = '', lease_expires = 0, updated = $7") +
                     kLeaseHeld,

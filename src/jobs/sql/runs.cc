@@ -152,32 +152,47 @@ Result<bool> SqlJobStore::Restart(RunId run, const JobSpec& first,
 
 Result<uint64_t> SqlJobStore::AbandonRunIn(SqlTx& tx, RunId run, int64_t now,
                                            TimePoint* leases_until) {
-  // Every job that is not done: queued (parked deletes included), leased and dead.
-  const std::string unfinished = "(SELECT id FROM jobs WHERE run = $1 AND state <> 'done')";
-  FERRY_RETURN_IF_ERROR(
-      tx.Exec("DELETE FROM part_checkpoints WHERE job IN " + unfinished, {run}).status());
-  FERRY_RETURN_IF_ERROR(
-      tx.Exec("DELETE FROM upload_checkpoints WHERE job IN " + unfinished, {run}).status());
-  // The leases are read from the rows as they are deleted, not by a SELECT before: on
-  // PostgreSQL (read committed) a Renew committed between the two would extend a lease past
-  // the time read, and its holder would go on writing after the caller stopped waiting for it.
-  // DELETE waits for such a Renew's row lock and returns the row as it then is; a Renew after
-  // it finds no row.
-  FERRY_ASSIGN_OR_RETURN(
-      SqlRows jobs,
-      tx.Exec("DELETE FROM jobs WHERE run = $1 AND state <> 'done' RETURNING state, lease_expires",
-              {run}));
   int64_t until = 0;
-  for (const auto& row : jobs.rows) {
-    if (CellText(row[0]) == "leased") until = std::max(until, CellInt(row[1]));
-  }
-  if (leases_until != nullptr) *leases_until = until == 0 ? TimePoint{} : FromMs(until);
+  uint64_t removed = 0;
+  // Removes every job of the run that is not done: queued (parked deletes included), leased
+  // and dead, with their checkpoints.
+  auto sweep = [&]() -> Status {
+    const std::string unfinished = "(SELECT id FROM jobs WHERE run = $1 AND state <> 'done')";
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM part_checkpoints WHERE job IN " + unfinished, {run}).status());
+    FERRY_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM upload_checkpoints WHERE job IN " + unfinished, {run}).status());
+    // The leases are read from the rows as they are deleted, not by a SELECT before: on
+    // PostgreSQL (read committed) a Renew committed between the two would extend a lease past
+    // the time read, and its holder would go on writing after the caller stopped waiting for
+    // it. DELETE waits for such a Renew's row lock and returns the row as it then is; a Renew
+    // after it finds no row.
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows jobs,
+        tx.Exec("DELETE FROM jobs WHERE run = $1 AND state <> 'done'"
+                " RETURNING state, lease_expires",
+                {run}));
+    for (const auto& row : jobs.rows) {
+      if (CellText(row[0]) == "leased") until = std::max(until, CellInt(row[1]));
+    }
+    removed += static_cast<uint64_t>(jobs.rows.size());
+    return Status::Ok();
+  };
+  FERRY_RETURN_IF_ERROR(sweep());
+  // The run ends: from here on InsertJobs refuses its jobs. On PostgreSQL an Enqueue holds the
+  // run's row FOR SHARE until it commits, so this waits for those under way; the second sweep
+  // (a new snapshot) removes the jobs they added, and an Enqueue after it reads the run ended.
+  // (Ending the run before the first sweep would deadlock with a Finish that holds its job's
+  // row and enqueues more.)
   FERRY_ASSIGN_OR_RETURN(
-      SqlRows runs,
-      tx.Exec("UPDATE runs SET state = $2, updated = $3, leases_until = $4 WHERE id = $1",
-              {run, RunStateName(RunState::kFailed), now, until}));
-  if (runs.changes == 0) return RunNotFound(run);
-  return static_cast<uint64_t>(jobs.rows.size());
+      SqlRows ended, tx.Exec("UPDATE runs SET state = $2, updated = $3 WHERE id = $1",
+                             {run, RunStateName(RunState::kFailed), now}));
+  if (ended.changes == 0) return RunNotFound(run);
+  FERRY_RETURN_IF_ERROR(sweep());
+  if (leases_until != nullptr) *leases_until = until == 0 ? TimePoint{} : FromMs(until);
+  FERRY_RETURN_IF_ERROR(
+      tx.Exec("UPDATE runs SET leases_until = $2 WHERE id = $1", {run, until}).status());
+  return removed;
 }
 
 Result<uint64_t> SqlJobStore::AbandonRun(RunId run, TimePoint* leases_until) {

@@ -5,7 +5,8 @@
 // need a FakeClock. The store logic is SqlJobStore (jobs/sql/); its driver (state/) holds one
 // connection behind a mutex, with prepared statements cached for the connection's life.
 // The file runs in WAL mode (readers never block the writer) with synchronous=NORMAL (a power
-// loss may drop the last transactions, never corrupt the file), busy_timeout 10 s and foreign
+// loss may drop the last transactions, never corrupt the file) except for Enqueue, whose commit
+// is synced (FULL: on disk when it returns), busy_timeout 10 s and foreign
 // keys on. Write methods start with BEGIN IMMEDIATE, so two processes never both hold a read
 // lock they then try to upgrade: the second waits (up to the busy timeout) instead of failing.
 //

@@ -16,12 +16,15 @@
 //
 // The "replicate-event" kind (`ferry serve`'s event intake, replicate/payload.h EventWork) is
 // the same for one key whose versions it lists when it runs: events are hints, the source is
-// read before acting. When another job holds the key (a scan's keys job writing it), it tries
-// again a little later instead of leaving the key: the other job may have listed it before the
-// write the event tells of. With compressed transport batched (Transport::max_delay), it packs
-// nothing: its transported versions are recorded waiting (QueuedMessage) and it enqueues the
-// run's pack job, due max_delay later (kPackLater: the first waiting version sets the time),
-// or at once (kPackNow) when a batch's worth waits.
+// read before acting. When another job holds the key (a scan's keys job writing it), it waits
+// and tries again later instead of leaving the key (the other job may have listed it before the
+// write the event tells of): it takes the key before listing it, and a key held elsewhere ends
+// the attempt as jobs::Outcome::kWait, not counted, due again after a wait that grows from 2 s
+// to 30 s (BusyKeyWait), however long the other job holds the key.
+// With compressed transport batched (Transport::max_delay), it packs nothing: its transported
+// versions are recorded waiting (QueuedMessage) and it enqueues the run's pack job, due
+// max_delay later (kPackLater: the first waiting version sets the time), or at once (kPackNow)
+// when a batch's worth waits.
 //
 // The "replicate-pack" kind: the waiting versions of its run, the longest waiting first, up to
 // a batch (Transport::batch_objects, batch_bytes): their keys are listed again and replicated
@@ -64,8 +67,18 @@ void AddInto(PassStats& to, const PassStats& from) {
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
 }
 
-// How long an event's job waits when another job holds its key.
+// How long a pack job waits for the keys another job held.
 constexpr std::chrono::seconds kBusyKeyRetry{2};
+// How long an event's job waits when another job holds its key: half as long as it has waited
+// already (since it was enqueued), within these bounds. A key held for long (a large version
+// copied under --bwlimit) costs a claim every 30 s, not every 2 s; a short hold, little delay.
+constexpr std::chrono::seconds kBusyKeyWaitMin{2};
+constexpr std::chrono::seconds kBusyKeyWaitMax{30};
+
+std::chrono::milliseconds BusyKeyWait(const jobs::Job& job, jobs::TimePoint now) {
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - job.created);
+  return std::clamp<std::chrono::milliseconds>(waited / 2, kBusyKeyWaitMin, kBusyKeyWaitMax);
+}
 
 enum class Mode {
   kKeys,    // replicate-keys: a batch of a scan
@@ -111,9 +124,11 @@ class ReplicateKeysHandler : public jobs::JobHandler {
       result.outcome = OutcomeOf(s.WithContext(std::string(name())), j.attempts);
       result.more.clear();
     } else if (mode_ == Mode::kEvent && stats.busy.load() > 0) {
-      result.outcome.kind = jobs::Outcome::Kind::kRetry;
+      // A busy key is no failure: the job waits its turn without using up an attempt.
+      Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+      result.outcome.kind = jobs::Outcome::Kind::kWait;
       result.outcome.error = "its key is being written by another job";
-      result.outcome.retry_after = kBusyKeyRetry;
+      result.outcome.retry_after = BusyKeyWait(j, clock.Now());
     }
     return result;
   }
@@ -136,6 +151,18 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const ReplicationRun> r,
                            ReplicationOfJob(ctx));
     const PackBatching batching = BatchingOf(*r->options.rules);
+    const bool locking = ctx.run.run.spec.continuous;
+    if (locking && mode_ == Mode::kEvent) {
+      // The key is taken before it is listed: while another job holds it, a waiting event's
+      // job costs one statement, not a listing at the source. ReplicateKeys finds it held.
+      FERRY_ASSIGN_OR_RETURN(EventWork work, DecodeEventWork(ctx.claimed.job.spec.payload));
+      FERRY_ASSIGN_OR_RETURN(
+          bool held, ctx.store.LockKey(ctx.claimed.lease, r->options.source_name, work.key));
+      if (!held) {
+        stats.busy += 1;
+        return Status::Ok();
+      }
+    }
     bool cut = false;
     FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys, Keys(ctx, *r, batching, &cut));
     if (cut) unpacks.push_back(PackJob(ctx, kPackNow, std::chrono::seconds(0)));
@@ -148,7 +175,6 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     // scan's may both hold it. A pass's keys jobs hold disjoint keys: no lock, no transaction.
     TransportCollector collected;
     const bool queue = mode_ == Mode::kEvent && batching.enabled() && !r->staging.empty();
-    const bool locking = ctx.run.run.spec.continuous;
     if (locking) {
       o.scan_repairs = !events_;  // a scan's keys job writes what events should have brought
       o.lock_key = [&ctx, scope = o.source_name](const std::string& key) {

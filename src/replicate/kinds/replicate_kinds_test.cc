@@ -49,7 +49,15 @@ class Borrowed : public ferry::testing::BorrowedBackend {
     ++probes;
     return BorrowedBackend::FirstKeyAfter(a);
   }
+  // Listings of one key's versions (an event's job lists its key; a scan lists from "").
+  Result<std::unique_ptr<storage::ListingCursor>> ListVersions(std::string_view p,
+                                                               std::string_view k,
+                                                               std::string_view v) override {
+    if (!p.empty()) ++key_listings;
+    return BorrowedBackend::ListVersions(p, k, v);
+  }
   static inline std::atomic<int> probes{0};
+  static inline std::atomic<int> key_listings{0};
 };
 
 class ReplicateKindsTest : public ::testing::Test {
@@ -305,6 +313,100 @@ TEST_F(ReplicateKindsTest, AnEventsJobReplicatesItsKeyAsTheSourceHasItNow) {
   ASSERT_TRUE(store_->Enqueue(specs).ok());
   EXPECT_EQ(work(*again), 0u);
   EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one", "two"}));
+}
+
+// A busy key is no attempt (ferry serve): while another job's live lease holds the key (a scan's
+// keys job copying a large version slowly), an event's job of that key waits, far longer than
+// its max_attempts retries would last, without dying and without listing the key at the source
+// on each try; once the key is free it replicates it.
+TEST_F(ReplicateKindsTest, AnEventsJobOutwaitsABusyKeyWithoutDyingOrListingIt) {
+  storage::MemoryBackend& a = *sides_["a"];
+  const std::string body = "one";
+  storage::WriteSpec write;
+  write.size = body.size();
+  ASSERT_TRUE(a.Put("k", std::as_bytes(std::span(body)), write, {}).ok());
+  const RunId pass = NewRun(100);  // its options; its scan is never run
+  jobs::RunSpec spec{"a", "b", store_->GetRun(pass)->spec.options};
+  spec.continuous = true;  // as ferry serve's: keys are locked
+  spec.rescan_interval = std::chrono::hours(24);
+  auto run = store_->CreateRun(spec);
+  ASSERT_TRUE(run.ok());
+  // The holder: a job of another run that took key "k" of source "a" for three hours.
+  auto other = store_->CreateRun(jobs::RunSpec{"x", "y", "{}"});
+  ASSERT_TRUE(other.ok());
+  JobSpec holder_spec;
+  holder_spec.run = *other;
+  holder_spec.payload = "{}";
+  ASSERT_TRUE(store_->Enqueue({holder_spec}).ok());
+  auto holder = store_->Claim("holder", std::chrono::hours(3), 1, *other);
+  ASSERT_TRUE(holder.ok() && holder->size() == 1u);
+  auto locked = store_->LockKey(holder->front().lease, "a", "k");
+  ASSERT_TRUE(locked.ok() && *locked);
+  JobSpec event;
+  event.run = *run;
+  event.kind = kReplicateEventKind;
+  event.payload = EncodeEventWork({.key = "k", .first_event_ns = 0, .events = 1});
+  event.objects = 1;
+  event.max_attempts = 3;
+  event.coalesce_key = "k";
+  auto ids = store_->Enqueue({event});
+  ASSERT_TRUE(ids.ok());
+  const jobs::JobId id = ids->front();
+
+  obs::Registry metrics;
+  WorkerOptions o;
+  o.owner = "w";
+  o.only_run = *run;
+  o.idle_poll = std::chrono::milliseconds(5);
+  o.registry = &kinds_;
+  o.clock = &clock_;
+  o.metrics = &metrics;
+  transfer::Stats stats;
+  std::stop_source stop;
+  Status result = Status::Ok();
+  std::thread worker_thread([&] {
+    Worker worker(*store_, [this](const std::string& n, bool d) { return Open(n, d); }, o, stats);
+    result = worker.Run(stop.get_token());
+  });
+  auto waits = [&] {
+    const std::string text = metrics.RenderPrometheus();
+    const std::string series =
+        "ferry_jobs_finished_total{kind=\"replicate-event\",outcome=\"wait\"} ";
+    const size_t at = text.find(series);
+    return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + series.size());
+  };
+  auto job = [&] {
+    auto j = store_->GetJob(id);
+    EXPECT_TRUE(j.ok());
+    return j.ok() ? *j : jobs::Job{};
+  };
+  const int listings_before = Borrowed::key_listings.load();
+  // 40 minutes of the clock, a second at a time: the job waits 2 s, then longer, up to 30 s.
+  const auto start = clock_.Now();
+  while (clock_.Now() - start < std::chrono::minutes(40) && job().state != JobState::kDead) {
+    clock_.Advance(std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // it waited far more often than max_attempts allows failures, and no more often than the
+  // growing wait lets it (2 s, 3 s, ... 30 s: ~80 in 40 minutes, not 1200)
+  const jobs::Job waiting = job();
+  EXPECT_EQ(waiting.state, JobState::kQueued) << waiting.last_error;
+  EXPECT_GT(waits(), 3 * event.max_attempts);
+  EXPECT_LT(waits(), 200);
+  EXPECT_EQ(Borrowed::key_listings.load() - listings_before, 0) << "the busy key was listed";
+  EXPECT_TRUE(History("b").empty());
+  // The holder is done: the key is free, and the event's job replicates it within a wait.
+  ASSERT_TRUE(store_->Finish(holder->front().lease, jobs::Outcome{}).ok());
+  for (int i = 0; i < 20000 && job().state != JobState::kDone; ++i) {
+    clock_.Advance(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  stop.request_stop();
+  worker_thread.join();
+  EXPECT_TRUE(result.ok() || result.code() == ErrorCode::kCancelled) << result.ToString();
+  EXPECT_EQ(job().state, JobState::kDone);
+  EXPECT_EQ(History("b")["k"], (std::vector<std::string>{"one"}));
+  EXPECT_EQ(Borrowed::key_listings.load() - listings_before, 1);
 }
 
 // Events are hints (ferry serve): shuffled, duplicated, delayed past later writes of
