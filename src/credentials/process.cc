@@ -32,8 +32,9 @@ std::string Errno(const char* what) { return std::string(what) + ": " + std::str
 enum class RunEnd {
   kExited,      // it exited and its output closed: `status` and the output are whole
   kTimedOut,    // `timeout` passed first (killed)
-  kLingered,    // it closed its output but did not exit within the grace (killed)
+  kLingered,    // it closed its stdout but did not exit within the grace (killed)
   kOutputHeld,  // it exited but a process it started held its output open (killed)
+  kNotWatched,  // poll failed (killed)
 };
 
 // A command's exit and what it wrote.
@@ -42,6 +43,7 @@ struct RunResult {
   std::string out;
   std::string err;
   RunEnd end = RunEnd::kExited;
+  std::string watch_error;  // with kNotWatched
 };
 
 // Whether `pid` (our child, not yet reaped) has ended; it stays a zombie, so that its pid, the
@@ -67,8 +69,8 @@ int OpenPidFd(pid_t pid) {
 
 // Reads the command's stdout and stderr until both are closed and it has exited, with two
 // bounds: `options.timeout` for the whole run, and `options.exit_grace` from the first of
-// "output closed" and "exited" to the other. Past either, the process group is killed. The
-// child is always reaped before returning.
+// "stdout closed" and "exited" to the end of both. Past either, the process group is killed.
+// The child is always reaped before returning.
 RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& options,
                     Clock& clock) {
   RunResult result;
@@ -90,7 +92,9 @@ RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& opt
       result.end = RunEnd::kTimedOut;
       break;
     }
-    if ((exited || open == 0) && !grace_until) grace_until = now + options.exit_grace;
+    // the document is whole once stdout is closed: from then (or from the exit) the other
+    // has exit_grace to follow (stderr may close with the exit)
+    if ((exited || fds[0].fd < 0) && !grace_until) grace_until = now + options.exit_grace;
     if (grace_until && now >= *grace_until) {
       result.end = exited ? RunEnd::kOutputHeld : RunEnd::kLingered;
       break;
@@ -99,8 +103,13 @@ RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& opt
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
     // without a pidfd, an exit is noticed by looking again soon
     wait = std::min(wait, std::chrono::milliseconds(!exited && pid_fd < 0 ? 20 : 1000));
-    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(wait.count(), 1)));
-    if (n < 0 && errno != EINTR) break;
+    const int n =
+        ::poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(wait.count(), 1)));
+    if (n < 0 && errno != EINTR) {
+      result.end = RunEnd::kNotWatched;
+      result.watch_error = Errno("poll");
+      break;
+    }
     for (size_t i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
@@ -232,6 +241,9 @@ Result<Expiring> ProcessSource::Fetch() {
                                  " exited, but a process it started kept its output open for " +
                                  DurationText(options_.exit_grace) +
                                  " (killed; its output is not used)");
+    case RunEnd::kNotWatched:
+      return Status::Internal(described_as_ + " could not be watched (killed): " +
+                              run.watch_error);
   }
   if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
     std::string how = WIFEXITED(run.status)

@@ -101,7 +101,8 @@ ProcessOptions QuickOptions() {
 // what says the credentials are good, so without an exit within the grace it is killed and
 // its output not used.
 TEST(CredentialProcessTest, ACommandThatPrintsThenLingersIsKilledAndNotBelieved) {
-  const std::string pid_file = ::testing::TempDir() + "/ferry-process-lingers-" + std::to_string(::getpid()) + ".pid";
+  const std::string pid_file =
+      ::testing::TempDir() + "/ferry-process-lingers-" + std::to_string(::getpid()) + ".pid";
   ProcessSource source(std::string(kValidJson) + "; echo $$ > " + pid_file +
                            "; exec >&- 2>&-; sleep 30",
                        "credential_process of profile \"lingers\"", QuickOptions());
@@ -120,10 +121,24 @@ TEST(CredentialProcessTest, ACommandThatPrintsThenLingersIsKilledAndNotBelieved)
   std::remove(pid_file.c_str());
 }
 
+// The same with stderr left open: the document is whole once stdout is closed.
+TEST(CredentialProcessTest, ACommandThatClosesOnlyItsStdoutAndLingersIsKilledToo) {
+  ProcessSource source(std::string(kValidJson) + "; exec >&-; sleep 30",
+                       "credential_process of profile \"lingers\"", QuickOptions());
+  const auto started = std::chrono::steady_clock::now();
+  auto c = source.Fetch();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "credential_process of profile \"lingers\" closed its output but did not exit "
+            "within 300 ms (killed; its output is not used)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
 // A command that exits but leaves a process of its own holding its output open: the output may
 // not be complete, so it is not used either, and the leftover process is killed.
 TEST(CredentialProcessTest, AChildHoldingTheOutputOpenIsKilledAndTheOutputNotBelieved) {
-  const std::string pid_file = ::testing::TempDir() + "/ferry-process-child-" + std::to_string(::getpid()) + ".pid";
+  const std::string pid_file =
+      ::testing::TempDir() + "/ferry-process-child-" + std::to_string(::getpid()) + ".pid";
   ProcessSource source(std::string(kValidJson) + "; sleep 30 & echo $! > " + pid_file,
                        "credential_process of profile \"forks\"", QuickOptions());
   const auto started = std::chrono::steady_clock::now();
