@@ -136,6 +136,25 @@ nlohmann::json JobJson(const jobs::Job& j) {
       if (range->last) out["last"] = *range->last;
     }
   }
+  const std::vector<ObjectError> errors = JobObjectErrors(j);
+  if (!errors.empty()) {
+    auto& list = out["failures"] = nlohmann::json::array();
+    for (const ObjectError& e : errors) list.push_back({{"key", e.key}, {"error", e.error}});
+  }
+  return out;
+}
+
+std::vector<ObjectError> JobObjectErrors(const jobs::Job& j) {
+  std::vector<ObjectError> out;
+  // A done job's payload may still hold the errors of an attempt before the one that worked.
+  if (j.spec.kind != jobs::kTransferKind || j.state == jobs::JobState::kDone) return out;
+  auto objects = jobs::DecodeTransfer(j.spec.payload);
+  auto errors = jobs::DecodeTransferErrors(j.spec.payload);
+  if (!objects.ok() || !errors.ok() || objects->size() != errors->size()) return out;
+  for (size_t i = 0; i < objects->size(); ++i) {
+    if ((*errors)[i].empty()) continue;
+    out.push_back({(*objects)[i].src.key, (*errors)[i]});
+  }
   return out;
 }
 
@@ -166,11 +185,14 @@ std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId ru
                      Status::Unavailable(j.last_error)});
       continue;
     }
-    for (const auto& o : *objects) {
+    // Each object's own error (issue 43, item 12: not the job's, which is the first one's).
+    auto errors = jobs::DecodeTransferErrors(j.spec.payload);
+    for (size_t i = 0; i < objects->size(); ++i) {
       ++*count;
-      if (out.size() < transfer::Stats::kMaxKeptFailures) {
-        out.push_back({o.src.key, action, Status::Unavailable(j.last_error)});
-      }
+      if (out.size() >= transfer::Stats::kMaxKeptFailures) continue;
+      const bool own = errors.ok() && i < errors->size() && !(*errors)[i].empty();
+      out.push_back({(*objects)[i].src.key, action,
+                     Status::Unavailable(own ? (*errors)[i] : j.last_error)});
     }
   }
   return out;

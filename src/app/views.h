@@ -41,12 +41,26 @@ std::string When(jobs::TimePoint t);
 // `ferry jobs list`: one line, or one JSON object, per run.
 std::string RunLine(const RunView& view);
 nlohmann::json RunJson(const RunView& view);
-// `ferry jobs show/dlq`: one line, or one JSON object, per job (a scan shows its key range).
+// `ferry jobs show/dlq`: one line, or one JSON object, per job (a scan shows its key range; a
+// transfer job whose payload keeps its failed objects' own errors lists them as "failures":
+// [{"key","error"}]).
 std::string JobLine(const jobs::Job& job);
 nlohmann::json JobJson(const jobs::Job& job);
 
+// One object of a transfer job that failed, with the error of its own last attempt.
+struct ObjectError {
+  std::string key;
+  std::string error;
+};
+// The objects of a transfer job that kept their own errors (jobs/payload.h "f"): empty for
+// any other kind, a done job, a job that never failed, and payloads written before errors
+// were kept.
+std::vector<ObjectError> JobObjectErrors(const jobs::Job& job);
+
 // The objects of `run`'s dead jobs as failures (a transfer job's payload holds just the
-// objects that failed; any other job counts as its objects under its own name), at most
+// objects that failed, each with its own error: the job's last_error, the first failure's,
+// stands only for an object whose payload entry has none; any other job counts as its
+// objects under its own name), at most
 // transfer::Stats::kMaxKeptFailures; `*count` gets how many objects failed in all.
 std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId run,
                                            uint64_t* count);

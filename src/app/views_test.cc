@@ -135,5 +135,53 @@ TEST(DeadObjectsTest, ATransferJobsFailedObjectsAndOtherJobsByName) {
   std::filesystem::remove_all(dir);
 }
 
+// Two objects of one dead transfer job failed for their own reasons: each is reported with its
+// own error, not the job's (the first one's); an object the payload kept no error for falls
+// back to the job's; `jobs show/dlq` list them too (issue 43, item 12).
+TEST(DeadObjectsTest, EachObjectOfADeadTransferJobHasItsOwnError) {
+  char tmpl[] = "/tmp/ferry-views-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::filesystem::path dir = tmpl;
+  testing::FakeClock clock;
+  auto store = jobs::OpenSqliteJobStore((dir / "state.db").string(), clock);
+  ASSERT_TRUE(store.ok());
+  const jobs::RunId run = (*store)->CreateRun({"s", "d", "{}"}).value();
+  std::vector<transfer::CopyRequest> objects(3);
+  objects[0].src.key = "big";
+  objects[1].src.key = "s1";
+  objects[2].src.key = "s2";
+  jobs::JobSpec transfer;
+  transfer.run = run;
+  transfer.payload = jobs::EncodeTransfer(objects);
+  transfer.objects = 3;
+  transfer.max_attempts = 1;
+  ASSERT_TRUE((*store)->Enqueue({transfer}).ok());
+  auto claimed = (*store)->Claim("w", std::chrono::seconds(30), 1);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  fail.error = "big: read big: no key";
+  fail.payload = jobs::EncodeTransfer(objects, {"read big: no key", "read s1: wrong key", ""});
+  ASSERT_TRUE((*store)->Finish(claimed->front().lease, fail).ok());
+  uint64_t count = 0;
+  const auto failures = DeadObjects(**store, run, &count);
+  EXPECT_EQ(count, 3u);
+  ASSERT_EQ(failures.size(), 3u);
+  EXPECT_EQ(failures[0].status.message(), "read big: no key");
+  EXPECT_EQ(failures[1].key, "s1");
+  EXPECT_EQ(failures[1].status.message(), "read s1: wrong key");
+  EXPECT_EQ(failures[2].status.message(), "big: read big: no key") << "none kept: the job's";
+  auto dead = (*store)->ListJobs(run, jobs::JobState::kDead, 10);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  const nlohmann::json json = JobJson(dead->front());
+  ASSERT_EQ(json["failures"].size(), 2u) << json.dump();
+  EXPECT_EQ(json["failures"][1]["key"], "s1");
+  EXPECT_EQ(json["failures"][1]["error"], "read s1: wrong key");
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ferry::app

@@ -177,7 +177,8 @@ Result<KeyRange> DecodeScan(const std::string& text) {
   });
 }
 
-std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects) {
+std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects,
+                           const std::vector<std::string>& errors) {
   // Built in place: brace-initialized json values are copied once more each (and the list once
   // more as a whole), which made this the most allocating step of a small-object copy.
   json doc = json::object();
@@ -197,6 +198,8 @@ std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects) {
     if (!r.src.version_id.empty()) o["v"] = r.src.version_id;
     // An archived source (only then: payloads stay as they were).
     if (r.src.archive.archived) o["a"] = true;
+    const size_t i = list.size() - 1;
+    if (i < errors.size() && !errors[i].empty()) o["f"] = errors[i];
   }
   return Dump(doc);
 }
@@ -221,6 +224,16 @@ Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& tex
         r.dst->key = r.src.key;
       }
       out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<std::string>> DecodeTransferErrors(const std::string& text) {
+  return Parse(text, "transfer", [](const json& j) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    for (const json& o : j.at("objects")) {
+      out.push_back(o.contains("f") ? o.at("f").get<std::string>() : std::string());
     }
     return out;
   });

@@ -7,8 +7,11 @@
 //                                                    to the end
 //   transfer:     {"objects":[{"k":key,"s":size,"e":etag,"m":mtime_ns,"c":class,
 //                              "d":need_details,"r":reason,"x":destination_present,
-//                              "v":version_id}]}     "v" only when not "" (= the current
-//                                                    version); payloads without it decode so
+//                              "v":version_id,       "v" only when not "" (= the current
+//                              "f":error}]}          version); payloads without it decode so.
+//                                                    "f": the error this object's last attempt
+//                                                    failed with (a retried or dead job keeps
+//                                                    each object's own); absent: none known
 //   delete:       {"keys":[key,...]}
 //   pack:         the transfer payload: the objects of one archive (compressed runs; the
 //                 unpack payload is transport's: transport/kinds/kinds.h)
@@ -83,8 +86,14 @@ Result<RunOptions> DecodeRunOptions(const std::string& json);
 std::string EncodeScan(const KeyRange& range);
 Result<KeyRange> DecodeScan(const std::string& json);
 
-std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects);
+// `errors`, when not empty, holds one message per object (same order): the error each one's
+// last attempt failed with, kept so that a dead job reports every object with its own error
+// (app::DeadObjects), not the job's one last_error. "" for an object writes no "f".
+std::string EncodeTransfer(const std::vector<transfer::CopyRequest>& objects,
+                           const std::vector<std::string>& errors = {});
 Result<std::vector<transfer::CopyRequest>> DecodeTransfer(const std::string& json);
+// The "f" of each object of a transfer payload, in order ("" where there is none).
+Result<std::vector<std::string>> DecodeTransferErrors(const std::string& json);
 // What a worker needs to know of a transfer job before it runs it: how many objects, and the
 // size of the first. Read without building the document (a job's payload is otherwise decoded
 // twice: once to count what it puts in flight, once to run it). A payload DecodeTransfer

@@ -68,6 +68,28 @@ TEST(PayloadTest, TransferObjectsCarryVersionIdsOnlyWhenSet) {
   EXPECT_EQ((*old)[0].src.etag, "e1");
 }
 
+// Each failed object keeps its own error ("f"); objects without one, and payloads written
+// before errors were kept, decode with "".
+TEST(PayloadTest, TransferObjectsKeepTheirOwnErrors) {
+  std::vector<transfer::CopyRequest> objects(3);
+  objects[0].src.key = "a";
+  objects[1].src.key = "b";
+  objects[2].src.key = "c";
+  const std::string text = EncodeTransfer(objects, {"a: denied", "", "c: gone"});
+  auto errors = DecodeTransferErrors(text);
+  ASSERT_TRUE(errors.ok()) << errors.status().ToString();
+  EXPECT_EQ(*errors, (std::vector<std::string>{"a: denied", "", "c: gone"}));
+  auto back = DecodeTransfer(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->size(), 3u);
+  EXPECT_EQ(PeekTransfer(text)->objects, 3u);
+  EXPECT_EQ(EncodeTransfer(objects).find("\"f\""), std::string::npos) << "no errors: no \"f\"";
+  auto old = DecodeTransferErrors(
+      R"({"objects":[{"k":"x","s":5,"e":"e1","m":0,"c":"","d":false,"r":"new","x":false}]})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(*old, (std::vector<std::string>{""}));
+}
+
 TEST(PayloadTest, RunOptionsKeepTheCommandAndOldRunsDecode) {
   RunOptions o;
   o.command = "sync";

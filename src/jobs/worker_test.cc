@@ -311,3 +311,61 @@ TEST_F(WorkerRunTest, ARunCheckedByItsCommandIsNotCheckedAgain) {
 
 }  // namespace
 }  // namespace ferry::jobs
+
+namespace ferry::jobs {
+namespace {
+
+// A local folder that refuses every write, each with a message naming its key.
+class RefusingBackend : public storage::LocalBackend {
+ public:
+  using storage::LocalBackend::LocalBackend;
+  Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte>,
+                                   const storage::WriteSpec&, std::stop_token) override {
+    return Status::PermissionDenied("refused " + std::string(key));
+  }
+};
+
+// Several objects of one transfer job fail for their own reasons: the dead job keeps each
+// object's error beside it (issue 43, item 12: the job's one last_error is the first one's).
+TEST_F(WorkerRunTest, ADeadTransferJobKeepsEachFailedObjectsOwnError) {
+  Write("src", {{"a", "1"}, {"b", "2"}, {"c", "3"}});
+  const BackendOpener opener = [](const std::string& path, bool destination) {
+    std::unique_ptr<storage::Backend> b;
+    if (destination) {
+      b = std::make_unique<RefusingBackend>(path);
+    } else {
+      b = std::make_unique<storage::LocalBackend>(path);
+    }
+    return Result<std::unique_ptr<storage::Backend>>(std::move(b));
+  };
+  RunOptions options;
+  options.max_attempts = 1;
+  const RunId run = NewRun(options);
+  WorkerOptions w;
+  w.owner = "test:refused";
+  w.only_run = run;
+  w.exit_when_done = true;
+  w.batch_objects = 20;  // the three objects in one job
+  transfer::Stats stats;
+  Worker worker(*store_, opener, w, stats);
+  RunProgress progress = RunProgress::kWorking;
+  ASSERT_TRUE(worker.Run({}, &progress).ok());
+  auto dead = store_->ListJobs(run, JobState::kDead, 100);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  const Job& job = dead->front();
+  auto objects = DecodeTransfer(job.spec.payload);
+  auto errors = DecodeTransferErrors(job.spec.payload);
+  ASSERT_TRUE(objects.ok());
+  ASSERT_TRUE(errors.ok());
+  ASSERT_EQ(objects->size(), 3u);
+  ASSERT_EQ(errors->size(), 3u);
+  for (size_t i = 0; i < objects->size(); ++i) {
+    const std::string& key = (*objects)[i].src.key;
+    EXPECT_NE((*errors)[i].find("refused " + key), std::string::npos) << key << ": " << (*errors)[i];
+  }
+  EXPECT_NE(job.last_error.find("refused"), std::string::npos) << job.last_error;
+}
+
+}  // namespace
+}  // namespace ferry::jobs

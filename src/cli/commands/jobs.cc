@@ -19,6 +19,7 @@
 #include "jobs/kinds/registry.h"
 #include "obs/log.h"
 #include "state/state_url.h"
+#include "storage/key.h"
 #include "transfer/progress.h"
 
 namespace ferry::cli {
@@ -41,12 +42,18 @@ struct JobsArgs {
   bool until_done = false;  // worker --until-done: return once --run has ended
 };
 
+// One line per job; in text, a transfer job that kept its failed objects' own errors is
+// followed by one indented "failed: KEY: ERROR" line per object (its line shows the first).
 void PrintJobs(const std::vector<jobs::Job>& list, bool json) {
   for (const auto& j : list) {
     const std::string line =
         json ? app::JobJson(j).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
              : app::JobLine(j);
     std::printf("%s\n", line.c_str());
+    if (json) continue;
+    for (const app::ObjectError& e : app::JobObjectErrors(j)) {
+      std::printf("    failed: %s: %s\n", storage::PrintableKey(e.key).c_str(), e.error.c_str());
+    }
   }
 }
 

@@ -18,6 +18,7 @@ struct Pending {
   std::condition_variable cv;
   size_t remaining = 0;                        // GUARDED_BY(mu)
   std::vector<transfer::CopyRequest> failed;  // GUARDED_BY(mu)
+  std::vector<std::string> errors;             // GUARDED_BY(mu): failed[i]'s own error
   Status permanent;                            // GUARDED_BY(mu): first permanent failure
   Status transient;                            // GUARDED_BY(mu): first transient failure
 };
@@ -78,7 +79,9 @@ class TransferHandler : public JobHandler {
     if (!pending->failed.empty()) {
       result.outcome = OutcomeOf(pending->permanent.ok() ? pending->transient : pending->permanent,
                                  j.attempts);
-      result.outcome.payload = EncodeTransfer(pending->failed);
+      // Each failed object keeps its own error in the payload: the job's one error is the
+      // first failure's, and would otherwise stand for all of them (issue 43, item 12).
+      result.outcome.payload = EncodeTransfer(pending->failed, pending->errors);
     }
     return result;
   }
@@ -94,6 +97,7 @@ class TransferHandler : public JobHandler {
       // fails its pinned read with 412 forever otherwise).
       failed.need_details = true;
       pending.failed.push_back(std::move(failed));
+      pending.errors.push_back(s.message());  // as --no-state reports it (the key beside it)
       Status& slot = IsTransient(s) ? pending.transient : pending.permanent;
       if (slot.ok()) slot = s.WithContext(r.src.key);
     }
