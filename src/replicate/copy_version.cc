@@ -11,6 +11,7 @@
 #include "checksum/checksum.h"
 #include "obs/log.h"
 #include "replicate/pass_internal.h"
+#include "replicate/replica.h"
 #include "transfer/copy_bytes.h"
 #include "transfer/low_level_retries.h"
 #include "transfer/part_size.h"
@@ -22,10 +23,78 @@ namespace {
 
 using storage::ObjectInfo;
 
-// What the attempts at one version's copy learnt: whether its bytes could be checked.
+// What the attempts at one version's copy learnt: whether its bytes could be checked, and what
+// the reads a check refused held.
 struct CopyChecks {
   bool unverified = false;  // nothing the source declares could prove the bytes written
+  std::string unverified_why;  // ... and why (UnverifiedReason): the warning says what is true
+  std::optional<uint32_t> refused_crc;  // the CRC32C of the last read a check refused
+  bool lasting = false;  // two reads alike were refused: the version's own (RefusedRead)
+  // The version's ferry-crc32c refused the bytes of an attempt in parts: a claim that proved
+  // nothing. Later attempts check their bytes against what the store computed (CopyChunked).
+  bool claim_refused = false;
 };
+
+// What `v` declares that its bytes are checked against, for messages.
+std::string DeclaredTextOf(const ObjectInfo& v) {
+  std::string out;
+  if (v.has_details && v.checksum && v.checksum->full_object()) {
+    out = "x-amz-checksum-" + std::string(checksum::AlgorithmName(v.checksum->algorithm)) + " " +
+          v.checksum->value;
+  }
+  if (std::optional<uint32_t> crc = v.crc32c()) {
+    out += (out.empty() ? "" : ", ") + std::string("ferry-crc32c ") + checksum::Hex32(*crc);
+  }
+  return out.empty() ? "ETag " + v.etag : out;
+}
+
+// A read of `v` whose bytes (CRC32C `crc`) a check refused with `refusal` (kDataLoss). Refused
+// once, the bytes may have been corrupted on the way: the caller reads again. Refused twice with
+// the same bytes, the mismatch is the version's own, not the transfer's: what it declares is not
+// what it holds (a ferry-crc32c that any writer set or a tool kept stale, or bytes damaged at
+// rest). Then `checks.lasting`, and the message says so (IsLastingRefusal): recorded FAILED
+// without holding back the key's newer versions, not read again by the next pass.
+Status RefusedRead(const ObjectInfo& v, CopyChecks& checks, uint32_t crc, const Status& refusal) {
+  const bool alike = checks.refused_crc == crc;
+  checks.refused_crc = crc;
+  if (!alike) return refusal;
+  checks.lasting = true;
+  return Status::DataLoss(std::string(kReadTwiceAlike) + " (CRC32C " + checksum::Hex32(crc) +
+                          ") do not match what version " + VersionName(v) + " declares (" +
+                          DeclaredTextOf(v) + "): a stale or forged claim, or bytes damaged at rest, not a fault "
+                          "of the transfer; nothing was written");
+}
+
+// Why nothing `v` declares could prove the bytes of a copy of it: the warning of an unverified
+// copy says what is true of this version. `chunked`: copied in parts, whose ETag check read the
+// parts a second time where it had a guessed layout to try (`layout_guessed`).
+std::string UnverifiedReasonOf(const ObjectInfo& v, bool chunked, bool layout_guessed) {
+  if (v.etag_opaque) {
+    return "its ETag is not an MD5 of its bytes (encrypted with SSE-KMS or SSE-C) and it "
+           "declares no checksum";
+  }
+  const transfer::SourceCheck check = transfer::CheckOf(v);
+  if (check.multipart) {
+    if (chunked && layout_guessed) {
+      return "a multipart ETag (" + std::to_string(check.parts) +
+             " parts) that the likeliest part size did not reproduce; its parts read the same "
+             "twice";
+    }
+    if (chunked) {
+      return "a multipart ETag (" + std::to_string(check.parts) +
+             " parts) whose part layout this copy could not take";
+    }
+    return "a multipart ETag (" + std::to_string(check.parts) +
+           " parts) that no common part size reproduces, and the store does not tell its layout";
+  }
+  if (v.etag.empty()) return "it has no ETag and declares no checksum";
+  if (check.md5) {
+    return "its MD5 ETag could not check the parts (adopted from an interrupted write, their "
+           "MD5s not known), or bytes read twice alike did not make it";
+  }
+  return "its ETag (" + v.etag + ") is neither an MD5 nor a multipart ETag, and it declares no "
+         "checksum";
+}
 
 // Key tasks waiting for their parts, in this process: at most half the executor's workers, so
 // that the parts they wait for always find workers.
@@ -98,12 +167,13 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
   const uint32_t crc = checksum::Crc32c(data);
   const transfer::WholeCheck verdict = transfer::CheckRead(copy.src, v, data, crc, false, stop);
   if (verdict == transfer::WholeCheck::kMismatch) {
-    return Status::DataLoss("the bytes read do not match what the source version declares (" +
-                            (v.crc32c() ? "CRC32C " + checksum::Hex32(*v.crc32c())
-                                        : "ETag " + v.etag) +
-                            "): corrupted on the way; nothing was written");
+    return RefusedRead(
+        v, checks, crc,
+        Status::DataLoss("the bytes read do not match what the source version declares (" +
+                         DeclaredTextOf(v) + "): corrupted on the way? read again; nothing was written"));
   }
   checks.unverified = verdict == transfer::WholeCheck::kUnverified;
+  if (checks.unverified) checks.unverified_why = UnverifiedReasonOf(v, false, false);
   copy.spec.metadata[storage::kMetaCrc32c] = checksum::Hex32(crc);
   return copy.dst.Put(copy.key, data, copy.spec, stop);
 }
@@ -111,17 +181,27 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
 // One attempt at `copy`: the version read and written in parts, moved as sync's are
 // (transfer::PartCopy), each part a task of the executor (RunParts). A source that declares no
 // CRC32C is cut in its multipart layout where one is known or likely (transfer::ChooseLayout)
-// and its parts checked against its ETag before the commit (transfer::CheckParts). With a
+// and its parts checked against its ETag before the commit (transfer::CheckParts). A
+// ferry-crc32c is a writer's claim: bytes that match it are proven (no ETag work), but one that
+// refused them once decides nothing more: the next attempt checks its bytes against what the
+// store computed (its x-amz-checksum, its ETag), as if it had no claim, and does not write the
+// claim again. With neither able to tell, bytes read twice alike that contradict the claim are
+// the version's own (RefusedRead: a lasting failure). With a
 // journal the upload is opened or resumed through it (transfer/resume.h): parts an interrupted
 // attempt wrote are adopted, not read and sent again, and an attempt cancelled (its lease lost,
 // its worker stopped) keeps its upload for the next one.
-Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy& copy,
+Result<storage::WriteResult> CopyChunked(const PassOptions& o, VersionCopy& copy,
                                          CopyChecks& checks, PassStats& stats,
                                          std::stop_token stop) {
   const ObjectInfo& v = copy.version;
   ReadAhead* ahead = copy.ahead;
   transfer::UploadJournal* journal = copy.journal.get();
-  const transfer::SourceCheck check = transfer::CheckOf(v);
+  transfer::SourceCheck check = transfer::CheckOf(v);
+  const std::optional<uint32_t> claim = check.crc32c;
+  if (checks.claim_refused && claim) {
+    check.crc32c.reset();
+    copy.spec.metadata.erase(std::string(storage::kMetaCrc32c));
+  }
   transfer::PartLayout layout{.part_size = PartSizeFor(o, copy.dst, v.size)};
   if (!check.crc32c) {
     layout = transfer::ChooseLayout(copy.src, copy.dst.features(), check, v, layout.part_size,
@@ -179,9 +259,12 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy
   const uint32_t crc = parts.Crc32c();
   if (check.crc32c) {
     if (*check.crc32c != crc) {
-      return fail(Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
-                                   ") differs from the one the source version declares (" +
-                                   checksum::Hex32(*check.crc32c) + ")"));
+      checks.claim_refused = true;
+      return fail(RefusedRead(
+          v, checks, crc,
+          Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
+                           ") differs from the ferry-crc32c the source version declares (" +
+                           checksum::Hex32(*check.crc32c) + "): corrupted on the way? read again")));
     }
   } else {
     // The version's declared full-object CRC where it has one, else its ETag's layout.
@@ -190,7 +273,23 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, const VersionCopy
     if (!declared->has_value()) {
       Result<bool> verified = transfer::CheckParts(parts, check, layout, stop);
       if (!verified.ok()) return fail(verified.status());
+      if (!*verified && claim) {
+        // The claim refused an earlier attempt and nothing the store computed can tell: bytes
+        // that match it now are proven by it; others are refused again (twice alike: lasting).
+        if (*claim != crc) {
+          return fail(RefusedRead(
+              v, checks, crc,
+              Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
+                               ") differs from the ferry-crc32c the source version declares (" +
+                               checksum::Hex32(*claim) + ") and nothing the store computed "
+                               "can tell: read again")));
+        }
+        *verified = true;
+      }
       checks.unverified = !*verified;
+      if (checks.unverified) {
+        checks.unverified_why = UnverifiedReasonOf(v, true, layout.verify && !layout.exact);
+      }
     }
     writer.AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
   }
@@ -247,6 +346,17 @@ Result<storage::WriteResult> CopyPartsOnServer(const PassOptions& o, const Versi
 }
 
 }  // namespace
+
+bool IsLastingRefusal(const Status& s) {
+  return s.code() == ErrorCode::kDataLoss &&
+         s.message().find(kReadTwiceAlike) != std::string::npos;
+}
+
+bool IsLastingRefusal(const VersionStatus& row) {
+  return row.state == VersionState::kFailed &&
+         row.error_code == ErrorCodeName(ErrorCode::kDataLoss) &&
+         row.message.find(kReadTwiceAlike) != std::string::npos;
+}
 
 int HttpStatusFor(ErrorCode code) {
   switch (code) {
@@ -360,7 +470,10 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, VersionCopy copy,
     written = version.size > o.multipart_threshold && dst.features().chunked_write
                   ? CopyChunked(o, attempt_copy, checks, stats, stop)
                   : CopyWhole(o, attempt_copy, checks, stop);
-    if (written.status().code() != ErrorCode::kDataLoss || stop.stop_requested()) break;
+    if (written.status().code() != ErrorCode::kDataLoss || checks.lasting ||
+        stop.stop_requested()) {
+      break;
+    }
     if (copy.ahead != nullptr) copy.ahead->buffer.Reset();
     copy.ahead = nullptr;
   }
@@ -369,7 +482,7 @@ Result<storage::WriteResult> CopyVersion(const PassOptions& o, VersionCopy copy,
     stats.unverified.fetch_add(1);
     obs::Log(obs::Level::kWarn,
              "replicated unverified: nothing the source version declares could check the "
-             "bytes (a multipart ETag no part layout reproduces, read the same twice)",
+             "bytes (" + checks.unverified_why + ")",
              {{"key", copy.key}, {"version", version.version_id}, {"etag", version.etag}});
   }
   return written;

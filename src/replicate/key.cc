@@ -22,6 +22,19 @@ int64_t Nanos(std::chrono::system_clock::time_point t) {
 // destination (the server completes requests whose client is gone; seconds on a loaded one).
 constexpr std::chrono::seconds kWriteInFlightGrace{10};
 
+// A REPLICA row says why (its message): a pass wrote the version here (the store's COMPLETED row
+// of a pass to this source), or its marks name a connected origin ("replica of ORIGIN"). Marks
+// decide nothing outside the locations the rules connect: a row whose origin they no longer
+// connect, or an older row that says neither, is looked at again (one HEAD).
+constexpr std::string_view kReplicaRowWrittenHere = "written here by a pass";
+constexpr std::string_view kReplicaRowOf = "replica of ";
+
+bool ReplicaRowHolds(const VersionStatus& row, const Connected& connected) {
+  if (row.message == kReplicaRowWrittenHere) return true;
+  if (row.message.compare(0, kReplicaRowOf.size(), kReplicaRowOf) != 0) return false;
+  return connected.contains(std::string_view(row.message).substr(kReplicaRowOf.size()));
+}
+
 // Per destination, what this key's pass did there.
 struct DestState {
   std::string blocked;              // why later versions wait ("": they don't)
@@ -42,7 +55,13 @@ class KeyPass {
  public:
   KeyPass(const PassOptions& o, const PassScope& scope, KeyWork& work, PassStats& stats,
           SlaMetrics& sla, std::stop_token stop)
-      : o_(o), scope_(scope), work_(work), stats_(stats), sla_(sla), stop_(stop) {}
+      : o_(o),
+        scope_(scope),
+        work_(work),
+        stats_(stats),
+        sla_(sla),
+        stop_(stop),
+        connected_(ConnectedLocations(o.source_name, *o.rules)) {}
 
   Status Run() {
     RouteMarkersDirectly();
@@ -118,12 +137,28 @@ class KeyPass {
            !direct_.count(w.destination->location);
   }
 
-  static bool Done(const VersionStatus* row, const ObjectInfo& v) {
+  bool Done(const VersionStatus* row, const ObjectInfo& v) const {
     if (row == nullptr) return false;
-    if (row->state == VersionState::kReplica) return true;
+    if (row->state == VersionState::kReplica) return ReplicaRowHolds(*row, connected_);
     // An unversioned source rewrites version "null": done only for the same bytes.
     return row->state == VersionState::kCompleted &&
            (VersionName(v) != "null" || row->source_etag == v.etag);
+  }
+
+  // Whether `row` (of `v`) says that `v`'s bytes, read twice alike, contradict what it declares
+  // (IsLastingRefusal): a property of the version, unchanged while its ETag is. A normal pass
+  // counts it failed again without reading it (--retry-failed reads it); newer versions of the
+  // key do not wait for it.
+  bool StillRefused(const VersionStatus* row, const ObjectInfo& v) {
+    if (o_.retry_failed_only || row == nullptr || !IsLastingRefusal(*row) ||
+        row->source_etag != v.etag) {
+      return false;
+    }
+    stats_.failed.fetch_add(1);
+    obs::Log(obs::Level::kWarn, "not replicating " + work_.key + " (version " + VersionName(v) +
+                                    ") to " + row->destination + ": " + row->message +
+                                    " (--retry-failed reads it again)");
+    return true;
   }
 
   // Whether `w` wants `v` before looking at the version's details.
@@ -213,18 +248,22 @@ class KeyPass {
         (row->state == VersionState::kReplica ? stats_.replicas : stats_.already).fetch_add(1);
         continue;
       }
+      if (StillRefused(row, v)) continue;
       if (Wanted(w, v)) wanted.push_back(w);
     }
     if (wanted.empty()) return Status::Ok();
-    // A delete marker a pass wrote here, or a version carrying replica metadata, is a replica.
+    // A version or delete marker a pass wrote here (the store says so), or a version whose
+    // replica marks name another location the rules connect, is a replica.
     bool replica = work_.written_here.count(VersionName(v)) != 0;
+    std::string replica_why(replica ? kReplicaRowWrittenHere : "");
     std::optional<ReadAhead> ahead;
     if (!replica && !v.delete_marker) {
       if (!details) {
         Status s = Fetch(v, wanted, details, ahead);
         if (!s.ok()) return FailAll(v, wanted, s);
       }
-      replica = IsReplica(*details, o_.source_name);
+      replica = IsReplica(*details, o_.source_name, connected_);
+      if (replica) replica_why = std::string(kReplicaRowOf) + details->metadata.at(kMetaReplicaOrigin);
     }
     for (const Winner& w : wanted) {
       if (!replica && details && details->etag_opaque && !w.rule->sse_kms_objects) {
@@ -243,7 +282,9 @@ class KeyPass {
       if (replica) {
         stats_.replicas.fetch_add(1);
         if (!o_.dry_run) {
-          FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kReplica)));
+          VersionStatus row = NewRow(w, v, VersionState::kReplica);
+          row.message = replica_why;
+          FERRY_RETURN_IF_ERROR(o_.store->Record(row));
         }
         continue;
       }
@@ -263,7 +304,9 @@ class KeyPass {
     bool pending = false;
     for (const Winner& w : wanted) {
       const VersionStatus* row = Row(*w.rule, w.destination->location, v);
-      pending = pending || (row != nullptr && row->state == VersionState::kPending);
+      // A PENDING row to recover, or a REPLICA row to look at again: a HEAD first.
+      pending = pending || (row != nullptr && (row->state == VersionState::kPending ||
+                                               row->state == VersionState::kReplica));
       storage::Backend* dst = o_.dry_run || Transported(w)
                                   ? nullptr
                                   : o_.destinations.at(w.destination->location);
@@ -304,8 +347,8 @@ class KeyPass {
   ObjectInfo Listed(ObjectInfo d, const ObjectInfo& v) {
     if (v.mtime.time_since_epoch().count() != 0) d.mtime = v.mtime;
     if (d.tags) read_tags_[VersionName(v)] = *d.tags;
-    if (IsReplica(d, o_.source_name)) {
-      replica_orders_[VersionName(v)] = OrderOf(d, o_.source_name);
+    if (IsReplica(d, o_.source_name, connected_)) {
+      replica_orders_[VersionName(v)] = OrderOf(d, o_.source_name, connected_);
     } else {
       originals_.insert(VersionName(v));
     }
@@ -402,7 +445,7 @@ class KeyPass {
         stats_.recovered.fetch_add(1);
         VersionStatus done = NewRow(w, v, VersionState::kCompleted);
         done.dest_version = **found;
-        ds.last_written = OrderOf(*details, o_.source_name);
+        ds.last_written = OrderOf(*details, o_.source_name, connected_);
         ds.ours.insert(**found);
         touched_ = true;
         FERRY_RETURN_IF_ERROR(Complete(std::move(done)));
@@ -431,12 +474,12 @@ class KeyPass {
     // A durable pass's job must still hold its lease: else another job may be on this key.
     if (o_.before_write) FERRY_RETURN_IF_ERROR(o_.before_write());
     Result<storage::WriteResult> written = Write(w, v, details, ahead, dst);
-    if (!written.ok()) return Fail(w, v, written.status());
+    if (!written.ok()) return Fail(w, v, written.status(), !IsLastingRefusal(written.status()));
     stats_.replicated.fetch_add(1);
     if (v.delete_marker) stats_.delete_markers.fetch_add(1);
     ds.last_written = v.delete_marker
                           ? WriteOrder{EpochMillis(v.mtime), o_.source_name, VersionName(v)}
-                          : OrderOf(*details, o_.source_name);
+                          : OrderOf(*details, o_.source_name, connected_);
     ds.ours.insert(written->version_id);
     touched_ = true;
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
@@ -476,7 +519,7 @@ class KeyPass {
     FERRY_RETURN_IF_ERROR(o_.store->Record(NewRow(w, v, VersionState::kPending)));
     if (o_.before_write) FERRY_RETURN_IF_ERROR(o_.before_write());
     Result<storage::WriteResult> written = Write(w, v, details, ahead, dst);
-    if (!written.ok()) return Fail(w, v, written.status());
+    if (!written.ok()) return Fail(w, v, written.status(), !IsLastingRefusal(written.status()));
     stats_.replicated.fetch_add(1);
     VersionStatus done = NewRow(w, v, VersionState::kCompleted);
     done.dest_version = written->version_id;
@@ -551,7 +594,7 @@ class KeyPass {
     return Status::Ok();
   }
 
-  static storage::WriteSpec SpecOf(const ObjectInfo& d, std::string_view origin_location) {
+  storage::WriteSpec SpecOf(const ObjectInfo& d, std::string_view origin_location) const {
     storage::WriteSpec spec;
     spec.size = d.size;
     spec.content = d.content;
@@ -561,7 +604,7 @@ class KeyPass {
           std::chrono::duration_cast<std::chrono::nanoseconds>(d.mtime.time_since_epoch())
               .count());
     }
-    MarkReplica(d, origin_location, spec.metadata);
+    MarkReplica(d, origin_location, connected_, spec.metadata);
     spec.tags = d.tags;
     spec.storage_class = d.storage_class;
     spec.mtime = d.source_mtime();
@@ -578,8 +621,10 @@ class KeyPass {
   // first, a few versions).
   Result<std::optional<std::string>> FindReplica(storage::Backend& dst, const ObjectInfo& details) {
     std::map<std::string, std::string> marks;
-    MarkReplica(details, o_.source_name, marks);
-    return FindReplicaOf(dst, work_.key, marks, stop_);
+    MarkReplica(details, o_.source_name, connected_, marks);
+    const ReplicaFacts facts{.size = details.size,
+                             .md5_etag = details.etag_is_md5() ? details.etag : std::string()};
+    return FindReplicaOf(dst, work_.key, marks, facts, stop_);
   }
 
   // Hands `v` (with its details) for `w`'s destination to the pass's transport collector: the
@@ -647,10 +692,10 @@ class KeyPass {
 
   // Whether `current` (a HEAD reply: an original's time is whole seconds there) may be ordered
   // after `written`.
-  static bool MayBeLater(const ObjectInfo& current, const std::string& name,
-                         const WriteOrder& written) {
-    WriteOrder bound = OrderOf(current, name);
-    if (!IsReplica(current, name)) bound.time_ms += 999;
+  bool MayBeLater(const ObjectInfo& current, const std::string& name,
+                  const WriteOrder& written) const {
+    WriteOrder bound = OrderOf(current, name, connected_);
+    if (!IsReplica(current, name, connected_)) bound.time_ms += 999;
     return written < bound;
   }
 
@@ -676,7 +721,7 @@ class KeyPass {
         d.key = work_.key;
         d.version_id = e->version_id;
         d.mtime = e->mtime;
-        Ordered o{OrderOf(d, name), e->version_id, e->mtime};
+        Ordered o{OrderOf(d, name, connected_), e->version_id, e->mtime};
         if (!best || best->order < o.order) best = std::move(o);
       }
       if (e->version_id == ds.current->version_id) break;
@@ -717,7 +762,7 @@ class KeyPass {
                                         o_.source_name + " failed: " + d.status().message());
         return Status::Ok();
       }
-      current_order = OrderOf(*d, o_.source_name);
+      current_order = OrderOf(*d, o_.source_name, connected_);
     }
     if (current_order < best->order) {
       KeepCurrent(*o_.source, o_.source_name, best->version, best->listed);
@@ -804,6 +849,7 @@ class KeyPass {
   PassStats& stats_;
   SlaMetrics& sla_;
   std::stop_token stop_;
+  const Connected connected_;  // where replica marks may name an origin (replica.h)
   std::map<std::string, DestState> dest_;
   std::map<std::string, WriteOrder> replica_orders_;  // replicas of the source read this pass
   std::set<std::string> originals_;                   // originals of the source read this pass
@@ -824,6 +870,7 @@ namespace {
 // destination has: those cost no lock (a scan of a replicated source stays a listing).
 bool MayWrite(const PassOptions& o, const PassScope& scope, const KeyWork& work) {
   if (!scope.two_way.empty() || !work.written_rows.empty()) return true;
+  const Connected connected = ConnectedLocations(o.source_name, *o.rules);
   std::set<std::string> listed;
   for (const ObjectInfo& v : work.versions) listed.insert(VersionName(v));
   for (const VersionStatus& r : work.rows) {
@@ -839,7 +886,8 @@ bool MayWrite(const PassOptions& o, const PassScope& scope, const KeyWork& work)
         for (const VersionStatus& r : work.rows) {
           done = done || (r.rule == rule.id && r.destination == d.location &&
                           r.source_version == version &&
-                          (r.state == VersionState::kReplica ||
+                          ((r.state == VersionState::kReplica &&
+                            ReplicaRowHolds(r, connected)) ||
                            (r.state == VersionState::kCompleted &&
                             (version != "null" || r.source_etag == v.etag))));
         }

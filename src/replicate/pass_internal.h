@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <cstddef>
 
@@ -96,6 +97,15 @@ uint64_t PartSizeFor(const PassOptions& o, const storage::Backend& dst, uint64_t
 Status SyncTags(const PassOptions& o, const KeyWork& work,
                 const std::map<std::string, storage::Tags>& read_tags, PassStats& stats,
                 SlaMetrics& sla, std::stop_token stop);
+
+// The failure of a version whose bytes, read twice alike, a check refused (CopyVersion): what
+// it declares (a ferry-crc32c any writer can set, an ETag) is not what it holds. A lasting
+// property of the version, not a transfer fault: it is recorded FAILED without holding back the
+// key's newer versions, and a later normal pass does not read it again while its row says so
+// and its ETag is the same (--retry-failed does). The message holds kReadTwiceAlike.
+inline constexpr std::string_view kReadTwiceAlike = "its bytes, read twice alike";
+bool IsLastingRefusal(const Status& s);
+bool IsLastingRefusal(const VersionStatus& row);  // a FAILED row of such a failure
 
 // The HTTP status an error stands for in the completion report (S3's usual answer for it).
 int HttpStatusFor(ErrorCode code);

@@ -42,14 +42,24 @@ int64_t EpochMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-bool IsReplica(const storage::ObjectInfo& info, std::string_view location_name) {
-  auto origin = info.metadata.find(kMetaReplicaOrigin);
-  return origin != info.metadata.end() &&
-         (origin->second != location_name || info.metadata.count(kMetaReplicaKept) != 0);
+Connected ConnectedLocations(std::string_view source, const RuleSet& rules) {
+  Connected out{std::string(source)};
+  for (const Rule& r : rules.rules) {
+    for (const Destination& d : r.destinations) out.insert(d.location);
+  }
+  return out;
 }
 
-WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_name) {
-  if (IsReplica(info, location_name)) {
+bool IsReplica(const storage::ObjectInfo& info, std::string_view location_name,
+               const Connected& connected) {
+  auto origin = info.metadata.find(kMetaReplicaOrigin);
+  if (origin == info.metadata.end() || !connected.contains(origin->second)) return false;
+  return origin->second != location_name || info.metadata.count(kMetaReplicaKept) != 0;
+}
+
+WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_name,
+                   const Connected& connected) {
+  if (IsReplica(info, location_name, connected)) {
     WriteOrder o;
     o.origin = info.metadata.at(kMetaReplicaOrigin);
     if (auto v = info.metadata.find(kMetaReplicaVersion); v != info.metadata.end()) {
@@ -64,8 +74,10 @@ WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_na
 }
 
 void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name,
-                 std::map<std::string, std::string>& metadata) {
-  const WriteOrder o = OrderOf(info, location_name);
+                 const Connected& connected, std::map<std::string, std::string>& metadata) {
+  const WriteOrder o = OrderOf(info, location_name, connected);
+  // An original's copy is no kept copy, whatever its metadata carried from elsewhere.
+  if (!IsReplica(info, location_name, connected)) metadata.erase(kMetaReplicaKept);
   metadata[kMetaReplicaOrigin] = o.origin;
   metadata[kMetaReplicaVersion] = o.version;
   metadata[kMetaReplicaTime] = FormatTime(o.time_ms);

@@ -7,10 +7,17 @@
 //                          ("1795369951.916"; older replicas carry whole seconds)
 //   ferry-replica-kept     "1" on a copy a two-way pass made of a version onto its own location
 //                          to keep it current (its origin may be that location)
-// A version with ferry-replica-origin naming another location than its own, or a kept copy, is
-// a replica: no pass replicates it again (status REPLICA). Any other version whose origin is the
-// location it is found at came back there (fail-back: copied from a replica by any tool,
-// metadata and all): it is that location's original again, ordered and marked by its own write.
+// These marks are claims: any writer can set them, and any tool that keeps metadata (rclone -M,
+// aws s3 cp of a replica) carries them to a place no pass wrote. A loop can only form among the
+// locations one run's rules connect (its source and the destinations they name: Connected), so
+// only there do marks make a replica: a version whose ferry-replica-origin names another
+// connected location than its own, or a kept copy whose origin is connected, is a replica (no
+// pass replicates it again: status REPLICA). A version whose origin is the location it is found
+// at came back there (fail-back: copied from a replica by any tool, metadata and all), and one
+// whose origin names a place the rules do not connect was copied from elsewhere (a third
+// bucket's replica): either is an original of the location it is found at, ordered and marked by
+// its own write. (That a pass wrote a version is also known without marks, from the status
+// store's COMPLETED rows: key.cc asks it first.)
 //
 // WriteOrder is how two-way replication decides which write of a key is the newest: the
 // original write time in milliseconds, then the origin name, then the original version id,
@@ -24,10 +31,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
 
+#include "replicate/rules.h"
 #include "storage/object_info.h"
 
 namespace ferry::replicate {
@@ -51,19 +60,29 @@ struct WriteOrder {
   auto operator<=>(const WriteOrder&) const = default;
 };
 
-// True when `info` (with details), found at location `location_name`, is a replica written there
-// by a pass: it carries replica marks of another origin, or is a kept copy.
-bool IsReplica(const storage::ObjectInfo& info, std::string_view location_name);
+// The locations one run's replication connects (canonical location names, as replica marks
+// name origins): its source and every destination its rules name (enabled or not).
+using Connected = std::set<std::string, std::less<>>;
+Connected ConnectedLocations(std::string_view source, const RuleSet& rules);
+
+// True when `info` (with details), found at location `location_name` (one of `connected`), is a
+// replica written there by a pass: its ferry-replica-origin names another location of
+// `connected`, or it is a kept copy whose origin is one of `connected`. Marks naming a place
+// outside `connected` make no replica (see above).
+bool IsReplica(const storage::ObjectInfo& info, std::string_view location_name,
+               const Connected& connected);
 
 // The order of `info` (with details) found at location `location_name`: its replica metadata
-// when it is a replica, else its own write time (info.mtime: take it from a listing),
-// `location_name` and version id.
-WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_name);
+// when it is a replica (IsReplica), else its own write time (info.mtime: take it from a
+// listing), `location_name` and version id.
+WriteOrder OrderOf(const storage::ObjectInfo& info, std::string_view location_name,
+                   const Connected& connected);
 
 // Adds the replica metadata of the original `info` (a version of `location_name`; with
-// details) to `metadata`, keeping the origin of `info` when it is itself a replica.
+// details) to `metadata`, keeping the origin of `info` when it is itself a replica (IsReplica);
+// for an original, a ferry-replica-kept its metadata carried from elsewhere is removed.
 void MarkReplica(const storage::ObjectInfo& info, std::string_view location_name,
-                 std::map<std::string, std::string>& metadata);
+                 const Connected& connected, std::map<std::string, std::string>& metadata);
 
 // Whether `metadata` (a version's user metadata) marks the replica of the original whose marks
 // are `marks` (what MarkReplica adds for it): the same origin and version, and for an

@@ -217,11 +217,19 @@ bool IsUnstampedTwin(const ObjectInfo& older, const ObjectInfo& newer) {
          older.metadata.count(kMetaReplicaKept) == 0;
 }
 
+// Whether `d` (a destination version's HEAD) has what the replica of an original with `facts`
+// must have: its size, and its MD5 where both ETags are MD5s. Marks copied onto other bytes
+// (any writer may set them) never make a replica of them.
+bool AgreesWithReplicaFacts(const ObjectInfo& d, const ReplicaFacts& facts) {
+  if (d.size != facts.size) return false;
+  return facts.md5_etag.empty() || !d.etag_is_md5() || d.etag == facts.md5_etag;
+}
+
 }  // namespace
 
 Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
                                                  const std::map<std::string, std::string>& marks,
-                                                 std::stop_token stop) {
+                                                 const ReplicaFacts& facts, std::stop_token stop) {
   Result<std::unique_ptr<storage::ListingCursor>> cursor = dst.ListVersions(key, "", "");
   if (!cursor.ok()) {
     if (cursor.status().code() == ErrorCode::kNotSupported) return std::optional<std::string>();
@@ -243,7 +251,9 @@ Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const st
     if (!d.ok()) return d.status().WithContext("looking for the replica of " + key);
     d->version_id = version;
     if (!found) {
-      if (IsReplicaOf(d->metadata, marks)) found = *std::move(d);
+      if (IsReplicaOf(d->metadata, marks) && AgreesWithReplicaFacts(*d, facts)) {
+        found = *std::move(d);
+      }
       continue;
     }
     // The version below the replica: the completed upload of an interrupted stamped commit is
@@ -385,7 +395,8 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
       }
     }
     FERRY_ASSIGN_OR_RETURN(std::optional<std::string> found,
-                           FindReplicaOf(dst, e.header.key, e.header.metadata, stop));
+                           FindReplicaOf(dst, e.header.key, e.header.metadata,
+                                         ReplicaFacts{.size = e.header.size, .md5_etag = {}}, stop));
     if (!found) return false;
     FERRY_RETURN_IF_ERROR(complete(e, *found));
     return true;

@@ -139,16 +139,24 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
                                                   const TransportedUnpackSides& sides,
                                                   std::stop_token stop);
 
+// What the replica of an original must be besides its marks (claims any writer can copy): the
+// original's size, and its ETag where both are MD5s of their bytes ("" = not one: an encrypted
+// or multipart ETag, or unknown).
+struct ReplicaFacts {
+  uint64_t size = 0;
+  std::string md5_etag;
+};
+
 // The version of `key` on `dst` that is the replica of the original whose replica marks are
-// `marks` (MarkReplica's metadata; IsReplicaOf decides), among the key's 16 newest versions;
-// nullopt when none (or `dst` keeps no versions). A version that cannot be read (other than
+// `marks` (MarkReplica's metadata; IsReplicaOf decides) and that agrees with `facts`, among the
+// key's 16 newest versions; nullopt when none (or `dst` keeps no versions). A version that cannot be read (other than
 // gone) is an error, never "none": the caller would write the version twice. The unstamped
 // first version an interrupted chunked commit leaves right below its replica (completed, copied
 // onto itself with its ferry-crc32c, and killed before deleting the first) is deleted, as the
 // commit would have: each source version has one version at the destination.
 Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
                                                  const std::map<std::string, std::string>& marks,
-                                                 std::stop_token stop);
+                                                 const ReplicaFacts& facts, std::stop_token stop);
 
 // The message of a PENDING row whose version was packed into `archive` (on `staging`):
 // "packed in <archive> at <staging>".

@@ -491,14 +491,14 @@ TEST_F(TransportPassTest, AReplicaThatCannotBeReadIsAnErrorNotAbsent) {
   spec.metadata[kMetaReplicaVersion] = "v1";
   auto made = b_->Put("k", Bytes("hi"), spec, {});
   ASSERT_TRUE(made.ok()) << made.status().ToString();
-  auto found = FindReplicaOf(*b_, "k", spec.metadata, {});
+  auto found = FindReplicaOf(*b_, "k", spec.metadata, {.size = 2, .md5_etag = {}}, {});
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_EQ(*found, std::optional<std::string>(made->version_id));
   b_->FailNext(MemoryBackend::kStat, 1, Status::Unavailable("503 slow down"));
-  auto failed = FindReplicaOf(*b_, "k", spec.metadata, {});
+  auto failed = FindReplicaOf(*b_, "k", spec.metadata, {.size = 2, .md5_etag = {}}, {});
   EXPECT_EQ(failed.status().code(), ErrorCode::kUnavailable);
   b_->FailNext(MemoryBackend::kStat, 1, Status::NotFound("version gone"));
-  auto gone = FindReplicaOf(*b_, "k", spec.metadata, {});
+  auto gone = FindReplicaOf(*b_, "k", spec.metadata, {.size = 2, .md5_etag = {}}, {});
   ASSERT_TRUE(gone.ok()) << gone.status().ToString();
   EXPECT_EQ(*gone, std::nullopt);
 }
