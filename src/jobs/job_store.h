@@ -288,7 +288,9 @@ class JobStore {
   // the commit is on disk (SqlSession::TransactDurable), so that a caller may acknowledge what
   // the jobs stand for (`ferry serve`'s intakes answer 200 / delete the SQS message) and a
   // crash of the host loses none of them. Other methods' commits may be lost to a power loss
-  // (SQLite: the last ones; what they record is redone).
+  // (SQLite: the last ones; what they record is redone). A run that has ended (kDone, or
+  // kFailed: abandoned) takes no job: kFailedPrecondition, here and for the `more` of Finish
+  // and HandOff (nothing of the call is done); kNotFound for an unknown run.
   virtual Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) = 0;
   // Atomically leases up to `max_jobs` runnable jobs (queued with not_before <= now, or leased
   // with an expired lease), oldest first, optionally only of `run` (0 = any run) and of the
