@@ -32,7 +32,7 @@ std::string Errno(const char* what) { return std::string(what) + ": " + std::str
 enum class RunEnd {
   kExited,      // it exited and its output closed: `status` and the output are whole
   kTimedOut,    // `timeout` passed first (killed)
-  kLingered,    // it closed its stdout but did not exit within the grace (killed)
+  kLingered,    // it printed its document but did not exit within the grace (killed)
   kOutputHeld,  // it exited but a process it started held its output open (killed)
   kNotWatched,  // poll failed (killed)
 };
@@ -45,6 +45,13 @@ struct RunResult {
   RunEnd end = RunEnd::kExited;
   std::string watch_error;  // with kNotWatched
 };
+
+// Whether `text` is a complete JSON object (parsed only when it ends with '}', so that a
+// command printing much does not have it parsed at every read).
+bool EndsAJsonObject(std::string_view text) {
+  const size_t last = text.find_last_not_of(" \t\r\n");
+  return last != std::string_view::npos && text[last] == '}' && nlohmann::json::accept(text);
+}
 
 // Whether `pid` (our child, not yet reaped) has ended; it stays a zombie, so that its pid, the
 // process group's id, cannot be reused before the group is killed and the child reaped.
@@ -69,8 +76,8 @@ int OpenPidFd(pid_t pid) {
 
 // Reads the command's stdout and stderr until both are closed and it has exited, with two
 // bounds: `options.timeout` for the whole run, and `options.exit_grace` from the first of
-// "stdout closed" and "exited" to the end of both. Past either, the process group is killed.
-// The child is always reaped before returning.
+// "stdout closed or holding a complete JSON document" and "exited" to the end of both. Past
+// either, the process group is killed. The child is always reaped before returning.
 RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& options,
                     Clock& clock) {
   RunResult result;
@@ -80,6 +87,7 @@ RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& opt
   std::array<pollfd, 3> fds{{{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {pid_fd, POLLIN, 0}}};
   int open = 2;
   bool exited = false;
+  bool document_whole = false;  // stdout holds a complete JSON document
   char buf[8192];
   for (;;) {
     if (!exited && ProcessHasEnded(pid)) {
@@ -92,9 +100,12 @@ RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& opt
       result.end = RunEnd::kTimedOut;
       break;
     }
-    // the document is whole once stdout is closed: from then (or from the exit) the other
-    // has exit_grace to follow (stderr may close with the exit)
-    if ((exited || fds[0].fd < 0) && !grace_until) grace_until = now + options.exit_grace;
+    // the document is whole once stdout is closed or parses as JSON (a wrapper shell keeps
+    // stdout open while its child lingers): from then, or from the exit, the rest has
+    // exit_grace to follow
+    if ((exited || fds[0].fd < 0 || document_whole) && !grace_until) {
+      grace_until = now + options.exit_grace;
+    }
     if (grace_until && now >= *grace_until) {
       result.end = exited ? RunEnd::kOutputHeld : RunEnd::kLingered;
       break;
@@ -115,7 +126,10 @@ RunResult Supervise(pid_t pid, int out_fd, int err_fd, const ProcessOptions& opt
       const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
       if (got > 0) {
         std::string& into = i == 0 ? result.out : result.err;
-        if (into.size() < kMaxOutput) into.append(buf, static_cast<size_t>(got));
+        if (into.size() < kMaxOutput) {
+          into.append(buf, static_cast<size_t>(got));
+          if (i == 0 && !document_whole) document_whole = EndsAJsonObject(result.out);
+        }
       } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
         ::close(fds[i].fd);
         fds[i].fd = -1;
@@ -233,7 +247,7 @@ Result<Expiring> ProcessSource::Fetch() {
     // without one, what was printed is not used.
     case RunEnd::kLingered:
       return Status::Unavailable(described_as_ +
-                                 " closed its output but did not exit within " +
+                                 " printed its output but did not exit within " +
                                  DurationText(options_.exit_grace) +
                                  " (killed; its output is not used)");
     case RunEnd::kOutputHeld:

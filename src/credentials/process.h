@@ -9,9 +9,10 @@
 //
 // Blocks the calling thread for the command's run, at most `timeout` (then the command's
 // process group is killed). The credentials are used only when the command exited with status
-// 0 and its output is closed, as the AWS CLI reads them: a command that closes its stdout but
-// does not exit within `exit_grace`, or that exits while a process it started keeps its output
-// open for `exit_grace`, is killed with its group, and its output is not used (kUnavailable).
+// 0 and its output is closed, as the AWS CLI reads them: a command that printed a whole
+// document (stdout closed, or a complete JSON object on it) but does not exit within
+// `exit_grace`, or that exits while a process it started keeps its output open for
+// `exit_grace`, is killed with its group, and its output is not used (kUnavailable).
 // Thread-safe.
 #pragma once
 
@@ -32,7 +33,7 @@ Result<Expiring> ParseProcessOutput(std::string_view json);
 struct ProcessOptions {
   std::chrono::milliseconds timeout{60000};
   Clock* clock = nullptr;  // null: SystemClock::Default()
-  // From the first of "stdout closed" and "exited" to the end of the other (and of stderr).
+  // From the first of "document whole" and "exited" to the exit with both pipes closed.
   std::chrono::milliseconds exit_grace{5000};
 };
 

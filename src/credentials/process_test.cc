@@ -112,7 +112,7 @@ TEST(CredentialProcessTest, ACommandThatPrintsThenLingersIsKilledAndNotBelieved)
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(c.status().message(),
-            "credential_process of profile \"lingers\" closed its output but did not exit "
+            "credential_process of profile \"lingers\" printed its output but did not exit "
             "within 300 ms (killed; its output is not used)");
   EXPECT_LT(took, std::chrono::seconds(5));
   const pid_t pid = PidWrittenTo(pid_file);
@@ -129,9 +129,39 @@ TEST(CredentialProcessTest, ACommandThatClosesOnlyItsStdoutAndLingersIsKilledToo
   auto c = source.Fetch();
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
-            "credential_process of profile \"lingers\" closed its output but did not exit "
+            "credential_process of profile \"lingers\" printed its output but did not exit "
             "within 300 ms (killed; its output is not used)");
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+// The same under a wrapper: the outer shell holds stdout open while its child lingers, so no
+// pipe ever closes; the complete document starts the grace (before, the 60 s timeout did).
+TEST(CredentialProcessTest, AWrappedCommandThatPrintsThenLingersIsKilledToo) {
+  const std::string script =
+      ::testing::TempDir() + "/ferry-process-wrapped-" + std::to_string(::getpid()) + ".sh";
+  {
+    std::ofstream(script) << kValidJson << "\nexec >&- 2>&-\nsleep 30\n";
+  }
+  ProcessSource source("sh " + script + "; echo after", "credential_process of profile \"w\"",
+                       QuickOptions());
+  const auto started = std::chrono::steady_clock::now();
+  auto c = source.Fetch();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "credential_process of profile \"w\" printed its output but did not exit within "
+            "300 ms (killed; its output is not used)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  std::remove(script.c_str());
+}
+
+// A document printed in pieces is whole only at its end; until then the run is not cut short.
+TEST(CredentialProcessTest, ADocumentPrintedSlowlyIsWaitedFor) {
+  ProcessSource source(
+      R"(printf '{"Version": 1, '; sleep 0.5; printf '"AccessKeyId": "AK", "SecretAccessKey": "S"}')",
+      "credential_process of profile \"slow\"", QuickOptions());
+  auto c = source.Fetch();
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->credentials.access_key_id, "AK");
 }
 
 // A command that exits but leaves a process of its own holding its output open: the output may
