@@ -1,13 +1,15 @@
 // The server-side encryption of the S3 locations a process opens (docs/design/encryption.md):
 // a remote's settings in the config file (sse, sse_kms_key_id, sse_c_key_file or
-// sse_c_key_env) and the command line's for one cp/sync (--sse, --sse-kms-key-id, --sse-c-key,
-// --sse-c-copy-source-key), turned into storage::S3Encryption. Customer keys are read here
-// (from a file or an environment variable, or the flag's value) and held in memory only: no
-// message, log line, state row or job payload ever holds one (Wiring keeps the command line's
-// per location in the process, not in the run it records).
+// sse_c_key_env) and the command line's for one cp/sync (--sse, --sse-kms-key-id,
+// --sse-c-key-file/-env, --sse-c-copy-source-key-file/-env), turned into storage::S3Encryption.
+// Customer keys are read here, from a file or an environment variable, never from the command
+// line itself (any local user reads a process's argv in /proc/PID/cmdline: --sse-c-key VALUE is
+// refused), and held in memory only: no message, log line, state row or job payload ever holds
+// one (Wiring keeps the command line's per location in the process, not in the run it
+// records).
 //
-// Thread-safety: pure functions but for RemoteEncryption, which reads a file or the
-// environment.
+// Thread-safety: pure functions but for RemoteEncryption and EncryptionFromFlags, which read a
+// file or the environment.
 #pragma once
 
 #include <optional>
@@ -20,18 +22,39 @@
 
 namespace ferry::app {
 
-// What the command line of one cp/sync asks (values as given; customer keys in base64).
+// Where the command line says one SSE-C key is: a file (base64 of the 32 bytes, a trailing
+// newline allowed, or the 32 raw bytes; as a remote's sse_c_key_file) or an environment
+// variable (base64). `value` is the key given on the command line itself: refused.
+struct CustomerKeyFlags {
+  std::string file;   // --sse-c-key-file PATH
+  std::string env;    // --sse-c-key-env NAME
+  std::string value;  // --sse-c-key VALUE: refused (readable in /proc/PID/cmdline)
+  bool any() const { return !file.empty() || !env.empty() || !value.empty(); }
+};
+
+// What the command line of one cp/sync asks (values as given).
 struct EncryptionFlags {
-  std::string sse;              // --sse: "", "AES256" or "aws:kms"
-  std::string kms_key_id;       // --sse-kms-key-id (needs --sse aws:kms)
-  std::string customer_key;     // --sse-c-key: the destination's SSE-C key (or, when the
-                                // destination is a folder, the S3 source's)
-  std::string copy_source_key;  // --sse-c-copy-source-key: the S3 source's SSE-C key
+  std::string sse;                   // --sse: "", "AES256" or "aws:kms"
+  std::string kms_key_id;            // --sse-kms-key-id (needs --sse aws:kms)
+  CustomerKeyFlags customer_key;     // --sse-c-key-*: the destination's SSE-C key (or, when
+                                     // the destination is a folder, the S3 source's)
+  CustomerKeyFlags copy_source_key;  // --sse-c-copy-source-key-*: the S3 source's SSE-C key
   bool any() const {
-    return !sse.empty() || !kms_key_id.empty() || !customer_key.empty() ||
-           !copy_source_key.empty();
+    return !sse.empty() || !kms_key_id.empty() || customer_key.any() || copy_source_key.any();
   }
 };
+
+// The flag `flag` ("--sse-c-key") given with the secret itself: kInvalidArgument, one line
+// naming `flag`-file and `flag`-env instead, never the value. Ok when `value` is empty. For
+// every flag whose value form would put a secret on the command line (events setup --token
+// too), checked before anything else runs.
+Status RefuseSecretOnCommandLine(std::string_view flag, const std::string& value);
+
+// The 32 raw bytes of the SSE-C key `flags` name ("" when none), read from the file or the
+// variable; `flag` ("--sse-c-key") names them in errors (kInvalidArgument, one line: the value
+// form refused, both forms given, an unreadable file, an unset variable, not a key), which
+// never hold the key.
+Result<std::string> ReadCustomerKey(const CustomerKeyFlags& flags, std::string_view flag);
 
 // Part of a location's encryption that replaces its remote's: a field left unset keeps the
 // remote's setting.
@@ -46,10 +69,11 @@ struct CopyEncryption {
   EncryptionOverride destination;
 };
 
-// Checks the flags (kInvalidArgument, one line, for usage errors: an unknown --sse,
-// --sse-kms-key-id without --sse aws:kms, --sse or --sse-c-copy-source-key with a local side
-// they cannot apply to, --sse together with --sse-c-key on an S3 destination, a key that is
-// not base64 of 32 bytes) and returns what each side gets.
+// Checks the flags and reads the keys they name (kInvalidArgument, one line, for usage errors:
+// an unknown --sse, --sse-kms-key-id without --sse aws:kms, --sse or --sse-c-copy-source-key-*
+// with a local side they cannot apply to, --sse together with --sse-c-key-* on an S3
+// destination, a key given on the command line itself, a key file or variable that cannot be
+// read or holds no key) and returns what each side gets.
 Result<CopyEncryption> EncryptionFromFlags(const EncryptionFlags& flags, const Location& source,
                                            const Location& destination);
 

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testing/scoped_env.h"
+
 namespace ferry::app {
 namespace {
 
@@ -16,13 +18,15 @@ const std::string kKeyBase64 = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=";
 
 Location Loc(std::string_view text) { return ParseLocation(text).value(); }
 
-EncryptionFlags Flags(std::string sse, std::string kms_key_id, std::string customer_key,
-                      std::string copy_source_key) {
+// The keys come from environment variables (their names given here); the tests that call
+// Flags set them.
+EncryptionFlags Flags(std::string sse, std::string kms_key_id, std::string customer_key_env,
+                      std::string copy_source_key_env) {
   EncryptionFlags f;
   f.sse = std::move(sse);
   f.kms_key_id = std::move(kms_key_id);
-  f.customer_key = std::move(customer_key);
-  f.copy_source_key = std::move(copy_source_key);
+  f.customer_key.env = std::move(customer_key_env);
+  f.copy_source_key.env = std::move(copy_source_key_env);
   return f;
 }
 
@@ -89,9 +93,11 @@ TEST(EncryptionFlagsTest, DestinationWritesAndReads) {
   EXPECT_EQ(e->destination.write->kms_key_id, "testkey-1");
   EXPECT_FALSE(e->source.write.has_value());
 
+  testing::ScopedEnv env({"FERRY_SSE_FLAG_KEY"});
+  ::setenv("FERRY_SSE_FLAG_KEY", kKeyBase64.c_str(), 1);
   EncryptionFlags c;
-  c.customer_key = kKeyBase64;
-  c.copy_source_key = kKeyBase64;
+  c.customer_key.env = "FERRY_SSE_FLAG_KEY";
+  c.copy_source_key.env = "FERRY_SSE_FLAG_KEY";
   e = EncryptionFromFlags(c, Loc("ra:src/"), Loc("ra:bkt/"));
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_EQ(e->destination.write->mode, s3::SseMode::kCustomer);
@@ -99,9 +105,9 @@ TEST(EncryptionFlagsTest, DestinationWritesAndReads) {
   EXPECT_EQ(e->destination.read_key, kKey);
   EXPECT_EQ(e->source.read_key, kKey);
 
-  // A download: --sse-c-key reads the source.
+  // A download: --sse-c-key-* reads the source.
   EncryptionFlags down;
-  down.customer_key = kKeyBase64;
+  down.customer_key.env = "FERRY_SSE_FLAG_KEY";
   e = EncryptionFromFlags(down, Loc("ra:src/"), Loc("/tmp/x"));
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->source.read_key, kKey);
@@ -109,6 +115,10 @@ TEST(EncryptionFlagsTest, DestinationWritesAndReads) {
 }
 
 TEST(EncryptionFlagsTest, UsageErrors) {
+  testing::ScopedEnv env({"FERRY_SSE_FLAG_KEY", "FERRY_SSE_FLAG_SHORT"});
+  ::setenv("FERRY_SSE_FLAG_KEY", kKeyBase64.c_str(), 1);
+  ::setenv("FERRY_SSE_FLAG_SHORT", "c2hvcnQ=", 1);
+  const std::string K = "FERRY_SSE_FLAG_KEY";
   auto message = [](EncryptionFlags f, std::string_view src, std::string_view dst) {
     return EncryptionFromFlags(f, Loc(src), Loc(dst)).status().message();
   };
@@ -119,18 +129,78 @@ TEST(EncryptionFlagsTest, UsageErrors) {
   EXPECT_NE(message(Flags("aws:kms", "", "", ""), "ra:bkt/", "/tmp/x").find("--sse applies to an S3 "
                                                                  "destination"),
             std::string::npos);
-  EXPECT_NE(message(Flags("aws:kms", "", kKeyBase64, ""), "/tmp/x", "ra:bkt/")
+  EXPECT_NE(message(Flags("aws:kms", "", K, ""), "/tmp/x", "ra:bkt/")
                 .find("--sse and --sse-c-key together"),
             std::string::npos);
-  EXPECT_NE(message(Flags("", "", "", kKeyBase64), "/tmp/x", "ra:bkt/")
+  EXPECT_NE(message(Flags("", "", "", K), "/tmp/x", "ra:bkt/")
                 .find("--sse-c-copy-source-key applies to an S3 source"),
             std::string::npos);
-  EXPECT_NE(message(Flags("", "", "", kKeyBase64), "ra:bkt/", "/tmp/x")
-                .find("a download takes the source's key as --sse-c-key"),
+  EXPECT_NE(message(Flags("", "", "", K), "ra:bkt/", "/tmp/x")
+                .find("a download takes the source's key as --sse-c-key-file or --sse-c-key-env"),
             std::string::npos);
-  const std::string bad = message(Flags("", "", "c2hvcnQ=", ""), "/tmp/x", "ra:bkt/");
-  EXPECT_NE(bad.find("--sse-c-key: an SSE-C key must be 32 bytes"), std::string::npos) << bad;
+  const std::string bad = message(Flags("", "", "FERRY_SSE_FLAG_SHORT", ""), "/tmp/x", "ra:bkt/");
+  EXPECT_NE(bad.find("--sse-c-key-env FERRY_SSE_FLAG_SHORT: an SSE-C key must be 32 bytes"),
+            std::string::npos)
+      << bad;
   EXPECT_EQ(bad.find("c2hvcnQ"), std::string::npos);
+  EXPECT_EQ(message(Flags("", "", "FERRY_SSE_FLAG_UNSET", ""), "/tmp/x", "ra:bkt/"),
+            "--sse-c-key-env: environment variable FERRY_SSE_FLAG_UNSET is not set");
+  EncryptionFlags both = Flags("", "", K, "");
+  both.customer_key.file = "/nonexistent";
+  EXPECT_EQ(message(both, "/tmp/x", "ra:bkt/"),
+            "give --sse-c-key-file or --sse-c-key-env, not both");
+}
+
+// The key itself on the command line is refused, before any other check, with one line naming
+// the file and environment forms and never the key (issue 43, item 5: argv is readable by any
+// local user in /proc/PID/cmdline).
+TEST(EncryptionFlagsTest, AKeyOnTheCommandLineIsRefusedWithoutBeingEchoed) {
+  EncryptionFlags f;
+  f.customer_key.value = kKeyBase64;
+  const std::string m = EncryptionFromFlags(f, Loc("/tmp/x"), Loc("ra:bkt/")).status().message();
+  EXPECT_EQ(m,
+            "--sse-c-key takes the secret itself, which any user of this machine can read in "
+            "the process's command line (/proc/PID/cmdline): give --sse-c-key-file PATH or "
+            "--sse-c-key-env NAME instead");
+  EncryptionFlags g;
+  g.sse = "aws:kms";  // another usage error: the refusal comes first
+  g.copy_source_key.value = kKeyBase64;
+  const std::string n = EncryptionFromFlags(g, Loc("ra:src/"), Loc("ra:bkt/")).status().message();
+  EXPECT_EQ(n.rfind("--sse-c-copy-source-key takes the secret itself", 0), 0u) << n;
+  EXPECT_NE(n.find("--sse-c-copy-source-key-file PATH or --sse-c-copy-source-key-env NAME"),
+            std::string::npos);
+  for (const std::string& text : {m, n}) {
+    EXPECT_EQ(text.find(kKeyBase64.substr(0, 8)), std::string::npos) << text;
+  }
+  EXPECT_TRUE(RefuseSecretOnCommandLine("--token", "").ok());
+}
+
+// --sse-c-key-file holds base64 of the 32 bytes (a line end allowed) or the 32 raw bytes, as a
+// remote's sse_c_key_file does; errors name the file, never the key.
+TEST(EncryptionFlagsTest, AKeyFileHoldsBase64OrTheRawBytes) {
+  const std::filesystem::path dir = ::testing::TempDir();
+  const std::string file = (dir / "ferry-sse-flag-test.key").string();
+  CustomerKeyFlags f;
+  f.file = file;
+  {
+    std::ofstream(file) << kKeyBase64 << "\n";
+  }
+  EXPECT_EQ(ReadCustomerKey(f, "--sse-c-key").value(), kKey);
+  {
+    std::ofstream(file, std::ios::binary) << kKey;
+  }
+  EXPECT_EQ(ReadCustomerKey(f, "--sse-c-key").value(), kKey);
+  {
+    std::ofstream(file) << "c2hvcnQ=\n";
+  }
+  const std::string bad = ReadCustomerKey(f, "--sse-c-key").status().message();
+  EXPECT_EQ(bad.rfind("--sse-c-key-file " + file + ": an SSE-C key must be 32 bytes", 0), 0u)
+      << bad;
+  EXPECT_EQ(bad.find("c2hvcnQ"), std::string::npos);
+  std::filesystem::remove(file);
+  EXPECT_EQ(ReadCustomerKey(f, "--sse-c-key").status().message(),
+            "cannot read --sse-c-key-file " + file);
+  EXPECT_EQ(ReadCustomerKey(CustomerKeyFlags{}, "--sse-c-key").value(), "");
 }
 
 TEST(RemoteEncryptionTest, ReadsTheKeyFromAFileOrTheEnvironment) {

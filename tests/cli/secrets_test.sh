@@ -3,7 +3,9 @@
 # with FERRY_CURL_VERBOSE=1 and --log-level debug, every other command with --log-format json:
 # cp and sync A -> B (small and multipart objects), ls, verify, replicate between versioned
 # buckets (report, status), sync --compress --pack-only + unpack, backup + catalog + restore,
-# archive pack/ls/cat, cache warm, estimate, events setup/show/remove, runs on PostgreSQL
+# archive pack/ls/cat, cache warm, estimate, events setup/show/remove (the token from an
+# environment variable and from a file), SSE-C copies (up, S3 to S3 between two keys, down)
+# with the keys from files and environment variables, runs on PostgreSQL
 # (sync, restore and cache warm --detach, backup; a worker with --metrics-listen, jobs
 # list/show), ferry serve on PostgreSQL with --metrics-listen (/metrics, /api/metrics,
 # /api/status fetched while it runs, POST /events with the token and with a wrong one),
@@ -16,12 +18,17 @@
 # /api/status). Credentials come in through each path ferry has: a remote's
 # access_key_id_env/secret_access_key_env/session_token_env (RGW ignores the made-up session
 # tokens of a plain user's key, so they go along on every request), the AWS environment
-# variables and an AWS profile in the test's own HOME (~/.aws/credentials).
+# variables and an AWS profile in the test's own HOME (~/.aws/credentials). Every flag that
+# once took a secret on the command line (--sse-c-key, --sse-c-copy-source-key, events setup
+# --token: any local user reads /proc/PID/cmdline) is refused with one line that names the
+# -file/-env forms and does not echo the secret (issue 43, item 5), and the /proc/PID/cmdline
+# of the SSE-C copies and events setup that use those forms is captured while they run.
 # Then everything the run produced is searched: each command's stdout and stderr, metrics
 # files and scrapes, reports, every file under the test's HOME (but ~/.aws), state and temp
 # folders (SQLite databases as bytes), a pg_dump of the test's PostgreSQL schema and
 # /proc/PID/cmdline of the long-running processes, for the secret keys, the session tokens,
-# the events token, the PostgreSQL password (where the server lets the test choose one), each
+# the events token, the SSE-C keys, the PostgreSQL password (where the server lets the test
+# choose one), each
 # whole and its first 16 characters (a message cut short), and
 # the shapes of a request's credentials: an Authorization or x-amz-security-token value that
 # is not "<redacted>" (curl_verbose.cc redacts them in traces), a SigV4 "Signature=<hex>" or
@@ -38,7 +45,8 @@ OUT=$T/out         # what the commands printed and wrote, metrics, scrapes, dump
 CMDS=$T/cmdline    # /proc/PID/cmdline captures
 DATA=$T/data       # object bytes in and out
 CONTROL=$T/control # the search's own controls (hold the secrets on purpose; never searched)
-mkdir -p "$OUT" "$CMDS" "$DATA" "$CONTROL" "$T/home/.aws" "$T/state" "$T/tmp"
+KEYS=$T/keys       # the key and token files ferry is given (hold the secrets; never searched)
+mkdir -p "$OUT" "$CMDS" "$DATA" "$CONTROL" "$KEYS" "$T/home/.aws" "$T/state" "$T/tmp"
 export HOME=$T/home FERRY_STATE_DIR=$T/state TMPDIR=$T/tmp
 export FERRY_CURL_VERBOSE=1
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL \
@@ -58,8 +66,15 @@ TOKEN_PROF=$(rand IQoJprofTok)  # aws_session_token of the profile
 WRONG=$(rand wrongSecret)       # the secret key of remote rw: refused
 EVT=$(rand evtTok)              # ferry serve's events token
 EVT_BAD=$(rand badEvtTok)       # a token a client sends that is not serve's
+b64key() { python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'; }
+SSEC1=$(b64key)  # SSE-C key of the objects uploaded (a file), then the copy's source (a variable)
+SSEC2=$(b64key)  # SSE-C key of their copy (a file), read back down (a variable)
 export SEC_A_KEY=$KEY_A SEC_A_SECRET=$FERRY_TEST_S3_SECRET_KEY SEC_A_TOKEN=$TOKEN_CFG
-export SEC_WRONG=$WRONG SEC_EVT=$EVT
+export SEC_WRONG=$WRONG SEC_EVT=$EVT SEC_SSEC1=$SSEC1 SEC_SSEC2=$SSEC2
+printf '%s\n' "$SSEC1" > "$KEYS/c1.key"
+printf '%s\n' "$SSEC2" > "$KEYS/c2.key"
+printf '%s\n' "$EVT" > "$KEYS/events.token"
+chmod 600 "$KEYS"/*
 
 # PostgreSQL: a schema of the test's own; the password in the URL is one of the test's choosing
 # when the server lets any through (trust), else the given URL's and not searched for
@@ -96,9 +111,9 @@ case $PG_BASE in *\?*) PG=$PG_BASE\&;; *) PG=$PG_BASE\?;; esac
 PG=${PG}options=-csearch_path%3D$SCHEMA
 
 SECRET_NAMES=(secret-key-A secret-key-B session-token-config session-token-env
-  session-token-profile wrong-secret-key events-token wrong-events-token)
+  session-token-profile wrong-secret-key events-token wrong-events-token sse-c-key-1 sse-c-key-2)
 SECRET_VALUES=("$FERRY_TEST_S3_SECRET_KEY" "$FERRY_TEST_S3_SECRET_KEY_B" "$TOKEN_CFG" "$TOKEN_ENV"
-  "$TOKEN_PROF" "$WRONG" "$EVT" "$EVT_BAD")
+  "$TOKEN_PROF" "$WRONG" "$EVT" "$EVT_BAD" "$SSEC1" "$SSEC2")
 if [ -n "$PGPW" ]; then SECRET_NAMES+=(postgres-password); SECRET_VALUES+=("$PGPW"); fi
 # and the first 16 characters of each, as a message cut short would leave them
 for i in "${!SECRET_NAMES[@]}"; do
@@ -132,6 +147,13 @@ PROXY=$!
 pids+=("$PROXY")
 for _ in $(seq 1 50); do [ -s "$PROXY_LOG" ] && break; sleep 0.1; done
 PROXY_PORT=$(head -n 1 "$PROXY_LOG")
+# a slow way to gateway A (300 ms a reply): a process talking through it runs long enough for
+# its command line to be captured
+python3 "$TOOLS/fault_proxy.py" --upstream "${FERRY_TEST_S3_ENDPOINT#http://}" --port 0 \
+  --kinds slow --rate 1 --slow-ms 300 > "$T/slow-a.out" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 50); do [ -s "$T/slow-a.out" ] && break; sleep 0.1; done
+SLOWA_PORT=$(head -n 1 "$T/slow-a.out")
 python3 "$TOOLS/quoting_server.py" > "$T/quoting.out" 2>&1 &
 QUOTING=$!
 pids+=("$QUOTING")
@@ -308,8 +330,75 @@ check "estimate --compress" rc 0 estimate estimate "ra:$A1" "rb:$B1" --compress 
 check "events setup (the token from an environment variable)" \
   rc 0 events-setup events setup "ra:$EV" --endpoint "http://127.0.0.1:$SERVE_PORT/events" \
   --token-env SEC_EVT --no-persistent
+# the token from a file, in a process whose command line is captured while it runs: a slow
+# gateway (the fault proxy's 300 ms replies) keeps it running
+cat > "$T/slow-a.toml" <<EOF2
+[remotes.raslow]
+endpoint = "http://127.0.0.1:$SLOWA_PORT"
+region = "$REG_A"
+access_key_id_env = "SEC_A_KEY"
+secret_access_key_env = "SEC_A_SECRET"
+session_token_env = "SEC_A_TOKEN"
+EOF2
+"$FERRY_BIN" --config "$T/slow-a.toml" --log-level debug --log-format text \
+  --metrics-file "$OUT/events-setup-file.prom" events setup "raslow:$EV" \
+  --endpoint "http://127.0.0.1:$SERVE_PORT/events" --token-file "$KEYS/events.token" \
+  --no-persistent > "$OUT/events-setup-file.out" 2> "$OUT/events-setup-file.err" &
+EPID=$!
+pids+=("$EPID")
+check "events setup --token-file: its cmdline captured while it runs" cmdline events-setup "$EPID"
+erc=0
+wait "$EPID" || erc=$?
+check "  and it sets the topic up" [ "$erc" = 0 ]
 check "events show" rc 0 events-show events show "ra:$EV"
+check "  shows the topic (its token masked)" grep -q "ferry-$EV" "$LAST.out"
 check "events remove" rc 0 events-remove events remove "ra:$EV" --delete-topic
+
+# ------------------------------------------------------------------ secrets on the command line
+# refused, in one line naming the safe forms, the secret not echoed (the search below looks at
+# what these printed)
+refused() {  # refused NAME FLAG ARGS...: exit 2, one error line naming FLAG-file and FLAG-env
+  local name=$1 flag=$2; shift 2
+  rc 2 "$name" "$@" || return 1
+  [ "$(grep -c -- "$flag takes the secret itself" "$LAST.err")" = 1 ] &&
+    grep -q -- "give $flag-file PATH or $flag-env NAME instead" "$LAST.err" &&
+    [ "$(grep -c -i 'error' "$LAST.err")" = 1 ]
+}
+SC1=$(new_bucket ra)
+SC2=$(new_bucket ra)
+check "cp --sse-c-key KEY: refused, one line, the key not echoed" \
+  refused ssec-argv --sse-c-key cp "$DATA/src" "ra:$SC1" --sse-c-key "$SSEC1"
+check "cp --sse-c-copy-source-key=KEY: refused likewise" \
+  refused ssec-src-argv --sse-c-copy-source-key cp "ra:$SC1" "ra:$SC2" \
+  "--sse-c-copy-source-key=$SSEC1" --sse-c-key-file "$KEYS/c2.key"
+check "events setup --token TOKEN: refused likewise" \
+  refused events-argv --token events setup "ra:$EV" \
+  --endpoint "http://127.0.0.1:$SERVE_PORT/events" --token "$EVT" --no-persistent
+check "  nothing was set up" rc 0 events-after-refusal events show "ra:$EV"
+check "    (no topic of ours)" bash -c "! grep -q 'ferry-$EV' '$LAST.out'"
+
+# the file and environment forms, end to end; each process's command line captured while it
+# runs (--bwlimit keeps it running for seconds)
+ssec() {  # ssec NAME ARGS...: ferry in the background, its cmdline captured, its exit status
+  local name=$1 p c=0; shift
+  "$FERRY_BIN" --config "$CONF" --log-level debug --log-format json --bwlimit 4MiB \
+    --metrics-file "$OUT/$name.prom" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" &
+  p=$!
+  pids+=("$p")
+  cmdline "$name" "$p" || { echo "  no cmdline of $name captured"; c=1; }
+  wait "$p" || { echo "  $name: exit $?: $(tail -n 2 "$OUT/$name.err" | cut -c1-300)"; c=1; }
+  return "$c"
+}
+check "cp up with --sse-c-key-file (cmdline captured)" \
+  ssec ssec-up cp "$DATA/src" "ra:$SC1" --sse-c-key-file "$KEYS/c1.key" "${MP[@]}" --no-state
+check "  the objects are SSE-C: a read without the key is refused" \
+  rc 1 ssec-nokey cp "ra:$SC1/s/" "$DATA/ssec-nokey" --no-state --no-progress
+check "cp S3 -> S3 from key 1 (--sse-c-copy-source-key-env) to key 2 (--sse-c-key-file)" \
+  ssec ssec-copy cp "ra:$SC1" "ra:$SC2" --sse-c-copy-source-key-env SEC_SSEC1 \
+  --sse-c-key-file "$KEYS/c2.key" "${MP[@]}"
+check "cp down with --sse-c-key-env (key 2)" \
+  ssec ssec-down cp "ra:$SC2" "$DATA/ssec-down" --sse-c-key-env SEC_SSEC2 "${MP[@]}"
+check "  the bytes came back" diff -r "$DATA/src" "$DATA/ssec-down"
 
 # ------------------------------------------------------------------ PostgreSQL: worker, jobs
 check "sync --detach on PostgreSQL" \

@@ -15,10 +15,14 @@ SCRATCH=${FERRY_TEST_TMPDIR:-$WORK}
 export HOME=$SCRATCH/home  # no ~/.config/ferry or ~/.aws of the machine
 mkdir -p "$HOME"
 
-# test-only keys: base64 of 32 bytes each
+# test-only keys: base64 of 32 bytes each; ferry takes them from the environment
+# (--sse-c-key-env) or a file (--sse-c-key-file: base64, or the raw bytes), never from argv
 K1=$(printf 'k1-sse-c-test-key-0123456789abcd' | base64)
 K2=$(printf 'k2-sse-c-test-key-9876543210zyxw' | base64)
 K1_RAW='k1-sse-c-test-key-0123456789abcd'
+export SSE_K1=$K1 SSE_K2=$K2
+printf '%s' "$K1_RAW" > "$SCRATCH/k1.raw"      # the 32 raw bytes
+printf '%s\n' "$K2" > "$SCRATCH/k2.b64"         # base64 and a newline
 all="$WORK/all-output"
 : > "$all"
 keep() { cat "$WORK/out" "$WORK/err" >> "$all" 2>/dev/null || true; }
@@ -40,14 +44,30 @@ MP=(--multipart-threshold 5MiB --part-size 5MiB)
 
 # (a) usage errors: one line, exit 2, before any request
 A=$(new_bucket ra)
-check "(a) --sse-c-key not base64: exit 2, one line" \
-  expect_error 2 "--sse-c-key: an SSE-C key must be base64 of 32 bytes" \
-  ferry cp "$WORK/src" "ra:$A/x/" --sse-c-key 'not*base64!'
+check "(a) --sse-c-key-env not base64: exit 2, one line" \
+  expect_error 2 "--sse-c-key-env SSE_BAD: an SSE-C key must be base64 of 32 bytes" \
+  env SSE_BAD='not*base64!' "$FERRY_BIN" --config "$CONF" cp "$WORK/src" "ra:$A/x/" \
+  --sse-c-key-env SSE_BAD
 keep
-check "(a) --sse-c-key of 16 bytes: exit 2, one line" \
-  expect_error 2 "--sse-c-key: an SSE-C key must be 32 bytes (AES-256); this one decodes to 16" \
-  ferry cp "$WORK/src" "ra:$A/x/" --sse-c-key "$(printf 0123456789abcdef | base64)"
+check "(a) --sse-c-key-env of 16 bytes: exit 2, one line" \
+  expect_error 2 "--sse-c-key-env SSE_BAD: an SSE-C key must be 32 bytes (AES-256); this one decodes to 16" \
+  env SSE_BAD="$(printf 0123456789abcdef | base64)" "$FERRY_BIN" --config "$CONF" \
+  cp "$WORK/src" "ra:$A/x/" --sse-c-key-env SSE_BAD
 keep
+check "(a) --sse-c-key with the key itself: refused, exit 2, one line" \
+  expect_error 2 "--sse-c-key takes the secret itself.*give --sse-c-key-file PATH or --sse-c-key-env NAME" \
+  ferry cp "$WORK/src" "ra:$A/x/" --sse-c-key "$K1"
+keep
+check "(a) --sse-c-copy-source-key with the key itself: refused, exit 2, one line" \
+  expect_error 2 "--sse-c-copy-source-key takes the secret itself" \
+  ferry cp "ra:$A/" "ra:$A/x/" --sse-c-copy-source-key="$K1"
+keep
+check "(a) an unset --sse-c-key-env: exit 2, one line" \
+  expect_error 2 "--sse-c-key-env: environment variable SSE_UNSET is not set" \
+  ferry cp "$WORK/src" "ra:$A/x/" --sse-c-key-env SSE_UNSET
+check "(a) a missing --sse-c-key-file: exit 2, one line" \
+  expect_error 2 "cannot read --sse-c-key-file $SCRATCH/none.key" \
+  ferry cp "$WORK/src" "ra:$A/x/" --sse-c-key-file "$SCRATCH/none.key"
 check "(a) --sse-kms-key-id without --sse aws:kms: exit 2" \
   expect_error 2 "--sse-kms-key-id needs --sse aws:kms" \
   ferry cp "$WORK/src" "ra:$A/x/" --sse-kms-key-id testkey-1
@@ -59,11 +79,11 @@ check "(a) --sse of an unknown kind: exit 2" \
   ferry cp "$WORK/src" "ra:$A/x/" --sse aws:xyz
 check "(a) --sse with --sse-c-key: exit 2" \
   expect_error 2 "--sse and --sse-c-key together" \
-  ferry cp "$WORK/src" "ra:$A/x/" --sse aws:kms --sse-c-key "$K1"
+  ferry cp "$WORK/src" "ra:$A/x/" --sse aws:kms --sse-c-key-env SSE_K1
 keep
 check "(a) --sse-c-copy-source-key with a local source: exit 2" \
   expect_error 2 "--sse-c-copy-source-key applies to an S3 source" \
-  ferry cp "$WORK/src" "ra:$A/x/" --sse-c-copy-source-key "$K1"
+  ferry cp "$WORK/src" "ra:$A/x/" --sse-c-copy-source-key-env SSE_K1
 keep
 cp "$CONF" "$WORK/secret.toml"
 printf '\n[remotes.s]\nendpoint = "%s"\nsse_c_key = "%s"\n' "$FERRY_TEST_S3_ENDPOINT" "$K1" \
@@ -148,8 +168,8 @@ check "(c) multipart with AES256: refused at CreateMultipartUpload, nothing writ
 
 # (d) SSE-C round trip, whole and multipart
 C=$(new_bucket ra)
-run ferry cp "$WORK/src" "ra:$C/" --no-progress --json "${MP[@]}" --sse-c-key "$K1"
-check "(d) cp up with --sse-c-key: three objects" \
+run ferry cp "$WORK/src" "ra:$C/" --no-progress --json "${MP[@]}" --sse-c-key-file "$SCRATCH/k1.raw"
+check "(d) cp up with --sse-c-key-file (the raw bytes): three objects" \
   bash -c "[ '$rc' = 0 ] && [ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_copied\"])')\" = 3 ]"
 aws_side a s3api head-object --bucket "$C" --key d/big.bin --sse-customer-algorithm AES256 \
   --sse-customer-key "$K1_RAW" > "$WORK/head.json"
@@ -157,8 +177,8 @@ check "(d)   the multipart object is SSE-C (HEAD with the key)" \
   grep -q '"SSECustomerAlgorithm": "AES256"' "$WORK/head.json"
 check "(d)   a HEAD without the key is refused" \
   bash -c "! aws_side a s3api head-object --bucket '$C' --key d/big.bin >/dev/null 2>&1"
-run ferry cp "ra:$C/" "$WORK/c-back" --no-progress "${MP[@]}" --sse-c-key "$K1"
-check "(d) cp down with --sse-c-key: byte for byte" \
+run ferry cp "ra:$C/" "$WORK/c-back" --no-progress "${MP[@]}" --sse-c-key-env SSE_K1
+check "(d) cp down with --sse-c-key-env: byte for byte" \
   bash -c "[ '$rc' = 0 ] && diff -r '$WORK/src' '$WORK/c-back'"
 run ferry cp "ra:$C/" "$WORK/c-nokey" --include small.bin --no-progress --no-state
 check "(d) a read without the key fails (exit 1)" [ "$rc" = 1 ]
@@ -167,9 +187,24 @@ check "(d)   with one line: RGW's message" \
 run ferry cp "ra:$C/" "$WORK/c-nokey" --include big.bin --no-progress --no-state "${MP[@]}"
 check "(d) a multipart one (a HEAD first, RGW's bare 400): one line naming the key it needs" \
   bash -c "[ '$rc' = 1 ] && [ \$(grep -c 'an SSE-C encrypted object is read only with its customer key' '$WORK/err') = 1 ]"
-run ferry cp "ra:$C/" "$WORK/c-wrong" --include small.bin --no-progress --no-state --sse-c-key "$K2"
+# the same without the key in a durable run (the default: a state file): every object fails,
+# each with its own error (issue 43, item 12: each used to carry the first failure's)
+run ferry cp "ra:$C/" "$WORK/c-nokey-durable" --no-progress --json "${MP[@]}"
+own_errors() {  # it failed (exit 1), and each failure of its --json summary names its own key
+  [ "$rc" = 1 ] || { echo "  exit $rc, not 1"; return 1; }
+  python3 - "$WORK/out" <<'PY'
+import json, sys
+keys = ["small.bin", "d/big.bin", "d/hello.txt"]
+f = json.load(open(sys.argv[1]))["failures"]
+bad = [x for x in f if [k for k in keys if k in x["error"]] != [x["key"]]]
+for x in bad: print("  %s: %s" % (x["key"], x["error"]))
+sys.exit(0 if sorted(x["key"] for x in f) == sorted(keys) and not bad else 1)
+PY
+}
+check "(d) a durable read without the key: each object fails with its own error" own_errors
+run ferry cp "ra:$C/" "$WORK/c-wrong" --include small.bin --no-progress --no-state --sse-c-key-env SSE_K2
 check "(d) a read with another key fails (exit 1)" [ "$rc" = 1 ]
-run ferry sync "$WORK/src" "ra:$C/" --no-progress --json "${MP[@]}" --sse-c-key "$K1"
+run ferry sync "$WORK/src" "ra:$C/" --no-progress --json "${MP[@]}" --sse-c-key-env SSE_K1
 check "(d) second sync of the SSE-C objects: nothing copied, no failure" \
   bash -c "[ '$rc' = 0 ] && [ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_copied\"])')\" = 0 ]"
 check "(d)   no corruption reported" bash -c "! grep -qi 'corrupt\|mismatch\|differs' '$WORK/err'"
@@ -179,18 +214,18 @@ check "(d)   no corruption reported" bash -c "! grep -qi 'corrupt\|mismatch\|dif
 # with encryption on either side ferry copies through itself (S3Backend::CanCopyFrom)
 E=$(new_bucket ra)
 run ferry cp "ra:$C/" "ra:$E/" --no-progress --json "${MP[@]}" \
-  --sse-c-copy-source-key "$K1" --sse-c-key "$K2"
+  --sse-c-copy-source-key-env SSE_K1 --sse-c-key-file "$SCRATCH/k2.b64"
 check "(e) S3 -> S3 SSE-C (K1) to SSE-C (K2): three objects" \
   bash -c "[ '$rc' = 0 ] && [ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_copied\"])')\" = 3 ]"
 check "(e)   through ferry, not on the server" \
   bash -c "[ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"server_side_copies\"])')\" = 0 ]"
-run ferry cp "ra:$E/" "$WORK/e-back" --no-progress --sse-c-key "$K2"
+run ferry cp "ra:$E/" "$WORK/e-back" --no-progress --sse-c-key-file "$SCRATCH/k2.b64"
 check "(e)   read back with K2, byte for byte" \
   bash -c "[ '$rc' = 0 ] && diff -r '$WORK/src' '$WORK/e-back'"
-run ferry cp "ra:$E/" "$WORK/e-k1" --include small.bin --no-progress --no-state --sse-c-key "$K1"
+run ferry cp "ra:$E/" "$WORK/e-k1" --include small.bin --no-progress --no-state --sse-c-key-env SSE_K1
 check "(e)   and not with K1" [ "$rc" = 1 ]
 run ferry sync "ra:$C/" "ra:$E/" --no-progress --json "${MP[@]}" \
-  --sse-c-copy-source-key "$K1" --sse-c-key "$K2"
+  --sse-c-copy-source-key-env SSE_K1 --sse-c-key-file "$SCRATCH/k2.b64"
 check "(e) a second sync between the SSE-C buckets copies nothing" \
   bash -c "[ '$rc' = 0 ] && [ \"\$(python3 -c 'import json; print(json.load(open(\"$WORK/out\"))[\"objects_copied\"])')\" = 0 ]"
 

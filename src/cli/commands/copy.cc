@@ -357,6 +357,16 @@ Status CheckTransport(const CopyArgs& a, app::Wiring& wiring, Context& ctx) {
 }
 
 int Run(CopyArgs a, Context& ctx) {
+  // A key given on the command line is refused first, whatever else is wrong.
+  if (Status s = app::RefuseSecretOnCommandLine("--sse-c-key", a.encryption.customer_key.value);
+      !s.ok()) {
+    return ReportError(s);
+  }
+  if (Status s = app::RefuseSecretOnCommandLine("--sse-c-copy-source-key",
+                                                a.encryption.copy_source_key.value);
+      !s.ok()) {
+    return ReportError(s);
+  }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto options = BuildOptions(a, *config, ctx.global.verbose);
@@ -457,11 +467,21 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "server-side encryption of written objects: AES256 or aws:kms");
   cmd->add_option("--sse-kms-key-id", args->encryption.kms_key_id,
                   "with --sse aws:kms: the KMS key to encrypt with (default: the store's)");
-  cmd->add_option("--sse-c-key", args->encryption.customer_key,
-                  "SSE-C: base64 of the 32-byte customer key of DST's objects (of SRC's when DST "
-                  "is a folder)");
-  cmd->add_option("--sse-c-copy-source-key", args->encryption.copy_source_key,
-                  "SSE-C: base64 of the 32-byte customer key of SRC's objects (S3 to S3)");
+  cmd->add_option("--sse-c-key-file", args->encryption.customer_key.file,
+                  "SSE-C: a file holding the 32-byte customer key of DST's objects (of SRC's "
+                  "when DST is a folder), in base64 or as the raw bytes");
+  cmd->add_option("--sse-c-key-env", args->encryption.customer_key.env,
+                  "SSE-C: the environment variable holding that key in base64");
+  cmd->add_option("--sse-c-copy-source-key-file", args->encryption.copy_source_key.file,
+                  "SSE-C: a file holding the 32-byte customer key of SRC's objects (S3 to S3), "
+                  "in base64 or as the raw bytes");
+  cmd->add_option("--sse-c-copy-source-key-env", args->encryption.copy_source_key.env,
+                  "SSE-C: the environment variable holding that key in base64");
+  // The key itself on the command line is refused with one line naming the forms above (any
+  // local user reads a process's argv): declared, and hidden, so that the refusal is ferry's
+  // and not the parser's, which would quote the unexpected value.
+  cmd->add_option("--sse-c-key", args->encryption.customer_key.value)->group("");
+  cmd->add_option("--sse-c-copy-source-key", args->encryption.copy_source_key.value)->group("");
   cmd->add_flag("--preserve-acl", args->preserve_acl,
                 "carry each object's own ACL grants (S3 to S3; the source owner's full control "
                 "among them)");

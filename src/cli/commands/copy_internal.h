@@ -54,7 +54,7 @@ struct CopyArgs {
   std::string unpack_region;  // the region of the unpack jobs ("" = any worker)
   bool pack_only = false;     // leave the unpack jobs to `ferry worker --role unpack`
   CostInputs cost;            // set by the command from the config (the cost model's prices)
-  // Server-side encryption (--sse, --sse-kms-key-id, --sse-c-key, --sse-c-copy-source-key).
+  // Server-side encryption (--sse, --sse-kms-key-id, --sse-c-key-*, --sse-c-copy-source-key-*).
   app::EncryptionFlags encryption;
   // --checksum-algorithm, --metadata, --content-type, --metadata-directive.
   app::WriteFlags write;

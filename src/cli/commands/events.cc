@@ -6,10 +6,13 @@
 // topics, shows, and hands the other ways to events_aws.cc.
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "app/encryption.h"
 #include "cli/commands.h"
 #include "cli/commands/events_internal.h"
 
@@ -35,10 +38,30 @@ Result<Target> Resolve(const std::string& text, const Context& ctx) {
   return t;
 }
 
-Result<std::string> Token(const SetupArgs& a) {
-  if (!a.token.empty() && !a.token_env.empty()) {
-    return Status::InvalidArgument("give --token or --token-env, not both");
+namespace {
+
+// The token in the file `path`: its one line, without the line end.
+Result<std::string> EventsTokenFromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot read --token-file " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return Status::InvalidArgument("--token-file " + path + " is empty");
+  if (text.find_first_of("\r\n") != std::string::npos) {
+    return Status::InvalidArgument("--token-file " + path +
+                                   " holds more than one line (a token is one line)");
   }
+  return text;
+}
+
+}  // namespace
+
+Result<std::string> Token(const SetupArgs& a) {
+  FERRY_RETURN_IF_ERROR(app::RefuseSecretOnCommandLine("--token", a.token));
+  if (!a.token_file.empty() && !a.token_env.empty()) {
+    return Status::InvalidArgument("give --token-env or --token-file, not both");
+  }
+  if (!a.token_file.empty()) return EventsTokenFromFile(a.token_file);
   if (!a.token_env.empty()) {
     const char* v = std::getenv(a.token_env.c_str());
     if (v == nullptr || *v == '\0') {
@@ -46,17 +69,14 @@ Result<std::string> Token(const SetupArgs& a) {
     }
     return std::string(v);
   }
-  if (a.token.empty()) {
-    return Status::InvalidArgument(
-        "a token is needed: --token-env VAR (the variable of ferry serve's [serve] token_env) "
-        "or --token T");
-  }
-  return a.token;
+  return Status::InvalidArgument(
+      "a token is needed: --token-env VAR (the variable of ferry serve's [serve] token_env) "
+      "or --token-file PATH");
 }
 
 // --queue-arn: the token is only shown (masked) in the command that creates MinIO's target.
 Result<std::string> OptionalToken(const SetupArgs& a) {
-  if (a.token.empty() && a.token_env.empty()) return std::string();
+  if (a.token.empty() && a.token_env.empty() && a.token_file.empty()) return std::string();
   return Token(a);
 }
 
@@ -88,9 +108,13 @@ void NoteAlsoNotifying(const std::vector<std::string>& ids, const std::string& b
 namespace {
 
 int RunSetup(const SetupArgs& a, Context& ctx) {
+  // The token itself on the command line is refused first, whatever else is wrong.
+  if (Status s = app::RefuseSecretOnCommandLine("--token", a.token); !s.ok()) {
+    return ReportError(s);
+  }
   Result<setup::SetupWay> way =
       setup::ChooseSetupWay({.endpoint = !a.endpoint.empty(),
-                             .token = !a.token.empty() || !a.token_env.empty(),
+                             .token = !a.token_env.empty() || !a.token_file.empty(),
                              .topic = !a.topic.empty(),
                              .no_persistent = a.no_persistent,
                              .sqs_queue = !a.sqs_queue.empty(),
@@ -293,8 +317,14 @@ void RegisterEvents(CLI::App& app, Context& ctx) {
                  "ferry serve's .../events: where the topic pushes, or (--sns-topic) what it "
                  "subscribes (with --queue-arn: only shown in the command that creates MinIO's "
                  "webhook target)");
-  su->add_option("--token", s->token, "ferry serve's token, set as the topic's opaqueData");
-  su->add_option("--token-env", s->token_env, "the environment variable holding the token");
+  su->add_option("--token-env", s->token_env,
+                 "the environment variable holding ferry serve's token, set as the topic's "
+                 "opaqueData");
+  su->add_option("--token-file", s->token_file, "a file holding that token (one line)");
+  // The token itself on the command line is refused with one line naming the forms above
+  // (any local user reads a process's argv): declared, and hidden, so that the refusal is
+  // ferry's and not the parser's, which would quote the unexpected value.
+  su->add_option("--token", s->token)->group("");
   su->add_option("--topic", s->topic, "topic name (default ferry-BUCKET)");
   su->add_option("--events", s->events,
                  "created,removed,delete-marker or s3:... names (default created,removed)");

@@ -20,8 +20,9 @@ namespace setup = ferry::events::setup;
 struct SetupArgs {
   std::string location;
   std::string endpoint;
-  std::string token;
-  std::string token_env;
+  std::string token;       // --token VALUE: refused (readable in /proc/PID/cmdline)
+  std::string token_env;   // --token-env NAME: the variable holding ferry serve's token
+  std::string token_file;  // --token-file PATH: a file holding it (one line)
   std::string topic;
   std::string events;
   std::string prefix;
@@ -70,8 +71,10 @@ Result<std::unique_ptr<sqs::SqsClient>> SqsFor(Target& t, const std::string& que
                                               const std::string& endpoint);
 Result<std::unique_ptr<sns::SnsClient>> SnsFor(Target& t, const std::string& endpoint);
 
-// --token or --token-env (kInvalidArgument when neither or both, or the variable is unset);
-// OptionalToken: "" when neither.
+// The token of --token-env or --token-file (kInvalidArgument, one line that never holds the
+// token, when --token gave the token itself, when neither or both, the variable is unset, or
+// the file cannot be read or holds no token, or more than one line); OptionalToken: "" when
+// none is given.
 Result<std::string> Token(const SetupArgs& a);
 Result<std::string> OptionalToken(const SetupArgs& a);
 
