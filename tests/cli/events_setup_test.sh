@@ -78,6 +78,22 @@ check "a missing token variable is refused" expect_error 2 "--token-env: FERRY_N
   ferry events setup "ra:$A" --endpoint "$URL/events" --token-env FERRY_NO_SUCH_VAR
 check "no token at all is refused" expect_error 2 "a token is needed" \
   ferry events setup "ra:$A" --endpoint "$URL/events"
+check "the token itself on the command line is refused" \
+  expect_error 2 "--token takes the secret itself.*give --token-file PATH or --token-env NAME" \
+  ferry events setup "ra:$A" --endpoint "$URL/events" --token "$FERRY_EVENTS_TOKEN"
+check "  without echoing it" bash -c "! grep -qF -- '$FERRY_EVENTS_TOKEN' '$WORK/err'"
+: > "$WORK/empty.token"
+printf 'one\ntwo\n' > "$WORK/two-lines.token"
+check "an empty --token-file is refused" expect_error 2 "--token-file $WORK/empty.token is empty" \
+  ferry events setup "ra:$A" --endpoint "$URL/events" --token-file "$WORK/empty.token"
+check "a --token-file of two lines is refused" expect_error 2 "holds more than one line" \
+  ferry events setup "ra:$A" --endpoint "$URL/events" --token-file "$WORK/two-lines.token"
+check "a missing --token-file is refused" expect_error 2 "cannot read --token-file $WORK/none" \
+  ferry events setup "ra:$A" --endpoint "$URL/events" --token-file "$WORK/none"
+check "--token-file with --token-env is refused" \
+  expect_error 2 "give --token-env or --token-file, not both" \
+  ferry events setup "ra:$A" --endpoint "$URL/events" --token-file "$WORK/empty.token" \
+  --token-env FERRY_EVENTS_TOKEN
 check "an unknown event word is refused" expect_error 2 "--events: unknown event 'writes'" \
   ferry events setup "ra:$A" --endpoint "$URL/events" --token-env FERRY_EVENTS_TOKEN --events created,writes
 check "a bad topic name is refused" expect_error 2 "--topic: 'a.b' is not a topic name" \
