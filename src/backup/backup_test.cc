@@ -554,9 +554,10 @@ TEST_F(BackupTest, NeverOverwritesATargetThatDiffersWithoutForce) {
   EXPECT_EQ(dst_.Stat(rows[0].key, false, {})->size, rows[0].size);
 }
 
-// A target damaged in place keeps its metadata, its recorded CRC32C included: without --force
-// it looks identical (size and recorded checksum, documented as such); --force writes it
-// again. Before, --force trusted the recorded checksum and left the damaged bytes.
+// A target damaged in place keeps its metadata, its recorded CRC32C included (a stale claim):
+// without --force it is read back and found to differ (kept and reported, issue 43 §3: it was
+// "identical" from the claim); --force writes it again. Before, --force trusted the recorded
+// checksum and left the damaged bytes.
 TEST_F(BackupTest, ForceWritesATargetWhoseRecordedChecksumStillMatches) {
   Backup("1.fza", 5, 2000, 0, 4, 1000);
   const auto rows = LatestOf("d/1001");
@@ -571,7 +572,9 @@ TEST_F(BackupTest, ForceWritesATargetWhoseRecordedChecksumStillMatches) {
   ASSERT_TRUE(dst_.Put(rows[0].key, checksum::AsBytes(damaged), spec, {}).ok());
   auto plain = RestoreEntries(backup_, rows, dst_, Restoring(), {});
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->identical, 1u);
+  EXPECT_EQ(plain->identical, 0u);
+  EXPECT_EQ(plain->kept, 1u);
+  EXPECT_EQ(dst_.Contents(rows[0].key), damaged);  // never overwritten without --force
   RestoreOptions force = Restoring();
   force.force = true;
   auto forced = RestoreEntries(backup_, rows, dst_, force, {});

@@ -11,6 +11,7 @@
 #include "checksum/checksum.h"
 #include "backup/backup.h"
 #include "transport/unpack.h"
+#include "transfer/content.h"
 #include "transfer/executor.h"
 #include "transport/unpack_pipeline.h"
 
@@ -18,11 +19,18 @@ namespace ferry::backup {
 namespace {
 
 // What to do with a target: write it (it is absent, or differs under --force), or not. "Same"
-// is the same size and the same recorded CRC32C (ferry-crc32c): metadata, not the bytes
-// read back, so --force writes a "same" target too.
+// is the same size and the catalog's CRC32C (computed by the backup from the bytes it packed: a
+// fact) over the target's bytes read back. The target's ferry-crc32c is a claim
+// (docs/design/integrity.md §8): equal to the catalog's, it only says the target is worth
+// reading; different or absent, the target differs (kept and reported, never overwritten
+// without --force).
 enum class Target { kAbsent, kSame, kDiffers, kMarker };
 
-Result<Target> LookAtTarget(storage::Backend& dst, const CatalogEntry& row, std::stop_token stop) {
+// Chunks of the read that confirms a target (under the executor's byte budget).
+constexpr uint64_t kRestoreConfirmChunk = 8ull << 20;
+
+Result<Target> LookAtTarget(storage::Backend& dst, const CatalogEntry& row,
+                            transfer::ByteBudget& budget, std::stop_token stop) {
   if (!dst.features().folder_markers && row.size == 0 &&
       (row.key.empty() || row.key.back() == '/')) {
     return Target::kMarker;  // a folder there: implied by the keys under it
@@ -30,8 +38,11 @@ Result<Target> LookAtTarget(storage::Backend& dst, const CatalogEntry& row, std:
   auto info = dst.Stat(row.key, false, stop);
   if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return Target::kAbsent;
   FERRY_RETURN_IF_ERROR(info.status().WithContext("restore target " + row.key));
-  if (info->size == row.size && info->crc32c() == row.crc32c) return Target::kSame;
-  return Target::kDiffers;
+  if (info->size != row.size || info->crc32c() != row.crc32c) return Target::kDiffers;
+  FERRY_ASSIGN_OR_RETURN(transfer::ContentDigest read,
+                         transfer::ReadDigest(dst, *info, budget, kRestoreConfirmChunk,
+                                              /*with_md5=*/false, stop));
+  return read.crc32c == row.crc32c ? Target::kSame : Target::kDiffers;
 }
 
 // LookAtTarget for every row (one Stat each: a round trip), as tasks of `executor`, in row
@@ -40,7 +51,9 @@ std::vector<Result<Target>> LookAtTargets(storage::Backend& dst,
                                           std::span<const CatalogEntry> rows,
                                           transfer::Executor& executor, std::stop_token stop) {
   std::vector<Result<Target>> out(rows.size(), Status::Internal("not looked at"));
-  transfer::RunAll(executor, rows.size(), [&](size_t i) { out[i] = LookAtTarget(dst, rows[i], stop); });
+  transfer::RunAll(executor, rows.size(), [&](size_t i) {
+    out[i] = LookAtTarget(dst, rows[i], executor.budget(), stop);
+  });
   return out;
 }
 

@@ -2,10 +2,10 @@
 // versions (catalog rows, catalog.h) from the archives of a backup location into a
 // destination, reading only what they need:
 //  - the targets are looked at first (one Stat each): a target whose size and recorded ferry
-//    CRC32C (its metadata, not its bytes read back) are the entry's is left as it is
-//    (identical); one that differs is left as it is and reported (kept). `force` writes every
-//    target again, also "identical" ones: a target damaged in place keeps its metadata. Nothing
-//    is ever overwritten silently. An empty folder marker ("a/") is skipped where the
+//    CRC32C are the entry's is read back, and left as it is (identical) when the CRC32C of its
+//    bytes is the catalog's (a ferry-crc32c is a claim: docs/design/integrity.md §8); one that
+//    differs is left as it is and reported (kept). `force` writes every target again, also
+//    identical ones. Nothing is ever overwritten silently. An empty folder marker ("a/") is skipped where the
 //    destination cannot hold one (a local folder: markers_skipped, as sync); a target that
 //    cannot be looked at fails that key alone (failures), the others are restored.
 //  - the rows still to write are grouped by archive; each archive is opened once and read

@@ -11,20 +11,28 @@ int64_t VerifiedMtimeNs(const storage::ObjectInfo& o) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(o.mtime.time_since_epoch()).count();
 }
 
-// Whether the cached object holds the bytes of the source object: same size, and the same
-// ETag or the same ferry CRC32C (ferry records it on every object it writes).
+// Whether the cached object provably holds the bytes of the source object: same size, and a
+// digest both stores computed that agrees: the same plain MD5 ETag, the same multipart ETag
+// ("<md5>-N": the same part MD5s), or the same full-object x-amz-checksum-*. Equal ferry
+// CRC32Cs are not enough: each is a writer's claim, which a tool that changed the bytes may
+// have kept (docs/design/integrity.md §8). An object not proven is deleted, not adopted: the
+// cache warms it again when asked.
 Result<bool> SameBytes(storage::Backend& cache, storage::Backend& source,
                        const storage::ObjectInfo& cached, storage::ObjectInfo& src,
                        std::stop_token stop) {
   if (cached.size != src.size) return false;
-  if (!cached.etag.empty() && cached.etag == src.etag && src.etag_is_md5()) return true;
+  const bool opaque = cached.etag_opaque || src.etag_opaque;
+  const bool digest_etag = src.etag_is_md5() || src.etag.find('-') == 32;
+  if (!cached.etag.empty() && cached.etag == src.etag && digest_etag && !opaque) return true;
   FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo c, cache.Stat(cached.key, false, stop));
-  const auto crc = c.crc32c();
-  if (!crc) return false;
   if (!src.has_details) {
     FERRY_ASSIGN_OR_RETURN(src, source.Stat(src.key, false, stop));
   }
-  return src.crc32c() == crc;
+  if (c.etag_opaque || src.etag_opaque) return false;
+  const auto& a = c.checksum;
+  const auto& b = src.checksum;
+  return a && b && a->full_object() && b->full_object() && a->algorithm == b->algorithm &&
+         a->value == b->value;
 }
 
 }  // namespace

@@ -205,5 +205,29 @@ TEST(VerifyTest, NeitherWarmNorVerifyReliesOnASortedListing) {
   EXPECT_EQ(v->unknown, 1u);
 }
 
+// An unknown cached object whose ferry-crc32c claims the source's CRC32C (forged, or kept
+// stale over other bytes of the same size) is not adopted: only a digest both stores computed
+// proves the bytes (docs/design/integrity.md §8). It is deleted and warmed again when asked.
+TEST(VerifyTest, AForgedFerryCrcClaimIsNotAdopted) {
+  CacheEnv env;
+  env.Put("a", "alpha");
+  ASSERT_TRUE(env.Warm({"a"}, 1h).ok());  // the state store knows the cache
+  const std::string body = "charlie";
+  const std::string claim = checksum::Hex32(checksum::Crc32c(checksum::AsBytes(body)));
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  spec.metadata[storage::kMetaCrc32c] = claim;
+  ASSERT_TRUE(env.source.Put("c", checksum::AsBytes(body), spec, {}).ok());
+  const std::string other = "charlyy";  // same size, other bytes, the source's claim kept
+  ASSERT_TRUE(env.cache.Put("c", checksum::AsBytes(other), spec, {}).ok());
+  VerifyOptions adopt;
+  adopt.unknown = UnknownObjects::kAdopt;
+  auto mended = Verify(*env.index, env.cache, &env.source, adopt, {});
+  ASSERT_TRUE(mended.ok()) << mended.status().message();
+  EXPECT_EQ(mended->adopted, 0u);
+  EXPECT_EQ(mended->deleted, 1u);
+  EXPECT_FALSE(env.index->Get("c")->has_value());
+}
+
 }  // namespace
 }  // namespace ferry::cache::testing
