@@ -77,6 +77,30 @@ TEST(ProvidersTest, ARemotesProviderShapesItsClient) {
   EXPECT_EQ((*rgw)->options().addressing, s3::Addressing::kPath);
 }
 
+// AWS keeps a multipart upload's full-object CRC32C (storage/s3 then sends it with the upload
+// instead of nothing): provider "aws", named or implied by the absence of an endpoint. An
+// endpoint of its own without a provider is another store (RGW 16 ignores the headers).
+TEST(ProvidersTest, OnlyAwsKeepsFullObjectChecksums) {
+  ::setenv("PROV_KEY", "AKPROV", 1);
+  ::setenv("PROV_SECRET", "secret", 1);
+  const std::string keys =
+      "access_key_id_env = \"PROV_KEY\"\nsecret_access_key_env = \"PROV_SECRET\"\n";
+  auto c = ParseConfig("[remotes.s3]\nregion = \"eu-west-1\"\n" + keys +
+                           "[remotes.vpce]\nprovider = \"aws\"\n"
+                           "endpoint = \"http://127.0.0.1:5000\"\naddressing = \"path\"\n" +
+                           keys + "[remotes.rgw]\nendpoint = \"http://127.0.0.1:5000\"\n" + keys +
+                           "[remotes.ali]\nprovider = \"oss\"\nregion = \"cn-shanghai\"\n" + keys,
+                       "p.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Wiring wiring(*std::move(c));
+  for (const auto& [remote, keeps] :
+       {std::pair{"s3", true}, {"vpce", true}, {"rgw", false}, {"ali", false}}) {
+    auto client = wiring.ClientFor(*ParseLocation(std::string(remote) + ":bucket"));
+    ASSERT_TRUE(client.ok()) << remote << ": " << client.status().message();
+    EXPECT_EQ((*client)->options().full_object_checksums, keeps) << remote;
+  }
+}
+
 TEST(ProvidersTest, TheConfigRefusesUnknownProvidersInOneLine) {
   auto c = ParseConfig("[remotes.x]\nprovider = \"b2\"\n", "p.toml");
   ASSERT_FALSE(c.ok());

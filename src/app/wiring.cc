@@ -199,6 +199,9 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc, bool reque
       (r.remote != nullptr && r.remote->requester_pays) || requester_pays;
   r.options.signature_v2 = r.remote != nullptr && r.remote->signature_v2;
   r.options.list_objects_v1 = r.remote != nullptr && r.remote->list_objects_v1;
+  // AWS keeps a multipart upload's full-object CRC32C; a store behind an endpoint of its own is
+  // taken for one that does not (RGW 16 ignores the headers) unless its remote says "aws".
+  r.options.full_object_checksums = provider == "aws" || (provider.empty() && !custom);
   if (r.options.endpoint.starts_with("https://")) r.options.tls = RemoteTls(r.remote);
   return r;
 }
@@ -264,6 +267,7 @@ Result<s3::S3Client*> Wiring::ClientFor(const Location& location) {
                          std::to_string(static_cast<int>(r.options.addressing)) + "|" +
                          creds.identity + "|" + (r.options.signature_v2 ? "v2|" : "") +
                          (r.options.list_objects_v1 ? "list1|" : "") +
+                         (r.options.full_object_checksums ? "fullcrc|" : "") +
                          (r.options.requester_pays ? "payer|" : "") +
                          (r.options.directory_buckets
                               ? (*r.options.directory_buckets ? "dir" : "general")

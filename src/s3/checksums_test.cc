@@ -2,8 +2,9 @@
 // (x-amz-checksum-* with x-amz-checksum-type; composite "-N" values; the ambiguous value of an
 // object in parts), HEAD and whole GETs asking for them, and writes carrying an asked
 // algorithm's checksum: PutObject (a known value as given, else computed; checked against the
-// echo), CreateMultipartUpload (the algorithm; FULL_OBJECT for CRC64NVME), UploadPart (each
-// part's), CompleteMultipartUpload (every part named, those of another process from ListParts).
+// echo), CreateMultipartUpload (the algorithm; FULL_OBJECT for CRC64NVME, and for CRC32C when
+// asked), UploadPart (each part's), CompleteMultipartUpload (every part named, those of another
+// process from ListParts; a full-object upload's whole value).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -188,6 +189,69 @@ TEST_F(ChecksumWritesTest, MultipartUploadsNameTheAlgorithmAndEveryPartsChecksum
   // The plain completion of an upload without an algorithm names no checksum.
   ASSERT_TRUE(client.CompleteMultipartUpload("b", "big3", "u3", parts).ok());
   EXPECT_EQ(transport_.requests().back().body.find("Checksum"), std::string::npos);
+}
+
+// A full-object CRC32C (WriteOptions::full_object_checksum, what storage/s3 asks of AWS): the
+// upload says CRC32C and FULL_OBJECT, each part carries its CRC32C, and the completion names
+// the whole object's value with the type, which AWS checks against the parts and keeps.
+TEST_F(ChecksumWritesTest, FullObjectCrc32cUploadsNameTheWholeObjectsValueOnCompletion) {
+  S3Client client = MakeClient();
+  transport_.SetHandler([](const http::HttpRequest& r) {
+    if (r.method == "POST" && r.url.ends_with("?uploads")) {
+      return FakeReply::Ok(
+          "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>");
+    }
+    if (r.method == "PUT") {
+      http::Headers h;
+      h.Set("ETag", "\"0123456789abcdef0123456789abcdef\"");
+      return FakeReply::Ok("", h);
+    }
+    return FakeReply::Ok(
+        "<CompleteMultipartUploadResult><ETag>\"e-2\"</ETag></CompleteMultipartUploadResult>");
+  });
+  WriteOptions options;
+  options.checksum_algorithm = Algorithm::kCrc32c;
+  options.full_object_checksum = true;
+  auto upload = client.CreateMultipartUpload("b", "big", options);
+  ASSERT_TRUE(upload.ok());
+  EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-algorithm"), "CRC32C");
+  EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-type"), "FULL_OBJECT");
+  for (int part : {1, 2}) {
+    ASSERT_TRUE(client
+                    .UploadPart({.bucket = "b",
+                                 .key = "big",
+                                 .upload_id = *upload,
+                                 .part_number = part,
+                                 .body = checksum::AsBytes(part == 1 ? "abc" : "def"),
+                                 .encryption = {},
+                                 .checksum_algorithm = Algorithm::kCrc32c})
+                    .ok());
+  }
+  EXPECT_EQ(transport_.requests().back().headers.Get("x-amz-checksum-crc32c"),
+            checksum::Compute(Algorithm::kCrc32c, checksum::AsBytes("def")));
+  const std::string whole = checksum::Compute(Algorithm::kCrc32c, checksum::AsBytes("abcdef"));
+  const CompletedPart parts[] = {{1, "0123456789abcdef0123456789abcdef", 3},
+                                 {2, "0123456789abcdef0123456789abcdef", 3}};
+  ASSERT_TRUE(client
+                  .CompleteMultipartUpload(CompleteRequest{.bucket = "b",
+                                                           .key = "big",
+                                                           .upload_id = *upload,
+                                                           .parts = parts,
+                                                           .checksum_algorithm = Algorithm::kCrc32c,
+                                                           .full_object_checksum = whole})
+                  .ok());
+  const RecordedRequest complete = transport_.requests().back();
+  EXPECT_EQ(complete.headers.Get("x-amz-checksum-crc32c"), whole);
+  EXPECT_EQ(complete.headers.Get("x-amz-checksum-type"), "FULL_OBJECT");
+  EXPECT_NE(complete.body.find("<ChecksumCRC32C>" +
+                               checksum::Compute(Algorithm::kCrc32c, checksum::AsBytes("abc")) +
+                               "</ChecksumCRC32C>"),
+            std::string::npos)
+      << complete.body;
+  // Without full_object_checksum a CRC32C upload stays composite: no type.
+  options.full_object_checksum = false;
+  ASSERT_TRUE(client.CreateMultipartUpload("b", "big2", options).ok());
+  EXPECT_EQ(transport_.requests().back().headers.Find("x-amz-checksum-type"), nullptr);
 }
 
 }  // namespace

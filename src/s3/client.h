@@ -91,6 +91,13 @@ struct S3Options {
   // Stores without ListObjectsV2: ListObjectsV2 sends the version 1 request (marker, NextMarker
   // or the page's last key) and answers the same page.
   bool list_objects_v1 = false;
+  // The store keeps a full-object CRC32C of a multipart upload created with one
+  // (WriteOptions::full_object_checksum: x-amz-checksum-type FULL_OBJECT) and checks the
+  // completion's value against its parts: AWS S3 does (the wiring sets it for provider "aws",
+  // named or implied by the absence of an endpoint). Ceph RGW 16 accepts the headers and keeps
+  // nothing (it completes an upload whose stated whole-object CRC32C is wrong): false there.
+  // storage/s3's chunked writes read it (docs/design/s3-client.md, "Checksums of large writes").
+  bool full_object_checksums = false;
   // Where the client counts its requests (docs/design/observability.md: ferry_s3_*); null means
   // obs::DefaultRegistry(). Must outlive the client.
   obs::Registry* metrics = nullptr;

@@ -59,6 +59,8 @@ inline constexpr std::string_view kSessionModeHeader = "x-amz-create-session-mod
 // The algorithm header of CreateMultipartUpload (the values travel as s3/checksums.h writes
 // them: a directory bucket's writes carry x-amz-checksum-crc32c).
 inline constexpr std::string_view kChecksumAlgorithmHeader = "x-amz-checksum-algorithm";
+// COMPOSITE or FULL_OBJECT: how an upload's parts' checksums make the object's.
+inline constexpr std::string_view kChecksumTypeHeader = "x-amz-checksum-type";
 
 enum class SessionMode { kReadOnly, kReadWrite };
 // "ReadOnly" | "ReadWrite" (the header's values).

@@ -191,6 +191,11 @@ struct WriteOptions {
   // CRC64NVME, which has no composite form), and every part then carries its own.
   std::optional<checksum::Algorithm> checksum_algorithm{};
   std::string checksum_value{};
+  // CreateMultipartUpload only: the store is to keep one checksum of the whole object
+  // (x-amz-checksum-type: FULL_OBJECT, for CRC32, CRC32C and CRC64NVME) combined from the
+  // parts' instead of the composite checksum of their checksums; the completion may then name
+  // the whole object's value (CompleteRequest::full_object_checksum), which the store checks.
+  bool full_object_checksum = false;
 };
 
 struct ByteRange {
@@ -325,6 +330,11 @@ struct CompleteRequest {
   // The upload's additional checksum algorithm: every part's checksum is named (those this
   // client did not send from ListParts).
   std::optional<checksum::Algorithm> checksum_algorithm{};
+  // An upload created with WriteOptions::full_object_checksum: the whole object's checksum of
+  // that algorithm (base64), sent as x-amz-checksum-<algorithm> with x-amz-checksum-type
+  // FULL_OBJECT. AWS refuses a completion whose parts do not combine to it (BadDigest: kDataLoss)
+  // and keeps it as the object's checksum. "" = not known: the store combines the parts' alone.
+  std::string full_object_checksum{};
 };
 
 // RestoreObject: a temporary readable copy of an archived object for `days` days.

@@ -183,9 +183,11 @@ class ChunkWriter {
     return Status::NotSupported("server-side part copy");
   }
   // Metadata known only once every part was read (ferry's full-object checksum of a source that
-  // did not declare one), to be recorded by Commit on backends that store metadata. S3 does it
-  // with one server-side copy of the object onto itself after completing the upload (RGW
-  // copies only the manifest). Default: ignored. Call before Commit.
+  // did not declare one), to be recorded by Commit where that costs no second write: local
+  // files (an xattr), memory. S3 keeps only the CRC32C, as the store's own full-object checksum
+  // where the store keeps one (s3::S3Options::full_object_checksums: AWS); elsewhere (RGW) it
+  // is not recorded: the object is never copied onto itself for it (docs/design/s3-client.md).
+  // Default: ignored. Call before Commit.
   virtual void AddMetadataOnCommit(std::map<std::string, std::string> extra) { (void)extra; }
   // Returns the final ETag (S3; "" for local) and the new version id (versioned stores).
   // Tags the store cannot hold (it refused them as kNotSupported after the bytes were

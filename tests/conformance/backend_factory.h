@@ -47,6 +47,10 @@ struct BackendFactory {
   // "null"); otherwise it and the version calls are kNotSupported (files). Whether the store
   // keeps versions is features().versions, after LearnVersions().
   bool lists_versions = true;
+  // ChunkWriter::AddMetadataOnCommit's entries become the object's metadata (files: extended
+  // attributes; memory). An S3 store that keeps no full-object checksum (RGW) records none: a
+  // chunked write is never copied onto itself to add them (storage/s3/multipart.cc).
+  bool records_metadata_on_commit = true;
 };
 
 inline void PrintTo(const BackendFactory& factory, std::ostream* os) { *os << factory.name; }

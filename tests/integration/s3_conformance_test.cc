@@ -119,8 +119,10 @@ const auto* const kDropBuckets = ::testing::AddGlobalTestEnvironment(new DropBuc
 
 INSTANTIATE_TEST_SUITE_P(
     Rgw, BackendConformanceTest,
-    ::testing::Values(BackendFactory{"S3", &MakeS3, false, false, "STANDARD_IA"},
-                      BackendFactory{"VersionedS3", &MakeVersionedS3, false, false, "STANDARD_IA"}),
+    ::testing::Values(BackendFactory{"S3", &MakeS3, false, false, "STANDARD_IA", true, true,
+                                     /*records_metadata_on_commit=*/false},
+                      BackendFactory{"VersionedS3", &MakeVersionedS3, false, false, "STANDARD_IA",
+                                     true, true, /*records_metadata_on_commit=*/false}),
     FactoryName);
 
 }  // namespace

@@ -97,6 +97,11 @@ Result<WrittenObject> S3Client::CompleteMultipartUpload(const CompleteRequest& r
     AddSseHeaders(Encryption::Customer(std::string(customer_key)), SseRequest::kComplete,
                   spec.headers);
   }
+  if (algorithm && !request.full_object_checksum.empty()) {
+    // The whole object's value, which the store checks against the parts' combined and keeps.
+    spec.headers.Set(checksum::HeaderName(*algorithm), request.full_object_checksum);
+    spec.headers.Set(std::string(kChecksumTypeHeader), "FULL_OBJECT");
+  }
   spec.error_in_200 = true;
   spec.max_attempts = 1;  // this loop retries, with the check in between
   const int max_attempts = std::max(1, options_.retry.max_attempts);

@@ -30,12 +30,14 @@ Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std
   AddSseHeaders(options.encryption, SseRequest::kWrite, spec.headers);
   // The parts carry checksums of the algorithm (UploadPart), which the completion names:
   // CRC32C for directory buckets unless another is asked for. CRC64NVME exists only as a
-  // full-object checksum (the store combines the parts' CRCs).
+  // full-object checksum (the store combines the parts' CRCs); CRC32 and CRC32C are one when
+  // asked (options.full_object_checksum), composite otherwise.
   if (std::optional<checksum::Algorithm> algorithm = UploadChecksum(IsDirectoryBucket(bucket), options.checksum_algorithm)) {
     spec.headers.Set(std::string(kChecksumAlgorithmHeader),
                      std::string(checksum::AlgorithmName(*algorithm)));
-    if (*algorithm == checksum::Algorithm::kCrc64Nvme) {
-      spec.headers.Set("x-amz-checksum-type", "FULL_OBJECT");
+    if (*algorithm == checksum::Algorithm::kCrc64Nvme ||
+        (options.full_object_checksum && checksum::IsCrc(*algorithm))) {
+      spec.headers.Set(std::string(kChecksumTypeHeader), "FULL_OBJECT");
     }
   }
   FERRY_ASSIGN_OR_RETURN(Reply reply, Call::Run(*this, spec, stop));

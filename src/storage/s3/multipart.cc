@@ -2,23 +2,48 @@
 // as they finish (or adopted from ListParts after a crash); Commit completes them in part
 // order; a writer dropped without Commit or Detach aborts the upload so that no orphaned parts
 // keep costing storage.
+//
+// The whole object's CRC32C (ferry's, known before the upload or learnt while streaming):
+// where the store keeps a full-object checksum (S3Options::full_object_checksums: AWS), the
+// upload is created with CRC32C of type FULL_OBJECT, every part carries its CRC32C, and the
+// completion names the whole object's, which the store checks and keeps. Elsewhere (RGW 16)
+// a CRC32C learnt while streaming is not recorded: the object is written once, never copied
+// onto itself to stamp an x-amz-meta-ferry-crc32c (docs/design/s3-client.md, "Checksums of
+// large writes", has the measurement that decided it).
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <vector>
 
+#include "checksum/additional.h"
+#include "checksum/checksum.h"
 #include "storage/s3/s3_backend.h"
 
 namespace ferry::storage {
 namespace {
 
+// Whether a chunked write of `spec` to `backend` asks the store for a full-object CRC32C: the
+// store keeps one, and the write asks for no other algorithm (CRC32C asked for is made full-
+// object). Directory buckets keep their composite CRC32C (s3-express.md).
+bool AsksFullObjectCrc32c(const S3Backend& backend, const WriteSpec& spec) {
+  if (!backend.client().options().full_object_checksums || backend.directory()) return false;
+  return !spec.checksum_algorithm || *spec.checksum_algorithm == checksum::Algorithm::kCrc32c;
+}
+
 class S3ChunkWriter : public ChunkWriter {
  public:
-  S3ChunkWriter(S3Backend& backend, std::string key, std::string upload_id, WriteSpec spec)
+  // `full_object_crc32c`: the upload was created with a full-object CRC32C
+  // (AsksFullObjectCrc32c); its parts then carry CRC32Cs.
+  S3ChunkWriter(S3Backend& backend, std::string key, std::string upload_id, WriteSpec spec,
+                bool full_object_crc32c)
       : backend_(backend),
         key_(std::move(key)),
         upload_id_(std::move(upload_id)),
-        spec_(std::move(spec)) {}
+        spec_(std::move(spec)),
+        full_object_crc32c_(full_object_crc32c) {
+    if (full_object_crc32c_) spec_.checksum_algorithm = checksum::Algorithm::kCrc32c;
+  }
 
   ~S3ChunkWriter() override {
     if (!finished_ && !detached_) (void)Abort();
@@ -74,6 +99,7 @@ class S3ChunkWriter : public ChunkWriter {
     request.checksum_algorithm = spec_.checksum_algorithm;
     FERRY_ASSIGN_OR_RETURN(std::string etag, backend_.client().UploadPartCopy(request, stop));
     Record(part_number, std::move(etag), length, false);
+    copied_on_server_ = true;
     return Status::Ok();
   }
 
@@ -91,40 +117,10 @@ class S3ChunkWriter : public ChunkWriter {
                                 .upload_id = upload_id_,
                                 .parts = parts,
                                 .customer_key = std::string(backend_.written_key()),
-                                .checksum_algorithm = spec_.checksum_algorithm},
+                                .checksum_algorithm = spec_.checksum_algorithm,
+                                .full_object_checksum = FullObjectCrc32c()},
             stop));
     finished_ = true;
-    if (!extra_.empty()) {
-      // Record metadata learnt while streaming: copy the object onto itself with the full write
-      // spec (REPLACE). Best effort: the data is complete and verified already.
-      for (auto& [k, v] : extra_) spec_.metadata[k] = v;
-      const s3::WriteOptions options = WriteOptionsFromSpec(spec_);
-      s3::CopyObjectRequest request;
-      // Pinned to the object just completed: a concurrent overwrite is never stamped with
-      // this upload's checksum (the copy then fails and the object keeps no ferry-crc32c).
-      // On a versioned bucket the version id pins it too.
-      request.source = {backend_.bucket(), key_, done.version_id, done.etag,
-                        std::string(backend_.written_key())};
-      request.encryption = backend_.encryption().write;
-      request.bucket = backend_.bucket();
-      request.key = key_;
-      request.replace = &options;
-      request.checksum_algorithm = spec_.checksum_algorithm;  // kept on the stamped object
-      auto copied = backend_.client().CopyObject(request, stop);
-      if (copied.ok()) {
-        const bool versioned = backend_.features().versions || IsRealVersion(done.version_id);
-        copied->version_id = backend_.VersionOfCopy(key_, *copied, versioned, stop);
-      }
-      if (copied.ok()) {
-        // A versioned bucket keeps the completed upload as an older version: remove it, so
-        // that one write leaves one version (best effort; a leftover is only a duplicate).
-        if (IsRealVersion(done.version_id) && IsRealVersion(copied->version_id) &&
-            copied->version_id != done.version_id) {
-          (void)backend_.client().DeleteObject(backend_.bucket(), key_, done.version_id, stop);
-        }
-        done = *std::move(copied);
-      }
-    }
     if (spec_.tags && !spec_.tags->empty() && backend_.directory()) {
       tags_not_kept_ = true;  // a directory bucket keeps no object tags: none were sent
     } else if (spec_.tags && !spec_.tags->empty()) {
@@ -137,13 +133,15 @@ class S3ChunkWriter : public ChunkWriter {
         return tagged.WithContext("tagging " + key_);
       }
     }
-    // RGW 16 ignores the lock headers of CreateMultipartUpload (and of the stamping copy).
+    // RGW 16 ignores the lock headers of CreateMultipartUpload.
     FERRY_RETURN_IF_ERROR(backend_.ApplyLock(key_, done.version_id, spec_.lock, stop));
     return WriteResult{std::move(done.etag), std::move(done.version_id)};
   }
 
   bool tags_not_kept() const override { return tags_not_kept_; }
 
+  // Only the CRC32C is kept (the one entry callers give), as the full-object checksum the
+  // completion names where the store keeps one; nothing else is recorded.
   void AddMetadataOnCommit(std::map<std::string, std::string> extra) override {
     extra_ = std::move(extra);
   }
@@ -173,6 +171,21 @@ class S3ChunkWriter : public ChunkWriter {
   void Detach() override { detached_ = true; }
 
  private:
+  // The whole object's CRC32C (base64) for a completion that asks the store to keep it: learnt
+  // while streaming (AddMetadataOnCommit), else the spec's ferry-crc32c (known before the
+  // upload and compared with the bytes streamed by the caller). "" when the upload is not
+  // full-object, or when a part was copied on the server: those bytes were never read here,
+  // and the source's claimed CRC32C is not to become the store's checksum unchecked.
+  std::string FullObjectCrc32c() const {
+    if (!full_object_crc32c_ || copied_on_server_.load()) return {};
+    const std::map<std::string, std::string>& from =
+        extra_.count(kMetaCrc32c) != 0 ? extra_ : spec_.metadata;
+    auto known = from.find(kMetaCrc32c);
+    if (known == from.end()) return {};
+    const std::optional<uint32_t> crc = checksum::ParseHex32(known->second);
+    return crc ? checksum::EncodeCrc(checksum::Algorithm::kCrc32c, *crc) : std::string();
+  }
+
   // A part written again (a retry) replaces the earlier record: S3 keeps the last upload.
   // `md5`: the ETag is the MD5 of the bytes this writer sent (WrittenPartMd5).
   void Record(int part_number, std::string etag, uint64_t size, bool md5) {
@@ -196,6 +209,8 @@ class S3ChunkWriter : public ChunkWriter {
   bool finished_ = false;
   bool detached_ = false;
   bool tags_not_kept_ = false;
+  const bool full_object_crc32c_;
+  std::atomic<bool> copied_on_server_{false};  // a CopyChunk succeeded (parts' threads set it)
 };
 
 }  // namespace
@@ -209,10 +224,15 @@ Result<std::unique_ptr<ChunkWriter>> S3Backend::OpenChunkWriter(std::string_view
   std::string full = FullKey(key);
   s3::WriteOptions options = WriteOptionsFor(spec);
   if (directory_) options.tags.reset();  // not kept: Commit reports tags_not_kept()
+  const bool full_object = AsksFullObjectCrc32c(*this, spec);
+  if (full_object) {
+    options.checksum_algorithm = checksum::Algorithm::kCrc32c;
+    options.full_object_checksum = true;
+  }
   FERRY_ASSIGN_OR_RETURN(std::string upload_id,
                          client_.CreateMultipartUpload(bucket_, full, options, stop));
-  return std::unique_ptr<ChunkWriter>(
-      std::make_unique<S3ChunkWriter>(*this, std::move(full), std::move(upload_id), spec));
+  return std::unique_ptr<ChunkWriter>(std::make_unique<S3ChunkWriter>(
+      *this, std::move(full), std::move(upload_id), spec, full_object));
 }
 
 Result<std::unique_ptr<ChunkWriter>> S3Backend::ResumeChunkWriter(std::string_view key,
@@ -229,8 +249,9 @@ Result<std::unique_ptr<ChunkWriter>> S3Backend::ResumeChunkWriter(std::string_vi
   if (!parts.ok()) {
     return parts.status().WithContext("resume upload " + std::string(upload_id) + " of " + full);
   }
-  return std::unique_ptr<ChunkWriter>(
-      std::make_unique<S3ChunkWriter>(*this, std::move(full), std::string(upload_id), spec));
+  // Created by OpenChunkWriter with the same options and spec: full-object the same way.
+  return std::unique_ptr<ChunkWriter>(std::make_unique<S3ChunkWriter>(
+      *this, std::move(full), std::string(upload_id), spec, AsksFullObjectCrc32c(*this, spec)));
 }
 
 }  // namespace ferry::storage

@@ -10,9 +10,9 @@
 // report the version id the store sends, and never ask for one (RGW sends none with CopyObject;
 // once versions are known, a HEAD learns it). Version
 // listings are ListObjectVersions pages (an unversioned bucket lists version "null"); the
-// version calls send versionId; writes return x-amz-version-id. A chunked write whose
-// metadata is stamped after completion (AddMetadataOnCommit: a copy onto itself) removes the
-// version the completion made, so that one write leaves one version.
+// version calls send versionId; writes return x-amz-version-id. A chunked write is one
+// multipart upload and nothing more: one write, one version (its whole-object CRC32C goes
+// with the upload where the store keeps one, s3::S3Options::full_object_checksums; multipart.cc).
 //
 // Directory buckets (S3 Express One Zone: the client's IsDirectoryBucket, by the "--x-s3" name
 // suffix or the remote's directory_bucket option): features() say sorted_listing, start_after,
@@ -83,8 +83,9 @@ class S3Backend : public Backend {
                                                        std::stop_token stop) override;
   // Checks with ListParts that the upload exists for this key (kNotFound otherwise: completed,
   // aborted, expired, or another key's). S3 does not record the object's size, so `spec` and
-  // `part_size` are taken on trust; `spec` serves Commit's follow-ups (metadata copy, tags) as
-  // for OpenChunkWriter. The writer's ListStoredParts is ListParts.
+  // `part_size` are taken on trust; `spec` serves Commit's follow-ups (tags, lock) and says
+  // whether the upload was created with a full-object CRC32C, as for OpenChunkWriter. The
+  // writer's ListStoredParts is ListParts.
   Result<std::unique_ptr<ChunkWriter>> ResumeChunkWriter(std::string_view key,
                                                          std::string_view upload_id,
                                                          const WriteSpec& spec, uint64_t part_size,
@@ -157,8 +158,7 @@ class S3Backend : public Backend {
   // The version a CopyObject to `full_key` made: from its reply, or when the bucket is known
   // to be `versioned` (RGW does not send it) from a HEAD when the current object still has
   // the copy's ETag; "" when unknown or unversioned. Used by CopyFrom (versioned: learnt by
-  // LearnVersions, so a plain sync never pays the HEAD) and chunked commits (versioned: also
-  // when the completion reported a version).
+  // LearnVersions, so a plain sync never pays the HEAD).
   std::string VersionOfCopy(const std::string& full_key, const s3::WrittenObject& copy,
                             bool versioned, std::stop_token stop);
 

@@ -1,11 +1,14 @@
 // S3Backend's versions against FakeTransport, with a key prefix: what Check learns, the
-// requests a version listing sends, the keys it returns, and what a versioned write reports.
+// requests a version listing sends, the keys it returns, and what a versioned write reports;
+// a chunked write is one upload (no copy onto itself), its CRC32C the store's full-object
+// checksum where the store keeps one.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "checksum/additional.h"
 #include "checksum/checksum.h"
 #include "storage/s3/s3_backend.h"
 #include "testing/fake_clock.h"
@@ -183,13 +186,12 @@ TEST_F(S3VersionsTest, AMarkerOverAMarkerIsTheCurrentOne) {
   EXPECT_EQ(backend_->AddDeleteMarker("k", {}).status().code(), ErrorCode::kFailedPrecondition);
 }
 
-// A chunked write stamped with metadata after completion, on a versioned bucket.
-void ExpectStampedCommitLeavesOneVersion(FakeTransport& transport_, S3Backend& backend,
-                                         size_t base_) {
-  auto Request = [&](size_t i) {
-    const auto r = transport_.requests().at(base_ + i);
-    return r.method + " " + r.url;
-  };
+// A chunked write whose CRC32C was learnt while streaming (AddMetadataOnCommit), on a store
+// that keeps no full-object checksum (RGW): the upload, its part and its completion, nothing
+// more. It used to copy the object onto itself to stamp x-amz-meta-ferry-crc32c and delete the
+// completed version: every large write written twice, two versions listed for a while.
+void ExpectLearntCrcCommitIsOneUpload(FakeTransport& transport_, S3Backend& backend,
+                                      size_t base_) {
   transport_.Push(FakeReply::Ok(
       "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>"));
   WriteSpec spec;
@@ -208,33 +210,150 @@ void ExpectStampedCommitLeavesOneVersion(FakeTransport& transport_, S3Backend& b
   transport_.Push(FakeReply::Ok(
       "<CompleteMultipartUploadResult><ETag>\"x-1\"</ETag></CompleteMultipartUploadResult>",
       completed));
-  // The copy onto itself (RGW: no version id in the reply), the HEAD that learns it, and the
-  // removal of the completed upload's version.
-  transport_.Push(FakeReply::Ok("<CopyObjectResult><ETag>x-1</ETag></CopyObjectResult>"));
-  http::Headers head;
-  head.Add("ETag", "\"x-1\"");
-  head.Add("x-amz-version-id", "v2");
-  transport_.Push(FakeReply::Ok("", head));
-  transport_.Push(FakeReply::Ok());
   auto committed = (*writer)->Commit({});
   ASSERT_TRUE(committed.ok()) << committed.status().ToString();
-  EXPECT_EQ(committed->version_id, "v2");
+  EXPECT_EQ(committed->version_id, "v1");
   EXPECT_EQ(committed->etag, "x-1");
-  ASSERT_EQ(transport_.request_count() - base_, 6u);
-  EXPECT_EQ(transport_.requests().at(base_ + 3).headers.Get("x-amz-copy-source"),
-            "/b/root/k?versionId=v1");
-  EXPECT_EQ(Request(4), "HEAD http://127.0.0.1:7480/b/root/k");
-  EXPECT_EQ(Request(5), "DELETE http://127.0.0.1:7480/b/root/k?versionId=v1");
+  const auto requests = transport_.requests();
+  ASSERT_EQ(requests.size() - base_, 3u) << "no copy onto itself, no HEAD, no delete";
+  for (size_t i = base_; i < requests.size(); ++i) {
+    EXPECT_EQ(requests[i].headers.Find("x-amz-copy-source"), nullptr);
+    EXPECT_NE(requests[i].method, "DELETE");
+    EXPECT_EQ(requests[i].headers.Find("x-amz-checksum-type"), nullptr) << "RGW keeps none";
+    EXPECT_EQ(requests[i].headers.Find("x-amz-checksum-crc32c"), nullptr);
+  }
 }
 
-TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersion) {
+TEST_F(S3VersionsTest, ChunkedCommitWithALearntCrcIsOneUploadOnAVersionedBucket) {
   CheckVersioned();
-  ExpectStampedCommitLeavesOneVersion(transport_, *backend_, base_);
+  ExpectLearntCrcCommitIsOneUpload(transport_, *backend_, base_);
 }
 
-TEST_F(S3VersionsTest, StampedChunkedCommitLeavesOneVersionWithoutLearningVersions) {
-  // A sync never asks the bucket's versioning; the completion's version id tells.
-  ExpectStampedCommitLeavesOneVersion(transport_, *backend_, base_);
+TEST_F(S3VersionsTest, ChunkedCommitWithALearntCrcIsOneUploadWithoutLearningVersions) {
+  ExpectLearntCrcCommitIsOneUpload(transport_, *backend_, base_);
+}
+
+// Where the store keeps a full-object checksum (S3Options::full_object_checksums: AWS), the
+// CRC32C goes with the upload: CreateMultipartUpload asks CRC32C of type FULL_OBJECT, each
+// part carries its CRC32C, and the completion names the whole object's (learnt while streaming,
+// else the spec's ferry-crc32c), which the store checks and keeps. Still no copy.
+class S3FullObjectChecksumTest : public ::testing::Test {
+ protected:
+  S3FullObjectChecksumTest() : creds_(s3::Credentials{"AK", "SK", ""}) {
+    s3::S3Options o;
+    o.endpoint = "http://127.0.0.1:7480";
+    o.region = "us-east-1";
+    o.retry.max_attempts = 1;
+    o.full_object_checksums = true;
+    client_ = std::make_unique<s3::S3Client>(o, transport_, creds_, clock_);
+    backend_ = std::make_unique<S3Backend>(*client_, "b", "");
+    transport_.SetHandler([](const http::HttpRequest& r) {
+      if (r.method == "POST" && r.url.ends_with("?uploads")) {
+        return FakeReply::Ok(
+            "<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
+            "</InitiateMultipartUploadResult>");
+      }
+      if (r.method == "PUT") {
+        http::Headers h;
+        h.Add("ETag", "\"0123456789abcdef0123456789abcdef\"");
+        return FakeReply::Ok(r.headers.Get("x-amz-copy-source").empty()
+                                 ? ""
+                                 : "<CopyPartResult><ETag>\"0123456789abcdef0123456789abcdef"
+                                   "\"</ETag></CopyPartResult>",
+                             h);
+      }
+      if (r.method == "GET") {  // ListParts: the part copied on the server, checksummed there
+        return FakeReply::Ok(
+            "<ListPartsResult><IsTruncated>false</IsTruncated><Part><PartNumber>1</PartNumber>"
+            "<ETag>\"0123456789abcdef0123456789abcdef\"</ETag><Size>3</Size>"
+            "<ChecksumCRC32C>AAAAAA==</ChecksumCRC32C></Part></ListPartsResult>");
+      }
+      return FakeReply::Ok(
+          "<CompleteMultipartUploadResult><ETag>\"x-1\"</ETag></CompleteMultipartUploadResult>");
+    });
+  }
+
+  // The request of `method` whose URL has `url_part`, the last one sent.
+  ferry::testing::RecordedRequest Last(const std::string& method,
+                                       const std::string& url_part) const {
+    const auto requests = transport_.requests();
+    for (auto it = requests.rbegin(); it != requests.rend(); ++it) {
+      if (it->method == method && it->url.find(url_part) != std::string::npos) return *it;
+    }
+    ADD_FAILURE() << "no " << method << " " << url_part;
+    return {};
+  }
+
+  FakeTransport transport_;
+  FakeClock clock_;
+  s3::StaticCredentials creds_;
+  std::unique_ptr<s3::S3Client> client_;
+  std::unique_ptr<S3Backend> backend_;
+};
+
+TEST_F(S3FullObjectChecksumTest, ALearntCrcIsTheStoresFullObjectChecksum) {
+  WriteSpec spec;
+  spec.size = 6;
+  auto writer = backend_->OpenChunkWriter("k", spec, 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  const auto create = Last("POST", "?uploads");
+  EXPECT_EQ(create.headers.Get("x-amz-checksum-algorithm"), "CRC32C");
+  EXPECT_EQ(create.headers.Get("x-amz-checksum-type"), "FULL_OBJECT");
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("abc"), {}).ok());
+  EXPECT_EQ(Last("PUT", "partNumber=1").headers.Get("x-amz-checksum-crc32c"),
+            checksum::Compute(checksum::Algorithm::kCrc32c, checksum::AsBytes("abc")));
+  ASSERT_TRUE((*writer)->WriteChunk(2, 3, checksum::AsBytes("def"), {}).ok());
+  const uint32_t crc = checksum::Crc32c(checksum::AsBytes("abcdef"));
+  (*writer)->AddMetadataOnCommit({{"ferry-crc32c", checksum::Hex32(crc)}});
+  auto committed = (*writer)->Commit({});
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  const auto complete = Last("POST", "uploadId=u1");
+  EXPECT_EQ(complete.headers.Get("x-amz-checksum-crc32c"),
+            checksum::EncodeCrc(checksum::Algorithm::kCrc32c, crc));
+  EXPECT_EQ(complete.headers.Get("x-amz-checksum-type"), "FULL_OBJECT");
+  EXPECT_EQ(transport_.request_count(), 4u) << "create, two parts, complete: no copy";
+}
+
+TEST_F(S3FullObjectChecksumTest, AKnownCrcIsSentTooButNotForPartsCopiedOnTheServer) {
+  // Known before the upload (a local file's pre-pass, a source's ferry-crc32c the caller
+  // compared with the bytes it streamed): the spec's value.
+  WriteSpec spec;
+  spec.size = 3;
+  spec.metadata["ferry-crc32c"] = checksum::Hex32(checksum::Crc32c(checksum::AsBytes("abc")));
+  auto writer = backend_->OpenChunkWriter("k", spec, 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("abc"), {}).ok());
+  ASSERT_TRUE((*writer)->Commit({}).ok());
+  EXPECT_EQ(Last("POST", "uploadId=u1").headers.Get("x-amz-checksum-crc32c"),
+            checksum::Compute(checksum::Algorithm::kCrc32c, checksum::AsBytes("abc")));
+  // A part copied on the server was never read here: the source's claimed CRC32C is not sent
+  // as the whole object's (the store combines the parts' CRC32Cs alone).
+  S3Backend source(*client_, "src", "");
+  ObjectInfo object;
+  object.key = "s";
+  object.size = 3;
+  object.etag = "e";
+  writer = backend_->OpenChunkWriter("k2", spec, 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->CopyChunk(1, source, object, 0, 3, {}).ok());
+  ASSERT_TRUE((*writer)->Commit({}).ok());
+  const auto complete = Last("POST", "uploadId=u1");
+  EXPECT_NE(complete.url.find("/k2?"), std::string::npos) << complete.url;
+  EXPECT_EQ(complete.headers.Find("x-amz-checksum-crc32c"), nullptr);
+  EXPECT_NE(complete.body.find("<ChecksumCRC32C>AAAAAA==</ChecksumCRC32C>"), std::string::npos)
+      << complete.body;
+}
+
+TEST_F(S3FullObjectChecksumTest, AnotherAlgorithmAskedForIsKeptAsItIs) {
+  WriteSpec spec;
+  spec.size = 3;
+  spec.checksum_algorithm = checksum::Algorithm::kSha256;
+  auto writer = backend_->OpenChunkWriter("k", spec, 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  const auto create = Last("POST", "?uploads");
+  EXPECT_EQ(create.headers.Get("x-amz-checksum-algorithm"), "SHA256");
+  EXPECT_EQ(create.headers.Find("x-amz-checksum-type"), nullptr);
+  ASSERT_TRUE((*writer)->Abort().ok());
 }
 
 TEST_F(S3VersionsTest, ServerSideCopyAsksNoVersionUnlessVersionsWereLearnt) {
