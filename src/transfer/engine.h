@@ -11,7 +11,10 @@
 // copies, resumed uploads, checks) uses it.
 //
 // Integrity: ferry's full-object CRC32C is computed while data streams through (per part, then
-// combined) and recorded in x-amz-meta-ferry-crc32c; when the source declares a checksum (its
+// combined) and recorded in x-amz-meta-ferry-crc32c where it is known before the write (a
+// multipart write that learnt it while streaming hands it to the writer, which keeps it as the
+// store's full-object checksum on AWS and nowhere on RGW: no second write for it, storage/s3
+// multipart.cc); when the source declares a checksum (its
 // own ferry-crc32c, or a pre-pass over a local file) the streamed value is compared before the
 // upload is completed, and a mismatch aborts it. A single-part source MD5 ETag is compared with
 // the ETag the destination returns (the destination computed it from the bytes it stored).
