@@ -61,8 +61,9 @@ Status RefusedRead(const ObjectInfo& v, CopyChecks& checks, uint32_t crc, const 
   checks.lasting = true;
   return Status::DataLoss(std::string(kReadTwiceAlike) + " (CRC32C " + checksum::Hex32(crc) +
                           ") do not match what version " + VersionName(v) + " declares (" +
-                          DeclaredTextOf(v) + "): a stale or forged claim, or bytes damaged at rest, not a fault "
-                          "of the transfer; nothing was written");
+                          DeclaredTextOf(v) +
+                          "): a stale or forged claim, or bytes damaged at rest, not a fault of "
+                          "the transfer; nothing was written");
 }
 
 // Why nothing `v` declares could prove the bytes of a copy of it: the warning of an unverified
@@ -170,7 +171,8 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
     return RefusedRead(
         v, checks, crc,
         Status::DataLoss("the bytes read do not match what the source version declares (" +
-                         DeclaredTextOf(v) + "): corrupted on the way? read again; nothing was written"));
+                         DeclaredTextOf(v) +
+                         "): corrupted on the way? read again; nothing was written"));
   }
   checks.unverified = verdict == transfer::WholeCheck::kUnverified;
   if (checks.unverified) checks.unverified_why = UnverifiedReasonOf(v, false, false);
@@ -264,7 +266,8 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, VersionCopy& copy
           v, checks, crc,
           Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
                            ") differs from the ferry-crc32c the source version declares (" +
-                           checksum::Hex32(*check.crc32c) + "): corrupted on the way? read again")));
+                           checksum::Hex32(*check.crc32c) +
+                           "): corrupted on the way? read again")));
     }
   } else {
     // The version's declared full-object CRC where it has one, else its ETag's layout.

@@ -263,7 +263,9 @@ class KeyPass {
         if (!s.ok()) return FailAll(v, wanted, s);
       }
       replica = IsReplica(*details, o_.source_name, connected_);
-      if (replica) replica_why = std::string(kReplicaRowOf) + details->metadata.at(kMetaReplicaOrigin);
+      if (replica) {
+        replica_why = std::string(kReplicaRowOf) + details->metadata.at(kMetaReplicaOrigin);
+      }
     }
     for (const Winner& w : wanted) {
       if (!replica && details && details->etag_opaque && !w.rule->sse_kms_objects) {

@@ -396,7 +396,8 @@ Result<transport::UnpackResult> UnpackTransported(const TransportUnpack& u,
     }
     FERRY_ASSIGN_OR_RETURN(std::optional<std::string> found,
                            FindReplicaOf(dst, e.header.key, e.header.metadata,
-                                         ReplicaFacts{.size = e.header.size, .md5_etag = {}}, stop));
+                                         ReplicaFacts{.size = e.header.size, .md5_etag = {}},
+                                         stop));
     if (!found) return false;
     FERRY_RETURN_IF_ERROR(complete(e, *found));
     return true;

@@ -149,11 +149,12 @@ struct ReplicaFacts {
 
 // The version of `key` on `dst` that is the replica of the original whose replica marks are
 // `marks` (MarkReplica's metadata; IsReplicaOf decides) and that agrees with `facts`, among the
-// key's 16 newest versions; nullopt when none (or `dst` keeps no versions). A version that cannot be read (other than
-// gone) is an error, never "none": the caller would write the version twice. The unstamped
-// first version an interrupted chunked commit leaves right below its replica (completed, copied
-// onto itself with its ferry-crc32c, and killed before deleting the first) is deleted, as the
-// commit would have: each source version has one version at the destination.
+// key's 16 newest versions; nullopt when none (or `dst` keeps no versions). A version that
+// cannot be read (other than gone) is an error, never "none": the caller would write the
+// version twice. The unstamped first version an interrupted chunked commit leaves right below
+// its replica (completed, copied onto itself with its ferry-crc32c, and killed before deleting
+// the first; the same ETag and size) is deleted, as the commit would have: each source version
+// has one version at the destination.
 Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const std::string& key,
                                                  const std::map<std::string, std::string>& marks,
                                                  const ReplicaFacts& facts, std::stop_token stop);
