@@ -22,8 +22,8 @@
 // it is on the destination) every `checkpoint_every` entries, before the archive is deleted,
 // and once done; no entry at or beyond recorded watermark + `window` is ever started. A
 // crashed unpack resumes at the recorded watermark: each entry of the next `window` is looked
-// at first (a Stat of the destination: same size, ferry CRC32C and ferry-mtime as the entry =
-// written, not written again), every later one is written. `window` must be the same for every attempt on
+// at first (a Stat of the destination: same size, ferry CRC32C and ferry-mtime as the entry,
+// and its bytes read back have the entry's CRC32C = written, not written again), every later one is written. `window` must be the same for every attempt on
 // an archive (the default everywhere). An archive already gone from staging with the journal
 // at its end is done (the crash came after the delete).
 //

@@ -5,22 +5,37 @@
 #include <utility>
 
 #include "checksum/checksum.h"
+#include "transfer/content.h"
 
 namespace ferry::transport {
 namespace {
 
+// Chunks of the read that confirms an entry already there (under the executor's budget).
+constexpr uint64_t kUnpackConfirmChunk = 1ull << 20;
+
 // Whether the destination holds the entry already (written by an interrupted unpack): its
-// bytes (size, CRC32C) and the source mtime the write records (ferry-mtime, unpack.cc SpecOf).
+// bytes (size, and the CRC32C of the bytes read back: the entry's CRC32C is a fact of the
+// archive, the destination's ferry-crc32c only a claim, which a tool that rewrote the object
+// may have kept: docs/design/integrity.md §8) and the source mtime the write records
+// (ferry-mtime, unpack.cc SpecOf). The claims only select the objects worth reading: at most
+// `window` entries of a resumed unpack are looked at.
 // The same bytes with another source mtime are an earlier copy, from before a change that kept
 // the bytes (new metadata, Content-Type or tags: the planner sees it by the source's newer
 // LastModified): that entry is still to be written.
-Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::stop_token stop) {
+Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e,
+                          transfer::ByteBudget& budget, std::stop_token stop) {
   auto info = dst.Stat(e.header.key, false, stop);
   if (!info.ok() && info.status().code() == ErrorCode::kNotFound) return false;
   FERRY_RETURN_IF_ERROR(info.status());
   const auto mtime = info->metadata.find(storage::kMetaMtime);
-  return info->size == e.header.size && info->crc32c() == e.crc32c &&
-         mtime != info->metadata.end() && mtime->second == std::to_string(e.header.mtime_ns);
+  if (info->size != e.header.size || info->crc32c() != e.crc32c ||
+      mtime == info->metadata.end() || mtime->second != std::to_string(e.header.mtime_ns)) {
+    return false;
+  }
+  FERRY_ASSIGN_OR_RETURN(transfer::ContentDigest read,
+                         transfer::ReadDigest(dst, *info, budget, kUnpackConfirmChunk,
+                                              /*with_md5=*/false, stop));
+  return read.crc32c == e.crc32c;
 }
 
 }  // namespace
@@ -28,7 +43,7 @@ Result<bool> AlreadyThere(storage::Backend& dst, const archive::Entry& e, std::s
 Result<bool> EntryPresent(storage::Backend& dst, const archive::Entry& e,
                           const UnpackOptions& o, std::stop_token stop) {
   if (o.present) return o.present(e);
-  return AlreadyThere(dst, e, stop);
+  return AlreadyThere(dst, e, o.executor->budget(), stop);
 }
 
 // --- EntryWriters ---

@@ -10,7 +10,8 @@
 //    so no worker ever waits for another task.
 //
 // EntryPresent: whether the destination holds an entry a crashed attempt may have written
-// (options.present, else a Stat: same size, ferry CRC32C and ferry-mtime as the entry).
+// (options.present, else a Stat: same size, ferry CRC32C and ferry-mtime as the entry, then the
+// bytes read back must have the entry's CRC32C: the ferry-* values are claims).
 //
 // Thread-safety: EntryWriters' public methods are called by the reading thread (Done and Fail
 // also by its own threads); PartUploader's by one thread.

@@ -205,6 +205,41 @@ TEST_F(UnpackTest, ARetryRewritesAnEarlierObjectOfTheSameBytesButNotItsOwnWrite)
   }
 }
 
+// The destination's ferry-crc32c and ferry-mtime are claims (docs/design/integrity.md §8): an
+// object of the entry's size that carries exactly what this archive's write records, but whose
+// bytes another tool changed keeping the metadata, is not the entry: a resumed unpack reads it
+// back and writes the entry again. Before, the claims alone made it "already there".
+TEST_F(UnpackTest, AResumeWritesAgainAnObjectWhoseClaimsMatchButNotItsBytes) {
+  Stage(3, 100);
+  MemoryJournal full;
+  MemoryBackend once;
+  ASSERT_TRUE(UnpackArchive(staging_, "a.fza", once, full, [&] {
+    UnpackOptions o = Options();
+    o.keep_archive = true;
+    return o;
+  }(), {}).ok());
+  for (const std::string key : {"k/0.csv", "k/1 ünï +%.txt", "k/2.csv"}) {
+    auto info = once.Stat(key, true, {});
+    ASSERT_TRUE(info.ok());
+    storage::WriteSpec same;
+    same.size = info->size;
+    same.content = info->content;
+    same.metadata = info->metadata;  // the entry's ferry-crc32c and ferry-mtime
+    same.tags = info->tags;
+    std::string body = *once.Contents(key);
+    if (key == "k/1 ünï +%.txt") body[10] = body[10] == 'z' ? 'y' : 'z';  // changed, same size
+    ASSERT_TRUE(dst_.Put(key, checksum::AsBytes(body), same, {}).ok());
+  }
+  dst_.ResetCounts();
+  MemoryJournal journal;
+  journal.mark = 0;  // an attempt started (and crashed): the window is looked at
+  auto r = UnpackArchive(staging_, "a.fza", dst_, journal, Options(), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->already_present, 2u);
+  EXPECT_EQ(r->written, 1u);
+  EXPECT_EQ(dst_.Contents("k/1 ünï +%.txt"), src_.Contents("k/1 ünï +%.txt"));
+}
+
 // Writers slower than the archive is decoded: the window waits on the recorded watermark. It is
 // recorded in steps of an eighth of the window, not once per entry the writers finish (each
 // record is a transaction, and with claims two requests to staging).
