@@ -8,7 +8,7 @@
 //  2. both ETags plain MD5s              -> equal: identical ("md5"); different: differ ("md5")
 //                                           once HEADs show both are MD5s (not SSE-KMS/SSE-C)
 //     both the same multipart ETag       -> identical ("etag")
-//  3. (details: HEAD of the S3 sides)    ferry's CRC32C on both -> compare ("crc32c")
+//  3. (details: HEAD of the S3 sides)
 //     the same x-amz-checksum-* algorithm declared for the full object on both -> compare
 //                                           ("checksum-crc32", ...); two equal composite SHA
 //                                           values over the same part count -> identical
@@ -25,6 +25,9 @@
 //  5. with --download (or when the second side is a local file): read the other side too and
 //     compare the two MD5s ("content"); otherwise the pair is size-only ("size only": sizes
 //     agree, content not checked).
+// ferry's CRC32C (x-amz-meta-ferry-crc32c) decides nothing: it is a writer's claim, which a
+// tool that changed the bytes may have kept (docs/design/integrity.md §8); equal or unequal
+// claims only label a size-only reason.
 // With --metadata, a pair found identical or size-only is then compared by user metadata
 // (x-amz-meta-*, ferry's own ferry-* keys left out) and Content-Type, when both sides store
 // metadata; a difference makes it differ ("metadata: <what>").
