@@ -49,7 +49,8 @@ check "pass A -> B succeeds" [ "$rc" = 0 ]
 check "no replica skipped at A" [ "$(json_field "$WORK/ab1.json" replicas_skipped)" = 0 ]
 at_b() { aws_side b s3api head-object --bucket "$B" --key "$1" >/dev/null 2>&1; }
 check "the object whose origin names elsewhere reached B" at_b third
-origin=$(aws_side b s3api head-object --bucket "$B" --key third --query 'Metadata."ferry-replica-origin"' --output text)
+origin=$(aws_side b s3api head-object --bucket "$B" --key third \
+  --query 'Metadata."ferry-replica-origin"' --output text 2>/dev/null || true)
 check "at B it is marked as A's own write ($origin)" [ "$origin" = "ra:$A/" ]
 
 # the reverse pass, with a state of its own: the marks alone stop the loop
@@ -60,7 +61,7 @@ check "B's two replicas are skipped" [ "$(json_field "$WORK/ba1.json" replicas_s
 check "nothing replicated back to A" [ "$(json_field "$WORK/ba1.json" replicated)" = 0 ]
 versions_of() {  # versions_of a|b BUCKET KEY: how many versions the key has
   aws_side "$1" s3api list-object-versions --bucket "$2" --prefix "$3" \
-    --query "length(Versions[?Key=='$3'])" --output text
+    --query "length(Versions[?Key=='$3'] || \`[]\`)" --output text
 }
 check "A holds one version of each key" \
   [ "$(versions_of a "$A" third)$(versions_of a "$A" own)" = 11 ]
@@ -92,7 +93,7 @@ check "the pass reports a failure (exit $rc)" [ "$rc" != 0 ]
 check "one version failed" [ "$(json_field "$WORK/ab2.json" failed)" = 1 ]
 check "the newer version replicated in the same pass" \
   [ "$(json_field "$WORK/ab2.json" replicated)" = 1 ]
-aws_side b s3api get-object --bucket "$B" --key forged "$WORK/got" >/dev/null
+aws_side b s3api get-object --bucket "$B" --key forged "$WORK/got" >/dev/null 2>&1 || true
 check "B's current object is the newer version" cmp -s "$WORK/got" "$WORK/newer"
 check "the forged version was never written to B" [ "$(versions_of b "$B" forged)" = 1 ]
 "$FERRY_BIN" --config "$WORK/ab.toml" replicate status --state "$WORK/ab.db" --json \
