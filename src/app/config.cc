@@ -599,7 +599,8 @@ Status ParseServe(const toml::table& t, const std::string& src,
       t, where,
       {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
        "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key",
-       "unpack_regions", "replication_events", "cache", "unpack"}));
+       "unpack_regions", "replication_events", "cache", "unpack", "admin_listen",
+       "admin_token_env"}));
   FERRY_RETURN_IF_ERROR(ParseServeRoles(t, src, remotes, out));
   if (const toml::node* n = t.get("replication_events")) {
     FERRY_RETURN_IF_ERROR(ParseReplicationEvents(*n, src, out.replication_events));
@@ -611,6 +612,8 @@ Status ParseServe(const toml::table& t, const std::string& src,
   FERRY_RETURN_IF_ERROR(ReadString(t, "listen", out.listen, where));
   if (out.listen.empty()) return Status::InvalidArgument(where + ": 'listen' is empty");
   FERRY_RETURN_IF_ERROR(ReadString(t, "token_env", out.token_env, where));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "admin_listen", out.admin_listen, where));
+  FERRY_RETURN_IF_ERROR(ReadString(t, "admin_token_env", out.admin_token_env, where));
   FERRY_RETURN_IF_ERROR(ReadBool(t, "insecure_no_auth", out.insecure_no_auth, where));
   if (out.insecure_no_auth && !out.token_env.empty()) {
     return Status::InvalidArgument(where + ": 'insecure_no_auth' with 'token_env': an intake "

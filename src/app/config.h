@@ -78,7 +78,10 @@
 //                                       # (replicate/sla.h): an age as --older-than takes it
 //
 //   [serve]                             # `ferry serve` (docs/design/serve.md)
-//   listen = "127.0.0.1:9380"           # /healthz, /metrics, the JSON API and event intake
+//   listen = "127.0.0.1:9380"           # /events and /healthz; the admin paths (/metrics,
+//                                       # /api/status, the dashboard) too while it is loopback
+//   admin_listen = "127.0.0.1:9381"     # optional: the admin paths (and /healthz) here only
+//   admin_token_env = "FERRY_ADMIN_TOKEN"  # optional: admin paths need Authorization: Bearer T
 //   replicate = ["ra:photos"]           # sources replicated continuously by the rules above
 //   scan_interval = "1h"                # the repair scan (also at start); plan::ParseAge text
 //   token_env = "FERRY_EVENTS_TOKEN"    # event intake on: the token a notification carries
@@ -267,6 +270,10 @@ struct UnpackRoleConfig {
 struct ServeConfig {
   bool present = false;  // the file has a [serve] table
   std::string listen = "127.0.0.1:9380";
+  // The admin paths' listener ("": none; docs/design/serve.md, "Listeners") and the variable
+  // holding their bearer token ("": none).
+  std::string admin_listen;
+  std::string admin_token_env;
   std::vector<std::string> replicate;  // source locations, as given
   std::chrono::seconds scan_interval{3600};
   std::string token_env;  // "": no event intake (unless sns_topics or insecure_no_auth)

@@ -1,4 +1,5 @@
-// SnsCertCache (sns_certs.h): SNS signing certificates by URL, fetched when missing or expired.
+// SnsCertCache (sns_certs.h): SNS signing certificates by URL, fetched when missing or expired,
+// kept once a signature verified with them.
 #include "serve/sns_certs.h"
 
 #include <algorithm>
@@ -23,25 +24,32 @@ size_t SnsCertCache::size() const {
   return entries_.size();
 }
 
-Result<std::string> SnsCertCache::Get(const std::string& url, std::stop_token stop) {
-  FERRY_RETURN_IF_ERROR(events::CheckSigningCertUrl(url));
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(url);
-    if (it != entries_.end()) {
-      if (clock_.Now() < it->second.not_after) {
-        it->second.last_used = ++uses_;
-        return it->second.pem;
-      }
-      entries_.erase(it);  // expired: fetched again (SNS may have put a new one there)
-    }
-  }
-  FERRY_RETURN_IF_ERROR(TakeFetchBudget());
-  FERRY_ASSIGN_OR_RETURN(std::string pem, Fetch(url, stop));
-  FERRY_ASSIGN_OR_RETURN(const auto not_after, events::SnsCertificateNotAfter(pem, clock_.Now()));
+std::optional<std::string> SnsCertCache::Cached(const std::string& url) {
   std::lock_guard lock(mu_);
-  Keep(url, {.pem = pem, .not_after = not_after, .last_used = ++uses_});
+  auto it = entries_.find(url);
+  if (it == entries_.end()) return std::nullopt;
+  if (clock_.Now() < it->second.not_after) {
+    it->second.last_used = ++uses_;
+    return it->second.pem;
+  }
+  entries_.erase(it);  // expired: fetched again (SNS may have put a new one there)
+  return std::nullopt;
+}
+
+Result<std::string> SnsCertCache::Fetch(const std::string& url, std::stop_token stop) {
+  FERRY_RETURN_IF_ERROR(events::CheckSigningCertUrl(url));
+  FERRY_RETURN_IF_ERROR(TakeFetchBudget());
+  FERRY_ASSIGN_OR_RETURN(std::string pem, Download(url, stop));
+  FERRY_RETURN_IF_ERROR(events::SnsCertificateNotAfter(pem, clock_.Now()).status());
   return pem;
+}
+
+void SnsCertCache::Keep(const std::string& url, const std::string& pem) {
+  Result<std::chrono::system_clock::time_point> not_after =
+      events::SnsCertificateNotAfter(pem, clock_.Now());
+  if (!not_after.ok()) return;
+  std::lock_guard lock(mu_);
+  KeepLocked(url, {.pem = pem, .not_after = *not_after, .last_used = ++uses_});
 }
 
 Status SnsCertCache::TakeFetchBudget() {
@@ -60,7 +68,7 @@ Status SnsCertCache::TakeFetchBudget() {
   return Status::Ok();
 }
 
-Result<std::string> SnsCertCache::Fetch(const std::string& url, std::stop_token stop) {
+Result<std::string> SnsCertCache::Download(const std::string& url, std::stop_token stop) {
   http::HttpRequest request;
   request.method = "GET";
   request.url = url;
@@ -68,6 +76,7 @@ Result<std::string> SnsCertCache::Fetch(const std::string& url, std::stop_token 
   http::StringSink sink(options_.max_bytes);
   Result<http::HttpResponse> response = transport_.Send(request, sink, stop);
   if (!response.ok()) {
+    if (response.status().code() == ErrorCode::kCancelled) return response.status();
     if (response.status().code() == ErrorCode::kDataLoss) {
       return events::Refuse(events::Reason::kBadCertificate,
                             url + " answered more than " + std::to_string(options_.max_bytes) +
@@ -87,7 +96,7 @@ Result<std::string> SnsCertCache::Fetch(const std::string& url, std::stop_token 
   return std::move(sink.body());
 }
 
-void SnsCertCache::Keep(const std::string& url, Entry entry) {
+void SnsCertCache::KeepLocked(const std::string& url, Entry entry) {
   const auto now = clock_.Now();
   std::erase_if(entries_, [&](const auto& kv) { return kv.second.not_after <= now; });
   while (!entries_.empty() && entries_.size() >= options_.capacity && !entries_.count(url)) {

@@ -1,13 +1,20 @@
 // SnsGate with a throwaway CA and signing key made here with OpenSSL, a fake HTTPS host and a
 // fake clock: what is signed for an accepted topic passes, anything else is refused before
 // anything is fetched or visited that need not be, and a SubscriptionConfirmation visits its
-// SubscribeURL only once it is verified, of an accepted topic, and on an SNS host.
+// SubscribeURL only once it is verified, of an accepted topic, and on an SNS host. A flood of
+// forged envelopes naming other certificates neither displaces the genuine certificate nor
+// delays genuine deliveries; with a background (ferry serve: the executor), Check never waits on
+// the network (a host that never answers), and SNS's next delivery finds the work done.
 #include "serve/sns_gate.h"
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <future>
+
 #include "serve/sns_test_util.h"
 #include "testing/fake_clock.h"
+#include "transfer/executor.h"
 
 namespace ferry::serve {
 namespace {
@@ -30,7 +37,7 @@ class SnsGateTest : public ::testing::Test {
         certs_(https_, clock_),
         gate_(https_, certs_, clock_,
               {.topics = {std::string(kTopic)}, .confirm_timeout_ms = 1000,
-               .confirm_max_bytes = 4096}) {
+               .confirm_max_bytes = 4096, .background = nullptr, .max_background = 4}) {
     https_.Set(kCert, {.status = 200, .body = Cert(key_.get(), 30), .unreachable = false});
   }
 
@@ -92,8 +99,10 @@ TEST_F(SnsGateTest, BadSignaturesAreRefused) {
   events::SnsEnvelope no_time = Good();
   no_time.timestamp.clear();
   EXPECT_EQ(gate_.Check(no_time).code, 400);
-  // garbled, unknown version and missing field fail before any fetch
-  EXPECT_EQ(https_.count(kCert), 1u);
+  // garbled, unknown version and missing field fail before any fetch; the two that were
+  // checked each fetched the certificate: it is kept only once a signature verified with it
+  EXPECT_EQ(https_.count(kCert), 2u);
+  EXPECT_EQ(certs_.size(), 0u);
 }
 
 TEST_F(SnsGateTest, CertificateProblemsAreSnsCert) {
@@ -199,6 +208,180 @@ TEST_F(SnsGateTest, VerifyDoesNotConfirm) {
   https_.Set(sub.subscribe_url, {.status = 200, .body = "", .unreachable = false});
   EXPECT_TRUE(gate_.Verify(sub).accepted());
   EXPECT_EQ(https_.count(sub.subscribe_url), 0u);
+}
+
+// A host that accepts and never answers: Send returns only once its stop token is requested.
+class HangingHttps : public http::HttpTransport {
+ public:
+  Result<http::HttpResponse> Send(const http::HttpRequest& request, http::BodySink&,
+                                  std::stop_token stop) override {
+    std::unique_lock lock(mu_);
+    asked_.push_back(request.url);
+    changed_.notify_all();
+    changed_.wait(lock, stop, [] { return false; });
+    return Status::Cancelled("GET " + request.url + ": cancelled");
+  }
+  // Waits (bounded) until `n` requests were sent.
+  bool WaitAsked(size_t n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, 10s, [&] { return asked_.size() >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any changed_;
+  std::vector<std::string> asked_;
+};
+
+// Background work queued and run when the test says (SnsGateOptions::background).
+class Deferred {
+ public:
+  SnsBackground Background() {
+    return [this](std::function<void()> work) { queued_.push_back(std::move(work)); };
+  }
+  size_t RunAll() {
+    std::vector<std::function<void()>> now;
+    now.swap(queued_);
+    for (auto& w : now) w();
+    return now.size();
+  }
+
+ private:
+  std::vector<std::function<void()>> queued_;
+};
+
+std::string ForgedCertUrl(int i) {
+  return "https://sns.eu-west-3.amazonaws.com/SimpleNotificationService-forged" +
+         std::to_string(i) + ".pem";
+}
+
+// Anyone who knows the TopicArn can post envelopes naming other certificates on SNS hosts (AWS
+// serves many real ones) with signatures that do not verify with them: they must neither
+// displace the genuine certificate (kept only once a signature verified) nor delay a genuine
+// delivery (which needs no fetch then).
+TEST_F(SnsGateTest, AFloodOfForgedEnvelopesNeitherDisplacesNorStarvesTheGenuineCertificate) {
+  ASSERT_TRUE(gate_.Check(Good()).accepted());
+  for (int i = 0; i < 40; ++i) {
+    https_.Set(ForgedCertUrl(i),
+               {.status = 200, .body = Cert(other_key_.get(), 30), .unreachable = false});
+    events::SnsEnvelope forged = snstest::Notification(R"({"Records":[]})");
+    forged.signing_cert_url = ForgedCertUrl(i);
+    const SnsVerdict v = gate_.Check(snstest::Signed(forged, key_.get()));
+    EXPECT_FALSE(v.accepted()) << i;
+  }
+  EXPECT_EQ(certs_.size(), 1u) << "no forged envelope's certificate is kept";
+  for (int i = 0; i < 3; ++i) {
+    const SnsVerdict genuine = gate_.Check(Good());
+    EXPECT_TRUE(genuine.accepted()) << genuine.code << " " << genuine.message;
+  }
+  EXPECT_EQ(https_.count(kCert), 1u) << "the genuine certificate stayed kept";
+}
+
+// ferry serve calls Check on the HTTP server's one thread: a certificate host or SubscribeURL
+// that never answers must not hold it (nor /healthz and /metrics behind it).
+TEST_F(SnsGateTest, WithABackgroundCheckNeverWaitsOnTheNetwork) {
+  HangingHttps hanging;
+  SnsCertCache certs(hanging, clock_);
+  transfer::Executor executor({.concurrency = 2});
+  std::unique_ptr<transfer::TaskQueue> queue = executor.Open();
+  SnsGate gate(hanging, certs, clock_,
+               {.topics = {std::string(kTopic)},
+                .confirm_timeout_ms = 1000,
+                .confirm_max_bytes = 4096,
+                .background =
+                    [&](std::function<void()> work) {
+                      queue->Push([work = std::move(work)](std::stop_token) { work(); }, false);
+                    },
+                .max_background = 4});
+  auto answered = std::async(std::launch::async, [&] { return gate.Check(Good()); });
+  ASSERT_EQ(answered.wait_for(5s), std::future_status::ready) << "Check waited on the host";
+  const SnsVerdict v = answered.get();
+  EXPECT_EQ(v.code, 503);
+  EXPECT_EQ(v.reason, "sns_cert");
+  EXPECT_TRUE(v.retry_later);
+  ASSERT_TRUE(hanging.WaitAsked(1)) << "the fetch runs in the background";
+  // the same certificate again while its fetch hangs: answered at once, not fetched twice
+  EXPECT_EQ(gate.Check(Good()).code, 503);
+  // a subscription whose certificate is kept, its SubscribeURL hanging: answered at once too
+  certs.Keep(kCert, Cert(key_.get(), 30));
+  const events::SnsEnvelope sub =
+      snstest::Signed(snstest::Confirmation(SnsType::kSubscriptionConfirmation), key_.get());
+  auto confirming = std::async(std::launch::async, [&] { return gate.Check(sub); });
+  ASSERT_EQ(confirming.wait_for(5s), std::future_status::ready) << "Check waited on the host";
+  EXPECT_EQ(confirming.get().reason, "sns_confirm");
+  ASSERT_TRUE(hanging.WaitAsked(2));
+  gate.StopBackground();  // cancels both hanging requests and waits for them
+  EXPECT_EQ(gate.Check(Good()).code, 200) << "the kept certificate needs no background";
+  queue.reset();
+}
+
+TEST_F(SnsGateTest, TheBackgroundsWorkIsFoundByTheNextDelivery) {
+  Deferred deferred;
+  SnsCertCache certs(https_, clock_);
+  SnsGate gate(https_, certs, clock_,
+               {.topics = {std::string(kTopic)},
+                .confirm_timeout_ms = 1000,
+                .confirm_max_bytes = 4096,
+                .background = deferred.Background(),
+                .max_background = 4});
+  // a notification whose certificate is not kept: 503, fetched in the background, then 200
+  SnsVerdict v = gate.Check(Good());
+  EXPECT_EQ(v.code, 503);
+  EXPECT_TRUE(https_.asked().empty()) << "nothing fetched on the caller's thread";
+  EXPECT_EQ(deferred.RunAll(), 1u);
+  EXPECT_EQ(certs.size(), 1u);
+  EXPECT_TRUE(gate.Check(Good()).accepted());
+  EXPECT_EQ(https_.count(kCert), 1u);
+
+  // a forged one's certificate is fetched in the background but not kept
+  https_.Set(ForgedCertUrl(1),
+             {.status = 200, .body = Cert(other_key_.get(), 30), .unreachable = false});
+  events::SnsEnvelope forged = snstest::Notification(R"({"Records":[]})");
+  forged.signing_cert_url = ForgedCertUrl(1);
+  forged = snstest::Signed(forged, key_.get());
+  EXPECT_EQ(gate.Check(forged).code, 503);
+  EXPECT_EQ(deferred.RunAll(), 1u);
+  EXPECT_EQ(certs.size(), 1u);
+  EXPECT_EQ(gate.Check(forged).code, 503) << "fetched again, refused again, never kept";
+
+  // a subscription: visited in the background, its outcome answered to the next delivery once
+  const events::SnsEnvelope sub =
+      snstest::Signed(snstest::Confirmation(SnsType::kSubscriptionConfirmation), key_.get());
+  https_.Set(sub.subscribe_url, {.status = 200, .body = "", .unreachable = false});
+  v = gate.Check(sub);
+  EXPECT_EQ(v.code, 503);
+  EXPECT_EQ(v.reason, "sns_confirm");
+  EXPECT_EQ(gate.Check(sub).code, 503) << "still confirming";
+  deferred.RunAll();
+  EXPECT_EQ(https_.count(sub.subscribe_url), 1u);
+  EXPECT_TRUE(gate.Check(sub).accepted());
+  // one the SubscribeURL refuses: 502 to the next delivery
+  https_.Set(sub.subscribe_url, {.status = 403, .body = "expired", .unreachable = false});
+  EXPECT_EQ(gate.Check(sub).code, 503);
+  deferred.RunAll();
+  EXPECT_EQ(gate.Check(sub).code, 502);
+  EXPECT_EQ(https_.count(sub.subscribe_url), 2u);
+  deferred.RunAll();
+}
+
+TEST_F(SnsGateTest, ASubscriptionWhoseCertificateIsNotKeptIsConfirmedByTheSameTask) {
+  Deferred deferred;
+  SnsCertCache certs(https_, clock_);
+  SnsGate gate(https_, certs, clock_,
+               {.topics = {std::string(kTopic)},
+                .confirm_timeout_ms = 1000,
+                .confirm_max_bytes = 4096,
+                .background = deferred.Background(),
+                .max_background = 4});
+  const events::SnsEnvelope sub =
+      snstest::Signed(snstest::Confirmation(SnsType::kSubscriptionConfirmation), key_.get());
+  https_.Set(sub.subscribe_url, {.status = 200, .body = "", .unreachable = false});
+  EXPECT_EQ(gate.Check(sub).reason, "sns_cert");
+  EXPECT_EQ(deferred.RunAll(), 1u);
+  // visited even if SNS never delivered it again
+  EXPECT_EQ(https_.count(sub.subscribe_url), 1u);
+  EXPECT_TRUE(gate.Check(sub).accepted());
+  EXPECT_EQ(https_.count(sub.subscribe_url), 1u);
 }
 
 }  // namespace

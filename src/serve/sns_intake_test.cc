@@ -56,7 +56,9 @@ class SnsIntakeTest : public ::testing::Test {
     gate_ = std::make_unique<SnsGate>(https_, *certs_, clock_,
                                       SnsGateOptions{.topics = {std::string(snstest::kTopic)},
                                                      .confirm_timeout_ms = 1000,
-                                                     .confirm_max_bytes = 4096});
+                                                     .confirm_max_bytes = 4096,
+                                                     .background = nullptr,
+                                                     .max_background = 4});
     intake_ = std::make_unique<EventIntake>(
         *store_, IntakeOptions{.token = "s3cret", .max_body = 1 << 20}, registry_);
     intake_->SetSources({{.name = "ra:photos/", .bucket = "photos", .prefix = "", .run = run_}});

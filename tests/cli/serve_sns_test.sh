@@ -9,6 +9,10 @@
 # SubscribeURL visited), one of another topic refused (not visited), a Notification of an object
 # written to region A gets it replicated to region B (there is no bucket notification and no
 # scan meanwhile: only the envelope says so), a forged one is refused and counted in /metrics.
+# The certificate fetch and the SubscribeURL visit run in the background (the HTTP server's one
+# thread never waits on them): the first delivery of an envelope whose certificate is not kept
+# yet is answered 503, and SNS's next delivery finds the work done. Last, an SNS host that
+# accepts connections and never answers: /healthz is answered at once all the same.
 source "$(dirname "$0")/testlib.bash"
 FAKE_SNS="$(dirname "$0")/../tools/fake_sns.py"
 A=$(new_bucket ra)
@@ -35,8 +39,10 @@ python3 "$FAKE_SNS" serve --cert "$WORK/tls.pem" --key "$WORK/tls.key" \
   > "$WORK/sns.out" 2> "$WORK/sns.err" &
 sns_pid=$!
 pid=
+mute_pid=
 stop_all() {  # what this test started, by PID
   [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true
+  [ -z "$mute_pid" ] || kill "$mute_pid" 2>/dev/null || true
   kill "$sns_pid" 2>/dev/null || true
 }
 trap 'stop_all; cleanup' EXIT
@@ -83,11 +89,18 @@ post() { curl -s -o "$WORK/answer" -w '%{http_code}' -X POST -H 'Content-Type: t
   -H 'x-amz-sns-message-type: Notification' --data-binary @- "$URL/events"; }
 confirm_url() { echo "https://$SNS_HOST/?Action=ConfirmSubscription&TopicArn=$1&Token=$2"; }
 
-# subscriptions: confirmed for the accepted topic only
-code=$(envelope --type SubscriptionConfirmation --topic "$TOPIC" --token tok-good \
-  --subscribe-url "$(confirm_url "$TOPIC" tok-good)" | post)
-check "a subscription of the accepted topic: 200" [ "$code" = 200 ]
-check "  and its SubscribeURL was visited" grep -q "^$SNS_HOST Action=ConfirmSubscription.*Token=tok-good" "$WORK/confirms.log"
+# subscriptions: confirmed for the accepted topic only; the first delivery is answered at once
+# (503: the certificate is fetched and the SubscribeURL visited in the background), SNS's next
+# delivery gets the outcome
+envelope --type SubscriptionConfirmation --topic "$TOPIC" --token tok-good \
+  --subscribe-url "$(confirm_url "$TOPIC" tok-good)" > "$WORK/sub.json"
+code=$(post < "$WORK/sub.json")
+check "a subscription of the accepted topic: 503 at first" [ "$code" = 503 ]
+visited() { grep -q "^$SNS_HOST Action=ConfirmSubscription.*Token=tok-good" "$WORK/confirms.log"; }
+check "  its SubscribeURL is visited in the background" wait_for 10 visited
+delivered_ok() { [ "$(post < "$WORK/sub.json")" = 200 ]; }
+check "  SNS's next delivery: 200" wait_for 10 delivered_ok
+check "  visited once" [ "$(grep -c tok-good "$WORK/confirms.log")" = 1 ]
 code=$(envelope --type SubscriptionConfirmation --topic "$OTHER" --token tok-other \
   --subscribe-url "$(confirm_url "$OTHER" tok-other)" | post)
 check "a subscription of another topic: 403" [ "$code" = 403 ]
@@ -146,6 +159,44 @@ check "  counted as sns_cert" grep -q 'ferry_events_refused_total{reason="sns_ce
 kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 check "SIGTERM ends it with exit 0" [ "$rc" = 0 ]
+
+# an SNS host that accepts connections and never answers: the envelope is answered 503 at once
+# and /healthz stays answered while the fetch waits (it used to run on the server's thread:
+# everything behind it waited for the fetch's timeouts)
+python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+' "$WORK/mute.port" &
+mute_pid=$!
+for _ in $(seq 1 50); do [ -s "$WORK/mute.port" ] && break; sleep 0.1; done
+sed -i "s|^sns_ca_bundle = .*|sns_ca_bundle = \"$WORK/ca.pem\"|; s|^sns_test_connect_to = .*|sns_test_connect_to = \"127.0.0.1:$(cat "$WORK/mute.port")\"|" "$CONF"
+"$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve3.out" 2> "$WORK/serve3.err" &
+pid=$!
+for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+envelope --type Notification --topic "$TOPIC" --message "$(record new/evented.txt)" > "$WORK/n.json"
+started=$(date +%s.%N)
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST --data-binary @"$WORK/n.json" "$URL/events")
+answered=$(python3 -c "print(round($(date +%s.%N) - $started, 2))")
+check "a certificate host that never answers: 503 within 1 s (took $answered s)" \
+  python3 -c "import sys; sys.exit(0 if '$code' == '503' and $answered < 1 else 1)"
+posts=()
+for _ in 1 2 3; do  # more of them while the fetch waits on the mute host
+  curl -s -m 10 -o /dev/null -X POST --data-binary @"$WORK/n.json" "$URL/events" &
+  posts+=($!)
+done
+healthz_at_once() { curl -sf -m 1 -o /dev/null "$URL/healthz"; }
+check "  /healthz answered within 1 s while the fetch waits" healthz_at_once
+check "  and again" healthz_at_once
+wait "${posts[@]}" 2>/dev/null || true
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+check "SIGTERM ends it with exit 0 (the fetch cancelled)" [ "$rc" = 0 ]
+kill "$mute_pid" 2>/dev/null || true
+wait "$mute_pid" 2>/dev/null || true
 kill "$sns_pid" 2>/dev/null || true
 wait "$sns_pid" 2>/dev/null || true
 finish

@@ -14,6 +14,7 @@
 #include "cli/commands/serve_internal.h"
 #include "cli/commands/serve_status.h"
 #include "http/curl_transport.h"
+#include "http/listen_address.h"
 #include "limits/limits.h"
 #include "obs/log.h"
 #include "plan/filter.h"
@@ -22,7 +23,7 @@
 namespace ferry::cli::serving {
 namespace {
 
-Result<SnsParts> OpenSns(const app::ServeConfig& serve) {
+Result<SnsParts> OpenSns(const app::ServeConfig& serve, transfer::Executor& executor) {
   if (!serve.sns_ca_bundle.empty() && ::access(serve.sns_ca_bundle.c_str(), R_OK) != 0) {
     return Status::InvalidArgument("[serve] sns_ca_bundle: cannot read " + serve.sns_ca_bundle);
   }
@@ -40,10 +41,20 @@ Result<SnsParts> OpenSns(const app::ServeConfig& serve) {
   SnsParts parts;
   parts.transport = std::make_unique<http::CurlTransport>(co);
   parts.certs = std::make_unique<serve::SnsCertCache>(*parts.transport, SystemClock::Default());
+  parts.queue = executor.Open();
+  transfer::TaskQueue* queue = parts.queue.get();
   parts.gate = std::make_unique<serve::SnsGate>(
       *parts.transport, *parts.certs, SystemClock::Default(),
       serve::SnsGateOptions{
-          .topics = serve.sns_topics, .confirm_timeout_ms = 5000, .confirm_max_bytes = 64 * 1024});
+          .topics = serve.sns_topics,
+          .confirm_timeout_ms = 5000,
+          .confirm_max_bytes = 64 * 1024,
+          // a priority task: taken before new objects, and its Push never waits for room
+          .background =
+              [queue](std::function<void()> work) {
+                queue->Push([work = std::move(work)](std::stop_token) { work(); }, true);
+              },
+          .max_background = 4});
   return parts;
 }
 
@@ -112,6 +123,14 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
     }
     plan.token = value;
   }
+  if (!plan.serve.admin_token_env.empty()) {
+    const char* value = std::getenv(plan.serve.admin_token_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return Status::InvalidArgument("[serve] admin_token_env: the environment variable " +
+                                     plan.serve.admin_token_env + " is not set");
+    }
+    plan.admin_token = value;
+  }
   if (const app::ReplicationEventsConfig& ev = plan.serve.replication_events; ev.present) {
     if (!ev.token_env.empty()) {
       const char* value = std::getenv(ev.token_env.c_str());
@@ -142,6 +161,13 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
                 .key_option = "[serve] tls_key"};
   }
   FERRY_RETURN_IF_ERROR(http::ReadServerTls(plan.tls).status());
+  // The admin listener's address, checked now (bound once the runs are served).
+  if (const std::string& admin = a.admin_listen.empty() ? plan.serve.admin_listen : a.admin_listen;
+      !admin.empty()) {
+    FERRY_RETURN_IF_ERROR(
+        http::ParseListen(admin, a.admin_listen.empty() ? "[serve] admin_listen" : "--admin-listen")
+            .status());
+  }
   if (a.concurrency < 0 || a.concurrency > 1024) {
     return Status::InvalidArgument("--concurrency: must be between 1 and 1024");
   }
@@ -220,8 +246,21 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
                        .prefix = loc.prefix,
                        .run = s->served_[i].run});
   }
+  // The executor of the workers (below) and of the SNS gate's fetches.
+  jobs::WorkerOptions w;
+  w.owner = jobs::DefaultOwner();
+  const int concurrency = p.concurrency;
+  w.concurrency = std::max(16, concurrency * 4);
+  w.memory_budget = p.memory > 0 ? p.memory : w.memory_budget;
+  w.idle_poll = std::chrono::milliseconds(200);
+  w.lease_ttl = p.lease_ttl;
+  w.registry = &app::Kinds();
+  transfer::ExecutorOptions eo;
+  eo.concurrency = w.concurrency;
+  eo.memory_budget = w.memory_budget;
+  s->executor_ = std::make_unique<transfer::Executor>(eo);
   if (!p.serve.sns_topics.empty()) {
-    FERRY_ASSIGN_OR_RETURN(s->sns_, OpenSns(p.serve));
+    FERRY_ASSIGN_OR_RETURN(s->sns_, OpenSns(p.serve, *s->executor_));
   }
   if (!p.token.empty() || s->sns_.gate || p.no_auth) {
     s->intake_ = std::make_unique<serve::EventIntake>(
@@ -238,18 +277,6 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
       .Set(p.no_auth ? 1 : 0);
 
   // The workers: one per run served, on one executor.
-  jobs::WorkerOptions w;
-  w.owner = jobs::DefaultOwner();
-  const int concurrency = p.concurrency;
-  w.concurrency = std::max(16, concurrency * 4);
-  w.memory_budget = p.memory > 0 ? p.memory : w.memory_budget;
-  w.idle_poll = std::chrono::milliseconds(200);
-  w.lease_ttl = p.lease_ttl;
-  w.registry = &app::Kinds();
-  transfer::ExecutorOptions eo;
-  eo.concurrency = w.concurrency;
-  eo.memory_budget = w.memory_budget;
-  s->executor_ = std::make_unique<transfer::Executor>(eo);
   // the requests in flight: the executor's, and one long poll per SQS queue and one listing or
   // delete per role beside them
   LimitRequestsInFlight(eo.concurrency + static_cast<int>(s->pollers_.size()) +
@@ -350,6 +377,9 @@ void ServeInstance::Stop() {
   refreshers_.clear();  // a last refresh of the gauges
   if (event_sender_) event_sender_->Stop();  // what is left is sent by the next start
   pollers_.clear();
+  // the SNS gate's fetches cancelled and waited for; its queue gone before the executor
+  if (sns_.gate) sns_.gate->StopBackground();
+  sns_.queue.reset();
 }
 
 std::string ServeInstance::intake_auth() const {
@@ -364,6 +394,28 @@ Status ServeInstance::Failure() const {
   return failure_;
 }
 
+std::string ServeInstance::StatusDocument() {
+  static obs::Counter& built =
+      obs::DefaultRegistry()
+          .AddCounter("ferry_serve_status_documents_total",
+                      "GET /api/status documents built from the state store (each a few SQL "
+                      "statements); one is answered for a second")
+          .Get();
+  Clock& clock = SystemClock::Default();
+  std::lock_guard lock(status_mu_);
+  const Clock::MonoTime now = clock.MonoNow();
+  if (!status_document_.empty() && now - status_built_ < kStatusFor) return status_document_;
+  std::vector<ServedRun> served;
+  for (const Served& s : served_) served.push_back({s.source_name, s.run});
+  std::string body = ServeStatusJson(store_, *status_, served, clock, intake_auth());
+  if (scheduler_) body = WithSchedules(body, *scheduler_);
+  if (roles_) body = WithRoles(body, *roles_);
+  built.Add();
+  status_document_ = body;
+  status_built_ = now;
+  return body;
+}
+
 std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequest& r) {
   if (r.path == "/healthz") {
     if (stopping_.load()) return http::ServerResponse::Text(503, "stopping\n");
@@ -374,15 +426,7 @@ std::optional<http::ServerResponse> ServeInstance::Handle(const http::ServerRequ
                         : http::ServerResponse::Text(503, "state store unreachable: " +
                                                               reached.message() + "\n");
   }
-  if (r.path == "/api/status") {
-    std::vector<ServedRun> served;
-    for (const Served& s : served_) served.push_back({s.source_name, s.run});
-    std::string body =
-        ServeStatusJson(store_, *status_, served, SystemClock::Default(), intake_auth());
-    if (scheduler_) body = WithSchedules(body, *scheduler_);
-    if (roles_) body = WithRoles(body, *roles_);
-    return http::ServerResponse::Json(200, body);
-  }
+  if (r.path == "/api/status") return http::ServerResponse::Json(200, StatusDocument());
   if (r.path == "/events") {
     if (intake_ == nullptr) {
       return http::ServerResponse::Text(

@@ -40,6 +40,7 @@ namespace ferry::cli::serving {
 struct ServeArgs {
   std::string state;
   std::string listen;  // overrides [serve] listen
+  std::string admin_listen;  // overrides [serve] admin_listen
   int concurrency = 0;
   std::string memory;
   int lease_ttl = 60;  // seconds a job stays ours without a renewal (ferry worker's --lease-ttl)
@@ -55,6 +56,7 @@ struct ServePlan {
   app::ServeConfig serve;
   std::string token;   // the event intake's ("" with neither token_env nor SNS: no intake)
   std::string events_token;  // [serve.replication_events] token_env's value ("": none)
+  std::string admin_token;   // [serve] admin_token_env's value ("": the admin paths need none)
   bool no_auth = false;  // --insecure-no-auth or [serve] insecure_no_auth: intake on, no token
   http::TlsFiles tls;    // the listener's (checked: http::ReadServerTls); none: plain HTTP
   uint64_t memory = 0;  // --memory (0: the worker's default)
@@ -87,9 +89,12 @@ Result<ServePlan> PlanServe(const ServeArgs& a, const std::string& config_path,
 
 // The SNS half of the intake ([serve] sns_topics): its own HTTPS transport (the SNS hosts,
 // verified against the system CA store or sns_ca_bundle), the certificate cache and the gate.
+// The gate's network work (certificate fetches, SubscribeURL visits) runs as tasks of `queue`,
+// on the instance's executor, never on the listener's thread.
 struct SnsParts {
   std::unique_ptr<http::CurlTransport> transport;
   std::unique_ptr<serve::SnsCertCache> certs;
+  std::unique_ptr<transfer::TaskQueue> queue;  // of ServeInstance's executor
   std::unique_ptr<serve::SnsGate> gate;
 };
 
@@ -109,7 +114,9 @@ class ServeInstance {
   ServeInstance(const ServeInstance&) = delete;
   ServeInstance& operator=(const ServeInstance&) = delete;
 
-  // GET /healthz, GET /api/status, POST /events; nullopt for any other path.
+  // GET /healthz, GET /api/status, POST /events; nullopt for any other path. /api/status's
+  // document is built at most once a second (kStatusFor): a flood of requests on the
+  // listener's one thread costs one set of state store reads a second.
   std::optional<http::ServerResponse> Handle(const http::ServerRequest& r);
   void Stop();
   // A worker ended on an error of its own (not a stop): the first such error; Ok otherwise.
@@ -121,6 +128,9 @@ class ServeInstance {
 
  private:
   ServeInstance(ServePlan plan, jobs::JobStore& store);
+  // /api/status's document: the one built less than kStatusFor ago, else a new one.
+  std::string StatusDocument();
+  static constexpr std::chrono::milliseconds kStatusFor{1000};
   // [[schedules]] (serve_schedules.cc): the scheduler, its occurrences queued as durable runs
   // (app::RunDurable, detached) and a worker of this process on each run of them that runs.
   Status BeginSchedules();
@@ -164,6 +174,9 @@ class ServeInstance {
   std::unique_ptr<RoleRunner> roles_;
   std::unique_ptr<serve::ReplicationEventSender> event_sender_;
   std::atomic<bool> stopping_{false};
+  std::mutex status_mu_;  // the listeners' threads (public and admin) may both ask
+  std::string status_document_;             // GUARDED_BY(status_mu_): "" none yet
+  Clock::MonoTime status_built_{};          // GUARDED_BY(status_mu_)
   std::stop_source halt_;
   std::vector<Status> ended_;
   std::vector<std::jthread> threads_;
