@@ -9,7 +9,9 @@
 # declare full-object values (src/verify/verify_test.cc,
 # RunVerifyTest.FullObjectChecksumsDecideTwoLayoutsWithoutARead) and in compare_test. Here:
 #  1. ferry's uploads with CRC64NVME in 5 and 6 MiB parts: no false alarm from moto's values;
-#     a one-byte change (same size, other layout) found (by ferry's own CRC32C).
+#     a one-byte change (same size, other layout) is never identical (size only: moto tells no
+#     layout, and ferry's own CRC32C is a claim that decides nothing, integrity.md §8), and
+#     --download finds it.
 #  2. aws s3 cp uploads with SHA256 and CRC32 in 8 and 5 MiB parts (composite values over each
 #     side's parts, of the same bytes: they differ): never compared, no false alarm, the layout
 #     decides from one read; a one-byte change is never "identical", and --download finds it.
@@ -58,10 +60,15 @@ ea=$(m head vck-a same | field ETag) eb=$(m head vck-b same | field ETag)
 check "  two multipart ETags of 3 parts ($ea, $eb)" \
   bash -c "[ '$ea' != '$eb' ] && [ '${ea##*-}' = 3 ] && [ '${eb##*-}' = 3 ]"
 v moto:vck-a moto:vck-b
-check "1. exit 1 (one difference)" [ "$RC_" = 1 ]
+check "1. exit 0 (a size-only pair is no difference)" [ "$RC_" = 0 ]
 check "  same: identical (no false alarm)" [ "$(entry same result)" = identical ]
-check "  changed: differ" [ "$(entry changed result)" = differ ]
+check "  changed: size only, never identical (the ferry-crc32c claims decide nothing)" \
+  [ "$(entry changed result)" = size_only ]
 check "  moto's CRC64NVME (4 bytes) is never compared" bash -c "! grep -q checksum-crc64nvme '$WORK/report'"
+v moto:vck-a moto:vck-b --download
+check "  --download: exit 1 (one difference)" [ "$RC_" = 1 ]
+check "  --download: changed differs by content" [ "$(entry changed result) $(entry changed reason)" = "differ content" ]
+check "  --download: same identical" [ "$(entry same result)" = identical ]
 
 # 2. aws s3 cp: composite SHA256 / CRC32 over 8 and 5 MiB parts
 aws_moto() {  # aws_moto PART_MIB ARGS...
