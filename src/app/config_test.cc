@@ -393,6 +393,13 @@ tls_key = "/etc/ferry/key.pem"
   EXPECT_EQ(none->serve.tls_cert, "");
   EXPECT_EQ(none->serve.scan_interval, std::chrono::seconds(3600));
   EXPECT_EQ(none->serve.listen, "127.0.0.1:9380");
+  EXPECT_EQ(none->serve.admin_listen, "");  // the admin paths on the listener (loopback)
+  EXPECT_EQ(none->serve.admin_token_env, "");
+  auto admin = ParseConfig(
+      "[serve]\nadmin_listen = \"127.0.0.1:9381\"\nadmin_token_env = \"ADMIN\"\n", "s.toml");
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  EXPECT_EQ(admin->serve.admin_listen, "127.0.0.1:9381");
+  EXPECT_EQ(admin->serve.admin_token_env, "ADMIN");
 }
 
 TEST(ConfigTest, RefusesBadServeNamingTheKey) {
