@@ -226,11 +226,16 @@ class CheckedSource : public archive::ChunkSource {
   Status Verdict() {
     if (checked_) return Status::Ok();
     checked_ = true;
+    // ferry's CRC32C is a writer's claim (docs/design/integrity.md §8): bytes that match it
+    // are proven, but one that does not match may be stale; the MD5 ETag (the store's) then
+    // decides, and only without it does the claim refuse the bytes.
     bool good = true;
-    if (check_.crc32c) {
-      good = *check_.crc32c == crc_;
+    if (check_.crc32c && *check_.crc32c == crc_) {
+      good = true;
     } else if (md5_) {
       good = md5_->Finish() == *check_.md5;
+    } else if (check_.crc32c) {
+      good = false;
     } else if (layout_.part != 0) {
       if (layout_.in_part > 0) layout_.digests.push_back(layout_.hasher->Finish());
       good = transfer::MultipartDigest(layout_.digests) == *check_.multipart;

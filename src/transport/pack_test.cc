@@ -205,6 +205,30 @@ TEST(PackCheckTest, ALargeObjectCorruptedOnTheWayFailsThePack) {
   ASSERT_TRUE(packed.ok()) << packed.status().ToString();
 }
 
+// A large object whose ferry-crc32c is stale (a claim: integrity.md §8) but whose MD5 ETag (the
+// store's) matches its bytes is packed; a byte flipped on the way is still refused by the MD5.
+// Before, the stale claim failed every pack of it ("corrupted on the way", done again).
+TEST(PackCheckTest, AStaleFerryCrcClaimIsOverruledByTheMd5Etag) {
+  FlippingRanges src;
+  const std::string body(3u << 20, 'y');
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  spec.metadata[storage::kMetaCrc32c] = "0badc0de";
+  ASSERT_TRUE(src.Put("big", checksum::AsBytes(body), spec, {}).ok());  // an MD5 ETag
+  const std::vector<storage::ObjectInfo> listed = {*src.Stat("big", false, {})};
+  PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
+  o.writer.threads = 1;
+  o.range_size = 256 << 10;
+  src.flips = 1;
+  archive::StringSink bad;
+  auto refused = PackObjects(src, listed, bad, o, {});
+  EXPECT_EQ(refused.status().code(), ErrorCode::kDataLoss) << refused.status().ToString();
+  archive::StringSink good;
+  auto packed = PackObjects(src, listed, good, o, {});
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+}
+
 // A multipart ETag in a layout the store does not tell (RGW's) proves nothing: the object is
 // read twice and the two reads must agree. A byte flipped in the first read fails the pack
 // (done again); clean reads pack it, read twice. Before, the flipped bytes were archived under a
