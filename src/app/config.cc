@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "app/config_keys.h"
 #include "app/config_schedules.h"
 #include "app/config_replication_events.h"
 #include "app/config_roles.h"
@@ -600,7 +601,7 @@ Status ParseServe(const toml::table& t, const std::string& src,
       {"listen", "replicate", "scan_interval", "token_env", "max_event_body", "sqs", "sns_topics",
        "sns_ca_bundle", "sns_test_connect_to", "insecure_no_auth", "tls_cert", "tls_key",
        "unpack_regions", "replication_events", "cache", "unpack", "admin_listen",
-       "admin_token_env"}));
+       "admin_token_env", "max_waiting_events"}));
   FERRY_RETURN_IF_ERROR(ParseServeRoles(t, src, remotes, out));
   if (const toml::node* n = t.get("replication_events")) {
     FERRY_RETURN_IF_ERROR(ParseReplicationEvents(*n, src, out.replication_events));
@@ -615,6 +616,8 @@ Status ParseServe(const toml::table& t, const std::string& src,
   FERRY_RETURN_IF_ERROR(ReadString(t, "admin_listen", out.admin_listen, where));
   FERRY_RETURN_IF_ERROR(ReadString(t, "admin_token_env", out.admin_token_env, where));
   FERRY_RETURN_IF_ERROR(ReadBool(t, "insecure_no_auth", out.insecure_no_auth, where));
+  FERRY_RETURN_IF_ERROR(ReadWholeNumber(t, "max_waiting_events", 0, int64_t{1} << 40,
+                                        out.max_waiting_events, where));
   if (out.insecure_no_auth && !out.token_env.empty()) {
     return Status::InvalidArgument(where + ": 'insecure_no_auth' with 'token_env': an intake "
                                    "with a token is not insecure; keep one");

@@ -87,6 +87,8 @@
 //   token_env = "FERRY_EVENTS_TOKEN"    # event intake on: the token a notification carries
 //                                       # (Authorization: Bearer T, or RGW's opaqueData T)
 //   max_event_body = "1MiB"             # larger notification bodies: 413
+//   max_waiting_events = 100000         # waiting event jobs per run past which events are left
+//                                       # to the run's next scan (0: no bound)
 //   insecure_no_auth = false            # true: POST /events without a token (a warning at
 //                                       # start; refused with token_env)
 //   tls_cert = "/etc/ferry/cert.pem"    # HTTPS: the listener's certificate (PEM, its chain
@@ -281,6 +283,10 @@ struct ServeConfig {
   std::string tls_cert;  // HTTPS with tls_key (checked when serve starts: http/server_tls.h)
   std::string tls_key;
   uint64_t max_event_body = 1 << 20;
+  // Waiting replicate-event jobs per run past which events are acknowledged and left to the
+  // run's next scan (serve::EventRecorder::SetMaxWaiting; serve::kDefaultMaxWaitingEvents); 0:
+  // no bound.
+  uint64_t max_waiting_events = 100'000;
   std::vector<SqsQueueConfig> sqs;  // [[serve.sqs]]
   // The regions whose unpack jobs (compressed transport) this serve runs itself; nullopt: every
   // region the rules' transported destinations name, as `ferry replicate` does; [] none (the

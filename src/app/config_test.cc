@@ -400,11 +400,17 @@ tls_key = "/etc/ferry/key.pem"
   ASSERT_TRUE(admin.ok()) << admin.status().ToString();
   EXPECT_EQ(admin->serve.admin_listen, "127.0.0.1:9381");
   EXPECT_EQ(admin->serve.admin_token_env, "ADMIN");
+  EXPECT_EQ(none->serve.max_waiting_events, 100'000u);  // serve::kDefaultMaxWaitingEvents
+  auto bounded = ParseConfig("[serve]\nmax_waiting_events = 0\n", "s.toml");
+  ASSERT_TRUE(bounded.ok()) << bounded.status().ToString();
+  EXPECT_EQ(bounded->serve.max_waiting_events, 0u);  // no bound
 }
 
 TEST(ConfigTest, RefusesBadServeNamingTheKey) {
   const std::pair<const char*, const char*> bad[] = {
       {"[serve]\nlisten = \"\"\n", "'listen' is empty"},
+      {"[serve]\nmax_waiting_events = -1\n", "'max_waiting_events' must be a whole number"},
+      {"[serve]\nmax_waiting_events = \"many\"\n", "'max_waiting_events' must be a whole"},
       {"[serve]\nreplicate = \"ra:x\"\n", "'replicate' must be a list"},
       {"[serve]\nreplicate = [1]\n", "'replicate' must be a list"},
       {"[serve]\nscan_interval = \"often\"\n", "'scan_interval'"},

@@ -265,10 +265,14 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
   if (!p.token.empty() || s->sns_.gate || p.no_auth) {
     s->intake_ = std::make_unique<serve::EventIntake>(
         store, serve::IntakeOptions{
-                   .token = p.token, .max_body = p.serve.max_event_body, .no_auth = p.no_auth});
+                   .token = p.token,
+                   .max_body = p.serve.max_event_body,
+                   .no_auth = p.no_auth,
+                   .max_waiting_events = p.serve.max_waiting_events});
     s->intake_->UseSns(s->sns_.gate.get());
     s->intake_->SetSources(sources);
   }
+  s->sqs_recorder_->SetMaxWaiting(p.serve.max_waiting_events);
   s->sqs_recorder_->SetSources(sources);
   obs::DefaultRegistry()
       .AddGauge("ferry_serve_insecure_no_auth",
