@@ -216,11 +216,12 @@ Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::
                             " do not match the source's " +
                             (check.declared ? std::string(checksum::AlgorithmName(
                                                   check.declared->algorithm)) +
-                                                  " " + check.declared->value
+                                                  " " + check.declared->value +
+                                                  " (corrupted on the way)"
                              : check.md5 || !check.crc32c
-                                 ? "ETag " + src.etag
+                                 ? "ETag " + src.etag + " (corrupted on the way)"
                                  : "recorded ferry-crc32c " + checksum::Hex32(*check.crc32c) +
-                                       " (a claim: the read was damaged, or the claim is stale)") +
+                                       " (a claim: corrupted on the way, or the claim is stale)") +
                             "; nothing was written");
   }
   storage::ObjectInfo merged = src;
