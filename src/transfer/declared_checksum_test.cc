@@ -164,6 +164,39 @@ TEST(DeclaredChecksumTest, PartsCombineToTheDeclaredCrcAndCorruptionAbortsTheUpl
   }
 }
 
+// A source copied in parts whose ferry-crc32c is stale (a claim: integrity.md §8) but whose
+// store-declared full-object CRC matches its bytes is copied: the declared CRC checks the
+// parts, and the destination never carries the stale claim. Before, the claim was the
+// expected CRC32C: "checksum mismatch", the upload aborted, every time.
+TEST(DeclaredChecksumTest, AStaleFerryCrcClaimDoesNotFailACopyInPartsTheStoreVerifies) {
+  DeclaringBackend src(SmallParts("a"));
+  SpecRecordingBackend dst(SmallParts("b"));
+  const std::string body = Bytes(50000, 16);
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  spec.metadata[storage::kMetaCrc32c] = "0badc0de";
+  {
+    auto w = src.OpenChunkWriter("big", spec, 7000, {});
+    ASSERT_TRUE(w.ok());
+    int n = 1;
+    for (uint64_t off = 0; off < body.size(); off += 7000, ++n) {
+      auto data = checksum::AsBytes(body).subspan(off, std::min<uint64_t>(7000, body.size() - off));
+      ASSERT_TRUE((*w)->WriteChunk(n, off, data, {}).ok());
+    }
+    ASSERT_TRUE((*w)->Commit({}).ok());
+  }
+  src.declared["big"] = DeclaredOf(Algorithm::kCrc64Nvme, body);
+  Stats stats;
+  ASSERT_TRUE(RunSync(src, dst, DeclaredOptions(), stats, {}).status.ok());
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(dst.Contents("big"), body);
+  auto written = dst.Stat("big", false, {});
+  ASSERT_TRUE(written.ok());
+  EXPECT_NE(written->metadata.count(storage::kMetaCrc32c) ? written->metadata.at(storage::kMetaCrc32c)
+                                                           : std::string(),
+            "0badc0de");
+}
+
 TEST(DeclaredChecksumTest, CompositeChecksumsAreLeftToTheEtagsLayout) {
   DeclaringBackend src(SmallParts("a"));
   MemoryBackend dst(SmallParts("b"));

@@ -67,8 +67,11 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
   if (upload->request.src.etag.empty()) upload->request.src.etag = listed.etag;
   upload->server_side = server_side;
   upload->layout.part_size = PartSizeFor(listed.size);
-  upload->expected_crc = upload->src().crc32c();
   upload->check = CheckOf(upload->src());
+  // ferry's CRC32C is a writer's claim (docs/design/integrity.md §8): a full-object CRC the
+  // store declares checks the parts instead, so a stale claim cannot fail the copy.
+  upload->expected_crc =
+      DeclaredCrcOf(upload->check) ? std::nullopt : upload->src().crc32c();
   if (!upload->expected_crc) {
     upload->layout = ChooseLayout(src_, dst_.features(), upload->check, upload->src(),
                                   upload->layout.part_size, stop);
@@ -107,6 +110,9 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
   const storage::ObjectInfo& src = upload.src();
   const std::string& dst_key = upload.request.destination_key();
   storage::WriteSpec spec = SpecFor(src, upload.expected_crc);
+  // Without an expected CRC32C the source's own ferry-crc32c (a claim) is not carried over:
+  // the CRC32C of the parts sent is stamped at the commit.
+  if (!upload.expected_crc) spec.metadata.erase(storage::kMetaCrc32c);
   Degrade(spec);
   ResumeRequest r{
       .dst = &dst_,
