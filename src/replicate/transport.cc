@@ -11,6 +11,7 @@
 #include "archive/writer.h"
 #include "checksum/checksum.h"
 #include "obs/log.h"
+#include "replicate/pass_internal.h"
 #include "replicate/replica.h"
 #include "replicate/sla.h"
 #include "transfer/verify.h"
@@ -63,6 +64,9 @@ struct ArchiveToPack {
   const std::string& key;             // the archive's key there
   const std::vector<Entry>& entries;  // in archive order
   int level;  // the zstd level; 0: the adaptive one (t.levels), else transport::kStartLevel
+  // Set to the index in `entries` of a version whose own bytes what it declares refuses
+  // (PackOptions::refused): the pack failed, and packs again without it.
+  std::optional<size_t>* refused = nullptr;
 };
 
 // Packs `to_pack.entries` into `to_pack.key` on `to_pack.staging`.
@@ -113,6 +117,7 @@ Result<archive::WriteSummary> PackOne(const PassOptions& o, const PackTransportO
   p.executor = t.executor;
   p.versions = true;
   p.header_of = [&](size_t i, const ObjectInfo&) { return HeaderOf(*entries[i].first, regions[i]); };
+  if (to_pack.refused != nullptr) p.refused = [&to_pack](size_t i) { *to_pack.refused = i; };
   FERRY_ASSIGN_OR_RETURN(transport::PackResult packed,
                          transport::PackObjects(*o.source, versions, *sink, p, stop));
   const archive::WriteSummary& summary = packed.summary;
@@ -275,6 +280,29 @@ Result<std::optional<std::string>> FindReplicaOf(storage::Backend& dst, const st
   return std::optional<std::string>(found->version_id);
 }
 
+namespace {
+
+// `e`'s version, whose bytes read twice alike what it declares refused (`why`: the pack's
+// kDataLoss), is its destinations' lasting failure, as a direct copy records it (CopyVersion,
+// internal::IsLastingRefusal): FAILED, the key's newer versions not held back, and not read
+// again by the next pass while its ETag is the same.
+Status RecordRefused(const PassOptions& o, const Entry& e, const Status& why) {
+  for (const TransportedVersion* item : e.items) {
+    VersionStatus row = item->row;
+    row.state = VersionState::kFailed;
+    row.error_code = std::string(ErrorCodeName(ErrorCode::kDataLoss));
+    row.http_status = internal::HttpStatusFor(ErrorCode::kDataLoss);
+    row.message = std::string(internal::kReadTwiceAlike) + ": " + why.message();
+    row.updated_ns = NowNs(o.clock);
+    obs::Log(obs::Level::kWarn, "replicating " + row.key + " (version " + row.source_version +
+                                    ") to " + row.destination + " failed: " + row.message);
+    FERRY_RETURN_IF_ERROR(o.store->Record(row));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<TransportedVersion> items,
                                         const PackTransportOptions& t, std::stop_token stop) {
   PackedTransport out;
@@ -292,18 +320,37 @@ Result<PackedTransport> PackTransported(const PassOptions& o, std::vector<Transp
     }
     entries.back().items.push_back(&item);
   }
-  for (const auto& [staging_name, entries] : by_staging) {
+  for (auto& [staging_name, entries] : by_staging) {
     auto staging = t.staging.find(staging_name);
     if (staging == t.staging.end()) {
       return Status::Internal("staging location " + staging_name + " is not open");
     }
     const std::string key = t.archive_key(staging_name);
     const int level = entries.front().first->destination->transport.level;
-    FERRY_ASSIGN_OR_RETURN(
-        archive::WriteSummary summary,
-        PackOne(o, t,
-                {.staging = *staging->second, .key = key, .entries = entries, .level = level},
-                stop));
+    // A version whose own bytes contradict what it declares fails its pack: it is recorded
+    // failed and left out, and the others are packed again (its earlier upload aborted), so
+    // that one version never holds back the rest for ever (issue 43 item 11).
+    PackTransportOptions again = t;
+    Result<archive::WriteSummary> packed = Status::Internal("not packed");
+    for (;;) {
+      std::optional<size_t> refused;
+      packed = PackOne(o, again,
+                       {.staging = *staging->second,
+                        .key = key,
+                        .entries = entries,
+                        .level = level,
+                        .refused = &refused},
+                       stop);
+      if (packed.ok() || !refused || *refused >= entries.size()) break;
+      FERRY_RETURN_IF_ERROR(RecordRefused(o, entries[*refused], packed.status()));
+      out.refused += entries[*refused].items.size();
+      entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(*refused));
+      again.retry = true;
+      if (entries.empty()) break;
+    }
+    if (entries.empty()) continue;  // every version refused: no archive
+    FERRY_RETURN_IF_ERROR(packed.status());
+    const archive::WriteSummary& summary = *packed;
     // Packed: the rows go PENDING (the version is on its way), then the archive's progress
     // rows, one per destination; the caller's job finish enqueues the unpacks.
     std::map<std::string, TransportUnpack> unpacks;

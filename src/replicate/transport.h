@@ -92,6 +92,9 @@ struct PackedTransport {
   std::vector<TransportUnpack> unpacks;
   uint64_t archives = 0;
   uint64_t versions = 0;  // (version, destination) pairs packed
+  // (version, destination) pairs recorded FAILED: their bytes, read twice alike, contradict
+  // what the version declares (PackOptions::refused), a lasting failure of the version's own
+  uint64_t refused = 0;
   uint64_t entries = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_wire = 0;  // archive bytes

@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 
+#include "replicate/pass_internal.h"
 #include "replicate/replica.h"
 #include "replicate/sla.h"
 #include "state/state.h"
@@ -37,17 +38,22 @@ std::vector<std::byte> Bytes(std::string_view s) {
 // memory backend's want it at open): parts gathered, one Put at commit.
 using StagingBackend = testing::SizelessChunkedStore;
 
-// A versioned memory store whose first `flips` version reads come back with a byte flipped.
+// A versioned memory store whose first `flips` version reads come back with a byte flipped, a
+// different bit each time (two reads corrupted alike are the version's own bytes: they would
+// be refused for good, PackOptions::refused, not read again).
 class FlippingVersions : public MemoryBackend {
  public:
   using MemoryBackend::MemoryBackend;
   Status ReadVersionAt(std::string_view key, std::string_view version, uint64_t offset,
                        std::span<std::byte> out, std::stop_token stop) override {
     Status s = MemoryBackend::ReadVersionAt(key, version, offset, out, stop);
-    if (s.ok() && !out.empty() && flips.fetch_sub(1) > 0) out[0] ^= std::byte{0x10};
+    if (s.ok() && !out.empty() && flips.fetch_sub(1) > 0) {
+      out[0] ^= std::byte{static_cast<unsigned char>(1u << (flipped++ % 8))};
+    }
     return s;
   }
   std::atomic<int> flips{0};
+  std::atomic<unsigned> flipped{0};
 };
 
 class TransportPassTest : public ::testing::Test {
@@ -277,6 +283,71 @@ TEST_F(TransportPassTest, AVersionCorruptedOnTheWayIsNeverPacked) {
   flipping_->flips = 1;
   auto packed = PackTransported(o, std::move(items), t, {});
   EXPECT_EQ(packed.status().code(), ErrorCode::kDataLoss) << packed.status().ToString();
+}
+
+// A version whose bytes contradict what it declares, read twice alike (a forged or stale
+// ferry-crc32c claim with a multipart ETag that cannot settle it), is its own lasting failure
+// (issue 43 item 11): recorded FAILED for its destinations, left out of the archive, and the
+// other versions packed all the same. Before, every pack of the batch failed on it ("corrupted
+// on the way", the job done again for ever), and no version of the batch reached its region.
+TEST_F(TransportPassTest, AVersionWhoseOwnBytesContradictItsClaimFailsAloneAndTheRestArePacked) {
+  Write("k1", std::string(100000, 'v'));       // read whole
+  Write("k2", std::string(3u << 20, 'w'));     // read in ranges
+  Write("k3", std::string(2000, 'x'));
+  PassOptions o;
+  o.source_name = "a";
+  o.source = a_.get();
+  o.destinations = {{"b", b_.get()}, {"c", c_.get()}, {"d", d_.get()}};
+  o.rules = &rules_;
+  o.store = status_.get();
+  o.clock = &clock_;
+  o.concurrency = 3;
+  auto key = [](const std::string&) { return std::string("j.fza"); };
+  o.in_transit = InTransit(*archives_, key);
+  auto scope = PreparePass(o);
+  ASSERT_TRUE(scope.ok());
+  PackTransportOptions t;
+  t.archive_key = key;
+  t.staging = {{"s:stage/", staging_.get()}};
+  t.archives = archives_.get();
+  t.executor = &testing::TestExecutor();
+  TransportCollector collected;
+  o.transported = &collected;
+  PassStats stats;
+  ASSERT_TRUE(ReplicateKeys(o, *scope, Listed(), stats, {}).ok());
+  std::vector<TransportedVersion> items = collected.Take();
+  ASSERT_EQ(items.size(), 6u);  // 3 versions x regions B and C
+  // k1 and k2 as a tool that kept a claim over other bytes leaves them: a ferry-crc32c their
+  // bytes do not have, and a multipart ETag (no MD5 to settle it).
+  for (TransportedVersion& v : items) {
+    if (v.row.key == "k3") continue;
+    v.version.etag = "\"0123456789abcdef0123456789abcdef-2\"";
+    v.version.metadata[storage::kMetaCrc32c] = "0badc0de";
+  }
+  auto packed = PackTransported(o, std::move(items), t, {});
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_EQ(packed->refused, 4u);
+  EXPECT_EQ(packed->versions, 2u);  // k3 to B and C
+  EXPECT_EQ(packed->entries, 1u);
+  auto failed = status_->Rows("a", VersionState::kFailed);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->size(), 4u);
+  for (const VersionStatus& r : *failed) {
+    EXPECT_TRUE(r.key == "k1" || r.key == "k2") << r.key;
+    EXPECT_TRUE(internal::IsLastingRefusal(r)) << r.message;
+    EXPECT_NE(r.message.find("ferry-crc32c"), std::string::npos) << r.message;
+  }
+  EXPECT_EQ(Rows(VersionState::kPending, "b"), 1);
+  EXPECT_EQ(Rows(VersionState::kPending, "c"), 1);
+  // What was packed reaches both regions.
+  ASSERT_EQ(packed->unpacks.size(), 2u);
+  for (const TransportUnpack& u : packed->unpacks) {
+    auto unpacked = Unpack(u);
+    ASSERT_TRUE(unpacked.ok()) << unpacked.status().ToString();
+  }
+  EXPECT_EQ(History(*b_, "k3"), std::vector<std::string>{std::string(2000, 'x')});
+  EXPECT_TRUE(History(*b_, "k1").empty());
+  EXPECT_TRUE(History(*c_, "k2").empty());
 }
 
 TEST_F(TransportPassTest, VersionsArriveInOrderOnceAndTheArchiveGoesAfterBothRegions) {

@@ -181,6 +181,9 @@ class CheckedSource : public archive::ChunkSource {
   // Whether what the object declares proved the bytes (its CRC32C, an MD5 ETag, or a
   // multipart ETag in a layout the store told); else the caller reads them again (ReadsAgree).
   bool proves() const { return check_.crc32c || md5_ || layout_.part != 0; }
+  // Whether the end of the object found bytes that do not match what it declares: read again,
+  // the same bytes are the object's own (Packer::AddBatch).
+  bool refused() const { return refused_; }
   uint32_t crc() const { return crc_; }  // of the bytes seen
   bool CanLend() const override { return inner_.CanLend(); }
   Result<std::span<const std::byte>> Lend() override {
@@ -241,6 +244,7 @@ class CheckedSource : public archive::ChunkSource {
       good = transfer::MultipartDigest(layout_.digests) == *check_.multipart;
     }
     if (good) return Status::Ok();
+    refused_ = true;
     return Status::DataLoss("bytes read from " + key_ + " do not match the checksum it "
                             "declares (corrupted on the way); the pack is done again");
   }
@@ -253,6 +257,7 @@ class CheckedSource : public archive::ChunkSource {
   uint32_t crc_ = 0;
   std::span<const std::byte> lent_;
   bool checked_ = false;
+  bool refused_ = false;
 };
 
 // The object read once more, in ranged reads pinned to its ETag, against `first_crc` (the
@@ -260,8 +265,8 @@ class CheckedSource : public archive::ChunkSource {
 // ETag in a layout the store does not tell, as RGW's), two reads that disagree were corrupted
 // on the way (kDataLoss: the pack fails and is done again). Two reads corrupted alike do not
 // happen; a byte flipped on the way is never archived under a CRC of its own.
-Status ReadsAgree(storage::Backend& src, const storage::ObjectInfo& object,
-                  const PackOptions& options, uint32_t first_crc, std::stop_token stop) {
+Result<uint32_t> CrcOfAnotherRead(storage::Backend& src, const storage::ObjectInfo& object,
+                                  const PackOptions& options, std::stop_token stop) {
   RangeAhead again(src, object, *options.executor,
                    {.chunk = options.range_size,
                     .reads = options.range_reads,
@@ -275,9 +280,26 @@ Status ReadsAgree(storage::Backend& src, const storage::ObjectInfo& object,
     crc = checksum::Crc32c(lent, crc);
     again.Consume(lent.size());
   }
+  return crc;
+}
+
+Status ReadsAgree(storage::Backend& src, const storage::ObjectInfo& object,
+                  const PackOptions& options, uint32_t first_crc, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(const uint32_t crc, CrcOfAnotherRead(src, object, options, stop));
   if (crc == first_crc) return Status::Ok();
   return Status::DataLoss("two reads of " + object.key + " gave different bytes (corrupted on "
                           "the way); the pack is done again");
+}
+
+// `object`, whose bytes (CRC32C `crc`) what it declares refused with `refusal`, read again: the
+// same bytes are its own (kDataLoss holding kReadTwiceAlike: PackOptions::refused), others were
+// corrupted on the way (`refusal`: the pack is done again).
+Status RefusedOnce(storage::Backend& src, const storage::ObjectInfo& object,
+                   const PackOptions& options, uint32_t crc, const Status& refusal,
+                   std::stop_token stop) {
+  Result<uint32_t> again = CrcOfAnotherRead(src, object, options, stop);
+  if (!again.ok() || *again != crc) return refusal;
+  return Status::DataLoss(ReadTwiceAlikeMessage(object.key, crc));
 }
 
 class TimedSource : public archive::ChunkSource {
@@ -411,6 +433,7 @@ Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
         ++result.vanished;
         continue;
       }
+      if (r.refused_alike && options.refused) options.refused(st.added + i);
       FERRY_RETURN_IF_ERROR(r.status);
       archive::StringChunkSource body(r.bytes);
       s = st.writer->Add(header(i, r.object), body);
@@ -455,6 +478,15 @@ Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
       CheckedSource checked(*reads, *object, exact_part);
       TimedSource body(checked, result.read_wait_seconds, clock);
       s = st.writer->Add(header(i, *object), body);
+      if (!s.ok() && checked.refused()) {
+        // Refused at its end: corrupted on the way, or the object's own bytes? A second read
+        // tells (the archive is failed either way: its entry was written).
+        s = RefusedOnce(src, *object, options, checked.crc(), s, stop);
+        if (s.message().find(kReadTwiceAlike) != std::string::npos && options.refused) {
+          options.refused(st.added + i);
+        }
+        return s;
+      }
       if (s.ok() && !checked.proves() && !local) {
         const auto t = clock.MonoNow();
         s = ReadsAgree(src, *object, options, checked.crc(), stop);

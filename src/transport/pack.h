@@ -16,7 +16,8 @@
 //
 // Errors: a source object that is gone since it was listed is left out (counted in `vanished`);
 // any other failure of the source or sink (a 412 of an object changed mid-read included) fails
-// the whole archive: the caller discards it and the job retries.
+// the whole archive: the caller discards it and the job retries (an object whose own bytes
+// contradict what it declares is named to PackOptions::refused first).
 // Thread-safety: one call per thread; the backend may be shared.
 #pragma once
 
@@ -81,6 +82,14 @@ struct PackOptions {
   // as read (with its details). Null: HeaderOf(object) with `destinations`. Replication writes
   // what a direct copy would, with its regions; `ferry archive pack` keeps ferry's own metadata.
   std::function<archive::EntryHeader(size_t index, const storage::ObjectInfo& object)> header_of;
+  // An object whose bytes, read twice alike, what it declares refuses with nothing the store
+  // computed to settle it otherwise (a stale or forged ferry-crc32c: docs/design/integrity.md
+  // §8; or bytes damaged at rest) holds wrong bytes of its own, not bytes corrupted on the way:
+  // packing it again would fail again, for ever. When set, `refused` is told its index (as
+  // header_of's) before the pack fails with kDataLoss (a message holding kReadTwiceAlike,
+  // prefetch.h): the caller leaves it out and packs the rest again (replication records it as
+  // the version's lasting failure). Either way it is never archived.
+  std::function<void(size_t index)> refused;
   // Times the stages (PackResult's seconds, and the writer's unless writer.clock is set).
   // Null: SystemClock::Default(). Not owned.
   Clock* clock = nullptr;

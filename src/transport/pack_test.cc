@@ -276,6 +276,80 @@ TEST(PackCheckTest, AnObjectNothingCanProveIsReadTwiceAndTheReadsMustAgree) {
   EXPECT_TRUE(out.bytes == body);
 }
 
+// An object whose bytes its ferry-crc32c claim refuses, with a multipart ETag that cannot settle
+// it, is read again: bytes corrupted on the way differ the second time (the pack fails and is
+// done again, `refused` not told); the same bytes twice are the object's own, which no
+// repetition would change: `refused` is told its index, the message says so (kReadTwiceAlike),
+// and it is never archived. Before, every pack of it failed "corrupted on the way", for ever
+// (issue 43 item 11), and the batch's other objects with it.
+TEST(PackCheckTest, AnObjectWhoseOwnBytesContradictItsClaimIsNamedToTheCaller) {
+  class ForgedClaims : public FlippingRanges {
+   public:
+    Result<storage::ObjectInfo> Stat(std::string_view key, bool with_tags,
+                                     std::stop_token stop) override {
+      FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo info,
+                             FlippingRanges::Stat(key, with_tags, stop));
+      info.etag = kEtag;  // a multipart ETag, in no layout the store tells
+      return info;
+    }
+    Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
+                  std::string_view etag, std::stop_token stop) override {
+      return FlippingRanges::ReadAt(key, offset, out, etag == kEtag ? "" : etag, stop);
+    }
+    Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                           std::string_view etag, std::stop_token stop) override {
+      FERRY_ASSIGN_OR_RETURN(storage::ObjectInfo info,
+                             FlippingRanges::ReadObject(key, out, etag, stop));
+      info.etag = kEtag;
+      return info;
+    }
+  } src;
+  // "small" read whole, "big" in ranges; both claim a CRC32C their bytes do not have
+  for (const auto& [key, size] : {std::pair<std::string, size_t>{"big", 3u << 20},
+                                  std::pair<std::string, size_t>{"small", 5000}}) {
+    const std::string body(size, 'z');
+    storage::WriteSpec spec;
+    spec.size = body.size();
+    spec.metadata[storage::kMetaCrc32c] = "0badc0de";
+    ASSERT_TRUE(src.Put(key, checksum::AsBytes(body), spec, {}).ok());
+  }
+  PackOptions o;
+  o.executor = &ferry::testing::TestExecutor();
+  o.writer.threads = 1;
+  o.range_size = 256 << 10;
+  std::vector<size_t> told;
+  o.refused = [&told](size_t i) { told.push_back(i); };
+  for (const std::string key : {"big", "small"}) {
+    SCOPED_TRACE(key);
+    told.clear();
+    const std::vector<storage::ObjectInfo> listed = {*src.Stat(key, false, {})};
+    archive::StringSink sink;
+    auto refused = PackObjects(src, listed, sink, o, {});
+    EXPECT_EQ(refused.status().code(), ErrorCode::kDataLoss) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find(kReadTwiceAlike), std::string::npos)
+        << refused.status().ToString();
+    EXPECT_EQ(told, std::vector<size_t>{0});
+  }
+  // The claim right, a byte flipped in the first read of the large object: corrupted on the
+  // way, not the object's own: the caller is not told, and the next pack succeeds.
+  storage::WriteSpec spec;
+  const std::string body(3u << 20, 'q');
+  spec.size = body.size();
+  spec.metadata[storage::kMetaCrc32c] = checksum::Hex32(checksum::Crc32c(checksum::AsBytes(body)));
+  ASSERT_TRUE(src.Put("honest", checksum::AsBytes(body), spec, {}).ok());
+  const std::vector<storage::ObjectInfo> honest = {*src.Stat("honest", false, {})};
+  told.clear();
+  src.flips = 1;
+  archive::StringSink bad;
+  auto failed = PackObjects(src, honest, bad, o, {});
+  EXPECT_EQ(failed.status().code(), ErrorCode::kDataLoss) << failed.status().ToString();
+  EXPECT_EQ(failed.status().message().find(kReadTwiceAlike), std::string::npos);
+  EXPECT_TRUE(told.empty());
+  archive::StringSink good;
+  auto packed = PackObjects(src, honest, good, o, {});
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+}
+
 TEST_F(PackTest, RangeAheadFailsOnAChangedObjectAndStopsWhenAsked) {
   auto listed = Fill(1, 1 << 20);
   storage::ObjectInfo stale = listed[0];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "checksum/checksum.h"
 #include "transfer/verify.h"
@@ -41,15 +42,25 @@ void ReadWholeInto(storage::Backend& src, const storage::ObjectInfo& listed, boo
   // the listed ETag: what is read is what the entry describes.
   // Bytes that do not match what the object declares (its CRC32C, MD5 ETag, multipart ETag in
   // a likely layout) were corrupted on the way: read again, a few times, as sync does; never
-  // packed (the archive's own CRC would then vouch for the wrong bytes).
+  // packed (the archive's own CRC would then vouch for the wrong bytes). Two refused reads with
+  // the same bytes are the object's own: what it declares is not what it holds (a stale or
+  // forged ferry-crc32c, bytes damaged at rest), and reading more changes nothing.
   constexpr int kAttempts = 3;
+  std::optional<uint32_t> refused_crc;
   for (int attempt = 1;; ++attempt) {
     ReadWholeOnce(src, listed, by_version, stop, r);
     if (!r.status.ok()) return;
     const auto bytes = std::as_bytes(std::span(r.bytes.data(), r.bytes.size()));
-    const transfer::WholeCheck verdict = transfer::CheckWhole(
-        transfer::CheckOf(r.object), bytes, checksum::Crc32c(bytes), false);
+    const uint32_t crc = checksum::Crc32c(bytes);
+    const transfer::WholeCheck verdict =
+        transfer::CheckWhole(transfer::CheckOf(r.object), bytes, crc, false);
     if (verdict != transfer::WholeCheck::kMismatch) return;
+    if (refused_crc == crc) {
+      r.refused_alike = true;
+      r.status = Status::DataLoss(ReadTwiceAlikeMessage(listed.key, crc));
+      return;
+    }
+    refused_crc = crc;
     if (attempt == kAttempts || stop.stop_requested()) {
       r.status = Status::DataLoss("bytes read from " + listed.key + " do not match the checksum " +
                                   "it declares, " + std::to_string(kAttempts) +
@@ -98,6 +109,12 @@ void ReadWholeOnce(storage::Backend& src, const storage::ObjectInfo& listed, boo
 }
 
 }  // namespace
+
+std::string ReadTwiceAlikeMessage(const std::string& key, uint32_t crc) {
+  return key + ": " + std::string(kReadTwiceAlike) + " (CRC32C " + checksum::Hex32(crc) +
+         "), do not match what it declares: a stale or forged ferry-crc32c, or bytes damaged "
+         "at rest, not a fault of the transfer; not packed";
+}
 
 bool ReadsVersion(const storage::ObjectInfo& object, bool by_version) {
   return by_version && !object.version_id.empty() && object.version_id != "null";

@@ -16,6 +16,7 @@
 #include <span>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "archive/io.h"
@@ -31,9 +32,17 @@ namespace ferry::transport {
 struct ReadObject {
   Status status;
   bool vanished = false;  // gone from the source since it was listed
+  // status is kDataLoss because two reads gave the same bytes and what the object declares
+  // refused both: the object's own bytes, not a fault of the transfer (PackOptions::refused).
+  bool refused_alike = false;
   storage::ObjectInfo object;
   std::string bytes;
 };
+
+// The error of an object whose bytes, read twice alike (CRC32C `crc`), what it declares refused:
+// it holds kReadTwiceAlike, as replication's lasting failures do (replicate/pass_internal.h).
+inline constexpr std::string_view kReadTwiceAlike = "its bytes, read twice alike";
+std::string ReadTwiceAlikeMessage(const std::string& key, uint32_t crc);
 
 // Whether reads of `object` name its version: `by_version` (the objects are versions a
 // replication pass described) and it has a version id other than "null" (an unversioned

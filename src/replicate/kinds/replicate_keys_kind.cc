@@ -331,6 +331,7 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     FERRY_ASSIGN_OR_RETURN(PackedTransport packed,
                            PackTransported(o, collected.Take(), t, ctx.cancel));
     stats.transported += packed.versions;
+    stats.failed += packed.refused;  // recorded FAILED by PackTransported
     stats.transport_archives += packed.archives;
     stats.transport_bytes_in += packed.bytes_in;
     stats.transport_bytes_wire += packed.bytes_wire;
