@@ -10,12 +10,18 @@
 namespace ferry::app {
 namespace {
 
-Status EnqueueScan(jobs::JobStore& store, jobs::RunId run, int max_attempts) {
+// A scan of the whole source (its run set by the caller, or by CreateRun).
+jobs::JobSpec WholeScan(int max_attempts) {
   jobs::JobSpec scan;
-  scan.run = run;
   scan.kind = replicate::kReplicateScanKind;
   scan.payload = jobs::EncodeScan(jobs::KeyRange{});
   scan.max_attempts = max_attempts;
+  return scan;
+}
+
+Status EnqueueScan(jobs::JobStore& store, jobs::RunId run, int max_attempts) {
+  jobs::JobSpec scan = WholeScan(max_attempts);
+  scan.run = run;
   return store.Enqueue({scan}).status();
 }
 
@@ -72,8 +78,8 @@ Result<jobs::RunId> ContinuousRun(jobs::JobStore& store, const ContinuousRunRequ
   spec.continuous = true;
   spec.rescan_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(request.scan_interval);
-  FERRY_ASSIGN_OR_RETURN(jobs::RunId run, store.CreateRun(spec));
-  FERRY_RETURN_IF_ERROR(EnqueueScan(store, run, ro.max_attempts));
+  // The run with its first scan, in one transaction (JobStore::CreateRun).
+  FERRY_ASSIGN_OR_RETURN(jobs::RunId run, store.CreateRun(spec, {WholeScan(ro.max_attempts)}));
   obs::Log(obs::Level::kInfo, "started replication run " + std::to_string(run),
            {{"source", pass.source}});
   return run;

@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <string>
@@ -368,6 +370,10 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
       return Refusal(*existing, command_line, "differs from this command in " + Joined(differs));
     }
   }
+  jobs::JobSpec scan;
+  scan.kind = jobs::kScanKind;
+  scan.payload = jobs::EncodeScan(jobs::KeyRange{});
+  scan.max_attempts = request.options.max_attempts;
   if (existing) {
     result.run = existing->id;
     result.resumed = true;
@@ -376,6 +382,13 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     // Jobs a killed process of this machine still holds are taken over now, not in a minute.
     FERRY_RETURN_IF_ERROR(
         jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, result.run).status());
+    // A run without a single job never got its scan (an older ferry made the two apart and was
+    // killed between them): it gets it now, else it would be found done at once.
+    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(result.run));
+    if (std::accumulate(std::begin(counts.jobs), std::end(counts.jobs), uint64_t{0}) == 0) {
+      scan.run = result.run;
+      FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
+    }
   } else {
     FERRY_RETURN_IF_ERROR(WaitForAbandonedLeases(store, request, clock, stop));
     if (discarded) {
@@ -386,13 +399,10 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     }
     jobs::RunSpec spec{request.source, request.destination,
                        jobs::EncodeRunOptions(request.options)};
-    FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec));
-    jobs::JobSpec scan;
-    scan.run = result.run;
-    scan.kind = jobs::kScanKind;
-    scan.payload = jobs::EncodeScan(jobs::KeyRange{});
-    scan.max_attempts = request.options.max_attempts;
-    FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
+    // The run and its scan in one transaction: killed between the two, a rerun resumed a run
+    // with no job and found it done at once (convergence_backup_test: a round's backup that
+    // listed nothing, exit 0).
+    FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec, {scan}));
   }
   if (!request.detach) {
     jobs::WorkerOptions w = request.worker;

@@ -83,5 +83,49 @@ TEST(RunDurableTest, ARestartWaitsOnTheWorkersClockForTheLeasesOfTheRunItDiscard
   fs::remove_all(dir);
 }
 
+// A run that has no job at all never got its scan (an older ferry created the run and enqueued
+// its scan apart, and was killed between the two): resumed, it gets its scan. Before, the rerun
+// found it done at once: a backup or sync that listed nothing and exited 0 (convergence_backup
+// test, round 45 of seed 3303: "0 new version(s) recorded", its rerun 0.26 s).
+TEST(RunDurableTest, AResumedRunWithoutAJobGetsItsScan) {
+  char tmpl[] = "/tmp/ferry-durable-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path dir = tmpl;
+  ferry::testing::FakeClock clock;
+  {
+    auto opened = jobs::OpenSqliteJobStore((dir / "state.db").string(), clock);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    jobs::JobStore& store = **opened;
+    auto run = store.CreateRun({"src", "dst", jobs::EncodeRunOptions(jobs::RunOptions{})});
+    ASSERT_TRUE(run.ok());  // and killed before its scan
+    Wiring wiring(Config{});
+    transfer::Stats stats;
+    DurableRunRequest request{.source = "src",
+                              .destination = "dst",
+                              .options = jobs::RunOptions{},
+                              .worker = jobs::WorkerOptions{},
+                              .detach = true,
+                              .restart = false,
+                              .state_for_messages = ""};
+    request.worker.clock = &clock;
+    auto result = RunDurable(store, wiring, request, stats, {});
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_TRUE(result->resumed);
+    EXPECT_EQ(result->run, *run);
+    auto jobs = store.ListJobs(*run, std::nullopt, 10);
+    ASSERT_TRUE(jobs.ok());
+    ASSERT_EQ(jobs->size(), 1u);
+    EXPECT_EQ((*jobs)[0].spec.kind, jobs::kScanKind);
+    EXPECT_EQ((*jobs)[0].state, jobs::JobState::kQueued);
+    // Resumed again, it has its scan: nothing more is added.
+    auto again = RunDurable(store, wiring, request, stats, {});
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    auto still = store.ListJobs(*run, std::nullopt, 10);
+    ASSERT_TRUE(still.ok());
+    EXPECT_EQ(still->size(), 1u);
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ferry::app

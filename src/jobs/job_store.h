@@ -246,7 +246,13 @@ class JobStore {
   virtual ~JobStore() = default;
 
   // --- Runs ---
-  virtual Result<RunId> CreateRun(const RunSpec& spec) = 0;
+  // Creates a run (kRunning) and enqueues `first` (each JobSpec's `run` is set to the new id)
+  // in one transaction: a run is never seen without its first jobs. (Made apart, a process
+  // killed between the two left a run with no job, which the next command resumed and found
+  // done at once: a backup or sync that listed nothing and exited 0.)
+  virtual Result<RunId> CreateRun(const RunSpec& spec, std::vector<JobSpec> first) = 0;
+  // A run whose jobs come later (tests; a run that enqueues through Enqueue itself).
+  Result<RunId> CreateRun(const RunSpec& spec) { return CreateRun(spec, {}); }
   // The newest run with this exact source and destination that is still in progress
   // (kRunning), if any: what a rerun of the same command resumes.
   // kDone and kFailed runs have ended: the next run starts afresh (a failed run goes on only

@@ -175,6 +175,39 @@ TEST_P(JobStoreConformanceTest, AbandonRunEndsTheRunForGood) {
 // A run that has ended takes no job (Enqueue, and the `more` of Finish and HandOff): an
 // abandoned run's work is gone for good, and nothing can be claimed from it again (two `ferry
 // serve` on one store: the other one's events must not land there).
+// A run and its first jobs are made in one transaction (JobStore::CreateRun): the jobs carry
+// the new run's id, and a first job the store refuses leaves no run behind. Made apart, a
+// process killed between the two left a run with no job, which the next command resumed and
+// found done at once (convergence_backup_test: a round's backup that listed nothing, exit 0).
+TEST_P(JobStoreConformanceTest, ARunIsCreatedWithItsFirstJobsOrNotAtAll) {
+  JobSpec scan;
+  scan.kind = "scan";
+  scan.payload = "whole";
+  JobSpec other = scan;
+  other.payload = "second";
+  auto run = store().CreateRun({"with", "jobs", "o"}, {scan, other});
+  ASSERT_OK(run);
+  auto jobs = store().ListJobs(*run, std::nullopt, 10);
+  ASSERT_OK(jobs);
+  ASSERT_EQ(jobs->size(), 2u);
+  for (const jobs::Job& j : *jobs) {
+    EXPECT_EQ(j.spec.run, *run);
+    EXPECT_EQ(j.state, JobState::kQueued);
+  }
+  auto before = store().ListRuns(100);
+  ASSERT_OK(before);
+  JobSpec bad = scan;
+  bad.max_attempts = 0;  // refused
+  auto refused = store().CreateRun({"refused", "jobs", "o"}, {scan, bad});
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument) << refused.status().ToString();
+  auto after = store().ListRuns(100);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->size(), before->size());
+  auto none = store().FindUnfinishedRun("refused", "jobs");
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+}
+
 TEST_P(JobStoreConformanceTest, AnEndedRunTakesNoJobs) {
   const RunId run = NewRun();
   const RunId live = NewRun("o", "p");

@@ -220,15 +220,13 @@ Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& sourc
                                  const std::string& cache_location, const cache::WarmJob& job) {
   jobs::RunOptions ro;
   ro.command = cache::kWarmCommand;
-  FERRY_ASSIGN_OR_RETURN(jobs::RunId run, store.CreateRun(jobs::RunSpec{
-                                              source, cache_location, jobs::EncodeRunOptions(ro)}));
   jobs::JobSpec spec;
-  spec.run = run;
   spec.kind = cache::kWarmKind;
   spec.payload = cache::EncodeWarmJob(job);
   spec.max_attempts = ro.max_attempts;
-  FERRY_RETURN_IF_ERROR(store.Enqueue({spec}).status());
-  return run;
+  // The run with its job, in one transaction (JobStore::CreateRun).
+  return store.CreateRun(jobs::RunSpec{source, cache_location, jobs::EncodeRunOptions(ro)},
+                         {spec});
 }
 
 }  // namespace ferry::cli::cache_cmd

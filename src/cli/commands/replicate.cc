@@ -259,15 +259,13 @@ Result<DurableOutcome> RunDurablePass(jobs::JobStore& store, app::Wiring& wiring
     FERRY_RETURN_IF_ERROR(jobs::Worker::ReleaseLeasesOfDeadLocalOwners(store, out.run).status());
   } else {
     jobs::RunSpec spec{pass.source, destination, options};
-    FERRY_ASSIGN_OR_RETURN(out.run, store.CreateRun(spec));
-    FERRY_ASSIGN_OR_RETURN(jobs::Run created, store.GetRun(out.run));
-    out.created = created.created;
     jobs::JobSpec scan;
-    scan.run = out.run;
     scan.kind = replicate::kReplicateScanKind;
     scan.payload = jobs::EncodeScan(jobs::KeyRange{});
     scan.max_attempts = ro.max_attempts;
-    FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
+    FERRY_ASSIGN_OR_RETURN(out.run, store.CreateRun(spec, {scan}));  // one transaction
+    FERRY_ASSIGN_OR_RETURN(jobs::Run created, store.GetRun(out.run));
+    out.created = created.created;
   }
   if (a.detach) {
     out.detached = true;

@@ -87,10 +87,7 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
   }
   jobs::RunOptions ro;
   ro.command = backup::kRestoreCommand;
-  auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)});
-  if (!run.ok()) return ReportError(run.status());
   jobs::JobSpec job;
-  job.run = *run;
   job.kind = backup::kRestoreKind;
   job.payload = backup::EncodeRestoreJob(backup::RestoreJob{
       .selection = SelectionOf(a, at_ms),
@@ -100,7 +97,9 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
   job.objects = rows.rows.size();
   for (const backup::CatalogEntry& e : rows.rows) job.bytes += e.size;
   job.max_attempts = ro.max_attempts;
-  if (Status s = (*store)->Enqueue({job}).status(); !s.ok()) return ReportError(s);
+  // The run with its job, in one transaction (JobStore::CreateRun).
+  auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)}, {job});
+  if (!run.ok()) return ReportError(run.status());
   std::fprintf(stderr, "restore run %lld queued (%zu objects); workers: ferry worker --state %s\n",
                static_cast<long long>(*run), rows.rows.size(), state::RedactUrl(state).c_str());
   if (a.json) {

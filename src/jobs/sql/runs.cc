@@ -22,7 +22,8 @@ Result<RunState> ReadRunState(SqlTx& tx, RunId run) {
 
 int64_t SqlJobStore::NowMs() const { return ToMs(clock_.Now()); }
 
-Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec) {
+Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec, std::vector<JobSpec> first) {
+  FERRY_RETURN_IF_ERROR(ValidateSpecs(first));
   RunId id = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
@@ -36,7 +37,10 @@ Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec) {
              static_cast<int64_t>(spec.rescan_interval.count())}));
     if (rows.rows.size() != 1) return Status::Internal("INSERT INTO runs returned no id");
     id = CellInt(rows.rows[0][0]);
-    return Status::Ok();
+    if (first.empty()) return Status::Ok();
+    for (JobSpec& job : first) job.run = id;
+    std::vector<JobId> ids;
+    return InsertJobs(tx, first, now, ids);
   }));
   return id;
 }

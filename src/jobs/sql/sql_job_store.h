@@ -58,7 +58,8 @@ class SqlJobStore : public JobStore {
   // kFailedPrecondition when the database holds a newer schema than this ferry knows.
   static Result<std::unique_ptr<JobStore>> Open(std::unique_ptr<SqlSession> session, Clock& clock);
 
-  Result<RunId> CreateRun(const RunSpec& spec) override;
+  using JobStore::CreateRun;
+  Result<RunId> CreateRun(const RunSpec& spec, std::vector<JobSpec> first) override;
   Result<std::optional<Run>> FindUnfinishedRun(std::string_view source,
                                                std::string_view destination) override;
   Result<Run> GetRun(RunId run) override;
