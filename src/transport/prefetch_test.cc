@@ -215,16 +215,22 @@ TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
 }
 
 // A store whose first `flips` whole reads come back with one byte flipped (the reply itself
-// fine: corrupted on the way).
+// fine: corrupted on the way), another bit each time unless `same_bit` (two reads corrupted
+// alike are the object's own bytes: ReadObject::refused_alike).
 class FlippingReads : public MemoryBackend {
  public:
   Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                          std::string_view etag, std::stop_token stop) override {
     auto r = MemoryBackend::ReadObject(key, out, etag, stop);
-    if (r.ok() && !out.empty() && flips.fetch_sub(1) > 0) out[0] ^= std::byte{0x20};
+    if (r.ok() && !out.empty() && flips.fetch_sub(1) > 0) {
+      const unsigned bit = same_bit ? 5 : flipped++ % 8;
+      out[0] ^= std::byte{static_cast<unsigned char>(1u << bit)};
+    }
     return r;
   }
   std::atomic<int> flips{0};
+  std::atomic<unsigned> flipped{0};
+  bool same_bit = false;
 };
 
 // A read whose bytes do not make the object's MD5 ETag is read again, never handed to the
@@ -244,6 +250,17 @@ TEST(ReadWholeTest, BytesCorruptedOnTheWayAreReadAgainNotPacked) {
   src.flips = 3;
   ReadObject bad = ReadWhole(src, listed, {});
   EXPECT_EQ(bad.status.code(), ErrorCode::kDataLoss) << bad.status.ToString();
+  EXPECT_FALSE(bad.refused_alike);  // three different corruptions: on the way
+  // The same bytes refused twice are the object's own: no third read, and the pack's caller
+  // is told (PackOptions::refused).
+  src.same_bit = true;
+  src.flips = 3;
+  const int reads = src.counts().reads;
+  ReadObject own = ReadWhole(src, listed, {});
+  EXPECT_EQ(own.status.code(), ErrorCode::kDataLoss) << own.status.ToString();
+  EXPECT_TRUE(own.refused_alike);
+  EXPECT_NE(own.status.message().find(kReadTwiceAlike), std::string::npos);
+  EXPECT_EQ(src.counts().reads - reads, 2);
 }
 
 }  // namespace
