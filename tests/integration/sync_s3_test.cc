@@ -81,7 +81,7 @@ TEST_F(SyncS3Test, ResyncCopiesNothingThenExactlyTheOneSameSizeEdit) {
   EXPECT_EQ(GetObject(1, b, "k/7"), edited);
 }
 
-TEST_F(SyncS3Test, MultipartObjectIsByteIdenticalAndCarriesChecksum) {
+TEST_F(SyncS3Test, MultipartObjectIsByteIdenticalAndNotStampedByACopy) {
   const std::string a = NewBucket(0);
   const std::string b = NewBucket(1);
   const std::string body = RandomBytes((100u << 20) + 12345, 42);  // >= 100 MiB, odd tail
@@ -99,10 +99,10 @@ TEST_F(SyncS3Test, MultipartObjectIsByteIdenticalAndCarriesChecksum) {
   EXPECT_EQ(head->size, body.size());
   EXPECT_NE(head->etag.find("-7"), std::string::npos) << head->etag;  // 7 parts of 16 MiB
   EXPECT_TRUE(GetObject(1, b, "large/object.bin") == body);
-  // The source had no ferry checksum: the CRC32C streamed through the parts is recorded once
-  // the upload completed.
-  EXPECT_EQ(head->metadata[storage::kMetaCrc32c],
-            checksum::Hex32(checksum::Crc32c(checksum::AsBytes(body))));
+  // The source had no ferry checksum: the CRC32C streamed through the parts checked them, and is
+  // not stamped afterwards by a copy of the object onto itself (issue 43 item 14: RGW keeps no
+  // full-object checksum, and a second write of every large object proves nothing more).
+  EXPECT_EQ(head->metadata.count(storage::kMetaCrc32c), 0u) << head->metadata[storage::kMetaCrc32c];
   EXPECT_FALSE(head->metadata[storage::kMetaMtime].empty());
   EXPECT_EQ(Sync(*src, *dst, o).copied(), 0u) << "re-sync of a multipart object";
 }
