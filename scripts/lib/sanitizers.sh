@@ -16,13 +16,12 @@
 ASAN_DIR=build-asan
 TSAN_DIR=build-tsan
 # executor, budgets and pools; workers and leases; cache claims and locks; the HTTP server and
-# the event intake, and its one thread against hostile clients (the guard); the SNS gate's
-# certificate fetches on the executor beside the server's thread; credentials refreshed by many
-# callers and a credential_process's reaping; the rate limits; transport (its unpack claims)
+# the event intake, and its one thread against hostile clients (the guard); credentials
+# refreshed by many callers and a credential_process's reaping; the rate limits; transport (its
+# unpack claims)
 TSAN_TESTS=(transfer_executor_test transfer_buffer_pool_test transfer_budget_test jobs_worker_test
   jobs_worker_executor_test jobs_worker_lease_test cache_test http_server_test
-  http_server_guard_test serve_intake_test serve_sns_test credentials_test limits_test
-  transport_test)
+  http_server_guard_test serve_intake_test credentials_test limits_test transport_test)
 san_job=""
 
 # san_configure DIR ARGS...: a clang-14 build directory with these extra cmake arguments. -O1
