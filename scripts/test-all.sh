@@ -6,6 +6,8 @@
 # 1. installs what is missing (scripts/install-deps.sh: compiler and libraries first; Ceph RGW,
 #    PostgreSQL, Swift, the AWS CLI and promtool in the background while the build runs) - a
 #    second run skips this in under a second;
+# 1b. checks the module rule (scripts/check-modules.py: every include between src/'s modules is an
+#    edge the list in docs/architecture.md allows), counted as one test;
 # 2. starts two RGW gateways (regions A and B), PostgreSQL and OpenStack Swift (S3 layer: the
 #    "less capable" endpoint) in the background, each as soon as its packages are in, because
 #    the RGW cold start (~25 s) then overlaps the build instead of adding to it;
@@ -513,6 +515,14 @@ run_cli_scripts() {
 log "installing dependencies (build; the servers' in the background)"
 bash scripts/install-deps.sh build
 start_deps
+
+# the module rule: every include between modules is an edge docs/architecture.md allows
+log "the module rule (scripts/check-modules.py: includes against docs/architecture.md)"
+if python3 scripts/check-modules.py; then
+  passed=$((passed + 1))
+else
+  step_failed "the module rule (scripts/check-modules.py: the includes above are not in the map)"
+fi
 
 start_servers
 
