@@ -58,7 +58,7 @@ PROM_PKGS=(prometheus)
 # zstd: the CLI bench/bench-codec.sh compares `ferry archive pack` with
 BROWSER_PKGS=(chromium)
 # llvm-14: llvm-symbolizer, which turns a sanitizer's stack into file:line
-SAN_PKGS=(clang-14 libclang-rt-14-dev llvm-14)
+SAN_PKGS=(clang-14 libclang-rt-14-dev llvm-14 lld)
 BENCH_PKGS=(rclone awscli time zstd iproute2)  # iproute2: ip and tc for bench/lib/wan.sh
 
 groups=("$@")
