@@ -190,7 +190,7 @@ TEST(ArchivedSyncTest, WithoutRestoresArchivedObjectsAreReportedNotFailed) {
   GlacierSource src(1);
   MemoryBackend dst;
   Stats stats;
-  SyncResult r = RunSync(src.fake, dst, GlacierOptions(clock), stats, {});
+  SyncResult r = testing::SyncOnOwnExecutor(src.fake, dst, GlacierOptions(clock), stats, {});
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(stats.objects_copied.load(), 1u);
@@ -209,7 +209,8 @@ TEST(ArchivedSyncTest, AFinishedRestoreIsCopiedWithoutTheFlag) {
   src.fake.Restored("cold/g");
   MemoryBackend dst;
   Stats stats;
-  ASSERT_TRUE(RunSync(src.fake, dst, GlacierOptions(clock), stats, {}).status.ok());
+  ASSERT_TRUE(
+      testing::SyncOnOwnExecutor(src.fake, dst, GlacierOptions(clock), stats, {}).status.ok());
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(dst.Contents("cold/g"), Bytes(2000, 3));
   EXPECT_EQ(stats.archived_copied.load(), 1u);
@@ -228,7 +229,7 @@ void ExpectRestoredAndCopied(int concurrency) {
   o.transfer.restore.poll = 60s;
   o.transfer.restore.wait = 1h;
   Stats stats;
-  SyncResult r = RunSync(src.fake, dst, o, stats, {});
+  SyncResult r = testing::SyncOnOwnExecutor(src.fake, dst, o, stats, {});
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(stats.objects_copied.load(), 3u);
@@ -270,7 +271,7 @@ TEST(ArchivedSyncTest, RestoresNotDoneWithinTheWaitAreReportedNotFailed) {
   o.transfer.restore.poll = 60s;
   o.transfer.restore.wait = 150s;
   Stats stats;
-  SyncResult r = RunSync(fake, dst, o, stats, {});
+  SyncResult r = testing::SyncOnOwnExecutor(fake, dst, o, stats, {});
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(stats.archived_not_copied.load(), 1u);
@@ -288,9 +289,9 @@ TEST(ArchivedSyncTest, ARerunAsksAgainAndFindsTheRestoreInProgress) {
   o.transfer.restore.days = 1;
   o.transfer.restore.wait = 0s;
   Stats first;
-  ASSERT_TRUE(RunSync(src.fake, dst, o, first, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src.fake, dst, o, first, {}).status.ok());
   Stats second;
-  ASSERT_TRUE(RunSync(src.fake, dst, o, second, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src.fake, dst, o, second, {}).status.ok());
   EXPECT_EQ(second.failures(), 0u);
   EXPECT_EQ(second.archived_not_copied.load(), 2u);
   EXPECT_EQ(second.objects_copied.load(), 0u);  // "a" is there already
@@ -308,7 +309,7 @@ TEST(ArchivedSyncTest, SyncDeleteNeverDeletesBecauseOfAnArchivedSource) {
   o.delete_extra = true;
   o.transfer.decide.delete_extra = true;
   Stats stats;
-  SyncResult r = RunSync(src.fake, dst, o, stats, {});
+  SyncResult r = testing::SyncOnOwnExecutor(src.fake, dst, o, stats, {});
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_FALSE(r.deletes_skipped);
@@ -324,7 +325,8 @@ TEST(ArchivedSyncTest, AnArchiveTierTheListingDoesNotShowIsFoundByItsRead) {
   src.fake.TierArchived("tiered");
   MemoryBackend dst;
   Stats stats;
-  ASSERT_TRUE(RunSync(src.fake, dst, GlacierOptions(clock), stats, {}).status.ok());
+  ASSERT_TRUE(
+      testing::SyncOnOwnExecutor(src.fake, dst, GlacierOptions(clock), stats, {}).status.ok());
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(stats.archived_not_copied.load(), 3u);
   EXPECT_EQ(src.fake.reads_refused(), 1);
@@ -339,7 +341,7 @@ TEST(ArchivedSyncTest, ARefusedRestoreIsAFailure) {
   SyncOptions o = GlacierOptions(clock);
   o.transfer.restore.days = 1;
   Stats stats;
-  ASSERT_TRUE(RunSync(src.fake, dst, o, stats, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src.fake, dst, o, stats, {}).status.ok());
   EXPECT_EQ(stats.failures(), 2u);
   EXPECT_EQ(stats.archived_not_copied.load(), 0u);
   EXPECT_EQ(stats.objects_copied.load(), 1u);
@@ -353,7 +355,7 @@ TEST(ArchivedSyncTest, DryRunAsksNoRestoreAndReportsArchived) {
   o.transfer.dry_run = true;
   o.transfer.restore.days = 1;
   Stats stats;
-  ASSERT_TRUE(RunSync(src.fake, dst, o, stats, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src.fake, dst, o, stats, {}).status.ok());
   EXPECT_TRUE(src.fake.asked().empty());
   EXPECT_EQ(stats.archived_not_copied.load(), 2u);
   EXPECT_EQ(stats.objects_copied.load(), 1u);  // "would copy" a
@@ -374,7 +376,7 @@ TEST(ArchivedSyncTest, CancelEndsTheWait) {
     while (clock.sleeps().size() < 5) std::this_thread::sleep_for(1ms);
     stop.request_stop();
   });
-  SyncResult r = RunSync(src.fake, dst, o, stats, stop.get_token());
+  SyncResult r = testing::SyncOnOwnExecutor(src.fake, dst, o, stats, stop.get_token());
   stopper.join();
   EXPECT_EQ(r.status.code(), ErrorCode::kCancelled);
   EXPECT_EQ(stats.archived_not_copied.load(), 0u);

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "storage/local/local_backend.h"
+#include "transfer/memory_fixture.h"
 #include "transfer/sync.h"
 
 namespace ferry::transfer {
@@ -48,7 +49,7 @@ class ContentTest : public ::testing::Test {
     o.executor.memory_budget = 1 << 20;
     o.transfer.part_size = 64 << 10;
     o.transfer.decide.checksum = checksum;
-    SyncResult r = RunSync(**src, **dst, o, stats, {});
+    SyncResult r = testing::SyncOnOwnExecutor(**src, **dst, o, stats, {});
     EXPECT_TRUE(r.status.ok()) << r.status.ToString();
   }
 

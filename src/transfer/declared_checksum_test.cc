@@ -112,7 +112,7 @@ TEST(DeclaredChecksumTest, AWrongDeclaredChecksumRefusesBytesWhoseMd5EtagIsRight
     testing::Put(src, "k", body);  // its MD5 ETag is right
     src.declared["k"] = DeclaredOf(Algorithm::kCrc32, Bytes(size, 12));
     Stats stats;
-    RunSync(src, dst, DeclaredOptions(), stats, {});
+    testing::SyncOnOwnExecutor(src, dst, DeclaredOptions(), stats, {});
     ASSERT_EQ(stats.failures(), 1u) << size;
     EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kDataLoss) << size;
     EXPECT_NE(stats.KeptFailures()[0].status.message().find("CRC32"), std::string::npos)
@@ -131,7 +131,7 @@ TEST(DeclaredChecksumTest, EveryAlgorithmVerifiesAWholeReadAndTheCopyKeepsIt) {
     testing::Put(src, "k", body);
     src.declared["k"] = DeclaredOf(a, body);
     Stats stats;
-    ASSERT_TRUE(RunSync(src, dst, DeclaredOptions(), stats, {}).status.ok());
+    ASSERT_TRUE(testing::SyncOnOwnExecutor(src, dst, DeclaredOptions(), stats, {}).status.ok());
     EXPECT_EQ(stats.failures(), 0u) << checksum::AlgorithmName(a);
     EXPECT_EQ(dst.Contents("k"), body);
     const storage::WriteSpec spec = dst.SpecOf("k");
@@ -149,13 +149,13 @@ TEST(DeclaredChecksumTest, PartsCombineToTheDeclaredCrcAndCorruptionAbortsTheUpl
     src.declared["big"] = DeclaredOf(a, body);
     src.corrupt_reads = 1;
     Stats stats;
-    RunSync(src, dst, DeclaredOptions(), stats, {});
+    testing::SyncOnOwnExecutor(src, dst, DeclaredOptions(), stats, {});
     ASSERT_EQ(stats.failures(), 1u) << checksum::AlgorithmName(a);
     EXPECT_EQ(stats.KeptFailures()[0].status.code(), ErrorCode::kDataLoss);
     EXPECT_FALSE(dst.Contents("big").has_value());
     EXPECT_EQ(dst.open_writers(), 0);
     Stats again;  // clean reads: copied, proven by the declared CRC alone
-    ASSERT_TRUE(RunSync(src, dst, DeclaredOptions(), again, {}).status.ok());
+    ASSERT_TRUE(testing::SyncOnOwnExecutor(src, dst, DeclaredOptions(), again, {}).status.ok());
     EXPECT_EQ(again.failures(), 0u);
     EXPECT_EQ(again.objects_unverified.load(), 0u) << checksum::AlgorithmName(a);
     EXPECT_EQ(dst.Contents("big"), body);
@@ -187,7 +187,7 @@ TEST(DeclaredChecksumTest, AStaleFerryCrcClaimDoesNotFailACopyInPartsTheStoreVer
   }
   src.declared["big"] = DeclaredOf(Algorithm::kCrc64Nvme, body);
   Stats stats;
-  ASSERT_TRUE(RunSync(src, dst, DeclaredOptions(), stats, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src, dst, DeclaredOptions(), stats, {}).status.ok());
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(dst.Contents("big"), body);
   auto written = dst.Stat("big", false, {});
@@ -207,7 +207,7 @@ TEST(DeclaredChecksumTest, CompositeChecksumsAreLeftToTheEtagsLayout) {
   composite.parts = 2;
   src.declared["k"] = composite;
   Stats stats;
-  ASSERT_TRUE(RunSync(src, dst, DeclaredOptions(), stats, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src, dst, DeclaredOptions(), stats, {}).status.ok());
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(dst.Contents("k"), body);
 }
@@ -222,7 +222,7 @@ TEST(DeclaredChecksumTest, AnAskedAlgorithmAndMetadataOverridesReachTheWrite) {
   o.transfer.checksum_algorithm = Algorithm::kSha256;
   o.transfer.overrides = {.metadata = {{"owner", "z"}}, .content_type = "text/csv", .replace = true};
   Stats stats;
-  ASSERT_TRUE(RunSync(src, dst, o, stats, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src, dst, o, stats, {}).status.ok());
   const storage::WriteSpec spec = dst.SpecOf("k");
   EXPECT_EQ(spec.checksum_algorithm, Algorithm::kSha256);
   EXPECT_EQ(spec.checksum_value, "");  // another algorithm: the store's client computes it
@@ -256,7 +256,7 @@ TEST(DeclaredChecksumTest, PreservedAclsReachEveryWrite) {
   SyncOptions o = DeclaredOptions();
   o.transfer.preserve_acl = true;
   Stats stats;
-  ASSERT_TRUE(RunSync(src, dst, o, stats, {}).status.ok());
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src, dst, o, stats, {}).status.ok());
   EXPECT_EQ(stats.failures(), 0u);
   EXPECT_EQ(src.reads.load(), 2);
   EXPECT_EQ(dst.SpecOf("small").acl, src.acl);
@@ -266,7 +266,7 @@ TEST(DeclaredChecksumTest, PreservedAclsReachEveryWrite) {
   testing::Put(refusing, "k", Bytes(3000, 23));
   MemoryBackend none(SmallParts("d"));
   Stats failed;
-  RunSync(refusing, none, o, failed, {});
+  testing::SyncOnOwnExecutor(refusing, none, o, failed, {});
   EXPECT_EQ(failed.failures(), 1u);
   EXPECT_FALSE(none.Contents("k").has_value());
 }

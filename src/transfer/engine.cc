@@ -22,22 +22,6 @@ TransferEngine::TransferEngine(Executor& executor, TransferOptions options,
   queue_ = executor_.Open();
 }
 
-TransferEngine::TransferEngine(ExecutorOptions executor, TransferOptions options,
-                               storage::Backend& src, storage::Backend& dst, Stats& stats)
-    : own_executor_(std::make_unique<Executor>(executor)),
-      executor_(*own_executor_),
-      options_(std::move(options)),
-      src_(src),
-      dst_(dst),
-      stats_(stats),
-      budget_(executor_.budget()),
-      server_side_(dst.CanCopyFrom(src)),
-      restores_(std::make_unique<RestoreWaitList>()) {
-  options_.part_size = std::clamp<uint64_t>(options_.part_size, dst_.features().min_part_size,
-                                            dst_.features().max_part_size);
-  queue_ = executor_.Open();
-}
-
 TransferEngine::~TransferEngine() {
   queue_.reset();  // cancels and waits for this session's tasks, which use the members below
 }

@@ -135,11 +135,10 @@ struct CopyRequest {
 
 class TransferEngine {
  public:
-  // A session on `executor`, which must outlive it.
+  // A session on `executor`, which must outlive it. There is no engine without one: the
+  // process's executor is made once at its composition root (tests: testing::TestExecutor(), or
+  // an Executor of the test's own when it measures a budget).
   TransferEngine(Executor& executor, TransferOptions options, storage::Backend& src,
-                 storage::Backend& dst, Stats& stats);
-  // A session on a private executor of its own (tests, single-run tools).
-  TransferEngine(ExecutorOptions executor, TransferOptions options, storage::Backend& src,
                  storage::Backend& dst, Stats& stats);
   ~TransferEngine();  // cancels and waits for this session's tasks
   TransferEngine(const TransferEngine&) = delete;
@@ -224,7 +223,6 @@ class TransferEngine {
   void Complete(const CopyRequest& request, const char* what, const Status& status,
                 uint64_t bytes);
 
-  std::unique_ptr<Executor> own_executor_;  // only with the private-executor constructor
   Executor& executor_;
   TransferOptions options_;
   storage::Backend& src_;

@@ -321,7 +321,7 @@ TEST(ExecutorTest, ASessionsQueueDoesNotKeepAnothersObjectWaiting) {
 }
 
 // An engine destroyed with work queued ends its objects (kCancelled) and leaves the executor
-// serving others; an engine on a private executor ends with it.
+// serving others; an engine on another executor of a narrower scope ends before it.
 TEST(ExecutorTest, EngineDestroyedWhileTheExecutorLivesEndsItsWorkOnly) {
   Gate gate;
   Executor executor(ExecutorOptions{.concurrency = 1, .memory_budget = 1 << 20});
@@ -351,8 +351,8 @@ TEST(ExecutorTest, EngineDestroyedWhileTheExecutorLivesEndsItsWorkOnly) {
   {
     Stats own_stats;
     Outcomes own;
-    TransferEngine c(ExecutorOptions{.concurrency = 2, .memory_budget = 1 << 20}, Options(), src,
-                     dst, own_stats);
+    Executor other(ExecutorOptions{.concurrency = 2, .memory_budget = 1 << 20});
+    TransferEngine c(other, Options(), src, dst, own_stats);
     CopyKey(c, src, "k", own, "k again");
     c.Wait();
     EXPECT_EQ(own.count(), 1u);

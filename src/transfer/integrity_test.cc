@@ -73,7 +73,7 @@ SyncOptions Options() {
 }
 
 SyncResult RunOnce(Backend& src, Backend& dst, Stats& stats, SyncOptions options = Options()) {
-  return RunSync(src, dst, options, stats, {});
+  return testing::SyncOnOwnExecutor(src, dst, options, stats, {});
 }
 
 TEST(VerifyTest, CandidatePartSizesReproduceCommonLayouts) {
@@ -500,7 +500,8 @@ Status CopyOne(Backend& src, Backend& dst, const ObjectInfo& listed,
   const SyncOptions o = Options();
   Status result = Status::Internal("not done");
   {
-    TransferEngine engine(o.executor, o.transfer, src, dst, stats);
+    Executor executor(o.executor);
+    TransferEngine engine(executor, o.transfer, src, dst, stats);
     CopyRequest r;
     r.src = listed;
     r.journal = std::move(journal);

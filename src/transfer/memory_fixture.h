@@ -1,6 +1,7 @@
 // Helpers shared by the engine's unit tests on MemoryBackend fakes (sync_test.cc,
 // integrity_test.cc, executor_test.cc, destination_key_test.cc, copy_bytes_test.cc): seeded
-// random bytes, small part limits, writes as other tools do them, a journal in memory.
+// random bytes, small part limits, writes as other tools do them, a journal in memory, a sync
+// on an executor of its own.
 // Test-only; header-only.
 #pragma once
 
@@ -16,7 +17,9 @@
 #include "base/clock.h"
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
+#include "transfer/executor.h"
 #include "transfer/journal.h"
+#include "transfer/sync.h"
 
 namespace ferry::transfer::testing {
 
@@ -59,6 +62,16 @@ inline void PutMultipart(storage::MemoryBackend& b, const std::string& key,
     ASSERT_TRUE((*w)->WriteChunk(n, off, data, {}).ok());
   }
   ASSERT_TRUE((*w)->Commit({}).ok());
+}
+
+// RunSync on an executor made for this run alone from `options.executor`: a fresh budget whose
+// peak (SyncResult::peak_buffer_bytes) is this run's, for the tests that measure it or need a
+// budget or a number of workers of their own.
+inline SyncResult SyncOnOwnExecutor(storage::Backend& src, storage::Backend& dst,
+                                    const SyncOptions& options, Stats& stats,
+                                    std::stop_token stop = {}) {
+  Executor executor(options.executor);
+  return RunSync(executor, src, dst, options, stats, stop);
 }
 
 // An UploadJournal in memory, as the JobStore keeps one per large-object job.

@@ -210,7 +210,7 @@ TEST(PrefetchCursorTest, ARunWhoseListingFailsNeverDeletes) {
       o.delete_extra = true;
       o.transfer.decide.delete_extra = true;
       Stats stats;
-      SyncResult r = RunSync(src, dst, o, stats, {});
+      SyncResult r = testing::SyncOnOwnExecutor(src, dst, o, stats, {});
       EXPECT_EQ(r.status.code(), ErrorCode::kUnavailable) << r.status.ToString();
       EXPECT_EQ(stats.objects_deleted.load(), 0u);
       EXPECT_EQ(dst.counts().deletes, 0);

@@ -100,12 +100,6 @@ void ReportDeletes(std::vector<std::string> keys, Stats& stats) {
 
 }  // namespace
 
-SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const SyncOptions& options,
-                   Stats& stats, std::stop_token stop) {
-  Executor executor(options.executor);
-  return RunSync(executor, src, dst, options, stats, stop);
-}
-
 SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
                    const SyncOptions& options, Stats& stats, std::stop_token stop) {
   Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();

@@ -23,7 +23,10 @@ namespace ferry::transfer {
 struct SyncOptions {
   plan::Filter filter;        // the objects (of both sides) the run considers; default: all
   TransferOptions transfer;
-  ExecutorOptions executor;   // only for the RunSync that makes its own executor
+  // Settings for the caller that makes an executor for the run (the CLI's --concurrency and
+  // --memory, tests that measure a run's budget): RunSync reads none of them, it runs on the
+  // executor it is given.
+  ExecutorOptions executor;
   bool delete_extra = false;  // sync --delete
   bool progress = false;      // live progress line on stderr
   std::string src_prefix;     // sub-prefix of the source backend to list ("" = all)
@@ -39,10 +42,9 @@ struct SyncResult {
   bool deletes_skipped = false;  // deletes were due but skipped because something failed
 };
 
+// Runs the sync as one session on `executor` (which must outlive the call): there is no run
+// without the process's executor (tests: testing::TestExecutor() or one of their own).
 SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
                    const SyncOptions& options, Stats& stats, std::stop_token stop);
-// The same on a private executor made from options.executor (tests).
-SyncResult RunSync(storage::Backend& src, storage::Backend& dst, const SyncOptions& options,
-                   Stats& stats, std::stop_token stop);
 
 }  // namespace ferry::transfer

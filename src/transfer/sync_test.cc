@@ -32,7 +32,7 @@ SyncOptions Options() {
 
 SyncResult RunOnce(MemoryBackend& src, MemoryBackend& dst, Stats& stats,
                SyncOptions options = Options()) {
-  return RunSync(src, dst, options, stats, {});
+  return testing::SyncOnOwnExecutor(src, dst, options, stats, {});
 }
 
 TEST(SyncTest, CopiesWholeAndMultipartObjectsWithChecksumsWithinBudget) {

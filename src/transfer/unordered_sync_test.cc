@@ -29,7 +29,7 @@ SyncOptions DeletingOptions() {
 }
 
 SyncResult Sync(MemoryBackend& src, MemoryBackend& dst, Stats& stats) {
-  return RunSync(src, dst, DeletingOptions(), stats, {});
+  return testing::SyncOnOwnExecutor(src, dst, DeletingOptions(), stats, {});
 }
 
 TEST(UnorderedSyncTest, SyncIntoAnUnsortedDestinationPlansEveryKeyOnceAndDeletesRight) {

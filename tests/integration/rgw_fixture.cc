@@ -124,7 +124,8 @@ RgwTest::Outcome RgwTest::Sync(storage::Backend& src, storage::Backend& dst,
   auto f = plan::Filter::Make(filter, std::chrono::system_clock::now());
   EXPECT_TRUE(f.ok()) << f.status().ToString();
   options.filter = std::move(*f);
-  out.result = transfer::RunSync(src, dst, options, *out.stats, {});
+  transfer::Executor executor(options.executor);  // the run's own: its peak is this run's
+  out.result = transfer::RunSync(executor, src, dst, options, *out.stats, {});
   EXPECT_TRUE(out.result.status.ok()) << out.result.status.ToString();
   for (const auto& fail : out.stats->KeptFailures()) {
     if (allow_failures) break;

@@ -243,7 +243,8 @@ TEST_F(SyncMarkersTest, ResumedLocalUploadSendsAZeroedPartAgain) {
     transfer::Stats stats;
     const transfer::SyncOptions options = DefaultOptions();
     {
-      transfer::TransferEngine engine(options.executor, options.transfer, src, *dst, stats);
+      transfer::Executor executor(options.executor);
+      transfer::TransferEngine engine(executor, options.transfer, src, *dst, stats);
       transfer::CopyRequest request;
       request.src = *listed;
       request.journal = journal;
