@@ -429,6 +429,30 @@ check_rgw() { # $1 = what just ran
 
 # run_cli_script FILE: one tests/cli/*.sh; its exit status goes to $LOG_DIR/cli/NAME.rc, a line
 # to the log (the failures' output is printed by run_cli_scripts once every lane is done)
+# cli_timed NAME SCRIPT OUT: runs one script under its timeout, its output to OUT, and writes the
+# CPU seconds its process tree used (user + system, as bash's `time` counts the children it
+# waited for; the servers' CPU is not in it) to $LOG_DIR/cli/NAME.cpu; its exit status is the
+# script's (124: timed out)
+cli_timed() {
+  local name=$1 f=$2 out=$3 rc=0 TIMEFORMAT='%U %S'
+  { time timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?; } \
+    2> "$LOG_DIR/cli/$name.time"
+  awk '{ printf "%.0f\n", $1 + $2 }' "$LOG_DIR/cli/$name.time" > "$LOG_DIR/cli/$name.cpu" 2>/dev/null || true
+  return "$rc"
+}
+
+# cli_slowest: the ten scripts that took longest, with their CPU: where the suite's time goes
+cli_slowest() {
+  local f name rc took cpu
+  for f in "$LOG_DIR"/cli/*.rc; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .rc); read -r rc took < "$f"
+    cpu=$(cat "$LOG_DIR/cli/$name.cpu" 2>/dev/null || echo "?")
+    echo "$took $cpu $name"
+  done | sort -rn | head -n 10 | awk '{ printf "%s %s s (%s CPU-s)", (NR > 1 ? "," : ""), $3 " " $1, $2 }' \
+    | sed 's/^ //'
+}
+
 run_cli_script() {
   local f=$1 name out rc t
   name=$(basename "$f" .sh)
@@ -436,7 +460,7 @@ run_cli_script() {
   export FERRY_TEST_TMPDIR=$LOG_DIR/cli/$name.tmp
   mkdir -p "$FERRY_TEST_TMPDIR"
   t=$SECONDS rc=0
-  timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+  cli_timed "$name" "$f" "$out" || rc=$?
   # a failure runs once more, in a fresh scratch dir; passing then, it is named as flaky
   # (its first output kept as NAME.first.log) and counts as passed
   if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ "${FERRY_TEST_RETRIES:-1}" != 0 ]; then
@@ -445,12 +469,13 @@ run_cli_script() {
     rm -rf "$FERRY_TEST_TMPDIR" && mkdir -p "$FERRY_TEST_TMPDIR"
     ( flock 9; check_rgw "$name" ) 9> "$LOG_DIR/cli/rgw.lock"
     t=$SECONDS rc=0
-    timeout -k 10 "${FERRY_CLI_TIMEOUT:-900}" bash "$f" > "$out" 2>&1 < /dev/null || rc=$?
+    cli_timed "$name" "$f" "$out" || rc=$?
     [ "$rc" != 0 ] || touch "$LOG_DIR/cli/$name.flaky"
   fi
   echo "$rc $((SECONDS - t))" > "$LOG_DIR/cli/$name.rc"
+  local cpu; cpu=$(cat "$LOG_DIR/cli/$name.cpu" 2>/dev/null || echo "?")
   case $rc in
-    0)  log "cli: PASS $name ($((SECONDS - t)) s)"; rm -rf "$FERRY_TEST_TMPDIR" ;;
+    0)  log "cli: PASS $name ($((SECONDS - t)) s, $cpu CPU-s)"; rm -rf "$FERRY_TEST_TMPDIR" ;;
     77) log "cli: SKIP $name: $(tail -n 1 "$out")" ;;
     124) log "cli: FAIL $name: timed out after ${FERRY_CLI_TIMEOUT:-900} s" ;;
     *)  log "cli: FAIL $name (exit status $rc, $((SECONDS - t)) s)" ;;
@@ -508,6 +533,7 @@ run_cli_scripts() {
           tail -n 200 "$LOG_DIR/cli/$name.log" | sed 's/^/    /' ;;
     esac
   done
+  log "cli: the slowest: $(cli_slowest)"
   unset FERRY_TEST_TMPDIR
 }
 
