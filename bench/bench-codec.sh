@@ -41,14 +41,14 @@ RUNS=${BENCH_CODEC_RUNS:-3}
 LEVELS=${BENCH_CODEC_LEVELS:-3}
 CORPORA=${BENCH_CODEC_CORPORA:-csv json log random docs}
 WORK=${BENCH_DIR:-/tmp/ferry-bench-codec}
+# shellcheck source=scripts/lib/common.sh
+source "$FERRY_ROOT/scripts/lib/common.sh"
 # shellcheck source=bench/lib/measure.sh
 source "$FERRY_ROOT/bench/lib/measure.sh"
 command -v zstd >/dev/null || die "zstd CLI missing (apt-get install zstd)"
 if [ -z "${FERRY_BIN:-}" ]; then
   log "building ferry (Release, build-release/)"
-  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-release -j2 --target ferry >&2
-  FERRY_BIN=$FERRY_ROOT/build-release/src/cli/ferry
+  FERRY_BIN=$(build_release_ferry) || die "the build of ferry failed"
 fi
 rm -rf "$WORK"
 mkdir -p "$WORK"

@@ -59,8 +59,7 @@ if [ -z "${FERRY_BIN:-}" ]; then
   case " $TOOLS " in
     *" ferry "*)
       log "building ferry (Release, build-release/)"
-      cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-      cmake --build build-release -j2 --target ferry >&2 ;;
+      build_release_ferry > /dev/null || die "the build of ferry failed" ;;
   esac
   FERRY_BIN=$FERRY_ROOT/build-release/src/cli/ferry
 fi

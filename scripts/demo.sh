@@ -3,7 +3,7 @@
 #
 #   bash scripts/demo.sh
 #
-# 1. installs what is missing and builds ferry (Release, build-release/);
+# 1. installs what is missing and builds ferry (Release, build-release/, as CI builds: unity batches);
 # 2. starts (or reuses) two Ceph RGW gateways on 127.0.0.1: region A and region B;
 # 3. makes a sample source: a local folder of ~300 files (0 bytes to 20 MiB, nested prefixes,
 #    keys with spaces, unicode, '+', '~'), copied to bucket demo-src in region A with `ferry cp`
@@ -59,9 +59,7 @@ bash scripts/install-deps.sh demo
 if [ -n "${FERRY_BIN:-}" ]; then
   log "using FERRY_BIN=$FERRY_BIN (no build)"
 else
-  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-release -j2 --target ferry
-  FERRY_BIN=$FERRY_ROOT/build-release/src/cli/ferry
+  FERRY_BIN=$(build_release_ferry) || { log "ERROR: the build of ferry failed"; exit 1; }
 fi
 [ -x "$FERRY_BIN" ] || { log "ERROR: no ferry binary at $FERRY_BIN"; exit 1; }
 "$FERRY_BIN" --version

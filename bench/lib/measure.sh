@@ -99,9 +99,7 @@ report_rows() {
 ensure_ferry_bin() {
   if [ -z "${FERRY_BIN:-}" ]; then
     log "building ferry (Release, build-release/)"
-    cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build-release -j2 --target ferry >&2
-    FERRY_BIN=$FERRY_ROOT/build-release/src/cli/ferry
+    FERRY_BIN=$(build_release_ferry) || die "the build of ferry failed"
   fi
   [ -x "$FERRY_BIN" ] || die "no ferry binary at $FERRY_BIN"
 }
