@@ -101,6 +101,17 @@ deps_job=""        # the background install of the servers' packages
 # progress on stdout, so that it interleaves in order with the ctest output
 log() { printf '[test-all %s +%ss] %s\n' "$(date +%T)" "$((SECONDS - T0))" "$*"; }
 step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
+# phase_begin NAME / phase_end: how long a phase took and how much of the machine's CPU stood idle
+# meanwhile (/proc/stat: idle + iowait over every core), so that a log shows where the run waited
+# with cores to spare and where it was CPU-bound
+cpu_ticks() { awk '/^cpu /{ t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat; }
+phase_begin() { PHASE_NAME=$1; PHASE_T=$SECONDS; read -r PHASE_TOT PHASE_IDLE < <(cpu_ticks); }
+phase_end() {
+  local tot idle
+  read -r tot idle < <(cpu_ticks)
+  [ "$tot" -gt "$PHASE_TOT" ] || tot=$((PHASE_TOT + 1))
+  log "phase \"$PHASE_NAME\": $((SECONDS - PHASE_T)) s, CPUs idle $(( (idle - PHASE_IDLE) * 100 / (tot - PHASE_TOT) ))% of it"
+}
 
 # ------------------------------------------------------------------ servers
 # The servers' packages (scripts/install-deps.sh rgw pg swift aws prom) install in the background
@@ -572,10 +583,12 @@ fi
 # command leaves (its configure steps, links, the last objects of a batch) and all of what the
 # CLI scripts leave after it
 [ "$sanitizers" = 1 ] && san_build_start
+phase_begin "build of ${targets[*]}"
 if ! cmake --build build -j2 --target "${targets[@]}"; then
   step_failed "build"
   finish
 fi
+phase_end
 export FERRY_BIN=$FERRY_ROOT/build/src/cli/ferry
 
 if [ "$plain" = 1 ]; then
@@ -605,7 +618,9 @@ fi
 export FERRY_TEST_ARTIFACTS=$FERRY_ROOT/build/test-artifacts
 mkdir -p "$FERRY_TEST_ARTIFACTS"
 log "CLI end-to-end scripts (artifacts: $FERRY_TEST_ARTIFACTS)"
+phase_begin "CLI scripts"
 run_cli_scripts
+phase_end
 
 if [ "$sanitizers" = 1 ]; then
   san_run

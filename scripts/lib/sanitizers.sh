@@ -93,12 +93,14 @@ san_wait_rc() {
 
 san_run() {
   log "sanitizers: waiting for the ASan+UBSan build"
+  phase_begin "the rest of the ASan+UBSan build"
   if [ "$(san_wait_rc asan)" != 0 ]; then
     grep -E 'error|FAILED' "$LOG_DIR/san-build.log" | head -n 40 | sed 's/^/    /'
     step_failed "the ASan/UBSan build ($ASAN_DIR; log above)"
     san_stop
     return 0
   fi
+  phase_end
   # a finding fails its test: ASan and UBSan abort (-fno-sanitize-recover), leaks are checked
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -114,8 +116,12 @@ san_run() {
       --seconds "${FERRY_FUZZ_SECONDS:-30}" --jobs "$(nproc)" > "$LOG_DIR/fuzz.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/fuzz.rc" ) &
   local fuzz_job=$!
+  phase_begin "ASan+UBSan suites"
   CTEST_DIR=$ASAN_DIR run_ctest asan -L 'unit|conformance|integration' -j "$(($(nproc) + 1))"
+  phase_end
+  phase_begin "the rest of the fuzzing"
   wait "$fuzz_job" 2>/dev/null || true
+  phase_end
   log "sanitizers: fuzzing"
   sed 's/^/    /' "$LOG_DIR/fuzz.log"
   if [ "$(cat "$LOG_DIR/fuzz.rc" 2>/dev/null)" = 0 ]; then
@@ -124,6 +130,7 @@ san_run() {
     step_failed "fuzzing (a target crashed; its input and how to reproduce it above)"
   fi
   log "sanitizers: waiting for the TSan build"
+  phase_begin "the rest of the TSan build"
   if [ "$(san_wait_rc tsan)" != 0 ]; then
     grep -E 'error|FAILED' "$LOG_DIR/san-build.log" | head -n 40 | sed 's/^/    /'
     step_failed "the TSan build ($TSAN_DIR; log above)"
@@ -132,7 +139,10 @@ san_run() {
   fi
   wait "$san_job" 2>/dev/null || true
   san_job=""
+  phase_end
   log "sanitizers: the threads' tests under TSan (${TSAN_TESTS[*]})"
   # (the tests of targets not built there are listed as <target>_NOT_BUILT: left out)
+  phase_begin "TSan tests"
   CTEST_DIR=$TSAN_DIR run_ctest tsan -L unit -E '_NOT_BUILT' -j "$(nproc)"
+  phase_end
 }
