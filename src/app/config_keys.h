@@ -4,14 +4,28 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <toml++/toml.h>
 
 #include "base/status.h"
 
 namespace ferry::app {
+
+// A string (it may be empty).
+Status ReadString(const toml::table& t, const char* key, std::string& out,
+                  const std::string& where);
+
+// true or false: "... must be true or false".
+Status ReadBool(const toml::table& t, const char* key, bool& out, const std::string& where);
+
+// Refuses the first key of `t` that is not in `known`: "<where>: unknown key '<key>'" (nothing
+// in a config is silently ignored).
+Status CheckKeys(const toml::table& t, const std::string& where,
+                 std::initializer_list<std::string_view> known);
 
 // A string that is not empty.
 Status ReadNonEmptyString(const toml::table& t, const char* key, std::string& out,
