@@ -83,14 +83,63 @@ drop_versions() {
   PYTHONPATH="$FERRY_TEST_TOOLS" python3 "$FERRY_TEST_TOOLS/drop_versions.py" "$@" \
     || echo "  (cleanup: the versions of $2 could not all be deleted)"
 }
-wait_for() {  # wait_for SECONDS CMD...: true once CMD succeeds (CMD is run again at each try)
-  local deadline=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $deadline ]; do "$@" && return 0; sleep 0.2; done
-  return 1
+# The scripts wait on a condition with a bound, never on a fixed sleep: a loaded CI machine gets
+# the whole bound, an idle one goes on as soon as the condition holds.
+# wait_for SECONDS CMD...: true once CMD succeeds (CMD is run again every 0.1 s, or every
+# $WAIT_EVERY s for a CMD that costs processes), false when SECONDS passed first (CMD is always
+# tried at least once). CMD runs in this shell: it may set variables.
+wait_for() {
+  local deadline=$((SECONDS + $1)) every=${WAIT_EVERY:-0.1}; shift
+  while true; do
+    "$@" && return 0
+    [ $SECONDS -lt "$deadline" ] || return 1
+    sleep "$every"
+  done
 }
 check() { # description, then a command that must succeed
   local what=$1; shift
   if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; FAILS=$((FAILS + 1)); fi
+}
+# wait_until SECONDS DESCRIPTION CMD...: a check that CMD succeeds within SECONDS (see wait_for)
+wait_until() {
+  local bound=$1 what=$2; shift 2
+  check "$what (within $bound s)" wait_for "$bound" "$@"
+}
+# answers URL [CURL ARGS...]: true when URL answers 2xx (curl -sf, 5 s at most)
+answers() { local url=$1; shift; curl -sf -m 5 -o /dev/null "$@" "$url" 2>/dev/null; }
+# port_file_written FILE: true once a helper server started in the background wrote its port
+# there (tests/tools/*.py print the port they listen on as their first line)
+port_file_written() { [ -s "$1" ] && [ -n "$(head -n 1 "$1")" ]; }
+# rgw_b_usage_ops BUCKET CATEGORY: the operations of CATEGORY (put_obj, copy_obj, ...) that RGW B's
+# usage log (radosgw-admin usage show: the only record of the requests a gateway served) counted
+# for BUCKET, 0 when none. Needs FERRY_TEST_CEPH_CONF.
+rgw_b_usage_ops() {
+  radosgw-admin -c "$FERRY_TEST_CEPH_CONF" --rgw-realm realm-b --rgw-zonegroup region-b \
+    --rgw-zone zone-b usage show --uid tester-b 2>/dev/null | python3 -c "
+import json, sys
+try: d = json.load(sys.stdin)
+except ValueError: d = {}
+n = 0
+for e in d.get('entries', []):
+    for k in e.get('buckets', []):
+        if k.get('bucket') == sys.argv[1]:
+            for c in k.get('categories', []):
+                if c.get('category') == sys.argv[2]: n += c.get('ops', 0)
+print(n)" "$1" "$2"
+}
+rgw_b_usage_counted_more() { [ "$(rgw_b_usage_ops "$1" get_bucket_location)" -gt "$2" ]; }
+# rgw_b_usage_caught_up BUCKET: waits until RGW B's usage log counts every request made to BUCKET
+# before this call (the log is flushed about every second). It asks one GetBucketLocation of
+# BUCKET and waits (30 s at most) until the log counts it: RGW flushes its records in order, so
+# everything before it is in the log by then. A script that counts get_bucket_location itself
+# takes the markers into account.
+rgw_b_usage_caught_up() {
+  local before
+  before=$(rgw_b_usage_ops "$1" get_bucket_location)
+  aws_side b s3api get-bucket-location --bucket "$1" >/dev/null
+  wait_for 30 rgw_b_usage_counted_more "$1" "$before" && return 0
+  echo "  RGW B's usage log did not count the marker request to $1 in 30 s" >&2
+  return 1
 }
 # expect_error CODE PATTERN cmd...: exit code CODE, exactly one stderr line matching PATTERN
 expect_error() {
@@ -121,11 +170,7 @@ moto_start() {
   MOTO=http://127.0.0.1:$port
   "$server" -H 127.0.0.1 -p "$port" > "$WORK/moto.log" 2>&1 &
   moto_pid=$!
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "$MOTO/" 2>/dev/null && break
-    sleep 0.1
-  done
-  check "moto_server answers" curl -s -o /dev/null "$MOTO/"
+  wait_until 20 "moto_server answers" curl -s -m 5 -o /dev/null "$MOTO/"
   export MOTO_KEY=test MOTO_SECRET=test
   cat >> "$CONF" <<EOT
 
