@@ -18,11 +18,11 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=http://127.0.0.1:$PORT
 count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --prefix "$1" --query 'length(Contents || `[]`)' --output text; }
 at_b() { [ "$(count_b "$1")" = "$2" ]; }
-scrape() {  # serve's /metrics into $WORK/metrics.txt (three tries: a loaded machine)
-  local i
-  for i in 1 2 3; do curl -sf --max-time 10 "$URL/metrics" > "$WORK/metrics.txt" && return 0; sleep 1; done
-  return 1
-}
+scrape_once() { curl -sf --max-time 10 "$URL/metrics" > "$WORK/metrics.txt"; }
+scrape() { wait_for 20 scrape_once; }  # serve's /metrics into $WORK/metrics.txt (tried again: a loaded machine)
+# jobs_of KIND STATES: how many jobs of KIND (replicate-event, replicate-pack, unpack) are in one
+# of STATES ('queued','leased','done','dead') in serve's state store
+jobs_of() { sqlite3 -cmd ".timeout 5000" "$WORK/state.db" "SELECT count(*) FROM jobs WHERE kind = '$1' AND state IN ($2)"; }
 metric() {  # metric NAME{LABELS...}: its value in a new scrape, summed over matching lines
   scrape || { echo -1; return; }
   scraped "$1"
@@ -53,8 +53,7 @@ EOT
 start_serve() {  # start_serve CONFIG: in the background, $pid; waits until it answers
   "$FERRY_BIN" --config "$1" serve --state "$WORK/state.db" >> "$WORK/serve.out" 2>> "$WORK/serve.err" &
   pid=$!
-  for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  return 1
+  wait_for 20 answers "$URL/healthz"
 }
 stop_serve() {
   kill -TERM "$pid"
@@ -102,7 +101,11 @@ recorded=$(metric ferry_events_recorded_total)
 aws_side a s3 cp --recursive "$WORK/killed" "s3://$A/killed/" >/dev/null
 recorded_more() { [ "$(metric ferry_events_recorded_total)" -ge $((recorded + 10)) ]; }
 check "the 10 events are recorded" wait_for 20 recorded_more
-sleep 1  # their jobs run and leave the versions waiting (8 s)
+# their jobs ran and left the versions waiting (max_delay, 8 s): PENDING rows and a pack job
+versions_wait() {
+  [ "$(jobs_of replicate-event "'queued','leased'")" = 0 ] && [ "$(jobs_of replicate-pack "'queued','leased'")" -ge 1 ]
+}
+wait_until 20 "  their jobs ran: the versions wait for a pack job" versions_wait
 check "nothing of them arrived before the kill" [ "$(count_b killed/)" = 0 ]
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 check "serve starts again" start_serve "$WORK/serve.toml"
@@ -115,8 +118,12 @@ staged=$(metric ferry_transport_archives_staged_total)
 for i in $(seq 1 5); do put_a "remote/$i.txt" "remote $i"; done
 staged_more() { [ "$(metric ferry_transport_archives_staged_total)" -gt "$staged" ]; }
 check "their versions are packed" wait_for 40 staged_more
+# Kept: nothing happening is what is tested. The archive's unpack job is queued; 2 s are several
+# turns of a worker's claim loop, in which an unpacker in serve would have taken it.
+check "  its unpack job waits" [ "$(jobs_of unpack "'queued'")" -ge 1 ]
 sleep 2
 check "  with no unpacker here, nothing arrives" [ "$(count_b remote/)" = 0 ]
+check "  and the unpack job is still waiting" [ "$(jobs_of unpack "'queued'")" -ge 1 ]
 "$FERRY_BIN" --config "$WORK/serve.toml" worker --state "$WORK/state.db" --role unpack \
   --region "${FERRY_TEST_S3_REGION_B:-region-b}" > "$WORK/worker.out" 2>&1 &
 wpid=$!
