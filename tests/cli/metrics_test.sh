@@ -12,6 +12,19 @@ BYTES=$(cat "$WORK"/src/o* | wc -c)
 # value FILE SERIES: the sample value of one series (exact name and labels), or nothing
 value() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
+# logged_url VAR LOG: true once LOG (JSON lines) has the worker's 'serving metrics' line; VAR is
+# set to its url
+logged_url() {
+  local found
+  found=$(python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    try: j = json.loads(line)
+    except ValueError: continue
+    if j.get('message') == 'serving metrics': print(j['url']); break" "$2" 2>/dev/null || true)
+  printf -v "$1" '%s' "$found"
+  [ -n "$found" ]
+}
 
 rc=0
 ferry sync "$WORK/src" "ra:$A" --no-progress --json --metrics-file "$WORK/m1.prom" \
@@ -47,25 +60,12 @@ ferry sync "ra:$A" "rb:$B" --state "$STATE" --detach --no-progress 2>/dev/null
   --log-format json --metrics-file "$WORK/w.prom" > "$WORK/wout" 2> "$WORK/werr" &
 WPID=$!
 url=""
-for _ in $(seq 1 100); do
-  url=$(python3 -c "
-import json, sys
-for line in open(sys.argv[1]):
-    try: j = json.loads(line)
-    except ValueError: continue
-    if j.get('message') == 'serving metrics': print(j['url'])" "$WORK/werr" 2>/dev/null || true)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-check "worker logs where it serves metrics (JSON lines)" [ -n "$url" ]
-copied=""
-for _ in $(seq 1 150); do
-  curl -sf "$url" > "$WORK/scrape" 2>/dev/null || true
-  copied=$(value "$WORK/scrape" ferry_transfer_objects_copied_total)
-  [ "$copied" = 5 ] && break
-  sleep 0.2
-done
-check "  a scrape shows the 5 objects copied" [ "$copied" = 5 ]
+wait_until 20 "worker logs where it serves metrics (JSON lines)" logged_url url "$WORK/werr"
+scrape_shows_5_copied() {
+  curl -sf -m 5 "$url" > "$WORK/scrape" 2>/dev/null || true
+  [ "$(value "$WORK/scrape" ferry_transfer_objects_copied_total)" = 5 ]
+}
+wait_until 30 "  a scrape shows the 5 objects copied" scrape_shows_5_copied
 check "  and the bytes" [ "$(value "$WORK/scrape" ferry_transfer_bytes_copied_total)" = "$BYTES" ]
 check "  and PUT requests to the destination" \
   [ "$(value "$WORK/scrape" 'ferry_s3_requests_total{operation="PutObject",status="200"}')" -ge 5 ]
@@ -96,12 +96,7 @@ bash -c 'ulimit -n 200; exec "$@"' _ "$FERRY_BIN" worker --state "$STATE2" --con
   --metrics-listen 127.0.0.1:0 --log-format json > "$WORK/w2out" 2> "$WORK/w2err" &
 W2=$!
 url2=""
-for _ in $(seq 1 100); do
-  url2=$(grep -o '"url":"[^"]*"' "$WORK/w2err" 2>/dev/null | head -n 1 | cut -d'"' -f4 || true)
-  [ -n "$url2" ] && break
-  sleep 0.1
-done
-check "a worker limited to 200 open files serves metrics" [ -n "$url2" ]
+wait_until 20 "a worker limited to 200 open files serves metrics" logged_url url2 "$WORK/w2err"
 port2=${url2##*:}
 port2=${port2%%/*}
 python3 -c "
@@ -114,25 +109,20 @@ for _ in range(300):
 open(sys.argv[2], 'w').close()
 time.sleep(60)" "$port2" "$WORK/held" &
 HOLD=$!
-for _ in $(seq 1 100); do [ -f "$WORK/held" ] && break; sleep 0.1; done
-check "  300 idle connections opened to it" [ -f "$WORK/held" ]
-sleep 1
+wait_until 20 "  300 idle connections opened to it" test -f "$WORK/held"
+# the worker took them all off its listening socket (its accept queue, ss's Recv-Q, is empty):
+# the ones past its cap are closed, the others held idle, before the run starts
+accept_queue_empty() { [ "$(ss -Hltn "sport = :$1" | awk '{ print $2 }')" = 0 ]; }
+wait_until 20 "  the worker accepted every one of them" accept_queue_empty "$port2"
 ferry sync "ra:$A" "rb:$B2" --state "$STATE2" --detach --no-progress 2>/dev/null
-n=0
-for _ in $(seq 1 150); do
-  n=$(ferry ls "rb:$B2" 2>/dev/null | wc -l)
-  [ "$n" = 5 ] && break
-  sleep 0.2
-done
-check "  the run it serves meanwhile copies all 5 objects" [ "$n" = 5 ]
+five_at_b2() { [ "$(ferry ls "rb:$B2" 2>/dev/null | wc -l)" = 5 ]; }
+wait_until 30 "  the run it serves meanwhile copies all 5 objects" five_at_b2
 fds=$(ls "/proc/$W2/fd" | wc -l)
 check "  holding few descriptors ($fds)" [ "$fds" -lt 120 ]
 check "  no job failed" bash -c "! grep -qi 'too many open files' '$WORK/w2err'"
 kill "$HOLD" 2>/dev/null || true
 wait "$HOLD" 2>/dev/null || true
-ok2=1
-for _ in $(seq 1 50); do curl -sf "$url2" > /dev/null && { ok2=0; break; }; sleep 0.2; done
-check "  and scrapes work again once they are gone" [ "$ok2" = 0 ]
+wait_until 10 "  and scrapes work again once they are gone" answers "$url2"
 kill -TERM "$W2"
 wait "$W2" || true
 
@@ -159,16 +149,7 @@ check "  a key that is not the certificate's: one line, exit 2" one_line_exit2 \
   > /dev/null 2> "$WORK/w3err" &
 W3=$!
 url3=""
-for _ in $(seq 1 100); do
-  url3=$(python3 -c "
-import json, sys
-for line in open(sys.argv[1]):
-    try: j = json.loads(line)
-    except ValueError: continue
-    if j.get('message') == 'serving metrics': print(j['url'])" "$WORK/w3err" 2>/dev/null || true)
-  [ -n "$url3" ] && break
-  sleep 0.1
-done
+wait_for 20 logged_url url3 "$WORK/w3err" || true
 check "a worker serves its metrics over HTTPS ($url3)" bash -c "[[ '$url3' == https://* ]]"
 check "  a scrape with the certificate's CA works" \
   bash -c "curl -sf --cacert '$WORK/cert.pem' '$url3' | grep -q '^ferry_'"
