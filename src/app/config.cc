@@ -18,19 +18,52 @@
 
 namespace ferry::app {
 
-Result<Config> ParseConfig(std::string_view text, std::string_view source_name) {
-  const std::string src(source_name);
+namespace {
+
+// The TOML text as a table; a malformed text refused in one printable line naming the line.
+Result<toml::table> ParseToml(std::string_view text, std::string_view source_name) {
   // Debian's toml++ is built with exceptions: the throw stops here, at the adapter.
-  toml::table root;
   try {
-    root = toml::parse(text, source_name);
+    return toml::parse(text, source_name);
   } catch (const toml::parse_error& err) {
     // toml++ quotes the text it met, which may hold a line break or any byte: escaped, so the
     // refusal stays one printable line (found by fuzz_config_toml)
-    return Status::InvalidArgument("malformed config " + src + " line " +
+    return Status::InvalidArgument("malformed config " + std::string(source_name) + " line " +
                                    std::to_string(err.source().begin.line) + ": " +
                                    storage::PrintableKey(err.description()));
   }
+}
+
+// The table of section `name`, nullptr when the file has none; a section that is not a table
+// is refused ("<src>: <name> must be a table"), never skipped.
+Result<const toml::table*> SectionTable(const toml::table& root, const char* name,
+                                        const std::string& src) {
+  const toml::node* n = root.get(name);
+  if (n == nullptr) return static_cast<const toml::table*>(nullptr);
+  if (!n->is_table()) return Status::InvalidArgument(src + ": " + name + " must be a table");
+  return n->as_table();
+}
+
+// [remotes.NAME]: each a table.
+Status ParseRemotes(const toml::table& remotes, const std::string& src, Config& config) {
+  for (const auto& [name, node] : remotes) {
+    const toml::table* t = node.as_table();
+    if (t == nullptr) {
+      return Status::InvalidArgument(src + ": remotes." + std::string(name.str()) +
+                                     " must be a table");
+    }
+    RemoteConfig r;
+    FERRY_RETURN_IF_ERROR(ParseRemote(std::string(name.str()), *t, src, r));
+    config.remotes[r.name] = std::move(r);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view text, std::string_view source_name) {
+  const std::string src(source_name);
+  FERRY_ASSIGN_OR_RETURN(const toml::table root, ParseToml(text, source_name));
   Config config;
   config.source = src;
   for (const auto& [k, v] : root) {
@@ -40,46 +73,24 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
-  if (const toml::table* remotes = root["remotes"].as_table()) {
-    for (const auto& [name, node] : *remotes) {
-      const toml::table* t = node.as_table();
-      if (t == nullptr) {
-        return Status::InvalidArgument(src + ": remotes." + std::string(name.str()) +
-                                       " must be a table");
-      }
-      RemoteConfig r;
-      FERRY_RETURN_IF_ERROR(ParseRemote(std::string(name.str()), *t, src, r));
-      config.remotes[r.name] = std::move(r);
-    }
+  // The remotes first: the sections after them name remotes.
+  FERRY_ASSIGN_OR_RETURN(const toml::table* remotes, SectionTable(root, "remotes", src));
+  if (remotes != nullptr) FERRY_RETURN_IF_ERROR(ParseRemotes(*remotes, src, config));
+  FERRY_ASSIGN_OR_RETURN(const toml::table* transfer, SectionTable(root, "transfer", src));
+  if (transfer != nullptr) FERRY_RETURN_IF_ERROR(ParseTransfer(*transfer, src, config.transfer));
+  FERRY_ASSIGN_OR_RETURN(const toml::table* limits, SectionTable(root, "limits", src));
+  if (limits != nullptr) FERRY_RETURN_IF_ERROR(ParseLimits(*limits, src, config.limits));
+  FERRY_ASSIGN_OR_RETURN(const toml::table* replication, SectionTable(root, "replication", src));
+  if (replication != nullptr) {
+    FERRY_RETURN_IF_ERROR(ParseReplication(*replication, src, config.remotes, config.replication));
   }
-  if (root.contains("transfer")) {
-    const toml::table* t = root["transfer"].as_table();
-    if (t == nullptr) return Status::InvalidArgument(src + ": transfer must be a table");
-    FERRY_RETURN_IF_ERROR(ParseTransfer(*t, src, config.transfer));
-  }
-  if (root.contains("limits")) {
-    const toml::table* t = root["limits"].as_table();
-    if (t == nullptr) return Status::InvalidArgument(src + ": limits must be a table");
-    FERRY_RETURN_IF_ERROR(ParseLimits(*t, src, config.limits));
-  }
-  if (root.contains("replication")) {
-    const toml::table* t = root["replication"].as_table();
-    if (t == nullptr) return Status::InvalidArgument(src + ": replication must be a table");
-    FERRY_RETURN_IF_ERROR(ParseReplication(*t, src, config.remotes, config.replication));
-  }
-  if (root.contains("serve")) {
-    const toml::table* t = root["serve"].as_table();
-    if (t == nullptr) return Status::InvalidArgument(src + ": serve must be a table");
-    FERRY_RETURN_IF_ERROR(ParseServe(*t, src, config.remotes, config.serve));
-  }
+  FERRY_ASSIGN_OR_RETURN(const toml::table* serve, SectionTable(root, "serve", src));
+  if (serve != nullptr) FERRY_RETURN_IF_ERROR(ParseServe(*serve, src, config.remotes, config.serve));
   if (const toml::node* n = root.get("schedules")) {
     FERRY_RETURN_IF_ERROR(ParseSchedules(*n, src, config.schedules));
   }
-  if (root.contains("costs")) {
-    const toml::table* t = root["costs"].as_table();
-    if (t == nullptr) return Status::InvalidArgument(src + ": costs must be a table");
-    FERRY_RETURN_IF_ERROR(ParseCosts(*t, src, config.costs));
-  }
+  FERRY_ASSIGN_OR_RETURN(const toml::table* costs, SectionTable(root, "costs", src));
+  if (costs != nullptr) FERRY_RETURN_IF_ERROR(ParseCosts(*costs, src, config.costs));
   return config;
 }
 
