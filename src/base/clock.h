@@ -39,4 +39,11 @@ class SystemClock : public Clock {
   static SystemClock& Default();
 };
 
+// The given clock, else the process's system clock (SystemClock::Default()): what an option
+// or parameter documented "null: the system clock" means. Never null.
+inline Clock& ClockOr(Clock* given) { return given != nullptr ? *given : SystemClock::Default(); }
+inline const Clock& ClockOr(const Clock* given) {
+  return given != nullptr ? *given : SystemClock::Default();
+}
+
 }  // namespace ferry

@@ -58,12 +58,17 @@ class KindRegistry;
 
 struct WorkerOptions {
   std::string owner;  // unique per process: DefaultOwner()
+  // Objects in flight the worker claims room for: twice this (the executor's workers).
   int concurrency = 64;
-  uint64_t memory_budget = transfer::ExecutorOptions::kDefaultMemoryBudget;
-  bool adaptive_concurrency = false;  // for the executor it makes (ExecutorOptions::adaptive)
-  // The executor every run this worker serves submits to (must outlive the worker); null:
-  // the worker makes one of `concurrency` and `memory_budget` and shares it between its runs.
+  // The executor every run this worker serves submits to, shared by every worker of the
+  // process (made once at its composition root; tests: testing::TestExecutor() or one of
+  // their own). Not owned; must outlive the worker.
+  // DEPRECATED case: null still makes the worker an executor of its own from `concurrency`,
+  // `memory_budget` and `adaptive_concurrency`, for app::RunDurable's callers that pass none
+  // yet (`ferry cp/sync --state`, `ferry backup`); goes, with those two fields, when they do.
   transfer::Executor* executor = nullptr;
+  uint64_t memory_budget = transfer::ExecutorOptions::kDefaultMemoryBudget;  // DEPRECATED
+  bool adaptive_concurrency = false;                                         // DEPRECATED
   std::chrono::seconds lease_ttl{60};
   size_t scan_chunk = 10000;         // source keys per scan job
   int list_concurrency = 4;          // scan and delete jobs in hand at once (room to claim)
@@ -99,7 +104,7 @@ struct WorkerOptions {
   // kinds only (app::Kinds() has every kind of this ferry). Must outlive the worker.
   const KindRegistry* registry = nullptr;
   // Times the claim loop, lease renewals, idle polls, backoff waits and split rechecks, and
-  // the next round of continuous runs; nullptr = SystemClock::Default(). Must outlive the
+  // the next round of continuous runs; nullptr = the system clock (ClockOr). Must outlive the
   // worker. Tests pass a testing::FakeClock and move it instead of waiting.
   Clock* clock = nullptr;
   // Where the worker counts its jobs: ferry_jobs_started_total{kind} and
