@@ -1,8 +1,12 @@
 // Warm requests on memory backends and a SQLite index, with an injected clock.
+#include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "cache/test_env.h"
+#include "testing/wait_for.h"
 
 namespace ferry::cache::testing {
 namespace {
@@ -98,11 +102,10 @@ ClaimItem Listed(CacheEnv& env, const std::string& key) {
                    .waited_on = ""};
 }
 
-// Waits (in real time, bounded) until a request waits for keys another one holds: it asks for
-// them again every poll, and each poll moves the fake clock (the clock's SleepFor).
+// Waits (bounded) until a request waits for keys another one holds: it asks for them again
+// every poll, and each poll moves the fake clock (the clock's SleepFor).
 bool WaitUntilARequestWaits(CacheEnv& env) {
-  for (int i = 0; i < 5000 && env.clock.sleeps().empty(); ++i) std::this_thread::sleep_for(1ms);
-  return !env.clock.sleeps().empty();
+  return ferry::testing::WaitFor([&] { return !env.clock.sleeps().empty(); });
 }
 
 Copied CopiedOf(CacheEnv& env, const std::string& key) {
@@ -155,9 +158,7 @@ TEST(WarmTest, ALaterRequestCopiesAtOnceWhatIsOutsideTheKeysInFlight) {
   Result<WarmResult> b = Status::Internal("not run");
   std::thread later([&] { b = env.Warm({"y/"}, 1h, false, "B"); });
   // B copies and records y/b and y/c while A still holds y/a.
-  for (int i = 0; i < 2000 && env.index->EntriesUnder("y/")->size() < 2; ++i) {
-    std::this_thread::sleep_for(1ms);
-  }
+  ferry::testing::WaitFor([&] { return env.index->EntriesUnder("y/")->size() >= 2; });
   EXPECT_EQ(env.index->EntriesUnder("y/")->size(), 2u);
   EXPECT_FALSE(env.index->Get("y/a")->has_value());
   // A fails y/a: B reports A's failure instead of copying it.
@@ -302,19 +303,24 @@ TEST(WarmTest, AHolderThatLostItsLockStopsAndFails) {
   std::thread warm([&] {
     r = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, env.Options(), {});
   });
-  while (LockRows(*env.session) == 0) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(ferry::testing::WaitFor([&] { return LockRows(*env.session) != 0; }));
   // Another request took the hold over (its lease ran out while the holder was stuck).
   ASSERT_TRUE(
       env.session
           ->Transact(state::TxMode::kWrite,
                      [](state::SqlTx& tx) { return tx.Exec("DELETE FROM cache_locks").status(); })
           .ok());
-  // The holder's next renewal finds it gone (moved on several times: its renewal thread may
-  // only just have started waiting).
-  for (int i = 0; i < 20; ++i) {
-    env.clock.Advance(11s);
-    std::this_thread::sleep_for(10ms);
-  }
+  // The holder's next renewal finds it gone: once its renewal thread and its recorder wait on
+  // the clock, a move past the renewal period (lock_ttl / 3) ends the renewal's wait.
+  ASSERT_TRUE(env.clock.AwaitWaiters(2));
+  const uint64_t begun = env.clock.waits_begun();
+  env.clock.Advance(11s);
+  // The recorder waits again, the renewal thread (the hold lost) never does.
+  EXPECT_TRUE(ferry::testing::WaitFor(
+      [&] { return env.clock.waiting() == 1 && env.clock.waits_begun() == begun + 1; }));
+  // Past half the ttl: the write's own fence renews too (and finds the hold gone) should the
+  // renewal thread have left its wait but not yet renewed.
+  env.clock.Advance(5s);
   source.Open();
   warm.join();
   EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition) << r.status().message();
@@ -329,20 +335,30 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A source whose whole-object reads take a while (a slow network).
-class SlowSource : public storage::MemoryBackend {
+// A source whose whole-object reads last until they are stopped (a network that never answers),
+// and that counts the reads begun.
+class StuckUntilStoppedSource : public storage::MemoryBackend {
  public:
   using MemoryBackend::MemoryBackend;
   Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                          std::string_view etag, std::stop_token stop) override {
-    std::this_thread::sleep_for(50ms);
+    begun_.fetch_add(1);
+    std::mutex mu;
+    std::condition_variable_any never_notified;  // woken by the stop only
+    std::unique_lock lock(mu);
+    never_notified.wait(lock, stop, [] { return false; });
     return MemoryBackend::ReadObject(key, out, etag, stop);
   }
+  int begun() const { return begun_.load(); }
+
+ private:
+  std::atomic<int> begun_{0};
 };
 
 TEST(WarmTest, StoppingCancelsTheCopiesInFlight) {
   CacheEnv env;
-  SlowSource source(storage::MemoryBackend::Options{.name = "slow", .clock = &env.clock});
+  StuckUntilStoppedSource source(
+      storage::MemoryBackend::Options{.name = "stuck", .clock = &env.clock});
   // 20 objects fit the session's queue (2 x concurrency) and workers: the listing ends at once.
   transfer::Executor few(transfer::ExecutorOptions{.concurrency = 8, .memory_budget = 16u << 20});
   storage::WriteSpec spec;
@@ -358,7 +374,8 @@ TEST(WarmTest, StoppingCancelsTheCopiesInFlight) {
                   .executor = few};
   std::stop_source stop;
   std::thread stopper([&] {
-    std::this_thread::sleep_for(20ms);  // the listing is done: the copies are queued
+    // The listing is done and the copies are in flight (none can end before the stop).
+    EXPECT_TRUE(ferry::testing::WaitFor([&] { return source.begun() > 0; }));
     stop.request_stop();
   });
   auto r = Warm(WarmRequest{.prefixes = {""}, .ttl = 1h, .force = false}, ctx, env.Options(),
@@ -418,20 +435,21 @@ TEST(WarmTest, AFinishedCopyIsRecordedOnceTheRecordIntervalPassedOnTheClock) {
   });
   // k/a is copied while k/b's read waits: its outcome waits for the recorder, however much real
   // time goes by.
-  for (int i = 0; i < 2000 && env.cache.Keys().empty(); ++i) std::this_thread::sleep_for(1ms);
+  ferry::testing::WaitFor([&] { return !env.cache.Keys().empty(); });
   EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"k/a"}));
-  // Nothing is to happen, so there is no condition to wait for: some real time goes by (the
-  // recorder has started waiting by then), then part of the interval on the clock.
-  std::this_thread::sleep_for(50ms);
+  // Nothing is to happen until the interval passed on the clock: the recorder (the only one to
+  // wait on the clock here) waits, and goes on waiting when the clock moves short of it.
+  ASSERT_TRUE(env.clock.AwaitWaiters(1));
   EXPECT_FALSE(env.index->Get("k/a")->has_value());
+  const uint64_t begun = env.clock.waits_begun();
   env.clock.Advance(4s);
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(env.clock.AwaitWaitersSawTheTime());
+  EXPECT_EQ(env.clock.waits_begun(), begun) << "the recorder woke short of its interval";
   EXPECT_FALSE(env.index->Get("k/a")->has_value());
   env.clock.Advance(1s);  // the interval has passed: recorded while k/b is still being copied
-  for (int i = 0; i < 2000 && !env.index->Get("k/a")->has_value(); ++i) {
-    std::this_thread::sleep_for(1ms);
-  }
+  ferry::testing::WaitFor([&] { return env.index->Get("k/a")->has_value(); });
   EXPECT_TRUE(env.index->Get("k/a")->has_value());
+  EXPECT_GT(env.clock.waits_begun(), begun);
   EXPECT_FALSE(env.index->Get("k/b")->has_value());
   source.Open();
   warm.join();
