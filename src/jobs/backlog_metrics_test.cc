@@ -9,6 +9,7 @@
 
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "testing/fake_clock.h"
+#include "testing/wait_for.h"
 
 namespace ferry::jobs {
 namespace {
@@ -115,9 +116,7 @@ TEST_F(BacklogMetricsTest, RefresherReadsAtStartAgainAndAtTheEnd) {
     BacklogRefresher refresher(metrics, *store_, clock_, std::chrono::seconds(10));
     EXPECT_EQ(Value("ferry_jobs_waiting", r, "any", kScanKind), 1);  // at start
     Enqueue(run, kScanKind, 1, 0);
-    for (int i = 0; i < 500 && Value("ferry_jobs_waiting", r, "any", kScanKind) != 2; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    testing::WaitFor([&] { return Value("ferry_jobs_waiting", r, "any", kScanKind) == 2; });
     EXPECT_EQ(Value("ferry_jobs_waiting", r, "any", kScanKind), 2);  // on its thread
   }
   Enqueue(run, kScanKind, 1, 0);

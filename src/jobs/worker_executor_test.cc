@@ -13,6 +13,7 @@
 #include "jobs/worker.h"
 #include "storage/local/local_backend.h"
 #include "transfer/executor.h"
+#include "testing/wait_for.h"
 
 namespace ferry::jobs {
 namespace {
@@ -67,15 +68,16 @@ TEST(WorkerExecutorTest, TheRunsOfAWorkerGoThroughTheExecutorItWasGiven) {
     Worker worker(**store, &OpenLocal, w, stats);
     std::stop_source stop;
     std::thread watcher([&] {  // stops the worker once both runs are done
-      for (;;) {
-        bool done = true;
-        for (RunId run : runs) {
-          auto r = (*store)->GetRun(run);
-          done = done && r.ok() && r->state == RunState::kDone;
-        }
-        if (done) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
+      EXPECT_TRUE(testing::WaitFor(
+          [&] {
+            bool done = true;
+            for (RunId run : runs) {
+              auto r = (*store)->GetRun(run);
+              done = done && r.ok() && r->state == RunState::kDone;
+            }
+            return done;
+          },
+          std::chrono::seconds(60)));
       stop.request_stop();
     });
     EXPECT_TRUE(worker.Run(stop.get_token()).ok());

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <regex>
 #include <condition_variable>
@@ -18,6 +19,7 @@
 #include "jobs/worker_internal.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "testing/wait_for.h"
 
 namespace ferry::jobs {
 namespace {
@@ -63,17 +65,19 @@ class WorkerLeaseTest : public ::testing::Test {
     return s;
   }
 
-  // Waits (in real time, bounded) until the store committed more than `before` transactions.
-  // Moves the worker's clock by `step` until the worker made a transaction (an idle poll). A
-  // move can land while the worker is still busy with its last poll, before it waits for the
-  // next deadline: then only a later move wakes it.
+  // Moves the worker's clock by `step` until the worker made a transaction (an idle poll), each
+  // move once the worker waits on its clock (a move that lands while the worker is still busy
+  // with its last poll, before it waits for the next deadline, would wake nothing). False when
+  // the worker did not wait, or woke and waited again without a transaction, 20 times.
   bool AdvanceUntilTransaction(milliseconds step) {
     const uint64_t before = store_->transactions();
-    for (int moves = 0; moves < 200; ++moves) {
+    for (int moves = 0; moves < 20; ++moves) {
+      if (!worker_clock_.AwaitWaiters(1)) return false;
+      const uint64_t begun = worker_clock_.waits_begun();
       worker_clock_.Advance(step);
-      for (int i = 0; i < 50 && store_->transactions() <= before; ++i) {
-        std::this_thread::sleep_for(milliseconds(1));
-      }
+      testing::WaitFor([&] {
+        return store_->transactions() > before || worker_clock_.waits_begun() > begun;
+      });
       if (store_->transactions() > before) return true;
     }
     return false;
@@ -141,9 +145,7 @@ TEST_F(WorkerLeaseTest, ATransientFailureToOpenIsRetried) {
   std::stop_source stop;
   Status result;
   std::thread serving([&] { result = worker.Run(stop.get_token()); });
-  for (int i = 0; i < 2000 && GetJob().attempts == 0; ++i) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+  testing::WaitFor([&] { return GetJob().attempts != 0; });
   // Five more idle polls, one per move of the worker's clock: each claims nothing (the retry
   // waits out its backoff on the store's clock).
   bool polled = true;
@@ -160,16 +162,27 @@ TEST_F(WorkerLeaseTest, ATransientFailureToOpenIsRetried) {
   EXPECT_TRUE(result.ok()) << result.ToString();
 }
 
-// A source whose reads take a while, so that a multipart copy is still going when its lease
-// is taken away.
-class SlowSource : public storage::MemoryBackend {
+// A source whose first `free_reads` ranged reads are served at once and whose later ones wait
+// until they are stopped (at most 10 s), so that a multipart copy is still going when its
+// lease is taken away.
+class StallingSource : public storage::MemoryBackend {
  public:
-  explicit SlowSource(Options o) : MemoryBackend(std::move(o)) {}
+  StallingSource(Options o, int free_reads)
+      : MemoryBackend(std::move(o)), free_reads_(free_reads) {}
   Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
                 std::string_view etag, std::stop_token stop) override {
-    std::this_thread::sleep_for(milliseconds(20));
+    if (reads_.fetch_add(1) >= free_reads_) {
+      std::mutex mu;
+      std::condition_variable_any woken_by_the_stop;
+      std::unique_lock lock(mu);
+      woken_by_the_stop.wait_for(lock, stop, seconds(10), [] { return false; });
+    }
     return MemoryBackend::ReadAt(key, offset, out, etag, stop);
   }
+
+ private:
+  const int free_reads_;
+  std::atomic<int> reads_{0};
 };
 
 // The lease of a worker's job is taken over by another worker (it expired, e.g. a long GC
@@ -178,12 +191,12 @@ class SlowSource : public storage::MemoryBackend {
 TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   storage::MemoryBackend::Options mem;
   mem.features.min_part_size = 1024;
-  auto src_owned = std::make_unique<SlowSource>(mem);
+  auto src_owned = std::make_unique<StallingSource>(mem, 8);
   mem.endpoint = "other";  // no server-side copy: the parts go through this worker
   auto dst_owned = std::make_unique<storage::MemoryBackend>(mem);
-  SlowSource* src = src_owned.get();
+  StallingSource* src = src_owned.get();
   storage::MemoryBackend* dst = dst_owned.get();
-  const std::string body(300 * 1024, 'b');  // 300 parts of 1 KiB: about 3 s at 2 at once
+  const std::string body(300 * 1024, 'b');  // 300 parts of 1 KiB, all but 8 stalled
   storage::WriteSpec spec;
   spec.size = body.size();
   ASSERT_TRUE(src->Put("big", checksum::AsBytes(body), spec, {}).ok());
@@ -215,11 +228,10 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   std::stop_source stop;
   std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
   // Wait until some parts are checkpointed.
-  for (int i = 0; i < 500; ++i) {
+  testing::WaitFor([&] {
     auto u = store_->LoadUpload(job_, {"", "big"});
-    if (u.ok() && u->has_value() && (*u)->parts.size() >= 5) break;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+    return u.ok() && u->has_value() && (*u)->parts.size() >= 5;
+  });
   // Another worker claims the job once its lease ran out on the store's clock (the worker's
   // clock stands still: it renews nothing meanwhile).
   clock_.Advance(seconds(2));
@@ -237,14 +249,10 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   // The worker notices (its next renewal, due now, or checkpoint) and its writer ends, detached.
   worker_clock_.Advance(milliseconds(334));
   const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 300 && dst->open_writers() > 0; ++i) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  testing::WaitFor([&] { return dst->open_writers() == 0; }, seconds(3));
   EXPECT_EQ(dst->open_writers(), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(2)) << "stopped at once";
   const int parts = dst->counts().parts;
-  std::this_thread::sleep_for(milliseconds(300));
-  EXPECT_EQ(dst->counts().parts, parts) << "no part written after the job was stopped";
   EXPECT_LT(parts, 300);
   EXPECT_EQ(dst->counts().aborts, 0) << "the upload is the new holder's to resume";
   auto pending = dst->ListPendingUploads("", {});
@@ -256,7 +264,8 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   EXPECT_EQ((*now)->parts.size(), (*at_steal)->parts.size()) << "checkpoint moved by a non-holder";
   EXPECT_FALSE(dst->Contents("big").has_value());
   stop.request_stop();
-  serving.join();
+  serving.join();  // all of the worker's threads ended: what it would write, it wrote by now
+  EXPECT_EQ(dst->counts().parts, parts) << "a part written after the job was stopped";
   const Job job = GetJob();  // the old worker did not finish it
   EXPECT_EQ(job.state, JobState::kLeased);
   EXPECT_EQ(job.lease_owner, "thief");

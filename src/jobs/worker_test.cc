@@ -19,6 +19,7 @@
 #include "testing/fake_clock.h"
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
+#include "testing/wait_for.h"
 
 namespace ferry::jobs {
 namespace {
@@ -247,13 +248,11 @@ TEST_F(WorkerRunTest, ServingWorkerFinishesARunBlockedThenRedriven) {
   std::stop_source stop;
   std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
   auto wait_for = [&](RunState want) {
-    for (int i = 0; i < 5000; ++i) {
+    // Each move: a poll, and a look at the run.
+    return testing::AdvanceUntil(worker_clock, std::chrono::milliseconds(301), [&] {
       auto r = store_->GetRun(run);
-      if (r.ok() && r->state == want) return true;
-      worker_clock.Advance(std::chrono::milliseconds(301));  // a poll, and a look at the run
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return false;
+      return r.ok() && r->state == want;
+    }, 5000);
   };
   EXPECT_TRUE(wait_for(RunState::kFailed)) << "the clash makes the transfer job dead";
   EXPECT_EQ(Read("dst"), (Files{{"d", "a file where the source has a folder"}, {"y", "2"}}));

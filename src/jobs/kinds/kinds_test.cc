@@ -14,6 +14,7 @@
 #include "jobs/worker.h"
 #include "storage/local/local_backend.h"
 #include "testing/fake_clock.h"
+#include "testing/wait_for.h"
 
 namespace ferry::jobs {
 namespace {
@@ -142,13 +143,9 @@ class JobKindsTest : public ::testing::Test {
     std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
     for (int i = 0; i < polls; ++i) {
       const uint64_t before = store_->transactions();
-      clock.Advance(w.idle_poll);
-      for (int j = 1; j <= 5000 && store_->transactions() <= before; ++j) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        // The worker may still have been finishing the previous poll when the clock moved (its
-        // next wake-up then counts from after the move): move it again.
-        if (j % 100 == 0) clock.Advance(w.idle_poll);
-      }
+      // Moved while the worker waits for its next poll (not while it finishes the last one).
+      testing::AdvanceUntil(clock, w.idle_poll, [&] { return store_->transactions() > before; },
+                            50);
       EXPECT_GT(store_->transactions(), before) << "poll " << i;
     }
     stop.request_stop();
