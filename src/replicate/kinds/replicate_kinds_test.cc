@@ -24,6 +24,7 @@
 #include "testing/borrowed_backend.h"
 #include "testing/fake_clock.h"
 #include "testing/sizeless_store.h"
+#include "testing/wait_for.h"
 #include "transport/kinds/kinds.h"
 
 namespace ferry::replicate {
@@ -383,10 +384,10 @@ TEST_F(ReplicateKindsTest, AnEventsJobOutwaitsABusyKeyWithoutDyingOrListingIt) {
   const int listings_before = Borrowed::key_listings.load();
   // 40 minutes of the clock, a second at a time: the job waits 2 s, then longer, up to 30 s.
   const auto start = clock_.Now();
-  while (clock_.Now() - start < std::chrono::minutes(40) && job().state != JobState::kDead) {
-    clock_.Advance(std::chrono::seconds(1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  // Each move while the worker waits on the clock (for its next poll).
+  testing::AdvanceUntil(clock_, std::chrono::seconds(1), [&] {
+    return clock_.Now() - start >= std::chrono::minutes(40) || job().state == JobState::kDead;
+  }, 2400);
   // it waited far more often than max_attempts allows failures, and no more often than the
   // growing wait lets it (2 s, 3 s, ... 30 s: ~80 in 40 minutes, not 1200)
   const jobs::Job waiting = job();
@@ -397,10 +398,8 @@ TEST_F(ReplicateKindsTest, AnEventsJobOutwaitsABusyKeyWithoutDyingOrListingIt) {
   EXPECT_TRUE(History("b").empty());
   // The holder is done: the key is free, and the event's job replicates it within a wait.
   ASSERT_TRUE(store_->Finish(holder->front().lease, jobs::Outcome{}).ok());
-  for (int i = 0; i < 20000 && job().state != JobState::kDone; ++i) {
-    clock_.Advance(std::chrono::milliseconds(100));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  testing::AdvanceUntil(clock_, std::chrono::milliseconds(100),
+                        [&] { return job().state == JobState::kDone; }, 20000);
   stop.request_stop();
   worker_thread.join();
   EXPECT_TRUE(result.ok() || result.code() == ErrorCode::kCancelled) << result.ToString();
@@ -610,7 +609,8 @@ class BatchedTransportTest : public ReplicateKindsTest {
   }
 
   // Runs a worker on the continuous `run` in a thread of its own; `before_time_moves` is
-  // called once every event job is done and before the clock moves (then 100 ms per real ms),
+  // called once every event job is done and before the clock moves (then by 100 ms whenever
+  // the worker waits on it),
   // and the worker is stopped once the clock is `until` past the start and no job of the run's
   // event, pack and unpack kinds is left to run.
   void Work(RunId run, transfer::Stats& stats, const std::function<void()>& before_time_moves,
@@ -637,18 +637,15 @@ class BatchedTransportTest : public ReplicateKindsTest {
       const jobs::KindCounts& k = counts->by_kind[kind];
       return k.of(JobState::kQueued) + k.of(JobState::kLeased);
     };
-    for (int i = 0; i < 20000 && left(kReplicateEventKind) > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    testing::WaitFor([&] { return left(kReplicateEventKind) == 0; }, std::chrono::seconds(20));
     before_time_moves();
-    for (int i = 0; i < 100000; ++i) {
-      if (clock_.Now() - start >= until && left(kReplicateEventKind) + left(kReplicatePackKind) +
-                                                   left(transport::kUnpackKind) == 0) {
-        break;
-      }
-      clock_.Advance(std::chrono::milliseconds(100));
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    // Each move while the worker (or a pack's wait for its batch) waits on the clock.
+    testing::AdvanceUntil(clock_, std::chrono::milliseconds(100), [&] {
+      return clock_.Now() - start >= until && left(kReplicateEventKind) +
+                                                      left(kReplicatePackKind) +
+                                                      left(transport::kUnpackKind) ==
+                                                  0;
+    }, 100000);
     stop.request_stop();
     worker_thread.join();
     EXPECT_TRUE(result.ok() || result.code() == ErrorCode::kCancelled) << result.ToString();
@@ -724,9 +721,7 @@ TEST_F(BatchedTransportTest, AFullBatchIsPackedAtOnceAndCut) {
       run, stats,
       [&] {
         // Two versions waiting make a batch: packed and unpacked without the clock moving.
-        for (int i = 0; i < 10000 && History("b").size() < 5; ++i) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
+        testing::WaitFor([&] { return History("b").size() >= 5; });
         EXPECT_EQ(History("b").size(), 5u);
       },
       std::chrono::seconds(121), /*concurrency=*/1);
