@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -466,9 +468,37 @@ TEST(CurlTransportTest, ProxyFromTheEnvironmentIsUsed) {
   EXPECT_EQ(proxy.requests()[0].target, "http://ferry-proxy-test.invalid/b/k");
 }
 
+// A slow server's side of a request: it says when the request arrived and answers only once
+// the test released it (at most 10 s later).
+class HeldAnswer {
+ public:
+  void ArriveAndHold() {
+    std::unique_lock lock(mu_);
+    arrived_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, 10s, [&] { return released_; });
+  }
+  bool AwaitArrival() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 10s, [&] { return arrived_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool arrived_ = false;   // GUARDED_BY(mu_)
+  bool released_ = false;  // GUARDED_BY(mu_)
+};
+
 TEST(CurlTransportTest, StopTokenCancelsATransferInFlight) {
-  LoopbackServer server([](const Received&, bool& close) {
-    std::this_thread::sleep_for(2s);
+  HeldAnswer held;
+  LoopbackServer server([&](const Received&, bool& close) {
+    held.ArriveAndHold();
     close = true;
     return Reply(200, "late");
   });
@@ -478,13 +508,14 @@ TEST(CurlTransportTest, StopTokenCancelsATransferInFlight) {
   StringSink sink;
   std::stop_source stop;
   std::thread canceller([&] {
-    std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(held.AwaitArrival());  // the transfer is in flight
     stop.request_stop();
   });
   auto start = std::chrono::steady_clock::now();
   auto resp = transport.Send(req, sink, stop.get_token());
   auto took = std::chrono::steady_clock::now() - start;
   canceller.join();
+  held.Release();
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), ErrorCode::kCancelled) << resp.status().ToString();
   EXPECT_LT(took, 1500ms);
@@ -503,8 +534,9 @@ TEST(CurlTransportTest, AlreadyStoppedTokenFailsFast) {
 }
 
 TEST(CurlTransportTest, RequestTimeoutIsUnavailable) {
-  LoopbackServer server([](const Received&, bool& close) {
-    std::this_thread::sleep_for(1500ms);
+  HeldAnswer held;  // never answers before the transport gave up
+  LoopbackServer server([&](const Received&, bool& close) {
+    held.ArriveAndHold();
     close = true;
     return std::string();
   });
@@ -514,6 +546,7 @@ TEST(CurlTransportTest, RequestTimeoutIsUnavailable) {
   req.timeout_ms = 200;
   StringSink sink;
   auto resp = transport.Send(req, sink, {});
+  held.Release();
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), ErrorCode::kUnavailable) << resp.status().ToString();
 }
