@@ -390,113 +390,131 @@ Status Packer::Add(std::span<const storage::ObjectInfo> objects) {
 
 Status Packer::AddBatch(std::span<const storage::ObjectInfo> objects) {
   State& st = *state_;
-  storage::Backend& src = st.src;
   const PackOptions& options = st.options;
-  const std::stop_token& stop = st.stop;
-  PackResult& result = st.result;
-  const Clock& clock = st.clock;
-  const bool with_tags = src.features().tags;
-  // A disk's reads do not cross a network: a large file is read on the writer's thread into its
-  // chunk (read ahead from the page cache by tasks, it cost 5-10% more CPU and wall time), and
-  // two reads of it would only agree.
-  const bool local = src.features().cheap_reads;
-  ReadGate* gate = st.ordered ? &*st.ordered : nullptr;
-  const bool versions = options.versions;
-  // The entry's header: the caller's, else the object's own with `destinations`.
-  auto header = [&](size_t i, const storage::ObjectInfo& object) {
-    if (options.header_of) return options.header_of(st.added + i, object);
-    archive::EntryHeader h = HeaderOf(object);
-    h.destinations = options.destinations;
-    return h;
-  };
-  Prefetcher ahead(src, objects, *options.executor,
+  Prefetcher ahead(st.src, objects, *options.executor,
                    {.small_limit = options.whole_read_limit,
                     .reads = options.reads,
                     .window = options.read_window,
                     .window_bytes = options.read_window_bytes,
-                    .gate = gate,
-                    .by_version = versions},
-                   stop);
+                    .gate = st.ordered ? &*st.ordered : nullptr,
+                    .by_version = options.versions},
+                   st.stop);
   for (size_t i = 0; i < objects.size(); ++i) {
     const storage::ObjectInfo& listed = objects[i];
-    if (stop.stop_requested()) return Status::Cancelled("pack cancelled");
+    if (st.stop.stop_requested()) return Status::Cancelled("pack cancelled");
     if (!listed.unreadable.empty()) {
       return Status::Unavailable(listed.key + ": " + listed.unreadable);
     }
-    Status s;
-    if (listed.size <= options.whole_read_limit) {
-      // One read gave the bytes and every detail (tags too when the object has any).
-      const auto t = clock.MonoNow();
-      ReadObject r = ahead.Take(i);
-      result.read_wait_seconds += Since(clock, t);
-      if (r.vanished && !versions) {
-        ++result.vanished;
-        continue;
-      }
-      if (r.refused_alike && options.refused) options.refused(st.added + i);
-      FERRY_RETURN_IF_ERROR(r.status);
-      archive::StringChunkSource body(r.bytes);
-      s = st.writer->Add(header(i, r.object), body);
-      ahead.GiveBack(std::move(r.bytes));
-    } else {
-      // The listing has no metadata: Stat has it all, and pins the ETag the reads check. A
-      // version comes with its details.
-      const auto t = clock.MonoNow();
-      Result<storage::ObjectInfo> object =
-          versions ? Result<storage::ObjectInfo>(listed) : src.Stat(listed.key, with_tags, stop);
-      result.read_wait_seconds += Since(clock, t);
-      if (!object.ok() && object.status().code() == ErrorCode::kNotFound) {
-        ++result.vanished;
-        continue;
-      }
-      FERRY_RETURN_IF_ERROR(object.status().WithContext(listed.key));
-      object->key = listed.key;
-      if (!versions && object->metadata.count(storage::kMetaMtime) == 0 &&
-          std::chrono::duration_cast<std::chrono::seconds>(listed.mtime.time_since_epoch()) ==
-              std::chrono::duration_cast<std::chrono::seconds>(object->mtime.time_since_epoch())) {
-        object->mtime = listed.mtime;  // the listing's milliseconds, as a plain copy keeps them
-      }
-      std::optional<uint64_t> exact_part;
-      if (!local && transfer::CheckOf(*object).multipart) {
-        Result<std::optional<uint64_t>> first = src.FirstPartSize(*object, stop);
-        if (first.ok()) exact_part = *first;
-      }
-      std::optional<archive::BackendChunkSource> inline_reads;
-      std::optional<RangeAhead> ranges;
-      archive::ChunkSource* reads = nullptr;
-      if (local && !versions) {
-        reads = &inline_reads.emplace(src, *object, stop);
-      } else {
-        reads = &ranges.emplace(src, *object, *options.executor,
-                                RangeAheadOptions{.chunk = options.range_size,
-                                                  .reads = options.range_reads,
-                                                  .window = options.range_window,
-                                                  .gate = gate,
-                                                  .by_version = versions},
-                                stop);
-      }
-      CheckedSource checked(*reads, *object, exact_part);
-      TimedSource body(checked, result.read_wait_seconds, clock);
-      s = st.writer->Add(header(i, *object), body);
-      if (!s.ok() && checked.refused()) {
-        // Refused at its end: corrupted on the way, or the object's own bytes? A second read
-        // tells (the archive is failed either way: its entry was written).
-        s = RefusedOnce(src, *object, options, checked.crc(), s, stop);
-        if (s.message().find(kReadTwiceAlike) != std::string::npos && options.refused) {
-          options.refused(st.added + i);
-        }
-        return s;
-      }
-      if (s.ok() && !checked.proves() && !local) {
-        const auto t = clock.MonoNow();
-        s = ReadsAgree(src, *object, options, checked.crc(), stop);
-        result.read_wait_seconds += Since(clock, t);
-        ++result.read_twice;
-      }
-    }
-    if (!s.ok()) return s.WithContext(listed.key);
+    FERRY_RETURN_IF_ERROR(listed.size <= options.whole_read_limit ? AddWhole(i, listed, ahead)
+                                                                  : AddInRanges(i, listed));
   }
   return Status::Ok();
+}
+
+// The entry's header: the caller's, else the object's own with `destinations`.
+archive::EntryHeader Packer::HeaderFor(size_t i, const storage::ObjectInfo& object) const {
+  const State& st = *state_;
+  if (st.options.header_of) return st.options.header_of(st.added + i, object);
+  archive::EntryHeader h = HeaderOf(object);
+  h.destinations = st.options.destinations;
+  return h;
+}
+
+// One read gave the bytes and every detail (tags too when the object has any).
+Status Packer::AddWhole(size_t i, const storage::ObjectInfo& listed, Prefetcher& ahead) {
+  State& st = *state_;
+  const auto t = st.clock.MonoNow();
+  ReadObject r = ahead.Take(i);
+  st.result.read_wait_seconds += Since(st.clock, t);
+  if (r.vanished && !st.options.versions) {
+    ++st.result.vanished;
+    return Status::Ok();
+  }
+  if (r.refused_alike && st.options.refused) st.options.refused(st.added + i);
+  FERRY_RETURN_IF_ERROR(r.status);
+  archive::StringChunkSource body(r.bytes);
+  Status s = st.writer->Add(HeaderFor(i, r.object), body);
+  ahead.GiveBack(std::move(r.bytes));
+  return s.WithContext(listed.key);
+}
+
+// The listing has no metadata: Stat has it all, and pins the ETag the reads check. A version
+// comes with its details.
+Result<std::optional<storage::ObjectInfo>> Packer::DetailsOfLarge(
+    const storage::ObjectInfo& listed) {
+  State& st = *state_;
+  const bool versions = st.options.versions;
+  const auto t = st.clock.MonoNow();
+  Result<storage::ObjectInfo> object =
+      versions ? Result<storage::ObjectInfo>(listed)
+               : st.src.Stat(listed.key, st.src.features().tags, st.stop);
+  st.result.read_wait_seconds += Since(st.clock, t);
+  if (!object.ok() && object.status().code() == ErrorCode::kNotFound) {
+    return std::optional<storage::ObjectInfo>();  // gone from the source
+  }
+  FERRY_RETURN_IF_ERROR(object.status().WithContext(listed.key));
+  object->key = listed.key;
+  if (!versions && object->metadata.count(storage::kMetaMtime) == 0 &&
+      std::chrono::duration_cast<std::chrono::seconds>(listed.mtime.time_since_epoch()) ==
+          std::chrono::duration_cast<std::chrono::seconds>(object->mtime.time_since_epoch())) {
+    object->mtime = listed.mtime;  // the listing's milliseconds, as a plain copy keeps them
+  }
+  return std::optional<storage::ObjectInfo>(std::move(object).value());
+}
+
+Status Packer::AddInRanges(size_t i, const storage::ObjectInfo& listed) {
+  State& st = *state_;
+  storage::Backend& src = st.src;
+  const PackOptions& options = st.options;
+  const bool versions = options.versions;
+  // A disk's reads do not cross a network: a large file is read on the writer's thread into its
+  // chunk (read ahead from the page cache by tasks, it cost 5-10% more CPU and wall time), and
+  // two reads of it would only agree.
+  const bool local = src.features().cheap_reads;
+  FERRY_ASSIGN_OR_RETURN(std::optional<storage::ObjectInfo> details, DetailsOfLarge(listed));
+  if (!details) {
+    ++st.result.vanished;
+    return Status::Ok();
+  }
+  const storage::ObjectInfo& object = *details;
+  std::optional<uint64_t> exact_part;
+  if (!local && transfer::CheckOf(object).multipart) {
+    Result<std::optional<uint64_t>> first = src.FirstPartSize(object, st.stop);
+    if (first.ok()) exact_part = *first;
+  }
+  std::optional<archive::BackendChunkSource> inline_reads;
+  std::optional<RangeAhead> ranges;
+  archive::ChunkSource* reads = nullptr;
+  if (local && !versions) {
+    reads = &inline_reads.emplace(src, object, st.stop);
+  } else {
+    reads = &ranges.emplace(src, object, *options.executor,
+                            RangeAheadOptions{.chunk = options.range_size,
+                                              .reads = options.range_reads,
+                                              .window = options.range_window,
+                                              .gate = st.ordered ? &*st.ordered : nullptr,
+                                              .by_version = versions},
+                            st.stop);
+  }
+  CheckedSource checked(*reads, object, exact_part);
+  TimedSource body(checked, st.result.read_wait_seconds, st.clock);
+  Status s = st.writer->Add(HeaderFor(i, object), body);
+  if (!s.ok() && checked.refused()) {
+    // Refused at its end: corrupted on the way, or the object's own bytes? A second read
+    // tells (the archive is failed either way: its entry was written).
+    s = RefusedOnce(src, object, options, checked.crc(), s, st.stop);
+    if (s.message().find(kReadTwiceAlike) != std::string::npos && options.refused) {
+      options.refused(st.added + i);
+    }
+    return s;
+  }
+  if (s.ok() && !checked.proves() && !local) {
+    const auto t = st.clock.MonoNow();
+    s = ReadsAgree(src, object, options, checked.crc(), st.stop);
+    st.result.read_wait_seconds += Since(st.clock, t);
+    ++st.result.read_twice;
+  }
+  return s.WithContext(listed.key);
 }
 
 Result<PackResult> Packer::Finish() {

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -39,6 +40,8 @@
 #include "transport/upload_order.h"
 
 namespace ferry::transport {
+
+class Prefetcher;  // prefetch.h
 
 struct PackOptions {
   archive::WriterOptions writer;
@@ -137,6 +140,13 @@ class Packer {
   struct State;
   explicit Packer(std::unique_ptr<State> state);
   Status AddBatch(std::span<const storage::ObjectInfo> objects);
+  // AddBatch's steps for object `i` of the batch (`listed` as listed): its entry header; its
+  // entry from one whole read (prefetched by `ahead`), or from ranged reads after a Stat (its
+  // details; nullopt: gone from the source). A vanished object adds nothing and is OK.
+  archive::EntryHeader HeaderFor(size_t i, const storage::ObjectInfo& object) const;
+  Status AddWhole(size_t i, const storage::ObjectInfo& listed, Prefetcher& ahead);
+  Status AddInRanges(size_t i, const storage::ObjectInfo& listed);
+  Result<std::optional<storage::ObjectInfo>> DetailsOfLarge(const storage::ObjectInfo& listed);
   std::unique_ptr<State> state_;
 };
 

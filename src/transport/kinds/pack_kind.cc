@@ -82,9 +82,6 @@ class PackHandler : public jobs::JobHandler {
   JobResult Run(JobContext& ctx) const override {
     Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
     const auto started = clock.MonoNow();
-    auto since = [&clock](Clock::MonoTime t) {
-      return std::chrono::duration<double>(clock.MonoNow() - t).count();
-    };
     const jobs::Job& j = ctx.claimed.job;
     auto objects = jobs::DecodeTransfer(j.spec.payload);
     if (!objects.ok()) return jobs::FailedAtOnce(objects.status());
@@ -99,18 +96,9 @@ class PackHandler : public jobs::JobHandler {
     auto compressed = CompressedRunOf(run);
     if (!compressed.ok()) return Failed(ctx, compressed.status());
     CompressedRun& c = **compressed;
-    std::vector<storage::ObjectInfo> listed;
-    if (t.backup) {  // a backup's scan planned from its catalog: nothing left undecided
-      listed.reserve(objects->size());
-      for (const auto& r : *objects) listed.push_back(r.src);
-    } else {
-      auto to_pack = ObjectsToPack(run, *ctx.options.executor, *objects, ctx.cancel);
-      if (!to_pack.ok()) return Failed(ctx, to_pack.status());
-      listed = std::move(to_pack).value();
-      // Found unchanged (or gone) with a closer look: counted as a plain copy counts them.
-      ctx.stats.objects_skipped += objects->size() - listed.size();
-      if (listed.empty()) return JobResult{};  // no archive
-    }
+    auto listed = ObjectsOfPack(ctx, *objects);
+    if (!listed.ok()) return Failed(ctx, listed.status());
+    if (!t.backup && listed->empty()) return JobResult{};  // no archive
     const std::string key = ArchiveKey(run, j.id);
     PackOptions o;
     o.executor = ctx.options.executor;  // the process's: its reads are the executor's tasks
@@ -127,14 +115,13 @@ class PackHandler : public jobs::JobHandler {
     } leave{order, o.order_ticket};
     std::unique_ptr<AdaptiveLevel> adaptive;
     if (t.level == 0) {
-      adaptive = StartAdaptive(c.levels.get(), t, listed);
+      adaptive = StartAdaptive(c.levels.get(), t, *listed);
       o.writer.level = adaptive ? adaptive->level() : kStartLevel;
     }
     // One region, or a list ("A,B": every entry meant for each; with unpack jobs, one job and
     // one progress row per region, the archive deleted by the last: transport/store.h).
     const std::vector<std::string> regions = RegionList(t.region);
     o.destinations = regions;
-    const bool several = regions.size() > 1;
     if (t.backup && j.attempts > 1) {
       // An attempt that died after keeping its archive (a backup: recorded in the catalog): the
       // archive is there, complete, and rows point into it. Packing again would overwrite it
@@ -144,23 +131,76 @@ class PackHandler : public jobs::JobHandler {
       if (*kept) return JobResult{};
     }
     if (j.attempts > 1) AbortEarlierUploads(*c.staging, key, ctx.cancel);
+    auto packed = PackAndSend(ctx, c, key, *listed, o, started);
+    if (!packed.ok()) return Failed(ctx, packed.status());
+    const archive::WriteSummary& w = packed->pack.summary;
+    if (Status s = RecordArchive(ctx, c, key, regions, w); !s.ok()) return Failed(ctx, s);
+    if (adaptive) FinishAdaptive(ctx, *adaptive, w);
+    CountPacked(ctx, key, *packed);
+    if (!t.unpack_jobs) return JobResult{};  // the destination side lists the staging prefix
+    return UnpackJobsOf(run, key, regions, w);
+  }
+
+ private:
+  // What one pack wrote and measured, for the run's counters and the log.
+  struct PackedArchive {
+    PackResult pack;
+    uint64_t part_size = 0;
+    bool likely_one_part = false;
+    double cpu_seconds = 0;
+    double setup_seconds = 0;  // from the job's start to the staging upload opened
+    double close_seconds = 0;  // sending the last part and completing the upload
+  };
+
+  // The objects the job packs: a backup's as planned (from its catalog: nothing left
+  // undecided); a transfer's with the ones the listing could not decide looked at again, those
+  // found unchanged (or gone) counted as skipped, as a plain copy counts them.
+  static Result<std::vector<storage::ObjectInfo>> ObjectsOfPack(
+      JobContext& ctx, const std::vector<transfer::CopyRequest>& objects) {
+    std::vector<storage::ObjectInfo> listed;
+    if (ctx.run.options.transport.backup) {
+      listed.reserve(objects.size());
+      for (const auto& r : objects) listed.push_back(r.src);
+      return listed;
+    }
+    auto to_pack = ObjectsToPack(ctx.run, *ctx.options.executor, objects, ctx.cancel);
+    if (!to_pack.ok()) return to_pack.status();
+    listed = std::move(to_pack).value();
+    ctx.stats.objects_skipped += objects.size() - listed.size();
+    return listed;
+  }
+
+  // Packs `listed` into the archive `key` on the staging location, uploaded as it is written,
+  // its last part sent in the pack's turn of `o.order`; the upload completed. Errors carry
+  // "staging KEY" (the upload not opened) or "packing KEY".
+  static Result<PackedArchive> PackAndSend(JobContext& ctx, CompressedRun& c,
+                                           const std::string& key,
+                                           const std::vector<storage::ObjectInfo>& listed,
+                                           const PackOptions& o, Clock::MonoTime started) {
+    Clock& clock = *o.clock;
+    auto since = [&clock](Clock::MonoTime t) {
+      return std::chrono::duration<double>(clock.MonoNow() - t).count();
+    };
+    const jobs::Job& j = ctx.claimed.job;
+    PackedArchive out;
     // A batch of fewer raw bytes than a part makes an archive of one part, most likely: written
     // in one PUT (archive/backend_io.h).
-    const uint64_t part_size = archive::ArchivePartSize(j.spec.bytes);
-    const bool likely_one_part = j.spec.bytes < part_size;
+    out.part_size = archive::ArchivePartSize(j.spec.bytes);
+    out.likely_one_part = j.spec.bytes < out.part_size;
     // Its parts under way are bytes on the link: the packs behind wait for them as for its
     // queued bytes (UploadOrder::SetSending).
+    UploadOrder& order = *o.order;
     auto sink = archive::BackendSink::Open(
-        *c.staging, key, part_size, *ctx.options.executor, ctx.cancel,
-        {.likely_one_part = likely_one_part, .on_sending = [&order, ticket = o.order_ticket](
-                                                               bool sending) {
+        *c.staging, key, out.part_size, *ctx.options.executor, ctx.cancel,
+        {.likely_one_part = out.likely_one_part, .on_sending = [&order, ticket = o.order_ticket](
+                                                                   bool sending) {
            order.SetSending(ticket, sending);
          }});
-    if (!sink.ok()) return Failed(ctx, sink.status().WithContext("staging " + key));
-    const double setup_seconds = since(started);
+    if (!sink.ok()) return sink.status().WithContext("staging " + key);
+    out.setup_seconds = since(started);
     const uint64_t cpu_id = CpuShare::Process().Begin();
-    auto packed = PackObjects(*run.src, listed, **sink, o, ctx.cancel);
-    const double cpu_seconds = CpuShare::Process().End(cpu_id);
+    auto packed = PackObjects(*ctx.run.src, listed, **sink, o, ctx.cancel);
+    out.cpu_seconds = CpuShare::Process().End(cpu_id);
     Status s = packed.status();
     const auto closing = clock.MonoNow();
     if (s.ok()) {
@@ -176,52 +216,68 @@ class PackHandler : public jobs::JobHandler {
       // (found by tests/tools/convergence_transport.py, BUG_ORPHAN_UPLOAD: a truncated reply).
       if (s.ok() && (*sink)->wrote_in_parts()) AbortEarlierUploads(*c.staging, key, ctx.cancel);
     }
-    const double close_seconds = since(closing);
-    if (!s.ok()) return Failed(ctx, s.WithContext("packing " + key));
-    const archive::WriteSummary& w = packed->summary;
-    // A backup keeps the archive (its keeper records it with its entries in the catalog, in one
-    // transaction: backup/kinds/keeper.h); a transfer stages it for its unpack job.
-    if (t.backup) {
-      s = keeper_->Keep(ctx, key, w.archive_bytes);
-    } else {
-      for (size_t i = 0; s.ok() && i < std::max<size_t>(1, regions.size()); ++i) {
-        s = c.archives->Staged(ArchiveRow{
-            .staging = t.staging,
-            .archive = key,
-            .destination = RegionDestination(
-                run.run.spec.destination, several ? regions[i] : std::string(), several),
-            .state = ArchiveState::kStaged,
-            .entries = w.entries,
-            .written = 0,
-            .archive_bytes = w.archive_bytes,
-            .updated_ns = 0});
-      }
+    out.close_seconds = since(closing);
+    if (!s.ok()) return s.WithContext("packing " + key);
+    out.pack = std::move(packed).value();
+    return out;
+  }
+
+  // A backup keeps the archive (its keeper records it with its entries in the catalog, in one
+  // transaction: backup/kinds/keeper.h); a transfer stages it for its unpack job, one progress
+  // row per region of a list.
+  Status RecordArchive(JobContext& ctx, CompressedRun& c, const std::string& key,
+                       const std::vector<std::string>& regions,
+                       const archive::WriteSummary& w) const {
+    const TransportOptions& t = ctx.run.options.transport;
+    if (t.backup) return keeper_->Keep(ctx, key, w.archive_bytes);
+    const bool several = regions.size() > 1;
+    Status s;
+    for (size_t i = 0; s.ok() && i < std::max<size_t>(1, regions.size()); ++i) {
+      s = c.archives->Staged(ArchiveRow{
+          .staging = t.staging,
+          .archive = key,
+          .destination = RegionDestination(
+              ctx.run.run.spec.destination, several ? regions[i] : std::string(), several),
+          .state = ArchiveState::kStaged,
+          .entries = w.entries,
+          .written = 0,
+          .archive_bytes = w.archive_bytes,
+          .updated_ns = 0});
     }
-    if (!s.ok()) return Failed(ctx, s);
-    if (adaptive) FinishAdaptive(ctx, *adaptive, w);
+    return s;
+  }
+
+  // The run's transport counters of one archive, and its line in the verbose log.
+  static void CountPacked(JobContext& ctx, const std::string& key, const PackedArchive& p) {
+    const archive::WriteSummary& w = p.pack.summary;
     ctx.stats.archives_staged += 1;
     ctx.stats.entries_packed += w.entries;
     ctx.stats.entries_stored_raw += w.stored_entries;
     ctx.stats.transport_bytes_in += w.raw_bytes;
     ctx.stats.transport_bytes_wire += w.archive_bytes;
     const Requests requests =
-        ArchiveWriteRequests(w.archive_bytes, part_size, likely_one_part);
-    ctx.stats.transport_cpu_us += static_cast<uint64_t>(cpu_seconds * 1e6);
+        ArchiveWriteRequests(w.archive_bytes, p.part_size, p.likely_one_part);
+    ctx.stats.transport_cpu_us += static_cast<uint64_t>(p.cpu_seconds * 1e6);
     ctx.stats.transport_extra_puts += requests.put;
     ctx.stats.objects_planned += w.entries;
     ctx.stats.bytes_planned += w.raw_bytes;
     if (ctx.options.verbose) {
       obs::Log(obs::Level::kInfo, "packed",
                {{"archive", key}, {"entries", w.entries}, {"bytes", w.raw_bytes},
-                {"archive_bytes", w.archive_bytes}, {"cpu_seconds", cpu_seconds},
-                {"staging_puts", requests.put}, {"seconds", packed->seconds},
-                {"read_wait_seconds", packed->read_wait_seconds},
-                {"upload_wait_seconds", packed->sink_wait_seconds + packed->drain_seconds},
-                {"setup_seconds", setup_seconds}, {"close_seconds", close_seconds}});
+                {"archive_bytes", w.archive_bytes}, {"cpu_seconds", p.cpu_seconds},
+                {"staging_puts", requests.put}, {"seconds", p.pack.seconds},
+                {"read_wait_seconds", p.pack.read_wait_seconds},
+                {"upload_wait_seconds", p.pack.sink_wait_seconds + p.pack.drain_seconds},
+                {"setup_seconds", p.setup_seconds}, {"close_seconds", p.close_seconds}});
     }
+  }
+
+  // One unpack job per region of a list, each of that region (and its progress row).
+  static JobResult UnpackJobsOf(const RunContext& run, const std::string& key,
+                                const std::vector<std::string>& regions,
+                                const archive::WriteSummary& w) {
+    const bool several = regions.size() > 1;
     JobResult result;
-    if (!t.unpack_jobs) return result;  // the destination side lists the staging prefix
-    // One unpack job per region of a list, each of that region (and its progress row).
     for (size_t i = 0; i < std::max<size_t>(1, regions.size()); ++i) {
       JobSpec unpack;
       unpack.run = run.run.id;
@@ -231,13 +287,12 @@ class PackHandler : public jobs::JobHandler {
       unpack.objects = w.entries;
       unpack.bytes = w.raw_bytes;
       unpack.max_attempts = run.options.max_attempts;
-      unpack.region = several ? regions[i] : t.region;
+      unpack.region = several ? regions[i] : run.options.transport.region;
       result.more.push_back(std::move(unpack));
     }
     return result;
   }
 
- private:
   // The adaptive level of this batch; nullptr (pack at kStartLevel, learn nothing) when the
   // history cannot be read: the level is an optimisation, never a reason to fail a pack.
   static std::unique_ptr<AdaptiveLevel> StartAdaptive(
