@@ -215,82 +215,160 @@ bool CredentialsRefused(const Credentials& used, int http_status, std::string_vi
 
 }  // namespace
 
-Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std::stop_token stop) {
+// What stays the same across the attempts of one call.
+struct S3Client::Call::Plan {
+  std::string url;
+  std::string payload_hash;
+  SigningScope scope;
+  int max_attempts = 1;
+  std::string_view operation;
+  bool express = false;
+  bool session_signed = false;  // with a directory bucket's session, not the account's keys
+};
+
+struct S3Client::Call::Attempt {
+  http::HttpRequest request;
+  Credentials creds;
+  std::string session_token;  // a directory bucket's session (sent in its own header)
+};
+
+S3Client::Call::Plan S3Client::Call::PlanOf(S3Client& client, const RequestSpec& spec) {
   const S3Options& o = client.options_;
   // Directory buckets: zonal endpoints are virtual-hosted only, requests are signed for
   // s3express, and most carry the bucket's session (s3/express.h).
   const bool express = client.IsDirectoryBucket(spec.bucket);
-  const std::string url = BuildUrl(o.endpoint, express ? Addressing::kVirtualHost : o.addressing,
-                                   spec.bucket, spec.key, spec.query);
+  std::string url = BuildUrl(o.endpoint, express ? Addressing::kVirtualHost : o.addressing,
+                             spec.bucket, spec.key, spec.query);
   const bool https = url.starts_with("https://");
   // Hashed once per call, not per attempt: bodies can be large.
-  const std::string payload_hash = https && o.unsigned_payload_over_https
-                                       ? std::string("UNSIGNED-PAYLOAD")
-                                       : checksum::Hex(checksum::Sha256(spec.body));
+  std::string payload_hash = https && o.unsigned_payload_over_https
+                                 ? std::string("UNSIGNED-PAYLOAD")
+                                 : checksum::Hex(checksum::Sha256(spec.body));
   const std::string_view service = !spec.signing_service.empty() ? spec.signing_service
                                    : express                      ? kExpressService
                                                                   : std::string_view("s3");
-  const SigningScope scope{o.region, std::string(service), /*double_encode_path=*/false};
-  const int max_attempts =
-      spec.max_attempts > 0 ? spec.max_attempts : std::max(1, o.retry.max_attempts);
   const std::string_view operation = OperationName(spec);
-  obs::Histogram& latency = client.metrics_->seconds.WithLabels({operation});
-  const bool session_signed = express && !AccountSigned(operation);
+  return Plan{
+      .url = std::move(url),
+      .payload_hash = std::move(payload_hash),
+      .scope = SigningScope{o.region, std::string(service), /*double_encode_path=*/false},
+      .max_attempts =
+          spec.max_attempts > 0 ? spec.max_attempts : std::max(1, o.retry.max_attempts),
+      .operation = operation,
+      .express = express,
+      .session_signed = express && !AccountSigned(operation)};
+}
+
+Status S3Client::Call::Prepare(S3Client& client, const RequestSpec& spec, const Plan& plan,
+                               std::stop_token stop, Attempt& out) {
+  const S3Options& o = client.options_;
+  http::HttpRequest& request = out.request;
+  request.method = spec.method;
+  request.url = plan.url;
+  request.headers = spec.headers;
+  request.body = spec.body;
+  request.tls = o.tls ? &*o.tls : nullptr;  // every request of the client, whatever its kind
+  request.headers.Set("x-amz-content-sha256", plan.payload_hash);
+  if (o.requester_pays) request.headers.Set("x-amz-request-payer", "requester");
+  Credentials& creds = out.creds;
+  if (plan.session_signed) {
+    // Reads ask for a ReadOnly session (or use the bucket's ReadWrite one), the rest for a
+    // ReadWrite one.
+    FERRY_ASSIGN_OR_RETURN(
+        creds, client.sessions_->Get(spec.bucket, SessionModeFor(plan.operation),
+                                     [&client, stop](std::string_view bucket, SessionMode mode) {
+                                       return client.CreateSession(bucket, stop, mode);
+                                     }));
+    // The session's token goes in its own header, not x-amz-security-token.
+    out.session_token = std::move(creds.session_token);
+    creds.session_token.clear();
+    request.headers.Set(std::string(kSessionTokenHeader), out.session_token);
+  } else {
+    FERRY_ASSIGN_OR_RETURN(creds, client.creds_.Get());
+  }
+  if (!creds.anonymous()) {
+    if (o.signature_v2 && !plan.express) {
+      SignV2(request, spec.bucket, o.addressing == Addressing::kVirtualHost, creds,
+             client.clock_.Now());
+    } else {
+      SignV4(request, plan.payload_hash, creds, plan.scope, client.clock_.Now());
+    }
+  }
+  return Status::Ok();
+}
+
+std::chrono::milliseconds S3Client::Call::PauseAsked(S3Client& client, const Plan& plan,
+                                                     const Result<http::HttpResponse>& sent) {
+  std::chrono::milliseconds pause{0};
+  if (sent.ok() && (sent->status_code == 429 || sent->status_code == 503)) {
+    pause = RetryAfter(sent->headers, client.clock_.Now());
+    if (http::Throttle* t = client.http_.throttle(); t != nullptr && pause.count() > 0) {
+      std::string storage;
+      t->PauseEndpoint(http::EndpointOf(plan.url, storage), pause);
+    }
+  }
+  return pause;
+}
+
+namespace {
+
+// After a transient failure that may have done the write anyway (no reply, or a 5xx other than
+// 503), the request's own check of whether it was done (RequestSpec::done_despite_failure):
+// its reply when it was; an error when that cannot be told; nullopt to go on as a failure.
+std::optional<Result<Reply>> CheckDoneDespiteFailure(const RequestSpec& spec,
+                                                     const Result<http::HttpResponse>& sent,
+                                                     const Status& failure,
+                                                     const std::stop_token& stop) {
+  const bool maybe_done =
+      !sent.ok() || (sent->status_code >= 500 && sent->status_code != 503);
+  if (!failure.transient() || !maybe_done || !spec.done_despite_failure ||
+      stop.stop_requested()) {
+    return std::nullopt;
+  }
+  Result<std::optional<Reply>> done = spec.done_despite_failure();
+  if (done.ok() && done->has_value()) return Result<Reply>(std::move(**done));
+  if (!done.ok()) {
+    // Whether it was done cannot be told: sent again, it could be done twice. The caller
+    // decides (a replication looks for its replica before writing again).
+    return Result<Reply>(Status(failure.code(), failure.message() + " (whether the write was "
+                                                                    "done is unknown: " +
+                                                    done.status().message() + ")")
+                             .WithSubject(failure.subject()));
+  }
+  return std::nullopt;
+}
+
+// The last attempt's failure; a transient one says how many attempts were made.
+Status FailureOfLastAttempt(const Status& failure, int attempt) {
+  if (failure.transient() && attempt > 1) {
+    return Status(failure.code(),
+                  failure.message() + " [after " + std::to_string(attempt) + " attempts]")
+        .WithSubject(failure.subject());
+  }
+  return failure;
+}
+
+}  // namespace
+
+Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std::stop_token stop) {
+  const Plan plan = PlanOf(client, spec);
+  obs::Histogram& latency = client.metrics_->seconds.WithLabels({plan.operation});
   bool session_renewed = false;  // after a refusal, once per request
   bool credentials_renewed = false;  // likewise for temporary credentials
 
   for (int attempt = 1;; ++attempt) {
-    http::HttpRequest request;
-    request.method = spec.method;
-    request.url = url;
-    request.headers = spec.headers;
-    request.body = spec.body;
-    request.tls = o.tls ? &*o.tls : nullptr;  // every request of the client, whatever its kind
-    request.headers.Set("x-amz-content-sha256", payload_hash);
-    if (o.requester_pays) request.headers.Set("x-amz-request-payer", "requester");
-    Credentials creds;
-    std::string session_token;
-    if (session_signed) {
-      // Reads ask for a ReadOnly session (or use the bucket's ReadWrite one), the rest for a
-      // ReadWrite one.
-      FERRY_ASSIGN_OR_RETURN(
-          creds, client.sessions_->Get(spec.bucket, SessionModeFor(operation),
-                                       [&client, stop](std::string_view bucket, SessionMode mode) {
-                                         return client.CreateSession(bucket, stop, mode);
-                                       }));
-      // The session's token goes in its own header, not x-amz-security-token.
-      session_token = std::move(creds.session_token);
-      creds.session_token.clear();
-      request.headers.Set(std::string(kSessionTokenHeader), session_token);
-    } else {
-      FERRY_ASSIGN_OR_RETURN(creds, client.creds_.Get());
-    }
-    if (!creds.anonymous()) {
-      if (o.signature_v2 && !express) {
-        SignV2(request, spec.bucket, o.addressing == Addressing::kVirtualHost, creds,
-               client.clock_.Now());
-      } else {
-        SignV4(request, payload_hash, creds, scope, client.clock_.Now());
-      }
-    }
-
+    Attempt a;
+    FERRY_RETURN_IF_ERROR(Prepare(client, spec, plan, stop, a));
     ReplySink sink(spec.sink);
     const auto started = client.clock_.MonoNow();
-    Result<http::HttpResponse> sent = client.http_.Send(request, sink, stop);
+    Result<http::HttpResponse> sent = client.http_.Send(a.request, sink, stop);
     latency.Observe(std::chrono::duration<double>(client.clock_.MonoNow() - started).count());
-    CountReply(client, operation, sent.ok() ? sent->status_code : 0, sink.body());
+    CountReply(client, plan.operation, sent.ok() ? sent->status_code : 0, sink.body());
     // A throttling reply that says how long to stay away: every request of this process to the
     // endpoint waits that long (limits.h), this one too.
-    std::chrono::milliseconds pause{0};
-    if (sent.ok() && (sent->status_code == 429 || sent->status_code == 503)) {
-      pause = RetryAfter(sent->headers, client.clock_.Now());
-      if (http::Throttle* t = client.http_.throttle(); t != nullptr && pause.count() > 0) {
-        std::string storage;
-        t->PauseEndpoint(http::EndpointOf(url, storage), pause);
-      }
-    }
-    const ErrorTarget target{o.endpoint, spec.bucket, spec.key, spec.upload_id,
-                             creds.access_key_id};
+    const std::chrono::milliseconds pause = PauseAsked(client, plan, sent);
+    const ErrorTarget target{client.options_.endpoint, spec.bucket, spec.key, spec.upload_id,
+                             a.creds.access_key_id};
     Status failure;
     if (!sent.ok()) {
       failure = sent.status();
@@ -301,46 +379,27 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
       failure = StatusFromReply(sent->status_code, sink.body(), target);
     } else {
       failure = StatusFromReply(sent->status_code, sink.body(), target);
-      if (!session_signed && !credentials_renewed &&
-          CredentialsRefused(creds, sent->status_code, sink.body())) {
+      if (!plan.session_signed && !credentials_renewed &&
+          CredentialsRefused(a.creds, sent->status_code, sink.body())) {
         // Temporary credentials the store no longer takes (expired early, clocks apart, or
         // revoked): the provider fetches new ones, the same attempt again.
-        client.creds_.Expired(creds);
+        client.creds_.Expired(a.creds);
         credentials_renewed = true;
         --attempt;
         continue;
       }
-      if (session_signed && !session_renewed && SessionRefused(sent->status_code, sink.body())) {
+      if (plan.session_signed && !session_renewed &&
+          SessionRefused(sent->status_code, sink.body())) {
         // The session expired early or was revoked: one new session, the same attempt again.
-        client.sessions_->Invalidate(spec.bucket, session_token);
+        client.sessions_->Invalidate(spec.bucket, a.session_token);
         session_renewed = true;
         --attempt;
         continue;
       }
     }
-
-    const bool maybe_done =
-        !sent.ok() || (sent->status_code >= 500 && sent->status_code != 503);
-    if (failure.transient() && maybe_done && spec.done_despite_failure &&
-        !stop.stop_requested()) {
-      Result<std::optional<Reply>> done = spec.done_despite_failure();
-      if (done.ok() && done->has_value()) return std::move(**done);
-      if (!done.ok()) {
-        // Whether it was done cannot be told: sent again, it could be done twice. The caller
-        // decides (a replication looks for its replica before writing again).
-        return Status(failure.code(), failure.message() + " (whether the write was done is "
-                                                          "unknown: " +
-                                          done.status().message() + ")")
-            .WithSubject(failure.subject());
-      }
-    }
-    if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) {
-      if (failure.transient() && attempt > 1) {
-        return Status(failure.code(),
-                      failure.message() + " [after " + std::to_string(attempt) + " attempts]")
-            .WithSubject(failure.subject());
-      }
-      return failure;
+    if (auto done = CheckDoneDespiteFailure(spec, sent, failure, stop)) return std::move(*done);
+    if (!failure.transient() || attempt >= plan.max_attempts || stop.stop_requested()) {
+      return FailureOfLastAttempt(failure, attempt);
     }
     // The operation's sink saw part of this attempt's body: start it over, or give up here.
     if (sink.target_begun() && !spec.sink->Rewind()) return failure;

@@ -100,6 +100,20 @@ struct S3Client::Call {
   // adds nothing. False for UNSIGNED-PAYLOAD (https with S3Options allowing it) and anonymous
   // (unsigned) requests, where Content-MD5 is what makes the server check the body.
   static bool SignsPayload(S3Client& client);
+
+  // Run's steps (s3/client.cc). What stays the same across a call's attempts, and one
+  // attempt's request signed with the credentials (or session) it was signed with.
+  struct Plan;
+  struct Attempt;
+  static Plan PlanOf(S3Client& client, const RequestSpec& spec);
+  // Builds the attempt's request and signs it; the credentials' (or session's) error if they
+  // cannot be had.
+  static Status Prepare(S3Client& client, const RequestSpec& spec, const Plan& plan,
+                        std::stop_token stop, Attempt& out);
+  // The pause a throttling reply (429, 503) asked for with Retry-After (0 when none); every
+  // request of the process to the endpoint is paused that long (http/limits.h).
+  static std::chrono::milliseconds PauseAsked(S3Client& client, const Plan& plan,
+                                              const Result<http::HttpResponse>& sent);
 };
 
 // An ETag in double quotes, as If-Match style headers want it ("" stays "").
