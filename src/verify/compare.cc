@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace ferry::verify {
 namespace {
@@ -103,15 +104,10 @@ std::string SizeOnlyReason(const PairFacts& f, std::string doubt) {
   return doubt + note;
 }
 
-// Content only (metadata aside).
-Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
-  const storage::ObjectInfo& si = *f.src.info;
-  const storage::ObjectInfo& di = *f.dst.info;
-  if (si.size != di.size) {
-    return Done(Verdict::kDiffer, "size");
-  }
-  const ParsedETag s = ETagOf(f.src);
-  const ParsedETag d = ETagOf(f.dst);
+// What the listing (and HEADs) decide before any read: sizes, two ETags of one kind, the
+// checksums both sides declare (rows 1-3); nullopt when a read (or a HEAD) must decide.
+std::optional<Decision> DecideWithoutReads(const PairFacts& f, const ParsedETag& s,
+                                           const ParsedETag& d) {
   if (s.kind == Kind::kMd5 && d.kind == Kind::kMd5) {
     if (s.digest == d.digest) return Done(Verdict::kIdentical, "md5");
     // Two different ETags that look like MD5s: an SSE-KMS or SSE-C object's ETag is no MD5,
@@ -131,49 +127,77 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
   if (Known(f.src) && Known(f.dst)) {
     if (auto declared = CompareDeclared(f.src, f.dst)) return *declared;
   }
+  return std::nullopt;
+}
 
+// The pair's reads: side `r` read first (ReadSide), checked against what `t` declares.
+struct ReadPlan {
+  Side r;
+  Side t;
+  const SideFacts& rf;
+  const SideFacts& tf;
+  const ParsedETag& te;  // t's ETag
+  bool second_read_allowed;
+};
+
+ReadPlan ReadPlanOf(const PairFacts& f, const CompareOptions& o, const ParsedETag& s,
+                    const ParsedETag& d) {
   const Side r = ReadSide(f, s, d);
-  const SideFacts& rf = r == Side::kSrc ? f.src : f.dst;
   const SideFacts& tf = r == Side::kSrc ? f.dst : f.src;
-  const ParsedETag& te = r == Side::kSrc ? d : s;
-  const Side t = r == Side::kSrc ? Side::kDst : Side::kSrc;
-  const bool second_read_allowed = o.download || tf.local;
+  return ReadPlan{.r = r,
+                  .t = r == Side::kSrc ? Side::kDst : Side::kSrc,
+                  .rf = r == Side::kSrc ? f.src : f.dst,
+                  .tf = tf,
+                  .te = r == Side::kSrc ? d : s,
+                  .second_read_allowed = o.download || tf.local};
+}
 
-  if (!rf.read) {
-    // Details first (a HEAD costs less than a read; a declared checksum may decide), except for a
-    // local file against a plain MD5, which one cheap read decides.
-    const bool cheap_decisive = rf.local && te.kind == Kind::kMd5;
-    if (!cheap_decisive && (!Known(f.src) || !Known(f.dst))) return Next(Step::kDetails);
-    // A full-object checksum of the other side decides from one read, with no layout (an MD5
-    // decides as well, and costs one pass less than both).
-    const checksum::Declared* td =
-        te.kind == Kind::kMd5 ? nullptr : FullObjectChecksum(tf);
-    if (td != nullptr) {
-      Decision d = Next(Step::kRead, r, {}, /*whole=*/false);
-      d.checksum = td->algorithm;
-      return d;
-    }
-    if (te.kind == Kind::kNone && !second_read_allowed) {
-      // Nothing one read could be compared with: the other side must be read too.
-      return Done(Verdict::kSizeOnly,
-                  SizeOnlyReason(f, "size only: no checksum common to both (--download)"));
-    }
-    if (te.kind == Kind::kMultipart && !tf.local && !tf.layout_asked) {
-      return Next(Step::kLayout, t);
-    }
-    std::vector<uint64_t> sizes;
-    if (te.kind == Kind::kMultipart) {
-      if (tf.first_part_size) sizes.push_back(*tf.first_part_size);
-      for (uint64_t p : CandidatePartSizes(tf.info->size, te.parts)) {
-        if (std::find(sizes.begin(), sizes.end(), p) == sizes.end()) sizes.push_back(p);
-      }
-    }
-    // The whole MD5 is needed unless only a layout can decide and no second read may follow
-    // (one MD5 pass fewer over the bytes).
-    const bool whole = te.kind != Kind::kMultipart || second_read_allowed;
-    return Next(Step::kRead, r, std::move(sizes), whole);
+// Before the first read: the details, t's layout, or the read of r (with the part sizes
+// whose digests could match t's multipart ETag); size only when no read could decide.
+Decision StepBeforeReads(const PairFacts& f, const ReadPlan& p) {
+  const SideFacts& rf = p.rf;
+  const SideFacts& tf = p.tf;
+  const ParsedETag& te = p.te;
+  // Details first (a HEAD costs less than a read; a declared checksum may decide), except for a
+  // local file against a plain MD5, which one cheap read decides.
+  const bool cheap_decisive = rf.local && te.kind == Kind::kMd5;
+  if (!cheap_decisive && (!Known(f.src) || !Known(f.dst))) return Next(Step::kDetails);
+  // A full-object checksum of the other side decides from one read, with no layout (an MD5
+  // decides as well, and costs one pass less than both).
+  const checksum::Declared* td =
+      te.kind == Kind::kMd5 ? nullptr : FullObjectChecksum(tf);
+  if (td != nullptr) {
+    Decision d = Next(Step::kRead, p.r, {}, /*whole=*/false);
+    d.checksum = td->algorithm;
+    return d;
   }
+  if (te.kind == Kind::kNone && !p.second_read_allowed) {
+    // Nothing one read could be compared with: the other side must be read too.
+    return Done(Verdict::kSizeOnly,
+                SizeOnlyReason(f, "size only: no checksum common to both (--download)"));
+  }
+  if (te.kind == Kind::kMultipart && !tf.local && !tf.layout_asked) {
+    return Next(Step::kLayout, p.t);
+  }
+  std::vector<uint64_t> sizes;
+  if (te.kind == Kind::kMultipart) {
+    if (tf.first_part_size) sizes.push_back(*tf.first_part_size);
+    for (uint64_t part : CandidatePartSizes(tf.info->size, te.parts)) {
+      if (std::find(sizes.begin(), sizes.end(), part) == sizes.end()) sizes.push_back(part);
+    }
+  }
+  // The whole MD5 is needed unless only a layout can decide and no second read may follow
+  // (one MD5 pass fewer over the bytes).
+  const bool whole = te.kind != Kind::kMultipart || p.second_read_allowed;
+  return Next(Step::kRead, p.r, std::move(sizes), whole);
+}
 
+// After r was read: its digests against t's ETag, declared checksum or layout; then t read
+// too when allowed, else size only (with why).
+Decision DecideFromReads(const PairFacts& f, const ReadPlan& p) {
+  const SideFacts& rf = p.rf;
+  const SideFacts& tf = p.tf;
+  const ParsedETag& te = p.te;
   const LayoutHasher::Digests& rd = *rf.read;
   if (rd.bytes != rf.info->size) return Done(Verdict::kDiffer, "size (as read)");
   if (te.kind == Kind::kMd5 && rd.whole) {
@@ -197,17 +221,27 @@ Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
       }
     }
     if (MatchingLayout(rd, te.digest, te.parts)) return Done(Verdict::kIdentical, "layout");
-    doubt = std::string("size only: no part size reproduces the multipart ETag of ") + Name(t) +
-            " (--download)";
+    doubt = std::string("size only: no part size reproduces the multipart ETag of ") +
+            Name(p.t) + " (--download)";
   }
   if (!tf.read) {
-    if (second_read_allowed) return Next(Step::kRead, t);
+    if (p.second_read_allowed) return Next(Step::kRead, p.t);
     return Done(Verdict::kSizeOnly, SizeOnlyReason(f, doubt));
   }
   const LayoutHasher::Digests& td = *tf.read;
   if (td.bytes != tf.info->size) return Done(Verdict::kDiffer, "size (as read)");
   if (!rd.whole || !td.whole) return Done(Verdict::kSizeOnly, SizeOnlyReason(f, doubt));
   return Done(*rd.whole == *td.whole ? Verdict::kIdentical : Verdict::kDiffer, "content");
+}
+
+// Content only (metadata aside).
+Decision DecideContent(const PairFacts& f, const CompareOptions& o) {
+  if (f.src.info->size != f.dst.info->size) return Done(Verdict::kDiffer, "size");
+  const ParsedETag s = ETagOf(f.src);
+  const ParsedETag d = ETagOf(f.dst);
+  if (auto decided = DecideWithoutReads(f, s, d)) return *decided;
+  const ReadPlan p = ReadPlanOf(f, o, s, d);
+  return p.rf.read ? DecideFromReads(f, p) : StepBeforeReads(f, p);
 }
 
 }  // namespace
