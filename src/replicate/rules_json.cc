@@ -191,6 +191,125 @@ Status ParseReplicationTime(const Reader& rd, const json& dest, Rule& rule) {
   return Status::Ok();
 }
 
+// A rule's ID, Priority and Status.
+Status ParseJsonRuleHeader(Reader& rd, const json& r, Rule& rule) {
+  FERRY_RETURN_IF_ERROR(rd.Str(r, "ID", rule.id));
+  if (!rule.id.empty()) rd.rule = rule.id;
+  if (auto p = r.find("Priority"); p != r.end()) {
+    if (!p->is_number_integer() || p->get<int64_t>() < 0 ||
+        p->get<int64_t>() > std::numeric_limits<int>::max()) {
+      return rd.Bad("'Priority' must be a whole number from 0 to " +
+                    std::to_string(std::numeric_limits<int>::max()));
+    }
+    rule.priority = p->get<int>();
+  }
+  std::string status;
+  FERRY_RETURN_IF_ERROR(rd.Str(r, "Status", status));
+  if (status != "Enabled" && status != "Disabled") {
+    return rd.Bad("'Status' must be \"Enabled\" or \"Disabled\"");
+  }
+  rule.enabled = status == "Enabled";
+  return Status::Ok();
+}
+
+// SourceSelectionCriteria: ReplicaModifications and SseKmsEncryptedObjects switches.
+Status ParseJsonSourceSelection(const Reader& rd, const json& s, Rule& rule) {
+  if (!s.is_object()) return rd.Bad("'SourceSelectionCriteria' must be an object");
+  FERRY_RETURN_IF_ERROR(rd.Known(s, "SourceSelectionCriteria",
+                                 {"ReplicaModifications", "SseKmsEncryptedObjects"}));
+  FERRY_RETURN_IF_ERROR(rd.Switch(s, "ReplicaModifications", rule.replica_modifications));
+  if (auto k = s.find("SseKmsEncryptedObjects"); k != s.end()) {
+    if (!k->is_object()) return rd.Bad("'SseKmsEncryptedObjects' must be an object");
+    FERRY_RETURN_IF_ERROR(rd.Known(*k, "SseKmsEncryptedObjects", {"Status"}));
+    std::string status;
+    FERRY_RETURN_IF_ERROR(rd.Str(*k, "Status", status));
+    if (status != "Enabled" && status != "Disabled") {
+      return rd.Bad("'SseKmsEncryptedObjects.Status' must be \"Enabled\" or \"Disabled\"");
+    }
+    rule.sse_kms_objects = status == "Enabled";
+  }
+  return Status::Ok();
+}
+
+// What a rule replicates: its prefix or Filter, delete markers, existing objects, and the
+// source selection.
+Status ParseJsonRuleScope(const Reader& rd, const json& r, Rule& rule) {
+  // The older rule shape (V1): a rule-level Prefix and no Filter. S3 replicates delete markers
+  // for such a rule and refuses DeleteMarkerReplication in it.
+  const bool v1 = r.contains("Prefix");
+  if (v1 && r.contains("Filter")) return rd.Bad("'Prefix' and 'Filter' together (use one)");
+  if (!v1 && !r.contains("Filter")) {
+    return rd.Bad("'Filter' (or the older rule-level 'Prefix') is missing");
+  }
+  if (v1 && r.contains("DeleteMarkerReplication")) {
+    return rd.Bad("'DeleteMarkerReplication' needs a 'Filter' (a rule-level 'Prefix' rule "
+                  "replicates delete markers)");
+  }
+  FERRY_RETURN_IF_ERROR(rd.Str(r, "Prefix", rule.prefix));
+  rule.delete_markers = v1;
+  if (auto f = r.find("Filter"); f != r.end()) FERRY_RETURN_IF_ERROR(ParseFilter(rd, *f, rule));
+  FERRY_RETURN_IF_ERROR(rd.Switch(r, "DeleteMarkerReplication", rule.delete_markers));
+  FERRY_RETURN_IF_ERROR(rd.Switch(r, "ExistingObjectReplication", rule.existing_objects));
+  if (auto s = r.find("SourceSelectionCriteria"); s != r.end()) {
+    FERRY_RETURN_IF_ERROR(ParseJsonSourceSelection(rd, *s, rule));
+  }
+  return Status::Ok();
+}
+
+// A rule's Destination: its bucket (mapped to a location by `bucket_locations`), storage
+// class, owner override, replica KMS key and replication time.
+Status ParseJsonDestination(
+    const Reader& rd, const json& r,
+    const std::vector<std::pair<std::string, std::string>>& bucket_locations, Rule& rule) {
+  auto d = r.find("Destination");
+  if (d == r.end() || !d->is_object()) return rd.Bad("'Destination' is missing");
+  FERRY_RETURN_IF_ERROR(rd.Known(*d, "Destination",
+                                 {"Bucket", "StorageClass", "Account", "AccessControlTranslation",
+                                  "EncryptionConfiguration", "ReplicationTime", "Metrics"}));
+  FERRY_RETURN_IF_ERROR(ParseReplicationTime(rd, *d, rule));
+  std::string arn;
+  Destination dest;
+  FERRY_RETURN_IF_ERROR(ParseOwnerOverride(rd, *d, dest));
+  FERRY_RETURN_IF_ERROR(rd.Str(*d, "Bucket", arn));
+  FERRY_RETURN_IF_ERROR(rd.Str(*d, "StorageClass", dest.storage_class));
+  if (auto e = d->find("EncryptionConfiguration"); e != d->end()) {
+    if (!e->is_object()) return rd.Bad("'EncryptionConfiguration' must be an object");
+    FERRY_RETURN_IF_ERROR(rd.Known(*e, "EncryptionConfiguration", {"ReplicaKmsKeyID"}));
+    FERRY_RETURN_IF_ERROR(rd.Str(*e, "ReplicaKmsKeyID", dest.replica_kms_key_id));
+    if (dest.replica_kms_key_id.empty()) {
+      return rd.Bad("'EncryptionConfiguration.ReplicaKmsKeyID' is missing");
+    }
+  }
+  if (arn.empty()) return rd.Bad("'Destination.Bucket' is missing");
+  for (const auto& [a, location] : bucket_locations) {
+    if (a == arn) dest.location = location;
+  }
+  if (dest.location.empty()) {
+    return rd.Bad("'Destination.Bucket' " + arn +
+                  " is not mapped to a location in [replication.buckets] of the config");
+  }
+  rule.destinations.push_back(std::move(dest));
+  return Status::Ok();
+}
+
+// Rule number `n` (from 1) of the document.
+Result<Rule> ParseJsonRule(
+    Reader& rd, const json& r, int n,
+    const std::vector<std::pair<std::string, std::string>>& bucket_locations) {
+  rd.rule = "#" + std::to_string(n);
+  if (!r.is_object()) return rd.Bad("a rule must be an object");
+  if (auto id = r.find("ID"); id != r.end() && id->is_string()) rd.rule = id->get<std::string>();
+  FERRY_RETURN_IF_ERROR(rd.Known(r, "", {"ID", "Priority", "Status", "Prefix", "Filter",
+                                         "DeleteMarkerReplication", "ExistingObjectReplication",
+                                         "SourceSelectionCriteria", "Destination"}));
+  Rule rule;
+  rule.existing_objects = false;  // S3's default: only new objects unless enabled
+  FERRY_RETURN_IF_ERROR(ParseJsonRuleHeader(rd, r, rule));
+  FERRY_RETURN_IF_ERROR(ParseJsonRuleScope(rd, r, rule));
+  FERRY_RETURN_IF_ERROR(ParseJsonDestination(rd, r, bucket_locations, rule));
+  return rule;
+}
+
 }  // namespace
 
 Result<RuleSet> ParseS3ReplicationJson(
@@ -217,91 +336,7 @@ Result<RuleSet> ParseS3ReplicationJson(
   RuleSet out;
   int n = 0;
   for (const json& r : doc["Rules"]) {
-    ++n;
-    rd.rule = "#" + std::to_string(n);
-    if (!r.is_object()) return rd.Bad("a rule must be an object");
-    if (auto id = r.find("ID"); id != r.end() && id->is_string()) rd.rule = id->get<std::string>();
-    FERRY_RETURN_IF_ERROR(rd.Known(r, "", {"ID", "Priority", "Status", "Prefix", "Filter",
-                                           "DeleteMarkerReplication", "ExistingObjectReplication",
-                                           "SourceSelectionCriteria", "Destination"}));
-    Rule rule;
-    rule.existing_objects = false;  // S3's default: only new objects unless enabled
-    FERRY_RETURN_IF_ERROR(rd.Str(r, "ID", rule.id));
-    if (!rule.id.empty()) rd.rule = rule.id;
-    if (auto p = r.find("Priority"); p != r.end()) {
-      if (!p->is_number_integer() || p->get<int64_t>() < 0 ||
-          p->get<int64_t>() > std::numeric_limits<int>::max()) {
-        return rd.Bad("'Priority' must be a whole number from 0 to " +
-                      std::to_string(std::numeric_limits<int>::max()));
-      }
-      rule.priority = p->get<int>();
-    }
-    std::string status;
-    FERRY_RETURN_IF_ERROR(rd.Str(r, "Status", status));
-    if (status != "Enabled" && status != "Disabled") {
-      return rd.Bad("'Status' must be \"Enabled\" or \"Disabled\"");
-    }
-    rule.enabled = status == "Enabled";
-    // The older rule shape (V1): a rule-level Prefix and no Filter. S3 replicates delete markers
-    // for such a rule and refuses DeleteMarkerReplication in it.
-    const bool v1 = r.contains("Prefix");
-    if (v1 && r.contains("Filter")) return rd.Bad("'Prefix' and 'Filter' together (use one)");
-    if (!v1 && !r.contains("Filter")) {
-      return rd.Bad("'Filter' (or the older rule-level 'Prefix') is missing");
-    }
-    if (v1 && r.contains("DeleteMarkerReplication")) {
-      return rd.Bad("'DeleteMarkerReplication' needs a 'Filter' (a rule-level 'Prefix' rule "
-                    "replicates delete markers)");
-    }
-    FERRY_RETURN_IF_ERROR(rd.Str(r, "Prefix", rule.prefix));
-    rule.delete_markers = v1;
-    if (auto f = r.find("Filter"); f != r.end()) FERRY_RETURN_IF_ERROR(ParseFilter(rd, *f, rule));
-    FERRY_RETURN_IF_ERROR(rd.Switch(r, "DeleteMarkerReplication", rule.delete_markers));
-    FERRY_RETURN_IF_ERROR(rd.Switch(r, "ExistingObjectReplication", rule.existing_objects));
-    if (auto s = r.find("SourceSelectionCriteria"); s != r.end()) {
-      if (!s->is_object()) return rd.Bad("'SourceSelectionCriteria' must be an object");
-      FERRY_RETURN_IF_ERROR(rd.Known(*s, "SourceSelectionCriteria",
-                                     {"ReplicaModifications", "SseKmsEncryptedObjects"}));
-      FERRY_RETURN_IF_ERROR(rd.Switch(*s, "ReplicaModifications", rule.replica_modifications));
-      if (auto k = s->find("SseKmsEncryptedObjects"); k != s->end()) {
-        if (!k->is_object()) return rd.Bad("'SseKmsEncryptedObjects' must be an object");
-        FERRY_RETURN_IF_ERROR(rd.Known(*k, "SseKmsEncryptedObjects", {"Status"}));
-        std::string status;
-        FERRY_RETURN_IF_ERROR(rd.Str(*k, "Status", status));
-        if (status != "Enabled" && status != "Disabled") {
-          return rd.Bad("'SseKmsEncryptedObjects.Status' must be \"Enabled\" or \"Disabled\"");
-        }
-        rule.sse_kms_objects = status == "Enabled";
-      }
-    }
-    auto d = r.find("Destination");
-    if (d == r.end() || !d->is_object()) return rd.Bad("'Destination' is missing");
-    FERRY_RETURN_IF_ERROR(rd.Known(*d, "Destination",
-                                   {"Bucket", "StorageClass", "Account", "AccessControlTranslation",
-                                    "EncryptionConfiguration", "ReplicationTime", "Metrics"}));
-    FERRY_RETURN_IF_ERROR(ParseReplicationTime(rd, *d, rule));
-    std::string arn;
-    Destination dest;
-    FERRY_RETURN_IF_ERROR(ParseOwnerOverride(rd, *d, dest));
-    FERRY_RETURN_IF_ERROR(rd.Str(*d, "Bucket", arn));
-    FERRY_RETURN_IF_ERROR(rd.Str(*d, "StorageClass", dest.storage_class));
-    if (auto e = d->find("EncryptionConfiguration"); e != d->end()) {
-      if (!e->is_object()) return rd.Bad("'EncryptionConfiguration' must be an object");
-      FERRY_RETURN_IF_ERROR(rd.Known(*e, "EncryptionConfiguration", {"ReplicaKmsKeyID"}));
-      FERRY_RETURN_IF_ERROR(rd.Str(*e, "ReplicaKmsKeyID", dest.replica_kms_key_id));
-      if (dest.replica_kms_key_id.empty()) {
-        return rd.Bad("'EncryptionConfiguration.ReplicaKmsKeyID' is missing");
-      }
-    }
-    if (arn.empty()) return rd.Bad("'Destination.Bucket' is missing");
-    for (const auto& [a, location] : bucket_locations) {
-      if (a == arn) dest.location = location;
-    }
-    if (dest.location.empty()) {
-      return rd.Bad("'Destination.Bucket' " + arn +
-                    " is not mapped to a location in [replication.buckets] of the config");
-    }
-    rule.destinations.push_back(std::move(dest));
+    FERRY_ASSIGN_OR_RETURN(Rule rule, ParseJsonRule(rd, r, ++n, bucket_locations));
     out.rules.push_back(std::move(rule));
   }
   return out;
