@@ -145,19 +145,19 @@ python3 "$TOOLS/fault_proxy.py" --upstream "${FERRY_TEST_S3_ENDPOINT_B#http://}"
   --kinds slow --rate 1 --slow-ms 300 > "$PROXY_LOG" 2>&1 &
 PROXY=$!
 pids+=("$PROXY")
-for _ in $(seq 1 50); do [ -s "$PROXY_LOG" ] && break; sleep 0.1; done
+wait_until 20 "the slow proxy to gateway B listens" port_file_written "$PROXY_LOG"
 PROXY_PORT=$(head -n 1 "$PROXY_LOG")
 # a slow way to gateway A (300 ms a reply): a process talking through it runs long enough for
 # its command line to be captured
 python3 "$TOOLS/fault_proxy.py" --upstream "${FERRY_TEST_S3_ENDPOINT#http://}" --port 0 \
   --kinds slow --rate 1 --slow-ms 300 > "$T/slow-a.out" 2>&1 &
 pids+=("$!")
-for _ in $(seq 1 50); do [ -s "$T/slow-a.out" ] && break; sleep 0.1; done
+wait_until 20 "the slow proxy to gateway A listens" port_file_written "$T/slow-a.out"
 SLOWA_PORT=$(head -n 1 "$T/slow-a.out")
 python3 "$TOOLS/quoting_server.py" > "$T/quoting.out" 2>&1 &
 QUOTING=$!
 pids+=("$QUOTING")
-for _ in $(seq 1 50); do [ -s "$T/quoting.out" ] && break; sleep 0.1; done
+wait_until 20 "the quoting server listens" port_file_written "$T/quoting.out"
 QPORT=$(head -n 1 "$T/quoting.out")
 SERVE_PORT=$(free_port)
 CONF=$T/ferry.toml
@@ -222,13 +222,11 @@ rc() {
   echo "  exit $got, not $want: $(tail -n 3 "$LAST.err" | cut -c1-300)"
   return 1
 }
+runs_exe() { [ "$(readlink -f "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }  # runs_exe PID EXE
 cmdline() {  # cmdline NAME PID: a copy of ferry's /proc/PID/cmdline, once it runs ferry
   local exe
   exe=$(readlink -f "$FERRY_BIN")
-  for _ in $(seq 1 100); do
-    [ "$(readlink -f "/proc/$2/exe" 2>/dev/null)" = "$exe" ] && break
-    sleep 0.05
-  done
+  wait_for 10 runs_exe "$2" "$exe" || true
   tr '\0' ' ' < "/proc/$2/cmdline" > "$CMDS/$1"
   [ -s "$CMDS/$1" ]
 }
