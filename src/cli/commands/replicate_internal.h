@@ -1,21 +1,12 @@
-// Internals of `ferry replicate` shared by replicate.cc (a pass) and replicate_status.cc (`ferry
-// replicate status`).
+// Internals of `ferry replicate` shared by replicate.cc (a pass; its run: app/replication_run.h)
+// and replicate_status.cc (`ferry replicate status`).
 #pragma once
 
-#include <memory>
 #include <string>
 
-#include "base/status.h"
 #include "cli/commands.h"
-#include "state/sql_session.h"
 
 namespace ferry::cli {
-
-// The state store when --state is not given: replication.db in the state directory.
-std::string DefaultReplicationStatePath();
-
-// The state database at `url` ("" = DefaultReplicationStatePath()).
-Result<std::unique_ptr<state::SqlSession>> OpenReplicationState(const std::string& url);
 
 // `ferry replicate status`: its command line and run.
 struct StatusArgs {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/replication.h"
+#include "app/replication_run.h"
 #include "base/clock.h"
 #include "cli/commands/replicate_internal.h"
 #include "replicate/sla.h"
@@ -119,12 +120,12 @@ int RunReplicateStatus(const StatusArgs& a, Context& ctx) {
     if (!loc.ok()) return ReportError(loc.status());
     source = app::LocationName(*loc);
   }
-  if (a.state.empty() && !std::ifstream(DefaultReplicationStatePath())) {
+  if (a.state.empty() && !std::ifstream(app::DefaultReplicationStatePath())) {
     return ReportError(Status::InvalidArgument("no replication state at " +
-                                               DefaultReplicationStatePath() +
+                                               app::DefaultReplicationStatePath() +
                                                " (name one with --state)"));
   }
-  auto session = OpenReplicationState(a.state);
+  auto session = app::OpenReplicationState(a.state);
   if (!session.ok()) return ReportError(session.status());
   auto store = replicate::StatusStore::Open(**session);
   if (!store.ok()) return ReportError(store.status());
