@@ -154,7 +154,8 @@ start=$(date +%s%N)
 "$FERRY_BIN" --config "$CONF" cp "$WORK/src5" "ra:$D5" --state "$S5" --restart --no-progress \
   > /dev/null 2> "$WORK/err5" &
 pid5=$!
-sleep 3
+says_it_waits() { grep -q "waiting for the leases of the jobs of discarded run 1 to end" "$WORK/err5"; }
+wait_for 20 says_it_waits || true
 kill -INT $pid5
 wait $pid5 && rc5=0 || rc5=$?
 check "--restart waits for the lease a worker elsewhere holds, and Ctrl-C interrupts it" all \
