@@ -27,7 +27,7 @@ check "the sources are multipart objects without a ferry-crc32c" \
   bash -c "grep -q -- '-2' <<< '$src_meta' && ! grep -q ferry-crc32c <<< '$src_meta'"
 
 # RGW B's usage log for bucket B, by category: "copy_obj_ops delete_obj_ops put_obj_bytes
-# complete_ops marker_ops" (marker: get_bucket_location, asked only by this test)
+# complete_ops marker_ops" (marker: get_bucket_location, asked by rgw_b_usage_caught_up)
 usage_b() {
   radosgw-admin -c "$FERRY_TEST_CEPH_CONF" --rgw-realm realm-b --rgw-zonegroup region-b \
     --rgw-zone zone-b usage show --uid tester-b 2>/dev/null | python3 -c "
@@ -43,27 +43,14 @@ for e in d.get('entries', []):
 print(c.get('copy_obj', 0), c.get('delete_obj', 0), c.get('put_obj.bytes', 0),
       c.get('complete_multipart', 0), c.get('get_bucket_location', 0))"
 }
-# usage_flushed BEFORE_MARKER: asks one get_bucket_location of B after everything else, and waits
-# (at most 30 s) until the usage log counts it: RGW flushes its records in order, so all that
-# came before it is in the log by then
-usage_flushed() {
-  aws_side b s3api get-bucket-location --bucket "$B" >/dev/null
-  for _ in $(seq 1 300); do
-    read -r _ _ _ _ marker <<< "$(usage_b)"
-    [ "$marker" -gt "$1" ] && return 0
-    sleep 0.1
-  done
-  echo "  the usage log did not count the marker request in 30 s"
-  return 1
-}
-read -r copies0 deletes0 bytes0 completes0 marker0 <<< "$(usage_b)"
+read -r copies0 deletes0 bytes0 completes0 _ <<< "$(usage_b)"
 
 rc=0
 ferry sync "ra:$A" "rb:$B" --multipart-threshold 5MiB --part-size 5MiB --json --no-progress \
   > "$WORK/sync.json" 2> "$WORK/sync.err" || rc=$?
 check "the sync succeeds" test "$rc" = 0
 check "  and copied both objects" test "$(python3 -c "import json; print(json.load(open('$WORK/sync.json'))['objects_copied'])")" = 2
-check "the usage log caught up" usage_flushed "$marker0"
+check "the usage log caught up" rgw_b_usage_caught_up "$B"
 read -r copies deletes bytes completes _ <<< "$(usage_b)"
 echo "  destination bucket: copy_obj $((copies - copies0)), delete_obj $((deletes - deletes0)), put_obj bytes $((bytes - bytes0)) for $((24 * MIB + 3)) object bytes, completions $((completes - completes0))"
 check "no copy onto itself at the destination (RGW usage log: copy_obj)" test "$((copies - copies0))" = 0
