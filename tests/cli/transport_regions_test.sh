@@ -67,8 +67,8 @@ check "  archives staged, a progress row per region each" \
 "$FERRY_BIN" --config "$WORK/conf-a.toml" worker --state "$SHARED" --role unpack --region A \
   --run 1 --until-done 2>"$WORK/wa.err" &
 WA=$!
-for _ in $(seq 1 600); do [ "$(rows A)" = 0 ] && break; sleep 0.1; done
-check "region A's worker unpacked every archive" [ "$(rows A)" = 0 ]
+rows_of_region_are() { [ "$(rows "$1")" = "$2" ]; }
+wait_until 60 "region A's worker unpacked every archive" rows_of_region_are A 0
 check "  and left them all for region B" [ "$(staged)" = "$N" ]
 check "region B's worker serves the run to its end" \
   timeout 120 "$FERRY_BIN" --config "$WORK/conf-b.toml" worker --state "$SHARED" --role unpack \
