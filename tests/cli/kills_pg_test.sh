@@ -160,11 +160,8 @@ while [ $killed -lt "$KILLS" ]; do
   fi
 done
 KILL_END=$((SECONDS - R0))
-while [ $((SECONDS - R0)) -lt "$TIMEOUT" ]; do
-  state=$(run_state)
-  ended "$state" && break
-  sleep 0.5
-done
+run_ended() { state=$(run_state); ended "$state"; }
+WAIT_EVERY=0.5 wait_for $((TIMEOUT - (SECONDS - R0))) run_ended || true
 RUN_SECS=$((SECONDS - R0))
 for w in 0 1 2; do
   if ! kill -0 "${pids[$w]}" 2>/dev/null; then self_exits=$((self_exits + 1)); echo "  worker $w exited by itself: $(tail -3 "${logs[$w]}" | tr '\n' ' ')"; fi
@@ -257,7 +254,7 @@ echo "  uploads left open on B: $OPEN (kills: $killed, leases lost: $LOST)"
 check "no upload left open on B" [ "$OPEN" -eq 0 ]
 
 # --- finished parts were not sent again: bytes RGW B received for the bucket
-sleep 2  # the usage log is flushed every second
+check "RGW B's usage log caught up" rgw_b_usage_caught_up "$B"
 radosgw-admin -c "$FERRY_TEST_CEPH_CONF" --rgw-realm realm-b --rgw-zonegroup region-b \
   --rgw-zone zone-b usage show --uid tester-b 2>/dev/null > "$WORK/usage.json"
 read -r RECEIVED PUT_OPS < <(python3 - "$WORK/usage.json" "$B" <<'PY'
