@@ -36,13 +36,14 @@ run_state() { "$FERRY_BIN" jobs list --state "$STATE" --json 2>/dev/null | head 
 objects_done() { run_state | python3 -c "import json,sys; print(json.loads(sys.stdin.read() or '{}').get('objects_done', 0))"; }
 # SIGKILL worker 1 once a quarter is done, restart PostgreSQL once half is done
 killed=0; restarted=0
-for _ in $(seq 1 1200); do
+kill_restart_until_done() {  # one look at the run: acts at its quarter and half, true once done
+  local done_n
   done_n=$(objects_done)
   if [ $killed = 0 ] && [ "$done_n" -ge $((N / 4)) ]; then kill -9 "${pids[0]}"; killed=1; echo "  killed worker 1 at $done_n"; fi
   if [ $restarted = 0 ] && [ "$done_n" -ge $((N / 2)) ]; then $FERRY_TEST_PG_CTL_RESTART; restarted=1; echo "  restarted PostgreSQL at $done_n"; fi
-  run_state | grep -q '"state":"done"' && break
-  sleep 0.5
-done
+  run_state | grep -q '"state":"done"'
+}
+WAIT_EVERY=0.5 wait_for 600 kill_restart_until_done || true
 for p in "${pids[@]:1}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done  # the killed one exits 137
 check "a worker was killed midway" [ $killed = 1 ]
