@@ -43,7 +43,7 @@ kill_restart_until_done() {  # one look at the run: acts at its quarter and half
   if [ $restarted = 0 ] && [ "$done_n" -ge $((N / 2)) ]; then $FERRY_TEST_PG_CTL_RESTART; restarted=1; echo "  restarted PostgreSQL at $done_n"; fi
   run_state | grep -q '"state":"done"'
 }
-WAIT_EVERY=0.5 wait_for 600 kill_restart_until_done || true
+WAIT_EVERY=0.5 wait_for 900 kill_restart_until_done || true
 for p in "${pids[@]:1}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done  # the killed one exits 137
 check "a worker was killed midway" [ $killed = 1 ]
