@@ -18,7 +18,7 @@ namespace ferry::app {
 // duplicate name, an `at` or `tz` serve::ParseAt refuses, an unknown command, a command's
 // missing or foreign options, a bad grace, ttl, keep rule or integer. What needs the remotes
 // (locations) or the command's own checks (a backup's archive size) is checked when serve
-// plans (cli/commands/serve_schedules.cc).
+// plans (serve/daemon/schedules.cc).
 Status ParseSchedules(const toml::node& node, const std::string& src,
                       std::vector<ScheduleConfig>& out);
 

@@ -14,7 +14,6 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/backup_internal.h"
-#include "cli/commands/cost_report.h"
 #include "cli/commands/metrics.h"
 #include "plan/filter.h"
 #include "state/state_url.h"
@@ -101,7 +100,9 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
                            .compress_level = a.compress_level,
                            .archive_size = a.archive_size,
                            .max_attempts = a.max_attempts};
-  if (auto checked = BackupRunOptions(spec); !checked.ok()) return ReportError(checked.status());
+  if (auto checked = app::BackupRunOptions(spec); !checked.ok()) {
+    return ReportError(checked.status());
+  }
   jobs::WorkerOptions listing_options;
   if (Status s = ApplyListingOptions(a.listing, listing_options); !s.ok()) return ReportError(s);
   // As `ferry sync`: a --concurrency flag or [transfer] concurrency is fixed; neither is adapted.
@@ -122,7 +123,7 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   const std::string state = BackupStateUrl(a.state, *loc);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
-  auto prepared = PrepareBackupRun(**store, wiring, spec);
+  auto prepared = app::PrepareBackupRun(**store, wiring, spec);
   if (!prepared.ok()) return ReportError(prepared.status());
   app::DurableRunRequest req = std::move(prepared->request);
   req.worker = listing_options;
@@ -148,7 +149,7 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   if (state::SqlSession* session = (*store)->session(); session != nullptr) {
     auto catalog = backup::CatalogStore::Open(*session);
     if (!catalog.ok()) return ReportError(catalog.status());
-    auto settled = SettleDeletions(**store, **catalog, loc->text, r->run);
+    auto settled = app::SettleDeletions(**store, **catalog, loc->text, r->run);
     if (!settled.ok()) return ReportError(settled.status().WithContext("recording deletions"));
     deleted = *settled;
     if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;

@@ -127,10 +127,10 @@ void Print(const cache::WarmResult& r, bool json) {
 // --detach: the request queued as a run of the state store with its one cache-warm job
 // (cache/kinds/warm_kind.h), for `ferry worker --state` to serve.
 int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& job) {
-  const std::string state = StateOrDefault(a.state);
+  const std::string state = app::CacheStateUrl(a.state);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
-  Result<jobs::RunId> run = QueueWarmRun(**store, src, a.cache, job);
+  Result<jobs::RunId> run = app::QueueWarmRun(**store, src, a.cache, job);
   if (!run.ok()) return ReportError(run.status());
   std::fprintf(stderr, "cache warm run %lld queued; workers: ferry worker --state %s\n",
                static_cast<long long>(*run), state::RedactUrl(state).c_str());
@@ -214,19 +214,6 @@ void RegisterWarm(CLI::App* cache, Context& ctx) {
                 "queue the request as a run of the state store and return: `ferry worker "
                 "--state` serves it");
   cmd->callback([args, &ctx] { ctx.exit_code = RunWarm(*args, ctx); });
-}
-
-Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& source,
-                                 const std::string& cache_location, const cache::WarmJob& job) {
-  jobs::RunOptions ro;
-  ro.command = cache::kWarmCommand;
-  jobs::JobSpec spec;
-  spec.kind = cache::kWarmKind;
-  spec.payload = cache::EncodeWarmJob(job);
-  spec.max_attempts = ro.max_attempts;
-  // The run with its job, in one transaction (JobStore::CreateRun).
-  return store.CreateRun(jobs::RunSpec{source, cache_location, jobs::EncodeRunOptions(ro)},
-                         {spec});
 }
 
 }  // namespace ferry::cli::cache_cmd

@@ -25,20 +25,6 @@
 
 namespace ferry::cli {
 
-Result<BackupLocation> ParseBackupLocation(const std::string& text) {
-  FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(text));
-  if (!loc.is_s3()) {
-    return Status::InvalidArgument("backup location " + text +
-                                   ": must be an S3 location (REMOTE:bucket/prefix or "
-                                   "s3://bucket/prefix): archives are written as multipart "
-                                   "uploads");
-  }
-  BackupLocation out;
-  out.text = (loc.remote.empty() ? "s3://" : loc.remote + ":") + loc.bucket + "/" + loc.prefix;
-  out.location = std::move(loc);
-  return out;
-}
-
 std::string BackupStateUrl(const std::string& state_flag, const BackupLocation& location) {
   if (!state_flag.empty()) return state_flag;
   return app::AutoStatePath("backup", "", location.text);

@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "app/backup_prune.h"
 #include "app/wiring.h"
+#include "base/clock.h"
 #include "cli/commands/backup_internal.h"
 #include "plan/filter.h"
 #include "storage/key.h"
@@ -95,38 +97,11 @@ int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
   auto opened = OpenBackup(ctx.global.config_path, a.location, a.state, ctx.stop);
   if (!opened.ok()) return ReportError(opened.status());
   const BackupLocation* loc = &opened->location;
-  auto r = PruneBackupLocation(*opened->catalog.store, *opened->backend, *loc, policy, a.dry_run,
-                               ctx.stop);
+  auto r = app::PruneBackupLocation(*opened->catalog.store, *opened->backend, *loc, policy,
+                                    a.dry_run, SystemClock::Default(), ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, *r);
   return 0;
-}
-
-Result<backup::PruneResult> PruneBackupLocation(backup::CatalogStore& catalog,
-                                                storage::Backend& backend,
-                                                const BackupLocation& location,
-                                                const backup::RetentionPolicy& policy,
-                                                bool dry_run, std::stop_token stop) {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  FERRY_ASSIGN_OR_RETURN(
-      backup::PruneResult r,
-      backup::PruneCatalog(
-          catalog, backend,
-          {.location = location.text, .policy = policy, .now_ms = now_ms, .dry_run = dry_run},
-          stop));
-  // Nothing kept, dropped or deleted: the catalog records no backup of this location (a typo,
-  // or a backup made with another --state), which "0 versions dropped" would hide.
-  const backup::PrunePlan& plan = r.plan;
-  if (plan.kept == 0 && plan.dropped.empty() && plan.dropped_tombstones.empty() &&
-      plan.doomed.empty() && r.earlier_doomed == 0) {
-    return Status::NotFound(
-        "catalog prune: no backup recorded at " + location.text +
-        " in this state store (check the location and --state; `ferry catalog rebuild` records "
-        "archives made elsewhere)");
-  }
-  return r;
 }
 
 }  // namespace ferry::cli

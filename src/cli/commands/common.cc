@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "app/unpack_follow.h"
 #include "cli/commands.h"
 #include "storage/backend.h"
 
@@ -34,11 +35,7 @@ Status ApplyListingOptions(const ListingArgs& args, jobs::WorkerOptions& w) {
 }
 
 Status CheckPreserveLock(storage::Backend& dst, std::stop_token stop) {
-  FERRY_ASSIGN_OR_RETURN(bool locked, dst.HasObjectLock(stop));
-  if (locked) return Status::Ok();
-  return Status::FailedPrecondition(
-      "--preserve-lock: destination " + dst.Describe() +
-      " has no object lock (create it with ferry mb --object-lock); nothing was written");
+  return app::CheckPreserveLock(dst, stop);
 }
 
 }  // namespace ferry::cli

@@ -13,18 +13,18 @@
 // over after --claim-ttl seconds; elsewhere (Swift) a warning says one unpacker per region and
 // prefix. Without --follow it lists again while archives are held by others, until none is; an
 // archive found held is tried again a quarter of --claim-ttl later, also with a longer --follow
-// and between the archives of a pass. Opening, a pass and the follow loop are shared with `ferry
-// serve`'s [[serve.unpack]] roles (unpack_internal.h, unpack_follow.cc).
+// and between the archives of a pass. Opening, a pass and the follow loop are app's, shared with
+// `ferry serve`'s [[serve.unpack]] roles (app/unpack_follow.h).
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/state_files.h"
+#include "app/unpack_follow.h"
 #include "app/wiring.h"
 #include "base/clock.h"
 #include "cli/commands.h"
-#include "cli/commands/unpack_internal.h"
 #include "state/state.h"
 #include "transfer/progress.h"
 #include "transfer/executor.h"
@@ -51,18 +51,18 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   app::Wiring wiring(std::move(config).value());
-  auto opened = unpacking::OpenUnpacker(
+  auto opened = app::OpenUnpacker(
       wiring,
-      unpacking::UnpackTarget{.staging = a.staging,
-                              .dst = a.dst,
-                              .region = a.region,
-                              .state = a.state,
-                              .storage_class = a.storage_class,
-                              .preserve_lock = a.preserve_lock,
-                              .claim_ttl = std::chrono::seconds(a.claim_ttl)},
-      ctx.stop);
+      app::UnpackTarget{.staging = a.staging,
+                        .dst = a.dst,
+                        .region = a.region,
+                        .state = a.state,
+                        .storage_class = a.storage_class,
+                        .preserve_lock = a.preserve_lock,
+                        .claim_ttl = std::chrono::seconds(a.claim_ttl)},
+      SystemClock::Default(), ctx.stop);
   if (!opened.ok()) return ReportError(opened.status());
-  unpacking::Unpacker& u = **opened;
+  app::Unpacker& u = **opened;
   if (u.claims() == nullptr) {
     std::fprintf(stderr,
                  "warning: %s does not honour create-only writes: run only one `ferry unpack` "
@@ -72,10 +72,10 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
   const auto start = std::chrono::steady_clock::now();
   // The command's executor: an archive's entries written 32 at a time, within its memory.
   transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 32});
-  unpacking::Totals t;
-  unpacking::FollowOptions follow;
+  app::UnpackTotals t;
+  app::UnpackFollowOptions follow;
   follow.interval = std::chrono::seconds(a.follow);
-  const Status s = unpacking::Follow(u, executor, t, follow, ctx.stop);
+  const Status s = app::FollowStaging(u, executor, t, follow, ctx.stop);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // An automatic store goes once nothing is left unfinished (as a run's state file does).

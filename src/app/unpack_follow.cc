@@ -1,31 +1,39 @@
-// Opening an unpacker, one pass over staging, the follow loop (unpack_internal.h): shared by
-// `ferry unpack` and serve's [[serve.unpack]] roles.
+// Opening an unpacker, one pass over staging, the follow loop (unpack_follow.h): `ferry
+// unpack` and serve's [[serve.unpack]] roles.
+#include "app/unpack_follow.h"
+
 #include <cstdio>
 
 #include "app/location.h"
 #include "app/state_files.h"
-#include "cli/commands.h"
-#include "cli/commands/unpack_internal.h"
+#include "state/state.h"
 #include "transport/unpack.h"
-#include "transport/unpack_listed.h"
 
-namespace ferry::cli::unpacking {
+namespace ferry::app {
 
-Result<std::unique_ptr<Unpacker>> OpenUnpacker(app::Wiring& wiring, UnpackTarget target,
+Status CheckPreserveLock(storage::Backend& dst, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(bool locked, dst.HasObjectLock(stop));
+  if (locked) return Status::Ok();
+  return Status::FailedPrecondition(
+      "--preserve-lock: destination " + dst.Describe() +
+      " has no object lock (create it with ferry mb --object-lock); nothing was written");
+}
+
+Result<std::unique_ptr<Unpacker>> OpenUnpacker(Wiring& wiring, UnpackTarget target, Clock& clock,
                                                std::stop_token stop) {
   auto u = std::make_unique<Unpacker>();
   u->target = std::move(target);
   const UnpackTarget& a = u->target;
-  FERRY_ASSIGN_OR_RETURN(app::Location staging_loc, app::ParseLocation(a.staging));
-  FERRY_ASSIGN_OR_RETURN(app::Location dst_loc, app::ParseLocation(a.dst));
+  FERRY_ASSIGN_OR_RETURN(Location staging_loc, ParseLocation(a.staging));
+  FERRY_ASSIGN_OR_RETURN(Location dst_loc, ParseLocation(a.dst));
   FERRY_ASSIGN_OR_RETURN(u->staging, wiring.OpenBackend(staging_loc, false));
   FERRY_ASSIGN_OR_RETURN(u->dst, wiring.OpenBackend(dst_loc, true));
   if (Status s = u->staging->Check(stop); !s.ok()) return s.WithContext("staging");
   if (Status s = u->dst->Check(stop); !s.ok()) return s.WithContext("destination");
   if (a.preserve_lock) FERRY_RETURN_IF_ERROR(CheckPreserveLock(*u->dst, stop));
   u->automatic_state = a.state.empty();
-  u->state_url = u->automatic_state ? app::AutoStatePath("unpack", a.staging, a.dst) : a.state;
-  FERRY_ASSIGN_OR_RETURN(u->session, state::OpenSession(u->state_url, SystemClock::Default()));
+  u->state_url = u->automatic_state ? AutoStatePath("unpack", a.staging, a.dst) : a.state;
+  FERRY_ASSIGN_OR_RETURN(u->session, state::OpenSession(u->state_url, clock));
   FERRY_ASSIGN_OR_RETURN(u->store, transport::TransportStore::Open(*u->session));
   // Claims where the staging store honours create-only writes (probed: a store may ignore the
   // header); otherwise one unpacker per region and prefix, as before.
@@ -37,8 +45,8 @@ Result<std::unique_ptr<Unpacker>> OpenUnpacker(app::Wiring& wiring, UnpackTarget
   return u;
 }
 
-Status Pass(const Unpacker& u, transfer::Executor& executor, Totals& t,
-            transport::HeldArchives& held, std::stop_token stop) {
+Status UnpackOnce(const Unpacker& u, transfer::Executor& executor, UnpackTotals& t,
+                  transport::HeldArchives& held, std::stop_token stop) {
   const UnpackTarget& a = u.target;
   auto try_archive = [&](const std::string& key) -> bool {
     transport::StoreUnpackJournal journal(
@@ -89,15 +97,15 @@ Status Pass(const Unpacker& u, transfer::Executor& executor, Totals& t,
   return transport::UnpackPass(*u.staging, held, try_archive, stop);
 }
 
-Status Follow(const Unpacker& u, transfer::Executor& executor, Totals& t,
-              const FollowOptions& options, std::stop_token stop) {
+Status FollowStaging(const Unpacker& u, transfer::Executor& executor, UnpackTotals& t,
+                     const UnpackFollowOptions& options, std::stop_token stop) {
   Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
   // Archives held by another unpacker are listed again a quarter of the ttl after they were
   // found held, whatever the interval says (a stalled holder's claim expires after the ttl).
   transport::HeldArchives held(u.claim_options.ttl, clock);
   Status s;
   for (;;) {
-    s = Pass(u, executor, t, held, stop);
+    s = UnpackOnce(u, executor, t, held, stop);
     if (stop.stop_requested()) break;
     if (options.on_pass) options.on_pass(s, t);
     if (!s.ok() && options.stop_on_error) break;
@@ -109,4 +117,4 @@ Status Follow(const Unpacker& u, transfer::Executor& executor, Totals& t,
   return s;
 }
 
-}  // namespace ferry::cli::unpacking
+}  // namespace ferry::app

@@ -1,5 +1,5 @@
-// ferry serve's cache expiry and unpack follower roles (serve_roles.h).
-#include "cli/commands/serve_roles.h"
+// ferry serve's cache expiry and unpack follower roles (roles.h).
+#include "serve/daemon/roles.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,7 +8,7 @@
 #include "obs/log.h"
 #include "obs/metrics.h"
 
-namespace ferry::cli::serving {
+namespace ferry::serve::daemon {
 namespace {
 
 struct RoleMetrics {
@@ -54,7 +54,8 @@ Result<RolesPlan> PlanRoles(app::Wiring& wiring, const app::ServeConfig& serve,
   RolesPlan plan;
   for (size_t i = 0; i < serve.cache.size(); ++i) {
     const app::CacheRoleConfig& c = serve.cache[i];
-    Result<cache_cmd::Opened> opened = cache_cmd::OpenWith(wiring, c.cache, c.state, stop);
+    Result<app::OpenedCache> opened =
+        app::OpenCache(wiring, c.cache, c.state, SystemClock::Default(), stop);
     if (!opened.ok()) {
       return opened.status().WithContext("[[serve.cache]] #" + std::to_string(i + 1) + " (" +
                                          c.cache + ")");
@@ -63,15 +64,15 @@ Result<RolesPlan> PlanRoles(app::Wiring& wiring, const app::ServeConfig& serve,
   }
   for (size_t i = 0; i < serve.unpack.size(); ++i) {
     const app::UnpackRoleConfig& c = serve.unpack[i];
-    unpacking::UnpackTarget target{.staging = c.staging,
-                                   .dst = c.destination,
-                                   .region = c.region,
-                                   .state = c.state,
-                                   .storage_class = c.storage_class,
-                                   .preserve_lock = c.preserve_lock,
-                                   .claim_ttl = c.claim_ttl};
-    Result<std::unique_ptr<unpacking::Unpacker>> u =
-        unpacking::OpenUnpacker(wiring, std::move(target), stop);
+    app::UnpackTarget target{.staging = c.staging,
+                             .dst = c.destination,
+                             .region = c.region,
+                             .state = c.state,
+                             .storage_class = c.storage_class,
+                             .preserve_lock = c.preserve_lock,
+                             .claim_ttl = c.claim_ttl};
+    Result<std::unique_ptr<app::Unpacker>> u =
+        app::OpenUnpacker(wiring, std::move(target), SystemClock::Default(), stop);
     if (!u.ok()) {
       return u.status().WithContext("[[serve.unpack]] #" + std::to_string(i + 1) + " (" +
                                     c.staging + ")");
@@ -169,16 +170,16 @@ void RoleRunner::RunCache(size_t i, CacheRole& role, std::stop_token stop) {
       stop);
 }
 
-// `ferry unpack --follow`'s loop (unpacking::Follow) on serve's executor; each pass recorded.
+// `ferry unpack --follow`'s loop (app::FollowStaging) on serve's executor; each pass recorded.
 void RoleRunner::RunUnpack(size_t i, UnpackRole& role, std::stop_token stop) {
   const RoleMetrics m = Metrics();
   const std::string& name = role.config.staging;
-  unpacking::Totals before;
-  unpacking::FollowOptions o;
+  app::UnpackTotals before;
+  app::UnpackFollowOptions o;
   o.interval = role.config.interval;
   o.stop_on_error = false;
   o.clock = &clock_;
-  o.on_pass = [&](const Status& s, const unpacking::Totals& t) {
+  o.on_pass = [&](const Status& s, const app::UnpackTotals& t) {
     Last last;
     last.at = clock_.Now();
     last.ok = s.ok() && t.failed == before.failed;
@@ -205,8 +206,8 @@ void RoleRunner::RunUnpack(size_t i, UnpackRole& role, std::stop_token stop) {
     before = t;
     Record(i, last);
   };
-  unpacking::Totals totals;
-  (void)unpacking::Follow(*role.unpacker, executor_, totals, o, stop);
+  app::UnpackTotals totals;
+  (void)app::FollowStaging(*role.unpacker, executor_, totals, o, stop);
 }
 
 std::string RoleRunner::StatusJson() const {
@@ -244,4 +245,4 @@ std::string WithRoles(const std::string& status_json, const RoleRunner& roles) {
   return doc.dump();
 }
 
-}  // namespace ferry::cli::serving
+}  // namespace ferry::serve::daemon

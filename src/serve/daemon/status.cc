@@ -1,5 +1,5 @@
-// ServeStatusJson (serve_status.h).
-#include "cli/commands/serve_status.h"
+// ServeStatusJson (status.h).
+#include "serve/daemon/status.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -11,7 +11,7 @@
 #include "replicate/kinds/kinds.h"
 #include "replicate/payload.h"
 
-namespace ferry::cli {
+namespace ferry::serve::daemon {
 namespace {
 
 using nlohmann::json;
@@ -167,4 +167,4 @@ std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& statu
   return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace ferry::cli
+}  // namespace ferry::serve::daemon

@@ -1,7 +1,7 @@
 // ferry serve's continuous roles beside replication and schedules (docs/design/serve.md,
 // "Roles"): cache expiry ([[serve.cache]]: what `ferry cache serve` does, cache::Serve on the
 // cache's index) and unpack followers ([[serve.unpack]]: what `ferry unpack --follow` does,
-// unpacking::Follow). PlanRoles opens and checks every role when the config is read (at the
+// app::FollowStaging). PlanRoles opens and checks every role when the config is read (at the
 // start and on SIGHUP: a role that does not open refuses the config as any other error does);
 // RoleRunner runs each on a loop thread of its own, as the SLA refreshers and SQS pollers run,
 // the unpackers' writes on serve's one executor (its concurrency and memory budget), waiting
@@ -29,22 +29,22 @@
 #include <thread>
 #include <vector>
 
+#include "app/cache_open.h"
 #include "app/config.h"
+#include "app/unpack_follow.h"
 #include "app/wiring.h"
 #include "base/clock.h"
-#include "cli/commands/cache_internal.h"
-#include "cli/commands/unpack_internal.h"
 #include "transfer/executor.h"
 
-namespace ferry::cli::serving {
+namespace ferry::serve::daemon {
 
 struct CacheRole {
   app::CacheRoleConfig config;
-  cache_cmd::Opened opened;  // without a wiring of its own: the plan's
+  app::OpenedCache opened;  // without a wiring of its own: the plan's
 };
 struct UnpackRole {
   app::UnpackRoleConfig config;
-  std::unique_ptr<unpacking::Unpacker> unpacker;
+  std::unique_ptr<app::Unpacker> unpacker;
 };
 struct RolesPlan {
   std::vector<CacheRole> cache;
@@ -101,4 +101,4 @@ class RoleRunner {
 // `status_json` (a JSON object) with "roles" added (RoleRunner::StatusJson).
 std::string WithRoles(const std::string& status_json, const RoleRunner& roles);
 
-}  // namespace ferry::cli::serving
+}  // namespace ferry::serve::daemon

@@ -35,7 +35,7 @@
 #include "jobs/job_store.h"
 #include "replicate/status_store.h"
 
-namespace ferry::cli {
+namespace ferry::serve::daemon {
 
 struct ServedRun {
   std::string source;  // location name, as the status store keys it
@@ -46,4 +46,4 @@ std::string ServeStatusJson(jobs::JobStore& store, replicate::StatusStore& statu
                             const std::vector<ServedRun>& runs, const Clock& clock,
                             const std::string& events_auth = "off");
 
-}  // namespace ferry::cli
+}  // namespace ferry::serve::daemon

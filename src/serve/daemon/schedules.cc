@@ -8,27 +8,28 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/backup_prune.h"
+#include "app/backup_run.h"
+#include "app/cache_open.h"
 #include "app/durable.h"
 #include "app/kinds.h"
 #include "app/location.h"
 #include "app/views.h"
 #include "cache/kinds/warm_kind.h"
 #include "backup/catalog_prune.h"
-#include "cli/commands/backup_internal.h"
-#include "cli/commands/cache_internal.h"
 #include "jobs/payload.h"
-#include "cli/commands/serve_internal.h"
+#include "serve/daemon/instance.h"
 #include "obs/log.h"
 #include "plan/filter.h"
 
-namespace ferry::cli::serving {
+namespace ferry::serve::daemon {
 
 namespace {
 
 constexpr std::string_view kBackupCommand = "backup";
 constexpr std::string_view kPruneCommand = "catalog-prune";
 
-BackupRunSpec BackupSpecOf(const app::ScheduleConfig& c) {
+app::BackupRunSpec BackupSpecOf(const app::ScheduleConfig& c) {
   return {.source = c.source,
           .location = c.location,
           .compress_level = c.compress_level,
@@ -53,7 +54,7 @@ Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
     FERRY_ASSIGN_OR_RETURN(serve::ScheduleAt at, serve::ParseAt(c.at, c.tz));
     if (c.command == kBackupCommand || c.command == kPruneCommand) {
       // a backup location is an S3 one, as for the commands
-      if (Result<BackupLocation> loc = ParseBackupLocation(c.location); !loc.ok()) {
+      if (Result<app::BackupLocation> loc = app::ParseBackupLocation(c.location); !loc.ok()) {
         return loc.status().WithContext(where + ": 'location'");
       }
     }
@@ -65,7 +66,7 @@ Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
       if (!opened.ok()) return opened.status().WithContext(where + ": '" + key + "'");
     }
     if (c.command == kBackupCommand) {
-      if (auto options = BackupRunOptions(BackupSpecOf(c)); !options.ok()) {
+      if (auto options = app::BackupRunOptions(BackupSpecOf(c)); !options.ok()) {
         return options.status().WithContext(where);
       }
     }
@@ -132,9 +133,9 @@ namespace {
 // locks are those of this state store.
 Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::ScheduleConfig& c) {
   FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(c.cache));
-  return cache_cmd::QueueWarmRun(
+  return app::QueueWarmRun(
       store, c.source, c.cache,
-      cache::WarmJob{.cache_name = cache_cmd::CacheName(loc),
+      cache::WarmJob{.cache_name = app::CacheName(loc),
                      .request = cache::WarmRequest{.prefixes = c.prefixes, .ttl = c.ttl, .force = false},
                      .lock_ttl = std::chrono::seconds(30),
                      .record_batch = 200});
@@ -147,9 +148,10 @@ Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::ScheduleConfig& 
 Result<jobs::RunId> QueueBackup(jobs::JobStore& store, app::Wiring& wiring,
                                 const jobs::WorkerOptions& worker, transfer::Stats& stats,
                                 const app::ScheduleConfig& c, std::stop_token stop) {
-  FERRY_ASSIGN_OR_RETURN(PreparedBackup p, PrepareBackupRun(store, wiring, BackupSpecOf(c)));
+  FERRY_ASSIGN_OR_RETURN(app::PreparedBackup p,
+                         app::PrepareBackupRun(store, wiring, BackupSpecOf(c)));
   if (p.catalog) {
-    Result<uint64_t> settled = SettleDeletions(store, *p.catalog, p.location.text, 0);
+    Result<uint64_t> settled = app::SettleDeletions(store, *p.catalog, p.location.text, 0);
     if (!settled.ok()) return settled.status().WithContext("recording deletions");
   }
   p.request.worker = worker;
@@ -165,7 +167,7 @@ Status PruneNow(jobs::JobStore& store, app::Wiring& wiring, const app::ScheduleC
                 std::stop_token stop) {
   state::SqlSession* session = store.session();
   if (session == nullptr) return Status::FailedPrecondition("the state store holds no catalog");
-  FERRY_ASSIGN_OR_RETURN(BackupLocation loc, ParseBackupLocation(c.location));
+  FERRY_ASSIGN_OR_RETURN(app::BackupLocation loc, app::ParseBackupLocation(c.location));
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> backend,
                          wiring.OpenBackend(loc.location, false));
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<backup::CatalogStore> catalog,
@@ -174,7 +176,8 @@ Status PruneNow(jobs::JobStore& store, app::Wiring& wiring, const app::ScheduleC
       .keep_last = c.keep_last,
       .keep_within_ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.keep_within).count()};
   FERRY_ASSIGN_OR_RETURN(backup::PruneResult r,
-                         PruneBackupLocation(*catalog, *backend, loc, policy, false, stop));
+                         app::PruneBackupLocation(*catalog, *backend, loc, policy, false,
+                                                  SystemClock::Default(), stop));
   obs::Log(obs::Level::kInfo,
            "schedule " + c.name + ": catalog prune of " + loc.text + ": " +
                std::to_string(r.plan.dropped.size()) + " versions dropped, " +
@@ -248,4 +251,4 @@ void ServeInstance::StopSchedules() {
   scheduled_.clear();  // joins: halt_ stops each worker
 }
 
-}  // namespace ferry::cli::serving
+}  // namespace ferry::serve::daemon

@@ -1,18 +1,19 @@
 // A backup's durable run as `ferry backup` and serve's scheduled backups queue it
-// (backup_internal.h, "Queueing a backup"): its options checked, the location claimed for
-// the source in the catalog, the deletions of earlier runs settled.
+// (backup_run.h): its options checked, the location claimed for the source in the catalog,
+// the deletions of earlier runs settled.
+#include "app/backup_run.h"
+
 #include <filesystem>
 
-#include "cli/commands/backup_internal.h"
-#include "cli/commands/cost_report.h"
+#include "estimate/cost.h"
 #include "plan/filter.h"
 
-namespace ferry::cli {
+namespace ferry::app {
 namespace {
 
 // The source as the catalog records it: "remote:bucket/prefix/" or "s3://bucket/prefix/", or a
 // folder's absolute path ("/data/x", whatever the spelling).
-std::string SourceText(const app::Location& l) {
+std::string BackupSourceText(const Location& l) {
   if (l.is_s3()) return (l.remote.empty() ? "s3://" : l.remote + ":") + l.bucket + "/" + l.prefix;
   std::error_code ec;
   std::string path = std::filesystem::absolute(l.path, ec).lexically_normal().string();
@@ -21,7 +22,28 @@ std::string SourceText(const app::Location& l) {
   return path;
 }
 
+// The region of `location` as its S3 client knows it; "" for a folder or when it cannot be told.
+std::string BackupRegionOf(Wiring& wiring, const Location& location) {
+  if (!location.is_s3()) return "";
+  auto client = wiring.ClientFor(location);
+  return client.ok() ? (*client)->options().region : "";
+}
+
 }  // namespace
+
+Result<BackupLocation> ParseBackupLocation(const std::string& text) {
+  FERRY_ASSIGN_OR_RETURN(Location loc, ParseLocation(text));
+  if (!loc.is_s3()) {
+    return Status::InvalidArgument("backup location " + text +
+                                   ": must be an S3 location (REMOTE:bucket/prefix or "
+                                   "s3://bucket/prefix): archives are written as multipart "
+                                   "uploads");
+  }
+  BackupLocation out;
+  out.text = (loc.remote.empty() ? "s3://" : loc.remote + ":") + loc.bucket + "/" + loc.prefix;
+  out.location = std::move(loc);
+  return out;
+}
 
 Result<jobs::RunOptions> BackupRunOptions(const BackupRunSpec& spec) {
   jobs::RunOptions options;
@@ -71,24 +93,24 @@ Result<uint64_t> SettleDeletions(jobs::JobStore& store, backup::CatalogStore& ca
   return recorded;
 }
 
-Result<PreparedBackup> PrepareBackupRun(jobs::JobStore& store, app::Wiring& wiring,
+Result<PreparedBackup> PrepareBackupRun(jobs::JobStore& store, Wiring& wiring,
                                         const BackupRunSpec& spec) {
-  FERRY_ASSIGN_OR_RETURN(app::Location src, app::ParseLocation(spec.source));
+  FERRY_ASSIGN_OR_RETURN(Location src, ParseLocation(spec.source));
   FERRY_ASSIGN_OR_RETURN(BackupLocation loc, ParseBackupLocation(spec.location));
   FERRY_ASSIGN_OR_RETURN(jobs::RunOptions options, BackupRunOptions(spec));
   options.transport.staging = loc.text;
   // What the adaptive level weighs, as for `ferry sync --compress`: the configured [costs] of
   // the link the archives cross (the source's region to the backup location's) and CPU.
-  const CostInputs cost = CostInputsFor(wiring.config().costs, RegionOf(wiring, src),
-                                        RegionOf(wiring, loc.location));
-  options.transport.price_per_gib = cost.per_gb;
-  options.transport.price_per_cpu_second = cost.prices.per_cpu_second;
+  const estimate::Prices& prices = wiring.config().costs;
+  options.transport.price_per_gib = estimate::PricePerGb(prices, BackupRegionOf(wiring, src),
+                                                         BackupRegionOf(wiring, loc.location));
+  options.transport.price_per_cpu_second = prices.per_cpu_second;
   PreparedBackup out;
   if (state::SqlSession* session = store.session(); session != nullptr) {
     // One source per backup location: another source's listing lacks every key of the first,
     // which would all be recorded as deleted (and let go by a prune).
     FERRY_ASSIGN_OR_RETURN(out.catalog, backup::CatalogStore::Open(*session));
-    const std::string source = SourceText(src);
+    const std::string source = BackupSourceText(src);
     FERRY_ASSIGN_OR_RETURN(std::string owner, out.catalog->ClaimSource(loc.text, source));
     if (owner != source) {
       return Status::InvalidArgument("backup location " + loc.text + " holds the backups of " +
@@ -103,4 +125,4 @@ Result<PreparedBackup> PrepareBackupRun(jobs::JobStore& store, app::Wiring& wiri
   return out;
 }
 
-}  // namespace ferry::cli
+}  // namespace ferry::app

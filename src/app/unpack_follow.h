@@ -1,7 +1,8 @@
-// Internals of `ferry unpack` that serve's unpack followers share (unpack.cc: the command;
-// unpack_follow.cc: opening an unpacker, one pass over staging, the follow loop). Both unpack
-// with the same code: `ferry unpack --follow N` is Follow with an interval of N seconds, a
-// [[serve.unpack]] role (serve_roles.h) is Follow on serve's executor.
+// Unpacking what `ferry sync --compress --pack-only` staged, found by listing the staging prefix
+// (docs/design/transport.md): an unpacker opened, one pass over staging, and the follow loop.
+// `ferry unpack` and serve's [[serve.unpack]] roles unpack with this code: `ferry unpack
+// --follow N` is FollowStaging with an interval of N seconds, a role is FollowStaging on
+// serve's executor that goes on after a failed pass.
 #pragma once
 
 #include <chrono>
@@ -14,14 +15,14 @@
 #include "app/wiring.h"
 #include "base/clock.h"
 #include "base/status.h"
-#include "state/state.h"
+#include "state/sql_session.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
 #include "transport/claim.h"
 #include "transport/store.h"
 #include "transport/unpack_listed.h"
 
-namespace ferry::cli::unpacking {
+namespace ferry::app {
 
 // What an unpacker unpacks, from where, and how: the command's arguments or a role's entry.
 struct UnpackTarget {
@@ -35,7 +36,7 @@ struct UnpackTarget {
 };
 
 // What passes unpacked so far (added to by each pass).
-struct Totals {
+struct UnpackTotals {
   uint64_t archives = 0, failed = 0, entries = 0, written = 0, bytes = 0, present = 0,
            verified = 0, archive_bytes = 0, skipped = 0, deleted = 0, held = 0, lost = 0;
 };
@@ -60,33 +61,38 @@ struct Unpacker {
   }
 };
 
-// Opens `target` through `wiring` (which must outlive the unpacker). Errors, one line each: a
-// malformed location, a backend's Check ("staging: ...", "destination: ..."), the preserve-lock
-// check, the store's, the probe's.
-Result<std::unique_ptr<Unpacker>> OpenUnpacker(app::Wiring& wiring, UnpackTarget target,
+// --preserve-lock (the retention and legal hold archive entries recorded, written to each
+// object): kFailedPrecondition in one line when `dst` has no object lock
+// (Backend::HasObjectLock), before anything is written.
+Status CheckPreserveLock(storage::Backend& dst, std::stop_token stop);
+
+// Opens `target` through `wiring` (which must outlive the unpacker); the progress store reads
+// time from `clock` (which must too). Errors, one line each: a malformed location, a backend's
+// Check ("staging: ...", "destination: ..."), the preserve-lock check, the store's, the probe's.
+Result<std::unique_ptr<Unpacker>> OpenUnpacker(Wiring& wiring, UnpackTarget target, Clock& clock,
                                                std::stop_token stop);
 
-// One listing of the staging prefix, every archive unpacked in key order (UnpackPass) with its
-// entries written on `executor`; `held`: the archives other unpackers hold, tried again a
-// quarter of the claim's ttl after they were found held (kept across passes). A failed archive
-// is counted (t.failed) and said on stderr; it does not end the pass. Errors: the listing's;
-// kCancelled once `stop` is requested.
-Status Pass(const Unpacker& u, transfer::Executor& executor, Totals& t,
-            transport::HeldArchives& held, std::stop_token stop);
+// One listing of the staging prefix, every archive unpacked in key order
+// (transport::UnpackPass) with its entries written on `executor`; `held`: the archives other
+// unpackers hold, tried again a quarter of the claim's ttl after they were found held (kept
+// across passes). A failed archive is counted (t.failed) and said on stderr; it does not end
+// the pass. Errors: the listing's; kCancelled once `stop` is requested.
+Status UnpackOnce(const Unpacker& u, transfer::Executor& executor, UnpackTotals& t,
+                  transport::HeldArchives& held, std::stop_token stop);
 
-struct FollowOptions {
+struct UnpackFollowOptions {
   // Between listings; zero: one pass, and again only while other unpackers hold archives.
   std::chrono::milliseconds interval{0};
   // The command stops at a pass's error; serve's roles go on (the store may come back).
   bool stop_on_error = true;
   Clock* clock = nullptr;  // how it waits; null: SystemClock::Default()
   // After each pass that was not stopped: its status and the totals so far.
-  std::function<void(const Status&, const Totals&)> on_pass;
+  std::function<void(const Status&, const UnpackTotals&)> on_pass;
 };
 
-// Passes (Pass) until `stop`, or as FollowOptions say; `t` collects the totals. Returns the
+// Passes (UnpackOnce) until `stop`, or as the options say; `t` collects the totals. Returns the
 // last pass's status (kCancelled when stopped during one).
-Status Follow(const Unpacker& u, transfer::Executor& executor, Totals& t,
-              const FollowOptions& options, std::stop_token stop);
+Status FollowStaging(const Unpacker& u, transfer::Executor& executor, UnpackTotals& t,
+                     const UnpackFollowOptions& options, std::stop_token stop);
 
-}  // namespace ferry::cli::unpacking
+}  // namespace ferry::app
