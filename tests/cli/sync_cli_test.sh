@@ -49,6 +49,8 @@ aws_b() {
     AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
 }
 check "leave an upload unfinished" aws_b s3api create-multipart-upload --bucket "$B" --key orphan
+# Kept: the upload's age is what is tested: older than --abort-uploads-after 1s, it would be
+# aborted were it ferry's
 sleep 1
 check "another tool's old upload is kept" bash -c "! '$FERRY_BIN' --config '$CONF' sync 'ra:$A/data' 'rb:$B' --no-progress --abort-uploads-after 1s 2>&1 | grep -q 'aborted'"
 check "  still on RGW" [ "$(aws_b s3api list-multipart-uploads --bucket "$B" --query 'length(Uploads || `[]`)' --output text)" = 1 ]
