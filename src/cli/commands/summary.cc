@@ -1,4 +1,5 @@
-// The summary of `ferry cp` / `ferry sync` (copy_internal.h).
+// The summary of `ferry cp` / `ferry sync` (copy_internal.h): one JSON document on stdout, or
+// lines on stderr. CLI scripts compare both byte for byte: a change here is a change of output.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -7,64 +8,73 @@
 #include "transfer/progress.h"
 
 namespace ferry::cli {
+namespace {
 
-void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
-                  const std::vector<transfer::Failure>& failures, uint64_t failed,
-                  const DurableSummary* d) {
-  const bool ok = r.status.ok() && failed == 0 && (d == nullptr || d->dead_jobs == 0);
-  if (a.json) {
-    nlohmann::json j;
-    j["command"] = a.sync ? "sync" : "cp";
-    j["source"] = a.src;
-    j["destination"] = a.dst;
-    j["dry_run"] = a.dry_run;
-    j["ok"] = ok;
-    if (!r.status.ok()) j["error"] = r.status.message();
-    // The run's counters: the same table, and so the same atomics, that the metrics registry
-    // reads (metrics.h StatsFields).
-    for (const StatsField& f : StatsFields()) {
-      if (f.json != nullptr) j[f.json] = (s.*f.member).load();
-    }
-    if (a.compress) {
-      const uint64_t wire = s.transport_bytes_wire.load();
-      j["transport"] = {{"staging", a.staging},
-                        {"archives", s.archives_staged.load()},
-                        {"entries", s.entries_packed.load()},
-                        {"bytes_in", s.transport_bytes_in.load()},
-                        {"bytes_wire", wire},
-                        {"ratio", wire == 0 ? 0.0
-                                            : static_cast<double>(s.transport_bytes_in.load()) /
-                                                  static_cast<double>(wire)},
-                        {"archives_unpacked", s.archives_unpacked.load()},
-                        {"checksums_verified", s.entries_verified.load()},
-                        {"already_present", s.entries_already_present.load()}};
-      AddCostJson(j["transport"], s, a.cost);
-      // The adaptive level: archives packed per content class and level.
-      auto& levels = j["transport"]["levels"] = nlohmann::json::object();
-      for (const auto& [cls, counts] : s.LevelsUsed()) {
-        for (const auto& [level, n] : counts) levels[cls][std::to_string(level)] = n;
-      }
-    }
-    j["objects_failed"] = failed;
-    j["retries"] = s.retries();
-    j["deletes_skipped"] = r.deletes_skipped;
-    j["seconds"] = r.seconds;
-    j["peak_buffer_bytes"] = r.peak_buffer_bytes;
-    if (d != nullptr) {
-      j["run"] = d->run;
-      j["resumed"] = d->resumed;
-      j["jobs_dead"] = d->dead_jobs;
-      j["state"] = d->state;
-      j["state_kept"] = d->kept;
-      j["state_transactions"] = d->state_transactions;
-    }
-    auto& list = j["failures"] = nlohmann::json::array();
-    for (const auto& f : failures) {
-      list.push_back({{"key", f.key}, {"action", f.action}, {"error", f.status.message()}});
-    }
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    return;
+// --compress's part of the JSON summary: the staged archives, the ratio, cost and levels.
+nlohmann::json CopyTransportJson(const CopyArgs& a, const transfer::Stats& s) {
+  const uint64_t wire = s.transport_bytes_wire.load();
+  nlohmann::json transport = {
+      {"staging", a.staging},
+      {"archives", s.archives_staged.load()},
+      {"entries", s.entries_packed.load()},
+      {"bytes_in", s.transport_bytes_in.load()},
+      {"bytes_wire", wire},
+      {"ratio", wire == 0 ? 0.0
+                          : static_cast<double>(s.transport_bytes_in.load()) /
+                                static_cast<double>(wire)},
+      {"archives_unpacked", s.archives_unpacked.load()},
+      {"checksums_verified", s.entries_verified.load()},
+      {"already_present", s.entries_already_present.load()}};
+  AddCostJson(transport, s, a.cost);
+  // The adaptive level: archives packed per content class and level.
+  auto& levels = transport["levels"] = nlohmann::json::object();
+  for (const auto& [cls, counts] : s.LevelsUsed()) {
+    for (const auto& [level, n] : counts) levels[cls][std::to_string(level)] = n;
   }
+  return transport;
+}
+
+// A durable run's part of the JSON summary (--state): the run, its jobs, where it is kept.
+void AddCopyDurableJson(const DurableSummary& d, nlohmann::json& j) {
+  j["run"] = d.run;
+  j["resumed"] = d.resumed;
+  j["jobs_dead"] = d.dead_jobs;
+  j["state"] = d.state;
+  j["state_kept"] = d.kept;
+  j["state_transactions"] = d.state_transactions;
+}
+
+void PrintCopyJson(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
+                   const std::vector<transfer::Failure>& failures, uint64_t failed,
+                   const DurableSummary* d, bool ok) {
+  nlohmann::json j;
+  j["command"] = a.sync ? "sync" : "cp";
+  j["source"] = a.src;
+  j["destination"] = a.dst;
+  j["dry_run"] = a.dry_run;
+  j["ok"] = ok;
+  if (!r.status.ok()) j["error"] = r.status.message();
+  // The run's counters: the same table, and so the same atomics, that the metrics registry
+  // reads (metrics.h StatsFields).
+  for (const StatsField& f : StatsFields()) {
+    if (f.json != nullptr) j[f.json] = (s.*f.member).load();
+  }
+  if (a.compress) j["transport"] = CopyTransportJson(a, s);
+  j["objects_failed"] = failed;
+  j["retries"] = s.retries();
+  j["deletes_skipped"] = r.deletes_skipped;
+  j["seconds"] = r.seconds;
+  j["peak_buffer_bytes"] = r.peak_buffer_bytes;
+  if (d != nullptr) AddCopyDurableJson(*d, j);
+  auto& list = j["failures"] = nlohmann::json::array();
+  for (const auto& f : failures) {
+    list.push_back({{"key", f.key}, {"action", f.action}, {"error", f.status.message()}});
+  }
+  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
+// The failures kept (the first ones), and how many more there were.
+void PrintCopyFailures(const std::vector<transfer::Failure>& failures, uint64_t failed) {
   for (const auto& f : failures) {
     std::fprintf(stderr, "failed: %s %s: %s\n", f.action.c_str(), f.key.c_str(),
                  f.status.message().c_str());
@@ -73,6 +83,11 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
     std::fprintf(stderr, "... and %llu more failures\n",
                  static_cast<unsigned long long>(failed - failures.size()));
   }
+}
+
+// The one line every run prints: listed, copied, unchanged, deleted, failed, time and rate.
+void PrintCopyTotals(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
+                     uint64_t failed) {
   const double rate = r.seconds > 0 ? static_cast<double>(s.bytes_copied.load()) / r.seconds : 0;
   std::fprintf(stderr,
                "%s%s: %llu objects listed, %llu %s (%s), %llu unchanged, %llu %s, %llu failed "
@@ -86,25 +101,31 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                static_cast<unsigned long long>(s.objects_deleted.load()),
                a.dry_run ? "to delete" : "deleted", static_cast<unsigned long long>(failed),
                r.seconds, transfer::HumanBytes(rate).c_str());
-  if (a.compress && !a.dry_run) {
-    const uint64_t in = s.transport_bytes_in.load(), wire = s.transport_bytes_wire.load();
-    std::fprintf(stderr,
-                 "compressed transport: %llu objects packed into %llu archives, %s in, %s on "
-                 "the wire (ratio %.2f, %llu stored raw); %llu archives unpacked, %llu "
-                 "checksums verified\n",
-                 static_cast<unsigned long long>(s.entries_packed.load()),
-                 static_cast<unsigned long long>(s.archives_staged.load()),
-                 transfer::HumanBytes(static_cast<double>(in)).c_str(),
-                 transfer::HumanBytes(static_cast<double>(wire)).c_str(),
-                 wire == 0 ? 0.0 : static_cast<double>(in) / static_cast<double>(wire),
-                 static_cast<unsigned long long>(s.entries_stored_raw.load()),
-                 static_cast<unsigned long long>(s.archives_unpacked.load()),
-                 static_cast<unsigned long long>(s.entries_verified.load()));
-    std::fprintf(stderr, "%s\n", CostLine(s, a.cost).c_str());
-    if (const std::string levels = s.LevelsUsedText(); !levels.empty()) {
-      std::fprintf(stderr, "adaptive zstd levels (level x archives): %s\n", levels.c_str());
-    }
+}
+
+// --compress (not a dry run): what was packed, staged and unpacked, its cost and zstd levels.
+void PrintCopyTransportText(const CopyArgs& a, const transfer::Stats& s) {
+  const uint64_t in = s.transport_bytes_in.load(), wire = s.transport_bytes_wire.load();
+  std::fprintf(stderr,
+               "compressed transport: %llu objects packed into %llu archives, %s in, %s on "
+               "the wire (ratio %.2f, %llu stored raw); %llu archives unpacked, %llu "
+               "checksums verified\n",
+               static_cast<unsigned long long>(s.entries_packed.load()),
+               static_cast<unsigned long long>(s.archives_staged.load()),
+               transfer::HumanBytes(static_cast<double>(in)).c_str(),
+               transfer::HumanBytes(static_cast<double>(wire)).c_str(),
+               wire == 0 ? 0.0 : static_cast<double>(in) / static_cast<double>(wire),
+               static_cast<unsigned long long>(s.entries_stored_raw.load()),
+               static_cast<unsigned long long>(s.archives_unpacked.load()),
+               static_cast<unsigned long long>(s.entries_verified.load()));
+  std::fprintf(stderr, "%s\n", CostLine(s, a.cost).c_str());
+  if (const std::string levels = s.LevelsUsedText(); !levels.empty()) {
+    std::fprintf(stderr, "adaptive zstd levels (level x archives): %s\n", levels.c_str());
   }
+}
+
+// Retries, and objects copied that ferry could not check or keep in full.
+void PrintCopyRetriesAndUnchecked(const transfer::Stats& s) {
   if (s.retries() > 0) {
     std::fprintf(stderr,
                  "%llu retries (%llu requests after transient failures, %llu reads or writes "
@@ -135,6 +156,10 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  static_cast<unsigned long long>(s.classes_not_kept.load()),
                  static_cast<unsigned long long>(s.tags_not_kept.load()));
   }
+}
+
+// Objects not copied (or not yet): archived, restarted, folder markers, links, conflicts.
+void PrintCopyNotCopied(const CopyArgs& a, const transfer::Stats& s) {
   if (s.archived_not_copied > 0 || s.restores_requested > 0) {
     // Never failures: the run's exit status does not count them (docs/design/glacier.md).
     std::fprintf(stderr,
@@ -168,6 +193,10 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
                  "places, the old entries were deleted first; run again to copy them\n",
                  static_cast<unsigned long long>(s.conflicts_deferred.load()));
   }
+}
+
+// Deletions held back: after failures, or because the source has the object again.
+void PrintCopyDeletesHeld(const transfer::Stats& s, const transfer::SyncResult& r) {
   if (r.deletes_skipped) {
     std::fprintf(stderr, "not deleting %llu destination objects because of the failures above\n",
                  static_cast<unsigned long long>(s.deletes_planned.load()));
@@ -176,15 +205,33 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
     std::fprintf(stderr, "kept %llu destination objects planned for deletion: the source has "
                  "them again\n", static_cast<unsigned long long>(s.deletes_kept.load()));
   }
-  if (d != nullptr && d->dead_jobs > 0) {
-    // The run has ended (failed): the same command again starts a new run.
-    std::fprintf(stderr,
-                 "run %lld failed, kept in %s: see why with `ferry jobs dlq %lld --state %s`; "
-                 "rerun the command for a new run, or fix the cause and `ferry jobs redrive "
-                 "%lld --state %s` then rerun it to finish this one\n",
-                 static_cast<long long>(d->run), d->state.c_str(), static_cast<long long>(d->run),
-                 d->state.c_str(), static_cast<long long>(d->run), d->state.c_str());
-  }
+}
+
+// A durable run with dead jobs: where it is kept and how to finish it.
+void PrintCopyDurableFailed(const DurableSummary& d) {
+  // The run has ended (failed): the same command again starts a new run.
+  std::fprintf(stderr,
+               "run %lld failed, kept in %s: see why with `ferry jobs dlq %lld --state %s`; "
+               "rerun the command for a new run, or fix the cause and `ferry jobs redrive "
+               "%lld --state %s` then rerun it to finish this one\n",
+               static_cast<long long>(d.run), d.state.c_str(), static_cast<long long>(d.run),
+               d.state.c_str(), static_cast<long long>(d.run), d.state.c_str());
+}
+
+}  // namespace
+
+void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::SyncResult& r,
+                  const std::vector<transfer::Failure>& failures, uint64_t failed,
+                  const DurableSummary* d) {
+  const bool ok = r.status.ok() && failed == 0 && (d == nullptr || d->dead_jobs == 0);
+  if (a.json) return PrintCopyJson(a, s, r, failures, failed, d, ok);
+  PrintCopyFailures(failures, failed);
+  PrintCopyTotals(a, s, r, failed);
+  if (a.compress && !a.dry_run) PrintCopyTransportText(a, s);
+  PrintCopyRetriesAndUnchecked(s);
+  PrintCopyNotCopied(a, s);
+  PrintCopyDeletesHeld(s, r);
+  if (d != nullptr && d->dead_jobs > 0) PrintCopyDurableFailed(*d);
 }
 
 }  // namespace ferry::cli
