@@ -143,8 +143,12 @@ static void TuneAllocator() {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 4);
 }
 
-int main(int argc, char** argv) {
-  TuneAllocator();
+namespace {
+
+// Blocks SIGINT, SIGTERM and SIGHUP in every thread (the mask is inherited by the threads
+// started after it) and takes them on one thread of their own: a SIGHUP goes to the command
+// that reloads on it (ferry serve); any other requests the stop. SIGPIPE is ignored.
+void TakeSignals(ferry::cli::Hangups& hangups) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -152,8 +156,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started below
   std::signal(SIGPIPE, SIG_IGN);
-  static ferry::cli::Hangups hangups;
-  std::thread([set] {
+  std::thread([set, &hangups] {
     int sig = 0;
     while (sigwait(&set, &sig) == 0) {
       // A SIGHUP goes to the command that reloads on it (ferry serve); any other stops.
@@ -163,20 +166,9 @@ int main(int argc, char** argv) {
       return;
     }
   }).detach();
+}
 
-  CLI::App app{"ferry: copy and sync objects between S3-compatible stores and local folders"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", ferry::cli::VersionText());
-  ferry::cli::Context ctx;
-  ctx.stop = StopSource().get_token();
-  ctx.hangups = &hangups;
-  AddGlobalOptions(app, ctx.global);
-  ferry::cli::MetricsServer metrics_server;
-  app.parse_complete_callback([&] {
-    const auto parsed = app.get_subcommands();
-    ApplyGlobalOptions(ctx.global, metrics_server,
-                       parsed.empty() ? "" : parsed.front()->get_name());
-  });
+void RegisterCommands(CLI::App& app, ferry::cli::Context& ctx) {
   ferry::cli::RegisterCopy(app, ctx);
   ferry::cli::RegisterBucket(app, ctx);
   ferry::cli::RegisterList(app, ctx);
@@ -193,7 +185,10 @@ int main(int argc, char** argv) {
   ferry::cli::RegisterEvents(app, ctx);
   ferry::cli::RegisterVerify(app, ctx);
   ferry::cli::RegisterConfig(app, ctx);
-  // `ferry help [COMMAND]`: the same text as `ferry [COMMAND] --help`
+}
+
+// `ferry help [COMMAND]`: the same text as `ferry [COMMAND] --help`
+void AddHelpCommand(CLI::App& app, ferry::cli::Context& ctx) {
   auto* help = app.add_subcommand("help", "show the help of ferry or of one command");
   auto help_of = std::make_shared<std::vector<std::string>>();
   help->add_option("command", *help_of, "a command, e.g. sync (or two: cache warm)");
@@ -228,6 +223,42 @@ int main(int argc, char** argv) {
     }
     std::fputs(target->help().c_str(), stdout);
   });
+}
+
+// --metrics-file: the metrics at exit; a failure to write them is the exit code when the
+// command itself succeeded.
+void WriteMetricsFile(ferry::cli::Context& ctx) {
+  if (ctx.global.metrics_file.empty()) return;
+  if (ferry::Status s = ferry::obs::WriteExpositionFile(ferry::obs::DefaultRegistry(),
+                                                        ctx.global.metrics_file);
+      !s.ok()) {
+    const int code = ferry::cli::ReportError(s);
+    if (ctx.exit_code == 0) ctx.exit_code = code;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  TuneAllocator();
+  static ferry::cli::Hangups hangups;
+  TakeSignals(hangups);
+
+  CLI::App app{"ferry: copy and sync objects between S3-compatible stores and local folders"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", ferry::cli::VersionText());
+  ferry::cli::Context ctx;
+  ctx.stop = StopSource().get_token();
+  ctx.hangups = &hangups;
+  AddGlobalOptions(app, ctx.global);
+  ferry::cli::MetricsServer metrics_server;
+  app.parse_complete_callback([&] {
+    const auto parsed = app.get_subcommands();
+    ApplyGlobalOptions(ctx.global, metrics_server,
+                       parsed.empty() ? "" : parsed.front()->get_name());
+  });
+  RegisterCommands(app, ctx);
+  AddHelpCommand(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -240,13 +271,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ferry: error: %s (see ferry --help)\n", e.what());
     return 2;
   }
-  if (!ctx.global.metrics_file.empty()) {
-    if (ferry::Status s = ferry::obs::WriteExpositionFile(ferry::obs::DefaultRegistry(),
-                                                          ctx.global.metrics_file);
-        !s.ok()) {
-      const int code = ferry::cli::ReportError(s);
-      if (ctx.exit_code == 0) ctx.exit_code = code;
-    }
-  }
+  WriteMetricsFile(ctx);
   return ctx.exit_code;
 }
