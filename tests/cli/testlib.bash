@@ -170,7 +170,7 @@ moto_start() {
   MOTO=http://127.0.0.1:$port
   "$server" -H 127.0.0.1 -p "$port" > "$WORK/moto.log" 2>&1 &
   moto_pid=$!
-  wait_until 20 "moto_server answers" curl -s -m 5 -o /dev/null "$MOTO/"
+  wait_until 60 "moto_server answers" curl -s -m 5 -o /dev/null "$MOTO/"
   export MOTO_KEY=test MOTO_SECRET=test
   cat >> "$CONF" <<EOT
 
