@@ -43,11 +43,7 @@ max_event_body = "64KiB"
 EOT
 "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve.out" 2> "$WORK/serve.err" &
 pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "$URL/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-check "healthz answers once it serves" curl -sf -o /dev/null "$URL/healthz"
+wait_until 30 "healthz answers once it serves" answers "$URL/healthz"
 # the topic pushes to ferry with the token as its opaqueData; the bucket notifies it
 aws_side a sns create-topic --name "ferry-$A" --attributes \
   "{\"push-endpoint\":\"$URL/events\",\"persistent\":\"false\",\"OpaqueData\":\"$TOKEN\"}" >/dev/null
