@@ -60,11 +60,7 @@ aws_b() {
 aws_b s3api put-bucket-versioning --bucket "$B" --versioning-configuration Status=Enabled
 "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve.out" 2> "$WORK/serve.err" &
 serve_pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "$URL/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-check "healthz answers once it serves" curl -sf -o /dev/null "$URL/healthz"
+wait_until 30 "healthz answers once it serves" answers "$URL/healthz"
 # written to the moto bucket: S3 notifies the queue, ferry records and replicates
 mkdir -p "$WORK/new/sub"
 for i in $(seq 1 9); do echo "sqs $i" > "$WORK/new/$i.txt"; done
