@@ -145,7 +145,7 @@ check "  the token masked" grep -q "opaqueData: ${TOKEN:0:3}\*\*\*$" "$WORK/show
 check "  and never in full" eval "! grep -q '$TOKEN' '$WORK/show'"
 
 # end to end: three objects written to A reach B from their events
-wait_until 20 "ferry serve answers" answers "$URL/healthz"
+wait_until 30 "ferry serve answers" answers "$URL/healthz"
 mkdir -p "$WORK/new"
 for i in 1 2 3; do echo "event $i" > "$WORK/new/$i.txt"; done
 ferry cp "$WORK/new" "ra:$A/new" --no-progress >/dev/null 2>&1

@@ -60,7 +60,7 @@ ferry sync "ra:$A" "rb:$B" --state "$STATE" --detach --no-progress 2>/dev/null
   --log-format json --metrics-file "$WORK/w.prom" > "$WORK/wout" 2> "$WORK/werr" &
 WPID=$!
 url=""
-wait_until 20 "worker logs where it serves metrics (JSON lines)" logged_url url "$WORK/werr"
+wait_until 30 "worker logs where it serves metrics (JSON lines)" logged_url url "$WORK/werr"
 scrape_shows_5_copied() {
   curl -sf -m 5 "$url" > "$WORK/scrape" 2>/dev/null || true
   [ "$(value "$WORK/scrape" ferry_transfer_objects_copied_total)" = 5 ]
@@ -96,7 +96,7 @@ bash -c 'ulimit -n 200; exec "$@"' _ "$FERRY_BIN" worker --state "$STATE2" --con
   --metrics-listen 127.0.0.1:0 --log-format json > "$WORK/w2out" 2> "$WORK/w2err" &
 W2=$!
 url2=""
-wait_until 20 "a worker limited to 200 open files serves metrics" logged_url url2 "$WORK/w2err"
+wait_until 30 "a worker limited to 200 open files serves metrics" logged_url url2 "$WORK/w2err"
 port2=${url2##*:}
 port2=${port2%%/*}
 python3 -c "
@@ -109,11 +109,11 @@ for _ in range(300):
 open(sys.argv[2], 'w').close()
 time.sleep(60)" "$port2" "$WORK/held" &
 HOLD=$!
-wait_until 20 "  300 idle connections opened to it" test -f "$WORK/held"
+wait_until 30 "  300 idle connections opened to it" test -f "$WORK/held"
 # the worker took them all off its listening socket (its accept queue, ss's Recv-Q, is empty):
 # the ones past its cap are closed, the others held idle, before the run starts
 accept_queue_empty() { [ "$(ss -Hltn "sport = :$1" | awk '{ print $2 }')" = 0 ]; }
-wait_until 20 "  the worker accepted every one of them" accept_queue_empty "$port2"
+wait_until 30 "  the worker accepted every one of them" accept_queue_empty "$port2"
 ferry sync "ra:$A" "rb:$B2" --state "$STATE2" --detach --no-progress 2>/dev/null
 five_at_b2() { [ "$(ferry ls "rb:$B2" 2>/dev/null | wc -l)" = 5 ]; }
 wait_until 30 "  the run it serves meanwhile copies all 5 objects" five_at_b2
@@ -149,7 +149,7 @@ check "  a key that is not the certificate's: one line, exit 2" one_line_exit2 \
   > /dev/null 2> "$WORK/w3err" &
 W3=$!
 url3=""
-wait_for 20 logged_url url3 "$WORK/w3err" || true
+wait_for 30 logged_url url3 "$WORK/w3err" || true
 check "a worker serves its metrics over HTTPS ($url3)" bash -c "[[ '$url3' == https://* ]]"
 check "  a scrape with the certificate's CA works" \
   bash -c "curl -sf --cacert '$WORK/cert.pem' '$url3' | grep -q '^ferry_'"

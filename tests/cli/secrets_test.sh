@@ -145,19 +145,19 @@ python3 "$TOOLS/fault_proxy.py" --upstream "${FERRY_TEST_S3_ENDPOINT_B#http://}"
   --kinds slow --rate 1 --slow-ms 300 > "$PROXY_LOG" 2>&1 &
 PROXY=$!
 pids+=("$PROXY")
-wait_until 20 "the slow proxy to gateway B listens" port_file_written "$PROXY_LOG"
+wait_until 30 "the slow proxy to gateway B listens" port_file_written "$PROXY_LOG"
 PROXY_PORT=$(head -n 1 "$PROXY_LOG")
 # a slow way to gateway A (300 ms a reply): a process talking through it runs long enough for
 # its command line to be captured
 python3 "$TOOLS/fault_proxy.py" --upstream "${FERRY_TEST_S3_ENDPOINT#http://}" --port 0 \
   --kinds slow --rate 1 --slow-ms 300 > "$T/slow-a.out" 2>&1 &
 pids+=("$!")
-wait_until 20 "the slow proxy to gateway A listens" port_file_written "$T/slow-a.out"
+wait_until 30 "the slow proxy to gateway A listens" port_file_written "$T/slow-a.out"
 SLOWA_PORT=$(head -n 1 "$T/slow-a.out")
 python3 "$TOOLS/quoting_server.py" > "$T/quoting.out" 2>&1 &
 QUOTING=$!
 pids+=("$QUOTING")
-wait_until 20 "the quoting server listens" port_file_written "$T/quoting.out"
+wait_until 30 "the quoting server listens" port_file_written "$T/quoting.out"
 QPORT=$(head -n 1 "$T/quoting.out")
 SERVE_PORT=$(free_port)
 CONF=$T/ferry.toml

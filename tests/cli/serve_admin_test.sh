@@ -26,7 +26,7 @@ code_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 start() {  # start LOG: ferry serve with $CONF, waiting until /healthz answers
   "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/$1.out" 2> "$WORK/$1.err" &
   pid=$!
-  wait_for 20 answers "$URL/healthz" || true
+  wait_for 30 answers "$URL/healthz" || true
 }
 stop() {
   kill -TERM "$pid"

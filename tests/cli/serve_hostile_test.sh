@@ -78,7 +78,7 @@ check "--insecure-no-auth with [serve] token_env: one line, exit 2" \
   > "$WORK/serve.out" 2> "$WORK/serve.err" &
 pid=$!
 URL=http://127.0.0.1:$PORT
-wait_until 20 "serve answers on a port alone" answers "$URL/healthz"
+wait_until 30 "serve answers on a port alone" answers "$URL/healthz"
 check "  listening on 127.0.0.1 only" [ "$(listening_on "$PORT")" = 0100007F ]
 check "  and it says so" grep -q "listening on http://127.0.0.1:$PORT " "$WORK/serve.out"
 at_b() { aws_side b s3api head-object --bucket "$B" --key "$1" >/dev/null 2>&1; }
@@ -149,7 +149,7 @@ EOT
 pid=$!
 URL=https://127.0.0.1:$PORT
 tls() { curl --cacert "$WORK/cert.pem" "$@"; }
-wait_until 20 "serve answers over HTTPS" answers "$URL/healthz" --cacert "$WORK/cert.pem"
+wait_until 30 "serve answers over HTTPS" answers "$URL/healthz" --cacert "$WORK/cert.pem"
 check "  and says so" grep -q "listening on https://127.0.0.1:$PORT " "$WORK/serve2.out"
 no_plain_answer() { ! curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/healthz"; }
 check "  plain HTTP to it gets no answer" no_plain_answer
@@ -184,7 +184,7 @@ MPORT=$(free_port)
 "$FERRY_BIN" --config "$CONF" worker --state "$WORK/worker.db" --metrics-listen ":$MPORT" \
   > "$WORK/worker.out" 2> "$WORK/worker.err" &
 wpid=$!
-wait_until 20 "worker --metrics-listen answers" answers "http://127.0.0.1:$MPORT/metrics"
+wait_until 30 "worker --metrics-listen answers" answers "http://127.0.0.1:$MPORT/metrics"
 check "worker --metrics-listen :PORT serves /metrics on 127.0.0.1 only" \
   [ "$(listening_on "$MPORT")" = 0100007F ]
 python3 "$FERRY_TEST_TOOLS/hostile_client.py" --port "$MPORT" --pid "$wpid" --probe /metrics \

@@ -32,7 +32,7 @@ EOT
 serve_config "x/"
 "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve.out" 2> "$WORK/serve.err" &
 pid=$!
-wait_until 20 "serve answers" answers "$URL/healthz"
+wait_until 30 "serve answers" answers "$URL/healthz"
 "$FERRY_BIN" --config "$CONF" events setup "ra:$A" --endpoint "$URL/events" \
   --token-env FERRY_EVENTS_TOKEN --no-persistent > /dev/null
 on_b() { aws_side b s3api head-object --bucket "$B" --key "$1" >/dev/null 2>&1; }

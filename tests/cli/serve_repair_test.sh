@@ -43,7 +43,7 @@ EOT
 start_serve() {  # start_serve CONFIG: in the background, $pid; waits until it answers
   "$FERRY_BIN" --config "$1" serve --state "$WORK/state.db" >> "$WORK/serve.out" 2>> "$WORK/serve.err" &
   pid=$!
-  wait_for 20 answers "$URL/healthz"
+  wait_for 30 answers "$URL/healthz"
 }
 stop_serve() {
   kill -TERM "$pid"

@@ -47,7 +47,7 @@ stop_all() {  # what this test started, by PID
 }
 trap 'stop_all; cleanup' EXIT
 : > "$WORK/confirms.log"
-wait_until 20 "the fake SNS host listens" port_file_written "$WORK/sns.port"
+wait_until 30 "the fake SNS host listens" port_file_written "$WORK/sns.port"
 SNS_PORT=$(cat "$WORK/sns.port")
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
@@ -76,7 +76,7 @@ sns_test_connect_to = "127.0.0.1:$SNS_PORT"
 EOT
 "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve.out" 2> "$WORK/serve.err" &
 pid=$!
-wait_until 20 "healthz answers once it serves" answers "$URL/healthz"
+wait_until 30 "healthz answers once it serves" answers "$URL/healthz"
 at_b() { ferry ls "rb:$B/${1%/*}/" 2>/dev/null | grep -q " ${1##*/}\$"; }  # at_b DIR/NAME
 check "the first scan replicates what existed" wait_for 20 at_b old/1.txt
 
@@ -148,7 +148,7 @@ check "SIGTERM ends it with exit 0" [ "$rc" = 0 ]
 sed -i "s|^sns_ca_bundle = .*|sns_ca_bundle = \"$WORK/sign.pem\"|" "$CONF"
 "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve2.out" 2> "$WORK/serve2.err" &
 pid=$!
-wait_until 20 "serve answers again (a CA that signs no SNS host)" answers "$URL/healthz"
+wait_until 30 "serve answers again (a CA that signs no SNS host)" answers "$URL/healthz"
 code=$(envelope --type Notification --topic "$TOPIC" --message "$(record new/forged.txt)" | post)
 check "an SNS host whose TLS certificate does not verify: 503" [ "$code" = 503 ]
 check "  counted as sns_cert" grep -q 'ferry_events_refused_total{reason="sns_cert"} 1' <<< "$(curl -sf "$URL/metrics")"
@@ -168,11 +168,11 @@ while True:
     c, _ = s.accept(); held.append(c)
 ' "$WORK/mute.port" &
 mute_pid=$!
-wait_until 20 "a mute SNS host listens" port_file_written "$WORK/mute.port"
+wait_until 30 "a mute SNS host listens" port_file_written "$WORK/mute.port"
 sed -i "s|^sns_ca_bundle = .*|sns_ca_bundle = \"$WORK/ca.pem\"|; s|^sns_test_connect_to = .*|sns_test_connect_to = \"127.0.0.1:$(cat "$WORK/mute.port")\"|" "$CONF"
 "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve3.out" 2> "$WORK/serve3.err" &
 pid=$!
-wait_until 20 "serve answers again (the SNS host mute)" answers "$URL/healthz"
+wait_until 30 "serve answers again (the SNS host mute)" answers "$URL/healthz"
 envelope --type Notification --topic "$TOPIC" --message "$(record new/evented.txt)" > "$WORK/n.json"
 started=$(date +%s.%N)
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST --data-binary @"$WORK/n.json" "$URL/events")

@@ -53,7 +53,7 @@ EOT
 start_serve() {  # start_serve CONFIG: in the background, $pid; waits until it answers
   "$FERRY_BIN" --config "$1" serve --state "$WORK/state.db" >> "$WORK/serve.out" 2>> "$WORK/serve.err" &
   pid=$!
-  wait_for 20 answers "$URL/healthz"
+  wait_for 30 answers "$URL/healthz"
 }
 stop_serve() {
   kill -TERM "$pid"
@@ -105,7 +105,7 @@ check "the 10 events are recorded" wait_for 20 recorded_more
 versions_wait() {
   [ "$(jobs_of replicate-event "'queued','leased'")" = 0 ] && [ "$(jobs_of replicate-pack "'queued','leased'")" -ge 1 ]
 }
-wait_until 20 "  their jobs ran: the versions wait for a pack job" versions_wait
+wait_until 30 "  their jobs ran: the versions wait for a pack job" versions_wait
 check "nothing of them arrived before the kill" [ "$(count_b killed/)" = 0 ]
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 check "serve starts again" start_serve "$WORK/serve.toml"
