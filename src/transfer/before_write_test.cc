@@ -41,7 +41,8 @@ Status CopyFenced(const Way& way, MemoryBackend& src, MemoryBackend& dst,
   o.server_side_copy_limit = way.server_side_copy_limit;
   Stats stats;
   Status result = Status::Internal("not done");
-  TransferEngine engine(kExecutor, o, src, dst, stats);
+  Executor executor(kExecutor);  // a private budget: 4 requests, 1 MiB
+  TransferEngine engine(executor, o, src, dst, stats);
   CopyRequest r;
   r.src = Listed(src, "k");
   r.before_write = std::move(fence);

@@ -37,7 +37,8 @@ struct CopyAsOptions {
 Status CopyAs(MemoryBackend& src, MemoryBackend& dst, const std::string& key,
               const std::string& dst_key, Stats& stats, const CopyAsOptions& options = {}) {
   Status result = Status::Internal("not done");
-  TransferEngine engine(kExecutor, options.transfer, src, dst, stats);
+  Executor executor(kExecutor);  // a private budget: 4 requests, 1 MiB
+  TransferEngine engine(executor, options.transfer, src, dst, stats);
   CopyRequest r;
   r.src = Listed(src, key);
   r.dst_key = dst_key;
