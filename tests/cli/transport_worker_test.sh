@@ -84,7 +84,7 @@ TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 python3 "$TOOLS/fault_proxy.py" --upstream "${FERRY_TEST_S3_ENDPOINT_B#http://}" --rate 0 \
   --force 'truncate:^POST [^ ]*[?&]uploads' --log "$WORK/px.log" > "$WORK/px.out" 2>/dev/null &
 PX=$!
-for _ in $(seq 100); do [ -s "$WORK/px.out" ] && break; sleep 0.1; done
+wait_until 30 "the fault proxy listens" port_file_written "$WORK/px.out"
 printf '\n[remotes.pb]\nendpoint = "http://127.0.0.1:%s"\nregion = "%s"\naccess_key_id_env = "RB_KEY"\nsecret_access_key_env = "RB_SECRET"\n' \
   "$(head -1 "$WORK/px.out")" "${FERRY_TEST_S3_REGION_B:-region-b}" >> "$CONF"
 mkdir -p "$WORK/big"
