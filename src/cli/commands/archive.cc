@@ -15,7 +15,9 @@
 #include "archive/backend_io.h"
 #include "archive/reader.h"
 #include "archive/writer.h"
+#include "app/engine.h"
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "obs/log.h"
 #include "transport/pack.h"
 
@@ -106,6 +108,7 @@ struct PackArgs {
   int level = 3;
   int threads = 0;
   bool no_fsync = false;
+  EngineArgs engine;  // --concurrency, --memory
 };
 
 // Listed a batch at a time and packed by the one pack pipeline (transport::Packer), the next
@@ -205,79 +208,58 @@ Status PackAll(storage::Backend& src, transport::Packer& packer, const std::stri
   }
 }
 
-int RunPack(const PackArgs& a, Context& ctx) {
-  auto config = app::LoadConfig(ctx.global.config_path);
-  if (!config.ok()) return ReportError(config.status());
-  auto loc = app::ParseLocation(a.source);
-  if (!loc.ok()) return ReportError(loc.status());
-  auto place = ParseArchivePlace(a.archive);
-  if (!place.ok()) return ReportError(place.status());
-  app::Wiring wiring(std::move(config).value());
-  auto src = wiring.OpenBackend(*loc, false);
-  if (!src.ok()) return ReportError(src.status());
-  if (Status s = (*src)->Check(ctx.stop); !s.ok()) return ReportError(s);
+// The command's executor: its reads and uploads are its tasks (it outlives the sink). Local
+// files: two readers keep up with two zstd workers; objects: one GET per round trip; an archive
+// written to a bucket: 4 at least, for its parts' uploads.
+int PackReads(const app::Location& src) { return src.is_s3() ? 16 : 2; }
+app::EngineSettings PackEngine(const PackArgs& a, int reads, bool remote_archive) {
+  return WithEngineArgs(
+      app::EngineSettings{.profile = app::EngineProfile::kRequests,
+                          .default_concurrency = remote_archive ? std::max(reads, 4) : reads},
+      a.engine);
+}
 
-  archive::WriterOptions options;
-  options.level = a.level;
-  options.threads = a.threads;
-  // The command's executor: its reads and uploads are its tasks (it outlives the sink). Local
-  // files: two readers keep up with two zstd workers; objects: one GET per round trip.
-  const int reads = loc->is_s3() ? 16 : 2;
-  transfer::Executor executor(
-      transfer::ExecutorOptions{.concurrency = place->remote ? std::max(reads, 4) : reads});
+// Where the archive's bytes go: a local file or a multipart upload to a bucket.
+struct PackSink {
   std::unique_ptr<storage::Backend> dst;
   std::unique_ptr<archive::FileSink> file;
   std::unique_ptr<archive::BackendSink> object;
   archive::ByteSink* sink = nullptr;
-  if (place->remote) {
-    auto b = wiring.OpenBackend(place->parent, false);
-    if (!b.ok()) return ReportError(b.status());
-    dst = std::move(b).value();
-    if (Status s = dst->Check(ctx.stop); !s.ok()) return ReportError(s);
-    auto o = archive::BackendSink::Open(*dst, place->key, archive::ArchivePartSize(0), executor,
-                                        ctx.stop);
-    if (!o.ok()) return ReportError(o.status());
-    object = std::move(o).value();
-    sink = object.get();
+
+  Status Close() { return object ? object->Close() : file->Close(); }
+};
+
+Result<PackSink> OpenPackSink(const PackArgs& a, const ArchivePlace& place, app::Wiring& wiring,
+                              transfer::Executor& executor, std::stop_token stop) {
+  PackSink out;
+  if (place.remote) {
+    FERRY_ASSIGN_OR_RETURN(out.dst, wiring.OpenBackend(place.parent, false));
+    FERRY_RETURN_IF_ERROR(out.dst->Check(stop));
+    FERRY_ASSIGN_OR_RETURN(out.object,
+                           archive::BackendSink::Open(*out.dst, place.key,
+                                                      archive::ArchivePartSize(0), executor, stop));
+    out.sink = out.object.get();
   } else {
-    auto f = archive::FileSink::Open(place->path, !a.no_fsync);
-    if (!f.ok()) return ReportError(f.status());
-    file = std::move(f).value();
-    sink = file.get();
+    FERRY_ASSIGN_OR_RETURN(out.file, archive::FileSink::Open(place.path, !a.no_fsync));
+    out.sink = out.file.get();
   }
-  const auto start = std::chrono::steady_clock::now();
-  std::string skip_key;  // the archive, when written inside a local source folder
-  if (!loc->is_s3() && !place->remote) {
-    std::error_code ec;
-    const auto root = std::filesystem::weakly_canonical(loc->path, ec);
-    const auto file = std::filesystem::weakly_canonical(place->path, ec);
-    const auto rel = file.lexically_relative(root);
-    if (!ec && !rel.empty() && *rel.begin() != "..") skip_key = rel.generic_string();
-  }
-  transport::PackOptions p;
-  p.writer = options;
-  p.executor = &executor;
-  p.whole_read_limit = kWholeReadLimit;
-  p.reads = static_cast<size_t>(reads);
-  p.read_window = kReadWindow;
-  p.read_window_bytes = kReadWindowBytes;
-  // Every detail of the object as read, ferry's own metadata included: the archive is the
-  // user's copy of the tree, not a transport's.
-  p.header_of = [](size_t, const storage::ObjectInfo& object) {
-    return archive::HeaderOf(object);
-  };
-  auto packer = transport::Packer::Open(**src, *sink, p, ctx.stop);
-  if (!packer.ok()) return ReportError(packer.status());
-  PackWaits waits;
-  if (Status s = PackAll(**src, **packer, skip_key, ctx.stop, waits); !s.ok()) {
-    return ReportError(s);
-  }
-  auto packed = (*packer)->Finish();
-  if (!packed.ok()) return ReportError(packed.status());
-  const archive::WriteSummary* summary = &packed->summary;
-  if (Status s = object ? object->Close() : file->Close(); !s.ok()) return ReportError(s);
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+// The archive's key under the source, when it is written inside the local folder being packed
+// (not packed into itself); "" otherwise.
+std::string ArchiveKeyInSource(const app::Location& src, const ArchivePlace& place) {
+  if (src.is_s3() || place.remote) return "";
+  std::error_code ec;
+  const auto root = std::filesystem::weakly_canonical(src.path, ec);
+  const auto file = std::filesystem::weakly_canonical(place.path, ec);
+  const auto rel = file.lexically_relative(root);
+  if (!ec && !rel.empty() && *rel.begin() != "..") return rel.generic_string();
+  return "";
+}
+
+void PrintPacked(const transport::PackResult& packed, const PackWaits& waits, double secs) {
+  const archive::WriteSummary* summary = &packed.summary;
   const double ratio =
       summary->archive_bytes == 0
           ? 0
@@ -290,21 +272,66 @@ int RunPack(const PackArgs& a, Context& ctx) {
                static_cast<unsigned long long>(summary->archive_bytes), ratio,
                static_cast<unsigned long long>(summary->frames),
                static_cast<unsigned long long>(summary->stored_entries), secs);
-  if (packed->vanished > 0) {
+  if (packed.vanished > 0) {
     std::fprintf(stderr, "%llu objects were gone from the source when read: not packed\n",
-                 static_cast<unsigned long long>(packed->vanished));
+                 static_cast<unsigned long long>(packed.vanished));
   }
   // Where the writer's thread spent that time (docs/design/archive.md, "Where pack waits"):
   // for whoever tunes the pipeline (--log-level debug; bench/bench-codec.sh), not every user.
   const auto ms = [](double seconds) { return std::round(seconds * 1000) / 1000; };
   obs::Log(obs::Level::kDebug, "writer thread stages",
            {{"listing_s", ms(waits.listing)},
-            {"waiting_for_reads_s", ms(packed->read_wait_seconds)},
+            {"waiting_for_reads_s", ms(packed.read_wait_seconds)},
             {"reading_s", ms(summary->read_seconds)},
             {"feeding_zstd_s", ms(summary->feed_seconds)},
             {"waiting_at_frame_ends_s", ms(summary->frame_end_seconds)},
             {"writing_s", ms(summary->sink_seconds)},
-            {"waiting_for_the_sink_s", ms(packed->sink_wait_seconds + packed->drain_seconds)}});
+            {"waiting_for_the_sink_s", ms(packed.sink_wait_seconds + packed.drain_seconds)}});
+}
+
+int RunPack(const PackArgs& a, Context& ctx) {
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto loc = app::ParseLocation(a.source);
+  if (!loc.ok()) return ReportError(loc.status());
+  auto place = ParseArchivePlace(a.archive);
+  if (!place.ok()) return ReportError(place.status());
+  const int reads = PackReads(*loc);
+  auto engine = app::Engine::Open(PackEngine(a, reads, place->remote), *config);
+  if (!engine.ok()) return ReportError(engine.status());
+  transfer::Executor& executor = (*engine)->executor();
+  app::Wiring wiring(std::move(config).value());
+  auto src = wiring.OpenBackend(*loc, false);
+  if (!src.ok()) return ReportError(src.status());
+  if (Status s = (*src)->Check(ctx.stop); !s.ok()) return ReportError(s);
+  auto sink = OpenPackSink(a, *place, wiring, executor, ctx.stop);
+  if (!sink.ok()) return ReportError(sink.status());
+  const auto start = std::chrono::steady_clock::now();
+  transport::PackOptions p;
+  p.writer.level = a.level;
+  p.writer.threads = a.threads;
+  p.executor = &executor;
+  p.whole_read_limit = kWholeReadLimit;
+  // never more reads at once than the executor has workers (--concurrency below the default)
+  p.reads = static_cast<size_t>(std::min(reads, (*engine)->requests()));
+  p.read_window = kReadWindow;
+  p.read_window_bytes = kReadWindowBytes;
+  // Every detail of the object as read, ferry's own metadata included: the archive is the
+  // user's copy of the tree, not a transport's.
+  p.header_of = [](size_t, const storage::ObjectInfo& object) {
+    return archive::HeaderOf(object);
+  };
+  auto packer = transport::Packer::Open(**src, *sink->sink, p, ctx.stop);
+  if (!packer.ok()) return ReportError(packer.status());
+  PackWaits waits;
+  if (Status s = PackAll(**src, **packer, ArchiveKeyInSource(*loc, *place), ctx.stop, waits);
+      !s.ok()) {
+    return ReportError(s);
+  }
+  auto packed = (*packer)->Finish();
+  if (!packed.ok()) return ReportError(packed.status());
+  if (Status s = sink->Close(); !s.ok()) return ReportError(s);
+  PrintPacked(*packed, waits, SecondsSince(start));
   return 0;
 }
 
@@ -411,6 +438,8 @@ void RegisterArchive(CLI::App& app, Context& ctx) {
   p->add_option("--threads", pack->threads, "zstd worker threads (default: one per CPU)");
   p->add_flag("--no-fsync", pack->no_fsync,
               "do not flush a local archive file to disk before reporting success");
+  AddEngineOptions(p, pack->engine, app::EngineSettings{},
+                   "16 for a bucket, 2 for a folder, 4 at least when ARCHIVE is an object");
   p->callback([pack, &ctx] { ctx.exit_code = RunPack(*pack, ctx); });
 
   auto ls = std::make_shared<LsArgs>();

@@ -10,13 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
+#include "app/engine.h"
 #include "app/state_files.h"
 #include "app/views.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
-#include "cli/limits_options.h"
 #include "cli/commands/copy_internal.h"
 #include "cli/commands/metrics.h"
+#include "cli/engine_options.h"
 #include "obs/log.h"
 #include "state/state_url.h"
 #include "plan/filter.h"
@@ -39,26 +40,30 @@ Status ApplySize(const std::string& text, const std::optional<std::string>& fall
   return Status::Ok();
 }
 
+// cp and sync: without a number (flag or [transfer]), the requests in flight adapt to the link,
+// up to 64 (transfer/adaptive.h); the memory holds one part at least.
+app::EngineSettings CopyEngine(const CopyArgs& a, uint64_t part_size) {
+  return WithEngineArgs(
+      app::EngineSettings{.profile = app::EngineProfile::kRequests,
+                          .default_concurrency = transfer::kAdaptiveMaxConcurrency,
+                          .adaptive_allowed = true,
+                          .min_memory = part_size,
+                          .min_memory_for = "--part-size"},
+      a.engine);
+}
+
 Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config& config,
                                            bool verbose) {
   transfer::SyncOptions o;
   transfer::TransferOptions& t = o.transfer;
-  transfer::ExecutorOptions& e = o.executor;
-  e.concurrency = a.concurrency > 0 ? a.concurrency
-                                    : config.transfer.concurrency.value_or(
-                                          transfer::kAdaptiveMaxConcurrency);
-  if (e.concurrency > 1024) return Status::InvalidArgument("--concurrency: at most 1024");
-  // Not given: up to that many, adapted to the link (transfer/adaptive.h); given: fixed.
-  e.adaptive = a.concurrency <= 0 && !config.transfer.concurrency.has_value();
-  FERRY_RETURN_IF_ERROR(ApplySize(a.memory, config.transfer.memory, "--memory", e.memory_budget));
   FERRY_RETURN_IF_ERROR(
       ApplySize(a.part_size, config.transfer.part_size, "--part-size", t.part_size));
   FERRY_RETURN_IF_ERROR(ApplySize(a.threshold, config.transfer.multipart_threshold,
                                   "--multipart-threshold", t.multipart_threshold));
   if (t.part_size < (5u << 20)) return Status::InvalidArgument("--part-size: at least 5MiB");
-  if (e.memory_budget < t.part_size) {
-    return Status::InvalidArgument("--memory must be at least --part-size");
-  }
+  // --concurrency and --memory checked here, before anything is opened; the engine is opened
+  // by the run (RunWithState, RunInMemory).
+  FERRY_RETURN_IF_ERROR(app::ResolveEngine(CopyEngine(a, t.part_size), config.transfer).status());
   t.storage_class = a.storage_class;
   t.preserve_lock = a.preserve_lock;
   t.preserve_acl = a.preserve_acl;
@@ -224,10 +229,17 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
   req.worker.owner = jobs::DefaultOwner();
-  req.worker.concurrency = options.executor.concurrency;
-  LimitRequestsInFlight(options.executor.concurrency);
-  req.worker.memory_budget = options.executor.memory_budget;
-  req.worker.adaptive_concurrency = options.executor.adaptive;
+  // The process's one executor, for the worker that runs the run here (none when detached).
+  std::unique_ptr<app::Engine> engine;
+  if (!a.detach) {
+    auto opened = app::Engine::Open(CopyEngine(a, options.transfer.part_size), wiring.config());
+    if (!opened.ok()) return ReportError(opened.status());
+    engine = std::move(opened).value();
+    req.worker.concurrency = engine->requests();
+    req.worker.memory_budget = engine->memory();
+    req.worker.adaptive_concurrency = engine->adaptive();
+    req.worker.executor = &engine->executor();
+  }
   req.worker.verbose = ctx.global.verbose;
   req.worker.only_run_checked = true;  // Run checked a.src, a.dst and the staging just now
   if (a.compress && a.pack_only) {
@@ -426,14 +438,14 @@ int Run(CopyArgs a, Context& ctx) {
     return RunWithState(a, ctx, wiring, **dst, *options, *filter_options);
   }
 
+  // The process's one executor: its workers and byte budget serve this run.
+  auto engine = app::Engine::Open(CopyEngine(a, options->transfer.part_size), wiring.config());
+  if (!engine.ok()) return ReportError(engine.status());
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
-  // The process's one executor: its workers and byte budget serve this run.
-  transfer::Executor executor(options->executor);
-  LimitRequestsInFlight(options->executor.concurrency);
   options->filter = std::move(*filter);
   transfer::SyncResult result =
-      transfer::RunSync(executor, **src, **dst, *options, stats, ctx.stop);
+      transfer::RunSync((*engine)->executor(), **src, **dst, *options, stats, ctx.stop);
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {
@@ -441,6 +453,53 @@ int Run(CopyArgs a, Context& ctx) {
     return 1;
   }
   return stats.failures() > 0 ? 1 : 0;
+}
+
+// How written objects are written: storage class, encryption, ACLs, lock, checksums, metadata.
+void AddCopyWriteOptions(CLI::App* cmd, CopyArgs& args) {
+  cmd->add_option("--storage-class", args.storage_class, "storage class of written objects");
+  cmd->add_option("--sse", args.encryption.sse,
+                  "server-side encryption of written objects: AES256 or aws:kms");
+  cmd->add_option("--sse-kms-key-id", args.encryption.kms_key_id,
+                  "with --sse aws:kms: the KMS key to encrypt with (default: the store's)");
+  cmd->add_option("--sse-c-key-file", args.encryption.customer_key.file,
+                  "SSE-C: a file holding the 32-byte customer key of DST's objects (of SRC's "
+                  "when DST is a folder), in base64 or as the raw bytes");
+  cmd->add_option("--sse-c-key-env", args.encryption.customer_key.env,
+                  "SSE-C: the environment variable holding that key in base64");
+  cmd->add_option("--sse-c-copy-source-key-file", args.encryption.copy_source_key.file,
+                  "SSE-C: a file holding the 32-byte customer key of SRC's objects (S3 to S3), "
+                  "in base64 or as the raw bytes");
+  cmd->add_option("--sse-c-copy-source-key-env", args.encryption.copy_source_key.env,
+                  "SSE-C: the environment variable holding that key in base64");
+  // The key itself on the command line is refused with one line naming the forms above (any
+  // local user reads a process's argv): declared, and hidden, so that the refusal is ferry's
+  // and not the parser's, which would quote the unexpected value.
+  cmd->add_option("--sse-c-key", args.encryption.customer_key.value)->group("");
+  cmd->add_option("--sse-c-copy-source-key", args.encryption.copy_source_key.value)->group("");
+  cmd->add_flag("--preserve-acl", args.preserve_acl,
+                "carry each object's own ACL grants (S3 to S3; the source owner's full control "
+                "among them)");
+  cmd->add_flag("--preserve-lock", args.preserve_lock,
+                "carry each object's retention and legal hold (S3 Object Lock; the destination "
+                "bucket must have object lock)");
+  cmd->add_option("--acl", args.acl,
+                  "canned ACL of written objects (private, public-read, public-read-write, "
+                  "authenticated-read, bucket-owner-read, bucket-owner-full-control)");
+  cmd->add_option("--grants", args.grants,
+                  "grants of written objects, PERMISSION=TYPE=VALUE (read, readacp, writeacp, "
+                  "full; id, uri, emailaddress), repeatable")
+      ->expected(1, -1);
+  cmd->add_option("--checksum-algorithm", args.write.checksum_algorithm,
+                  "additional checksum of objects written to S3, checked by the store: CRC32, "
+                  "CRC32C, CRC64NVME, SHA1 or SHA256 (default: the source's, where it has one)");
+  cmd->add_option("--metadata", args.write.metadata,
+                  "user metadata NAME=VALUE of written objects, repeatable")
+      ->expected(1, -1);
+  cmd->add_option("--content-type", args.write.content_type, "Content-Type of written objects");
+  cmd->add_option("--metadata-directive", args.write.metadata_directive,
+                  "COPY (default: the source's metadata and content headers, with --metadata and "
+                  "--content-type over them) or REPLACE (only those given)");
 }
 
 void AddCommand(CLI::App& app, Context& ctx, bool sync) {
@@ -462,56 +521,11 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_option("--max-size", args->max_size, "skip objects larger than SIZE");
   cmd->add_option("--newer-than", args->newer_than, "only objects modified within AGE (2h, 7d)");
   cmd->add_option("--older-than", args->older_than, "only objects modified before AGE ago");
-  cmd->add_option("--storage-class", args->storage_class, "storage class of written objects");
-  cmd->add_option("--sse", args->encryption.sse,
-                  "server-side encryption of written objects: AES256 or aws:kms");
-  cmd->add_option("--sse-kms-key-id", args->encryption.kms_key_id,
-                  "with --sse aws:kms: the KMS key to encrypt with (default: the store's)");
-  cmd->add_option("--sse-c-key-file", args->encryption.customer_key.file,
-                  "SSE-C: a file holding the 32-byte customer key of DST's objects (of SRC's "
-                  "when DST is a folder), in base64 or as the raw bytes");
-  cmd->add_option("--sse-c-key-env", args->encryption.customer_key.env,
-                  "SSE-C: the environment variable holding that key in base64");
-  cmd->add_option("--sse-c-copy-source-key-file", args->encryption.copy_source_key.file,
-                  "SSE-C: a file holding the 32-byte customer key of SRC's objects (S3 to S3), "
-                  "in base64 or as the raw bytes");
-  cmd->add_option("--sse-c-copy-source-key-env", args->encryption.copy_source_key.env,
-                  "SSE-C: the environment variable holding that key in base64");
-  // The key itself on the command line is refused with one line naming the forms above (any
-  // local user reads a process's argv): declared, and hidden, so that the refusal is ferry's
-  // and not the parser's, which would quote the unexpected value.
-  cmd->add_option("--sse-c-key", args->encryption.customer_key.value)->group("");
-  cmd->add_option("--sse-c-copy-source-key", args->encryption.copy_source_key.value)->group("");
-  cmd->add_flag("--preserve-acl", args->preserve_acl,
-                "carry each object's own ACL grants (S3 to S3; the source owner's full control "
-                "among them)");
-  cmd->add_flag("--preserve-lock", args->preserve_lock,
-                "carry each object's retention and legal hold (S3 Object Lock; the destination "
-                "bucket must have object lock)");
-  cmd->add_option("--acl", args->acl,
-                  "canned ACL of written objects (private, public-read, public-read-write, "
-                  "authenticated-read, bucket-owner-read, bucket-owner-full-control)");
-  cmd->add_option("--grants", args->grants,
-                  "grants of written objects, PERMISSION=TYPE=VALUE (read, readacp, writeacp, "
-                  "full; id, uri, emailaddress), repeatable")
-      ->expected(1, -1);
-  cmd->add_option("--checksum-algorithm", args->write.checksum_algorithm,
-                  "additional checksum of objects written to S3, checked by the store: CRC32, "
-                  "CRC32C, CRC64NVME, SHA1 or SHA256 (default: the source's, where it has one)");
-  cmd->add_option("--metadata", args->write.metadata,
-                  "user metadata NAME=VALUE of written objects, repeatable")
-      ->expected(1, -1);
-  cmd->add_option("--content-type", args->write.content_type, "Content-Type of written objects");
-  cmd->add_option("--metadata-directive", args->write.metadata_directive,
-                  "COPY (default: the source's metadata and content headers, with --metadata and "
-                  "--content-type over them) or REPLACE (only those given)");
+  AddCopyWriteOptions(cmd, *args);
   cmd->add_flag("--checksum", args->checksum, "compare content checksums, not times");
   cmd->add_flag("--size-only", args->size_only, "compare sizes only");
   cmd->add_flag("--update", args->update, "skip objects that are newer on the destination");
-  cmd->add_option("--concurrency", args->concurrency,
-                  "requests in flight, fixed (default: adapted to the link, up to 64)")
-      ->check(CLI::Range(1, 1024));
-  cmd->add_option("--memory", args->memory, "buffer memory budget (default 128MiB)");
+  AddEngineOptions(cmd, args->engine, CopyEngine(*args, 0));
   cmd->add_option("--part-size", args->part_size, "multipart part size (default 16MiB)");
   cmd->add_option("--multipart-threshold", args->threshold,
                   "objects from this size are copied in parts (default 64MiB)");

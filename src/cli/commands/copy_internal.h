@@ -9,6 +9,7 @@
 #include "app/encryption.h"
 #include "app/write_flags.h"
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "cli/commands/cost_report.h"
 #include "transfer/stats.h"
 #include "transfer/sync.h"
@@ -36,8 +37,8 @@ struct CopyArgs {
   bool preserve_acl = false;        // carry each object's own ACL grants (S3 to S3)
   std::string acl;                  // canned ACL of written objects
   std::vector<std::string> grants;  // PERMISSION=TYPE=VALUE (AWS CLI --grants)
-  int concurrency = 0;
-  std::string memory, part_size, threshold;
+  EngineArgs engine;  // --concurrency, --memory (cli/engine_options.h)
+  std::string part_size, threshold;
   std::string state;  // JobStore URL: durable, resumable run ("" = automatic state file)
   bool no_state = false;
   bool no_fsync = false;  // local destination: no fsync (faster; a power loss may cost files)

@@ -12,6 +12,7 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/cost_report.h"
+#include "cli/engine_options.h"
 #include "transfer/progress.h"
 #include "estimate/estimate.h"
 #include "estimate/sampler.h"
@@ -27,7 +28,13 @@ struct EstimateArgs {
   std::string bandwidth = "100Mbit";
   int sample = 300;
   bool json = false;
+  EngineArgs engine;  // --concurrency, --memory
 };
+
+// The sample's reads are the executor's tasks, one GET a round trip: 16 at once by default.
+app::EngineSettings EstimateEngine() {
+  return app::EngineSettings{.profile = app::EngineProfile::kRequests, .default_concurrency = 16};
+}
 
 // "100Mbit", "1Gbit/s", "500kbps", "50MB/s", "1GiB/s", "8000000" (bits per second): bits per
 // second. kInvalidArgument otherwise.
@@ -178,6 +185,8 @@ int Run(const EstimateArgs& a, Context& ctx) {
   }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
+  auto engine = app::Engine::Open(WithEngineArgs(EstimateEngine(), a.engine), *config);
+  if (!engine.ok()) return ReportError(engine.status());
   auto src_loc = app::ParseLocation(a.src);
   if (!src_loc.ok()) return ReportError(src_loc.status());
   auto dst_loc = app::ParseLocation(a.dst);
@@ -199,9 +208,7 @@ int Run(const EstimateArgs& a, Context& ctx) {
   o.sample = static_cast<size_t>(a.sample);
   o.prices = in.prices;
   o.per_gb = in.per_gb;
-  // The command's executor: the sample's reads are its tasks (one GET a round trip).
-  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 16});
-  o.executor = &executor;
+  o.executor = &(*engine)->executor();  // the sample's reads are its tasks
   auto e = estimate::EstimateCopy(**src, dst_exists ? dst->get() : nullptr, o, ctx.stop);
   if (!e.ok()) return ReportError(e.status());
   Print(a, *e, in, *bps);
@@ -228,6 +235,7 @@ void RegisterEstimate(CLI::App& app, Context& ctx) {
                   "the link's bandwidth for the time (default 100Mbit; 1Gbit, 50MB/s...)");
   cmd->add_option("--sample", args->sample, "objects to read (default 300)");
   cmd->add_flag("--json", args->json, "print the estimate as JSON");
+  AddEngineOptions(cmd, args->engine, EstimateEngine());
   cmd->callback([args, &ctx] { ctx.exit_code = Run(*args, ctx); });
 }
 

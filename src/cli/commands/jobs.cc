@@ -10,8 +10,10 @@
 #include "app/durable.h"
 #include "app/state_files.h"
 #include "app/views.h"
+#include "app/engine.h"
 #include "cli/commands.h"
 #include "cli/commands/metrics.h"
+#include "cli/engine_options.h"
 #include "cli/hangups.h"
 #include "cli/limits_options.h"
 #include "app/kinds.h"
@@ -31,9 +33,8 @@ struct JobsArgs {
   int limit = 50;
   bool dead_too = false;
   bool json = false;
-  int concurrency = 64;
+  EngineArgs engine;  // worker --concurrency, --memory
   ListingArgs listing;
-  std::string memory;
   int lease_ttl = 60;
   std::string kinds;   // worker --kinds: "" = every kind
   std::string region;  // worker --region
@@ -126,87 +127,27 @@ int RunPurge(const JobsArgs& a) {
   return 0;
 }
 
-int RunWorker(const JobsArgs& a, Context& ctx) {
-  jobs::WorkerOptions w;
-  if (Status s = ApplyListingOptions(a.listing, w); !s.ok()) return ReportError(s);
+// --kinds or --role into `w.kinds` (every kind when neither is given).
+Status ApplyWorkerKinds(const JobsArgs& a, jobs::WorkerOptions& w) {
   if (!a.kinds.empty()) {
     auto kinds = app::Kinds().ParseKinds(a.kinds);
-    if (!kinds.ok()) return ReportError(kinds.status().WithContext("--kinds"));
+    if (!kinds.ok()) return kinds.status().WithContext("--kinds");
     w.kinds = std::move(kinds).value();
   }
   if (!a.role.empty()) {
-    if (!a.kinds.empty()) return ReportError(Status::InvalidArgument("give --role or --kinds"));
-    auto kinds = app::RoleKinds(a.role);
-    if (!kinds.ok()) return ReportError(kinds.status());
-    w.kinds = std::move(kinds).value();
+    if (!a.kinds.empty()) return Status::InvalidArgument("give --role or --kinds");
+    FERRY_ASSIGN_OR_RETURN(w.kinds, app::RoleKinds(a.role));
   }
-  w.region = a.region;
-  if (a.until_done && a.run == 0) {
-    return ReportError(Status::InvalidArgument("--until-done needs --run"));
-  }
-  auto config = app::LoadConfig(ctx.global.config_path);
-  if (!config.ok()) return ReportError(config.status());
-  auto store = jobs::OpenJobStore(a.state);
-  if (!store.ok()) return ReportError(store.status());
-  if (a.run != 0) {
-    if (auto run = (*store)->GetRun(a.run); !run.ok()) {
-      return ReportError(run.status().WithContext("--run " + std::to_string(a.run)));
-    }
-    w.only_run = a.run;
-    w.exit_when_done = a.until_done;
-  }
-  // [serve.replication_events]: the failures and late completions this worker records are
-  // written to the outbox, which `ferry serve` delivers.
-  replicate::SetRecordedReplicationEvents(app::RecordedEvents(config->serve.replication_events));
-  app::Wiring wiring(std::move(config).value());
-  w.owner = jobs::DefaultOwner();
-  w.registry = &app::Kinds();  // every kind of this ferry
-  w.concurrency = a.concurrency;
-  w.lease_ttl = std::chrono::seconds(std::max(2, a.lease_ttl));
-  w.verbose = ctx.global.verbose;
-  if (!a.memory.empty()) {
-    auto m = plan::ParseSize(a.memory);
-    if (!m.ok()) return ReportError(m.status().WithContext("--memory"));
-    w.memory_budget = *m;
-  }
-  LimitRequestsInFlight(w.concurrency);
-  // the process's one executor: every run this worker serves shares its workers and budgets
-  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = w.concurrency,
-                                                        .memory_budget = w.memory_budget,
-                                                        .adaptive = w.adaptive_concurrency});
-  w.executor = &executor;
-  ExecutorMetrics executor_metrics(executor);
-  transfer::Stats stats;
-  StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
-  jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
-  // the fleet's backlog gauges (jobs/backlog_metrics.h) where a scraper can read them
-  std::optional<jobs::BacklogMetrics> backlog;
-  std::optional<jobs::BacklogRefresher> backlog_refresher;
-  if (!ctx.global.metrics_listen.empty()) {
-    backlog.emplace(obs::DefaultRegistry(), &app::RoleOf);
-    backlog_refresher.emplace(*backlog, **store, SystemClock::Default());
-  }
-  obs::Log(obs::Level::kInfo, "ferry worker serving",
-           {{"worker", w.owner},
-            {"state", state::RedactUrl(a.state)},
-            {"kinds", !a.role.empty() ? a.role : a.kinds.empty() ? std::string("all") : a.kinds},
-            {"region", a.region}});
-  jobs::RunProgress progress = jobs::RunProgress::kWorking;
-  // SIGHUP: the config's [limits] read again (the command line's --bwlimit and --max-rps still
-  // win); the rest of the config holds until a restart
-  std::optional<Hangups::Listening> hangups;
-  if (ctx.hangups != nullptr) {
-    hangups.emplace(*ctx.hangups, [&ctx] {
-      auto again = app::LoadConfig(ctx.global.config_path);
-      Status l = again.ok() ? ApplyLimits(ctx.global, again->limits) : again.status();
-      if (!l.ok()) {
-        obs::Log(obs::Level::kError, "SIGHUP: limits not changed: " + l.message());
-      } else {
-        obs::Log(obs::Level::kInfo, "SIGHUP: [limits] read again from the config");
-      }
-    });
-  }
-  Status s = worker.Run(ctx.stop, &progress);
+  return Status::Ok();
+}
+
+// The requests in flight, 64 unless given; never adapted (a fleet's workers are sized).
+app::EngineSettings WorkerEngine() {
+  return app::EngineSettings{.profile = app::EngineProfile::kRequests, .default_concurrency = 64};
+}
+
+// What the worker did, on stderr when it returns.
+void PrintWorkerTotals(const transfer::Stats& stats) {
   std::fprintf(stderr, "ferry worker: %llu objects copied (%s), %llu failed\n",
                static_cast<unsigned long long>(stats.objects_copied.load()),
                transfer::HumanBytes(static_cast<double>(stats.bytes_copied.load())).c_str(),
@@ -225,6 +166,73 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
     std::fprintf(stderr, "ferry worker: adaptive zstd levels (level x archives): %s\n",
                  levels.c_str());
   }
+}
+
+// SIGHUP: the config's [limits] read again (the command line's --bwlimit and --max-rps still
+// win); the rest of the config holds until a restart.
+void ReloadWorkerLimits(Context& ctx) {
+  auto again = app::LoadConfig(ctx.global.config_path);
+  Status l = again.ok() ? ApplyLimits(ctx.global, again->limits) : again.status();
+  if (!l.ok()) {
+    obs::Log(obs::Level::kError, "SIGHUP: limits not changed: " + l.message());
+  } else {
+    obs::Log(obs::Level::kInfo, "SIGHUP: [limits] read again from the config");
+  }
+}
+
+int RunWorker(const JobsArgs& a, Context& ctx) {
+  jobs::WorkerOptions w;
+  if (Status s = ApplyListingOptions(a.listing, w); !s.ok()) return ReportError(s);
+  if (Status s = ApplyWorkerKinds(a, w); !s.ok()) return ReportError(s);
+  w.region = a.region;
+  if (a.until_done && a.run == 0) {
+    return ReportError(Status::InvalidArgument("--until-done needs --run"));
+  }
+  auto config = app::LoadConfig(ctx.global.config_path);
+  if (!config.ok()) return ReportError(config.status());
+  auto store = jobs::OpenJobStore(a.state);
+  if (!store.ok()) return ReportError(store.status());
+  if (a.run != 0) {
+    if (auto run = (*store)->GetRun(a.run); !run.ok()) {
+      return ReportError(run.status().WithContext("--run " + std::to_string(a.run)));
+    }
+    w.only_run = a.run;
+    w.exit_when_done = a.until_done;
+  }
+  // the process's one executor: every run this worker serves shares its workers and budgets
+  auto engine = app::Engine::Open(WithEngineArgs(WorkerEngine(), a.engine), *config);
+  if (!engine.ok()) return ReportError(engine.status());
+  // [serve.replication_events]: the failures and late completions this worker records are
+  // written to the outbox, which `ferry serve` delivers.
+  replicate::SetRecordedReplicationEvents(app::RecordedEvents(config->serve.replication_events));
+  app::Wiring wiring(std::move(config).value());
+  w.owner = jobs::DefaultOwner();
+  w.registry = &app::Kinds();  // every kind of this ferry
+  w.concurrency = (*engine)->requests();
+  w.memory_budget = (*engine)->memory();
+  w.executor = &(*engine)->executor();
+  w.lease_ttl = std::chrono::seconds(std::max(2, a.lease_ttl));
+  w.verbose = ctx.global.verbose;
+  transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
+  jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
+  // the fleet's backlog gauges (jobs/backlog_metrics.h) where a scraper can read them
+  std::optional<jobs::BacklogMetrics> backlog;
+  std::optional<jobs::BacklogRefresher> backlog_refresher;
+  if (!ctx.global.metrics_listen.empty()) {
+    backlog.emplace(obs::DefaultRegistry(), &app::RoleOf);
+    backlog_refresher.emplace(*backlog, **store, SystemClock::Default());
+  }
+  obs::Log(obs::Level::kInfo, "ferry worker serving",
+           {{"worker", w.owner},
+            {"state", state::RedactUrl(a.state)},
+            {"kinds", !a.role.empty() ? a.role : a.kinds.empty() ? std::string("all") : a.kinds},
+            {"region", a.region}});
+  jobs::RunProgress progress = jobs::RunProgress::kWorking;
+  std::optional<Hangups::Listening> hangups;
+  if (ctx.hangups != nullptr) hangups.emplace(*ctx.hangups, [&ctx] { ReloadWorkerLimits(ctx); });
+  Status s = worker.Run(ctx.stop, &progress);
+  PrintWorkerTotals(stats);
   if (!s.ok()) return ReportError(s);
   if (a.until_done && progress != jobs::RunProgress::kDone && !ctx.stop.stop_requested()) {
     std::fprintf(stderr, "ferry worker: run %lld is blocked on dead jobs (ferry jobs dlq %lld)\n",
@@ -246,9 +254,7 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<JobsArgs>();
   CLI::App* worker = app.add_subcommand("worker", "work on the runs of a state store");
   StateOption(worker, *args);
-  worker->add_option("--concurrency", args->concurrency, "requests in flight (default 64)")
-      ->check(CLI::Range(1, 1024));
-  worker->add_option("--memory", args->memory, "buffer memory budget (default 128MiB)");
+  AddEngineOptions(worker, args->engine, WorkerEngine());
   worker->add_option("--lease-ttl", args->lease_ttl,
                      "seconds a claimed job stays ours without renewal (default 60)");
   worker->add_option("--kinds", args->kinds,

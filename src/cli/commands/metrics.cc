@@ -112,31 +112,6 @@ StatsMetrics::~StatsMetrics() {
   for (obs::Registration& r : series_) r.Detach();
 }
 
-ExecutorMetrics::ExecutorMetrics(const transfer::Executor& executor, obs::Registry& registry) {
-  const transfer::ByteBudget* budget = &executor.budget();
-  series_.push_back(registry.Observe(
-      obs::MetricType::kGauge, "ferry_executor_memory_budget_bytes",
-      "The buffer memory budget of the process's executor (--memory).", {}, {},
-      [budget] { return static_cast<double>(budget->capacity()); }));
-  series_.push_back(registry.Observe(
-      obs::MetricType::kGauge, "ferry_executor_memory_bytes",
-      "Bytes of the executor's buffer budget in use.", {}, {},
-      [budget] { return static_cast<double>(budget->in_use()); }));
-  series_.push_back(registry.Observe(
-      obs::MetricType::kGauge, "ferry_executor_memory_bytes_peak",
-      "The most bytes of the executor's buffer budget in use at once (overdrafts included).", {},
-      {}, [budget] { return static_cast<double>(budget->peak()); }));
-  series_.push_back(registry.Observe(
-      obs::MetricType::kCounter, "ferry_executor_stall_overdraws_total",
-      "Buffers a worker took past the budget because every other worker waited (the stall "
-      "rule: the work that frees the budget was queued behind them).",
-      {}, {}, [budget] { return static_cast<double>(budget->stall_overdraws()); }));
-}
-
-ExecutorMetrics::~ExecutorMetrics() {
-  for (obs::Registration& r : series_) r.Detach();
-}
-
 void RegisterProcessMetrics() {
   // never destroyed: the series live as long as the process (and its registry)
   static const auto* series = new std::vector<obs::Registration>([] {

@@ -21,7 +21,6 @@
 #include "base/status.h"
 #include "http/server_tls.h"
 #include "obs/metrics.h"
-#include "transfer/executor.h"
 #include "transfer/stats.h"
 
 namespace ferry::cli {
@@ -45,22 +44,6 @@ class StatsMetrics {
   ~StatsMetrics();
   StatsMetrics(const StatsMetrics&) = delete;
   StatsMetrics& operator=(const StatsMetrics&) = delete;
-
- private:
-  std::vector<obs::Registration> series_;
-};
-
-// Exports the budget of the process's executor for as long as it lives (destroy it before the
-// executor; the series keep their last values): ferry_executor_memory_budget_bytes (--memory),
-// ferry_executor_memory_bytes (its ByteBudget in use now) and ferry_executor_memory_bytes_peak
-// (the most in use at once: what the budget held, beside the process's peak RSS).
-class ExecutorMetrics {
- public:
-  explicit ExecutorMetrics(const transfer::Executor& executor,
-                           obs::Registry& registry = obs::DefaultRegistry());
-  ~ExecutorMetrics();
-  ExecutorMetrics(const ExecutorMetrics&) = delete;
-  ExecutorMetrics& operator=(const ExecutorMetrics&) = delete;
 
  private:
   std::vector<obs::Registration> series_;

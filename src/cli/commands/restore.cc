@@ -14,9 +14,9 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/backup_internal.h"
+#include "cli/engine_options.h"
 #include "storage/key.h"
 #include "transfer/progress.h"
-#include "transfer/executor.h"
 #include "backup/kinds/restore_kind.h"
 #include "backup/restore.h"
 #include "backup/restore_select.h"
@@ -42,7 +42,14 @@ struct RestoreArgs {
   bool preserve_lock = false;
   bool json = false;
   bool detach = false;
+  EngineArgs engine;  // --concurrency, --memory (not with --detach: the worker's hold)
 };
+
+// Targets looked at and small objects written 16 at a time by default, their bytes within the
+// memory budget.
+app::EngineSettings RestoreEngine() {
+  return app::EngineSettings{.profile = app::EngineProfile::kRequests, .default_concurrency = 16};
+}
 
 Status Validate(const RestoreArgs& a) {
   if (a.has_prefix == !a.key.empty()) {
@@ -172,6 +179,11 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
+  const app::EngineSettings engine_settings = WithEngineArgs(RestoreEngine(), a.engine);
+  if (auto shape = app::ResolveEngine(engine_settings, config->transfer); !shape.ok()) {
+    return ReportError(shape.status());
+  }
+  const app::TransferDefaults transfer_defaults = config->transfer;
   auto loc = ParseBackupLocation(a.location);
   if (!loc.ok()) return ReportError(loc.status());
   auto to_loc = app::ParseLocation(a.to);
@@ -197,14 +209,13 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   const std::vector<backup::CatalogEntry>& rows = selected->rows;
   const uint64_t deleted = selected->deleted_left_out;
   const auto start = std::chrono::steady_clock::now();
-  // The command's executor: targets looked at and small objects written 16 at a time, their
-  // bytes within its memory budget.
-  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 16});
+  auto engine = app::Engine::Open(engine_settings, transfer_defaults);
+  if (!engine.ok()) return ReportError(engine.status());
   backup::RestoreOptions o;
   o.force = a.force;
   o.storage_class = a.storage_class;
   o.preserve_lock = a.preserve_lock;
-  o.executor = &executor;
+  o.executor = &(*engine)->executor();
   auto r = backup::RestoreEntries(**backup, rows, **dst, o, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, rows, *r, deleted,
@@ -247,6 +258,7 @@ void RegisterRestore(CLI::App& app, Context& ctx) {
   cmd->add_flag("--detach", args->detach,
                 "queue the restore as a run of the state store and return: `ferry worker "
                 "--state` serves it");
+  AddEngineOptions(cmd, args->engine, RestoreEngine());
   cmd->callback([args, &ctx] { ctx.exit_code = RunRestore(*args, ctx); });
 }
 

@@ -5,12 +5,13 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/engine.h"
 #include "app/location.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "plan/filter.h"
 #include "transfer/adaptive.h"
-#include "transfer/executor.h"
 #include "verify/verify.h"
 #include "verify/versions.h"
 
@@ -25,10 +26,17 @@ struct VerifyArgs {
   bool json = false;
   bool versions = false;
   std::string combined;  // report file ("" = stdout)
-  int concurrency = 0;
-  std::string memory;
+  EngineArgs engine;  // --concurrency, --memory
   int list_ranges = 1;
 };
+
+// Requests adapted to the link up to 64 unless a number is given; reads need 8 MiB at least.
+app::EngineSettings VerifyEngine() {
+  return app::EngineSettings{.profile = app::EngineProfile::kRequests,
+                             .default_concurrency = transfer::kAdaptiveMaxConcurrency,
+                             .adaptive_allowed = true,
+                             .min_memory = 8u << 20};
+}
 
 // Bad input is exit 2; anything else that stops the run, 3.
 int Fail(const Status& s) {
@@ -51,18 +59,12 @@ int Run(const VerifyArgs& a, Context& ctx) {
   }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return Fail(config.status());
-  transfer::ExecutorOptions e;
-  e.concurrency = a.concurrency > 0 ? a.concurrency
-                                    : config->transfer.concurrency.value_or(
-                                          transfer::kAdaptiveMaxConcurrency);
-  e.adaptive = a.concurrency <= 0 && !config->transfer.concurrency.has_value();
-  const std::string memory = a.memory.empty() ? config->transfer.memory.value_or("") : a.memory;
-  if (!memory.empty()) {
-    auto v = plan::ParseSize(memory);
-    if (!v.ok()) return Fail(v.status().WithContext("--memory"));
-    if (*v < (8u << 20)) return Fail(Status::InvalidArgument("--memory: at least 8MiB"));
-    e.memory_budget = *v;
+  // Checked before anything is opened; made (its workers started) only for a content audit.
+  const app::EngineSettings engine_settings = WithEngineArgs(VerifyEngine(), a.engine);
+  if (auto shape = app::ResolveEngine(engine_settings, config->transfer); !shape.ok()) {
+    return Fail(shape.status());
   }
+  const app::TransferDefaults transfer_defaults = config->transfer;
   auto src_loc = app::ParseLocation(a.src);
   if (!src_loc.ok()) return Fail(src_loc.status());
   auto dst_loc = app::ParseLocation(a.dst);
@@ -98,8 +100,9 @@ int Run(const VerifyArgs& a, Context& ctx) {
                                           "(S3 buckets): " + status.message()));
     }
   } else {
-    transfer::Executor executor(e);
-    status = verify::RunVerify(verify::VerifyRun{.executor = executor,
+    auto engine = app::Engine::Open(engine_settings, transfer_defaults);
+    if (!engine.ok()) return Fail(engine.status());
+    status = verify::RunVerify(verify::VerifyRun{.executor = (*engine)->executor(),
                                                  .src = **src,
                                                  .dst = **dst,
                                                  .options = options,
@@ -152,10 +155,7 @@ void RegisterVerify(CLI::App& app, Context& ctx) {
                 "size and ETag) instead of the current objects");
   cmd->add_option("--combined", args->combined,
                   "write the report to FILE instead of stdout");
-  cmd->add_option("--concurrency", args->concurrency,
-                  "requests in flight, fixed (default: adapted to the link, up to 64)")
-      ->check(CLI::Range(1, 1024));
-  cmd->add_option("--memory", args->memory, "buffer memory budget for reads (default 128MiB)");
+  AddEngineOptions(cmd, args->engine, VerifyEngine());
   cmd->add_option("--list-ranges", args->list_ranges,
                   "list each side in up to N key ranges in parallel (default 1: one listing per "
                   "side; cutting the ranges costs a page and up to 3 requests per cut, which pays "
