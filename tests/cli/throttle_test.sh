@@ -39,7 +39,7 @@ start_proxy() {
   "$PY" "$PROXY" --upstream "${upstream%/}" --port 0 --rate 0 --throttle-rps "$X" \
     --stats "$WORK/$name.stats" > "$WORK/$name.out" 2> "$WORK/$name.err" &
   PROXY_PID=$!
-  for _ in $(seq 100); do [ -s "$WORK/$name.out" ] && break; sleep 0.1; done
+  wait_for 30 port_file_written "$WORK/$name.out" || true
   local port
   port=$(head -1 "$WORK/$name.out")
   [ -n "$port" ] || { echo "fault proxy $name did not start: $(cat "$WORK/$name.err")"; exit 1; }
