@@ -29,7 +29,7 @@ start_proxy() {
   "$PY" "$PROXY" --upstream "${FERRY_TEST_S3_ENDPOINT#http://}" --port 0 --seed 5 \
     --stats "$WORK/$name.stats" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" &
   proxy_pid=$!
-  for _ in $(seq 100); do [ -s "$WORK/$name.out" ] && break; sleep 0.1; done
+  wait_for 30 port_file_written "$WORK/$name.out" || true
   local port; port=$(head -1 "$WORK/$name.out")
   [ -n "$port" ] || { echo "fault proxy did not start: $(cat "$WORK/$name.err")"; exit 1; }
   sed -i '/^\[remotes.fa\]/,$d' "$CONF"
