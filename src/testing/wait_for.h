@@ -6,13 +6,15 @@
 // It is not a sleep: it returns as soon as the condition holds, and the bound is only there so
 // that a broken test fails instead of hanging. Between looks it yields the processor (so on a
 // busy machine the thread it waits for runs first), then, once the condition is slow in coming,
-// blocks for at most a millisecond per look so that it does not spin.
+// blocks between looks so that it does not spin: a millisecond at first, 10 ms after 100 ms (a
+// condition that asks a server is not asked a thousand times a second for long).
 //
 // AdvanceUntil drives code that waits on a FakeClock (a worker's idle polls, a retry's backoff)
 // through time without sleeping: it moves the clock only while the code waits on it, and lets
 // the code wake and wait again before the next move.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -23,7 +25,8 @@
 namespace ferry::testing {
 
 // True once `ready()` returned true; false when `timeout` of real time passed first (ready()
-// is asked one last time then). `ready` is called from this thread only and must not block.
+// is asked one last time then). `ready` is called from this thread only; it may look at a
+// store or a server, but must not wait for the condition itself.
 template <class Ready>
 bool WaitFor(Ready&& ready, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   using Steady = std::chrono::steady_clock;
@@ -34,11 +37,14 @@ bool WaitFor(Ready&& ready, std::chrono::milliseconds timeout = std::chrono::sec
   while (!ready()) {
     const auto now = Steady::now();
     if (now >= deadline) return ready();
-    if (now - start < std::chrono::milliseconds(2)) {
+    const auto waited = now - start;
+    if (waited < std::chrono::milliseconds(2)) {
       std::this_thread::yield();
     } else {
+      const auto block = waited < std::chrono::milliseconds(100) ? std::chrono::milliseconds(1)
+                                                                 : std::chrono::milliseconds(10);
       std::unique_lock lock(mu);
-      never_notified.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(1)));
+      never_notified.wait_until(lock, std::min(deadline, now + block));
     }
   }
   return true;
