@@ -243,7 +243,9 @@ TEST_F(ExpressTest, ConcurrentRequestsShareOneCreateSession) {
   transport_.SetHandler([&](const http::HttpRequest& r) {
     if (r.url.ends_with("/?session")) {
       ++in_create;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // others arrive meanwhile
+      // real time: the CreateSession is in flight a while, so that the other requests arrive
+      // meanwhile (whether they wait for it or make their own is what is tested).
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
       return FakeReply::Ok(SessionXml(1, clock_.Now()));
     }
     return FakeReply::Ok("", {});

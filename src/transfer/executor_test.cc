@@ -127,6 +127,8 @@ class ProbeBackend : public MemoryBackend {
     InFlight(ProbeBackend& b, uint64_t bytes) : probe_(b.probe_), bytes_(bytes) {
       if (probe_ == nullptr) return;
       probe_->Enter(bytes_);
+      // real time: a request is in flight a while (as on a network), so that the requests the
+      // executor admits overlap and the probe sees how many it admits.
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ~InFlight() {
@@ -410,6 +412,8 @@ TEST(ExecutorTest, ABlockedSubmitterIsWokenOncePerHalfQueueNotPerTask) {
   for (int i = 0; i < kTasks; ++i) {
     queue->Push(
         [&](std::stop_token) {
+          // real time: a task takes a while, so that the submitter outpaces the workers and
+          // blocks on the full queue (the wake-ups counted).
           std::this_thread::sleep_for(std::chrono::microseconds(200));
           ran.fetch_add(1);
         },

@@ -148,6 +148,8 @@ TEST(PrefetchCursorTest, ReaderStaysBoundedAndStopsWhenDropped) {
   {
     PrefetchCursor c(std::move(inner), Opts(10, 2));
     ASSERT_TRUE(c.Next().ok());
+    // real time: that the reader reads no further shows only as time going by without it (it
+    // would read on at once, within this).
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     // one batch taken, two queued, one being filled (it waits with it full)
     EXPECT_LE(raw->served(), 40u);

@@ -47,6 +47,8 @@ class SlowBackend : public MemoryBackend {
   Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                                    const storage::WriteSpec& spec, std::stop_token stop) override {
     puts.Enter();
+    // real time: a write in flight a while (a network's), so that the writes the pipeline
+    // admits overlap and the gauge's peak shows how many it admits.
     std::this_thread::sleep_for(delay);
     Result<storage::WriteResult> r = key == fail_key
                                          ? Result<storage::WriteResult>(Status::Unavailable("503"))
@@ -83,6 +85,7 @@ class SlowBackend : public MemoryBackend {
     Status WriteChunk(int n, uint64_t offset, std::span<const std::byte> data,
                       std::stop_token stop) override {
       b_.parts.Enter();
+      // real time: as the Put's delay (above), for parts.
       std::this_thread::sleep_for(b_.delay * 10);
       Status s = inner_->WriteChunk(n, offset, data, stop);
       b_.parts.Leave();

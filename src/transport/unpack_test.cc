@@ -250,6 +250,8 @@ TEST_F(UnpackTest, AWaitingWindowRecordsTheWatermarkInStepsNotPerEntry) {
     Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                                      const storage::WriteSpec& spec,
                                      std::stop_token stop) override {
+      // real time: writes slower than the decoding (a slow destination), so that the window
+      // fills and waits on the watermark (what is counted).
       std::this_thread::sleep_for(std::chrono::microseconds(500));
       return MemoryBackend::Put(key, data, spec, stop);
     }
