@@ -41,8 +41,7 @@ start_serve() { # N: serve number N on its own port
   "$FERRY_BIN" --config "$CONF" serve --state "$STATE" --listen "127.0.0.1:$port" --lease-ttl 5 \
     > "$WORK/serve$1.out" 2> "$WORK/serve$1.err" &
   pids[$1]=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  return 1
+  wait_for 30 answers "http://127.0.0.1:$port/healthz"
 }
 recorded_by() { # N: serve N recorded events from the queue
   curl -sf "http://127.0.0.1:${PORTS[$1]}/metrics" |
@@ -71,8 +70,12 @@ for i in $(seq 1 30); do
 done
 check "every object's bytes at B are the source's ($same/30)" [ "$same" = 30 ]
 check "the queue is empty at the end" wait_for 20 test_queue_empty
+# reloads_applied N: serve N counted one reload applied (the SIGHUP, config unchanged)
+reloads_applied() {
+  curl -sf "http://127.0.0.1:${PORTS[$1]}/metrics" | grep -q '^ferry_serve_reloads_total{result="applied"} 1$'
+}
 kill -HUP "${pids[2]}"
-sleep 1
+wait_until 30 "serve 2 applies the reload a SIGHUP asks" reloads_applied 2
 check "serve 2 still serves after a SIGHUP" curl -sf -o /dev/null "http://127.0.0.1:${PORTS[2]}/healthz"
 echo "after" > "$WORK/data/k31"
 ferry cp "$WORK/data" "moto:$A" --include k31 --no-progress >/dev/null 2>&1
