@@ -89,8 +89,7 @@ token_env = "FERRY_EVENTS_TOKEN"
 EOT
 "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" > "$WORK/serve.out" 2> "$WORK/serve.err" &
 pid=$!
-for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-check "ferry serve answers" curl -sf -o /dev/null "$URL/healthz"
+wait_until 30 "ferry serve answers" answers "$URL/healthz"
 ferry events setup "ra:$A" --endpoint "$URL/events" --token-env FERRY_EVENTS_TOKEN --no-persistent \
   > /dev/null
 # N objects of 1 KB, 2 KB, ... written under PREFIX of A
@@ -185,7 +184,7 @@ WURL=http://127.0.0.1:$WPORT
 "$FERRY_BIN" --config "$CONF" worker --state "$WORK/worker.db" --metrics-listen "127.0.0.1:$WPORT" \
   > "$WORK/worker.out" 2> "$WORK/worker.err" &
 wpid=$!
-for _ in $(seq 1 100); do curl -sf "$WURL/metrics" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_until 30 "worker --metrics-listen answers" answers "$WURL/metrics"
 check "worker --metrics-listen serves the page at /" \
   bash -c "curl -sf '$WURL/' | grep -q '<script type=\"module\" src=\"assets/app.js\">'"
 check "  and its assets" [ "$(curl -s -o /dev/null -w '%{http_code}' "$WURL/assets/style.css")" = 200 ]
