@@ -339,7 +339,7 @@ Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token sto
 Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
                                     const DurableRunRequest& request, transfer::Stats& stats,
                                     std::stop_token stop) {
-  Clock& clock = request.worker.clock != nullptr ? *request.worker.clock : SystemClock::Default();
+  Clock& clock = ClockOr(request.worker.clock);
   const auto start = clock.MonoNow();
   DurableRunResult result;
   std::optional<std::pair<jobs::Run, jobs::RunOptions>> discarded;  // --restart's

@@ -21,11 +21,6 @@ Status ZstdError(std::string_view doing, size_t code) {
   return Status::Internal(std::string(doing) + ": " + ZSTD_getErrorName(code));
 }
 
-// The clock of `options` (null: SystemClock::Default()).
-const Clock& ClockOf(const WriterOptions& options) {
-  return options.clock != nullptr ? *options.clock : SystemClock::Default();
-}
-
 // Adds the time of its scope on `clock` to `*total`.
 class StageTimer {
  public:
@@ -142,7 +137,7 @@ Result<std::unique_ptr<Writer>> Writer::Open(ByteSink& sink, const WriterOptions
 
 Status Writer::Emit(std::span<const std::byte> data) {
   if (data.empty()) return Status::Ok();
-  StageTimer timer(&times_.sink_seconds, ClockOf(options_));
+  StageTimer timer(&times_.sink_seconds, ClockOr(options_.clock));
   FERRY_RETURN_IF_ERROR(sink_.Write(data));
   written_ += data.size();
   return Status::Ok();
@@ -196,7 +191,7 @@ Status Writer::Feed(std::span<const std::byte> data) {
     ZSTD_outBuffer out{im.out.data(), im.out.size(), 0};
     size_t r;
     {
-      StageTimer timer(&times_.feed_seconds, ClockOf(options_));
+      StageTimer timer(&times_.feed_seconds, ClockOr(options_.clock));
       r = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_continue);
     }
     if (ZSTD_isError(r)) return ZstdError("zstd compress", r);
@@ -220,7 +215,7 @@ Status Writer::EndFrame() {
       ZSTD_outBuffer out{im.out.data(), im.out.size(), 0};
       size_t left;
       {
-        StageTimer timer(&times_.frame_end_seconds, ClockOf(options_));
+        StageTimer timer(&times_.frame_end_seconds, ClockOr(options_.clock));
         left = ZSTD_compressStream2(im.cctx, &out, &in, ZSTD_e_end);
       }
       if (ZSTD_isError(left)) return ZstdError("zstd compress", left);
@@ -277,7 +272,7 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
     std::span<const std::byte> data;
     if (lends) {  // compressed where the source holds it: no copy into the chunk
       Result<std::span<const std::byte>> lent = [&] {
-        StageTimer timer(&times_.read_seconds, ClockOf(options_));
+        StageTimer timer(&times_.read_seconds, ClockOr(options_.clock));
         return body.Lend();
       }();
       FERRY_RETURN_IF_ERROR(lent.status());
@@ -285,7 +280,7 @@ Status Writer::AddLarge(Entry& entry, ChunkSource& body) {
     } else {
       FERRY_ASSIGN_OR_RETURN(
           size_t n, ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds,
-                             ClockOf(options_)));
+                             ClockOr(options_.clock)));
       data = std::span<const std::byte>(im.chunk.data(), n);
     }
     const size_t n = data.size();
@@ -348,7 +343,7 @@ Status Writer::AddSmall(Entry& entry, ChunkSource& body) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size - done));
     FERRY_ASSIGN_OR_RETURN(size_t n,
                            ReadFull(body, std::span(im.chunk.data(), want), &times_.read_seconds,
-                                    ClockOf(options_)));
+                                    ClockOr(options_.clock)));
     if (n < want) {
       return Status::DataLoss(entry.header.key + ": source ended at byte " +
                               std::to_string(done + n) + " of " + std::to_string(size));

@@ -104,7 +104,7 @@ Status ChangedObjects::NoteGone(const std::optional<std::string>& to,
                     [&](const std::string& folder) { return key.starts_with(folder); });
     if (!unknown) missing.push_back(std::move(key));
   }
-  const Clock& clock = gone_.clock != nullptr ? *gone_.clock : SystemClock::Default();
+  const Clock& clock = ClockOr(gone_.clock);
   const int64_t now = Millis(clock.Now());
   FERRY_RETURN_IF_ERROR(catalog_.NoteGone(location_, gone_.run, missing, now));
   noted_gone_ += missing.size();

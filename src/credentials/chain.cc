@@ -31,7 +31,7 @@ class Resolver {
   Resolver(const ChainSettings& settings, const ChainContext& context)
       : s_(settings),
         c_(context),
-        clock_(context.clock != nullptr ? *context.clock : SystemClock::Default()) {}
+        clock_(ClockOr(context.clock)) {}
 
   Result<ResolvedCredentials> Resolve() {
     if (s_.anonymous) {

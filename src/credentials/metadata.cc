@@ -176,7 +176,7 @@ Result<Expiring> ContainerSource::Fetch() {
 ImdsSource::ImdsSource(ImdsOptions options, http::HttpTransport& http)
     : options_(std::move(options)),
       http_(http),
-      clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Default()) {
+      clock_(ClockOr(options_.clock)) {
   while (!options_.endpoint.empty() && options_.endpoint.back() == '/') {
     options_.endpoint.pop_back();
   }

@@ -235,7 +235,7 @@ ProcessSource::ProcessSource(std::string command, std::string described_as,
       options_(options) {}
 
 Result<Expiring> ProcessSource::Fetch() {
-  Clock& clock = options_.clock != nullptr ? *options_.clock : SystemClock::Default();
+  Clock& clock = ClockOr(options_.clock);
   FERRY_ASSIGN_OR_RETURN(RunResult run, Run(command_, options_, clock));
   switch (run.end) {
     case RunEnd::kExited:

@@ -12,7 +12,7 @@ using std::chrono::system_clock;
 RefreshingProvider::RefreshingProvider(std::unique_ptr<Source> source, RefreshOptions options)
     : source_(std::move(source)),
       options_(options),
-      clock_(options.clock != nullptr ? *options.clock : SystemClock::Default()) {}
+      clock_(ClockOr(options.clock)) {}
 
 
 uint64_t RefreshingProvider::fetches() const {

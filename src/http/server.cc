@@ -308,7 +308,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
       });
   Context& ctx = impl.context;
   ctx.mhd = &g_mhd;
-  ctx.clock = options.clock != nullptr ? options.clock : &SystemClock::Default();
+  ctx.clock = &ClockOr(options.clock);
   ctx.handler = std::move(handler);
   ctx.max_body = options.max_body;
   ctx.max_buffered = std::max(options.max_buffered, options.max_body);

@@ -22,7 +22,7 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
     FERRY_RETURN_IF_ERROR(ctx->src->Check({}).WithContext("source"));
     FERRY_RETURN_IF_ERROR(ctx->dst->Check({}).WithContext("destination"));
   }
-  Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
+  Clock& clock = ClockOr(options.clock);
   FERRY_ASSIGN_OR_RETURN(ctx->filter, plan::Filter::Make(ctx->options.filter, clock.Now()));
   // The hooks open with the worker's opener (locations beyond the two sides: staging).
   ctx->opener = opener;

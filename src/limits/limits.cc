@@ -49,7 +49,7 @@ struct Limits::Change {
 };
 
 Limits::Limits(Clock* clock, obs::Registry* registry)
-    : clock_(clock != nullptr ? *clock : SystemClock::Default()),
+    : clock_(ClockOr(clock)),
       up_(0, 1, clock_.MonoNow()),
       down_(0, 1, clock_.MonoNow()) {
   if (registry == nullptr) return;

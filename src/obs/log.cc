@@ -196,8 +196,7 @@ std::string Logger::FormatLine(Level level, std::string_view message, Fields fie
 void Logger::Log(Level level, std::string_view message, Fields fields) {
   if (!Enabled(level)) return;
   const Clock* clock = clock_.load(std::memory_order_acquire);
-  sink_.WriteLine(FormatLine(level, message, fields,
-                             (clock != nullptr ? *clock : SystemClock::Default()).Now()));
+  sink_.WriteLine(FormatLine(level, message, fields, ClockOr(clock).Now()));
   if (level >= Level::kWarn) sink_.Flush();  // buffered or not, a warning is not held back
 }
 

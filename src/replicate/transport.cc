@@ -29,7 +29,7 @@ constexpr std::string_view kQueued = "queued for transport";
 
 // `clock`'s time in ns since the Unix epoch (null: SystemClock::Default()).
 int64_t NowNs(const Clock* clock) {
-  const Clock& c = clock != nullptr ? *clock : SystemClock::Default();
+  const Clock& c = ClockOr(clock);
   return std::chrono::duration_cast<std::chrono::nanoseconds>(c.Now().time_since_epoch()).count();
 }
 

@@ -29,7 +29,7 @@ Scheduler::Scheduler(std::vector<ScheduleSpec> schedules, ScheduleStore& store,
       jobs_(jobs),
       hooks_(std::move(hooks)),
       options_(std::move(options)),
-      clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Default()),
+      clock_(ClockOr(options_.clock)),
       registry_(options_.registry != nullptr ? *options_.registry : obs::DefaultRegistry()),
       runs_(registry_.AddCounter("ferry_schedule_runs_total",
                                  "Occurrences of [[schedules]] by outcome, as this process saw "

@@ -32,12 +32,11 @@ struct SqsPoller::Batch {
 
 SqsPoller::SqsPoller(sqs::SqsEndpoint endpoint, http::HttpTransport& http, EventRecorder& recorder,
                      SqsPollerOptions options)
-    : client_(std::move(endpoint), http,
-              options.clock != nullptr ? *options.clock : SystemClock::Default()),
+    : client_(std::move(endpoint), http, ClockOr(options.clock)),
       recorder_(recorder),
       options_(std::move(options)),
       queue_(sqs::QueueName(options_.queue_url)),
-      clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Default()),
+      clock_(ClockOr(options_.clock)),
       messages_(RegistryOf(options_).AddCounter(
           "ferry_sqs_messages_total", "SQS messages received, by queue and what became of them",
           {"queue", "outcome"})),

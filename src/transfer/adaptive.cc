@@ -111,7 +111,7 @@ AdaptiveLimit::Totals ProcessTotals(uint64_t tasks) {
 
 ConcurrencyGate::ConcurrencyGate(int workers, bool adaptive, Clock* clock)
     : workers_(std::max(1, workers)),
-      clock_(clock != nullptr ? *clock : SystemClock::Default()) {
+      clock_(ClockOr(clock)) {
   // Requests before this executor (checks of both sides, earlier runs) are not its signals.
   if (adaptive) adaptive_.emplace(GateOptions(workers_), clock_.MonoNow(), ProcessTotals(0));
 }

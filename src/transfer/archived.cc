@@ -69,7 +69,7 @@ bool TransferEngine::HoldArchived(CopyRequest& r, std::stop_token stop) {
             {"class", ArchiveClassOf(r.src)},
             {"days", ro.days},
             {"tier", ro.tier}});
-  Clock& clock = ro.clock != nullptr ? *ro.clock : SystemClock::Default();
+  Clock& clock = ClockOr(ro.clock);
   const auto deadline = clock.MonoNow() + ro.wait;
   if (restores_->Add({std::move(r), deadline})) {
     next_restore_round_ = clock.MonoNow() + ro.poll;
@@ -95,7 +95,7 @@ void TransferEngine::Requeue(CopyRequest request) {
 
 void TransferEngine::PollRestores(std::stop_token stop) {
   const RestoreOptions& ro = options_.restore;
-  Clock& clock = ro.clock != nullptr ? *ro.clock : SystemClock::Default();
+  Clock& clock = ClockOr(ro.clock);
   if (!stop.stop_requested()) {
     const auto delay =
         NextPollDelay(clock.MonoNow(), next_restore_round_, restores_->EarliestDeadline());

@@ -80,7 +80,7 @@ class MemoryJournal : public UploadJournal {
   Result<std::optional<Upload>> Load() override { return upload_; }
   Status Creating(const std::string& source) override {
     if (!creating_error.ok()) return creating_error;
-    const Clock& c = clock != nullptr ? *clock : SystemClock::Default();
+    const Clock& c = ClockOr(clock);
     upload_ = Upload{"", 0, source, {}, c.Now()};
     return Status::Ok();
   }

@@ -19,9 +19,7 @@ std::string HumanBytes(double bytes) {
 
 ProgressLine::ProgressLine(const Stats& stats, const ByteBudget* budget, Clock* clock)
     : stats_(stats), budget_(budget) {
-  if (clock == nullptr) clock = &SystemClock::Default();
-  thread_ = std::jthread([this, clock](std::stop_token stop) {
-    Clock& c = *clock;
+  thread_ = std::jthread([this, &c = ClockOr(clock)](std::stop_token stop) {
     const auto start = c.MonoNow();
     std::mutex mu;
     std::condition_variable_any cv;

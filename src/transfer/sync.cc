@@ -102,7 +102,7 @@ void ReportDeletes(std::vector<std::string> keys, Stats& stats) {
 
 SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
                    const SyncOptions& options, Stats& stats, std::stop_token stop) {
-  Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
+  Clock& clock = ClockOr(options.clock);
   const auto start = clock.MonoNow();
   SyncResult result;
   TransferEngine engine(executor, options.transfer, src, dst, stats);

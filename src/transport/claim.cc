@@ -172,7 +172,7 @@ Claim::Claim(storage::Backend& staging, std::string archive, ClaimOptions option
       stop_(std::move(stop)) {}
 
 Clock& Claim::clock() const {
-  return options_.clock != nullptr ? *options_.clock : SystemClock::Default();
+  return ClockOr(options_.clock);
 }
 
 Result<std::unique_ptr<Claim>> Claim::Acquire(storage::Backend& staging,

@@ -60,7 +60,7 @@ class CatalogKeeper : public transport::ArchiveKeeper {
                            transport::CompressedRunOf(ctx.run));
     // This worker's time; the catalog raises it above the rows of the archive's keys (workers'
     // clocks disagree: CatalogStore::RecordNewestArchive).
-    const Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+    const Clock& clock = ClockOr(ctx.options.clock);
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                clock.Now().time_since_epoch())
                                .count();

@@ -38,7 +38,7 @@ class WarmHandler : public jobs::JobHandler {
       return jobs::FailedAtOnce(Status::FailedPrecondition(
           "a cache-warm job needs the cache's index: a SQLite or PostgreSQL state store"));
     }
-    Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+    Clock& clock = ClockOr(ctx.options.clock);
     auto index = CacheIndex::Open(*session, clock, job->cache_name);
     if (!index.ok()) return jobs::EndedWith(index.status(), j.attempts);
     PrefixLocks locks(*session, clock, job->cache_name);

@@ -5,7 +5,7 @@ namespace ferry::jobs {
 
 LeaseFence::LeaseFence(JobContext& ctx)
     : ctx_(ctx),
-      clock_(ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default()) {}
+      clock_(ClockOr(ctx.options.clock)) {}
 
 Status LeaseFence::Check() {
   std::lock_guard lock(mu_);

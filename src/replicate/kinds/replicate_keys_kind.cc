@@ -125,7 +125,7 @@ class ReplicateKeysHandler : public jobs::JobHandler {
       result.more.clear();
     } else if (mode_ == Mode::kEvent && stats.busy.load() > 0) {
       // A busy key is no failure: the job waits its turn without using up an attempt.
-      Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+      Clock& clock = ClockOr(ctx.options.clock);
       result.outcome.kind = jobs::Outcome::Kind::kWait;
       result.outcome.error = "its key is being written by another job";
       result.outcome.retry_after = BusyKeyWait(j, clock.Now());
@@ -273,7 +273,7 @@ class ReplicateKeysHandler : public jobs::JobHandler {
   // A pack job of the run, due `after` from now, under `coalesce` (one waits per key).
   static JobSpec PackJob(const JobContext& ctx, const char* coalesce,
                          std::chrono::seconds after) {
-    Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+    Clock& clock = ClockOr(ctx.options.clock);
     JobSpec pack;
     pack.run = ctx.run.run.id;
     pack.kind = kReplicatePackKind;

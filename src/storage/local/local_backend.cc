@@ -143,7 +143,7 @@ std::string LocalBackend::Describe() const { return root_.ends_with('/') ? root_
 
 Result<std::chrono::system_clock::time_point> LocalBackend::ServerTime(std::stop_token stop) {
   if (stop.stop_requested()) return Status::Cancelled("cancelled");
-  return (options_.clock != nullptr ? *options_.clock : SystemClock::Default()).Now();
+  return ClockOr(options_.clock).Now();
 }
 
 Status LocalBackend::Check(std::stop_token stop) {

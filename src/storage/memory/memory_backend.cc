@@ -396,7 +396,7 @@ Status MemoryBackend::CheckLock(const WriteSpec& spec) const {
 }
 
 std::chrono::system_clock::time_point MemoryBackend::Now() const {
-  return (options_.clock != nullptr ? *options_.clock : SystemClock::Default()).Now();
+  return ClockOr(options_.clock).Now();
 }
 
 }  // namespace ferry::storage

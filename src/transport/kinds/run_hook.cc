@@ -116,8 +116,7 @@ class CompressedRunHook : public jobs::RunHook {
     if (store.session() == nullptr) {
       return Status::NotSupported("compressed transport needs a SQL state store");
     }
-    Clock& clock =
-        opening.options.clock != nullptr ? *opening.options.clock : SystemClock::Default();
+    Clock& clock = ClockOr(opening.options.clock);
     FERRY_ASSIGN_OR_RETURN(c->archives, TransportStore::Open(*store.session(), clock));
     if (t.level == 0) {
       FERRY_ASSIGN_OR_RETURN(c->levels, LevelStore::Open(*store.session()));
