@@ -105,7 +105,8 @@ class ClaimsTest : public ::testing::Test {
     o.rules = &rules;
     o.store = store_.get();
     o.clock = &clock_;
-    o.concurrency = 1;
+    transfer::Executor keys_executor(transfer::ExecutorOptions{.concurrency = 1});
+    o.executor = &keys_executor;  // 1 key at once
     return RunPass(o, stats, {});
   }
 

@@ -242,7 +242,8 @@ TEST_F(DurablePassTest, KeysOfSplitRangesReplicateEveryVersionOnce) {
   o.rules = &rules;
   o.store = store->get();
   o.clock = &clock_;
-  o.concurrency = 3;
+  transfer::Executor keys_executor(transfer::ExecutorOptions{.concurrency = 3});
+  o.executor = &keys_executor;  // 3 keys at once
   auto scope = PreparePass(o);
   ASSERT_TRUE(scope.ok());
   // Two ranges, (, c] and (c, ], in batches of 2 versions, as separate jobs would take them.
@@ -314,7 +315,8 @@ TEST_F(DurablePassTest, AFailedFenceStopsBeforeTheWrite) {
   o.rules = &rules;
   o.store = store->get();
   o.clock = &clock_;
-  o.concurrency = 1;
+  transfer::Executor keys_executor(transfer::ExecutorOptions{.concurrency = 1});
+  o.executor = &keys_executor;  // 1 key at once
   std::atomic<int> calls{0};
   // The lease is lost after two writes: the third version is not written, the pass says why.
   o.before_write = [&] {

@@ -23,10 +23,10 @@ obs::Registry& MetricsOf(const PassOptions& o) {
   return o.metrics != nullptr ? *o.metrics : obs::DefaultRegistry();
 }
 
-// A pass's keys as tasks of the executor (PassOptions::executor, or one made for the pass): one
-// task per key, queued through a TaskQueue of the pass's own, so that at most the executor's
-// bound of new objects waits and the executor's workers serve them beside every other run. The
-// first fatal error cancels the rest.
+// A pass's keys as tasks of the executor (PassOptions::executor, checked non-null by the
+// caller): one task per key, queued through a TaskQueue of the pass's own, so that at most the
+// executor's bound of new objects waits and the executor's workers serve them beside every
+// other run. The first fatal error cancels the rest.
 class KeyQueue {
  public:
   KeyQueue(const PassOptions& o, const PassScope& scope, PassStats& stats,
@@ -34,14 +34,8 @@ class KeyQueue {
       : o_(o),
         scope_(scope),
         stats_(stats),
-        sla_(MetricsOf(o), o.source_name, o.dry_run ? nullptr : o.rules) {
-    if (o_.executor == nullptr) {
-      transfer::ExecutorOptions eo;
-      eo.concurrency = std::max(1, o.concurrency);
-      own_ = std::make_unique<transfer::Executor>(eo);
-      o_.executor = own_.get();
-    }
-    tasks_ = o_.executor->Open();
+        sla_(MetricsOf(o), o.source_name, o.dry_run ? nullptr : o.rules),
+        tasks_(o.executor->Open()) {
     on_stop_.emplace(stop, [this] { tasks_->Cancel(); });
   }
   ~KeyQueue() { (void)Finish(); }
@@ -72,12 +66,11 @@ class KeyQueue {
   }
 
  private:
-  PassOptions o_;  // the caller's, with the executor the keys run on
+  const PassOptions& o_;  // the caller's, which outlive the queue
   const PassScope& scope_;
   PassStats& stats_;
   SlaMetrics sla_;
-  std::unique_ptr<transfer::Executor> own_;   // when the caller gave none
-  std::unique_ptr<transfer::TaskQueue> tasks_;  // before own_ is destroyed
+  std::unique_ptr<transfer::TaskQueue> tasks_;  // this pass's tasks on the executor
   std::optional<std::stop_callback<std::function<void()>>> on_stop_;
   std::atomic<bool> failed_{false};
   std::mutex mu_;
@@ -201,8 +194,8 @@ Result<PassScope> PreparePass(const PassOptions& o) {
 Status ReplicateKeys(const PassOptions& o, const PassScope& scope, std::vector<KeyVersions> keys,
                      PassStats& stats, std::stop_token stop) {
   if (o.source == nullptr || o.rules == nullptr || o.clock == nullptr ||
-      (o.store == nullptr && !o.dry_run)) {
-    return Status::Internal("replication pass without a source, rules, clock or store");
+      (o.store == nullptr && !o.dry_run) || o.executor == nullptr) {
+    return Status::Internal("replication pass without a source, rules, clock, store or executor");
   }
   KeyQueue queue(o, scope, stats, stop);
   std::vector<KeyWork> batch;
@@ -228,6 +221,7 @@ Status ReplicateKeys(const PassOptions& o, const PassScope& scope, std::vector<K
 }
 
 Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
+  if (o.executor == nullptr) return Status::Internal("replication pass without an executor");
   FERRY_ASSIGN_OR_RETURN(const PassScope scope, PreparePass(o));
   if (o.dry_run || o.store == nullptr) return ListAndReplicate(o, scope, stats, stop);
   // The SLA gauges at the start and at the end of the pass.

@@ -63,11 +63,14 @@ struct PassOptions {
   const RuleSet* rules = nullptr;  // validated
   StatusStore* store = nullptr;    // may be null only with dry_run, which never writes it
   Clock* clock = nullptr;
-  // The process's executor: keys run as its tasks, version bytes are held in its buffers (its
-  // ByteBudget bounds them). Null: the pass makes one of `concurrency` workers with the default
-  // budget for itself (tests, dry runs, which read no bytes).
+  // The process's executor, required by RunPass and ReplicateKeys (not by PreparePass): keys
+  // run as its tasks, version bytes are held in its buffers (its ByteBudget bounds them), so
+  // its workers bound the keys in flight. Not owned; it outlives the pass. Tests pass
+  // testing::TestExecutor() or one of their own (a number of workers, a budget to measure).
   transfer::Executor* executor = nullptr;
-  int concurrency = 16;            // keys in flight when the pass makes its own executor
+  // The run's --concurrency, keys in flight: its caller sizes the process's executor from it,
+  // durable runs store it. The pass itself does not read it (the executor's workers bound it).
+  int concurrency = 16;
   bool dry_run = false;            // nothing written, nothing recorded: `plan` lines only
   bool retry_failed_only = false;  // act on FAILED versions only
   // The repair scan of a continuous run (`ferry serve`): events should have brought every
@@ -157,6 +160,8 @@ struct PassStats {
 // Errors: a failed listing or status store (the pass stops); per-version failures are counted
 // and recorded, not returned. kCancelled when `stop` was requested. Unless a dry run, the SLA
 // gauges (sla.h) are refreshed from the store before the first key and after the last.
+// kInternal without an executor (PassOptions::executor), as for a missing source, rules, clock
+// or store.
 Status RunPass(const PassOptions& options, PassStats& stats, std::stop_token stop);
 
 // --- A pass in pieces (the durable pass: the replicate-scan and replicate-keys job kinds,

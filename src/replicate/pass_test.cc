@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <random>
 #include <set>
@@ -17,6 +18,7 @@
 #include "state/state.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "testing/test_executor.h"
 #include "transfer/executor.h"
 #include "transfer/memory_fixture.h"
 
@@ -101,7 +103,11 @@ class PassTest : public ::testing::Test {
     o.rules = &rules;
     o.store = store_.get();
     o.clock = &clock_;
-    o.concurrency = concurrency_;
+    // The keys on an executor of concurrency_ workers, unless the test gave its own.
+    std::optional<transfer::Executor> keys_executor;
+    if (o.executor == nullptr) {
+      o.executor = &keys_executor.emplace(transfer::ExecutorOptions{.concurrency = concurrency_});
+    }
     return RunPass(o, stats, {});
   }
 
@@ -358,6 +364,7 @@ TEST_F(PassTest, DeleteMarkersFollowTheRuleAndVersionDeletesNever) {
   o.rules = &rules;
   o.store = store_.get();
   o.clock = &clock_;
+  o.executor = &ferry::testing::TestExecutor();
   PassStats stats;
   ASSERT_TRUE(RunPass(o, stats, {}).ok());
   EXPECT_EQ(stats.delete_markers.load(), 1u);
@@ -1227,6 +1234,7 @@ TEST_F(PassTest, TagFilterAndDryRun) {
   o.destinations["b"] = b_.get();
   o.rules = &rules;
   o.clock = &clock_;
+  o.executor = &ferry::testing::TestExecutor();
   o.dry_run = true;
   std::vector<std::string> lines;
   o.plan = [&](const std::string& line) { lines.push_back(line); };

@@ -72,7 +72,8 @@ class SlaTest : public ::testing::Test {
     o.rules = &rules_;
     o.store = store_.get();
     o.clock = &clock_;
-    o.concurrency = 2;
+    transfer::Executor keys_executor(transfer::ExecutorOptions{.concurrency = 2});
+    o.executor = &keys_executor;  // 2 keys at once
     o.metrics = &registry_;
     PassStats stats;
     Status s = RunPass(o, stats, {});

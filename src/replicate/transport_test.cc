@@ -147,7 +147,8 @@ class TransportPassTest : public ::testing::Test {
     o.rules = &rules_;
     o.store = status_.get();
     o.clock = &clock_;
-    o.concurrency = 3;
+    transfer::Executor keys_executor(transfer::ExecutorOptions{.concurrency = 3});
+    o.executor = &keys_executor;  // 3 keys at once
     o.metrics = &registry_;
     TransportCollector collected;
     o.transported = &collected;
@@ -238,7 +239,8 @@ TEST_F(TransportPassTest, AVersionCorruptedOnTheWayIsNeverPacked) {
   o.rules = &rules_;
   o.store = status_.get();
   o.clock = &clock_;
-  o.concurrency = 3;
+  transfer::Executor keys_executor(transfer::ExecutorOptions{.concurrency = 3});
+  o.executor = &keys_executor;  // 3 keys at once
   auto key = [](const std::string&) { return std::string("j.fza"); };
   o.in_transit = InTransit(*archives_, key);
   auto scope = PreparePass(o);
@@ -301,7 +303,8 @@ TEST_F(TransportPassTest, AVersionWhoseOwnBytesContradictItsClaimFailsAloneAndTh
   o.rules = &rules_;
   o.store = status_.get();
   o.clock = &clock_;
-  o.concurrency = 3;
+  transfer::Executor keys_executor(transfer::ExecutorOptions{.concurrency = 3});
+  o.executor = &keys_executor;  // 3 keys at once
   auto key = [](const std::string&) { return std::string("j.fza"); };
   o.in_transit = InTransit(*archives_, key);
   auto scope = PreparePass(o);

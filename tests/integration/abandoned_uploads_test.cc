@@ -82,7 +82,10 @@ TEST_F(AbandonedUploadsTest, OnlyFerrysOrphansAreAborted) {
   jobs::WorkerOptions w;
   w.owner = jobs::DefaultOwner();
   w.concurrency = 1;
-  w.memory_budget = 5u << 20;
+  // One worker and a budget of 5 MiB (one part at a time).
+  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 1,
+                                                        .memory_budget = 5u << 20});
+  w.executor = &executor;
   w.only_run = *run;
   w.idle_poll = milliseconds(10);
   transfer::Stats stats;

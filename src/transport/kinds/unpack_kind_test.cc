@@ -152,6 +152,7 @@ TEST_F(UnpackKindTest, AnUnpackWhoseJobChangedHandsWritesNothing) {
   w.idle_poll = milliseconds(10);
   w.clock = &worker_clock_;  // stands still: the worker renews nothing on its own
   w.registry = &kinds;
+  w.executor = &ferry::testing::TestExecutor();
   transfer::Stats stats;
   jobs::Worker worker(*store_, opener, w, stats);
   std::stop_source stop;
