@@ -142,8 +142,7 @@ Result<ReplicationDurableSummary> OpenReplicationRun(jobs::JobStore& store, Wiri
   const replicate::DurablePass& pass = request.pass;
   const std::string& destination = request.destination;
   const bool restart = request.settings.restart;
-  Clock& clock = request.settings.worker.clock != nullptr ? *request.settings.worker.clock
-                                                          : SystemClock::Default();
+  Clock& clock = ClockOr(request.settings.worker.clock);
   const jobs::RunOptions ro = ReplicationRunOptions(pass);
   FERRY_ASSIGN_OR_RETURN(std::string options,
                          replicate::EncodeDurablePass(pass, jobs::EncodeRunOptions(ro)));

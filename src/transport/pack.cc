@@ -346,7 +346,7 @@ struct Packer::State {
       : src(src),
         options(options),
         stop(std::move(stop)),
-        clock(options.clock != nullptr ? *options.clock : SystemClock::Default()),
+        clock(ClockOr(options.clock)),
         started(clock.MonoNow()),
         pipe(sink, options.upload_ahead, options.order, options.order_ticket, clock,
              options.executor->budget()) {

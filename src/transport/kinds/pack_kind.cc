@@ -80,7 +80,7 @@ class PackHandler : public jobs::JobHandler {
   }
 
   JobResult Run(JobContext& ctx) const override {
-    Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : SystemClock::Default();
+    Clock& clock = ClockOr(ctx.options.clock);
     const auto started = clock.MonoNow();
     const jobs::Job& j = ctx.claimed.job;
     auto objects = jobs::DecodeTransfer(j.spec.payload);
