@@ -99,7 +99,7 @@ Status UnpackOnce(const Unpacker& u, transfer::Executor& executor, UnpackTotals&
 
 Status FollowStaging(const Unpacker& u, transfer::Executor& executor, UnpackTotals& t,
                      const UnpackFollowOptions& options, std::stop_token stop) {
-  Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::Default();
+  Clock& clock = ClockOr(options.clock);
   // Archives held by another unpacker are listed again a quarter of the ttl after they were
   // found held, whatever the interval says (a stalled holder's claim expires after the ttl).
   transport::HeldArchives held(u.claim_options.ttl, clock);
