@@ -20,6 +20,7 @@
 #include "transport/prefetch.h"
 #include "transport/unpack_source.h"
 #include "testing/test_executor.h"
+#include "testing/wait_for.h"
 
 namespace ferry::transport {
 namespace {
@@ -42,6 +43,8 @@ class SlowReads : public MemoryBackend {
     int seen = max_in_flight.load();
     while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
     }
+    // real time: a read in flight a while (a network's), so that the reads the packer admits
+    // overlap and max_in_flight shows how many it admits.
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     Status s = MemoryBackend::ReadAt(key, offset, out, etag, stop);
     --in_flight;
@@ -95,10 +98,7 @@ class GatedSink : public archive::ByteSink {
   GatedSink(MemoryBackend& src, int reads) : src_(src), reads_(reads) {}
   Status Write(std::span<const std::byte> data) override {
     if (!opened) {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (src_.counts().reads < reads_ && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
+      ferry::testing::WaitFor([&] { return src_.counts().reads >= reads_; });
       opened = true;
       reads_when_opened = src_.counts().reads;
     }
@@ -135,6 +135,7 @@ TEST_F(PackTest, UploadAheadBoundsTheBytesWaitingForTheSink) {
   // A sink that is slow to take bytes: the writer may run ahead by `upload_ahead` only.
   struct Slow : archive::ByteSink {
     Status Write(std::span<const std::byte> data) override {
+      // real time: a slow link, so that the writer runs ahead of it (as far as upload_ahead).
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
       return Status::Ok();
@@ -390,7 +391,10 @@ TEST_F(PackTest, RangeAheadHoldsItsRangesInTheExecutorsBudget) {
   {
     RangeAhead ranges(src_, listed[0], executor, {.chunk = 64 << 10, .reads = 4, .window = 8},
                       {});
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ferry::testing::WaitFor([&] { return src_.counts().reads - before >= 3; });
+    // real time: that no read starts past the budget shows only as time going by without one
+    // (the three it allows have begun: one past them would begin at once, within this).
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_EQ(src_.counts().reads - before, 3);
     EXPECT_EQ(executor.budget().in_use(), 3u * (64 << 10));
     std::string got;
@@ -492,6 +496,7 @@ TEST_F(PackTest, PacksOfOneOrderSendTheirArchivesOneAfterAnother) {
         gate_entered->set_value();
         gate->wait();
       }
+      // real time: a slow link, so that two packs' writes would interleave without the order.
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       {
         std::lock_guard lock(mu);
@@ -527,9 +532,9 @@ TEST_F(PackTest, PacksOfOneOrderSendTheirArchivesOneAfterAnother) {
                                    [&] { return PackObjects(src_, all.last(30), second, o2, {}); });
   // Both read everything (whole reads) and had time to compress it: the first pack's queue
   // holds the rest of its archive when its held write ends.
-  for (int i = 0; i < 5000 && src_.counts().reads < 60; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ferry::testing::WaitFor([&] { return src_.counts().reads >= 60; });
+  // real time: the writers compress what they read meanwhile (nothing signals that they are
+  // through), so that the first pack has its whole archive queued when its write is let go.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   release.set_value();
   auto a = packing_first.get();
@@ -579,6 +584,8 @@ TEST_F(PackTest, PacksOfOneOrderReadTheirSourcesInThatOrder) {
         }
       }
       ~Track() {
+        // real time: a read in flight a while, so that the two packs' reads overlap (what the
+        // order bounds).
         std::this_thread::sleep_for(std::chrono::milliseconds(3));
         if (first) {
           ++b.first_done;

@@ -7,28 +7,39 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/test_executor.h"
+#include "testing/wait_for.h"
 
 namespace ferry::transport {
 namespace {
 
 using storage::MemoryBackend;
 
-// A memory store that counts the whole-object reads begun.
+// A memory store that counts the whole-object reads begun and ended.
 class CountingReads : public MemoryBackend {
  public:
   Result<storage::ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
                                          std::string_view etag, std::stop_token stop) override {
     ++begun;
-    return MemoryBackend::ReadObject(key, out, etag, stop);
+    auto r = MemoryBackend::ReadObject(key, out, etag, stop);
+    ++ended;
+    return r;
+  }
+  // True once `n` reads began and every read begun ended (bounded: false after 10 s).
+  bool AwaitReadsEnded(int n) {
+    return ferry::testing::WaitFor(
+        [&] { return begun.load() >= n && ended.load() == begun.load(); });
   }
   std::atomic<int> begun{0};
+  std::atomic<int> ended{0};
 };
 
 class PrefetcherTest : public ::testing::Test {
@@ -92,9 +103,13 @@ TEST_F(PrefetcherTest, TheByteWindowBoundsWhatIsReadAheadOfTheWriter) {
   Prefetcher ahead(src_, listed, Exec(),
                    {.small_limit = 4096, .reads = 4, .window = 1000, .window_bytes = 10 * 1000},
                    {});
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // Nothing taken yet: ten objects' worth of bytes may be read ahead, no more (with only the
   // count of 1000 as a bound, all 100 would be).
+  EXPECT_TRUE(src_.AwaitReadsEnded(10));
+  // real time: that no read starts past the bound shows only as time going by without one;
+  // the reads the bound allows have begun and ended (waited for above), so one past it would
+  // begin at once, within this.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(src_.begun.load(), 10);
   WithinTenSeconds([&] {
     for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]);
@@ -106,7 +121,11 @@ TEST_F(PrefetcherTest, TheCountWindowBoundsWhatIsReadAheadOfTheWriter) {
   const auto listed = Fill(std::vector<size_t>(100, 10));
   Prefetcher ahead(src_, listed, Exec(),
                    {.small_limit = 4096, .reads = 4, .window = 8, .window_bytes = 1 << 20}, {});
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(src_.AwaitReadsEnded(8));
+  // real time: that no read starts past the bound shows only as time going by without one;
+  // the reads the bound allows have begun and ended (waited for above), so one past it would
+  // begin at once, within this.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(src_.begun.load(), 8);
   WithinTenSeconds([&] {
     for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(ahead.Take(i).bytes, bodies_[i]);
@@ -143,7 +162,11 @@ TEST_F(PrefetcherTest, ReadsAheadAreHeldInTheExecutorsBudget) {
     Prefetcher ahead(src_, listed, executor,
                      {.small_limit = 4096, .reads = 4, .window = 1000, .window_bytes = 1 << 20},
                      {});
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(src_.AwaitReadsEnded(5));
+    // real time: that no read starts past the bound shows only as time going by without one;
+    // the reads the bound allows have begun and ended (waited for above), so one past it would
+    // begin at once, within this.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_EQ(src_.begun.load(), 5);
     EXPECT_EQ(executor.budget().in_use(), 5000u);
     WithinTenSeconds([&] {
@@ -192,9 +215,14 @@ TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
    public:
     Result<storage::ObjectInfo> ReadObject(std::string_view, std::span<std::byte>,
                                            std::string_view, std::stop_token stop) override {
-      while (!stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ++begun;
+      std::mutex mu;
+      std::condition_variable_any woken_by_the_stop;
+      std::unique_lock lock(mu);
+      woken_by_the_stop.wait(lock, stop, [] { return false; });
       return Status::Cancelled("stopped");
     }
+    std::atomic<int> begun{0};
   } stuck;
   storage::ObjectInfo o;
   o.key = "k";
@@ -205,7 +233,7 @@ TEST_F(PrefetcherTest, ACancelledWriterIsNotLeftWaiting) {
     Prefetcher ahead(stuck, listed, Exec(), {.small_limit = 4096, .reads = 2, .window = 8},
                      stop.get_token());
     std::thread canceller([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      ferry::testing::WaitFor([&] { return stuck.begun.load() > 0; });  // a read is stuck
       stop.request_stop();
     });
     ReadObject r = ahead.Take(0);
