@@ -12,6 +12,7 @@
 
 #include "testing/fake_clock.h"
 #include "transfer/executor.h"
+#include "testing/wait_for.h"
 
 namespace ferry::transfer {
 namespace {
@@ -179,10 +180,9 @@ int PeakRunning(ExecutorOptions options, int hold_until = 0) {
           int p = peak.load();
           while (now > p && !peak.compare_exchange_weak(p, now)) {
           }
-          const auto deadline = std::chrono::steady_clock::now() + 10s;
-          while (peak.load() < hold_until && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(1ms);
-          }
+          ferry::testing::WaitFor([&] { return peak.load() >= hold_until; }, 10s);
+          // real time: a task runs a while (a request in flight), so that the tasks the
+          // executor admits overlap and their peak shows how many it admits.
           std::this_thread::sleep_for(20ms);
           --running;
         },

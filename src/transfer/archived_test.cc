@@ -16,6 +16,7 @@
 #include "transfer/memory_fixture.h"
 #include "transfer/restore_wait.h"
 #include "transfer/sync.h"
+#include "testing/wait_for.h"
 
 namespace ferry::transfer {
 namespace {
@@ -373,7 +374,7 @@ TEST(ArchivedSyncTest, CancelEndsTheWait) {
   std::stop_source stop;
   Stats stats;
   std::thread stopper([&] {
-    while (clock.sleeps().size() < 5) std::this_thread::sleep_for(1ms);
+    ferry::testing::WaitFor([&] { return clock.sleeps().size() >= 5; });
     stop.request_stop();
   });
   SyncResult r = testing::SyncOnOwnExecutor(src.fake, dst, o, stats, stop.get_token());

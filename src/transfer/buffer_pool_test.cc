@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/wait_for.h"
+
 namespace ferry::transfer {
 namespace {
 
@@ -155,8 +157,23 @@ TEST(BufferPoolTest, AnOversizedBufferIsNotKept) {
   EXPECT_EQ(budget.in_use(), 0u);
 }
 
+// A budget's gauge that counts each thread that starts to wait for bytes (every caller counts
+// as a worker; none is ever stalled): the test knows a borrow waits, not just that it did not
+// return yet.
+class BorrowWaitWatch : public WorkerGauge {
+ public:
+  bool CallerIsWorker() const override { return true; }
+  void Waiting(bool waiting) override {
+    if (waiting) ++waits;
+  }
+  bool Stalled() const override { return false; }
+  std::atomic<int> waits{0};
+};
+
 TEST(BufferPoolTest, BorrowWaitsForBudgetAndStops) {
   ByteBudget budget(16 * kMiB);
+  BorrowWaitWatch watch;
+  budget.SetWorkerGauge(&watch);
   BufferPool pool(budget);
   auto held = pool.Borrow(16 * kMiB, {});
   ASSERT_TRUE(held.has_value());
@@ -166,7 +183,7 @@ TEST(BufferPoolTest, BorrowWaitsForBudgetAndStops) {
     auto b = pool.Borrow(16 * kMiB, stop.get_token());
     got = b.has_value();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(ferry::testing::WaitFor([&] { return watch.waits.load() > 0; }));
   EXPECT_FALSE(got.load());
   stop.request_stop();
   waiter.join();

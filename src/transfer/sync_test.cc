@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "transfer/memory_fixture.h"
+#include "testing/wait_for.h"
 
 namespace ferry::transfer {
 namespace {
@@ -254,15 +256,30 @@ TEST(SyncTest, DryRunPrintsOneLinePerActionWithExactCounts) {
   EXPECT_EQ(dst.counts().stats, 1);  // "big" only
 }
 
+// A budget's gauge that counts each thread that starts to wait for bytes (every caller counts
+// as a worker; none is ever stalled): the test knows a borrow waits, not just that it did not
+// return yet.
+class OversizedWaitWatch : public WorkerGauge {
+ public:
+  bool CallerIsWorker() const override { return true; }
+  void Waiting(bool waiting) override {
+    if (waiting) ++waits;
+  }
+  bool Stalled() const override { return false; }
+  std::atomic<int> waits{0};
+};
+
 TEST(ByteBudgetTest, OversizedRequestWaitsForAnEmptyBudget) {
   ByteBudget budget(100);
+  OversizedWaitWatch watch;
+  budget.SetWorkerGauge(&watch);
   EXPECT_TRUE(budget.Acquire(60, {}));
   std::stop_source stop;
   std::thread t([&] {
     EXPECT_TRUE(budget.Acquire(150, {}));  // waits until the 60 are released
     budget.Release(150);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(ferry::testing::WaitFor([&] { return watch.waits.load() > 0; }));  // it waits
   EXPECT_EQ(budget.in_use(), 60u);
   budget.Release(60);
   t.join();
