@@ -9,6 +9,7 @@
 
 #include "obs/metrics.h"
 #include "testing/fake_clock.h"
+#include "testing/wait_for.h"
 
 namespace ferry::limits {
 namespace {
@@ -185,6 +186,8 @@ TEST(LimitsTest, RequestSlotsBoundTheRequestsInFlightOfEveryThread) {
         int seen = most.load();
         while (now > seen && !most.compare_exchange_weak(seen, now)) {
         }
+        // real time: a request in flight a while (the threads are real), so that the slots are
+        // contended and their bound shows.
         std::this_thread::sleep_for(std::chrono::microseconds(200));
         in_flight.fetch_sub(1);
         limits.ReleaseSlot();
@@ -197,20 +200,35 @@ TEST(LimitsTest, RequestSlotsBoundTheRequestsInFlightOfEveryThread) {
   EXPECT_GT(limits.WaitedSeconds("request_slots"), 0);
 }
 
+// The real clock, counting the looks at its monotonic time: a TakeSlot that finds no slot free
+// looks once, under the slots' lock, before it waits (which lets the lock go), so a count past
+// what was seen before says that a caller waits or is about to.
+class SlotWaitClock : public SystemClock {
+ public:
+  MonoTime MonoNow() const override {
+    ++looks;
+    return SystemClock::MonoNow();
+  }
+  mutable std::atomic<int> looks{0};
+};
+
 TEST(LimitsTest, AStopEndsTheWaitForASlotAndMoreSlotsWakeWaiters) {
-  Limits limits;
+  SlotWaitClock clock;
+  Limits limits(&clock);
   limits.SetRequestSlots(1);
   ASSERT_TRUE(limits.TakeSlot({}));
   std::stop_source stop;
+  const int before_stop = clock.looks.load();
   std::thread stopper([&] {
-    std::this_thread::sleep_for(milliseconds(50));
-    stop.request_stop();
+    EXPECT_TRUE(ferry::testing::WaitFor([&] { return clock.looks.load() > before_stop; }));
+    stop.request_stop();  // the wait has begun (the lock is the waiter's until it waits)
   });
   EXPECT_FALSE(limits.TakeSlot(stop.get_token()));  // stopped while every slot was taken
   stopper.join();
   bool taken = false;
+  const int before_wait = clock.looks.load();
   std::thread waiter([&] { taken = limits.TakeSlot({}); });
-  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_TRUE(ferry::testing::WaitFor([&] { return clock.looks.load() > before_wait; }));
   limits.SetRequestSlots(2);  // one more slot: the waiter goes
   waiter.join();
   EXPECT_TRUE(taken);
