@@ -18,6 +18,7 @@
 #include "storage/memory/memory_backend.h"
 #include "testing/sizeless_store.h"
 #include "testing/test_executor.h"
+#include "testing/wait_for.h"
 
 namespace ferry::archive {
 namespace {
@@ -197,9 +198,7 @@ TEST(BackendIoTest, TwoPartsUploadAtOnceAndAThirdWaitsForTheOldest) {
     two_written = true;
   });
   const bool both_under_way = gate.WaitInside(2);
-  for (int i = 0; i < 1000 && !two_written; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ferry::testing::WaitFor([&] { return two_written.load(); });
   const bool returned = two_written.load();
   if (!both_under_way || !returned) gate.Release();
   two.join();
@@ -210,6 +209,8 @@ TEST(BackendIoTest, TwoPartsUploadAtOnceAndAThirdWaitsForTheOldest) {
     EXPECT_TRUE((*sink)->Write(bytes.subspan(2 * kPart)).ok());
     third_written = true;
   });
+  // real time: that the third write waits shows only as time going by without its return (it
+  // would return at once, within this).
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(third_written.load()) << "a third part started with two under way";
   gate.Release();
@@ -278,7 +279,7 @@ TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
     EXPECT_TRUE((*sink)->SendLast().ok());
     sent = true;
   });
-  for (int i = 0; i < 1000 && !sent; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ferry::testing::WaitFor([&] { return sent.load(); });
   const bool returned_under_way = sent.load();
   if (!returned_under_way) gate.Release();
   send.join();
@@ -289,6 +290,7 @@ TEST(BackendIoTest, SendLastReturnsWithTheLastPartUnderWayAndCloseWaitsForIt) {
     EXPECT_TRUE((*sink)->Close().ok());
     closed = true;
   });
+  // real time: that Close waits shows only as time going by without its return.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(closed.load()) << "Close returned before the parts under way were written";
   gate.Release();

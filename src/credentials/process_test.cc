@@ -1,4 +1,5 @@
 #include "credentials/process.h"
+#include "testing/wait_for.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -79,15 +80,14 @@ pid_t PidWrittenTo(const std::string& file) {
 
 // True once `pid` is gone or a zombie (killed, waiting for whoever inherited it), within 5 s.
 bool ProcessEndsWithin5s(pid_t pid) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string pid_field, comm, state;
-    if (stat >> pid_field >> comm >> state && state == "Z") return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return ferry::testing::WaitFor(
+      [pid] {
+        if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string pid_field, comm, state;
+        return static_cast<bool>(stat >> pid_field >> comm >> state) && state == "Z";
+      },
+      std::chrono::seconds(5));
 }
 
 ProcessOptions QuickOptions() {

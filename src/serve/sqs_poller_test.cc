@@ -18,6 +18,7 @@
 #include "replicate/payload.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_transport.h"
+#include "testing/wait_for.h"
 
 namespace ferry::serve {
 namespace {
@@ -295,9 +296,7 @@ TEST_F(SqsPollerTest, FailuresBackOffOnTheClockAndStopEndsTheThread) {
     return FakeReply{.status = 503, .headers = {}, .body = "", .error = Status::Ok()};
   });
   poller_->Start();
-  for (int i = 0; i < 2000 && clock_.sleeps().size() < 8; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ferry::testing::WaitFor([&] { return clock_.sleeps().size() >= 8; });
   poller_->RequestStop();
   poller_.reset();  // joins
   const auto sleeps = clock_.sleeps();
@@ -318,9 +317,7 @@ TEST_F(SqsPollerTest, AnEmptyReceiveThatCameAtOnceIsNotRepeatedAtOnce) {
   // receives, never a loop
   http_.SetHandler([](const http::HttpRequest&) { return FakeReply::Ok("{}"); });
   poller_->Start();
-  for (int i = 0; i < 2000 && clock_.sleeps().size() < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ferry::testing::WaitFor([&] { return clock_.sleeps().size() >= 3; });
   poller_.reset();
   const auto sleeps = clock_.sleeps();
   ASSERT_GE(sleeps.size(), 3u);

@@ -29,6 +29,7 @@
 #include "testing/fake_clock.h"
 #include "testing/test_executor.h"
 #include "transport/pack.h"
+#include "testing/wait_for.h"
 
 namespace ferry::backup {
 namespace {
@@ -262,10 +263,12 @@ TEST_F(RestoreKindTest, ATargetThatCannotBeLookedAtIsRetried) {
   RunProgress progress = RunProgress::kWorking;
   std::thread serving([&] { progress = Serve(stats); });
   jobs::Job j;
-  for (int i = 0; i < 2000 && !(j.attempts == 1 && j.state != JobState::kLeased); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    j = JobOf(job);
-  }
+  ferry::testing::WaitFor(
+      [&] {
+        j = JobOf(job);
+        return j.attempts == 1 && j.state != JobState::kLeased;
+      },
+      std::chrono::seconds(20));
   EXPECT_EQ(j.attempts, 1);
   EXPECT_EQ(j.state, JobState::kQueued) << "the first attempt was not retried";
   EXPECT_NE(j.last_error.find("could not be restored"), std::string::npos) << j.last_error;

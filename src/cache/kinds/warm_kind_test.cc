@@ -24,6 +24,7 @@
 #include "testing/borrowed_backend.h"
 #include "testing/fake_clock.h"
 #include "testing/test_executor.h"
+#include "testing/wait_for.h"
 
 namespace ferry::cache {
 namespace {
@@ -198,10 +199,10 @@ TEST_F(WarmKindTest, AWarmWhoseObjectsFailedIsRetried) {
   RunProgress progress = RunProgress::kWorking;
   std::thread serving([&] { progress = Serve(stats); });
   jobs::Job j;
-  for (int i = 0; i < 2000 && !(j.attempts == 1 && j.state != JobState::kLeased); ++i) {
-    std::this_thread::sleep_for(10ms);
+  ferry::testing::WaitFor([&] {
     j = JobOf(job);
-  }
+    return j.attempts == 1 && j.state != JobState::kLeased;
+  }, 20s);
   EXPECT_EQ(j.attempts, 1);
   EXPECT_EQ(j.state, JobState::kQueued) << "the first attempt was not retried";
   EXPECT_NE(j.last_error.find("2 objects could not be cached"), std::string::npos)
