@@ -17,6 +17,7 @@
 #include "conformance/job_store_factory.h"
 #include "integration/tcp_proxy.h"
 #include "jobs/postgres/pg_job_store.h"
+#include "testing/wait_for.h"
 
 namespace ferry::conformance {
 namespace {
@@ -259,7 +260,13 @@ TEST_F(PgJobStoreTest, AbandonRunWaitsForARenewThatRacedIt) {
   jobs::TimePoint until{};
   Result<uint64_t> removed = Status::Internal("not run");
   std::thread abandon([&] { removed = (*store)->AbandonRun(*run, &until); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // AbandonRun waits on the row
+  // AbandonRun waits on the row: a backend is blocked by the admin's transaction.
+  const std::string blocked = "SELECT count(*) FROM pg_stat_activity WHERE " +
+                              std::to_string(PQbackendPID(admin)) + " = ANY(pg_blocking_pids(pid))";
+  EXPECT_TRUE(ferry::testing::WaitFor([&] {
+    auto n = AdminQuery(blocked);
+    return n.ok() && !n->empty() && (*n)[0] != "0";
+  }));
   exec("COMMIT");
   abandon.join();
   PQfinish(admin);
@@ -330,6 +337,8 @@ TEST_F(PgJobStoreTest, AServerRestartUnderBusyWorkersLosesNothing) {
           continue;
         }
         if (claimed->empty()) {
+          // real time: an idle worker's poll pace against the real server (a restart in the
+          // middle is what is tested), as a worker's idle_poll.
           std::this_thread::sleep_for(std::chrono::milliseconds(20));
           continue;
         }
@@ -354,20 +363,19 @@ TEST_F(PgJobStoreTest, AServerRestartUnderBusyWorkersLosesNothing) {
       }
     });
   }
-  while (finished.load() < kJobs / 4 && unexpected.load() == 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ferry::testing::WaitFor(
+      [&] { return finished.load() >= kJobs / 4 || unexpected.load() != 0; },
+      std::chrono::seconds(60));
   RestartServer();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   int done = 0;
-  while (std::chrono::steady_clock::now() < deadline && unexpected.load() == 0) {
-    auto counts = (*store)->CountJobs(*run);
-    if (counts.ok()) {
-      done = static_cast<int>(counts->jobs[static_cast<int>(JobState::kDone)]);
-      if (done == kJobs) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  ferry::testing::WaitFor(
+      [&] {
+        if (unexpected.load() != 0) return true;
+        auto counts = (*store)->CountJobs(*run);
+        if (counts.ok()) done = static_cast<int>(counts->jobs[static_cast<int>(JobState::kDone)]);
+        return done == kJobs;
+      },
+      std::chrono::seconds(60));
   stop = true;
   for (std::thread& t : workers) t.join();
   EXPECT_EQ(unexpected.load(), 0);
