@@ -39,7 +39,7 @@ for e in d.get('entries', []):
                     n += c.get('ops', 0); b += c.get('bytes_received', 0)
 print(n, b)"
 }
-sleep 2  # the usage log flushes every second
+check "RGW B's usage log caught up (before)" rgw_b_usage_caught_up "$B"
 read -r ops0 bytes0 <<< "$(put_usage)"
 
 "$FERRY_BIN" --config "$CONF" replicate "ra:$A" --state "$STATE" \
@@ -50,11 +50,8 @@ pid=$!
 parts_done() {
   python3 -c "import sqlite3; print(sqlite3.connect('file:$STATE?mode=ro', uri=True, timeout=5).execute('SELECT COUNT(*) FROM part_checkpoints').fetchone()[0])" 2>/dev/null || echo 0
 }
-for _ in $(seq 1 2400); do
-  [ "$(parts_done)" -ge 8 ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
+eight_parts_or_exited() { [ "$(parts_done)" -ge 8 ] || ! kill -0 "$pid" 2>/dev/null; }
+wait_for 120 eight_parts_or_exited || true
 checkpointed=$(parts_done)
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 echo "  parts checkpointed at the kill: $checkpointed of 32"
@@ -63,7 +60,7 @@ upload=$(aws_side b s3api list-multipart-uploads --bucket "$B" --query 'Uploads[
 check "the upload is left on RGW after the SIGKILL" [ -n "$upload" -a "$upload" != None ]
 on_rgw=$(aws_side b s3api list-parts --bucket "$B" --key big.bin --upload-id "$upload" --query 'length(Parts)' --output text)
 echo "  parts on RGW after the kill: $on_rgw"
-sleep 2  # the usage log flushes every second
+check "RGW B's usage log caught up (after the kill)" rgw_b_usage_caught_up "$B"
 read -r ops_k bytes_k <<< "$(put_usage)"
 
 rc=0
@@ -77,7 +74,7 @@ echo "  parts resumed: $resumed; replicated: $(field replicated)"
 check "every checkpointed part was adopted" [ "$resumed" -ge "$checkpointed" ]
 check "  and some were left to send" [ "$resumed" -lt 32 ]
 check "the version replicated" [ "$(field replicated)" = 1 ]
-sleep 2
+check "RGW B's usage log caught up (after the rerun)" rgw_b_usage_caught_up "$B"
 read -r ops1 bytes1 <<< "$(put_usage)"
 received=$((bytes1 - bytes0))
 echo "  bytes RGW B received over both runs: $received ($(python3 -c "print(round($received / $SIZE, 3))")x the version), put requests: $((ops1 - ops0))"
