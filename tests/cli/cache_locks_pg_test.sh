@@ -34,7 +34,7 @@ trap 'locks_cleanup; cleanup' EXIT
 
 # put_obj operations RGW B counted for bucket $1
 put_ops() {
-  sleep 2  # the usage log is flushed every second
+  rgw_b_usage_caught_up "$1" >&2 || true
   radosgw-admin -c "$FERRY_TEST_CEPH_CONF" --rgw-realm realm-b --rgw-zonegroup region-b \
     --rgw-zone zone-b usage show --uid tester-b 2>/dev/null | python3 -c "
 import json, sys
@@ -90,10 +90,8 @@ pids+=("$victim")
 recorded() {
   psql "$STATE" -At -c "SELECT COUNT(*) FROM cache_entries WHERE cache = 'rb://$K/'" 2>/dev/null || echo 0
 }
-for _ in $(seq 1 400); do
-  [ "$(recorded)" -ge 15 ] && break
-  sleep 0.05
-done
+fifteen_recorded() { [ "$(recorded)" -ge 15 ]; }
+wait_for 30 fifteen_recorded || true
 kill -9 "$victim"; wait "$victim" 2>/dev/null || true
 pids=()
 done_before=$(recorded)
@@ -123,10 +121,8 @@ pids+=("$big")
 rows_under() {
   psql "$STATE" -At -c "SELECT COUNT(*) FROM cache_entries WHERE cache = 'rb://$N/' AND key LIKE '$1%'" 2>/dev/null || echo 0
 }
-for _ in $(seq 1 400); do
-  [ "$(rows_under a/)" -ge 20 ] && break
-  sleep 0.05
-done
+twenty_under_a() { [ "$(rows_under a/)" -ge 20 ]; }
+wait_for 30 twenty_under_a || true
 ferry cache warm "ra:$T" --prefix n/ --cache "rb:$N" --state "$STATE" --ttl 1h --json \
   > "$WORK/nested.json" 2> "$WORK/nested.err"
 nested_rc=$?
@@ -155,7 +151,7 @@ storm() {  # prefix, log
   for n in 1 2 3 4; do
     "$FERRY_BIN" --config "$CONF" cache warm "ra:$S" --prefix "$1" --cache "rb:$C" \
       --state "$STATE" --ttl 1s --json >> "$2" 2>&1 || echo '{"failed": "exit"}' >> "$2"
-    sleep 0.7
+    sleep 0.7  # kept: the storm's pace, a renewal about every TTL (1 s) with the warm's own time
   done
 }
 storm z/ "$WORK/storm1.jsonl" &
@@ -165,7 +161,11 @@ s2=$!
 wait "$s1" "$s2"
 # The storm's last renewals expire 1 s later: a few passes of serve after it find them, however
 # the storm's own timing went on a loaded machine (its renewals may have kept every entry live).
-sleep 3
+storm_entries() {
+  psql "$STATE" -At -c "SELECT COUNT(*) FROM cache_entries WHERE cache = 'rb://$C/' AND key LIKE 'z/%'" 2>/dev/null || echo -1
+}
+no_storm_entry_left() { [ "$(storm_entries)" = 0 ]; }
+wait_until 30 "serve expires every entry the storm left once it ended" no_storm_entry_left
 kill -TERM "$serve"; wait "$serve" || true
 pids=()
 expired=$(python3 -c "import json,sys; print(sum(json.loads(l)['expired'] for l in open(sys.argv[1]) if l.startswith('{')))" "$WORK/serve.out")
