@@ -64,14 +64,13 @@ check "one archive staged" [ "$(ferry ls "rb:$STG/t" | grep -c '\.fza$')" = 1 ]
 # ferry itself in the background (not a subshell), so that the signals reach it
 "$FERRY_BIN" --config "$CONF" unpack "rb:$STG/t" "rb:$D2" --state "$WORK/first.db" --json \
   --claim-ttl 3 >"$WORK/first.json" 2>"$WORK/first.err" & PA=$!
-n=0
-for _ in $(seq 1 300); do
-  n=$($CHECK count "$D2")
-  [ "$n" -ge 100 ] && break
-  sleep 0.02
-done
+hundred_written() { [ "$($CHECK count "$D2")" -ge 100 ]; }
+# looked at often: it is stopped mid-archive, long before its 3000 objects
+WAIT_EVERY=0.02 wait_for 30 hundred_written || true
 kill -STOP $PA
 STOP_AT=$(date +%s.%N)
+# Kept: what it had sent before the SIGSTOP lands at RGW meanwhile (its responses wait unread);
+# nothing outside the process says when its last request was answered
 sleep 0.5
 STOPPED_AT=$($CHECK count "$D2")
 check "the first unpacker stopped mid-archive ($STOPPED_AT of $N2 written)" \
@@ -102,16 +101,14 @@ while time.time() < deadline:
     time.sleep(0.1)
 PY
 PW=$!
-for _ in $(seq 1 100); do [ -e "$WORK/takeover.ready" ] && break; sleep 0.1; done
+wait_for 20 test -e "$WORK/takeover.ready" || true
 # The second one lists every 30 s (--follow), far longer than the ttl: an archive it found held
 # is still tried again a quarter of the ttl later. Stopped (SIGTERM) once staging is empty.
 T0=$(date +%s)
 "$FERRY_BIN" --config "$CONF" unpack "rb:$STG/t" "rb:$D2" --claim-ttl 3 --follow 30 \
   --state "$WORK/second.db" --json >"$WORK/second.json" 2>"$WORK/second.err" & PB=$!
-for _ in $(seq 1 600); do
-  left=$(ferry ls "rb:$STG/t") && [ -z "$left" ] && break
-  sleep 0.2
-done
+staging_t_empty() { local left; left=$(ferry ls "rb:$STG/t") && [ -z "$left" ]; }
+wait_for 120 staging_t_empty || true
 T1=$(date +%s)
 kill -TERM $PB
 RB=0; wait $PB || RB=$?
