@@ -32,8 +32,7 @@ EOT
 start_serve() {
   "$FERRY_BIN" --config "$CONF" serve --state "$WORK/state.db" >> "$WORK/serve.out" 2>> "$WORK/serve.err" &
   pid=$!
-  for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  return 1
+  wait_for 30 answers "$URL/healthz"
 }
 check "serve starts" start_serve
 aws_side a sns create-topic --name "ferry-$A" --attributes \
