@@ -47,7 +47,7 @@ start_proxy() {
     --kinds "$KINDS" --stats "$WORK/$name.stats" --log "$WORK/$name.log" "$@" \
     > "$WORK/$name.out" 2> "$WORK/$name.err" &
   PROXY_PIDS+=($!)
-  for _ in $(seq 100); do [ -s "$WORK/$name.out" ] && break; sleep 0.1; done
+  wait_for 30 port_file_written "$WORK/$name.out" || true
   PORT=$(head -1 "$WORK/$name.out")
   [ -n "$PORT" ] || { echo "fault proxy $name did not start: $(cat "$WORK/$name.err")"; exit 1; }
 }
