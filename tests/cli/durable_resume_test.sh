@@ -37,16 +37,14 @@ pid=$!
 parts_done() {
   python3 -c "import sqlite3,sys; print(sqlite3.connect('file:$STATE?mode=ro', uri=True, timeout=5).execute('SELECT COUNT(*) FROM part_checkpoints').fetchone()[0])" 2>/dev/null || echo 0
 }
-for _ in $(seq 1 1200); do
-  [ "$(parts_done)" -ge 12 ] && break
-  sleep 0.05
-done
+twelve_parts() { [ "$(parts_done)" -ge 12 ]; }
+wait_for 60 twelve_parts || true
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 n=$(aws_b s3api list-multipart-uploads --bucket "$B" --query 'Uploads[0].UploadId' --output text 2>/dev/null || true)
 check "upload left on RGW after SIGKILL" [ -n "$n" -a "$n" != None ]
 before=$(aws_b s3api list-parts --bucket "$B" --key big.bin --upload-id "$n" --query 'length(Parts)' --output text)
 echo "  parts on RGW after the kill: $before of 64"
-sleep 2  # usage log flushes every second
+check "RGW B's usage log caught up (after the kill)" rgw_b_usage_caught_up "$B"
 ops_before=$(put_ops)
 
 rc=0
@@ -60,7 +58,7 @@ echo "  parts resumed: $resumed"
 # sent again; every checkpointed one is adopted
 check "finished parts were adopted" [ "$resumed" -ge $((before - 8)) -a "$resumed" -ge 12 ]
 check "  and some were left to send" [ "$resumed" -lt 64 ]
-sleep 2
+check "RGW B's usage log caught up (after the rerun)" rgw_b_usage_caught_up "$B"
 ops_after=$(put_ops)
 sent=$((ops_after - ops_before))
 echo "  put_obj requests in the rerun: $sent (64 parts - $resumed resumed, + metadata copy)"
