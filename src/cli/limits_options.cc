@@ -63,8 +63,4 @@ Status ApplyLimits(const GlobalOptions& flags, const app::LimitsSettings& file) 
   return Status::Ok();
 }
 
-void LimitRequestsInFlight(int concurrency) {
-  limits::ProcessLimits().SetRequestSlots(concurrency);
-}
-
 }  // namespace ferry::cli
