@@ -63,4 +63,8 @@ Status ApplyLimits(const GlobalOptions& flags, const app::LimitsSettings& file) 
   return Status::Ok();
 }
 
+void LimitRequestsInFlight(int concurrency) {
+  limits::ProcessLimits().SetRequestSlots(concurrency);
+}
+
 }  // namespace ferry::cli
