@@ -209,7 +209,7 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
   status->add_flag("--json", status_args->json, "print as JSON");
   status->callback(
       [status_args, &ctx] { ctx.exit_code = RunReplicateStatus(*status_args, ctx); });
-  cmd->callback([cmd, status, args, &ctx] {
+  cmd->callback([status, args, &ctx] {
     if (status->parsed()) return;
     if (args->src.empty()) {
       ctx.exit_code = ReportError(Status::InvalidArgument("replicate: SRC is required"));
