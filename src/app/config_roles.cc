@@ -11,16 +11,6 @@
 namespace ferry::app {
 namespace {
 
-Status Keys(const toml::table& t, const std::string& where,
-            std::initializer_list<std::string_view> known) {
-  for (const auto& [k, v] : t) {
-    bool ok = false;
-    for (std::string_view want : known) ok = ok || k.str() == want;
-    if (!ok) return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) + "'");
-  }
-  return Status::Ok();
-}
-
 // A location key: present, well formed, and on a remote the config names.
 Status Place(const toml::table& t, const char* key, std::string& out, const std::string& where,
              const std::map<std::string, RemoteConfig>& remotes) {
@@ -71,7 +61,7 @@ Status ParseCache(const toml::array& list, const std::string& src,
     const std::string where = src + ": [[serve.cache]] #" + std::to_string(i + 1);
     const toml::table* t = list[i].as_table();
     if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
-    FERRY_RETURN_IF_ERROR(Keys(*t, where, {"cache", "state", "interval"}));
+    FERRY_RETURN_IF_ERROR(CheckKeys(*t, where, {"cache", "state", "interval"}));
     CacheRoleConfig c;
     FERRY_RETURN_IF_ERROR(Place(*t, "cache", c.cache, where, remotes));
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "state", c.state, where));
@@ -94,7 +84,7 @@ Status ParseUnpack(const toml::array& list, const std::string& src,
     const std::string where = src + ": [[serve.unpack]] #" + std::to_string(i + 1);
     const toml::table* t = list[i].as_table();
     if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
-    FERRY_RETURN_IF_ERROR(Keys(*t, where,
+    FERRY_RETURN_IF_ERROR(CheckKeys(*t, where,
                                {"staging", "destination", "region", "state", "storage_class",
                                 "preserve_lock", "interval", "claim_ttl"}));
     UnpackRoleConfig u;
