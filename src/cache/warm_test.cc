@@ -437,9 +437,11 @@ TEST(WarmTest, AFinishedCopyIsRecordedOnceTheRecordIntervalPassedOnTheClock) {
   // time goes by.
   ferry::testing::WaitFor([&] { return !env.cache.Keys().empty(); });
   EXPECT_EQ(env.cache.Keys(), (std::vector<std::string>{"k/a"}));
-  // Nothing is to happen until the interval passed on the clock: the recorder (the only one to
-  // wait on the clock here) waits, and goes on waiting when the clock moves short of it.
-  ASSERT_TRUE(env.clock.AwaitWaiters(1));
+  // Nothing is to happen until the interval passed on the clock: the recorder waits, and goes on
+  // waiting when the clock moves short of it. Two wait on the clock here: the hold's renewer
+  // (every lock_ttl / 3 = 10 s, started first) and the recorder; waiting for one alone let the
+  // test go on before the recorder's thread had begun its wait (seen under load in CI).
+  ASSERT_TRUE(env.clock.AwaitWaiters(2));
   EXPECT_FALSE(env.index->Get("k/a")->has_value());
   const uint64_t begun = env.clock.waits_begun();
   env.clock.Advance(4s);
