@@ -451,7 +451,8 @@ TEST(WarmTest, AFinishedCopyIsRecordedOnceTheRecordIntervalPassedOnTheClock) {
   env.clock.Advance(1s);  // the interval has passed: recorded while k/b is still being copied
   ferry::testing::WaitFor([&] { return env.index->Get("k/a")->has_value(); });
   EXPECT_TRUE(env.index->Get("k/a")->has_value());
-  EXPECT_GT(env.clock.waits_begun(), begun);
+  // ... and the recorder waits again (its next wait begins after it recorded: waited for).
+  EXPECT_TRUE(env.clock.AwaitWaiters(2, begun));
   EXPECT_FALSE(env.index->Get("k/b")->has_value());
   source.Open();
   warm.join();
