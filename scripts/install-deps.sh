@@ -38,7 +38,7 @@ die() { log "ERROR: $*"; exit 1; }
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config g++ libcurl4-openssl-dev libssl-dev
   libzstd-dev libsqlite3-dev libpq-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   libpugixml-dev libfmt-dev libisal-dev libboost1.74-dev libgtest-dev libgmock-dev libmicrohttpd-dev
-  libhowardhinnant-date-dev curl python3)
+  libhowardhinnant-date-dev zlib1g-dev curl python3)
 # curl: rgw-start.sh polls the S3 ports with it; openssl: it makes gateway A's TLS certificate
 RGW_PKGS=(radosgw ceph-mon ceph-osd ceph-common curl openssl)
 PG_PKGS=(postgresql)
