@@ -54,7 +54,9 @@ Status Planner::Finish(const FolderProbe& folder_below) {
 
 Status Planner::DestinationOnly(const storage::ObjectInfo& dst) {
   FERRY_RETURN_IF_ERROR(Advance(dst.key));
-  if (!delete_extra_ || !filter_.Matches(dst)) return Status::Ok();
+  if (!filter_.Matches(dst)) return Status::Ok();
+  ++destination_in_scope_;
+  if (!delete_extra_) return Status::Ok();
   // Under a source folder that could not be listed: its keys are unknown, not absent.
   if (!unreadable_folder_.empty() && dst.key.starts_with(unreadable_folder_)) {
     return Status::Ok();

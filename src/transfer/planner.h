@@ -62,6 +62,7 @@ class Planner : public plan::ListingVisitor {
   Status SourceOnly(const storage::ObjectInfo& src) override { return Handle(&src, nullptr); }
   Status DestinationOnly(const storage::ObjectInfo& dst) override;
   Status Both(const storage::ObjectInfo& src, const storage::ObjectInfo& dst) override {
+    if (filter_.Matches(dst)) ++destination_in_scope_;
     return Handle(&src, &dst);
   }
   // Hands on the copies held back (see above). Call once, after the merge returned OK.
@@ -75,6 +76,9 @@ class Planner : public plan::ListingVisitor {
   Status Finish(const FolderProbe& folder_below = nullptr);
   // True while a copy is held back: the keys planned so far are not all in the sink yet.
   bool holding() const { return !held_.empty(); }
+  // The destination objects visited so far that pass the filter (on both sides or destination
+  // only, to be deleted or not): the scope of --max-delete P% (plan/delete_limit.h).
+  uint64_t destination_in_scope() const { return destination_in_scope_; }
 
  private:
   struct Held {
@@ -100,6 +104,7 @@ class Planner : public plan::ListingVisitor {
   std::vector<Held> held_;                  // ascending keys, each a prefix region not passed
   std::vector<std::string> deleted_files_;  // "d/" of deleted destination keys d, not passed
   std::string unreadable_folder_;           // "a/": keep its destination keys ("" = none)
+  uint64_t destination_in_scope_ = 0;
 };
 
 }  // namespace ferry::transfer

@@ -135,6 +135,12 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   if (result.status.ok() && spool.count() > 0) {
     if (stats.failures() > 0 || stop.stop_requested()) {
       result.deletes_skipped = true;
+    } else if (options.max_delete.Exceeded(spool.count(), planner.destination_in_scope())) {
+      // Decided on the whole plan before the first delete: nothing is ever half deleted.
+      result.delete_limit_tripped = true;
+      result.status = Status::FailedPrecondition(
+          plan::DeleteLimitRefusal(options.max_delete, spool.count(),
+                                   planner.destination_in_scope(), options.transfer.dry_run));
     } else {
       result.status = spool.Replay(1000, [&](std::vector<std::string> keys) {
         if (options.transfer.dry_run) return ReportDeletes(std::move(keys), stats);

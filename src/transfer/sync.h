@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "plan/decide.h"
+#include "plan/delete_limit.h"
 #include "plan/filter.h"
 #include "storage/backend.h"
 #include "transfer/engine.h"
@@ -28,6 +29,9 @@ struct SyncOptions {
   // executor it is given.
   ExecutorOptions executor;
   bool delete_extra = false;  // sync --delete
+  // --max-delete: checked on the spool's count before the first delete; past it no delete is
+  // made (nor reported, in a dry run) and the result says why (delete_limit_tripped).
+  plan::DeleteLimit max_delete;
   bool progress = false;      // live progress line on stderr
   std::string src_prefix;     // sub-prefix of the source backend to list ("" = all)
   // Times the run (SyncResult::seconds, the progress line). Null: SystemClock::Default().
@@ -40,6 +44,9 @@ struct SyncResult {
   double seconds = 0;
   uint64_t peak_buffer_bytes = 0;  // the executor's peak so far
   bool deletes_skipped = false;  // deletes were due but skipped because something failed
+  // The deletes planned were past --max-delete: none was made, and `status` is the one
+  // kFailedPrecondition line that says so (plan::DeleteLimitRefusal).
+  bool delete_limit_tripped = false;
 };
 
 // Runs the sync as one session on `executor` (which must outlive the call): there is no run
