@@ -34,6 +34,14 @@
 
 namespace ferry::lists {
 
+// Keys one at a time, in some order (what lists/sorted_keys.h sorts).
+class KeyStream {
+ public:
+  virtual ~KeyStream() = default;
+  // The next key, or nullopt at the end. Errors are final.
+  virtual Result<std::optional<std::string>> Next() = 0;
+};
+
 enum class ListFormat { kPlain, kCsv };
 
 // "plain" or "csv"; anything else is kInvalidArgument naming the flag's choices.
@@ -52,13 +60,13 @@ struct KeyListOptions {
   LineSource::Options lines;
 };
 
-class KeyListReader {
+class KeyListReader : public KeyStream {
  public:
   KeyListReader(std::unique_ptr<ByteSource> bytes, KeyListOptions options);
 
   // The next key (relative to the prefix), or nullopt at the end of the list. After an error
   // Next keeps returning it.
-  Result<std::optional<std::string>> Next();
+  Result<std::optional<std::string>> Next() override;
   // The list's name (for messages) and the number of the line of the last key returned.
   const std::string& name() const { return lines_.name(); }
   uint64_t line_number() const { return lines_.line_number(); }
