@@ -15,7 +15,7 @@ for i in $(seq 1 30); do echo "object $i" > "$WORK/src/o$i"; done
 ferry cp "$WORK/src" "ra:$A" --no-progress >/dev/null 2>&1
 aws_b() {
   AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
+    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
 }
 cat > "$WORK/deny.json" <<JSON
 {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject",

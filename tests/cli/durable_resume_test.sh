@@ -14,7 +14,7 @@ SUM=$(sha256sum < "$WORK/up/big.bin" | cut -d' ' -f1)
 rm -rf "$WORK/up"
 aws_b() {
   AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
+    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
 }
 # put_obj operations RGW counted for bucket B (upload parts included)
 put_ops() {

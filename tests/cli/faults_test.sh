@@ -199,7 +199,7 @@ run_faulted() {
 aws_a() {
   AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET \
     AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} AWS_EC2_METADATA_DISABLED=true \
-    AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
+    AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
 }
 # same_lines FILE1 FILE2: equal, or prints how many lines differ and the first few.
 same_lines() {

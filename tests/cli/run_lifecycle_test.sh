@@ -8,7 +8,7 @@
 source "$(dirname "$0")/testlib.bash"
 aws_a() {
   AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
+    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
 }
 # deny_puts BUCKET PREFIX: the bucket refuses PutObject under PREFIX
 deny_puts() {

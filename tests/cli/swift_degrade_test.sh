@@ -16,7 +16,7 @@ secret_access_key_env = "SW_SECRET"
 TOML
 aws_a() {
   AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
+    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
 }
 json() { python3 -c "import json,sys; d=json.load(open('$WORK/out')); print(d$1)"; }
 export FERRY_STATE_DIR=$WORK/state

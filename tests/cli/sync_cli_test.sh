@@ -46,7 +46,7 @@ check "  one object" [ "$(json "['objects_copied']")" = "1" ]
 # another tool's unfinished upload is never touched, however old
 aws_b() {
   AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
+    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
 }
 check "leave an upload unfinished" aws_b s3api create-multipart-upload --bucket "$B" --key orphan
 # Kept: the upload's age is what is tested: older than --abort-uploads-after 1s, it would be

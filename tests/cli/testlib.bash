@@ -20,6 +20,17 @@ if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; t
   ln -s /usr/bin/python3 "$WORK/bin/python3"
   export PATH="$WORK/bin:$PATH"
 fi
+# $AWS_CLI: the AWS CLI the scripts check ferry's work with. A call costs a second of CPU in
+# Python's imports; tests/tools/aws_zygote.py makes them once per script and forks a warm process
+# per call (a third of the CPU: the same awscli code), through tests/tools/aws_client.py. Until it
+# answers, or without it (FERRY_TEST_AWS_ZYGOTE=0), a call is /usr/bin/aws itself.
+AWS_CLI=/usr/bin/aws
+if [ -x /usr/bin/aws ] && [ "${FERRY_TEST_AWS_ZYGOTE:-1}" = 1 ]; then
+  export FERRY_AWS_ZYGOTE=$WORK/aws.sock
+  /usr/bin/python3 "$FERRY_TEST_TOOLS/aws_zygote.py" "$FERRY_AWS_ZYGOTE" > /dev/null 2> "$WORK/aws-zygote.err" &
+  AWS_ZYGOTE_PID=$!
+  AWS_CLI=$FERRY_TEST_TOOLS/aws_client.py
+fi
 export RA_KEY=$FERRY_TEST_S3_ACCESS_KEY RA_SECRET=$FERRY_TEST_S3_SECRET_KEY
 export RB_KEY=$FERRY_TEST_S3_ACCESS_KEY_B RB_SECRET=$FERRY_TEST_S3_SECRET_KEY_B
 CONF=$WORK/ferry.toml
@@ -61,6 +72,10 @@ cleanup() {
     ferry sync "$WORK/empty" "$loc" --delete --no-progress >/dev/null 2>&1 || true
     ferry rb "$loc" >/dev/null 2>&1 || true
   done
+  if [ -n "${AWS_ZYGOTE_PID:-}" ]; then  # waited for: its calls' CPU counts to this script
+    kill -TERM "$AWS_ZYGOTE_PID" 2>/dev/null || true
+    wait "$AWS_ZYGOTE_PID" 2>/dev/null || true
+  fi
   [ "${FERRY_TEST_KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"  # FERRY_TEST_KEEP_WORK=1: kept, to look into
 }
 trap cleanup EXIT
@@ -69,10 +84,10 @@ aws_side() {  # aws_side a|b ARGS...: the AWS CLI on gateway A or B
   local side=$1; shift
   if [ "$side" = a ]; then
     AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
+      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
   else
     AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
-      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
+      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
   fi
 }
 # drop_versions ra|rb BUCKET [--bucket]: every version and delete marker of BUCKET deleted one
