@@ -100,15 +100,19 @@ drop_versions() {
 }
 # The scripts wait on a condition with a bound, never on a fixed sleep: a loaded CI machine gets
 # the whole bound, an idle one goes on as soon as the condition holds.
-# wait_for SECONDS CMD...: true once CMD succeeds (CMD is run again every 0.1 s, or every
-# $WAIT_EVERY s for a CMD that costs processes), false when SECONDS passed first (CMD is always
-# tried at least once). CMD runs in this shell: it may set variables.
+# wait_for SECONDS CMD...: true once CMD succeeds, false when SECONDS passed first (CMD is always
+# tried at least once). CMD runs again every 0.1 s for a second, every 0.2 s for two more, then
+# every 0.5 s (a check is often an AWS CLI or ferry call: a long wait polled at 10 a second would
+# take a core from the others); every $WAIT_EVERY s when that is set. CMD runs in this shell: it
+# may set variables.
 wait_for() {
-  local deadline=$((SECONDS + $1)) every=${WAIT_EVERY:-0.1}; shift
+  local deadline=$((SECONDS + $1)) every=${WAIT_EVERY:-0.1} polls=0; shift
   while true; do
     "$@" && return 0
     [ $SECONDS -lt "$deadline" ] || return 1
     sleep "$every"
+    polls=$((polls + 1))
+    [ -n "${WAIT_EVERY:-}" ] || case $polls in 10) every=0.2 ;; 20) every=0.5 ;; esac
   done
 }
 check() { # description, then a command that must succeed
