@@ -62,6 +62,7 @@ void RegisterServe(CLI::App& app, Context& ctx);     // serve (commands/serve.cc
 void RegisterCatalog(CLI::App& app, Context& ctx);   // catalog ls|export|rebuild (catalog.cc)
 void RegisterEvents(CLI::App& app, Context& ctx);    // events setup|show|remove (events.cc)
 void RegisterVerify(CLI::App& app, Context& ctx);
+void RegisterInventory(CLI::App& app, Context& ctx); // inventory ls (commands/inventory.cc)
 void RegisterConfig(CLI::App& app, Context& ctx);    // config check (commands/config.cc)    // verify (commands/verify.cc)
 
 // Prints "ferry: error: ..." and returns the exit code for `status`.

@@ -185,6 +185,7 @@ void RegisterCommands(CLI::App& app, ferry::cli::Context& ctx) {
   ferry::cli::RegisterEvents(app, ctx);
   ferry::cli::RegisterVerify(app, ctx);
   ferry::cli::RegisterConfig(app, ctx);
+  ferry::cli::RegisterInventory(app, ctx);
 }
 
 // `ferry help [COMMAND]`: the same text as `ferry [COMMAND] --help`
