@@ -3,7 +3,8 @@
 # One gtest executable registered with CTest under the given labels. With TEST_PREFIX, each
 # test's CTest name starts with it ("events.BodyTest.X"), so `ctest -R events` selects a module.
 # RUN_SERIAL: each of its tests runs with no other test beside it (ctest -j), for tests that
-# restart or cut off a server the others use.
+# restart or cut off a server the others use. With FERRY_TEST_BY_SUITE (the sanitizer builds,
+# cmake/BuildSpeed.cmake) a CTest test is a gtest suite ("events.BodyTest"), not a test case.
 include(GoogleTest)
 
 # ferry_test_code(target...): the targets hold test code only (gtest files, fixtures, suites); they
@@ -51,7 +52,34 @@ function(ferry_add_test)
   if(T_RUN_SERIAL)
     set(serial TRUE)
   endif()
-  gtest_discover_tests(${T_NAME} TEST_PREFIX "${T_TEST_PREFIX}"
-                       PROPERTIES LABELS "${T_LABELS}" RUN_SERIAL ${serial}
-                       DISCOVERY_TIMEOUT 30)
+  if(FERRY_TEST_BY_SUITE)
+    ferry_register_suites(${T_NAME} "${T_TEST_PREFIX}" "${T_LABELS}" ${serial})
+  else()
+    gtest_discover_tests(${T_NAME} TEST_PREFIX "${T_TEST_PREFIX}"
+                         PROPERTIES LABELS "${T_LABELS}" RUN_SERIAL ${serial}
+                         DISCOVERY_TIMEOUT 30)
+  endif()
+endfunction()
+
+# ferry_register_suites(target prefix labels serial): FERRY_TEST_BY_SUITE's registration, a CTest
+# test per gtest suite (cmake/FerryTestSuites.cmake, run after each build of the target). An
+# executable not built (a build of some targets only) is one failing test, <target>_NOT_BUILT,
+# as gtest_discover_tests names it.
+function(ferry_register_suites target prefix labels serial)
+  set(dir ${CMAKE_CURRENT_BINARY_DIR})
+  set(suites_file ${dir}/${target}_suites.cmake)
+  add_custom_command(
+    TARGET ${target} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -D EXE=$<TARGET_FILE:${target}> -D OUT=${suites_file}
+            -D "LABELS=${labels}" -D SERIAL=${serial} -D "PREFIX=${prefix}"
+            -P ${CMAKE_SOURCE_DIR}/cmake/FerryTestSuites.cmake
+    VERBATIM)
+  set(include_file ${dir}/${target}_include.cmake)
+  file(WRITE ${include_file}
+       "if(EXISTS [==[${suites_file}]==])\n"
+       "  include([==[${suites_file}]==])\n"
+       "else()\n"
+       "  add_test([=[${target}_NOT_BUILT]=] [=[${target}_NOT_BUILT]=])\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${include_file})
 endfunction()

@@ -29,13 +29,16 @@ san_job=""
 # stay close to the source. Line tables only (-DFERRY_DEBUG_INFO=lines: clang's
 # -gline-tables-only, all a report's stack needs). Each library compiled as unity batches
 # (FERRY_LIB_UNITY) and the test targets sharing one precompiled header (FERRY_TEST_PCH), linked
-# by lld (FERRY_LINKER=lld): cmake/BuildSpeed.cmake has what each saves.
+# by lld (FERRY_LINKER=lld); CTest runs a gtest suite per process, not a test case
+# (FERRY_TEST_BY_SUITE: a sanitized process's start and leak check cost 0.2 CPU-s):
+# cmake/BuildSpeed.cmake has what each saves.
 san_configure() {
   local dir=$1 flags="-O1 -g -DNDEBUG"; shift
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$flags" \
     -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DFERRY_WERROR=ON \
-    -DFERRY_DEBUG_INFO=lines -DFERRY_LINKER=lld -DFERRY_LIB_UNITY=ON -DFERRY_TEST_PCH=ON "$@"
+    -DFERRY_DEBUG_INFO=lines -DFERRY_LINKER=lld -DFERRY_LIB_UNITY=ON -DFERRY_TEST_PCH=ON \
+    -DFERRY_TEST_BY_SUITE=ON "$@"
 }
 
 # san_build_start: the two builds, one after the other, in one background job: build-asan first
