@@ -17,7 +17,7 @@ struct InventoryRoot {
   std::string path;
 };
 
-Result<InventoryRoot> RootOf(const Location& loc) {
+Result<InventoryRoot> InventoryRootOf(const Location& loc) {
   InventoryRoot r{loc, ""};
   if (loc.is_s3()) {
     r.path = loc.prefix;
@@ -39,7 +39,7 @@ Result<InventoryRoot> RootOf(const Location& loc) {
 Result<OpenedInventory> OpenInventory(Wiring& wiring, std::string_view location_text,
                                       inventory::RowsOptions options, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(Location loc, ParseLocation(location_text));
-  FERRY_ASSIGN_OR_RETURN(InventoryRoot root, RootOf(loc));
+  FERRY_ASSIGN_OR_RETURN(InventoryRoot root, InventoryRootOf(loc));
   OpenedInventory opened;
   FERRY_ASSIGN_OR_RETURN(opened.store, wiring.OpenBackend(root.root, false));
   FERRY_RETURN_IF_ERROR(opened.store->Check(stop));

@@ -101,11 +101,12 @@ bool HasColumn(const std::vector<Field>& columns, Field f) {
 }  // namespace
 
 Status SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
-  fields.clear();
+  size_t count = 0;  // fields filled; the vector's strings beyond are reused, then dropped
   size_t i = 0;
   for (;;) {
-    fields.emplace_back();
-    std::string& field = fields.back();
+    if (count == fields.size()) fields.emplace_back();
+    std::string& field = fields[count++];
+    field.clear();
     if (i < line.size() && line[i] == '"') {
       FERRY_RETURN_IF_ERROR(ReadQuotedField(line, i, field));
       if (i < line.size() && line[i] != ',') {
@@ -121,7 +122,10 @@ Status SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
       field.assign(raw);
       i += raw.size();
     }
-    if (i >= line.size()) return Status::Ok();
+    if (i >= line.size()) {
+      fields.resize(count);
+      return Status::Ok();
+    }
     ++i;  // the comma
   }
 }

@@ -26,7 +26,8 @@
 namespace ferry::inventory {
 
 // Splits `line` into its fields (quotes removed, doubled quotes made single), into `fields`
-// (cleared first; its strings' capacity is reused from row to row).
+// (resized to the field count; its strings' capacity is reused from row to row). On an error
+// `fields` holds what was read so far.
 Status SplitCsvLine(std::string_view line, std::vector<std::string>& fields);
 
 // The key a URL-encoded inventory key names ('+' is a space, %XX a byte).

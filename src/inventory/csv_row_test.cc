@@ -19,6 +19,12 @@ TEST(CsvRowTest, SplitsQuotedAndPlainFields) {
   EXPECT_EQ(Split(R"("say ""hi""","x,y")"), (V{"say \"hi\"", "x,y"}));
   EXPECT_EQ(Split(""), (V{""}));
   EXPECT_EQ(Split("a,"), (V{"a", ""}));
+  // The vector of the previous row is reused: no field of it is left behind.
+  std::vector<std::string> reused = {"x", "y", "z", "w"};
+  ASSERT_TRUE(SplitCsvLine(R"("a","b")", reused).ok());
+  EXPECT_EQ(reused, (V{"a", "b"}));
+  ASSERT_TRUE(SplitCsvLine("c,d,e", reused).ok());
+  EXPECT_EQ(reused, (V{"c", "d", "e"}));
 }
 
 TEST(CsvRowTest, RefusesBrokenQuoting) {

@@ -89,6 +89,14 @@ text = json.dumps(m, indent=2).encode()
 open(run + '/manifest.json', 'wb').write(text)
 open(run + '/manifest.checksum', 'w').write(hashlib.md5(text).hexdigest() + '\n')
 PY
+# a versioned report (VersionId, IsLatest, IsDeleteMarker): two versions and a delete marker
+cat > "$WORK/versions.json" <<'JSON'
+{"key": "v key", "size": 4, "etag": "0123456789abcdef0123456789abcdef", "mtime_ns": 1795815125000000000, "storage_class": "", "version_id": "v2", "is_latest": true}
+{"key": "v key", "size": 3, "etag": "fedcba9876543210fedcba9876543210", "mtime_ns": 1795815000000000000, "storage_class": "", "version_id": "v1", "is_latest": false}
+{"key": "gone+x", "size": 0, "etag": "", "mtime_ns": 1795815125000000000, "storage_class": "", "version_id": "v9", "is_latest": true, "delete_marker": true}
+JSON
+python3 "$MAKE_INVENTORY" --source-bucket "$SRC" --out "$WORK/inv" --config-id versions \
+  --ferry-ls-json "$WORK/versions.json" --versions > /dev/null
 check "inventories uploaded" ferry sync "$WORK/inv" "ra:$INV" --no-progress --no-state 2>/dev/null
 
 # The good inventory, by its configuration's prefix (the newest run) and by its manifest.
@@ -120,6 +128,14 @@ check "an older run named by its manifest is read as it is" \
   bash -c "'$FERRY_BIN' --config '$CONF' inventory ls 'ra:$INV/inventories/$SRC/good/2026-11-20T00-00Z/manifest.json' 2>/dev/null | wc -l | grep -qx 3"
 check "the local copy reads the same" \
   diff <(ferry inventory ls "$CONFIG_DIR/good" 2>/dev/null | sort) "$WORK/ls.txt"
+
+cat > "$WORK/versions.want" <<'TXT'
+           4 2026-11-27T21:32:05Z 0123456789abcdef0123456789abcdef v2 L- v key
+           3 2026-11-27T21:30:00Z fedcba9876543210fedcba9876543210 v1 -- v key
+           0 2026-11-27T21:32:05Z - v9 LD gone+x
+TXT
+check "a versioned report: versions, latest and delete marker shown before the key" \
+  diff <(ferry inventory ls "ra:$INV/inventories/$SRC/versions" 2>/dev/null) "$WORK/versions.want"
 
 # Damaged inventories: one line, non-zero, no row of the damaged file.
 check "a data file whose MD5 differs: exit 1" \
