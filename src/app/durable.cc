@@ -1,5 +1,6 @@
 #include "app/durable.h"
 #include "app/kinds.h"
+#include "jobs/delete_guard.h"
 #include "base/clock.h"
 #include "obs/log.h"
 #include "transport/run_archives.h"
@@ -106,6 +107,7 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
     if (differs) out.emplace_back(flag);
   };
   add(run.delete_extra != now.delete_extra, "--delete");
+  add(run.max_delete.Text() != now.max_delete.Text(), "--max-delete");
   add(run.filter.include != now.filter.include, "--include");
   add(run.filter.exclude != now.filter.exclude, "--exclude");
   add(run.filter.min_size != now.filter.min_size, "--min-size");
@@ -188,6 +190,7 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
     if (!value.empty()) out += " " + ShellWord(value);
   };
   if (o.delete_extra) flag("--delete");
+  if (o.max_delete.enabled()) flag("--max-delete", o.max_delete.Text());
   for (const auto& g : o.filter.include) flag("--include", g);
   for (const auto& g : o.filter.exclude) flag("--exclude", g);
   if (o.filter.min_size) flag("--min-size", SizeText(*o.filter.min_size));
@@ -413,6 +416,9 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     FERRY_RETURN_IF_ERROR(worker.Run(stop, &result.progress));
   }
   FERRY_ASSIGN_OR_RETURN(result.counts, store.CountJobs(result.run));
+  if (auto why = jobs::StoppedByDeleteGuard(request.options, result.counts)) {
+    result.deletes_refused = *why;
+  }
   result.seconds = std::chrono::duration<double>(clock.MonoNow() - start).count();
   return result;
 }

@@ -40,6 +40,9 @@ struct DurableRunResult {
   jobs::RunProgress progress = jobs::RunProgress::kWorking;
   jobs::RunCounts counts;
   double seconds = 0;
+  // The run stopped before its deletes, past its --max-delete (jobs/delete_guard.h): the one
+  // line why (nothing was deleted). "" otherwise.
+  std::string deletes_refused;
 };
 
 // Finds the unfinished run of (source, destination) or creates one with its first scan job,

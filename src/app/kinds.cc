@@ -46,6 +46,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(ScanHandler()));
     Must(r.Register(jobs::MakeTransferHandler()));
     Must(r.Register(jobs::MakeDeleteHandler()));
+    Must(r.Register(jobs::MakeDeleteScopeHandler()));
     const auto keeper = backup::MakeCatalogKeeper();
     Must(r.Register(transport::MakePackHandler(keeper)));
     Must(r.Register(UnpackHandler()));

@@ -9,9 +9,10 @@ namespace {
 TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
-            (std::vector<std::string>{"cache-warm", "delete", "pack", "replicate-event",
-                                      "replicate-keys", "replicate-pack", "replicate-scan",
-                                      "restore", "scan", "transfer", "unpack"}));
+            (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "pack",
+                                      "replicate-event", "replicate-keys", "replicate-pack",
+                                      "replicate-scan", "restore", "scan", "transfer",
+                                      "unpack"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
                            "replicate-keys", "replicate-pack", "restore", "cache-warm"}) {

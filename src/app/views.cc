@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "jobs/delete_guard.h"
 #include "jobs/payload.h"
 
 namespace ferry::app {
@@ -44,6 +45,13 @@ RunView MakeRunView(const jobs::Run& run, const jobs::RunCounts& counts,
   v.progress = jobs::ProgressOf(counts, kinds);
   if (counts.state != jobs::RunState::kRunning) {
     v.state = std::string(jobs::RunStateName(counts.state));
+    // Stopped by --max-delete before deleting: say so, with the counts and the way on.
+    if (auto options = jobs::DecodeRunOptions(run.spec.options); options.ok()) {
+      if (auto why = jobs::StoppedByDeleteGuard(*options, counts)) {
+        v.state += " (stopped by --max-delete: " + *why + ")";
+        v.deletes_refused = *why;
+      }
+    }
     return v;
   }
   const uint64_t leased = counts.jobs[static_cast<size_t>(jobs::JobState::kLeased)];
@@ -109,6 +117,7 @@ nlohmann::json RunJson(const RunView& v) {
                       {"objects_total", v.progress.objects_total},
                       {"bytes_done", v.progress.bytes_done},
                       {"bytes_total", v.progress.bytes_total}};
+  if (!v.deletes_refused.empty()) j["deletes_refused"] = v.deletes_refused;
   if (v.run.spec.continuous) {
     j["rescan_interval_ms"] = v.run.spec.rescan_interval.count();
     if (v.idle) j["next_due"] = When(v.counts.next_due);

@@ -21,8 +21,11 @@ struct RunView {
   jobs::RunCounts counts;
   jobs::Progress progress;  // over the kinds whose handler counts toward progress
   // "running (phase 0: scan, transfer)", "continuous, idle until 2026-…Z",
-  // "continuous, running (phase 1: delete)", "done", "failed".
+  // "continuous, running (phase 1: delete)", "done", "failed", "failed (stopped by
+  // --max-delete: ...)".
   std::string state;
+  // A run the --max-delete guard stopped (jobs/delete_guard.h): why, in one line; "" otherwise.
+  std::string deletes_refused;
   bool idle = false;  // a continuous run waiting for its next round
 };
 

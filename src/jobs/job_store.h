@@ -50,6 +50,10 @@ using JobId = int64_t;
 inline constexpr char kScanKind[] = "scan";          // list a key range of both sides, plan it
 inline constexpr char kTransferKind[] = "transfer";  // copy a batch of objects
 inline constexpr char kDeleteKind[] = "delete";      // delete destination-only keys
+// Parked beside the deletes of a run with `--max-delete P%`: its `objects` are the destination
+// objects in scope of one scan chunk (the percentage's base, plan/delete_limit.h); it does
+// nothing when run.
+inline constexpr char kDeleteScopeKind[] = "delete-scope";
 
 enum class JobState { kQueued, kLeased, kDone, kDead };
 // kRunning: in progress (Run::phase says which phase has been reached); kDone and kFailed

@@ -70,6 +70,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
                       {"content_type", o.overrides.content_type},
                       {"replace", o.overrides.replace}};
   }
+  if (o.max_delete.enabled()) j["max_delete"] = o.max_delete.Text();
   if (o.restore.enabled()) {
     j["restore"] = {{"days", o.restore.days},
                     {"tier", o.restore.tier},
@@ -136,6 +137,11 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
       o.acl.grant_read_acp = a.at("read_acp").get<std::string>();
       o.acl.grant_write_acp = a.at("write_acp").get<std::string>();
       o.acl.grant_full_control = a.at("full_control").get<std::string>();
+    }
+    if (j.contains("max_delete")) {
+      auto limit = plan::ParseDeleteLimit(j["max_delete"].get<std::string>());
+      if (!limit.ok()) return Status::DataLoss("run options: max_delete " + limit.status().message());
+      o.max_delete = *limit;
     }
     if (j.contains("restore")) {
       const json& r = j["restore"];

@@ -29,6 +29,7 @@
 
 #include "base/status.h"
 #include "jobs/key_range.h"
+#include "plan/delete_limit.h"
 #include "plan/filter.h"
 #include "transfer/engine.h"
 
@@ -78,6 +79,9 @@ struct RunOptions {
   transfer::MetadataOverrides overrides{};
   // --restore-archived and its flags (transfer::RestoreOptions; clock not recorded).
   transfer::RestoreOptions restore{};
+  // --max-delete: checked by Worker::AdvanceRun before it unparks the deletes, so that any
+  // worker that moves the run on applies it (jobs/delete_guard.h).
+  plan::DeleteLimit max_delete{};
 };
 
 std::string EncodeRunOptions(const RunOptions& options);

@@ -1,9 +1,12 @@
 // Opening a run on a worker, and moving runs between phases.
+#include <algorithm>
 #include <map>
 
+#include "jobs/delete_guard.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/run_hook.h"
 #include "jobs/worker_internal.h"
+#include "obs/log.h"
 
 namespace ferry::jobs {
 
@@ -58,6 +61,26 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   return ctx;
 }
 
+namespace {
+
+// Whether the deletes of `run` may be unparked now: its --max-delete (RunOptions) against the
+// deletes its scans planned. Past it the run fails with its deletes parked and this says so,
+// whichever worker or command moves the run on. Counts are final here: every scan is done.
+Result<bool> DeletesWithinLimit(JobStore& store, RunId run, const RunCounts& counts) {
+  FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
+  // Options this ferry cannot read carry no limit it knows of (its scans could not have run:
+  // OpenRunContext decodes them the same way).
+  auto options = DecodeRunOptions(r.spec.options);
+  if (!options.ok()) return true;
+  const std::optional<std::string> why = DeleteGuardRefusal(*options, counts);
+  if (!why) return true;
+  FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
+  obs::Log(obs::Level::kWarn, "run " + std::to_string(run) + " stopped before its deletes: " + *why);
+  return false;
+}
+
+}  // namespace
+
 Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindRegistry* kinds,
                                        Clock& clock) {
   const KindRegistry& registry = kinds != nullptr ? *kinds : KindRegistry::Builtin();
@@ -88,6 +111,11 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
   for (const auto& [phase, p] : phases) {
     if (p.active > 0) {
       if (phase > c.phase) {  // unpark first: a crash in between is harmless
+        // The --max-delete guard, on the plan's count, before a single delete can run.
+        if (std::find(p.kinds.begin(), p.kinds.end(), kDeleteKind) != p.kinds.end()) {
+          FERRY_ASSIGN_OR_RETURN(bool within, DeletesWithinLimit(store, run, c));
+          if (!within) return RunProgress::kBlocked;
+        }
         for (const std::string& kind : p.kinds) {
           FERRY_RETURN_IF_ERROR(store.Unpark(run, kind).status());
         }

@@ -198,6 +198,7 @@ class JobSink : public transfer::PlanSink {
     batch_bytes_ = 0;
   }
   void FlushDeletes() {
+    FlushScope();
     if (deletes_.empty()) return;
     // One job per region the plan names (a compressed run packed for several regions writes
     // each region's destination through that region's unpack worker, which deletes there too).
@@ -205,6 +206,15 @@ class JobSink : public transfer::PlanSink {
       Emit(kDeleteKind, EncodeDelete(deletes_), deletes_.size(), 0, kParked, region);
     }
     deletes_.clear();
+  }
+  // A run with --max-delete P% counts the destination objects in scope that `planner` visits:
+  // each flush parks their count since the last one as a delete-scope job per delete region
+  // (so that a percentage compares like with like), with the jobs of the same keys.
+  void CountScopeOf(const transfer::Planner& planner) {
+    if (ctx_.options.delete_extra &&
+        ctx_.options.max_delete.kind == plan::DeleteLimit::Kind::kPercent) {
+      scope_of_ = &planner;
+    }
   }
 
  private:
@@ -222,6 +232,16 @@ class JobSink : public transfer::PlanSink {
     out_.push_back(std::move(spec));
   }
 
+  void FlushScope() {
+    if (scope_of_ == nullptr) return;
+    const uint64_t seen = scope_of_->destination_in_scope();
+    if (seen == scope_flushed_) return;
+    for (const std::string& region : delete_regions_) {
+      Emit(kDeleteScopeKind, "{}", seen - scope_flushed_, 0, kParked, region);
+    }
+    scope_flushed_ = seen;
+  }
+
   const RunContext& ctx_;
   const WorkerOptions& options_;
   ChunkPlan* const plan_;  // nullptr: transfer jobs
@@ -229,6 +249,8 @@ class JobSink : public transfer::PlanSink {
   std::vector<transfer::CopyRequest> batch_;
   uint64_t batch_bytes_ = 0;
   std::vector<std::string> deletes_;
+  const transfer::Planner* scope_of_ = nullptr;  // CountScopeOf
+  uint64_t scope_flushed_ = 0;
   const std::vector<std::string> delete_regions_ =
       plan_ != nullptr ? plan_->DeleteRegions() : std::vector<std::string>{std::string()};
 };
@@ -323,6 +345,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
   JobSink sink(ctx, options, chunk_plan.get(), more);
   transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,
                             ctx.dst->features().folder_markers, stats, sink);
+  sink.CountScopeOf(planner);
   // Hands the jobs found so far on once there are enough of them; `key` was just planned.
   auto visited = [&](const std::string& key) -> Status {
     if (options.scan_hand_off_jobs == 0 || more.size() < options.scan_hand_off_jobs ||

@@ -7,11 +7,15 @@
 namespace ferry::plan {
 namespace {
 
-// A percentage as the user wrote it, without trailing zeros: 10 -> "10", 2.5 -> "2.5".
+// A percentage without an exponent or trailing zeros: 10 -> "10", 2.5 -> "2.5" (what
+// ParseDeleteLimit reads back: a run's stored limit round-trips).
 std::string PercentText(double p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", p);
-  return buf;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9f", p);
+  std::string out = buf;
+  while (out.ends_with('0')) out.pop_back();
+  if (out.ends_with('.')) out.pop_back();
+  return out;
 }
 
 }  // namespace

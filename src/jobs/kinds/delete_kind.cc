@@ -27,10 +27,26 @@ class DeleteHandler : public JobHandler {
   }
 };
 
+// "delete-scope": the destination objects in scope of one scan chunk, counted in the job's
+// `objects` for `--max-delete P%` (Worker::AdvanceRun reads their sum before it unparks the
+// deletes). Parked with the deletes of its region, so that whoever serves those finishes it.
+class DeleteScopeHandler : public JobHandler {
+ public:
+  std::string_view name() const override { return kDeleteScopeKind; }
+  int phase() const override { return 1; }
+  bool counts_progress() const override { return false; }
+  bool uses_lister_slot() const override { return false; }
+  JobResult Run(JobContext&) const override { return JobResult{}; }
+};
+
 }  // namespace
 
 std::shared_ptr<const JobHandler> MakeDeleteHandler() {
   return std::make_shared<DeleteHandler>();
+}
+
+std::shared_ptr<const JobHandler> MakeDeleteScopeHandler() {
+  return std::make_shared<DeleteScopeHandler>();
 }
 
 }  // namespace ferry::jobs

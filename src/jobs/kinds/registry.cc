@@ -7,7 +7,8 @@ namespace ferry::jobs {
 const KindRegistry& KindRegistry::Builtin() {
   static const KindRegistry builtin = [] {
     KindRegistry r;
-    for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler()}) {
+    for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
+                         MakeDeleteScopeHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }

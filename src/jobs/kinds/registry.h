@@ -71,5 +71,7 @@ Progress ProgressOf(const RunCounts& counts, const KindRegistry& kinds);
 std::shared_ptr<const JobHandler> MakeScanHandler();
 std::shared_ptr<const JobHandler> MakeTransferHandler();
 std::shared_ptr<const JobHandler> MakeDeleteHandler();
+// "delete-scope" (delete_kind.cc): phase 1 beside the deletes, a count and nothing to do.
+std::shared_ptr<const JobHandler> MakeDeleteScopeHandler();
 
 }  // namespace ferry::jobs
