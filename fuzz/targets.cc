@@ -11,6 +11,7 @@ FERRY_FUZZ_TARGET(config_toml);
 FERRY_FUZZ_TARGET(location);
 FERRY_FUZZ_TARGET(sigv4);
 FERRY_FUZZ_TARGET(bwlimit);
+FERRY_FUZZ_TARGET(inventory);
 
 namespace ferry::fuzz {
 
@@ -25,6 +26,7 @@ std::span<const Target> AllTargets() {
       {"location", &FerryFuzz_location},
       {"sigv4", &FerryFuzz_sigv4},
       {"bwlimit", &FerryFuzz_bwlimit},
+      {"inventory", &FerryFuzz_inventory},
   };
   return kTargets;
 }
