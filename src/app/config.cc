@@ -69,7 +69,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
     if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs" &&
-        key != "serve" && key != "limits" && key != "schedules") {
+        key != "serve" && key != "limits" && key != "schedules" && key != "sync") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -80,6 +80,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   if (transfer != nullptr) FERRY_RETURN_IF_ERROR(ParseTransfer(*transfer, src, config.transfer));
   FERRY_ASSIGN_OR_RETURN(const toml::table* limits, SectionTable(root, "limits", src));
   if (limits != nullptr) FERRY_RETURN_IF_ERROR(ParseLimits(*limits, src, config.limits));
+  FERRY_ASSIGN_OR_RETURN(const toml::table* sync, SectionTable(root, "sync", src));
+  if (sync != nullptr) FERRY_RETURN_IF_ERROR(ParseSync(*sync, src, config.sync));
   FERRY_ASSIGN_OR_RETURN(const toml::table* replication, SectionTable(root, "replication", src));
   if (replication != nullptr) {
     FERRY_RETURN_IF_ERROR(ParseReplication(*replication, src, config.remotes, config.replication));

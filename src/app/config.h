@@ -49,6 +49,9 @@
 //   part_size = "16MiB"
 //   multipart_threshold = "64MiB"
 //
+//   [sync]                              # defaults of `ferry sync` (its flags win)
+//   max_delete = 1000                   # or "10%": --max-delete (plan/delete_limit.h)
+//
 //   [replication]
 //   server_side_copy_limit = "5GiB"     # largest version one CopyObject copies (same endpoint);
 //                                       # larger ones: UploadPartCopy parts. At most 5 GiB.
@@ -151,6 +154,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "plan/delete_limit.h"
 #include "replicate/rules.h"
 #include "estimate/cost.h"
 
@@ -211,6 +215,12 @@ struct LimitsSettings {
   std::optional<double> max_rps;       // above 0
   std::optional<int> max_rps_burst;    // 1 and above
   std::optional<bool> adaptive;        // the adaptive rate per endpoint (default on)
+};
+
+// [sync]: defaults of `ferry sync`; its command line's flags win over them.
+struct SyncSettings {
+  // max_delete = 1000 or "10%": the --max-delete guard of `sync --delete` (plan/delete_limit.h).
+  std::optional<plan::DeleteLimit> max_delete;
 };
 
 struct ReplicationConfig {
@@ -332,6 +342,7 @@ struct Config {
   std::map<std::string, RemoteConfig> remotes;
   TransferDefaults transfer;
   LimitsSettings limits;
+  SyncSettings sync;  // [sync]
   ReplicationConfig replication;
   ServeConfig serve;
   estimate::Prices costs;

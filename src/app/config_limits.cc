@@ -43,4 +43,24 @@ Status ParseLimits(const toml::table& t, const std::string& src, LimitsSettings&
   return Status::Ok();
 }
 
+Status ParseSync(const toml::table& t, const std::string& src, SyncSettings& out) {
+  const std::string where = src + ": [sync]";
+  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"max_delete"}));
+  if (const toml::node* n = t.get("max_delete")) {
+    std::string text;
+    if (n->is_integer()) {
+      text = std::to_string(n->value<int64_t>().value_or(-1));
+    } else if (n->is_string()) {
+      text = n->value<std::string>().value_or("");
+    } else {
+      return Status::InvalidArgument(where + ": 'max_delete' must be a whole number of deletes "
+                                     "or a percentage such as \"10%\"");
+    }
+    auto limit = plan::ParseDeleteLimit(text);
+    if (!limit.ok()) return limit.status().WithContext(where + ": 'max_delete'");
+    out.max_delete = *limit;
+  }
+  return Status::Ok();
+}
+
 }  // namespace ferry::app

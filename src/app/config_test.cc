@@ -113,6 +113,28 @@ TEST(ConfigTest, LimitsAreReadAndCheckedLikeTheFlags) {
   EXPECT_FALSE(ParseConfig("limits = 5\n", "f.toml").ok());
 }
 
+TEST(ConfigTest, SyncMaxDeleteIsReadAndCheckedLikeTheFlag) {
+  auto count = ParseConfig("[sync]\nmax_delete = 1000\n", "f.toml");
+  ASSERT_TRUE(count.ok()) << count.status().message();
+  ASSERT_TRUE(count->sync.max_delete.has_value());
+  EXPECT_EQ(count->sync.max_delete->Text(), "1000");
+  auto share = ParseConfig("[sync]\nmax_delete = \"10%\"\n", "f.toml");
+  ASSERT_TRUE(share.ok()) << share.status().message();
+  EXPECT_EQ(share->sync.max_delete->Text(), "10%");
+  EXPECT_FALSE(ParseConfig("[sync]\n", "f.toml")->sync.max_delete.has_value());
+  for (const char* text : {"max_delete = -1", "max_delete = \"abc\"", "max_delete = \"150%\"",
+                           "max_delete = 0.5", "max_delete = \"0.5\"", "max_delete = true",
+                           "max_deletes = 5"}) {
+    auto c = ParseConfig(std::string("[sync]\n") + text + "\n", "f.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument) << text;
+    EXPECT_NE(c.status().message().find("f.toml: [sync]"), std::string::npos)
+        << c.status().message();
+    EXPECT_NE(c.status().message().find("max_delete"), std::string::npos) << c.status().message();
+    EXPECT_EQ(c.status().message().find('\n'), std::string::npos) << c.status().message();
+  }
+}
+
 TEST(ConfigTest, ParsesReplicationRules) {
   auto c = ParseConfig(R"(
 [replication.buckets]
