@@ -208,6 +208,36 @@ TEST(RowsTest, ABadRowNamesItsFileAndRow) {
       << d2.status.message();
 }
 
+TEST(RowsTest, StoreAndSpoolFailuresStopTheCursor) {
+  storage::MemoryBackend store;
+  InventoryBuilder b;
+  b.AddRows(store, "one.csv.gz", Row("a", "", true, false, "1"));
+  store.FailNext(storage::MemoryBackend::kRead, 1, Status::Unavailable("gateway down"));
+  RowCursor failing = Open(store, b);
+  Drained d = Drain(failing);
+  EXPECT_TRUE(d.rows.empty());
+  EXPECT_EQ(d.status.code(), ErrorCode::kUnavailable) << d.status.ToString();
+
+  RowsOptions no_spool;
+  no_spool.spool_dir = "/nonexistent-ferry-spool";
+  RowCursor unspooled(store, std::string(kManifestKey), b.manifest, no_spool, {});
+  Drained d2 = Drain(unspooled);
+  EXPECT_TRUE(d2.rows.empty());
+  EXPECT_NE(d2.status.message().find("cannot make a spool file in /nonexistent-ferry-spool"),
+            std::string::npos)
+      << d2.status.ToString();
+}
+
+TEST(RowsTest, StopRequestedEndsTheCursor) {
+  storage::MemoryBackend store;
+  InventoryBuilder b;
+  b.AddRows(store, "one.csv.gz", Row("a", "", true, false, "1"));
+  std::stop_source stop;
+  stop.request_stop();
+  RowCursor cursor(store, std::string(kManifestKey), b.manifest, {}, stop.get_token());
+  EXPECT_EQ(cursor.Next().status().code(), ErrorCode::kCancelled);
+}
+
 TEST(RowsTest, DataFileKeysAreFoundUnderAnotherRoot) {
   Manifest m;
   m.source_bucket = "photos";
