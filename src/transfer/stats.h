@@ -51,6 +51,9 @@ class Stats {
   // Copies left for the next run because a file and a folder of one name trade places and the
   // other side's keys are deleted by this run (planner.h).
   std::atomic<uint64_t> conflicts_deferred{0};
+  // Keys of a --files-from list that the source does not have (app/files_from.h): named in
+  // warnings, never failures.
+  std::atomic<uint64_t> listed_not_found{0};
   // Copied objects whose bytes nothing the source declared could check (no ferry checksum,
   // no MD5 ETag, a multipart ETag whose part layout could not be reproduced).
   std::atomic<uint64_t> objects_unverified{0};

@@ -119,6 +119,10 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   Planner planner(options.filter, options.transfer.decide, options.delete_extra,
                   dst.features().folder_markers, stats, sink);
   result.status = [&]() -> Status {
+    if (options.listing) {
+      FERRY_RETURN_IF_ERROR(options.listing(executor, src, dst, planner, stop));
+      return planner.Finish();
+    }
     // Both sides are listed at once, each on a thread of its own, and compared as their
     // pages arrive (prefetch_cursor.h); the cursors end (and their threads stop) here.
     // A side whose store lists out of order (a directory bucket) is sorted first, on its

@@ -9,17 +9,30 @@
 // other runs may share (its budgets are shared; Cancel via `stop` stops this run only).
 #pragma once
 
+#include <functional>
 #include <stop_token>
 
 #include "base/clock.h"
 #include "plan/decide.h"
 #include "plan/delete_limit.h"
 #include "plan/filter.h"
+#include "plan/merge.h"
 #include "storage/backend.h"
 #include "transfer/engine.h"
 #include "transfer/stats.h"
 
 namespace ferry::transfer {
+
+class Executor;
+
+// What a run considers, when not both full listings: feeds `planner` the keys of both sides
+// in ascending order through plan::MergeListings (as many merges as it likes, each after the
+// last: the planner sees one ordered stream), on the calling thread, and returns OK only when
+// every key it was to consider was seen (otherwise the run deletes nothing). `executor` is
+// the run's, for lookups it sends as tasks. `--files-from` (app/files_from.h).
+using ListingDriver =
+    std::function<Status(Executor& executor, storage::Backend& src, storage::Backend& dst,
+                         plan::ListingVisitor& planner, std::stop_token stop)>;
 
 struct SyncOptions {
   plan::Filter filter;        // the objects (of both sides) the run considers; default: all
@@ -34,6 +47,8 @@ struct SyncOptions {
   plan::DeleteLimit max_delete;
   bool progress = false;      // live progress line on stderr
   std::string src_prefix;     // sub-prefix of the source backend to list ("" = all)
+  // Set: replaces the two listings (src_prefix then unused). Empty: both sides listed in full.
+  ListingDriver listing;
   // Times the run (SyncResult::seconds, the progress line). Null: SystemClock::Default().
   Clock* clock = nullptr;
 };

@@ -11,6 +11,7 @@
 
 #include "app/durable.h"
 #include "app/engine.h"
+#include "app/files_from.h"
 #include "app/state_files.h"
 #include "app/views.h"
 #include "app/wiring.h"
@@ -434,6 +435,18 @@ int Run(CopyArgs a, Context& ctx) {
   if (a.compress && !a.dry_run) {
     if (Status s = CheckTransport(a, wiring, ctx); !s.ok()) return ReportError(s);
   }
+  std::unique_ptr<app::FilesFrom> files_from;
+  if (!a.files_from.empty()) {
+    auto opened = app::FilesFrom::Open(
+        wiring,
+        {.list = a.files_from, .format = a.files_from_format, .source = *src_loc,
+         .durable = !a.no_state && !a.dry_run},
+        ctx.stop);
+    if (!opened.ok()) return ReportError(opened.status());
+    files_from = std::move(*opened);
+  } else if (!a.files_from_format.empty()) {
+    return ReportError(Status::InvalidArgument("--files-from-format needs --files-from"));
+  }
   if (!a.no_state && !a.dry_run) {
     return RunWithState(a, ctx, wiring, **dst, *options, *filter_options);
   }
@@ -444,6 +457,7 @@ int Run(CopyArgs a, Context& ctx) {
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   options->filter = std::move(*filter);
+  if (files_from) options->listing = files_from->Driver(stats);
   transfer::SyncResult result =
       transfer::RunSync((*engine)->executor(), **src, **dst, *options, stats, ctx.stop);
   stats.request_retries = wiring.RequestRetries();
@@ -517,6 +531,11 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   if (sync) cmd->add_flag("--delete", args->delete_extra, "delete destination-only objects");
   cmd->add_option("--include", args->include, "copy only keys matching GLOB (repeatable)");
   cmd->add_option("--exclude", args->exclude, "skip keys matching GLOB (repeatable)");
+  cmd->add_option("--files-from", args->files_from,
+                  "consider only the keys listed in FILE, - (stdin) or an object (s3://b/key): "
+                  "one per line, relative to SRC; .csv: bucket,key rows");
+  cmd->add_option("--files-from-format", args->files_from_format,
+                  "plain or csv (default: by the list's name)");
   cmd->add_option("--min-size", args->min_size, "skip objects smaller than SIZE (10k, 5MiB)");
   cmd->add_option("--max-size", args->max_size, "skip objects larger than SIZE");
   cmd->add_option("--newer-than", args->newer_than, "only objects modified within AGE (2h, 7d)");

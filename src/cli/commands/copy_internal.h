@@ -47,6 +47,9 @@ struct CopyArgs {
   int max_attempts = 5;
   std::string abort_uploads_after = "24h";
   ListingArgs listing;
+  // --files-from LIST (app/files_from.h) and --files-from-format plain|csv ("" = by the name).
+  std::string files_from;
+  std::string files_from_format;
   // Compressed transport (--compress --staging LOC): see docs/design/transport.md.
   bool compress = false;
   std::string staging;

@@ -40,6 +40,8 @@ std::span<const StatsField> StatsFields() {
       {"conflicts_deferred", "ferry_transfer_conflicts_deferred_total",
        "Copies left for the next run (a file and a folder of one name trade places).",
        &S::conflicts_deferred},
+      {"listed_not_found", "ferry_transfer_listed_not_found_total",
+       "Keys of a --files-from list that the source does not have.", &S::listed_not_found},
       {"details_fetched", "ferry_transfer_details_fetched_total",
        "HEAD requests the planner asked for.", &S::details_fetched},
       {"objects_unverified", "ferry_transfer_objects_unverified_total",

@@ -187,6 +187,11 @@ void PrintCopyNotCopied(const CopyArgs& a, const transfer::Stats& s) {
                  "nothing under them deleted\n",
                  static_cast<unsigned long long>(s.folders_not_followed.load()));
   }
+  if (s.listed_not_found > 0) {
+    std::fprintf(stderr,
+                 "%llu listed but not found on the source (named in the warnings above)\n",
+                 static_cast<unsigned long long>(s.listed_not_found.load()));
+  }
   if (s.conflicts_deferred > 0) {
     std::fprintf(stderr,
                  "%llu objects left for the next run: a file and a folder of one name trade "

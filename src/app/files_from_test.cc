@@ -1,0 +1,131 @@
+#include "app/files_from.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "checksum/checksum.h"
+#include "storage/memory/memory_backend.h"
+#include "testing/test_executor.h"
+#include "transfer/sync.h"
+
+namespace ferry::app {
+namespace {
+
+void PutKeys(storage::Backend& store, const std::vector<std::string>& keys) {
+  for (const std::string& k : keys) {
+    storage::WriteSpec spec;
+    spec.size = k.size();
+    ASSERT_TRUE(store.Put(k, checksum::AsBytes(k), spec, {}).ok());
+  }
+}
+
+std::vector<std::string> KeysOf(storage::Backend& store) {
+  std::vector<std::string> keys;
+  auto cursor = store.List("");
+  EXPECT_TRUE(cursor.ok());
+  for (;;) {
+    auto o = (*cursor)->Next();
+    EXPECT_TRUE(o.ok());
+    if (!o.ok() || *o == nullptr) return keys;
+    keys.push_back((*o)->key);
+  }
+}
+
+class FilesFromTest : public ::testing::Test {
+ protected:
+  std::string WriteList(const std::string& text) {
+    path_ = ::testing::TempDir() + "/files_from_test_list.txt";
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  Result<std::unique_ptr<FilesFrom>> Open(const std::string& text, FilesFromSettings s = {}) {
+    s.list = WriteList(text);
+    return FilesFrom::Open(wiring_, std::move(s), {});
+  }
+
+  transfer::SyncResult Sync(FilesFrom& list, bool delete_extra) {
+    transfer::SyncOptions options;
+    options.delete_extra = delete_extra;
+    options.listing = list.Driver(stats_);
+    return transfer::RunSync(testing::TestExecutor(), src_, dst_, options, stats_, {});
+  }
+
+  Wiring wiring_{Config{}};
+  storage::MemoryBackend src_;
+  storage::MemoryBackend dst_;
+  transfer::Stats stats_;
+  std::string path_;
+};
+
+TEST_F(FilesFromTest, OnlyListedKeysAreCopiedAndDeleted) {
+  PutKeys(src_, {"a/1", "a/2", "b", "c"});
+  PutKeys(dst_, {"gone", "extra", "c"});
+  auto list = Open("# listed\na/1\nb\ngone\nmissing\n");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  transfer::SyncResult r = Sync(**list, /*delete_extra=*/true);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  // a/2 and c are not listed: not copied, not looked at; extra is not listed: kept.
+  EXPECT_EQ(KeysOf(dst_), (std::vector<std::string>{"a/1", "b", "c", "extra"}));
+  EXPECT_EQ(stats_.objects_copied.load(), 2u);
+  EXPECT_EQ(stats_.objects_deleted.load(), 1u);
+  EXPECT_EQ(stats_.listed_not_found.load(), 2u);  // gone, missing
+}
+
+TEST_F(FilesFromTest, ManyBatchesOfDenseAndSparseKeysGiveWhatAFullListingWould) {
+  std::vector<std::string> src_keys, listed;
+  for (int i = 0; i < 6000; ++i) src_keys.push_back("k/" + std::to_string(100000 + i));
+  PutKeys(src_, src_keys);
+  std::string text;
+  for (int i = 0; i < 6000; ++i) {
+    if (i < 3000 || i % 997 == 0) {  // dense, then sparse
+      text += src_keys[i] + "\n";
+      listed.push_back(src_keys[i]);
+    }
+  }
+  auto list = Open(text);
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  transfer::SyncResult r = Sync(**list, false);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(KeysOf(dst_), listed);
+  EXPECT_EQ(stats_.listed_not_found.load(), 0u);
+}
+
+TEST_F(FilesFromTest, ABadLineFailsTheOpenAndADurableRunIsRefused) {
+  auto bad = Open("a\n/\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("files_from_test_list.txt:2: an empty key"),
+            std::string::npos)
+      << bad.status().ToString();
+  FilesFromSettings durable;
+  durable.durable = true;
+  auto refused = Open("a\n", durable);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            "--files-from runs in memory only for now: add --no-state (or --dry-run)");
+  FilesFromSettings format;
+  format.format = "json";
+  EXPECT_FALSE(Open("a\n", format).ok());
+}
+
+TEST_F(FilesFromTest, CsvRowsNameTheSourceBucketAndPrefix) {
+  PutKeys(src_, {"x", "y"});
+  FilesFromSettings s;
+  s.format = "csv";
+  auto source = ParseLocation("s3://bkt/pre/");
+  ASSERT_TRUE(source.ok());
+  s.source = *source;
+  auto list = Open("bkt,pre/x\nbkt,pre/nope\n", s);
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_TRUE(Sync(**list, false).status.ok());
+  EXPECT_EQ(KeysOf(dst_), std::vector<std::string>{"x"});
+  EXPECT_EQ(stats_.listed_not_found.load(), 1u);
+}
+
+}  // namespace
+}  // namespace ferry::app
