@@ -75,7 +75,9 @@ Result<bool> DeletesWithinLimit(JobStore& store, RunId run, const RunCounts& cou
   const std::optional<std::string> why = DeleteGuardRefusal(*options, counts);
   if (!why) return true;
   FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
-  obs::Log(obs::Level::kWarn, "run " + std::to_string(run) + " stopped before its deletes: " + *why);
+  // Short: the command that runs it prints the reason as its error (`ferry jobs` shows it).
+  obs::Log(obs::Level::kWarn, "run " + std::to_string(run) +
+                                  " stopped before its deletes, past its --max-delete: none made");
   return false;
 }
 
