@@ -101,7 +101,8 @@ void RegisterInventory(CLI::App& app, Context& ctx) {
   inv->require_subcommand(1);
   auto args = std::make_shared<InventoryLsArgs>();
   CLI::App* ls = inv->add_subcommand(
-      "ls", "print an inventory's rows as `ferry ls` prints objects, after checking its checksums");
+      "ls", "print an inventory's rows as `ferry ls` prints objects (manifest.checksum and "
+      "each data file's MD5 checked before its rows are read)");
   ls->add_option("LOCATION", args->location,
                  "a manifest.json, or an inventory configuration's prefix (its newest run): "
                  "s3://bucket/key, NAME:bucket/key or a local path")
