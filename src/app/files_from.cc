@@ -188,8 +188,12 @@ Result<std::unique_ptr<FilesFrom>> FilesFrom::Open(Wiring& wiring, FilesFromSett
   sort.memory_bytes = settings.sort_memory;
   sort.temp_dir = settings.temp_dir;
   if (origin.reopenable) sort.reopen = open_keys;
-  FERRY_ASSIGN_OR_RETURN(auto first, open_keys());
-  FERRY_ASSIGN_OR_RETURN(auto keys, lists::SortKeys(std::move(first), sort));
+  auto first = open_keys();
+  if (!first.ok() && first.status().code() == ErrorCode::kNotFound) {
+    return Status::InvalidArgument(first.status().message());  // bad input: exit 2
+  }
+  if (!first.ok()) return first.status();
+  FERRY_ASSIGN_OR_RETURN(auto keys, lists::SortKeys(std::move(*first), sort));
   const lists::SortKeysStats& s = keys->stats();
   obs::Log(obs::Level::kInfo, "key list read",
            {{"list", settings.list},
