@@ -84,6 +84,10 @@ Result<std::unique_ptr<SpoolSource>> SpoolVerified(storage::Backend& store, cons
   for (;;) {
     FERRY_ASSIGN_OR_RETURN(size_t n, in->Read(buffer));
     if (n == 0) break;
+    if (total + n > file.size) {  // refused before the rest is read and spooled
+      return Status::DataLoss(name + ": more than the " + std::to_string(file.size) +
+                              " bytes the manifest says: the inventory file is damaged");
+    }
     md5.Update(checksum::AsBytes(std::string_view(buffer.data(), n)));
     FERRY_RETURN_IF_ERROR(WriteAllToSpool(fd, buffer.data(), n).WithContext(name));
     total += n;

@@ -159,6 +159,24 @@ TEST(RowsTest, AFileOfAnotherSizeIsRefused) {
       << d.status.message();
 }
 
+TEST(RowsTest, ALongerFileIsRefusedBeforeItIsRead) {
+  storage::MemoryBackend store;
+  InventoryBuilder b;
+  const std::string gz = GzipText(Row("a", "", true, false, "1"));
+  b.AddFile(store, "long.csv.gz", gz + std::string(3u << 20, 'x'), gz);
+  RowsOptions small;
+  small.range_bytes = 64u << 10;
+  RowCursor cursor(store, std::string(kManifestKey), b.manifest, small, {});
+  Drained d = Drain(cursor);
+  EXPECT_TRUE(d.rows.empty());
+  EXPECT_EQ(d.status.code(), ErrorCode::kDataLoss);
+  EXPECT_NE(d.status.message().find("more than the " + std::to_string(gz.size()) +
+                                    " bytes the manifest says"),
+            std::string::npos)
+      << d.status.message();
+  EXPECT_LT(store.counts().bytes_read, 1u << 20);  // not all of the 3 MiB
+}
+
 TEST(RowsTest, AMissingFileIsNotFound) {
   storage::MemoryBackend store;
   InventoryBuilder b;
