@@ -25,7 +25,6 @@
 #include "storage/access.h"
 #include "transfer/adaptive.h"
 #include "transfer/progress.h"
-#include "transfer/sync.h"
 #include "transport/kinds/kinds.h"
 
 namespace ferry::cli {
@@ -83,7 +82,7 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   t.decide.size_only = a.size_only;
   t.decide.update_only_newer = a.update;
   FERRY_RETURN_IF_ERROR(ApplyRestoreFlags(a, t.restore));  // archived sources
-  o.delete_extra = a.delete_extra;
+  FERRY_RETURN_IF_ERROR(ApplyDeleteFlags(a.delete_extra, a.max_delete, config, o));
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));
   return o;
 }
@@ -170,6 +169,7 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   jobs::RunOptions r;
   r.command = a.sync ? "sync" : "cp";
   r.delete_extra = a.delete_extra;
+  r.max_delete = o.max_delete;
   r.filter = filter;
   r.decide = o.transfer.decide;
   r.multipart_threshold = o.transfer.multipart_threshold;
@@ -288,6 +288,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, summary, failures, failed, &d);
   if (!summary.status.ok()) ReportError(summary.status);
+  if (!r->deletes_refused.empty()) return ReportError(Status::InvalidArgument(r->deletes_refused));
   if (a.pack_only && a.state.empty() && done && !a.json) {
     std::fprintf(stderr, "archives staged in %s; unpack with: ferry unpack %s %s\n",
                  a.staging.c_str(), a.staging.c_str(), a.dst.c_str());
@@ -464,7 +465,7 @@ int Run(CopyArgs a, Context& ctx) {
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {
     ReportError(result.status);
-    return 1;
+    return result.delete_limit_tripped ? 2 : 1;  // --max-delete: nothing deleted
   }
   return stats.failures() > 0 ? 1 : 0;
 }
@@ -528,7 +529,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_option("DST", args->dst, "s3://bucket/prefix, NAME:bucket/prefix or a folder")
       ->required();
   cmd->add_flag("-n,--dry-run", args->dry_run, "show what would be done, change nothing");
-  if (sync) cmd->add_flag("--delete", args->delete_extra, "delete destination-only objects");
+  if (sync) AddDeleteOptions(cmd, args->delete_extra, args->max_delete);  // max_delete.h
   cmd->add_option("--include", args->include, "copy only keys matching GLOB (repeatable)");
   cmd->add_option("--exclude", args->exclude, "skip keys matching GLOB (repeatable)");
   cmd->add_option("--files-from", args->files_from,

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "cli/commands/cost_report.h"
+#include "cli/commands/max_delete.h"
 #include "transfer/stats.h"
 #include "transfer/sync.h"
 
@@ -23,6 +24,7 @@ struct CopyArgs {
   bool sync = false;
   bool dry_run = false;
   bool delete_extra = false;
+  std::string max_delete;  // --max-delete N|P% (max_delete.h); "" = [sync] max_delete or none
   bool json = false;
   bool progress = false;
   bool no_progress = false;

@@ -9,16 +9,20 @@
 #include "app/config.h"
 #include "base/status.h"
 #include "plan/delete_limit.h"
+#include "transfer/sync.h"
 
 namespace ferry::cli {
 
-// Registers --max-delete on `cmd`, its text into `value`.
-void AddMaxDeleteOption(CLI::App* cmd, std::string& value);
+// Registers sync's --delete (into `delete_extra`) and --max-delete (its text into `max_delete`).
+void AddDeleteOptions(CLI::App* cmd, bool& delete_extra, std::string& max_delete);
 
 // The run's limit: the flag's `text` when given, else the config's [sync] max_delete (only when
 // the run deletes: `delete_extra`), else none. kInvalidArgument, one line naming the flag: a bad
 // value, or the flag without --delete (it would guard nothing).
 Result<plan::DeleteLimit> ResolveMaxDelete(const std::string& text, bool delete_extra,
                                            const app::Config& config);
+// Sets `out`'s delete_extra and max_delete (ResolveMaxDelete) from the flags.
+Status ApplyDeleteFlags(bool delete_extra, const std::string& max_delete,
+                        const app::Config& config, transfer::SyncOptions& out);
 
 }  // namespace ferry::cli
