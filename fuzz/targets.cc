@@ -12,6 +12,7 @@ FERRY_FUZZ_TARGET(location);
 FERRY_FUZZ_TARGET(sigv4);
 FERRY_FUZZ_TARGET(bwlimit);
 FERRY_FUZZ_TARGET(inventory);
+FERRY_FUZZ_TARGET(key_list);
 
 namespace ferry::fuzz {
 
@@ -27,6 +28,7 @@ std::span<const Target> AllTargets() {
       {"sigv4", &FerryFuzz_sigv4},
       {"bwlimit", &FerryFuzz_bwlimit},
       {"inventory", &FerryFuzz_inventory},
+      {"key_list", &FerryFuzz_key_list},
   };
   return kTargets;
 }
