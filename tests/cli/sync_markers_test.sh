@@ -9,7 +9,7 @@ export FERRY_STATE_DIR=$WORK/state
 A=$(new_bucket ra)
 aws_a() {
   AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" /usr/bin/aws --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@" >/dev/null
+    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@" >/dev/null
 }
 echo -n A > "$WORK/a.txt"
 for key in data/ data/dir/ data/dir/sub/; do
