@@ -215,5 +215,22 @@ TEST_F(DeleteGuardTest, RefusalOnlyPastTheLimit) {
   EXPECT_TRUE(DeleteGuardRefusal(o, c).has_value());
 }
 
+// The limit travels with the run: stored in its options, read back by any worker.
+TEST(DeleteGuardOptionsTest, TheLimitRoundTripsInTheRunOptions) {
+  for (const char* text : {"0", "1000", "10%", "2.5%", "0.0001%", "100%"}) {
+    RunOptions o;
+    o.max_delete = *plan::ParseDeleteLimit(text);
+    auto back = DecodeRunOptions(EncodeRunOptions(o));
+    ASSERT_TRUE(back.ok()) << text << ": " << back.status().message();
+    EXPECT_EQ(back->max_delete.Text(), text);
+  }
+  RunOptions none;
+  EXPECT_EQ(EncodeRunOptions(none).find("max_delete"), std::string::npos);
+  EXPECT_FALSE(DecodeRunOptions(EncodeRunOptions(none))->max_delete.enabled());
+  std::string bad = EncodeRunOptions(none);
+  bad.insert(1, "\"max_delete\":\"150%\",");
+  EXPECT_FALSE(DecodeRunOptions(bad).ok());
+}
+
 }  // namespace
 }  // namespace ferry::jobs
