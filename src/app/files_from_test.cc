@@ -35,6 +35,22 @@ std::vector<std::string> KeysOf(storage::Backend& store) {
   }
 }
 
+// A source whose lookups fail (a store that answers 503 past its retries).
+class FailingSource : public storage::MemoryBackend {
+ public:
+  Result<storage::ObjectInfo> Stat(std::string_view key, bool with_tags,
+                                   std::stop_token stop) override {
+    if (key == "boom") return Status::Unavailable("503 SlowDown");
+    return MemoryBackend::Stat(key, with_tags, stop);
+  }
+  Result<std::unique_ptr<storage::ListingCursor>> ListFrom(std::string_view prefix,
+                                                           std::string_view start_after) override {
+    if (fail_listings) return Status::Unavailable("503 SlowDown");
+    return MemoryBackend::ListFrom(prefix, start_after);
+  }
+  bool fail_listings = false;
+};
+
 class FilesFromTest : public ::testing::Test {
  protected:
   std::string WriteList(const std::string& text) {
@@ -50,10 +66,13 @@ class FilesFromTest : public ::testing::Test {
   }
 
   transfer::SyncResult Sync(FilesFrom& list, bool delete_extra) {
+    return SyncFrom(src_, list, delete_extra);
+  }
+  transfer::SyncResult SyncFrom(storage::Backend& src, FilesFrom& list, bool delete_extra) {
     transfer::SyncOptions options;
     options.delete_extra = delete_extra;
     options.listing = list.Driver(stats_);
-    return transfer::RunSync(testing::TestExecutor(), src_, dst_, options, stats_, {});
+    return transfer::RunSync(testing::TestExecutor(), src, dst_, options, stats_, {});
   }
 
   Wiring wiring_{Config{}};
@@ -111,6 +130,24 @@ TEST_F(FilesFromTest, ABadLineFailsTheOpenAndADurableRunIsRefused) {
   FilesFromSettings format;
   format.format = "json";
   EXPECT_FALSE(Open("a\n", format).ok());
+}
+
+TEST_F(FilesFromTest, AFailedLookupOfTheSourceFailsTheRunAndDeletesNothing) {
+  FailingSource src;
+  PutKeys(dst_, {"boom", "gone"});
+  auto stats_fail = Open("boom\ngone\n");  // two keys: a Stat each
+  ASSERT_TRUE(stats_fail.ok());
+  transfer::SyncResult r = SyncFrom(src, **stats_fail, /*delete_extra=*/true);
+  EXPECT_EQ(r.status.code(), ErrorCode::kUnavailable) << r.status.ToString();
+  EXPECT_EQ(KeysOf(dst_), (std::vector<std::string>{"boom", "gone"}));
+
+  src.fail_listings = true;
+  auto list_fail = Open("a\nb\ngone\n");  // three keys: a listing first
+  ASSERT_TRUE(list_fail.ok());
+  r = SyncFrom(src, **list_fail, /*delete_extra=*/true);
+  EXPECT_EQ(r.status.code(), ErrorCode::kUnavailable) << r.status.ToString();
+  EXPECT_EQ(KeysOf(dst_), (std::vector<std::string>{"boom", "gone"}));
+  EXPECT_EQ(stats_.objects_deleted.load(), 0u);
 }
 
 TEST_F(FilesFromTest, CsvRowsNameTheSourceBucketAndPrefix) {
