@@ -36,6 +36,7 @@ check "durable: past the count exits 2" [ "$rc" = 2 ]
 check "  says why: planned, limit, way on" grep -q \
   "ferry: error: 6 deletes planned, over --max-delete 5: nothing was deleted; .*rerun with a higher --max-delete" \
   "$WORK/err"
+check "  no failure claimed" bash -c "! grep -q 'because of the failures' '$WORK/err'"
 check "  every destination object kept, the copy made" [ "$(dst_count)" = 11 ]
 check "  ferry jobs says the run was stopped by --max-delete" bash -c \
   "'$FERRY_BIN' --config '$CONF' jobs list --state '$S1' | grep -q 'failed (stopped by --max-delete: 6 deletes planned'"

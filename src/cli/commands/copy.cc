@@ -281,7 +281,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   std::vector<transfer::Failure> failures = app::DeadObjects(**store, r->run, &failed);
   transfer::SyncResult summary;
   summary.seconds = r->seconds;
-  summary.deletes_skipped = !done && stats.deletes_planned.load() > 0;
+  summary.deletes_skipped = !done && stats.deletes_planned > 0 && r->deletes_refused.empty();
   if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
   store->reset();
   if (!d.kept) app::RemoveStateFile(state);  // a finished automatic run leaves nothing behind
