@@ -83,7 +83,7 @@ void TransferEngine::NotCopied(const CopyRequest& r, std::string_view why) {
   stats_.objects_planned -= 1;
   stats_.bytes_planned -= r.src.size;
   obs::Log(obs::Level::kWarn, why, {{"key", r.src.key}, {"class", ArchiveClassOf(r.src)}});
-  Complete(r, nullptr, Status::Ok(), 0);
+  Complete(r, nullptr, Status::Ok(), 0, /*not_copied=*/true);
 }
 
 void TransferEngine::Requeue(CopyRequest request) {

@@ -111,6 +111,7 @@ Status TransferEngine::Refresh(CopyRequest& r, std::stop_token stop, bool& done)
     src = src_.Stat(r.src.key, with_tags, stop);
     if (!src.ok() && src.status().code() == ErrorCode::kNotFound && r.src.unreadable.empty()) {
       done = true;
+      r.reason = "source gone";
       Skipped(r);
       return Status::Ok();
     }
@@ -148,6 +149,7 @@ Status TransferEngine::Refresh(CopyRequest& r, std::stop_token stop, bool& done)
   }
   if (again.verdict != plan::Verdict::kCopy) {
     done = true;
+    r.reason = again.reason;  // what the closer look compared: the report's checksum
     Skipped(r);
     return Status::Ok();
   }
@@ -179,7 +181,7 @@ Status TransferEngine::CopyServerSide(const storage::ObjectInfo& src, const std:
   return Status::Ok();
 }
 
-Status TransferEngine::CopyWhole(const CopyRequest& request, std::stop_token stop) {
+Status TransferEngine::CopyWhole(CopyRequest& request, std::stop_token stop) {
   const storage::ObjectInfo& listed = request.src;
   // The GET writes into the buffer and the PUT sends from it (no other copy).
   std::optional<BufferPool::Buffer> buffer = executor_.buffers().Borrow(listed.size, stop);
@@ -199,7 +201,7 @@ Status TransferEngine::CopyWhole(const CopyRequest& request, std::stop_token sto
 
 // One read and one write of a whole object. Nothing is written unless the bytes read match what
 // the source declares (or the destination checks them itself: Content-MD5).
-Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::byte> data,
+Status TransferEngine::CopyWholeOnce(CopyRequest& request, std::span<std::byte> data,
                                      std::stop_token stop) {
   const storage::ObjectInfo& listed = request.src;
   const std::string& dst_key = request.destination_key();
@@ -249,9 +251,8 @@ Status TransferEngine::CopyWholeOnce(const CopyRequest& request, std::span<std::
   }
   if (src.etag_opaque) stats_.objects_etag_encrypted += 1;
   // A local file read is the source itself; a remote object read unchecked is reported.
-  if (verdict == WholeCheck::kUnverified && !src_.features().cheap_reads) {
-    stats_.objects_unverified += 1;
-  }
+  request.unverified = verdict == WholeCheck::kUnverified && !src_.features().cheap_reads;
+  if (request.unverified) stats_.objects_unverified += 1;
   stats_.bytes_moved += listed.size;
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 #include "transfer/engine.h"
 #include "obs/log.h"
+#include "transfer/report_rows.h"
 #include "transfer/restore_wait.h"
 
 #include <algorithm>
@@ -42,11 +43,15 @@ void TransferEngine::RunDelete(const std::vector<std::string>& keys, std::stop_t
   if (options_.dry_run) {
     for (const auto& k : keys) {
       obs::Log(obs::Level::kInfo, "would delete", {{"key", k}, {"reason", "destination only"}});
+      if (options_.report != nullptr) options_.report->Add(DeleteRow(k, Status::Ok(), true));
     }
     stats_.objects_deleted += keys.size();
     return;
   }
   Status s = dst_.DeleteMany(keys, stop);
+  if (options_.report != nullptr) {
+    for (const auto& k : keys) options_.report->Add(DeleteRow(k, s, false));
+  }
   if (s.ok()) {
     stats_.objects_deleted += keys.size();
     if (options_.verbose) {
@@ -58,7 +63,19 @@ void TransferEngine::RunDelete(const std::vector<std::string>& keys, std::stop_t
 }
 
 void TransferEngine::Complete(const CopyRequest& request, const char* what, const Status& status,
-                              uint64_t bytes) {
+                              uint64_t bytes, bool not_copied) {
+  if (options_.report != nullptr) {
+    options_.report->Add(CopyRow(
+        {.request = request,
+         .what = what,
+         .status = status,
+         .dry_run = options_.dry_run,
+         .not_copied = not_copied,
+         .checksum = status.ok() && what != nullptr
+                         ? CopyChecksumUsed(request.src, what, src_.features().cheap_reads,
+                                            request.unverified)
+                         : std::string()}));
+  }
   if (!status.ok()) {
     stats_.AddFailure(request.src.key, "copy", status);
   } else if (what != nullptr) {

@@ -38,6 +38,7 @@
 
 #include "base/clock.h"
 #include "plan/decide.h"
+#include "report/row.h"
 #include "storage/backend.h"
 #include "transfer/budget.h"
 #include "transfer/executor.h"
@@ -105,6 +106,10 @@ struct TransferOptions {
   bool verbose = false;                // one line per action on stderr
   plan::DecideOptions decide;          // used again after details were fetched
   RestoreOptions restore{};            // archived sources (see RestoreOptions)
+  // The run's per-object report (--report; transfer/report_rows.h): each copy's outcome and
+  // each delete as a row, from the worker that finished it. Null: none. Not owned; must
+  // outlive the engine.
+  report::RowSink* report = nullptr;
 };
 
 // One object the planner wants copied, or wants looked at closer (need_details).
@@ -129,6 +134,9 @@ struct CopyRequest {
   // fails the object and nothing becomes visible. A copier whose right to write may lapse
   // (a lease) stops there. May be empty.
   std::function<Status()> before_write;
+  // Set by the engine when the bytes it copied could be checked by nothing the source
+  // declared (counted in Stats::objects_unverified): the report's checksum is then "none".
+  bool unverified = false;
 
   const std::string& destination_key() const { return dst_key.empty() ? src.key : dst_key; }
 };
@@ -193,9 +201,8 @@ class TransferEngine {
     std::stop_callback on_request(request, [&joint] { joint.request_stop(); });
     fn(joint.get_token());
   }
-  Status CopyWhole(const CopyRequest& request, std::stop_token stop);
-  Status CopyWholeOnce(const CopyRequest& request, std::span<std::byte> data,
-                       std::stop_token stop);
+  Status CopyWhole(CopyRequest& request, std::stop_token stop);
+  Status CopyWholeOnce(CopyRequest& request, std::span<std::byte> data, std::stop_token stop);
   Status CopyServerSide(const storage::ObjectInfo& src, const std::string& dst_key,
                         std::stop_token stop);
   // On success the object is finished later by the worker completing its last part.
@@ -219,9 +226,10 @@ class TransferEngine {
   Status WriteDegrading(storage::WriteSpec& spec,
                         const std::function<Status(const storage::WriteSpec&)>& write);
   uint64_t PartSizeFor(uint64_t size) const;
-  // Counts the outcome of one object and calls its `done`.
+  // Counts the outcome of one object, reports its row (options_.report) and calls its `done`.
+  // `not_copied`: an archived source left out (NotCopied).
   void Complete(const CopyRequest& request, const char* what, const Status& status,
-                uint64_t bytes);
+                uint64_t bytes, bool not_copied = false);
 
   Executor& executor_;
   TransferOptions options_;

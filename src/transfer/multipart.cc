@@ -180,7 +180,10 @@ Status TransferEngine::CheckLayout(Upload& upload, std::stop_token stop) {
     }
     return verified.status();
   }
-  if (!*verified) stats_.objects_unverified += 1;
+  if (!*verified) {
+    stats_.objects_unverified += 1;
+    upload.request.unverified = true;
+  }
   return Status::Ok();
 }
 
@@ -222,6 +225,7 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
     // The server copied the bytes; with the source's layout its ETag proves they are the same.
     if (!upload->layout.verify || committed->etag != upload->src().etag) {
       stats_.objects_unverified += 1;
+      upload->request.unverified = true;
     }
   }
   if (!s.ok()) {

@@ -109,6 +109,7 @@ Status Planner::Handle(const storage::ObjectInfo* src, const storage::ObjectInfo
   const plan::Decision d = plan::Decide(src, dst, decide_);
   if (d.verdict == plan::Verdict::kSkip || d.verdict == plan::Verdict::kDelete) {
     stats_.objects_skipped += 1;
+    sink_.Skipped(*src, d.reason);
     return Status::Ok();
   }
   r.need_details = d.verdict == plan::Verdict::kNeedDetails;

@@ -45,6 +45,11 @@ class PlanSink {
   virtual Status Copy(CopyRequest request) = 0;
   // A destination-only key to delete (only with delete_extra, and only if it passes the filter).
   virtual Status Delete(const storage::ObjectInfo& dst) = 0;
+  // A source object the listing decided needs nothing (`reason`: plan::kReason*), for the
+  // run's per-object report. Default: nothing.
+  virtual void Skipped(const storage::ObjectInfo& src, std::string_view reason) {
+    (void)src, (void)reason;
+  }
 };
 
 class Planner : public plan::ListingVisitor {

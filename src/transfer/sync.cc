@@ -11,6 +11,7 @@
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
 #include "transfer/progress.h"
+#include "transfer/report_rows.h"
 
 namespace ferry::transfer {
 namespace {
@@ -79,10 +80,17 @@ class EngineSink : public PlanSink {
     if (o.verbose) {
       obs::Log(obs::Level::kInfo, "would copy", {{"key", request.destination_key()}});
     }
+    if (o.report != nullptr) {
+      o.report->Add(CopyRow({.request = request, .what = "would copy", .status = Status::Ok(),
+                             .dry_run = true, .checksum = {}}));
+    }
     if (request.done) request.done(Status::Ok());
     return Status::Ok();
   }
   Status Delete(const storage::ObjectInfo& dst) override { return spool_.Add(dst.key); }
+  void Skipped(const storage::ObjectInfo& src, std::string_view reason) override {
+    if (report::RowSink* r = engine_.options().report; r != nullptr) r->Add(SkipRow(src, reason));
+  }
 
  private:
   TransferEngine& engine_;
@@ -91,9 +99,10 @@ class EngineSink : public PlanSink {
 };
 
 // A dry run's deletes, reported on this thread (as TransferEngine::RunDelete would).
-void ReportDeletes(std::vector<std::string> keys, Stats& stats) {
+void ReportDeletes(std::vector<std::string> keys, Stats& stats, report::RowSink* report) {
   for (const auto& k : keys) {
     obs::Log(obs::Level::kInfo, "would delete", {{"key", k}, {"reason", "destination only"}});
+    if (report != nullptr) report->Add(DeleteRow(k, Status::Ok(), /*dry_run=*/true));
   }
   stats.objects_deleted += keys.size();
 }
@@ -147,7 +156,9 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
                                    planner.destination_in_scope(), options.transfer.dry_run));
     } else {
       result.status = spool.Replay(1000, [&](std::vector<std::string> keys) {
-        if (options.transfer.dry_run) return ReportDeletes(std::move(keys), stats);
+        if (options.transfer.dry_run) {
+          return ReportDeletes(std::move(keys), stats, options.transfer.report);
+        }
         engine.Delete(std::move(keys));
       });
       engine.Wait();
