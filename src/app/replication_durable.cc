@@ -13,12 +13,9 @@
 #include "app/kinds.h"
 #include "app/replication_run.h"
 #include "base/clock.h"
-#include "limits/limits.h"
 #include "obs/log.h"
-#include "plan/filter.h"
 #include "replicate/kinds/kinds.h"
 #include "replicate/transport.h"
-#include "transfer/executor.h"
 #include "transport/kinds/kinds.h"
 #include "transport/store.h"
 
@@ -202,8 +199,8 @@ std::set<std::string> ReplicationUnpackRegions(const replicate::RuleSet& rules) 
 
 // Works on run `out.run` in this process until it is done or blocked on dead jobs: a worker
 // of the replication kinds (its replicate-keys jobs count into `stats`; the unpack jobs without
-// a region) and one unpack worker per region, all on one executor (one budget of requests and
-// of memory). `out.progress`: where the run ended.
+// a region) and one unpack worker per region, all on the engine's executor (one budget of
+// requests and of memory). `out.progress`: where the run ended.
 Status WorkOnReplicationRun(jobs::JobStore& store, Wiring& wiring,
                             const DurableReplicationRequest& request,
                             ReplicationDurableSummary& out, replicate::PassStats& stats,
@@ -214,17 +211,11 @@ Status WorkOnReplicationRun(jobs::JobStore& store, Wiring& wiring,
   w.only_run = out.run;
   w.exit_when_done = true;
   w.registry = &kinds;
-  w.concurrency = std::max(16, request.pass.concurrency * 4);
-  if (!request.settings.memory.empty()) {
-    FERRY_ASSIGN_OR_RETURN(w.memory_budget, plan::ParseSize(request.settings.memory));
-  }
   // One executor for every worker of this process: one budget of requests and of memory.
-  transfer::ExecutorOptions eo;
-  eo.concurrency = w.concurrency;
-  eo.memory_budget = w.memory_budget;
-  transfer::Executor executor(eo);
-  limits::ProcessLimits().SetRequestSlots(eo.concurrency);
-  w.executor = &executor;
+  if (request.engine == nullptr) return Status::Internal("replication pass without an engine");
+  w.concurrency = request.engine->requests();
+  w.memory_budget = request.engine->memory();
+  w.executor = &request.engine->executor();
   transfer::Stats transfer_stats;
   std::vector<std::unique_ptr<jobs::Worker>> unpackers;
   for (const std::string& region : ReplicationUnpackRegions(request.pass.rules)) {

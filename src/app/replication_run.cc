@@ -19,7 +19,6 @@
 #include "replicate/status_store.h"
 #include "state/state.h"
 #include "state/state_url.h"
-#include "transfer/executor.h"
 
 namespace ferry::app {
 namespace {
@@ -59,7 +58,6 @@ std::string ReplicationStateUrl(const ReplicationRunSettings& settings) {
 replicate::PassOptions ReplicationPassOptions(const ReplicationRunSettings& settings,
                                               const Config& config) {
   replicate::PassOptions o;
-  o.concurrency = ReplicationConcurrency(settings, config);
   if (config.transfer.multipart_threshold) {
     o.multipart_threshold = *plan::ParseSize(*config.transfer.multipart_threshold);
   }
@@ -104,7 +102,7 @@ Result<ReplicationStores> OpenReplicationStores(const ReplicationRunSettings& se
 // `result.durable`.
 void RunReplicationDurablePass(const ReplicationRunSettings& settings,
                                const replicate::PassOptions& o, const std::string& destination,
-                               ReplicationStores& stores, Wiring& wiring,
+                               ReplicationStores& stores, Engine& engine, Wiring& wiring,
                                replicate::PassStats& stats, std::stop_token stop,
                                ReplicationRunResult& result) {
   replicate::DurablePass pass;
@@ -121,7 +119,8 @@ void RunReplicationDurablePass(const ReplicationRunSettings& settings,
   {
     replicate::SlaRefresher refresh(sla, *stores.status, SystemClock::Default());
     outcome = RunDurableReplication(
-        *stores.jobs, wiring, {.pass = pass, .destination = destination, .settings = settings},
+        *stores.jobs, wiring,
+        {.pass = pass, .destination = destination, .settings = settings, .engine = &engine},
         stats, stop);
   }
   if (!outcome.ok()) {
@@ -193,10 +192,13 @@ Status ValidateReplicationSettings(const ReplicationRunSettings& settings) {
   return Status::Ok();
 }
 
-int ReplicationConcurrency(const ReplicationRunSettings& settings, const Config& config) {
-  const int n = settings.concurrency > 0 ? settings.concurrency
-                                         : config.transfer.concurrency.value_or(16);
-  return std::min(n, 256);
+EngineSettings ReplicationEngineSettings(const ReplicationRunSettings& settings) {
+  EngineSettings e;
+  e.profile = EngineProfile::kKeys;
+  e.concurrency = settings.concurrency;
+  e.memory = settings.memory;
+  e.default_concurrency = 16;
+  return e;
 }
 
 Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunSettings& settings,
@@ -213,18 +215,18 @@ Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunS
   o.source = opened.source.get();
   o.rules = &rules;
   FERRY_ASSIGN_OR_RETURN(ReplicationStores stores, OpenReplicationStores(settings));
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
+                         Engine::Open(ReplicationEngineSettings(settings), wiring.config()));
+  o.concurrency = engine->keys();
+  o.executor = &engine->executor();
   ReplicationRunResult result;
   if (settings.dry_run) {
     o.store = stores.status.get();  // only read; null when there are no statuses yet
     o.plan = settings.plan;
-    // Its keys as tasks of an executor of their own, one worker a key: it reads no bytes.
-    transfer::Executor executor(
-        transfer::ExecutorOptions{.concurrency = std::max(1, o.concurrency)});
-    o.executor = &executor;
     result.status = replicate::RunPass(o, stats, stop);
   } else {
-    RunReplicationDurablePass(settings, o, targets.destinations.front().first, stores, wiring,
-                              stats, stop, result);
+    RunReplicationDurablePass(settings, o, targets.destinations.front().first, stores, *engine,
+                              wiring, stats, stop, result);
     if (result.durable && result.durable->detached) return result;
   }
   result.finish = FinishReplication(settings, targets, stores.status.get(), stats, result);

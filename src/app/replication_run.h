@@ -19,6 +19,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "app/engine.h"
 #include "app/wiring.h"
 #include "base/status.h"
 #include "jobs/job_store.h"
@@ -45,8 +46,8 @@ struct ReplicationRunSettings {
   bool retry_failed = false;  // only the FAILED versions again
   bool restart = false;       // discard the source's unfinished pass first
   bool detach = false;        // queue (or find unfinished) the run for workers, work on nothing
-  int concurrency = 0;        // keys at once (0: the config's [transfer] concurrency, else 16)
-  std::string memory;         // --memory as given ("": the executor's default budget)
+  int concurrency = 0;        // keys at once, N (0: the engine's: [transfer] concurrency, 16)
+  std::string memory;         // --memory as given ("": the engine's: [transfer] memory, 128MiB)
   int batch_versions = 200;   // versions per replicate-keys job
   // The listing options of the run's workers (list_concurrency, scan_chunk), already checked;
   // the rest of the workers' options are this run's. Its clock (null: SystemClock::Default())
@@ -61,8 +62,10 @@ struct ReplicationRunSettings {
 // --detach or --retry-failed, --concurrency outside 0..1024, --memory not a size above 0).
 Status ValidateReplicationSettings(const ReplicationRunSettings& settings);
 
-// Keys replicated at once: --concurrency, else the config's, else 16; at most 256.
-int ReplicationConcurrency(const ReplicationRunSettings& settings, const Config& config);
+// The process's engine as a pass opens it: profile kKeys, N = --concurrency (else the config's
+// [transfer] concurrency, else 16; at most 256 keys, requests max(16, 4 x N)), --memory (else
+// [transfer] memory, else 128MiB).
+EngineSettings ReplicationEngineSettings(const ReplicationRunSettings& settings);
 
 // The durable run a pass was, when it got one (not a dry run).
 struct ReplicationDurableSummary {
@@ -89,8 +92,9 @@ struct ReplicationRunResult {
 
 // Runs `settings`' pass with `config` (its remotes, [transfer] and [replication]): loads the
 // rules (--replication-config or the config's, validated), checks the settings, resolves and
-// opens the source and destinations, then the dry run or the durable pass; `stats`: what this
-// process did. After the pass (not detached): the failures from the status store, and the
+// opens the source and destinations and the state store, opens the process's engine
+// (ReplicationEngineSettings), then the dry run or the durable pass, its keys on the engine's
+// executor; `stats`: what this process did. After the pass (not detached): the failures from the status store, and the
 // report of every status row of the source. The Result's own error is one that came before
 // any pass (rules, settings, locations, stores): nothing to summarize.
 Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunSettings& settings,
@@ -101,7 +105,10 @@ Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunS
 struct DurableReplicationRequest {
   const replicate::DurablePass& pass;  // the source, rules and options of the pass
   const std::string& destination;      // the run's destination, as the store records it
-  const ReplicationRunSettings& settings;  // worker (listing), memory, restart, detach
+  const ReplicationRunSettings& settings;  // worker (listing), restart, detach
+  // The process's engine (engine.h, profile kKeys): every worker of the run runs on its
+  // executor. Null only when settings.detach (nothing is worked on).
+  Engine* engine = nullptr;
 };
 
 // Why `existing` (an unfinished run of the pass's source) cannot resume as `pass`: "" when it

@@ -1,5 +1,5 @@
-// `ferry replicate`'s run without a store server: the settings it refuses, the concurrency it
-// takes, when an unfinished run resumes, and the durable run opened, resumed, refused and
+// `ferry replicate`'s run without a store server: the settings it refuses, the engine it
+// opens, when an unfinished run resumes, and the durable run opened, resumed, refused and
 // discarded (--restart) on SQLite with --detach (no worker runs), timed on a fake clock.
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -59,16 +59,28 @@ TEST(ValidateReplicationSettingsTest, RefusesWithOneLineNamingTheFlag) {
   EXPECT_NE(message([](auto& s) { s.memory = "lots"; }).find("--memory"), std::string::npos);
 }
 
-TEST(ReplicationConcurrencyTest, TheFlagElseTheConfigElseSixteenAtMost256) {
-  Config config;
-  const ReplicationRunSettings none;
-  EXPECT_EQ(ReplicationConcurrency(none, config), 16);
-  config.transfer.concurrency = 40;
-  EXPECT_EQ(ReplicationConcurrency(none, config), 40);
-  EXPECT_EQ(ReplicationConcurrency(With([](auto& s) { s.concurrency = 8; }), config), 8);
-  EXPECT_EQ(ReplicationConcurrency(With([](auto& s) { s.concurrency = 1000; }), config), 256);
-  config.transfer.concurrency = 300;
-  EXPECT_EQ(ReplicationConcurrency(none, config), 256);
+// N counts keys: the requests are derived from it (engine.h, kKeys), as they were before the
+// engine (max(16, 4 x N)); the flag, else [transfer], else 16; at most 256 keys.
+TEST(ReplicationEngineSettingsTest, NIsKeysTheFlagElseTheConfigElseSixteen) {
+  TransferDefaults config;
+  const auto shape = [&](const std::function<void(ReplicationRunSettings&)>& change) {
+    auto resolved = ResolveEngine(ReplicationEngineSettings(With(change)), config);
+    EXPECT_TRUE(resolved.ok()) << resolved.status().ToString();
+    return resolved.ok() ? *resolved : EngineShape{};
+  };
+  const auto none = [](ReplicationRunSettings&) {};
+  EXPECT_EQ(shape(none).keys, 16);
+  EXPECT_EQ(shape(none).requests, 64);
+  EXPECT_EQ(shape(none).memory, 128ull << 20);
+  config.concurrency = 40;
+  EXPECT_EQ(shape(none).keys, 40);
+  EXPECT_EQ(shape(none).requests, 160);
+  EXPECT_EQ(shape([](auto& s) { s.concurrency = 2; }).keys, 2);
+  EXPECT_EQ(shape([](auto& s) { s.concurrency = 2; }).requests, 16);
+  EXPECT_EQ(shape([](auto& s) { s.concurrency = 1000; }).keys, 256);
+  EXPECT_EQ(shape([](auto& s) { s.concurrency = 1000; }).requests, 1024);
+  EXPECT_EQ(shape([](auto& s) { s.memory = "64MiB"; }).memory, 64ull << 20);
+  EXPECT_FALSE(shape(none).adaptive);
 }
 
 replicate::DurablePass PassTo(const std::string& destination) {

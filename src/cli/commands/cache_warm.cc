@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/engine.h"
 #include "cli/commands/cache_internal.h"
-#include "cli/limits_options.h"
 #include "cache/kinds/warm_kind.h"
 #include "jobs/job_store.h"
 #include "jobs/payload.h"
@@ -161,9 +161,13 @@ int RunWarm(WarmArgs a, Context& ctx) {
                                     .lock_ttl = *lock_ttl,
                                     .record_batch = static_cast<size_t>(a.record_batch)});
   }
-  transfer::Executor executor(
-      transfer::ExecutorOptions{.concurrency = a.concurrency, .memory_budget = 256ull << 20});
-  LimitRequestsInFlight(a.concurrency);
+  // The engine (app/engine.h): --concurrency requests in flight, 256MiB of buffers.
+  auto engine = app::Engine::Open(app::EngineSettings{.profile = app::EngineProfile::kRequests,
+                                                      .concurrency = a.concurrency,
+                                                      .default_concurrency = 64,
+                                                      .default_memory = 256ull << 20},
+                                  opened->wiring->config().transfer);
+  if (!engine.ok()) return ReportError(engine.status());
   cache::WarmOptions options;
   options.owner = jobs::DefaultOwner();
   options.lock_ttl = *lock_ttl;
@@ -173,7 +177,7 @@ int RunWarm(WarmArgs a, Context& ctx) {
                         .cache = *opened->cache,
                         .index = *opened->index,
                         .locks = *opened->locks,
-                        .executor = executor};
+                        .executor = (*engine)->executor()};
   auto r = cache::Warm(request, wc, options, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   Print(*r, a.json);

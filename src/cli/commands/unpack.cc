@@ -20,6 +20,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "app/engine.h"
 #include "app/state_files.h"
 #include "app/unpack_follow.h"
 #include "app/wiring.h"
@@ -70,8 +71,14 @@ int RunUnpack(const UnpackArgs& a, Context& ctx) {
                  u.staging->Describe().c_str());
   }
   const auto start = std::chrono::steady_clock::now();
-  // The command's executor: an archive's entries written 32 at a time, within its memory.
-  transfer::Executor executor(transfer::ExecutorOptions{.concurrency = 32});
+  // The command's engine (app/engine.h): an archive's entries written 32 at a time, within its
+  // memory (128MiB).
+  auto engine = app::Engine::Open(app::EngineSettings{.profile = app::EngineProfile::kRequests,
+                                                      .concurrency = 32,
+                                                      .default_concurrency = 32},
+                                  wiring.config().transfer);
+  if (!engine.ok()) return ReportError(engine.status());
+  transfer::Executor& executor = (*engine)->executor();
   app::UnpackTotals t;
   app::UnpackFollowOptions follow;
   follow.interval = std::chrono::seconds(a.follow);
