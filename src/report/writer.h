@@ -42,8 +42,8 @@ struct WriterOptions {
   size_t rows_per_part = 10000;
   uint64_t part_bytes = 16ull << 20;
   std::chrono::milliseconds part_interval{std::chrono::seconds(60)};
-  std::string run_id;     // the summary's "run_id"
-  std::string writer_id;  // in each part's name; "" means the run id
+  std::string run_id{};   // the summary's "run_id"
+  std::string writer_id{};  // in each part's name; "" means the run id
   // Stamps rows, the summary's times and the part interval. Null: the system clock. Not owned.
   Clock* clock = nullptr;
 };
