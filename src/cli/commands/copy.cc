@@ -56,6 +56,7 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
                                            bool verbose) {
   transfer::SyncOptions o;
   transfer::TransferOptions& t = o.transfer;
+  FERRY_RETURN_IF_ERROR(CheckReportArgs(a.report, /*durable=*/!a.no_state && !a.dry_run));
   FERRY_RETURN_IF_ERROR(
       ApplySize(a.part_size, config.transfer.part_size, "--part-size", t.part_size));
   FERRY_RETURN_IF_ERROR(ApplySize(a.threshold, config.transfer.multipart_threshold,
@@ -459,15 +460,18 @@ int Run(CopyArgs a, Context& ctx) {
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   options->filter = std::move(*filter);
   if (files_from) options->listing = files_from->Driver(stats);
+  auto report = OpenRunReport(a.report, wiring, options->transfer, ctx.stop);  // report_flags.h
+  if (!report.ok()) return ReportError(report.status());
   transfer::SyncResult result =
       transfer::RunSync((*engine)->executor(), **src, **dst, *options, stats, ctx.stop);
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {
     ReportError(result.status);
-    return result.delete_limit_tripped ? 2 : 1;  // --max-delete: nothing deleted
+    const int code = result.delete_limit_tripped ? 2 : 1;  // --max-delete: nothing deleted
+    return FinishRunReport(report->get(), result, code);
   }
-  return stats.failures() > 0 ? 1 : 0;
+  return FinishRunReport(report->get(), result, stats.failures() > 0 ? 1 : 0);
 }
 
 // How written objects are written: storage class, encryption, ACLs, lock, checksums, metadata.
@@ -537,6 +541,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
                   "one per line, relative to SRC; .csv: bucket,key rows");
   cmd->add_option("--files-from-format", args->files_from_format,
                   "plain or csv (default: by the list's name)");
+  AddReportOptions(cmd, args->report);  // report_flags.h
   cmd->add_option("--min-size", args->min_size, "skip objects smaller than SIZE (10k, 5MiB)");
   cmd->add_option("--max-size", args->max_size, "skip objects larger than SIZE");
   cmd->add_option("--newer-than", args->newer_than, "only objects modified within AGE (2h, 7d)");

@@ -12,6 +12,7 @@
 #include "cli/engine_options.h"
 #include "cli/commands/cost_report.h"
 #include "cli/commands/max_delete.h"
+#include "cli/commands/report_flags.h"
 #include "transfer/stats.h"
 #include "transfer/sync.h"
 
@@ -52,6 +53,7 @@ struct CopyArgs {
   // --files-from LIST (app/files_from.h) and --files-from-format plain|csv ("" = by the name).
   std::string files_from;
   std::string files_from_format;
+  ReportArgs report;  // --report, --report-format, --report-level (report_flags.h)
   // Compressed transport (--compress --staging LOC): see docs/design/transport.md.
   bool compress = false;
   std::string staging;

@@ -1,0 +1,58 @@
+#include "cli/commands/report_flags.h"
+
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace ferry::cli {
+
+void AddReportOptions(CLI::App* cmd, ReportArgs& args) {
+  cmd->add_option("--report", args.settings.location,
+                  "write a row per object to LOCATION (a folder or s3://bucket/prefix), in parts, "
+                  "and summary.json at the end (needs --no-state or --dry-run for now)");
+  args.format = cmd->add_option("--report-format", args.settings.format,
+                                "csv (default) or json (JSON lines)");
+  args.level = cmd->add_option("--report-level", args.settings.level,
+                               "errors, changes (default: failures and what changed) or all "
+                               "(skipped objects too)");
+}
+
+Status CheckReportArgs(const ReportArgs& args, bool durable) {
+  FERRY_RETURN_IF_ERROR(app::CheckReportSettings(
+      args.settings, args.format != nullptr && args.format->count() > 0,
+      args.level != nullptr && args.level->count() > 0));
+  if (durable && args.settings.wanted()) return app::RefuseDurableReport();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<app::OpenReport>> OpenRunReport(const ReportArgs& args,
+                                                       app::Wiring& wiring,
+                                                       transfer::TransferOptions& transfer,
+                                                       std::stop_token stop) {
+  if (!args.settings.wanted()) return std::unique_ptr<app::OpenReport>();
+  FERRY_ASSIGN_OR_RETURN(auto report, app::OpenReport::Open(wiring, args.settings, {}, stop));
+  transfer.report = &report->writer();
+  return report;
+}
+
+int FinishRunReport(app::OpenReport* report, const transfer::SyncResult& result, int code) {
+  if (report == nullptr) return code;
+  report::FinishInfo info;
+  if (result.deletes_skipped) {
+    info.not_checked.push_back("deletes skipped: something failed, nothing was deleted");
+  }
+  if (result.delete_limit_tripped) {
+    info.not_checked.push_back("deletes not made: past --max-delete");
+  }
+  if (!result.status.ok() && !result.delete_limit_tripped) {
+    info.not_checked.push_back("the run ended early: " + result.status.message());
+  }
+  Status s = report->Finish(info);
+  if (!s.ok()) {
+    ReportError(s);
+    return code == 0 ? 1 : code;
+  }
+  return code;
+}
+
+}  // namespace ferry::cli
