@@ -255,6 +255,7 @@ Status RunVerify(const VerifyRun& run, std::stop_token stop) {
   std::stop_callback cancel(stop, [&queue] { queue->Cancel(); });
   Visitor visitor(sides, run.options, *queue, run.report, run.stats);
   Status status = [&]() -> Status {
+    if (run.listing) return run.listing(run.executor, run.src, run.dst, visitor, stop);
     RangePlanOptions ro;
     ro.max_ranges = run.options.list_ranges;
     FERRY_ASSIGN_OR_RETURN(RangePlan plan, PlanRanges(run.src, run.dst, ro));

@@ -15,6 +15,11 @@
 //
 // Entries are reported in the order verdicts are reached: ranges interleave.
 //
+// With run.listing set (`--files-from`, app/files_from.h), the driver replaces the listings and
+// the ranges: only the keys it merges into the run are compared, each as a full listing would
+// have it (both sides, one side only); nothing else is looked at, and options.list_ranges is
+// not used (the CLI refuses it with a list).
+//
 // Thread-safety: one call per thread; `report` receives entries from many threads.
 #pragma once
 
@@ -26,6 +31,7 @@
 #include "base/status.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
+#include "transfer/sync.h"
 #include "verify/compare.h"
 #include "verify/report.h"
 
@@ -56,10 +62,14 @@ struct VerifyRun {
   const VerifyOptions& options;
   Report& report;
   VerifyStats& stats;
+  // Set: the keys to compare, merged by the driver (on the calling thread) instead of two full
+  // listings; stats.ranges stays 0. Empty: both sides listed in full, in key ranges.
+  transfer::ListingDriver listing{};
 };
 
-// Returns OK when both listings were walked to their end (per-key problems are report
-// entries with Mark::kError); the first listing error otherwise, or kCancelled.
+// Returns OK when both listings (or the driver's keys) were walked to their end (per-key
+// problems are report entries with Mark::kError); the first listing error otherwise (the
+// driver's error with a list), or kCancelled.
 Status RunVerify(const VerifyRun& run, std::stop_token stop);
 
 }  // namespace ferry::verify
