@@ -88,6 +88,23 @@ check "[sync] max_delete applies without the flag: exit 2" [ "$rc" = 2 ]
 check "  names the limit" grep -q "over --max-delete 10%" "$WORK/err"
 check "  nothing deleted" [ "$(dst_count)" = 11 ]
 
+# A [[schedules]] sync of `ferry serve` is guarded by [sync] max_delete too.
+serve_pid=
+trap '[ -z "$serve_pid" ] || kill "$serve_pid" 2>/dev/null || true; cleanup' EXIT
+cat "$WORK/limited.toml" > "$WORK/serve.toml"
+printf '\n[[schedules]]\nname = "ab"\nat = "every 2s"\ncommand = "sync"\nsource = "ra:%s"\ndestination = "rb:%s"\ndelete = true\n' \
+  "$A" "$B" >> "$WORK/serve.toml"
+"$FERRY_BIN" --config "$WORK/serve.toml" serve --state "$WORK/serve.db" \
+  --listen "127.0.0.1:$(free_port)" > "$WORK/serve.out" 2> "$WORK/serve.err" &
+serve_pid=$!
+stopped_by_guard() {
+  "$FERRY_BIN" --config "$CONF" jobs list --state "$WORK/serve.db" 2>/dev/null |
+    grep -q 'failed (stopped by --max-delete: 6 deletes planned (54.5% of the 11'
+}
+check "a scheduled sync --delete stops at [sync] max_delete" wait_for 60 stopped_by_guard
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
+check "  nothing deleted" [ "$(dst_count)" = 11 ]
+
 # A rerun with a raised limit deletes (a new durable run: the stopped one has ended).
 check "durable rerun with a higher limit deletes" "$FERRY_BIN" --config "$WORK/limited.toml" \
   sync "ra:$A" "rb:$B" --delete --max-delete 6 --state "$S1" --no-progress

@@ -205,6 +205,9 @@ Result<jobs::RunId> ServeInstance::StartOccurrence(size_t index, serve::TimePoin
   req.destination = c.destination;
   req.options.command = "sync";
   req.options.delete_extra = c.delete_extra;
+  // [sync] max_delete guards a scheduled sync's deletes as it guards `ferry sync`'s.
+  const std::optional<plan::DeleteLimit>& max_delete = plan_.wiring->config().sync.max_delete;
+  if (c.delete_extra && max_delete) req.options.max_delete = *max_delete;
   // [transfer]'s part sizes, as `ferry sync` takes them (checked when the config was read)
   const app::TransferDefaults& t = plan_.wiring->config().transfer;
   if (t.multipart_threshold) req.options.multipart_threshold = *plan::ParseSize(*t.multipart_threshold);
