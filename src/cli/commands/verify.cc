@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/engine.h"
+#include "app/files_from.h"
 #include "app/location.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
@@ -28,6 +29,8 @@ struct VerifyArgs {
   std::string combined;  // report file ("" = stdout)
   EngineArgs engine;  // --concurrency, --memory
   int list_ranges = 1;
+  std::string files_from;         // --files-from: compare only the listed keys
+  std::string files_from_format;  // plain, csv ("" = by the list's name)
 };
 
 // Requests adapted to the link up to 64 unless a number is given; reads need 8 MiB at least.
@@ -52,11 +55,50 @@ int Fail(const Status& s) {
   }
 }
 
+// The flags a --files-from run cannot take, each refused in one line.
+Status CheckListFlags(const VerifyArgs& a) {
+  if (a.files_from.empty()) {
+    if (!a.files_from_format.empty()) {
+      return Status::InvalidArgument("--files-from-format needs --files-from");
+    }
+    return Status::Ok();
+  }
+  if (a.versions) {
+    return Status::InvalidArgument("--versions cannot take --files-from yet (the version ids "
+                                   "of a csv list are not honoured)");
+  }
+  if (a.list_ranges > 1) {
+    return Status::InvalidArgument("--list-ranges cuts the full listings, and --files-from "
+                                   "lists nothing else than its keys: give one or the other");
+  }
+  return Status::Ok();
+}
+
+// What the audit cost beyond the listings (tests and benchmarks read it).
+void PrintCost(const verify::VerifyStats& stats, const app::FilesFrom* list,
+               const transfer::Stats& list_stats) {
+  std::fprintf(stderr, "verify: %llu HEADs, %llu layout asks, %llu objects read (%llu bytes), ",
+               static_cast<unsigned long long>(stats.heads.load()),
+               static_cast<unsigned long long>(stats.layout_asks.load()),
+               static_cast<unsigned long long>(stats.reads.load()),
+               static_cast<unsigned long long>(stats.bytes_read.load()));
+  if (list == nullptr) {
+    std::fprintf(stderr, "%llu key ranges listed\n",
+                 static_cast<unsigned long long>(stats.ranges.load()));
+    return;
+  }
+  std::fprintf(stderr, "%llu keys from --files-from (%llu not in SRC)\n",
+               static_cast<unsigned long long>(list->sort_stats().keys_read -
+                                               list->sort_stats().duplicates),
+               static_cast<unsigned long long>(list_stats.listed_not_found.load()));
+}
+
 int Run(const VerifyArgs& a, Context& ctx) {
   if (a.versions && (a.download || a.metadata)) {
     return Fail(Status::InvalidArgument("--versions compares listings only: not with "
                                         "--download or --metadata"));
   }
+  if (Status s = CheckListFlags(a); !s.ok()) return Fail(s);
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return Fail(config.status());
   // Checked before anything is opened; made (its workers started) only for a content audit.
@@ -76,6 +118,15 @@ int Run(const VerifyArgs& a, Context& ctx) {
   if (!dst.ok()) return Fail(dst.status().WithContext("DST"));
   if (Status s = (*src)->Check(ctx.stop); !s.ok()) return Fail(s.WithContext("SRC"));
   if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return Fail(s.WithContext("DST"));
+  // Read, checked and sorted to its end before anything is compared (a bad line: exit 2).
+  std::unique_ptr<app::FilesFrom> list;
+  if (!a.files_from.empty()) {
+    auto opened = app::FilesFrom::Open(
+        wiring, {.list = a.files_from, .format = a.files_from_format, .source = *src_loc},
+        ctx.stop);
+    if (!opened.ok()) return Fail(opened.status());
+    list = std::move(*opened);
+  }
 
   std::FILE* out = stdout;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
@@ -92,6 +143,7 @@ int Run(const VerifyArgs& a, Context& ctx) {
   options.compare.metadata = a.metadata;
   options.list_ranges = static_cast<size_t>(a.list_ranges);
   verify::VerifyStats stats;
+  transfer::Stats list_stats;  // the list's keys that SRC lacks (listed_not_found)
   Status status;
   if (a.versions) {
     status = verify::RunVerifyVersions(**src, **dst, report, ctx.stop);
@@ -107,23 +159,16 @@ int Run(const VerifyArgs& a, Context& ctx) {
                                                  .dst = **dst,
                                                  .options = options,
                                                  .report = report,
-                                                 .stats = stats},
+                                                 .stats = stats,
+                                                 .listing = list != nullptr
+                                                                ? list->Driver(list_stats)
+                                                                : transfer::ListingDriver{}},
                                ctx.stop);
   }
   std::fflush(out);
   const verify::Counts counts = report.counts();
   std::fprintf(stderr, "%s\n", verify::SummaryLine(counts).c_str());
-  if (!a.versions) {
-    // What the audit cost beyond the listings (tests and benchmarks read it).
-    std::fprintf(stderr,
-                 "verify: %llu HEADs, %llu layout asks, %llu objects read (%llu bytes), %llu "
-                 "key ranges listed\n",
-                 static_cast<unsigned long long>(stats.heads.load()),
-                 static_cast<unsigned long long>(stats.layout_asks.load()),
-                 static_cast<unsigned long long>(stats.reads.load()),
-                 static_cast<unsigned long long>(stats.bytes_read.load()),
-                 static_cast<unsigned long long>(stats.ranges.load()));
-  }
+  if (!a.versions) PrintCost(stats, list.get(), list_stats);
   if (!status.ok()) {
     std::fprintf(stderr, "ferry: error: %s\n", status.message().c_str());
     return 3;
@@ -161,6 +206,12 @@ void RegisterVerify(CLI::App& app, Context& ctx) {
                   "side; cutting the ranges costs a page and up to 3 requests per cut, which pays "
                   "off on buckets of many pages)")
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--files-from", args->files_from,
+                  "compare only the keys listed in FILE, - (stdin) or an object (s3://b/key): "
+                  "one per line, relative to SRC; .csv: bucket,key rows. A listed key on one "
+                  "side only is reported as usual; nothing unlisted is looked at");
+  cmd->add_option("--files-from-format", args->files_from_format,
+                  "plain or csv (default: by the list's name)");
   cmd->callback([args, &ctx] { ctx.exit_code = Run(*args, ctx); });
 }
 
