@@ -24,6 +24,37 @@ jobs::RunCounts Counts(jobs::RunState state, int phase) {
   return c;
 }
 
+// A run the --max-delete guard stopped says so, with the counts; another failed run does not.
+TEST(RunViewTest, SaysARunWasStoppedByMaxDelete) {
+  jobs::RunOptions options;
+  options.command = "sync";
+  options.delete_extra = true;
+  options.max_delete = *plan::ParseDeleteLimit("5");
+  jobs::Run run;
+  run.id = 8;
+  run.spec = {"src", "dst", jobs::EncodeRunOptions(options)};
+  jobs::RunCounts c = Counts(jobs::RunState::kFailed, 0);
+  c.by_kind[jobs::kDeleteKind].jobs[static_cast<size_t>(JobState::kQueued)] = 1;
+  c.by_kind[jobs::kDeleteKind].objects_total = 6;
+  c.jobs[static_cast<size_t>(JobState::kQueued)] = 1;
+  const auto now = std::chrono::system_clock::now();
+  RunView v = MakeRunView(run, c, Kinds(), now);
+  EXPECT_EQ(v.state.rfind("failed (stopped by --max-delete: 6 deletes planned, over --max-delete 5",
+                          0),
+            0u)
+      << v.state;
+  EXPECT_EQ(RunJson(v)["deletes_refused"].get<std::string>(), v.deletes_refused);
+  // Within its limit (a dead transfer failed it), or with a dead job: an ordinary failure.
+  options.max_delete = *plan::ParseDeleteLimit("6");
+  run.spec.options = jobs::EncodeRunOptions(options);
+  EXPECT_EQ(MakeRunView(run, c, Kinds(), now).state, "failed");
+  options.max_delete = *plan::ParseDeleteLimit("5");
+  run.spec.options = jobs::EncodeRunOptions(options);
+  c.jobs[static_cast<size_t>(JobState::kDead)] = 1;
+  EXPECT_EQ(MakeRunView(run, c, Kinds(), now).state, "failed");
+  EXPECT_FALSE(RunJson(MakeRunView(run, c, Kinds(), now)).contains("deletes_refused"));
+}
+
 TEST(RunViewTest, SaysThePhaseAndItsKinds) {
   jobs::Run run;
   run.id = 7;
