@@ -26,7 +26,11 @@
 # 10. `ferry serve`: continuous replication of a versioned bucket of region A to region B; RGW's
 #    bucket notifications (a topic and the bucket's configuration made by `ferry events setup`)
 #    push to ferry's /events, and objects written to A appear in B within seconds (the events
-#    counted in /metrics).
+#    counted in /metrics);
+# 11. a copy of five keys from a key list (`--files-from`: only those looked up), an S3 Inventory
+#    of the source written in the AWS layout and read back with `ferry inventory ls` (checksums
+#    checked), and a sync pointed at a mistyped prefix that `--max-delete 10%` stops before its
+#    first delete (exit 2, nothing deleted).
 # The gateways stay up at the end (it prints how to stop them).
 #
 # Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
@@ -34,7 +38,8 @@
 #   on a machine where another pair already runs, e.g. RGW_DIR=/tmp/s3-rgw to reuse it),
 #   DEMO_SRC_BUCKET / DEMO_DST_BUCKET (default demo-src / demo-dst; both are emptied first),
 #   DEMO_REP_A / DEMO_REP_B (default demo-rep-a / demo-rep-b: the versioned buckets of step 6),
-#   DEMO_Z_BUCKET / DEMO_STAGING_BUCKET (default demo-dst-z / demo-staging: step 7).
+#   DEMO_Z_BUCKET / DEMO_STAGING_BUCKET (default demo-dst-z / demo-staging: step 7),
+#   DEMO_LIST_BUCKET (default demo-list: step 11).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -386,6 +391,43 @@ curl -s "$SERVE_URL/api/status" | head -n 12 || true
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true
 log "ferry serve stopped (SIGTERM); run it again and it resumes its continuous run"
 
+# ------------------------------------------------------------------ 11. lists, inventories, guards
+title "11. a run from a key list, an S3 Inventory read, and a guarded sync"
+LIST_BUCKET=${DEMO_LIST_BUCKET:-demo-list}
+drop_bucket b "$LIST_BUCKET"
+make_bucket b "$LIST_BUCKET"
+# a list of keys to copy again (rclone's --files-from form: one key a line, # comments), e.g.
+# the failures of an earlier run: only these keys are looked up and copied, nothing is listed
+KEYS=$DEMO_DIR/keys.txt
+{ echo "# keys to copy again"; (cd "$SRC" && find photos -type f | LC_ALL=C sort | head -n 5); } > "$KEYS"
+sed 's/^/    /' "$KEYS"
+show "${FERRY[@]}" cp "ra:$SRC_BUCKET" "rb:$LIST_BUCKET" --files-from "$KEYS" --no-state --no-progress
+n_list=$(count_objects b "$LIST_BUCKET")
+# an S3 Inventory of the source in the AWS layout (manifest.json, its checksum, CSV.gz files with
+# their MD5s), as S3 writes one daily, kept in region B and read back with every checksum checked
+INV_DIR=$DEMO_DIR/inventory
+rm -rf "$INV_DIR"
+"${FERRY[@]}" ls "ra:$SRC_BUCKET" --json > "$DEMO_DIR/src-listing.json"
+python3 tests/tools/make_inventory.py --source-bucket "$SRC_BUCKET" --out "$INV_DIR" \
+  --ferry-ls-json "$DEMO_DIR/src-listing.json" --rows-per-file 100 > /dev/null
+"${FERRY[@]}" cp "$INV_DIR" "rb:$LIST_BUCKET" --no-state --no-progress > /dev/null 2>&1
+printf '$ %s\n' "${FERRY[*]} inventory ls rb:$LIST_BUCKET/inventories/$SRC_BUCKET/daily | head -n 3"
+"${FERRY[@]}" inventory ls "rb:$LIST_BUCKET/inventories/$SRC_BUCKET/daily" 2> "$DEMO_DIR/inv.err" \
+  > "$DEMO_DIR/inv.txt" || true
+head -n 3 "$DEMO_DIR/inv.txt"
+sed 's/^/  /' "$DEMO_DIR/inv.err"
+n_inv=$(wc -l < "$DEMO_DIR/inv.txt")
+# a sync pointed at a mistyped prefix (photo/, which holds nothing) would delete all of region B's
+# copy: --max-delete stops it before the first delete (exit 2, one line why): nothing is deleted
+n_before=$(count_objects b "$DST_BUCKET")
+printf '$ %s\n' "${FERRY[*]} sync ra:$SRC_BUCKET/photo/ rb:$DST_BUCKET --delete --max-delete 10% --no-state"
+guard_rc=0
+"${FERRY[@]}" sync "ra:$SRC_BUCKET/photo/" "rb:$DST_BUCKET" --delete --max-delete 10% \
+  --no-state --no-progress > /dev/null 2> "$DEMO_DIR/guard.err" || guard_rc=$?
+sed 's/^/  /' "$DEMO_DIR/guard.err" | grep -v '^  *$' | tail -n 3
+n_after=$(count_objects b "$DST_BUCKET")
+echo "exit status $guard_rc; region B's copy: $n_before objects before, $n_after after"
+
 title "done"
 status=0
 if [ "$n_live" != "$n_live_src" ]; then
@@ -410,6 +452,14 @@ if [ "$n_cached" != "$n_cache_src" ] || [ "$cache_copied" != 0 ]; then
 fi
 if [ "$restored_ok" != 1 ]; then
   log "ERROR: the restored object differs from the original"
+  status=1
+fi
+if [ "$n_list" != 5 ] || [ "$n_inv" != "$n_src" ]; then
+  log "ERROR: the key list copied $n_list objects (not 5) or the inventory has $n_inv rows (not $n_src)"
+  status=1
+fi
+if [ "$guard_rc" != 2 ] || [ "$n_before" != "$n_after" ]; then
+  log "ERROR: the guarded sync exited $guard_rc (want 2), region B went from $n_before to $n_after objects"
   status=1
 fi
 # the third sync had nothing to do (the JSON is ferry's, printed with one key per line)
