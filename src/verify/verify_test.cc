@@ -373,6 +373,27 @@ TEST(RunVerifyListTest, ListedKeysThatMatchExitZeroWhateverIsUnlisted) {
   EXPECT_EQ(ExitCodeFor(b.counts), 1);
 }
 
+TEST(RunVerifyListTest, DownloadAndMetadataWorkAsWithoutAList) {
+  storage::MemoryBackend src, dst;
+  const std::string big = Data(11 * kMiB, 4);
+  std::string changed = big;
+  changed[10 * kMiB] ^= 1;
+  PutParts(src, "changed", big, 8 * kMiB);  // same size, one byte: only --download tells
+  PutParts(dst, "changed", changed, 5 * kMiB);
+  Put(src, "meta", "v", {{"color", "red"}});
+  Put(dst, "meta", "v", {{"color", "blue"}});
+  Put(src, "unlisted", "v", {{"color", "red"}});
+  Put(dst, "unlisted", "v", {{"color", "blue"}});
+  Outcome r = Verify(src, dst, {.download = true, .metadata = true}, 1, nullptr,
+                     ListedKeys({"changed", "meta"}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries["changed"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["changed"].reason, "content");
+  EXPECT_EQ(r.entries["meta"].mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries["meta"].reason, "metadata: x-amz-meta-color differs");
+}
+
 TEST(RunVerifyListTest, AFailedLookupIsTheRunsStatus) {
   storage::MemoryBackend src, dst;
   Put(src, "k", "v");
