@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::array<std::string_view, kActionCount> kActionNames = {
     "copied", "skipped", "deleted", "would-copy", "would-delete",
-    "differs", "missing", "extra", "not-copied", "failed"};
+    "differs", "missing", "extra", "not-copied", "failed", "identical"};
 constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {"ok", "failed", "skipped"};
 
 // RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
@@ -52,7 +52,8 @@ bool Keeps(Level level, const Row& row) {
       return row.outcome == Outcome::kFailed;
     case Level::kChanges:
       return row.outcome == Outcome::kFailed ||
-             (row.action != Action::kSkipped && row.action != Action::kNotCopied);
+             (row.action != Action::kSkipped && row.action != Action::kNotCopied &&
+              row.action != Action::kIdentical);
     case Level::kAll:
       return true;
   }

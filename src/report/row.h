@@ -28,8 +28,9 @@ enum class Action {
   kExtra,        // verify: on the destination only ("extra")
   kNotCopied,    // left out without failing (an archived source not restored: "not-copied")
   kFailed,       // the object's copy or delete failed ("failed"; the error says which)
+  kIdentical,    // verify: the same on both sides, as far as `checksum` tells ("identical")
 };
-inline constexpr int kActionCount = 10;
+inline constexpr int kActionCount = 11;
 
 // How it ended.
 enum class Outcome {
@@ -78,7 +79,7 @@ Row FailedRow(std::string key, uint64_t size, std::string_view what, const Statu
 enum class Level {
   kErrors,   // failed rows only
   kChanges,  // failed rows and every change: copied, deleted, would-*, differs, missing, extra
-  kAll,      // every object looked at, skipped ones too
+  kAll,      // every object looked at, skipped (and identical) ones too
 };
 bool Keeps(Level level, const Row& row);
 

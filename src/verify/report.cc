@@ -54,7 +54,48 @@ int ExitCodeFor(const Counts& c) {
   return c.differences() > 0 ? 1 : 0;
 }
 
+report::Row ReportRowOf(const Entry& e) {
+  report::Row row;
+  row.key = e.key;
+  row.size = e.src_size.value_or(e.dst_size.value_or(0));
+  row.outcome = report::Outcome::kFailed;  // a difference is a failed verification
+  row.checksum = e.reason.empty() ? std::string(report::checksum_used::kNone) : e.reason;
+  switch (e.mark) {
+    case Mark::kIdentical:
+      row.action = report::Action::kIdentical;
+      row.outcome = report::Outcome::kOk;
+      break;
+    case Mark::kSizeOnly:
+      row.action = report::Action::kIdentical;
+      row.outcome = report::Outcome::kOk;
+      row.checksum = std::string(report::checksum_used::kSizeOnly);
+      break;
+    case Mark::kMissing:
+      row.action = report::Action::kMissing;
+      row.error_message = "not in DST";
+      row.checksum = std::string(report::checksum_used::kNone);
+      break;
+    case Mark::kExtra:
+      row.action = report::Action::kExtra;
+      row.error_message = "not in SRC";
+      row.checksum = std::string(report::checksum_used::kNone);
+      break;
+    case Mark::kDiffer:
+      row.action = report::Action::kDiffers;
+      row.error_message = "differs by " + row.checksum;
+      break;
+    case Mark::kError:
+      row.action = report::Action::kFailed;
+      row.error_code = "error";
+      row.error_message = e.reason;
+      row.checksum = std::string(report::checksum_used::kNone);
+      break;
+  }
+  return row;
+}
+
 void Report::Add(const Entry& e) {
+  if (rows_ != nullptr) rows_->Add(ReportRowOf(e));
   const std::string line = out_ != nullptr ? FormatLine(e, json_) + "\n" : std::string();
   std::lock_guard lock(mu_);
   switch (e.mark) {

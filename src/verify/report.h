@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "report/row.h"
+
 namespace ferry::verify {
 
 enum class Mark { kIdentical, kMissing, kExtra, kDiffer, kError, kSizeOnly };
@@ -46,16 +48,25 @@ std::string SummaryLine(const Counts& c);
 // key could not be checked (errors; whatever else was found).
 int ExitCodeFor(const Counts& c);
 
+// The per-object report's row of an entry (`--report`, docs/design/report.md): identical and
+// size-only pairs are `identical` rows (ok; checksum: what decided, "size-only"); differences
+// are `differs`, `missing`, `extra` rows whose result is failed (the verification failed; the
+// checksum says what was compared); an error is a `failed` row with its message.
+report::Row ReportRowOf(const Entry& e);
+
 class Report {
  public:
-  // Writes to `out` (not owned; null: counts only). `json`: JSON lines.
-  Report(std::FILE* out, bool json) : out_(out), json_(json) {}
+  // Writes to `out` (not owned; null: counts only). `json`: JSON lines. `rows` (not owned; may
+  // be null): each entry's row of the per-object report (ReportRowOf) too.
+  Report(std::FILE* out, bool json, report::RowSink* rows = nullptr)
+      : out_(out), json_(json), rows_(rows) {}
   void Add(const Entry& e);
   Counts counts() const;
 
  private:
   std::FILE* const out_;
   const bool json_;
+  report::RowSink* const rows_;
   mutable std::mutex mu_;
   Counts counts_;  // GUARDED_BY(mu_)
 };

@@ -3,7 +3,8 @@
 # row per object, in parts listed by a summary.json; to a local folder and to an S3 prefix;
 # the rows checked against what the run did (copied, skipped, deleted; a key with a comma and
 # a quote, quoted as RFC 4180 says); --report-level all vs changes vs errors; JSON lines; a
-# failure row (a source entry that cannot be read); a dry run's would-* rows; the durable run's
+# failure row (a source entry that cannot be read); a dry run's would-* rows; `ferry verify
+# --report` (differences as failed rows, identical ones at level all); the durable run's
 # refusal and bad flags in one line.
 source "$(dirname "$0")/testlib.bash"
 export HOME=$WORK/home  # this test's own HOME (and FERRY_STATE_DIR, testlib's)
@@ -81,11 +82,33 @@ check "  its error message says copy" bash -c \
   "python3 '$RC' field '$WORK/rep5' dangling error_message | grep -q '^copy: '"
 check "  the summary: 1 failed, 1 copied, 1 row written" [ "$(summary "$WORK/rep5" counts.failed.failed)/$(summary "$WORK/rep5" counts.copied.ok)/$(summary "$WORK/rep5" rows_written)" = "1/1/1" ]
 
-# 6. A report that cannot be written: a bucket that does not exist is refused before the run.
+# 6. ferry verify --report: each difference a row (differs, missing, extra), failed; identical
+# pairs only at level all; the checksum compared.
+B3=$(new_bucket rb)
+check "verify: a copy to audit" ferry cp "ra:$A" "rb:$B3" --no-state --no-progress
+mkdir -p "$WORK/audit"
+echo "not what the source has" > "$WORK/audit/k2"
+echo "stray" > "$WORK/audit/stray"
+check "  k2 changed, a stray added at DST" ferry cp "$WORK/audit" "rb:$B3" --no-state --no-progress
+check "  k3 removed from DST" aws_side b s3 rm --quiet "s3://$B3/k3"
+rc=0
+ferry verify "ra:$A" "rb:$B3" --report "$WORK/rep6" > /dev/null 2>&1 || rc=$?
+check "verify with differences exits 1" [ "$rc" = 1 ]
+check "  differs k2, missing k3, extra stray" [ "$(python3 "$RC" field "$WORK/rep6" k2 action)/$(python3 "$RC" field "$WORK/rep6" k3 action)/$(python3 "$RC" field "$WORK/rep6" stray action)" = "differs/missing/extra" ]
+check "  a difference is a failed row naming what was compared" [ "$(python3 "$RC" field "$WORK/rep6" k2 result)/$(python3 "$RC" field "$WORK/rep6" k2 checksum)" = "failed/size" ]
+check "  identical pairs are not written at level changes" [ "$(count "$WORK/rep6" identical)" = 0 ]
+check "  but counted" [ "$(summary "$WORK/rep6" counts.identical.ok)" = 4 ]
+check "verify --report-level all --report-format json" bash -c \
+  "'$FERRY_BIN' --config '$CONF' verify 'ra:$A' 'rb:$B3' --report '$WORK/rep6j' --report-level all --report-format json > /dev/null 2>&1; [ \$? = 1 ]"
+check "  7 rows: 4 identical, 3 differences" [ "$(count "$WORK/rep6j" identical)/$(summary "$WORK/rep6j" rows_written)" = "4/7" ]
+check "  an identical row names its checksum" \
+  [ "$(python3 "$RC" field "$WORK/rep6j" k1 checksum)" = md5 ]
+
+# 7. A report that cannot be written: a bucket that does not exist is refused before the run.
 check "a report to a missing bucket is refused up front" expect_error 1 "ferry: error: --report" \
   ferry sync "ra:$A" "rb:$B" --no-state --no-progress --report "rb:no-such-bucket-$$/r/"
 
-# 7. The durable run refuses --report, in one line that says what to do; bad flags too.
+# 8. The durable run refuses --report, in one line that says what to do; bad flags too.
 check "durable run: --report refused" expect_error 2 \
   "ferry: error: --report works only on a run in memory for now: add --no-state" \
   ferry sync "ra:$A" "rb:$B" --report "$WORK/rep7"

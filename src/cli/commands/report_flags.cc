@@ -9,7 +9,7 @@ namespace ferry::cli {
 void AddReportOptions(CLI::App* cmd, ReportArgs& args) {
   cmd->add_option("--report", args.settings.location,
                   "write a row per object to LOCATION (a folder or s3://bucket/prefix), in parts, "
-                  "and summary.json at the end (needs --no-state or --dry-run for now)");
+                  "and summary.json at the end");
   args.format = cmd->add_option("--report-format", args.settings.format,
                                 "csv (default) or json (JSON lines)");
   args.level = cmd->add_option("--report-level", args.settings.level,
@@ -33,6 +33,20 @@ Result<std::unique_ptr<app::OpenReport>> OpenRunReport(const ReportArgs& args,
   FERRY_ASSIGN_OR_RETURN(auto report, app::OpenReport::Open(wiring, args.settings, {}, stop));
   transfer.report = &report->writer();
   return report;
+}
+
+Result<std::unique_ptr<app::OpenReport>> OpenReportOnly(const ReportArgs& args,
+                                                        app::Wiring& wiring,
+                                                        std::stop_token stop) {
+  if (!args.settings.wanted()) return std::unique_ptr<app::OpenReport>();
+  return app::OpenReport::Open(wiring, args.settings, {}, stop);
+}
+
+Status FinishReportOnly(app::OpenReport* report, const Status& run) {
+  if (report == nullptr) return Status::Ok();
+  report::FinishInfo info;
+  if (!run.ok()) info.not_checked.push_back("the run ended early: " + run.message());
+  return report->Finish(info);
 }
 
 int FinishRunReport(app::OpenReport* report, const transfer::SyncResult& result, int code) {

@@ -35,6 +35,14 @@ Result<std::unique_ptr<app::OpenReport>> OpenRunReport(const ReportArgs& args,
                                                        transfer::TransferOptions& transfer,
                                                        std::stop_token stop);
 
+// Opens the report asked for (nullptr when none was) for a run that is not a copy (verify).
+Result<std::unique_ptr<app::OpenReport>> OpenReportOnly(const ReportArgs& args,
+                                                        app::Wiring& wiring,
+                                                        std::stop_token stop);
+// Finishes `report` (may be null) of a run that ended with `run` (its error, if any, is named
+// in the summary's not_checked). Errors: the report is incomplete.
+Status FinishReportOnly(app::OpenReport* report, const Status& run);
+
 // Finishes `report` (may be null) after RunSync, its summary saying what `result` left
 // undone. Returns `code`, or 1 when the report is incomplete (its error line printed).
 int FinishRunReport(app::OpenReport* report, const transfer::SyncResult& result, int code);

@@ -10,6 +10,7 @@
 #include "app/location.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "cli/commands/report_flags.h"
 #include "cli/engine_options.h"
 #include "plan/filter.h"
 #include "transfer/adaptive.h"
@@ -31,6 +32,7 @@ struct VerifyArgs {
   int list_ranges = 1;
   std::string files_from;         // --files-from: compare only the listed keys
   std::string files_from_format;  // plain, csv ("" = by the list's name)
+  ReportArgs report;              // --report: a row per key (report_flags.h)
 };
 
 // Requests adapted to the link up to 64 unless a number is given; reads need 8 MiB at least.
@@ -99,6 +101,7 @@ int Run(const VerifyArgs& a, Context& ctx) {
                                         "--download or --metadata"));
   }
   if (Status s = CheckListFlags(a); !s.ok()) return Fail(s);
+  if (Status s = CheckReportArgs(a.report, /*durable=*/false); !s.ok()) return Fail(s);
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return Fail(config.status());
   // Checked before anything is opened; made (its workers started) only for a content audit.
@@ -137,7 +140,9 @@ int Run(const VerifyArgs& a, Context& ctx) {
     }
     out = file.get();
   }
-  verify::Report report(out, a.json);
+  auto rows = OpenReportOnly(a.report, wiring, ctx.stop);  // --report: checked before the audit
+  if (!rows.ok()) return Fail(rows.status());
+  verify::Report report(out, a.json, *rows ? &(*rows)->writer() : nullptr);
   verify::VerifyOptions options;
   options.compare.download = a.download;
   options.compare.metadata = a.metadata;
@@ -169,6 +174,7 @@ int Run(const VerifyArgs& a, Context& ctx) {
   const verify::Counts counts = report.counts();
   std::fprintf(stderr, "%s\n", verify::SummaryLine(counts).c_str());
   if (!a.versions) PrintCost(stats, list.get(), list_stats);
+  if (Status s = FinishReportOnly(rows->get(), status); !s.ok()) return Fail(s);
   if (!status.ok()) {
     std::fprintf(stderr, "ferry: error: %s\n", status.message().c_str());
     return 3;
@@ -201,6 +207,7 @@ void RegisterVerify(CLI::App& app, Context& ctx) {
   cmd->add_option("--combined", args->combined,
                   "write the report to FILE instead of stdout");
   AddEngineOptions(cmd, args->engine, VerifyEngine());
+  AddReportOptions(cmd, args->report);  // report_flags.h
   cmd->add_option("--list-ranges", args->list_ranges,
                   "list each side in up to N key ranges in parallel (default 1: one listing per "
                   "side; cutting the ranges costs a page and up to 3 requests per cut, which pays "
