@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "obs/log.h"
 #include "plan/merge.h"
@@ -63,9 +66,17 @@ class DeleteSpool {
 // go to the engine's workers.
 class EngineSink : public PlanSink {
  public:
-  EngineSink(TransferEngine& engine, DeleteSpool& spool, Stats& stats)
-      : engine_(engine), spool_(spool), stats_(stats) {}
+  EngineSink(TransferEngine& engine, DeleteSpool& spool, Stats& stats, Cutoff* cutoff)
+      : engine_(engine), spool_(spool), stats_(stats), cutoff_(cutoff) {}
   Status Copy(CopyRequest request) override {
+    if (cutoff_ != nullptr && !Admit(request)) {
+      if (cutoff_->ShouldCancel()) engine_.Cancel();
+      // Past the deadline the listing stops too: a cutover window is not spent listing.
+      if (cutoff_->reason() == CutoffReason::kMaxDuration) {
+        return Status::Cancelled("--max-duration reached");
+      }
+      return Status::Ok();
+    }
     const TransferOptions& o = engine_.options();
     // An archived source takes a HEAD to tell whether it is readable (archived.cc).
     if (!o.dry_run || request.need_details || request.src.archive.archived) {
@@ -93,10 +104,36 @@ class EngineSink : public PlanSink {
   }
 
  private:
+  // Whether the cutoff lets `request` start; when it does, its end is told to the cutoff.
+  bool Admit(CopyRequest& request) {
+    const uint64_t size = request.src.size;
+    if (!cutoff_->MayStart(size)) return false;
+    request.done = [cutoff = cutoff_, size, done = std::move(request.done)](const Status& s) {
+      cutoff->Ended(size, s);
+      if (done) done(s);
+    };
+    return true;
+  }
+
   TransferEngine& engine_;
   DeleteSpool& spool_;
   Stats& stats_;
+  Cutoff* cutoff_;  // null: no limit
 };
+
+// --max-duration: wakes at the deadline on the run's clock and cuts the run (hard mode: the
+// copies in flight are cancelled). Stopped (and joined) when the run ends first.
+std::jthread CutoffTimer(Cutoff& cutoff, Clock& clock, TransferEngine& engine) {
+  return std::jthread([&cutoff, &clock, &engine](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    clock.WaitUntil(cv, lock, stop, cutoff.deadline(), [] { return false; });
+    if (stop.stop_requested()) return;
+    cutoff.DeadlinePassed();
+    if (cutoff.ShouldCancel()) engine.Cancel();
+  });
+}
 
 // A dry run's deletes, reported on this thread (as TransferEngine::RunDelete would).
 void ReportDeletes(std::vector<std::string> keys, Stats& stats, report::RowSink* report) {
@@ -105,6 +142,16 @@ void ReportDeletes(std::vector<std::string> keys, Stats& stats, report::RowSink*
     if (report != nullptr) report->Add(DeleteRow(k, Status::Ok(), /*dry_run=*/true));
   }
   stats.objects_deleted += keys.size();
+}
+
+// The run was cut: its status says which limit and what is left, in place of what the stopped
+// listing or the cancelled copies said.
+void ApplyCut(const Cutoff& cutoff, SyncResult& result) {
+  result.cutoff = cutoff.reason();
+  result.objects_left = cutoff.objects_left();
+  result.bytes_left = cutoff.bytes_left();
+  const bool listing_stopped = cutoff.reason() == CutoffReason::kMaxDuration;
+  result.status = Status::Cancelled(cutoff.Describe(listing_stopped));
 }
 
 }  // namespace
@@ -123,8 +170,15 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   std::optional<obs::BufferedLines> buffered;
   if (options.transfer.dry_run) buffered.emplace();
 
+  std::optional<Cutoff> cutoff;
+  if (options.cutoff.any()) cutoff.emplace(options.cutoff, clock, start);
+  std::jthread timer;
+  if (cutoff && options.cutoff.max_duration.count() > 0) {
+    timer = CutoffTimer(*cutoff, clock, engine);
+  }
+
   DeleteSpool spool;
-  EngineSink sink(engine, spool, stats);
+  EngineSink sink(engine, spool, stats, cutoff ? &*cutoff : nullptr);
   Planner planner(options.filter, options.transfer.decide, options.delete_extra,
                   dst.features().folder_markers, stats, sink);
   result.status = [&]() -> Status {
@@ -144,8 +198,13 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
     return planner.Finish();
   }();
   engine.Wait();
+  if (timer.joinable()) timer.request_stop(), timer.join();
+  const bool cut = cutoff && cutoff->cut();
+  if (cut) ApplyCut(*cutoff, result);
 
-  if (result.status.ok() && spool.count() > 0) {
+  if (cut && spool.count() > 0) {
+    result.deletes_skipped = true;  // a partial run never deletes
+  } else if (result.status.ok() && spool.count() > 0) {
     if (stats.failures() > 0 || stop.stop_requested()) {
       result.deletes_skipped = true;
     } else if (options.max_delete.Exceeded(spool.count(), planner.destination_in_scope())) {

@@ -18,6 +18,7 @@
 #include "plan/filter.h"
 #include "plan/merge.h"
 #include "storage/backend.h"
+#include "transfer/cutoff.h"
 #include "transfer/engine.h"
 #include "transfer/stats.h"
 
@@ -45,6 +46,10 @@ struct SyncOptions {
   // --max-delete: checked on the spool's count before the first delete; past it no delete is
   // made (nor reported, in a dry run) and the result says why (delete_limit_tripped).
   plan::DeleteLimit max_delete;
+  // --max-transfer, --max-duration, --cutoff-mode (transfer/cutoff.h): past a limit no copy
+  // starts (hard: those in flight are cancelled), no delete is made, and the result says why
+  // (SyncResult::cutoff) and what is left. A rerun copies the rest.
+  CutoffOptions cutoff;
   bool progress = false;      // live progress line on stderr
   std::string src_prefix;     // sub-prefix of the source backend to list ("" = all)
   // Set: replaces the two listings (src_prefix then unused). Empty: both sides listed in full.
@@ -62,6 +67,11 @@ struct SyncResult {
   // The deletes planned were past --max-delete: none was made, and `status` is the one
   // kFailedPrecondition line that says so (plan::DeleteLimitRefusal).
   bool delete_limit_tripped = false;
+  // The run was cut by --max-transfer or --max-duration: `status` is the kCancelled line that
+  // says which and what is left (Cutoff::Describe); deletes were skipped.
+  CutoffReason cutoff = CutoffReason::kNone;
+  uint64_t objects_left = 0;  // copies not made because of the cut
+  uint64_t bytes_left = 0;
 };
 
 // Runs the sync as one session on `executor` (which must outlive the call): there is no run

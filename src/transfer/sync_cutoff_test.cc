@@ -1,0 +1,200 @@
+// RunSync's --max-transfer / --max-duration / --cutoff-mode (transfer/cutoff.h) on
+// MemoryBackends and a FakeClock: what each mode copies, that nothing is deleted, the stop
+// reason and what is left, and that a rerun copies the rest.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "plan/merge.h"
+#include "storage/memory/memory_backend.h"
+#include "storage/sorted_listing.h"
+#include "testing/fake_clock.h"
+#include "transfer/memory_fixture.h"
+#include "transfer/sync.h"
+
+namespace ferry::transfer {
+namespace {
+
+using storage::MemoryBackend;
+using testing::Bytes;
+using testing::Put;
+using testing::SmallParts;
+
+SyncOptions CutOptions(CutoffMode mode, uint64_t max_transfer) {
+  SyncOptions o;
+  o.executor.concurrency = 4;
+  o.executor.memory_budget = 64 * 1024;
+  o.transfer.part_size = 4096;
+  o.transfer.multipart_threshold = 10000;
+  o.delete_extra = true;
+  o.transfer.decide.delete_extra = true;
+  o.cutoff.mode = mode;
+  o.cutoff.max_transfer = max_transfer;
+  return o;
+}
+
+// 10 source objects of 100 bytes (k0..k9), and 2 destination-only objects a sync would delete.
+struct CutFixture {
+  MemoryBackend src{SmallParts("a")};
+  MemoryBackend dst{SmallParts("b")};
+  CutFixture() {
+    for (int i = 0; i < 10; ++i) Put(src, "k" + std::to_string(i), Bytes(100, i));
+    Put(dst, "x1", Bytes(10, 1));
+    Put(dst, "x2", Bytes(10, 2));
+    dst.ResetCounts();
+  }
+  // The destination holds exactly the source's keys (the extras deleted).
+  void ExpectSynced() const { EXPECT_EQ(dst.Keys(), src.Keys()); }
+};
+
+void ExpectNothingDeleted(const CutFixture& f, const SyncResult& r) {
+  EXPECT_EQ(f.dst.counts().deletes, 0);
+  EXPECT_TRUE(r.deletes_skipped);
+}
+
+TEST(SyncCutoffTest, SoftMaxTransferStopsStartingAndSaysWhatIsLeft) {
+  CutFixture f;
+  Stats stats;
+  // Copies start while the bytes started are below 250: k0, k1, k2 (300 bytes).
+  SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, CutOptions(CutoffMode::kSoft, 250),
+                                            stats);
+  EXPECT_EQ(r.cutoff, CutoffReason::kMaxTransfer);
+  EXPECT_EQ(r.status.code(), ErrorCode::kCancelled);
+  EXPECT_NE(r.status.message().find("--max-transfer 250 B"), std::string::npos)
+      << r.status.message();
+  EXPECT_NE(r.status.message().find("7 objects (700 B) not copied"), std::string::npos)
+      << r.status.message();
+  EXPECT_EQ(stats.objects_copied.load(), 3u);
+  EXPECT_EQ(r.objects_left, 7u);
+  EXPECT_EQ(r.bytes_left, 700u);
+  EXPECT_EQ(stats.failures(), 0u);
+  ExpectNothingDeleted(f, r);
+  EXPECT_TRUE(f.dst.Contents("x1").has_value());
+}
+
+TEST(SyncCutoffTest, CautiousNeverStartsACopyPastTheLimit) {
+  CutFixture f;
+  Put(f.src, "k0", Bytes(100, 0));
+  Put(f.src, "k1", Bytes(300, 1));  // 100 + 300 > 350: not started, nor anything after it
+  Stats stats;
+  SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, CutOptions(CutoffMode::kCautious, 350),
+                                            stats);
+  EXPECT_EQ(r.cutoff, CutoffReason::kMaxTransfer);
+  EXPECT_EQ(stats.objects_copied.load(), 1u);
+  EXPECT_LE(stats.bytes_copied.load(), 350u);
+  EXPECT_FALSE(f.dst.Contents("k1").has_value());
+  EXPECT_EQ(f.dst.counts().puts, 1);  // one write in all: k0
+  EXPECT_EQ(r.objects_left, 9u);
+  ExpectNothingDeleted(f, r);
+}
+
+TEST(SyncCutoffTest, HardMaxTransferCopiesNoMoreThanStartedAndDeletesNothing) {
+  CutFixture f;
+  Stats stats;
+  SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, CutOptions(CutoffMode::kHard, 250),
+                                            stats);
+  EXPECT_EQ(r.cutoff, CutoffReason::kMaxTransfer);
+  // k0..k2 started; those still in flight at the cut are cancelled and counted as left.
+  EXPECT_LE(stats.objects_copied.load(), 3u);
+  EXPECT_EQ(stats.objects_copied.load() + r.objects_left, 10u);
+  ExpectNothingDeleted(f, r);
+}
+
+TEST(SyncCutoffTest, ARerunCopiesTheRestAndDeletes) {
+  CutFixture f;
+  Stats first;
+  SyncResult cut = testing::SyncOnOwnExecutor(f.src, f.dst,
+                                              CutOptions(CutoffMode::kCautious, 500), first);
+  ASSERT_EQ(cut.cutoff, CutoffReason::kMaxTransfer);
+  EXPECT_EQ(first.objects_copied.load(), 5u);
+  Stats second;
+  SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, CutOptions(CutoffMode::kCautious, 500),
+                                            second);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.cutoff, CutoffReason::kNone);
+  EXPECT_EQ(second.objects_copied.load(), 5u);  // the rest, nothing copied twice
+  f.ExpectSynced();
+}
+
+// A listing driver that moves the run's FakeClock by `step` after each key it hands on, so that
+// the deadline passes in the middle of the run, at a known key.
+class ClockMovingVisitor : public plan::ListingVisitor {
+ public:
+  ClockMovingVisitor(plan::ListingVisitor& inner, ferry::testing::FakeClock& clock,
+                     std::chrono::milliseconds step)
+      : inner_(inner), clock_(clock), step_(step) {}
+  Status SourceOnly(const storage::ObjectInfo& src) override {
+    FERRY_RETURN_IF_ERROR(inner_.SourceOnly(src));
+    clock_.SleepFor(step_, {});
+    return Status::Ok();
+  }
+  Status DestinationOnly(const storage::ObjectInfo& dst) override {
+    return inner_.DestinationOnly(dst);
+  }
+  Status Both(const storage::ObjectInfo& s, const storage::ObjectInfo& d) override {
+    return inner_.Both(s, d);
+  }
+
+ private:
+  plan::ListingVisitor& inner_;
+  ferry::testing::FakeClock& clock_;
+  std::chrono::milliseconds step_;
+};
+
+ListingDriver MovingDriver(ferry::testing::FakeClock& clock, std::chrono::milliseconds step) {
+  return [&clock, step](Executor&, storage::Backend& src, storage::Backend& dst,
+                        plan::ListingVisitor& planner, std::stop_token) -> Status {
+    FERRY_ASSIGN_OR_RETURN(auto s, storage::ListSorted(src, ""));
+    FERRY_ASSIGN_OR_RETURN(auto d, storage::ListSorted(dst, ""));
+    ClockMovingVisitor moving(planner, clock, step);
+    return plan::MergeListings(*s, *d, moving);
+  };
+}
+
+TEST(SyncCutoffTest, MaxDurationStopsAtTheDeadlineOnTheRunsClock) {
+  for (CutoffMode mode : {CutoffMode::kSoft, CutoffMode::kHard}) {
+    SCOPED_TRACE(CutoffModeName(mode));
+    CutFixture f;
+    ferry::testing::FakeClock clock;
+    SyncOptions o = CutOptions(mode, 0);
+    o.clock = &clock;
+    o.cutoff.max_duration = std::chrono::seconds(30);
+    o.listing = MovingDriver(clock, std::chrono::seconds(10));  // k3 comes at 30 s
+    Stats stats;
+    SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, o, stats);
+    EXPECT_EQ(r.cutoff, CutoffReason::kMaxDuration);
+    EXPECT_NE(r.status.message().find("--max-duration 30s"), std::string::npos)
+        << r.status.message();
+    EXPECT_FALSE(f.dst.Contents("k3").has_value());  // never started past the deadline
+    EXPECT_LE(stats.objects_copied.load(), 3u);
+    if (mode == CutoffMode::kSoft) {
+      EXPECT_EQ(stats.objects_copied.load(), 3u);
+    }
+    EXPECT_EQ(f.dst.counts().deletes, 0);
+    EXPECT_TRUE(f.dst.Contents("x1").has_value());
+  }
+}
+
+TEST(SyncCutoffTest, NoCutWithinTheLimits) {
+  CutFixture f;
+  ferry::testing::FakeClock clock;
+  SyncOptions o = CutOptions(CutoffMode::kCautious, 1000);  // exactly the 10 objects
+  o.clock = &clock;
+  o.cutoff.max_duration = std::chrono::hours(1);
+  Stats stats;
+  SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, o, stats);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.cutoff, CutoffReason::kNone);
+  EXPECT_EQ(stats.objects_copied.load(), 10u);
+  f.ExpectSynced();
+}
+
+TEST(SyncCutoffTest, ParsesModes) {
+  EXPECT_EQ(*ParseCutoffMode("SOFT"), CutoffMode::kSoft);
+  EXPECT_EQ(*ParseCutoffMode("cautious"), CutoffMode::kCautious);
+  EXPECT_EQ(*ParseCutoffMode("hard"), CutoffMode::kHard);
+  EXPECT_FALSE(ParseCutoffMode("fast").ok());
+}
+
+}  // namespace
+}  // namespace ferry::transfer
