@@ -116,6 +116,21 @@ TEST(SyncReportTest, ADryRunReportsWhatItWouldDo) {
   EXPECT_EQ(r["old"].action, report::Action::kWouldDelete);
 }
 
+// A copy nothing could check (a multipart ETag whose layout no candidate reproduces) says so:
+// its row's checksum is "none", as the summary's unverified count says.
+TEST(SyncReportTest, ACopyNothingCheckedSaysNone) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  testing::PutMultipart(src, "odd", Bytes(50000, 6), 4999);
+  CollectedRows rows;
+  Stats stats;
+  ASSERT_TRUE(testing::SyncOnOwnExecutor(src, dst, ReportedOptions(rows), stats, {}).status.ok());
+  ASSERT_EQ(stats.objects_unverified.load(), 1u);
+  auto r = rows.rows();
+  EXPECT_EQ(r["odd"].action, report::Action::kCopied);
+  EXPECT_EQ(r["odd"].checksum, "none");
+}
+
 TEST(SyncReportTest, ChecksumUsedNamesWhatProvedTheBytes) {
   storage::ObjectInfo plain;
   plain.key = "k";
