@@ -26,8 +26,8 @@ std::string NewReportRunId(const Clock& clock) {
 
 Status CheckReportSettings(const ReportSettings& settings, bool format_given, bool level_given) {
   if (!settings.wanted() && (format_given || level_given)) {
-    return Status::InvalidArgument(std::string(format_given ? "--report-format" : "--report-level") +
-                                   " needs --report LOCATION");
+    const char* flag = format_given ? "--report-format" : "--report-level";
+    return Status::InvalidArgument(std::string(flag) + " needs --report LOCATION");
   }
   FERRY_RETURN_IF_ERROR(report::ParseFormat(settings.format).status());
   return report::ParseLevel(settings.level).status();

@@ -14,8 +14,8 @@ std::string CopyChecksumUsed(const storage::ObjectInfo& src, std::string_view wh
                              bool local_source, bool unverified) {
   if (unverified) return std::string(used_checksum::kNone);
   if (what.find("server-side") != std::string_view::npos) {
-    return std::string(what.find("multipart") != std::string_view::npos ? used_checksum::kMd5Multipart
-                                                                         : used_checksum::kServerSide);
+    const bool parts = what.find("multipart") != std::string_view::npos;
+    return std::string(parts ? used_checksum::kMd5Multipart : used_checksum::kServerSide);
   }
   const SourceCheck check = CheckOf(src);
   if (check.declared) {
