@@ -1,17 +1,11 @@
 // Key decoding, UTF-8 and event time checks for the events parsers.
 #include <cstdint>
 
+#include "base/form_decode.h"
 #include "events/parse_internal.h"
 
 namespace ferry::events::internal {
 namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // A cursor over a time stamp: each read takes a fixed shape or fails.
 class TimeText {
@@ -57,25 +51,7 @@ class TimeText {
 
 }  // namespace
 
-std::optional<std::string> FormDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+std::optional<std::string> FormDecode(std::string_view s) { return ferry::FormDecode(s); }
 
 bool IsUtf8(std::string_view s) {
   size_t i = 0;

@@ -2,16 +2,12 @@
 
 #include <charconv>
 #include <cctype>
+#include <optional>
+
+#include "base/form_decode.h"
 
 namespace ferry::inventory {
 namespace {
-
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 Status RowFieldError(std::string what) { return Status::InvalidArgument(std::move(what)); }
 
@@ -131,26 +127,10 @@ Status SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
 }
 
 Result<std::string> DecodeKey(std::string_view encoded) {
-  std::string out;
-  out.reserve(encoded.size());
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c != '%') {
-      out += c;
-    } else {
-      const int hi = i + 1 < encoded.size() ? HexDigitValue(encoded[i + 1]) : -1;
-      const int lo = i + 2 < encoded.size() ? HexDigitValue(encoded[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return RowFieldError("bad %-escape in key \"" + std::string(encoded) + "\"");
-      }
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-  }
-  if (out.empty()) return RowFieldError("empty key");
-  return out;
+  std::optional<std::string> out = FormDecode(encoded);
+  if (!out) return RowFieldError("bad %-escape in key \"" + std::string(encoded) + "\"");
+  if (out->empty()) return RowFieldError("empty key");
+  return std::move(*out);
 }
 
 Result<std::chrono::system_clock::time_point> ParseLastModified(std::string_view text) {

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "base/form_decode.h"
+
 namespace ferry::lists {
 namespace {
 
@@ -14,13 +16,6 @@ std::string_view TrimListWhitespace(std::string_view s) {
   const size_t first = s.find_first_not_of(kSpace);
   if (first == std::string_view::npos) return {};
   return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
-}
-
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Splits one CSV row into fields: ',' separates, a field may be double-quoted ("" is a quote
@@ -74,26 +69,7 @@ ListFormat FormatForName(std::string_view name) {
   return ListFormat::kPlain;
 }
 
-std::optional<std::string> DecodeListKey(std::string_view encoded) {
-  std::string out;
-  out.reserve(encoded.size());
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= encoded.size()) return std::nullopt;
-      const int hi = HexDigitValue(encoded[i + 1]);
-      const int lo = HexDigitValue(encoded[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+std::optional<std::string> DecodeListKey(std::string_view encoded) { return FormDecode(encoded); }
 
 KeyListReader::KeyListReader(std::unique_ptr<ByteSource> bytes, KeyListOptions options)
     : lines_(std::move(bytes), options.lines), options_(std::move(options)) {}
