@@ -29,6 +29,10 @@ void TransferEngine::RunCopy(CopyRequest& r, std::stop_token stop) {
   // kFailedPrecondition) is looked at again and its current version copied; one deleted since
   // (kNotFound) is looked at again and, gone, skipped.
   constexpr int kRounds = 3;
+  if (options_.may_start && !options_.may_start(r)) {
+    if (r.done) r.done(Status::Cancelled("not started: the run was cut"));
+    return;
+  }
   for (int round = 1;; ++round) {
     if (stop.stop_requested()) return Complete(r, nullptr, Status::Cancelled("cancelled"), 0);
     if (r.need_details) {

@@ -42,28 +42,31 @@ void Cutoff::Left(uint64_t size) {
 }
 
 bool Cutoff::MayStart(uint64_t size) {
-  {
-    std::lock_guard lock(mu_);
-    if (reason_ == CutoffReason::kNone && clock_.MonoNow() >= deadline_) {
-      Trip(CutoffReason::kMaxDuration);
-    }
-    const uint64_t max = options_.max_transfer;
-    if (reason_ == CutoffReason::kNone && max > 0) {
-      const bool past = options_.mode == CutoffMode::kCautious ? started_bytes_ + size > max
-                                                               : started_bytes_ >= max;
-      if (past) Trip(CutoffReason::kMaxTransfer);
-    }
-    if (reason_ == CutoffReason::kNone) {
-      started_bytes_ += size;
-      return true;
-    }
+  std::lock_guard lock(mu_);
+  if (reason_ == CutoffReason::kNone && clock_.MonoNow() >= deadline_) {
+    Trip(CutoffReason::kMaxDuration);
   }
-  Left(size);
-  return false;
+  const uint64_t max = options_.max_transfer;
+  if (reason_ == CutoffReason::kNone && max > 0) {
+    const bool past = options_.mode == CutoffMode::kCautious ? started_bytes_ + size > max
+                                                             : started_bytes_ >= max;
+    if (past) Trip(CutoffReason::kMaxTransfer);
+  }
+  if (reason_ != CutoffReason::kNone) return false;
+  started_bytes_ += size;
+  return true;
 }
 
 void Cutoff::Ended(uint64_t size, const Status& status) {
   if (status.code() == ErrorCode::kCancelled && cut()) Left(size);
+}
+
+bool Cutoff::CutNow() {
+  std::lock_guard lock(mu_);
+  if (reason_ == CutoffReason::kNone && clock_.MonoNow() >= deadline_) {
+    Trip(CutoffReason::kMaxDuration);
+  }
+  return reason_ != CutoffReason::kNone;
 }
 
 void Cutoff::DeadlinePassed() {

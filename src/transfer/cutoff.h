@@ -3,7 +3,7 @@
 // it hands to the engine whether the copy may start, tells it how each one ended, and reads
 // from it why the run was cut and what was left.
 //
-// Bytes are counted when a copy starts (handed to the engine), the whole object's size:
+// Bytes are counted when a copy starts (on a worker), the whole object's size:
 //   hard      no copy starts once the copies started hold the limit or more, and the copies in
 //             flight are cancelled then (ShouldCancel); a duration cut cancels them too.
 //   soft      the same, but copies in flight finish.
@@ -45,11 +45,16 @@ class Cutoff {
   // The duration counts from `start` (on `clock`'s MonoNow scale). `clock` must outlive this.
   Cutoff(const CutoffOptions& options, Clock& clock, Clock::MonoTime start);
 
-  // Before a copy of `size` bytes is handed to the engine: true to start it. False once the run
-  // is cut (the object is counted as left); the call that cuts it sets reason().
+  // As a copy of `size` bytes starts (TransferOptions::may_start, on a worker): true to start
+  // it. False once the run is cut; the call that cuts it sets reason().
   bool MayStart(uint64_t size);
-  // A started copy of `size` bytes ended with `status`: a copy cancelled by a cut is left.
+  // A copy of `size` bytes handed to the engine ended with `status`: one the cut cancelled or
+  // kept from starting is left.
   void Ended(uint64_t size, const Status& status);
+  // A copy of `size` bytes never handed to the engine because the run was cut: left.
+  void Left(uint64_t size);
+  // Whether the run is cut, the deadline checked now (a run past it is cut here).
+  bool CutNow();
   // The deadline passed (the run's timer saw it): cuts the run for --max-duration.
   void DeadlinePassed();
   // Hard mode and the run is cut: the copies in flight are to be cancelled now.
@@ -68,7 +73,6 @@ class Cutoff {
 
  private:
   void Trip(CutoffReason why);  // mu_ held
-  void Left(uint64_t size);
 
   const CutoffOptions options_;
   Clock& clock_;

@@ -80,6 +80,8 @@ struct RestoreOptions {
   bool enabled() const { return days > 0; }
 };
 
+struct CopyRequest;
+
 struct TransferOptions {
   uint64_t multipart_threshold = 64ull << 20;
   uint64_t part_size = 16ull << 20;  // grown when an object would need more parts than allowed
@@ -110,6 +112,10 @@ struct TransferOptions {
   // each delete as a row, from the worker that finished it. Null: none. Not owned; must
   // outlive the engine.
   report::RowSink* report = nullptr;
+  // Asked as each copy starts (its first step on a worker). False leaves it out: not copied,
+  // not a failure, not counted; its `done` gets kCancelled (RunSync's cut by --max-transfer or
+  // --max-duration, transfer/cutoff.h). Empty: every copy starts. Called from workers.
+  std::function<bool(const CopyRequest&)> may_start;
 };
 
 // One object the planner wants copied, or wants looked at closer (need_details).

@@ -70,7 +70,6 @@ class EngineSink : public PlanSink {
       : engine_(engine), spool_(spool), stats_(stats), cutoff_(cutoff) {}
   Status Copy(CopyRequest request) override {
     if (cutoff_ != nullptr && !Admit(request)) {
-      if (cutoff_->ShouldCancel()) engine_.Cancel();
       // Past the deadline the listing stops too: a cutover window is not spent listing.
       if (cutoff_->reason() == CutoffReason::kMaxDuration) {
         return Status::Cancelled("--max-duration reached");
@@ -84,6 +83,10 @@ class EngineSink : public PlanSink {
       return Status::Ok();
     }
     // What TransferEngine::RunCopy and Complete do for a dry-run copy, without the hand-over.
+    if (cutoff_ != nullptr && !cutoff_->MayStart(request.src.size)) {
+      cutoff_->Left(request.src.size);
+      return Status::Ok();
+    }
     obs::Log(obs::Level::kInfo, "would copy",
              {{"key", request.src.key}, {"reason", request.reason}});
     stats_.objects_copied += 1;
@@ -104,10 +107,14 @@ class EngineSink : public PlanSink {
   }
 
  private:
-  // Whether the cutoff lets `request` start; when it does, its end is told to the cutoff.
+  // False when the run is cut already (`request` is left); else its end is told to the cutoff
+  // (the engine asks the cutoff as it starts it: CutoffStartGate).
   bool Admit(CopyRequest& request) {
     const uint64_t size = request.src.size;
-    if (!cutoff_->MayStart(size)) return false;
+    if (cutoff_->CutNow()) {
+      cutoff_->Left(size);
+      return false;
+    }
     request.done = [cutoff = cutoff_, size, done = std::move(request.done)](const Status& s) {
       cutoff->Ended(size, s);
       if (done) done(s);
@@ -120,6 +127,18 @@ class EngineSink : public PlanSink {
   Stats& stats_;
   Cutoff* cutoff_;  // null: no limit
 };
+
+// The engine's TransferOptions::may_start of a run with a cutoff: asks `cutoff` as each copy
+// starts, and in hard mode cancels the copies in flight when it cuts the run. `engine` is set
+// once the engine exists (before any copy is handed to it).
+std::function<bool(const CopyRequest&)> CutoffStartGate(Cutoff& cutoff,
+                                                        TransferEngine* const& engine) {
+  return [&cutoff, &engine](const CopyRequest& request) {
+    if (cutoff.MayStart(request.src.size)) return true;
+    if (cutoff.ShouldCancel()) engine->Cancel();
+    return false;
+  };
+}
 
 // --max-duration: wakes at the deadline on the run's clock and cuts the run (hard mode: the
 // copies in flight are cancelled). Stopped (and joined) when the run ends first.
@@ -161,7 +180,13 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   Clock& clock = ClockOr(options.clock);
   const auto start = clock.MonoNow();
   SyncResult result;
-  TransferEngine engine(executor, options.transfer, src, dst, stats);
+  std::optional<Cutoff> cutoff;
+  if (options.cutoff.any()) cutoff.emplace(options.cutoff, clock, start);
+  TransferOptions transfer = options.transfer;
+  TransferEngine* engine_ptr = nullptr;
+  if (cutoff) transfer.may_start = CutoffStartGate(*cutoff, engine_ptr);
+  TransferEngine engine(executor, std::move(transfer), src, dst, stats);
+  engine_ptr = &engine;
   std::stop_callback cancel(stop, [&engine] { engine.Cancel(); });
   std::unique_ptr<ProgressLine> progress;
   if (options.progress) progress = std::make_unique<ProgressLine>(stats, &engine.budget(), &clock);
@@ -170,8 +195,6 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   std::optional<obs::BufferedLines> buffered;
   if (options.transfer.dry_run) buffered.emplace();
 
-  std::optional<Cutoff> cutoff;
-  if (options.cutoff.any()) cutoff.emplace(options.cutoff, clock, start);
   std::jthread timer;
   if (cutoff && options.cutoff.max_duration.count() > 0) {
     timer = CutoffTimer(*cutoff, clock, engine);
