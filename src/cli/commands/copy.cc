@@ -84,6 +84,7 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   t.decide.update_only_newer = a.update;
   FERRY_RETURN_IF_ERROR(ApplyRestoreFlags(a, t.restore));  // archived sources
   FERRY_RETURN_IF_ERROR(ApplyDeleteFlags(a.delete_extra, a.max_delete, config, o));
+  FERRY_RETURN_IF_ERROR(ApplyCutoffFlags(a.cutoff, !a.no_state && !a.dry_run, o.cutoff));
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));
   return o;
 }
@@ -262,8 +263,14 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (options.progress && !a.detach) {
     progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
   }
-  auto r = app::RunDurable(**store, wiring, req, stats, ctx.stop);
+  // --max-duration: the run stops as on Ctrl-C at its deadline, unfinished and resumable.
+  DurableDeadline deadline(options.cutoff.max_duration, ctx.stop, SystemClock::Default());
+  auto r = app::RunDurable(**store, wiring, req, stats, deadline.token());
   progress.reset();
+  if (!r.ok() && deadline.passed()) {
+    ReportError(Status::Cancelled(deadline.Describe()));
+    return kExitMaxDuration;
+  }
   if (!r.ok()) return ReportError(r.status());
   if (a.detach) {
     std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
@@ -284,6 +291,10 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   summary.seconds = r->seconds;
   summary.deletes_skipped = !done && stats.deletes_planned > 0 && r->deletes_refused.empty();
   if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
+  if (deadline.passed() && !done) {
+    summary.status = Status::Cancelled(deadline.Describe());
+    summary.cutoff = transfer::CutoffReason::kMaxDuration;
+  }
   store->reset();
   if (!d.kept) app::RemoveStateFile(state);  // a finished automatic run leaves nothing behind
   stats.request_retries = wiring.RequestRetries();
@@ -306,7 +317,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
     }
     return 0;
   }
-  return done ? 0 : 1;
+  return done ? 0 : CutoffExitCode(summary.cutoff, 1);
 }
 
 // The compressed-transport flags make sense together only (exit 2 otherwise).
@@ -468,7 +479,8 @@ int Run(CopyArgs a, Context& ctx) {
   PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
   if (!result.status.ok()) {
     ReportError(result.status);
-    const int code = result.delete_limit_tripped ? 2 : 1;  // --max-delete: nothing deleted
+    // --max-delete: nothing deleted (2); --max-transfer, --max-duration: cut (8, 10).
+    const int code = CutoffExitCode(result.cutoff, result.delete_limit_tripped ? 2 : 1);
     return FinishRunReport(report->get(), result, code);
   }
   return FinishRunReport(report->get(), result, stats.failures() > 0 ? 1 : 0);
@@ -534,6 +546,7 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
       ->required();
   cmd->add_flag("-n,--dry-run", args->dry_run, "show what would be done, change nothing");
   if (sync) AddDeleteOptions(cmd, args->delete_extra, args->max_delete);  // max_delete.h
+  AddCutoffOptions(cmd, args->cutoff);  // cutoff.h
   cmd->add_option("--include", args->include, "copy only keys matching GLOB (repeatable)");
   cmd->add_option("--exclude", args->exclude, "skip keys matching GLOB (repeatable)");
   cmd->add_option("--files-from", args->files_from,

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "cli/commands/cost_report.h"
+#include "cli/commands/cutoff.h"
 #include "cli/commands/max_delete.h"
 #include "cli/commands/report_flags.h"
 #include "transfer/stats.h"
@@ -26,6 +27,7 @@ struct CopyArgs {
   bool dry_run = false;
   bool delete_extra = false;
   std::string max_delete;  // --max-delete N|P% (max_delete.h); "" = [sync] max_delete or none
+  CutoffArgs cutoff;       // --max-transfer, --max-duration, --cutoff-mode (cutoff.h)
   bool json = false;
   bool progress = false;
   bool no_progress = false;

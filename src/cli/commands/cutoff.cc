@@ -1,0 +1,94 @@
+#include "cli/commands/cutoff.h"
+
+#include <condition_variable>
+#include <mutex>
+
+#include "plan/filter.h"
+
+namespace ferry::cli {
+
+void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args) {
+  cmd->add_option("--max-transfer", args.max_transfer,
+                  "stop once SIZE bytes of copies were started (e.g. 10GiB); no delete is made, "
+                  "exit 8; a rerun copies the rest (with --no-state or --dry-run)");
+  cmd->add_option("--max-duration", args.max_duration,
+                  "stop after DUR (e.g. 90m, 2h); no delete is made, exit 10; a rerun copies the "
+                  "rest (a durable run resumes)");
+  cmd->add_option("--cutoff-mode", args.cutoff_mode,
+                  "how a limit stops the run: hard (copies in flight cancelled, the default), "
+                  "soft (they finish) or cautious (no copy that would pass --max-transfer starts)");
+}
+
+Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, transfer::CutoffOptions& out) {
+  if (!a.max_transfer.empty()) {
+    auto v = plan::ParseSize(a.max_transfer);
+    if (!v.ok()) return v.status().WithContext("--max-transfer");
+    if (*v == 0) return Status::InvalidArgument("--max-transfer: '0': at least 1 byte");
+    if (durable) {
+      return Status::InvalidArgument(
+          "--max-transfer works on a run in memory only (--no-state); a durable run takes "
+          "--max-duration");
+    }
+    out.max_transfer = *v;
+  }
+  if (!a.max_duration.empty()) {
+    auto v = plan::ParseAge(a.max_duration);
+    if (!v.ok()) return v.status().WithContext("--max-duration");
+    if (v->count() <= 0) return Status::InvalidArgument("--max-duration: '" + a.max_duration +
+                                                        "': at least 1s");
+    out.max_duration = *v;
+  }
+  if (!a.cutoff_mode.empty()) {
+    if (!out.any()) {
+      return Status::InvalidArgument("--cutoff-mode needs --max-transfer or --max-duration");
+    }
+    auto mode = transfer::ParseCutoffMode(a.cutoff_mode);
+    if (!mode.ok()) return mode.status().WithContext("--cutoff-mode");
+    if (durable && *mode != transfer::CutoffMode::kHard) {
+      return Status::InvalidArgument(
+          "--cutoff-mode " + a.cutoff_mode +
+          ": a durable run stops hard at --max-duration (its unfinished jobs resume on the "
+          "next run); soft and cautious need --no-state");
+    }
+    out.mode = *mode;
+  }
+  return Status::Ok();
+}
+
+int CutoffExitCode(transfer::CutoffReason reason, int otherwise) {
+  switch (reason) {
+    case transfer::CutoffReason::kMaxTransfer: return kExitMaxTransfer;
+    case transfer::CutoffReason::kMaxDuration: return kExitMaxDuration;
+    case transfer::CutoffReason::kNone: break;
+  }
+  return otherwise;
+}
+
+DurableDeadline::DurableDeadline(std::chrono::milliseconds duration, std::stop_token outer,
+                                 Clock& clock)
+    : duration_(duration) {
+  on_outer_.emplace(outer, std::function<void()>([this] { source_.request_stop(); }));
+  if (duration.count() <= 0) return;
+  const Clock::MonoTime deadline = clock.MonoNow() + duration;
+  timer_ = std::jthread([this, &clock, deadline](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    clock.WaitUntil(cv, lock, stop, deadline, [] { return false; });
+    if (stop.stop_requested() || source_.stop_requested()) return;
+    passed_ = true;
+    source_.request_stop();
+  });
+}
+
+DurableDeadline::~DurableDeadline() {
+  if (timer_.joinable()) timer_.request_stop(), timer_.join();
+}
+
+std::string DurableDeadline::Describe() const {
+  return "stopped by --max-duration " + std::to_string(duration_.count() / 1000) +
+         "s (--cutoff-mode hard): the run is unfinished and nothing was deleted; run the same "
+         "command again (or ferry worker) to finish it";
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,65 @@
+// ferry cp/sync's --max-transfer SIZE, --max-duration DUR and --cutoff-mode hard|soft|cautious
+// (transfer/cutoff.h, docs/design/guards.md): the flags registered and checked, the exit
+// status of a cut run, and the deadline of a durable run.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "transfer/cutoff.h"
+
+namespace ferry::cli {
+
+struct CutoffArgs {
+  std::string max_transfer;  // "" = no limit
+  std::string max_duration;  // "" = no limit
+  std::string cutoff_mode;   // "" = hard
+};
+
+// rclone's exit statuses of a run stopped by a limit.
+inline constexpr int kExitMaxTransfer = 8;
+inline constexpr int kExitMaxDuration = 10;
+
+void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args);
+
+// Sets `out` from the flags. kInvalidArgument, one line naming the flag: a bad size or
+// duration, 0, an unknown mode, --cutoff-mode without a limit. A durable run (`durable`) takes
+// --max-duration with the hard mode only (it stops as on Ctrl-C, resumable) and no
+// --max-transfer.
+Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, transfer::CutoffOptions& out);
+
+// 8 for --max-transfer, 10 for --max-duration, else `otherwise`.
+int CutoffExitCode(transfer::CutoffReason reason, int otherwise);
+
+// A durable run's --max-duration: token() stops when `outer` does or when `duration` has passed
+// on `clock` (then passed() is true). Zero `duration`: only `outer`.
+class DurableDeadline {
+ public:
+  DurableDeadline(std::chrono::milliseconds duration, std::stop_token outer, Clock& clock);
+  ~DurableDeadline();
+  DurableDeadline(const DurableDeadline&) = delete;
+  DurableDeadline& operator=(const DurableDeadline&) = delete;
+
+  std::stop_token token() const { return source_.get_token(); }
+  bool passed() const { return passed_.load(); }
+  // The one line of a run stopped at its deadline.
+  std::string Describe() const;
+
+ private:
+  std::chrono::milliseconds duration_;
+  std::stop_source source_;
+  std::atomic<bool> passed_{false};
+  std::optional<std::stop_callback<std::function<void()>>> on_outer_;
+  std::jthread timer_;  // last: stopped and joined first
+};
+
+}  // namespace ferry::cli
