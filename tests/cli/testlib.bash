@@ -29,6 +29,9 @@ if [ -x /usr/bin/aws ] && [ "${FERRY_TEST_AWS_ZYGOTE:-1}" = 1 ]; then
   export FERRY_AWS_ZYGOTE=$WORK/aws.sock
   /usr/bin/python3 "$FERRY_TEST_TOOLS/aws_zygote.py" "$FERRY_AWS_ZYGOTE" > /dev/null 2> "$WORK/aws-zygote.err" &
   AWS_ZYGOTE_PID=$!
+  # not one of the script's jobs: a script's bare `wait` (for its own background processes) must
+  # not wait for it; it still ends with this shell (PR_SET_PDEATHSIG) or in cleanup
+  disown "$AWS_ZYGOTE_PID"
   AWS_CLI=$FERRY_TEST_TOOLS/aws_client.py
 fi
 export RA_KEY=$FERRY_TEST_S3_ACCESS_KEY RA_SECRET=$FERRY_TEST_S3_SECRET_KEY
@@ -72,9 +75,10 @@ cleanup() {
     ferry sync "$WORK/empty" "$loc" --delete --no-progress >/dev/null 2>&1 || true
     ferry rb "$loc" >/dev/null 2>&1 || true
   done
-  if [ -n "${AWS_ZYGOTE_PID:-}" ]; then  # waited for: its calls' CPU counts to this script
+  if [ -n "${AWS_ZYGOTE_PID:-}" ]; then  # ended before this shell: its calls' CPU counts to it
     kill -TERM "$AWS_ZYGOTE_PID" 2>/dev/null || true
-    wait "$AWS_ZYGOTE_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 40); do kill -0 "$AWS_ZYGOTE_PID" 2>/dev/null || break; sleep 0.05; done
   fi
   [ "${FERRY_TEST_KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"  # FERRY_TEST_KEEP_WORK=1: kept, to look into
 }
