@@ -28,17 +28,6 @@
 #include "transport/kinds/kinds.h"
 
 namespace ferry::cli {
-namespace {
-
-Status ApplySize(const std::string& text, const std::optional<std::string>& fallback,
-                 const char* flag, uint64_t& out) {
-  const std::string& t = text.empty() ? fallback.value_or("") : text;
-  if (t.empty()) return Status::Ok();
-  auto v = plan::ParseSize(t);
-  if (!v.ok()) return v.status().WithContext(flag);
-  out = *v;
-  return Status::Ok();
-}
 
 // cp and sync: without a number (flag or [transfer]), the requests in flight adapt to the link,
 // up to 64 (transfer/adaptive.h); the memory holds one part at least.
@@ -50,6 +39,18 @@ app::EngineSettings CopyEngine(const CopyArgs& a, uint64_t part_size) {
                           .min_memory = part_size,
                           .min_memory_for = "--part-size"},
       a.engine);
+}
+
+namespace {
+
+Status ApplySize(const std::string& text, const std::optional<std::string>& fallback,
+                 const char* flag, uint64_t& out) {
+  const std::string& t = text.empty() ? fallback.value_or("") : text;
+  if (t.empty()) return Status::Ok();
+  auto v = plan::ParseSize(t);
+  if (!v.ok()) return v.status().WithContext(flag);
+  out = *v;
+  return Status::Ok();
 }
 
 Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config& config,
@@ -166,160 +167,6 @@ Result<plan::FilterOptions> BuildFilterOptions(const CopyArgs& a) {
   return f;
 }
 
-jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
-                              const plan::FilterOptions& filter) {
-  jobs::RunOptions r;
-  r.command = a.sync ? "sync" : "cp";
-  r.delete_extra = a.delete_extra;
-  r.max_delete = o.max_delete;
-  r.filter = filter;
-  r.decide = o.transfer.decide;
-  r.multipart_threshold = o.transfer.multipart_threshold;
-  r.part_size = o.transfer.part_size;
-  r.server_side_copy_limit = o.transfer.server_side_copy_limit;
-  r.storage_class = o.transfer.storage_class;
-  r.preserve_lock = o.transfer.preserve_lock;
-  r.preserve_acl = o.transfer.preserve_acl;
-  r.acl = o.transfer.acl;
-  r.checksum_algorithm = o.transfer.checksum_algorithm;
-  r.overrides = o.transfer.overrides;
-  r.max_attempts = a.max_attempts;
-  r.restore = o.transfer.restore;  // archived sources
-  r.restore.clock = nullptr;
-  if (a.compress) {
-    r.transport.staging = a.staging;
-    r.transport.region = a.unpack_region;
-    r.transport.level = a.compress_level;
-    // What the adaptive level weighs: the configured price of the link the archives cross.
-    r.transport.price_per_gib = a.cost.per_gb;
-    r.transport.price_per_cpu_second = a.cost.prices.per_cpu_second;
-    // No state store shared with the destination side: it lists the staging prefix.
-    r.transport.unpack_jobs = !(a.pack_only && a.state.empty());
-    if (!a.archive_size.empty()) {
-      if (auto v = plan::ParseSize(a.archive_size); v.ok()) r.transport.batch_bytes = *v;
-    }
-  }
-  return r;
-}
-
-// Uploads that ferry started on this destination and that no run will resume any more (a
-// killed run's, older than --abort-uploads-after) cost storage: abort them. Only uploads the
-// state store recorded are candidates (app::AbortAbandonedUploads).
-void AbortAbandoned(const CopyArgs& a, Context& ctx, storage::Backend& dst,
-                    jobs::JobStore& store) {
-  auto age = plan::ParseAge(a.abort_uploads_after);
-  if (!age.ok()) return;  // checked by Run
-  auto n = app::AbortAbandonedUploads(store, a.dst, dst, std::chrono::system_clock::now() - *age,
-                                      ctx.stop);
-  if (n.ok() && *n > 0) {
-    obs::Log(obs::Level::kInfo, "aborted abandoned uploads",
-             {{"uploads", *n}, {"older_than", a.abort_uploads_after}});
-  }
-}
-
-// `dst` is the destination the caller opened and checked.
-int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::Backend& dst,
-                 const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
-  app::DurableRunRequest req;
-  if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
-  const bool automatic = a.state.empty();
-  const std::string state =
-      automatic ? app::AutoStatePath(a.sync ? "sync" : "cp", a.src, a.dst) : a.state;
-  auto store = jobs::OpenJobStore(state);
-  if (!store.ok()) return ReportError(store.status());
-  if (!a.detach) AbortAbandoned(a, ctx, dst, **store);
-  req.source = a.src;
-  req.destination = a.dst;
-  req.options = ToRunOptions(a, options, filter);
-  req.worker.owner = jobs::DefaultOwner();
-  // The process's one executor, for the worker that runs the run here (none when detached).
-  std::unique_ptr<app::Engine> engine;
-  if (!a.detach) {
-    auto opened = app::Engine::Open(CopyEngine(a, options.transfer.part_size), wiring.config());
-    if (!opened.ok()) return ReportError(opened.status());
-    engine = std::move(opened).value();
-    req.worker.concurrency = engine->requests();
-    req.worker.memory_budget = engine->memory();
-    req.worker.adaptive_concurrency = engine->adaptive();
-    req.worker.executor = &engine->executor();
-  }
-  req.worker.verbose = ctx.global.verbose;
-  req.worker.only_run_checked = true;  // Run checked a.src, a.dst and the staging just now
-  if (a.compress && a.pack_only) {
-    // This process packs; workers near the destination unpack (`ferry worker --role unpack`).
-    req.worker.kinds = {jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
-    req.worker.exit_when_kinds_drained = true;
-  } else if (a.compress) {
-    req.worker.region = a.unpack_region;  // and unpacks here too
-  }
-  req.detach = a.detach;
-  req.restart = a.restart;
-  if (!automatic) req.state_for_messages = state::RedactUrl(state);
-  transfer::Stats stats;
-  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
-  std::unique_ptr<TransportCostMetrics> cost_metrics;
-  if (a.compress) cost_metrics = std::make_unique<TransportCostMetrics>(stats, a.cost);
-  std::unique_ptr<transfer::ProgressLine> progress;
-  if (options.progress && !a.detach) {
-    progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
-  }
-  // --max-duration: the run stops as on Ctrl-C at its deadline, unfinished and resumable.
-  DurableDeadline deadline(options.cutoff.max_duration, ctx.stop, SystemClock::Default());
-  auto r = app::RunDurable(**store, wiring, req, stats, deadline.token());
-  progress.reset();
-  if (!r.ok() && deadline.passed()) {
-    ReportError(Status::Cancelled(deadline.Describe()));
-    return kExitMaxDuration;
-  }
-  if (!r.ok()) return ReportError(r.status());
-  if (a.detach) {
-    std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
-                 static_cast<long long>(r->run), state::RedactUrl(state).c_str());
-    return 0;
-  }
-  DurableSummary d;
-  d.run = r->run;
-  d.resumed = r->resumed;
-  d.dead_jobs = r->counts.jobs[static_cast<size_t>(jobs::JobState::kDead)];
-  d.state_transactions = (*store)->transactions();
-  d.state = state::RedactUrl(state);
-  const bool done = r->progress == jobs::RunProgress::kDone;
-  d.kept = app::KeepStateFile(automatic, done);
-  uint64_t failed = 0;
-  std::vector<transfer::Failure> failures = app::DeadObjects(**store, r->run, &failed);
-  transfer::SyncResult summary;
-  summary.seconds = r->seconds;
-  summary.deletes_skipped = !done && stats.deletes_planned > 0 && r->deletes_refused.empty();
-  if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
-  if (deadline.passed() && !done) {
-    summary.status = Status::Cancelled(deadline.Describe());
-    summary.cutoff = transfer::CutoffReason::kMaxDuration;
-  }
-  store->reset();
-  if (!d.kept) app::RemoveStateFile(state);  // a finished automatic run leaves nothing behind
-  stats.request_retries = wiring.RequestRetries();
-  PrintSummary(a, stats, summary, failures, failed, &d);
-  if (!summary.status.ok()) ReportError(summary.status);
-  if (!r->deletes_refused.empty()) return ReportError(Status::InvalidArgument(r->deletes_refused));
-  if (a.pack_only && a.state.empty() && done && !a.json) {
-    std::fprintf(stderr, "archives staged in %s; unpack with: ferry unpack %s %s\n",
-                 a.staging.c_str(), a.staging.c_str(), a.dst.c_str());
-  }
-  if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
-    // Packed: the run goes on in the unpack workers.
-    if (!a.json) {
-      std::fprintf(stderr, "run %lld packed; unpack with: ferry worker --role unpack --state %s%s%s\n",
-                   static_cast<long long>(d.run), d.state.c_str(),
-                   a.unpack_region.find(',') != std::string::npos ? " --region R" :
-                   a.unpack_region.empty() ? "" : (" --region " + a.unpack_region).c_str(),
-                   a.unpack_region.find(',') == std::string::npos
-                       ? "" : (" (one per region R of " + a.unpack_region + ")").c_str());
-    }
-    return 0;
-  }
-  return done ? 0 : CutoffExitCode(summary.cutoff, 1);
-}
-
 // The compressed-transport flags make sense together only (exit 2 otherwise).
 Status ValidateTransportFlags(const CopyArgs& a) {
   if (!a.compress) {
@@ -380,6 +227,24 @@ Status CheckTransport(const CopyArgs& a, app::Wiring& wiring, Context& ctx) {
   FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(a.staging));
   FERRY_ASSIGN_OR_RETURN(auto staging, wiring.OpenBackend(loc, false));
   return staging->Check(ctx.stop).WithContext("staging");
+}
+
+// --files-from's list read, checked and sorted before the run (null without the flag).
+Result<std::unique_ptr<app::FilesFrom>> OpenFilesFrom(const CopyArgs& a, app::Wiring& wiring,
+                                                      const app::Location& source,
+                                                      std::stop_token stop) {
+  if (a.files_from.empty()) {
+    if (!a.files_from_format.empty()) {
+      return Status::InvalidArgument("--files-from-format needs --files-from");
+    }
+    return std::unique_ptr<app::FilesFrom>();
+  }
+  return app::FilesFrom::Open(wiring,
+                              {.list = a.files_from,
+                               .format = a.files_from_format,
+                               .source = source,
+                               .durable = !a.no_state && !a.dry_run},
+                              stop);
 }
 
 int Run(CopyArgs a, Context& ctx) {
@@ -448,18 +313,8 @@ int Run(CopyArgs a, Context& ctx) {
   if (a.compress && !a.dry_run) {
     if (Status s = CheckTransport(a, wiring, ctx); !s.ok()) return ReportError(s);
   }
-  std::unique_ptr<app::FilesFrom> files_from;
-  if (!a.files_from.empty()) {
-    auto opened = app::FilesFrom::Open(
-        wiring,
-        {.list = a.files_from, .format = a.files_from_format, .source = *src_loc,
-         .durable = !a.no_state && !a.dry_run},
-        ctx.stop);
-    if (!opened.ok()) return ReportError(opened.status());
-    files_from = std::move(*opened);
-  } else if (!a.files_from_format.empty()) {
-    return ReportError(Status::InvalidArgument("--files-from-format needs --files-from"));
-  }
+  auto files_from = OpenFilesFrom(a, wiring, *src_loc, ctx.stop);
+  if (!files_from.ok()) return ReportError(files_from.status());
   if (!a.no_state && !a.dry_run) {
     return RunWithState(a, ctx, wiring, **dst, *options, *filter_options);
   }
@@ -470,7 +325,7 @@ int Run(CopyArgs a, Context& ctx) {
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
   options->filter = std::move(*filter);
-  if (files_from) options->listing = files_from->Driver(stats);
+  if (*files_from) options->listing = (*files_from)->Driver(stats);
   auto report = OpenRunReport(a.report, wiring, options->transfer, ctx.stop);  // report_flags.h
   if (!report.ok()) return ReportError(report.status());
   transfer::SyncResult result =

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "app/encryption.h"
+#include "app/engine.h"
+#include "app/wiring.h"
 #include "app/write_flags.h"
 #include "cli/commands.h"
 #include "cli/engine_options.h"
@@ -14,6 +16,8 @@
 #include "cli/commands/cutoff.h"
 #include "cli/commands/max_delete.h"
 #include "cli/commands/report_flags.h"
+#include "plan/filter.h"
+#include "storage/backend.h"
 #include "transfer/stats.h"
 #include "transfer/sync.h"
 
@@ -80,6 +84,17 @@ struct CopyArgs {
 void AddRestoreOptions(CLI::App* cmd, CopyArgs& args);
 // Checks those flags (one kInvalidArgument line naming the flag) and sets `out` from them.
 Status ApplyRestoreFlags(const CopyArgs& a, transfer::RestoreOptions& out);
+
+// The engine cp and sync open (app/engine.h): without a number (flag or [transfer]), the
+// requests in flight adapt to the link, up to 64 (transfer/adaptive.h); the memory holds one part
+// at least.
+app::EngineSettings CopyEngine(const CopyArgs& a, uint64_t part_size);
+
+// The durable run (copy_durable.cc), the default: `options` and `filter` as BuildOptions and
+// BuildFilterOptions made them, `dst` the destination the caller opened and checked. Returns
+// the exit status (0 done; 1 not done; 2 bad input; kExitMaxDuration cut by --max-duration).
+int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::Backend& dst,
+                 const transfer::SyncOptions& options, const plan::FilterOptions& filter);
 
 // What a durable run adds to the summary.
 struct DurableSummary {

@@ -1,0 +1,189 @@
+// ferry cp / ferry sync as a durable run (app::RunDurable, the default): the run's options from
+// the command line, the state store (an automatic state file or --state), the engine of the
+// worker that runs it here, the uploads of killed runs aborted, --max-duration's deadline, and
+// the summary of what the run did. copy.cc chooses it; copy_internal.h has its contract.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "app/durable.h"
+#include "app/engine.h"
+#include "app/state_files.h"
+#include "app/views.h"
+#include "app/wiring.h"
+#include "cli/commands.h"
+#include "cli/commands/copy_internal.h"
+#include "cli/commands/metrics.h"
+#include "obs/log.h"
+#include "state/state_url.h"
+#include "transfer/progress.h"
+#include "transport/kinds/kinds.h"
+
+namespace ferry::cli {
+namespace {
+
+jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
+                              const plan::FilterOptions& filter) {
+  jobs::RunOptions r;
+  r.command = a.sync ? "sync" : "cp";
+  r.delete_extra = a.delete_extra;
+  r.max_delete = o.max_delete;
+  r.filter = filter;
+  r.decide = o.transfer.decide;
+  r.multipart_threshold = o.transfer.multipart_threshold;
+  r.part_size = o.transfer.part_size;
+  r.server_side_copy_limit = o.transfer.server_side_copy_limit;
+  r.storage_class = o.transfer.storage_class;
+  r.preserve_lock = o.transfer.preserve_lock;
+  r.preserve_acl = o.transfer.preserve_acl;
+  r.acl = o.transfer.acl;
+  r.checksum_algorithm = o.transfer.checksum_algorithm;
+  r.overrides = o.transfer.overrides;
+  r.max_attempts = a.max_attempts;
+  r.restore = o.transfer.restore;  // archived sources
+  r.restore.clock = nullptr;
+  if (a.compress) {
+    r.transport.staging = a.staging;
+    r.transport.region = a.unpack_region;
+    r.transport.level = a.compress_level;
+    // What the adaptive level weighs: the configured price of the link the archives cross.
+    r.transport.price_per_gib = a.cost.per_gb;
+    r.transport.price_per_cpu_second = a.cost.prices.per_cpu_second;
+    // No state store shared with the destination side: it lists the staging prefix.
+    r.transport.unpack_jobs = !(a.pack_only && a.state.empty());
+    if (!a.archive_size.empty()) {
+      if (auto v = plan::ParseSize(a.archive_size); v.ok()) r.transport.batch_bytes = *v;
+    }
+  }
+  return r;
+}
+
+// Uploads that ferry started on this destination and that no run will resume any more (a
+// killed run's, older than --abort-uploads-after) cost storage: abort them. Only uploads the
+// state store recorded are candidates (app::AbortAbandonedUploads).
+void AbortAbandoned(const CopyArgs& a, Context& ctx, storage::Backend& dst,
+                    jobs::JobStore& store) {
+  auto age = plan::ParseAge(a.abort_uploads_after);
+  if (!age.ok()) return;  // checked by Run
+  auto n = app::AbortAbandonedUploads(store, a.dst, dst, std::chrono::system_clock::now() - *age,
+                                      ctx.stop);
+  if (n.ok() && *n > 0) {
+    obs::Log(obs::Level::kInfo, "aborted abandoned uploads",
+             {{"uploads", *n}, {"older_than", a.abort_uploads_after}});
+  }
+}
+
+// --pack-only: how the staged archives get unpacked, on stderr (not with --json). `done`: a
+// run without a state store that packed everything (`ferry unpack` lists the staging prefix);
+// else the run's unpack jobs wait for `ferry worker --role unpack` (one per region).
+void PrintUnpackHint(const CopyArgs& a, const DurableSummary& d, bool done) {
+  if (a.json) return;
+  if (done) {
+    if (!a.state.empty()) return;
+    std::fprintf(stderr, "archives staged in %s; unpack with: ferry unpack %s %s\n",
+                 a.staging.c_str(), a.staging.c_str(), a.dst.c_str());
+    return;
+  }
+  const bool regions = a.unpack_region.find(',') != std::string::npos;
+  const std::string region = regions                   ? " --region R"
+                             : a.unpack_region.empty() ? ""
+                                                       : " --region " + a.unpack_region;
+  const std::string per = regions ? " (one per region R of " + a.unpack_region + ")" : "";
+  std::fprintf(stderr, "run %lld packed; unpack with: ferry worker --role unpack --state %s%s%s\n",
+               static_cast<long long>(d.run), d.state.c_str(), region.c_str(), per.c_str());
+}
+
+}  // namespace
+
+int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::Backend& dst,
+                 const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
+  app::DurableRunRequest req;
+  if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
+  const bool automatic = a.state.empty();
+  const std::string state =
+      automatic ? app::AutoStatePath(a.sync ? "sync" : "cp", a.src, a.dst) : a.state;
+  auto store = jobs::OpenJobStore(state);
+  if (!store.ok()) return ReportError(store.status());
+  if (!a.detach) AbortAbandoned(a, ctx, dst, **store);
+  req.source = a.src;
+  req.destination = a.dst;
+  req.options = ToRunOptions(a, options, filter);
+  req.worker.owner = jobs::DefaultOwner();
+  // The process's one executor, for the worker that runs the run here (none when detached).
+  std::unique_ptr<app::Engine> engine;
+  if (!a.detach) {
+    auto opened = app::Engine::Open(CopyEngine(a, options.transfer.part_size), wiring.config());
+    if (!opened.ok()) return ReportError(opened.status());
+    engine = std::move(opened).value();
+    req.worker.concurrency = engine->requests();
+    req.worker.memory_budget = engine->memory();
+    req.worker.adaptive_concurrency = engine->adaptive();
+    req.worker.executor = &engine->executor();
+  }
+  req.worker.verbose = ctx.global.verbose;
+  req.worker.only_run_checked = true;  // Run checked a.src, a.dst and the staging just now
+  if (a.compress && a.pack_only) {
+    // This process packs; workers near the destination unpack (`ferry worker --role unpack`).
+    req.worker.kinds = {jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
+    req.worker.exit_when_kinds_drained = true;
+  } else if (a.compress) {
+    req.worker.region = a.unpack_region;  // and unpacks here too
+  }
+  req.detach = a.detach;
+  req.restart = a.restart;
+  if (!automatic) req.state_for_messages = state::RedactUrl(state);
+  transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
+  std::unique_ptr<TransportCostMetrics> cost_metrics;
+  if (a.compress) cost_metrics = std::make_unique<TransportCostMetrics>(stats, a.cost);
+  std::unique_ptr<transfer::ProgressLine> progress;
+  if (options.progress && !a.detach) {
+    progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
+  }
+  // --max-duration: the run stops as on Ctrl-C at its deadline, unfinished and resumable.
+  DurableDeadline deadline(options.cutoff.max_duration, ctx.stop, SystemClock::Default());
+  auto r = app::RunDurable(**store, wiring, req, stats, deadline.token());
+  progress.reset();
+  if (!r.ok() && deadline.passed()) {
+    ReportError(Status::Cancelled(deadline.Describe()));
+    return kExitMaxDuration;
+  }
+  if (!r.ok()) return ReportError(r.status());
+  if (a.detach) {
+    std::fprintf(stderr, "run %lld queued; workers: ferry worker --state %s\n",
+                 static_cast<long long>(r->run), state::RedactUrl(state).c_str());
+    return 0;
+  }
+  DurableSummary d;
+  d.run = r->run;
+  d.resumed = r->resumed;
+  d.dead_jobs = r->counts.jobs[static_cast<size_t>(jobs::JobState::kDead)];
+  d.state_transactions = (*store)->transactions();
+  d.state = state::RedactUrl(state);
+  const bool done = r->progress == jobs::RunProgress::kDone;
+  d.kept = app::KeepStateFile(automatic, done);
+  uint64_t failed = 0;
+  std::vector<transfer::Failure> failures = app::DeadObjects(**store, r->run, &failed);
+  transfer::SyncResult summary;
+  summary.seconds = r->seconds;
+  summary.deletes_skipped = !done && stats.deletes_planned > 0 && r->deletes_refused.empty();
+  if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
+  if (deadline.passed() && !done) {
+    summary.status = Status::Cancelled(deadline.Describe());
+    summary.cutoff = transfer::CutoffReason::kMaxDuration;
+  }
+  store->reset();
+  if (!d.kept) app::RemoveStateFile(state);  // a finished automatic run leaves nothing behind
+  stats.request_retries = wiring.RequestRetries();
+  PrintSummary(a, stats, summary, failures, failed, &d);
+  if (!summary.status.ok()) ReportError(summary.status);
+  if (!r->deletes_refused.empty()) return ReportError(Status::InvalidArgument(r->deletes_refused));
+  if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
+    PrintUnpackHint(a, d, done);  // packed: the run goes on in the unpack workers
+    return 0;
+  }
+  if (a.pack_only && done) PrintUnpackHint(a, d, done);
+  return done ? 0 : CutoffExitCode(summary.cutoff, 1);
+}
+
+}  // namespace ferry::cli
