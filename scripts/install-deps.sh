@@ -20,8 +20,10 @@
 #           TSan and fuzzing builds (scripts/lib/sanitizers.sh, scripts/fuzz.sh)
 #   tools   rclone (tests/cli/verify_test.sh checks its copies) and systemd (systemd-analyze of
 #           deploy/systemd/ in tests/cli/systemd_units_test.sh)
-#   test    build + rgw + pg + swift + aws + prom + browser + san + tools: everything scripts/test-all.sh
-#           needs
+#   azurite Azurite (npm `azurite`, Microsoft's Azure Storage emulator) under $AZURITE_PREFIX (default
+#           ~/.local/share/ferry-azurite) with the npm of the build group: scripts/azurite-start.sh
+#   test    build + rgw + pg + swift + aws + prom + browser + san + tools + azurite: everything
+#           scripts/test-all.sh needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
 #
@@ -63,6 +65,18 @@ BENCH_PKGS=(rclone awscli time zstd iproute2)  # iproute2: ip and tc for bench/l
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(test)
+want_azurite=0
+AZURITE_PREFIX=${AZURITE_PREFIX:-$HOME/.local/share/ferry-azurite}
+# Azurite comes from the npm registry (no Debian package), into a prefix of its own: no root, no
+# global node_modules; a second run finds its azurite-blob and does nothing (about a minute once)
+install_azurite() {
+  [ "$want_azurite" = 1 ] || return 0
+  [ -x "$AZURITE_PREFIX/node_modules/.bin/azurite-blob" ] && return 0
+  command -v npm >/dev/null || die "npm missing: install the build group first (azurite needs it)"
+  log "npm install azurite into $AZURITE_PREFIX"
+  mkdir -p "$AZURITE_PREFIX"
+  npm install --prefix "$AZURITE_PREFIX" --no-audit --no-fund azurite >&2
+}
 
 wanted=()
 add_group() {
@@ -79,12 +93,13 @@ add_group() {
     browser) wanted+=("${BROWSER_PKGS[@]}") ;;
     san)   wanted+=("${SAN_PKGS[@]}") ;;
     test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
-           add_group prom; add_group browser; add_group san; add_group tools ;;
+           add_group prom; add_group browser; add_group san; add_group tools; add_group azurite ;;
+    azurite) want_azurite=1 ;;
     tools) wanted+=("${RCLONE_PKGS[@]}" "${SYSTEMD_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown group '$1' (build rgw pg swift aws prom browser san tools bench test demo all)" ;;
+    *) die "unknown group '$1' (build rgw pg swift aws prom browser san tools azurite bench test demo all)" ;;
   esac
 }
 for g in "${groups[@]}"; do add_group "$g"; done
@@ -99,6 +114,7 @@ for p in "${wanted[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   log "all packages of: ${groups[*]} already installed"
+  install_azurite
   exit 0
 fi
 
@@ -125,3 +141,4 @@ if ! "${APT[@]}" install --no-install-recommends "${missing[@]}" >&2; then
   "${APT[@]}" install --no-install-recommends "${missing[@]}" >&2
 fi
 log "done in $((SECONDS - T0)) s"
+install_azurite
