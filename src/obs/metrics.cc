@@ -334,7 +334,40 @@ Registration Registry::Observe(MetricType type, std::string_view name, std::stri
   return Registration(f, f->AddObserved(std::move(label_values), std::move(read)));
 }
 
+RenderHook Registry::AddRenderHook(std::function<void()> before) {
+  std::unique_lock lock(hooks_mu_);
+  const uint64_t id = ++next_hook_;
+  hooks_.emplace(id, std::move(before));
+  return RenderHook(this, id);
+}
+
+void Registry::RunRenderHooks() const {
+  std::shared_lock lock(hooks_mu_);
+  for (const auto& [id, hook] : hooks_) hook();
+}
+
+void Registry::RemoveRenderHook(uint64_t id) const {
+  std::unique_lock lock(hooks_mu_);
+  hooks_.erase(id);
+}
+
+RenderHook& RenderHook::operator=(RenderHook&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    registry_ = std::exchange(other.registry_, nullptr);
+    id_ = std::exchange(other.id_, 0);
+  }
+  return *this;
+}
+
+void RenderHook::Reset() {
+  if (registry_ != nullptr) registry_->RemoveRenderHook(id_);
+  registry_ = nullptr;
+  id_ = 0;
+}
+
 std::string Registry::RenderPrometheus() const {
+  RunRenderHooks();
   std::string out;
   std::lock_guard lock(mu_);
   for (const auto& [name, family] : families_) family->Render(out);
@@ -342,6 +375,7 @@ std::string Registry::RenderPrometheus() const {
 }
 
 std::vector<Registry::FamilySnapshot> Registry::Snapshot() const {
+  RunRenderHooks();
   std::vector<FamilySnapshot> out;
   std::lock_guard lock(mu_);
   for (const auto& [name, family] : families_) out.push_back(family->Collect());

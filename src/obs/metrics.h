@@ -105,6 +105,24 @@ class FamilyRef {
 
 class Registry;
 
+// Keeps a render hook (Registry::AddRenderHook) in its registry; removes it when destroyed,
+// after any call of it in progress has returned. Movable. Must not be destroyed from inside
+// the hook, nor while holding a lock the hook takes.
+class RenderHook {
+ public:
+  RenderHook() = default;
+  RenderHook(RenderHook&& other) noexcept { *this = std::move(other); }
+  RenderHook& operator=(RenderHook&& other) noexcept;
+  ~RenderHook() { Reset(); }
+  void Reset();
+
+ private:
+  friend class Registry;
+  RenderHook(const Registry* r, uint64_t id) : registry_(r), id_(id) {}
+  const Registry* registry_ = nullptr;
+  uint64_t id_ = 0;
+};
+
 // Keeps an observed series in its registry; removes it when destroyed. Movable.
 class Registration {
  public:
@@ -149,6 +167,15 @@ class Registry {
                                      std::vector<std::string> label_values,
                                      std::function<double()> read);
 
+  // `before` is called at the start of every render (RenderPrometheus, Snapshot, RenderJson:
+  // a scrape, the dashboard, the file written at exit), on the rendering thread, before the
+  // registry takes any lock of its own: a view read from elsewhere (the state store's runs,
+  // jobs/run_metrics.h) brings its observed series up to date, adding or removing them, before
+  // they are read. Renders on several threads call it concurrently: it must be thread-safe and
+  // cheap when nothing is due (it decides itself how often it really refreshes). It must not
+  // render.
+  [[nodiscard]] RenderHook AddRenderHook(std::function<void()> before);
+
   // The sum of family `name`'s counter and gauge series (owned and observed), or of those whose
   // label `label` has `value`; 0 for an unknown family or label. For code that steers by a
   // process-wide count (the executor's adaptive concurrency reads throttles and bytes moved).
@@ -190,8 +217,17 @@ class Registry {
   internal::Family* FamilyFor(std::string_view name, std::string_view help, MetricType type,
                               std::vector<std::string> label_names, std::vector<double> bounds);
 
+  friend class RenderHook;
+  void RunRenderHooks() const;
+  void RemoveRenderHook(uint64_t id) const;
+
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<internal::Family>, std::less<>> families_;
+  // Held shared while hooks run, exclusively to add or remove one (so that a removal waits
+  // for the calls in progress).
+  mutable std::shared_mutex hooks_mu_;
+  mutable std::map<uint64_t, std::function<void()>> hooks_;  // GUARDED_BY(hooks_mu_)
+  uint64_t next_hook_ = 0;                                   // GUARDED_BY(hooks_mu_)
 };
 
 // The process-wide registry (never destroyed: threads may update metrics at exit).
