@@ -54,6 +54,9 @@ inline constexpr char kDeleteKind[] = "delete";      // delete destination-only 
 // objects in scope of one scan chunk (the percentage's base, plan/delete_limit.h); it does
 // nothing when run.
 inline constexpr char kDeleteScopeKind[] = "delete-scope";
+// A chunk of a --files-from run's sorted list: its keys looked up on both sides and planned as
+// a scan's chunk is (the run's first jobs, made from the list when it is created).
+inline constexpr char kListScanKind[] = "list-scan";
 
 enum class JobState { kQueued, kLeased, kDone, kDead };
 // kRunning: in progress (Run::phase says which phase has been reached); kDone and kFailed
