@@ -51,6 +51,9 @@ struct BackendFactory {
   // attributes; memory). An S3 store that keeps no full-object checksum (RGW) records none: a
   // chunked write is never copied onto itself to add them (storage/s3/multipart.cc).
   bool records_metadata_on_commit = true;
+  // A backslash in a key is stored as it is. Azure Blob Storage turns it into '/' (Azurite does
+  // too), so AzureBackend refuses such keys with kInvalidArgument rather than write another key.
+  bool keeps_backslash = true;
 };
 
 inline void PrintTo(const BackendFactory& factory, std::ostream* os) { *os << factory.name; }
