@@ -30,6 +30,9 @@
 #   RGW_STORE_GB     bluestore sparse file size / memstore RAM cap, GiB  (default 16)
 #   RGW_WITH_MGR     1 to also run ceph-mgr (not needed by RGW)   (default 0)
 #   RGW_INSTALL      1 to install the packages if missing (scripts/install-deps.sh rgw)  (default 1)
+#   RGW_LOG          quiet: the daemons write and keep in memory only errors (a crash's report
+#                    still reaches the log); verbose: Ceph's defaults (RGW logs every request)
+#                    (default quiet: ~15-20% less gateway and OSD CPU per request, measured)
 #   RGW_USAGE_LOG    true to record per-user request/byte counts (radosgw-admin usage show) (default false)
 #   RGW_ACCESS_KEY / RGW_SECRET_KEY         keys of user "tester"  in instance A
 #   RGW_ACCESS_KEY_B / RGW_SECRET_KEY_B     keys of user "tester-b" in instance B
@@ -58,6 +61,8 @@ RGW_OBJECTSTORE=${RGW_OBJECTSTORE:-bluestore}
 RGW_STORE_GB=${RGW_STORE_GB:-16}
 RGW_WITH_MGR=${RGW_WITH_MGR:-0}
 RGW_INSTALL=${RGW_INSTALL:-1}
+RGW_LOG=${RGW_LOG:-quiet}
+case $RGW_LOG in quiet|verbose) ;; *) echo "RGW_LOG must be quiet or verbose (got '$RGW_LOG')" >&2; exit 2 ;; esac
 RGW_ACCESS_KEY=${RGW_ACCESS_KEY:-AKIARGWTESTERAAAAAAA}
 RGW_SECRET_KEY=${RGW_SECRET_KEY:-rgwTesterSecretKeyAAAAAAAAAAAAAAAAAAAAAA}
 RGW_ACCESS_KEY_B=${RGW_ACCESS_KEY_B:-AKIARGWTESTERBBBBBBB}
@@ -244,6 +249,22 @@ make_tls
 FSID=$(cat /proc/sys/kernel/random/uuid)
 STORE_BYTES=$((RGW_STORE_GB * 1024 * 1024 * 1024))
 
+# rgw_debug_levels: the [global] debug lines of RGW_LOG. Ceph formats every message up to a
+# subsystem's second level into a memory ring (kept for a crash's report) and writes those up to
+# the first: at the defaults (rgw 1/5, osd 1/5, bluestore 1/5, rocksdb 4/5, ...) that is a few
+# lines a request and many more formatted. Measured here (1,000 PUTs, a LIST and a sync, gateway
+# and OSD CPU, three runs each): 3.0-4.0 CPU-s at the defaults, 2.4-3.5 with every level 0/0.
+rgw_debug_levels() {
+  [ "$RGW_LOG" = quiet ] || return 0
+  local s
+  for s in rgw rgw_sync osd bluestore bluefs bdev rocksdb objecter rados \
+      monc auth asok finisher heartbeatmap perfcounter prioritycache throttle timer crypto \
+      compressor context optracker objclass mon paxos ms journal filestore memdb leveldb kstore \
+      buffer crush reserver refs lockdep; do
+    echo "debug $s = 0/0"
+  done
+}
+
 cat > "$CONF" <<EOF
 [global]
 fsid = $FSID
@@ -265,6 +286,7 @@ exporter sock dir = $RGW_DIR/run
 log to stderr = false
 err to stderr = false
 debug ms = 0
+$(rgw_debug_levels)
 osd pool default size = 1
 osd pool default min size = 1
 osd pool default pg num = 8
