@@ -346,6 +346,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
       });
   if (options.registry != nullptr) {
     Observe(*options.registry, options.name, guard, &ctx, impl.series);
+    if (https) {
+      impl.series.push_back(options.registry->Observe(
+          obs::MetricType::kGauge, "ferry_tls_cert_expiry_timestamp_seconds",
+          "When the listener's TLS certificate expires (unix s; read when it started)",
+          {"listener"}, {options.name},
+          [at = static_cast<double>(impl.tls.not_after)] { return at; }));
+    }
   }
   const MHD_DaemonInfo* info = g_mhd.MHD_get_daemon_info(impl.daemon, MHD_DAEMON_INFO_BIND_PORT);
   server->port_ = info != nullptr && info->port != 0 ? info->port : at.port;

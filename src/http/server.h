@@ -86,6 +86,8 @@ struct ServerOptions {
   //   ferry_http_server_connections{listener}           open now
   //   ferry_http_server_cut_total{listener,reason}      connections closed by ferry:
   //       header_timeout | request_timeout | evicted | body_too_large | busy
+  //   ferry_tls_cert_expiry_timestamp_seconds{listener} HTTPS only: when its certificate
+  //       expires (unix s, TlsPem::not_after)
   obs::Registry* registry = nullptr;
   std::string name = "http";
   // The connections' deadlines are read on its MonoNow (null: the system's); not owned.

@@ -78,6 +78,14 @@ Result<TlsPem> ReadServerTls(const TlsFiles& files) {
                                    " holds no PEM private key (an encrypted key is not "
                                    "supported)");
   }
+  // notAfter as unix seconds: its distance from the epoch (ASN1_TIME_diff is exact, any zone)
+  int days = 0, seconds = 0;
+  std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> epoch(ASN1_TIME_set(nullptr, 0),
+                                                             &ASN1_TIME_free);
+  if (epoch != nullptr &&
+      ASN1_TIME_diff(&days, &seconds, epoch.get(), X509_get0_notAfter(cert.get())) == 1) {
+    pem.not_after = int64_t{days} * 86400 + seconds;
+  }
   const bool matches = X509_check_private_key(cert.get(), key.get()) == 1;
   ERR_clear_error();
   if (!matches) {

@@ -11,6 +11,7 @@
 // An expired certificate is not refused here: clients judge it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "base/status.h"
@@ -27,6 +28,9 @@ struct TlsFiles {
 struct TlsPem {
   std::string cert;  // the files' text, as libmicrohttpd takes it
   std::string key;
+  // When the first certificate (the server's own) expires, unix seconds: the listener exports
+  // it as ferry_tls_cert_expiry_timestamp_seconds{listener} (server.h), which an alert watches.
+  int64_t not_after = 0;
 };
 
 // The files' text when they check; an empty TlsPem for plain HTTP.

@@ -19,7 +19,9 @@
 #include <thread>
 
 #include "http/server.h"
+#include "http/server_tls.h"
 #include "http/test_sockets.h"
+#include "obs/metrics.h"
 
 namespace ferry::http {
 namespace {
@@ -145,6 +147,28 @@ TEST_F(HttpServerTlsTest, AClientThatTrustsTheCertificateIsAnsweredOverTls) {
   const std::string reply = GetOverTls((*server)->port(), files_.cert);
   EXPECT_NE(reply.find("200 OK"), std::string::npos) << reply;
   EXPECT_NE(reply.find("secure /tls"), std::string::npos) << reply;
+}
+
+// The certificate's expiry, read with the files, is exported for the expiry alert
+// (deploy/prometheus/ferry-alerts.yml: FerryTlsCertificateExpiresSoon).
+TEST_F(HttpServerTlsTest, TheCertificatesExpiryIsExportedWithTheListenersName) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto pem = ReadServerTls({.cert_file = files_.cert, .key_file = files_.key});
+  ASSERT_TRUE(pem.ok()) << pem.status().ToString();
+  EXPECT_NEAR(static_cast<double>(pem->not_after), static_cast<double>(now + 86400), 60);
+  obs::Registry registry;
+  ServerOptions o = Options(files_.cert, files_.key);
+  o.registry = &registry;
+  o.name = "metrics";
+  {
+    auto server = HttpServer::Start(o, [](const ServerRequest&) { return ServerResponse{}; });
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    EXPECT_EQ(registry.Total("ferry_tls_cert_expiry_timestamp_seconds", "listener", "metrics"),
+              static_cast<double>(pem->not_after));
+  }
+  EXPECT_EQ(registry.Total("ferry_tls_cert_expiry_timestamp_seconds"), 0);  // gone with it
 }
 
 TEST_F(HttpServerTlsTest, AHandshakeNeverFinishedIsCutAtTheHeadDeadline) {
