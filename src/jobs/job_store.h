@@ -248,6 +248,23 @@ struct BacklogRow {
   uint64_t later = 0;          // queued, due later (a retry's backoff, a continuous run's next round)
 };
 
+// One run as the store-wide alarms see it (jobs/run_metrics.h, `ferry_jobs_dead` and
+// `ferry_run_*`): a run in progress, or one that ended recently.
+struct RunHealth {
+  Run run;
+  // Over every kind of its jobs (done: of done jobs; total: of every job it has now).
+  uint64_t objects_done = 0;
+  uint64_t objects_total = 0;
+  // Jobs at work or due to be: leased, or queued and not parked and either due now or waiting
+  // out a retry (attempts > 0). A continuous run's next round (queued for later, never
+  // attempted) is not work: such a run is idle, not stalled.
+  uint64_t working = 0;
+  // When the run last moved: the latest of its done jobs' last update (a job finished) and of
+  // its jobs' creation (a scan enqueued what it found); the run's creation when it has no job.
+  TimePoint last_progress;
+  std::map<std::string, uint64_t> dead;  // dead jobs by kind; kinds without one left out
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -295,6 +312,12 @@ class JobStore {
   // The backlog of every run in progress (kRunning), per run and kind, as of `now`; kinds
   // without a queued or leased job are left out. One grouped query over unfinished jobs.
   virtual Result<std::vector<BacklogRow>> Backlog(TimePoint now) = 0;
+  // Every run in progress (kRunning) and every run that ended (kDone, kFailed) at or after
+  // `ended_since` (its last update), newest first, at most `limit` runs, with its jobs'
+  // totals as of `now` (RunHealth). One transaction: a grouped pass over the jobs of those
+  // runs. kInvalidArgument for limit < 1.
+  virtual Result<std::vector<RunHealth>> RunsHealth(TimePoint now, TimePoint ended_since,
+                                                    int limit) = 0;
 
   // --- Jobs ---
   // Inserts all specs in one transaction; returns their ids in order. Durable once it returned:

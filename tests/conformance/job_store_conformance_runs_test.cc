@@ -388,6 +388,89 @@ TEST_P(JobStoreConformanceTest, BacklogCountsWhatAWorkerCouldClaimNow) {
   EXPECT_TRUE(backlog->empty()) << backlog->size();  // only the parked job is left
 }
 
+// RunsHealth: runs in progress and runs ended since a time, newest first, with their dead jobs
+// by kind, progress over every kind, work (idle next rounds left out) and the time they last moved.
+TEST_P(JobStoreConformanceTest, RunsHealthWatchesOpenAndRecentlyEndedRuns) {
+  const auto t0 = clock_.Now();
+  const RunId old_done = NewRun("a", "b");
+  ASSERT_OK(store().SetRunState(old_done, RunState::kDone));  // ended before the window
+  const RunId idle = NewRun("c", "d");    // only a next round, queued for later
+  const RunId busy = NewRun("e", "f");    // a dead transfer, a done one, a queued scan
+  const RunId failed = NewRun("g", "h");  // ended in the window
+  JobSpec next;
+  next.run = idle;
+  next.kind = jobs::kScanKind;
+  next.not_before = t0 + seconds(3600);
+  JobSpec transfer;
+  transfer.run = busy;
+  transfer.kind = jobs::kTransferKind;
+  transfer.objects = 10;
+  transfer.max_attempts = 1;
+  JobSpec parked = transfer;
+  parked.kind = jobs::kDeleteKind;
+  parked.objects = 3;
+  parked.not_before = jobs::kParked;
+  ASSERT_OK(store().Enqueue({next, transfer, transfer, parked}));
+  clock_.Advance(seconds(10));
+  auto claimed = ClaimOk("w", 2, seconds(30), busy);
+  ASSERT_EQ(claimed.size(), 2u);
+  ASSERT_OK(store().Finish(claimed[0].lease, {}));  // done at t0 + 10 s
+  jobs::Outcome fail;
+  fail.kind = jobs::Outcome::Kind::kFail;
+  fail.error = "access denied";
+  ASSERT_OK(store().Finish(claimed[1].lease, fail));  // dead
+  JobSpec scan = next;
+  scan.run = busy;
+  scan.not_before = {};
+  clock_.Advance(seconds(5));
+  ASSERT_OK(store().Enqueue({scan}));  // enqueued at t0 + 15 s: the run moved
+  clock_.Advance(seconds(5));
+  ASSERT_OK(store().SetRunState(failed, RunState::kFailed));  // at t0 + 20 s
+
+  auto health = store().RunsHealth(clock_.Now(), t0 + seconds(1), 100);
+  ASSERT_OK(health);
+  ASSERT_EQ(health->size(), 3u);  // failed, busy, idle: newest first; old_done left out
+  const jobs::RunHealth& f = (*health)[0];
+  const jobs::RunHealth& b = (*health)[1];
+  const jobs::RunHealth& i = (*health)[2];
+  EXPECT_EQ(f.run.id, failed);
+  EXPECT_EQ(f.run.state, RunState::kFailed);
+  EXPECT_EQ(f.last_progress, f.run.created);  // no job: its creation
+  EXPECT_TRUE(f.dead.empty());
+  EXPECT_EQ(b.run.id, busy);
+  EXPECT_EQ(b.objects_done, 10u);
+  EXPECT_EQ(b.objects_total, 23u);  // done 10, dead 10, parked delete 3
+  EXPECT_EQ(b.working, 1u);         // the scan; not the parked delete nor the dead job
+  ASSERT_EQ(b.dead.size(), 1u);
+  EXPECT_EQ(b.dead.at(jobs::kTransferKind), 1u);
+  EXPECT_EQ(b.last_progress, t0 + seconds(15));
+  EXPECT_EQ(i.run.id, idle);
+  EXPECT_EQ(i.working, 0u);  // idle until its next round, not stalled
+  EXPECT_EQ(i.last_progress, t0);
+
+  // A retry waiting out its backoff is work; the limit keeps the newest runs.
+  JobSpec retried = transfer;
+  retried.run = idle;
+  retried.max_attempts = 5;
+  ASSERT_OK(store().Enqueue({retried}));
+  auto again = ClaimOk("w", 1, seconds(30), idle);
+  ASSERT_EQ(again.size(), 1u);
+  jobs::Outcome retry;
+  retry.kind = jobs::Outcome::Kind::kRetry;
+  retry.retry_after = seconds(600);
+  ASSERT_OK(store().Finish(again[0].lease, retry));
+  health = store().RunsHealth(clock_.Now(), t0 + seconds(1), 1);
+  ASSERT_OK(health);
+  ASSERT_EQ(health->size(), 1u);
+  EXPECT_EQ((*health)[0].run.id, failed);
+  health = store().RunsHealth(clock_.Now(), clock_.Now() + seconds(1), 100);
+  ASSERT_OK(health);
+  ASSERT_EQ(health->size(), 2u);  // only the runs in progress
+  EXPECT_EQ((*health)[1].run.id, idle);
+  EXPECT_EQ((*health)[1].working, 1u);
+  EXPECT_CODE(kInvalidArgument, store().RunsHealth(clock_.Now(), t0, 0));
+}
+
 TEST_P(JobStoreConformanceTest, RunPhaseAndContinuousModeAreStored) {
   jobs::RunSpec spec{"s", "d", "{}"};
   spec.continuous = true;

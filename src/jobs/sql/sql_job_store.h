@@ -71,6 +71,8 @@ class SqlJobStore : public JobStore {
   Result<uint64_t> AbandonRun(RunId run, TimePoint* leases_until = nullptr) override;
   Result<RunCounts> CountJobs(RunId run) override;
   Result<std::vector<BacklogRow>> Backlog(TimePoint now) override;
+  Result<std::vector<RunHealth>> RunsHealth(TimePoint now, TimePoint ended_since,
+                                            int limit) override;
 
   Result<std::vector<JobId>> Enqueue(const std::vector<JobSpec>& specs) override;
   Result<std::vector<ClaimedJob>> Claim(std::string_view owner, std::chrono::seconds ttl,
