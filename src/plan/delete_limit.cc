@@ -73,13 +73,13 @@ Result<DeleteLimit> ParseDeleteLimit(std::string_view text) {
 }
 
 std::string DeleteLimitRefusal(const DeleteLimit& limit, uint64_t planned, uint64_t scope,
-                               bool dry_run) {
+                               bool dry_run, std::string_view side) {
   std::string out = std::to_string(planned) + " deletes planned";
   if (limit.kind == DeleteLimit::Kind::kPercent) {
     const double share = scope == 0 ? 100.0 : 100.0 * static_cast<double>(planned) /
                                                    static_cast<double>(scope);
-    out += " (" + PercentText(std::round(share * 10) / 10) + "% of the " + std::to_string(scope) +
-           " destination objects in scope)";
+    out += " (" + PercentText(std::round(share * 10) / 10) + "% of the " +
+           std::to_string(scope) + " " + std::string(side) + " objects in scope)";
   }
   out += ", over --max-delete " + limit.Text() + ": ";
   out += dry_run ? "a run would delete nothing" : "nothing was deleted";

@@ -42,8 +42,9 @@ struct DeleteLimit {
 Result<DeleteLimit> ParseDeleteLimit(std::string_view text);
 
 // The one line that says a run stopped before deleting: planned count, its share of the scope
-// (for a percentage), the limit, and how to go on. `dry_run`: the limit would trip.
+// (for a percentage), the limit, and how to go on. `dry_run`: the limit would trip. `side`
+// names whose objects the scope counts ("destination"; ferry move: "source").
 std::string DeleteLimitRefusal(const DeleteLimit& limit, uint64_t planned, uint64_t scope,
-                               bool dry_run);
+                               bool dry_run, std::string_view side = "destination");
 
 }  // namespace ferry::plan

@@ -11,7 +11,8 @@ namespace {
 
 constexpr std::array<std::string_view, kActionCount> kActionNames = {
     "copied", "skipped", "deleted", "would-copy", "would-delete",
-    "differs", "missing", "extra", "not-copied", "failed", "identical"};
+    "differs", "missing", "extra", "not-copied", "failed", "identical",
+    "delete-source", "would-delete-source"};
 constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {"ok", "failed", "skipped"};
 
 // RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.

@@ -29,8 +29,12 @@ enum class Action {
   kNotCopied,    // left out without failing (an archived source not restored: "not-copied")
   kFailed,       // the object's copy or delete failed ("failed"; the error says which)
   kIdentical,    // verify: the same on both sides, as far as `checksum` tells ("identical")
+  // ferry move: removed from the source once the destination proved it ("delete-source"), and
+  // what a dry run would remove ("would-delete-source").
+  kDeletedSource,
+  kWouldDeleteSource,
 };
-inline constexpr int kActionCount = 11;
+inline constexpr int kActionCount = 13;
 
 // How it ended.
 enum class Outcome {

@@ -48,6 +48,26 @@ void TransferEngine::RunDelete(const std::vector<std::string>& keys, std::stop_t
     stats_.objects_deleted += keys.size();
     return;
   }
+  if (options_.before_delete) {
+    // --backup-dir: a key is deleted only once its copy is kept; the others stay, failed.
+    std::vector<std::string> kept;
+    kept.reserve(keys.size());
+    for (const auto& k : keys) {
+      Status backed_up = options_.before_delete(k, stop);
+      if (backed_up.ok()) {
+        kept.push_back(k);
+        continue;
+      }
+      if (options_.report != nullptr) options_.report->Add(DeleteRow(k, backed_up, false));
+      stats_.AddFailure(k, "backup", backed_up);
+    }
+    if (kept.empty()) return;
+    return DeleteBatch(kept, stop);
+  }
+  DeleteBatch(keys, stop);
+}
+
+void TransferEngine::DeleteBatch(const std::vector<std::string>& keys, std::stop_token stop) {
   Status s = dst_.DeleteMany(keys, stop);
   if (options_.report != nullptr) {
     for (const auto& k : keys) options_.report->Add(DeleteRow(k, s, false));
@@ -86,6 +106,7 @@ void TransferEngine::Complete(const CopyRequest& request, const char* what, cons
       obs::Log(obs::Level::kInfo, what, {{"key", request.destination_key()}});
     }
   }
+  if (request.finished) request.finished(request, what, status, not_copied);
   if (request.done) request.done(status);
 }
 

@@ -116,6 +116,10 @@ struct TransferOptions {
   // not a failure, not counted; its `done` gets kCancelled (RunSync's cut by --max-transfer or
   // --max-duration, transfer/cutoff.h). Empty: every copy starts. Called from workers.
   std::function<bool(const CopyRequest&)> may_start;
+  // Asked for each destination key right before the engine deletes it, on the worker that
+  // deletes it (--backup-dir keeps a copy first: transfer/backup_dir.h). A key it refuses is
+  // not deleted: its failure is counted (operation "backup") and reported. Empty: none.
+  std::function<Status(const std::string& key, std::stop_token stop)> before_delete;
 };
 
 // One object the planner wants copied, or wants looked at closer (need_details).
@@ -143,6 +147,16 @@ struct CopyRequest {
   // Set by the engine when the bytes it copied could be checked by nothing the source
   // declared (counted in Stats::objects_unverified): the report's checksum is then "none".
   bool unverified = false;
+  // Called by the engine as the object ends, right before `done`, with its word for what it
+  // did (`what`: "copied", "copied (server-side)", ..., "would copy" in a dry run; nullptr when
+  // nothing was written: found unchanged after a closer look, `reason` then says by what, or
+  // failed) and `not_copied` (an archived source left out). `request.unverified` is final by
+  // then. ferry move decides from it whether the destination proves the source
+  // (transfer/move_source.h). Not called for a copy that never started (may_start). May be
+  // empty.
+  std::function<void(const CopyRequest& request, const char* what, const Status& status,
+                     bool not_copied)>
+      finished;
 
   const std::string& destination_key() const { return dst_key.empty() ? src.key : dst_key; }
 };
@@ -218,6 +232,8 @@ class TransferEngine {
   void FinishUpload(const std::shared_ptr<Upload>& upload, std::stop_token stop);
   Status CheckLayout(Upload& upload, std::stop_token stop);
   void RunDelete(const std::vector<std::string>& keys, std::stop_token stop);
+  // One DeleteMany of `keys` on the destination, counted and reported.
+  void DeleteBatch(const std::vector<std::string>& keys, std::stop_token stop);
 
   storage::WriteSpec SpecFor(const storage::ObjectInfo& src, std::optional<uint32_t> crc) const;
   // Whether what is written needs the source's details beyond the listing, and server-side

@@ -39,6 +39,12 @@ class Stats {
   std::atomic<uint64_t> objects_deleted{0};
   std::atomic<uint64_t> deletes_planned{0};
   std::atomic<uint64_t> deletes_kept{0};  // planned, then kept: the source had the key again
+  // ferry move (move_source.h): source objects deleted once the destination proved them, and
+  // those kept because nothing proved them (each also a failure, operation "move").
+  std::atomic<uint64_t> sources_deleted{0};
+  std::atomic<uint64_t> sources_kept{0};
+  // --backup-dir (backup_dir.h): destination objects copied to the backup location first.
+  std::atomic<uint64_t> backups_kept{0};
   std::atomic<uint64_t> details_fetched{0};  // HEAD requests the planner asked for
   std::atomic<uint64_t> parts_resumed{0};    // parts found on the store after a crash
   // Recorded uploads not resumed because the source changed since (started over instead).

@@ -11,6 +11,8 @@
 #include "obs/log.h"
 #include "plan/merge.h"
 #include "storage/sorted_listing.h"
+#include "transfer/key_spool.h"
+#include "transfer/move_source.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
 #include "transfer/progress.h"
@@ -19,56 +21,28 @@
 namespace ferry::transfer {
 namespace {
 
-// Destination keys to delete, kept on disk: [u32 length][bytes] records.
-class DeleteSpool {
- public:
-  DeleteSpool() : file_(std::tmpfile()) {}
-  ~DeleteSpool() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-  Status Add(const std::string& key) {
-    if (file_ == nullptr) return Status::Internal("cannot create a temporary file for deletes");
-    const auto n = static_cast<uint32_t>(key.size());
-    if (std::fwrite(&n, sizeof n, 1, file_) != 1 ||
-        std::fwrite(key.data(), 1, key.size(), file_) != key.size()) {
-      return Status::Internal("cannot write the delete spool");
-    }
-    ++count_;
-    return Status::Ok();
-  }
-  uint64_t count() const { return count_; }
-  // Calls `batch` with up to `n` keys at a time.
-  template <class F>
-  Status Replay(size_t n, F batch) {
-    if (count_ == 0) return Status::Ok();
-    std::rewind(file_);
-    std::vector<std::string> keys;
-    uint32_t len = 0;
-    while (std::fread(&len, sizeof len, 1, file_) == 1) {
-      std::string key(len, '\0');
-      if (std::fread(key.data(), 1, len, file_) != len) {
-        return Status::Internal("delete spool truncated");
-      }
-      keys.push_back(std::move(key));
-      if (keys.size() == n) batch(std::move(keys)), keys = {};
-    }
-    if (!keys.empty()) batch(std::move(keys));
-    return Status::Ok();
-  }
-
- private:
-  std::FILE* file_;
-  uint64_t count_ = 0;
-};
-
 // Copies go straight to the engine; deletes to the spool. In a dry run, what the listing
 // decided is reported here, on the listing thread: only copies that need a closer look (HEADs)
 // go to the engine's workers.
+// A move's copies are watched (their end decides the source delete) and a --backup-dir run's
+// overwrites keep the replaced object first.
+struct SinkHooks {
+  SourceDeletes* moves = nullptr;     // ferry move; null otherwise
+  const BackupDir* backup = nullptr;  // --backup-dir; null otherwise
+  std::stop_token stop;               // the run's, for the backup copies
+};
+
 class EngineSink : public PlanSink {
  public:
-  EngineSink(TransferEngine& engine, DeleteSpool& spool, Stats& stats, Cutoff* cutoff)
-      : engine_(engine), spool_(spool), stats_(stats), cutoff_(cutoff) {}
+  EngineSink(TransferEngine& engine, KeySpool& spool, Stats& stats, Cutoff* cutoff,
+             SinkHooks hooks)
+      : engine_(engine), spool_(spool), stats_(stats), cutoff_(cutoff), hooks_(hooks) {}
   Status Copy(CopyRequest request) override {
+    if (hooks_.moves != nullptr) hooks_.moves->Watch(request);
+    if (hooks_.backup != nullptr && request.dst && !engine_.options().dry_run) {
+      request.before_write = hooks_.backup->BeforeWrite(
+          *request.dst, std::move(request.before_write), hooks_.stop);
+    }
     if (cutoff_ != nullptr && !Admit(request)) {
       // Past the deadline the listing stops too: a cutover window is not spent listing.
       if (cutoff_->reason() == CutoffReason::kMaxDuration) {
@@ -98,12 +72,14 @@ class EngineSink : public PlanSink {
       o.report->Add(CopyRow({.request = request, .what = "would copy", .status = Status::Ok(),
                              .dry_run = true, .checksum = {}}));
     }
+    if (request.finished) request.finished(request, "would copy", Status::Ok(), false);
     if (request.done) request.done(Status::Ok());
     return Status::Ok();
   }
   Status Delete(const storage::ObjectInfo& dst) override { return spool_.Add(dst.key); }
   void Skipped(const storage::ObjectInfo& src, std::string_view reason) override {
     if (report::RowSink* r = engine_.options().report; r != nullptr) r->Add(SkipRow(src, reason));
+    if (hooks_.moves != nullptr) hooks_.moves->Identical(src, reason);
   }
 
  private:
@@ -123,9 +99,10 @@ class EngineSink : public PlanSink {
   }
 
   TransferEngine& engine_;
-  DeleteSpool& spool_;
+  KeySpool& spool_;
   Stats& stats_;
   Cutoff* cutoff_;  // null: no limit
+  SinkHooks hooks_;
 };
 
 // The engine's TransferOptions::may_start of a run with a cutoff: asks `cutoff` as each copy
@@ -173,6 +150,66 @@ void ApplyCut(const Cutoff& cutoff, SyncResult& result) {
   result.status = Status::Cancelled(cutoff.Describe(listing_stopped));
 }
 
+// sync --delete's deletes, replayed from the spool after every copy: none when a copy failed
+// or the run was stopped; none at all past --max-delete.
+struct ExtraDeletes {
+  const SyncOptions& options;
+  KeySpool& spool;
+  TransferEngine& engine;
+  uint64_t scope;  // destination objects in scope (--max-delete P%)
+  Stats& stats;
+  std::stop_token stop;
+};
+void DeleteExtras(const ExtraDeletes& d, SyncResult& result) {
+  const SyncOptions& options = d.options;
+  if (d.stats.failures() > 0 || d.stop.stop_requested()) {
+    result.deletes_skipped = true;
+  } else if (options.max_delete.Exceeded(d.spool.count(), d.scope)) {
+    // Decided on the whole plan before the first delete: nothing is ever half deleted.
+    result.delete_limit_tripped = true;
+    result.status = Status::FailedPrecondition(plan::DeleteLimitRefusal(
+        options.max_delete, d.spool.count(), d.scope, options.transfer.dry_run));
+  } else {
+    // A --backup-dir delete copies each key first: smaller batches spread them over workers.
+    const size_t batch = options.backup.enabled() ? 50 : 1000;
+    result.status = d.spool.Replay(batch, [&](std::vector<std::string> keys) {
+      if (options.transfer.dry_run) {
+        return ReportDeletes(std::move(keys), d.stats, options.transfer.report);
+      }
+      d.engine.Delete(std::move(keys));
+    });
+    d.engine.Wait();
+  }
+}
+
+// ferry move's source deletes, after every copy ended: those the destination proved, each
+// object on its own (a failed copy keeps its source only); none when the run was cut,
+// interrupted or its listing failed (a rerun finds them identical and deletes them then); none
+// at all past --max-delete.
+struct MovedSources {
+  const SyncOptions& options;
+  SourceDeletes& moves;
+  Executor& executor;
+  storage::Backend& src;
+  uint64_t scope;  // source objects in scope (--max-delete P%)
+  bool cut;
+  std::stop_token stop;
+};
+void DeleteMovedSources(const MovedSources& m, SyncResult& result) {
+  if (m.moves.count() == 0) return;
+  if (m.cut || !result.status.ok() || m.stop.stop_requested()) {
+    result.deletes_skipped = true;
+    return;
+  }
+  if (m.options.max_delete.Exceeded(m.moves.count(), m.scope)) {
+    result.delete_limit_tripped = true;
+    result.status = Status::FailedPrecondition(plan::DeleteLimitRefusal(
+        m.options.max_delete, m.moves.count(), m.scope, m.options.transfer.dry_run, "source"));
+    return;
+  }
+  result.status = m.moves.Run(m.executor, m.src, m.stop);
+}
+
 }  // namespace
 
 SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& dst,
@@ -185,6 +222,14 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   TransferOptions transfer = options.transfer;
   TransferEngine* engine_ptr = nullptr;
   if (cutoff) transfer.may_start = CutoffStartGate(*cutoff, engine_ptr);
+  std::optional<BackupDir> backup;
+  if (options.backup.enabled()) {
+    backup.emplace(options.backup, dst, stats);
+    transfer.before_delete = backup->BeforeDelete();
+  }
+  // Before the engine: the callbacks of its copies point here until it is gone.
+  std::optional<SourceDeletes> moves;
+  if (options.move) moves.emplace(stats, options.transfer.dry_run, options.transfer.report);
   TransferEngine engine(executor, std::move(transfer), src, dst, stats);
   engine_ptr = &engine;
   std::stop_callback cancel(stop, [&engine] { engine.Cancel(); });
@@ -200,8 +245,12 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
     timer = CutoffTimer(*cutoff, clock, engine);
   }
 
-  DeleteSpool spool;
-  EngineSink sink(engine, spool, stats, cutoff ? &*cutoff : nullptr);
+  KeySpool spool;
+  const uint64_t listed_before = stats.objects_listed.load();
+  EngineSink sink(engine, spool, stats, cutoff ? &*cutoff : nullptr,
+                  {.moves = moves ? &*moves : nullptr,
+                   .backup = backup ? &*backup : nullptr,
+                   .stop = stop});
   Planner planner(options.filter, options.transfer.decide, options.delete_extra,
                   dst.features().folder_markers, stats, sink);
   result.status = [&]() -> Status {
@@ -228,23 +277,15 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   if (cut && spool.count() > 0) {
     result.deletes_skipped = true;  // a partial run never deletes
   } else if (result.status.ok() && spool.count() > 0) {
-    if (stats.failures() > 0 || stop.stop_requested()) {
-      result.deletes_skipped = true;
-    } else if (options.max_delete.Exceeded(spool.count(), planner.destination_in_scope())) {
-      // Decided on the whole plan before the first delete: nothing is ever half deleted.
-      result.delete_limit_tripped = true;
-      result.status = Status::FailedPrecondition(
-          plan::DeleteLimitRefusal(options.max_delete, spool.count(),
-                                   planner.destination_in_scope(), options.transfer.dry_run));
-    } else {
-      result.status = spool.Replay(1000, [&](std::vector<std::string> keys) {
-        if (options.transfer.dry_run) {
-          return ReportDeletes(std::move(keys), stats, options.transfer.report);
-        }
-        engine.Delete(std::move(keys));
-      });
-      engine.Wait();
-    }
+    DeleteExtras({.options = options, .spool = spool, .engine = engine,
+                  .scope = planner.destination_in_scope(), .stats = stats, .stop = stop},
+                 result);
+  }
+  if (moves) {
+    const uint64_t scope = stats.objects_listed.load() - listed_before;
+    DeleteMovedSources({.options = options, .moves = *moves, .executor = executor, .src = src,
+                        .scope = scope, .cut = cut, .stop = stop},
+                       result);
   }
   if (stop.stop_requested() && result.status.ok()) result.status = Status::Cancelled("interrupted");
   buffered.reset();

@@ -18,6 +18,7 @@
 #include "plan/filter.h"
 #include "plan/merge.h"
 #include "storage/backend.h"
+#include "transfer/backup_dir.h"
 #include "transfer/cutoff.h"
 #include "transfer/engine.h"
 #include "transfer/stats.h"
@@ -50,6 +51,14 @@ struct SyncOptions {
   // starts (hard: those in flight are cancelled), no delete is made, and the result says why
   // (SyncResult::cutoff) and what is left. A rerun copies the rest.
   CutoffOptions cutoff;
+  // ferry move (transfer/move_source.h): after every copy ended, the source objects the
+  // destination proved (a verified copy, or found the same by a byte proof) are deleted from
+  // the source in batches; the others stay and are failures. `max_delete` then guards these
+  // source deletes (its percentage of the source objects in scope). Not with delete_extra.
+  bool move = false;
+  // --backup-dir, --suffix (transfer/backup_dir.h): each destination object the run replaces
+  // or deletes is first copied into the backup location; a failed backup leaves it untouched.
+  BackupDirOptions backup;
   bool progress = false;      // live progress line on stderr
   std::string src_prefix;     // sub-prefix of the source backend to list ("" = all)
   // Set: replaces the two listings (src_prefix then unused). Empty: both sides listed in full.
@@ -63,7 +72,9 @@ struct SyncResult {
                   // are in Stats)
   double seconds = 0;
   uint64_t peak_buffer_bytes = 0;  // the executor's peak so far
-  bool deletes_skipped = false;  // deletes were due but skipped because something failed
+  // deletes were due but skipped because something failed (ferry move: the source deletes,
+  // skipped when the run was cut, interrupted or its listing failed)
+  bool deletes_skipped = false;
   // The deletes planned were past --max-delete: none was made, and `status` is the one
   // kFailedPrecondition line that says so (plan::DeleteLimitRefusal).
   bool delete_limit_tripped = false;

@@ -1,0 +1,81 @@
+// SourceDeletes: the second half of `ferry move` (docs/design/guards.md, "ferry move"): a
+// source object is deleted only once the destination is proved to hold its bytes, and only
+// after every copy of the run ended, in batches (S3 DeleteObjects, 1000 keys a request) as
+// tasks of the run's executor.
+//
+// What proves an object (the same proof the summary counts as verified):
+//  - a copy the engine made and checked (CopyRequest::unverified false: the bytes read matched
+//    a checksum the source declares, or the destination checked the MD5 it was sent, or the
+//    store copied its own bytes server-side, or the source is a local file read whole);
+//  - a destination found identical by a byte proof: the same plain MD5 ETag, the same
+//    full-object checksum, or content read and compared (plan::kReasonSameEtag,
+//    kReasonSameChecksum, kReasonSameContent; a move compares with --checksum).
+// Anything else keeps the source object: a failed copy, a copy nothing could check, a skip
+// decided on sizes or times, an archived source not copied. Each kept object is counted
+// (Stats::sources_kept) and named as a failure (operation "move"), so the run exits non-zero
+// and a rerun tries it again.
+//
+// On a versioned source a delete removes the current version only (S3 adds a delete marker):
+// the older versions stay.
+//
+// Thread-safety: Watch, Identical and the callbacks they install may be called from any thread
+// (the engine's workers); Run once, after every copy ended.
+#pragma once
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "report/row.h"
+#include "storage/backend.h"
+#include "transfer/engine.h"
+#include "transfer/key_spool.h"
+#include "transfer/stats.h"
+
+namespace ferry::transfer {
+
+class Executor;
+
+// True when a skip for `reason` (plan/decide.h) rests on the bytes themselves.
+bool ProvesSameBytes(std::string_view reason);
+
+class SourceDeletes {
+ public:
+  // `report` (may be null) gets a delete-source row per source delete. Not owned.
+  SourceDeletes(Stats& stats, bool dry_run, report::RowSink* report)
+      : stats_(stats), dry_run_(dry_run), report_(report) {}
+
+  // Installs `request.finished` (chaining any already set): as the copy ends, its source key is
+  // queued for deletion when the destination proves it, else kept (see above).
+  void Watch(CopyRequest& request);
+  // A source object the listing found needing nothing (PlanSink::Skipped): queued when
+  // `reason` proves the bytes, else kept.
+  void Identical(const storage::ObjectInfo& src, std::string_view reason);
+
+  // Source objects queued for deletion so far.
+  uint64_t count() const { return spool_.count(); }
+
+  // Deletes the queued keys from `src` in batches of `batch` keys, each batch one task of
+  // `executor`; returns when all ended. A dry run logs and reports them (would-delete-source)
+  // instead. Each deleted key is counted in Stats::sources_deleted; a failed batch's keys are
+  // failures (operation "delete-source") and stay on the source. Non-OK only when the spool
+  // cannot be read.
+  Status Run(Executor& executor, storage::Backend& src, std::stop_token stop,
+             size_t batch = 1000);
+
+ private:
+  void Queue(const std::string& key);
+  void Kept(const std::string& key, std::string_view why);
+  void Ended(const CopyRequest& request, const char* what, const Status& status,
+             bool not_copied);
+  void DeleteBatch(storage::Backend& src, const std::vector<std::string>& keys,
+                   std::stop_token stop);
+
+  Stats& stats_;
+  const bool dry_run_;
+  report::RowSink* const report_;
+  KeySpool spool_;
+};
+
+}  // namespace ferry::transfer
