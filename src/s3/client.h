@@ -311,6 +311,11 @@ class S3Client {
   // The additional checksums of the parts sent (CRC32Cs to directory buckets, s3/express.h;
   // the algorithm asked of an upload elsewhere), for their completion.
   std::unique_ptr<PartChecksums> part_checksums_ = std::make_unique<PartChecksums>();
+  // CompleteMultipartUpload's XML: each part with its additional checksum when `algorithm` is
+  // set (sent ones from part_checksums_, the rest by ListParts).
+  Result<std::string> CompleteBody(const CompleteRequest& request,
+                                   std::optional<checksum::Algorithm> algorithm,
+                                   std::stop_token stop);
   // Each part's additional checksum of an upload by ListParts (in the order of `parts`; ""
   // when the store names none): the parts this client did not send itself.
   Result<std::vector<std::string>> ListedPartChecksums(std::string_view bucket,
