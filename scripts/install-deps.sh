@@ -12,7 +12,8 @@
 #   swift   OpenStack Swift with its S3 layer and memcached (scripts/swift-start.sh)
 #   aws     the AWS CLI v2 (/usr/bin/aws): an independent S3 client for checks and demos
 #   prom    promtool (Debian's prometheus package; no smaller one ships it): the checks and unit
-#           tests of the alerting rules in deploy/prometheus/ (tests/cli/alert_rules_test.sh)
+#           tests of the alerting rules in deploy/prometheus/ (tests/cli/alert_rules_test.sh);
+#           prometheus-alertmanager (amtool, and the end-to-end alert of alerts_e2e_test.sh)
 #   bench   the peers of bench/bench-sync.sh and bench-codec.sh: rclone, AWS CLI, GNU time
 #           (/usr/bin/time), the zstd CLI
 #   browser Chromium (/usr/bin/chromium), driven headless by tests/cli/dashboard_test.sh
@@ -54,8 +55,11 @@ SYSTEMD_PKGS=(systemd)
 # the Debian package's test (tests/cli/package_test.sh): dpkg-shlibdeps (dpkg-dev) for cpack,
 # man and groff to read the manual page, file and binutils (objdump, strings) to inspect the binary
 PACKAGE_PKGS=(dpkg-dev man-db groff-base file binutils)
-# only /usr/bin/promtool is used; --no-install-recommends leaves out the node exporter
-PROM_PKGS=(prometheus)
+# promtool, and the prometheus server itself for tests/cli/alerts_e2e_test.sh (run by the test on
+# loopback ports, never as the Debian service); --no-install-recommends leaves out the node
+# exporter. prometheus-alertmanager: amtool check-config of deploy/prometheus/alertmanager.yml
+# and the Alertmanager of the end-to-end alert test
+PROM_PKGS=(prometheus prometheus-alertmanager)
 # time: the benchmark measures wall/CPU/peak RSS with /usr/bin/time (GNU), not the shell keyword;
 # zstd: the CLI bench/bench-codec.sh compares `ferry archive pack` with
 BROWSER_PKGS=(chromium)
