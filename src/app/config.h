@@ -198,6 +198,18 @@ struct RemoteConfig {
   std::string sse_kms_key_id;
   std::string sse_c_key_file;
   std::string sse_c_key_env;
+  // type = "azure" (config_remotes.h, docs/design/azure.md): an Azure storage account, not an
+  // S3 store. `endpoint` (Azurite's path style http://HOST:PORT/ACCOUNT) and the TLS keys as
+  // above; the account; where its credentials are (variables' names and files, never the
+  // secrets): an account key, a SAS token, or a connection string. "" = S3.
+  std::string type;
+  std::string account;
+  std::string account_key_env;
+  std::string account_key_file;
+  std::string sas_token_env;
+  std::string sas_token_file;
+  std::string connection_string_env;
+  bool is_azure() const { return type == "azure"; }
 };
 
 struct TransferDefaults {

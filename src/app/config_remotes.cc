@@ -110,12 +110,66 @@ Status ParseRemoteSse(const toml::table& t, const std::string& where, RemoteConf
   return Status::Ok();
 }
 
+// [remotes.NAME] with type = "azure": its own keys only (an S3 key there is refused as unknown).
+Status ParseAzureRemote(const toml::table& t, const std::string& where, RemoteConfig& r) {
+  static const char* kAzureKnown[] = {"type", "endpoint", "account", "account_key_env",
+                                      "account_key_file", "sas_token_env", "sas_token_file",
+                                      "connection_string_env", "ca_bundle",
+                                      "insecure_skip_verify"};
+  for (const auto& [k, v] : t) {
+    bool known = false;
+    for (const char* want : kAzureKnown) known = known || k.str() == want;
+    if (known) continue;
+    if (k.str() == "account_key" || k.str() == "sas_token" || k.str() == "connection_string") {
+      const std::string key(k.str());
+      const std::string file = key == "connection_string" ? "" : " or a file with '" + key + "_file'";
+      return Status::InvalidArgument(where + ": secrets do not belong in the config file; name "
+                                     "an environment variable with '" + key + "_env'" + file);
+    }
+    return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) +
+                                   "' for type = \"azure\"");
+  }
+  for (auto [key, out] : {std::pair{"endpoint", &r.endpoint}, std::pair{"account", &r.account},
+                          std::pair{"account_key_env", &r.account_key_env},
+                          std::pair{"account_key_file", &r.account_key_file},
+                          std::pair{"sas_token_env", &r.sas_token_env},
+                          std::pair{"sas_token_file", &r.sas_token_file},
+                          std::pair{"connection_string_env", &r.connection_string_env}}) {
+    FERRY_RETURN_IF_ERROR(ReadString(t, key, *out, where));
+    if (t.get(key) != nullptr && out->empty()) {
+      return Status::InvalidArgument(where + ": '" + key + "' is empty");
+    }
+  }
+  if (!r.endpoint.empty() && !r.endpoint.starts_with("http://") &&
+      !r.endpoint.starts_with("https://")) {
+    return Status::InvalidArgument(where + ": endpoint must start with http:// or https://");
+  }
+  const int sources = !r.account_key_env.empty() + !r.account_key_file.empty() +
+                      !r.sas_token_env.empty() + !r.sas_token_file.empty() +
+                      !r.connection_string_env.empty();
+  if (sources > 1) {
+    return Status::InvalidArgument(where + ": name one source of credentials: account_key_env, "
+                                           "account_key_file, sas_token_env, sas_token_file or "
+                                           "connection_string_env");
+  }
+  if (r.account.empty() && r.connection_string_env.empty()) {
+    return Status::InvalidArgument(where + ": 'account' is not set (the storage account's name)");
+  }
+  return ParseRemoteTls(t, where, r);
+}
+
 }  // namespace
 
 Status ParseRemote(const std::string& name, const toml::table& t, const std::string& src,
                    RemoteConfig& r) {
   const std::string where = src + ": [remotes." + name + "]";
-  static const char* kKnown[] = {"endpoint", "region", "addressing", "profile",
+  r.name = name;
+  FERRY_RETURN_IF_ERROR(ReadString(t, "type", r.type, where));
+  if (r.type == "azure") return ParseAzureRemote(t, where, r);
+  if (t.get("type") != nullptr && r.type != "s3") {
+    return Status::InvalidArgument(where + ": type must be \"s3\" or \"azure\"");
+  }
+  static const char* kKnown[] = {"type", "endpoint", "region", "addressing", "profile",
                                  "access_key_id_env", "secret_access_key_env",
                                  "session_token_env", "directory_bucket", "ca_bundle",
                                  "insecure_skip_verify", "role_arn", "external_id",

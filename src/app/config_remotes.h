@@ -1,5 +1,5 @@
-// [remotes.NAME] of the config file (app/config.h): where an S3 remote is and how ferry signs
-// for it. Internal to config.cc; pure parsing, thread-safe.
+// [remotes.NAME] of the config file (app/config.h): where an S3 remote (or, with type = "azure",
+// an Azure storage account: its own keys only) is and how ferry signs for it. Internal to config.cc; pure parsing, thread-safe.
 #pragma once
 
 #include <string>

@@ -31,6 +31,38 @@ memory = "512MiB"
   EXPECT_EQ(c->transfer.memory, "512MiB");
 }
 
+// type = "azure": its own keys, secrets only by variable or file, S3 keys refused.
+TEST(ConfigTest, AzureRemotesTakeTheirOwnKeysAndNoSecrets) {
+  auto c = ParseConfig(R"(
+[remotes.az]
+type = "azure"
+account = "devstoreaccount1"
+endpoint = "http://127.0.0.1:10000/devstoreaccount1"
+account_key_env = "AZ_KEY"
+)",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const RemoteConfig& az = c->remotes.at("az");
+  EXPECT_TRUE(az.is_azure());
+  EXPECT_EQ(az.account, "devstoreaccount1");
+  EXPECT_EQ(az.account_key_env, "AZ_KEY");
+  EXPECT_EQ(c->remotes.size(), 1u);
+  const std::pair<const char*, const char*> refused[] = {
+      {"type = \"azure\"\naccount = \"a1\"\naccount_key = \"c2VjcmV0\"\n",
+       "secrets do not belong"},
+      {"type = \"azure\"\naccount = \"a1\"\nregion = \"x\"\n", "unknown key 'region'"},
+      {"type = \"azure\"\naccount = \"a1\"\nsas_token_env = \"A\"\naccount_key_file = \"/k\"\n",
+       "one source of credentials"},
+      {"type = \"azure\"\naccount_key_env = \"A\"\n", "'account' is not set"},
+      {"type = \"gcs\"\n", "type must be"},
+  };
+  for (const auto& [body, why] : refused) {
+    auto bad = ParseConfig(std::string("[remotes.az]\n") + body, "test.toml");
+    ASSERT_FALSE(bad.ok()) << body;
+    EXPECT_NE(bad.status().message().find(why), std::string::npos) << bad.status().message();
+  }
+}
+
 TEST(ConfigTest, MalformedTomlNamesFileAndLine) {
   auto c = ParseConfig("[remotes.ra]\nendpoint = \n", "bad.toml");
   ASSERT_FALSE(c.ok());

@@ -1,5 +1,6 @@
 #include "app/location.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace ferry::app {
@@ -30,7 +31,45 @@ Result<Location> ParseBucketPath(Location loc, std::string_view rest) {
   return loc;
 }
 
+// az://ACCOUNT/CONTAINER/prefix
+Result<Location> ParseAzurePath(Location loc, std::string_view rest) {
+  const size_t slash = rest.find('/');
+  loc.kind = Location::Kind::kAzure;
+  loc.account = std::string(rest.substr(0, slash));
+  if (loc.account.empty() || slash == std::string_view::npos || slash + 1 == rest.size()) {
+    return Status::InvalidArgument("malformed location '" + loc.text +
+                                   "': use az://ACCOUNT/CONTAINER[/prefix]");
+  }
+  Result<Location> parsed = ParseBucketPath(std::move(loc), rest.substr(slash + 1));
+  if (!parsed.ok()) return parsed;
+  if (Status s = ValidateAzureNames(parsed->account, parsed->bucket); !s.ok()) {
+    return Status::InvalidArgument("malformed location '" + parsed->text + "': " + s.message());
+  }
+  return parsed;
+}
+
 }  // namespace
+
+Status ValidateAzureNames(std::string_view account, std::string_view container) {
+  auto lower_alnum = [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+  };
+  if (account.size() < 3 || account.size() > 24 ||
+      !std::all_of(account.begin(), account.end(), lower_alnum)) {
+    return Status::InvalidArgument("Azure account name '" + std::string(account) +
+                                   "' must be 3 to 24 characters of a-z and 0-9");
+  }
+  if (container.size() < 3 || container.size() > 63 ||
+      !std::all_of(container.begin(), container.end(),
+                   [&](char c) { return lower_alnum(c) || c == '-'; }) ||
+      !lower_alnum(container.front()) || !lower_alnum(container.back()) ||
+      container.find("--") != std::string_view::npos) {
+    return Status::InvalidArgument("Azure container name '" + std::string(container) +
+                                   "' must be 3 to 63 characters of a-z, 0-9 and single '-', "
+                                   "starting and ending with a letter or digit");
+  }
+  return Status::Ok();
+}
 
 Status ValidateBucketName(std::string_view b) {
   if (b.size() < 3 || b.size() > 63) {
@@ -69,6 +108,7 @@ Result<Location> ParseLocation(std::string_view text) {
       loc.kind = Location::Kind::kS3;
       return ParseBucketPath(std::move(loc), rest);
     }
+    if (name == "az") return ParseAzurePath(std::move(loc), rest);
     if (name == "file") {
       if (rest.empty() || rest.front() != '/') {
         return Status::InvalidArgument("malformed location '" + loc.text +
@@ -78,7 +118,7 @@ Result<Location> ParseLocation(std::string_view text) {
       return loc;
     }
     return Status::InvalidArgument("malformed location '" + loc.text + "': unknown scheme '" +
-                                   std::string(name) + "://' (use s3://, file:// or NAME:)");
+                                   std::string(name) + "://' (use s3://, az://, file:// or NAME:)");
   }
   const size_t colon = text.find(':');
   const size_t slash = text.find('/');

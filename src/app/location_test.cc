@@ -41,5 +41,24 @@ TEST(LocationTest, RejectsMalformedInputWithOneClearMessage) {
   }
 }
 
+TEST(LocationTest, ParsesAzureAccountContainerAndPrefix) {
+  auto l = ParseLocation("az://devstoreaccount1/my-container/some/prefix");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_TRUE(l->is_azure());
+  EXPECT_FALSE(l->is_s3());
+  EXPECT_EQ(l->account, "devstoreaccount1");
+  EXPECT_EQ(l->bucket, "my-container");
+  EXPECT_EQ(l->prefix, "some/prefix/");
+  EXPECT_EQ(ParseLocation("az://acct/box")->prefix, "");
+  for (const char* bad : {"az://", "az://acct", "az://acct/", "az://Acct/box", "az://a/box",
+                          "az://acct/bad--name", "az://acct/-box", "az://acct/b.x"}) {
+    auto b = ParseLocation(bad);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.status().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(b.status().message().find("malformed location"), std::string::npos)
+        << b.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace ferry::app

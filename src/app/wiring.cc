@@ -15,6 +15,7 @@
 #include "credentials/chain.h"
 #include "s3/credentials.h"
 #include "s3/express.h"
+#include "storage/azure/azure_backend.h"
 #include "storage/local/local_backend.h"
 #include "storage/s3/s3_backend.h"
 
@@ -149,6 +150,11 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc, bool reque
                                  : " (not defined in " + config.source + ")"));
     }
     const RemoteConfig& rc = it->second;
+    if (rc.is_azure()) {
+      return Status::InvalidArgument("remote '" + loc.remote + "' is an Azure storage account "
+                                     "(type = \"azure\"), not an S3 store: '" + loc.text +
+                                     "' cannot be used here");
+    }
     r.remote = &rc;
     r.options.directory_buckets = rc.directory_bucket;
     profile = rc.profile;
@@ -313,8 +319,48 @@ void Wiring::SetEncryption(const Location& location, EncryptionOverride override
   encryption_[EncryptionId(location)] = std::move(override);
 }
 
+Result<std::unique_ptr<storage::Backend>> Wiring::OpenAzure(const Location& location,
+                                                            const RemoteConfig* remote) {
+  storage::azure::AzureCredentialSettings settings;
+  settings.owner = remote != nullptr ? "remote '" + remote->name + "'" : location.text;
+  settings.account = remote != nullptr ? remote->account : location.account;
+  if (remote != nullptr) {
+    settings.endpoint = remote->endpoint;
+    settings.key_env = remote->account_key_env;
+    settings.key_file = remote->account_key_file;
+    settings.sas_env = remote->sas_token_env;
+    settings.sas_file = remote->sas_token_file;
+    settings.connection_string_env = remote->connection_string_env;
+  }
+  FERRY_ASSIGN_OR_RETURN(storage::azure::AzureCredentials creds,
+                         storage::azure::ResolveAzureCredentials(settings));
+  const std::string id = creds.endpoint + "|" + creds.account + "|" + creds.kind() + "|" +
+                         settings.owner;
+  auto& client = azure_clients_[id];
+  if (!client) {
+    storage::azure::AzureOptions options;
+    if (creds.endpoint.starts_with("https://")) options.tls = RemoteTls(remote);
+    if (remote != nullptr && !remote->ca_bundle.empty()) {
+      if (Status s = CheckCaBundle(*remote); !s.ok()) {
+        azure_clients_.erase(id);
+        return s;
+      }
+    }
+    options.credentials = std::move(creds);
+    client = std::make_unique<storage::azure::AzureClient>(std::move(options), *transport_);
+  }
+  return std::unique_ptr<storage::Backend>(
+      std::make_unique<storage::azure::AzureBackend>(*client, location.bucket, location.prefix));
+}
+
 Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& location,
                                                               bool create_local) {
+  if (location.is_azure()) return OpenAzure(location, nullptr);
+  if (auto it = config_.remotes.find(location.remote);
+      location.is_s3() && !location.remote.empty() && it != config_.remotes.end() &&
+      it->second.is_azure()) {
+    return OpenAzure(location, &it->second);
+  }
   if (location.is_s3()) {
     FERRY_ASSIGN_OR_RETURN(s3::S3Client * client, ClientFor(location));
     auto backend = std::make_unique<storage::S3Backend>(*client, location.bucket,

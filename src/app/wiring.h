@@ -23,6 +23,10 @@
 #include "s3/client.h"
 #include "storage/backend.h"
 
+namespace ferry::storage::azure {
+class AzureClient;
+}  // namespace ferry::storage::azure
+
 namespace ferry::app {
 
 // Process options of the backends Wiring builds (not stored with durable runs: `ferry worker`
@@ -41,7 +45,10 @@ class Wiring {
   explicit Wiring(Config config, WiringOptions options = {});
   ~Wiring();
 
-  // Builds the backend for `location`. A local destination folder is created when
+  // Builds the backend for `location`. An Azure location (az://, or a remote with type =
+  // "azure") gets one Azure client per account, endpoint and credentials (its credentials from
+  // the environment or the remote's files: storage/azure/azure_auth.h; none found is one
+  // kInvalidArgument line). A local destination folder is created when
   // `create_local` is set. Errors: kInvalidArgument (unknown remote, bad config, a remote's
   // ca_bundle that cannot be read or holds no PEM certificate: one line naming the remote and
   // the file), kPermissionDenied/kNotFound come later, from Backend::Check.
@@ -68,6 +75,9 @@ class Wiring {
 
  private:
   struct ClientEntry;
+  // The backend of an Azure location (`remote`: its remote, null for az://).
+  Result<std::unique_ptr<storage::Backend>> OpenAzure(const Location& location,
+                                                      const RemoteConfig* remote);
   Config config_;
   WiringOptions options_;
   std::unique_ptr<http::HttpTransport> transport_;
@@ -77,6 +87,8 @@ class Wiring {
   // provider (one refresh) for every client of a remote
   std::map<std::string, credentials::ResolvedCredentials> credentials_;
   std::map<std::string, EncryptionOverride> encryption_;  // by EncryptionId(location)
+  // by endpoint, account and credentials' kind and owner
+  std::map<std::string, std::unique_ptr<storage::azure::AzureClient>> azure_clients_;
 };
 
 // `--no-sign-request` for the process (cli/main.cc): every Wiring made afterwards sends the
