@@ -131,6 +131,7 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.part_size != now.part_size, "--part-size");
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
   add(run.max_attempts != now.max_attempts, "--max-attempts");
+  add(run.files_from != now.files_from, "--files-from");
   add(run.transport.enabled() != now.transport.enabled(), "--compress");
   add(run.transport.staging != now.transport.staging, "--staging");
   add(run.transport.level != now.transport.level, "--compress-level");
@@ -189,6 +190,7 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
     out += std::string(" ") + name;
     if (!value.empty()) out += " " + ShellWord(value);
   };
+  if (!o.files_from.empty()) flag("--files-from", o.files_from);
   if (o.delete_extra) flag("--delete");
   if (o.max_delete.enabled()) flag("--max-delete", o.max_delete.Text());
   for (const auto& g : o.filter.include) flag("--include", g);
@@ -388,7 +390,10 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     // A run without a single job never got its scan (an older ferry made the two apart and was
     // killed between them): it gets it now, else it would be found done at once.
     FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(result.run));
-    if (std::accumulate(std::begin(counts.jobs), std::end(counts.jobs), uint64_t{0}) == 0) {
+    // A run from a list got its list-scan jobs with the run, in one transaction: none means an
+    // empty list, never a scan of everything.
+    if (std::accumulate(std::begin(counts.jobs), std::end(counts.jobs), uint64_t{0}) == 0 &&
+        request.options.files_from.empty()) {
       scan.run = result.run;
       FERRY_RETURN_IF_ERROR(store.Enqueue({scan}).status());
     }
@@ -405,7 +410,11 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     // The run and its scan in one transaction: killed between the two, a rerun resumed a run
     // with no job and found it done at once (convergence_backup_test: a round's backup that
     // listed nothing, exit 0).
-    FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec, {scan}));
+    std::vector<jobs::JobSpec> first{scan};
+    if (request.first_jobs) {
+      FERRY_ASSIGN_OR_RETURN(first, request.first_jobs());
+    }
+    FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec, std::move(first)));
   }
   if (!request.detach) {
     jobs::WorkerOptions w = request.worker;

@@ -6,8 +6,10 @@
 // Thread-safety: one call per thread.
 #pragma once
 
+#include <functional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "app/wiring.h"
 #include "base/clock.h"
@@ -32,6 +34,10 @@ struct DurableRunRequest {
   bool restart = false;
   // The state store as the command line names it ("" when automatic), for messages.
   std::string state_for_messages;
+  // The first jobs of a new run, instead of the scan of the whole key space: a --files-from
+  // run's list-scan jobs (jobs/list_scan.h), made from the sorted list only when the run is
+  // created and stored with it in one transaction; a resumed run has its own. Empty: the scan.
+  std::function<Result<std::vector<jobs::JobSpec>>()> first_jobs{};
 };
 
 struct DurableRunResult {

@@ -11,7 +11,7 @@
 #include "obs/log.h"
 #include "plan/merge.h"
 #include "plan/vector_cursor.h"
-#include "storage/find_keys.h"
+#include "jobs/list_scan.h"
 #include "transfer/executor.h"
 
 namespace ferry::app {
@@ -49,41 +49,6 @@ Result<ListOrigin> ListOriginOf(Wiring& wiring, const std::string& list, std::st
   return origin;
 }
 
-// One side's objects of a batch of keys, in key order.
-struct SideLookup {
-  storage::Backend* backend = nullptr;
-  std::vector<storage::ObjectInfo> listed;  // what the listing phase found
-  size_t decided = 0;                       // keys decided by the listing phase
-  std::vector<std::optional<storage::ObjectInfo>> statted;  // keys[decided..], by Stat
-  std::vector<bool> seen;  // per key: found, or under a folder that could not be entered
-  Status status;
-};
-
-void ListSide(SideLookup& side, const std::vector<std::string>& keys, std::stop_token stop) {
-  side.seen.assign(keys.size(), false);
-  auto found = [&side](const storage::ObjectInfo& o, size_t first, size_t end) {
-    side.listed.push_back(o);
-    for (size_t i = first; i < end; ++i) side.seen[i] = true;
-    return Status::Ok();
-  };
-  auto decided = storage::FindKeysByListing(*side.backend, keys, found, stop);
-  if (!decided.ok()) {
-    side.status = decided.status();
-    return;
-  }
-  side.decided = *decided;
-  side.statted.resize(keys.size() - side.decided);
-}
-
-// The side's objects in key order: the listing phase's, then the Stats' (all after them).
-std::vector<storage::ObjectInfo> SideObjects(SideLookup& side) {
-  std::vector<storage::ObjectInfo> out = std::move(side.listed);
-  for (auto& o : side.statted) {
-    if (o) out.push_back(std::move(*o));
-  }
-  return out;
-}
-
 class KeyListDriver {
  public:
   KeyListDriver(lists::SortedKeyCursor& keys, size_t batch, transfer::Stats& stats)
@@ -106,49 +71,17 @@ class KeyListDriver {
   }
 
  private:
+  // Both sides' objects of `keys` (jobs::LookUpKeys: lookups as tasks of the run's executor,
+  // their requests counted in its budget like the copies'), merged into the run's planner.
   Status MergeBatch(transfer::Executor& executor, storage::Backend& src, storage::Backend& dst,
                     const std::vector<std::string>& keys, plan::ListingVisitor& planner,
                     std::stop_token stop) {
-    SideLookup sides[2];
-    sides[0].backend = &src;
-    sides[1].backend = &dst;
-    // Both sides' listings at once, then every Stat of both sides, each a task of the run's
-    // executor (their requests count in its budget like the copies').
-    transfer::RunAll(executor, 2, [&](size_t i) { ListSide(sides[i], keys, stop); });
-    for (SideLookup& side : sides) FERRY_RETURN_IF_ERROR(side.status);
-    const size_t src_stats = sides[0].statted.size();
-    std::vector<Status> errors(src_stats + sides[1].statted.size());
-    transfer::RunAll(executor, errors.size(), [&](size_t i) {
-      SideLookup& side = i < src_stats ? sides[0] : sides[1];
-      const size_t at = i < src_stats ? i : i - src_stats;
-      auto info = storage::StatKey(*side.backend, keys[side.decided + at], stop);
-      if (!info.ok()) {
-        errors[i] = info.status().WithContext(i < src_stats ? "source" : "destination");
-      } else {
-        side.statted[at] = std::move(*info);
-      }
-    });
-    for (const Status& e : errors) FERRY_RETURN_IF_ERROR(e);
-    CountMissing(sides[0], keys);
-    plan::VectorCursor src_objects(SideObjects(sides[0]));
-    plan::VectorCursor dst_objects(SideObjects(sides[1]));
+    FERRY_ASSIGN_OR_RETURN(jobs::KeysFound found,
+                           jobs::LookUpKeys(executor, src, dst, keys, stop));
+    jobs::CountMissing(found.missing, stats_);
+    plan::VectorCursor src_objects(std::move(found.source));
+    plan::VectorCursor dst_objects(std::move(found.destination));
     return plan::MergeListings(src_objects, dst_objects, planner);
-  }
-
-  // Listed keys the source lacks: counted, and the first kNamedMissingAtMost named.
-  void CountMissing(const SideLookup& source, const std::vector<std::string>& keys) {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      const bool present =
-          source.seen[i] || (i >= source.decided && source.statted[i - source.decided]);
-      if (present) continue;
-      const uint64_t n = ++stats_.listed_not_found;
-      if (n <= kNamedMissingAtMost) {
-        obs::Log(obs::Level::kWarn, "listed but not found on the source", {{"key", keys[i]}});
-      } else if (n == kNamedMissingAtMost + 1) {
-        obs::Log(obs::Level::kWarn, "more listed keys not found on the source: counted in "
-                                       "the summary, not named");
-      }
-    }
   }
 
   lists::SortedKeyCursor& keys_;
@@ -166,10 +99,6 @@ FilesFrom::~FilesFrom() = default;
 
 Result<std::unique_ptr<FilesFrom>> FilesFrom::Open(Wiring& wiring, FilesFromSettings settings,
                                                    std::stop_token stop) {
-  if (settings.durable) {
-    return Status::InvalidArgument("--files-from runs in memory only for now: add --no-state "
-                                   "(or --dry-run)");
-  }
   lists::KeyListOptions list_options;
   if (settings.format.empty()) {
     list_options.format = lists::FormatForName(settings.list);
@@ -202,6 +131,10 @@ Result<std::unique_ptr<FilesFrom>> FilesFrom::Open(Wiring& wiring, FilesFromSett
             {"runs_spilled", std::to_string(s.runs_spilled)}});
   return std::unique_ptr<FilesFrom>(
       new FilesFrom(std::move(settings), std::move(origin.store), std::move(keys)));
+}
+
+Result<std::vector<jobs::JobSpec>> FilesFrom::ListScanJobs(int max_attempts) {
+  return jobs::ListScanJobs(0, max_attempts, [this] { return keys_->Next(); });
 }
 
 transfer::ListingDriver FilesFrom::Driver(transfer::Stats& stats) {

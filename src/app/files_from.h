@@ -12,10 +12,11 @@
 // as two tasks of the run's executor, then every Stat of both sides as a task each
 // (transfer::RunAll): lookups share the executor's request budget with the copies, no threads
 // of their own. A listed key the source lacks is counted (Stats::listed_not_found) and named
-// in a warning line (the first kNamedMissingAtMost), never a failure.
+// in a warning line (the first jobs::kNamedMissingAtMost), never a failure.
 //
-// This is the in-memory run (--no-state, --dry-run) only: a durable run from a list is the next
-// step (docs/design/key-lists.md); Open refuses it in one line.
+// A durable run (the default) takes the same sorted keys once, when it is created: they become
+// its list-scan jobs (ListScanJobs, jobs/list_scan.h: kListChunkKeys keys a job, stored in the
+// state store with the run), which workers anywhere look up and plan chunk by chunk.
 //
 // Thread-safety: Open at start-up (it uses the Wiring); the driver is called once, by RunSync.
 #pragma once
@@ -24,10 +25,12 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "app/location.h"
 #include "app/wiring.h"
 #include "base/status.h"
+#include "jobs/job_store.h"
 #include "lists/sorted_keys.h"
 #include "storage/backend.h"
 #include "transfer/stats.h"
@@ -35,13 +38,10 @@
 
 namespace ferry::app {
 
-inline constexpr uint64_t kNamedMissingAtMost = 1000;
-
 struct FilesFromSettings {
   std::string list{};    // FILE, "-" (stdin) or the location of the list's object
   std::string format{};  // "plain", "csv", or "" (by the name: .csv and .csv.gz are csv)
   Location source{};     // the run's source: csv rows name its bucket; keys are under its prefix
-  bool durable = false;  // the run keeps state (refused for now)
   uint64_t sort_memory = 32ull << 20;  // keys held while sorting (lists::SortKeysOptions)
   std::string temp_dir{};              // runs spilled there ("" = $TMPDIR or /tmp)
   size_t batch = 1000;                 // keys looked up at once
@@ -49,8 +49,7 @@ struct FilesFromSettings {
 
 class FilesFrom {
  public:
-  // Reads, checks and sorts the whole list. Errors, each one line: a durable run
-  // (kInvalidArgument: add --no-state), a bad --files-from-format, a list that cannot be
+  // Reads, checks and sorts the whole list. Errors, each one line: a bad --files-from-format, a list that cannot be
   // opened (naming it), any bad line of it (naming file:line), a truncated gzip.
   static Result<std::unique_ptr<FilesFrom>> Open(Wiring& wiring, FilesFromSettings settings,
                                                  std::stop_token stop);
@@ -59,6 +58,10 @@ class FilesFrom {
   // The run's SyncOptions::listing; `stats` (the run's) counts listed keys the source lacks.
   // Call once: the keys are read as the run goes.
   transfer::ListingDriver Driver(transfer::Stats& stats);
+
+  // A durable run's first jobs: the sorted keys in list-scan jobs (their run unset: CreateRun
+  // sets it). Call once, instead of Driver.
+  Result<std::vector<jobs::JobSpec>> ListScanJobs(int max_attempts);
 
   const lists::SortKeysStats& sort_stats() const { return keys_->stats(); }
 

@@ -1,5 +1,7 @@
 #include "app/files_from.h"
 
+#include "jobs/payload.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -115,21 +117,42 @@ TEST_F(FilesFromTest, ManyBatchesOfDenseAndSparseKeysGiveWhatAFullListingWould) 
   EXPECT_EQ(stats_.listed_not_found.load(), 0u);
 }
 
-TEST_F(FilesFromTest, ABadLineFailsTheOpenAndADurableRunIsRefused) {
+TEST_F(FilesFromTest, ABadLineFailsTheOpen) {
   auto bad = Open("a\n/\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("files_from_test_list.txt:2: an empty key"),
             std::string::npos)
       << bad.status().ToString();
-  FilesFromSettings durable;
-  durable.durable = true;
-  auto refused = Open("a\n", durable);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().message(),
-            "--files-from runs in memory only for now: add --no-state (or --dry-run)");
   FilesFromSettings format;
   format.format = "json";
   EXPECT_FALSE(Open("a\n", format).ok());
+}
+
+// A durable run's first jobs: every listed key once, sorted, in list-scan jobs of at most
+// kListChunkKeys keys.
+TEST_F(FilesFromTest, ADurableRunGetsTheSortedKeysInListScanJobs) {
+  std::string text;
+  std::vector<std::string> want;
+  for (int i = 2499; i >= 0; --i) {
+    const std::string key = "k" + std::to_string(100000 + i);
+    text += key + "\n" + (i % 7 == 0 ? key + "\n" : "");  // some listed twice
+    want.insert(want.begin(), key);
+  }
+  auto list = Open(text);
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  auto jobs = (*list)->ListScanJobs(3);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 3u);
+  std::vector<std::string> got;
+  for (const jobs::JobSpec& j : *jobs) {
+    EXPECT_EQ(j.kind, jobs::kListScanKind);
+    EXPECT_EQ(j.max_attempts, 3);
+    auto keys = jobs::DecodeListScan(j.payload);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    EXPECT_LE(keys->size(), jobs::kListChunkKeys);
+    got.insert(got.end(), keys->begin(), keys->end());
+  }
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(FilesFromTest, AFailedLookupOfTheSourceFailsTheRunAndDeletesNothing) {

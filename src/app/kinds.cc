@@ -47,6 +47,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(jobs::MakeTransferHandler()));
     Must(r.Register(jobs::MakeDeleteHandler()));
     Must(r.Register(jobs::MakeDeleteScopeHandler()));
+    Must(r.Register(jobs::MakeListScanHandler()));
     const auto keeper = backup::MakeCatalogKeeper();
     Must(r.Register(transport::MakePackHandler(keeper)));
     Must(r.Register(UnpackHandler()));

@@ -9,7 +9,7 @@ namespace {
 TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
-            (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "pack",
+            (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan", "pack",
                                       "replicate-event", "replicate-keys", "replicate-pack",
                                       "replicate-scan", "restore", "scan", "transfer",
                                       "unpack"}));

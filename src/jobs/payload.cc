@@ -71,6 +71,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
                       {"replace", o.overrides.replace}};
   }
   if (o.max_delete.enabled()) j["max_delete"] = o.max_delete.Text();
+  if (!o.files_from.empty()) j["files_from"] = o.files_from;
   if (o.restore.enabled()) {
     j["restore"] = {{"days", o.restore.days},
                     {"tier", o.restore.tier},
@@ -97,6 +98,7 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
   return Parse(text, "run options", [](const json& j) -> Result<RunOptions> {
     RunOptions o;
     if (j.contains("command")) o.command = j["command"].get<std::string>();
+    if (j.contains("files_from")) o.files_from = j["files_from"].get<std::string>();
     o.delete_extra = j.at("delete").get<bool>();
     const json& f = j.at("filter");
     o.filter.include = f.at("include").get<std::vector<std::string>>();
@@ -328,6 +330,22 @@ Result<std::vector<std::string>> DecodeDelete(const std::string& text) {
     for (const json& k : j.at("keys")) keys.push_back(KeyFrom(k));
     return keys;
   });
+}
+
+}  // namespace ferry::jobs
+
+namespace ferry::jobs {
+
+std::string EncodeListScan(const std::vector<std::string>& keys) { return EncodeDelete(keys); }
+
+Result<std::vector<std::string>> DecodeListScan(const std::string& json) {
+  auto keys = DecodeDelete(json);
+  if (!keys.ok()) return Status::InvalidArgument("list-scan payload: " + keys.status().message());
+  if (keys->size() > kListChunkKeys) {
+    return Status::InvalidArgument("list-scan payload: more than " +
+                                   std::to_string(kListChunkKeys) + " keys");
+  }
+  return keys;
 }
 
 }  // namespace ferry::jobs

@@ -82,7 +82,15 @@ struct RunOptions {
   // --max-delete: checked by Worker::AdvanceRun before it unparks the deletes, so that any
   // worker that moves the run on applies it (jobs/delete_guard.h).
   plan::DeleteLimit max_delete{};
+  // --files-from: the list the run's keys came from, as the command line named it ("" = a run
+  // over full listings). Its keys are in the run's list-scan jobs (sorted, at most
+  // kListChunkKeys a job), stored when the run was created: a worker anywhere reads them there
+  // and no other key of either side is touched. Kept for the resume's comparison and messages.
+  std::string files_from;
 };
+
+// Keys of one list-scan job, at most.
+inline constexpr size_t kListChunkKeys = 1000;
 
 std::string EncodeRunOptions(const RunOptions& options);
 Result<RunOptions> DecodeRunOptions(const std::string& json);
@@ -110,5 +118,9 @@ Result<TransferShape> PeekTransfer(const std::string& json);
 
 std::string EncodeDelete(const std::vector<std::string>& keys);
 Result<std::vector<std::string>> DecodeDelete(const std::string& json);
+
+// A list-scan job's keys (ascending, unique; the delete payload's form).
+std::string EncodeListScan(const std::vector<std::string>& keys);
+Result<std::vector<std::string>> DecodeListScan(const std::string& json);
 
 }  // namespace ferry::jobs

@@ -270,7 +270,36 @@ std::optional<std::string> SplitPoint(RunContext& ctx, const KeyRange& rest,
   return *found;
 }
 
+// What Planner::Finish asks of a copy held at the chunk's end (see ScanChunk): whether the
+// destination has keys under its folder that the source lacks.
+transfer::Planner::FolderProbe FolderProbeOf(RunContext& ctx) {
+  auto has_under = [](storage::Backend& side, std::string_view folder) -> Result<bool> {
+    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> first, side.FirstKeyAfter(folder));
+    return first.has_value() && first->starts_with(folder);
+  };
+  return [&ctx, has_under](std::string_view folder) -> Result<bool> {
+    FERRY_ASSIGN_OR_RETURN(bool dst_has, has_under(*ctx.dst, folder));
+    if (!dst_has) return false;
+    FERRY_ASSIGN_OR_RETURN(bool src_has, has_under(*ctx.src, folder));
+    return !src_has;
+  };
+}
+
 }  // namespace
+
+Status PlanObjects(const ScanContext& scan, storage::ListingCursor& src,
+                   storage::ListingCursor& dst, std::vector<JobSpec>& more) {
+  RunContext& ctx = scan.run;
+  JobSink sink(ctx, scan.options, nullptr, more);
+  transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,
+                            ctx.dst->features().folder_markers, scan.stats, sink);
+  sink.CountScopeOf(planner);
+  FERRY_RETURN_IF_ERROR(plan::MergeListings(src, dst, planner));
+  FERRY_RETURN_IF_ERROR(planner.Finish(FolderProbeOf(ctx)));
+  sink.Flush(/*listing_ended=*/true);
+  sink.FlushDeletes();
+  return Status::Ok();
+}
 
 JobSpec ScanJob(const RunContext& ctx, const KeyRange& range) {
   JobSpec spec;
@@ -378,16 +407,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
   // destination keys under "key/" in the next chunk or range, which that chunk deletes when
   // the source has none there (a probe of each side per such copy). When the source has keys
   // there too, the copy goes ahead and fails, naming the conflict: it can never be held.
-  auto has_under = [](storage::Backend& side, std::string_view folder) -> Result<bool> {
-    FERRY_ASSIGN_OR_RETURN(std::optional<std::string> first, side.FirstKeyAfter(folder));
-    return first.has_value() && first->starts_with(folder);
-  };
-  FERRY_RETURN_IF_ERROR(planner.Finish([&](std::string_view folder) -> Result<bool> {
-    FERRY_ASSIGN_OR_RETURN(bool dst_has, has_under(*ctx.dst, folder));
-    if (!dst_has) return false;
-    FERRY_ASSIGN_OR_RETURN(bool src_has, has_under(*ctx.src, folder));
-    return !src_has;
-  }));
+  FERRY_RETURN_IF_ERROR(planner.Finish(FolderProbeOf(ctx)));
   sink.Flush(/*listing_ended=*/!bounded_src.cut());
   sink.FlushDeletes();
   if (!bounded_src.cut()) return Status::Ok();

@@ -29,6 +29,13 @@ namespace ferry::jobs {
 Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::Stats& stats,
                     std::stop_token stop);
 
+// Plans two ordered listings of ctx's run (each side's objects of some keys) with the run's
+// planner into transfer and parked delete jobs appended to `more`, as a scan chunk does
+// (scan.cc): what a list-scan job does once it looked its keys up (list_scan.cc). Not for a
+// run served by a RunHook.
+Status PlanObjects(const ScanContext& scan, storage::ListingCursor& src,
+                   storage::ListingCursor& dst, std::vector<JobSpec>& more);
+
 // How an attempt ends given the statuses of its objects.
 bool IsTransient(const Status& s);
 

@@ -4,7 +4,7 @@
 # (S3 Batch Operations rows, URL-encoded keys), the list from stdin and from an object in a
 # bucket; `sync --delete` deletes a listed key the source lacks and never an unlisted one; a
 # listed key missing on the source is named and counted, not a failure; a bad line fails the
-# run in one line naming file:line with nothing copied; a durable run is refused (--no-state).
+# run in one line naming file:line with nothing copied; a durable run copies the listed keys.
 source "$(dirname "$0")/testlib.bash"
 export HOME=$WORK/home  # this test's own HOME (and FERRY_STATE_DIR, testlib's)
 mkdir -p "$HOME"
@@ -92,9 +92,12 @@ check "a truncated gzip refused in one line" expect_error 2 "cut.csv.gz: truncat
   ferry cp "ra:$A/src/" "rb:$B/fresh/" --files-from "$WORK/cut.csv.gz" --no-state --no-progress
 check "  nothing copied" [ "$(ferry ls "rb:$B/fresh/" 2>/dev/null | wc -l)" = 0 ]
 
-# A durable run (the default) is refused, in one line saying what to add.
-check "durable run refused" expect_error 2 "add --no-state" \
-  ferry sync "ra:$A/src/" "rb:$B/dst/" --files-from "$WORK/plain.txt" --no-progress
+# A durable run (the default) from a list: the listed keys only (durable_files_from_test.sh kills
+# and resumes one).
+printf 'd/1\nd/2\n' > "$WORK/durable.txt"
+check "durable run from a list" ferry cp "ra:$A/src/" "rb:$B/durable/" \
+  --files-from "$WORK/durable.txt" --no-progress
+check "  the two listed keys only" [ "$(ferry ls "rb:$B/durable/" 2>/dev/null | wc -l)" = 2 ]
 check "--files-from-format alone refused" expect_error 2 "--files-from-format needs --files-from" \
   ferry cp "ra:$A/src/" "rb:$B/dst/" --files-from-format csv --no-state --no-progress
 finish

@@ -242,8 +242,7 @@ Result<std::unique_ptr<app::FilesFrom>> OpenFilesFrom(const CopyArgs& a, app::Wi
   return app::FilesFrom::Open(wiring,
                               {.list = a.files_from,
                                .format = a.files_from_format,
-                               .source = source,
-                               .durable = !a.no_state && !a.dry_run},
+                               .source = source},
                               stop);
 }
 
@@ -316,7 +315,7 @@ int Run(CopyArgs a, Context& ctx) {
   auto files_from = OpenFilesFrom(a, wiring, *src_loc, ctx.stop);
   if (!files_from.ok()) return ReportError(files_from.status());
   if (!a.no_state && !a.dry_run) {
-    return RunWithState(a, ctx, wiring, **dst, *options, *filter_options);
+    return RunWithState(a, ctx, wiring, **dst, *options, *filter_options, files_from->get());
   }
 
   // The process's one executor: its workers and byte budget serve this run.

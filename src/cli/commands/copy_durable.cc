@@ -96,7 +96,11 @@ void PrintUnpackHint(const CopyArgs& a, const DurableSummary& d, bool done) {
 }  // namespace
 
 int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::Backend& dst,
-                 const transfer::SyncOptions& options, const plan::FilterOptions& filter) {
+                 const transfer::SyncOptions& options, const plan::FilterOptions& filter,
+                 app::FilesFrom* files_from) {
+  if (files_from != nullptr && a.compress) {
+    return ReportError(Status::InvalidArgument("--files-from does not go with --compress yet"));
+  }
   app::DurableRunRequest req;
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
   const bool automatic = a.state.empty();
@@ -108,6 +112,14 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.source = a.src;
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
+  if (files_from != nullptr) {
+    // The list's sorted keys become the run's list-scan jobs, stored with it: a rerun resumes
+    // from them (the list is not read into the run again), workers anywhere read them there.
+    req.options.files_from = a.files_from;
+    req.first_jobs = [files_from, attempts = a.max_attempts] {
+      return files_from->ListScanJobs(attempts);
+    };
+  }
   req.worker.owner = jobs::DefaultOwner();
   // The process's one executor, for the worker that runs the run here (none when detached).
   std::unique_ptr<app::Engine> engine;

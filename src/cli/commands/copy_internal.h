@@ -8,6 +8,7 @@
 
 #include "app/encryption.h"
 #include "app/engine.h"
+#include "app/files_from.h"
 #include "app/wiring.h"
 #include "app/write_flags.h"
 #include "cli/commands.h"
@@ -91,10 +92,13 @@ Status ApplyRestoreFlags(const CopyArgs& a, transfer::RestoreOptions& out);
 app::EngineSettings CopyEngine(const CopyArgs& a, uint64_t part_size);
 
 // The durable run (copy_durable.cc), the default: `options` and `filter` as BuildOptions and
-// BuildFilterOptions made them, `dst` the destination the caller opened and checked. Returns
-// the exit status (0 done; 1 not done; 2 bad input; kExitMaxDuration cut by --max-duration).
+// BuildFilterOptions made them, `dst` the destination the caller opened and checked,
+// `files_from` the --files-from list read and sorted (null without one: a scan of everything).
+// Returns the exit status (0 done; 1 not done; 2 bad input; kExitMaxDuration cut by
+// --max-duration).
 int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::Backend& dst,
-                 const transfer::SyncOptions& options, const plan::FilterOptions& filter);
+                 const transfer::SyncOptions& options, const plan::FilterOptions& filter,
+                 app::FilesFrom* files_from);
 
 // What a durable run adds to the summary.
 struct DurableSummary {

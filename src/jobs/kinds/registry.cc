@@ -8,7 +8,7 @@ const KindRegistry& KindRegistry::Builtin() {
   static const KindRegistry builtin = [] {
     KindRegistry r;
     for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
-                         MakeDeleteScopeHandler()}) {
+                         MakeDeleteScopeHandler(), MakeListScanHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }

@@ -71,6 +71,8 @@ Progress ProgressOf(const RunCounts& counts, const KindRegistry& kinds);
 std::shared_ptr<const JobHandler> MakeScanHandler();
 std::shared_ptr<const JobHandler> MakeTransferHandler();
 std::shared_ptr<const JobHandler> MakeDeleteHandler();
+// "list-scan" (list_scan_kind.cc): a chunk of a --files-from run's list.
+std::shared_ptr<const JobHandler> MakeListScanHandler();
 // "delete-scope" (delete_kind.cc): phase 1 beside the deletes, a count and nothing to do.
 std::shared_ptr<const JobHandler> MakeDeleteScopeHandler();
 

@@ -1,0 +1,177 @@
+// Durable runs from a key list (--files-from): the run's list-scan jobs carry the sorted keys,
+// and workers plan and copy exactly those. What these would catch: an unlisted key copied or
+// deleted (the lookups of a dense list read listings in which unlisted keys lie between listed
+// ones), a listed key skipped after a worker was killed holding its chunk, a listed key the
+// source lacks failing the run. MemoryBackends, a SQLite JobStore, real workers.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "base/clock.h"
+#include "jobs/list_scan.h"
+#include "jobs/sqlite/sqlite_job_store.h"
+#include "jobs/worker.h"
+#include "storage/memory/memory_backend.h"
+#include "testing/borrowed_backend.h"
+#include "testing/test_executor.h"
+
+namespace ferry::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+void PutBody(storage::Backend& b, const std::string& key, const std::string& body) {
+  storage::WriteSpec spec;
+  spec.size = body.size();
+  ASSERT_TRUE(b.Put(key, std::as_bytes(std::span(body)), spec, {}).ok()) << key;
+}
+
+std::string Key(int i) {
+  char k[16];
+  std::snprintf(k, sizeof k, "k%05d", i);
+  return k;
+}
+
+class ListScanRunTest : public ::testing::Test {
+ public:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ferry-list-scan-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto store = OpenSqliteJobStore((dir_ / "state.db").string(), SystemClock::Default());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // A run src -> dst whose first jobs are `keys`' list-scan jobs (as app::RunDurable makes it).
+  RunId NewListRun(const std::vector<std::string>& keys, bool delete_extra) {
+    RunOptions options;
+    options.command = delete_extra ? "sync" : "cp";
+    options.delete_extra = delete_extra;
+    options.decide.delete_extra = delete_extra;
+    options.files_from = "list.txt";
+    size_t at = 0;
+    auto jobs = ListScanJobs(0, options.max_attempts, [&]() -> Result<const std::string*> {
+      return at < keys.size() ? &keys[at++] : nullptr;
+    });
+    EXPECT_TRUE(jobs.ok());
+    auto run = store_->CreateRun(RunSpec{"src", "dst", EncodeRunOptions(options)}, *jobs);
+    EXPECT_TRUE(run.ok());
+    return *run;
+  }
+
+  Result<std::unique_ptr<storage::Backend>> Open(const std::string& text, bool) {
+    storage::Backend& b = text == "src" ? static_cast<storage::Backend&>(src_) : dst_;
+    return std::unique_ptr<storage::Backend>(std::make_unique<testing::BorrowedBackend>(b));
+  }
+
+  // Runs one worker on `run` until it is done.
+  void Work(RunId run) {
+    WorkerOptions w;
+    w.owner = "test:worker";
+    w.concurrency = 4;
+    w.executor = &testing::TestExecutor();
+    w.batch_objects = 50;
+    w.only_run = run;
+    w.exit_when_done = true;
+    w.idle_poll = std::chrono::milliseconds(10);
+    Worker worker(*store_, [this](const std::string& t, bool d) { return Open(t, d); }, w,
+                  stats_);
+    RunProgress progress = RunProgress::kWorking;
+    Status s = worker.Run({}, &progress);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(progress, RunProgress::kDone);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<JobStore> store_;
+  storage::MemoryBackend src_;
+  storage::MemoryBackend dst_;
+  transfer::Stats stats_;
+};
+
+// A dense list (every other key of a range both sides hold, so its lookups are listings): the
+// listed keys are copied or deleted, and no unlisted key is copied, deleted or changed —
+// although the listings read them. A listed key neither side has is counted, not a failure.
+TEST_F(ListScanRunTest, OnlyListedKeysAreCopiedAndDeleted) {
+  std::vector<std::string> listed;
+  for (int i = 0; i < 3000; ++i) {
+    PutBody(src_, Key(i), "new" + std::to_string(i));
+    if (i % 2 == 0) listed.push_back(Key(i));
+  }
+  for (int i = 3000; i < 3400; ++i) {
+    PutBody(dst_, Key(i), "stale");  // the source lacks these
+    if (i % 2 == 0) listed.push_back(Key(i));
+  }
+  PutBody(dst_, Key(7), "old7");  // unlisted and different: must stay as it is
+  listed.push_back("nowhere");
+  const RunId run = NewListRun(listed, /*delete_extra=*/true);
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->of(kListScanKind).of(JobState::kQueued), 2u);  // 1,701 keys
+  Work(run);
+  for (int i = 0; i < 3400; ++i) {
+    const auto got = dst_.Contents(Key(i));
+    if (i < 3000 && i % 2 == 0) {
+      EXPECT_EQ(got, "new" + std::to_string(i)) << Key(i);  // listed: copied
+    } else if (i < 3000) {
+      EXPECT_EQ(got, i == 7 ? std::optional<std::string>("old7") : std::nullopt) << Key(i);
+    } else if (i % 2 == 0) {
+      EXPECT_EQ(got, std::nullopt) << Key(i);  // listed, the source lacks it: deleted
+    } else {
+      EXPECT_EQ(got, "stale") << Key(i);  // unlisted: never deleted
+    }
+  }
+  EXPECT_EQ(stats_.listed_not_found.load(), 201u);  // the 200 deleted and "nowhere"
+  EXPECT_EQ(stats_.failures(), 0u);
+}
+
+// A worker killed while it held a chunk (its lease never finished, its process gone): the
+// chunk is claimed again and every listed key is copied; nothing else.
+TEST_F(ListScanRunTest, AChunkHeldByAKilledWorkerIsDoneOnResume) {
+  std::vector<std::string> listed;
+  for (int i = 0; i < 2500; ++i) {
+    PutBody(src_, Key(i), "b" + std::to_string(i));
+    if (i % 5 != 0) listed.push_back(Key(i));
+  }
+  const RunId run = NewListRun(listed, /*delete_extra=*/false);
+  auto held = store_->Claim("killed:1", std::chrono::seconds(600), 1, run);
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].job.spec.kind, kListScanKind);
+  // What a rerun does for a process of this machine that is gone (ReleaseLeasesOfDeadLocal-
+  // Owners); else the lease runs out.
+  ASSERT_TRUE(store_->ExpireLeases("killed:1").ok());
+  Work(run);
+  std::vector<std::string> want = listed;
+  EXPECT_EQ(dst_.Keys(), want);
+  EXPECT_EQ(stats_.listed_not_found.load(), 0u);
+}
+
+// A chunk's payload holds at most kListChunkKeys keys, and one it cannot read fails its job
+// at once (DecodeListScan).
+TEST(ListScanPayloadTest, ChunksAreBoundedAndRoundTrip) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2001; ++i) keys.push_back(Key(i));
+  size_t at = 0;
+  auto jobs = ListScanJobs(7, 2, [&]() -> Result<const std::string*> {
+    return at < keys.size() ? &keys[at++] : nullptr;
+  });
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 3u);
+  EXPECT_EQ((*jobs)[2].run, 7);
+  auto last = DecodeListScan((*jobs)[2].payload);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, std::vector<std::string>{Key(2000)});
+  EXPECT_FALSE(DecodeListScan(EncodeListScan(std::vector<std::string>(1001, "a"))).ok());
+}
+
+}  // namespace
+}  // namespace ferry::jobs
