@@ -180,6 +180,83 @@ Result<storage::WriteResult> CopyWhole(const PassOptions& o, VersionCopy& copy,
   return copy.dst.Put(copy.key, data, copy.spec, stop);
 }
 
+// The upload of a chunked copy, opened or resumed through the copy's journal (the source
+// pinned to the version's ETag, id, size and mtime).
+Result<transfer::ResumedUpload> OpenChunkedUpload(VersionCopy& copy,
+                                                  const transfer::PartLayout& layout,
+                                                  std::stop_token stop) {
+  const ObjectInfo& v = copy.version;
+  transfer::ResumeRequest request{
+      .dst = &copy.dst,
+      .dst_key = copy.key,
+      .journal = copy.journal.get(),
+      .pin = transfer::SourcePin(v.etag, v.version_id, v.size,
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     v.mtime.time_since_epoch())
+                                     .count()),
+      .size = v.size,
+      .part_size = layout.part_size,
+      .fixed_part_size = layout.verify,
+      .server_side = false,
+      .open = [&](uint64_t part_size) {
+        return copy.dst.OpenChunkWriter(copy.key, copy.spec, part_size, stop);
+      },
+      .resume = [&](const std::string& upload_id, uint64_t part_size) {
+        return copy.dst.ResumeChunkWriter(copy.key, upload_id, copy.spec, part_size, stop);
+      }};
+  return transfer::OpenOrResumeUpload(request, stop);
+}
+
+// Whether the parts sent are the version's bytes, before the commit: against the ferry-crc32c
+// when it still counts (`check.crc32c`), else the version's declared full-object CRC or its
+// ETag's layout, and a claim refused once only where nothing the store computed can tell. An
+// error is the attempt's failure (RefusedRead: twice alike is the version's own); OK sets
+// `checks` (verified or why not) and the CRC32C the commit writes.
+Status ProveChunkedParts(const ObjectInfo& v, transfer::PartCopy& parts,
+                         const transfer::SourceCheck& check, std::optional<uint32_t> claim,
+                         const transfer::PartLayout& layout, CopyChecks& checks,
+                         std::stop_token stop) {
+  const uint32_t crc = parts.Crc32c();
+  if (check.crc32c) {
+    if (*check.crc32c != crc) {
+      checks.claim_refused = true;
+      return RefusedRead(
+          v, checks, crc,
+          Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
+                           ") differs from the ferry-crc32c the source version declares (" +
+                           checksum::Hex32(*check.crc32c) +
+                           "): corrupted on the way? read again"));
+    }
+  } else {
+    // The version's declared full-object CRC where it has one, else its ETag's layout.
+    Result<std::optional<bool>> declared = transfer::CheckDeclaredParts(parts, check);
+    if (!declared.ok()) return declared.status();
+    if (!declared->has_value()) {
+      Result<bool> verified = transfer::CheckParts(parts, check, layout, stop);
+      if (!verified.ok()) return verified.status();
+      if (!*verified && claim) {
+        // The claim refused an earlier attempt and nothing the store computed can tell: bytes
+        // that match it now are proven by it; others are refused again (twice alike: lasting).
+        if (*claim != crc) {
+          return RefusedRead(
+              v, checks, crc,
+              Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
+                               ") differs from the ferry-crc32c the source version declares (" +
+                               checksum::Hex32(*claim) + ") and nothing the store computed "
+                               "can tell: read again"));
+        }
+        *verified = true;
+      }
+      checks.unverified = !*verified;
+      if (checks.unverified) {
+        checks.unverified_why = UnverifiedReasonOf(v, true, layout.verify && !layout.exact);
+      }
+    }
+    parts.upload.writer->AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
+  }
+  return Status::Ok();
+}
+
 // One attempt at `copy`: the version read and written in parts, moved as sync's are
 // (transfer::PartCopy), each part a task of the executor (RunParts). A source that declares no
 // CRC32C is cut in its multipart layout where one is known or likely (transfer::ChooseLayout)
@@ -209,26 +286,8 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, VersionCopy& copy
     layout = transfer::ChooseLayout(copy.src, copy.dst.features(), check, v, layout.part_size,
                                     stop);
   }
-  transfer::ResumeRequest request{
-      .dst = &copy.dst,
-      .dst_key = copy.key,
-      .journal = journal,
-      .pin = transfer::SourcePin(v.etag, v.version_id, v.size,
-                                 std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     v.mtime.time_since_epoch())
-                                     .count()),
-      .size = v.size,
-      .part_size = layout.part_size,
-      .fixed_part_size = layout.verify,
-      .server_side = false,
-      .open = [&](uint64_t part_size) {
-        return copy.dst.OpenChunkWriter(copy.key, copy.spec, part_size, stop);
-      },
-      .resume = [&](const std::string& upload_id, uint64_t part_size) {
-        return copy.dst.ResumeChunkWriter(copy.key, upload_id, copy.spec, part_size, stop);
-      }};
   FERRY_ASSIGN_OR_RETURN(transfer::ResumedUpload upload,
-                         transfer::OpenOrResumeUpload(request, stop));
+                         OpenChunkedUpload(copy, layout, stop));
   stats.parts_resumed.fetch_add(static_cast<uint64_t>(upload.parts_resumed));
   stats.bytes_resumed.fetch_add(upload.bytes_resumed);
   transfer::PartCopy parts{.src = &copy.src,
@@ -258,43 +317,9 @@ Result<storage::WriteResult> CopyChunked(const PassOptions& o, VersionCopy& copy
     return parts.Send(todo[i], part_stop).WithContext("part " + std::to_string(todo[i]));
   });
   if (!sent.ok()) return fail(sent);
-  const uint32_t crc = parts.Crc32c();
-  if (check.crc32c) {
-    if (*check.crc32c != crc) {
-      checks.claim_refused = true;
-      return fail(RefusedRead(
-          v, checks, crc,
-          Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
-                           ") differs from the ferry-crc32c the source version declares (" +
-                           checksum::Hex32(*check.crc32c) +
-                           "): corrupted on the way? read again")));
-    }
-  } else {
-    // The version's declared full-object CRC where it has one, else its ETag's layout.
-    Result<std::optional<bool>> declared = transfer::CheckDeclaredParts(parts, check);
-    if (!declared.ok()) return fail(declared.status());
-    if (!declared->has_value()) {
-      Result<bool> verified = transfer::CheckParts(parts, check, layout, stop);
-      if (!verified.ok()) return fail(verified.status());
-      if (!*verified && claim) {
-        // The claim refused an earlier attempt and nothing the store computed can tell: bytes
-        // that match it now are proven by it; others are refused again (twice alike: lasting).
-        if (*claim != crc) {
-          return fail(RefusedRead(
-              v, checks, crc,
-              Status::DataLoss("CRC32C of the parts read (" + checksum::Hex32(crc) +
-                               ") differs from the ferry-crc32c the source version declares (" +
-                               checksum::Hex32(*claim) + ") and nothing the store computed "
-                               "can tell: read again")));
-        }
-        *verified = true;
-      }
-      checks.unverified = !*verified;
-      if (checks.unverified) {
-        checks.unverified_why = UnverifiedReasonOf(v, true, layout.verify && !layout.exact);
-      }
-    }
-    writer.AddMetadataOnCommit({{storage::kMetaCrc32c, checksum::Hex32(crc)}});
+  if (Status proven = ProveChunkedParts(copy.version, parts, check, claim, layout, checks, stop);
+      !proven.ok()) {
+    return fail(proven);
   }
   Result<storage::WriteResult> done = writer.Commit(stop);
   if (!done.ok()) return fail(done.status());
