@@ -405,7 +405,8 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
   cmd->add_option("--exclude", args->exclude, "skip keys matching GLOB (repeatable)");
   cmd->add_option("--files-from", args->files_from,
                   "consider only the keys listed in FILE, - (stdin) or an object (s3://b/key): "
-                  "one per line, relative to SRC; .csv: bucket,key rows");
+                  "one per line, relative to SRC; .csv: bucket,key rows. A durable run stores the "
+                  "sorted keys with the run: a rerun resumes from them");
   cmd->add_option("--files-from-format", args->files_from_format,
                   "plain or csv (default: by the list's name)");
   AddReportOptions(cmd, args->report);  // report_flags.h
