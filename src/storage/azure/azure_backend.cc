@@ -36,7 +36,6 @@ class AzureListingCursor : public ListingCursor {
     current_.key = e.name.substr(backend_.prefix().size());
     current_.size = e.size;
     current_.etag = e.etag;
-    current_.etag_opaque = true;
     current_.mtime = e.mtime;
     return &current_;
   }

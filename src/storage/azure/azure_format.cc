@@ -119,7 +119,6 @@ ObjectInfo InfoFromHeaders(std::string_view key, const http::Headers& headers) {
   info.key = std::string(key);
   info.has_details = true;
   info.etag = Unquote(headers.Get("ETag"));
-  info.etag_opaque = true;
   // a ranged Get Blob's Content-Length is the range's; Content-Range names the whole size
   const std::string range = headers.Get("Content-Range");
   if (size_t slash = range.rfind('/'); slash != std::string::npos) {

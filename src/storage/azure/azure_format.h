@@ -37,7 +37,8 @@ void AddWriteHeaders(const WriteSpec& spec, const std::map<std::string, std::str
                      http::Headers& headers);
 
 // An ObjectInfo from a Get Blob Properties / Get Blob reply's headers (has_details = true).
-// Unquoted ETag, marked opaque (Azure's ETags are not digests).
+// Unquoted ETag ("0x8DB...": never taken for a digest, so not marked etag_opaque, which says
+// "looks like an MD5 but is not").
 ObjectInfo InfoFromHeaders(std::string_view key, const http::Headers& headers);
 
 // "0x8DB..." from "\"0x8DB...\"".

@@ -52,7 +52,7 @@ TEST(AzureProperties, HeadersBecomeAnObjectInfo) {
   EXPECT_EQ(info.key, "k");
   EXPECT_EQ(info.size, 1000u) << "the whole blob's size, not the range's";
   EXPECT_EQ(info.etag, "0x8DB1");
-  EXPECT_TRUE(info.etag_opaque);
+  EXPECT_FALSE(info.etag_is_md5()) << "Azure's ETags are no digests";
   EXPECT_TRUE(info.has_details);
   EXPECT_EQ(info.content.content_type, "text/plain");
   EXPECT_EQ(info.content.expires, "Wed, 21 Oct 2037 07:28:00 GMT");
