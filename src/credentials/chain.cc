@@ -118,6 +118,19 @@ class Resolver {
     return v;
   }
 
+  static std::string ProfileValue(const s3::ProfileSection& p, const char* key) {
+    auto it = p.find(key);
+    return it == p.end() ? std::string() : it->second;
+  }
+
+  // The static keys a profile holds (aws_access_key_id, aws_secret_access_key, session token).
+  ResolvedCredentials ProfileKeys(const s3::ProfileSection& p, const std::string& where) {
+    return Static(s3::Credentials{ProfileValue(p, "aws_access_key_id"),
+                                  ProfileValue(p, "aws_secret_access_key"),
+                                  ProfileValue(p, "aws_session_token")},
+                  where + "'s keys");
+  }
+
   // The credentials profile `name` names. nullopt (when not `required`) for a profile that is
   // absent or holds none.
   Result<std::optional<ResolvedCredentials>> Profile(const std::string& name, int depth,
@@ -129,10 +142,7 @@ class Resolver {
       if (!required) return std::optional<ResolvedCredentials>();
       return Status::NotFound(where + " is in neither " + files);
     }
-    auto get = [&p](const char* key) {
-      auto it = p->find(key);
-      return it == p->end() ? std::string() : it->second;
-    };
+    auto get = [&p](const char* key) { return ProfileValue(*p, key); };
     const std::string key_id = get("aws_access_key_id");
     const std::string secret = get("aws_secret_access_key");
     if (key_id.empty() != secret.empty()) {
@@ -141,78 +151,11 @@ class Resolver {
                                           ? "aws_secret_access_key without aws_access_key_id"
                                           : "aws_access_key_id without aws_secret_access_key"));
     }
-    auto keys = [&] {
-      return Static(s3::Credentials{key_id, secret, get("aws_session_token")},
-                    where + "'s keys");
-    };
-    if (const std::string role_arn = get("role_arn"); !role_arn.empty()) {
-      if (!get("mfa_serial").empty()) {
-        return Status::InvalidArgument(
-            where + " asks for an MFA code (mfa_serial): ferry runs unattended and cannot "
-                    "prompt for one; use a role without MFA, or put the credentials of `aws sts "
-                    "get-session-token` in the environment");
-      }
-      FERRY_ASSIGN_OR_RETURN(int duration, Duration(*p, where));
-      RoleSettings role{role_arn, get("external_id"), get("role_session_name"), duration};
-      const std::string source_profile = get("source_profile");
-      const std::string credential_source = get("credential_source");
-      const std::string token_file = get("web_identity_token_file");
-      const int sources = !source_profile.empty() + !credential_source.empty() +
-                          !token_file.empty();
-      if (sources != 1) {
-        return Status::InvalidArgument(
-            where + " has role_arn with " + (sources == 0 ? "none" : "more than one") +
-            " of source_profile, credential_source and web_identity_token_file");
-      }
-      if (!token_file.empty()) {
-        AssumeRoleRequest request{role.role_arn, role.session_name, "", role.duration_seconds};
-        return std::optional<ResolvedCredentials>(Refreshing(
-            std::make_unique<WebIdentitySource>(Sts(), std::move(request), token_file),
-            "web-identity:" + role_arn));
-      }
-      ResolvedCredentials base;
-      if (!source_profile.empty()) {
-        if (source_profile == name) {
-          if (key_id.empty()) {
-            return Status::InvalidArgument(where + " is its own source_profile but has no "
-                                                   "aws_access_key_id");
-          }
-          base = keys();
-        } else {
-          if (depth + 1 >= kMaxProfileDepth) {
-            return Status::InvalidArgument(where + ": source_profile chain deeper than " +
-                                           std::to_string(kMaxProfileDepth) +
-                                           " profiles (a loop?)");
-          }
-          FERRY_ASSIGN_OR_RETURN(auto found, Profile(source_profile, depth + 1, true));
-          base = *std::move(found);
-        }
-      } else if (credential_source == "Environment") {
-        FERRY_ASSIGN_OR_RETURN(auto env, EnvironmentKeys());
-        if (!env) {
-          return Status::InvalidArgument(where + " has credential_source = Environment but "
-                                                 "AWS_ACCESS_KEY_ID is not set");
-        }
-        base = *std::move(env);
-      } else if (credential_source == "Ec2InstanceMetadata") {
-        base = Imds();
-      } else if (credential_source == "EcsContainer") {
-        FERRY_ASSIGN_OR_RETURN(auto container, Container());
-        if (!container) {
-          return Status::InvalidArgument(
-              where + " has credential_source = EcsContainer but neither "
-                      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set");
-        }
-        base = *std::move(container);
-      } else {
-        return Status::InvalidArgument(where + ": credential_source '" + credential_source +
-                                       "' is not Environment, Ec2InstanceMetadata or "
-                                       "EcsContainer");
-      }
-      FERRY_ASSIGN_OR_RETURN(auto role_creds, Role(role, std::move(base), where));
-      return std::optional<ResolvedCredentials>(std::move(role_creds));
+    if (!get("role_arn").empty()) {
+      FERRY_ASSIGN_OR_RETURN(ResolvedCredentials role, RoleProfile(name, *p, depth));
+      return std::optional<ResolvedCredentials>(std::move(role));
     }
-    if (!key_id.empty()) return std::optional<ResolvedCredentials>(keys());
+    if (!key_id.empty()) return std::optional<ResolvedCredentials>(ProfileKeys(*p, where));
     if (const std::string command = get("credential_process"); !command.empty()) {
       return std::optional<ResolvedCredentials>(
           Refreshing(std::make_unique<ProcessSource>(command, "credential_process of " + where,
@@ -230,6 +173,84 @@ class Resolver {
     return Status::NotFound(where + " in " + files +
                             " has no credentials (aws_access_key_id, role_arn, "
                             "credential_process or sso_session)");
+  }
+
+  // A profile with role_arn: the role assumed with web identity, or from the one base its
+  // source_profile or credential_source names.
+  Result<ResolvedCredentials> RoleProfile(const std::string& name, const s3::ProfileSection& p,
+                                          int depth) {
+    const std::string where = Quoted(name);
+    auto get = [&p](const char* key) { return ProfileValue(p, key); };
+    const std::string role_arn = get("role_arn");
+    if (!get("mfa_serial").empty()) {
+      return Status::InvalidArgument(
+          where + " asks for an MFA code (mfa_serial): ferry runs unattended and cannot "
+                  "prompt for one; use a role without MFA, or put the credentials of `aws sts "
+                  "get-session-token` in the environment");
+    }
+    FERRY_ASSIGN_OR_RETURN(int duration, Duration(p, where));
+    RoleSettings role{role_arn, get("external_id"), get("role_session_name"), duration};
+    const std::string token_file = get("web_identity_token_file");
+    const int sources = !get("source_profile").empty() + !get("credential_source").empty() +
+                        !token_file.empty();
+    if (sources != 1) {
+      return Status::InvalidArgument(
+          where + " has role_arn with " + (sources == 0 ? "none" : "more than one") +
+          " of source_profile, credential_source and web_identity_token_file");
+    }
+    if (!token_file.empty()) {
+      AssumeRoleRequest request{role.role_arn, role.session_name, "", role.duration_seconds};
+      return Refreshing(
+          std::make_unique<WebIdentitySource>(Sts(), std::move(request), token_file),
+          "web-identity:" + role_arn);
+    }
+    FERRY_ASSIGN_OR_RETURN(ResolvedCredentials base, RoleBase(name, p, depth));
+    return Role(role, std::move(base), where);
+  }
+
+  // The credentials a role profile assumes its role with: its source_profile's (its own keys
+  // when it names itself) or its credential_source's.
+  Result<ResolvedCredentials> RoleBase(const std::string& name, const s3::ProfileSection& p,
+                                       int depth) {
+    const std::string where = Quoted(name);
+    const std::string source_profile = ProfileValue(p, "source_profile");
+    const std::string credential_source = ProfileValue(p, "credential_source");
+    if (!source_profile.empty()) {
+      if (source_profile == name) {
+        if (ProfileValue(p, "aws_access_key_id").empty()) {
+          return Status::InvalidArgument(where + " is its own source_profile but has no "
+                                                 "aws_access_key_id");
+        }
+        return ProfileKeys(p, where);
+      }
+      if (depth + 1 >= kMaxProfileDepth) {
+        return Status::InvalidArgument(where + ": source_profile chain deeper than " +
+                                       std::to_string(kMaxProfileDepth) + " profiles (a loop?)");
+      }
+      FERRY_ASSIGN_OR_RETURN(auto found, Profile(source_profile, depth + 1, true));
+      return *std::move(found);
+    }
+    if (credential_source == "Environment") {
+      FERRY_ASSIGN_OR_RETURN(auto env, EnvironmentKeys());
+      if (!env) {
+        return Status::InvalidArgument(where + " has credential_source = Environment but "
+                                               "AWS_ACCESS_KEY_ID is not set");
+      }
+      return *std::move(env);
+    }
+    if (credential_source == "Ec2InstanceMetadata") return Imds();
+    if (credential_source == "EcsContainer") {
+      FERRY_ASSIGN_OR_RETURN(auto container, Container());
+      if (!container) {
+        return Status::InvalidArgument(
+            where + " has credential_source = EcsContainer but neither "
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor _FULL_URI is set");
+      }
+      return *std::move(container);
+    }
+    return Status::InvalidArgument(where + ": credential_source '" + credential_source +
+                                   "' is not Environment, Ec2InstanceMetadata or "
+                                   "EcsContainer");
   }
 
   Result<std::optional<ResolvedCredentials>> EnvironmentKeys() {
