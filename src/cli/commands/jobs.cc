@@ -18,6 +18,7 @@
 #include "cli/limits_options.h"
 #include "app/kinds.h"
 #include "jobs/backlog_metrics.h"
+#include "jobs/run_metrics.h"
 #include "jobs/kinds/registry.h"
 #include "obs/log.h"
 #include "state/state_url.h"
@@ -216,12 +217,15 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the worker's counters (metrics.h)
   jobs::Worker worker(**store, app::OpenerFor(wiring), w, stats);
-  // the fleet's backlog gauges (jobs/backlog_metrics.h) where a scraper can read them
+  // the fleet's backlog gauges (jobs/backlog_metrics.h) and the runs' gauges the alarms watch
+  // (jobs/run_metrics.h) where a scraper can read them
   std::optional<jobs::BacklogMetrics> backlog;
   std::optional<jobs::BacklogRefresher> backlog_refresher;
+  std::optional<jobs::RunMetrics> run_metrics;
   if (!ctx.global.metrics_listen.empty()) {
     backlog.emplace(obs::DefaultRegistry(), &app::RoleOf);
     backlog_refresher.emplace(*backlog, **store, SystemClock::Default());
+    run_metrics.emplace(obs::DefaultRegistry(), **store, SystemClock::Default());
   }
   obs::Log(obs::Level::kInfo, "ferry worker serving",
            {{"worker", w.owner},

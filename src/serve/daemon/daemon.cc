@@ -10,6 +10,7 @@
 #include "app/state_files.h"
 #include "dashboard/dashboard.h"
 #include "jobs/backlog_metrics.h"
+#include "jobs/run_metrics.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "serve/daemon/instance.h"
@@ -74,6 +75,7 @@ class Daemon {
   AdminAccess admin_access_;
   std::unique_ptr<jobs::BacklogMetrics> backlog_;
   std::unique_ptr<jobs::BacklogRefresher> backlog_refresher_;
+  std::unique_ptr<jobs::RunMetrics> run_metrics_;  // read by the scrapes of /metrics
   CurrentInstance current_;
   std::shared_ptr<ServeInstance> serving_;  // Run's thread's: the one it started last
   obs::Registry& registry_ = obs::DefaultRegistry();
@@ -121,6 +123,8 @@ Status Daemon::Open(ServePlan first) {
   backlog_ = std::make_unique<jobs::BacklogMetrics>(registry_, &app::RoleOf);
   backlog_refresher_ =
       std::make_unique<jobs::BacklogRefresher>(*backlog_, *store_, SystemClock::Default());
+  // the runs' gauges the alarms watch (jobs/run_metrics.h): dead jobs, stalls, failed runs
+  run_metrics_ = std::make_unique<jobs::RunMetrics>(registry_, *store_, SystemClock::Default());
   FERRY_ASSIGN_OR_RETURN(
       std::unique_ptr<ServeInstance> began,
       ServeInstance::Begin(std::move(first), *store_,
