@@ -252,6 +252,7 @@ uint64_t Wiring::RequestRetries() const {
   for (const auto& [id, entry] : clients_) {
     if (entry && entry->client) n += entry->client->retries();
   }
+  for (const auto& [id, client] : azure_clients_) n += client->retries();
   return n;
 }
 

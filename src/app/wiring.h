@@ -67,7 +67,7 @@ class Wiring {
   void SetEncryption(const Location& location, EncryptionOverride override);
   // The S3 client for an S3 location (for bucket commands).
   Result<s3::S3Client*> ClientFor(const Location& location);
-  // Requests the S3 clients built so far sent again after transient failures.
+  // Requests the S3 and Azure clients built so far sent again after transient failures.
   uint64_t RequestRetries() const;
   const Config& config() const { return config_; }
   // The process's one HTTP transport (for other services' clients: SQS).
