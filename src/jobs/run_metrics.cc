@@ -1,5 +1,6 @@
 #include "jobs/run_metrics.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -10,12 +11,12 @@ namespace {
 
 // The families, in the order of RunGaugeValues' vector.
 enum RunFamily : size_t {
-  kDeadJobs,
-  kAge,
-  kLastProgress,
-  kObjectsDone,
-  kObjectsTotal,
-  kFailedAt,
+  kRunDeadJobs,
+  kRunAge,
+  kRunLastProgress,
+  kRunObjectsDone,
+  kRunObjectsTotal,
+  kRunFailedAt,
   kRunsFailed,
   kRunFamilies
 };
@@ -38,7 +39,7 @@ std::vector<obs::GaugeSet::FamilySpec> RunFamilySpecs() {
   };
 }
 
-double UnixSeconds(TimePoint t) {
+double RunUnixSeconds(TimePoint t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
@@ -49,16 +50,19 @@ std::vector<obs::GaugeSet::Values> RunGaugeValues(const std::vector<RunHealth>& 
   for (const RunHealth& h : runs) {
     const std::string id = std::to_string(h.run.id);
     const std::string command = RunCommand(h.run);
-    for (const auto& [kind, n] : h.dead) v[kDeadJobs][{id, command, kind}] = static_cast<double>(n);
+    for (const auto& [kind, n] : h.dead) {
+      v[kRunDeadJobs][{id, command, kind}] = static_cast<double>(n);
+    }
     if (h.run.state == RunState::kFailed) {
-      v[kFailedAt][{id, command}] = UnixSeconds(h.run.updated);
+      v[kRunFailedAt][{id, command}] = RunUnixSeconds(h.run.updated);
       v[kRunsFailed][{command}] += 1;
     }
     if (h.run.state != RunState::kRunning) continue;
-    v[kAge][{id, command}] = std::max(0.0, std::chrono::duration<double>(now - h.run.created).count());
-    v[kObjectsDone][{id, command}] = static_cast<double>(h.objects_done);
-    v[kObjectsTotal][{id, command}] = static_cast<double>(h.objects_total);
-    if (h.working > 0) v[kLastProgress][{id, command}] = UnixSeconds(h.last_progress);
+    const double age = std::chrono::duration<double>(now - h.run.created).count();
+    v[kRunAge][{id, command}] = std::max(0.0, age);
+    v[kRunObjectsDone][{id, command}] = static_cast<double>(h.objects_done);
+    v[kRunObjectsTotal][{id, command}] = static_cast<double>(h.objects_total);
+    if (h.working > 0) v[kRunLastProgress][{id, command}] = RunUnixSeconds(h.last_progress);
   }
   return v;
 }
