@@ -235,6 +235,72 @@ Result<curl_slist*> BuildHeaderList(const Headers& headers, HeaderLines& out) {
   return &out.nodes[0];
 }
 
+// Points `h`'s URL, headers, error buffer, callbacks' data and timeout at this transfer.
+void BindTransfer(CURL* h, Transfer& t, curl_slist* header_list, char* error_buffer,
+                  long timeout_ms) {
+  curl_easy_setopt(h, CURLOPT_URL, t.request->url.c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(h, CURLOPT_READDATA, &t);
+  curl_easy_setopt(h, CURLOPT_SEEKDATA, &t);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+}
+
+// The request's method and body on handle `h`. HTTPGET=1 first also clears NOBODY and UPLOAD
+// left over from the handle's last request.
+void SetMethod(CURL* h, const HttpRequest& request) {
+  const std::string& method = request.method;
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, nullptr);
+  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  if (method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (request.body.size() <= kInlineBodyBytes &&
+             (!request.body.empty() || method == "PUT" || method == "POST")) {
+    // A small body (or none) goes out with the headers, from the span: libcurl keeps the
+    // pointer (valid until Send returns) and sends it again itself when a reused connection
+    // turns out dead. Exact Content-Length, 0 for an empty body.
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty()
+                                                ? ""
+                                                : reinterpret_cast<const char*>(request.body.data()));
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  } else if (!request.body.empty() || method == "PUT" || method == "POST") {
+    // Upload from the span with an exact Content-Length.
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    if (method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  } else if (method != "GET") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+}
+
+// Performs the transfer set up on `h`. A keep-alive connection the server closed just as we
+// reused it fails before any reply (broken pipe, reset, nothing received): an idempotent request
+// is sent again once, on a new connection; libcurl only does this itself for some of these cases.
+CURLcode PerformReconnectingOnce(CURL* h, Transfer& t, char* error_buffer) {
+  CURLcode rc = internal::PerformOnThisThread(h, t.stop);
+  long new_connections = 0;
+  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &new_connections);
+  const std::string& method = t.request->method;
+  const bool idempotent = method == "GET" || method == "HEAD" || method == "PUT" ||
+                          method == "DELETE";
+  if ((rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) &&
+      new_connections == 0 && idempotent && t.status_code == 0 && !t.begun &&
+      t.sink_status.ok() && !t.stop.stop_requested()) {
+    t.read_offset = 0;
+    t.headers.Clear();
+    t.headers_done = false;
+    error_buffer[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    rc = internal::PerformOnThisThread(h, t.stop);
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+  }
+  return rc;
+}
+
 }  // namespace
 
 RequestsInFlight ProcessRequestsInFlight() {
@@ -399,61 +465,13 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request, BodySink& s
   char error_buffer[CURL_ERROR_SIZE];
   error_buffer[0] = '\0';
 
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_READDATA, &t);
-  curl_easy_setopt(h, CURLOPT_SEEKDATA, &t);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-  const long timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : options_.default_timeout_ms;
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  BindTransfer(h, t, header_list, error_buffer,
+               request.timeout_ms > 0 ? request.timeout_ms : options_.default_timeout_ms);
 
-  // Method. HTTPGET=1 also clears NOBODY and UPLOAD left over from the handle's last request.
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, nullptr);
-  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  SetMethod(h, request);
+
+  const CURLcode rc = PerformReconnectingOnce(h, t, error_buffer);
   const std::string& method = request.method;
-  if (method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (request.body.size() <= kInlineBodyBytes &&
-             (!request.body.empty() || method == "PUT" || method == "POST")) {
-    // A small body (or none) goes out with the headers, from the span: libcurl keeps the
-    // pointer (valid until Send returns) and sends it again itself when a reused connection
-    // turns out dead. Exact Content-Length, 0 for an empty body.
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty()
-                                                ? ""
-                                                : reinterpret_cast<const char*>(request.body.data()));
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-  } else if (!request.body.empty() || method == "PUT" || method == "POST") {
-    // Upload from the span with an exact Content-Length.
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    if (method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-  } else if (method != "GET") {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-  }
-
-  CURLcode rc = internal::PerformOnThisThread(h, stop);
-  // A keep-alive connection the server closed just as we reused it fails before any reply
-  // (broken pipe, reset, nothing received). An idempotent request is sent again once, on a
-  // new connection; libcurl only does this itself for some of these cases.
-  long new_connections = 0;
-  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &new_connections);
-  const bool idempotent = method == "GET" || method == "HEAD" || method == "PUT" ||
-                          method == "DELETE";
-  if ((rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) &&
-      new_connections == 0 && idempotent && t.status_code == 0 && !t.begun &&
-      t.sink_status.ok() && !stop.stop_requested()) {
-    t.read_offset = 0;
-    t.headers.Clear();
-    t.headers_done = false;
-    error_buffer[0] = '\0';
-    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-    rc = internal::PerformOnThisThread(h, stop);
-    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
-  }
   if (rc != CURLE_OK) {
     if (!t.sink_status.ok()) return t.sink_status;
     return internal::CurlCodeToStatus(rc, error_buffer, method, request.url,
