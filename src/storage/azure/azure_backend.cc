@@ -177,6 +177,33 @@ Status AzureBackend::ReadAt(std::string_view key, uint64_t offset, std::span<std
   return Status::Ok();
 }
 
+Result<ObjectInfo> AzureBackend::ReadObject(std::string_view key, std::span<std::byte> out,
+                                            std::string_view etag, std::stop_token stop) {
+  FERRY_ASSIGN_OR_RETURN(std::string blob, BlobName(key));
+  AzureCall call = CallFor("Get Blob", "GET", blob);
+  if (!etag.empty()) call.headers.Set("If-Match", "\"" + std::string(etag) + "\"");
+  http::SpanSink sink(out);
+  call.sink = &sink;
+  const std::string what = "object " + Describe() + std::string(key);
+  Result<AzureReply> reply = client_.Send(call, stop);
+  if (!reply.ok() && reply.status().code() == ErrorCode::kDataLoss) {
+    // the sink overflowed (an unranged Get Blob has no other data loss): the blob grew
+    return Status::DataLoss(what + " changed size: more than " + std::to_string(out.size()) +
+                            " bytes");
+  }
+  if (!reply.ok()) return reply.status();
+  ObjectInfo info = InfoFromHeaders(key, reply->headers);
+  if (info.size != out.size() || sink.written() != out.size()) {
+    return Status::DataLoss(what + " changed size: it has " + std::to_string(info.size) +
+                            " bytes, expected " + std::to_string(out.size()));
+  }
+  if (std::string want = reply->headers.Get("Content-MD5");
+      !want.empty() && Md5Base64(out) != want) {
+    return Status::DataLoss(what + ": the bytes read do not match their Content-MD5 " + want);
+  }
+  return info;
+}
+
 Result<WriteResult> AzureBackend::Put(std::string_view key, std::span<const std::byte> data,
                                       const WriteSpec& spec, std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(std::string blob, BlobName(key));

@@ -37,6 +37,10 @@ class AzureBackend : public Backend {
   Result<ObjectInfo> Stat(std::string_view key, bool with_tags, std::stop_token stop) override;
   Status ReadAt(std::string_view key, uint64_t offset, std::span<std::byte> out,
                 std::string_view etag, std::stop_token stop) override;
+  // One Get Blob (no range): the bytes and the details its headers carry; the blob's stored
+  // Content-MD5, where it has one, checked.
+  Result<ObjectInfo> ReadObject(std::string_view key, std::span<std::byte> out,
+                                std::string_view etag, std::stop_token stop) override;
   Result<WriteResult> Put(std::string_view key, std::span<const std::byte> data,
                           const WriteSpec& spec, std::stop_token stop) override;
   Result<std::unique_ptr<ChunkWriter>> OpenChunkWriter(std::string_view key, const WriteSpec& spec,

@@ -119,6 +119,33 @@ TEST(AzureBackendReads, ARangeWhoseMd5DiffersIsDataLoss) {
   EXPECT_EQ(sent[0].headers.Get("If-Match"), "\"0x1\"");
 }
 
+TEST(AzureBackendReads, ReadObjectIsOneGetCheckedAgainstTheStoredMd5) {
+  AzureFixture f(KeyCreds());
+  AzureBackend backend(f.client, "c", "");
+  const std::string md5 = checksum::Base64(checksum::Md5(checksum::AsBytes("abcd")));
+  for (const std::string& body : {std::string("abcd"), std::string("abcX")}) {
+    FakeReply r = FakeReply::Ok(body);
+    r.headers.Set("Content-Length", "4");
+    r.headers.Set("Content-MD5", md5);
+    r.headers.Set("ETag", "\"0x3\"");
+    r.headers.Set("x-ms-meta-owner", "bob");
+    f.http.Push(r);
+  }
+  f.http.Push(FakeReply::Ok("abcdef"));
+  std::string out(4, '\0');
+  auto read = backend.ReadObject("k", std::as_writable_bytes(std::span(out)), "", {});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(out, "abcd");
+  EXPECT_EQ(read->etag, "0x3");
+  EXPECT_EQ(read->metadata.at("owner"), "bob");
+  EXPECT_EQ(backend.ReadObject("k", std::as_writable_bytes(std::span(out)), "", {}).status().code(),
+            ErrorCode::kDataLoss) << "a body that does not match its MD5";
+  Status grown = backend.ReadObject("k", std::as_writable_bytes(std::span(out)), "", {}).status();
+  EXPECT_EQ(grown.code(), ErrorCode::kDataLoss);
+  EXPECT_NE(grown.message().find("changed size"), std::string::npos) << grown.message();
+  EXPECT_EQ(f.http.request_count(), 3u) << "one request a read";
+}
+
 TEST(AzureBackendWrites, PutSendsContentMd5AndCreateOnlyIsAlreadyExists) {
   AzureFixture f(KeyCreds());
   AzureBackend backend(f.client, "c", "");
