@@ -6,11 +6,11 @@
 # A Debian 12 root made by mmdebstrap: ferry's own .deb and the packages its Depends names
 # (resolved by apt), ca-certificates, base-files, base-passwd, netbase; extracted, with no shell,
 # dpkg or apt, documentation, manual pages or translations; ferry's user (uid/gid 65532) and its
-# writable /var/lib/ferry; turned into an OCI image by umoci: user 65532:65532, entrypoint /usr/bin/ferry, HOME=/var/lib/ferry, a volume
-# /var/lib/ferry, OCI labels with the version and commit `ferry --version` prints, and
-# `ferry --version` as its health check. Writes
+# writable /var/lib/ferry; turned into an OCI image by umoci: user 65532:65532, entrypoint
+# /usr/bin/ferry, HOME=/var/lib/ferry, a volume /var/lib/ferry, OCI labels with the version and
+# commit `ferry --version` prints, and `ferry --version` as its health check. Writes
 #   DIR/oci                   the OCI image layout, tag VERSION (umoci, skopeo: DIR/oci:VERSION)
-#   DIR/ferry-VERSION.oci.tar the same layout as an oci-archive (podman load, skopeo copy)
+#   DIR/ferry-VERSION.oci.tar the same as an oci-archive named ferry:VERSION (podman load)
 #   DIR/image.env             FERRY_IMAGE_VERSION, _LAYOUT, _ARCHIVE, _LAYER_BYTES, _ROOTFS_BYTES
 # (DIR: --out, default BUILD/image.) Without --deb the package is made by cpack from the build
 # directory (--build, default ./build), as tests/cli/package_test.sh does: ferry and its manual
@@ -194,9 +194,21 @@ entry["digest"], entry["size"] = put_blob(canonical(manifest))
 with open(os.path.join(layout, "index.json"), "w") as f: f.write(canonical(index).decode())
 PY
 umoci gc --layout "$LAYOUT"
-# the oci-archive: the layout as one tar, its entries in a fixed order and dated SOURCE_DATE_EPOCH
+# The oci-archive: the layout as one tar, its entries in a fixed order and dated
+# SOURCE_DATE_EPOCH; its index names the image ferry:VERSION (podman load takes the name from
+# there, containerd's import from io.containerd.image.name), where umoci's tag is VERSION alone.
+cp -a "$LAYOUT" "$WORK/archive"
+python3 - "$WORK/archive/index.json" "$VERSION" <<'PY'
+import json, sys
+path, version = sys.argv[1], sys.argv[2]
+index = json.load(open(path))
+for m in index["manifests"]:
+    m["annotations"] = {"org.opencontainers.image.ref.name": "ferry:" + version,
+                        "io.containerd.image.name": "docker.io/library/ferry:" + version}
+open(path, "w").write(json.dumps(index, sort_keys=True, separators=(",", ":")))
+PY
 tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
-  -C "$LAYOUT" -cf "$ARCHIVE" .
+  -C "$WORK/archive" -cf "$ARCHIVE" .
 LAYER_BYTES=$(python3 - "$LAYOUT" "$VERSION" <<'PY'
 import json, os, sys
 layout, tag = sys.argv[1], sys.argv[2]
@@ -216,4 +228,4 @@ FERRY_IMAGE_ROOTFS_BYTES=$ROOTFS_BYTES
 ENV
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 log "ferry:$VERSION (commit $COMMIT): layer $(mib "$LAYER_BYTES") compressed, root $(mib "$ROOTFS_BYTES") unpacked, in $((SECONDS - T0)) s"
-log "  $LAYOUT:$VERSION and $ARCHIVE (podman load -i $ARCHIVE; skopeo copy oci-archive:$ARCHIVE ...)"
+log "  $LAYOUT:$VERSION and $ARCHIVE (podman load -i $ARCHIVE: ferry:$VERSION)"

@@ -23,7 +23,9 @@
 #           deploy/systemd/ in tests/cli/systemd_units_test.sh)
 #   azurite Azurite (npm `azurite`, Microsoft's Azure Storage emulator) under $AZURITE_PREFIX (default
 #           ~/.local/share/ferry-azurite) with the npm of the build group: scripts/azurite-start.sh
-#   test    build + rgw + pg + swift + aws + prom + browser + san + tools + azurite: everything
+#   image   mmdebstrap and umoci: the container image (scripts/build-image.sh,
+#           tests/cli/image_test.sh)
+#   test    build + rgw + pg + swift + aws + prom + browser + san + tools + azurite + image: everything
 #           scripts/test-all.sh needs
 #   demo    build + rgw + aws: everything scripts/demo.sh needs
 #   all     all of the above
@@ -65,6 +67,8 @@ PROM_PKGS=(prometheus prometheus-alertmanager)
 BROWSER_PKGS=(chromium)
 # llvm-14: llvm-symbolizer, which turns a sanitizer's stack into file:line
 SAN_PKGS=(clang-14 libclang-rt-14-dev llvm-14 lld)
+# the root extracted from Debian packages by mmdebstrap, made an OCI image by umoci
+IMAGE_PKGS=(mmdebstrap umoci)
 BENCH_PKGS=(rclone awscli time zstd iproute2)  # iproute2: ip and tc for bench/lib/wan.sh
 
 groups=("$@")
@@ -96,14 +100,16 @@ add_group() {
     bench) wanted+=("${BENCH_PKGS[@]}") ;;
     browser) wanted+=("${BROWSER_PKGS[@]}") ;;
     san)   wanted+=("${SAN_PKGS[@]}") ;;
+    image) wanted+=("${IMAGE_PKGS[@]}") ;;
     test)  add_group build; add_group rgw; add_group pg; add_group swift; add_group aws
-           add_group prom; add_group browser; add_group san; add_group tools; add_group azurite ;;
+           add_group prom; add_group browser; add_group san; add_group tools; add_group azurite
+           add_group image ;;
     azurite) want_azurite=1 ;;
     tools) wanted+=("${RCLONE_PKGS[@]}" "${SYSTEMD_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
     demo)  add_group build; add_group rgw; add_group aws ;;
     all)   add_group test; add_group bench ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown group '$1' (build rgw pg swift aws prom browser san tools azurite bench test demo all)" ;;
+    *) die "unknown group '$1' (build rgw pg swift aws prom browser san tools azurite image bench test demo all)" ;;
   esac
 }
 for g in "${groups[@]}"; do add_group "$g"; done
