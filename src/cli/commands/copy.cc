@@ -1,6 +1,6 @@
-// ferry cp SRC DST / ferry sync SRC DST: option parsing, then either a durable run
-// (app::RunDurable, the default) or an in-memory one (transfer::RunSync, --no-state or
-// --dry-run); the summary is printed by summary.cc.
+// ferry cp SRC DST / ferry sync SRC DST / ferry move SRC DST: option parsing, then either a
+// durable run (app::RunDurable, the default) or an in-memory one (transfer::RunSync,
+// --no-state or --dry-run; a move always: move.h); the summary is printed by summary.cc.
 #include <unistd.h>
 
 #include <chrono>
@@ -84,7 +84,14 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   t.decide.size_only = a.size_only;
   t.decide.update_only_newer = a.update;
   FERRY_RETURN_IF_ERROR(ApplyRestoreFlags(a, t.restore));  // archived sources
-  FERRY_RETURN_IF_ERROR(ApplyDeleteFlags(a.delete_extra, a.max_delete, config, o));
+  if (a.move) {
+    FERRY_RETURN_IF_ERROR(ApplyMoveFlags({.max_delete = a.max_delete,
+                                          .state_given = !a.state.empty() || a.detach,
+                                          .size_only = a.size_only},
+                                         o));
+  } else {
+    FERRY_RETURN_IF_ERROR(ApplyDeleteFlags(a.delete_extra, a.max_delete, config, o));
+  }
   FERRY_RETURN_IF_ERROR(ApplyCutoffFlags(a.cutoff, !a.no_state && !a.dry_run, o.cutoff));
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));
   return o;
@@ -259,6 +266,8 @@ int Run(CopyArgs a, Context& ctx) {
   }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
+  // A move runs in memory (move.h): --state and --detach are refused by BuildOptions.
+  if (a.move && a.state.empty() && !a.detach) a.no_state = true;
   auto options = BuildOptions(a, *config, ctx.global.verbose);
   if (!options.ok()) return ReportError(options.status());
   auto filter_options = BuildFilterOptions(a);
@@ -306,6 +315,10 @@ int Run(CopyArgs a, Context& ctx) {
     return ReportError(s.WithContext("destination"));
   }
   if (Status s = CheckAccessFlags(a, **src, **dst, ctx.stop); !s.ok()) return ReportError(s);
+  auto backup = OpenBackupDir(a.backup, !a.no_state && !a.dry_run, *dst_loc, **dst, wiring,
+                              ctx.stop);  // move.h
+  if (!backup.ok()) return ReportError(backup.status());
+  if (*backup) options->backup = {.backup = backup->get(), .suffix = a.backup.suffix};
   if (!a.state.empty() && a.dry_run) {
     return ReportError(Status::InvalidArgument("--dry-run cannot be combined with --state"));
   }
@@ -387,19 +400,41 @@ void AddCopyWriteOptions(CLI::App* cmd, CopyArgs& args) {
                   "--content-type over them) or REPLACE (only those given)");
 }
 
-void AddCommand(CLI::App& app, Context& ctx, bool sync) {
+enum class CopyCommand { kCp, kSync, kMove };
+
+CLI::App* AddCopySubcommand(CLI::App& app, CopyCommand which) {
+  switch (which) {
+    case CopyCommand::kSync:
+      return app.add_subcommand(
+          "sync", "make DST like SRC: copy what is missing or changed (--delete removes extras)");
+    case CopyCommand::kMove:
+      return app.add_subcommand(
+          "move",
+          "copy what is missing or changed from SRC to DST, then delete from SRC each object "
+          "the destination proved by a checksum (never one whose copy failed or could not be "
+          "verified); in memory, a rerun resumes; on a versioned SRC only the current version "
+          "is deleted (a delete marker: the older versions stay)");
+    case CopyCommand::kCp:
+      break;
+  }
+  return app.add_subcommand("cp",
+                            "copy what is missing or changed from SRC to DST; never deletes");
+}
+
+void AddCommand(CLI::App& app, Context& ctx, CopyCommand which) {
   auto args = std::make_shared<CopyArgs>();
+  const bool sync = which == CopyCommand::kSync;
   args->sync = sync;
-  CLI::App* cmd = app.add_subcommand(
-      sync ? "sync" : "cp",
-      sync ? "make DST like SRC: copy what is missing or changed (--delete removes extras)"
-           : "copy what is missing or changed from SRC to DST; never deletes");
+  args->move = which == CopyCommand::kMove;
+  CLI::App* cmd = AddCopySubcommand(app, which);
   cmd->add_option("SRC", args->src, "s3://bucket/prefix, NAME:bucket/prefix or a folder")
       ->required();
   cmd->add_option("DST", args->dst, "s3://bucket/prefix, NAME:bucket/prefix or a folder")
       ->required();
   cmd->add_flag("-n,--dry-run", args->dry_run, "show what would be done, change nothing");
   if (sync) AddDeleteOptions(cmd, args->delete_extra, args->max_delete);  // max_delete.h
+  if (args->move) AddMoveOptions(cmd, args->max_delete);                  // move.h
+  AddBackupDirOptions(cmd, args->backup);                                 // move.h
   AddCutoffOptions(cmd, args->cutoff);  // cutoff.h
   cmd->add_option("--include", args->include, "copy only keys matching GLOB (repeatable)");
   cmd->add_option("--exclude", args->exclude, "skip keys matching GLOB (repeatable)");
@@ -465,8 +500,9 @@ void AddCommand(CLI::App& app, Context& ctx, bool sync) {
 }  // namespace
 
 void RegisterCopy(CLI::App& app, Context& ctx) {
-  AddCommand(app, ctx, false);
-  AddCommand(app, ctx, true);
+  AddCommand(app, ctx, CopyCommand::kCp);
+  AddCommand(app, ctx, CopyCommand::kSync);
+  AddCommand(app, ctx, CopyCommand::kMove);
 }
 
 }  // namespace ferry::cli

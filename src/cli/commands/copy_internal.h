@@ -16,6 +16,7 @@
 #include "cli/commands/cost_report.h"
 #include "cli/commands/cutoff.h"
 #include "cli/commands/max_delete.h"
+#include "cli/commands/move.h"
 #include "cli/commands/report_flags.h"
 #include "plan/filter.h"
 #include "storage/backend.h"
@@ -29,9 +30,13 @@ struct CopyArgs {
   std::string src;
   std::string dst;
   bool sync = false;
+  bool move = false;  // ferry move (move.h): the source deletes after proved copies
   bool dry_run = false;
   bool delete_extra = false;
-  std::string max_delete;  // --max-delete N|P% (max_delete.h); "" = [sync] max_delete or none
+  // --max-delete N|P% (max_delete.h; of a move's source deletes: move.h); "" = [sync]
+  // max_delete or none
+  std::string max_delete;
+  BackupDirArgs backup;    // --backup-dir, --suffix (move.h)
   CutoffArgs cutoff;       // --max-transfer, --max-duration, --cutoff-mode (cutoff.h)
   bool json = false;
   bool progress = false;

@@ -48,7 +48,7 @@ void PrintCopyJson(const CopyArgs& a, const transfer::Stats& s, const transfer::
                    const std::vector<transfer::Failure>& failures, uint64_t failed,
                    const DurableSummary* d, bool ok) {
   nlohmann::json j;
-  j["command"] = a.sync ? "sync" : "cp";
+  j["command"] = a.move ? "move" : a.sync ? "sync" : "cp";
   j["source"] = a.src;
   j["destination"] = a.dst;
   j["dry_run"] = a.dry_run;
@@ -92,7 +92,7 @@ void PrintCopyTotals(const CopyArgs& a, const transfer::Stats& s, const transfer
   std::fprintf(stderr,
                "%s%s: %llu objects listed, %llu %s (%s), %llu unchanged, %llu %s, %llu failed "
                "in %.2f s (%s/s)\n",
-               a.dry_run ? "dry run: " : "", a.sync ? "sync" : "cp",
+               a.dry_run ? "dry run: " : "", a.move ? "move" : a.sync ? "sync" : "cp",
                static_cast<unsigned long long>(s.objects_listed.load()),
                static_cast<unsigned long long>(s.objects_copied.load()),
                a.dry_run ? "to copy" : "copied",
@@ -202,13 +202,35 @@ void PrintCopyNotCopied(const CopyArgs& a, const transfer::Stats& s) {
 
 // Deletions held back: after failures, or because the source has the object again.
 void PrintCopyDeletesHeld(const transfer::Stats& s, const transfer::SyncResult& r) {
-  if (r.deletes_skipped) {
+  if (r.deletes_skipped && s.deletes_planned.load() > 0) {
     std::fprintf(stderr, "not deleting %llu destination objects because of the failures above\n",
                  static_cast<unsigned long long>(s.deletes_planned.load()));
   }
   if (s.deletes_kept.load() > 0) {
     std::fprintf(stderr, "kept %llu destination objects planned for deletion: the source has "
                  "them again\n", static_cast<unsigned long long>(s.deletes_kept.load()));
+  }
+}
+
+// ferry move's source deletes (transfer/move_source.h) and --backup-dir's copies.
+void PrintCopyMovedAndKept(const CopyArgs& a, const transfer::Stats& s,
+                           const transfer::SyncResult& r) {
+  if (s.sources_deleted.load() > 0 && !r.deletes_skipped) {
+    std::fprintf(stderr, "%llu source objects %s: the destination proved them\n",
+                 static_cast<unsigned long long>(s.sources_deleted.load()),
+                 a.dry_run ? "to delete" : "deleted");
+  }
+  if (s.sources_kept.load() > 0) {
+    std::fprintf(stderr, "%llu source objects kept: nothing proved their copy by a checksum "
+                 "(named above)\n", static_cast<unsigned long long>(s.sources_kept.load()));
+  }
+  if (r.deletes_skipped && s.deletes_planned.load() == 0) {
+    std::fprintf(stderr, "no source object deleted: the run did not finish; run it again to "
+                 "move the rest\n");
+  }
+  if (s.backups_kept.load() > 0) {
+    std::fprintf(stderr, "%llu destination objects kept in --backup-dir before being replaced "
+                 "or deleted\n", static_cast<unsigned long long>(s.backups_kept.load()));
   }
 }
 
@@ -236,6 +258,7 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
   PrintCopyRetriesAndUnchecked(s);
   PrintCopyNotCopied(a, s);
   PrintCopyDeletesHeld(s, r);
+  PrintCopyMovedAndKept(a, s, r);
   if (d != nullptr && d->dead_jobs > 0) PrintCopyDurableFailed(*d);
 }
 

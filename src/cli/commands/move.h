@@ -1,0 +1,51 @@
+// ferry move's flags and --backup-dir/--suffix (ferry cp, sync, move): registered and checked
+// here, so that copy.cc only wires them in. The work is transfer's: transfer/move_source.h
+// (the source deletes) and transfer/backup_dir.h (the backups); docs/design/guards.md.
+#pragma once
+
+#include <memory>
+#include <stop_token>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "app/location.h"
+#include "app/wiring.h"
+#include "base/status.h"
+#include "storage/backend.h"
+#include "transfer/sync.h"
+
+namespace ferry::cli {
+
+struct BackupDirArgs {
+  std::string dir;     // --backup-dir LOCATION ("" = none)
+  std::string suffix;  // --suffix TEXT, appended to each key kept there
+};
+
+void AddBackupDirOptions(CLI::App* cmd, BackupDirArgs& args);
+
+// The backup location, opened and checked (null without --backup-dir). kInvalidArgument, one
+// line naming the flag: --suffix without --backup-dir, a durable run (`durable`: not yet), a
+// location that cannot copy from the destination on the server (another store, another remote
+// or a folder), or one that overlaps the destination's prefix. Its Check's error otherwise.
+Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a, bool durable,
+                                                        const app::Location& dst_loc,
+                                                        storage::Backend& dst,
+                                                        app::Wiring& wiring,
+                                                        std::stop_token stop);
+
+// ferry move's own flags: --max-delete (of source objects).
+void AddMoveOptions(CLI::App* cmd, std::string& max_delete);
+
+// What ferry move asks of the flags it shares with cp (one kInvalidArgument line otherwise):
+// no durable run (`state_given`: --state or --detach; a move runs in memory, a rerun resumes
+// it) and no --size-only (a move deletes only what a checksum proved). Sets `out`'s move,
+// its --checksum comparison and the --max-delete of its source deletes.
+struct MoveFlags {
+  std::string max_delete;
+  bool state_given = false;
+  bool size_only = false;
+};
+Status ApplyMoveFlags(const MoveFlags& flags, transfer::SyncOptions& out);
+
+}  // namespace ferry::cli

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `ferry move` and `--backup-dir` (docs/design/guards.md) on RGW: local -> S3 and S3 -> S3 moves
+# leave the source empty and the destination whole; a key the destination refuses (a bucket
+# policy) stays on the source, the others move, and a rerun after the refusal is lifted
+# finishes; --dry-run changes nothing; --report has a delete-source row per object; a sync with
+# --backup-dir --suffix keeps the replaced and the deleted objects' old bytes; refusals in one
+# line (an overlapping --backup-dir, --suffix alone, --state, --size-only, a durable backup).
+# State is checked with ferry itself (ls, cp); one AWS CLI call sets the policy, one drops it.
+source "$(dirname "$0")/testlib.bash"
+A=$(new_bucket ra)
+B=$(new_bucket ra)
+keys() { ferry ls "$1" 2>/dev/null | awk '{print $NF}' | sort | tr '\n' ' '; }
+fill() { # fill DIR KEY... : one small file per key, its content the key
+  local dir=$1; shift
+  for k in "$@"; do mkdir -p "$(dirname "$dir/$k")"; echo "bytes of $k" > "$dir/$k"; done
+}
+# all COND...: every COND (a shell test, as text) holds
+all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
+field() {
+  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$WORK/out" "$1" \
+    2>/dev/null || echo "(no $1 in the JSON summary)"
+}
+files() { (cd "$1" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' '); }
+aws_a() {
+  AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
+    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
+}
+
+echo "# refusals: one line, exit 2, nothing done"
+fill "$WORK/r" x
+check "--state refused" expect_error 2 "ferry move runs in memory" \
+  ferry move "$WORK/r" "ra:$B/r/" --state "$WORK/s.db"
+check "--size-only refused" expect_error 2 "--size-only: ferry move deletes a source object only" \
+  ferry move "$WORK/r" "ra:$B/r/" --size-only
+check "an overlapping --backup-dir refused" expect_error 2 "--backup-dir: .* overlaps the destination" \
+  ferry sync "$WORK/r" "ra:$B/d/" --no-state --backup-dir "ra:$B/d/old/"
+check "the whole bucket overlaps too" expect_error 2 "overlaps the destination" \
+  ferry cp "$WORK/r" "ra:$B/d/" --no-state --backup-dir "ra:$B"
+check "--suffix without --backup-dir refused" expect_error 2 "--suffix needs --backup-dir" \
+  ferry cp "$WORK/r" "ra:$B/d/" --no-state --suffix .old
+check "--backup-dir on a durable run refused" expect_error 2 "a durable run keeps no backups yet" \
+  ferry cp "$WORK/r" "ra:$B/d/" --backup-dir "ra:$B/bak/"
+check "  nothing written" [ "$(keys "ra:$B")" = "" ]
+check "  the source file is there" [ "$(files "$WORK/r")" = "x " ]
+
+echo "# 1. local -> S3"
+fill "$WORK/m1" a b/c d
+check "--dry-run" ferry move "$WORK/m1" "ra:$B/m1/" --dry-run --no-progress
+check "  changes nothing" all '[ "$(files "$WORK/m1")" = "a b/c d " ]' '[ "$(keys "ra:$B/m1/")" = "" ]'
+check "move with --report" ferry move "$WORK/m1" "ra:$B/m1/" --no-progress --report "$WORK/rep1"
+check "  the destination has every object" [ "$(keys "ra:$B/m1/")" = "a b/c d " ]
+check "  the source has none" [ "$(files "$WORK/m1")" = "" ]
+check "  the report: 3 delete-source rows" \
+  [ "$(cat "$WORK/rep1"/part-*.csv | grep -c ',delete-source,ok,')" = 3 ]
+ferry cp "ra:$B/m1/" "$WORK/back1" --no-state --no-progress 2>/dev/null
+check "  the bytes arrived" [ "$(cat "$WORK/back1/b/c")" = "bytes of b/c" ]
+
+echo "# 2. S3 -> S3 (server-side), an identical destination object moves without a copy"
+fill "$WORK/m2" p q r
+ferry cp "$WORK/m2" "ra:$A/m2/" --no-state --no-progress 2>/dev/null
+fill "$WORK/m2q" q
+ferry cp "$WORK/m2q" "ra:$B/m2/" --no-state --no-progress 2>/dev/null
+rc=0; ferry move "ra:$A/m2/" "ra:$B/m2/" --no-progress --json > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "move" [ "$rc" = 0 ]
+check "  one object was already there: 2 copied, 3 deleted from the source" all \
+  '[ "$(field objects_copied)" = 2 ]' '[ "$(field sources_deleted)" = 3 ]' '[ "$(field command)" = move ]'
+check "  source empty, destination whole" all '[ "$(keys "ra:$A/m2/")" = "" ]' '[ "$(keys "ra:$B/m2/")" = "p q r " ]'
+
+echo "# 3. a key the destination refuses stays on the source; a rerun finishes"
+fill "$WORK/m3" ok1 deny/no ok2
+ferry cp "$WORK/m3" "ra:$A/m3/" --no-state --no-progress 2>/dev/null
+cat > "$WORK/deny.json" <<JSON
+{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+ "Resource":"arn:aws:s3:::$B/m3/deny/*"}]}
+JSON
+check "deny writes under m3/deny/" aws_a s3api put-bucket-policy --bucket "$B" --policy "file://$WORK/deny.json"
+rc=0; ferry move "ra:$A/m3/" "ra:$B/m3/" --no-progress 2> "$WORK/err" || rc=$?
+check "  the move fails (exit 1)" [ "$rc" = 1 ]
+check "  the refused key is named" grep -q "failed: copy deny/no" "$WORK/err"
+check "  it stays on the source, the others moved" [ "$(keys "ra:$A/m3/")" = "deny/no " ]
+check "  the destination has the others" [ "$(keys "ra:$B/m3/")" = "ok1 ok2 " ]
+check "lift the refusal" aws_a s3api delete-bucket-policy --bucket "$B"
+check "the rerun finishes" ferry move "ra:$A/m3/" "ra:$B/m3/" --no-progress
+check "  source empty, destination whole" all '[ "$(keys "ra:$A/m3/")" = "" ]' '[ "$(keys "ra:$B/m3/")" = "deny/no ok1 ok2 " ]'
+
+echo "# 4. --backup-dir keeps what a sync replaces and deletes"
+fill "$WORK/old4" keep change gone
+fill "$WORK/new4" keep change
+echo "new bytes of change" > "$WORK/new4/change"
+ferry cp "$WORK/old4" "ra:$B/d4/" --no-state --no-progress 2>/dev/null
+check "sync --delete --backup-dir --suffix" ferry sync "$WORK/new4" "ra:$B/d4/" --delete --no-state \
+  --no-progress --backup-dir "ra:$B/bak4/" --suffix .old
+check "  the destination is the source" [ "$(keys "ra:$B/d4/")" = "change keep " ]
+check "  the backup has the replaced and the deleted object" [ "$(keys "ra:$B/bak4/")" = "change.old gone.old " ]
+ferry cp "ra:$B/bak4/" "$WORK/back4" --no-state --no-progress 2>/dev/null
+check "  with their old bytes" all '[ "$(cat "$WORK/back4/change.old")" = "bytes of change" ]' \
+  '[ "$(cat "$WORK/back4/gone.old")" = "bytes of gone" ]'
+finish
