@@ -3,7 +3,8 @@
 # FERRY_TEST_AZURE_*): RGW -> Azure (a remote with type = "azure") -> local and -> RGW B
 # byte-identical with metadata and content headers; az:// locations with the AZURE_STORAGE_*
 # convention; a SAS token; a large object through Put Block + Put Block List (its committed
-# blocks counted); `sync --delete` into a container; verify; a wrong key and missing credentials
+# blocks counted); a copy killed mid large object resumed at block level; `sync --delete` into
+# a container; verify; a wrong key and missing credentials
 # one line and non-zero; rclone (SAS URL) reading back what ferry wrote.
 source "$(dirname "$0")/testlib.bash"
 : "${FERRY_TEST_AZURE_ENDPOINT:?FERRY_TEST_AZURE_ENDPOINT not set: start scripts/azurite-start.sh}"
@@ -25,26 +26,33 @@ def call(method, path, query):
     base = urllib.parse.urlparse(endpoint).path
     res = "/%s%s/%s" % (account, base, urllib.parse.quote(path)) + "".join(
         "\n%s:%s" % kv for kv in sorted(query.items()))
-    sts = "%s\n\n\n\n\napplication/octet-stream\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:2021-08-06\n%s" % (
-        method, date, res)
+    sts = "%s\n\n\n\n\napplication/octet-stream\n\n\n\n\n\n\nx-ms-date:%s\n" % (method, date)
+    sts += "x-ms-version:2021-08-06\n" + res
     url = "%s/%s?%s" % (endpoint, urllib.parse.quote(path), urllib.parse.urlencode(query))
-    req = urllib.request.Request(url, method=method, data=b"" if method == "PUT" else None, headers={
-        "Content-Type": "application/octet-stream", "x-ms-date": date, "x-ms-version": "2021-08-06",
-        "Authorization": "SharedKey %s:%s" % (account, sign(sts))})
+    auth = "SharedKey %s:%s" % (account, sign(sts))
+    headers = {"Content-Type": "application/octet-stream", "x-ms-date": date,
+               "x-ms-version": "2021-08-06", "Authorization": auth}
+    req = urllib.request.Request(url, method=method, data=b"" if method == "PUT" else None,
+                                 headers=headers)
     return urllib.request.urlopen(req, timeout=10).read()
 if cmd == "mkcontainer":
     call("PUT", args[0], {"restype": "container"})
 elif cmd == "rmcontainer":
     try: call("DELETE", args[0], {"restype": "container"})
     except urllib.error.HTTPError as e: sys.exit(0 if e.code == 404 else 1)
-elif cmd == "blocks":  # CONTAINER/BLOB -> the number of committed blocks
-    body = call("GET", args[0], {"comp": "blocklist", "blocklisttype": "committed"})
-    print(len(ET.fromstring(body).findall("./CommittedBlocks/Block")))
+elif cmd == "blocks":  # committed|uncommitted CONTAINER/BLOB -> "COUNT UPLOAD_ID..." (ferry's ids)
+    try: body = call("GET", args[1], {"comp": "blocklist", "blocklisttype": args[0]})
+    except urllib.error.HTTPError: print("0"); sys.exit(0)
+    tag = "CommittedBlocks" if args[0] == "committed" else "UncommittedBlocks"
+    names = ET.fromstring(body).findall("./%s/Block/Name" % tag)
+    ids = [base64.b64decode(n.text).decode() for n in names]
+    print(" ".join([str(len(ids))] + sorted(set(i[6:22] for i in ids))))
 elif cmd == "sas":
     expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
     sp, ss, srt, sv = "rwdlacup", "b", "sco", "2019-12-12"
     sig = sign("\n".join([account, sp, ss, srt, "", expiry, "", "", sv, ""]))
-    print(urllib.parse.urlencode({"sv": sv, "ss": ss, "srt": srt, "sp": sp, "se": expiry, "sig": sig}))
+    query = {"sv": sv, "ss": ss, "srt": srt, "sp": sp, "se": expiry, "sig": sig}
+    print(urllib.parse.urlencode(query))
 PY
 az() { python3 "$WORK/az.py" "$FERRY_TEST_AZURE_ENDPOINT" "$AZ_ACCOUNT" "$AZ_KEY" "$@"; }
 C=ferry-cli-$$-$RANDOM
@@ -92,7 +100,8 @@ cp "$WORK/meta/meta.txt" "$WORK/src/meta.txt"
 # RGW -> Azure through the remote; the large object in 5 MiB blocks (Put Block, Put Block List).
 check "RGW -> az: (remote, shared key)" ferry cp "ra:$A/src/" "az:$C/copy/" --no-progress \
   --part-size 5MiB --multipart-threshold 5MiB
-check "  the large object is 3 committed blocks" [ "$(az blocks "$C/copy/big.bin")" = 3 ]
+check "  the large object is 3 committed blocks" \
+  [ "$(az blocks committed "$C/copy/big.bin" | cut -d' ' -f1)" = 3 ]
 check "  ferry ls lists 6 objects" [ "$(ferry ls "az:$C/copy/" | wc -l)" = 6 ]
 check "  verify RGW vs Azure: identical" ferry verify "ra:$A/src/" "az:$C/copy/"
 
@@ -119,6 +128,29 @@ rm "$WORK/src/d/2"
 check "sync --delete into az:" ferry sync --delete "$WORK/src" "az:$C2/s/" --no-progress
 check "  d/2 deleted, 5 left" [ "$(ferry ls "az:$C2/s/" | wc -l)" = 5 ]
 check "  verify local vs Azure: identical" ferry verify "$WORK/src" "az:$C2/s/"
+
+# A copy killed mid large object resumes its upload: the blocks on the store are kept (the
+# committed blocks carry the upload id seen before the kill), the rest sent, the bytes identical.
+# One part at a time at 4 MiB/s, killed once two parts are on the store.
+mkdir -p "$WORK/huge"
+head -c $((40 << 20)) /dev/urandom > "$WORK/huge/h.bin"
+# the binary itself in the background (not the ferry function's subshell): its pid is killed
+"$FERRY_BIN" --config "$CONF" cp --concurrency 1 --part-size 5MiB --multipart-threshold 5MiB \
+  --bwlimit 4M "$WORK/huge" "az:$C/kill/" --no-progress > "$WORK/kill.log" 2>&1 &
+kill_pid=$!
+two_parts_stored() { [ "$(az blocks uncommitted "$C/kill/h.bin" | cut -d' ' -f1)" -ge 3 ]; }
+wait_until 30 "two parts on the store before the kill" two_parts_stored
+kill -9 "$kill_pid"; wait "$kill_pid" 2>/dev/null || true
+upload=$(az blocks uncommitted "$C/kill/h.bin" | cut -d' ' -f2)
+check "  nothing visible before the commit" [ -z "$(ferry ls "az:$C/kill/")" ]
+rc=0
+ferry cp --part-size 5MiB --multipart-threshold 5MiB "$WORK/huge" "az:$C/kill/" --no-progress \
+  2> "$WORK/out.resume" || rc=$?
+check "resumed after the kill" [ "$rc" = 0 ]
+check "  the rerun copied the object" grep -q "1 copied" "$WORK/out.resume"
+check "  the upload resumed: 8 committed blocks of upload $upload" \
+  [ "$(az blocks committed "$C/kill/h.bin")" = "8 $upload" ]
+check "  verify: identical" ferry verify "$WORK/huge" "az:$C/kill/" --download
 
 # Bad credentials and input: one line, non-zero.
 export AZ_BAD_KEY=d3Jvbmcga2V5IHdyb25nIGtleQ==
