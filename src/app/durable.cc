@@ -1,6 +1,8 @@
 #include "app/durable.h"
 #include "app/kinds.h"
 #include "jobs/delete_guard.h"
+#include "jobs/job_report.h"
+#include "report/job_rows.h"
 #include "base/clock.h"
 #include "obs/log.h"
 #include "transport/run_archives.h"
@@ -132,6 +134,7 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
   add(run.max_attempts != now.max_attempts, "--max-attempts");
   add(run.files_from != now.files_from, "--files-from");
+  add(run.report != now.report, "--report/--report-format/--report-level");
   add(run.transport.enabled() != now.transport.enabled(), "--compress");
   add(run.transport.staging != now.transport.staging, "--staging");
   add(run.transport.level != now.transport.level, "--compress-level");
@@ -191,6 +194,11 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
     if (!value.empty()) out += " " + ShellWord(value);
   };
   if (!o.files_from.empty()) flag("--files-from", o.files_from);
+  if (o.report.wanted()) {
+    flag("--report", o.report.location);
+    if (o.report.format != "csv") flag("--report-format", o.report.format);
+    if (o.report.level != "changes") flag("--report-level", o.report.level);
+  }
   if (o.delete_extra) flag("--delete");
   if (o.max_delete.enabled()) flag("--max-delete", o.max_delete.Text());
   for (const auto& g : o.filter.include) flag("--include", g);
@@ -325,6 +333,28 @@ Status DiscardStagedArchives(jobs::JobStore& store, Wiring& wiring, const jobs::
   return Status::Ok();
 }
 
+// The summary.json of run `run`'s report, from the parts its jobs recorded (jobs/job_report.h).
+Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::RunId run,
+                                 const jobs::ReportOptions& o, jobs::RunProgress progress,
+                                 Clock& clock) {
+  FERRY_ASSIGN_OR_RETURN(Location loc, ParseLocation(o.location));
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> location,
+                         wiring.OpenBackend(loc, /*create_local=*/true));
+  FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
+  report::RunSummaryInput in;
+  in.run_id = "r" + std::to_string(run);
+  FERRY_ASSIGN_OR_RETURN(in.format, report::ParseFormat(o.format));
+  FERRY_ASSIGN_OR_RETURN(in.level, report::ParseLevel(o.level));
+  in.started = r.created;
+  in.ended = clock.Now();
+  FERRY_ASSIGN_OR_RETURN(in.parts, jobs::RecordedParts(store, run));
+  if (progress != jobs::RunProgress::kDone) {
+    in.not_checked.push_back("the run is not done: the rows of its unfinished jobs are not in "
+                             "this report yet (a rerun resumes it and writes the summary again)");
+  }
+  return report::WriteRunSummary(*location, in).WithContext("--report " + o.location);
+}
+
 }  // namespace
 
 Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token stop,
@@ -423,6 +453,10 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     if (w.registry == nullptr) w.registry = &Kinds();  // every kind: a compressed run's too
     jobs::Worker worker(store, OpenerFor(wiring), w, stats);
     FERRY_RETURN_IF_ERROR(worker.Run(stop, &result.progress));
+    if (request.options.report.wanted()) {
+      result.report = WriteDurableReportSummary(store, wiring, result.run, request.options.report,
+                                                result.progress, clock);
+    }
   }
   FERRY_ASSIGN_OR_RETURN(result.counts, store.CountJobs(result.run));
   if (auto why = jobs::StoppedByDeleteGuard(request.options, result.counts)) {

@@ -49,6 +49,10 @@ struct DurableRunResult {
   // The run stopped before its deletes, past its --max-delete (jobs/delete_guard.h): the one
   // line why (nothing was deleted). "" otherwise.
   std::string deletes_refused;
+  // --report (RunOptions::report): the summary.json written once the worker here stopped, from
+  // every part the run's jobs recorded. kDataLoss "report incomplete: ..." when a part was lost;
+  // the location's error when the summary could not be written. Ok without a report.
+  Status report;
 };
 
 // Finds the unfinished run of (source, destination) or creates one with its first scan job,

@@ -48,6 +48,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(jobs::MakeDeleteHandler()));
     Must(r.Register(jobs::MakeDeleteScopeHandler()));
     Must(r.Register(jobs::MakeListScanHandler()));
+    Must(r.Register(jobs::MakeReportPartHandler()));
     const auto keeper = backup::MakeCatalogKeeper();
     Must(r.Register(transport::MakePackHandler(keeper)));
     Must(r.Register(UnpackHandler()));

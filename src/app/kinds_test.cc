@@ -11,8 +11,8 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   EXPECT_EQ(k.Names(),
             (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan", "pack",
                                       "replicate-event", "replicate-keys", "replicate-pack",
-                                      "replicate-scan", "restore", "scan", "transfer",
-                                      "unpack"}));
+                                      "replicate-scan", "report-part", "restore", "scan",
+                                      "transfer", "unpack"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
                            "replicate-keys", "replicate-pack", "restore", "cache-warm"}) {

@@ -33,12 +33,6 @@ Status CheckReportSettings(const ReportSettings& settings, bool format_given, bo
   return report::ParseLevel(settings.level).status();
 }
 
-Status RefuseDurableReport() {
-  return Status::InvalidArgument(
-      "--report works only on a run in memory for now: add --no-state (or --dry-run); "
-      "reports of durable runs are not built yet");
-}
-
 Result<std::unique_ptr<OpenReport>> OpenReport::Open(Wiring& wiring,
                                                      const ReportSettings& settings,
                                                      const Options& options,

@@ -3,9 +3,8 @@
 // through the run's Wiring (a local folder, created, or an S3 prefix), checked once before the
 // run starts, and a ReportWriter on it whose rows the run adds (TransferOptions::report).
 //
-// Runs in memory only for now (cp/sync --no-state or --dry-run): a durable run's workers would
-// each need their own parts and the run one summary, which is the next step; RefuseDurable
-// says so in one line.
+// For runs in memory (cp/sync --no-state or --dry-run, verify). A durable run's report is
+// written by its workers, a part per job, and summed at its end (jobs/job_report.h).
 //
 // Thread-safety: Open and Finish on the run's thread; sink() is the writer, whose Add is
 // thread-safe.
@@ -36,9 +35,6 @@ struct ReportSettings {
 // format or level is given without --report (nothing in a command line is silently ignored:
 // `format_given`/`level_given` say whether the user typed them).
 Status CheckReportSettings(const ReportSettings& settings, bool format_given, bool level_given);
-
-// The one line that refuses --report on a durable run.
-Status RefuseDurableReport();
 
 class OpenReport {
  public:

@@ -48,7 +48,6 @@ TEST(ReportOpenTest, BadSettingsAreOneLineNamingTheFlag) {
   s = CheckReportSettings({.location = "", .format = "csv", .level = "all"}, false, true);
   EXPECT_NE(s.message().find("--report-level needs --report"), std::string::npos) << s.message();
   EXPECT_TRUE(CheckReportSettings({.location = "r"}, false, false).ok());
-  EXPECT_NE(RefuseDurableReport().message().find("--no-state"), std::string::npos);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "jobs/worker_internal.h"
 #include "storage/find_keys.h"
+#include "transfer/report_rows.h"
 
 namespace ferry::jobs {
 namespace {
@@ -31,7 +32,7 @@ Status FindOnSource(storage::Backend& src, const std::vector<std::string>& keys,
 }  // namespace
 
 Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::Stats& stats,
-                    std::stop_token stop) {
+                    std::stop_token stop, report::RowSink* rows) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   std::vector<bool> present(keys.size(), false);
@@ -42,6 +43,9 @@ Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::St
   }
   if (!gone.empty()) FERRY_RETURN_IF_ERROR(ctx.dst->DeleteMany(gone, stop));
   stats.objects_deleted += gone.size();
+  if (rows != nullptr) {
+    for (std::string& key : gone) rows->Add(transfer::DeleteRow(std::move(key), Status::Ok(), false));
+  }
   stats.deletes_kept += keys.size() - gone.size();
   return Status::Ok();
 }

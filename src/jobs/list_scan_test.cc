@@ -11,6 +11,7 @@
 #include <set>
 
 #include "base/clock.h"
+#include "jobs/job_report.h"
 #include "jobs/list_scan.h"
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
@@ -51,8 +52,10 @@ class ListScanRunTest : public ::testing::Test {
   }
 
   // A run src -> dst whose first jobs are `keys`' list-scan jobs (as app::RunDurable makes it).
-  RunId NewListRun(const std::vector<std::string>& keys, bool delete_extra) {
+  RunId NewListRun(const std::vector<std::string>& keys, bool delete_extra,
+                   ReportOptions report = {}) {
     RunOptions options;
+    options.report = report;
     options.command = delete_extra ? "sync" : "cp";
     options.delete_extra = delete_extra;
     options.decide.delete_extra = delete_extra;
@@ -68,7 +71,9 @@ class ListScanRunTest : public ::testing::Test {
   }
 
   Result<std::unique_ptr<storage::Backend>> Open(const std::string& text, bool) {
-    storage::Backend& b = text == "src" ? static_cast<storage::Backend&>(src_) : dst_;
+    storage::Backend& b = text == "src"      ? static_cast<storage::Backend&>(src_)
+                          : text == "report" ? static_cast<storage::Backend&>(report_)
+                                             : dst_;
     return std::unique_ptr<storage::Backend>(std::make_unique<testing::BorrowedBackend>(b));
   }
 
@@ -94,6 +99,7 @@ class ListScanRunTest : public ::testing::Test {
   std::unique_ptr<JobStore> store_;
   storage::MemoryBackend src_;
   storage::MemoryBackend dst_;
+  storage::MemoryBackend report_;
   transfer::Stats stats_;
 };
 
@@ -153,6 +159,61 @@ TEST_F(ListScanRunTest, AChunkHeldByAKilledWorkerIsDoneOnResume) {
   std::vector<std::string> want = listed;
   EXPECT_EQ(dst_.Keys(), want);
   EXPECT_EQ(stats_.listed_not_found.load(), 0u);
+}
+
+// --report on a killed and resumed run, with a failed copy retried: the recorded parts hold
+// one row per listed key the run touched, each once: the killed chunk's rows come from its
+// second attempt, the failed copy's from the attempt that copied it (the first attempt's
+// failure row is dropped, the copy retried), deletes from the delete phase.
+TEST_F(ListScanRunTest, TheReportHasEachListedKeyOnceAfterAKillAndARetry) {
+  std::vector<std::string> listed;
+  for (int i = 0; i < 1500; ++i) {
+    PutBody(src_, Key(i), "v" + std::to_string(i));
+    if (i % 3 == 0) PutBody(dst_, Key(i), "v" + std::to_string(i));  // unchanged: skipped
+    if (i % 2 == 0) listed.push_back(Key(i));
+  }
+  PutBody(dst_, "z-gone", "x");  // listed, the source lacks it: deleted
+  listed.push_back("z-gone");
+  const RunId run = NewListRun(listed, true, {.location = "report", .level = "all"});
+  auto held = store_->Claim("killed:1", std::chrono::seconds(600), 1, run);
+  ASSERT_TRUE(held.ok() && held->size() == 1u);
+  ASSERT_TRUE(store_->ExpireLeases("killed:1").ok());
+  src_.FailNext(storage::MemoryBackend::kRead, 1, Status::Unavailable("injected 503"));
+  Work(run);
+  auto jobs = store_->ListJobs(run, JobState::kDone, 1000);
+  ASSERT_TRUE(jobs.ok());
+  int retried = 0;
+  for (const Job& j : *jobs) retried += j.spec.kind == kTransferKind && j.attempts == 2;
+  EXPECT_EQ(retried, 1) << "the injected failure retried one transfer job";
+  auto parts = RecordedParts(*store_, run);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  report::Tally total;
+  for (const auto& p : *parts) {
+    total.Merge(p.tally);
+    EXPECT_TRUE(p.error.empty()) << p.name;
+  }
+  const auto count = [&](report::Action a, report::Outcome o) {
+    return total.counts[static_cast<int>(a)][static_cast<int>(o)];
+  };
+  EXPECT_EQ(count(report::Action::kFailed, report::Outcome::kFailed), 0u);
+  EXPECT_EQ(count(report::Action::kSkipped, report::Outcome::kSkipped), 250u);  // i % 6 == 0
+  EXPECT_EQ(count(report::Action::kCopied, report::Outcome::kOk), 500u);
+  EXPECT_EQ(count(report::Action::kDeleted, report::Outcome::kOk), 1u);
+  EXPECT_EQ(total.rows, listed.size());
+  // Every row in a part that a record names; the parts' rows are the listed keys, once each.
+  std::multiset<std::string> keys;
+  for (const auto& p : *parts) {
+    if (p.name.empty()) continue;
+    auto text = report_.Contents(p.name);
+    ASSERT_TRUE(text.has_value()) << p.name;
+    size_t at = text->find('\n') + 1;  // the header
+    while (at < text->size()) {
+      const size_t end = text->find('\n', at);
+      keys.insert(text->substr(at, text->find(',', at) - at));
+      at = end + 1;
+    }
+  }
+  EXPECT_EQ(keys, std::multiset<std::string>(listed.begin(), listed.end()));
 }
 
 // A chunk's payload holds at most kListChunkKeys keys, and one it cannot read fails its job

@@ -72,6 +72,11 @@ std::string EncodeRunOptions(const RunOptions& o) {
   }
   if (o.max_delete.enabled()) j["max_delete"] = o.max_delete.Text();
   if (!o.files_from.empty()) j["files_from"] = o.files_from;
+  if (o.report.wanted()) {
+    j["report"] = {{"location", o.report.location},
+                   {"format", o.report.format},
+                   {"level", o.report.level}};
+  }
   if (o.restore.enabled()) {
     j["restore"] = {{"days", o.restore.days},
                     {"tier", o.restore.tier},
@@ -99,6 +104,11 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     RunOptions o;
     if (j.contains("command")) o.command = j["command"].get<std::string>();
     if (j.contains("files_from")) o.files_from = j["files_from"].get<std::string>();
+    if (j.contains("report")) {
+      o.report.location = j["report"].at("location").get<std::string>();
+      o.report.format = j["report"].at("format").get<std::string>();
+      o.report.level = j["report"].at("level").get<std::string>();
+    }
     o.delete_extra = j.at("delete").get<bool>();
     const json& f = j.at("filter");
     o.filter.include = f.at("include").get<std::vector<std::string>>();

@@ -60,6 +60,16 @@ struct TransportOptions {
   bool operator==(const TransportOptions&) const = default;
 };
 
+// --report, --report-format, --report-level of a durable run (jobs/job_report.h): every
+// worker of the run writes its jobs' rows there.
+struct ReportOptions {
+  std::string location;  // "" = no report
+  std::string format = "csv";
+  std::string level = "changes";
+  bool wanted() const { return !location.empty(); }
+  bool operator==(const ReportOptions&) const = default;
+};
+
 struct RunOptions {
   std::string command;  // "cp" or "sync": a run resumes only as the command that started it
   bool delete_extra = false;
@@ -87,6 +97,7 @@ struct RunOptions {
   // kListChunkKeys a job), stored when the run was created: a worker anywhere reads them there
   // and no other key of either side is touched. Kept for the resume's comparison and messages.
   std::string files_from;
+  ReportOptions report{};
 };
 
 // Keys of one list-scan job, at most.

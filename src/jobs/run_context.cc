@@ -3,6 +3,7 @@
 #include <map>
 
 #include "jobs/delete_guard.h"
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/kinds/run_hook.h"
 #include "jobs/worker_internal.h"
@@ -56,6 +57,14 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   t.restore.clock = options.clock;
   t.verbose = options.verbose;
   t.decide = ctx->options.decide;
+  // --report: every row the engine makes goes to the job whose object it is (job_report.h).
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<RunReport> report,
+                         OpenRunReport(*ctx, ClockOr(options.clock)));
+  if (report != nullptr && ctx->hook != nullptr) {
+    return Status::NotSupported("run " + std::to_string(run) +
+                                ": --report does not go with a run served by a run hook");
+  }
+  t.report = report.get();  // kept alive by the context's kind state
   ctx->engine = std::make_unique<transfer::TransferEngine>(*options.executor, t, *ctx->src,
                                                           *ctx->dst, stats);
   return ctx;

@@ -27,6 +27,7 @@
 #include "storage/sorted_listing.h"
 #include "transfer/planner.h"
 #include "transfer/prefetch_cursor.h"
+#include "transfer/report_rows.h"
 
 namespace ferry::jobs {
 namespace {
@@ -183,6 +184,11 @@ class JobSink : public transfer::PlanSink {
     return Status::Ok();
   }
 
+  void Skipped(const storage::ObjectInfo& src, std::string_view reason) override {
+    if (rows_ != nullptr) rows_->Add(transfer::SkipRow(src, reason));
+  }
+  void ReportTo(report::RowSink* rows) { rows_ = rows; }
+
   Status Delete(const storage::ObjectInfo& dst) override {
     deletes_.push_back(dst.key);
     if (deletes_.size() >= 1000) FlushDeletes();
@@ -250,6 +256,7 @@ class JobSink : public transfer::PlanSink {
   uint64_t batch_bytes_ = 0;
   std::vector<std::string> deletes_;
   const transfer::Planner* scope_of_ = nullptr;  // CountScopeOf
+  report::RowSink* rows_ = nullptr;               // ReportTo
   uint64_t scope_flushed_ = 0;
   const std::vector<std::string> delete_regions_ =
       plan_ != nullptr ? plan_->DeleteRegions() : std::vector<std::string>{std::string()};
@@ -291,6 +298,7 @@ Status PlanObjects(const ScanContext& scan, storage::ListingCursor& src,
                    storage::ListingCursor& dst, std::vector<JobSpec>& more) {
   RunContext& ctx = scan.run;
   JobSink sink(ctx, scan.options, nullptr, more);
+  sink.ReportTo(scan.rows);
   transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,
                             ctx.dst->features().folder_markers, scan.stats, sink);
   sink.CountScopeOf(planner);
@@ -372,6 +380,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
                             options.split_check_keys, checkpoint, stop);
   BoundedDestination bounded_dst(*dst, range, stop);
   JobSink sink(ctx, options, chunk_plan.get(), more);
+  sink.ReportTo(scan.rows);
   transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,
                             ctx.dst->features().folder_markers, stats, sink);
   sink.CountScopeOf(planner);
@@ -384,6 +393,7 @@ Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector
     sink.Flush();  // batches in the making cover keys up to `key` only
     sink.FlushDeletes();
     const KeyRange kept{key, range.last};
+    if (scan.record_rows) scan.record_rows(more);  // the skips up to `key`: never planned again
     FERRY_RETURN_IF_ERROR(control.HandOff(kept, more).WithContext("hand jobs on"));
     more.clear();
     range.start_after = key;

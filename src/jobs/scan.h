@@ -6,6 +6,7 @@
 // Thread-safety: one ScanChunk per scan job, on that job's thread; the run may be shared.
 #pragma once
 
+#include <functional>
 #include <stop_token>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "jobs/key_range.h"
 #include "jobs/run_context.h"
 #include "jobs/worker.h"
+#include "report/row.h"
 #include "transfer/stats.h"
 
 namespace ferry::jobs {
@@ -35,6 +37,11 @@ struct ScanContext {
   const WorkerOptions& options;  // the worker's
   ScanControl& control;          // the worker, as a scan sees it: splits and hand-offs
   transfer::Stats& stats;        // the worker's counters: what the scan lists and plans
+  // --report (job_report.h): the job's rows (its skips) go to `rows`; before each hand-off,
+  // `record_rows` writes them as a part and appends its record to the jobs handed on. Unset:
+  // no report.
+  report::RowSink* rows = nullptr;
+  std::function<void(std::vector<JobSpec>& more)> record_rows{};
 };
 
 // One chunk of the merged listings of `range`; fills `more` with the jobs it found (transfer

@@ -121,8 +121,11 @@ void Worker::Impl::RunJob(const std::shared_ptr<ActiveJob>& job, std::stop_token
     cv_.notify_all();
     return;
   }
-  FinishJob(job, result.outcome,
-            result.outcome.kind == Outcome::Kind::kDone ? result.more : std::vector<JobSpec>{});
+  std::vector<JobSpec> more =
+      result.outcome.kind == Outcome::Kind::kDone ? std::move(result.more) : std::vector<JobSpec>{};
+  more.insert(more.end(), std::make_move_iterator(result.records.begin()),
+              std::make_move_iterator(result.records.end()));
+  FinishJob(job, result.outcome, more);
   std::lock_guard lock(mu_);
   listers_ -= job->lister ? 1 : 0;
   --threads_;

@@ -26,8 +26,9 @@ namespace ferry::jobs {
 // now. Each key is checked against the source right before (one listing of the keys' range,
 // or a Stat per key when there are few): a key the source has now, whatever the run's filter
 // says of it, is kept and counted in stats.deletes_kept; the others count as deleted.
+// With `rows` (--report), a row per key deleted.
 Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::Stats& stats,
-                    std::stop_token stop);
+                    std::stop_token stop, report::RowSink* rows = nullptr);
 
 // Plans two ordered listings of ctx's run (each side's objects of some keys) with the run's
 // planner into transfer and parked delete jobs appended to `more`, as a scan chunk does

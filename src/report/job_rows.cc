@@ -99,6 +99,11 @@ void JobRows::DropIf(const std::function<bool(const Row&)>& drop) {
   std::erase_if(rows_, drop);
 }
 
+void JobRows::Clear() {
+  std::lock_guard lock(mu_);
+  rows_.clear();
+}
+
 bool JobRows::empty() const {
   std::lock_guard lock(mu_);
   return rows_.empty();

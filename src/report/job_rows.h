@@ -55,6 +55,7 @@ class JobRows final : public RowSink {
   // them).
   void DropIf(const std::function<bool(const Row&)>& drop);
   bool empty() const;
+  void Clear();  // after its part was written (a scan that hands work on writes several)
   // Writes the rows the level keeps as one part `<stem>.csv` (or .jsonl) in `location`, when
   // there are any, and returns its record. A write that fails is recorded as lost (error),
   // never retried here: the summary then says the report is incomplete.

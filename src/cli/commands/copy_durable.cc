@@ -101,6 +101,11 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (files_from != nullptr && a.compress) {
     return ReportError(Status::InvalidArgument("--files-from does not go with --compress yet"));
   }
+  if (a.report.settings.wanted() && (a.detach || a.compress)) {
+    // The summary is written by the command's own worker at the run's end.
+    return ReportError(Status::InvalidArgument(
+        "--report does not go with --detach or --compress yet: run without them, or --no-state"));
+  }
   app::DurableRunRequest req;
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
   const bool automatic = a.state.empty();
@@ -112,6 +117,11 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.source = a.src;
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
+  if (a.report.settings.wanted()) {  // every worker of the run writes its jobs' parts there
+    req.options.report = {.location = a.report.settings.location,
+                          .format = a.report.settings.format,
+                          .level = a.report.settings.level};
+  }
   if (files_from != nullptr) {
     // The list's sorted keys become the run's list-scan jobs, stored with it: a rerun resumes
     // from them (the list is not read into the run again), workers anywhere read them there.
@@ -189,6 +199,10 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   stats.request_retries = wiring.RequestRetries();
   PrintSummary(a, stats, summary, failures, failed, &d);
   if (!summary.status.ok()) ReportError(summary.status);
+  if (!r->report.ok()) {  // --report: a part lost, or no summary (docs/design/report.md)
+    ReportError(r->report);
+    if (done) return 1;
+  }
   if (!r->deletes_refused.empty()) return ReportError(Status::InvalidArgument(r->deletes_refused));
   if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
     PrintUnpackHint(a, d, done);  // packed: the run goes on in the unpack workers

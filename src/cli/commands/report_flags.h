@@ -25,7 +25,7 @@ struct ReportArgs {
 void AddReportOptions(CLI::App* cmd, ReportArgs& args);
 
 // kInvalidArgument, one line: a bad format or level, one given without --report, or --report
-// on a `durable` run (not built yet: app::RefuseDurableReport).
+// (`durable` is no longer refused: a durable run's report is written by its workers).
 Status CheckReportArgs(const ReportArgs& args, bool durable);
 
 // The report asked for, opened and checked (nullptr when none was), its writer given to

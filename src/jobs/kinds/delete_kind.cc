@@ -1,6 +1,7 @@
 // The "delete" kind: deletes a batch of destination-only keys that the source still lacks
 // (delete_job.cc). Phase 1: its jobs wait, parked, until every scan and transfer of the run is
 // done, so that a run that did not copy everything deletes nothing.
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 
@@ -21,9 +22,16 @@ class DeleteHandler : public JobHandler {
     std::stop_callback on_lost(ctx.cancel, [&stop] { stop.request_stop(); });
     std::stop_callback on_stop(ctx.worker_stop, [&stop] { stop.request_stop(); });
     auto keys = DecodeDelete(j.spec.payload);
-    Status s = keys.ok() ? RunDeleteJob(ctx.run, std::move(*keys), ctx.stats, stop.get_token())
+    const std::shared_ptr<RunReport> report = ReportOf(ctx.run);
+    const std::shared_ptr<report::JobRows> rows = report ? report->NewRows() : nullptr;
+    Status s = keys.ok() ? RunDeleteJob(ctx.run, std::move(*keys), ctx.stats, stop.get_token(),
+                                        rows.get())
                          : keys.status();
-    return EndedWith(s.WithContext("delete"), j.attempts);
+    JobResult result = EndedWith(s.WithContext("delete"), j.attempts);
+    if (s.ok() && report != nullptr) {  // its deletes (job_report.h)
+      if (auto r = report->Record(*rows, j.id, j.attempts)) result.records.push_back(*r);
+    }
+    return result;
   }
 };
 

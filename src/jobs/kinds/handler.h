@@ -63,6 +63,9 @@ struct JobContext {
 struct JobResult {
   Outcome outcome;
   std::vector<JobSpec> more;
+  // Enqueued with the job's Finish whatever its outcome (`more` only when done): records of
+  // what this attempt did for good, such as its part of the run's report (jobs/job_report.h).
+  std::vector<JobSpec> records{};
 };
 
 class JobHandler {

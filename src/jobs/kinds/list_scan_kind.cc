@@ -3,6 +3,7 @@
 // planned (list_scan.h), then it finishes with the transfer and parked delete jobs it found.
 // A chunk is never split or handed on: a retry (a lost lease, a failed lookup) looks the same
 // keys up again and plans them afresh, and what it found is enqueued only with its Finish.
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/list_scan.h"
 #include "jobs/worker_internal.h"
@@ -34,10 +35,16 @@ class ListScanHandler : public JobHandler {
     std::stop_callback on_lost(ctx.cancel, [&stop] { stop.request_stop(); });
     std::stop_callback on_stop(ctx.worker_stop, [&stop] { stop.request_stop(); });
     NoSplits control;
-    const ScanContext scan{
+    ScanContext scan{
         .run = ctx.run, .options = ctx.options, .control = control, .stats = ctx.stats};
+    const std::shared_ptr<RunReport> report = ReportOf(ctx.run);
+    const std::shared_ptr<report::JobRows> rows = report ? report->NewRows() : nullptr;
+    scan.rows = rows.get();
     JobResult result;
     Status s = ScanKeys(scan, *keys, result.more, stop.get_token()).WithContext("list-scan");
+    if (s.ok() && report != nullptr) {  // its skips (job_report.h)
+      if (auto r = report->Record(*rows, j.id, j.attempts)) result.more.push_back(*r);
+    }
     result.outcome = OutcomeOf(s, j.attempts);
     if (!s.ok()) result.more.clear();
     return result;

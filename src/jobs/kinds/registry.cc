@@ -8,7 +8,8 @@ const KindRegistry& KindRegistry::Builtin() {
   static const KindRegistry builtin = [] {
     KindRegistry r;
     for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
-                         MakeDeleteScopeHandler(), MakeListScanHandler()}) {
+                         MakeDeleteScopeHandler(), MakeListScanHandler(),
+                         MakeReportPartHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }

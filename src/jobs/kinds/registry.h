@@ -73,6 +73,8 @@ std::shared_ptr<const JobHandler> MakeTransferHandler();
 std::shared_ptr<const JobHandler> MakeDeleteHandler();
 // "list-scan" (list_scan_kind.cc): a chunk of a --files-from run's list.
 std::shared_ptr<const JobHandler> MakeListScanHandler();
+// "report-part" (job_report.cc): the record of one part of a durable run's report.
+std::shared_ptr<const JobHandler> MakeReportPartHandler();
 // "delete-scope" (delete_kind.cc): phase 1 beside the deletes, a count and nothing to do.
 std::shared_ptr<const JobHandler> MakeDeleteScopeHandler();
 

@@ -1,5 +1,6 @@
 // The "scan" kind: lists one chunk of a key range of both sides and plans it (scan.cc), then
 // finishes with the jobs it found: transfer batches, parked deletes and the rest of the range.
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 
@@ -31,9 +32,21 @@ class ScanHandler : public JobHandler {
     JobResult result;
     auto range = DecodeScan(j.spec.payload);
     ScanControlOf control(ctx.control);
-    const ScanContext scan{
+    // --report: the skips of each piece handed on, then of the rest (job_report.h).
+    const std::shared_ptr<RunReport> report = ReportOf(ctx.run);
+    const std::shared_ptr<report::JobRows> rows = report ? report->NewRows() : nullptr;
+    int piece = 0;
+    auto record = [&](std::vector<JobSpec>& more) {
+      if (auto r = report->Record(*rows, j.id, j.attempts, ++piece)) more.push_back(*r);
+    };
+    ScanContext scan{
         .run = ctx.run, .options = ctx.options, .control = control, .stats = ctx.stats};
+    if (report != nullptr) {
+      scan.rows = rows.get();
+      scan.record_rows = record;
+    }
     Status s = range.ok() ? ScanChunk(scan, *range, result.more, ctx.cancel) : range.status();
+    if (s.ok() && report != nullptr) record(result.more);
     s = s.WithContext("scan");
     result.outcome = OutcomeOf(s, j.attempts);
     // A listing out of order (or another bug) is not retried: jobs this scan handed on may

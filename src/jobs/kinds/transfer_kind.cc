@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/worker_internal.h"
 
@@ -56,6 +57,12 @@ class TransferHandler : public JobHandler {
     auto pending = std::make_shared<Pending>();
     pending->remaining = objects->size();
     const bool single_large = SingleLarge(objects->size(), objects->front().src.size, ctx.run);
+    // --report: the engine's rows of these objects are this job's (job_report.h).
+    const std::shared_ptr<RunReport> report = ReportOf(ctx.run);
+    const std::shared_ptr<report::JobRows> rows = report ? report->NewRows() : nullptr;
+    if (report != nullptr) {
+      for (const auto& r : *objects) report->Route(r.src.key, rows);
+    }
     for (auto& r : *objects) {
       ctx.stats.objects_planned += 1;
       ctx.stats.bytes_planned += r.src.size;
@@ -83,10 +90,28 @@ class TransferHandler : public JobHandler {
       // first failure's, and would otherwise stand for all of them (issue 43, item 12).
       result.outcome.payload = EncodeTransfer(pending->failed, pending->errors);
     }
+    if (report != nullptr) RecordRows(*report, *rows, *objects, j, result);
     return result;
   }
 
  private:
+  // The job's rows as its part, recorded with its outcome. A failed object that will be tried
+  // again has its row from that attempt; the last attempt's failures are rows.
+  static void RecordRows(RunReport& report, report::JobRows& rows,
+                         const std::vector<transfer::CopyRequest>& objects, const Job& j,
+                         JobResult& result) {
+    for (const auto& r : objects) report.Unroute(r.src.key, &rows);
+    const Outcome::Kind kind = result.outcome.kind;
+    const bool again = (kind == Outcome::Kind::kRetry && j.attempts < j.spec.max_attempts) ||
+                       kind == Outcome::Kind::kWait;
+    if (again) rows.DropIf([](const report::Row& row) {
+      return row.outcome == report::Outcome::kFailed;
+    });
+    if (auto record = report.Record(rows, j.id, j.attempts)) {
+      result.records.push_back(std::move(*record));
+    }
+  }
+
   static void ObjectDone(Pending& pending, const transfer::CopyRequest& r, const Status& s) {
     std::lock_guard lock(pending.mu);
     if (!s.ok()) {

@@ -1,0 +1,112 @@
+// RunReport and the report-part kind (job_report.h).
+#include "jobs/job_report.h"
+
+#include <limits>
+
+#include "jobs/kinds/registry.h"
+
+namespace ferry::jobs {
+namespace {
+
+report::Format FormatOf(const ReportOptions& o) {
+  auto f = report::ParseFormat(o.format);
+  return f.ok() ? *f : report::Format::kCsv;
+}
+report::Level LevelOf(const ReportOptions& o) {
+  auto l = report::ParseLevel(o.level);
+  return l.ok() ? *l : report::Level::kChanges;
+}
+
+class ReportPartHandler : public JobHandler {
+ public:
+  std::string_view name() const override { return kReportPartKind; }
+  int phase() const override { return kReportPartPhase; }
+  bool counts_progress() const override { return false; }
+  bool uses_lister_slot() const override { return false; }
+  JobResult Run(JobContext&) const override { return JobResult{}; }  // a record, nothing to do
+};
+
+}  // namespace
+
+RunReport::RunReport(std::unique_ptr<storage::Backend> location, const RunOptions& options,
+                     RunId run, Clock& clock)
+    : location_(std::move(location)),
+      format_(FormatOf(options.report)),
+      level_(LevelOf(options.report)),
+      run_(run),
+      clock_(clock) {}
+
+void RunReport::Add(report::Row row) {
+  std::shared_ptr<report::JobRows> to;
+  {
+    std::lock_guard lock(mu_);
+    auto it = routes_.find(row.key);
+    if (it != routes_.end()) to = it->second;
+  }
+  if (to != nullptr) to->Add(std::move(row));
+}
+
+std::shared_ptr<report::JobRows> RunReport::NewRows() const {
+  return std::make_shared<report::JobRows>(format_, level_, clock_);
+}
+
+void RunReport::Route(const std::string& key, const std::shared_ptr<report::JobRows>& rows) {
+  std::lock_guard lock(mu_);
+  routes_[key] = rows;
+}
+
+void RunReport::Unroute(const std::string& key, const report::JobRows* rows) {
+  std::lock_guard lock(mu_);
+  auto it = routes_.find(key);
+  if (it != routes_.end() && it->second.get() == rows) routes_.erase(it);
+}
+
+std::optional<JobSpec> RunReport::Record(report::JobRows& rows, JobId job, int attempt,
+                                         int piece) {
+  if (rows.empty()) return std::nullopt;
+  std::string stem = "part-r" + std::to_string(run_) + "-j" + std::to_string(job) + "-a" +
+                     std::to_string(attempt);
+  if (piece > 0) stem += "-" + std::to_string(piece);
+  JobSpec spec;
+  spec.run = run_;
+  spec.kind = kReportPartKind;
+  spec.payload = report::EncodeRecordedPart(rows.Write(*location_, stem));
+  rows.Clear();
+  spec.not_before = kParked;
+  spec.max_attempts = 1;
+  return spec;
+}
+
+Result<std::shared_ptr<RunReport>> OpenRunReport(RunContext& ctx, Clock& clock) {
+  const ReportOptions& o = ctx.options.report;
+  if (!o.wanted()) return std::shared_ptr<RunReport>();
+  FERRY_RETURN_IF_ERROR(report::ParseFormat(o.format).status());
+  FERRY_RETURN_IF_ERROR(report::ParseLevel(o.level).status());
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> location,
+                         ctx.opener(o.location, /*destination=*/true));
+  auto made = std::make_shared<RunReport>(std::move(location), ctx.options, ctx.run.id, clock);
+  SetKindState(ctx, "report", made);
+  return made;
+}
+
+std::shared_ptr<RunReport> ReportOf(RunContext& ctx) {
+  return FindKindState<RunReport>(ctx, "report");
+}
+
+std::shared_ptr<const JobHandler> MakeReportPartHandler() {
+  return std::make_shared<ReportPartHandler>();
+}
+
+Result<std::vector<report::RecordedPart>> RecordedParts(JobStore& store, RunId run) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<Job> jobs,
+                         store.ListJobs(run, std::nullopt, std::numeric_limits<int>::max()));
+  std::vector<report::RecordedPart> out;
+  for (const Job& j : jobs) {
+    if (j.spec.kind != kReportPartKind) continue;
+    FERRY_ASSIGN_OR_RETURN(report::RecordedPart p, report::DecodeRecordedPart(j.spec.payload));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace ferry::jobs

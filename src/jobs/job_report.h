@@ -1,0 +1,67 @@
+// A durable run's per-object report on a worker (--report, docs/design/report.md "Durable
+// runs"; report/job_rows.h): the run's report location opened with the run, each job's rows
+// held with the job (the engine's rows routed to the job whose object it is, by key), written
+// as the job's own part before its outcome is committed, and recorded by a "report-part" job
+// enqueued in the transaction of that commit (JobResult::records; parked in the last phase,
+// it does nothing when run: its payload is the record). The run's end sums the records
+// (app::RunDurable). A job's attempt whose outcome never commits leaves a part nobody records.
+//
+// Thread-safety: RunReport is shared by a run's jobs on a worker: every method is thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "jobs/job_store.h"
+#include "jobs/run_context.h"
+#include "report/job_rows.h"
+
+namespace ferry::jobs {
+
+inline constexpr char kReportPartKind[] = "report-part";
+// The phase of report-part jobs: after every other phase of a run (deletes are phase 1).
+inline constexpr int kReportPartPhase = 9;
+
+class RunReport final : public report::RowSink {
+ public:
+  RunReport(std::unique_ptr<storage::Backend> location, const RunOptions& options, RunId run,
+            Clock& clock);
+  // The engine's rows (TransferOptions::report): to the job that routed the row's key, else
+  // dropped (an object no job of this worker waits for).
+  void Add(report::Row row) override;
+
+  // A job's rows, empty.
+  std::shared_ptr<report::JobRows> NewRows() const;
+  // Rows of `key` go to `rows` until Unroute.
+  void Route(const std::string& key, const std::shared_ptr<report::JobRows>& rows);
+  void Unroute(const std::string& key, const report::JobRows* rows);
+  // Writes `rows` as the part of attempt `attempt` of job `job` (`piece` tells apart the parts
+  // of one attempt that hands work on) and returns the report-part job that records it;
+  // nullopt when there are no rows.
+  std::optional<JobSpec> Record(report::JobRows& rows, JobId job, int attempt, int piece = 0);
+
+ private:
+  std::unique_ptr<storage::Backend> location_;
+  const report::Format format_;
+  const report::Level level_;
+  const RunId run_;
+  Clock& clock_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<report::JobRows>, std::less<>> routes_;  // GUARDED_BY(mu_)
+};
+
+// Opens the report of ctx's run (RunOptions::report) through ctx.opener; nullptr when the run
+// has none. Errors: the location's, a bad format or level.
+Result<std::shared_ptr<RunReport>> OpenRunReport(RunContext& ctx, Clock& clock);
+// The report of ctx's run on this worker (kept as its kind state "report"); nullptr: none.
+std::shared_ptr<RunReport> ReportOf(RunContext& ctx);
+
+// The "report-part" kind (kinds/registry.h: MakeReportPartHandler).
+// The records of run `run`'s report (every report-part job's payload, whatever its state).
+Result<std::vector<report::RecordedPart>> RecordedParts(JobStore& store, RunId run);
+
+}  // namespace ferry::jobs
