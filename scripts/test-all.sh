@@ -96,6 +96,8 @@ rgw_job=""
 pg_job=""
 swift_mode=none
 swift_job=""
+azurite_mode=none
+azurite_job=""
 deps_job=""        # the background install of the servers' packages
 
 # progress on stdout, so that it interleaves in order with the ctest output
@@ -121,13 +123,13 @@ phase_end() {
 # or two scripts that need it fail, saying so, not every test.
 start_deps() {
   if [ "$(id -u)" != 0 ]; then
-    bash scripts/install-deps.sh rgw pg swift aws prom browser san
+    bash scripts/install-deps.sh rgw pg swift aws prom browser san azurite image
     bash scripts/install-deps.sh tools || log "warning: the tools group did not install (rclone, systemd)"
     echo 0 > "$LOG_DIR/deps.rc"
     return 0
   fi
   ( rc=0
-    bash scripts/install-deps.sh rgw pg swift aws prom browser san > "$LOG_DIR/deps.log" 2>&1 || rc=$?
+    bash scripts/install-deps.sh rgw pg swift aws prom browser san azurite image > "$LOG_DIR/deps.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/deps.rc.tmp" && mv "$LOG_DIR/deps.rc.tmp" "$LOG_DIR/deps.rc"
     # the servers start meanwhile; wait_servers waits for this job, so before any test runs
     bash scripts/install-deps.sh tools >> "$LOG_DIR/deps.log" 2>&1 \
@@ -138,7 +140,7 @@ start_deps() {
 deps_ready() {
   while [ ! -s "$LOG_DIR/deps.rc" ]; do sleep 0.2; done
   [ "$(cat "$LOG_DIR/deps.rc")" = 0 ] && return 0
-  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser san)" >&2
+  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser san azurite image)" >&2
   return 1
 }
 
@@ -175,6 +177,16 @@ start_servers() {
     if bash scripts/swift-start.sh --status >/dev/null 2>&1; then swift_mode=reused; else swift_mode=ours; fi
     { deps_ready && bash scripts/swift-start.sh; } > "$LOG_DIR/swift.env" 2> "$LOG_DIR/swift.log" &
     swift_job=$!
+  fi
+  # Azurite (the Azure Blob API, in memory): the Azure backend's conformance cases and
+  # tests/cli/azure_test.sh
+  if [ -n "${FERRY_TEST_AZURE_ENDPOINT:-}" ]; then
+    azurite_mode=given
+  else
+    if bash scripts/azurite-start.sh --status >/dev/null 2>&1; then azurite_mode=reused; else azurite_mode=ours; fi
+    { deps_ready && AZURITE_INSTALL=0 bash scripts/azurite-start.sh; } > "$LOG_DIR/azurite.env" \
+      2> "$LOG_DIR/azurite.log" &
+    azurite_job=$!
   fi
 }
 
@@ -242,6 +254,18 @@ wait_servers() {
     fi
     swift_job=""
   fi
+  if [ -n "$azurite_job" ]; then
+    if wait "$azurite_job"; then
+      load_kv "$LOG_DIR/azurite.env"
+      export FERRY_TEST_AZURE_ENDPOINT FERRY_TEST_AZURE_ACCOUNT FERRY_TEST_AZURE_KEY
+      log "Azurite ready: $FERRY_TEST_AZURE_ENDPOINT"
+    else
+      cat "$LOG_DIR/azurite.log"
+      step_failed "Azurite start (log above)"
+      ok=1
+    fi
+    azurite_job=""
+  fi
   return $ok
 }
 
@@ -253,6 +277,7 @@ stop_servers() {
   if [ -n "$rgw_job" ]; then wait "$rgw_job" 2>/dev/null || true; rgw_job=""; fi
   if [ -n "$pg_job" ]; then wait "$pg_job" 2>/dev/null || true; pg_job=""; fi
   if [ -n "$swift_job" ]; then wait "$swift_job" 2>/dev/null || true; swift_job=""; fi
+  if [ -n "$azurite_job" ]; then wait "$azurite_job" 2>/dev/null || true; azurite_job=""; fi
   local keep=${FERRY_TEST_KEEP_SERVERS:-0}
   if [ "$rgw_mode" = ours ]; then
     if [ "$keep" = 1 ]; then
@@ -276,9 +301,19 @@ stop_servers() {
       bash scripts/swift-stop.sh >> "$LOG_DIR/stop.log" 2>&1 || true
     fi
   fi
+  if [ "$azurite_mode" = ours ]; then
+    if [ "$keep" = 1 ]; then
+      log "Azurite left running; stop it with: kill \$(cat ${AZURITE_DIR:-/tmp/ferry-azurite}/azurite.pid)"
+    else
+      local azpid
+      azpid=$(cat "${AZURITE_DIR:-/tmp/ferry-azurite}/azurite.pid" 2>/dev/null || true)
+      [ -z "$azpid" ] || kill "$azpid" 2>/dev/null || true
+    fi
+  fi
   rgw_mode=stopped
   pg_mode=stopped
   swift_mode=stopped
+  azurite_mode=stopped
 }
 
 # the last line of the output, always
@@ -305,7 +340,7 @@ finish() {
 # sync, durable runs and jobs, plan, storage, replicate, transport, archive, backup, cache,
 # serve, state...), and so is any new module or script until it is named here.
 OFF_PATH_MODULES=' base obs http credentials events sns sqs dashboard estimate cli limits retry verify '
-OFF_PATH_SCRIPTS=' alert_rules_test bad_input_test credentials_test dashboard_test deploy_test estimate_test events_setup_test events_setup_aws_test libraries_test metrics_test package_test secrets_test systemd_units_test verify_test verify_checksums_test worker_config_error_test '
+OFF_PATH_SCRIPTS=' alert_rules_test alerts_e2e_test bad_input_test credentials_test dashboard_test deploy_test estimate_test events_setup_test events_setup_aws_test libraries_test metrics_test package_test secrets_test systemd_units_test verify_test verify_checksums_test worker_config_error_test '
 flaky_data=()      # the FLAKY ones on the data path
 
 # note_flaky NAME [CTEST_DIR]: NAME passed only on its second run; a ctest test's module is
