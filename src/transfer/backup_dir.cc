@@ -13,11 +13,15 @@ std::string BackupDirBoundary(std::string prefix) {
 
 }  // namespace
 
+bool LocationsOverlap(const LocationPrefix& a, const LocationPrefix& b) {
+  if (a.bucket != b.bucket) return false;
+  const std::string x = BackupDirBoundary(a.prefix);
+  const std::string y = BackupDirBoundary(b.prefix);
+  return x.starts_with(y) || y.starts_with(x);
+}
+
 Status CheckBackupLocation(const LocationPrefix& backup, const LocationPrefix& destination) {
-  if (backup.bucket != destination.bucket) return Status::Ok();
-  const std::string b = BackupDirBoundary(backup.prefix);
-  const std::string d = BackupDirBoundary(destination.prefix);
-  if (b.starts_with(d) || d.starts_with(b)) {
+  if (LocationsOverlap(backup, destination)) {
     return Status::InvalidArgument(
         "--backup-dir: '" + (backup.bucket.empty() ? "" : backup.bucket + "/") + backup.prefix +
         "' overlaps the destination '" +

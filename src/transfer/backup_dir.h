@@ -45,6 +45,10 @@ struct LocationPrefix {
   std::string prefix;  // "" = the whole bucket or folder
 };
 
+// True when one location holds the other: the same bucket (or both folders) and one prefix
+// inside the other at a '/' boundary, or the whole bucket.
+bool LocationsOverlap(const LocationPrefix& a, const LocationPrefix& b);
+
 // OK when `backup` and `destination` do not overlap: different buckets, or prefixes neither of
 // which contains the other (at a '/' boundary, or the whole bucket). kInvalidArgument naming
 // `--backup-dir` otherwise.

@@ -121,6 +121,8 @@ TEST(BackupDirTest, TheLocationMayNotOverlapTheDestination) {
   EXPECT_TRUE(CheckBackupLocation({"b", "data-old"}, {"b", "data"}).ok());
   EXPECT_TRUE(CheckBackupLocation({"b", "backup"}, {"b", "data"}).ok());
   EXPECT_TRUE(CheckBackupLocation({"other", "data"}, {"b", "data"}).ok());
+  EXPECT_TRUE(LocationsOverlap({"", "/srv/a/"}, {"", "/srv/a/b/"}));
+  EXPECT_FALSE(LocationsOverlap({"", "/srv/a/"}, {"", "/srv/ab/"}));
 }
 
 }  // namespace

@@ -32,6 +32,8 @@ check "--state refused" expect_error 2 "ferry move runs in memory" \
   ferry move "$WORK/r" "ra:$B/r/" --state "$WORK/s.db"
 check "--size-only refused" expect_error 2 "--size-only: ferry move deletes a source object only" \
   ferry move "$WORK/r" "ra:$B/r/" --size-only
+check "a move into itself refused" expect_error 2 "ferry move: .* overlap" \
+  ferry move "ra:$B/r/" "ra:$B/r/sub/"
 check "an overlapping --backup-dir refused" expect_error 2 "--backup-dir: .* overlaps the destination" \
   ferry sync "$WORK/r" "ra:$B/d/" --no-state --backup-dir "ra:$B/d/old/"
 check "the whole bucket overlaps too" expect_error 2 "overlaps the destination" \

@@ -279,6 +279,9 @@ int Run(CopyArgs a, Context& ctx) {
   auto dst_loc = app::ParseLocation(a.dst);
   if (!dst_loc.ok()) return ReportError(dst_loc.status());
 
+  if (a.move) {
+    if (Status s = CheckMoveLocations(*src_loc, *dst_loc); !s.ok()) return ReportError(s);
+  }
   if (Status s = ValidateTransportFlags(a); !s.ok()) return ReportError(s);
   auto abandon_age = plan::ParseAge(a.abort_uploads_after);
   if (!abandon_age.ok()) {

@@ -1,5 +1,8 @@
 #include "cli/commands/move.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include "plan/delete_limit.h"
 #include "transfer/backup_dir.h"
 
@@ -9,7 +12,9 @@ namespace {
 // Where a location sits on its store, for the overlap check: remote and bucket, or a folder.
 transfer::LocationPrefix PlaceOf(const app::Location& loc) {
   if (loc.kind == app::Location::Kind::kLocal) {
-    std::string path = loc.path;
+    std::error_code ec;  // an absolute, normal path: "./a" and "a/" are one folder
+    std::filesystem::path abs = std::filesystem::absolute(loc.path, ec);
+    std::string path = ec ? loc.path : abs.lexically_normal().string();
     if (!path.empty() && path.back() != '/') path += '/';
     return {"", path};
   }
@@ -78,6 +83,12 @@ Status ApplyMoveFlags(const MoveFlags& flags, transfer::SyncOptions& out) {
     out.max_delete = *limit;
   }
   return Status::Ok();
+}
+
+Status CheckMoveLocations(const app::Location& src, const app::Location& dst) {
+  if (!transfer::LocationsOverlap(PlaceOf(src), PlaceOf(dst))) return Status::Ok();
+  return Status::InvalidArgument("ferry move: " + src.text + " and " + dst.text +
+                                 " overlap (one is inside the other): nothing was moved");
 }
 
 }  // namespace ferry::cli

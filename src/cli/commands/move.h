@@ -48,4 +48,8 @@ struct MoveFlags {
 };
 Status ApplyMoveFlags(const MoveFlags& flags, transfer::SyncOptions& out);
 
+// A move between overlapping locations (one inside the other) is refused in one line, as
+// rclone's: the source listing would see the copies and move them again, deleting the first.
+Status CheckMoveLocations(const app::Location& src, const app::Location& dst);
+
 }  // namespace ferry::cli
