@@ -55,6 +55,7 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%
 finish_root() {
   local r=$1 link target
   rm -rf "$r$WORK" "$r"/dev/* "$r/etc/resolv.conf" "$r/etc/hostname"  # the runtime gives its own
+  rm -rf "$r/etc/apt"  # mmdebstrap's apt sources: the image has no apt
   # what a container never reads: docs (their copyright files kept), manual pages, translations
   find "$r/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
   find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete
@@ -147,6 +148,8 @@ mmdebstrap "${mm_args[@]}" bookworm "$R" "$SOURCES" > "$WORK/mmdebstrap.log" 2>&
   || { tail -n 30 "$WORK/mmdebstrap.log" >&2; die "mmdebstrap failed (stale package lists? apt-get update)"; }
 log "mmdebstrap took $((SECONDS - T1)) s ($(wc -l < "$R/var/lib/dpkg/status" | xargs) status lines)"
 finish_root "$R"
+# every file dated SOURCE_DATE_EPOCH at the latest (those made here too): the layer's tar the same
+find "$R" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
 # the version and commit, from the binary itself
 line=$(chroot --userspec=65532:65532 "$R" /usr/bin/ferry --version | head -n 1)
 case $line in "ferry $VERSION (commit "*) ;; *) die "the image's ferry --version says '$line', not $VERSION" ;; esac
