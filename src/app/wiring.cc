@@ -341,6 +341,13 @@ Result<std::unique_ptr<storage::Backend>> Wiring::OpenAzure(const Location& loca
   if (!client) {
     storage::azure::AzureOptions options;
     if (creds.endpoint.starts_with("https://")) options.tls = RemoteTls(remote);
+    if (options.tls && !options.tls->verify && warned_insecure_.insert(remote->name).second) {
+      obs::Log(obs::Level::kWarn,
+               "TLS certificates of remote '" + remote->name +
+                   "' are not checked (insecure_skip_verify = true): anyone on the path can read "
+                   "and change its traffic",
+               {{"endpoint", creds.endpoint}});
+    }
     if (remote != nullptr && !remote->ca_bundle.empty()) {
       if (Status s = CheckCaBundle(*remote); !s.ok()) {
         azure_clients_.erase(id);
