@@ -125,12 +125,11 @@ mm_args=(--mode=root --format=directory --variant=extract
   # merged /usr as Debian 12 has it (/bin, /lib, /sbin links into /usr)
   --setup-hook=/usr/share/mmdebstrap/hooks/merged-usr/setup00.sh
   --setup-hook="mkdir -p \"\$1$WORK/debs\" && cp '$DEB_IN' \"\$1$WORK/debs/\""
-  # dpkg's record of what is there (for scanners and dpkg -l), as installed: every extracted package
+  # dpkg's record of what is there (for image scanners), as installed: every extracted package
   --extract-hook='for d in $MMDEBSTRAP_ESSENTIAL; do dpkg-deb -f "$1/$d" | sed "1a Status: install ok installed"; echo; done > "$1/var/lib/dpkg/status"')
 if [ -n "$CACHE" ]; then
   mkdir -p "$CACHE"
-  mm_args+=(--skip=essential/unlink
-    --setup-hook='mkdir -p "$1/var/cache/apt/archives/"'
+  mm_args+=(--setup-hook='mkdir -p "$1/var/cache/apt/archives/"'
     --setup-hook="sync-in '$CACHE' /var/cache/apt/archives/"
     --extract-hook="sync-out /var/cache/apt/archives '$CACHE'")
 fi
