@@ -253,6 +253,15 @@ Result<std::unique_ptr<app::FilesFrom>> OpenFilesFrom(const CopyArgs& a, app::Wi
                               stop);
 }
 
+// A move's locations (they must not overlap) and the --backup-dir location opened and checked
+// (null without it), once both sides are open (move.h).
+Result<std::unique_ptr<storage::Backend>> CheckMoveAndBackup(
+    const CopyArgs& a, const app::Location& src_loc, const app::Location& dst_loc,
+    storage::Backend& dst, app::Wiring& wiring, std::stop_token stop) {
+  if (a.move) FERRY_RETURN_IF_ERROR(CheckMoveLocations(src_loc, dst_loc));
+  return OpenBackupDir(a.backup, !a.no_state && !a.dry_run, dst_loc, dst, wiring, stop);
+}
+
 int Run(CopyArgs a, Context& ctx) {
   // A key given on the command line is refused first, whatever else is wrong.
   if (Status s = app::RefuseSecretOnCommandLine("--sse-c-key", a.encryption.customer_key.value);
@@ -279,9 +288,6 @@ int Run(CopyArgs a, Context& ctx) {
   auto dst_loc = app::ParseLocation(a.dst);
   if (!dst_loc.ok()) return ReportError(dst_loc.status());
 
-  if (a.move) {
-    if (Status s = CheckMoveLocations(*src_loc, *dst_loc); !s.ok()) return ReportError(s);
-  }
   if (Status s = ValidateTransportFlags(a); !s.ok()) return ReportError(s);
   auto abandon_age = plan::ParseAge(a.abort_uploads_after);
   if (!abandon_age.ok()) {
@@ -318,8 +324,7 @@ int Run(CopyArgs a, Context& ctx) {
     return ReportError(s.WithContext("destination"));
   }
   if (Status s = CheckAccessFlags(a, **src, **dst, ctx.stop); !s.ok()) return ReportError(s);
-  auto backup = OpenBackupDir(a.backup, !a.no_state && !a.dry_run, *dst_loc, **dst, wiring,
-                              ctx.stop);  // move.h
+  auto backup = CheckMoveAndBackup(a, *src_loc, *dst_loc, **dst, wiring, ctx.stop);
   if (!backup.ok()) return ReportError(backup.status());
   if (*backup) options->backup = {.backup = backup->get(), .suffix = a.backup.suffix};
   if (!a.state.empty() && a.dry_run) {
