@@ -85,6 +85,13 @@ check "lift the refusal" aws_a s3api delete-bucket-policy --bucket "$B"
 check "the rerun finishes" ferry move "ra:$A/m3/" "ra:$B/m3/" --no-progress
 check "  source empty, destination whole" all '[ "$(keys "ra:$A/m3/")" = "" ]' '[ "$(keys "ra:$B/m3/")" = "deny/no ok1 ok2 " ]'
 
+echo "# 3b. --files-from: only the listed keys move"
+fill "$WORK/m5" one two three
+printf 'one\nthree\n' > "$WORK/list5"
+check "move --files-from" ferry move "$WORK/m5" "ra:$B/m5/" --files-from "$WORK/list5" --no-progress
+check "  the listed keys moved, the other stays" all '[ "$(files "$WORK/m5")" = "two " ]' \
+  '[ "$(keys "ra:$B/m5/")" = "one three " ]'
+
 echo "# 4. --backup-dir keeps what a sync replaces and deletes"
 fill "$WORK/old4" keep change gone
 fill "$WORK/new4" keep change
