@@ -604,7 +604,9 @@ start_servers
 plain=${FERRY_TEST_PLAIN:-0}
 sanitizers=${FERRY_SANITIZERS:-1}
 [ "$sanitizers" = 1 ] || plain=1
-targets=(ferry)
+# ferry_man: the manual page the package (package_test.sh) and the image (image_test.sh) carry,
+# built here once rather than by two scripts' ninja at the same time
+targets=(ferry ferry_man)
 [ "$plain" = 1 ] && targets=(all)
 log "configure + build of ${targets[*]} (RelWithDebInfo, line-only debug info, unity libraries, -Werror)"
 extra=()
