@@ -122,7 +122,8 @@ Status ParseAzureRemote(const toml::table& t, const std::string& where, RemoteCo
     if (known) continue;
     if (k.str() == "account_key" || k.str() == "sas_token" || k.str() == "connection_string") {
       const std::string key(k.str());
-      const std::string file = key == "connection_string" ? "" : " or a file with '" + key + "_file'";
+      const std::string file =
+          key == "connection_string" ? "" : " or a file with '" + key + "_file'";
       return Status::InvalidArgument(where + ": secrets do not belong in the config file; name "
                                      "an environment variable with '" + key + "_env'" + file);
     }

@@ -52,7 +52,8 @@ Result<Location> ParseAzurePath(Location loc, std::string_view rest) {
 
 Status ValidateAzureNames(std::string_view account, std::string_view container) {
   auto lower_alnum = [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+    const auto u = static_cast<unsigned char>(c);
+    return std::islower(u) || std::isdigit(u);
   };
   if (account.size() < 3 || account.size() > 24 ||
       !std::all_of(account.begin(), account.end(), lower_alnum)) {

@@ -37,7 +37,9 @@ Result<std::string> ReadSecretFile(const std::string& path, const std::string& o
   std::ostringstream text;
   text << in.rdbuf();
   std::string value = AzureTrim(text.str());
-  if (value.empty()) return Status::InvalidArgument(owner + ": " + what + " file " + path + " is empty");
+  if (value.empty()) {
+    return Status::InvalidArgument(owner + ": " + what + " file " + path + " is empty");
+  }
   return value;
 }
 
@@ -67,7 +69,9 @@ constexpr const char* kDevKey =
 Result<AzureCredentials> FromConnectionString(const std::string& text, const std::string& owner,
                                               const std::string& source) {
   auto fields = ParseConnectionString(text);
-  if (!fields.ok()) return Status::InvalidArgument(owner + ": " + source + ": " + fields.status().message());
+  if (!fields.ok()) {
+    return Status::InvalidArgument(owner + ": " + source + ": " + fields.status().message());
+  }
   AzureCredentials c;
   if (AzureLower(FieldOf(*fields, "UseDevelopmentStorage")) == "true") {
     c.account = kDevAccount;
@@ -101,7 +105,9 @@ Result<AzureCredentials> FromConnectionString(const std::string& text, const std
 Result<std::string> FromEnvSetting(const std::string& var, const std::string& owner,
                                    const EnvLookup& env) {
   std::string v = env(var);
-  if (v.empty()) return Status::InvalidArgument(owner + ": environment variable " + var + " is not set");
+  if (v.empty()) {
+    return Status::InvalidArgument(owner + ": environment variable " + var + " is not set");
+  }
   return v;
 }
 
@@ -121,7 +127,8 @@ Result<std::optional<AzureCredentials>> FromSettings(const AzureCredentialSettin
     } else {
       FERRY_ASSIGN_OR_RETURN(text, ReadSecretFile(s.key_file, s.owner, "account key"));
     }
-    FERRY_ASSIGN_OR_RETURN(c.key, DecodeAccountKey(text, s.owner, s.key_env.empty() ? s.key_file : s.key_env));
+    const std::string& source = s.key_env.empty() ? s.key_file : s.key_env;
+    FERRY_ASSIGN_OR_RETURN(c.key, DecodeAccountKey(text, s.owner, source));
     return std::optional(std::move(c));
   }
   if (!s.sas_env.empty() || !s.sas_file.empty()) {
@@ -193,9 +200,9 @@ Result<AzureCredentials> ResolveAzureCredentials(const AzureCredentialSettings& 
   }
   if (!found) {
     return Status::InvalidArgument(
-        settings.owner + ": no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, "
-                         "AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY (or AZURE_STORAGE_KEY_FILE), "
-                         "or AZURE_STORAGE_SAS_TOKEN");
+        settings.owner +
+        ": no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT "
+        "with AZURE_STORAGE_KEY (or AZURE_STORAGE_KEY_FILE), or AZURE_STORAGE_SAS_TOKEN");
   }
   AzureCredentials c = std::move(*found);
   if (!settings.account.empty()) {

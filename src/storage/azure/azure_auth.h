@@ -38,7 +38,8 @@ struct AzureCredentials {
 struct AzureCredentialSettings {
   std::string owner;     // "remote 'az'" or "az://ACCOUNT/...": what messages name
   std::string account;   // from the location or the remote ("" = from the credentials)
-  std::string endpoint;  // a remote's endpoint; "" = the connection string's, else $FERRY_AZURE_ENDPOINT, else Azure's
+  // a remote's endpoint; "": the connection string's, else $FERRY_AZURE_ENDPOINT, else Azure's
+  std::string endpoint;
   std::string key_env, key_file;      // the account key (base64)
   std::string sas_env, sas_file;      // a SAS token
   std::string connection_string_env;  // a connection string
