@@ -333,6 +333,26 @@ Status DiscardStagedArchives(jobs::JobStore& store, Wiring& wiring, const jobs::
   return Status::Ok();
 }
 
+// Parts of run `run` that no committed job recorded: written by attempts killed (or whose lease
+// was lost) before their outcome committed; their rows are in the parts of the attempts that
+// committed. Removed once the run is done, when no attempt of it can be writing any more.
+Status RemoveUnrecordedParts(storage::Backend& location, const jobs::Run& run,
+                             const std::vector<report::RecordedPart>& parts) {
+  std::set<std::string> recorded;
+  for (const auto& p : parts) recorded.insert(p.name);
+  FERRY_ASSIGN_OR_RETURN(auto cursor, location.List("part-" + jobs::ReportRunId(run) + "-j"));
+  std::vector<std::string> orphans;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
+    if (o == nullptr) break;
+    if (recorded.count(o->key) == 0) orphans.push_back(o->key);
+  }
+  if (orphans.empty()) return Status::Ok();
+  obs::Log(obs::Level::kInfo, "report: removed the parts of attempts that never committed",
+           {{"parts", orphans.size()}});
+  return location.DeleteMany(orphans, std::stop_token{});
+}
+
 // The summary.json of run `run`'s report, from the parts its jobs recorded (jobs/job_report.h).
 Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::RunId run,
                                  const jobs::ReportOptions& o, jobs::RunProgress progress,
@@ -342,13 +362,15 @@ Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::Ru
                          wiring.OpenBackend(loc, /*create_local=*/true));
   FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
   report::RunSummaryInput in;
-  in.run_id = "r" + std::to_string(run);
+  in.run_id = jobs::ReportRunId(r);
   FERRY_ASSIGN_OR_RETURN(in.format, report::ParseFormat(o.format));
   FERRY_ASSIGN_OR_RETURN(in.level, report::ParseLevel(o.level));
   in.started = r.created;
   in.ended = clock.Now();
   FERRY_ASSIGN_OR_RETURN(in.parts, jobs::RecordedParts(store, run));
-  if (progress != jobs::RunProgress::kDone) {
+  if (progress == jobs::RunProgress::kDone) {
+    FERRY_RETURN_IF_ERROR(RemoveUnrecordedParts(*location, r, in.parts));
+  } else {
     in.not_checked.push_back("the run is not done: the rows of its unfinished jobs are not in "
                              "this report yet (a rerun resumes it and writes the summary again)");
   }

@@ -1,6 +1,8 @@
 // RunReport and the report-part kind (job_report.h).
 #include "jobs/job_report.h"
 
+#include <chrono>
+#include <ctime>
 #include <limits>
 
 #include "jobs/kinds/registry.h"
@@ -29,12 +31,22 @@ class ReportPartHandler : public JobHandler {
 }  // namespace
 
 RunReport::RunReport(std::unique_ptr<storage::Backend> location, const RunOptions& options,
-                     RunId run, Clock& clock)
+                     const Run& run, Clock& clock)
     : location_(std::move(location)),
       format_(FormatOf(options.report)),
       level_(LevelOf(options.report)),
-      run_(run),
+      run_(run.id),
+      run_tag_(ReportRunId(run)),
       clock_(clock) {}
+
+std::string ReportRunId(const Run& run) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(run.created);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[24];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  return std::string(stamp) + "-r" + std::to_string(run.id);
+}
 
 void RunReport::Add(report::Row row) {
   std::shared_ptr<report::JobRows> to;
@@ -64,8 +76,8 @@ void RunReport::Unroute(const std::string& key, const report::JobRows* rows) {
 std::optional<JobSpec> RunReport::Record(report::JobRows& rows, JobId job, int attempt,
                                          int piece) {
   if (rows.empty()) return std::nullopt;
-  std::string stem = "part-r" + std::to_string(run_) + "-j" + std::to_string(job) + "-a" +
-                     std::to_string(attempt);
+  std::string stem =
+      "part-" + run_tag_ + "-j" + std::to_string(job) + "-a" + std::to_string(attempt);
   if (piece > 0) stem += "-" + std::to_string(piece);
   JobSpec spec;
   spec.run = run_;
@@ -84,7 +96,7 @@ Result<std::shared_ptr<RunReport>> OpenRunReport(RunContext& ctx, Clock& clock) 
   FERRY_RETURN_IF_ERROR(report::ParseLevel(o.level).status());
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> location,
                          ctx.opener(o.location, /*destination=*/true));
-  auto made = std::make_shared<RunReport>(std::move(location), ctx.options, ctx.run.id, clock);
+  auto made = std::make_shared<RunReport>(std::move(location), ctx.options, ctx.run, clock);
   SetKindState(ctx, "report", made);
   return made;
 }

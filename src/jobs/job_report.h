@@ -28,7 +28,7 @@ inline constexpr int kReportPartPhase = 9;
 
 class RunReport final : public report::RowSink {
  public:
-  RunReport(std::unique_ptr<storage::Backend> location, const RunOptions& options, RunId run,
+  RunReport(std::unique_ptr<storage::Backend> location, const RunOptions& options, const Run& run,
             Clock& clock);
   // The engine's rows (TransferOptions::report): to the job that routed the row's key, else
   // dropped (an object no job of this worker waits for).
@@ -49,10 +49,16 @@ class RunReport final : public report::RowSink {
   const report::Format format_;
   const report::Level level_;
   const RunId run_;
+  const std::string run_tag_;  // ReportRunId
   Clock& clock_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<report::JobRows>, std::less<>> routes_;  // GUARDED_BY(mu_)
 };
+
+// The run's id in its report (summary.json's run_id, in each part's name): its creation time
+// and number, "20261128T031500Z-r3", so that runs of different state stores writing to one
+// location never share a part's name.
+std::string ReportRunId(const Run& run);
 
 // Opens the report of ctx's run (RunOptions::report) through ctx.opener; nullptr when the run
 // has none. Errors: the location's, a bad format or level.

@@ -3,7 +3,9 @@
 # key-lists.md) on the RGW pair, worked on by two workers (the command's own and a `ferry
 # worker` on the same state file), both SIGKILLed midway, then resumed by the same command:
 # exactly the listed keys are copied, a listed key the source lacks is deleted (--delete) and
-# counted, no unlisted key is copied or deleted. The run's list-scan jobs carry the list.
+# counted, no unlisted key is copied or deleted. The run's list-scan jobs carry the list. Its
+# --report (a part per job, docs/design/report.md) has a row per listed key touched, each once,
+# whatever the kill left behind.
 source "$(dirname "$0")/testlib.bash"
 A=$(new_bucket ra)
 B=$(new_bucket rb)
@@ -31,6 +33,8 @@ expect = sorted([k for k in listed if k.startswith("o")] + kept)
 random.seed(7); random.shuffle(listed)
 open(lst, "w").write("# the keys to sync\n" + "\n".join(listed) + "\n")
 open(want, "w").write("\n".join(expect) + "\n")
+rows = sorted(k for k in listed if k != "missing/key")  # copied, or deleted
+open(want + ".rows", "w").write("\n".join(rows) + "\n")
 ' "$WORK/src" "$WORK/dst" "$WORK/list.txt" "$WORK/want"
 check "source: 1500 objects" ferry cp "$WORK/src" "ra:$A" --no-progress --no-state
 check "destination: 21 objects" ferry cp "$WORK/dst" "rb:$B" --no-progress --no-state
@@ -38,7 +42,7 @@ copied_so_far() { [ "$(ferry ls "rb:$B" 2>/dev/null | wc -l)" -ge "$1" ]; }
 
 # Two workers: the command's and a `ferry worker` of the same state; both killed midway.
 "$FERRY_BIN" --config "$CONF" sync "ra:$A" "rb:$B" --delete --files-from "$WORK/list.txt" \
-  --state "$STATE" --concurrency 1 --no-progress > "$WORK/run1.log" 2>&1 &
+  --state "$STATE" --report "$WORK/report" --report-level all --concurrency 1 --no-progress > "$WORK/run1.log" 2>&1 &
 pid1=$!
 run_exists() { ferry jobs show 0 --state "$STATE" 2>/dev/null | grep -q list-scan; }
 wait_for 20 run_exists || true
@@ -52,7 +56,8 @@ check "killed midway (not all 1000 listed source keys copied yet)" [ "$n" -lt 10
 
 rc=0
 "$FERRY_BIN" --config "$CONF" sync "ra:$A" "rb:$B" --delete --files-from "$WORK/list.txt" \
-  --state "$STATE" --no-progress --json > "$WORK/out" 2> "$WORK/run2.log" || rc=$?
+  --state "$STATE" --report "$WORK/report" --report-level all --no-progress --json > "$WORK/out" \
+  2> "$WORK/run2.log" || rc=$?
 check "rerun exits 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || tail -5 "$WORK/run2.log"
 field() { py "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$WORK/out" "$1"; }
@@ -63,6 +68,14 @@ check "  the destination: exactly the listed source keys and the unlisted ones i
 [ -f "$WORK/got" ] && diff "$WORK/want" "$WORK/got" | head -5
 size_of() { ferry ls "rb:$B" --json | py 'import json,sys; [print(o["size"]) for o in map(json.loads, sys.stdin) if o["key"] == sys.argv[1]]' "$1"; }
 check "  the unlisted o00003 untouched (16 bytes, not the source's 9)" [ "$(size_of o00003)" = 16 ]
+RC=$FERRY_TEST_TOOLS/report_check.py
+python3 "$RC" rows "$WORK/report" | py 'import json,sys; [print(json.loads(l.split(" ", 3)[3])) for l in sys.stdin]' | LC_ALL=C sort > "$WORK/rows"
+check "  the report: a row per listed key touched, each once" cmp -s "$WORK/want.rows" "$WORK/rows"
+# An object a killed attempt copied before its job committed is "skipped" by the attempt that
+# committed (found identical): copied + skipped = the 1000 listed source keys.
+n_of() { python3 "$RC" summary "$WORK/report" "$1"; }
+check "  1000 copied or found copied, 10 deleted, complete" \
+  [ "$(( $(n_of counts.copied.ok) + $(n_of counts.skipped.skipped) )):$(n_of counts.deleted.ok):$(n_of complete)" = "1000:10:true" ]
 rc=0
 ferry sync "ra:$A" "rb:$B" --delete --files-from "$WORK/list.txt" --no-progress --json \
   > "$WORK/again" 2>/dev/null || rc=$?

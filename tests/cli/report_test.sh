@@ -4,8 +4,8 @@
 # the rows checked against what the run did (copied, skipped, deleted; a key with a comma and
 # a quote, quoted as RFC 4180 says); --report-level all vs changes vs errors; JSON lines; a
 # failure row (a source entry that cannot be read); a dry run's would-* rows; `ferry verify
-# --report` (differences as failed rows, identical ones at level all); the durable run's
-# refusal and bad flags in one line.
+# --report` (differences as failed rows, identical ones at level all); a durable run's report
+# (parts per job, one summary), --detach refused with it, and bad flags in one line.
 source "$(dirname "$0")/testlib.bash"
 export HOME=$WORK/home  # this test's own HOME (and FERRY_STATE_DIR, testlib's)
 mkdir -p "$HOME"
@@ -108,10 +108,14 @@ check "  an identical row names its checksum" \
 check "a report to a missing bucket is refused up front" expect_error 1 "ferry: error: --report" \
   ferry sync "ra:$A" "rb:$B" --no-state --no-progress --report "rb:no-such-bucket-$$/r/"
 
-# 8. The durable run refuses --report, in one line that says what to do; bad flags too.
-check "durable run: --report refused" expect_error 2 \
-  "ferry: error: --report works only on a run in memory for now: add --no-state" \
-  ferry sync "ra:$A" "rb:$B" --report "$WORK/rep7"
+# 8. A durable run's report: a part per job, one summary (durable_files_from_test.sh kills
+# and resumes one); --detach refused with it; bad flags.
+check "durable run: --report" ferry sync "ra:$A" "rb:$B" --report "$WORK/rep8" --report-level all \
+  --no-progress
+check "  every part listed by its summary, complete" \
+  [ "$(python3 "$RC" summary "$WORK/rep8" complete)" = true ]
+check "  durable --report with --detach refused" expect_error 2 "--report does not go with --detach" \
+  ferry sync "ra:$A" "rb:$B" --report "$WORK/rep7" --detach
 check "  nothing written" [ ! -e "$WORK/rep7" ]
 check "bad --report-level" expect_error 2 "--report-level: \"most\" is not errors, changes or all" \
   ferry sync "ra:$A" "rb:$B" --no-state --report "$WORK/rep7" --report-level most

@@ -8,6 +8,7 @@
 
 #include "app/durable.h"
 #include "app/engine.h"
+#include "app/report_open.h"
 #include "app/state_files.h"
 #include "app/views.h"
 #include "app/wiring.h"
@@ -118,6 +119,9 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
   if (a.report.settings.wanted()) {  // every worker of the run writes its jobs' parts there
+    // A location that cannot be reached fails here, before the run, in one line.
+    auto checked = app::OpenReport::Open(wiring, a.report.settings, {}, ctx.stop);
+    if (!checked.ok()) return ReportError(checked.status());
     req.options.report = {.location = a.report.settings.location,
                           .format = a.report.settings.format,
                           .level = a.report.settings.level};
