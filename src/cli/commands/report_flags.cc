@@ -9,7 +9,8 @@ namespace ferry::cli {
 void AddReportOptions(CLI::App* cmd, ReportArgs& args) {
   cmd->add_option("--report", args.settings.location,
                   "write a row per object to LOCATION (a folder or s3://bucket/prefix), in parts, "
-                  "and summary.json at the end");
+                  "and summary.json at the end (a durable run: a part per job of every worker, "
+                  "one summary; a resumed run neither loses nor repeats a row)");
   args.format = cmd->add_option("--report-format", args.settings.format,
                                 "csv (default) or json (JSON lines)");
   args.level = cmd->add_option("--report-level", args.settings.level,
