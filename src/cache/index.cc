@@ -89,6 +89,24 @@ Result<std::optional<Entry>> CacheIndex::Get(std::string_view key) const {
   return out;
 }
 
+Result<CacheTotals> CacheIndex::Totals() const {
+  CacheTotals out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so both databases return integers.
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows,
+                           tx.Exec("SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT)"
+                                   " FROM cache_entries WHERE cache = $1",
+                                   {cache_}));
+    out = CacheTotals{};
+    if (!rows.rows.empty()) {
+      out.objects = static_cast<uint64_t>(CellInt(rows.rows[0][0]));
+      out.bytes = static_cast<uint64_t>(CellInt(rows.rows[0][1]));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status CheckTtl(std::chrono::seconds ttl) {
   if (ttl.count() < 0) return Status::InvalidArgument("cache index: negative TTL");
   if (ttl > kMaxTtl) {

@@ -99,6 +99,12 @@ struct ClaimOptions {
   std::chrono::seconds ttl{0};  // what a kCached / kJoined entry is renewed to (now + ttl)
 };
 
+// What a cache holds by its index (CacheIndex::Totals).
+struct CacheTotals {
+  uint64_t objects = 0;
+  uint64_t bytes = 0;  // the sum of the entries' sizes (their source objects' sizes)
+};
+
 // The first key after every key starting with `prefix` ("" when there is none: `prefix` is
 // empty or only 0xff bytes), for range scans [prefix, upper).
 std::string PrefixUpperBound(std::string_view prefix);
@@ -127,6 +133,11 @@ class CacheIndex {
   // Every entry whose key starts with `prefix`, in key order.
   Result<std::vector<Entry>> EntriesUnder(std::string_view prefix) const;
   Result<std::optional<Entry>> Get(std::string_view key) const;
+  // The objects and bytes of every entry of the cache, live or expiring (an expiring row's
+  // object is still stored until its pass deletes it): one grouped read of the index, the
+  // bucket is never listed. Objects in the cache that the index does not know (verify's
+  // "unknown") are not counted.
+  Result<CacheTotals> Totals() const;
 
   // Records a copy: the row becomes live with the given source details, expires now + ttl and
   // is copied now by `request` (inserted or replaced, whatever its state was).

@@ -152,6 +152,40 @@ TEST_P(CacheIndexConformanceTest, ExpiredEntriesAreMarkedAndDeletedOnce) {
   EXPECT_FALSE(*twice);
 }
 
+// Totals: every entry of this cache once (a re-copy replaces its size), live or being
+// expired, none of another cache of the same database; sizes past 32 bits add up exactly.
+TEST_P(CacheIndexConformanceTest, TotalsCountThisCachesEntriesOnce) {
+  FIXTURE(f);
+  auto empty = f.index->Totals();
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(empty->objects, 0u);
+  EXPECT_EQ(empty->bytes, 0u);
+  constexpr uint64_t kBig = 5ULL << 30;  // 5 GiB
+  ASSERT_TRUE(f.index->Record(Obj("a", "e", 10), 1h, "r").ok());
+  ASSERT_TRUE(f.index->Record(Obj("b", "e", kBig), 3h, "r").ok());
+  ASSERT_TRUE(f.index->Record(Obj("a", "e2", 30), 1h, "r").ok());  // re-copied: 30 bytes now
+  auto other = CacheIndex::Open(*f.session, f.clock, f.name + "other/");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Record(Obj("c", "e", 1000), 1h, "r").ok());
+  auto totals = f.index->Totals();
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->objects, 2u);
+  EXPECT_EQ(totals->bytes, kBig + 30);
+  // An entry being expired still holds its object until the pass deletes it.
+  f.clock.Advance(2h);
+  auto expired = f.index->Expired(100);
+  ASSERT_TRUE(expired.ok());
+  ASSERT_EQ(expired->size(), 1u);
+  Entry e = (*expired)[0];
+  ASSERT_TRUE(*f.index->MarkExpiring(e, 1min));
+  EXPECT_EQ(f.index->Totals()->bytes, kBig + 30);
+  ASSERT_TRUE(*f.index->DeleteMarked(e));
+  totals = f.index->Totals();
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->objects, 1u);
+  EXPECT_EQ(totals->bytes, kBig);
+}
+
 TEST_P(CacheIndexConformanceTest, ARenewAfterTheExpiryReadItKeepsTheEntry) {
   FIXTURE(f);
   ASSERT_TRUE(f.index->Record(Obj("k", "e"), 1h, "r").ok());
