@@ -1,9 +1,12 @@
 #include "transfer/move_source.h"
 
+#include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "obs/log.h"
 #include "plan/decide.h"
+#include "storage/find_keys.h"
 #include "transfer/executor.h"
 
 namespace ferry::transfer {
@@ -16,6 +19,51 @@ report::Row SourceDeleteRow(const std::string& key, const Status& status, bool d
   row.action = dry_run ? report::Action::kWouldDeleteSource : report::Action::kDeletedSource;
   row.outcome = report::Outcome::kOk;
   return row;
+}
+
+// What a queued object was when it was copied or found identical: enough to tell whether the
+// source still holds those bytes when its delete comes.
+struct MovedObject {
+  std::string key;
+  std::string etag;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
+// The spool's record of `o`: etag NUL size NUL mtime NUL key (no S3 key or file name holds a
+// NUL, so the key, last, is the rest).
+std::string MovedRecord(const storage::ObjectInfo& o) {
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(o.mtime.time_since_epoch()).count();
+  std::string r = o.etag;
+  r += '\0';
+  r += std::to_string(o.size);
+  r += '\0';
+  r += std::to_string(ns);
+  r += '\0';
+  r += o.key;
+  return r;
+}
+
+MovedObject ParseMovedRecord(std::string_view r) {
+  MovedObject m;
+  const size_t a = r.find('\0');
+  const size_t b = r.find('\0', a + 1);
+  const size_t c = r.find('\0', b + 1);
+  m.etag = std::string(r.substr(0, a));
+  std::from_chars(r.data() + a + 1, r.data() + b, m.size);
+  std::from_chars(r.data() + b + 1, r.data() + c, m.mtime_ns);
+  m.key = std::string(r.substr(c + 1));
+  return m;
+}
+
+// Whether `now` (the source's object at delete time) is still `moved`.
+bool StillTheMovedObject(const MovedObject& moved, const storage::ObjectInfo& now) {
+  if (now.size != moved.size) return false;
+  if (!moved.etag.empty() && !now.etag.empty()) return now.etag == moved.etag;
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.mtime.time_since_epoch()).count();
+  return ns == moved.mtime_ns;
 }
 
 }  // namespace
@@ -43,20 +91,20 @@ void SourceDeletes::Ended(const CopyRequest& r, const char* what, const Status& 
     if (r.unverified && !dry_run_) {
       return Kept(r.src.key, "its copy could not be verified by a checksum");
     }
-    return Queue(r.src.key);
+    return Queue(r.src);
   }
   if (r.reason == "source gone") return;  // deleted since it was listed: nothing to move
   Identical(r.src, r.reason);
 }
 
 void SourceDeletes::Identical(const storage::ObjectInfo& src, std::string_view reason) {
-  if (ProvesSameBytes(reason)) return Queue(src.key);
+  if (ProvesSameBytes(reason)) return Queue(src);
   Kept(src.key, "the destination was not proved the same by a checksum (" +
                     std::string(reason) + ")");
 }
 
-void SourceDeletes::Queue(const std::string& key) {
-  if (Status s = spool_.Add(key); !s.ok()) stats_.AddFailure(key, "move", s);
+void SourceDeletes::Queue(const storage::ObjectInfo& src) {
+  if (Status s = spool_.Add(MovedRecord(src)); !s.ok()) stats_.AddFailure(src.key, "move", s);
 }
 
 void SourceDeletes::Kept(const std::string& key, std::string_view why) {
@@ -69,34 +117,81 @@ void SourceDeletes::Kept(const std::string& key, std::string_view why) {
 Status SourceDeletes::Run(Executor& executor, storage::Backend& src, std::stop_token stop,
                           size_t batch) {
   if (dry_run_) {
-    return spool_.Replay(batch, [&](std::vector<std::string> keys) {
-      for (const auto& k : keys) {
-        obs::Log(obs::Level::kInfo, "would delete from the source", {{"key", k}});
-        if (report_ != nullptr) report_->Add(SourceDeleteRow(k, Status::Ok(), true));
+    return spool_.Replay(batch, [&](std::vector<std::string> records) {
+      for (const auto& r : records) {
+        const MovedObject m = ParseMovedRecord(r);
+        obs::Log(obs::Level::kInfo, "would delete from the source", {{"key", m.key}});
+        if (report_ != nullptr) report_->Add(SourceDeleteRow(m.key, Status::Ok(), true));
       }
-      stats_.sources_deleted += keys.size();
+      stats_.sources_deleted += records.size();
     });
   }
   std::unique_ptr<TaskQueue> queue = executor.Open();
   std::stop_callback cancel(stop, [&queue] { queue->Cancel(); });
-  Status replayed = spool_.Replay(batch, [&](std::vector<std::string> keys) {
-    queue->Push([this, &src, k = std::move(keys)](std::stop_token task_stop) {
-      DeleteBatch(src, k, task_stop);
+  Status replayed = spool_.Replay(batch, [&](std::vector<std::string> records) {
+    queue->Push([this, &src, r = std::move(records)](std::stop_token task_stop) {
+      DeleteBatch(src, r, task_stop);
     }, false);
   });
   queue->Wait();
   return replayed;
 }
 
-void SourceDeletes::DeleteBatch(storage::Backend& src, const std::vector<std::string>& keys,
+// One batch: the source looked at again (its current facts), then one DeleteMany of the keys
+// that still hold the bytes moved.
+void SourceDeletes::DeleteBatch(storage::Backend& src, const std::vector<std::string>& records,
                                 std::stop_token stop) {
-  const Status s = stop.stop_requested() ? Status::Cancelled("cancelled")
-                                         : src.DeleteMany(keys, stop);
-  for (const auto& k : keys) {
+  std::vector<MovedObject> moved;
+  moved.reserve(records.size());
+  for (const auto& r : records) moved.push_back(ParseMovedRecord(r));
+  std::sort(moved.begin(), moved.end(),
+            [](const MovedObject& a, const MovedObject& b) { return a.key < b.key; });
+  moved.erase(std::unique(moved.begin(), moved.end(),
+                          [](const MovedObject& a, const MovedObject& b) { return a.key == b.key; }),
+              moved.end());
+  std::vector<std::string> keys;
+  keys.reserve(moved.size());
+  for (const auto& m : moved) keys.push_back(m.key);
+  std::vector<char> unchanged(moved.size(), 0);
+  const auto fail_all = [&](const Status& s) {
+    for (const auto& m : moved) {
+      if (report_ != nullptr) report_->Add(SourceDeleteRow(m.key, s, false));
+      stats_.AddFailure(m.key, "delete-source", s);
+    }
+  };
+  if (stop.stop_requested()) return fail_all(Status::Cancelled("cancelled"));
+  const Status looked = storage::FindKeys(
+      src, keys,
+      [&](const storage::ObjectInfo& now, size_t first, size_t end) {
+        if (end == first + 1 && !now.not_followed) {
+          unchanged[first] = StillTheMovedObject(moved[first], now) ? 1 : 2;
+        } else {
+          // a folder the listing could not enter decides nothing: its keys are kept
+          for (size_t i = first; i < end; ++i) unchanged[i] = 3;
+        }
+        return Status::Ok();
+      },
+      stop);
+  if (!looked.ok()) {
+    return fail_all(looked.WithContext("looking at the source again before deleting"));
+  }
+  std::vector<std::string> doomed;
+  for (size_t i = 0; i < moved.size(); ++i) {
+    if (unchanged[i] == 1) {
+      doomed.push_back(moved[i].key);
+    } else if (unchanged[i] == 2) {
+      Kept(moved[i].key, "it changed on the source after it was copied (a rerun moves it)");
+    } else if (unchanged[i] == 3) {
+      Kept(moved[i].key, "its folder could not be read again before the delete");
+    }
+    // 0: gone from the source already, nothing to delete
+  }
+  const Status s = doomed.empty() ? Status::Ok() : src.DeleteMany(doomed, stop);
+  for (const auto& k : doomed) {
     if (report_ != nullptr) report_->Add(SourceDeleteRow(k, s, false));
     if (!s.ok()) stats_.AddFailure(k, "delete-source", s);
   }
-  if (s.ok()) stats_.sources_deleted += keys.size();
+  if (s.ok()) stats_.sources_deleted += doomed.size();
 }
 
 }  // namespace ferry::transfer

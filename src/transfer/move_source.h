@@ -15,6 +15,15 @@
 // (Stats::sources_kept) and named as a failure (operation "move"), so the run exits non-zero
 // and a rerun tries it again.
 //
+// Deletes happen on current facts: before each batch's delete the source is looked at again
+// (storage::FindKeys: a listing of the batch's range, or a HEAD of each sparse key) and only
+// the keys whose object is still the one that was copied or found identical (the same ETag
+// and size where both have an ETag, else the same size and modification time) are deleted. One
+// written anew meanwhile is kept (counted and named: a rerun moves the new bytes); one already
+// gone needs nothing. Left: the moment between that look and the delete (S3's DeleteObjects
+// takes no condition; RGW has no conditional delete): a write landing exactly then is lost on
+// an unversioned source, hidden behind the delete marker on a versioned one.
+//
 // On a versioned source a delete removes the current version only (S3 adds a delete marker):
 // the older versions stay.
 //
@@ -50,7 +59,8 @@ class SourceDeletes {
   // queued for deletion when the destination proves it, else kept (see above).
   void Watch(CopyRequest& request);
   // A source object the listing found needing nothing (PlanSink::Skipped): queued when
-  // `reason` proves the bytes, else kept.
+  // `reason` proves the bytes, else kept. `src` is the object as listed: the one deleted only
+  // while the source still holds it.
   void Identical(const storage::ObjectInfo& src, std::string_view reason);
 
   // Source objects queued for deletion so far.
@@ -65,17 +75,17 @@ class SourceDeletes {
              size_t batch = 1000);
 
  private:
-  void Queue(const std::string& key);
+  void Queue(const storage::ObjectInfo& src);
   void Kept(const std::string& key, std::string_view why);
   void Ended(const CopyRequest& request, const char* what, const Status& status,
              bool not_copied);
-  void DeleteBatch(storage::Backend& src, const std::vector<std::string>& keys,
+  void DeleteBatch(storage::Backend& src, const std::vector<std::string>& records,
                    std::stop_token stop);
 
   Stats& stats_;
   const bool dry_run_;
   report::RowSink* const report_;
-  KeySpool spool_;
+  KeySpool spool_;  // a record per object: its key with what identifies the bytes moved
 };
 
 }  // namespace ferry::transfer

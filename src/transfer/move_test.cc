@@ -203,6 +203,37 @@ TEST(MoveTest, AVersionedSourceKeepsItsOlderVersions) {
   EXPECT_EQ(n, 2);  // the object's version and the delete marker
 }
 
+// The source written anew while its copy was under way (an application still writing during a
+// migration): the bytes moved are no longer the source's, so the delete looks again and keeps
+// the new object; the rest of the batch is deleted.
+TEST(MoveTest, AnObjectWrittenAnewAfterItsCopyIsKeptOnTheSource) {
+  MoveFixture f;
+  struct Rewriting : MemoryBackend {
+    using MemoryBackend::MemoryBackend;
+    MemoryBackend* source = nullptr;
+    Result<storage::WriteResult> Put(std::string_view key, std::span<const std::byte> data,
+                                     const storage::WriteSpec& spec,
+                                     std::stop_token stop) override {
+      auto written = MemoryBackend::Put(key, data, spec, stop);
+      if (key == "changed") testing::Put(*source, "changed", Bytes(120, 7));
+      return written;
+    }
+  };
+  Rewriting dst(f.Opts("b"));
+  dst.source = &f.src;
+  Put(f.src, "changed", Bytes(100, 1));
+  Put(f.src, "still", Bytes(100, 2));
+  Stats stats;
+  SyncResult r = RunSync(ferry::testing::TestExecutor(), f.src, dst, f.Options(), stats, {});
+  EXPECT_EQ(stats.sources_deleted.load(), 1u);
+  EXPECT_EQ(stats.sources_kept.load(), 1u);
+  EXPECT_EQ(f.src.Contents("changed"), Bytes(120, 7)) << "the new bytes were deleted";
+  EXPECT_FALSE(f.src.Contents("still").has_value());
+  EXPECT_EQ(dst.Contents("changed"), Bytes(100, 1));
+  EXPECT_EQ(stats.failures(), 1u) << "the kept object is named, so the run is not a success";
+  (void)r;
+}
+
 TEST(MoveTest, OnlyByteProofsProve) {
   EXPECT_TRUE(ProvesSameBytes(plan::kReasonSameEtag));
   EXPECT_TRUE(ProvesSameBytes(plan::kReasonSameChecksum));
