@@ -49,8 +49,9 @@ struct FilesFromSettings {
 
 class FilesFrom {
  public:
-  // Reads, checks and sorts the whole list. Errors, each one line: a bad --files-from-format, a list that cannot be
-  // opened (naming it), any bad line of it (naming file:line), a truncated gzip.
+  // Reads, checks and sorts the whole list. Errors, each one line: a bad --files-from-format, a
+  // list that cannot be opened (naming it), any bad line of it (naming file:line), a truncated
+  // gzip.
   static Result<std::unique_ptr<FilesFrom>> Open(Wiring& wiring, FilesFromSettings settings,
                                                  std::stop_token stop);
   ~FilesFrom();

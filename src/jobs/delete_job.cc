@@ -44,7 +44,9 @@ Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::St
   if (!gone.empty()) FERRY_RETURN_IF_ERROR(ctx.dst->DeleteMany(gone, stop));
   stats.objects_deleted += gone.size();
   if (rows != nullptr) {
-    for (std::string& key : gone) rows->Add(transfer::DeleteRow(std::move(key), Status::Ok(), false));
+    for (std::string& key : gone) {
+      rows->Add(transfer::DeleteRow(std::move(key), Status::Ok(), /*dry_run=*/false));
+    }
   }
   stats.deletes_kept += keys.size() - gone.size();
   return Status::Ok();
