@@ -10,11 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "app/durable.h"
+#include "app/engine.h"
 #include "app/views.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/backup_internal.h"
 #include "cli/commands/metrics.h"
+#include "cli/engine_options.h"
 #include "plan/filter.h"
 #include "state/state_url.h"
 #include "storage/key.h"
@@ -30,12 +32,22 @@ struct BackupArgs {
   std::string state;
   int compress_level = 0;     // 0 = adaptive per content class
   std::string archive_size;   // raw bytes per archive ("" = 64MiB)
-  int concurrency = 0;
+  EngineArgs engine;  // --concurrency, --memory
   int max_attempts = 5;
   bool restart = false;
   bool json = false;
   ListingArgs listing;
 };
+
+// As `ferry sync`: without a number (flag or [transfer]) the requests in flight adapt to the
+// link, up to 64; a number is fixed.
+app::EngineSettings BackupEngine(const BackupArgs& a) {
+  return WithEngineArgs(
+      app::EngineSettings{.profile = app::EngineProfile::kRequests,
+                          .default_concurrency = transfer::kAdaptiveMaxConcurrency,
+                          .adaptive_allowed = true},
+      a.engine);
+}
 
 // How a backup run ended, as its summary tells it.
 struct BackupOutcome {
@@ -105,12 +117,10 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   }
   jobs::WorkerOptions listing_options;
   if (Status s = ApplyListingOptions(a.listing, listing_options); !s.ok()) return ReportError(s);
-  // As `ferry sync`: a --concurrency flag or [transfer] concurrency is fixed; neither is adapted.
-  const bool adaptive = a.concurrency <= 0 && !config->transfer.concurrency.has_value();
-  const int concurrency = a.concurrency > 0 ? a.concurrency
-                                            : config->transfer.concurrency.value_or(
-                                                  transfer::kAdaptiveMaxConcurrency);
   app::Wiring wiring(std::move(config).value());
+  // The process's one executor (app/engine.h), for the worker that runs the backup here.
+  auto engine = app::Engine::Open(BackupEngine(a), wiring.config());
+  if (!engine.ok()) return ReportError(engine.status());
   auto src = wiring.OpenBackend(*src_loc, false);
   if (!src.ok()) return ReportError(src.status());
   auto backup = wiring.OpenBackend(loc->location, false);
@@ -128,8 +138,10 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   app::DurableRunRequest req = std::move(prepared->request);
   req.worker = listing_options;
   req.worker.owner = jobs::DefaultOwner();
-  req.worker.concurrency = concurrency;
-  req.worker.adaptive_concurrency = adaptive;
+  req.worker.concurrency = (*engine)->requests();
+  req.worker.memory_budget = (*engine)->memory();
+  req.worker.adaptive_concurrency = (*engine)->adaptive();
+  req.worker.executor = &(*engine)->executor();
   req.worker.verbose = ctx.global.verbose;
   req.worker.only_run_checked = true;  // both checked just now (the staging is the location)
   req.restart = a.restart;
@@ -192,9 +204,7 @@ void RegisterBackup(CLI::App& app, Context& ctx) {
                   "history, see docs/design/transport.md)");
   cmd->add_option("--archive-size", args->archive_size,
                   "raw bytes packed into one archive (default 64MiB)");
-  cmd->add_option("--concurrency", args->concurrency,
-                  "requests in flight, fixed (default: adapted to the link, up to 64)")
-      ->check(CLI::Range(1, 1024));
+  AddEngineOptions(cmd, args->engine, BackupEngine(*args));
   cmd->add_option("--max-attempts", args->max_attempts,
                   "attempts per job before it is dead (default 5)");
   cmd->add_flag("--restart", args->restart,
