@@ -30,7 +30,9 @@
 # 11. a copy of five keys from a key list (`--files-from`: only those looked up), an S3 Inventory
 #    of the source written in the AWS layout and read back with `ferry inventory ls` (checksums
 #    checked), and a sync pointed at a mistyped prefix that `--max-delete 10%` stops before its
-#    first delete (exit 2, nothing deleted).
+#    first delete (exit 2, nothing deleted);
+# 12. `ferry move` of an "inbox" prefix of region A into region B: each object deleted from the
+#    source only once its copy is proved by a checksum, with --max-delete and a per-object report.
 # The gateways stay up at the end (it prints how to stop them).
 #
 # Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
@@ -39,7 +41,7 @@
 #   DEMO_SRC_BUCKET / DEMO_DST_BUCKET (default demo-src / demo-dst; both are emptied first),
 #   DEMO_REP_A / DEMO_REP_B (default demo-rep-a / demo-rep-b: the versioned buckets of step 6),
 #   DEMO_Z_BUCKET / DEMO_STAGING_BUCKET (default demo-dst-z / demo-staging: step 7),
-#   DEMO_LIST_BUCKET (default demo-list: step 11).
+#   DEMO_LIST_BUCKET (default demo-list: step 11), DEMO_MOVE_BUCKET (default demo-move: step 12).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -428,6 +430,32 @@ sed 's/^/  /' "$DEMO_DIR/guard.err" | grep -v '^  *$' | tail -n 3
 n_after=$(count_objects b "$DST_BUCKET")
 echo "exit status $guard_rc; region B's copy: $n_before objects before, $n_after after"
 
+# ------------------------------------------------------------------ 12. a guarded move
+title "12. a move: copied, proved by a checksum, then deleted from the source, with its report"
+# the daily logs land in an "inbox" prefix of region A; `ferry move` copies them to region B's
+# archive and deletes each source object only once its copy is proved (a checksum), in batches,
+# after looking at the source again; --max-delete guards those deletes; --report writes a row
+# per object (the copy, then the delete from the source)
+MOVE_BUCKET=${DEMO_MOVE_BUCKET:-demo-move}
+drop_bucket a "$MOVE_BUCKET"
+make_bucket a "$MOVE_BUCKET"
+drop_bucket b "$MOVE_BUCKET"
+make_bucket b "$MOVE_BUCKET"
+"${FERRY[@]}" cp "$SRC/logs" "ra:$MOVE_BUCKET/inbox/" --no-state --no-progress > /dev/null
+n_inbox=$(count_objects a "$MOVE_BUCKET")
+REPORT=$DEMO_DIR/move-report
+rm -rf "$REPORT"
+show "${FERRY[@]}" move "ra:$MOVE_BUCKET/inbox/" "rb:$MOVE_BUCKET/archive/" --max-delete 100 \
+  --report "$REPORT" --report-level all --no-progress || true
+n_left=$(count_objects a "$MOVE_BUCKET")
+n_moved=$(count_objects b "$MOVE_BUCKET")
+echo "region A's inbox: $n_inbox objects before, $n_left after; region B's archive: $n_moved"
+part=$(ls "$REPORT"/*.csv 2> /dev/null | head -n 1)
+if [ -n "$part" ]; then
+  printf '$ head -n 3 %s\n' "$part"; head -n 3 "$part"
+fi
+move_rows=$(cat "$REPORT"/*.csv 2> /dev/null | grep -c ',delete-source,' || true)
+
 title "done"
 status=0
 if [ "$n_live" != "$n_live_src" ]; then
@@ -460,6 +488,10 @@ if [ "$n_list" != 5 ] || [ "$n_inv" != "$n_src" ]; then
 fi
 if [ "$guard_rc" != 2 ] || [ "$n_before" != "$n_after" ]; then
   log "ERROR: the guarded sync exited $guard_rc (want 2), region B went from $n_before to $n_after objects"
+  status=1
+fi
+if [ "$n_left" != 0 ] || [ "$n_moved" != "$n_inbox" ] || [ "$move_rows" != "$n_inbox" ]; then
+  log "ERROR: the move left $n_left objects on the source, $n_moved of $n_inbox on the destination, $move_rows delete rows"
   status=1
 fi
 # the third sync had nothing to do (the JSON is ferry's, printed with one key per line)
