@@ -94,6 +94,87 @@ void PrintUnpackHint(const CopyArgs& a, const DurableSummary& d, bool done) {
                static_cast<long long>(d.run), d.state.c_str(), region.c_str(), per.c_str());
 }
 
+// The run's options beside the copy's: the report's location (checked now, before the run, in
+// one line) and a key list's jobs.
+Status DescribeRun(const CopyArgs& a, Context& ctx, app::Wiring& wiring,
+                   app::FilesFrom* files_from, app::DurableRunRequest& req) {
+  if (a.report.settings.wanted()) {  // every worker of the run writes its jobs' parts there
+    auto checked = app::OpenReport::Open(wiring, a.report.settings, {}, ctx.stop);
+    if (!checked.ok()) return checked.status();
+    req.options.report = {.location = a.report.settings.location,
+                          .format = a.report.settings.format,
+                          .level = a.report.settings.level};
+  }
+  if (files_from != nullptr) {
+    // The list's sorted keys become the run's list-scan jobs, stored with it: a rerun resumes
+    // from them (the list is not read into the run again), workers anywhere read them there.
+    req.options.files_from = a.files_from;
+    req.first_jobs = [files_from, attempts = a.max_attempts] {
+      return files_from->ListScanJobs(attempts);
+    };
+  }
+  return Status::Ok();
+}
+
+// What the worker of this process runs: everything, or with --pack-only the packing only (workers
+// near the destination unpack); with --compress it unpacks for its region too.
+void SetWorkerKinds(const CopyArgs& a, jobs::WorkerOptions& worker) {
+  if (a.compress && a.pack_only) {
+    worker.kinds = {jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
+    worker.exit_when_kinds_drained = true;
+  } else if (a.compress) {
+    worker.region = a.unpack_region;
+  }
+}
+
+// A durable run that ran here and returned: what the summary and the exit status say.
+struct DurableEnd {
+  const app::DurableRunResult& r;
+  transfer::Stats& stats;
+  const DurableDeadline& deadline;
+  std::unique_ptr<jobs::JobStore>& store;  // closed here, before the state file may go
+  const std::string& state;
+  bool automatic = false;  // the state file is ferry's own (no --state)
+};
+
+int FinishDurableRun(const CopyArgs& a, Context& ctx, app::Wiring& wiring, DurableEnd end) {
+  const app::DurableRunResult& r = end.r;
+  DurableSummary d;
+  d.run = r.run;
+  d.resumed = r.resumed;
+  d.dead_jobs = r.counts.jobs[static_cast<size_t>(jobs::JobState::kDead)];
+  d.state_transactions = end.store->transactions();
+  d.state = state::RedactUrl(end.state);
+  const bool done = r.progress == jobs::RunProgress::kDone;
+  d.kept = app::KeepStateFile(end.automatic, done);
+  uint64_t failed = 0;
+  std::vector<transfer::Failure> failures = app::DeadObjects(*end.store, r.run, &failed);
+  transfer::SyncResult summary;
+  summary.seconds = r.seconds;
+  summary.deletes_skipped = !done && end.stats.deletes_planned > 0 && r.deletes_refused.empty();
+  if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
+  if (end.deadline.passed() && !done) {
+    summary.status = Status::Cancelled(end.deadline.Describe());
+    summary.cutoff = transfer::CutoffReason::kMaxDuration;
+  }
+  end.store.reset();
+  if (!d.kept) app::RemoveStateFile(end.state);  // a finished automatic run leaves nothing behind
+  end.stats.request_retries = wiring.RequestRetries();
+  PrintSummary(a, end.stats, summary, failures, failed, &d);
+  if (!summary.status.ok()) ReportError(summary.status);
+  if (!r.report.ok()) {  // --report: a part lost, or no summary (docs/design/report.md)
+    ReportError(r.report);
+    if (done) return 1;
+  }
+  if (!r.deletes_refused.empty()) return ReportError(Status::InvalidArgument(r.deletes_refused));
+  if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
+    PrintUnpackHint(a, d, done);  // packed: the run goes on in the unpack workers
+    return 0;
+  }
+  if (a.pack_only && done) PrintUnpackHint(a, d, done);
+  return done ? 0 : CutoffExitCode(summary.cutoff, 1);
+}
+
 }  // namespace
 
 int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::Backend& dst,
@@ -118,22 +199,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   req.source = a.src;
   req.destination = a.dst;
   req.options = ToRunOptions(a, options, filter);
-  if (a.report.settings.wanted()) {  // every worker of the run writes its jobs' parts there
-    // A location that cannot be reached fails here, before the run, in one line.
-    auto checked = app::OpenReport::Open(wiring, a.report.settings, {}, ctx.stop);
-    if (!checked.ok()) return ReportError(checked.status());
-    req.options.report = {.location = a.report.settings.location,
-                          .format = a.report.settings.format,
-                          .level = a.report.settings.level};
-  }
-  if (files_from != nullptr) {
-    // The list's sorted keys become the run's list-scan jobs, stored with it: a rerun resumes
-    // from them (the list is not read into the run again), workers anywhere read them there.
-    req.options.files_from = a.files_from;
-    req.first_jobs = [files_from, attempts = a.max_attempts] {
-      return files_from->ListScanJobs(attempts);
-    };
-  }
+  if (Status s = DescribeRun(a, ctx, wiring, files_from, req); !s.ok()) return ReportError(s);
   req.worker.owner = jobs::DefaultOwner();
   // The process's one executor, for the worker that runs the run here (none when detached).
   std::unique_ptr<app::Engine> engine;
@@ -148,13 +214,7 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   }
   req.worker.verbose = ctx.global.verbose;
   req.worker.only_run_checked = true;  // Run checked a.src, a.dst and the staging just now
-  if (a.compress && a.pack_only) {
-    // This process packs; workers near the destination unpack (`ferry worker --role unpack`).
-    req.worker.kinds = {jobs::kScanKind, jobs::kTransferKind, transport::kPackKind};
-    req.worker.exit_when_kinds_drained = true;
-  } else if (a.compress) {
-    req.worker.region = a.unpack_region;  // and unpacks here too
-  }
+  SetWorkerKinds(a, req.worker);
   req.detach = a.detach;
   req.restart = a.restart;
   if (!automatic) req.state_for_messages = state::RedactUrl(state);
@@ -180,40 +240,9 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
                  static_cast<long long>(r->run), state::RedactUrl(state).c_str());
     return 0;
   }
-  DurableSummary d;
-  d.run = r->run;
-  d.resumed = r->resumed;
-  d.dead_jobs = r->counts.jobs[static_cast<size_t>(jobs::JobState::kDead)];
-  d.state_transactions = (*store)->transactions();
-  d.state = state::RedactUrl(state);
-  const bool done = r->progress == jobs::RunProgress::kDone;
-  d.kept = app::KeepStateFile(automatic, done);
-  uint64_t failed = 0;
-  std::vector<transfer::Failure> failures = app::DeadObjects(**store, r->run, &failed);
-  transfer::SyncResult summary;
-  summary.seconds = r->seconds;
-  summary.deletes_skipped = !done && stats.deletes_planned > 0 && r->deletes_refused.empty();
-  if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
-  if (deadline.passed() && !done) {
-    summary.status = Status::Cancelled(deadline.Describe());
-    summary.cutoff = transfer::CutoffReason::kMaxDuration;
-  }
-  store->reset();
-  if (!d.kept) app::RemoveStateFile(state);  // a finished automatic run leaves nothing behind
-  stats.request_retries = wiring.RequestRetries();
-  PrintSummary(a, stats, summary, failures, failed, &d);
-  if (!summary.status.ok()) ReportError(summary.status);
-  if (!r->report.ok()) {  // --report: a part lost, or no summary (docs/design/report.md)
-    ReportError(r->report);
-    if (done) return 1;
-  }
-  if (!r->deletes_refused.empty()) return ReportError(Status::InvalidArgument(r->deletes_refused));
-  if (a.pack_only && !done && d.dead_jobs == 0 && summary.status.ok()) {
-    PrintUnpackHint(a, d, done);  // packed: the run goes on in the unpack workers
-    return 0;
-  }
-  if (a.pack_only && done) PrintUnpackHint(a, d, done);
-  return done ? 0 : CutoffExitCode(summary.cutoff, 1);
+  return FinishDurableRun(a, ctx, wiring,
+                          DurableEnd{.r = *r, .stats = stats, .deadline = deadline,
+                                     .store = *store, .state = state, .automatic = automatic});
 }
 
 }  // namespace ferry::cli
