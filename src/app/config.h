@@ -276,6 +276,11 @@ struct CacheRoleConfig {
   std::string cache;  // the cache location, as `--cache` takes it (remote:bucket/prefix or a path)
   std::string state;  // the cache index's database; "": the command's default (cache.db)
   std::chrono::seconds interval{60};  // between expiry passes; at least 1s
+  // The cache's size limits (max_size, a size as --max-size takes it; max_objects), 0 when not
+  // set: exported as ferry_cache_max_bytes / ferry_cache_max_objects for the FerryCacheOverSize
+  // alert (docs/design/alerts.md). Nothing evicts on them: expiry stays by TTL.
+  uint64_t max_bytes = 0;
+  uint64_t max_objects = 0;
 };
 
 // One [[serve.unpack]] entry: an unpack follower that `ferry serve` runs as `ferry unpack

@@ -2,6 +2,7 @@
 #include "app/config_roles.h"
 
 #include <initializer_list>
+#include <limits>
 #include <string_view>
 
 #include "app/config_keys.h"
@@ -54,6 +55,19 @@ const toml::array* Entries(const toml::node& n, const std::string& src, const ch
 
 constexpr std::chrono::seconds kDay{86400};
 
+// A cache's size limit: "500GiB" (plan::ParseSize), above 0.
+Status CacheSizeLimit(const toml::table& t, const char* key, uint64_t& out,
+                      const std::string& where) {
+  if (t.get(key) == nullptr) return Status::Ok();
+  std::string text;
+  FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, key, text, where));
+  Result<uint64_t> size = plan::ParseSize(text);
+  if (!size.ok()) return size.status().WithContext(where + ": '" + key + "'");
+  if (*size == 0) return Status::InvalidArgument(where + ": '" + key + "' must be above 0");
+  out = *size;
+  return Status::Ok();
+}
+
 Status ParseCache(const toml::array& list, const std::string& src,
                   const std::map<std::string, RemoteConfig>& remotes,
                   std::vector<CacheRoleConfig>& out) {
@@ -61,12 +75,16 @@ Status ParseCache(const toml::array& list, const std::string& src,
     const std::string where = src + ": [[serve.cache]] #" + std::to_string(i + 1);
     const toml::table* t = list[i].as_table();
     if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
-    FERRY_RETURN_IF_ERROR(CheckKeys(*t, where, {"cache", "state", "interval"}));
+    FERRY_RETURN_IF_ERROR(CheckKeys(*t, where, {"cache", "state", "interval", "max_size", "max_objects"}));
     CacheRoleConfig c;
     FERRY_RETURN_IF_ERROR(Place(*t, "cache", c.cache, where, remotes));
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "state", c.state, where));
     FERRY_RETURN_IF_ERROR(Duration(*t, "interval", std::chrono::seconds(1), kDay, c.interval,
                                    where));
+    FERRY_RETURN_IF_ERROR(CacheSizeLimit(*t, "max_size", c.max_bytes, where));
+    FERRY_RETURN_IF_ERROR(ReadWholeNumber(*t, "max_objects", 1,
+                                          std::numeric_limits<int64_t>::max(), c.max_objects,
+                                          where));
     for (const CacheRoleConfig& other : out) {
       if (other.cache == c.cache && other.state == c.state) {
         return Status::InvalidArgument(where + ": cache " + c.cache + " is listed twice");

@@ -25,6 +25,8 @@ cache = "ra:cache/p"
 cache = "/var/cache/ferry"
 state = "postgres://db/ferry"
 interval = "5m"
+max_size = "500GiB"
+max_objects = 2000000
 [[serve.unpack]]
 staging = "ra:stage/s"
 destination = "ra:dst"
@@ -43,9 +45,13 @@ claim_ttl = "2m"
   EXPECT_EQ(c->serve.cache[0].cache, "ra:cache/p");
   EXPECT_EQ(c->serve.cache[0].state, "");
   EXPECT_EQ(c->serve.cache[0].interval, std::chrono::seconds(60));
+  EXPECT_EQ(c->serve.cache[0].max_bytes, 0u);  // no limit
+  EXPECT_EQ(c->serve.cache[0].max_objects, 0u);
   EXPECT_EQ(c->serve.cache[1].cache, "/var/cache/ferry");
   EXPECT_EQ(c->serve.cache[1].state, "postgres://db/ferry");
   EXPECT_EQ(c->serve.cache[1].interval, std::chrono::seconds(300));
+  EXPECT_EQ(c->serve.cache[1].max_bytes, 500ULL << 30);
+  EXPECT_EQ(c->serve.cache[1].max_objects, 2000000u);
   ASSERT_EQ(c->serve.unpack.size(), 2u);
   const UnpackRoleConfig& a = c->serve.unpack[0];
   EXPECT_EQ(a.staging, "ra:stage/s");
@@ -89,6 +95,13 @@ TEST(ConfigRolesTest, RefusesWhatIsWrongInOneLine) {
       {"[[serve.cache]]\ncache = \"ra:cache\"\n[[serve.cache]]\ncache = \"ra:cache\"\n",
        "t.toml: [[serve.cache]] #2: cache ra:cache is listed twice"},
       {"cache = \"ra:cache\"\n", "t.toml: [serve] 'cache' must be [[serve.cache]] tables"},
+      {"[[serve.cache]]\ncache = \"ra:cache\"\nmax_size = \"0\"\n",
+       "t.toml: [[serve.cache]] #1: 'max_size' must be above 0"},
+      {"[[serve.cache]]\ncache = \"ra:cache\"\nmax_size = 500\n",
+       "t.toml: [[serve.cache]] #1: 'max_size' must be a non-empty string"},
+      {"[[serve.cache]]\ncache = \"ra:cache\"\nmax_objects = 0\n",
+       "t.toml: [[serve.cache]] #1: 'max_objects' must be a whole number from 1 to "
+       "9223372036854775807"},
       {"[[serve.unpack]]\nstaging = \"ra:stage/p\"\ndestination = \"ra:dst\"\nfollow = 5\n",
        "t.toml: [[serve.unpack]] #1: unknown key 'follow'"},
       {"[[serve.unpack]]\nstaging = \"ra:stage/p\"\n",
