@@ -14,7 +14,8 @@ namespace {
 struct RoleMetrics {
   obs::FamilyRef<obs::Counter> passes, expired, expired_bytes, expire_failures, archives,
       written, unpack_failures;
-  obs::FamilyRef<obs::Gauge> last_pass;
+  obs::FamilyRef<obs::Gauge> last_pass, cache_bytes, cache_objects, cache_max_bytes,
+      cache_max_objects;
 };
 
 RoleMetrics Metrics() {
@@ -40,11 +41,42 @@ RoleMetrics Metrics() {
                                       {"staging"}),
       .last_pass = r.AddGauge("ferry_serve_role_last_pass_timestamp_seconds",
                               "When a role's last pass ended (Unix time)", {"role", "name"}),
+      .cache_bytes = r.AddGauge("ferry_cache_bytes",
+                                "Bytes a cache holds by its index, read at each expiry pass",
+                                {"cache"}),
+      .cache_objects = r.AddGauge("ferry_cache_objects",
+                                  "Objects a cache holds by its index, read at each expiry pass",
+                                  {"cache"}),
+      .cache_max_bytes = r.AddGauge("ferry_cache_max_bytes",
+                                    "A cache's max_size ([[serve.cache]]), when set", {"cache"}),
+      .cache_max_objects = r.AddGauge("ferry_cache_max_objects",
+                                      "A cache's max_objects ([[serve.cache]]), when set",
+                                      {"cache"}),
   };
 }
 
 double UnixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// After a pass: what the cache holds by its index (one grouped read, CacheIndex::Totals) and its
+// limits, for the FerryCacheOverSize alert. A read that fails keeps the last values.
+void ExportCacheTotals(const RoleMetrics& m, const CacheRole& role) {
+  const std::string& name = role.opened.cache_name;
+  Result<cache::CacheTotals> totals = role.opened.index->Totals();
+  if (!totals.ok()) {
+    obs::Log(obs::Level::kWarn, "cache totals not read",
+             {{"cache", name}, {"error", totals.status().message()}});
+  } else {
+    m.cache_bytes.WithLabels({name}).Set(static_cast<double>(totals->bytes));
+    m.cache_objects.WithLabels({name}).Set(static_cast<double>(totals->objects));
+  }
+  if (role.config.max_bytes > 0) {
+    m.cache_max_bytes.WithLabels({name}).Set(static_cast<double>(role.config.max_bytes));
+  }
+  if (role.config.max_objects > 0) {
+    m.cache_max_objects.WithLabels({name}).Set(static_cast<double>(role.config.max_objects));
+  }
 }
 
 }  // namespace
@@ -163,6 +195,7 @@ void RoleRunner::RunCache(size_t i, CacheRole& role, std::stop_token stop) {
                       {"bytes", std::to_string(r->bytes)}});
           }
         }
+        ExportCacheTotals(m, role);
         m.passes.WithLabels({"cache", name, last.ok ? "ok" : "failed"}).Add();
         m.last_pass.WithLabels({"cache", name}).Set(UnixSeconds(last.at));
         Record(i, last);

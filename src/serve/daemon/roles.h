@@ -18,7 +18,9 @@
 // ferry_serve_role_last_pass_timestamp_seconds{role,name}, ferry_serve_cache_expired_objects_total
 // {cache}, ferry_serve_cache_expired_bytes_total{cache}, ferry_serve_cache_expire_failures_total
 // {cache}, ferry_serve_unpack_archives_total{staging}, ferry_serve_unpack_objects_written_total
-// {staging}, ferry_serve_unpack_failures_total{staging}.
+// {staging}, ferry_serve_unpack_failures_total{staging}; after each cache pass, from the cache's
+// index: ferry_cache_bytes{cache}, ferry_cache_objects{cache}, and its limits when set,
+// ferry_cache_max_bytes{cache}, ferry_cache_max_objects{cache}.
 #pragma once
 
 #include <chrono>
