@@ -74,7 +74,8 @@ roles_conf() {  # roles_conf FILE [nocache]
   cp "$WORK/base.toml" "$1"
   printf '[serve]\nlisten = "127.0.0.1:%s"\n' "$PORT" >> "$1"
   if [ "${2:-}" != nocache ]; then
-    printf '[[serve.cache]]\ncache = "rb:%s"\nstate = "%s"\ninterval = "1s"\n' "$C" "$CST" >> "$1"
+    printf '[[serve.cache]]\ncache = "rb:%s"\nstate = "%s"\ninterval = "1s"\nmax_size = "4KiB"\n' \
+      "$C" "$CST" >> "$1"
   fi
   printf '[[serve.unpack]]\nstaging = "rb:%s/s"\ndestination = "rb:%s/a"\nstate = "%s"\n' \
     "$STG" "$DST" "$WORK/unpack.db" >> "$1"
@@ -139,6 +140,10 @@ check "  each unpacked object written once" \
   [ "$(summed "^ferry_serve_unpack_objects_written_total\\{staging=\"rb:$STG/s\"\\} ")" = 300 ]
 check "  and the passes counted" \
   grep -q "^ferry_serve_role_passes_total{role=\"unpack\",name=\"rb:$STG/s\",result=\"ok\"}" "$WORK/m1"
+# the cache's totals by its index after a pass: fresh/'s 3 objects of 8 bytes, and its max_size
+gauge() { grep -E "^$1\{cache=\"[^\"]*\"\} " "$WORK/m1" | awk '{print $NF}'; }
+check "  the cache's ferry_cache_objects, ferry_cache_bytes and ferry_cache_max_bytes" \
+  [ "$(gauge ferry_cache_objects).$(gauge ferry_cache_bytes).$(gauge ferry_cache_max_bytes)" = 3.24.4096 ]
 kill -TERM "$pid2"
 rc=0; wait "$pid2" || rc=$?
 check "the second serve ends on SIGTERM with exit 0" [ "$rc" = 0 ]
