@@ -19,99 +19,16 @@
 #include <thread>
 
 #include "http/server.h"
-#include "http/server_tls.h"
 #include "http/test_sockets.h"
-#include "obs/metrics.h"
+#include "http/test_tls_files.h"
 
 namespace ferry::http {
 namespace {
 
 using test_sockets::Connect;
 
-struct Files {
-  std::string dir, cert, key, other_key, encrypted_key, garbage;
-};
-
-void WriteKey(EVP_PKEY* key, const std::string& path, bool encrypted) {
-  BIO* out = BIO_new_file(path.c_str(), "w");
-  ASSERT_NE(out, nullptr);
-  static char pass[] = "secret";
-  ASSERT_EQ(PEM_write_bio_PrivateKey(out, key, encrypted ? EVP_aes_128_cbc() : nullptr,
-                                     encrypted ? reinterpret_cast<unsigned char*>(pass) : nullptr,
-                                     encrypted ? 6 : 0, nullptr, nullptr),
-            1);
-  BIO_free(out);
-}
-
-// A self-signed certificate for 127.0.0.1 (valid from an hour ago for a day) and its key,
-// another key, the key encrypted, and a file that is no PEM at all, in a new directory.
-Files MakeFiles() {
-  Files f;
-  char dir[] = "/tmp/ferry-server-tls-XXXXXX";
-  f.dir = ::mkdtemp(dir);
-  f.cert = f.dir + "/cert.pem";
-  f.key = f.dir + "/key.pem";
-  f.other_key = f.dir + "/other-key.pem";
-  f.encrypted_key = f.dir + "/encrypted-key.pem";
-  f.garbage = f.dir + "/garbage.pem";
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  EVP_PKEY* other = EVP_EC_gen("P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("ferry test"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
-  X509_add_ext(x, san, -1);
-  X509_EXTENSION_free(san);
-  X509_sign(x, key, EVP_sha256());
-  BIO* out = BIO_new_file(f.cert.c_str(), "w");
-  PEM_write_bio_X509(out, x);
-  BIO_free(out);
-  WriteKey(key, f.key, false);
-  WriteKey(other, f.other_key, false);
-  WriteKey(key, f.encrypted_key, true);
-  std::FILE* g = std::fopen(f.garbage.c_str(), "w");
-  std::fputs("not a certificate\n", g);
-  std::fclose(g);
-  X509_free(x);
-  EVP_PKEY_free(key);
-  EVP_PKEY_free(other);
-  return f;
-}
-
-class HttpServerTlsTest : public ::testing::Test {
- protected:
-  void SetUp() override { files_ = MakeFiles(); }
-  void TearDown() override {
-    for (const std::string& p :
-         {files_.cert, files_.key, files_.other_key, files_.encrypted_key, files_.garbage}) {
-      ::unlink(p.c_str());
-    }
-    ::rmdir(files_.dir.c_str());
-  }
-  ServerOptions Options(const std::string& cert, const std::string& key) const {
-    ServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.tls = {.cert_file = cert, .key_file = key};
-    o.idle_seconds = 30;
-    o.header_seconds = 1;
-    return o;
-  }
-  Status StartError(const std::string& cert, const std::string& key) const {
-    auto s = HttpServer::Start(Options(cert, key),
-                               [](const ServerRequest&) { return ServerResponse{}; });
-    return s.ok() ? Status::Ok() : s.status();
-  }
-  Files files_;
-};
+using test_tls::Files;
+using test_tls::HttpServerTlsTest;
 
 // GET over TLS by a client that trusts only the test's certificate; the answer's text.
 std::string GetOverTls(int port, const std::string& trusted) {
@@ -147,28 +64,6 @@ TEST_F(HttpServerTlsTest, AClientThatTrustsTheCertificateIsAnsweredOverTls) {
   const std::string reply = GetOverTls((*server)->port(), files_.cert);
   EXPECT_NE(reply.find("200 OK"), std::string::npos) << reply;
   EXPECT_NE(reply.find("secure /tls"), std::string::npos) << reply;
-}
-
-// The certificate's expiry, read with the files, is exported for the expiry alert
-// (deploy/prometheus/ferry-alerts.yml: FerryTlsCertificateExpiresSoon).
-TEST_F(HttpServerTlsTest, TheCertificatesExpiryIsExportedWithTheListenersName) {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  auto pem = ReadServerTls({.cert_file = files_.cert, .key_file = files_.key});
-  ASSERT_TRUE(pem.ok()) << pem.status().ToString();
-  EXPECT_NEAR(static_cast<double>(pem->not_after), static_cast<double>(now + 86400), 60);
-  obs::Registry registry;
-  ServerOptions o = Options(files_.cert, files_.key);
-  o.registry = &registry;
-  o.name = "metrics";
-  {
-    auto server = HttpServer::Start(o, [](const ServerRequest&) { return ServerResponse{}; });
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    EXPECT_EQ(registry.Total("ferry_tls_cert_expiry_timestamp_seconds", "listener", "metrics"),
-              static_cast<double>(pem->not_after));
-  }
-  EXPECT_EQ(registry.Total("ferry_tls_cert_expiry_timestamp_seconds"), 0);  // gone with it
 }
 
 TEST_F(HttpServerTlsTest, AHandshakeNeverFinishedIsCutAtTheHeadDeadline) {
