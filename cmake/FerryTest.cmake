@@ -12,6 +12,8 @@ include(GoogleTest)
 # build type's optimisation.
 function(ferry_test_code)
   foreach(t ${ARGN})
+    # read by cmake/Fuzz.cmake: test code gets no libFuzzer coverage
+    set_property(TARGET ${t} PROPERTY FERRY_TEST_CODE ON)
     if(FERRY_TEST_OPT)
       # after the build type's -O2 on the command line, so it wins
       target_compile_options(${t} PRIVATE ${FERRY_TEST_OPT})
@@ -35,6 +37,7 @@ function(ferry_test_pch_target)
     return()
   endif()
   add_library(ferry_test_pch OBJECT ${CMAKE_SOURCE_DIR}/cmake/test_pch.cc)
+  set_property(TARGET ferry_test_pch PROPERTY FERRY_TEST_CODE ON)  # compiled as the tests are
   target_link_libraries(ferry_test_pch PRIVATE GTest::gtest nlohmann_json::nlohmann_json)
   if(FERRY_TEST_OPT)
     target_compile_options(ferry_test_pch PRIVATE ${FERRY_TEST_OPT})

@@ -30,9 +30,13 @@
 # 11. a copy of five keys from a key list (`--files-from`: only those looked up), an S3 Inventory
 #    of the source written in the AWS layout and read back with `ferry inventory ls` (checksums
 #    checked), and a sync pointed at a mistyped prefix that `--max-delete 10%` stops before its
-#    first delete (exit 2, nothing deleted);
+#    first delete (exit 2, nothing deleted); a sync driven by that inventory (no listing of the
+#    source) with its per-object report;
 # 12. `ferry move` of an "inbox" prefix of region A into region B: each object deleted from the
-#    source only once its copy is proved by a checksum, with --max-delete and a per-object report.
+#    source only once its copy is proved by a checksum, with --max-delete and a per-object report;
+# 13. Azure Blob Storage (Azurite) and Google Cloud Storage (firebase-tools' storage emulator),
+#    both from npm, started on loopback: region A -> Azure -> GCS with ferry's own clients, and a
+#    verify of GCS against region A.
 # The gateways stay up at the end (it prints how to stop them).
 #
 # Environment: DEMO_DIR (default /tmp/ferry-demo: sample folder + ferry.toml),
@@ -419,6 +423,20 @@ printf '$ %s\n' "${FERRY[*]} inventory ls rb:$LIST_BUCKET/inventories/$SRC_BUCKE
 head -n 3 "$DEMO_DIR/inv.txt"
 sed 's/^/  /' "$DEMO_DIR/inv.err"
 n_inv=$(wc -l < "$DEMO_DIR/inv.txt")
+# the same inventory drives a sync in place of a listing: no LIST of the source, the rows say
+# what exists; each key is read (HEAD) at the source before it is copied, since an inventory is
+# up to a day old; --report writes one row per object (CSV parts and a summary)
+INV_REPORT=$DEMO_DIR/inventory-report
+rm -rf "$INV_REPORT"
+show "${FERRY[@]}" sync "ra:$SRC_BUCKET" "rb:$LIST_BUCKET/from-inventory/" \
+  --source-inventory "rb:$LIST_BUCKET/inventories/$SRC_BUCKET/daily" --report "$INV_REPORT" \
+  --no-state --no-progress || true
+n_inv_copied=$(cat "$INV_REPORT"/*.csv 2> /dev/null | grep -c ',copied,' || true)
+part=$(ls "$INV_REPORT"/*.csv 2> /dev/null | head -n 1)
+if [ -n "$part" ]; then
+  printf '$ head -n 3 %s\n' "$part"; head -n 3 "$part"
+fi
+echo "the report has $n_inv_copied copied rows for $n_inv inventory rows"
 # a sync pointed at a mistyped prefix (photo/, which holds nothing) would delete all of region B's
 # copy: --max-delete stops it before the first delete (exit 2, one line why): nothing is deleted
 n_before=$(count_objects b "$DST_BUCKET")
@@ -456,8 +474,50 @@ if [ -n "$part" ]; then
 fi
 move_rows=$(cat "$REPORT"/*.csv 2> /dev/null | grep -c ',delete-source,' || true)
 
+# ------------------------------------------------------------------ 13. Azure Blob and GCS
+title "13. beyond S3: region A -> Azure Blob (Azurite) -> Google Cloud Storage (its emulator)"
+# both emulators come from the npm registry (the first start installs them: a few minutes) and
+# listen on loopback; ferry talks to them with its own Azure (Shared Key) and GCS (JSON API)
+# clients, not through an S3 gateway
+clouds_ok=0
+if eval "$(bash scripts/azurite-start.sh)" && eval "$(bash scripts/gcs-emulator-start.sh)"; then
+  CLOUD_C=demo-$RANDOM
+  python3 tests/tools/azure_admin.py "$FERRY_TEST_AZURE_ENDPOINT" "$FERRY_TEST_AZURE_ACCOUNT" \
+    "$FERRY_TEST_AZURE_KEY" mkcontainer "$CLOUD_C" > /dev/null
+  export DEMO_AZ_KEY=$FERRY_TEST_AZURE_KEY
+  cat >> "$CONFIG" <<TOML
+
+[remotes.az]
+type = "azure"
+endpoint = "$FERRY_TEST_AZURE_ENDPOINT"
+account = "$FERRY_TEST_AZURE_ACCOUNT"
+account_key_env = "DEMO_AZ_KEY"
+
+[remotes.gcs]
+type = "gcs"
+endpoint = "$FERRY_TEST_GCS_ENDPOINT"
+anonymous = true
+TOML
+  show "${FERRY[@]}" sync "ra:$SRC_BUCKET/photos/" "az:$CLOUD_C/photos/" --no-state --no-progress &&
+    show "${FERRY[@]}" sync "az:$CLOUD_C/photos/" "gcs:$CLOUD_C/photos/" --no-state --no-progress &&
+    printf '$ %s\n' "${FERRY[*]} verify ra:$SRC_BUCKET/photos/ gcs:$CLOUD_C/photos/ | grep -c '^= '" &&
+    "${FERRY[@]}" verify "ra:$SRC_BUCKET/photos/" "gcs:$CLOUD_C/photos/" > "$DEMO_DIR/clouds.txt" &&
+    grep -c '^= ' "$DEMO_DIR/clouds.txt" && clouds_ok=1
+  n_az=$("${FERRY[@]}" ls "az:$CLOUD_C/photos/" | wc -l)
+  n_gcs=$("${FERRY[@]}" ls "gcs:$CLOUD_C/photos/" | wc -l)
+  echo "Azure holds $n_az objects, GCS $n_gcs; the source's photos/ $(find "$SRC/photos" -type f | wc -l)"
+fi
+
 title "done"
 status=0
+if [ "$clouds_ok" != 1 ]; then
+  log "ERROR: the Azure -> GCS leg failed (or its emulators did not start)"
+  status=1
+fi
+if [ "$n_inv_copied" != "$n_inv" ]; then
+  log "ERROR: the inventory-driven sync's report has $n_inv_copied copied rows, not $n_inv"
+  status=1
+fi
 if [ "$n_live" != "$n_live_src" ]; then
   log "ERROR: ferry serve replicated $n_live of $n_live_src objects written to region A"
   status=1
@@ -505,6 +565,8 @@ The gateways are still running. Look around with, e.g.:
     $FERRY_BIN --config $CONFIG ls rb:$DST_BUCKET
 Stop them (and delete their data) with:
   RGW_DIR=${RGW_DIR:-/tmp/ferry-rgw} bash scripts/rgw-stop.sh
+and the Azure and GCS emulators (their data lives in memory) with:
+  kill \$(cat ${AZURITE_DIR:-/tmp/ferry-azurite}/azurite.pid) \$(cat ${GCS_EMULATOR_DIR:-/tmp/ferry-gcs-emulator}/gcs-emulator.pid)
 EOF
 if [ "$RGW_STARTED" = 0 ]; then
   echo "(this demo reused an RGW pair that was already running: stop it only if it is yours)"

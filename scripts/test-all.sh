@@ -98,6 +98,8 @@ swift_mode=none
 swift_job=""
 azurite_mode=none
 azurite_job=""
+gcs_mode=none
+gcs_job=""
 deps_job=""        # the background install of the servers' packages
 
 # progress on stdout, so that it interleaves in order with the ctest output
@@ -123,13 +125,13 @@ phase_end() {
 # or two scripts that need it fail, saying so, not every test.
 start_deps() {
   if [ "$(id -u)" != 0 ]; then
-    bash scripts/install-deps.sh rgw pg swift aws prom browser san azurite image
+    bash scripts/install-deps.sh rgw pg swift aws prom browser san azurite gcs image
     bash scripts/install-deps.sh tools || log "warning: the tools group did not install (rclone, systemd)"
     echo 0 > "$LOG_DIR/deps.rc"
     return 0
   fi
   ( rc=0
-    bash scripts/install-deps.sh rgw pg swift aws prom browser san azurite image > "$LOG_DIR/deps.log" 2>&1 || rc=$?
+    bash scripts/install-deps.sh rgw pg swift aws prom browser san azurite gcs image > "$LOG_DIR/deps.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/deps.rc.tmp" && mv "$LOG_DIR/deps.rc.tmp" "$LOG_DIR/deps.rc"
     # the servers start meanwhile; wait_servers waits for this job, so before any test runs
     bash scripts/install-deps.sh tools >> "$LOG_DIR/deps.log" 2>&1 \
@@ -140,7 +142,7 @@ start_deps() {
 deps_ready() {
   while [ ! -s "$LOG_DIR/deps.rc" ]; do sleep 0.2; done
   [ "$(cat "$LOG_DIR/deps.rc")" = 0 ] && return 0
-  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser san azurite image)" >&2
+  echo "the servers' packages did not install (scripts/install-deps.sh rgw pg swift aws prom browser san azurite gcs image)" >&2
   return 1
 }
 
@@ -187,6 +189,16 @@ start_servers() {
     { deps_ready && AZURITE_INSTALL=0 bash scripts/azurite-start.sh; } > "$LOG_DIR/azurite.env" \
       2> "$LOG_DIR/azurite.log" &
     azurite_job=$!
+  fi
+  # the Cloud Storage emulator (firebase-tools', the GCS JSON API, in memory): the GCS backend's
+  # conformance cases and tests/cli/gcs_test.sh
+  if [ -n "${FERRY_TEST_GCS_ENDPOINT:-}" ]; then
+    gcs_mode=given
+  else
+    if bash scripts/gcs-emulator-start.sh --status >/dev/null 2>&1; then gcs_mode=reused; else gcs_mode=ours; fi
+    { deps_ready && GCS_EMULATOR_INSTALL=0 bash scripts/gcs-emulator-start.sh; } > "$LOG_DIR/gcs.env" \
+      2> "$LOG_DIR/gcs.log" &
+    gcs_job=$!
   fi
 }
 
@@ -266,7 +278,40 @@ wait_servers() {
     fi
     azurite_job=""
   fi
+  if [ -n "$gcs_job" ]; then
+    if wait "$gcs_job"; then
+      load_kv "$LOG_DIR/gcs.env"
+      export FERRY_TEST_GCS_ENDPOINT
+      log "GCS emulator ready: $FERRY_TEST_GCS_ENDPOINT"
+    else
+      cat "$LOG_DIR/gcs.log"
+      step_failed "GCS emulator start (log above)"
+      ok=1
+    fi
+    gcs_job=""
+  fi
   return $ok
+}
+
+# rgw_footprint: one line on what the suite left in the gateways (the cluster's stored bytes and
+# objects) and the OSD's and gateways' peak resident memory, CPU and where they run: what a choice
+# of object store (bluestore on disk, or memstore, which holds all of it in RAM) must fit
+rgw_footprint() {
+  local conf=${FERRY_TEST_CEPH_CONF:-} dir stored p line=""
+  [ -n "$conf" ] || return 0
+  # without a ceph-mgr `ceph df` knows nothing: the OSD's own counters, and the disk its sparse
+  # block file took (bluestore gives back no space of deleted objects to the file system: about
+  # what the suite wrote at its most)
+  dir=$(dirname "$conf")
+  stored=$(timeout 20 ceph --admin-daemon "$dir/run/osd.0.asok" perf dump 2>/dev/null | python3 -c '
+import json, sys
+b = json.load(sys.stdin).get("bluestore", {})
+print("%.2f GiB stored in %d objects" % (b.get("bluestore_stored", 0) / 2**30, b.get("bluestore_onodes", 0)))' 2>/dev/null) || stored="?"
+  [ -f "$dir/osd.0.block" ] && stored+=", $(du -k "$dir/osd.0.block" | awk '{ printf "%.2f GiB", $1 / 1048576 }') of block file written"
+  for p in $(pgrep -f "ceph-osd -c $conf" 2>/dev/null) $(pgrep -f "radosgw -c $conf" 2>/dev/null); do
+    line+=" $(cat "/proc/$p/comm" 2>/dev/null) peak $(awk '/VmHWM/ { printf "%d MiB", $2 / 1024 }' "/proc/$p/status" 2>/dev/null), CPU $(awk '{ printf "%d s", ($14 + $15) / 100 }' "/proc/$p/stat" 2>/dev/null);"
+  done
+  log "RGW at the end: ${stored:-?};$line"
 }
 
 # stop only what this run started; safe to call more than once
@@ -278,8 +323,10 @@ stop_servers() {
   if [ -n "$pg_job" ]; then wait "$pg_job" 2>/dev/null || true; pg_job=""; fi
   if [ -n "$swift_job" ]; then wait "$swift_job" 2>/dev/null || true; swift_job=""; fi
   if [ -n "$azurite_job" ]; then wait "$azurite_job" 2>/dev/null || true; azurite_job=""; fi
+  if [ -n "$gcs_job" ]; then wait "$gcs_job" 2>/dev/null || true; gcs_job=""; fi
   local keep=${FERRY_TEST_KEEP_SERVERS:-0}
   if [ "$rgw_mode" = ours ]; then
+    rgw_footprint
     if [ "$keep" = 1 ]; then
       log "RGW left running (FERRY_TEST_KEEP_SERVERS=1); stop it with: bash scripts/rgw-stop.sh"
     else
@@ -310,10 +357,20 @@ stop_servers() {
       [ -z "$azpid" ] || kill "$azpid" 2>/dev/null || true
     fi
   fi
+  if [ "$gcs_mode" = ours ]; then
+    if [ "$keep" = 1 ]; then
+      log "GCS emulator left running; stop it with: kill \$(cat ${GCS_EMULATOR_DIR:-/tmp/ferry-gcs-emulator}/gcs-emulator.pid)"
+    else
+      local gcspid
+      gcspid=$(cat "${GCS_EMULATOR_DIR:-/tmp/ferry-gcs-emulator}/gcs-emulator.pid" 2>/dev/null || true)
+      [ -z "$gcspid" ] || kill "$gcspid" 2>/dev/null || true
+    fi
+  fi
   rgw_mode=stopped
   pg_mode=stopped
   swift_mode=stopped
   azurite_mode=stopped
+  gcs_mode=stopped
 }
 
 # the last line of the output, always

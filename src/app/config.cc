@@ -9,6 +9,7 @@
 
 #include "app/config_costs.h"
 #include "app/config_limits.h"
+#include "app/config_notify.h"
 #include "app/config_remotes.h"
 #include "app/config_replication.h"
 #include "app/config_schedules.h"
@@ -69,7 +70,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   for (const auto& [k, v] : root) {
     const std::string key(k.str());
     if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs" &&
-        key != "serve" && key != "limits" && key != "schedules" && key != "sync") {
+        key != "serve" && key != "limits" && key != "schedules" && key != "sync" &&
+        key != "notify") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -90,6 +92,9 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   if (serve != nullptr) FERRY_RETURN_IF_ERROR(ParseServe(*serve, src, config.remotes, config.serve));
   if (const toml::node* n = root.get("schedules")) {
     FERRY_RETURN_IF_ERROR(ParseSchedules(*n, src, config.schedules));
+  }
+  if (const toml::node* n = root.get("notify")) {
+    FERRY_RETURN_IF_ERROR(ParseNotify(*n, src, config.remotes, config.notify));
   }
   FERRY_ASSIGN_OR_RETURN(const toml::table* costs, SectionTable(root, "costs", src));
   if (costs != nullptr) FERRY_RETURN_IF_ERROR(ParseCosts(*costs, src, config.costs));

@@ -139,6 +139,12 @@
 //   [costs.pairs]                       # $/GB of one region pair (remotes' `region`)
 //   "region-a->region-b" = 0.02
 //
+//   [[notify]]                          # told when a run ends (config_notify.h,
+//   kind = "webhook"                    # docs/design/notify.md): webhook, sns, sqs, smtp
+//   url = "https://hooks.example/ferry"
+//   headers = { Authorization = { env = "HOOK_TOKEN" } }   # secrets from env or a file only
+//   on = ["failed", "dead", "cut"]      # which ends (default all four and "done")
+//
 // Unknown keys and bad values are refused with one error naming the file, section and key.
 //
 // Pure parsing (no environment access); thread-safe.
@@ -157,6 +163,8 @@
 #include "plan/delete_limit.h"
 #include "replicate/rules.h"
 #include "estimate/cost.h"
+#include "estimate/store_prices.h"
+#include "notify/target.h"
 
 namespace ferry::app {
 
@@ -209,7 +217,18 @@ struct RemoteConfig {
   std::string sas_token_env;
   std::string sas_token_file;
   std::string connection_string_env;
+  // type = "gcs" (docs/design/gcs.md): a Google Cloud Storage endpoint, not an S3 store.
+  // `endpoint` (an emulator's http://HOST:PORT; "" = Google's) and the TLS keys as above; the
+  // service account's JSON key file ("" = GOOGLE_APPLICATION_CREDENTIALS), never the key
+  // itself; `anonymous`: no token at all (an emulator).
+  std::string credentials_file;
+  bool anonymous = false;
+  // [remotes.NAME.prices] (estimate/store_prices.h, docs/design/cost.md): what the store
+  // charges; nullopt when the table is absent (s3:// on AWS then takes AWS's list prices, a
+  // custom endpoint has none: its requests are counted, not priced).
+  std::optional<estimate::StorePrices> prices;
   bool is_azure() const { return type == "azure"; }
+  bool is_gcs() const { return type == "gcs"; }
 };
 
 struct TransferDefaults {
@@ -363,6 +382,7 @@ struct Config {
   ReplicationConfig replication;
   ServeConfig serve;
   estimate::Prices costs;
+  std::vector<notify::Target> notify;  // [[notify]]: told when a run ends (config_notify.h)
   std::string source;  // file it came from, for messages
 };
 

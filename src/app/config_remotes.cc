@@ -3,6 +3,7 @@
 
 #include "app/config_keys.h"
 #include "app/providers.h"
+#include "s3/credentials.h"
 
 namespace ferry::app {
 namespace {
@@ -159,6 +160,59 @@ Status ParseAzureRemote(const toml::table& t, const std::string& where, RemoteCo
   return ParseRemoteTls(t, where, r);
 }
 
+// [remotes.NAME] with type = "gcs": its own keys only; a key is named by its file, never inline.
+Status ParseGcsRemote(const toml::table& t, const std::string& where, RemoteConfig& r) {
+  static const char* kGcsKnown[] = {"type", "endpoint", "credentials_file", "anonymous",
+                                    "ca_bundle", "insecure_skip_verify"};
+  for (const auto& [k, v] : t) {
+    bool known = false;
+    for (const char* want : kGcsKnown) known = known || k.str() == want;
+    if (known) continue;
+    if (k.str() == "private_key" || k.str() == "credentials" || k.str() == "credentials_json") {
+      return Status::InvalidArgument(where + ": secrets do not belong in the config file; name "
+                                     "the service account's key file with 'credentials_file' "
+                                     "(or set GOOGLE_APPLICATION_CREDENTIALS)");
+    }
+    return Status::InvalidArgument(where + ": unknown key '" + std::string(k.str()) +
+                                   "' for type = \"gcs\"");
+  }
+  for (auto [key, out] : {std::pair{"endpoint", &r.endpoint},
+                          std::pair{"credentials_file", &r.credentials_file}}) {
+    FERRY_RETURN_IF_ERROR(ReadString(t, key, *out, where));
+    if (t.get(key) != nullptr && out->empty()) {
+      return Status::InvalidArgument(where + ": '" + key + "' is empty");
+    }
+  }
+  FERRY_RETURN_IF_ERROR(ReadBool(t, "anonymous", r.anonymous, where));
+  if (!r.endpoint.empty() && !r.endpoint.starts_with("http://") &&
+      !r.endpoint.starts_with("https://")) {
+    return Status::InvalidArgument(where + ": endpoint must start with http:// or https://");
+  }
+  if (r.anonymous && !r.credentials_file.empty()) {
+    return Status::InvalidArgument(where + ": 'anonymous = true' and 'credentials_file' "
+                                           "together: anonymous requests carry no token");
+  }
+  return ParseRemoteTls(t, where, r);
+}
+
+// [remotes.NAME.prices]: numbers 0 or more under the keys of estimate::SetStorePrice.
+Status ParseRemotePrices(const toml::table& t, const std::string& where, RemoteConfig& r) {
+  const toml::node* n = t.get("prices");
+  if (n == nullptr) return Status::Ok();
+  const toml::table* prices = n->as_table();
+  const std::string at = where.substr(0, where.size() - 1) + ".prices]";  // "F: [remotes.X.prices]"
+  if (prices == nullptr) return Status::InvalidArgument(at + ": must be a table of prices");
+  estimate::StorePrices out;
+  out.source = "[remotes." + r.name + ".prices]";
+  for (const auto& [k, v] : *prices) {
+    const std::optional<double> price = v.is_number() ? v.value<double>() : std::nullopt;
+    Status s = estimate::SetStorePrice(out, k.str(), price.value_or(-1));
+    if (!s.ok()) return s.WithContext(at);
+  }
+  r.prices = std::move(out);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParseRemote(const std::string& name, const toml::table& t, const std::string& src,
@@ -167,8 +221,9 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
   r.name = name;
   FERRY_RETURN_IF_ERROR(ReadString(t, "type", r.type, where));
   if (r.type == "azure") return ParseAzureRemote(t, where, r);
+  if (r.type == "gcs") return ParseGcsRemote(t, where, r);
   if (t.get("type") != nullptr && r.type != "s3") {
-    return Status::InvalidArgument(where + ": type must be \"s3\" or \"azure\"");
+    return Status::InvalidArgument(where + ": type must be \"s3\", \"azure\" or \"gcs\"");
   }
   static const char* kKnown[] = {"type", "endpoint", "region", "addressing", "profile",
                                  "access_key_id_env", "secret_access_key_env",
@@ -178,7 +233,7 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
                                  "credential_process", "sts_endpoint", "no_sign_request",
                                  "provider", "requester_pays", "signature",
                                  "list_objects_v1", "sse", "sse_kms_key_id",
-                                 "sse_c_key_file", "sse_c_key_env"};
+                                 "sse_c_key_file", "sse_c_key_env", "prices"};
   for (const auto& [k, v] : t) {
     bool known = false;
     for (const char* want : kKnown) known = known || k.str() == want;
@@ -253,7 +308,25 @@ Status ParseRemote(const std::string& name, const toml::table& t, const std::str
   }
   FERRY_RETURN_IF_ERROR(ParseRemoteCredentials(t, where, r));
   FERRY_RETURN_IF_ERROR(ParseRemoteSse(t, where, r));
+  FERRY_RETURN_IF_ERROR(ParseRemotePrices(t, where, r));
   return ParseRemoteTls(t, where, r);
+}
+
+std::optional<estimate::StorePrices> PricesOfStore(const Config& config, std::string_view remote) {
+  const auto it = config.remotes.find(std::string(remote));
+  if (it != config.remotes.end()) {
+    if (it->second.prices) return it->second.prices;
+    const RemoteConfig& r = it->second;
+    if (r.endpoint.empty() && !r.is_azure() && !r.is_gcs() &&
+        (r.provider.empty() || r.provider == "aws")) {
+      return estimate::AwsUsEast1ListPrices();
+    }
+    return std::nullopt;
+  }
+  if (remote == "s3" && s3::EndpointFromEnvironment().empty()) {
+    return estimate::AwsUsEast1ListPrices();
+  }
+  return std::nullopt;
 }
 
 }  // namespace ferry::app

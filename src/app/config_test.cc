@@ -1,6 +1,12 @@
 #include "app/config.h"
+#include "app/config_remotes.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "app/location.h"
+#include "app/wiring.h"
+#include "testing/scoped_env.h"
 
 namespace ferry::app {
 namespace {
@@ -54,13 +60,76 @@ account_key_env = "AZ_KEY"
       {"type = \"azure\"\naccount = \"a1\"\nsas_token_env = \"A\"\naccount_key_file = \"/k\"\n",
        "one source of credentials"},
       {"type = \"azure\"\naccount_key_env = \"A\"\n", "'account' is not set"},
-      {"type = \"gcs\"\n", "type must be"},
+      {"type = \"hdfs\"\n", "type must be"},
   };
   for (const auto& [body, why] : refused) {
     auto bad = ParseConfig(std::string("[remotes.az]\n") + body, "test.toml");
     ASSERT_FALSE(bad.ok()) << body;
     EXPECT_NE(bad.status().message().find(why), std::string::npos) << bad.status().message();
   }
+}
+
+// type = "gcs": its own keys, the service account key only by file.
+TEST(ConfigTest, GcsRemotesTakeTheirOwnKeysAndNoSecrets) {
+  auto c = ParseConfig(R"(
+[remotes.g]
+type = "gcs"
+endpoint = "http://127.0.0.1:9199"
+anonymous = true
+[remotes.prod]
+type = "gcs"
+credentials_file = "/etc/ferry/sa.json"
+)",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->remotes.at("g").is_gcs());
+  EXPECT_TRUE(c->remotes.at("g").anonymous);
+  EXPECT_EQ(c->remotes.at("g").endpoint, "http://127.0.0.1:9199");
+  EXPECT_EQ(c->remotes.at("prod").credentials_file, "/etc/ferry/sa.json");
+  EXPECT_FALSE(c->remotes.at("prod").anonymous);
+  const std::pair<const char*, const char*> refused[] = {
+      {"type = \"gcs\"\nprivate_key = \"-----BEGIN\"\n", "secrets do not belong"},
+      {"type = \"gcs\"\ncredentials_json = \"{}\"\n", "credentials_file"},
+      {"type = \"gcs\"\nregion = \"x\"\n", "unknown key 'region' for type = \"gcs\""},
+      {"type = \"gcs\"\nanonymous = \"yes\"\n", "'anonymous' must be true or false"},
+      {"type = \"gcs\"\nanonymous = true\ncredentials_file = \"/k\"\n", "together"},
+      {"type = \"gcs\"\nendpoint = \"127.0.0.1:9199\"\n", "http:// or https://"},
+      {"type = \"gcs\"\ncredentials_file = \"\"\n", "'credentials_file' is empty"},
+  };
+  for (const auto& [body, why] : refused) {
+    auto bad = ParseConfig(std::string("[remotes.g]\n") + body, "test.toml");
+    ASSERT_FALSE(bad.ok()) << body;
+    EXPECT_NE(bad.status().message().find(why), std::string::npos) << bad.status().message();
+    EXPECT_EQ(bad.status().message().find('\n'), std::string::npos) << bad.status().message();
+  }
+}
+
+// gs:// and type = "gcs" remotes open a GCS backend; credentials come from the environment.
+TEST(ConfigTest, GcsLocationsOpenThroughWiring) {
+  testing::ScopedEnv env({"STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS",
+                          "FERRY_GCS_ENDPOINT"});
+  auto c = ParseConfig("[remotes.g]\ntype = \"gcs\"\nendpoint = \"http://127.0.0.1:1\"\n"
+                       "anonymous = true\n",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Wiring wiring(*c);
+  auto remote = wiring.OpenBackend(ParseLocation("g:bkt/p").value(), false);
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  EXPECT_EQ((*remote)->Describe(), "gs://bkt/p/");
+  EXPECT_NE(wiring.ClientFor(ParseLocation("g:bkt").value()).status().message().find(
+                "not an S3 store"),
+            std::string::npos);
+
+  auto none = wiring.OpenBackend(ParseLocation("gs://bkt").value(), false);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(none.status().message().find("GOOGLE_APPLICATION_CREDENTIALS"), std::string::npos);
+  EXPECT_EQ(none.status().message().find('\n'), std::string::npos);
+
+  setenv("STORAGE_EMULATOR_HOST", "127.0.0.1:2", 1);
+  auto emulator = wiring.OpenBackend(ParseLocation("gs://bkt/x").value(), false);
+  ASSERT_TRUE(emulator.ok()) << emulator.status().ToString();
+  EXPECT_EQ((*emulator)->Describe(), "gs://bkt/x/");
 }
 
 TEST(ConfigTest, MalformedTomlNamesFileAndLine) {
@@ -389,6 +458,75 @@ TEST(ConfigTest, RefusesBadCostsNamingTheKey) {
   }
 }
 
+
+// [remotes.X.prices] (docs/design/cost.md): every key read, every unknown key refused in one line.
+TEST(ConfigTest, RemotePricesParsedAndBadOnesRefusedNamingTheKey) {
+  auto c = ParseConfig(R"(
+[remotes.ra]
+endpoint = "http://127.0.0.1:7480"
+[remotes.ra.prices]
+per_1000_put = 0.01
+per_10000_get = 0
+per_gb_out = 0.05
+per_gb_month_STANDARD_IA = 0.0125
+[remotes.plain]
+endpoint = "http://127.0.0.1:7481"
+)",
+                       "p.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->remotes.at("ra").prices.has_value());
+  const estimate::StorePrices& p = *c->remotes.at("ra").prices;
+  EXPECT_DOUBLE_EQ(p.per_1000_put, 0.01);
+  EXPECT_DOUBLE_EQ(p.per_gb_out, 0.05);
+  EXPECT_DOUBLE_EQ(p.per_gb_month.at("STANDARD_IA"), 0.0125);
+  EXPECT_DOUBLE_EQ(p.per_1000_list, 0);  // a table names every price it charges
+  EXPECT_EQ(p.source, "[remotes.ra.prices]");
+  EXPECT_FALSE(c->remotes.at("plain").prices.has_value());
+  const std::pair<const char*, const char*> bad[] = {
+      {"[remotes.r.prices]\nper_1000_puts = 1\n",
+       "[remotes.r.prices]: unknown key 'per_1000_puts'"},
+      {"[remotes.r.prices]\nper_gb_out = -1\n", "'per_gb_out' must be a number, 0 or more"},
+      {"[remotes.r.prices]\nper_gb_out = \"cheap\"\n", "'per_gb_out' must be a number"},
+      {"[remotes.r.prices]\nper_gb_month_COLD = 1\n", "storage class 'COLD' is not one of"},
+      {"[remotes.r]\nprices = 3\n", "[remotes.r.prices]: must be a table"},
+      {"[remotes.r]\ntype = \"azure\"\naccount = \"a\"\n[remotes.r.prices]\nper_gb_out = 1\n",
+       "unknown key 'prices'"},
+  };
+  for (const auto& [text, want] : bad) {
+    auto r = ParseConfig(text, "c.toml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("c.toml"), std::string::npos) << r.status().message();
+    EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << r.status().message();
+  }
+}
+
+
+// Which prices a store gets: its table; AWS's list prices, named, for AWS; none for a custom
+// endpoint (counted, never priced with made-up numbers).
+TEST(ConfigTest, PricesOfStoreTableAwsDefaultsOrNone) {
+  auto c = ParseConfig(R"(
+[remotes.priced]
+endpoint = "http://127.0.0.1:7480"
+[remotes.priced.prices]
+per_gb_out = 0.01
+[remotes.aws]
+region = "eu-west-1"
+[remotes.rgw]
+endpoint = "http://127.0.0.1:7481"
+)",
+                       "p.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto priced = PricesOfStore(*c, "priced");
+  ASSERT_TRUE(priced.has_value());
+  EXPECT_DOUBLE_EQ(priced->per_gb_out, 0.01);
+  auto aws = PricesOfStore(*c, "aws");
+  ASSERT_TRUE(aws.has_value());
+  EXPECT_EQ(aws->source, "AWS S3 us-east-1 list prices (defaults)");
+  EXPECT_DOUBLE_EQ(aws->per_1000_put, 0.005);
+  EXPECT_FALSE(PricesOfStore(*c, "rgw").has_value());
+  EXPECT_FALSE(PricesOfStore(*c, "unknown").has_value());
+}
 
 TEST(ConfigTest, ParsesServeWithItsDefaults) {
   auto c = ParseConfig(R"(

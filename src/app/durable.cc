@@ -1,4 +1,5 @@
 #include "app/durable.h"
+#include "app/notify_run.h"
 #include "app/kinds.h"
 #include "jobs/delete_guard.h"
 #include "jobs/job_report.h"
@@ -133,6 +134,7 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.part_size != now.part_size, "--part-size");
   add(run.server_side_copy_limit != now.server_side_copy_limit, "the server-side copy limit");
   add(run.max_attempts != now.max_attempts, "--max-attempts");
+  add(run.part_jobs_min_parts != now.part_jobs_min_parts, "--part-jobs-min-parts");
   add(run.files_from != now.files_from, "--files-from");
   add(run.report != now.report, "--report/--report-format/--report-level");
   add(run.transport.enabled() != now.transport.enabled(), "--compress");
@@ -252,6 +254,9 @@ std::string CommandLine(const jobs::Run& run, const jobs::RunOptions& o,
   }
   if (o.part_size != d.part_size) flag("--part-size", SizeText(o.part_size));
   if (o.max_attempts != d.max_attempts) flag("--max-attempts", std::to_string(o.max_attempts));
+  if (o.part_jobs_min_parts != d.part_jobs_min_parts) {
+    flag("--part-jobs-min-parts", std::to_string(o.part_jobs_min_parts));
+  }
   if (o.transport.enabled()) {
     const jobs::TransportOptions dt;
     if (!o.transport.backup) {  // `ferry backup SRC LOC`: the location is the staging
@@ -333,26 +338,6 @@ Status DiscardStagedArchives(jobs::JobStore& store, Wiring& wiring, const jobs::
   return Status::Ok();
 }
 
-// Parts of run `run` that no committed job recorded: written by attempts killed (or whose lease
-// was lost) before their outcome committed; their rows are in the parts of the attempts that
-// committed. Removed once the run is done, when no attempt of it can be writing any more.
-Status RemoveUnrecordedParts(storage::Backend& location, const jobs::Run& run,
-                             const std::vector<report::RecordedPart>& parts) {
-  std::set<std::string> recorded;
-  for (const auto& p : parts) recorded.insert(p.name);
-  FERRY_ASSIGN_OR_RETURN(auto cursor, location.List("part-" + jobs::ReportRunId(run) + "-j"));
-  std::vector<std::string> orphans;
-  for (;;) {
-    FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
-    if (o == nullptr) break;
-    if (recorded.count(o->key) == 0) orphans.push_back(o->key);
-  }
-  if (orphans.empty()) return Status::Ok();
-  obs::Log(obs::Level::kInfo, "report: removed the parts of attempts that never committed",
-           {{"parts", orphans.size()}});
-  return location.DeleteMany(orphans, std::stop_token{});
-}
-
 // The summary.json of run `run`'s report, from the parts its jobs recorded (jobs/job_report.h).
 Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::RunId run,
                                  const jobs::ReportOptions& o, jobs::RunProgress progress,
@@ -369,7 +354,7 @@ Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::Ru
   in.ended = clock.Now();
   FERRY_ASSIGN_OR_RETURN(in.parts, jobs::RecordedParts(store, run));
   if (progress == jobs::RunProgress::kDone) {
-    FERRY_RETURN_IF_ERROR(RemoveUnrecordedParts(*location, r, in.parts));
+    FERRY_RETURN_IF_ERROR(jobs::RemoveUnrecordedParts(*location, r, in.parts));
   } else {
     in.not_checked.push_back("the run is not done: the rows of its unfinished jobs are not in "
                              "this report yet (a rerun resumes it and writes the summary again)");
@@ -393,13 +378,14 @@ Status WaitForLeases(jobs::TimePoint until, jobs::RunId run, std::stop_token sto
   return Status::Ok();
 }
 
-Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
-                                    const DurableRunRequest& request, transfer::Stats& stats,
-                                    std::stop_token stop) {
-  Clock& clock = ClockOr(request.worker.clock);
-  const auto start = clock.MonoNow();
-  DurableRunResult result;
-  std::optional<std::pair<jobs::Run, jobs::RunOptions>> discarded;  // --restart's
+namespace {
+
+// The unfinished run of the request's source and destination, to be resumed: none when there is
+// none, or when --restart discarded it (its run and options then in `discarded`); refused when
+// its options cannot be read or differ from the request's.
+Result<std::optional<jobs::Run>> RunToResume(
+    jobs::JobStore& store, const DurableRunRequest& request,
+    std::optional<std::pair<jobs::Run, jobs::RunOptions>>& discarded) {
   FERRY_ASSIGN_OR_RETURN(auto existing,
                          store.FindUnfinishedRun(request.source, request.destination));
   if (existing) {
@@ -427,6 +413,20 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
       return Refusal(*existing, command_line, "differs from this command in " + Joined(differs));
     }
   }
+  return existing;
+}
+
+}  // namespace
+
+Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
+                                    const DurableRunRequest& request, transfer::Stats& stats,
+                                    std::stop_token stop) {
+  Clock& clock = ClockOr(request.worker.clock);
+  const auto start = clock.MonoNow();
+  DurableRunResult result;
+  std::optional<std::pair<jobs::Run, jobs::RunOptions>> discarded;  // --restart's
+  FERRY_ASSIGN_OR_RETURN(std::optional<jobs::Run> existing,
+                         RunToResume(store, request, discarded));
   jobs::JobSpec scan;
   scan.kind = jobs::kScanKind;
   scan.payload = jobs::EncodeScan(jobs::KeyRange{});
@@ -468,6 +468,9 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     }
     FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec, std::move(first)));
   }
+  std::vector<notify::Target> targets = wiring.config().notify;
+  targets.insert(targets.end(), request.notify.begin(), request.notify.end());
+  if (!targets.empty()) FERRY_RETURN_IF_ERROR(SetDurableRunTargets(store, result.run, targets));
   if (!request.detach) {
     jobs::WorkerOptions w = request.worker;
     w.only_run = result.run;
@@ -481,6 +484,10 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     }
   }
   FERRY_ASSIGN_OR_RETURN(result.counts, store.CountJobs(result.run));
+  if (!request.detach && !targets.empty() &&
+      result.counts.state != jobs::RunState::kRunning) {
+    result.notify_pending = DeliverRunNotifications(store, wiring, result.run, stop);
+  }
   if (auto why = jobs::StoppedByDeleteGuard(request.options, result.counts)) {
     result.deletes_refused = *why;
   }

@@ -16,6 +16,7 @@
 #include "jobs/job_store.h"
 #include "jobs/payload.h"
 #include "jobs/worker.h"
+#include "notify/target.h"
 #include "transfer/stats.h"
 
 namespace ferry::app {
@@ -38,6 +39,12 @@ struct DurableRunRequest {
   // run's list-scan jobs (jobs/list_scan.h), made from the sorted list only when the run is
   // created and stored with it in one transaction; a resumed run has its own. Empty: the scan.
   std::function<Result<std::vector<jobs::JobSpec>>()> first_jobs{};
+  // Told when the run ends (app/notify_run.h), besides the config's [[notify]]
+  // (wiring.config().notify): the command's --notify targets. Both are stored with the run (a
+  // resumed run's replaced), its end's outbox rows written by whoever ends it, delivered here
+  // at the end when not detached, else by any `ferry worker` of the store. With neither, the
+  // run stores nothing (a resumed run keeps its own).
+  std::vector<notify::Target> notify{};
 };
 
 struct DurableRunResult {
@@ -53,6 +60,9 @@ struct DurableRunResult {
   // every part the run's jobs recorded. kDataLoss "report incomplete: ..." when a part was lost;
   // the location's error when the summary could not be written. Ok without a report.
   Status report;
+  // Notifications of the run's end not delivered yet (the receiver down): left in the outbox
+  // for `ferry worker`s of the store; an automatic state file holding them must be kept.
+  int64_t notify_pending = 0;
 };
 
 // Finds the unfinished run of (source, destination) or creates one with its first scan job,

@@ -18,6 +18,21 @@
 // its list-scan jobs (ListScanJobs, jobs/list_scan.h: kListChunkKeys keys a job, stored in the
 // state store with the run), which workers anywhere look up and plan chunk by chunk.
 //
+// `--source-inventory` and `--dest-inventory` (S3 Inventory manifests, docs/design/inventory.md)
+// make the same run from inventories instead of a list: the inventories' current rows under the
+// run's prefixes, each inventory sorted on its own with its metadata (inventory/run_rows.h), then
+// paired by key (inventory::RowPairCursor). The rows are the listings of their sides (the
+// destination looked up per batch without --dest-inventory): a key whose rows the plan would
+// leave alone costs no request; a key it would write or delete is read now on both sides
+// (inventory::ChecksFor, a Stat each as executor tasks) and planned on those facts, so a key
+// changed since is copied as it is now, one gone since is counted (listed_not_found, "gone since
+// the inventory") when the source's inventory named it, and a delete needs the destination's
+// key present and the source's absent as read now (and again right before, as every delete).
+// Inventories without Size, LastModifiedDate and ETag columns give their keys only, looked up
+// on both sides as a list's. A durable run's list-scan jobs carry the pairs of rows (jobs/
+// list_scan_rows.h: kListChunkKeys pairs a job), planned by its workers with the same checks
+// (jobs::ScanRows); from inventories without those columns, the keys as a list's.
+//
 // Thread-safety: Open at start-up (it uses the Wiring); the driver is called once, by RunSync.
 #pragma once
 
@@ -27,10 +42,12 @@
 #include <string>
 #include <vector>
 
+#include "app/inventory.h"
 #include "app/location.h"
 #include "app/wiring.h"
 #include "base/status.h"
 #include "jobs/job_store.h"
+#include "inventory/row_checks.h"
 #include "lists/sorted_keys.h"
 #include "storage/backend.h"
 #include "transfer/stats.h"
@@ -45,6 +62,10 @@ struct FilesFromSettings {
   uint64_t sort_memory = 32ull << 20;  // keys held while sorting (lists::SortKeysOptions)
   std::string temp_dir{};              // runs spilled there ("" = $TMPDIR or /tmp)
   size_t batch = 1000;                 // keys looked up at once
+  // Inventory runs (instead of `list`): a manifest.json or a configuration's prefix each.
+  std::string source_inventory{};
+  std::string dest_inventory{};
+  Location destination{};  // the run's destination: --dest-inventory's bucket and prefix
 };
 
 class FilesFrom {
@@ -54,16 +75,30 @@ class FilesFrom {
   // gzip.
   static Result<std::unique_ptr<FilesFrom>> Open(Wiring& wiring, FilesFromSettings settings,
                                                  std::stop_token stop);
+  // Reads, checks and sorts the inventories of settings.source_inventory and dest_inventory
+  // (the destination's alone is refused: the source would need a full listing). Errors, one
+  // line each: a side that is not an S3 location, an inventory of another bucket than that
+  // side's, the inventory reader's (a manifest, checksum, data file or row refused).
+  static Result<std::unique_ptr<FilesFrom>> OpenInventories(Wiring& wiring,
+                                                            FilesFromSettings settings,
+                                                            std::stop_token stop);
   ~FilesFrom();
 
   // The run's SyncOptions::listing; `stats` (the run's) counts listed keys the source lacks.
-  // Call once: the keys are read as the run goes.
-  transfer::ListingDriver Driver(transfer::Stats& stats);
+  // Call once: the keys are read as the run goes. `run` (the run's options, outliving the
+  // run; read when it runs) is what an inventory run planned from rows compares with: its
+  // filter, decisions and delete_extra (null: unknown, every row's key is read before the plan
+  // acts on it); its transfer.report, as it is when the run starts, gets a row per listed key
+  // neither side has (jobs::ReportNotOnSource).
+  transfer::ListingDriver Driver(transfer::Stats& stats,
+                                 const transfer::SyncOptions* run = nullptr);
 
-  // A durable run's first jobs: the sorted keys in list-scan jobs (their run unset: CreateRun
-  // sets it). Call once, instead of Driver.
+  // A durable run's first jobs: the sorted keys in list-scan jobs (an inventory run whose rows
+  // compare: its pairs of rows), their run unset (CreateRun sets it). Call once, instead of
+  // Driver.
   Result<std::vector<jobs::JobSpec>> ListScanJobs(int max_attempts);
 
+  // The list's sort (a --files-from run).
   const lists::SortKeysStats& sort_stats() const { return keys_->stats(); }
 
  private:
@@ -72,7 +107,13 @@ class FilesFrom {
 
   FilesFromSettings settings_;
   std::unique_ptr<storage::Backend> list_store_;  // the list's store, when it is an object
-  std::unique_ptr<lists::SortedKeyCursor> keys_;
+  std::vector<OpenedInventory> inventories_;      // what keys_ may read from: outlives it
+  std::unique_ptr<lists::SortedKeyCursor> keys_;  // a list's keys (null in an inventory run)
+  // An inventory run's pairs of rows, one per key of either inventory.
+  std::unique_ptr<inventory::RowPairCursor> pairs_;
+  bool rows_compare_ = false;  // the rows carry size, time and ETag: the plan compares them
+  bool dest_rows_ = false;     // a destination inventory was given
+
 };
 
 }  // namespace ferry::app

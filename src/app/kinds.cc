@@ -10,6 +10,7 @@
 #include "jobs/kinds/registry.h"
 #include "replicate/kinds/kinds.h"
 #include "transport/kinds/kinds.h"
+#include "verify/kinds/kinds.h"
 
 namespace ferry::app {
 namespace {
@@ -41,6 +42,8 @@ std::shared_ptr<const jobs::JobHandler> ScanHandler() {
 }  // namespace
 
 const jobs::KindRegistry& Kinds() {
+  // Every process that works on runs ends some: their notifications' outbox rows go with it.
+  InstallRunEndNotifications();
   static const jobs::KindRegistry kinds = [] {
     jobs::KindRegistry r;
     Must(r.Register(ScanHandler()));
@@ -49,6 +52,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(jobs::MakeDeleteScopeHandler()));
     Must(r.Register(jobs::MakeListScanHandler()));
     Must(r.Register(jobs::MakeReportPartHandler()));
+    Must(r.Register(jobs::MakePartHandler()));
     const auto keeper = backup::MakeCatalogKeeper();
     Must(r.Register(transport::MakePackHandler(keeper)));
     Must(r.Register(UnpackHandler()));
@@ -58,6 +62,10 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(replicate::MakeReplicatePackHandler()));
     Must(r.Register(backup::MakeRestoreHandler()));
     Must(r.Register(cache::MakeWarmHandler()));
+    Must(r.Register(verify::MakeVerifyRangeHandler()));
+    Must(r.Register(verify::MakeVerifyListHandler()));
+    Must(r.Register(verify::MakeVerifyResultHandler()));
+    Must(r.Register(verify::MakeVerifySummaryHandler()));
     Must(r.AddRunHook(transport::MakeRunHook(keeper)));
     return r;
   }();
@@ -65,6 +73,7 @@ const jobs::KindRegistry& Kinds() {
 }
 
 jobs::KindRegistry ReplicationKinds(replicate::PassStats* totals) {
+  InstallRunEndNotifications();
   jobs::KindRegistry r;
   Must(r.Register(replicate::MakeReplicateScanHandler()));
   Must(r.Register(replicate::MakeReplicateKeysHandler(totals)));

@@ -10,12 +10,15 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
             (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan", "pack",
-                                      "replicate-event", "replicate-keys", "replicate-pack",
+                                      "part", "replicate-event", "replicate-keys", "replicate-pack",
                                       "replicate-scan", "report-part", "restore", "scan",
-                                      "transfer", "unpack"}));
+                                      "transfer", "unpack", "verify-list", "verify-range", "verify-result",
+                                      "verify-summary"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
+  EXPECT_EQ(k.PhaseOf("verify-summary"), 10);  // after every record (phase 9)
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
-                           "replicate-keys", "replicate-pack", "restore", "cache-warm"}) {
+                           "replicate-keys", "replicate-pack", "restore", "cache-warm",
+                           "verify-range", "verify-list"}) {
     EXPECT_EQ(k.PhaseOf(kind), 0) << kind;
   }
   EXPECT_FALSE(k.CountsProgress("pack"));  // its unpack counts the objects

@@ -48,7 +48,57 @@ Result<Location> ParseAzurePath(Location loc, std::string_view rest) {
   return parsed;
 }
 
+// gs://BUCKET/prefix: the S3 path rules but GCS's bucket names ('_' allowed, longer with dots)
+Result<Location> ParseGcsPath(Location loc, std::string_view rest) {
+  loc.kind = Location::Kind::kGcs;
+  const std::string_view bucket = rest.substr(0, rest.find('/'));
+  if (bucket.empty()) {
+    return Status::InvalidArgument("malformed location '" + loc.text +
+                                   "': use gs://BUCKET[/prefix]");
+  }
+  if (Status s = ValidateGcsBucketName(bucket); !s.ok()) {
+    return Status::InvalidArgument("malformed location '" + loc.text + "': " + s.message());
+  }
+  loc.bucket = std::string(bucket);
+  loc.prefix = bucket.size() < rest.size() ? std::string(rest.substr(bucket.size() + 1)) : "";
+  if (!loc.prefix.empty() && loc.prefix.back() != '/') loc.prefix += '/';
+  if (loc.prefix.find_first_of(std::string_view("\0\r\n", 3)) != std::string::npos) {
+    return Status::InvalidArgument("malformed location '" + loc.text +
+                                   "': NUL, CR or LF in prefix");
+  }
+  return loc;
+}
+
 }  // namespace
+
+Status ValidateGcsBucketName(std::string_view b) {
+  const auto alnum = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::islower(u) || std::isdigit(u);
+  };
+  const bool dotted = b.find('.') != std::string_view::npos;
+  if (b.size() < 3 || b.size() > (dotted ? 222u : 63u)) {
+    return Status::InvalidArgument("GCS bucket name '" + std::string(b) +
+                                   "' must be 3 to 63 characters long (222 with dots)");
+  }
+  size_t part = 0;
+  for (char c : b) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') {
+      return Status::InvalidArgument("GCS bucket name '" + std::string(b) +
+                                     "' may only contain a-z, 0-9, '-', '_' and '.'");
+    }
+    part = c == '.' ? 0 : part + 1;
+    if (part > 63) {
+      return Status::InvalidArgument("GCS bucket name '" + std::string(b) +
+                                     "': a dot-separated part is over 63 characters");
+    }
+  }
+  if (!alnum(b.front()) || !alnum(b.back())) {
+    return Status::InvalidArgument("GCS bucket name '" + std::string(b) +
+                                   "' must start and end with a letter or digit");
+  }
+  return Status::Ok();
+}
 
 Status ValidateAzureNames(std::string_view account, std::string_view container) {
   auto lower_alnum = [](char c) {
@@ -110,6 +160,7 @@ Result<Location> ParseLocation(std::string_view text) {
       return ParseBucketPath(std::move(loc), rest);
     }
     if (name == "az") return ParseAzurePath(std::move(loc), rest);
+    if (name == "gs") return ParseGcsPath(std::move(loc), rest);
     if (name == "file") {
       if (rest.empty() || rest.front() != '/') {
         return Status::InvalidArgument("malformed location '" + loc.text +
@@ -119,7 +170,8 @@ Result<Location> ParseLocation(std::string_view text) {
       return loc;
     }
     return Status::InvalidArgument("malformed location '" + loc.text + "': unknown scheme '" +
-                                   std::string(name) + "://' (use s3://, az://, file:// or NAME:)");
+                                   std::string(name) +
+                                   "://' (use s3://, az://, gs://, file:// or NAME:)");
   }
   const size_t colon = text.find(':');
   const size_t slash = text.find('/');

@@ -41,6 +41,29 @@ TEST(LocationTest, RejectsMalformedInputWithOneClearMessage) {
   }
 }
 
+TEST(LocationTest, ParsesGcsBucketAndPrefix) {
+  auto l = ParseLocation("gs://my_bucket.example/some/prefix");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_TRUE(l->is_gcs());
+  EXPECT_FALSE(l->is_s3());
+  EXPECT_EQ(l->bucket, "my_bucket.example");
+  EXPECT_EQ(l->prefix, "some/prefix/");
+  EXPECT_EQ(ParseLocation("gs://bkt")->prefix, "");
+  EXPECT_EQ(ParseLocation("gs://bkt/")->prefix, "");
+  for (const char* bad : {"gs://", "gs:///x", "gs://ab", "gs://Bucket", "gs://_bkt", "gs://bkt-",
+                          "gs://b!t", "gs://bkt/a\nb"}) {
+    auto b = ParseLocation(bad);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.status().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(b.status().message().find("malformed location"), std::string::npos)
+        << b.status().message();
+  }
+  EXPECT_TRUE(ValidateGcsBucketName(std::string(63, 'a')).ok());
+  EXPECT_FALSE(ValidateGcsBucketName(std::string(64, 'a')).ok());
+  EXPECT_TRUE(ValidateGcsBucketName(std::string(63, 'a') + "." + std::string(63, 'b')).ok());
+  EXPECT_FALSE(ValidateGcsBucketName(std::string(64, 'a') + ".b").ok());
+}
+
 TEST(LocationTest, ParsesAzureAccountContainerAndPrefix) {
   auto l = ParseLocation("az://devstoreaccount1/my-container/some/prefix");
   ASSERT_TRUE(l.ok()) << l.status().ToString();

@@ -11,6 +11,7 @@
 
 #include "app/durable.h"
 #include "app/kinds.h"
+#include "app/notify_run.h"
 #include "app/replication_run.h"
 #include "base/clock.h"
 #include "obs/log.h"
@@ -214,7 +215,6 @@ Status WorkOnReplicationRun(jobs::JobStore& store, Wiring& wiring,
   // One executor for every worker of this process: one budget of requests and of memory.
   if (request.engine == nullptr) return Status::Internal("replication pass without an engine");
   w.concurrency = request.engine->requests();
-  w.memory_budget = request.engine->memory();
   w.executor = &request.engine->executor();
   transfer::Stats transfer_stats;
   std::vector<std::unique_ptr<jobs::Worker>> unpackers;
@@ -271,11 +271,16 @@ Result<ReplicationDurableSummary> RunDurableReplication(jobs::JobStore& store, W
                                                         std::stop_token stop) {
   FERRY_ASSIGN_OR_RETURN(ReplicationDurableSummary out,
                          OpenReplicationRun(store, wiring, request, stop));
+  const std::vector<notify::Target>& targets = request.settings.notify;
+  if (!targets.empty()) {  // the worker that ends the run writes their outbox rows
+    FERRY_RETURN_IF_ERROR(SetDurableRunTargets(store, out.run, targets).WithContext("--notify"));
+  }
   if (request.settings.detach) {
     out.detached = true;
     return out;
   }
   FERRY_RETURN_IF_ERROR(WorkOnReplicationRun(store, wiring, request, out, stats, stop));
+  if (!targets.empty()) DeliverRunNotifications(store, wiring, out.run, stop);
   return out;
 }
 

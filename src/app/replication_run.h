@@ -24,6 +24,7 @@
 #include "base/status.h"
 #include "jobs/job_store.h"
 #include "jobs/worker.h"
+#include "notify/target.h"
 #include "replicate/pass.h"
 #include "replicate/payload.h"
 #include "state/sql_session.h"
@@ -53,9 +54,13 @@ struct ReplicationRunSettings {
   // the rest of the workers' options are this run's. Its clock (null: SystemClock::Default())
   // also times the waits for the leases of discarded and abandoned runs.
   jobs::WorkerOptions worker;
-  // A dry run's "RULE -> DEST: KEY (version ID)" lines, one call each, from several threads at
-  // once (the pass's keys in parallel): the callee serializes.
-  std::function<void(const std::string&)> plan;
+  // A dry run's versions (replicate::PlannedVersion; PlanLine prints one), one call each, from
+  // several threads at once (the pass's keys in parallel): the callee serializes.
+  std::function<void(const replicate::PlannedVersion&)> plan;
+  // Who is told when the durable run ends (the config's [[notify]] and --notify's: RunTargets
+  // in notify_run.h): stored with the run as it is created or resumed, its outbox rows
+  // delivered by this process when it worked the run to its end (docs/design/notify.md).
+  std::vector<notify::Target> notify{};
 };
 
 // kInvalidArgument, one line naming the flag, for settings no pass takes (--dry-run with

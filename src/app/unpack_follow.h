@@ -85,7 +85,7 @@ struct UnpackFollowOptions {
   std::chrono::milliseconds interval{0};
   // The command stops at a pass's error; serve's roles go on (the store may come back).
   bool stop_on_error = true;
-  Clock* clock = nullptr;  // how it waits; null: SystemClock::Default()
+  Clock* clock = nullptr;  // how it waits; null: the system clock (ClockOr)
   // After each pass that was not stopped: its status and the totals so far.
   std::function<void(const Status&, const UnpackTotals&)> on_pass;
 };

@@ -82,8 +82,9 @@ TEST(RunViewTest, SaysThePhaseAndItsKinds) {
   EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kRunning, 0), Kinds(),
                         now)
                 .state,
-            "running (phase 0: cache-warm, list-scan, pack, replicate-event, replicate-keys, "
-            "replicate-pack, replicate-scan, restore, scan, transfer, unpack)");
+            "running (phase 0: cache-warm, list-scan, pack, part, replicate-event, replicate-keys, "
+            "replicate-pack, replicate-scan, restore, scan, transfer, unpack, verify-list, "
+            "verify-range)");
   EXPECT_EQ(MakeRunView(run, Counts(jobs::RunState::kFailed, 0), Kinds(),
                         now)
                 .state,

@@ -16,6 +16,7 @@
 #include "s3/credentials.h"
 #include "s3/express.h"
 #include "storage/azure/azure_backend.h"
+#include "storage/gcs/gcs_backend.h"
 #include "storage/local/local_backend.h"
 #include "storage/s3/s3_backend.h"
 
@@ -155,12 +156,18 @@ Result<Resolved> ResolveS3(const Config& config, const Location& loc, bool reque
                                      "(type = \"azure\"), not an S3 store: '" + loc.text +
                                      "' cannot be used here");
     }
+    if (rc.is_gcs()) {
+      return Status::InvalidArgument("remote '" + loc.remote + "' is a Google Cloud Storage "
+                                     "endpoint (type = \"gcs\"), not an S3 store: '" +
+                                     loc.text + "' cannot be used here");
+    }
     r.remote = &rc;
     r.options.directory_buckets = rc.directory_bucket;
     profile = rc.profile;
     addressing = rc.addressing;
     r.options.endpoint = rc.endpoint;
     r.options.region = rc.region;
+    r.options.metrics_remote = rc.name;  // its requests counted under its name (cost.md)
   }
   const std::string provider = r.remote != nullptr ? r.remote->provider : std::string();
   if (r.options.region.empty()) r.options.region = s3::RegionFromEnvironment(profile);
@@ -253,6 +260,7 @@ uint64_t Wiring::RequestRetries() const {
     if (entry && entry->client) n += entry->client->retries();
   }
   for (const auto& [id, client] : azure_clients_) n += client->retries();
+  for (const auto& [id, client] : gcs_clients_) n += client->retries();
   return n;
 }
 
@@ -340,20 +348,12 @@ Result<std::unique_ptr<storage::Backend>> Wiring::OpenAzure(const Location& loca
   auto& client = azure_clients_[id];
   if (!client) {
     storage::azure::AzureOptions options;
-    if (creds.endpoint.starts_with("https://")) options.tls = RemoteTls(remote);
-    if (options.tls && !options.tls->verify && warned_insecure_.insert(remote->name).second) {
-      obs::Log(obs::Level::kWarn,
-               "TLS certificates of remote '" + remote->name +
-                   "' are not checked (insecure_skip_verify = true): anyone on the path can read "
-                   "and change its traffic",
-               {{"endpoint", creds.endpoint}});
+    auto tls = RestClientTls(remote, creds.endpoint);
+    if (!tls.ok()) {
+      azure_clients_.erase(id);
+      return tls.status();
     }
-    if (remote != nullptr && !remote->ca_bundle.empty()) {
-      if (Status s = CheckCaBundle(*remote); !s.ok()) {
-        azure_clients_.erase(id);
-        return s;
-      }
-    }
+    options.tls = std::move(*tls);
     options.credentials = std::move(creds);
     client = std::make_unique<storage::azure::AzureClient>(std::move(options), *transport_);
   }
@@ -361,9 +361,60 @@ Result<std::unique_ptr<storage::Backend>> Wiring::OpenAzure(const Location& loca
       std::make_unique<storage::azure::AzureBackend>(*client, location.bucket, location.prefix));
 }
 
+Result<std::optional<http::TlsSettings>> Wiring::RestClientTls(const RemoteConfig* remote,
+                                                              const std::string& endpoint) {
+  std::optional<http::TlsSettings> tls;
+  if (endpoint.starts_with("https://")) tls = RemoteTls(remote);
+  if (remote == nullptr) return tls;
+  if (tls && !tls->verify && warned_insecure_.insert(remote->name).second) {
+    obs::Log(obs::Level::kWarn,
+             "TLS certificates of remote '" + remote->name +
+                 "' are not checked (insecure_skip_verify = true): anyone on the path can read "
+                 "and change its traffic",
+             {{"endpoint", endpoint}});
+  }
+  if (!remote->ca_bundle.empty()) FERRY_RETURN_IF_ERROR(CheckCaBundle(*remote));
+  return tls;
+}
+
+Result<std::unique_ptr<storage::Backend>> Wiring::OpenGcs(const Location& location,
+                                                          const RemoteConfig* remote) {
+  storage::gcs::GcsCredentialSettings settings;
+  settings.owner = remote != nullptr ? "remote '" + remote->name + "'" : location.text;
+  if (remote != nullptr) {
+    settings.endpoint = remote->endpoint;
+    settings.credentials_file = remote->credentials_file;
+    settings.anonymous = remote->anonymous;
+  }
+  FERRY_ASSIGN_OR_RETURN(storage::gcs::GcsCredentials creds,
+                         storage::gcs::ResolveGcsCredentials(settings));
+  const std::string id = creds.endpoint + "|" + (creds.anonymous ? "-" : creds.source) + "|" +
+                         settings.owner;
+  auto& client = gcs_clients_[id];
+  if (!client) {
+    storage::gcs::GcsOptions options;
+    auto tls = RestClientTls(remote, creds.endpoint);
+    if (!tls.ok()) {
+      gcs_clients_.erase(id);
+      return tls.status();
+    }
+    options.tls = std::move(*tls);
+    options.credentials = std::move(creds);
+    client = std::make_unique<storage::gcs::GcsClient>(std::move(options), *transport_);
+  }
+  return std::unique_ptr<storage::Backend>(
+      std::make_unique<storage::gcs::GcsBackend>(*client, location.bucket, location.prefix));
+}
+
 Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& location,
                                                               bool create_local) {
   if (location.is_azure()) return OpenAzure(location, nullptr);
+  if (location.is_gcs()) return OpenGcs(location, nullptr);
+  if (auto it = config_.remotes.find(location.remote);
+      location.is_s3() && !location.remote.empty() && it != config_.remotes.end() &&
+      it->second.is_gcs()) {
+    return OpenGcs(location, &it->second);
+  }
   if (auto it = config_.remotes.find(location.remote);
       location.is_s3() && !location.remote.empty() && it != config_.remotes.end() &&
       it->second.is_azure()) {

@@ -26,6 +26,9 @@
 namespace ferry::storage::azure {
 class AzureClient;
 }  // namespace ferry::storage::azure
+namespace ferry::storage::gcs {
+class GcsClient;
+}  // namespace ferry::storage::gcs
 
 namespace ferry::app {
 
@@ -48,7 +51,8 @@ class Wiring {
   // Builds the backend for `location`. An Azure location (az://, or a remote with type =
   // "azure") gets one Azure client per account, endpoint and credentials (its credentials from
   // the environment or the remote's files: storage/azure/azure_auth.h; none found is one
-  // kInvalidArgument line). A local destination folder is created when
+  // kInvalidArgument line). A GCS location (gs://, or a remote with type = "gcs") likewise
+  // gets one GCS client per endpoint and key file (storage/gcs/gcs_auth.h). A local destination folder is created when
   // `create_local` is set. Errors: kInvalidArgument (unknown remote, bad config, a remote's
   // ca_bundle that cannot be read or holds no PEM certificate: one line naming the remote and
   // the file), kPermissionDenied/kNotFound come later, from Backend::Check.
@@ -67,7 +71,7 @@ class Wiring {
   void SetEncryption(const Location& location, EncryptionOverride override);
   // The S3 client for an S3 location (for bucket commands).
   Result<s3::S3Client*> ClientFor(const Location& location);
-  // Requests the S3 and Azure clients built so far sent again after transient failures.
+  // Requests the S3, Azure and GCS clients built so far sent again after transient failures.
   uint64_t RequestRetries() const;
   const Config& config() const { return config_; }
   // The process's one HTTP transport (for other services' clients: SQS).
@@ -78,6 +82,14 @@ class Wiring {
   // The backend of an Azure location (`remote`: its remote, null for az://).
   Result<std::unique_ptr<storage::Backend>> OpenAzure(const Location& location,
                                                       const RemoteConfig* remote);
+  // The TLS settings of an Azure or GCS client of `remote` (null: a location without one) at
+  // `endpoint`: none unless https; a remote whose certificates are not checked is warned about
+  // once; its CA bundle file (when it names one) must be readable PEM.
+  Result<std::optional<http::TlsSettings>> RestClientTls(const RemoteConfig* remote,
+                                                         const std::string& endpoint);
+  // The backend of a GCS location (`remote`: its remote, null for gs://).
+  Result<std::unique_ptr<storage::Backend>> OpenGcs(const Location& location,
+                                                    const RemoteConfig* remote);
   Config config_;
   WiringOptions options_;
   std::unique_ptr<http::HttpTransport> transport_;
@@ -89,6 +101,8 @@ class Wiring {
   std::map<std::string, EncryptionOverride> encryption_;  // by EncryptionId(location)
   // by endpoint, account and credentials' kind and owner
   std::map<std::string, std::unique_ptr<storage::azure::AzureClient>> azure_clients_;
+  // by endpoint and key file
+  std::map<std::string, std::unique_ptr<storage::gcs::GcsClient>> gcs_clients_;
 };
 
 // `--no-sign-request` for the process (cli/main.cc): every Wiring made afterwards sends the

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <set>
 
 #include "archive/backend_io.h"
 #include "archive/reader.h"
@@ -116,6 +118,12 @@ class ArchiveRestore {
                  RestoreResult& result, std::stop_token stop)
       : backup_(backup), dst_(dst), options_(options), result_(result), stop_(std::move(stop)) {}
 
+  // Whether the entry of `key` was written by this restore (its row given to the report).
+  bool WasWritten(const std::string& key) {
+    std::lock_guard lock(written_mu_);
+    return written_keys_.contains(key);
+  }
+
   // Writes `rows` (all of archive `key`) from that archive.
   Status Restore(const std::string& key, const std::vector<CatalogEntry>& rows) {
     auto info = backup_.Stat(key, false, stop_);
@@ -159,11 +167,17 @@ class ArchiveRestore {
       }
       wanted.push_back(&m.entries[row.entry]);
     }
+    std::map<std::string, const CatalogEntry*> row_of;  // the report's rows name the entry
+    for (const CatalogEntry& row : rows) row_of.emplace(row.key, &row);
     transport::UnpackOptions o;
     o.storage_class = options_.storage_class;
     o.preserve_lock = options_.preserve_lock;
     o.part_size = options_.part_size;
     o.before_write = options_.before_write;
+    o.on_written = [this, &row_of](const archive::Entry& e, const storage::WriteResult&) {
+      EntryWritten(row_of, e.header.key);
+      return Status::Ok();
+    };
     for (const FrameRun& run : RunsOf(std::move(wanted))) {
       const archive::Manifest sub = SubManifest(m, run);
       archive::EntryStream stream(sub, source);
@@ -176,7 +190,7 @@ class ArchiveRestore {
       // 256 entries and 64 MiB ahead); a large one is written here, part by part.
       o.executor = options_.executor;
       transport::EntryWriters writers(dst_, o, 0, stop_);
-      Status s = WriteRun(stream, sub, o, writers);
+      Status s = WriteRun(stream, sub, o, writers, row_of);
       if (!s.ok()) writers.Fail(s);
       const Status finished = writers.Finish();
       result_.objects_written += writers.written;
@@ -188,7 +202,8 @@ class ArchiveRestore {
   }
 
   Status WriteRun(archive::EntryStream& stream, const archive::Manifest& sub,
-                  const transport::UnpackOptions& o, transport::EntryWriters& writers) {
+                  const transport::UnpackOptions& o, transport::EntryWriters& writers,
+                  const std::map<std::string, const CatalogEntry*>& row_of) {
     NoJournal journal;
     for (size_t i = 0; i < sub.entries.size(); ++i) {
       if (stop_.stop_requested()) return Status::Cancelled("restore interrupted");
@@ -204,6 +219,7 @@ class ArchiveRestore {
                 .WithContext(e.header.key));
         ++result_.objects_written;
         result_.bytes_written += e.header.size;
+        EntryWritten(row_of, e.header.key);
         writers.Done(i);
         continue;
       }
@@ -220,6 +236,20 @@ class ArchiveRestore {
     return Status::Ok();
   }
 
+  // Records `key` written and gives its row to the report, once (an archive read again after a
+  // corrupted range writes its entries again). From the writes' tasks.
+  void EntryWritten(const std::map<std::string, const CatalogEntry*>& row_of,
+                    const std::string& key) {
+    {
+      std::lock_guard lock(written_mu_);
+      if (!written_keys_.insert(key).second) return;
+    }
+    auto it = row_of.find(key);
+    if (options_.report != nullptr && it != row_of.end()) {
+      options_.report->Add(restore_rows::Written(*it->second));
+    }
+  }
+
   // Restore resumes nothing: the writers' watermark is recorded nowhere.
   class NoJournal : public transport::UnpackJournal {
    public:
@@ -233,9 +263,49 @@ class ArchiveRestore {
   RestoreResult& result_;
   std::stop_token stop_;
   bool catalog_mismatch_ = false;  // the last RestoreFrom found the catalog stale
+  std::mutex written_mu_;
+  std::set<std::string> written_keys_;  // GUARDED_BY(written_mu_): entries written
 };
 
+report::Row RestoreEntryRow(const CatalogEntry& e, report::Action action, report::Outcome outcome,
+                     std::string_view checksum) {
+  report::Row row;
+  row.key = e.key;
+  row.version_id = e.version_id;
+  row.size = e.size;
+  row.action = action;
+  row.outcome = outcome;
+  row.checksum = std::string(checksum);
+  return row;
+}
+
+void AddRestoreRow(const RestoreOptions& options, report::Row row) {
+  if (options.report != nullptr) options.report->Add(std::move(row));
+}
+
 }  // namespace
+
+namespace restore_rows {
+report::Row Written(const CatalogEntry& e) {
+  return RestoreEntryRow(e, report::Action::kCopied, report::Outcome::kOk, report::checksum_used::kCrc32c);
+}
+report::Row Identical(const CatalogEntry& e) {
+  return RestoreEntryRow(e, report::Action::kSkipped, report::Outcome::kSkipped,
+                  report::checksum_used::kCrc32c);
+}
+report::Row Marker(const CatalogEntry& e) {
+  return RestoreEntryRow(e, report::Action::kSkipped, report::Outcome::kSkipped,
+                  report::checksum_used::kNone);
+}
+report::Row Kept(const CatalogEntry& e) {
+  return Failed(e, Status::AlreadyExists("the target exists and differs (--force overwrites)"));
+}
+report::Row Failed(const CatalogEntry& e, const Status& status) {
+  report::Row row = report::FailedRow(e.key, e.size, "restore", status);
+  row.version_id = e.version_id;
+  return row;
+}
+}  // namespace restore_rows
 
 Result<RestoreResult> RestoreEntries(storage::Backend& backup,
                                      std::span<const CatalogEntry> entries, storage::Backend& dst,
@@ -248,15 +318,18 @@ Result<RestoreResult> RestoreEntries(storage::Backend& backup,
     const CatalogEntry& row = entries[i];
     if (!targets[i].ok()) {  // this key alone: the others are restored
       result.failures.emplace_back(row.key, targets[i].status().message());
+      AddRestoreRow(options, restore_rows::Failed(row, targets[i].status()));
       continue;
     }
     const Target t = *targets[i];
     if (t == Target::kMarker) {
       ++result.markers_skipped;
+      AddRestoreRow(options, restore_rows::Marker(row));
       continue;
     }
     if (t == Target::kSame && !options.force) {
       ++result.identical;
+      AddRestoreRow(options, restore_rows::Identical(row));
       continue;
     }
     if (t == Target::kSame) {
@@ -268,6 +341,7 @@ Result<RestoreResult> RestoreEntries(storage::Backend& backup,
       if (!options.force) {
         ++result.kept;
         result.kept_keys.push_back(row.key);
+        AddRestoreRow(options, restore_rows::Kept(row));
         continue;
       }
       ++result.overwritten;
@@ -275,8 +349,17 @@ Result<RestoreResult> RestoreEntries(storage::Backend& backup,
     by_archive[row.archive].push_back(row);
   }
   ArchiveRestore restore(backup, dst, options, result, stop);
-  for (const auto& [key, rows] : by_archive) {
-    FERRY_RETURN_IF_ERROR(restore.Restore(key, rows));
+  for (auto it = by_archive.begin(); it != by_archive.end(); ++it) {
+    const Status s = restore.Restore(it->first, it->second);
+    if (s.ok()) continue;
+    if (options.report != nullptr) {  // what this restore did not write fails with it
+      for (auto rest = it; rest != by_archive.end(); ++rest) {
+        for (const CatalogEntry& row : rest->second) {
+          if (!restore.WasWritten(row.key)) AddRestoreRow(options, restore_rows::Failed(row, s));
+        }
+      }
+    }
+    return s;
   }
   return result;
 }

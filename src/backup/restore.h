@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "report/row.h"
 #include "storage/backend.h"
 #include "backup/catalog.h"
 
@@ -60,7 +61,28 @@ struct RestoreOptions {
   // Checked before every write that makes an object visible (unpack's UnpackOptions::
   // before_write): a restore job's lease fence. A failure stops the restore with it.
   std::function<Status()> before_write;
+  // The run's per-object report (`ferry restore --report`, docs/design/report.md), or null: one
+  // row per entry (RestoreRows below). Added from the executor's tasks. Not owned.
+  report::RowSink* report = nullptr;
 };
+
+// The rows a restore gives `RestoreOptions::report`, each entry exactly one, with the entry's
+// key, source version and size:
+//  - written: `copied`/`ok`, checksum `crc32c` (its bytes were checked against the catalog's
+//    CRC32C before it became visible);
+//  - identical at the target: `skipped`/`skipped`, checksum `crc32c` (the target's bytes read
+//    back against it); a folder marker the destination cannot hold: `skipped`, `none`;
+//  - a target that differs, kept without `force`: `failed`/`failed`, kAlreadyExists "restore:
+//    the target exists and differs (--force overwrites)" (the run exits 1 for it);
+//  - a target that could not be looked at: `failed` with its error;
+//  - when an error ends the restore, every entry not written yet: `failed` with that error.
+namespace restore_rows {
+report::Row Written(const CatalogEntry& e);
+report::Row Identical(const CatalogEntry& e);
+report::Row Marker(const CatalogEntry& e);
+report::Row Kept(const CatalogEntry& e);
+report::Row Failed(const CatalogEntry& e, const Status& status);
+}  // namespace restore_rows
 
 struct RestoreResult {
   uint64_t objects_written = 0;  // overwritten ones included

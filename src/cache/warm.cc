@@ -12,132 +12,16 @@
 #include <thread>
 #include <unordered_map>
 
+#include "cache/warm_hold.h"
+#include "cache/warm_plan.h"
+#include "cache/warm_rows.h"
 #include "obs/log.h"
 
 namespace ferry::cache {
 namespace {
 
-int64_t MtimeNs(const storage::ObjectInfo& o) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(o.mtime.time_since_epoch()).count();
-}
-
-bool Unchanged(const Entry& e, const storage::ObjectInfo& o) {
-  if (e.size != o.size) return false;
-  if (!o.etag.empty() || !e.source_etag.empty()) return e.source_etag == o.etag;
-  return e.source_mtime_ns == MtimeNs(o);
-}
-
-void AddOnce(std::vector<std::string>& list, std::string owner) {
-  if (owner.empty()) return;
-  if (std::find(list.begin(), list.end(), owner) == list.end()) list.push_back(std::move(owner));
-}
-
-// Takes the request's hold on its prefixes (never waits) and renews it every third of its TTL
-// until stopped. lost() turns true (and lost_token() is stopped) when a renewal finds the hold
-// taken over. Fence() is the last check before a copy becomes visible: it passes while the hold
-// was renewed less than half its TTL ago (on the clock), else renews it now, so that a request
-// whose renewals stalled (a paused process, a database out of reach) never writes a key after
-// the request that took its hold over wrote it (stale bytes under the heir's record).
-class LockKeeper {
- public:
-  LockKeeper(PrefixLocks& locks, Clock& clock, const WarmOptions& options)
-      : locks_(locks), clock_(clock), options_(options) {}
-  ~LockKeeper() { Stop(); }
-
-  Status Acquire(const std::vector<std::string>& prefixes, WarmResult& result) {
-    FERRY_ASSIGN_OR_RETURN(AcquireResult r,
-                           locks_.Acquire(options_.owner, prefixes, options_.lock_ttl));
-    hold_ = std::move(r.hold);
-    Renewed();
-    for (auto& who : r.taken_over) {
-      obs::Log(obs::Level::kWarn, "took over the cache hold of a request whose lease ran out",
-               {{"owner", who}});
-      AddOnce(result.taken_over, std::move(who));
-    }
-    for (Overlap& o : r.overlapping) {
-      obs::Log(obs::Level::kInfo, "an overlapping cache request is in flight: sharing its keys",
-               {{"owner", o.owner}, {"prefix", o.prefix}});
-      AddOnce(result.overlapping, std::move(o.owner));
-    }
-    renewer_ = std::jthread([this](std::stop_token st) { RenewLoop(st); });
-    return Status::Ok();
-  }
-
-  void Stop() {
-    if (renewer_.joinable()) {
-      renewer_.request_stop();
-      cv_.notify_all();
-      renewer_.join();
-    }
-  }
-  // Releases the hold and its claims (after Stop). Errors are logged: the lease runs out anyway.
-  void Release() {
-    Stop();
-    if (!hold_) return;
-    if (Status s = locks_.Release(*hold_); !s.ok()) {
-      obs::Log(obs::Level::kWarn, "could not release the cache hold", {{"error", s.message()}});
-    }
-    hold_.reset();
-  }
-  const Hold& hold() const { return *hold_; }
-  Status Fence() {
-    std::lock_guard lock(fence_mu_);
-    if (lost_.load()) return Status::Cancelled("the cache hold was lost");
-    if (clock_.MonoNow() - renewed_ < options_.lock_ttl / 2) return Status::Ok();
-    Status s = locks_.Renew(*hold_, options_.lock_ttl);
-    if (s.code() == ErrorCode::kFailedPrecondition) {
-      Lost(s);
-      return Status::Cancelled("the cache hold was lost: " + s.message());
-    }
-    FERRY_RETURN_IF_ERROR(s.WithContext("renewing the cache hold before a write"));
-    renewed_ = clock_.MonoNow();
-    return Status::Ok();
-  }
-  bool lost() const { return lost_.load(); }
-  std::stop_token lost_token() const { return lost_source_.get_token(); }
-
- private:
-  void RenewLoop(std::stop_token st) {
-    const auto period = options_.lock_ttl / 3;
-    std::mutex mu;
-    std::unique_lock lock(mu);
-    while (!st.stop_requested()) {
-      clock_.WaitUntil(cv_, lock, st, clock_.MonoNow() + period, [] { return false; });
-      if (st.stop_requested()) return;
-      Status s = locks_.Renew(*hold_, options_.lock_ttl);
-      if (s.code() == ErrorCode::kFailedPrecondition) {
-        Lost(s);
-        return;
-      }
-      if (s.ok()) Renewed();
-      if (!s.ok()) {
-        obs::Log(obs::Level::kWarn, "cache hold renewal failed", {{"error", s.message()}});
-      }
-    }
-  }
-
-  void Renewed() {
-    std::lock_guard lock(fence_mu_);
-    renewed_ = clock_.MonoNow();
-  }
-  void Lost(const Status& why) {
-    if (lost_.exchange(true)) return;
-    obs::Log(obs::Level::kError, "cache hold lost: stopping this request",
-             {{"error", why.message()}});
-    lost_source_.request_stop();
-  }
-
-  PrefixLocks& locks_;
-  Clock& clock_;
-  const WarmOptions& options_;
-  std::optional<Hold> hold_;
-  std::mutex fence_mu_;
-  Clock::MonoTime renewed_;  // GUARDED_BY(fence_mu_): the hold's last renewal here
-  std::atomic<bool> lost_{false};
-  std::stop_source lost_source_;
-  std::condition_variable_any cv_;
-  std::jthread renewer_;
-};
+using warm_internal::AddOnce;
+using warm_internal::LockKeeper;
 
 // What every part of one request works with (Copier, Claimer).
 struct Work {
@@ -160,8 +44,8 @@ class Copier {
         result_(work.result),
         hold_(hold),
         cancel_(cancel),
-        engine_(work.ctx.executor, work.options.transfer, work.ctx.source, work.ctx.cache,
-                stats_) {
+        engine_(work.ctx.executor, EngineOptions(work.options, copy_rows_), work.ctx.source,
+                work.ctx.cache, stats_) {
     recorder_ = std::jthread([this](std::stop_token st) { RecordLoop(st); });
   }
   ~Copier() { Finish(); }
@@ -193,7 +77,8 @@ class Copier {
   bool lock_lost() const { return cancel_.stop_requested(); }
   void Cancel() { engine_.Cancel(); }
   // A failure that is not this request's copy (the holder it waited for failed the key).
-  void AddFailure(KeyFailure f) {
+  void AddFailure(KeyFailure f, const storage::ObjectInfo& o) {
+    Report(warm_rows::FailedByHolder(o, f.request, f.error));
     std::lock_guard lock(result_mu_);
     result_.failed++;
     result_.failures.push_back(std::move(f));
@@ -203,21 +88,44 @@ class Copier {
   struct Outcome {
     storage::ObjectInfo object;
     Status status;
+    std::optional<report::Row> row;  // the engine's, when the request has a report
   };
 
+  // The request's transfer options, the engine's rows taken by `rows` when it has a report.
+  static transfer::TransferOptions EngineOptions(const WarmOptions& options,
+                                                 warm_rows::CopyRows& rows) {
+    transfer::TransferOptions t = options.transfer;
+    t.report = options.report != nullptr ? &rows : nullptr;
+    return t;
+  }
+  void Report(report::Row row) {
+    if (options_.report != nullptr) options_.report->Add(std::move(row));
+  }
+
   void Done(const storage::ObjectInfo& o, const Status& s) {
+    std::optional<report::Row> row = copy_rows_.Take(o.key);
     std::lock_guard lock(mu_);
-    pending_.push_back(Outcome{o, s});
+    if (pending_.empty()) {
+      first_ = ctx_.index.clock().MonoNow();
+      cv_.notify_all();  // the recorder waits for a first outcome, then for the interval
+    }
+    pending_.push_back(Outcome{o, s, std::move(row)});
     if (pending_.size() >= options_.record_batch) cv_.notify_all();
   }
 
+  // An outcome is recorded at the latest record_interval after it finished (counted from the
+  // first one pending); with none pending the recorder waits for one, not on the clock.
   void RecordLoop(std::stop_token st) {
     Clock& clock = ctx_.index.clock();
     std::unique_lock lock(mu_);
     while (!st.stop_requested()) {
-      clock.WaitUntil(cv_, lock, st, clock.MonoNow() + options_.record_interval,
+      if (pending_.empty()) {
+        cv_.wait(lock, st, [this] { return !pending_.empty(); });
+        continue;
+      }
+      clock.WaitUntil(cv_, lock, st, first_ + options_.record_interval,
                       [this] { return pending_.size() >= options_.record_batch; });
-      if (pending_.empty()) continue;
+      if (st.stop_requested()) break;  // Finish records the rest
       std::vector<Outcome> batch;
       batch.swap(pending_);
       lock.unlock();
@@ -229,6 +137,26 @@ class Copier {
   // One transaction for the batch; the result counts what was recorded.
   void Settle(std::vector<Outcome> batch) {
     if (batch.empty()) return;
+    SettleBatch(batch);
+    if (options_.report == nullptr) return;
+    for (Outcome& out : batch) {
+      if (!out.status.ok()) {
+        Report(warm_rows::CopyFailed(out.object, std::move(out.row), out.status));
+        continue;
+      }
+      auto unrecorded = unrecorded_.find(out.object.key);
+      if (unrecorded != unrecorded_.end()) {
+        Report(warm_rows::CopyFailed(out.object, std::nullopt, unrecorded->second));
+      } else {
+        Report(warm_rows::Copied(out.object, std::move(out.row)));
+      }
+    }
+    unrecorded_.clear();
+  }
+
+  // Records the batch in one transaction and counts it; the copies it could not record are left
+  // in unrecorded_ (for their rows).
+  void SettleBatch(const std::vector<Outcome>& batch) {
     std::vector<Copied> copied;
     std::vector<KeyFailure> failed;
     std::vector<KeyFailure> cancelled;
@@ -241,7 +169,7 @@ class Copier {
         copied.push_back(Copied{.key = o.key,
                                 .source_etag = o.etag,
                                 .source_version = o.version_id,
-                                .source_mtime_ns = MtimeNs(o),
+                                .source_mtime_ns = SourceMtimeNs(o),
                                 .size = o.size});
         bytes += o.size;
         continue;
@@ -264,6 +192,11 @@ class Copier {
       result_.copied += copied.size() - settled->size();
       result_.bytes += bytes;
       for (std::string& key : *settled) {
+        if (options_.report != nullptr) {
+          unrecorded_.insert_or_assign(
+              key, Status::FailedPrecondition("copied while an expiry pass was deleting it: not "
+                                              "recorded as cached"));
+        }
         result_.failed++;
         result_.failures.push_back(KeyFailure{
             .key = std::move(key),
@@ -275,6 +208,9 @@ class Copier {
       const std::string why =
           settled.status().WithContext("copied, but not recorded in the cache index").message();
       for (const Copied& c : copied) {
+        if (options_.report != nullptr) {
+          unrecorded_.insert_or_assign(c.key, Status(settled.status().code(), why));
+        }
         result_.failed++;
         result_.failures.push_back(
             KeyFailure{.key = c.key, .error = why, .request = options_.owner, .at_ms = now});
@@ -299,6 +235,11 @@ class Copier {
   std::mutex mu_;
   std::condition_variable_any cv_;
   std::vector<Outcome> pending_;  // GUARDED_BY(mu_): finished, not recorded yet
+  Clock::MonoTime first_{};       // GUARDED_BY(mu_): when the first of pending_ finished
+  // Of the batch being settled (the recorder's thread, or Finish's after it stopped): copies
+  // the index did not record, with why.
+  std::unordered_map<std::string, Status> unrecorded_;
+  warm_rows::CopyRows copy_rows_;  // before engine_: the engine adds to it
   transfer::Stats stats_;
   transfer::TransferEngine engine_;
   std::jthread recorder_;  // last: stopped first
@@ -366,7 +307,7 @@ class Claimer {
     for (const Want& w : batch) {
       items.push_back(ClaimItem{.key = w.object.key,
                                 .source_etag = w.object.etag,
-                                .source_mtime_ns = MtimeNs(w.object),
+                                .source_mtime_ns = SourceMtimeNs(w.object),
                                 .size = w.object.size,
                                 .waited_on = w.waited_on});
     }
@@ -385,10 +326,13 @@ class Claimer {
           copier_.Copy(w.object);
           break;
         case ClaimState::kJoined:
-          result_.joined++;
-          [[fallthrough]];
         case ClaimState::kCached:
+          if (out.state == ClaimState::kJoined) result_.joined++;
           result_.skipped++;
+          if (options_.report != nullptr) {
+            options_.report->Add(
+                warm_rows::Cached(w.object, out.state == ClaimState::kJoined));
+          }
           break;
         case ClaimState::kHeld:
           if (!out.owner.empty() && w.waited_on.empty()) {
@@ -405,7 +349,8 @@ class Claimer {
           copier_.AddFailure(KeyFailure{.key = w.object.key,
                                         .error = std::move(out.error),
                                         .request = std::move(out.owner),
-                                        .at_ms = ctx_.index.NowMs()});
+                                        .at_ms = ctx_.index.NowMs()},
+                             w.object);
           break;
       }
     }
@@ -451,6 +396,7 @@ class Renewer {
     for (const auto& [key, p] : pending_) {
       result_.skipped++;
       if (p.joined) result_.joined++;
+      if (options_.report != nullptr) options_.report->Add(warm_rows::Cached(p.object, p.joined));
     }
     pending_.clear();
     return Status::Ok();
@@ -501,7 +447,7 @@ Status WarmPrefix(const WarmRun& run, const std::string& prefix, std::stop_token
     run.result.listed++;
     auto it = by_key.find(o->key);
     if (run.request.force || it == by_key.end() || it->second.expiring ||
-        !Unchanged(it->second, *o)) {
+        !CachedUnchanged(it->second, *o)) {
       // Not cached, marked by an expiry pass, or changed at the source: claim and copy (the
       // claim looks at the entry again).
       FERRY_RETURN_IF_ERROR(run.claimer.Add(*o));
@@ -516,6 +462,7 @@ Status WarmPrefix(const WarmRun& run, const std::string& prefix, std::stop_token
 }
 
 }  // namespace
+
 
 Result<WarmResult> Warm(const WarmRequest& request, const WarmContext& ctx,
                         const WarmOptions& options, std::stop_token stop) {

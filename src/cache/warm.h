@@ -34,6 +34,7 @@
 
 #include "cache/index.h"
 #include "cache/locks.h"
+#include "report/row.h"
 #include "storage/backend.h"
 #include "transfer/engine.h"
 #include "transfer/executor.h"
@@ -58,7 +59,13 @@ struct WarmOptions {
   // index's clock; also how long listed keys wait to be claimed short of claim_batch).
   size_t record_batch = 200;
   std::chrono::milliseconds record_interval{100};
+  // The request's per-object report (`ferry cache warm --report`, docs/design/report.md), or
+  // null: one row per object listed, once its outcome is settled (warm_rows.h). Added
+  // from the request's threads and the copies' tasks. Not owned. (`transfer.report` stays
+  // null: the engine's rows of the copies are taken here and given once recorded.)
+  report::RowSink* report = nullptr;
 };
+
 
 struct WarmResult {
   uint64_t listed = 0;   // source objects under the prefixes

@@ -65,7 +65,7 @@ struct ChainSettings {
 
 struct ChainContext {
   http::HttpTransport* http = nullptr;  // the process's transport; required
-  Clock* clock = nullptr;               // null: SystemClock::Default()
+  Clock* clock = nullptr;               // null: the system clock (ClockOr)
   RefreshOptions refresh;               // its clock is `clock`
   std::string imds_endpoint;  // "": $AWS_EC2_METADATA_SERVICE_ENDPOINT or 169.254.169.254
 };

@@ -58,7 +58,7 @@ class ContainerSource : public Source {
 struct ImdsOptions {
   std::string endpoint = "http://169.254.169.254";  // $AWS_EC2_METADATA_SERVICE_ENDPOINT
   int timeout_ms = 1000;
-  Clock* clock = nullptr;  // null: SystemClock::Default()
+  Clock* clock = nullptr;  // null: the system clock (ClockOr)
 };
 
 class ImdsSource : public Source {

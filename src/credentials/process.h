@@ -32,7 +32,7 @@ Result<Expiring> ParseProcessOutput(std::string_view json);
 
 struct ProcessOptions {
   std::chrono::milliseconds timeout{60000};
-  Clock* clock = nullptr;  // null: SystemClock::Default()
+  Clock* clock = nullptr;  // null: the system clock (ClockOr)
   // From the first of "document whole" and "exited" to the exit with both pipes closed.
   std::chrono::milliseconds exit_grace{5000};
 };

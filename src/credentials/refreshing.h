@@ -37,7 +37,7 @@
 namespace ferry::credentials {
 
 struct RefreshOptions {
-  Clock* clock = nullptr;  // null: SystemClock::Default()
+  Clock* clock = nullptr;  // null: the system clock (ClockOr)
   std::chrono::seconds refresh_ahead{300};
   std::chrono::seconds must_ahead{60};
   std::chrono::seconds retry_after{10};

@@ -11,6 +11,7 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "transport/pack.h"
+#include "testing/test_data.h"
 #include "testing/test_executor.h"
 
 namespace ferry::estimate {
@@ -29,12 +30,7 @@ std::string Csv(size_t size, int seed) {
   return s;
 }
 
-std::string Random(size_t size, int seed) {
-  std::mt19937 rng(static_cast<unsigned>(seed));
-  std::string s(size, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+std::string Random(size_t size, int seed) { return ferry::testing::Random(size, seed); }
 
 class EstimateTest : public ::testing::Test {
  protected:

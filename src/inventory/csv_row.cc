@@ -15,12 +15,11 @@ Status RowFieldError(std::string what) { return Status::InvalidArgument(std::mov
 Status ReadQuotedField(std::string_view line, size_t& i, std::string& out) {
   ++i;  // the opening quote
   for (;;) {
-    if (i >= line.size()) return RowFieldError("a quoted field is not closed");
-    const char c = line[i++];
-    if (c != '"') {
-      out += c;
-      continue;
-    }
+    // Up to the next quote in one append (a row's fields are appended per run, not per byte).
+    const size_t quote = line.find('"', i);
+    if (quote == std::string_view::npos) return RowFieldError("a quoted field is not closed");
+    out.append(line.substr(i, quote - i));
+    i = quote + 1;
     if (i < line.size() && line[i] == '"') {  // a doubled quote: one quote
       out += '"';
       ++i;
@@ -30,12 +29,19 @@ Status ReadQuotedField(std::string_view line, size_t& i, std::string& out) {
   }
 }
 
+// Case-insensitive equality with a lower-case ASCII word, without a copy.
+bool EqualsLowerWord(std::string_view text, std::string_view lower_word) {
+  if (text.size() != lower_word.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != lower_word[i]) return false;
+  }
+  return true;
+}
+
 Result<bool> ParseBool(std::string_view text, std::string_view column) {
   if (text.empty()) return false;
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "true") return true;
-  if (lower == "false") return false;
+  if (EqualsLowerWord(text, "true")) return true;
+  if (EqualsLowerWord(text, "false")) return false;
   return RowFieldError(std::string(column) + " is \"" + std::string(text) +
                        "\", not true or false");
 }
@@ -187,10 +193,11 @@ Result<storage::ObjectInfo> RowObject(const std::vector<std::string>& fields,
   } else if (!o.delete_marker && HasColumn(columns, Field::kSize)) {
     return RowFieldError("no Size for an object that is not a delete marker");
   }
-  o.etag = std::string(t.etag);
-  if (o.etag.size() >= 2 && o.etag.front() == '"' && o.etag.back() == '"') {
-    o.etag = o.etag.substr(1, o.etag.size() - 2);
+  std::string_view etag = t.etag;
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
   }
+  o.etag = std::string(etag);
   if (!t.mtime.empty()) {
     FERRY_ASSIGN_OR_RETURN(o.mtime, ParseLastModified(t.mtime));
   }

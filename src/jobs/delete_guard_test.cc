@@ -19,6 +19,7 @@
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
 #include "storage/local/local_backend.h"
+#include "testing/test_executor.h"
 
 namespace ferry::jobs {
 namespace {
@@ -90,6 +91,7 @@ class DeleteGuardTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) {
       threads.emplace_back([&, i] {
         WorkerOptions w;
+        w.executor = &ferry::testing::TestExecutor();
         w.owner = "guard-test:" + std::to_string(i);
         w.concurrency = 4;
         w.scan_chunk = 3;
@@ -134,7 +136,7 @@ TEST_F(DeleteGuardTest, PastTheCountNothingIsDeletedAndTheRunSaysWhy) {
   EXPECT_NE(why->find("12 deletes planned"), std::string::npos) << *why;
   EXPECT_NE(why->find("--max-delete 11"), std::string::npos) << *why;
   // Whoever advances it again (another worker, a redrive's) leaves it where it is.
-  EXPECT_EQ(*Worker::AdvanceRun(*store_, run), RunProgress::kBlocked);
+  EXPECT_EQ(*Worker::AdvanceRun(*store_, run, nullptr, clock_), RunProgress::kBlocked);
   EXPECT_EQ(Count("dst"), 22u);
   // A new run with the limit raised deletes them.
   EXPECT_EQ(Sync("12"), RunProgress::kDone);
@@ -186,7 +188,7 @@ TEST_F(DeleteGuardTest, AnyProcessThatAdvancesTheRunAppliesTheStoredLimit) {
     deletes.push_back(d);
   }
   ASSERT_TRUE(store_->Enqueue(deletes).ok());
-  EXPECT_EQ(*Worker::AdvanceRun(*store_, *run), RunProgress::kBlocked);
+  EXPECT_EQ(*Worker::AdvanceRun(*store_, *run, nullptr, clock_), RunProgress::kBlocked);
   EXPECT_EQ(store_->GetRun(*run)->state, RunState::kFailed);
   EXPECT_EQ(store_->GetRun(*run)->phase, 0);
   auto queued = store_->ListJobs(*run, JobState::kQueued, 10);

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <ctime>
 #include <limits>
+#include <set>
 
 #include "jobs/kinds/registry.h"
+#include "obs/log.h"
 
 namespace ferry::jobs {
 namespace {
@@ -107,6 +109,23 @@ std::shared_ptr<RunReport> ReportOf(RunContext& ctx) {
 
 std::shared_ptr<const JobHandler> MakeReportPartHandler() {
   return std::make_shared<ReportPartHandler>();
+}
+
+Status RemoveUnrecordedParts(storage::Backend& location, const Run& run,
+                             const std::vector<report::RecordedPart>& parts) {
+  std::set<std::string> recorded;
+  for (const auto& p : parts) recorded.insert(p.name);
+  FERRY_ASSIGN_OR_RETURN(auto cursor, location.List("part-" + ReportRunId(run) + "-j"));
+  std::vector<std::string> orphans;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(const storage::ObjectInfo* o, cursor->Next());
+    if (o == nullptr) break;
+    if (recorded.count(o->key) == 0) orphans.push_back(o->key);
+  }
+  if (orphans.empty()) return Status::Ok();
+  obs::Log(obs::Level::kInfo, "report: removed the parts of attempts that never committed",
+           {{"parts", orphans.size()}});
+  return location.DeleteMany(orphans, std::stop_token{});
 }
 
 Result<std::vector<report::RecordedPart>> RecordedParts(JobStore& store, RunId run) {

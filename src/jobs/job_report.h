@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "jobs/job_store.h"
@@ -65,6 +66,13 @@ std::string ReportRunId(const Run& run);
 Result<std::shared_ptr<RunReport>> OpenRunReport(RunContext& ctx, Clock& clock);
 // The report of ctx's run on this worker (kept as its kind state "report"); nullptr: none.
 std::shared_ptr<RunReport> ReportOf(RunContext& ctx);
+
+// Deletes the parts of run `run` in `location` that no record of `parts` names: written by
+// attempts killed (or whose lease was lost) before their outcome committed; their rows are in
+// the parts of the attempts that committed. Call once the run's jobs are done, when no attempt
+// of it can be writing any more. Errors: the location's.
+Status RemoveUnrecordedParts(storage::Backend& location, const Run& run,
+                             const std::vector<report::RecordedPart>& parts);
 
 // The "report-part" kind (kinds/registry.h: MakeReportPartHandler).
 // The records of run `run`'s report (every report-part job's payload, whatever its state).

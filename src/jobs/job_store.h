@@ -403,6 +403,13 @@ class JobStore {
                           const PartCheckpoint& part) = 0;
   virtual Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job,
                                                              const UploadRef& upload) = 0;
+  // A part job's part (jobs/part_jobs.h: one object's parts spread over a run's workers):
+  // adds `part` to the checkpoint of `owner`'s upload `upload` (the object's own job keeps the
+  // upload; its part jobs add the parts they sent), fenced by `lease`, the part job's:
+  // kFailedPrecondition when that lease is lost; kNotFound when `owner` has no saved upload
+  // `upload_id` of `upload` any more (it completed, aborted or replaced it).
+  virtual Status SaveSharedPart(const Lease& lease, JobId owner, const UploadRef& upload,
+                                std::string_view upload_id, const PartCheckpoint& part) = 0;
   // The upload completed or was aborted: forgets the checkpoint of `upload` and marks the
   // started upload finished. No checkpoint is fine.
   virtual Status ClearUpload(const Lease& lease, const UploadRef& upload) = 0;

@@ -1,6 +1,7 @@
 // LookUpKeys, ScanKeys and the jobs of a list (list_scan.h).
 #include "jobs/list_scan.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "obs/log.h"
 #include "plan/vector_cursor.h"
 #include "storage/find_keys.h"
+#include "transfer/report_rows.h"
 
 namespace ferry::jobs {
 namespace {
@@ -85,6 +87,29 @@ Result<KeysFound> LookUpKeys(transfer::Executor& executor, storage::Backend& src
   return out;
 }
 
+void ReportNotOnSource(const std::vector<std::string>& missing,
+                       const std::function<bool(const std::string&)>& at_destination,
+                       std::string_view why, report::RowSink* rows) {
+  if (rows == nullptr) return;
+  for (const std::string& key : missing) {
+    if (!at_destination(key)) rows->Add(transfer::NotOnSourceRow(key, why));
+  }
+}
+
+void ReportNotOnSource(const std::vector<std::string>& missing,
+                       const std::vector<storage::ObjectInfo>& destination, std::string_view why,
+                       report::RowSink* rows) {
+  ReportNotOnSource(
+      missing,
+      [&destination](const std::string& key) {
+        auto it = std::lower_bound(
+            destination.begin(), destination.end(), key,
+            [](const storage::ObjectInfo& o, const std::string& k) { return o.key < k; });
+        return it != destination.end() && it->key == key;
+      },
+      why, rows);
+}
+
 void CountMissing(const std::vector<std::string>& missing, transfer::Stats& stats) {
   for (const std::string& key : missing) {
     const uint64_t n = ++stats.listed_not_found;
@@ -106,6 +131,9 @@ Status ScanKeys(const ScanContext& scan, const std::vector<std::string>& keys,
   FERRY_CHECK(scan.options.executor != nullptr);  // set by the Worker
   FERRY_ASSIGN_OR_RETURN(KeysFound found,
                          LookUpKeys(*scan.options.executor, *ctx.src, *ctx.dst, keys, stop));
+  // The chunk's rows are recorded only once it is planned (job_report.h): a retried chunk (a
+  // failed lookup) reports nothing twice.
+  ReportNotOnSource(found.missing, found.destination, kListedNotOnSource, scan.rows);
   plan::VectorCursor src(std::move(found.source));
   plan::VectorCursor dst(std::move(found.destination));
   FERRY_RETURN_IF_ERROR(PlanObjects(scan, src, dst, more));

@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "jobs/job_store.h"
 #include "jobs/scan.h"
+#include "report/row.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
 #include "transfer/stats.h"
@@ -41,7 +42,22 @@ Result<KeysFound> LookUpKeys(transfer::Executor& executor, storage::Backend& src
 // Counts `missing` in stats.listed_not_found and names the first kNamedMissingAtMost (per
 // process's stats) in warning lines: a listed key the source lacks is not a failure.
 inline constexpr uint64_t kNamedMissingAtMost = 1000;
+// The report's error messages of keys not on the source (ReportNotOnSource).
+inline constexpr std::string_view kListedNotOnSource = "listed but not found on the source";
+inline constexpr std::string_view kGoneSinceInventory = "gone since the inventory";
 void CountMissing(const std::vector<std::string>& missing, transfer::Stats& stats);
+
+// --report: the keys a list or inventory named that neither side has (`missing`, ascending:
+// the source lacks them; `destination`, ascending keys) each get a row (transfer::NotOnSourceRow
+// with `why`). A key the destination has gets the plan's row as any destination-only key does
+// (deleted, or none when the run keeps it). Nothing without `rows`.
+void ReportNotOnSource(const std::vector<std::string>& missing,
+                       const std::vector<storage::ObjectInfo>& destination, std::string_view why,
+                       report::RowSink* rows);
+// The same with the destination's keys given by `at_destination`.
+void ReportNotOnSource(const std::vector<std::string>& missing,
+                       const std::function<bool(const std::string&)>& at_destination,
+                       std::string_view why, report::RowSink* rows);
 
 // One list-scan job: `keys` looked up on both sides (on the worker's executor) and planned by
 // the run's planner into transfer and parked delete jobs (appended to `more`), as a scan

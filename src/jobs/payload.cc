@@ -72,6 +72,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
   }
   if (o.max_delete.enabled()) j["max_delete"] = o.max_delete.Text();
   if (!o.files_from.empty()) j["files_from"] = o.files_from;
+  if (o.part_jobs_min_parts > 0) j["part_jobs_min_parts"] = o.part_jobs_min_parts;
   if (o.report.wanted()) {
     j["report"] = {{"location", o.report.location},
                    {"format", o.report.format},
@@ -128,6 +129,9 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     o.storage_class = j.at("storage_class").get<std::string>();
     o.max_attempts = j.at("max_attempts").get<int>();
     if (j.contains("preserve_lock")) o.preserve_lock = j["preserve_lock"].get<bool>();
+    if (j.contains("part_jobs_min_parts")) {
+      o.part_jobs_min_parts = j["part_jobs_min_parts"].get<int>();
+    }
     if (j.contains("preserve_acl")) o.preserve_acl = j["preserve_acl"].get<bool>();
     if (j.contains("checksum_algorithm")) {
       const std::string name = j["checksum_algorithm"].get<std::string>();

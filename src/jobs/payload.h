@@ -98,6 +98,9 @@ struct RunOptions {
   // and no other key of either side is touched. Kept for the resume's comparison and messages.
   std::string files_from;
   ReportOptions report{};
+  // --part-jobs-min-parts: an object of at least this many parts (of part_size) is spread over
+  // the run's workers as part jobs (jobs/part_jobs.h); 0 = never (runs stored before it).
+  int part_jobs_min_parts = 0;
 };
 
 // Keys of one list-scan job, at most.

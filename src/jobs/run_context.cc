@@ -56,6 +56,9 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   t.restore = ctx->options.restore;
   t.restore.clock = options.clock;
   t.verbose = options.verbose;
+  // The transfer kind calls the destination's Sync before a job's outcome records its objects
+  // done (the engine serves only that kind).
+  t.defer_durability = true;
   t.decide = ctx->options.decide;
   // --report: every row the engine makes goes to the job whose object it is (job_report.h).
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<RunReport> report,

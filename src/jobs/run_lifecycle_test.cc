@@ -136,7 +136,7 @@ class RunLifecycleTest : public ::testing::Test {
     return (*claimed)[0].job.spec.kind;
   }
   RunProgress Advance() {
-    auto p = Worker::AdvanceRun(*store_, run_);
+    auto p = Worker::AdvanceRun(*store_, run_, nullptr, clock_);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     return p.ok() ? *p : RunProgress::kWorking;
   }

@@ -292,6 +292,166 @@ transfer::Planner::FolderProbe FolderProbeOf(RunContext& ctx) {
   };
 }
 
+// One ScanChunk (see there, and the top of this file), in its steps: the listings opened, merged
+// into the planner with the mid-chunk splits and hand-offs, and the rest of the range enqueued.
+// Lives on ScanChunk's stack: the listings and cursors hold references to range_.
+class ChunkScanner {
+ public:
+  ChunkScanner(const ScanContext& scan, const KeyRange& job_range, std::vector<JobSpec>& more,
+               std::stop_token stop)
+      : scan_(scan),
+        ctx_(scan.run),
+        options_(scan.options),
+        range_(job_range),
+        more_(more),
+        stop_(std::move(stop)),
+        // A side that lists out of order (a directory bucket) is read whole and sorted on disk
+        // (storage/sorted_listing.h), keeping this range's keys only. Its every chunk would
+        // list it whole again, so such a run scans each range in one chunk and never splits (a
+        // split probe reads a whole listing too); hand-offs still bound the jobs held and
+        // checkpoint progress.
+        ordered_(ctx_.src->features().sorted_listing && ctx_.dst->features().sorted_listing) {}
+  ChunkScanner(const ChunkScanner&) = delete;
+  ChunkScanner& operator=(const ChunkScanner&) = delete;
+
+  Status Run() {
+    FERRY_RETURN_IF_ERROR(OpenListings());
+    BoundedSource src(
+        *src_, range_, ordered_ ? options_.scan_chunk : std::numeric_limits<size_t>::max(),
+        options_.split_check_keys,
+        [this](const std::string& last, const std::string& next) { SplitMidChunk(last, next); },
+        stop_);
+    BoundedDestination dst(*dst_, range_, stop_);
+    JobSink sink(ctx_, options_, chunk_plan_.get(), more_);
+    sink.ReportTo(scan_.rows);
+    transfer::Planner planner(*ctx_.filter, ctx_.options.decide, ctx_.options.delete_extra,
+                              ctx_.dst->features().folder_markers, scan_.stats, sink);
+    sink.CountScopeOf(planner);
+    FERRY_RETURN_IF_ERROR(Merge(src, dst, sink, planner));
+    // The destination listing stopped at the chunk's end: a copy held there may still have
+    // destination keys under "key/" in the next chunk or range, which that chunk deletes when
+    // the source has none there (a probe of each side per such copy). When the source has keys
+    // there too, the copy goes ahead and fails, naming the conflict: it can never be held.
+    FERRY_RETURN_IF_ERROR(planner.Finish(FolderProbeOf(ctx_)));
+    sink.Flush(/*listing_ended=*/!src.cut());
+    sink.FlushDeletes();
+    if (src.cut()) EnqueueRest(KeyRange{src.boundary(), range_.last});
+    return Status::Ok();
+  }
+
+ private:
+  // The source listing sorted, the run hook's chunk plan, and the destination listing (none
+  // when the plan lists none) read ahead on its own thread.
+  Status OpenListings() {
+    // Every key of the range starts with what its two ends share: listing under that prefix
+    // lets S3 end the last page of the range instead of a page past it.
+    const std::string prefix = range_.SharedPrefix();
+    storage::SortOptions in_range;
+    in_range.keep = [this](const storage::ObjectInfo& o) { return range_.BeforeEnd(o.key); };
+    FERRY_ASSIGN_OR_RETURN(src_, storage::ListSorted(*ctx_.src, prefix, range_.start_after,
+                                                     in_range));
+    // A run served by a hook is planned by its chunk plan (kinds/run_hook.h), which may leave
+    // the destination unlisted (a backup compares its source with its catalog) and the source
+    // filtered, and makes its own jobs of the copies.
+    chunk_plan_ = ctx_.hook != nullptr ? ctx_.hook->PlanChunk(ctx_, options_) : nullptr;
+    std::unique_ptr<storage::ListingCursor> dst_list = std::make_unique<NoKeys>();
+    if (chunk_plan_ == nullptr || chunk_plan_->ListsDestination()) {
+      FERRY_ASSIGN_OR_RETURN(dst_list, storage::ListSorted(*ctx_.dst, prefix,
+                                                           range_.start_after, in_range));
+    }
+    // The destination is listed on its own thread while the source is
+    // (transfer/prefetch_cursor.h), at most one page ahead of the merge and never past the
+    // job's range (whose end only moves down). The source is not: its chunk must end without
+    // reading ahead.
+    transfer::PrefetchCursor::Options ahead;
+    ahead.max_batches = 1;
+    ahead.ends_before = [end = range_](const storage::ObjectInfo& o) {
+      return !end.BeforeEnd(o.key);
+    };
+    dst_ = std::make_unique<transfer::PrefetchCursor>(std::move(dst_list), std::move(ahead));
+    return Status::Ok();
+  }
+
+  // BoundedSource's checkpoint: when the run wants more listers, the range after `last`
+  // (whose first key is `next`) split at a probed key and its high part handed on at once.
+  void SplitMidChunk(const std::string& last, const std::string& next) {
+    if (!ordered_ || !scan_.control.WantsSplit()) return;
+    const KeyRange rest{last, range_.last};
+    std::optional<std::string> split = SplitPoint(ctx_, rest, next, options_.verbose);
+    if (!split) return;
+    const KeyRange kept{range_.start_after, *split};
+    if (scan_.control.HandOff(kept, {ScanJob(ctx_, KeyRange{*split, range_.last})}).ok()) {
+      range_.last = *split;
+    }
+  }
+
+  // Hands the jobs found so far on once there are enough of them; `key` was just planned.
+  Status HandOnFound(const std::string& key, JobSink& sink, const transfer::Planner& planner) {
+    if (options_.scan_hand_off_jobs == 0 || more_.size() < options_.scan_hand_off_jobs ||
+        planner.holding()) {  // a held copy is planned below `key` but not a job yet
+      return Status::Ok();
+    }
+    sink.Flush();  // batches in the making cover keys up to `key` only
+    sink.FlushDeletes();
+    const KeyRange kept{key, range_.last};
+    if (scan_.record_rows) scan_.record_rows(more_);  // the skips up to `key`: never planned again
+    FERRY_RETURN_IF_ERROR(scan_.control.HandOff(kept, more_).WithContext("hand jobs on"));
+    more_.clear();
+    range_.start_after = key;
+    return Status::Ok();
+  }
+
+  // Both listings merged into `planner`, through the run hook's chunk plan when there is one.
+  Status Merge(BoundedSource& src, BoundedDestination& dst, JobSink& sink,
+               transfer::Planner& planner) {
+    ChunkVisitor visitor(planner, range_, src, dst, [&](const std::string& key) {
+      return HandOnFound(key, sink, planner);
+    });
+    if (chunk_plan_ == nullptr) return plan::MergeListings(src, dst, visitor);
+    const ChunkListing chunk{.range = range_,
+                             .covered_to = [&]() -> std::optional<std::string> {
+                               if (src.cut()) return src.boundary();
+                               return range_.last;
+                             }};
+    Status merged = plan::MergeListings(chunk_plan_->Source(src, chunk), dst, visitor);
+    chunk_plan_->Merged(scan_.stats);
+    return merged;
+  }
+
+  // The chunk was cut: `rest` goes on as one scan job, or two split at a probed key when the
+  // run wants more listers.
+  void EnqueueRest(const KeyRange& rest) {
+    std::optional<std::string> split;
+    if (scan_.control.WantsSplit()) {
+      // The first key of the rest, if the source has one: one key from the store, not a page.
+      auto first = ctx_.src->FirstKeyAfter(rest.start_after);
+      if (first.ok() && *first && rest.BeforeEnd(**first)) {
+        split = SplitPoint(ctx_, rest, **first, options_.verbose);
+      }
+    }
+    if (!split) {
+      more_.push_back(ScanJob(ctx_, rest));
+      return;
+    }
+    more_.push_back(ScanJob(ctx_, KeyRange{rest.start_after, *split}));
+    more_.push_back(ScanJob(ctx_, KeyRange{*split, rest.last}));
+  }
+
+  const ScanContext& scan_;
+  RunContext& ctx_;
+  const WorkerOptions& options_;
+  // What this job stands for now: its end moves down when a split hands the high part on, its
+  // start moves up when the jobs found so far are handed on.
+  KeyRange range_;
+  std::vector<JobSpec>& more_;
+  const std::stop_token stop_;
+  const bool ordered_;
+  // Destroyed in reverse: the destination's reading thread first, then the plan, the source.
+  std::unique_ptr<storage::ListingCursor> src_;
+  std::unique_ptr<ChunkPlan> chunk_plan_;
+  std::unique_ptr<transfer::PrefetchCursor> dst_;
+};
+
 }  // namespace
 
 Status PlanObjects(const ScanContext& scan, storage::ListingCursor& src,
@@ -329,114 +489,8 @@ JobSpec FirstScanJob(RunId run, int max_attempts) {
 
 Status ScanChunk(const ScanContext& scan, const KeyRange& job_range, std::vector<JobSpec>& more,
                  std::stop_token stop) {
-  RunContext& ctx = scan.run;
-  const WorkerOptions& options = scan.options;
-  ScanControl& control = scan.control;
-  transfer::Stats& stats = scan.stats;
-  // What this job stands for now: its end moves down when a split hands the high part on, its
-  // start moves up when the jobs found so far are handed on.
-  KeyRange range = job_range;
-  // Every key of the range starts with what its two ends share: listing under that prefix lets
-  // S3 end the last page of the range instead of a page past it.
-  const std::string prefix = range.SharedPrefix();
-  // A side that lists out of order (a directory bucket) is read whole and sorted on disk
-  // (storage/sorted_listing.h), keeping this range's keys only. Its every chunk would list it
-  // whole again, so such a run scans each range in one chunk and never splits (a split probe
-  // reads a whole listing too); hand-offs still bound the jobs held and checkpoint progress.
-  const bool ordered = ctx.src->features().sorted_listing && ctx.dst->features().sorted_listing;
-  storage::SortOptions in_range;
-  in_range.keep = [&range](const storage::ObjectInfo& o) { return range.BeforeEnd(o.key); };
-  FERRY_ASSIGN_OR_RETURN(auto src, storage::ListSorted(*ctx.src, prefix, range.start_after,
-                                                       in_range));
-  // A run served by a hook is planned by its chunk plan (kinds/run_hook.h), which may leave the
-  // destination unlisted (a backup compares its source with its catalog) and the source
-  // filtered, and makes its own jobs of the copies.
-  std::unique_ptr<ChunkPlan> chunk_plan =
-      ctx.hook != nullptr ? ctx.hook->PlanChunk(ctx, options) : nullptr;
-  std::unique_ptr<storage::ListingCursor> dst_list = std::make_unique<NoKeys>();
-  if (chunk_plan == nullptr || chunk_plan->ListsDestination()) {
-    FERRY_ASSIGN_OR_RETURN(dst_list,
-                           storage::ListSorted(*ctx.dst, prefix, range.start_after, in_range));
-  }
-  // The destination is listed on its own thread while the source is (transfer/prefetch_cursor.h),
-  // at most one page ahead of the merge and never past the job's range (whose end only moves
-  // down). The source is not: its chunk must end without reading ahead.
-  transfer::PrefetchCursor::Options ahead;
-  ahead.max_batches = 1;
-  ahead.ends_before = [end = range](const storage::ObjectInfo& o) { return !end.BeforeEnd(o.key); };
-  auto dst = std::make_unique<transfer::PrefetchCursor>(std::move(dst_list), std::move(ahead));
-  auto checkpoint = [&](const std::string& last, const std::string& next) {
-    if (!ordered || !control.WantsSplit()) return;
-    const KeyRange rest{last, range.last};
-    std::optional<std::string> split = SplitPoint(ctx, rest, next, options.verbose);
-    if (!split) return;
-    const KeyRange kept{range.start_after, *split};
-    if (control.HandOff(kept, {ScanJob(ctx, KeyRange{*split, range.last})}).ok()) {
-      range.last = *split;
-    }
-  };
-  BoundedSource bounded_src(*src, range,
-                            ordered ? options.scan_chunk : std::numeric_limits<size_t>::max(),
-                            options.split_check_keys, checkpoint, stop);
-  BoundedDestination bounded_dst(*dst, range, stop);
-  JobSink sink(ctx, options, chunk_plan.get(), more);
-  sink.ReportTo(scan.rows);
-  transfer::Planner planner(*ctx.filter, ctx.options.decide, ctx.options.delete_extra,
-                            ctx.dst->features().folder_markers, stats, sink);
-  sink.CountScopeOf(planner);
-  // Hands the jobs found so far on once there are enough of them; `key` was just planned.
-  auto visited = [&](const std::string& key) -> Status {
-    if (options.scan_hand_off_jobs == 0 || more.size() < options.scan_hand_off_jobs ||
-        planner.holding()) {  // a held copy is planned below `key` but not a job yet
-      return Status::Ok();
-    }
-    sink.Flush();  // batches in the making cover keys up to `key` only
-    sink.FlushDeletes();
-    const KeyRange kept{key, range.last};
-    if (scan.record_rows) scan.record_rows(more);  // the skips up to `key`: never planned again
-    FERRY_RETURN_IF_ERROR(control.HandOff(kept, more).WithContext("hand jobs on"));
-    more.clear();
-    range.start_after = key;
-    return Status::Ok();
-  };
-  ChunkVisitor visitor(planner, range, bounded_src, bounded_dst, visited);
-  if (chunk_plan != nullptr) {
-    const ChunkListing chunk{.range = range,
-                             .covered_to = [&]() -> std::optional<std::string> {
-                               if (bounded_src.cut()) return bounded_src.boundary();
-                               return range.last;
-                             }};
-    Status merged = plan::MergeListings(chunk_plan->Source(bounded_src, chunk), bounded_dst,
-                                        visitor);
-    chunk_plan->Merged(stats);
-    FERRY_RETURN_IF_ERROR(merged);
-  } else {
-    FERRY_RETURN_IF_ERROR(plan::MergeListings(bounded_src, bounded_dst, visitor));
-  }
-  // The destination listing stopped at the chunk's end: a copy held there may still have
-  // destination keys under "key/" in the next chunk or range, which that chunk deletes when
-  // the source has none there (a probe of each side per such copy). When the source has keys
-  // there too, the copy goes ahead and fails, naming the conflict: it can never be held.
-  FERRY_RETURN_IF_ERROR(planner.Finish(FolderProbeOf(ctx)));
-  sink.Flush(/*listing_ended=*/!bounded_src.cut());
-  sink.FlushDeletes();
-  if (!bounded_src.cut()) return Status::Ok();
-  const KeyRange rest{bounded_src.boundary(), range.last};
-  std::optional<std::string> split;
-  if (control.WantsSplit()) {
-    // The first key of the rest, if the source has one: one key from the store, not a page.
-    auto first = ctx.src->FirstKeyAfter(rest.start_after);
-    if (first.ok() && *first && rest.BeforeEnd(**first)) {
-      split = SplitPoint(ctx, rest, **first, options.verbose);
-    }
-  }
-  if (!split) {
-    more.push_back(ScanJob(ctx, rest));
-    return Status::Ok();
-  }
-  more.push_back(ScanJob(ctx, KeyRange{rest.start_after, *split}));
-  more.push_back(ScanJob(ctx, KeyRange{*split, rest.last}));
-  return Status::Ok();
+  ChunkScanner chunk(scan, job_range, more, std::move(stop));
+  return chunk.Run();
 }
 
 }  // namespace ferry::jobs

@@ -14,13 +14,7 @@ Worker::Impl::Impl(JobStore& store, BackendOpener opener, WorkerOptions options,
                    transfer::Stats& stats)
     : store_(store),
       opener_(std::move(opener)),
-      own_executor_(options.executor != nullptr
-                        ? nullptr
-                        : std::make_unique<transfer::Executor>(transfer::ExecutorOptions{
-                              .concurrency = options.concurrency,
-                              .memory_budget = options.memory_budget,
-                              .adaptive = options.adaptive_concurrency})),
-      options_(WithExecutor(std::move(options), own_executor_.get())),
+      options_(std::move(options)),
       kinds_(options_.registry != nullptr ? *options_.registry : KindRegistry::Builtin()),
       clock_(ClockOr(options_.clock)),
       stats_(stats),
@@ -30,6 +24,7 @@ Worker::Impl::Impl(JobStore& store, BackendOpener opener, WorkerOptions options,
           "ferry_jobs_finished_total",
           "Job attempts this process ended, by kind and outcome (done, retry, wait, dead)",
           {"kind", "outcome"})) {
+  FERRY_CHECK(options_.executor != nullptr);  // required (worker.h): the process's executor
   // Only kinds this worker has a handler for are claimed: a job of a kind that a newer
   // ferry added waits for a worker that knows it.
   claim_filter_.kinds = options_.kinds.empty() ? kinds_.Names() : options_.kinds;
@@ -77,6 +72,12 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       last_advance = clock_.MonoNow();
       if (AdvanceRuns(final)) return Drain(stop);
     }
+    std::vector<ClaimedJob> undeferred;
+    {
+      std::lock_guard lock(mu_);
+      undeferred.swap(undeferred_);
+    }
+    DispatchClaimed(undeferred, stop);
     FERRY_ASSIGN_OR_RETURN(std::vector<ClaimedJob> claimed, ClaimSome(store_failures));
     DispatchClaimed(claimed, stop);
     if (Status fatal = Fatal(); !fatal.ok()) {
@@ -191,6 +192,15 @@ Status Worker::Impl::Drain(std::stop_token stop) {
     clock_.WaitUntil(cv_, lock, {}, clock_.MonoNow() + std::chrono::milliseconds(100),
                      [&] { return active_.empty(); });
   }
+  // Claims that waited for an earlier attempt of their job (deferred_ is empty once no job
+  // runs): given back, not left to run out.
+  std::vector<ClaimedJob> undeferred;
+  {
+    std::lock_guard lock(mu_);
+    undeferred.swap(undeferred_);
+    for (const ClaimedJob& c : undeferred) waiting_.erase(c.job.id);
+  }
+  for (const ClaimedJob& c : undeferred) GiveBack(c);
   return Status::Ok();
 }
 

@@ -60,15 +60,12 @@ struct WorkerOptions {
   std::string owner;  // unique per process: DefaultOwner()
   // Objects in flight the worker claims room for: twice this (the executor's workers).
   int concurrency = 64;
-  // The executor every run this worker serves submits to, shared by every worker of the
-  // process (made once at its composition root; tests: testing::TestExecutor() or one of
-  // their own). Not owned; must outlive the worker.
-  // DEPRECATED case: null still makes the worker an executor of its own from `concurrency`,
-  // `memory_budget` and `adaptive_concurrency`, for app::RunDurable's callers that pass none
-  // yet (`ferry cp/sync --state`, `ferry backup`); goes, with those two fields, when they do.
+  // Required: the executor every run this worker serves submits to, shared by every worker
+  // of the process (made once at its composition root, app::Engine; tests:
+  // testing::TestExecutor() or one of their own). The Worker's constructor checks it is set
+  // (FERRY_CHECK): a worker never makes an executor of its own. Not owned; must outlive the
+  // worker.
   transfer::Executor* executor = nullptr;
-  uint64_t memory_budget = transfer::ExecutorOptions::kDefaultMemoryBudget;  // DEPRECATED
-  bool adaptive_concurrency = false;                                         // DEPRECATED
   std::chrono::seconds lease_ttl{60};
   size_t scan_chunk = 10000;         // source keys per scan job
   int list_concurrency = 4;          // scan and delete jobs in hand at once (room to claim)
@@ -131,11 +128,11 @@ class Worker {
   Status Run(std::stop_token stop, RunProgress* final = nullptr);
 
   // Moves a run between phases; returns where it stands. Safe from any worker. `kinds` says
-  // which phase each kind belongs to (nullptr = KindRegistry::Builtin()); `clock` times the
-  // next scan of a continuous run whose work drained (it stays kWorking, idle until then).
-  static Result<RunProgress> AdvanceRun(JobStore& store, RunId run,
-                                        const KindRegistry* kinds = nullptr,
-                                        Clock& clock = SystemClock::Default());
+  // which phase each kind belongs to (nullptr = KindRegistry::Builtin()); `clock` (the
+  // worker's, the caller's: required) times the next scan of a continuous run whose work
+  // drained (it stays kWorking, idle until then).
+  static Result<RunProgress> AdvanceRun(JobStore& store, RunId run, const KindRegistry* kinds,
+                                        Clock& clock);
   // Ends the leases on `run` held by processes of this machine that no longer exist (a run
   // killed and started again on one machine), so that it resumes without waiting for lease
   // expiry: owners (DefaultOwner) with this host name and boot id whose pid is gone. Owners

@@ -40,9 +40,10 @@ Result<RunContext*> Worker::Impl::Context(RunId run, bool* config_error) {
 
 void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
   auto job = std::make_shared<ActiveJob>();
-  job->claimed = std::move(claimed);
   {
     std::lock_guard lock(mu_);
+    if (DeferWhileItsEarlierAttemptRunsLocked(claimed)) return;
+    job->claimed = std::move(claimed);
     active_[job->claimed.job.id] = job;
     waiting_.erase(job->claimed.job.id);
   }
@@ -54,7 +55,7 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
     GiveBack(job->claimed);
     std::lock_guard lock(mu_);
     if (fatal_.ok()) fatal_ = ctx.status();
-    active_.erase(job->claimed.job.id);
+    EndActiveLocked(job);
     ++wakeups_;
     cv_.notify_all();
     return;
@@ -70,7 +71,7 @@ void Worker::Impl::Dispatch(ClaimedJob claimed, std::stop_token stop) {
     // Not claimable (the claim names the kinds this worker has handlers for): give it back.
     GiveBack(job->claimed);
     std::lock_guard lock(mu_);
-    active_.erase(j.id);
+    EndActiveLocked(job);
     ++wakeups_;
     cv_.notify_all();
     return;
@@ -116,7 +117,7 @@ void Worker::Impl::RunJob(const std::shared_ptr<ActiveJob>& job, std::stop_token
     objects_in_flight_ -= job->objects;
     listers_ -= job->lister ? 1 : 0;
     --threads_;
-    active_.erase(job->claimed.job.id);
+    EndActiveLocked(job);
     ++wakeups_;
     cv_.notify_all();
     return;
@@ -223,8 +224,30 @@ void Worker::Impl::FinishJob(const std::shared_ptr<ActiveJob>& job, const Outcom
   objects_in_flight_ -= job->objects;
   ++finished_;
   ++wakeups_;
-  active_.erase(job->claimed.job.id);
+  EndActiveLocked(job);
   cv_.notify_all();
+}
+
+bool Worker::Impl::DeferWhileItsEarlierAttemptRunsLocked(ClaimedJob& job) {
+  auto it = active_.find(job.job.id);
+  if (it == active_.end()) return false;
+  LoseLease(*it->second, Status::FailedPrecondition(
+                             "the lease ran out while the job ran here, and this worker claimed "
+                             "it again: the new attempt starts once this one ended"));
+  deferred_[job.job.id] = std::move(job);
+  return true;
+}
+
+void Worker::Impl::EndActiveLocked(const std::shared_ptr<ActiveJob>& job) {
+  const JobId id = job->claimed.job.id;
+  auto it = active_.find(id);
+  if (it == active_.end() || it->second != job) return;
+  active_.erase(it);
+  if (auto d = deferred_.find(id); d != deferred_.end()) {
+    undeferred_.push_back(std::move(d->second));
+    deferred_.erase(d);
+    ++wakeups_;
+  }
 }
 
 void Worker::Impl::CountJob(const std::string& kind, Outcome::Kind outcome) {

@@ -81,6 +81,15 @@ class Worker::Impl {
   // (a run this worker cannot open, a kind it has no handler for) or retries it later (the run
   // could not be opened for now).
   void Dispatch(ClaimedJob job, std::stop_token stop);
+  // A claim of a job whose earlier attempt still runs here (its lease ran out while this
+  // worker could not renew it, and this worker claimed it again): that attempt has lost its
+  // lease (its writes stop at their lease fence) and is cancelled; the new one waits in
+  // deferred_ until it ended, so that one job never runs twice at once in one worker. True
+  // when `job` was deferred so. Called with mu_ held.
+  bool DeferWhileItsEarlierAttemptRunsLocked(ClaimedJob& job);
+  // Ends `job`'s entry in active_ (a later attempt may hold the slot: then nothing) and hands
+  // a deferred attempt of the same job to the claim loop. Called with mu_ held.
+  void EndActiveLocked(const std::shared_ptr<ActiveJob>& job);
   // The job's thread: runs its kind's handler, then finishes it (or gives it back when the
   // handler said this worker cannot serve it). Ends with threads_ one lower.
   void RunJob(const std::shared_ptr<ActiveJob>& job, std::stop_token stop);
@@ -126,18 +135,8 @@ class Worker::Impl {
   static obs::Registry& MetricsOf(const WorkerOptions& o) {
     return o.metrics != nullptr ? *o.metrics : obs::DefaultRegistry();
   }
-  // DEPRECATED with WorkerOptions::executor's null case (worker.h): `o` with `own` as its
-  // executor when it names none.
-  static WorkerOptions WithExecutor(WorkerOptions o, transfer::Executor* own) {
-    if (o.executor == nullptr) o.executor = own;
-    return o;
-  }
-
   JobStore& store_;
   BackendOpener opener_;
-  // DEPRECATED (worker.h): the executor of every run served here when none was given;
-  // outlives runs_ (their engines).
-  std::unique_ptr<transfer::Executor> own_executor_;
   const WorkerOptions options_;
   const KindRegistry& kinds_;
   Clock& clock_;
@@ -154,6 +153,10 @@ class Worker::Impl {
   // GUARDED_BY(mu_): jobs claimed but not dispatched yet (dispatching a batch may wait for room
   // in the engine's queue): their leases are renewed too, or they expire while we hold them.
   std::map<JobId, Lease> waiting_;
+  // GUARDED_BY(mu_): claimed again while an earlier attempt still runs here (their leases are
+  // in waiting_); moved to undeferred_ when that attempt ends, dispatched by the claim loop.
+  std::map<JobId, ClaimedJob> deferred_;
+  std::vector<ClaimedJob> undeferred_;  // GUARDED_BY(mu_)
   size_t objects_in_flight_ = 0;                           // GUARDED_BY(mu_)
   uint64_t finished_ = 0;       // GUARDED_BY(mu_): jobs ended so far
   uint64_t finished_seen_ = 0;  // GUARDED_BY(mu_): as of the last look of the claim loop

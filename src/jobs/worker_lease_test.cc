@@ -14,11 +14,14 @@
 #include <thread>
 
 #include "checksum/checksum.h"
+#include "jobs/kinds/handler.h"
+#include "jobs/kinds/registry.h"
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
 #include "jobs/worker_internal.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
+#include "testing/test_executor.h"
 #include "testing/wait_for.h"
 
 namespace ferry::jobs {
@@ -107,6 +110,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatCannotOpenARunGivesTheJobBackAndStops) {
         return std::unique_ptr<storage::Backend>(std::make_unique<storage::MemoryBackend>());
       };
       WorkerOptions w;
+      w.executor = &ferry::testing::TestExecutor();
       w.owner = "test:1:-:00000001";
       w.only_run = only_run;
       w.exit_when_done = only_run != 0;
@@ -136,6 +140,7 @@ TEST_F(WorkerLeaseTest, ATransientFailureToOpenIsRetried) {
     return Status::Unavailable("connection refused");
   };
   WorkerOptions w;
+  w.executor = &ferry::testing::TestExecutor();
   w.owner = "test:2:-:00000002";
   w.only_run = run;
   w.idle_poll = milliseconds(10);
@@ -217,6 +222,7 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
     return std::unique_ptr<storage::Backend>(std::move(src_owned));
   };
   WorkerOptions w;
+  w.executor = &ferry::testing::TestExecutor();
   w.owner = "test:3:-:00000003";
   w.only_run = run;
   w.concurrency = 2;
@@ -233,7 +239,9 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
     return u.ok() && u->has_value() && (*u)->parts.size() >= 5;
   });
   // Another worker claims the job once its lease ran out on the store's clock (the worker's
-  // clock stands still: it renews nothing meanwhile).
+  // clock stands still: it renews nothing meanwhile). First the worker's claim loop waits for
+  // its next poll: a claim still under way would take the job back itself.
+  ASSERT_TRUE(worker_clock_.AwaitWaiters(2));
   clock_.Advance(seconds(2));
   auto claimed = store_->Claim("thief", seconds(600), 1, run);
   ASSERT_TRUE(claimed.ok());
@@ -269,6 +277,83 @@ TEST_F(WorkerLeaseTest, AWorkerThatLostItsLeaseStopsTheJobAndLeavesTheUpload) {
   const Job job = GetJob();  // the old worker did not finish it
   EXPECT_EQ(job.state, JobState::kLeased);
   EXPECT_EQ(job.lease_owner, "thief");
+  EXPECT_EQ(job.attempts, 2);
+}
+
+// A job whose attempt runs past its lease (the worker could not renew: its clock stands still
+// here, as in a stall) and that the same worker claims again runs once at a time: the earlier
+// attempt is cancelled (its lease is gone) and the new one starts only after it ended. Before,
+// the new attempt started beside the old one and took its place in the worker's books, so the
+// end of the old attempt dropped the new one from its renewals.
+class TwoAttemptsKind : public JobHandler {
+ public:
+  std::string_view name() const override { return "two-attempts"; }
+  int phase() const override { return 0; }
+  bool counts_progress() const override { return false; }
+  bool uses_lister_slot() const override { return false; }
+  JobResult Run(JobContext& ctx) const override {
+    const int now_running = ++running_;
+    int seen = max_running_.load();
+    while (now_running > seen && !max_running_.compare_exchange_weak(seen, now_running)) {
+    }
+    ++attempts_;
+    if (ctx.claimed.job.attempts == 1) {
+      std::mutex mu;
+      std::condition_variable_any cv;
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, ctx.cancel, seconds(20), [] { return false; });
+      cancelled_ = ctx.cancel.stop_requested();
+      // real time: the attempt ends its writes a while longer (nothing signals a start that
+      // must not happen): a second attempt started beside this one would show now.
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+    --running_;
+    return ctx.claimed.job.attempts == 1 ? EndedWith(Status::Cancelled("lease lost"), 1)
+                                         : JobResult{};
+  }
+  mutable std::atomic<int> running_{0};
+  mutable std::atomic<int> max_running_{0};
+  mutable std::atomic<int> attempts_{0};
+  mutable std::atomic<bool> cancelled_{false};
+};
+
+TEST_F(WorkerLeaseTest, AJobItsOwnWorkerClaimsAgainRunsOnceAtATime) {
+  JobSpec spec;
+  spec.kind = "two-attempts";
+  const RunId run = NewRun(RunOptions{}, spec);
+  auto kind = std::make_shared<TwoAttemptsKind>();
+  KindRegistry kinds = KindRegistry::Builtin();
+  ASSERT_TRUE(kinds.Register(kind).ok());
+  BackendOpener opener = [](const std::string&, bool) -> Result<std::unique_ptr<storage::Backend>> {
+    return std::unique_ptr<storage::Backend>(std::make_unique<storage::MemoryBackend>());
+  };
+  WorkerOptions w;
+  w.executor = &ferry::testing::TestExecutor();
+  w.owner = "test:5:-:00000005";
+  w.only_run = run;
+  w.lease_ttl = seconds(1);  // renewed every 333 ms of the worker's clock
+  w.idle_poll = milliseconds(10);
+  w.clock = &worker_clock_;
+  w.registry = &kinds;
+  transfer::Stats stats;
+  Worker worker(*store_, opener, w, stats);
+  std::stop_source stop;
+  std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
+  testing::WaitFor([&] { return kind->attempts_ == 1; });
+  ASSERT_EQ(kind->attempts_, 1);
+  // The renewals and the claim loop wait on the worker's clock: the lease runs out on the
+  // store's, then the claim loop's next poll (10 ms, before any renewal) claims the job again.
+  ASSERT_TRUE(worker_clock_.AwaitWaiters(2));
+  clock_.Advance(seconds(2));
+  worker_clock_.Advance(milliseconds(20));
+  testing::WaitFor([&] { return GetJob().state == JobState::kDone; });
+  stop.request_stop();
+  serving.join();
+  EXPECT_TRUE(kind->cancelled_) << "the first attempt was not stopped";
+  EXPECT_EQ(kind->attempts_, 2);
+  EXPECT_EQ(kind->max_running_, 1) << "both attempts ran at once";
+  const Job job = GetJob();
+  EXPECT_EQ(job.state, JobState::kDone);
   EXPECT_EQ(job.attempts, 2);
 }
 

@@ -19,6 +19,7 @@
 #include "testing/fake_clock.h"
 #include "storage/key.h"
 #include "storage/local/local_backend.h"
+#include "testing/test_executor.h"
 #include "testing/wait_for.h"
 
 namespace ferry::jobs {
@@ -106,6 +107,7 @@ class WorkerRunTest : public ::testing::Test {
     for (int i = 0; i < workers; ++i) {
       threads.emplace_back([&, i] {
         WorkerOptions w;
+        w.executor = &ferry::testing::TestExecutor();
         w.owner = "test:" + std::to_string(i);
         w.concurrency = 8;
         w.scan_chunk = scan_chunk;
@@ -240,6 +242,7 @@ TEST_F(WorkerRunTest, ServingWorkerFinishesARunBlockedThenRedriven) {
   const RunId run = NewRun(options);
   testing::FakeClock worker_clock;  // its polls and run advances happen as the test moves it
   WorkerOptions w;
+  w.executor = &ferry::testing::TestExecutor();
   w.owner = "test:serving";
   w.idle_poll = std::chrono::milliseconds(20);
   w.clock = &worker_clock;
@@ -294,6 +297,7 @@ TEST_F(WorkerRunTest, ARunCheckedByItsCommandIsNotCheckedAgain) {
     CheckCountingBackend::checks = 0;
     const RunId run = NewRun(RunOptions{});
     WorkerOptions w;
+    w.executor = &ferry::testing::TestExecutor();
     w.owner = checked ? "test:checked" : "test:unchecked";
     w.only_run = run;
     w.exit_when_done = true;
@@ -341,6 +345,7 @@ TEST_F(WorkerRunTest, ADeadTransferJobKeepsEachFailedObjectsOwnError) {
   options.max_attempts = 1;
   const RunId run = NewRun(options);
   WorkerOptions w;
+  w.executor = &ferry::testing::TestExecutor();
   w.owner = "test:refused";
   w.only_run = run;
   w.exit_when_done = true;

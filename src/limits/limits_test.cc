@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <ctime>
@@ -172,34 +173,6 @@ TEST(LimitsTest, NoRequestSlotsTakeNothing) {
   EXPECT_FALSE(limits.TakeSlot({}));
 }
 
-TEST(LimitsTest, RequestSlotsBoundTheRequestsInFlightOfEveryThread) {
-  Limits limits;  // real threads
-  limits.SetRequestSlots(3);
-  std::atomic<int> in_flight{0};
-  std::atomic<int> most{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 12; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 20; ++i) {
-        ASSERT_TRUE(limits.TakeSlot({}));
-        const int now = in_flight.fetch_add(1) + 1;
-        int seen = most.load();
-        while (now > seen && !most.compare_exchange_weak(seen, now)) {
-        }
-        // real time: a request in flight a while (the threads are real), so that the slots are
-        // contended and their bound shows.
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-        in_flight.fetch_sub(1);
-        limits.ReleaseSlot();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_LE(most.load(), 3);
-  EXPECT_GE(most.load(), 2);  // the slots were used, not one request at a time
-  EXPECT_GT(limits.WaitedSeconds("request_slots"), 0);
-}
-
 // The real clock, counting the looks at its monotonic time: a TakeSlot that finds no slot free
 // looks once, under the slots' lock, before it waits (which lets the lock go), so a count past
 // what was seen before says that a caller waits or is about to.
@@ -211,6 +184,43 @@ class SlotWaitClock : public SystemClock {
   }
   mutable std::atomic<int> looks{0};
 };
+
+TEST(LimitsTest, RequestSlotsBoundTheRequestsInFlightOfEveryThread) {
+  SlotWaitClock clock;
+  Limits limits(&clock);  // real threads
+  limits.SetRequestSlots(3);
+  constexpr int kThreads = 12;
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most{0};
+  std::atomic<int> running{kThreads};  // threads not through their requests yet
+  const int looks_before = clock.looks.load();  // a look past these: a TakeSlot waits
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE(limits.TakeSlot({}));
+        const int now = in_flight.fetch_add(1) + 1;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        // The request stays in flight until every slot is taken (or every thread left holds
+        // one), and the first ones until another thread waited for a slot: a fourth request in
+        // flight would show, and the wait is counted.
+        EXPECT_TRUE(ferry::testing::WaitFor([&] {
+          const int left = running.load();
+          const bool waited = left <= 3 || clock.looks > looks_before;
+          return in_flight.load() >= std::min(3, left) && waited;
+        }));
+        in_flight.fetch_sub(1);
+        limits.ReleaseSlot();
+      }
+      running.fetch_sub(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(most.load(), 3);  // the slots were all used, never one more
+  EXPECT_GT(limits.WaitedSeconds("request_slots"), 0);
+}
 
 TEST(LimitsTest, AStopEndsTheWaitForASlotAndMoreSlotsWakeWaiters) {
   SlotWaitClock clock;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/form_decode.h"
+#include "storage/key.h"
 
 namespace ferry::lists {
 namespace {
@@ -100,18 +101,21 @@ Result<std::optional<std::string>> KeyListReader::CsvKey(std::string_view line) 
     return Bad("a csv list names buckets; the source is not a bucket");
   }
   if (bucket != options_.bucket) {
-    return Bad("the row names bucket \"" + bucket + "\", the source's is \"" + options_.bucket +
-               "\"");
+    // names and keys as storage::PrintableKey shows them: a decoded key may hold a newline
+    return Bad("the row names bucket \"" + storage::PrintableKey(bucket) +
+               "\", the source's is \"" + options_.bucket + "\"");
   }
   if (fields->size() == 3 && !(*fields)[2].empty()) {
     return Bad("a version id is not supported yet (ferry copies current versions)");
   }
   auto key = DecodeListKey((*fields)[1]);
-  if (!key) return Bad("a bad %-escape in the key \"" + (*fields)[1] + "\"");
+  if (!key) {
+    return Bad("a bad %-escape in the key \"" + storage::PrintableKey((*fields)[1]) + "\"");
+  }
   if (key->empty()) return Bad("an empty key");
   if (!key->starts_with(options_.prefix)) {
-    return Bad("the key \"" + *key + "\" is outside the source prefix \"" + options_.prefix +
-               "\"");
+    return Bad("the key \"" + storage::PrintableKey(*key) + "\" is outside the source prefix \"" +
+               storage::PrintableKey(options_.prefix) + "\"");
   }
   key->erase(0, options_.prefix.size());
   if (key->empty()) return Bad("the key is the source prefix itself, not an object under it");

@@ -100,6 +100,18 @@ TEST(KeyListTest, CsvBadRowsAreOneErrorNamingFileAndLine) {
             "keys.lst:1: a csv list names buckets; the source is not a bucket");
 }
 
+// A key decoded from %0a holds a newline: the error naming it stays one line (found by the
+// key_list fuzz target: "a refusal is one line").
+TEST(KeyListTest, AnEscapedControlByteInARefusedKeyIsShownEscaped) {
+  Keys k = Read("src,prec/2%0a\n", Csv("src", "pre/"));
+  EXPECT_EQ(k.status.message(),
+            "keys.lst:1: the key \"prec/2\\x0a\" is outside the source prefix \"pre/\"");
+  EXPECT_EQ(k.status.message().find('\n'), std::string::npos);
+  Keys bucket = Read("s\x01" "c,a\n", Csv());
+  EXPECT_EQ(bucket.status.message(),
+            "keys.lst:1: the row names bucket \"s\\x01c\", the source's is \"src\"");
+}
+
 TEST(KeyListTest, AnErrorStaysAndNothingAfterItIsRead) {
   KeyListReader reader(MemorySource("src,a\nsrc,%\nsrc,c\n", "m.csv"), Csv());
   ASSERT_TRUE(reader.Next().ok());

@@ -292,9 +292,14 @@ class KeyPass {
     const std::string& dest_name = w.destination->location;
     if (o_.dry_run) {
       stats_.planned.fetch_add(1);
+      if (!v.delete_marker) stats_.planned_bytes.fetch_add(v.size);
       if (o_.plan) {
-        o_.plan(w.rule->id + " -> " + dest_name + ": " + work_.key + " (" +
-                (v.delete_marker ? "delete marker " : "version ") + VersionName(v) + ")");
+        o_.plan(PlannedVersion{.rule = w.rule->id,
+                               .destination = dest_name,
+                               .key = work_.key,
+                               .version = VersionName(v),
+                               .delete_marker = v.delete_marker,
+                               .size = v.delete_marker ? 0 : v.size});
       }
       return Status::Ok();
     }

@@ -220,6 +220,11 @@ Status ReplicateKeys(const PassOptions& o, const PassScope& scope, std::vector<K
   return workers;
 }
 
+std::string PlanLine(const PlannedVersion& p) {
+  return p.rule + " -> " + p.destination + ": " + p.key + " (" +
+         (p.delete_marker ? "delete marker " : "version ") + p.version + ")";
+}
+
 Status RunPass(const PassOptions& o, PassStats& stats, std::stop_token stop) {
   if (o.executor == nullptr) return Status::Internal("replication pass without an executor");
   FERRY_ASSIGN_OR_RETURN(const PassScope scope, PreparePass(o));

@@ -53,6 +53,19 @@
 
 namespace ferry::replicate {
 
+// One version a dry run would replicate (PassOptions::plan).
+struct PlannedVersion {
+  std::string rule;         // the rule's id
+  std::string destination;  // the rule's destination location
+  std::string key;
+  std::string version;      // VersionName of the version or delete marker
+  bool delete_marker = false;
+  uint64_t size = 0;        // its bytes (0 for a delete marker)
+};
+// The dry run's line of `p`: "<rule> -> <destination>: <key> (version <id>)", or
+// "... (delete marker <id>)".
+std::string PlanLine(const PlannedVersion& p);
+
 class TransportCollector;  // transport.h
 
 struct PassOptions {
@@ -82,9 +95,9 @@ struct PassOptions {
   // The largest version copied on the server with one CopyObject (capped by the destination's
   // Features::max_single_put, 5 GiB on S3); larger ones are copied in UploadPartCopy parts.
   uint64_t server_side_copy_limit = 5ull << 30;
-  // Dry run: called (from pass threads, one call at a time) with one line per version a rule
-  // would replicate: "<rule> -> <destination>: <key> (version <id>)" or "... (delete marker ...)".
-  std::function<void(const std::string&)> plan;
+  // Dry run: called (from pass threads, one call at a time) with each version a rule would
+  // replicate (PlanLine prints it).
+  std::function<void(const PlannedVersion&)> plan;
   // Called (from pass threads, concurrently) right before each write to a destination; an error
   // stops the key there (the version is not written, its row stays PENDING) and ends the pass
   // with it. Durable passes check that the job still holds its lease: two jobs never write one
@@ -136,6 +149,7 @@ struct PassStats {
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> busy{0};             // keys left to the job that held them (lock_key)
   std::atomic<uint64_t> planned{0};          // dry run: versions that would be replicated
+  std::atomic<uint64_t> planned_bytes{0};    // dry run: their bytes (delete markers have none)
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> server_side{0};      // versions copied on the server
   std::atomic<uint64_t> server_side_parts{0};  // ... of them in parts (UploadPartCopy)

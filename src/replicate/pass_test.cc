@@ -1237,11 +1237,12 @@ TEST_F(PassTest, TagFilterAndDryRun) {
   o.executor = &ferry::testing::TestExecutor();
   o.dry_run = true;
   std::vector<std::string> lines;
-  o.plan = [&](const std::string& line) { lines.push_back(line); };
+  o.plan = [&](const PlannedVersion& p) { lines.push_back(PlanLine(p)); };
   PassStats dry;
   ASSERT_TRUE(RunPass(o, dry, {}).ok());
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].substr(0, 24), "tagged -> b: t/yes (vers");
+  EXPECT_EQ(dry.planned_bytes.load(), 1u);  // t/yes's one byte: the dry run's cost estimate
   EXPECT_EQ(b_->counts().puts, 0);
   o.dry_run = false;
   o.store = store_.get();

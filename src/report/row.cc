@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::string_view, kActionCount> kActionNames = {
     "copied", "skipped", "deleted", "would-copy", "would-delete",
     "differs", "missing", "extra", "not-copied", "failed", "identical",
-    "delete-source", "would-delete-source"};
+    "delete-source", "would-delete-source", "joined"};
 constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {"ok", "failed", "skipped"};
 
 // RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
@@ -52,9 +52,9 @@ bool Keeps(Level level, const Row& row) {
     case Level::kErrors:
       return row.outcome == Outcome::kFailed;
     case Level::kChanges:
-      return row.outcome == Outcome::kFailed ||
+      return row.outcome == Outcome::kFailed || !row.error_code.empty() ||
              (row.action != Action::kSkipped && row.action != Action::kNotCopied &&
-              row.action != Action::kIdentical);
+              row.action != Action::kIdentical && row.action != Action::kJoined);
     case Level::kAll:
       return true;
   }

@@ -33,8 +33,10 @@ enum class Action {
   // what a dry run would remove ("would-delete-source").
   kDeletedSource,
   kWouldDeleteSource,
+  // cache warm: cached by another request while this one waited for its claim ("joined").
+  kJoined,
 };
-inline constexpr int kActionCount = 13;
+inline constexpr int kActionCount = 14;
 
 // How it ended.
 enum class Outcome {
@@ -67,8 +69,10 @@ struct Row {
   uint64_t size = 0;
   Action action = Action::kSkipped;
   Outcome outcome = Outcome::kSkipped;
-  std::string error_code;     // ErrorCodeName of a failure; "" otherwise
-  std::string error_message;  // "" unless failed
+  // ErrorCodeName and message of a failure; of a skip, why the object was not there to act on
+  // (a listed key the source lacks: "NotFound", transfer::NotOnSourceRow); "" otherwise.
+  std::string error_code;
+  std::string error_message;
   std::string checksum{checksum_used::kNone};
   // When it happened; unset: the writer stamps it from its Clock as it takes the row.
   std::optional<std::chrono::system_clock::time_point> time;
@@ -82,7 +86,8 @@ Row FailedRow(std::string key, uint64_t size, std::string_view what, const Statu
 // the level; the level decides only which are written.
 enum class Level {
   kErrors,   // failed rows only
-  kChanges,  // failed rows and every change: copied, deleted, would-*, differs, missing, extra
+  kChanges,  // failed rows, every change (copied, deleted, would-*, differs, missing, extra)
+             // and a skip with an error (a listed key the source lacks)
   kAll,      // every object looked at, skipped (and identical) ones too
 };
 bool Keeps(Level level, const Row& row);

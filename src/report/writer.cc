@@ -156,6 +156,10 @@ Status ReportWriter::WriteSummary(const FinishInfo& info) {
   j["parts_failed"] = failed;
   j["complete"] = complete;
   j["not_checked"] = info.not_checked;
+  if (!info.cost_json.empty()) {
+    nlohmann::json cost = nlohmann::json::parse(info.cost_json, nullptr, /*allow_exceptions=*/false);
+    if (cost.is_object()) j["cost"] = std::move(cost);
+  }
   const std::string text =
       j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   return PutReportObject(location_, "summary.json", text, "application/json");

@@ -53,6 +53,10 @@ struct FinishInfo {
   // Things the run could not check or do, each one sentence (e.g. "deletes skipped: a copy
   // failed"); the summary's "not_checked".
   std::vector<std::string> not_checked;
+  // What the run cost, as a JSON object (the requests by op class, bytes out and dollars per
+  // store that its summary prints: docs/design/cost.md); the summary's "cost". "" or text that
+  // is not a JSON object: none.
+  std::string cost_json{};
 };
 
 class ReportWriter final : public RowSink {

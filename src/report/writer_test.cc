@@ -174,6 +174,42 @@ TEST_F(ReportFixture, SummarySaysWhatWasNotChecked) {
   EXPECT_EQ(s["started"], "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(s["ended"], "2026-01-01T00:00:05.000Z");
   EXPECT_EQ(s["run_id"], "r1");
+  EXPECT_FALSE(s.contains("cost"));  // none given
+}
+
+// The run's cost (restore's and cache warm's priced summary) as the summary's "cost"; text
+// that is not a JSON object is left out, never a broken summary.
+TEST_F(ReportFixture, SummaryCarriesTheRunsCostWhenGiven) {
+  ReportWriter writer(location, Options());
+  writer.Add(Copied("u"));
+  ASSERT_TRUE(writer.Finish({.not_checked = {}, .cost_json = R"({"stores":[{"remote":"rb"}]})"}).ok());
+  EXPECT_EQ(Summary()["cost"]["stores"][0]["remote"], "rb");
+  ReportWriter other(location, Options());
+  ASSERT_TRUE(other.Finish({.not_checked = {}, .cost_json = "[1, 2"}).ok());
+  EXPECT_FALSE(Summary().contains("cost"));
+}
+
+// cache warm's "joined" rows: counted, written at level all only (not a change of this run).
+TEST(ReportLevelTest, JoinedRowsAreNotChanges) {
+  Row joined;
+  joined.action = Action::kJoined;
+  joined.outcome = Outcome::kSkipped;
+  EXPECT_EQ(ActionName(Action::kJoined), "joined");
+  EXPECT_FALSE(Keeps(Level::kChanges, joined));
+  EXPECT_TRUE(Keeps(Level::kAll, joined));
+}
+
+// A listed key the source lacks (transfer::NotOnSourceRow): a skip with an error code, kept at
+// the default level (the operator asked for that key), not at `errors` (not a failure).
+TEST(ReportLevelTest, ASkipWithAnErrorIsAChangeNotAFailure) {
+  Row skipped;
+  skipped.action = Action::kSkipped;
+  skipped.outcome = Outcome::kSkipped;
+  EXPECT_FALSE(Keeps(Level::kChanges, skipped));
+  skipped.error_code = "NotFound";
+  skipped.error_message = "gone since the inventory";
+  EXPECT_TRUE(Keeps(Level::kChanges, skipped));
+  EXPECT_FALSE(Keeps(Level::kErrors, skipped));
 }
 
 TEST_F(ReportFixture, ConcurrentAddsLoseAndDuplicateNoRow) {

@@ -36,8 +36,11 @@ class ReplySink : public http::BodySink {
     return target_->Begin(status, headers);
   }
   Status Write(std::span<const std::byte> data) override {
+    bytes_ += data.size();
     return to_target_ ? target_->Write(data) : collected_.Write(data);
   }
+  // Reply body bytes received (what the store bills as data out).
+  uint64_t bytes() const { return bytes_; }
   // The target saw this attempt's response and must be rewound before another attempt.
   bool target_begun() const { return target_begun_; }
   std::string& body() { return collected_.body(); }
@@ -47,6 +50,7 @@ class ReplySink : public http::BodySink {
   http::StringSink collected_;
   bool to_target_ = false;
   bool target_begun_ = false;
+  uint64_t bytes_ = 0;
 };
 
 uint64_t RandomBits() {
@@ -78,11 +82,19 @@ struct S3Client::Metrics {
                                {"operation"})),
         retries(r.AddCounter("ferry_s3_retries_total",
                              "S3 requests sent again after a transient failure.")
-                    .Get()) {}
+                    .Get()),
+        ops(r.AddCounter("ferry_requests_total",
+                         "Requests the store answered, by remote and op class as bills count "
+                         "them (PUT, COPY, LIST, GET, HEAD, DELETE, OTHER).",
+                         {"remote", "op"})),
+        bytes_out(r.AddCounter("ferry_bytes_out_total",
+                               "Reply bytes read out of the store, by remote.", {"remote"})) {}
   obs::FamilyRef<obs::Counter> requests;
   obs::FamilyRef<obs::Histogram> seconds;
   obs::FamilyRef<obs::Counter> throttles;
   obs::Counter& retries;
+  obs::FamilyRef<obs::Counter> ops;
+  obs::FamilyRef<obs::Counter> bytes_out;
 };
 
 std::string_view OperationName(const RequestSpec& spec) {
@@ -124,6 +136,16 @@ std::string_view OperationName(const RequestSpec& spec) {
   return "ObjectRequest";
 }
 
+std::string_view RequestOpClass(std::string_view op) {
+  if (op == "CopyObject" || op == "UploadPartCopy") return "COPY";
+  if (op.starts_with("List")) return "LIST";
+  if (op == "HeadObject" || op == "HeadBucket") return "HEAD";
+  if (op.starts_with("Delete") || op == "AbortMultipartUpload") return "DELETE";
+  if (op == "CreateSession") return "OTHER";
+  if (op.starts_with("Get")) return "GET";
+  return "PUT";  // PutObject, UploadPart, Create/CompleteMultipartUpload, other PUT and POST
+}
+
 S3Client::S3Client(S3Options options, http::HttpTransport& http, CredentialsProvider& creds,
                    Clock& clock)
     : options_(std::move(options)),
@@ -150,12 +172,18 @@ Status S3Client::Call::Backoff(S3Client& client, int attempt, std::chrono::milli
 }
 
 void S3Client::Call::CountReply(S3Client& client, std::string_view operation, int http_status,
-                                std::string_view error_body) {
+                                std::string_view error_body, uint64_t reply_bytes) {
   const Metrics& m = *client.metrics_;
   if (http_status == 0) {
     m.requests.WithLabels({operation, "error"}).Add();
     return;
   }
+  // A request the store answered is one it bills (what a run cost: docs/design/cost.md).
+  const std::string_view remote = client.options_.metrics_remote.empty()
+                                      ? std::string_view("s3")
+                                      : std::string_view(client.options_.metrics_remote);
+  m.ops.WithLabels({remote, RequestOpClass(operation)}).Add();
+  if (reply_bytes > 0) m.bytes_out.WithLabels({remote}).Add(reply_bytes);
   char status[16];
   const auto end = std::to_chars(status, status + sizeof status, http_status).ptr;
   m.requests.WithLabels({operation, std::string_view(status, static_cast<size_t>(end - status))})
@@ -363,7 +391,8 @@ Result<Reply> S3Client::Call::Run(S3Client& client, const RequestSpec& spec, std
     const auto started = client.clock_.MonoNow();
     Result<http::HttpResponse> sent = client.http_.Send(a.request, sink, stop);
     latency.Observe(std::chrono::duration<double>(client.clock_.MonoNow() - started).count());
-    CountReply(client, plan.operation, sent.ok() ? sent->status_code : 0, sink.body());
+    CountReply(client, plan.operation, sent.ok() ? sent->status_code : 0, sink.body(),
+               sink.bytes());
     // A throttling reply that says how long to stay away: every request of this process to the
     // endpoint waits that long (limits.h), this one too.
     const std::chrono::milliseconds pause = PauseAsked(client, plan, sent);

@@ -11,7 +11,10 @@
 //   409 BucketAlreadyExists / BucketAlreadyOwnedByYou -> kAlreadyExists; 501 -> kNotSupported
 //   (the full table is in s3/errors.h)
 // Every attempt is counted in S3Options::metrics: requests by operation and HTTP status, their
-// latency by operation, retries, and throttling replies (503 SlowDown, 429).
+// latency by operation, retries, and throttling replies (503 SlowDown, 429); and, for what a run
+// cost (docs/design/cost.md), every request answered by the store by its op class
+// (ferry_requests_total{remote,op}, RequestOpClass) and the reply bytes read out of the store
+// (ferry_bytes_out_total{remote}), under S3Options::metrics_remote.
 // kUnavailable replies are retried inside the client with jittered exponential backoff up to
 // `retry.max_attempts`; only the final failure is returned. Messages never contain secrets.
 //
@@ -101,7 +104,17 @@ struct S3Options {
   // Where the client counts its requests (docs/design/observability.md: ferry_s3_*); null means
   // obs::DefaultRegistry(). Must outlive the client.
   obs::Registry* metrics = nullptr;
+  // The store's name in ferry_requests_total{remote} and ferry_bytes_out_total{remote}: the
+  // config's remote, or "" for a location without one (counted as "s3").
+  std::string metrics_remote;
 };
+
+// The op class a bill counts `operation` (OperationName's names: "PutObject") in: "PUT"
+// (PutObject, UploadPart, Create/CompleteMultipartUpload, other PUT and POST requests), "COPY"
+// (CopyObject, UploadPartCopy), "LIST" (ListObjects*, ListBuckets, ListParts,
+// ListMultipartUploads), "GET" (GetObject and other GETs), "HEAD", "DELETE" (DeleteObject(s),
+// AbortMultipartUpload, DeleteBucket, DeleteObjectTagging), "OTHER" (CreateSession).
+std::string_view RequestOpClass(std::string_view operation);
 
 class S3Client {
  public:

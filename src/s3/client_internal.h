@@ -89,9 +89,10 @@ struct S3Client::Call {
   static Status Backoff(S3Client& client, int attempt, std::chrono::milliseconds at_least,
                         std::stop_token stop);
 
-  // Counts one attempt's reply in the client's metrics (`http_status` 0: no reply).
+  // Counts one attempt's reply in the client's metrics (`http_status` 0: no reply), with the
+  // `reply_bytes` of its body read out of the store.
   static void CountReply(S3Client& client, std::string_view operation, int http_status,
-                         std::string_view error_body);
+                         std::string_view error_body, uint64_t reply_bytes);
 
   static const S3Options& Options(const S3Client& client) { return client.options_; }
 

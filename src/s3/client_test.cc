@@ -79,6 +79,43 @@ TEST_F(ClientTest, CountsRequestsRetriesAndThrottlesInTheRegistry) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\nin:\n" << text;
   }
   EXPECT_EQ(client.retries(), 3u);
+  // By op class for what the run cost: every reply counted (the lost one not), as "s3" without
+  // a remote.
+  EXPECT_NE(text.find("ferry_requests_total{remote=\"s3\",op=\"PUT\"} 3\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ferry_requests_total{remote=\"s3\",op=\"HEAD\"} 2\n"), std::string::npos)
+      << text;
+}
+
+// The reply bytes a GET reads out of the store, under the client's remote.
+TEST_F(ClientTest, CountsBytesOutAndOpClassesByRemote) {
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:7480";
+  o.metrics = &metrics_;
+  o.metrics_remote = "ra";
+  S3Client client(o, transport_, creds_, clock_);
+  transport_.Push(FakeReply::Ok("0123456789"));
+  http::StringSink body;
+  GetObjectRequest get;
+  get.bucket = "b";
+  get.key = "k";
+  ASSERT_TRUE(client.GetObject(get, body).ok());
+  EXPECT_EQ(body.body(), "0123456789");
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find("ferry_requests_total{remote=\"ra\",op=\"GET\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ferry_bytes_out_total{remote=\"ra\"} 10\n"), std::string::npos) << text;
+}
+
+TEST(RequestOpClassTest, ClassesAsBillsCountThem) {
+  const std::pair<const char*, const char*> want[] = {
+      {"PutObject", "PUT"},        {"UploadPart", "PUT"},       {"CreateMultipartUpload", "PUT"},
+      {"CompleteMultipartUpload", "PUT"}, {"CopyObject", "COPY"}, {"UploadPartCopy", "COPY"},
+      {"ListObjectsV2", "LIST"},   {"ListBuckets", "LIST"},     {"ListParts", "LIST"},
+      {"GetObject", "GET"},        {"GetObjectTagging", "GET"}, {"HeadObject", "HEAD"},
+      {"HeadBucket", "HEAD"},      {"DeleteObjects", "DELETE"},
+      {"AbortMultipartUpload", "DELETE"}, {"CreateSession", "OTHER"}};
+  for (const auto& [op, cls] : want) EXPECT_EQ(RequestOpClass(op), cls) << op;
 }
 
 TEST(OperationNameTest, NamesEachS3Operation) {

@@ -61,7 +61,7 @@ struct SchedulerHooks {
 
 struct SchedulerOptions {
   std::string owner{};                        // recorded with the occurrences this process claims
-  Clock* clock = nullptr;                     // null: SystemClock::Default()
+  Clock* clock = nullptr;                     // null: the system clock (ClockOr)
   obs::Registry* registry = nullptr;          // null: obs::DefaultRegistry()
   std::chrono::milliseconds poll{2000};       // how often runs are followed
   std::chrono::milliseconds unstarted_after{120000};

@@ -80,7 +80,7 @@ struct SqsPollerOptions {
                         .initial_delay = std::chrono::milliseconds(1000),
                         .max_delay = std::chrono::milliseconds(60000),
                         .multiplier = 2.0};
-  Clock* clock = nullptr;             // null: SystemClock::Default()
+  Clock* clock = nullptr;             // null: the system clock (ClockOr)
   obs::Registry* registry = nullptr;  // null: obs::DefaultRegistry()
 };
 

@@ -48,6 +48,13 @@ Result<Fields> SnsClient::GetTopicAttributes(const std::string& topic_arn,
   return ParseTopicAttributes(reply);
 }
 
+Status SnsClient::Publish(const std::string& topic_arn, const std::string& subject,
+                          const std::string& message, std::stop_token stop) {
+  Fields fields{{"TopicArn", topic_arn}, {"Message", message}};
+  if (!subject.empty()) fields.push_back({"Subject", subject});
+  return Post("Publish", BuildForm("Publish", fields), topic_arn, stop).status();
+}
+
 Status SnsClient::SetTopicAttribute(const std::string& topic_arn, const std::string& name,
                                     const std::string& value, std::stop_token stop) {
   return Post("SetTopicAttributes",

@@ -40,6 +40,10 @@ class SnsClient {
                                                              std::stop_token stop);
   Status Unsubscribe(const std::string& subscription_arn, std::stop_token stop);
   Status DeleteTopic(const std::string& topic_arn, std::stop_token stop);
+  // Publishes `message` (and `subject`, "" for none: at most 100 printable ASCII characters)
+  // to the topic (ferry's run-end notifications, src/notify/).
+  Status Publish(const std::string& topic_arn, const std::string& subject,
+                 const std::string& message, std::stop_token stop);
 
  private:
   // The 2xx reply's body of `action` about `topic`.

@@ -120,6 +120,12 @@ struct WriteSpec {
   // creators exactly one succeeds. Only where features().put_if_absent (else kNotSupported);
   // never retried on a refusal. Chunked writes do not take it (kNotSupported).
   bool if_absent = false;
+  // The write may return before it is durable: its caller calls Backend::Sync before it records
+  // the object done anywhere (a journal, a job's outcome, a run's summary). Stores whose write
+  // is durable when it returns ignore it; a local folder then skips the per-file flushes and
+  // makes the batch durable at once in Sync (the temporary file and rename stay: readers never
+  // see a half-written file). False: durable on return, as ever.
+  bool defer_durability = false;
   // Retention and legal hold of the new object (S3 Object Lock; the bucket must have it, see
   // Backend::HasObjectLock). Ignored by stores without object lock.
   ObjectLock lock{};
@@ -229,6 +235,18 @@ class Backend {
   // Checks that the root exists and is reachable with the given credentials, so that a bad
   // bucket or key fails once with one clear error instead of once per object.
   virtual Status Check(std::stop_token stop) = 0;
+
+  // Makes every write that returned OK on this backend before the call durable (it survives a
+  // crash or power loss), including those made with WriteSpec::defer_durability. The contract
+  // of the engine: writes, then Sync, then the record that says the objects are done; a crash
+  // before Sync returned OK leaves them not recorded (a resumed run copies them again). An
+  // error means some of those writes may be lost: record none of them done. Thread-safe; writes
+  // that run concurrently with Sync may or may not be covered. Default OK: stores whose answer
+  // to a write means durable (S3, Azure, memory).
+  virtual Status Sync(std::stop_token stop) {
+    (void)stop;
+    return Status::Ok();
+  }
   // Asks the store whether it keeps versions and sets features().versions accordingly. Until
   // then features().versions is what the backend knows without asking (S3: false; a memory
   // backend: how it was made). Callers of the version methods that need to know (replication,

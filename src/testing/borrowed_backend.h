@@ -68,6 +68,7 @@ class BorrowedBackend : public storage::Backend {
     return b_.AbortPendingUpload(u, s);
   }
   Status Delete(std::string_view k, std::stop_token s) override { return b_.Delete(k, s); }
+  Status Sync(std::stop_token s) override { return b_.Sync(s); }
   Status DeleteMany(std::span<const std::string> keys, std::stop_token s) override {
     return b_.DeleteMany(keys, s);
   }

@@ -275,6 +275,7 @@ storage::WriteSpec TransferEngine::SpecFor(const storage::ObjectInfo& src,
   spec.storage_class = options_.storage_class.empty() ? src.storage_class : options_.storage_class;
   if (!dst_.features().storage_class) spec.storage_class.clear();
   spec.mtime = src.source_mtime();
+  spec.defer_durability = options_.defer_durability;
   if (options_.preserve_lock) spec.lock = src.lock;
   spec.acl = options_.preserve_acl && src.acl ? *src.acl : options_.acl;
   // The additional checksum: the one asked for, else the source's. A whole-object write sends

@@ -84,6 +84,10 @@ void TransferEngine::DeleteBatch(const std::vector<std::string>& keys, std::stop
 
 void TransferEngine::Complete(const CopyRequest& request, const char* what, const Status& status,
                               uint64_t bytes, bool not_copied) {
+  if (request.only_parts) {  // some parts of an object another job completes: not an object
+    if (request.done) request.done(status);
+    return;
+  }
   if (options_.report != nullptr) {
     options_.report->Add(CopyRow(
         {.request = request,

@@ -106,6 +106,11 @@ struct TransferOptions {
   MetadataOverrides overrides;
   bool dry_run = false;
   bool verbose = false;                // one line per action on stderr
+  // Writes carry storage::WriteSpec::defer_durability: a copy's done callback may come before
+  // its object is durable. Set only by a caller that calls the destination's Backend::Sync
+  // before it records any copy done (RunSync at the end of the run; the worker's transfer jobs
+  // before their outcome is committed).
+  bool defer_durability = false;
   plan::DecideOptions decide;          // used again after details were fetched
   RestoreOptions restore{};            // archived sources (see RestoreOptions)
   // The run's per-object report (--report; transfer/report_rows.h): each copy's outcome and
@@ -157,6 +162,19 @@ struct CopyRequest {
   std::function<void(const CopyRequest& request, const char* what, const Status& status,
                      bool not_copied)>
       finished;
+
+  // Part jobs (jobs/part_jobs.h: one large object's parts spread over a durable run's
+  // workers): set, the copy writes only the parts [first, last] that the journal's upload
+  // lacks, into the upload the journal records, and never creates, aborts or commits one; an
+  // empty range (last < first) with `open_upload` opens or resumes the journal's upload (as a
+  // whole copy would, recording it) and writes nothing. The writer is detached at the end, the
+  // object is neither counted nor reported, and `done` gets the outcome of those parts.
+  struct PartRange {
+    int first = 1;
+    int last = 0;
+    bool open_upload = false;  // may create the upload (the object's own job only)
+  };
+  std::optional<PartRange> only_parts{};
 
   const std::string& destination_key() const { return dst_key.empty() ? src.key : dst_key; }
 };
@@ -228,6 +246,7 @@ class TransferEngine {
   // On success the object is finished later by the worker completing its last part.
   Status StartMultipart(CopyRequest& request, bool server_side, std::stop_token stop);
   Status OpenOrResume(Upload& upload, std::stop_token stop);
+  static std::vector<int> PartsToSend(const Upload& upload);
   void RunPart(const std::shared_ptr<Upload>& upload, int part_number, std::stop_token stop);
   void FinishUpload(const std::shared_ptr<Upload>& upload, std::stop_token stop);
   Status CheckLayout(Upload& upload, std::stop_token stop);

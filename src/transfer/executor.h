@@ -1,11 +1,12 @@
 // Executor: the one place a process executes transfer work. It owns the worker threads (their
 // count is the process's budget of requests in flight: each worker has at most one request
-// open), the ByteBudget (the process's budget of buffer bytes) and the task queues. The CLI
-// makes one for an in-memory run, a jobs::Worker one for every run it serves (`ferry worker`,
-// `ferry cp/sync --state`); each TransferEngine is a session that submits its tasks through a
-// TaskQueue of its own. The BufferPool (the buffers of parts and whole objects, reused, counted
-// in the ByteBudget) is the executor's too. Process-wide limiters (--bwlimit, --max-rps) belong
-// here as well, beside the ByteBudget (docs/design/executor.md).
+// open), the ByteBudget (the process's budget of buffer bytes) and the task queues. The
+// composition root makes the process's one (app::Engine, for every command); library types are
+// given it, never make one (a jobs::Worker shares it between every run it serves); each
+// TransferEngine is a session that submits its tasks through a TaskQueue of its own. The
+// BufferPool (the buffers of parts and whole objects, reused, counted in the ByteBudget) is the
+// executor's too. Process-wide limiters (--bwlimit, --max-rps) belong here as well, beside the
+// ByteBudget (docs/design/executor.md).
 //
 // Queues and fairness: every TaskQueue has two queues, priority tasks (parts and completions
 // of objects already started) and new objects (bounded: `max_queued_objects()` per queue, so a

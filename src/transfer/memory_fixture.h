@@ -103,7 +103,7 @@ class MemoryJournal : public UploadJournal {
   std::optional<Upload> upload_;
   Status creating_error;  // returned by Creating / Begin when set (a lost lease)
   Status begin_error;
-  Clock* clock = nullptr;  // stamps Creating's record; null: SystemClock::Default()
+  Clock* clock = nullptr;  // stamps Creating's record; null: the system clock (ClockOr)
 };
 
 // `key` as a listing shows it (no details).

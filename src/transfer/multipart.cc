@@ -76,17 +76,19 @@ Status TransferEngine::StartMultipart(CopyRequest& request, bool server_side,
     upload->layout = ChooseLayout(src_, dst_.features(), upload->check, upload->src(),
                                   upload->layout.part_size, stop);
   }
-  if (!upload->expected_crc && !server_side && src_.features().cheap_reads) {
+  // (Not for some parts alone: the job that opens the upload and completes it reads it.)
+  if (!upload->expected_crc && !server_side && src_.features().cheap_reads &&
+      (!request.only_parts || request.only_parts->open_upload)) {
     // The checksum of a local file is known before the upload starts and checked at its end.
     FERRY_ASSIGN_OR_RETURN(ContentDigest pre, ReadDigest(src_, upload->src(), budget_,
                                                          upload->layout.part_size, false, stop));
     upload->expected_crc = pre.crc32c;
   }
   FERRY_RETURN_IF_ERROR(OpenOrResume(*upload, stop));
-  stats_.objects_multipart += 1;
-  const std::vector<int> todo = upload->copy.Missing();
+  if (!request.only_parts) stats_.objects_multipart += 1;
+  const std::vector<int> todo = PartsToSend(*upload);
   upload->remaining = static_cast<int>(todo.size());
-  if (todo.empty()) {  // every part survived the crash: only the commit is left
+  if (todo.empty()) {  // every part survived the crash: only the commit (if ours) is left
     upload->remaining = 1;
     Push([this, upload](std::stop_token st) {
       if (upload->remaining.fetch_sub(1) == 1) FinishUpload(upload, st);
@@ -126,6 +128,7 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
       .part_size = upload.layout.part_size,
       .fixed_part_size = upload.layout.verify,
       .server_side = upload.server_side,
+      .resume_only = upload.request.only_parts && !upload.request.only_parts->open_upload,
       .open = [&](uint64_t part_size) -> Result<std::unique_ptr<storage::ChunkWriter>> {
         Result<std::unique_ptr<storage::ChunkWriter>> writer = Status::Internal("not opened");
         FERRY_RETURN_IF_ERROR(WriteDegrading(spec, [&](const storage::WriteSpec& s) {
@@ -140,8 +143,10 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
       }};
   FERRY_ASSIGN_OR_RETURN(ResumedUpload opened, OpenOrResumeUpload(r, stop));
   stats_.uploads_restarted += static_cast<uint64_t>(opened.uploads_restarted);
-  stats_.parts_resumed += static_cast<uint64_t>(opened.parts_resumed);
-  stats_.bytes_moved += opened.bytes_resumed;
+  if (!upload.request.only_parts) {  // some parts alone: the others are other copies' parts
+    stats_.parts_resumed += static_cast<uint64_t>(opened.parts_resumed);
+    stats_.bytes_moved += opened.bytes_resumed;
+  }
   upload.copy = PartCopy{.src = &src_,
                          .object = upload.src(),
                          .upload = std::move(opened),
@@ -150,6 +155,15 @@ Status TransferEngine::OpenOrResume(Upload& upload, std::stop_token stop) {
                          .track_md5 = upload.track_md5()};
   if (!upload.server_side) upload.copy.TrackDeclaredCrc(DeclaredCrcOf(upload.check));
   return Status::Ok();
+}
+
+// The parts this copy sends: those missing, or those of its range (CopyRequest::only_parts).
+std::vector<int> TransferEngine::PartsToSend(const Upload& upload) {
+  std::vector<int> todo = upload.copy.Missing();
+  if (const auto& range = upload.request.only_parts) {
+    std::erase_if(todo, [&](int part) { return part < range->first || part > range->last; });
+  }
+  return todo;
 }
 
 void TransferEngine::RunPart(const std::shared_ptr<Upload>& upload, int part_number,
@@ -191,6 +205,12 @@ void TransferEngine::FinishUpload(const std::shared_ptr<Upload>& upload, std::st
   const std::string& key = upload->src().key;
   Status s = upload->error();
   storage::ChunkWriter& writer = *upload->copy.upload.writer;
+  if (upload->request.only_parts) {
+    // Another job completes the upload (or sends the parts that failed here again): kept.
+    writer.Detach();
+    upload->copy.upload.writer.reset();
+    return Complete(upload->request, nullptr, s.ok() ? s : s.WithContext("parts of " + key), 0);
+  }
   if (s.ok() && !upload->server_side) {
     const uint32_t crc = upload->copy.Crc32c();
     if (upload->expected_crc && *upload->expected_crc != crc) {

@@ -12,6 +12,13 @@ bool Passed(std::string_view region, std::string_view key) {
 
 bool IsFolderKey(std::string_view key) { return key.empty() || key.ends_with('/'); }
 
+CopyRequest PlannedPairRequest(const storage::ObjectInfo* src, const storage::ObjectInfo* dst) {
+  CopyRequest r;
+  r.src = *src;
+  if (dst != nullptr) r.dst = *dst;
+  return r;
+}
+
 }  // namespace
 
 Status Planner::Advance(std::string_view key) {
@@ -82,14 +89,12 @@ Status Planner::Handle(const storage::ObjectInfo* src, const storage::ObjectInfo
   if (!unreadable_folder && !filter_.Matches(*src)) {
     return Status::Ok();  // the destination is left alone too
   }
-  CopyRequest r;
-  r.src = *src;
-  if (dst != nullptr) r.dst = *dst;
   if (!src->unreadable.empty()) {
     // Never skipped, never absent: the copy fails (the source read reports why), so the run
     // fails and deletes nothing.
     stats_.objects_listed += 1;
     if (unreadable_folder) unreadable_folder_ = src->key;
+    CopyRequest r = PlannedPairRequest(src, dst);
     r.reason = "unreadable: " + src->unreadable;
     return Plan(std::move(r));
   }
@@ -112,6 +117,9 @@ Status Planner::Handle(const storage::ObjectInfo* src, const storage::ObjectInfo
     sink_.Skipped(*src, d.reason);
     return Status::Ok();
   }
+  // Only now the pair is copied into a request: most pairs of a large run are skipped, and
+  // copying two ObjectInfo (strings, metadata maps) each was most of their planning cost.
+  CopyRequest r = PlannedPairRequest(src, dst);
   r.need_details = d.verdict == plan::Verdict::kNeedDetails;
   r.reason = d.reason;
   if (PathKeys() && dst == nullptr && !IsFolderKey(src->key)) {

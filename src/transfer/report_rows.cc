@@ -41,6 +41,16 @@ std::string SkipChecksumUsed(std::string_view reason) {
   return std::string(used_checksum::kNone);
 }
 
+report::Row NotOnSourceRow(std::string key, std::string_view why) {
+  report::Row row;
+  row.key = std::move(key);
+  row.action = report::Action::kSkipped;
+  row.outcome = report::Outcome::kSkipped;
+  row.error_code = std::string(ErrorCodeName(ErrorCode::kNotFound));
+  row.error_message = std::string(why);
+  return row;
+}
+
 report::Row CopyRow(const CopyRowInput& in) {
   const storage::ObjectInfo& src = in.request.src;
   if (!in.status.ok()) {

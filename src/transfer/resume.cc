@@ -60,6 +60,43 @@ Status AdoptParts(const UploadJournal::Upload& recorded, uint64_t size, ResumedU
   return Status::Ok();
 }
 
+// Sizes the per-part vectors of `out` for an object of `size` in parts of out.part_size.
+void SizeParts(uint64_t size, ResumedUpload& out) {
+  out.parts = static_cast<int>((size + out.part_size - 1) / out.part_size);
+  out.part_crcs.assign(static_cast<size_t>(out.parts), 0);
+  out.adopted.assign(static_cast<size_t>(out.parts), false);
+  out.part_md5s.assign(static_cast<size_t>(out.parts), checksum::Md5Digest{});
+  out.md5_known.assign(static_cast<size_t>(out.parts), 0);
+}
+
+// ResumeRequest::resume_only: the recorded upload as it is, or kFailedPrecondition.
+Result<ResumedUpload> ResumeRecorded(const ResumeRequest& r,
+                                     const std::optional<UploadJournal::Upload>& recorded,
+                                     std::stop_token stop) {
+  const auto gone = [&](std::string_view why) {
+    return Status::FailedPrecondition("the upload of " + r.dst_key + " " + std::string(why));
+  };
+  if (!recorded || recorded->upload_id.empty() || recorded->part_size == 0 || !r.resume) {
+    return gone("is not recorded");
+  }
+  if (r.server_side || recorded->source != r.pin ||
+      (r.fixed_part_size && recorded->part_size != r.part_size)) {
+    return gone("was made from another version of the source or in other parts");
+  }
+  ResumedUpload out;
+  out.part_size = recorded->part_size;
+  auto writer = r.resume(recorded->upload_id, recorded->part_size);
+  if (!writer.ok()) {
+    if (writer.status().code() == ErrorCode::kNotFound) return gone("is gone from the store");
+    return writer.status().WithContext("resume upload of " + r.dst_key);
+  }
+  out.writer = std::move(writer).value();
+  SizeParts(r.size, out);
+  Status adopted = AdoptParts(*recorded, r.size, out, stop);
+  if (!adopted.ok()) return adopted.WithContext("list parts of " + r.dst_key);
+  return out;
+}
+
 }  // namespace
 
 Result<ResumedUpload> OpenOrResumeUpload(const ResumeRequest& r, std::stop_token stop) {
@@ -72,6 +109,7 @@ Result<ResumedUpload> OpenOrResumeUpload(const ResumeRequest& r, std::stop_token
   if (r.journal != nullptr) {
     FERRY_ASSIGN_OR_RETURN(recorded, r.journal->Load());
   }
+  if (r.resume_only) return ResumeRecorded(r, recorded, stop);
   if (recorded && recorded->upload_id.empty()) {
     // The last attempt died between creating an upload and recording it.
     FERRY_RETURN_IF_ERROR(AbortUnrecorded(r, recorded->creating_since, out, stop));
@@ -100,11 +138,7 @@ Result<ResumedUpload> OpenOrResumeUpload(const ResumeRequest& r, std::stop_token
       return writer.status().WithContext("resume upload of " + r.dst_key);
     }
   }
-  out.parts = static_cast<int>((r.size + out.part_size - 1) / out.part_size);
-  out.part_crcs.assign(static_cast<size_t>(out.parts), 0);
-  out.adopted.assign(static_cast<size_t>(out.parts), false);
-  out.part_md5s.assign(static_cast<size_t>(out.parts), checksum::Md5Digest{});
-  out.md5_known.assign(static_cast<size_t>(out.parts), 0);
+  SizeParts(r.size, out);
   if (out.writer) {
     Status adopted = AdoptParts(*recorded, r.size, out, stop);
     if (!adopted.ok()) return adopted.WithContext("list parts of " + r.dst_key);

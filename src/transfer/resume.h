@@ -49,6 +49,10 @@ struct ResumeRequest {
   bool fixed_part_size = false;
   // A server-side copy: recorded uploads are aborted, never resumed (their parts are cheap).
   bool server_side = false;
+  // Only the recorded upload may be used (part jobs: the upload is another job's): one that
+  // is missing, of another source pin or part size, or gone from the store is
+  // kFailedPrecondition; nothing is created or aborted.
+  bool resume_only = false;
   // Opens a new upload of `part_size` parts on dst_key.
   std::function<Result<std::unique_ptr<storage::ChunkWriter>>(uint64_t part_size)> open;
   // Reopens the recorded upload `upload_id` of `part_size` parts (Backend::ResumeChunkWriter);

@@ -220,6 +220,8 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   std::optional<Cutoff> cutoff;
   if (options.cutoff.any()) cutoff.emplace(options.cutoff, clock, start);
   TransferOptions transfer = options.transfer;
+  // Written objects become durable together, by the dst.Sync below (storage/backend.h).
+  transfer.defer_durability = true;
   TransferEngine* engine_ptr = nullptr;
   if (cutoff) transfer.may_start = CutoffStartGate(*cutoff, engine_ptr);
   std::optional<BackupDir> backup;
@@ -270,6 +272,11 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
     return planner.Finish();
   }();
   engine.Wait();
+  // Every copy durable before anything counts on it: the summary printed once this returns,
+  // the sources a move deletes. A failure fails the run (and skips the move's deletes).
+  if (Status durable = dst.Sync(stop); !durable.ok() && result.status.ok()) {
+    result.status = durable.WithContext("make the copies durable in " + dst.Describe());
+  }
   if (timer.joinable()) timer.request_stop(), timer.join();
   const bool cut = cutoff && cutoff->cut();
   if (cut) ApplyCut(*cutoff, result);

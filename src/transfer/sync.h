@@ -3,7 +3,10 @@
 // found (listing and copying overlap), and spools deletes to a temporary file so that they run
 // only after every copy succeeded (a failed or partial run never deletes). Memory stays
 // bounded regardless of the object count: one listing page per side, a bounded task queue, the
-// byte budget, and a spool on disk.
+// byte budget, and a spool on disk. Copies are written with deferred durability and made
+// durable together by the destination's Backend::Sync once the last copy ended, before RunSync
+// returns (and so before the caller prints a summary) and before a move deletes a source; a
+// failed Sync fails the run.
 //
 // Thread-safety: one call per thread. The run is one TransferEngine session on `executor`, which
 // other runs may share (its budgets are shared; Cancel via `stop` stops this run only).

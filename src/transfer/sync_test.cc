@@ -13,6 +13,7 @@
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "transfer/memory_fixture.h"
+#include "testing/sync_recorder.h"
 #include "testing/wait_for.h"
 
 namespace ferry::transfer {
@@ -289,6 +290,56 @@ TEST(ByteBudgetTest, OversizedRequestWaitsForAnEmptyBudget) {
   ByteBudget full(10);
   ASSERT_TRUE(full.Acquire(10, {}));
   EXPECT_FALSE(full.Acquire(5, stop.get_token()));
+}
+
+// The durability contract of an in-memory run (storage/backend.h): every copy is written with
+// deferred durability, and the destination's Sync comes once, after the last write (every
+// object is there when it runs) and before RunSync returns (the caller prints the summary
+// then). What it catches: a run that ends, or counts its copies done, before they are durable.
+TEST(SyncTest, CopiesAreMadeDurableBySyncBeforeTheRunEnds) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  for (int i = 0; i < 30; ++i) Put(src, "k" + std::to_string(i), Bytes(100, i));
+  Put(src, "big", Bytes(30000, 7));  // multipart
+  ferry::testing::SyncRecorder recorder(dst);
+  int present_at_sync = -1;
+  recorder.on_sync = [&] {
+    auto list = dst.List("");
+    if (!list.ok()) return list.status();
+    present_at_sync = 0;
+    for (auto e = (*list)->Next(); e.ok() && *e != nullptr; e = (*list)->Next()) ++present_at_sync;
+    return Status::Ok();
+  };
+  Stats stats;
+  SyncResult r = testing::SyncOnOwnExecutor(src, recorder, Options(), stats);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(present_at_sync, 31) << "every object written before Sync";
+  const auto events = recorder.events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().kind, ferry::testing::SyncRecorder::Event::kSync) << "Sync comes last";
+  int syncs = 0;
+  for (const auto& e : events) {
+    if (e.kind == ferry::testing::SyncRecorder::Event::kSync) ++syncs;
+    else EXPECT_TRUE(e.deferred) << e.key;
+  }
+  EXPECT_EQ(syncs, 1);
+}
+
+// A Sync that fails fails the run: its copies may be lost, so the run does not end well, and a
+// move deletes no source.
+TEST(SyncTest, AFailedSyncFailsTheRunAndAMoveDeletesNoSource) {
+  MemoryBackend src(SmallParts("a"));
+  MemoryBackend dst(SmallParts("b"));
+  for (int i = 0; i < 5; ++i) Put(src, "k" + std::to_string(i), Bytes(100, i));
+  ferry::testing::SyncRecorder recorder(dst);
+  recorder.on_sync = [] { return Status::Internal("flush to disk: Input/output error"); };
+  SyncOptions o = Options();
+  o.move = true;
+  Stats stats;
+  SyncResult r = testing::SyncOnOwnExecutor(src, recorder, o, stats);
+  EXPECT_EQ(r.status.code(), ErrorCode::kInternal) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("durable"), std::string::npos) << r.status.ToString();
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(src.Stat("k" + std::to_string(i), false, {}).ok()) << i;
 }
 
 }  // namespace

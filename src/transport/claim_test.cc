@@ -308,6 +308,8 @@ TEST_F(ClaimTest, StalledOwnerIsFencedAndTheTakerResumesWithoutWritingTwice) {
   dst_.hook = [&] {
     // A has written 10 entries and stalls here (past its fence) for longer than its ttl. Its
     // reading thread may still record the watermark before it waits for this write: let it.
+    // real time: whether it records one here, and when it is through, nothing signals (a
+    // journal write from it after the takeover would be a race of the test, not of ferry).
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server_.Advance(seconds(61));
     taken = UnpackListed(staging_, "1-1-0000000a.fza", dst_, journal_b,

@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "testing/test_data.h"
+
 namespace ferry::verify {
 namespace {
 
@@ -15,12 +17,7 @@ constexpr uint64_t kMiB = 1ull << 20;
 
 std::string Md5Hex(std::span<const std::byte> data) { return checksum::Hex(checksum::Md5(data)); }
 
-std::vector<std::byte> Bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::byte> out(n);
-  for (auto& b : out) b = static_cast<std::byte>(rng() & 0xff);
-  return out;
-}
+std::vector<std::byte> Bytes(size_t n, uint32_t seed) { return ferry::testing::RandomBytes(n, seed); }
 
 std::string MultipartETagOf(std::span<const std::byte> data, uint64_t part) {
   LayoutHasher h({part}, false);

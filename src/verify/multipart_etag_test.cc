@@ -8,17 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "testing/test_data.h"
+
 namespace ferry::verify {
 namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 
-std::vector<std::byte> RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::byte> out(n);
-  for (auto& b : out) b = static_cast<std::byte>(rng() & 0xff);
-  return out;
-}
+std::vector<std::byte> RandomBytes(size_t n, uint32_t seed) { return ferry::testing::RandomBytes(n, seed); }
 
 // The expected multipart ETag, computed the way S3 does: the MD5 of the concatenated binary
 // MD5s of the parts, then "-N".

@@ -69,6 +69,8 @@ report::Row ReportRowOf(const Entry& e) {
       row.action = report::Action::kIdentical;
       row.outcome = report::Outcome::kOk;
       row.checksum = std::string(report::checksum_used::kSizeOnly);
+      // Not a difference, not proven either: the row says why nothing checked the content.
+      row.error_message = "unverified: " + (e.reason.empty() ? std::string("size only") : e.reason);
       break;
     case Mark::kMissing:
       row.action = report::Action::kMissing;
@@ -106,6 +108,7 @@ void Report::Add(const Entry& e) {
     case Mark::kError: ++counts_.errors; break;
     case Mark::kSizeOnly: ++counts_.size_only; break;
   }
+  if (seen_) seen_(e);
   if (out_ != nullptr) std::fwrite(line.data(), 1, line.size(), out_);
 }
 

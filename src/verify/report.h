@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -49,7 +50,8 @@ std::string SummaryLine(const Counts& c);
 int ExitCodeFor(const Counts& c);
 
 // The per-object report's row of an entry (`--report`, docs/design/report.md): identical and
-// size-only pairs are `identical` rows (ok; checksum: what decided, "size-only"); differences
+// size-only pairs are `identical` rows (ok; checksum: what decided, "size-only", whose message
+// says "unverified: " and why); differences
 // are `differs`, `missing`, `extra` rows whose result is failed (the verification failed; the
 // checksum says what was compared); an error is a `failed` row with its message.
 report::Row ReportRowOf(const Entry& e);
@@ -57,9 +59,12 @@ report::Row ReportRowOf(const Entry& e);
 class Report {
  public:
   // Writes to `out` (not owned; null: counts only). `json`: JSON lines. `rows` (not owned; may
-  // be null): each entry's row of the per-object report (ReportRowOf) too.
-  Report(std::FILE* out, bool json, report::RowSink* rows = nullptr)
-      : out_(out), json_(json), rows_(rows) {}
+  // be null): each entry's row of the per-object report (ReportRowOf) too. `seen` (may be
+  // empty): called with each entry, under the report's lock (a durable job keeps its
+  // differences for its record, verify/kinds/kinds.h).
+  Report(std::FILE* out, bool json, report::RowSink* rows = nullptr,
+         std::function<void(const Entry&)> seen = {})
+      : out_(out), json_(json), rows_(rows), seen_(std::move(seen)) {}
   void Add(const Entry& e);
   Counts counts() const;
 
@@ -67,6 +72,7 @@ class Report {
   std::FILE* const out_;
   const bool json_;
   report::RowSink* const rows_;
+  const std::function<void(const Entry&)> seen_;
   mutable std::mutex mu_;
   Counts counts_;  // GUARDED_BY(mu_)
 };

@@ -97,6 +97,7 @@ TEST(ReportTest, EachEntryIsARowOfThePerObjectReport) {
   EXPECT_EQ(sink.rows[2].action, report::Action::kIdentical);
   EXPECT_EQ(sink.rows[2].outcome, report::Outcome::kOk);
   EXPECT_EQ(sink.rows[2].checksum, "size-only");
+  EXPECT_EQ(sink.rows[2].error_message, "unverified: no checksum");  // and why
   EXPECT_EQ(sink.rows[3].action, report::Action::kFailed);
   EXPECT_EQ(sink.rows[3].error_message, "stat: 503");
   EXPECT_EQ(r.counts().differ, 1u);  // the report's own counts as before

@@ -156,10 +156,12 @@ class PairCheck {
 class Visitor : public plan::ListingVisitor {
  public:
   Visitor(const Sides& sides, const VerifyOptions& options, transfer::TaskQueue& queue,
-          Report& report, VerifyStats& stats)
-      : sides_(sides), options_(options), queue_(queue), report_(report), stats_(stats) {}
+          Report& report, VerifyStats& stats, const plan::Filter* filter)
+      : sides_(sides), options_(options), queue_(queue), report_(report), stats_(stats),
+        filter_(filter) {}
 
   Status SourceOnly(const storage::ObjectInfo& src) override {
+    if (!Kept(src)) return Status::Ok();
     Entry e = EntryOf(&src, nullptr);
     e.mark = Mark::kMissing;
     e.reason = "only in SRC";
@@ -168,6 +170,7 @@ class Visitor : public plan::ListingVisitor {
     return Status::Ok();
   }
   Status DestinationOnly(const storage::ObjectInfo& dst) override {
+    if (!Kept(dst)) return Status::Ok();
     Entry e = EntryOf(nullptr, &dst);
     e.mark = Mark::kExtra;
     e.reason = "only in DST";
@@ -176,6 +179,7 @@ class Visitor : public plan::ListingVisitor {
     return Status::Ok();
   }
   Status Both(const storage::ObjectInfo& src, const storage::ObjectInfo& dst) override {
+    if (!Kept(src)) return Status::Ok();  // the source's object decides, as for a copy
     Entry e = EntryOf(&src, &dst);
     if (Unreadable(e, src) || Unreadable(e, dst)) {
       report_.Add(e);
@@ -204,6 +208,10 @@ class Visitor : public plan::ListingVisitor {
   }
 
  private:
+  bool Kept(const storage::ObjectInfo& o) const {
+    return filter_ == nullptr || filter_->Matches(o);
+  }
+
   // An entry the listing found but could not read (a dangling link), or a folder it did not
   // enter: an error, never a verdict.
   static bool Unreadable(Entry& e, const storage::ObjectInfo& i) {
@@ -225,6 +233,7 @@ class Visitor : public plan::ListingVisitor {
   transfer::TaskQueue& queue_;
   Report& report_;
   VerifyStats& stats_;
+  const plan::Filter* const filter_;
 };
 
 // Lists both sides over one key range and merge-joins them (the whole key space: no bound).
@@ -253,7 +262,7 @@ Status RunVerify(const VerifyRun& run, std::stop_token stop) {
   const Sides sides{run.src, run.dst};
   std::unique_ptr<transfer::TaskQueue> queue = run.executor.Open();
   std::stop_callback cancel(stop, [&queue] { queue->Cancel(); });
-  Visitor visitor(sides, run.options, *queue, run.report, run.stats);
+  Visitor visitor(sides, run.options, *queue, run.report, run.stats, run.filter);
   Status status = [&]() -> Status {
     if (run.listing) return run.listing(run.executor, run.src, run.dst, visitor, stop);
     RangePlanOptions ro;

@@ -29,6 +29,7 @@
 #include <stop_token>
 
 #include "base/status.h"
+#include "plan/filter.h"
 #include "storage/backend.h"
 #include "transfer/executor.h"
 #include "transfer/sync.h"
@@ -65,6 +66,11 @@ struct VerifyRun {
   // Set: the keys to compare, merged by the driver (on the calling thread) instead of two full
   // listings; stats.ranges stays 0. Empty: both sides listed in full, in key ranges.
   transfer::ListingDriver listing{};
+  // Set (not owned): only the keys it keeps are compared, as rclone check filters (--include,
+  // --exclude, --max-age, --min-age): a key on the source (alone or on both sides) when the
+  // filter keeps the source object; a key on the destination only when it keeps that object.
+  // Null: every key.
+  const plan::Filter* filter = nullptr;
 };
 
 // Returns OK when both listings (or the driver's keys) were walked to their end (per-key

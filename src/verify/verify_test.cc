@@ -61,7 +61,7 @@ struct Outcome {
 
 Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = {},
                size_t list_ranges = 4, uint64_t* ranges = nullptr,
-               transfer::ListingDriver listing = {}) {
+               transfer::ListingDriver listing = {}, const plan::Filter* filter = nullptr) {
   Outcome r;
   std::FILE* f = std::tmpfile();
   Report report(f, true);
@@ -73,7 +73,8 @@ Outcome Verify(storage::Backend& src, storage::Backend& dst, CompareOptions o = 
                                  .options = options,
                                  .report = report,
                                  .stats = stats,
-                                 .listing = std::move(listing)},
+                                 .listing = std::move(listing),
+                                 .filter = filter},
                        {});
   r.reads = stats.reads.load();
   if (ranges != nullptr) *ranges = stats.ranges.load();
@@ -147,6 +148,33 @@ TEST(RunVerifyTest, EveryKindOfDifferenceAndNothingWritten) {
   Outcome d = Verify(src, dst, {.download = true, .metadata = false});
   EXPECT_EQ(d.entries["big-changed"].mark, Mark::kDiffer);
   EXPECT_EQ(d.entries["big-changed"].reason, "content");
+}
+
+TEST(RunVerifyTest, AFilterKeepsTheKeysOfItsSourceObjectsAndOfItsDestinationOnlyOnes) {
+  storage::MemoryBackend src, dst;
+  Put(src, "a.jpg", "one");
+  Put(dst, "a.jpg", "ONE");       // differs, kept
+  Put(src, "b.txt", "two");       // missing, left out
+  Put(dst, "c.txt", "stray");     // extra, left out
+  Put(dst, "d.jpg", "stray too");  // extra, kept
+  Put(src, "e.jpg", "same");
+  Put(dst, "e.jpg", "same");
+  plan::FilterOptions jpg;
+  jpg.include = {"*.jpg"};
+  auto filter = plan::Filter::Make(jpg, std::chrono::system_clock::now());
+  ASSERT_TRUE(filter.ok());
+  const Outcome r = Verify(src, dst, {}, 1, nullptr, {}, &*filter);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.entries.size(), 3u);
+  EXPECT_EQ(r.entries.at("a.jpg").mark, Mark::kDiffer);
+  EXPECT_EQ(r.entries.at("d.jpg").mark, Mark::kExtra);
+  EXPECT_EQ(r.entries.at("e.jpg").mark, Mark::kIdentical);
+  // An age bound: every object here is new, so --min-age 1h keeps none.
+  plan::FilterOptions aged;
+  aged.older_than = std::chrono::system_clock::now() - std::chrono::hours(1);
+  auto old = plan::Filter::Make(aged, std::chrono::system_clock::now());
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(Verify(src, dst, {}, 1, nullptr, {}, &*old).entries.empty());
 }
 
 TEST(RunVerifyTest, MetadataWithTheFlag) {

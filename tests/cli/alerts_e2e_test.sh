@@ -18,12 +18,12 @@ for tool in prometheus prometheus-alertmanager; do
 done
 
 PIDS=()
+gone() { ! kill -0 "$1" 2>/dev/null; }
 stop_started() {  # every process this script started, by PID: TERM, then KILL after 5 s
-  local pid i
+  local pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    WAIT_EVERY=0.1 wait_for 5 gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
   done
 }
 trap 'stop_started; cleanup' EXIT

@@ -12,52 +12,13 @@ source "$(dirname "$0")/testlib.bash"
 AZ_ACCOUNT=$FERRY_TEST_AZURE_ACCOUNT
 export AZ_KEY=$FERRY_TEST_AZURE_KEY
 
-# $WORK/az.py: what ferry does not do for Azure yet (create and drop containers), an account
-# SAS for ferry's SAS remote and for rclone, and a blob's committed block count; Shared Key
-# signed here with Python's standard library, independently of ferry's signer.
-cat > "$WORK/az.py" <<'PY'
-import base64, email.utils, hashlib, hmac, sys, time, urllib.error, urllib.parse, urllib.request
-import xml.etree.ElementTree as ET
-endpoint, account, key = sys.argv[1], sys.argv[2], base64.b64decode(sys.argv[3])
-cmd, args = sys.argv[4], sys.argv[5:]
-def sign(s): return base64.b64encode(hmac.new(key, s.encode(), hashlib.sha256).digest()).decode()
-def call(method, path, query):
-    date = email.utils.formatdate(usegmt=True)
-    base = urllib.parse.urlparse(endpoint).path
-    res = "/%s%s/%s" % (account, base, urllib.parse.quote(path)) + "".join(
-        "\n%s:%s" % kv for kv in sorted(query.items()))
-    sts = "%s\n\n\n\n\napplication/octet-stream\n\n\n\n\n\n\nx-ms-date:%s\n" % (method, date)
-    sts += "x-ms-version:2021-08-06\n" + res
-    url = "%s/%s?%s" % (endpoint, urllib.parse.quote(path), urllib.parse.urlencode(query))
-    auth = "SharedKey %s:%s" % (account, sign(sts))
-    headers = {"Content-Type": "application/octet-stream", "x-ms-date": date,
-               "x-ms-version": "2021-08-06", "Authorization": auth}
-    req = urllib.request.Request(url, method=method, data=b"" if method == "PUT" else None,
-                                 headers=headers)
-    return urllib.request.urlopen(req, timeout=10).read()
-if cmd == "mkcontainer":
-    call("PUT", args[0], {"restype": "container"})
-elif cmd == "rmcontainer":
-    try: call("DELETE", args[0], {"restype": "container"})
-    except urllib.error.HTTPError as e: sys.exit(0 if e.code == 404 else 1)
-elif cmd == "blocks":  # committed|uncommitted CONTAINER/BLOB -> "COUNT UPLOAD_ID..." (ferry's ids)
-    try: body = call("GET", args[1], {"comp": "blocklist", "blocklisttype": args[0]})
-    except urllib.error.HTTPError: print("0"); sys.exit(0)
-    tag = "CommittedBlocks" if args[0] == "committed" else "UncommittedBlocks"
-    names = ET.fromstring(body).findall("./%s/Block/Name" % tag)
-    ids = [base64.b64decode(n.text).decode() for n in names]
-    print(" ".join([str(len(ids))] + sorted(set(i[6:22] for i in ids))))
-elif cmd == "sas":
-    expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-    sp, ss, srt, sv = "rwdlacup", "b", "sco", "2019-12-12"
-    sig = sign("\n".join([account, sp, ss, srt, "", expiry, "", "", sv, ""]))
-    query = {"sv": sv, "ss": ss, "srt": srt, "sp": sp, "se": expiry, "sig": sig}
-    print(urllib.parse.urlencode(query))
-PY
-az() { python3 "$WORK/az.py" "$FERRY_TEST_AZURE_ENDPOINT" "$AZ_ACCOUNT" "$AZ_KEY" "$@"; }
+# tests/tools/azure_admin.py: what ferry does not do for Azure yet (create and drop containers),
+# an account SAS for ferry's SAS remote and for rclone, and a blob's committed block count.
+az() { python3 "$FERRY_TEST_TOOLS/azure_admin.py" "$FERRY_TEST_AZURE_ENDPOINT" "$AZ_ACCOUNT" "$AZ_KEY" "$@"; }
 C=ferry-cli-$$-$RANDOM
 C2=$C-sync
-trap 'az rmcontainer "$C" || true; az rmcontainer "$C2" || true; cleanup' EXIT
+M=$C-mb
+trap 'az rmcontainer "$C" || true; az rmcontainer "$C2" || true; az rmcontainer "$M" || true; cleanup' EXIT
 az mkcontainer "$C"
 az mkcontainer "$C2"
 export AZ_SAS; AZ_SAS=$(az sas)
@@ -125,8 +86,14 @@ check "SAS remote writes" ferry cp "$WORK/meta" "azsas:$C/sas/" --no-progress
 # sync --delete into Azure: a key gone from the source is deleted, the rest kept.
 check "sync into az:" ferry sync "$WORK/src" "az:$C2/s/" --no-progress
 rm "$WORK/src/d/2"
-check "sync --delete into az:" ferry sync --delete "$WORK/src" "az:$C2/s/" --no-progress
-check "  d/2 deleted, 5 left" [ "$(ferry ls "az:$C2/s/" | wc -l)" = 5 ]
+mkdir -p "$WORK/extra"; for i in 1 2 3; do echo "extra $i" > "$WORK/extra/x$i"; done
+check "  three blobs the source lacks" ferry cp "$WORK/extra" "az:$C2/s/extra/" --no-progress
+check "sync --delete into az: (a Blob Batch of deletes)" env FERRY_CURL_VERBOSE=1 \
+  "$FERRY_BIN" --config "$CONF" --log-level debug sync --delete "$WORK/src" "az:$C2/s/" \
+  --no-progress 2> "$WORK/batch.log"
+check "  d/2 and the three deleted, 5 left" [ "$(ferry ls "az:$C2/s/" | wc -l)" = 5 ]
+check "  by one Blob Batch, no Delete Blob alone" \
+  [ "$(grep -c '> POST /[^ ]*?restype=[^ ]*&comp=' "$WORK/batch.log"):$(grep -c '> DELETE ' "$WORK/batch.log")" = 1:0 ]
 check "  verify local vs Azure: identical" ferry verify "$WORK/src" "az:$C2/s/"
 
 # A copy killed mid large object resumes its upload: the blocks on the store are kept (the
@@ -170,4 +137,16 @@ rclone --config /dev/null --retries 1 --low-level-retries 2 copy \
   2> "$WORK/rclone.err" || cat "$WORK/rclone.err"
 echo "object 2" > "$WORK/src/d/2"  # the copy was made before d/2 was deleted
 check "rclone reads back ferry's copy byte for byte" diff -r "$WORK/src" "$WORK/rclone"
+# ferry mb / rb of a container: made, made again refused, one holding a blob kept, an empty one
+# removed.
+check "mb az: makes a container" ferry mb "az:$M"
+check "  again: one line, non-zero" expect_error 1 "ContainerAlreadyExists" ferry mb "az:$M"
+check "  a blob in it" ferry cp "$WORK/meta" "az:$M/m/" --no-progress
+check "rb of a container holding a blob: refused" expect_error 1 "is not empty (it holds m/" \
+  ferry rb "az:$M"
+check "  the blob is still there" [ "$(ferry ls "az:$M/" | wc -l)" = 1 ]
+mkdir -p "$WORK/empty"
+check "  emptied" ferry sync --delete "$WORK/empty" "az:$M/" --no-progress
+check "rb of the empty container" ferry rb "az:$M"
+check "  gone: a listing says so" expect_error 1 "not found" ferry ls "az:$M/"
 finish

@@ -14,6 +14,7 @@ export WORK FERRY_BIN RA_KEY RA_SECRET RB_KEY RB_SECRET CONF_BASE=$CONF TOOLS
 python3 - <<'PY'
 import csv, io, json, os, random, subprocess, sys, time
 sys.path.insert(0, os.environ["TOOLS"])
+import report_check  # noqa: E402
 import s3_check  # noqa: E402
 from s3_check import FAILS, S3, check, keys  # noqa: E402
 
@@ -176,7 +177,8 @@ try:
 
     # A prefix into a local folder: each archive needed read once.
     out = os.path.join(WORK, "restored")
-    p = ferry("restore", LOC, "--prefix", "mix/", "--to", out, "--state", ST, "--json")
+    p = ferry("restore", LOC, "--prefix", "mix/", "--to", out, "--state", ST, "--json",
+              "--report", os.path.join(WORK, "rep1"), "--report-format", "json")
     r = js(p)
     files = sorted(os.listdir(os.path.join(out, "mix"))) if os.path.isdir(os.path.join(out, "mix")) else []
     check("restore --prefix mix/ into a folder: 170 objects from the 2 archives holding them",
@@ -184,6 +186,11 @@ try:
           len(files) == 170, r)
     check("  the latest bytes of each", all(open(os.path.join(out, "mix", f), "rb").read() ==
                                            bodies["mix/" + f] for f in files))
+    # --report (docs/design/report.md): a row per object, the summary's counts the run's
+    summary, rows = report_check.load(os.path.join(WORK, "rep1"))
+    check("  --report: a copied row per object written, each proved by its CRC32C",
+          len(rows) == 170 and {(x["action"], x["result"], x["checksum"]) for x in rows} ==
+          {("copied", "ok", "crc32c")} and summary["counts"] == {"copied": {"ok": 170}}, summary)
 
     # An older point in time, and a target that differs.
     p = ferry("restore", LOC, "mix/005.json", "--at", T1, "--to", "rb:" + D2, "--state", ST, "--json")
@@ -194,7 +201,13 @@ try:
     check("restore --prefix --at: the old version of the changed one",
           p.returncode == 0 and js(p).get("objects_written") == 8 and
           S3["rb"].get_object(Bucket=D2, Key="mid/03.csv")["Body"].read() == old["mid/03.csv"], p.stderr)
-    p = ferry("restore", LOC, "mix/005.json", "--to", "rb:" + D2, "--state", ST)
+    p = ferry("restore", LOC, "mix/005.json", "--to", "rb:" + D2, "--state", ST,
+              "--report", os.path.join(WORK, "rep2"))
+    summary, rows = report_check.load(os.path.join(WORK, "rep2"))
+    check("  --report: the kept target is a failed row saying why",
+          [(x["action"], x["error_code"], x["key"]) for x in rows] ==
+          [("failed", "AlreadyExists", "mix/005.json")] and "--force" in rows[0]["error_message"],
+          rows)
     check("the latest onto a target that differs: kept, said, exit 1",
           p.returncode == 1 and "kept: mix/005.json exists at the target and differs (--force overwrites)"
           in p.stderr and S3["rb"].get_object(Bucket=D2, Key="mix/005.json")["Body"].read() ==
@@ -203,9 +216,14 @@ try:
     check("  --force overwrites it", p.returncode == 0 and js(p).get("overwritten") == 1 and
           S3["rb"].get_object(Bucket=D2, Key="mix/005.json")["Body"].read() == bodies["mix/005.json"],
           p.stderr)
-    p = ferry("restore", LOC, "mix/005.json", "--to", "rb:" + D2, "--state", ST, "--json")
+    p = ferry("restore", LOC, "mix/005.json", "--to", "rb:" + D2, "--state", ST, "--json",
+              "--report", os.path.join(WORK, "rep3"), "--report-level", "all")
     check("  identical now: left as it is, nothing read",
           p.returncode == 0 and js(p).get("identical") == 1 and js(p).get("bytes_read") == 0, p.stdout)
+    summary, rows = report_check.load(os.path.join(WORK, "rep3"))
+    check("  --report-level all: its skipped row, the target read back against the CRC32C",
+          [(x["action"], x["result"], x["checksum"]) for x in rows] == [("skipped", "skipped", "crc32c")],
+          rows)
 
     # The catalog, exported.
     p = ferry("catalog", "export", LOC, "--state", ST)
@@ -279,6 +297,10 @@ try:
     check("KEY and --prefix: one line, exit 2", one_line(p, "either KEY or --prefix", 2), p.stderr)
     p = ferry("restore", LOC, "mix/001.json", "--at", "yesterday", "--to", "rb:" + D, "--state", ST)
     check("a bad --at: one line, exit 2", one_line(p, "--at", 2), p.stderr)
+    p = ferry("restore", LOC, "mix/001.json", "--detach", "--report", WORK, "--to", "rb:" + D,
+              "--state", ST)
+    check("--report with --detach: one line, exit 2", one_line(p, "--report and --detach", 2),
+          p.stderr)
 finally:
     s3_check.purge_buckets()
 sys.exit(1 if FAILS else 0)

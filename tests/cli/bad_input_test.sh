@@ -5,7 +5,8 @@ A=$(new_bucket ra)
 mkdir -p "$WORK/src" && echo hello > "$WORK/src/f"
 
 check "malformed URL" expect_error 2 "malformed location" ferry cp "$WORK/src" "s3://Bad_Bucket/x"
-check "unknown scheme" expect_error 2 "unknown scheme" ferry cp "$WORK/src" "gs://bucket/x"
+check "unknown scheme" expect_error 2 "unknown scheme" ferry cp "$WORK/src" "hdfs://bucket/x"
+check "gs:// without GCS credentials" expect_error 2 "no GCS credentials" env -u GOOGLE_APPLICATION_CREDENTIALS -u STORAGE_EMULATOR_HOST "$FERRY_BIN" --config "$CONF" cp "$WORK/src" "gs://bucket/x"
 check "unknown remote" expect_error 2 "unknown remote 'nope'" ferry cp "$WORK/src" "nope:bucket/x"
 check "missing config file" expect_error 1 "config file not found" \
   "$FERRY_BIN" --config "$WORK/does-not-exist.toml" cp "$WORK/src" "ra:$A"

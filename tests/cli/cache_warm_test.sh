@@ -29,8 +29,14 @@ check "and skips (renews) what is cached" [ "$(jget "$WORK/w2.json" '["skipped"]
 
 echo "changed" > "$WORK/src/y23/o1"
 ferry cp "$WORK/src" "ra:$S" --no-progress >/dev/null 2>&1
-warm --prefix "" --ttl 1h > "$WORK/w3.json"
+warm --prefix "" --ttl 1h --report "$WORK/rep3" --report-level all > "$WORK/w3.json"
 check "a changed source object is recopied (plus y24/)" [ "$(jget "$WORK/w3.json" '["copied"]')" = 4 ]
+# --report (docs/design/report.md): a row per object listed, the summary's counts the run's
+RC=$FERRY_TEST_TOOLS/report_check.py
+check "the report has a copied row per copy" [ "$(python3 "$RC" count "$WORK/rep3" copied)" = 4 ]
+check "and a skipped row per cached object" [ "$(python3 "$RC" count "$WORK/rep3" skipped)" = 5 ]
+check "a cached row names what was compared" [ "$(python3 "$RC" field "$WORK/rep3" y23/o2 checksum)" = etag ]
+check "the summary counts the copies" [ "$(python3 "$RC" summary "$WORK/rep3" counts.copied.ok)" = 4 ]
 check "the cache holds the new bytes" [ "$(ferry ls "rb:$C" --json | grep -c '"key":"y23/o1"')" = 1 ]
 mkdir -p "$WORK/back"
 ferry cp "rb:$C" "$WORK/back" --no-progress >/dev/null 2>&1
@@ -49,9 +55,14 @@ mkdir -p "$L/p"
 echo fine > "$L/p/good"
 ln -s "$WORK/nowhere" "$L/p/bad"
 rc=0; ferry cache warm "$L" --prefix p/ --cache "rb:$C" --state "$ST" --ttl 1h --json \
-  > "$WORK/f1.json" 2>/dev/null || rc=$?
+  --report "$WORK/repf" --report-level errors > "$WORK/f1.json" 2>/dev/null || rc=$?
 check "a failed object makes the request exit 1" [ "$rc" = 1 ]
 check "and is listed with its error" [ "$(jget "$WORK/f1.json" '["failures"][0]["key"]')" = p/bad ]
+check "the report's only row (level errors) is the failure" \
+  [ "$(python3 "$RC" rows "$WORK/repf" | cut -d' ' -f1,2,4)" = 'failed failed "p/bad"' ]
+check "with its error" grep -q 'copy: ' <(python3 "$RC" field "$WORK/repf" p/bad error_message)
+check "the summary counts the copy of the good one too" \
+  [ "$(python3 "$RC" summary "$WORK/repf" counts.copied.ok)" = 1 ]
 rm "$L/p/bad"; echo now-fine > "$L/p/bad"
 ferry cache warm "$L" --prefix "" --cache "rb:$C" --state "$ST" --ttl 1h --json > "$WORK/f2.json"
 check "a later request copies it" [ "$(jget "$WORK/f2.json" '["copied"]')" = 1 ]
@@ -114,4 +125,10 @@ check "unknown cache bucket refused" expect_error 1 "cache" \
   ferry cache warm "ra:$S" --prefix "" --cache "rb:no-such-bucket-$$" --state "$ST" --ttl 1h
 check "no prefix refused" expect_error 2 "prefix" \
   ferry cache warm "ra:$S" --cache "rb:$C" --state "$ST" --ttl 1h
+check "--dry-run with --report refused" expect_error 2 "--dry-run and --report" \
+  ferry cache warm "ra:$S" --prefix "" --cache "rb:$C" --state "$ST" --ttl 1h --dry-run \
+  --report "$WORK/repd"
+check "--report with --detach refused" expect_error 2 "--report and --detach" \
+  ferry cache warm "ra:$S" --prefix "" --cache "rb:$C" --state "$ST" --ttl 1h --detach \
+  --report "$WORK/repd"
 finish

@@ -33,7 +33,7 @@ expect = sorted([k for k in listed if k.startswith("o")] + kept)
 random.seed(7); random.shuffle(listed)
 open(lst, "w").write("# the keys to sync\n" + "\n".join(listed) + "\n")
 open(want, "w").write("\n".join(expect) + "\n")
-rows = sorted(k for k in listed if k != "missing/key")  # copied, or deleted
+rows = sorted(listed)  # copied, deleted, or (missing/key) skipped as not on the source
 open(want + ".rows", "w").write("\n".join(rows) + "\n")
 ' "$WORK/src" "$WORK/dst" "$WORK/list.txt" "$WORK/want"
 check "source: 1500 objects" ferry cp "$WORK/src" "ra:$A" --no-progress --no-state
@@ -71,11 +71,14 @@ check "  the unlisted o00003 untouched (16 bytes, not the source's 9)" [ "$(size
 RC=$FERRY_TEST_TOOLS/report_check.py
 python3 "$RC" rows "$WORK/report" | py 'import json,sys; [print(json.loads(l.split(" ", 3)[3])) for l in sys.stdin]' | LC_ALL=C sort > "$WORK/rows"
 check "  the report: a row per listed key touched, each once" cmp -s "$WORK/want.rows" "$WORK/rows"
+check "  the listed key the source lacks: skipped, NotFound, not a failure" \
+  grep -q '^missing/key,,0,skipped,skipped,NotFound,listed but not found on the source,' \
+  <(cat "$WORK"/report/*.csv)
 # An object a killed attempt copied before its job committed is "skipped" by the attempt that
-# committed (found identical): copied + skipped = the 1000 listed source keys.
+# committed (found identical): copied + skipped = the 1000 listed source keys + missing/key.
 n_of() { python3 "$RC" summary "$WORK/report" "$1"; }
-check "  1000 copied or found copied, 10 deleted, complete" \
-  [ "$(( $(n_of counts.copied.ok) + $(n_of counts.skipped.skipped) )):$(n_of counts.deleted.ok):$(n_of complete)" = "1000:10:true" ]
+check "  1000 copied or found copied, 1 not on the source, 10 deleted, complete" \
+  [ "$(( $(n_of counts.copied.ok) + $(n_of counts.skipped.skipped) )):$(n_of counts.deleted.ok):$(n_of complete)" = "1001:10:true" ]
 rc=0
 ferry sync "ra:$A" "rb:$B" --delete --files-from "$WORK/list.txt" --no-progress --json \
   > "$WORK/again" 2>/dev/null || rc=$?

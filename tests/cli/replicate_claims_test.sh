@@ -48,7 +48,7 @@ rc=0
 ab --json > "$WORK/ab1.json" 2> "$WORK/ab1.err" || rc=$?
 check "pass A -> B succeeds" [ "$rc" = 0 ]
 check "no replica skipped at A" [ "$(json_field "$WORK/ab1.json" replicas_skipped)" = 0 ]
-at_b() { aws_side b s3api head-object --bucket "$B" --key "$1" >/dev/null 2>&1; }
+at_b() { s3_has b "$B" "$1"; }
 check "the object whose origin names elsewhere reached B" at_b third
 origin=$(aws_side b s3api head-object --bucket "$B" --key third \
   --query 'Metadata."ferry-replica-origin"' --output text 2>/dev/null || true)

@@ -81,7 +81,7 @@ URL=http://127.0.0.1:$PORT
 wait_until 30 "serve answers on a port alone" answers "$URL/healthz"
 check "  listening on 127.0.0.1 only" [ "$(listening_on "$PORT")" = 0100007F ]
 check "  and it says so" grep -q "listening on http://127.0.0.1:$PORT " "$WORK/serve.out"
-at_b() { aws_side b s3api head-object --bucket "$B" --key "$1" >/dev/null 2>&1; }
+at_b() { s3_has b "$B" "$1"; }
 check "the first scan replicates what existed" wait_for 60 at_b old.txt
 python3 "$FERRY_TEST_TOOLS/hostile_client.py" --port "$PORT" --pid "$pid" --label serve \
   --summary "$WORK/serve.json"

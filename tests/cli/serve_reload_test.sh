@@ -35,7 +35,7 @@ pid=$!
 wait_until 30 "serve answers" answers "$URL/healthz"
 "$FERRY_BIN" --config "$CONF" events setup "ra:$A" --endpoint "$URL/events" \
   --token-env FERRY_EVENTS_TOKEN --no-persistent > /dev/null
-on_b() { aws_side b s3api head-object --bucket "$B" --key "$1" >/dev/null 2>&1; }
+on_b() { s3_has b "$B" "$1"; }
 metric() { curl -sf "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 test_metric_is() { [ "$(metric "$1")" = "$2" ]; }
 echo one | aws_side a s3 cp - "s3://$A/x/1" >/dev/null

@@ -15,7 +15,7 @@ TOKEN=tok-$RANDOM$RANDOM
 export FERRY_EVENTS_TOKEN=$TOKEN
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
-count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --prefix "$1" --query 'length(Contents || `[]`)' --output text; }
+count_b() { s3_count b "$B" "$1"; }
 at_b() { [ "$(count_b "$1")" = "$2" ]; }  # at_b PREFIX N: B holds N objects under PREFIX
 repaired_is() { [ "$(repaired "$1")" "$2" "$3" ]; }  # repaired_is REASON -eq|-ge N
 repaired() {  # the serve's count of versions repaired for a reason

@@ -67,7 +67,7 @@ for i in $(seq 1 9); do echo "sqs $i" > "$WORK/new/$i.txt"; done
 echo "odd key" > "$WORK/new/sub/a b+c.txt"
 ferry cp "$WORK/new" "moto:$A/new" --no-progress >/dev/null 2>&1
 written=$(date +%s.%N)
-count_b() { aws_b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text; }
+count_b() { s3_count b "$B"; }
 at_b() { [ "$(count_b)" = "$1" ]; }
 check "10 objects written to the moto bucket reach B through SQS" wait_for 20 at_b 10
 echo "  all 10 at B $(python3 -c "print(round($(date +%s.%N) - $written, 1))") s after they were written"

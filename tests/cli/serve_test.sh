@@ -50,7 +50,7 @@ aws_side a sns create-topic --name "ferry-$A" --attributes \
 aws_side a s3api put-bucket-notification-configuration --bucket "$A" --notification-configuration \
   "{\"TopicConfigurations\":[{\"Id\":\"ferry\",\"TopicArn\":\"arn:aws:sns:${FERRY_TEST_S3_REGION:-region-a}::ferry-$A\",\"Events\":[\"s3:ObjectCreated:*\",\"s3:ObjectRemoved:*\"]}]}"
 # the first scan replicates what existed
-count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --query 'length(Contents || `[]`)' --output text; }
+count_b() { s3_count b "$B"; }
 at_b() { [ "$(count_b)" = "$1" ]; }  # at_b N: B holds N objects (evaluated at each try)
 check "the first scan replicates what existed" wait_for 60 at_b 3
 # written while it runs: replicated from the events (no scan for an hour)
@@ -64,7 +64,7 @@ echo "changed" | aws_side a s3 cp - "s3://$A/new/1.txt" >/dev/null
 aws_side a s3 rm "s3://$A/new/2.txt" >/dev/null
 got_changed() { [ "$(aws_side b s3 cp "s3://$B/new/1.txt" - 2>/dev/null)" = changed ]; }
 check "an overwrite follows" wait_for 60 got_changed
-gone() { ! aws_side b s3api head-object --bucket "$B" --key new/2.txt >/dev/null 2>&1; }
+gone() { ! s3_has b "$B" new/2.txt; }
 check "a delete follows (a delete marker)" wait_for 60 gone
 versions=$(aws_side b s3api list-object-versions --bucket "$B" --prefix new/1.txt --query 'length(Versions)' --output text)
 check "every version once at B" [ "$versions" = 2 ]

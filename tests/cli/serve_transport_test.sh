@@ -16,7 +16,7 @@ TOKEN=tok-$RANDOM$RANDOM
 export FERRY_EVENTS_TOKEN=$TOKEN
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
-count_b() { aws_side b s3api list-objects-v2 --bucket "$B" --prefix "$1" --query 'length(Contents || `[]`)' --output text; }
+count_b() { s3_count b "$B" "$1"; }
 at_b() { [ "$(count_b "$1")" = "$2" ]; }
 scrape_once() { curl -sf --max-time 10 "$URL/metrics" > "$WORK/metrics.txt"; }
 scrape() { wait_for 20 scrape_once; }  # serve's /metrics into $WORK/metrics.txt (tried again: a loaded machine)
@@ -31,7 +31,7 @@ scraped() {  # scraped NAME{LABELS...}: the same in the last scrape
   awk -v s="$1" 'index($0, s) == 1 { v += $NF } END { print v + 0 }' "$WORK/metrics.txt"
 }
 put_a() { echo "$2" | aws_side a s3 cp - "s3://$A/$1" >/dev/null; }
-staging_empty() { [ "$(aws_side b s3api list-objects-v2 --bucket "$S" --query 'length(Contents || `[]`)' --output text)" = 0 ]; }
+staging_empty() { [ "$(s3_count b "$S")" = 0 ]; }
 aws_side a s3api put-bucket-versioning --bucket "$A" --versioning-configuration Status=Enabled
 aws_side b s3api put-bucket-versioning --bucket "$B" --versioning-configuration Status=Enabled
 

@@ -24,8 +24,12 @@ fi
 # Python's imports; tests/tools/aws_zygote.py makes them once per script and forks a warm process
 # per call (a third of the CPU: the same awscli code), through tests/tools/aws_client.py. Until it
 # answers, or without it (FERRY_TEST_AWS_ZYGOTE=0), a call is /usr/bin/aws itself.
+# The zygote costs most of a CPU-second to start: a script that never calls the AWS CLI (half of
+# them; what calls it is aws_side, $AWS_CLI, locklib's lock checks and rgw_b_usage_caught_up)
+# starts none. Should one call it anyway, the call is /usr/bin/aws itself: slower, still right.
 AWS_CLI=/usr/bin/aws
-if [ -x /usr/bin/aws ] && [ "${FERRY_TEST_AWS_ZYGOTE:-1}" = 1 ]; then
+if [ -x /usr/bin/aws ] && [ "${FERRY_TEST_AWS_ZYGOTE:-1}" = 1 ] \
+   && grep -qE 'aws_side|AWS_CLI|locklib|rgw_b_usage_caught_up' "$0" 2>/dev/null; then
   export FERRY_AWS_ZYGOTE=$WORK/aws.sock
   /usr/bin/python3 "$FERRY_TEST_TOOLS/aws_zygote.py" "$FERRY_AWS_ZYGOTE" > /dev/null 2> "$WORK/aws-zygote.err" &
   AWS_ZYGOTE_PID=$!
@@ -93,6 +97,28 @@ aws_side() {  # aws_side a|b ARGS...: the AWS CLI on gateway A or B
     AWS_ACCESS_KEY_ID=$RB_KEY AWS_SECRET_ACCESS_KEY=$RB_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION_B:-region-b} \
       AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT_B" "$@"
   fi
+}
+# The checks a wait_for polls, through ferry's listing: one costs a few hundredths of a CPU-second
+# where an AWS CLI call costs about half of one even from the warm zygote, and wait_for tries twice
+# a second (measured: serve_kill_test's 66 AWS CLI calls, polls, writes and reads, were 29 of its
+# 41 CPU-seconds). What the scripts then assert (bytes, versions, metadata) stays with the AWS CLI,
+# the independent client.
+# They read a copy of the remotes ra and rb made now: a script may break its $CONF on purpose.
+cp "$CONF" "$WORK/polls.toml"
+# s3_count a|b BUCKET [PREFIX]: how many objects the bucket holds under PREFIX (a folder: "new/");
+# "?" and false when it cannot be listed, so that "nothing arrived" (a count of 0) never passes on
+# a failed listing
+s3_count() {
+  local out
+  out=$("$FERRY_BIN" --config "$WORK/polls.toml" ls "r$1:$2/${3:-}" 2>/dev/null) || { echo "?"; return 1; }
+  if [ -z "$out" ]; then echo 0; else printf '%s\n' "$out" | wc -l; fi
+}
+# s3_has a|b BUCKET KEY: true when the bucket's listing holds KEY (its folder is listed; ls prints
+# keys relative to the location it lists, size first and the key last)
+s3_has() {
+  local dir=""
+  case $3 in */*) dir=${3%/*}/ ;; esac
+  "$FERRY_BIN" --config "$WORK/polls.toml" ls "r$1:$2/$dir" 2>/dev/null | awk -v k="${3##*/}" '$NF == k { f = 1 } END { exit !f }'
 }
 # drop_versions ra|rb BUCKET [--bucket]: every version and delete marker of BUCKET deleted one
 # request each (the common cleanup's sync --delete leaves a versioned bucket's history), with

@@ -54,6 +54,11 @@ struct BackendFactory {
   // A backslash in a key is stored as it is. Azure Blob Storage turns it into '/' (Azurite does
   // too), so AzureBackend refuses such keys with kInvalidArgument rather than write another key.
   bool keeps_backslash = true;
+  // Chunked writes keep parts written in any order, and unfinished uploads are listed
+  // (ListPendingUploads). A GCS resumable session keeps bytes in order only (a part written
+  // ahead of its predecessors is held by the writer, lost with the process, so a resumed
+  // upload holds the prefix it kept) and GCS cannot list sessions.
+  bool out_of_order_uploads = true;
 };
 
 inline void PrintTo(const BackendFactory& factory, std::ostream* os) { *os << factory.name; }

@@ -456,6 +456,48 @@ TEST_P(JobStoreConformanceTest, CheckpointWritesNeedTheLease) {
   EXPECT_CODE(kFailedPrecondition, store().SavePart(second[0].lease, {"", "big"}, {3, "e3", 3, 1}));
 }
 
+// A part job (jobs/part_jobs.h) adds its parts to its owner's checkpoint under its own lease,
+// and only while the owner's checkpoint names the upload the parts went into: a part of an
+// upload the owner replaced or cleared is refused.
+TEST_P(JobStoreConformanceTest, SharedPartsGoIntoTheOwnersCheckpointUnderThePartJobsLease) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 2);
+  auto owner = ClaimOk("w1", 1, seconds(30));
+  auto part = ClaimOk("w2", 1, seconds(30));
+  ASSERT_EQ(owner.size(), 1u);
+  ASSERT_EQ(part.size(), 1u);
+  const jobs::UploadRef ref{"", "big"};
+  ASSERT_OK(store().SaveUpload(owner[0].lease, {"big", "upload-1", 5 << 20, "", {}}));
+  ASSERT_OK(store().SaveSharedPart(part[0].lease, ids[0], ref, "upload-1", {2, "e2", 2, 5 << 20}));
+  ASSERT_OK(store().SaveSharedPart(part[0].lease, ids[0], ref, "upload-1", {1, "e1", 1, 5 << 20}));
+  auto loaded = store().LoadUpload(ids[0], ref);
+  ASSERT_OK(loaded);
+  ASSERT_TRUE(loaded->has_value());
+  ASSERT_EQ((*loaded)->parts.size(), 2u);
+  EXPECT_EQ((*loaded)->parts[0].etag, "e1");
+  auto own = store().LoadUpload(ids[1], ref);
+  ASSERT_OK(own);
+  EXPECT_FALSE(own->has_value()) << "the part job keeps no checkpoint of its own";
+  EXPECT_CODE(kNotFound,
+              store().SaveSharedPart(part[0].lease, ids[0], ref, "upload-0", {3, "e3", 3, 1}));
+  ASSERT_OK(store().SaveUpload(owner[0].lease, {"big", "upload-2", 5 << 20, "", {}}));
+  EXPECT_CODE(kNotFound,
+              store().SaveSharedPart(part[0].lease, ids[0], ref, "upload-1", {3, "e3", 3, 1}));
+  ASSERT_OK(store().ClearUpload(owner[0].lease, ref));
+  EXPECT_CODE(kNotFound,
+              store().SaveSharedPart(part[0].lease, ids[0], ref, "upload-2", {1, "e1", 1, 1}));
+  ASSERT_OK(store().SaveUpload(owner[0].lease, {"big", "upload-3", 5 << 20, "", {}}));
+  clock_.Advance(seconds(31));  // the part job's worker is gone; another claims it
+  auto again = ClaimOk("w3", 2, seconds(30));
+  ASSERT_EQ(again.size(), 2u);
+  const Lease& new_part = again[0].lease.job == ids[1] ? again[0].lease : again[1].lease;
+  EXPECT_CODE(kFailedPrecondition,
+              store().SaveSharedPart(part[0].lease, ids[0], ref, "upload-3", {1, "e1", 1, 1}));
+  ASSERT_OK(store().SaveSharedPart(new_part, ids[0], ref, "upload-3", {1, "e1", 1, 5 << 20}));
+  EXPECT_CODE(kInvalidArgument,
+              store().SaveSharedPart(new_part, ids[0], ref, "upload-3", {0, "e0", 1, 1}));
+}
+
 // A job keeps one checkpoint per (destination, key): a replicate-keys job writes several large
 // versions at once, to the destinations of its rules. Each has its own parts, is replaced,
 // loaded and cleared alone, and is listed among the uploads started on its own destination.
@@ -745,6 +787,10 @@ TEST_P(JobStoreConformanceTest, EveryMethodIsOneTransaction) {
       {"SavePart",
        [&] {
          return store().SavePart(claimed[1].lease, {"", "k"}, {1, "e", 2, 5});
+       }},
+      {"SaveSharedPart",
+       [&] {
+         return store().SaveSharedPart(claimed[1].lease, ids[1], {"", "k"}, "u", {2, "e", 2, 5});
        }},
       {"LoadUpload", [&] { return store().LoadUpload(ids[1], {"", "k"}).status(); }},
       {"ListStartedUploads", [&] { return store().ListStartedUploads("dst").status(); }},

@@ -12,6 +12,7 @@
 #include "app/durable.h"
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
+#include "testing/wait_for.h"
 #include "tests/integration/rgw_fixture.h"
 
 namespace ferry::testing {
@@ -94,16 +95,20 @@ TEST_F(AbandonedUploadsTest, OnlyFerrysOrphansAreAborted) {
     jobs::Worker worker(*store_, opener, w, stats);
     std::stop_source stop;
     std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
-    for (int i = 0; i < 3000 && live.empty(); ++i) {
-      auto transfers = store_->ListJobs(*run, std::nullopt, 10);
-      ASSERT_TRUE(transfers.ok());
-      for (const jobs::Job& j : *transfers) {
-        if (j.spec.kind != jobs::kTransferKind) continue;
-        auto u = store_->LoadUpload(j.id, {"", "big"});
-        if (u.ok() && u->has_value()) live = (*u)->upload_id;
-      }
-      if (live.empty()) std::this_thread::sleep_for(milliseconds(5));
-    }
+    // The copy's first checkpoint: the upload id its transfer job recorded.
+    const bool checkpointed = ferry::testing::WaitFor(
+        [&] {
+          auto transfers = store_->ListJobs(*run, std::nullopt, 10);
+          if (!transfers.ok()) return false;
+          for (const jobs::Job& j : *transfers) {
+            if (j.spec.kind != jobs::kTransferKind) continue;
+            auto u = store_->LoadUpload(j.id, {"", "big"});
+            if (u.ok() && u->has_value()) live = (*u)->upload_id;
+          }
+          return !live.empty();
+        },
+        seconds(15));
+    EXPECT_TRUE(checkpointed);
     stop.request_stop();  // interrupted: the upload stays for the next attempt
     serving.join();
   }

@@ -59,8 +59,8 @@ CreateMultipartUpload and the checkpoint leaves one it cannot know about).
 
 S3 -> local: folder markers ("dir/", zero bytes) are not files: ferry skips them
 (markers_skipped, planner.h), so the expected destination holds the source's other keys.
-Metadata, Content-Type and tags of a local destination are read from the user.ferry.*
-extended attributes ferry writes (src/storage/local/local_xattr.h). A local source has no
+Metadata, Content-Type and tags of a local destination are read from the user.ferry
+extended attribute ferry writes (src/storage/local/local_xattr.h). A local source has no
 metadata or tags: its destination objects must carry no user metadata except ferry's own, and
 no tags. A local destination must hold no other files (phase 2 above).
 
@@ -89,7 +89,8 @@ import sys
 import time
 
 from convergence_lib import (CONTENT_TYPES, FOLDERS, MIB, Failed, KillRunner, Proxies,
-                             RandomNames, client_for, load_remotes, sha, without_ferry)
+                             RandomNames, client_for, ferry_entries, load_remotes, sha,
+                             without_ferry)
 
 MP_OPTIONS = ["--multipart-threshold", "5MiB", "--part-size", "5MiB"]
 ALL_KINDS = ("new", "same", "resize", "delete", "marker", "rename", "meta", "tags", "trade",
@@ -100,6 +101,8 @@ MAX_BIG = 4  # big objects in the source at once, to keep the time low
 
 # ---------------------------------------------------------------------------------------------
 # Sides: the source the generator changes, and what the comparison reads
+
+
 
 
 class LocalSide:
@@ -160,20 +163,15 @@ class LocalSide:
         self.prune(os.path.dirname(src))
 
     def details(self, key):
-        """(user metadata, content type, tags) from ferry's user.ferry.* attributes."""
-        p = self.path(key)
+        """(user metadata, content type, tags) from ferry's user.ferry attribute."""
         meta, ctype, tags = {}, "", {}
-        try:
-            names = os.listxattr(p)
-        except OSError:
-            return meta, ctype, tags
-        for n in names:
-            if n.startswith("user.ferry.meta."):
-                meta[n[len("user.ferry.meta."):]] = os.getxattr(p, n).decode()
-            elif n == "user.ferry.content-type":
-                ctype = os.getxattr(p, n).decode()
-            elif n == "user.ferry.tags":
-                raw = os.getxattr(p, n).split(b"\0")
+        for n, v in ferry_entries(self.path(key)).items():
+            if n.startswith("meta."):
+                meta[n[len("meta."):]] = v.decode()
+            elif n == "content-type":
+                ctype = v.decode()
+            elif n == "tags":
+                raw = v.split(b"\0")
                 for i in range(0, len(raw) - 1, 2):
                     tags[raw[i].decode()] = raw[i + 1].decode()
         return meta, ctype, tags

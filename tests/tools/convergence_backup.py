@@ -74,7 +74,7 @@ above rows that are older anyway), so a row's time names its backup.
   restored without --as-of, and a random sample of up to 5 older restorable snapshots with
   `ferry restore BK --prefix "" --as-of T[i] --to <fresh folder>`; each folder must hold
   exactly the snapshot's keys (deleted keys absent), the same bytes (sha256), the same user
-  metadata and Content-Type (ferry's user.ferry.* extended attributes; ferry-* metadata left
+  metadata and Content-Type (ferry's user.ferry extended attribute; ferry-* metadata left
   out). Most verifications also restore one of the sampled snapshots with --include-deleted:
   then each key deleted as of T[i] must come back as its last version before the deletion
   (when a prune has not dropped it, and with it the tombstone), skipped when such a key would
@@ -553,6 +553,8 @@ def fmt_states(s):
 # Restores and their comparison
 
 
+
+
 def read_folder(root):
     """{key: (size, sha256, sorted user metadata without ferry-*, content type)}."""
     out = {}
@@ -563,13 +565,13 @@ def read_folder(root):
             with open(p, "rb") as fh:
                 data = fh.read()
             meta, ctype = {}, ""
-            for n in os.listxattr(p):
-                if n.startswith("user.ferry.meta."):
-                    name = n[len("user.ferry.meta."):]
+            for n, v in conv.ferry_entries(p).items():
+                if n.startswith("meta."):
+                    name = n[len("meta."):]
                     if not name.startswith("ferry-"):
-                        meta[name] = os.getxattr(p, n).decode("utf-8", "replace")
-                elif n == "user.ferry.content-type":
-                    ctype = os.getxattr(p, n).decode("utf-8", "replace")
+                        meta[name] = v.decode("utf-8", "replace")
+                elif n == "content-type":
+                    ctype = v.decode("utf-8", "replace")
             out[key] = (len(data), sha(data), tuple(sorted(meta.items())), ctype)
     return out
 

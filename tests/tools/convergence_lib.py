@@ -63,6 +63,34 @@ class Failed(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
+# A local folder ferry wrote
+
+
+def ferry_entries(p):
+    """{entry: bytes} of ferry's details of the file at p (src/storage/local/local_xattr.h): the
+    one attribute user.ferry ("1" NUL, then name NUL length NUL value per entry), or, in files an
+    older ferry wrote, one user.ferry.<entry> attribute per entry."""
+    try:
+        names = os.listxattr(p)
+    except OSError:
+        return {}
+    if "user.ferry" not in names:
+        return {n[len("user.ferry."):]: os.getxattr(p, n) for n in names
+                if n.startswith("user.ferry.")}
+    raw, out = os.getxattr(p, "user.ferry"), {}
+    if not raw.startswith(b"1\0"):
+        return out
+    i = 2
+    while i < len(raw):
+        name_end = raw.index(b"\0", i)
+        len_end = raw.index(b"\0", name_end + 1)
+        n = int(raw[name_end + 1:len_end])
+        out[raw[i:name_end].decode()] = raw[len_end + 1:len_end + 1 + n]
+        i = len_end + 1 + n
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Config and a minimal SigV4 S3 client
 
 

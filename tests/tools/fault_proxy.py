@@ -37,7 +37,7 @@ Kinds:
             upload). Proves: retries of requests that already took effect are safe.
   flip      forward and flip one byte of a 2xx object GET body, length and headers kept
             (object GETs only: path /bucket/key, no sub-resource query such as ?uploadId,
-            ?tagging or a listing; other requests drawn for flip are relayed unchanged and
+            ?tagging or a listing; GCS JSON API reads with alt=media; other requests drawn for flip are relayed unchanged and
             counted as flip_skipped). Proves: corruption in transit is detected (checksums),
             never written silently.
   slow      forward, then hold the reply for --slow-ms (100%..200% of it) before sending.
@@ -326,6 +326,8 @@ def is_object_get(method, target):
     if len(parts) < 2 or not parts[1]:
         return False
     query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+    if url.path.startswith("/storage/v1/"):  # GCS's JSON API: only alt=media reads bytes
+        return ("alt", "media") in query
     return all(k in OBJECT_GET_QUERY or k.startswith(("response-", "X-Amz-", "x-amz-"))
                for k, _ in query)
 

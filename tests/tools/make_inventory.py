@@ -10,6 +10,7 @@ into a local folder that mirrors the destination bucket, ready to be uploaded wi
     make_inventory.py --source-bucket B --out DIR (--listing FILE | --ferry-ls-json FILE)
                       [--dest-prefix inventories] [--config-id daily]
                       [--timestamp 2026-11-27T00-00Z] [--rows-per-file 1000] [--versions]
+                      [--corrupt bad-checksum|bad-md5|truncated-gzip|bad-key]
 
 --listing FILE: CSV lines `key,size,etag[,last_modified[,storage_class]]` (last_modified as
 2026-11-27T21:32:05.000Z; '-' for stdin). --ferry-ls-json FILE: what `ferry ls --json` prints
@@ -18,6 +19,11 @@ version_id, is_latest, delete_marker). --versions writes the VersionId, IsLatest
 IsDeleteMarker columns (a versioned inventory). Keys are URL-encoded as AWS writes them (a space
 as '+'); every field is quoted. manifest.json lists each file's key (in the destination
 bucket), size and MD5; manifest.checksum is the MD5 of manifest.json. Prints the manifest's key.
+--corrupt damages the inventory as a test needs it: bad-checksum writes a manifest.checksum
+that is not the manifest's MD5; bad-md5 lists the first data file with another MD5 (its size
+right); truncated-gzip cuts the first data file in half and lists it as cut (its true size and
+MD5: the inventory itself is damaged); bad-key writes the first row's key with a bad %-escape
+(the file listed with its true size and MD5).
 Python standard library only.
 """
 import argparse
@@ -96,12 +102,17 @@ def row(bucket, o, versions):
     return fields
 
 
-def write_data_file(folder, bucket, objects, versions):
+def write_data_file(folder, bucket, objects, versions, corrupt=None):
     text = io.StringIO()
     writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator='\n')
-    for o in objects:
-        writer.writerow(row(bucket, o, versions))
+    for i, o in enumerate(objects):
+        fields = row(bucket, o, versions)
+        if corrupt == 'bad-key' and i == 0:
+            fields[1] = 'bad%zzkey'
+        writer.writerow(fields)
     body = gzip.compress(text.getvalue().encode('utf-8'), mtime=0)
+    if corrupt == 'truncated-gzip':
+        body = body[:len(body) // 2]
     name = str(uuid.uuid4()) + '.csv.gz'
     with open(os.path.join(folder, name), 'wb') as f:
         f.write(body)
@@ -121,6 +132,7 @@ def main():
     p.add_argument('--timestamp', default='2026-11-27T00-00Z')
     p.add_argument('--rows-per-file', type=int, default=1000)
     p.add_argument('--versions', action='store_true')
+    p.add_argument('--corrupt', choices=['bad-checksum', 'bad-md5', 'truncated-gzip', 'bad-key'])
     a = p.parse_args()
 
     objects = list(read_listing(a.listing) if a.listing else read_ferry_ls_json(a.ferry_ls_json))
@@ -135,9 +147,11 @@ def main():
     files = []
     for start in range(0, len(objects), max(1, a.rows_per_file)):
         chunk = objects[start:start + a.rows_per_file]
-        name, body = write_data_file(data_dir, a.source_bucket, chunk, a.versions)
-        files.append({'key': config + '/data/' + name, 'size': len(body),
-                      'MD5checksum': hashlib.md5(body).hexdigest()})
+        first = start == 0
+        name, body = write_data_file(data_dir, a.source_bucket, chunk, a.versions,
+                                     a.corrupt if first else None)
+        md5 = hashlib.md5(body + (b'x' if first and a.corrupt == 'bad-md5' else b'')).hexdigest()
+        files.append({'key': config + '/data/' + name, 'size': len(body), 'MD5checksum': md5})
     created = int(day.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
     manifest = {
         'sourceBucket': a.source_bucket,
@@ -152,7 +166,8 @@ def main():
     with open(os.path.join(run_dir, 'manifest.json'), 'wb') as f:
         f.write(text)
     with open(os.path.join(run_dir, 'manifest.checksum'), 'w') as f:
-        f.write(hashlib.md5(text).hexdigest() + '\n')
+        f.write(hashlib.md5(text + (b'x' if a.corrupt == 'bad-checksum' else b'')).hexdigest() +
+                '\n')
     with open(os.path.join(hive_dir, 'symlink.txt'), 'w') as f:
         for file in files:
             f.write('s3://%s/%s\n' % (a.dest_bucket, file['key']))

@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "app/config_notify.h"
 #include "app/durable.h"
 #include "app/engine.h"
 #include "app/views.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/backup_internal.h"
+#include "cli/commands/cost_report.h"
 #include "cli/commands/metrics.h"
 #include "cli/engine_options.h"
 #include "plan/filter.h"
@@ -37,6 +39,7 @@ struct BackupArgs {
   bool restart = false;
   bool json = false;
   ListingArgs listing;
+  std::vector<std::string> notify;  // --notify URL (app/config_notify.h), besides [[notify]]
 };
 
 // As `ferry sync`: without a number (flag or [transfer]) the requests in flight adapt to the
@@ -56,6 +59,7 @@ struct BackupOutcome {
   double seconds = 0;    // how long it ran
   uint64_t deleted = 0;  // keys gone from the source, recorded as tombstones for this run
   std::vector<backup::CatalogArchive> archives;  // the catalog's archives at the location
+  std::vector<StoreRunCost> costs;  // what the run cost at each store (docs/design/cost.md)
 };
 
 void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer::Stats& s,
@@ -83,6 +87,7 @@ void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer
                               {"catalog_entries", entries},
                               {"catalog_bytes", stored},
                               {"seconds", outcome.seconds},
+                              {"cost", StoreCostsJson(outcome.costs)},
                               {"ok", outcome.done}};
     std::printf("%s\n", j.dump(2).c_str());
     return;
@@ -98,11 +103,18 @@ void PrintSummary(const BackupArgs& a, const BackupLocation& loc, const transfer
                entries, outcome.archives.size(),
                transfer::HumanBytes(static_cast<double>(stored)).c_str(),
                loc.text.c_str());
+  PrintStoreCostLines(stderr, outcome.costs, false);
 }
 
 int RunBackup(const BackupArgs& a, Context& ctx) {
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
+  std::vector<notify::Target> notify_flags;  // the config's [[notify]] are RunDurable's own
+  for (const std::string& url : a.notify) {
+    auto t = app::ParseNotifyFlag(url);
+    if (!t.ok()) return ReportError(t.status());
+    notify_flags.push_back(*t);
+  }
   auto src_loc = app::ParseLocation(a.src);
   if (!src_loc.ok()) return ReportError(src_loc.status());
   auto loc = ParseBackupLocation(a.location);
@@ -139,12 +151,11 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
   req.worker = listing_options;
   req.worker.owner = jobs::DefaultOwner();
   req.worker.concurrency = (*engine)->requests();
-  req.worker.memory_budget = (*engine)->memory();
-  req.worker.adaptive_concurrency = (*engine)->adaptive();
   req.worker.executor = &(*engine)->executor();
   req.worker.verbose = ctx.global.verbose;
   req.worker.only_run_checked = true;  // both checked just now (the staging is the location)
   req.restart = a.restart;
+  req.notify = notify_flags;
   if (!a.state.empty()) req.state_for_messages = state::RedactUrl(state);
   transfer::Stats stats;
   StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
@@ -166,12 +177,16 @@ int RunBackup(const BackupArgs& a, Context& ctx) {
     deleted = *settled;
     if (auto listed = (*catalog)->Archives(loc->text); listed.ok()) archives = *listed;
   }
+  // the archives written at the backup location, kept there in STANDARD
+  std::vector<StoreRunCost> costs = MeasuredStoreCosts(wiring.config());
+  AddStoredBytes(costs, StoreLabelOf(loc->location), stats.transport_bytes_wire.load(), "");
   PrintSummary(a, *loc, stats,
                BackupOutcome{.run = r->run,
                              .done = done,
                              .seconds = r->seconds,
                              .deleted = deleted,
-                             .archives = std::move(archives)});
+                             .archives = std::move(archives),
+                             .costs = std::move(costs)});
   if (ctx.stop.stop_requested()) {
     return ReportError(Status::Cancelled("interrupted; rerun the same backup to resume"));
   }
@@ -196,6 +211,9 @@ void RegisterBackup(CLI::App& app, Context& ctx) {
   cmd->add_option("BACKUP_LOC", args->location,
                   "where the archives are kept (REMOTE:bucket/prefix)")
       ->required();
+  cmd->add_option("--notify", args->notify,
+                  "tell the run's end (done, failed, dead) to URL: http(s)://..., sns:TOPIC_ARN or "
+                  "sqs:QUEUE_URL; repeatable; besides the config's [[notify]]");
   cmd->add_option("--state", args->state,
                   "state store holding the run and the catalog (SQLite path or postgres://...; "
                   "default: a file per backup location in ~/.local/state/ferry, kept)");

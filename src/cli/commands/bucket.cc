@@ -1,11 +1,12 @@
 // ferry mb LOCATION [--versioning] [--object-lock [--default-retention MODE:DAYS]] [--acl NAME]
-// / ferry rb LOCATION: create or remove an (empty) bucket.
+// / ferry rb LOCATION: create or remove an (empty) bucket, or an Azure container.
 #include <cstdio>
 #include <memory>
 
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "storage/access.h"
+#include "storage/azure/azure_backend.h"
 
 namespace ferry::cli {
 namespace {
@@ -60,15 +61,45 @@ Status Create(s3::S3Client& client, const std::string& bucket, const BucketArgs&
   return Status::Ok();
 }
 
+// An Azure container (az://ACCOUNT/CONTAINER, or a remote with type = "azure"): Create
+// Container, or Delete Container of an empty one (storage/azure/azure_backend.h).
+int RunAzureContainer(const BucketArgs& a, bool create, const app::Location& loc,
+                      app::Wiring& wiring, Context& ctx) {
+  if (a.versioning || a.object_lock || !a.default_retention.empty() || !a.acl.empty()) {
+    return ReportError(Status::InvalidArgument(
+        "--versioning, --object-lock, --default-retention and --acl are for S3 buckets, not "
+        "the Azure container " + a.target));
+  }
+  if (!loc.prefix.empty()) {
+    return ReportError(Status::InvalidArgument("'" + a.target +
+                                               "' names a prefix, not a container"));
+  }
+  auto backend = wiring.OpenBackend(loc, /*create_local=*/false);
+  if (!backend.ok()) return ReportError(backend.status());
+  auto* azure = dynamic_cast<storage::azure::AzureBackend*>(backend->get());
+  if (azure == nullptr) return ReportError(Status::Internal(a.target + " is no Azure container"));
+  Status s = create ? azure->CreateContainer(ctx.stop) : azure->DeleteEmptyContainer(ctx.stop);
+  if (!s.ok()) return ReportError(s);
+  std::string name = azure->Describe();
+  if (name.ends_with('/')) name.pop_back();
+  std::fprintf(stderr, "%s container %s\n", create ? "created" : "removed", name.c_str());
+  return 0;
+}
+
 int Run(const BucketArgs& a, bool create, Context& ctx) {
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
   auto loc = app::ParseLocation(a.target);
   if (!loc.ok()) return ReportError(loc.status());
-  if (!loc->is_s3()) {
-    return ReportError(Status::InvalidArgument("'" + a.target + "' is not an S3 location"));
+  const auto remote = config->remotes.find(loc->remote);
+  const bool azure = loc->is_azure() || (loc->is_s3() && remote != config->remotes.end() &&
+                                         remote->second.is_azure());
+  if (!loc->is_s3() && !azure) {
+    return ReportError(
+        Status::InvalidArgument("'" + a.target + "' is not an S3 or Azure location"));
   }
   app::Wiring wiring(std::move(config).value());
+  if (azure) return RunAzureContainer(a, create, *loc, wiring, ctx);
   auto client = wiring.ClientFor(*loc);
   if (!client.ok()) return ReportError(client.status());
   Status s = create ? Create(**client, loc->bucket, a, ctx.stop)
@@ -85,7 +116,8 @@ int Run(const BucketArgs& a, bool create, Context& ctx) {
 
 void RegisterBucket(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<BucketArgs>();
-  CLI::App* mb = app.add_subcommand("mb", "create a bucket (NAME:bucket or s3://bucket)");
+  CLI::App* mb = app.add_subcommand(
+      "mb", "create a bucket (NAME:bucket or s3://bucket) or container (az://ACCOUNT/C)");
   mb->add_option("BUCKET", args->target, "bucket location")->required();
   mb->add_flag("--versioning", args->versioning, "enable versioning");
   mb->add_flag("--object-lock", args->object_lock,
@@ -96,7 +128,7 @@ void RegisterBucket(CLI::App& app, Context& ctx) {
   mb->add_option("--acl", args->acl, "canned ACL of the bucket (private, public-read, ...)");
   mb->callback([args, &ctx] { ctx.exit_code = Run(*args, true, ctx); });
   auto args_rb = std::make_shared<BucketArgs>();
-  CLI::App* rb = app.add_subcommand("rb", "remove an empty bucket");
+  CLI::App* rb = app.add_subcommand("rb", "remove an empty bucket or container");
   rb->add_option("BUCKET", args_rb->target, "bucket location")->required();
   rb->callback([args_rb, &ctx] { ctx.exit_code = Run(*args_rb, false, ctx); });
 }

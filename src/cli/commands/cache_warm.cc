@@ -8,8 +8,13 @@
 #include <sstream>
 
 #include "app/engine.h"
+#include "app/notify_run.h"
 #include "cli/commands/cache_internal.h"
+#include "cli/commands/cost_report.h"
+#include "cli/commands/report_flags.h"
 #include "cache/kinds/warm_kind.h"
+#include "cache/warm_plan.h"
+#include "estimate/planned_requests.h"
 #include "jobs/job_store.h"
 #include "jobs/payload.h"
 #include "jobs/worker.h"
@@ -33,6 +38,9 @@ struct WarmArgs {
   std::string lock_ttl = "30s";
   int record_batch = 200;
   bool detach = false;
+  bool dry_run = false;  // --dry-run: what would be copied and its estimated cost
+  ReportArgs report;  // --report: a row per object listed (report_flags.h, cache::warm_rows)
+  std::vector<std::string> notify;  // --notify URL: besides the config's [[notify]]
 };
 
 // The request as given on the command line or in a request file (whose values the command
@@ -88,7 +96,7 @@ nlohmann::json FailuresJson(const std::vector<cache::KeyFailure>& failures, bool
   return out;
 }
 
-void Print(const cache::WarmResult& r, bool json) {
+void Print(const cache::WarmResult& r, bool json, const std::vector<StoreRunCost>& costs) {
   if (json) {
     nlohmann::json j = {{"prefixes", r.prefixes},
                         {"listed", r.listed},
@@ -103,7 +111,8 @@ void Print(const cache::WarmResult& r, bool json) {
                         {"waited_for", r.waited_for},
                         {"taken_over", r.taken_over},
                         {"failures", FailuresJson(r.failures, false)},
-                        {"earlier_failures", FailuresJson(r.earlier_failures, true)}};
+                        {"earlier_failures", FailuresJson(r.earlier_failures, true)},
+                        {"cost", StoreCostsJson(costs)}};
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
@@ -122,16 +131,77 @@ void Print(const cache::WarmResult& r, bool json) {
       static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.joined),
       static_cast<unsigned long long>(r.failed),
       static_cast<unsigned long long>(r.earlier_failures.size()), r.seconds);
+  PrintStoreCostLines(stdout, costs, false);
+}
+
+// What the request cost at each store (docs/design/cost.md): the source read, the cache
+// written (and what keeping the bytes copied costs there a month, in STANDARD).
+std::vector<StoreRunCost> WarmCosts(const app::Config& config, const std::string& cache,
+                                    uint64_t bytes_copied) {
+  std::vector<StoreRunCost> costs = MeasuredStoreCosts(config);
+  if (auto loc = app::ParseLocation(cache); loc.ok()) {
+    AddStoredBytes(costs, StoreLabelOf(*loc), bytes_copied, "");
+  }
+  return costs;
+}
+
+// --dry-run: what the request would copy (cache::PlanWarm: the source listed, the index read,
+// nothing held, claimed or written) and the estimate of what that would send and cost at each
+// store (estimate/planned_requests.h), beside the LISTs the plan really sent.
+int PrintWarmDryRun(const WarmArgs& a, const std::string& src, const cache::WarmRequest& request,
+                    storage::Backend& source, cache::CacheIndex& index, const app::Config& config,
+                    std::stop_token stop) {
+  auto plan = cache::PlanWarm(request, source, index, stop);
+  if (!plan.ok()) return ReportError(plan.status());
+  std::vector<StoreRunCost> costs = MeasuredStoreCosts(config);
+  auto src_loc = app::ParseLocation(src);
+  auto cache_loc = app::ParseLocation(a.cache);
+  if (src_loc.ok() && cache_loc.ok()) {
+    estimate::StoreUsages usages;
+    estimate::AddPlannedCopies(usages, {.from = StoreLabelOf(*src_loc),
+                                        .to = StoreLabelOf(*cache_loc),
+                                        .objects = plan->to_copy,
+                                        .bytes = plan->bytes_to_copy,
+                                        .deletes = 0,
+                                        .source_deletes = 0});
+    AddEstimatedUsage(costs, config, usages);
+    AddStoredBytes(costs, StoreLabelOf(*cache_loc), plan->bytes_to_copy, "");
+  }
+  if (a.json) {
+    nlohmann::json cost = StoreCostsJson(costs);
+    cost["estimate"] = true;
+    const nlohmann::json j = {{"dry_run", true},          {"prefixes", plan->prefixes},
+                              {"listed", plan->listed},   {"would_copy", plan->to_copy},
+                              {"bytes", plan->bytes_to_copy}, {"cached", plan->cached},
+                              {"cost", cost}};
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::printf("dry run: %llu objects (%llu bytes) would be copied into the cache, %llu cached "
+              "(renewed), %llu listed\n",
+              static_cast<unsigned long long>(plan->to_copy),
+              static_cast<unsigned long long>(plan->bytes_to_copy),
+              static_cast<unsigned long long>(plan->cached),
+              static_cast<unsigned long long>(plan->listed));
+  PrintStoreCostLines(stdout, costs, true);
+  return 0;
 }
 
 // --detach: the request queued as a run of the state store with its one cache-warm job
 // (cache/kinds/warm_kind.h), for `ferry worker --state` to serve.
-int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& job) {
+int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& job,
+              const std::vector<notify::Target>& targets) {
   const std::string state = app::CacheStateUrl(a.state);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
   Result<jobs::RunId> run = app::QueueWarmRun(**store, src, a.cache, job);
   if (!run.ok()) return ReportError(run.status());
+  // The worker that ends the run writes its notifications (docs/design/notify.md).
+  if (!targets.empty()) {
+    if (Status s = app::SetDurableRunTargets(**store, *run, targets); !s.ok()) {
+      return ReportError(s.WithContext("--notify"));
+    }
+  }
   std::fprintf(stderr, "cache warm run %lld queued; workers: ferry worker --state %s\n",
                static_cast<long long>(*run), state::RedactUrl(state).c_str());
   if (a.json) {
@@ -140,7 +210,40 @@ int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& j
   return 0;
 }
 
+// The request's end told to `targets` (app/notify_run.h); `r` null when it failed as a whole.
+void NotifyWarmEnd(const std::vector<notify::Target>& targets, const WarmArgs& a,
+                   const std::string& src, const cache::WarmResult* r, const Status& status,
+                   std::chrono::system_clock::time_point started, app::Wiring& wiring,
+                   std::stop_token stop) {
+  if (targets.empty()) return;
+  app::InMemoryRunFacts facts;
+  facts.command = "cache warm";
+  facts.source = src;
+  facts.destination = a.cache;
+  facts.status = status;
+  facts.started = started;
+  facts.ended = std::chrono::system_clock::now();
+  facts.report = a.report.settings.location;
+  if (r != nullptr) {
+    facts.counts = {.copied = r->copied, .skipped = r->skipped, .failed = r->failed,
+                    .deleted = 0, .bytes = r->bytes};
+    for (const cache::KeyFailure& f : r->failures) {
+      facts.errors.push_back("copy " + f.key + ": " + f.error);
+    }
+  }
+  app::NotifyInMemoryRun(targets, facts, wiring, stop);
+}
+
 int RunWarm(WarmArgs a, Context& ctx) {
+  if (Status s = CheckReportArgs(a.report, /*durable=*/false); !s.ok()) return ReportError(s);
+  if (a.detach && a.report.settings.wanted()) {  // the rows would be the worker's to write
+    return ReportError(Status::InvalidArgument("--report and --detach: give one of them"));
+  }
+  if (a.dry_run && (a.detach || a.report.settings.wanted())) {
+    return ReportError(Status::InvalidArgument(
+        std::string("--dry-run and ") + (a.detach ? "--detach" : "--report") +
+        ": give one of them"));
+  }
   auto built = BuildRequest(a);
   if (!built.ok()) return ReportError(built.status());
   auto& [src_text, request] = *built;
@@ -149,8 +252,14 @@ int RunWarm(WarmArgs a, Context& ctx) {
   if (lock_ttl->count() < 1) return ReportError(Status::InvalidArgument("--lock-ttl: at least 1s"));
   auto opened = Open(ctx, a.cache, a.state);
   if (!opened.ok()) return ReportError(opened.status());
+  auto targets = app::RunTargets(opened->wiring->config(), a.notify);  // before any copy
+  if (!targets.ok()) return ReportError(targets.status());
   auto src = OpenChecked(ctx, *opened->wiring, src_text, "source");
   if (!src.ok()) return ReportError(src.status());
+  if (a.dry_run) {
+    return PrintWarmDryRun(a, src_text, request, **src, *opened->index,
+                           opened->wiring->config(), ctx.stop);
+  }
   if (a.detach) {
     if (request.prefixes.empty()) {
       return ReportError(Status::InvalidArgument("cache warm: no prefixes to warm"));
@@ -159,7 +268,8 @@ int RunWarm(WarmArgs a, Context& ctx) {
                      cache::WarmJob{.cache_name = opened->cache_name,
                                     .request = request,
                                     .lock_ttl = *lock_ttl,
-                                    .record_batch = static_cast<size_t>(a.record_batch)});
+                                    .record_batch = static_cast<size_t>(a.record_batch)},
+                     *targets);
   }
   // The engine (app/engine.h): --concurrency requests in flight, 256MiB of buffers.
   auto engine = app::Engine::Open(app::EngineSettings{.profile = app::EngineProfile::kRequests,
@@ -168,7 +278,10 @@ int RunWarm(WarmArgs a, Context& ctx) {
                                                       .default_memory = 256ull << 20},
                                   opened->wiring->config().transfer);
   if (!engine.ok()) return ReportError(engine.status());
+  auto report = OpenReportOnly(a.report, *opened->wiring, ctx.stop);  // checked before a copy
+  if (!report.ok()) return ReportError(report.status());
   cache::WarmOptions options;
+  options.report = *report ? &(*report)->writer() : nullptr;
   options.owner = jobs::DefaultOwner();
   options.lock_ttl = *lock_ttl;
   options.record_batch = static_cast<size_t>(a.record_batch);
@@ -178,10 +291,23 @@ int RunWarm(WarmArgs a, Context& ctx) {
                         .index = *opened->index,
                         .locks = *opened->locks,
                         .executor = (*engine)->executor()};
+  const auto started = std::chrono::system_clock::now();
   auto r = cache::Warm(request, wc, options, ctx.stop);
-  if (!r.ok()) return ReportError(r.status());
-  Print(*r, a.json);
-  return r->failed > 0 ? 1 : 0;
+  const int code = r.ok() ? (r->failed > 0 ? 1 : 0) : ReportError(r.status());
+  std::string cost;  // the report's "cost"
+  if (r.ok()) {
+    const std::vector<StoreRunCost> costs = WarmCosts(opened->wiring->config(), a.cache, r->bytes);
+    Print(*r, a.json, costs);
+    cost = StoreCostsJson(costs).dump();
+  }
+  // after the summary: a receiver that is down delays only the exit
+  NotifyWarmEnd(*targets, a, src_text, r.ok() ? &*r : nullptr, r.status(), started,
+                *opened->wiring, ctx.stop);
+  if (Status s = FinishReportOnly(report->get(), r.status(), cost); !s.ok()) {
+    ReportError(s);
+    return code == 0 ? 1 : code;
+  }
+  return code;
 }
 
 }  // namespace
@@ -217,6 +343,14 @@ void RegisterWarm(CLI::App* cache, Context& ctx) {
   cmd->add_flag("--detach", args->detach,
                 "queue the request as a run of the state store and return: `ferry worker "
                 "--state` serves it");
+  cmd->add_flag("-n,--dry-run", args->dry_run,
+                "print what would be copied and the estimate of its requests, bytes out and "
+                "cost at each store; the source is listed, nothing is copied, held or renewed");
+  AddReportOptions(cmd, args->report);  // report_flags.h
+  cmd->add_option("--notify", args->notify,
+                  "tell URL when the request ends (http(s)://... webhook, sns:TOPIC_ARN, "
+                  "sqs:QUEUE_URL; repeatable), besides the config's [[notify]] "
+                  "(docs/design/notify.md)");
   cmd->callback([args, &ctx] { ctx.exit_code = RunWarm(*args, ctx); });
 }
 

@@ -12,6 +12,7 @@
 #include "app/durable.h"
 #include "app/engine.h"
 #include "app/files_from.h"
+#include "app/notify_run.h"
 #include "app/state_files.h"
 #include "app/views.h"
 #include "app/wiring.h"
@@ -63,6 +64,13 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   FERRY_RETURN_IF_ERROR(ApplySize(a.threshold, config.transfer.multipart_threshold,
                                   "--multipart-threshold", t.multipart_threshold));
   if (t.part_size < (5u << 20)) return Status::InvalidArgument("--part-size: at least 5MiB");
+  if (a.part_jobs_min_parts < 0 || a.part_jobs_min_parts == 1) {
+    return Status::InvalidArgument("--part-jobs-min-parts: 0 (never) or at least 2");
+  }
+  if (a.part_jobs_min_parts > 0 && (a.no_state || a.dry_run || a.move)) {
+    return Status::InvalidArgument("--part-jobs-min-parts needs a durable run (not --no-state, "
+                                   "not --dry-run, not ferry move)");
+  }
   // --concurrency and --memory checked here, before anything is opened; the engine is opened
   // by the run (RunWithState, RunInMemory).
   FERRY_RETURN_IF_ERROR(app::ResolveEngine(CopyEngine(a, t.part_size), config.transfer).status());
@@ -174,72 +182,24 @@ Result<plan::FilterOptions> BuildFilterOptions(const CopyArgs& a) {
   return f;
 }
 
-// The compressed-transport flags make sense together only (exit 2 otherwise).
-Status ValidateTransportFlags(const CopyArgs& a) {
-  if (!a.compress) {
-    if (!a.staging.empty()) return Status::InvalidArgument("--staging needs --compress");
-    if (a.pack_only) return Status::InvalidArgument("--pack-only needs --compress");
-    if (!a.unpack_region.empty()) return Status::InvalidArgument("--unpack-region needs --compress");
-    return Status::Ok();
-  }
-  if (a.staging.empty()) {
-    return Status::InvalidArgument("--compress needs --staging REMOTE:bucket/prefix (in the "
-                                   "destination's region)");
-  }
-  if (a.no_state) {
-    return Status::InvalidArgument("--compress needs a durable run (its archives are tracked in "
-                                   "the state store): drop --no-state");
-  }
-  if (a.unpack_region.find(',') != std::string::npos && !a.pack_only) {
-    return Status::InvalidArgument("--unpack-region: a list of regions needs --pack-only (each "
-                                   "region's `ferry worker --role unpack --region` or, without "
-                                   "--state, `ferry unpack --region` unpacks them)");
-  }
-  if (a.compress_level < 0 || a.compress_level > 19) {
-    return Status::InvalidArgument("--compress-level: 1..19 (0 = adaptive)");
-  }
-  if (!a.archive_size.empty()) {
-    auto v = plan::ParseSize(a.archive_size);
-    if (!v.ok()) return v.status().WithContext("--archive-size");
-    if (*v < (1u << 20) || *v > (4ull << 30)) {
-      return Status::InvalidArgument("--archive-size: 1MiB..4GiB");
-    }
-  }
-  auto loc = app::ParseLocation(a.staging);
-  if (!loc.ok()) return loc.status().WithContext("--staging");
-  if (!loc->is_s3()) {
-    return Status::InvalidArgument("--staging must be an S3 location (REMOTE:bucket/prefix or "
-                                   "s3://bucket/prefix): archives are written as multipart "
-                                   "uploads");
-  }
-  // Staged archives inside SRC would be copied (packed again) by the next run, inside DST
-  // copied or deleted (--delete) with the data; SRC or DST inside the staging prefix would be
-  // taken for archives by `ferry unpack`.
-  for (const auto& [side, text] : {std::pair{"source", &a.src}, {"destination", &a.dst}}) {
-    auto other = app::ParseLocation(*text);
-    if (!other.ok() || !other->is_s3() || other->remote != loc->remote ||
-        other->bucket != loc->bucket) {
-      continue;
-    }
-    if (other->prefix.starts_with(loc->prefix) || loc->prefix.starts_with(other->prefix)) {
-      return Status::InvalidArgument("--staging " + a.staging + " overlaps the " + side + " " +
-                                     *text + ": give a staging prefix apart from both");
-    }
-  }
-  return Status::Ok();
-}
-
-// The staging location exists and answers with our credentials: checked once, up front.
-Status CheckTransport(const CopyArgs& a, app::Wiring& wiring, Context& ctx) {
-  FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(a.staging));
-  FERRY_ASSIGN_OR_RETURN(auto staging, wiring.OpenBackend(loc, false));
-  return staging->Check(ctx.stop).WithContext("staging");
-}
-
-// --files-from's list read, checked and sorted before the run (null without the flag).
+// --files-from's list, or --source-inventory's and --dest-inventory's keys, read, checked and
+// sorted before the run (null without them).
 Result<std::unique_ptr<app::FilesFrom>> OpenFilesFrom(const CopyArgs& a, app::Wiring& wiring,
                                                       const app::Location& source,
+                                                      const app::Location& destination,
                                                       std::stop_token stop) {
+  if (!a.source_inventory.empty() || !a.dest_inventory.empty()) {
+    if (!a.files_from.empty()) {
+      return Status::InvalidArgument("--files-from and --source-inventory/--dest-inventory both "
+                                     "name the run's keys: give one");
+    }
+    return app::FilesFrom::OpenInventories(wiring,
+                                           {.source = source,
+                                            .source_inventory = a.source_inventory,
+                                            .dest_inventory = a.dest_inventory,
+                                            .destination = destination},
+                                           stop);
+  }
   if (a.files_from.empty()) {
     if (!a.files_from_format.empty()) {
       return Status::InvalidArgument("--files-from-format needs --files-from");
@@ -253,6 +213,13 @@ Result<std::unique_ptr<app::FilesFrom>> OpenFilesFrom(const CopyArgs& a, app::Wi
                               stop);
 }
 
+// The key list name a durable inventory run records (RunOptions::files_from).
+std::string InventoryRunName(const CopyArgs& a) {
+  std::string name = "inventory " + a.source_inventory;
+  if (!a.dest_inventory.empty()) name += " and " + a.dest_inventory;
+  return name;
+}
+
 // A move's locations (they must not overlap) and the --backup-dir location opened and checked
 // (null without it), once both sides are open (move.h).
 Result<std::unique_ptr<storage::Backend>> CheckMoveAndBackup(
@@ -262,19 +229,74 @@ Result<std::unique_ptr<storage::Backend>> CheckMoveAndBackup(
   return OpenBackupDir(a.backup, !a.no_state && !a.dry_run, dst_loc, dst, wiring, stop);
 }
 
+// A key given on the command line is refused first, whatever else is wrong.
+Status RefuseKeysOnCommandLine(const CopyArgs& a) {
+  FERRY_RETURN_IF_ERROR(
+      app::RefuseSecretOnCommandLine("--sse-c-key", a.encryption.customer_key.value));
+  return app::RefuseSecretOnCommandLine("--sse-c-copy-source-key",
+                                        a.encryption.copy_source_key.value);
+}
+
+// What an in-memory run (no state store) is given once the locations are open and checked.
+struct InMemoryRun {
+  CopyArgs& args;
+  Context& ctx;
+  app::Wiring& wiring;
+  storage::Backend& src;
+  storage::Backend& dst;
+  transfer::SyncOptions& options;
+  plan::Filter filter;
+  app::FilesFrom* files_from;  // null without --files-from or an inventory
+  const std::vector<notify::Target>& targets;
+};
+
+// Runs it on the process's one executor: the summary, the report's end and the run-end
+// notification; the exit code.
+int RunInMemory(InMemoryRun r) {
+  CopyArgs& a = r.args;
+  auto engine = app::Engine::Open(CopyEngine(a, r.options.transfer.part_size), r.wiring.config());
+  if (!engine.ok()) return ReportError(engine.status());
+  transfer::Stats stats;
+  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
+  r.options.filter = std::move(r.filter);
+  if (r.files_from) r.options.listing = r.files_from->Driver(stats, &r.options);
+  // report_flags.h
+  auto report = OpenRunReport(a.report, r.wiring, r.options.transfer, r.ctx.stop);
+  if (!report.ok()) return ReportError(report.status());
+  const auto started = std::chrono::system_clock::now();
+  transfer::SyncResult result =
+      transfer::RunSync((*engine)->executor(), r.src, r.dst, r.options, stats, r.ctx.stop);
+  stats.request_retries = r.wiring.RequestRetries();
+  PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
+  if (!a.dry_run) {  // after the summary: a receiver that is down delays only the exit
+    app::NotifyInMemoryRun(r.targets,
+                           {.command = a.move ? "move" : a.sync ? "sync" : "cp",
+                            .source = a.src,
+                            .destination = a.dst,
+                            .stats = &stats,
+                            .status = result.status,
+                            .cut = result.cutoff != transfer::CutoffReason::kNone,
+                            .errors = {},
+                            .started = started,
+                            .ended = std::chrono::system_clock::now(),
+                            .report = a.report.settings.location},
+                           r.wiring, r.ctx.stop);
+  }
+  if (!result.status.ok()) {
+    ReportError(result.status);
+    // --max-delete: nothing deleted (2); --max-transfer, --max-duration: cut (8, 10).
+    const int code = CutoffExitCode(result.cutoff, result.delete_limit_tripped ? 2 : 1);
+    return FinishRunReport(report->get(), result, code);
+  }
+  return FinishRunReport(report->get(), result, stats.failures() > 0 ? 1 : 0);
+}
+
 int Run(CopyArgs a, Context& ctx) {
-  // A key given on the command line is refused first, whatever else is wrong.
-  if (Status s = app::RefuseSecretOnCommandLine("--sse-c-key", a.encryption.customer_key.value);
-      !s.ok()) {
-    return ReportError(s);
-  }
-  if (Status s = app::RefuseSecretOnCommandLine("--sse-c-copy-source-key",
-                                                a.encryption.copy_source_key.value);
-      !s.ok()) {
-    return ReportError(s);
-  }
+  if (Status s = RefuseKeysOnCommandLine(a); !s.ok()) return ReportError(s);
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
+  auto targets = app::RunTargets(*config, a.notify);  // app/notify_run.h
+  if (!targets.ok()) return ReportError(targets.status());
   // A move runs in memory (move.h): --state and --detach are refused by BuildOptions.
   if (a.move && a.state.empty() && !a.detach) a.no_state = true;
   auto options = BuildOptions(a, *config, ctx.global.verbose);
@@ -304,6 +326,8 @@ int Run(CopyArgs a, Context& ctx) {
   }
   const estimate::Prices prices = config->costs;
   app::Wiring wiring(std::move(config).value(), app::WiringOptions{.local_fsync = !a.no_fsync});
+  a.config = &wiring.config();  // the summary prices the requests of the run (cost_report.h)
+  const StoreCostMetrics store_costs(wiring.config());
   if (a.encryption.any()) {
     wiring.SetEncryption(*src_loc, encryption->source);
     wiring.SetEncryption(*dst_loc, encryption->destination);
@@ -333,32 +357,25 @@ int Run(CopyArgs a, Context& ctx) {
   if (a.compress && !a.dry_run) {
     if (Status s = CheckTransport(a, wiring, ctx); !s.ok()) return ReportError(s);
   }
-  auto files_from = OpenFilesFrom(a, wiring, *src_loc, ctx.stop);
+  auto files_from = OpenFilesFrom(a, wiring, *src_loc, *dst_loc, ctx.stop);
   if (!files_from.ok()) return ReportError(files_from.status());
   if (!a.no_state && !a.dry_run) {
+    // A durable inventory run records its inventories as its key list's name: a rerun resumes
+    // as the same command, from the keys stored with the run.
+    if (!a.source_inventory.empty()) a.files_from = InventoryRunName(a);
     return RunWithState(a, ctx, wiring, **dst, *options, *filter_options, files_from->get());
   }
 
   // The process's one executor: its workers and byte budget serve this run.
-  auto engine = app::Engine::Open(CopyEngine(a, options->transfer.part_size), wiring.config());
-  if (!engine.ok()) return ReportError(engine.status());
-  transfer::Stats stats;
-  StatsMetrics stats_metrics(stats);  // the registry reads the run's counters (metrics.h)
-  options->filter = std::move(*filter);
-  if (*files_from) options->listing = (*files_from)->Driver(stats);
-  auto report = OpenRunReport(a.report, wiring, options->transfer, ctx.stop);  // report_flags.h
-  if (!report.ok()) return ReportError(report.status());
-  transfer::SyncResult result =
-      transfer::RunSync((*engine)->executor(), **src, **dst, *options, stats, ctx.stop);
-  stats.request_retries = wiring.RequestRetries();
-  PrintSummary(a, stats, result, stats.KeptFailures(), stats.failures(), nullptr);
-  if (!result.status.ok()) {
-    ReportError(result.status);
-    // --max-delete: nothing deleted (2); --max-transfer, --max-duration: cut (8, 10).
-    const int code = CutoffExitCode(result.cutoff, result.delete_limit_tripped ? 2 : 1);
-    return FinishRunReport(report->get(), result, code);
-  }
-  return FinishRunReport(report->get(), result, stats.failures() > 0 ? 1 : 0);
+  return RunInMemory({.args = a,
+                      .ctx = ctx,
+                      .wiring = wiring,
+                      .src = **src,
+                      .dst = **dst,
+                      .options = *options,
+                      .filter = std::move(*filter),
+                      .files_from = files_from->get(),
+                      .targets = *targets});
 }
 
 // How written objects are written: storage class, encryption, ACLs, lock, checksums, metadata.
@@ -452,7 +469,18 @@ void AddCommand(CLI::App& app, Context& ctx, CopyCommand which) {
                   "sorted keys with the run: a rerun resumes from them");
   cmd->add_option("--files-from-format", args->files_from_format,
                   "plain or csv (default: by the list's name)");
+  cmd->add_option("--source-inventory", args->source_inventory,
+                  "take the source's keys from an S3 Inventory (CSV) instead of a listing: its "
+                  "manifest.json or its configuration's prefix (the newest run); rows are hints, "
+                  "each key's current facts are read before anything is written");
+  cmd->add_option("--dest-inventory", args->dest_inventory,
+                  "with --source-inventory: the destination's keys from its S3 Inventory too "
+                  "(sync --delete deletes only keys it names and the source lacks now)");
   AddReportOptions(cmd, args->report);  // report_flags.h
+  cmd->add_option("--notify", args->notify,
+                  "tell the run's end (done, failed, dead, cut) to URL: http(s)://... (POST of a "
+                  "JSON document), sns:TOPIC_ARN or sqs:QUEUE_URL; repeatable; besides the "
+                  "config's [[notify]] (docs/design/notify.md)");
   cmd->add_option("--min-size", args->min_size, "skip objects smaller than SIZE (10k, 5MiB)");
   cmd->add_option("--max-size", args->max_size, "skip objects larger than SIZE");
   cmd->add_option("--newer-than", args->newer_than, "only objects modified within AGE (2h, 7d)");
@@ -476,6 +504,9 @@ void AddCommand(CLI::App& app, Context& ctx, CopyCommand which) {
   AddListingOptions(cmd, args->listing);
   cmd->add_option("--max-attempts", args->max_attempts,
                   "with --state: attempts per job before it is dead (default 5)");
+  cmd->add_option("--part-jobs-min-parts", args->part_jobs_min_parts,
+                  "with --state: an object of at least N parts is spread over the run's workers, "
+                  "a job per 4 parts (default 0: never; docs/design/part-jobs.md)");
   cmd->add_option("--abort-uploads-after", args->abort_uploads_after,
                   "abort unfinished uploads on the destination older than AGE (default 24h)");
   cmd->add_flag("--compress", args->compress,

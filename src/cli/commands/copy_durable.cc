@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/config_notify.h"
 #include "app/durable.h"
 #include "app/engine.h"
 #include "app/report_open.h"
@@ -41,6 +42,7 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.checksum_algorithm = o.transfer.checksum_algorithm;
   r.overrides = o.transfer.overrides;
   r.max_attempts = a.max_attempts;
+  r.part_jobs_min_parts = a.part_jobs_min_parts;
   r.restore = o.transfer.restore;  // archived sources
   r.restore.clock = nullptr;
   if (a.compress) {
@@ -146,7 +148,8 @@ int FinishDurableRun(const CopyArgs& a, Context& ctx, app::Wiring& wiring, Durab
   d.state_transactions = end.store->transactions();
   d.state = state::RedactUrl(end.state);
   const bool done = r.progress == jobs::RunProgress::kDone;
-  d.kept = app::KeepStateFile(end.automatic, done);
+  // A notification not delivered yet lives in the state file: kept for the next run or a worker.
+  d.kept = app::KeepStateFile(end.automatic, done) || r.notify_pending > 0;
   uint64_t failed = 0;
   std::vector<transfer::Failure> failures = app::DeadObjects(*end.store, r.run, &failed);
   transfer::SyncResult summary;
@@ -198,6 +201,9 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (!a.detach) AbortAbandoned(a, ctx, dst, **store);
   req.source = a.src;
   req.destination = a.dst;
+  for (const std::string& url : a.notify) {  // checked before the run (copy.cc)
+    if (auto t = app::ParseNotifyFlag(url); t.ok()) req.notify.push_back(*t);
+  }
   req.options = ToRunOptions(a, options, filter);
   if (Status s = DescribeRun(a, ctx, wiring, files_from, req); !s.ok()) return ReportError(s);
   req.worker.owner = jobs::DefaultOwner();
@@ -208,8 +214,6 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
     if (!opened.ok()) return ReportError(opened.status());
     engine = std::move(opened).value();
     req.worker.concurrency = engine->requests();
-    req.worker.memory_budget = engine->memory();
-    req.worker.adaptive_concurrency = engine->adaptive();
     req.worker.executor = &engine->executor();
   }
   req.worker.verbose = ctx.global.verbose;

@@ -60,12 +60,22 @@ struct CopyArgs {
   bool detach = false;
   bool restart = false;  // discard the unfinished run of src and dst, start a new one
   int max_attempts = 5;
+  // --part-jobs-min-parts N: a durable run spreads an object of at least N parts over its
+  // workers (jobs/part_jobs.h); 0 = never.
+  int part_jobs_min_parts = 0;
   std::string abort_uploads_after = "24h";
   ListingArgs listing;
   // --files-from LIST (app/files_from.h) and --files-from-format plain|csv ("" = by the name).
   std::string files_from;
   std::string files_from_format;
+  // --source-inventory / --dest-inventory LOCATION: the keys from S3 Inventories instead
+  // (FilesFrom::OpenInventories; docs/design/inventory.md).
+  std::string source_inventory;
+  std::string dest_inventory;
   ReportArgs report;  // --report, --report-format, --report-level (report_flags.h)
+  // --notify URL, repeatable: told of the run's end besides the config's [[notify]]
+  // (app/notify_run.h)
+  std::vector<std::string> notify;
   // Compressed transport (--compress --staging LOC): see docs/design/transport.md.
   bool compress = false;
   std::string staging;
@@ -74,6 +84,9 @@ struct CopyArgs {
   std::string unpack_region;  // the region of the unpack jobs ("" = any worker)
   bool pack_only = false;     // leave the unpack jobs to `ferry worker --role unpack`
   CostInputs cost;            // set by the command from the config (the cost model's prices)
+  // The run's config, for the prices of the stores it sent requests to (the summary's cost:
+  // cost_report.h StoreRunCost); null: the summary has no cost. Set by the command, not owned.
+  const app::Config* config = nullptr;
   // Server-side encryption (--sse, --sse-kms-key-id, --sse-c-key-*, --sse-c-copy-source-key-*).
   app::EncryptionFlags encryption;
   // --checksum-algorithm, --metadata, --content-type, --metadata-directive.
@@ -114,6 +127,13 @@ struct DurableSummary {
   std::string state;  // redacted URL or path
   bool kept = true;   // the state stays (explicit --state, or a run that is not done)
 };
+
+// The compressed-transport flags (--compress, --staging, ...) make sense together only:
+// kInvalidArgument (exit 2) naming the flag otherwise; the staging prefix must be an S3 location
+// apart from both sides (copy_transport.cc).
+Status ValidateTransportFlags(const CopyArgs& a);
+// The staging location exists and answers with our credentials: checked once, up front.
+Status CheckTransport(const CopyArgs& a, app::Wiring& wiring, Context& ctx);
 
 // Prints the end-of-run summary: one line on stderr (failures first), or a JSON object on
 // stdout with --json. `d` is null for in-memory runs.

@@ -8,10 +8,12 @@
 
 #include "app/config_replication_events.h"
 #include "app/durable.h"
+#include "app/notify_run.h"
 #include "app/state_files.h"
 #include "app/views.h"
 #include "app/engine.h"
 #include "cli/commands.h"
+#include "cli/commands/cost_report.h"
 #include "cli/commands/metrics.h"
 #include "cli/engine_options.h"
 #include "cli/hangups.h"
@@ -207,10 +209,11 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
   // written to the outbox, which `ferry serve` delivers.
   replicate::SetRecordedReplicationEvents(app::RecordedEvents(config->serve.replication_events));
   app::Wiring wiring(std::move(config).value());
+  // ferry_cost_dollars_total{remote}: what the worker's requests cost (cost_report.h)
+  const StoreCostMetrics store_costs(wiring.config());
   w.owner = jobs::DefaultOwner();
   w.registry = &app::Kinds();  // every kind of this ferry
   w.concurrency = (*engine)->requests();
-  w.memory_budget = (*engine)->memory();
   w.executor = &(*engine)->executor();
   w.lease_ttl = std::chrono::seconds(std::max(2, a.lease_ttl));
   w.verbose = ctx.global.verbose;
@@ -232,6 +235,9 @@ int RunWorker(const JobsArgs& a, Context& ctx) {
             {"state", state::RedactUrl(a.state)},
             {"kinds", !a.role.empty() ? a.role : a.kinds.empty() ? std::string("all") : a.kinds},
             {"region", a.region}});
+  // Run-end notifications left in the store's outbox (docs/design/notify.md): delivered now,
+  // every 30 s and when the worker stops.
+  const auto notifications = app::StartOutboxDelivery(**store, wiring, std::chrono::seconds(30));
   jobs::RunProgress progress = jobs::RunProgress::kWorking;
   std::optional<Hangups::Listening> hangups;
   if (ctx.hangups != nullptr) hangups.emplace(*ctx.hangups, [&ctx] { ReloadWorkerLimits(ctx); });

@@ -3,6 +3,7 @@
 // --state`, resumed by a rerun; or a dry run), and its summary. `ferry replicate status`:
 // replicate_status.cc.
 #include <atomic>
+#include <map>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -12,9 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/notify_run.h"
 #include "app/replication_run.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
+#include "cli/commands/cost_report.h"
 #include "cli/commands/replicate_internal.h"
 #include "replicate/pass.h"
 #include "state/state_url.h"
@@ -36,6 +39,7 @@ struct ReplicateArgs {
   std::string memory;  // --memory: the buffer budget of the process's executor
   int batch_versions = 200;
   ListingArgs listing;
+  std::vector<std::string> notify;  // --notify URL: besides the config's [[notify]]
 };
 
 // The summary's counters, by their names in --json.
@@ -56,9 +60,13 @@ std::vector<SummaryField> SummaryFields(const replicate::PassStats& s) {
 }
 
 void PrintSummaryJson(const ReplicateArgs& a, const replicate::PassStats& s,
-                      const app::ReplicationRunResult& run) {
+                      const app::ReplicationRunResult& run,
+                      const std::vector<StoreRunCost>& costs) {
   nlohmann::json j;
   for (const auto& [name, value] : SummaryFields(s)) j[name] = value->load();
+  // the requests this process sent (docs/design/cost.md); a dry run's, with its estimate
+  j["cost"] = StoreCostsJson(costs);
+  j["cost"]["estimate"] = a.dry_run;
   j["dry_run"] = a.dry_run;
   if (run.durable) {
     j["run"] = run.durable->run;
@@ -107,16 +115,57 @@ void PrintSummaryText(const replicate::PassStats& s) {
 }
 
 void PrintSummary(const ReplicateArgs& a, const replicate::PassStats& s,
-                  const app::ReplicationRunResult& run) {
-  if (a.json) return PrintSummaryJson(a, s, run);
+                  const app::ReplicationRunResult& run, const std::vector<StoreRunCost>& costs) {
+  if (a.json) return PrintSummaryJson(a, s, run, costs);
   if (a.dry_run) {
     std::printf("dry run: %llu versions would be replicated (%llu listed)\n",
                 static_cast<unsigned long long>(s.planned.load()),
                 static_cast<unsigned long long>(s.versions_listed.load()));
+    PrintStoreCostLines(stdout, costs, true);
     return;
   }
   PrintSummaryText(s);
+  for (const std::string& line : StoreCostLines(costs)) std::printf("%s\n", line.c_str());
 }
+
+// A dry run's planned versions (replicate::PlannedVersion) counted per destination, for its
+// estimate.
+class ReplicatePlanTally {
+ public:
+  void Add(const replicate::PlannedVersion& p) {
+    std::lock_guard lock(mu_);
+    Planned& d = by_destination_[p.destination];
+    (p.delete_marker ? d.markers : d.versions)++;
+    d.bytes += p.size;
+  }
+
+  // What the planned versions would send from `source` (estimate::AddPlannedCopies), each
+  // destination's with its own versions' bytes.
+  estimate::StoreUsages Usages(const app::Location& source) const {
+    std::lock_guard lock(mu_);
+    estimate::StoreUsages usages;
+    for (const auto& [dest, p] : by_destination_) {
+      auto loc = app::ParseLocation(dest);
+      if (!loc.ok()) continue;
+      estimate::AddPlannedCopies(usages, {.from = StoreLabelOf(source),
+                                          .to = StoreLabelOf(*loc),
+                                          .objects = p.versions,
+                                          .bytes = p.bytes,
+                                          .deletes = p.markers,
+                                          .source_deletes = 0});
+    }
+    return usages;
+  }
+
+ private:
+  struct Planned {
+    uint64_t versions = 0;
+    uint64_t markers = 0;
+    uint64_t bytes = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Planned> by_destination_;
+};
 
 // The settings of the pass as the command line gives them. kInvalidArgument for listing
 // options out of range (a dry run has no workers: not looked at).
@@ -142,11 +191,19 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   if (!config.ok()) return ReportError(config.status());
   auto settings = SettingsOf(a);
   if (!settings.ok()) return ReportError(settings.status());
+  auto targets = app::RunTargets(*config, a.notify);  // app/notify_run.h; a dry run tells none
+  if (!targets.ok()) return ReportError(targets.status());
+  if (!a.dry_run) settings->notify = std::move(targets).value();
   std::mutex print_mu;
-  settings->plan = [&print_mu](const std::string& line) {  // a dry run's lines
+  ReplicatePlanTally tally;
+  settings->plan = [&print_mu, &tally](const replicate::PlannedVersion& p) {  // a dry run's
+    tally.Add(p);
     std::lock_guard lock(print_mu);
-    std::printf("would replicate: %s\n", line.c_str());
+    std::printf("would replicate: %s\n", replicate::PlanLine(p).c_str());
   };
+  // the stores' prices, for what the pass cost (cost_report.h)
+  const app::Config pricing = *config;
+  const StoreCostMetrics store_costs(pricing);
   replicate::PassStats stats;
   auto run = app::RunReplication(std::move(config).value(), *settings, stats, ctx.stop);
   if (!run.ok()) return ReportError(run.status());
@@ -158,7 +215,13 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
                      .c_str());
     return 0;
   }
-  PrintSummary(a, stats, *run);
+  std::vector<StoreRunCost> costs = MeasuredStoreCosts(pricing);
+  if (a.dry_run) {
+    if (auto src = app::ParseLocation(a.src); src.ok()) {
+      AddEstimatedUsage(costs, pricing, tally.Usages(*src));
+    }
+  }
+  PrintSummary(a, stats, *run, costs);
   if (!run->finish.ok()) return ReportError(run->finish);
   if (!run->status.ok()) return ReportError(run->status);
   return run->failures > 0 ? 1 : 0;
@@ -202,6 +265,10 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
                 "serves it (a pass left unfinished is not queued twice)");
   cmd->add_flag("--restart", args->restart,
                 "discard the unfinished pass of this source in the state store and start anew");
+  cmd->add_option("--notify", args->notify,
+                  "tell URL when the pass's run ends (http(s)://... webhook, sns:TOPIC_ARN, "
+                  "sqs:QUEUE_URL; repeatable), besides the config's [[notify]] "
+                  "(docs/design/notify.md)");
   AddListingOptions(cmd, args->listing);
   CLI::App* status = cmd->add_subcommand("status", "counts per rule and destination, failures");
   status->add_option("--state", status_args->state, "state store (as for ferry replicate)");

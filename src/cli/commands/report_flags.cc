@@ -43,9 +43,11 @@ Result<std::unique_ptr<app::OpenReport>> OpenReportOnly(const ReportArgs& args,
   return app::OpenReport::Open(wiring, args.settings, {}, stop);
 }
 
-Status FinishReportOnly(app::OpenReport* report, const Status& run) {
+Status FinishReportOnly(app::OpenReport* report, const Status& run,
+                        const std::string& cost_json) {
   if (report == nullptr) return Status::Ok();
   report::FinishInfo info;
+  info.cost_json = cost_json;
   if (!run.ok()) info.not_checked.push_back("the run ended early: " + run.message());
   return report->Finish(info);
 }

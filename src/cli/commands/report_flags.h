@@ -40,8 +40,10 @@ Result<std::unique_ptr<app::OpenReport>> OpenReportOnly(const ReportArgs& args,
                                                         app::Wiring& wiring,
                                                         std::stop_token stop);
 // Finishes `report` (may be null) of a run that ended with `run` (its error, if any, is named
-// in the summary's not_checked). Errors: the report is incomplete.
-Status FinishReportOnly(app::OpenReport* report, const Status& run);
+// in the summary's not_checked), `cost_json` its "cost" (report::FinishInfo). Errors: the
+// report is incomplete.
+Status FinishReportOnly(app::OpenReport* report, const Status& run,
+                        const std::string& cost_json = "");
 
 // Finishes `report` (may be null) after RunSync, its summary saying what `result` left
 // undone. Returns `code`, or 1 when the report is incomplete (its error line printed).

@@ -10,10 +10,14 @@
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "app/notify_run.h"
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/backup_internal.h"
+#include "cli/commands/cost_report.h"
+#include "cli/commands/report_flags.h"
 #include "cli/engine_options.h"
 #include "storage/key.h"
 #include "transfer/progress.h"
@@ -42,7 +46,10 @@ struct RestoreArgs {
   bool preserve_lock = false;
   bool json = false;
   bool detach = false;
+  bool dry_run = false;  // --dry-run: what would be restored and its estimated cost, nothing read
   EngineArgs engine;  // --concurrency, --memory (not with --detach: the worker's hold)
+  ReportArgs report;  // --report: a row per object (report_flags.h, backup::restore_rows)
+  std::vector<std::string> notify;  // --notify URL: besides the config's [[notify]]
 };
 
 // Targets looked at and small objects written 16 at a time by default, their bytes within the
@@ -61,10 +68,22 @@ Status Validate(const RestoreArgs& a) {
   if (!a.version.empty() && !a.at.empty()) {
     return Status::InvalidArgument("--version and --as-of: give one of them");
   }
+  if (a.dry_run && a.detach) {
+    return Status::InvalidArgument("--dry-run and --detach: give one of them");
+  }
   if (a.include_deleted && !a.version.empty()) {
     return Status::InvalidArgument("--version and --include-deleted: give one of them");
   }
-  return Status::Ok();
+  if (a.detach && a.report.settings.wanted()) {  // the rows would be the worker's to write
+    return Status::InvalidArgument("--report and --detach: give one of them");
+  }
+  return CheckReportArgs(a.report, /*durable=*/false);
+}
+
+uint64_t BytesOf(const std::vector<backup::CatalogEntry>& rows) {
+  uint64_t bytes = 0;
+  for (const backup::CatalogEntry& e : rows) bytes += e.size;
+  return bytes;
 }
 
 backup::RestoreSelection SelectionOf(const RestoreArgs& a, int64_t at_ms) {
@@ -81,7 +100,8 @@ backup::RestoreSelection SelectionOf(const RestoreArgs& a, int64_t at_ms) {
 // here once to refuse at once what would select nothing; the job makes it again when it runs
 // (the latest backed up then, unless --version or --as-of).
 int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::string& state,
-                 const backup::RestoreRows& rows, int64_t at_ms) {
+                 const backup::RestoreRows& rows, int64_t at_ms,
+                 const std::vector<notify::Target>& targets) {
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
   auto existing = (*store)->FindUnfinishedRun(loc.text, a.to);
@@ -107,6 +127,12 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
   // The run with its job, in one transaction (JobStore::CreateRun).
   auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)}, {job});
   if (!run.ok()) return ReportError(run.status());
+  // The worker that ends the run writes its notifications (docs/design/notify.md).
+  if (!targets.empty()) {
+    if (Status s = app::SetDurableRunTargets(**store, *run, targets); !s.ok()) {
+      return ReportError(s.WithContext("--notify"));
+    }
+  }
   std::fprintf(stderr, "restore run %lld queued (%zu objects); workers: ferry worker --state %s\n",
                static_cast<long long>(*run), rows.rows.size(), state::RedactUrl(state).c_str());
   if (a.json) {
@@ -120,7 +146,7 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
 
 void Print(const RestoreArgs& a, const BackupLocation& loc,
            const std::vector<backup::CatalogEntry>& rows, const backup::RestoreResult& r,
-           uint64_t deleted, double seconds) {
+           uint64_t deleted, double seconds, const std::vector<StoreRunCost>& costs) {
   for (const std::string& key : r.kept_keys) {
     std::fprintf(stderr, "kept: %s exists at the target and differs (--force overwrites)\n",
                  storage::PrintableKey(key).c_str());
@@ -145,6 +171,7 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
                         {"bytes_read", r.bytes_read},
                         {"archive_bytes", r.archive_bytes},
                         {"seconds", seconds},
+                        {"cost", StoreCostsJson(costs)},
                         {"ok", r.kept == 0 && r.failures.empty()}};
     if (!a.has_prefix) {
       j["key"] = rows.front().key;
@@ -167,6 +194,112 @@ void Print(const RestoreArgs& a, const BackupLocation& loc,
                transfer::HumanBytes(static_cast<double>(r.bytes_read)).c_str(),
                transfer::HumanBytes(static_cast<double>(r.archive_bytes)).c_str(),
                r.archives_read, r.ranged_reads, seconds);
+  PrintStoreCostLines(stderr, costs, false);
+}
+
+// What restoring `rows` from `loc` into `to` would send (estimate/planned_requests.h), added to
+// the requests this process sent so far (none to the stores: the catalog is a state store).
+std::vector<StoreRunCost> RestoreEstimate(const app::Config& config, const BackupLocation& loc,
+                                          const app::Location& to,
+                                          const std::vector<backup::CatalogEntry>& rows,
+                                          backup::CatalogStore& catalog) {
+  estimate::PlannedRestore plan{
+      .from = StoreLabelOf(loc.location), .to = StoreLabelOf(to), .reads = {},
+      .archive_bytes = {}};
+  if (auto archives = catalog.Archives(loc.text); archives.ok()) {  // else: sizes unknown
+    for (const backup::CatalogArchive& c : *archives) {
+      plan.archive_bytes[c.archive] = c.archive_bytes;
+    }
+  }
+  for (const backup::CatalogEntry& e : rows) {
+    plan.reads.push_back({.archive = e.archive, .data_offset = e.data_offset,
+                          .data_bytes = e.data_bytes});
+  }
+  estimate::StoreUsages usages;
+  estimate::AddPlannedRestore(usages, plan);
+  std::vector<StoreRunCost> stores = MeasuredStoreCosts(config);
+  AddEstimatedUsage(stores, config, usages);
+  AddStoredBytes(stores, plan.to, BytesOf(rows), "");
+  return stores;
+}
+
+// The restore's end told to `targets` (app/notify_run.h): written objects copied, identical
+// ones and folder markers skipped, failures and kept targets failed.
+void NotifyRestoreEnd(const std::vector<notify::Target>& targets, const RestoreArgs& a,
+                      const backup::RestoreResult& r, const Status& status,
+                      std::chrono::system_clock::time_point started, app::Wiring& wiring,
+                      std::stop_token stop) {
+  app::InMemoryRunFacts facts;
+  facts.command = "restore";
+  facts.source = a.location;
+  facts.destination = a.to;
+  facts.counts = {.copied = r.objects_written,
+                  .skipped = r.identical + r.markers_skipped,
+                  .failed = r.failures.size() + r.kept,
+                  .deleted = 0,
+                  .bytes = r.bytes_written};
+  facts.status = status;
+  facts.started = started;
+  facts.ended = std::chrono::system_clock::now();
+  facts.report = a.report.settings.location;
+  for (const auto& [key, why] : r.failures) facts.errors.push_back("restore " + key + ": " + why);
+  for (const std::string& key : r.kept_keys) {
+    facts.errors.push_back("restore " + key + ": the target exists and differs (--force "
+                           "overwrites)");
+  }
+  app::NotifyInMemoryRun(targets, facts, wiring, stop);
+}
+
+// A dry run's rows: each selected entry would be written (the targets are not looked at).
+void AddWouldRestoreRows(const backup::RestoreRows& selected, report::RowSink& report) {
+  for (const backup::CatalogEntry& e : selected.rows) {
+    report::Row row;
+    row.key = e.key;
+    row.version_id = e.version_id;
+    row.size = e.size;
+    row.action = report::Action::kWouldCopy;
+    row.outcome = report::Outcome::kOk;
+    report.Add(std::move(row));
+  }
+}
+
+// Finishes the run's report (may be null) after the restore ended with `run`; 1 when the
+// report is incomplete (its error printed), else `code`.
+int FinishRestoreReport(app::OpenReport* report, const Status& run, int code,
+                        const std::vector<StoreRunCost>& costs = {}) {
+  const std::string cost = costs.empty() ? "" : StoreCostsJson(costs).dump();
+  if (Status s = FinishReportOnly(report, run, cost); !s.ok()) {
+    ReportError(s);
+    return code == 0 ? 1 : code;
+  }
+  return code;
+}
+
+// --dry-run: what would be restored, and the estimate of what it would cost; nothing is read
+// from the archives nor written.
+int PrintRestoreDryRun(const RestoreArgs& a, const BackupLocation& loc,
+                       const backup::RestoreRows& selected,
+                       const std::vector<StoreRunCost>& costs) {
+  std::set<std::string> archives;
+  for (const backup::CatalogEntry& e : selected.rows) archives.insert(e.archive);
+  const uint64_t bytes = BytesOf(selected.rows);
+  if (a.json) {
+    nlohmann::json cost = StoreCostsJson(costs);
+    cost["estimate"] = true;
+    const nlohmann::json j = {{"backup", loc.text}, {"to", a.to}, {"dry_run", true},
+                              {"objects", selected.rows.size()}, {"bytes", bytes},
+                              {"archives", archives.size()},
+                              {"deleted_left_out", selected.deleted_left_out}, {"cost", cost}};
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::fprintf(stderr,
+               "dry run: %zu objects (%s) would be restored from %zu archives, %" PRIu64
+               " deleted at the source (left out)\n",
+               selected.rows.size(), transfer::HumanBytes(static_cast<double>(bytes)).c_str(),
+               archives.size(), selected.deleted_left_out);
+  PrintStoreCostLines(stderr, costs, true);
+  return 0;
 }
 
 int RunRestore(const RestoreArgs& a, Context& ctx) {
@@ -179,6 +312,8 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   }
   auto config = app::LoadConfig(ctx.global.config_path);
   if (!config.ok()) return ReportError(config.status());
+  auto targets = app::RunTargets(*config, a.notify);  // refused before anything is read
+  if (!targets.ok()) return ReportError(targets.status());
   const app::EngineSettings engine_settings = WithEngineArgs(RestoreEngine(), a.engine);
   if (auto shape = app::ResolveEngine(engine_settings, config->transfer); !shape.ok()) {
     return ReportError(shape.status());
@@ -194,21 +329,36 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   if (Status s = (*backup)->Check(ctx.stop); !s.ok()) {
     return ReportError(s.WithContext("backup location"));
   }
-  auto dst = wiring.OpenBackend(*to_loc, true);
-  if (!dst.ok()) return ReportError(dst.status());
-  if (Status s = (*dst)->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("--to"));
-  if (a.preserve_lock) {
-    if (Status s = CheckPreserveLock(**dst, ctx.stop); !s.ok()) return ReportError(s);
+  // A dry run does not look at a folder destination (nor create it): it sends no requests.
+  std::unique_ptr<storage::Backend> dst;
+  if (!a.dry_run || to_loc->is_s3()) {
+    auto opened = wiring.OpenBackend(*to_loc, true);
+    if (!opened.ok()) return ReportError(opened.status());
+    dst = std::move(opened).value();
+    if (Status s = dst->Check(ctx.stop); !s.ok()) return ReportError(s.WithContext("--to"));
+    if (a.preserve_lock) {
+      if (Status s = CheckPreserveLock(*dst, ctx.stop); !s.ok()) return ReportError(s);
+    }
   }
   const std::string state = BackupStateUrl(a.state, *loc);
   auto catalog = OpenCatalog(state);
   if (!catalog.ok()) return ReportError(catalog.status());
   auto selected = backup::SelectForRestore(*catalog->store, loc->text, SelectionOf(a, at_ms));
   if (!selected.ok()) return ReportError(selected.status());
-  if (a.detach) return QueueRestore(a, *loc, state, *selected, at_ms);
+  if (a.detach) return QueueRestore(a, *loc, state, *selected, at_ms, *targets);
+  auto report = OpenReportOnly(a.report, wiring, ctx.stop);  // --report, checked before a write
+  if (!report.ok()) return ReportError(report.status());
+  if (a.dry_run) {
+    if (*report) AddWouldRestoreRows(*selected, (*report)->writer());
+    const int code = PrintRestoreDryRun(
+        a, *loc, *selected,
+        RestoreEstimate(wiring.config(), *loc, *to_loc, selected->rows, *catalog->store));
+    return FinishRestoreReport(report->get(), Status::Ok(), code);
+  }
   const std::vector<backup::CatalogEntry>& rows = selected->rows;
   const uint64_t deleted = selected->deleted_left_out;
   const auto start = std::chrono::steady_clock::now();
+  const auto started = std::chrono::system_clock::now();
   auto engine = app::Engine::Open(engine_settings, transfer_defaults);
   if (!engine.ok()) return ReportError(engine.status());
   backup::RestoreOptions o;
@@ -216,11 +366,21 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   o.storage_class = a.storage_class;
   o.preserve_lock = a.preserve_lock;
   o.executor = &(*engine)->executor();
-  auto r = backup::RestoreEntries(**backup, rows, **dst, o, ctx.stop);
-  if (!r.ok()) return ReportError(r.status());
+  o.report = *report ? &(*report)->writer() : nullptr;
+  auto r = backup::RestoreEntries(**backup, rows, *dst, o, ctx.stop);
+  if (!r.ok()) {
+    const int code = ReportError(r.status());
+    NotifyRestoreEnd(*targets, a, {}, r.status(), started, wiring, ctx.stop);
+    return FinishRestoreReport(report->get(), r.status(), code);
+  }
+  std::vector<StoreRunCost> costs = MeasuredStoreCosts(wiring.config());
+  AddStoredBytes(costs, StoreLabelOf(*to_loc), r->bytes_written, a.storage_class);
   Print(a, *loc, rows, *r, deleted,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return r->kept == 0 && r->failures.empty() ? 0 : 1;
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), costs);
+  // after the summary: a receiver that is down delays only the exit
+  NotifyRestoreEnd(*targets, a, *r, Status::Ok(), started, wiring, ctx.stop);
+  return FinishRestoreReport(report->get(), Status::Ok(),
+                             r->kept == 0 && r->failures.empty() ? 0 : 1, costs);
 }
 
 }  // namespace
@@ -255,10 +415,18 @@ void RegisterRestore(CLI::App& app, Context& ctx) {
                   "state store holding the catalog (SQLite path or postgres://...; default: the "
                   "backup location's file in ~/.local/state/ferry)");
   cmd->add_flag("--json", args->json, "print a JSON summary on stdout");
+  cmd->add_flag("-n,--dry-run", args->dry_run,
+                "print what would be restored and the estimate of its requests, bytes out and "
+                "cost at each store; nothing is read from the archives nor written");
   cmd->add_flag("--detach", args->detach,
                 "queue the restore as a run of the state store and return: `ferry worker "
                 "--state` serves it");
   AddEngineOptions(cmd, args->engine, RestoreEngine());
+  AddReportOptions(cmd, args->report);  // report_flags.h
+  cmd->add_option("--notify", args->notify,
+                   "tell URL when the restore ends (http(s)://... webhook, sns:TOPIC_ARN, "
+                   "sqs:QUEUE_URL; repeatable), besides the config's [[notify]] "
+                   "(docs/design/notify.md)");
   cmd->callback([args, &ctx] { ctx.exit_code = RunRestore(*args, ctx); });
 }
 

@@ -34,6 +34,30 @@ nlohmann::json CopyTransportJson(const CopyArgs& a, const transfer::Stats& s) {
   return transport;
 }
 
+// What the run cost at each store it sent requests to (docs/design/cost.md); a dry run's
+// estimate adds the copies and deletes it planned to the listings it sent.
+std::vector<StoreRunCost> CopyStoreCosts(const CopyArgs& a, const transfer::Stats& s) {
+  std::vector<StoreRunCost> stores = MeasuredStoreCosts(*a.config);
+  auto src = app::ParseLocation(a.src);
+  auto dst = app::ParseLocation(a.dst);
+  if (!src.ok() || !dst.ok()) return stores;
+  if (a.dry_run) AddDryRunEstimate(stores, *a.config, *src, *dst, s);
+  AddStoredBytes(stores, StoreLabelOf(*dst), s.bytes_copied.load(), a.storage_class);
+  return stores;
+}
+
+nlohmann::json CopyStoreCostJson(const CopyArgs& a, const transfer::Stats& s) {
+  nlohmann::json cost = StoreCostsJson(CopyStoreCosts(a, s));
+  cost["estimate"] = a.dry_run;
+  return cost;
+}
+
+void PrintCopyStoreCosts(const CopyArgs& a, const transfer::Stats& s) {
+  for (const std::string& line : StoreCostLines(CopyStoreCosts(a, s))) {
+    std::fprintf(stderr, "%s%s\n", a.dry_run ? "dry run estimate: " : "", line.c_str());
+  }
+}
+
 // A durable run's part of the JSON summary (--state): the run, its jobs, where it is kept.
 void AddCopyDurableJson(const DurableSummary& d, nlohmann::json& j) {
   j["run"] = d.run;
@@ -60,6 +84,7 @@ void PrintCopyJson(const CopyArgs& a, const transfer::Stats& s, const transfer::
     if (f.json != nullptr) j[f.json] = (s.*f.member).load();
   }
   if (a.compress) j["transport"] = CopyTransportJson(a, s);
+  if (a.config != nullptr) j["cost"] = CopyStoreCostJson(a, s);
   j["objects_failed"] = failed;
   j["retries"] = s.retries();
   j["deletes_skipped"] = r.deletes_skipped;
@@ -254,6 +279,7 @@ void PrintSummary(const CopyArgs& a, const transfer::Stats& s, const transfer::S
   if (a.json) return PrintCopyJson(a, s, r, failures, failed, d, ok);
   PrintCopyFailures(failures, failed);
   PrintCopyTotals(a, s, r, failed);
+  if (a.config != nullptr) PrintCopyStoreCosts(a, s);
   if (a.compress && !a.dry_run) PrintCopyTransportText(a, s);
   PrintCopyRetriesAndUnchecked(s);
   PrintCopyNotCopied(a, s);

@@ -14,6 +14,7 @@
 #include "jobs/worker.h"
 #include "storage/local/local_backend.h"
 #include "testing/fake_clock.h"
+#include "testing/test_executor.h"
 #include "testing/wait_for.h"
 
 namespace ferry::jobs {
@@ -114,6 +115,7 @@ class JobKindsTest : public ::testing::Test {
   }
   WorkerOptions Options(RunId run) {
     WorkerOptions w;
+    w.executor = &ferry::testing::TestExecutor();
     w.owner = "test:1";
     w.concurrency = 4;
     w.only_run = run;
@@ -230,8 +232,8 @@ TEST_F(JobKindsTest, RegisteringANameTwiceIsRefused) {
   EXPECT_EQ(r.Register(MakeScanHandler()).code(), ErrorCode::kAlreadyExists);
   // jobs' own kinds (the others are registered by the composition root: app_kinds_test).
   EXPECT_EQ(r.Names(),
-            (std::vector<std::string>{"delete", "delete-scope", "list-scan", "report-part",
-                                      "scan", "transfer"}));
+            (std::vector<std::string>{"delete", "delete-scope", "list-scan", "part",
+                                      "report-part", "scan", "transfer"}));
   EXPECT_EQ(r.PhaseOf("delete"), 1);
   EXPECT_EQ(r.PhaseOf("transfer"), 0);
   EXPECT_EQ(r.PhaseOf("unknown"), 0);

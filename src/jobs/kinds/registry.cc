@@ -9,7 +9,7 @@ const KindRegistry& KindRegistry::Builtin() {
     KindRegistry r;
     for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
                          MakeDeleteScopeHandler(), MakeListScanHandler(),
-                         MakeReportPartHandler()}) {
+                         MakeReportPartHandler(), MakePartHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }

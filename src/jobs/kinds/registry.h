@@ -77,5 +77,7 @@ std::shared_ptr<const JobHandler> MakeListScanHandler();
 std::shared_ptr<const JobHandler> MakeReportPartHandler();
 // "delete-scope" (delete_kind.cc): phase 1 beside the deletes, a count and nothing to do.
 std::shared_ptr<const JobHandler> MakeDeleteScopeHandler();
+// "part" (part_kind.cc): a range of parts of a large object spread over workers (part_jobs.h).
+std::shared_ptr<const JobHandler> MakePartHandler();
 
 }  // namespace ferry::jobs

@@ -1,13 +1,16 @@
 // The "transfer" kind: feeds the job's objects to the run's TransferEngine and waits for the
 // last one; then the job is done, retried (only the objects that failed, after a backoff) or
 // dead (a permanent failure such as access denied). A large object alone in its job keeps its
-// upload's checkpoints in the store under the job's lease (StoreJournal).
+// upload's checkpoints in the store under the job's lease (StoreJournal). The engine writes
+// with deferred durability (RunContext): the job makes its objects durable with one
+// Backend::Sync of the destination before its outcome (and its report rows) says they are done.
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
 
 #include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
+#include "jobs/part_jobs.h"
 #include "jobs/worker_internal.h"
 
 namespace ferry::jobs {
@@ -50,8 +53,18 @@ class TransferHandler : public JobHandler {
   }
 
   JobResult Run(JobContext& ctx) const override {
+    // A large object spread over the run's workers as part jobs: this job hands them out and
+    // completes the object (part_jobs.h).
+    const auto copy_here = [&ctx](const std::string& payload) { return RunObjects(ctx, payload); };
+    if (auto owner = RunPartOwner(ctx, copy_here)) return *std::move(owner);
+    return RunObjects(ctx, ctx.claimed.job.spec.payload);
+  }
+
+ private:
+  // Copies the objects of `payload` (the job's, or its part-jobs owner's) here.
+  static JobResult RunObjects(JobContext& ctx, const std::string& payload) {
     const Job& j = ctx.claimed.job;
-    auto objects = DecodeTransfer(j.spec.payload);
+    auto objects = DecodeTransfer(payload);
     if (!objects.ok()) return FailedAtOnce(objects.status());
     if (objects->empty()) return JobResult{};
     auto pending = std::make_shared<Pending>();
@@ -82,6 +95,9 @@ class TransferHandler : public JobHandler {
     }
     std::unique_lock lock(pending->mu);
     pending->cv.wait(lock, [&] { return pending->remaining == 0; });
+    if (pending->failed.size() < objects->size()) {
+      FailUnlessDurable(*pending, *objects, ctx.run.dst->Sync(ctx.cancel));
+    }
     JobResult result;
     if (!pending->failed.empty()) {
       result.outcome = OutcomeOf(pending->permanent.ok() ? pending->transient : pending->permanent,
@@ -94,7 +110,6 @@ class TransferHandler : public JobHandler {
     return result;
   }
 
- private:
   // The job's rows as its part, recorded with its outcome. A failed object that will be tried
   // again has its row from that attempt; the last attempt's failures are rows.
   static void RecordRows(RunReport& report, report::JobRows& rows,
@@ -112,21 +127,38 @@ class TransferHandler : public JobHandler {
     }
   }
 
+  // A Sync that failed may have lost any of the objects written: each is failed with its error,
+  // so the job is retried (or dead) as for a failure of the write, and none is recorded done.
+  // REQUIRES: pending.mu held, every object done.
+  static void FailUnlessDurable(Pending& pending, const std::vector<transfer::CopyRequest>& objects,
+                                const Status& durable) {
+    if (durable.ok()) return;
+    pending.failed.clear();
+    pending.errors.clear();
+    pending.permanent = pending.transient = Status::Ok();
+    for (const auto& r : objects) {
+      RecordFailure(pending, r, durable.WithContext("make the copies durable"));
+    }
+  }
+
   static void ObjectDone(Pending& pending, const transfer::CopyRequest& r, const Status& s) {
     std::lock_guard lock(pending.mu);
-    if (!s.ok()) {
-      transfer::CopyRequest failed = r;
-      failed.journal.reset();
-      // A retry (or a redrive days later) looks at the source again and copies its current
-      // version: the ETag and size seen at scan time may be stale (an object changed since
-      // fails its pinned read with 412 forever otherwise).
-      failed.need_details = true;
-      pending.failed.push_back(std::move(failed));
-      pending.errors.push_back(s.message());  // as --no-state reports it (the key beside it)
-      Status& slot = IsTransient(s) ? pending.transient : pending.permanent;
-      if (slot.ok()) slot = s.WithContext(r.src.key);
-    }
+    if (!s.ok()) RecordFailure(pending, r, s);
     if (--pending.remaining == 0) pending.cv.notify_all();
+  }
+
+  // REQUIRES: pending.mu held.
+  static void RecordFailure(Pending& pending, const transfer::CopyRequest& r, const Status& s) {
+    transfer::CopyRequest failed = r;
+    failed.journal.reset();
+    // A retry (or a redrive days later) looks at the source again and copies its current
+    // version: the ETag and size seen at scan time may be stale (an object changed since
+    // fails its pinned read with 412 forever otherwise).
+    failed.need_details = true;
+    pending.failed.push_back(std::move(failed));
+    pending.errors.push_back(s.message());  // as --no-state reports it (the key beside it)
+    Status& slot = IsTransient(s) ? pending.transient : pending.permanent;
+    if (slot.ok()) slot = s.WithContext(r.src.key);
   }
 };
 

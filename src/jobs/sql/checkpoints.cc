@@ -97,6 +97,26 @@ Status SqlJobStore::SavePart(const Lease& lease, const UploadRef& ref, const Par
   });
 }
 
+Status SqlJobStore::SaveSharedPart(const Lease& lease, JobId owner, const UploadRef& ref,
+                                   std::string_view upload_id, const PartCheckpoint& part) {
+  FERRY_RETURN_IF_ERROR(ValidatePart(part));
+  return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    FERRY_RETURN_IF_ERROR(HoldLease(tx, lease, NowMs()));
+    // Read in the transaction that writes the part: an owner that cleared or replaced its
+    // upload meanwhile (ClearUpload, SaveUpload) deleted its parts with it, so no part of an
+    // older upload is ever added to a newer one.
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows upload,
+        tx.Exec("SELECT 1 " + Where("upload_checkpoints") + " AND upload_id = $4",
+                {owner, ref.destination, ref.key, upload_id}));
+    if (upload.rows.empty()) {
+      return Status::NotFound("job " + std::to_string(owner) + " has no upload " +
+                              std::string(upload_id) + " of " + ref.key + " any more");
+    }
+    return UpsertPart(tx, owner, ref, part);
+  });
+}
+
 Result<std::optional<UploadCheckpoint>> SqlJobStore::LoadUpload(JobId job, const UploadRef& ref) {
   std::optional<UploadCheckpoint> out;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {

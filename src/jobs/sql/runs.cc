@@ -2,6 +2,7 @@
 // AbandonRun, CountJobs.
 #include <algorithm>
 
+#include "jobs/run_end_hook.h"
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -95,9 +96,20 @@ Result<std::vector<Run>> SqlJobStore::ListRuns(int limit) {
 
 Status SqlJobStore::SetRunState(RunId run, RunState state) {
   return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    // A change of state first: the run-end hook is called once per end, however many workers
+    // end the run at once (PostgreSQL re-reads the condition of a row another one changed).
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows changed,
+        tx.Exec("UPDATE runs SET state = $2, updated = $3 WHERE id = $1 AND state <> $2",
+                {run, RunStateName(state), now}));
+    if (changed.changes > 0) {
+      if (state == RunState::kRunning) return Status::Ok();
+      return CallRunEndHook(tx, run, state, now);  // run_end_hook.h
+    }
     FERRY_ASSIGN_OR_RETURN(SqlRows rows,
                            tx.Exec("UPDATE runs SET state = $2, updated = $3 WHERE id = $1",
-                                   {run, RunStateName(state), NowMs()}));
+                                   {run, RunStateName(state), now}));
     return rows.changes == 0 ? RunNotFound(run) : Status::Ok();
   });
 }

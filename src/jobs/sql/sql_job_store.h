@@ -98,6 +98,8 @@ class SqlJobStore : public JobStore {
                   const PartCheckpoint& part) override;
   Result<std::optional<UploadCheckpoint>> LoadUpload(JobId job,
                                                      const UploadRef& upload) override;
+  Status SaveSharedPart(const Lease& lease, JobId owner, const UploadRef& upload,
+                        std::string_view upload_id, const PartCheckpoint& part) override;
   Status ClearUpload(const Lease& lease, const UploadRef& upload) override;
   Result<std::vector<StartedUpload>> ListStartedUploads(std::string_view destination) override;
   Status ForgetUpload(std::string_view destination, std::string_view upload_id) override;

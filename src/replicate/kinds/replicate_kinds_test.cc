@@ -24,6 +24,7 @@
 #include "testing/borrowed_backend.h"
 #include "testing/fake_clock.h"
 #include "testing/sizeless_store.h"
+#include "testing/test_executor.h"
 #include "testing/wait_for.h"
 #include "transport/kinds/kinds.h"
 
@@ -176,6 +177,7 @@ TEST_F(ReplicateKindsTest, WorkersReplicateEveryVersionInOrderOnce) {
   for (int w = 0; w < 2; ++w) {
     threads.emplace_back([&, w] {
       WorkerOptions o;
+      o.executor = &ferry::testing::TestExecutor();
       o.registry = &kinds_;
       o.owner = "w" + std::to_string(w);
       o.only_run = run;
@@ -220,6 +222,7 @@ TEST_F(ReplicateKindsTest, AKeysJobRunAgainWritesNothing) {
   const RunId run = NewRun(100);
   auto one_worker = [&] {
     WorkerOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.registry = &kinds_;
     o.owner = "w";
     o.only_run = run;
@@ -244,6 +247,7 @@ TEST_F(ReplicateKindsTest, AKeysJobRunAgainWritesNothing) {
   again.run = *run2;
   ASSERT_TRUE(store_->Enqueue({again}).ok());
   WorkerOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.registry = &kinds_;
   o.owner = "w2";
   o.only_run = *run2;
@@ -271,6 +275,7 @@ TEST_F(ReplicateKindsTest, AnEventsJobReplicatesItsKeyAsTheSourceHasItNow) {
   const RunId run = NewRun(100);
   auto work = [&](RunId r) {
     WorkerOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.owner = "w";
     o.only_run = r;
     o.exit_when_done = true;
@@ -356,6 +361,7 @@ TEST_F(ReplicateKindsTest, AnEventsJobOutwaitsABusyKeyWithoutDyingOrListingIt) {
 
   obs::Registry metrics;
   WorkerOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.owner = "w";
   o.only_run = *run;
   o.idle_poll = std::chrono::milliseconds(5);
@@ -418,6 +424,7 @@ TEST_F(ReplicateKindsTest, ShuffledDuplicatedAndLateEventsConverge) {
   const RunId first = NewRun(100);
   auto work = [&](RunId r) {
     WorkerOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.owner = "w";
     o.only_run = r;
     o.exit_when_done = true;
@@ -501,6 +508,7 @@ TEST_F(ReplicateKindsTest, AWorkerWithoutTheSecondDestinationGivesTheJobBack) {
   }
   const RunId run = NewRun(100, "c");
   WorkerOptions o;
+  o.executor = &ferry::testing::TestExecutor();
   o.registry = &kinds_;
   o.owner = "no-c";
   o.only_run = run;
@@ -616,6 +624,7 @@ class BatchedTransportTest : public ReplicateKindsTest {
   void Work(RunId run, transfer::Stats& stats, const std::function<void()>& before_time_moves,
             std::chrono::seconds until, int concurrency = 64) {
     WorkerOptions o;
+    o.executor = &ferry::testing::TestExecutor();
     o.concurrency = concurrency;
     o.owner = "w";
     o.only_run = run;

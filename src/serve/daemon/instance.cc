@@ -9,6 +9,7 @@
 #include "app/continuous.h"
 #include "app/durable.h"
 #include "app/kinds.h"
+#include "app/notify_run.h"
 #include "http/curl_transport.h"
 #include "limits/limits.h"
 #include "obs/log.h"
@@ -89,6 +90,7 @@ Result<std::unique_ptr<ServeInstance>> ServeInstance::Begin(ServePlan plan,
                                              SystemClock::Default());
   }
   FERRY_RETURN_IF_ERROR(s->BeginSchedules());
+  s->notifications_ = app::StartOutboxDelivery(store, *s->plan_.wiring, std::chrono::seconds(30));
   return s;
 }
 
@@ -162,7 +164,6 @@ Status ServeInstance::OpenEngine() {
   jobs::WorkerOptions w;
   w.owner = jobs::DefaultOwner();
   w.concurrency = engine_->requests();
-  w.memory_budget = engine_->memory();
   w.idle_poll = std::chrono::milliseconds(200);
   w.lease_ttl = p.lease_ttl;
   w.registry = &app::Kinds();
@@ -248,6 +249,7 @@ void ServeInstance::Stop() {
   threads_.clear();  // joins the workers
   refreshers_.clear();  // a last refresh of the gauges
   if (event_sender_) event_sender_->Stop();  // what is left is sent by the next start
+  notifications_.reset();  // a last delivery of the run-end notifications
   pollers_.clear();
   // the SNS gate's fetches cancelled and waited for; its queue gone before the executor
   if (sns_.gate) sns_.gate->StopBackground();

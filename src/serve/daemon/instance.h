@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/engine.h"
+#include "obs/periodic_refresh.h"
 #include "base/status.h"
 #include "http/curl_transport.h"
 #include "http/server.h"
@@ -138,6 +139,9 @@ class ServeInstance {
   // [[serve.cache]] and [[serve.unpack]] (roles.h): their loops, null when none.
   std::unique_ptr<RoleRunner> roles_;
   std::unique_ptr<ReplicationEventSender> event_sender_;
+  // Run-end notifications left in the store's outbox (app/notify_run.h): delivered at the start,
+  // every 30 s and at Stop, through plan_.wiring (declared after it: gone first).
+  std::unique_ptr<obs::PeriodicRefresh> notifications_;
   std::atomic<bool> stopping_{false};
   std::mutex status_mu_;  // the listeners' threads (public and admin) may both ask
   std::string status_document_;             // GUARDED_BY(status_mu_): "" none yet

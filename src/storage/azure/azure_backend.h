@@ -14,6 +14,7 @@
 // Thread-safety: every method may be called from many threads at once.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,7 +55,20 @@ class AzureBackend : public Backend {
                                                         std::stop_token stop) override;
   Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) override;
   Status Delete(std::string_view key, std::stop_token stop) override;
+  // Blob Batch (azure_batch.cc): up to 256 Delete Blobs in one request with Shared Key. A
+  // service that refuses batches (400/501, measured once per backend) or a SAS gets one
+  // Delete per key (Backend::DeleteMany); a subrequest that failed transiently, or whose
+  // answer is missing, is sent again alone. Absent keys are fine; the first other failure is
+  // returned naming its key.
+  Status DeleteMany(std::span<const std::string> keys, std::stop_token stop) override;
   Result<std::chrono::system_clock::time_point> ServerTime(std::stop_token stop) override;
+
+  // `ferry mb` / `ferry rb` of a container (azure_batch.cc): Create Container (an existing
+  // one is kAlreadyExists); Delete Container only when it holds no blob (a one-entry List
+  // Blobs first, committed or not: kFailedPrecondition naming it otherwise; Azure itself
+  // would delete every blob in it). A blob written between the two is deleted with it.
+  Status CreateContainer(std::stop_token stop);
+  Status DeleteEmptyContainer(std::stop_token stop);
 
   // Entries per List Blobs page (5000, Azure's most); tests use small pages to exercise markers.
   void set_list_page_size(int n) { page_size_ = n; }
@@ -80,6 +94,10 @@ class AzureBackend : public Backend {
   const std::string& prefix() const { return prefix_; }
 
  private:
+  // One Blob Batch of at most kAzureBatchMax deletes; kNotSupported when the service (or
+  // the credentials) cannot batch, before anything was deleted by it.
+  Status DeleteBatch(std::span<const std::string> keys, std::stop_token stop);
+  std::atomic<bool> batch_refused_{false};
   AzureClient& client_;
   std::string container_;
   std::string prefix_;

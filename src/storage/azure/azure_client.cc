@@ -13,64 +13,10 @@
 namespace ferry::storage::azure {
 namespace {
 
-uint64_t AzureRandomBits() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng();
-}
-
-// Diverts a non-2xx reply's body into `error` so that the caller's sink (a read buffer) never
-// holds an error document; a 2xx reply goes to the target (or into `collected`).
-class AzureReplySink : public http::BodySink {
- public:
-  explicit AzureReplySink(http::BodySink* target) : target_(target) {}
-  Status Begin(int status_code, const http::Headers& headers) override {
-    ok_ = status_code >= 200 && status_code < 300;
-    error_.clear();
-    collected_.clear();
-    if (ok_ && target_ != nullptr) {
-      began_ = true;
-      return target_->Begin(status_code, headers);
-    }
-    return Status::Ok();
-  }
-  Status Write(std::span<const std::byte> data) override {
-    std::string& into = !ok_ ? error_ : collected_;
-    if (!ok_ || target_ == nullptr) {
-      if (into.size() + data.size() > (ok_ ? (64u << 20) : (64u << 10))) {
-        return ok_ ? Status::DataLoss("reply larger than 64 MiB") : Status::Ok();
-      }
-      into.append(reinterpret_cast<const char*>(data.data()), data.size());
-      return Status::Ok();
-    }
-    return target_->Write(data);
-  }
-  bool Rewind() override { return true; }  // Begin starts each attempt over
-  bool target_began() const { return began_; }
-  std::string& error() { return error_; }
-  std::string& collected() { return collected_; }
-
- private:
-  http::BodySink* target_;
-  bool ok_ = false;
-  bool began_ = false;
-  std::string error_;
-  std::string collected_;
-};
-
 std::string WhatOf(const AzureCall& call, const std::string& account) {
   std::string what = call.operation + " az://" + account + "/" + call.container;
   if (!call.blob.empty()) what += "/" + call.blob;
   return what;
-}
-
-std::chrono::milliseconds AzureRetryAfter(const http::Headers& headers) {
-  const std::string* v = headers.Find("Retry-After");
-  uint64_t seconds = 0;
-  if (v == nullptr ||
-      std::from_chars(v->data(), v->data() + v->size(), seconds).ec != std::errc()) {
-    return std::chrono::milliseconds(0);
-  }
-  return std::chrono::seconds(std::min<uint64_t>(seconds, 60));
 }
 
 }  // namespace
@@ -151,7 +97,7 @@ std::string AzureClient::Url(const AzureCall& call, std::string& path) const {
 }
 
 Result<AzureReply> AzureClient::SendOnce(const AzureCall& call, std::stop_token stop,
-                                         Attempt& attempt) {
+                                         rest::Attempt& attempt) {
   http::HttpRequest req;
   req.method = call.method;
   std::string path;
@@ -165,7 +111,7 @@ Result<AzureReply> AzureClient::SendOnce(const AzureCall& call, std::stop_token 
     SignedRequest signed_request{call.method, path, call.query, &req.headers, call.body.size()};
     req.headers.Set("Authorization", SharedKeyAuthorization(options_.credentials, signed_request));
   }
-  AzureReplySink sink(call.sink);
+  rest::ReplySink sink(call.sink);
   Result<http::HttpResponse> sent = http_.Send(req, sink, stop);
   attempt.began = attempt.began || sink.target_began();
   if (!sent.ok()) return sent.status().WithContext(WhatOf(call, account()));
@@ -177,28 +123,38 @@ Result<AzureReply> AzureClient::SendOnce(const AzureCall& call, std::stop_token 
       if (code.empty()) code = info.code;
       message = info.message;
     }
-    attempt.pause = AzureRetryAfter(sent->headers);
+    attempt.pause = rest::RetryAfter(sent->headers);
     return MapAzureError(sent->status_code, code, message, WhatOf(call, account()));
   }
   return AzureReply{sent->status_code, std::move(sent->headers), std::move(sink.collected())};
 }
 
-Result<AzureReply> AzureClient::Send(const AzureCall& call, std::stop_token stop) {
-  const int max_attempts = std::max(1, options_.retry.max_attempts);
-  for (int attempt = 1;; ++attempt) {
-    Attempt tried;
-    Result<AzureReply> reply = SendOnce(call, stop, tried);
-    if (reply.ok()) return reply;
-    const Status& failure = reply.status();
-    if (!failure.transient() || attempt >= max_attempts || stop.stop_requested()) return failure;
-    // the caller's sink saw part of this attempt's body: start it over, or give up here
-    if (tried.began && (call.sink == nullptr || !call.sink->Rewind())) return failure;
-    retries_.fetch_add(1, std::memory_order_relaxed);
-    clock_.SleepFor(std::max(tried.pause, retry::BackoffDelay(options_.retry, attempt,
-                                                              AzureRandomBits())),
-                    stop);
-    if (stop.stop_requested()) return Status::Cancelled("cancelled while waiting to retry");
+Result<std::string> AzureClient::BatchSubrequest(const AzureCall& call) const {
+  if (options_.credentials.key.empty()) {
+    return Status::NotSupported("Blob Batch with a SAS (subrequests are signed with the key)");
   }
+  std::string path;
+  (void)Url(call, path);
+  http::Headers headers = call.headers;
+  headers.Set("x-ms-date", FormatRfc1123(clock_.Now()));
+  headers.Set("x-ms-version", kAzureApiVersion);
+  SignedRequest signed_request{call.method, path, call.query, &headers, 0};
+  headers.Set("Authorization", SharedKeyAuthorization(options_.credentials, signed_request));
+  std::string text = call.method + " " + path;
+  char sep = '?';
+  for (const auto& [name, value] : call.query) {
+    text += sep + s3::UriEncode(name) + (value.empty() ? "" : "=" + s3::UriEncode(value));
+    sep = '&';
+  }
+  text += " HTTP/1.1\r\n";
+  for (const auto& [name, value] : headers.entries()) text += name + ": " + value + "\r\n";
+  return text + "Content-Length: 0\r\n\r\n";
+}
+
+Result<AzureReply> AzureClient::Send(const AzureCall& call, std::stop_token stop) {
+  return rest::SendWithRetries<AzureReply>(
+      options_.retry, clock_, call.sink, retries_, stop,
+      [&](rest::Attempt& attempt) { return SendOnce(call, stop, attempt); });
 }
 
 }  // namespace ferry::storage::azure

@@ -20,6 +20,7 @@
 #include "http/transport.h"
 #include "retry/policy.h"
 #include "storage/azure/azure_auth.h"
+#include "storage/rest/rest_client.h"
 
 namespace ferry::storage::azure {
 
@@ -30,7 +31,7 @@ inline constexpr const char* kAzureApiVersion = "2021-08-06";
 struct AzureOptions {
   AzureCredentials credentials;
   retry::Policy retry{};
-  Clock* clock = nullptr;  // null: SystemClock::Default()
+  Clock* clock = nullptr;  // null: the system clock (ClockOr)
   // TLS settings of an https endpoint (a remote's ca_bundle); nullopt: the transport's own.
   std::optional<http::TlsSettings> tls;
 };
@@ -63,17 +64,19 @@ class AzureClient {
   // before the next, or the failure is returned as is when it cannot be.
   Result<AzureReply> Send(const AzureCall& call, std::stop_token stop);
 
+  // One subrequest of a Blob Batch (azure_batch.cc): "METHOD PATH HTTP/1.1", `call`'s headers,
+  // x-ms-date, x-ms-version, its own Shared Key Authorization and Content-Length: 0, ending in
+  // an empty line; `call` has no body. Shared Key only: kNotSupported with a SAS.
+  Result<std::string> BatchSubrequest(const AzureCall& call) const;
+
   const std::string& account() const { return options_.credentials.account; }
   // "az://ACCOUNT/": the start of every Describe() of this account's backends.
   std::string Describe() const { return "az://" + account() + "/"; }
   uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
 
  private:
-  struct Attempt {
-    bool began = false;                  // the caller's sink received body bytes
-    std::chrono::milliseconds pause{0};  // a failure's Retry-After
-  };
-  Result<AzureReply> SendOnce(const AzureCall& call, std::stop_token stop, Attempt& attempt);
+  Result<AzureReply> SendOnce(const AzureCall& call, std::stop_token stop,
+                              rest::Attempt& attempt);
   std::string Url(const AzureCall& call, std::string& path) const;
 
   AzureOptions options_;

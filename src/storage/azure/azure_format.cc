@@ -225,4 +225,75 @@ std::optional<std::chrono::system_clock::time_point> UploadStarted(std::string_v
   return std::chrono::system_clock::time_point(std::chrono::seconds(secs));
 }
 
+std::string AzureBatchBody(std::string_view boundary,
+                           const std::vector<std::string>& subrequests) {
+  std::string body;
+  for (size_t i = 0; i < subrequests.size(); ++i) {
+    body += "--" + std::string(boundary) +
+            "\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+            "Content-ID: " + std::to_string(i) + "\r\n\r\n" + subrequests[i];
+  }
+  body += "--" + std::string(boundary) + "--\r\n";
+  return body;
+}
+
+namespace {
+
+// The value of header `name` (case-insensitive) among the "Name: value" lines of `block`.
+std::string AzureBatchHeader(std::string_view block, std::string_view name) {
+  size_t at = 0;
+  while (at < block.size()) {
+    size_t end = block.find('\n', at);
+    if (end == std::string_view::npos) end = block.size();
+    std::string_view line = block.substr(at, end - at);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos && http::EqualsIgnoreCase(line.substr(0, colon), name)) {
+      std::string_view v = line.substr(colon + 1);
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      return std::string(v);
+    }
+    at = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::map<int, AzureBatchAnswer>> ParseAzureBatchReply(std::string_view content_type,
+                                                             std::string_view body) {
+  const size_t b = content_type.find("boundary=");
+  if (b == std::string_view::npos) {
+    return Status::InvalidArgument("Blob Batch reply without a boundary: " +
+                                   std::string(content_type.substr(0, 100)));
+  }
+  std::string boundary(content_type.substr(b + 9));
+  boundary = boundary.substr(0, boundary.find(';'));
+  if (boundary.size() >= 2 && boundary.front() == '"') {
+    boundary = boundary.substr(1, boundary.size() - 2);
+  }
+  const std::string delimiter = "--" + boundary;
+  std::map<int, AzureBatchAnswer> answers;
+  size_t at = body.find(delimiter);
+  while (at != std::string_view::npos) {
+    const size_t start = at + delimiter.size();
+    const size_t next = body.find(delimiter, start);
+    const std::string_view part =
+        body.substr(start, next == std::string_view::npos ? std::string_view::npos : next - start);
+    at = next;
+    const std::string id = AzureBatchHeader(part.substr(0, part.find("HTTP/1.1 ")), "Content-ID");
+    const size_t line = part.find("HTTP/1.1 ");
+    int content_id = 0;
+    int status = 0;
+    if (id.empty() || line == std::string_view::npos ||
+        std::from_chars(id.data(), id.data() + id.size(), content_id).ec != std::errc() ||
+        std::from_chars(part.data() + line + 9, part.data() + part.size(), status).ec !=
+            std::errc()) {
+      continue;
+    }
+    answers[content_id] = {status, AzureBatchHeader(part.substr(line), "x-ms-error-code")};
+  }
+  return answers;
+}
+
 }  // namespace ferry::storage::azure

@@ -81,4 +81,25 @@ std::string NewUploadId(std::chrono::system_clock::time_point now);
 // When the upload `upload_id` started; nullopt when it is not one of ferry's.
 std::optional<std::chrono::system_clock::time_point> UploadStarted(std::string_view upload_id);
 
+// --- Blob Batch (azure_batch.cc; docs/design/azure.md §3) ---
+
+// Azure takes at most this many subrequests in one Blob Batch request.
+inline constexpr size_t kAzureBatchMax = 256;
+
+// The multipart/mixed body of a Blob Batch: each subrequest (its request line and headers,
+// ending in an empty line; BatchSubrequest) as an application/http part whose Content-ID is
+// its index.
+std::string AzureBatchBody(std::string_view boundary, const std::vector<std::string>& subrequests);
+
+// One subrequest's answer in a Blob Batch reply.
+struct AzureBatchAnswer {
+  int status = 0;
+  std::string error_code;  // x-ms-error-code, "" when none
+};
+// The answers of a Blob Batch reply (its Content-Type's boundary), by Content-ID. A part
+// without a Content-ID or a status line is left out (the caller treats a missing answer as
+// unknown). kInvalidArgument when the Content-Type has no boundary.
+Result<std::map<int, AzureBatchAnswer>> ParseAzureBatchReply(std::string_view content_type,
+                                                             std::string_view body);
+
 }  // namespace ferry::storage::azure

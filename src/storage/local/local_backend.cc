@@ -117,7 +117,10 @@ Status ReadRange(int fd, const std::string& path, uint64_t offset, std::span<std
 }  // namespace
 
 LocalBackend::LocalBackend(std::string root, LocalOptions options)
-    : features_(LocalFeatures()), root_(StripTrailingSlashes(std::move(root))), options_(options) {}
+    : features_(LocalFeatures()),
+      root_(StripTrailingSlashes(std::move(root))),
+      options_(options),
+      deferred_(std::make_shared<local_internal::DeferredSync>()) {}
 
 void LocalBackend::SetListFaultForTest(std::function<int(std::string_view rel)> fault) {
   local_internal::SetListFaultForTest(std::move(fault));

@@ -19,7 +19,9 @@
 //    readers see the old or the new content, never a mix. The temporary file (its bytes, mtime
 //    and extended attributes) is fsync'ed before the rename and its folder after it, so that
 //    after a power loss a file is either the old one or whole (LocalOptions::fsync = false,
-//    `--no-fsync`, trades that for speed). A crash can leave a temporary file, which listings
+//    `--no-fsync`, trades that for speed). A write with WriteSpec::defer_durability skips both
+//    flushes: its file system is noted, and Sync makes every such write durable at once (one
+//    syncfs per file system, docs/design/storage.md "Durability of a local folder"). A crash can leave a temporary file, which listings
 //    skip and ListPendingUploads finds; a resumed chunked write reads back the parts it adopts
 //    (AdoptPartChecked) since their bytes may not have reached the disk.
 //  * Keys ending in '/' and the empty key can only be folders (features().folder_markers is
@@ -51,6 +53,10 @@
 #include "storage/backend.h"
 
 namespace ferry::storage {
+
+namespace local_internal {
+class DeferredSync;
+}
 
 struct LocalOptions {
   // fsync written files and their folders (see above). False: `--no-fsync`, for those who
@@ -146,11 +152,17 @@ class LocalBackend : public Backend {
   Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) override;
   // Removes the file (absent is OK), then the folders it leaves empty, up to the root.
   Status Delete(std::string_view key, std::stop_token stop) override;
+  // syncfs of each file system that writes with WriteSpec::defer_durability went to since the
+  // last Sync (none: nothing is done). Errors: the syncfs's (EIO: a file's write-back failed),
+  // naming a folder; those file systems are flushed again by the next Sync.
+  Status Sync(std::stop_token stop) override;
 
  private:
   Features features_;
   std::string root_;
   LocalOptions options_;
+  // Shared with chunk writers, which may outlive the backend.
+  std::shared_ptr<local_internal::DeferredSync> deferred_;
 };
 
 }  // namespace ferry::storage

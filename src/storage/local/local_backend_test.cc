@@ -484,6 +484,69 @@ TEST_F(LocalBackendTest, ContentDetailsStopCountingWhenTheFileChanges) {
   EXPECT_EQ(backend_->PutTags("../x", {{"k", "v"}}, {}).code(), ErrorCode::kInvalidArgument);
 }
 
+// The details are one attribute ("user.ferry": one fsetxattr per file). Folders written by an
+// older ferry (one "user.ferry.<entry>" attribute per entry) are still read, and their tags
+// replaced in their own form; a damaged value claims nothing.
+TEST_F(LocalBackendTest, DetailsAreOneAttributeAndTheOlderFormIsStillRead) {
+  if (::setxattr(root_.c_str(), "user.ferry.probe", "1", 1, 0) != 0 && errno == ENOTSUP) {
+    GTEST_SKIP() << "no user extended attributes on " << root_;
+  }
+  const auto names_of = [](const fs::path& p) {
+    std::string list(4096, '\0');
+    const ssize_t n = ::listxattr(p.c_str(), list.data(), list.size());
+    std::set<std::string> names;
+    for (size_t i = 0; n > 0 && i < static_cast<size_t>(n); i = list.find('\0', i) + 1) {
+      names.insert(list.c_str() + i);
+    }
+    return names;
+  };
+  WriteSpec spec;
+  spec.metadata = {{"owner", "bob"}, {"ferry-crc32c", "0a1b2c3d"}};
+  spec.content.content_type = "text/plain";
+  spec.tags = Tags{{"team", "data"}};
+  ASSERT_TRUE(Put("new", "body", spec).ok());
+  EXPECT_EQ(names_of(root_ / "new"), (std::set<std::string>{"user.ferry"}));
+
+  Write("old", "body");
+  struct stat st;
+  ASSERT_EQ(::stat((root_ / "old").c_str(), &st), 0);
+  const std::string guard =
+      std::to_string(st.st_size) + " " +
+      std::to_string(static_cast<uint64_t>(st.st_mtim.tv_sec) * 1'000'000'000ull +
+                     static_cast<uint64_t>(st.st_mtim.tv_nsec));
+  const std::string tags("team\0data\0", 10);
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"user.ferry.content-type", "text/plain"},
+                                                        {"user.ferry.meta.owner", "bob"},
+                                                        {"user.ferry.meta.ferry-crc32c", "0a1b2c3d"},
+                                                        {"user.ferry.tags", tags},
+                                                        {"user.ferry.guard", guard}}) {
+    ASSERT_EQ(::setxattr((root_ / "old").c_str(), name.c_str(), value.data(), value.size(), 0), 0);
+  }
+  for (const char* key : {"new", "old"}) {
+    SCOPED_TRACE(key);
+    auto info = backend_->Stat(key, true, {});
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->metadata, spec.metadata);
+    EXPECT_EQ(info->crc32c(), 0x0a1b2c3du);
+    EXPECT_EQ(info->content.content_type, "text/plain");
+    EXPECT_EQ(info->tags, spec.tags);
+    ASSERT_TRUE(backend_->PutTags(key, {{"k", "v"}}, {}).ok());
+    info = backend_->Stat(key, true, {});
+    EXPECT_EQ(info->tags, (Tags{{"k", "v"}}));
+    EXPECT_EQ(info->metadata, spec.metadata) << "the other entries stay";
+  }
+  EXPECT_EQ(names_of(root_ / "old").count("user.ferry"), 0u) << "an older file keeps its form";
+
+  Write("damaged", "body");
+  const std::string damaged("1\0x\0999\0y", 9);  // an entry longer than what follows
+  ASSERT_EQ(::setxattr((root_ / "damaged").c_str(), "user.ferry", damaged.data(), damaged.size(), 0),
+            0);
+  auto info = backend_->Stat("damaged", true, {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->metadata.empty());
+}
+
 TEST_F(LocalBackendTest, ServerTimeIsTheClocksTime) {
   const auto before = system_clock::now();
   auto t = backend_->ServerTime({});

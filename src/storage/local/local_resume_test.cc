@@ -133,6 +133,45 @@ TEST_F(LocalResumeTest, WritesAreFlushedBeforeAndAfterTheRenameUnlessTurnedOff) 
   EXPECT_EQ(local_internal::FsyncCallsForTest(), unsynced) << "--no-fsync";
 }
 
+// WriteSpec::defer_durability: no flush per file; Sync makes the batch durable with one syncfs
+// of the file system (docs/design/storage.md), and only when something was written since.
+TEST_F(LocalResumeTest, DeferredWritesAreFlushedTogetherBySync) {
+  WriteSpec deferred = SpecOf(1);
+  deferred.defer_durability = true;
+  const uint64_t fsyncs = local_internal::FsyncCallsForTest();
+  const uint64_t syncfs = local_internal::SyncfsCallsForTest();
+  ASSERT_TRUE(backend_->Sync({}).ok());
+  EXPECT_EQ(local_internal::SyncfsCallsForTest(), syncfs) << "nothing written: nothing flushed";
+  for (const char* key : {"a/1", "a/2", "b/c/3"}) {
+    ASSERT_TRUE(backend_->Put(key, checksum::AsBytes("x"), deferred, {}).ok());
+  }
+  WriteSpec chunked = SpecOf(3);
+  chunked.defer_durability = true;
+  auto writer = backend_->OpenChunkWriter("d/chunked", chunked, 3, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->WriteChunk(1, 0, checksum::AsBytes("abc"), {}).ok());
+  ASSERT_TRUE((*writer)->Commit({}).ok());
+  EXPECT_EQ(local_internal::FsyncCallsForTest(), fsyncs) << "no file or folder flushed";
+  EXPECT_EQ(local_internal::SyncfsCallsForTest(), syncfs) << "not before Sync";
+  ASSERT_TRUE(backend_->Sync({}).ok());
+  EXPECT_EQ(local_internal::SyncfsCallsForTest() - syncfs, 1u) << "one file system, one flush";
+  ASSERT_TRUE(backend_->Sync({}).ok());
+  EXPECT_EQ(local_internal::SyncfsCallsForTest() - syncfs, 1u) << "nothing new since";
+  // A write without the flag is flushed as it goes, and leaves nothing to Sync.
+  ASSERT_TRUE(backend_->Put("e", checksum::AsBytes("y"), SpecOf(1), {}).ok());
+  EXPECT_EQ(local_internal::FsyncCallsForTest() - fsyncs, 2u);
+  ASSERT_TRUE(backend_->Sync({}).ok());
+  EXPECT_EQ(local_internal::SyncfsCallsForTest() - syncfs, 1u);
+  std::ifstream in(root_ / "d/chunked", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "abc");
+
+  auto fast = LocalBackend::Open(root_.string(), false, LocalOptions{.fsync = false});
+  ASSERT_TRUE(fast.ok());
+  ASSERT_TRUE((*fast)->Put("f", checksum::AsBytes("z"), deferred, {}).ok());
+  ASSERT_TRUE((*fast)->Sync({}).ok());
+  EXPECT_EQ(local_internal::SyncfsCallsForTest() - syncfs, 1u) << "--no-fsync flushes nothing";
+}
+
 TEST(LocalErrnoTest, FullDiskIsWorthRetryingAndSaysSo) {
   for (const int err : {ENOSPC, EDQUOT}) {
     Status s = local_internal::ErrnoStatus(err, "write", "/x/.ferry-tmp-1");

@@ -22,6 +22,7 @@
 namespace ferry::storage {
 
 using local_internal::CreateTempFor;
+using local_internal::DeferredSync;
 using local_internal::ErrnoStatus;
 using local_internal::JoinPath;
 using local_internal::ParseTempName;
@@ -32,24 +33,47 @@ using local_internal::UniqueFd;
 
 namespace {
 
-// Sets the mtime, records the details (local_xattr.h), flushes (when `fsync`), closes and
-// renames `fd`'s temporary file into place, then flushes its folder so that the rename lasts;
-// removes the temporary file when any step before the rename fails.
-Status Finish(UniqueFd fd, const std::string& temp_path, const std::string& root,
-              std::string_view key, const WriteSpec& spec, bool fsync) {
-  Status s = SetMtime(fd.get(), spec.mtime, temp_path);
-  if (s.ok()) s = local_internal::WriteDetails(fd.get(), spec, temp_path, key);
-  if (s.ok() && fsync) s = local_internal::SyncFile(fd.get(), temp_path);
+// How a temporary file is finished (Finish).
+struct FinishPlan {
+  const std::string& root;
+  std::string_view key;
+  const WriteSpec& spec;
+  bool fsync;  // LocalOptions::fsync
+  // The backend's deferred flushes: with spec.defer_durability the file's file system is noted
+  // there (Backend::Sync flushes it) instead of the file and its folder being flushed now.
+  DeferredSync* deferred;
+};
+
+// The folder of `key` under `root`.
+std::string FolderOfKey(const std::string& root, std::string_view key) {
+  const size_t slash = key.rfind('/');
+  return JoinPath(root, slash == std::string_view::npos ? std::string_view() : key.substr(0, slash));
+}
+
+// Sets the mtime, records the details (local_xattr.h), flushes (when `fsync` and not deferred),
+// closes and renames `fd`'s temporary file into place, then flushes its folder so that the
+// rename lasts; removes the temporary file when any step before the rename fails. A deferred
+// write notes its file system before the rename: a Sync from then on covers it.
+Status Finish(UniqueFd fd, const std::string& temp_path, const FinishPlan& plan) {
+  Status s = SetMtime(fd.get(), plan.spec.mtime, temp_path);
+  struct stat st;
+  if (s.ok() && ::fstat(fd.get(), &st) != 0) s = ErrnoStatus(errno, "stat", temp_path);
+  if (s.ok()) s = local_internal::WriteDetails(fd.get(), plan.spec, st, temp_path, plan.key);
+  bool defer = plan.fsync && plan.spec.defer_durability && plan.deferred != nullptr;
+  // A folder that cannot be opened to be flushed later: this file is flushed now instead.
+  if (s.ok() && defer) defer = plan.deferred->Note(st.st_dev, FolderOfKey(plan.root, plan.key)).ok();
+  const bool flush_now = plan.fsync && !defer;
+  if (s.ok() && flush_now) s = local_internal::SyncFile(fd.get(), temp_path);
   if (Status c = fd.Close(temp_path); s.ok()) s = c;
   if (s.ok()) {
-    s = spec.if_absent ? local_internal::LinkInto(temp_path, root, key)
-                       : RenameInto(temp_path, root, key);
+    s = plan.spec.if_absent ? local_internal::LinkInto(temp_path, plan.root, plan.key)
+                            : RenameInto(temp_path, plan.root, plan.key);
   }
   if (!s.ok()) {
     ::unlink(temp_path.c_str());
     return s;
   }
-  return fsync ? local_internal::SyncParentDir(root, key) : Status::Ok();
+  return flush_now ? local_internal::SyncParentDir(plan.root, plan.key) : Status::Ok();
 }
 
 // Keys that can only be folders here (features().folder_markers is false).
@@ -89,12 +113,13 @@ struct TempFile {
 class LocalChunkWriter : public ChunkWriter {
  public:
   LocalChunkWriter(std::string root, std::string key, const WriteSpec& spec, uint64_t part_size,
-                   bool fsync, TempFile temp)
+                   bool fsync, std::shared_ptr<DeferredSync> deferred, TempFile temp)
       : root_(std::move(root)),
         key_(std::move(key)),
         size_(spec.size),
         part_size_(part_size),
         fsync_(fsync),
+        deferred_(std::move(deferred)),
         spec_(spec),
         fd_(std::move(temp.fd)),
         temp_path_(std::move(temp.path)),
@@ -130,7 +155,8 @@ class LocalChunkWriter : public ChunkWriter {
       return Status::InvalidArgument("cannot commit " + key_ + ": no part covered byte " +
                                      std::to_string(gap) + " of " + std::to_string(size_));
     }
-    FERRY_RETURN_IF_ERROR(Finish(std::move(fd_), temp_path_, root_, key_, spec_, fsync_));
+    FERRY_RETURN_IF_ERROR(Finish(std::move(fd_), temp_path_,
+                                 FinishPlan{root_, key_, spec_, fsync_, deferred_.get()}));
     return WriteResult{};
   }
 
@@ -207,6 +233,7 @@ class LocalChunkWriter : public ChunkWriter {
   const uint64_t size_;
   const uint64_t part_size_;
   const bool fsync_;
+  const std::shared_ptr<DeferredSync> deferred_;  // the backend's (outlives it if need be)
   std::shared_mutex state_mu_;  // shared: WriteChunk; exclusive: Commit, Abort, Detach, metadata
   WriteSpec spec_;              // GUARDED_BY(state_mu_): mtime and details recorded by Commit
   UniqueFd fd_;                 // GUARDED_BY(state_mu_); invalid once the writer ended
@@ -230,7 +257,8 @@ Result<WriteResult> LocalBackend::Put(std::string_view key, std::span<const std:
     ::unlink(temp_path.c_str());
     return s;
   }
-  FERRY_RETURN_IF_ERROR(Finish(std::move(fd), temp_path, root_, key, spec, options_.fsync));
+  FERRY_RETURN_IF_ERROR(Finish(std::move(fd), temp_path,
+                               FinishPlan{root_, key, spec, options_.fsync, deferred_.get()}));
   return WriteResult{};
 }
 
@@ -253,7 +281,7 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::OpenChunkWriter(std::string_v
   }
   return std::unique_ptr<ChunkWriter>(
       std::make_unique<LocalChunkWriter>(root_, std::string(key), spec, part_size, options_.fsync,
-                                         TempFile{std::move(fd), std::move(temp_path)}));
+                                         deferred_, TempFile{std::move(fd), std::move(temp_path)}));
 }
 
 Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string_view key,
@@ -297,7 +325,16 @@ Result<std::unique_ptr<ChunkWriter>> LocalBackend::ResumeChunkWriter(std::string
   }
   return std::unique_ptr<ChunkWriter>(
       std::make_unique<LocalChunkWriter>(root_, std::string(key), spec, part_size, options_.fsync,
-                                         TempFile{std::move(fd), temp_path}));
+                                         deferred_, TempFile{std::move(fd), temp_path}));
+}
+
+}  // namespace ferry::storage
+
+namespace ferry::storage {
+
+Status LocalBackend::Sync(std::stop_token stop) {
+  (void)stop;  // one syncfs per file system: nothing to cut short
+  return deferred_->SyncAll();
 }
 
 }  // namespace ferry::storage

@@ -3,7 +3,9 @@
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <optional>
 #include <chrono>
 #include <string_view>
@@ -17,19 +19,66 @@
 namespace ferry::storage::local_internal {
 namespace {
 
+// The one attribute that holds every entry (local_xattr.h), and the prefix of the older form's
+// attributes (one per entry, named kPrefix + the entry's name).
+constexpr char kDetails[] = "user.ferry";
 constexpr std::string_view kPrefix = "user.ferry.";
-constexpr std::string_view kMetaPrefix = "user.ferry.meta.";
-constexpr char kTags[] = "user.ferry.tags";
-constexpr char kGuard[] = "user.ferry.guard";
+// The entries' names, in both forms.
+constexpr std::string_view kMetaPrefix = "meta.";
+constexpr std::string_view kTags = "tags";
+constexpr std::string_view kGuard = "guard";
+// The first bytes of kDetails' value: the version of its encoding.
+constexpr std::string_view kDetailsVersion = std::string_view("1\0", 2);
 
-// The content headers and their attribute names.
-std::vector<std::pair<const char*, std::string ContentHeaders::*>> HeaderFields() {
-  return {{"user.ferry.content-type", &ContentHeaders::content_type},
-          {"user.ferry.content-encoding", &ContentHeaders::content_encoding},
-          {"user.ferry.content-language", &ContentHeaders::content_language},
-          {"user.ferry.content-disposition", &ContentHeaders::content_disposition},
-          {"user.ferry.cache-control", &ContentHeaders::cache_control},
-          {"user.ferry.expires", &ContentHeaders::expires}};
+// The content headers and their entry names.
+std::vector<std::pair<std::string_view, std::string ContentHeaders::*>> HeaderFields() {
+  return {{"content-type", &ContentHeaders::content_type},
+          {"content-encoding", &ContentHeaders::content_encoding},
+          {"content-language", &ContentHeaders::content_language},
+          {"content-disposition", &ContentHeaders::content_disposition},
+          {"cache-control", &ContentHeaders::cache_control},
+          {"expires", &ContentHeaders::expires}};
+}
+
+// A file's entries by name (header names, "meta.<name>", "tags", "guard").
+using DetailEntries = std::map<std::string, std::string, std::less<>>;
+
+// kDetails' value: kDetailsVersion, then per entry its name, NUL, the value's length in decimal,
+// NUL, and the value's bytes (values may hold any byte; names hold no NUL).
+std::string EncodeDetails(const DetailEntries& entries) {
+  std::string out(kDetailsVersion);
+  for (const auto& [name, value] : entries) {
+    out += name;
+    out += '\0';
+    out += std::to_string(value.size());
+    out += '\0';
+    out += value;
+  }
+  return out;
+}
+
+// The entries of kDetails' value; nullopt when it is not in the encoding above (another
+// version, or damaged): the file then claims no details rather than wrong ones.
+std::optional<DetailEntries> DecodeDetails(std::string_view text) {
+  if (!text.starts_with(kDetailsVersion)) return std::nullopt;
+  text.remove_prefix(kDetailsVersion.size());
+  DetailEntries entries;
+  while (!text.empty()) {
+    const size_t name_end = text.find('\0');
+    if (name_end == std::string_view::npos) return std::nullopt;
+    const size_t len_end = text.find('\0', name_end + 1);
+    if (len_end == std::string_view::npos || len_end == name_end + 1) return std::nullopt;
+    size_t length = 0;
+    for (const char c : text.substr(name_end + 1, len_end - name_end - 1)) {
+      if (c < '0' || c > '9' || length > text.size()) return std::nullopt;
+      length = length * 10 + static_cast<size_t>(c - '0');
+    }
+    if (length > text.size() - len_end - 1) return std::nullopt;
+    entries.emplace(std::string(text.substr(0, name_end)),
+                    std::string(text.substr(len_end + 1, length)));
+    text.remove_prefix(len_end + 1 + length);
+  }
+  return entries;
 }
 
 // Metadata that describes the content: only believed while the guard matches.
@@ -76,24 +125,31 @@ bool DiskFull(int fd) {
   return ::fstatvfs(fd, &vfs) == 0 && vfs.f_bavail == 0;
 }
 
-// fsetxattr of one attribute. Sets *unsupported (and succeeds) when the file system has none.
-Status Set(int fd, const std::string& name, std::string_view value, const std::string& path,
-           std::string_view key, bool* unsupported) {
-  if (*unsupported) return Status::Ok();
-  if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) == 0) return Status::Ok();
-  const int err = errno;
-  if (err == ENOTSUP) {
-    *unsupported = true;
-    return Status::Ok();
+// The largest entry, for a message: "meta.big (8000 bytes)".
+std::string LargestEntry(const DetailEntries& entries) {
+  const auto* largest = &*entries.begin();
+  for (const auto& entry : entries) {
+    if (entry.second.size() > largest->second.size()) largest = &entry;
   }
+  return largest->first + " (" + std::to_string(largest->second.size()) + " bytes)";
+}
+
+// fsetxattr of kDetails with `entries` (not empty). A file system without user attributes
+// (ENOTSUP) keeps none: OK.
+Status SetDetails(int fd, const DetailEntries& entries, const std::string& path,
+                  std::string_view key) {
+  const std::string value = EncodeDetails(entries);
+  if (::fsetxattr(fd, kDetails, value.data(), value.size(), 0) == 0) return Status::Ok();
+  const int err = errno;
+  if (err == ENOTSUP) return Status::Ok();
   if (err == E2BIG || err == ERANGE || (err == ENOSPC && !DiskFull(fd))) {
     return Status::InvalidArgument(
-        "cannot write \"" + PrintableKey(key) + "\" to a local folder: its " +
-        std::string(std::string_view(name).substr(kPrefix.size())) + " (" +
-        std::to_string(value.size()) + " bytes) is more than the file system (" +
-        std::generic_category().message(err) + ") keeps in extended attributes of one file");
+        "cannot write \"" + PrintableKey(key) + "\" to a local folder: its details (" +
+        std::to_string(value.size()) + " bytes; the largest entry " + LargestEntry(entries) +
+        ") are more than the file system (" + std::generic_category().message(err) +
+        ") keeps in extended attributes of one file");
   }
-  return ErrnoStatus(err, "record metadata " + name + " of", path);
+  return ErrnoStatus(err, "record metadata of", path);
 }
 
 // The value of attribute `name` of the file at `path`, or nullopt.
@@ -113,7 +169,7 @@ std::optional<std::string> Get(const std::string& path, const char* name) {
   return std::nullopt;
 }
 
-// The names of the attributes of the file at `path` in the user.ferry. namespace.
+// The names of ferry's attributes of the file at `path`: kDetails and the older form's.
 std::vector<std::string> FerryNames(const std::string& path) {
   std::vector<std::string> names;
   const ssize_t need = ::listxattr(path.c_str(), nullptr, 0);
@@ -126,67 +182,99 @@ std::vector<std::string> FerryNames(const std::string& path) {
     const size_t end = list.find('\0', i);
     const size_t stop = end == std::string::npos ? list.size() : end;
     const std::string_view name(list.data() + i, stop - i);
-    if (name.starts_with(kPrefix)) names.emplace_back(name);
+    if (name == kDetails || name.starts_with(kPrefix)) names.emplace_back(name);
     if (end == std::string::npos) break;
     i = end + 1;
   }
   return names;
 }
 
+// WriteTags of a file in the older form: its own attribute.
+Status WriteLegacyTags(const std::string& path, const Tags& tags) {
+  const std::string name = std::string(kPrefix) + std::string(kTags);
+  if (tags.empty()) {
+    if (::removexattr(path.c_str(), name.c_str()) == 0 || errno == ENODATA) return Status::Ok();
+    return ErrnoStatus(errno, "remove tags of", path);
+  }
+  const std::string value = EncodeTags(tags);
+  if (::setxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0) == 0) {
+    return Status::Ok();
+  }
+  return ErrnoStatus(errno, "record tags of", path);
+}
+
+// The entries the file at `path` records: kDetails' when it has that attribute, else the
+// older form's attributes (written by ferry before the details were one attribute).
+DetailEntries ReadEntries(const std::string& path) {
+  const std::vector<std::string> names = FerryNames(path);
+  DetailEntries entries;
+  if (std::find(names.begin(), names.end(), kDetails) != names.end()) {
+    const std::optional<std::string> value = Get(path, kDetails);
+    if (!value) return entries;
+    return DecodeDetails(*value).value_or(DetailEntries{});
+  }
+  for (const std::string& name : names) {
+    if (auto value = Get(path, name.c_str())) entries[name.substr(kPrefix.size())] = *value;
+  }
+  return entries;
+}
+
 }  // namespace
 
-Status WriteDetails(int fd, const WriteSpec& spec, const std::string& path,
+Status WriteDetails(int fd, const WriteSpec& spec, const struct stat& st, const std::string& path,
                     std::string_view key) {
-  bool unsupported = false;
+  DetailEntries entries;
   for (const auto& [name, field] : HeaderFields()) {
     const std::string& value = spec.content.*field;
-    if (!value.empty()) FERRY_RETURN_IF_ERROR(Set(fd, name, value, path, key, &unsupported));
+    if (!value.empty()) entries.emplace(name, value);
   }
   for (const auto& [name, value] : spec.metadata) {
-    FERRY_RETURN_IF_ERROR(
-        Set(fd, std::string(kMetaPrefix) + name, value, path, key, &unsupported));
+    entries.emplace(std::string(kMetaPrefix) + name, value);
   }
-  if (spec.tags && !spec.tags->empty()) {
-    FERRY_RETURN_IF_ERROR(Set(fd, kTags, EncodeTags(*spec.tags), path, key, &unsupported));
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "stat", path);
-  return Set(fd, kGuard, GuardOf(st), path, key, &unsupported);
+  if (spec.tags && !spec.tags->empty()) entries.emplace(kTags, EncodeTags(*spec.tags));
+  entries.emplace(kGuard, GuardOf(st));
+  return SetDetails(fd, entries, path, key);
 }
 
 void ReadDetails(const std::string& path, const struct stat& st, bool with_tags,
                  ObjectInfo& info) {
   if (with_tags) info.tags = Tags{};
-  const std::vector<std::string> names = FerryNames(path);
-  if (names.empty()) return;
-  const std::optional<std::string> guard = Get(path, kGuard);
-  const bool unchanged = guard && *guard == GuardOf(st);
-  for (const std::string& name : names) {
+  const DetailEntries entries = ReadEntries(path);
+  if (entries.empty()) return;
+  const auto guard = entries.find(kGuard);
+  const bool unchanged = guard != entries.end() && guard->second == GuardOf(st);
+  for (const auto& [name, value] : entries) {
     if (name.starts_with(kMetaPrefix)) {
       const std::string meta = name.substr(kMetaPrefix.size());
       if (DescribesContent(meta) && !unchanged) continue;
-      if (auto value = Get(path, name.c_str())) info.metadata[meta] = std::move(*value);
+      info.metadata[meta] = value;
     } else if (name == kTags) {
-      if (!with_tags) continue;
-      if (auto value = Get(path, kTags)) info.tags = DecodeTags(*value);
+      if (with_tags) info.tags = DecodeTags(value);
     } else {
       for (const auto& [header, field] : HeaderFields()) {
-        if (name != header) continue;
-        if (auto value = Get(path, header)) info.content.*field = std::move(*value);
+        if (name == header) info.content.*field = value;
       }
     }
   }
 }
 
 Status WriteTags(const std::string& path, const Tags& tags) {
+  const std::vector<std::string> names = FerryNames(path);
+  if (std::find(names.begin(), names.end(), kDetails) == names.end() && !names.empty()) {
+    return WriteLegacyTags(path, tags);  // a file of an older ferry keeps its form
+  }
+  DetailEntries entries = ReadEntries(path);
   if (tags.empty()) {
-    if (::removexattr(path.c_str(), kTags) == 0 || errno == ENODATA || errno == ENOTSUP) {
-      return Status::Ok();
-    }
+    if (entries.erase(std::string(kTags)) == 0) return Status::Ok();
+  } else {
+    entries[std::string(kTags)] = EncodeTags(tags);
+  }
+  if (entries.empty()) {
+    if (::removexattr(path.c_str(), kDetails) == 0 || errno == ENODATA) return Status::Ok();
     return ErrnoStatus(errno, "remove tags of", path);
   }
-  const std::string value = EncodeTags(tags);
-  if (::setxattr(path.c_str(), kTags, value.data(), value.size(), 0) == 0) return Status::Ok();
+  const std::string value = EncodeDetails(entries);
+  if (::setxattr(path.c_str(), kDetails, value.data(), value.size(), 0) == 0) return Status::Ok();
   if (errno == ENOTSUP) {
     return Status::NotSupported("tags: the file system of " + path +
                                 " has no extended attributes");

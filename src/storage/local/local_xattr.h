@@ -1,11 +1,16 @@
-// Details of local files: content headers, user metadata and tags kept in extended attributes
-// of the "user.ferry." namespace, so that S3 -> folder -> S3 keeps what S3 -> S3 keeps.
+// Details of local files: content headers, user metadata and tags kept in ONE extended
+// attribute, "user.ferry", so that S3 -> folder -> S3 keeps what S3 -> S3 keeps, at one
+// fsetxattr per file. Its value holds named entries (the encoding: local_xattr.cc):
 //
-//   user.ferry.content-type, .content-encoding, .content-language, .content-disposition,
-//   .cache-control, .expires         the content headers (absent when empty)
-//   user.ferry.meta.<name>           one user metadata entry (x-amz-meta-<name>)
-//   user.ferry.tags                  the tags: key NUL value NUL ... (absent: no tags)
-//   user.ferry.guard                 "<size> <mtime ns>" of the file as written
+//   content-type, content-encoding, content-language, content-disposition, cache-control,
+//   expires              the content headers (absent when empty)
+//   meta.<name>          one user metadata entry (x-amz-meta-<name>)
+//   tags                 the tags: key NUL value NUL ... (absent: no tags)
+//   guard                "<size> <mtime ns>" of the file as written
+//
+// Files written by ferry before this form keep one attribute per entry, "user.ferry.<entry>"
+// (e.g. user.ferry.meta.ferry-crc32c): reads take those when a file has no "user.ferry", and
+// WriteTags keeps such a file in its form, so folders written by an older ferry keep working.
 //
 // A file can change after ferry wrote it, and its attributes stay. Metadata that describes the
 // content, ferry's checksum (ferry-crc32c) and original mtime (ferry-mtime), is therefore read
@@ -35,7 +40,9 @@ namespace ferry::storage::local_internal {
 // size and mtime. An entry larger than the file system keeps per file (E2BIG, ERANGE, or
 // ENOSPC on a disk that still has room) is kInvalidArgument naming the key, the entry and its
 // size; a full disk is kUnavailable.
-Status WriteDetails(int fd, const WriteSpec& spec, const std::string& path, std::string_view key);
+// `st`: the file's stat after its mtime was set.
+Status WriteDetails(int fd, const WriteSpec& spec, const struct stat& st, const std::string& path,
+                    std::string_view key);
 
 // Fills info.content, info.metadata and, when `with_tags`, info.tags (empty when none) from
 // the attributes of the file at `path`, whose stat (as read) is `st`. Attributes that cannot

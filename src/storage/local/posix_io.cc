@@ -18,6 +18,7 @@ namespace ferry::storage::local_internal {
 namespace {
 
 std::atomic<uint64_t> g_fsync_calls{0};
+std::atomic<uint64_t> g_syncfs_calls{0};
 
 std::mutex g_fault_mu;
 std::function<int(std::string_view)> g_list_fault;  // GUARDED_BY(g_fault_mu)
@@ -132,6 +133,51 @@ Status SyncParentDir(std::string_view root, std::string_view key) {
 }
 
 uint64_t FsyncCallsForTest() { return g_fsync_calls.load(); }
+uint64_t SyncfsCallsForTest() { return g_syncfs_calls.load(); }
+
+Status DeferredSync::Note(dev_t dev, const std::string& dir) {
+  std::lock_guard lock(mu_);
+  auto it = devices_.find(dev);
+  if (it == devices_.end()) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoStatus(errno, "open folder to flush", dir);
+    it = devices_.emplace(dev, Device{std::move(fd), dir, false}).first;
+  }
+  it->second.pending = true;
+  return Status::Ok();
+}
+
+Status DeferredSync::SyncAll() {
+  // The descriptors to flush, taken out of the pending set first: a write noted while the
+  // flushes run is left for the next SyncAll (its caller's Sync had not started before it).
+  std::vector<std::pair<int, std::string>> todo;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [dev, device] : devices_) {
+      if (!device.pending) continue;
+      device.pending = false;
+      todo.emplace_back(device.fd.get(), device.dir);
+    }
+  }
+  Status first;
+  for (const auto& [fd, dir] : todo) {
+    g_syncfs_calls.fetch_add(1, std::memory_order_relaxed);
+    int rc;
+    do {
+      rc = ::syncfs(fd);
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0) continue;
+    const int err = errno;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [dev, device] : devices_) {
+        if (device.fd.get() == fd) device.pending = true;
+      }
+    }
+    if (first.ok()) first = ErrnoStatus(err, "flush to disk the file system of", dir);
+  }
+  return first;
+}
 
 void SetListFaultForTest(std::function<int(std::string_view rel)> fault) {
   std::lock_guard lock(g_fault_mu);

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -62,6 +64,36 @@ Status SyncParentDir(std::string_view root, std::string_view key);
 
 // How many fsync calls SyncFile and SyncParentDir made in this process (a test seam).
 uint64_t FsyncCallsForTest();
+// How many syncfs calls DeferredSync::SyncAll made in this process (a test seam).
+uint64_t SyncfsCallsForTest();
+
+// The file systems that writes with deferred durability (WriteSpec::defer_durability) went to
+// since the last SyncAll. One syncfs per file system makes a whole batch durable at once: the
+// files' bytes, attributes and the renames that put them in place (one journal commit, where a
+// flush of each file and folder costs one each). Each file system is remembered by a folder
+// opened at its first deferred write and kept open: syncfs reports the write-back errors that
+// happened since that descriptor was opened (Linux 5.8 and later), so an error of a file's
+// write-back that came before the SyncAll is not missed.
+// Thread-safety: all methods are thread-safe.
+class DeferredSync {
+ public:
+  // Records that a file was written on the file system `dev`, in the folder `dir` (opened the
+  // first time `dev` is seen; an error opening it is returned, and the caller then flushes the
+  // file itself).
+  Status Note(dev_t dev, const std::string& dir);
+  // syncfs of every file system noted since the last SyncAll. On an error the file systems not
+  // made durable stay noted (a later SyncAll tries again) and the error names the folder.
+  Status SyncAll();
+
+ private:
+  struct Device {
+    UniqueFd fd;
+    std::string dir;
+    bool pending = false;
+  };
+  std::mutex mu_;
+  std::map<dev_t, Device> devices_;  // GUARDED_BY(mu_)
+};
 
 // Test seam for listings: when set, ListFault(rel) returns the errno with which the listing
 // pretends that stat of the entry `rel` (a key, or a folder path ending in '/') failed, or 0.

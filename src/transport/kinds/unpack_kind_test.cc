@@ -158,6 +158,9 @@ TEST_F(UnpackKindTest, AnUnpackWhoseJobChangedHandsWritesNothing) {
   std::stop_source stop;
   std::thread serving([&] { EXPECT_TRUE(worker.Run(stop.get_token()).ok()); });
   ASSERT_TRUE(staging->WaitUntilWaiting()) << "the unpack never started";
+  // Its renewals and its claim loop wait on the worker's clock: a claim of the loop still under
+  // way after the lease ran out would take the job back (and the thief would find none).
+  ASSERT_TRUE(worker_clock_.AwaitWaiters(2));
   clock_.Advance(seconds(2));  // the lease ran out on the store's clock
   auto claimed = store_->Claim("thief", seconds(600), 1, run);
   ASSERT_TRUE(claimed.ok());
