@@ -5,7 +5,8 @@
 //
 // Bytes are counted when a copy starts (on a worker), the whole object's size:
 //   hard      no copy starts once the copies started hold the limit or more, and the copies in
-//             flight are cancelled then (ShouldCancel); a duration cut cancels them too.
+//             flight are cancelled then (ShouldCancel) and left, not failed
+//             (TransferOptions::cut); a duration cut cancels them too.
 //   soft      the same, but copies in flight finish.
 //   cautious  a copy that would take the bytes started past the limit is not started (nor any
 //             after it): the run never copies more than the limit.

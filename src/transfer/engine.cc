@@ -88,6 +88,10 @@ void TransferEngine::Complete(const CopyRequest& request, const char* what, cons
     if (request.done) request.done(status);
     return;
   }
+  if (status.code() == ErrorCode::kCancelled && options_.cut && options_.cut()) {
+    if (request.done) request.done(status);  // left by the cut (TransferOptions::cut)
+    return;
+  }
   if (options_.report != nullptr) {
     options_.report->Add(CopyRow(
         {.request = request,

@@ -121,6 +121,11 @@ struct TransferOptions {
   // not a failure, not counted; its `done` gets kCancelled (RunSync's cut by --max-transfer or
   // --max-duration, transfer/cutoff.h). Empty: every copy starts. Called from workers.
   std::function<bool(const CopyRequest&)> may_start;
+  // Whether the run was cut (RunSync's hard --max-transfer/--max-duration cancels the copies
+  // in flight). A copy that ends kCancelled while this says true is left by the cut, as one
+  // never started: not counted, not a failure, no report row; its `done` gets the status.
+  // Empty: never cut.
+  std::function<bool()> cut;
   // Asked for each destination key right before the engine deletes it, on the worker that
   // deletes it (--backup-dir keeps a copy first: transfer/backup_dir.h). A key it refuses is
   // not deleted: its failure is counted (operation "backup") and reported. Empty: none.

@@ -223,7 +223,10 @@ SyncResult RunSync(Executor& executor, storage::Backend& src, storage::Backend& 
   // Written objects become durable together, by the dst.Sync below (storage/backend.h).
   transfer.defer_durability = true;
   TransferEngine* engine_ptr = nullptr;
-  if (cutoff) transfer.may_start = CutoffStartGate(*cutoff, engine_ptr);
+  if (cutoff) {
+    transfer.may_start = CutoffStartGate(*cutoff, engine_ptr);
+    transfer.cut = [c = &*cutoff] { return c->cut(); };
+  }
   std::optional<BackupDir> backup;
   if (options.backup.enabled()) {
     backup.emplace(options.backup, dst, stats);

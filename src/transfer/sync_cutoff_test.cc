@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 
 #include "plan/merge.h"
 #include "storage/memory/memory_backend.h"
 #include "storage/sorted_listing.h"
+#include "testing/borrowed_backend.h"
 #include "testing/fake_clock.h"
 #include "transfer/memory_fixture.h"
 #include "transfer/sync.h"
@@ -175,6 +179,85 @@ TEST(SyncCutoffTest, MaxDurationStopsAtTheDeadlineOnTheRunsClock) {
     EXPECT_EQ(f.dst.counts().deletes, 0);
     EXPECT_TRUE(f.dst.Contents("x1").has_value());
   }
+}
+
+// A source whose read of one key blocks until the copy is cancelled, and says when it began.
+class StuckRead : public ferry::testing::BorrowedBackend {
+ public:
+  StuckRead(storage::Backend& b, std::string key) : BorrowedBackend(b), key_(std::move(key)) {}
+  Result<storage::ObjectInfo> ReadObject(std::string_view k, std::span<std::byte> out,
+                                         std::string_view e, std::stop_token s) override {
+    if (k != key_) return BorrowedBackend::ReadObject(k, out, e, s);
+    Block(s);
+    return Status::Cancelled("read stopped");
+  }
+  Status ReadAt(std::string_view k, uint64_t o, std::span<std::byte> out, std::string_view e,
+                std::stop_token s) override {
+    if (k != key_) return BorrowedBackend::ReadAt(k, o, out, e, s);
+    Block(s);
+    return Status::Cancelled("read stopped");
+  }
+  std::future<void> began() { return began_.get_future(); }
+
+ private:
+  void Block(std::stop_token s) {
+    began_.set_value();
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    cv.wait(lock, s, [] { return false; });
+  }
+  const std::string key_;
+  std::promise<void> began_;
+};
+
+// A hard duration cut while k0's copy is in flight: the copy is cancelled and left (as the
+// copies never started), not a failure; the run says the cut, not an error of its own.
+TEST(SyncCutoffTest, AHardCutLeavesTheCopyInFlightWithoutCountingAFailure) {
+  CutFixture f;
+  StuckRead src(f.src, "k0");
+  std::future<void> began = src.began();
+  ferry::testing::FakeClock clock;
+  SyncOptions o = CutOptions(CutoffMode::kHard, 0);
+  o.clock = &clock;
+  o.cutoff.max_duration = std::chrono::seconds(30);
+  // After k0 is found, the clock passes the deadline only once k0's read has begun.
+  o.listing = [&](Executor&, storage::Backend& s, storage::Backend& d,
+                  plan::ListingVisitor& planner, std::stop_token) -> Status {
+    FERRY_ASSIGN_OR_RETURN(auto sl, storage::ListSorted(s, ""));
+    FERRY_ASSIGN_OR_RETURN(auto dl, storage::ListSorted(d, ""));
+    struct Gate : plan::ListingVisitor {
+      plan::ListingVisitor& inner;
+      ferry::testing::FakeClock& clock;
+      std::future<void>& began;
+      Gate(plan::ListingVisitor& i, ferry::testing::FakeClock& c, std::future<void>& b)
+          : inner(i), clock(c), began(b) {}
+      Status SourceOnly(const storage::ObjectInfo& src) override {
+        FERRY_RETURN_IF_ERROR(inner.SourceOnly(src));
+        if (src.key == "k0") {
+          EXPECT_EQ(began.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+          clock.SleepFor(std::chrono::seconds(31), {});
+        }
+        return Status::Ok();
+      }
+      Status DestinationOnly(const storage::ObjectInfo& dst) override {
+        return inner.DestinationOnly(dst);
+      }
+      Status Both(const storage::ObjectInfo& a, const storage::ObjectInfo& b) override {
+        return inner.Both(a, b);
+      }
+    } gate(planner, clock, began);
+    return plan::MergeListings(*sl, *dl, gate);
+  };
+  Stats stats;
+  SyncResult r = testing::SyncOnOwnExecutor(src, f.dst, o, stats);
+  EXPECT_EQ(r.cutoff, CutoffReason::kMaxDuration);
+  EXPECT_EQ(r.status.code(), ErrorCode::kCancelled) << r.status.ToString();
+  EXPECT_EQ(stats.failures(), 0u);
+  EXPECT_EQ(stats.objects_copied.load(), 0u);
+  EXPECT_EQ(r.objects_left, 2u);  // k0 (cancelled in flight) and k1 (found past the deadline)
+  EXPECT_FALSE(f.dst.Contents("k0").has_value());
+  EXPECT_EQ(f.dst.counts().deletes, 0);
 }
 
 TEST(SyncCutoffTest, NoCutWithinTheLimits) {
