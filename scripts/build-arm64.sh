@@ -11,9 +11,10 @@
 # libisal2's arm64 package is unpacked (apt-get download, dpkg-deb -x) into build-arm64/deps/root
 # and linked from there; PostgreSQL's arch-independent headers of the amd64 libpq-dev are used with
 # libpq5:arm64 (Multi-Arch: same), which ferry loads at run time only (src/base/shared_library.h).
-# Warnings are not errors here: the amd64 build (-Werror) gates them, and GCC 12's -O3 reports a
+# Warnings are not errors here: the amd64 build (-Werror) gates them. GCC 12's -O3 reported a
 # -Wmaybe-uninitialized in src/events/text.cc (ParseEventTime's y, through std::chrono inlining)
-# that the amd64 RelWithDebInfo build does not see.
+# that the amd64 RelWithDebInfo build does not see; its fields are initialized since, and -Werror
+# here waits for a cross build that shows no other.
 # JOBS (default 2) and NICE (default 0) set the build's parallelism and priority.
 set -euo pipefail
 cd "$(dirname "$0")/.."

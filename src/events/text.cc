@@ -90,7 +90,7 @@ bool IsUtf8(std::string_view s) {
 std::optional<std::chrono::system_clock::time_point> ParseEventTime(std::string_view s) {
   using namespace std::chrono;
   TimeText t(s);
-  int y, mo, d, h, mi, sec;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;  // set by Number or never read
   if (!t.Number(4, y) || !t.Literal('-') || !t.Number(2, mo) || !t.Literal('-') ||
       !t.Number(2, d) || !t.Literal('T') || !t.Number(2, h) || !t.Literal(':') ||
       !t.Number(2, mi) || !t.Literal(':') || !t.Number(2, sec)) {
