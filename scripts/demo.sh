@@ -245,7 +245,7 @@ REP_STATE=$DEMO_DIR/replication.db
 rm -f "$REP_STATE" "$REP_STATE"-wal "$REP_STATE"-shm
 REP=("$FERRY_BIN" --config "$REP_CONFIG")
 show "${REP[@]}" replicate "ra:$REP_A" --dry-run
-show "${REP[@]}" replicate "ra:$REP_A" --state "$REP_STATE" --report "$DEMO_DIR/replication-report"
+show "${REP[@]}" replicate "ra:$REP_A" --state "$REP_STATE" --report "$DEMO_DIR/replication-report" --report-format s3-batch
 title "   again: every version is COMPLETED, so only the listing is read"
 show "${REP[@]}" replicate "ra:$REP_A" --state "$REP_STATE"
 title "   region B: the versions in the order they were written at A (newest first)"

@@ -144,7 +144,8 @@ void RunReplicationDurablePass(const ReplicationRunSettings& settings,
 // the pass, whichever process replicated it). Sets `result.failures`; an error stops there.
 Status FinishReplication(const ReplicationRunSettings& settings,
                          const ReplicationTargets& targets, replicate::StatusStore* store,
-                         const replicate::PassStats& stats, ReplicationRunResult& result) {
+                         const replicate::PassStats& stats, OpenReport* rows_report,
+                         ReplicationRunResult& result) {
   result.failures = stats.failed.load();
   if (result.durable) {
     FERRY_ASSIGN_OR_RETURN(
@@ -155,9 +156,23 @@ Status FinishReplication(const ReplicationRunSettings& settings,
                               .count()));
     result.failures += static_cast<uint64_t>(failed);
   }
-  if (settings.report.empty() || store == nullptr) return Status::Ok();
+  if ((settings.report.empty() && rows_report == nullptr) || store == nullptr) {
+    return Status::Ok();
+  }
   FERRY_ASSIGN_OR_RETURN(std::vector<replicate::VersionStatus> rows,
                          store->Rows(targets.source_name, std::nullopt));
+  if (rows_report != nullptr) {
+    for (const replicate::VersionStatus& row : rows) {
+      rows_report->writer().Add(replicate::PerObjectRow(row, targets.source.prefix));
+    }
+    report::FinishInfo info;
+    info.not_checked.push_back(
+        "checksums: the status store does not record what proved a version's bytes (none)");
+    if (!result.status.ok()) {
+      info.not_checked.push_back("the pass ended early: " + result.status.message());
+    }
+    return rows_report->Finish(info);
+  }
   return replicate::WriteReport(
       replicate::ReportRows(rows,
                             targets.source.is_s3() ? targets.source.bucket : targets.source.path,
@@ -180,6 +195,11 @@ Status ValidateReplicationSettings(const ReplicationRunSettings& settings) {
   }
   if (settings.dry_run && settings.retry_failed) {
     return Status::InvalidArgument("--dry-run cannot be combined with --retry-failed");
+  }
+  if ((settings.dry_run || settings.detach) && settings.rows_report.wanted()) {
+    return Status::InvalidArgument(std::string(settings.dry_run ? "--dry-run" : "--detach") +
+                                   " cannot be combined with --report (a report is written "
+                                   "after a pass this command works on)");
   }
   if (settings.concurrency < 0 || settings.concurrency > 1024) {
     return Status::InvalidArgument("--concurrency: must be between 1 and 1024");
@@ -210,6 +230,11 @@ Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunS
   replicate::PassOptions o = ReplicationPassOptions(settings, config);
   Wiring wiring(std::move(config));
   FERRY_ASSIGN_OR_RETURN(OpenedReplication opened, OpenReplication(wiring, targets, stop));
+  std::unique_ptr<OpenReport> rows_report;  // checked before the pass, written after it
+  if (settings.rows_report.wanted() && !settings.dry_run) {
+    FERRY_ASSIGN_OR_RETURN(rows_report,
+                           OpenReport::Open(wiring, settings.rows_report, {}, stop));
+  }
   for (const auto& [name, dst] : opened.destinations) o.destinations[name] = dst.get();
   o.source_name = targets.source_name;
   o.source = opened.source.get();
@@ -229,7 +254,8 @@ Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunS
                               wiring, stats, stop, result);
     if (result.durable && result.durable->detached) return result;
   }
-  result.finish = FinishReplication(settings, targets, stores.status.get(), stats, result);
+  result.finish = FinishReplication(settings, targets, stores.status.get(), stats,
+                                    rows_report.get(), result);
   return result;
 }
 

@@ -20,6 +20,7 @@
 
 #include "app/config.h"
 #include "app/engine.h"
+#include "app/report_open.h"
 #include "app/wiring.h"
 #include "base/status.h"
 #include "jobs/job_store.h"
@@ -42,7 +43,10 @@ struct ReplicationRunSettings {
   std::string source;      // SRC: NAME:bucket/prefix or s3://bucket/prefix
   std::string rules_json;  // --replication-config FILE.json; "": the config's rules
   std::string state;       // --state URL; "": DefaultReplicationStatePath()
-  std::string report;      // --report PREFIX (PREFIX.csv, PREFIX.json); "": none
+  std::string report;      // --report PREFIX --report-format s3-batch (PREFIX.csv, PREFIX.json)
+  // --report LOCATION (csv|json): the per-object report (report_open.h), a row per status row
+  // of the source (replicate::PerObjectRow) after the pass; location "": none.
+  ReportSettings rows_report;
   bool dry_run = false;
   bool retry_failed = false;  // only the FAILED versions again
   bool restart = false;       // discard the source's unfinished pass first
@@ -64,7 +68,8 @@ struct ReplicationRunSettings {
 };
 
 // kInvalidArgument, one line naming the flag, for settings no pass takes (--dry-run with
-// --detach or --retry-failed, --concurrency outside 0..1024, --memory not a size above 0).
+// --detach or --retry-failed, --dry-run or --detach with a per-object --report, --concurrency
+// outside 0..1024, --memory not a size above 0).
 Status ValidateReplicationSettings(const ReplicationRunSettings& settings);
 
 // The process's engine as a pass opens it: profile kKeys, N = --concurrency (else the config's

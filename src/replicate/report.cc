@@ -67,6 +67,42 @@ std::vector<ReportRow> ReportRows(const std::vector<VersionStatus>& rows, std::s
   return out;
 }
 
+report::Row PerObjectRow(const VersionStatus& s, std::string_view prefix) {
+  report::Row r;
+  r.key = std::string(prefix) + s.key;
+  r.version_id = s.source_version;
+  r.size = s.size > 0 ? static_cast<uint64_t>(s.size) : 0;
+  r.checksum = std::string(report::checksum_used::kNone);
+  const std::string what = std::string(s.delete_marker ? "delete marker " : "") + "rule " +
+                           s.rule + " to " + s.destination;
+  switch (s.state) {
+    case VersionState::kCompleted:
+      r.action = report::Action::kCopied;
+      r.outcome = report::Outcome::kOk;
+      r.error_message = "COMPLETED: " + what +
+                        (s.dest_version.empty() ? "" : " as version " + s.dest_version);
+      break;
+    case VersionState::kReplica:
+      r.action = report::Action::kSkipped;
+      r.outcome = report::Outcome::kSkipped;
+      r.error_message = "REPLICA: " + what + ": a replica, not replicated back";
+      break;
+    case VersionState::kFailed:
+      r.action = report::Action::kFailed;
+      r.outcome = report::Outcome::kFailed;
+      r.error_code = s.error_code.empty() ? "kUnknown" : s.error_code;
+      r.error_message = "FAILED: " + what + ": " + s.message;
+      break;
+    case VersionState::kPending:
+      r.action = report::Action::kNotCopied;
+      r.outcome = report::Outcome::kFailed;
+      r.error_code = "NotDone";
+      r.error_message = "PENDING: " + what + ": started, not confirmed; rerun the pass";
+      break;
+  }
+  return r;
+}
+
 std::string ReportCsv(const std::vector<ReportRow>& rows) {
   std::string out = "Bucket,Key,VersionId,TaskStatus,ErrorCode,HTTPStatusCode,ResultMessage\n";
   for (const ReportRow& r : rows) {

@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "replicate/status_store.h"
+#include "report/row.h"
 
 namespace ferry::replicate {
 
@@ -34,6 +35,16 @@ std::vector<ReportRow> ReportRows(const std::vector<VersionStatus>& rows, std::s
                                   std::string_view prefix);
 std::string ReportCsv(const std::vector<ReportRow>& rows);
 std::string ReportJson(const std::vector<ReportRow>& rows);
+// One status row as a row of the common per-object report (report/row.h,
+// docs/design/report.md), `prefix` put before its key:
+//   COMPLETED -> copied/ok; REPLICA -> skipped/skipped (a replica is not replicated back);
+//   FAILED -> failed/failed with the row's error code and message;
+//   PENDING -> not-copied/failed, error code "NotDone" (the pass did not finish it: rerun).
+// The message (error_message) names the state, the rule and the destination for every row,
+// and the version the destination made. size: the store's (0 for a delete marker and in rows
+// of older ferry). checksum: "none", since the store does not record what proved the bytes.
+report::Row PerObjectRow(const VersionStatus& status, std::string_view prefix);
+
 // Writes PREFIX.csv and PREFIX.json. kUnavailable naming the file when it cannot be written.
 Status WriteReport(const std::vector<ReportRow>& rows, const std::string& prefix);
 

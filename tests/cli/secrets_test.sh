@@ -301,7 +301,7 @@ scan_interval = "1h"
 token_env = "SEC_EVT"
 EOF
 check "replicate A -> B (versions) with a report" \
-  rc 0 replicate replicate "ra:$VA" --state "$T/state/repl.db" --report "$OUT/report" --json
+  rc 0 replicate replicate "ra:$VA" --state "$T/state/repl.db" --report "$OUT/report" --report-format s3-batch --json
 check "  the report was written" test -s "$OUT/report.csv"
 check "replicate status" rc 0 repl-status replicate status --state "$T/state/repl.db"
 check "replicate status --json" \

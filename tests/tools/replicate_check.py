@@ -9,6 +9,8 @@ resumed (durable_workers below).
 
 S3 clients, check() and RGW's usage log come from s3_check.py (shared with transport_check.py). Every bucket is versioned unless said otherwise; all are purged at the end.
 """
+import csv
+import glob
 import hashlib
 import json
 import os
@@ -181,7 +183,7 @@ destinations = ["rb:{B}"]
           "dry run: 22 versions would be replicated" in p.stdout, p.stdout[-200:])
     check("dry run wrote nothing", etags("rb", B, k1) == [])
 
-    p = ferry(conf, "replicate", "ra:" + A, "--state", st, "--report", WORK + "/rep", "--json")
+    p = ferry(conf, "replicate", "ra:" + A, "--state", st, "--report", WORK + "/rep", "--report-format", "s3-batch", "--json")
     s = summary(p)
     check("pass 1 replicated 22 versions incl. 2 delete markers",
           (s.get("replicated"), s.get("delete_markers")) == (22, 2), s)
@@ -296,11 +298,75 @@ filter = {{ prefix = "x/" }}
     check("a server-side copy carries the replica metadata",
           "ferry-replica-origin" in S3["ra"].head_object(Bucket=E, Key="a")["Metadata"])
 
+    per_object_report()
     sla_metrics()
     part_copies()
     tag_changes()
     kill_and_rerun()
     two_way()
+
+
+def read_report(folder):
+    """The rows of a per-object report in a local folder (every part-*.csv), and its summary."""
+    rows = []
+    for part in sorted(glob.glob(os.path.join(folder, "part-*.csv"))):
+        with open(part, newline="", encoding="utf-8") as f:
+            rows += list(csv.DictReader(f))
+    summary_path = os.path.join(folder, "summary.json")
+    return rows, (json.load(open(summary_path)) if os.path.exists(summary_path) else None)
+
+
+def per_object_report():
+    """`replicate --report LOCATION` (docs/design/report.md): a row per status row of the
+    source, a failed version's row with its error code, --report-level errors keeping only the
+    failures; bad --report flags refused in one line, exit 2."""
+    S, T = bucket("ra"), bucket("rb")
+    for i in range(3):
+        put("ra", S, "ok/k%d" % i, b"v%d" % i)
+    put("ra", S, "ok/k0", b"again")
+    put("ra", S, "deny/x", b"no")
+    # the destination refuses writes under deny/: that version fails, with its error code
+    S3["rb"].put_bucket_policy(Bucket=T, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::%s/deny/*" % T}]}))
+    conf = config("prep.toml", f'[[replication.rules]]\nid = "r"\ndestinations = ["rb:{T}"]\n')
+    st = os.path.join(WORK, "prep.db")
+    p = ferry(conf, "replicate", "ra:" + S, "--state", st, "--report", WORK + "/prep-all",
+              "--report-level", "all", "--json", check_rc=False)
+    s = summary(p)
+    rows, summ = read_report(WORK + "/prep-all")
+    copied = [r for r in rows if r["action"] == "copied" and r["result"] == "ok"]
+    failed = [r for r in rows if r["action"] == "failed"]
+    check("replicate --report: one row per version, copied rows = versions replicated",
+          len(rows) == 5 and len(copied) == s.get("replicated") == 4, (s, rows[:2]))
+    check("  a failed version's row has its error code, rule and destination",
+          len(failed) == 1 and failed[0]["key"] == "deny/x" and
+          failed[0]["error_code"] == "kPermissionDenied" and
+          f"rule r to rb:{T}/" in failed[0]["error_message"] and p.returncode == 1,
+          (p.returncode, failed))
+    check("  checksum none (the status store does not record it), version ids, sizes",
+          all(r["checksum"] == "none" and r["version_id"] for r in rows) and
+          sorted(r["size"] for r in copied) == ["2", "2", "2", "5"], rows[:2])
+    check("  summary.json written", summ is not None, summ)
+    p = ferry(conf, "replicate", "ra:" + S, "--state", st, "--report", WORK + "/prep-err",
+              "--report-level", "errors", "--json", check_rc=False)
+    rows, _ = read_report(WORK + "/prep-err")
+    check("replicate --report-level errors: only the failed version",
+          [(r["key"], r["action"]) for r in rows] == [("deny/x", "failed")], rows)
+    p = ferry(conf, "replicate", "ra:" + S, "--state", st, "--report", WORK + "/prep-b",
+              "--report-format", "s3-batch", check_rc=False)
+    check("--report-format s3-batch: the Batch Operations files",
+          os.path.exists(WORK + "/prep-b.csv") and os.path.exists(WORK + "/prep-b.json"))
+    for args, text in ((["--report-format", "xml"], "--report-format: csv, json or s3-batch"),
+                       (["--report-format", "s3-batch", "--report-level", "errors"],
+                        "--report-level: not taken by --report-format s3-batch")):
+        p = ferry(conf, "replicate", "ra:" + S, "--state", st, "--report", WORK + "/prep-x",
+                  *args, check_rc=False)
+        check("bad report flags refused (one line, exit 2): " + " ".join(args),
+              p.returncode == 2 and len(p.stderr.splitlines()) == 1 and text in p.stderr,
+              p.stderr)
+    S3["rb"].delete_bucket_policy(Bucket=T)
 
 
 def sla_metrics():
@@ -466,7 +532,7 @@ def kill_and_rerun():
     proc.kill()
     proc.wait()
     before = completed()
-    s = summary(ferry(conf, "replicate", "ra:" + K, "--state", st, "--report", WORK + "/krep",
+    s = summary(ferry(conf, "replicate", "ra:" + K, "--state", st, "--report", WORK + "/krep", "--report-format", "s3-batch",
                       "--json"))
     print("  killed after %d of 150 completed; the rerun replicated %s, recovered %s"
           % (before, s.get("replicated"), s.get("recovered")))
@@ -630,7 +696,7 @@ def durable_workers():
     if first.poll() is None:
         first.kill()
         first.wait()
-    p = subprocess.run(cmd + ["--report", WORK + "/drep"], capture_output=True, text=True,
+    p = subprocess.run(cmd + ["--report", WORK + "/drep", "--report-format", "s3-batch"], capture_output=True, text=True,
                        timeout=120)
     s = summary(p)
     check("the rerun resumed the run and finished it", p.returncode == 0 and s.get("resumed"),

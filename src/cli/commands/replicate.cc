@@ -18,6 +18,7 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/cost_report.h"
+#include "cli/commands/report_flags.h"
 #include "cli/commands/replicate_internal.h"
 #include "replicate/pass.h"
 #include "state/state_url.h"
@@ -29,7 +30,7 @@ struct ReplicateArgs {
   std::string src;
   std::string rules_json;
   std::string state;
-  std::string report;
+  ReportArgs report;  // --report, --report-format (csv|json|s3-batch), --report-level
   bool dry_run = false;
   bool retry_failed = false;
   bool json = false;
@@ -167,14 +168,40 @@ class ReplicatePlanTally {
   std::map<std::string, Planned> by_destination_;
 };
 
+// --report with --report-format s3-batch: the S3 Batch Operations files PREFIX.csv and
+// PREFIX.json (replicate/report.h), which have no level; any other format is the per-object
+// report (report_flags.h). kInvalidArgument, one line, for a bad combination.
+Status ApplyReportArgs(const ReplicateArgs& a, app::ReplicationRunSettings& s) {
+  if (a.report.settings.format != "s3-batch") {
+    if (Status c = CheckReportArgs(a.report, /*durable=*/true); !c.ok()) {
+      if (a.report.settings.format != "csv" && a.report.settings.format != "json") {
+        return Status::InvalidArgument("--report-format: csv, json or s3-batch, not \"" +
+                                       a.report.settings.format + "\"");
+      }
+      return c;
+    }
+    s.rows_report = a.report.settings;
+    return Status::Ok();
+  }
+  if (!a.report.settings.wanted()) {
+    return Status::InvalidArgument("--report-format s3-batch: needs --report PREFIX");
+  }
+  if (a.report.level != nullptr && a.report.level->count() > 0) {
+    return Status::InvalidArgument(
+        "--report-level: not taken by --report-format s3-batch (it reports every version)");
+  }
+  s.report = a.report.settings.location;
+  return Status::Ok();
+}
+
 // The settings of the pass as the command line gives them. kInvalidArgument for listing
-// options out of range (a dry run has no workers: not looked at).
+// options out of range (a dry run has no workers: not looked at) and bad --report flags.
 Result<app::ReplicationRunSettings> SettingsOf(const ReplicateArgs& a) {
   app::ReplicationRunSettings s;
   s.source = a.src;
   s.rules_json = a.rules_json;
   s.state = a.state;
-  s.report = a.report;
+  FERRY_RETURN_IF_ERROR(ApplyReportArgs(a, s));
   s.dry_run = a.dry_run;
   s.retry_failed = a.retry_failed;
   s.restart = a.restart;
@@ -246,9 +273,14 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
                   "replication.db in ~/.local/state/ferry)");
   cmd->add_flag("-n,--dry-run", args->dry_run, "print what each rule would replicate");
   cmd->add_flag("--retry-failed", args->retry_failed, "replicate only the FAILED versions again");
-  cmd->add_option("--report", args->report,
-                  "write the completion report to PREFIX.csv and PREFIX.json (S3 Batch "
-                  "Operations columns)");
+  AddReportOptions(cmd, args->report);
+  cmd->get_option("--report")->description(
+      "after the pass, write a row per version, rule and destination the status store holds "
+      "for SRC to LOCATION (a folder or s3://bucket/prefix) and summary.json "
+      "(docs/design/report.md); with --report-format s3-batch, PREFIX.csv and PREFIX.json");
+  args->report.format->description(
+      "csv (default), json (JSON lines), or s3-batch: the S3 Batch Operations completion "
+      "report, --report PREFIX written as PREFIX.csv and PREFIX.json (no --report-level)");
   cmd->add_flag("--json", args->json, "print the summary as JSON");
   cmd->add_option("--concurrency", args->concurrency,
                   "the process runs 4 x N requests at once, at least 16 (default N = 16): keys, "
