@@ -18,8 +18,8 @@
 #include "app/wiring.h"
 #include "cli/commands.h"
 #include "cli/commands/cost_report.h"
-#include "cli/commands/report_flags.h"
 #include "cli/commands/replicate_internal.h"
+#include "cli/commands/report_flags.h"
 #include "replicate/pass.h"
 #include "state/state_url.h"
 
