@@ -90,7 +90,7 @@ report::Row PerObjectRow(const VersionStatus& s, std::string_view prefix) {
     case VersionState::kFailed:
       r.action = report::Action::kFailed;
       r.outcome = report::Outcome::kFailed;
-      r.error_code = s.error_code.empty() ? "kUnknown" : s.error_code;
+      r.error_code = s.error_code.empty() ? "Unknown" : s.error_code;
       r.error_message = "FAILED: " + what + ": " + s.message;
       break;
     case VersionState::kPending:

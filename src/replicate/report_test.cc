@@ -60,12 +60,12 @@ TEST(ReplicationReportTest, PerObjectRowsFromEveryState) {
   EXPECT_TRUE(report::Keeps(report::Level::kAll, replica));
 
   s.state = VersionState::kFailed;
-  s.error_code = "kPermissionDenied";
+  s.error_code = "PermissionDenied";
   s.message = "access denied";
   report::Row failed = PerObjectRow(s, "");
   EXPECT_EQ(failed.action, report::Action::kFailed);
   EXPECT_EQ(failed.outcome, report::Outcome::kFailed);
-  EXPECT_EQ(failed.error_code, "kPermissionDenied");
+  EXPECT_EQ(failed.error_code, "PermissionDenied");
   EXPECT_EQ(failed.error_message, "FAILED: rule r to rb:b/: access denied");
   EXPECT_TRUE(report::Keeps(report::Level::kErrors, failed));
 

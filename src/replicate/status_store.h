@@ -39,7 +39,7 @@ struct VersionStatus {
   std::string source_etag;   // tells an unversioned source's rewrites apart
   bool delete_marker = false;
   std::string dest_version;  // COMPLETED: the version the destination made
-  std::string error_code;    // FAILED: ferry's error code name, e.g. "kPermissionDenied"
+  std::string error_code;    // FAILED: ferry's error code name, e.g. "PermissionDenied"
   int http_status = 0;       // FAILED: the HTTP status the error code stands for
   std::string message;       // FAILED: the error line
   int64_t updated_ns = 0;    // unix ns of the last change

@@ -342,7 +342,7 @@ def per_object_report():
           len(rows) == 5 and len(copied) == s.get("replicated") == 4, (s, rows[:2]))
     check("  a failed version's row has its error code, rule and destination",
           len(failed) == 1 and failed[0]["key"] == "deny/x" and
-          failed[0]["error_code"] == "kPermissionDenied" and
+          failed[0]["error_code"] == "PermissionDenied" and
           f"rule r to rb:{T}/" in failed[0]["error_message"] and p.returncode == 1,
           (p.returncode, failed))
     check("  checksum none (the status store does not record it), version ids, sizes",
