@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "checksum/checksum.h"
 #include "storage/memory/memory_backend.h"
 #include "testing/fake_clock.h"
@@ -63,7 +65,8 @@ class FailingSource : public storage::MemoryBackend {
 class FilesFromTest : public ::testing::Test {
  protected:
   std::string WriteList(const std::string& text) {
-    path_ = ::testing::TempDir() + "/files_from_test_list.txt";
+    // Each test case runs in a process of its own, two at once under ctest -j: a path per process.
+    path_ = ::testing::TempDir() + "/files_from_test_list-" + std::to_string(::getpid()) + ".txt";
     std::ofstream(path_) << text;
     return path_;
   }
@@ -127,7 +130,8 @@ TEST_F(FilesFromTest, ManyBatchesOfDenseAndSparseKeysGiveWhatAFullListingWould) 
 TEST_F(FilesFromTest, ABadLineFailsTheOpen) {
   auto bad = Open("a\n/\n");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("files_from_test_list.txt:2: an empty key"),
+  EXPECT_NE(bad.status().message().find(std::filesystem::path(path_).filename().string() +
+                                         ":2: an empty key"),
             std::string::npos)
       << bad.status().ToString();
   FilesFromSettings format;
@@ -214,7 +218,8 @@ std::string WriteInventoryOf(const std::string& root, const std::string& bucket,
 }
 
 TEST_F(FilesFromTest, AnInventoryRunActsOnCurrentFactsAndCountsOnlySourceKeysGoneSince) {
-  const std::string root = ::testing::TempDir() + "/files_from_inventory_run";
+  const std::string root =
+      ::testing::TempDir() + "/files_from_inventory_run-" + std::to_string(::getpid());
   std::filesystem::remove_all(root);
   FilesFromSettings s;
   s.source_inventory = WriteInventoryOf(root, "src", {"b", "a", "gone"});
@@ -306,7 +311,8 @@ void PutBytes(storage::Backend& store, const std::string& key, const std::string
 }
 
 TEST_F(FilesFromTest, TwoInventoriesPlanFromRowsListNothingAndActOnlyOnFactsReadNow) {
-  const std::string root = ::testing::TempDir() + "/files_from_inventory_rows";
+  const std::string root =
+      ::testing::TempDir() + "/files_from_inventory_rows-" + std::to_string(::getpid());
   std::filesystem::remove_all(root);
   testing::FakeClock clock;
   CountingStore src(&clock), dst(&clock);
@@ -356,7 +362,8 @@ TEST_F(FilesFromTest, TwoInventoriesPlanFromRowsListNothingAndActOnlyOnFactsRead
 }
 
 TEST_F(FilesFromTest, ASourceInventoryAloneLooksTheDestinationUpAndNeverListsTheSource) {
-  const std::string root = ::testing::TempDir() + "/files_from_inventory_source_rows";
+  const std::string root =
+      ::testing::TempDir() + "/files_from_inventory_source_rows-" + std::to_string(::getpid());
   std::filesystem::remove_all(root);
   testing::FakeClock clock;
   CountingStore src(&clock), dst(&clock);
@@ -387,7 +394,8 @@ TEST_F(FilesFromTest, ASourceInventoryAloneLooksTheDestinationUpAndNeverListsThe
 // destination's as rows with a destination inventory, looked up without one), or the keys alone
 // when the inventories lack the columns a comparison reads.
 TEST_F(FilesFromTest, ADurableInventoryRunsJobsCarryTheRows) {
-  const std::string root = ::testing::TempDir() + "/files_from_inventory_durable";
+  const std::string root =
+      ::testing::TempDir() + "/files_from_inventory_durable-" + std::to_string(::getpid());
   std::filesystem::remove_all(root);
   testing::FakeClock clock;
   storage::MemoryBackend src(storage::MemoryBackend::Options{.clock = &clock});
@@ -439,7 +447,8 @@ TEST_F(FilesFromTest, ADurableInventoryRunsJobsCarryTheRows) {
 }
 
 TEST_F(FilesFromTest, AnInventoryOfAnotherBucketOrADestinationAloneIsRefused) {
-  const std::string root = ::testing::TempDir() + "/files_from_inventory_refused";
+  const std::string root =
+      ::testing::TempDir() + "/files_from_inventory_refused-" + std::to_string(::getpid());
   std::filesystem::remove_all(root);
   FilesFromSettings s;
   s.source_inventory = WriteInventoryOf(root, "other", {"a"});
