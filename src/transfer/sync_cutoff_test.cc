@@ -81,8 +81,11 @@ TEST(SyncCutoffTest, CautiousNeverStartsACopyPastTheLimit) {
   Put(f.src, "k0", Bytes(100, 0));
   Put(f.src, "k1", Bytes(300, 1));  // 100 + 300 > 350: not started, nor anything after it
   Stats stats;
-  SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, CutOptions(CutoffMode::kCautious, 350),
-                                            stats);
+  // One copy at a time, so that they start in the listing's order: with several workers k1 may
+  // start first (300 <= 350, then k0 is refused), and k2 may start before k1 is refused.
+  SyncOptions o = CutOptions(CutoffMode::kCautious, 350);
+  o.executor.concurrency = 1;
+  SyncResult r = testing::SyncOnOwnExecutor(f.src, f.dst, o, stats);
   EXPECT_EQ(r.cutoff, CutoffReason::kMaxTransfer);
   EXPECT_EQ(stats.objects_copied.load(), 1u);
   EXPECT_LE(stats.bytes_copied.load(), 350u);
