@@ -231,7 +231,7 @@ Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunS
   Wiring wiring(std::move(config));
   FERRY_ASSIGN_OR_RETURN(OpenedReplication opened, OpenReplication(wiring, targets, stop));
   std::unique_ptr<OpenReport> rows_report;  // checked before the pass, written after it
-  if (settings.rows_report.wanted() && !settings.dry_run) {
+  if (settings.rows_report.wanted()) {  // never with --dry-run (refused above)
     FERRY_ASSIGN_OR_RETURN(rows_report,
                            OpenReport::Open(wiring, settings.rows_report, {}, stop));
   }
