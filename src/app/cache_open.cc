@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "app/notify_run.h"
 #include "app/state_files.h"
 #include "jobs/payload.h"
 #include "state/state.h"
@@ -40,16 +41,18 @@ Result<OpenedCache> OpenCache(Wiring& wiring, const std::string& cache_location,
 }
 
 Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& source,
-                                 const std::string& cache_location, const cache::WarmJob& job) {
+                                 const std::string& cache_location, const cache::WarmJob& job,
+                                 std::vector<notify::Target> targets) {
   jobs::RunOptions ro;
   ro.command = cache::kWarmCommand;
   jobs::JobSpec spec;
   spec.kind = cache::kWarmKind;
   spec.payload = cache::EncodeWarmJob(job);
   spec.max_attempts = ro.max_attempts;
-  // The run with its job, in one transaction (JobStore::CreateRun).
+  // The run with its job and its notification targets, in one transaction (JobStore::CreateRun).
+  FERRY_ASSIGN_OR_RETURN(jobs::NewRunStep with_targets, RunTargetsStep(store, std::move(targets)));
   return store.CreateRun(jobs::RunSpec{source, cache_location, jobs::EncodeRunOptions(ro)},
-                         {spec});
+                         {spec}, with_targets);
 }
 
 }  // namespace ferry::app

@@ -7,6 +7,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "app/location.h"
 #include "app/wiring.h"
@@ -15,6 +16,7 @@
 #include "cache/cache.h"
 #include "cache/kinds/warm_kind.h"
 #include "jobs/job_store.h"
+#include "notify/target.h"
 #include "state/sql_session.h"
 #include "storage/backend.h"
 
@@ -44,10 +46,11 @@ std::string CacheStateUrl(const std::string& state);
 Result<OpenedCache> OpenCache(Wiring& wiring, const std::string& cache_location,
                               const std::string& state, Clock& clock, std::stop_token stop);
 
-// A cache warm queued as a run of `store` with its one cache-warm job (cache/kinds/warm_kind.h),
-// created in one transaction, for a worker of the store to serve: `ferry cache warm --detach`
-// and serve's scheduled warms.
+// A cache warm queued as a run of `store` with its one cache-warm job (cache/kinds/warm_kind.h)
+// and the targets told of its end (app/notify_run.h), created in one transaction, for a worker
+// of the store to serve: `ferry cache warm --detach` and serve's scheduled warms.
 Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& source,
-                                 const std::string& cache_location, const cache::WarmJob& job);
+                                 const std::string& cache_location, const cache::WarmJob& job,
+                                 std::vector<notify::Target> targets);
 
 }  // namespace ferry::app

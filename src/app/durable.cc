@@ -427,6 +427,8 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
   std::optional<std::pair<jobs::Run, jobs::RunOptions>> discarded;  // --restart's
   FERRY_ASSIGN_OR_RETURN(std::optional<jobs::Run> existing,
                          RunToResume(store, request, discarded));
+  std::vector<notify::Target> targets = wiring.config().notify;
+  targets.insert(targets.end(), request.notify.begin(), request.notify.end());
   jobs::JobSpec scan;
   scan.kind = jobs::kScanKind;
   scan.payload = jobs::EncodeScan(jobs::KeyRange{});
@@ -466,11 +468,14 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     if (request.first_jobs) {
       FERRY_ASSIGN_OR_RETURN(first, request.first_jobs());
     }
-    FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec, std::move(first)));
+    // Its notification targets too: a worker of the store may end a small run before this
+    // process could store them apart.
+    FERRY_ASSIGN_OR_RETURN(jobs::NewRunStep with_targets, RunTargetsStep(store, targets));
+    FERRY_ASSIGN_OR_RETURN(result.run, store.CreateRun(spec, std::move(first), with_targets));
   }
-  std::vector<notify::Target> targets = wiring.config().notify;
-  targets.insert(targets.end(), request.notify.begin(), request.notify.end());
-  if (!targets.empty()) FERRY_RETURN_IF_ERROR(SetDurableRunTargets(store, result.run, targets));
+  if (result.resumed && !targets.empty()) {
+    FERRY_RETURN_IF_ERROR(SetDurableRunTargets(store, result.run, targets));
+  }
   if (!request.detach) {
     jobs::WorkerOptions w = request.worker;
     w.only_run = result.run;

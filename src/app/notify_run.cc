@@ -9,6 +9,7 @@
 #include "app/config_notify.h"
 #include "app/sqs.h"
 #include "backup/kinds/restore_kind.h"
+#include "cache/kinds/warm_kind.h"
 #include "jobs/payload.h"
 #include "jobs/run_metrics.h"
 #include "jobs/worker.h"
@@ -64,6 +65,11 @@ notify::RunEnd DurableRunEnd(const jobs::RunEndFacts& facts) {
         kind == backup::kRestoreKind) {
       end.objects.copied += k.done_objects;
       end.bytes += k.done_bytes;
+    }
+    // A cache warm's job learns what it copies as it runs: its attempts' tallies.
+    if (kind == cache::kWarmKind) {
+      end.objects.copied += k.tally.objects;
+      end.bytes += k.tally.bytes;
     }
     if (kind == jobs::kDeleteKind) end.objects.deleted += k.done_objects;
     end.objects.failed += k.dead_objects;
@@ -176,6 +182,17 @@ Status SetDurableRunTargets(jobs::JobStore& store, jobs::RunId run,
   std::unique_ptr<notify::Outbox> holder;
   FERRY_ASSIGN_OR_RETURN(notify::Outbox * outbox, RunOutbox(store, holder));
   return outbox->SetRunTargets(run, targets);
+}
+
+Result<jobs::NewRunStep> RunTargetsStep(jobs::JobStore& store,
+                                        std::vector<notify::Target> targets) {
+  if (targets.empty()) return jobs::NewRunStep();
+  std::unique_ptr<notify::Outbox> holder;
+  FERRY_RETURN_IF_ERROR(RunOutbox(store, holder).status());  // the tables, before the run's tx
+  return jobs::NewRunStep(
+      [targets = std::move(targets)](state::SqlTx& tx, jobs::RunId run) -> Status {
+        return notify::internal::WriteRunTargets(tx, run, targets);
+      });
 }
 
 int64_t DeliverRunNotifications(jobs::JobStore& store, Wiring& wiring, jobs::RunId run,

@@ -76,6 +76,12 @@ void NotifyInMemoryRun(const std::vector<notify::Target>& targets, const InMemor
 // a SQL session.
 Status SetDurableRunTargets(jobs::JobStore& store, jobs::RunId run,
                             const std::vector<notify::Target>& targets);
+// The same for a run being created: the step of JobStore::CreateRun that stores `targets` in
+// the run's creating transaction, so that a worker that ends the run at once still tells them.
+// Opens (and migrates) component "notify" now. Null (no step) when `targets` is empty; the
+// errors of SetDurableRunTargets.
+Result<jobs::NewRunStep> RunTargetsStep(jobs::JobStore& store,
+                                        std::vector<notify::Target> targets);
 
 // The run's own process at its end: delivers the outbox rows of `run` (each with
 // notify::kRunEndRetries). Returns the rows still pending (left for `ferry worker`s, serve or

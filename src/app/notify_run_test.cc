@@ -109,17 +109,83 @@ TEST_F(NotifyRunTest, ARunWithoutTargetsEndsWithoutRows) {
   EXPECT_TRUE(Rows().empty());
 }
 
+// A cache warm's job is queued with objects 0 (it lists, then copies what is missing): what its
+// attempts did, the tallies of their outcomes, is what the document counts, a retried attempt's
+// copies included.
+TEST_F(NotifyRunTest, ACacheWarmCountsWhatItsAttemptsCopied) {
+  jobs::RunOptions options;
+  options.command = "cache-warm";
+  jobs::JobSpec warm;
+  warm.kind = "cache-warm";
+  auto run = store_->CreateRun({"src", "cache", jobs::EncodeRunOptions(options)}, {warm});
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(SetDurableRunTargets(*store_, *run, {Hook()}).ok());
+  auto first = store_->Claim("w", std::chrono::seconds(60), 1, *run);
+  ASSERT_EQ(first->size(), 1u);
+  jobs::Outcome retry;
+  retry.kind = jobs::Outcome::Kind::kRetry;
+  retry.error = "1 objects could not be cached";
+  retry.tally = {.objects = 2, .bytes = 18};
+  ASSERT_TRUE(store_->Finish((*first)[0].lease, retry).ok());
+  auto second = store_->Claim("w", std::chrono::seconds(60), 1, *run);
+  ASSERT_EQ(second->size(), 1u);
+  jobs::Outcome done;
+  done.tally = {.objects = 1, .bytes = 9};
+  ASSERT_TRUE(store_->Finish((*second)[0].lease, done).ok());
+  auto counts = store_->CountJobs(*run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->of("cache-warm").tally.objects, 3u);
+  EXPECT_EQ(counts->of("cache-warm").tally.bytes, 27u);
+  ASSERT_TRUE(store_->SetRunState(*run, jobs::RunState::kDone).ok());
+  const auto rows = Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  const nlohmann::json doc = nlohmann::json::parse(rows[0].document);
+  EXPECT_EQ(doc["command"], "cache-warm");
+  EXPECT_EQ(doc["objects"]["copied"], 3);
+  EXPECT_EQ(doc["bytes"], 27);
+}
+
+// The targets go in with the run's creation (RunTargetsStep): a worker that ends the run the
+// moment it exists still writes its notification; a step that fails leaves no run at all.
+TEST_F(NotifyRunTest, TargetsStoredWithTheRunsCreationReachARunEndedAtOnce) {
+  auto step = RunTargetsStep(*store_, {Hook()});
+  ASSERT_TRUE(step.ok());
+  ASSERT_TRUE(*step);
+  auto run = store_->CreateRun({"src", "dst", jobs::EncodeRunOptions({})}, {}, *step);
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(store_->SetRunState(*run, jobs::RunState::kDone).ok());
+  EXPECT_EQ(Rows().size(), 1u);
+
+  auto none = RunTargetsStep(*store_, {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(*none);
+  auto before = store_->ListRuns(100);
+  ASSERT_TRUE(before.ok());
+  jobs::NewRunStep failing = [](state::SqlTx&, jobs::RunId) {
+    return Status::Unavailable("the outbox's table is gone");
+  };
+  auto refused = store_->CreateRun({"src2", "dst2", "{}"}, {jobs::JobSpec{}}, failing);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnavailable);
+  auto after = store_->ListRuns(100);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), before->size());
+}
+
 // A replication pass's and a restore's done jobs count as copied objects; a cache warm's
-// (objects unknown when queued) do not.
-TEST(DurableRunEndTest, ReplicationAndRestoreJobsCountAsCopied) {
+// count by their tallies (objects unknown when queued); a scan's copy nothing.
+TEST(DurableRunEndTest, ReplicationRestoreAndCacheWarmJobsCountAsCopied) {
   jobs::RunEndFacts facts;
   facts.state = jobs::RunState::kDone;
-  facts.kinds["replicate-keys"] = {.done_objects = 5, .done_bytes = 50};
-  facts.kinds["restore"] = {.done_objects = 2, .done_bytes = 20};
-  facts.kinds["replicate-scan"] = {.done_objects = 7, .done_bytes = 0};
+  facts.kinds["replicate-keys"].done_objects = 5;
+  facts.kinds["replicate-keys"].done_bytes = 50;
+  facts.kinds["restore"].done_objects = 2;
+  facts.kinds["restore"].done_bytes = 20;
+  facts.kinds["replicate-scan"].done_objects = 7;
+  facts.kinds["replicate-scan"].tally = {.objects = 4, .bytes = 40};
+  facts.kinds["cache-warm"].tally = {.objects = 3, .bytes = 27};
   const notify::RunEnd end = DurableRunEnd(facts);
-  EXPECT_EQ(end.objects.copied, 7u);
-  EXPECT_EQ(end.bytes, 70u);
+  EXPECT_EQ(end.objects.copied, 10u);
+  EXPECT_EQ(end.bytes, 97u);
   EXPECT_EQ(end.state, notify::EndState::kDone);
 }
 

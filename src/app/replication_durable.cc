@@ -180,7 +180,10 @@ Result<ReplicationDurableSummary> OpenReplicationRun(jobs::JobStore& store, Wiri
   scan.kind = replicate::kReplicateScanKind;
   scan.payload = jobs::EncodeScan(jobs::KeyRange{});
   scan.max_attempts = ro.max_attempts;
-  FERRY_ASSIGN_OR_RETURN(out.run, store.CreateRun(spec, {scan}));  // one transaction
+  // one transaction, with the notification targets: a worker may end a small pass at once
+  FERRY_ASSIGN_OR_RETURN(jobs::NewRunStep with_targets,
+                         RunTargetsStep(store, request.settings.notify));
+  FERRY_ASSIGN_OR_RETURN(out.run, store.CreateRun(spec, {scan}, with_targets));
   FERRY_ASSIGN_OR_RETURN(jobs::Run created, store.GetRun(out.run));
   out.created = created.created;
   return out;
@@ -272,7 +275,7 @@ Result<ReplicationDurableSummary> RunDurableReplication(jobs::JobStore& store, W
   FERRY_ASSIGN_OR_RETURN(ReplicationDurableSummary out,
                          OpenReplicationRun(store, wiring, request, stop));
   const std::vector<notify::Target>& targets = request.settings.notify;
-  if (!targets.empty()) {  // the worker that ends the run writes their outbox rows
+  if (out.resumed && !targets.empty()) {  // a new run got them with its creation
     FERRY_RETURN_IF_ERROR(SetDurableRunTargets(store, out.run, targets).WithContext("--notify"));
   }
   if (request.settings.detach) {

@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,6 +36,7 @@
 
 namespace ferry::state {
 class SqlSession;
+class SqlTx;
 }
 
 namespace ferry::jobs {
@@ -140,6 +142,15 @@ struct ClaimedJob {
 };
 
 // How a leased attempt ended.
+// A step of the transaction that creates a run (JobStore::CreateRun).
+using NewRunStep = std::function<Status(state::SqlTx& tx, RunId run)>;
+
+// Objects and bytes a job's attempts did (Outcome::tally).
+struct Tally {
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+};
+
 struct Outcome {
   // kWait: the attempt could not begin its work because another job holds what it needs (a key
   // being written): queued again after retry_after, and the attempt is not counted (as
@@ -150,6 +161,11 @@ struct Outcome {
   // For kRetry, kFail and kWait: when set, replaces the job's payload (e.g. only the objects that
   // failed, so that a retry or a redrive does not copy the others again).
   std::optional<std::string> payload;
+  // What this attempt did for good, added to the job's tally whatever the outcome (KindCounts::
+  // tally_*): the work of a kind whose objects are known only as it runs (a cache warm lists,
+  // then copies what is missing), which the job's objects/bytes, set when it was enqueued,
+  // cannot say. An attempt whose Finish never commits (killed, lease lost) adds nothing.
+  Tally tally;
 };
 
 // Jobs parked until a phase of their run begins (delete jobs wait for every transfer) are
@@ -206,6 +222,7 @@ struct KindCounts {
   uint64_t bytes_done = 0;
   uint64_t objects_total = 0;
   uint64_t bytes_total = 0;
+  Tally tally;  // summed over the kind's jobs in every state (Outcome::tally)
 
   uint64_t of(JobState s) const { return jobs[static_cast<size_t>(s)]; }
   uint64_t active() const { return of(JobState::kQueued) + of(JobState::kLeased); }
@@ -274,9 +291,17 @@ class JobStore {
   // in one transaction: a run is never seen without its first jobs. (Made apart, a process
   // killed between the two left a run with no job, which the next command resumed and found
   // done at once: a backup or sync that listed nothing and exited 0.)
-  virtual Result<RunId> CreateRun(const RunSpec& spec, std::vector<JobSpec> first) = 0;
+  // `with_run`, when given, is called in that transaction with the new run's id once its first
+  // jobs are in: rows that must exist before any worker can see the run (its notification
+  // targets, app/notify_run.h: a worker that ends the run at once still finds them). Its error
+  // rolls the whole creation back.
+  virtual Result<RunId> CreateRun(const RunSpec& spec, std::vector<JobSpec> first,
+                                  const NewRunStep& with_run) = 0;
+  Result<RunId> CreateRun(const RunSpec& spec, std::vector<JobSpec> first) {
+    return CreateRun(spec, std::move(first), nullptr);
+  }
   // A run whose jobs come later (tests; a run that enqueues through Enqueue itself).
-  Result<RunId> CreateRun(const RunSpec& spec) { return CreateRun(spec, {}); }
+  Result<RunId> CreateRun(const RunSpec& spec) { return CreateRun(spec, {}, nullptr); }
   // The newest run with this exact source and destination that is still in progress
   // (kRunning), if any: what a rerun of the same command resumes.
   // kDone and kFailed runs have ended: the next run starts afresh (a failed run goes on only

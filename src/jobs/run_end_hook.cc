@@ -46,13 +46,16 @@ Status CallRunEndHook(state::SqlTx& tx, RunId run, RunState state, int64_t now_m
   facts.created = FromRunEndMs(state::CellInt(r.rows[0][3]));
   FERRY_ASSIGN_OR_RETURN(
       state::SqlRows counts,
-      tx.Exec("SELECT kind, state, COUNT(*), COALESCE(SUM(objects), 0), COALESCE(SUM(bytes), 0)"
+      tx.Exec("SELECT kind, state, COUNT(*), COALESCE(SUM(objects), 0), COALESCE(SUM(bytes), 0),"
+              " COALESCE(SUM(tally_objects), 0), COALESCE(SUM(tally_bytes), 0)"
               " FROM jobs WHERE run = $1 AND state IN ('done', 'dead') GROUP BY kind, state",
               {run}));
   for (const state::SqlRow& row : counts.rows) {
     RunEndKindCounts& k = facts.kinds[state::CellText(row[0])];
     const auto objects = static_cast<uint64_t>(state::CellInt(row[3]));
     const auto bytes = static_cast<uint64_t>(state::CellInt(row[4]));
+    k.tally.objects += static_cast<uint64_t>(state::CellInt(row[5]));
+    k.tally.bytes += static_cast<uint64_t>(state::CellInt(row[6]));
     if (state::CellText(row[1]) == "done") {
       k.done_objects += objects;
       k.done_bytes += bytes;

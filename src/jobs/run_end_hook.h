@@ -26,6 +26,7 @@ namespace ferry::jobs {
 struct RunEndKindCounts {
   uint64_t done_objects = 0, done_bytes = 0;
   uint64_t dead_jobs = 0, dead_objects = 0, dead_bytes = 0;
+  Tally tally;  // what its jobs' attempts did (Outcome::tally), done and dead jobs alike
 };
 
 struct RunEndFacts {

@@ -53,15 +53,19 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(state::SqlSession& session) {
 
 Status Outbox::SetRunTargets(int64_t run, const std::vector<Target>& targets) {
   return session_.Transact(state::TxMode::kWrite, [&](SqlTx& tx) -> Status {
-    if (targets.empty()) {
-      return tx.Exec("DELETE FROM notify_runs WHERE run = $1", {run}).status();
-    }
-    const std::string json = TargetsJson(targets);
-    return tx.Exec("INSERT INTO notify_runs (run, targets) VALUES ($1, $2)"
-                   " ON CONFLICT (run) DO UPDATE SET targets = excluded.targets",
-                   {run, std::string_view(json)})
-        .status();
+    return internal::WriteRunTargets(tx, run, targets);
   });
+}
+
+Status internal::WriteRunTargets(SqlTx& tx, int64_t run, const std::vector<Target>& targets) {
+  if (targets.empty()) {
+    return tx.Exec("DELETE FROM notify_runs WHERE run = $1", {run}).status();
+  }
+  const std::string json = TargetsJson(targets);
+  return tx.Exec("INSERT INTO notify_runs (run, targets) VALUES ($1, $2)"
+                 " ON CONFLICT (run) DO UPDATE SET targets = excluded.targets",
+                 {run, std::string_view(json)})
+      .status();
 }
 
 Result<std::vector<OutboxRow>> Outbox::Claim(std::string_view owner, int max, int64_t now_ms,

@@ -1,8 +1,9 @@
 // The durable outbox of run-end notifications (docs/design/notify.md), component "notify" of
 // the state database (SQLite or PostgreSQL, beside the job store's tables):
 //
-//   notify_runs   (run, targets)   a durable run's targets (targets_json.h), set by the
-//                                  command that creates or resumes it (SetRunTargets)
+//   notify_runs   (run, targets)   a durable run's targets (targets_json.h), set in the
+//                                  transaction that creates the run (WriteRunTargets) or
+//                                  by the command that resumes it (SetRunTargets)
 //   notify_outbox (id, run, target, document, attempts, lease_owner, lease_until, last_error,
 //                  created)        one row per target to tell of one run's end
 //
@@ -66,6 +67,9 @@ class Outbox {
 };
 
 namespace internal {
+// SetRunTargets inside `tx` (a run's creation: jobs::NewRunStep). The component must exist:
+// Outbox::Open on the store's session first.
+Status WriteRunTargets(state::SqlTx& tx, int64_t run, const std::vector<Target>& targets);
 // Inside the transaction ending run `run` in `state`: one row per target of the run whose `on`
 // has the state, holding `build()`'s document (called only when there is such a target).
 // Nothing when the database has no component "notify" (no process of the store ever asked

@@ -4,12 +4,14 @@
 # between occurrences arrive at B; each occurrence is claimed by one serve only and its run
 # recorded (no run of the pair that no occurrence names); both serves take part; one is
 # SIGKILLed and the other carries on; a SIGHUP keeps the schedule going without a second start
-# of an occurrence; bad schedules are refused in one line, exit 2.
+# of an occurrence; bad schedules are refused in one line, exit 2. [[notify]] is told of the
+# scheduled runs' ends (a cache warm's with what it copied).
 source "$(dirname "$0")/testlib.bash"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 pids=()
+hook_pid=""
 SCHEMA=ferry_sched$$
-trap '[ ${#pids[@]} = 0 ] || kill ${pids[*]} 2>/dev/null || true; psql "$FERRY_TEST_PG_URL" -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1; cleanup' EXIT
+trap 'kill $hook_pid 2>/dev/null; [ ${#pids[@]} = 0 ] || kill ${pids[*]} 2>/dev/null || true; psql "$FERRY_TEST_PG_URL" -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1; cleanup' EXIT
 psql "$FERRY_TEST_PG_URL" -q -c "CREATE SCHEMA $SCHEMA" >/dev/null
 STATE="$FERRY_TEST_PG_URL?options=-csearch_path%3D$SCHEMA"
 sql() { psql "$STATE" -qtA -c "$1"; }
@@ -57,8 +59,26 @@ printf '%s\n[[schedules]]\nname = "s"\nat = "hourly"\ncommand = "sync"\nsource =
 check "a name taken twice is refused" expect_error 2 "the name is taken twice" \
   ferry serve --state "$WORK/bad.db" --listen "127.0.0.1:$(free_port)"
 
+# [[notify]]: every scheduled run's end is told to a webhook (a scheduled cache warm's too,
+# with what it copied), which keeps each document it is sent
+cat > "$WORK/hook.py" <<'PY'
+import http.server, json, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "a") as f: f.write(json.dumps(json.loads(body)) + "\n")
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", port), Hook).serve_forever()
+PY
+HOOK_PORT=$(free_port)
+python3 -W ignore "$WORK/hook.py" "$HOOK_PORT" "$WORK/docs" & hook_pid=$!
 cat > "$CONF" <<EOT
 $BASE
+[[notify]]
+kind = "webhook"
+url = "http://127.0.0.1:$HOOK_PORT/runs"
 [[schedules]]
 name = "ab"
 at = "every 5s"
@@ -109,6 +129,20 @@ hot_cached() { [ "$(count_c)" = 3 ] && s3_has b "$C" hot/h2; }
 check "the scheduled cache warm fills the cache with hot/ only" wait_for 40 hot_cached
 warm_ok() { [ "$(sql "SELECT count(*) FROM schedule_runs WHERE schedule = 'warm' AND outcome = 'succeeded'")" -ge 1 ]; }
 check "cache warm occurrences succeed" wait_for 20 warm_ok
+# the occurrence that filled the cache told the webhook: cache-warm, durable, 3 copied, 18 bytes
+warm_told() {
+  python3 - "$WORK/docs" <<'PY'
+import json, sys
+try:
+    docs = [json.loads(l) for l in open(sys.argv[1])]
+except FileNotFoundError:
+    sys.exit(1)
+sys.exit(0 if any(d["command"] == "cache-warm" and d["durable"] and d["state"] == "done"
+                  and d["objects"]["copied"] == 3 and d["bytes"] == 18 for d in docs) else 1)
+PY
+}
+check "the scheduled warm that filled the cache told [[notify]]: 3 copied, 18 bytes" \
+  wait_for 60 warm_told  # serve delivers its outbox every 30 s
 put 6 10
 check "objects written between occurrences arrive" wait_for 30 at_b 10
 both_took_part() {

@@ -252,6 +252,37 @@ TEST_P(JobStoreConformanceTest, RetryAndFailMayReplaceThePayload) {
   EXPECT_EQ(Get(ids[2]).spec.payload, "p2");
 }
 
+// An outcome's tally adds to its job's, whatever the outcome; a Finish that lost its lease
+// adds nothing (the attempt's work is not committed).
+TEST_P(JobStoreConformanceTest, FinishAddsTheAttemptsTallyToItsJob) {
+  const RunId run = NewRun();
+  EnqueueN(run, 2, "cache-warm");
+  auto first = ClaimOk("w", 2);
+  ASSERT_EQ(first.size(), 2u);
+  Outcome retry = Retry("1 of 3 failed", milliseconds(0));
+  retry.tally = {.objects = 2, .bytes = 5'000'000'000};
+  ASSERT_OK(store().Finish(first[0].lease, retry));
+  Outcome dead = Fail("denied");
+  dead.tally = {.objects = 1, .bytes = 7};
+  ASSERT_OK(store().Finish(first[1].lease, dead));
+  auto again = ClaimOk("w", 1);
+  ASSERT_EQ(again.size(), 1u);
+  Outcome done;
+  done.tally = {.objects = 1, .bytes = 3};
+  ASSERT_OK(store().Finish(again[0].lease, done));
+  Outcome late;
+  late.tally = {.objects = 100, .bytes = 100};
+  EXPECT_FALSE(store().Finish(first[0].lease, late).ok());  // the first attempt's lease
+  auto counts = store().CountJobs(run);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->of("cache-warm").tally.objects, 4u);
+  EXPECT_EQ(counts->of("cache-warm").tally.bytes, 5'000'000'010u);
+  EXPECT_EQ(counts->of("cache-warm").objects_total, 2u);  // what they were enqueued with
+  Outcome huge;
+  huge.tally.bytes = uint64_t{1} << 63;
+  EXPECT_EQ(store().Finish(again[0].lease, huge).code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_P(JobStoreConformanceTest, FinishEnqueuesMoreInTheSameTransaction) {
   const RunId run = NewRun();
   const auto scan = EnqueueN(run, 1, jobs::kScanKind);

@@ -177,7 +177,7 @@ TEST_F(PgJobStoreTest, ProcessesStartingAtOnceMigrateOnce) {
   EXPECT_EQ(failures.load(), 0);
   auto versions = AdminQuery("SELECT version FROM " + schema_.name + ".schema_version");
   ASSERT_TRUE(versions.ok()) << versions.status().ToString();
-  EXPECT_EQ(*versions, std::vector<std::string>{"8"});  // the latest (src/jobs/sql/schema.cc)
+  EXPECT_EQ(*versions, std::vector<std::string>{"9"});  // the latest (src/jobs/sql/schema.cc)
 }
 
 TEST_F(PgJobStoreTest, AKilledConnectionIsReplacedTransparently) {

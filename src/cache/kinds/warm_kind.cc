@@ -78,15 +78,19 @@ class WarmHandler : public jobs::JobHandler {
               {"skipped", r->skipped},
               {"joined", r->joined},
               {"failed", r->failed}});
+    // What this attempt cached counts whatever its outcome: a retry finds those objects
+    // cached and skips them (the run-end notification sums the tallies, app/notify_run.h).
+    JobResult result;
     if (r->failed > 0) {
       std::string first;
       if (!r->failures.empty()) first = "; first: " + r->failures.front().key + ": " +
                                         r->failures.front().error;
-      return jobs::EndedWith(
+      result = jobs::EndedWith(
           Status::Unavailable(std::to_string(r->failed) + " objects could not be cached" + first),
           j.attempts);
     }
-    return JobResult{};
+    result.outcome.tally = {.objects = r->copied, .bytes = r->bytes};
+    return result;
   }
 };
 

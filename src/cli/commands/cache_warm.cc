@@ -194,14 +194,9 @@ int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& j
   const std::string state = app::CacheStateUrl(a.state);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
-  Result<jobs::RunId> run = app::QueueWarmRun(**store, src, a.cache, job);
-  if (!run.ok()) return ReportError(run.status());
   // The worker that ends the run writes its notifications (docs/design/notify.md).
-  if (!targets.empty()) {
-    if (Status s = app::SetDurableRunTargets(**store, *run, targets); !s.ok()) {
-      return ReportError(s.WithContext("--notify"));
-    }
-  }
+  Result<jobs::RunId> run = app::QueueWarmRun(**store, src, a.cache, job, targets);
+  if (!run.ok()) return ReportError(run.status());
   std::fprintf(stderr, "cache warm run %lld queued; workers: ferry worker --state %s\n",
                static_cast<long long>(*run), state::RedactUrl(state).c_str());
   if (a.json) {

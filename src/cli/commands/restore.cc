@@ -124,15 +124,14 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
   job.objects = rows.rows.size();
   for (const backup::CatalogEntry& e : rows.rows) job.bytes += e.size;
   job.max_attempts = ro.max_attempts;
-  // The run with its job, in one transaction (JobStore::CreateRun).
-  auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)}, {job});
+  // The run with its job and the targets told of its end, in one transaction
+  // (JobStore::CreateRun): the worker that ends the run writes its notifications
+  // (docs/design/notify.md).
+  auto with_targets = app::RunTargetsStep(**store, targets);
+  if (!with_targets.ok()) return ReportError(with_targets.status().WithContext("--notify"));
+  auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)}, {job},
+                                 *with_targets);
   if (!run.ok()) return ReportError(run.status());
-  // The worker that ends the run writes its notifications (docs/design/notify.md).
-  if (!targets.empty()) {
-    if (Status s = app::SetDurableRunTargets(**store, *run, targets); !s.ok()) {
-      return ReportError(s.WithContext("--notify"));
-    }
-  }
   std::fprintf(stderr, "restore run %lld queued (%zu objects); workers: ferry worker --state %s\n",
                static_cast<long long>(*run), rows.rows.size(), state::RedactUrl(state).c_str());
   if (a.json) {

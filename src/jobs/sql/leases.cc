@@ -1,5 +1,7 @@
 // Renew, Finish, HandOff and Release: what a lease holder may do, fenced by (job, owner,
 // attempt). HoldLease lends the same fence to the checkpoint writes (checkpoints.cc).
+#include <limits>
+
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -99,6 +101,10 @@ Status SqlJobStore::Finish(const Lease& lease, const Outcome& outcome,
   if (outcome.retry_after.count() < 0) {
     return Status::InvalidArgument("Finish: negative retry_after");
   }
+  constexpr uint64_t kMaxCount = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (outcome.tally.objects > kMaxCount || outcome.tally.bytes > kMaxCount) {
+    return Status::InvalidArgument("Finish: tally above 2^63 - 1");
+  }
   FERRY_RETURN_IF_ERROR(ValidateSpecs(more));
   return session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
@@ -112,12 +118,15 @@ Status SqlJobStore::Finish(const Lease& lease, const Outcome& outcome,
                     " last_error = CASE WHEN $4 = 'done' THEN last_error ELSE $5 END,"
                     " not_before = CASE WHEN $4 IN ('retry', 'wait') THEN $6 ELSE not_before END,"
                     " payload = CASE WHEN $4 <> 'done' AND $8 = 1 THEN $9 ELSE payload END,"
+                    " tally_objects = tally_objects + $10, tally_bytes = tally_bytes + $11,"
                     " lease_owner = '', lease_expires = 0, updated = $7") +
                     kLeaseHeld,
                 {lease.job, lease.owner, int64_t{lease.attempt}, OutcomeName(outcome.kind),
                  outcome.error, now + outcome.retry_after.count(), now,
                  int64_t{outcome.payload.has_value() ? 1 : 0},
-                 outcome.payload ? std::string_view(*outcome.payload) : std::string_view()}));
+                 outcome.payload ? std::string_view(*outcome.payload) : std::string_view(),
+                 static_cast<int64_t>(outcome.tally.objects),
+                 static_cast<int64_t>(outcome.tally.bytes)}));
     if (rows.changes == 0) return ExplainLostLease(tx, lease);
     if (more.empty()) return Status::Ok();
     std::vector<JobId> ids;

@@ -23,7 +23,8 @@ Result<RunState> ReadRunState(SqlTx& tx, RunId run) {
 
 int64_t SqlJobStore::NowMs() const { return ToMs(clock_.Now()); }
 
-Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec, std::vector<JobSpec> first) {
+Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec, std::vector<JobSpec> first,
+                                     const NewRunStep& with_run) {
   FERRY_RETURN_IF_ERROR(ValidateSpecs(first));
   RunId id = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
@@ -38,10 +39,12 @@ Result<RunId> SqlJobStore::CreateRun(const RunSpec& spec, std::vector<JobSpec> f
              static_cast<int64_t>(spec.rescan_interval.count())}));
     if (rows.rows.size() != 1) return Status::Internal("INSERT INTO runs returned no id");
     id = CellInt(rows.rows[0][0]);
-    if (first.empty()) return Status::Ok();
-    for (JobSpec& job : first) job.run = id;
-    std::vector<JobId> ids;
-    return InsertJobs(tx, first, now, ids);
+    if (!first.empty()) {
+      for (JobSpec& job : first) job.run = id;
+      std::vector<JobId> ids;
+      FERRY_RETURN_IF_ERROR(InsertJobs(tx, first, now, ids));
+    }
+    return with_run ? with_run(tx, id) : Status::Ok();
   }));
   return id;
 }
@@ -234,7 +237,8 @@ Result<RunCounts> SqlJobStore::CountJobs(RunId run) {
         SqlRows rows,
         tx.Exec("SELECT kind, state, COUNT(*), CAST(SUM(objects) AS BIGINT),"
                 " CAST(SUM(bytes) AS BIGINT), MIN(CASE WHEN state = 'queued' AND not_before < $2"
-                " THEN not_before END) FROM jobs WHERE run = $1 GROUP BY kind, state",
+                " THEN not_before END), CAST(SUM(tally_objects) AS BIGINT),"
+                " CAST(SUM(tally_bytes) AS BIGINT) FROM jobs WHERE run = $1 GROUP BY kind, state",
                 {run, ToMs(kParked)}));
     int64_t next_due = 0;
     for (const SqlRow& row : rows.rows) {
@@ -249,6 +253,8 @@ Result<RunCounts> SqlJobStore::CountJobs(RunId run) {
       counts.bytes_total += bytes;
       kind.objects_total += objects;
       kind.bytes_total += bytes;
+      kind.tally.objects += static_cast<uint64_t>(CellInt(row[6]));
+      kind.tally.bytes += static_cast<uint64_t>(CellInt(row[7]));
       if (state == JobState::kDone) {
         counts.objects_done += objects;
         counts.bytes_done += bytes;

@@ -154,10 +154,25 @@ Status AddCoalesceAndKeyLocks(SqlTx& tx, const Dialect& d) {
   return Status::Ok();
 }
 
+// Version 9: a job's tally, what its committed attempts did (Outcome::tally): the work of kinds
+// known only as they run (a cache warm's copies), which objects/bytes (set at enqueue) cannot say.
+Status AddJobTally(SqlTx& tx, const Dialect& d) {
+  (void)d;
+  const std::string statements[] = {
+      "ALTER TABLE jobs ADD COLUMN tally_objects BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE jobs ADD COLUMN tally_bytes BIGINT NOT NULL DEFAULT 0",
+  };
+  for (const std::string& sql : statements) {
+    FERRY_RETURN_IF_ERROR(tx.Exec(sql).status());
+  }
+  return Status::Ok();
+}
+
 constexpr Migration kMigrations[] = {&CreateTables,        &AddStartedUploads,
                                      &AddUploadSource,     &AddPhasesAndRegions,
                                      &AddUploadCreating,   &AddRunLeasesUntil,
-                                     &AddUploadsPerKey,    &AddCoalesceAndKeyLocks};
+                                     &AddUploadsPerKey,    &AddCoalesceAndKeyLocks,
+                                     &AddJobTally};
 
 }  // namespace
 

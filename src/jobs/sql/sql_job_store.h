@@ -13,8 +13,8 @@
 //  * A lease whose time ran out is still held until another claim takes the job; the fence is
 //    (job, owner, attempt), checked by Renew, Finish, HandOff, Release and the checkpoint
 //    writes (SaveUpload, SavePart, ClearUpload).
-//  * kInvalidArgument, before any transaction, for max_attempts < 1, objects/bytes above
-//    INT64_MAX, max_jobs or limit < 1, ttl <= 0, negative retry_after or part numbers < 1.
+//  * kInvalidArgument, before any transaction, for max_attempts < 1, objects/bytes (or an
+//    Outcome's tally) above INT64_MAX, max_jobs or limit < 1, ttl <= 0, negative retry_after or part numbers < 1.
 //  * Each public method is exactly one transaction, read-only ones included; transactions()
 //    counts the committed ones (a call that fails rolls back and is not counted).
 //  * ListRuns is newest first; ListJobs and Claim oldest (lowest id) first; ListErrors newest
@@ -59,7 +59,8 @@ class SqlJobStore : public JobStore {
   static Result<std::unique_ptr<JobStore>> Open(std::unique_ptr<SqlSession> session, Clock& clock);
 
   using JobStore::CreateRun;
-  Result<RunId> CreateRun(const RunSpec& spec, std::vector<JobSpec> first) override;
+  Result<RunId> CreateRun(const RunSpec& spec, std::vector<JobSpec> first,
+                          const NewRunStep& with_run) override;
   Result<std::optional<Run>> FindUnfinishedRun(std::string_view source,
                                                std::string_view destination) override;
   Result<Run> GetRun(RunId run) override;

@@ -129,16 +129,19 @@ Status ServeInstance::BeginSchedules() {
 namespace {
 
 // A cache-warm occurrence, queued as `ferry cache warm SRC --prefix P... --cache DST --ttl T
-// --detach` queues it (the command's default lock ttl and record batch); the cache index and
-// locks are those of this state store.
-Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::ScheduleConfig& c) {
+// --detach` queues it (the command's default lock ttl and record batch), told to the config's
+// [[notify]] targets when it ends, as a scheduled backup is (app::RunDurable); the cache index
+// and locks are those of this state store.
+Result<jobs::RunId> QueueWarm(jobs::JobStore& store, const app::Config& config,
+                              const app::ScheduleConfig& c) {
   FERRY_ASSIGN_OR_RETURN(app::Location loc, app::ParseLocation(c.cache));
   return app::QueueWarmRun(
       store, c.source, c.cache,
       cache::WarmJob{.cache_name = app::CacheName(loc),
                      .request = cache::WarmRequest{.prefixes = c.prefixes, .ttl = c.ttl, .force = false},
                      .lock_ttl = std::chrono::seconds(30),
-                     .record_batch = 200});
+                     .record_batch = 200},
+      config.notify);
 }
 
 // A backup occurrence, queued as `ferry backup SRC BACKUP_LOC --state URL` queues its run
@@ -192,7 +195,7 @@ Result<jobs::RunId> ServeInstance::StartOccurrence(size_t index, serve::TimePoin
                                                    std::stop_token stop) {
   (void)due;
   const app::ScheduleConfig& c = plan_.wiring->config().schedules.at(index);
-  if (c.command == cache::kWarmCommand) return QueueWarm(store_, c);
+  if (c.command == cache::kWarmCommand) return QueueWarm(store_, plan_.wiring->config(), c);
   if (c.command == kBackupCommand) {
     return QueueBackup(store_, *plan_.wiring, worker_options_, stats_, c, stop);
   }
