@@ -27,15 +27,8 @@ Worker::Impl::Impl(JobStore& store, BackendOpener opener, WorkerOptions options,
   FERRY_CHECK(options_.executor != nullptr);  // required (worker.h): the process's executor
   // Only kinds this worker has a handler for are claimed: a job of a kind that a newer
   // ferry added waits for a worker that knows it.
-  claim_filter_.kinds = options_.kinds.empty() ? kinds_.Names() : options_.kinds;
-  // A worker that deletes (`--kinds delete`, `--role unpack`) also ends the counts parked
-  // beside the deletes (kDeleteScopeKind), which would otherwise hold the run.
-  const auto& k = claim_filter_.kinds;
-  if (std::find(k.begin(), k.end(), kDeleteKind) != k.end() &&
-      std::find(k.begin(), k.end(), kDeleteScopeKind) == k.end() &&
-      kinds_.Find(kDeleteScopeKind) != nullptr) {
-    claim_filter_.kinds.emplace_back(kDeleteScopeKind);
-  }
+  claim_filter_.kinds =
+      options_.kinds.empty() ? kinds_.Names() : kinds_.WithCompanions(options_.kinds);
   claim_filter_.region = options_.region;
 }
 

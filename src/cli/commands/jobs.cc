@@ -268,7 +268,9 @@ void RegisterJobs(CLI::App& app, Context& ctx) {
   worker->add_option("--lease-ttl", args->lease_ttl,
                      "seconds a claimed job stays ours without renewal (default 60)");
   worker->add_option("--kinds", args->kinds,
-                     "only these job kinds, comma-separated (default: every kind)");
+                     "only these job kinds, comma-separated, and the kinds they wait for "
+                     "(transfer: part; delete: delete-scope; any: report-part) (default: every "
+                     "kind)");
   worker->add_option("--role", args->role,
                      "compressed transport: unpack (unpack and delete jobs, near the "
                      "destination) or pack (scan, transfer and pack jobs)");

@@ -11,6 +11,8 @@ namespace {
 class DeleteHandler : public JobHandler {
  public:
   std::string_view name() const override { return kDeleteKind; }
+  // The counts parked beside the deletes would otherwise hold the run (delete_guard.h).
+  std::vector<std::string_view> companions() const override { return {kDeleteScopeKind}; }
   int phase() const override { return 1; }
   bool counts_progress() const override { return true; }
   bool uses_lister_slot() const override { return true; }

@@ -83,6 +83,10 @@ class JobHandler {
   // run's rounds (a scan and what it hands on): a round ends, and the next one starts, without
   // waiting for them (Worker::AdvanceRun, JobStore::Restart). No by default.
   virtual bool outside_rounds() const { return false; }
+  // Kinds a worker that serves this one serves too, whatever `ferry worker --kinds` names: the
+  // kinds its jobs hand work to and wait for, which no worker might take otherwise (a
+  // transfer's part jobs, the counts parked beside deletes). None by default.
+  virtual std::vector<std::string_view> companions() const { return {}; }
   // Whether a job of this kind takes a lister slot while it runs (--listers bounds how many
   // such jobs a worker holds at once). Others are bounded by their objects in flight.
   virtual bool uses_lister_slot() const = 0;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "jobs/kinds/registry.h"
+#include "jobs/part_jobs.h"
 #include "jobs/payload.h"
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
@@ -212,6 +213,24 @@ TEST_F(JobKindsTest, AWorkerServingOnlyDeleteNeverClaimsAScan) {
   w.kinds = {kScanKind};
   EXPECT_EQ(RunToEnd(w), RunProgress::kDone);
   EXPECT_EQ(store_->GetJob(scan).value().state, JobState::kDone);
+}
+
+// A worker given kinds serves their companions too: a transfer owner waits for its part jobs
+// (a `--kinds transfer` worker used to leave them to nobody, and the owner waited for ever),
+// deletes for the counts parked beside them, and every kind may leave report-part records.
+TEST_F(JobKindsTest, AWorkerServesTheCompanionsOfItsKinds) {
+  using Names = std::vector<std::string>;
+  const KindRegistry& r = KindRegistry::Builtin();
+  EXPECT_EQ(r.WithCompanions({kTransferKind}), (Names{"transfer", "part", "report-part"}));
+  EXPECT_EQ(r.WithCompanions({kDeleteKind}), (Names{"delete", "delete-scope", "report-part"}));
+  EXPECT_EQ(r.WithCompanions({kScanKind, kPartKind}), (Names{"scan", "part", "report-part"}));
+  EXPECT_EQ(r.WithCompanions({"unknown"}), (Names{"unknown", "report-part"}));
+  const RunId run = NewRun();
+  const JobId part = Enqueue(run, kPartKind, "{}");
+  WorkerOptions w = Options(run);
+  w.kinds = {kTransferKind};
+  RunPolls(w, 5);
+  EXPECT_GE(store_->GetJob(part).value().attempts, 1);
 }
 
 TEST_F(JobKindsTest, ARegionsJobIsClaimedOnlyByAWorkerOfThatRegion) {

@@ -2,6 +2,10 @@
 // capability and one line in app::Kinds() (src/app/kinds.cc; docs/design/job-kinds.md).
 #include "jobs/kinds/registry.h"
 
+#include <algorithm>
+
+#include "jobs/job_report.h"
+
 namespace ferry::jobs {
 
 const KindRegistry& KindRegistry::Builtin() {
@@ -89,6 +93,20 @@ Result<std::vector<std::string>> KindRegistry::ParseKinds(std::string_view list)
     kinds.emplace_back(name);
   }
   if (kinds.empty()) return Status::InvalidArgument("no job kind given");
+  return kinds;
+}
+
+std::vector<std::string> KindRegistry::WithCompanions(std::vector<std::string> kinds) const {
+  const auto add = [&](std::string_view kind) {
+    if (Find(kind) == nullptr) return;
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.emplace_back(kind);
+  };
+  for (size_t i = 0; i < kinds.size(); ++i) {  // a companion's companions too
+    if (const JobHandler* h = Find(kinds[i])) {
+      for (std::string_view c : h->companions()) add(c);
+    }
+  }
+  add(kReportPartKind);
   return kinds;
 }
 

@@ -47,6 +47,11 @@ class KindRegistry {
   // "scan,transfer" -> {"scan", "transfer"} (`ferry worker --kinds`): kInvalidArgument naming
   // the first name this registry does not know, and the known ones.
   Result<std::vector<std::string>> ParseKinds(std::string_view list) const;
+  // `kinds` and, after them, the companions of each (JobHandler::companions) this registry
+  // knows and the record kinds every worker serves (jobs/job_report.h's report-part: any kind
+  // may leave records, and a run waits for them), each once: what a worker given `kinds`
+  // (`ferry worker --kinds`, `--role`) claims.
+  std::vector<std::string> WithCompanions(std::vector<std::string> kinds) const;
 
   // Adds a run hook; OpenRunContext offers a run to the hooks in the order they were added.
   // kInvalidArgument for nullptr.

@@ -38,6 +38,8 @@ class TransferHandler : public JobHandler {
   int phase() const override { return 0; }
   bool counts_progress() const override { return true; }
   bool uses_lister_slot() const override { return false; }
+  // An owner waits for its part jobs (part_jobs.h): whoever serves transfers serves them.
+  std::vector<std::string_view> companions() const override { return {kPartKind}; }
 
   // A large object keeps a worker busy for all its parts: it counts as that many objects in
   // flight, so that a worker claims no more large jobs than it can move (the others stay
