@@ -3,9 +3,12 @@
 // store.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <memory>
+#include <string>
 
 #include "app/replication.h"
 #include "app/replication_run.h"
@@ -140,44 +143,67 @@ void RunReplicationDurablePass(const ReplicationRunSettings& settings,
   }
 }
 
+// The per-object report after a pass, and when the pass began (unix ns): the rows COMPLETED
+// before then are an earlier pass's (replicate::PerObjectRow).
+struct PassReport {
+  OpenReport* rows = nullptr;  // --report LOCATION; null: none
+  int64_t started_ns = 0;
+};
+
+// Status rows read and written per page: what the report holds in memory at once.
+constexpr int64_t kReportPageRows = 2000;
+
+// Writes a row per status row of the source to `report` (PerObjectRow), page by page
+// (StatusStore::ForEachRow), then finishes it.
+Status WritePerObjectReport(const ReplicationTargets& targets, replicate::StatusStore& store,
+                            const PassReport& report, const ReplicationRunResult& result) {
+  FERRY_RETURN_IF_ERROR(store.ForEachRow(
+      targets.source_name, kReportPageRows, [&](const replicate::VersionStatus& row) {
+        report.rows->writer().Add(
+            replicate::PerObjectRow(row, targets.source.prefix, report.started_ns));
+        return Status::Ok();
+      }));
+  report::FinishInfo info;
+  info.not_checked.push_back(
+      "checksums: the status store does not record what proved a version's bytes (none)");
+  if (!result.status.ok()) {
+    info.not_checked.push_back("the pass ended early: " + result.status.message());
+  }
+  return report.rows->Finish(info);
+}
+
 // After the pass: the failures and the report come from the status store (every version of
 // the pass, whichever process replicated it). Sets `result.failures`; an error stops there.
 Status FinishReplication(const ReplicationRunSettings& settings,
                          const ReplicationTargets& targets, replicate::StatusStore* store,
-                         const replicate::PassStats& stats, OpenReport* rows_report,
+                         const replicate::PassStats& stats, PassReport report,
                          ReplicationRunResult& result) {
   result.failures = stats.failed.load();
   if (result.durable) {
+    const int64_t created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   result.durable->created.time_since_epoch())
+                                   .count();
     FERRY_ASSIGN_OR_RETURN(
         int64_t failed,
-        store->CountSince(targets.source_name, replicate::VersionState::kFailed,
-                          std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              result.durable->created.time_since_epoch())
-                              .count()));
+        store->CountSince(targets.source_name, replicate::VersionState::kFailed, created_ns));
     result.failures += static_cast<uint64_t>(failed);
+    // The pass is the durable run, which a rerun after an interruption resumes: what it
+    // completed before the interruption is its own.
+    report.started_ns = created_ns;
   }
-  if ((settings.report.empty() && rows_report == nullptr) || store == nullptr) {
+  if ((settings.report.empty() && report.rows == nullptr) || store == nullptr) {
     return Status::Ok();
   }
-  FERRY_ASSIGN_OR_RETURN(std::vector<replicate::VersionStatus> rows,
-                         store->Rows(targets.source_name, std::nullopt));
-  if (rows_report != nullptr) {
-    for (const replicate::VersionStatus& row : rows) {
-      rows_report->writer().Add(replicate::PerObjectRow(row, targets.source.prefix));
-    }
-    report::FinishInfo info;
-    info.not_checked.push_back(
-        "checksums: the status store does not record what proved a version's bytes (none)");
-    if (!result.status.ok()) {
-      info.not_checked.push_back("the pass ended early: " + result.status.message());
-    }
-    return rows_report->Finish(info);
-  }
-  return replicate::WriteReport(
-      replicate::ReportRows(rows,
-                            targets.source.is_s3() ? targets.source.bucket : targets.source.path,
-                            targets.source.prefix),
-      settings.report);
+  if (report.rows != nullptr) return WritePerObjectReport(targets, *store, report, result);
+  // --report-format s3-batch: PREFIX.csv and PREFIX.json, written page by page as well
+  FERRY_ASSIGN_OR_RETURN(std::unique_ptr<replicate::ReportFiles> files,
+                         replicate::ReportFiles::Open(settings.report));
+  const std::string bucket = targets.source.is_s3() ? targets.source.bucket : targets.source.path;
+  FERRY_RETURN_IF_ERROR(store->ForEachRow(
+      targets.source_name, kReportPageRows, [&](const replicate::VersionStatus& row) {
+        return files->Add(replicate::ReportRowOf(row, bucket, targets.source.prefix));
+      }));
+  return files->Finish();
 }
 
 }  // namespace
@@ -223,6 +249,10 @@ EngineSettings ReplicationEngineSettings(const ReplicationRunSettings& settings)
 
 Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunSettings& settings,
                                             replicate::PassStats& stats, std::stop_token stop) {
+  // When the pass began, for its report (a durable pass's is its run's creation instead).
+  const int64_t started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 SystemClock::Default().Now().time_since_epoch())
+                                 .count();
   FERRY_ASSIGN_OR_RETURN(replicate::RuleSet rules, LoadReplicationRules(settings, config));
   FERRY_RETURN_IF_ERROR(ValidateReplicationSettings(settings));
   // Destinations are recorded under their canonical names, like the source.
@@ -255,7 +285,8 @@ Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunS
     if (result.durable && result.durable->detached) return result;
   }
   result.finish = FinishReplication(settings, targets, stores.status.get(), stats,
-                                    rows_report.get(), result);
+                                    {.rows = rows_report.get(), .started_ns = started_ns},
+                                    result);
   return result;
 }
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <utility>
 
 #include "replicate/event_outbox.h"
 #include "state/migrate.h"
@@ -277,6 +278,45 @@ Result<std::vector<VersionStatus>> StatusStore::Rows(std::string_view source,
     return Status::Ok();
   }));
   return out;
+}
+
+Result<std::vector<VersionStatus>> StatusStore::RowsPage(std::string_view source,
+                                                         const VersionStatus* after,
+                                                         int64_t limit) {
+  if (limit <= 0) return Status::InvalidArgument("status rows page: limit must be above 0");
+  // The row value comparison follows the primary key's columns, so that both databases read
+  // the page as a range of the key's index (no OR: PostgreSQL would then scan from the start).
+  std::string sql =
+      std::string("SELECT ") + kColumns + " FROM replication_status WHERE source = $1";
+  std::vector<SqlValue> params{source, limit};
+  if (after != nullptr) {
+    sql += " AND (object_key, rule, destination, source_version) > ($3, $4, $5, $6)";
+    params.insert(params.end(),
+                  {std::string_view(after->key), std::string_view(after->rule),
+                   std::string_view(after->destination), std::string_view(after->source_version)});
+  }
+  sql += " ORDER BY object_key, rule, destination, source_version LIMIT $2";
+  std::vector<VersionStatus> out;
+  FERRY_RETURN_IF_ERROR(session_.Transact(state::TxMode::kRead, [&](SqlTx& tx) {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(state::SqlRows rows, tx.ExecSpan(sql, params));
+    out.reserve(rows.rows.size());
+    for (const SqlRow& r : rows.rows) out.push_back(FromRow(r));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status StatusStore::ForEachRow(std::string_view source, int64_t page,
+                               const std::function<Status(const VersionStatus&)>& fn) {
+  std::optional<VersionStatus> last;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(std::vector<VersionStatus> rows,
+                           RowsPage(source, last ? &*last : nullptr, page));
+    for (const VersionStatus& row : rows) FERRY_RETURN_IF_ERROR(fn(row));
+    if (rows.size() < static_cast<size_t>(page)) return Status::Ok();
+    last = std::move(rows.back());
+  }
 }
 
 Result<std::vector<VersionStatus>> StatusStore::PendingWithMessage(std::string_view source,

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -110,6 +111,20 @@ class StatusStore {
   // Rows of `source` ("" = every source) in `state` (nullopt = any), by key then version.
   Result<std::vector<VersionStatus>> Rows(std::string_view source,
                                           std::optional<VersionState> state);
+  // One page of the rows of `source` (any rule, destination and state): at most `limit` (> 0)
+  // rows in primary-key order (key, rule, destination, source version, text compared as the
+  // database compares it), those after `after` in that order (nullptr: from the first row).
+  // Reading page after page, each after the last row of the page before, until a page is
+  // shorter than `limit`, reads every row exactly once in memory bounded by `limit`, however
+  // many rows the source has (keyset paging: each page one read transaction through the
+  // primary key). A row written between pages is read if it sorts after the cursor.
+  // kInvalidArgument when `limit` <= 0.
+  Result<std::vector<VersionStatus>> RowsPage(std::string_view source, const VersionStatus* after,
+                                              int64_t limit);
+  // Calls `fn` on every row of `source`, in RowsPage's order, reading `page` rows at a time
+  // (memory bounded by `page`); stops at the first error of the store or of `fn`.
+  Status ForEachRow(std::string_view source, int64_t page,
+                    const std::function<Status(const VersionStatus&)>& fn);
   // The PENDING rows of `source` whose message is `message` (QueuedMessage, transport.h: the
   // versions waiting for a pack job), the longest unchanged first, at most `limit`.
   Result<std::vector<VersionStatus>> PendingWithMessage(std::string_view source,

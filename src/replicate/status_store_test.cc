@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
+#include <tuple>
+#include <vector>
 
 #include "base/clock.h"
 #include "state/state.h"
@@ -169,6 +172,64 @@ TEST_F(StatusStoreTest, ManyKeysAreReadInBatches) {
   auto rows = store_->ForKeys(source_, keys);
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(rows->size(), keys.size());
+}
+
+// RowsPage (the report's reader): 2,503 rows of several rules and destinations per key, keys
+// whose bytes sort differently by byte, by locale and by length, read 1,000 at a time after
+// the last row read: every row exactly once, nothing of another source.
+TEST_F(StatusStoreTest, PagesReadEveryRowOnceAcrossPageBoundaries) {
+  const std::vector<std::string> odd = {"a",  "a/",  "a/b",  "a-b",  "ab", "a b",
+                                        "A",  "\xc3\xa4", "a\x7f", "~", "\xe6\x97\xa5", "%"};
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, int> want;
+  for (int i = 0; i < 2503; ++i) {
+    // (i % 12, (i / 12) % 3, i / 36) differs for every i: each row its own primary key
+    VersionStatus r = Row(odd[i % 12] + std::to_string(i / 36), "v" + std::to_string(i % 5),
+                          VersionState::kCompleted, (i / 36) % 2 ? "rb:dst" : "rb:dst/x");
+    r.rule = "r" + std::to_string((i / 12) % 3);
+    ASSERT_TRUE(store_->Record(r).ok());
+    want[{r.key, r.rule, r.destination, r.source_version}] = 0;
+  }
+  ASSERT_EQ(want.size(), 2503u);
+  VersionStatus other = Row("a", "v0", VersionState::kCompleted);
+  other.source = source_ + "x";  // another source whose name begins with this one's
+  ASSERT_TRUE(store_->Record(other).ok());
+  std::vector<size_t> sizes;
+  std::optional<VersionStatus> last;
+  for (;;) {
+    auto page = store_->RowsPage(source_, last ? &*last : nullptr, 1000);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    sizes.push_back(page->size());
+    for (const VersionStatus& r : *page) {
+      EXPECT_EQ(r.source, source_);
+      ++want[{r.key, r.rule, r.destination, r.source_version}];
+    }
+    if (page->size() < 1000) break;
+    last = page->back();
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{1000, 1000, 503}));
+  ASSERT_EQ(want.size(), 2503u);  // nothing read that was not written
+  for (const auto& [row, n] : want) {
+    EXPECT_EQ(n, 1) << std::get<0>(row) << " " << std::get<1>(row) << " " << std::get<2>(row);
+  }
+  EXPECT_TRUE(store_->RowsPage(source_, &*last, 1000).ok());
+  int64_t n = 0;  // ForEachRow: the same rows through pages of 1,000, in the pages' order
+  std::vector<std::string> order;
+  ASSERT_TRUE(store_
+                  ->ForEachRow(source_, 1000,
+                               [&](const VersionStatus& r) {
+                                 ++n;
+                                 if (order.empty() || order.back() != r.key) order.push_back(r.key);
+                                 return Status::Ok();
+                               })
+                  .ok());
+  EXPECT_EQ(n, 2503);
+  EXPECT_EQ(order.size(), 840u);  // 12 keys x 70: each key's rows together (key first)
+  EXPECT_EQ(store_
+                ->ForEachRow(source_, 7,
+                             [&](const VersionStatus&) { return Status::Unavailable("stop"); })
+                .code(),
+            ErrorCode::kUnavailable);
+  EXPECT_EQ(store_->RowsPage(source_, nullptr, 0).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(StatusStoreTest, CountsPerRuleDestinationAndState) {

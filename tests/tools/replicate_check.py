@@ -318,8 +318,9 @@ def read_report(folder):
 
 def per_object_report():
     """`replicate --report LOCATION` (docs/design/report.md): a row per status row of the
-    source, a failed version's row with its error code, --report-level errors keeping only the
-    failures; bad --report flags refused in one line, exit 2."""
+    source, a failed version's row with its error code, a second pass reporting what the first
+    copied as skipped, --report-level errors keeping only the failures; bad --report flags
+    refused in one line, exit 2."""
     S, T = bucket("ra"), bucket("rb")
     for i in range(3):
         put("ra", S, "ok/k%d" % i, b"v%d" % i)
@@ -349,6 +350,19 @@ def per_object_report():
           all(r["checksum"] == "none" and r["version_id"] for r in rows) and
           sorted(r["size"] for r in copied) == ["2", "2", "2", "5"], rows[:2])
     check("  summary.json written", summ is not None, summ)
+    first = {(r["key"], r["version_id"]) for r in copied}
+    p = ferry(conf, "replicate", "ra:" + S, "--state", st, "--report", WORK + "/prep-again",
+              "--report-level", "all", "--json", check_rc=False)
+    rows, _ = read_report(WORK + "/prep-again")
+    again = {(r["key"], r["version_id"]): r for r in rows}
+    check("replicate again: the versions the first pass copied are skipped, not copied",
+          len(rows) == 5 and set(again) >= first and
+          all(again[k]["action"] == "skipped" and again[k]["result"] == "skipped" and
+              "replicated by an earlier pass" in again[k]["error_message"] for k in first) and
+          summary(p).get("replicated") == 0, rows)
+    check("  the version that failed is reported failed again",
+          [(r["key"], r["action"]) for r in rows if r["action"] != "skipped"] ==
+          [("deny/x", "failed")] and p.returncode == 1, (p.returncode, rows))
     p = ferry(conf, "replicate", "ra:" + S, "--state", st, "--report", WORK + "/prep-err",
               "--report-level", "errors", "--json", check_rc=False)
     rows, _ = read_report(WORK + "/prep-err")
