@@ -5,10 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
-#include <sstream>
-#include <utility>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include "app/replication.h"
 #include "app/replication_run.h"
@@ -251,7 +251,7 @@ Result<ReplicationRunResult> RunReplication(Config config, const ReplicationRunS
                                             replicate::PassStats& stats, std::stop_token stop) {
   // When the pass began, for its report (a durable pass's is its run's creation instead).
   const int64_t started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 SystemClock::Default().Now().time_since_epoch())
+                                 ClockOr(settings.worker.clock).Now().time_since_epoch())
                                  .count();
   FERRY_ASSIGN_OR_RETURN(replicate::RuleSet rules, LoadReplicationRules(settings, config));
   FERRY_RETURN_IF_ERROR(ValidateReplicationSettings(settings));
