@@ -2,15 +2,14 @@
 #include "app/backup_prune.h"
 
 #include <chrono>
+#include <utility>
 
 namespace ferry::app {
 
-Result<backup::PruneResult> PruneBackupLocation(backup::CatalogStore& catalog,
-                                                storage::Backend& backend,
-                                                const BackupLocation& location,
-                                                const backup::RetentionPolicy& policy,
-                                                bool dry_run, const Clock& clock,
-                                                std::stop_token stop) {
+Result<backup::PruneResult> PruneBackupLocation(
+    backup::CatalogStore& catalog, storage::Backend& backend, const BackupLocation& location,
+    const backup::RetentionPolicy& policy, bool dry_run, const Clock& clock, std::stop_token stop,
+    std::function<Status(const backup::PrunePlan&)> approve) {
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              clock.Now().time_since_epoch())
                              .count();
@@ -18,7 +17,11 @@ Result<backup::PruneResult> PruneBackupLocation(backup::CatalogStore& catalog,
       backup::PruneResult r,
       backup::PruneCatalog(
           catalog, backend,
-          {.location = location.text, .policy = policy, .now_ms = now_ms, .dry_run = dry_run},
+          {.location = location.text,
+           .policy = policy,
+           .now_ms = now_ms,
+           .dry_run = dry_run,
+           .approve = std::move(approve)},
           stop));
   const backup::PrunePlan& plan = r.plan;
   if (plan.kept == 0 && plan.dropped.empty() && plan.dropped_tombstones.empty() &&

@@ -3,6 +3,7 @@
 // run it (docs/design/backup.md, "Retention").
 #pragma once
 
+#include <functional>
 #include <stop_token>
 
 #include "app/backup_run.h"
@@ -18,11 +19,10 @@ namespace ferry::app {
 // is kept (nothing changed with `dry_run`: the result says what would go). kNotFound, one line,
 // when the catalog records nothing at the location (a typo, or another state store), which
 // "0 versions dropped" would hide. `clock` gives the present the policy's ages count from.
-Result<backup::PruneResult> PruneBackupLocation(backup::CatalogStore& catalog,
-                                                storage::Backend& backend,
-                                                const BackupLocation& location,
-                                                const backup::RetentionPolicy& policy,
-                                                bool dry_run, const Clock& clock,
-                                                std::stop_token stop);
+// `approve`: backup::PruneRequest::approve (e.g. --max-delete).
+Result<backup::PruneResult> PruneBackupLocation(
+    backup::CatalogStore& catalog, storage::Backend& backend, const BackupLocation& location,
+    const backup::RetentionPolicy& policy, bool dry_run, const Clock& clock, std::stop_token stop,
+    std::function<Status(const backup::PrunePlan&)> approve = nullptr);
 
 }  // namespace ferry::app

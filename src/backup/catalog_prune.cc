@@ -132,6 +132,7 @@ Result<PruneResult> PruneCatalog(CatalogStore& catalog, storage::Backend& backup
   FERRY_ASSIGN_OR_RETURN(std::vector<Tombstone> tombstones,
                          catalog.Tombstones(request.location, ""));
   result.plan = PlanPrune(entries, tombstones, archives, request.policy, request.now_ms);
+  if (request.approve) FERRY_RETURN_IF_ERROR(request.approve(result.plan));
   if (request.dry_run) return result;
   const PrunePlan& plan = result.plan;
   // Rows first (one transaction), so that no row ever points into a deleted archive.

@@ -29,6 +29,7 @@
 // backend may be shared).
 #pragma once
 
+#include <functional>
 #include <cstdint>
 #include <span>
 #include <stop_token>
@@ -83,6 +84,9 @@ struct PruneRequest {
   RetentionPolicy policy;  // which versions are kept
   int64_t now_ms = 0;      // the time the policy counts back from (PlanPrune)
   bool dry_run = false;    // plan only: no row forgotten, no archive deleted
+  // When set, checked on the plan before any row is forgotten or archive deleted (a dry run's
+  // too): its error ends the prune with nothing of the plan done (`--max-delete`).
+  std::function<Status(const PrunePlan&)> approve;
 };
 
 // Prunes `request.location` (the text of `backup`): first deletes the archives an earlier

@@ -8,6 +8,11 @@ namespace ferry::cache {
 Result<ExpireResult> ExpirePass(CacheIndex& index, storage::Backend& cache,
                                 const ExpireOptions& options, std::stop_token stop) {
   ExpireResult result;
+  if (options.approve) {
+    FERRY_ASSIGN_OR_RETURN(uint64_t expired, index.CountExpired());
+    FERRY_ASSIGN_OR_RETURN(CacheTotals held, index.Totals());
+    FERRY_RETURN_IF_ERROR(options.approve(expired, held.objects));
+  }
   std::set<std::string> seen;  // each row is looked at once per pass
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("interrupted");

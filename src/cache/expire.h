@@ -36,6 +36,10 @@ struct ExpireOptions {
   int batch = 1000;                              // rows read per query
   // Test hook: called between steps 1 and 2 for each entry (a renew racing the expiry).
   std::function<void(const Entry&)> before_mark;
+  // When set, called once before the pass deletes anything, with the entries expired now
+  // (CountExpired) and those the cache holds (Totals): its error ends the pass with nothing
+  // deleted (`--max-delete`, plan/delete_limit.h).
+  std::function<Status(uint64_t expired, uint64_t held)> approve;
 };
 
 struct ExpireResult {

@@ -175,6 +175,20 @@ Result<std::vector<Entry>> CacheIndex::Expired(int limit) const {
   return out;
 }
 
+Result<uint64_t> CacheIndex::CountExpired() const {
+  uint64_t n = 0;
+  FERRY_RETURN_IF_ERROR(session_.Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec("SELECT COUNT(*) FROM cache_entries WHERE cache = $1 AND ((state = 'live' AND"
+                " expires <= $2) OR (state = 'expiring' AND mark_expires <= $2))",
+                {cache_, NowMs()}));
+    n = rows.rows.empty() ? 0 : static_cast<uint64_t>(state::CellInt(rows.rows[0][0]));
+    return Status::Ok();
+  }));
+  return n;
+}
+
 Result<bool> CacheIndex::MarkExpiring(Entry& read, std::chrono::milliseconds lease) {
   if (lease.count() <= 0) return Status::InvalidArgument("cache index: lease must be positive");
   bool marked = false;

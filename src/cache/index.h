@@ -155,6 +155,8 @@ class CacheIndex {
   // --- expiry (see the header comment) ---
   // Live rows past their expiry and expiring rows whose mark ran out, at most `limit`.
   Result<std::vector<Entry>> Expired(int limit) const;
+  // How many rows Expired would return without a limit (one COUNT).
+  Result<uint64_t> CountExpired() const;
   // Marks `read` expiring for `lease` if its generation is unchanged and it is still expired
   // (or still an expiring row whose mark ran out). On success `read` is updated to the marked
   // row (generation, mark) and true is returned; false when the row changed or is gone.

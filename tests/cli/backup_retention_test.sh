@@ -3,7 +3,8 @@
 # a backup, then one key deleted and another changed at the source, a second backup records
 # the deletion (a tombstone) and packs the change; a prefix restore leaves the deleted key out,
 # --as-of before the deletion brings it back, a single-key restore of it says so in one line;
-# `catalog ls` hides it unless --include-deleted; `catalog prune --keep-last 1` (a dry run
+# `catalog ls` hides it unless --include-deleted; `catalog prune --max-delete` past its limit
+# forgets nothing (exit 2); `catalog prune --keep-last 1` (a dry run
 # first) deletes the archive that held only superseded versions and keeps the other; a restore
 # after the prune is byte-identical. The backup run carries the configured [costs] prices; a
 # backup of another source into the location is refused.
@@ -146,6 +147,21 @@ try:
           p.returncode == 0 and p.stdout.count("would drop: ") == 2 and
           p.stdout.count("would delete: ") == 1 and set(keys("rb", BK)) == before,
           (p.stdout, p.stderr))
+    # --max-delete: the prune would forget 2 versions of the location's; past the limit it
+    # forgets and deletes nothing and says so, exit 2 (a dry run too)
+    for limit, dry in (("1", []), ("10%", []), ("1", ["--dry-run"])):
+        p = ferry("catalog", "prune", LOC, "--state", ST, "--keep-last", "1",
+                  "--max-delete", limit, *dry)
+        check("prune --max-delete %s %s: refused in one line, exit 2, nothing gone" % (limit, dry),
+              p.returncode == 2 and "2 versions to forget" in p.stderr and
+              "over --max-delete " + limit in p.stderr and len(p.stderr.strip().splitlines()) == 1
+              and set(keys("rb", BK)) == before, (p.returncode, p.stderr))
+    p = ferry("catalog", "prune", LOC, "--state", ST, "--keep-last", "1", "--max-delete", "x")
+    check("prune --max-delete x: a bad value refused, exit 2",
+          p.returncode == 2 and "--max-delete" in p.stderr, p.stderr)
+    p = ferry("catalog", "prune", LOC, "--state", ST, "--keep-last", "1", "--dry-run",
+              "--max-delete", "2")
+    check("prune --max-delete 2 (the plan's count): not past it", p.returncode == 0, p.stderr)
     p = ferry("catalog", "prune", LOC, "--state", ST, "--keep-last", "1", "--json")
     r = js(p)
     after = set(keys("rb", BK))

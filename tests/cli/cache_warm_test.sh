@@ -78,7 +78,17 @@ check "nothing expires before its TTL" [ "$(jget "$WORK/e1.json" '["expired"]')"
 # Kept: the time is what is tested (an entry expires once its TTL has passed, not before): the
 # 2 s TTL counts from the warm, which has returned, and 0.2 s more for the clocks' granularity
 sleep 2.2
-ferry cache expire --cache "rb:$C" --state "$ST" --json > "$WORK/e2.json"
+# --max-delete: 3 expired of the objects cached; past the limit nothing is deleted, exit 2
+check "expire --max-delete 2: refused, exit 2" \
+  expect_error 2 "3 expired objects to delete, over --max-delete 2: nothing was deleted" \
+  ferry cache expire --cache "rb:$C" --state "$ST" --max-delete 2
+check "expire --max-delete 1%: refused with the share, exit 2" \
+  expect_error 2 "% of the [0-9]* cached), over --max-delete 1%" \
+  ferry cache expire --cache "rb:$C" --state "$ST" --max-delete 1%
+check "expire --max-delete x: a bad value, exit 2" expect_error 2 "--max-delete" \
+  ferry cache expire --cache "rb:$C" --state "$ST" --max-delete x
+check "and the y24/ objects are all still cached" [ "$(ferry ls "rb:$C" | grep -c ' y24/')" = 3 ]
+ferry cache expire --cache "rb:$C" --state "$ST" --json --max-delete 3 > "$WORK/e2.json"
 check "objects past their TTL are deleted" [ "$(jget "$WORK/e2.json" '["expired"]')" = 3 ]
 check "from the cache bucket too" [ "$(ferry ls "rb:$C" | grep -c ' y24/')" = 0 ]
 

@@ -68,6 +68,7 @@ struct PruneArgs {
   std::string keep_within;
   bool dry_run = false;
   bool json = false;
+  std::string max_delete;  // --max-delete N|P%: of the versions the catalog holds
 };
 int RunCatalogPrune(const PruneArgs& args, Context& ctx);
 

@@ -2,10 +2,12 @@
 // ferry cache serve --cache DST      the same every --interval until interrupted
 // ferry cache verify --cache DST     compare index and cache; mend both ways
 #include <cstdio>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands/cache_internal.h"
 #include "obs/log.h"
+#include "plan/delete_limit.h"
 #include "plan/filter.h"
 
 namespace ferry::cli::cache_cmd {
@@ -18,7 +20,33 @@ struct MaintainArgs {
   std::string interval = "60s";
   std::string adopt;  // verify: the source to adopt unknown objects from
   bool delete_unknown = false;
+  std::string max_delete;  // expire, serve: --max-delete N|P% of the entries held
 };
+
+// --max-delete (plan/delete_limit.h) on an expiry pass: the entries it would delete, of those
+// the cache holds. Checked before the pass deletes anything; a serve's pass past it is refused
+// and logged, and the next pass checks again.
+Result<cache::ExpireOptions> ExpireOptionsOf(const MaintainArgs& a) {
+  cache::ExpireOptions o;
+  if (a.max_delete.empty()) return o;
+  Result<plan::DeleteLimit> parsed = plan::ParseDeleteLimit(a.max_delete);
+  if (!parsed.ok()) return parsed.status().WithContext("--max-delete");
+  const plan::DeleteLimit limit = *parsed;
+  o.approve = [limit](uint64_t expired, uint64_t held) -> Status {
+    if (!limit.Exceeded(expired, held)) return Status::Ok();
+    std::string share;
+    if (limit.kind == plan::DeleteLimit::Kind::kPercent) {
+      share = " (" + std::to_string(held == 0 ? 100 : expired * 100 / held) + "% of the " +
+              std::to_string(held) + " cached)";
+    }
+    return Status::InvalidArgument(
+        "cache expire: " + std::to_string(expired) + " expired objects to delete" + share +
+        ", over --max-delete " + limit.Text() +
+        ": nothing was deleted; check the TTLs the warms gave, then rerun with a higher "
+        "--max-delete (or without it)");
+  };
+  return o;
+}
 
 nlohmann::json FailuresJson(const std::vector<cache::KeyFailure>& failures) {
   nlohmann::json out = nlohmann::json::array();
@@ -47,9 +75,11 @@ void PrintExpire(const cache::ExpireResult& r, bool json) {
 }
 
 int RunExpire(const MaintainArgs& a, Context& ctx) {
+  auto options = ExpireOptionsOf(a);
+  if (!options.ok()) return ReportError(options.status());
   auto o = Open(ctx, a.cache, a.state);
   if (!o.ok()) return ReportError(o.status());
-  auto r = cache::ExpirePass(*o->index, *o->cache, {}, ctx.stop);
+  auto r = cache::ExpirePass(*o->index, *o->cache, *options, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   PrintExpire(*r, a.json);
   return r->failed > 0 ? 1 : 0;
@@ -59,12 +89,14 @@ int RunServe(const MaintainArgs& a, Context& ctx) {
   auto interval = plan::ParseAge(a.interval);
   if (!interval.ok()) return ReportError(interval.status().WithContext("--interval"));
   if (interval->count() < 1) return ReportError(Status::InvalidArgument("--interval: at least 1s"));
+  auto options = ExpireOptionsOf(a);
+  if (!options.ok()) return ReportError(options.status());
   auto o = Open(ctx, a.cache, a.state);
   if (!o.ok()) return ReportError(o.status());
   obs::Log(obs::Level::kInfo, "serving cache expiry",
            {{"cache", o->cache_name}, {"interval", a.interval}});
   cache::Serve(
-      *o->index, *o->cache, {}, *interval,
+      *o->index, *o->cache, *options, *interval,
       [&](const Result<cache::ExpireResult>& r) {
         if (!r.ok()) {
           obs::Log(obs::Level::kWarn, "cache expiry pass failed",
@@ -131,13 +163,18 @@ CLI::App* AddCommon(CLI::App* cache, const char* name, const char* what, Maintai
 }  // namespace
 
 void RegisterMaintain(CLI::App* cache, Context& ctx) {
+  constexpr const char* kMaxDeleteHelp =
+      "if a pass would delete more than N expired objects, or more than P% of the objects the "
+      "cache holds (N or P%), delete none, say so (cache expire: exit 2)";
   auto expire = std::make_shared<MaintainArgs>();
-  AddCommon(cache, "expire", "delete cached objects past their TTL with their index entries",
-            *expire)
-      ->callback([expire, &ctx] { ctx.exit_code = RunExpire(*expire, ctx); });
+  CLI::App* e = AddCommon(cache, "expire",
+                          "delete cached objects past their TTL with their index entries", *expire);
+  e->add_option("--max-delete", expire->max_delete, kMaxDeleteHelp);
+  e->callback([expire, &ctx] { ctx.exit_code = RunExpire(*expire, ctx); });
 
   auto serve = std::make_shared<MaintainArgs>();
   CLI::App* s = AddCommon(cache, "serve", "expire every --interval until interrupted", *serve);
+  s->add_option("--max-delete", serve->max_delete, kMaxDeleteHelp);
   s->add_option("--interval", serve->interval, "time between expiry passes (default 60s)");
   s->callback([serve, &ctx] { ctx.exit_code = RunServe(*serve, ctx); });
 

@@ -317,6 +317,10 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
                  "keep every version current within DURATION before now (e.g. 30d, 12h, 2w)");
   pr->add_flag("--dry-run", prune_args->dry_run,
                "print what would go (versions, archives, bytes); change nothing");
+  pr->add_option("--max-delete", prune_args->max_delete,
+                 "if the prune would forget more than N versions, or more than P% of the "
+                 "versions the catalog holds at the location (N or P%), forget and delete "
+                 "nothing, say so and exit 2");
   pr->add_flag("--json", prune_args->json, "print a JSON summary on stdout");
   pr->callback([args = prune_args, &ctx] { ctx.exit_code = RunCatalogPrune(*args, ctx); });
 }

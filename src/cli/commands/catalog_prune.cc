@@ -6,12 +6,15 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "app/backup_prune.h"
 #include "app/wiring.h"
 #include "base/clock.h"
 #include "cli/commands/backup_internal.h"
+#include "plan/delete_limit.h"
 #include "plan/filter.h"
 #include "storage/key.h"
 #include "transfer/progress.h"
@@ -82,6 +85,29 @@ void Print(const PruneArgs& a, const BackupLocation& loc, const backup::PruneRes
 
 }  // namespace
 
+// --max-delete (plan/delete_limit.h) on the prune's plan: the versions it would forget, of the
+// versions the catalog holds at the location. Checked before anything is forgotten.
+static std::function<Status(const backup::PrunePlan&)> MaxDeleteCheck(const plan::DeleteLimit& limit,
+                                                               bool dry_run) {
+  if (!limit.enabled()) return nullptr;
+  return [limit, dry_run](const backup::PrunePlan& p) -> Status {
+    const uint64_t planned = p.dropped.size();
+    const uint64_t scope = planned + p.kept;
+    if (!limit.Exceeded(planned, scope)) return Status::Ok();
+    std::string share;
+    if (limit.kind == plan::DeleteLimit::Kind::kPercent) {
+      share = " (" + std::to_string(scope == 0 ? 100 : planned * 100 / scope) + "% of the " +
+              std::to_string(scope) + " versions held)";
+    }
+    return Status::InvalidArgument(
+        "catalog prune: " + std::to_string(planned) + " versions to forget" + share +
+        ", over --max-delete " + limit.Text() + ": " +
+        (dry_run ? "a prune would forget nothing" : "nothing was forgotten or deleted") +
+        "; check --keep-last and --keep-within, then rerun with a higher --max-delete (or "
+        "without it)");
+  };
+}
+
 int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
   backup::RetentionPolicy policy;
   policy.keep_last = a.keep_last;
@@ -94,11 +120,18 @@ int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
     return ReportError(
         Status::InvalidArgument("catalog prune: give --keep-last N and/or --keep-within DURATION"));
   }
+  plan::DeleteLimit limit;
+  if (!a.max_delete.empty()) {
+    auto parsed = plan::ParseDeleteLimit(a.max_delete);
+    if (!parsed.ok()) return ReportError(parsed.status().WithContext("--max-delete"));
+    limit = *parsed;
+  }
   auto opened = OpenBackup(ctx.global.config_path, a.location, a.state, ctx.stop);
   if (!opened.ok()) return ReportError(opened.status());
   const BackupLocation* loc = &opened->location;
   auto r = app::PruneBackupLocation(*opened->catalog.store, *opened->backend, *loc, policy,
-                                    a.dry_run, SystemClock::Default(), ctx.stop);
+                                    a.dry_run, SystemClock::Default(), ctx.stop,
+                                    MaxDeleteCheck(limit, a.dry_run));
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, *r);
   return 0;
