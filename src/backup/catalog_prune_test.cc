@@ -173,14 +173,37 @@ class PruneTest : public ::testing::Test {
   storage::MemoryBackend backup_;
 };
 
+// A prune of kLoc at 1000 ms under `policy`, neither dry nor checked.
+PruneRequest Request(const RetentionPolicy& policy) {
+  return {.location = kLoc, .policy = policy, .now_ms = 1000, .dry_run = false, .approve = nullptr};
+}
+
 TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   Put("1.fza", {Version("a", "1.fza", 0, 100), Version("b", "1.fza", 1, 100)}, 100);
   Put("2.fza", {Version("a", "2.fza", 0, 200)}, 200);
   Put("3.fza", {Version("a", "3.fza", 0, 300)}, 300);
   const RetentionPolicy last1{.keep_last = 1, .keep_within_ms = 0};
+  // A plan its check refuses (--max-delete) changes nothing, and the check sees the plan.
+  size_t seen = 0;
+  auto refused = PruneCatalog(
+      *catalog_, backup_,
+      {.location = kLoc,
+       .policy = last1,
+       .now_ms = 1000,
+       .dry_run = false,
+       .approve = [&seen](const PrunePlan& p) {
+         seen = p.dropped.size();
+         return Status::InvalidArgument("over --max-delete");
+       }},
+      {});
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(seen, 2u);
+  EXPECT_EQ(catalog_->Versions(kLoc, "a")->size(), 3u);
+  EXPECT_TRUE(Exists("2.fza"));
   // A dry run changes nothing.
-  auto dry = PruneCatalog(*catalog_, backup_,
-                          {.location = kLoc, .policy = last1, .now_ms = 1000, .dry_run = true}, {});
+  auto dry = PruneCatalog(
+      *catalog_, backup_,
+      {.location = kLoc, .policy = last1, .now_ms = 1000, .dry_run = true, .approve = nullptr}, {});
   ASSERT_TRUE(dry.ok()) << dry.status().message();
   EXPECT_EQ(dry->plan.dropped.size(), 2u);
   EXPECT_EQ(dry->plan.doomed.size(), 1u);  // 2.fza; 1.fza still holds b
@@ -189,8 +212,7 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   // The delete fails (the process dies there): no row points into 2.fza any more, the archive
   // is still there, listed as doomed.
   backup_.FailNext(storage::MemoryBackend::kDelete, 1, Status::Unavailable("connection reset"));
-  auto crashed =
-      PruneCatalog(*catalog_, backup_, {.location = kLoc, .policy = last1, .now_ms = 1000}, {});
+  auto crashed = PruneCatalog(*catalog_, backup_, Request(last1), {});
   EXPECT_EQ(crashed.status().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(Exists("2.fza"));
   auto versions = catalog_->Versions(kLoc, "a");
@@ -207,8 +229,7 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   EXPECT_TRUE(rebuilt->failed[1].starts_with("3.fza: "));
   EXPECT_EQ(catalog_->Versions(kLoc, "a")->size(), 1u);
   // The next prune deletes it, and has nothing else to do.
-  auto next =
-      PruneCatalog(*catalog_, backup_, {.location = kLoc, .policy = last1, .now_ms = 1000}, {});
+  auto next = PruneCatalog(*catalog_, backup_, Request(last1), {});
   ASSERT_TRUE(next.ok()) << next.status().message();
   EXPECT_EQ(next->earlier_doomed, 1u);
   EXPECT_TRUE(next->plan.dropped.empty());
@@ -217,8 +238,7 @@ TEST_F(PruneTest, RowsGoBeforeTheArchiveAndTheNextPruneFinishesACrash) {
   EXPECT_TRUE(Exists("3.fza"));
   EXPECT_TRUE(catalog_->Doomed(kLoc)->empty());
   // No rule: refused.
-  EXPECT_EQ(PruneCatalog(*catalog_, backup_,
-                         {.location = kLoc, .policy = RetentionPolicy{}, .now_ms = 1000}, {})
+  EXPECT_EQ(PruneCatalog(*catalog_, backup_, Request(RetentionPolicy{}), {})
                 .status()
                 .code(),
             ErrorCode::kInvalidArgument);

@@ -87,8 +87,8 @@ void Print(const PruneArgs& a, const BackupLocation& loc, const backup::PruneRes
 
 // --max-delete (plan/delete_limit.h) on the prune's plan: the versions it would forget, of the
 // versions the catalog holds at the location. Checked before anything is forgotten.
-static std::function<Status(const backup::PrunePlan&)> MaxDeleteCheck(const plan::DeleteLimit& limit,
-                                                               bool dry_run) {
+static std::function<Status(const backup::PrunePlan&)> MaxDeleteCheck(
+    const plan::DeleteLimit& limit, bool dry_run) {
   if (!limit.enabled()) return nullptr;
   return [limit, dry_run](const backup::PrunePlan& p) -> Status {
     const uint64_t planned = p.dropped.size();
