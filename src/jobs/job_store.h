@@ -403,6 +403,11 @@ class JobStore {
   // a `ferry serve` that starts scans at once for what happened while it was down. Parked jobs
   // and retries waiting out their backoff keep their time. Returns how many.
   virtual Result<uint64_t> Hasten(RunId run) = 0;
+  // Makes queued job `job`, waiting for a later time (a kWait or a retry's backoff), runnable
+  // now: the part job that checkpoints an object's last part wakes the object's owner, which
+  // would otherwise look again only after its poll (part_jobs.h). Parked jobs and jobs in any
+  // other state keep their time. Returns whether the job changed (an unknown job: false).
+  virtual Result<bool> Wake(JobId job) = 0;
   // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. A kFailed run that
   // gets jobs back is in progress again (kRunning, its phase kept). Returns how many jobs.
   virtual Result<uint64_t> Redrive(RunId run) = 0;

@@ -24,6 +24,14 @@ uint64_t PartsOf(uint64_t size, uint64_t part_size) {
   return part_size == 0 ? 0 : (size + part_size - 1) / part_size;
 }
 
+// How many of an object's `parts` parts a checkpoint holds.
+uint64_t PartsRecorded(const std::vector<PartCheckpoint>& checkpointed, uint64_t parts) {
+  return static_cast<uint64_t>(
+      std::count_if(checkpointed.begin(), checkpointed.end(), [&](const PartCheckpoint& p) {
+        return p.part_number >= 1 && static_cast<uint64_t>(p.part_number) <= parts;
+      }));
+}
+
 std::string EncodeOwner(const std::string& transfer, uint64_t parts, uint64_t jobs) {
   json j = {{"part_jobs", {{"parts", parts}, {"jobs", jobs}}},
             {"transfer", json::parse(transfer)}};
@@ -91,10 +99,7 @@ JobResult AwaitParts(JobContext& ctx, const std::string& transfer, const CopyHer
   if (!saved.ok()) return EndedWith(saved.status(), j.attempts);
   if (!saved->has_value() || (*saved)->upload_id.empty()) return copy_here(transfer);
   const uint64_t parts = PartsOf(object.src.size, (*saved)->part_size);
-  const auto recorded = static_cast<uint64_t>(std::count_if(
-      (*saved)->parts.begin(), (*saved)->parts.end(), [&](const PartCheckpoint& p) {
-        return p.part_number >= 1 && static_cast<uint64_t>(p.part_number) <= parts;
-      }));
+  const uint64_t recorded = PartsRecorded((*saved)->parts, parts);
   if (recorded < parts) {
     auto counts = ctx.store.CountJobs(j.spec.run);
     if (!counts.ok()) return EndedWith(counts.status(), j.attempts);
@@ -215,6 +220,18 @@ Status SharedPartJournal::PartDone(const Part& part) {
   if (s.code() != ErrorCode::kFailedPrecondition) return s;
   if (on_lost_) on_lost_(s);  // another worker holds the part job now
   return Status::Cancelled("lease lost: " + s.message());
+}
+
+void WakeOwnerWhenComplete(JobStore& store, JobId owner, const UploadRef& ref, uint64_t size) {
+  auto saved = store.LoadUpload(owner, ref);
+  if (!saved.ok() || !saved->has_value() || (*saved)->upload_id.empty()) return;
+  const uint64_t parts = PartsOf(size, (*saved)->part_size);
+  const uint64_t recorded = PartsRecorded((*saved)->parts, parts);
+  if (recorded < parts) return;
+  auto woken = store.Wake(owner);
+  obs::Log(obs::Level::kDebug, "the object's last part is checkpointed: its owner woken",
+           {{"owner", std::to_string(owner)},
+            {"woken", woken.ok() ? (*woken ? "yes" : "no") : woken.status().message()}});
 }
 
 Status CopyAndWait(JobContext& ctx, transfer::CopyRequest request) {

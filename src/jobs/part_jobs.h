@@ -101,6 +101,13 @@ class SharedPartJournal : public transfer::UploadJournal {
   std::atomic<bool> gone_{false};
 };
 
+// After a part job sent its range: wakes the owner (JobStore::Wake) when its checkpoint of
+// `ref` now holds every part of an object of `size` bytes, so the object completes at once
+// instead of at the owner's next poll. Whichever part job checkpoints the last part sees them
+// all (each looks after its own parts committed); two that see them together both wake it,
+// which is harmless. Best effort: a failed look or wake only costs the poll.
+void WakeOwnerWhenComplete(JobStore& store, JobId owner, const UploadRef& ref, uint64_t size);
+
 // Queues `request` on ctx's run engine (cancelled with the job) and waits for its outcome.
 Status CopyAndWait(JobContext& ctx, transfer::CopyRequest request);
 

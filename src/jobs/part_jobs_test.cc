@@ -226,6 +226,19 @@ TEST_F(PartJobsTest, TwoWorkersSendThePartsAndTheOwnerCompletesOnce) {
   EXPECT_EQ(Jobs(kTransferKind, JobState::kDone), 1u);
 }
 
+// The part job that checkpoints the last part wakes the owner: it completes now, with no poll
+// waited out (the clock does not move); earlier part jobs leave it waiting.
+TEST_F(PartJobsTest, TheLastPartWakesTheOwnerWithoutItsPoll) {
+  HandOut();
+  EXPECT_EQ(Step(w1_, kPartKind), Outcome::Kind::kDone);
+  EXPECT_EQ(Step(w2_, kPartKind), Outcome::Kind::kDone);
+  EXPECT_FALSE(Claim(w2_, kTransferKind).has_value()) << "2 of 3 ranges: still waiting";
+  EXPECT_EQ(Step(w1_, kPartKind), Outcome::Kind::kDone);
+  EXPECT_EQ(Step(w2_, kTransferKind), Outcome::Kind::kDone) << "claimable at once";
+  ExpectCopied();
+  EXPECT_EQ(dst_.counts().commits, 1);
+}
+
 // Two workers finish their last parts at the same moment and both poll the owner at once: one
 // of them holds it, so the object is committed exactly once.
 TEST_F(PartJobsTest, TwoWorkersFinishingTogetherCompleteOnce) {

@@ -283,6 +283,45 @@ TEST_P(JobStoreConformanceTest, FinishAddsTheAttemptsTallyToItsJob) {
   EXPECT_EQ(store().Finish(again[0].lease, huge).code(), ErrorCode::kInvalidArgument);
 }
 
+// Wake makes a job that waits (kWait, a retry's backoff) runnable now; a parked, leased or done
+// job, or an unknown one, does not change.
+TEST_P(JobStoreConformanceTest, WakeMakesAWaitingJobRunnableNow) {
+  const RunId run = NewRun();
+  const auto ids = EnqueueN(run, 2);
+  auto claimed = ClaimOk("w", 2);
+  ASSERT_EQ(claimed.size(), 2u);
+  Outcome wait;
+  wait.kind = Outcome::Kind::kWait;
+  wait.retry_after = seconds(60);
+  ASSERT_OK(store().Finish(claimed[0].lease, wait));
+  EXPECT_TRUE(ClaimOk("w", 1).empty()) << "waits out its minute";
+  auto woken = store().Wake(ids[0]);
+  ASSERT_OK(woken);
+  EXPECT_TRUE(*woken);
+  auto again = ClaimOk("w", 1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].job.id, ids[0]);
+  auto leased = store().Wake(ids[1]);  // still leased
+  ASSERT_OK(leased);
+  EXPECT_FALSE(*leased);
+  ASSERT_OK(store().Finish(claimed[1].lease, Outcome{}));
+  auto done = store().Wake(ids[1]);
+  ASSERT_OK(done);
+  EXPECT_FALSE(*done);
+  JobSpec parked;
+  parked.run = run;
+  parked.not_before = jobs::kParked;
+  auto parked_ids = store().Enqueue({parked});
+  ASSERT_OK(parked_ids);
+  auto stays = store().Wake((*parked_ids)[0]);
+  ASSERT_OK(stays);
+  EXPECT_FALSE(*stays);
+  EXPECT_EQ(Get((*parked_ids)[0]).not_before, jobs::kParked);
+  auto unknown = store().Wake(987654);
+  ASSERT_OK(unknown);
+  EXPECT_FALSE(*unknown);
+}
+
 TEST_P(JobStoreConformanceTest, FinishEnqueuesMoreInTheSameTransaction) {
   const RunId run = NewRun();
   const auto scan = EnqueueN(run, 1, jobs::kScanKind);

@@ -50,6 +50,8 @@ class PartHandler : public JobHandler {
       obs::Log(ctx.options.verbose ? obs::Level::kInfo : obs::Level::kDebug, "parts sent",
                {{"key", objects->front().src.key},
                 {"parts", std::to_string(p->first) + "-" + std::to_string(p->last)}});
+      WakeOwnerWhenComplete(ctx.store, p->owner, UploadRef{"", objects->front().src.key},
+                            objects->front().src.size);
       return JobResult{};
     }
     const bool last_attempt = j.attempts >= j.spec.max_attempts;

@@ -1,5 +1,5 @@
 // GetJob, ListJobs and ListErrors (reads); Unpark, Hasten, Redrive and Purge (actions on many
-// jobs at once).
+// jobs at once); Wake (one job).
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
@@ -72,6 +72,21 @@ Result<uint64_t> SqlJobStore::Unpark(RunId run, std::string_view kind) {
     return Status::Ok();
   }));
   return count;
+}
+
+Result<bool> SqlJobStore::Wake(JobId job) {
+  bool woken = false;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
+    const int64_t now = NowMs();
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows,
+                           tx.Exec("UPDATE jobs SET not_before = $2, updated = $2"
+                                   " WHERE id = $1 AND state = 'queued'"
+                                   " AND not_before > $2 AND not_before < $3",
+                                   {job, now, ToMs(kParked)}));
+    woken = rows.changes > 0;
+    return Status::Ok();
+  }));
+  return woken;
 }
 
 Result<uint64_t> SqlJobStore::Hasten(RunId run) {

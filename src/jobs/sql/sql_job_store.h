@@ -91,6 +91,7 @@ class SqlJobStore : public JobStore {
   Result<std::vector<Job>> ListErrors(RunId run, int limit) override;
   Result<uint64_t> Unpark(RunId run, std::string_view kind) override;
   Result<uint64_t> Hasten(RunId run) override;
+  Result<bool> Wake(JobId job) override;
   Result<uint64_t> Redrive(RunId run) override;
   Result<uint64_t> Purge(bool dead_too) override;
 
