@@ -396,8 +396,11 @@ TEST_F(ReplicateKindsTest, AnEventsJobOutwaitsABusyKeyWithoutDyingOrListingIt) {
   }, 2400);
   // it waited far more often than max_attempts allows failures, and no more often than the
   // growing wait lets it (2 s, 3 s, ... 30 s: ~80 in 40 minutes, not 1200)
+  // Queued between waits, or leased when read in the middle of an attempt (the worker runs
+  // beside this thread: under ASan one was, FLAKY in stop 54's rehearsal); never dead or done.
   const jobs::Job waiting = job();
-  EXPECT_EQ(waiting.state, JobState::kQueued) << waiting.last_error;
+  EXPECT_TRUE(waiting.state == JobState::kQueued || waiting.state == JobState::kLeased)
+      << static_cast<int>(waiting.state) << " " << waiting.last_error;
   EXPECT_GT(waits(), 3 * event.max_attempts);
   EXPECT_LT(waits(), 200);
   EXPECT_EQ(Borrowed::key_listings.load() - listings_before, 0) << "the busy key was listed";
