@@ -72,15 +72,20 @@ Result<DeleteLimit> ParseDeleteLimit(std::string_view text) {
   return limit;
 }
 
+std::string DeleteLimitShare(const DeleteLimit& limit, uint64_t planned, uint64_t scope,
+                             std::string_view what) {
+  if (limit.kind != DeleteLimit::Kind::kPercent) return "";
+  const double share = scope == 0 ? 100.0 : 100.0 * static_cast<double>(planned) /
+                                                 static_cast<double>(scope);
+  return " (" + PercentText(std::round(share * 10) / 10) + "% of the " + std::to_string(scope) +
+         " " + std::string(what) + ")";
+}
+
 std::string DeleteLimitRefusal(const DeleteLimit& limit, uint64_t planned, uint64_t scope,
                                bool dry_run, std::string_view side) {
-  std::string out = std::to_string(planned) + " deletes planned";
-  if (limit.kind == DeleteLimit::Kind::kPercent) {
-    const double share = scope == 0 ? 100.0 : 100.0 * static_cast<double>(planned) /
-                                                   static_cast<double>(scope);
-    out += " (" + PercentText(std::round(share * 10) / 10) + "% of the " +
-           std::to_string(scope) + " " + std::string(side) + " objects in scope)";
-  }
+  std::string out = std::to_string(planned) + " deletes planned" +
+                    DeleteLimitShare(limit, planned, scope,
+                                     std::string(side) + " objects in scope");
   out += ", over --max-delete " + limit.Text() + ": ";
   out += dry_run ? "a run would delete nothing" : "nothing was deleted";
   out += "; check the source and destination, then rerun with a higher --max-delete (or "

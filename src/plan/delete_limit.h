@@ -41,6 +41,11 @@ struct DeleteLimit {
 // caller adds it): a negative, fractional or non-numeric count, a percentage outside 0..100.
 Result<DeleteLimit> ParseDeleteLimit(std::string_view text);
 
+// " (12.5% of the 8 WHAT)" for a percentage limit, "" for a count: the share of `scope` that
+// `planned` is, as every --max-delete refusal words it.
+std::string DeleteLimitShare(const DeleteLimit& limit, uint64_t planned, uint64_t scope,
+                             std::string_view what);
+
 // The one line that says a run stopped before deleting: planned count, its share of the scope
 // (for a percentage), the limit, and how to go on. `dry_run`: the limit would trip. `side`
 // names whose objects the scope counts ("destination"; ferry move: "source").

@@ -34,13 +34,9 @@ Result<cache::ExpireOptions> ExpireOptionsOf(const MaintainArgs& a) {
   const plan::DeleteLimit limit = *parsed;
   o.approve = [limit](uint64_t expired, uint64_t held) -> Status {
     if (!limit.Exceeded(expired, held)) return Status::Ok();
-    std::string share;
-    if (limit.kind == plan::DeleteLimit::Kind::kPercent) {
-      share = " (" + std::to_string(held == 0 ? 100 : expired * 100 / held) + "% of the " +
-              std::to_string(held) + " cached)";
-    }
     return Status::InvalidArgument(
-        "cache expire: " + std::to_string(expired) + " expired objects to delete" + share +
+        "cache expire: " + std::to_string(expired) + " expired objects to delete" +
+        plan::DeleteLimitShare(limit, expired, held, "cached") +
         ", over --max-delete " + limit.Text() +
         ": nothing was deleted; check the TTLs the warms gave, then rerun with a higher "
         "--max-delete (or without it)");

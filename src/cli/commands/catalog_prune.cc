@@ -94,13 +94,9 @@ static std::function<Status(const backup::PrunePlan&)> MaxDeleteCheck(
     const uint64_t planned = p.dropped.size();
     const uint64_t scope = planned + p.kept;
     if (!limit.Exceeded(planned, scope)) return Status::Ok();
-    std::string share;
-    if (limit.kind == plan::DeleteLimit::Kind::kPercent) {
-      share = " (" + std::to_string(scope == 0 ? 100 : planned * 100 / scope) + "% of the " +
-              std::to_string(scope) + " versions held)";
-    }
     return Status::InvalidArgument(
-        "catalog prune: " + std::to_string(planned) + " versions to forget" + share +
+        "catalog prune: " + std::to_string(planned) + " versions to forget" +
+        plan::DeleteLimitShare(limit, planned, scope, "versions held") +
         ", over --max-delete " + limit.Text() + ": " +
         (dry_run ? "a prune would forget nothing" : "nothing was forgotten or deleted") +
         "; check --keep-last and --keep-within, then rerun with a higher --max-delete (or "
