@@ -6,21 +6,10 @@
 # only once it lists), so what it copied comes from its attempts' tallies (jobs::Outcome::tally).
 # Before they existed the document said 0 copied, 0 bytes.
 source "$(dirname "$0")/testlib.bash"
-hook_pid=""
-trap 'kill $hook_pid 2>/dev/null; cleanup' EXIT
-cat > "$WORK/hook.py" <<'PY'
-import http.server, json, sys
-port, out = int(sys.argv[1]), sys.argv[2]
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(out, "a") as f: f.write(json.dumps(json.loads(body)) + "\n")
-        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", port), Hook).serve_forever()
-PY
+HOOK_PID=""
+trap 'kill $HOOK_PID 2>/dev/null; cleanup' EXIT
 PORT=$(free_port)
-python3 -W ignore "$WORK/hook.py" "$PORT" "$WORK/docs" & hook_pid=$!
+webhook_start "$PORT" "$WORK/docs"
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_until 10 "the webhook listens" listening "$PORT"
 mkdir -p "$WORK/src/d"

@@ -9,9 +9,9 @@
 source "$(dirname "$0")/testlib.bash"
 : "${FERRY_TEST_PG_URL:?FERRY_TEST_PG_URL not set: run through scripts/test-all.sh}"
 pids=()
-hook_pid=""
+HOOK_PID=""
 SCHEMA=ferry_sched$$
-trap 'kill $hook_pid 2>/dev/null; [ ${#pids[@]} = 0 ] || kill ${pids[*]} 2>/dev/null || true; psql "$FERRY_TEST_PG_URL" -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1; cleanup' EXIT
+trap 'kill $HOOK_PID 2>/dev/null; [ ${#pids[@]} = 0 ] || kill ${pids[*]} 2>/dev/null || true; psql "$FERRY_TEST_PG_URL" -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1; cleanup' EXIT
 psql "$FERRY_TEST_PG_URL" -q -c "CREATE SCHEMA $SCHEMA" >/dev/null
 STATE="$FERRY_TEST_PG_URL?options=-csearch_path%3D$SCHEMA"
 sql() { psql "$STATE" -qtA -c "$1"; }
@@ -61,19 +61,8 @@ check "a name taken twice is refused" expect_error 2 "the name is taken twice" \
 
 # [[notify]]: every scheduled run's end is told to a webhook (a scheduled cache warm's too,
 # with what it copied), which keeps each document it is sent
-cat > "$WORK/hook.py" <<'PY'
-import http.server, json, sys
-port, out = int(sys.argv[1]), sys.argv[2]
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(out, "a") as f: f.write(json.dumps(json.loads(body)) + "\n")
-        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", port), Hook).serve_forever()
-PY
 HOOK_PORT=$(free_port)
-python3 -W ignore "$WORK/hook.py" "$HOOK_PORT" "$WORK/docs" & hook_pid=$!
+webhook_start "$HOOK_PORT" "$WORK/docs"
 cat > "$CONF" <<EOT
 $BASE
 [[notify]]

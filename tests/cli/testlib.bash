@@ -202,6 +202,22 @@ expect_error() {
     echo "  expected one line matching '$pattern', got: $(cat "$WORK/err")"; return 1
   fi
 }
+# webhook_start PORT FILE: a loopback webhook on PORT that answers 200 and appends each POSTed
+# JSON document to FILE, one per line; its pid in HOOK_PID (the caller kills it)
+webhook_start() {
+  cat > "$WORK/webhook.py" <<'PY'
+import http.server, json, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "a") as f: f.write(json.dumps(json.loads(body)) + "\n")
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", port), Hook).serve_forever()
+PY
+  python3 -W ignore "$WORK/webhook.py" "$1" "$2" & HOOK_PID=$!
+}
 # free_port: a TCP port that is free on 127.0.0.1 now
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # moto_start: a moto_server on a free port (the test fails when it is missing, never skips):
