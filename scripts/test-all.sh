@@ -109,12 +109,45 @@ step_failed() { log "FAILED: $1"; broken+=("$1"); failed=$((failed + 1)); }
 # meanwhile (/proc/stat: idle + iowait over every core), so that a log shows where the run waited
 # with cores to spare and where it was CPU-bound
 cpu_ticks() { awk '/^cpu /{ t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat; }
-phase_begin() { PHASE_NAME=$1; PHASE_T=$SECONDS; read -r PHASE_TOT PHASE_IDLE < <(cpu_ticks); }
+# server_ticks: the CPU the servers have used so far (clock ticks), theirs and their reaped
+# children's (PostgreSQL's backends): Ceph (mon, osd, the gateways), PostgreSQL, Swift and its
+# memcached, the emulators (node)
+server_ticks() {
+  local p total=0 t
+  for p in $(pgrep -x 'radosgw|ceph-mon|ceph-osd|postgres|memcached|node|swift-.*' 2>/dev/null); do
+    t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null) || continue
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+phase_begin() {
+  PHASE_NAME=$1; PHASE_T=$SECONDS; read -r PHASE_TOT PHASE_IDLE < <(cpu_ticks)
+  PHASE_SERVERS=$(server_ticks)
+}
+# phase_end: also the CPU-s all cores spent meanwhile, and the servers' share of it
 phase_end() {
-  local tot idle
+  local tot idle hz servers
   read -r tot idle < <(cpu_ticks)
+  servers=$(server_ticks)
+  hz=$(getconf CLK_TCK)
   [ "$tot" -gt "$PHASE_TOT" ] || tot=$((PHASE_TOT + 1))
-  log "phase \"$PHASE_NAME\": $((SECONDS - PHASE_T)) s, CPUs idle $(( (idle - PHASE_IDLE) * 100 / (tot - PHASE_TOT) ))% of it"
+  log "phase \"$PHASE_NAME\": $((SECONDS - PHASE_T)) s, CPUs idle $(( (idle - PHASE_IDLE) * 100 / (tot - PHASE_TOT) ))% of it;" \
+    "$(( (tot - PHASE_TOT - idle + PHASE_IDLE) / hz )) CPU-s used, the servers' $(( (servers - PHASE_SERVERS) / hz ))"
+}
+# cpu_used CMD...: runs CMD in a subshell and logs the CPU-s its processes used (bash's `times`:
+# the children's user + system time) as "cpu: NAME used N CPU-s"; CPU_NAME names it (default:
+# the command)
+cpu_used() {
+  local name=${CPU_NAME:-$1}
+  ( rc=0; "$@" || rc=$?
+    # `times` in this shell (a pipe would run it in a child that has reaped nothing)
+    times > "$LOG_DIR/times.$BASHPID"
+    log "cpu: $name used $(awk 'NR == 2 {
+      t = 0
+      for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+      printf "%.0f", t }' "$LOG_DIR/times.$BASHPID") CPU-s"
+    rm -f "$LOG_DIR/times.$BASHPID"
+    exit "$rc" )
 }
 
 # ------------------------------------------------------------------ servers
@@ -637,6 +670,8 @@ run_cli_scripts() {
     esac
   done
   log "cli: the slowest: $(cli_slowest)"
+  log "cli: the scripts used $(cat "$LOG_DIR"/cli/*.cpu 2>/dev/null | awk '{ t += $1 } END { print t + 0 }') CPU-s" \
+    "(theirs and their processes', not the servers')"
   unset FERRY_TEST_TMPDIR
 }
 
@@ -678,7 +713,7 @@ fi
 # CLI scripts leave after it
 [ "$sanitizers" = 1 ] && san_build_start
 phase_begin "build of ${targets[*]}"
-if ! cmake --build build -j2 --target "${targets[@]}"; then
+if ! CPU_NAME="the build of ${targets[*]}" cpu_used cmake --build build -j2 --target "${targets[@]}"; then
   step_failed "build"
   finish
 fi

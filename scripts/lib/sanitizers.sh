@@ -54,12 +54,14 @@ san_build_start() {
     fi
     rc=0
     { san_configure "$ASAN_DIR" -DFERRY_FUZZ=ON \
-        && nice -n 19 cmake --build "$ASAN_DIR" -j2 --target ferry_tests ferry_fuzzers; } \
+        && CPU_NAME="the ASan+UBSan build" cpu_used \
+          nice -n 19 cmake --build "$ASAN_DIR" -j2 --target ferry_tests ferry_fuzzers; } \
       >> "$LOG_DIR/san-build.log" 2>&1 || rc=1
     echo "$rc" > "$LOG_DIR/san-asan.rc.tmp" && mv "$LOG_DIR/san-asan.rc.tmp" "$LOG_DIR/san-asan.rc"
     rc=0
     { san_configure "$TSAN_DIR" -DFERRY_SANITIZE=thread \
-        && nice -n 19 cmake --build "$TSAN_DIR" -j2 --target "${TSAN_TESTS[@]}"; } \
+        && CPU_NAME="the TSan build" cpu_used \
+          nice -n 19 cmake --build "$TSAN_DIR" -j2 --target "${TSAN_TESTS[@]}"; } \
       >> "$LOG_DIR/san-build.log" 2>&1 || rc=1
     echo "$rc" > "$LOG_DIR/san-tsan.rc.tmp" && mv "$LOG_DIR/san-tsan.rc.tmp" "$LOG_DIR/san-tsan.rc"
   ) &
@@ -104,6 +106,7 @@ san_run() {
     return 0
   fi
   phase_end
+  grep -h 'cpu: the ASan' "$LOG_DIR/san-build.log" | sed 's/^/    /' || true
   # a finding fails its test: ASan and UBSan abort (-fno-sanitize-recover), leaks are checked
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -116,7 +119,7 @@ san_run() {
   log "sanitizers: unit, conformance and integration tests under ASan+UBSan; beside them," \
     "niced, each fuzz target for ${FERRY_FUZZ_SECONDS:-30} s (report: $LOG_DIR/fuzz.log)"
   ( rc=0
-    nice -n 10 bash scripts/fuzz.sh --no-build --build "$ASAN_DIR" \
+    CPU_NAME=fuzzing cpu_used nice -n 10 bash scripts/fuzz.sh --no-build --build "$ASAN_DIR" \
       --seconds "${FERRY_FUZZ_SECONDS:-30}" --jobs "$(nproc)" > "$LOG_DIR/fuzz.log" 2>&1 || rc=$?
     echo "$rc" > "$LOG_DIR/fuzz.rc" ) &
   local fuzz_job=$!
@@ -144,6 +147,7 @@ san_run() {
   wait "$san_job" 2>/dev/null || true
   san_job=""
   phase_end
+  grep -h 'cpu: the TSan' "$LOG_DIR/san-build.log" | sed 's/^/    /' || true
   log "sanitizers: the threads' tests under TSan (${TSAN_TESTS[*]})"
   # (the tests of targets not built there are listed as <target>_NOT_BUILT: left out)
   phase_begin "TSan tests"
