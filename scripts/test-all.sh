@@ -141,12 +141,13 @@ cpu_used() {
   local name=${CPU_NAME:-$1}
   ( rc=0; "$@" || rc=$?
     # `times` in this shell (a pipe would run it in a child that has reaped nothing)
-    times > "$LOG_DIR/times.$BASHPID"
+    local f=$LOG_DIR/times.$BASHPID  # (in $(...) below, BASHPID is that child's)
+    times > "$f"
     log "cpu: $name used $(awk 'NR == 2 {
       t = 0
       for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
-      printf "%.0f", t }' "$LOG_DIR/times.$BASHPID") CPU-s"
-    rm -f "$LOG_DIR/times.$BASHPID"
+      printf "%.0f", t }' "$f") CPU-s"
+    rm -f "$f"
     exit "$rc" )
 }
 
