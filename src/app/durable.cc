@@ -3,11 +3,11 @@
 #include "app/kinds.h"
 #include "jobs/delete_guard.h"
 #include "jobs/job_report.h"
-#include "report/job_rows.h"
 #include "base/clock.h"
 #include "obs/log.h"
 #include "transport/run_archives.h"
 #include "transport/store.h"
+#include "verify/kinds/kinds.h"
 
 #include <chrono>
 #include <cstdio>
@@ -346,20 +346,32 @@ Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::Ru
   FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> location,
                          wiring.OpenBackend(loc, /*create_local=*/true));
   FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
-  report::RunSummaryInput in;
-  in.run_id = jobs::ReportRunId(r);
-  FERRY_ASSIGN_OR_RETURN(in.format, report::ParseFormat(o.format));
-  FERRY_ASSIGN_OR_RETURN(in.level, report::ParseLevel(o.level));
-  in.started = r.created;
-  in.ended = clock.Now();
-  FERRY_ASSIGN_OR_RETURN(in.parts, jobs::RecordedParts(store, run));
-  if (progress == jobs::RunProgress::kDone) {
-    FERRY_RETURN_IF_ERROR(jobs::RemoveUnrecordedParts(*location, r, in.parts));
-  } else {
-    in.not_checked.push_back("the run is not done: the rows of its unfinished jobs are not in "
-                             "this report yet (a rerun resumes it and writes the summary again)");
+  return jobs::WriteReportSummary(store, r, o, *location, clock.Now(),
+                                  progress == jobs::RunProgress::kDone)
+      .WithContext("--report " + o.location);
+}
+
+// The report's summary when this process's worker stops: a done run's summary job wrote it
+// (its error, if it died, is the run's); a run that is not done, or one queued by a ferry
+// without that job, gets it written now.
+Status ReportSummaryOfThisProcess(jobs::JobStore& store, Wiring& wiring, jobs::RunId run,
+                                  const jobs::ReportOptions& o, jobs::RunProgress progress,
+                                  Clock& clock) {
+  FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(run));
+  for (const char* kind : {jobs::kReportSummaryKind, verify::kVerifySummaryKind}) {
+    const jobs::KindCounts c = counts.of(kind);
+    if (progress == jobs::RunProgress::kDone && c.of(jobs::JobState::kDone) > 0) {
+      return Status::Ok();
+    }
+    if (c.of(jobs::JobState::kDead) > 0) {
+      FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Job> dead,
+                             store.ListJobs(run, jobs::JobState::kDead, 100));
+      for (const jobs::Job& j : dead) {
+        if (j.spec.kind == kind) return Status::DataLoss(j.last_error);
+      }
+    }
   }
-  return report::WriteRunSummary(*location, in).WithContext("--report " + o.location);
+  return WriteDurableReportSummary(store, wiring, run, o, progress, clock);
 }
 
 }  // namespace
@@ -468,6 +480,9 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     if (request.first_jobs) {
       FERRY_ASSIGN_OR_RETURN(first, request.first_jobs());
     }
+    // The report's summary as the run's last job: whichever worker ends the run writes it, so a
+    // detached run's report is whole too (jobs::kReportSummaryKind).
+    if (request.options.report.wanted()) first.push_back(jobs::ReportSummaryJob());
     // Its notification targets too: a worker of the store may end a small run before this
     // process could store them apart.
     FERRY_ASSIGN_OR_RETURN(jobs::NewRunStep with_targets, RunTargetsStep(store, targets));
@@ -484,8 +499,8 @@ Result<DurableRunResult> RunDurable(jobs::JobStore& store, Wiring& wiring,
     jobs::Worker worker(store, OpenerFor(wiring), w, stats);
     FERRY_RETURN_IF_ERROR(worker.Run(stop, &result.progress));
     if (request.options.report.wanted()) {
-      result.report = WriteDurableReportSummary(store, wiring, result.run, request.options.report,
-                                                result.progress, clock);
+      result.report = ReportSummaryOfThisProcess(store, wiring, result.run, request.options.report,
+                                                 result.progress, clock);
     }
   }
   FERRY_ASSIGN_OR_RETURN(result.counts, store.CountJobs(result.run));

@@ -6,6 +6,7 @@
 #include "backup/kinds/keeper.h"
 #include "backup/kinds/restore_kind.h"
 #include "cache/kinds/warm_kind.h"
+#include "jobs/job_report.h"
 #include "jobs/kinds/by_command.h"
 #include "jobs/kinds/registry.h"
 #include "replicate/kinds/kinds.h"
@@ -52,6 +53,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(jobs::MakeDeleteScopeHandler()));
     Must(r.Register(jobs::MakeListScanHandler()));
     Must(r.Register(jobs::MakeReportPartHandler()));
+    Must(r.Register(jobs::MakeReportSummaryHandler()));
     Must(r.Register(jobs::MakePartHandler()));
     const auto keeper = backup::MakeCatalogKeeper();
     Must(r.Register(transport::MakePackHandler(keeper)));

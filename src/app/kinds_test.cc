@@ -11,11 +11,13 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   EXPECT_EQ(k.Names(),
             (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan", "pack",
                                       "part", "replicate-event", "replicate-keys", "replicate-pack",
-                                      "replicate-scan", "report-part", "restore", "scan",
+                                      "replicate-scan", "report-part", "report-summary",
+                                      "restore", "scan",
                                       "transfer", "unpack", "verify-list", "verify-range", "verify-result",
                                       "verify-summary"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
   EXPECT_EQ(k.PhaseOf("verify-summary"), 10);  // after every record (phase 9)
+  EXPECT_EQ(k.PhaseOf("report-summary"), 10);
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
                            "replicate-keys", "replicate-pack", "restore", "cache-warm",
                            "verify-range", "verify-list"}) {

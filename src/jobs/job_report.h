@@ -14,10 +14,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
 #include "jobs/job_store.h"
+#include "jobs/kinds/handler.h"
 #include "jobs/run_context.h"
 #include "report/job_rows.h"
 
@@ -73,6 +75,29 @@ std::shared_ptr<RunReport> ReportOf(RunContext& ctx);
 // of it can be writing any more. Errors: the location's.
 Status RemoveUnrecordedParts(storage::Backend& location, const Run& run,
                              const std::vector<report::RecordedPart>& parts);
+
+// The "report-summary" kind: one job of every durable run with a report, enqueued with the run
+// (ReportSummaryJob) and parked in the phase after the report-part records, so that it runs
+// when every other job of the run is done, on whichever worker claims it. It writes the run's
+// summary.json (WriteReportSummary, `done`) and removes the parts no record names: a detached
+// run's report is whole without the process that queued it. Its errors: the location's
+// (retried), or kDataLoss "report incomplete" when a recorded part was lost (final: the job
+// dies and the run fails, its summary saying "complete": false).
+inline constexpr char kReportSummaryKind[] = "report-summary";
+inline constexpr int kReportSummaryPhase = 10;
+JobSpec ReportSummaryJob();
+// `name`: the kind's name; verify runs of an earlier ferry queued the same job as
+// "verify-summary" (verify/kinds/kinds.h), which is this handler too.
+std::shared_ptr<const JobHandler> MakeReportSummaryHandler(
+    std::string_view name = kReportSummaryKind);
+
+// Writes summary.json of `run`'s report (`o`) to `location`: the records of its parts summed,
+// started at the run's creation, ended at `ended`. `done`: every job of the run is done, so
+// the parts no record names are removed first; else the summary says the run is not done.
+// Errors: the location's, a bad format or level, kDataLoss "report incomplete" (after writing
+// the summary) when a recorded part was lost.
+Status WriteReportSummary(JobStore& store, const Run& run, const ReportOptions& o,
+                          storage::Backend& location, TimePoint ended, bool done);
 
 // The "report-part" kind (kinds/registry.h: MakeReportPartHandler).
 // The records of run `run`'s report (every report-part job's payload, whatever its state).

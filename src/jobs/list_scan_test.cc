@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/clock.h"
@@ -65,6 +66,7 @@ class ListScanRunTest : public ::testing::Test {
       return at < keys.size() ? &keys[at++] : nullptr;
     });
     EXPECT_TRUE(jobs.ok());
+    if (report.wanted()) jobs->push_back(ReportSummaryJob());
     auto run = store_->CreateRun(RunSpec{"src", "dst", EncodeRunOptions(options)}, *jobs);
     EXPECT_TRUE(run.ok());
     return *run;
@@ -77,8 +79,8 @@ class ListScanRunTest : public ::testing::Test {
     return std::unique_ptr<storage::Backend>(std::make_unique<testing::BorrowedBackend>(b));
   }
 
-  // Runs one worker on `run` until it is done.
-  void Work(RunId run) {
+  // Runs one worker on `run` until it is done (or, `expect`, until it ends otherwise).
+  void Work(RunId run, RunProgress expect = RunProgress::kDone) {
     WorkerOptions w;
     w.owner = "test:worker";
     w.concurrency = 4;
@@ -92,7 +94,14 @@ class ListScanRunTest : public ::testing::Test {
     RunProgress progress = RunProgress::kWorking;
     Status s = worker.Run({}, &progress);
     ASSERT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(progress, RunProgress::kDone);
+    EXPECT_EQ(progress, expect);
+  }
+
+  // The report's summary.json, parsed.
+  nlohmann::json Summary() {
+    auto text = report_.Contents("summary.json");
+    EXPECT_TRUE(text.has_value()) << "no summary.json";
+    return text ? nlohmann::json::parse(*text) : nlohmann::json::object();
   }
 
   fs::path dir_;
@@ -214,6 +223,62 @@ TEST_F(ListScanRunTest, TheReportHasEachListedKeyOnceAfterAKillAndARetry) {
     }
   }
   EXPECT_EQ(keys, std::multiset<std::string>(listed.begin(), listed.end()));
+}
+
+// The run's last job (report-summary) writes summary.json from the records once every other
+// job is done, with no command process to do it (a detached run's case), and removes the part
+// an attempt left without a record.
+TEST_F(ListScanRunTest, TheRunsLastJobWritesTheSummaryAndRemovesUnrecordedParts) {
+  std::vector<std::string> listed;
+  for (int i = 0; i < 30; ++i) {
+    PutBody(src_, Key(i), "v" + std::to_string(i));
+    listed.push_back(Key(i));
+  }
+  const RunId run = NewListRun(listed, false, {.location = "report", .level = "all"});
+  auto r = store_->GetRun(run);
+  ASSERT_TRUE(r.ok());
+  const std::string orphan = "part-" + ReportRunId(*r) + "-j999-a1.csv";
+  PutBody(report_, orphan, "key,version_id\nk00000,\n");  // a killed attempt's
+  Work(run);
+  EXPECT_FALSE(report_.Contents(orphan).has_value()) << "the unrecorded part is still there";
+  const nlohmann::json summary = Summary();
+  EXPECT_EQ(summary["complete"], true);
+  EXPECT_EQ(summary["counts"]["copied"]["ok"], 30);
+  auto parts = RecordedParts(*store_, run);
+  ASSERT_TRUE(parts.ok());
+  size_t named = 0;
+  for (const auto& p : *parts) named += !p.name.empty();
+  EXPECT_EQ(summary["parts"].size(), named);
+  for (const auto& p : summary["parts"]) {
+    EXPECT_TRUE(report_.Contents(p["name"].get<std::string>()).has_value()) << p["name"];
+  }
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->of(kReportSummaryKind).of(JobState::kDone), 1u);
+}
+
+// A part that could not be written makes the report incomplete: the summary job writes the
+// summary ("complete": false), then dies at once (kDataLoss is final), and the run fails.
+TEST_F(ListScanRunTest, ALostPartFailsTheSummaryJobAndTheRun) {
+  std::vector<std::string> listed;
+  for (int i = 0; i < 5; ++i) {
+    PutBody(src_, Key(i), "v" + std::to_string(i));
+    listed.push_back(Key(i));
+  }
+  const RunId run = NewListRun(listed, false, {.location = "report", .level = "all"});
+  report_.FailNext(storage::MemoryBackend::kPut, 1, Status::PermissionDenied("injected 403"));
+  Work(run, RunProgress::kBlocked);
+  EXPECT_EQ(Summary()["complete"], false);
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  const KindCounts summary_job = counts->of(kReportSummaryKind);
+  EXPECT_EQ(summary_job.of(JobState::kDead), 1u);
+  auto dead = store_->ListJobs(run, JobState::kDead, 10);
+  ASSERT_TRUE(dead.ok() && dead->size() == 1u);
+  EXPECT_EQ(dead->at(0).attempts, 1) << "a lost part is final, not retried";
+  EXPECT_NE(dead->at(0).last_error.find("report incomplete"), std::string::npos)
+      << dead->at(0).last_error;
+  EXPECT_EQ(counts->state, RunState::kFailed);
 }
 
 // A chunk's payload holds at most kListChunkKeys keys, and one it cannot read fails its job

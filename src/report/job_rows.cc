@@ -18,6 +18,9 @@ Status PutJobReportObject(storage::Backend& location, const std::string& name,
   return location.Put(name, bytes, spec, std::stop_token{}).status();
 }
 
+// WriteRunSummary's error when a recorded part was lost (IsIncompleteReport)
+constexpr std::string_view kIncomplete = "report incomplete: ";
+
 }  // namespace
 
 void Tally::Add(const Row& row, bool kept) {
@@ -128,6 +131,10 @@ RecordedPart JobRows::Write(storage::Backend& location, const std::string& stem)
   return part;
 }
 
+bool IsIncompleteReport(const Status& s) {
+  return s.code() == ErrorCode::kDataLoss && s.message().rfind(kIncomplete, 0) == 0;
+}
+
 Status WriteRunSummary(storage::Backend& location, const RunSummaryInput& in) {
   Tally total;
   json parts = json::array();
@@ -168,7 +175,7 @@ Status WriteRunSummary(storage::Backend& location, const RunSummaryInput& in) {
   const std::string text = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   FERRY_RETURN_IF_ERROR(PutJobReportObject(location, "summary.json", text, "application/json"));
   if (failed.empty()) return Status::Ok();
-  return Status::DataLoss("report incomplete: could not write " +
+  return Status::DataLoss(std::string(kIncomplete) + "could not write " +
                           failed[0]["name"].get<std::string>() + " (" +
                           std::to_string(failed[0]["rows"].get<uint64_t>()) +
                           " rows): " + failed[0]["error"].get<std::string>());

@@ -84,5 +84,8 @@ struct RunSummaryInput {
 // lost (after writing the summary, which says "complete": false), or the summary's own write
 // error.
 Status WriteRunSummary(storage::Backend& location, const RunSummaryInput& input);
+// Whether `s` is WriteRunSummary's "report incomplete" (the summary written, a part lost): a
+// fact about the run's parts that writing again does not change, unlike the location's errors.
+bool IsIncompleteReport(const Status& s);
 
 }  // namespace ferry::report

@@ -5,7 +5,8 @@
 # a quote, quoted as RFC 4180 says); --report-level all vs changes vs errors; JSON lines; a
 # failure row (a source entry that cannot be read); a dry run's would-* rows; `ferry verify
 # --report` (differences as failed rows, identical ones at level all); a durable run's report
-# (parts per job, one summary), --detach refused with it, and bad flags in one line.
+# (parts per job, one summary), a detached one worked by two workers, and bad flags in one
+# line.
 source "$(dirname "$0")/testlib.bash"
 export HOME=$WORK/home  # this test's own HOME (and FERRY_STATE_DIR, testlib's)
 mkdir -p "$HOME"
@@ -109,14 +110,35 @@ check "a report to a missing bucket is refused up front" expect_error 1 "ferry: 
   ferry sync "ra:$A" "rb:$B" --no-state --no-progress --report "rb:no-such-bucket-$$/r/"
 
 # 8. A durable run's report: a part per job, one summary (durable_files_from_test.sh kills
-# and resumes one); --detach refused with it; bad flags.
+# and resumes one); bad flags.
 check "durable run: --report" ferry sync "ra:$A" "rb:$B" --report "$WORK/rep8" --report-level all \
   --no-progress
 check "  every part listed by its summary, complete" \
   [ "$(python3 "$RC" summary "$WORK/rep8" complete)" = true ]
-check "  durable --report with --detach refused" expect_error 2 "--report does not go with --detach" \
-  ferry sync "ra:$A" "rb:$B" --report "$WORK/rep7" --detach
-check "  nothing written" [ ! -e "$WORK/rep7" ]
+
+# 9. A detached run's report: queued by one process, worked by two `ferry worker`s side by side,
+# its summary written by whichever ends the run (the report-summary job), not by the process
+# that queued it (gone by then).
+B9=$(new_bucket rb)
+ST9=$WORK/detached.db
+check "durable --report with --detach: queued" bash -c "'$FERRY_BIN' --config '$CONF' sync \
+  'ra:$A' 'rb:$B9' --state '$ST9' --report '$WORK/rep9' --report-level all --detach \
+  2> '$WORK/q9.log'"
+RUN9=$(sed -n 's/^run \([0-9]*\) queued.*/\1/p' "$WORK/q9.log")
+check "  no summary before a worker ends the run" [ ! -e "$WORK/rep9/summary.json" ]
+ferry worker --state "$ST9" --run "$RUN9" --until-done > "$WORK/w9a.log" 2>&1 & W9A=$!
+ferry worker --state "$ST9" --run "$RUN9" --until-done > "$WORK/w9b.log" 2>&1 & W9B=$!
+rc_a=0 rc_b=0
+wait "$W9A" || rc_a=$?
+wait "$W9B" || rc_b=$?
+check "  two workers ran it to its end" [ "$rc_a/$rc_b" = 0/0 ]
+check "  the summary: complete, its parts exactly those in the folder" \
+  [ "$(summary "$WORK/rep9" complete)" = true ]
+N9=$(ferry ls "ra:$A" | wc -l)
+check "  a copied row per source object ($N9), each key once" \
+  [ "$(count "$WORK/rep9" copied)/$(python3 "$RC" rows "$WORK/rep9" | cut -d' ' -f4- | sort -u | wc -l)" = "$N9/$N9" ]
+check "  the destination has them" [ "$(ferry ls "rb:$B9" | wc -l)" = "$N9" ]
+check "  the run is done" bash -c "'$FERRY_BIN' --config '$CONF' jobs list --state '$ST9' | grep -q done"
 check "bad --report-level" expect_error 2 "--report-level: \"most\" is not errors, changes or all" \
   ferry sync "ra:$A" "rb:$B" --no-state --report "$WORK/rep7" --report-level most
 check "bad --report-format" expect_error 2 "--report-format: \"xml\" is not csv or json" \

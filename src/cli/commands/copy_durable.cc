@@ -186,10 +186,9 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (files_from != nullptr && a.compress) {
     return ReportError(Status::InvalidArgument("--files-from does not go with --compress yet"));
   }
-  if (a.report.settings.wanted() && (a.detach || a.compress)) {
-    // The summary is written by the command's own worker at the run's end.
+  if (a.report.settings.wanted() && a.compress) {  // pack and unpack jobs write no rows yet
     return ReportError(Status::InvalidArgument(
-        "--report does not go with --detach or --compress yet: run without them, or --no-state"));
+        "--report does not go with --compress yet: run without it, or --no-state"));
   }
   app::DurableRunRequest req;
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);

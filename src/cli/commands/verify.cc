@@ -192,14 +192,13 @@ int RunDurableVerify(const VerifyArgs& a, Context& ctx, app::Wiring& wiring,
   // A list's sorted keys become the run's verify-list jobs, stored with it (a rerun resumes from
   // them); else one verify-range job of the whole key space.
   if (files_from != nullptr) req.options.files_from = a.files_from;
-  req.first_jobs = [compare, files_from, attempts = a.max_attempts,
-                    report = req.options.report.wanted()]() -> Result<std::vector<jobs::JobSpec>> {
+  req.first_jobs = [compare, files_from,
+                    attempts = a.max_attempts]() -> Result<std::vector<jobs::JobSpec>> {
     std::vector<jobs::JobSpec> first{verify::FirstVerifyJob(compare, attempts)};
     if (files_from != nullptr) {
       FERRY_ASSIGN_OR_RETURN(auto scans, files_from->ListScanJobs(attempts));
       FERRY_ASSIGN_OR_RETURN(first, verify::VerifyListJobs(std::move(scans), compare));
     }
-    if (report) first.push_back(verify::VerifySummaryJob());
     return first;
   };
   req.worker.owner = jobs::DefaultOwner();

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/part_jobs.h"
 #include "jobs/payload.h"
@@ -217,14 +218,16 @@ TEST_F(JobKindsTest, AWorkerServingOnlyDeleteNeverClaimsAScan) {
 
 // A worker given kinds serves their companions too: a transfer owner waits for its part jobs
 // (a `--kinds transfer` worker used to leave them to nobody, and the owner waited for ever),
-// deletes for the counts parked beside them, and every kind may leave report-part records.
+// deletes for the counts parked beside them, and every kind may leave report-part records and
+// end its run with a report-summary.
 TEST_F(JobKindsTest, AWorkerServesTheCompanionsOfItsKinds) {
   using Names = std::vector<std::string>;
   const KindRegistry& r = KindRegistry::Builtin();
-  EXPECT_EQ(r.WithCompanions({kTransferKind}), (Names{"transfer", "part", "report-part"}));
-  EXPECT_EQ(r.WithCompanions({kDeleteKind}), (Names{"delete", "delete-scope", "report-part"}));
-  EXPECT_EQ(r.WithCompanions({kScanKind, kPartKind}), (Names{"scan", "part", "report-part"}));
-  EXPECT_EQ(r.WithCompanions({"unknown"}), (Names{"unknown", "report-part"}));
+  const std::string record = kReportPartKind, summary = kReportSummaryKind;
+  EXPECT_EQ(r.WithCompanions({kTransferKind}), (Names{"transfer", "part", record, summary}));
+  EXPECT_EQ(r.WithCompanions({kDeleteKind}), (Names{"delete", "delete-scope", record, summary}));
+  EXPECT_EQ(r.WithCompanions({kScanKind, kPartKind}), (Names{"scan", "part", record, summary}));
+  EXPECT_EQ(r.WithCompanions({"unknown"}), (Names{"unknown", record, summary}));
   const RunId run = NewRun();
   const JobId part = Enqueue(run, kPartKind, "{}");
   WorkerOptions w = Options(run);
@@ -252,7 +255,7 @@ TEST_F(JobKindsTest, RegisteringANameTwiceIsRefused) {
   // jobs' own kinds (the others are registered by the composition root: app_kinds_test).
   EXPECT_EQ(r.Names(),
             (std::vector<std::string>{"delete", "delete-scope", "list-scan", "part",
-                                      "report-part", "scan", "transfer"}));
+                                      "report-part", "report-summary", "scan", "transfer"}));
   EXPECT_EQ(r.PhaseOf("delete"), 1);
   EXPECT_EQ(r.PhaseOf("transfer"), 0);
   EXPECT_EQ(r.PhaseOf("unknown"), 0);

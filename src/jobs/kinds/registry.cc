@@ -13,7 +13,8 @@ const KindRegistry& KindRegistry::Builtin() {
     KindRegistry r;
     for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
                          MakeDeleteScopeHandler(), MakeListScanHandler(),
-                         MakeReportPartHandler(), MakePartHandler()}) {
+                         MakeReportPartHandler(), MakeReportSummaryHandler(),
+                         MakePartHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }
@@ -107,6 +108,7 @@ std::vector<std::string> KindRegistry::WithCompanions(std::vector<std::string> k
     }
   }
   add(kReportPartKind);
+  add(kReportSummaryKind);
   return kinds;
 }
 

@@ -80,6 +80,7 @@ std::shared_ptr<const JobHandler> MakeDeleteHandler();
 std::shared_ptr<const JobHandler> MakeListScanHandler();
 // "report-part" (job_report.cc): the record of one part of a durable run's report.
 std::shared_ptr<const JobHandler> MakeReportPartHandler();
+// "report-summary": MakeReportSummaryHandler in job_report.h.
 // "delete-scope" (delete_kind.cc): phase 1 beside the deletes, a count and nothing to do.
 std::shared_ptr<const JobHandler> MakeDeleteScopeHandler();
 // "part" (part_kind.cc): a range of parts of a large object spread over workers (part_jobs.h).

@@ -40,11 +40,11 @@ namespace ferry::verify {
 inline constexpr char kVerifyRangeKind[] = "verify-range";
 inline constexpr char kVerifyListKind[] = "verify-list";
 inline constexpr char kVerifyResultKind[] = "verify-result";
+// The summary job of verify runs queued by an earlier ferry: now jobs' report-summary kind under
+// this name (runs queue jobs::ReportSummaryJob, app::RunDurable).
 inline constexpr char kVerifySummaryKind[] = "verify-summary";
 // A verify run's RunOptions::command.
 inline constexpr char kVerifyCommand[] = "verify";
-// The phase of the summary job: after the records (jobs::kReportPartPhase, 9).
-inline constexpr int kVerifySummaryPhase = 10;
 // Differences a job's record names, at most (its counts count them all; --report has every one).
 inline constexpr size_t kMaxRecordedDifferences = 1000;
 
@@ -70,8 +70,6 @@ Result<std::vector<jobs::JobSpec>> VerifyListJobs(std::vector<jobs::JobSpec> lis
 
 // The first job of a verify run: the whole key space.
 jobs::JobSpec FirstVerifyJob(const CompareOptions& compare, int max_attempts);
-// The parked summary job of a run with --report.
-jobs::JobSpec VerifySummaryJob();
 
 // One job's verdicts (a verify-result record), or a run's summed.
 struct VerifyTally {
@@ -91,6 +89,7 @@ Result<VerifyTally> RunTally(jobs::JobStore& store, jobs::RunId run);
 std::shared_ptr<const jobs::JobHandler> MakeVerifyRangeHandler();
 std::shared_ptr<const jobs::JobHandler> MakeVerifyListHandler();
 std::shared_ptr<const jobs::JobHandler> MakeVerifyResultHandler();
+// jobs::MakeReportSummaryHandler named kVerifySummaryKind.
 std::shared_ptr<const jobs::JobHandler> MakeVerifySummaryHandler();
 
 }  // namespace ferry::verify

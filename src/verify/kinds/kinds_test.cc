@@ -75,7 +75,7 @@ class VerifyKindsTest : public ::testing::Test {
   jobs::RunId Queue(jobs::RunOptions ro = {}, std::vector<jobs::JobSpec> first = {}) {
     ro.command = kVerifyCommand;
     if (first.empty()) first.push_back(FirstVerifyJob(CompareOptions{}, ro.max_attempts));
-    if (ro.report.wanted()) first.push_back(VerifySummaryJob());
+    if (ro.report.wanted()) first.push_back(jobs::ReportSummaryJob());
     auto run = store_->CreateRun(jobs::RunSpec{kSrc, kDst, jobs::EncodeRunOptions(ro)},
                                  std::move(first));
     EXPECT_TRUE(run.ok());

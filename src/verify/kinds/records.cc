@@ -47,38 +47,6 @@ class VerifyResultHandler : public jobs::JobHandler {
   jobs::JobResult Run(jobs::JobContext&) const override { return {}; }  // a record
 };
 
-// Runs when every other job of the run is done: writes summary.json from the recorded parts,
-// as app::RunDurable does for the command's own worker (the two write the same summary).
-class VerifySummaryHandler : public jobs::JobHandler {
- public:
-  std::string_view name() const override { return kVerifySummaryKind; }
-  int phase() const override { return kVerifySummaryPhase; }
-  bool counts_progress() const override { return false; }
-  bool uses_lister_slot() const override { return false; }
-
-  jobs::JobResult Run(jobs::JobContext& ctx) const override {
-    const jobs::ReportOptions& o = ctx.run.options.report;
-    if (!o.wanted()) return {};
-    const Status s = Write(ctx, o).WithContext("verify-summary: --report " + o.location);
-    return jobs::EndedWith(s, ctx.claimed.job.attempts);
-  }
-
- private:
-  static Status Write(jobs::JobContext& ctx, const jobs::ReportOptions& o) {
-    FERRY_ASSIGN_OR_RETURN(std::unique_ptr<storage::Backend> location,
-                           ctx.run.opener(o.location, /*destination=*/true));
-    report::RunSummaryInput in;
-    in.run_id = jobs::ReportRunId(ctx.run.run);
-    FERRY_ASSIGN_OR_RETURN(in.format, report::ParseFormat(o.format));
-    FERRY_ASSIGN_OR_RETURN(in.level, report::ParseLevel(o.level));
-    in.started = ctx.run.run.created;
-    in.ended = ClockOr(ctx.options.clock).Now();
-    FERRY_ASSIGN_OR_RETURN(in.parts, jobs::RecordedParts(ctx.store, ctx.run.run.id));
-    FERRY_RETURN_IF_ERROR(jobs::RemoveUnrecordedParts(*location, ctx.run.run, in.parts));
-    return report::WriteRunSummary(*location, in);
-  }
-};
-
 }  // namespace
 
 std::string EncodeRangeJob(const RangeJob& job) {
@@ -131,15 +99,6 @@ jobs::JobSpec FirstVerifyJob(const CompareOptions& compare, int max_attempts) {
   spec.kind = kVerifyRangeKind;
   spec.payload = EncodeRangeJob(RangeJob{.range = jobs::KeyRange{}, .compare = compare});
   spec.max_attempts = max_attempts;
-  return spec;
-}
-
-jobs::JobSpec VerifySummaryJob() {
-  jobs::JobSpec spec;
-  spec.kind = kVerifySummaryKind;
-  spec.payload = "{}";
-  spec.not_before = jobs::kParked;
-  spec.max_attempts = 5;
   return spec;
 }
 
@@ -220,7 +179,7 @@ std::shared_ptr<const jobs::JobHandler> MakeVerifyResultHandler() {
 }
 
 std::shared_ptr<const jobs::JobHandler> MakeVerifySummaryHandler() {
-  return std::make_shared<VerifySummaryHandler>();
+  return jobs::MakeReportSummaryHandler(kVerifySummaryKind);
 }
 
 }  // namespace ferry::verify
