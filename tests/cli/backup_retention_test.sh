@@ -175,7 +175,8 @@ try:
     check("config check accepts [catalog] max_delete", p.returncode == 0, p.stderr)
     for args in (["config", "check"], ["catalog", "prune", LOC, "--state", ST, "--keep-last", "1"]):
         p = subprocess.run([FERRY, "--config", bad, *args], capture_output=True, text=True)
-        check("%s refuses [catalog] max_delete = \"lots\" in one line, exit 2" % args[0],
+        check("%s refuses [catalog] max_delete = \"lots\" in one line, exit 2"
+              % " ".join(args[:2]),
               p.returncode == 2 and "catalog-bad.toml: [catalog]: 'max_delete'" in p.stderr and
               len(p.stderr.strip().splitlines()) == 1, (p.returncode, p.stderr))
     p = subprocess.run([FERRY, "--config", limited, "catalog", "prune", LOC, "--state", ST,
