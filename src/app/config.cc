@@ -71,7 +71,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
     const std::string key(k.str());
     if (key != "remotes" && key != "transfer" && key != "replication" && key != "costs" &&
         key != "serve" && key != "limits" && key != "schedules" && key != "sync" &&
-        key != "notify") {
+        key != "notify" && key != "catalog" && key != "cache") {
       return Status::InvalidArgument(src + ": unknown section '" + key + "'");
     }
   }
@@ -84,6 +84,10 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
   if (limits != nullptr) FERRY_RETURN_IF_ERROR(ParseLimits(*limits, src, config.limits));
   FERRY_ASSIGN_OR_RETURN(const toml::table* sync, SectionTable(root, "sync", src));
   if (sync != nullptr) FERRY_RETURN_IF_ERROR(ParseSync(*sync, src, config.sync));
+  FERRY_ASSIGN_OR_RETURN(const toml::table* catalog, SectionTable(root, "catalog", src));
+  if (catalog != nullptr) FERRY_RETURN_IF_ERROR(ParseCatalog(*catalog, src, config.catalog));
+  FERRY_ASSIGN_OR_RETURN(const toml::table* cache, SectionTable(root, "cache", src));
+  if (cache != nullptr) FERRY_RETURN_IF_ERROR(ParseCache(*cache, src, config.cache));
   FERRY_ASSIGN_OR_RETURN(const toml::table* replication, SectionTable(root, "replication", src));
   if (replication != nullptr) {
     FERRY_RETURN_IF_ERROR(ParseReplication(*replication, src, config.remotes, config.replication));

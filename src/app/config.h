@@ -51,6 +51,18 @@
 //
 //   [sync]                              # defaults of `ferry sync` (its flags win)
 //   max_delete = 1000                   # or "10%": --max-delete (plan/delete_limit.h)
+//   max_transfer = "500GiB"             # --max-transfer (a size; runs in memory only)
+//   max_duration = "6h"                 # --max-duration (a duration)
+//   cutoff_mode = "hard"                # --cutoff-mode: "hard", "soft" (runs in memory only)
+//                                       # or "cautious" (idem); needs max_transfer/max_duration
+//
+//   [catalog]                           # defaults of `ferry catalog prune` (its flags win)
+//   max_delete = "10%"                  # --max-delete: of the versions held; also serve's
+//                                       # [[schedules]] catalog-prune (their own key wins)
+//
+//   [cache]                             # defaults of `ferry cache expire` and `cache serve`
+//   max_delete = 1000                   # --max-delete: of the objects cached; also serve's
+//                                       # [[serve.cache]] roles (their own key wins)
 //
 //   [replication]
 //   server_side_copy_limit = "5GiB"     # largest version one CopyObject copies (same endpoint);
@@ -162,6 +174,7 @@
 #include "base/status.h"
 #include "plan/delete_limit.h"
 #include "replicate/rules.h"
+#include "transfer/cutoff.h"
 #include "estimate/cost.h"
 #include "estimate/store_prices.h"
 #include "notify/target.h"
@@ -252,6 +265,26 @@ struct LimitsSettings {
 struct SyncSettings {
   // max_delete = 1000 or "10%": the --max-delete guard of `sync --delete` (plan/delete_limit.h).
   std::optional<plan::DeleteLimit> max_delete;
+  // The cutoffs (transfer/cutoff.h, cli/commands/cutoff.h), checked when read: max_transfer a
+  // size above 0, max_duration a duration of 1s or more, cutoff_mode only beside one of them.
+  // Where a durable run refuses the flag, it refuses the key too, naming it.
+  std::optional<uint64_t> max_transfer;
+  std::optional<std::chrono::seconds> max_duration;
+  std::optional<transfer::CutoffMode> cutoff_mode;
+};
+
+// [catalog]: defaults of `ferry catalog prune` and of serve's scheduled prunes.
+struct CatalogSettings {
+  // max_delete = 1000 or "10%": --max-delete, of the versions held at the location
+  // (backup::PruneRequest::approve); a [[schedules]] entry's own max_delete wins.
+  std::optional<plan::DeleteLimit> max_delete;
+};
+
+// [cache]: defaults of `ferry cache expire`, `ferry cache serve` and serve's [[serve.cache]].
+struct CacheSettings {
+  // max_delete = 1000 or "10%": --max-delete, of the objects the cache holds
+  // (cache::ExpireOptions::approve); a [[serve.cache]] entry's own max_delete wins.
+  std::optional<plan::DeleteLimit> max_delete;
 };
 
 struct ReplicationConfig {
@@ -300,6 +333,9 @@ struct CacheRoleConfig {
   // alert (docs/design/alerts.md). Nothing evicts on them: expiry stays by TTL.
   uint64_t max_bytes = 0;
   uint64_t max_objects = 0;
+  // max_delete = 1000 or "10%": each pass's --max-delete (a pass past it is refused, logged as
+  // failed, nothing deleted); unset: [cache] max_delete, else none.
+  std::optional<plan::DeleteLimit> max_delete;
 };
 
 // One [[serve.unpack]] entry: an unpack follower that `ferry serve` runs as `ferry unpack
@@ -370,6 +406,9 @@ struct ScheduleConfig {
   int max_attempts = 5;      // backup: --max-attempts
   uint64_t keep_last = 0;               // catalog-prune: --keep-last (0: not this rule)
   std::chrono::seconds keep_within{0};  // catalog-prune: --keep-within (0: not this rule)
+  // catalog-prune: --max-delete (the prune past it is refused, the occurrence failed, nothing
+  // forgotten); unset: [catalog] max_delete, else none.
+  std::optional<plan::DeleteLimit> max_delete;
   std::chrono::seconds grace{0};  // how late an occurrence may still start; 0: its period
 };
 
@@ -379,6 +418,8 @@ struct Config {
   TransferDefaults transfer;
   LimitsSettings limits;
   SyncSettings sync;  // [sync]
+  CatalogSettings catalog;  // [catalog]
+  CacheSettings cache;      // [cache]
   ReplicationConfig replication;
   ServeConfig serve;
   estimate::Prices costs;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "app/config_keys.h"
+#include "app/config_limits.h"
 #include "app/location.h"
 #include "plan/filter.h"
 
@@ -75,7 +76,8 @@ Status ParseCache(const toml::array& list, const std::string& src,
     const std::string where = src + ": [[serve.cache]] #" + std::to_string(i + 1);
     const toml::table* t = list[i].as_table();
     if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
-    FERRY_RETURN_IF_ERROR(CheckKeys(*t, where, {"cache", "state", "interval", "max_size", "max_objects"}));
+    FERRY_RETURN_IF_ERROR(CheckKeys(
+        *t, where, {"cache", "state", "interval", "max_size", "max_objects", "max_delete"}));
     CacheRoleConfig c;
     FERRY_RETURN_IF_ERROR(Place(*t, "cache", c.cache, where, remotes));
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(*t, "state", c.state, where));
@@ -85,6 +87,7 @@ Status ParseCache(const toml::array& list, const std::string& src,
     FERRY_RETURN_IF_ERROR(ReadWholeNumber(*t, "max_objects", 1,
                                           std::numeric_limits<int64_t>::max(), c.max_objects,
                                           where));
+    FERRY_RETURN_IF_ERROR(ReadDeleteLimit(*t, where, c.max_delete));
     for (const CacheRoleConfig& other : out) {
       if (other.cache == c.cache && other.state == c.state) {
         return Status::InvalidArgument(where + ": cache " + c.cache + " is listed twice");

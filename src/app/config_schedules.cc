@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "app/config_keys.h"
+#include "app/config_limits.h"
 #include "cache/request.h"
 #include "plan/filter.h"
 #include "serve/schedule_at.h"
@@ -19,7 +20,7 @@ constexpr std::string_view kSync[] = {"source", "destination", "delete"};
 constexpr std::string_view kWarm[] = {"source", "cache", "prefixes", "ttl"};
 constexpr std::string_view kBackup[] = {"source", "location", "compress_level", "archive_size",
                                         "max_attempts"};
-constexpr std::string_view kPrune[] = {"location", "keep_last", "keep_within"};
+constexpr std::string_view kPrune[] = {"location", "keep_last", "keep_within", "max_delete"};
 
 // An integer key within [lo, hi], when present.
 Status Integer(const toml::table& t, const char* key, int64_t lo, int64_t hi, int64_t& out,
@@ -99,7 +100,7 @@ Status Backup(const toml::table& t, const std::string& where, ScheduleConfig& s)
   return ReadNonEmptyString(t, "archive_size", s.archive_size, where);
 }
 
-// catalog-prune: `ferry catalog prune BACKUP_LOC --keep-last N --keep-within W`.
+// catalog-prune: `ferry catalog prune BACKUP_LOC --keep-last N --keep-within W --max-delete L`.
 Status Prune(const toml::table& t, const std::string& where, ScheduleConfig& s) {
   FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "location", s.location, where));
   if (s.location.empty()) {
@@ -119,7 +120,7 @@ Status Prune(const toml::table& t, const std::string& where, ScheduleConfig& s) 
   if (s.keep_last == 0 && s.keep_within.count() == 0) {
     return Status::InvalidArgument(where + ": give 'keep_last' and/or 'keep_within'");
   }
-  return Status::Ok();
+  return ReadDeleteLimit(t, where, s.max_delete);
 }
 
 }  // namespace

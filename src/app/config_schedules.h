@@ -16,9 +16,9 @@ namespace ferry::app {
 // `node` is the value of the top-level "schedules" key: an array of tables. Refused with one
 // line naming the file and the entry (`src` is the file's name): unknown keys, a missing or
 // duplicate name, an `at` or `tz` serve::ParseAt refuses, an unknown command, a command's
-// missing or foreign options, a bad grace, ttl, keep rule or integer. What needs the remotes
-// (locations) or the command's own checks (a backup's archive size) is checked when serve
-// plans (serve/daemon/schedules.cc).
+// missing or foreign options, a bad grace, ttl, keep rule, max_delete or integer. What needs
+// the remotes (locations) or the command's own checks (a backup's archive size) is checked when
+// serve plans (serve/daemon/schedules.cc).
 Status ParseSchedules(const toml::node& node, const std::string& src,
                       std::vector<ScheduleConfig>& out);
 

@@ -437,6 +437,7 @@ Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& lo
   }
   storage::LocalOptions local_options;
   local_options.fsync = options_.local_fsync;
+  local_options.remove_emptied_folders = options_.local_remove_emptied_folders;
   FERRY_ASSIGN_OR_RETURN(auto local,
                          storage::LocalBackend::Open(location.path, create_local, local_options));
   return std::unique_ptr<storage::Backend>(std::move(local));

@@ -36,6 +36,10 @@ namespace ferry::app {
 // processes use their own).
 struct WiringOptions {
   bool local_fsync = true;  // storage::LocalOptions::fsync; false: `--no-fsync`
+  // storage::LocalOptions::remove_emptied_folders: a local folder's Delete removes the folders
+  // it empties. False: `ferry move` without --delete-empty-src-dirs (a move deletes from its
+  // source only), whose source keeps its folders as rclone's does.
+  bool local_remove_emptied_folders = true;
   // `--no-sign-request`: every S3 location without a remote is read unsigned (public buckets).
   bool no_sign_request = false;
   // `--request-payer requester`: every S3 request says the requester pays (requester-pays

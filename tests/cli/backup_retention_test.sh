@@ -4,7 +4,8 @@
 # the deletion (a tombstone) and packs the change; a prefix restore leaves the deleted key out,
 # --as-of before the deletion brings it back, a single-key restore of it says so in one line;
 # `catalog ls` hides it unless --include-deleted; `catalog prune --max-delete` past its limit
-# forgets nothing (exit 2); `catalog prune --keep-last 1` (a dry run
+# forgets nothing (exit 2), and so does the config's [catalog] max_delete (the flag wins over
+# it; a bad value refused by `config check` too); `catalog prune --keep-last 1` (a dry run
 # first) deletes the archive that held only superseded versions and keeps the other; a restore
 # after the prune is byte-identical. The backup run carries the configured [costs] prices; a
 # backup of another source into the location is refused.
@@ -162,6 +163,32 @@ try:
     p = ferry("catalog", "prune", LOC, "--state", ST, "--keep-last", "1", "--dry-run",
               "--max-delete", "2")
     check("prune --max-delete 2 (the plan's count): not past it", p.returncode == 0, p.stderr)
+    # The config's [catalog] max_delete: the prune's limit without the flag (checked by `config
+    # check`, a bad value in one line naming the file, the section and the key); the flag wins.
+    def with_catalog(name, value):
+        path = os.path.join(WORK, name + ".toml")
+        with open(CONF) as base, open(path, "w") as f:
+            f.write(base.read() + "\n[catalog]\nmax_delete = %s\n" % value)
+        return path
+    limited, bad = with_catalog("catalog", "1"), with_catalog("catalog-bad", '"lots"')
+    p = subprocess.run([FERRY, "--config", limited, "config", "check"], capture_output=True, text=True)
+    check("config check accepts [catalog] max_delete", p.returncode == 0, p.stderr)
+    for args in (["config", "check"], ["catalog", "prune", LOC, "--state", ST, "--keep-last", "1"]):
+        p = subprocess.run([FERRY, "--config", bad, *args], capture_output=True, text=True)
+        check("%s refuses [catalog] max_delete = \"lots\" in one line, exit 2"
+              % " ".join(args[:2]),
+              p.returncode == 2 and "catalog-bad.toml: [catalog]: 'max_delete'" in p.stderr and
+              len(p.stderr.strip().splitlines()) == 1, (p.returncode, p.stderr))
+    p = subprocess.run([FERRY, "--config", limited, "catalog", "prune", LOC, "--state", ST,
+                        "--keep-last", "1"], capture_output=True, text=True)
+    check("prune under [catalog] max_delete = 1: refused in one line, exit 2, nothing gone",
+          p.returncode == 2 and "2 versions to forget, over [catalog] max_delete 1: nothing was "
+          "forgotten or deleted" in p.stderr and len(p.stderr.strip().splitlines()) == 1 and
+          set(keys("rb", BK)) == before, (p.returncode, p.stderr))
+    p = subprocess.run([FERRY, "--config", limited, "catalog", "prune", LOC, "--state", ST,
+                        "--keep-last", "1", "--max-delete", "2", "--dry-run"],
+                       capture_output=True, text=True)
+    check("  --max-delete 2 wins over the key", p.returncode == 0, p.stderr)
     p = ferry("catalog", "prune", LOC, "--state", ST, "--keep-last", "1", "--json")
     r = js(p)
     after = set(keys("rb", BK))

@@ -2,7 +2,8 @@
 # ferry cache warm/expire/verify end to end on RGW (source on gateway A, cache on gateway B) with
 # a SQLite index: copy once, skip and renew what is cached, recopy a changed object, a request
 # file, failures reported to later requests until --force, exact expiry with a short TTL,
-# verify mending both ways, and bad requests refused with one line.
+# verify mending both ways, and bad requests refused with one line; --max-delete and the config's
+# [cache] max_delete stop an expiry past them (cache expire and cache serve) with nothing deleted.
 source "$(dirname "$0")/testlib.bash"
 
 S=$(new_bucket ra)
@@ -87,8 +88,28 @@ check "expire --max-delete 1%: refused with the share, exit 2" \
   ferry cache expire --cache "rb:$C" --state "$ST" --max-delete 1%
 check "expire --max-delete x: a bad value, exit 2" expect_error 2 "--max-delete" \
   ferry cache expire --cache "rb:$C" --state "$ST" --max-delete x
+# the config's [cache] max_delete: the limit without the flag (a bad value in one line naming
+# the file, the section and the key, from `config check` too); the flag wins over it
+{ cat "$CONF"; printf '\n[cache]\nmax_delete = 2\n'; } > "$WORK/limited.toml"
+{ cat "$CONF"; printf '\n[cache]\nmax_delete = "lots"\n'; } > "$WORK/badlimit.toml"
+check "config check accepts [cache] max_delete" "$FERRY_BIN" --config "$WORK/limited.toml" config check
+check "config check refuses max_delete = \"lots\"" expect_error 2 "badlimit.toml: \[cache\]: 'max_delete'" \
+  "$FERRY_BIN" --config "$WORK/badlimit.toml" config check
+check "  and so does cache expire" expect_error 2 "badlimit.toml: \[cache\]: 'max_delete'" \
+  "$FERRY_BIN" --config "$WORK/badlimit.toml" cache expire --cache "rb:$C" --state "$ST"
+check "expire under [cache] max_delete = 2: refused, exit 2" \
+  expect_error 2 "3 expired objects to delete, over \[cache\] max_delete 2: nothing was deleted" \
+  "$FERRY_BIN" --config "$WORK/limited.toml" cache expire --cache "rb:$C" --state "$ST"
+# cache serve: every pass past the key is refused and logged, nothing deleted
+"$FERRY_BIN" --config "$WORK/limited.toml" cache serve --cache "rb:$C" --state "$ST" \
+  --interval 1s > "$WORK/lserve.out" 2> "$WORK/lserve.err" &
+lserve=$!
+two_refused() { [ "$(grep -c 'over \[cache\] max_delete 2' "$WORK/lserve.err")" -ge 2 ]; }
+check "cache serve under [cache] max_delete: its passes refused and logged" wait_for 20 two_refused
+kill -TERM "$lserve"; wait "$lserve" || true
 check "and the y24/ objects are all still cached" [ "$(ferry ls "rb:$C" | grep -c ' y24/')" = 3 ]
-ferry cache expire --cache "rb:$C" --state "$ST" --json --max-delete 3 > "$WORK/e2.json"
+"$FERRY_BIN" --config "$WORK/limited.toml" cache expire --cache "rb:$C" --state "$ST" --json \
+  --max-delete 3 > "$WORK/e2.json"
 check "objects past their TTL are deleted" [ "$(jget "$WORK/e2.json" '["expired"]')" = 3 ]
 check "from the cache bucket too" [ "$(ferry ls "rb:$C" | grep -c ' y24/')" = 0 ]
 

@@ -4,6 +4,8 @@
 # deletes nothing, says why and what is left, exits 8 (--max-transfer) or 10 (--max-duration)
 # as rclone does, and a rerun finishes it (the destination then equals the source); a durable
 # run cut by --max-duration stays unfinished and the rerun resumes it; bad values in one line.
+# The config's [sync] keys stand for absent flags (a durable run refuses them as their flags,
+# naming the key); --max-transfer off drops the key's limit.
 source "$(dirname "$0")/testlib.bash"
 export HOME=$WORK/home  # this test's own HOME (and FERRY_STATE_DIR, testlib's)
 mkdir -p "$HOME"
@@ -38,6 +40,47 @@ check "--cutoff-mode soft on a durable run refused" expect_error 2 \
   "a durable run stops hard at --max-duration" \
   ferry sync "ra:$A" "rb:$B" --max-duration 1m --cutoff-mode soft
 check "  nothing copied" [ "$(dst_count)" = 1 ]
+
+# The config's [sync] max_transfer, max_duration and cutoff_mode: ferry sync's defaults, checked
+# by `ferry config check`; a bad value is one line naming the file, [sync] and the key, exit 2;
+# a durable run refuses a key as it refuses its flag, naming the key.
+sync_conf() { # sync_conf NAME LINE...: the test's config with [sync] LINE..., its path printed
+  local f=$WORK/$1.toml; shift
+  { cat "$CONF"; printf '\n[sync]\n'; printf '%s\n' "$@"; } > "$f"
+  echo "$f"
+}
+KEYS=$(sync_conf keys 'max_transfer = "3584KiB"' 'cutoff_mode = "cautious"')
+check "config check accepts [sync] max_transfer and cutoff_mode" \
+  "$FERRY_BIN" --config "$KEYS" config check
+for bad in 'max_transfer = "abc"' 'max_transfer = "0"' 'max_duration = "0s"' \
+  'max_duration = "6h"|cutoff_mode = "gentle"' 'cutoff_mode = "soft"'; do
+  IFS='|' read -r -a lines <<< "$bad"
+  f=$(sync_conf bad "${lines[@]}")
+  key=${lines[-1]%% *}
+  check "config check refuses $bad in one line" expect_error 2 "bad.toml: \[sync\]: '$key'" \
+    "$FERRY_BIN" --config "$f" config check
+  check "  and so does sync" expect_error 2 "bad.toml: \[sync\]: '$key'" \
+    "$FERRY_BIN" --config "$f" sync "ra:$A" "rb:$B" --no-state
+done
+check "[sync] max_transfer on a durable sync refused, naming the key" expect_error 2 \
+  "keys.toml: \[sync\]: 'max_transfer' works on a run in memory only" \
+  "$FERRY_BIN" --config "$KEYS" sync "ra:$A" "rb:$B"
+SOFT=$(sync_conf soft 'max_duration = "1h"' 'cutoff_mode = "soft"')
+check "[sync] cutoff_mode soft on a durable sync refused, naming the key" expect_error 2 \
+  "soft.toml: \[sync\]: 'cutoff_mode' \"soft\": a durable run stops hard" \
+  "$FERRY_BIN" --config "$SOFT" sync "ra:$A" "rb:$B"
+check "  nothing copied" [ "$(dst_count)" = 1 ]
+# In memory the keys apply without their flags: 3 objects fit in 3.5 MiB (cautious), exit 8.
+E=$(new_bucket rb)
+rc=0; "$FERRY_BIN" --config "$KEYS" sync "ra:$A" "rb:$E" --no-state --no-progress \
+  > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "[sync] max_transfer and cutoff_mode cut an in-memory sync: exit 8" [ "$rc" = 8 ]
+check "  stopped at 3.5 MiB, cautious" grep -q \
+  "stopped by --max-transfer 3.5 MiB (--cutoff-mode cautious): 7 objects" "$WORK/err"
+check "  3 copied" [ "$(ferry ls "rb:$E" | wc -l)" = 3 ]
+check "--max-transfer off wins over the key: the sync finishes" \
+  "$FERRY_BIN" --config "$KEYS" sync "ra:$A" "rb:$E" --no-state --no-progress --max-transfer off
+check "  all 10 there" [ "$(ferry ls "rb:$E" | wc -l)" = 10 ]
 
 # --max-transfer, cautious: 3 objects fit in 3.5 MiB, the 4th would pass it.
 rc=0; ferry sync "ra:$A" "rb:$B" --delete --no-state --no-progress --max-transfer 3584KiB \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `ferry move` and `--backup-dir` (docs/design/guards.md) on RGW: local -> S3 and S3 -> S3 moves
-# leave the source empty and the destination whole; a key the destination refuses (a bucket
-# policy) stays on the source, the others move, and a rerun after the refusal is lifted
-# finishes; --dry-run changes nothing; --report has a delete-source row per object; a sync with
+# leave the source empty and the destination whole; a local source keeps its folders unless
+# --delete-empty-src-dirs (then those the move emptied go, never SRC itself); a key the
+# destination refuses (a bucket policy) stays on the source, the others move, and a rerun after
+# the refusal is lifted finishes; --dry-run changes nothing; --report has a delete-source row per object; a sync with
 # --backup-dir --suffix keeps the replaced and the deleted objects' old bytes; refusals in one
 # line (an overlapping --backup-dir, --suffix alone, --state, --size-only, a durable backup).
 # State is checked with ferry itself (ls, cp); one AWS CLI call sets the policy, one drops it.
@@ -21,6 +22,7 @@ field() {
     2>/dev/null || echo "(no $1 in the JSON summary)"
 }
 files() { (cd "$1" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' '); }
+dirs() { (cd "$1" && find . -mindepth 1 -type d | sed 's|^\./||' | sort | tr '\n' ' '); }
 aws_a() {
   AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
     AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
@@ -56,6 +58,28 @@ check "  the report: 3 delete-source rows" \
   [ "$(cat "$WORK/rep1"/part-*.csv | grep -c ',delete-source,ok,')" = 3 ]
 ferry cp "ra:$B/m1/" "$WORK/back1" --no-state --no-progress 2>/dev/null
 check "  the bytes arrived" [ "$(cat "$WORK/back1/b/c")" = "bytes of b/c" ]
+
+echo "# 1b. a local source's folders: all kept without --delete-empty-src-dirs (rclone's default);"
+echo "#     with it, those the move emptied go, never SRC itself nor one that keeps a file"
+tree() { # tree DIR: a nested tree (skip.tmp excluded by the moves), and a folder empty before
+  fill "$1" top a/x a/b/y keep/c/z keep/c/skip.tmp e/f/g/h
+  mkdir -p "$1/pre/empty"
+}
+tree "$WORK/m6"
+check "move without the flag" ferry move "$WORK/m6" "ra:$B/m6/" --no-progress --exclude '*.tmp'
+check "  the files moved, the excluded one stays" [ "$(files "$WORK/m6")" = "keep/c/skip.tmp " ]
+check "  every folder stays" [ "$(dirs "$WORK/m6")" = "a a/b e e/f e/f/g keep keep/c pre pre/empty " ]
+tree "$WORK/m7"
+check "move --delete-empty-src-dirs" ferry move "$WORK/m7" "ra:$B/m7/" --no-progress \
+  --exclude '*.tmp' --delete-empty-src-dirs
+check "  the destination has the moved files" [ "$(keys "ra:$B/m7/")" = "a/b/y a/x e/f/g/h keep/c/z top " ]
+check "  the folders the move emptied are gone; the one keeping skip.tmp, its parent and the" \
+  [ "$(dirs "$WORK/m7")" = "keep keep/c pre pre/empty " ]
+check "  untouched empty one stay, and the source folder itself" [ -d "$WORK/m7" ]
+check "--delete-empty-src-dirs from a bucket: nothing more to do, the move is made" \
+  ferry move "ra:$B/m7/" "ra:$A/m7/" --no-progress --delete-empty-src-dirs
+check "  source empty, destination whole" all '[ "$(keys "ra:$B/m7/")" = "" ]' \
+  '[ "$(keys "ra:$A/m7/")" = "a/b/y a/x e/f/g/h keep/c/z top " ]'
 
 echo "# 2. S3 -> S3 (server-side), an identical destination object moves without a copy"
 fill "$WORK/m2" p q r

@@ -9,7 +9,9 @@
 # and each object written once (expiry's compare-and-swap, archive claims). A SIGHUP whose config drops
 # the cache role stops it (what expires afterwards stays) while the follower goes on; a SIGHUP
 # with a bad role entry is refused (the roles go on); a bad role entry at the start and in
-# `ferry config check` is one error line, exit 2; SIGTERM ends it with exit 0 within seconds.
+# `ferry config check` is one error line, exit 2; SIGTERM ends it with exit 0 within seconds. A
+# cache role's max_delete stops each expiry pass past it (logged, counted failed, nothing
+# deleted).
 source "$(dirname "$0")/testlib.bash"
 S=$(new_bucket ra)    # the cache's source
 C=$(new_bucket rb)    # the cache
@@ -69,6 +71,22 @@ ferry sync "$WORK/src" "rb:$DST/a" --compress --staging "rb:$STG/s" --pack-only 
   --archive-size 1MiB --no-progress 2>"$WORK/pack1.err"
 ARCHIVES=$(ferry ls "rb:$STG/s" | grep -c '\.fza$' || true)
 check "pack-only staged several archives ($ARCHIVES)" [ "$ARCHIVES" -ge 2 ]
+
+# --- a cache role's max_delete (over [cache] max_delete): old/'s 5 expired objects are past 4,
+# so each pass is refused, logged and counted failed, and nothing is deleted ---
+LPORT=$(free_port)
+cp "$WORK/base.toml" "$WORK/limited.toml"
+printf '[cache]\nmax_delete = 100\n[serve]\nlisten = "127.0.0.1:%s"\n' "$LPORT" >> "$WORK/limited.toml"
+printf '[[serve.cache]]\ncache = "rb:%s"\nstate = "%s"\ninterval = "1s"\nmax_delete = 4\n' \
+  "$C" "$CST" >> "$WORK/limited.toml"
+"$FERRY_BIN" --config "$WORK/limited.toml" serve --state "$WORK/limited.db" \
+  > "$WORK/limited.out" 2> "$WORK/limited.err" &
+lpid=$!
+refused_twice() { [ "$(grep -c 'over \[\[serve.cache\]\] max_delete 4: nothing was deleted' "$WORK/limited.err")" -ge 2 ]; }
+check "a cache role past its max_delete: each pass refused and logged" wait_for 30 refused_twice
+check "  and counted failed in /metrics" bash -c "curl -sf http://127.0.0.1:$LPORT/metrics | grep -q '^ferry_serve_role_passes_total{role=\"cache\",name=\"[^\"]*\",result=\"failed\"}'"
+kill -TERM "$lpid"; wait "$lpid" || true
+check "  nothing deleted: old/ is all in the cache" [ "$(count_c old/)" = 5 ]
 
 roles_conf() {  # roles_conf FILE [nocache]
   cp "$WORK/base.toml" "$1"

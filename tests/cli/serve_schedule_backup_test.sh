@@ -3,7 +3,8 @@
 # serve on an SQLite state store with a backup of ra:A into rb:BK/s every 5 s. An archive
 # appears at the backup location; `ferry restore --state` of the serve's store gives the bytes
 # back; after a change the next occurrences pack only the change (one more version in the
-# catalog, then no more); a catalog-prune schedule added by a SIGHUP (keep_last = 1) forgets the
+# catalog, then no more); a catalog-prune schedule added by a SIGHUP (keep_last = 1) with a
+# max_delete it is past fails its occurrences and forgets nothing, then without it forgets the
 # superseded version; a key deleted at the source is recorded deleted by a later occurrence and
 # left out of the restore; occurrences end succeeded in the store, the metrics and /api/status. Bad
 # backup and prune schedules (and a bad zone) are refused in one line, exit 2.
@@ -60,6 +61,7 @@ at = "every 5s"
 command = "catalog-prune"
 location = "$LOC"
 keep_last = 1
+${2:-}
 EOT
   true
 }
@@ -104,12 +106,32 @@ more_ran() { [ "$(occurrences bk succeeded)" -ge $((before + 2)) ]; }
 check "two more occurrences run" wait_for 40 more_ran
 check "  and back nothing more up (only the change was packed)" has_versions 4
 check "the restore gives the changed bytes" restored
-# SIGHUP: a prune of the location keeping one state per key
+# SIGHUP: a prune of the location keeping one state per key, first under a max_delete it is
+# past ([catalog] allows it, the entry's own key wins): its occurrences fail, nothing forgotten
+schedules prune 'max_delete = 0' > "$CONF"
+printf '[catalog]\nmax_delete = 100\n' >> "$CONF"
+kill -HUP "$pid"
+check "a prune past its max_delete: the occurrences fail" wait_for 60 at_least prune failed 1
+refusal() {
+  python3 - "$ST" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+print(db.execute("SELECT error FROM schedule_runs WHERE schedule = 'prune' AND outcome = 'failed'"
+                 " LIMIT 1").fetchone()[0])
+PY
+}
+refusal > "$WORK/refusal"
+check "  with the refusal as their error" grep -qF \
+  "1 versions to forget, over [[schedules]] 'prune' max_delete 0: nothing was forgotten" "$WORK/refusal"
+check "  and nothing forgotten" has_versions 4
 schedules prune > "$CONF"
 kill -HUP "$pid"
 check "the prune forgets the superseded version" wait_for 60 has_versions 3
 check "prune occurrences end succeeded" wait_for 30 at_least prune succeeded 1
-check "  and none failed" [ "$(occurrences prune failed)" = 0 ]
+refused=$(occurrences prune failed)
+more_pruned() { [ "$(occurrences prune succeeded)" -ge 2 ]; }
+check "  more of them" wait_for 30 more_pruned
+check "  and none failed since the limit went" [ "$(occurrences prune failed)" = "$refused" ]
 check "  nor a backup" [ "$(occurrences bk failed)" = 0 ]
 check "the restore after the prune gives the bytes" restored
 # a key deleted at the source: a later occurrence records its deletion (the listing of the run

@@ -7,7 +7,7 @@
 
 #include "cli/commands/cache_internal.h"
 #include "obs/log.h"
-#include "plan/delete_limit.h"
+#include "app/delete_limits.h"
 #include "plan/filter.h"
 
 namespace ferry::cli::cache_cmd {
@@ -23,24 +23,18 @@ struct MaintainArgs {
   std::string max_delete;  // expire, serve: --max-delete N|P% of the entries held
 };
 
-// --max-delete (plan/delete_limit.h) on an expiry pass: the entries it would delete, of those
-// the cache holds. Checked before the pass deletes anything; a serve's pass past it is refused
-// and logged, and the next pass checks again.
-Result<cache::ExpireOptions> ExpireOptionsOf(const MaintainArgs& a) {
+// --max-delete (app/delete_limits.h) on an expiry pass, else the config's [cache] max_delete:
+// the entries it would delete, of those the cache holds. Checked before the pass deletes
+// anything; a serve's pass past it is refused and logged, and the next pass checks again. A bad
+// flag is refused before anything is opened (`config` null: the flag alone).
+Result<cache::ExpireOptions> ExpireOptionsOf(const MaintainArgs& a, const app::Config* config) {
   cache::ExpireOptions o;
-  if (a.max_delete.empty()) return o;
-  Result<plan::DeleteLimit> parsed = plan::ParseDeleteLimit(a.max_delete);
-  if (!parsed.ok()) return parsed.status().WithContext("--max-delete");
-  const plan::DeleteLimit limit = *parsed;
-  o.approve = [limit](uint64_t expired, uint64_t held) -> Status {
-    if (!limit.Exceeded(expired, held)) return Status::Ok();
-    return Status::InvalidArgument(
-        "cache expire: " + std::to_string(expired) + " expired objects to delete" +
-        plan::DeleteLimitShare(limit, expired, held, "cached") +
-        ", over --max-delete " + limit.Text() +
-        ": nothing was deleted; check the TTLs the warms gave, then rerun with a higher "
-        "--max-delete (or without it)");
-  };
+  FERRY_ASSIGN_OR_RETURN(
+      app::NamedDeleteLimit limit,
+      app::ResolveDeleteLimit(a.max_delete,
+                              config ? config->cache.max_delete : std::nullopt,
+                              "[cache] max_delete"));
+  o.approve = app::ExpireDeleteCheck(limit);
   return o;
 }
 
@@ -71,10 +65,11 @@ void PrintExpire(const cache::ExpireResult& r, bool json) {
 }
 
 int RunExpire(const MaintainArgs& a, Context& ctx) {
-  auto options = ExpireOptionsOf(a);
-  if (!options.ok()) return ReportError(options.status());
+  if (auto flag = ExpireOptionsOf(a, nullptr); !flag.ok()) return ReportError(flag.status());
   auto o = Open(ctx, a.cache, a.state);
   if (!o.ok()) return ReportError(o.status());
+  auto options = ExpireOptionsOf(a, &o->wiring->config());
+  if (!options.ok()) return ReportError(options.status());
   auto r = cache::ExpirePass(*o->index, *o->cache, *options, ctx.stop);
   if (!r.ok()) return ReportError(r.status());
   PrintExpire(*r, a.json);
@@ -85,10 +80,11 @@ int RunServe(const MaintainArgs& a, Context& ctx) {
   auto interval = plan::ParseAge(a.interval);
   if (!interval.ok()) return ReportError(interval.status().WithContext("--interval"));
   if (interval->count() < 1) return ReportError(Status::InvalidArgument("--interval: at least 1s"));
-  auto options = ExpireOptionsOf(a);
-  if (!options.ok()) return ReportError(options.status());
+  if (auto flag = ExpireOptionsOf(a, nullptr); !flag.ok()) return ReportError(flag.status());
   auto o = Open(ctx, a.cache, a.state);
   if (!o.ok()) return ReportError(o.status());
+  auto options = ExpireOptionsOf(a, &o->wiring->config());
+  if (!options.ok()) return ReportError(options.status());
   obs::Log(obs::Level::kInfo, "serving cache expiry",
            {{"cache", o->cache_name}, {"interval", a.interval}});
   cache::Serve(
@@ -161,7 +157,8 @@ CLI::App* AddCommon(CLI::App* cache, const char* name, const char* what, Maintai
 void RegisterMaintain(CLI::App* cache, Context& ctx) {
   constexpr const char* kMaxDeleteHelp =
       "if a pass would delete more than N expired objects, or more than P% of the objects the "
-      "cache holds (N or P%), delete none, say so (cache expire: exit 2)";
+      "cache holds (N or P%), delete none, say so (cache expire: exit 2) (default: [cache] "
+      "max_delete, else no limit)";
   auto expire = std::make_shared<MaintainArgs>();
   CLI::App* e = AddCommon(cache, "expire",
                           "delete cached objects past their TTL with their index entries", *expire);

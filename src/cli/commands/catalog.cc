@@ -320,7 +320,7 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
   pr->add_option("--max-delete", prune_args->max_delete,
                  "if the prune would forget more than N versions, or more than P% of the "
                  "versions the catalog holds at the location (N or P%), forget and delete "
-                 "nothing, say so and exit 2");
+                 "nothing, say so and exit 2 (default: [catalog] max_delete, else no limit)");
   pr->add_flag("--json", prune_args->json, "print a JSON summary on stdout");
   pr->callback([args = prune_args, &ctx] { ctx.exit_code = RunCatalogPrune(*args, ctx); });
 }

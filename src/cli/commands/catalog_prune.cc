@@ -6,15 +6,15 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <functional>
+#include <optional>
 #include <string>
 #include <nlohmann/json.hpp>
 
 #include "app/backup_prune.h"
+#include "app/delete_limits.h"
 #include "app/wiring.h"
 #include "base/clock.h"
 #include "cli/commands/backup_internal.h"
-#include "plan/delete_limit.h"
 #include "plan/filter.h"
 #include "storage/key.h"
 #include "transfer/progress.h"
@@ -85,25 +85,6 @@ void Print(const PruneArgs& a, const BackupLocation& loc, const backup::PruneRes
 
 }  // namespace
 
-// --max-delete (plan/delete_limit.h) on the prune's plan: the versions it would forget, of the
-// versions the catalog holds at the location. Checked before anything is forgotten.
-static std::function<Status(const backup::PrunePlan&)> MaxDeleteCheck(
-    const plan::DeleteLimit& limit, bool dry_run) {
-  if (!limit.enabled()) return nullptr;
-  return [limit, dry_run](const backup::PrunePlan& p) -> Status {
-    const uint64_t planned = p.dropped.size();
-    const uint64_t scope = planned + p.kept;
-    if (!limit.Exceeded(planned, scope)) return Status::Ok();
-    return Status::InvalidArgument(
-        "catalog prune: " + std::to_string(planned) + " versions to forget" +
-        plan::DeleteLimitShare(limit, planned, scope, "versions held") +
-        ", over --max-delete " + limit.Text() + ": " +
-        (dry_run ? "a prune would forget nothing" : "nothing was forgotten or deleted") +
-        "; check --keep-last and --keep-within, then rerun with a higher --max-delete (or "
-        "without it)");
-  };
-}
-
 int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
   backup::RetentionPolicy policy;
   policy.keep_last = a.keep_last;
@@ -116,18 +97,20 @@ int RunCatalogPrune(const PruneArgs& a, Context& ctx) {
     return ReportError(
         Status::InvalidArgument("catalog prune: give --keep-last N and/or --keep-within DURATION"));
   }
-  plan::DeleteLimit limit;
-  if (!a.max_delete.empty()) {
-    auto parsed = plan::ParseDeleteLimit(a.max_delete);
-    if (!parsed.ok()) return ReportError(parsed.status().WithContext("--max-delete"));
-    limit = *parsed;
+  // --max-delete, checked before anything is opened; else the config's [catalog] max_delete
+  // (app/delete_limits.h): the versions the plan would forget, of those held at the location.
+  if (auto flag = app::ResolveDeleteLimit(a.max_delete, std::nullopt, ""); !flag.ok()) {
+    return ReportError(flag.status());
   }
   auto opened = OpenBackup(ctx.global.config_path, a.location, a.state, ctx.stop);
   if (!opened.ok()) return ReportError(opened.status());
+  auto limit = app::ResolveDeleteLimit(a.max_delete, opened->wiring->config().catalog.max_delete,
+                                       "[catalog] max_delete");
+  if (!limit.ok()) return ReportError(limit.status());
   const BackupLocation* loc = &opened->location;
   auto r = app::PruneBackupLocation(*opened->catalog.store, *opened->backend, *loc, policy,
                                     a.dry_run, SystemClock::Default(), ctx.stop,
-                                    MaxDeleteCheck(limit, a.dry_run));
+                                    app::PruneDeleteCheck(*limit, a.dry_run));
   if (!r.ok()) return ReportError(r.status());
   Print(a, *loc, *r);
   return 0;

@@ -100,7 +100,9 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   } else {
     FERRY_RETURN_IF_ERROR(ApplyDeleteFlags(a.delete_extra, a.max_delete, config, o));
   }
-  FERRY_RETURN_IF_ERROR(ApplyCutoffFlags(a.cutoff, !a.no_state && !a.dry_run, o.cutoff));
+  // [sync]'s cutoffs are sync's defaults, as its max_delete is (cutoff.h)
+  FERRY_RETURN_IF_ERROR(ApplyCutoffFlags(a.cutoff, !a.no_state && !a.dry_run,
+                                         a.sync ? &config : nullptr, o.cutoff));
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));
   return o;
 }
@@ -325,7 +327,11 @@ int Run(CopyArgs a, Context& ctx) {
         "sse_c_key_file on the remote in the config file instead"));
   }
   const estimate::Prices prices = config->costs;
-  app::Wiring wiring(std::move(config).value(), app::WiringOptions{.local_fsync = !a.no_fsync});
+  // a move deletes on its source only: its folders stay unless --delete-empty-src-dirs (move.h)
+  app::Wiring wiring(std::move(config).value(),
+                     app::WiringOptions{.local_fsync = !a.no_fsync,
+                                        .local_remove_emptied_folders =
+                                            !a.move || a.delete_empty_src_dirs});
   a.config = &wiring.config();  // the summary prices the requests of the run (cost_report.h)
   const StoreCostMetrics store_costs(wiring.config());
   if (a.encryption.any()) {
@@ -458,9 +464,9 @@ void AddCommand(CLI::App& app, Context& ctx, CopyCommand which) {
       ->required();
   cmd->add_flag("-n,--dry-run", args->dry_run, "show what would be done, change nothing");
   if (sync) AddDeleteOptions(cmd, args->delete_extra, args->max_delete);  // max_delete.h
-  if (args->move) AddMoveOptions(cmd, args->max_delete);                  // move.h
+  if (args->move) AddMoveOptions(cmd, args->max_delete, args->delete_empty_src_dirs);  // move.h
   AddBackupDirOptions(cmd, args->backup);                                 // move.h
-  AddCutoffOptions(cmd, args->cutoff);  // cutoff.h
+  AddCutoffOptions(cmd, args->cutoff, sync);  // cutoff.h
   cmd->add_option("--include", args->include, "copy only keys matching GLOB (repeatable)");
   cmd->add_option("--exclude", args->exclude, "skip keys matching GLOB (repeatable)");
   cmd->add_option("--files-from", args->files_from,

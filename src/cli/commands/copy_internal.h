@@ -36,6 +36,9 @@ struct CopyArgs {
   // --max-delete N|P% (max_delete.h; of a move's source deletes: move.h); "" = [sync]
   // max_delete or none
   std::string max_delete;
+  // ferry move --delete-empty-src-dirs: a local source's folders the move emptied are removed
+  // (app::WiringOptions::local_remove_emptied_folders); without it they stay (move.h)
+  bool delete_empty_src_dirs = false;
   BackupDirArgs backup;    // --backup-dir, --suffix (move.h)
   CutoffArgs cutoff;       // --max-transfer, --max-duration, --cutoff-mode (cutoff.h)
   bool json = false;

@@ -7,50 +7,107 @@
 
 namespace ferry::cli {
 
-void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args) {
+void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args, bool sync) {
+  // ferry sync's defaults come from the config's [sync] (its flags win; "off" drops a key's)
+  auto key = [sync](const char* name) {
+    return sync ? std::string(" (default: [sync] ") + name + "; off: no limit)" : std::string();
+  };
   cmd->add_option("--max-transfer", args.max_transfer,
                   "stop once SIZE bytes of copies were started (e.g. 10GiB); no delete is made, "
-                  "exit 8; a rerun copies the rest (with --no-state or --dry-run)");
+                  "exit 8; a rerun copies the rest (with --no-state or --dry-run)" +
+                      key("max_transfer"));
   cmd->add_option("--max-duration", args.max_duration,
                   "stop after DUR (e.g. 90m, 2h); no delete is made, exit 10; a rerun copies the "
-                  "rest (a durable run resumes)");
+                  "rest (a durable run resumes)" + key("max_duration"));
   cmd->add_option("--cutoff-mode", args.cutoff_mode,
                   "how a limit stops the run: hard (copies in flight cancelled, the default), "
-                  "soft (they finish) or cautious (no copy that would pass --max-transfer starts)");
+                  "soft (they finish) or cautious (no copy that would pass --max-transfer "
+                  "starts)" + std::string(sync ? " (default: [sync] cutoff_mode)" : ""));
 }
 
-Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, transfer::CutoffOptions& out) {
+namespace {
+
+// Where a cutoff's value came from: its flag, or the [sync] key of the config file.
+struct Origin {
+  std::string name;  // "--max-transfer", or "<file>: [sync]: 'max_transfer'"
+  bool key = false;
+};
+
+Origin KeyOrigin(const app::Config& config, const char* key) {
+  return {config.source + ": [sync]: '" + key + "'", true};
+}
+
+// --max-transfer, else [sync] max_transfer ("off": neither).
+Status ApplyMaxTransfer(const CutoffArgs& a, bool durable, const app::Config* config,
+                        transfer::CutoffOptions& out) {
+  Origin from{"--max-transfer"};
+  if (a.max_transfer == "off") return Status::Ok();
   if (!a.max_transfer.empty()) {
     auto v = plan::ParseSize(a.max_transfer);
     if (!v.ok()) return v.status().WithContext("--max-transfer");
     if (*v == 0) return Status::InvalidArgument("--max-transfer: '0': at least 1 byte");
-    if (durable) {
-      return Status::InvalidArgument(
-          "--max-transfer works on a run in memory only (--no-state); a durable run takes "
-          "--max-duration");
-    }
     out.max_transfer = *v;
+  } else if (config != nullptr && config->sync.max_transfer) {
+    from = KeyOrigin(*config, "max_transfer");
+    out.max_transfer = *config->sync.max_transfer;
+  } else {
+    return Status::Ok();
   }
+  if (!durable) return Status::Ok();
+  if (from.key) {
+    return Status::InvalidArgument(
+        from.name + " works on a run in memory only (--no-state); a durable run takes "
+        "--max-duration: add --no-state, or --max-transfer off to run without it");
+  }
+  return Status::InvalidArgument(
+      "--max-transfer works on a run in memory only (--no-state); a durable run takes "
+      "--max-duration");
+}
+
+// --max-duration, else [sync] max_duration ("off": neither).
+Status ApplyMaxDuration(const CutoffArgs& a, const app::Config* config,
+                        transfer::CutoffOptions& out) {
+  if (a.max_duration == "off") return Status::Ok();
   if (!a.max_duration.empty()) {
     auto v = plan::ParseAge(a.max_duration);
     if (!v.ok()) return v.status().WithContext("--max-duration");
     if (v->count() <= 0) return Status::InvalidArgument("--max-duration: '" + a.max_duration +
                                                         "': at least 1s");
     out.max_duration = *v;
+  } else if (config != nullptr && config->sync.max_duration) {
+    out.max_duration = *config->sync.max_duration;
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* config,
+                        transfer::CutoffOptions& out) {
+  FERRY_RETURN_IF_ERROR(ApplyMaxTransfer(a, durable, config, out));
+  FERRY_RETURN_IF_ERROR(ApplyMaxDuration(a, config, out));
+  Origin from{"--cutoff-mode " + a.cutoff_mode};
   if (!a.cutoff_mode.empty()) {
     if (!out.any()) {
       return Status::InvalidArgument("--cutoff-mode needs --max-transfer or --max-duration");
     }
     auto mode = transfer::ParseCutoffMode(a.cutoff_mode);
     if (!mode.ok()) return mode.status().WithContext("--cutoff-mode");
-    if (durable && *mode != transfer::CutoffMode::kHard) {
-      return Status::InvalidArgument(
-          "--cutoff-mode " + a.cutoff_mode +
-          ": a durable run stops hard at --max-duration (its unfinished jobs resume on the "
-          "next run); soft and cautious need --no-state");
-    }
     out.mode = *mode;
+  } else if (config != nullptr && config->sync.cutoff_mode && out.any()) {
+    // the key's mode goes with whichever limit the run has (the parser refused it alone)
+    from = KeyOrigin(*config, "cutoff_mode");
+    out.mode = *config->sync.cutoff_mode;
+  } else {
+    return Status::Ok();
+  }
+  if (durable && out.mode != transfer::CutoffMode::kHard) {
+    return Status::InvalidArgument(
+        from.name + (from.key ? std::string(" \"") + transfer::CutoffModeName(out.mode) + "\""
+                              : std::string()) +
+        ": a durable run stops hard at --max-duration (its unfinished jobs resume on the "
+        "next run); soft and cautious need --no-state" +
+        (from.key ? " (or give --cutoff-mode hard)" : ""));
   }
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 // ferry cp/sync's --max-transfer SIZE, --max-duration DUR and --cutoff-mode hard|soft|cautious
-// (transfer/cutoff.h, docs/design/guards.md): the flags registered and checked, the exit
-// status of a cut run, and the deadline of a durable run.
+// (transfer/cutoff.h, docs/design/guards.md): the flags registered and checked (with sync's
+// defaults from [sync] in the config), the exit status of a cut run, and the deadline of a
+// durable run.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/config.h"
 #include "base/clock.h"
 #include "base/status.h"
 #include "transfer/cutoff.h"
@@ -29,13 +31,19 @@ struct CutoffArgs {
 inline constexpr int kExitMaxTransfer = 8;
 inline constexpr int kExitMaxDuration = 10;
 
-void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args);
+// `sync`: ferry sync, whose help names the [sync] keys that stand for absent flags.
+void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args, bool sync);
 
-// Sets `out` from the flags. kInvalidArgument, one line naming the flag: a bad size or
-// duration, 0, an unknown mode, --cutoff-mode without a limit. A durable run (`durable`) takes
-// --max-duration with the hard mode only (it stops as on Ctrl-C, resumable) and no
-// --max-transfer.
-Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, transfer::CutoffOptions& out);
+// Sets `out` from the flags and, for ferry sync (`config` not null), the config's [sync]
+// max_transfer, max_duration and cutoff_mode where a flag is absent; a flag wins over its key,
+// and "off" (--max-transfer off, --max-duration off) sets no limit whatever the key says.
+// kInvalidArgument, one line naming the flag: a bad size or duration, 0, an unknown mode,
+// --cutoff-mode without a limit. A durable run (`durable`) takes --max-duration with the hard
+// mode only (it stops as on Ctrl-C, resumable) and no --max-transfer: a key that would give it
+// one of these is refused the same way, the line naming the file, [sync] and the key (the keys'
+// own values were checked when the config was read).
+Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* config,
+                        transfer::CutoffOptions& out);
 
 // 8 for --max-transfer, 10 for --max-duration, else `otherwise`.
 int CutoffExitCode(transfer::CutoffReason reason, int otherwise);

@@ -59,11 +59,15 @@ Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a, 
   return backup;
 }
 
-void AddMoveOptions(CLI::App* cmd, std::string& max_delete) {
+void AddMoveOptions(CLI::App* cmd, std::string& max_delete, bool& delete_empty_src_dirs) {
   cmd->add_option("--max-delete", max_delete,
                   "if the move would delete more than N source objects, or more than P% of the "
                   "source objects it considers (N or P%), delete none at all, say so and exit "
                   "2; the copies are made");
+  cmd->add_flag("--delete-empty-src-dirs", delete_empty_src_dirs,
+                "a source folder: remove the folders under it that the move left empty (never "
+                "SRC itself, never one that still holds a file); without it they stay. An "
+                "object-store source has no folders: nothing changes there");
 }
 
 Status ApplyMoveFlags(const MoveFlags& flags, transfer::SyncOptions& out) {

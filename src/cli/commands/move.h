@@ -34,8 +34,13 @@ Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a, 
                                                         app::Wiring& wiring,
                                                         std::stop_token stop);
 
-// ferry move's own flags: --max-delete (of source objects).
-void AddMoveOptions(CLI::App* cmd, std::string& max_delete);
+// ferry move's own flags: --max-delete (of source objects) and --delete-empty-src-dirs (a local
+// source's folders the move emptied are removed, deepest first, never the source folder
+// itself nor one that still holds anything; without it they all stay, as with rclone; an
+// object-store source has no folders, so the flag changes nothing there). The flag takes effect
+// through the wiring the command opens the source with (app::WiringOptions::
+// local_remove_emptied_folders), as the source's deletes are made.
+void AddMoveOptions(CLI::App* cmd, std::string& max_delete, bool& delete_empty_src_dirs);
 
 // What ferry move asks of the flags it shares with cp (one kInvalidArgument line otherwise):
 // no durable run (`state_given`: --state or --detach; a move runs in memory, a rerun resumes

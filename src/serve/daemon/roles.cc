@@ -92,7 +92,12 @@ Result<RolesPlan> PlanRoles(app::Wiring& wiring, const app::ServeConfig& serve,
       return opened.status().WithContext("[[serve.cache]] #" + std::to_string(i + 1) + " (" +
                                          c.cache + ")");
     }
-    plan.cache.push_back({.config = c, .opened = std::move(opened).value()});
+    Result<app::NamedDeleteLimit> limit = app::ResolveDeleteLimit(
+        "", c.max_delete ? c.max_delete : wiring.config().cache.max_delete,
+        c.max_delete ? "[[serve.cache]] max_delete" : "[cache] max_delete");
+    if (!limit.ok()) return limit.status();
+    plan.cache.push_back(
+        {.config = c, .opened = std::move(opened).value(), .max_delete = *limit});
   }
   for (size_t i = 0; i < serve.unpack.size(); ++i) {
     const app::UnpackRoleConfig& c = serve.unpack[i];
@@ -167,8 +172,10 @@ void RoleRunner::Record(size_t i, const Last& last) {
 void RoleRunner::RunCache(size_t i, CacheRole& role, std::stop_token stop) {
   const RoleMetrics m = Metrics();
   const std::string& name = role.opened.cache_name;
+  cache::ExpireOptions options;
+  options.approve = app::ExpireDeleteCheck(role.max_delete);
   cache::Serve(
-      *role.opened.index, *role.opened.cache, {}, role.config.interval,
+      *role.opened.index, *role.opened.cache, options, role.config.interval,
       [&](const Result<cache::ExpireResult>& r) {
         Last last;
         last.at = clock_.Now();

@@ -33,6 +33,7 @@
 
 #include "app/cache_open.h"
 #include "app/config.h"
+#include "app/delete_limits.h"
 #include "app/unpack_follow.h"
 #include "app/wiring.h"
 #include "base/clock.h"
@@ -43,6 +44,9 @@ namespace ferry::serve::daemon {
 struct CacheRole {
   app::CacheRoleConfig config;
   app::OpenedCache opened;  // without a wiring of its own: the plan's
+  // Each pass's --max-delete: the entry's max_delete, else [cache] max_delete (a pass past it
+  // deletes nothing and is logged and counted as failed).
+  app::NamedDeleteLimit max_delete;
 };
 struct UnpackRole {
   app::UnpackRoleConfig config;

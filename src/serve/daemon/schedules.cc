@@ -11,6 +11,7 @@
 #include "app/backup_prune.h"
 #include "app/backup_run.h"
 #include "app/cache_open.h"
+#include "app/delete_limits.h"
 #include "app/durable.h"
 #include "app/kinds.h"
 #include "app/location.h"
@@ -69,6 +70,14 @@ Result<std::vector<serve::ScheduleSpec>> PlanSchedules(app::Wiring& wiring) {
       if (auto options = app::BackupRunOptions(BackupSpecOf(c)); !options.ok()) {
         return options.status().WithContext(where);
       }
+    }
+    const app::SyncSettings& keys = wiring.config().sync;
+    if (c.command == "sync" && (keys.max_transfer || keys.max_duration || keys.cutoff_mode)) {
+      // [sync]'s cutoffs are the command's: `ferry sync` stops its own worker at the deadline,
+      // and no deadline stops the workers of serve's durable runs. Said, never ignored quietly.
+      obs::Log(obs::Level::kWarn,
+               where + ": [sync] max_transfer, max_duration and cutoff_mode apply to the ferry "
+                       "sync command only: this scheduled sync runs without them");
     }
     // `tz` is part of the schedule's identity: a changed zone starts it afresh (since)
     out.push_back({.name = c.name,
@@ -165,7 +174,9 @@ Result<jobs::RunId> QueueBackup(jobs::JobStore& store, app::Wiring& wiring,
 }
 
 // A catalog-prune occurrence: `ferry catalog prune BACKUP_LOC --keep-last N --keep-within W
-// --state URL`, run here and now (no job kind: docs/design/serve.md, "Schedules").
+// --max-delete L --state URL`, run here and now (no job kind: docs/design/serve.md,
+// "Schedules"). Its limit is the entry's max_delete, else [catalog] max_delete: a prune past it
+// forgets nothing and the occurrence fails with the refusal (app/delete_limits.h).
 Status PruneNow(jobs::JobStore& store, app::Wiring& wiring, const app::ScheduleConfig& c,
                 std::stop_token stop) {
   state::SqlSession* session = store.session();
@@ -178,9 +189,15 @@ Status PruneNow(jobs::JobStore& store, app::Wiring& wiring, const app::ScheduleC
   const backup::RetentionPolicy policy{
       .keep_last = c.keep_last,
       .keep_within_ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.keep_within).count()};
+  FERRY_ASSIGN_OR_RETURN(
+      app::NamedDeleteLimit limit,
+      app::ResolveDeleteLimit("", c.max_delete ? c.max_delete : wiring.config().catalog.max_delete,
+                              c.max_delete ? "[[schedules]] '" + c.name + "' max_delete"
+                                           : std::string("[catalog] max_delete")));
   FERRY_ASSIGN_OR_RETURN(backup::PruneResult r,
                          app::PruneBackupLocation(*catalog, *backend, loc, policy, false,
-                                                  SystemClock::Default(), stop));
+                                                  SystemClock::Default(), stop,
+                                                  app::PruneDeleteCheck(limit, false)));
   obs::Log(obs::Level::kInfo,
            "schedule " + c.name + ": catalog prune of " + loc.text + ": " +
                std::to_string(r.plan.dropped.size()) + " versions dropped, " +

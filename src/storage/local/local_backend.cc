@@ -237,7 +237,7 @@ Status LocalBackend::Delete(std::string_view key, std::stop_token stop) {
     if (err == ENOENT || err == ENOTDIR || err == EISDIR) return Status::Ok();
     return ErrnoStatus(err, "delete", path);
   }
-  local_internal::RemoveEmptyParents(root_, key);
+  if (options_.remove_emptied_folders) local_internal::RemoveEmptyParents(root_, key);
   return Status::Ok();
 }
 

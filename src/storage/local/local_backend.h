@@ -62,6 +62,10 @@ struct LocalOptions {
   // fsync written files and their folders (see above). False: `--no-fsync`, for those who
   // accept that a power loss can leave files of the right size and mtime holding zeros.
   bool fsync = true;
+  // Delete removes the folders it empties, deepest first, up to the root (never the root
+  // itself; never a folder that still holds anything: rmdir). False: the file only, its folders
+  // stay (the source of `ferry move` without --delete-empty-src-dirs, as rclone's move).
+  bool remove_emptied_folders = true;
   // ServerTime's clock. Null: SystemClock::Default(), the clock file mtimes come from (a file
   // written without WriteSpec::mtime gets the system's time whatever this says).
   Clock* clock = nullptr;

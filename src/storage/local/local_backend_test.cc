@@ -365,6 +365,20 @@ TEST_F(LocalBackendTest, DeleteRemovesEmptiedFoldersUpToTheRoot) {
   EXPECT_TRUE(backend_->Delete("x/w", {}).ok()) << "absent is fine";
 }
 
+// remove_emptied_folders = false (`ferry move` without --delete-empty-src-dirs): the file goes,
+// every folder stays, the emptied ones too.
+TEST_F(LocalBackendTest, DeleteKeepsFoldersWhenToldTo) {
+  ASSERT_TRUE(Put("x/y/z", "1").ok());
+  ASSERT_TRUE(Put("x/w", "2").ok());
+  auto keeping = LocalBackend::Open(root_.string(), false, {.remove_emptied_folders = false});
+  ASSERT_TRUE(keeping.ok());
+  ASSERT_TRUE((*keeping)->DeleteMany(std::vector<std::string>{"x/y/z", "x/w"}, {}).ok());
+  EXPECT_FALSE(fs::exists(root_ / "x/y/z"));
+  EXPECT_FALSE(fs::exists(root_ / "x/w"));
+  EXPECT_TRUE(fs::is_directory(root_ / "x/y"));
+  EXPECT_TRUE(fs::is_directory(root_ / "x"));
+}
+
 TEST_F(LocalBackendTest, PutSetsNanosecondMtimeAndLeavesNoTemporaryFile) {
   WriteSpec spec;
   spec.mtime = system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
