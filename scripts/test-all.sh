@@ -350,7 +350,7 @@ import json, sys
 d = json.load(sys.stdin)
 b = d.get("bluestore")
 if b is None:
-    print("memstore: the data in the OSD's memory (its peak below)")
+    print("memstore: the data in the OSD memory (its peak below)")
 else:
     print("%.2f GiB stored in %d objects" % (b.get("bluestore_stored", 0) / 2**30, b.get("bluestore_onodes", 0)))' 2>/dev/null) || stored="?"
   [ -f "$dir/osd.0.block" ] && stored+=", $(du -k "$dir/osd.0.block" | awk '{ printf "%.2f GiB", $1 / 1048576 }') of block file written"
