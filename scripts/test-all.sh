@@ -62,9 +62,9 @@
 #   RGW_DIR / RGW_PORT / ... : passed on to scripts/rgw-start.sh. On a machine where another RGW pair
 #     already listens on 7480/7481, point RGW_DIR at its state dir (e.g. RGW_DIR=/tmp/s3-rgw) to reuse it.
 #   RGW_USAGE_LOG: default true here, so tests can count requests (radosgw-admin usage show).
-#   RGW_OBJECTSTORE: memstore (default here: the OSD holds the objects in memory, for a quarter
-#     less of its CPU; the scripts empty their buckets) or bluestore (on disk, a sparse file of
-#     RGW_STORE_GB; the scripts leave their buckets to the end).
+#   RGW_OBJECTSTORE: bluestore (default: on disk, a sparse file of RGW_STORE_GB; the scripts
+#     leave their buckets to the end) or memstore (the OSD holds the objects in memory, a quarter
+#     less server CPU, but several GiB of RAM and more; the scripts empty their buckets).
 #   FERRY_TEST_KEEP_SERVERS=1: leave the servers running at the end (faster next run).
 #   FERRY_CMAKE_ARGS: extra configure arguments, e.g. "-DFERRY_SANITIZE=address,undefined" or
 #     "-DFERRY_DEBUG_INFO=full" (full debug info; cmake/BuildSpeed.cmake has the build knobs).
@@ -196,16 +196,15 @@ start_servers() {
       rgw_mode=ours
       log "RGW: starting two gateways in the background (log: $LOG_DIR/rgw.log)"
     fi
-    # The OSD keeps its objects in memory (memstore): the gateways and the OSD were the CLI
-    # phase's largest CPU user beside the builds (1,742 CPU-s of 6,049, the OSD 956 of them, a
-    # third in bluestore's RocksDB commits: session 44), and the same loads cost the servers
-    # about a quarter less CPU on memstore (3,000 x 8 KiB and 300 MiB up and down: 19.4 and
-    # 20.7 CPU-s against 25.6 and 28.0). The scripts then empty their buckets (below), so that
-    # the OSD's memory holds what the running ones wrote, not the whole suite's (more than this
-    # machine's RAM). RGW_OBJECTSTORE=bluestore keeps it on disk (a sparse file of RGW_STORE_GB,
-    # room to spare so that a full OSD never stalls a test).
+    # the suite moves several GiB (a 1 GiB resume, the 2 GiB kills test): room to spare in the
+    # sparse bluestore file, so that a full OSD never stalls a test. RGW_OBJECTSTORE=memstore
+    # (measured in session 44, not the default): the same loads cost the servers about a quarter
+    # less CPU (3,000 x 8 KiB and 300 MiB up and down: 19.4 and 20.7 CPU-s against 25.6 and
+    # 28.0), but the OSD kept what the suite wrote in memory (13.4 GiB with half the scripts run
+    # and their buckets left; 9.5 GiB at a quarter of them with the buckets emptied), and
+    # replicate_durable_test's SIGKILL came after the faster pass had finished.
     { deps_ready && RGW_INSTANCES=2 RGW_USAGE_LOG=${RGW_USAGE_LOG:-true} RGW_STORE_GB=${RGW_STORE_GB:-40} \
-      RGW_OBJECTSTORE=${RGW_OBJECTSTORE:-memstore} bash scripts/rgw-start.sh; } \
+      RGW_OBJECTSTORE=${RGW_OBJECTSTORE:-bluestore} bash scripts/rgw-start.sh; } \
       > "$LOG_DIR/rgw.env" 2> "$LOG_DIR/rgw.log" &
     rgw_job=$!
   fi
@@ -748,12 +747,9 @@ fi
 
 # Both S3 servers are this run's and their state goes at the end: the CLI scripts leave their
 # buckets instead of emptying them (tests/cli/testlib.bash cleanup; a minute or two of deletes).
-# Not with memstore: what the scripts leave would stay in the OSD's memory, and the suite writes
-# more than this machine's RAM holds (session 44: the OSD at 13.4 GiB with half the scripts
-# run); emptied, the OSD holds the buckets of the two scripts running and what RGW's garbage
-# collection has not reclaimed yet.
+# Not with RGW_OBJECTSTORE=memstore: what the scripts leave would stay in the OSD's memory.
 if [ "$rgw_mode" = ours ] && [ "$swift_mode" = ours ] && [ "${FERRY_TEST_KEEP_SERVERS:-0}" != 1 ] \
-   && [ "${RGW_OBJECTSTORE:-memstore}" != memstore ]; then
+   && [ "${RGW_OBJECTSTORE:-bluestore}" != memstore ]; then
   export FERRY_TEST_THROWAWAY_SERVERS=1
 fi
 
