@@ -351,26 +351,18 @@ Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::Ru
       .WithContext("--report " + o.location);
 }
 
-// The report's summary when this process's worker stops: a done run's summary job wrote it
-// (its error, if it died, is the run's); a run that is not done, or one queued by a ferry
-// without that job, gets it written now.
+// The report's summary when this process's worker stops: a done run's summary job wrote it; a
+// run that is not done, or one queued by a ferry without that job, gets it written now.
 Status ReportSummaryOfThisProcess(jobs::JobStore& store, Wiring& wiring, jobs::RunId run,
                                   const jobs::ReportOptions& o, jobs::RunProgress progress,
                                   Clock& clock) {
-  FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(run));
-  for (const char* kind : {jobs::kReportSummaryKind, verify::kVerifySummaryKind}) {
-    const jobs::KindCounts c = counts.of(kind);
-    if (progress == jobs::RunProgress::kDone && c.of(jobs::JobState::kDone) > 0) {
-      return Status::Ok();
-    }
-    if (c.of(jobs::JobState::kDead) > 0) {
-      FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Job> dead,
-                             store.ListJobs(run, jobs::JobState::kDead, 100));
-      for (const jobs::Job& j : dead) {
-        if (j.spec.kind == kind) return Status::DataLoss(j.last_error);
-      }
+  if (progress == jobs::RunProgress::kDone) {
+    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(run));
+    for (const char* kind : {jobs::kReportSummaryKind, verify::kVerifySummaryKind}) {
+      if (counts.of(kind).of(jobs::JobState::kDone) > 0) return Status::Ok();
     }
   }
+  // not done (a summary job that died too: written again here, its error this write's own)
   return WriteDurableReportSummary(store, wiring, run, o, progress, clock);
 }
 
