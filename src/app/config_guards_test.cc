@@ -43,12 +43,12 @@ TEST(ConfigGuardsTest, SyncCutoffsAreReadAsTheFlagsTakeThem) {
 TEST(ConfigGuardsTest, BadSyncCutoffsAreRefusedNamingTheKey) {
   const std::pair<const char*, const char*> bad[] = {
       {"max_transfer = \"abc\"", "'max_transfer'"},
-      {"max_transfer = \"0\"", "'max_transfer' must be above 0"},
+      {"max_transfer = \"0\"", "'max_transfer': '0': at least 1 byte"},
       {"max_transfer = 100", "'max_transfer'"},  // a size is a string, as the flag's text
       {"max_transfer = \"\"", "'max_transfer'"},
       {"max_transfer = \"-5MiB\"", "'max_transfer'"},
       {"max_duration = \"soon\"", "'max_duration'"},
-      {"max_duration = \"0s\"", "'max_duration' must be at least 1s"},
+      {"max_duration = \"0s\"", "'max_duration': '0s': at least 1s"},
       {"max_duration = 60", "'max_duration'"},
       {"max_duration = \"6h\"\ncutoff_mode = \"gentle\"", "'cutoff_mode'"},
       {"max_duration = \"6h\"\ncutoff_mode = true", "'cutoff_mode'"},

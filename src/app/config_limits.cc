@@ -5,7 +5,6 @@
 
 #include "app/config_keys.h"
 #include "limits/schedule.h"
-#include "plan/filter.h"
 #include "transfer/cutoff.h"
 
 namespace ferry::app {
@@ -71,19 +70,15 @@ Status ReadCutoffs(const toml::table& t, const std::string& where, SyncSettings&
   if (t.get("max_transfer") != nullptr) {
     std::string text;
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "max_transfer", text, where));
-    auto v = plan::ParseSize(text);
+    auto v = transfer::ParseMaxTransfer(text);
     if (!v.ok()) return v.status().WithContext(where + ": 'max_transfer'");
-    if (*v == 0) return Status::InvalidArgument(where + ": 'max_transfer' must be above 0");
     out.max_transfer = *v;
   }
   if (t.get("max_duration") != nullptr) {
     std::string text;
     FERRY_RETURN_IF_ERROR(ReadNonEmptyString(t, "max_duration", text, where));
-    auto v = plan::ParseAge(text);
+    auto v = transfer::ParseMaxDuration(text);
     if (!v.ok()) return v.status().WithContext(where + ": 'max_duration'");
-    if (v->count() <= 0) {
-      return Status::InvalidArgument(where + ": 'max_duration' must be at least 1s");
-    }
     out.max_duration = *v;
   }
   if (t.get("cutoff_mode") != nullptr) {
@@ -107,6 +102,7 @@ Status ParseSync(const toml::table& t, const std::string& src, SyncSettings& out
   FERRY_RETURN_IF_ERROR(
       CheckKeys(t, where, {"max_delete", "max_transfer", "max_duration", "cutoff_mode"}));
   FERRY_RETURN_IF_ERROR(ReadDeleteLimit(t, where, out.max_delete));
+  if (out.max_delete) out.max_delete->from = "[sync] max_delete";  // its refusals name the key
   return ReadCutoffs(t, where, out);
 }
 

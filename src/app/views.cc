@@ -45,10 +45,11 @@ RunView MakeRunView(const jobs::Run& run, const jobs::RunCounts& counts,
   v.progress = jobs::ProgressOf(counts, kinds);
   if (counts.state != jobs::RunState::kRunning) {
     v.state = std::string(jobs::RunStateName(counts.state));
-    // Stopped by --max-delete before deleting: say so, with the counts and the way on.
+    // Stopped by its delete limit before deleting (--max-delete, or the config key that set
+    // it): say so, with the counts and the way on.
     if (auto options = jobs::DecodeRunOptions(run.spec.options); options.ok()) {
       if (auto why = jobs::StoppedByDeleteGuard(*options, counts)) {
-        v.state += " (stopped by --max-delete: " + *why + ")";
+        v.state += " (stopped by " + options->max_delete.Name() + ": " + *why + ")";
         v.deletes_refused = *why;
       }
     }

@@ -53,6 +53,15 @@ TEST(RunViewTest, SaysARunWasStoppedByMaxDelete) {
   c.jobs[static_cast<size_t>(JobState::kDead)] = 1;
   EXPECT_EQ(MakeRunView(run, c, Kinds(), now).state, "failed");
   EXPECT_FALSE(RunJson(MakeRunView(run, c, Kinds(), now)).contains("deletes_refused"));
+  // A limit the config set is named by its key.
+  options.max_delete.from = "[sync] max_delete";
+  run.spec.options = jobs::EncodeRunOptions(options);
+  c.jobs[static_cast<size_t>(JobState::kDead)] = 0;
+  EXPECT_EQ(MakeRunView(run, c, Kinds(), now)
+                .state.rfind("failed (stopped by [sync] max_delete: 6 deletes planned, over "
+                             "[sync] max_delete 5: nothing was deleted",
+                             0),
+            0u);
 }
 
 TEST(RunViewTest, SaysThePhaseAndItsKinds) {

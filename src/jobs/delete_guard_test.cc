@@ -217,6 +217,12 @@ TEST_F(DeleteGuardTest, RefusalOnlyPastTheLimit) {
   EXPECT_TRUE(DeleteGuardRefusal(o, c).has_value());
 }
 
+RunOptions o_flag() {
+  RunOptions o;
+  o.max_delete = *plan::ParseDeleteLimit("3");
+  return o;
+}
+
 // The limit travels with the run: stored in its options, read back by any worker.
 TEST(DeleteGuardOptionsTest, TheLimitRoundTripsInTheRunOptions) {
   for (const char* text : {"0", "1000", "10%", "2.5%", "0.0001%", "100%"}) {
@@ -229,6 +235,12 @@ TEST(DeleteGuardOptionsTest, TheLimitRoundTripsInTheRunOptions) {
   RunOptions none;
   EXPECT_EQ(EncodeRunOptions(none).find("max_delete"), std::string::npos);
   EXPECT_FALSE(DecodeRunOptions(EncodeRunOptions(none))->max_delete.enabled());
+  // Where the limit was set travels too (its refusal names it, on whichever worker).
+  RunOptions keyed;
+  keyed.max_delete = *plan::ParseDeleteLimit("10%");
+  keyed.max_delete.from = "[sync] max_delete";
+  EXPECT_EQ(DecodeRunOptions(EncodeRunOptions(keyed))->max_delete.Name(), "[sync] max_delete");
+  EXPECT_EQ(DecodeRunOptions(EncodeRunOptions(o_flag()))->max_delete.Name(), "--max-delete");
   std::string bad = EncodeRunOptions(none);
   bad.insert(1, "\"max_delete\":\"150%\",");
   EXPECT_FALSE(DecodeRunOptions(bad).ok());

@@ -71,6 +71,9 @@ std::string EncodeRunOptions(const RunOptions& o) {
                       {"replace", o.overrides.replace}};
   }
   if (o.max_delete.enabled()) j["max_delete"] = o.max_delete.Text();
+  if (o.max_delete.enabled() && !o.max_delete.from.empty()) {
+    j["max_delete_from"] = o.max_delete.from;
+  }
   if (!o.files_from.empty()) j["files_from"] = o.files_from;
   if (o.part_jobs_min_parts > 0) j["part_jobs_min_parts"] = o.part_jobs_min_parts;
   if (o.report.wanted()) {
@@ -158,6 +161,7 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
       auto limit = plan::ParseDeleteLimit(j["max_delete"].get<std::string>());
       if (!limit.ok()) return Status::DataLoss("run options: max_delete " + limit.status().message());
       o.max_delete = *limit;
+      o.max_delete.from = j.value("max_delete_from", "");
     }
     if (j.contains("restore")) {
       const json& r = j["restore"];

@@ -86,10 +86,12 @@ std::string DeleteLimitRefusal(const DeleteLimit& limit, uint64_t planned, uint6
   std::string out = std::to_string(planned) + " deletes planned" +
                     DeleteLimitShare(limit, planned, scope,
                                      std::string(side) + " objects in scope");
-  out += ", over --max-delete " + limit.Text() + ": ";
+  out += ", over " + limit.Name() + " " + limit.Text() + ": ";
   out += dry_run ? "a run would delete nothing" : "nothing was deleted";
-  out += "; check the source and destination, then rerun with a higher --max-delete (or "
-         "without it) to delete them";
+  out += "; check the source and destination, then ";
+  out += limit.from.empty() ? "rerun with a higher --max-delete (or without it)"
+                            : "raise " + limit.from + " (or rerun with a higher --max-delete)";
+  out += " to delete them";
   return out;
 }
 

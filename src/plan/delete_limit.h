@@ -28,10 +28,15 @@ struct DeleteLimit {
   Kind kind = Kind::kNone;
   uint64_t count = 0;   // kCount
   double percent = 0;   // kPercent: 0..100
+  // Where the limit was set, as its refusal names it: empty for the flag (--max-delete), else
+  // the config key ("[sync] max_delete"). Travels with a durable run's options.
+  std::string from;
 
   bool enabled() const { return kind != Kind::kNone; }
   // As the flag takes it: "1000", "10%", "" when none.
   std::string Text() const;
+  // "--max-delete", or `from` when the config set the limit.
+  std::string Name() const { return from.empty() ? "--max-delete" : from; }
   // True when `planned` deletes are past the limit, `scope` being the destination objects in
   // the run's scope. A disabled limit is never exceeded.
   bool Exceeded(uint64_t planned, uint64_t scope) const;
@@ -47,7 +52,8 @@ std::string DeleteLimitShare(const DeleteLimit& limit, uint64_t planned, uint64_
                              std::string_view what);
 
 // The one line that says a run stopped before deleting: planned count, its share of the scope
-// (for a percentage), the limit, and how to go on. `dry_run`: the limit would trip. `side`
+// (for a percentage), the limit by its Name(), and how to go on (rerun with a higher
+// --max-delete, or raise the config key that set it). `dry_run`: the limit would trip. `side`
 // names whose objects the scope counts ("destination"; ferry move: "source").
 std::string DeleteLimitRefusal(const DeleteLimit& limit, uint64_t planned, uint64_t scope,
                                bool dry_run, std::string_view side = "destination");

@@ -65,5 +65,20 @@ TEST(DeleteLimitTest, RefusalSaysCountLimitAndWayOn) {
   EXPECT_NE(share.find("a run would delete nothing"), std::string::npos) << share;
 }
 
+// A limit the config set is named by its key, not by a flag the user never gave.
+TEST(DeleteLimitTest, ARefusalNamesTheConfigKeyThatSetTheLimit) {
+  DeleteLimit limit = *ParseDeleteLimit("10%");
+  limit.from = "[sync] max_delete";
+  EXPECT_EQ(limit.Name(), "[sync] max_delete");
+  EXPECT_EQ(limit.Text(), "10%");
+  const std::string line = DeleteLimitRefusal(limit, 5, 8, false);
+  EXPECT_NE(line.find("over [sync] max_delete 10%: nothing was deleted"), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("raise [sync] max_delete (or rerun with a higher --max-delete)"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(line.find("over --max-delete"), std::string::npos) << line;
+}
+
 }  // namespace
 }  // namespace ferry::plan

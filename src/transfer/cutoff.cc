@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "plan/filter.h"
 #include "transfer/progress.h"
 
 namespace ferry::transfer {
@@ -15,6 +16,18 @@ Result<CutoffMode> ParseCutoffMode(std::string_view text) {
   if (t == "soft") return CutoffMode::kSoft;
   if (t == "cautious") return CutoffMode::kCautious;
   return Status::InvalidArgument("'" + std::string(text) + "': hard, soft or cautious");
+}
+
+Result<uint64_t> ParseMaxTransfer(std::string_view text) {
+  FERRY_ASSIGN_OR_RETURN(const uint64_t bytes, plan::ParseSize(text));
+  if (bytes == 0) return Status::InvalidArgument("'" + std::string(text) + "': at least 1 byte");
+  return bytes;
+}
+
+Result<std::chrono::seconds> ParseMaxDuration(std::string_view text) {
+  FERRY_ASSIGN_OR_RETURN(const std::chrono::seconds d, plan::ParseAge(text));
+  if (d.count() <= 0) return Status::InvalidArgument("'" + std::string(text) + "': at least 1s");
+  return d;
 }
 
 const char* CutoffModeName(CutoffMode mode) {

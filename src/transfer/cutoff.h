@@ -30,6 +30,12 @@ enum class CutoffMode { kHard, kSoft, kCautious };
 
 // "hard", "soft" or "cautious" (any case); kInvalidArgument otherwise.
 Result<CutoffMode> ParseCutoffMode(std::string_view text);
+// The limits as --max-transfer and --max-duration (and [sync]'s keys) take them, one parser for
+// the flags and the config: a size of at least 1 byte ("10GiB", plan::ParseSize), a duration of
+// at least 1s ("90m", plan::ParseAge). kInvalidArgument, one line without the flag's or key's
+// name (the caller adds it): "'0': at least 1 byte".
+Result<uint64_t> ParseMaxTransfer(std::string_view text);
+Result<std::chrono::seconds> ParseMaxDuration(std::string_view text);
 const char* CutoffModeName(CutoffMode mode);
 
 struct CutoffOptions {

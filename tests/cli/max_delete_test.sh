@@ -85,7 +85,9 @@ done
 rc=0; "$FERRY_BIN" --config "$WORK/limited.toml" sync "ra:$A" "rb:$B" --delete --no-state \
   --no-progress 2> "$WORK/err" || rc=$?
 check "[sync] max_delete applies without the flag: exit 2" [ "$rc" = 2 ]
-check "  names the limit" grep -q "over --max-delete 10%" "$WORK/err"
+check "  names the limit by its key, not a flag never given" \
+  grep -q "over \[sync\] max_delete 10%: nothing was deleted; .*raise \[sync\] max_delete" \
+  "$WORK/err"
 check "  nothing deleted" [ "$(dst_count)" = 11 ]
 
 # A [[schedules]] sync of `ferry serve` is guarded by [sync] max_delete too.
@@ -99,7 +101,7 @@ printf '\n[[schedules]]\nname = "ab"\nat = "every 2s"\ncommand = "sync"\nsource 
 serve_pid=$!
 stopped_by_guard() {
   "$FERRY_BIN" --config "$CONF" jobs list --state "$WORK/serve.db" 2>/dev/null |
-    grep -q 'failed (stopped by --max-delete: 6 deletes planned (54.5% of the 11'
+    grep -q 'failed (stopped by \[sync\] max_delete: 6 deletes planned (54.5% of the 11'
 }
 check "a scheduled sync --delete stops at [sync] max_delete" wait_for 60 stopped_by_guard
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=

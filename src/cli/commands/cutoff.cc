@@ -3,7 +3,6 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "plan/filter.h"
 
 namespace ferry::cli {
 
@@ -43,9 +42,8 @@ Status ApplyMaxTransfer(const CutoffArgs& a, bool durable, const app::Config* co
   Origin from{"--max-transfer"};
   if (a.max_transfer == "off") return Status::Ok();
   if (!a.max_transfer.empty()) {
-    auto v = plan::ParseSize(a.max_transfer);
+    auto v = transfer::ParseMaxTransfer(a.max_transfer);
     if (!v.ok()) return v.status().WithContext("--max-transfer");
-    if (*v == 0) return Status::InvalidArgument("--max-transfer: '0': at least 1 byte");
     out.max_transfer = *v;
   } else if (config != nullptr && config->sync.max_transfer) {
     from = KeyOrigin(*config, "max_transfer");
@@ -69,10 +67,8 @@ Status ApplyMaxDuration(const CutoffArgs& a, const app::Config* config,
                         transfer::CutoffOptions& out) {
   if (a.max_duration == "off") return Status::Ok();
   if (!a.max_duration.empty()) {
-    auto v = plan::ParseAge(a.max_duration);
+    auto v = transfer::ParseMaxDuration(a.max_duration);
     if (!v.ok()) return v.status().WithContext("--max-duration");
-    if (v->count() <= 0) return Status::InvalidArgument("--max-duration: '" + a.max_duration +
-                                                        "': at least 1s");
     out.max_duration = *v;
   } else if (config != nullptr && config->sync.max_duration) {
     out.max_duration = *config->sync.max_duration;
