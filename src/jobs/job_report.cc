@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <ctime>
-#include <limits>
 #include <set>
 
 #include "jobs/kinds/registry.h"
@@ -129,14 +128,14 @@ Status RemoveUnrecordedParts(storage::Backend& location, const Run& run,
 }
 
 Result<std::vector<report::RecordedPart>> RecordedParts(JobStore& store, RunId run) {
-  FERRY_ASSIGN_OR_RETURN(std::vector<Job> jobs,
-                         store.ListJobs(run, std::nullopt, std::numeric_limits<int>::max()));
   std::vector<report::RecordedPart> out;
-  for (const Job& j : jobs) {
-    if (j.spec.kind != kReportPartKind) continue;
-    FERRY_ASSIGN_OR_RETURN(report::RecordedPart p, report::DecodeRecordedPart(j.spec.payload));
-    out.push_back(std::move(p));
-  }
+  FERRY_RETURN_IF_ERROR(
+      ForEachJobOfKind(store, run, kReportPartKind, [&](const Job& j) -> Status {
+        FERRY_ASSIGN_OR_RETURN(report::RecordedPart p,
+                               report::DecodeRecordedPart(j.spec.payload));
+        out.push_back(std::move(p));
+        return Status::Ok();
+      }));
   return out;
 }
 

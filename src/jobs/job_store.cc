@@ -35,6 +35,17 @@ std::string_view RunStateName(RunState state) {
   return "?";
 }
 
+Status ForEachJobOfKind(JobStore& store, RunId run, std::string_view kind,
+                        const std::function<Status(const Job&)>& fn, int page) {
+  JobId after = 0;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(std::vector<Job> jobs, store.ListJobsOfKind(run, kind, after, page));
+    for (const Job& j : jobs) FERRY_RETURN_IF_ERROR(fn(j));
+    if (jobs.size() < static_cast<size_t>(page)) return Status::Ok();
+    after = jobs.back().id;
+  }
+}
+
 Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
   FERRY_ASSIGN_OR_RETURN(state::StateUrl parsed, state::ParseStateUrl(url));
   switch (parsed.type) {

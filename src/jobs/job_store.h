@@ -390,6 +390,11 @@ class JobStore {
   // Jobs of a run (0 = all runs) in a state (nullopt = all), oldest first, at most `limit`.
   virtual Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state,
                                             int limit) = 0;
+  // Jobs of run `run` (above 0) of kind `kind`, whatever their state, with ids above `after`,
+  // oldest first, at most `limit`: one page of a walk over one kind's records (a report's
+  // parts, a verify's results) that never loads the run's other jobs (ForEachJobOfKind).
+  virtual Result<std::vector<Job>> ListJobsOfKind(RunId run, std::string_view kind, JobId after,
+                                                  int limit) = 0;
   // The jobs of a run (0 = all runs) that carry an error and are not done (dead ones, and those
   // waiting for or in a retry), the most recently updated first, at most `limit`: what the
   // dashboard lists as the last errors.
@@ -476,6 +481,12 @@ class JobStore {
   // store has none. Valid as long as the store.
   virtual state::SqlSession* session() { return nullptr; }
 };
+
+// Calls `fn` with each job of run `run` of kind `kind`, oldest first, read `page` at a time
+// (JobStore::ListJobsOfKind): memory stays one page whatever the run's size. Stops at `fn`'s
+// first error and returns it, else the store's.
+Status ForEachJobOfKind(JobStore& store, RunId run, std::string_view kind,
+                        const std::function<Status(const Job&)>& fn, int page = 1000);
 
 // Opens a store from a URL: "sqlite:///path/state.db", a plain path (SQLite), or
 // "postgres://user:pass@host:port/db" / "postgresql://...". Creates or migrates the schema.

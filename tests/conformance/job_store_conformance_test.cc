@@ -372,5 +372,58 @@ TEST_P(JobStoreConformanceTest, ConcurrentClaimersNeverShareAJob) {
             static_cast<uint64_t>(kJobs));
 }
 
+// One kind of one run, page by page, whatever the jobs' states: the walk a report's summary and
+// a verify's tally make, never loading the run's other jobs.
+TEST_P(JobStoreConformanceTest, ListJobsOfKindPagesThroughOneKindOfOneRun) {
+  static constexpr char kRecord[] = "report-part";
+  const RunId run = NewRun();
+  const RunId other = NewRun("x", "y");
+  std::vector<JobId> want;
+  for (int round = 0; round < 3; ++round) {
+    EnqueueN(run, 2);  // transfers between the records
+    for (JobId id : EnqueueN(run, 2, kRecord)) want.push_back(id);
+    EnqueueN(other, 1, kRecord);
+  }
+  // one of them dead: still a record of the run
+  auto claimed = ClaimOk("w", 1, std::chrono::seconds(30), run, kRecord);
+  ASSERT_EQ(claimed.size(), 1u);
+  jobs::Outcome dead;
+  dead.kind = jobs::Outcome::Kind::kFail;
+  dead.error = "gone";
+  ASSERT_OK(store().Finish(claimed[0].lease, dead));
+
+  auto first = store().ListJobsOfKind(run, kRecord, 0, 4);
+  ASSERT_OK(first.status());
+  ASSERT_EQ(first->size(), 4u);
+  EXPECT_EQ(first->front().id, want[0]);
+  auto rest = store().ListJobsOfKind(run, kRecord, first->back().id, 4);
+  ASSERT_OK(rest.status());
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ(rest->back().id, want.back());
+
+  std::vector<JobId> walked;
+  ASSERT_OK(jobs::ForEachJobOfKind(
+      store(), run, kRecord,
+      [&](const jobs::Job& j) {
+        EXPECT_EQ(j.spec.kind, kRecord);
+        walked.push_back(j.id);
+        return Status::Ok();
+      },
+      /*page=*/2));
+  EXPECT_EQ(walked, want);
+  EXPECT_TRUE(store().ListJobsOfKind(run, "no-such-kind", 0, 10)->empty());
+  EXPECT_FALSE(store().ListJobsOfKind(run, kRecord, 0, 0).ok());
+  EXPECT_FALSE(store().ListJobsOfKind(0, kRecord, 0, 10).ok());
+  // fn's first error ends the walk and is returned
+  int calls = 0;
+  const Status stopped = jobs::ForEachJobOfKind(store(), run, kRecord,
+                                                [&](const jobs::Job&) {
+                                                  ++calls;
+                                                  return Status::DataLoss("bad record");
+                                                });
+  EXPECT_EQ(stopped.code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace ferry::conformance

@@ -1,4 +1,4 @@
-// GetJob, ListJobs and ListErrors (reads); Unpark, Hasten, Redrive and Purge (actions on many
+// GetJob, ListJobs, ListJobsOfKind and ListErrors (reads); Unpark, Hasten, Redrive and Purge (actions on many
 // jobs at once); Wake (one job).
 #include "jobs/sql/sql_job_store.h"
 
@@ -30,6 +30,29 @@ Result<std::vector<Job>> SqlJobStore::ListJobs(RunId run, std::optional<JobState
                     " FROM jobs WHERE ($1 = 0 OR run = $1) AND ($2 = '' OR state = $2)"
                     " ORDER BY id LIMIT $3",
                 {run, state_name, int64_t{limit}}));
+    for (const SqlRow& row : rows.rows) {
+      FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
+      out.push_back(std::move(job));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Job>> SqlJobStore::ListJobsOfKind(RunId run, std::string_view kind,
+                                                     JobId after, int limit) {
+  if (run <= 0) return Status::InvalidArgument("ListJobsOfKind: a run is needed");
+  if (limit < 1) return Status::InvalidArgument("ListJobsOfKind: limit must be at least 1");
+  std::vector<Job> out;
+  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    out.clear();
+    // jobs_by_run holds (run, id) in SQLite (the rowid) and the id order walks the primary key
+    // in PostgreSQL: each page starts where the last ended, so a whole walk reads the run once.
+    FERRY_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        tx.Exec(std::string("SELECT ") + kJobColumns +
+                    " FROM jobs WHERE run = $1 AND id > $2 AND kind = $3 ORDER BY id LIMIT $4",
+                {run, after, kind, int64_t{limit}}));
     for (const SqlRow& row : rows.rows) {
       FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
       out.push_back(std::move(job));

@@ -88,6 +88,8 @@ class SqlJobStore : public JobStore {
   Status Release(const Lease& lease) override;
   Result<Job> GetJob(JobId job) override;
   Result<std::vector<Job>> ListJobs(RunId run, std::optional<JobState> state, int limit) override;
+  Result<std::vector<Job>> ListJobsOfKind(RunId run, std::string_view kind, JobId after,
+                                          int limit) override;
   Result<std::vector<Job>> ListErrors(RunId run, int limit) override;
   Result<uint64_t> Unpark(RunId run, std::string_view kind) override;
   Result<uint64_t> Hasten(RunId run) override;

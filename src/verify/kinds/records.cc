@@ -1,6 +1,5 @@
 // A verify run's payloads and records, and its "verify-result" and "verify-summary" kinds
 // (kinds.h).
-#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -163,14 +162,13 @@ Result<VerifyTally> DecodeVerifyTally(const std::string& text) {
 }
 
 Result<VerifyTally> RunTally(jobs::JobStore& store, jobs::RunId run) {
-  FERRY_ASSIGN_OR_RETURN(std::vector<jobs::Job> jobs,
-                         store.ListJobs(run, std::nullopt, std::numeric_limits<int>::max()));
   VerifyTally total;
-  for (const jobs::Job& j : jobs) {
-    if (j.spec.kind != kVerifyResultKind) continue;
-    FERRY_ASSIGN_OR_RETURN(VerifyTally t, DecodeVerifyTally(j.spec.payload));
-    total.Merge(t);
-  }
+  FERRY_RETURN_IF_ERROR(
+      jobs::ForEachJobOfKind(store, run, kVerifyResultKind, [&](const jobs::Job& j) -> Status {
+        FERRY_ASSIGN_OR_RETURN(VerifyTally t, DecodeVerifyTally(j.spec.payload));
+        total.Merge(t);
+        return Status::Ok();
+      }));
   return total;
 }
 
