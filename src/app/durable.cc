@@ -356,13 +356,16 @@ Status WriteDurableReportSummary(jobs::JobStore& store, Wiring& wiring, jobs::Ru
 Status ReportSummaryOfThisProcess(jobs::JobStore& store, Wiring& wiring, jobs::RunId run,
                                   const jobs::ReportOptions& o, jobs::RunProgress progress,
                                   Clock& clock) {
-  if (progress == jobs::RunProgress::kDone) {
-    FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(run));
+  // A run that ended (done, or failed by a dead job) had its summary written by its summary job
+  // (which runs before a run fails: JobHandler::runs_when_failed).
+  FERRY_ASSIGN_OR_RETURN(jobs::RunCounts counts, store.CountJobs(run));
+  if (progress == jobs::RunProgress::kDone || counts.state == jobs::RunState::kFailed) {
     for (const char* kind : {jobs::kReportSummaryKind, verify::kVerifySummaryKind}) {
       if (counts.of(kind).of(jobs::JobState::kDone) > 0) return Status::Ok();
     }
   }
-  // not done (a summary job that died too: written again here, its error this write's own)
+  // not done, or a run of an earlier ferry without a summary job (a summary job that died too:
+  // written again here, its error this write's own)
   return WriteDurableReportSummary(store, wiring, run, o, progress, clock);
 }
 

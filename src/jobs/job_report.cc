@@ -1,6 +1,7 @@
 // RunReport and the report-part kind (job_report.h).
 #include "jobs/job_report.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <set>
@@ -74,11 +75,27 @@ void RunReport::Unroute(const std::string& key, const report::JobRows* rows) {
   if (it != routes_.end() && it->second.get() == rows) routes_.erase(it);
 }
 
-std::optional<JobSpec> RunReport::Record(report::JobRows& rows, JobId job, int attempt,
-                                         int piece) {
+namespace {
+
+// The claim time of an attempt (Job::updated as claimed), in milliseconds, base 36: short, and
+// different for each claim of a job.
+std::string ClaimTag(TimePoint claimed) {
+  uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(claimed.time_since_epoch()).count()));
+  std::string out;
+  do {
+    out.insert(out.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[ms % 36]);
+    ms /= 36;
+  } while (ms > 0);
+  return out;
+}
+
+}  // namespace
+
+std::optional<JobSpec> RunReport::Record(report::JobRows& rows, const Job& job, int piece) {
   if (rows.empty()) return std::nullopt;
-  std::string stem =
-      "part-" + run_tag_ + "-j" + std::to_string(job) + "-a" + std::to_string(attempt);
+  std::string stem = "part-" + run_tag_ + "-j" + std::to_string(job.id) + "-a" +
+                     std::to_string(job.attempts) + "-" + ClaimTag(job.updated);
   if (piece > 0) stem += "-" + std::to_string(piece);
   JobSpec spec;
   spec.run = run_;

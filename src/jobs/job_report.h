@@ -42,10 +42,12 @@ class RunReport final : public report::RowSink {
   // Rows of `key` go to `rows` until Unroute.
   void Route(const std::string& key, const std::shared_ptr<report::JobRows>& rows);
   void Unroute(const std::string& key, const report::JobRows* rows);
-  // Writes `rows` as the part of attempt `attempt` of job `job` (`piece` tells apart the parts
-  // of one attempt that hands work on) and returns the report-part job that records it;
-  // nullopt when there are no rows.
-  std::optional<JobSpec> Record(report::JobRows& rows, JobId job, int attempt, int piece = 0);
+  // Writes `rows` as the part of the attempt of `job` (as claimed: its id, attempt and claim
+  // time name the part; `piece` tells apart the parts of one attempt that hands work on) and
+  // returns the report-part job that records it; nullopt when there are no rows. The claim
+  // time keeps apart the attempts of a job redriven after it died (its attempts count again
+  // from 1), so that no part overwrites another's rows.
+  std::optional<JobSpec> Record(report::JobRows& rows, const Job& job, int piece = 0);
 
  private:
   std::unique_ptr<storage::Backend> location_;
@@ -78,7 +80,8 @@ Status RemoveUnrecordedParts(storage::Backend& location, const Run& run,
 
 // The "report-summary" kind: one job of every durable run with a report, enqueued with the run
 // (ReportSummaryJob) and parked in the phase after the report-part records, so that it runs
-// when every other job of the run is done, on whichever worker claims it. It writes the run's
+// when every other job of the run is done, or when a dead job fails the run (it runs first:
+// JobHandler::runs_when_failed), on whichever worker claims it. It writes the run's
 // summary.json (WriteReportSummary, `done`) and removes the parts no record names: a detached
 // run's report is whole without the process that queued it. Its errors: the location's
 // (retried), or kDataLoss "report incomplete" when a recorded part was lost (final: the job
@@ -92,8 +95,10 @@ std::shared_ptr<const JobHandler> MakeReportSummaryHandler(
     std::string_view name = kReportSummaryKind);
 
 // Writes summary.json of `run`'s report (`o`) to `location`: the records of its parts summed,
-// started at the run's creation, ended at `ended`. `done`: every job of the run is done, so
-// the parts no record names are removed first; else the summary says the run is not done.
+// started at the run's creation, ended at `ended`. `done`: no job of the run can be writing a
+// part (every job is done, or the run is failing: its other jobs dead or parked), so the parts
+// no record names are removed first; else the summary says the run is not done. A run with
+// dead jobs is said to have failed, with the way on (ferry jobs redrive).
 // Errors: the location's, a bad format or level, kDataLoss "report incomplete" (after writing
 // the summary) when a recorded part was lost.
 Status WriteReportSummary(JobStore& store, const Run& run, const ReportOptions& o,

@@ -414,8 +414,10 @@ class JobStore {
   // other state keep their time. Returns whether the job changed (an unknown job: false).
   virtual Result<bool> Wake(JobId job) = 0;
   // Dead jobs (of `run`, or all when 0) back to kQueued with attempts = 0. A kFailed run that
-  // gets jobs back is in progress again (kRunning, its phase kept). Returns how many jobs.
-  virtual Result<uint64_t> Redrive(RunId run) = 0;
+  // gets jobs back is in progress again (kRunning, its phase kept). `with` (may be empty) is
+  // enqueued in the same transaction, once the runs are in progress again (a failed run's
+  // summary job armed again: jobs/redrive.h). Returns how many jobs were queued again.
+  virtual Result<uint64_t> Redrive(RunId run, const std::vector<JobSpec>& with = {}) = 0;
   // Deletes runs that have ended for good with all their jobs: kDone runs, and kFailed runs
   // with no job left that could still run or be redriven (abandoned ones). With `dead_too` it
   // first removes every dead job, and abandons (AbandonRun) each run it takes one from: a

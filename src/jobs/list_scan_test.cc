@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "base/clock.h"
 #include "jobs/job_report.h"
 #include "jobs/list_scan.h"
+#include "jobs/redrive.h"
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
 #include "storage/memory/memory_backend.h"
@@ -279,6 +281,61 @@ TEST_F(ListScanRunTest, ALostPartFailsTheSummaryJobAndTheRun) {
   EXPECT_NE(dead->at(0).last_error.find("report incomplete"), std::string::npos)
       << dead->at(0).last_error;
   EXPECT_EQ(counts->state, RunState::kFailed);
+}
+
+// A run failed by a dead job still gets its summary, written by its summary job before the run
+// fails: it says the run failed and how to go on, its failed object is a row, and the deletes
+// stay parked. A redrive arms the summary again: the run's end writes it anew.
+TEST_F(ListScanRunTest, AFailedRunWritesItsSummaryAndARedriveWritesItAgain) {
+  std::vector<std::string> listed;
+  for (int i = 0; i < 5; ++i) {
+    PutBody(src_, Key(i), "v" + std::to_string(i));
+    listed.push_back(Key(i));
+  }
+  listed.push_back(Key(99));  // listed, not on the source: deleted at the destination
+  PutBody(dst_, Key(99), "kept while the run has failed");
+  const RunId run = NewListRun(listed, /*delete_extra=*/true, {.location = "report", .level = "all"});
+  dst_.FailNext(storage::MemoryBackend::kWrites, 1, Status::PermissionDenied("injected 403"));
+  Work(run, RunProgress::kBlocked);
+  auto counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->state, RunState::kFailed);
+  EXPECT_EQ(counts->of(kReportSummaryKind).of(JobState::kDone), 1u);
+  EXPECT_EQ(counts->jobs[static_cast<size_t>(JobState::kDead)], 1u);
+  EXPECT_TRUE(dst_.Contents(Key(99)).has_value()) << "a failed run deleted";
+  nlohmann::json summary = Summary();
+  EXPECT_EQ(summary["complete"], true);
+  EXPECT_EQ(summary["counts"]["failed"]["failed"], 1) << summary.dump();
+  EXPECT_EQ(summary["counts"]["copied"]["ok"], 4) << summary.dump();
+  ASSERT_TRUE(summary.contains("not_checked")) << summary.dump();
+  EXPECT_NE(summary["not_checked"].dump().find("the run failed: 1 of its jobs are dead"),
+            std::string::npos)
+      << summary.dump();
+
+  auto again = RedriveRun(*store_, run, KindRegistry::Builtin());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, 1u);
+  Work(run);
+  EXPECT_FALSE(dst_.Contents(Key(99)).has_value()) << "the finished run's deletes did not run";
+  summary = Summary();
+  EXPECT_EQ(summary["counts"]["copied"]["ok"], 5) << summary.dump();
+  // Every recorded part is whole: the redriven attempt 1 wrote a part of its own, not over the
+  // first attempt 1's.
+  size_t rows_in_parts = 0;
+  std::set<std::string> names;
+  for (const auto& p : summary["parts"]) {
+    const std::string name = p["name"].get<std::string>();
+    EXPECT_TRUE(names.insert(name).second) << "two records name " << name;
+    const std::string text = report_.Contents(name).value_or("");
+    rows_in_parts += static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) - 1;
+  }
+  EXPECT_EQ(rows_in_parts, summary["rows"].get<size_t>()) << summary.dump();
+  EXPECT_EQ(summary["not_checked"].dump().find("the run failed"), std::string::npos)
+      << summary.dump();
+  counts = store_->CountJobs(run);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->state, RunState::kDone);
+  EXPECT_EQ(counts->of(kReportSummaryKind).of(JobState::kDone), 2u);
 }
 
 // A chunk's payload holds at most kListChunkKeys keys, and one it cannot read fails its job

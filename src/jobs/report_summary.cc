@@ -15,6 +15,8 @@ class ReportSummaryHandler : public JobHandler {
   int phase() const override { return kReportSummaryPhase; }
   bool counts_progress() const override { return false; }
   bool uses_lister_slot() const override { return false; }
+  // A run that fails (a dead job) writes its summary first, saying so (AdvanceRun).
+  bool runs_when_failed() const override { return true; }
 
   JobResult Run(JobContext& ctx) const override {
     const ReportOptions& o = ctx.run.options.report;
@@ -57,6 +59,14 @@ Status WriteReportSummary(JobStore& store, const Run& run, const ReportOptions& 
   in.started = run.created;
   in.ended = ended;
   FERRY_ASSIGN_OR_RETURN(in.parts, RecordedParts(store, run.id));
+  FERRY_ASSIGN_OR_RETURN(const RunCounts counts, store.CountJobs(run.id));
+  if (const uint64_t dead = counts.jobs[static_cast<size_t>(JobState::kDead)]; dead > 0) {
+    const std::string id = std::to_string(run.id);
+    in.not_checked.push_back(
+        "the run failed: " + std::to_string(dead) + " of its jobs are dead (ferry jobs dlq " + id +
+        "); the objects they had left are not in this report, or are rows that say failed; "
+        "ferry jobs redrive " + id + " finishes the run and writes this summary again");
+  }
   if (done) {
     FERRY_RETURN_IF_ERROR(RemoveUnrecordedParts(location, run, in.parts));
   } else {

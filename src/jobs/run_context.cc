@@ -142,6 +142,15 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
       // redrive, and its next round does their work again.
       if (c.continuous) continue;
       // Later phases stay parked: a run that did not copy everything must not delete anything.
+      // Only the kinds that run when a run fails (its report's summary) are unparked first, and
+      // the run fails once they have run.
+      bool finishing = false;
+      for (const auto& [kind, k] : c.by_kind) {
+        if (k.active() == 0 || !registry.RunsWhenFailed(kind)) continue;
+        FERRY_RETURN_IF_ERROR(store.Unpark(run, kind).status());
+        finishing = true;
+      }
+      if (finishing) return RunProgress::kWorking;
       FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
       return RunProgress::kBlocked;
     }

@@ -377,9 +377,20 @@ TEST_P(JobStoreConformanceTest, RedriveQueuesDeadJobsAgain) {
   claimed = ClaimOk("w", 10);
   ASSERT_EQ(claimed.size(), 2u);
   EXPECT_EQ(claimed[0].lease.attempt, 1);
-  redriven = store().Redrive(0);
+  // Jobs given with the redrive join its transaction, into the run it set going again (a
+  // failed run takes no new job otherwise).
+  JobSpec armed;
+  armed.run = r2;
+  armed.kind = "report-summary";
+  armed.payload = "{}";
+  armed.not_before = jobs::kParked;
+  EXPECT_FALSE(store().Enqueue({armed}).ok()) << "a failed run took a job";
+  redriven = store().Redrive(0, {armed});
   ASSERT_OK(redriven);
   EXPECT_EQ(*redriven, 1u);
+  auto counts = store().CountJobs(r2);
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->of("report-summary").of(JobState::kQueued), 1u);
   EXPECT_EQ(store().GetRun(r2).value().state, RunState::kRunning);
   redriven = store().Redrive(0);
   ASSERT_OK(redriven);

@@ -20,6 +20,7 @@
 #include "cli/limits_options.h"
 #include "app/kinds.h"
 #include "jobs/backlog_metrics.h"
+#include "jobs/redrive.h"
 #include "jobs/run_metrics.h"
 #include "jobs/kinds/registry.h"
 #include "obs/log.h"
@@ -114,7 +115,8 @@ int RunRedrive(const JobsArgs& a) {
   auto store = jobs::OpenJobStore(a.state);
   if (!store.ok()) return ReportError(store.status());
   if (Status s = CheckRun(**store, a); !s.ok()) return ReportError(s);
-  auto n = (*store)->Redrive(a.id);
+  // its report's summary armed again too, so that the run's end writes it anew (jobs/redrive.h)
+  auto n = jobs::RedriveRun(**store, a.id, app::Kinds());
   if (!n.ok()) return ReportError(n.status());
   std::fprintf(stderr, "requeued %llu dead jobs\n", static_cast<unsigned long long>(*n));
   return 0;

@@ -31,7 +31,7 @@ class DeleteHandler : public JobHandler {
                          : keys.status();
     JobResult result = EndedWith(s.WithContext("delete"), j.attempts);
     if (s.ok() && report != nullptr) {  // its deletes (job_report.h)
-      if (auto r = report->Record(*rows, j.id, j.attempts)) result.records.push_back(*r);
+      if (auto r = report->Record(*rows, j)) result.records.push_back(*r);
     }
     return result;
   }

@@ -83,6 +83,10 @@ class JobHandler {
   // run's rounds (a scan and what it hands on): a round ends, and the next one starts, without
   // waiting for them (Worker::AdvanceRun, JobStore::Restart). No by default.
   virtual bool outside_rounds() const { return false; }
+  // Whether its jobs still run when a lower phase leaves dead jobs: the run is failed once they
+  // have (a report's summary, written so that a failed run's report says so). Jobs of other
+  // later phases stay parked. No by default.
+  virtual bool runs_when_failed() const { return false; }
   // Kinds a worker that serves this one serves too, whatever `ferry worker --kinds` names: the
   // kinds its jobs hand work to and wait for, which no worker might take otherwise (a
   // transfer's part jobs, the counts parked beside deletes). None by default.

@@ -63,7 +63,7 @@ class ListScanHandler : public JobHandler {
                     : ScanKeys(scan, keys, result.more, stop.get_token()))
                    .WithContext("list-scan");
     if (s.ok() && report != nullptr) {  // its skips (job_report.h)
-      if (auto r = report->Record(*rows, j.id, j.attempts)) result.more.push_back(*r);
+      if (auto r = report->Record(*rows, j)) result.more.push_back(*r);
     }
     result.outcome = OutcomeOf(s, j.attempts);
     if (!s.ok()) result.more.clear();

@@ -70,6 +70,11 @@ bool KindRegistry::OutsideRounds(std::string_view kind) const {
   return h != nullptr && h->outside_rounds();
 }
 
+bool KindRegistry::RunsWhenFailed(std::string_view kind) const {
+  const JobHandler* h = Find(kind);
+  return h != nullptr && h->runs_when_failed();
+}
+
 std::vector<std::string> KindRegistry::OutsideRoundKinds() const {
   std::vector<std::string> kinds;
   for (const auto& [name, handler] : handlers_) {

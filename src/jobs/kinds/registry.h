@@ -43,6 +43,8 @@ class KindRegistry {
   // Whether `kind`'s jobs come outside a continuous run's rounds (JobHandler::outside_rounds;
   // unknown kinds: no), and every such kind, sorted.
   bool OutsideRounds(std::string_view kind) const;
+  // Whether `kind`'s jobs run in a run that failed (JobHandler::runs_when_failed; unknown: no).
+  bool RunsWhenFailed(std::string_view kind) const;
   std::vector<std::string> OutsideRoundKinds() const;
   // "scan,transfer" -> {"scan", "transfer"} (`ferry worker --kinds`): kInvalidArgument naming
   // the first name this registry does not know, and the known ones.

@@ -37,7 +37,7 @@ class ScanHandler : public JobHandler {
     const std::shared_ptr<report::JobRows> rows = report ? report->NewRows() : nullptr;
     int piece = 0;
     auto record = [&](std::vector<JobSpec>& more) {
-      if (auto r = report->Record(*rows, j.id, j.attempts, ++piece)) more.push_back(*r);
+      if (auto r = report->Record(*rows, j, ++piece)) more.push_back(*r);
     };
     ScanContext scan{
         .run = ctx.run, .options = ctx.options, .control = control, .stats = ctx.stats};

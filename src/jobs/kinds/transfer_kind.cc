@@ -124,7 +124,7 @@ class TransferHandler : public JobHandler {
     if (again) rows.DropIf([](const report::Row& row) {
       return row.outcome == report::Outcome::kFailed;
     });
-    if (auto record = report.Record(rows, j.id, j.attempts)) {
+    if (auto record = report.Record(rows, j)) {
       result.records.push_back(std::move(*record));
     }
   }

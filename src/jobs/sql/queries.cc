@@ -128,7 +128,8 @@ Result<uint64_t> SqlJobStore::Hasten(RunId run) {
   return count;
 }
 
-Result<uint64_t> SqlJobStore::Redrive(RunId run) {
+Result<uint64_t> SqlJobStore::Redrive(RunId run, const std::vector<JobSpec>& with) {
+  FERRY_RETURN_IF_ERROR(ValidateSpecs(with));
   uint64_t count = 0;
   FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kWrite, [&](SqlTx& tx) -> Status {
     const int64_t now = NowMs();
@@ -145,7 +146,9 @@ Result<uint64_t> SqlJobStore::Redrive(RunId run) {
                 " WHERE state = 'dead' AND ($1 = 0 OR run = $1)",
                 {run, now}));
     count = static_cast<uint64_t>(rows.changes);
-    return Status::Ok();
+    if (with.empty()) return Status::Ok();
+    std::vector<JobId> ids;
+    return InsertJobs(tx, with, now, ids);
   }));
   return count;
 }

@@ -94,7 +94,7 @@ class SqlJobStore : public JobStore {
   Result<uint64_t> Unpark(RunId run, std::string_view kind) override;
   Result<uint64_t> Hasten(RunId run) override;
   Result<bool> Wake(JobId job) override;
-  Result<uint64_t> Redrive(RunId run) override;
+  Result<uint64_t> Redrive(RunId run, const std::vector<JobSpec>& with) override;
   Result<uint64_t> Purge(bool dead_too) override;
 
   Status SaveUpload(const Lease& lease, const UploadCheckpoint& upload) override;

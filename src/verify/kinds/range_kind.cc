@@ -155,7 +155,7 @@ JobResult CompareAndRecord(JobContext& ctx, const CompareOptions& compare,
   record.max_attempts = 1;
   result.records.push_back(std::move(record));
   if (part != nullptr) {
-    if (auto r = part->Record(*rows, j.id, j.attempts)) result.records.push_back(*r);
+    if (auto r = part->Record(*rows, j)) result.records.push_back(*r);
   }
   return result;
 }
