@@ -297,10 +297,32 @@ try:
     check("KEY and --prefix: one line, exit 2", one_line(p, "either KEY or --prefix", 2), p.stderr)
     p = ferry("restore", LOC, "mix/001.json", "--at", "yesterday", "--to", "rb:" + D, "--state", ST)
     check("a bad --at: one line, exit 2", one_line(p, "--at", 2), p.stderr)
-    p = ferry("restore", LOC, "mix/001.json", "--detach", "--report", WORK, "--to", "rb:" + D,
-              "--state", ST)
-    check("--report with --detach: one line, exit 2", one_line(p, "--report and --detach", 2),
-          p.stderr)
+
+    # --detach with --report: the worker that serves the restore writes its rows and the
+    # summary (docs/design/report.md); a restore that keeps a target fails its run, and the
+    # summary, written before the run fails, says so.
+    p = ferry("restore", LOC, "--prefix", "mix/00", "--detach", "--json", "--to",
+              os.path.join(WORK, "det"), "--state", ST, "--report", os.path.join(WORK, "rep4"))
+    run = js(p).get("run")
+    check("restore --detach --report: queued", p.returncode == 0 and run, p.stderr)
+    w = ferry("worker", "--state", ST, "--run", str(run), "--until-done")
+    summary, rows = report_check.load(os.path.join(WORK, "rep4"))
+    check("  the worker wrote a copied row per object and the summary",
+          len(rows) == 10 and {(x["action"], x["result"]) for x in rows} == {("copied", "ok")} and
+          summary["counts"] == {"copied": {"ok": 10}} and summary.get("complete") is True and
+          not summary.get("not_checked"), (w.returncode, w.stderr[-400:], summary))
+    p = ferry("restore", LOC, "mix/005.json", "--at", T1, "--detach", "--json", "--to", "rb:" + D2,
+              "--state", ST, "--report", os.path.join(WORK, "rep5"))
+    run = js(p).get("run")
+    w = ferry("worker", "--state", ST, "--run", str(run), "--until-done")
+    summary, rows = report_check.load(os.path.join(WORK, "rep5"))
+    check("  a detached restore that keeps a target: its failed row, the summary says the run "
+          "failed", [(x["action"], x["error_code"]) for x in rows] == [("failed", "AlreadyExists")]
+          and "the run failed: 1 of its jobs are dead" in json.dumps(summary.get("not_checked")),
+          (w.returncode, w.stderr[-400:], summary))
+    p = ferry("jobs", "list", "--state", ST, "--json")  # a JSON document per line, per run
+    states = {r.get("run"): r.get("state") for r in map(json.loads, p.stdout.splitlines())}
+    check("  and the run is failed", str(states.get(run, "")).startswith("failed"), states)
 finally:
     s3_check.purge_buckets()
 sys.exit(1 if FAILS else 0)

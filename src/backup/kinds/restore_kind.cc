@@ -6,6 +6,7 @@
 
 #include "backup/catalog.h"
 #include "backup/restore.h"
+#include "jobs/job_report.h"
 #include "jobs/kinds/lease_fence.h"
 #include "jobs/run_context.h"
 #include "obs/log.h"
@@ -57,7 +58,22 @@ class RestoreHandler : public jobs::JobHandler {
     o.executor = ctx.options.executor;  // the worker's: targets looked at and written as its tasks
     jobs::LeaseFence fence(ctx);
     o.before_write = [&fence] { return fence.Check(); };
+    // --report: a row per entry selected (backup::Written, Identical, ...), this attempt's
+    const std::shared_ptr<jobs::RunReport> report = jobs::ReportOf(ctx.run);
+    const std::shared_ptr<report::JobRows> rows = report ? report->NewRows() : nullptr;
+    o.report = rows.get();
     auto r = RestoreEntries(*ctx.run.src, selected->rows, *ctx.run.dst, o, ctx.cancel);
+    JobResult result = Ended(r, *selected, ctx);
+    if (report != nullptr) RecordRows(*report, *rows, j, result);
+    return result;
+  }
+
+ private:
+  // The job's outcome from the restore's result: done, retried, or dead at once (kept targets).
+  static JobResult Ended(const Result<RestoreResult>& r, const RestoreRows& selected,
+                         JobContext& ctx) {
+    const jobs::Job& j = ctx.claimed.job;
+    const std::string& location = ctx.run.run.spec.source;
     if (!r.ok()) {
       const Status s = r.status().WithContext("restore from " + location);
       obs::Log(obs::Level::kWarn, "restore failed", {{"error", s.message()}});
@@ -72,13 +88,13 @@ class RestoreHandler : public jobs::JobHandler {
              {{"run", ctx.run.run.id},
               {"from", location},
               {"to", ctx.run.run.spec.destination},
-              {"objects", selected->rows.size()},
+              {"objects", selected.rows.size()},
               {"written", r->objects_written},
               {"bytes", r->bytes_written},
               {"identical", r->identical},
               {"kept", r->kept},
               {"failed", r->failures.size()},
-              {"deleted_left_out", selected->deleted_left_out},
+              {"deleted_left_out", selected.deleted_left_out},
               {"archives_read", r->archives_read}});
     if (!r->failures.empty()) {
       const auto& [key, why] = r->failures.front();
@@ -96,6 +112,18 @@ class RestoreHandler : public jobs::JobHandler {
           storage::PrintableKey(r->kept_keys.front())));
     }
     return JobResult{};
+  }
+
+  // --report: the rows of the job's last attempt are its part. An attempt that will be retried
+  // records none: the retry selects and looks at every entry again (what this one wrote is
+  // then identical), so that each entry has exactly one row.
+  static void RecordRows(jobs::RunReport& report, report::JobRows& rows, const jobs::Job& j,
+                         JobResult& result) {
+    const jobs::Outcome::Kind kind = result.outcome.kind;
+    const bool again = (kind == jobs::Outcome::Kind::kRetry && j.attempts < j.spec.max_attempts) ||
+                       kind == jobs::Outcome::Kind::kWait;
+    if (again) return;
+    if (auto record = report.Record(rows, j)) result.records.push_back(std::move(*record));
   }
 };
 

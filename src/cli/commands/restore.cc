@@ -24,6 +24,7 @@
 #include "backup/kinds/restore_kind.h"
 #include "backup/restore.h"
 #include "backup/restore_select.h"
+#include "jobs/job_report.h"
 #include "jobs/job_store.h"
 #include "jobs/payload.h"
 #include "state/state_url.h"
@@ -74,10 +75,7 @@ Status Validate(const RestoreArgs& a) {
   if (a.include_deleted && !a.version.empty()) {
     return Status::InvalidArgument("--version and --include-deleted: give one of them");
   }
-  if (a.detach && a.report.settings.wanted()) {  // the rows would be the worker's to write
-    return Status::InvalidArgument("--report and --detach: give one of them");
-  }
-  return CheckReportArgs(a.report, /*durable=*/false);
+  return CheckReportArgs(a.report, /*durable=*/a.detach);
 }
 
 uint64_t BytesOf(const std::vector<backup::CatalogEntry>& rows) {
@@ -101,7 +99,8 @@ backup::RestoreSelection SelectionOf(const RestoreArgs& a, int64_t at_ms) {
 // (the latest backed up then, unless --version or --as-of).
 int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::string& state,
                  const backup::RestoreRows& rows, int64_t at_ms,
-                 const std::vector<notify::Target>& targets) {
+                 const std::vector<notify::Target>& targets,
+                 const jobs::ReportOptions& report) {
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
   auto existing = (*store)->FindUnfinishedRun(loc.text, a.to);
@@ -114,6 +113,7 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
   }
   jobs::RunOptions ro;
   ro.command = backup::kRestoreCommand;
+  ro.report = report;  // --report: the job's rows, and the summary job's summary.json
   jobs::JobSpec job;
   job.kind = backup::kRestoreKind;
   job.payload = backup::EncodeRestoreJob(backup::RestoreJob{
@@ -129,7 +129,9 @@ int QueueRestore(const RestoreArgs& a, const BackupLocation& loc, const std::str
   // (docs/design/notify.md).
   auto with_targets = app::RunTargetsStep(**store, targets);
   if (!with_targets.ok()) return ReportError(with_targets.status().WithContext("--notify"));
-  auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)}, {job},
+  std::vector<jobs::JobSpec> first{job};
+  if (report.wanted()) first.push_back(jobs::ReportSummaryJob());
+  auto run = (*store)->CreateRun(jobs::RunSpec{loc.text, a.to, jobs::EncodeRunOptions(ro)}, first,
                                  *with_targets);
   if (!run.ok()) return ReportError(run.status());
   std::fprintf(stderr, "restore run %lld queued (%zu objects); workers: ferry worker --state %s\n",
@@ -344,7 +346,17 @@ int RunRestore(const RestoreArgs& a, Context& ctx) {
   if (!catalog.ok()) return ReportError(catalog.status());
   auto selected = backup::SelectForRestore(*catalog->store, loc->text, SelectionOf(a, at_ms));
   if (!selected.ok()) return ReportError(selected.status());
-  if (a.detach) return QueueRestore(a, *loc, state, *selected, at_ms, *targets);
+  if (a.detach) {
+    jobs::ReportOptions report;
+    if (a.report.settings.wanted()) {  // checked now, in one line; the worker writes the rows
+      auto checked = app::OpenReport::Open(wiring, a.report.settings, {}, ctx.stop);
+      if (!checked.ok()) return ReportError(checked.status());
+      report = {.location = a.report.settings.location,
+                .format = a.report.settings.format,
+                .level = a.report.settings.level};
+    }
+    return QueueRestore(a, *loc, state, *selected, at_ms, *targets, report);
+  }
   auto report = OpenReportOnly(a.report, wiring, ctx.stop);  // --report, checked before a write
   if (!report.ok()) return ReportError(report.status());
   if (a.dry_run) {
