@@ -114,15 +114,18 @@ class RestoreHandler : public jobs::JobHandler {
     return JobResult{};
   }
 
-  // --report: the rows of the job's last attempt are its part. An attempt that will be retried
-  // records none: the retry selects and looks at every entry again (what this one wrote is
-  // then identical), so that each entry has exactly one row.
+  // --report: each attempt's rows are its part, as a transfer job's: the failures of an
+  // attempt that will be retried are left to the retry (which looks at every entry again),
+  // the last attempt's failures are rows. What an attempt wrote is an identical entry to the
+  // next (a skipped row, written at --report-level all only), so no write is ever left out.
   static void RecordRows(jobs::RunReport& report, report::JobRows& rows, const jobs::Job& j,
                          JobResult& result) {
     const jobs::Outcome::Kind kind = result.outcome.kind;
     const bool again = (kind == jobs::Outcome::Kind::kRetry && j.attempts < j.spec.max_attempts) ||
                        kind == jobs::Outcome::Kind::kWait;
-    if (again) return;
+    if (again) {
+      rows.DropIf([](const report::Row& row) { return row.outcome == report::Outcome::kFailed; });
+    }
     if (auto record = report.Record(rows, j)) result.records.push_back(std::move(*record));
   }
 };

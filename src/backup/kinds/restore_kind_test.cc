@@ -5,6 +5,7 @@
 // request forces; a target that cannot be looked at is retried, and the retry writes only what
 // is missing; a selection that finds nothing fails at once; the payload round-trips.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "backup/catalog.h"
 #include "backup/kinds/restore_kind.h"
 #include "checksum/checksum.h"
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/payload.h"
 #include "jobs/sqlite/sqlite_job_store.h"
@@ -109,10 +111,16 @@ class RestoreKindTest : public ::testing::Test {
   }
 
   // A restore run as `ferry restore --detach` queues it: its one job.
-  jobs::JobId Queue(const RestoreJob& request) {
+  // With `report`: --report to the location "report" (report_), and its summary job.
+  jobs::JobId Queue(const RestoreJob& request, bool report = false) {
     jobs::RunOptions ro;
     ro.command = kRestoreCommand;
-    auto run = store_->CreateRun(jobs::RunSpec{kLoc, kTarget, jobs::EncodeRunOptions(ro)});
+    std::vector<jobs::JobSpec> summary;
+    if (report) {
+      ro.report = {.location = "report", .format = "csv", .level = "changes"};
+      summary.push_back(jobs::ReportSummaryJob());
+    }
+    auto run = store_->CreateRun(jobs::RunSpec{kLoc, kTarget, jobs::EncodeRunOptions(ro)}, summary);
     EXPECT_TRUE(run.ok());
     jobs::JobSpec job;
     job.run = *run;
@@ -137,7 +145,10 @@ class RestoreKindTest : public ::testing::Test {
     w.idle_poll = std::chrono::milliseconds(5);
     jobs::BackendOpener opener = [this](const std::string& location,
                                         bool) -> Result<std::unique_ptr<storage::Backend>> {
-      storage::Backend* b = location == kLoc ? &backup_ : location == kTarget ? &dst_ : nullptr;
+      storage::Backend* b = location == kLoc      ? &backup_
+                            : location == kTarget ? &dst_
+                            : location == "report" ? &report_
+                                                   : nullptr;
       if (b == nullptr) return Status::InvalidArgument("no location " + location);
       return std::unique_ptr<storage::Backend>(new ferry::testing::BorrowedBackend(*b));
     };
@@ -184,7 +195,7 @@ class RestoreKindTest : public ::testing::Test {
   std::unique_ptr<jobs::JobStore> store_;
   std::unique_ptr<CatalogStore> catalog_;
   jobs::KindRegistry kinds_;
-  storage::MemoryBackend src_, backup_, dst_;
+  storage::MemoryBackend src_, backup_, dst_, report_;
   std::map<std::string, std::string> bodies_;
   jobs::RunId run_ = 0;
 };
@@ -282,6 +293,36 @@ TEST_F(RestoreKindTest, ATargetThatCannotBeLookedAtIsRetried) {
   for (const auto& [key, body] : bodies_) EXPECT_TRUE(Restored(key)) << key;
   EXPECT_EQ(stats.objects_copied.load(), 4u);   // three, then the one that failed
   EXPECT_EQ(stats.objects_skipped.load(), 3u);  // identical on the retry
+}
+
+// --report with a retried attempt: the first attempt's writes are its rows, its failure is left
+// to the retry, whose write is its row: every target written has exactly one copied row, and no
+// failed row is left; the retry found the first attempt's writes identical (skipped rows,
+// counted, written at level all only).
+TEST_F(RestoreKindTest, TheReportOfARetriedRestoreHasEachWriteOnceAndNoStaleFailure) {
+  Backup(4);
+  dst_.FailNext(storage::MemoryBackend::kStat, 1, Status::Unavailable("injected"));
+  const jobs::JobId job = Queue(Prefix("d/"), /*report=*/true);
+  transfer::Stats stats;
+  RunProgress progress = RunProgress::kWorking;
+  std::thread serving([&] { progress = Serve(stats); });
+  ferry::testing::WaitFor(
+      [&] {
+        const jobs::Job j = JobOf(job);
+        return j.attempts == 1 && j.state == JobState::kQueued;
+      },
+      std::chrono::seconds(20));
+  clock_.Advance(std::chrono::minutes(2));  // past the backoff
+  serving.join();
+  EXPECT_EQ(progress, RunProgress::kDone);
+  const auto text = report_.Contents("summary.json");
+  ASSERT_TRUE(text.has_value()) << "no summary";
+  const nlohmann::json summary = nlohmann::json::parse(*text);
+  EXPECT_EQ(summary["counts"],
+            nlohmann::json({{"copied", {{"ok", 4}}}, {"skipped", {{"skipped", 3}}}}))
+      << summary.dump();
+  EXPECT_EQ(summary["rows_written"], 4) << summary.dump();
+  EXPECT_EQ(summary["complete"], true);
 }
 
 TEST_F(RestoreKindTest, NothingSelectedFailsAtOnce) {
