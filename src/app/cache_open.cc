@@ -5,6 +5,7 @@
 
 #include "app/notify_run.h"
 #include "app/state_files.h"
+#include "jobs/job_report.h"
 #include "jobs/payload.h"
 #include "state/state.h"
 
@@ -42,17 +43,21 @@ Result<OpenedCache> OpenCache(Wiring& wiring, const std::string& cache_location,
 
 Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& source,
                                  const std::string& cache_location, const cache::WarmJob& job,
-                                 std::vector<notify::Target> targets) {
+                                 std::vector<notify::Target> targets,
+                                 const jobs::ReportOptions& report) {
   jobs::RunOptions ro;
   ro.command = cache::kWarmCommand;
+  ro.report = report;
   jobs::JobSpec spec;
   spec.kind = cache::kWarmKind;
   spec.payload = cache::EncodeWarmJob(job);
   spec.max_attempts = ro.max_attempts;
   // The run with its job and its notification targets, in one transaction (JobStore::CreateRun).
   FERRY_ASSIGN_OR_RETURN(jobs::NewRunStep with_targets, RunTargetsStep(store, std::move(targets)));
+  std::vector<jobs::JobSpec> first{spec};
+  if (report.wanted()) first.push_back(jobs::ReportSummaryJob());
   return store.CreateRun(jobs::RunSpec{source, cache_location, jobs::EncodeRunOptions(ro)},
-                         {spec}, with_targets);
+                         first, with_targets);
 }
 
 }  // namespace ferry::app

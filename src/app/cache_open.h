@@ -16,6 +16,7 @@
 #include "cache/cache.h"
 #include "cache/kinds/warm_kind.h"
 #include "jobs/job_store.h"
+#include "jobs/payload.h"
 #include "notify/target.h"
 #include "state/sql_session.h"
 #include "storage/backend.h"
@@ -48,9 +49,12 @@ Result<OpenedCache> OpenCache(Wiring& wiring, const std::string& cache_location,
 
 // A cache warm queued as a run of `store` with its one cache-warm job (cache/kinds/warm_kind.h)
 // and the targets told of its end (app/notify_run.h), created in one transaction, for a worker
-// of the store to serve: `ferry cache warm --detach` and serve's scheduled warms.
+// of the store to serve: `ferry cache warm --detach` and serve's scheduled warms. `report`
+// (--report): the run carries it and its summary job (jobs/job_report.h); the warm job's
+// attempts write its rows.
 Result<jobs::RunId> QueueWarmRun(jobs::JobStore& store, const std::string& source,
                                  const std::string& cache_location, const cache::WarmJob& job,
-                                 std::vector<notify::Target> targets);
+                                 std::vector<notify::Target> targets,
+                                 const jobs::ReportOptions& report = {});
 
 }  // namespace ferry::app

@@ -107,6 +107,16 @@ std::optional<JobSpec> RunReport::Record(report::JobRows& rows, const Job& job, 
   return spec;
 }
 
+void RecordAttempt(RunReport& report, report::JobRows& rows, const Job& job, JobResult& result) {
+  const Outcome::Kind kind = result.outcome.kind;
+  const bool again = (kind == Outcome::Kind::kRetry && job.attempts < job.spec.max_attempts) ||
+                     kind == Outcome::Kind::kWait;
+  if (again) {
+    rows.DropIf([](const report::Row& row) { return row.outcome == report::Outcome::kFailed; });
+  }
+  if (auto record = report.Record(rows, job)) result.records.push_back(std::move(*record));
+}
+
 Result<std::shared_ptr<RunReport>> OpenRunReport(RunContext& ctx, Clock& clock) {
   const ReportOptions& o = ctx.options.report;
   if (!o.wanted()) return std::shared_ptr<RunReport>();

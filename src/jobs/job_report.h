@@ -60,6 +60,12 @@ class RunReport final : public report::RowSink {
   std::map<std::string, std::shared_ptr<report::JobRows>, std::less<>> routes_;  // GUARDED_BY(mu_)
 };
 
+// Records `rows` as the part of `job`'s attempt that ended with `result` (into its records):
+// the failures of an attempt that will be tried again (a retry below max_attempts, a wait) are
+// dropped and left to that attempt; the last attempt's failures are rows. What the transfer,
+// restore and cache-warm kinds do with their rows when an attempt ends.
+void RecordAttempt(RunReport& report, report::JobRows& rows, const Job& job, JobResult& result);
+
 // The run's id in its report (summary.json's run_id, in each part's name): its creation time
 // and number, "20261128T031500Z-r3", so that runs of different state stores writing to one
 // location never share a part's name.

@@ -159,7 +159,20 @@ check "no prefix refused" expect_error 2 "prefix" \
 check "--dry-run with --report refused" expect_error 2 "--dry-run and --report" \
   ferry cache warm "ra:$S" --prefix "" --cache "rb:$C" --state "$ST" --ttl 1h --dry-run \
   --report "$WORK/repd"
-check "--report with --detach refused" expect_error 2 "--report and --detach" \
-  ferry cache warm "ra:$S" --prefix "" --cache "rb:$C" --state "$ST" --ttl 1h --detach \
-  --report "$WORK/repd"
+
+# --detach with --report: the worker that serves the warm writes its rows, the run's summary
+# job the summary (docs/design/report.md)
+mkdir -p "$WORK/src25/y25"
+for i in 1 2; do echo "y25 $i" > "$WORK/src25/y25/o$i"; done
+ferry cp "$WORK/src25" "ra:$S" --no-progress >/dev/null 2>&1
+ferry cache warm "ra:$S" --prefix y25/ --cache "rb:$C" --state "$ST" --ttl 1h --detach --json \
+  --report "$WORK/repd" > "$WORK/qd.json"
+RUN_D=$(jget "$WORK/qd.json" '["run"]')
+check "a detached warm with --report is queued" [ -n "$RUN_D" ]
+ferry worker --state "$ST" --run "$RUN_D" --until-done > "$WORK/wd.log" 2>&1 || true
+check "  the worker wrote a copied row per object" \
+  [ "$(python3 "$RC" count "$WORK/repd" copied)" = 2 ]
+check "  and the summary, which counts them" \
+  [ "$(python3 "$RC" summary "$WORK/repd" counts.copied.ok)" = 2 ]
+check "  the cache holds them" [ "$(ferry ls "rb:$C" | grep -c ' y25/')" = 2 ]
 finish

@@ -64,7 +64,7 @@ class RestoreHandler : public jobs::JobHandler {
     o.report = rows.get();
     auto r = RestoreEntries(*ctx.run.src, selected->rows, *ctx.run.dst, o, ctx.cancel);
     JobResult result = Ended(r, *selected, ctx);
-    if (report != nullptr) RecordRows(*report, *rows, j, result);
+    if (report != nullptr) jobs::RecordAttempt(*report, *rows, j, result);
     return result;
   }
 
@@ -112,21 +112,6 @@ class RestoreHandler : public jobs::JobHandler {
           storage::PrintableKey(r->kept_keys.front())));
     }
     return JobResult{};
-  }
-
-  // --report: each attempt's rows are its part, as a transfer job's: the failures of an
-  // attempt that will be retried are left to the retry (which looks at every entry again),
-  // the last attempt's failures are rows. What an attempt wrote is an identical entry to the
-  // next (a skipped row, written at --report-level all only), so no write is ever left out.
-  static void RecordRows(jobs::RunReport& report, report::JobRows& rows, const jobs::Job& j,
-                         JobResult& result) {
-    const jobs::Outcome::Kind kind = result.outcome.kind;
-    const bool again = (kind == jobs::Outcome::Kind::kRetry && j.attempts < j.spec.max_attempts) ||
-                       kind == jobs::Outcome::Kind::kWait;
-    if (again) {
-      rows.DropIf([](const report::Row& row) { return row.outcome == report::Outcome::kFailed; });
-    }
-    if (auto record = report.Record(rows, j)) result.records.push_back(std::move(*record));
   }
 };
 

@@ -6,6 +6,7 @@
 
 #include "cache/index.h"
 #include "cache/locks.h"
+#include "jobs/job_report.h"
 #include "jobs/run_context.h"
 #include "obs/log.h"
 
@@ -55,7 +56,21 @@ class WarmHandler : public jobs::JobHandler {
                          .index = **index,
                          .locks = locks,
                          .executor = *ctx.options.executor};
-    auto r = Warm(job->request, wc, o, ctx.cancel);
+    // --report: this attempt's rows (cache::warm_rows), recorded as a transfer job's
+    const std::shared_ptr<jobs::RunReport> report = jobs::ReportOf(ctx.run);
+    const std::shared_ptr<report::JobRows> rows = report ? report->NewRows() : nullptr;
+    o.report = rows.get();
+    JobResult result = Ended(job->request, wc, o, ctx);
+    if (report != nullptr) jobs::RecordAttempt(*report, *rows, j, result);
+    return result;
+  }
+
+ private:
+  // Warms the request: the job's outcome, its tally what the attempt cached.
+  static JobResult Ended(const WarmRequest& request, const WarmContext& wc, const WarmOptions& o,
+                         JobContext& ctx) {
+    const jobs::Job& j = ctx.claimed.job;
+    auto r = Warm(request, wc, o, ctx.cancel);
     if (!r.ok()) {
       const Status s = r.status().WithContext("cache warm of " + ctx.run.run.spec.source);
       obs::Log(obs::Level::kWarn, "cache warm failed", {{"error", s.message()}});

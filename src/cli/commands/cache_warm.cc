@@ -190,12 +190,12 @@ int PrintWarmDryRun(const WarmArgs& a, const std::string& src, const cache::Warm
 // --detach: the request queued as a run of the state store with its one cache-warm job
 // (cache/kinds/warm_kind.h), for `ferry worker --state` to serve.
 int QueueWarm(const WarmArgs& a, const std::string& src, const cache::WarmJob& job,
-              const std::vector<notify::Target>& targets) {
+              const std::vector<notify::Target>& targets, const jobs::ReportOptions& report) {
   const std::string state = app::CacheStateUrl(a.state);
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
   // The worker that ends the run writes its notifications (docs/design/notify.md).
-  Result<jobs::RunId> run = app::QueueWarmRun(**store, src, a.cache, job, targets);
+  Result<jobs::RunId> run = app::QueueWarmRun(**store, src, a.cache, job, targets, report);
   if (!run.ok()) return ReportError(run.status());
   std::fprintf(stderr, "cache warm run %lld queued; workers: ferry worker --state %s\n",
                static_cast<long long>(*run), state::RedactUrl(state).c_str());
@@ -230,10 +230,7 @@ void NotifyWarmEnd(const std::vector<notify::Target>& targets, const WarmArgs& a
 }
 
 int RunWarm(WarmArgs a, Context& ctx) {
-  if (Status s = CheckReportArgs(a.report, /*durable=*/false); !s.ok()) return ReportError(s);
-  if (a.detach && a.report.settings.wanted()) {  // the rows would be the worker's to write
-    return ReportError(Status::InvalidArgument("--report and --detach: give one of them"));
-  }
+  if (Status s = CheckReportArgs(a.report, /*durable=*/a.detach); !s.ok()) return ReportError(s);
   if (a.dry_run && (a.detach || a.report.settings.wanted())) {
     return ReportError(Status::InvalidArgument(
         std::string("--dry-run and ") + (a.detach ? "--detach" : "--report") +
@@ -259,12 +256,20 @@ int RunWarm(WarmArgs a, Context& ctx) {
     if (request.prefixes.empty()) {
       return ReportError(Status::InvalidArgument("cache warm: no prefixes to warm"));
     }
+    jobs::ReportOptions report;
+    if (a.report.settings.wanted()) {  // checked now, in one line; the worker writes the rows
+      auto checked = app::OpenReport::Open(*opened->wiring, a.report.settings, {}, ctx.stop);
+      if (!checked.ok()) return ReportError(checked.status());
+      report = {.location = a.report.settings.location,
+                .format = a.report.settings.format,
+                .level = a.report.settings.level};
+    }
     return QueueWarm(a, src_text,
                      cache::WarmJob{.cache_name = opened->cache_name,
                                     .request = request,
                                     .lock_ttl = *lock_ttl,
                                     .record_batch = static_cast<size_t>(a.record_batch)},
-                     *targets);
+                     *targets, report);
   }
   // The engine (app/engine.h): --concurrency requests in flight, 256MiB of buffers.
   auto engine = app::Engine::Open(app::EngineSettings{.profile = app::EngineProfile::kRequests,

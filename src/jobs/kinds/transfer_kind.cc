@@ -118,15 +118,7 @@ class TransferHandler : public JobHandler {
                          const std::vector<transfer::CopyRequest>& objects, const Job& j,
                          JobResult& result) {
     for (const auto& r : objects) report.Unroute(r.src.key, &rows);
-    const Outcome::Kind kind = result.outcome.kind;
-    const bool again = (kind == Outcome::Kind::kRetry && j.attempts < j.spec.max_attempts) ||
-                       kind == Outcome::Kind::kWait;
-    if (again) rows.DropIf([](const report::Row& row) {
-      return row.outcome == report::Outcome::kFailed;
-    });
-    if (auto record = report.Record(rows, j)) {
-      result.records.push_back(std::move(*record));
-    }
+    RecordAttempt(report, rows, j, result);
   }
 
   // A Sync that failed may have lost any of the objects written: each is failed with its error,
