@@ -8,11 +8,14 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <thread>
 
 #include "base/clock.h"
 #include "checksum/checksum.h"
+#include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
 #include "jobs/payload.h"
 #include "jobs/scan.h"
@@ -71,14 +74,21 @@ class DeleteGuardTest : public ::testing::Test {
 
   // A run src -> dst with --delete and `limit` worked to its end by two workers listing in
   // chunks of 3 keys (several scans, hand-offs and delete-scope counts); its final progress.
-  RunProgress Sync(const char* limit, RunId* id = nullptr) {
+  // `report`: --report into the folder "report", with the run's summary job.
+  RunProgress Sync(const char* limit, RunId* id = nullptr, bool report = false) {
     RunOptions options;
     options.command = "sync";
     options.delete_extra = true;
     options.decide.delete_extra = true;
     if (limit != nullptr) options.max_delete = *plan::ParseDeleteLimit(limit);
+    std::vector<JobSpec> first{FirstScanJob(0, 5)};
+    if (report) {
+      fs::create_directories(dir_ / "report");
+      options.report = {.location = Side("report"), .format = "csv", .level = "changes"};
+      first.push_back(ReportSummaryJob());
+    }
     auto run = store_->CreateRun(RunSpec{Side("src"), Side("dst"), EncodeRunOptions(options)},
-                                 {FirstScanJob(0, 5)});
+                                 first);
     EXPECT_TRUE(run.ok());
     if (id != nullptr) *id = *run;
     const BackendOpener opener = [](const std::string& path, bool) {
@@ -141,6 +151,29 @@ TEST_F(DeleteGuardTest, PastTheCountNothingIsDeletedAndTheRunSaysWhy) {
   // A new run with the limit raised deletes them.
   EXPECT_EQ(Sync("12"), RunProgress::kDone);
   EXPECT_EQ(Count("dst"), 10u);
+}
+
+// A run with a report stopped by the limit still gets its summary, written by its summary job
+// before the run fails: it says why no delete was made; the deletes stay parked.
+TEST_F(DeleteGuardTest, ARunStoppedByTheLimitWritesItsReportSummaryFirst) {
+  TwelveOfTwenty();
+  RunId run = 0;
+  EXPECT_EQ(Sync("11", &run, /*report=*/true), RunProgress::kBlocked);
+  EXPECT_EQ(Count("dst"), 22u);  // not a single delete
+  const RunCounts c = Counts(run);
+  EXPECT_EQ(c.state, RunState::kFailed);
+  EXPECT_EQ(c.of(kDeleteKind).of(JobState::kDone), 0u);
+  EXPECT_EQ(c.of(kReportSummaryKind).of(JobState::kDone), 1u);
+  std::ifstream in(dir_ / "report" / "summary.json");
+  ASSERT_TRUE(in.good()) << "no summary";
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  const std::string notes = summary.value("not_checked", nlohmann::json::array()).dump();
+  EXPECT_NE(notes.find("the run stopped before its deletes: 12 deletes planned, over "
+                       "--max-delete 11: nothing was deleted"),
+            std::string::npos)
+      << summary.dump();
+  EXPECT_EQ(summary["counts"]["copied"]["ok"], 2) << summary.dump();
+  EXPECT_TRUE(StoppedByDeleteGuard(*DecodeRunOptions(store_->GetRun(run)->spec.options), c));
 }
 
 TEST_F(DeleteGuardTest, PercentageIsOfTheDestinationObjectsTheScansCompared) {

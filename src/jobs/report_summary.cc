@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "jobs/delete_guard.h"
 #include "jobs/job_report.h"
 
 namespace ferry::jobs {
@@ -66,6 +67,13 @@ Status WriteReportSummary(JobStore& store, const Run& run, const ReportOptions& 
         "the run failed: " + std::to_string(dead) + " of its jobs are dead (ferry jobs dlq " + id +
         "); the objects they had left are not in this report, or are rows that say failed; "
         "ferry jobs redrive " + id + " finishes the run and writes this summary again");
+  }
+  if (auto options = DecodeRunOptions(run.spec.options); options.ok()) {
+    // stopped by --max-delete (or the config key that set it): its deletes are still parked
+    if (auto why = DeleteGuardRefusal(*options, counts);
+        why && counts.of(kDeleteKind).of(JobState::kDone) == 0) {
+      in.not_checked.push_back("the run stopped before its deletes: " + *why);
+    }
   }
   if (done) {
     FERRY_RETURN_IF_ERROR(RemoveUnrecordedParts(location, run, in.parts));

@@ -78,7 +78,23 @@ namespace {
 // Whether the deletes of `run` may be unparked now: its --max-delete (RunOptions) against the
 // deletes its scans planned. Past it the run fails with its deletes parked and this says so,
 // whichever worker or command moves the run on. Counts are final here: every scan is done.
-Result<bool> DeletesWithinLimit(JobStore& store, RunId run, const RunCounts& counts) {
+// Unparks the jobs of `run` of the kinds that run when a run fails (JobHandler::
+// runs_when_failed: its report's summary) that are still to run; whether there were any.
+Result<bool> UnparkFinishers(JobStore& store, RunId run, const RunCounts& c,
+                             const KindRegistry& registry) {
+  bool finishing = false;
+  for (const auto& [kind, k] : c.by_kind) {
+    if (k.active() == 0 || !registry.RunsWhenFailed(kind)) continue;
+    FERRY_RETURN_IF_ERROR(store.Unpark(run, kind).status());
+    finishing = true;
+  }
+  return finishing;
+}
+
+// Whether the deletes of `run` may run. Past its --max-delete, the run fails, once its
+// finishers (its report's summary) have run: until then `finishing` is set and it stays.
+Result<bool> DeletesWithinLimit(JobStore& store, RunId run, const RunCounts& counts,
+                                const KindRegistry& registry, bool& finishing) {
   FERRY_ASSIGN_OR_RETURN(jobs::Run r, store.GetRun(run));
   // Options this ferry cannot read carry no limit it knows of (its scans could not have run:
   // OpenRunContext decodes them the same way).
@@ -86,6 +102,8 @@ Result<bool> DeletesWithinLimit(JobStore& store, RunId run, const RunCounts& cou
   if (!options.ok()) return true;
   const std::optional<std::string> why = DeleteGuardRefusal(*options, counts);
   if (!why) return true;
+  FERRY_ASSIGN_OR_RETURN(finishing, UnparkFinishers(store, run, counts, registry));
+  if (finishing) return false;
   FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
   // Short: the command that runs it prints the reason as its error (`ferry jobs` shows it).
   obs::Log(obs::Level::kWarn, "run " + std::to_string(run) +
@@ -127,8 +145,10 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
       if (phase > c.phase) {  // unpark first: a crash in between is harmless
         // The --max-delete guard, on the plan's count, before a single delete can run.
         if (std::find(p.kinds.begin(), p.kinds.end(), kDeleteKind) != p.kinds.end()) {
-          FERRY_ASSIGN_OR_RETURN(bool within, DeletesWithinLimit(store, run, c));
-          if (!within) return RunProgress::kBlocked;
+          bool finishing = false;
+          FERRY_ASSIGN_OR_RETURN(bool within,
+                                 DeletesWithinLimit(store, run, c, registry, finishing));
+          if (!within) return finishing ? RunProgress::kWorking : RunProgress::kBlocked;
         }
         for (const std::string& kind : p.kinds) {
           FERRY_RETURN_IF_ERROR(store.Unpark(run, kind).status());
@@ -144,12 +164,7 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
       // Later phases stay parked: a run that did not copy everything must not delete anything.
       // Only the kinds that run when a run fails (its report's summary) are unparked first, and
       // the run fails once they have run.
-      bool finishing = false;
-      for (const auto& [kind, k] : c.by_kind) {
-        if (k.active() == 0 || !registry.RunsWhenFailed(kind)) continue;
-        FERRY_RETURN_IF_ERROR(store.Unpark(run, kind).status());
-        finishing = true;
-      }
+      FERRY_ASSIGN_OR_RETURN(bool finishing, UnparkFinishers(store, run, c, registry));
       if (finishing) return RunProgress::kWorking;
       FERRY_RETURN_IF_ERROR(store.SetRunState(run, RunState::kFailed));
       return RunProgress::kBlocked;
