@@ -1,8 +1,28 @@
-// GetJob, ListJobs, ListJobsOfKind and ListErrors (reads); Unpark, Hasten, Redrive and Purge (actions on many
-// jobs at once); Wake (one job).
+// GetJob, ListJobs, ListJobsOfKind and ListErrors (reads); Unpark, Hasten, Redrive and Purge
+// (actions on many jobs at once); Wake (one job).
 #include "jobs/sql/sql_job_store.h"
 
 namespace ferry::jobs::internal {
+namespace {
+
+// The jobs `SELECT <job columns> FROM jobs <rest>` reads with `params`, in one read transaction.
+Result<std::vector<Job>> SelectJobs(SqlSession& session, std::string_view rest,
+                                    std::initializer_list<SqlValue> params) {
+  std::vector<Job> out;
+  const std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs " + std::string(rest);
+  FERRY_RETURN_IF_ERROR(session.Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
+    out.clear();
+    FERRY_ASSIGN_OR_RETURN(SqlRows rows, tx.Exec(sql, params));
+    for (const SqlRow& row : rows.rows) {
+      FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
+      out.push_back(std::move(job));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+}  // namespace
 
 Result<Job> SqlJobStore::GetJob(JobId job) {
   Job out;
@@ -21,65 +41,27 @@ Result<std::vector<Job>> SqlJobStore::ListJobs(RunId run, std::optional<JobState
                                                int limit) {
   if (limit < 1) return Status::InvalidArgument("ListJobs: limit must be at least 1");
   const std::string_view state_name = state ? JobStateName(*state) : std::string_view();
-  std::vector<Job> out;
-  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
-    out.clear();
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows,
-        tx.Exec(std::string("SELECT ") + kJobColumns +
-                    " FROM jobs WHERE ($1 = 0 OR run = $1) AND ($2 = '' OR state = $2)"
-                    " ORDER BY id LIMIT $3",
-                {run, state_name, int64_t{limit}}));
-    for (const SqlRow& row : rows.rows) {
-      FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
-      out.push_back(std::move(job));
-    }
-    return Status::Ok();
-  }));
-  return out;
+  return SelectJobs(*session_,
+                    "WHERE ($1 = 0 OR run = $1) AND ($2 = '' OR state = $2) ORDER BY id LIMIT $3",
+                    {run, state_name, int64_t{limit}});
 }
 
 Result<std::vector<Job>> SqlJobStore::ListJobsOfKind(RunId run, std::string_view kind,
                                                      JobId after, int limit) {
   if (run <= 0) return Status::InvalidArgument("ListJobsOfKind: a run is needed");
   if (limit < 1) return Status::InvalidArgument("ListJobsOfKind: limit must be at least 1");
-  std::vector<Job> out;
-  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
-    out.clear();
-    // jobs_by_run holds (run, id) in SQLite (the rowid) and the id order walks the primary key
-    // in PostgreSQL: each page starts where the last ended, so a whole walk reads the run once.
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows,
-        tx.Exec(std::string("SELECT ") + kJobColumns +
-                    " FROM jobs WHERE run = $1 AND id > $2 AND kind = $3 ORDER BY id LIMIT $4",
-                {run, after, kind, int64_t{limit}}));
-    for (const SqlRow& row : rows.rows) {
-      FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
-      out.push_back(std::move(job));
-    }
-    return Status::Ok();
-  }));
-  return out;
+  // jobs_by_run holds (run, id) in SQLite (the rowid) and the id order walks the primary key in
+  // PostgreSQL: each page starts where the last ended, so a whole walk reads the run once.
+  return SelectJobs(*session_, "WHERE run = $1 AND id > $2 AND kind = $3 ORDER BY id LIMIT $4",
+                    {run, after, kind, int64_t{limit}});
 }
 
 Result<std::vector<Job>> SqlJobStore::ListErrors(RunId run, int limit) {
   if (limit < 1) return Status::InvalidArgument("ListErrors: limit must be at least 1");
-  std::vector<Job> out;
-  FERRY_RETURN_IF_ERROR(session_->Transact(TxMode::kRead, [&](SqlTx& tx) -> Status {
-    out.clear();
-    FERRY_ASSIGN_OR_RETURN(
-        SqlRows rows,
-        tx.Exec(std::string("SELECT ") + kJobColumns +
-                    " FROM jobs WHERE ($1 = 0 OR run = $1) AND state <> 'done'"
-                    " AND last_error <> '' ORDER BY updated DESC, id DESC LIMIT $2",
-                {run, int64_t{limit}}));
-    for (const SqlRow& row : rows.rows) {
-      FERRY_ASSIGN_OR_RETURN(Job job, DecodeJob(row));
-      out.push_back(std::move(job));
-    }
-    return Status::Ok();
-  }));
-  return out;
+  return SelectJobs(*session_,
+                    "WHERE ($1 = 0 OR run = $1) AND state <> 'done' AND last_error <> ''"
+                    " ORDER BY updated DESC, id DESC LIMIT $2",
+                    {run, int64_t{limit}});
 }
 
 Result<uint64_t> SqlJobStore::Unpark(RunId run, std::string_view kind) {
