@@ -291,6 +291,9 @@ struct ReplicationConfig {
   replicate::RuleSet rules;  // validated (replicate::Validate) and locations parsed
   std::vector<std::pair<std::string, std::string>> buckets;  // bucket ARN -> location
   std::optional<uint64_t> server_side_copy_limit;  // bytes, above 0
+  // max_delete = 1000 or "10%": `ferry replicate`'s --max-delete when the flag is not given
+  // (deletes of replicated delete markers at destinations that keep no versions).
+  std::optional<plan::DeleteLimit> max_delete;
 };
 
 // One [[serve.sqs]] queue, as written (app/sqs.h resolves endpoint, region and credentials).

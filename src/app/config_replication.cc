@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "app/config_keys.h"
+#include "app/config_limits.h"
 #include "app/location.h"
 #include "plan/filter.h"
 
@@ -186,7 +187,9 @@ Status ParseReplication(const toml::table& t, const std::string& src,
                         const std::map<std::string, RemoteConfig>& remotes,
                         ReplicationConfig& out) {
   const std::string where = src + ": [replication]";
-  FERRY_RETURN_IF_ERROR(CheckKeys(t, where, {"rules", "buckets", "server_side_copy_limit"}));
+  FERRY_RETURN_IF_ERROR(
+      CheckKeys(t, where, {"rules", "buckets", "server_side_copy_limit", "max_delete"}));
+  FERRY_RETURN_IF_ERROR(ReadDeleteLimit(t, where, out.max_delete));
   if (t.get("server_side_copy_limit") != nullptr) {
     std::string text;
     FERRY_RETURN_IF_ERROR(ReadString(t, "server_side_copy_limit", text, where));

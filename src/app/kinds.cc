@@ -62,6 +62,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(replicate::MakeReplicateKeysHandler()));
     Must(r.Register(replicate::MakeReplicateEventHandler()));
     Must(r.Register(replicate::MakeReplicatePackHandler()));
+    Must(r.Register(replicate::MakeReplicateDeletesHandler()));
     Must(r.Register(backup::MakeRestoreHandler()));
     Must(r.Register(cache::MakeWarmHandler()));
     Must(r.Register(verify::MakeVerifyRangeHandler()));
@@ -81,6 +82,8 @@ jobs::KindRegistry ReplicationKinds(replicate::PassStats* totals) {
   Must(r.Register(replicate::MakeReplicateKeysHandler(totals)));
   Must(r.Register(replicate::MakeReplicateEventHandler(totals)));
   Must(r.Register(replicate::MakeReplicatePackHandler(totals)));
+  Must(r.Register(replicate::MakeReplicateDeletesHandler(totals)));
+  Must(r.Register(jobs::MakeDeleteScopeHandler()));
   Must(r.Register(UnpackHandler()));
   return r;
 }

@@ -10,12 +10,14 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
             (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan", "pack",
-                                      "part", "replicate-event", "replicate-keys", "replicate-pack",
+                                      "part", "replicate-deletes", "replicate-event",
+                                      "replicate-keys", "replicate-pack",
                                       "replicate-scan", "report-part", "report-summary",
                                       "restore", "scan",
                                       "transfer", "unpack", "verify-list", "verify-range", "verify-result",
                                       "verify-summary"}));
   EXPECT_EQ(k.PhaseOf("delete"), 1);
+  EXPECT_EQ(k.PhaseOf("replicate-deletes"), 1);  // the sync's delete phase: the guard's
   EXPECT_EQ(k.PhaseOf("verify-summary"), 10);  // after every record (phase 9)
   EXPECT_EQ(k.PhaseOf("report-summary"), 10);
   for (const char* kind : {"scan", "transfer", "pack", "unpack", "replicate-scan",
@@ -32,7 +34,8 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
 
 TEST(KindsTest, AReplicationPassServesItsKindsAndItsUnpacks) {
   const jobs::KindRegistry k = ReplicationKinds(nullptr);
-  EXPECT_EQ(k.Names(), (std::vector<std::string>{"replicate-event", "replicate-keys",
+  EXPECT_EQ(k.Names(), (std::vector<std::string>{"delete-scope", "replicate-deletes",
+                                                 "replicate-event", "replicate-keys",
                                                  "replicate-pack", "replicate-scan", "unpack"}));
   EXPECT_TRUE(k.run_hooks().empty());
 }

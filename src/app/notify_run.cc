@@ -10,6 +10,7 @@
 #include "app/sqs.h"
 #include "backup/kinds/restore_kind.h"
 #include "cache/kinds/warm_kind.h"
+#include "jobs/delete_guard.h"
 #include "jobs/payload.h"
 #include "jobs/run_metrics.h"
 #include "jobs/worker.h"
@@ -71,7 +72,8 @@ notify::RunEnd DurableRunEnd(const jobs::RunEndFacts& facts) {
       end.objects.copied += k.tally.objects;
       end.bytes += k.tally.bytes;
     }
-    if (kind == jobs::kDeleteKind) end.objects.deleted += k.done_objects;
+    // a sync's deletes; a replication pass's parked delete-marker keys (objects: their deletes)
+    if (jobs::GuardedDeleteKind(kind)) end.objects.deleted += k.done_objects;
     end.objects.failed += k.dead_objects;
     dead_jobs += k.dead_jobs;
   }

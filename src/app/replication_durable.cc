@@ -122,13 +122,24 @@ Status SettleAbandonedReplicationRuns(jobs::JobStore& store, Wiring& wiring,
 }
 
 // The run options a pass records beside its rules (what a worker copies with).
-jobs::RunOptions ReplicationRunOptions(const replicate::DurablePass& pass) {
+jobs::RunOptions ReplicationRunOptions(const replicate::DurablePass& pass,
+                                       const plan::DeleteLimit& max_delete) {
   jobs::RunOptions ro;
   ro.command = "replicate";
+  ro.max_delete = max_delete;  // the guard every worker applies (jobs/delete_guard.h)
   ro.multipart_threshold = pass.multipart_threshold;
   ro.part_size = pass.part_size;
   ro.server_side_copy_limit = pass.server_side_copy_limit;
   return ro;
+}
+
+// Why `existing` cannot resume with `max_delete`: "" when it was made with the same limit.
+std::string DeleteLimitMismatch(const jobs::Run& existing, const plan::DeleteLimit& max_delete) {
+  auto stored = jobs::DecodeRunOptions(existing.spec.options);
+  const std::string before = stored.ok() ? stored->max_delete.Text() : "";
+  if (before == max_delete.Text()) return "";
+  return "was started with " +
+         (before.empty() ? std::string("no --max-delete") : "--max-delete " + before);
 }
 
 // The run of the pass: the unfinished one of its source and destination, resumed (or
@@ -141,7 +152,7 @@ Result<ReplicationDurableSummary> OpenReplicationRun(jobs::JobStore& store, Wiri
   const std::string& destination = request.destination;
   const bool restart = request.settings.restart;
   Clock& clock = ClockOr(request.settings.worker.clock);
-  const jobs::RunOptions ro = ReplicationRunOptions(pass);
+  const jobs::RunOptions ro = ReplicationRunOptions(pass, request.settings.max_delete);
   FERRY_ASSIGN_OR_RETURN(std::string options,
                          replicate::EncodeDurablePass(pass, jobs::EncodeRunOptions(ro)));
   ReplicationDurableSummary out;
@@ -153,7 +164,8 @@ Result<ReplicationDurableSummary> OpenReplicationRun(jobs::JobStore& store, Wiri
                                    " (ferry serve): its scan and events already replicate it");
   }
   if (existing) {
-    const std::string why = ReplicationResumeMismatch(*existing, pass);
+    std::string why = ReplicationResumeMismatch(*existing, pass);
+    if (why.empty()) why = DeleteLimitMismatch(*existing, request.settings.max_delete);
     if (restart) {
       FERRY_RETURN_IF_ERROR(DiscardReplicationRun(store, wiring, *existing, clock, stop));
       existing.reset();

@@ -14,6 +14,7 @@
 #include "app/replication_run.h"
 #include "app/state_files.h"
 #include "base/clock.h"
+#include "jobs/delete_guard.h"
 #include "obs/metrics.h"
 #include "plan/filter.h"
 #include "replicate/report.h"
@@ -99,6 +100,17 @@ Result<ReplicationStores> OpenReplicationStores(const ReplicationRunSettings& se
   return out;
 }
 
+// Why run `run` stopped before its deletes (past its --max-delete), or nullopt when it did not
+// (or its counts cannot be read: the run's state then speaks for it).
+std::optional<std::string> StoppedByGuard(jobs::JobStore& store, jobs::RunId run) {
+  auto r = store.GetRun(run);
+  auto counts = store.CountJobs(run);
+  if (!r.ok() || !counts.ok()) return std::nullopt;
+  auto options = jobs::DecodeRunOptions(r->spec.options);
+  if (!options.ok()) return std::nullopt;
+  return jobs::StoppedByDeleteGuard(*options, *counts);
+}
+
 // The durable pass of `o` (RunDurableReplication), with the SLA gauges (replicate/sla.h)
 // refreshed from the status store at its start, every 30 s while it runs (for
 // --metrics-listen), and at its end (for --metrics-file). Sets `result.status` and
@@ -135,6 +147,9 @@ void RunReplicationDurablePass(const ReplicationRunSettings& settings,
   if (stop.stop_requested()) {
     result.status = Status::Cancelled("replication pass interrupted; rerun to resume run " +
                                       std::to_string(outcome->run));
+  } else if (std::optional<std::string> why = StoppedByGuard(*stores.jobs, outcome->run)) {
+    result.deletes_refused = true;
+    result.status = Status::FailedPrecondition("run " + std::to_string(outcome->run) + ": " + *why);
   } else if (outcome->progress != jobs::RunProgress::kDone) {
     result.status = Status::Unavailable(
         "run " + std::to_string(outcome->run) + " failed with dead jobs: see ferry jobs dlq " +
@@ -226,6 +241,11 @@ Status ValidateReplicationSettings(const ReplicationRunSettings& settings) {
     return Status::InvalidArgument(std::string(settings.dry_run ? "--dry-run" : "--detach") +
                                    " cannot be combined with --report (a report is written "
                                    "after a pass this command works on)");
+  }
+  if (settings.dry_run && settings.max_delete.enabled()) {
+    return Status::InvalidArgument(
+        "--dry-run cannot be combined with --max-delete (a dry run deletes nothing; its lines "
+        "say which delete markers it would replicate)");
   }
   if (settings.concurrency < 0 || settings.concurrency > 1024) {
     return Status::InvalidArgument("--concurrency: must be between 1 and 1024");

@@ -26,6 +26,7 @@
 #include "jobs/job_store.h"
 #include "jobs/worker.h"
 #include "notify/target.h"
+#include "plan/delete_limit.h"
 #include "replicate/pass.h"
 #include "replicate/payload.h"
 #include "state/sql_session.h"
@@ -51,6 +52,10 @@ struct ReplicationRunSettings {
   bool retry_failed = false;  // only the FAILED versions again
   bool restart = false;       // discard the source's unfinished pass first
   bool detach = false;        // queue (or find unfinished) the run for workers, work on nothing
+  // --max-delete N|P%: the deletes the pass may make at destinations that keep no versions (a
+  // replicated delete marker there is a DELETE), counted before the first: past it the run
+  // stops with none made (jobs/delete_guard.h; P% of the source keys the pass judged).
+  plan::DeleteLimit max_delete{};
   int concurrency = 0;        // keys at once, N (0: the engine's: [transfer] concurrency, 16)
   std::string memory;         // --memory as given ("": the engine's: [transfer] memory, 128MiB)
   int batch_versions = 200;   // versions per replicate-keys job
@@ -98,6 +103,8 @@ struct ReplicationRunResult {
   // A failure after the pass: reading the FAILED rows, or writing the report (then not written
   // or incomplete). The command reports it after its summary, before `status`.
   Status finish;
+  // The run stopped before its deletes, past --max-delete (`status` says why): none was made.
+  bool deletes_refused = false;
 };
 
 // Runs `settings`' pass with `config` (its remotes, [transfer] and [replication]): loads the

@@ -188,7 +188,7 @@ std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId ru
                        ? jobs::DecodeTransfer(j.spec.payload)
                        : Result<std::vector<transfer::CopyRequest>>(
                              std::vector<transfer::CopyRequest>{});
-    const char* action = j.spec.kind == jobs::kDeleteKind ? "delete" : "copy";
+    const char* action = jobs::GuardedDeleteKind(j.spec.kind) ? "delete" : "copy";
     if (!objects.ok() || objects->empty()) {
       *count += std::max<uint64_t>(1, j.spec.objects);
       out.push_back({j.spec.kind + " job " + std::to_string(j.id), action,

@@ -56,6 +56,11 @@ inline constexpr char kDeleteKind[] = "delete";      // delete destination-only 
 // objects in scope of one scan chunk (the percentage's base, plan/delete_limit.h); it does
 // nothing when run.
 inline constexpr char kDeleteScopeKind[] = "delete-scope";
+// Parked in the delete phase of a replication pass with `--max-delete` (its handler is
+// replicate's, replicate/kinds/kinds.h): keys whose replicated delete markers would delete them
+// at a destination that keeps no versions; its `objects` are those deletes, which the guard
+// counts as it counts a sync's (jobs/delete_guard.h).
+inline constexpr char kReplicateDeletesKind[] = "replicate-deletes";
 // A chunk of a --files-from run's sorted list: its keys looked up on both sides and planned as
 // a scan's chunk is (the run's first jobs, made from the list when it is created).
 inline constexpr char kListScanKind[] = "list-scan";

@@ -144,7 +144,7 @@ Result<RunProgress> Worker::AdvanceRun(JobStore& store, RunId run, const KindReg
     if (p.active > 0) {
       if (phase > c.phase) {  // unpark first: a crash in between is harmless
         // The --max-delete guard, on the plan's count, before a single delete can run.
-        if (std::find(p.kinds.begin(), p.kinds.end(), kDeleteKind) != p.kinds.end()) {
+        if (std::any_of(p.kinds.begin(), p.kinds.end(), GuardedDeleteKind)) {
           bool finishing = false;
           FERRY_ASSIGN_OR_RETURN(bool within,
                                  DeletesWithinLimit(store, run, c, registry, finishing));

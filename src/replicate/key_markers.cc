@@ -1,6 +1,7 @@
 // Delete markers in one key's pass (see key_markers.h).
 #include "replicate/key_markers.h"
 
+#include "replicate/key_replicas.h"
 #include "replicate/replica.h"
 
 namespace ferry::replicate::internal {
@@ -25,6 +26,27 @@ std::set<std::string> MarkerDirectDestinations(const RuleSet& rules, std::string
     }
   }
   return direct;
+}
+
+uint64_t MarkerDeletes(const RuleSet& rules, std::string_view key,
+                       const std::vector<ObjectInfo>& versions,
+                       const std::vector<VersionStatus>& rows,
+                       const std::set<std::string>& written_here, const VersionRules& r,
+                       const std::function<bool(const std::string&)>& keeps_versions) {
+  uint64_t deletes = 0;
+  for (const ObjectInfo& v : versions) {
+    if (!v.delete_marker || ReplicaByStore(written_here, v)) continue;
+    for (const Winner& w : WinningRules(rules, key, nullptr)) {
+      const std::string& dest = w.destination->location;
+      if (keeps_versions(dest)) continue;
+      const VersionStatus* row = FindKeyRow(rows, w.rule->id, dest, VersionName(v));
+      // A marker is never the current version written again after an undelete.
+      if (JudgeVersion(*w.rule, v, row, /*undeleted=*/false, r) == VersionVerdict::kWanted) {
+        ++deletes;
+      }
+    }
+  }
+  return deletes;
 }
 
 UndoneDeletes FindUndoneDeletes(const std::vector<ObjectInfo>& versions,

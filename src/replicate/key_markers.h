@@ -5,6 +5,8 @@
 // thread-safe. See docs/design/replication.md, "The pass" (step 4) and "Compressed transport".
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -26,6 +28,17 @@ std::set<std::string> MarkerDirectDestinations(const RuleSet& rules, std::string
                                                const std::vector<storage::ObjectInfo>& versions,
                                                const std::vector<VersionStatus>& rows,
                                                const VersionRules& r);
+
+// How many deletes a pass of `key` would make (--max-delete counts them before the first): a
+// destination that keeps no versions (`keeps_versions` says false) takes a replicated delete
+// marker as a DELETE of the key. Each delete marker of `versions` that a winning rule wants there
+// (JudgeVersion: kWanted) counts once per such destination; a marker a pass wrote to this source
+// (`written_here`: a replica, ReplicaByStore) is not replicated and does not count.
+uint64_t MarkerDeletes(const RuleSet& rules, std::string_view key,
+                       const std::vector<storage::ObjectInfo>& versions,
+                       const std::vector<VersionStatus>& rows,
+                       const std::set<std::string>& written_here, const VersionRules& r,
+                       const std::function<bool(const std::string&)>& keeps_versions);
 
 // (rule, destination) pairs whose replicated delete marker the source has since removed.
 using UndoneDeletes = std::set<std::pair<std::string, std::string>>;

@@ -111,5 +111,24 @@ TEST_F(KeyMarkersTest, UndeletedIsTheCurrentVersionAtAnUndoneDestination) {
   EXPECT_FALSE(IsUndeleted(&row, versions.back(), versions, {}));
 }
 
+TEST_F(KeyMarkersTest, MarkerDeletesCountsEachMarkerWantedWhereNoVersionIsKept) {
+  // the rule's two destinations: kDst keeps no versions, rb:packed/ does
+  auto keeps = [](const std::string& dest) { return dest == "rb:packed/"; };
+  const std::vector<storage::ObjectInfo> versions = {
+      ListedMarker("m0", 500), Listed("v1", 1000), ListedMarker("m1", 2000, true)};
+  EXPECT_EQ(MarkerDeletes(rules_, kKey, versions, {}, {}, Rules(), keeps), 2u);
+  // m1 deleted the key there already: only m0 is left to replicate
+  EXPECT_EQ(MarkerDeletes(rules_, kKey, versions, {DeleteRowAt(3000)}, {}, Rules(), keeps), 1u);
+  // a marker a pass wrote to this source is a replica: not replicated, no delete
+  EXPECT_EQ(MarkerDeletes(rules_, kKey, versions, {}, {"m0", "m1"}, Rules(), keeps), 0u);
+  // every destination keeps versions: markers stay markers
+  EXPECT_EQ(MarkerDeletes(rules_, kKey, versions, {}, {}, Rules(),
+                          [](const std::string&) { return true; }),
+            0u);
+  // a rule that does not replicate markers deletes nothing
+  rules_.rules[0].delete_markers = false;
+  EXPECT_EQ(MarkerDeletes(rules_, kKey, versions, {}, {}, Rules(), keeps), 0u);
+}
+
 }  // namespace
 }  // namespace ferry::replicate::internal

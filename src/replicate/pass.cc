@@ -9,6 +9,8 @@
 #include <mutex>
 #include <optional>
 
+#include "replicate/key_markers.h"
+#include "replicate/key_versions.h"
 #include "replicate/pass_internal.h"
 
 namespace ferry::replicate {
@@ -77,8 +79,29 @@ class KeyQueue {
   Status error_;  // GUARDED_BY(mu_)
 };
 
-// Reads the store's rows for a batch of keys and hands the keys to the queue.
-Status Dispatch(const PassOptions& o, std::vector<KeyWork>& batch, KeyQueue& queue) {
+// With PassOptions::defer_deletes: whether `w` would delete its key at a destination that
+// keeps no versions, in which case it went to defer_deletes instead of the queue.
+bool Deferred(const PassOptions& o, const PassScope& scope, const KeyWork& w,
+              PassStats& stats) {
+  if (!o.defer_deletes || o.dry_run) return false;
+  const Connected connected = ConnectedLocations(o.source_name, *o.rules);
+  const internal::VersionRules r{scope.first_seen_ns, connected, o.retry_failed_only};
+  auto keeps_versions = [&o](const std::string& dest) {
+    auto it = o.destinations.find(dest);
+    return it != o.destinations.end() && it->second != nullptr && it->second->features().versions;
+  };
+  const uint64_t deletes = internal::MarkerDeletes(*o.rules, w.key, w.versions, w.rows,
+                                                   w.written_here, r, keeps_versions);
+  if (deletes == 0) return false;
+  stats.deferred.fetch_add(1);
+  o.defer_deletes(w.key, deletes);
+  return true;
+}
+
+// Reads the store's rows for a batch of keys and hands the keys to the queue (or, for a key
+// that would delete, to PassOptions::defer_deletes).
+Status Dispatch(const PassOptions& o, const PassScope& scope, std::vector<KeyWork>& batch,
+                KeyQueue& queue, PassStats& stats) {
   if (batch.empty()) return Status::Ok();
   if (o.store != nullptr) {
     std::vector<std::string> keys;
@@ -98,6 +121,7 @@ Status Dispatch(const PassOptions& o, std::vector<KeyWork>& batch, KeyQueue& que
     }
   }
   for (KeyWork& w : batch) {
+    if (Deferred(o, scope, w, stats)) continue;
     if (!queue.Push(std::move(w))) break;
   }
   batch.clear();
@@ -139,7 +163,7 @@ Status ListAndReplicate(const PassOptions& o, const PassScope& scope, PassStats&
         batch.push_back(std::move(current));
         current = KeyWork{};
         if (batch.size() >= kBatchKeys) {
-          listing = Dispatch(o, batch, queue);
+          listing = Dispatch(o, scope, batch, queue, stats);
           if (!listing.ok()) break;
         }
       }
@@ -153,7 +177,7 @@ Status ListAndReplicate(const PassOptions& o, const PassScope& scope, PassStats&
     }
     current.versions.push_back(std::move(v));
   }
-  if (listing.ok()) listing = Dispatch(o, batch, queue);
+  if (listing.ok()) listing = Dispatch(o, scope, batch, queue, stats);
   Status workers = queue.Finish();
   if (!listing.ok()) return listing;
   return workers;
@@ -210,11 +234,11 @@ Status ReplicateKeys(const PassOptions& o, const PassScope& scope, std::vector<K
     w.versions = std::move(k.versions);
     batch.push_back(std::move(w));
     if (batch.size() >= kBatchKeys) {
-      dispatched = Dispatch(o, batch, queue);
+      dispatched = Dispatch(o, scope, batch, queue, stats);
       if (!dispatched.ok()) break;
     }
   }
-  if (dispatched.ok()) dispatched = Dispatch(o, batch, queue);
+  if (dispatched.ok()) dispatched = Dispatch(o, scope, batch, queue, stats);
   Status workers = queue.Finish();
   if (!dispatched.ok()) return dispatched;
   return workers;

@@ -131,6 +131,13 @@ struct PassOptions {
   // Compressed transport: whether a PENDING row of a packed version is still on its way in an
   // archive whose unpack job will write it (then the pass leaves it alone). Null: never.
   std::function<Result<bool>(const VersionStatus&)> in_transit;
+  // --max-delete (a durable pass's keys jobs): a key whose pass would delete it at a destination
+  // that keeps no versions (a replicated delete marker there is a DELETE: MarkerDeletes in
+  // key_markers.h) is not replicated now, to none of its destinations, but handed to this with
+  // the number of those deletes (from the pass's calling thread, one call at a time): the
+  // caller parks it for the run's delete phase, which runs only when the run's deletes are
+  // within the limit. Null: every key is replicated as it comes.
+  std::function<void(const std::string& key, uint64_t deletes)> defer_deletes;
   // Where the SLA metrics of the versions this process replicates go (sla.h): latency, failures,
   // threshold counters; RunPass also refreshes the pending gauges at its start and end. Null:
   // obs::DefaultRegistry(), which `--metrics-file` and `/metrics` render.
@@ -148,6 +155,7 @@ struct PassStats {
   std::atomic<uint64_t> tags_synced{0};      // replica_modifications: tag sets copied across
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> busy{0};             // keys left to the job that held them (lock_key)
+  std::atomic<uint64_t> deferred{0};         // keys handed to PassOptions::defer_deletes
   std::atomic<uint64_t> planned{0};          // dry run: versions that would be replicated
   std::atomic<uint64_t> planned_bytes{0};    // dry run: their bytes (delete markers have none)
   std::atomic<uint64_t> bytes{0};

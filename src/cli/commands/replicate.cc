@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/delete_limits.h"
 #include "app/notify_run.h"
 #include "app/replication_run.h"
 #include "app/wiring.h"
@@ -41,6 +42,7 @@ struct ReplicateArgs {
   int batch_versions = 200;
   ListingArgs listing;
   std::vector<std::string> notify;  // --notify URL: besides the config's [[notify]]
+  std::string max_delete;  // --max-delete N|P%: else [replication] max_delete, else none
 };
 
 // The summary's counters, by their names in --json.
@@ -221,6 +223,13 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   auto targets = app::RunTargets(*config, a.notify);  // app/notify_run.h; a dry run tells none
   if (!targets.ok()) return ReportError(targets.status());
   if (!a.dry_run) settings->notify = std::move(targets).value();
+  // --max-delete, else [replication] max_delete (a dry run deletes nothing: the key is not its)
+  auto limit = app::ResolveDeleteLimit(
+      a.max_delete, a.dry_run ? std::nullopt : config->replication.max_delete,
+      "[replication] max_delete");
+  if (!limit.ok()) return ReportError(limit.status());
+  settings->max_delete = limit->limit;
+  if (!limit->flag) settings->max_delete.from = limit->name;
   std::mutex print_mu;
   ReplicatePlanTally tally;
   settings->plan = [&print_mu, &tally](const replicate::PlannedVersion& p) {  // a dry run's
@@ -250,7 +259,10 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   }
   PrintSummary(a, stats, *run, costs);
   if (!run->finish.ok()) return ReportError(run->finish);
-  if (!run->status.ok()) return ReportError(run->status);
+  if (!run->status.ok()) {
+    ReportError(run->status);
+    return run->deletes_refused ? 2 : 1;  // --max-delete: nothing deleted (2), as sync says it
+  }
   return run->failures > 0 ? 1 : 0;
 }
 
@@ -292,6 +304,11 @@ void RegisterReplicate(CLI::App& app, Context& ctx) {
                   "versions per replicate-keys job; a key's versions stay in one job "
                   "(default 200)")
       ->check(CLI::Range(1, 100000));
+  cmd->add_option("--max-delete", args->max_delete,
+                  "N or P%: the deletes the pass may make where a destination keeps no versions "
+                  "(a replicated delete marker there deletes the key), counted before the first: "
+                  "past it, delete nothing, say so and exit 2; P% of the source keys "
+                  "(default: [replication] max_delete, else no limit)");
   cmd->add_flag("--detach", args->detach,
                 "queue the pass as a run of the state store and return: `ferry worker --state` "
                 "serves it (a pass left unfinished is not queued twice)");

@@ -1,5 +1,6 @@
 // Replication passes as durable runs (`ferry replicate --state`, docs/design/replication.md,
-// "Durable passes"): the "replicate-scan", "replicate-keys", "replicate-event" and "replicate-pack" job kinds, and how a pass's
+// "Durable passes"): the "replicate-scan", "replicate-keys", "replicate-event", "replicate-pack"
+// and "replicate-deletes" job kinds, and how a pass's
 // "unpack" jobs run (its compressed transport), registered by the composition root
 // (src/app/kinds.cc). Replication depends on jobs and transport; neither names it.
 //
@@ -27,6 +28,13 @@ std::shared_ptr<const jobs::JobHandler> MakeReplicateEventHandler(PassStats* tot
 // "replicate-pack" (replicate/payload.h kReplicatePackKind): a continuous run's versions that
 // its event jobs left waiting for compressed transport (Transport::max_delay), packed together.
 std::shared_ptr<const jobs::JobHandler> MakeReplicatePackHandler(PassStats* totals = nullptr);
+
+// "replicate-deletes" (jobs/job_store.h kReplicateDeletesKind): with --max-delete, the keys a
+// replicate-keys job found would be deleted at a destination that keeps no versions (their
+// delete markers replicated there), parked for the run's delete phase (1): each key listed
+// again when the job runs and replicated, all its versions, as a keys job's. The phase runs only
+// when the run's deletes are within its limit (jobs/delete_guard.h).
+std::shared_ptr<const jobs::JobHandler> MakeReplicateDeletesHandler(PassStats* totals = nullptr);
 
 // An "unpack" job of a replication pass (replicate_unpack.cc): one archive for one of the
 // pass's transported destinations (transport.h): its versions are written in order and

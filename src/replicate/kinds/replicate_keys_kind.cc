@@ -61,7 +61,7 @@ void AddInto(PassStats& to, const PassStats& from) {
   static constexpr std::atomic<uint64_t> S::*kFields[] = {
       &S::versions_listed, &S::replicated, &S::delete_markers, &S::already,
       &S::replicas,        &S::recovered,  &S::restored,       &S::tags_synced,
-      &S::failed,          &S::busy,      &S::planned,    &S::bytes,          &S::server_side,
+      &S::failed,          &S::busy,      &S::deferred,   &S::planned,    &S::bytes,          &S::server_side,
       &S::server_side_parts, &S::parts_resumed, &S::bytes_resumed, &S::unverified, &S::kms_not_selected, &S::transported, &S::transport_archives,
       &S::transport_bytes_in, &S::transport_bytes_wire};
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
@@ -81,10 +81,45 @@ std::chrono::milliseconds BusyKeyWait(const jobs::Job& job, jobs::TimePoint now)
 }
 
 enum class Mode {
-  kKeys,    // replicate-keys: a batch of a scan
-  kEvent,   // replicate-event: one key an event named
-  kPack,    // replicate-pack: the versions event jobs left waiting for transport
+  kKeys,     // replicate-keys: a batch of a scan
+  kEvent,    // replicate-event: one key an event named
+  kPack,     // replicate-pack: the versions event jobs left waiting for transport
+  kDeletes,  // replicate-deletes: keys a keys job parked for the delete phase (--max-delete)
 };
+
+// The jobs of the delete phase a keys job leaves (--max-delete): its keys that would delete at
+// a destination that keeps no versions, as one replicate-deletes job whose objects are those
+// deletes, and (a percentage limit) the keys it judged as a delete-scope job, the base of the
+// percentage. Both parked: Worker::AdvanceRun unparks them once every keys job is done, and
+// only when the run's deletes are within its limit (jobs/delete_guard.h).
+void ParkDeletes(const JobContext& ctx, const std::vector<std::pair<std::string, uint64_t>>& keys,
+                 uint64_t judged, std::vector<JobSpec>& more) {
+  const jobs::Job& j = ctx.claimed.job;
+  if (!keys.empty()) {
+    JobSpec d;
+    d.run = j.spec.run;
+    d.kind = jobs::kReplicateDeletesKind;
+    std::vector<KeyVersions> batch;
+    for (const auto& [key, deletes] : keys) {
+      batch.push_back(KeyVersions{.key = key, .versions = {}});
+      d.objects += deletes;
+    }
+    d.payload = EncodeKeyBatch(batch);
+    d.max_attempts = j.spec.max_attempts;
+    d.not_before = jobs::kParked;
+    more.push_back(std::move(d));
+  }
+  if (ctx.run.options.max_delete.kind == plan::DeleteLimit::Kind::kPercent && judged > 0) {
+    JobSpec scope;
+    scope.run = j.spec.run;
+    scope.kind = jobs::kDeleteScopeKind;
+    scope.payload = "{}";
+    scope.objects = judged;
+    scope.max_attempts = j.spec.max_attempts;
+    scope.not_before = jobs::kParked;
+    more.push_back(std::move(scope));
+  }
+}
 
 class ReplicateKeysHandler : public jobs::JobHandler {
  public:
@@ -95,11 +130,20 @@ class ReplicateKeysHandler : public jobs::JobHandler {
     switch (mode_) {
       case Mode::kEvent: return kReplicateEventKind;
       case Mode::kPack: return kReplicatePackKind;
+      case Mode::kDeletes: return jobs::kReplicateDeletesKind;
       case Mode::kKeys: break;
     }
     return kReplicateKeysKind;
   }
-  int phase() const override { return 0; }
+  // The keys parked for the delete phase run after every keys job (jobs/delete_guard.h).
+  int phase() const override { return mode_ == Mode::kDeletes ? 1 : 0; }
+  // A worker that takes a pass's keys takes what they park: the deletes and the counts parked
+  // beside them would otherwise hold the run.
+  std::vector<std::string_view> companions() const override {
+    if (mode_ == Mode::kKeys) return {jobs::kReplicateDeletesKind, jobs::kDeleteScopeKind};
+    if (mode_ == Mode::kDeletes) return {jobs::kDeleteScopeKind};
+    return {};
+  }
   bool counts_progress() const override { return true; }
   bool uses_lister_slot() const override { return false; }
   // An event's job comes whenever its event does, in no round of the run's scans.
@@ -140,6 +184,15 @@ class ReplicateKeysHandler : public jobs::JobHandler {
                                         const PackBatching& batching, bool* cut) const {
     if (mode_ == Mode::kKeys) return DecodeKeyBatch(ctx.claimed.job.spec.payload);
     if (mode_ == Mode::kPack) return WaitingKeys(ctx, r, batching, cut);
+    if (mode_ == Mode::kDeletes) {
+      // Listed now, not as the scan saw them: the run waited for every other key first, and a
+      // delete is made only on the source's current facts (an undelete since is no delete).
+      FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> parked,
+                             DecodeKeyBatch(ctx.claimed.job.spec.payload));
+      std::vector<std::string> names;
+      for (KeyVersions& k : parked) names.push_back(std::move(k.key));
+      return ListNow(ctx, r, names);
+    }
     FERRY_ASSIGN_OR_RETURN(EventWork work, DecodeEventWork(ctx.claimed.job.spec.payload));
     FERRY_ASSIGN_OR_RETURN(KeyVersions listed, ListKeyVersions(*r.source, work.key, ctx.cancel));
     std::vector<KeyVersions> keys;
@@ -202,8 +255,17 @@ class ReplicateKeysHandler : public jobs::JobHandler {
       o.queue_transported = queue;
       o.in_transit = InTransit(*r->archives, ArchiveKeys(ctx));
     }
+    // --max-delete: a key whose pass would delete waits for the run's delete phase.
+    std::vector<std::pair<std::string, uint64_t>> deferred;
+    const uint64_t judged = keys.size();
+    if (mode_ == Mode::kKeys && ctx.run.options.max_delete.enabled()) {
+      o.defer_deletes = [&deferred](const std::string& key, uint64_t deletes) {
+        deferred.emplace_back(key, deletes);
+      };
+    }
     FERRY_RETURN_IF_ERROR(
         ReplicateKeys(o, r->scope, std::move(keys), stats, ctx.cancel));
+    if (o.defer_deletes) ParkDeletes(ctx, deferred, judged, unpacks);
     // Keys another job held: a pack job comes back for them (their rows still wait).
     if (mode_ == Mode::kPack && stats.busy.load() > 0 && !cut) {
       unpacks.push_back(PackJob(ctx, kPackNow, kBusyKeyRetry));
@@ -244,28 +306,39 @@ class ReplicateKeysHandler : public jobs::JobHandler {
       bytes += static_cast<uint64_t>(std::max<int64_t>(0, row.size));
       if (seen.insert(row.key).second) order.push_back(row.key);
     }
-    // One listing per key, as tasks of the process's executor (a batch holds up to
-    // batch_objects keys: one after another they took 20 s for 500 keys on the RGW pair).
-    std::vector<std::optional<Result<KeyVersions>>> listed(order.size());
-    auto list = [&](size_t i) { listed[i].emplace(ListKeyVersions(*r.source, order[i], ctx.cancel)); };
-    if (ctx.options.executor != nullptr) {
-      transfer::RunAll(*ctx.options.executor, order.size(), list);
-    } else {
-      for (size_t i = 0; i < order.size(); ++i) list(i);
-    }
-    std::vector<KeyVersions> keys;
+    FERRY_ASSIGN_OR_RETURN(std::vector<KeyVersions> keys, ListNow(ctx, r, order));
     std::set<std::pair<std::string, std::string>> at_source;  // (key, version id)
-    for (std::optional<Result<KeyVersions>>& one : listed) {
-      if (!one) return Status::Cancelled("pack job interrupted while listing its keys");
-      FERRY_ASSIGN_OR_RETURN(KeyVersions versions, std::move(*one));
+    for (const KeyVersions& versions : keys) {
       for (const storage::ObjectInfo& v : versions.versions) {
         at_source.emplace(versions.key, VersionName(v));
       }
-      if (!versions.versions.empty()) keys.push_back(std::move(versions));
     }
     for (const VersionStatus& row : waiting) {
       if (at_source.count({row.key, row.source_version}) > 0) continue;
       FERRY_RETURN_IF_ERROR(r.status->ForgetPendingWithMessage(row, QueuedMessage()).status());
+    }
+    return keys;
+  }
+
+  // The versions of `names` listed now, one listing per key as tasks of the process's executor
+  // (a batch holds up to batch_objects keys: one after another they took 20 s for 500 keys on
+  // the RGW pair). Keys without a version left are left out.
+  static Result<std::vector<KeyVersions>> ListNow(JobContext& ctx, const ReplicationRun& r,
+                                                  const std::vector<std::string>& names) {
+    std::vector<std::optional<Result<KeyVersions>>> listed(names.size());
+    auto list = [&](size_t i) {
+      listed[i].emplace(ListKeyVersions(*r.source, names[i], ctx.cancel));
+    };
+    if (ctx.options.executor != nullptr) {
+      transfer::RunAll(*ctx.options.executor, names.size(), list);
+    } else {
+      for (size_t i = 0; i < names.size(); ++i) list(i);
+    }
+    std::vector<KeyVersions> keys;
+    for (std::optional<Result<KeyVersions>>& one : listed) {
+      if (!one) return Status::Cancelled("job interrupted while listing its keys");
+      FERRY_ASSIGN_OR_RETURN(KeyVersions versions, std::move(*one));
+      if (!versions.versions.empty()) keys.push_back(std::move(versions));
     }
     return keys;
   }
@@ -370,6 +443,10 @@ std::shared_ptr<const jobs::JobHandler> MakeReplicateEventHandler(PassStats* tot
 
 std::shared_ptr<const jobs::JobHandler> MakeReplicatePackHandler(PassStats* totals) {
   return std::make_shared<ReplicateKeysHandler>(totals, Mode::kPack);
+}
+
+std::shared_ptr<const jobs::JobHandler> MakeReplicateDeletesHandler(PassStats* totals) {
+  return std::make_shared<ReplicateKeysHandler>(totals, Mode::kDeletes);
 }
 
 }  // namespace ferry::replicate
