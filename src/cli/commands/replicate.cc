@@ -260,8 +260,8 @@ int RunReplicate(const ReplicateArgs& a, Context& ctx) {
   PrintSummary(a, stats, *run, costs);
   if (!run->finish.ok()) return ReportError(run->finish);
   if (!run->status.ok()) {
-    ReportError(run->status);
-    return run->deletes_refused ? 2 : 1;  // --max-delete: nothing deleted (2), as sync says it
+    const int code = ReportError(run->status);  // 2 for a refusal (kInvalidArgument)
+    return run->deletes_refused ? 2 : code;     // --max-delete: nothing deleted (2), as sync's
   }
   return run->failures > 0 ? 1 : 0;
 }
