@@ -68,6 +68,19 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
                                 ": --report does not go with a run served by a run hook");
   }
   t.report = report.get();  // kept alive by the context's kind state
+  if (options.cutoff != nullptr) {
+    // The command's --max-transfer (WorkerOptions::cutoff): asked as each copy starts; the cut
+    // cancels the copies in flight in hard mode, and what it kept from starting or cancelled
+    // is left (TransferOptions::cut), for the transfer job to give back.
+    transfer::Cutoff* cutoff = options.cutoff;
+    RunContext* run_ctx = ctx.get();
+    t.may_start = [cutoff, run_ctx](const transfer::CopyRequest& r) {
+      if (cutoff->MayStart(r.src.size)) return true;
+      if (cutoff->ShouldCancel() && run_ctx->engine != nullptr) run_ctx->engine->Cancel();
+      return false;
+    };
+    t.cut = [cutoff] { return cutoff->cut(); };
+  }
   ctx->engine = std::make_unique<transfer::TransferEngine>(*options.executor, t, *ctx->src,
                                                           *ctx->dst, stats);
   return ctx;

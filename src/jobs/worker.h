@@ -49,6 +49,7 @@
 #include "jobs/job_store.h"
 #include "obs/metrics.h"
 #include "storage/backend.h"
+#include "transfer/cutoff.h"
 #include "transfer/executor.h"
 #include "transfer/stats.h"
 
@@ -104,6 +105,13 @@ struct WorkerOptions {
   // the next round of continuous runs; nullptr = the system clock (ClockOr). Must outlive the
   // worker. Tests pass a testing::FakeClock and move it instead of waiting.
   Clock* clock = nullptr;
+  // The command's --max-transfer (ferry cp/sync --state; transfer/cutoff.h, docs/design/
+  // guards.md): asked as each copy of a transfer job starts (the whole object's size). Once it
+  // cut the run, no copy starts (hard mode: the copies in flight are cancelled), a job with
+  // copies left is given back with only them (Outcome::kWait: no attempt counted), the worker
+  // claims nothing more and returns once it holds no job: the run stays unfinished, resumable.
+  // Null: no limit. Not owned; must outlive the worker. Other workers of the store do not see it.
+  transfer::Cutoff* cutoff = nullptr;
   // Where the worker counts its jobs: ferry_jobs_started_total{kind} and
   // ferry_jobs_finished_total{kind,outcome} (outcome: done, retry, wait, dead); nullptr =
   // obs::DefaultRegistry(). Must outlive the worker.

@@ -3,9 +3,9 @@
 # (docs/design/guards.md) on the RGW pair: a run cut by a limit copies no more than it may,
 # deletes nothing, says why and what is left, exits 8 (--max-transfer) or 10 (--max-duration)
 # as rclone does, and a rerun finishes it (the destination then equals the source); a durable
-# run cut by --max-duration stays unfinished and the rerun resumes it; bad values in one line.
-# The config's [sync] keys stand for absent flags (a durable run refuses them as their flags,
-# naming the key); --max-transfer off drops the key's limit.
+# run cut by --max-transfer or --max-duration stays unfinished and the rerun resumes it; bad
+# values in one line. The config's [sync] keys stand for absent flags (a durable run refuses
+# soft or cautious beside a duration, naming the key); --max-transfer off drops the key's limit.
 source "$(dirname "$0")/testlib.bash"
 export HOME=$WORK/home  # this test's own HOME (and FERRY_STATE_DIR, testlib's)
 mkdir -p "$HOME"
@@ -34,9 +34,10 @@ check "--cutoff-mode fast refused" expect_error 2 "ferry: error: --cutoff-mode: 
 check "--cutoff-mode without a limit refused" expect_error 2 \
   "--cutoff-mode needs --max-transfer or --max-duration" \
   ferry sync "ra:$A" "rb:$B" --no-state --cutoff-mode soft
-check "--max-transfer on a durable run refused" expect_error 2 \
-  "--max-transfer works on a run in memory only" ferry sync "ra:$A" "rb:$B" --max-transfer 1M
-check "--cutoff-mode soft on a durable run refused" expect_error 2 \
+check "--max-transfer with --detach refused" expect_error 2 \
+  "--max-transfer stops this command's worker: it does not go with --detach" \
+  ferry sync "ra:$A" "rb:$B" --max-transfer 1M --detach
+check "--cutoff-mode soft with a durable --max-duration refused" expect_error 2 \
   "a durable run stops hard at --max-duration" \
   ferry sync "ra:$A" "rb:$B" --max-duration 1m --cutoff-mode soft
 check "  nothing copied" [ "$(dst_count)" = 1 ]
@@ -62,9 +63,6 @@ for bad in 'max_transfer = "abc"' 'max_transfer = "0"' 'max_duration = "0s"' \
   check "  and so does sync" expect_error 2 "bad.toml: \[sync\]: '$key'" \
     "$FERRY_BIN" --config "$f" sync "ra:$A" "rb:$B" --no-state
 done
-check "[sync] max_transfer on a durable sync refused, naming the key" expect_error 2 \
-  "keys.toml: \[sync\]: 'max_transfer' works on a run in memory only" \
-  "$FERRY_BIN" --config "$KEYS" sync "ra:$A" "rb:$B"
 SOFT=$(sync_conf soft 'max_duration = "1h"' 'cutoff_mode = "soft"')
 check "[sync] cutoff_mode soft on a durable sync refused, naming the key" expect_error 2 \
   "soft.toml: \[sync\]: 'cutoff_mode' \"soft\": a durable run stops hard" \
@@ -94,6 +92,32 @@ check "  the extra still there" bash -c "'$FERRY_BIN' --config '$CONF' ls 'rb:$B
 check "rerun without a limit finishes: exit 0" ferry sync "ra:$A" "rb:$B" --delete --no-state \
   --no-progress
 check "  the destination equals the source" same_as_source
+
+# --max-transfer on a durable run (its command's worker stops at it), cautious: 3 objects fit in
+# 3.5 MiB; the run stays unfinished, nothing deleted; the rerun without a limit resumes it.
+F=$(new_bucket rb)
+check "  an extra object at the durable run's destination" ferry cp "$WORK/extra" "rb:$F" --no-progress
+rc=0; ferry sync "ra:$A" "rb:$F" --delete --no-progress --max-transfer 3584KiB \
+  --cutoff-mode cautious --state "$WORK/t.db" > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "durable --max-transfer cut: exit 8" [ "$rc" = 8 ]
+check "  says why and how to finish" grep -q \
+  "ferry: error: stopped by --max-transfer 3.5 MiB (--cutoff-mode cautious): the run is unfinished and nothing was deleted; run the same command again (or ferry worker) to finish it" \
+  "$WORK/err"
+check "  3 copied, the extra kept" [ "$(ferry ls "rb:$F" | wc -l)" = 4 ]
+check "  ferry jobs: the run is unfinished, no job dead" bash -c \
+  "'$FERRY_BIN' --config '$CONF' jobs list --state '$WORK/t.db' | grep -q 'running'"
+rc=0; ferry sync "ra:$A" "rb:$F" --delete --no-progress --state "$WORK/t.db" \
+  > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "rerun without a limit resumes the run and finishes: exit 0" [ "$rc" = 0 ]
+check "  resumed, not started afresh" grep -q "resuming run" "$WORK/err"
+check "  the destination equals the source, the extra deleted" \
+  bash -c "[ \"\$('$FERRY_BIN' --config '$CONF' ls 'ra:$A' | awk '{print \$NF, \$(NF-1)}' | sort)\" = \"\$('$FERRY_BIN' --config '$CONF' ls 'rb:$F' | awk '{print \$NF, \$(NF-1)}' | sort)\" ]"
+# [sync] max_transfer applies to a durable sync as its flag does.
+G=$(new_bucket rb)
+rc=0; "$FERRY_BIN" --config "$KEYS" sync "ra:$A" "rb:$G" --no-progress --state "$WORK/k.db" \
+  > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "[sync] max_transfer cuts a durable sync: exit 8" [ "$rc" = 8 ]
+check "  3 copied" [ "$(ferry ls "rb:$G" | wc -l)" = 3 ]
 
 # --max-duration on a durable run, made slow by --bwlimit (10 MiB at 1 MiB/s: about 10 s).
 C=$(new_bucket rb)

@@ -103,6 +103,17 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   // [sync]'s cutoffs are sync's defaults, as its max_delete is (cutoff.h)
   FERRY_RETURN_IF_ERROR(ApplyCutoffFlags(a.cutoff, !a.no_state && !a.dry_run,
                                          a.sync ? &config : nullptr, o.cutoff));
+  // A durable run's --max-transfer is its command's worker's (WorkerOptions::cutoff).
+  if (o.cutoff.max_transfer > 0 && !a.no_state && !a.dry_run) {
+    if (a.detach) {
+      return Status::InvalidArgument("--max-transfer stops this command's worker: it does not "
+                                     "go with --detach (workers run the run without it)");
+    }
+    if (a.part_jobs_min_parts > 0) {  // a cut worker claims no part job an owner waits for
+      return Status::InvalidArgument(
+          "--max-transfer does not go with --part-jobs-min-parts yet");
+    }
+  }
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));
   return o;
 }

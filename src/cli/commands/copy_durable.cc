@@ -134,6 +134,7 @@ struct DurableEnd {
   const app::DurableRunResult& r;
   transfer::Stats& stats;
   const DurableDeadline& deadline;
+  const DurableTransferCut& transfer_cut;
   std::unique_ptr<jobs::JobStore>& store;  // closed here, before the state file may go
   const std::string& state;
   bool automatic = false;  // the state file is ferry's own (no --state)
@@ -159,6 +160,9 @@ int FinishDurableRun(const CopyArgs& a, Context& ctx, app::Wiring& wiring, Durab
   if (end.deadline.passed() && !done) {
     summary.status = Status::Cancelled(end.deadline.Describe());
     summary.cutoff = transfer::CutoffReason::kMaxDuration;
+  } else if (end.transfer_cut.cut() && !done) {
+    summary.status = Status::Cancelled(end.transfer_cut.Describe());
+    summary.cutoff = transfer::CutoffReason::kMaxTransfer;
   }
   end.store.reset();
   if (!d.kept) app::RemoveStateFile(end.state);  // a finished automatic run leaves nothing behind
@@ -185,6 +189,11 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
                  app::FilesFrom* files_from) {
   if (files_from != nullptr && a.compress) {
     return ReportError(Status::InvalidArgument("--files-from does not go with --compress yet"));
+  }
+  if (options.cutoff.max_transfer > 0 && a.compress) {  // pack jobs are not cut (yet)
+    return ReportError(Status::InvalidArgument(
+        "--max-transfer does not go with a durable --compress run yet: add --no-state, or run "
+        "without it"));
   }
   if (a.report.settings.wanted() && a.compress) {  // pack and unpack jobs write no rows yet
     return ReportError(Status::InvalidArgument(
@@ -231,6 +240,9 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   }
   // --max-duration: the run stops as on Ctrl-C at its deadline, unfinished and resumable.
   DurableDeadline deadline(options.cutoff.max_duration, ctx.stop, SystemClock::Default());
+  // --max-transfer: the worker here stops at it, its run unfinished and resumable.
+  DurableTransferCut transfer_cut(options.cutoff, SystemClock::Default());
+  req.worker.cutoff = transfer_cut.cutoff();
   auto r = app::RunDurable(**store, wiring, req, stats, deadline.token());
   progress.reset();
   if (!r.ok() && deadline.passed()) {
@@ -244,8 +256,13 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
     return 0;
   }
   return FinishDurableRun(a, ctx, wiring,
-                          DurableEnd{.r = *r, .stats = stats, .deadline = deadline,
-                                     .store = *store, .state = state, .automatic = automatic});
+                          DurableEnd{.r = *r,
+                                     .stats = stats,
+                                     .deadline = deadline,
+                                     .transfer_cut = transfer_cut,
+                                     .store = *store,
+                                     .state = state,
+                                     .automatic = automatic});
 }
 
 }  // namespace ferry::cli

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "transfer/progress.h"
 
 namespace ferry::cli {
 
@@ -13,7 +14,7 @@ void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args, bool sync) {
   };
   cmd->add_option("--max-transfer", args.max_transfer,
                   "stop once SIZE bytes of copies were started (e.g. 10GiB); no delete is made, "
-                  "exit 8; a rerun copies the rest (with --no-state or --dry-run)" +
+                  "exit 8; a rerun copies the rest (a durable run resumes)" +
                       key("max_transfer"));
   cmd->add_option("--max-duration", args.max_duration,
                   "stop after DUR (e.g. 90m, 2h); no delete is made, exit 10; a rerun copies the "
@@ -36,30 +37,19 @@ Origin KeyOrigin(const app::Config& config, const char* key) {
   return {config.source + ": [sync]: '" + key + "'", true};
 }
 
-// --max-transfer, else [sync] max_transfer ("off": neither).
-Status ApplyMaxTransfer(const CutoffArgs& a, bool durable, const app::Config* config,
+// --max-transfer, else [sync] max_transfer ("off": neither). A durable run takes it too: the
+// command's worker stops at it (WorkerOptions::cutoff).
+Status ApplyMaxTransfer(const CutoffArgs& a, const app::Config* config,
                         transfer::CutoffOptions& out) {
-  Origin from{"--max-transfer"};
   if (a.max_transfer == "off") return Status::Ok();
   if (!a.max_transfer.empty()) {
     auto v = transfer::ParseMaxTransfer(a.max_transfer);
     if (!v.ok()) return v.status().WithContext("--max-transfer");
     out.max_transfer = *v;
   } else if (config != nullptr && config->sync.max_transfer) {
-    from = KeyOrigin(*config, "max_transfer");
     out.max_transfer = *config->sync.max_transfer;
-  } else {
-    return Status::Ok();
   }
-  if (!durable) return Status::Ok();
-  if (from.key) {
-    return Status::InvalidArgument(
-        from.name + " works on a run in memory only (--no-state); a durable run takes "
-        "--max-duration: add --no-state, or --max-transfer off to run without it");
-  }
-  return Status::InvalidArgument(
-      "--max-transfer works on a run in memory only (--no-state); a durable run takes "
-      "--max-duration");
+  return Status::Ok();
 }
 
 // --max-duration, else [sync] max_duration ("off": neither).
@@ -80,7 +70,7 @@ Status ApplyMaxDuration(const CutoffArgs& a, const app::Config* config,
 
 Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* config,
                         transfer::CutoffOptions& out) {
-  FERRY_RETURN_IF_ERROR(ApplyMaxTransfer(a, durable, config, out));
+  FERRY_RETURN_IF_ERROR(ApplyMaxTransfer(a, config, out));
   FERRY_RETURN_IF_ERROR(ApplyMaxDuration(a, config, out));
   Origin from{"--cutoff-mode " + a.cutoff_mode};
   if (!a.cutoff_mode.empty()) {
@@ -97,12 +87,12 @@ Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* co
   } else {
     return Status::Ok();
   }
-  if (durable && out.mode != transfer::CutoffMode::kHard) {
+  if (durable && out.mode != transfer::CutoffMode::kHard && out.max_duration.count() > 0) {
     return Status::InvalidArgument(
         from.name + (from.key ? std::string(" \"") + transfer::CutoffModeName(out.mode) + "\""
                               : std::string()) +
         ": a durable run stops hard at --max-duration (its unfinished jobs resume on the "
-        "next run); soft and cautious need --no-state" +
+        "next run); soft and cautious go with --max-transfer alone, or need --no-state" +
         (from.key ? " (or give --cutoff-mode hard)" : ""));
   }
   return Status::Ok();
@@ -115,6 +105,21 @@ int CutoffExitCode(transfer::CutoffReason reason, int otherwise) {
     case transfer::CutoffReason::kNone: break;
   }
   return otherwise;
+}
+
+DurableTransferCut::DurableTransferCut(const transfer::CutoffOptions& options, Clock& clock) {
+  if (options.max_transfer == 0) return;
+  transfer::CutoffOptions transfer_only = options;
+  transfer_only.max_duration = std::chrono::milliseconds(0);  // DurableDeadline's
+  cutoff_.emplace(transfer_only, clock, clock.MonoNow());
+}
+
+std::string DurableTransferCut::Describe() const {
+  const transfer::CutoffOptions& o = cutoff_->options();
+  return "stopped by --max-transfer " + transfer::HumanBytes(static_cast<double>(o.max_transfer)) +
+         " (--cutoff-mode " + transfer::CutoffModeName(o.mode) +
+         "): the run is unfinished and nothing was deleted; run the same command again (or "
+         "ferry worker) to finish it";
 }
 
 DurableDeadline::DurableDeadline(std::chrono::milliseconds duration, std::stop_token outer,

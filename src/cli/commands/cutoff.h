@@ -39,14 +39,31 @@ void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args, bool sync);
 // and "off" (--max-transfer off, --max-duration off) sets no limit whatever the key says.
 // kInvalidArgument, one line naming the flag: a bad size or duration, 0, an unknown mode,
 // --cutoff-mode without a limit. A durable run (`durable`) takes --max-duration with the hard
-// mode only (it stops as on Ctrl-C, resumable) and no --max-transfer: a key that would give it
-// one of these is refused the same way, the line naming the file, [sync] and the key (the keys'
+// mode only (it stops as on Ctrl-C, resumable), and --max-transfer in every mode (the command's
+// worker stops at it: DurableTransferCut); a key that would give it soft or cautious beside a
+// duration is refused the same way, the line naming the file, [sync] and the key (the keys'
 // own values were checked when the config was read).
 Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* config,
                         transfer::CutoffOptions& out);
 
 // 8 for --max-transfer, 10 for --max-duration, else `otherwise`.
 int CutoffExitCode(transfer::CutoffReason reason, int otherwise);
+
+// A durable run's --max-transfer: the Cutoff its command's worker asks as each copy starts
+// (jobs::WorkerOptions::cutoff; no duration: DurableDeadline keeps that), and the line of a run
+// it cut. Empty when the run has no --max-transfer.
+class DurableTransferCut {
+ public:
+  DurableTransferCut(const transfer::CutoffOptions& options, Clock& clock);
+  transfer::Cutoff* cutoff() { return cutoff_ ? &*cutoff_ : nullptr; }
+  bool cut() const { return cutoff_ && cutoff_->cut(); }
+  // "stopped by --max-transfer 3.5 MiB (--cutoff-mode cautious): the run is unfinished and
+  // nothing was deleted; run the same command again (or ferry worker) to finish it"
+  std::string Describe() const;
+
+ private:
+  std::optional<transfer::Cutoff> cutoff_;
+};
 
 // A durable run's --max-duration: token() stops when `outer` does or when `duration` has passed
 // on `clock` (then passed() is true). Zero `duration`: only `outer`.

@@ -25,6 +25,9 @@ struct Pending {
   std::vector<std::string> errors;             // GUARDED_BY(mu): failed[i]'s own error
   Status permanent;                            // GUARDED_BY(mu): first permanent failure
   Status transient;                            // GUARDED_BY(mu): first transient failure
+  // GUARDED_BY(mu): copies the command's --max-transfer kept from starting, or cancelled at
+  // its hard cut (WorkerOptions::cutoff): neither copied nor failed, given back to the run.
+  std::vector<transfer::CopyRequest> left;
 };
 
 // One object that is copied in parts: the job's journal follows its upload part by part.
@@ -92,16 +95,20 @@ class TransferHandler : public JobHandler {
       }
       transfer::CopyRequest copy = r;
       copy.cancel = ctx.cancel;
-      copy.done = [pending, r](const Status& s) { ObjectDone(*pending, r, s); };
+      copy.done = [pending, r, cutoff = ctx.options.cutoff](const Status& s) {
+        ObjectDone(*pending, r, s, cutoff);
+      };
       ctx.run.engine->Copy(std::move(copy));
     }
     std::unique_lock lock(pending->mu);
     pending->cv.wait(lock, [&] { return pending->remaining == 0; });
-    if (pending->failed.size() < objects->size()) {
+    if (pending->failed.size() + pending->left.size() < objects->size()) {
       FailUnlessDurable(*pending, *objects, ctx.run.dst->Sync(ctx.cancel));
     }
     JobResult result;
-    if (!pending->failed.empty()) {
+    if (!pending->left.empty()) {
+      result.outcome = GiveBackLeft(*pending);
+    } else if (!pending->failed.empty()) {
       result.outcome = OutcomeOf(pending->permanent.ok() ? pending->transient : pending->permanent,
                                  j.attempts);
       // Each failed object keeps its own error in the payload: the job's one error is the
@@ -135,10 +142,35 @@ class TransferHandler : public JobHandler {
     }
   }
 
-  static void ObjectDone(Pending& pending, const transfer::CopyRequest& r, const Status& s) {
+  static void ObjectDone(Pending& pending, const transfer::CopyRequest& r, const Status& s,
+                         const transfer::Cutoff* cutoff) {
     std::lock_guard lock(pending.mu);
-    if (!s.ok()) RecordFailure(pending, r, s);
+    if (s.code() == ErrorCode::kCancelled && cutoff != nullptr && cutoff->cut()) {
+      transfer::CopyRequest left = r;  // its upload's checkpoints stay the job's (a hard cut)
+      pending.left.push_back(std::move(left));
+    } else if (!s.ok()) {
+      RecordFailure(pending, r, s);
+    }
     if (--pending.remaining == 0) pending.cv.notify_all();
+  }
+
+  // A job the command's --max-transfer cut: queued again with the copies it left and those that
+  // failed (their errors kept), without counting an attempt (kWait), due at once for whichever
+  // worker claims it next (the command's own claims nothing more). REQUIRES: pending.mu not held
+  // by another thread (every object done).
+  static Outcome GiveBackLeft(Pending& pending) {
+    Outcome o;
+    o.kind = Outcome::Kind::kWait;
+    o.error = "stopped by the command's --max-transfer: " + std::to_string(pending.left.size()) +
+              " objects not copied";
+    std::vector<transfer::CopyRequest> rest = pending.failed;
+    std::vector<std::string> errors = pending.errors;
+    for (const transfer::CopyRequest& r : pending.left) {
+      rest.push_back(r);
+      errors.emplace_back();
+    }
+    o.payload = EncodeTransfer(rest, errors);
+    return o;
   }
 
   // REQUIRES: pending.mu held.
