@@ -59,10 +59,13 @@ using jobs::OutcomeOf;
 void AddInto(PassStats& to, const PassStats& from) {
   using S = PassStats;
   static constexpr std::atomic<uint64_t> S::*kFields[] = {
-      &S::versions_listed, &S::replicated, &S::delete_markers, &S::already,
-      &S::replicas,        &S::recovered,  &S::restored,       &S::tags_synced,
-      &S::failed,          &S::busy,      &S::deferred,   &S::planned,    &S::bytes,          &S::server_side,
-      &S::server_side_parts, &S::parts_resumed, &S::bytes_resumed, &S::unverified, &S::kms_not_selected, &S::transported, &S::transport_archives,
+      &S::versions_listed,    &S::replicated,        &S::delete_markers,
+      &S::already,            &S::replicas,          &S::recovered,
+      &S::restored,           &S::tags_synced,       &S::failed,
+      &S::busy,               &S::deferred,          &S::planned,
+      &S::bytes,              &S::server_side,       &S::server_side_parts,
+      &S::parts_resumed,      &S::bytes_resumed,     &S::unverified,
+      &S::kms_not_selected,   &S::transported,       &S::transport_archives,
       &S::transport_bytes_in, &S::transport_bytes_wire};
   for (auto field : kFields) (to.*field).fetch_add((from.*field).load());
 }
