@@ -80,12 +80,10 @@ class KeyQueue {
 };
 
 // With PassOptions::defer_deletes: whether `w` would delete its key at a destination that
-// keeps no versions, in which case it went to defer_deletes instead of the queue.
-bool Deferred(const PassOptions& o, const PassScope& scope, const KeyWork& w,
+// keeps no versions (`r`: the pass's version rules), in which case it went to defer_deletes
+// instead of the queue.
+bool Deferred(const PassOptions& o, const internal::VersionRules& r, const KeyWork& w,
               PassStats& stats) {
-  if (!o.defer_deletes || o.dry_run) return false;
-  const Connected connected = ConnectedLocations(o.source_name, *o.rules);
-  const internal::VersionRules r{scope.first_seen_ns, connected, o.retry_failed_only};
   auto keeps_versions = [&o](const std::string& dest) {
     auto it = o.destinations.find(dest);
     return it != o.destinations.end() && it->second != nullptr && it->second->features().versions;
@@ -120,8 +118,11 @@ Status Dispatch(const PassOptions& o, const PassScope& scope, std::vector<KeyWor
       w.written_rows.push_back(std::move(r));
     }
   }
+  const bool deferring = o.defer_deletes && !o.dry_run;
+  const Connected connected = deferring ? ConnectedLocations(o.source_name, *o.rules) : Connected{};
+  const internal::VersionRules r{scope.first_seen_ns, connected, o.retry_failed_only};
   for (KeyWork& w : batch) {
-    if (Deferred(o, scope, w, stats)) continue;
+    if (deferring && Deferred(o, r, w, stats)) continue;
     if (!queue.Push(std::move(w))) break;
   }
   batch.clear();
