@@ -26,7 +26,8 @@ jobs::BackendOpener OpenerFor(Wiring& wiring) {
   return [&wiring](const std::string& text,
                    bool destination) -> Result<std::unique_ptr<storage::Backend>> {
     FERRY_ASSIGN_OR_RETURN(Location loc, ParseLocation(text));
-    return wiring.OpenBackend(loc, destination);
+    // Only a durable move deletes on a run's source: its folders stay (guards.md).
+    return wiring.OpenBackend(loc, destination, /*keep_emptied_folders=*/!destination);
   };
 }
 

@@ -55,6 +55,7 @@ const jobs::KindRegistry& Kinds() {
     Must(r.Register(jobs::MakeReportPartHandler()));
     Must(r.Register(jobs::MakeReportSummaryHandler()));
     Must(r.Register(jobs::MakePartHandler()));
+    Must(r.Register(jobs::MakeMoveSourcesHandler()));
     const auto keeper = backup::MakeCatalogKeeper();
     Must(r.Register(transport::MakePackHandler(keeper)));
     Must(r.Register(UnpackHandler()));

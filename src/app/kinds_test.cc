@@ -9,8 +9,8 @@ namespace {
 TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
-            (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan", "pack",
-                                      "part", "replicate-deletes", "replicate-event",
+            (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan",
+                                      "move-sources", "pack", "part", "replicate-deletes", "replicate-event",
                                       "replicate-keys", "replicate-pack",
                                       "replicate-scan", "report-part", "report-summary",
                                       "restore", "scan",

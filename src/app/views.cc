@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "jobs/delete_guard.h"
+#include "jobs/move_sources.h"
 #include "jobs/payload.h"
 
 namespace ferry::app {
@@ -184,6 +185,18 @@ std::vector<transfer::Failure> DeadObjects(jobs::JobStore& store, jobs::RunId ru
   auto dead = store.ListJobs(run, jobs::JobState::kDead, 1000);
   if (!dead.ok()) return out;
   for (const jobs::Job& j : *dead) {
+    // A move's source objects it could not prove (its deletes were made): each by its key.
+    if (j.spec.kind == jobs::kMoveSourcesKind) {
+      auto moves = jobs::DecodeMoveSources(j.spec.payload);
+      if (moves.ok() && !moves->kept.empty()) {
+        for (const auto& [key, why] : moves->kept) {
+          ++*count;
+          if (out.size() >= transfer::Stats::kMaxKeptFailures) continue;
+          out.push_back({key, "move", Status::FailedPrecondition("kept on the source: " + why)});
+        }
+        continue;
+      }
+    }
     auto objects = j.spec.kind == jobs::kTransferKind
                        ? jobs::DecodeTransfer(j.spec.payload)
                        : Result<std::vector<transfer::CopyRequest>>(

@@ -407,7 +407,8 @@ Result<std::unique_ptr<storage::Backend>> Wiring::OpenGcs(const Location& locati
 }
 
 Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& location,
-                                                              bool create_local) {
+                                                              bool create_local,
+                                                              bool keep_emptied_folders) {
   if (location.is_azure()) return OpenAzure(location, nullptr);
   if (location.is_gcs()) return OpenGcs(location, nullptr);
   if (auto it = config_.remotes.find(location.remote);
@@ -437,7 +438,8 @@ Result<std::unique_ptr<storage::Backend>> Wiring::OpenBackend(const Location& lo
   }
   storage::LocalOptions local_options;
   local_options.fsync = options_.local_fsync;
-  local_options.remove_emptied_folders = options_.local_remove_emptied_folders;
+  local_options.remove_emptied_folders =
+      options_.local_remove_emptied_folders && !keep_emptied_folders;
   FERRY_ASSIGN_OR_RETURN(auto local,
                          storage::LocalBackend::Open(location.path, create_local, local_options));
   return std::unique_ptr<storage::Backend>(std::move(local));

@@ -64,8 +64,13 @@ class Wiring {
   // TLS: an https endpoint's requests carry the remote's settings (s3::S3Options::tls: its
   // ca_bundle, insecure_skip_verify, and the hint of a refusal naming the remote); the first
   // use of a remote with insecure_skip_verify = true logs one warning naming it.
+  //
+  // `keep_emptied_folders`: a local folder's deletes leave the folders they empty, whatever
+  // WiringOptions says (the source side of a durable run: only a move deletes there, and its
+  // folders stay, as rclone's move leaves them).
   Result<std::unique_ptr<storage::Backend>> OpenBackend(const Location& location,
-                                                        bool create_local);
+                                                        bool create_local,
+                                                        bool keep_emptied_folders = false);
   // Encryption: an S3 backend gets its remote's (app/encryption.h: RemoteEncryption; an
   // unreadable key is kInvalidArgument), then what SetEncryption gave its location.
   //

@@ -20,8 +20,9 @@
 
 namespace ferry::jobs {
 
-// Whether jobs of `kind` are deletes the guard counts: a sync's (kDeleteKind) and a replication
-// pass's parked delete-marker keys (kReplicateDeletesKind).
+// Whether jobs of `kind` are deletes the guard counts: a sync's (kDeleteKind), a replication
+// pass's parked delete-marker keys (kReplicateDeletesKind) and a move's source deletes
+// (kMoveSourcesKind).
 bool GuardedDeleteKind(std::string_view kind);
 
 // The deletes the run's plan counts: the `objects` of its jobs of the guarded kinds.

@@ -61,6 +61,10 @@ inline constexpr char kDeleteScopeKind[] = "delete-scope";
 // at a destination that keeps no versions; its `objects` are those deletes, which the guard
 // counts as it counts a sync's (jobs/delete_guard.h).
 inline constexpr char kReplicateDeletesKind[] = "replicate-deletes";
+// Parked in the delete phase of a durable `ferry move`: source objects the run proved at the
+// destination, to delete from the source once every copy is done (jobs/move_sources.h); its
+// `objects` are those deletes, which the --max-delete guard counts (jobs/delete_guard.h).
+inline constexpr char kMoveSourcesKind[] = "move-sources";
 // A chunk of a --files-from run's sorted list: its keys looked up on both sides and planned as
 // a scan's chunk is (the run's first jobs, made from the list when it is created).
 inline constexpr char kListScanKind[] = "list-scan";

@@ -72,7 +72,8 @@ Status WriteReportSummary(JobStore& store, const Run& run, const ReportOptions& 
     // stopped by --max-delete (or the config key that set it): its deletes are still parked
     if (auto why = DeleteGuardRefusal(*options, counts);
         why && counts.of(kDeleteKind).of(JobState::kDone) == 0 &&
-        counts.of(kReplicateDeletesKind).of(JobState::kDone) == 0) {
+        counts.of(kReplicateDeletesKind).of(JobState::kDone) == 0 &&
+        counts.of(kMoveSourcesKind).of(JobState::kDone) == 0) {
       in.not_checked.push_back("the run stopped before its deletes: " + *why);
     }
   }

@@ -21,6 +21,7 @@
 #include <limits>
 
 #include "jobs/kinds/run_hook.h"
+#include "jobs/move_sources.h"
 #include "jobs/worker_internal.h"
 #include "obs/log.h"
 #include "plan/merge.h"
@@ -164,10 +165,15 @@ class JobSink : public transfer::PlanSink {
  public:
   JobSink(const RunContext& ctx, const WorkerOptions& options, ChunkPlan* chunk_plan,
           std::vector<JobSpec>& out)
-      : ctx_(ctx), options_(options), plan_(chunk_plan), out_(out) {}
+      : ctx_(ctx),
+        options_(options),
+        plan_(chunk_plan),
+        out_(out),
+        move_(ctx.options.command == "move") {}
   ~JobSink() override = default;
 
   Status Copy(transfer::CopyRequest request) override {
+    considered_ += move_ ? 1 : 0;
     if (plan_ != nullptr) {
       plan_->Copy(std::move(request), out_);
       return Status::Ok();
@@ -186,6 +192,12 @@ class JobSink : public transfer::PlanSink {
 
   void Skipped(const storage::ObjectInfo& src, std::string_view reason) override {
     if (rows_ != nullptr) rows_->Add(transfer::SkipRow(src, reason));
+    if (!move_) return;
+    // A move: an identical destination proves the source object only by its bytes
+    // (move_sources.h); the source deletes wait, parked, for the delete phase.
+    considered_ += 1;
+    moves_.Add(src, transfer::JudgeIdentical(reason));
+    if (moves_.size() >= 1000) FlushDeletes();
   }
   void ReportTo(report::RowSink* rows) { rows_ = rows; }
 
@@ -205,6 +217,7 @@ class JobSink : public transfer::PlanSink {
   }
   void FlushDeletes() {
     FlushScope();
+    moves_.TakeInto(ctx_.run.id, ctx_.options.max_attempts, out_);
     if (deletes_.empty()) return;
     // One job per region the plan names (a compressed run packed for several regions writes
     // each region's destination through that region's unpack worker, which deletes there too).
@@ -239,6 +252,12 @@ class JobSink : public transfer::PlanSink {
   }
 
   void FlushScope() {
+    // A move's percentage is of the source objects it considered (those its filters passed).
+    if (move_ && ctx_.options.max_delete.kind == plan::DeleteLimit::Kind::kPercent &&
+        considered_ > 0) {
+      Emit(kDeleteScopeKind, "{}", considered_, 0, kParked);
+      considered_ = 0;
+    }
     if (scope_of_ == nullptr) return;
     const uint64_t seen = scope_of_->destination_in_scope();
     if (seen == scope_flushed_) return;
@@ -258,6 +277,9 @@ class JobSink : public transfer::PlanSink {
   const transfer::Planner* scope_of_ = nullptr;  // CountScopeOf
   report::RowSink* rows_ = nullptr;               // ReportTo
   uint64_t scope_flushed_ = 0;
+  const bool move_;          // a durable ferry move: source deletes of what it proved
+  MoveSources moves_;        // move_: the identical sources found since the last flush
+  uint64_t considered_ = 0;  // move_: source objects planned since the last flush
   const std::vector<std::string> delete_regions_ =
       plan_ != nullptr ? plan_->DeleteRegions() : std::vector<std::string>{std::string()};
 };

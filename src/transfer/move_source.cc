@@ -8,38 +8,19 @@
 #include "plan/decide.h"
 #include "storage/find_keys.h"
 #include "transfer/executor.h"
+#include "transfer/report_rows.h"
 
 namespace ferry::transfer {
 namespace {
 
-report::Row SourceDeleteRow(const std::string& key, const Status& status, bool dry_run) {
-  if (!status.ok()) return report::FailedRow(key, 0, "delete-source", status);
-  report::Row row;
-  row.key = key;
-  row.action = dry_run ? report::Action::kWouldDeleteSource : report::Action::kDeletedSource;
-  row.outcome = report::Outcome::kOk;
-  return row;
-}
-
-// What a queued object was when it was copied or found identical: enough to tell whether the
-// source still holds those bytes when its delete comes.
-struct MovedObject {
-  std::string key;
-  std::string etag;
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-};
-
 // The spool's record of `o`: etag NUL size NUL mtime NUL key (no S3 key or file name holds a
 // NUL, so the key, last, is the rest).
-std::string MovedRecord(const storage::ObjectInfo& o) {
-  const int64_t ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(o.mtime.time_since_epoch()).count();
+std::string MovedRecord(const MovedObject& o) {
   std::string r = o.etag;
   r += '\0';
   r += std::to_string(o.size);
   r += '\0';
-  r += std::to_string(ns);
+  r += std::to_string(o.mtime_ns);
   r += '\0';
   r += o.key;
   return r;
@@ -73,6 +54,75 @@ bool ProvesSameBytes(std::string_view reason) {
          reason == plan::kReasonSameContent;
 }
 
+MoveVerdict JudgeMovedCopy(const CopyRequest& r, const char* what, const Status& status,
+                           bool not_copied, bool dry_run) {
+  using Kind = MoveVerdict::Kind;
+  if (!status.ok()) return {};  // a failed copy is a failure already; its source stays
+  if (not_copied) return {Kind::kKeep, "its archived source was not copied"};
+  if (what != nullptr) {
+    // A dry run copies nothing: what it would copy it would also move.
+    if (r.unverified && !dry_run) {
+      return {Kind::kKeep, "its copy could not be verified by a checksum"};
+    }
+    return {Kind::kDelete, ""};
+  }
+  if (r.reason == "source gone") return {};  // deleted since it was listed: nothing to move
+  return JudgeIdentical(r.reason);
+}
+
+MoveVerdict JudgeIdentical(std::string_view reason) {
+  if (ProvesSameBytes(reason)) return {MoveVerdict::Kind::kDelete, ""};
+  return {MoveVerdict::Kind::kKeep, "the destination was not proved the same by a checksum (" +
+                                        std::string(reason) + ")"};
+}
+
+MovedObject MovedOf(const storage::ObjectInfo& src) {
+  return {.key = src.key,
+          .etag = src.etag,
+          .size = src.size,
+          .mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          src.mtime.time_since_epoch())
+                          .count()};
+}
+
+Result<SourcesNow> LookAgainAtSources(storage::Backend& src, std::vector<MovedObject> moved,
+                                      std::stop_token stop) {
+  std::sort(moved.begin(), moved.end(),
+            [](const MovedObject& a, const MovedObject& b) { return a.key < b.key; });
+  const auto same_key = [](const MovedObject& a, const MovedObject& b) { return a.key == b.key; };
+  moved.erase(std::unique(moved.begin(), moved.end(), same_key), moved.end());
+  std::vector<std::string> keys;
+  keys.reserve(moved.size());
+  for (const auto& m : moved) keys.push_back(m.key);
+  // 0: gone from the source (nothing to delete), 1: still the object moved, 2: changed since,
+  // 3: under a folder the listing could not enter (decides nothing: kept)
+  std::vector<char> now(moved.size(), 0);
+  FERRY_RETURN_IF_ERROR(storage::FindKeys(
+      src, keys,
+      [&](const storage::ObjectInfo& found, size_t first, size_t end) {
+        if (end == first + 1 && !found.not_followed) {
+          now[first] = StillTheMovedObject(moved[first], found) ? 1 : 2;
+        } else {
+          for (size_t i = first; i < end; ++i) now[i] = 3;
+        }
+        return Status::Ok();
+      },
+      stop));
+  SourcesNow out;
+  for (size_t i = 0; i < moved.size(); ++i) {
+    if (now[i] == 1) {
+      out.doomed.push_back(std::move(moved[i].key));
+    } else if (now[i] == 2) {
+      out.kept.emplace_back(std::move(moved[i].key),
+                            "it changed on the source after it was copied (a rerun moves it)");
+    } else if (now[i] == 3) {
+      out.kept.emplace_back(std::move(moved[i].key),
+                            "its folder could not be read again before the delete");
+    }
+  }
+  return out;
+}
+
 void SourceDeletes::Watch(CopyRequest& request) {
   request.finished = [this, then = std::move(request.finished)](
                          const CopyRequest& r, const char* what, const Status& status,
@@ -84,27 +134,22 @@ void SourceDeletes::Watch(CopyRequest& request) {
 
 void SourceDeletes::Ended(const CopyRequest& r, const char* what, const Status& status,
                           bool not_copied) {
-  if (!status.ok()) return;  // a failed copy is a failure already; its source stays
-  if (not_copied) return Kept(r.src.key, "its archived source was not copied");
-  if (what != nullptr) {
-    // A dry run copies nothing: what it would copy it would also move.
-    if (r.unverified && !dry_run_) {
-      return Kept(r.src.key, "its copy could not be verified by a checksum");
-    }
-    return Queue(r.src);
-  }
-  if (r.reason == "source gone") return;  // deleted since it was listed: nothing to move
-  Identical(r.src, r.reason);
+  Apply(r.src, JudgeMovedCopy(r, what, status, not_copied, dry_run_));
 }
 
 void SourceDeletes::Identical(const storage::ObjectInfo& src, std::string_view reason) {
-  if (ProvesSameBytes(reason)) return Queue(src);
-  Kept(src.key, "the destination was not proved the same by a checksum (" +
-                    std::string(reason) + ")");
+  Apply(src, JudgeIdentical(reason));
+}
+
+void SourceDeletes::Apply(const storage::ObjectInfo& src, const MoveVerdict& verdict) {
+  if (verdict.kind == MoveVerdict::Kind::kDelete) return Queue(src);
+  if (verdict.kind == MoveVerdict::Kind::kKeep) Kept(src.key, verdict.why);
 }
 
 void SourceDeletes::Queue(const storage::ObjectInfo& src) {
-  if (Status s = spool_.Add(MovedRecord(src)); !s.ok()) stats_.AddFailure(src.key, "move", s);
+  if (Status s = spool_.Add(MovedRecord(MovedOf(src))); !s.ok()) {
+    stats_.AddFailure(src.key, "move", s);
+  }
 }
 
 void SourceDeletes::Kept(const std::string& key, std::string_view why) {
@@ -144,15 +189,6 @@ void SourceDeletes::DeleteBatch(storage::Backend& src, const std::vector<std::st
   std::vector<MovedObject> moved;
   moved.reserve(records.size());
   for (const auto& r : records) moved.push_back(ParseMovedRecord(r));
-  std::sort(moved.begin(), moved.end(),
-            [](const MovedObject& a, const MovedObject& b) { return a.key < b.key; });
-  moved.erase(std::unique(moved.begin(), moved.end(),
-                          [](const MovedObject& a, const MovedObject& b) { return a.key == b.key; }),
-              moved.end());
-  std::vector<std::string> keys;
-  keys.reserve(moved.size());
-  for (const auto& m : moved) keys.push_back(m.key);
-  std::vector<char> unchanged(moved.size(), 0);
   const auto fail_all = [&](const Status& s) {
     for (const auto& m : moved) {
       if (report_ != nullptr) report_->Add(SourceDeleteRow(m.key, s, false));
@@ -160,38 +196,17 @@ void SourceDeletes::DeleteBatch(storage::Backend& src, const std::vector<std::st
     }
   };
   if (stop.stop_requested()) return fail_all(Status::Cancelled("cancelled"));
-  const Status looked = storage::FindKeys(
-      src, keys,
-      [&](const storage::ObjectInfo& now, size_t first, size_t end) {
-        if (end == first + 1 && !now.not_followed) {
-          unchanged[first] = StillTheMovedObject(moved[first], now) ? 1 : 2;
-        } else {
-          // a folder the listing could not enter decides nothing: its keys are kept
-          for (size_t i = first; i < end; ++i) unchanged[i] = 3;
-        }
-        return Status::Ok();
-      },
-      stop);
-  if (!looked.ok()) {
-    return fail_all(looked.WithContext("looking at the source again before deleting"));
+  auto now = LookAgainAtSources(src, moved, stop);
+  if (!now.ok()) {
+    return fail_all(now.status().WithContext("looking at the source again before deleting"));
   }
-  std::vector<std::string> doomed;
-  for (size_t i = 0; i < moved.size(); ++i) {
-    if (unchanged[i] == 1) {
-      doomed.push_back(moved[i].key);
-    } else if (unchanged[i] == 2) {
-      Kept(moved[i].key, "it changed on the source after it was copied (a rerun moves it)");
-    } else if (unchanged[i] == 3) {
-      Kept(moved[i].key, "its folder could not be read again before the delete");
-    }
-    // 0: gone from the source already, nothing to delete
-  }
-  const Status s = doomed.empty() ? Status::Ok() : src.DeleteMany(doomed, stop);
-  for (const auto& k : doomed) {
+  for (const auto& [key, why] : now->kept) Kept(key, why);
+  const Status s = now->doomed.empty() ? Status::Ok() : src.DeleteMany(now->doomed, stop);
+  for (const auto& k : now->doomed) {
     if (report_ != nullptr) report_->Add(SourceDeleteRow(k, s, false));
     if (!s.ok()) stats_.AddFailure(k, "delete-source", s);
   }
-  if (s.ok()) stats_.sources_deleted += doomed.size();
+  if (s.ok()) stats_.sources_deleted += now->doomed.size();
 }
 
 }  // namespace ferry::transfer

@@ -35,6 +35,8 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "report/row.h"
 #include "storage/backend.h"
@@ -48,6 +50,42 @@ class Executor;
 
 // True when a skip for `reason` (plan/decide.h) rests on the bytes themselves.
 bool ProvesSameBytes(std::string_view reason);
+
+// What a move does with one source object, by the proof above: delete it (the destination
+// proved it), keep it (`why`: a failure of the move), or nothing (its copy failed, a failure
+// already, or it is gone from the source).
+struct MoveVerdict {
+  enum class Kind { kNothing, kDelete, kKeep };
+  Kind kind = Kind::kNothing;
+  std::string why;
+};
+// A copy that ended (CopyRequest::finished's arguments); a dry run proves what it would copy.
+MoveVerdict JudgeMovedCopy(const CopyRequest& r, const char* what, const Status& status,
+                           bool not_copied, bool dry_run);
+// A source object the plan found needing nothing, for `reason`.
+MoveVerdict JudgeIdentical(std::string_view reason);
+
+// What identifies the bytes a move proved: the source object as it was copied or found
+// identical. Its delete waits until the source still holds exactly that (StillMoved).
+struct MovedObject {
+  std::string key;
+  std::string etag;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const MovedObject&) const = default;
+};
+MovedObject MovedOf(const storage::ObjectInfo& src);
+
+// The source looked at again before its deletes (storage::FindKeys: a listing of the keys'
+// range where dense, a HEAD each where sparse): `doomed`, the keys still holding the object
+// moved; `kept`, each key whose object changed since, or whose folder could not be read, with
+// why. Keys gone already are in neither. `moved` is sorted by key and made unique here.
+struct SourcesNow {
+  std::vector<std::string> doomed;
+  std::vector<std::pair<std::string, std::string>> kept;  // key, why it stays
+};
+Result<SourcesNow> LookAgainAtSources(storage::Backend& src, std::vector<MovedObject> moved,
+                                      std::stop_token stop);
 
 class SourceDeletes {
  public:
@@ -75,6 +113,7 @@ class SourceDeletes {
              size_t batch = 1000);
 
  private:
+  void Apply(const storage::ObjectInfo& src, const MoveVerdict& verdict);
   void Queue(const storage::ObjectInfo& src);
   void Kept(const std::string& key, std::string_view why);
   void Ended(const CopyRequest& request, const char* what, const Status& status,

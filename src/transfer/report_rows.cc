@@ -97,4 +97,13 @@ report::Row DeleteRow(std::string key, const Status& status, bool dry_run) {
   return row;
 }
 
+report::Row SourceDeleteRow(std::string key, const Status& status, bool dry_run) {
+  if (!status.ok()) return report::FailedRow(std::move(key), 0, "delete-source", status);
+  report::Row row;
+  row.key = std::move(key);
+  row.action = dry_run ? report::Action::kWouldDeleteSource : report::Action::kDeletedSource;
+  row.outcome = report::Outcome::kOk;
+  return row;
+}
+
 }  // namespace ferry::transfer

@@ -52,6 +52,10 @@ report::Row SkipRow(const storage::ObjectInfo& src, std::string_view reason);
 // A delete of a destination key: deleted, would-delete or failed.
 report::Row DeleteRow(std::string key, const Status& status, bool dry_run);
 
+// A move's delete of a source object (transfer/move_source.h): deleted-source,
+// would-delete-source or failed (operation "delete-source").
+report::Row SourceDeleteRow(std::string key, const Status& status, bool dry_run);
+
 // A key a --files-from list or an S3 Inventory named that the source does not have (any more):
 // skipped, not a failure; its error_code "NotFound" and error_message `why` say so (the
 // report's one skipped row with an error).

@@ -8,7 +8,7 @@ mkdir -p "$WORK/src" "$WORK/dst"
 for i in 1 2 3; do echo "object $i" > "$WORK/src/f$i"; done
 STATE=$WORK/state.db
 check "unknown kind: exit 2, one line naming it" \
-  expect_error 2 "ferry: error: --kinds: unknown job kind \"bogus\" (known: cache-warm, delete, delete-scope, list-scan, pack, part, replicate-deletes, replicate-event, replicate-keys, replicate-pack, replicate-scan, report-part, report-summary, restore, scan, transfer, unpack, verify-list, verify-range, verify-result, verify-summary)" \
+  expect_error 2 "ferry: error: --kinds: unknown job kind \"bogus\" (known: cache-warm, delete, delete-scope, list-scan, move-sources, pack, part, replicate-deletes, replicate-event, replicate-keys, replicate-pack, replicate-scan, report-part, report-summary, restore, scan, transfer, unpack, verify-list, verify-range, verify-result, verify-summary)" \
   ferry worker --state "$STATE" --kinds scan,bogus
 check "enqueue a run" ferry cp "$WORK/src" "$WORK/dst" --state "$STATE" --detach
 serve() { # kinds -> serves for 3 s

@@ -94,8 +94,10 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
   FERRY_RETURN_IF_ERROR(ApplyRestoreFlags(a, t.restore));  // archived sources
   if (a.move) {
     FERRY_RETURN_IF_ERROR(ApplyMoveFlags({.max_delete = a.max_delete,
-                                          .state_given = !a.state.empty() || a.detach,
-                                          .size_only = a.size_only},
+                                          .durable = !a.no_state && !a.dry_run,
+                                          .size_only = a.size_only,
+                                          .delete_empty_src_dirs = a.delete_empty_src_dirs,
+                                          .compress = a.compress},
                                          o));
   } else {
     FERRY_RETURN_IF_ERROR(ApplyDeleteFlags(a.delete_extra, a.max_delete, config, o));
@@ -310,7 +312,7 @@ int Run(CopyArgs a, Context& ctx) {
   if (!config.ok()) return ReportError(config.status());
   auto targets = app::RunTargets(*config, a.notify);  // app/notify_run.h
   if (!targets.ok()) return ReportError(targets.status());
-  // A move runs in memory (move.h): --state and --detach are refused by BuildOptions.
+  // A move runs in memory unless --state or --detach make it durable (move.h).
   if (a.move && a.state.empty() && !a.detach) a.no_state = true;
   auto options = BuildOptions(a, *config, ctx.global.verbose);
   if (!options.ok()) return ReportError(options.status());
@@ -511,8 +513,11 @@ void AddCommand(CLI::App& app, Context& ctx, CopyCommand which) {
   cmd->add_option("--multipart-threshold", args->threshold,
                   "objects from this size are copied in parts (default 64MiB)");
   cmd->add_option("--state", args->state,
-                  "state store (SQLite path or postgres://...; default: a file per source and "
-                  "destination in ~/.local/state/ferry, removed when the run is done)");
+                  args->move ? "state store (SQLite path or postgres://...): a durable move, "
+                               "resumable and spread over `ferry worker`s (default: in memory)"
+                             : "state store (SQLite path or postgres://...; default: a file per "
+                               "source and destination in ~/.local/state/ferry, removed when "
+                               "the run is done)");
   cmd->add_flag("--no-state", args->no_state, "keep no state: a run in memory, not resumable");
   cmd->add_flag("--detach", args->detach, "with --state: enqueue the run and return");
   cmd->add_flag("--restart", args->restart,

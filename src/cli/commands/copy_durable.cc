@@ -27,7 +27,7 @@ namespace {
 jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
                               const plan::FilterOptions& filter) {
   jobs::RunOptions r;
-  r.command = a.sync ? "sync" : "cp";
+  r.command = a.move ? "move" : a.sync ? "sync" : "cp";
   r.delete_extra = a.delete_extra;
   r.max_delete = o.max_delete;
   r.filter = filter;
@@ -156,6 +156,10 @@ int FinishDurableRun(const CopyArgs& a, Context& ctx, app::Wiring& wiring, Durab
   transfer::SyncResult summary;
   summary.seconds = r.seconds;
   summary.deletes_skipped = !done && end.stats.deletes_planned > 0 && r.deletes_refused.empty();
+  // A move that did not finish deleted no source object, unless its delete phase began.
+  if (a.move && !done && end.stats.sources_deleted == 0 && r.deletes_refused.empty()) {
+    summary.deletes_skipped = true;
+  }
   if (ctx.stop.stop_requested()) summary.status = Status::Cancelled("interrupted; rerun to resume");
   if (end.deadline.passed() && !done) {
     summary.status = Status::Cancelled(end.deadline.Describe());
@@ -203,7 +207,8 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (Status s = ApplyListingOptions(a.listing, req.worker); !s.ok()) return ReportError(s);
   const bool automatic = a.state.empty();
   const std::string state =
-      automatic ? app::AutoStatePath(a.sync ? "sync" : "cp", a.src, a.dst) : a.state;
+      automatic ? app::AutoStatePath(a.move ? "move" : a.sync ? "sync" : "cp", a.src, a.dst)
+                : a.state;
   auto store = jobs::OpenJobStore(state);
   if (!store.ok()) return ReportError(store.status());
   if (!a.detach) AbortAbandoned(a, ctx, dst, **store);

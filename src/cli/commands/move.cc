@@ -71,9 +71,13 @@ void AddMoveOptions(CLI::App* cmd, std::string& max_delete, bool& delete_empty_s
 }
 
 Status ApplyMoveFlags(const MoveFlags& flags, transfer::SyncOptions& out) {
-  if (flags.state_given) {
+  if (flags.durable && flags.delete_empty_src_dirs) {
+    return Status::InvalidArgument("--delete-empty-src-dirs does not go with a durable move "
+                                   "(--state, --detach) yet: run it without them");
+  }
+  if (flags.durable && flags.compress) {
     return Status::InvalidArgument(
-        "ferry move runs in memory (a rerun resumes it): --state and --detach are not taken");
+        "--compress does not go with a durable move (--state, --detach) yet: run it without them");
   }
   if (flags.size_only) {
     return Status::InvalidArgument(

@@ -254,8 +254,9 @@ TEST_F(JobKindsTest, RegisteringANameTwiceIsRefused) {
   EXPECT_EQ(r.Register(MakeScanHandler()).code(), ErrorCode::kAlreadyExists);
   // jobs' own kinds (the others are registered by the composition root: app_kinds_test).
   EXPECT_EQ(r.Names(),
-            (std::vector<std::string>{"delete", "delete-scope", "list-scan", "part",
-                                      "report-part", "report-summary", "scan", "transfer"}));
+            (std::vector<std::string>{"delete", "delete-scope", "list-scan", "move-sources",
+                                      "part", "report-part", "report-summary", "scan",
+                                      "transfer"}));
   EXPECT_EQ(r.PhaseOf("delete"), 1);
   EXPECT_EQ(r.PhaseOf("transfer"), 0);
   EXPECT_EQ(r.PhaseOf("unknown"), 0);

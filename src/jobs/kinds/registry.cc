@@ -14,7 +14,7 @@ const KindRegistry& KindRegistry::Builtin() {
     for (auto handler : {MakeScanHandler(), MakeTransferHandler(), MakeDeleteHandler(),
                          MakeDeleteScopeHandler(), MakeListScanHandler(),
                          MakeReportPartHandler(), MakeReportSummaryHandler(),
-                         MakePartHandler()}) {
+                         MakePartHandler(), MakeMoveSourcesHandler()}) {
       Status s = r.Register(std::move(handler));
       if (!s.ok()) std::abort();  // a broken build: two built-in kinds share a name
     }

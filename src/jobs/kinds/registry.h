@@ -85,6 +85,8 @@ std::shared_ptr<const JobHandler> MakeReportPartHandler();
 // "report-summary": MakeReportSummaryHandler in job_report.h.
 // "delete-scope" (delete_kind.cc): phase 1 beside the deletes, a count and nothing to do.
 std::shared_ptr<const JobHandler> MakeDeleteScopeHandler();
+// "move-sources" (move_sources_kind.cc): a durable move's source deletes (move_sources.h).
+std::shared_ptr<const JobHandler> MakeMoveSourcesHandler();
 // "part" (part_kind.cc): a range of parts of a large object spread over workers (part_jobs.h).
 std::shared_ptr<const JobHandler> MakePartHandler();
 

@@ -10,6 +10,7 @@
 
 #include "jobs/job_report.h"
 #include "jobs/kinds/registry.h"
+#include "jobs/move_sources.h"
 #include "jobs/part_jobs.h"
 #include "jobs/worker_internal.h"
 
@@ -28,6 +29,9 @@ struct Pending {
   // GUARDED_BY(mu): copies the command's --max-transfer kept from starting, or cancelled at
   // its hard cut (WorkerOptions::cutoff): neither copied nor failed, given back to the run.
   std::vector<transfer::CopyRequest> left;
+  // GUARDED_BY(mu): a durable ferry move: what each copy proved of its source object
+  // (move_sources.h), parked as the run's source deletes with the job's outcome, whatever it is.
+  MoveSources moves;
 };
 
 // One object that is copied in parts: the job's journal follows its upload part by part.
@@ -98,6 +102,15 @@ class TransferHandler : public JobHandler {
       copy.done = [pending, r, cutoff = ctx.options.cutoff](const Status& s) {
         ObjectDone(*pending, r, s, cutoff);
       };
+      if (ctx.run.options.command == "move") {
+        copy.finished = [pending](const transfer::CopyRequest& c, const char* what,
+                                  const Status& s, bool not_copied) {
+          const transfer::MoveVerdict v =
+              transfer::JudgeMovedCopy(c, what, s, not_copied, /*dry_run=*/false);
+          std::lock_guard lock(pending->mu);
+          pending->moves.Add(c.src, v);
+        };
+      }
       ctx.run.engine->Copy(std::move(copy));
     }
     std::unique_lock lock(pending->mu);
@@ -106,6 +119,10 @@ class TransferHandler : public JobHandler {
       FailUnlessDurable(*pending, *objects, ctx.run.dst->Sync(ctx.cancel));
     }
     JobResult result;
+    // Only copies made durable prove anything: a failed Sync failed them all, to be retried.
+    if (pending->failed.size() < objects->size()) {
+      pending->moves.TakeInto(j.spec.run, j.spec.max_attempts, result.records);
+    }
     if (!pending->left.empty()) {
       result.outcome = GiveBackLeft(*pending);
     } else if (!pending->failed.empty()) {
