@@ -1,6 +1,7 @@
 // Delete jobs: the keys a scan planned as destination-only, deleted once the run reached its
 // delete phase. That can be long after the scan (a redrive days later), so each key is checked
-// against the source again right before: a key the source has now is kept.
+// against the source again right before: a key the source has now is kept. With --backup-dir
+// each is copied there first (RunContext::backup).
 #include <algorithm>
 
 #include "jobs/worker_internal.h"
@@ -29,6 +30,23 @@ Status FindOnSource(storage::Backend& src, const std::vector<std::string>& keys,
   return Status::Ok();
 }
 
+// --backup-dir: each of `keys` copied into the backup location before any is deleted; a key no
+// longer on the destination needs neither (it leaves `keys`). The first failure stops the job
+// with nothing deleted (its retry copies them again: the same bytes under the same keys).
+Status KeepBeforeDeleting(const transfer::BackupDir& backup, std::vector<std::string>& keys,
+                          std::stop_token stop) {
+  std::vector<std::string> kept;
+  kept.reserve(keys.size());
+  for (std::string& key : keys) {
+    const Status s = backup.KeepKey(key, stop);
+    if (s.code() == ErrorCode::kNotFound) continue;
+    FERRY_RETURN_IF_ERROR(s);
+    kept.push_back(std::move(key));
+  }
+  keys = std::move(kept);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::Stats& stats,
@@ -41,6 +59,7 @@ Status RunDeleteJob(RunContext& ctx, std::vector<std::string> keys, transfer::St
   for (size_t i = 0; i < keys.size(); ++i) {
     if (!present[i]) gone.push_back(std::move(keys[i]));
   }
+  if (ctx.backup != nullptr) FERRY_RETURN_IF_ERROR(KeepBeforeDeleting(*ctx.backup, gone, stop));
   if (!gone.empty()) FERRY_RETURN_IF_ERROR(ctx.dst->DeleteMany(gone, stop));
   stats.objects_deleted += gone.size();
   if (rows != nullptr) {

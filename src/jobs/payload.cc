@@ -76,6 +76,9 @@ std::string EncodeRunOptions(const RunOptions& o) {
   }
   if (!o.files_from.empty()) j["files_from"] = o.files_from;
   if (o.part_jobs_min_parts > 0) j["part_jobs_min_parts"] = o.part_jobs_min_parts;
+  if (!o.backup_dir.empty()) {
+    j["backup_dir"] = {{"location", o.backup_dir}, {"suffix", o.backup_suffix}};
+  }
   if (o.report.wanted()) {
     j["report"] = {{"location", o.report.location},
                    {"format", o.report.format},
@@ -134,6 +137,10 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     if (j.contains("preserve_lock")) o.preserve_lock = j["preserve_lock"].get<bool>();
     if (j.contains("part_jobs_min_parts")) {
       o.part_jobs_min_parts = j["part_jobs_min_parts"].get<int>();
+    }
+    if (j.contains("backup_dir")) {
+      o.backup_dir = j["backup_dir"].at("location").get<std::string>();
+      o.backup_suffix = j["backup_dir"].at("suffix").get<std::string>();
     }
     if (j.contains("preserve_acl")) o.preserve_acl = j["preserve_acl"].get<bool>();
     if (j.contains("checksum_algorithm")) {

@@ -15,6 +15,7 @@
 //   delete:       {"keys":[key,...]}
 //   pack:         the transfer payload: the objects of one archive (compressed runs; the
 //                 unpack payload is transport's: transport/kinds/kinds.h)
+// Run options with --backup-dir add "backup_dir":{"location":location, "suffix":text}.
 // Run options of a compressed run (--compress) add
 //   "transport":{"staging":location, "region":name, "level":n, "batch_bytes":n,
 //                "batch_objects":n[, "unpack_jobs":false][, "backup":true]
@@ -101,6 +102,11 @@ struct RunOptions {
   // --part-jobs-min-parts: an object of at least this many parts (of part_size) is spread over
   // the run's workers as part jobs (jobs/part_jobs.h); 0 = never (runs stored before it).
   int part_jobs_min_parts = 0;
+  // --backup-dir (its location text, "" = none) and --suffix: each destination object the run
+  // replaces or deletes is first copied there on the server (transfer/backup_dir.h), by
+  // whichever worker replaces or deletes it (RunContext::backup).
+  std::string backup_dir;
+  std::string backup_suffix;
 };
 
 // Keys of one list-scan job, at most.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "jobs/move_sources.h"
+
 namespace ferry::jobs {
 namespace {
 
@@ -126,6 +128,36 @@ TEST(PayloadTest, LockAndAclRoundTripAndAreAbsentUntilSet) {
   ASSERT_TRUE(old.ok());
   EXPECT_FALSE(old->preserve_lock);
   EXPECT_TRUE(old->acl.empty());
+}
+
+TEST(PayloadTest, BackupDirRoundTripsAndIsAbsentUntilSet) {
+  RunOptions o;
+  o.command = "sync";
+  const std::string plain = EncodeRunOptions(o);
+  EXPECT_EQ(plain.find("backup_dir"), std::string::npos) << plain;
+  o.backup_dir = "ra:bak/2026-11-29/";
+  o.backup_suffix = ".old";
+  auto back = DecodeRunOptions(EncodeRunOptions(o));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->backup_dir, "ra:bak/2026-11-29/");
+  EXPECT_EQ(back->backup_suffix, ".old");
+  auto old = DecodeRunOptions(plain);
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->backup_dir.empty());
+}
+
+TEST(PayloadTest, MoveSourcesRoundTripWithTheirKeysByteForByte) {
+  MoveSourcesPayload p;
+  for (const std::string& key : kKeys) {
+    p.moved.push_back({.key = key, .etag = "e" + std::to_string(key.size()), .size = key.size(),
+                       .mtime_ns = -5});
+    p.kept.emplace_back(key, "why " + std::to_string(key.size()));
+  }
+  auto back = DecodeMoveSources(EncodeMoveSources(p));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->moved, p.moved);
+  EXPECT_EQ(back->kept, p.kept);
+  EXPECT_EQ(DecodeMoveSources("{\"objects\":[{}]}").status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(PayloadTest, TransportOptionsRoundTripAndBackupIsWrittenOnlyWhenSet) {

@@ -10,6 +10,27 @@
 #include "obs/log.h"
 
 namespace ferry::jobs {
+namespace {
+
+// --backup-dir of the run (RunOptions::backup_dir): its location opened through this worker's
+// opener, where it must be able to copy from the destination on the server (the command
+// checked that on its machine; a worker with other remotes may not: it cannot serve the run).
+Status OpenBackupDir(RunContext& ctx, const BackendOpener& opener, transfer::Stats& stats) {
+  if (ctx.options.backup_dir.empty()) return Status::Ok();
+  FERRY_ASSIGN_OR_RETURN(ctx.backup_location, opener(ctx.options.backup_dir, true));
+  if (!ctx.backup_location->CanCopyFrom(*ctx.dst)) {
+    return Status::InvalidArgument("--backup-dir " + ctx.options.backup_dir + " of run " +
+                                   std::to_string(ctx.run.id) + " cannot copy from " +
+                                   ctx.dst->Describe() + " on the server here");
+  }
+  ctx.backup = std::make_unique<transfer::BackupDir>(
+      transfer::BackupDirOptions{.backup = ctx.backup_location.get(),
+                                 .suffix = ctx.options.backup_suffix},
+      *ctx.dst, stats);
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
                                                    const BackendOpener& opener,
@@ -28,6 +49,7 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   }
   Clock& clock = ClockOr(options.clock);
   FERRY_ASSIGN_OR_RETURN(ctx->filter, plan::Filter::Make(ctx->options.filter, clock.Now()));
+  FERRY_RETURN_IF_ERROR(OpenBackupDir(*ctx, opener, stats));
   // The hooks open with the worker's opener (locations beyond the two sides: staging).
   ctx->opener = opener;
   const RunOpening opening{.store = store, .options = options, .checked = checked};
@@ -60,6 +82,9 @@ Result<std::unique_ptr<RunContext>> OpenRunContext(JobStore& store, RunId run,
   // done (the engine serves only that kind).
   t.defer_durability = true;
   t.decide = ctx->options.decide;
+  // --backup-dir: a delete the engine makes keeps its object first (the transfer kind fences
+  // each overwrite with RunContext::backup, the delete job each delete).
+  if (ctx->backup != nullptr) t.before_delete = ctx->backup->BeforeDelete();
   // --report: every row the engine makes goes to the job whose object it is (job_report.h).
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<RunReport> report,
                          OpenRunReport(*ctx, ClockOr(options.clock)));

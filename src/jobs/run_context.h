@@ -24,6 +24,7 @@
 #include "jobs/worker.h"
 #include "plan/filter.h"
 #include "storage/backend.h"
+#include "transfer/backup_dir.h"
 #include "transfer/engine.h"
 #include "transfer/stats.h"
 
@@ -37,6 +38,11 @@ struct RunContext {
   RunOptions options;
   std::unique_ptr<storage::Backend> src;
   std::unique_ptr<storage::Backend> dst;
+  // --backup-dir (RunOptions::backup_dir): its location, opened with the run, and what keeps
+  // each destination object a transfer job replaces or a delete job deletes there first
+  // (transfer/backup_dir.h). Null without it.
+  std::unique_ptr<storage::Backend> backup_location;
+  std::unique_ptr<transfer::BackupDir> backup;
   std::optional<plan::Filter> filter;
   std::unique_ptr<transfer::TransferEngine> engine;
   // How this worker opens locations (kinds that reach more than the two sides use it); set by

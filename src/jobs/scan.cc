@@ -203,7 +203,8 @@ class JobSink : public transfer::PlanSink {
 
   Status Delete(const storage::ObjectInfo& dst) override {
     deletes_.push_back(dst.key);
-    if (deletes_.size() >= 1000) FlushDeletes();
+    // --backup-dir copies each key before its delete: smaller jobs spread those copies.
+    if (deletes_.size() >= (ctx_.options.backup_dir.empty() ? 1000u : 50u)) FlushDeletes();
     return Status::Ok();
   }
 

@@ -41,8 +41,9 @@ check "the whole bucket overlaps too" expect_error 2 "overlaps the destination" 
   ferry cp "$WORK/r" "ra:$B/d/" --no-state --backup-dir "ra:$B"
 check "--suffix without --backup-dir refused" expect_error 2 "--suffix needs --backup-dir" \
   ferry cp "$WORK/r" "ra:$B/d/" --no-state --suffix .old
-check "--backup-dir on a durable run refused" expect_error 2 "a durable run keeps no backups yet" \
-  ferry cp "$WORK/r" "ra:$B/d/" --backup-dir "ra:$B/bak/"
+check "--backup-dir with --part-jobs-min-parts refused" \
+  expect_error 2 "--backup-dir does not go with --part-jobs-min-parts" \
+  ferry cp "$WORK/r" "ra:$B/d/" --state "$WORK/r.db" --backup-dir "ra:$B/bak/" --part-jobs-min-parts 4
 check "  nothing written" [ "$(keys "ra:$B")" = "" ]
 check "  the source file is there" [ "$(files "$WORK/r")" = "x " ]
 
@@ -127,4 +128,28 @@ check "  the backup has the replaced and the deleted object" [ "$(keys "ra:$B/ba
 ferry cp "ra:$B/bak4/" "$WORK/back4" --no-state --no-progress 2>/dev/null
 check "  with their old bytes" all '[ "$(cat "$WORK/back4/change.old")" = "bytes of change" ]' \
   '[ "$(cat "$WORK/back4/gone.old")" = "bytes of gone" ]'
+
+echo "# 5. --backup-dir on a durable run (--state, then --detach and ferry worker)"
+fill "$WORK/old5" keep change gone1 gone2
+fill "$WORK/new5" keep change
+echo "new bytes of change" > "$WORK/new5/change"
+ferry cp "$WORK/old5" "ra:$B/d5/" --no-state --no-progress 2>/dev/null
+rc=0; ferry sync "$WORK/new5" "ra:$B/d5/" --delete --state "$WORK/s5.db" --no-progress --json \
+  --backup-dir "ra:$A/bak5/" --suffix .old > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "sync --delete --state --backup-dir" [ "$rc" = 0 ]
+check "  the destination is the source" [ "$(keys "ra:$B/d5/")" = "change keep " ]
+check "  the backup (another bucket) has the replaced and the deleted objects" \
+  [ "$(keys "ra:$A/bak5/")" = "change.old gone1.old gone2.old " ]
+check "  counted" [ "$(field backups_kept)" = 3 ]
+ferry cp "ra:$A/bak5/" "$WORK/back5" --no-state --no-progress 2>/dev/null
+check "  with their old bytes" all '[ "$(cat "$WORK/back5/change.old")" = "bytes of change" ]' \
+  '[ "$(cat "$WORK/back5/gone2.old")" = "bytes of gone2" ]'
+echo "another change" > "$WORK/new5/change"
+check "sync --detach --backup-dir" ferry sync "$WORK/new5" "ra:$B/d5/" --state "$WORK/s6.db" \
+  --detach --backup-dir "ra:$A/bak6/"
+check "  nothing replaced yet" [ "$(keys "ra:$A/bak6/")" = "" ]
+check "ferry worker runs it, keeping first" ferry worker --state "$WORK/s6.db" --run 1 --until-done
+check "  the backup has the replaced object" [ "$(keys "ra:$A/bak6/")" = "change " ]
+ferry cp "ra:$A/bak6/" "$WORK/back6" --no-state --no-progress 2>/dev/null
+check "  with the bytes it replaced" [ "$(cat "$WORK/back6/change")" = "new bytes of change" ]
 finish

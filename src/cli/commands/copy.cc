@@ -241,7 +241,7 @@ Result<std::unique_ptr<storage::Backend>> CheckMoveAndBackup(
     const CopyArgs& a, const app::Location& src_loc, const app::Location& dst_loc,
     storage::Backend& dst, app::Wiring& wiring, std::stop_token stop) {
   if (a.move) FERRY_RETURN_IF_ERROR(CheckMoveLocations(src_loc, dst_loc));
-  return OpenBackupDir(a.backup, !a.no_state && !a.dry_run, dst_loc, dst, wiring, stop);
+  return OpenBackupDir(a.backup, dst_loc, dst, wiring, stop);
 }
 
 // A key given on the command line is refused first, whatever else is wrong.

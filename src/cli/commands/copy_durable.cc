@@ -45,6 +45,8 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.part_jobs_min_parts = a.part_jobs_min_parts;
   r.restore = o.transfer.restore;  // archived sources
   r.restore.clock = nullptr;
+  r.backup_dir = a.backup.dir;  // checked by the command (move.h), opened by each worker
+  r.backup_suffix = a.backup.suffix;
   if (a.compress) {
     r.transport.staging = a.staging;
     r.transport.region = a.unpack_region;
@@ -198,6 +200,13 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
     return ReportError(Status::InvalidArgument(
         "--max-transfer does not go with a durable --compress run yet: add --no-state, or run "
         "without it"));
+  }
+  if (!a.backup.dir.empty() && (a.compress || a.part_jobs_min_parts > 0)) {
+    // pack and unpack jobs, and part jobs' completion, keep no backups yet
+    return ReportError(Status::InvalidArgument(
+        std::string("--backup-dir does not go with ") +
+        (a.compress ? "--compress" : "--part-jobs-min-parts") +
+        " yet: run without it, or without --backup-dir"));
   }
   if (a.report.settings.wanted() && a.compress) {  // pack and unpack jobs write no rows yet
     return ReportError(Status::InvalidArgument(

@@ -27,12 +27,12 @@ void AddBackupDirOptions(CLI::App* cmd, BackupDirArgs& args) {
   cmd->add_option("--backup-dir", args.dir,
                   "before an object of DST is replaced or deleted, copy it there on the server "
                   "(REMOTE:bucket/prefix on DST's store, outside DST's prefix); a failed copy "
-                  "leaves the object untouched and the run fails (--no-state runs)");
+                  "leaves the object untouched and the run fails");
   cmd->add_option("--suffix", args.suffix,
                   "with --backup-dir: appended to each key kept there (e.g. .2026-11-28)");
 }
 
-Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a, bool durable,
+Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a,
                                                         const app::Location& dst_loc,
                                                         storage::Backend& dst,
                                                         app::Wiring& wiring,
@@ -40,10 +40,6 @@ Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a, 
   if (a.dir.empty()) {
     if (!a.suffix.empty()) return Status::InvalidArgument("--suffix needs --backup-dir");
     return std::unique_ptr<storage::Backend>();
-  }
-  if (durable) {
-    return Status::InvalidArgument(
-        "--backup-dir: a durable run keeps no backups yet: add --no-state (an in-memory run)");
   }
   auto loc = app::ParseLocation(a.dir);
   if (!loc.ok()) return loc.status().WithContext("--backup-dir");

@@ -25,10 +25,11 @@ struct BackupDirArgs {
 void AddBackupDirOptions(CLI::App* cmd, BackupDirArgs& args);
 
 // The backup location, opened and checked (null without --backup-dir). kInvalidArgument, one
-// line naming the flag: --suffix without --backup-dir, a durable run (`durable`: not yet), a
-// location that cannot copy from the destination on the server (another store, another remote
-// or a folder), or one that overlaps the destination's prefix. Its Check's error otherwise.
-Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a, bool durable,
+// line naming the flag: --suffix without --backup-dir, a location that cannot copy from the
+// destination on the server (another store, another remote or a folder), or one that overlaps
+// the destination's prefix. Its Check's error otherwise. A durable run records the location
+// (jobs::RunOptions::backup_dir) and its workers open it again.
+Result<std::unique_ptr<storage::Backend>> OpenBackupDir(const BackupDirArgs& a,
                                                         const app::Location& dst_loc,
                                                         storage::Backend& dst,
                                                         app::Wiring& wiring,

@@ -99,6 +99,13 @@ class TransferHandler : public JobHandler {
       }
       transfer::CopyRequest copy = r;
       copy.cancel = ctx.cancel;
+      // --backup-dir: an object this copy replaces is kept there first, as it is now (the
+      // payload knows it was there, not its ETag: the scan may be days old), and only then
+      // replaced; a failed backup fails the copy and leaves it.
+      if (ctx.run.backup != nullptr && copy.dst) {
+        copy.before_write =
+            ctx.run.backup->BeforeWrite(*copy.dst, std::move(copy.before_write), ctx.cancel);
+      }
       copy.done = [pending, r, cutoff = ctx.options.cutoff](const Status& s) {
         ObjectDone(*pending, r, s, cutoff);
       };
