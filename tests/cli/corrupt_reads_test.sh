@@ -4,7 +4,8 @@
 # (tests/tools/fault_proxy.py) flips a byte in 10% of the object GETs of a 200-object bucket:
 # copies to S3 and to a folder end with exit 0, every object's bytes the source's, and as many
 # reads done again as the proxy corrupted. With --low-level-retries 0 one corrupted read fails
-# its object (exit 1) and nothing of it is written.
+# its object (exit 1) and nothing of it is written. A move (in memory, durable) never deletes the
+# source object whose read was corrupted.
 source "$(dirname "$0")/testlib.bash"
 PROXY="$(cd "$(dirname "$0")/../tools" && pwd)/fault_proxy.py"
 PY=/usr/bin/python3
@@ -86,4 +87,28 @@ ferry sync "fa:$A" "$WORK/dst2" --no-progress --no-state --json > "$WORK/again.j
 check "the same corrupted read with the default retries: exit 0, o7 the source's" \
   bash -c "[ $rc = 0 ] && cmp -s '$WORK/src/o7' '$WORK/dst2/o7'"
 check "--low-level-retries -1 is refused: exit 2" expect_error 2 "low-level-retries" ferry --low-level-retries -1 ls "ra:$A"
+
+# ferry move (docs/design/guards.md): a source object whose read was corrupted is never deleted
+stop_proxy
+for p in mv mv2; do
+  ferry cp "$WORK/src" "ra:$A/$p/" --include 'o1*' --no-progress --no-state > /dev/null 2>&1
+done
+n_moved=$(ferry ls "ra:$A/mv/" | wc -l)
+start_proxy mv --kinds flip --rate 0 --force 'flip:^GET /[^ ]*/mv/o17 '
+rc=0
+ferry move "fa:$A/mv/" "$WORK/mv" --low-level-retries 0 --no-progress --json > "$WORK/mv.json" \
+  2> "$WORK/mv.err" || rc=$?
+stop_proxy
+check "move with one corrupted read: exit 1" [ "$rc" = 1 ]
+check "  that object stays on the source, and only it" [ "$(ferry ls "ra:$A/mv/" | awk '{print $NF}')" = o17 ]
+check "  it is not written; the others moved" \
+  bash -c "[ ! -e '$WORK/mv/o17' ] && [ \$(ls '$WORK/mv' | wc -l) = $((n_moved - 1)) ]"
+start_proxy mv2 --kinds flip --rate 0 --force 'flip:^GET /[^ ]*/mv2/o17 '
+rc=0
+ferry move "fa:$A/mv2/" "$WORK/mv2" --state "$WORK/mv2.db" --max-attempts 1 --low-level-retries 0 \
+  --no-progress > /dev/null 2> "$WORK/mv2.err" || rc=$?
+stop_proxy
+check "a durable move with one corrupted read: exit 1" [ "$rc" = 1 ]
+check "  no source object deleted (a copy failed for good)" [ "$(ferry ls "ra:$A/mv2/" | wc -l)" = "$n_moved" ]
+check "  o17 not written" [ ! -e "$WORK/mv2/o17" ]
 finish
