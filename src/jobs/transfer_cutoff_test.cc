@@ -16,6 +16,7 @@
 #include "jobs/sqlite/sqlite_job_store.h"
 #include "jobs/worker.h"
 #include "storage/local/local_backend.h"
+#include "testing/fake_clock.h"
 #include "testing/test_executor.h"
 #include "transfer/cutoff.h"
 
@@ -147,6 +148,27 @@ TEST_F(TransferCutoffTest, HardAndSoftStopAtTheLimitAndTheRunResumes) {
     EXPECT_LE(Count("dst"), 3u + 2u);  // a hard cut may cancel one that had started
     ExpectResumable();
   }
+}
+
+TEST_F(TransferCutoffTest, ASoftDeadlinePassedClaimsNothingAndTheRunResumes) {
+  // --max-duration soft, its deadline passed before the worker's first claim: no job is
+  // claimed (Cutoff::CutNow before each claim), even though no copy ever asked MayStart
+  ferry::testing::FakeClock fake;
+  transfer::Cutoff cutoff({.max_transfer = 0,
+                           .max_duration = std::chrono::milliseconds(1000),
+                           .mode = transfer::CutoffMode::kSoft},
+                          fake, fake.MonoNow());
+  fake.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(Work(&cutoff), RunProgress::kWorking);
+  EXPECT_EQ(cutoff.reason(), transfer::CutoffReason::kMaxDuration);
+  auto queued = store_->ListJobs(run_, JobState::kQueued, 10);
+  ASSERT_TRUE(queued.ok());
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ(queued->front().spec.kind, kScanKind);
+  EXPECT_EQ(queued->front().attempts, 0) << "the scan was claimed past the deadline";
+  EXPECT_EQ(Count("dst"), 2u);
+  EXPECT_EQ(Work(nullptr), RunProgress::kDone);
+  EXPECT_EQ(Count("dst"), 10u);
 }
 
 }  // namespace

@@ -65,9 +65,10 @@ Status Worker::Impl::Run(std::stop_token stop, RunProgress* final) {
       last_advance = clock_.MonoNow();
       if (AdvanceRuns(final)) return Drain(stop);
     }
-    // The command's --max-transfer cut the run: nothing more is claimed; the jobs in hand end
-    // (giving back the copies they could not start) and the worker returns, the run unfinished.
-    if (options_.cutoff != nullptr && options_.cutoff->cut()) return Drain(stop);
+    // The command's --max-transfer (or soft --max-duration, its deadline looked at here too) cut
+    // the run: nothing more is claimed; the jobs in hand end (giving back the copies they could
+    // not start) and the worker returns, the run unfinished.
+    if (options_.cutoff != nullptr && options_.cutoff->CutNow()) return Drain(stop);
     std::vector<ClaimedJob> undeferred;
     {
       std::lock_guard lock(mu_);

@@ -4,8 +4,8 @@
 # deletes nothing, says why and what is left, exits 8 (--max-transfer) or 10 (--max-duration)
 # as rclone does, and a rerun finishes it (the destination then equals the source); a durable
 # run cut by --max-transfer or --max-duration stays unfinished and the rerun resumes it; bad
-# values in one line. The config's [sync] keys stand for absent flags (a durable run refuses
-# soft or cautious beside a duration, naming the key); --max-transfer off drops the key's limit.
+# values in one line. The config's [sync] keys stand for absent flags; --max-transfer off drops
+# the key's limit. A durable run's soft --max-duration lets the copies in flight finish.
 source "$(dirname "$0")/testlib.bash"
 export HOME=$WORK/home  # this test's own HOME (and FERRY_STATE_DIR, testlib's)
 mkdir -p "$HOME"
@@ -37,9 +37,9 @@ check "--cutoff-mode without a limit refused" expect_error 2 \
 check "--max-transfer with --detach refused" expect_error 2 \
   "--max-transfer stops this command's worker: it does not go with --detach" \
   ferry sync "ra:$A" "rb:$B" --max-transfer 1M --detach
-check "--cutoff-mode soft with a durable --max-duration refused" expect_error 2 \
-  "a durable run stops hard at --max-duration" \
-  ferry sync "ra:$A" "rb:$B" --max-duration 1m --cutoff-mode soft
+check "--max-duration with --detach refused" expect_error 2 \
+  "--max-duration stops this command's worker: it does not go with --detach" \
+  ferry sync "ra:$A" "rb:$B" --max-duration 1m --cutoff-mode soft --detach
 check "  nothing copied" [ "$(dst_count)" = 1 ]
 
 # The config's [sync] max_transfer, max_duration and cutoff_mode: ferry sync's defaults, checked
@@ -63,11 +63,6 @@ for bad in 'max_transfer = "abc"' 'max_transfer = "0"' 'max_duration = "0s"' \
   check "  and so does sync" expect_error 2 "bad.toml: \[sync\]: '$key'" \
     "$FERRY_BIN" --config "$f" sync "ra:$A" "rb:$B" --no-state
 done
-SOFT=$(sync_conf soft 'max_duration = "1h"' 'cutoff_mode = "soft"')
-check "[sync] cutoff_mode soft on a durable sync refused, naming the key" expect_error 2 \
-  "soft.toml: \[sync\]: 'cutoff_mode' \"soft\": a durable run stops hard" \
-  "$FERRY_BIN" --config "$SOFT" sync "ra:$A" "rb:$B"
-check "  nothing copied" [ "$(dst_count)" = 1 ]
 # In memory the keys apply without their flags: 3 objects fit in 3.5 MiB (cautious), exit 8.
 E=$(new_bucket rb)
 rc=0; "$FERRY_BIN" --config "$KEYS" sync "ra:$A" "rb:$E" --no-state --no-progress \
@@ -138,6 +133,25 @@ check "rerun resumes the run and finishes: exit 0" [ "$rc" = 0 ]
 check "  resumed, not started afresh" grep -q "resuming run" "$WORK/err"
 check "  the destination equals the source" \
   same_as_source "rb:$C"
+
+# --max-duration on a durable run, soft: the command's worker starts no copy and claims no job
+# past the deadline, the copies in flight finish; the rerun resumes the run.
+H=$(new_bucket rb)
+rc=0; ferry --bwlimit 1M cp "ra:$A" "rb:$H" --no-progress --max-duration 3s --cutoff-mode soft \
+  --state "$WORK/h.db" --concurrency 2 > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "durable --max-duration soft cut: exit 10" [ "$rc" = 10 ]
+check "  says why and how to finish" grep -q \
+  "ferry: error: stopped by --max-duration 3s (--cutoff-mode soft): the run is unfinished and nothing was deleted" \
+  "$WORK/err"
+check "  the copies in flight finished: none failed" grep -q ' 0 failed' "$WORK/err"
+copied=$(ferry ls "rb:$H" | wc -l)
+check "  not everything copied ($copied), each copied object whole" \
+  bash -c "[ $copied -lt 10 ] && [ $copied -ge 1 ]"
+check "  ferry jobs: the run is still running" bash -c "'$FERRY_BIN' --config '$CONF' jobs list --state '$WORK/h.db' | grep -q running"
+rc=0; ferry cp "ra:$A" "rb:$H" --no-progress --state "$WORK/h.db" --cutoff-mode soft \
+  --max-duration 1h > "$WORK/out" 2> "$WORK/err" || rc=$?
+check "rerun resumes the run and finishes: exit 0" [ "$rc" = 0 ]
+check "  the destination equals the source" same_as_source "rb:$H"
 
 # --max-duration in memory, soft: the copies in flight finish, no new one starts.
 D=$(new_bucket rb)

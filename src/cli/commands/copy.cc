@@ -103,17 +103,22 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
     FERRY_RETURN_IF_ERROR(ApplyDeleteFlags(a.delete_extra, a.max_delete, config, o));
   }
   // [sync]'s cutoffs are sync's defaults, as its max_delete is (cutoff.h)
-  FERRY_RETURN_IF_ERROR(ApplyCutoffFlags(a.cutoff, !a.no_state && !a.dry_run,
-                                         a.sync ? &config : nullptr, o.cutoff));
-  // A durable run's --max-transfer is its command's worker's (WorkerOptions::cutoff).
-  if (o.cutoff.max_transfer > 0 && !a.no_state && !a.dry_run) {
+  FERRY_RETURN_IF_ERROR(ApplyCutoffFlags(a.cutoff, a.sync ? &config : nullptr, o.cutoff));
+  // A durable run's --max-transfer and --max-duration are its command's worker's
+  // (WorkerOptions::cutoff, DurableDeadline).
+  if (o.cutoff.any() && !a.no_state && !a.dry_run) {
+    const char* flag = o.cutoff.max_transfer > 0 ? "--max-transfer" : "--max-duration";
     if (a.detach) {
-      return Status::InvalidArgument("--max-transfer stops this command's worker: it does not "
-                                     "go with --detach (workers run the run without it)");
+      return Status::InvalidArgument(std::string(flag) +
+                                     " stops this command's worker: it does not go with "
+                                     "--detach (workers run the run without it)");
     }
-    if (a.part_jobs_min_parts > 0) {  // a cut worker claims no part job an owner waits for
-      return Status::InvalidArgument(
-          "--max-transfer does not go with --part-jobs-min-parts yet");
+    // a cut worker claims no part job an owner waits for (a hard deadline stops them all)
+    const bool soft_deadline =
+        o.cutoff.max_duration.count() > 0 && o.cutoff.mode != transfer::CutoffMode::kHard;
+    if (a.part_jobs_min_parts > 0 && (o.cutoff.max_transfer > 0 || soft_deadline)) {
+      return Status::InvalidArgument(std::string(flag) +
+                                     " does not go with --part-jobs-min-parts yet");
     }
   }
   o.progress = !a.json && !a.no_progress && (a.progress || isatty(STDERR_FILENO));

@@ -168,7 +168,7 @@ int FinishDurableRun(const CopyArgs& a, Context& ctx, app::Wiring& wiring, Durab
     summary.cutoff = transfer::CutoffReason::kMaxDuration;
   } else if (end.transfer_cut.cut() && !done) {
     summary.status = Status::Cancelled(end.transfer_cut.Describe());
-    summary.cutoff = transfer::CutoffReason::kMaxTransfer;
+    summary.cutoff = end.transfer_cut.reason();
   }
   end.store.reset();
   if (!d.kept) app::RemoveStateFile(end.state);  // a finished automatic run leaves nothing behind
@@ -252,9 +252,12 @@ int RunWithState(const CopyArgs& a, Context& ctx, app::Wiring& wiring, storage::
   if (options.progress && !a.detach) {
     progress = std::make_unique<transfer::ProgressLine>(stats, nullptr);
   }
-  // --max-duration: the run stops as on Ctrl-C at its deadline, unfinished and resumable.
-  DurableDeadline deadline(options.cutoff.max_duration, ctx.stop, SystemClock::Default());
-  // --max-transfer: the worker here stops at it, its run unfinished and resumable.
+  // --max-duration (hard): the run stops as on Ctrl-C at its deadline, unfinished and resumable.
+  const bool hard = options.cutoff.mode == transfer::CutoffMode::kHard;
+  DurableDeadline deadline(hard ? options.cutoff.max_duration : std::chrono::milliseconds(0),
+                           ctx.stop, SystemClock::Default());
+  // --max-transfer, a soft or cautious --max-duration: the worker here stops at them, its run
+  // unfinished and resumable.
   DurableTransferCut transfer_cut(options.cutoff, SystemClock::Default());
   req.worker.cutoff = transfer_cut.cutoff();
   auto r = app::RunDurable(**store, wiring, req, stats, deadline.token());

@@ -27,16 +27,6 @@ void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args, bool sync) {
 
 namespace {
 
-// Where a cutoff's value came from: its flag, or the [sync] key of the config file.
-struct Origin {
-  std::string name;  // "--max-transfer", or "<file>: [sync]: 'max_transfer'"
-  bool key = false;
-};
-
-Origin KeyOrigin(const app::Config& config, const char* key) {
-  return {config.source + ": [sync]: '" + key + "'", true};
-}
-
 // --max-transfer, else [sync] max_transfer ("off": neither). A durable run takes it too: the
 // command's worker stops at it (WorkerOptions::cutoff).
 Status ApplyMaxTransfer(const CutoffArgs& a, const app::Config* config,
@@ -68,11 +58,10 @@ Status ApplyMaxDuration(const CutoffArgs& a, const app::Config* config,
 
 }  // namespace
 
-Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* config,
+Status ApplyCutoffFlags(const CutoffArgs& a, const app::Config* config,
                         transfer::CutoffOptions& out) {
   FERRY_RETURN_IF_ERROR(ApplyMaxTransfer(a, config, out));
   FERRY_RETURN_IF_ERROR(ApplyMaxDuration(a, config, out));
-  Origin from{"--cutoff-mode " + a.cutoff_mode};
   if (!a.cutoff_mode.empty()) {
     if (!out.any()) {
       return Status::InvalidArgument("--cutoff-mode needs --max-transfer or --max-duration");
@@ -82,18 +71,9 @@ Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* co
     out.mode = *mode;
   } else if (config != nullptr && config->sync.cutoff_mode && out.any()) {
     // the key's mode goes with whichever limit the run has (the parser refused it alone)
-    from = KeyOrigin(*config, "cutoff_mode");
     out.mode = *config->sync.cutoff_mode;
   } else {
     return Status::Ok();
-  }
-  if (durable && out.mode != transfer::CutoffMode::kHard && out.max_duration.count() > 0) {
-    return Status::InvalidArgument(
-        from.name + (from.key ? std::string(" \"") + transfer::CutoffModeName(out.mode) + "\""
-                              : std::string()) +
-        ": a durable run stops hard at --max-duration (its unfinished jobs resume on the "
-        "next run); soft and cautious go with --max-transfer alone, or need --no-state" +
-        (from.key ? " (or give --cutoff-mode hard)" : ""));
   }
   return Status::Ok();
 }
@@ -108,16 +88,20 @@ int CutoffExitCode(transfer::CutoffReason reason, int otherwise) {
 }
 
 DurableTransferCut::DurableTransferCut(const transfer::CutoffOptions& options, Clock& clock) {
-  if (options.max_transfer == 0) return;
-  transfer::CutoffOptions transfer_only = options;
-  transfer_only.max_duration = std::chrono::milliseconds(0);  // DurableDeadline's
-  cutoff_.emplace(transfer_only, clock, clock.MonoNow());
+  transfer::CutoffOptions mine = options;
+  // a hard deadline stops the run as Ctrl-C does (DurableDeadline)
+  if (mine.mode == transfer::CutoffMode::kHard) mine.max_duration = std::chrono::milliseconds(0);
+  if (!mine.any()) return;
+  cutoff_.emplace(mine, clock, clock.MonoNow());
 }
 
 std::string DurableTransferCut::Describe() const {
   const transfer::CutoffOptions& o = cutoff_->options();
-  return "stopped by --max-transfer " + transfer::HumanBytes(static_cast<double>(o.max_transfer)) +
-         " (--cutoff-mode " + transfer::CutoffModeName(o.mode) +
+  const std::string limit =
+      cutoff_->reason() == transfer::CutoffReason::kMaxDuration
+          ? "--max-duration " + std::to_string(o.max_duration.count() / 1000) + "s"
+          : "--max-transfer " + transfer::HumanBytes(static_cast<double>(o.max_transfer));
+  return "stopped by " + limit + " (--cutoff-mode " + transfer::CutoffModeName(o.mode) +
          "): the run is unfinished and nothing was deleted; run the same command again (or "
          "ferry worker) to finish it";
 }

@@ -38,25 +38,27 @@ void AddCutoffOptions(CLI::App* cmd, CutoffArgs& args, bool sync);
 // max_transfer, max_duration and cutoff_mode where a flag is absent; a flag wins over its key,
 // and "off" (--max-transfer off, --max-duration off) sets no limit whatever the key says.
 // kInvalidArgument, one line naming the flag: a bad size or duration, 0, an unknown mode,
-// --cutoff-mode without a limit. A durable run (`durable`) takes --max-duration with the hard
-// mode only (it stops as on Ctrl-C, resumable), and --max-transfer in every mode (the command's
-// worker stops at it: DurableTransferCut); a key that would give it soft or cautious beside a
-// duration is refused the same way, the line naming the file, [sync] and the key (the keys'
-// own values were checked when the config was read).
-Status ApplyCutoffFlags(const CutoffArgs& a, bool durable, const app::Config* config,
+// --cutoff-mode without a limit (the keys' own values were checked when the config was read).
+// A durable run takes them in every mode: its command's worker stops at them
+// (DurableTransferCut; a hard --max-duration stops the run as Ctrl-C does: DurableDeadline).
+Status ApplyCutoffFlags(const CutoffArgs& a, const app::Config* config,
                         transfer::CutoffOptions& out);
 
 // 8 for --max-transfer, 10 for --max-duration, else `otherwise`.
 int CutoffExitCode(transfer::CutoffReason reason, int otherwise);
 
-// A durable run's --max-transfer: the Cutoff its command's worker asks as each copy starts
-// (jobs::WorkerOptions::cutoff; no duration: DurableDeadline keeps that), and the line of a run
-// it cut. Empty when the run has no --max-transfer.
+// A durable run's --max-transfer, and its --max-duration in soft or cautious mode (a hard one is
+// DurableDeadline's): the Cutoff its command's worker asks as each copy starts and as it claims
+// (jobs::WorkerOptions::cutoff), and the line of a run it cut. Past the deadline the worker
+// starts no copy and claims no job; the copies in flight finish. Empty without those limits.
 class DurableTransferCut {
  public:
   DurableTransferCut(const transfer::CutoffOptions& options, Clock& clock);
   transfer::Cutoff* cutoff() { return cutoff_ ? &*cutoff_ : nullptr; }
   bool cut() const { return cutoff_ && cutoff_->cut(); }
+  transfer::CutoffReason reason() const {
+    return cutoff_ ? cutoff_->reason() : transfer::CutoffReason::kNone;
+  }
   // "stopped by --max-transfer 3.5 MiB (--cutoff-mode cautious): the run is unfinished and
   // nothing was deleted; run the same command again (or ferry worker) to finish it"
   std::string Describe() const;
