@@ -189,6 +189,10 @@ Outcome OutcomeOf(const Status& s, int attempt) {
   o.retry_after = retry::BackoffDelay(policy, std::max(1, attempt),
                                       static_cast<uint64_t>(std::random_device{}()) << 32 |
                                           std::random_device{}());
+  // Full jitter draws 0 once in about a thousand first retries: the job was then due again at
+  // once, claimed before its failure's cause (a throttled or restarting store) had a moment. A
+  // retry waits a tenth of the first delay at least.
+  o.retry_after = std::max(o.retry_after, policy.initial_delay / 10);
   return o;
 }
 
