@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "app/notify_run.h"
 #include "backup/kinds/keeper.h"
 #include "backup/kinds/restore_kind.h"
 #include "cache/kinds/warm_kind.h"
