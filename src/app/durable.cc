@@ -130,6 +130,7 @@ std::vector<std::string> Differences(const jobs::RunOptions& run, jobs::RunOptio
   add(run.restore.days != now.restore.days, "--restore-archived");
   add(run.backup_dir != now.backup_dir, "--backup-dir");
   add(run.backup_suffix != now.backup_suffix, "--suffix");
+  add(run.delete_empty_src_dirs != now.delete_empty_src_dirs, "--delete-empty-src-dirs");
   add(run.restore.enabled() && run.restore.tier != now.restore.tier, "--restore-tier");
   add(run.restore.enabled() && run.restore.poll != now.restore.poll, "--restore-poll");
   add(run.restore.enabled() && run.restore.wait != now.restore.wait, "--restore-wait");

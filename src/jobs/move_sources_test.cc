@@ -77,7 +77,7 @@ class MoveSourcesTest : public ::testing::Test {
 
   // One worker on the run until it ends; `kinds` (optional): only those, returning once they
   // are drained.
-  RunProgress Work(std::vector<std::string> kinds = {}) {
+  RunProgress Work(std::vector<std::string> kinds = {}, bool keep_folders = false) {
     WorkerOptions w;
     w.executor = &ferry::testing::TestExecutor();
     w.owner = "move-test";
@@ -88,9 +88,13 @@ class MoveSourcesTest : public ::testing::Test {
     w.exit_when_kinds_drained = !kinds.empty();
     w.kinds = std::move(kinds);
     w.idle_poll = std::chrono::milliseconds(10);
-    const BackendOpener opener = [](const std::string& path, bool) {
+    const BackendOpener opener = [keep_folders](const std::string& path, bool destination) {
+      storage::LocalOptions o;
+      o.remove_emptied_folders = !(keep_folders && !destination);
+      auto local = storage::LocalBackend::Open(path, /*create=*/false, o);
+      if (!local.ok()) return Result<std::unique_ptr<storage::Backend>>(local.status());
       return Result<std::unique_ptr<storage::Backend>>(
-          std::unique_ptr<storage::Backend>(std::make_unique<storage::LocalBackend>(path)));
+          std::unique_ptr<storage::Backend>(std::move(local).value()));
     };
     Worker worker(*store_, opener, w, stats_);
     RunProgress progress = RunProgress::kWorking;
@@ -163,6 +167,30 @@ TEST_F(MoveSourcesTest, AFailedCopyKeepsEverySourceObject) {
   EXPECT_EQ(Counts().state, RunState::kFailed);
   for (int i = 0; i < 8; ++i) EXPECT_TRUE(fs::exists(dir_ / "src" / Key(i))) << Key(i);
   EXPECT_EQ(stats_.sources_deleted.load(), 0u);
+}
+
+TEST_F(MoveSourcesTest, FoldersStayUnlessDeleteEmptySrcDirs) {
+  for (const bool remove : {false, true}) {
+    SCOPED_TRACE(remove ? "--delete-empty-src-dirs" : "without the flag");
+    TearDown();
+    SetUp();
+    Write("src", "a/b/deep", "deep");
+    Write("src", "a/x", "x");
+    RunOptions options;
+    options.command = "move";
+    options.decide.checksum = true;
+    options.delete_empty_src_dirs = remove;
+    auto run = store_->CreateRun(RunSpec{Side("src"), Side("dst"), EncodeRunOptions(options)},
+                                 {FirstScanJob(0, 2)});
+    ASSERT_TRUE(run.ok());
+    run_ = *run;
+    // the source opened as app::OpenerFor opens a run's source: keeping its emptied folders
+    EXPECT_EQ(Work({}, /*keep_folders=*/true), RunProgress::kDone);
+    EXPECT_EQ(Read("dst", "a/b/deep"), "deep");
+    EXPECT_EQ(fs::exists(dir_ / "src" / "a"), !remove);
+    EXPECT_EQ(fs::exists(dir_ / "src" / "a" / "b"), !remove);
+    EXPECT_TRUE(fs::exists(dir_ / "src")) << "never the source folder itself";
+  }
 }
 
 TEST_F(MoveSourcesTest, PastMaxDeleteNothingIsDeleted) {

@@ -79,6 +79,7 @@ std::string EncodeRunOptions(const RunOptions& o) {
   if (!o.backup_dir.empty()) {
     j["backup_dir"] = {{"location", o.backup_dir}, {"suffix", o.backup_suffix}};
   }
+  if (o.delete_empty_src_dirs) j["delete_empty_src_dirs"] = true;
   if (o.report.wanted()) {
     j["report"] = {{"location", o.report.location},
                    {"format", o.report.format},
@@ -137,6 +138,9 @@ Result<RunOptions> DecodeRunOptions(const std::string& text) {
     if (j.contains("preserve_lock")) o.preserve_lock = j["preserve_lock"].get<bool>();
     if (j.contains("part_jobs_min_parts")) {
       o.part_jobs_min_parts = j["part_jobs_min_parts"].get<int>();
+    }
+    if (j.contains("delete_empty_src_dirs")) {
+      o.delete_empty_src_dirs = j["delete_empty_src_dirs"].get<bool>();
     }
     if (j.contains("backup_dir")) {
       o.backup_dir = j["backup_dir"].at("location").get<std::string>();

@@ -107,6 +107,9 @@ struct RunOptions {
   // whichever worker replaces or deletes it (RunContext::backup).
   std::string backup_dir;
   std::string backup_suffix;
+  // A move's --delete-empty-src-dirs: the source folders its deletes emptied are removed
+  // (storage::Backend::RemoveEmptiedFolders); a run's source otherwise keeps its folders.
+  bool delete_empty_src_dirs = false;
 };
 
 // Keys of one list-scan job, at most.

@@ -362,6 +362,11 @@ class Backend {
   virtual Status Delete(std::string_view key, std::stop_token stop) = 0;
   // Deletes many keys; backends batch (S3 DeleteObjects, 1000 a request).
   virtual Status DeleteMany(std::span<const std::string> keys, std::stop_token stop);
+  // After `deleted` keys were deleted: removes the folders they left empty, deepest first, up
+  // to (never) the location's root, whatever this backend's own policy for its deletes (a
+  // durable move's --delete-empty-src-dirs, on a source opened to keep its folders). Only a
+  // folder has folders: the default does nothing.
+  virtual void RemoveEmptiedFolders(std::span<const std::string> deleted) { (void)deleted; }
 
   // --- Versions (see the header comment). The defaults say kNotSupported. ---
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A durable `ferry move` (--state, --detach; docs/design/guards.md) on RGW: the source objects
 # are deleted in the run's delete phase, once every copy is done and only those the destination
-# proved; a copy the destination refuses keeps every source object and fails the run, and the
+# proved (a local source keeps its folders unless --delete-empty-src-dirs); a copy the destination refuses keeps every source object and fails the run, and the
 # rerun moves everything; --max-delete past its count deletes nothing (exit 2); a run cut by
 # --max-transfer deletes nothing and its rerun resumes it and finishes; --detach queues it for
 # `ferry worker`; refusals in one line. State is checked with ferry itself (ls, cp), one AWS
@@ -28,9 +28,6 @@ aws_a() {
 
 echo "# refusals: one line, exit 2, nothing done"
 fill "$WORK/r" x
-check "--delete-empty-src-dirs with --state refused" \
-  expect_error 2 "--delete-empty-src-dirs does not go with a durable move" \
-  ferry move "$WORK/r" "ra:$B/r/" --state "$WORK/r.db" --delete-empty-src-dirs
 check "--compress with --state refused" expect_error 2 "--compress does not go with a durable move" \
   ferry move "$WORK/r" "ra:$B/r/" --state "$WORK/r.db" --compress --staging "ra:$A/st/"
 check "  nothing written, the source file is there" \
@@ -50,6 +47,11 @@ check "  the report: 3 delete-source rows" \
   [ "$(cat "$WORK/rep1"/part-*.csv | grep -c ',delete-source,ok,')" = 3 ]
 ferry cp "ra:$B/m1/" "$WORK/back1" --no-state --no-progress 2>/dev/null
 check "  the bytes arrived" [ "$(cat "$WORK/back1/d/e/f")" = "bytes of d/e/f" ]
+fill "$WORK/m6" top a/x a/b/y keep/c/z keep/c/skip.tmp
+check "move --state --delete-empty-src-dirs" ferry move "$WORK/m6" "ra:$B/m6/" --state "$WORK/m6.db" \
+  --no-progress --exclude '*.tmp' --delete-empty-src-dirs
+check "  the folders the move emptied are gone, the one keeping skip.tmp and its parent stay" \
+  all '[ "$(files "$WORK/m6")" = "keep/c/skip.tmp " ]' '[ "$(dirs "$WORK/m6")" = "keep keep/c " ]'
 
 echo "# 2. S3 -> S3: a refused copy keeps every source object and fails the run; the rerun moves all"
 fill "$WORK/m2" ok1 deny/no ok2 same

@@ -96,7 +96,6 @@ Result<transfer::SyncOptions> BuildOptions(const CopyArgs& a, const app::Config&
     FERRY_RETURN_IF_ERROR(ApplyMoveFlags({.max_delete = a.max_delete,
                                           .durable = !a.no_state && !a.dry_run,
                                           .size_only = a.size_only,
-                                          .delete_empty_src_dirs = a.delete_empty_src_dirs,
                                           .compress = a.compress},
                                          o));
   } else {

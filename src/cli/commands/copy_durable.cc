@@ -47,6 +47,7 @@ jobs::RunOptions ToRunOptions(const CopyArgs& a, const transfer::SyncOptions& o,
   r.restore.clock = nullptr;
   r.backup_dir = a.backup.dir;  // checked by the command (move.h), opened by each worker
   r.backup_suffix = a.backup.suffix;
+  r.delete_empty_src_dirs = a.move && a.delete_empty_src_dirs;
   if (a.compress) {
     r.transport.staging = a.staging;
     r.transport.region = a.unpack_region;

@@ -67,10 +67,6 @@ void AddMoveOptions(CLI::App* cmd, std::string& max_delete, bool& delete_empty_s
 }
 
 Status ApplyMoveFlags(const MoveFlags& flags, transfer::SyncOptions& out) {
-  if (flags.durable && flags.delete_empty_src_dirs) {
-    return Status::InvalidArgument("--delete-empty-src-dirs does not go with a durable move "
-                                   "(--state, --detach) yet: run it without them");
-  }
   if (flags.durable && flags.compress) {
     return Status::InvalidArgument(
         "--compress does not go with a durable move (--state, --detach) yet: run it without them");

@@ -45,14 +45,13 @@ void AddMoveOptions(CLI::App* cmd, std::string& max_delete, bool& delete_empty_s
 
 // What ferry move asks of the flags it shares with cp (one kInvalidArgument line otherwise): no
 // --size-only (a move deletes only what a checksum proved); a durable move (`durable`: --state
-// or --detach; without them a move runs in memory, and a rerun resumes it) takes neither
-// --delete-empty-src-dirs nor --compress yet. Sets `out`'s move, its --checksum comparison and
+// or --detach; without them a move runs in memory, and a rerun resumes it) takes no --compress
+// yet. Sets `out`'s move, its --checksum comparison and
 // the --max-delete of its source deletes.
 struct MoveFlags {
   std::string max_delete;
   bool durable = false;
   bool size_only = false;
-  bool delete_empty_src_dirs = false;
   bool compress = false;
 };
 Status ApplyMoveFlags(const MoveFlags& flags, transfer::SyncOptions& out);

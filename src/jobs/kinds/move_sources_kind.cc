@@ -51,6 +51,8 @@ class MoveSourcesHandler : public JobHandler {
         return EndedWith(s.WithContext("move: delete from the source"), j.attempts);
       }
     }
+    // --delete-empty-src-dirs: the folders those deletes emptied go too (a folder source)
+    if (ctx.run.options.delete_empty_src_dirs) ctx.run.src->RemoveEmptiedFolders(now->doomed);
     ctx.stats.sources_deleted += now->doomed.size();
     std::vector<std::pair<std::string, std::string>> kept = std::move(payload->kept);
     kept.insert(kept.end(), now->kept.begin(), now->kept.end());

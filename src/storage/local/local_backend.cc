@@ -241,4 +241,8 @@ Status LocalBackend::Delete(std::string_view key, std::stop_token stop) {
   return Status::Ok();
 }
 
+void LocalBackend::RemoveEmptiedFolders(std::span<const std::string> deleted) {
+  for (const std::string& key : deleted) local_internal::RemoveEmptyParents(root_, key);
+}
+
 }  // namespace ferry::storage

@@ -156,6 +156,7 @@ class LocalBackend : public Backend {
   Status AbortPendingUpload(const PendingUpload& upload, std::stop_token stop) override;
   // Removes the file (absent is OK), then the folders it leaves empty, up to the root.
   Status Delete(std::string_view key, std::stop_token stop) override;
+  void RemoveEmptiedFolders(std::span<const std::string> deleted) override;
   // syncfs of each file system that writes with WriteSpec::defer_durability went to since the
   // last Sync (none: nothing is done). Errors: the syncfs's (EIO: a file's write-back failed),
   // naming a folder; those file systems are flushed again by the next Sync.
