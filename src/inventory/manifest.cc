@@ -135,8 +135,14 @@ Status ReadCreated(const json& j, Manifest& m) {
   } else if (it->is_string()) {
     text = it->get<std::string>();
   }
+  // At most what the clock holds (in nanoseconds: the year 2262); 15 digits of milliseconds
+  // overflowed it (found by fuzz_inventory).
+  constexpr int64_t kMaxMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::time_point::max().time_since_epoch())
+                                 .count();
   if (text.empty() || text.size() > 15 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoll(text) > kMaxMs) {
     return ManifestError(m.location,
                          "creationTimestamp is not milliseconds since the epoch");
   }

@@ -73,6 +73,8 @@ TEST(ManifestTest, RefusesBadJsonAndMissingFields) {
   ExpectRefused(Replace(kGoodManifest, "\"key\": \"inv/photos/daily/data/a.csv.gz\",", ""),
                 "files[0] has no key");
   ExpectRefused(Replace(kGoodManifest, "1764201600000", "yesterday"), "creationTimestamp");
+  // milliseconds past what the clock holds (the year 2262: fuzz_inventory's overflow)
+  ExpectRefused(Replace(kGoodManifest, "1764201600000", "176476201600000"), "creationTimestamp");
 }
 
 TEST(ManifestTest, RefusesParquetAndOrcNamingCsv) {

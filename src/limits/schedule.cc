@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -82,7 +83,8 @@ Result<uint64_t> ParseRate(std::string_view text) {
   const char* end = t.data() + t.size();
   double value = 0;
   const auto r = std::from_chars(begin, end, value);
-  if (r.ec != std::errc() || r.ptr == begin || value < 0) {
+  // "nan" and "inf" parse as numbers: neither is a rate (a NaN would pass every comparison below)
+  if (r.ec != std::errc() || r.ptr == begin || !std::isfinite(value) || value < 0) {
     return Status::InvalidArgument("bad rate '" + std::string(text) +
                                    "' (a number with B, K, M, G, T or P, or \"off\")");
   }

@@ -26,7 +26,8 @@ TEST(RateTest, NumbersWithBinarySuffixesAndKibWithout) {
   EXPECT_EQ(*ParseRate("off"), 0u);
   EXPECT_EQ(*ParseRate("OFF"), 0u);
   EXPECT_EQ(*ParseRate("0"), 0u);
-  for (const char* bad : {"", "bad", "1000X", "-1M", "M", "10 M", "0.5B", "99999999P"}) {
+  for (const char* bad : {"", "bad", "1000X", "-1M", "M", "10 M", "0.5B", "99999999P", "nan",
+                          "NaNM", "inf", "-inf"}) {
     EXPECT_FALSE(ParseRate(bad).ok()) << bad;
   }
   EXPECT_EQ(FormatRate(10 * kMi), "10 MiB/s");
