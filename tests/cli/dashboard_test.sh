@@ -159,9 +159,17 @@ echo lost > "$WORK/broken/lost.txt"
 echo broken/lost.txt
 EOT
 echo "  browser: $CHROMIUM, $(node --version)"
+fails_before=$FAILS
 check "the page in chromium (tests/web/dashboard.mjs)" \
   node "$ROOT/tests/web/dashboard.mjs" "$URL" "$ARTIFACTS/dashboard.png" "$WORK/write_more.sh" 7 \
   "$WORK/break_b.sh"
+if [ "$FAILS" != "$fails_before" ]; then
+  # what tells a late event from a lost one (RGW drops a non-persistent push that fails) apart
+  # from a slow serve: its event counters, what reached B, and the end of its log
+  echo "  serve's events: $(curl -s -m 5 "$URL/metrics" | grep -E '^ferry_events_(received|recorded)_total' | tr '\n' ' ')"
+  echo "  objects at B: $(rgw count-b)"
+  tail -n 30 "$WORK/serve.err" | sed 's/^/    serve: /'
+fi
 check "  the screenshot is a PNG" bash -c "head -c 8 '$ARTIFACTS/dashboard.png' | grep -q PNG"
 echo "  screenshot: $ARTIFACTS/dashboard.png"
 curl -sf "$URL/api/status" > "$WORK/status2.json"
