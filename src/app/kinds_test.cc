@@ -10,8 +10,8 @@ TEST(KindsTest, EveryKindOfThisFerryAndTheHookOfCompressedRuns) {
   const jobs::KindRegistry& k = Kinds();
   EXPECT_EQ(k.Names(),
             (std::vector<std::string>{"cache-warm", "delete", "delete-scope", "list-scan",
-                                      "move-sources", "pack", "part", "replicate-deletes", "replicate-event",
-                                      "replicate-keys", "replicate-pack",
+                                      "move-sources", "pack", "part", "replicate-deletes",
+                                      "replicate-event", "replicate-keys", "replicate-pack",
                                       "replicate-scan", "report-part", "report-summary",
                                       "restore", "scan",
                                       "transfer", "unpack", "verify-list", "verify-range", "verify-result",

@@ -108,9 +108,10 @@ struct WorkerOptions {
   // The command's --max-transfer, or its soft or cautious --max-duration (ferry cp/sync/move
   // --state; transfer/cutoff.h, docs/design/guards.md): asked as each copy of a transfer job
   // starts (the whole object's size), and before each claim (Cutoff::CutNow: the deadline
-  // passes while nothing starts too). Once it cut the run, no copy starts (hard mode: the copies in flight are cancelled), a job with
-  // copies left is given back with only them (Outcome::kWait: no attempt counted), the worker
-  // claims nothing more and returns once it holds no job: the run stays unfinished, resumable.
+  // passes while nothing starts too). Once it cut the run, no copy starts (hard mode: the
+  // copies in flight are cancelled), a job with copies left is given back with only them
+  // (Outcome::kWait: no attempt counted), the worker claims nothing more and returns once it
+  // holds no job: the run stays unfinished, resumable.
   // Null: no limit. Not owned; must outlive the worker. Other workers of the store do not see it.
   transfer::Cutoff* cutoff = nullptr;
   // Where the worker counts its jobs: ferry_jobs_started_total{kind} and
