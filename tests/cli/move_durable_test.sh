@@ -9,22 +9,7 @@
 source "$(dirname "$0")/testlib.bash"
 A=$(new_bucket ra)
 B=$(new_bucket ra)
-keys() { ferry ls "$1" 2>/dev/null | awk '{print $NF}' | sort | tr '\n' ' '; }
-fill() { # fill DIR KEY... : one small file per key, its content the key
-  local dir=$1; shift
-  for k in "$@"; do mkdir -p "$(dirname "$dir/$k")"; echo "bytes of $k" > "$dir/$k"; done
-}
-all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
-field() {
-  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$WORK/out" "$1" \
-    2>/dev/null || echo "(no $1 in the JSON summary)"
-}
-files() { (cd "$1" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' '); }
-dirs() { (cd "$1" && find . -mindepth 1 -type d | sed 's|^\./||' | sort | tr '\n' ' '); }
-aws_a() {
-  AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
-}
+source "$(dirname "$0")/movelib.bash"
 
 echo "# refusals: one line, exit 2, nothing done"
 fill "$WORK/r" x
@@ -62,7 +47,7 @@ cat > "$WORK/deny.json" <<JSON
 {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject",
  "Resource":"arn:aws:s3:::$B/m2/deny/*"}]}
 JSON
-check "deny writes under m2/deny/" aws_a s3api put-bucket-policy --bucket "$B" --policy "file://$WORK/deny.json"
+check "deny writes under m2/deny/" aws_side a s3api put-bucket-policy --bucket "$B" --policy "file://$WORK/deny.json"
 rc=0; ferry move "ra:$A/m2/" "ra:$B/m2/" --state "$WORK/m2.db" --no-progress --max-attempts 1 \
   2> "$WORK/err" || rc=$?
 check "  the move fails (exit 1)" [ "$rc" = 1 ]
@@ -71,7 +56,7 @@ check "  no source object deleted: the run did not copy everything" \
   [ "$(keys "ra:$A/m2/")" = "deny/no ok1 ok2 same " ]
 check "  the summary says so" grep -q "no source object deleted" "$WORK/err"
 check "  the destination has the others" [ "$(keys "ra:$B/m2/")" = "ok1 ok2 same " ]
-check "lift the refusal" aws_a s3api delete-bucket-policy --bucket "$B"
+check "lift the refusal" aws_side a s3api delete-bucket-policy --bucket "$B"
 rc=0; ferry move "ra:$A/m2/" "ra:$B/m2/" --state "$WORK/m2.db" --no-progress --json \
   > "$WORK/out" 2> "$WORK/err" || rc=$?
 check "the rerun (a new run: the first failed) finishes" [ "$rc" = 0 ]

@@ -11,23 +11,7 @@
 source "$(dirname "$0")/testlib.bash"
 A=$(new_bucket ra)
 B=$(new_bucket ra)
-keys() { ferry ls "$1" 2>/dev/null | awk '{print $NF}' | sort | tr '\n' ' '; }
-fill() { # fill DIR KEY... : one small file per key, its content the key
-  local dir=$1; shift
-  for k in "$@"; do mkdir -p "$(dirname "$dir/$k")"; echo "bytes of $k" > "$dir/$k"; done
-}
-# all COND...: every COND (a shell test, as text) holds
-all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
-field() {
-  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$WORK/out" "$1" \
-    2>/dev/null || echo "(no $1 in the JSON summary)"
-}
-files() { (cd "$1" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' '); }
-dirs() { (cd "$1" && find . -mindepth 1 -type d | sed 's|^\./||' | sort | tr '\n' ' '); }
-aws_a() {
-  AWS_ACCESS_KEY_ID=$RA_KEY AWS_SECRET_ACCESS_KEY=$RA_SECRET AWS_DEFAULT_REGION=${FERRY_TEST_S3_REGION:-region-a} \
-    AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" "$AWS_CLI" --endpoint-url "$FERRY_TEST_S3_ENDPOINT" "$@"
-}
+source "$(dirname "$0")/movelib.bash"
 
 echo "# refusals: one line, exit 2, nothing done"
 fill "$WORK/r" x
@@ -99,13 +83,13 @@ cat > "$WORK/deny.json" <<JSON
 {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject",
  "Resource":"arn:aws:s3:::$B/m3/deny/*"}]}
 JSON
-check "deny writes under m3/deny/" aws_a s3api put-bucket-policy --bucket "$B" --policy "file://$WORK/deny.json"
+check "deny writes under m3/deny/" aws_side a s3api put-bucket-policy --bucket "$B" --policy "file://$WORK/deny.json"
 rc=0; ferry move "ra:$A/m3/" "ra:$B/m3/" --no-progress 2> "$WORK/err" || rc=$?
 check "  the move fails (exit 1)" [ "$rc" = 1 ]
 check "  the refused key is named" grep -q "failed: copy deny/no" "$WORK/err"
 check "  it stays on the source, the others moved" [ "$(keys "ra:$A/m3/")" = "deny/no " ]
 check "  the destination has the others" [ "$(keys "ra:$B/m3/")" = "ok1 ok2 " ]
-check "lift the refusal" aws_a s3api delete-bucket-policy --bucket "$B"
+check "lift the refusal" aws_side a s3api delete-bucket-policy --bucket "$B"
 check "the rerun finishes" ferry move "ra:$A/m3/" "ra:$B/m3/" --no-progress
 check "  source empty, destination whole" all '[ "$(keys "ra:$A/m3/")" = "" ]' '[ "$(keys "ra:$B/m3/")" = "deny/no ok1 ok2 " ]'
 
